@@ -1,0 +1,134 @@
+// Package cloud declares what the steps need from a cloud provider. SDK
+// adapters live in the child packages and satisfy these interfaces; no SDK
+// type crosses this boundary.
+//
+// Every Find method returns (nil, nil) when the resource does not exist, so
+// that a step can adopt what it finds and create only what is absent.
+package cloud
+
+import "context"
+
+// TagRequest is the tag key that marks every resource with the request ID.
+const TagRequest = "repolink:request"
+
+// Instance is a virtual machine.
+type Instance struct {
+	ID        string
+	State     string // pending, running, stopping, stopped, shutting-down, terminated
+	PrivateIP string
+	SubnetID  string
+}
+
+// InstanceSpec describes the proxy VM to launch.
+type InstanceSpec struct {
+	Name             string
+	RequestID        string
+	SubnetID         string
+	InstanceType     string
+	ImageID          string
+	SecurityGroupIDs []string
+	// UserData is the boot script in plain text; the adapter encodes it.
+	UserData    string
+	ClientToken string
+}
+
+// TargetGroup is a load balancer target group.
+type TargetGroup struct {
+	ARN                 string
+	Name                string
+	Protocol            string
+	Port                int
+	HealthCheckProtocol string
+}
+
+// TargetGroupSpec describes a TCP target group with an explicit TCP health
+// check.
+type TargetGroupSpec struct {
+	Name      string
+	RequestID string
+	VPCID     string
+	Port      int
+}
+
+// TargetHealth is the health of one registered target.
+type TargetHealth struct {
+	ID    string
+	State string // initial, healthy, unhealthy, unused, draining, unavailable
+}
+
+// LoadBalancer is a network load balancer.
+type LoadBalancer struct {
+	ARN            string
+	Name           string
+	DNSName        string
+	State          string // provisioning, active, active_impaired, failed
+	Scheme         string
+	Zones          []string
+	SecurityGroups []string
+}
+
+// LoadBalancerSpec describes an internal network load balancer.
+type LoadBalancerSpec struct {
+	Name      string
+	RequestID string
+	SubnetIDs []string
+}
+
+// Listener is a load balancer listener.
+type Listener struct {
+	ARN            string
+	Protocol       string
+	Port           int
+	TargetGroupARN string
+}
+
+// EndpointService is a VPC endpoint service.
+type EndpointService struct {
+	ID                 string
+	Name               string
+	State              string
+	AcceptanceRequired bool
+	LoadBalancerARNs   []string
+}
+
+// EndpointConnection is a consumer's connection to an endpoint service.
+type EndpointConnection struct {
+	EndpointID string
+	State      string // pendingAcceptance, pending, available, rejected, failed, expired, deleting, deleted
+	Owner      string
+}
+
+// AWSNetwork is the AWS side of the aws-privatelink route.
+type AWSNetwork interface {
+	// FindInstance returns the live (not terminated) instance tagged with
+	// the request ID and name.
+	FindInstance(ctx context.Context, requestID, name string) (*Instance, error)
+	// RunInstance launches one instance; the client token makes a retried
+	// call launch nothing more.
+	RunInstance(ctx context.Context, spec InstanceSpec) (Instance, error)
+
+	FindTargetGroup(ctx context.Context, name string) (*TargetGroup, error)
+	CreateTargetGroup(ctx context.Context, spec TargetGroupSpec) (TargetGroup, error)
+	// RegisterTarget registers an instance on port; registering it again is
+	// a no-op.
+	RegisterTarget(ctx context.Context, targetGroupARN, instanceID string, port int) error
+	TargetHealth(ctx context.Context, targetGroupARN string) ([]TargetHealth, error)
+
+	FindLoadBalancer(ctx context.Context, name string) (*LoadBalancer, error)
+	CreateLoadBalancer(ctx context.Context, spec LoadBalancerSpec) (LoadBalancer, error)
+	// LoadBalancerAttributes returns the attributes by key, such as
+	// load_balancing.cross_zone.enabled.
+	LoadBalancerAttributes(ctx context.Context, arn string) (map[string]string, error)
+	SetLoadBalancerAttributes(ctx context.Context, arn string, attrs map[string]string) error
+	FindListener(ctx context.Context, loadBalancerARN string, port int) (*Listener, error)
+	CreateListener(ctx context.Context, loadBalancerARN, targetGroupARN string, port int) (Listener, error)
+
+	// FindEndpointService returns the service tagged with the request ID.
+	FindEndpointService(ctx context.Context, requestID string) (*EndpointService, error)
+	CreateEndpointService(ctx context.Context, requestID, loadBalancerARN, clientToken string) (EndpointService, error)
+	AllowedPrincipals(ctx context.Context, serviceID string) ([]string, error)
+	// AddAllowedPrincipal adds one principal and keeps the others.
+	AddAllowedPrincipal(ctx context.Context, serviceID, principal string) error
+	EndpointConnections(ctx context.Context, serviceID string) ([]EndpointConnection, error)
+	AcceptEndpointConnection(ctx context.Context, serviceID, endpointID string) error
+}

@@ -1,0 +1,111 @@
+// Package workflow defines the document that the provision state machine
+// passes from step to step, the step results kept in it, and the error names
+// that steps return.
+package workflow
+
+import "github.com/repolink/repolink/shared/request"
+
+// Document is the state of one provision run: the request and what the steps
+// have built so far. It holds names, IDs and ARNs only, never a credential.
+type Document struct {
+	Request   request.Request `json:"request"`
+	Resources Resources       `json:"resources"`
+}
+
+// Actions that a step reports for the resource it manages.
+const (
+	Created = "created"
+	Adopted = "adopted"
+	Updated = "updated"
+)
+
+// Result is what every step reports: what it did and the main resource ID.
+type Result struct {
+	Action string `json:"action"`
+	ID     string `json:"id"`
+}
+
+// Resources holds one entry per step, under the key the state machine
+// writes with ResultPath ($.resources.<step>).
+type Resources struct {
+	Preflight       *Preflight       `json:"preflight,omitempty"`
+	ProxyVM         *ProxyVM         `json:"proxy_vm,omitempty"`
+	TargetGroup     *TargetGroup     `json:"target_group,omitempty"`
+	LoadBalancer    *LoadBalancer    `json:"load_balancer,omitempty"`
+	EndpointService *EndpointService `json:"endpoint_service,omitempty"`
+	Endpoint        *Endpoint        `json:"endpoint,omitempty"`
+	Connection      *Connection      `json:"connection,omitempty"`
+	EndpointLive    *EndpointLive    `json:"endpoint_live,omitempty"`
+	Secret          *Result          `json:"secret,omitempty"`
+	Integration     *Result          `json:"integration,omitempty"`
+	Repository      *Result          `json:"repository,omitempty"`
+	Default         *Result          `json:"default,omitempty"`
+	Grants          *Grants          `json:"grants,omitempty"`
+	Verification    *Verification    `json:"verification,omitempty"`
+}
+
+// Preflight is the outcome of the repository checks.
+type Preflight struct {
+	Result
+	Packages []string `json:"packages"`
+}
+
+// ProxyVM is the instance that runs the TLS-passthrough proxy.
+type ProxyVM struct {
+	Result
+	PrivateIP string `json:"private_ip,omitempty"`
+}
+
+// TargetGroup is the TCP 443 target group with the proxy registered.
+type TargetGroup struct {
+	Result
+	Healthy bool `json:"healthy"`
+}
+
+// LoadBalancer is the internal network load balancer and its listener.
+type LoadBalancer struct {
+	Result
+	ListenerARN string `json:"listener_arn"`
+	DNSName     string `json:"dns_name,omitempty"`
+}
+
+// EndpointService is the VPC endpoint service with Snowflake's principal
+// allowed.
+type EndpointService struct {
+	Result
+	ServiceName string `json:"service_name"`
+	Principal   string `json:"principal"`
+}
+
+// Endpoint is the Snowflake private endpoint for the repository host.
+type Endpoint struct {
+	Result
+	Host   string `json:"host"`
+	Status string `json:"status"`
+}
+
+// Connection is the accepted endpoint connection on the provider side.
+type Connection struct {
+	Result
+	State string `json:"state"`
+}
+
+// EndpointLive is what the poller reports once Snowflake shows the endpoint
+// live.
+type EndpointLive struct {
+	EndpointState string `json:"endpoint_state"`
+	Status        string `json:"status"`
+}
+
+// Grants lists the roles that received privileges.
+type Grants struct {
+	Result
+	Roles []string `json:"roles"`
+}
+
+// Verification lists the packages that a temporary function installed.
+type Verification struct {
+	Result
+	Packages  []string `json:"packages"`
+	Procedure bool     `json:"procedure"`
+}
