@@ -11,12 +11,18 @@ import "context"
 // TagRequest is the tag key that marks every resource with the request ID.
 const TagRequest = "repolink:request"
 
+// TagExecution is the tag key that records the execution that created a
+// resource, so that a step retried after creating it still reports it as
+// created, while a later run reports it as adopted.
+const TagExecution = "repolink:execution"
+
 // Instance is a virtual machine.
 type Instance struct {
 	ID        string
 	State     string // pending, running, stopping, stopped, shutting-down, terminated
 	PrivateIP string
 	SubnetID  string
+	Tags      map[string]string
 }
 
 // InstanceSpec describes the proxy VM to launch.
@@ -30,6 +36,8 @@ type InstanceSpec struct {
 	// UserData is the boot script in plain text; the adapter encodes it.
 	UserData    string
 	ClientToken string
+	// Tags are added to the Name and repolink:request tags.
+	Tags map[string]string
 }
 
 // TargetGroup is a load balancer target group.
@@ -39,6 +47,7 @@ type TargetGroup struct {
 	Protocol            string
 	Port                int
 	HealthCheckProtocol string
+	Tags                map[string]string
 }
 
 // TargetGroupSpec describes a TCP target group with an explicit TCP health
@@ -48,6 +57,7 @@ type TargetGroupSpec struct {
 	RequestID string
 	VPCID     string
 	Port      int
+	Tags      map[string]string
 }
 
 // TargetHealth is the health of one registered target.
@@ -65,6 +75,7 @@ type LoadBalancer struct {
 	Scheme         string
 	Zones          []string
 	SecurityGroups []string
+	Tags           map[string]string
 }
 
 // LoadBalancerSpec describes an internal network load balancer.
@@ -72,6 +83,7 @@ type LoadBalancerSpec struct {
 	Name      string
 	RequestID string
 	SubnetIDs []string
+	Tags      map[string]string
 }
 
 // Listener is a load balancer listener.

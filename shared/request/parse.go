@@ -1,0 +1,153 @@
+package request
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// MaxSize is the largest request document accepted, in bytes.
+const MaxSize = 64 << 10
+
+// Parse decodes a request from JSON or YAML, applies defaults and validates
+// it. A *ValidationError lists every bad field; the returned request is only
+// usable when the error is nil.
+func Parse(data []byte) (Request, error) {
+	var req Request
+	if len(data) > MaxSize {
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: fmt.Sprintf("request is %d bytes; the limit is %d", len(data), MaxSize)}}}
+	}
+	doc, err := toJSON(data)
+	if err != nil {
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: err.Error()}}}
+	}
+
+	var generic any
+	if err := json.Unmarshal(doc, &generic); err != nil {
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
+	}
+	var fields []FieldError
+	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
+	if len(fields) > 0 {
+		return req, &ValidationError{Fields: fields}
+	}
+	if err := json.Unmarshal(doc, &req); err != nil {
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid request: " + err.Error()}}}
+	}
+	req.ApplyDefaults()
+	if err := req.Validate(); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// toJSON accepts JSON as it is and converts YAML to JSON.
+func toJSON(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("request is empty")
+	}
+	if trimmed[0] == '{' {
+		return trimmed, nil
+	}
+	doc, err := yaml.YAMLToJSON(trimmed)
+	if err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	return doc, nil
+}
+
+// credentialKeys are field names that would carry a credential in clear text.
+var credentialKeys = map[string]string{
+	"password":    "password_ref",
+	"token":       "token_ref",
+	"private_key": "private_key_ref",
+	"secret":      "password_ref or token_ref",
+	"passphrase":  "private_key_passphrase_ref",
+	"api_key":     "token_ref",
+}
+
+// checkShape walks a decoded JSON value against the Go type that will hold
+// it, reporting unknown fields and wrong JSON types with their paths. Values
+// are never echoed, since a misplaced one may be a credential.
+func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if value == nil {
+		return
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		obj, ok := value.(map[string]any)
+		if !ok {
+			*fields = append(*fields, FieldError{Path: path, Message: "must be an object"})
+			return
+		}
+		known := jsonFields(typ)
+		keys := make([]string, 0, len(obj))
+		for key := range obj {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			field, ok := known[key]
+			if !ok {
+				*fields = append(*fields, FieldError{Path: path + "." + key, Message: unknownFieldMessage(key, known)})
+				continue
+			}
+			checkShape(path+"."+key, obj[key], field.Type, fields)
+		}
+	case reflect.Slice:
+		items, ok := value.([]any)
+		if !ok {
+			*fields = append(*fields, FieldError{Path: path, Message: "must be an array"})
+			return
+		}
+		for i, item := range items {
+			checkShape(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem(), fields)
+		}
+	case reflect.String:
+		if _, ok := value.(string); !ok {
+			*fields = append(*fields, FieldError{Path: path, Message: "must be a string"})
+		}
+	case reflect.Bool:
+		if _, ok := value.(bool); !ok {
+			*fields = append(*fields, FieldError{Path: path, Message: "must be true or false"})
+		}
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		if _, ok := value.(float64); !ok {
+			*fields = append(*fields, FieldError{Path: path, Message: "must be a number"})
+		}
+	}
+}
+
+func unknownFieldMessage(key string, known map[string]reflect.StructField) string {
+	if ref, ok := credentialKeys[strings.ToLower(key)]; ok {
+		return fmt.Sprintf("literal credentials are not accepted; put the credential in a secret store and give %s a reference such as env:NAME or aws-secretsmanager:ARN", ref)
+	}
+	names := make([]string, 0, len(known))
+	for name := range known {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return "unknown field; remove it or use one of: " + strings.Join(names, ", ")
+}
+
+func jsonFields(typ reflect.Type) map[string]reflect.StructField {
+	fields := make(map[string]reflect.StructField, typ.NumField())
+	for i := range typ.NumField() {
+		field := typ.Field(i)
+		name, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fields[name] = field
+	}
+	return fields
+}

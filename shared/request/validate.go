@@ -1,0 +1,353 @@
+package request
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Defaults applied to fields left empty.
+const (
+	DefaultRole           = "ACCOUNTADMIN"
+	DefaultRuntimeVersion = "3.12"
+	DefaultInstanceType   = "t3.micro"
+	// DefaultImageID lets EC2 resolve the newest Amazon Linux 2023 image from
+	// the public SSM parameter at launch time.
+	DefaultImageID = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+)
+
+// FieldError is one invalid field: its JSON path and what to change.
+type FieldError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every invalid field of a request.
+type ValidationError struct {
+	Fields []FieldError `json:"errors"`
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid request: %d field error(s)", len(e.Fields))
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Path, f.Message)
+	}
+	return b.String()
+}
+
+// ErrorName returns the ASL error name, so a step that validates a request
+// fails with InvalidRequest.
+func (e *ValidationError) ErrorName() string { return "InvalidRequest" }
+
+// ApplyDefaults fills the optional fields that have a default.
+func (r *Request) ApplyDefaults() {
+	if r.Snowflake.Role == "" {
+		r.Snowflake.Role = DefaultRole
+	}
+	if r.Repository.RuntimeVersion == "" {
+		r.Repository.RuntimeVersion = DefaultRuntimeVersion
+	}
+	if r.Repository.DefaultFor == "" {
+		r.Repository.DefaultFor = "none"
+	}
+	if r.AWS != nil {
+		if r.AWS.Proxy == "" {
+			r.AWS.Proxy = "nginx"
+		}
+		if r.AWS.Listener == "" {
+			r.AWS.Listener = "tcp"
+		}
+		if r.AWS.InstanceType == "" {
+			r.AWS.InstanceType = DefaultInstanceType
+		}
+		if r.AWS.ImageID == "" {
+			r.AWS.ImageID = DefaultImageID
+		}
+	}
+}
+
+var (
+	accountPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$`)
+	identifierPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+	requirementPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)?(\s*,\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*$`)
+	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	vpcPattern         = regexp.MustCompile(`^vpc-[0-9a-f]{1,17}$`)
+	subnetPattern      = regexp.MustCompile(`^subnet-[0-9a-f]{1,17}$`)
+	securityGroupPat   = regexp.MustCompile(`^sg-[0-9a-f]{1,17}$`)
+	hostnamePattern    = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	runtimeVersions    = map[string]bool{"3.9": true, "3.10": true, "3.11": true, "3.12": true, "3.13": true}
+)
+
+// RefSchemes are the credential reference schemes, each read by a secret
+// store of its own.
+var RefSchemes = []string{"env:", "file:", "aws-secretsmanager:", "azure-keyvault:", "gcp-secretmanager:"}
+
+// Validate checks every field and returns a *ValidationError listing all the
+// invalid ones, or nil.
+func (r *Request) Validate() error {
+	v := &validator{}
+	v.require("$.id", r.ID, "set it to the ticket key, such as DATA-4711")
+	if len(r.ID) > 200 {
+		v.add("$.id", "is longer than 200 characters; use the ticket key")
+	}
+	if strings.ContainsAny(r.ID, "\x00\r\n\t") {
+		v.add("$.id", "contains control characters; use the ticket key")
+	}
+	switch r.Route {
+	case RouteAWSPrivateLink:
+	case "":
+		v.add("$.route", "missing; set it to aws-privatelink")
+	default:
+		v.add("$.route", fmt.Sprintf("unknown route %q; use aws-privatelink", r.Route))
+	}
+	v.snowflake(&r.Snowflake)
+	v.repository(&r.Repository)
+
+	switch {
+	case r.Route == RouteAWSPrivateLink && r.AWS == nil:
+		v.add("$.aws", "missing; the aws-privatelink route needs region, vpc_id, subnet_ids and upstream")
+	case r.AWS != nil:
+		v.aws(r.AWS)
+	}
+	if r.Notify != nil {
+		v.httpsURL("$.notify.url", r.Notify.URL)
+	}
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}
+
+type validator struct {
+	fields []FieldError
+}
+
+func (v *validator) add(path, message string) {
+	v.fields = append(v.fields, FieldError{Path: path, Message: message})
+}
+
+func (v *validator) require(path, value, hint string) bool {
+	if strings.TrimSpace(value) == "" {
+		v.add(path, "missing; "+hint)
+		return false
+	}
+	return true
+}
+
+// ref checks a credential reference without echoing it, since a value that
+// is not a reference may be the credential itself.
+func (v *validator) ref(path, value string) {
+	for _, scheme := range RefSchemes {
+		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
+			return
+		}
+	}
+	v.add(path, "must be a credential reference starting with one of "+strings.Join(RefSchemes, ", ")+"; literal credentials are not accepted")
+}
+
+func (v *validator) identifier(path, value string) {
+	if value == "" || len(value) > 255 || strings.ContainsAny(value, "\x00\r\n") {
+		v.add(path, "must be 1 to 255 characters without control characters")
+	}
+}
+
+func (v *validator) snowflake(s *Snowflake) {
+	if v.require("$.snowflake.account", s.Account, "set the account identifier, such as myorg-analytics") {
+		switch {
+		case strings.Contains(s.Account, "://") || strings.Contains(s.Account, "snowflakecomputing.com"):
+			v.add("$.snowflake.account", "is a URL or host name; give the account identifier only, such as myorg-analytics")
+		case !accountPattern.MatchString(s.Account):
+			v.add("$.snowflake.account", "must be an account identifier such as myorg-analytics or xy12345.us-east-1")
+		}
+	}
+	v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as")
+	switch {
+	case s.PrivateKeyRef != "" && s.PasswordRef != "":
+		v.add("$.snowflake", "set only one of private_key_ref and password_ref")
+	case s.PrivateKeyRef == "" && s.PasswordRef == "":
+		v.add("$.snowflake.private_key_ref", "missing; set private_key_ref (key-pair login) or password_ref")
+	case s.PrivateKeyRef != "":
+		v.ref("$.snowflake.private_key_ref", s.PrivateKeyRef)
+	default:
+		v.ref("$.snowflake.password_ref", s.PasswordRef)
+	}
+	if s.PrivateKeyPassphraseRef != "" {
+		v.ref("$.snowflake.private_key_passphrase_ref", s.PrivateKeyPassphraseRef)
+	}
+	if v.require("$.snowflake.database", s.Database, "set the database that holds the secret and the repository") {
+		v.identifier("$.snowflake.database", s.Database)
+	}
+	if v.require("$.snowflake.schema", s.Schema, "set the schema that holds the secret and the repository") {
+		v.identifier("$.snowflake.schema", s.Schema)
+	}
+	if s.Role != "" {
+		v.identifier("$.snowflake.role", s.Role)
+	}
+	if s.Warehouse != "" {
+		v.identifier("$.snowflake.warehouse", s.Warehouse)
+	}
+}
+
+func (v *validator) repository(r *Repository) {
+	if v.require("$.repository.name", r.Name, "set the artifact repository name, such as corp_pypi") {
+		if !identifierPattern.MatchString(r.Name) || len(r.Name) > 200 {
+			v.add("$.repository.name", "must start with a letter or _ and hold only letters, digits, _ and $ (at most 200), because the secret and integration names derive from it")
+		}
+	}
+	if v.require("$.repository.index_url", r.IndexURL, "set the https:// URL of the simple index, ending in /simple/") {
+		v.indexURL(r.IndexURL)
+	}
+
+	switch r.Auth.Type {
+	case "password":
+		v.require("$.repository.auth.username", r.Auth.Username, "set the user name that the index accepts")
+		if v.require("$.repository.auth.password_ref", r.Auth.PasswordRef, "set a reference to the password or access token") {
+			v.ref("$.repository.auth.password_ref", r.Auth.PasswordRef)
+		}
+		if r.Auth.TokenRef != "" {
+			v.add("$.repository.auth.token_ref", "is for type token; remove it or set type to token")
+		}
+	case "token":
+		if v.require("$.repository.auth.token_ref", r.Auth.TokenRef, "set a reference to the token") {
+			v.ref("$.repository.auth.token_ref", r.Auth.TokenRef)
+		}
+		if r.Auth.PasswordRef != "" {
+			v.add("$.repository.auth.password_ref", "is for type password; remove it or set type to password")
+		}
+	case "":
+		v.add("$.repository.auth.type", "missing; set password or token")
+	default:
+		v.add("$.repository.auth.type", fmt.Sprintf("unknown type %q; use password or token", r.Auth.Type))
+	}
+
+	if len(r.Packages) == 0 {
+		v.add("$.repository.packages", "missing; list at least one package that verification installs, such as requests")
+	}
+	for i, pkg := range r.Packages {
+		if !requirementPattern.MatchString(strings.TrimSpace(pkg)) {
+			v.add(fmt.Sprintf("$.repository.packages[%d]", i), fmt.Sprintf("%q is not a requirement; use name or name==version", pkg))
+		}
+	}
+	switch r.DefaultFor {
+	case "none", "account", "database", "schema":
+	default:
+		v.add("$.repository.default_for", fmt.Sprintf("unknown level %q; use none, account, database or schema", r.DefaultFor))
+	}
+	for i, role := range r.GrantToRoles {
+		v.identifier(fmt.Sprintf("$.repository.grant_to_roles[%d]", i), role)
+	}
+	for i, prefix := range r.ExtraAllowedPrefixes {
+		v.httpsURL(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
+	}
+	if !runtimeVersions[r.RuntimeVersion] {
+		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
+	}
+}
+
+func (v *validator) indexURL(raw string) {
+	const path = "$.repository.index_url"
+	u, err := url.Parse(raw)
+	if err != nil {
+		v.add(path, "is not a URL; use https://host/path/simple/")
+		return
+	}
+	if u.User != nil {
+		// The URL is not echoed: its user information holds a credential.
+		v.add(path, "contains credentials; remove them from the URL and use repository.auth")
+		return
+	}
+	if u.Scheme != "https" {
+		v.add(path, "must use https://, because Snowflake only fetches from HTTPS indexes")
+	}
+	if u.Hostname() == "" {
+		v.add(path, "has no host; use https://host/path/simple/")
+	} else if !hostnamePattern.MatchString(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
+		v.add(path, "must name a DNS host, because the certificate and the private endpoint are issued for a host name")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		v.add(path, "must not have a query or fragment")
+	}
+}
+
+func (v *validator) httpsURL(path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "":
+		v.add(path, "must be an https:// URL")
+	case u.User != nil:
+		v.add(path, "contains credentials; remove them from the URL")
+	case u.Scheme != "https":
+		v.add(path, "must use https://")
+	}
+}
+
+func (v *validator) aws(a *AWS) {
+	if v.require("$.aws.region", a.Region, "set the region, such as us-west-2") && !regionPattern.MatchString(a.Region) {
+		v.add("$.aws.region", fmt.Sprintf("%q is not an AWS region; use a name such as us-west-2", a.Region))
+	}
+	if v.require("$.aws.vpc_id", a.VPCID, "set the VPC that the load balancer goes in") && !vpcPattern.MatchString(a.VPCID) {
+		v.add("$.aws.vpc_id", fmt.Sprintf("%q is not a VPC ID; use vpc- followed by hex digits", a.VPCID))
+	}
+	if len(a.SubnetIDs) == 0 {
+		v.add("$.aws.subnet_ids", "missing; list the private subnets for the load balancer, one in every zone Snowflake may use")
+	}
+	seen := map[string]bool{}
+	for i, subnet := range a.SubnetIDs {
+		path := fmt.Sprintf("$.aws.subnet_ids[%d]", i)
+		switch {
+		case !subnetPattern.MatchString(subnet):
+			v.add(path, fmt.Sprintf("%q is not a subnet ID; use subnet- followed by hex digits", subnet))
+		case seen[subnet]:
+			v.add(path, fmt.Sprintf("%q is listed twice; list each subnet once", subnet))
+		}
+		seen[subnet] = true
+	}
+	for i, group := range a.SecurityGroupIDs {
+		if !securityGroupPat.MatchString(group) {
+			v.add(fmt.Sprintf("$.aws.security_group_ids[%d]", i), fmt.Sprintf("%q is not a security group ID; use sg- followed by hex digits", group))
+		}
+	}
+	if v.require("$.aws.upstream", a.Upstream, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443") {
+		v.upstream(a.Upstream)
+	}
+	switch a.Proxy {
+	case "nginx":
+	case "none":
+		v.add("$.aws.proxy", "none is not supported on this route yet; use nginx")
+	default:
+		v.add("$.aws.proxy", fmt.Sprintf("unknown proxy %q; use nginx", a.Proxy))
+	}
+	switch strings.ToLower(a.Listener) {
+	case "tcp":
+	case "tls":
+		v.add("$.aws.listener", "tls would terminate TLS at the load balancer, so the proxy could not read the server name; use tcp")
+	default:
+		v.add("$.aws.listener", fmt.Sprintf("unknown listener %q; use tcp", a.Listener))
+	}
+	if strings.TrimSpace(a.InstanceType) == "" || strings.ContainsAny(a.InstanceType, " /") {
+		v.add("$.aws.instance_type", "must be an instance type such as t3.micro")
+	}
+}
+
+func (v *validator) upstream(value string) {
+	const path = "$.aws.upstream"
+	if strings.Contains(value, "://") {
+		v.add(path, "must be host:port without a scheme, such as pypi.corp.example.com:443")
+		return
+	}
+	host, port, err := net.SplitHostPort(value)
+	if err != nil {
+		v.add(path, "must be host:port, such as pypi.corp.example.com:443")
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		v.add(path, "has an invalid port; use a number from 1 to 65535")
+	}
+	if !hostnamePattern.MatchString(host) && net.ParseIP(host) == nil {
+		v.add(path, "has an invalid host; use a DNS name or an IP address")
+	}
+}
