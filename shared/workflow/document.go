@@ -10,6 +10,10 @@ import "github.com/repolink/repolink/shared/request"
 type Document struct {
 	Request   request.Request `json:"request"`
 	Resources Resources       `json:"resources"`
+	// Execution and Token are set only in a task's input, from the context
+	// object: the execution name and, for a callback task, its task token.
+	Execution string `json:"execution,omitempty"`
+	Token     string `json:"token,omitempty"`
 }
 
 // Actions that a step reports for the resource it manages.
@@ -17,6 +21,8 @@ const (
 	Created = "created"
 	Adopted = "adopted"
 	Updated = "updated"
+	Checked = "checked"
+	Skipped = "skipped"
 )
 
 // Result is what every step reports: what it did and the main resource ID.
@@ -108,4 +114,14 @@ type Verification struct {
 	Result
 	Packages  []string `json:"packages"`
 	Procedure bool     `json:"procedure"`
+}
+
+// ActionFor reports Created when the resource's execution tag names the
+// current execution, so that a step retried after creating a resource still
+// reports it as created, and Adopted otherwise.
+func ActionFor(tags map[string]string, execution string) string {
+	if execution != "" && tags["repolink:execution"] == execution {
+		return Created
+	}
+	return Adopted
 }

@@ -1,0 +1,51 @@
+// Package awaitendpoint registers the long wait until Snowflake reports the
+// endpoint live. It runs as a callback task: the scheduled poller completes
+// the task token, so a run costs the same number of state transitions
+// however long it waits.
+package awaitendpoint
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// DefaultDeadline bounds the wait when the environment sets none.
+const DefaultDeadline = 24 * time.Hour
+
+// Output is empty: the task's result comes from the poller.
+type Output struct{}
+
+// Run records the wait for the poller. Registering the same token again
+// changes nothing.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	svc := in.Resources.EndpointService
+	endpoint := in.Resources.Endpoint
+	if svc == nil || endpoint == nil {
+		return Output{}, workflow.Invalid("waiting needs the endpoint service and the endpoint; run those steps first")
+	}
+	if in.Token == "" {
+		return Output{}, workflow.Invalid("await_endpoint runs as a callback task and needs the task token in its input")
+	}
+	deadline := env.WaitDeadline
+	if deadline <= 0 {
+		deadline = DefaultDeadline
+	}
+	now := env.Now()
+	w := workflow.Wait{
+		Token:     in.Token,
+		Execution: in.Execution,
+		Snowflake: in.Request.Snowflake,
+		ServiceID: svc.ServiceName,
+		Host:      endpoint.Host,
+		Cloud:     "aws",
+		Deadline:  now.Add(deadline),
+		CreatedAt: now,
+	}
+	if err := env.Waits.Put(ctx, w); err != nil {
+		return Output{}, fmt.Errorf("register wait for %s: %w", svc.ServiceName, err)
+	}
+	return Output{}, nil
+}

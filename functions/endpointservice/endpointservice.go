@@ -1,0 +1,123 @@
+// Package endpointservice creates the VPC endpoint service in front of the
+// load balancer, with acceptance required, and allows Snowflake's principal
+// on it.
+package endpointservice
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the endpoint service and the principal allowed on it.
+type Output = workflow.EndpointService
+
+// principalPattern matches an IAM ARN of a 12-digit account: the account
+// root, a user or a role. An STS assumed-role ARN is not a valid principal
+// for an endpoint service.
+var principalPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(root|user/[A-Za-z0-9+=,.@_/-]+|role/[A-Za-z0-9+=,.@_/-]+)$`)
+
+// Run finds or creates the endpoint service, reads Snowflake's principal from
+// SYSTEM$GET_PRIVATELINK_CONFIG, adds it to the allowed principals without
+// removing others, and reads it back before returning, since provisioning
+// before the principal is visible leaves no connection request.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	lb := in.Resources.LoadBalancer
+	if lb == nil {
+		return Output{}, workflow.Invalid("endpoint service needs the load balancer; run the load_balancer step first")
+	}
+	names := workflow.NamesFor(req)
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return Output{}, err
+	}
+
+	svc, err := network.FindEndpointService(ctx, req.ID)
+	if err != nil {
+		return Output{}, fmt.Errorf("find endpoint service of %s: %w", req.ID, err)
+	}
+	action := workflow.Adopted
+	if svc == nil {
+		created, err := network.CreateEndpointService(ctx, req.ID, lb.ID, names.ClientToken+"-svc")
+		if err != nil {
+			return Output{}, fmt.Errorf("create endpoint service for %s: %w", lb.ID, err)
+		}
+		svc = &created
+		action = workflow.Created
+	}
+	if !svc.AcceptanceRequired {
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"endpoint service %s accepts connections without review; turn acceptance required on", svc.ID)
+	}
+
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return Output{}, err
+	}
+	principal, err := SnowflakePrincipal(ctx, conn)
+	if err != nil {
+		return Output{}, err
+	}
+
+	allowed, err := network.AllowedPrincipals(ctx, svc.ID)
+	if err != nil {
+		return Output{}, fmt.Errorf("read allowed principals of %s: %w", svc.ID, err)
+	}
+	if !slices.Contains(allowed, principal) {
+		if err := network.AddAllowedPrincipal(ctx, svc.ID, principal); err != nil {
+			return Output{}, fmt.Errorf("allow %s on %s: %w", principal, svc.ID, err)
+		}
+		if action == workflow.Adopted {
+			action = workflow.Updated
+		}
+		allowed, err = network.AllowedPrincipals(ctx, svc.ID)
+		if err != nil {
+			return Output{}, fmt.Errorf("read allowed principals of %s: %w", svc.ID, err)
+		}
+		if !slices.Contains(allowed, principal) {
+			return Output{}, workflow.NotReady("principal %s is not yet listed on %s; waiting for it to appear", principal, svc.ID)
+		}
+	}
+	return Output{
+		Result:      workflow.Result{Action: action, ID: svc.ID},
+		ServiceName: svc.Name,
+		Principal:   principal,
+	}, nil
+}
+
+// SnowflakePrincipal returns privatelink-account-principal from
+// SYSTEM$GET_PRIVATELINK_CONFIG, checked to be an IAM ARN.
+func SnowflakePrincipal(ctx context.Context, conn snowflake.Conn) (string, error) {
+	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
+	if err != nil {
+		return "", fmt.Errorf("read SYSTEM$GET_PRIVATELINK_CONFIG: %w", err)
+	}
+	raw := firstValue(rows)
+	var config map[string]any
+	if err := json.Unmarshal([]byte(raw), &config); err != nil {
+		return "", workflow.Errorf(workflow.ErrTransient, "SYSTEM$GET_PRIVATELINK_CONFIG returned no JSON object: %v", err)
+	}
+	principal, _ := config["privatelink-account-principal"].(string)
+	if principal == "" {
+		return "", workflow.Invalid("SYSTEM$GET_PRIVATELINK_CONFIG has no privatelink-account-principal; check that the account is on AWS and Business Critical, and that the role is ACCOUNTADMIN")
+	}
+	if !principalPattern.MatchString(principal) {
+		return "", workflow.Invalid("Snowflake principal %q is not an IAM ARN of a 12-digit account; ask Snowflake support to check the account's private connectivity", principal)
+	}
+	return principal, nil
+}
+
+func firstValue(rows []snowflake.Row) string {
+	for _, row := range rows {
+		for _, value := range row {
+			return value
+		}
+	}
+	return ""
+}

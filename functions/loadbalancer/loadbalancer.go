@@ -1,0 +1,143 @@
+// Package loadbalancer creates the internal network load balancer across the
+// request's subnets with cross-zone load balancing on, and its TCP 443
+// listener to the proxy target group.
+package loadbalancer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the load balancer and its listener.
+type Output = workflow.LoadBalancer
+
+// Attribute keys read back after creation.
+const (
+	attrCrossZone = "load_balancing.cross_zone.enabled"
+	// attrPrivateLinkEnforcement applies only to a load balancer with
+	// security groups; without them no rule can drop PrivateLink traffic.
+	attrPrivateLinkEnforcement = "enforce_security_group_inbound_rules_on_private_link_traffic"
+)
+
+// Run finds or creates the load balancer, turns cross-zone load balancing on
+// and reads it back, and creates the TCP listener. It returns NotReady while
+// the load balancer is provisioning.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	tg := in.Resources.TargetGroup
+	if tg == nil {
+		return Output{}, workflow.Invalid("load balancer needs the target group; run the target_group step first")
+	}
+	names := workflow.NamesFor(req)
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return Output{}, err
+	}
+
+	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)
+	if err != nil {
+		return Output{}, fmt.Errorf("find load balancer %s: %w", names.LoadBalancer, err)
+	}
+	if lb == nil {
+		created, err := network.CreateLoadBalancer(ctx, cloud.LoadBalancerSpec{
+			Name:      names.LoadBalancer,
+			RequestID: req.ID,
+			SubnetIDs: req.AWS.SubnetIDs,
+			Tags:      map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return Output{}, fmt.Errorf("create load balancer %s: %w", names.LoadBalancer, err)
+		}
+		lb = &created
+	}
+	if !strings.EqualFold(lb.Scheme, "") && !strings.EqualFold(lb.Scheme, "internal") {
+		return Output{}, workflow.Errorf(workflow.ErrConflict, "load balancer %s is %s, not internal; delete it so that an internal one is created", lb.ARN, lb.Scheme)
+	}
+	if err := checkSecurityGroups(ctx, network, lb); err != nil {
+		return Output{}, err
+	}
+	if err := ensureCrossZone(ctx, network, lb.ARN); err != nil {
+		return Output{}, err
+	}
+
+	switch strings.ToLower(lb.State) {
+	case "active":
+	case "provisioning", "":
+		return Output{}, workflow.NotReady("load balancer %s is %s; waiting for active", names.LoadBalancer, orUnknown(lb.State))
+	default:
+		return Output{}, workflow.Errorf(workflow.ErrConflict, "load balancer %s is %s; check its subnets and delete it so that it is created again", lb.ARN, lb.State)
+	}
+
+	listener, err := network.FindListener(ctx, lb.ARN, proxyvm.ProxyPort)
+	if err != nil {
+		return Output{}, fmt.Errorf("find listener on %s: %w", lb.ARN, err)
+	}
+	if listener == nil {
+		created, err := network.CreateListener(ctx, lb.ARN, tg.ID, proxyvm.ProxyPort)
+		if err != nil {
+			return Output{}, fmt.Errorf("create TCP listener on %s: %w", lb.ARN, err)
+		}
+		listener = &created
+	}
+	if !strings.EqualFold(listener.Protocol, "TCP") {
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"listener %s uses %s, which terminates or inspects TLS before the proxy; delete it so that a TCP listener is created", listener.ARN, listener.Protocol)
+	}
+	return Output{
+		Result:      workflow.Result{Action: workflow.ActionFor(lb.Tags, in.Execution), ID: lb.ARN},
+		ListenerARN: listener.ARN,
+		DNSName:     lb.DNSName,
+	}, nil
+}
+
+// checkSecurityGroups rejects a load balancer whose security groups would
+// filter PrivateLink traffic.
+func checkSecurityGroups(ctx context.Context, network cloud.AWSNetwork, lb *cloud.LoadBalancer) error {
+	if len(lb.SecurityGroups) == 0 {
+		return nil
+	}
+	attrs, err := network.LoadBalancerAttributes(ctx, lb.ARN)
+	if err != nil {
+		return fmt.Errorf("read attributes of %s: %w", lb.ARN, err)
+	}
+	if attrs[attrPrivateLinkEnforcement] == "off" {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"load balancer %s has security groups that filter PrivateLink traffic; turn enforcement of inbound rules on PrivateLink traffic off, or delete it so that one without security groups is created", lb.ARN)
+}
+
+// ensureCrossZone turns cross-zone load balancing on and reads it back, so
+// that Snowflake's endpoint reaches the proxy from every zone.
+func ensureCrossZone(ctx context.Context, network cloud.AWSNetwork, arn string) error {
+	attrs, err := network.LoadBalancerAttributes(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("read attributes of %s: %w", arn, err)
+	}
+	if attrs[attrCrossZone] == "true" {
+		return nil
+	}
+	if err := network.SetLoadBalancerAttributes(ctx, arn, map[string]string{attrCrossZone: "true"}); err != nil {
+		return fmt.Errorf("turn on cross-zone load balancing on %s: %w", arn, err)
+	}
+	attrs, err = network.LoadBalancerAttributes(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("read attributes of %s: %w", arn, err)
+	}
+	if attrs[attrCrossZone] != "true" {
+		return workflow.NotReady("cross-zone load balancing on %s reads %q after it was set; waiting for it to apply", arn, attrs[attrCrossZone])
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not visible yet"
+	}
+	return s
+}

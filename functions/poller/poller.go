@@ -1,0 +1,190 @@
+// Package poller completes the registered long waits. It reads
+// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO once per Snowflake account, however
+// many runs wait on that account, and sends task success or failure for each
+// wait whose endpoint is live, has failed, or has passed its deadline.
+package poller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Tasks completes task tokens: the embedded engine or the Step Functions API.
+type Tasks interface {
+	SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error
+	SendTaskFailure(ctx context.Context, token, errName, cause string) error
+}
+
+// ErrTokenGone is what a Tasks implementation wraps when a token is unknown
+// or already used, so the wait is dropped instead of retried forever.
+var ErrTokenGone = errors.New("task token unknown or already used")
+
+// Report counts what one poll did.
+type Report struct {
+	Waits     int `json:"waits"`
+	Accounts  int `json:"accounts"`
+	Queries   int `json:"queries"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Pending   int `json:"pending"`
+	Errors    int `json:"errors"`
+}
+
+// Poller holds what a poll needs.
+type Poller struct {
+	Env   *workflow.Env
+	Tasks Tasks
+}
+
+// Verdict is what the poller concludes about one wait.
+type Verdict int
+
+// Verdicts.
+const (
+	Waiting Verdict = iota
+	Live
+	Failed
+)
+
+// Judge maps Snowflake's endpoint_state and the cloud's status to a verdict.
+// On AWS the status moves pendingAcceptance → pending → available; only
+// rejected, failed, expired and deleted are terminal. An unknown status keeps
+// the wait open.
+func Judge(endpointState, status string) Verdict {
+	state := strings.ToUpper(endpointState)
+	switch strings.ToLower(status) {
+	case "rejected", "failed", "expired", "deleted", "disconnected", "closed":
+		return Failed
+	case "available", "approved", "accepted":
+		if state == "CREATED" {
+			return Live
+		}
+	}
+	if state == "FAILED" || state == "DELETING" || state == "PENDING_DELETION" {
+		return Failed
+	}
+	return Waiting
+}
+
+// Poll runs one pass over all open waits. A failing account is logged and
+// counted; the other accounts are still polled.
+func (p *Poller) Poll(ctx context.Context) (Report, error) {
+	log := p.logger()
+	waits, err := p.Env.Waits.List(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	report := Report{Waits: len(waits)}
+
+	groups := map[string][]workflow.Wait{}
+	var order []string
+	for _, w := range waits {
+		key := strings.ToLower(w.Snowflake.Account) + "/" + strings.ToLower(w.Snowflake.User)
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], w)
+	}
+	report.Accounts = len(order)
+
+	for _, key := range order {
+		group := groups[key]
+		infos, err := p.endpoints(ctx, group[0])
+		report.Queries++
+		if err != nil {
+			report.Errors++
+			log.Warn("poll endpoints failed", "account", group[0].Snowflake.Account, "waits", len(group), "error", err)
+			for _, w := range group {
+				p.expire(ctx, w, &report)
+			}
+			continue
+		}
+		for _, w := range group {
+			p.settle(ctx, w, infos, &report)
+		}
+	}
+	return report, nil
+}
+
+func (p *Poller) endpoints(ctx context.Context, w workflow.Wait) ([]provisionendpoint.EndpointInfo, error) {
+	conn, err := p.Env.Snowflake(ctx, w.Snowflake)
+	if err != nil {
+		return nil, err
+	}
+	return provisionendpoint.Endpoints(ctx, conn)
+}
+
+// settle completes one wait from the account's endpoint list.
+func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisionendpoint.EndpointInfo, report *Report) {
+	for _, info := range infos {
+		if info.ServiceID() != w.ServiceID {
+			continue
+		}
+		switch Judge(info.EndpointState, info.Status) {
+		case Live:
+			output, _ := json.Marshal(workflow.EndpointLive{EndpointState: info.EndpointState, Status: info.Status})
+			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskSuccess(ctx, w.Token, output) })
+			report.Succeeded++
+			return
+		case Failed:
+			cause := fmt.Sprintf("Snowflake endpoint to %s is %s with status %s; check the connection on the provider side, deprovision the endpoint, and redrive the run",
+				w.ServiceID, info.EndpointState, info.Status)
+			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, cause) })
+			report.Failed++
+			return
+		}
+		if !isKnownWaiting(info.Status) {
+			p.logger().Warn("unknown endpoint status; still waiting", "execution", w.Execution, "service", w.ServiceID, "status", info.Status)
+		}
+	}
+	p.expire(ctx, w, report)
+}
+
+// expire fails a wait whose deadline has passed, into a state that needs an
+// operator, and counts the others as pending.
+func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
+	if p.Env.Now().Before(w.Deadline) {
+		report.Pending++
+		return
+	}
+	cause := fmt.Sprintf("awaiting operator: the endpoint to %s for %s was not live by %s; check SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO and the connection on the endpoint service, then redrive the run",
+		w.ServiceID, w.Host, w.Deadline.UTC().Format("2006-01-02 15:04 MST"))
+	p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrTimeout, cause) })
+	report.Failed++
+}
+
+// complete sends the outcome and drops the wait once it is delivered or the
+// token is gone.
+func (p *Poller) complete(ctx context.Context, w workflow.Wait, report *Report, send func() error) {
+	if err := send(); err != nil && !errors.Is(err, ErrTokenGone) {
+		report.Errors++
+		p.logger().Warn("complete wait failed", "execution", w.Execution, "error", err)
+		return
+	}
+	if err := p.Env.Waits.Delete(ctx, w.Token); err != nil {
+		report.Errors++
+		p.logger().Warn("delete wait failed", "execution", w.Execution, "error", err)
+	}
+}
+
+func isKnownWaiting(status string) bool {
+	switch strings.ToLower(status) {
+	case "pending", "pendingacceptance", "available", "approved", "accepted", "no connection", "":
+		return true
+	}
+	return false
+}
+
+func (p *Poller) logger() *slog.Logger {
+	if p.Env.Logger != nil {
+		return p.Env.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

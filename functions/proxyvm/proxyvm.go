@@ -1,0 +1,120 @@
+// Package proxyvm launches the proxy VM that runs the TLS-passthrough nginx
+// stream proxy in front of the package index, or adopts the one that exists.
+package proxyvm
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the launched or adopted instance.
+type Output = workflow.ProxyVM
+
+// ProxyPort is the port that the proxy listens on and the load balancer
+// forwards to.
+const ProxyPort = 443
+
+// HealthPort is the proxy's plain HTTP health port.
+const HealthPort = 8080
+
+// Run finds the proxy instance of the request, launches it when absent, and
+// returns NotReady until it is running.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	names := workflow.NamesFor(req)
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return Output{}, err
+	}
+
+	inst, err := network.FindInstance(ctx, req.ID, names.ProxyVM)
+	if err != nil {
+		return Output{}, fmt.Errorf("find proxy instance %s: %w", names.ProxyVM, err)
+	}
+	if inst == nil {
+		userData, err := UserData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, req.AWS.Upstream, env.ProxyResolver)
+		if err != nil {
+			return Output{}, err
+		}
+		launched, err := network.RunInstance(ctx, cloud.InstanceSpec{
+			Name:             names.ProxyVM,
+			RequestID:        req.ID,
+			SubnetID:         req.AWS.SubnetIDs[0],
+			InstanceType:     req.AWS.InstanceType,
+			ImageID:          req.AWS.ImageID,
+			SecurityGroupIDs: req.AWS.SecurityGroupIDs,
+			UserData:         userData,
+			ClientToken:      names.ClientToken + "-vm-" + in.Execution,
+			Tags:             map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return Output{}, fmt.Errorf("launch proxy instance %s: %w", names.ProxyVM, err)
+		}
+		inst = &launched
+	}
+
+	switch strings.ToLower(inst.State) {
+	case "running":
+	case "pending", "":
+		return Output{}, workflow.NotReady("proxy instance %s is %s; waiting for running", inst.ID, orUnknown(inst.State))
+	default:
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"proxy instance %s is %s; start it again or terminate it so that a new one is launched", inst.ID, inst.State)
+	}
+	return Output{
+		Result:    workflow.Result{Action: workflow.ActionFor(inst.Tags, in.Execution), ID: inst.ID},
+		PrivateIP: inst.PrivateIP,
+	}, nil
+}
+
+// UserData renders the proxy VM's boot script for the index host and the
+// hosts of the extra allowed prefixes.
+func UserData(indexURL string, extraPrefixes []string, upstream, resolver string) (string, error) {
+	hosts, err := ProxyHosts(indexURL, extraPrefixes)
+	if err != nil {
+		return "", err
+	}
+	return proxy.UserDataAL2023(proxy.Config{
+		Listen:         ProxyPort,
+		Hosts:          hosts,
+		Upstream:       upstream,
+		Resolver:       resolver,
+		ResolverValid:  30 * time.Second,
+		HealthPort:     HealthPort,
+		ConnectTimeout: 10 * time.Second,
+		Timeout:        5 * time.Minute,
+	})
+}
+
+// ProxyHosts returns the TLS server names that the proxy lets through: the
+// index host and the hosts of any extra allowed prefixes.
+func ProxyHosts(indexURL string, extraPrefixes []string) ([]string, error) {
+	var hosts []string
+	for _, raw := range append([]string{indexURL}, extraPrefixes...) {
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			return nil, workflow.Invalid("invalid URL in the request: fix repository.index_url or repository.extra_allowed_prefixes")
+		}
+		host := strings.ToLower(u.Hostname())
+		if !slices.Contains(hosts, host) {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts, nil
+}
+
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not visible yet"
+	}
+	return s
+}

@@ -1,0 +1,108 @@
+// Package registry maps the task names used in the state machines to the
+// step functions, with JSON in and out, so that every platform (the embedded
+// engine, Lambda, the functions framework) dispatches the same way.
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/repolink/repolink/functions/acceptconnection"
+	"github.com/repolink/repolink/functions/awaitendpoint"
+	"github.com/repolink/repolink/functions/defaultrepo"
+	"github.com/repolink/repolink/functions/endpointservice"
+	"github.com/repolink/repolink/functions/grants"
+	"github.com/repolink/repolink/functions/integration"
+	"github.com/repolink/repolink/functions/loadbalancer"
+	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/functions/repository"
+	"github.com/repolink/repolink/functions/secret"
+	"github.com/repolink/repolink/functions/targetgroup"
+	"github.com/repolink/repolink/functions/verify"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Handler runs one step on a JSON task input and returns its JSON result.
+type Handler func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
+
+// Step is one task of the provision state machine.
+type Step struct {
+	// Name is the task name in the state machine and the key of the step's
+	// result under $.resources.
+	Name string
+	// Waits describes what the step waits for, for progress output.
+	Waits string
+}
+
+// ProvisionSteps lists the provision steps in the order they run.
+var ProvisionSteps = []Step{
+	{Name: "proxy_vm", Waits: "the proxy VM to run"},
+	{Name: "target_group", Waits: "the proxy to pass the TCP health check"},
+	{Name: "load_balancer", Waits: "the load balancer to become active"},
+	{Name: "endpoint_service", Waits: "the endpoint service"},
+	{Name: "endpoint", Waits: "Snowflake to provision the endpoint"},
+	{Name: "connection", Waits: "Snowflake's connection request"},
+	{Name: "await_endpoint", Waits: "Snowflake to report the endpoint live"},
+	{Name: "secret"},
+	{Name: "integration"},
+	{Name: "repository"},
+	{Name: "default"},
+	{Name: "grants"},
+	{Name: "verification", Waits: "the verification function to install the packages"},
+}
+
+// Handlers returns the handler of every step, bound to env.
+func Handlers(env *workflow.Env) map[string]Handler {
+	return map[string]Handler{
+		"proxy_vm":         adapt(env, proxyvm.Run),
+		"target_group":     adapt(env, targetgroup.Run),
+		"load_balancer":    adapt(env, loadbalancer.Run),
+		"endpoint_service": adapt(env, endpointservice.Run),
+		"endpoint":         adapt(env, provisionendpoint.Run),
+		"connection":       adapt(env, acceptconnection.Run),
+		"await_endpoint":   adapt(env, awaitendpoint.Run),
+		"secret":           adapt(env, secret.Run),
+		"integration":      adapt(env, integration.Run),
+		"repository":       adapt(env, repository.Run),
+		"default":          adapt(env, defaultrepo.Run),
+		"grants":           adapt(env, grants.Run),
+		"verification":     adapt(env, verify.Run),
+	}
+}
+
+func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var doc workflow.Document
+		if err := json.Unmarshal(input, &doc); err != nil {
+			return nil, workflow.Invalid("decode task input: %v", err)
+		}
+		if err := doc.Request.Validate(); err != nil {
+			return nil, err
+		}
+		out, err := run(ctx, env, doc)
+		if err != nil {
+			return nil, Classify(err)
+		}
+		return json.Marshal(out)
+	}
+}
+
+// Classify gives an error without an ASL name the name that the state
+// machine retries or catches: Transient for timeouts and errors that say
+// they are temporary, and Snowflake's own classification.
+func Classify(err error) error {
+	if workflow.NameOf(err) != "" {
+		return err
+	}
+	var temporary interface{ Temporary() bool }
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &workflow.Error{Name: workflow.ErrTransient, Message: err.Error()}
+	case errors.As(err, &temporary) && temporary.Temporary():
+		return &workflow.Error{Name: workflow.ErrTransient, Message: err.Error()}
+	}
+	return fmt.Errorf("%w", err)
+}

@@ -1,0 +1,57 @@
+package workflow
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+// Env is what the steps need from the platform they run on. The command
+// line, the Lambda bootstrap and the functions-framework binary each build
+// one with their own adapters.
+type Env struct {
+	// Snowflake returns a connection for the account and user of a request.
+	Snowflake func(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error)
+	// AWS returns the AWS network adapter for a region.
+	AWS func(ctx context.Context, region string) (cloud.AWSNetwork, error)
+	// Secrets reads a credential reference.
+	Secrets interface {
+		Resolve(ctx context.Context, ref string) (string, error)
+	}
+	// Waits records the long waits that the poller completes.
+	Waits WaitRegistry
+	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
+	// uses for the upstream, such as the VPC resolver 169.254.169.253.
+	ProxyResolver string
+	// WaitDeadline bounds how long a run waits for an endpoint to become
+	// live before it needs an operator.
+	WaitDeadline time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Wait is one registered long wait: a task token that the poller completes
+// once the Snowflake endpoint reaches its target status.
+type Wait struct {
+	Token     string            `json:"token"`
+	Execution string            `json:"execution"`
+	Snowflake request.Snowflake `json:"snowflake"`
+	// ServiceID is the provider service that the endpoint connects to: the
+	// VPC endpoint service name on AWS.
+	ServiceID string    `json:"service_id"`
+	Host      string    `json:"host"`
+	Cloud     string    `json:"cloud"`
+	Deadline  time.Time `json:"deadline"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WaitRegistry stores registered waits. Put is idempotent by token.
+type WaitRegistry interface {
+	Put(ctx context.Context, w Wait) error
+	List(ctx context.Context) ([]Wait, error)
+	Delete(ctx context.Context, token string) error
+}
