@@ -1,0 +1,280 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Health check settings of the target group. The check is a plain TCP
+// connect on the traffic port, because the proxy serves only TLS on it and
+// an HTTP check against it would always fail.
+const (
+	healthCheckIntervalSeconds = 10
+	healthCheckTimeoutSeconds  = 5
+	healthyThresholdCount      = 3
+	unhealthyThresholdCount    = 3
+)
+
+// FindTargetGroup returns the target group named name, or nil when there is
+// none.
+func (p *Provider) FindTargetGroup(ctx context.Context, name string) (*cloud.TargetGroup, error) {
+	out, err := p.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{name}})
+	var notFound *types.TargetGroupNotFoundException
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, p.region, "find target group %q", name)
+	}
+	if len(out.TargetGroups) == 0 {
+		return nil, nil
+	}
+	tg := toTargetGroup(out.TargetGroups[0])
+	return &tg, nil
+}
+
+// CreateTargetGroup creates a TCP target group of instances with an
+// explicit TCP health check on the traffic port.
+func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroupSpec) (cloud.TargetGroup, error) {
+	out, err := p.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name:                       aws.String(spec.Name),
+		Protocol:                   types.ProtocolEnumTcp,
+		Port:                       aws.Int32(int32(spec.Port)),
+		VpcId:                      aws.String(spec.VPCID),
+		TargetType:                 types.TargetTypeEnumInstance,
+		HealthCheckEnabled:         aws.Bool(true),
+		HealthCheckProtocol:        types.ProtocolEnumTcp,
+		HealthCheckPort:            aws.String("traffic-port"),
+		HealthCheckIntervalSeconds: aws.Int32(healthCheckIntervalSeconds),
+		HealthCheckTimeoutSeconds:  aws.Int32(healthCheckTimeoutSeconds),
+		HealthyThresholdCount:      aws.Int32(healthyThresholdCount),
+		UnhealthyThresholdCount:    aws.Int32(unhealthyThresholdCount),
+		Tags:                       elbTags(spec.Name, spec.RequestID),
+	})
+	if err != nil {
+		return cloud.TargetGroup{}, classify(err, p.region, "create target group %q for %s", spec.Name, spec.VPCID)
+	}
+	if len(out.TargetGroups) == 0 {
+		return cloud.TargetGroup{}, workflow.Errorf(workflow.ErrTransient,
+			"aws: create target group %q in region %s: response lists no target group", spec.Name, p.region)
+	}
+	return toTargetGroup(out.TargetGroups[0]), nil
+}
+
+// RegisterTarget registers instanceID on port. ELBv2 treats registering a
+// registered target as a no-op.
+func (p *Provider) RegisterTarget(ctx context.Context, targetGroupARN, instanceID string, port int) error {
+	_, err := p.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{
+		TargetGroupArn: aws.String(targetGroupARN),
+		Targets:        []types.TargetDescription{{Id: aws.String(instanceID), Port: aws.Int32(int32(port))}},
+	})
+	return classify(err, p.region, "register instance %s in target group %s", instanceID, targetGroupARN)
+}
+
+// TargetHealth returns the health of every registered target.
+func (p *Provider) TargetHealth(ctx context.Context, targetGroupARN string) ([]cloud.TargetHealth, error) {
+	out, err := p.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{
+		TargetGroupArn: aws.String(targetGroupARN),
+	})
+	if err != nil {
+		return nil, classify(err, p.region, "describe target health of %s", targetGroupARN)
+	}
+	health := make([]cloud.TargetHealth, 0, len(out.TargetHealthDescriptions))
+	for _, desc := range out.TargetHealthDescriptions {
+		var id, state string
+		if desc.Target != nil {
+			id = aws.ToString(desc.Target.Id)
+		}
+		if desc.TargetHealth != nil {
+			state = string(desc.TargetHealth.State)
+		}
+		health = append(health, cloud.TargetHealth{ID: id, State: state})
+	}
+	return health, nil
+}
+
+// FindLoadBalancer returns the load balancer named name, or nil when there
+// is none.
+func (p *Provider) FindLoadBalancer(ctx context.Context, name string) (*cloud.LoadBalancer, error) {
+	out, err := p.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{name}})
+	var notFound *types.LoadBalancerNotFoundException
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, p.region, "find load balancer %q", name)
+	}
+	if len(out.LoadBalancers) == 0 {
+		return nil, nil
+	}
+	lb := toLoadBalancer(out.LoadBalancers[0])
+	return &lb, nil
+}
+
+// CreateLoadBalancer creates an internal network load balancer in the given
+// subnets. It attaches no security group, so the load balancer does not
+// filter the traffic that arrives over PrivateLink.
+func (p *Provider) CreateLoadBalancer(ctx context.Context, spec cloud.LoadBalancerSpec) (cloud.LoadBalancer, error) {
+	out, err := p.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+		Name:    aws.String(spec.Name),
+		Type:    types.LoadBalancerTypeEnumNetwork,
+		Scheme:  types.LoadBalancerSchemeEnumInternal,
+		Subnets: spec.SubnetIDs,
+		Tags:    elbTags(spec.Name, spec.RequestID),
+	})
+	if err != nil {
+		return cloud.LoadBalancer{}, classify(err, p.region, "create load balancer %q", spec.Name)
+	}
+	if len(out.LoadBalancers) == 0 {
+		return cloud.LoadBalancer{}, workflow.Errorf(workflow.ErrTransient,
+			"aws: create load balancer %q in region %s: response lists no load balancer", spec.Name, p.region)
+	}
+	return toLoadBalancer(out.LoadBalancers[0]), nil
+}
+
+// LoadBalancerAttributes returns the load balancer's attributes by key.
+func (p *Provider) LoadBalancerAttributes(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := p.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{
+		LoadBalancerArn: aws.String(arn),
+	})
+	if err != nil {
+		return nil, classify(err, p.region, "describe attributes of load balancer %s", arn)
+	}
+	attrs := make(map[string]string, len(out.Attributes))
+	for _, attr := range out.Attributes {
+		attrs[aws.ToString(attr.Key)] = aws.ToString(attr.Value)
+	}
+	return attrs, nil
+}
+
+// SetLoadBalancerAttributes sets the given attributes and leaves the others
+// unchanged.
+func (p *Provider) SetLoadBalancerAttributes(ctx context.Context, arn string, attrs map[string]string) error {
+	keys := make([]string, 0, len(attrs))
+	for key := range attrs {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+
+	list := make([]types.LoadBalancerAttribute, 0, len(keys))
+	for _, key := range keys {
+		list = append(list, types.LoadBalancerAttribute{Key: aws.String(key), Value: aws.String(attrs[key])})
+	}
+	_, err := p.elb.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{
+		LoadBalancerArn: aws.String(arn),
+		Attributes:      list,
+	})
+	return classify(err, p.region, "set attributes %v of load balancer %s", keys, arn)
+}
+
+// FindListener returns the load balancer's listener on port, or nil when
+// there is none or the load balancer does not exist.
+func (p *Provider) FindListener(ctx context.Context, loadBalancerARN string, port int) (*cloud.Listener, error) {
+	pages := elbv2.NewDescribeListenersPaginator(p.elb, &elbv2.DescribeListenersInput{
+		LoadBalancerArn: aws.String(loadBalancerARN),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		var notFound *types.LoadBalancerNotFoundException
+		if errors.As(err, &notFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, classify(err, p.region, "find listener on port %d of load balancer %s", port, loadBalancerARN)
+		}
+		for _, listener := range page.Listeners {
+			if int(aws.ToInt32(listener.Port)) == port {
+				l := toListener(listener)
+				return &l, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// CreateListener creates a TCP listener on port that forwards to the target
+// group. The listener is TCP, not TLS, so that the client's TLS handshake and
+// its SNI reach the proxy untouched.
+func (p *Provider) CreateListener(ctx context.Context, loadBalancerARN, targetGroupARN string, port int) (cloud.Listener, error) {
+	out, err := p.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
+		LoadBalancerArn: aws.String(loadBalancerARN),
+		Protocol:        types.ProtocolEnumTcp,
+		Port:            aws.Int32(int32(port)),
+		DefaultActions: []types.Action{{
+			Type:           types.ActionTypeEnumForward,
+			TargetGroupArn: aws.String(targetGroupARN),
+		}},
+	})
+	if err != nil {
+		return cloud.Listener{}, classify(err, p.region, "create listener on port %d of load balancer %s", port, loadBalancerARN)
+	}
+	if len(out.Listeners) == 0 {
+		return cloud.Listener{}, workflow.Errorf(workflow.ErrTransient,
+			"aws: create listener on port %d of load balancer %s in region %s: response lists no listener", port, loadBalancerARN, p.region)
+	}
+	return toListener(out.Listeners[0]), nil
+}
+
+func elbTags(name, requestID string) []types.Tag {
+	return []types.Tag{
+		{Key: aws.String("Name"), Value: aws.String(name)},
+		{Key: aws.String(cloud.TagRequest), Value: aws.String(requestID)},
+	}
+}
+
+func toTargetGroup(tg types.TargetGroup) cloud.TargetGroup {
+	return cloud.TargetGroup{
+		ARN:                 aws.ToString(tg.TargetGroupArn),
+		Name:                aws.ToString(tg.TargetGroupName),
+		Protocol:            string(tg.Protocol),
+		Port:                int(aws.ToInt32(tg.Port)),
+		HealthCheckProtocol: string(tg.HealthCheckProtocol),
+	}
+}
+
+func toLoadBalancer(lb types.LoadBalancer) cloud.LoadBalancer {
+	out := cloud.LoadBalancer{
+		ARN:            aws.ToString(lb.LoadBalancerArn),
+		Name:           aws.ToString(lb.LoadBalancerName),
+		DNSName:        aws.ToString(lb.DNSName),
+		Scheme:         string(lb.Scheme),
+		SecurityGroups: lb.SecurityGroups,
+	}
+	if lb.State != nil {
+		out.State = string(lb.State.Code)
+	}
+	for _, zone := range lb.AvailabilityZones {
+		out.Zones = append(out.Zones, aws.ToString(zone.ZoneName))
+	}
+	return out
+}
+
+func toListener(l types.Listener) cloud.Listener {
+	out := cloud.Listener{
+		ARN:      aws.ToString(l.ListenerArn),
+		Protocol: string(l.Protocol),
+		Port:     int(aws.ToInt32(l.Port)),
+	}
+	for _, action := range l.DefaultActions {
+		if action.Type != types.ActionTypeEnumForward {
+			continue
+		}
+		if action.TargetGroupArn != nil {
+			out.TargetGroupARN = aws.ToString(action.TargetGroupArn)
+			break
+		}
+		if action.ForwardConfig != nil && len(action.ForwardConfig.TargetGroups) > 0 {
+			out.TargetGroupARN = aws.ToString(action.ForwardConfig.TargetGroups[0].TargetGroupArn)
+			break
+		}
+	}
+	return out
+}
