@@ -1,0 +1,256 @@
+// Package pyindex runs the sandbox package index, an HTTPS server on
+// loopback that speaks the simple repository API (PEP 503 HTML and PEP 691
+// JSON). It serves small wheels that it builds at start and requires HTTP
+// basic auth. SetBehavior switches it into misbehaviours of real indexes.
+package pyindex
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Options configures Start.
+type Options struct {
+	// Hosts are the DNS names (or IPs) the certificate covers besides
+	// localhost and 127.0.0.1, such as the repository host a proxy forwards.
+	Hosts []string
+	// Username and Password are the basic auth credentials every request
+	// must carry. When both are empty the index requires no credentials.
+	Username string
+	Password string
+	// CA signs the server certificate. When nil, Start creates a CA that
+	// lives only in memory, and Index.CA returns it.
+	CA     *CA
+	Logger *slog.Logger
+}
+
+// Behavior selects misbehaviours seen in real indexes. The zero value is a
+// well-behaved index.
+type Behavior struct {
+	// RejectStatus is the status for a request with missing or wrong
+	// credentials. Zero means 401 with a Basic challenge. 404 mimics an
+	// index that hides what the caller may not see, and 403 one that
+	// denies access.
+	RejectStatus int
+	// HTMLOnly makes the index ignore PEP 691 and serve every page as
+	// text/html.
+	HTMLOnly bool
+	// InsecureLinks makes file links absolute http:// URLs.
+	InsecureLinks bool
+	// FileRedirect, when set, makes /files/<name> respond 302 with the
+	// location FileRedirect + name, as an index that serves files from
+	// object storage does. It usually ends with "/files/".
+	FileRedirect string
+	// RejectAuthorization makes the index respond 400 to any request that
+	// carries an Authorization header, as object storage does for signed
+	// URLs.
+	RejectAuthorization bool
+	// WrongHashes makes file links advertise a sha256 that does not match
+	// the file.
+	WrongHashes bool
+	// Missing lists project names that the index responds to with 404.
+	Missing []string
+}
+
+// File is one wheel that the index serves.
+type File struct {
+	Project  string
+	Version  string
+	Filename string
+	SHA256   string
+}
+
+// Index is a running sandbox package index.
+type Index struct {
+	ca     *CA
+	ln     net.Listener
+	srv    *http.Server
+	logger *slog.Logger
+
+	files    map[string]wheelFile   // by filename
+	projects map[string][]wheelFile // by normalised name, oldest first
+	names    []string               // normalised names, sorted
+
+	mu       sync.Mutex
+	username string
+	password string
+	behavior Behavior
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start builds the catalogue's wheels and serves them over HTTPS on a free
+// 127.0.0.1 port until Close is called or ctx is done.
+func Start(ctx context.Context, opts Options) (*Index, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ca := opts.CA
+	if ca == nil {
+		var err error
+		if ca, _, err = newCA(); err != nil {
+			return nil, err
+		}
+	}
+
+	idx := &Index{
+		ca:       ca,
+		logger:   logger,
+		files:    map[string]wheelFile{},
+		projects: map[string][]wheelFile{},
+		username: opts.Username,
+		password: opts.Password,
+	}
+	if err := idx.build(); err != nil {
+		return nil, err
+	}
+
+	hosts := append(slices.Clone(opts.Hosts), "localhost", "127.0.0.1")
+	cert, err := ca.Issue(hosts...)
+	if err != nil {
+		return nil, fmt.Errorf("issue index certificate: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for package index: %w", err)
+	}
+	idx.ln = ln
+	idx.srv = &http.Server{
+		Handler:   idx,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+
+	go func() {
+		err := idx.srv.ServeTLS(ln, "", "")
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("package index stopped", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() { idx.Close() })
+
+	logger.Info("package index started", "url", idx.URL(), "hosts", opts.Hosts,
+		"auth", opts.Username != "" || opts.Password != "")
+	return idx, nil
+}
+
+func (idx *Index) build() error {
+	for _, d := range Catalogue() {
+		w, err := buildWheel(d)
+		if err != nil {
+			return err
+		}
+		idx.files[w.Filename] = w
+		name := normalize(d.Project)
+		idx.projects[name] = append(idx.projects[name], w)
+	}
+	for name := range idx.projects {
+		idx.names = append(idx.names, name)
+	}
+	sort.Strings(idx.names)
+	return nil
+}
+
+// URL returns the simple index URL, https://127.0.0.1:<port>/simple/.
+func (idx *Index) URL() string {
+	return "https://" + idx.Addr() + "/simple/"
+}
+
+// Addr returns the listen address, 127.0.0.1:<port>.
+func (idx *Index) Addr() string {
+	return idx.ln.Addr().String()
+}
+
+// CA returns the CA that signed the index certificate.
+func (idx *Index) CA() *CA {
+	return idx.ca
+}
+
+// Files returns the wheels the index serves, sorted by filename.
+func (idx *Index) Files() []File {
+	out := make([]File, 0, len(idx.files))
+	for _, w := range idx.files {
+		out = append(out, File{Project: w.Dist.Project, Version: w.Dist.Version,
+			Filename: w.Filename, SHA256: w.SHA256})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Filename < out[j].Filename })
+	return out
+}
+
+// SetCredentials replaces the basic auth credentials that requests must
+// carry. Empty user and password turn authentication off.
+func (idx *Index) SetCredentials(user, pass string) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	idx.username, idx.password = user, pass
+}
+
+// SetBehavior replaces the misbehaviours for the following requests.
+func (idx *Index) SetBehavior(b Behavior) {
+	b.Missing = slices.Clone(b.Missing)
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	idx.behavior = b
+}
+
+// Close stops the server and closes open connections. It is safe to call
+// more than once.
+func (idx *Index) Close() error {
+	idx.closeOnce.Do(func() {
+		idx.closeErr = idx.srv.Close()
+		idx.logger.Info("package index stopped", "url", idx.URL())
+	})
+	return idx.closeErr
+}
+
+func (idx *Index) state() (user, pass string, b Behavior) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	return idx.username, idx.password, idx.behavior
+}
+
+// authorized reports whether r carries the configured credentials. The
+// comparison takes the same time whichever byte differs.
+func authorized(r *http.Request, user, pass string) bool {
+	if user == "" && pass == "" {
+		return true
+	}
+	gotUser, gotPass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	userOK := subtle.ConstantTimeCompare([]byte(gotUser), []byte(user)) == 1
+	passOK := subtle.ConstantTimeCompare([]byte(gotPass), []byte(pass)) == 1
+	return userOK && passOK
+}
+
+func isMissing(b Behavior, name string) bool {
+	for _, m := range b.Missing {
+		if normalize(m) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// hostOf returns the host part of a request's Host header, without a port,
+// for log records.
+func hostOf(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return strings.TrimSpace(r.Host)
+}
