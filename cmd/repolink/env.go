@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/secrets"
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+// endpoints overrides where the adapters connect; the zero value means the
+// real services.
+type endpoints struct {
+	// AWS is the base endpoint of the EC2, ELBv2 and Secrets Manager
+	// clients.
+	AWS string
+	// SnowflakeHost, SnowflakePort and SnowflakeProtocol replace the
+	// address derived from the account.
+	SnowflakeHost     string
+	SnowflakePort     int
+	SnowflakeProtocol string
+	// Static credentials for the AWS clients; used by the sandbox, which
+	// accepts any signed request.
+	AWSAccessKey, AWSSecretKey string
+}
+
+// adapters builds and caches the cloud and Snowflake clients that the steps
+// use, one per region and one per Snowflake login.
+type adapters struct {
+	endpoints endpoints
+	secrets   *secrets.Resolver
+	logger    *slog.Logger
+
+	mu        sync.Mutex
+	aws       map[string]*awsadapter.Provider
+	managers  map[string]*awsadapter.SecretsManager
+	snowflake map[string]*snowflake.Client
+}
+
+func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
+	a := &adapters{
+		endpoints: eps,
+		logger:    logger,
+		aws:       map[string]*awsadapter.Provider{},
+		managers:  map[string]*awsadapter.SecretsManager{},
+		snowflake: map[string]*snowflake.Client{},
+	}
+	a.secrets = secrets.NewResolver()
+	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
+	return a
+}
+
+func (a *adapters) awsOptions(region string) awsadapter.Options {
+	opts := awsadapter.Options{Region: region, Endpoint: a.endpoints.AWS}
+	if a.endpoints.AWSAccessKey != "" {
+		opts.Credentials = staticCredentials(a.endpoints.AWSAccessKey, a.endpoints.AWSSecretKey)
+	}
+	return opts
+}
+
+// AWS returns the network adapter of a region.
+func (a *adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p, ok := a.aws[region]; ok {
+		return p, nil
+	}
+	p, err := awsadapter.New(ctx, a.awsOptions(region))
+	if err != nil {
+		return nil, err
+	}
+	a.aws[region] = p
+	return p, nil
+}
+
+// resolveSecretsManager reads an aws-secretsmanager: reference with a client
+// for the region named in the secret's ARN.
+func (a *adapters) resolveSecretsManager(ctx context.Context, ref string) (string, error) {
+	region := regionOfARN(strings.TrimPrefix(ref, "aws-secretsmanager:"))
+	if region == "" {
+		return "", fmt.Errorf("reference must be a secret ARN, such as aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:name")
+	}
+	a.mu.Lock()
+	manager, ok := a.managers[region]
+	if !ok {
+		var err error
+		manager, err = awsadapter.NewSecretsManager(ctx, a.awsOptions(region))
+		if err != nil {
+			a.mu.Unlock()
+			return "", err
+		}
+		a.managers[region] = manager
+	}
+	a.mu.Unlock()
+	return manager.Resolve(ctx, ref)
+}
+
+func regionOfARN(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
+}
+
+// Snowflake returns a session for the account and user of a request,
+// reading the private key or password from its reference on first use.
+func (a *adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
+	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
+	a.mu.Lock()
+	if c, ok := a.snowflake[key]; ok {
+		a.mu.Unlock()
+		return c, nil
+	}
+	a.mu.Unlock()
+
+	cfg := snowflake.Config{
+		Account:        sf.Account,
+		User:           sf.User,
+		Role:           sf.Role,
+		Warehouse:      sf.Warehouse,
+		Database:       sf.Database,
+		Schema:         sf.Schema,
+		Host:           a.endpoints.SnowflakeHost,
+		Port:           a.endpoints.SnowflakePort,
+		Protocol:       a.endpoints.SnowflakeProtocol,
+		LoginTimeout:   30 * time.Second,
+		RequestTimeout: 60 * time.Second,
+	}
+	if sf.PrivateKeyRef != "" {
+		pem, err := a.secrets.Resolve(ctx, sf.PrivateKeyRef)
+		if err != nil {
+			return nil, fmt.Errorf("read snowflake.private_key_ref: %w", err)
+		}
+		var passphrase string
+		if sf.PrivateKeyPassphraseRef != "" {
+			if passphrase, err = a.secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
+				return nil, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
+			}
+		}
+		key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
+		if err != nil {
+			return nil, fmt.Errorf("snowflake.private_key_ref: %w", err)
+		}
+		cfg.PrivateKey = key
+	} else {
+		password, err := a.secrets.Resolve(ctx, sf.PasswordRef)
+		if err != nil {
+			return nil, fmt.Errorf("read snowflake.password_ref: %w", err)
+		}
+		cfg.Password = password
+	}
+
+	client, err := snowflake.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if existing, ok := a.snowflake[key]; ok {
+		client.Close()
+		return existing, nil
+	}
+	a.snowflake[key] = client
+	return client, nil
+}
+
+// Close closes every Snowflake session.
+func (a *adapters) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key, c := range a.snowflake {
+		if err := c.Close(); err != nil {
+			a.logger.Warn("close snowflake session failed", "error", err)
+		}
+		delete(a.snowflake, key)
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// errHelp is returned after --help printed the usage of a command.
+var errHelp = errors.New("help requested")
+
+// defaultStateDir is where state lives unless --state-dir says otherwise.
+const defaultStateDir = ".repolink"
+
+// newFlagSet returns a flag set that prints its usage to stderr and turns
+// parse errors into usage errors.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: repolink %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// stateDirFlag registers --state-dir.
+func stateDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("state-dir", defaultStateDir, "directory for the engine store and the sandbox world")
+}
+
+// prepareStateDir creates the state directory, readable by its owner only
+// because the sandbox world and the engine store live in it.
+func prepareStateDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", fmt.Errorf("create state directory %s: %w", dir, err)
+	}
+	return abs, nil
+}

@@ -1,0 +1,97 @@
+// Command repolink connects a Python package index to a Snowflake artifact
+// repository over private connectivity, as a state machine of small steps.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitInvalid = 2
+)
+
+// usageError marks invalid input or an impossible operation: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// failedError marks an operation that ran and failed: exit status 1. Its
+// message has already been printed.
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string { return e.msg }
+
+const usage = `repolink connects a Python package index to a Snowflake artifact repository.
+
+Usage:
+  repolink run [--sandbox] [--state-dir DIR] REQUEST   provision what REQUEST asks for
+  repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
+  repolink version                                     print the version
+
+Run 'repolink COMMAND --help' for the flags of a command.
+
+Exit status: 0 succeeded, 1 the operation failed, 2 invalid input or command line.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitInvalid
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = runCommand(ctx, args[1:], stdout, stderr)
+	case "sandbox":
+		err = sandboxCommand(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "repolink", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usagef("unknown command %q; run 'repolink help' for the list", args[0])
+	}
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var usageErr *usageError
+	var failed *failedError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &usageErr):
+		fmt.Fprintln(stderr, "repolink:", err)
+		return exitInvalid
+	case errors.As(err, &failed):
+		return exitFailed
+	default:
+		fmt.Fprintln(stderr, "repolink:", err)
+		return exitFailed
+	}
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/statemachines"
+)
+
+// progress prints one line per step as the engine reports events, and the
+// summary at the end.
+type progress struct {
+	out io.Writer
+
+	mu        sync.Mutex
+	started   time.Time
+	entered   map[string]time.Time
+	attempts  map[string]int
+	current   string
+	tasks     map[string]string // state name → task name
+	results   map[string]string // state name → key under $.resources
+	waitsText map[string]string // task name → what it waits for
+}
+
+func newProgress(out io.Writer) *progress {
+	p := &progress{
+		out:       out,
+		entered:   map[string]time.Time{},
+		attempts:  map[string]int{},
+		tasks:     map[string]string{},
+		results:   map[string]string{},
+		waitsText: map[string]string{},
+	}
+	for _, step := range registry.ProvisionSteps {
+		p.waitsText[step.Name] = step.Waits
+	}
+	p.loadStates(statemachines.Provision)
+	return p
+}
+
+// loadStates maps each Task state to its task name and result key.
+func (p *progress) loadStates(definition []byte) {
+	var def struct {
+		States map[string]struct {
+			Type       string
+			Resource   string
+			ResultPath string
+			Parameters struct{ FunctionName string }
+		}
+	}
+	if err := json.Unmarshal(definition, &def); err != nil {
+		return
+	}
+	for name, s := range def.States {
+		if s.Type != "Task" {
+			continue
+		}
+		task := s.Resource
+		if s.Parameters.FunctionName != "" {
+			task = s.Parameters.FunctionName
+		}
+		p.tasks[name] = strings.TrimSuffix(strings.TrimPrefix(task, "${"), "}")
+		p.results[name] = strings.TrimPrefix(s.ResultPath, "$.resources.")
+	}
+}
+
+func (p *progress) begin(name, mode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.started = time.Now()
+	fmt.Fprintf(p.out, "execution %s (%s)\n", name, mode)
+}
+
+func (p *progress) line(step, action, detail string, took time.Duration) {
+	if took > 0 {
+		fmt.Fprintf(p.out, "  %-17s %-9s %s  %s\n", step, action, detail, elapsed(took))
+		return
+	}
+	fmt.Fprintf(p.out, "  %-17s %-9s %s\n", step, action, detail)
+}
+
+// event handles one history event of the engine.
+func (p *progress) event(ev engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	state := ev.State
+	if state == "" {
+		state = p.current
+	}
+	task, isTask := p.tasks[state]
+	details := decodeDetails(ev.Details)
+
+	switch ev.Type {
+	case "TaskStateEntered":
+		p.current = state
+		if _, ok := p.entered[state]; !ok {
+			p.entered[state] = ev.Timestamp
+		}
+	case "TaskSubmitted":
+		if isTask && task == "await_endpoint" {
+			p.line(task, "waiting", "for "+p.waitsText[task], 0)
+		}
+	case "TaskFailed", "TaskTimedOut":
+		if !isTask {
+			return
+		}
+		p.attempts[state]++
+		name, cause := details.errorName(), details.cause()
+		switch name {
+		case workflow.ErrNotReady:
+			p.line(task, "waiting", fmt.Sprintf("%s (check %d)", cause, p.attempts[state]), 0)
+		case workflow.ErrThrottled, workflow.ErrTransient:
+			p.line(task, "retrying", fmt.Sprintf("%s: %s", name, cause), 0)
+		default:
+			p.line(task, "failed", fmt.Sprintf("%s: %s", name, cause), 0)
+		}
+	case "TaskStateExited":
+		if !isTask {
+			return
+		}
+		result := details.result(p.results[state])
+		if result.Action == "" {
+			return
+		}
+		took := ev.Timestamp.Sub(p.entered[state])
+		p.line(task, result.Action, result.ID, took)
+	}
+}
+
+// summary prints the outcome and reports whether the execution succeeded.
+func (p *progress) summary(exec engine.Execution) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.out)
+	fmt.Fprintln(p.out, "summary")
+	fmt.Fprintf(p.out, "  execution:        %s\n", exec.Name)
+	fmt.Fprintf(p.out, "  status:           %s\n", exec.Status)
+	if exec.Status != "SUCCEEDED" {
+		step, cause, _ := strings.Cut(exec.Cause, ": ")
+		if cause == "" {
+			step, cause = "unknown", exec.Cause
+		}
+		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
+		fmt.Fprintf(p.out, "  error:            %s: %s\n", exec.Error, cause)
+		fmt.Fprintf(p.out, "  next:             fix the cause above, then run 'repolink redrive %s' to resume from the failed step,\n", exec.Name)
+		fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
+		return false
+	}
+
+	var doc workflow.Document
+	_ = json.Unmarshal(exec.Output, &doc)
+	res := doc.Resources
+	if res.EndpointLive != nil {
+		fmt.Fprintf(p.out, "  endpoint status:  %s (%s)\n", res.EndpointLive.Status, res.EndpointLive.EndpointState)
+	}
+	if res.Repository != nil {
+		fmt.Fprintf(p.out, "  repository:       %s\n", res.Repository.ID)
+	}
+	if res.Verification != nil {
+		fmt.Fprintf(p.out, "  packages:         %s\n", strings.Join(res.Verification.Packages, ", "))
+		if res.Verification.Procedure {
+			fmt.Fprintf(p.out, "  procedure check:  passed\n")
+		}
+	}
+	counts := countActions(exec.Output)
+	line := fmt.Sprintf("%d created, %d adopted, %d updated", counts[workflow.Created], counts[workflow.Adopted], counts[workflow.Updated])
+	if counts[workflow.Created] == 0 && counts[workflow.Updated] == 0 {
+		line += " (everything already existed; nothing was created)"
+	}
+	fmt.Fprintf(p.out, "  resources:        %s\n", line)
+	fmt.Fprintf(p.out, "  took:             %s\n", elapsed(exec.StoppedAt.Sub(exec.StartedAt)))
+	return true
+}
+
+// countActions counts the actions that the steps reported in a document.
+func countActions(output json.RawMessage) map[string]int {
+	var doc struct {
+		Resources map[string]struct {
+			Action string `json:"action"`
+		} `json:"resources"`
+	}
+	counts := map[string]int{}
+	if json.Unmarshal(output, &doc) != nil {
+		return counts
+	}
+	keys := make([]string, 0, len(doc.Resources))
+	for k := range doc.Resources {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		counts[doc.Resources[k].Action]++
+	}
+	return counts
+}
+
+// eventDetails is the decoded details of a history event.
+type eventDetails map[string]any
+
+func decodeDetails(raw json.RawMessage) eventDetails {
+	var d eventDetails
+	_ = json.Unmarshal(raw, &d)
+	return d
+}
+
+func (d eventDetails) str(keys ...string) string {
+	for _, k := range keys {
+		if v, ok := d[k].(string); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func (d eventDetails) errorName() string { return d.str("error", "Error") }
+func (d eventDetails) cause() string     { return d.str("cause", "Cause") }
+
+// result reads resources.<key> from the state output in the details.
+func (d eventDetails) result(key string) workflow.Result {
+	var raw any
+	for _, k := range []string{"output", "Output"} {
+		if v, ok := d[k]; ok {
+			raw = v
+			break
+		}
+	}
+	if s, ok := raw.(string); ok {
+		_ = json.Unmarshal([]byte(s), &raw)
+	}
+	obj, _ := raw.(map[string]any)
+	resources, _ := obj["resources"].(map[string]any)
+	entry, _ := resources[key].(map[string]any)
+	action, _ := entry["action"].(string)
+	id, _ := entry["id"].(string)
+	if key == "endpoint_live" && action == "" {
+		status, _ := entry["status"].(string)
+		if status != "" {
+			return workflow.Result{Action: "live", ID: status}
+		}
+	}
+	return workflow.Result{Action: action, ID: id}
+}

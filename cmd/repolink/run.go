@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "run [--sandbox] [--state-dir DIR] REQUEST", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
+	stateDir := stateDirFlag(fs)
+	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
+	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("run takes one request file; got %d arguments", fs.NArg())
+	}
+
+	req, err := readRequest(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	dir, err := prepareStateDir(*stateDir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	progress := newProgress(stdout)
+	rt, err := openRuntime(ctx, runtimeOptions{
+		dir:     dir,
+		sandbox: *sandboxMode,
+		hosts:   requestHosts(req),
+		logger:  logger,
+		onEvent: progress.event,
+		poll:    *pollInterval,
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.seed(ctx, req); err != nil {
+		return fmt.Errorf("prepare sandbox: %w", err)
+	}
+
+	name, err := startExecution(ctx, rt.engine, req)
+	if err != nil {
+		return err
+	}
+	mode := "real clouds"
+	if *sandboxMode {
+		mode = "sandbox in " + rt.sandbox.Dir()
+	}
+	progress.begin(name, mode)
+
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	rt.serve(serveCtx)
+
+	exec, err := rt.engine.Wait(ctx, name)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open and resumes with the next run of the same request\n", name)
+			return &failedError{msg: "interrupted"}
+		}
+		return fmt.Errorf("wait for execution %s: %w", name, err)
+	}
+	ok := progress.summary(exec)
+	if !ok {
+		return &failedError{msg: "execution " + exec.Status}
+	}
+	return nil
+}
+
+// readRequest reads and validates a request file. Invalid requests are usage
+// errors that list every bad field.
+func readRequest(path string) (request.Request, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return request.Request{}, usagef("read request: %v", err)
+	}
+	req, err := request.Parse(data)
+	if err != nil {
+		var invalid *request.ValidationError
+		if errors.As(err, &invalid) {
+			return req, usagef("%s: %v\nnothing was created", path, invalid)
+		}
+		return req, usagef("%s: %v", path, err)
+	}
+	return req, nil
+}
+
+// requestHosts lists the host names that a request's index and extra
+// prefixes use.
+func requestHosts(req request.Request) []string {
+	var hosts []string
+	for _, raw := range append([]string{req.Repository.IndexURL}, req.Repository.ExtraAllowedPrefixes...) {
+		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	return hosts
+}
+
+// startExecution starts the request's execution, or resumes the open one.
+// A request whose last execution has closed gets a new execution with a run
+// suffix, because a closed name cannot be reused.
+func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		return "", fmt.Errorf("encode execution input: %w", err)
+	}
+	base := request.ExecutionName(req.ID)
+	for n := 1; ; n++ {
+		name := request.RunName(base, n)
+		exec, err := eng.Describe(ctx, name)
+		switch {
+		case errors.Is(err, engine.ErrExecutionNotFound):
+			if _, err := eng.Start(ctx, provisionMachine, name, input); err != nil {
+				return "", fmt.Errorf("start execution %s: %w", name, err)
+			}
+			return name, nil
+		case err != nil:
+			return "", fmt.Errorf("read execution %s: %w", name, err)
+		case exec.Status == "RUNNING":
+			if !sameJSON(exec.Input, input) {
+				return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", name, req.ID)
+			}
+			return name, nil
+		}
+	}
+}
+
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ax, _ := json.Marshal(x)
+	by, _ := json.Marshal(y)
+	return string(ax) == string(by)
+}
+
+// elapsed formats a duration for progress lines.
+func elapsed(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox"
+	"github.com/repolink/repolink/shared/waits"
+	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/statemachines"
+)
+
+// provisionMachine is the name of the provision state machine in the store.
+const provisionMachine = "provision"
+
+// runtime is one process's engine, wait store, adapters and, in sandbox
+// mode, the sandbox.
+type runtime struct {
+	dir      string
+	engine   *engine.Engine
+	waits    *waits.Store
+	env      *workflow.Env
+	adapters *adapters
+	sandbox  *sandbox.Sandbox
+	logger   *slog.Logger
+	poll     time.Duration
+}
+
+type runtimeOptions struct {
+	dir     string
+	sandbox bool
+	// hosts are host names that the sandbox index must serve, taken from
+	// the request.
+	hosts   []string
+	logger  *slog.Logger
+	onEvent func(engine.Event)
+	poll    time.Duration
+}
+
+// openRuntime opens the stores in the state directory, starts the sandbox
+// when asked, and registers the steps and the state machine.
+func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
+	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll}
+	var eps endpoints
+	if opts.sandbox {
+		// The sandbox binds loopback only; keep the clients from probing
+		// cloud metadata addresses.
+		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+		os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+		sb, err := sandbox.Start(ctx, sandbox.Options{
+			Dir:    filepath.Join(opts.dir, "sandbox"),
+			Hosts:  opts.hosts,
+			Logger: opts.logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start sandbox: %w", err)
+		}
+		rt.sandbox = sb
+		eps = endpoints{
+			AWS:               sb.AWSURL(),
+			SnowflakeHost:     sb.SnowflakeHost(),
+			SnowflakePort:     sb.SnowflakePort(),
+			SnowflakeProtocol: "http",
+			AWSAccessKey:      sandbox.AccessKey,
+			AWSSecretKey:      sandbox.SecretKey,
+		}
+		if rt.poll == 0 {
+			rt.poll = time.Second
+		}
+	} else if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
+		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	}
+	if rt.poll == 0 {
+		rt.poll = time.Minute
+	}
+
+	rt.adapters = newAdapters(eps, opts.logger)
+	store, err := waits.Open(filepath.Join(opts.dir, "waits.db"))
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	rt.waits = store
+	rt.env = &workflow.Env{
+		Snowflake:     rt.adapters.Snowflake,
+		AWS:           rt.adapters.AWS,
+		Secrets:       rt.adapters.secrets,
+		Waits:         store,
+		ProxyResolver: "169.254.169.253",
+		Now:           time.Now,
+		Logger:        opts.logger,
+	}
+
+	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engine.Options{Logger: opts.logger, OnEvent: opts.onEvent})
+	if err != nil {
+		rt.Close()
+		return nil, fmt.Errorf("open engine store: %w", err)
+	}
+	rt.engine = eng
+	for name, handler := range registry.Handlers(rt.env) {
+		eng.Register(name, engine.TaskFunc(handler))
+	}
+	if err := eng.Define(provisionMachine, statemachines.Provision); err != nil {
+		rt.Close()
+		return nil, fmt.Errorf("load provision state machine: %w", err)
+	}
+	return rt, nil
+}
+
+// seed prepares the sandbox for a request: the Snowflake account and user,
+// the referenced secrets, and the index credentials.
+func (rt *runtime) seed(ctx context.Context, req request.Request) error {
+	if rt.sandbox == nil {
+		return nil
+	}
+	return rt.sandbox.Seed(ctx, req, rt.adapters.secrets)
+}
+
+// serve runs the engine and the poller until ctx is done.
+func (rt *runtime) serve(ctx context.Context) {
+	go func() {
+		if err := rt.engine.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			rt.logger.Error("engine stopped", "error", err)
+		}
+	}()
+	go rt.pollLoop(ctx)
+}
+
+func (rt *runtime) pollLoop(ctx context.Context) {
+	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}}
+	ticker := time.NewTicker(rt.poll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		report, err := p.Poll(ctx)
+		if err != nil {
+			rt.logger.Warn("poll failed", "error", err)
+			continue
+		}
+		if report.Waits > 0 {
+			rt.logger.Debug("poll finished", "waits", report.Waits, "queries", report.Queries, "succeeded", report.Succeeded, "failed", report.Failed)
+		}
+	}
+}
+
+// Close stops the sandbox and closes the stores.
+func (rt *runtime) Close() {
+	if rt.adapters != nil {
+		rt.adapters.Close()
+	}
+	if rt.engine != nil {
+		rt.engine.Close()
+	}
+	if rt.waits != nil {
+		rt.waits.Close()
+	}
+	if rt.sandbox != nil {
+		rt.sandbox.Close()
+	}
+}
+
+// engineTasks completes task tokens on the embedded engine.
+type engineTasks struct{ engine *engine.Engine }
+
+func (t engineTasks) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	return tokenGone(t.engine.SendTaskSuccess(ctx, token, output))
+}
+
+func (t engineTasks) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
+	return tokenGone(t.engine.SendTaskFailure(ctx, token, errName, cause))
+}
+
+func tokenGone(err error) error {
+	if errors.Is(err, engine.ErrInvalidToken) {
+		return fmt.Errorf("%w: %v", poller.ErrTokenGone, err)
+	}
+	return err
+}

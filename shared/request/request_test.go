@@ -1,0 +1,178 @@
+package request
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func validJSON() string {
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
+
+func TestParseExample(t *testing.T) {
+	req, err := Parse([]byte(validJSON()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if req.ID != "DATA-4711" {
+		t.Errorf("ID = %q, want DATA-4711", req.ID)
+	}
+	if req.AWS.Listener != "tcp" || req.AWS.Proxy != "nginx" || req.AWS.InstanceType != DefaultInstanceType {
+		t.Errorf("AWS defaults not applied: %+v", req.AWS)
+	}
+	if req.Repository.RuntimeVersion != DefaultRuntimeVersion {
+		t.Errorf("RuntimeVersion = %q, want %q", req.Repository.RuntimeVersion, DefaultRuntimeVersion)
+	}
+}
+
+func TestParseYAML(t *testing.T) {
+	yamlDoc := `
+id: DATA-1
+route: aws-privatelink
+snowflake:
+  account: myorg-analytics
+  user: SVC
+  password_ref: env:SF_PASSWORD
+  database: DB
+  schema: SC
+repository:
+  name: corp_pypi
+  index_url: https://pypi.corp.example.com/simple/
+  auth: {type: token, token_ref: "file:/run/secrets/token"}
+  packages: [requests]
+aws:
+  region: eu-west-1
+  vpc_id: vpc-0abc
+  subnet_ids: [subnet-01]
+  upstream: pypi.corp.example.com:443
+`
+	req, err := Parse([]byte(yamlDoc))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if req.Repository.Auth.TokenRef != "file:/run/secrets/token" {
+		t.Errorf("TokenRef = %q", req.Repository.Auth.TokenRef)
+	}
+}
+
+func TestParseReportsEveryField(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(string) string
+		paths   []string
+		message string
+	}{
+		{
+			name:  "unknown field",
+			edit:  func(s string) string { return strings.Replace(s, `"route"`, `"colour": "red", "route"`, 1) },
+			paths: []string{"$.colour"},
+		},
+		{
+			name:    "literal password",
+			edit:    func(s string) string { return strings.Replace(s, `"username"`, `"password": "hunter2-literal", "username"`, 1) },
+			paths:   []string{"$.repository.auth.password"},
+			message: "literal credentials are not accepted",
+		},
+		{
+			name: "credentials in index url",
+			edit: func(s string) string {
+				return strings.Replace(s, "https://pypi.corp.example.com/simple/", "https://bob:hunter2-literal@pypi.corp.example.com/simple/", 1)
+			},
+			paths:   []string{"$.repository.index_url"},
+			message: "contains credentials",
+		},
+		{
+			name:  "http index url",
+			edit:  func(s string) string { return strings.Replace(s, "https://pypi.corp", "http://pypi.corp", 1) },
+			paths: []string{"$.repository.index_url"},
+		},
+		{
+			name: "many bad fields at once",
+			edit: func(s string) string {
+				s = strings.Replace(s, `"us-west-2"`, `"Oregon"`, 1)
+				s = strings.Replace(s, `"vpc-0a1b2c3d4e5f60718"`, `"my-vpc"`, 1)
+				s = strings.Replace(s, `"myorg-analytics"`, `"https://myorg.snowflakecomputing.com"`, 1)
+				return strings.Replace(s, `"corp-utils==2.3.1"`, `"corp utils"`, 1)
+			},
+			paths: []string{"$.snowflake.account", "$.repository.packages[1]", "$.aws.region", "$.aws.vpc_id"},
+		},
+		{
+			name:  "literal value in a ref",
+			edit:  func(s string) string { return strings.Replace(s, `"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"`, `"hunter2-literal"`, 1) },
+			paths: []string{"$.repository.auth.password_ref"},
+		},
+		{
+			name:    "tls listener",
+			edit:    func(s string) string { return strings.Replace(s, `"upstream"`, `"listener": "tls", "upstream"`, 1) },
+			paths:   []string{"$.aws.listener"},
+			message: "tcp",
+		},
+		{
+			name:  "wrong type",
+			edit:  func(s string) string { return strings.Replace(s, `"procedures": true`, `"procedures": "yes"`, 1) },
+			paths: []string{"$.repository.procedures"},
+		},
+		{
+			name:  "upstream with scheme",
+			edit:  func(s string) string { return strings.Replace(s, `"pypi.corp.example.com:443"`, `"https://pypi.corp.example.com"`, 1) },
+			paths: []string{"$.aws.upstream"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.edit(validJSON())))
+			var invalid *ValidationError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("Parse error = %v, want *ValidationError", err)
+			}
+			var got []string
+			for _, f := range invalid.Fields {
+				got = append(got, f.Path)
+			}
+			if diff := cmp.Diff(tt.paths, got); diff != "" {
+				t.Errorf("paths (-want +got):\n%s", diff)
+			}
+			if tt.message != "" && !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("error %q does not contain %q", err, tt.message)
+			}
+			if strings.Contains(err.Error(), "hunter2-literal") {
+				t.Errorf("error echoes a credential: %q", err)
+			}
+		})
+	}
+}
+
+func TestExecutionName(t *testing.T) {
+	tests := []struct {
+		id   string
+		want string
+	}{
+		{"DATA-4711", "DATA-4711"},
+		{"data_4711.v2", "data_4711.v2"},
+		{"DATA 4711: add repo", "DATA-4711-add-repo-"},
+		{strings.Repeat("A", 100), strings.Repeat("A", 63) + "-"},
+	}
+	for _, tt := range tests {
+		got := ExecutionName(tt.id)
+		if !strings.HasPrefix(got, tt.want) {
+			t.Errorf("ExecutionName(%q) = %q, want prefix %q", tt.id, got, tt.want)
+		}
+		if len(got) > maxBaseName {
+			t.Errorf("ExecutionName(%q) has %d characters, more than %d", tt.id, len(got), maxBaseName)
+		}
+	}
+	if ExecutionName("A/B") == ExecutionName("A:B") {
+		t.Error("different IDs share an execution name")
+	}
+	if got := RunName("DATA-4711", 2); got != "DATA-4711-r2" {
+		t.Errorf("RunName = %q, want DATA-4711-r2", got)
+	}
+}

@@ -1,0 +1,229 @@
+// Package sandbox starts repolink's local cloud on loopback: a Snowflake that
+// speaks the driver's REST protocol, EC2, ELBv2 and Secrets Manager front
+// ends, an HTTPS package index with its own CA, and proxy VMs that run the
+// rendered nginx configuration. The real clients reach it through endpoint
+// overrides, and its world persists in a directory so that a second run sees
+// what the first one built.
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/repolink/repolink/shared/repoindex"
+	"github.com/repolink/repolink/shared/sandbox/awssim"
+	"github.com/repolink/repolink/shared/sandbox/pyindex"
+	"github.com/repolink/repolink/shared/sandbox/sfsim"
+	"github.com/repolink/repolink/shared/sandbox/vm"
+)
+
+// Static credentials for the AWS clients. The sandbox checks that requests
+// are signed but accepts any key, so these are not secrets.
+const (
+	AccessKey = "AKIASANDBOXEXAMPLE01"
+	SecretKey = "sandbox-secret-access-key-not-a-secret"
+)
+
+// Delays are how long the sandbox's clouds take for things that take time
+// in the real ones.
+type Delays struct {
+	InstanceRunning     time.Duration
+	LoadBalancerActive  time.Duration
+	TargetHealthy       time.Duration
+	ConnectionAvailable time.Duration
+	EndpointCreated     time.Duration
+}
+
+// DefaultDelays are short enough for an interactive run and long enough that
+// every wait of the workflow is exercised.
+var DefaultDelays = Delays{
+	InstanceRunning:     time.Second,
+	LoadBalancerActive:  time.Second,
+	TargetHealthy:       500 * time.Millisecond,
+	ConnectionAvailable: time.Second,
+	EndpointCreated:     time.Second,
+}
+
+// Options configures Start.
+type Options struct {
+	// Dir holds the sandbox world.
+	Dir string
+	// Hosts are repository host names that the index certificate covers.
+	Hosts []string
+	// Delays default to DefaultDelays; set ZeroDelays for none at all.
+	Delays     *Delays
+	Clock      func() time.Time
+	Logger     *slog.Logger
+	ForceGoVMs bool
+}
+
+// ZeroDelays makes every cloud operation complete at once.
+var ZeroDelays = &Delays{}
+
+// Sandbox is a running sandbox.
+type Sandbox struct {
+	dir       string
+	logger    *slog.Logger
+	Index     *pyindex.Index
+	AWS       *awssim.Server
+	Snowflake *sfsim.Server
+	VMs       *vm.Launcher
+}
+
+// Start starts every part of the sandbox on free 127.0.0.1 ports.
+func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	delays := DefaultDelays
+	if opts.Delays != nil {
+		delays = *opts.Delays
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create sandbox directory: %w", err)
+	}
+	sb := &Sandbox{dir: opts.Dir, logger: logger}
+
+	ca, err := pyindex.LoadOrCreateCA(filepath.Join(opts.Dir, "ca"))
+	if err != nil {
+		return nil, err
+	}
+	sb.Index, err = pyindex.Start(ctx, pyindex.Options{Hosts: opts.Hosts, CA: ca, Logger: logger.With("sandbox", "index")})
+	if err != nil {
+		return nil, err
+	}
+	sb.VMs, err = vm.NewLauncher(vm.Options{
+		Dir:         filepath.Join(opts.Dir, "vms"),
+		Resolve:     sb.resolveUpstream,
+		PreferNginx: !opts.ForceGoVMs,
+		Logger:      logger.With("sandbox", "vm"),
+	})
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	sb.AWS, err = awssim.Start(ctx, awssim.Options{
+		Dir:   filepath.Join(opts.Dir, "aws"),
+		Clock: clock,
+		Delays: awssim.Delays{
+			InstanceRunning:     delays.InstanceRunning,
+			LoadBalancerActive:  delays.LoadBalancerActive,
+			TargetHealthy:       delays.TargetHealthy,
+			ConnectionAvailable: delays.ConnectionAvailable,
+		},
+		Launcher: sb.VMs,
+		Logger:   logger.With("sandbox", "aws"),
+	})
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	sb.Snowflake, err = sfsim.Start(ctx, sfsim.Options{
+		Dir:           filepath.Join(opts.Dir, "snowflake"),
+		Clock:         clock,
+		Link:          sb.AWS,
+		Installer:     installer{roots: ca.Pool()},
+		EndpointDelay: delays.EndpointCreated,
+		Logger:        logger.With("sandbox", "snowflake"),
+	})
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	return sb, nil
+}
+
+// Dir returns the directory that holds the sandbox world.
+func (sb *Sandbox) Dir() string { return sb.dir }
+
+// AWSURL returns the base endpoint of the AWS front ends.
+func (sb *Sandbox) AWSURL() string { return sb.AWS.URL() }
+
+// SnowflakeHost returns the host of the Snowflake front end.
+func (sb *Sandbox) SnowflakeHost() string { return sb.Snowflake.Host() }
+
+// SnowflakePort returns the port of the Snowflake front end.
+func (sb *Sandbox) SnowflakePort() int { return sb.Snowflake.Port() }
+
+// resolveUpstream stands in for DNS inside the sandbox's network: every
+// upstream that a proxy VM names is the sandbox index.
+func (sb *Sandbox) resolveUpstream(string) (string, error) {
+	return sb.Index.Addr(), nil
+}
+
+// Close stops every part and every proxy VM.
+func (sb *Sandbox) Close() error {
+	var errs []error
+	if sb.Snowflake != nil {
+		errs = append(errs, sb.Snowflake.Close())
+	}
+	if sb.AWS != nil {
+		errs = append(errs, sb.AWS.Close())
+	}
+	if sb.VMs != nil {
+		errs = append(errs, sb.VMs.Close())
+	}
+	if sb.Index != nil {
+		errs = append(errs, sb.Index.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Reset removes the sandbox world in dir.
+func Reset(dir string) error {
+	if err := vm.StopAll(filepath.Join(dir, "vms")); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove sandbox world %s: %w", dir, err)
+	}
+	return nil
+}
+
+// installer installs packages the way Snowflake's installer does: over the
+// address that the private endpoint leads to, with the repository host as
+// TLS server name, trusting the sandbox CA.
+type installer struct {
+	roots *x509.CertPool
+}
+
+func (in installer) Install(ctx context.Context, addr, indexURL, user, pass string, requirements []string) ([]string, error) {
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "tcp", addr)
+		},
+		TLSClientConfig:     &tls.Config{RootCAs: in.roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	defer transport.CloseIdleConnections()
+	client := repoindex.Client{
+		HTTP:     &http.Client{Transport: transport, Timeout: time.Minute},
+		IndexURL: indexURL,
+		Username: user,
+		Password: pass,
+	}
+	installed, err := client.Install(ctx, requirements)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(installed))
+	for i, pkg := range installed {
+		out[i] = pkg.Name + "==" + pkg.Version
+	}
+	return out, nil
+}

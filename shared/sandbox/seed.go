@@ -1,0 +1,157 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+// Resolver reads credential references.
+type Resolver interface {
+	Resolve(ctx context.Context, ref string) (string, error)
+}
+
+// Seed prepares the sandbox for a request, as an administrator would prepare
+// a real account: the Snowflake account, database, schema, roles and service
+// user, and the index credentials. A secret that the request references in
+// the sandbox's Secrets Manager is generated when it does not exist yet;
+// env: and file: references must already resolve.
+func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolver) error {
+	sf := req.Snowflake
+	for _, err := range []error{
+		sb.Snowflake.EnsureAccount(sf.Account),
+		sb.Snowflake.EnsureDatabase(sf.Account, sf.Database),
+		sb.Snowflake.EnsureSchema(sf.Account, sf.Database, sf.Schema),
+		sb.Snowflake.EnsureRole(sf.Account, sf.Role),
+	} {
+		if err != nil {
+			return fmt.Errorf("seed snowflake account %s: %w", sf.Account, err)
+		}
+	}
+	for _, role := range req.Repository.GrantToRoles {
+		if err := sb.Snowflake.EnsureRole(sf.Account, role); err != nil {
+			return fmt.Errorf("seed role %s: %w", role, err)
+		}
+	}
+
+	if err := sb.seedUser(ctx, sf, secrets); err != nil {
+		return err
+	}
+	return sb.seedIndexCredentials(ctx, req.Repository.Auth, secrets)
+}
+
+func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets Resolver) error {
+	if sf.PrivateKeyRef == "" {
+		if err := sb.ensureSecret(sf.PasswordRef, randomPassword); err != nil {
+			return err
+		}
+		password, err := secrets.Resolve(ctx, sf.PasswordRef)
+		if err != nil {
+			return fmt.Errorf("read snowflake.password_ref: %w", err)
+		}
+		return sb.Snowflake.EnsureUser(sf.Account, sf.User, nil, password)
+	}
+
+	if err := sb.ensureSecret(sf.PrivateKeyRef, newPrivateKeyPEM); err != nil {
+		return err
+	}
+	pemText, err := secrets.Resolve(ctx, sf.PrivateKeyRef)
+	if err != nil {
+		return fmt.Errorf("read snowflake.private_key_ref: %w", err)
+	}
+	var passphrase string
+	if sf.PrivateKeyPassphraseRef != "" {
+		if passphrase, err = secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
+			return fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
+		}
+	}
+	key, err := snowflake.ParsePrivateKey([]byte(pemText), []byte(passphrase))
+	if err != nil {
+		return fmt.Errorf("snowflake.private_key_ref: %w", err)
+	}
+	return sb.Snowflake.EnsureUser(sf.Account, sf.User, &key.PublicKey, "")
+}
+
+// seedIndexCredentials makes the index accept what Snowflake will send: the
+// user name and password of a password secret, or the user:token pair that a
+// generic string secret holds.
+func (sb *Sandbox) seedIndexCredentials(ctx context.Context, auth request.Auth, secrets Resolver) error {
+	ref := auth.PasswordRef
+	if auth.Type == "token" {
+		ref = auth.TokenRef
+	}
+	generate := randomPassword
+	if auth.Type == "token" {
+		generate = func() (string, error) {
+			token, err := randomPassword()
+			return "sandbox:" + token, err
+		}
+	}
+	if err := sb.ensureSecret(ref, generate); err != nil {
+		return err
+	}
+	value, err := secrets.Resolve(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("read repository credential: %w", err)
+	}
+	user, password := auth.Username, value
+	if auth.Type == "token" {
+		user, password, _ = strings.Cut(value, ":")
+	}
+	sb.Index.SetCredentials(user, password)
+	return nil
+}
+
+// ensureSecret creates a Secrets Manager secret for an aws-secretsmanager:
+// reference when the sandbox does not hold it yet.
+func (sb *Sandbox) ensureSecret(ref string, generate func() (string, error)) error {
+	id, ok := strings.CutPrefix(ref, "aws-secretsmanager:")
+	if !ok {
+		return nil
+	}
+	id, _, _ = strings.Cut(id, "#")
+	if sb.AWS.HasSecret(id) {
+		return nil
+	}
+	value, err := generate()
+	if err != nil {
+		return err
+	}
+	if _, err := sb.AWS.PutSecret(id, value); err != nil {
+		return fmt.Errorf("seed secret: %w", err)
+	}
+	return nil
+}
+
+func newPrivateKeyPEM() (string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", fmt.Errorf("generate sandbox key pair: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", fmt.Errorf("encode sandbox key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+// randomPassword returns a password with the characters that break
+// credentials embedded in URLs, so that the sandbox proves they never are.
+func randomPassword() (string, error) {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	buf := make([]byte, 20)
+	if _, err := rand.Read(buf); err != nil {
+		return "", fmt.Errorf("generate sandbox password: %w", err)
+	}
+	for i, b := range buf {
+		buf[i] = alphabet[int(b)%len(alphabet)]
+	}
+	return string(buf[:8]) + "@#%/^" + string(buf[8:]), nil
+}
