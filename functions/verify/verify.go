@@ -36,9 +36,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	packages := req.Repository.Packages
-	fn := sfobject.Qualified(sf, names.Function)
-	installed, err := check(ctx, conn, FunctionStatement(fn, req.Repository.RuntimeVersion, repo, packages),
-		"SELECT "+fn+"()", "DROP FUNCTION IF EXISTS "+fn+"()", packages)
+	create, err := snowflake.CreateVerifyFunction(sf.Database, sf.Schema, names.Function, repo, packages)
+	if err != nil {
+		return Output{}, workflow.Invalid("repository.packages: %v", err)
+	}
+	installed, err := check(ctx, conn, create,
+		snowflake.CallVerifyFunction(sf.Database, sf.Schema, names.Function),
+		snowflake.DropVerifyFunction(sf.Database, sf.Schema, names.Function), packages)
 	if err != nil {
 		return Output{}, fmt.Errorf("verify function with %s: %w", repo, err)
 	}
@@ -46,9 +50,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	procedure := false
 	if req.Repository.Procedures {
 		procPackages := withSnowpark(packages)
-		proc := sfobject.Qualified(sf, names.Procedure)
-		if _, err := check(ctx, conn, ProcedureStatement(proc, req.Repository.RuntimeVersion, repo, procPackages),
-			"CALL "+proc+"()", "DROP PROCEDURE IF EXISTS "+proc+"()", procPackages); err != nil {
+		create, err := snowflake.CreateVerifyProcedure(sf.Database, sf.Schema, names.Procedure, repo, procPackages)
+		if err != nil {
+			return Output{}, workflow.Invalid("repository.packages: %v", err)
+		}
+		if _, err := check(ctx, conn, create,
+			snowflake.CallVerifyProcedure(sf.Database, sf.Schema, names.Procedure),
+			snowflake.DropVerifyProcedure(sf.Database, sf.Schema, names.Procedure), procPackages); err != nil {
 			return Output{}, fmt.Errorf("verify procedure with %s: %w", repo, err)
 		}
 		procedure = true
@@ -113,36 +121,6 @@ func classify(err error) error {
 		return err
 	}
 	return &workflow.Error{Name: workflow.ErrRejected, Message: err.Error()}
-}
-
-// FunctionStatement renders the temporary function whose handler reports the
-// installed version of each package. ARTIFACT_REPOSITORY is always explicit,
-// since new accounts otherwise default to the shared PyPI repository.
-func FunctionStatement(name, runtime, repo string, packages []string) string {
-	return create("FUNCTION", name, runtime, repo, packages, "run()")
-}
-
-// ProcedureStatement renders the temporary procedure counterpart.
-func ProcedureStatement(name, runtime, repo string, packages []string) string {
-	return create("PROCEDURE", name, runtime, repo, packages, "run(session)")
-}
-
-func create(kind, name, runtime, repo string, packages []string, signature string) string {
-	quoted := make([]string, len(packages))
-	dists := make([]string, len(packages))
-	for i, pkg := range packages {
-		quoted[i] = snowflake.Literal(strings.TrimSpace(pkg))
-		dists[i] = fmt.Sprintf("%q", DistName(pkg))
-	}
-	body := "import importlib.metadata as metadata\n\n" +
-		"def " + signature + ":\n" +
-		"    names = [" + strings.Join(dists, ", ") + "]\n" +
-		"    return \",\".join(n + \"==\" + metadata.version(n) for n in names)\n"
-	return "CREATE OR REPLACE TEMPORARY " + kind + " " + name + "()" +
-		" RETURNS STRING LANGUAGE PYTHON RUNTIME_VERSION = " + snowflake.Literal(runtime) +
-		" ARTIFACT_REPOSITORY = " + repo +
-		" PACKAGES = (" + strings.Join(quoted, ", ") + ")" +
-		" HANDLER = 'run' AS $$\n" + body + "$$"
 }
 
 // DistName returns the distribution name of a requirement specifier.

@@ -1,0 +1,98 @@
+package endpointservice
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+type network struct {
+	cloud.AWSNetwork
+	svc     *cloud.EndpointService
+	allowed []string
+	created int
+}
+
+func (n *network) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
+	return n.svc, nil
+}
+
+func (n *network) CreateEndpointService(_ context.Context, _, lb, _ string) (cloud.EndpointService, error) {
+	n.created++
+	n.svc = &cloud.EndpointService{ID: "vpce-svc-1", Name: "com.amazonaws.vpce.us-west-2.vpce-svc-1", AcceptanceRequired: true, LoadBalancerARNs: []string{lb}}
+	return *n.svc, nil
+}
+
+func (n *network) AllowedPrincipals(context.Context, string) ([]string, error) {
+	return slices.Clone(n.allowed), nil
+}
+
+func (n *network) AddAllowedPrincipal(_ context.Context, _, p string) error {
+	n.allowed = append(n.allowed, p)
+	return nil
+}
+
+type configConn struct{ config string }
+
+func (c configConn) Exec(context.Context, string) error { return nil }
+func (c configConn) Query(context.Context, string) ([]snowflake.Row, error) {
+	return []snowflake.Row{{"config": c.config}}, nil
+}
+
+func run(t *testing.T, fake *network, config string) (Output, error) {
+	t.Helper()
+	env := &workflow.Env{
+		AWS:       func(context.Context, string) (cloud.AWSNetwork, error) { return fake, nil },
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return configConn{config}, nil },
+	}
+	doc := workflow.Document{
+		Request:   request.Request{ID: "T-1", AWS: &request.AWS{Region: "us-west-2"}},
+		Resources: workflow.Resources{LoadBalancer: &workflow.LoadBalancer{Result: workflow.Result{ID: "arn:lb"}}},
+	}
+	return Run(context.Background(), env, doc)
+}
+
+func TestRunMergesPrincipal(t *testing.T) {
+	fake := &network{allowed: []string{"arn:aws:iam::111122223333:role/ops"}}
+	out, err := run(t, fake, `{"privatelink-account-principal":"arn:aws:iam::210987654321:root"}`)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []string{"arn:aws:iam::111122223333:role/ops", "arn:aws:iam::210987654321:root"}
+	if !slices.Equal(fake.allowed, want) {
+		t.Errorf("allowed = %v, want %v", fake.allowed, want)
+	}
+	if out.Action != workflow.Created {
+		t.Errorf("action = %q, want created", out.Action)
+	}
+
+	again, err := run(t, fake, `{"privatelink-account-principal":"arn:aws:iam::210987654321:root"}`)
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	if again.Action != workflow.Adopted || fake.created != 1 || len(fake.allowed) != 2 {
+		t.Errorf("second run: action %q, %d services created, %d principals; want adopted, 1, 2", again.Action, fake.created, len(fake.allowed))
+	}
+}
+
+func TestRunRejectsBadPrincipal(t *testing.T) {
+	for _, principal := range []string{
+		"arn:aws:sts::210987654321:assumed-role/snowflake/session",
+		"arn:aws:iam::2109876543:root",
+		"",
+	} {
+		fake := &network{}
+		_, err := run(t, fake, `{"privatelink-account-principal":"`+principal+`"}`)
+		if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+			t.Errorf("principal %q: error name %q (%v), want InvalidRequest", principal, got, err)
+		}
+		if len(fake.allowed) != 0 {
+			t.Errorf("principal %q was added", principal)
+		}
+	}
+}

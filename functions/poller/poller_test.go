@@ -1,0 +1,164 @@
+package poller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func TestJudge(t *testing.T) {
+	tests := []struct {
+		state, status string
+		want          Verdict
+	}{
+		{"PENDING_CREATION", "Pending", Waiting},
+		{"PENDING_CREATION", "pendingAcceptance", Waiting},
+		{"CREATED", "pending", Waiting},
+		{"CREATED", "Available", Live},
+		{"CREATED", "available", Live},
+		{"CREATED", "APPROVED", Live},
+		{"CREATED", "ACCEPTED", Live},
+		{"PENDING_CREATION", "Available", Waiting},
+		{"CREATED", "rejected", Failed},
+		{"CREATED", "Expired", Failed},
+		{"FAILED", "Pending", Failed},
+		{"CREATED", "NEEDS_ATTENTION", Waiting},
+	}
+	for _, tt := range tests {
+		if got := Judge(tt.state, tt.status); got != tt.want {
+			t.Errorf("Judge(%q, %q) = %v, want %v", tt.state, tt.status, got, tt.want)
+		}
+	}
+}
+
+// memWaits is an in-memory wait registry.
+type memWaits struct {
+	mu    sync.Mutex
+	waits map[string]workflow.Wait
+}
+
+func (m *memWaits) Put(_ context.Context, w workflow.Wait) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.waits[w.Token] = w
+	return nil
+}
+
+func (m *memWaits) List(context.Context) ([]workflow.Wait, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []workflow.Wait
+	for _, w := range m.waits {
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+func (m *memWaits) Delete(_ context.Context, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.waits, token)
+	return nil
+}
+
+// accountConn answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO for one account.
+type accountConn struct {
+	infos   string
+	err     error
+	queries *int
+}
+
+func (c accountConn) Exec(context.Context, string) error { return errors.New("unexpected exec") }
+
+func (c accountConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	*c.queries++
+	if c.err != nil {
+		return nil, c.err
+	}
+	return []snowflake.Row{{"info": c.infos}}, nil
+}
+
+type recordedTasks struct {
+	success map[string]string
+	failure map[string]string
+}
+
+func (r *recordedTasks) SendTaskSuccess(_ context.Context, token string, output json.RawMessage) error {
+	r.success[token] = string(output)
+	return nil
+}
+
+func (r *recordedTasks) SendTaskFailure(_ context.Context, token, errName, cause string) error {
+	r.failure[token] = errName + ": " + cause
+	return nil
+}
+
+func TestPollQueriesOncePerAccount(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	store := &memWaits{waits: map[string]workflow.Wait{}}
+	queries := 0
+	infos := map[string]accountConn{
+		"acct-a": {queries: &queries, infos: `[{"provider_service_name":"svc-live","endpoint_state":"CREATED","status":"Available"},{"provider_service_name":"svc-rejected","endpoint_state":"CREATED","status":"rejected"}]`},
+		"acct-b": {queries: &queries, infos: `[{"provider_service_name":"svc-pending","endpoint_state":"PENDING_CREATION","status":"Pending"}]`},
+		"acct-c": {queries: &queries, err: errors.New("login failed")},
+	}
+	put := func(token, account, service string, deadline time.Time) {
+		store.waits[token] = workflow.Wait{Token: token, Execution: token, Snowflake: request.Snowflake{Account: account, User: "SVC"},
+			ServiceID: service, Deadline: deadline}
+	}
+	// 300 waits over three accounts: the query count must stay at three.
+	for i := range 100 {
+		put(fmt.Sprintf("live-%d", i), "acct-a", "svc-live", now.Add(time.Hour))
+		put(fmt.Sprintf("pending-%d", i), "acct-b", "svc-pending", now.Add(time.Hour))
+		put(fmt.Sprintf("down-%d", i), "acct-c", "svc-x", now.Add(time.Hour))
+	}
+	put("rejected", "acct-a", "svc-rejected", now.Add(time.Hour))
+	put("expired", "acct-b", "svc-pending", now.Add(-time.Minute))
+	put("expired-down", "acct-c", "svc-x", now.Add(-time.Minute))
+
+	tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
+	env := &workflow.Env{
+		Waits: store,
+		Now:   func() time.Time { return now },
+		Snowflake: func(_ context.Context, sf request.Snowflake) (snowflake.Conn, error) {
+			return infos[sf.Account], nil
+		},
+	}
+	report, err := (&Poller{Env: env, Tasks: tasks}).Poll(context.Background())
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	if queries != 3 || report.Queries != 3 {
+		t.Errorf("queries = %d (report %d), want 3", queries, report.Queries)
+	}
+	if len(tasks.success) != 100 {
+		t.Errorf("succeeded %d waits, want 100", len(tasks.success))
+	}
+	if got := tasks.failure["rejected"]; !strings.HasPrefix(got, "Rejected: ") {
+		t.Errorf("rejected wait failure = %q, want Rejected", got)
+	}
+	for _, token := range []string{"expired", "expired-down"} {
+		if got := tasks.failure[token]; !strings.HasPrefix(got, "Timeout: awaiting operator") {
+			t.Errorf("%s failure = %q, want Timeout awaiting operator", token, got)
+		}
+	}
+	if report.Pending != 200 {
+		t.Errorf("pending = %d, want 200", report.Pending)
+	}
+	if report.Errors != 1 {
+		t.Errorf("errors = %d, want 1 (the failing account)", report.Errors)
+	}
+	left, _ := store.List(context.Background())
+	if len(left) != 200 {
+		t.Errorf("%d waits left, want the 200 pending ones", len(left))
+	}
+}
