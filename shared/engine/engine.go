@@ -1,0 +1,257 @@
+// Package engine runs Amazon States Language state machines (JSONPath query
+// language) the way AWS Step Functions runs Standard workflows, on one
+// machine, with executions, history, timers and task tokens stored in
+// SQLite so that a restarted process resumes where the last one stopped.
+//
+// The engine knows ASL only. Task states call functions registered by name
+// with Register.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// TaskFunc runs a Task state's work. An error with an ErrorName() string
+// method (found with errors.As) fails the task with that error name and
+// err.Error() as the cause; any other error is States.TaskFailed.
+type TaskFunc func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
+
+// Options configure an Engine.
+type Options struct {
+	// Clock is the source of time; nil means the wall clock.
+	Clock Clock
+	// Logger receives execution starts, stops, retries and store errors;
+	// nil discards them.
+	Logger *slog.Logger
+	// OnEvent is called after every history event is committed, in order
+	// per execution. It runs on the engine's goroutines and must not block
+	// for long.
+	OnEvent func(Event)
+	// PollInterval is how often Run and Wait read the store for work that
+	// another process wrote, in engine-clock time; 0 means 200ms.
+	PollInterval time.Duration
+	// Region and Account fill the ARNs in the context object; empty means
+	// "local" and "000000000000".
+	Region  string
+	Account string
+}
+
+// Execution is one run of a state machine.
+type Execution struct {
+	Name    string
+	Machine string
+	// Status is RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+	Status       string
+	Input        json.RawMessage
+	Output       json.RawMessage
+	Error        string
+	Cause        string
+	StartedAt    time.Time
+	StoppedAt    time.Time
+	RedriveCount int
+	// CurrentState is the top-level state the execution is in, or the one
+	// it stopped in.
+	CurrentState string
+}
+
+// Execution statuses.
+const (
+	StatusRunning   = "RUNNING"
+	StatusSucceeded = "SUCCEEDED"
+	StatusFailed    = "FAILED"
+	StatusTimedOut  = "TIMED_OUT"
+	StatusAborted   = "ABORTED"
+)
+
+// Event is one history event. Type uses the Step Functions history event
+// type names (ExecutionStarted, TaskStateEntered, TaskScheduled, ...).
+// Details holds the event's fields (input, output, error, cause, resource)
+// with input and output as JSON values rather than strings.
+type Event struct {
+	ID        int64
+	Execution string
+	Type      string
+	State     string
+	Timestamp time.Time
+	Details   json.RawMessage
+}
+
+// Engine runs state machines and stores their executions in SQLite.
+type Engine struct {
+	db           *sql.DB
+	clock        Clock
+	log          *slog.Logger
+	onEvent      func(Event)
+	pollInterval time.Duration
+	region       string
+	account      string
+	maxEvents    int64
+
+	mu          sync.Mutex
+	tasks       map[string]TaskFunc
+	definitions map[[32]byte]*stateMachine
+	running     map[int64]context.CancelFunc // task functions in flight, by cursor
+	changed     chan struct{}                // closed and replaced when an execution closes
+	wake        chan struct{}                // tells Run that new work is due
+}
+
+// maxHistoryEvents is the Step Functions limit on events in one execution.
+const maxHistoryEvents = 25000
+
+// Open opens or creates the SQLite store at path. Several processes may
+// open the same file: the store uses WAL mode, a busy timeout and short
+// transactions.
+func Open(path string, opts Options) (*Engine, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// One connection serialises this process's transactions, so they never
+	// wait on each other's locks; other processes wait on busy_timeout.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	e := &Engine{
+		db:           db,
+		clock:        opts.Clock,
+		log:          opts.Logger,
+		onEvent:      opts.OnEvent,
+		pollInterval: opts.PollInterval,
+		region:       opts.Region,
+		account:      opts.Account,
+		maxEvents:    maxHistoryEvents,
+		tasks:        map[string]TaskFunc{},
+		definitions:  map[[32]byte]*stateMachine{},
+		running:      map[int64]context.CancelFunc{},
+		changed:      make(chan struct{}),
+		wake:         make(chan struct{}, 1),
+	}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.pollInterval <= 0 {
+		e.pollInterval = 200 * time.Millisecond
+	}
+	if e.region == "" {
+		e.region = "local"
+	}
+	if e.account == "" {
+		e.account = "000000000000"
+	}
+	return e, nil
+}
+
+// Close closes the store. Stop Run first.
+func (e *Engine) Close() error {
+	if err := e.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Register makes fn the handler of Task resources named name.
+func (e *Engine) Register(name string, fn TaskFunc) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tasks[name] = fn
+}
+
+func (e *Engine) task(name string) (TaskFunc, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fn, ok := e.tasks[name]
+	return fn, ok
+}
+
+// Define parses and validates an ASL definition and stores it under the
+// machine name, replacing an earlier one. Executions already started keep
+// the definition they started with. A *DefinitionError lists every problem
+// with the state and field it is in.
+func (e *Engine) Define(machine string, definition []byte) error {
+	if machine == "" {
+		return fmt.Errorf("define state machine: the name is empty")
+	}
+	sm, err := parseDefinition(machine, definition)
+	if err != nil {
+		return err
+	}
+	compact, err := compactJSON(definition)
+	if err != nil {
+		return fmt.Errorf("define state machine %q: %w", machine, err)
+	}
+	e.mu.Lock()
+	e.definitions[sha256.Sum256(compact)] = sm
+	e.mu.Unlock()
+	_, err = e.db.Exec(`INSERT INTO machines (name, definition) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET definition = excluded.definition`, machine, string(compact))
+	if err != nil {
+		return fmt.Errorf("store state machine %q: %w", machine, err)
+	}
+	return nil
+}
+
+// definition returns the parsed form of a stored definition.
+func (e *Engine) definition(machine, text string) (*stateMachine, error) {
+	key := sha256.Sum256([]byte(text))
+	e.mu.Lock()
+	sm := e.definitions[key]
+	e.mu.Unlock()
+	if sm != nil {
+		return sm, nil
+	}
+	sm, err := parseDefinition(machine, []byte(text))
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.definitions[key] = sm
+	e.mu.Unlock()
+	return sm, nil
+}
+
+// notifyChanged wakes every Wait call.
+func (e *Engine) notifyChanged() {
+	e.mu.Lock()
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+}
+
+func (e *Engine) changedChan() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.changed
+}
+
+// notifyWork tells Run to look for due work now.
+func (e *Engine) notifyWork() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) executionARN(machine, name string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, machine, name)
+}
+
+func (e *Engine) machineARN(machine string) string {
+	return fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", e.region, e.account, machine)
+}

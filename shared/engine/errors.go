@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Errors returned to operators and callers; test them with errors.Is.
+var (
+	ErrExecutionNotFound      = errors.New("execution not found")
+	ErrExecutionAlreadyExists = errors.New("execution already exists")
+	ErrInvalidToken           = errors.New("invalid task token")
+	ErrCannotRedrive          = errors.New("execution cannot be redriven")
+	ErrInvalidName            = errors.New("invalid execution name")
+	ErrInvalidInput           = errors.New("invalid execution input")
+	ErrInvalidOutput          = errors.New("invalid task output")
+	ErrMachineNotFound        = errors.New("state machine not found")
+	ErrNotRunning             = errors.New("execution is not running")
+)
+
+// Error names defined by the Amazon States Language.
+const (
+	ErrorAll                    = "States.ALL"
+	ErrorTimeout                = "States.Timeout"
+	ErrorHeartbeatTimeout       = "States.HeartbeatTimeout"
+	ErrorTaskFailed             = "States.TaskFailed"
+	ErrorRuntime                = "States.Runtime"
+	ErrorDataLimitExceeded      = "States.DataLimitExceeded"
+	ErrorNoChoiceMatched        = "States.NoChoiceMatched"
+	ErrorIntrinsicFailure       = "States.IntrinsicFailure"
+	ErrorResultPathMatchFailure = "States.ResultPathMatchFailure"
+	ErrorParameterPathFailure   = "States.ParameterPathFailure"
+	ErrorBranchFailed           = "States.BranchFailed"
+	ErrorPermissions            = "States.Permissions"
+)
+
+// stateError is a failure with an ASL error name, as Retry and Catch see it.
+type stateError struct {
+	Name  string
+	Cause string
+}
+
+func (e *stateError) Error() string { return e.Name + ": " + e.Cause }
+
+// ErrorName returns the ASL error name.
+func (e *stateError) ErrorName() string { return e.Name }
+
+func newStateError(name, format string, args ...any) *stateError {
+	return &stateError{Name: name, Cause: fmt.Sprintf(format, args...)}
+}
+
+// asStateError converts any error into a stateError: an error with an
+// ErrorName method keeps its name, everything else is States.TaskFailed.
+func asStateError(err error) *stateError {
+	var se *stateError
+	if errors.As(err, &se) {
+		return se
+	}
+	var named interface{ ErrorName() string }
+	if errors.As(err, &named) && named.ErrorName() != "" {
+		return &stateError{Name: named.ErrorName(), Cause: err.Error()}
+	}
+	return &stateError{Name: ErrorTaskFailed, Cause: err.Error()}
+}
+
+// errorMatches reports whether an error name is matched by an ErrorEquals
+// list. States.ALL matches every error except the terminal ones, and
+// States.TaskFailed matches every error except those and States.Timeout.
+// States.Runtime never matches, because runtime errors cannot be handled.
+func errorMatches(equals []string, name string) bool {
+	if name == ErrorRuntime {
+		return false
+	}
+	if slices.Contains(equals, name) {
+		return true
+	}
+	terminal := name == ErrorDataLimitExceeded
+	if slices.Contains(equals, ErrorAll) && !terminal {
+		return true
+	}
+	return slices.Contains(equals, ErrorTaskFailed) && !terminal && name != ErrorTimeout
+}

@@ -1,0 +1,320 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ValidateName checks an execution name against the Step Functions rules:
+// 1 to 80 characters, without whitespace, control characters or any of
+// < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /.
+func ValidateName(name string) error {
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > 80 {
+		return fmt.Errorf("%w %q: must have 1 to 80 characters, has %d", ErrInvalidName, name, n)
+	}
+	for _, r := range name {
+		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) ||
+			r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 ||
+			r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000 {
+			return fmt.Errorf("%w %q: the character %q is not allowed", ErrInvalidName, name, r)
+		}
+	}
+	return nil
+}
+
+// Start starts an execution of a defined machine. Starting a name again
+// while that execution is open with the same input returns it; a different
+// input, a different machine, or a closed execution of that name is
+// ErrExecutionAlreadyExists.
+func (e *Engine) Start(ctx context.Context, machine, name string, input json.RawMessage) (Execution, error) {
+	if err := ValidateName(name); err != nil {
+		return Execution{}, err
+	}
+	compact, err := compactJSON(input)
+	if err != nil {
+		return Execution{}, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	if len(compact) > maxPayloadBytes {
+		return Execution{}, fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", ErrInvalidInput, len(compact), maxPayloadBytes)
+	}
+	var definition string
+	err = e.db.QueryRowContext(ctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Execution{}, fmt.Errorf("start execution %q: %w: %q", name, ErrMachineNotFound, machine)
+	}
+	if err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: read state machine: %w", name, err)
+	}
+	sm, err := e.definition(machine, definition)
+	if err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+	defer tx.Rollback()
+	existing, err := loadExecution(ctx, tx, name)
+	switch {
+	case err == nil:
+		return e.existingExecution(existing, machine, compact)
+	case !errors.Is(err, ErrExecutionNotFound):
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+
+	now := e.clock.Now()
+	x := &execRow{Name: name, Machine: machine, Definition: definition, Input: compact,
+		Status: StatusRunning, StartedAt: now.UnixNano()}
+	if sm.TimeoutSeconds > 0 {
+		x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO executions (name, machine, definition, input, status,
+		started_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		x.Name, x.Machine, x.Definition, string(x.Input), x.Status, x.StartedAt, x.Deadline)
+	if err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+	zero := int64(0)
+	root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero}
+	if err := insertCursor(ctx, tx, root); err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+	t := &txn{e: e, ctx: ctx, tx: tx, now: now, exec: x, newWork: true}
+	if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
+		return Execution{}, err
+	}
+	if err := t.commit(); err != nil {
+		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
+	}
+	e.log.Info("execution started", "execution", name, "machine", machine)
+	return x.public(root), nil
+}
+
+func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMessage) (Execution, error) {
+	if x.Status != StatusRunning {
+		return Execution{}, fmt.Errorf("%w: %q is closed with status %s; redrive it or choose another name",
+			ErrExecutionAlreadyExists, x.Name, x.Status)
+	}
+	if x.Machine != machine {
+		return Execution{}, fmt.Errorf("%w: %q runs state machine %q", ErrExecutionAlreadyExists, x.Name, x.Machine)
+	}
+	a, errA := decodeJSON(x.Input)
+	b, errB := decodeJSON(input)
+	if errA != nil || errB != nil || !jsonEqual(a, b) {
+		return Execution{}, fmt.Errorf("%w: %q is running with a different input", ErrExecutionAlreadyExists, x.Name)
+	}
+	return x.public(nil), nil
+}
+
+// Describe returns an execution.
+func (e *Engine) Describe(ctx context.Context, name string) (Execution, error) {
+	x, err := loadExecution(ctx, e.db, name)
+	if err != nil {
+		return Execution{}, fmt.Errorf("describe execution %q: %w", name, err)
+	}
+	var state string
+	err = e.db.QueryRowContext(ctx, `SELECT state FROM cursors WHERE execution = ? AND parent = 0`, name).Scan(&state)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Execution{}, fmt.Errorf("describe execution %q: %w", name, err)
+	}
+	out := x.public(nil)
+	out.CurrentState = state
+	return out, nil
+}
+
+// List returns every execution, newest first.
+func (e *Engine) List(ctx context.Context) ([]Execution, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT `+prefixed("x.", execColumns)+`, COALESCE(c.state, '')
+		FROM executions x LEFT JOIN cursors c ON c.execution = x.name AND c.parent = 0
+		ORDER BY x.started_at DESC, x.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	defer rows.Close()
+	var out []Execution
+	for rows.Next() {
+		var x execRow
+		var output sql.NullString
+		var state, input string
+		if err := rows.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
+			&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline,
+			&x.HistoryFull, &state); err != nil {
+			return nil, fmt.Errorf("list executions: %w", err)
+		}
+		x.Input = json.RawMessage(input)
+		if output.Valid {
+			x.Output = json.RawMessage(output.String)
+		}
+		ex := x.public(nil)
+		ex.CurrentState = state
+		out = append(out, ex)
+	}
+	return out, rows.Err()
+}
+
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// History returns the events of an execution in order.
+func (e *Engine) History(ctx context.Context, name string) ([]Event, error) {
+	if _, err := loadExecution(ctx, e.db, name); err != nil {
+		return nil, fmt.Errorf("read history of %q: %w", name, err)
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT id, type, state, ts, details FROM events
+		WHERE execution = ? ORDER BY id`, name)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %q: %w", name, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		ev := Event{Execution: name}
+		var ts int64
+		var details string
+		if err := rows.Scan(&ev.ID, &ev.Type, &ev.State, &ts, &details); err != nil {
+			return nil, fmt.Errorf("read history of %q: %w", name, err)
+		}
+		ev.Timestamp = time.Unix(0, ts).UTC()
+		ev.Details = json.RawMessage(details)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// Wait blocks until the execution is closed and returns it. It notices
+// executions closed by this process at once and those closed by another
+// process within the poll interval.
+func (e *Engine) Wait(ctx context.Context, name string) (Execution, error) {
+	for {
+		changed := e.changedChan()
+		x, err := e.Describe(ctx, name)
+		if err != nil {
+			return Execution{}, err
+		}
+		if x.Status != StatusRunning {
+			return x, nil
+		}
+		timer := e.clock.NewTimer(e.pollInterval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return x, ctx.Err()
+		case <-changed:
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
+
+// Stop aborts a running execution with an optional error name and cause.
+func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Execution, error) {
+	t, err := e.begin(ctx, name)
+	if err != nil {
+		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
+	}
+	if t.exec.Status != StatusRunning {
+		t.rollback()
+		return Execution{}, fmt.Errorf("stop execution %q: %w (status %s)", name, ErrNotRunning, t.exec.Status)
+	}
+	if err := t.closeExecution(StatusAborted, errName, cause, nil); err != nil {
+		t.rollback()
+		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
+	}
+	if err := t.commit(); err != nil {
+		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
+	}
+	return e.Describe(ctx, name)
+}
+
+// Redrive restarts a FAILED, TIMED_OUT or ABORTED execution from the
+// states that did not succeed, keeping its name, input and definition.
+// States that succeeded are not run again. A succeeded or running
+// execution, or one that reached the history limit, is ErrCannotRedrive.
+func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
+	t, err := e.begin(ctx, name)
+	if err != nil {
+		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+	}
+	defer t.rollback()
+	switch {
+	case t.exec.Status == StatusRunning || t.exec.Status == StatusSucceeded:
+		return Execution{}, fmt.Errorf("redrive execution %q: %w: its status is %s", name, ErrCannotRedrive, t.exec.Status)
+	case t.exec.HistoryFull:
+		return Execution{}, fmt.Errorf("redrive execution %q: %w: its history reached the limit of %d events",
+			name, ErrCannotRedrive, t.e.maxEvents)
+	}
+	roots, err := loadCursors(ctx, t.tx, `execution = ? AND parent = 0`, name)
+	if err != nil {
+		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+	}
+	for _, root := range roots {
+		if err := t.redriveCursor(root); err != nil {
+			return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+		}
+	}
+	t.exec.Status = StatusRunning
+	t.exec.Output = nil
+	t.exec.Error, t.exec.Cause = "", ""
+	t.exec.StoppedAt = 0
+	t.exec.RedriveCount++
+	sm, err := t.machine()
+	if err != nil {
+		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+	}
+	if sm.TimeoutSeconds > 0 {
+		t.exec.Deadline = t.now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
+	}
+	if err := t.emit("ExecutionRedriven", "", map[string]any{"redriveCount": t.exec.RedriveCount}); err != nil {
+		return Execution{}, err
+	}
+	t.newWork = true
+	t.closed = true
+	if err := t.commit(); err != nil {
+		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+	}
+	e.log.Info("execution redriven", "execution", name, "redrive_count", t.exec.RedriveCount)
+	return e.Describe(ctx, name)
+}
+
+// redriveCursor makes a cursor that did not finish run again: a Parallel
+// or Map state with children redrives the children that did not succeed,
+// and any other state is entered again with its original input.
+func (t *txn) redriveCursor(c *cursor) error {
+	if c.Phase == phaseDone || c.Phase == phaseQueued {
+		return nil
+	}
+	children, err := loadCursors(t.ctx, t.tx, `parent = ?`, c.ID)
+	if err != nil {
+		return err
+	}
+	zero := int64(0)
+	c.DueAt = &zero
+	c.Error, c.Cause = "", ""
+	if len(children) > 0 {
+		for _, ch := range children {
+			if err := t.redriveCursor(ch); err != nil {
+				return err
+			}
+		}
+		c.Phase = phaseChildren
+		return saveCursor(t.ctx, t.tx, c)
+	}
+	c.Phase = phaseEnter
+	c.Retries = nil
+	c.RetryCount = 0
+	c.Token = ""
+	return saveCursor(t.ctx, t.tx, c)
+}

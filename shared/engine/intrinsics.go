@@ -1,0 +1,606 @@
+package engine
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"math"
+	"math/big"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// intrinsic is a parsed intrinsic function call such as
+// States.Format('{} items', $.count).
+type intrinsic struct {
+	name string
+	args []intrinsicArg
+}
+
+// intrinsicArg is a literal, a path, or a nested call.
+type intrinsicArg struct {
+	literal any
+	path    *Path
+	call    *intrinsic
+}
+
+type intrinsicFunc struct {
+	minArgs, maxArgs int // maxArgs < 0 means no limit
+	eval             func(args []any) (any, error)
+}
+
+var intrinsicFuncs map[string]intrinsicFunc
+
+func init() {
+	intrinsicFuncs = map[string]intrinsicFunc{
+		"States.Format":         {1, -1, fnFormat},
+		"States.StringToJson":   {1, 1, fnStringToJSON},
+		"States.JsonToString":   {1, 1, fnJSONToString},
+		"States.Array":          {0, -1, func(a []any) (any, error) { return append([]any{}, a...), nil }},
+		"States.ArrayPartition": {2, 2, fnArrayPartition},
+		"States.ArrayContains":  {2, 2, fnArrayContains},
+		"States.ArrayRange":     {3, 3, fnArrayRange},
+		"States.ArrayGetItem":   {2, 2, fnArrayGetItem},
+		"States.ArrayLength":    {1, 1, fnArrayLength},
+		"States.ArrayUnique":    {1, 1, fnArrayUnique},
+		"States.Base64Encode":   {1, 1, fnBase64Encode},
+		"States.Base64Decode":   {1, 1, fnBase64Decode},
+		"States.Hash":           {2, 2, fnHash},
+		"States.JsonMerge":      {3, 3, fnJSONMerge},
+		"States.MathRandom":     {2, 3, fnMathRandom},
+		"States.MathAdd":        {2, 2, fnMathAdd},
+		"States.StringSplit":    {2, 2, fnStringSplit},
+		"States.UUID":           {0, 0, fnUUID},
+	}
+}
+
+// isIntrinsic reports whether a string value is written as a function call.
+func isIntrinsic(s string) bool {
+	return strings.HasPrefix(strings.TrimSpace(s), "States.")
+}
+
+func parseIntrinsic(src string) (*intrinsic, error) {
+	p := &intrinsicParser{src: strings.TrimSpace(src)}
+	call, err := p.call()
+	if err != nil {
+		return nil, fmt.Errorf("invalid intrinsic function %q: %w", src, err)
+	}
+	p.skipSpace()
+	if p.pos != len(p.src) {
+		return nil, fmt.Errorf("invalid intrinsic function %q: unexpected %q after the call", src, p.src[p.pos:])
+	}
+	return call, nil
+}
+
+type intrinsicParser struct {
+	src string
+	pos int
+}
+
+func (p *intrinsicParser) skipSpace() {
+	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\n') {
+		p.pos++
+	}
+}
+
+func (p *intrinsicParser) call() (*intrinsic, error) {
+	open := strings.IndexByte(p.src[p.pos:], '(')
+	if open < 0 {
+		return nil, errors.New("missing (")
+	}
+	name := strings.TrimSpace(p.src[p.pos : p.pos+open])
+	fn, ok := intrinsicFuncs[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown function %s", name)
+	}
+	p.pos += open + 1
+	call := &intrinsic{name: name}
+	p.skipSpace()
+	if p.pos < len(p.src) && p.src[p.pos] == ')' {
+		p.pos++
+	} else {
+		for {
+			arg, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			call.args = append(call.args, arg)
+			p.skipSpace()
+			if p.pos >= len(p.src) {
+				return nil, errors.New("missing )")
+			}
+			if p.src[p.pos] == ')' {
+				p.pos++
+				break
+			}
+			if p.src[p.pos] != ',' {
+				return nil, fmt.Errorf("expected , or ) at offset %d", p.pos)
+			}
+			p.pos++
+		}
+	}
+	n := len(call.args)
+	if n < fn.minArgs || (fn.maxArgs >= 0 && n > fn.maxArgs) {
+		return nil, fmt.Errorf("%s takes %s, got %d", name, argCount(fn), n)
+	}
+	return call, nil
+}
+
+func argCount(fn intrinsicFunc) string {
+	switch {
+	case fn.maxArgs < 0:
+		return fmt.Sprintf("at least %d arguments", fn.minArgs)
+	case fn.minArgs == fn.maxArgs:
+		return fmt.Sprintf("%d arguments", fn.minArgs)
+	}
+	return fmt.Sprintf("%d to %d arguments", fn.minArgs, fn.maxArgs)
+}
+
+func (p *intrinsicParser) arg() (intrinsicArg, error) {
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return intrinsicArg{}, errors.New("missing argument")
+	}
+	rest := p.src[p.pos:]
+	switch {
+	case rest[0] == '\'':
+		s, n, err := readIntrinsicString(rest)
+		if err != nil {
+			return intrinsicArg{}, err
+		}
+		p.pos += n
+		return intrinsicArg{literal: s}, nil
+	case rest[0] == '$':
+		end := p.pos
+		depth := 0
+		for end < len(p.src) {
+			c := p.src[end]
+			if c == '[' || c == '(' {
+				depth++
+			} else if c == ']' || (c == ')' && depth > 0) {
+				depth--
+			} else if depth == 0 && (c == ',' || c == ')' || c == ' ') {
+				break
+			} else if c == '\'' || c == '"' {
+				_, n, err := readQuoted(p.src[end:])
+				if err != nil {
+					return intrinsicArg{}, err
+				}
+				end += n
+				continue
+			}
+			end++
+		}
+		path, err := ParsePath(p.src[p.pos:end])
+		if err != nil {
+			return intrinsicArg{}, err
+		}
+		p.pos = end
+		return intrinsicArg{path: path}, nil
+	case strings.HasPrefix(rest, "States."):
+		call, err := p.call()
+		if err != nil {
+			return intrinsicArg{}, err
+		}
+		return intrinsicArg{call: call}, nil
+	}
+	end := p.pos
+	for end < len(p.src) && p.src[end] != ',' && p.src[end] != ')' && p.src[end] != ' ' {
+		end++
+	}
+	word := p.src[p.pos:end]
+	p.pos = end
+	switch word {
+	case "true":
+		return intrinsicArg{literal: true}, nil
+	case "false":
+		return intrinsicArg{literal: false}, nil
+	case "null":
+		return intrinsicArg{literal: nil}, nil
+	}
+	if _, err := strconv.ParseFloat(word, 64); err != nil {
+		return intrinsicArg{}, fmt.Errorf("invalid argument %q", word)
+	}
+	return intrinsicArg{literal: json.Number(word)}, nil
+}
+
+// readIntrinsicString reads a single-quoted string in which \' \{ \} and
+// \\ are escapes. The braces keep their backslash so that States.Format can
+// tell an escaped brace from a placeholder.
+func readIntrinsicString(s string) (string, int, error) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			i++
+			switch s[i] {
+			case '{', '}':
+				b.WriteByte('\\')
+			}
+			b.WriteByte(s[i])
+			continue
+		}
+		if c == '\'' {
+			return b.String(), i + 1, nil
+		}
+		b.WriteByte(c)
+	}
+	return "", 0, fmt.Errorf("unterminated string %s", s)
+}
+
+// eval runs the call. Path arguments are read from input or, for $$, from
+// the context object.
+func (f *intrinsic) eval(input, context any) (any, error) {
+	args := make([]any, len(f.args))
+	for i, a := range f.args {
+		switch {
+		case a.call != nil:
+			v, err := a.call.eval(input, context)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = v
+		case a.path != nil:
+			doc := input
+			if a.path.IsContext() {
+				doc = context
+			}
+			v, err := a.path.Get(doc)
+			if err != nil {
+				return nil, newStateError(ErrorRuntime, "%s: argument %d: %v", f.name, i+1, err)
+			}
+			args[i] = v
+		default:
+			s, isString := a.literal.(string)
+			if isString && f.name != "States.Format" {
+				s = strings.NewReplacer(`\{`, "{", `\}`, "}").Replace(s)
+				args[i] = s
+				continue
+			}
+			args[i] = a.literal
+		}
+	}
+	v, err := intrinsicFuncs[f.name].eval(args)
+	if err != nil {
+		var se *stateError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		return nil, newStateError(ErrorIntrinsicFailure, "%s: %v", f.name, err)
+	}
+	return v, nil
+}
+
+func fnFormat(args []any) (any, error) {
+	tmpl, ok := args[0].(string)
+	if !ok {
+		return nil, errors.New("the template must be a string")
+	}
+	values := args[1:]
+	var b strings.Builder
+	used := 0
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '{' || tmpl[i+1] == '}') {
+			b.WriteByte(tmpl[i+1])
+			i++
+			continue
+		}
+		if c == '{' && i+1 < len(tmpl) && tmpl[i+1] == '}' {
+			if used >= len(values) {
+				return nil, fmt.Errorf("the template has more {} placeholders than the %d arguments", len(values))
+			}
+			s, err := formatValue(values[used])
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(s)
+			used++
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if used != len(values) {
+		return nil, fmt.Errorf("the template has %d {} placeholders but %d arguments were given", used, len(values))
+	}
+	return b.String(), nil
+}
+
+func formatValue(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any, []any:
+		return "", errors.New("arguments must be strings, numbers, booleans or null")
+	}
+	raw, err := encodeJSON(v)
+	return string(raw), err
+}
+
+func fnStringToJSON(args []any) (any, error) {
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, errors.New("the argument must be a string")
+	}
+	return decodeJSON([]byte(s))
+}
+
+func fnJSONToString(args []any) (any, error) {
+	raw, err := encodeJSON(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return string(raw), nil
+}
+
+func fnArrayPartition(args []any) (any, error) {
+	arr, ok := args[0].([]any)
+	if !ok {
+		return nil, errors.New("the first argument must be an array")
+	}
+	size, ok := integerArg(args[1])
+	if !ok || size <= 0 {
+		return nil, errors.New("the chunk size must be a positive integer")
+	}
+	out := []any{}
+	for i := 0; i < len(arr); i += size {
+		out = append(out, append([]any{}, arr[i:min(i+size, len(arr))]...))
+	}
+	return out, nil
+}
+
+func fnArrayContains(args []any) (any, error) {
+	arr, ok := args[0].([]any)
+	if !ok {
+		return nil, errors.New("the first argument must be an array")
+	}
+	for _, item := range arr {
+		if jsonEqual(item, args[1]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// arrayRangeLimit is the largest array States.ArrayRange may build.
+const arrayRangeLimit = 1000
+
+func fnArrayRange(args []any) (any, error) {
+	start, ok1 := integerArg(args[0])
+	end, ok2 := integerArg(args[1])
+	step, ok3 := integerArg(args[2])
+	if !ok1 || !ok2 || !ok3 || step == 0 {
+		return nil, errors.New("start, end and a non-zero step must be integers")
+	}
+	out := []any{}
+	for i := start; (step > 0 && i <= end) || (step < 0 && i >= end); i += step {
+		if len(out) == arrayRangeLimit {
+			return nil, fmt.Errorf("the range has more than %d items", arrayRangeLimit)
+		}
+		out = append(out, json.Number(strconv.Itoa(i)))
+	}
+	return out, nil
+}
+
+func fnArrayGetItem(args []any) (any, error) {
+	arr, ok := args[0].([]any)
+	if !ok {
+		return nil, errors.New("the first argument must be an array")
+	}
+	i, ok := integerArg(args[1])
+	if !ok || i < 0 || i >= len(arr) {
+		return nil, fmt.Errorf("index %v is out of range for %d items", args[1], len(arr))
+	}
+	return arr[i], nil
+}
+
+func fnArrayLength(args []any) (any, error) {
+	arr, ok := args[0].([]any)
+	if !ok {
+		return nil, errors.New("the argument must be an array")
+	}
+	return json.Number(strconv.Itoa(len(arr))), nil
+}
+
+func fnArrayUnique(args []any) (any, error) {
+	arr, ok := args[0].([]any)
+	if !ok {
+		return nil, errors.New("the argument must be an array")
+	}
+	out := []any{}
+	for _, item := range arr {
+		seen := false
+		for _, o := range out {
+			if jsonEqual(o, item) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+// maxEncodeChars is the largest string States.Base64Encode, Base64Decode
+// and Hash accept.
+const maxEncodeChars = 10000
+
+func fnBase64Encode(args []any) (any, error) {
+	s, ok := args[0].(string)
+	if !ok || utf8.RuneCountInString(s) > maxEncodeChars {
+		return nil, fmt.Errorf("the argument must be a string of at most %d characters", maxEncodeChars)
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+}
+
+func fnBase64Decode(args []any) (any, error) {
+	s, ok := args[0].(string)
+	if !ok || len(s) > maxEncodeChars {
+		return nil, fmt.Errorf("the argument must be a string of at most %d characters", maxEncodeChars)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("decode base64: %w", err)
+	}
+	return string(b), nil
+}
+
+func fnHash(args []any) (any, error) {
+	s, ok := args[0].(string)
+	if !ok {
+		raw, err := encodeJSON(args[0])
+		if err != nil {
+			return nil, err
+		}
+		s = string(raw)
+	}
+	if utf8.RuneCountInString(s) > maxEncodeChars {
+		return nil, fmt.Errorf("the data must have at most %d characters", maxEncodeChars)
+	}
+	algorithm, _ := args[1].(string)
+	var h hash.Hash
+	switch algorithm {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("unsupported algorithm %v: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", args[1])
+	}
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func fnJSONMerge(args []any) (any, error) {
+	a, ok1 := args[0].(map[string]any)
+	b, ok2 := args[1].(map[string]any)
+	if !ok1 || !ok2 {
+		return nil, errors.New("the first two arguments must be objects")
+	}
+	if deep, ok := args[2].(bool); !ok || deep {
+		return nil, errors.New("the third argument must be false: only shallow merges are supported")
+	}
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func fnMathRandom(args []any) (any, error) {
+	start, ok1 := integerArg(args[0])
+	end, ok2 := integerArg(args[1])
+	if !ok1 || !ok2 || end <= start {
+		return nil, errors.New("start and end must be integers with start < end")
+	}
+	// NOTE: the optional seed argument is accepted but not used.
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(end-start)))
+	if err != nil {
+		return nil, err
+	}
+	return json.Number(strconv.FormatInt(int64(start)+n.Int64(), 10)), nil
+}
+
+func fnMathAdd(args []any) (any, error) {
+	a, ok1 := integerArg(args[0])
+	b, ok2 := integerArg(args[1])
+	if !ok1 || !ok2 {
+		return nil, errors.New("both arguments must be integers")
+	}
+	return json.Number(strconv.Itoa(a + b)), nil
+}
+
+func fnStringSplit(args []any) (any, error) {
+	s, ok1 := args[0].(string)
+	seps, ok2 := args[1].(string)
+	if !ok1 || !ok2 {
+		return nil, errors.New("both arguments must be strings")
+	}
+	// Every character of the second argument is a delimiter, and empty
+	// pieces are dropped.
+	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(seps, r) })
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out, nil
+}
+
+func fnUUID([]any) (any, error) {
+	return newUUID(), nil
+}
+
+// newUUID returns a random version 4 UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// integerArg converts a JSON number without a fractional part to an int.
+func integerArg(v any) (int, bool) {
+	f, ok := toFloat(v)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// jsonEqual compares two decoded JSON values, treating numbers by value.
+func jsonEqual(a, b any) bool {
+	if x, ok := toFloat(a); ok {
+		y, ok := toFloat(b)
+		return ok && x == y
+	}
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}

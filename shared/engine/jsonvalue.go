@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// maxPayloadBytes is the Step Functions limit on a state's input or output
+// and on an execution's input: 256 KiB.
+const maxPayloadBytes = 256 * 1024
+
+// decodeJSON parses raw JSON into maps, slices and json.Number values so
+// that large integers keep their precision. Empty input decodes as {}.
+func decodeJSON(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode JSON: unexpected data after the value")
+	}
+	return v, nil
+}
+
+// encodeJSON renders a value as compact JSON without HTML escaping.
+func encodeJSON(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode JSON: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// mustEncode renders values built by the engine itself, which always encode.
+func mustEncode(v any) json.RawMessage {
+	raw, err := encodeJSON(v)
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}
+
+// compactJSON validates raw JSON and returns it compacted; empty input is {}.
+func compactJSON(raw []byte) (json.RawMessage, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return encodeJSON(v)
+}
+
+// checkSize returns States.DataLimitExceeded when a payload is over 256 KiB.
+func checkSize(raw []byte, what string) error {
+	if len(raw) > maxPayloadBytes {
+		return newStateError(ErrorDataLimitExceeded,
+			"the %s has %d bytes, more than the limit of %d bytes", what, len(raw), maxPayloadBytes)
+	}
+	return nil
+}

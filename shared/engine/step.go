@@ -1,0 +1,484 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// step advances one due cursor by one transition.
+func (e *Engine) step(ctx context.Context, id int64) error {
+	var execution, phase string
+	err := e.db.QueryRowContext(ctx, `SELECT execution, phase FROM cursors WHERE id = ?`, id).Scan(&execution, &phase)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read cursor %d: %w", id, err)
+	}
+	if phase == phaseTask {
+		return e.runTask(ctx, execution, id)
+	}
+	t, err := e.begin(ctx, execution)
+	if err != nil {
+		return err
+	}
+	c, s, err := t.load(id)
+	if err == nil && s != nil {
+		err = t.advance(c, s)
+	}
+	if err != nil {
+		t.rollback()
+		if isStale(err) {
+			return nil
+		}
+		return err
+	}
+	return t.commit()
+}
+
+// load reads a cursor and its state. It returns a nil state when the cursor
+// has nothing to do because its execution is closed; the cursor is then
+// parked.
+func (t *txn) load(id int64) (*cursor, *state, error) {
+	c, err := loadCursor(t.ctx, t.tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.exec.Status != StatusRunning || c.DueAt == nil {
+		c.DueAt = nil
+		return c, nil, saveCursor(t.ctx, t.tx, c)
+	}
+	sm, err := t.machine()
+	if err != nil {
+		return c, nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
+	}
+	scope, err := sm.lookup(c.Scope)
+	if err == nil && scope.States[c.State] == nil {
+		err = fmt.Errorf("state %q not found in the definition", c.State)
+	}
+	if err != nil {
+		return c, nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
+	}
+	return c, scope.States[c.State], nil
+}
+
+func (t *txn) advance(c *cursor, s *state) error {
+	switch c.Phase {
+	case phaseEnter:
+		return t.enter(c, s)
+	case phaseRetry:
+		if s.Type == typeTask {
+			return t.schedule(c, s)
+		}
+		return t.startChildren(c, s)
+	case phaseWait:
+		output, err := decodeJSON(c.Effective)
+		if err != nil {
+			return t.fail(c, s, newStateError(ErrorRuntime, "%v", err))
+		}
+		return t.exit(c, s, output, s.Next)
+	case phaseToken:
+		return t.checkToken(c, s)
+	case phaseChildren:
+		return t.checkChildren(c, s)
+	}
+	c.DueAt = nil
+	return saveCursor(t.ctx, t.tx, c)
+}
+
+// enter runs the entry of a state: the StateEntered event, then whatever
+// the state type does first.
+func (t *txn) enter(c *cursor, s *state) error {
+	c.EnteredAt = t.now.UnixNano()
+	c.Retries = nil
+	c.RetryCount = 0
+	c.Token = ""
+	c.Effective = nil
+	if err := t.emit(s.Type+"StateEntered", s.Name, map[string]any{"name": s.Name, "input": raw(c.Input)}); err != nil {
+		return err
+	}
+	if err := checkSize(c.Input, "input of state "+s.Name); err != nil {
+		return t.fail(c, s, err)
+	}
+	input, err := decodeJSON(c.Input)
+	if err != nil {
+		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
+	}
+
+	switch s.Type {
+	case typeTask:
+		return t.schedule(c, s)
+	case typeParallel, typeMap:
+		return t.startChildren(c, s)
+	case typePass:
+		return t.pass(c, s, input)
+	case typeChoice:
+		return t.choice(c, s, input)
+	case typeWait:
+		return t.wait(c, s, input)
+	case typeSucceed:
+		effective, err := t.inputPath(c, s, input)
+		if err != nil {
+			return t.fail(c, s, err)
+		}
+		output, err := applyOutputPath(s.OutputPath, effective)
+		if err != nil {
+			return t.fail(c, s, err)
+		}
+		return t.exit(c, s, output, "")
+	case typeFail:
+		return t.failState(c, s, input)
+	}
+	return t.fail(c, s, newStateError(ErrorRuntime, "unknown state type %q", s.Type))
+}
+
+func (t *txn) pass(c *cursor, s *state, input any) error {
+	effective, err := t.inputPath(c, s, input)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	if s.Parameters != nil {
+		if effective, err = s.Parameters.eval(effective, t.contextObject(c, s)); err != nil {
+			return t.fail(c, s, err)
+		}
+	}
+	result := effective
+	if s.HasResult {
+		result = s.Result
+	}
+	return t.result(c, s, result)
+}
+
+func (t *txn) choice(c *cursor, s *state, input any) error {
+	effective, err := t.inputPath(c, s, input)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	next, err := s.choose(effective, t.contextObject(c, s))
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	output, err := applyOutputPath(s.OutputPath, effective)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	return t.exit(c, s, output, next)
+}
+
+func (t *txn) wait(c *cursor, s *state, input any) error {
+	effective, err := t.inputPath(c, s, input)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	var due time.Time
+	switch {
+	case s.Seconds != nil:
+		due = t.now.Add(time.Duration(*s.Seconds) * time.Second)
+	case s.Timestamp != nil:
+		due = *s.Timestamp
+	case s.SecondsPath != nil:
+		v, err := s.SecondsPath.Get(effective)
+		n, ok := integerArg(v)
+		if err != nil || !ok || n < 0 {
+			return t.fail(c, s, newStateError(ErrorRuntime,
+				"SecondsPath %s must point to a non-negative integer", s.SecondsPath))
+		}
+		due = t.now.Add(time.Duration(n) * time.Second)
+	case s.TimestampPath != nil:
+		v, err := s.TimestampPath.Get(effective)
+		str, _ := v.(string)
+		ts, perr := parseTimestamp(str)
+		if err != nil || perr != nil {
+			return t.fail(c, s, newStateError(ErrorRuntime,
+				"TimestampPath %s must point to an RFC 3339 timestamp", s.TimestampPath))
+		}
+		due = ts
+	}
+	output, err := applyOutputPath(s.OutputPath, effective)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	c.Effective, err = encodeJSON(output)
+	if err != nil {
+		return t.fail(c, s, newStateError(ErrorRuntime, "%v", err))
+	}
+	c.Phase = phaseWait
+	dueAt := due.UnixNano()
+	c.DueAt = &dueAt
+	t.newWork = true
+	return saveCursor(t.ctx, t.tx, c)
+}
+
+func (t *txn) failState(c *cursor, s *state, input any) error {
+	errName, cause := s.Error, s.Cause
+	ctxObj := t.contextObject(c, s)
+	if s.ErrorPath != nil {
+		v, err := s.ErrorPath.eval(input, ctxObj)
+		str, ok := v.(string)
+		if err != nil || !ok {
+			return t.fail(c, s, newStateError(ErrorRuntime, "ErrorPath must produce a string"))
+		}
+		errName = str
+	}
+	if s.CausePath != nil {
+		v, err := s.CausePath.eval(input, ctxObj)
+		str, ok := v.(string)
+		if err != nil || !ok {
+			return t.fail(c, s, newStateError(ErrorRuntime, "CausePath must produce a string"))
+		}
+		cause = str
+	}
+	return t.failCursor(c, s, &stateError{Name: errName, Cause: cause})
+}
+
+// result applies ResultSelector, ResultPath and OutputPath to the result of
+// a Task, Parallel, Map or Pass state and leaves the state.
+func (t *txn) result(c *cursor, s *state, result any) error {
+	var err error
+	if s.ResultSelector != nil {
+		if result, err = s.ResultSelector.eval(result, t.contextObject(c, s)); err != nil {
+			return t.fail(c, s, err)
+		}
+	}
+	input, err := decodeJSON(c.Input)
+	if err != nil {
+		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
+	}
+	output, err := applyResultPath(s.ResultPath, input, result)
+	if err != nil {
+		return t.fail(c, s, err)
+	}
+	if output, err = applyOutputPath(s.OutputPath, output); err != nil {
+		return t.fail(c, s, err)
+	}
+	return t.exit(c, s, output, s.Next)
+}
+
+// exit leaves a state with its output for the state named next or, when
+// next is empty, ends the cursor.
+func (t *txn) exit(c *cursor, s *state, output any, next string) error {
+	encoded, err := encodeJSON(output)
+	if err != nil {
+		return t.failCursor(c, s, newStateError(ErrorRuntime, "%v", err))
+	}
+	if err := checkSize(encoded, "output of state "+s.Name); err != nil {
+		return t.fail(c, s, err)
+	}
+	if err := t.emit(s.Type+"StateExited", s.Name, map[string]any{"name": s.Name, "output": raw(encoded)}); err != nil {
+		return err
+	}
+	if s.Type == typeParallel || s.Type == typeMap {
+		if err := t.deleteChildren(c.ID); err != nil {
+			return err
+		}
+	}
+	if next == "" {
+		return t.finish(c, encoded)
+	}
+	c.State = next
+	c.Input = encoded
+	c.Phase = phaseEnter
+	c.Effective = nil
+	c.Token = ""
+	c.Error, c.Cause = "", ""
+	zero := int64(0)
+	c.DueAt = &zero
+	t.newWork = true
+	return saveCursor(t.ctx, t.tx, c)
+}
+
+// finish ends a cursor with an output: the execution succeeds, or a
+// Parallel branch or Map iteration is done.
+func (t *txn) finish(c *cursor, output []byte) error {
+	c.Phase = phaseDone
+	c.Output = output
+	c.DueAt = nil
+	if err := saveCursor(t.ctx, t.tx, c); err != nil {
+		return err
+	}
+	if c.Parent == 0 {
+		return t.closeExecution(StatusSucceeded, "", "", output)
+	}
+	if mapState, ok := c.mapState(); ok {
+		if err := t.emit("MapIterationSucceeded", mapState, map[string]any{"name": mapState, "index": c.Branch}); err != nil {
+			return err
+		}
+	}
+	return t.wakeParent(c.Parent)
+}
+
+// mapState returns the name of the Map state that c is an iteration of.
+func (c *cursor) mapState() (string, bool) {
+	if len(c.Scope) == 0 || c.Scope[len(c.Scope)-1].Branch != -1 {
+		return "", false
+	}
+	return c.Scope[len(c.Scope)-1].State, true
+}
+
+// fail handles an error raised in state s: Retry, then Catch, then failing
+// the cursor. Only Task, Parallel and Map states have Retry and Catch, and
+// States.Runtime is never retried or caught.
+func (t *txn) fail(c *cursor, s *state, err error) error {
+	if isStale(err) {
+		return err
+	}
+	se := asStateError(err)
+	if se.Name == ErrorRuntime {
+		return t.failCursor(c, s, se)
+	}
+	for i, r := range s.Retry {
+		if !errorMatches(r.ErrorEquals, se.Name) {
+			continue
+		}
+		for len(c.Retries) < len(s.Retry) {
+			c.Retries = append(c.Retries, 0)
+		}
+		if c.Retries[i] >= r.MaxAttempts {
+			break
+		}
+		delay := retryDelay(r, c.Retries[i])
+		c.Retries[i]++
+		c.RetryCount++
+		c.Phase = phaseRetry
+		c.Error, c.Cause = se.Name, se.Cause
+		due := t.now.Add(delay).UnixNano()
+		c.DueAt = &due
+		t.newWork = true
+		t.e.log.Warn("retrying state", "execution", t.exec.Name, "state", s.Name, "error", se.Name,
+			"attempt", c.Retries[i], "delay", delay)
+		return saveCursor(t.ctx, t.tx, c)
+	}
+	for _, k := range s.Catch {
+		if !errorMatches(k.ErrorEquals, se.Name) {
+			continue
+		}
+		input, err := decodeJSON(c.Input)
+		if err != nil {
+			return t.failCursor(c, s, newStateError(ErrorRuntime, "state input: %v", err))
+		}
+		output, err := applyResultPath(k.ResultPath, input, map[string]any{"Error": se.Name, "Cause": se.Cause})
+		if err != nil {
+			return t.failCursor(c, s, asStateError(err))
+		}
+		return t.exit(c, s, output, k.Next)
+	}
+	return t.failCursor(c, s, se)
+}
+
+// retryDelay is IntervalSeconds × BackoffRate^attempt, capped by
+// MaxDelaySeconds, and with FULL jitter a random share of that.
+func retryDelay(r retrier, attempt int) time.Duration {
+	seconds := float64(r.IntervalSeconds) * math.Pow(r.BackoffRate, float64(attempt))
+	if r.MaxDelaySeconds > 0 && seconds > float64(r.MaxDelaySeconds) {
+		seconds = float64(r.MaxDelaySeconds)
+	}
+	if r.JitterFull {
+		seconds *= rand.Float64()
+	}
+	return time.Duration(seconds * float64(time.Second))
+}
+
+// failCursor ends a cursor with an error: the execution fails, or the
+// enclosing Parallel or Map state is told.
+func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
+	c.Phase = phaseFailed
+	c.Error, c.Cause = se.Name, se.Cause
+	c.DueAt = nil
+	if err := saveCursor(t.ctx, t.tx, c); err != nil {
+		return err
+	}
+	if c.Parent == 0 {
+		t.e.log.Error("execution failed", "execution", t.exec.Name, "state", s.Name, "error", se.Name)
+		return t.closeExecution(StatusFailed, se.Name, se.Cause, nil)
+	}
+	if mapState, ok := c.mapState(); ok {
+		if err := t.emit("MapIterationFailed", mapState, map[string]any{
+			"name": mapState, "index": c.Branch, "error": se.Name, "cause": se.Cause,
+		}); err != nil {
+			return err
+		}
+	}
+	return t.wakeParent(c.Parent)
+}
+
+// inputPath applies InputPath; a path with no match is States.Runtime.
+func (t *txn) inputPath(c *cursor, s *state, input any) (any, error) {
+	dp := s.InputPath
+	switch {
+	case dp.null:
+		return map[string]any{}, nil
+	case dp.path == nil:
+		return input, nil
+	}
+	doc := input
+	if dp.path.IsContext() {
+		doc = t.contextObject(c, s)
+	}
+	v, err := dp.path.Get(doc)
+	if err != nil {
+		return nil, newStateError(ErrorRuntime, "invalid InputPath %s: no match in the state input", dp.path)
+	}
+	return v, nil
+}
+
+// applyResultPath places result into the state input. A null ResultPath
+// discards the result and an absent one replaces the input.
+func applyResultPath(dp dataPath, input, result any) (any, error) {
+	switch {
+	case dp.null:
+		return input, nil
+	case dp.path == nil:
+		return result, nil
+	}
+	out, err := dp.path.Set(input, result)
+	if err != nil {
+		return nil, newStateError(ErrorResultPathMatchFailure, "ResultPath %s cannot be applied to the state input: %v", dp.path, err)
+	}
+	return out, nil
+}
+
+// applyOutputPath selects the state output; a null OutputPath gives {}.
+func applyOutputPath(dp dataPath, v any) (any, error) {
+	switch {
+	case dp.null:
+		return map[string]any{}, nil
+	case dp.path == nil:
+		return v, nil
+	}
+	out, err := dp.path.Get(v)
+	if err != nil {
+		return nil, newStateError(ErrorRuntime, "invalid OutputPath %s: no match in the state output", dp.path)
+	}
+	return out, nil
+}
+
+// contextObject builds the context object ($$) for a state.
+func (t *txn) contextObject(c *cursor, s *state) map[string]any {
+	obj := map[string]any{
+		"Execution": map[string]any{
+			"Id":           t.e.executionARN(t.exec.Machine, t.exec.Name),
+			"Name":         t.exec.Name,
+			"Input":        t.executionInput(),
+			"StartTime":    timestampText(time.Unix(0, t.exec.StartedAt)),
+			"RedriveCount": t.exec.RedriveCount,
+		},
+		"State": map[string]any{
+			"Name":        s.Name,
+			"EnteredTime": timestampText(time.Unix(0, c.EnteredAt)),
+			"RetryCount":  c.RetryCount,
+		},
+		"StateMachine": map[string]any{
+			"Id":   t.e.machineARN(t.exec.Machine),
+			"Name": t.exec.Machine,
+		},
+	}
+	if c.Token != "" {
+		obj["Task"] = map[string]any{"Token": c.Token}
+	}
+	return obj
+}

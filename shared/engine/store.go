@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// schema is the SQLite store. Times are Unix nanoseconds of the engine
+// clock. A cursor is one thread of control: the execution's top-level
+// states, one Parallel branch or one Map iteration. A cursor with a due_at
+// at or before now has work for the Run loop.
+const schema = `
+CREATE TABLE IF NOT EXISTS machines (
+	name       TEXT PRIMARY KEY,
+	definition TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS executions (
+	name          TEXT PRIMARY KEY,
+	machine       TEXT NOT NULL,
+	definition    TEXT NOT NULL,
+	input         TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	output        TEXT,
+	error         TEXT NOT NULL DEFAULT '',
+	cause         TEXT NOT NULL DEFAULT '',
+	started_at    INTEGER NOT NULL,
+	stopped_at    INTEGER NOT NULL DEFAULT 0,
+	redrive_count INTEGER NOT NULL DEFAULT 0,
+	event_count   INTEGER NOT NULL DEFAULT 0,
+	deadline      INTEGER NOT NULL DEFAULT 0,
+	history_full  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS executions_deadline ON executions(deadline) WHERE status = 'RUNNING' AND deadline > 0;
+CREATE TABLE IF NOT EXISTS events (
+	execution TEXT NOT NULL,
+	id        INTEGER NOT NULL,
+	type      TEXT NOT NULL,
+	state     TEXT NOT NULL,
+	ts        INTEGER NOT NULL,
+	details   TEXT NOT NULL,
+	PRIMARY KEY (execution, id)
+);
+CREATE TABLE IF NOT EXISTS cursors (
+	id                INTEGER PRIMARY KEY,
+	execution         TEXT NOT NULL,
+	parent            INTEGER NOT NULL DEFAULT 0,
+	branch            INTEGER NOT NULL DEFAULT 0,
+	scope             TEXT NOT NULL DEFAULT '[]',
+	state             TEXT NOT NULL,
+	input             TEXT NOT NULL,
+	phase             TEXT NOT NULL,
+	due_at            INTEGER,
+	version           INTEGER NOT NULL DEFAULT 0,
+	entered_at        INTEGER NOT NULL DEFAULT 0,
+	effective         TEXT,
+	retries           TEXT NOT NULL DEFAULT '[]',
+	retry_count       INTEGER NOT NULL DEFAULT 0,
+	token             TEXT NOT NULL DEFAULT '',
+	task_deadline     INTEGER NOT NULL DEFAULT 0,
+	heartbeat_seconds INTEGER NOT NULL DEFAULT 0,
+	output            TEXT,
+	error             TEXT NOT NULL DEFAULT '',
+	cause             TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS cursors_due ON cursors(due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cursors_parent ON cursors(parent, branch);
+CREATE INDEX IF NOT EXISTS cursors_execution ON cursors(execution, parent);
+CREATE TABLE IF NOT EXISTS tokens (
+	token        TEXT PRIMARY KEY,
+	cursor       INTEGER NOT NULL,
+	execution    TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	output       TEXT,
+	error        TEXT NOT NULL DEFAULT '',
+	cause        TEXT NOT NULL DEFAULT '',
+	heartbeat_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tokens_execution ON tokens(execution, status);
+`
+
+// Cursor phases. Terminal phases are done, failed and cancelled.
+const (
+	phaseEnter     = "enter"     // enter state
+	phaseTask      = "task"      // run the task function
+	phaseToken     = "token"     // wait for a task token, heartbeat or timeout
+	phaseRetry     = "retry"     // retry delay of a Task, Parallel or Map state
+	phaseWait      = "wait"      // Wait state timer
+	phaseChildren  = "children"  // Parallel or Map state waiting for its children
+	phaseQueued    = "queued"    // Map iteration not started yet (MaxConcurrency)
+	phaseDone      = "done"      // reached the end with an output
+	phaseFailed    = "failed"    // failed with error and cause
+	phaseCancelled = "cancelled" // stopped because the execution or a sibling failed
+)
+
+// Token statuses.
+const (
+	tokenPending   = "pending"
+	tokenSucceeded = "succeeded"
+	tokenFailed    = "failed"
+	tokenClosed    = "closed" // timed out, consumed elsewhere, or its task was cancelled
+)
+
+// errStale reports that a cursor changed since it was read, so the step
+// that read it must be dropped.
+var errStale = errors.New("cursor changed since it was read")
+
+type cursor struct {
+	ID               int64
+	Execution        string
+	Parent           int64
+	Branch           int
+	Scope            []scopeStep
+	State            string
+	Input            json.RawMessage
+	Phase            string
+	DueAt            *int64
+	Version          int64
+	EnteredAt        int64
+	Effective        json.RawMessage
+	Retries          []int
+	RetryCount       int
+	Token            string
+	TaskDeadline     int64
+	HeartbeatSeconds int
+	Output           json.RawMessage
+	Error            string
+	Cause            string
+}
+
+const cursorColumns = `id, execution, parent, branch, scope, state, input, phase, due_at, version,
+	entered_at, effective, retries, retry_count, token, task_deadline, heartbeat_seconds, output, error, cause`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanCursor(row rowScanner) (*cursor, error) {
+	var c cursor
+	var scope, retries string
+	var effective, output sql.NullString
+	var due sql.NullInt64
+	var input string
+	err := row.Scan(&c.ID, &c.Execution, &c.Parent, &c.Branch, &scope, &c.State, &input, &c.Phase,
+		&due, &c.Version, &c.EnteredAt, &effective, &retries, &c.RetryCount, &c.Token,
+		&c.TaskDeadline, &c.HeartbeatSeconds, &output, &c.Error, &c.Cause)
+	if err != nil {
+		return nil, err
+	}
+	c.Input = json.RawMessage(input)
+	if due.Valid {
+		c.DueAt = &due.Int64
+	}
+	if effective.Valid {
+		c.Effective = json.RawMessage(effective.String)
+	}
+	if output.Valid {
+		c.Output = json.RawMessage(output.String)
+	}
+	if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
+		return nil, fmt.Errorf("decode scope of cursor %d: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(retries), &c.Retries); err != nil {
+		return nil, fmt.Errorf("decode retries of cursor %d: %w", c.ID, err)
+	}
+	return &c, nil
+}
+
+func nullJSON(raw json.RawMessage) any {
+	if raw == nil {
+		return nil
+	}
+	return string(raw)
+}
+
+func nullTime(t *int64) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func loadCursor(ctx context.Context, tx *sql.Tx, id int64) (*cursor, error) {
+	row := tx.QueryRowContext(ctx, `SELECT `+cursorColumns+` FROM cursors WHERE id = ?`, id)
+	c, err := scanCursor(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errStale
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load cursor %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func loadCursors(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*cursor, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+cursorColumns+` FROM cursors WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load cursors: %w", err)
+	}
+	defer rows.Close()
+	var out []*cursor
+	for rows.Next() {
+		c, err := scanCursor(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load cursors: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func insertCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
+	scope, _ := json.Marshal(c.Scope)
+	retries, _ := json.Marshal(c.Retries)
+	if c.Retries == nil {
+		retries = []byte("[]")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO cursors (execution, parent, branch, scope, state, input,
+		phase, due_at, entered_at, effective, retries, retry_count, token, task_deadline,
+		heartbeat_seconds, output, error, cause) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.Execution, c.Parent, c.Branch, string(scope), c.State, string(c.Input), c.Phase,
+		nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective), string(retries), c.RetryCount,
+		c.Token, c.TaskDeadline, c.HeartbeatSeconds, nullJSON(c.Output), c.Error, c.Cause)
+	if err != nil {
+		return fmt.Errorf("insert cursor: %w", err)
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+// saveCursor writes c if nobody changed it since it was read, and bumps its
+// version.
+func saveCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
+	retries, _ := json.Marshal(c.Retries)
+	if c.Retries == nil {
+		retries = []byte("[]")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
+		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
+		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
+		WHERE id = ? AND version = ?`,
+		c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
+		string(retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
+		nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
+	if err != nil {
+		return fmt.Errorf("save cursor %d: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errStale
+	}
+	c.Version++
+	return nil
+}
+
+// execRow is an executions row.
+type execRow struct {
+	Name         string
+	Machine      string
+	Definition   string
+	Input        json.RawMessage
+	Status       string
+	Output       json.RawMessage
+	Error        string
+	Cause        string
+	StartedAt    int64
+	StoppedAt    int64
+	RedriveCount int
+	EventCount   int64
+	Deadline     int64
+	HistoryFull  bool
+}
+
+const execColumns = `name, machine, definition, input, status, output, error, cause, started_at,
+	stopped_at, redrive_count, event_count, deadline, history_full`
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func loadExecution(ctx context.Context, q querier, name string) (*execRow, error) {
+	return scanExecution(q.QueryRowContext(ctx, `SELECT `+execColumns+` FROM executions WHERE name = ?`, name))
+}
+
+func scanExecution(row rowScanner) (*execRow, error) {
+	var x execRow
+	var output sql.NullString
+	var input string
+	err := row.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
+		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrExecutionNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load execution: %w", err)
+	}
+	x.Input = json.RawMessage(input)
+	if output.Valid {
+		x.Output = json.RawMessage(output.String)
+	}
+	return &x, nil
+}
+
+func saveExecution(ctx context.Context, tx *sql.Tx, x *execRow) error {
+	_, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
+		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ? WHERE name = ?`,
+		x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
+		x.Deadline, x.HistoryFull, x.Name)
+	if err != nil {
+		return fmt.Errorf("save execution %q: %w", x.Name, err)
+	}
+	return nil
+}
+
+func (x *execRow) public(root *cursor) Execution {
+	out := Execution{
+		Name:         x.Name,
+		Machine:      x.Machine,
+		Status:       x.Status,
+		Input:        x.Input,
+		Output:       x.Output,
+		Error:        x.Error,
+		Cause:        x.Cause,
+		StartedAt:    time.Unix(0, x.StartedAt).UTC(),
+		RedriveCount: x.RedriveCount,
+	}
+	if x.StoppedAt != 0 {
+		out.StoppedAt = time.Unix(0, x.StoppedAt).UTC()
+	}
+	if root != nil {
+		out.CurrentState = root.State
+	}
+	return out
+}

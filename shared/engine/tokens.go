@@ -1,0 +1,105 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Limits of SendTaskFailure, as Step Functions sets them.
+const (
+	maxErrorChars = 256
+	maxCauseChars = 32768
+)
+
+// SendTaskSuccess completes the task waiting on token with output as its
+// result. The Run loop of any process that has the store open picks it up.
+// An unknown token, or one already completed, timed out or cancelled, is
+// ErrInvalidToken.
+func (e *Engine) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	compact, err := compactJSON(output)
+	if err != nil {
+		return fmt.Errorf("send task success: %w: %v", ErrInvalidOutput, err)
+	}
+	if len(compact) > maxPayloadBytes {
+		return fmt.Errorf("send task success: %w: %d bytes, more than the limit of %d bytes",
+			ErrInvalidOutput, len(compact), maxPayloadBytes)
+	}
+	return e.completeToken(ctx, token, "send task success", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'succeeded', output = ? WHERE token = ?`,
+			string(compact), token)
+		return err
+	})
+}
+
+// SendTaskFailure fails the task waiting on token with an error name and
+// cause, which Retry and Catch then match.
+func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
+	if utf8.RuneCountInString(errName) > maxErrorChars {
+		return fmt.Errorf("send task failure: the error name has more than %d characters", maxErrorChars)
+	}
+	if utf8.RuneCountInString(cause) > maxCauseChars {
+		return fmt.Errorf("send task failure: the cause has more than %d characters", maxCauseChars)
+	}
+	return e.completeToken(ctx, token, "send task failure", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'failed', error = ?, cause = ? WHERE token = ?`,
+			errName, cause, token)
+		return err
+	})
+}
+
+// SendTaskHeartbeat restarts the HeartbeatSeconds interval of the task
+// waiting on token.
+func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
+	now := e.clock.Now().UnixNano()
+	return e.updateToken(ctx, token, "send task heartbeat", func(tx *sql.Tx, cursor int64) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET heartbeat_at = ? WHERE token = ?`, now, token)
+		return err
+	})
+}
+
+// completeToken stores an outcome for a pending token and makes its cursor
+// due so that Run applies it.
+func (e *Engine) completeToken(ctx context.Context, token, op string, store func(*sql.Tx) error) error {
+	err := e.updateToken(ctx, token, op, func(tx *sql.Tx, cursor int64) error {
+		if err := store(tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE cursors SET due_at = 0 WHERE id = ? AND phase = 'token'`, cursor)
+		return err
+	})
+	if err == nil {
+		e.notifyWork()
+	}
+	return err
+}
+
+func (e *Engine) updateToken(ctx context.Context, token, op string, update func(*sql.Tx, int64) error) error {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+	var status string
+	var cursor int64
+	err = tx.QueryRowContext(ctx, `SELECT status, cursor FROM tokens WHERE token = ?`, token).Scan(&status, &cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w: no task is waiting on this token", op, ErrInvalidToken)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if status != tokenPending {
+		return fmt.Errorf("%s: %w: the task already completed, timed out or was cancelled", op, ErrInvalidToken)
+	}
+	if err := update(tx, cursor); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// txn is one write transaction on one execution. Events appended in it are
+// passed to OnEvent, and waiters are woken, only after it commits.
+type txn struct {
+	e      *Engine
+	ctx    context.Context
+	tx     *sql.Tx
+	now    time.Time
+	exec   *execRow
+	def    *stateMachine
+	events []Event
+
+	execInput  any
+	closed     bool    // the execution reached a terminal status
+	newWork    bool    // some cursor became due
+	cancelled  []int64 // cursors whose running task functions to cancel
+	finishedAt time.Time
+}
+
+// begin starts a write transaction and loads the execution.
+func (e *Engine) begin(ctx context.Context, name string) (*txn, error) {
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	t := &txn{e: e, ctx: ctx, tx: tx, now: e.clock.Now()}
+	t.exec, err = loadExecution(ctx, tx, name)
+	if err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return t, nil
+}
+
+// machine parses the execution's definition on first use.
+func (t *txn) machine() (*stateMachine, error) {
+	if t.def == nil {
+		def, err := t.e.definition(t.exec.Machine, t.exec.Definition)
+		if err != nil {
+			return nil, fmt.Errorf("parse stored definition of execution %q: %w", t.exec.Name, err)
+		}
+		t.def = def
+	}
+	return t.def, nil
+}
+
+func (t *txn) rollback() { t.tx.Rollback() }
+
+// commit saves the execution row and commits, then publishes the events.
+func (t *txn) commit() error {
+	if t.exec.HistoryFull && t.exec.Status == StatusRunning {
+		if err := t.closeExecution(StatusFailed, ErrorRuntime,
+			fmt.Sprintf("the execution history reached the limit of %d events", t.e.maxEvents), nil); err != nil {
+			t.rollback()
+			return err
+		}
+	}
+	if err := saveExecution(t.ctx, t.tx, t.exec); err != nil {
+		t.rollback()
+		return err
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	t.publish()
+	return nil
+}
+
+func (t *txn) publish() {
+	if t.e.onEvent != nil {
+		for _, ev := range t.events {
+			t.e.onEvent(ev)
+		}
+	}
+	if len(t.cancelled) > 0 {
+		t.e.mu.Lock()
+		for _, id := range t.cancelled {
+			if cancel := t.e.running[id]; cancel != nil {
+				cancel()
+			}
+		}
+		t.e.mu.Unlock()
+	}
+	if t.closed {
+		t.e.notifyChanged()
+	}
+	if t.newWork {
+		t.e.notifyWork()
+	}
+}
+
+// terminalEvents close an execution; they are written even when the
+// history is full.
+var terminalEvents = map[string]bool{
+	"ExecutionSucceeded": true, "ExecutionFailed": true, "ExecutionTimedOut": true, "ExecutionAborted": true,
+}
+
+// emit appends a history event. details is encoded as a JSON object.
+func (t *txn) emit(typ, stateName string, details map[string]any) error {
+	if t.exec.HistoryFull && !terminalEvents[typ] {
+		return nil
+	}
+	if t.exec.EventCount >= t.e.maxEvents-1 && !terminalEvents[typ] {
+		t.exec.HistoryFull = true
+		return nil
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	raw, err := encodeJSON(details)
+	if err != nil {
+		return fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	t.exec.EventCount++
+	ev := Event{
+		ID:        t.exec.EventCount,
+		Execution: t.exec.Name,
+		Type:      typ,
+		State:     stateName,
+		Timestamp: t.now.UTC(),
+		Details:   raw,
+	}
+	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO events (execution, id, type, state, ts, details)
+		VALUES (?, ?, ?, ?, ?, ?)`, ev.Execution, ev.ID, ev.Type, ev.State, t.now.UnixNano(), string(raw))
+	if err != nil {
+		return fmt.Errorf("append %s event: %w", typ, err)
+	}
+	t.events = append(t.events, ev)
+	return nil
+}
+
+// raw wraps JSON text so that it is embedded in event details as a value.
+func raw(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(b)
+}
+
+// closeExecution gives the execution a terminal status, appends the
+// matching event and cancels every cursor that is still active.
+func (t *txn) closeExecution(status, errName, cause string, output json.RawMessage) error {
+	t.exec.Status = status
+	t.exec.Output = output
+	t.exec.Error = errName
+	t.exec.Cause = cause
+	t.exec.StoppedAt = t.now.UnixNano()
+	t.closed = true
+	var err error
+	switch status {
+	case StatusSucceeded:
+		err = t.emit("ExecutionSucceeded", "", map[string]any{"output": raw(output)})
+	case StatusFailed:
+		err = t.emit("ExecutionFailed", "", map[string]any{"error": errName, "cause": cause})
+	case StatusTimedOut:
+		err = t.emit("ExecutionTimedOut", "", map[string]any{"error": errName, "cause": cause})
+	case StatusAborted:
+		err = t.emit("ExecutionAborted", "", map[string]any{"error": errName, "cause": cause})
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.cancelWhere(`execution = ?`, t.exec.Name); err != nil {
+		return err
+	}
+	level := "execution succeeded"
+	if status != StatusSucceeded {
+		level = "execution stopped"
+	}
+	t.e.log.Info(level, "execution", t.exec.Name, "machine", t.exec.Machine, "status", status, "error", errName)
+	return nil
+}
+
+// cancelWhere cancels the active cursors that match a condition and closes
+// their pending task tokens. Queued Map iterations stay queued.
+func (t *txn) cancelWhere(where string, args ...any) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM cursors WHERE `+where+`
+		AND phase NOT IN ('done', 'failed', 'cancelled', 'queued')`, args...)
+	if err != nil {
+		return fmt.Errorf("find cursors to cancel: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("find cursors to cancel: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE cursors SET phase = 'cancelled', due_at = NULL,
+			version = version + 1 WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("cancel cursor %d: %w", id, err)
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tokens SET status = 'closed'
+			WHERE cursor = ? AND status = 'pending'`, id); err != nil {
+			return fmt.Errorf("close tokens of cursor %d: %w", id, err)
+		}
+	}
+	t.cancelled = append(t.cancelled, ids...)
+	return nil
+}
+
+// descendants returns the IDs of every cursor below parent.
+func (t *txn) descendants(parent int64) ([]int64, error) {
+	var out []int64
+	queue := []int64{parent}
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM cursors WHERE parent = ?`, id)
+		if err != nil {
+			return nil, fmt.Errorf("list children of cursor %d: %w", id, err)
+		}
+		for rows.Next() {
+			var child int64
+			if err := rows.Scan(&child); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, child)
+			queue = append(queue, child)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// deleteChildren removes every cursor below parent, for a Parallel or Map
+// state that is left or retried.
+func (t *txn) deleteChildren(parent int64) error {
+	ids, err := t.descendants(parent)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM cursors WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete cursor %d: %w", id, err)
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tokens SET status = 'closed'
+			WHERE cursor = ? AND status = 'pending'`, id); err != nil {
+			return fmt.Errorf("close tokens of cursor %d: %w", id, err)
+		}
+	}
+	t.cancelled = append(t.cancelled, ids...)
+	return nil
+}
+
+// wakeParent makes a Parallel or Map cursor check its children.
+func (t *txn) wakeParent(parent int64) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE cursors SET due_at = 0 WHERE id = ? AND phase = 'children'`, parent)
+	if err != nil {
+		return fmt.Errorf("wake cursor %d: %w", parent, err)
+	}
+	t.newWork = true
+	return nil
+}
+
+// executionInput returns the decoded execution input for the context
+// object.
+func (t *txn) executionInput() any {
+	if t.execInput == nil {
+		v, err := decodeJSON(t.exec.Input)
+		if err != nil {
+			v = map[string]any{}
+		}
+		t.execInput = v
+	}
+	return t.execInput
+}
+
+// isStale reports whether err means the step must be dropped.
+func isStale(err error) bool { return errors.Is(err, errStale) }
