@@ -48,6 +48,9 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create instance directory: %w", err)
 	}
+	if err := stopFromPidFile(filepath.Join(dir, "nginx.pid")); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(l.nginx.LoadStream+conf), 0o644); err != nil {
 		return nil, fmt.Errorf("write nginx.conf: %w", err)
 	}
@@ -65,10 +68,10 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 
 	// The process must outlive ctx, which only bounds the start.
 	cmd := exec.Command(l.nginx.Path, "-p", dir+string(filepath.Separator), "-c", "nginx.conf",
-		"-e", "stderr", "-g", "daemon off;")
+		"-e", "stderr", "-g", "daemon off; master_process off;")
 	cmd.Stdout = accessLog
 	cmd.Stderr = errorLog
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = nginxProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", l.nginx.Path, err)
 	}

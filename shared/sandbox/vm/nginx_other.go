@@ -16,3 +16,6 @@ const nginxSupported = false
 func (l *Launcher) startNginx(context.Context, string, proxy.Config) (*running, error) {
 	return nil, errors.New("running nginx needs a Unix system")
 }
+
+// StopAll has nothing to stop off Unix, where the launcher never runs nginx.
+func StopAll(string) error { return nil }
