@@ -188,7 +188,7 @@ func stringLiterals(stmt string) []string {
 	return out
 }
 
-// scanLiteral reads the literal that starts at stmt[start] == '\” and
+// scanLiteral reads the single-quoted literal that starts at stmt[start] and
 // returns its raw text, its value, and the index of the closing quote.
 func scanLiteral(stmt string, start int) (raw, value string, end int) {
 	var b strings.Builder

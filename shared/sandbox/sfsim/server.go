@@ -1,0 +1,294 @@
+// Package sfsim is the sandbox Snowflake: an HTTP server on 127.0.0.1 that
+// serves the REST protocol of gosnowflake v1.19.1 (login with a password or
+// a key-pair JWT, query-request, telemetry, session close) and runs the SQL
+// that shared/snowflake renders against an in-memory model saved to a JSON
+// file.
+//
+// The sandbox does not run Python. A function or procedure installs its
+// packages through the Installer when it is created, the way Snowflake
+// resolves packages at creation, and calling it returns the recorded
+// "name==version,..." list.
+package sfsim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PrivateLink is the cloud side of the sandbox as Snowflake sees it.
+type PrivateLink interface {
+	// Connect requests a connection from principal to the endpoint service serviceName,
+	// as provisioning does. Fails when the service does not exist or the principal is not
+	// allowed on it. Idempotent: returns the existing endpoint ID when already connected.
+	Connect(serviceName, principal string) (endpointID string, err error)
+	// ConnectionState returns the provider-side state of the connection:
+	// pendingAcceptance, pending, available, rejected, failed, expired, deleting, deleted.
+	ConnectionState(serviceName, endpointID string) (string, error)
+	// Address returns the loopback host:port that serves the service's port 443
+	// (the proxy behind the load balancer), or an error when nothing serves it.
+	Address(serviceName string) (string, error)
+	Disconnect(serviceName, endpointID string) error
+}
+
+// Installer installs packages from an index the way Snowflake's installer would:
+// it dials addr, uses serverName as the TLS SNI and host, basic auth with user/pass,
+// and returns "name==version" per requirement, after hash-checking each wheel.
+type Installer interface {
+	Install(ctx context.Context, addr, indexURL, user, pass string, requirements []string) ([]string, error)
+}
+
+// AccountPrincipal is the AWS principal that SYSTEM$GET_PRIVATELINK_CONFIG
+// returns for every sandbox account and that provisioning connects as.
+const AccountPrincipal = "arn:aws:iam::210987654321:root"
+
+// Options configures Start.
+type Options struct {
+	// Dir is the directory of the state file; empty keeps state in memory.
+	Dir string
+	// Clock returns the current time (time.Now when nil). It drives the
+	// endpoint delay and object timestamps.
+	Clock func() time.Time
+	// Link is the cloud side of private endpoints; provisioning fails
+	// without it.
+	Link PrivateLink
+	// Installer installs packages when a function or procedure is created.
+	Installer Installer
+	// PublicAddress returns the loopback address that stands for a public
+	// host, for integrations without a private endpoint. When nil, such
+	// installs fail because the sandbox has no public network path.
+	PublicAddress func(host string) (string, error)
+	// EndpointDelay is how long an endpoint stays PENDING_CREATION after
+	// the provider side is first seen available.
+	EndpointDelay time.Duration
+	// InstallTimeout bounds one package install (2 minutes when zero).
+	InstallTimeout time.Duration
+	// Logger receives request logs (discarded when nil).
+	Logger *slog.Logger
+}
+
+// Server is a running sandbox Snowflake.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	listener net.Listener
+	http     *http.Server
+
+	mu       sync.Mutex
+	world    *World
+	sessions map[string]*session
+	nextID   int64
+	fault    func(sql string) error
+}
+
+// session is one login. Temporary functions live here and vanish with it.
+type session struct {
+	id        int64
+	account   string
+	user      string
+	role      string
+	database  string
+	schema    string
+	warehouse string
+	functions map[string]*function
+}
+
+// function is a temporary function or procedure and the package list its
+// install recorded.
+type function struct {
+	kind     string // FUNCTION or PROCEDURE
+	name     ObjectName
+	packages []string
+	result   string
+}
+
+// Start loads the state from opts.Dir and serves on 127.0.0.1 on a free port
+// until Close or until ctx ends.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.InstallTimeout <= 0 {
+		opts.InstallTimeout = 2 * time.Minute
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	world, err := loadWorld(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for sandbox snowflake: %w", err)
+	}
+
+	s := &Server{
+		opts:     opts,
+		log:      log,
+		listener: listener,
+		world:    world,
+		sessions: map[string]*session{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /session/v1/login-request", s.handleLogin)
+	mux.HandleFunc("POST /queries/v1/query-request", s.handleQuery)
+	mux.HandleFunc("POST /telemetry/send", s.handleTelemetry)
+	mux.HandleFunc("POST /session/heartbeat", s.handleHeartbeat)
+	mux.HandleFunc("POST /session", s.handleSessionDelete)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	go func() {
+		if err := s.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("sandbox snowflake stopped", "error", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = s.Close()
+	}()
+	log.Info("sandbox snowflake started", "address", listener.Addr().String())
+	return s, nil
+}
+
+// Host returns the listening IP address, for snowflake.Config.Host.
+func (s *Server) Host() string {
+	return s.listener.Addr().(*net.TCPAddr).IP.String()
+}
+
+// Port returns the listening port.
+func (s *Server) Port() int {
+	return s.listener.Addr().(*net.TCPAddr).Port
+}
+
+// Close stops the server. State is already on disk.
+func (s *Server) Close() error {
+	return s.http.Close()
+}
+
+// SetFault installs a hook that runs before each query. A returned
+// *HTTPError makes the reply that HTTP status; any other error fails the
+// query as a SQL error (an *SQLError keeps its code). nil removes the hook.
+func (s *Server) SetFault(fault func(sql string) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = fault
+}
+
+// EnsureAccount creates the account with its system roles when missing.
+func (s *Server) EnsureAccount(account string) error {
+	return s.change(func() {
+		s.ensureAccount(account)
+	})
+}
+
+func (s *Server) ensureAccount(account string) *Account {
+	key := accountKey(account)
+	a := s.world.Accounts[key]
+	if a == nil {
+		a = newAccount(key)
+		s.world.Accounts[key] = a
+	}
+	return a
+}
+
+// EnsureUser creates or updates a user. A nil publicKey or an empty password
+// leaves that login method unset.
+func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, password string) error {
+	var encoded string
+	if publicKey != nil {
+		der, err := x509.MarshalPKIXPublicKey(publicKey)
+		if err != nil {
+			return fmt.Errorf("encode public key of user %s: %w", user, err)
+		}
+		encoded = base64.StdEncoding.EncodeToString(der)
+	}
+	return s.change(func() {
+		a := s.ensureAccount(account)
+		name := strings.ToUpper(user)
+		u := a.Users[name]
+		if u == nil {
+			u = &User{Name: name, DefaultRole: "ACCOUNTADMIN"}
+			a.Users[name] = u
+		}
+		u.PublicKey = encoded
+		u.PasswordSHA256 = ""
+		if password != "" {
+			u.PasswordSHA256 = hashPassword(password)
+		}
+	})
+}
+
+// EnsureRole creates a role, stored under the exact name given.
+func (s *Server) EnsureRole(account, role string) error {
+	return s.change(func() {
+		a := s.ensureAccount(account)
+		if a.Roles[role] == nil {
+			a.Roles[role] = &Role{Name: role, CreatedOn: s.opts.Clock()}
+		}
+	})
+}
+
+// EnsureDatabase creates a database, with a PUBLIC schema, under the exact
+// name given.
+func (s *Server) EnsureDatabase(account, db string) error {
+	return s.change(func() {
+		a := s.ensureAccount(account)
+		if a.Databases[db] == nil {
+			a.Databases[db] = newDatabase(db, s.opts.Clock())
+		}
+	})
+}
+
+// EnsureSchema creates a database and schema under the exact names given.
+func (s *Server) EnsureSchema(account, db, schema string) error {
+	return s.change(func() {
+		a := s.ensureAccount(account)
+		d := a.Databases[db]
+		if d == nil {
+			d = newDatabase(db, s.opts.Clock())
+			a.Databases[db] = d
+		}
+		if d.Schemas[schema] == nil {
+			d.Schemas[schema] = newSchema(schema, s.opts.Clock())
+		}
+	})
+}
+
+// Snapshot returns a deep copy of the account, for tests to inspect.
+func (s *Server) Snapshot(account string) (Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.world.Accounts[accountKey(account)]
+	if a == nil {
+		return Account{}, fmt.Errorf("account %s not found", account)
+	}
+	return a.clone()
+}
+
+// change runs fn under the lock and saves the state.
+func (s *Server) change(fn func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn()
+	return saveWorld(s.opts.Dir, s.world)
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,288 @@
+package sfsim
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// stateFile is the name of the JSON file in Options.Dir.
+const stateFile = "snowflake.json"
+
+// World is everything the sandbox Snowflake stores, by account.
+type World struct {
+	Accounts map[string]*Account `json:"accounts"`
+}
+
+// Account is one Snowflake account. Map keys are stored names: upper case
+// for names created unquoted, exact case for quoted ones.
+type Account struct {
+	Name         string                  `json:"name"`
+	Users        map[string]*User        `json:"users"`
+	Roles        map[string]*Role        `json:"roles"`
+	Databases    map[string]*Database    `json:"databases"`
+	Integrations map[string]*Integration `json:"integrations"`
+	// Parameters are the account-level parameters, such as
+	// DEFAULT_PYTHON_ARTIFACT_REPOSITORY.
+	Parameters map[string]string `json:"parameters"`
+	Grants     []Grant           `json:"grants"`
+	Endpoints  []*Endpoint       `json:"endpoints"`
+}
+
+// User is a login. PublicKey is the DER PKIX encoding in base64; the
+// password is kept only as a SHA-256 hash.
+type User struct {
+	Name           string `json:"name"`
+	PublicKey      string `json:"public_key,omitempty"`
+	PasswordSHA256 string `json:"password_sha256,omitempty"`
+	DefaultRole    string `json:"default_role,omitempty"`
+}
+
+// Role is an account role.
+type Role struct {
+	Name      string    `json:"name"`
+	CreatedOn time.Time `json:"created_on"`
+}
+
+// Database holds schemas and database-level parameters.
+type Database struct {
+	Name       string             `json:"name"`
+	Schemas    map[string]*Schema `json:"schemas"`
+	Parameters map[string]string  `json:"parameters"`
+	CreatedOn  time.Time          `json:"created_on"`
+}
+
+// Schema holds schema-level objects and parameters.
+type Schema struct {
+	Name         string                 `json:"name"`
+	Secrets      map[string]*Secret     `json:"secrets"`
+	Repositories map[string]*Repository `json:"repositories"`
+	Parameters   map[string]string      `json:"parameters"`
+	CreatedOn    time.Time              `json:"created_on"`
+}
+
+// Secret is a SECRET object. The sandbox keeps the values in clear text,
+// because it must send them to the index the way Snowflake would.
+type Secret struct {
+	Name         string    `json:"name"`
+	Type         string    `json:"type"` // PASSWORD or GENERIC_STRING
+	Username     string    `json:"username,omitempty"`
+	Password     string    `json:"password,omitempty"`
+	SecretString string    `json:"secret_string,omitempty"`
+	Comment      string    `json:"comment,omitempty"`
+	Owner        string    `json:"owner"`
+	CreatedOn    time.Time `json:"created_on"`
+}
+
+// ObjectName is a schema-level object's database, schema and name, all
+// stored names.
+type ObjectName struct {
+	Database string `json:"database"`
+	Schema   string `json:"schema"`
+	Name     string `json:"name"`
+}
+
+// String renders the name the way SHOW output prints references.
+func (n ObjectName) String() string {
+	return quoteIfNeeded(n.Database) + "." + quoteIfNeeded(n.Schema) + "." + quoteIfNeeded(n.Name)
+}
+
+// Integration is an API INTEGRATION.
+type Integration struct {
+	Name            string       `json:"name"`
+	Provider        string       `json:"provider"`
+	AllowedPrefixes []string     `json:"allowed_prefixes"`
+	AllowedSecrets  []ObjectName `json:"allowed_secrets"`
+	UsePrivateLink  bool         `json:"use_privatelink_endpoint"`
+	Enabled         bool         `json:"enabled"`
+	Comment         string       `json:"comment,omitempty"`
+	Owner           string       `json:"owner"`
+	CreatedOn       time.Time    `json:"created_on"`
+}
+
+// Repository is an ARTIFACT REPOSITORY.
+type Repository struct {
+	Name        string     `json:"name"`
+	Type        string     `json:"type"`
+	Integration string     `json:"integration"`
+	IndexURL    string     `json:"index_url"`
+	Secret      ObjectName `json:"secret"`
+	Comment     string     `json:"comment,omitempty"`
+	Owner       string     `json:"owner"`
+	CreatedOn   time.Time  `json:"created_on"`
+}
+
+// Grant is one privilege on one object to one role.
+type Grant struct {
+	Privilege  string    `json:"privilege"`
+	ObjectType string    `json:"object_type"` // INTEGRATION, DATABASE, SCHEMA, ARTIFACT_REPOSITORY
+	ObjectName string    `json:"object_name"` // as SHOW GRANTS prints it
+	Role       string    `json:"role"`
+	GrantedBy  string    `json:"granted_by"`
+	CreatedOn  time.Time `json:"created_on"`
+}
+
+// Endpoint is an outbound private endpoint that provisioning created.
+type Endpoint struct {
+	ServiceName string `json:"service_name"`
+	Host        string `json:"host"`
+	EndpointID  string `json:"endpoint_id"`
+	// AvailableSince is when the provider side was first seen available.
+	AvailableSince *time.Time `json:"available_since,omitempty"`
+	// DeletedOn is set while the endpoint is marked for deletion.
+	DeletedOn *time.Time `json:"deleted_on,omitempty"`
+	CreatedOn time.Time  `json:"created_on"`
+}
+
+func newAccount(name string) *Account {
+	a := &Account{
+		Name:         name,
+		Users:        map[string]*User{},
+		Roles:        map[string]*Role{},
+		Databases:    map[string]*Database{},
+		Integrations: map[string]*Integration{},
+		Parameters:   map[string]string{},
+	}
+	for _, r := range []string{"ACCOUNTADMIN", "SYSADMIN", "SECURITYADMIN", "USERADMIN", "PUBLIC"} {
+		a.Roles[r] = &Role{Name: r}
+	}
+	return a
+}
+
+func newDatabase(name string, now time.Time) *Database {
+	return &Database{Name: name, Schemas: map[string]*Schema{
+		"PUBLIC": newSchema("PUBLIC", now),
+	}, Parameters: map[string]string{}, CreatedOn: now}
+}
+
+func newSchema(name string, now time.Time) *Schema {
+	return &Schema{
+		Name:         name,
+		Secrets:      map[string]*Secret{},
+		Repositories: map[string]*Repository{},
+		Parameters:   map[string]string{},
+		CreatedOn:    now,
+	}
+}
+
+// accountKey returns the account's map key: the account identifier up to its
+// first dot, upper-cased, as gosnowflake puts it in the JWT subject.
+func accountKey(account string) string {
+	name, _, _ := strings.Cut(account, ".")
+	return strings.ToUpper(name)
+}
+
+// fingerprint returns Snowflake's public key fingerprint: "SHA256:" and the
+// standard base64 of SHA-256 over the DER PKIX encoding.
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	return "SHA256:" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func hashPassword(password string) string {
+	sum := sha256.Sum256([]byte(password))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func (u *User) rsaPublicKey() (*rsa.PublicKey, []byte, error) {
+	der, err := base64.StdEncoding.DecodeString(u.PublicKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode public key of user %s: %w", u.Name, err)
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse public key of user %s: %w", u.Name, err)
+	}
+	rsaKey, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("public key of user %s is not RSA", u.Name)
+	}
+	return rsaKey, der, nil
+}
+
+// loadWorld reads the state file, or returns an empty world when there is
+// none.
+func loadWorld(dir string) (*World, error) {
+	w := &World{Accounts: map[string]*Account{}}
+	if dir == "" {
+		return w, nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return w, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
+	}
+	if err := json.Unmarshal(data, w); err != nil {
+		return nil, fmt.Errorf("parse sandbox snowflake state %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	if w.Accounts == nil {
+		w.Accounts = map[string]*Account{}
+	}
+	return w, nil
+}
+
+// saveWorld writes the state file atomically: a temporary file in the same
+// directory, then a rename.
+func saveWorld(dir string, w *World) error {
+	if dir == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(w, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode sandbox snowflake state: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write sandbox snowflake state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write sandbox snowflake state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write sandbox snowflake state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+		return fmt.Errorf("write sandbox snowflake state: %w", err)
+	}
+	return nil
+}
+
+// quoteIfNeeded renders a stored name as SQL: bare when it reads back as the
+// same stored name, double-quoted otherwise.
+func quoteIfNeeded(name string) string {
+	plain := name != ""
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '$')) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// clone returns a deep copy through JSON, for Snapshot.
+func (a *Account) clone() (Account, error) {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return Account{}, err
+	}
+	var out Account
+	err = json.Unmarshal(data, &out)
+	return out, err
+}
