@@ -85,7 +85,7 @@ func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 		case k == "Next" || k == "Variable" || k == "Comment":
 		case k == "And" || k == "Or" || k == "Not":
 			operators = append(operators, k)
-		case choiceOperators[k] != "" || choiceOperators[strings.TrimSuffix(k, "Path")] != "" && !strings.HasPrefix(k, "Is"):
+		case choiceOperators[k] != "" || isPathOperator(k):
 			operators = append(operators, k)
 		default:
 			p.add(label, field+"."+k, "unknown field in a choice rule")
@@ -118,6 +118,13 @@ func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 	}
 	p.comparison(r, obj, label, field, op)
 	return r
+}
+
+// isPathOperator reports whether k is the Path form of a comparison, such
+// as StringEqualsPath. The Is... tests and StringMatches have no Path form.
+func isPathOperator(k string) bool {
+	base, ok := strings.CutSuffix(k, "Path")
+	return ok && choiceOperators[base] != "" && !strings.HasPrefix(base, "Is") && base != "StringMatches"
 }
 
 func (p *parser) comparison(r *choiceRule, obj map[string]any, label, field, op string) {

@@ -366,6 +366,7 @@ func (p *parser) flow(s *state, label string, raw map[string]any) {
 	switch {
 	case hasNext && hasEnd:
 		p.add(label, "End", "must not be set together with Next")
+		s.Next, _ = next.(string)
 	case !hasNext && !hasEnd:
 		p.add(label, "Next", "missing: set Next or \"End\": true")
 	case hasNext:

@@ -5,13 +5,19 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 )
+
+// testPoll is the poll interval of test engines. Work written by the same
+// process wakes Run and Wait at once, so only tests with a second process
+// need a short interval, and a long one keeps hour-long waits cheap.
+const testPoll = 10 * time.Minute
 
 // testEngine opens an engine on a fresh store in the test's directory,
 // registers tasks and defines the machine "m" when definition is set.
 func testEngine(t *testing.T, definition string, tasks map[string]TaskFunc) *Engine {
 	t.Helper()
-	return openEngine(t, filepath.Join(t.TempDir(), "engine.db"), definition, tasks, Options{})
+	return openEngine(t, filepath.Join(t.TempDir(), "engine.db"), definition, tasks, Options{PollInterval: testPoll})
 }
 
 func openEngine(t *testing.T, path, definition string, tasks map[string]TaskFunc, opts Options) *Engine {

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+)
+
+const storeDoc = `{
+	"store": {
+		"book": [
+			{"category": "reference", "author": "Rees", "title": "Sayings", "price": 8.95},
+			{"category": "fiction", "author": "Waugh", "title": "Sword", "price": 12.99},
+			{"category": "fiction", "author": "Melville", "title": "Moby", "isbn": "0-553", "price": 8.99}
+		],
+		"bicycle": {"color": "red", "price": 19.95}
+	},
+	"a.b": {"c d": 1},
+	"n": 12345678901234567890
+}`
+
+func TestPathGet(t *testing.T) {
+	doc, err := decodeJSON([]byte(storeDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"$", ""},
+		{"$.store.bicycle.color", `"red"`},
+		{"$['store']['bicycle']['color']", `"red"`},
+		{`$["store"].bicycle["price"]`, `19.95`},
+		{"$.store.book[0].author", `"Rees"`},
+		{"$.store.book[-1].author", `"Melville"`},
+		{"$.store.book[*].author", `["Rees","Waugh","Melville"]`},
+		{"$.store.book[0,2].title", `["Sayings","Moby"]`},
+		{"$.store.book[:2].title", `["Sayings","Sword"]`},
+		{"$.store.book[1:].title", `["Sword","Moby"]`},
+		{"$.store.book[::2].title", `["Sayings","Moby"]`},
+		{"$..author", `["Rees","Waugh","Melville"]`},
+		{"$.store..price", `[19.95,8.95,12.99,8.99]`},
+		{"$.store.*.color", `["red"]`},
+		{"$.store.book[?(@.isbn)].title", `["Moby"]`},
+		{"$.store.book[?(@.price < 10)].title", `["Sayings","Moby"]`},
+		{"$.store.book[?(@.category == 'fiction' && @.price > 10)].title", `["Sword"]`},
+		{"$.store.book[?(@.category != 'fiction' || @.price >= 12.99)].title", `["Sayings","Sword"]`},
+		{"$.store.book[?(!(@.price < 10))].title", `["Sword"]`},
+		{"$.store.book[?(@.price > $.store.bicycle.price)].title", `[]`},
+		{"$['a.b']['c d']", `1`},
+		{"$.n", `12345678901234567890`},
+		{"$.missing[*]", `[]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := ParsePath(tt.path)
+			if err != nil {
+				t.Fatalf("ParsePath: %v", err)
+			}
+			got, err := p.Get(doc)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if tt.want == "" {
+				return
+			}
+			if g := string(mustEncode(got)); g != tt.want {
+				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathGetMissing(t *testing.T) {
+	doc, _ := decodeJSON([]byte(`{"a":{"b":[1]}}`))
+	for _, path := range []string{"$.x", "$.a.c", "$.a.b[3]", "$.a.b.c", "$.a[0]"} {
+		p, err := ParsePath(path)
+		if err != nil {
+			t.Fatalf("ParsePath(%s): %v", path, err)
+		}
+		if _, err := p.Get(doc); !errors.Is(err, errNoResults) {
+			t.Errorf("Get(%s) error = %v, want errNoResults", path, err)
+		}
+	}
+}
+
+func TestParsePathInvalid(t *testing.T) {
+	for _, path := range []string{"", "a.b", "$.", "$.a[", "$.a[x]", "$.a[?(@.b]", "$.a[1:2:0]", "$.a[?@.b]", "$a"} {
+		if _, err := ParsePath(path); err == nil {
+			t.Errorf("ParsePath(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+func TestPathSet(t *testing.T) {
+	tests := []struct {
+		doc, path, value, want string
+		fails                  bool
+	}{
+		{doc: `{"a":1}`, path: "$", value: `{"z":0}`, want: `{"z":0}`},
+		{doc: `{"a":1}`, path: "$.b", value: `2`, want: `{"a":1,"b":2}`},
+		{doc: `{"a":1}`, path: "$.b.c.d", value: `true`, want: `{"a":1,"b":{"c":{"d":true}}}`},
+		{doc: `{"a":{"x":1}}`, path: "$.a.y", value: `2`, want: `{"a":{"x":1,"y":2}}`},
+		{doc: `{"a":[1,2]}`, path: "$.a[1]", value: `"z"`, want: `{"a":[1,"z"]}`},
+		{doc: `{"a":"s"}`, path: "$.a.b", value: `1`, fails: true},
+		{doc: `"text"`, path: "$.a", value: `1`, fails: true},
+		{doc: `{"a":[1]}`, path: "$.a[4]", value: `1`, fails: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" on "+tt.doc, func(t *testing.T) {
+			doc, _ := decodeJSON([]byte(tt.doc))
+			value, _ := decodeJSON([]byte(tt.value))
+			p, err := ParsePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.Set(doc, value)
+			if tt.fails {
+				if err == nil {
+					t.Fatalf("Set succeeded with %s, want an error", mustEncode(got))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if g := string(mustEncode(got)); g != tt.want {
+				t.Errorf("Set = %s, want %s", g, tt.want)
+			}
+		})
+	}
+}
+
+func TestPathReference(t *testing.T) {
+	tests := map[string]bool{
+		"$":          true,
+		"$.a.b":      true,
+		"$['a'][0]":  true,
+		"$.a[*]":     false,
+		"$..a":       false,
+		"$.a[-1]":    false,
+		"$$.State":   false,
+		"$.a[0,1]":   false,
+		"$.a[?(@)]":  false,
+		"$.a[1:2]":   false,
+		"$.a.b['c']": true,
+	}
+	for path, want := range tests {
+		p, err := ParsePath(path)
+		if err != nil {
+			t.Fatalf("ParsePath(%s): %v", path, err)
+		}
+		if got := p.isReference(); got != want {
+			t.Errorf("isReference(%s) = %v, want %v", path, got, want)
+		}
+	}
+}
