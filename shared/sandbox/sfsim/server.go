@@ -84,6 +84,8 @@ type Server struct {
 	log      *slog.Logger
 	listener net.Listener
 	http     *http.Server
+	// stopOnDone stops the ctx watch that Start set up.
+	stopOnDone func() bool
 
 	mu       sync.Mutex
 	world    *World
@@ -156,10 +158,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			log.Error("sandbox snowflake stopped", "error", err)
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		_ = s.Close()
-	}()
+	s.stopOnDone = context.AfterFunc(ctx, func() { _ = s.http.Close() })
 	log.Info("sandbox snowflake started", "address", listener.Addr().String())
 	return s, nil
 }
@@ -176,6 +175,7 @@ func (s *Server) Port() int {
 
 // Close stops the server. State is already on disk.
 func (s *Server) Close() error {
+	s.stopOnDone()
 	return s.http.Close()
 }
 
