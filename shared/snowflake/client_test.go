@@ -9,7 +9,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// gosnowflake probes cloud metadata addresses on connect unless told not to.
+	// gosnowflake probes cloud metadata addresses on connect unless this is set.
 	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	os.Exit(m.Run())
 }

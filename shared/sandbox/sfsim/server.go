@@ -1,6 +1,6 @@
 // Package sfsim is the sandbox Snowflake: an HTTP server on 127.0.0.1 that
 // serves the REST protocol of gosnowflake v1.19.1 (login with a password or
-// a key-pair JWT, query-request, telemetry, session close) and runs the SQL
+// a key-pair JWT, query-request, telemetry, session close). It runs the SQL
 // that shared/snowflake renders against an in-memory model saved to a JSON
 // file.
 //

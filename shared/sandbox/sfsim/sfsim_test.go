@@ -34,7 +34,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	// gosnowflake probes cloud metadata addresses on connect unless told not to.
+	// gosnowflake probes cloud metadata addresses on connect unless this is set.
 	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	var err error
 	if userKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
