@@ -1,0 +1,173 @@
+package awssim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// secretNotFound is the message Secrets Manager returns for an unknown
+// secret.
+const secretNotFound = "Secrets Manager can't find the specified secret."
+
+// serveSecrets runs one Secrets Manager action (AWS JSON 1.1 protocol).
+func (s *Server) serveSecrets(w http.ResponseWriter, r *http.Request, requestID, action string, body []byte) {
+	if err := s.precheck(r, ServiceSecretsManager, action); err != nil {
+		s.logCall(ServiceSecretsManager, action, requestID, err)
+		writeJSONError(w, err)
+		return
+	}
+	var input map[string]any
+	if err := json.Unmarshal(body, &input); err != nil {
+		err := errorf(http.StatusBadRequest, "SerializationException", "request body is not a JSON object")
+		s.logCall(ServiceSecretsManager, action, requestID, err)
+		writeJSONError(w, err)
+		return
+	}
+
+	var out any
+	var err error
+	switch action {
+	case "GetSecretValue":
+		out, err = s.getSecretValue(input)
+	case "CreateSecret":
+		out, err = s.createSecret(input)
+	case "PutSecretValue":
+		out, err = s.putSecretValue(input)
+	default:
+		err = errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %s", action)
+	}
+	s.logCall(ServiceSecretsManager, action, requestID, err)
+	if err != nil {
+		writeJSONError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func stringField(input map[string]any, key string) string {
+	v, _ := input[key].(string)
+	return v
+}
+
+// epochSeconds is a timestamp in the JSON protocols' form.
+func epochSeconds(t time.Time) float64 {
+	return float64(t.UnixMilli()) / 1000
+}
+
+// findSecret returns the secret named id, or with ARN id, or with an ARN
+// that id is a prefix of (a partial ARN without the random suffix). Callers
+// hold s.mu.
+func (s *Server) findSecret(id string) *Secret {
+	for _, secret := range s.world.Secrets {
+		if secret.Name == id || secret.ARN == id {
+			return secret
+		}
+	}
+	if strings.HasPrefix(id, "arn:") {
+		for _, secret := range s.world.Secrets {
+			if strings.HasPrefix(secret.ARN, id+"-") && len(secret.ARN) == len(id)+7 {
+				return secret
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) getSecretValue(input map[string]any) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret := s.findSecret(stringField(input, "SecretId"))
+	if secret == nil {
+		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", secretNotFound)
+	}
+	return map[string]any{
+		"ARN":           secret.ARN,
+		"Name":          secret.Name,
+		"SecretString":  secret.Value,
+		"VersionId":     secret.VersionID,
+		"VersionStages": []string{"AWSCURRENT"},
+		"CreatedDate":   epochSeconds(secret.CreatedAt),
+	}, nil
+}
+
+func (s *Server) createSecret(input map[string]any) (any, error) {
+	name := stringField(input, "Name")
+	if name == "" {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterException", "You must provide a Name")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, err := s.storeSecret(name, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), false)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ARN": secret.ARN, "Name": secret.Name, "VersionId": secret.VersionID}, nil
+}
+
+func (s *Server) putSecretValue(input map[string]any) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret := s.findSecret(stringField(input, "SecretId"))
+	if secret == nil {
+		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", secretNotFound)
+	}
+	secret, err := s.storeSecret(secret.Name, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), true)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"ARN": secret.ARN, "Name": secret.Name, "VersionId": secret.VersionID, "VersionStages": []string{"AWSCURRENT"},
+	}, nil
+}
+
+// storeSecret creates the secret name, or with overwrite gives it a new
+// value. Callers hold s.mu.
+func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Secret, error) {
+	if versionID == "" {
+		versionID = uuid.NewString()
+	}
+	secret := s.findSecret(name)
+	if secret != nil && !overwrite {
+		return nil, errorf(http.StatusBadRequest, "ResourceExistsException", "The operation failed because the secret %s already exists.", name)
+	}
+	created := secret == nil
+	if created {
+		secret = &Secret{
+			ARN:       "arn:aws:secretsmanager:" + s.opts.Region + ":" + s.opts.AccountID + ":secret:" + name + "-" + randomHex(6),
+			Name:      name,
+			CreatedAt: s.now(),
+		}
+		s.world.Secrets[secret.ARN] = secret
+	}
+	previous := *secret
+	secret.Value, secret.VersionID = value, versionID
+	if err := s.commit(); err != nil {
+		*secret = previous
+		if created {
+			delete(s.world.Secrets, secret.ARN)
+		}
+		return nil, err
+	}
+	return secret, nil
+}
+
+// PutSecret stores value under name, creating the secret or replacing its
+// value, and returns the secret's ARN. It seeds the sandbox with the
+// credentials that requests reference.
+func (s *Server) PutSecret(name, value string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if existing := s.findSecret(name); existing != nil && existing.Value == value {
+		return existing.ARN, nil
+	}
+	secret, err := s.storeSecret(name, value, "", true)
+	if err != nil {
+		return "", err
+	}
+	return secret.ARN, nil
+}
