@@ -171,3 +171,10 @@ func (s *Server) PutSecret(name, value string) (string, error) {
 	}
 	return secret.ARN, nil
 }
+
+// HasSecret reports whether a secret with the given name or ARN exists.
+func (s *Server) HasSecret(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.findSecret(id) != nil
+}

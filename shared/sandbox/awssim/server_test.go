@@ -238,6 +238,12 @@ func TestPutSecretIdempotent(t *testing.T) {
 	if first != second {
 		t.Errorf("PutSecret ARNs differ: %s, %s", first, second)
 	}
+	if !s.HasSecret("repo-password") || !s.HasSecret(first) {
+		t.Error("HasSecret by name or ARN = false, want true")
+	}
+	if s.HasSecret("other") {
+		t.Error("HasSecret(other) = true, want false")
+	}
 	if got := s.Counts()["secrets"]; got != 1 {
 		t.Errorf("secrets = %d, want 1", got)
 	}
