@@ -50,7 +50,8 @@ func (t *txn) startBranches(c *cursor, s *state, effective any) error {
 	return t.awaitChildren(c, false)
 }
 
-// mapSettings is what a Map cursor keeps in its Effective column.
+// mapSettings are the Map state settings stored in the Effective column of
+// its cursor.
 type mapSettings struct {
 	MaxConcurrency int `json:"max_concurrency"`
 }

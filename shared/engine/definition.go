@@ -213,11 +213,13 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 		}
 	}
 	p.queryLanguage(obj, where)
+
 	sm := &stateMachine{States: map[string]*state{}}
 	sm.StartAt, _ = p.requiredString(obj, where, "StartAt")
 	if top {
 		sm.TimeoutSeconds = p.optionalInt(obj, "", "TimeoutSeconds", 1)
 	}
+
 	rawStates, ok := obj["States"].(map[string]any)
 	if !ok || len(rawStates) == 0 {
 		p.add(where, "States", "must be an object with at least one state")
@@ -235,6 +237,7 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 		}
 		sm.States[name] = p.state(name, label, raw)
 	}
+
 	if sm.StartAt != "" && sm.States[sm.StartAt] == nil {
 		p.add(where, "StartAt", "state %q not found", sm.StartAt)
 	}
@@ -640,6 +643,7 @@ func (p *parser) dataPath(raw map[string]any, label, field string, reference boo
 	if v == nil {
 		return dataPath{null: true}
 	}
+
 	str, ok := v.(string)
 	if !ok {
 		p.add(label, field, "must be a JSONPath string or null")
@@ -650,12 +654,10 @@ func (p *parser) dataPath(raw map[string]any, label, field string, reference boo
 		p.add(label, field, "%v", err)
 		return dataPath{}
 	}
+
 	if reference && !path.isReference() {
 		p.add(label, field, "%q must be a reference path: $ followed by field names and indexes only", str)
 		return dataPath{}
-	}
-	if path.IsContext() && reference {
-		p.add(label, field, "must start with $, not $$")
 	}
 	if len(path.segments) == 0 && !path.IsContext() {
 		return dataPath{}

@@ -397,3 +397,38 @@ func TestOnEvent(t *testing.T) {
 		}
 	})
 }
+
+func TestSecondRunnerWaitsForLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "engine.db")
+		def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"work","End":true}}}`
+		calls := &counter{}
+		worker := func(engine string) map[string]TaskFunc {
+			return map[string]TaskFunc{"work": func(context.Context, json.RawMessage) (json.RawMessage, error) {
+				calls.add(engine)
+				return json.RawMessage(`{}`), nil
+			}}
+		}
+		opts := Options{PollInterval: 200 * time.Millisecond}
+		a := openEngine(t, path, def, worker("a"), opts)
+		b := openEngine(t, path, "", worker("b"), opts)
+		stopA := runEngine(t, a)
+		time.Sleep(time.Second)
+		runEngine(t, b)
+
+		execute(t, a, "one", `{}`)
+		execute(t, b, "two", `{}`)
+		if calls.get("a") != 2 || calls.get("b") != 0 {
+			t.Errorf("calls = %v, want a 2, b 0 while a holds the lease", calls.calls)
+		}
+
+		stopA()
+		x := execute(t, b, "three", `{}`)
+		if x.Status != StatusSucceeded {
+			t.Errorf("status = %s, want SUCCEEDED", x.Status)
+		}
+		if calls.get("b") != 1 {
+			t.Errorf("calls = %v, want b 1 after a stopped", calls.calls)
+		}
+	})
+}

@@ -30,9 +30,9 @@ func ValidateName(name string) error {
 }
 
 // Start starts an execution of a defined machine. Starting a name again
-// while that execution is open with the same input returns it; a different
-// input, a different machine, or a closed execution of that name is
-// ErrExecutionAlreadyExists.
+// while its execution is running with the same input returns that
+// execution. A different input or machine, or a closed execution of that
+// name, is ErrExecutionAlreadyExists.
 func (e *Engine) Start(ctx context.Context, machine, name string, input json.RawMessage) (Execution, error) {
 	if err := ValidateName(name); err != nil {
 		return Execution{}, err
@@ -256,6 +256,7 @@ func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
 		return Execution{}, fmt.Errorf("redrive execution %q: %w: its history reached the limit of %d events",
 			name, ErrCannotRedrive, t.e.maxEvents)
 	}
+
 	roots, err := loadCursors(ctx, t.tx, `execution = ? AND parent = 0`, name)
 	if err != nil {
 		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
@@ -265,6 +266,7 @@ func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
 			return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
 		}
 	}
+
 	t.exec.Status = StatusRunning
 	t.exec.Output = nil
 	t.exec.Error, t.exec.Cause = "", ""
@@ -277,6 +279,7 @@ func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
 	if sm.TimeoutSeconds > 0 {
 		t.exec.Deadline = t.now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
 	}
+
 	if err := t.emit("ExecutionRedriven", "", map[string]any{"redriveCount": t.exec.RedriveCount}); err != nil {
 		return Execution{}, err
 	}

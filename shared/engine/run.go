@@ -19,7 +19,11 @@ const dueBatch = 500
 // executions that an earlier process left open, fires due timers, picks up
 // task tokens completed by other processes and runs task functions, each
 // on its own goroutine. It returns nil after ctx is done and every task
-// function it started has returned. Run one Run per store at a time.
+// function it started has returned.
+//
+// Only one Run loop per store does work at a time: it holds a lease in the
+// store, and a Run loop in another process waits until that lease is
+// released or expires.
 func (e *Engine) Run(ctx context.Context) error {
 	type stepDone struct {
 		id  int64
@@ -30,6 +34,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	inflight := map[int64]bool{}
 	skipUntil := map[int64]time.Time{}
 
+	runner := e.newLease()
 	defer func() {
 		go func() {
 			wg.Wait()
@@ -37,17 +42,26 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 		for range done {
 		}
+		runner.release(context.WithoutCancel(ctx))
 	}()
 
 	e.log.Info("engine started")
 	for {
 		now := e.clock.Now()
-		if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
-			e.log.Error("check execution timeouts", "error", err)
-		}
-		ids, next, err := e.dueCursors(ctx, now)
+		held, err := runner.hold(ctx, now)
 		if err != nil && ctx.Err() == nil {
-			e.log.Error("read due work", "error", err)
+			e.log.Error("hold runner lease", "error", err)
+		}
+		var ids []int64
+		var next time.Time
+		if held {
+			if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
+				e.log.Error("check execution timeouts", "error", err)
+			}
+			ids, next, err = e.dueCursors(ctx, now)
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("read due work", "error", err)
+			}
 		}
 		for _, id := range ids {
 			if inflight[id] || now.Before(skipUntil[id]) {

@@ -80,6 +80,11 @@ CREATE TABLE IF NOT EXISTS tokens (
 	heartbeat_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tokens_execution ON tokens(execution, status);
+CREATE TABLE IF NOT EXISTS runner (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	owner      TEXT NOT NULL,
+	expires_at INTEGER NOT NULL
+);
 `
 
 // Cursor phases. Terminal phases are done, failed and cancelled.
@@ -229,8 +234,8 @@ func insertCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
 	return err
 }
 
-// saveCursor writes c if nobody changed it since it was read, and bumps its
-// version.
+// saveCursor writes c if its version is unchanged since it was read, and
+// increments the version. A changed version returns errStale.
 func saveCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
 	retries, _ := json.Marshal(c.Retries)
 	if c.Retries == nil {

@@ -187,6 +187,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 	if callErr != nil {
 		return t.taskFailed(c, s, asStateError(callErr))
 	}
+
 	result, err := decodeJSON(output)
 	if err != nil {
 		return t.taskFailed(c, s, newStateError(ErrorTaskFailed, "the task returned invalid JSON: %v", err))
@@ -201,6 +202,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 	if err := checkSize(encoded, "result of state "+s.Name); err != nil {
 		return t.taskFailed(c, s, asStateError(err))
 	}
+
 	details["output"] = raw(encoded)
 	if c.Token != "" {
 		if err := t.emit("TaskSubmitted", s.Name, details); err != nil {

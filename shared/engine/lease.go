@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// minLeaseTTL is the shortest time a Run loop holds the store without
+// renewing. A process that dies holding the lease delays the next Run
+// loop by at most this long (or ten poll intervals, if longer).
+const minLeaseTTL = 5 * time.Second
+
+// lease makes one Run loop per store the runner, so that two processes
+// never run the same task at once. The other Run loops wait until the
+// lease is released or expires.
+type lease struct {
+	e       *Engine
+	owner   string
+	ttl     time.Duration
+	held    bool
+	renewAt time.Time
+}
+
+func (e *Engine) newLease() *lease {
+	return &lease{e: e, owner: newUUID(), ttl: max(minLeaseTTL, 10*e.pollInterval)}
+}
+
+// hold takes or renews the lease and reports whether this loop holds it.
+func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
+	if l.held && now.Before(l.renewAt) {
+		return true, nil
+	}
+	res, err := l.e.db.ExecContext(ctx, `INSERT INTO runner (id, owner, expires_at) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+		WHERE runner.owner = excluded.owner OR runner.expires_at <= ?`,
+		l.owner, now.Add(l.ttl).UnixNano(), now.UnixNano())
+	if err != nil {
+		l.held = false
+		return false, fmt.Errorf("take runner lease: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n == 1 && !l.held {
+		l.e.log.Info("runner lease taken")
+	}
+	if n == 0 && l.held {
+		l.e.log.Warn("runner lease lost to another process")
+	}
+	l.held = n == 1
+	l.renewAt = now.Add(l.ttl / 3)
+	return l.held, nil
+}
+
+// release gives the lease up so that another Run loop can take it at once.
+func (l *lease) release(ctx context.Context) {
+	if !l.held {
+		return
+	}
+	if _, err := l.e.db.ExecContext(ctx, `DELETE FROM runner WHERE id = 1 AND owner = ?`, l.owner); err != nil {
+		l.e.log.Warn("release runner lease", "error", err)
+	}
+	l.held = false
+}
