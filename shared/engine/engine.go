@@ -1,10 +1,3 @@
-// Package engine runs Amazon States Language state machines (JSONPath query
-// language) the way AWS Step Functions runs Standard workflows, on one
-// machine, with executions, history, timers and task tokens stored in
-// SQLite so that a restarted process resumes where the last one stopped.
-//
-// The engine knows ASL only. Task states call functions registered by name
-// with Register.
 package engine
 
 import (

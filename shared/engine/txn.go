@@ -20,11 +20,10 @@ type txn struct {
 	def    *stateMachine
 	events []Event
 
-	execInput  any
-	closed     bool    // the execution reached a terminal status
-	newWork    bool    // some cursor became due
-	cancelled  []int64 // cursors whose running task functions to cancel
-	finishedAt time.Time
+	execInput any
+	closed    bool    // the execution reached a terminal status
+	newWork   bool    // some cursor became due
+	cancelled []int64 // cursors whose running task functions to cancel
 }
 
 // begin starts a write transaction and loads the execution.

@@ -1,0 +1,33 @@
+// Package engine runs Amazon States Language state machines (JSONPath query
+// language) the way AWS Step Functions runs Standard workflows, on one
+// machine. Executions, history, timers and task tokens live in SQLite, and
+// every transition commits before the next one starts, so a restarted
+// process resumes each open execution where the last one stopped.
+//
+// The engine knows ASL only. A Task state calls a function registered with
+// Register, in one of three forms:
+//
+//   - "Resource": "${name}" or "name" passes the effective input to the
+//     function and uses its output as the result, like a Lambda ARN.
+//   - "arn:aws:states:::lambda:invoke" with Parameters FunctionName and
+//     Payload passes Payload and wraps the output as
+//     {"Payload": ..., "StatusCode": 200}.
+//   - "arn:aws:states:::lambda:invoke.waitForTaskToken" runs the function
+//     with a Payload that carries $$.Task.Token, then waits for
+//     SendTaskSuccess, SendTaskFailure, TimeoutSeconds or HeartbeatSeconds.
+//
+// Supported: the Task, Pass, Choice, Wait, Succeed, Fail, Parallel and
+// inline Map states; InputPath, Parameters, ResultSelector, ResultPath and
+// OutputPath; the context object; the 18 States.* intrinsic functions; Retry
+// and Catch; state machine TimeoutSeconds; the 256 KiB payload limit and
+// the 25,000 event history limit; redrive.
+//
+// Not supported: the JSONata query language, variables (Assign), Distributed
+// Map (ItemReader, ItemBatcher, ResultWriter, tolerated failures), other
+// service integrations, and the .sync integration pattern.
+//
+// A cursor is one thread of control in an execution: its top-level states,
+// one Parallel branch or one Map iteration. Run picks cursors that are due
+// from the store, so a timer, a retry delay or a task token completed by
+// another process is just a cursor whose due time has come.
+package engine
