@@ -4,7 +4,7 @@
 // every transition commits before the next one starts, so a restarted
 // process resumes each open execution where the last one stopped.
 //
-// The engine knows ASL only. A Task state calls a function registered with
+// The engine implements ASL only and imports no step code. A Task state calls a function registered with
 // Register, in one of three forms:
 //
 //   - "Resource": "${name}" or "name" passes the effective input to the

@@ -16,7 +16,7 @@ import (
 
 // TaskFunc runs a Task state's work. An error with an ErrorName() string
 // method (found with errors.As) fails the task with that error name and
-// err.Error() as the cause; any other error is States.TaskFailed.
+// err.Error() as the cause. Any other error is States.TaskFailed.
 type TaskFunc func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
 
 // Options configure an Engine.
@@ -95,7 +95,7 @@ type Engine struct {
 	definitions map[[32]byte]*stateMachine
 	running     map[int64]context.CancelFunc // task functions in flight, by cursor
 	changed     chan struct{}                // closed and replaced when an execution closes
-	wake        chan struct{}                // tells Run that new work is due
+	wake        chan struct{}                // signals Run that new work is due
 }
 
 // maxHistoryEvents is the Step Functions limit on events in one execution.
@@ -111,13 +111,14 @@ func Open(path string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// One connection serialises this process's transactions, so they never
-	// wait on each other's locks; other processes wait on busy_timeout.
+	// One connection serialises this process's transactions, so they do not
+	// contend for SQLite's write lock. Other processes wait on busy_timeout.
 	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
+
 	e := &Engine{
 		db:           db,
 		clock:        opts.Clock,
@@ -233,7 +234,7 @@ func (e *Engine) changedChan() <-chan struct{} {
 	return e.changed
 }
 
-// notifyWork tells Run to look for due work now.
+// notifyWork signals Run to look for due work now.
 func (e *Engine) notifyWork() {
 	select {
 	case e.wake <- struct{}{}:

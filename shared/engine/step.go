@@ -384,7 +384,7 @@ func retryDelay(r retrier, attempt int) time.Duration {
 }
 
 // failCursor ends a cursor with an error: the execution fails, or the
-// enclosing Parallel or Map state is told.
+// enclosing Parallel or Map state is woken to handle it.
 func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
 	c.Phase = phaseFailed
 	c.Error, c.Cause = se.Name, se.Cause
