@@ -432,3 +432,52 @@ func TestSecondRunnerWaitsForLease(t *testing.T) {
 		}
 	})
 }
+
+func TestManyExecutionsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := testEngine(t, `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+			{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"echo","Next":"W"},"W":{"Type":"Wait","Seconds":5,"End":true}}},
+			{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"echo","End":true}}}]}}}`,
+			map[string]TaskFunc{"echo": echoTask()})
+		runEngine(t, e)
+		ctx := context.Background()
+		const n = 30
+		for i := range n {
+			if _, err := e.Start(ctx, "m", "run-"+string(rune('a'+i%26))+string(rune('0'+i/26)), json.RawMessage(`{"i":1}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := e.List(ctx)
+		if err != nil || len(list) != n {
+			t.Fatalf("List: %d executions, %v", len(list), err)
+		}
+		for _, x := range list {
+			got, err := e.Wait(ctx, x.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != StatusSucceeded || jsonText(t, got.Output) != `[{"i":1},{"i":1}]` {
+				t.Errorf("%s: %s with %s, want SUCCEEDED", x.Name, got.Status, got.Output)
+			}
+		}
+	})
+}
+
+func TestTimeoutSecondsPath(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		e := testEngine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"block",
+			"TimeoutSecondsPath":"$.timeout","End":true}}}`, map[string]TaskFunc{"block": block})
+		runEngine(t, e)
+		x := execute(t, e, "run", `{"timeout":42}`)
+		if x.Status != StatusFailed || x.Error != ErrorTimeout {
+			t.Errorf("got %s %s, want FAILED %s", x.Status, x.Error, ErrorTimeout)
+		}
+		if got := x.StoppedAt.Sub(x.StartedAt); got != 42*time.Second {
+			t.Errorf("timed out after %s, want 42s", got)
+		}
+	})
+}
