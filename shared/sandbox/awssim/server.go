@@ -311,11 +311,16 @@ func checkSigV4(r *http.Request, service string) *apiError {
 }
 
 func (s *Server) logCall(service, action, requestID string, err error) {
-	if err != nil {
+	switch {
+	case err == nil:
+		s.log.Debug("awssim call", "service", service, "action", action, "request_id", requestID)
+	case asAPIError(err).status >= 500:
 		s.log.Warn("awssim call failed", "service", service, "action", action, "request_id", requestID, "error", err)
-		return
+	default:
+		// Client errors such as a lookup of a missing name are part of
+		// normal find-then-create traffic.
+		s.log.Info("awssim call rejected", "service", service, "action", action, "request_id", requestID, "error", err)
 	}
-	s.log.Debug("awssim call", "service", service, "action", action, "request_id", requestID)
 }
 
 // Counts returns the number of stored resources per kind: instances,

@@ -164,7 +164,9 @@ func (s *Server) servingZones(tgARN string, now time.Time) []string {
 }
 
 // preHealth decides the health of target from the world alone where it can,
-// as ELBv2 documents the reason codes. It returns decided=false with a
+// with the states and reason codes of the ELBv2 TargetHealth type. Like
+// ELBv2, it reports a target unused (Target.NotInUse) while no load
+// balancer listener forwards to its group. It returns decided=false with a
 // probe when a network health check must decide. Callers hold s.mu.
 func (s *Server) preHealth(tg *TargetGroup, target Target, zones []string, now time.Time, health *targetHealth) (healthProbe, bool) {
 	inst, ok := s.world.Instances[target.ID]
