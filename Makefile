@@ -13,7 +13,7 @@ TOOLS     := $(CURDIR)/.tools
 export SNOWFLAKE_DISABLE_PLATFORM_DETECTION := true
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build run test fmt-check vet staticcheck unit e2e-netns clean
+.PHONY: all build run test fmt-check vet staticcheck unit e2e-netns clean proxy-check
 
 all: build
 
@@ -54,3 +54,7 @@ e2e-netns:
 
 clean:
 	rm -rf bin $(TOOLS)
+
+## proxy-check: run every shipped proxy config through the local nginx and pip
+proxy-check:
+	$(GO) run ./cmd/proxycheck
