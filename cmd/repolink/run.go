@@ -22,6 +22,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stateDir := stateDirFlag(fs)
 	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
+	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,7 +39,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usagef("%v", err)
 	}
-	level := slog.LevelWarn
+	if *latency != "default" && *latency != "none" {
+		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	}
+	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
 	}
@@ -52,6 +56,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logger:  logger,
 		onEvent: progress.event,
 		poll:    *pollInterval,
+		instant: *latency == "none",
 	})
 	if err != nil {
 		return err

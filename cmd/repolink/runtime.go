@@ -45,6 +45,8 @@ type runtimeOptions struct {
 	logger  *slog.Logger
 	onEvent func(engine.Event)
 	poll    time.Duration
+	// instant makes every sandbox cloud operation complete at once.
+	instant bool
 }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
@@ -57,11 +59,15 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		// cloud metadata addresses.
 		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 		os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-		sb, err := sandbox.Start(ctx, sandbox.Options{
+		sbOpts := sandbox.Options{
 			Dir:    filepath.Join(opts.dir, "sandbox"),
 			Hosts:  opts.hosts,
 			Logger: opts.logger,
-		})
+		}
+		if opts.instant {
+			sbOpts.Delays = sandbox.ZeroDelays
+		}
+		sb, err := sandbox.Start(ctx, sbOpts)
 		if err != nil {
 			return nil, fmt.Errorf("start sandbox: %w", err)
 		}

@@ -32,7 +32,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing != nil {
-		return Output{Action: workflow.Adopted, ID: existing["name"]}, nil
+		return Output{Action: workflow.Adopted, ID: snowflake.StoredName(names.Integration)}, nil
 	}
 
 	prefixes, err := AllowedPrefixes(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
@@ -44,7 +44,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := conn.Exec(ctx, stmt); err != nil {
 		return Output{}, fmt.Errorf("create API integration %s: %w", names.Integration, err)
 	}
-	return Output{Action: workflow.Created, ID: names.Integration}, nil
+	return Output{Action: workflow.Created, ID: snowflake.StoredName(names.Integration)}, nil
 }
 
 // AllowedPrefixes returns the origin of the index URL followed by the extra

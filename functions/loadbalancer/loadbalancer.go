@@ -26,7 +26,9 @@ const (
 
 // Run finds or creates the load balancer, turns cross-zone load balancing on
 // and reads it back, and creates the TCP listener. It returns NotReady while
-// the load balancer is provisioning.
+// the load balancer is provisioning and until at least one target is
+// healthy, because an endpoint service in front of an unhealthy target
+// accepts connections that go nowhere.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	tg := in.Resources.TargetGroup
@@ -88,11 +90,33 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
 			"listener %s uses %s, which terminates or inspects TLS before the proxy; delete it so that a TCP listener is created", listener.ARN, listener.Protocol)
 	}
+	if err := checkHealthy(ctx, network, tg.ID); err != nil {
+		return Output{}, err
+	}
 	return Output{
 		Result:      workflow.Result{Action: workflow.ActionFor(lb.Tags, in.Execution), ID: lb.ARN},
 		ListenerARN: listener.ARN,
 		DNSName:     lb.DNSName,
 	}, nil
+}
+
+// checkHealthy returns NotReady until a target of the group is healthy.
+func checkHealthy(ctx context.Context, network cloud.AWSNetwork, targetGroupARN string) error {
+	health, err := network.TargetHealth(ctx, targetGroupARN)
+	if err != nil {
+		return fmt.Errorf("read target health of %s: %w", targetGroupARN, err)
+	}
+	states := make([]string, 0, len(health))
+	for _, target := range health {
+		if strings.EqualFold(target.State, "healthy") {
+			return nil
+		}
+		states = append(states, target.ID+" "+target.State)
+	}
+	if len(states) == 0 {
+		states = append(states, "no target registered")
+	}
+	return workflow.NotReady("no healthy target behind the load balancer yet (%s); waiting for the proxy to pass the TCP health check", strings.Join(states, ", "))
 }
 
 // checkSecurityGroups rejects a load balancer whose security groups would

@@ -111,7 +111,6 @@ func ProxyHosts(indexURL string, extraPrefixes []string) ([]string, error) {
 	return hosts, nil
 }
 
-
 func orUnknown(s string) string {
 	if s == "" {
 		return "not visible yet"

@@ -40,8 +40,8 @@ type Step struct {
 // ProvisionSteps lists the provision steps in the order they run.
 var ProvisionSteps = []Step{
 	{Name: "proxy_vm", Waits: "the proxy VM to run"},
-	{Name: "target_group", Waits: "the proxy to pass the TCP health check"},
-	{Name: "load_balancer", Waits: "the load balancer to become active"},
+	{Name: "target_group"},
+	{Name: "load_balancer", Waits: "the load balancer to become active and the proxy healthy"},
 	{Name: "endpoint_service", Waits: "the endpoint service"},
 	{Name: "endpoint", Waits: "Snowflake to provision the endpoint"},
 	{Name: "connection", Waits: "Snowflake's connection request"},

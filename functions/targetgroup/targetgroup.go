@@ -1,5 +1,5 @@
 // Package targetgroup creates the TCP target group with an explicit TCP
-// health check, registers the proxy VM, and waits until it is healthy.
+// health check and registers the proxy VM in it.
 package targetgroup
 
 import (
@@ -15,10 +15,9 @@ import (
 // Output is the target group with the proxy registered.
 type Output = workflow.TargetGroup
 
-// Run finds or creates the target group, registers the proxy instance and
-// returns NotReady until at least one target is healthy, because an endpoint
-// service in front of an unhealthy target accepts connections that go
-// nowhere.
+// Run finds or creates the target group and registers the proxy instance.
+// Health is checked by the load balancer step, since a target group that no
+// listener uses reports its targets as unused.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	vm := in.Resources.ProxyVM
@@ -57,22 +56,5 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := network.RegisterTarget(ctx, tg.ARN, vm.ID, proxyvm.ProxyPort); err != nil {
 		return Output{}, fmt.Errorf("register %s in target group %s: %w", vm.ID, tg.ARN, err)
 	}
-	health, err := network.TargetHealth(ctx, tg.ARN)
-	if err != nil {
-		return Output{}, fmt.Errorf("read target health of %s: %w", tg.ARN, err)
-	}
-	state := "not registered yet"
-	for _, target := range health {
-		if target.ID != vm.ID {
-			continue
-		}
-		state = target.State
-		if strings.EqualFold(target.State, "healthy") {
-			return Output{
-				Result:  workflow.Result{Action: workflow.ActionFor(tg.Tags, in.Execution), ID: tg.ARN},
-				Healthy: true,
-			}, nil
-		}
-	}
-	return Output{}, workflow.NotReady("target %s in %s is %s; waiting for healthy", vm.ID, names.TargetGroup, state)
+	return Output{Result: workflow.Result{Action: workflow.ActionFor(tg.Tags, in.Execution), ID: tg.ARN}}, nil
 }

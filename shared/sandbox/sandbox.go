@@ -93,8 +93,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create sandbox directory: %w", err)
+	for _, part := range []string{"", "ca", "aws", "snowflake", "vms"} {
+		if err := os.MkdirAll(filepath.Join(opts.Dir, part), 0o700); err != nil {
+			return nil, fmt.Errorf("create sandbox directory: %w", err)
+		}
 	}
 	sb := &Sandbox{dir: opts.Dir, logger: logger}
 
