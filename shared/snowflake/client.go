@@ -153,7 +153,7 @@ func driverConfig(cfg Config) gosnowflake.Config {
 // Exec runs one statement that returns no rows.
 func (c *Client) Exec(ctx context.Context, stmt string) error {
 	_, err := c.db.ExecContext(ctx, stmt)
-	return classify("exec", err, stringLiterals(stmt))
+	return classify("exec", err, secretLiterals(stmt))
 }
 
 // Query runs one statement and returns its rows keyed by lower-case column
@@ -161,7 +161,7 @@ func (c *Client) Exec(ctx context.Context, stmt string) error {
 func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 	rows, err := c.db.QueryContext(ctx, stmt)
 	if err != nil {
-		return nil, classify("query", err, stringLiterals(stmt))
+		return nil, classify("query", err, secretLiterals(stmt))
 	}
 	defer rows.Close()
 

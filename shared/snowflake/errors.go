@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/snowflakedb/gosnowflake"
@@ -210,4 +211,18 @@ func scanLiteral(stmt string, start int) (raw, value string, end int) {
 		}
 	}
 	return stmt[start+1:], b.String(), len(stmt)
+}
+
+// secretStatement matches statements whose string literals may hold a
+// credential: CREATE SECRET and ALTER SECRET in any spelling.
+var secretStatement = regexp.MustCompile(`(?is)^\s*(CREATE\s+(OR\s+REPLACE\s+)?SECRET|ALTER\s+SECRET)\b`)
+
+// secretLiterals returns the literals to remove from an error message: all
+// of them for a statement that carries a credential, none otherwise, so
+// that errors about ordinary values such as package names stay readable.
+func secretLiterals(stmt string) []string {
+	if !secretStatement.MatchString(stmt) {
+		return nil
+	}
+	return stringLiterals(stmt)
 }

@@ -110,3 +110,15 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestSecretLiterals(t *testing.T) {
+	if got := secretLiterals("CREATE SECRET IF NOT EXISTS DB.S.X TYPE = PASSWORD USERNAME = 'u' PASSWORD = 'p4ssword'"); len(got) == 0 {
+		t.Error("CREATE SECRET literals are not redacted")
+	}
+	if got := secretLiterals("alter secret DB.S.X set password = 'p4ssword'"); len(got) == 0 {
+		t.Error("ALTER SECRET literals are not redacted")
+	}
+	if got := secretLiterals("CREATE OR REPLACE TEMPORARY FUNCTION F() PACKAGES = ('requests')"); len(got) != 0 {
+		t.Errorf("function literals are redacted: %v", got)
+	}
+}

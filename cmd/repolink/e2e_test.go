@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+// runCLI runs the command in-process and returns its exit status and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// writeRequest writes the AWS example with edits applied to a temp file.
+func writeRequest(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(doc)
+	}
+	out, _ := json.Marshal(doc)
+	path := filepath.Join(t.TempDir(), "request.json")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func section(doc map[string]any, key string) map[string]any { return doc[key].(map[string]any) }
+
+func TestEndToEndRunTwice(t *testing.T) {
+	dir := t.TempDir()
+	req := writeRequest(t, nil)
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("first run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"status:           SUCCEEDED", "endpoint status:  Available", "repository:       PLATFORM.PACKAGES.CORP_PYPI", "requests==", "corp-utils==2.3.1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first run output lacks %q:\n%s", want, out)
+		}
+	}
+	world := worldCounts(t, dir)
+
+	code, out, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("second run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "execution DATA-4711-r2") {
+		t.Errorf("second run is not DATA-4711-r2:\n%s", out)
+	}
+	if !strings.Contains(out, "0 created") || !strings.Contains(out, "nothing was created") {
+		t.Errorf("second run summary does not say that nothing was created:\n%s", out)
+	}
+	if strings.Contains(out, " created ") {
+		t.Errorf("second run created something:\n%s", out)
+	}
+	if again := worldCounts(t, dir); !equalCounts(world, again) {
+		t.Errorf("sandbox world changed on the second run: %v, then %v", world, again)
+	}
+}
+
+func TestEndToEndInvalidRequestCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
+	if code != exitOK {
+		t.Fatalf("setup run exit %d: %s", code, errOut)
+	}
+	before := snapshotWorld(t, dir)
+
+	bad := writeRequest(t, func(doc map[string]any) {
+		section(doc, "aws")["region"] = "Oregon"
+		section(doc, "repository")["index_url"] = "http://user:hunter2-literal@pypi.corp.example.com/simple/"
+		doc["colour"] = "red"
+	})
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, bad)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	for _, want := range []string{"$.colour", "nothing was created"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut+out, "hunter2-literal") {
+		t.Errorf("output echoes the credential:\n%s", errOut)
+	}
+	if after := snapshotWorld(t, dir); !equalCounts(before, after) {
+		t.Error("the sandbox world changed after an invalid request")
+	}
+}
+
+func TestEndToEndInvalidFieldsAllReported(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeRequest(t, func(doc map[string]any) {
+		section(doc, "aws")["region"] = "Oregon"
+		section(doc, "repository")["index_url"] = "http://pypi.corp.example.com/simple/"
+	})
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, bad)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d", code, exitInvalid)
+	}
+	for _, want := range []string{"$.aws.region", "$.repository.index_url"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sandbox")); err == nil {
+		t.Error("an invalid request started the sandbox")
+	}
+}
+
+func TestEndToEndTerminalFailureNamesStep(t *testing.T) {
+	dir := t.TempDir()
+	req := writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
+	})
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	for _, want := range []string{"status:           FAILED", "failed step:      verification", "not-in-the-index", "repolink redrive DATA-4711"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEndToEndSecretsNeverLeak(t *testing.T) {
+	dir := t.TempDir()
+	const password = "Known-S3cret-@#%/^-value"
+	t.Setenv("REPOLINK_TEST_INDEX_PASSWORD", password)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	keyFile := filepath.Join(t.TempDir(), "snowflake.p8")
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req := writeRequest(t, func(doc map[string]any) {
+		section(doc, "snowflake")["private_key_ref"] = "file:" + keyFile
+		section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_PASSWORD"
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--verbose", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// A failed run puts error messages into the history too.
+	code, out2, errOut2 := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--verbose", "--state-dir", dir,
+		writeRequest(t, func(doc map[string]any) {
+			doc["id"] = "DATA-4712"
+			section(doc, "snowflake")["private_key_ref"] = "file:" + keyFile
+			section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_PASSWORD"
+			section(doc, "repository")["packages"] = []string{"missing-package"}
+		}))
+	if code != exitFailed {
+		t.Fatalf("failing run exit %d\nstdout:\n%s\nstderr:\n%s", code, out2, errOut2)
+	}
+
+	needles := map[string]string{
+		"index password":         password,
+		"password in basic auth": base64.StdEncoding.EncodeToString([]byte("svc-snowflake:" + password)),
+		"private key":            base64.StdEncoding.EncodeToString(der)[100:160],
+	}
+	haystacks := map[string]string{"stdout": out + out2, "stderr": errOut + errOut2}
+	// The sandbox's Snowflake and Secrets Manager keep secrets as the real
+	// services do; everything else must not.
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if strings.HasPrefix(rel, filepath.Join("sandbox", "snowflake")) || strings.HasPrefix(rel, filepath.Join("sandbox", "aws")) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err == nil {
+			haystacks[rel] = string(data)
+		}
+		return nil
+	})
+	for where, text := range haystacks {
+		for what, needle := range needles {
+			if strings.Contains(text, needle) {
+				t.Errorf("%s found in %s", what, where)
+			}
+		}
+	}
+	if _, ok := haystacks["engine.db"]; !ok {
+		t.Error("engine.db was not scanned")
+	}
+}
+
+// worldCounts counts the resources that the sandbox world holds per kind.
+func worldCounts(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, file := range []string{"sandbox/aws/aws.json", "sandbox/snowflake/snowflake.json"} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatalf("read world: %v", err)
+		}
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("decode %s: %v", file, err)
+		}
+		countNested(file, doc, counts)
+	}
+	return counts
+}
+
+// countNested counts the entries of every list and map in a document by path.
+func countNested(path string, v any, counts map[string]int) {
+	switch x := v.(type) {
+	case map[string]any:
+		counts[path] = len(x)
+		for k, child := range x {
+			if k == "created_on" || k == "updated_at" || strings.HasSuffix(k, "_at") {
+				continue
+			}
+			countNested(path+"."+k, child, counts)
+		}
+	case []any:
+		counts[path] = len(x)
+		for _, child := range x {
+			countNested(path+"[]", child, counts)
+		}
+	}
+}
+
+func snapshotWorld(t *testing.T, dir string) map[string]int {
+	return worldCounts(t, dir)
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
