@@ -70,7 +70,7 @@ func (p *Provider) RunInstance(ctx context.Context, spec cloud.InstanceSpec) (cl
 		},
 		TagSpecifications: []types.TagSpecification{{
 			ResourceType: types.ResourceTypeInstance,
-			Tags:         requestTags(spec.Name, spec.RequestID),
+			Tags:         ec2Tags(createTags(spec.Name, spec.RequestID, spec.Tags)),
 		}},
 	}
 	if len(spec.SecurityGroupIDs) > 0 {
@@ -126,7 +126,7 @@ func (p *Provider) CreateEndpointService(ctx context.Context, requestID, loadBal
 		NetworkLoadBalancerArns: []string{loadBalancerARN},
 		TagSpecifications: []types.TagSpecification{{
 			ResourceType: types.ResourceTypeVpcEndpointService,
-			Tags:         []types.Tag{{Key: aws.String(cloud.TagRequest), Value: aws.String(requestID)}},
+			Tags:         ec2Tags(createTags("", requestID, nil)),
 		}},
 	}
 	if clientToken != "" {
@@ -256,11 +256,24 @@ func (p *Provider) explainUnaccepted(ctx context.Context, serviceID, endpointID,
 		endpointID, serviceID, p.region, code, message)
 }
 
-func requestTags(name, requestID string) []types.Tag {
-	return []types.Tag{
-		{Key: aws.String("Name"), Value: aws.String(name)},
-		{Key: aws.String(cloud.TagRequest), Value: aws.String(requestID)},
+func ec2Tags(tags []tag) []types.Tag {
+	out := make([]types.Tag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, types.Tag{Key: aws.String(t.key), Value: aws.String(t.value)})
 	}
+	return out
+}
+
+// fromEC2Tags returns an EC2 tag set as a map, or nil when it is empty.
+func fromEC2Tags(tags []types.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(tags))
+	for _, t := range tags {
+		out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out
 }
 
 func toInstance(inst types.Instance) cloud.Instance {
@@ -273,6 +286,7 @@ func toInstance(inst types.Instance) cloud.Instance {
 		State:     state,
 		PrivateIP: aws.ToString(inst.PrivateIpAddress),
 		SubnetID:  aws.ToString(inst.SubnetId),
+		Tags:      fromEC2Tags(inst.Tags),
 	}
 }
 

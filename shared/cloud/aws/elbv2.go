@@ -38,12 +38,22 @@ func (p *Provider) FindTargetGroup(ctx context.Context, name string) (*cloud.Tar
 		return nil, nil
 	}
 	tg := toTargetGroup(out.TargetGroups[0])
+
+	tags, err := p.elbResourceTags(ctx, tg.ARN)
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, p.region, "read tags of target group %q", name)
+	}
+	tg.Tags = tags
 	return &tg, nil
 }
 
 // CreateTargetGroup creates a TCP target group of instances with an
 // explicit TCP health check on the traffic port.
 func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroupSpec) (cloud.TargetGroup, error) {
+	tags := createTags(spec.Name, spec.RequestID, spec.Tags)
 	out, err := p.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name:                       aws.String(spec.Name),
 		Protocol:                   types.ProtocolEnumTcp,
@@ -57,7 +67,7 @@ func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroup
 		HealthCheckTimeoutSeconds:  aws.Int32(healthCheckTimeoutSeconds),
 		HealthyThresholdCount:      aws.Int32(healthyThresholdCount),
 		UnhealthyThresholdCount:    aws.Int32(unhealthyThresholdCount),
-		Tags:                       elbTags(spec.Name, spec.RequestID),
+		Tags:                       elbTags(tags),
 	})
 	if err != nil {
 		return cloud.TargetGroup{}, classify(err, p.region, "create target group %q for %s", spec.Name, spec.VPCID)
@@ -66,7 +76,12 @@ func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroup
 		return cloud.TargetGroup{}, workflow.Errorf(workflow.ErrTransient,
 			"aws: create target group %q in region %s: response lists no target group", spec.Name, p.region)
 	}
-	return toTargetGroup(out.TargetGroups[0]), nil
+	// CreateTargetGroup returns no tags, so the result carries the tags
+	// sent. NOTE: when a group with these settings already exists, ELBv2
+	// returns it unchanged, and its stored tags may differ from these.
+	tg := toTargetGroup(out.TargetGroups[0])
+	tg.Tags = tagMap(tags)
+	return tg, nil
 }
 
 // RegisterTarget registers instanceID on port. ELBv2 treats registering a
@@ -116,6 +131,15 @@ func (p *Provider) FindLoadBalancer(ctx context.Context, name string) (*cloud.Lo
 		return nil, nil
 	}
 	lb := toLoadBalancer(out.LoadBalancers[0])
+
+	tags, err := p.elbResourceTags(ctx, lb.ARN)
+	if errors.As(err, &notFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, p.region, "read tags of load balancer %q", name)
+	}
+	lb.Tags = tags
 	return &lb, nil
 }
 
@@ -123,12 +147,13 @@ func (p *Provider) FindLoadBalancer(ctx context.Context, name string) (*cloud.Lo
 // subnets. It attaches no security group, so the load balancer does not
 // filter the traffic that arrives over PrivateLink.
 func (p *Provider) CreateLoadBalancer(ctx context.Context, spec cloud.LoadBalancerSpec) (cloud.LoadBalancer, error) {
+	tags := createTags(spec.Name, spec.RequestID, spec.Tags)
 	out, err := p.elb.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
 		Name:    aws.String(spec.Name),
 		Type:    types.LoadBalancerTypeEnumNetwork,
 		Scheme:  types.LoadBalancerSchemeEnumInternal,
 		Subnets: spec.SubnetIDs,
-		Tags:    elbTags(spec.Name, spec.RequestID),
+		Tags:    elbTags(tags),
 	})
 	if err != nil {
 		return cloud.LoadBalancer{}, classify(err, p.region, "create load balancer %q", spec.Name)
@@ -137,7 +162,31 @@ func (p *Provider) CreateLoadBalancer(ctx context.Context, spec cloud.LoadBalanc
 		return cloud.LoadBalancer{}, workflow.Errorf(workflow.ErrTransient,
 			"aws: create load balancer %q in region %s: response lists no load balancer", spec.Name, p.region)
 	}
-	return toLoadBalancer(out.LoadBalancers[0]), nil
+	// As with target groups, the result carries the tags sent, because
+	// CreateLoadBalancer returns none.
+	lb := toLoadBalancer(out.LoadBalancers[0])
+	lb.Tags = tagMap(tags)
+	return lb, nil
+}
+
+// elbResourceTags returns the tags of one load balancer or target group. A
+// resource deleted since it was described gives the SDK's not-found error.
+func (p *Provider) elbResourceTags(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := p.elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		return nil, err
+	}
+	for _, desc := range out.TagDescriptions {
+		if aws.ToString(desc.ResourceArn) != arn {
+			continue
+		}
+		tags := make(map[string]string, len(desc.Tags))
+		for _, t := range desc.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return tags, nil
+	}
+	return nil, nil
 }
 
 // LoadBalancerAttributes returns the load balancer's attributes by key.
@@ -223,11 +272,12 @@ func (p *Provider) CreateListener(ctx context.Context, loadBalancerARN, targetGr
 	return toListener(out.Listeners[0]), nil
 }
 
-func elbTags(name, requestID string) []types.Tag {
-	return []types.Tag{
-		{Key: aws.String("Name"), Value: aws.String(name)},
-		{Key: aws.String(cloud.TagRequest), Value: aws.String(requestID)},
+func elbTags(tags []tag) []types.Tag {
+	out := make([]types.Tag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, types.Tag{Key: aws.String(t.key), Value: aws.String(t.value)})
 	}
+	return out
 }
 
 func toTargetGroup(tg types.TargetGroup) cloud.TargetGroup {

@@ -165,7 +165,10 @@ func TestCreateTargetGroupForm(t *testing.T) {
 		t.Fatalf("CreateTargetGroup: %v", err)
 	}
 
-	want := cloud.TargetGroup{ARN: "arn:tg", Name: "repo-tg", Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP"}
+	want := cloud.TargetGroup{
+		ARN: "arn:tg", Name: "repo-tg", Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP",
+		Tags: map[string]string{"Name": "repo-tg", cloud.TagRequest: "DATA-1"},
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("target group (-want +got):\n%s", diff)
 	}

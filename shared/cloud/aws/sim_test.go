@@ -278,7 +278,10 @@ func TestSandboxResourceShapes(t *testing.T) {
 	if err != nil || tg == nil {
 		t.Fatalf("FindTargetGroup = %v, %v", tg, err)
 	}
-	wantTG := cloud.TargetGroup{ARN: tg.ARN, Name: testRequest.name, Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP"}
+	wantTG := cloud.TargetGroup{
+		ARN: tg.ARN, Name: testRequest.name, Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP",
+		Tags: map[string]string{"Name": testRequest.name, cloud.TagRequest: testRequest.id},
+	}
 	if diff := cmp.Diff(wantTG, *tg); diff != "" {
 		t.Errorf("target group (-want +got):\n%s", diff)
 	}

@@ -57,6 +57,8 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 		return s.describeListeners(form)
 	case "DeleteListener":
 		return s.deleteListener(form)
+	case "DescribeTags":
+		return s.describeTags(form)
 	}
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", action, elbv2Version)
 }
@@ -712,4 +714,67 @@ func (s *Server) deleteListener(form url.Values) (any, error) {
 	}
 	delete(s.world.Listeners, arn)
 	return nil, s.commit()
+}
+
+// maxTagResources is the most ARNs one DescribeTags call accepts.
+const maxTagResources = 20
+
+type tagDescriptionXML struct {
+	ResourceARN string         `xml:"ResourceArn"`
+	Tags        []attributeXML `xml:"Tags>member"`
+}
+
+type tagDescriptionsOutput struct {
+	TagDescriptions []tagDescriptionXML `xml:"TagDescriptions>member"`
+}
+
+// describeTags returns the tags of load balancers, target groups and
+// listeners, in the order of the requested ARNs. The sandbox stores no
+// listener tags, so a listener has none.
+func (s *Server) describeTags(form url.Values) (any, error) {
+	arns := list(form, "ResourceArns.member")
+	if len(arns) == 0 {
+		return nil, errorf(http.StatusBadRequest, "ValidationError", "ResourceArns must contain at least one ARN")
+	}
+	if len(arns) > maxTagResources {
+		return nil, errorf(http.StatusBadRequest, "ValidationError",
+			"ResourceArns contains %d ARNs, but at most %d are allowed", len(arns), maxTagResources)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out tagDescriptionsOutput
+	for _, arn := range arns {
+		tags, err := s.resourceTags(arn)
+		if err != nil {
+			return nil, err
+		}
+		desc := tagDescriptionXML{ResourceARN: arn}
+		for _, key := range sortedKeys(tags) {
+			desc.Tags = append(desc.Tags, attributeXML{Key: key, Value: tags[key]})
+		}
+		out.TagDescriptions = append(out.TagDescriptions, desc)
+	}
+	return out, nil
+}
+
+// resourceTags returns the tags of the ELBv2 resource with arn, or the
+// not-found error that ELBv2 returns for its kind. The caller holds s.mu.
+func (s *Server) resourceTags(arn string) (map[string]string, error) {
+	if lb, ok := s.world.LoadBalancers[arn]; ok {
+		return lb.Tags, nil
+	}
+	if tg, ok := s.world.TargetGroups[arn]; ok {
+		return tg.Tags, nil
+	}
+	if _, ok := s.world.Listeners[arn]; ok {
+		return nil, nil
+	}
+	switch {
+	case strings.Contains(arn, ":targetgroup/"):
+		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", arn)
+	case strings.Contains(arn, ":listener/"):
+		return nil, errorf(http.StatusBadRequest, "ListenerNotFound", "Listener '%s' not found", arn)
+	}
+	return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
 }
