@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/cloud"
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"

@@ -76,8 +76,10 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.colour"},
 		},
 		{
-			name:    "literal password",
-			edit:    func(s string) string { return strings.Replace(s, `"username"`, `"password": "hunter2-literal", "username"`, 1) },
+			name: "literal password",
+			edit: func(s string) string {
+				return strings.Replace(s, `"username"`, `"password": "hunter2-literal", "username"`, 1)
+			},
 			paths:   []string{"$.repository.auth.password"},
 			message: "literal credentials are not accepted",
 		},
@@ -105,8 +107,10 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.snowflake.account", "$.repository.packages[1]", "$.aws.region", "$.aws.vpc_id"},
 		},
 		{
-			name:  "literal value in a ref",
-			edit:  func(s string) string { return strings.Replace(s, `"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"`, `"hunter2-literal"`, 1) },
+			name: "literal value in a ref",
+			edit: func(s string) string {
+				return strings.Replace(s, `"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"`, `"hunter2-literal"`, 1)
+			},
 			paths: []string{"$.repository.auth.password_ref"},
 		},
 		{
@@ -121,8 +125,10 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.repository.procedures"},
 		},
 		{
-			name:  "upstream with scheme",
-			edit:  func(s string) string { return strings.Replace(s, `"pypi.corp.example.com:443"`, `"https://pypi.corp.example.com"`, 1) },
+			name: "upstream with scheme",
+			edit: func(s string) string {
+				return strings.Replace(s, `"pypi.corp.example.com:443"`, `"https://pypi.corp.example.com"`, 1)
+			},
 			paths: []string{"$.aws.upstream"},
 		},
 	}

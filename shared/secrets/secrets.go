@@ -43,7 +43,7 @@ func (r *Resolver) Register(scheme string, store Store) {
 func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	scheme, _, ok := strings.Cut(ref, ":")
 	if !ok {
-		return "", fmt.Errorf("resolve secret: reference has no scheme: use env:, file:, aws-secretsmanager:, azure-keyvault: or gcp-secretmanager:")
+		return "", errors.New("resolve secret: reference has no scheme; start it with env, file, aws-secretsmanager, azure-keyvault or gcp-secretmanager and a colon")
 	}
 	store, ok := r.stores[scheme]
 	if !ok {
