@@ -7,7 +7,11 @@ type Route string
 
 // Routes that a request can name.
 const (
-	RouteAWSPrivateLink Route = "aws-privatelink"
+	RouteAWSPrivateLink   Route = "aws-privatelink"
+	RouteAzurePrivateLink Route = "azure-privatelink"
+	RouteGCPPrivateLink   Route = "gcp-privatelink"
+	RouteEgressIP         Route = "egress-ip"
+	RoutePublic           Route = "public"
 )
 
 // Request is one provisioning request, the same whether it comes from a
@@ -19,6 +23,9 @@ type Request struct {
 	Snowflake  Snowflake  `json:"snowflake"`
 	Repository Repository `json:"repository"`
 	AWS        *AWS       `json:"aws,omitempty"`
+	Azure      *Azure     `json:"azure,omitempty"`
+	GCP        *GCP       `json:"gcp,omitempty"`
+	Egress     *Egress    `json:"egress,omitempty"`
 	Notify     *Notify    `json:"notify,omitempty"`
 }
 
@@ -81,8 +88,13 @@ type AWS struct {
 	SubnetIDs []string `json:"subnet_ids"`
 	// Upstream is host:port of the index as the proxy reaches it.
 	Upstream string `json:"upstream"`
-	// Proxy is "nginx" (the default): a VM running an nginx stream proxy.
-	Proxy            string   `json:"proxy,omitempty"`
+	// Proxy is "nginx" (the default), a VM running an nginx stream proxy,
+	// or "none" when the repository already runs inside the VPC and the
+	// load balancer targets it directly.
+	Proxy string `json:"proxy,omitempty"`
+	// TargetAddress is the private IP address of the repository inside
+	// the VPC, for proxy "none".
+	TargetAddress    string   `json:"target_address,omitempty"`
 	InstanceType     string   `json:"instance_type,omitempty"`
 	ImageID          string   `json:"image_id,omitempty"`
 	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
@@ -90,6 +102,69 @@ type AWS struct {
 	// accepted, because a TLS listener would terminate the connection that
 	// the proxy must pass through.
 	Listener string `json:"listener,omitempty"`
+}
+
+// Azure is the network side of the azure-privatelink route.
+type Azure struct {
+	SubscriptionID string `json:"subscription_id"`
+	ResourceGroup  string `json:"resource_group"`
+	Location       string `json:"location"`
+	VNetName       string `json:"vnet_name"`
+	// SubnetName is the subnet of the proxy VM and the load balancer
+	// frontend.
+	SubnetName string `json:"subnet_name"`
+	// PLSSubnetName is the subnet that the Private Link Service takes its
+	// NAT addresses from; its private-link-service network policies are
+	// disabled by the workflow.
+	PLSSubnetName string `json:"pls_subnet_name"`
+	Upstream      string `json:"upstream"`
+	Proxy         string `json:"proxy,omitempty"`
+	TargetAddress string `json:"target_address,omitempty"`
+	VMSize        string `json:"vm_size,omitempty"`
+	// Image is a marketplace image URN publisher:offer:sku:version.
+	Image         string `json:"image,omitempty"`
+	AdminUsername string `json:"admin_username,omitempty"`
+	// SSHPublicKey is the administrator's OpenSSH public key; a public
+	// key is not a credential.
+	SSHPublicKey string `json:"ssh_public_key,omitempty"`
+}
+
+// GCP is the network side of the gcp-privatelink route.
+type GCP struct {
+	Project string `json:"project"`
+	Region  string `json:"region"`
+	Zone    string `json:"zone"`
+	Network string `json:"network"`
+	// Subnet is the subnet of the proxy VM and the forwarding rule.
+	Subnet string `json:"subnet"`
+	// PSCSubnet is the subnet with purpose PRIVATE_SERVICE_CONNECT that
+	// the service attachment uses; it is created with PSCSubnetCIDR when
+	// absent.
+	PSCSubnet     string `json:"psc_subnet"`
+	PSCSubnetCIDR string `json:"psc_subnet_cidr,omitempty"`
+	Upstream      string `json:"upstream"`
+	Proxy         string `json:"proxy,omitempty"`
+	TargetAddress string `json:"target_address,omitempty"`
+	MachineType   string `json:"machine_type,omitempty"`
+	Image         string `json:"image,omitempty"`
+}
+
+// Egress names the repository firewall that the egress-ip route opens to
+// Snowflake's egress IP ranges, on one cloud.
+type Egress struct {
+	// Cloud is aws, azure or gcp.
+	Cloud string `json:"cloud"`
+	// Region and SecurityGroupID identify an AWS security group.
+	Region          string `json:"region,omitempty"`
+	SecurityGroupID string `json:"security_group_id,omitempty"`
+	// NetworkSecurityGroupID is the resource ID of an Azure NSG.
+	NetworkSecurityGroupID string `json:"network_security_group_id,omitempty"`
+	// Project, Network and TargetTags identify a GCP firewall rule's scope.
+	Project    string   `json:"project,omitempty"`
+	Network    string   `json:"network,omitempty"`
+	TargetTags []string `json:"target_tags,omitempty"`
+	// Port is the repository's HTTPS port (443 by default).
+	Port int `json:"port,omitempty"`
 }
 
 // Notify is where the result of a run is posted.

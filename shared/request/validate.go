@@ -54,6 +54,7 @@ func (r *Request) ApplyDefaults() {
 	if r.Repository.DefaultFor == "" {
 		r.Repository.DefaultFor = "none"
 	}
+	r.applyCloudDefaults()
 	if r.AWS != nil {
 		if r.AWS.Proxy == "" {
 			r.AWS.Proxy = "nginx"
@@ -97,21 +98,28 @@ func (r *Request) Validate() error {
 	if strings.ContainsAny(r.ID, "\x00\r\n\t") {
 		v.add("$.id", "contains control characters; use the ticket key")
 	}
+	const routes = "aws-privatelink, azure-privatelink, gcp-privatelink, egress-ip or public"
 	switch r.Route {
-	case RouteAWSPrivateLink:
+	case RouteAWSPrivateLink, RouteAzurePrivateLink, RouteGCPPrivateLink, RouteEgressIP, RoutePublic:
+		v.routeBlocks(r)
 	case "":
-		v.add("$.route", "missing; set it to aws-privatelink")
+		v.add("$.route", "missing; set it to "+routes)
 	default:
-		v.add("$.route", fmt.Sprintf("unknown route %q; use aws-privatelink", r.Route))
+		v.add("$.route", fmt.Sprintf("unknown route %q; use %s", r.Route, routes))
 	}
 	v.snowflake(&r.Snowflake)
 	v.repository(&r.Repository)
-
-	switch {
-	case r.Route == RouteAWSPrivateLink && r.AWS == nil:
-		v.add("$.aws", "missing; the aws-privatelink route needs region, vpc_id, subnet_ids and upstream")
-	case r.AWS != nil:
+	if r.AWS != nil {
 		v.aws(r.AWS)
+	}
+	if r.Azure != nil {
+		v.azure(r.Azure)
+	}
+	if r.GCP != nil {
+		v.gcp(r.GCP)
+	}
+	if r.Egress != nil {
+		v.egress(r.Egress)
 	}
 	if r.Notify != nil {
 		v.httpsURL("$.notify.url", r.Notify.URL)
@@ -312,15 +320,9 @@ func (v *validator) aws(a *AWS) {
 		}
 	}
 	if v.require("$.aws.upstream", a.Upstream, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443") {
-		v.upstream(a.Upstream)
+		v.upstreamAt("$.aws.upstream", a.Upstream)
 	}
-	switch a.Proxy {
-	case "nginx":
-	case "none":
-		v.add("$.aws.proxy", "none is not supported on this route yet; use nginx")
-	default:
-		v.add("$.aws.proxy", fmt.Sprintf("unknown proxy %q; use nginx", a.Proxy))
-	}
+	v.proxyMode("$.aws", a.Proxy, a.TargetAddress)
 	switch strings.ToLower(a.Listener) {
 	case "tcp":
 	case "tls":
@@ -333,8 +335,7 @@ func (v *validator) aws(a *AWS) {
 	}
 }
 
-func (v *validator) upstream(value string) {
-	const path = "$.aws.upstream"
+func (v *validator) upstreamAt(path, value string) {
 	if strings.Contains(value, "://") {
 		v.add(path, "must be host:port without a scheme, such as pypi.corp.example.com:443")
 		return

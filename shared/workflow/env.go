@@ -18,6 +18,10 @@ type Env struct {
 	Snowflake func(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error)
 	// AWS returns the AWS network adapter for a region.
 	AWS func(ctx context.Context, region string) (cloud.AWSNetwork, error)
+	// Azure returns the Azure network adapter for a subscription.
+	Azure func(ctx context.Context, subscriptionID string) (cloud.AzureNetwork, error)
+	// GCP returns the Google Cloud network adapter for a project.
+	GCP func(ctx context.Context, project string) (cloud.GCPNetwork, error)
 	// Secrets reads a credential reference.
 	Secrets interface {
 		Resolve(ctx context.Context, ref string) (string, error)

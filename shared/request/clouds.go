@@ -1,0 +1,211 @@
+package request
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+// Defaults of the Azure and Google Cloud routes.
+const (
+	DefaultAzureVMSize    = "Standard_B1s"
+	DefaultAzureImage     = "Canonical:ubuntu-24_04-lts:server:latest"
+	DefaultAzureAdmin     = "repolink"
+	DefaultGCPMachineType = "e2-small"
+	DefaultGCPImage       = "projects/debian-cloud/global/images/family/debian-12"
+	DefaultPSCSubnetCIDR  = "192.168.255.0/28"
+	DefaultEgressPort     = 443
+)
+
+var (
+	guidPattern          = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	resourceGroupPattern = regexp.MustCompile(`^[-\w._()]{1,89}[-\w_()]$`)
+	azureLocationPattern = regexp.MustCompile(`^[a-z][a-z0-9]{2,30}$`)
+	azureNamePattern     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$`)
+	nsgIDPattern         = regexp.MustCompile(`^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]+/providers/Microsoft\.Network/networkSecurityGroups/[A-Za-z0-9_.-]+$`)
+	gcpProjectPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	gcpRegionPattern     = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
+	gcpNamePattern       = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
+)
+
+// applyCloudDefaults fills the optional fields of the Azure, Google Cloud
+// and egress blocks.
+func (r *Request) applyCloudDefaults() {
+	if a := r.Azure; a != nil {
+		a.Proxy = orDefault(a.Proxy, "nginx")
+		a.VMSize = orDefault(a.VMSize, DefaultAzureVMSize)
+		a.Image = orDefault(a.Image, DefaultAzureImage)
+		a.AdminUsername = orDefault(a.AdminUsername, DefaultAzureAdmin)
+	}
+	if g := r.GCP; g != nil {
+		g.Proxy = orDefault(g.Proxy, "nginx")
+		g.MachineType = orDefault(g.MachineType, DefaultGCPMachineType)
+		g.Image = orDefault(g.Image, DefaultGCPImage)
+		g.PSCSubnetCIDR = orDefault(g.PSCSubnetCIDR, DefaultPSCSubnetCIDR)
+	}
+	if e := r.Egress; e != nil && e.Port == 0 {
+		e.Port = DefaultEgressPort
+	}
+}
+
+func orDefault(value, def string) string {
+	if value == "" {
+		return def
+	}
+	return value
+}
+
+// RouteCloud returns the cloud whose network a route builds on, or "" for
+// the public route.
+func (r *Request) RouteCloud() string {
+	switch r.Route {
+	case RouteAWSPrivateLink:
+		return "aws"
+	case RouteAzurePrivateLink:
+		return "azure"
+	case RouteGCPPrivateLink:
+		return "gcp"
+	case RouteEgressIP:
+		if r.Egress != nil {
+			return r.Egress.Cloud
+		}
+	}
+	return ""
+}
+
+// AccountCloud returns the cloud that an account locator names with its
+// suffix (xy12345.east-us-2.azure), or "" when the identifier does not say.
+func AccountCloud(account string) string {
+	parts := strings.Split(strings.ToLower(account), ".")
+	if len(parts) < 3 {
+		return ""
+	}
+	switch last := parts[len(parts)-1]; last {
+	case "aws", "azure", "gcp":
+		return last
+	}
+	return ""
+}
+
+// routeBlocks checks that exactly the block of the route is present.
+func (v *validator) routeBlocks(r *Request) {
+	blocks := map[string]bool{"aws": r.AWS != nil, "azure": r.Azure != nil, "gcp": r.GCP != nil, "egress": r.Egress != nil}
+	want := map[Route]string{
+		RouteAWSPrivateLink:   "aws",
+		RouteAzurePrivateLink: "azure",
+		RouteGCPPrivateLink:   "gcp",
+		RouteEgressIP:         "egress",
+	}[r.Route]
+	for _, name := range []string{"aws", "azure", "gcp", "egress"} {
+		switch {
+		case name == want && !blocks[name]:
+			v.add("$."+name, fmt.Sprintf("missing; the %s route needs it", r.Route))
+		case name != want && blocks[name]:
+			v.add("$."+name, fmt.Sprintf("does not belong to the %s route; remove it or change route", r.Route))
+		}
+	}
+	cloud := r.RouteCloud()
+	if account := AccountCloud(r.Snowflake.Account); account != "" && cloud != "" && account != cloud {
+		v.add("$.snowflake.account", fmt.Sprintf("names a Snowflake account on %s, but the route builds on %s; private connectivity works only within one cloud", account, cloud))
+	}
+}
+
+func (v *validator) proxyMode(path, proxy, target string) {
+	switch proxy {
+	case "nginx":
+		if target != "" {
+			v.add(path+".target_address", "is only used with proxy none; remove it")
+		}
+	case "none":
+		if ip := net.ParseIP(target); ip == nil || ip.To4() == nil {
+			v.add(path+".target_address", "missing or invalid; with proxy none set the repository's private IPv4 address")
+		}
+	default:
+		v.add(path+".proxy", fmt.Sprintf("unknown proxy %q; use nginx or none", proxy))
+	}
+}
+
+func (v *validator) azure(a *Azure) {
+	if v.require("$.azure.subscription_id", a.SubscriptionID, "set the subscription ID") && !guidPattern.MatchString(a.SubscriptionID) {
+		v.add("$.azure.subscription_id", "must be a GUID such as 00000000-0000-0000-0000-000000000000")
+	}
+	if v.require("$.azure.resource_group", a.ResourceGroup, "set the resource group") && !resourceGroupPattern.MatchString(a.ResourceGroup) {
+		v.add("$.azure.resource_group", "must be 1 to 90 letters, digits, '-', '_', '.', '(' or ')' and must not end with '.'")
+	}
+	if v.require("$.azure.location", a.Location, "set the location, such as eastus2") && !azureLocationPattern.MatchString(a.Location) {
+		v.add("$.azure.location", fmt.Sprintf("%q is not an Azure location name; use the short form such as eastus2", a.Location))
+	}
+	for path, name := range map[string]string{"$.azure.vnet_name": a.VNetName, "$.azure.subnet_name": a.SubnetName, "$.azure.pls_subnet_name": a.PLSSubnetName} {
+		if v.require(path, name, "set the name") && !azureNamePattern.MatchString(name) {
+			v.add(path, "must be 1 to 80 letters, digits, '_', '.' or '-', starting with a letter or digit")
+		}
+	}
+	if a.SubnetName != "" && a.SubnetName == a.PLSSubnetName {
+		v.add("$.azure.pls_subnet_name", "must differ from subnet_name, because its network policies are disabled for the Private Link Service")
+	}
+	if v.require("$.azure.upstream", a.Upstream, "set host:port of the index as the proxy reaches it") {
+		v.upstreamAt("$.azure.upstream", a.Upstream)
+	}
+	v.proxyMode("$.azure", a.Proxy, a.TargetAddress)
+	if a.SSHPublicKey != "" && !strings.HasPrefix(a.SSHPublicKey, "ssh-") && !strings.HasPrefix(a.SSHPublicKey, "ecdsa-") {
+		v.add("$.azure.ssh_public_key", "must be an OpenSSH public key line such as ssh-ed25519 AAAA...")
+	}
+}
+
+func (v *validator) gcp(g *GCP) {
+	if v.require("$.gcp.project", g.Project, "set the project ID") && !gcpProjectPattern.MatchString(g.Project) {
+		v.add("$.gcp.project", fmt.Sprintf("%q is not a project ID; use 6 to 30 lower-case letters, digits and hyphens", g.Project))
+	}
+	if v.require("$.gcp.region", g.Region, "set the region, such as us-central1") && !gcpRegionPattern.MatchString(g.Region) {
+		v.add("$.gcp.region", fmt.Sprintf("%q is not a region; use a name such as us-central1", g.Region))
+	}
+	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !strings.HasPrefix(g.Zone, g.Region+"-") {
+		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone of region %s; use a zone such as %s-a", g.Zone, g.Region, g.Region))
+	}
+	for path, name := range map[string]string{"$.gcp.network": g.Network, "$.gcp.subnet": g.Subnet, "$.gcp.psc_subnet": g.PSCSubnet} {
+		if v.require(path, name, "set the name") && !gcpNamePattern.MatchString(name) {
+			v.add(path, "must be a resource name: lower-case letters, digits and hyphens, starting with a letter")
+		}
+	}
+	if g.Subnet != "" && g.Subnet == g.PSCSubnet {
+		v.add("$.gcp.psc_subnet", "must differ from subnet, because a Private Service Connect subnet serves no VMs")
+	}
+	if _, _, err := net.ParseCIDR(g.PSCSubnetCIDR); err != nil {
+		v.add("$.gcp.psc_subnet_cidr", "must be a CIDR block such as 192.168.255.0/28")
+	}
+	if v.require("$.gcp.upstream", g.Upstream, "set host:port of the index as the proxy reaches it") {
+		v.upstreamAt("$.gcp.upstream", g.Upstream)
+	}
+	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress)
+}
+
+func (v *validator) egress(e *Egress) {
+	switch e.Cloud {
+	case "aws":
+		if v.require("$.egress.region", e.Region, "set the region of the security group") && !regionPattern.MatchString(e.Region) {
+			v.add("$.egress.region", fmt.Sprintf("%q is not an AWS region; use a name such as us-west-2", e.Region))
+		}
+		if v.require("$.egress.security_group_id", e.SecurityGroupID, "set the repository's security group") && !securityGroupPat.MatchString(e.SecurityGroupID) {
+			v.add("$.egress.security_group_id", "must be sg- followed by hex digits")
+		}
+	case "azure":
+		if v.require("$.egress.network_security_group_id", e.NetworkSecurityGroupID, "set the resource ID of the repository's NSG") && !nsgIDPattern.MatchString(e.NetworkSecurityGroupID) {
+			v.add("$.egress.network_security_group_id", "must be /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/networkSecurityGroups/<name>")
+		}
+	case "gcp":
+		if v.require("$.egress.project", e.Project, "set the project of the firewall") && !gcpProjectPattern.MatchString(e.Project) {
+			v.add("$.egress.project", fmt.Sprintf("%q is not a project ID", e.Project))
+		}
+		if v.require("$.egress.network", e.Network, "set the VPC network") && !gcpNamePattern.MatchString(e.Network) {
+			v.add("$.egress.network", "must be a resource name")
+		}
+	case "":
+		v.add("$.egress.cloud", "missing; set aws, azure or gcp")
+	default:
+		v.add("$.egress.cloud", fmt.Sprintf("unknown cloud %q; use aws, azure or gcp", e.Cloud))
+	}
+	if e.Port < 1 || e.Port > 65535 {
+		v.add("$.egress.port", "must be from 1 to 65535")
+	}
+}
