@@ -21,10 +21,9 @@ type Output struct{}
 // Run records the wait for the poller. Registering the same token again
 // changes nothing.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
-	svc := in.Resources.EndpointService
 	endpoint := in.Resources.Endpoint
-	if svc == nil || endpoint == nil {
-		return Output{}, workflow.Invalid("waiting needs the endpoint service and the endpoint; run those steps first")
+	if endpoint == nil {
+		return Output{}, workflow.Invalid("waiting needs the endpoint; run the endpoint step first")
 	}
 	if in.Token == "" {
 		return Output{}, workflow.Invalid("await_endpoint runs as a callback task and needs the task token in its input")
@@ -38,14 +37,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		Token:     in.Token,
 		Execution: in.Execution,
 		Snowflake: in.Request.Snowflake,
-		ServiceID: svc.ServiceName,
+		ServiceID: endpoint.ID,
 		Host:      endpoint.Host,
-		Cloud:     "aws",
+		Cloud:     in.Request.RouteCloud(),
 		Deadline:  now.Add(deadline),
 		CreatedAt: now,
 	}
 	if err := env.Waits.Put(ctx, w); err != nil {
-		return Output{}, fmt.Errorf("register wait for %s: %w", svc.ServiceName, err)
+		return Output{}, fmt.Errorf("register wait for %s: %w", endpoint.ID, err)
 	}
 	return Output{}, nil
 }

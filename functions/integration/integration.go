@@ -19,7 +19,8 @@ type Output = workflow.Result
 // Run adopts the integration when it exists and otherwise creates it with
 // API_PROVIDER = ARTIFACT_REPOSITORY_API, the index origin and any extra
 // prefixes in API_ALLOWED_PREFIXES, the secret in
-// ALLOWED_AUTHENTICATION_SECRETS, and USE_PRIVATELINK_ENDPOINT = TRUE.
+// ALLOWED_AUTHENTICATION_SECRETS, and USE_PRIVATELINK_ENDPOINT = TRUE on the
+// private-link routes.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	names := workflow.NamesFor(req)
@@ -40,7 +41,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	secret := sfobject.Qualified(req.Snowflake, names.Secret)
-	stmt := snowflake.CreateAPIIntegration(names.Integration, prefixes, []string{secret}, true)
+	privateLink := strings.HasSuffix(string(req.Route), "-privatelink")
+	stmt := snowflake.CreateAPIIntegration(names.Integration, prefixes, []string{secret}, privateLink)
 	if err := conn.Exec(ctx, stmt); err != nil {
 		return Output{}, fmt.Errorf("create API integration %s: %w", names.Integration, err)
 	}

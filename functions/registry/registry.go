@@ -56,7 +56,7 @@ var ProvisionSteps = []Step{
 
 // Handlers returns the handler of every step, bound to env.
 func Handlers(env *workflow.Env) map[string]Handler {
-	return map[string]Handler{
+	handlers := map[string]Handler{
 		"proxy_vm":         adapt(env, proxyvm.Run),
 		"target_group":     adapt(env, targetgroup.Run),
 		"load_balancer":    adapt(env, loadbalancer.Run),
@@ -71,6 +71,12 @@ func Handlers(env *workflow.Env) map[string]Handler {
 		"grants":           adapt(env, grants.Run),
 		"verification":     adapt(env, verify.Run),
 	}
+	for _, more := range []map[string]Handler{azureHandlers(env), gcpHandlers(env), egressHandlers(env)} {
+		for name, handler := range more {
+			handlers[name] = handler
+		}
+	}
+	return handlers
 }
 
 func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {

@@ -22,6 +22,8 @@ type Env struct {
 	Azure func(ctx context.Context, subscriptionID string) (cloud.AzureNetwork, error)
 	// GCP returns the Google Cloud network adapter for a project.
 	GCP func(ctx context.Context, project string) (cloud.GCPNetwork, error)
+	// Firewall returns the firewall adapter of a cloud: aws, azure or gcp.
+	Firewall func(ctx context.Context, cloudName string) (cloud.Firewall, error)
 	// Secrets reads a credential reference.
 	Secrets interface {
 		Resolve(ctx context.Context, ref string) (string, error)
