@@ -13,7 +13,7 @@ TOOLS     := $(CURDIR)/.tools
 export SNOWFLAKE_DISABLE_PLATFORM_DETECTION := true
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: all build run test fmt-check vet staticcheck unit e2e-netns clean proxy-check
+.PHONY: all build run test fmt-check vet staticcheck unit e2e-netns clean proxy-check synth infra-test
 
 all: build
 
@@ -58,3 +58,29 @@ clean:
 ## proxy-check: run every shipped proxy config through the local nginx and pip
 proxy-check:
 	$(GO) run ./cmd/proxycheck
+
+# The AWS CDK app in infra/ is its own Go module, so `go test ./...` above
+# leaves it out. jsii runs the CDK in Node; the first synth in a process
+# takes seconds and about 1 GB of memory, the first build about a minute.
+# Placeholder account and region keep synth free of AWS credentials.
+CDK_ACCOUNT ?= 123456789012
+CDK_REGION  ?= us-east-1
+INFRA_ENV   := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+	CDK_DISABLE_CLI_TELEMETRY=true \
+	CDK_DEFAULT_ACCOUNT=$(CDK_ACCOUNT) CDK_DEFAULT_REGION=$(CDK_REGION)
+
+## synth: build the Lambda bootstrap when functions/lambda exists, then
+## write the CloudFormation template to infra/cdk.out
+synth:
+	@if [ -d functions/lambda ]; then \
+		echo "building bin/lambda/bootstrap for linux/arm64"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc \
+			-o bin/lambda/bootstrap ./functions/lambda || exit 1; \
+	else \
+		echo "functions/lambda does not exist: the functions get a placeholder bootstrap"; \
+	fi
+	cd infra && env $(INFRA_ENV) $(GO) run .
+
+## infra-test: the CDK stack tests, with a stand-in bootstrap
+infra-test:
+	cd infra && env $(INFRA_ENV) $(GO) vet ./... && env $(INFRA_ENV) $(GO) test -count=1 ./...

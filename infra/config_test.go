@@ -1,0 +1,146 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	exampleSecretARN  = "arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/snowflake-key-AbC123"
+	exampleSecretARN2 = "arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/pypi-password-xYz789"
+	exampleWebhookARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/webhook-hmac-Q1w2E3"
+	exampleKeyARN     = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	exampleTopicARN   = "arn:aws:sns:us-west-2:123456789012:repolink-alarms"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		context map[string]any
+		env     map[string]string
+		want    Config
+	}{
+		{
+			name: "defaults",
+			want: Config{
+				Prefix:           "repolink",
+				LogRetentionDays: 30,
+				WaitDeadline:     24 * time.Hour,
+				AssetDir:         "../bin/lambda",
+				StateMachineDir:  "../statemachines",
+			},
+		},
+		{
+			name: "environment",
+			env: map[string]string{
+				"REPOLINK_PREFIX":             "rl-prod",
+				"REPOLINK_SECRET_ARNS":        exampleSecretARN + ", " + exampleSecretARN2,
+				"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
+				"REPOLINK_SECRETS_KEY_ARN":    exampleKeyARN,
+				"REPOLINK_ALARM_TOPIC_ARN":    exampleTopicARN,
+				"REPOLINK_LOG_RETENTION_DAYS": "90",
+				"REPOLINK_WAIT_DEADLINE":      "36h",
+				"REPOLINK_ASSET_DIR":          "/tmp/assets",
+			},
+			want: Config{
+				Prefix:           "rl-prod",
+				SecretARNs:       []string{exampleSecretARN, exampleSecretARN2},
+				WebhookSecretARN: exampleWebhookARN,
+				SecretsKeyARN:    exampleKeyARN,
+				AlarmTopicARN:    exampleTopicARN,
+				LogRetentionDays: 90,
+				WaitDeadline:     36 * time.Hour,
+				AssetDir:         "/tmp/assets",
+				StateMachineDir:  "../statemachines",
+			},
+		},
+		{
+			name: "context wins over environment",
+			context: map[string]any{
+				"prefix":           "ctx",
+				"secretArns":       []any{exampleSecretARN},
+				"logRetentionDays": float64(7),
+			},
+			env: map[string]string{
+				"REPOLINK_PREFIX":             "env",
+				"REPOLINK_SECRET_ARNS":        exampleSecretARN2,
+				"REPOLINK_LOG_RETENTION_DAYS": "90",
+			},
+			want: Config{
+				Prefix:           "ctx",
+				SecretARNs:       []string{exampleSecretARN},
+				LogRetentionDays: 7,
+				WaitDeadline:     24 * time.Hour,
+				AssetDir:         "../bin/lambda",
+				StateMachineDir:  "../statemachines",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadConfig(mapContext(tt.context), mapEnv(tt.env))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("LoadConfig mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadConfigRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		problem string
+	}{
+		{"prefix with capitals", map[string]string{"REPOLINK_PREFIX": "RepoLink"}, "context prefix"},
+		{"partial secret ARN", map[string]string{"REPOLINK_SECRET_ARNS": "arn:aws:secretsmanager:us-west-2:123456789012:secret:key"}, "context secretArns"},
+		{"secret name instead of ARN", map[string]string{"REPOLINK_WEBHOOK_SECRET_ARN": "repolink/webhook"}, "context webhookSecretArn"},
+		{"alias instead of key ARN", map[string]string{"REPOLINK_SECRETS_KEY_ARN": "alias/secrets"}, "context secretsKeyArn"},
+		{"topic name instead of ARN", map[string]string{"REPOLINK_ALARM_TOPIC_ARN": "alarms"}, "context alarmTopicArn"},
+		{"retention CloudWatch rejects", map[string]string{"REPOLINK_LOG_RETENTION_DAYS": "10"}, "context logRetentionDays"},
+		{"retention not a number", map[string]string{"REPOLINK_LOG_RETENTION_DAYS": "month"}, "context logRetentionDays"},
+		{"deadline without unit", map[string]string{"REPOLINK_WAIT_DEADLINE": "24"}, "context waitDeadline"},
+		{"deadline too short", map[string]string{"REPOLINK_WAIT_DEADLINE": "30s"}, "context waitDeadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(mapContext(nil), mapEnv(tt.env))
+			if err == nil {
+				t.Fatal("LoadConfig returned no error")
+			}
+			if !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("error %q does not name %q", err, tt.problem)
+			}
+		})
+	}
+}
+
+func TestLoadConfigReportsAllProblems(t *testing.T) {
+	env := map[string]string{
+		"REPOLINK_PREFIX":        "Bad Prefix",
+		"REPOLINK_WAIT_DEADLINE": "soon",
+	}
+	_, err := LoadConfig(mapContext(nil), mapEnv(env))
+	if err == nil {
+		t.Fatal("LoadConfig returned no error")
+	}
+	for _, name := range []string{"REPOLINK_PREFIX", "REPOLINK_WAIT_DEADLINE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func mapContext(values map[string]any) func(string) any {
+	return func(key string) any { return values[key] }
+}
+
+func mapEnv(values map[string]string) func(string) string {
+	return func(key string) string { return values[key] }
+}

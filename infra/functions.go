@@ -1,0 +1,94 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// placeholderAssetDir contains a bootstrap that only reports that the real
+// binary was not built. It keeps synth working before functions/lambda
+// exists, but functions deployed with it fail every invocation.
+const placeholderAssetDir = "placeholder"
+
+// lambdaCode returns the asset with the bootstrap binary, or the placeholder
+// asset with a warning on the stack when dir holds no bootstrap.
+func (s *Stack) lambdaCode(dir string) awslambda.Code {
+	if info, err := os.Stat(filepath.Join(dir, "bootstrap")); err == nil && info.Mode().IsRegular() {
+		return awslambda.Code_FromAsset(jsii.String(dir), nil)
+	}
+	s.warn("placeholderAsset", "no bootstrap in "+dir+"; the functions use a placeholder that fails every invocation. "+
+		"Build functions/lambda for linux/arm64 into that directory (make synth does) before deploying.")
+	return awslambda.Code_FromAsset(jsii.String(placeholderAssetDir), nil)
+}
+
+// newRole creates the execution role of one function group, with no
+// managed policies: each group adds its own statements.
+func newRole(stack awscdk.Stack, group Group) awsiam.Role {
+	return awsiam.NewRole(stack, jsii.String(constructID(string(group))+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("repolink " + string(group) + " functions"),
+	})
+}
+
+// functionOptions are the settings that newFunction takes beyond the spec.
+type functionOptions struct {
+	prefix    string
+	code      awslambda.Code
+	role      awsiam.Role
+	retention awslogs.RetentionDays
+	env       map[string]string
+}
+
+// newFunction creates the function of spec with its own log group. The log
+// group is an explicit resource so that its retention is set by
+// CloudFormation, and it is kept when the stack is deleted.
+func newFunction(stack awscdk.Stack, spec FunctionSpec, opts functionOptions) awslambda.Function {
+	id := constructID(spec.Handler)
+	logGroup := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     opts.retention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	env := map[string]*string{
+		"REPOLINK_HANDLER": jsii.String(spec.Handler),
+		// gosnowflake otherwise probes cloud metadata addresses on connect.
+		"SNOWFLAKE_DISABLE_PLATFORM_DETECTION": jsii.String("true"),
+	}
+	for k, v := range opts.env {
+		env[k] = jsii.String(v)
+	}
+
+	fn := awslambda.NewFunction(stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
+		FunctionName:  jsii.String(opts.prefix + "-" + strings.ReplaceAll(spec.Handler, "_", "-")),
+		Description:   jsii.String("repolink " + spec.Handler),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          opts.code,
+		Role:          opts.role,
+		MemorySize:    jsii.Number(spec.MemoryMB),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
+		Environment:   &env,
+		LogGroup:      logGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+	logGroup.GrantWrite(opts.role)
+	return fn
+}
+
+// constructID turns a handler or group name such as "proxy_vm" or
+// "egress-refresh" into a construct ID such as "ProxyVm".
+func constructID(name string) string {
+	var b strings.Builder
+	for part := range strings.FieldsFuncSeq(name, func(r rune) bool { return r == '_' || r == '-' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}

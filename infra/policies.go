@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// tagKey is the tag that every cloud resource of a request carries. The
+// network adapter sets it on create, with the request ID as value.
+const tagKey = "repolink:request"
+
+// arnScope builds ARNs in the stack's partition, region and account. The
+// fields are CloudFormation tokens when the stack is environment-agnostic.
+type arnScope struct {
+	partition string
+	region    string
+	account   string
+}
+
+func (s arnScope) arn(service, resource string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.partition, service, s.region, s.account, resource)
+}
+
+// stateMachine returns the ARN of the state machine called name.
+func (s arnScope) stateMachine(name string) string {
+	return s.arn("states", "stateMachine:"+name)
+}
+
+// executions returns the ARN pattern of every execution of the state machine
+// called name.
+func (s arnScope) executions(name string) string {
+	return s.arn("states", "execution:"+name+":*")
+}
+
+func statement(sid string, actions, resources []string, conditions map[string]any) awsiam.PolicyStatement {
+	props := &awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(resources...),
+	}
+	if conditions != nil {
+		props.Conditions = &conditions
+	}
+	return awsiam.NewPolicyStatement(props)
+}
+
+// requestTagged requires the create call to tag the new resource with the
+// request ID.
+func requestTagged() map[string]any {
+	return map[string]any{"StringLike": map[string]any{"aws:RequestTag/" + tagKey: "?*"}}
+}
+
+// resourceTagged requires the resource to carry the request tag already, so
+// the role can change only what repolink created.
+func resourceTagged() map[string]any {
+	return map[string]any{"StringLike": map[string]any{"aws:ResourceTag/" + tagKey: "?*"}}
+}
+
+// networkStatements covers the calls of the AWS network adapter: EC2 for the
+// proxy VM and the endpoint service, Elastic Load Balancing for the target
+// group, load balancer and listener. The Describe calls support no
+// resource-level permissions, so they alone use the resource "*".
+func networkStatements(s arnScope) []awsiam.PolicyStatement {
+	instances := s.arn("ec2", "instance/*")
+	endpointServices := s.arn("ec2", "vpc-endpoint-service/*")
+	// Target group and load balancer names start with "rl-", as
+	// workflow.NamesFor in the main module derives them.
+	targetGroups := s.arn("elasticloadbalancing", "targetgroup/rl-*/*")
+	loadBalancers := s.arn("elasticloadbalancing", "loadbalancer/net/rl-*/*")
+	listeners := s.arn("elasticloadbalancing", "listener/net/rl-*/*/*")
+
+	return []awsiam.PolicyStatement{
+		statement("DescribeNetwork", []string{
+			"ec2:DescribeInstances",
+			"ec2:DescribeVpcEndpointServiceConfigurations",
+			"ec2:DescribeVpcEndpointServicePermissions",
+			"ec2:DescribeVpcEndpointConnections",
+			"elasticloadbalancing:DescribeTargetGroups",
+			"elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeLoadBalancers",
+			"elasticloadbalancing:DescribeLoadBalancerAttributes",
+			"elasticloadbalancing:DescribeListeners",
+		}, []string{"*"}, nil),
+
+		// RunInstances authorizes every resource it touches. Only the
+		// instance is tagged on create, so only it carries the condition.
+		statement("RunTaggedInstance", []string{"ec2:RunInstances"},
+			[]string{instances}, requestTagged()),
+		statement("RunInstanceResources", []string{"ec2:RunInstances"}, []string{
+			s.arn("ec2", "subnet/*"),
+			s.arn("ec2", "network-interface/*"),
+			s.arn("ec2", "security-group/*"),
+			s.arn("ec2", "volume/*"),
+			fmt.Sprintf("arn:%s:ec2:%s::image/*", s.partition, s.region),
+		}, nil),
+		// The proxy VM's image ID is a resolve:ssm: reference to the public
+		// Amazon Linux parameter, which EC2 resolves with the caller's rights.
+		statement("ResolveImageParameter", []string{"ssm:GetParameters"}, []string{
+			fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/ami-amazon-linux-latest/*", s.partition, s.region),
+		}, nil),
+		statement("CreateEndpointService", []string{"ec2:CreateVpcEndpointServiceConfiguration"},
+			[]string{endpointServices}, requestTagged()),
+		statement("TagOnCreateEC2", []string{"ec2:CreateTags"}, []string{instances, endpointServices},
+			map[string]any{"StringEquals": map[string]any{
+				"ec2:CreateAction": []string{"RunInstances", "CreateVpcEndpointServiceConfiguration"},
+			}}),
+		statement("ManageEndpointService", []string{
+			"ec2:ModifyVpcEndpointServicePermissions",
+			"ec2:AcceptVpcEndpointConnections",
+		}, []string{endpointServices}, resourceTagged()),
+
+		statement("CreateLoadBalancing", []string{
+			"elasticloadbalancing:CreateTargetGroup",
+			"elasticloadbalancing:CreateLoadBalancer",
+		}, []string{targetGroups, loadBalancers}, requestTagged()),
+		statement("TagOnCreateLoadBalancing", []string{"elasticloadbalancing:AddTags"},
+			[]string{targetGroups, loadBalancers},
+			map[string]any{"StringEquals": map[string]any{
+				"elasticloadbalancing:CreateAction": []string{"CreateTargetGroup", "CreateLoadBalancer"},
+			}}),
+		statement("ManageLoadBalancing", []string{
+			"elasticloadbalancing:RegisterTargets",
+			"elasticloadbalancing:ModifyLoadBalancerAttributes",
+		}, []string{targetGroups, loadBalancers}, resourceTagged()),
+		// CreateListener also authorizes the new listener, which carries no
+		// tag, so this statement is scoped by name alone.
+		statement("CreateListener", []string{"elasticloadbalancing:CreateListener"},
+			[]string{loadBalancers, listeners}, nil),
+		// The first load balancer in an account creates the Elastic Load
+		// Balancing service-linked role.
+		statement("CreateLoadBalancingServiceRole", []string{"iam:CreateServiceLinkedRole"}, []string{
+			fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing", s.partition, s.account),
+		}, map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}),
+	}
+}
+
+// secretStatements allows reading exactly the listed secrets, and decrypting
+// them with keyARN through Secrets Manager when a customer-managed key is in
+// use. It returns nothing when arns is empty.
+func secretStatements(s arnScope, sid string, arns []string, keyARN string) []awsiam.PolicyStatement {
+	if len(arns) == 0 {
+		return nil
+	}
+	statements := []awsiam.PolicyStatement{
+		statement(sid, []string{"secretsmanager:GetSecretValue"}, arns, nil),
+	}
+	if keyARN != "" {
+		statements = append(statements, statement(sid+"Key", []string{"kms:Decrypt"}, []string{keyARN},
+			map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", s.region),
+			}}))
+	}
+	return statements
+}
+
+// waitStatements lets await_endpoint register a wait.
+func waitStatements(tableARN string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("RegisterWait", []string{"dynamodb:PutItem"}, []string{tableARN}, nil),
+	}
+}
+
+// pollerStatements lets the poller read and remove waits and complete task
+// tokens.
+func pollerStatements(tableARN string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("ReadAndRemoveWaits", []string{
+			"dynamodb:GetItem",
+			"dynamodb:Query",
+			"dynamodb:Scan",
+			"dynamodb:DeleteItem",
+		}, []string{tableARN}, nil),
+		// These actions name no resource beyond the task token. The IAM
+		// console accepts only "*" for them, and grants scoped to a state
+		// machine ARN have been reported to fail with AccessDenied
+		// (github.com/aws/aws-cdk/discussions/26401).
+		statement("CompleteTaskTokens", []string{
+			"states:SendTaskSuccess",
+			"states:SendTaskFailure",
+			"states:SendTaskHeartbeat",
+		}, []string{"*"}, nil),
+	}
+}
+
+// webhookStatements lets the webhook record deliveries and start provision
+// runs.
+func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{tableARN}, nil),
+		statement("StartProvision", []string{"states:StartExecution"},
+			[]string{s.stateMachine(provisionMachine)}, nil),
+	}
+}
+
+// operationsStatements lets operators list, inspect and redrive the runs of
+// every machine, and start teardown runs when that machine is deployed.
+func operationsStatements(s arnScope, machineNames []string, teardownMachine string) []awsiam.PolicyStatement {
+	var machines, executions []string
+	for _, name := range machineNames {
+		machines = append(machines, s.stateMachine(name))
+		executions = append(executions, s.executions(name))
+	}
+	statements := []awsiam.PolicyStatement{
+		statement("ListRuns", []string{"states:ListExecutions"}, machines, nil),
+		statement("InspectAndRedriveRuns", []string{
+			"states:DescribeExecution",
+			"states:GetExecutionHistory",
+			"states:RedriveExecution",
+		}, executions, nil),
+	}
+	if teardownMachine != "" {
+		statements = append(statements, statement("StartTeardown", []string{"states:StartExecution"},
+			[]string{s.stateMachine(teardownMachine)}, nil))
+	}
+	return statements
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Stack is the deployed repolink service: step functions, state machines,
+// the waits table, the HTTP API and the poller schedule.
+type Stack struct {
+	awscdk.Stack
+	Table awsdynamodb.Table
+	// Functions maps each handler name to its function.
+	Functions map[string]awslambda.Function
+	// Machines maps each machine key (provision, teardown, egress-refresh)
+	// to its state machine.
+	Machines map[string]awsstepfunctions.StateMachine
+	// Warnings repeats the warnings annotated on the stack, which only the
+	// CDK CLI prints.
+	Warnings []string
+}
+
+// Environment variables that the Lambda bootstrap reads, besides
+// REPOLINK_HANDLER.
+const (
+	envWaitsTable       = "REPOLINK_WAITS_TABLE"
+	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
+	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
+	envMachinePrefix    = "REPOLINK_STATE_MACHINE_ARN_"
+)
+
+// NewStack defines the stack. It reads the state machine definitions first,
+// so that a definition that names an unknown task fails before any
+// construct exists.
+func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Config) (*Stack, error) {
+	defs, err := LoadDefinitions(cfg.StateMachineDir, cfg.WaitDeadline)
+	if err != nil {
+		return nil, err
+	}
+
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	s := &Stack{
+		Stack:     stack,
+		Functions: map[string]awslambda.Function{},
+		Machines:  map[string]awsstepfunctions.StateMachine{},
+	}
+	scopeARNs := arnScope{partition: *stack.Partition(), region: *stack.Region(), account: *stack.Account()}
+	machineNames := map[string]string{}
+	for _, def := range defs {
+		machineNames[def.Key] = cfg.Prefix + "-" + def.Key
+	}
+
+	s.Table = newWaitsTable(stack)
+	tableARN := *s.Table.TableArn()
+	roles := s.newRoles(cfg, scopeARNs, tableARN, defs, machineNames)
+
+	opts := functionOptions{
+		prefix:    cfg.Prefix,
+		code:      s.lambdaCode(cfg.AssetDir),
+		retention: retentionDays[cfg.LogRetentionDays],
+	}
+	for _, def := range defs {
+		for _, task := range def.Tasks {
+			if _, ok := s.Functions[task]; ok {
+				continue
+			}
+			spec, _ := stepSpec(task)
+			opts.role = roles[spec.Group]
+			opts.env = stepEnv(spec, cfg, *s.Table.TableName())
+			s.Functions[task] = newFunction(stack, spec, opts)
+		}
+	}
+
+	for _, def := range defs {
+		s.Machines[def.Key] = s.newMachine(def, machineNames[def.Key], opts.retention)
+	}
+
+	machineEnv := map[string]string{}
+	for key, machine := range s.Machines {
+		machineEnv[envMachinePrefix+strings.ToUpper(strings.ReplaceAll(key, "-", "_"))] = *machine.StateMachineArn()
+	}
+	s.newServiceFunctions(cfg, opts, roles, machineEnv)
+
+	newPollerSchedule(stack, cfg.Prefix, s.Functions[pollerSpec.Handler])
+	api := newHTTPAPI(stack, cfg.Prefix, s.Functions[webhookSpec.Handler], s.Functions[operationsSpec.Handler])
+	s.newAlarms(cfg)
+	s.newOutputs(api)
+	if cfg.WebhookSecretARN == "" {
+		s.warn("noWebhookSecret", "webhookSecretArn is not set: the webhook has no signing key and cannot accept deliveries")
+	}
+	return s, nil
+}
+
+// warn annotates the stack with a warning that `cdk synth` and `cdk deploy`
+// print, and records it for callers that run the app without the CLI.
+func (s *Stack) warn(id, message string) {
+	awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("repolink:"+id), jsii.String(message), nil)
+	s.Warnings = append(s.Warnings, message)
+}
+
+// newWaitsTable creates the table of registered waits and webhook
+// deliveries. Items expire through the TTL attribute expires_at (Unix
+// seconds), so finished waits and old deliveries need no cleanup job.
+func newWaitsTable(stack awscdk.Stack) awsdynamodb.Table {
+	return awsdynamodb.NewTable(stack, jsii.String("WaitsTable"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String("expires_at"),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+// newRoles creates one role per function group and adds each group's
+// statements.
+func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs []Definition, machineNames map[string]string) map[Group]awsiam.Role {
+	var allMachines []string
+	for _, def := range defs {
+		allMachines = append(allMachines, machineNames[def.Key])
+	}
+
+	stepSecrets := secretStatements(scopeARNs, "ReadStepSecrets", cfg.SecretARNs, cfg.SecretsKeyARN)
+	var webhookSecret []string
+	if cfg.WebhookSecretARN != "" {
+		webhookSecret = []string{cfg.WebhookSecretARN}
+	}
+
+	statements := map[Group][]awsiam.PolicyStatement{
+		// endpoint_service reads Snowflake's principal, so the network
+		// group reads the Snowflake key too.
+		GroupNetwork:   append(networkStatements(scopeARNs), stepSecrets...),
+		GroupSnowflake: stepSecrets,
+		GroupWait:      waitStatements(tableARN),
+		GroupPoller:    append(pollerStatements(tableARN), stepSecrets...),
+		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"]),
+			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
+		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
+	}
+
+	roles := map[Group]awsiam.Role{}
+	for _, group := range []Group{GroupNetwork, GroupSnowflake, GroupWait, GroupPoller, GroupWebhook, GroupOperations} {
+		role := newRole(s.Stack, group)
+		for _, st := range statements[group] {
+			role.AddToPrincipalPolicy(st)
+		}
+		roles[group] = role
+	}
+	return roles
+}
+
+// stepEnv returns the environment of a step function beyond its handler.
+func stepEnv(spec FunctionSpec, cfg Config, tableName string) map[string]string {
+	if spec.Group != GroupWait {
+		return nil
+	}
+	return map[string]string{
+		envWaitsTable:   tableName,
+		envWaitDeadline: cfg.WaitDeadline.String(),
+	}
+}
+
+// newServiceFunctions creates the poller, webhook and operations functions.
+// machineEnv holds one REPOLINK_STATE_MACHINE_ARN_<KEY> variable per machine.
+func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[Group]awsiam.Role, machineEnv map[string]string) {
+	tableName := *s.Table.TableName()
+
+	opts.role = roles[GroupPoller]
+	opts.env = map[string]string{envWaitsTable: tableName}
+	s.Functions[pollerSpec.Handler] = newFunction(s.Stack, pollerSpec, opts)
+
+	opts.role = roles[GroupWebhook]
+	opts.env = map[string]string{envWaitsTable: tableName}
+	if cfg.WebhookSecretARN != "" {
+		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
+	}
+	for k, v := range machineEnv {
+		opts.env[k] = v
+	}
+	s.Functions[webhookSpec.Handler] = newFunction(s.Stack, webhookSpec, opts)
+
+	opts.role = roles[GroupOperations]
+	opts.env = machineEnv
+	s.Functions[operationsSpec.Handler] = newFunction(s.Stack, operationsSpec, opts)
+}
+
+// newMachine creates a Standard state machine from def, with each ${task}
+// placeholder substituted by the ARN of that task's function.
+func (s *Stack) newMachine(def Definition, name string, retention awslogs.RetentionDays) awsstepfunctions.StateMachine {
+	id := constructID(def.Key)
+	// Log groups for Step Functions get the /aws/vendedlogs/ prefix, which
+	// keeps the CloudWatch Logs resource policy within its size limit. The
+	// name is fixed, so the group goes with the stack: a retained group would
+	// block the next deployment with the same prefix. Execution history stays
+	// in Step Functions for 90 days after a run closes.
+	logGroup := awslogs.NewLogGroup(s.Stack, jsii.String(id+"MachineLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + name),
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+
+	substitutions := map[string]*string{}
+	for _, task := range def.Tasks {
+		substitutions[task] = s.Functions[task].FunctionArn()
+	}
+	machine := awsstepfunctions.NewStateMachine(s.Stack, jsii.String(id+"Machine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(name),
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(def.ASL)),
+		DefinitionSubstitutions: &substitutions,
+		// Execution data stays out of the logs: the history already holds
+		// every state's input and output, and the logs keep the timeline.
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logGroup,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	for _, task := range def.Tasks {
+		s.Functions[task].GrantInvoke(machine)
+	}
+	return machine
+}
+
+// newOutputs exports the webhook URL, the operations URL and the ARN of
+// every state machine.
+func (s *Stack) newOutputs(api httpAPI) {
+	awscdk.NewCfnOutput(s.Stack, jsii.String("WebhookUrl"), &awscdk.CfnOutputProps{
+		Value:       api.webhookURL,
+		Description: jsii.String("POST signed ticket deliveries here"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("OperationsUrl"), &awscdk.CfnOutputProps{
+		Value:       api.operationsURL,
+		Description: jsii.String("operations API; requests need SigV4 signatures (IAM authorization)"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("WaitsTableName"), &awscdk.CfnOutputProps{
+		Value: s.Table.TableName(),
+	})
+	for key, machine := range s.Machines {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(constructID(key)+"StateMachineArn"), &awscdk.CfnOutputProps{
+			Value:       machine.StateMachineArn(),
+			Description: jsii.String(fmt.Sprintf("the %s state machine", key)),
+		})
+	}
+}

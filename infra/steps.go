@@ -1,0 +1,77 @@
+package main
+
+import "time"
+
+// Group is a set of functions that share one IAM role, because they need the
+// same permissions.
+type Group string
+
+// The function groups. Each gets its own role with only the actions its
+// handlers call.
+const (
+	// GroupNetwork builds the AWS side: proxy VM, target group, load
+	// balancer, endpoint service, connection acceptance.
+	GroupNetwork Group = "network"
+	// GroupSnowflake runs SQL in the customer's Snowflake account.
+	GroupSnowflake Group = "snowflake"
+	// GroupWait registers the long wait that the poller completes.
+	GroupWait Group = "wait"
+	// GroupPoller completes the registered waits.
+	GroupPoller Group = "poller"
+	// GroupWebhook starts runs from signed ticket deliveries.
+	GroupWebhook Group = "webhook"
+	// GroupOperations lists, inspects and redrives runs for operators.
+	GroupOperations Group = "operations"
+)
+
+// FunctionSpec describes one Lambda function. Every function runs the same
+// bootstrap binary, which dispatches on Handler.
+type FunctionSpec struct {
+	// Handler is the task name in the state machines, or the name of a
+	// service handler (poller, webhook, operations).
+	Handler  string
+	Group    Group
+	MemoryMB int
+	Timeout  time.Duration
+}
+
+// Step timeouts cover one attempt only: a step that waits for the cloud
+// returns NotReady and the state machine retries it, so no step sleeps.
+// Steps that talk to Snowflake get longer, because a login and a few
+// statements can take tens of seconds on a resuming warehouse.
+var stepSpecs = []FunctionSpec{
+	{Handler: "proxy_vm", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "target_group", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "load_balancer", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "endpoint_service", Group: GroupNetwork, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "endpoint", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "connection", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "await_endpoint", Group: GroupWait, MemoryMB: 128, Timeout: 30 * time.Second},
+	{Handler: "secret", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "integration", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "repository", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "default", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "grants", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	// The verification UDF installs the requested packages from the
+	// repository inside Snowflake, which takes minutes for large wheels.
+	{Handler: "verification", Group: GroupSnowflake, MemoryMB: 512, Timeout: 10 * time.Minute},
+}
+
+// Service handlers. The poller must finish before the next scheduled poll a
+// minute later, and API Gateway HTTP APIs wait at most 30 seconds for an
+// integration.
+var (
+	pollerSpec     = FunctionSpec{Handler: "poller", Group: GroupPoller, MemoryMB: 256, Timeout: 55 * time.Second}
+	webhookSpec    = FunctionSpec{Handler: "webhook", Group: GroupWebhook, MemoryMB: 256, Timeout: 29 * time.Second}
+	operationsSpec = FunctionSpec{Handler: "operations", Group: GroupOperations, MemoryMB: 256, Timeout: 29 * time.Second}
+)
+
+// stepSpec returns the spec of the task named handler.
+func stepSpec(handler string) (FunctionSpec, bool) {
+	for _, spec := range stepSpecs {
+		if spec.Handler == handler {
+			return spec, true
+		}
+	}
+	return FunctionSpec{}, false
+}
