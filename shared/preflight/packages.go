@@ -1,0 +1,159 @@
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/repolink/repolink/shared/repoindex"
+)
+
+// snowparkPackage is the package that Python stored procedures need from
+// the repository.
+const snowparkPackage = "snowflake-snowpark-python"
+
+// checkPackages adds one check per requested package, and one for
+// Snowpark when procedures will use the repository.
+func (r *run) checkPackages(ctx context.Context) {
+	requirements := slices.Clone(r.opts.Request.Repository.Packages)
+	if r.opts.Request.Repository.Procedures && !slices.ContainsFunc(requirements, func(req string) bool {
+		return repoindex.NormalizeName(distName(req)) == snowparkPackage
+	}) {
+		requirements = append(requirements, snowparkPackage)
+	}
+	for _, req := range requirements {
+		r.checkPackage(ctx, req)
+	}
+}
+
+// checkPackage reads the project page of one requirement under its PEP 503
+// normalised name, then downloads the newest pure-Python wheel that
+// satisfies it and checks its sha256.
+func (r *run) checkPackage(ctx context.Context, requirement string) {
+	check := "package " + strings.TrimSpace(requirement)
+	dist := distName(requirement)
+	normalized := repoindex.NormalizeName(dist)
+	client := r.repoClient()
+
+	project, err := client.Project(ctx, dist)
+	if err != nil {
+		detail, fix := projectProblem(dist, normalized, err)
+		r.add(check, Failed, detail, fix)
+		return
+	}
+	for _, f := range project.Files {
+		if u, err := url.Parse(f.URL); err == nil {
+			r.links = append(r.links, u)
+		}
+	}
+
+	installed, err := client.Install(ctx, []string{requirement})
+	if err != nil {
+		status, detail, fix := installProblem(requirement, project, err)
+		r.add(check, status, detail, fix)
+		return
+	}
+	inst := installed[0]
+	r.report.Packages = append(r.report.Packages, repoindex.NormalizeName(inst.Name)+"=="+inst.Version)
+	detail := fmt.Sprintf("%s %s: %s downloaded from %s and matches its sha256", normalized, inst.Version, inst.Filename, inst.FinalURL)
+	if normalized != dist {
+		detail += fmt.Sprintf(" (requested as %s, read as the normalised name %s)", dist, normalized)
+	}
+	r.add(check, Passed, detail, "")
+}
+
+// projectProblem explains a project page that could not be read, after
+// the index root accepted the credential.
+func projectProblem(dist, normalized string, err error) (detail, fix string) {
+	var httpErr *repoindex.HTTPError
+	if !errors.As(err, &httpErr) {
+		return fmt.Sprintf("reading project %s failed: %v", normalized, err), "check that the index serves /simple/" + normalized + "/"
+	}
+	switch httpErr.Status {
+	case http.StatusNotFound:
+		name := normalized
+		if normalized != dist {
+			name = fmt.Sprintf("%s (the normalised name of %s)", normalized, dist)
+		}
+		return fmt.Sprintf("project %s is not on the index: %s returned 404", name, httpErr.URL),
+			"check the package name, and that the repository (or the remote or virtual repository behind it) contains the package"
+	case http.StatusForbidden:
+		return fmt.Sprintf("%s returned 403 while the index root answered: a package policy or quarantine blocks %s", httpErr.URL, normalized),
+			"ask the index administrators to allow the package for this user"
+	case http.StatusUnauthorized:
+		return fmt.Sprintf("%s rejected the credential with 401 while the index root accepted it", httpErr.URL),
+			"grant the user read access to every package in the repository"
+	}
+	return fmt.Sprintf("reading project %s failed: %v", normalized, err), "check the index server"
+}
+
+// installProblem explains a failed download of a requirement whose
+// project page was read.
+func installProblem(requirement string, project repoindex.Project, err error) (Status, string, string) {
+	var httpErr *repoindex.HTTPError
+	switch {
+	case errors.Is(err, repoindex.ErrNoMatch):
+		return noMatch(requirement, project, err)
+	case errors.Is(err, repoindex.ErrHashMismatch):
+		return Failed, err.Error(), "the index serves other bytes than its link's sha256 names: republish the file or clear the index's cached copy"
+	case errors.Is(err, repoindex.ErrMetadataMismatch):
+		return Failed, err.Error(), "republish the wheel with metadata that matches its filename"
+	case errors.As(err, &httpErr) && httpErr.Status == http.StatusForbidden:
+		return Failed, fmt.Sprintf("downloading %s was denied with 403 while its project page answered: a package policy or quarantine blocks the file, or the file host rejects the request", requirement),
+			"ask the index administrators to release the file; for files on object storage, check the signed URL"
+	}
+	return Failed, fmt.Sprintf("downloading %s failed: %v", requirement, err), "fix the index so that the file downloads over https"
+}
+
+// noMatch distinguishes a version that the index lacks from one without a
+// pure-Python wheel, which Snowflake may still install for its platform.
+func noMatch(requirement string, project repoindex.Project, err error) (Status, string, string) {
+	var versions []string
+	for _, f := range project.Files {
+		if f.Version != "" && !slices.Contains(versions, f.Version) {
+			versions = append(versions, f.Version)
+		}
+	}
+	if len(versions) == 0 {
+		return Failed, fmt.Sprintf("project %s lists no files", project.Name), "publish the package to the repository"
+	}
+	if pin := exactPin(requirement); pin != "" && !slices.ContainsFunc(versions, func(v string) bool { return sameRelease(v, pin) }) {
+		return Failed, fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, lastVersions(versions, 10)),
+			"request a listed version in repository.packages, or publish " + pin
+	}
+	return Warned, fmt.Sprintf("%v; Snowflake may still install a platform wheel for its runtime, which preflight does not check", err),
+		"check that the index has a wheel for Linux x86_64 and the requested runtime version"
+}
+
+// exactPin returns the version of a "name==version" requirement, or "".
+func exactPin(requirement string) string {
+	_, rest, ok := strings.Cut(requirement, "==")
+	if !ok || strings.ContainsAny(rest, ",;*=<>!~") {
+		return ""
+	}
+	return strings.TrimSpace(rest)
+}
+
+// sameRelease compares two version strings, ignoring trailing ".0" parts
+// and case, so that 1.0 and 1.0.0 are the same release.
+func sameRelease(a, b string) bool {
+	trim := func(v string) string {
+		v = strings.ToLower(strings.TrimSpace(v))
+		for strings.HasSuffix(v, ".0") {
+			v = strings.TrimSuffix(v, ".0")
+		}
+		return v
+	}
+	return trim(a) == trim(b)
+}
+
+func lastVersions(versions []string, n int) string {
+	if len(versions) > n {
+		return "..., " + strings.Join(versions[len(versions)-n:], ", ")
+	}
+	return strings.Join(versions, ", ")
+}

@@ -1,0 +1,148 @@
+// Package preflight checks a package index from where repolink runs,
+// before any cloud or Snowflake object exists: the simple API responds at
+// the URL given, the credentials work, the certificate is one Snowflake
+// accepts for the host it will use, every host that serves the index or
+// its files is in the API_ALLOWED_PREFIXES that repolink will create, and
+// the requested packages exist.
+package preflight
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// Outcomes of a check. A warning does not stop a run.
+const (
+	Passed Status = "passed"
+	Warned Status = "warned"
+	Failed Status = "failed"
+)
+
+// Check is the outcome of one check, with what to change when it did not
+// pass.
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Report lists the checks in the order they ran. Checks that depend on a
+// failed one (everything after a TLS or credential failure) are left out.
+type Report struct {
+	IndexURL string  `json:"index_url"`
+	Checks   []Check `json:"checks"`
+	// Hosts lists every host that a request went to or that a file link
+	// named, the index host first.
+	Hosts []string `json:"hosts"`
+	// Packages lists name==version for every requested package that was
+	// downloaded and matched its hash.
+	Packages []string `json:"packages"`
+	// CredentialExpiresAt is the estimated expiry of a short-lived token,
+	// or nil when the credential is not known to expire.
+	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
+}
+
+// Failed reports whether any check failed.
+func (r Report) Failed() bool {
+	return r.Count(Failed) > 0
+}
+
+// Count returns the number of checks with the status.
+func (r Report) Count(s Status) int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Options configures Run.
+type Options struct {
+	// HTTP reaches the index. Its transport's DialContext and TLS root CAs
+	// are used for the TLS check too; with no root CAs, the system pool
+	// is trusted. When nil, a client with a 60 s timeout is used.
+	HTTP    *http.Client
+	Request request.Request
+	// Username and Password are the credential that the SECRET will hold.
+	// For a password secret they are sent as basic auth. For a token
+	// secret, Password is the whole secret string, sent as Snowflake sends
+	// it (Basic base64(string)), and Username is ignored.
+	Username, Password string
+	// Sandbox marks HTTP as trusting the sandbox CA, which then replaces
+	// the public CAs that Snowflake trusts.
+	Sandbox bool
+	Now     func() time.Time
+}
+
+// run is one preflight in progress.
+type run struct {
+	opts    Options
+	report  Report
+	index   *url.URL
+	host    string
+	client  *http.Client
+	rec     *recorder
+	links   []*url.URL
+	started time.Time
+}
+
+// Run checks the index that opts.Request names and returns one Check per
+// check. It never returns an error: a check that could not run is a
+// failed Check with the reason.
+func Run(ctx context.Context, opts Options) Report {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HTTP == nil {
+		opts.HTTP = &http.Client{Timeout: 60 * time.Second}
+	}
+	r := &run{opts: opts, started: opts.Now()}
+	r.report.IndexURL = opts.Request.Repository.IndexURL
+	r.report.Hosts = []string{}
+	r.report.Packages = []string{}
+
+	if !r.checkIndexURL() {
+		return r.report
+	}
+	r.rec = newRecorder(opts.HTTP.Transport, r.index, r.authorization())
+	r.client = r.rec.client(opts.HTTP)
+	r.addHost(r.index)
+
+	r.checkCredentialTemplate()
+	r.checkCredentialLifetime()
+	if !r.checkTLS(ctx) {
+		return r.report
+	}
+	if !r.checkIndexRoot(ctx) {
+		return r.report
+	}
+	r.checkPackages(ctx)
+	r.checkLinks()
+	r.checkHops()
+	return r.report
+}
+
+func (r *run) add(name string, status Status, detail, fix string) {
+	r.report.Checks = append(r.report.Checks, Check{Name: name, Status: status, Detail: detail, Fix: fix})
+}
+
+// addHost appends the host of u to the report once.
+func (r *run) addHost(u *url.URL) {
+	host := hostOf(u)
+	for _, h := range r.report.Hosts {
+		if h == host {
+			return
+		}
+	}
+	r.report.Hosts = append(r.report.Hosts, host)
+}
