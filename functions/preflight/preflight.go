@@ -1,0 +1,107 @@
+// Package preflight checks the package index before any cloud or
+// Snowflake object is created, so that a bad URL, credential, certificate
+// or package list fails the run at once with what to change.
+package preflight
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	checks "github.com/repolink/repolink/shared/preflight"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the index URL and the resolved packages.
+type Output = workflow.Preflight
+
+// Config holds the client settings with which the step reaches the index.
+type Config struct {
+	// HTTP returns the client for the index. When nil, a client with a
+	// 60 s timeout that trusts the system CA pool is used.
+	HTTP func() *http.Client
+	// Sandbox marks the client as trusting the sandbox CA in place of the
+	// public CAs.
+	Sandbox bool
+}
+
+// Run checks the index with the default client, as on real clouds.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return New(Config{})(ctx, env, in)
+}
+
+// New returns the step bound to cfg. The step reads the repository
+// credential, runs every check, logs the warnings, and fails with
+// InvalidRequest naming every failed check and its fix.
+func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+		req := in.Request
+		auth := req.Repository.Auth
+		ref, field := auth.PasswordRef, "repository.auth.password_ref"
+		if auth.Type == "token" {
+			ref, field = auth.TokenRef, "repository.auth.token_ref"
+		}
+		credential, err := env.Secrets.Resolve(ctx, ref)
+		if err != nil {
+			return Output{}, workflow.Invalid("read %s: %v", field, err)
+		}
+
+		opts := checks.Options{Request: req, Password: credential, Sandbox: cfg.Sandbox, Now: env.Now}
+		if auth.Type != "token" {
+			opts.Username = auth.Username
+		}
+		if cfg.HTTP != nil {
+			opts.HTTP = cfg.HTTP()
+		}
+		report := checks.Run(ctx, opts)
+		logReport(env, in, report)
+
+		if report.Failed() {
+			return Output{}, workflow.Invalid("%s", failureMessage(report))
+		}
+		return Output{
+			Result:   workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
+			Packages: report.Packages,
+		}, nil
+	}
+}
+
+// logReport logs each warning and the estimated expiry of a short-lived
+// credential. Check details carry no credential, because preflight keeps
+// it out of URLs and messages.
+func logReport(env *workflow.Env, in workflow.Document, report checks.Report) {
+	if env.Logger == nil {
+		return
+	}
+	logger := env.Logger.With("execution", in.Execution, "index_url", report.IndexURL)
+	for _, c := range report.Checks {
+		if c.Status == checks.Warned {
+			logger.Warn("preflight check warned", "check", c.Name, "detail", c.Detail, "fix", c.Fix)
+		}
+	}
+	if report.CredentialExpiresAt != nil {
+		// TODO: keep the expiry in workflow.Preflight, so that the poller
+		// can rotate or alert before it passes.
+		logger.Warn("repository credential expires soon", "expires_at", report.CredentialExpiresAt.Format(time.RFC3339))
+	}
+	logger.Info("preflight finished", "passed", report.Count(checks.Passed),
+		"warned", report.Count(checks.Warned), "failed", report.Count(checks.Failed))
+}
+
+// failureMessage lists every failed check with its fix.
+func failureMessage(report checks.Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preflight of %s failed %d of %d checks:", report.IndexURL, report.Count(checks.Failed), len(report.Checks))
+	for _, c := range report.Checks {
+		if c.Status != checks.Failed {
+			continue
+		}
+		fmt.Fprintf(&b, "\n  %s: %s", c.Name, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(&b, "\n    fix: %s", c.Fix)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,141 @@
+package preflight
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/pyindex"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+const (
+	repoHost     = "pypi.corp.example.test"
+	testUser     = "svc@example.com"
+	testPassword = "p@ss#w%rd/^:x"
+	passwordRef  = "env:INDEX_PASSWORD"
+)
+
+// fakeSecrets resolves references from a map.
+type fakeSecrets map[string]string
+
+func (f fakeSecrets) Resolve(_ context.Context, ref string) (string, error) {
+	value, ok := f[ref]
+	if !ok {
+		return "", errors.New("secret " + ref + " not found")
+	}
+	return value, nil
+}
+
+func startIndex(t *testing.T) *pyindex.Index {
+	t.Helper()
+	idx, err := pyindex.Start(t.Context(), pyindex.Options{Hosts: []string{repoHost}, Username: testUser, Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	return idx
+}
+
+// clientFor returns a client that sends every connection to the index and
+// trusts its CA.
+func clientFor(t *testing.T, idx *pyindex.Index) func() *http.Client {
+	transport := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: idx.CA().Pool()},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, idx.Addr())
+		},
+	}
+	t.Cleanup(transport.CloseIdleConnections)
+	return func() *http.Client { return &http.Client{Transport: transport, Timeout: 10 * time.Second} }
+}
+
+func document() workflow.Document {
+	return workflow.Document{
+		Execution: "DATA-1",
+		Request: request.Request{
+			ID: "DATA-1",
+			Repository: request.Repository{
+				IndexURL: "https://" + repoHost + "/simple/",
+				Auth:     request.Auth{Type: "password", Username: testUser, PasswordRef: passwordRef},
+				Packages: []string{"requests==2.31.0", "cloudpickle"},
+			},
+		},
+	}
+}
+
+func TestStepPasses(t *testing.T) {
+	idx := startIndex(t)
+	env := &workflow.Env{Secrets: fakeSecrets{passwordRef: testPassword}, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
+
+	out, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
+	if err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	want := Output{
+		Result:   workflow.Result{Action: workflow.Checked, ID: "https://" + repoHost + "/simple/"},
+		Packages: []string{"requests==2.31.0", "cloudpickle==3.0.0"},
+	}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+func TestStepFailsWithEveryCheck(t *testing.T) {
+	idx := startIndex(t)
+	idx.SetBehavior(pyindex.Behavior{WrongHashes: true, Missing: []string{"cloudpickle"}})
+	var logs bytes.Buffer
+	env := &workflow.Env{
+		Secrets: fakeSecrets{passwordRef: testPassword},
+		Now:     time.Now,
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+	}
+
+	_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+	}
+	for _, want := range []string{"package requests==2.31.0: ", "package cloudpickle: ", "fix: "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error()+logs.String(), testPassword) {
+		t.Error("error or logs contain the index password")
+	}
+}
+
+func TestStepCredentialProblems(t *testing.T) {
+	idx := startIndex(t)
+	tests := []struct {
+		name    string
+		secrets fakeSecrets
+		want    string
+	}{
+		{"reference missing", fakeSecrets{}, "repository.auth.password_ref"},
+		{"credential rejected", fakeSecrets{passwordRef: "wrong"}, "credentials: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &workflow.Env{Secrets: tt.secrets, Now: time.Now}
+			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q lacks %q", err, tt.want)
+			}
+		})
+	}
+}
