@@ -22,11 +22,11 @@ type Tasks interface {
 	SendTaskFailure(ctx context.Context, token, errName, cause string) error
 }
 
-// ErrTokenGone is what a Tasks implementation wraps when a token is unknown
-// or already used, so the wait is dropped instead of retried forever.
+// ErrTokenGone is the error that a Tasks implementation wraps for an unknown
+// or already used token, so that the wait is dropped instead of retried.
 var ErrTokenGone = errors.New("task token unknown or already used")
 
-// Report counts what one poll did.
+// Report is the outcome of one poll, counted by kind.
 type Report struct {
 	Waits     int `json:"waits"`
 	Accounts  int `json:"accounts"`
@@ -37,13 +37,13 @@ type Report struct {
 	Errors    int `json:"errors"`
 }
 
-// Poller holds what a poll needs.
+// Poller is the scheduled job that completes registered waits.
 type Poller struct {
 	Env   *workflow.Env
 	Tasks Tasks
 }
 
-// Verdict is what the poller concludes about one wait.
+// Verdict is the poller's conclusion about one wait.
 type Verdict int
 
 // Verdicts.
@@ -74,7 +74,7 @@ func Judge(endpointState, status string) Verdict {
 }
 
 // Poll runs one pass over all open waits. A failing account is logged and
-// counted; the other accounts are still polled.
+// counted, and the other accounts are still polled.
 func (p *Poller) Poll(ctx context.Context) (Report, error) {
 	log := p.logger()
 	waits, err := p.Env.Waits.List(ctx)
