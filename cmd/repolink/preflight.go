@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/preflight"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/pyindex"
+)
+
+// preflightTimeout bounds one request of the preflight checks.
+const preflightTimeout = 60 * time.Second
+
+func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("preflight", "preflight [--sandbox] [--state-dir DIR] [--output text|json] REQUEST", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "check the sandbox index on 127.0.0.1 instead of the real one")
+	stateDir := stateDirFlag(fs)
+	output := fs.String("output", "text", "report format: text or json")
+	verbose := fs.Bool("verbose", false, "log sandbox and adapter details to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *output != "text" && *output != "json" {
+		return usagef("--output must be text or json; got %q", *output)
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("preflight takes one request file; got %d arguments", fs.NArg())
+	}
+
+	req, err := readRequest(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	dir, err := prepareStateDir(*stateDir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	rt, err := openRuntime(ctx, runtimeOptions{dir: dir, sandbox: *sandboxMode, hosts: requestHosts(req), logger: logger})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.seed(ctx, req); err != nil {
+		return fmt.Errorf("prepare sandbox: %w", err)
+	}
+
+	opts := preflight.Options{
+		HTTP:    &http.Client{Timeout: preflightTimeout},
+		Request: req,
+		Now:     time.Now,
+	}
+	if rt.sandbox != nil {
+		opts.HTTP = sandboxIndexClient(rt.sandbox.Index)
+		opts.Sandbox = true
+	}
+	if opts.Username, opts.Password, err = indexCredential(ctx, rt, req); err != nil {
+		return err
+	}
+	logger.Debug("preflight started", "index_url", req.Repository.IndexURL, "sandbox", opts.Sandbox, "auth_type", req.Repository.Auth.Type)
+	report := preflight.Run(ctx, opts)
+
+	if *output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else {
+		printPreflight(stdout, report, opts.Sandbox)
+	}
+	if report.Failed() {
+		return &failedError{msg: fmt.Sprintf("%d of %d preflight checks failed", report.Count(preflight.Failed), len(report.Checks))}
+	}
+	return nil
+}
+
+// indexCredential reads the repository credential that the SECRET will
+// hold: the user name and password, or the whole token as password.
+func indexCredential(ctx context.Context, rt *runtime, req request.Request) (user, password string, err error) {
+	auth := req.Repository.Auth
+	if auth.Type == "token" {
+		token, err := rt.adapters.secrets.Resolve(ctx, auth.TokenRef)
+		if err != nil {
+			return "", "", fmt.Errorf("read repository.auth.token_ref: %w", err)
+		}
+		return "", token, nil
+	}
+	password, err = rt.adapters.secrets.Resolve(ctx, auth.PasswordRef)
+	if err != nil {
+		return "", "", fmt.Errorf("read repository.auth.password_ref: %w", err)
+	}
+	return auth.Username, password, nil
+}
+
+// sandboxIndexClient returns a client that sends every connection to the
+// sandbox index, whatever host the URL names, and trusts only the sandbox
+// CA. TLS still uses the URL's host as server name, as Snowflake does.
+func sandboxIndexClient(idx *pyindex.Index) *http.Client {
+	addr := idx.Addr()
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+		TLSClientConfig:     &tls.Config{RootCAs: idx.CA().Pool(), MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	return &http.Client{Transport: transport, Timeout: preflightTimeout}
+}
+
+// printPreflight writes the report for a terminal: one line per check,
+// the fix under each check that did not pass, and a summary line.
+func printPreflight(w io.Writer, report preflight.Report, sandbox bool) {
+	where := ""
+	if sandbox {
+		where = " (sandbox index)"
+	}
+	fmt.Fprintf(w, "preflight of %s%s\n", report.IndexURL, where)
+
+	width := 0
+	for _, c := range report.Checks {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range report.Checks {
+		fmt.Fprintf(w, "  %-6s  %-*s  %s\n", c.Status, width, c.Name, c.Detail)
+		if c.Fix != "" && c.Status != preflight.Passed {
+			fmt.Fprintf(w, "  %-6s  %-*s  fix: %s\n", "", width, "", c.Fix)
+		}
+	}
+
+	if len(report.Hosts) > 0 {
+		fmt.Fprintf(w, "hosts: %s\n", strings.Join(report.Hosts, ", "))
+	}
+	if len(report.Packages) > 0 {
+		fmt.Fprintf(w, "packages: %s\n", strings.Join(report.Packages, ", "))
+	}
+	if report.CredentialExpiresAt != nil {
+		fmt.Fprintf(w, "credential expires by about %s (estimate)\n", report.CredentialExpiresAt.Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "%d passed, %d warned, %d failed\n",
+		report.Count(preflight.Passed), report.Count(preflight.Warned), report.Count(preflight.Failed))
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/preflight"
+)
+
+// writePreflightRequest writes the AWS example with edit applied to a
+// temporary file and returns its path.
+func writePreflightRequest(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "request.json")
+	if err := os.WriteFile(path, []byte(edit(string(data))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func unchanged(s string) string { return s }
+
+func TestPreflightSandboxPasses(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	path := writePreflightRequest(t, unchanged)
+	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), path}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("preflight: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"(sandbox index)", "packages: requests==2.32.3, corp-utils==2.3.1, snowflake-snowpark-python==1.25.0", " 0 failed\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPreflightJSONOutput(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	path := writePreflightRequest(t, unchanged)
+	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), "--output", "json", path}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("preflight: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var report preflight.Report
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("decode JSON report: %v\n%s", err, stdout.String())
+	}
+	if report.Failed() {
+		t.Errorf("report failed: %+v", report.Checks)
+	}
+	if report.IndexURL != "https://pypi.corp.example.com/simple/" {
+		t.Errorf("IndexURL = %q", report.IndexURL)
+	}
+}
+
+func TestPreflightExitStatus(t *testing.T) {
+	missing := func(s string) string {
+		return strings.Replace(s, `"corp-utils==2.3.1"`, `"no-such-package"`, 1)
+	}
+	invalid := func(s string) string { return strings.Replace(s, `"us-west-2"`, `"Oregon"`, 1) }
+	tests := []struct {
+		name string
+		args func(path string) []string
+		edit func(string) string
+		want int
+	}{
+		{"missing package", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, missing, exitFailed},
+		{"invalid request", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, invalid, exitInvalid},
+		{"unknown output", func(p string) []string { return []string{"--output", "yaml", p} }, unchanged, exitInvalid},
+		{"no request", func(string) []string { return []string{"--sandbox"} }, unchanged, exitInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			path := writePreflightRequest(t, tt.edit)
+			err := preflightCommand(t.Context(), tt.args(path), &stdout, &stderr)
+			if got := exitCode(err, &stderr); got != tt.want {
+				t.Errorf("exit status = %d, want %d (error %v)\nstdout:\n%s", got, tt.want, err, stdout.String())
+			}
+		})
+	}
+
+	var stdout, stderr bytes.Buffer
+	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), writePreflightRequest(t, missing)}, &stdout, &stderr)
+	var failed *failedError
+	if !errors.As(err, &failed) {
+		t.Fatalf("error = %v, want *failedError", err)
+	}
+	if !strings.Contains(stdout.String(), "failed  package no-such-package") {
+		t.Errorf("output lacks the failed package check:\n%s", stdout.String())
+	}
+}
