@@ -30,7 +30,7 @@ run: build
 	./$(BIN) run --sandbox --state-dir $(STATE_DIR) $(REQUEST)
 
 ## test: gofmt check, go vet, staticcheck, and every test
-test: fmt-check vet staticcheck unit
+test: fmt-check vet staticcheck asl-validate unit
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^infra/')); \
@@ -84,3 +84,21 @@ synth:
 ## infra-test: the CDK stack tests, with a stand-in bootstrap
 infra-test:
 	cd infra && env $(INFRA_ENV) $(GO) vet ./... && env $(INFRA_ENV) $(GO) test -count=1 ./...
+
+.PHONY: asl-validate
+
+# Node tools for the ASL checks live in .tools/node, installed from npm on
+# first use. asl-validator runs on the system Node.
+NPM        ?= npm
+NODE       ?= node
+NODE_TOOLS := $(TOOLS)/node
+ASL_VALIDATOR_VERSION := 4.0.0
+NPM_INSTALL := $(NPM) install --prefix $(NODE_TOOLS) --save-exact --no-audit --no-fund --loglevel=error
+
+$(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION):
+	$(NPM_INSTALL) asl-validator@$(ASL_VALIDATOR_VERSION)
+	@touch $@
+
+## asl-validate: check every statemachines/*.asl.json with asl-validator
+asl-validate: $(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION)
+	$(NODE) tools/asl-validate.cjs $(NODE_TOOLS)/node_modules statemachines/*.asl.json
