@@ -33,6 +33,15 @@ func TestParseExample(t *testing.T) {
 	}
 }
 
+func TestParseNotifyURL(t *testing.T) {
+	for _, url := range []string{"https://tickets.example.com/hook", "http://127.0.0.1:8099/hook", "http://[::1]:8099/hook"} {
+		doc := strings.Replace(validJSON(), `"route"`, `"notify": {"url": "`+url+`"}, "route"`, 1)
+		if _, err := Parse([]byte(doc)); err != nil {
+			t.Errorf("notify.url %s: %v", url, err)
+		}
+	}
+}
+
 func TestParseYAML(t *testing.T) {
 	yamlDoc := `
 id: DATA-1
@@ -95,6 +104,13 @@ func TestParseReportsEveryField(t *testing.T) {
 			name:  "http index url",
 			edit:  func(s string) string { return strings.Replace(s, "https://pypi.corp", "http://pypi.corp", 1) },
 			paths: []string{"$.repository.index_url"},
+		},
+		{
+			name: "http notify url beyond loopback",
+			edit: func(s string) string {
+				return strings.Replace(s, `"route"`, `"notify": {"url": "http://tickets.example.com/hook"}, "route"`, 1)
+			},
+			paths: []string{"$.notify.url"},
 		},
 		{
 			name: "many bad fields at once",
