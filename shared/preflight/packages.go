@@ -25,15 +25,29 @@ func (r *run) checkPackages(ctx context.Context) {
 	}) {
 		requirements = append(requirements, snowparkPackage)
 	}
+	forbidden := 0
 	for _, req := range requirements {
-		r.checkPackage(ctx, req)
+		if r.checkPackage(ctx, req) == http.StatusForbidden {
+			forbidden++
+		}
+	}
+	// One 403 may come from a policy on that package, but 403 on every
+	// project while the root accepted the credential points at the user's
+	// permissions.
+	if len(requirements) > 1 && forbidden == len(requirements) {
+		fix := "grant the user read access to the packages of the repository"
+		if vendorOf(r.host) == vendorArtifactRegistry {
+			fix += " (the Artifact Registry Reader role, roles/artifactregistry.reader)"
+		}
+		r.add("permissions", Failed, fmt.Sprintf("all %d requested projects returned 403 while the index root accepted the credential", forbidden), fix)
 	}
 }
 
 // checkPackage reads the project page of one requirement under its PEP 503
 // normalised name, then downloads the newest pure-Python wheel that
-// satisfies it and checks its sha256.
-func (r *run) checkPackage(ctx context.Context, requirement string) {
+// satisfies it and checks its sha256. It returns the HTTP status of a
+// project page that could not be read, or 0.
+func (r *run) checkPackage(ctx context.Context, requirement string) int {
 	check := "package " + strings.TrimSpace(requirement)
 	dist := distName(requirement)
 	normalized := repoindex.NormalizeName(dist)
@@ -43,7 +57,11 @@ func (r *run) checkPackage(ctx context.Context, requirement string) {
 	if err != nil {
 		detail, fix := projectProblem(dist, normalized, err)
 		r.add(check, Failed, detail, fix)
-		return
+		var httpErr *repoindex.HTTPError
+		if errors.As(err, &httpErr) {
+			return httpErr.Status
+		}
+		return 0
 	}
 	for _, f := range project.Files {
 		if u, err := url.Parse(f.URL); err == nil {
@@ -55,7 +73,7 @@ func (r *run) checkPackage(ctx context.Context, requirement string) {
 	if err != nil {
 		status, detail, fix := installProblem(requirement, project, err)
 		r.add(check, status, detail, fix)
-		return
+		return 0
 	}
 	inst := installed[0]
 	r.report.Packages = append(r.report.Packages, repoindex.NormalizeName(inst.Name)+"=="+inst.Version)
@@ -64,6 +82,7 @@ func (r *run) checkPackage(ctx context.Context, requirement string) {
 		detail += fmt.Sprintf(" (requested as %s, read as the normalised name %s)", dist, normalized)
 	}
 	r.add(check, Passed, detail, "")
+	return 0
 }
 
 // projectProblem explains a project page that could not be read, after
@@ -82,7 +101,7 @@ func projectProblem(dist, normalized string, err error) (detail, fix string) {
 		return fmt.Sprintf("project %s is not on the index: %s returned 404", name, httpErr.URL),
 			"check the package name, and that the repository (or the remote or virtual repository behind it) contains the package"
 	case http.StatusForbidden:
-		return fmt.Sprintf("%s returned 403 while the index root answered: a package policy or quarantine blocks %s", httpErr.URL, normalized),
+		return fmt.Sprintf("%s returned 403 while the index root accepted the credential: a package policy or quarantine blocks %s, or the user may not read it", httpErr.URL, normalized),
 			"ask the index administrators to allow the package for this user"
 	case http.StatusUnauthorized:
 		return fmt.Sprintf("%s rejected the credential with 401 while the index root accepted it", httpErr.URL),

@@ -524,3 +524,52 @@ func TestRunRootNotListed(t *testing.T) {
 		t.Errorf("Failed() = true, want false; checks: %+v", report.Checks)
 	}
 }
+
+// TestRunProjectsForbidden serves the root but returns 403 for some or all
+// project pages, as an index with package policies or narrow permissions
+// does.
+func TestRunProjectsForbidden(t *testing.T) {
+	tests := []struct {
+		name      string
+		forbidden func(path string) bool
+		wantCheck string
+	}{
+		{"one project", func(p string) bool { return p == "/simple/corp-utils/" }, "package corp_utils==2.3.1"},
+		{"every project", func(p string) bool { return p != "/simple/" }, "permissions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := newCA(t)
+			idx := startIndex(t, ca, testUser, testPassword, repoHost)
+			cert, err := ca.Issue(repoHost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/simple/") && tt.forbidden(r.URL.Path) {
+					http.Error(w, "forbidden", http.StatusForbidden)
+					return
+				}
+				idx.ServeHTTP(w, r)
+			}))
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+
+			report := Run(t.Context(), Options{
+				HTTP:     servers{repoHost: srv.Listener.Addr().String()}.client(t, ca),
+				Request:  testRequest(),
+				Username: testUser,
+				Password: testPassword,
+				Sandbox:  true,
+			})
+			got := find(report, tt.wantCheck)
+			if got.Status != Failed {
+				t.Errorf("check %s = %q, want failed; checks: %+v", tt.wantCheck, got.Status, report.Checks)
+			}
+			if !strings.Contains(got.Detail, "403") {
+				t.Errorf("check %s detail = %q, want it to name 403", tt.wantCheck, got.Detail)
+			}
+		})
+	}
+}
