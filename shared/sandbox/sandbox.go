@@ -137,7 +137,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	sb.Snowflake, err = sfsim.Start(ctx, sfsim.Options{
 		Dir:           filepath.Join(opts.Dir, "snowflake"),
 		Clock:         clock,
-		Link:          sb.AWS,
+		Link:          linkMux{AWS: sb.AWS},
 		Installer:     installer{roots: ca.Pool()},
 		EndpointDelay: delays.EndpointCreated,
 		Logger:        logger.With("sandbox", "snowflake"),
