@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -97,12 +98,19 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		return nil, err
 	}
 	rt.waits = store
+	var indexHTTP func() *http.Client
+	if rt.sandbox != nil {
+		client := sandboxIndexClient(rt.sandbox.Index)
+		indexHTTP = func() *http.Client { return client }
+	}
 	rt.env = &workflow.Env{
+		IndexHTTP:     indexHTTP,
 		Snowflake:     rt.adapters.Snowflake,
 		AWS:           rt.adapters.AWS,
 		Secrets:       rt.adapters.secrets,
 		Waits:         store,
 		ProxyResolver: "169.254.169.253",
+		IndexSandbox:  rt.sandbox != nil,
 		Now:           time.Now,
 		Logger:        opts.logger,
 	}

@@ -27,9 +27,9 @@ type Config struct {
 	Sandbox bool
 }
 
-// Run checks the index with the default client, as on real clouds.
+// Run checks the index with the client of the environment.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
-	return New(Config{})(ctx, env, in)
+	return New(Config{HTTP: env.IndexHTTP, Sandbox: env.IndexSandbox})(ctx, env, in)
 }
 
 // New returns the step bound to cfg. The step reads the repository
@@ -62,8 +62,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
 		return Output{
-			Result:   workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
-			Packages: report.Packages,
+			Result:              workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
+			Packages:            report.Packages,
+			CredentialExpiresAt: report.CredentialExpiresAt,
 		}, nil
 	}
 }
@@ -82,8 +83,6 @@ func logReport(env *workflow.Env, in workflow.Document, report checks.Report) {
 		}
 	}
 	if report.CredentialExpiresAt != nil {
-		// TODO: keep the expiry in workflow.Preflight, so that the poller
-		// can rotate or alert before it passes.
 		logger.Warn("repository credential expires soon", "expires_at", report.CredentialExpiresAt.Format(time.RFC3339))
 	}
 	logger.Info("preflight finished", "passed", report.Count(checks.Passed),

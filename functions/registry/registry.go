@@ -16,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/grants"
 	"github.com/repolink/repolink/functions/integration"
 	"github.com/repolink/repolink/functions/loadbalancer"
+	"github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/functions/repository"
@@ -39,6 +40,7 @@ type Step struct {
 
 // ProvisionSteps lists the provision steps in the order they run.
 var ProvisionSteps = []Step{
+	{Name: "preflight", Waits: "the index checks"},
 	{Name: "proxy_vm", Waits: "the proxy VM to run"},
 	{Name: "target_group"},
 	{Name: "load_balancer", Waits: "the load balancer to become active and the proxy healthy"},
@@ -57,6 +59,7 @@ var ProvisionSteps = []Step{
 // Handlers returns the handler of every step, bound to env.
 func Handlers(env *workflow.Env) map[string]Handler {
 	handlers := map[string]Handler{
+		"preflight":        adapt(env, preflight.Run),
 		"proxy_vm":         adapt(env, proxyvm.Run),
 		"target_group":     adapt(env, targetgroup.Run),
 		"load_balancer":    adapt(env, loadbalancer.Run),

@@ -1,5 +1,6 @@
 // Package secret creates the Snowflake SECRET that holds the index
-// credentials. It is the one step that reads the repository credential.
+// credentials. It and preflight are the steps that read the repository
+// credential.
 package secret
 
 import (

@@ -3,7 +3,11 @@
 // that steps return.
 package workflow
 
-import "github.com/repolink/repolink/shared/request"
+import (
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+)
 
 // Document is the state of one provision run: the request and what the steps
 // have built so far. It holds names, IDs and ARNs only, never a credential.
@@ -23,6 +27,8 @@ const (
 	Updated = "updated"
 	Checked = "checked"
 	Skipped = "skipped"
+	// Deleted is what a teardown step reports when it removed its resource.
+	Deleted = "deleted"
 )
 
 // Result is what every step reports: what it did and the main resource ID.
@@ -48,12 +54,16 @@ type Resources struct {
 	Default         *Result          `json:"default,omitempty"`
 	Grants          *Grants          `json:"grants,omitempty"`
 	Verification    *Verification    `json:"verification,omitempty"`
+	EgressRanges    *EgressRanges    `json:"egress_ranges,omitempty"`
 }
 
 // Preflight is the outcome of the repository checks.
 type Preflight struct {
 	Result
 	Packages []string `json:"packages"`
+	// CredentialExpiresAt is the estimated expiry of a short-lived index
+	// credential, such as a CodeArtifact token.
+	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
 }
 
 // ProxyVM is the instance that runs the TLS-passthrough proxy.
@@ -114,6 +124,18 @@ type Verification struct {
 	Result
 	Packages  []string `json:"packages"`
 	Procedure bool     `json:"procedure"`
+}
+
+// EgressRanges is the repository firewall opened to Snowflake's egress IP
+// ranges.
+type EgressRanges struct {
+	Result
+	// Ranges are the CIDR blocks that the firewall allows, sorted.
+	Ranges []string `json:"ranges"`
+	// NextChange is when the set of effective ranges changes next, in RFC
+	// 3339: the earliest expiry or the earliest upcoming effective time. The
+	// refresh must run again before then.
+	NextChange string `json:"next_change,omitempty"`
 }
 
 // ActionFor reports Created when the resource's execution tag names the

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
@@ -28,6 +29,12 @@ type Env struct {
 	Secrets interface {
 		Resolve(ctx context.Context, ref string) (string, error)
 	}
+	// IndexHTTP returns the client that preflight reaches the index with;
+	// nil means a client that trusts the system CA pool.
+	IndexHTTP func() *http.Client
+	// IndexSandbox marks IndexHTTP as trusting the sandbox CA in place of
+	// the public CAs.
+	IndexSandbox bool
 	// Waits records the long waits that the poller completes.
 	Waits WaitRegistry
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
