@@ -1,0 +1,150 @@
+// Package dynamo keeps the registered long waits and the webhook deliveries
+// in one DynamoDB table, for the Lambda deployment.
+//
+// The table has a string partition key pk, a string sort key sk and the TTL
+// attribute expires_at (Unix seconds). Items are laid out as:
+//
+//	wait      pk "wait"             sk "token#<sha256 of the task token>"
+//	delivery  pk "delivery#<key>"   sk "delivery"
+//
+// All waits share one partition so that the poller reads them with a single
+// Query. A deployment has tens of open waits, far below what one partition
+// serves.
+package dynamo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Attribute names of the table.
+const (
+	attrPK        = "pk"
+	attrSK        = "sk"
+	attrExpiresAt = "expires_at"
+)
+
+// Client is the part of the DynamoDB API that Store calls;
+// *dynamodb.Client implements it.
+type Client interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ Client = (*dynamodb.Client)(nil)
+
+// Retention defaults for the TTL attribute.
+const (
+	// DefaultWaitRetention keeps a wait this long past its deadline, so that
+	// the poller still finds it and fails its task after the deadline, even
+	// when polls were paused for a while.
+	DefaultWaitRetention = 7 * 24 * time.Hour
+	// DefaultDeliveryRetention covers the redelivery window of ticket
+	// systems, which retry for minutes to hours, with a wide margin.
+	DefaultDeliveryRetention = 30 * 24 * time.Hour
+)
+
+// Store keeps waits and deliveries in one table. It is safe for concurrent
+// use.
+type Store struct {
+	client Client
+	table  string
+	// Now returns the current time; it sets received times and TTLs.
+	Now func() time.Time
+	// WaitRetention and DeliveryRetention set expires_at: a wait's deadline
+	// plus WaitRetention, a delivery's receipt plus DeliveryRetention.
+	WaitRetention     time.Duration
+	DeliveryRetention time.Duration
+}
+
+var _ workflow.WaitRegistry = (*Store)(nil)
+
+// New returns a store for table. DynamoDB deletes expired items only when
+// TTL is enabled on expires_at, which the deployment does.
+func New(client Client, table string) *Store {
+	return &Store{
+		client:            client,
+		table:             table,
+		Now:               time.Now,
+		WaitRetention:     DefaultWaitRetention,
+		DeliveryRetention: DefaultDeliveryRetention,
+	}
+}
+
+// isConditionFailed reports whether err is a failed condition expression.
+func isConditionFailed(err error) bool {
+	var failed *types.ConditionalCheckFailedException
+	return errors.As(err, &failed)
+}
+
+// classify wraps an SDK error with the operation and table, named Throttled
+// or Transient when another try later can succeed.
+func (s *Store) classify(err error, format string, args ...any) error {
+	op := fmt.Sprintf("aws: dynamodb %s in table %s", fmt.Sprintf(format, args...), s.table)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code := apiErr.ErrorCode()
+		if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
+			return &namedError{name: workflow.ErrThrottled, message: op + ": " + code + ": " + apiErr.ErrorMessage(), cause: err}
+		}
+		if code == "InternalServerError" || code == "ServiceUnavailable" {
+			return &namedError{name: workflow.ErrTransient, message: op + ": " + code + ": " + apiErr.ErrorMessage(), cause: err}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &namedError{name: workflow.ErrTransient, message: op + ": " + err.Error(), cause: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// namedError is an SDK failure with the ASL error name that Retry matches
+// on; the SDK error stays in its chain.
+type namedError struct {
+	name    string
+	message string
+	cause   error
+}
+
+func (e *namedError) Error() string     { return e.message }
+func (e *namedError) ErrorName() string { return e.name }
+func (e *namedError) Unwrap() error     { return e.cause }
+
+func hashKey(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func stringAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func numberAttr(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(v)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: stringAttr(pk), attrSK: stringAttr(sk)}
+}
+
+// stringOf returns the string attribute name of item, or "".
+func stringOf(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// tableName returns the table name as the SDK input wants it.
+func (s *Store) tableName() *string { return aws.String(s.table) }
