@@ -167,10 +167,10 @@ func waitStatements(tableARN string) []awsiam.PolicyStatement {
 // tokens.
 func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
+		// The waits store lists the open waits with one Query on their
+		// partition and removes each completed one by key.
 		statement("ReadAndRemoveWaits", []string{
-			"dynamodb:GetItem",
 			"dynamodb:Query",
-			"dynamodb:Scan",
 			"dynamodb:DeleteItem",
 		}, []string{tableARN}, nil),
 		// These actions name no resource beyond the task token. The IAM

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -138,6 +139,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	}
 
 	statements := map[Group][]awsiam.PolicyStatement{
+		GroupPreflight: stepSecrets,
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
 		GroupNetwork:   append(networkStatements(scopeARNs), stepSecrets...),
@@ -149,8 +151,20 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
 	}
 
+	// The service functions always exist, the step groups only when a
+	// definition uses one of their tasks.
+	groups := []Group{GroupPoller, GroupWebhook, GroupOperations}
+	for _, def := range defs {
+		for _, task := range def.Tasks {
+			spec, _ := stepSpec(task)
+			if !slices.Contains(groups, spec.Group) {
+				groups = append(groups, spec.Group)
+			}
+		}
+	}
+
 	roles := map[Group]awsiam.Role{}
-	for _, group := range []Group{GroupNetwork, GroupSnowflake, GroupWait, GroupPoller, GroupWebhook, GroupOperations} {
+	for _, group := range groups {
 		role := newRole(s.Stack, group)
 		for _, st := range statements[group] {
 			role.AddToPrincipalPolicy(st)

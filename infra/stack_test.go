@@ -113,10 +113,30 @@ func check(t *testing.T, what string, assertion func()) {
 	assertion()
 }
 
+// provisionTasks returns the task names in the provision definition, which
+// decide the step functions that the stack deploys.
+func provisionTasks(t *testing.T) []string {
+	t.Helper()
+	defs, err := LoadDefinitions("../statemachines", 24*time.Hour)
+	if err != nil {
+		t.Fatalf("LoadDefinitions: %v", err)
+	}
+	return defs[0].Tasks
+}
+
 func TestStackResourceCounts(t *testing.T) {
 	r := fullStack(t)
-	functions := len(stepSpecs) + 3 // plus poller, webhook and operations
+	tasks := provisionTasks(t)
+	functions := len(tasks) + 3 // plus poller, webhook and operations
+	groups := map[Group]bool{}
+	for _, task := range tasks {
+		spec, _ := stepSpec(task)
+		groups[spec.Group] = true
+	}
 	counts := map[string]int{
+		// One per step group, the three service roles, the state machine's
+		// and the scheduler's.
+		"AWS::IAM::Role":                   len(groups) + 3 + 1 + 1,
 		"AWS::Lambda::Function":            functions,
 		"AWS::Logs::LogGroup":              functions + 1, // plus the state machine's
 		"AWS::StepFunctions::StateMachine": 1,
@@ -135,7 +155,12 @@ func TestStackResourceCounts(t *testing.T) {
 
 func TestFunctionSettings(t *testing.T) {
 	r := fullStack(t)
-	specs := append(slices.Clone(stepSpecs), pollerSpec, webhookSpec, operationsSpec)
+	var specs []FunctionSpec
+	for _, task := range provisionTasks(t) {
+		spec, _ := stepSpec(task)
+		specs = append(specs, spec)
+	}
+	specs = append(specs, pollerSpec, webhookSpec, operationsSpec)
 	for _, spec := range specs {
 		t.Run(spec.Handler, func(t *testing.T) {
 			id, props := functionOf(t, r.json, spec.Handler)
@@ -321,6 +346,10 @@ func TestIAMStatements(t *testing.T) {
 			arn("elasticloadbalancing", "listener/net/rl-*/*/*"),
 		}, nil},
 		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
+		{"PollerRole", "ReadAndRemoveWaits", []string{"dynamodb:Query", "dynamodb:DeleteItem"},
+			[]string{"{WaitsTable.Arn}"}, nil},
+		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+			[]string{"{WaitsTable.Arn}"}, nil},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
 		{"WebhookRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
@@ -355,6 +384,9 @@ func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 		"SnowflakeRole": {exampleSecretARN, exampleSecretARN2},
 		"PollerRole":    {exampleSecretARN, exampleSecretARN2},
 		"WebhookRole":   {exampleWebhookARN},
+	}
+	if slices.Contains(provisionTasks(t), "preflight") {
+		want["PreflightRole"] = []string{exampleSecretARN, exampleSecretARN2}
 	}
 	got := map[string][]string{}
 	for _, st := range policyStatements(t, r.json) {

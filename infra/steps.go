@@ -9,6 +9,9 @@ type Group string
 // The function groups. Each gets its own role with only the actions its
 // handlers call.
 const (
+	// GroupPreflight checks the package index with the repository
+	// credential before anything is created.
+	GroupPreflight Group = "preflight"
 	// GroupNetwork builds the AWS side: proxy VM, target group, load
 	// balancer, endpoint service, connection acceptance.
 	GroupNetwork Group = "network"
@@ -40,6 +43,9 @@ type FunctionSpec struct {
 // Steps that talk to Snowflake get longer, because a login and a few
 // statements can take tens of seconds on a resuming warehouse.
 var stepSpecs = []FunctionSpec{
+	// The index checks make several HTTPS requests, each bounded by a
+	// 60-second client timeout.
+	{Handler: "preflight", Group: GroupPreflight, MemoryMB: 256, Timeout: 5 * time.Minute},
 	{Handler: "proxy_vm", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
 	{Handler: "target_group", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
 	{Handler: "load_balancer", Group: GroupNetwork, MemoryMB: 256, Timeout: time.Minute},
