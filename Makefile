@@ -81,9 +81,14 @@ synth:
 	fi
 	cd infra && env $(INFRA_ENV) $(GO) run .
 
-## infra-test: the CDK stack tests, with a stand-in bootstrap
-infra-test:
-	cd infra && env $(INFRA_ENV) $(GO) vet ./... && env $(INFRA_ENV) $(GO) test -count=1 ./...
+## infra-test: gofmt check, go vet, staticcheck and the CDK stack tests of
+## infra/, with a stand-in bootstrap
+infra-test: $(TOOLS)/staticcheck
+	@out=$$(gofmt -l infra); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	cd infra && env $(INFRA_ENV) $(GO) vet ./...
+	cd infra && env $(INFRA_ENV) $(TOOLS)/staticcheck ./...
+	cd infra && env $(INFRA_ENV) $(GO) test -count=1 ./...
 
 .PHONY: asl-validate
 
