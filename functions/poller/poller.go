@@ -22,6 +22,10 @@ type Tasks interface {
 	SendTaskFailure(ctx context.Context, token, errName, cause string) error
 }
 
+// NearDeadline is how long before its deadline an open wait is logged as
+// near it, so that an alarm can page an operator before the run fails.
+const NearDeadline = time.Hour
+
 // ErrTokenGone is the error that a Tasks implementation wraps for an unknown
 // or already used token, so that the wait is dropped instead of retried.
 var ErrTokenGone = errors.New("task token unknown or already used")
@@ -150,8 +154,14 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 // expire fails a wait whose deadline has passed, into a state that needs an
 // operator, and counts the others as pending.
 func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
-	if p.Env.Now().Before(w.Deadline) {
+	now := p.Env.Now()
+	if now.Before(w.Deadline) {
 		report.Pending++
+		if w.Deadline.Sub(now) < NearDeadline {
+			// The deployed alarm counts these records.
+			p.logger().Warn("wait near deadline", "execution", w.Execution, "service", w.ServiceID,
+				"deadline", w.Deadline.UTC().Format(time.RFC3339))
+		}
 		return
 	}
 	cause := fmt.Sprintf("awaiting operator: the endpoint to %s for %s was not live by %s; check SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO and the connection on the endpoint service, then redrive the run",
