@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/workflow"
