@@ -1,0 +1,234 @@
+// Package webhook receives provisioning requests over HTTP: repolink's own
+// signed request endpoint and ticket-system adapters (Jira, ServiceNow) that
+// map ticket fields to a request. Every delivery is authenticated before it
+// is read, deduplicated by ticket in SQLite, and gets its response without
+// waiting for the execution to run.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// MaxBody is the largest delivery accepted, in bytes; larger ones get 413.
+const MaxBody = request.MaxSize
+
+// startTimeout bounds recording a delivery and starting its execution, which
+// goes on even when the sender hangs up, so that a started execution is
+// always recorded.
+const startTimeout = 30 * time.Second
+
+// Executions starts and reads the executions that deliveries ask for.
+type Executions interface {
+	// Start starts the execution of a validated request and returns its
+	// name. Starting a request whose execution is already running with the
+	// same request returns that execution. A *request.ValidationError
+	// means that this service cannot run the request as given.
+	Start(ctx context.Context, req request.Request) (string, error)
+	// Status returns the status of an execution, such as RUNNING.
+	Status(ctx context.Context, name string) (string, error)
+}
+
+// Config configures a Handler.
+type Config struct {
+	// Secret signs deliveries to POST /v1/requests. It must not be empty.
+	Secret     []byte
+	Executions Executions
+	Store      *Store
+	Logger     *slog.Logger
+	// Now is the clock for signature timestamps; nil means time.Now.
+	Now func() time.Time
+	// Sources are the ticket-system adapters, each served at
+	// POST /v1/hooks/<name>.
+	Sources []Source
+}
+
+// Handler serves the webhook endpoints.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks the configuration and returns a Handler. A missing secret is an
+// error, so that a webhook never runs with verification skipped.
+func New(cfg Config) (*Handler, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("webhook secret is empty; set REPOLINK_WEBHOOK_SECRET or --webhook-secret-ref")
+	}
+	if cfg.Executions == nil || cfg.Store == nil {
+		return nil, errors.New("webhook needs executions and a delivery store")
+	}
+	for _, src := range cfg.Sources {
+		if src.Name == "" || src.Authenticate == nil {
+			return nil, fmt.Errorf("webhook source %q needs a name and an authenticator", src.Name)
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, log: log}, nil
+}
+
+// Register adds the webhook routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/requests", h.serveRequest)
+	for _, src := range h.cfg.Sources {
+		mux.HandleFunc("POST /v1/hooks/"+src.Name, func(w http.ResponseWriter, r *http.Request) {
+			h.serveSource(w, r, src)
+		})
+	}
+}
+
+// Response is the JSON body of every webhook response.
+type Response struct {
+	Execution string `json:"execution,omitempty"`
+	// Status is the execution's status, or IGNORED for a ticket event
+	// that the mapping does not act on.
+	Status    string `json:"status,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	// Reason explains IGNORED and conflicting deliveries.
+	Reason string               `json:"reason,omitempty"`
+	Error  string               `json:"error,omitempty"`
+	Errors []request.FieldError `json:"errors,omitempty"`
+}
+
+func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
+	const source = "request"
+	// A delivery without both headers is rejected before its body is read.
+	if r.Header.Get(HeaderTimestamp) == "" || r.Header.Get(HeaderSignature) == "" {
+		h.unauthorized(w, source, VerifyTimestamped(h.cfg.Secret, r.Header, nil, h.cfg.Now()))
+		return
+	}
+	body, ok := h.readBody(w, r, source)
+	if !ok {
+		return
+	}
+	if err := VerifyTimestamped(h.cfg.Secret, r.Header, body, h.cfg.Now()); err != nil {
+		h.unauthorized(w, source, err)
+		return
+	}
+
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		h.invalid(w, source, &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "must be a JSON object"}}})
+		return
+	}
+	req, err := request.Parse(body)
+	if err != nil {
+		h.invalid(w, source, err)
+		return
+	}
+	h.accept(w, r, Delivery{Source: source, Ticket: req.ID, Event: "request"}, req, false)
+}
+
+// readBody reads at most MaxBody bytes and responds 413 to a larger body.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		h.log.Warn("webhook delivery rejected", "source", source, "status", http.StatusRequestEntityTooLarge, "limit_bytes", MaxBody)
+		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf("body is larger than %d bytes", MaxBody)})
+		return nil, false
+	case err != nil:
+		h.log.Warn("read webhook delivery failed", "source", source, "error", err)
+		writeJSON(w, http.StatusBadRequest, Response{Error: "could not read the body"})
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, source string, err error) {
+	h.log.Warn("webhook delivery rejected", "source", source, "status", http.StatusUnauthorized, "error", err)
+	writeJSON(w, http.StatusUnauthorized, Response{Error: err.Error()})
+}
+
+func (h *Handler) invalid(w http.ResponseWriter, source string, err error) {
+	var invalid *request.ValidationError
+	if !errors.As(err, &invalid) {
+		invalid = &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: err.Error()}}}
+	}
+	h.log.Warn("webhook delivery rejected", "source", source, "status", http.StatusBadRequest, "field_errors", len(invalid.Fields))
+	writeJSON(w, http.StatusBadRequest, Response{Error: "invalid request", Errors: invalid.Fields})
+}
+
+// accept records a verified, valid delivery and starts its execution when
+// the ticket has none. Ticket adapters respond 200 to a conflict, because
+// ticket systems redeliver after a 409.
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req request.Request, adapter bool) {
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		h.log.Error("encode request failed", "source", d.Source, "ticket", d.Ticket, "error", err)
+		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not encode the request"})
+		return
+	}
+	sum := sha256.Sum256(canonical)
+	d.RequestHash = hex.EncodeToString(sum[:])
+	d.ReceivedAt = h.cfg.Now()
+
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), startTimeout)
+	defer cancel()
+	out, err := h.cfg.Store.Deliver(ctx, d, func(ctx context.Context) (string, error) {
+		return h.cfg.Executions.Start(ctx, req)
+	})
+	var invalid *request.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		h.invalid(w, d.Source, err)
+		return
+	case err != nil:
+		h.log.Error("start execution failed", "source", d.Source, "ticket", d.Ticket, "error", err)
+		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not start the execution; the service log has the cause"})
+		return
+	}
+
+	log := h.log.With("source", d.Source, "ticket", d.Ticket, "event", d.Event, "execution", out.Execution)
+	if d.DeliveryID != "" {
+		log = log.With("delivery_id", d.DeliveryID)
+	}
+	switch out.Kind {
+	case Started:
+		log.Info("execution started by webhook")
+		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: "RUNNING"})
+	case Duplicate:
+		log.Info("duplicate delivery; nothing new started")
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
+	default:
+		reason := fmt.Sprintf("ticket %s already started execution %s with a different request; redrive or stop that execution, or use a new ticket", d.Ticket, out.Execution)
+		log.Warn("conflicting delivery; nothing new started")
+		if adapter {
+			writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Reason: reason})
+			return
+		}
+		writeJSON(w, http.StatusConflict, Response{Execution: out.Execution, Error: reason})
+	}
+}
+
+func (h *Handler) status(ctx context.Context, name string) string {
+	status, err := h.cfg.Executions.Status(ctx, name)
+	if err != nil {
+		h.log.Warn("read execution status failed", "execution", name, "error", err)
+		return "UNKNOWN"
+	}
+	return status
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,401 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+var (
+	testSecret = []byte("test-webhook-secret")
+	testNow    = time.Unix(1_800_000_000, 0)
+)
+
+// fakeExecutions starts executions named after the request ID and counts
+// the starts.
+type fakeExecutions struct {
+	starts atomic.Int32
+	err    error
+}
+
+func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	f.starts.Add(1)
+	return request.ExecutionName(req.ID), nil
+}
+
+func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
+
+func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit == nil {
+		return data
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type testService struct {
+	handler *Handler
+	mux     *http.ServeMux
+	execs   *fakeExecutions
+	store   *Store
+}
+
+func newTestService(t *testing.T, sources ...Source) *testService {
+	t.Helper()
+	store, err := OpenStore(filepath.Join(t.TempDir(), "webhook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	execs := &fakeExecutions{}
+	h, err := New(Config{Secret: testSecret, Executions: execs, Store: store, Now: func() time.Time { return testNow }, Sources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	return &testService{handler: h, mux: mux, execs: execs, store: store}
+}
+
+// post sends a delivery to the service and decodes the response body.
+func (s *testService) post(t *testing.T, path string, body []byte, headers map[string]string) (int, Response) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	for k, v := range headers {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	s.mux.ServeHTTP(w, r)
+	var resp Response
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
+	}
+	return w.Code, resp
+}
+
+func signed(body []byte, secret []byte, at time.Time) map[string]string {
+	h := http.Header{}
+	SetSignature(h, secret, at, body)
+	return map[string]string{HeaderTimestamp: h.Get(HeaderTimestamp), HeaderSignature: h.Get(HeaderSignature)}
+}
+
+func TestRequestWebhookResponses(t *testing.T) {
+	valid := exampleRequest(t, nil)
+	tooLarge := append(bytes.Clone(valid), bytes.Repeat([]byte(" "), MaxBody)...)
+	badRegion := exampleRequest(t, func(doc map[string]any) { doc["aws"].(map[string]any)["region"] = "Oregon" })
+	unknownField := exampleRequest(t, func(doc map[string]any) { doc["colour"] = "red" })
+	yamlBody := []byte("id: DATA-1\nroute: aws-privatelink\n")
+
+	tests := []struct {
+		name       string
+		body       []byte
+		headers    map[string]string
+		wantCode   int
+		want       Response
+		wantErrors []string // field paths
+		wantError  string   // substring of Response.Error
+	}{
+		{
+			name:     "accepted",
+			body:     valid,
+			headers:  signed(valid, testSecret, testNow),
+			wantCode: http.StatusAccepted,
+			want:     Response{Execution: "DATA-4711", Status: "RUNNING"},
+		},
+		{
+			name:      "missing signature",
+			body:      valid,
+			headers:   map[string]string{HeaderTimestamp: "1800000000"},
+			wantCode:  http.StatusUnauthorized,
+			wantError: "missing X-Repolink-Signature",
+		},
+		{
+			name:      "missing timestamp",
+			body:      valid,
+			headers:   map[string]string{HeaderSignature: Sign(testSecret, testNow, valid)},
+			wantCode:  http.StatusUnauthorized,
+			wantError: "missing X-Repolink-Timestamp",
+		},
+		{
+			name:      "wrong secret",
+			body:      valid,
+			headers:   signed(valid, []byte("another-secret"), testNow),
+			wantCode:  http.StatusUnauthorized,
+			wantError: "does not match",
+		},
+		{
+			name:      "body changed after signing",
+			body:      append(bytes.Clone(valid), ' '),
+			headers:   signed(valid, testSecret, testNow),
+			wantCode:  http.StatusUnauthorized,
+			wantError: "does not match",
+		},
+		{
+			name:      "older than five minutes",
+			body:      valid,
+			headers:   signed(valid, testSecret, testNow.Add(-MaxAge-time.Second)),
+			wantCode:  http.StatusUnauthorized,
+			wantError: "away from the receiver's clock",
+		},
+		{
+			name:      "more than five minutes ahead",
+			body:      valid,
+			headers:   signed(valid, testSecret, testNow.Add(MaxAge+time.Second)),
+			wantCode:  http.StatusUnauthorized,
+			wantError: "away from the receiver's clock",
+		},
+		{
+			name:      "sha1 signature",
+			body:      valid,
+			headers:   map[string]string{HeaderTimestamp: "1800000000", HeaderSignature: "sha1=0123"},
+			wantCode:  http.StatusUnauthorized,
+			wantError: "sha256=<digest>",
+		},
+		{
+			name:     "over 64 KiB",
+			body:     tooLarge,
+			headers:  signed(tooLarge, testSecret, testNow),
+			wantCode: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name:       "invalid field",
+			body:       badRegion,
+			headers:    signed(badRegion, testSecret, testNow),
+			wantCode:   http.StatusBadRequest,
+			wantErrors: []string{"$.aws.region"},
+		},
+		{
+			name:       "unknown field",
+			body:       unknownField,
+			headers:    signed(unknownField, testSecret, testNow),
+			wantCode:   http.StatusBadRequest,
+			wantErrors: []string{"$.colour"},
+		},
+		{
+			name:       "not JSON",
+			body:       yamlBody,
+			headers:    signed(yamlBody, testSecret, testNow),
+			wantCode:   http.StatusBadRequest,
+			wantErrors: []string{"$"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t)
+			code, resp := svc.post(t, "/v1/requests", tt.body, tt.headers)
+			if code != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %+v", code, tt.wantCode, resp)
+			}
+			if tt.wantError != "" && !strings.Contains(resp.Error, tt.wantError) {
+				t.Errorf("error = %q, want it to contain %q", resp.Error, tt.wantError)
+			}
+			if tt.wantErrors != nil {
+				var paths []string
+				for _, f := range resp.Errors {
+					paths = append(paths, f.Path)
+				}
+				if diff := cmp.Diff(tt.wantErrors, paths); diff != "" {
+					t.Errorf("field errors (-want +got):\n%s", diff)
+				}
+			}
+			if tt.wantCode == http.StatusAccepted {
+				if diff := cmp.Diff(tt.want, resp); diff != "" {
+					t.Errorf("response (-want +got):\n%s", diff)
+				}
+			}
+			wantStarts := int32(0)
+			if tt.wantCode == http.StatusAccepted {
+				wantStarts = 1
+			}
+			if got := svc.execs.starts.Load(); got != wantStarts {
+				t.Errorf("executions started = %d, want %d", got, wantStarts)
+			}
+		})
+	}
+}
+
+func TestRequestWebhookDuplicateAndConflict(t *testing.T) {
+	svc := newTestService(t)
+	first := exampleRequest(t, nil)
+	if code, _ := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow)); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+
+	// The same request with other whitespace and key order is the same
+	// ticket and the same request.
+	var doc map[string]any
+	if err := json.Unmarshal(first, &doc); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(doc)
+	code, resp := svc.post(t, "/v1/requests", again, signed(again, testSecret, testNow))
+	if code != http.StatusOK {
+		t.Errorf("duplicate status = %d, want 200", code)
+	}
+	if diff := cmp.Diff(Response{Execution: "DATA-4711", Status: "RUNNING", Duplicate: true}, resp); diff != "" {
+		t.Errorf("duplicate response (-want +got):\n%s", diff)
+	}
+
+	changed := exampleRequest(t, func(doc map[string]any) {
+		doc["repository"].(map[string]any)["packages"] = []string{"requests"}
+	})
+	code, resp = svc.post(t, "/v1/requests", changed, signed(changed, testSecret, testNow))
+	if code != http.StatusConflict {
+		t.Errorf("conflict status = %d, want 409", code)
+	}
+	if resp.Execution != "DATA-4711" || !strings.Contains(resp.Error, "execution DATA-4711") {
+		t.Errorf("conflict response does not name the execution: %+v", resp)
+	}
+	if got := svc.execs.starts.Load(); got != 1 {
+		t.Errorf("executions started = %d, want 1", got)
+	}
+	if n, err := svc.store.DeliveryCount(context.Background(), "DATA-4711"); err != nil || n != 3 {
+		t.Errorf("recorded deliveries = %d (%v), want 3", n, err)
+	}
+}
+
+func TestRequestWebhookRacingDuplicates(t *testing.T) {
+	tests := []struct {
+		name      string
+		different bool // every delivery carries a different request
+		wantCodes map[int]int
+	}{
+		{name: "same body", wantCodes: map[int]int{http.StatusAccepted: 1, http.StatusOK: 49}},
+		{name: "different bodies", different: true, wantCodes: map[int]int{http.StatusAccepted: 1, http.StatusConflict: 49}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t)
+			srv := httptest.NewServer(svc.mux)
+			defer srv.Close()
+
+			const deliveries = 50
+			bodies := make([][]byte, deliveries)
+			for i := range bodies {
+				bodies[i] = exampleRequest(t, func(doc map[string]any) {
+					if tt.different {
+						doc["repository"].(map[string]any)["packages"] = []string{"requests", "package-" + string(rune('a'+i%26)) + string(rune('a'+i/26))}
+					}
+				})
+			}
+			var mu sync.Mutex
+			codes := map[int]int{}
+			executions := map[string]int{}
+			var wg sync.WaitGroup
+			for i := range deliveries {
+				wg.Go(func() {
+					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/requests", bytes.NewReader(bodies[i]))
+					for k, v := range signed(bodies[i], testSecret, testNow) {
+						req.Header.Set(k, v)
+					}
+					res, err := srv.Client().Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer res.Body.Close()
+					var resp Response
+					_ = json.NewDecoder(res.Body).Decode(&resp)
+					mu.Lock()
+					defer mu.Unlock()
+					codes[res.StatusCode]++
+					executions[resp.Execution]++
+				})
+			}
+			wg.Wait()
+
+			if diff := cmp.Diff(tt.wantCodes, codes); diff != "" {
+				t.Errorf("status codes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]int{"DATA-4711": deliveries}, executions); diff != "" {
+				t.Errorf("executions named (-want +got):\n%s", diff)
+			}
+			if got := svc.execs.starts.Load(); got != 1 {
+				t.Errorf("executions started = %d, want 1", got)
+			}
+		})
+	}
+}
+
+func TestRequestWebhookStartFailure(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{name: "request the service cannot run", err: &request.ValidationError{Fields: []request.FieldError{{Path: "$.notify.url", Message: "must use https://"}}}, wantCode: http.StatusBadRequest},
+		{name: "store error", err: errors.New("disk full"), wantCode: http.StatusInternalServerError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t)
+			svc.execs.err = tt.err
+			body := exampleRequest(t, nil)
+			code, resp := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow))
+			if code != tt.wantCode {
+				t.Errorf("status = %d, want %d; body %+v", code, tt.wantCode, resp)
+			}
+			if strings.Contains(resp.Error, "disk full") {
+				t.Errorf("response leaks an internal error: %q", resp.Error)
+			}
+
+			// Nothing was recorded, so a later delivery starts the run.
+			svc.execs.err = nil
+			if code, _ := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow)); code != http.StatusAccepted {
+				t.Errorf("delivery after the failure: status = %d, want 202", code)
+			}
+		})
+	}
+}
+
+func TestRequestWebhookMethodNotAllowed(t *testing.T) {
+	svc := newTestService(t)
+	w := httptest.NewRecorder()
+	svc.mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/requests", nil))
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET status = %d, want 405", w.Code)
+	}
+}
+
+func TestNewRejectsEmptySecret(t *testing.T) {
+	store, err := OpenStore(filepath.Join(t.TempDir(), "webhook.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, secret := range [][]byte{nil, {}} {
+		if _, err := New(Config{Secret: secret, Executions: &fakeExecutions{}, Store: store}); err == nil {
+			t.Errorf("New with secret %q succeeded, want an error", secret)
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// Mapping turns a ticket system's webhook payload into a request. It is read
+// from a JSON file; examples/ has one for Jira and one for ServiceNow.
+type Mapping struct {
+	// Auth is the authentication of the ticket system's deliveries.
+	Auth AuthConfig `json:"auth"`
+	// TicketID is the payload path of the ticket key, such as issue.key.
+	// It becomes the request ID.
+	TicketID string `json:"ticket_id"`
+	// Event is the payload path of the event name, such as webhookEvent.
+	Event string `json:"event,omitempty"`
+	// Events lists the event names that start a run. Other events get a
+	// 200 response and start nothing. Empty means every event.
+	Events []string `json:"events,omitempty"`
+	// When lists payload paths and the text each must equal, such as the
+	// ticket status that approves the request; other deliveries are
+	// ignored.
+	When map[string]string `json:"when,omitempty"`
+	// DeliveryIDHeader names the header that identifies a delivery across
+	// redeliveries, such as X-Atlassian-Webhook-Identifier. It is logged
+	// and recorded.
+	DeliveryIDHeader string `json:"delivery_id_header,omitempty"`
+	// Request is the part of the request that every ticket shares, such as
+	// the route, the Snowflake service user and the network.
+	Request map[string]any `json:"request"`
+	// Fields maps request paths (snowflake.account) to payload paths.
+	Fields map[string]Field `json:"fields"`
+}
+
+// Field is the payload location of one request field.
+type Field struct {
+	// From is the payload path, with "." between keys and array indexes,
+	// such as issue.fields.customfield_10204 or issue.fields.labels.0.
+	From string `json:"from"`
+	// Split, when set, turns a text value into a list, such as the
+	// packages entered as "requests, corp-utils==2.3.1".
+	Split string `json:"split,omitempty"`
+}
+
+// UnmarshalJSON accepts a bare payload path as well as an object.
+func (f *Field) UnmarshalJSON(data []byte) error {
+	var path string
+	if err := json.Unmarshal(data, &path); err == nil {
+		f.From = path
+		return nil
+	}
+	type plain Field
+	return json.Unmarshal(data, (*plain)(f))
+}
+
+// ReadMapping reads and checks a mapping file.
+func ReadMapping(path string) (Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("read mapping: %w", err)
+	}
+	var m Mapping
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return Mapping{}, fmt.Errorf("mapping %s: %w", path, err)
+	}
+	if err := m.check(); err != nil {
+		return Mapping{}, fmt.Errorf("mapping %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func (m *Mapping) check() error {
+	if m.TicketID == "" {
+		return fmt.Errorf("ticket_id is missing; set it to the payload path of the ticket key, such as issue.key")
+	}
+	if len(m.Fields) == 0 && len(m.Request) == 0 {
+		return fmt.Errorf("request and fields are both empty; nothing maps to a request")
+	}
+	for target, field := range m.Fields {
+		if field.From == "" {
+			return fmt.Errorf("fields.%s has no payload path", target)
+		}
+		if target == "id" {
+			return fmt.Errorf("fields.id is not allowed; the request ID comes from ticket_id")
+		}
+	}
+	return m.Auth.check()
+}
+
+// Ticket is a payload mapped to a request.
+type Ticket struct {
+	ID      string
+	Event   string
+	Request request.Request
+	// Ignored, when set, is the reason that the delivery starts nothing.
+	Ignored string
+}
+
+// Map reads a payload. A payload that the mapping ignores returns a Ticket
+// with Ignored set; a payload that maps to an invalid request returns a
+// *request.ValidationError whose messages name the ticket fields.
+func (m *Mapping) Map(payload []byte) (Ticket, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return Ticket{}, fieldError("$", "payload must be a JSON object: "+err.Error())
+	}
+	if _, ok := doc.(map[string]any); !ok {
+		return Ticket{}, fieldError("$", "payload must be a JSON object")
+	}
+
+	var t Ticket
+	if m.Event != "" {
+		t.Event, _ = lookupText(doc, m.Event)
+	}
+	if len(m.Events) > 0 && !slices.Contains(m.Events, t.Event) {
+		t.Ignored = fmt.Sprintf("event %q is not one of %s", t.Event, strings.Join(m.Events, ", "))
+		return t, nil
+	}
+	for _, path := range sortedKeys(m.When) {
+		got, _ := lookupText(doc, path)
+		if got != m.When[path] {
+			t.Ignored = fmt.Sprintf("ticket field %s is %q, not %q", path, got, m.When[path])
+			return t, nil
+		}
+	}
+
+	id, _ := lookupText(doc, m.TicketID)
+	if id == "" {
+		return t, fieldError("$.id", fmt.Sprintf("ticket field %s is missing or empty", m.TicketID))
+	}
+	t.ID = id
+	req, err := m.build(doc, id)
+	if err != nil {
+		return t, err
+	}
+	t.Request = req
+	return t, nil
+}
+
+// build fills a copy of the shared request part with the ticket's fields and
+// parses the result.
+func (m *Mapping) build(doc any, id string) (request.Request, error) {
+	out := deepCopy(m.Request).(map[string]any)
+	out["id"] = id
+	var fields []request.FieldError
+	for _, target := range sortedKeys(m.Fields) {
+		field := m.Fields[target]
+		value, err := field.value(doc)
+		if err != nil {
+			fields = append(fields, request.FieldError{Path: "$." + target, Message: err.Error()})
+			continue
+		}
+		setPath(out, strings.Split(target, "."), value)
+	}
+	if len(fields) > 0 {
+		return request.Request{}, &request.ValidationError{Fields: fields}
+	}
+
+	data, err := json.Marshal(out)
+	if err != nil {
+		return request.Request{}, fieldError("$", "encode mapped request: "+err.Error())
+	}
+	req, err := request.Parse(data)
+	if invalid, ok := err.(*request.ValidationError); ok {
+		for i, f := range invalid.Fields {
+			if field, ok := m.Fields[strings.TrimPrefix(f.Path, "$.")]; ok {
+				invalid.Fields[i].Message += " (mapped from ticket field " + field.From + ")"
+			}
+		}
+	}
+	return req, err
+}
+
+func (f Field) value(doc any) (any, error) {
+	v, ok := lookup(doc, f.From)
+	if !ok || v == nil || v == "" {
+		return nil, fmt.Errorf("ticket field %s is missing or empty", f.From)
+	}
+	switch x := v.(type) {
+	case string:
+		if f.Split == "" {
+			return x, nil
+		}
+		var items []any
+		for _, part := range strings.Split(x, f.Split) {
+			if part = strings.TrimSpace(part); part != "" {
+				items = append(items, part)
+			}
+		}
+		return items, nil
+	case json.Number, bool, []any:
+		return x, nil
+	default:
+		return nil, fmt.Errorf("ticket field %s is an object; map a text property of it, such as %s.value", f.From, f.From)
+	}
+}
+
+// lookup follows a dotted path through objects and arrays.
+func lookup(doc any, path string) (any, bool) {
+	cur := doc
+	for _, key := range strings.Split(path, ".") {
+		switch x := cur.(type) {
+		case map[string]any:
+			next, ok := x[key]
+			if !ok {
+				return nil, false
+			}
+			cur = next
+		case []any:
+			i, err := strconv.Atoi(key)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			cur = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// lookupText returns a text or number value at path.
+func lookupText(doc any, path string) (string, bool) {
+	v, ok := lookup(doc, path)
+	if !ok {
+		return "", false
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+func setPath(doc map[string]any, keys []string, value any) {
+	for _, key := range keys[:len(keys)-1] {
+		next, ok := doc[key].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			doc[key] = next
+		}
+		doc = next
+	}
+	doc[keys[len(keys)-1]] = value
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, child := range x {
+			out[k] = deepCopy(child)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, child := range x {
+			out[i] = deepCopy(child)
+		}
+		return out
+	}
+	return v
+}
+
+func fieldError(path, message string) *request.ValidationError {
+	return &request.ValidationError{Fields: []request.FieldError{{Path: path, Message: message}}}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

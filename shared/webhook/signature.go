@@ -1,0 +1,154 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Headers of repolink's own signing contract, used by the request webhook
+// and by the notifications that repolink sends.
+const (
+	// HeaderTimestamp holds the signing time in Unix seconds.
+	HeaderTimestamp = "X-Repolink-Timestamp"
+	// HeaderSignature holds "sha256=" and the hex HMAC-SHA256 of
+	// "<timestamp>.<body>".
+	HeaderSignature = "X-Repolink-Signature"
+	// HeaderHubSignature is the header that Jira Cloud signs deliveries
+	// with: "sha256=" and the hex HMAC-SHA256 of the raw body.
+	HeaderHubSignature = "X-Hub-Signature"
+)
+
+// MaxAge is how far a signed timestamp may be from the receiver's clock, in
+// either direction, before the delivery is rejected as stale.
+const MaxAge = 5 * time.Minute
+
+// SignatureError is a delivery that failed authentication. Reason names the
+// check that failed and contains no secret and no expected value.
+type SignatureError struct {
+	Reason string
+}
+
+func (e *SignatureError) Error() string { return "authentication failed: " + e.Reason }
+
+// Sign returns the X-Repolink-Signature value for body signed at ts.
+func Sign(secret []byte, ts time.Time, body []byte) string {
+	return "sha256=" + hex.EncodeToString(signedMAC(secret, strconv.FormatInt(ts.Unix(), 10), body))
+}
+
+// SetSignature sets the timestamp and signature headers of an outgoing
+// request whose body is body.
+func SetSignature(h http.Header, secret []byte, now time.Time, body []byte) {
+	h.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	h.Set(HeaderSignature, Sign(secret, now, body))
+}
+
+func signedMAC(secret []byte, timestamp string, body []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return mac.Sum(nil)
+}
+
+// VerifyTimestamped checks the X-Repolink-Timestamp and X-Repolink-Signature
+// headers of a delivery against body. It returns a *SignatureError when a
+// header is missing or malformed, the timestamp is more than MaxAge away
+// from now, or the signature does not match.
+func VerifyTimestamped(secret []byte, h http.Header, body []byte, now time.Time) error {
+	rawTS := h.Get(HeaderTimestamp)
+	if rawTS == "" {
+		return &SignatureError{Reason: "missing " + HeaderTimestamp + " header"}
+	}
+	sig := h.Get(HeaderSignature)
+	if sig == "" {
+		return &SignatureError{Reason: "missing " + HeaderSignature + " header"}
+	}
+	seconds, err := strconv.ParseInt(rawTS, 10, 64)
+	if err != nil {
+		return &SignatureError{Reason: HeaderTimestamp + " must be Unix seconds"}
+	}
+	age := now.Sub(time.Unix(seconds, 0))
+	if age > MaxAge || age < -MaxAge {
+		return &SignatureError{Reason: fmt.Sprintf("%s is more than %s away from the receiver's clock", HeaderTimestamp, MaxAge)}
+	}
+	got, err := decodeSHA256(sig, hex.DecodeString)
+	if err != nil {
+		return &SignatureError{Reason: HeaderSignature + " " + err.Error()}
+	}
+	if !hmac.Equal(got, signedMAC(secret, rawTS, body)) {
+		return &SignatureError{Reason: HeaderSignature + " does not match the body and timestamp"}
+	}
+	return nil
+}
+
+// VerifyHubSignature checks a Jira-style "sha256=<hex>" signature over the
+// raw body. Other methods, such as sha1, are rejected.
+func VerifyHubSignature(secret []byte, value string, body []byte) error {
+	if value == "" {
+		return &SignatureError{Reason: "missing " + HeaderHubSignature + " header"}
+	}
+	got, err := decodeSHA256(value, hex.DecodeString)
+	if err != nil {
+		return &SignatureError{Reason: HeaderHubSignature + " " + err.Error()}
+	}
+	if !hmac.Equal(got, bodyMAC(secret, body)) {
+		return &SignatureError{Reason: HeaderHubSignature + " does not match the body"}
+	}
+	return nil
+}
+
+func bodyMAC(secret, body []byte) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return mac.Sum(nil)
+}
+
+// decodeSHA256 reads "sha256=<digest>" and decodes the digest.
+func decodeSHA256(value string, decode func(string) ([]byte, error)) ([]byte, error) {
+	method, digest, ok := strings.Cut(value, "=")
+	if !ok || method != "sha256" {
+		return nil, fmt.Errorf("must have the form sha256=<digest>")
+	}
+	got, err := decode(digest)
+	if err != nil || len(got) != sha256.Size {
+		return nil, fmt.Errorf("has a malformed digest")
+	}
+	return got, nil
+}
+
+// Digest encodings for body signatures of other sources.
+const (
+	EncodingHex    = "hex"
+	EncodingBase64 = "base64"
+)
+
+// VerifyBodyMAC checks an HMAC-SHA256 of the raw body sent in one header,
+// as the bare digest in hex or standard base64. It is the optional body
+// signature of the ServiceNow source.
+func VerifyBodyMAC(key []byte, header, value, encoding string, body []byte) error {
+	if value == "" {
+		return &SignatureError{Reason: "missing " + header + " header"}
+	}
+	var got []byte
+	var err error
+	switch encoding {
+	case EncodingBase64:
+		got, err = base64.StdEncoding.DecodeString(value)
+	default:
+		got, err = hex.DecodeString(value)
+	}
+	if err != nil || len(got) != sha256.Size {
+		return &SignatureError{Reason: header + " is not a " + encoding + " HMAC-SHA256 digest"}
+	}
+	if !hmac.Equal(got, bodyMAC(key, body)) {
+		return &SignatureError{Reason: header + " does not match the body"}
+	}
+	return nil
+}

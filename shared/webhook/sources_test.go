@@ -1,0 +1,356 @@
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// mapResolver resolves references from a map.
+type mapResolver map[string]string
+
+func (m mapResolver) Resolve(_ context.Context, ref string) (string, error) {
+	v, ok := m[ref]
+	if !ok {
+		return "", fmt.Errorf("reference %s not found", ref)
+	}
+	return v, nil
+}
+
+const (
+	jiraSecret        = "jira-shared-secret"
+	serviceNowToken   = "servicenow-bearer-token"
+	serviceNowHMACKey = "c2VydmljZW5vdy1obWFjLWtleQ==" // base64 of "servicenow-hmac-key"
+)
+
+var testSecrets = mapResolver{
+	"env:REPOLINK_JIRA_SECRET":          jiraSecret,
+	"env:REPOLINK_SERVICENOW_TOKEN":     serviceNowToken,
+	"env:REPOLINK_SERVICENOW_HMAC_KEY":  serviceNowHMACKey,
+	"env:REPOLINK_SERVICENOW_PASSWORD":  "servicenow-password",
+	"env:REPOLINK_EMPTY":                "",
+	"env:REPOLINK_SERVICENOW_PLAIN_KEY": "plain-key",
+}
+
+func exampleSource(t *testing.T, name string, edit func(*Mapping)) Source {
+	t.Helper()
+	m, err := ReadMapping("../../examples/" + name + "-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&m)
+	}
+	src, err := NewSource(context.Background(), name, m, testSecrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func payload(t *testing.T, file string, replace ...string) []byte {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(strings.NewReplacer(replace...).Replace(string(data)))
+}
+
+func hubSignature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func serviceNowSignature(body []byte) string {
+	key, _ := base64.StdEncoding.DecodeString(serviceNowHMACKey)
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func TestJiraDeliveries(t *testing.T) {
+	approved := payload(t, "jira-issue-updated.json")
+	inReview := payload(t, "jira-issue-updated.json", `"name": "Approved"`, `"name": "In Review"`)
+	created := payload(t, "jira-issue-updated.json", "jira:issue_updated", "jira:issue_created")
+	commented := payload(t, "jira-issue-updated.json", "jira:issue_updated", "comment_created")
+	noName := payload(t, "jira-issue-updated.json", `"customfield_10204": "corp_pypi",`, "")
+	badRegion := payload(t, "jira-issue-updated.json", `"customfield_10208": "pypi.corp.example.com:443"`, `"customfield_10208": "https://pypi.corp.example.com"`)
+
+	tests := []struct {
+		name       string
+		body       []byte
+		headers    map[string]string
+		wantCode   int
+		wantStatus string
+		wantErrors []string
+		wantReason string
+	}{
+		{
+			name:       "approved issue",
+			body:       approved,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, approved), "X-Atlassian-Webhook-Identifier": "42"},
+			wantCode:   http.StatusAccepted,
+			wantStatus: "RUNNING",
+		},
+		{
+			name:     "github header name",
+			body:     approved,
+			headers:  map[string]string{"X-Hub-Signature-256": hubSignature(jiraSecret, approved)},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "secret in query only",
+			body:     approved,
+			headers:  map[string]string{},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "wrong secret",
+			body:     approved,
+			headers:  map[string]string{HeaderHubSignature: hubSignature("other", approved)},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "sha1 method",
+			body:     approved,
+			headers:  map[string]string{HeaderHubSignature: "sha1=" + strings.TrimPrefix(hubSignature(jiraSecret, approved), "sha256=")},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:       "status not approved",
+			body:       inReview,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, inReview)},
+			wantCode:   http.StatusOK,
+			wantStatus: "IGNORED",
+			wantReason: "issue.fields.status.name",
+		},
+		{
+			name:       "event not configured",
+			body:       commented,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, commented)},
+			wantCode:   http.StatusOK,
+			wantStatus: "IGNORED",
+			wantReason: "comment_created",
+		},
+		{
+			name:       "created event",
+			body:       created,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, created)},
+			wantCode:   http.StatusAccepted,
+			wantStatus: "RUNNING",
+		},
+		{
+			name:       "missing ticket field",
+			body:       noName,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, noName)},
+			wantCode:   http.StatusBadRequest,
+			wantErrors: []string{"$.repository.name"},
+		},
+		{
+			name:       "invalid ticket field",
+			body:       badRegion,
+			headers:    map[string]string{HeaderHubSignature: hubSignature(jiraSecret, badRegion)},
+			wantCode:   http.StatusBadRequest,
+			wantErrors: []string{"$.aws.upstream"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t, exampleSource(t, "jira", nil))
+			path := "/v1/hooks/jira"
+			if tt.name == "secret in query only" {
+				path += "?secret=" + jiraSecret
+			}
+			code, resp := svc.post(t, path, tt.body, tt.headers)
+			if code != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %+v", code, tt.wantCode, resp)
+			}
+			if resp.Status != tt.wantStatus {
+				t.Errorf("response status = %q, want %q", resp.Status, tt.wantStatus)
+			}
+			if !strings.Contains(resp.Reason, tt.wantReason) {
+				t.Errorf("reason = %q, want it to contain %q", resp.Reason, tt.wantReason)
+			}
+			if tt.wantErrors != nil {
+				var paths []string
+				for _, f := range resp.Errors {
+					paths = append(paths, f.Path)
+					if !strings.Contains(f.Message, "ticket field issue.fields.customfield_102") {
+						t.Errorf("field error %q does not name the ticket field", f.Message)
+					}
+				}
+				if diff := cmp.Diff(tt.wantErrors, paths); diff != "" {
+					t.Errorf("field errors (-want +got):\n%s", diff)
+				}
+			}
+			if tt.wantCode == http.StatusAccepted && resp.Execution != "DATA-4711" {
+				t.Errorf("execution = %q, want DATA-4711", resp.Execution)
+			}
+		})
+	}
+}
+
+func TestJiraRedeliveryAnswers2xx(t *testing.T) {
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body := payload(t, "jira-issue-updated.json")
+	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body), "X-Atlassian-Webhook-Identifier": "42", "X-Atlassian-Webhook-Retry": "1"}
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+
+	code, resp := svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "DATA-4711" {
+		t.Errorf("redelivery = %d %+v, want 200 duplicate of DATA-4711", code, resp)
+	}
+
+	// The ticket changed after its run started. A 2xx response keeps the
+	// ticket system from redelivering.
+	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
+	code, resp = svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	if code != http.StatusOK {
+		t.Errorf("edited ticket status = %d, want 200", code)
+	}
+	if !strings.Contains(resp.Reason, "different request") || resp.Execution != "DATA-4711" {
+		t.Errorf("edited ticket response = %+v, want a reason naming DATA-4711", resp)
+	}
+	if got := svc.execs.starts.Load(); got != 1 {
+		t.Errorf("executions started = %d, want 1", got)
+	}
+}
+
+func TestServiceNowDeliveries(t *testing.T) {
+	body := payload(t, "servicenow-approved.json")
+	basic := func(m *Mapping) {
+		m.Auth = AuthConfig{Type: AuthBasic, Username: "servicenow", PasswordRef: "env:REPOLINK_SERVICENOW_PASSWORD"}
+	}
+	hexRawKey := func(m *Mapping) {
+		m.Auth.Signature = &BodySignature{Header: "X-Signature", Encoding: EncodingHex, KeyRef: "env:REPOLINK_SERVICENOW_PLAIN_KEY", KeyEncoding: "raw"}
+	}
+	plainHex := hubSignature("plain-key", body)[len("sha256="):]
+
+	tests := []struct {
+		name     string
+		edit     func(*Mapping)
+		headers  map[string]string
+		wantCode int
+	}{
+		{
+			name:     "bearer and base64 signature",
+			headers:  map[string]string{"Authorization": "Bearer " + serviceNowToken, "X-ServiceNow-Signature": serviceNowSignature(body)},
+			wantCode: http.StatusAccepted,
+		},
+		{
+			name:     "wrong bearer token",
+			headers:  map[string]string{"Authorization": "Bearer nope", "X-ServiceNow-Signature": serviceNowSignature(body)},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "missing signature",
+			headers:  map[string]string{"Authorization": "Bearer " + serviceNowToken},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "hex digest where base64 is configured",
+			headers:  map[string]string{"Authorization": "Bearer " + serviceNowToken, "X-ServiceNow-Signature": hex.EncodeToString([]byte(serviceNowSignature(body)))},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "basic auth",
+			edit:     basic,
+			headers:  map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("servicenow:servicenow-password"))},
+			wantCode: http.StatusAccepted,
+		},
+		{
+			name:     "basic auth wrong password",
+			edit:     basic,
+			headers:  map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("servicenow:guess"))},
+			wantCode: http.StatusUnauthorized,
+		},
+		{
+			name:     "hex signature with a raw key",
+			edit:     hexRawKey,
+			headers:  map[string]string{"Authorization": "Bearer " + serviceNowToken, "X-Signature": plainHex},
+			wantCode: http.StatusAccepted,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := newTestService(t, exampleSource(t, "servicenow", tt.edit))
+			code, resp := svc.post(t, "/v1/hooks/servicenow", body, tt.headers)
+			if code != tt.wantCode {
+				t.Fatalf("status = %d, want %d; body %+v", code, tt.wantCode, resp)
+			}
+			if code == http.StatusAccepted && resp.Execution != "RITM0012345" {
+				t.Errorf("execution = %q, want RITM0012345", resp.Execution)
+			}
+			if code == http.StatusUnauthorized && strings.Contains(resp.Error, serviceNowToken) {
+				t.Errorf("error echoes the token: %q", resp.Error)
+			}
+		})
+	}
+}
+
+func TestNewSourceRejectsMissingCredentials(t *testing.T) {
+	tests := []struct {
+		name string
+		auth AuthConfig
+		want string
+	}{
+		{name: "empty secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_EMPTY"}, want: "is empty"},
+		{name: "unresolved secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_UNSET"}, want: "not found"},
+		{name: "no secret ref", auth: AuthConfig{Type: AuthHMAC}, want: "secret_ref is missing"},
+		{name: "no auth", auth: AuthConfig{}, want: "auth.type"},
+		{name: "empty token", auth: AuthConfig{Type: AuthBearer, TokenRef: "env:REPOLINK_EMPTY"}, want: "is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ReadMapping("../../examples/jira-mapping.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Auth = tt.auth
+			_, err = NewSource(context.Background(), "jira", m, testSecrets)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewSource error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadMappingRejectsUnknownFields(t *testing.T) {
+	path := t.TempDir() + "/mapping.json"
+	if err := os.WriteFile(path, []byte(`{"ticket_id": "key", "fields": {"repository.name": "x"}, "auth": {"type": "hmac", "secret_ref": "env:X"}, "colour": "red"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadMapping(path); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("ReadMapping error = %v, want one naming the unknown field", err)
+	}
+}
+
+func TestMappingBuildsExampleRequest(t *testing.T) {
+	src := exampleSource(t, "jira", nil)
+	ticket, err := src.Mapping.Map(payload(t, "jira-issue-updated.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ticket.Event != "jira:issue_updated" {
+		t.Errorf("event = %q", ticket.Event)
+	}
+	req := ticket.Request
+	got := []any{req.ID, req.Snowflake.Account, req.Repository.Name, req.Repository.Packages, req.Repository.GrantToRoles, req.AWS.Upstream, req.AWS.Region}
+	want := []any{"DATA-4711", "myorg-analytics", "corp_pypi", []string{"requests", "corp-utils==2.3.1"}, []string{"DATA_SCIENCE"}, "pypi.corp.example.com:443", "us-west-2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mapped request (-want +got):\n%s", diff)
+	}
+}
