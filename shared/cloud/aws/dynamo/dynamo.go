@@ -1,15 +1,15 @@
-// Package dynamo keeps the registered long waits and the webhook deliveries
-// in one DynamoDB table, for the Lambda deployment.
+// Package dynamo keeps the registered long waits and the tickets that webhook
+// deliveries started in one DynamoDB table, for the Lambda deployment.
 //
 // The table has a string partition key pk, a string sort key sk and the TTL
 // attribute expires_at (Unix seconds). Items are laid out as:
 //
-//	wait      pk "wait"             sk "token#<sha256 of the task token>"
-//	delivery  pk "delivery#<key>"   sk "delivery"
+//	wait    pk "wait"                            sk "token#<sha256 of the task token>"
+//	ticket  pk "ticket#<sha256 of the ticket>"   sk "ticket"
 //
 // All waits share one partition so that the poller reads them with a single
-// Query. A deployment has tens of open waits, far below what one partition
-// serves.
+// Query. Each provision run in its long wait has one open wait, so the
+// partition stays small.
 package dynamo
 
 import (
@@ -53,8 +53,10 @@ const (
 	// the poller still finds it and fails its task after the deadline, even
 	// when polls were paused for a while.
 	DefaultWaitRetention = 7 * 24 * time.Hour
-	// DefaultDeliveryRetention covers the redelivery window of ticket
-	// systems, which retry for minutes to hours, with a wide margin.
+	// DefaultDeliveryRetention keeps a ticket's record well past the
+	// redelivery window of ticket systems, which retry for minutes to
+	// hours. After it, a redelivery reaches Step Functions, which rejects
+	// the execution name that the ticket already used.
 	DefaultDeliveryRetention = 30 * 24 * time.Hour
 )
 
@@ -66,7 +68,7 @@ type Store struct {
 	// Now returns the current time; it sets received times and TTLs.
 	Now func() time.Time
 	// WaitRetention and DeliveryRetention set expires_at: a wait's deadline
-	// plus WaitRetention, a delivery's receipt plus DeliveryRetention.
+	// plus WaitRetention, a ticket's last delivery plus DeliveryRetention.
 	WaitRetention     time.Duration
 	DeliveryRetention time.Duration
 }

@@ -2,6 +2,8 @@ package dynamo_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -197,98 +199,155 @@ func TestWaitsTTL(t *testing.T) {
 	}
 }
 
-func TestClaimDelivery(t *testing.T) {
+// starter is a start function that counts its calls and returns the
+// execution name, or err when set.
+type starter struct {
+	mu    sync.Mutex
+	calls int
+	name  string
+	err   error
+}
+
+func (s *starter) start(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	return s.name, s.err
+}
+
+// ticketPartitionKey is the partition key that the table layout gives a
+// ticket.
+func ticketPartitionKey(ticket string) string {
+	sum := sha256.Sum256([]byte(ticket))
+	return "ticket#" + hex.EncodeToString(sum[:])
+}
+
+func delivery(ticket, hash string) dynamo.Delivery {
+	return dynamo.Delivery{Ticket: ticket, RequestHash: hash, Source: "request"}
+}
+
+func TestDeliverOutcomes(t *testing.T) {
 	store, _ := newStore(t)
 	ctx := context.Background()
+	start := &starter{name: "DATA-4711"}
 
-	first := dynamo.Delivery{Key: "delivery-1", Execution: "DATA-4711"}
-	stored, claimed, err := store.ClaimDelivery(ctx, first)
-	if err != nil {
-		t.Fatalf("first ClaimDelivery: %v", err)
+	steps := []struct {
+		name       string
+		delivery   dynamo.Delivery
+		want       dynamo.Outcome
+		wantStarts int
+	}{
+		{"first delivery", delivery("DATA-4711", "hash-a"), dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 1},
+		{"same request again", delivery("DATA-4711", "hash-a"), dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, 1},
+		{"changed request", delivery("DATA-4711", "hash-b"), dynamo.Outcome{Kind: dynamo.Conflict, Execution: "DATA-4711"}, 1},
+		{"other ticket", delivery("DATA-4712", "hash-a"), dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 2},
 	}
-	if !claimed {
-		t.Errorf("first ClaimDelivery claimed = false, want true")
-	}
-	wantClaimed := dynamo.Delivery{Key: "delivery-1", Execution: "DATA-4711", ReceivedAt: epoch}
-	if diff := cmp.Diff(wantClaimed, stored); diff != "" {
-		t.Errorf("first ClaimDelivery (-want +got):\n%s", diff)
-	}
-
-	// A redelivery before the start was recorded sees no ARN, so the
-	// caller starts the execution again, which Step Functions deduplicates
-	// by name.
-	stored, claimed, err = store.ClaimDelivery(ctx, first)
-	if err != nil {
-		t.Fatalf("second ClaimDelivery: %v", err)
-	}
-	if claimed {
-		t.Errorf("second ClaimDelivery claimed = true, want false")
-	}
-	if diff := cmp.Diff(wantClaimed, stored); diff != "" {
-		t.Errorf("second ClaimDelivery (-want +got):\n%s", diff)
-	}
-
-	started := wantClaimed
-	started.ExecutionARN = "arn:aws:states:us-west-2:123456789012:execution:rl-provision:DATA-4711"
-	if err := store.MarkStarted(ctx, started); err != nil {
-		t.Fatalf("MarkStarted: %v", err)
-	}
-	later := first
-	later.ReceivedAt = epoch.Add(time.Hour)
-	stored, claimed, err = store.ClaimDelivery(ctx, later)
-	if err != nil {
-		t.Fatalf("ClaimDelivery after MarkStarted: %v", err)
-	}
-	if claimed {
-		t.Errorf("ClaimDelivery after MarkStarted claimed = true, want false")
-	}
-	if diff := cmp.Diff(started, stored); diff != "" {
-		t.Errorf("ClaimDelivery after MarkStarted (-want +got):\n%s", diff)
-	}
-
-	other, claimed, err := store.ClaimDelivery(ctx, dynamo.Delivery{Key: "delivery-2", Execution: "DATA-4712"})
-	if err != nil {
-		t.Fatalf("ClaimDelivery of another key: %v", err)
-	}
-	if !claimed || other.ExecutionARN != "" {
-		t.Errorf("ClaimDelivery of another key = %+v, claimed %v; want a new claim", other, claimed)
+	for _, step := range steps {
+		got, err := store.Deliver(ctx, step.delivery, start.start)
+		if err != nil {
+			t.Fatalf("%s: Deliver: %v", step.name, err)
+		}
+		if diff := cmp.Diff(step.want, got); diff != "" {
+			t.Errorf("%s: Deliver (-want +got):\n%s", step.name, diff)
+		}
+		if start.calls != step.wantStarts {
+			t.Errorf("%s: start called %d times in all, want %d", step.name, start.calls, step.wantStarts)
+		}
 	}
 }
 
-func TestClaimDeliveryConcurrent(t *testing.T) {
+func TestDeliverAfterFailedStart(t *testing.T) {
+	store, client := newStore(t)
+	ctx := context.Background()
+	failing := &starter{err: errors.New("step functions unavailable")}
+
+	if _, err := store.Deliver(ctx, delivery("DATA-4711", "hash-a"), failing.start); !errors.Is(err, failing.err) {
+		t.Fatalf("Deliver with failing start: error %v, want %v", err, failing.err)
+	}
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("repolink-test"),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: ticketPartitionKey("DATA-4711")},
+			"sk": &types.AttributeValueMemberS{Value: "ticket"},
+		},
+	})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	if out.Item == nil {
+		t.Fatal("no ticket item after a failed start; want the claim kept")
+	}
+	if _, ok := out.Item["execution"]; ok {
+		t.Errorf("ticket item has an execution after a failed start: %v", out.Item["execution"])
+	}
+
+	// The redelivery, even with an edited request, starts the execution,
+	// because the first claim never started one.
+	working := &starter{name: "DATA-4711"}
+	got, err := store.Deliver(ctx, delivery("DATA-4711", "hash-b"), working.start)
+	if err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, got); diff != "" {
+		t.Errorf("redelivery (-want +got):\n%s", diff)
+	}
+	if working.calls != 1 {
+		t.Errorf("redelivery called start %d times, want 1", working.calls)
+	}
+
+	got, err = store.Deliver(ctx, delivery("DATA-4711", "hash-b"), working.start)
+	if err != nil {
+		t.Fatalf("third delivery: %v", err)
+	}
+	if got.Kind != dynamo.Duplicate {
+		t.Errorf("third delivery kind = %q, want %q", got.Kind, dynamo.Duplicate)
+	}
+}
+
+func TestDeliverConcurrent(t *testing.T) {
 	store, _ := newStore(t)
 	ctx := context.Background()
+	start := &starter{name: "DATA-1"}
 
 	const callers = 8
 	var wg sync.WaitGroup
-	results := make(chan bool, callers)
+	kinds := make(chan string, callers)
 	for range callers {
 		wg.Go(func() {
-			_, claimed, err := store.ClaimDelivery(ctx, dynamo.Delivery{Key: "same", Execution: "DATA-1"})
+			out, err := store.Deliver(ctx, delivery("DATA-1", "hash-a"), start.start)
 			if err != nil {
-				t.Errorf("ClaimDelivery: %v", err)
+				t.Errorf("Deliver: %v", err)
+				return
 			}
-			results <- claimed
+			kinds <- out.Kind
 		})
 	}
 	wg.Wait()
-	close(results)
+	close(kinds)
 
-	claims := 0
-	for claimed := range results {
-		if claimed {
-			claims++
-		}
+	counts := map[string]int{}
+	for kind := range kinds {
+		counts[kind]++
 	}
-	if claims != 1 {
-		t.Errorf("%d of %d concurrent claims won, want exactly 1", claims, callers)
+	if counts[dynamo.Started] < 1 || counts[dynamo.Started]+counts[dynamo.Duplicate] != callers {
+		t.Errorf("outcomes %v, want at least one started and the rest duplicates", counts)
+	}
+	// A delivery that reads the claim before the winner records its
+	// execution calls start too; Step Functions returns the running
+	// execution for it. Every later delivery is a duplicate.
+	if start.calls != counts[dynamo.Started] {
+		t.Errorf("start called %d times for %d started outcomes", start.calls, counts[dynamo.Started])
 	}
 }
 
-func TestClaimDeliveryEmptyKey(t *testing.T) {
+func TestDeliverMissingTicket(t *testing.T) {
 	store, _ := newStore(t)
-	if _, _, err := store.ClaimDelivery(context.Background(), dynamo.Delivery{Execution: "DATA-1"}); err == nil {
-		t.Error("ClaimDelivery with empty key: nil error, want one")
+	start := &starter{name: "x"}
+	if _, err := store.Deliver(context.Background(), delivery("", "hash"), start.start); err == nil {
+		t.Error("Deliver without a ticket: nil error, want one")
+	}
+	if start.calls != 0 {
+		t.Errorf("start called %d times for an invalid delivery, want 0", start.calls)
 	}
 }
 
@@ -332,8 +391,8 @@ func TestErrorNames(t *testing.T) {
 			}
 			_, listErr := store.List(context.Background())
 			calls["List"] = listErr
-			_, _, claimErr := store.ClaimDelivery(context.Background(), dynamo.Delivery{Key: "k", Execution: "e"})
-			calls["ClaimDelivery"] = claimErr
+			_, deliverErr := store.Deliver(context.Background(), delivery("DATA-1", "hash"), (&starter{}).start)
+			calls["Deliver"] = deliverErr
 
 			for call, err := range calls {
 				if !errors.Is(err, tt.err) {
