@@ -1,0 +1,355 @@
+// Package notify posts the result of each closed execution to the request's
+// notify.url, signed like the request webhook, with retries and backoff. It
+// records every notification and its delivery state in SQLite, so that a
+// restarted service goes on where the last one stopped.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Events of a notification.
+const (
+	// EventSucceeded is sent when a run succeeded.
+	EventSucceeded = "succeeded"
+	// EventNeedsOperator is sent when a run failed, timed out or was
+	// aborted, so that an operator must fix the cause and redrive it.
+	EventNeedsOperator = "needs_operator"
+)
+
+// Notification is the JSON body posted to notify.url.
+type Notification struct {
+	Event        string    `json:"event"`
+	Execution    string    `json:"execution"`
+	RequestID    string    `json:"request_id"`
+	Status       string    `json:"status"`
+	RedriveCount int       `json:"redrive_count"`
+	StartedAt    time.Time `json:"started_at"`
+	StoppedAt    time.Time `json:"stopped_at"`
+	// FailedStep, Error and Cause describe a run that needs an operator.
+	FailedStep string `json:"failed_step,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Cause      string `json:"cause,omitempty"`
+	// Next is the operator's next action.
+	Next string `json:"next,omitempty"`
+	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
+	Resources json.RawMessage `json:"resources,omitempty"`
+}
+
+// Executions lists the executions of the engine.
+type Executions interface {
+	List(ctx context.Context) ([]engine.Execution, error)
+}
+
+// Retry policy defaults.
+const (
+	DefaultMaxAttempts = 10
+	DefaultBaseDelay   = 2 * time.Second
+	DefaultMaxDelay    = 5 * time.Minute
+	// requestTimeout bounds one delivery attempt.
+	requestTimeout = 10 * time.Second
+)
+
+// Config configures a Notifier.
+type Config struct {
+	Store      *Store
+	Executions Executions
+	// Secret signs every notification. It must not be empty.
+	Secret []byte
+	// Sandbox calls only loopback receivers and records any other URL as
+	// skipped. Outside sandbox mode only https:// URLs are called.
+	Sandbox bool
+	// Client sends the notifications; nil means a client with a 10 second
+	// timeout. Redirects are never followed, so a signed body goes only to
+	// the URL in the request.
+	Client *http.Client
+	Now    func() time.Time
+	Logger *slog.Logger
+	// MaxAttempts, BaseDelay and MaxDelay set the retry policy: the delay
+	// doubles from BaseDelay up to MaxDelay. Zero values take the defaults.
+	MaxAttempts int
+	BaseDelay   time.Duration
+	MaxDelay    time.Duration
+}
+
+// Notifier finds closed executions and delivers their notifications.
+type Notifier struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// New checks the configuration and returns a Notifier.
+func New(cfg Config) (*Notifier, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("notification secret is empty; notifications are signed like the webhook, so set REPOLINK_WEBHOOK_SECRET")
+	}
+	if cfg.Store == nil || cfg.Executions == nil {
+		return nil, errors.New("notifier needs a store and executions")
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: requestTimeout}
+	}
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.BaseDelay <= 0 {
+		cfg.BaseDelay = DefaultBaseDelay
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = DefaultMaxDelay
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake makes Run look for closed executions at once, such as after the
+// engine reported that an execution closed.
+func (n *Notifier) Wake() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run looks for closed executions and delivers due notifications every
+// interval and on Wake, until ctx is done.
+func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		if err := n.Scan(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("look for closed executions failed", "error", err)
+		}
+		if err := n.Deliver(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("deliver notifications failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-n.wake:
+		}
+	}
+}
+
+// Scan records a notification for every execution that closed since the
+// store was created and has a notify.url, once per run (a redrive is a new
+// run).
+//
+// NOTE: Scan lists every execution each time, which suits one machine's
+// store but would need an index on stop time for many thousands.
+func (n *Notifier) Scan(ctx context.Context) error {
+	since, err := n.cfg.Store.since(ctx)
+	if err != nil {
+		return err
+	}
+	execs, err := n.cfg.Executions.List(ctx)
+	if err != nil {
+		return err
+	}
+	now := n.cfg.Now()
+	for _, x := range execs {
+		if x.Status == engine.StatusRunning || x.StoppedAt.Before(since) {
+			continue
+		}
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
+			continue
+		}
+		body, err := json.Marshal(Build(x, doc))
+		if err != nil {
+			return fmt.Errorf("encode notification of %s: %w", x.Name, err)
+		}
+		rec := Record{Execution: x.Name, RedriveCount: x.RedriveCount, URL: doc.Request.Notify.URL,
+			Body: body, State: StatePending, NextAt: now}
+		if reason := n.skipReason(rec.URL); reason != "" {
+			rec.State, rec.LastError = StateSkipped, reason
+		}
+		added, err := n.cfg.Store.add(ctx, rec, now)
+		if err != nil {
+			return err
+		}
+		if added && rec.State == StateSkipped {
+			n.log.Info("notification skipped", "execution", x.Name, "redrive_count", x.RedriveCount, "reason", rec.LastError)
+		}
+	}
+	return nil
+}
+
+// skipReason returns the reason a URL is not called, or "" when it is.
+func (n *Notifier) skipReason(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "notify.url is not a valid URL"
+	}
+	if n.cfg.Sandbox {
+		if !isLoopback(u.Hostname()) {
+			return "sandbox mode calls only receivers on a loopback address, such as http://127.0.0.1:PORT/"
+		}
+		return ""
+	}
+	if u.Scheme != "https" {
+		return "notify.url must use https:// outside sandbox mode"
+	}
+	return ""
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Build returns the notification of a closed execution.
+func Build(x engine.Execution, doc workflow.Document) Notification {
+	out := Notification{
+		Execution:    x.Name,
+		RequestID:    doc.Request.ID,
+		Status:       x.Status,
+		RedriveCount: x.RedriveCount,
+		StartedAt:    x.StartedAt.UTC(),
+		StoppedAt:    x.StoppedAt.UTC(),
+	}
+	if x.Status == engine.StatusSucceeded {
+		out.Event = EventSucceeded
+		var result struct {
+			Resources json.RawMessage `json:"resources"`
+		}
+		if json.Unmarshal(x.Output, &result) == nil {
+			out.Resources = result.Resources
+		}
+		return out
+	}
+
+	out.Event = EventNeedsOperator
+	out.Error = x.Error
+	out.FailedStep, out.Cause = "unknown", x.Cause
+	// The provision state machine prefixes the cause with the failed step.
+	if step, cause, ok := strings.Cut(x.Cause, ": "); ok && !strings.Contains(step, " ") {
+		out.FailedStep, out.Cause = step, cause
+	}
+	out.Next = fmt.Sprintf("fix the cause, then run 'repolink redrive %s' to resume from the failed step", x.Name)
+	return out
+}
+
+// Deliver sends every due notification once and schedules a retry for those
+// that failed with a status or error worth retrying.
+func (n *Notifier) Deliver(ctx context.Context) error {
+	due, err := n.cfg.Store.due(ctx, n.cfg.Now())
+	if err != nil {
+		return err
+	}
+	for _, rec := range due {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n.attempt(ctx, rec)
+	}
+	return nil
+}
+
+func (n *Notifier) attempt(ctx context.Context, rec Record) {
+	rec.Attempts++
+	status, err := n.post(ctx, rec)
+	now := n.cfg.Now()
+	rec.LastStatus = status
+	rec.LastError = ""
+	log := n.log.With("execution", rec.Execution, "redrive_count", rec.RedriveCount, "attempt", rec.Attempts)
+
+	switch {
+	case err == nil && status >= 200 && status < 300:
+		rec.State, rec.DeliveredAt = StateDelivered, now
+		log.Info("notification delivered", "status", status)
+	case err == nil && !retryable(status):
+		rec.State = StateFailed
+		rec.LastError = fmt.Sprintf("receiver responded %d", status)
+		log.Error("notification rejected by receiver", "status", status)
+	case rec.Attempts >= n.cfg.MaxAttempts:
+		rec.State = StateFailed
+		rec.LastError = describe(status, err)
+		log.Error("notification failed; no attempts left", "status", status, "error", rec.LastError)
+	default:
+		rec.LastError = describe(status, err)
+		rec.NextAt = now.Add(n.backoff(rec.Attempts))
+		log.Warn("notification failed; will retry", "status", status, "error", rec.LastError, "retry_at", rec.NextAt)
+	}
+	if err := n.cfg.Store.update(ctx, rec); err != nil {
+		log.Error("record notification attempt failed", "error", err)
+	}
+}
+
+// post sends one signed attempt and returns the response status.
+func (n *Notifier) post(ctx context.Context, rec Record) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rec.URL, bytes.NewReader(rec.Body))
+	if err != nil {
+		return 0, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "repolink-notify")
+	webhook.SetSignature(req.Header, n.cfg.Secret, n.cfg.Now(), rec.Body)
+	res, err := n.cfg.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	return res.StatusCode, nil
+}
+
+// retryable reports whether a failed response may succeed later: server
+// errors, 408, 425 and 429. Other statuses, redirects included, fail at
+// once.
+func retryable(status int) bool {
+	return status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooEarly || status == http.StatusTooManyRequests
+}
+
+// backoff returns the delay after the given number of failed attempts.
+func (n *Notifier) backoff(attempts int) time.Duration {
+	delay := n.cfg.BaseDelay
+	for i := 1; i < attempts && delay < n.cfg.MaxDelay; i++ {
+		delay *= 2
+	}
+	return min(delay, n.cfg.MaxDelay)
+}
+
+// describe returns the error of an attempt without the URL, because a
+// notify URL may carry a token in its query.
+func describe(status int, err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Op + ": " + urlErr.Err.Error()
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("receiver responded %d", status)
+}

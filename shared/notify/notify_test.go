@@ -1,0 +1,347 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+var (
+	testSecret = []byte("notify-secret")
+	startTime  = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+)
+
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+type fakeExecutions struct{ list []engine.Execution }
+
+func (f *fakeExecutions) List(context.Context) ([]engine.Execution, error) { return f.list, nil }
+
+// receiver is a notification endpoint that responds with the queued
+// statuses, then 200, and keeps what it received.
+type receiver struct {
+	mu       sync.Mutex
+	statuses []int
+	bodies   [][]byte
+	headers  []http.Header
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.bodies = append(r.bodies, body)
+	r.headers = append(r.headers, req.Header.Clone())
+	status := http.StatusOK
+	if len(r.statuses) > 0 {
+		status, r.statuses = r.statuses[0], r.statuses[1:]
+	}
+	w.WriteHeader(status)
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.bodies)
+}
+
+type harness struct {
+	notifier *Notifier
+	store    *Store
+	execs    *fakeExecutions
+	clock    *clock
+}
+
+func newHarness(t *testing.T, sandbox bool, client *http.Client) *harness {
+	t.Helper()
+	c := &clock{now: startTime}
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	execs := &fakeExecutions{}
+	n, err := New(Config{Store: store, Executions: execs, Secret: testSecret, Sandbox: sandbox, Client: client, Now: c.Now, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{notifier: n, store: store, execs: execs, clock: c}
+}
+
+// closed returns an execution of a request with a notify URL that stopped
+// after the harness started.
+func closed(name, status, notifyURL string, redrives int) engine.Execution {
+	doc := workflow.Document{Request: request.Request{ID: name}}
+	if notifyURL != "" {
+		doc.Request.Notify = &request.Notify{URL: notifyURL}
+	}
+	input, _ := json.Marshal(doc)
+	x := engine.Execution{Name: name, Status: status, Input: input, RedriveCount: redrives,
+		StartedAt: startTime.Add(time.Second), StoppedAt: startTime.Add(time.Minute)}
+	switch status {
+	case engine.StatusSucceeded:
+		x.Output = json.RawMessage(`{"request": {}, "resources": {"repository": {"action": "created", "id": "PLATFORM.PACKAGES.CORP_PYPI"}}}`)
+	case engine.StatusFailed:
+		x.Error, x.Cause = "Rejected", "verification: package not-in-the-index was not found"
+	}
+	return x
+}
+
+// tick runs one pass of the notifier, as Run does on each interval.
+func (h *harness) tick(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if err := h.notifier.Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.notifier.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) record(t *testing.T, name string, redrives int) Record {
+	t.Helper()
+	rec, err := h.store.Get(context.Background(), name, redrives)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func TestNotifySucceededRunSigned(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+	h.execs.list = []engine.Execution{closed("DATA-1", engine.StatusSucceeded, srv.URL+"/hook", 0)}
+
+	h.tick(t)
+	h.tick(t)
+
+	if got := recv.count(); got != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", got)
+	}
+	if err := webhook.VerifyTimestamped(testSecret, recv.headers[0], recv.bodies[0], h.clock.now); err != nil {
+		t.Errorf("notification signature: %v", err)
+	}
+	var got Notification
+	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Notification{Event: EventSucceeded, Execution: "DATA-1", RequestID: "DATA-1", Status: engine.StatusSucceeded,
+		StartedAt: startTime.Add(time.Second), StoppedAt: startTime.Add(time.Minute),
+		Resources: json.RawMessage(`{"repository":{"action":"created","id":"PLATFORM.PACKAGES.CORP_PYPI"}}`)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notification (-want +got):\n%s", diff)
+	}
+	if rec := h.record(t, "DATA-1", 0); rec.State != StateDelivered || rec.Attempts != 1 {
+		t.Errorf("record = %s after %d attempts, want delivered after 1", rec.State, rec.Attempts)
+	}
+}
+
+func TestNotifyFailedRunNeedsOperator(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+	h.execs.list = []engine.Execution{closed("DATA-2", engine.StatusFailed, srv.URL, 0)}
+
+	h.tick(t)
+
+	if recv.count() != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", recv.count())
+	}
+	var got Notification
+	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event != EventNeedsOperator {
+		t.Errorf("event = %q, want %q", got.Event, EventNeedsOperator)
+	}
+	if got.FailedStep != "verification" {
+		t.Errorf("failed step = %q, want verification", got.FailedStep)
+	}
+	if got.Error != "Rejected" || got.Cause != "package not-in-the-index was not found" {
+		t.Errorf("error, cause = %q, %q", got.Error, got.Cause)
+	}
+	if got.Next != "fix the cause, then run 'repolink redrive DATA-2' to resume from the failed step" {
+		t.Errorf("next = %q", got.Next)
+	}
+}
+
+func TestNotifyRetriesWithBackoff(t *testing.T) {
+	recv := &receiver{statuses: []int{http.StatusInternalServerError, http.StatusTooManyRequests}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+	h.execs.list = []engine.Execution{closed("DATA-3", engine.StatusSucceeded, srv.URL, 0)}
+
+	h.tick(t)
+	rec := h.record(t, "DATA-3", 0)
+	if rec.State != StatePending || rec.LastStatus != 500 {
+		t.Fatalf("after the first attempt: %s with status %d, want pending with 500", rec.State, rec.LastStatus)
+	}
+	if want := startTime.Add(DefaultBaseDelay); !rec.NextAt.Equal(want) {
+		t.Errorf("first retry at %s, want %s", rec.NextAt, want)
+	}
+
+	h.tick(t)
+	if got := recv.count(); got != 1 {
+		t.Errorf("receiver got %d notifications before the retry was due, want 1", got)
+	}
+
+	h.clock.now = rec.NextAt
+	h.tick(t)
+	rec = h.record(t, "DATA-3", 0)
+	if want := h.clock.now.Add(2 * DefaultBaseDelay); !rec.NextAt.Equal(want) {
+		t.Errorf("second retry at %s, want %s (doubled)", rec.NextAt, want)
+	}
+
+	h.clock.now = rec.NextAt
+	h.tick(t)
+	rec = h.record(t, "DATA-3", 0)
+	if rec.State != StateDelivered || rec.Attempts != 3 {
+		t.Errorf("record = %s after %d attempts, want delivered after 3", rec.State, rec.Attempts)
+	}
+}
+
+func TestNotifyGivesUp(t *testing.T) {
+	tests := []struct {
+		name         string
+		statuses     []int
+		wantAttempts int
+	}{
+		{name: "client error", statuses: []int{http.StatusBadRequest}, wantAttempts: 1},
+		{name: "redirect", statuses: []int{http.StatusFound}, wantAttempts: 1},
+		{name: "attempts used up", statuses: []int{502, 503, 504, 500}, wantAttempts: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recv := &receiver{statuses: tt.statuses}
+			srv := httptest.NewServer(recv)
+			defer srv.Close()
+			h := newHarness(t, true, nil)
+			h.execs.list = []engine.Execution{closed("DATA-4", engine.StatusSucceeded, srv.URL, 0)}
+
+			for range 5 {
+				h.tick(t)
+				h.clock.now = h.clock.now.Add(DefaultMaxDelay)
+			}
+
+			rec := h.record(t, "DATA-4", 0)
+			if rec.State != StateFailed {
+				t.Errorf("state = %s, want failed", rec.State)
+			}
+			if rec.Attempts != tt.wantAttempts {
+				t.Errorf("attempts = %d, want %d", rec.Attempts, tt.wantAttempts)
+			}
+			if recv.count() != tt.wantAttempts {
+				t.Errorf("receiver got %d notifications, want %d", recv.count(), tt.wantAttempts)
+			}
+		})
+	}
+}
+
+func TestNotifySkipsURLs(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		sandbox bool
+		url     string
+	}{
+		{name: "sandbox beyond loopback", sandbox: true, url: "https://tickets.example.com/hooks/repolink"},
+		{name: "http outside sandbox", sandbox: false, url: srv.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.sandbox, nil)
+			h.execs.list = []engine.Execution{closed("DATA-5", engine.StatusSucceeded, tt.url, 0)}
+
+			h.tick(t)
+
+			if rec := h.record(t, "DATA-5", 0); rec.State != StateSkipped || rec.Attempts != 0 {
+				t.Errorf("record = %s after %d attempts, want skipped after 0", rec.State, rec.Attempts)
+			}
+			if recv.count() != 0 {
+				t.Errorf("receiver got %d notifications, want 0", recv.count())
+			}
+		})
+	}
+}
+
+func TestNotifyHTTPSOutsideSandbox(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewTLSServer(recv)
+	defer srv.Close()
+	h := newHarness(t, false, srv.Client())
+	h.execs.list = []engine.Execution{closed("DATA-6", engine.StatusSucceeded, srv.URL, 0)}
+
+	h.tick(t)
+
+	if rec := h.record(t, "DATA-6", 0); rec.State != StateDelivered {
+		t.Errorf("state = %s (%s), want delivered", rec.State, rec.LastError)
+	}
+}
+
+func TestNotifyOncePerRun(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+
+	old := closed("OLD-1", engine.StatusSucceeded, srv.URL, 0)
+	old.StoppedAt = startTime.Add(-time.Hour)
+	h.execs.list = []engine.Execution{
+		old,
+		closed("NO-URL", engine.StatusSucceeded, "", 0),
+		{Name: "RUNNING-1", Status: engine.StatusRunning, Input: closed("RUNNING-1", engine.StatusRunning, srv.URL, 0).Input},
+		closed("DATA-7", engine.StatusFailed, srv.URL, 0),
+	}
+	h.tick(t)
+	if got := recv.count(); got != 1 {
+		t.Fatalf("receiver got %d notifications, want 1 (only DATA-7)", got)
+	}
+
+	// A redrive that fails again is a new run with its own notification.
+	h.execs.list = []engine.Execution{closed("DATA-7", engine.StatusFailed, srv.URL, 1)}
+	h.tick(t)
+	h.tick(t)
+	if got := recv.count(); got != 2 {
+		t.Errorf("receiver got %d notifications after the redrive, want 2", got)
+	}
+	var second Notification
+	if err := json.Unmarshal(recv.bodies[1], &second); err != nil {
+		t.Fatal(err)
+	}
+	if second.RedriveCount != 1 {
+		t.Errorf("redrive count = %d, want 1", second.RedriveCount)
+	}
+}
+
+func TestNewRejectsEmptySecret(t *testing.T) {
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := New(Config{Store: store, Executions: &fakeExecutions{}}); err == nil {
+		t.Error("New without a secret succeeded, want an error")
+	}
+}

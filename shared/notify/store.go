@@ -1,0 +1,179 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Delivery states.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+	StateSkipped   = "skipped"
+)
+
+// Store records one notification per closed execution and redrive, and the
+// outcome of delivering it, in SQLite.
+type Store struct {
+	db *sql.DB
+}
+
+const storeSchema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+	execution     TEXT NOT NULL,
+	redrive_count INTEGER NOT NULL,
+	url           TEXT NOT NULL,
+	body          TEXT NOT NULL,
+	state         TEXT NOT NULL,
+	attempts      INTEGER NOT NULL DEFAULT 0,
+	next_at       INTEGER NOT NULL,
+	last_status   INTEGER NOT NULL DEFAULT 0,
+	last_error    TEXT NOT NULL DEFAULT '',
+	created_at    INTEGER NOT NULL,
+	delivered_at  INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (execution, redrive_count)
+);
+`
+
+// OpenStore opens or creates the store at path. The first open records now
+// as the time from which closed executions are notified, so that starting
+// the service on an old state directory does not notify old runs.
+func OpenStore(path string, now time.Time) (*Store, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open notification store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(storeSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create notification tables in %s: %w", path, err)
+	}
+	if _, err := db.Exec(`INSERT INTO meta (key, value) VALUES ('since', ?) ON CONFLICT (key) DO NOTHING`,
+		strconv.FormatInt(now.UnixNano(), 10)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("record notification start in %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// since returns the time from which closed executions are notified.
+func (s *Store) since(ctx context.Context) (time.Time, error) {
+	var value string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'since'`).Scan(&value); err != nil {
+		return time.Time{}, fmt.Errorf("read notification start: %w", err)
+	}
+	nanos, err := strconv.ParseInt(value, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read notification start %q: %w", value, err)
+	}
+	return time.Unix(0, nanos), nil
+}
+
+// Record is one notification and its delivery state.
+type Record struct {
+	Execution    string
+	RedriveCount int
+	URL          string
+	Body         []byte
+	State        string
+	Attempts     int
+	NextAt       time.Time
+	LastStatus   int
+	LastError    string
+	DeliveredAt  time.Time
+}
+
+// add stores a new notification unless the execution's run already has one,
+// and reports whether it stored it.
+func (s *Store) add(ctx context.Context, r Record, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO notifications (execution, redrive_count, url, body, state,
+		next_at, last_error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (execution, redrive_count) DO NOTHING`,
+		r.Execution, r.RedriveCount, r.URL, string(r.Body), r.State, r.NextAt.UnixNano(), r.LastError, now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("record notification of %s: %w", r.Execution, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record notification of %s: %w", r.Execution, err)
+	}
+	return n == 1, nil
+}
+
+// due returns the pending notifications whose next attempt is due at now.
+func (s *Store) due(ctx context.Context, now time.Time) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT execution, redrive_count, url, body, attempts FROM notifications
+		WHERE state = ? AND next_at <= ? ORDER BY next_at, execution`, StatePending, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("read due notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r := Record{State: StatePending}
+		var body string
+		if err := rows.Scan(&r.Execution, &r.RedriveCount, &r.URL, &body, &r.Attempts); err != nil {
+			return nil, fmt.Errorf("read due notifications: %w", err)
+		}
+		r.Body = []byte(body)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// update stores the outcome of one delivery attempt.
+func (s *Store) update(ctx context.Context, r Record) error {
+	var delivered int64
+	if !r.DeliveredAt.IsZero() {
+		delivered = r.DeliveredAt.UnixNano()
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, attempts = ?, next_at = ?,
+		last_status = ?, last_error = ?, delivered_at = ? WHERE execution = ? AND redrive_count = ?`,
+		r.State, r.Attempts, r.NextAt.UnixNano(), r.LastStatus, r.LastError, delivered, r.Execution, r.RedriveCount)
+	if err != nil {
+		return fmt.Errorf("update notification of %s: %w", r.Execution, err)
+	}
+	return nil
+}
+
+// Get returns the notification of one run of an execution.
+func (s *Store) Get(ctx context.Context, execution string, redriveCount int) (Record, error) {
+	r := Record{Execution: execution, RedriveCount: redriveCount}
+	var body string
+	var nextAt, deliveredAt int64
+	err := s.db.QueryRowContext(ctx, `SELECT url, body, state, attempts, next_at, last_status, last_error, delivered_at
+		FROM notifications WHERE execution = ? AND redrive_count = ?`, execution, redriveCount).
+		Scan(&r.URL, &body, &r.State, &r.Attempts, &nextAt, &r.LastStatus, &r.LastError, &deliveredAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, fmt.Errorf("notification of %s run %d: %w", execution, redriveCount, ErrNotFound)
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("read notification of %s: %w", execution, err)
+	}
+	r.Body = []byte(body)
+	r.NextAt = time.Unix(0, nextAt)
+	if deliveredAt != 0 {
+		r.DeliveredAt = time.Unix(0, deliveredAt)
+	}
+	return r, nil
+}
+
+// ErrNotFound is returned by Get for a run without a notification.
+var ErrNotFound = errors.New("notification not found")
