@@ -47,7 +47,9 @@ type TargetGroup struct {
 	Protocol            string
 	Port                int
 	HealthCheckProtocol string
-	Tags                map[string]string
+	// TargetType is instance or ip.
+	TargetType string
+	Tags       map[string]string
 }
 
 // TargetGroupSpec describes a TCP target group with an explicit TCP health
@@ -57,7 +59,10 @@ type TargetGroupSpec struct {
 	RequestID string
 	VPCID     string
 	Port      int
-	Tags      map[string]string
+	// TargetType is instance (the default), where targets are instance IDs,
+	// or ip, where targets are private IPv4 addresses in the VPC.
+	TargetType string
+	Tags       map[string]string
 }
 
 // TargetHealth is the health of one registered target.
@@ -121,9 +126,9 @@ type AWSNetwork interface {
 
 	FindTargetGroup(ctx context.Context, name string) (*TargetGroup, error)
 	CreateTargetGroup(ctx context.Context, spec TargetGroupSpec) (TargetGroup, error)
-	// RegisterTarget registers an instance on port; registering it again is
-	// a no-op.
-	RegisterTarget(ctx context.Context, targetGroupARN, instanceID string, port int) error
+	// RegisterTarget registers a target on port: an instance ID, or an IP
+	// address in a target group of type ip. Registering it again is a no-op.
+	RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]TargetHealth, error)
 
 	FindLoadBalancer(ctx context.Context, name string) (*LoadBalancer, error)
@@ -143,4 +148,24 @@ type AWSNetwork interface {
 	AddAllowedPrincipal(ctx context.Context, serviceID, principal string) error
 	EndpointConnections(ctx context.Context, serviceID string) ([]EndpointConnection, error)
 	AcceptEndpointConnection(ctx context.Context, serviceID, endpointID string) error
+
+	// The methods below take resources down for teardown. Each succeeds
+	// when the resource is already gone, and returns a NotReady error while
+	// something that still depends on it is being removed.
+
+	// RejectEndpointConnection rejects a connection to the service, so that
+	// the service can be deleted.
+	RejectEndpointConnection(ctx context.Context, serviceID, endpointID string) error
+	// DeleteEndpointService deletes the service. It returns NotReady while
+	// the service has connections that are not rejected or deleted.
+	DeleteEndpointService(ctx context.Context, serviceID string) error
+	DeleteListener(ctx context.Context, listenerARN string) error
+	// DeleteLoadBalancer deletes the load balancer and its listeners. It
+	// returns NotReady while an endpoint service still uses it.
+	DeleteLoadBalancer(ctx context.Context, arn string) error
+	// DeleteTargetGroup deletes the target group. It returns NotReady while
+	// a listener or a load balancer being deleted still uses it.
+	DeleteTargetGroup(ctx context.Context, arn string) error
+	// TerminateInstance terminates the instance.
+	TerminateInstance(ctx context.Context, instanceID string) error
 }

@@ -50,16 +50,21 @@ func (p *Provider) FindTargetGroup(ctx context.Context, name string) (*cloud.Tar
 	return &tg, nil
 }
 
-// CreateTargetGroup creates a TCP target group of instances with an
-// explicit TCP health check on the traffic port.
+// CreateTargetGroup creates a TCP target group of instances, or of IP
+// addresses when spec.TargetType is ip, with an explicit TCP health check on
+// the traffic port.
 func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroupSpec) (cloud.TargetGroup, error) {
 	tags := createTags(spec.Name, spec.RequestID, spec.Tags)
+	targetType := types.TargetTypeEnumInstance
+	if spec.TargetType == string(types.TargetTypeEnumIp) {
+		targetType = types.TargetTypeEnumIp
+	}
 	out, err := p.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name:                       aws.String(spec.Name),
 		Protocol:                   types.ProtocolEnumTcp,
 		Port:                       aws.Int32(int32(spec.Port)),
 		VpcId:                      aws.String(spec.VPCID),
-		TargetType:                 types.TargetTypeEnumInstance,
+		TargetType:                 targetType,
 		HealthCheckEnabled:         aws.Bool(true),
 		HealthCheckProtocol:        types.ProtocolEnumTcp,
 		HealthCheckPort:            aws.String("traffic-port"),
@@ -84,14 +89,14 @@ func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroup
 	return tg, nil
 }
 
-// RegisterTarget registers instanceID on port. ELBv2 treats registering a
-// registered target as a no-op.
-func (p *Provider) RegisterTarget(ctx context.Context, targetGroupARN, instanceID string, port int) error {
+// RegisterTarget registers targetID, an instance ID or an IP address, on
+// port. ELBv2 treats registering a registered target as a no-op.
+func (p *Provider) RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error {
 	_, err := p.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{
 		TargetGroupArn: aws.String(targetGroupARN),
-		Targets:        []types.TargetDescription{{Id: aws.String(instanceID), Port: aws.Int32(int32(port))}},
+		Targets:        []types.TargetDescription{{Id: aws.String(targetID), Port: aws.Int32(int32(port))}},
 	})
-	return classify(err, p.region, "register instance %s in target group %s", instanceID, targetGroupARN)
+	return classify(err, p.region, "register target %s in target group %s", targetID, targetGroupARN)
 }
 
 // TargetHealth returns the health of every registered target.
@@ -287,6 +292,7 @@ func toTargetGroup(tg types.TargetGroup) cloud.TargetGroup {
 		Protocol:            string(tg.Protocol),
 		Port:                int(aws.ToInt32(tg.Port)),
 		HealthCheckProtocol: string(tg.HealthCheckProtocol),
+		TargetType:          string(tg.TargetType),
 	}
 }
 

@@ -64,6 +64,8 @@ var conflictCodes = map[string]bool{
 	"TooManyListeners":                true,
 	"InstanceLimitExceeded":           true,
 	"VpcEndpointServiceLimitExceeded": true,
+	// A security group holds at most 60 inbound rules by default.
+	"RulesPerSecurityGroupLimitExceeded": true,
 }
 
 // classify wraps err from the SDK with an "aws:" message that names the

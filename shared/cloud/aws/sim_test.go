@@ -279,7 +279,7 @@ func TestSandboxResourceShapes(t *testing.T) {
 		t.Fatalf("FindTargetGroup = %v, %v", tg, err)
 	}
 	wantTG := cloud.TargetGroup{
-		ARN: tg.ARN, Name: testRequest.name, Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP",
+		ARN: tg.ARN, Name: testRequest.name, Protocol: "TCP", Port: 443, HealthCheckProtocol: "TCP", TargetType: "instance",
 		Tags: map[string]string{"Name": testRequest.name, cloud.TagRequest: testRequest.id},
 	}
 	if diff := cmp.Diff(wantTG, *tg); diff != "" {

@@ -44,6 +44,12 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return s.decideConnections(form, true)
 	case "RejectVpcEndpointConnections":
 		return s.decideConnections(form, false)
+	case "AuthorizeSecurityGroupIngress":
+		return s.authorizeIngress(form)
+	case "RevokeSecurityGroupIngress":
+		return s.revokeIngress(form)
+	case "DescribeSecurityGroupRules":
+		return s.describeSecurityGroupRules(form)
 	}
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action)
 }

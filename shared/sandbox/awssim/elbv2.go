@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -296,10 +297,8 @@ func (s *Server) registerTargets(form url.Values) (any, error) {
 		if err != nil {
 			return nil, errorf(http.StatusBadRequest, "ValidationError", "invalid target port %q", fields["Port"])
 		}
-		inst, ok := s.world.Instances[fields["Id"]]
-		if !ok || s.instanceState(inst, now) == "terminated" {
-			return nil, errorf(http.StatusBadRequest, "InvalidTarget",
-				"The following targets are not in a running state and cannot be registered: '%s'", fields["Id"])
+		if err := s.checkTarget(tg, fields["Id"], now); err != nil {
+			return nil, err
 		}
 		if registered(tg, fields["Id"], port) {
 			continue
@@ -777,4 +776,33 @@ func (s *Server) resourceTags(arn string) (map[string]string, error) {
 		return nil, errorf(http.StatusBadRequest, "ListenerNotFound", "Listener '%s' not found", arn)
 	}
 	return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
+}
+
+// privateRanges are the address ranges that a target of type ip may use
+// inside a VPC: RFC 1918 and the RFC 6598 shared range.
+var privateRanges = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}
+
+// checkTarget checks that id can be registered in tg: a running instance for
+// a group of type instance, or a private IPv4 address for type ip. Callers
+// hold s.mu.
+func (s *Server) checkTarget(tg *TargetGroup, id string, now time.Time) error {
+	if tg.TargetType != "ip" {
+		inst, ok := s.world.Instances[id]
+		if !ok || s.instanceState(inst, now) == "terminated" {
+			return errorf(http.StatusBadRequest, "InvalidTarget",
+				"The following targets are not in a running state and cannot be registered: '%s'", id)
+		}
+		return nil
+	}
+	ip := net.ParseIP(id)
+	if ip == nil || ip.To4() == nil {
+		return errorf(http.StatusBadRequest, "ValidationError", "The IP address '%s' is not a valid IPv4 address", id)
+	}
+	for _, block := range privateRanges {
+		if _, network, _ := net.ParseCIDR(block); network.Contains(ip) {
+			return nil
+		}
+	}
+	return errorf(http.StatusBadRequest, "InvalidTarget",
+		"The IP address '%s' is outside the VPC and the private address ranges; register an address inside the VPC", id)
 }

@@ -3,6 +3,7 @@ package awssim
 import (
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Errors of the PrivateLink consumer side, for errors.Is.
@@ -141,6 +142,9 @@ func (s *Server) Address(serviceName string) (string, error) {
 		s.vmMu.Lock()
 		addr := s.addrs[h.Target.ID]
 		s.vmMu.Unlock()
+		if addr == "" && net.ParseIP(h.Target.ID) != nil {
+			addr = s.resolveIP(h.Target.ID, h.Target.Port)
+		}
 		if addr != "" {
 			return addr, nil
 		}

@@ -82,6 +82,10 @@ type Options struct {
 	Delays Delays
 	// Launcher boots proxy VMs. Nil means instances serve nothing.
 	Launcher Launcher
+	// ResolveIP returns the loopback host:port that stands for ip:port
+	// inside the VPC, for the targets of target groups of type ip. Nil means
+	// IP targets serve nothing.
+	ResolveIP func(ip string, port int) (string, error)
 	// PageSize is the page size of describe calls without MaxResults.
 	// Zero means one page with everything.
 	PageSize int

@@ -97,6 +97,10 @@ type healthProbe struct {
 	addr     string
 	protocol string
 	path     string
+	// ipTarget is set for a target of type ip, whose addr is resolved
+	// through Options.ResolveIP without the lock.
+	ipTarget bool
+	port     int
 }
 
 // describeHealth returns the health of every target of tg. It holds s.mu
@@ -129,6 +133,9 @@ func (s *Server) describeHealth(tgARN string) ([]targetHealth, error) {
 	s.mu.Unlock()
 
 	for _, probe := range probes {
+		if probe.ipTarget {
+			probe.addr = s.resolveIP(out[probe.index].Target.ID, probe.port)
+		}
 		if err := checkHealth(probe); err != nil {
 			out[probe.index].State = "unhealthy"
 			out[probe.index].Reason = "Target.FailedHealthChecks"
@@ -169,6 +176,9 @@ func (s *Server) servingZones(tgARN string, now time.Time) []string {
 // balancer listener forwards to its group. It returns decided=false with a
 // probe when a network health check must decide. Callers hold s.mu.
 func (s *Server) preHealth(tg *TargetGroup, target Target, zones []string, now time.Time, health *targetHealth) (healthProbe, bool) {
+	if tg.TargetType == "ip" {
+		return s.preHealthIP(tg, target, zones, now, health)
+	}
 	inst, ok := s.world.Instances[target.ID]
 	if !ok || s.instanceState(inst, now) == "terminated" {
 		health.State, health.Reason = "unused", "Target.InvalidState"
@@ -259,4 +269,43 @@ func httpCheck(conn net.Conn, probe healthProbe) error {
 		return fmt.Errorf("health check returned HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// preHealthIP is preHealth for a target of type ip: an address inside the
+// VPC that no instance of the sandbox backs. The sandbox does not know which
+// zone the address is in, so it skips the zone check. Callers hold s.mu.
+func (s *Server) preHealthIP(tg *TargetGroup, target Target, zones []string, now time.Time, health *targetHealth) (healthProbe, bool) {
+	switch {
+	case zones == nil:
+		health.State, health.Reason = "unused", "Target.NotInUse"
+		health.Description = "Target group is not configured to receive traffic from the load balancer"
+		return healthProbe{}, true
+	case !tg.HealthCheckEnabled:
+		health.State, health.Reason = "unavailable", "Target.HealthCheckDisabled"
+		health.Description = "Health checks are disabled"
+		return healthProbe{}, true
+	case now.Before(target.RegisteredAt.Add(s.opts.Delays.TargetHealthy)):
+		health.State, health.Reason = "initial", "Elb.InitialHealthChecking"
+		health.Description = "Initial health checks in progress"
+		return healthProbe{}, true
+	}
+	port := target.Port
+	if tg.HealthCheckPort != "" && tg.HealthCheckPort != "traffic-port" {
+		port, _ = strconv.Atoi(tg.HealthCheckPort)
+	}
+	return healthProbe{protocol: tg.HealthCheckProtocol, path: tg.HealthCheckPath, ipTarget: true, port: port}, false
+}
+
+// resolveIP returns the loopback address that serves ip:port, or "" when
+// nothing does.
+func (s *Server) resolveIP(ip string, port int) string {
+	if s.opts.ResolveIP == nil {
+		return ""
+	}
+	addr, err := s.opts.ResolveIP(ip, port)
+	if err != nil {
+		s.log.Debug("awssim ip target unreachable", "ip", ip, "port", port, "error", err)
+		return ""
+	}
+	return addr
 }

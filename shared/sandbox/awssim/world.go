@@ -27,6 +27,7 @@ type World struct {
 	EndpointServices map[string]*EndpointService    `json:"endpoint_services"`
 	Connections      map[string]*EndpointConnection `json:"endpoint_connections"`
 	Secrets          map[string]*Secret             `json:"secrets"`
+	SecurityGroups   map[string]*SecurityGroup      `json:"security_groups"`
 	// SubnetZones maps a subnet ID to its availability zone. A subnet seen
 	// for the first time gets the next zone letter of the region.
 	SubnetZones map[string]string `json:"subnet_zones"`
@@ -176,6 +177,9 @@ func (w *World) fillMaps() {
 	}
 	if w.Secrets == nil {
 		w.Secrets = map[string]*Secret{}
+	}
+	if w.SecurityGroups == nil {
+		w.SecurityGroups = map[string]*SecurityGroup{}
 	}
 	if w.SubnetZones == nil {
 		w.SubnetZones = map[string]string{}
