@@ -469,6 +469,7 @@ func (e *execution) remove(kind string, parts []string) (bool, string, error) {
 		}
 		_, ok := e.account.Integrations[parts[0]]
 		delete(e.account.Integrations, parts[0])
+		e.dropGrants("INTEGRATION", quoteIfNeeded(parts[0]))
 		return ok, quoteIfNeeded(parts[0]), nil
 	}
 	name, schema, err := e.objectName(parts)
@@ -483,12 +484,25 @@ func (e *execution) remove(kind string, parts []string) (bool, string, error) {
 	case "Artifact repository":
 		_, ok := schema.Repositories[name.Name]
 		delete(schema.Repositories, name.Name)
+		e.dropGrants("ARTIFACT_REPOSITORY", name.String())
 		return ok, name.String(), nil
 	}
 	key := functionKey(strings.ToUpper(kind), name)
 	_, ok := e.sess.functions[key]
 	delete(e.sess.functions, key)
 	return ok, name.String() + "()", nil
+}
+
+// dropGrants removes the grants on a dropped object, as Snowflake drops
+// them with it.
+func (e *execution) dropGrants(objectType, objectName string) {
+	kept := e.account.Grants[:0]
+	for _, g := range e.account.Grants {
+		if g.ObjectType != objectType || g.ObjectName != objectName {
+			kept = append(kept, g)
+		}
+	}
+	e.account.Grants = kept
 }
 
 func (e *execution) grant() (*result, error) {

@@ -49,6 +49,12 @@ func (e *execution) systemFunction(name string, args []string, column string) (*
 			return nil, compileError("invalid argument count for function [%s]", name)
 		}
 		return e.deprovision(args[0], column)
+	case "SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES":
+		// The optional argument only hides the comments of the Azure output.
+		if len(args) > 1 {
+			return nil, compileError("too many arguments for function [%s]", name)
+		}
+		return scalarResult(column, e.s.egressRanges()), nil
 	case "SYSTEM$RESTORE_PRIVATELINK_ENDPOINT":
 		if len(args) < 1 || len(args) > 2 {
 			return nil, compileError("invalid argument count for function [%s]", name)
