@@ -13,6 +13,7 @@ import (
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // endpoints overrides where the adapters connect; the zero value means the
@@ -67,6 +68,24 @@ func (a *adapters) awsOptions(region string) awsadapter.Options {
 
 // AWS returns the network adapter of a region.
 func (a *adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
+	p, err := a.awsProvider(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Firewall returns the firewall adapter of a cloud.
+func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
+	switch cloudName {
+	case "aws":
+		return awsadapter.NewFirewall(a.awsProvider), nil
+	}
+	return nil, workflow.Invalid("egress.cloud %q has no firewall adapter in this build", cloudName)
+}
+
+// awsProvider returns the AWS adapter of a region, built on first use.
+func (a *adapters) awsProvider(ctx context.Context, region string) (*awsadapter.Provider, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if p, ok := a.aws[region]; ok {

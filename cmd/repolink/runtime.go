@@ -107,6 +107,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		IndexHTTP:     indexHTTP,
 		Snowflake:     rt.adapters.Snowflake,
 		AWS:           rt.adapters.AWS,
+		Firewall:      rt.adapters.Firewall,
 		Secrets:       rt.adapters.secrets,
 		Waits:         store,
 		ProxyResolver: "169.254.169.253",
