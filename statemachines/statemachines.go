@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed provision.asl.json
 var Provision []byte
+
+// EgressRefresh reads Snowflake's egress IP ranges again and updates the
+// firewall of an egress-ip request. It is meant to run on a schedule.
+//
+//go:embed egress-refresh.asl.json
+var EgressRefresh []byte

@@ -1,8 +1,13 @@
 package registry
 
-import "github.com/repolink/repolink/shared/workflow"
+import (
+	"github.com/repolink/repolink/functions/egressranges"
+	"github.com/repolink/repolink/shared/workflow"
+)
 
 // egressHandlers returns the handlers of the steps of the egress-ip route.
 func egressHandlers(env *workflow.Env) map[string]Handler {
-	return map[string]Handler{}
+	return map[string]Handler{
+		"egress_ranges": adapt(env, egressranges.Run),
+	}
 }

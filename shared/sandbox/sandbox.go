@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/repoindex"
@@ -77,6 +78,8 @@ type Sandbox struct {
 	AWS       *awssim.Server
 	Snowflake *sfsim.Server
 	VMs       *vm.Launcher
+	// hosts are the repository hosts that the index serves.
+	hosts []string
 }
 
 // Start starts every part of the sandbox on free 127.0.0.1 ports.
@@ -98,7 +101,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("create sandbox directory: %w", err)
 		}
 	}
-	sb := &Sandbox{dir: opts.Dir, logger: logger}
+	sb := &Sandbox{dir: opts.Dir, logger: logger, hosts: opts.Hosts}
 
 	ca, err := pyindex.LoadOrCreateCA(filepath.Join(opts.Dir, "ca"))
 	if err != nil {
@@ -127,8 +130,9 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			TargetHealthy:       delays.TargetHealthy,
 			ConnectionAvailable: delays.ConnectionAvailable,
 		},
-		Launcher: sb.VMs,
-		Logger:   logger.With("sandbox", "aws"),
+		Launcher:  sb.VMs,
+		ResolveIP: sb.resolveTargetIP,
+		Logger:    logger.With("sandbox", "aws"),
 	})
 	if err != nil {
 		sb.Close()
@@ -139,6 +143,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Clock:         clock,
 		Link:          linkMux{AWS: sb.AWS},
 		Installer:     installer{roots: ca.Pool()},
+		PublicAddress: sb.publicAddress,
 		EndpointDelay: delays.EndpointCreated,
 		Logger:        logger.With("sandbox", "snowflake"),
 	})
@@ -165,6 +170,25 @@ func (sb *Sandbox) SnowflakePort() int { return sb.Snowflake.Port() }
 // upstream that a proxy VM names is the sandbox index.
 func (sb *Sandbox) resolveUpstream(string) (string, error) {
 	return sb.Index.Addr(), nil
+}
+
+// resolveTargetIP resolves the targets of target groups of type ip: every
+// private address is the sandbox index, which plays a repository that runs
+// inside the VPC.
+func (sb *Sandbox) resolveTargetIP(string, int) (string, error) {
+	return sb.Index.Addr(), nil
+}
+
+// publicAddress resolves hosts on the internet for the public and egress-ip
+// routes: a repository host that the index certificate covers is the
+// sandbox index, and any other host has no public address.
+func (sb *Sandbox) publicAddress(host string) (string, error) {
+	for _, h := range sb.hosts {
+		if strings.EqualFold(h, host) {
+			return sb.Index.Addr(), nil
+		}
+	}
+	return "", fmt.Errorf("host %s has no public address in the sandbox; only the request's repository hosts do", host)
 }
 
 // Close stops every part and every proxy VM.

@@ -1,0 +1,124 @@
+// Package egressranges opens the repository's firewall to Snowflake's egress
+// IP ranges for the egress-ip route, and keeps it in step with them when it
+// runs again on a schedule.
+package egressranges
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the firewall and the ranges it allows.
+type Output = workflow.EgressRanges
+
+// Statement reads the ranges. It passes no argument, because the optional
+// argument, which hides the comments of the Azure output, is not needed:
+// Parse removes the comments itself.
+const Statement = "SELECT SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES()"
+
+// Run reads the egress ranges, keeps those in effect, and makes repolink's
+// firewall rules for the request allow exactly them on the repository port.
+// It reports created when the request had no rules yet, updated when the
+// set changed and adopted when it was already right.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	if req.Egress == nil {
+		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set egress.cloud and the firewall fields")
+	}
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return Output{}, err
+	}
+	ranges, err := Read(ctx, conn)
+	if err != nil {
+		return Output{}, err
+	}
+	now := time.Now()
+	if env.Now != nil {
+		now = env.Now()
+	}
+	cidrs, next, err := Effective(ranges, now)
+	if err != nil {
+		return Output{}, err
+	}
+	if len(cidrs) == 0 {
+		// An empty set would remove every rule and lock Snowflake out.
+		return Output{}, workflow.Errorf(workflow.ErrRejected,
+			"SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES lists no range in effect on %s; check that the account's cloud and region publish egress ranges, and that the role may call the function",
+			now.UTC().Format(time.RFC3339))
+	}
+
+	firewall, err := env.Firewall(ctx, req.Egress.Cloud)
+	if err != nil {
+		return Output{}, err
+	}
+	target := Target(req)
+	id := TargetID(target)
+	before, err := firewall.IngressRanges(ctx, target)
+	if err != nil {
+		return Output{}, fmt.Errorf("read the rules of %s: %w", id, err)
+	}
+	action := workflow.Adopted
+	if !slices.Equal(before, cidrs) {
+		if err := firewall.SetIngressRanges(ctx, target, cidrs); err != nil {
+			return Output{}, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err)
+		}
+		action = workflow.Updated
+		if len(before) == 0 {
+			action = workflow.Created
+		}
+	}
+
+	out := Output{Result: workflow.Result{Action: action, ID: id}, Ranges: cidrs}
+	if !next.IsZero() {
+		out.NextChange = next.UTC().Format(time.RFC3339)
+	}
+	return out, nil
+}
+
+// Read runs Statement and parses its one value.
+func Read(ctx context.Context, conn snowflake.Conn) ([]Range, error) {
+	raw, err := snowflake.Scalar(ctx, conn, Statement)
+	if err != nil {
+		return nil, fmt.Errorf("read SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES: %w", err)
+	}
+	return Parse(raw)
+}
+
+// Target returns the firewall that the request's egress block names.
+func Target(req request.Request) cloud.FirewallTarget {
+	e := req.Egress
+	port := e.Port
+	if port == 0 {
+		port = request.DefaultEgressPort
+	}
+	return cloud.FirewallTarget{
+		RequestID:              req.ID,
+		Port:                   port,
+		AWSRegion:              e.Region,
+		SecurityGroupID:        e.SecurityGroupID,
+		NetworkSecurityGroupID: e.NetworkSecurityGroupID,
+		Project:                e.Project,
+		Network:                e.Network,
+		TargetTags:             e.TargetTags,
+	}
+}
+
+// TargetID names the firewall in results and messages: the security group,
+// the network security group, or projects/<project>/global/networks/<network>.
+func TargetID(t cloud.FirewallTarget) string {
+	switch {
+	case t.SecurityGroupID != "":
+		return t.SecurityGroupID
+	case t.NetworkSecurityGroupID != "":
+		return t.NetworkSecurityGroupID
+	}
+	return "projects/" + t.Project + "/global/networks/" + t.Network
+}
