@@ -107,3 +107,28 @@ $(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION):
 ## asl-validate: check every statemachines/*.asl.json with asl-validator
 asl-validate: $(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION)
 	$(NODE) tools/asl-validate.cjs $(NODE_TOOLS)/node_modules statemachines/*.asl.json
+
+.PHONY: conformance
+
+# aws-local-stepfunctions 3 needs Node 22 or later; the npm package "node"
+# brings that binary, so the system Node can stay at 20.
+LOCAL_SFN_VERSION := 3.0.0
+NODE22_VERSION    := 22.23.3
+NODE22            := $(NODE_TOOLS)/node_modules/node/bin/node
+PEER_STAMP        := $(NODE_TOOLS)/.aws-local-stepfunctions-$(LOCAL_SFN_VERSION)-node-$(NODE22_VERSION)
+CONFORMANCE_CASES := shared/engine/testdata/conformance
+
+$(PEER_STAMP):
+	$(NPM_INSTALL) aws-local-stepfunctions@$(LOCAL_SFN_VERSION) node@$(NODE22_VERSION)
+	@touch $@
+
+## conformance: run every case in shared/engine/testdata/conformance on the
+## embedded engine (go test) and on aws-local-stepfunctions; the last line
+## is "N passed, N failed"
+conformance: $(PEER_STAMP)
+	@rm -f $(TOOLS)/conformance-engine.json
+	@$(GO) test -count=1 -run '^TestConformance$$' ./shared/engine/ \
+		-args -conformance.report=$(TOOLS)/conformance-engine.json > $(TOOLS)/conformance-go.log 2>&1 \
+		|| echo "go test of the engine failed: see $(TOOLS)/conformance-go.log"
+	@$(NODE22) tools/conformance/run.mjs --modules $(NODE_TOOLS)/node_modules \
+		--cases $(CONFORMANCE_CASES) --engine-report $(TOOLS)/conformance-engine.json
