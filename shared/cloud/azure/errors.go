@@ -1,0 +1,142 @@
+package azure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// stepError is an SDK failure classified for the state machine. It carries
+// the ASL error name as a *workflow.Error and keeps the SDK error in its
+// chain, so errors.As finds either.
+type stepError struct {
+	named *workflow.Error
+	cause error
+}
+
+func (e *stepError) Error() string     { return e.named.Message }
+func (e *stepError) ErrorName() string { return e.named.Name }
+func (e *stepError) Unwrap() []error   { return []error{e.named, e.cause} }
+
+// invalidCodes are Resource Manager error codes that mean the input cannot
+// work as given, so retrying does not help.
+var invalidCodes = map[string]bool{
+	"InvalidParameter":                true,
+	"InvalidRequestFormat":            true,
+	"InvalidResourceReference":        true,
+	"InvalidResourceName":             true,
+	"LinkedInvalidPropertyId":         true,
+	"AuthorizationFailed":             true,
+	"AuthenticationFailed":            true,
+	"InvalidAuthenticationToken":      true,
+	"LinkedAuthorizationFailed":       true,
+	"SubscriptionNotFound":            true,
+	"ResourceGroupNotFound":           true,
+	"SkuNotAvailable":                 true,
+	"QuotaExceeded":                   true,
+	"OperationNotAllowed":             true,
+	"InvalidCustomData":               true,
+	"PlatformImageNotFound":           true,
+	"MissingSubscriptionRegistration": true,
+	"PrivateLinkServiceCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled": true,
+}
+
+// conflictCodes are codes for a resource in a state that the request cannot
+// change, which needs an operator.
+var conflictCodes = map[string]bool{
+	"Conflict":                             true,
+	"InUseSubnetCannotBeUpdated":           true,
+	"InUseNetworkInterfaceCannotBeDeleted": true,
+	"NicInUse":                             true,
+	"PropertyChangeNotAllowed":             true,
+}
+
+// transientCodes are codes that Resource Manager returns while another
+// operation on the same resource runs.
+var transientCodes = map[string]bool{
+	"AnotherOperationInProgress":                 true,
+	"RetryableError":                             true,
+	"OperationPreempted":                         true,
+	"CanceledAndSupersededDueToAnotherOperation": true,
+}
+
+// classify wraps err from the SDK with an "azure:" message that names the
+// operation and resource, and gives it the ASL error name that Retry and
+// Catch match on. It returns nil for a nil err and leaves an error it cannot
+// classify unnamed.
+func classify(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	op := "azure: " + fmt.Sprintf(format, args...)
+	name := nameOf(err)
+	if name == "" {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	msg := op + ": " + describe(err)
+	return &stepError{named: &workflow.Error{Name: name, Message: msg}, cause: err}
+}
+
+// describe returns the status and error code of a response error on one
+// line, because ResponseError.Error() spans many lines with the raw body.
+func describe(err error) string {
+	var respErr *azcore.ResponseError
+	if errors.As(err, &respErr) {
+		code := respErr.ErrorCode
+		if code == "" {
+			code = "no error code"
+		}
+		return fmt.Sprintf("HTTP %d %s", respErr.StatusCode, code)
+	}
+	return err.Error()
+}
+
+// nameOf returns the ASL error name for an SDK error, or "".
+func nameOf(err error) string {
+	var respErr *azcore.ResponseError
+	if errors.As(err, &respErr) {
+		code := respErr.ErrorCode
+		switch {
+		case respErr.StatusCode == http.StatusTooManyRequests:
+			return workflow.ErrThrottled
+		case transientCodes[code]:
+			return workflow.ErrTransient
+		case invalidCodes[code]:
+			return workflow.ErrInvalidRequest
+		case conflictCodes[code]:
+			return workflow.ErrConflict
+		case respErr.StatusCode >= 500, respErr.StatusCode == http.StatusRequestTimeout:
+			return workflow.ErrTransient
+		case respErr.StatusCode == http.StatusNotFound:
+			// A resource that another step created a moment ago is not
+			// always visible yet.
+			return workflow.ErrNotReady
+		case respErr.StatusCode == http.StatusBadRequest, respErr.StatusCode == http.StatusForbidden, respErr.StatusCode == http.StatusUnauthorized:
+			return workflow.ErrInvalidRequest
+		case respErr.StatusCode == http.StatusConflict:
+			return workflow.ErrConflict
+		}
+		return ""
+	}
+
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr):
+		return workflow.ErrTransient
+	case errors.Is(err, context.DeadlineExceeded):
+		return workflow.ErrTransient
+	}
+	return ""
+}
+
+// isNotFound reports whether err is a 404 from Resource Manager.
+func isNotFound(err error) bool {
+	var respErr *azcore.ResponseError
+	return errors.As(err, &respErr) && respErr.StatusCode == http.StatusNotFound
+}

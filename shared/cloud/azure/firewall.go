@@ -1,0 +1,232 @@
+package azure
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v6"
+
+	"github.com/repolink/repolink/shared/cloud"
+)
+
+var _ cloud.Firewall = (*Firewall)(nil)
+
+// Priorities that network security group rules may use.
+const (
+	minRulePriority = 100
+	maxRulePriority = 4096
+)
+
+// Firewall implements cloud.Firewall on network security groups. Each
+// request gets one inbound allow rule per port, named after the request,
+// whose source prefixes are the allowed ranges. It builds clients for the
+// subscription of each security group ID, and is safe for concurrent use.
+type Firewall struct {
+	cred azcore.TokenCredential
+	co   *arm.ClientOptions
+	poll *runtime.PollUntilDoneOptions
+
+	mu      sync.Mutex
+	clients map[string]*armnetwork.ClientFactory
+}
+
+// NewFirewall returns a firewall adapter; opts.SubscriptionID is ignored.
+func NewFirewall(opts Options) (*Firewall, error) {
+	cred, err := opts.credential()
+	if err != nil {
+		return nil, err
+	}
+	return &Firewall{cred: cred, co: opts.clientOptions(), poll: opts.pollOptions(), clients: map[string]*armnetwork.ClientFactory{}}, nil
+}
+
+func (f *Firewall) factory(subscription string) (*armnetwork.ClientFactory, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if factory, ok := f.clients[subscription]; ok {
+		return factory, nil
+	}
+	factory, err := armnetwork.NewClientFactory(subscription, f.cred, f.co)
+	if err != nil {
+		return nil, fmt.Errorf("azure: build network clients for subscription %s: %w", subscription, err)
+	}
+	f.clients[subscription] = factory
+	return factory, nil
+}
+
+// IngressRanges returns the source prefixes of the request's rule, or none
+// when the rule does not exist.
+func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarget) ([]string, error) {
+	nsg, err := parseID(target.NetworkSecurityGroupID, "Microsoft.Network/networkSecurityGroups")
+	if err != nil {
+		return nil, err
+	}
+	factory, err := f.factory(nsg.SubscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	name := RuleName(target.RequestID, target.Port)
+	resp, err := factory.NewSecurityRulesClient().Get(ctx, nsg.ResourceGroupName, nsg.Name, name, nil)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, "get security rule %s of %s", name, target.NetworkSecurityGroupID)
+	}
+	return sourcePrefixes(resp.SecurityRule), nil
+}
+
+// SetIngressRanges writes the request's rule with exactly cidrs as source
+// prefixes, deletes it when cidrs is empty, and changes nothing when the
+// rule already lists them.
+func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
+	nsg, err := parseID(target.NetworkSecurityGroupID, "Microsoft.Network/networkSecurityGroups")
+	if err != nil {
+		return err
+	}
+	factory, err := f.factory(nsg.SubscriptionID)
+	if err != nil {
+		return err
+	}
+	group, err := factory.NewSecurityGroupsClient().Get(ctx, nsg.ResourceGroupName, nsg.Name, nil)
+	if err != nil {
+		return classify(err, "get network security group %s", target.NetworkSecurityGroupID)
+	}
+	name := RuleName(target.RequestID, target.Port)
+	var existing *armnetwork.SecurityRule
+	if group.Properties != nil {
+		for _, rule := range group.Properties.SecurityRules {
+			if rule != nil && strings.EqualFold(str(rule.Name), name) {
+				existing = rule
+			}
+		}
+	}
+	rules := factory.NewSecurityRulesClient()
+
+	want := normalized(cidrs)
+	if len(want) == 0 {
+		if existing == nil {
+			return nil
+		}
+		poller, err := rules.BeginDelete(ctx, nsg.ResourceGroupName, nsg.Name, name, nil)
+		if _, err := wait(ctx, poller, err, f.poll); err != nil && !isNotFound(err) {
+			return classify(err, "delete security rule %s of %s", name, target.NetworkSecurityGroupID)
+		}
+		return nil
+	}
+
+	priority := int32(0)
+	if existing != nil {
+		if slices.Equal(normalized(sourcePrefixes(*existing)), want) {
+			return nil
+		}
+		if existing.Properties != nil && existing.Properties.Priority != nil {
+			priority = *existing.Properties.Priority
+		}
+	}
+	if priority == 0 {
+		if priority, err = freePriority(group.SecurityGroup); err != nil {
+			return fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
+		}
+	}
+
+	rule := armnetwork.SecurityRule{Properties: &armnetwork.SecurityRulePropertiesFormat{
+		Description:              to(truncate(cloud.TagRequest+"="+target.RequestID+": Snowflake egress ranges", 140)),
+		Access:                   to(armnetwork.SecurityRuleAccessAllow),
+		Direction:                to(armnetwork.SecurityRuleDirectionInbound),
+		Protocol:                 to(armnetwork.SecurityRuleProtocolTCP),
+		Priority:                 to(priority),
+		SourcePortRange:          to("*"),
+		DestinationAddressPrefix: to("*"),
+		DestinationPortRange:     to(strconv.Itoa(target.Port)),
+		SourceAddressPrefixes:    toPointers(want),
+	}}
+	poller, err := rules.BeginCreateOrUpdate(ctx, nsg.ResourceGroupName, nsg.Name, name, rule, nil)
+	if _, err := wait(ctx, poller, err, f.poll); err != nil {
+		return classify(err, "write security rule %s of %s", name, target.NetworkSecurityGroupID)
+	}
+	return nil
+}
+
+var ruleNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// RuleName returns the name of the request's rule for port: readable, at
+// most 80 characters, and unique per request ID through a hash.
+func RuleName(requestID string, port int) string {
+	sum := sha256.Sum256([]byte(requestID))
+	readable := strings.Trim(ruleNameUnsafe.ReplaceAllString(requestID, "-"), "-.")
+	if len(readable) > 40 {
+		readable = readable[:40]
+	}
+	return fmt.Sprintf("repolink-%s-%s-%d", readable, hex.EncodeToString(sum[:])[:8], port)
+}
+
+// freePriority returns the lowest priority that no inbound rule of the
+// group uses.
+func freePriority(group armnetwork.SecurityGroup) (int32, error) {
+	used := map[int32]bool{}
+	if group.Properties != nil {
+		for _, rule := range group.Properties.SecurityRules {
+			if rule == nil || rule.Properties == nil || rule.Properties.Priority == nil {
+				continue
+			}
+			if d := rule.Properties.Direction; d != nil && *d != armnetwork.SecurityRuleDirectionInbound {
+				continue
+			}
+			used[*rule.Properties.Priority] = true
+		}
+	}
+	for p := int32(minRulePriority); p <= maxRulePriority; p++ {
+		if !used[p] {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no free inbound rule priority between %d and %d", minRulePriority, maxRulePriority)
+}
+
+func sourcePrefixes(rule armnetwork.SecurityRule) []string {
+	if rule.Properties == nil {
+		return nil
+	}
+	var out []string
+	if p := str(rule.Properties.SourceAddressPrefix); p != "" {
+		out = append(out, p)
+	}
+	for _, p := range rule.Properties.SourceAddressPrefixes {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// normalized returns the distinct prefixes, sorted.
+func normalized(cidrs []string) []string {
+	out := slices.Clone(cidrs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func toPointers(values []string) []*string {
+	out := make([]*string, len(values))
+	for i := range values {
+		out[i] = &values[i]
+	}
+	return out
+}
+
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return s[:max]
+}

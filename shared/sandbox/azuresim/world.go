@@ -1,0 +1,193 @@
+package azuresim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// stateFile is the world's file name inside Options.Dir.
+const stateFile = "azure.json"
+
+// World is the persisted state of the sandbox Azure.
+type World struct {
+	// Resources are keyed by the lower-case resource ID, because Resource
+	// Manager IDs are case-insensitive.
+	Resources map[string]*Resource `json:"resources"`
+	// Connections are the private endpoint connections on Private Link
+	// Services, keyed by the lower-case connection ID.
+	Connections map[string]*Connection `json:"connections"`
+	Operations  map[string]*Operation  `json:"operations"`
+	// NextHost is the next host number to hand out per lower-case subnet
+	// ID.
+	NextHost map[string]int `json:"next_host"`
+}
+
+// Resource is one Resource Manager resource: its ID as first written, its
+// type, and its JSON as stored (provisioningState and other read-time
+// fields are added when it is read).
+type Resource struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Body      json.RawMessage `json:"body"`
+	CreatedAt time.Time       `json:"created_at"`
+	// ReadyAt is when the resource's provisioning finishes.
+	ReadyAt time.Time `json:"ready_at"`
+	// CustomData is a VM's decoded custom data, which Resource Manager
+	// never returns.
+	CustomData string `json:"custom_data,omitempty"`
+}
+
+// Connection is a private endpoint connection on a Private Link Service.
+type Connection struct {
+	ID                string    `json:"id"`
+	Name              string    `json:"name"`
+	ServiceID         string    `json:"service_id"`
+	PrivateEndpointID string    `json:"private_endpoint_id"`
+	Principal         string    `json:"principal"`
+	Status            string    `json:"status"`
+	Description       string    `json:"description"`
+	LinkIdentifier    string    `json:"link_identifier"`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
+// Operation is an asynchronous operation that an Azure-AsyncOperation URL
+// names.
+type Operation struct {
+	ID      string    `json:"id"`
+	ReadyAt time.Time `json:"ready_at"`
+}
+
+func newWorld() *World {
+	w := &World{}
+	w.fillMaps()
+	return w
+}
+
+func (w *World) fillMaps() {
+	if w.Resources == nil {
+		w.Resources = map[string]*Resource{}
+	}
+	if w.Connections == nil {
+		w.Connections = map[string]*Connection{}
+	}
+	if w.Operations == nil {
+		w.Operations = map[string]*Operation{}
+	}
+	if w.NextHost == nil {
+		w.NextHost = map[string]int{}
+	}
+}
+
+func loadWorld(dir string) (*World, error) {
+	if dir == "" {
+		return newWorld(), nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return newWorld(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read world: %w", err)
+	}
+	w := &World{}
+	if err := json.Unmarshal(data, w); err != nil {
+		return nil, fmt.Errorf("parse world %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	w.fillMaps()
+	return w, nil
+}
+
+// saveWorld writes w to dir atomically: a temporary file, then a rename.
+func saveWorld(dir string, w *World) error {
+	if dir == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(w, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode world: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save world: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save world: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save world: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+		return fmt.Errorf("save world: %w", err)
+	}
+	return nil
+}
+
+// commit persists the world. Callers hold s.mu.
+func (s *Server) commit() error {
+	return saveWorld(s.opts.Dir, s.world)
+}
+
+func key(id string) string { return strings.ToLower(strings.TrimRight(id, "/")) }
+
+// resource returns the stored resource with id and type, or nil. Callers
+// hold s.mu.
+func (s *Server) resource(id, resourceType string) *Resource {
+	res := s.world.Resources[key(id)]
+	if res == nil || !strings.EqualFold(res.Type, resourceType) {
+		return nil
+	}
+	return res
+}
+
+// decode reads a stored resource into an SDK model. Callers hold s.mu.
+func decode[T any](res *Resource) (T, error) {
+	var v T
+	if err := json.Unmarshal(res.Body, &v); err != nil {
+		return v, fmt.Errorf("decode stored %s: %w", res.ID, err)
+	}
+	return v, nil
+}
+
+// sortedKeys returns the keys of m in order, so that lists are stable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// randomHex returns n random hexadecimal digits.
+func randomHex(n int) string {
+	buf := make([]byte, (n+1)/2)
+	if _, err := rand.Read(buf); err != nil {
+		panic(fmt.Sprintf("read random bytes: %v", err))
+	}
+	return hex.EncodeToString(buf)[:n]
+}
+
+// newGUID returns a random GUID in the 8-4-4-4-12 form.
+func newGUID() string {
+	h := randomHex(32)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func marshal(v any) (json.RawMessage, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode resource: %w", err)
+	}
+	return data, nil
+}
