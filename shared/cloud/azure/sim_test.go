@@ -417,10 +417,19 @@ func TestFindMissingResourcesReturnsNil(t *testing.T) {
 	f := newFixture(t, azuresim.Delays{})
 	ctx := t.Context()
 	checks := map[string]func() (bool, error){
-		"vm":  func() (bool, error) { v, err := f.provider.FindVM(ctx, testGroup, "absent"); return v == nil, err },
-		"nic": func() (bool, error) { v, err := f.provider.FindNetworkInterface(ctx, testGroup, "absent"); return v == nil, err },
-		"lb":  func() (bool, error) { v, err := f.provider.FindLoadBalancer(ctx, testGroup, "absent"); return v == nil, err },
-		"pls": func() (bool, error) { v, err := f.provider.FindPrivateLinkService(ctx, testGroup, "absent"); return v == nil, err },
+		"vm": func() (bool, error) { v, err := f.provider.FindVM(ctx, testGroup, "absent"); return v == nil, err },
+		"nic": func() (bool, error) {
+			v, err := f.provider.FindNetworkInterface(ctx, testGroup, "absent")
+			return v == nil, err
+		},
+		"lb": func() (bool, error) {
+			v, err := f.provider.FindLoadBalancer(ctx, testGroup, "absent")
+			return v == nil, err
+		},
+		"pls": func() (bool, error) {
+			v, err := f.provider.FindPrivateLinkService(ctx, testGroup, "absent")
+			return v == nil, err
+		},
 	}
 	for name, check := range checks {
 		isNil, err := check()
