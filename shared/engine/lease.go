@@ -8,8 +8,9 @@ import (
 
 // minLeaseTTL is the shortest time a Run loop holds the store without
 // renewing. A process that dies holding the lease delays the next Run
-// loop by at most this long (or ten poll intervals, if longer).
-const minLeaseTTL = 5 * time.Second
+// loop by at most this long (or ten poll intervals, if longer). It is a
+// variable so that the crash test's child processes can shorten it.
+var minLeaseTTL = 5 * time.Second
 
 // lease makes one Run loop per store the runner, so that two processes
 // never run the same task at once. The other Run loops wait until the
