@@ -91,3 +91,30 @@ func TestEndToEndPublicRunTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestEndToEndNoProxyRunTwice(t *testing.T) {
+	dir := runExampleTwice(t, "aws-privatelink-no-proxy.json",
+		"proxy_vm          skipped   none",
+		"endpoint status:  Available",
+		"repository:       PLATFORM.PACKAGES.INTERNAL_PYPI",
+		"procedure check:  passed")
+
+	world := sandboxAWS(t, dir)
+	if instances, _ := world["instances"].(map[string]any); len(instances) != 0 {
+		t.Errorf("proxy none launched %d instances, want none", len(instances))
+	}
+	groups, _ := world["target_groups"].(map[string]any)
+	if len(groups) != 1 {
+		t.Fatalf("target groups = %d, want 1", len(groups))
+	}
+	for arn, g := range groups {
+		group := g.(map[string]any)
+		if group["target_type"] != "ip" {
+			t.Errorf("target group %s has type %v, want ip", arn, group["target_type"])
+		}
+		targets, _ := group["targets"].([]any)
+		if len(targets) != 1 || targets[0].(map[string]any)["id"] != "10.0.1.25" {
+			t.Errorf("target group %s targets = %v, want 10.0.1.25 alone", arn, targets)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -26,9 +27,13 @@ const ProxyPort = 443
 const HealthPort = 8080
 
 // Run finds the proxy instance of the request, launches it when absent, and
-// returns NotReady until it is running.
+// returns NotReady until it is running. With proxy none the load balancer
+// targets the repository itself, so Run reports skipped and launches nothing.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
+	if Direct(req) {
+		return Output{Result: workflow.Result{Action: workflow.Skipped, ID: "none"}}, nil
+	}
 	names := workflow.NamesFor(req)
 	network, err := env.AWS(ctx, req.AWS.Region)
 	if err != nil {
@@ -73,6 +78,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		Result:    workflow.Result{Action: workflow.ActionFor(inst.Tags, in.Execution), ID: inst.ID},
 		PrivateIP: inst.PrivateIP,
 	}, nil
+}
+
+// Direct reports whether the request has no proxy VM: proxy none, where the
+// repository runs inside the VPC at aws.target_address.
+func Direct(req request.Request) bool {
+	return req.AWS != nil && strings.EqualFold(req.AWS.Proxy, "none")
 }
 
 // UserData renders the proxy VM's boot script for the index host and the

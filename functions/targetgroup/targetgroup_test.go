@@ -1,0 +1,119 @@
+package targetgroup
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// network records the target group calls.
+type network struct {
+	cloud.AWSNetwork
+	tg         *cloud.TargetGroup
+	specs      []cloud.TargetGroupSpec
+	registered []string
+}
+
+func (n *network) FindTargetGroup(context.Context, string) (*cloud.TargetGroup, error) {
+	return n.tg, nil
+}
+
+func (n *network) CreateTargetGroup(_ context.Context, spec cloud.TargetGroupSpec) (cloud.TargetGroup, error) {
+	n.specs = append(n.specs, spec)
+	kind := spec.TargetType
+	if kind == "" {
+		kind = "instance"
+	}
+	n.tg = &cloud.TargetGroup{ARN: "arn:tg", Name: spec.Name, Protocol: "TCP", Port: spec.Port, HealthCheckProtocol: "TCP", TargetType: kind,
+		Tags: map[string]string{cloud.TagExecution: spec.Tags[cloud.TagExecution]}}
+	return *n.tg, nil
+}
+
+func (n *network) RegisterTarget(_ context.Context, _, id string, port int) error {
+	n.registered = append(n.registered, id+":"+strconv.Itoa(port))
+	return nil
+}
+
+func document(aws request.AWS, vm *workflow.ProxyVM) workflow.Document {
+	return workflow.Document{
+		Request:   request.Request{ID: "DATA-4722", AWS: &aws},
+		Resources: workflow.Resources{ProxyVM: vm},
+		Execution: "DATA-4722",
+	}
+}
+
+func envFor(n *network) *workflow.Env {
+	return &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return n, nil }}
+}
+
+func TestRunRegistersTarget(t *testing.T) {
+	cases := []struct {
+		name       string
+		aws        request.AWS
+		vm         *workflow.ProxyVM
+		wantType   string
+		wantPort   int
+		registered []string
+	}{
+		{
+			name:       "proxy instance",
+			aws:        request.AWS{Region: "us-west-2", VPCID: "vpc-1", Proxy: "nginx", Upstream: "pypi.corp.example.com:8443"},
+			vm:         &workflow.ProxyVM{Result: workflow.Result{ID: "i-0abc"}},
+			wantType:   "instance",
+			wantPort:   443,
+			registered: []string{"i-0abc:443"},
+		},
+		{
+			name:       "repository address",
+			aws:        request.AWS{Region: "us-west-2", VPCID: "vpc-1", Proxy: "none", TargetAddress: "10.0.1.25", Upstream: "pypi.internal.example.com:8443"},
+			vm:         &workflow.ProxyVM{Result: workflow.Result{Action: workflow.Skipped, ID: "none"}},
+			wantType:   "ip",
+			wantPort:   8443,
+			registered: []string{"10.0.1.25:8443"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &network{}
+			out, err := Run(context.Background(), envFor(n), document(tc.aws, tc.vm))
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if out.Action != workflow.Created {
+				t.Errorf("action = %q, want created", out.Action)
+			}
+			if len(n.specs) != 1 || n.specs[0].TargetType != tc.wantType || n.specs[0].Port != tc.wantPort {
+				t.Errorf("created %+v, want one group of type %s on port %d", n.specs, tc.wantType, tc.wantPort)
+			}
+			if diff := cmp.Diff(tc.registered, n.registered); diff != "" {
+				t.Errorf("registered targets (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRunRejectsWrongTargetType(t *testing.T) {
+	n := &network{tg: &cloud.TargetGroup{ARN: "arn:tg", HealthCheckProtocol: "TCP", TargetType: "instance"}}
+	aws := request.AWS{Region: "us-west-2", Proxy: "none", TargetAddress: "10.0.1.25", Upstream: "pypi.internal.example.com:443"}
+	_, err := Run(context.Background(), envFor(n), document(aws, nil))
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Errorf("Run on an instance group with proxy none = %v, want Conflict", err)
+	}
+	if len(n.registered) != 0 {
+		t.Errorf("registered %v in a group of the wrong type", n.registered)
+	}
+}
+
+func TestRunNeedsProxyVM(t *testing.T) {
+	aws := request.AWS{Region: "us-west-2", Proxy: "nginx", Upstream: "pypi.corp.example.com:443"}
+	_, err := Run(context.Background(), envFor(&network{}), document(aws, nil))
+	if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+		t.Errorf("Run without the proxy VM = %v, want InvalidRequest", err)
+	}
+}
