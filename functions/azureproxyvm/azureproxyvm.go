@@ -1,0 +1,116 @@
+// Package azureproxyvm creates the Azure proxy VM that runs the
+// TLS-passthrough nginx stream proxy in front of the package index, with its
+// network interface, or adopts the ones that exist.
+package azureproxyvm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/repolink/repolink/functions/internal/azureroute"
+	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the created or adopted VM and its private address.
+type Output = workflow.ProxyVM
+
+// Run finds the proxy VM of the request, creates its network interface and
+// the VM when absent, and returns NotReady until the VM has provisioned.
+// With proxy none it creates nothing and reports the repository's address.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	network, err := azureroute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	az := req.Azure
+	if az.Proxy == "none" {
+		return Output{Result: workflow.Result{Action: workflow.Skipped}, PrivateIP: az.TargetAddress}, nil
+	}
+	names := azureroute.NamesFor(req)
+	tags := map[string]string{cloud.TagExecution: in.Execution}
+
+	nic, err := network.FindNetworkInterface(ctx, az.ResourceGroup, names.NetworkInterface)
+	if err != nil {
+		return Output{}, fmt.Errorf("find network interface %s: %w", names.NetworkInterface, err)
+	}
+	if nic == nil {
+		created, err := network.CreateNetworkInterface(ctx, cloud.AzureNetworkInterfaceSpec{
+			ResourceGroup: az.ResourceGroup,
+			Location:      az.Location,
+			Name:          names.NetworkInterface,
+			RequestID:     req.ID,
+			SubnetID:      azureroute.SubnetID(az, az.SubnetName),
+			Tags:          tags,
+		})
+		if err != nil {
+			return Output{}, fmt.Errorf("create network interface %s: %w", names.NetworkInterface, err)
+		}
+		nic = &created
+	}
+	if err := azureroute.CheckOwner("network interface", nic.ID, nic.Tags, req.ID); err != nil {
+		return Output{}, err
+	}
+
+	vm, err := network.FindVM(ctx, az.ResourceGroup, names.VM)
+	if err != nil {
+		return Output{}, fmt.Errorf("find proxy VM %s: %w", names.VM, err)
+	}
+	if vm == nil {
+		customData, err := CustomData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, az.Upstream)
+		if err != nil {
+			return Output{}, err
+		}
+		created, err := network.CreateVM(ctx, cloud.AzureVMSpec{
+			ResourceGroup:      az.ResourceGroup,
+			Location:           az.Location,
+			Name:               names.VM,
+			RequestID:          req.ID,
+			NetworkInterfaceID: nic.ID,
+			Size:               az.VMSize,
+			Image:              az.Image,
+			AdminUsername:      az.AdminUsername,
+			SSHPublicKey:       az.SSHPublicKey,
+			CustomData:         customData,
+			Tags:               tags,
+		})
+		if err != nil {
+			return Output{}, fmt.Errorf("create proxy VM %s: %w", names.VM, err)
+		}
+		vm = &created
+	}
+	if err := azureroute.CheckOwner("VM", vm.ID, vm.Tags, req.ID); err != nil {
+		return Output{}, err
+	}
+	if err := azureroute.Progress("proxy VM", vm.ID, vm.ProvisioningState); err != nil {
+		return Output{}, err
+	}
+	return Output{
+		Result:    workflow.Result{Action: workflow.ActionFor(vm.Tags, in.Execution), ID: vm.ID},
+		PrivateIP: nic.PrivateIP,
+	}, nil
+}
+
+// CustomData renders the proxy VM's cloud-init document for the index host
+// and the hosts of the extra allowed prefixes, with the virtual network's
+// DNS server as nginx's resolver.
+func CustomData(indexURL string, extraPrefixes []string, upstream string) (string, error) {
+	hosts, err := proxyvm.ProxyHosts(indexURL, extraPrefixes)
+	if err != nil {
+		return "", err
+	}
+	return proxy.CloudInit(proxy.Config{
+		Listen:         proxyvm.ProxyPort,
+		Hosts:          hosts,
+		Upstream:       upstream,
+		Resolver:       azureroute.Resolver,
+		ResolverValid:  30 * time.Second,
+		HealthPort:     proxyvm.HealthPort,
+		ConnectTimeout: 10 * time.Second,
+		Timeout:        5 * time.Minute,
+	})
+}
