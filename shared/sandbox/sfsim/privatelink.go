@@ -237,6 +237,18 @@ func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 			return endpointStatus{endpointState: "CREATED", status: "Available"}, nil
 		}
 		return endpointStatus{endpointState: "PENDING_CREATION", status: "Pending"}, nil
+	case "Pending":
+		// Azure spells its connection statuses capitalised, and Snowflake
+		// reports them in upper case.
+		return endpointStatus{endpointState: "PENDING_CREATION", status: "PENDING"}, nil
+	case "Approved":
+		since := s.markAvailable(ep)
+		if s.now().Sub(since) >= s.opts.EndpointDelay {
+			return endpointStatus{endpointState: "CREATED", status: "APPROVED"}, nil
+		}
+		return endpointStatus{endpointState: "PENDING_CREATION", status: "PENDING"}, nil
+	case "Rejected", "Disconnected":
+		return endpointStatus{endpointState: "FAILED", status: strings.ToUpper(state)}, nil
 	default:
 		// NOTE: AWS states other than pending and available are passed
 		// through as the status; Snowflake's wording for them is unconfirmed.
@@ -286,7 +298,8 @@ func (s *Server) endpointsFor(account, host string) []Endpoint {
 }
 
 // endpointsInfo renders SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with the AWS
-// fields. Endpoints deleted longer than the deletion window ago are left out.
+// fields, or the Azure fields for endpoints to Azure resources. Endpoints
+// deleted longer than the deletion window ago are left out.
 func (s *Server) endpointsInfo(account string) string {
 	s.mu.Lock()
 	var endpoints []Endpoint
@@ -305,9 +318,31 @@ func (s *Server) endpointsInfo(account string) string {
 		Host                  string `json:"host"`
 		Status                string `json:"status"`
 	}
-	out := make([]info, 0, len(endpoints))
+	// azureInfo has the fields that Snowflake reports for an endpoint to an
+	// Azure resource, whose ID starts with /subscriptions/.
+	type azureInfo struct {
+		ProviderResourceID  string   `json:"provider_resource_id"`
+		Subresource         string   `json:"subresource"`
+		SnowflakeResourceID string   `json:"snowflake_resource_id"`
+		Host                string   `json:"host"`
+		EndpointState       string   `json:"endpoint_state"`
+		Status              string   `json:"status"`
+		AdditionalHostnames []string `json:"additional_hostnames"`
+	}
+	out := make([]any, 0, len(endpoints))
 	for _, ep := range endpoints {
 		st, _ := s.endpointState(ep)
+		if strings.HasPrefix(strings.ToLower(ep.ServiceName), "/subscriptions/") {
+			out = append(out, azureInfo{
+				ProviderResourceID:  ep.ServiceName,
+				SnowflakeResourceID: ep.EndpointID,
+				Host:                ep.Host,
+				EndpointState:       st.endpointState,
+				Status:              st.status,
+				AdditionalHostnames: []string{},
+			})
+			continue
+		}
 		out = append(out, info{
 			ProviderServiceName:   ep.ServiceName,
 			SnowflakeEndpointName: ep.EndpointID,
