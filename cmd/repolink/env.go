@@ -30,6 +30,8 @@ type endpoints struct {
 	// Static credentials for the AWS clients; used by the sandbox, which
 	// accepts any signed request.
 	AWSAccessKey, AWSSecretKey string
+	// Azure points the Azure clients at the sandbox Resource Manager.
+	Azure azureEndpoint
 }
 
 // adapters builds and caches the cloud and Snowflake clients that the steps
@@ -43,6 +45,7 @@ type adapters struct {
 	aws       map[string]*awsadapter.Provider
 	managers  map[string]*awsadapter.SecretsManager
 	snowflake map[string]*snowflake.Client
+	azure     azureAdapters
 }
 
 func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
@@ -80,6 +83,8 @@ func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall
 	switch cloudName {
 	case "aws":
 		return awsadapter.NewFirewall(a.awsProvider), nil
+	case "azure":
+		return a.azureFirewall()
 	}
 	return nil, workflow.Invalid("egress.cloud %q has no firewall adapter in this build", cloudName)
 }

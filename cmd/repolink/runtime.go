@@ -80,6 +80,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 			SnowflakeProtocol: "http",
 			AWSAccessKey:      sandbox.AccessKey,
 			AWSSecretKey:      sandbox.SecretKey,
+			Azure:             azureEndpoint{URL: sb.AzureURL(), Roots: sb.Roots()},
 		}
 		if rt.poll == 0 {
 			rt.poll = time.Second
@@ -107,6 +108,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		IndexHTTP:     indexHTTP,
 		Snowflake:     rt.adapters.Snowflake,
 		AWS:           rt.adapters.AWS,
+		Azure:         rt.adapters.Azure,
 		Firewall:      rt.adapters.Firewall,
 		Secrets:       rt.adapters.secrets,
 		Waits:         store,

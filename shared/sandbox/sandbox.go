@@ -22,6 +22,7 @@ import (
 
 	"github.com/repolink/repolink/shared/repoindex"
 	"github.com/repolink/repolink/shared/sandbox/awssim"
+	"github.com/repolink/repolink/shared/sandbox/azuresim"
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/sandbox/vm"
@@ -76,10 +77,13 @@ type Sandbox struct {
 	logger    *slog.Logger
 	Index     *pyindex.Index
 	AWS       *awssim.Server
+	Azure     *azuresim.Server
 	Snowflake *sfsim.Server
 	VMs       *vm.Launcher
 	// hosts are the repository hosts that the index serves.
 	hosts []string
+	// roots trusts the sandbox CA, which signs the HTTPS front ends.
+	roots *x509.CertPool
 }
 
 // Start starts every part of the sandbox on free 127.0.0.1 ports.
@@ -138,10 +142,27 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		sb.Close()
 		return nil, err
 	}
+	sb.roots = ca.Pool()
+	sb.Azure, err = azuresim.Start(ctx, azuresim.Options{
+		Dir:   filepath.Join(opts.Dir, "azure"),
+		CA:    ca,
+		Clock: clock,
+		Delays: azuresim.Delays{
+			VMRunning:         delays.InstanceRunning,
+			LoadBalancerReady: delays.LoadBalancerActive,
+		},
+		Launcher: sb.VMs,
+		Backend:  sb.resolveBackendIP,
+		Logger:   logger.With("sandbox", "azure"),
+	})
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
 	sb.Snowflake, err = sfsim.Start(ctx, sfsim.Options{
 		Dir:           filepath.Join(opts.Dir, "snowflake"),
 		Clock:         clock,
-		Link:          linkMux{AWS: sb.AWS},
+		Link:          linkMux{AWS: sb.AWS, Azure: sb.Azure},
 		Installer:     installer{roots: ca.Pool()},
 		PublicAddress: sb.publicAddress,
 		EndpointDelay: delays.EndpointCreated,
@@ -160,6 +181,13 @@ func (sb *Sandbox) Dir() string { return sb.dir }
 // AWSURL returns the base endpoint of the AWS front ends.
 func (sb *Sandbox) AWSURL() string { return sb.AWS.URL() }
 
+// AzureURL returns the base URL of the Azure Resource Manager front end,
+// which serves HTTPS with a certificate of the sandbox CA.
+func (sb *Sandbox) AzureURL() string { return sb.Azure.URL() }
+
+// Roots returns a pool that trusts the sandbox CA.
+func (sb *Sandbox) Roots() *x509.CertPool { return sb.roots }
+
 // SnowflakeHost returns the host of the Snowflake front end.
 func (sb *Sandbox) SnowflakeHost() string { return sb.Snowflake.Host() }
 
@@ -176,6 +204,13 @@ func (sb *Sandbox) resolveUpstream(string) (string, error) {
 // private address is the sandbox index, which plays a repository that runs
 // inside the VPC.
 func (sb *Sandbox) resolveTargetIP(string, int) (string, error) {
+	return sb.Index.Addr(), nil
+}
+
+// resolveBackendIP resolves Azure backends without a sandbox VM: every
+// private address is the sandbox index, which plays a repository VM inside
+// the virtual network.
+func (sb *Sandbox) resolveBackendIP(string) (string, error) {
 	return sb.Index.Addr(), nil
 }
 
@@ -199,6 +234,9 @@ func (sb *Sandbox) Close() error {
 	}
 	if sb.AWS != nil {
 		errs = append(errs, sb.AWS.Close())
+	}
+	if sb.Azure != nil {
+		errs = append(errs, sb.Azure.Close())
 	}
 	if sb.VMs != nil {
 		errs = append(errs, sb.VMs.Close())
