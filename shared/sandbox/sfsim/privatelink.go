@@ -79,6 +79,7 @@ func (e *execution) privateLinkConfig() string {
 		"privatelink-connection-ocsp-urls":     "[]",
 		"privatelink-dashed-urls-for-duo":      "[]",
 		"privatelink-vpce-id":                  "com.amazonaws.vpce.us-west-2.vpce-svc-0sandbox0snowflake",
+		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/us-central1/serviceAttachments/sf-sandbox-privatelink",
 		"privatelink-account-principal":        AccountPrincipal,
 		"app-service-privatelink-url":          "*.app." + host,
 		"app-service-privatelink-url-next":     "*.app." + host,
@@ -228,6 +229,11 @@ func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 		return endpointStatus{endpointState: "FAILED", status: "failed"}, err
 	}
 
+	if isGCPService(ep.ServiceName) {
+		if st, ok := s.gcpEndpointState(ep, state); ok {
+			return st, nil
+		}
+	}
 	switch state {
 	case "pendingAcceptance", "pending":
 		return endpointStatus{endpointState: "PENDING_CREATION", status: "Pending"}, nil
@@ -298,7 +304,8 @@ func (s *Server) endpointsFor(account, host string) []Endpoint {
 }
 
 // endpointsInfo renders SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with the AWS
-// fields, or the Azure fields for endpoints to Azure resources. Endpoints
+// fields, or the Azure or Google Cloud fields for endpoints to those
+// clouds' resources. Endpoints
 // deleted longer than the deletion window ago are left out.
 func (s *Server) endpointsInfo(account string) string {
 	s.mu.Lock()
@@ -332,6 +339,16 @@ func (s *Server) endpointsInfo(account string) string {
 	out := make([]any, 0, len(endpoints))
 	for _, ep := range endpoints {
 		st, _ := s.endpointState(ep)
+		if isGCPService(ep.ServiceName) {
+			out = append(out, gcpInfo{
+				ProviderResourceID:  ep.ServiceName,
+				SnowflakeResourceID: ep.EndpointID,
+				Host:                ep.Host,
+				EndpointState:       st.endpointState,
+				Status:              st.status,
+			})
+			continue
+		}
 		if strings.HasPrefix(strings.ToLower(ep.ServiceName), "/subscriptions/") {
 			out = append(out, azureInfo{
 				ProviderResourceID:  ep.ServiceName,
