@@ -118,6 +118,14 @@ func Open(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
+	if err := migrateCursorIDs(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
 
 	e := &Engine{
 		db:           db,

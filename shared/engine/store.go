@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // schema is the SQLite store. Times are Unix nanoseconds of the engine
 // clock. A cursor is one thread of control: the execution's top-level
 // states, one Parallel branch or one Map iteration. A cursor with a due_at
-// at or before now has work for the Run loop.
+// at or before now has work for the Run loop. Cursor IDs are never reused
+// (AUTOINCREMENT), because a task function still running for a deleted
+// Parallel or Map child is cancelled by its cursor ID.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -45,7 +48,7 @@ CREATE TABLE IF NOT EXISTS events (
 	PRIMARY KEY (execution, id)
 );
 CREATE TABLE IF NOT EXISTS cursors (
-	id                INTEGER PRIMARY KEY,
+	id                INTEGER PRIMARY KEY AUTOINCREMENT,
 	execution         TEXT NOT NULL,
 	parent            INTEGER NOT NULL DEFAULT 0,
 	branch            INTEGER NOT NULL DEFAULT 0,
@@ -86,6 +89,45 @@ CREATE TABLE IF NOT EXISTS runner (
 	expires_at INTEGER NOT NULL
 );
 `
+
+// migrateCursorIDs recreates a cursors table made before cursor IDs were
+// AUTOINCREMENT, keeping its rows. Run schema again afterwards to create
+// the indexes.
+func migrateCursorIDs(ctx context.Context, db *sql.DB) error {
+	var table string
+	err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cursors'`).Scan(&table)
+	if err != nil {
+		return fmt.Errorf("read cursors table: %w", err)
+	}
+	if strings.Contains(table, "AUTOINCREMENT") {
+		return nil
+	}
+	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS cursors"):]
+	create = create[:strings.Index(create, ";")+1]
+
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate cursors table: %w", err)
+	}
+	defer tx.Rollback()
+	for _, stmt := range []string{
+		`DROP INDEX IF EXISTS cursors_due`,
+		`DROP INDEX IF EXISTS cursors_parent`,
+		`DROP INDEX IF EXISTS cursors_execution`,
+		`ALTER TABLE cursors RENAME TO cursors_old`,
+		create,
+		`INSERT INTO cursors SELECT * FROM cursors_old`,
+		`DROP TABLE cursors_old`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate cursors table: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate cursors table: %w", err)
+	}
+	return nil
+}
 
 // Cursor phases. Terminal phases are done, failed and cancelled.
 const (
