@@ -250,6 +250,13 @@ func (e *Engine) notifyWork() {
 	}
 }
 
+// ExecutionARN returns the ARN of an execution, as the context object and
+// the Step Functions API show it.
+func (e *Engine) ExecutionARN(machine, name string) string { return e.executionARN(machine, name) }
+
+// StateMachineARN returns the ARN of a state machine.
+func (e *Engine) StateMachineARN(machine string) string { return e.machineARN(machine) }
+
 func (e *Engine) executionARN(machine, name string) string {
 	return fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", e.region, e.account, machine, name)
 }

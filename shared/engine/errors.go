@@ -11,12 +11,17 @@ var (
 	ErrExecutionNotFound      = errors.New("execution not found")
 	ErrExecutionAlreadyExists = errors.New("execution already exists")
 	ErrInvalidToken           = errors.New("invalid task token")
-	ErrCannotRedrive          = errors.New("execution cannot be redriven")
-	ErrInvalidName            = errors.New("invalid execution name")
-	ErrInvalidInput           = errors.New("invalid execution input")
-	ErrInvalidOutput          = errors.New("invalid task output")
-	ErrMachineNotFound        = errors.New("state machine not found")
-	ErrNotRunning             = errors.New("execution is not running")
+	// ErrTaskNotFound and ErrTaskClosed refine ErrInvalidToken: no task
+	// ever had the token, or its task already completed, timed out or was
+	// cancelled. Errors that match them also match ErrInvalidToken.
+	ErrTaskNotFound    = errors.New("no task has this token")
+	ErrTaskClosed      = errors.New("the task of this token is closed")
+	ErrCannotRedrive   = errors.New("execution cannot be redriven")
+	ErrInvalidName     = errors.New("invalid execution name")
+	ErrInvalidInput    = errors.New("invalid execution input")
+	ErrInvalidOutput   = errors.New("invalid task output")
+	ErrMachineNotFound = errors.New("state machine not found")
+	ErrNotRunning      = errors.New("execution is not running")
 )
 
 // Error names defined by the Amazon States Language.

@@ -87,13 +87,13 @@ func (e *Engine) updateToken(ctx context.Context, token, op string, update func(
 	var cursor int64
 	err = tx.QueryRowContext(ctx, `SELECT status, cursor FROM tokens WHERE token = ?`, token).Scan(&status, &cursor)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w: no task is waiting on this token", op, ErrInvalidToken)
+		return fmt.Errorf("%s: %w: %w", op, ErrInvalidToken, ErrTaskNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if status != tokenPending {
-		return fmt.Errorf("%s: %w: the task already completed, timed out or was cancelled", op, ErrInvalidToken)
+		return fmt.Errorf("%s: %w: %w: it completed, timed out or was cancelled", op, ErrInvalidToken, ErrTaskClosed)
 	}
 	if err := update(tx, cursor); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
