@@ -15,3 +15,9 @@ var Provision []byte
 //
 //go:embed egress-refresh.asl.json
 var EgressRefresh []byte
+
+// Teardown removes what provisioning built for a request. Its input is the
+// provision input of the request.
+//
+//go:embed teardown.asl.json
+var Teardown []byte

@@ -131,6 +131,14 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		rt.Close()
 		return nil, fmt.Errorf("load provision state machine: %w", err)
 	}
+	if err := eng.Define("teardown", statemachines.Teardown); err != nil {
+		rt.Close()
+		return nil, fmt.Errorf("load teardown state machine: %w", err)
+	}
+	if err := eng.Define("egress-refresh", statemachines.EgressRefresh); err != nil {
+		rt.Close()
+		return nil, fmt.Errorf("load egress-refresh state machine: %w", err)
+	}
 	return rt, nil
 }
 

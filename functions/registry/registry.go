@@ -74,7 +74,7 @@ func Handlers(env *workflow.Env) map[string]Handler {
 		"grants":           adapt(env, grants.Run),
 		"verification":     adapt(env, verify.Run),
 	}
-	for _, more := range []map[string]Handler{azureHandlers(env), gcpHandlers(env), egressHandlers(env)} {
+	for _, more := range []map[string]Handler{azureHandlers(env), gcpHandlers(env), egressHandlers(env), teardownHandlers(env)} {
 		for name, handler := range more {
 			handlers[name] = handler
 		}

@@ -1,0 +1,92 @@
+package teardownendpoint
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+const serviceName = "com.amazonaws.vpce.us-west-2.vpce-svc-1"
+
+type network struct {
+	cloud.AWSNetwork
+	svc *cloud.EndpointService
+}
+
+func (n *network) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
+	return n.svc, nil
+}
+
+// infoConn returns one SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO value and
+// records the other queries.
+type infoConn struct {
+	info    string
+	queries []string
+}
+
+func (c *infoConn) Exec(context.Context, string) error { return nil }
+
+func (c *infoConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	if strings.Contains(stmt, "GET_PRIVATELINK_ENDPOINTS_INFO") {
+		return []snowflake.Row{{"info": c.info}}, nil
+	}
+	c.queries = append(c.queries, stmt)
+	return []snowflake.Row{{"result": "marked for deletion"}}, nil
+}
+
+func run(t *testing.T, svc *cloud.EndpointService, conn *infoConn) Output {
+	t.Helper()
+	env := &workflow.Env{
+		AWS:       func(context.Context, string) (cloud.AWSNetwork, error) { return &network{svc: svc}, nil },
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return conn, nil },
+	}
+	doc := workflow.Document{Request: request.Request{ID: "DATA-4711", AWS: &request.AWS{Region: "us-west-2"}}}
+	out, err := Run(context.Background(), env, doc)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return out
+}
+
+func TestRunDeprovisions(t *testing.T) {
+	cases := []struct {
+		name       string
+		info       string
+		wantAction string
+		wantCalls  int
+	}{
+		{"live endpoint", `[{"provider_service_name":"` + serviceName + `","endpoint_state":"CREATED","host":"pypi.corp.example.com","status":"Available"}]`, workflow.Deleted, 1},
+		{"already queued", `[{"provider_service_name":"` + serviceName + `","endpoint_state":"PENDING_DELETION","status":"Deleting"}]`, workflow.Skipped, 0},
+		{"other service only", `[{"provider_service_name":"com.amazonaws.vpce.us-west-2.vpce-svc-2","endpoint_state":"CREATED"}]`, workflow.Skipped, 0},
+		{"no endpoints", `[]`, workflow.Skipped, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &infoConn{info: tc.info}
+			out := run(t, &cloud.EndpointService{ID: "vpce-svc-1", Name: serviceName}, conn)
+			if out.Action != tc.wantAction || out.ID != serviceName {
+				t.Errorf("output = %+v, want %s of %s", out, tc.wantAction, serviceName)
+			}
+			if len(conn.queries) != tc.wantCalls {
+				t.Errorf("queries = %v, want %d deprovision calls", conn.queries, tc.wantCalls)
+			}
+			for _, q := range conn.queries {
+				if q != snowflake.DeprovisionPrivateLinkEndpoint(serviceName) {
+					t.Errorf("query = %q, want the deprovision call", q)
+				}
+			}
+		})
+	}
+}
+
+func TestRunWithoutServiceSkips(t *testing.T) {
+	conn := &infoConn{info: `[]`}
+	if out := run(t, nil, conn); out.Action != workflow.Skipped {
+		t.Errorf("output = %+v, want skipped", out)
+	}
+}

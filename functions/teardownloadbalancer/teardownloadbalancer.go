@@ -1,0 +1,54 @@
+// Package teardownloadbalancer deletes the request's TCP listener and
+// network load balancer.
+package teardownloadbalancer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output names the load balancer.
+type Output = workflow.Result
+
+// Run deletes the listener and then the load balancer of the request's
+// deterministic name. It deletes only a load balancer tagged with the
+// request ID, and returns NotReady while an endpoint service that is being
+// deleted still uses it.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	names := workflow.NamesFor(req)
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return Output{}, err
+	}
+	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)
+	if err != nil {
+		return Output{}, fmt.Errorf("find load balancer %s: %w", names.LoadBalancer, err)
+	}
+	if lb == nil {
+		return Output{Action: workflow.Skipped, ID: names.LoadBalancer}, nil
+	}
+	if owner := lb.Tags[cloud.TagRequest]; owner != req.ID {
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"load balancer %s carries %s=%q, not %q; it was not built for this request, so delete it by hand if it is no longer used",
+			lb.ARN, cloud.TagRequest, owner, req.ID)
+	}
+
+	listener, err := network.FindListener(ctx, lb.ARN, proxyvm.ProxyPort)
+	if err != nil {
+		return Output{}, fmt.Errorf("find listener on %s: %w", lb.ARN, err)
+	}
+	if listener != nil {
+		if err := network.DeleteListener(ctx, listener.ARN); err != nil {
+			return Output{}, fmt.Errorf("delete listener %s: %w", listener.ARN, err)
+		}
+	}
+	if err := network.DeleteLoadBalancer(ctx, lb.ARN); err != nil {
+		return Output{}, fmt.Errorf("delete load balancer %s: %w", lb.ARN, err)
+	}
+	return Output{Action: workflow.Deleted, ID: lb.ARN}, nil
+}

@@ -1,0 +1,136 @@
+package teardownsnowflake
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// scriptedConn returns rows for statements by prefix and records every
+// statement.
+type scriptedConn struct {
+	rows  map[string][]snowflake.Row
+	fail  map[string]error
+	stmts []string
+}
+
+func (c *scriptedConn) Exec(_ context.Context, stmt string) error {
+	c.stmts = append(c.stmts, stmt)
+	return c.fail[stmt]
+}
+
+func (c *scriptedConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	c.stmts = append(c.stmts, stmt)
+	for prefix, err := range c.fail {
+		if strings.HasPrefix(stmt, prefix) {
+			return nil, err
+		}
+	}
+	for prefix, rows := range c.rows {
+		if strings.HasPrefix(stmt, prefix) {
+			return rows, nil
+		}
+	}
+	return nil, nil
+}
+
+// execs returns the statements that were not SHOW statements.
+func (c *scriptedConn) execs() []string {
+	var out []string
+	for _, stmt := range c.stmts {
+		if !strings.HasPrefix(stmt, "SHOW ") {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+func testRequest() request.Request {
+	return request.Request{
+		ID:         "DATA-4711",
+		Snowflake:  request.Snowflake{Account: "myorg-analytics", Database: "PLATFORM", Schema: "PACKAGES"},
+		Repository: request.Repository{Name: "corp_pypi", DefaultFor: "schema"},
+	}
+}
+
+func run(t *testing.T, conn *scriptedConn) (Output, error) {
+	t.Helper()
+	env := &workflow.Env{Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return conn, nil }}
+	return Run(context.Background(), env, workflow.Document{Request: testRequest()})
+}
+
+func TestRunDropsEverything(t *testing.T) {
+	conn := &scriptedConn{rows: map[string][]snowflake.Row{
+		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN SCHEMA": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "PLATFORM.PACKAGES.CORP_PYPI", "level": "SCHEMA"}},
+		// The database inherits the account's value, which names another
+		// repository.
+		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN DATABASE": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "OTHER.REPO.X", "level": "ACCOUNT"}},
+		"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI"}},
+		"SHOW API INTEGRATIONS":      {{"name": "CORP_PYPI_INTEGRATION"}},
+		"SHOW SECRETS":               {{"name": "CORP_PYPI_SECRET"}},
+	}}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if diff := cmp.Diff(Output{Action: workflow.Deleted, ID: "PLATFORM.PACKAGES.CORP_PYPI"}, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	names := workflow.NamesFor(testRequest())
+	want := []string{
+		"DROP FUNCTION IF EXISTS PLATFORM.PACKAGES." + names.Function + "()",
+		"DROP PROCEDURE IF EXISTS PLATFORM.PACKAGES." + names.Procedure + "()",
+		"ALTER SCHEMA PLATFORM.PACKAGES UNSET DEFAULT_PYTHON_ARTIFACT_REPOSITORY",
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.CORP_PYPI",
+		"DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+	}
+	if diff := cmp.Diff(want, conn.execs()); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunNothingLeft(t *testing.T) {
+	conn := &scriptedConn{}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Skipped {
+		t.Errorf("action = %q, want skipped", out.Action)
+	}
+	for _, stmt := range conn.execs() {
+		if !strings.HasPrefix(stmt, "DROP FUNCTION IF EXISTS") && !strings.HasPrefix(stmt, "DROP PROCEDURE IF EXISTS") {
+			t.Errorf("ran %q with nothing to remove", stmt)
+		}
+	}
+}
+
+func TestRunSchemaGone(t *testing.T) {
+	gone := &snowflake.Error{Op: "query", Code: snowflake.CodeDoesNotExist, Message: "Schema 'PLATFORM.PACKAGES' does not exist or not authorized."}
+	conn := &scriptedConn{
+		rows: map[string][]snowflake.Row{"SHOW API INTEGRATIONS": {{"name": "CORP_PYPI_INTEGRATION"}}},
+		fail: map[string]error{
+			"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN SCHEMA": gone,
+			"SHOW ARTIFACT REPOSITORIES":                                          gone,
+			"SHOW SECRETS":                                                        gone,
+		},
+	}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Deleted {
+		t.Errorf("action = %q, want deleted", out.Action)
+	}
+	want := "DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION"
+	if execs := conn.execs(); execs[len(execs)-1] != want {
+		t.Errorf("last statement = %q, want %q", execs[len(execs)-1], want)
+	}
+}
