@@ -1,0 +1,113 @@
+package azureproxyvm
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// network is a fake of the NIC and VM calls.
+type network struct {
+	cloud.AzureNetwork
+	nic      *cloud.AzureNetworkInterface
+	vm       *cloud.AzureVM
+	vmSpec   *cloud.AzureVMSpec
+	nicSpecs int
+}
+
+func (n *network) FindNetworkInterface(context.Context, string, string) (*cloud.AzureNetworkInterface, error) {
+	return n.nic, nil
+}
+
+func (n *network) CreateNetworkInterface(_ context.Context, spec cloud.AzureNetworkInterfaceSpec) (cloud.AzureNetworkInterface, error) {
+	n.nicSpecs++
+	return cloud.AzureNetworkInterface{ID: "/nic/" + spec.Name, PrivateIP: "10.0.1.4", Tags: map[string]string{cloud.TagRequest: spec.RequestID}}, nil
+}
+
+func (n *network) FindVM(context.Context, string, string) (*cloud.AzureVM, error) {
+	return n.vm, nil
+}
+
+func (n *network) CreateVM(_ context.Context, spec cloud.AzureVMSpec) (cloud.AzureVM, error) {
+	n.vmSpec = &spec
+	return cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}}, nil
+}
+
+func azureRequest(proxyMode string) request.Request {
+	return request.Request{
+		ID:         "T-1",
+		Repository: request.Repository{IndexURL: "https://pypi.corp.example.com/simple/"},
+		Azure: &request.Azure{
+			SubscriptionID: "s", ResourceGroup: "rg1", Location: "eastus2", VNetName: "vnet1", SubnetName: "snet", PLSSubnetName: "pls",
+			Upstream: "pypi.corp.example.com:443", Proxy: proxyMode, VMSize: "Standard_B1s", Image: "Canonical:ubuntu-24_04-lts:server:latest", AdminUsername: "repolink",
+		},
+	}
+}
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		proxy      string
+		vm         *cloud.AzureVM
+		wantErr    string
+		wantAction string
+		wantCreate bool
+	}{
+		{name: "creates NIC and VM", proxy: "nginx", wantAction: workflow.Created, wantCreate: true},
+		{name: "adopts a provisioned VM", proxy: "nginx", vm: &cloud.AzureVM{ID: "/vm/x", ProvisioningState: "Succeeded", Tags: map[string]string{cloud.TagRequest: "T-1"}}, wantAction: workflow.Adopted},
+		{name: "waits while creating", proxy: "nginx", vm: &cloud.AzureVM{ID: "/vm/x", ProvisioningState: "Creating"}, wantErr: workflow.ErrNotReady},
+		{name: "failed VM is a conflict", proxy: "nginx", vm: &cloud.AzureVM{ID: "/vm/x", ProvisioningState: "Failed"}, wantErr: workflow.ErrConflict},
+		{name: "another request's VM is a conflict", proxy: "nginx", vm: &cloud.AzureVM{ID: "/vm/x", ProvisioningState: "Succeeded", Tags: map[string]string{cloud.TagRequest: "T-2"}}, wantErr: workflow.ErrConflict},
+		{name: "proxy none creates nothing", proxy: "none", wantAction: workflow.Skipped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &network{vm: tt.vm}
+			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+			out, err := Run(t.Context(), env, workflow.Document{Request: azureRequest(tt.proxy), Execution: "exec-1"})
+			if got := workflow.NameOf(err); got != tt.wantErr {
+				t.Fatalf("error name = %q (%v), want %q", got, err, tt.wantErr)
+			}
+			if out.Action != tt.wantAction {
+				t.Errorf("action = %q, want %q", out.Action, tt.wantAction)
+			}
+			if got := fake.vmSpec != nil; got != tt.wantCreate {
+				t.Fatalf("VM created = %v, want %v", got, tt.wantCreate)
+			}
+			if tt.proxy == "none" && fake.nicSpecs != 0 {
+				t.Errorf("proxy none created %d network interfaces", fake.nicSpecs)
+			}
+			if !tt.wantCreate {
+				return
+			}
+			if fake.vmSpec.NetworkInterfaceID != "/nic/"+fake.vmSpec.Name+"-nic" {
+				t.Errorf("VM uses NIC %q", fake.vmSpec.NetworkInterfaceID)
+			}
+			cfg, err := proxy.ParseUserData(fake.vmSpec.CustomData)
+			if err != nil {
+				t.Fatalf("custom data: %v", err)
+			}
+			want := struct {
+				Hosts    []string
+				Upstream string
+				Resolver string
+				Listen   int
+			}{[]string{"pypi.corp.example.com"}, "pypi.corp.example.com:443", "168.63.129.16", 443}
+			got := struct {
+				Hosts    []string
+				Upstream string
+				Resolver string
+				Listen   int
+			}{cfg.Hosts, cfg.Upstream, cfg.Resolver, cfg.Listen}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("proxy config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
