@@ -55,16 +55,44 @@ func (s *Server) allocateIP(subnetID string) (string, error) {
 	if err != nil {
 		return "", invalid("subnet %s has no valid address prefix", subnetID)
 	}
+	used := s.staticIPs()
 	host := max(s.world.NextHost[key(subnetID)], 4)
-	addr := prefix.Masked().Addr()
-	for range host {
-		addr = addr.Next()
+	for {
+		addr := prefix.Masked().Addr()
+		for range host {
+			addr = addr.Next()
+		}
+		if !prefix.Contains(addr) {
+			return "", errorf(http.StatusBadRequest, "SubnetIsFull", "Subnet %s has no free address.", subnetID)
+		}
+		host++
+		if !used[addr.String()] {
+			s.world.NextHost[key(subnetID)] = host
+			return addr.String(), nil
+		}
 	}
-	if !prefix.Contains(addr) {
-		return "", errorf(http.StatusBadRequest, "SubnetIsFull", "Subnet %s has no free address.", subnetID)
+}
+
+// staticIPs returns the addresses that network interfaces were given
+// statically, which allocation must skip. Callers hold s.mu.
+func (s *Server) staticIPs() map[string]bool {
+	used := map[string]bool{}
+	for _, res := range s.world.Resources {
+		if res.Type != typeNIC {
+			continue
+		}
+		nic, err := decode[armnetwork.Interface](res)
+		if err != nil || nic.Properties == nil {
+			continue
+		}
+		for _, c := range nic.Properties.IPConfigurations {
+			if c != nil && c.Properties != nil && c.Properties.PrivateIPAllocationMethod != nil &&
+				*c.Properties.PrivateIPAllocationMethod == armnetwork.IPAllocationMethodStatic {
+				used[str(c.Properties.PrivateIPAddress)] = true
+			}
+		}
 	}
-	s.world.NextHost[key(subnetID)] = host + 1
-	return addr.String(), nil
+	return used
 }
 
 // prepareSubnet keeps the subnet's address prefix and lets the caller
