@@ -1,0 +1,404 @@
+package sfnapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// parseARN splits an ARN of the given resource type into the names after
+// the type, and checks that the region and account are the engine's, by
+// rebuilding the ARN with build. It returns InvalidArn for a malformed
+// ARN and notFound for one of another region or account.
+func parseARN(arn, resource string, names int, build func(parts []string) string, notFound string) ([]string, error) {
+	parts := strings.Split(arn, ":")
+	if len(parts) != 6+names || parts[0] != "arn" || parts[2] != "states" || parts[5] != resource {
+		return nil, &apiError{Type: "InvalidArn", Message: fmt.Sprintf("invalid %s ARN %q", resource, arn)}
+	}
+	for _, p := range parts[6:] {
+		if p == "" {
+			return nil, &apiError{Type: "InvalidArn", Message: fmt.Sprintf("invalid %s ARN %q", resource, arn)}
+		}
+	}
+	if build(parts[6:]) != arn {
+		return nil, &apiError{Type: notFound, Message: fmt.Sprintf("%s %q is in another region or account", resource, arn)}
+	}
+	return parts[6:], nil
+}
+
+func (h *handler) machineName(arn string) (string, error) {
+	if arn == "" {
+		return "", validation("stateMachineArn is missing")
+	}
+	parts, err := parseARN(arn, "stateMachine", 1, func(p []string) string {
+		return h.e.StateMachineARN(p[0])
+	}, "StateMachineDoesNotExist")
+	if err != nil {
+		return "", err
+	}
+	return parts[0], nil
+}
+
+// execution returns the execution that an ARN names.
+func (h *handler) execution(ctx context.Context, arn string) (engine.Execution, error) {
+	if arn == "" {
+		return engine.Execution{}, validation("executionArn is missing")
+	}
+	parts, err := parseARN(arn, "execution", 2, func(p []string) string {
+		return h.e.ExecutionARN(p[0], p[1])
+	}, "ExecutionDoesNotExist")
+	if err != nil {
+		return engine.Execution{}, err
+	}
+	x, err := h.e.Describe(ctx, parts[1])
+	if err != nil {
+		return engine.Execution{}, engineError(err)
+	}
+	// Execution names are unique across machines in the engine, so an ARN
+	// with another machine names no execution.
+	if x.Machine != parts[0] {
+		return engine.Execution{}, &apiError{Type: "ExecutionDoesNotExist",
+			Message: fmt.Sprintf("execution %q does not exist", arn)}
+	}
+	return x, nil
+}
+
+func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		StateMachineArn string  `json:"stateMachineArn"`
+		Name            string  `json:"name"`
+		Input           *string `json:"input"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	machine, err := h.machineName(in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	name := in.Name
+	if name == "" {
+		name = newName()
+	}
+	input := "{}"
+	if in.Input != nil {
+		input = *in.Input
+	}
+	x, err := h.e.Start(ctx, machine, name, json.RawMessage(input))
+	if err != nil {
+		return nil, engineError(err)
+	}
+	return map[string]any{
+		"executionArn": h.e.ExecutionARN(machine, x.Name),
+		"startDate":    epochSeconds(x.StartedAt),
+	}, nil
+}
+
+// newName returns a random name for an execution started without one, as
+// Step Functions does.
+func newName() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func (h *handler) describeExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	x, err := h.execution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+
+	out := h.summary(x)
+	out["input"] = string(x.Input)
+	out["inputDetails"] = map[string]bool{"included": true}
+	out["redriveCount"] = x.RedriveCount
+	if x.Output != nil {
+		out["output"] = string(x.Output)
+		out["outputDetails"] = map[string]bool{"included": true}
+	}
+	if x.Error != "" {
+		out["error"] = x.Error
+	}
+	if x.Cause != "" {
+		out["cause"] = x.Cause
+	}
+
+	switch x.Status {
+	case engine.StatusRunning, engine.StatusSucceeded:
+		out["redriveStatus"] = "NOT_REDRIVABLE"
+		out["redriveStatusReason"] = "Execution is " + x.Status
+	default:
+		out["redriveStatus"] = "REDRIVABLE"
+	}
+	return out, nil
+}
+
+// summary is the ExecutionListItem shape, which DescribeExecution extends.
+func (h *handler) summary(x engine.Execution) map[string]any {
+	out := map[string]any{
+		"executionArn":    h.e.ExecutionARN(x.Machine, x.Name),
+		"stateMachineArn": h.e.StateMachineARN(x.Machine),
+		"name":            x.Name,
+		"status":          x.Status,
+		"startDate":       epochSeconds(x.StartedAt),
+	}
+	if !x.StoppedAt.IsZero() {
+		out["stopDate"] = epochSeconds(x.StoppedAt)
+	}
+	if x.RedriveCount > 0 {
+		out["redriveCount"] = x.RedriveCount
+	}
+	return out
+}
+
+// Page sizes of the list operations, as in Step Functions.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// page validates maxResults and nextToken and returns the page bounds.
+// A next token is the offset of the page, encoded.
+func page(maxResults int, nextToken string, total int) (start, end int, next string, err error) {
+	if maxResults < 0 || maxResults > maxPageSize {
+		return 0, 0, "", validation("maxResults must be between 0 and %d, got %d", maxPageSize, maxResults)
+	}
+	if maxResults == 0 {
+		maxResults = defaultPageSize
+	}
+	if nextToken != "" {
+		raw, decodeErr := base64.RawURLEncoding.DecodeString(nextToken)
+		offset, atoiErr := strconv.Atoi(string(raw))
+		if decodeErr != nil || atoiErr != nil || offset < 0 || offset > total {
+			return 0, 0, "", &apiError{Type: "InvalidToken", Message: "invalid nextToken: pass the nextToken of the previous page"}
+		}
+		start = offset
+	}
+	end = min(start+maxResults, total)
+	if end < total {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return start, end, next, nil
+}
+
+func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		StateMachineArn string `json:"stateMachineArn"`
+		StatusFilter    string `json:"statusFilter"`
+		MaxResults      int    `json:"maxResults"`
+		NextToken       string `json:"nextToken"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	machine, err := h.machineName(in.StateMachineArn)
+	if err != nil {
+		return nil, err
+	}
+	switch in.StatusFilter {
+	case "", engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed, engine.StatusTimedOut,
+		engine.StatusAborted, "PENDING_REDRIVE":
+	default:
+		return nil, validation("invalid statusFilter %q: use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", in.StatusFilter)
+	}
+
+	all, err := h.e.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var matched []engine.Execution
+	for _, x := range all {
+		if x.Machine == machine && (in.StatusFilter == "" || x.Status == in.StatusFilter) {
+			matched = append(matched, x)
+		}
+	}
+	start, end, next, err := page(in.MaxResults, in.NextToken, len(matched))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, 0, end-start)
+	for _, x := range matched[start:end] {
+		items = append(items, h.summary(x))
+	}
+	out := map[string]any{"executions": items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
+}
+
+func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ExecutionArn         string `json:"executionArn"`
+		MaxResults           int    `json:"maxResults"`
+		NextToken            string `json:"nextToken"`
+		ReverseOrder         bool   `json:"reverseOrder"`
+		IncludeExecutionData *bool  `json:"includeExecutionData"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	x, err := h.execution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	events, err := h.e.History(ctx, x.Name)
+	if err != nil {
+		return nil, engineError(err)
+	}
+
+	if in.ReverseOrder {
+		for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
+			events[i], events[j] = events[j], events[i]
+		}
+	}
+	start, end, next, err := page(in.MaxResults, in.NextToken, len(events))
+	if err != nil {
+		return nil, err
+	}
+
+	includeData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
+	items := make([]map[string]any, 0, end-start)
+	for _, ev := range events[start:end] {
+		item, err := historyEvent(ev, includeData)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	out := map[string]any{"events": items}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
+}
+
+func (h *handler) stopExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ExecutionArn string `json:"executionArn"`
+		Error        string `json:"error"`
+		Cause        string `json:"cause"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	x, err := h.execution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	// NOTE: stopping a closed execution changes nothing and returns its
+	// stop date, because the Step Functions API reference lists no error
+	// for it.
+	if x.Status == engine.StatusRunning {
+		x, err = h.e.Stop(ctx, x.Name, in.Error, in.Cause)
+		if errors.Is(err, engine.ErrNotRunning) {
+			// The execution closed after it was read.
+			x, err = h.e.Describe(ctx, x.Name)
+		}
+		if err != nil {
+			return nil, engineError(err)
+		}
+	}
+	return map[string]any{"stopDate": epochSeconds(x.StoppedAt)}, nil
+}
+
+func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	x, err := h.execution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.e.Redrive(ctx, x.Name); err != nil {
+		return nil, engineError(err)
+	}
+	events, err := h.e.History(ctx, x.Name)
+	if err != nil {
+		return nil, engineError(err)
+	}
+	redriveDate := events[len(events)-1].Timestamp
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Type == "ExecutionRedriven" {
+			redriveDate = events[i].Timestamp
+			break
+		}
+	}
+	return map[string]any{"redriveDate": epochSeconds(redriveDate)}, nil
+}
+
+func (h *handler) sendTaskSuccess(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string  `json:"taskToken"`
+		Output    *string `json:"output"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.TaskToken == "" {
+		return nil, validation("taskToken is missing")
+	}
+	if in.Output == nil {
+		return nil, validation("output is missing")
+	}
+	return struct{}{}, engineError(h.e.SendTaskSuccess(ctx, in.TaskToken, json.RawMessage(*in.Output)))
+}
+
+// Limits of SendTaskFailure in the Step Functions API reference.
+const (
+	maxErrorChars = 256
+	maxCauseChars = 32768
+)
+
+func (h *handler) sendTaskFailure(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string `json:"taskToken"`
+		Error     string `json:"error"`
+		Cause     string `json:"cause"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.TaskToken == "" {
+		return nil, validation("taskToken is missing")
+	}
+	if n := utf8.RuneCountInString(in.Error); n > maxErrorChars {
+		return nil, validation("error has %d characters, more than the limit of %d", n, maxErrorChars)
+	}
+	if n := utf8.RuneCountInString(in.Cause); n > maxCauseChars {
+		return nil, validation("cause has %d characters, more than the limit of %d", n, maxCauseChars)
+	}
+	return struct{}{}, engineError(h.e.SendTaskFailure(ctx, in.TaskToken, in.Error, in.Cause))
+}
+
+func (h *handler) sendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string `json:"taskToken"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.TaskToken == "" {
+		return nil, validation("taskToken is missing")
+	}
+	return struct{}{}, engineError(h.e.SendTaskHeartbeat(ctx, in.TaskToken))
+}

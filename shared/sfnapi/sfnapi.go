@@ -1,0 +1,178 @@
+// Package sfnapi serves the AWS Step Functions API (the JSON 1.0 protocol:
+// POST with X-Amz-Target: AWSStepFunctions.<Operation>) over an embedded
+// engine, so that the AWS CLI and SDKs can start, inspect, stop and redrive
+// executions and complete task tokens. It serves StartExecution,
+// DescribeExecution, ListExecutions, GetExecutionHistory, StopExecution,
+// RedriveExecution, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+//
+// Requests are not authenticated: a signature is accepted without being
+// checked, so serve the handler on a loopback address only.
+package sfnapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// Options configure the handler.
+type Options struct {
+	// Logger receives one record per failed request; nil discards them.
+	Logger *slog.Logger
+}
+
+// maxRequestBytes bounds a request body at four times the 256 KiB payload
+// limit of Step Functions, which leaves room for JSON string escaping.
+const maxRequestBytes = 4 * 256 << 10
+
+// targetPrefix starts the X-Amz-Target header of every operation.
+const targetPrefix = "AWSStepFunctions."
+
+type handler struct {
+	e   *engine.Engine
+	log *slog.Logger
+	ops map[string]func(context.Context, []byte) (any, error)
+}
+
+// New returns an http.Handler that serves the Step Functions API over e.
+// The ARNs it accepts and returns carry e's region and account.
+func New(e *engine.Engine, opts Options) http.Handler {
+	h := &handler{e: e, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.ops = map[string]func(context.Context, []byte) (any, error){
+		"StartExecution":      h.startExecution,
+		"DescribeExecution":   h.describeExecution,
+		"ListExecutions":      h.listExecutions,
+		"GetExecutionHistory": h.getExecutionHistory,
+		"StopExecution":       h.stopExecution,
+		"RedriveExecution":    h.redriveExecution,
+		"SendTaskSuccess":     h.sendTaskSuccess,
+		"SendTaskFailure":     h.sendTaskFailure,
+		"SendTaskHeartbeat":   h.sendTaskHeartbeat,
+	}
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	fn := h.ops[op]
+	switch {
+	case r.Method != http.MethodPost:
+		h.fail(w, op, &apiError{Type: "UnknownOperationException", Status: http.StatusMethodNotAllowed,
+			Message: fmt.Sprintf("method %s is not supported: send POST", r.Method)})
+		return
+	case !ok || fn == nil:
+		h.fail(w, op, &apiError{Type: "UnknownOperationException",
+			Message: fmt.Sprintf("unknown operation %q in X-Amz-Target", target)})
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err != nil {
+		h.fail(w, op, &apiError{Type: "SerializationException",
+			Message: fmt.Sprintf("read request body: %v", err)})
+		return
+	}
+	out, err := fn(r.Context(), body)
+	if err != nil {
+		h.fail(w, op, err)
+		return
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		h.fail(w, op, fmt.Errorf("encode %s response: %w", op, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Write(raw)
+}
+
+// apiError is an error in the shape Step Functions returns: HTTP 400 with
+// {"__type": Type, "message": Message}.
+type apiError struct {
+	Type    string
+	Message string
+	Status  int // 0 means 400
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+// fail writes err as a Step Functions error. Errors that are not an
+// *apiError are internal and get status 500.
+func (h *handler) fail(w http.ResponseWriter, op string, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		h.log.Error("step functions request failed", "operation", op, "error", err)
+		ae = &apiError{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: err.Error()}
+	} else {
+		h.log.Info("step functions request rejected", "operation", op, "error_type", ae.Type, "error", ae.Message)
+	}
+	status := ae.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	raw, _ := json.Marshal(map[string]string{"__type": ae.Type, "message": ae.Message})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.WriteHeader(status)
+	w.Write(raw)
+}
+
+// decode reads a request body into v. It ignores unknown fields, as Step
+// Functions does.
+func decode(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{Type: "SerializationException", Message: fmt.Sprintf("invalid request body: %v", err)}
+	}
+	return nil
+}
+
+func validation(format string, args ...any) error {
+	return &apiError{Type: "ValidationException", Message: fmt.Sprintf(format, args...)}
+}
+
+// engineError converts an engine error into the Step Functions error for
+// it, or returns err unchanged when it is internal.
+func engineError(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrExecutionNotFound):
+		return &apiError{Type: "ExecutionDoesNotExist", Message: err.Error()}
+	case errors.Is(err, engine.ErrExecutionAlreadyExists):
+		return &apiError{Type: "ExecutionAlreadyExists", Message: err.Error()}
+	case errors.Is(err, engine.ErrMachineNotFound):
+		return &apiError{Type: "StateMachineDoesNotExist", Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalidName):
+		return &apiError{Type: "InvalidName", Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalidInput):
+		return &apiError{Type: "InvalidExecutionInput", Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalidOutput):
+		return &apiError{Type: "InvalidOutput", Message: err.Error()}
+	case errors.Is(err, engine.ErrCannotRedrive):
+		return &apiError{Type: "ExecutionNotRedrivable", Message: err.Error()}
+	case errors.Is(err, engine.ErrTaskNotFound):
+		return &apiError{Type: "TaskDoesNotExist", Message: err.Error()}
+	case errors.Is(err, engine.ErrTaskClosed):
+		return &apiError{Type: "TaskTimedOut", Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalidToken):
+		return &apiError{Type: "InvalidToken", Message: err.Error()}
+	}
+	return err
+}
+
+// epochSeconds is a timestamp as the JSON 1.0 protocol sends it.
+func epochSeconds(t time.Time) float64 {
+	return float64(t.UnixMilli()) / 1000
+}
