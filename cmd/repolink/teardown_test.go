@@ -243,3 +243,62 @@ func checkRemoved(t *testing.T, rt *runtime, req request.Request) {
 		t.Errorf("after teardown the sandbox still holds:\n  %s", strings.Join(found, "\n  "))
 	}
 }
+
+func TestEgressRefreshRestoresRanges(t *testing.T) {
+	req, err := readRequest(filepath.Join("..", "..", "examples", "egress-ip.json"))
+	if err != nil {
+		t.Fatalf("read example: %v", err)
+	}
+	ctx := context.Background()
+	rt, err := openRuntime(ctx, runtimeOptions{
+		dir: t.TempDir(), sandbox: true, hosts: requestHosts(req),
+		logger: slog.New(slog.DiscardHandler), poll: 20 * time.Millisecond, instant: true,
+	})
+	if err != nil {
+		t.Fatalf("open runtime: %v", err)
+	}
+	t.Cleanup(rt.Close)
+	if err := rt.seed(ctx, req); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	startEngine(t, rt)
+	name, err := startExecution(ctx, rt.engine, req)
+	if err != nil {
+		t.Fatalf("start provision: %v", err)
+	}
+	if exec, err := rt.engine.Wait(ctx, name); err != nil || exec.Status != "SUCCEEDED" {
+		t.Fatalf("provision = %s, %v (%s)", exec.Status, err, exec.Cause)
+	}
+
+	// Someone removes a range from the security group.
+	firewall, err := rt.adapters.Firewall(ctx, "aws")
+	if err != nil {
+		t.Fatalf("firewall: %v", err)
+	}
+	target := cloud.FirewallTarget{RequestID: req.ID, Port: req.Egress.Port, AWSRegion: req.Egress.Region, SecurityGroupID: req.Egress.SecurityGroupID}
+	if err := firewall.SetIngressRanges(ctx, target, []string{"192.0.2.0/24"}); err != nil {
+		t.Fatalf("remove a range: %v", err)
+	}
+
+	// A scheduler passes the request alone.
+	input, _ := json.Marshal(map[string]any{"request": req})
+	refresh := runMachine(t, rt, "egress-refresh", name+"-refresh-1", input)
+	if refresh.Status != "SUCCEEDED" {
+		t.Fatalf("refresh = %s (%s: %s)", refresh.Status, refresh.Error, refresh.Cause)
+	}
+	if action := stepActions(t, refresh)["egress_ranges"]; action != workflow.Updated {
+		t.Errorf("refresh action = %q, want updated", action)
+	}
+	ranges, err := firewall.IngressRanges(ctx, target)
+	if err != nil {
+		t.Fatalf("IngressRanges: %v", err)
+	}
+	if want := []string{"192.0.2.0/24", "198.51.100.0/25"}; !slices.Equal(ranges, want) {
+		t.Errorf("ranges after refresh = %v, want %v", ranges, want)
+	}
+
+	again := runMachine(t, rt, "egress-refresh", name+"-refresh-2", input)
+	if action := stepActions(t, again)["egress_ranges"]; again.Status != "SUCCEEDED" || action != workflow.Adopted {
+		t.Errorf("second refresh = %s with action %q, want SUCCEEDED and adopted", again.Status, action)
+	}
+}

@@ -1,0 +1,65 @@
+package awssim
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSecurityGroupIngressForms(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+		t.Fatalf("EnsureSecurityGroup: %v", err)
+	}
+
+	cases := []struct {
+		name     string
+		form     []string
+		status   int
+		code     string
+		wantCIDR []string
+	}{
+		{"legacy fields", []string{"GroupId", "sg-0abc", "IpProtocol", "tcp", "FromPort", "443", "ToPort", "443", "CidrIp", "192.0.2.7/24"},
+			http.StatusOK, "", []string{"192.0.2.0/24"}},
+		{"duplicate", []string{"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "6", "IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "192.0.2.0/24"},
+			http.StatusBadRequest, "InvalidPermission.Duplicate", []string{"192.0.2.0/24"}},
+		{"unknown group", []string{"GroupId", "sg-0fff", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "198.51.100.0/24"},
+			http.StatusBadRequest, "InvalidGroup.NotFound", []string{"192.0.2.0/24"}},
+		{"bad description", []string{"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "198.51.100.0/24", "IpPermissions.1.IpRanges.1.Description", "naïve"},
+			http.StatusBadRequest, "InvalidParameterValue", []string{"192.0.2.0/24"}},
+		{"bad ports", []string{"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "444", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "198.51.100.0/24"},
+			http.StatusBadRequest, "InvalidParameterValue", []string{"192.0.2.0/24"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(t, s, ServiceEC2, ec2Form("AuthorizeSecurityGroupIngress", tc.form...))
+			if status != tc.status || !strings.Contains(body, tc.code) {
+				t.Errorf("AuthorizeSecurityGroupIngress = %d %s, want %d %s", status, body, tc.status, tc.code)
+			}
+			var cidrs []string
+			for _, rule := range s.Snapshot().SecurityGroups["sg-0abc"].Rules {
+				cidrs = append(cidrs, rule.CIDR)
+			}
+			if diff := cmp.Diff(tc.wantCIDR, cidrs); diff != "" {
+				t.Errorf("rules (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// Revoking by permission removes the matching rule.
+	status, body := post(t, s, ServiceEC2, ec2Form("RevokeSecurityGroupIngress",
+		"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443",
+		"IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "192.0.2.0/24"))
+	if status != http.StatusOK || !strings.Contains(body, "<cidrIpv4>192.0.2.0/24</cidrIpv4>") {
+		t.Errorf("RevokeSecurityGroupIngress = %d %s, want the revoked rule", status, body)
+	}
+	if rules := s.Snapshot().SecurityGroups["sg-0abc"].Rules; len(rules) != 0 {
+		t.Errorf("rules after revoke = %+v, want none", rules)
+	}
+	status, body = post(t, s, ServiceEC2, ec2Form("RevokeSecurityGroupIngress", "GroupId", "sg-0abc", "SecurityGroupRuleId.1", "sgr-0missing"))
+	if status != http.StatusBadRequest || !strings.Contains(body, "InvalidSecurityGroupRuleId.NotFound") {
+		t.Errorf("revoke of an unknown rule = %d %s, want InvalidSecurityGroupRuleId.NotFound", status, body)
+	}
+}
