@@ -32,6 +32,9 @@ type endpoints struct {
 	AWSAccessKey, AWSSecretKey string
 	// Azure points the Azure clients at the sandbox Resource Manager.
 	Azure azureEndpoint
+	// GCP is the Compute Engine endpoint of the sandbox, such as
+	// http://127.0.0.1:40123.
+	GCP string
 }
 
 // adapters builds and caches the cloud and Snowflake clients that the steps
@@ -46,6 +49,7 @@ type adapters struct {
 	managers  map[string]*awsadapter.SecretsManager
 	snowflake map[string]*snowflake.Client
 	azure     azureAdapters
+	gcp       gcpAdapters
 }
 
 func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
@@ -85,6 +89,8 @@ func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall
 		return awsadapter.NewFirewall(a.awsProvider), nil
 	case "azure":
 		return a.azureFirewall()
+	case "gcp":
+		return a.gcpFirewall()
 	}
 	return nil, workflow.Invalid("egress.cloud %q has no firewall adapter in this build", cloudName)
 }
@@ -198,6 +204,7 @@ func (a *adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowfla
 
 // Close closes every Snowflake session.
 func (a *adapters) Close() {
+	a.closeGCP()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for key, c := range a.snowflake {

@@ -81,6 +81,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 			AWSAccessKey:      sandbox.AccessKey,
 			AWSSecretKey:      sandbox.SecretKey,
 			Azure:             azureEndpoint{URL: sb.AzureURL(), Roots: sb.Roots()},
+			GCP:               sb.GCPURL(),
 		}
 		if rt.poll == 0 {
 			rt.poll = time.Second
@@ -109,6 +110,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Snowflake:     rt.adapters.Snowflake,
 		AWS:           rt.adapters.AWS,
 		Azure:         rt.adapters.Azure,
+		GCP:           rt.adapters.GCP,
 		Firewall:      rt.adapters.Firewall,
 		Secrets:       rt.adapters.secrets,
 		Waits:         store,

@@ -23,6 +23,7 @@ import (
 	"github.com/repolink/repolink/shared/repoindex"
 	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/sandbox/azuresim"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/sandbox/vm"
@@ -78,6 +79,7 @@ type Sandbox struct {
 	Index     *pyindex.Index
 	AWS       *awssim.Server
 	Azure     *azuresim.Server
+	GCP       *gcpsim.Server
 	Snowflake *sfsim.Server
 	VMs       *vm.Launcher
 	// hosts are the repository hosts that the index serves.
@@ -159,10 +161,28 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		sb.Close()
 		return nil, err
 	}
+	sb.GCP, err = gcpsim.Start(ctx, gcpsim.Options{
+		Dir:   filepath.Join(opts.Dir, "gcp"),
+		Clock: clock,
+		Delays: gcpsim.Delays{
+			Operation:          delays.LoadBalancerActive / 4,
+			InstanceRunning:    delays.InstanceRunning,
+			BackendHealthy:     delays.TargetHealthy,
+			ConnectionAccepted: delays.ConnectionAvailable,
+		},
+		Launcher:        sb.VMs,
+		ResolveTarget:   sb.resolveBackendIP,
+		ConsumerProject: sfsim.GCPProject,
+		Logger:          logger.With("sandbox", "gcp"),
+	})
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
 	sb.Snowflake, err = sfsim.Start(ctx, sfsim.Options{
 		Dir:           filepath.Join(opts.Dir, "snowflake"),
 		Clock:         clock,
-		Link:          linkMux{AWS: sb.AWS, Azure: sb.Azure},
+		Link:          linkMux{AWS: sb.AWS, Azure: sb.Azure, GCP: sb.GCP},
 		Installer:     installer{roots: ca.Pool()},
 		PublicAddress: sb.publicAddress,
 		EndpointDelay: delays.EndpointCreated,
@@ -184,6 +204,10 @@ func (sb *Sandbox) AWSURL() string { return sb.AWS.URL() }
 // AzureURL returns the base URL of the Azure Resource Manager front end,
 // which serves HTTPS with a certificate of the sandbox CA.
 func (sb *Sandbox) AzureURL() string { return sb.Azure.URL() }
+
+// GCPURL returns the endpoint of the Compute Engine front end, for
+// option.WithEndpoint.
+func (sb *Sandbox) GCPURL() string { return sb.GCP.URL() }
 
 // Roots returns a pool that trusts the sandbox CA.
 func (sb *Sandbox) Roots() *x509.CertPool { return sb.roots }
@@ -207,9 +231,9 @@ func (sb *Sandbox) resolveTargetIP(string, int) (string, error) {
 	return sb.Index.Addr(), nil
 }
 
-// resolveBackendIP resolves Azure backends without a sandbox VM: every
-// private address is the sandbox index, which plays a repository VM inside
-// the virtual network.
+// resolveBackendIP resolves Azure and Google Cloud backends without a
+// sandbox VM: every private address is the sandbox index, which plays a
+// repository VM inside the virtual network.
 func (sb *Sandbox) resolveBackendIP(string) (string, error) {
 	return sb.Index.Addr(), nil
 }
@@ -237,6 +261,9 @@ func (sb *Sandbox) Close() error {
 	}
 	if sb.Azure != nil {
 		errs = append(errs, sb.Azure.Close())
+	}
+	if sb.GCP != nil {
+		errs = append(errs, sb.GCP.Close())
 	}
 	if sb.VMs != nil {
 		errs = append(errs, sb.VMs.Close())

@@ -47,6 +47,9 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 	if err := sb.seedAzure(req); err != nil {
 		return err
 	}
+	if err := sb.seedGCP(req); err != nil {
+		return err
+	}
 	// The egress-ip route changes the rules of an existing security group.
 	if e := req.Egress; e != nil && e.Cloud == "aws" && e.SecurityGroupID != "" {
 		if err := sb.AWS.EnsureSecurityGroup(e.SecurityGroupID, ""); err != nil {

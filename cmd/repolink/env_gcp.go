@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"sync"
+
+	"google.golang.org/api/option"
+
+	"github.com/repolink/repolink/shared/cloud"
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+)
+
+// gcpAdapters holds the Compute Engine clients, built on first use and
+// shared by every project.
+type gcpAdapters struct {
+	mu       sync.Mutex
+	provider *gcpadapter.Provider
+}
+
+// gcpProvider returns the Compute Engine clients. With a sandbox endpoint
+// they send no credentials; otherwise they use Application Default
+// Credentials.
+func (a *adapters) gcpProvider() (*gcpadapter.Provider, error) {
+	a.gcp.mu.Lock()
+	defer a.gcp.mu.Unlock()
+	if a.gcp.provider != nil {
+		return a.gcp.provider, nil
+	}
+	var opts gcpadapter.Options
+	if a.endpoints.GCP != "" {
+		opts.Endpoint = a.endpoints.GCP
+		opts.ClientOptions = []option.ClientOption{option.WithoutAuthentication()}
+	}
+	// The clients outlive the step that first needs them, so they are not
+	// bound to its context.
+	p, err := gcpadapter.New(context.Background(), opts)
+	if err != nil {
+		return nil, err
+	}
+	a.gcp.provider = p
+	return p, nil
+}
+
+// GCP returns the network adapter of a project.
+func (a *adapters) GCP(_ context.Context, project string) (cloud.GCPNetwork, error) {
+	p, err := a.gcpProvider()
+	if err != nil {
+		return nil, err
+	}
+	return p.Network(project), nil
+}
+
+// gcpFirewall returns the VPC firewall adapter.
+func (a *adapters) gcpFirewall() (cloud.Firewall, error) {
+	p, err := a.gcpProvider()
+	if err != nil {
+		return nil, err
+	}
+	return p.Firewall(), nil
+}
+
+// closeGCP closes the Compute Engine clients.
+func (a *adapters) closeGCP() {
+	a.gcp.mu.Lock()
+	defer a.gcp.mu.Unlock()
+	if a.gcp.provider == nil {
+		return
+	}
+	if err := a.gcp.provider.Close(); err != nil {
+		a.logger.Warn("close Compute Engine clients failed", "error", err)
+	}
+	a.gcp.provider = nil
+}

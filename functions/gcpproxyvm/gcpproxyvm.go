@@ -1,0 +1,180 @@
+// Package gcpproxyvm creates the Compute Engine proxy VM that runs the
+// TLS-passthrough nginx stream proxy in front of the package index, and
+// the unmanaged instance group that the load balancer uses as its backend.
+// With proxy none the group holds the repository's own VM instead.
+package gcpproxyvm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/repolink/repolink/functions/internal/gcproute"
+	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the VM behind the load balancer and its instance group.
+type Output struct {
+	workflow.ProxyVM
+	InstanceGroup string `json:"instance_group"`
+}
+
+// Run finds or creates the proxy VM (or finds the repository VM by its
+// address for proxy none), returns NotReady until it is RUNNING, and puts it
+// into the request's unmanaged instance group.
+//
+// NOTE: the proxy VM gets no external address. It reaches the upstream and
+// the nginx image registry through the VPC's egress, such as Cloud NAT.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	g := req.GCP
+	names := gcproute.NamesFor(req)
+
+	inst, vmAction, err := findOrCreateVM(ctx, network, in, names)
+	if err != nil {
+		return Output{}, err
+	}
+	if !gcproute.SamePath(inst.Network, gcproute.NetworkPath(g)) {
+		return Output{}, workflow.Invalid("VM %s is in network %s, not %s; set gcp.network to the VM's network", inst.Path, inst.Network, gcproute.NetworkPath(g))
+	}
+	switch inst.Status {
+	case "RUNNING":
+	case "PROVISIONING", "STAGING", "":
+		return Output{}, workflow.NotReady("VM %s is %s; waiting for RUNNING", inst.Path, orUnknown(inst.Status))
+	default:
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"VM %s is %s; start it again, or delete the proxy VM so that a new one is created", inst.Path, inst.Status)
+	}
+
+	group, groupAction, err := ensureGroup(ctx, network, in, names, inst)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{
+		ProxyVM: workflow.ProxyVM{
+			Result:    workflow.Result{Action: gcproute.Combine(vmAction, groupAction), ID: inst.Path},
+			PrivateIP: inst.NetworkIP,
+		},
+		InstanceGroup: group.Path,
+	}, nil
+}
+
+// findOrCreateVM returns the VM behind the load balancer and the step's
+// action on it.
+func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, names gcproute.Names) (*cloud.GCPInstance, string, error) {
+	req := in.Request
+	g := req.GCP
+	if g.Proxy == "none" {
+		inst, err := network.FindInstanceByIP(ctx, g.Zone, g.TargetAddress)
+		if err != nil {
+			return nil, "", fmt.Errorf("find the VM with address %s: %w", g.TargetAddress, err)
+		}
+		if inst == nil {
+			return nil, "", workflow.Invalid("no VM in zone %s has the internal address %s; an internal passthrough load balancer reaches only VMs, so set gcp.target_address and gcp.zone to the repository VM's address and zone",
+				g.Zone, g.TargetAddress)
+		}
+		return inst, workflow.Adopted, nil
+	}
+
+	inst, err := network.FindInstance(ctx, g.Zone, names.VM)
+	if err != nil {
+		return nil, "", fmt.Errorf("find proxy VM %s: %w", names.VM, err)
+	}
+	if inst == nil {
+		script, err := StartupScript(req)
+		if err != nil {
+			return nil, "", err
+		}
+		created, err := network.CreateInstance(ctx, cloud.GCPInstanceSpec{
+			Name:          names.VM,
+			RequestID:     req.ID,
+			Zone:          g.Zone,
+			MachineType:   g.MachineType,
+			Image:         g.Image,
+			Network:       g.Network,
+			Subnetwork:    g.Subnet,
+			StartupScript: script,
+			NetworkTags:   []string{names.NetworkTag},
+			ClientToken:   names.VM + "-" + in.Execution,
+			Tags:          map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("create proxy VM %s: %w", names.VM, err)
+		}
+		inst = &created
+	}
+	if err := gcproute.CheckOwner("VM", inst.Path, inst.Tags, req.ID); err != nil {
+		return nil, "", err
+	}
+	return inst, workflow.ActionFor(inst.Tags, in.Execution), nil
+}
+
+// ensureGroup finds or creates the unmanaged instance group and adds the VM
+// to it.
+func ensureGroup(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, names gcproute.Names, inst *cloud.GCPInstance) (*cloud.GCPInstanceGroup, string, error) {
+	req := in.Request
+	g := req.GCP
+	group, err := network.FindInstanceGroup(ctx, g.Zone, names.InstanceGroup)
+	if err != nil {
+		return nil, "", fmt.Errorf("find instance group %s: %w", names.InstanceGroup, err)
+	}
+	if group == nil {
+		created, err := network.CreateInstanceGroup(ctx, cloud.GCPInstanceGroupSpec{
+			Name:      names.InstanceGroup,
+			RequestID: req.ID,
+			Zone:      g.Zone,
+			Network:   g.Network,
+			Tags:      map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("create instance group %s: %w", names.InstanceGroup, err)
+		}
+		group = &created
+	}
+	if err := gcproute.CheckOwner("instance group", group.Path, group.Tags, req.ID); err != nil {
+		return nil, "", err
+	}
+	action := workflow.ActionFor(group.Tags, in.Execution)
+	if !slices.ContainsFunc(group.Instances, func(p string) bool { return gcproute.SamePath(p, inst.Path) }) {
+		if err := network.AddInstanceToGroup(ctx, g.Zone, names.InstanceGroup, inst.Name); err != nil {
+			return nil, "", fmt.Errorf("add VM %s to instance group %s: %w", inst.Name, names.InstanceGroup, err)
+		}
+		action = gcproute.Combine(action, workflow.Updated)
+	}
+	return group, action, nil
+}
+
+// StartupScript renders the proxy VM's startup script for the index host
+// and the hosts of the extra allowed prefixes.
+func StartupScript(req request.Request) (string, error) {
+	hosts, err := proxyvm.ProxyHosts(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
+	if err != nil {
+		return "", err
+	}
+	return proxy.StartupScriptDebian(proxy.Config{
+		Listen:         gcproute.ProxyPort,
+		Hosts:          hosts,
+		Upstream:       req.GCP.Upstream,
+		Resolver:       gcproute.Resolver,
+		ResolverValid:  30 * time.Second,
+		HealthPort:     proxyvm.HealthPort,
+		ConnectTimeout: 10 * time.Second,
+		Timeout:        5 * time.Minute,
+	})
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not visible yet"
+	}
+	return s
+}

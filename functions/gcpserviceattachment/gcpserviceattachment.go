@@ -1,0 +1,190 @@
+// Package gcpserviceattachment publishes the load balancer through Private
+// Service Connect: it creates or selects the NAT subnet with purpose
+// PRIVATE_SERVICE_CONNECT, opens the proxy port to that subnet, and creates
+// the service attachment with manual acceptance and PROXY protocol off.
+package gcpserviceattachment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/functions/gcploadbalancer"
+	"github.com/repolink/repolink/functions/internal/gcproute"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output is the service attachment. ServiceName is its path, which
+// SYSTEM$PROVISION_PRIVATELINK_ENDPOINT takes, and Principal is Snowflake's
+// consumer project when SYSTEM$GET_PRIVATELINK_CONFIG names one.
+type Output = workflow.EndpointService
+
+// Run checks or creates the NAT subnet, the firewall rule for it and the
+// service attachment. An attachment that accepts connections automatically
+// or adds a PROXY protocol header is a Conflict: automatic acceptance
+// ignores the accept list and admits any project, and a PROXY header breaks
+// the TLS passthrough.
+func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	if in.Resources.LoadBalancer == nil {
+		return Output{}, workflow.Invalid("the service attachment needs the load balancer; run the gcp_load_balancer step first")
+	}
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	g := req.GCP
+	names := gcproute.NamesFor(req)
+
+	fr, err := network.FindForwardingRule(ctx, g.Region, names.ForwardingRule)
+	if err != nil {
+		return Output{}, fmt.Errorf("find forwarding rule %s: %w", names.ForwardingRule, err)
+	}
+	if fr == nil {
+		return Output{}, workflow.NotReady("forwarding rule %s is not visible yet", names.ForwardingRule)
+	}
+	subnet, subnetAction, err := ensureNATSubnet(ctx, network, in, fr)
+	if err != nil {
+		return Output{}, err
+	}
+	// Consumer traffic reaches the backends from the NAT subnet's
+	// addresses, which no default rule allows.
+	_, fwAction, err := gcploadbalancer.EnsureFirewall(ctx, network, in, names.NATFirewall, []string{subnet.IPCIDRRange})
+	if err != nil {
+		return Output{}, err
+	}
+
+	sa, err := network.FindServiceAttachment(ctx, g.Region, names.ServiceAttachment)
+	if err != nil {
+		return Output{}, fmt.Errorf("find service attachment %s: %w", names.ServiceAttachment, err)
+	}
+	if sa == nil {
+		created, err := network.CreateServiceAttachment(ctx, cloud.GCPServiceAttachmentSpec{
+			Name: names.ServiceAttachment, RequestID: req.ID, Region: g.Region,
+			TargetService: fr.Path, NATSubnets: []string{subnet.Path},
+			Tags: map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return Output{}, fmt.Errorf("create service attachment %s: %w", names.ServiceAttachment, err)
+		}
+		sa = &created
+	}
+	if err := checkAttachment(sa, fr.Path, req.ID); err != nil {
+		return Output{}, err
+	}
+
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return Output{}, err
+	}
+	project, err := ConsumerProject(ctx, conn)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{
+		Result:      workflow.Result{Action: gcproute.Combine(subnetAction, fwAction, workflow.ActionFor(sa.Tags, in.Execution)), ID: sa.Path},
+		ServiceName: gcproute.ServiceAttachmentPath(g, names),
+		Principal:   project,
+	}, nil
+}
+
+// ensureNATSubnet selects the request's PSC subnet, or creates it when
+// absent, and checks that it has purpose PRIVATE_SERVICE_CONNECT and lies
+// in the network and region of the forwarding rule, as a service
+// attachment requires.
+func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, fr *cloud.GCPForwardingRule) (*cloud.GCPSubnetwork, string, error) {
+	req := in.Request
+	g := req.GCP
+	subnet, err := network.FindSubnetwork(ctx, g.Region, g.PSCSubnet)
+	if err != nil {
+		return nil, "", fmt.Errorf("find subnetwork %s: %w", g.PSCSubnet, err)
+	}
+	action := workflow.Adopted
+	if subnet == nil {
+		created, err := network.CreateSubnetwork(ctx, cloud.GCPSubnetworkSpec{
+			Name: g.PSCSubnet, RequestID: req.ID, Region: g.Region, Network: g.Network,
+			IPCIDRRange: g.PSCSubnetCIDR, Purpose: cloud.GCPPurposePSC,
+			Tags: map[string]string{cloud.TagExecution: in.Execution},
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("create Private Service Connect subnet %s: %w", g.PSCSubnet, err)
+		}
+		subnet = &created
+		action = workflow.Created
+	} else if subnet.Tags[cloud.TagRequest] == req.ID {
+		action = workflow.ActionFor(subnet.Tags, in.Execution)
+	}
+	switch {
+	case subnet.Purpose != cloud.GCPPurposePSC:
+		return nil, "", workflow.Invalid("subnet %s has purpose %s, but a service attachment takes its NAT addresses from a subnet with purpose %s; set gcp.psc_subnet to such a subnet, or to a new name so that one is created",
+			subnet.Path, orPrivate(subnet.Purpose), cloud.GCPPurposePSC)
+	case !gcproute.SamePath(subnet.Network, fr.Network):
+		return nil, "", workflow.Invalid("subnet %s is in network %s, but the forwarding rule %s is in %s; set gcp.psc_subnet to a Private Service Connect subnet of that network",
+			subnet.Path, subnet.Network, fr.Path, fr.Network)
+	case subnet.Region != fr.Region:
+		return nil, "", workflow.Invalid("subnet %s is in region %s, but the forwarding rule %s is in %s; set gcp.psc_subnet to a Private Service Connect subnet of that region",
+			subnet.Path, subnet.Region, fr.Path, fr.Region)
+	}
+	return subnet, action, nil
+}
+
+func orPrivate(purpose string) string {
+	if purpose == "" {
+		return "PRIVATE"
+	}
+	return purpose
+}
+
+// checkAttachment rejects an attachment that is not repolink's, that
+// accepts connections automatically, that adds a PROXY protocol header or
+// that publishes another forwarding rule.
+func checkAttachment(sa *cloud.GCPServiceAttachment, forwardingRule, requestID string) error {
+	if err := gcproute.CheckOwner("service attachment", sa.Path, sa.Tags, requestID); err != nil {
+		return err
+	}
+	switch {
+	case sa.ConnectionPreference != cloud.GCPConnectionAcceptManual:
+		return workflow.Errorf(workflow.ErrConflict,
+			"service attachment %s accepts connections with %s, which ignores the consumer accept list and admits any project; switch it to %s or delete it so that it is created again",
+			sa.Path, sa.ConnectionPreference, cloud.GCPConnectionAcceptManual)
+	case sa.EnableProxyProtocol:
+		return workflow.Errorf(workflow.ErrConflict,
+			"service attachment %s adds a PROXY protocol header, which the TLS passthrough proxy does not read; delete it so that it is created without PROXY protocol", sa.Path)
+	case !gcproute.SamePath(sa.TargetService, forwardingRule):
+		return workflow.Errorf(workflow.ErrConflict,
+			"service attachment %s publishes %s, not %s; delete it so that it is created again", sa.Path, sa.TargetService, forwardingRule)
+	}
+	return nil
+}
+
+// ConsumerProject returns the project of privatelink-gcp-service-attachment
+// in SYSTEM$GET_PRIVATELINK_CONFIG, or "" when the key is absent.
+//
+// NOTE: Snowflake does not document that this project is where its
+// outbound Private Service Connect endpoints live; the connection step
+// uses it only when the endpoint's own ID does not identify the connection.
+func ConsumerProject(ctx context.Context, conn snowflake.Conn) (string, error) {
+	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
+	if err != nil {
+		return "", fmt.Errorf("read SYSTEM$GET_PRIVATELINK_CONFIG: %w", err)
+	}
+	var raw string
+	for _, row := range rows {
+		for _, value := range row {
+			raw = value
+		}
+	}
+	var config map[string]any
+	if err := json.Unmarshal([]byte(raw), &config); err != nil {
+		return "", workflow.Errorf(workflow.ErrTransient, "SYSTEM$GET_PRIVATELINK_CONFIG returned no JSON object: %v", err)
+	}
+	attachment, _ := config["privatelink-gcp-service-attachment"].(string)
+	project, _, _ := strings.Cut(strings.TrimPrefix(attachment, "projects/"), "/")
+	if !strings.HasPrefix(attachment, "projects/") {
+		return "", nil
+	}
+	return project, nil
+}
