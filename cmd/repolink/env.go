@@ -62,6 +62,7 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 	}
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
+	a.secrets.Register("azure-keyvault", secrets.StoreFunc(a.resolveKeyVault))
 	return a
 }
 

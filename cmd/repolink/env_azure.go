@@ -13,6 +13,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	azureadapter "github.com/repolink/repolink/shared/cloud/azure"
+	"github.com/repolink/repolink/shared/sandbox"
 )
 
 // azureEndpoint points the Azure clients at the sandbox; the zero value
@@ -22,6 +23,15 @@ type azureEndpoint struct {
 	URL string
 	// Roots are the CAs that the front end's certificate chains to.
 	Roots *x509.CertPool
+	// VaultURL maps the vault URL of an azure-keyvault: reference to the
+	// sandbox vault that stands for it.
+	VaultURL func(string) string
+}
+
+// sandboxAzureEndpoint points the Azure clients at the sandbox's Resource
+// Manager and Key Vault.
+func sandboxAzureEndpoint(sb *sandbox.Sandbox) azureEndpoint {
+	return azureEndpoint{URL: sb.AzureURL(), Roots: sb.Roots(), VaultURL: sb.KeyVaultURL}
 }
 
 // azureAdapters caches one Azure network adapter per subscription and the
@@ -30,6 +40,7 @@ type azureAdapters struct {
 	mu       sync.Mutex
 	networks map[string]*azureadapter.Provider
 	firewall *azureadapter.Firewall
+	vault    *azureadapter.KeyVault
 }
 
 // sandboxToken is the bearer token that the sandbox Resource Manager
@@ -87,4 +98,21 @@ func (a *adapters) azureFirewall() (cloud.Firewall, error) {
 	}
 	a.azure.firewall = f
 	return f, nil
+}
+
+// resolveKeyVault reads an azure-keyvault: reference.
+func (a *adapters) resolveKeyVault(ctx context.Context, ref string) (string, error) {
+	a.azure.mu.Lock()
+	vault := a.azure.vault
+	if vault == nil {
+		var err error
+		vault, err = azureadapter.NewKeyVault(a.azureOptions(""), a.endpoints.Azure.VaultURL)
+		if err != nil {
+			a.azure.mu.Unlock()
+			return "", err
+		}
+		a.azure.vault = vault
+	}
+	a.azure.mu.Unlock()
+	return vault.Resolve(ctx, ref)
 }

@@ -80,7 +80,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 			SnowflakeProtocol: "http",
 			AWSAccessKey:      sandbox.AccessKey,
 			AWSSecretKey:      sandbox.SecretKey,
-			Azure:             azureEndpoint{URL: sb.AzureURL(), Roots: sb.Roots()},
+			Azure:             sandboxAzureEndpoint(sb),
 			GCP:               sb.GCPURL(),
 		}
 		if rt.poll == 0 {

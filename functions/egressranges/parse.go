@@ -11,7 +11,7 @@ import (
 )
 
 // Range is one entry of SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES. Effective is
-// when Snowflake starts to use the range and Expires when it stops; the Azure
+// when Snowflake starts to use the range and Expires when it stops. The Azure
 // output adds published and usage, which repolink does not need.
 type Range struct {
 	IPv4Prefix string `json:"ipv4_prefix"`
@@ -21,7 +21,7 @@ type Range struct {
 
 // Parse decodes the function's output: a JSON array of ranges, or a single
 // range object, which the function's reference page shows for AWS. The Azure
-// output carries // comments that make it invalid JSON; they are removed
+// output carries // comments that make it invalid JSON, so they are removed
 // first.
 func Parse(raw string) ([]Range, error) {
 	text := strings.TrimSpace(stripComments(raw))
@@ -93,9 +93,9 @@ func Effective(ranges []Range, now time.Time) (cidrs []string, next time.Time, e
 	return cidrs, next, nil
 }
 
-// timeLayouts are the timestamp forms accepted. The function's page says
-// ISO-8601 in UTC without fixing the form, so a time without a zone is read
-// as UTC.
+// timeLayouts are the timestamp forms accepted. The function's reference
+// page specifies ISO-8601 in UTC without fixing the form, so a time without
+// a zone is read as UTC.
 var timeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999",

@@ -124,6 +124,9 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, auth request.Auth, 
 // ensureSecret creates a Secrets Manager secret for an aws-secretsmanager:
 // reference when the sandbox does not hold it yet.
 func (sb *Sandbox) ensureSecret(ref string, generate func() (string, error)) error {
+	if strings.HasPrefix(ref, "azure-keyvault:") {
+		return sb.ensureKeyVaultSecret(ref, generate)
+	}
 	id, ok := strings.CutPrefix(ref, "aws-secretsmanager:")
 	if !ok {
 		return nil

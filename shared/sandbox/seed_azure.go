@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"fmt"
+	"strings"
 
+	azureadapter "github.com/repolink/repolink/shared/cloud/azure"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -34,6 +36,41 @@ func (sb *Sandbox) seedAzure(req request.Request) error {
 		if _, err := sb.Azure.EnsureNetworkInterface(subnetID, "repository-nic", a.TargetAddress); err != nil {
 			return fmt.Errorf("seed the repository's network interface: %w", err)
 		}
+	}
+	return nil
+}
+
+// KeyVaultURL maps the vault URL of an azure-keyvault: reference, such as
+// https://corp-kv.vault.azure.net, to the sandbox vault of the same name.
+func (sb *Sandbox) KeyVaultURL(vaultURL string) string {
+	return sb.Azure.VaultURL(keyVaultName(vaultURL))
+}
+
+// keyVaultName returns the vault name, the first label of the vault host.
+func keyVaultName(vaultURL string) string {
+	host := strings.TrimPrefix(vaultURL, "https://")
+	host, _, _ = strings.Cut(host, "/")
+	name, _, _ := strings.Cut(host, ".")
+	return name
+}
+
+// ensureKeyVaultSecret creates the secret of an azure-keyvault: reference
+// in the sandbox vault when it does not hold it yet.
+func (sb *Sandbox) ensureKeyVaultSecret(ref string, generate func() (string, error)) error {
+	vaultURL, name, _, err := azureadapter.ParseKeyVaultRef(ref)
+	if err != nil {
+		return err
+	}
+	vault := keyVaultName(vaultURL)
+	if sb.Azure.HasSecret(vault, name) {
+		return nil
+	}
+	value, err := generate()
+	if err != nil {
+		return err
+	}
+	if err := sb.Azure.PutSecret(vault, name, value); err != nil {
+		return fmt.Errorf("seed Key Vault secret %s: %w", name, err)
 	}
 	return nil
 }

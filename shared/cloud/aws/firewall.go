@@ -124,10 +124,10 @@ func (f *Firewall) provider(ctx context.Context, target cloud.FirewallTarget) (*
 }
 
 // authorize adds one TCP rule per CIDR block. EC2 rejects the whole call
-// when one of the rules exists already, for instance one that someone else
-// added by hand, so on InvalidPermission.Duplicate the rules are added one by
-// one and the duplicates are left to their owners: the range is open either
-// way.
+// when one of the rules exists already, for instance one that someone added
+// by hand. On InvalidPermission.Duplicate the rules are therefore added one
+// by one, and each duplicate is left to its owner, because its range is
+// open either way.
 func (p *Provider) authorize(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
 	if len(cidrs) == 0 {
 		return nil

@@ -8,7 +8,8 @@
 //
 // The server also implements the provider side of private connectivity
 // for the sandbox Snowflake: Connect, ConnectionState, Address and
-// Disconnect on Private Link Service resource IDs.
+// Disconnect on Private Link Service resource IDs. Under /vaults/<name>/ it
+// serves the Key Vault secrets API for credential references.
 package azuresim
 
 import (
@@ -232,6 +233,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r, body)
+	if strings.HasPrefix(r.URL.Path, vaultPathPrefix) {
+		s.serveVault(w, r)
+		return
+	}
 
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || strings.TrimSpace(token) == "" {
 		s.writeError(w, r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing a bearer token."))

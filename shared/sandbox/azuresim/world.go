@@ -29,6 +29,15 @@ type World struct {
 	// NextHost is the next host number to hand out per lower-case subnet
 	// ID.
 	NextHost map[string]int `json:"next_host"`
+	// Secrets are Key Vault secrets keyed by "<vault>/<name>" in lower
+	// case. The file is readable by its owner only, as for the AWS world.
+	Secrets map[string]*Secret `json:"secrets"`
+}
+
+// Secret is the current version of a Key Vault secret.
+type Secret struct {
+	Value   string `json:"value"`
+	Version string `json:"version"`
 }
 
 // Resource is one Resource Manager resource: its ID as first written, its
@@ -84,6 +93,9 @@ func (w *World) fillMaps() {
 	}
 	if w.NextHost == nil {
 		w.NextHost = map[string]int{}
+	}
+	if w.Secrets == nil {
+		w.Secrets = map[string]*Secret{}
 	}
 }
 

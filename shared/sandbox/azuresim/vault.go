@@ -1,0 +1,82 @@
+package azuresim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// vaultPathPrefix starts the paths of the sandbox Key Vaults: a client
+// whose vault URL is <server>/vaults/<name> reaches the vault <name>.
+const vaultPathPrefix = "/vaults/"
+
+// vaultChallenge is the challenge that makes the Key Vault client fetch a
+// token, as a real vault answers a request without one.
+const vaultChallenge = `Bearer authorization="https://login.microsoftonline.com/sandbox", resource="https://vault.azure.net"`
+
+// VaultURL returns the URL that stands for the Key Vault called name.
+func (s *Server) VaultURL(name string) string {
+	return s.URL() + vaultPathPrefix + strings.ToLower(name)
+}
+
+// PutSecret stores a new version of a Key Vault secret.
+func (s *Server) PutSecret(vault, name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := strings.ToLower(vault + "/" + name)
+	previous := s.world.Secrets[k]
+	s.world.Secrets[k] = &Secret{Value: value, Version: randomHex(32)}
+	if err := s.commit(); err != nil {
+		s.world.Secrets[k] = previous
+		return err
+	}
+	return nil
+}
+
+// HasSecret reports whether the vault holds the secret.
+func (s *Server) HasSecret(vault, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.world.Secrets[strings.ToLower(vault+"/"+name)]
+	return ok
+}
+
+// serveVault answers GET /vaults/<vault>/secrets/<name>[/<version>]. A
+// request without a bearer token gets the challenge; an empty or current
+// version returns the secret.
+func (s *Server) serveVault(w http.ResponseWriter, r *http.Request) {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || strings.TrimSpace(token) == "" {
+		w.Header().Set("WWW-Authenticate", vaultChallenge)
+		s.writeError(w, r, errorf(http.StatusUnauthorized, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."))
+		return
+	}
+	if r.URL.Query().Get("api-version") == "" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "BadParameter", "The api-version query parameter is required."))
+		return
+	}
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, vaultPathPrefix), "/"), "/")
+	if r.Method != http.MethodGet || len(parts) < 3 || len(parts) > 4 || parts[1] != "secrets" {
+		s.writeError(w, r, errorf(http.StatusBadRequest, "BadParameter", "the sandbox vault serves only GET /secrets/<name>[/<version>]"))
+		return
+	}
+	vault, name := parts[0], parts[2]
+	version := ""
+	if len(parts) == 4 {
+		version = parts[3]
+	}
+
+	s.mu.Lock()
+	secret := s.world.Secrets[strings.ToLower(vault+"/"+name)]
+	s.mu.Unlock()
+	if secret == nil || version != "" && version != secret.Version {
+		s.writeError(w, r, errorf(http.StatusNotFound, "SecretNotFound", "A secret with (name/id) %s was not found in this key vault.", name))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"value":      secret.Value,
+		"id":         fmt.Sprintf("https://%s.vault.azure.net/secrets/%s/%s", vault, name, secret.Version),
+		"attributes": map[string]any{"enabled": true},
+	})
+}
