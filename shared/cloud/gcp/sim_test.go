@@ -575,3 +575,82 @@ func TestManyRangesSplitAcrossRules(t *testing.T) {
 		t.Errorf("inserted %d rules for 300 ranges, want 2", len(inserts))
 	}
 }
+
+func TestEndpointStatusesFromSim(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	_, _, fr := h.buildLoadBalancer(t)
+	// A /30 has no address left after the four that Compute Engine
+	// reserves, so an accepted endpoint gets no NAT address.
+	tiny, err := h.net.CreateSubnetwork(ctx, cloud.GCPSubnetworkSpec{Name: "psc-tiny", Region: region, Network: "vpc-one", IPCIDRRange: "192.168.250.0/30", Purpose: cloud.GCPPurposePSC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := h.net.CreateServiceAttachment(ctx, cloud.GCPServiceAttachmentSpec{Name: "sa-tiny", Region: region, TargetService: fr.Path, NATSubnets: []string{tiny.Path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := h.sim.Connect(sa.Path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.net.AddConsumerAcceptList(ctx, region, "sa-tiny", cloud.GCPConsumerAcceptList{EndpointURL: endpoint, ConnectionLimit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		got, err := h.net.FindServiceAttachment(ctx, region, "sa-tiny")
+		if err != nil || got == nil || len(got.ConnectedEndpoints) != 1 {
+			t.Fatalf("FindServiceAttachment = %+v, %v", got, err)
+		}
+		return got.ConnectedEndpoints[0].Status
+	}
+	if got := status(); got != "NEEDS_ATTENTION" {
+		t.Errorf("status without NAT addresses = %s, want NEEDS_ATTENTION", got)
+	}
+	if got, err := h.sim.ConnectionState(sa.Path, endpoint); err != nil || got != "NEEDS_ATTENTION" {
+		t.Errorf("ConnectionState = %s, %v; want NEEDS_ATTENTION", got, err)
+	}
+	if err := h.sim.SetEndpointStatus(endpoint, "REJECTED"); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); got != "REJECTED" {
+		t.Errorf("status after rejection = %s, want REJECTED", got)
+	}
+	if err := h.sim.Disconnect(sa.Path, endpoint); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := h.sim.ConnectionState(sa.Path, endpoint); err != nil || got != "CLOSED" {
+		t.Errorf("ConnectionState after Disconnect = %s, %v; want CLOSED", got, err)
+	}
+}
+
+func TestConnectionAcceptedAfterDelay(t *testing.T) {
+	h := start(t, gcpsim.Delays{ConnectionAccepted: time.Minute})
+	ctx := context.Background()
+	_, _, fr := h.buildLoadBalancer(t)
+	psc, err := h.net.CreateSubnetwork(ctx, cloud.GCPSubnetworkSpec{Name: "psc-nat", Region: region, Network: "vpc-one", IPCIDRRange: "192.168.255.0/28", Purpose: cloud.GCPPurposePSC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := h.net.CreateServiceAttachment(ctx, cloud.GCPServiceAttachmentSpec{Name: "sa", Region: region, TargetService: fr.Path, NATSubnets: []string{psc.Path},
+		ConsumerAcceptLists: []cloud.GCPConsumerAcceptList{{ProjectIDOrNum: "sf-sandbox-psc", ConnectionLimit: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := h.sim.Connect(sa.Path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := h.sim.ConnectionState(sa.Path, endpoint); got != "PENDING" {
+		t.Errorf("status before the delay = %s, want PENDING", got)
+	}
+	h.clock.Advance(time.Minute)
+	if got, _ := h.sim.ConnectionState(sa.Path, endpoint); got != "ACCEPTED" {
+		t.Errorf("status after the delay = %s, want ACCEPTED for a project on the accept list", got)
+	}
+	second, err := h.sim.Connect(sa.Path, "")
+	if err != nil || second != endpoint {
+		t.Errorf("second Connect = %s, %v; want the same endpoint", second, err)
+	}
+}

@@ -1,0 +1,126 @@
+package gcpproxyvm
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+type network struct {
+	cloud.GCPNetwork
+	inst    *cloud.GCPInstance
+	byIP    *cloud.GCPInstance
+	group   *cloud.GCPInstanceGroup
+	created []cloud.GCPInstanceSpec
+	added   []string
+}
+
+func (n *network) FindInstance(context.Context, string, string) (*cloud.GCPInstance, error) {
+	return n.inst, nil
+}
+
+func (n *network) FindInstanceByIP(context.Context, string, string) (*cloud.GCPInstance, error) {
+	return n.byIP, nil
+}
+
+func (n *network) CreateInstance(_ context.Context, spec cloud.GCPInstanceSpec) (cloud.GCPInstance, error) {
+	n.created = append(n.created, spec)
+	n.inst = &cloud.GCPInstance{Name: spec.Name, Path: "projects/corp-prod/zones/us-central1-a/instances/" + spec.Name,
+		Status: "PROVISIONING", Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.10.0.2",
+		Tags: map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}}
+	return *n.inst, nil
+}
+
+func (n *network) FindInstanceGroup(context.Context, string, string) (*cloud.GCPInstanceGroup, error) {
+	return n.group, nil
+}
+
+func (n *network) CreateInstanceGroup(_ context.Context, spec cloud.GCPInstanceGroupSpec) (cloud.GCPInstanceGroup, error) {
+	n.group = &cloud.GCPInstanceGroup{Name: spec.Name, Path: "projects/corp-prod/zones/us-central1-a/instanceGroups/" + spec.Name,
+		Tags: map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}}
+	return *n.group, nil
+}
+
+func (n *network) AddInstanceToGroup(_ context.Context, _, _, instance string) error {
+	n.added = append(n.added, instance)
+	n.group.Instances = append(n.group.Instances, "projects/corp-prod/zones/us-central1-a/instances/"+instance)
+	return nil
+}
+
+func run(t *testing.T, fake *network, g request.GCP) (Output, error) {
+	t.Helper()
+	g.Project, g.Region, g.Zone, g.Network, g.Subnet = "corp-prod", "us-central1", "us-central1-a", "vpc", "apps"
+	g.Upstream, g.MachineType, g.Image = "pypi.corp.example.com:443", "e2-small", "projects/debian-cloud/global/images/family/debian-12"
+	env := &workflow.Env{GCP: func(context.Context, string) (cloud.GCPNetwork, error) { return fake, nil }}
+	doc := workflow.Document{
+		Request:   request.Request{ID: "T-1", Repository: request.Repository{IndexURL: "https://pypi.corp.example.com/simple/"}, GCP: &g},
+		Execution: "exec-1",
+	}
+	return Run(context.Background(), env, doc)
+}
+
+func TestRunLaunchesProxyAndWaits(t *testing.T) {
+	fake := &network{}
+	_, err := run(t, fake, request.GCP{Proxy: "nginx"})
+	if workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Fatalf("error %v, want NotReady while PROVISIONING", err)
+	}
+	if len(fake.created) != 1 {
+		t.Fatalf("created %d VMs, want 1", len(fake.created))
+	}
+	spec := fake.created[0]
+	cfg, err := proxy.ParseUserData(spec.StartupScript)
+	if err != nil || cfg.Upstream != "pypi.corp.example.com:443" || strings.Join(cfg.Hosts, ",") != "pypi.corp.example.com" {
+		t.Errorf("startup script config = %+v, %v", cfg, err)
+	}
+	if len(spec.NetworkTags) != 1 || spec.ClientToken == "" {
+		t.Errorf("spec = %+v; want a network tag and a client token", spec)
+	}
+
+	fake.inst.Status = "RUNNING"
+	out, err := run(t, fake, request.GCP{Proxy: "nginx"})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Created || out.PrivateIP != "10.10.0.2" || out.InstanceGroup != fake.group.Path || len(fake.added) != 1 {
+		t.Errorf("output %+v, added %v", out, fake.added)
+	}
+	if _, err := run(t, fake, request.GCP{Proxy: "nginx"}); err != nil || len(fake.added) != 1 || len(fake.created) != 1 {
+		t.Errorf("second run: %v, %d added, %d created; want nothing new", err, len(fake.added), len(fake.created))
+	}
+}
+
+func TestRunProxyNone(t *testing.T) {
+	repo := &cloud.GCPInstance{Name: "repository", Path: "projects/corp-prod/zones/us-central1-a/instances/repository", Status: "RUNNING",
+		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.20.0.25"}
+	tests := []struct {
+		name    string
+		byIP    *cloud.GCPInstance
+		wantErr string
+	}{
+		{"repository VM found", repo, ""},
+		{"no VM at the address", nil, workflow.ErrInvalidRequest},
+		{"VM in another network", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: "projects/corp-prod/global/networks/other"}, workflow.ErrInvalidRequest},
+		{"VM stopped", &cloud.GCPInstance{Path: repo.Path, Status: "TERMINATED", Network: repo.Network}, workflow.ErrConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &network{byIP: tt.byIP}
+			out, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.20.0.25"})
+			if got := workflow.NameOf(err); got != tt.wantErr {
+				t.Fatalf("error %v named %q, want %q", err, got, tt.wantErr)
+			}
+			if len(fake.created) != 0 {
+				t.Error("a proxy VM was created with proxy none")
+			}
+			if err == nil && (out.ID != repo.Path || len(fake.added) != 1 || fake.added[0] != "repository") {
+				t.Errorf("output %+v, added %v; want the repository VM in the group", out, fake.added)
+			}
+		})
+	}
+}
