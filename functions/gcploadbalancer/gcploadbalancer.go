@@ -1,8 +1,8 @@
 // Package gcploadbalancer builds the internal passthrough network load
-// balancer in front of the proxy VM: a TCP health check on port 443, the
-// firewall rule that lets Google Cloud's health checks reach the VM, a
-// regional internal backend service with the instance group, and an
-// internal TCP forwarding rule on port 443.
+// balancer in front of the proxy VM. It consists of a TCP health check on
+// port 443, the firewall rule that lets Google Cloud's health checks reach
+// the VM, a regional internal backend service with the instance group, and
+// an internal TCP forwarding rule on port 443.
 package gcploadbalancer
 
 import (
@@ -18,7 +18,7 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output is the forwarding rule and what stands behind it.
+// Output is the forwarding rule and the resources behind it.
 type Output struct {
 	workflow.Result
 	IPAddress      string `json:"ip_address"`
@@ -100,9 +100,9 @@ func ensureHealthCheck(ctx context.Context, network cloud.GCPNetwork, in workflo
 }
 
 // EnsureFirewall finds or creates the ingress rule called name that lets
-// sources reach TCP port 443 of the proxy VM, or with proxy none every VM
-// of the network, and repairs an existing rule of the request whose ports,
-// sources or target tags fall short.
+// sources reach TCP port 443 of the proxy VM, or with proxy none of every
+// VM in the network. It repairs an existing rule of the request whose
+// ports, sources or target tags fall short.
 func EnsureFirewall(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, name string, sources []string) (*cloud.GCPFirewallRule, string, error) {
 	req := in.Request
 	spec := cloud.GCPFirewallRuleSpec{
@@ -145,7 +145,8 @@ func targetTags(req request.Request) []string {
 	return []string{gcproute.NamesFor(req).NetworkTag}
 }
 
-// covers reports whether rule allows what spec asks for.
+// covers reports whether rule allows the ports and sources of spec, for
+// the same target tags.
 func covers(rule *cloud.GCPFirewallRule, spec cloud.GCPFirewallRuleSpec) bool {
 	if rule.Disabled || rule.Direction != "INGRESS" || !strings.HasSuffix(rule.Network, "/networks/"+spec.Network) {
 		return false
@@ -158,7 +159,7 @@ func covers(rule *cloud.GCPFirewallRule, spec cloud.GCPFirewallRuleSpec) bool {
 			return false
 		}
 	}
-	return slices.Equal(rule.TargetTags, spec.TargetTags) || len(rule.TargetTags) == 0 && len(spec.TargetTags) == 0
+	return slices.Equal(rule.TargetTags, spec.TargetTags)
 }
 
 func ensureBackendService(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, names gcproute.Names, healthCheck, group string) (*cloud.GCPBackendService, string, error) {

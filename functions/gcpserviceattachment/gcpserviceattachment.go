@@ -163,9 +163,9 @@ func checkAttachment(sa *cloud.GCPServiceAttachment, forwardingRule, requestID s
 // ConsumerProject returns the project of privatelink-gcp-service-attachment
 // in SYSTEM$GET_PRIVATELINK_CONFIG, or "" when the key is absent.
 //
-// NOTE: Snowflake does not document that this project is where its
-// outbound Private Service Connect endpoints live; the connection step
-// uses it only when the endpoint's own ID does not identify the connection.
+// NOTE: Snowflake does not document that its outbound Private Service
+// Connect endpoints live in this project. The connection step uses it only
+// when the endpoint's own ID does not identify the connection.
 func ConsumerProject(ctx context.Context, conn snowflake.Conn) (string, error) {
 	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
 	if err != nil {

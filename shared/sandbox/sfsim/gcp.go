@@ -29,8 +29,9 @@ type gcpInfo struct {
 // one of Compute Engine's.
 //
 // NOTE: Snowflake documents ACCEPTED, NO CONNECTION and REJECTED for
-// Google Cloud; the sandbox reports PENDING as "Pending" and passes CLOSED
-// and NEEDS_ATTENTION through, which is unconfirmed.
+// Google Cloud. How it reports PENDING, CLOSED and NEEDS_ATTENTION is
+// unconfirmed, so the sandbox reports PENDING as "Pending" and passes the
+// others through.
 func (s *Server) gcpEndpointState(ep Endpoint, state string) (endpointStatus, bool) {
 	switch state {
 	case "PENDING":
