@@ -54,7 +54,7 @@ func (n *network) ApproveEndpointConnection(_ context.Context, _, name, _ string
 	return cloud.AzureEndpointConnection{}, errors.New("connection not found")
 }
 
-// snowflakeConn answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with infos.
+// snowflakeConn returns infos for SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO.
 type snowflakeConn struct {
 	infos []map[string]string
 }

@@ -1,6 +1,6 @@
 // Package azureloadbalancer creates the internal Standard load balancer in
-// front of the proxy VM (or, with proxy none, the repository's own VM): a
-// frontend in the request's subnet, a NIC-based backend pool, a TCP probe
+// front of the proxy VM, or with proxy none the repository's own VM. It has
+// a frontend in the request's subnet, a NIC-based backend pool, a TCP probe
 // and a TCP rule on port 443.
 package azureloadbalancer
 
@@ -22,8 +22,8 @@ type Output = workflow.LoadBalancer
 
 // Run finds or creates the load balancer, checks the settings that TLS
 // passthrough and a Private Link Service need, adds the backend's network
-// interface to the pool, and returns NotReady until the rule's probe sees
-// a healthy backend, because a Private Link Service in front of an
+// interface to the pool, and returns NotReady until the rule's probe
+// reports a healthy backend, because a Private Link Service in front of an
 // unhealthy backend accepts connections that go nowhere.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
@@ -92,10 +92,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // Check returns the load balancer's TCP 443 rule after checking what the
-// route relies on: Standard SKU (a Private Link Service needs it), an
-// internal frontend, a TCP probe on 443 (an HTTP probe fails against a TLS
-// passthrough port) and no floating IP (the proxy listens on its own
-// address, not the frontend's).
+// route relies on. A Private Link Service needs the Standard SKU and an
+// internal frontend. The probe must be TCP on 443, because an HTTP probe
+// fails against a TLS passthrough port. Floating IP must be off, because
+// the proxy listens on its own address, not the frontend's.
 func Check(lb cloud.AzureLoadBalancer, names azureroute.Names) (cloud.AzureRule, error) {
 	conflict := func(problem string) (cloud.AzureRule, error) {
 		return cloud.AzureRule{}, workflow.Errorf(workflow.ErrConflict,

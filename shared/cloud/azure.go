@@ -82,8 +82,9 @@ type AzureVMSpec struct {
 	// Image is a marketplace image URN, publisher:offer:sku:version.
 	Image         string
 	AdminUsername string
-	// SSHPublicKey is the administrator's OpenSSH public key. Without one,
-	// the adapter still disables password login, so nobody can log in.
+	// SSHPublicKey is the administrator's OpenSSH public key. The adapter
+	// always disables password login, so without a key the VM accepts no
+	// logins.
 	SSHPublicKey string
 	// CustomData is the cloud-init document in plain text; the adapter
 	// encodes it.
@@ -161,7 +162,7 @@ type AzureLoadBalancerSpec struct {
 }
 
 // AzureBackendHealth is the health of one backend address of a load
-// balancing rule, as the rule's health probe sees it.
+// balancing rule, as the rule's health probe reports it.
 type AzureBackendHealth struct {
 	IPAddress         string
 	IPConfigurationID string

@@ -17,9 +17,9 @@ const (
 
 // seedAzure creates what an azure-privatelink request expects to exist: the
 // virtual network with the proxy subnet and the Private Link Service's NAT
-// subnet (its network policies still enabled, as Azure creates them), and
-// with proxy none a network interface that holds target_address and stands
-// for the repository's VM.
+// subnet, whose network policies stay enabled as Azure creates them. With
+// proxy none it also creates a network interface with target_address, which
+// stands for the repository's VM.
 func (sb *Sandbox) seedAzure(req request.Request) error {
 	a := req.Azure
 	if a == nil {

@@ -29,9 +29,9 @@ type KeyVault struct {
 }
 
 // NewKeyVault returns a resolver with opts' credential, transport and
-// retries. vaultURL, when not nil, replaces the vault URL of every
-// reference, such as with the sandbox's; the vault's challenge then need not
-// name a vault.azure.net resource.
+// retries. A non-nil vaultURL replaces the vault URL of every reference,
+// such as with the sandbox's. The vault's challenge then need not name a
+// vault.azure.net resource.
 func NewKeyVault(opts Options, vaultURL func(string) string) (*KeyVault, error) {
 	cred, err := opts.credential()
 	if err != nil {

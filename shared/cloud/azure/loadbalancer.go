@@ -82,7 +82,8 @@ func (p *Provider) CreateLoadBalancer(ctx context.Context, spec cloud.AzureLoadB
 	return loadBalancerOf(done.LoadBalancer), nil
 }
 
-// RuleHealth asks Resource Manager for the probe health behind a rule.
+// RuleHealth reads the probe health of the backends behind a rule with
+// Resource Manager's rule health call.
 func (p *Provider) RuleHealth(ctx context.Context, resourceGroup, loadBalancer, rule string) ([]cloud.AzureBackendHealth, error) {
 	poller, err := p.rules.BeginHealth(ctx, resourceGroup, loadBalancer, rule, nil)
 	done, err := wait(ctx, poller, err, p.poll)

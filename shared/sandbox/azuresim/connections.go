@@ -72,7 +72,7 @@ func (s *Server) listConnections(r *http.Request, serviceID string) (*response, 
 
 // connectionMethod reads or updates one connection. An update changes only
 // the status and description and ignores the read-only fields that a
-// read-modify-write sends back. It answers 200, the only status the SDK
+// read-modify-write sends back. It responds 200, the only status the SDK
 // accepts for this call.
 func (s *Server) connectionMethod(method, serviceID, name string, body []byte) (*response, error) {
 	s.mu.Lock()

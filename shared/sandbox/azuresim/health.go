@@ -177,8 +177,8 @@ func deref[T any](p *T) any {
 	return *p
 }
 
-// ruleHealth answers the load balancing rule health call with each
-// backend's probe result. The probes are real connects to the launched
+// ruleHealth returns each backend's probe result for the load balancing
+// rule health call. The probes are real connects to the launched
 // VMs, made without the lock.
 func (s *Server) ruleHealth(lbID, ruleName string) (*response, error) {
 	s.mu.Lock()

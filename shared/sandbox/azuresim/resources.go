@@ -150,8 +150,8 @@ func (s *Server) subnetHasLinkService(subnetID string) bool {
 }
 
 // prepareNIC checks the subnets and backend pools that the IP
-// configurations reference and gives each configuration its ID and a
-// private address; an update keeps the addresses.
+// configurations reference, and gives each configuration its ID and a
+// private address. An update keeps the addresses.
 func (s *Server) prepareNIC(id string, body []byte, existing *Resource) (any, time.Duration, string, error) {
 	nic, err := decodeBody[armnetwork.Interface](body)
 	if err != nil {

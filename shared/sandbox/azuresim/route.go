@@ -121,10 +121,10 @@ func (s *Server) get(id, resourceType string) (*response, error) {
 	return ok(view), nil
 }
 
-// put creates or replaces a resource. A resource that takes time answers
-// 201 (or 200 on update) with Azure-AsyncOperation, which the SDK poller
-// follows; one that is ready at once answers with provisioningState
-// Succeeded and no polling header.
+// put creates or replaces a resource. For a resource that takes time, it
+// responds 201 (or 200 on update) with Azure-AsyncOperation, which the SDK
+// poller follows. For one that is ready at once, it responds with
+// provisioningState Succeeded and no polling header.
 func (s *Server) put(id, resourceType string, body []byte, prepare preparer) (*response, error) {
 	s.mu.Lock()
 	existing := s.resource(id, resourceType)

@@ -3,7 +3,7 @@
 // azure-privatelink route builds: subnets, network interfaces, virtual
 // machines, load balancers, Private Link Services and their private
 // endpoint connections, and network security groups. Long-running
-// operations answer with the Azure-AsyncOperation header that the SDK
+// operations respond with the Azure-AsyncOperation header that the SDK
 // pollers follow. The world persists as JSON in a directory.
 //
 // The server also implements the provider side of private connectivity
@@ -28,8 +28,8 @@ import (
 	"time"
 )
 
-// API versions that the front end answers in its polling URLs; they are
-// the versions that armnetwork v6 and armcompute v6 send.
+// API versions of the front end's polling URLs, the versions that
+// armnetwork v6.2.0 and armcompute v6.4.0 send.
 const (
 	networkAPIVersion = "2024-05-01"
 	computeAPIVersion = "2024-11-01"
@@ -68,7 +68,8 @@ type Delays struct {
 
 // Options configures the server.
 type Options struct {
-	// Dir is where the world is persisted. Empty keeps it in memory.
+	// Dir is the directory of the persisted world. Empty keeps it in
+	// memory.
 	Dir string
 	// CA issues the HTTPS certificate. It is required, because azcore
 	// sends bearer tokens only over HTTPS.
@@ -90,7 +91,7 @@ type Options struct {
 }
 
 // FaultFunc decides whether a request fails: a non-zero status makes the
-// server answer with that status and error code.
+// server respond with that status and error code.
 type FaultFunc func(method, path string) (status int, code string)
 
 // Request is one request that the server received, kept for tests.
@@ -283,7 +284,7 @@ func (s *Server) record(r *http.Request, body []byte) {
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body)})
 }
 
-// response is what a handler returns on success.
+// response is a handler's successful result.
 type response struct {
 	status  int
 	headers map[string]string

@@ -11,8 +11,8 @@ import (
 // whose vault URL is <server>/vaults/<name> reaches the vault <name>.
 const vaultPathPrefix = "/vaults/"
 
-// vaultChallenge is the challenge that makes the Key Vault client fetch a
-// token, as a real vault answers a request without one.
+// vaultChallenge is the WWW-Authenticate challenge that a real vault returns
+// for a request without a token, which makes the Key Vault client fetch one.
 const vaultChallenge = `Bearer authorization="https://login.microsoftonline.com/sandbox", resource="https://vault.azure.net"`
 
 // VaultURL returns the URL that stands for the Key Vault called name.
@@ -42,8 +42,8 @@ func (s *Server) HasSecret(vault, name string) bool {
 	return ok
 }
 
-// serveVault answers GET /vaults/<vault>/secrets/<name>[/<version>]. A
-// request without a bearer token gets the challenge; an empty or current
+// serveVault serves GET /vaults/<vault>/secrets/<name>[/<version>]. A
+// request without a bearer token gets the challenge. An empty or current
 // version returns the secret.
 func (s *Server) serveVault(w http.ResponseWriter, r *http.Request) {
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || strings.TrimSpace(token) == "" {
