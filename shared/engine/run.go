@@ -28,6 +28,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	type stepDone struct {
 		id  int64
 		err error
+		due time.Time // when the cursor has work next, or zero
 	}
 	var wg sync.WaitGroup
 	done := make(chan stepDone)
@@ -46,41 +47,61 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	e.log.Info("engine started")
+	// The store is read again when new work is signalled, when the timer
+	// fires, or when a step ends whose cursor the last read found due while
+	// it was in flight. Reading it after every step made each step cost a
+	// scan of all due cursors.
+	requery := true
+	missed := map[int64]bool{} // in-flight cursors that a read found due again
+	var lastRead, next time.Time
 	for {
 		now := e.clock.Now()
-		held, err := runner.hold(ctx, now)
-		if err != nil && ctx.Err() == nil {
-			e.log.Error("hold runner lease", "error", err)
-		}
-		var ids []int64
-		var next time.Time
-		if held {
-			if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
-				e.log.Error("check execution timeouts", "error", err)
-			}
-			ids, next, err = e.dueCursors(ctx, now)
+		if requery || now.Sub(lastRead) >= e.pollInterval {
+			requery = false
+			lastRead = now
+			next = time.Time{}
+			held, err := runner.hold(ctx, now)
 			if err != nil && ctx.Err() == nil {
-				e.log.Error("read due work", "error", err)
+				e.log.Error("hold runner lease", "error", err)
 			}
-		}
-		for _, id := range ids {
-			if inflight[id] || now.Before(skipUntil[id]) {
-				continue
+			var ids []int64
+			if held {
+				if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
+					e.log.Error("check execution timeouts", "error", err)
+				}
+				ids, next, err = e.dueCursors(ctx, now)
+				if err != nil && ctx.Err() == nil {
+					e.log.Error("read due work", "error", err)
+				}
 			}
-			delete(skipUntil, id)
-			inflight[id] = true
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				done <- stepDone{id, e.step(ctx, id)}
-			}()
+			if len(ids) == dueBatch {
+				// More cursors may be due than one read returns.
+				requery = true
+			}
+			for _, id := range ids {
+				if inflight[id] {
+					missed[id] = true
+					continue
+				}
+				if now.Before(skipUntil[id]) {
+					continue
+				}
+				delete(skipUntil, id)
+				inflight[id] = true
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					due, err := e.chain(ctx, id)
+					done <- stepDone{id, err, due}
+				}()
+			}
 		}
 
-		wait := e.pollInterval
+		wait := e.pollInterval - now.Sub(lastRead)
 		if !next.IsZero() && next.Sub(now) < wait {
-			wait = max(next.Sub(now), 0)
+			wait = next.Sub(now)
 		}
-		timer := e.clock.NewTimer(wait)
+		timer := e.clock.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -88,15 +109,45 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case r := <-done:
 			delete(inflight, r.id)
+			if missed[r.id] || (!r.due.IsZero() && !r.due.After(e.clock.Now())) {
+				delete(missed, r.id)
+				requery = true
+			}
+			if !r.due.IsZero() && (next.IsZero() || r.due.Before(next)) {
+				next = r.due
+			}
 			if r.err != nil && ctx.Err() == nil {
 				e.log.Error("advance execution", "cursor", r.id, "error", r.err)
 				skipUntil[r.id] = e.clock.Now().Add(stepRetryDelay)
 			}
 		case <-e.wake:
+			requery = true
 		case <-timer.C():
+			requery = true
 		}
 		timer.Stop()
 	}
+}
+
+// maxChain is the most transitions that chain makes on one cursor before
+// it lets the Run loop read the store again, for execution timeouts and
+// lease renewal.
+const maxChain = 100
+
+// chain steps a cursor for as long as each transition leaves it due at
+// once, as Pass, Choice and Task states do, and returns when it is due
+// next. Transitions that make other cursors due, such as starting Parallel
+// branches, signal the Run loop instead.
+func (e *Engine) chain(ctx context.Context, id int64) (time.Time, error) {
+	var due time.Time
+	for range maxChain {
+		var err error
+		due, err = e.step(ctx, id)
+		if err != nil || due.IsZero() || due.After(e.clock.Now()) || ctx.Err() != nil {
+			return due, err
+		}
+	}
+	return due, nil
 }
 
 // dueCursors returns cursors due at now and the earliest later due time.

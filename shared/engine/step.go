@@ -10,22 +10,25 @@ import (
 	"time"
 )
 
-// step advances one due cursor by one transition.
-func (e *Engine) step(ctx context.Context, id int64) error {
+// step advances one due cursor by one transition. It returns when the
+// cursor is due next, or the zero time when it has nothing to do, so that
+// the caller can go on at once, as after most transitions, or set its
+// timer without reading the store.
+func (e *Engine) step(ctx context.Context, id int64) (time.Time, error) {
 	var execution, phase string
 	err := e.db.QueryRowContext(ctx, `SELECT execution, phase FROM cursors WHERE id = ?`, id).Scan(&execution, &phase)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return time.Time{}, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read cursor %d: %w", id, err)
+		return time.Time{}, fmt.Errorf("read cursor %d: %w", id, err)
 	}
 	if phase == phaseTask {
 		return e.runTask(ctx, execution, id)
 	}
 	t, err := e.begin(ctx, execution)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	c, s, err := t.load(id)
 	if err == nil && s != nil {
@@ -34,11 +37,22 @@ func (e *Engine) step(ctx context.Context, id int64) error {
 	if err != nil {
 		t.rollback()
 		if isStale(err) {
-			return nil
+			return time.Time{}, nil
 		}
-		return err
+		return time.Time{}, err
 	}
-	return t.commit()
+	if err := t.commit(); err != nil {
+		return time.Time{}, err
+	}
+	return c.due(), nil
+}
+
+// due returns when the cursor has work next, or the zero time.
+func (c *cursor) due() time.Time {
+	if c == nil || c.DueAt == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *c.DueAt)
 }
 
 // load reads a cursor and its state. It returns a nil state when the cursor
@@ -288,7 +302,6 @@ func (t *txn) exit(c *cursor, s *state, output any, next string) error {
 	c.Error, c.Cause = "", ""
 	zero := int64(0)
 	c.DueAt = &zero
-	t.newWork = true
 	return saveCursor(t.ctx, t.tx, c)
 }
 

@@ -79,7 +79,6 @@ func (t *txn) schedule(c *cursor, s *state) error {
 	c.Phase = phaseTask
 	zero := int64(0)
 	c.DueAt = &zero
-	t.newWork = true
 	return saveCursor(t.ctx, t.tx, c)
 }
 
@@ -116,10 +115,10 @@ func newTaskToken() string {
 // committed before the call and the outcome in a second transaction, so a
 // task that completed is never run again and a task cut off by a crash runs
 // again when the store is reopened.
-func (e *Engine) runTask(ctx context.Context, execution string, id int64) error {
+func (e *Engine) runTask(ctx context.Context, execution string, id int64) (time.Time, error) {
 	t, err := e.begin(ctx, execution)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	c, s, err := t.load(id)
 	if err == nil && s != nil && c.Phase == phaseTask {
@@ -128,26 +127,26 @@ func (e *Engine) runTask(ctx context.Context, execution string, id int64) error 
 	if err != nil {
 		t.rollback()
 		if isStale(err) {
-			return nil
+			return time.Time{}, nil
 		}
-		return err
+		return time.Time{}, err
 	}
 	if err := t.commit(); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if s == nil || c.Phase != phaseTask {
-		return nil
+		return c.due(), nil
 	}
 
 	output, callErr := e.callTask(ctx, c, s)
 	if ctx.Err() != nil {
 		// Run is stopping: leave the task scheduled so that it runs again.
-		return nil
+		return time.Time{}, nil
 	}
 
 	t, err = e.begin(context.WithoutCancel(ctx), execution)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	current, err := loadCursor(t.ctx, t.tx, id)
 	if err == nil && (current.Version != c.Version || t.exec.Status != StatusRunning) {
@@ -159,11 +158,14 @@ func (e *Engine) runTask(ctx context.Context, execution string, id int64) error 
 	if err != nil {
 		t.rollback()
 		if isStale(err) {
-			return nil
+			return time.Time{}, nil
 		}
-		return err
+		return time.Time{}, err
 	}
-	return t.commit()
+	if err := t.commit(); err != nil {
+		return time.Time{}, err
+	}
+	return current.due(), nil
 }
 
 func (t *txn) startTask(c *cursor, s *state) error {
@@ -211,7 +213,6 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 		c.Phase = phaseToken
 		zero := int64(0)
 		c.DueAt = &zero
-		t.newWork = true
 		return saveCursor(t.ctx, t.tx, c)
 	}
 	if err := t.emit("TaskSucceeded", s.Name, details); err != nil {
