@@ -50,7 +50,7 @@ func NewKeyVault(opts Options, vaultURL func(string) string) (*KeyVault, error) 
 func ParseKeyVaultRef(ref string) (vaultURL, name, version string, err error) {
 	raw, ok := strings.CutPrefix(ref, KeyVaultScheme+":")
 	if !ok {
-		return "", "", "", fmt.Errorf("azure: reference %q does not start with %s:", ref, KeyVaultScheme)
+		return "", "", "", fmt.Errorf("azure: reference %q does not start with %s", ref, KeyVaultScheme+":")
 	}
 	u, err := url.Parse(raw)
 	parts := []string{}
