@@ -32,11 +32,6 @@ func segment(path, key string) string {
 	return ""
 }
 
-// lastSegment returns the resource name at the end of a path.
-func lastSegment(path string) string {
-	return path[strings.LastIndex(path, "/")+1:]
-}
-
 // regionOfZone returns the region of a zone such as us-central1-a.
 func regionOfZone(zone string) string {
 	i := strings.LastIndex(zone, "-")
