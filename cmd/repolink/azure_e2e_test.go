@@ -99,3 +99,66 @@ func azureWorldCounts(t *testing.T, dir string) map[string]int {
 	}
 	return counts
 }
+
+func TestEndToEndAzureEgressOpensSecurityGroup(t *testing.T) {
+	dir := t.TempDir()
+	const nsgID = "/subscriptions/3f2b8c1e-6d4a-4b7e-9a15-2c8d7e6f5a40/resourceGroups/rg-packages/providers/Microsoft.Network/networkSecurityGroups/nsg-pypi"
+	data, err := os.ReadFile("../../examples/egress-ip.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["egress"] = map[string]any{"cloud": "azure", "network_security_group_id": nsgID, "port": 443}
+	out, _ := json.Marshal(doc)
+	req := filepath.Join(t.TempDir(), "request.json")
+	if err := os.WriteFile(req, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	world, err := os.ReadFile(filepath.Join(dir, "sandbox", "azure", "azure.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Resources map[string]struct {
+			Type string          `json:"type"`
+			Body json.RawMessage `json:"body"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(world, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	rules := 0
+	for _, res := range parsed.Resources {
+		if res.Type != "Microsoft.Network/networkSecurityGroups/securityRules" {
+			continue
+		}
+		rules++
+		var rule struct {
+			Properties struct {
+				Access                string   `json:"access"`
+				DestinationPortRange  string   `json:"destinationPortRange"`
+				SourceAddressPrefixes []string `json:"sourceAddressPrefixes"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(res.Body, &rule); err != nil {
+			t.Fatal(err)
+		}
+		if rule.Properties.Access != "Allow" || rule.Properties.DestinationPortRange != "443" {
+			t.Errorf("security rule is not an allow rule on 443: %s", res.Body)
+		}
+		if len(rule.Properties.SourceAddressPrefixes) == 0 {
+			t.Errorf("security rule allows no egress ranges: %s", res.Body)
+		}
+	}
+	if rules != 1 {
+		t.Errorf("the security group has %d repolink rules, want 1", rules)
+	}
+}

@@ -21,6 +21,11 @@ const (
 // proxy none it also creates a network interface with target_address, which
 // stands for the repository's VM.
 func (sb *Sandbox) seedAzure(req request.Request) error {
+	if e := req.Egress; e != nil && e.Cloud == "azure" && e.NetworkSecurityGroupID != "" {
+		if err := sb.seedSecurityGroup(e.NetworkSecurityGroupID); err != nil {
+			return err
+		}
+	}
 	a := req.Azure
 	if a == nil {
 		return nil
@@ -71,6 +76,19 @@ func (sb *Sandbox) ensureKeyVaultSecret(ref string, generate func() (string, err
 	}
 	if err := sb.Azure.PutSecret(vault, name, value); err != nil {
 		return fmt.Errorf("seed Key Vault secret %s: %w", name, err)
+	}
+	return nil
+}
+
+// seedSecurityGroup creates the network security group that an egress-ip
+// request on Azure changes the rules of.
+func (sb *Sandbox) seedSecurityGroup(id string) error {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	if len(parts) != 8 || !strings.EqualFold(parts[0], "subscriptions") || !strings.EqualFold(parts[2], "resourceGroups") {
+		return fmt.Errorf("seed network security group: %q is not a network security group ID", id)
+	}
+	if _, err := sb.Azure.EnsureNetworkSecurityGroup(parts[1], parts[3], "eastus", parts[7]); err != nil {
+		return fmt.Errorf("seed network security group %s: %w", id, err)
 	}
 	return nil
 }
