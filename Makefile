@@ -132,3 +132,12 @@ conformance: $(PEER_STAMP)
 		|| echo "go test of the engine failed: see $(TOOLS)/conformance-go.log"
 	@$(NODE22) tools/conformance/run.mjs --modules $(NODE_TOOLS)/node_modules \
 		--cases $(CONFORMANCE_CASES) --engine-report $(TOOLS)/conformance-engine.json
+
+.PHONY: bench
+
+## bench: measure executions per second of the engine and of
+## aws-local-stepfunctions, and the memory of 1,000 token waits; writes
+## docs/benchmarks.md and prints the headline ratio
+bench: $(PEER_STAMP)
+	@$(GO) run ./cmd/benchengine report -node $(NODE22) -modules $(NODE_TOOLS)/node_modules \
+		-machine tools/bench/machine.asl.json -out docs/benchmarks.md

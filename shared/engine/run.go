@@ -47,10 +47,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	e.log.Info("engine started")
-	// The store is read again when new work is signalled, when the timer
+	// Run reads the store again when new work is signalled, when the timer
 	// fires, or when a step ends whose cursor the last read found due while
-	// it was in flight. Reading it after every step made each step cost a
-	// scan of all due cursors.
+	// it was in flight. Reading it after every step would make each step
+	// cost a scan of all due cursors.
 	requery := true
 	missed := map[int64]bool{} // in-flight cursors that a read found due again
 	var lastRead, next time.Time

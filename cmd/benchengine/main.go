@@ -1,0 +1,146 @@
+// Command benchengine measures the embedded ASL engine: executions per
+// second on the benchmark machine, and the memory that executions waiting
+// on task tokens add to an idle engine process. `make bench` runs its
+// report subcommand, which also runs aws-local-stepfunctions on the same
+// machine and writes docs/benchmarks.md.
+//
+// Usage:
+//
+//	benchengine throughput -machine FILE [-executions N] [-warmup N]
+//	benchengine waits [-executions N]
+//	benchengine report -node BIN -modules DIR -machine FILE [-out FILE]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchengine throughput|waits|report [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "throughput":
+		err = throughputCommand(os.Args[2:])
+	case "waits":
+		err = waitsCommand(os.Args[2:])
+	case "report":
+		err = reportCommand(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown subcommand %q: use throughput, waits or report", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchengine:", err)
+		os.Exit(1)
+	}
+}
+
+// throughputResult is the output of the throughput subcommand.
+type throughputResult struct {
+	Executions int     `json:"executions"`
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"per_second"`
+	// Events is the history length of one execution.
+	Events int `json:"events"`
+}
+
+func throughputCommand(args []string) error {
+	fs := flag.NewFlagSet("throughput", flag.ExitOnError)
+	machine := fs.String("machine", "tools/bench/machine.asl.json", "ASL definition to run")
+	executions := fs.Int("executions", 2000, "executions to measure")
+	warmup := fs.Int("warmup", 200, "executions to run before measuring")
+	fs.Parse(args)
+
+	definition, err := os.ReadFile(*machine)
+	if err != nil {
+		return err
+	}
+	result, err := measureThroughput(definition, *executions, *warmup)
+	if err != nil {
+		return err
+	}
+	return printJSON(os.Stdout, result)
+}
+
+// measureThroughput runs warmup executions, then starts the measured ones
+// at once and waits for all of them, on a fresh store.
+func measureThroughput(definition []byte, executions, warmup int) (throughputResult, error) {
+	dir, err := os.MkdirTemp("", "benchengine-")
+	if err != nil {
+		return throughputResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	e, err := engine.Open(filepath.Join(dir, "engine.db"), engine.Options{})
+	if err != nil {
+		return throughputResult{}, err
+	}
+	defer e.Close()
+	e.Register("bench", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	})
+	if err := e.Define("bench", definition); err != nil {
+		return throughputResult{}, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+
+	if _, err := runBatch(ctx, e, "warmup", warmup); err != nil {
+		return throughputResult{}, err
+	}
+	elapsed, err := runBatch(ctx, e, "run", executions)
+	if err != nil {
+		return throughputResult{}, err
+	}
+	history, err := e.History(ctx, "run-0")
+	if err != nil {
+		return throughputResult{}, err
+	}
+	return throughputResult{
+		Executions: executions,
+		Seconds:    elapsed.Seconds(),
+		PerSecond:  float64(executions) / elapsed.Seconds(),
+		Events:     len(history),
+	}, nil
+}
+
+func runBatch(ctx context.Context, e *engine.Engine, prefix string, n int) (time.Duration, error) {
+	start := time.Now()
+	for i := range n {
+		input := fmt.Sprintf(`{"n":%d}`, i)
+		if _, err := e.Start(ctx, "bench", fmt.Sprintf("%s-%d", prefix, i), json.RawMessage(input)); err != nil {
+			return 0, err
+		}
+	}
+	for i := range n {
+		x, err := e.Wait(ctx, fmt.Sprintf("%s-%d", prefix, i))
+		if err != nil {
+			return 0, err
+		}
+		if x.Status != engine.StatusSucceeded {
+			return 0, fmt.Errorf("execution %s ended %s: %s: %s", x.Name, x.Status, x.Error, x.Cause)
+		}
+	}
+	return time.Since(start), nil
+}
+
+// printJSON writes v as one JSON line.
+func printJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}

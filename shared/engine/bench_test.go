@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkExecution runs the 20-state machine of `make bench` on a fresh
+// store, b.N executions started at once. It is not part of `go test`
+// unless -bench is given.
+func BenchmarkExecution(b *testing.B) {
+	definition, err := os.ReadFile(filepath.Join("..", "..", "tools", "bench", "machine.asl.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := Open(filepath.Join(b.TempDir(), "engine.db"), Options{PollInterval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	e.Register("bench", constTask(`{"ok":true}`))
+	if err := e.Define("bench", definition); err != nil {
+		b.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := e.Start(ctx, "bench", fmt.Sprintf("run-%d", i), json.RawMessage(`{"n":1}`)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range b.N {
+		x, err := e.Wait(ctx, fmt.Sprintf("run-%d", i))
+		if err != nil || x.Status != StatusSucceeded {
+			b.Fatalf("run-%d: %s %v", i, x.Status, err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "executions/s")
+}
