@@ -156,6 +156,7 @@ func (s *Server) put(id, resourceType string, body []byte, prepare preparer) (*r
 	previous := s.world.Resources[key(id)]
 	s.world.Resources[key(id)] = res
 
+	s.pruneOperations(now)
 	headers := map[string]string{}
 	if res.ReadyAt.After(now) {
 		op := &Operation{ID: newGUID(), ReadyAt: res.ReadyAt}
@@ -197,6 +198,20 @@ func (s *Server) operationURL(resourceID, opID string) string {
 	sub := strings.Split(strings.Trim(resourceID, "/"), "/")[1]
 	return s.URL() + "/subscriptions/" + sub + "/providers/" + ns + "/locations/" + defaultLocation +
 		"/operations/" + opID + "?api-version=" + version
+}
+
+// operationRetention is how long a finished operation stays readable,
+// which is far longer than any poller waits after it finishes.
+const operationRetention = time.Hour
+
+// pruneOperations drops operations that finished more than
+// operationRetention ago. Callers hold s.mu.
+func (s *Server) pruneOperations(now time.Time) {
+	for id, op := range s.world.Operations {
+		if now.Sub(op.ReadyAt) > operationRetention {
+			delete(s.world.Operations, id)
+		}
+	}
 }
 
 func (s *Server) getOperation(opID string) (*response, error) {
