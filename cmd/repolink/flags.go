@@ -54,3 +54,24 @@ func prepareStateDir(dir string) (string, error) {
 	}
 	return abs, nil
 }
+
+// parseInterspersed parses flags that may come before and after the
+// positional arguments, as in "send-task-failure TOKEN --error E", and
+// returns the positional arguments. Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}

@@ -38,12 +38,26 @@ const usage = `repolink connects a Python package index to a Snowflake artifact 
 
 Usage:
   repolink run [--sandbox] [--state-dir DIR] REQUEST   provision what REQUEST asks for
+  repolink preflight [--sandbox] REQUEST               check the package index from here
+  repolink plan [--sandbox] REQUEST                    show what a run would create or adopt; changes nothing
+  repolink list                                        list executions
+  repolink status NAME                                 show an execution: status, step, resources, error
+  repolink history NAME                                show an execution's history events
+  repolink redrive [--sandbox] NAME                    resume a failed execution from its failed step
+  repolink send-task-success TOKEN [--output-json J]   complete a waiting task
+  repolink send-task-failure TOKEN --error E [--cause C]
+                                                       fail a waiting task
+  repolink send-task-heartbeat TOKEN                   report that a waiting task is alive
+  repolink invoke STEP --input FILE                    run one step by hand and print its output
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version                                     print the version
 
-Run 'repolink COMMAND --help' for the flags of a command.
+Every command takes --state-dir DIR (default .repolink); list, status, history
+and plan take --output json. Run 'repolink COMMAND --help' for the flags of a
+command.
 
-Exit status: 0 succeeded, 1 the operation failed, 2 invalid input or command line.
+Exit status: 0 succeeded, 1 the operation failed, 2 invalid input, command line
+or an operation that cannot be done (the message says what to change).
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -65,6 +79,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = runCommand(ctx, args[1:], stdout, stderr)
+	case "plan":
+		err = planCommand(ctx, args[1:], stdout, stderr)
+	case "preflight":
+		err = preflightCommand(ctx, args[1:], stdout, stderr)
+	case "list":
+		err = listCommand(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = statusCommand(ctx, args[1:], stdout, stderr)
+	case "history":
+		err = historyCommand(ctx, args[1:], stdout, stderr)
+	case "redrive":
+		err = redriveCommand(ctx, args[1:], stdout, stderr)
+	case "send-task-success", "send-task-failure", "send-task-heartbeat":
+		err = taskCommand(ctx, args[0], args[1:], stdout, stderr)
+	case "invoke":
+		err = invokeCommand(ctx, args[1:], stdout, stderr)
 	case "sandbox":
 		err = sandboxCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

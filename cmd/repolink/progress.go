@@ -48,27 +48,9 @@ func newProgress(out io.Writer) *progress {
 
 // loadStates maps each Task state to its task name and result key.
 func (p *progress) loadStates(definition []byte) {
-	var def struct {
-		States map[string]struct {
-			Type       string
-			Resource   string
-			ResultPath string
-			Parameters struct{ FunctionName string }
-		}
-	}
-	if err := json.Unmarshal(definition, &def); err != nil {
-		return
-	}
-	for name, s := range def.States {
-		if s.Type != "Task" {
-			continue
-		}
-		task := s.Resource
-		if s.Parameters.FunctionName != "" {
-			task = s.Parameters.FunctionName
-		}
-		p.tasks[name] = strings.TrimSuffix(strings.TrimPrefix(task, "${"), "}")
-		p.results[name] = strings.TrimPrefix(s.ResultPath, "$.resources.")
+	for name, state := range provisionTasks(definition) {
+		p.tasks[name] = state.Task
+		p.results[name] = state.Result
 	}
 }
 

@@ -42,6 +42,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *latency != "default" && *latency != "none" {
 		return usagef("--sandbox-latency must be default or none, not %q", *latency)
 	}
+	if *sandboxMode {
+		if err := checkSandboxFree(dir); err != nil {
+			return err
+		}
+	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
@@ -77,8 +82,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	progress.begin(name, mode)
 
 	serveCtx, stopServing := context.WithCancel(ctx)
+	waitServing := rt.serve(serveCtx)
+	defer waitServing()
 	defer stopServing()
-	rt.serve(serveCtx)
 
 	exec, err := rt.engine.Wait(ctx, name)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/repolink/repolink/functions/poller"
@@ -48,6 +49,9 @@ type runtimeOptions struct {
 	poll    time.Duration
 	// instant makes every sandbox cloud operation complete at once.
 	instant bool
+	// readOnly opens no store, so that the state directory is not written;
+	// the runtime then has no engine and no wait store.
+	readOnly bool
 }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
@@ -94,12 +98,15 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	}
 
 	rt.adapters = newAdapters(eps, opts.logger)
-	store, err := waits.Open(filepath.Join(opts.dir, "waits.db"))
-	if err != nil {
-		rt.Close()
-		return nil, err
+	var store *waits.Store
+	if !opts.readOnly {
+		var err error
+		if store, err = waits.Open(filepath.Join(opts.dir, "waits.db")); err != nil {
+			rt.Close()
+			return nil, err
+		}
+		rt.waits = store
 	}
-	rt.waits = store
 	var indexHTTP func() *http.Client
 	if rt.sandbox != nil {
 		client := sandboxIndexClient(rt.sandbox.Index)
@@ -120,6 +127,9 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Logger:        opts.logger,
 	}
 
+	if opts.readOnly {
+		return rt, nil
+	}
 	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engine.Options{Logger: opts.logger, OnEvent: opts.onEvent})
 	if err != nil {
 		rt.Close()
@@ -153,14 +163,17 @@ func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 	return rt.sandbox.Seed(ctx, req, rt.adapters.secrets)
 }
 
-// serve runs the engine and the poller until ctx is done.
-func (rt *runtime) serve(ctx context.Context) {
-	go func() {
+// serve runs the engine and the poller until ctx is done. The returned
+// function waits until both have stopped, so that the stores can close.
+func (rt *runtime) serve(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
 		if err := rt.engine.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			rt.logger.Error("engine stopped", "error", err)
 		}
-	}()
-	go rt.pollLoop(ctx)
+	})
+	wg.Go(func() { rt.pollLoop(ctx) })
+	return wg.Wait
 }
 
 func (rt *runtime) pollLoop(ctx context.Context) {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("invoke", "invoke [--sandbox] [--state-dir DIR] --input FILE STEP", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "run the step against the local sandbox on 127.0.0.1")
+	stateDir := stateDirFlag(fs)
+	inputPath := fs.String("input", "", "workflow document JSON ({\"request\": ..., \"resources\": ...}) that the step receives; - reads stdin")
+	verbose := fs.Bool("verbose", false, "log adapter details to stderr")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("invoke takes one step name; got %d arguments", len(positional))
+	}
+	step := positional[0]
+	if *inputPath == "" {
+		return usagef("--input is required; pass a file with the workflow document, such as the input of the step in 'repolink history NAME --output json'")
+	}
+
+	// The handler table does not depend on the environment, so the step
+	// name is checked before anything starts.
+	names := stepNames()
+	if !slices.Contains(names, step) {
+		return usagef("unknown step %q; use one of: %s", step, strings.Join(names, ", "))
+	}
+	input, doc, err := readDocument(*inputPath)
+	if err != nil {
+		return err
+	}
+
+	dir, err := prepareStateDir(*stateDir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if *sandboxMode {
+		if err := checkSandboxFree(dir); err != nil {
+			return err
+		}
+	}
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	rt, err := openRuntime(ctx, runtimeOptions{dir: dir, sandbox: *sandboxMode, hosts: requestHosts(doc.Request), logger: logger})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.seed(ctx, doc.Request); err != nil {
+		return fmt.Errorf("prepare sandbox: %w", err)
+	}
+
+	// The same handler that the workflow calls, with the same environment.
+	output, err := registry.Handlers(rt.env)[step](ctx, input)
+	if err != nil {
+		name := workflow.NameOf(err)
+		if name == "" {
+			name = "States.TaskFailed"
+		}
+		fmt.Fprintf(stderr, "repolink: step %s failed: %s: %v\n", step, name, err)
+		return &failedError{msg: name}
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, output, "", "  "); err != nil {
+		return fmt.Errorf("format output of %s: %w", step, err)
+	}
+	pretty.WriteByte('\n')
+	_, err = stdout.Write(pretty.Bytes())
+	return err
+}
+
+// stepNames lists the task names of every registered step.
+func stepNames() []string {
+	var names []string
+	for name := range registry.Handlers(&workflow.Env{}) {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// readDocument reads a workflow document and validates its request, so that
+// invalid input is a usage error rather than a step failure. The request
+// gets its defaults, as a request file does; other fields pass unchanged.
+func readDocument(path string) (json.RawMessage, workflow.Document, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, workflow.Document{}, usagef("read --input: %v", err)
+	}
+
+	var doc workflow.Document
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || fields["request"] == nil {
+		return nil, doc, usagef("--input %s is not a workflow document; it needs {\"request\": {...}, \"resources\": {...}}", path)
+	}
+
+	doc.Request.ApplyDefaults()
+	if err := doc.Request.Validate(); err != nil {
+		var invalid *request.ValidationError
+		if errors.As(err, &invalid) {
+			return nil, doc, usagef("--input %s: %v", path, invalid)
+		}
+		return nil, doc, usagef("--input %s: %v", path, err)
+	}
+
+	if fields["request"], err = json.Marshal(doc.Request); err != nil {
+		return nil, doc, fmt.Errorf("encode step input: %w", err)
+	}
+	input, err := json.Marshal(fields)
+	if err != nil {
+		return nil, doc, fmt.Errorf("encode step input: %w", err)
+	}
+	return input, doc, nil
+}

@@ -1,0 +1,78 @@
+//go:build unix
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// lockFile is the file in the state directory that repolink up holds an
+// exclusive flock on while it serves the directory.
+const lockFile = "up.lock"
+
+// errServing is returned by lockStateDir when another repolink up serves
+// the state directory.
+var errServing = errors.New("another repolink up serves this state directory")
+
+// serviceLock is repolink up's hold on a state directory.
+type serviceLock struct{ file *os.File }
+
+// lockStateDir takes the service lock of dir and records whether the
+// service runs the sandbox, which other commands must then not start.
+func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open service lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, errServing
+		}
+		return nil, fmt.Errorf("take service lock: %w", err)
+	}
+	mode := "real"
+	if sandbox {
+		mode = "sandbox"
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d\nmode %s\n", os.Getpid(), mode)), 0)
+	}
+	return &serviceLock{file: f}, nil
+}
+
+// release gives the lock up.
+func (l *serviceLock) release() {
+	_ = syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
+	l.file.Close()
+}
+
+// serviceStatus reports whether a repolink up serves dir, and whether it
+// runs the sandbox there.
+func serviceStatus(dir string) (serving, sandbox bool) {
+	f, err := os.Open(filepath.Join(dir, lockFile))
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false, false
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, lockFile))
+	return true, strings.Contains(string(data), "mode sandbox")
+}
+
+// checkSandboxFree returns a usage error when repolink up runs the sandbox
+// in dir, because two processes must not share one sandbox world.
+func checkSandboxFree(dir string) error {
+	if serving, sandbox := serviceStatus(dir); serving && sandbox {
+		return usagef("repolink up is serving %s with the sandbox; send the work to it, stop it first, or use another --state-dir", dir)
+	}
+	return nil
+}

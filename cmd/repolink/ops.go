@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// engineStore is the file name of the engine store in a state directory.
+const engineStore = "engine.db"
+
+// errNoStore is returned by openEngineStore for a state directory without
+// an engine store.
+var errNoStore = errors.New("no engine store")
+
+// openEngineStore opens the engine store of a state directory for the
+// operator commands, which read and change executions that repolink up or
+// repolink run may be running at the same time. It creates nothing: a
+// directory without a store is errNoStore.
+func openEngineStore(stateDir string) (*engine.Engine, string, error) {
+	dir, err := filepath.Abs(stateDir)
+	if err != nil {
+		return nil, "", usagef("state directory %s: %v", stateDir, err)
+	}
+	path := filepath.Join(dir, engineStore)
+	if _, err := os.Stat(path); err != nil {
+		return nil, dir, errNoStore
+	}
+	eng, err := engine.Open(path, engine.Options{})
+	if err != nil {
+		return nil, dir, fmt.Errorf("open engine store: %w", err)
+	}
+	return eng, dir, nil
+}
+
+// describeOrUsage describes an execution, turning an unknown name into a
+// usage error that points to the list command.
+func describeOrUsage(ctx context.Context, eng *engine.Engine, dir, name string) (engine.Execution, error) {
+	x, err := eng.Describe(ctx, name)
+	if errors.Is(err, engine.ErrExecutionNotFound) {
+		return x, usagef("no execution named %s in %s; run 'repolink list --state-dir %s' for the names", name, dir, dir)
+	}
+	return x, err
+}
+
+// outputFlag registers --output for read commands.
+func outputFlag(fs *flag.FlagSet) *string {
+	return fs.String("output", "text", "output format: text or json")
+}
+
+func checkOutput(output string) error {
+	if output != "text" && output != "json" {
+		return usagef("--output must be text or json, not %q", output)
+	}
+	return nil
+}
+
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("list", "list [--state-dir DIR] [--output text|json]", stderr)
+	stateDir := stateDirFlag(fs)
+	output := outputFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("list takes no arguments; got %q", strings.Join(fs.Args(), " "))
+	}
+
+	var views []executionView
+	eng, dir, err := openEngineStore(*stateDir)
+	switch {
+	case errors.Is(err, errNoStore):
+	case err != nil:
+		return err
+	default:
+		defer eng.Close()
+		execs, err := eng.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range execs {
+			views = append(views, newView(x))
+		}
+	}
+
+	if *output == "json" {
+		if views == nil {
+			views = []executionView{}
+		}
+		return writeJSONTo(stdout, views)
+	}
+	if len(views) == 0 {
+		fmt.Fprintf(stdout, "no executions in %s\n", dir)
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tSTEP\tSTARTED\tTOOK")
+	for _, v := range views {
+		step := v.CurrentStep
+		if v.FailedStep != "" {
+			step = v.FailedStep
+		}
+		if step == "" || v.Status == engine.StatusSucceeded {
+			step = "-"
+		}
+		took := "-"
+		if v.StoppedAt != nil {
+			took = elapsed(v.StoppedAt.Sub(v.StartedAt))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, v.Status, step, v.StartedAt.Format(time.RFC3339), took)
+	}
+	return tw.Flush()
+}
+
+func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("status", "status [--state-dir DIR] [--output text|json] NAME", stderr)
+	stateDir := stateDirFlag(fs)
+	output := outputFlag(fs)
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("status takes one execution name; got %d arguments", len(positional))
+	}
+	name := positional[0]
+
+	eng, dir, err := openEngineStore(*stateDir)
+	if errors.Is(err, errNoStore) {
+		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if _, err := describeOrUsage(ctx, eng, dir, name); err != nil {
+		return err
+	}
+	v, err := describeExecution(ctx, eng, name)
+	if err != nil {
+		return err
+	}
+
+	if *output == "json" {
+		return writeJSONTo(stdout, v)
+	}
+	printStatus(stdout, v)
+	return nil
+}
+
+func printStatus(w io.Writer, v executionView) {
+	fmt.Fprintf(w, "execution:     %s\n", v.Name)
+	if v.RequestID != "" {
+		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
+	}
+	fmt.Fprintf(w, "status:        %s\n", v.Status)
+	if v.CurrentState != "" && v.Status == engine.StatusRunning {
+		fmt.Fprintf(w, "current step:  %s\n", stepLabel(v.CurrentStep, v.CurrentState))
+	}
+	fmt.Fprintf(w, "started:       %s\n", v.StartedAt.Format(time.RFC3339))
+	if v.StoppedAt != nil {
+		fmt.Fprintf(w, "stopped:       %s (took %s)\n", v.StoppedAt.Format(time.RFC3339), elapsed(v.StoppedAt.Sub(v.StartedAt)))
+	}
+	if v.RedriveCount > 0 {
+		fmt.Fprintf(w, "redrives:      %d\n", v.RedriveCount)
+	}
+	if v.Status != engine.StatusRunning && v.Status != engine.StatusSucceeded {
+		if v.FailedStep != "" {
+			fmt.Fprintf(w, "failed step:   %s\n", v.FailedStep)
+		}
+		fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
+		fmt.Fprintf(w, "next:          fix the cause, then run 'repolink redrive %s' to resume from the failed step\n", v.Name)
+	}
+
+	var resources map[string]workflow.Result
+	if json.Unmarshal(v.Resources, &resources) != nil || len(resources) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "resources:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, key := range sortedKeys(resources) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, resources[key].Action, resources[key].ID)
+	}
+	tw.Flush()
+}
+
+func stepLabel(step, state string) string {
+	if step == "" {
+		return state
+	}
+	return fmt.Sprintf("%s (state %s)", step, state)
+}
+
+func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("history", "history [--state-dir DIR] [--output text|json] NAME", stderr)
+	stateDir := stateDirFlag(fs)
+	output := outputFlag(fs)
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("history takes one execution name; got %d arguments", len(positional))
+	}
+	name := positional[0]
+
+	eng, dir, err := openEngineStore(*stateDir)
+	if errors.Is(err, errNoStore) {
+		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if _, err := describeOrUsage(ctx, eng, dir, name); err != nil {
+		return err
+	}
+	events, err := eng.History(ctx, name)
+	if err != nil {
+		return err
+	}
+
+	views := newEventViews(events)
+	if *output == "json" {
+		return writeJSONTo(stdout, views)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, ev := range views {
+		details := decodeDetails(ev.Details)
+		note := ""
+		if name := details.errorName(); name != "" {
+			note = name + ": " + details.cause()
+		}
+		if token := taskToken(ev.Details); token != "" && ev.Type == "TaskScheduled" {
+			note = "task token " + token
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", ev.ID, ev.Timestamp.Format("15:04:05.000"), ev.Type, ev.State, oneLine(note, 160))
+	}
+	return tw.Flush()
+}
+
+// oneLine shortens text to one line of at most max characters.
+func oneLine(text string, max int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if len(text) > max {
+		return text[:max-3] + "..."
+	}
+	return text
+}
+
+// taskToken returns the task token in the parameters of a TaskScheduled
+// event of a callback task, which passes it as $.token.
+func taskToken(details json.RawMessage) string {
+	var d struct {
+		Parameters struct {
+			Payload struct {
+				Token string `json:"token"`
+			} `json:"Payload"`
+		} `json:"parameters"`
+	}
+	_ = json.Unmarshal(details, &d)
+	return d.Parameters.Payload.Token
+}

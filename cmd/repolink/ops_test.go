@@ -1,0 +1,456 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// tokenMachine waits for a task token, then succeeds with the token's output.
+const tokenMachine = `{
+  "StartAt": "Wait",
+  "States": {
+    "Wait": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters": {"FunctionName": "${waiter}", "Payload": {"token.$": "$$.Task.Token"}},
+      "TimeoutSeconds": 3600,
+      "End": true
+    }
+  }
+}`
+
+// flakyMachine runs one task that fails until the test lets it succeed.
+const flakyMachine = `{
+  "StartAt": "Flaky",
+  "States": {
+    "Flaky": {"Type": "Task", "Resource": "${flaky}", "End": true}
+  }
+}`
+
+// testStore opens an engine store in dir with the test machines and their
+// tasks, and runs it until the test ends, as repolink up would.
+func testStore(t *testing.T, dir string, tasks map[string]engine.TaskFunc) *engine.Engine {
+	t.Helper()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range tasks {
+		eng.Register(name, fn)
+	}
+	for name, def := range map[string]string{"tokens": tokenMachine, "flaky": flakyMachine} {
+		if err := eng.Define(name, []byte(def)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		eng.Close()
+	})
+	return eng
+}
+
+// waitFor polls cond until it holds or a deadline of 30 seconds passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// pendingToken returns the token of the execution's waiting task.
+func pendingToken(t *testing.T, eng *engine.Engine, name string) string {
+	t.Helper()
+	var token string
+	waitFor(t, "the task token of "+name, func() bool {
+		events, err := eng.History(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		submitted := false
+		for _, ev := range events {
+			switch ev.Type {
+			case "TaskScheduled":
+				token = taskToken(ev.Details)
+			case "TaskSubmitted":
+				submitted = true
+			}
+		}
+		return submitted && token != ""
+	})
+	return token
+}
+
+func TestSendTaskCommands(t *testing.T) {
+	dir := t.TempDir()
+	eng := testStore(t, dir, map[string]engine.TaskFunc{
+		"waiter": func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil },
+	})
+	ctx := context.Background()
+	for _, name := range []string{"ok", "bad"} {
+		if _, err := eng.Start(ctx, "tokens", name, json.RawMessage(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	okToken, badToken := pendingToken(t, eng, "ok"), pendingToken(t, eng, "bad")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "heartbeat", args: []string{"send-task-heartbeat", okToken}, wantCode: exitOK},
+		{name: "invalid output", args: []string{"send-task-success", okToken, "--output-json", "{not json"}, wantCode: exitInvalid, wantErr: "not valid JSON"},
+		{name: "failure without error", args: []string{"send-task-failure", badToken}, wantCode: exitInvalid, wantErr: "--error is required"},
+		{name: "unknown token", args: []string{"send-task-success", "no-such-token"}, wantCode: exitInvalid, wantErr: "unknown"},
+		{name: "success", args: []string{"send-task-success", okToken, "--output-json", `{"status": "available"}`}, wantCode: exitOK},
+		{name: "success again", args: []string{"send-task-success", okToken}, wantCode: exitInvalid, wantErr: "already completed"},
+		{name: "failure", args: []string{"send-task-failure", badToken, "--error", "Rejected", "--cause", "connection rejected by hand"}, wantCode: exitOK},
+		{name: "no store", args: []string{"send-task-heartbeat", okToken, "--state-dir", t.TempDir()}, wantCode: exitInvalid, wantErr: "no executions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(tt.args, "--state-dir", dir)
+			if tt.name == "no store" {
+				args = tt.args
+			}
+			code, _, errOut := runCLI(t, args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ok, err := eng.Wait(waitCtx, "ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok.Status != engine.StatusSucceeded || !strings.Contains(string(ok.Output), "available") {
+		t.Errorf("execution ok = %s with output %s, want SUCCEEDED with the sent output", ok.Status, ok.Output)
+	}
+	bad, err := eng.Wait(waitCtx, "bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad.Status != engine.StatusFailed || bad.Error != "Rejected" || bad.Cause != "connection rejected by hand" {
+		t.Errorf("execution bad = %s %s %q, want FAILED Rejected with the sent cause", bad.Status, bad.Error, bad.Cause)
+	}
+}
+
+func TestRedriveChecksStatus(t *testing.T) {
+	dir := t.TempDir()
+	eng := testStore(t, dir, map[string]engine.TaskFunc{
+		"waiter": func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil },
+		"flaky":  func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil },
+	})
+	ctx := context.Background()
+	if _, err := eng.Start(ctx, "tokens", "waiting", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, "flaky", "done", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := eng.Wait(waitCtx, "done"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "running", args: []string{"redrive", "waiting", "--state-dir", dir}, wantErr: "still running"},
+		{name: "succeeded", args: []string{"redrive", "done", "--state-dir", dir}, wantErr: "nothing to redrive"},
+		{name: "unknown", args: []string{"redrive", "nobody", "--state-dir", dir}, wantErr: "no execution named nobody"},
+		{name: "no store", args: []string{"redrive", "waiting", "--state-dir", t.TempDir()}, wantErr: "has no executions"},
+		{name: "no name", args: []string{"redrive", "--state-dir", dir}, wantErr: "one execution name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRedriveWhileServiceRuns(t *testing.T) {
+	dir := t.TempDir()
+	fail := make(chan bool, 1)
+	fail <- true
+	eng := testStore(t, dir, map[string]engine.TaskFunc{
+		"flaky": func(context.Context, json.RawMessage) (json.RawMessage, error) {
+			select {
+			case <-fail:
+				return nil, errors.New("first attempt fails")
+			default:
+				return json.RawMessage(`{"resources": {"secret": {"action": "created", "id": "X"}}}`), nil
+			}
+		},
+	})
+	// The test's engine plays the part of repolink up, which holds the lock.
+	lock, err := lockStateDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+	ctx := context.Background()
+	if _, err := eng.Start(ctx, "flaky", "flaky-1", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if x, err := eng.Wait(waitCtx, "flaky-1"); err != nil || x.Status != engine.StatusFailed {
+		t.Fatalf("first run = %s (%v), want FAILED", x.Status, err)
+	}
+
+	code, out, errOut := runCLI(t, "redrive", "flaky-1", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("redrive exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"execution flaky-1 redrive 1 (run by repolink up)", "status:           SUCCEEDED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("redrive output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestReadCommandsWithoutStore(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "list text", args: []string{"list", "--state-dir", dir}, wantCode: exitOK, wantOut: "no executions in"},
+		{name: "list json", args: []string{"list", "--state-dir", dir, "--output", "json"}, wantCode: exitOK, wantOut: "[]"},
+		{name: "list yaml", args: []string{"list", "--state-dir", dir, "--output", "yaml"}, wantCode: exitInvalid, wantErr: "--output must be text or json"},
+		{name: "status", args: []string{"status", "DATA-1", "--state-dir", dir}, wantCode: exitInvalid, wantErr: "has no executions"},
+		{name: "history", args: []string{"history", "DATA-1", "--state-dir", dir}, wantCode: exitInvalid, wantErr: "has no executions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, engineStore)); err == nil {
+		t.Error("a read command created the engine store")
+	}
+}
+
+// TestOperatorCommandsOnSandboxRuns runs one request that succeeds and one
+// that fails on the sandbox, then reads and redrives them.
+func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
+	dir := t.TempDir()
+	good := writeRequest(t, nil)
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, good); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	bad := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "DATA-4712"
+		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
+	})
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, bad); code != exitFailed {
+		t.Fatalf("failing run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	t.Run("list", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "list", "--state-dir", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"DATA-4711  SUCCEEDED", "DATA-4712  FAILED     preflight"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("list lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("list json", func(t *testing.T) {
+		code, out, _ := runCLI(t, "list", "--state-dir", dir, "--output", "json")
+		var views []executionView
+		if code != exitOK || json.Unmarshal([]byte(out), &views) != nil {
+			t.Fatalf("exit %d, output %s", code, out)
+		}
+		if len(views) != 2 {
+			t.Errorf("list json has %d executions, want 2", len(views))
+		}
+	})
+	t.Run("status succeeded", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "status", "DATA-4711", "--state-dir", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"status:        SUCCEEDED", "resources:", "repository", "PLATFORM.PACKAGES.CORP_PYPI"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("status lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("status failed json", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "status", "--output", "json", "--state-dir", dir, "DATA-4712")
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var v executionView
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Status != engine.StatusFailed {
+			t.Errorf("status = %s, want FAILED", v.Status)
+		}
+		if v.FailedStep != "preflight" {
+			t.Errorf("failed step = %q, want preflight", v.FailedStep)
+		}
+		if !strings.Contains(v.Cause, "not-in-the-index") {
+			t.Errorf("cause %q does not name the missing package", v.Cause)
+		}
+	})
+	t.Run("status unknown", func(t *testing.T) {
+		code, _, errOut := runCLI(t, "status", "DATA-9999", "--state-dir", dir)
+		if code != exitInvalid || !strings.Contains(errOut, "repolink list") {
+			t.Errorf("exit %d, stderr %q; want 2 and a hint to list", code, errOut)
+		}
+	})
+	t.Run("history", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "history", "DATA-4711", "--state-dir", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"ExecutionStarted", "TaskStateEntered", "ExecutionSucceeded", "task token "} {
+			if !strings.Contains(out, want) {
+				t.Errorf("history lacks %q", want)
+			}
+		}
+	})
+	t.Run("history json", func(t *testing.T) {
+		code, out, _ := runCLI(t, "history", "DATA-4711", "--output", "json", "--state-dir", dir)
+		var events []eventView
+		if code != exitOK || json.Unmarshal([]byte(out), &events) != nil {
+			t.Fatalf("exit %d, output %.200s", code, out)
+		}
+		if events[0].Type != "ExecutionStarted" || events[len(events)-1].Type != "ExecutionSucceeded" {
+			t.Errorf("history runs from %s to %s", events[0].Type, events[len(events)-1].Type)
+		}
+	})
+	t.Run("redrive succeeded", func(t *testing.T) {
+		code, _, errOut := runCLI(t, "redrive", "--sandbox", "--state-dir", dir, "DATA-4711")
+		if code != exitInvalid || !strings.Contains(errOut, "succeeded, so there is nothing to redrive") {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("redrive failed", func(t *testing.T) {
+		// The package is still missing, so the redriven step fails again.
+		code, out, errOut := runCLI(t, "redrive", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4712")
+		if code != exitFailed {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+		}
+		for _, want := range []string{"execution DATA-4712 redrive 1", "failed step:      preflight", "not-in-the-index"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("redrive output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("invoke", func(t *testing.T) {
+		doc := map[string]any{"resources": map[string]any{}}
+		data, _ := os.ReadFile(good)
+		var req map[string]any
+		_ = json.Unmarshal(data, &req)
+		doc["request"] = req
+		input := filepath.Join(t.TempDir(), "input.json")
+		encoded, _ := json.Marshal(doc)
+		if err := os.WriteFile(input, encoded, 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		code, out, errOut := runCLI(t, "invoke", "secret", "--sandbox", "--state-dir", dir, "--input", input)
+		if code != exitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		var result map[string]any
+		if err := json.Unmarshal([]byte(out), &result); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		if result["action"] != "adopted" {
+			t.Errorf("secret step action = %v, want adopted", result["action"])
+		}
+
+		code, _, errOut = runCLI(t, "invoke", "no_such_step", "--state-dir", dir, "--input", input)
+		if code != exitInvalid || !strings.Contains(errOut, "verification") {
+			t.Errorf("unknown step: exit %d, stderr %q; want 2 and the list of steps", code, errOut)
+		}
+	})
+	t.Run("plan", func(t *testing.T) {
+		before := worldCounts(t, dir)
+		code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, good)
+		if code != exitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		for _, want := range []string{"0 to create", "nothing was changed", "latest execution DATA-4711 is SUCCEEDED; a new run would be DATA-4711-r2"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("plan lacks %q:\n%s", want, out)
+			}
+		}
+
+		other := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-5000" })
+		code, out, _ = runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, other)
+		var report planReport
+		if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
+			t.Fatalf("exit %d, output %s", code, out)
+		}
+		states := map[string]string{}
+		for _, it := range report.Items {
+			states[it.Step] = it.State
+		}
+		if states["proxy_vm"] != "create" || states["repository"] != "exists" {
+			t.Errorf("plan of a new ticket: proxy_vm %s, repository %s; want create and exists", states["proxy_vm"], states["repository"])
+		}
+		if report.NextRun != "DATA-5000" {
+			t.Errorf("next run = %q, want DATA-5000", report.NextRun)
+		}
+		if after := worldCounts(t, dir); !equalCounts(before, after) {
+			t.Error("plan changed the sandbox world")
+		}
+	})
+}

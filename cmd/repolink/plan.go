@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/repolink/repolink/functions/plan"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+)
+
+// planReport is the plan of a request with the executions it already has.
+type planReport struct {
+	plan.Report
+	// Execution is the request's latest execution, if any, and NextRun the
+	// name that a new run would take.
+	Execution *executionView `json:"execution,omitempty"`
+	NextRun   string         `json:"next_run,omitempty"`
+}
+
+func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("plan", "plan [--sandbox] [--state-dir DIR] [--output text|json] REQUEST", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "look in the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
+	stateDir := stateDirFlag(fs)
+	output := outputFlag(fs)
+	verbose := fs.Bool("verbose", false, "log adapter details to stderr")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("plan takes one request file; got %d arguments", len(positional))
+	}
+	req, err := readRequest(positional[0])
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*stateDir)
+	if err != nil {
+		return usagef("state directory %s: %v", *stateDir, err)
+	}
+	if *sandboxMode {
+		if err := checkSandboxFree(dir); err != nil {
+			return err
+		}
+	}
+
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	rt, err := openRuntime(ctx, runtimeOptions{dir: dir, sandbox: *sandboxMode, hosts: requestHosts(req), logger: logger, readOnly: true})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	report := planReport{Report: plan.Plan(ctx, rt.env, req)}
+	if err := addExecutions(ctx, dir, req, &report); err != nil {
+		return err
+	}
+	if *output == "json" {
+		return writeJSONTo(stdout, report)
+	}
+	printPlan(stdout, report)
+	return nil
+}
+
+// addExecutions adds the request's latest execution from the engine store,
+// when the state directory has one.
+func addExecutions(ctx context.Context, dir string, req request.Request, report *planReport) error {
+	base := request.ExecutionName(req.ID)
+	report.NextRun = base
+	eng, _, err := openEngineStore(dir)
+	if errors.Is(err, errNoStore) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	for n := 1; ; n++ {
+		name := request.RunName(base, n)
+		x, err := eng.Describe(ctx, name)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			report.NextRun = name
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		v := newView(x)
+		report.Execution = &v
+		if x.Status == engine.StatusRunning {
+			report.NextRun = ""
+			return nil
+		}
+	}
+}
+
+func printPlan(w io.Writer, r planReport) {
+	fmt.Fprintf(w, "plan for %s (%s); nothing was changed\n\n", r.Request, r.Route)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tRESOURCE\tNAME\tPLAN\tID OR DETAIL")
+	for _, it := range r.Items {
+		detail := it.ID
+		if it.Detail != "" {
+			if detail != "" {
+				detail += ", "
+			}
+			detail += it.Detail
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, planWord(it.State), oneLine(detail, 120))
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\n%d to create, %d to adopt, %d unknown\n", r.Count(plan.Create), r.Count(plan.Exists), r.Count(plan.Unknown))
+	switch {
+	case r.Execution != nil && r.NextRun == "":
+		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status %s'\n", r.Execution.Name, r.Execution.Name)
+	case r.Execution != nil:
+		fmt.Fprintf(w, "latest execution %s is %s; a new run would be %s\n", r.Execution.Name, r.Execution.Status, r.NextRun)
+	default:
+		fmt.Fprintf(w, "no execution yet; a run would be %s\n", r.NextRun)
+	}
+}
+
+func planWord(state string) string {
+	switch state {
+	case plan.Exists:
+		return "adopt"
+	case plan.Create:
+		return "create"
+	case plan.Run:
+		return "run"
+	case plan.Skip:
+		return "skip"
+	}
+	return "unknown"
+}

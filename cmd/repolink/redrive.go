@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// followInterval is how often a command that waits for an execution reads
+// its history, which another process may be writing.
+const followInterval = 200 * time.Millisecond
+
+func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("redrive", "redrive [--sandbox] [--state-dir DIR] NAME", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "run the redriven steps against the local sandbox, as the execution's first run did")
+	stateDir := stateDirFlag(fs)
+	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
+	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
+	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("redrive takes one execution name; got %d arguments", len(positional))
+	}
+	if *latency != "default" && *latency != "none" {
+		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	}
+	name := positional[0]
+
+	// Check that the execution can be redriven before starting anything.
+	eng, dir, err := openEngineStore(*stateDir)
+	if errors.Is(err, errNoStore) {
+		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return err
+	}
+	x, err := describeOrUsage(ctx, eng, dir, name)
+	eng.Close()
+	if err != nil {
+		return err
+	}
+	if err := checkRedrivable(x); err != nil {
+		return err
+	}
+	var doc workflow.Document
+	if err := json.Unmarshal(x.Input, &doc); err != nil {
+		return fmt.Errorf("read input of execution %s: %w", name, err)
+	}
+
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	progress := newProgress(stdout)
+
+	// A running repolink up runs the redriven execution; otherwise this
+	// process runs it until it closes.
+	if serving, _ := serviceStatus(dir); serving {
+		eng, _, err := openEngineStore(dir)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		return redriveAndFollow(ctx, eng, name, "run by repolink up", progress, stderr)
+	}
+
+	rt, err := openRuntime(ctx, runtimeOptions{
+		dir:     dir,
+		sandbox: *sandboxMode,
+		hosts:   requestHosts(doc.Request),
+		logger:  logger,
+		poll:    *pollInterval,
+		instant: *latency == "none",
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.seed(ctx, doc.Request); err != nil {
+		return fmt.Errorf("prepare sandbox: %w", err)
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	waitServing := rt.serve(serveCtx)
+	defer waitServing()
+	defer stopServing()
+
+	mode := "real clouds"
+	if rt.sandbox != nil {
+		mode = "sandbox in " + rt.sandbox.Dir()
+	}
+	return redriveAndFollow(ctx, rt.engine, name, mode, progress, stderr)
+}
+
+// checkRedrivable returns a usage error with the reason an execution cannot
+// be redriven and the alternative.
+func checkRedrivable(x engine.Execution) error {
+	switch x.Status {
+	case engine.StatusRunning:
+		return usagef("execution %s is still running (in %s); wait for it to close, or stop it, before redriving", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
+	case engine.StatusSucceeded:
+		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts what exists", x.Name)
+	}
+	return nil
+}
+
+// redriveAndFollow redrives an execution, prints its progress from the
+// history until it closes, and prints the summary.
+func redriveAndFollow(ctx context.Context, eng *engine.Engine, name, mode string, progress *progress, stderr io.Writer) error {
+	events, err := eng.History(ctx, name)
+	if err != nil {
+		return err
+	}
+	var lastID int64
+	if len(events) > 0 {
+		lastID = events[len(events)-1].ID
+	}
+
+	x, err := eng.Redrive(ctx, name)
+	if errors.Is(err, engine.ErrCannotRedrive) {
+		return usagef("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	progress.begin(fmt.Sprintf("%s redrive %d", name, x.RedriveCount), mode)
+
+	closed, err := follow(ctx, eng, name, lastID, progress.event)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open and resumes with repolink up or the next redrive\n", name)
+			return &failedError{msg: "interrupted"}
+		}
+		return fmt.Errorf("wait for execution %s: %w", name, err)
+	}
+	if !progress.summary(closed) {
+		return &failedError{msg: "execution " + closed.Status}
+	}
+	return nil
+}
+
+// follow passes the execution's history events after afterID to fn in
+// order until the execution closes, and returns the closed execution. It
+// reads the store, so it also passes events that another process writes.
+func follow(ctx context.Context, eng *engine.Engine, name string, afterID int64, fn func(engine.Event)) (engine.Execution, error) {
+	ticker := time.NewTicker(followInterval)
+	defer ticker.Stop()
+	for {
+		// Describe before History, so that the history read after a close
+		// holds every event up to the close.
+		x, err := eng.Describe(ctx, name)
+		if err != nil {
+			return x, err
+		}
+		events, err := eng.History(ctx, name)
+		if err != nil {
+			return x, err
+		}
+		for _, ev := range events {
+			if ev.ID > afterID {
+				fn(ev)
+				afterID = ev.ID
+			}
+		}
+		if x.Status != engine.StatusRunning {
+			return x, nil
+		}
+		select {
+		case <-ctx.Done():
+			return x, ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
