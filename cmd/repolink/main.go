@@ -40,6 +40,7 @@ Usage:
   repolink run [--sandbox] [--state-dir DIR] REQUEST   provision what REQUEST asks for
   repolink preflight [--sandbox] REQUEST               check the package index from here
   repolink plan [--sandbox] REQUEST                    show what a run would create or adopt; changes nothing
+  repolink up [--sandbox] [--listen ADDR]              serve the webhook, the poller and the operations API
   repolink list                                        list executions
   repolink status NAME                                 show an execution: status, step, resources, error
   repolink history NAME                                show an execution's history events
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = runCommand(ctx, args[1:], stdout, stderr)
+	case "up":
+		err = upCommand(ctx, args[1:], stdout, stderr)
 	case "plan":
 		err = planCommand(ctx, args[1:], stdout, stderr)
 	case "preflight":

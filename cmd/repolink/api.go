@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// operationsAPI serves the read-only operations endpoints of repolink up.
+type operationsAPI struct {
+	engine *engine.Engine
+	// token is the bearer token that every /v1/executions request must
+	// carry; empty means no authentication, which only sandbox mode allows.
+	token  string
+	logger *slog.Logger
+}
+
+func (a *operationsAPI) register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", a.health)
+	mux.HandleFunc("GET /v1/executions", a.authorized(a.list))
+	mux.HandleFunc("GET /v1/executions/{name}", a.authorized(a.describe))
+	mux.HandleFunc("GET /v1/executions/{name}/history", a.authorized(a.history))
+}
+
+func (a *operationsAPI) health(w http.ResponseWriter, _ *http.Request) {
+	writeAPI(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// authorized checks the bearer token in constant time before calling next.
+func (a *operationsAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
+				a.logger.Warn("operations request rejected", "path", r.URL.Path, "status", http.StatusUnauthorized, "auth", "bearer")
+				w.Header().Set("WWW-Authenticate", `Bearer realm="repolink"`)
+				writeAPI(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token; send Authorization: Bearer <REPOLINK_API_TOKEN>"})
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func (a *operationsAPI) list(w http.ResponseWriter, r *http.Request) {
+	execs, err := a.engine.List(r.Context())
+	if err != nil {
+		a.failed(w, "list executions", err)
+		return
+	}
+	views := make([]executionView, 0, len(execs))
+	for _, x := range execs {
+		views = append(views, newView(x))
+	}
+	writeAPI(w, http.StatusOK, map[string]any{"executions": views})
+}
+
+func (a *operationsAPI) describe(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	v, err := describeExecution(r.Context(), a.engine, name)
+	if errors.Is(err, engine.ErrExecutionNotFound) {
+		writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
+		return
+	}
+	if err != nil {
+		a.failed(w, "describe execution", err)
+		return
+	}
+	writeAPI(w, http.StatusOK, v)
+}
+
+func (a *operationsAPI) history(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	events, err := a.engine.History(r.Context(), name)
+	if errors.Is(err, engine.ErrExecutionNotFound) {
+		writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
+		return
+	}
+	if err != nil {
+		a.failed(w, "read history", err)
+		return
+	}
+	writeAPI(w, http.StatusOK, map[string]any{"execution": name, "events": newEventViews(events)})
+}
+
+func (a *operationsAPI) failed(w http.ResponseWriter, op string, err error) {
+	a.logger.Error(op+" failed", "error", err)
+	writeAPI(w, http.StatusInternalServerError, apiError{Error: op + " failed; the service log has the cause"})
+}
+
+func writeAPI(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

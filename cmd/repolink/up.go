@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/notify"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sfnapi"
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// Service defaults and limits.
+const (
+	defaultListen = "127.0.0.1:8080"
+	// shutdownTimeout bounds how long repolink up waits for open HTTP
+	// requests on SIGTERM.
+	shutdownTimeout = 10 * time.Second
+	// defaultSandboxHosts is the repository host of the example requests.
+	defaultSandboxHosts = "pypi.corp.example.com"
+)
+
+// Environment variables that repolink up reads.
+const (
+	envWebhookSecret = "REPOLINK_WEBHOOK_SECRET"
+	envAPIToken      = "REPOLINK_API_TOKEN"
+)
+
+type upOptions struct {
+	sandbox        bool
+	listen         string
+	dir            string
+	secretRef      string
+	jiraMapping    string
+	serviceNow     string
+	sandboxHosts   []string
+	poll           time.Duration
+	notifyInterval time.Duration
+	instant        bool
+	logLevel       slog.Level
+}
+
+func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseUpFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+
+	// Configuration errors come before anything starts.
+	if opts.secretRef == "" && os.Getenv(envWebhookSecret) == "" {
+		return errMissingSecret
+	}
+	apiToken := os.Getenv(envAPIToken)
+	if !opts.sandbox && apiToken == "" {
+		return usagef("%s is not set; outside sandbox mode the operations API needs a bearer token, so set it to a long random value", envAPIToken)
+	}
+	lock, err := lockStateDir(opts.dir, opts.sandbox)
+	if errors.Is(err, errServing) {
+		return usagef("another repolink up is serving %s; stop it, or choose another --state-dir", opts.dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+
+	svc, err := openService(ctx, opts, apiToken, logger)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	return svc.run(ctx, opts, apiToken != "")
+}
+
+func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
+	fs := newFlagSet("up", "up [--sandbox] [--listen ADDR] [--state-dir DIR]", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
+	listen := fs.String("listen", defaultListen, "host:port for the webhook and the operations API")
+	stateDir := stateDirFlag(fs)
+	secretRef := fs.String("webhook-secret-ref", "", "reference to the webhook secret, such as env:NAME, file:PATH or aws-secretsmanager:ARN (default: the "+envWebhookSecret+" environment variable)")
+	jira := fs.String("jira-mapping", "", "mapping file that turns Jira deliveries at /v1/hooks/jira into requests")
+	serviceNow := fs.String("servicenow-mapping", "", "mapping file that turns ServiceNow deliveries at /v1/hooks/servicenow into requests")
+	hosts := fs.String("sandbox-hosts", defaultSandboxHosts, "comma-separated repository host names that the sandbox index serves")
+	poll := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
+	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried (default 1s with --sandbox, 10s otherwise)")
+	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return upOptions{}, err
+	}
+	if fs.NArg() != 0 {
+		return upOptions{}, usagef("up takes no arguments; got %q", strings.Join(fs.Args(), " "))
+	}
+
+	opts := upOptions{sandbox: *sandboxMode, listen: *listen, secretRef: *secretRef, jiraMapping: *jira,
+		serviceNow: *serviceNow, poll: *poll, notifyInterval: *notifyInterval, instant: *latency == "none"}
+	if *latency != "default" && *latency != "none" {
+		return opts, usagef("--sandbox-latency must be default or none, not %q", *latency)
+	}
+	if err := opts.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return opts, usagef("--log-level must be debug, info, warn or error, not %q", *logLevel)
+	}
+	if _, _, err := net.SplitHostPort(opts.listen); err != nil {
+		return opts, usagef("--listen %q is not host:port, such as %s", opts.listen, defaultListen)
+	}
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			opts.sandboxHosts = append(opts.sandboxHosts, strings.ToLower(h))
+		}
+	}
+	if opts.notifyInterval == 0 {
+		opts.notifyInterval = 10 * time.Second
+		if opts.sandbox {
+			opts.notifyInterval = time.Second
+		}
+	}
+	dir, err := prepareStateDir(*stateDir)
+	if err != nil {
+		return opts, usagef("%v", err)
+	}
+	opts.dir = dir
+	return opts, nil
+}
+
+// service is everything repolink up runs in one process.
+type service struct {
+	rt         *runtime
+	deliveries *webhook.Store
+	notes      *notify.Store
+	notifier   *notify.Notifier
+	handler    http.Handler
+	logger     *slog.Logger
+}
+
+func openService(ctx context.Context, opts upOptions, apiToken string, logger *slog.Logger) (*service, error) {
+	// The engine reports closed executions before the notifier exists.
+	var notifier atomic.Pointer[notify.Notifier]
+	onEvent := func(ev engine.Event) {
+		if closingEvents[ev.Type] {
+			if n := notifier.Load(); n != nil {
+				n.Wake()
+			}
+		}
+	}
+	rt, err := openRuntime(ctx, runtimeOptions{dir: opts.dir, sandbox: opts.sandbox, hosts: opts.sandboxHosts,
+		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant})
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{rt: rt, logger: logger}
+
+	secret, err := webhookSecret(ctx, rt, opts.secretRef)
+	if err != nil {
+		svc.close()
+		return nil, err
+	}
+	sources, err := ticketSources(ctx, rt, opts)
+	if err != nil {
+		svc.close()
+		return nil, err
+	}
+	if svc.deliveries, err = webhook.OpenStore(filepath.Join(opts.dir, "webhook.db")); err != nil {
+		svc.close()
+		return nil, err
+	}
+	hook, err := webhook.New(webhook.Config{
+		Secret:     secret,
+		Executions: &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts},
+		Store:      svc.deliveries,
+		Logger:     logger,
+		Sources:    sources,
+	})
+	if err != nil {
+		svc.close()
+		return nil, usagef("%v", err)
+	}
+	if svc.notes, err = notify.OpenStore(filepath.Join(opts.dir, "notify.db"), time.Now()); err != nil {
+		svc.close()
+		return nil, err
+	}
+	svc.notifier, err = notify.New(notify.Config{Store: svc.notes, Executions: rt.engine, Secret: secret,
+		Sandbox: opts.sandbox, Logger: logger})
+	if err != nil {
+		svc.close()
+		return nil, err
+	}
+	notifier.Store(svc.notifier)
+
+	mux := http.NewServeMux()
+	hook.Register(mux)
+	(&operationsAPI{engine: rt.engine, token: apiToken, logger: logger}).register(mux)
+	mountStepFunctionsAPI(mux, rt.engine, opts.listen, logger)
+	svc.handler = mux
+	return svc, nil
+}
+
+// closingEvents are the history events that close an execution.
+var closingEvents = map[string]bool{
+	"ExecutionSucceeded": true, "ExecutionFailed": true, "ExecutionTimedOut": true, "ExecutionAborted": true,
+}
+
+// run serves until ctx is done or the listener fails, then stops in order:
+// HTTP first, then the engine, the poller and the notifier. Open executions
+// stay in the store and resume with the next start.
+func (s *service) run(ctx context.Context, opts upOptions, apiAuth bool) error {
+	ln, err := net.Listen("tcp", opts.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.listen, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	waitRuntime := s.rt.serve(serveCtx)
+	var notifying sync.WaitGroup
+	notifying.Go(func() { s.notifier.Run(serveCtx, opts.notifyInterval) })
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	s.logger.Info("repolink up started", "listen", ln.Addr().String(), "state_dir", opts.dir, "sandbox", opts.sandbox,
+		"poll_interval", s.rt.poll.String(), "api_auth", apiAuth, "jira", opts.jiraMapping != "", "servicenow", opts.serviceNow != "")
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		s.logger.Info("repolink up stopping", "reason", "signal")
+	case serveErr = <-httpDone:
+		s.logger.Error("http server stopped", "error", serveErr)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		s.logger.Warn("http shutdown incomplete", "error", err)
+	}
+	stop()
+	waitRuntime()
+	notifying.Wait()
+	s.logger.Info("repolink up stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", serveErr)
+	}
+	return nil
+}
+
+func (s *service) close() {
+	if s.notes != nil {
+		s.notes.Close()
+	}
+	if s.deliveries != nil {
+		s.deliveries.Close()
+	}
+	s.rt.Close()
+}
+
+var errMissingSecret = usagef("the webhook secret is missing; set %s or --webhook-secret-ref (such as env:NAME or aws-secretsmanager:ARN), because repolink up does not accept unsigned requests", envWebhookSecret)
+
+// webhookSecret reads the webhook secret from --webhook-secret-ref or
+// REPOLINK_WEBHOOK_SECRET. A missing or empty secret is a usage error,
+// because the webhook never runs unverified.
+func webhookSecret(ctx context.Context, rt *runtime, ref string) ([]byte, error) {
+	if ref == "" {
+		if secret := os.Getenv(envWebhookSecret); secret != "" {
+			return []byte(secret), nil
+		}
+		return nil, errMissingSecret
+	}
+	secret, err := rt.adapters.secrets.Resolve(ctx, ref)
+	if err != nil {
+		return nil, usagef("read --webhook-secret-ref: %v", err)
+	}
+	if secret == "" {
+		return nil, usagef("the secret that --webhook-secret-ref references is empty; repolink up does not accept unsigned requests")
+	}
+	return []byte(secret), nil
+}
+
+// ticketSources loads the Jira and ServiceNow mappings that were given.
+func ticketSources(ctx context.Context, rt *runtime, opts upOptions) ([]webhook.Source, error) {
+	var sources []webhook.Source
+	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
+		if s.path == "" {
+			continue
+		}
+		m, err := webhook.ReadMapping(s.path)
+		if err != nil {
+			return nil, usagef("--%s-mapping: %v", s.name, err)
+		}
+		src, err := webhook.NewSource(ctx, s.name, m, rt.adapters.secrets)
+		if err != nil {
+			return nil, usagef("--%s-mapping: %v", s.name, err)
+		}
+		sources = append(sources, src)
+	}
+	return sources, nil
+}
+
+// serviceExecutions starts the executions that webhook deliveries ask for.
+type serviceExecutions struct {
+	rt      *runtime
+	sandbox bool
+	// hosts are the repository hosts that the sandbox index serves.
+	hosts []string
+	// mu serialises sandbox seeding, because the sandbox index has one set
+	// of credentials at a time.
+	mu sync.Mutex
+}
+
+// Start checks that this service can run the request, prepares the sandbox
+// for it, and starts its execution or returns the one that runs it.
+func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (string, error) {
+	if err := s.check(req); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.rt.seed(ctx, req); err != nil {
+		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
+	}
+	return startExecution(ctx, s.rt.engine, req)
+}
+
+// check returns a *request.ValidationError for a request that this service
+// cannot run as given.
+func (s *serviceExecutions) check(req request.Request) error {
+	var fields []request.FieldError
+	if !s.sandbox && req.Notify != nil && strings.HasPrefix(req.Notify.URL, "http://") {
+		fields = append(fields, request.FieldError{Path: "$.notify.url", Message: "must use https:// outside sandbox mode"})
+	}
+	if s.sandbox {
+		for _, host := range requestHosts(req) {
+			if !slices.Contains(s.hosts, strings.ToLower(host)) {
+				fields = append(fields, request.FieldError{Path: "$.repository.index_url",
+					Message: fmt.Sprintf("host %s is not served by the sandbox index; restart repolink up with --sandbox-hosts including %s", host, host)})
+			}
+		}
+	}
+	if len(fields) > 0 {
+		return &request.ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// Status returns the status of an execution.
+func (s *serviceExecutions) Status(ctx context.Context, name string) (string, error) {
+	x, err := s.rt.engine.Describe(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return x.Status, nil
+}
+
+// mountStepFunctionsAPI serves the Step Functions JSON API of the engine at
+// /sfn/ and at / for requests with an X-Amz-Target header, so that the AWS
+// CLI and SDKs can drive the engine. The API does not check signatures, so
+// it is served only when the service listens on a loopback address.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen string, logger *slog.Logger) {
+	host, _, _ := net.SplitHostPort(listen)
+	ip := net.ParseIP(host)
+	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		logger.Warn("step functions api not served", "reason", "the listen address is not a loopback address", "listen", listen)
+		return
+	}
+	api := sfnapi.New(eng, sfnapi.Options{Logger: logger})
+	mux.Handle("POST /sfn/", api)
+	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
