@@ -1,0 +1,257 @@
+// Package awsenv builds the step environment of the Lambda deployment: the
+// AWS network adapter per region, aws-secretsmanager: references, Snowflake
+// sessions and the DynamoDB wait registry. It links no Azure or Google Cloud
+// adapter, so steps of those routes fail with InvalidRequest.
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud"
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/secrets"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// ProxyResolver is the Amazon-provided DNS resolver, which answers at this
+// address in every VPC; the proxy VM's nginx resolves the upstream with it.
+const ProxyResolver = "169.254.169.253"
+
+// Snowflake timeouts. A login and a statement each fit well inside the
+// shortest Snowflake step timeout of two minutes.
+const (
+	snowflakeLoginTimeout   = 30 * time.Second
+	snowflakeRequestTimeout = 60 * time.Second
+)
+
+// Options configures the adapters.
+type Options struct {
+	// Region is the function's own region, used for Secrets Manager
+	// references that give a secret name instead of an ARN.
+	Region string
+	// AWS overrides the options of every AWS client; Region is set per
+	// call. Tests set Endpoint and Credentials here.
+	AWS          awsadapter.Options
+	Waits        workflow.WaitRegistry
+	WaitDeadline time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Adapters builds and caches the clients that steps use, one per region and
+// one Snowflake session per login, for the life of the execution
+// environment. It is safe for concurrent use.
+type Adapters struct {
+	opts    Options
+	secrets *secrets.Resolver
+
+	mu        sync.Mutex
+	networks  map[string]*awsadapter.Provider
+	managers  map[string]*awsadapter.SecretsManager
+	snowflake map[string]*snowflake.Client
+}
+
+// New returns adapters that connect on first use.
+func New(opts Options) *Adapters {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Adapters{
+		opts:      opts,
+		networks:  map[string]*awsadapter.Provider{},
+		managers:  map[string]*awsadapter.SecretsManager{},
+		snowflake: map[string]*snowflake.Client{},
+	}
+	a.secrets = secrets.NewResolver()
+	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
+	return a
+}
+
+// Env returns the step environment backed by the adapters.
+func (a *Adapters) Env() *workflow.Env {
+	return &workflow.Env{
+		Snowflake:     a.Snowflake,
+		AWS:           a.AWS,
+		Azure:         unsupportedAzure,
+		GCP:           unsupportedGCP,
+		Firewall:      unsupportedFirewall,
+		Secrets:       a.secrets,
+		Waits:         a.opts.Waits,
+		ProxyResolver: ProxyResolver,
+		WaitDeadline:  a.opts.WaitDeadline,
+		Now:           a.opts.Now,
+		Logger:        a.opts.Logger,
+	}
+}
+
+// Secrets returns the reference resolver: env:, file: and
+// aws-secretsmanager:.
+func (a *Adapters) Secrets() *secrets.Resolver { return a.secrets }
+
+func (a *Adapters) awsOptions(region string) awsadapter.Options {
+	opts := a.opts.AWS
+	opts.Region = region
+	return opts
+}
+
+// AWS returns the network adapter of a region.
+func (a *Adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p, ok := a.networks[region]; ok {
+		return p, nil
+	}
+	p, err := awsadapter.New(ctx, a.awsOptions(region))
+	if err != nil {
+		return nil, err
+	}
+	a.networks[region] = p
+	return p, nil
+}
+
+// resolveSecretsManager reads an aws-secretsmanager: reference with a client
+// for the region in the secret's ARN, or the function's region for a name.
+func (a *Adapters) resolveSecretsManager(ctx context.Context, ref string) (string, error) {
+	region := regionOfARN(strings.TrimPrefix(ref, awsadapter.SecretRefScheme))
+	if region == "" {
+		region = a.opts.Region
+	}
+	if region == "" {
+		return "", workflow.Invalid("aws: secret reference %s names no region and AWS_REGION is not set; use the secret's full ARN", ref)
+	}
+
+	a.mu.Lock()
+	manager, ok := a.managers[region]
+	if !ok {
+		var err error
+		manager, err = awsadapter.NewSecretsManager(ctx, a.awsOptions(region))
+		if err != nil {
+			a.mu.Unlock()
+			return "", err
+		}
+		a.managers[region] = manager
+	}
+	a.mu.Unlock()
+	return manager.Resolve(ctx, ref)
+}
+
+// regionOfARN returns the region field of an ARN, or "".
+func regionOfARN(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[3]
+}
+
+// Snowflake returns a session for the account, user and role of a request.
+// It reads the private key or password from its reference on first use and
+// keeps the session for later invocations in the same execution
+// environment.
+func (a *Adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
+	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
+	a.mu.Lock()
+	if c, ok := a.snowflake[key]; ok {
+		a.mu.Unlock()
+		return c, nil
+	}
+	a.mu.Unlock()
+
+	cfg, err := a.snowflakeConfig(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	client, err := snowflake.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.opts.Logger.Info("snowflake session opened", "account", sf.Account, "user", sf.User, "auth", authMethod(sf))
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if existing, ok := a.snowflake[key]; ok {
+		client.Close()
+		return existing, nil
+	}
+	a.snowflake[key] = client
+	return client, nil
+}
+
+func (a *Adapters) snowflakeConfig(ctx context.Context, sf request.Snowflake) (snowflake.Config, error) {
+	cfg := snowflake.Config{
+		Account:        sf.Account,
+		User:           sf.User,
+		Role:           sf.Role,
+		Warehouse:      sf.Warehouse,
+		Database:       sf.Database,
+		Schema:         sf.Schema,
+		LoginTimeout:   snowflakeLoginTimeout,
+		RequestTimeout: snowflakeRequestTimeout,
+	}
+	if sf.PrivateKeyRef == "" {
+		password, err := a.secrets.Resolve(ctx, sf.PasswordRef)
+		if err != nil {
+			return cfg, fmt.Errorf("read snowflake.password_ref: %w", err)
+		}
+		cfg.Password = password
+		return cfg, nil
+	}
+
+	pem, err := a.secrets.Resolve(ctx, sf.PrivateKeyRef)
+	if err != nil {
+		return cfg, fmt.Errorf("read snowflake.private_key_ref: %w", err)
+	}
+	var passphrase string
+	if sf.PrivateKeyPassphraseRef != "" {
+		if passphrase, err = a.secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
+			return cfg, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
+		}
+	}
+	key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
+	if err != nil {
+		return cfg, fmt.Errorf("snowflake.private_key_ref: %w", err)
+	}
+	cfg.PrivateKey = key
+	return cfg, nil
+}
+
+func authMethod(sf request.Snowflake) string {
+	if sf.PrivateKeyRef != "" {
+		return "key_pair"
+	}
+	return "password"
+}
+
+// Close closes every Snowflake session.
+func (a *Adapters) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key, c := range a.snowflake {
+		if err := c.Close(); err != nil {
+			a.opts.Logger.Warn("close snowflake session failed", "error", err)
+		}
+		delete(a.snowflake, key)
+	}
+}
+
+func unsupportedAzure(context.Context, string) (cloud.AzureNetwork, error) {
+	return nil, workflow.Invalid("the Lambda deployment has no Azure adapter; run azure-privatelink requests with the repolink command")
+}
+
+func unsupportedGCP(context.Context, string) (cloud.GCPNetwork, error) {
+	return nil, workflow.Invalid("the Lambda deployment has no Google Cloud adapter; run gcp-privatelink requests with the repolink command")
+}
+
+func unsupportedFirewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
+	return nil, workflow.Invalid("the Lambda deployment has no firewall adapter for %s; run egress-ip requests with the repolink command", cloudName)
+}
