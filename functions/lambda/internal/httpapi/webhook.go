@@ -1,0 +1,214 @@
+// Package httpapi serves the request webhook behind an API Gateway HTTP API:
+// it verifies repolink's signing contract, deduplicates deliveries by ticket
+// in DynamoDB, and starts the provision execution on Step Functions under
+// the request's deterministic execution name.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Deliveries records deliveries by ticket; *dynamo.Store implements it.
+type Deliveries interface {
+	Deliver(ctx context.Context, d dynamo.Delivery, start func(context.Context) (string, error)) (dynamo.Outcome, error)
+}
+
+// Executions starts executions; *sfn.Client implements it.
+type Executions interface {
+	StartExecution(ctx context.Context, stateMachineARN, name string, input json.RawMessage) (sfn.Started, error)
+}
+
+var (
+	_ Deliveries = (*dynamo.Store)(nil)
+	_ Executions = (*sfn.Client)(nil)
+)
+
+// source is the delivery source recorded for repolink's own signed requests.
+const source = "request"
+
+// Webhook handles API Gateway HTTP API (payload version 2.0) events.
+type Webhook struct {
+	// Secret returns the HMAC key. Nil means the key is not configured,
+	// and every delivery is rejected.
+	Secret          func(ctx context.Context) ([]byte, error)
+	Deliveries      Deliveries
+	Executions      Executions
+	StateMachineARN string
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// errNameUsed means Step Functions already has an execution of the
+// request's name that the delivery store does not know, such as one whose
+// ticket record has expired.
+var errNameUsed = errors.New("execution name already used")
+
+// Handle serves one delivery. Errors become HTTP responses, so it returns
+// none: a Lambda error would reach the sender as a bare 500.
+func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := w.logger()
+	if method := event.RequestContext.HTTP.Method; method != "" && method != http.MethodPost {
+		return respond(http.StatusMethodNotAllowed, webhook.Response{Error: "use POST"}), nil
+	}
+	if w.Secret == nil || w.StateMachineARN == "" || w.Deliveries == nil || w.Executions == nil {
+		log.Error("webhook is not configured; set REPOLINK_WEBHOOK_SECRET_ARN, REPOLINK_STATE_MACHINE_ARN and REPOLINK_DYNAMODB_TABLE")
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "the webhook is not configured; the function log has the cause"}), nil
+	}
+
+	header := http.Header{}
+	for name, value := range event.Headers {
+		header.Set(name, value)
+	}
+	// A delivery without both headers is rejected before its body is read.
+	if header.Get(webhook.HeaderTimestamp) == "" || header.Get(webhook.HeaderSignature) == "" {
+		return w.unauthorized(webhook.VerifyTimestamped(nil, header, nil, w.now())), nil
+	}
+	body, response, ok := decodeBody(event)
+	if !ok {
+		log.Warn("webhook delivery rejected", "source", source, "status", response.StatusCode)
+		return response, nil
+	}
+
+	secret, err := w.Secret(ctx)
+	if err != nil || len(secret) == 0 {
+		log.Error("read webhook secret failed", "error", err, "empty", err == nil)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "the webhook secret is unavailable; the function log has the cause"}), nil
+	}
+	if err := webhook.VerifyTimestamped(secret, header, body, w.now()); err != nil {
+		return w.unauthorized(err), nil
+	}
+
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		return w.invalid(&request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "must be a JSON object"}}}), nil
+	}
+	req, err := request.Parse(body)
+	if err != nil {
+		return w.invalid(err), nil
+	}
+	return w.accept(ctx, req), nil
+}
+
+// decodeBody returns the raw body, or the response for a body that is too
+// large or not valid base64.
+func decodeBody(event events.APIGatewayV2HTTPRequest) ([]byte, events.APIGatewayV2HTTPResponse, bool) {
+	body := []byte(event.Body)
+	if event.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(event.Body)
+		if err != nil {
+			return nil, respond(http.StatusBadRequest, webhook.Response{Error: "the body is not valid base64"}), false
+		}
+		body = decoded
+	}
+	if len(body) > webhook.MaxBody {
+		return nil, respond(http.StatusRequestEntityTooLarge, webhook.Response{Error: fmt.Sprintf("body is larger than %d bytes", webhook.MaxBody)}), false
+	}
+	return body, events.APIGatewayV2HTTPResponse{}, true
+}
+
+// accept records a verified, valid delivery and starts its execution unless
+// the ticket already has one.
+func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGatewayV2HTTPResponse {
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		w.logger().Error("encode execution input failed", "ticket", req.ID, "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
+	}
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		w.logger().Error("encode request failed", "ticket", req.ID, "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
+	}
+	sum := sha256.Sum256(canonical)
+	name := request.ExecutionName(req.ID)
+	log := w.logger().With("source", source, "ticket", req.ID, "execution", name)
+
+	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: hex.EncodeToString(sum[:]), Source: source, ReceivedAt: w.now()}
+	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context) (string, error) {
+		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)
+		if errors.Is(err, sfn.ErrExecutionAlreadyExists) {
+			return "", fmt.Errorf("%w: %w", errNameUsed, err)
+		}
+		if err != nil {
+			return "", err
+		}
+		log.Info("execution started by webhook", "execution_arn", started.ARN)
+		return name, nil
+	})
+
+	switch {
+	case errors.Is(err, errNameUsed):
+		reason := fmt.Sprintf("execution %s already exists, with this request or another; redrive or stop it, or use a new ticket", name)
+		log.Warn("execution name already used; nothing new started", "error", err)
+		return respond(http.StatusOK, webhook.Response{Execution: name, Duplicate: true, Reason: reason})
+	case err != nil:
+		log.Error("start execution failed", "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"})
+	}
+
+	switch out.Kind {
+	case dynamo.Started:
+		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: "RUNNING"})
+	case dynamo.Duplicate:
+		log.Info("duplicate delivery; nothing new started")
+		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true})
+	default:
+		reason := fmt.Sprintf("ticket %s already started execution %s with a different request; redrive or stop that execution, or use a new ticket", req.ID, out.Execution)
+		log.Warn("conflicting delivery; nothing new started")
+		return respond(http.StatusConflict, webhook.Response{Execution: out.Execution, Error: reason})
+	}
+}
+
+func (w *Webhook) unauthorized(err error) events.APIGatewayV2HTTPResponse {
+	w.logger().Warn("webhook delivery rejected", "source", source, "status", http.StatusUnauthorized, "error", err)
+	return respond(http.StatusUnauthorized, webhook.Response{Error: err.Error()})
+}
+
+func (w *Webhook) invalid(err error) events.APIGatewayV2HTTPResponse {
+	var invalid *request.ValidationError
+	if !errors.As(err, &invalid) {
+		invalid = &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: err.Error()}}}
+	}
+	w.logger().Warn("webhook delivery rejected", "source", source, "status", http.StatusBadRequest, "field_errors", len(invalid.Fields))
+	return respond(http.StatusBadRequest, webhook.Response{Error: "invalid request", Errors: invalid.Fields})
+}
+
+func (w *Webhook) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Webhook) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func respond(status int, body webhook.Response) events.APIGatewayV2HTTPResponse {
+	data, _ := json.Marshal(body)
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(data),
+	}
+}

@@ -1,0 +1,471 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+const machineARN = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision"
+
+var (
+	secret = []byte("webhook-test-key")
+	now    = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func readExample(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatalf("read example request: %v", err)
+	}
+	return data
+}
+
+// signedEvent returns an API Gateway HTTP API event for a POST of body,
+// signed at ts with key.
+func signedEvent(body []byte, key []byte, ts time.Time) events.APIGatewayV2HTTPRequest {
+	header := http.Header{}
+	webhook.SetSignature(header, key, ts, body)
+	return events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: "POST /webhook",
+		RawPath:  "/webhook",
+		// API Gateway passes header names in lower case.
+		Headers: map[string]string{
+			"content-type":         "application/json",
+			"x-repolink-timestamp": header.Get(webhook.HeaderTimestamp),
+			"x-repolink-signature": header.Get(webhook.HeaderSignature),
+		},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost, Path: "/webhook"},
+		},
+		Body: string(body),
+	}
+}
+
+// stepFunctions is an httptest Step Functions endpoint that starts each
+// execution name once, like a Standard workflow: a second start with the
+// same name and input returns the same execution, another input fails with
+// ExecutionAlreadyExists.
+type stepFunctions struct {
+	*httptest.Server
+	mu     sync.Mutex
+	inputs map[string]string
+	starts int
+	fail   bool
+}
+
+func newStepFunctions(t *testing.T) (*stepFunctions, *sfn.Client) {
+	t.Helper()
+	s := &stepFunctions{inputs: map[string]string{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	api := sfnsdk.New(sfnsdk.Options{
+		Region:           "us-west-2",
+		BaseEndpoint:     aws.String(s.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	return s, sfn.New(api)
+}
+
+func (s *stepFunctions) serve(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		StateMachineArn string `json:"stateMachineArn"`
+		Name            string `json:"name"`
+		Input           string `json:"input"`
+	}
+	data, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(data, &in)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.StartExecution" || in.StateMachineArn != machineARN {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"ValidationException","message":"unexpected request"}`)
+		return
+	}
+	if s.fail {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"__type":"InternalFailure","message":"service unavailable"}`)
+		return
+	}
+	if previous, ok := s.inputs[in.Name]; ok && previous != in.Input {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"ExecutionAlreadyExists","message":"Execution Already Exists"}`)
+		return
+	}
+	if _, ok := s.inputs[in.Name]; !ok {
+		s.starts++
+	}
+	s.inputs[in.Name] = in.Input
+	io.WriteString(w, `{"executionArn":"arn:aws:states:us-west-2:123456789012:execution:rl-provision:`+in.Name+`","startDate":1740830400}`)
+}
+
+func (s *stepFunctions) startCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.starts
+}
+
+// newWebhook returns a webhook on dynalite and a test Step Functions.
+func newWebhook(t *testing.T) (*httpapi.Webhook, *stepFunctions) {
+	t.Helper()
+	server := dynamotest.Start(t)
+	server.CreateTable(t, "repolink-test")
+	store := dynamo.New(server.Client(), "repolink-test")
+	store.Now = func() time.Time { return now }
+	states, client := newStepFunctions(t)
+	return &httpapi.Webhook{
+		Secret:          func(context.Context) ([]byte, error) { return secret, nil },
+		Deliveries:      store,
+		Executions:      client,
+		StateMachineARN: machineARN,
+		Now:             func() time.Time { return now },
+	}, states
+}
+
+func decodeResponse(t *testing.T, resp events.APIGatewayV2HTTPResponse) webhook.Response {
+	t.Helper()
+	if got := resp.Headers["Content-Type"]; got != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", got)
+	}
+	var body webhook.Response
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatalf("response body %q is not JSON: %v", resp.Body, err)
+	}
+	return body
+}
+
+func TestWebhookDeliveries(t *testing.T) {
+	hook, states := newWebhook(t)
+	ctx := context.Background()
+	body := readExample(t)
+	edited := []byte(strings.Replace(string(body), `"requests"`, `"numpy"`, 1))
+
+	steps := []struct {
+		name       string
+		body       []byte
+		wantStatus int
+		want       webhook.Response
+		wantStarts int
+	}{
+		{"first delivery", body, http.StatusAccepted, webhook.Response{Execution: "DATA-4711", Status: "RUNNING"}, 1},
+		{"redelivery", body, http.StatusOK, webhook.Response{Execution: "DATA-4711", Duplicate: true}, 1},
+		{"edited ticket", edited, http.StatusConflict, webhook.Response{Execution: "DATA-4711",
+			Error: "ticket DATA-4711 already started execution DATA-4711 with a different request; redrive or stop that execution, or use a new ticket"}, 1},
+	}
+	for _, step := range steps {
+		resp, err := hook.Handle(ctx, signedEvent(step.body, secret, now))
+		if err != nil {
+			t.Fatalf("%s: Handle: %v", step.name, err)
+		}
+		if resp.StatusCode != step.wantStatus {
+			t.Errorf("%s: status %d, want %d (body %s)", step.name, resp.StatusCode, step.wantStatus, resp.Body)
+		}
+		if diff := cmp.Diff(step.want, decodeResponse(t, resp)); diff != "" {
+			t.Errorf("%s: body (-want +got):\n%s", step.name, diff)
+		}
+		if got := states.startCount(); got != step.wantStarts {
+			t.Errorf("%s: %d executions started, want %d", step.name, got, step.wantStarts)
+		}
+	}
+
+	// The execution input is the document the first step expects.
+	var doc workflow.Document
+	if err := json.Unmarshal([]byte(states.inputs["DATA-4711"]), &doc); err != nil {
+		t.Fatalf("execution input is not a document: %v", err)
+	}
+	if doc.Request.ID != "DATA-4711" || doc.Request.AWS == nil || doc.Request.AWS.Region != "us-west-2" {
+		t.Errorf("execution input request = %+v, want the delivered request", doc.Request)
+	}
+}
+
+func TestWebhookRetriesFailedStart(t *testing.T) {
+	hook, states := newWebhook(t)
+	ctx := context.Background()
+	body := readExample(t)
+
+	states.fail = true
+	resp, err := hook.Handle(ctx, signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	// Ticket systems redeliver on 5xx.
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status with Step Functions down = %d, want 500", resp.StatusCode)
+	}
+
+	states.fail = false
+	resp, err = hook.Handle(ctx, signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("Handle of the redelivery: %v", err)
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("status of the redelivery = %d, want 202 (body %s)", resp.StatusCode, resp.Body)
+	}
+	if got := states.startCount(); got != 1 {
+		t.Errorf("%d executions started, want 1", got)
+	}
+}
+
+func TestWebhookNameAlreadyUsed(t *testing.T) {
+	hook, states := newWebhook(t)
+	// Step Functions already has an execution of this name, but its ticket
+	// record is gone, as after the record expired.
+	states.inputs["DATA-4711"] = `{"request":{"id":"DATA-4711"}}`
+
+	resp, err := hook.Handle(context.Background(), signedEvent(readExample(t), secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200 so the sender stops redelivering", resp.StatusCode)
+	}
+	body := decodeResponse(t, resp)
+	if !body.Duplicate || body.Execution != "DATA-4711" || body.Reason == "" {
+		t.Errorf("body = %+v, want a duplicate of DATA-4711 with a reason", body)
+	}
+}
+
+func TestWebhookBase64Body(t *testing.T) {
+	hook, _ := newWebhook(t)
+	body := readExample(t)
+	event := signedEvent(body, secret, now)
+	event.Body = base64.StdEncoding.EncodeToString(body)
+	event.IsBase64Encoded = true
+
+	resp, err := hook.Handle(context.Background(), event)
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("status = %d, want 202 (body %s)", resp.StatusCode, resp.Body)
+	}
+}
+
+// unusedDeliveries fails the test when a rejected delivery reaches the
+// store.
+type unusedDeliveries struct{ t *testing.T }
+
+func (u unusedDeliveries) Deliver(context.Context, dynamo.Delivery, func(context.Context) (string, error)) (dynamo.Outcome, error) {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return dynamo.Outcome{}, errors.New("unexpected")
+}
+
+// unusedExecutions fails the test when a rejected delivery starts an
+// execution.
+type unusedExecutions struct{ t *testing.T }
+
+func (u unusedExecutions) StartExecution(context.Context, string, string, json.RawMessage) (sfn.Started, error) {
+	u.t.Error("a rejected delivery started an execution")
+	return sfn.Started{}, errors.New("unexpected")
+}
+
+func TestWebhookRejects(t *testing.T) {
+	body := readExample(t)
+	tests := []struct {
+		name       string
+		event      func() events.APIGatewayV2HTTPRequest
+		secret     func(context.Context) ([]byte, error)
+		wantStatus int
+		wantError  string
+	}{
+		{
+			name: "missing signature",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := signedEvent(body, secret, now)
+				delete(e.Headers, "x-repolink-signature")
+				return e
+			},
+			wantStatus: http.StatusUnauthorized,
+			wantError:  "missing X-Repolink-Signature header",
+		},
+		{
+			name:       "wrong key",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent(body, []byte("other-key"), now) },
+			wantStatus: http.StatusUnauthorized,
+			wantError:  "does not match",
+		},
+		{
+			name:       "stale timestamp",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent(body, secret, now.Add(-time.Hour)) },
+			wantStatus: http.StatusUnauthorized,
+			wantError:  "away from the receiver's clock",
+		},
+		{
+			name: "body changed after signing",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := signedEvent(body, secret, now)
+				e.Body = strings.Replace(e.Body, "DATA-4711", "DATA-4712", 1)
+				return e
+			},
+			wantStatus: http.StatusUnauthorized,
+			wantError:  "does not match",
+		},
+		{
+			name:       "invalid request",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent([]byte(`{"id":"DATA-1"}`), secret, now) },
+			wantStatus: http.StatusBadRequest,
+			wantError:  "invalid request",
+		},
+		{
+			name:       "YAML body",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent([]byte("id: DATA-1\n"), secret, now) },
+			wantStatus: http.StatusBadRequest,
+			wantError:  "invalid request",
+		},
+		{
+			name: "too large",
+			event: func() events.APIGatewayV2HTTPRequest {
+				return signedEvent([]byte(strings.Repeat(" ", webhook.MaxBody+1)), secret, now)
+			},
+			wantStatus: http.StatusRequestEntityTooLarge,
+			wantError:  "larger than",
+		},
+		{
+			name: "GET",
+			event: func() events.APIGatewayV2HTTPRequest {
+				e := signedEvent(body, secret, now)
+				e.RequestContext.HTTP.Method = http.MethodGet
+				return e
+			},
+			wantStatus: http.StatusMethodNotAllowed,
+			wantError:  "use POST",
+		},
+		{
+			name:       "empty secret",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent(body, nil, now) },
+			secret:     func(context.Context) ([]byte, error) { return nil, nil },
+			wantStatus: http.StatusInternalServerError,
+			wantError:  "secret is unavailable",
+		},
+		{
+			name:       "secret unreadable",
+			event:      func() events.APIGatewayV2HTTPRequest { return signedEvent(body, secret, now) },
+			secret:     func(context.Context) ([]byte, error) { return nil, errors.New("AccessDeniedException") },
+			wantStatus: http.StatusInternalServerError,
+			wantError:  "secret is unavailable",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := &httpapi.Webhook{
+				Secret:          func(context.Context) ([]byte, error) { return secret, nil },
+				Deliveries:      unusedDeliveries{t},
+				Executions:      unusedExecutions{t},
+				StateMachineARN: machineARN,
+				Now:             func() time.Time { return now },
+			}
+			if tt.secret != nil {
+				hook.Secret = tt.secret
+			}
+			resp, err := hook.Handle(context.Background(), tt.event())
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if got := decodeResponse(t, resp).Error; !strings.Contains(got, tt.wantError) {
+				t.Errorf("error = %q, want it to contain %q", got, tt.wantError)
+			}
+			if strings.Contains(resp.Body, string(secret)) {
+				t.Errorf("response %s contains the secret", resp.Body)
+			}
+		})
+	}
+}
+
+func TestWebhookNotConfigured(t *testing.T) {
+	hook := &httpapi.Webhook{Deliveries: unusedDeliveries{t}, Executions: unusedExecutions{t}, StateMachineARN: machineARN}
+	resp, err := hook.Handle(context.Background(), signedEvent(readExample(t), secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	// A webhook without a key must not accept deliveries unverified.
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("status without a secret = %d, want 500", resp.StatusCode)
+	}
+}
+
+func TestCachedSecret(t *testing.T) {
+	clock := now
+	reads := 0
+	cache := &httpapi.CachedSecret{
+		Read: func(context.Context) (string, error) {
+			reads++
+			return "key-" + strconv.Itoa(reads), nil
+		},
+		TTL: time.Minute,
+		Now: func() time.Time { return clock },
+	}
+	ctx := context.Background()
+
+	steps := []struct {
+		advance time.Duration
+		want    string
+	}{
+		{0, "key-1"},
+		{30 * time.Second, "key-1"},
+		{31 * time.Second, "key-2"},
+	}
+	for i, step := range steps {
+		clock = clock.Add(step.advance)
+		got, err := cache.Get(ctx)
+		if err != nil {
+			t.Fatalf("step %d: Get: %v", i, err)
+		}
+		if string(got) != step.want {
+			t.Errorf("step %d: Get = %q, want %q", i, got, step.want)
+		}
+	}
+}
+
+func TestCachedSecretDoesNotCacheErrors(t *testing.T) {
+	fail := true
+	cache := &httpapi.CachedSecret{Read: func(context.Context) (string, error) {
+		if fail {
+			return "", errors.New("throttled")
+		}
+		return "key", nil
+	}}
+	if _, err := cache.Get(context.Background()); err == nil {
+		t.Fatal("first Get: nil error, want the read error")
+	}
+	fail = false
+	got, err := cache.Get(context.Background())
+	if err != nil || string(got) != "key" {
+		t.Errorf("Get after a failed read = %q, %v; want key", got, err)
+	}
+}
