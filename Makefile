@@ -141,3 +141,20 @@ conformance: $(PEER_STAMP)
 bench: $(PEER_STAMP)
 	@$(GO) run ./cmd/benchengine report -node $(NODE22) -modules $(NODE_TOOLS)/node_modules \
 		-machine tools/bench/machine.asl.json -out docs/benchmarks.md
+
+# The Lambda bootstrap for the provided.al2023 runtime, one per
+# architecture. lambda.norpc drops the legacy go1.x RPC server, and
+# minicore_disabled leaves out the Snowflake driver's native helper library,
+# which a binary built without cgo cannot load anyway.
+LAMBDA_ARCHS ?= arm64 amd64
+
+.PHONY: lambda
+## lambda: build bin/lambda/<arch>/bootstrap for each of LAMBDA_ARCHS
+lambda:
+	@for arch in $(LAMBDA_ARCHS); do \
+		echo "building bin/lambda/$$arch/bootstrap"; \
+		mkdir -p bin/lambda/$$arch; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -tags lambda.norpc,minicore_disabled \
+			-trimpath -ldflags "-s -w" -o bin/lambda/$$arch/bootstrap ./functions/lambda || exit 1; \
+	done
+	@ls -l bin/lambda/*/bootstrap

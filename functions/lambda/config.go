@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Environment variables that configure the bootstrap. The first name of a
+// pair is read first; the second is the name the CDK stack sets.
+const (
+	envHandler          = "REPOLINK_HANDLER"
+	envTable            = "REPOLINK_DYNAMODB_TABLE"
+	envTableStack       = "REPOLINK_WAITS_TABLE"
+	envMachineARN       = "REPOLINK_STATE_MACHINE_ARN"
+	envMachineARNStack  = "REPOLINK_STATE_MACHINE_ARN_PROVISION"
+	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
+	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
+	envRegion           = "AWS_REGION"
+)
+
+// Service handler names; every other name is a step of the registry.
+const (
+	handlerPoller   = "poller"
+	handlerWebhook  = "webhook"
+	handlerNotifier = "notifier"
+)
+
+// config is the bootstrap's configuration, read from the environment.
+type config struct {
+	Handler string
+	Region  string
+	// Table is the DynamoDB table of waits and webhook tickets.
+	Table string
+	// StateMachineARN is the provision state machine that the webhook
+	// starts.
+	StateMachineARN string
+	// WaitDeadline bounds the long wait of await_endpoint; zero means the
+	// step's default.
+	WaitDeadline time.Duration
+	// WebhookSecretARN is the Secrets Manager secret with the HMAC key of
+	// the webhook and the notifications.
+	WebhookSecretARN string
+}
+
+// loadConfig reads the configuration and checks that the handler has what
+// it needs. The error lists every problem at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	first := func(names ...string) string {
+		for _, name := range names {
+			if v := strings.TrimSpace(getenv(name)); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	cfg := config{
+		Handler:          first(envHandler),
+		Region:           first(envRegion),
+		Table:            first(envTable, envTableStack),
+		StateMachineARN:  first(envMachineARN, envMachineARNStack),
+		WebhookSecretARN: first(envWebhookSecretARN),
+	}
+
+	var problems []string
+	if raw := first(envWaitDeadline); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 {
+			problems = append(problems, fmt.Sprintf("%s=%q is not a positive duration; use a value such as 24h", envWaitDeadline, raw))
+		}
+		cfg.WaitDeadline = d
+	}
+	require := func(value, name, purpose string) {
+		if value == "" {
+			problems = append(problems, fmt.Sprintf("%s is not set; the %s handler needs %s", name, cfg.Handler, purpose))
+		}
+	}
+	switch cfg.Handler {
+	case "":
+		problems = append(problems, envHandler+" is not set; set it to a step name such as proxy_vm, or to poller, webhook or notifier")
+	case handlerPoller, "await_endpoint":
+		require(cfg.Table, envTable, "the DynamoDB table of waits")
+	case handlerWebhook:
+		require(cfg.Table, envTable, "the DynamoDB table of webhook tickets")
+		require(cfg.StateMachineARN, envMachineARN, "the provision state machine ARN")
+		require(cfg.WebhookSecretARN, envWebhookSecretARN, "the ARN of the secret with the HMAC key")
+	}
+	if len(problems) > 0 {
+		return cfg, fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))
+	}
+	return cfg, nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
+	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
+	"github.com/repolink/repolink/functions/lambda/internal/invoke"
+	"github.com/repolink/repolink/functions/lambda/internal/notifier"
+	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/functions/registry"
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// errorTypeConfiguration is the error type of every invocation of a
+// function whose environment is invalid.
+const errorTypeConfiguration = "InvalidConfiguration"
+
+// Retry settings of the DynamoDB and Step Functions clients, the same as
+// the network adapter's: the state machine retries across invocations.
+const (
+	sdkMaxAttempts = 3
+	sdkMaxBackoff  = 5 * time.Second
+)
+
+// app holds the clients of one execution environment.
+type app struct {
+	cfg      config
+	logger   *slog.Logger
+	adapters *awsenv.Adapters
+	aws      aws.Config
+}
+
+// newFunction builds the function that REPOLINK_HANDLER names. An invalid
+// configuration gives a function that fails every invocation with the
+// reason, so the cause shows in the state machine's history and not only in
+// the log of a crashed runtime.
+func newFunction(ctx context.Context, getenv func(string) string, logger *slog.Logger) (invoke.Function, func()) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return failing(cfg.Handler, err, logger), func() {}
+	}
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		return failing(cfg.Handler, err, logger), func() {}
+	}
+	handler, err := a.handler()
+	if err != nil {
+		a.adapters.Close()
+		return failing(cfg.Handler, err, logger), func() {}
+	}
+	return invoke.Function{Name: cfg.Handler, Handler: handler, Logger: logger}, a.adapters.Close
+}
+
+func failing(name string, err error, logger *slog.Logger) invoke.Function {
+	logger.Error("function not started", "handler", name, "error", err)
+	response := invoke.ErrorResponse(&workflow.Error{Name: errorTypeConfiguration, Message: err.Error()})
+	return invoke.Function{
+		Name:   name,
+		Logger: logger,
+		Handler: func(context.Context, json.RawMessage) (json.RawMessage, error) {
+			return nil, response
+		},
+	}
+}
+
+func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion(cfg.Region),
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = sdkMaxAttempts
+				o.MaxBackoff = sdkMaxBackoff
+			})
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+
+	var waits workflow.WaitRegistry
+	if cfg.Table != "" {
+		waits = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	}
+	adapters := awsenv.New(awsenv.Options{
+		Region:       cfg.Region,
+		AWS:          awsadapter.Options{MaxAttempts: sdkMaxAttempts, MaxBackoff: sdkMaxBackoff},
+		Waits:        waits,
+		WaitDeadline: cfg.WaitDeadline,
+		Now:          time.Now,
+		Logger:       logger,
+	})
+	return &app{cfg: cfg, logger: logger, adapters: adapters, aws: awsCfg}, nil
+}
+
+// handler returns the handler of cfg.Handler.
+func (a *app) handler() (invoke.Handler, error) {
+	switch a.cfg.Handler {
+	case handlerPoller:
+		return a.poller(), nil
+	case handlerWebhook:
+		return a.webhook(), nil
+	case handlerNotifier:
+		return a.notifier(), nil
+	}
+	step, ok := registry.Handlers(a.adapters.Env())[a.cfg.Handler]
+	if !ok {
+		return nil, fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook or notifier", envHandler, a.cfg.Handler)
+	}
+	return invoke.Handler(step), nil
+}
+
+// poller completes the registered waits. Its input, the EventBridge
+// Scheduler payload, carries nothing it needs.
+func (a *app) poller() invoke.Handler {
+	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}}
+	return func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+		report, err := p.Poll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.logger.Info("poll finished", "waits", report.Waits, "accounts", report.Accounts,
+			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending, "errors", report.Errors)
+		return json.Marshal(report)
+	}
+}
+
+// webhook serves API Gateway HTTP API events.
+func (a *app) webhook() invoke.Handler {
+	w := &httpapi.Webhook{
+		Secret:          a.secret(),
+		Deliveries:      dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table),
+		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		StateMachineARN: a.cfg.StateMachineARN,
+		Now:             time.Now,
+		Logger:          a.logger,
+	}
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		var event events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(payload, &event); err != nil {
+			return nil, workflow.Invalid("decode API Gateway HTTP API event: %v", err)
+		}
+		response, err := w.Handle(ctx, event)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(response)
+	}
+}
+
+// notifier posts run results to the requests' notify URLs.
+func (a *app) notifier() invoke.Handler {
+	n := &notifier.Notifier{Secret: a.secret(), Now: time.Now, Logger: a.logger}
+	return n.Handle
+}
+
+// secret returns the reader of the HMAC key, or nil when no secret is
+// configured.
+func (a *app) secret() func(context.Context) ([]byte, error) {
+	if a.cfg.WebhookSecretARN == "" {
+		return nil
+	}
+	cache := &httpapi.CachedSecret{Read: func(ctx context.Context) (string, error) {
+		return a.adapters.Secrets().Resolve(ctx, awsadapter.SecretRefScheme+a.cfg.WebhookSecretARN)
+	}}
+	return cache.Get
+}
+
+// tasks completes task tokens on Step Functions for the poller, which drops
+// a wait whose token wraps poller.ErrTokenGone.
+type tasks struct{ client *sfn.Client }
+
+func (t tasks) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	return tokenGone(t.client.SendTaskSuccess(ctx, token, output))
+}
+
+func (t tasks) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
+	return tokenGone(t.client.SendTaskFailure(ctx, token, errName, cause))
+}
+
+func tokenGone(err error) error {
+	if errors.Is(err, sfn.ErrTokenGone) {
+		return fmt.Errorf("%w: %w", poller.ErrTokenGone, err)
+	}
+	return err
+}
+
+var _ poller.Tasks = tasks{}

@@ -1,0 +1,43 @@
+// Command bootstrap is repolink's AWS Lambda function for the
+// provided.al2023 runtime. One binary serves every function: it reads
+// REPOLINK_HANDLER and runs that step of the state machine, or the poller,
+// the webhook or the notifier.
+//
+// Build it for Lambda with CGO_ENABLED=0 and -tags lambda.norpc (make
+// lambda). Configuration, all from the environment:
+//
+//	REPOLINK_HANDLER             step name, or poller, webhook, notifier
+//	REPOLINK_DYNAMODB_TABLE      table of waits and webhook tickets
+//	                             (REPOLINK_WAITS_TABLE is read too)
+//	REPOLINK_STATE_MACHINE_ARN   provision state machine, for the webhook
+//	                             (REPOLINK_STATE_MACHINE_ARN_PROVISION too)
+//	REPOLINK_WAIT_DEADLINE       bound of the endpoint wait, such as 24h
+//	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook
+//	                             and the notifications
+//	SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
+//	                             keeps the Snowflake driver from probing
+//	                             cloud metadata addresses on connect; the
+//	                             bootstrap sets it when unset, but set it in
+//	                             the function environment too
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/repolink/repolink/functions/lambda/internal/invoke"
+)
+
+func main() {
+	logger := slog.New(invoke.NewLogHandler(slog.NewJSONHandler(os.Stdout, nil)))
+	if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
+		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	}
+
+	ctx := context.Background()
+	fn, closeFn := newFunction(ctx, os.Getenv, logger)
+	lambda.StartWithOptions(fn, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(closeFn))
+}
