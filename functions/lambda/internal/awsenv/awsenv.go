@@ -1,7 +1,8 @@
 // Package awsenv builds the step environment of the Lambda deployment: the
-// AWS network adapter per region, aws-secretsmanager: references, Snowflake
-// sessions and the DynamoDB wait registry. It links no Azure or Google Cloud
-// adapter, so steps of those routes fail with InvalidRequest.
+// AWS network and security group adapters per region, aws-secretsmanager:
+// references, Snowflake sessions and the DynamoDB wait registry. It links no
+// Azure or Google Cloud adapter, so steps of those routes fail with
+// InvalidRequest.
 package awsenv
 
 import (
@@ -84,7 +85,7 @@ func (a *Adapters) Env() *workflow.Env {
 		AWS:           a.AWS,
 		Azure:         unsupportedAzure,
 		GCP:           unsupportedGCP,
-		Firewall:      unsupportedFirewall,
+		Firewall:      a.Firewall,
 		Secrets:       a.secrets,
 		Waits:         a.opts.Waits,
 		ProxyResolver: ProxyResolver,
@@ -106,6 +107,19 @@ func (a *Adapters) awsOptions(region string) awsadapter.Options {
 
 // AWS returns the network adapter of a region.
 func (a *Adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
+	return a.provider(ctx, region)
+}
+
+// Firewall returns the security group adapter for cloudName "aws". The
+// Lambda deployment has no firewall adapter for the other clouds.
+func (a *Adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
+	if cloudName != "aws" {
+		return nil, workflow.Invalid("the Lambda deployment has no firewall adapter for %s; run egress-ip requests for %s with the repolink command", cloudName, cloudName)
+	}
+	return awsadapter.NewFirewall(a.provider), nil
+}
+
+func (a *Adapters) provider(ctx context.Context, region string) (*awsadapter.Provider, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if p, ok := a.networks[region]; ok {
@@ -250,8 +264,4 @@ func unsupportedAzure(context.Context, string) (cloud.AzureNetwork, error) {
 
 func unsupportedGCP(context.Context, string) (cloud.GCPNetwork, error) {
 	return nil, workflow.Invalid("the Lambda deployment has no Google Cloud adapter; run gcp-privatelink requests with the repolink command")
-}
-
-func unsupportedFirewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
-	return nil, workflow.Invalid("the Lambda deployment has no firewall adapter for %s; run egress-ip requests with the repolink command", cloudName)
 }

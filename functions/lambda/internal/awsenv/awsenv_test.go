@@ -161,11 +161,14 @@ func TestUnsupportedClouds(t *testing.T) {
 
 	_, azureErr := env.Azure(ctx, "00000000-0000-0000-0000-000000000000")
 	_, gcpErr := env.GCP(ctx, "corp-network")
-	_, firewallErr := env.Firewall(ctx, "aws")
+	_, firewallErr := env.Firewall(ctx, "azure")
 	for name, err := range map[string]error{"Azure": azureErr, "GCP": gcpErr, "Firewall": firewallErr} {
 		if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 			t.Errorf("%s: error %v named %q, want %q", name, err, got, workflow.ErrInvalidRequest)
 		}
+	}
+	if _, err := env.Firewall(ctx, "aws"); err != nil {
+		t.Errorf(`Firewall("aws"): %v, want the security group adapter`, err)
 	}
 	if env.ProxyResolver != ProxyResolver {
 		t.Errorf("ProxyResolver = %q, want %q", env.ProxyResolver, ProxyResolver)
