@@ -1,7 +1,13 @@
 // Command bootstrap is repolink's AWS Lambda function for the
 // provided.al2023 runtime. One binary serves every function: it reads
-// REPOLINK_HANDLER and runs that step of the state machine, or the poller,
-// the webhook or the notifier.
+// REPOLINK_HANDLER and runs that step of the state machine, or one of the
+// service handlers:
+//
+//	poller    EventBridge Scheduler event: completes the registered waits
+//	webhook   API Gateway HTTP API event: starts runs from signed requests
+//	notifier  EventBridge "Step Functions Execution Status Change" event of
+//	          the provision state machine: posts the result of a closed run
+//	          to the request's notify URL
 //
 // Build it for Lambda with CGO_ENABLED=0 and -tags lambda.norpc (make
 // lambda). Configuration, all from the environment:

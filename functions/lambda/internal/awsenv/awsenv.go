@@ -21,8 +21,8 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// ProxyResolver is the Amazon-provided DNS resolver, which answers at this
-// address in every VPC; the proxy VM's nginx resolves the upstream with it.
+// ProxyResolver is the address of the Amazon-provided DNS resolver in every
+// VPC. The proxy VM's nginx resolves the upstream with it.
 const ProxyResolver = "169.254.169.253"
 
 // Snowflake timeouts. A login and a statement each fit well inside the

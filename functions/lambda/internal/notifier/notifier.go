@@ -1,7 +1,13 @@
-// Package notifier posts the result of a run to the request's notify URL,
-// signed with repolink's contract: X-Repolink-Timestamp and
-// X-Repolink-Signature, the HMAC-SHA256 of "<timestamp>.<body>" keyed with
-// the webhook secret.
+// Package notifier posts the result of each closed provision run to the
+// request's notify URL, signed with repolink's contract: X-Repolink-Timestamp
+// and X-Repolink-Signature, the HMAC-SHA256 of "<timestamp>.<body>" keyed
+// with the webhook secret. The body has the same JSON fields as the
+// notifications of repolink up.
+//
+// The handler takes the EventBridge event that Step Functions sends when an
+// execution's status changes. EventBridge invokes Lambda asynchronously,
+// and Lambda retries a failed asynchronous invocation, so the handler
+// returns an error only where another attempt can succeed.
 package notifier
 
 import (
@@ -14,9 +20,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
-	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -24,10 +30,12 @@ import (
 // DefaultTimeout bounds one notification POST when the client sets none.
 const DefaultTimeout = 10 * time.Second
 
-// Execution statuses that a notification reports.
+// Events of a notification.
 const (
-	StatusSucceeded = "SUCCEEDED"
-	StatusFailed    = "FAILED"
+	EventSucceeded = "succeeded"
+	// EventNeedsOperator is a run that failed, timed out or was aborted,
+	// which an operator must fix and redrive.
+	EventNeedsOperator = "needs_operator"
 )
 
 // statusChangeEvent is the EventBridge detail type that Step Functions sends
@@ -36,16 +44,22 @@ const statusChangeEvent = "Step Functions Execution Status Change"
 
 // Notification is the JSON body posted to the notify URL.
 type Notification struct {
-	// ID is the request ID, the ticket key.
-	ID        string `json:"id"`
-	Execution string `json:"execution,omitempty"`
+	Event     string `json:"event"`
+	Execution string `json:"execution"`
+	RequestID string `json:"request_id"`
 	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
-	Status string `json:"status"`
-	// Error and Cause explain a failed run: the ASL error name and its
-	// message.
-	Error     string              `json:"error,omitempty"`
-	Cause     string              `json:"cause,omitempty"`
-	Resources *workflow.Resources `json:"resources,omitempty"`
+	Status       string    `json:"status"`
+	RedriveCount int       `json:"redrive_count"`
+	StartedAt    time.Time `json:"started_at"`
+	StoppedAt    time.Time `json:"stopped_at"`
+	// FailedStep, Error and Cause describe a run that needs an operator.
+	FailedStep string `json:"failed_step,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Cause      string `json:"cause,omitempty"`
+	// Next is the operator's next action.
+	Next string `json:"next,omitempty"`
+	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
+	Resources json.RawMessage `json:"resources,omitempty"`
 }
 
 // Result is the handler's output.
@@ -62,117 +76,108 @@ type Notifier struct {
 	// run whose request has a notify URL fails with InvalidRequest.
 	Secret func(ctx context.Context) ([]byte, error)
 	// Client sends the POST. Nil means a client with DefaultTimeout.
+	// Redirects are never followed, so a signed body goes only to the URL
+	// in the request.
 	Client *http.Client
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
-// Handle reads a run's outcome and posts it to the request's notify URL. It
-// accepts a task input, {"request", "resources", "execution", "status",
-// "failure": {"Error", "Cause"}}, or an EventBridge execution status change
-// event of the provision state machine. A request without a notify URL
-// sends nothing.
-func (n *Notifier) Handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
-	note, target, err := decode(payload)
-	if err != nil {
-		return nil, err
-	}
-	if target == "" {
-		return json.Marshal(Result{Skipped: "the request has no notify URL"})
-	}
-	result, err := n.send(ctx, target, note)
-	if err != nil {
-		return nil, err
-	}
-	n.logger().Info("notification sent", "ticket", note.ID, "execution", note.Execution, "status", note.Status, "http_status", result.StatusCode)
-	return json.Marshal(result)
-}
-
-// taskInput is the payload of a Task state that notifies.
-type taskInput struct {
-	Request   request.Request    `json:"request"`
-	Resources workflow.Resources `json:"resources"`
-	Execution string             `json:"execution"`
-	Status    string             `json:"status"`
-	Failure   *struct {
-		Error string `json:"Error"`
-		Cause string `json:"Cause"`
-	} `json:"failure"`
-}
-
 // statusChange is the part of an EventBridge execution status change event
-// that a notification needs. Input and Output are JSON text.
+// that a notification needs. Input and Output are JSON text, and the dates
+// are Unix milliseconds.
 type statusChange struct {
 	DetailType string `json:"detail-type"`
 	Detail     struct {
-		Name   string  `json:"name"`
-		Status string  `json:"status"`
-		Input  string  `json:"input"`
-		Output *string `json:"output"`
-		Error  string  `json:"error"`
-		Cause  string  `json:"cause"`
+		ExecutionARN string  `json:"executionArn"`
+		Name         string  `json:"name"`
+		Status       string  `json:"status"`
+		StartDate    int64   `json:"startDate"`
+		StopDate     int64   `json:"stopDate"`
+		Input        string  `json:"input"`
+		Output       *string `json:"output"`
+		Error        string  `json:"error"`
+		Cause        string  `json:"cause"`
+		RedriveCount int     `json:"redriveCount"`
 	} `json:"detail"`
 }
 
-// decode returns the notification and the URL to post it to.
-func decode(payload json.RawMessage) (Notification, string, error) {
+// Handle posts the notification of a closed execution. It skips a running
+// execution and a request without a notify URL.
+func (n *Notifier) Handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 	var event statusChange
-	if json.Unmarshal(payload, &event) == nil {
-		switch event.DetailType {
-		case "":
-		case statusChangeEvent:
-			return decodeStatusChange(event)
-		default:
-			return Notification{}, "", workflow.Invalid("notifier: unsupported event type %q; send %q events", event.DetailType, statusChangeEvent)
-		}
+	if err := json.Unmarshal(payload, &event); err != nil {
+		return nil, workflow.Invalid("notifier: decode event: %v", err)
 	}
-
-	var in taskInput
-	if err := json.Unmarshal(payload, &in); err != nil {
-		return Notification{}, "", workflow.Invalid("notifier: decode task input: %v", err)
+	if event.DetailType != statusChangeEvent {
+		return nil, workflow.Invalid("notifier: unsupported event type %q; route %q events of the provision state machine here",
+			event.DetailType, statusChangeEvent)
 	}
-	note := Notification{ID: in.Request.ID, Execution: in.Execution, Status: in.Status, Resources: &in.Resources}
-	if in.Failure != nil {
-		note.Error, note.Cause = in.Failure.Error, in.Failure.Cause
-	}
-	if note.Status == "" {
-		note.Status = StatusSucceeded
-		if in.Failure != nil {
-			note.Status = StatusFailed
-		}
-	}
-	return note, notifyURL(in.Request), nil
-}
-
-func decodeStatusChange(event statusChange) (Notification, string, error) {
 	d := event.Detail
+	if d.Status == "RUNNING" || d.Status == "PENDING_REDRIVE" {
+		return json.Marshal(Result{Skipped: "the execution is " + d.Status})
+	}
+
 	var doc workflow.Document
 	if err := json.Unmarshal([]byte(d.Input), &doc); err != nil {
-		return Notification{}, "", workflow.Invalid("notifier: decode the input of execution %s: %v", d.Name, err)
+		return nil, workflow.Invalid("notifier: decode the input of execution %s: %v; the EventBridge rule must not drop execution data", d.Name, err)
 	}
-	note := Notification{ID: doc.Request.ID, Execution: d.Name, Status: d.Status, Error: d.Error, Cause: d.Cause}
-	// A succeeded execution's output is the final document with every
-	// step's result; other statuses have no output.
-	if d.Output != nil {
-		var final workflow.Document
-		if err := json.Unmarshal([]byte(*d.Output), &final); err == nil {
-			note.Resources = &final.Resources
+	if doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
+		return json.Marshal(Result{Skipped: "the request has no notify URL"})
+	}
+
+	note := build(event, doc)
+	result, err := n.send(ctx, doc.Request.Notify.URL, note)
+	if err != nil {
+		return nil, err
+	}
+	log := n.logger().With("execution", note.Execution, "request_id", note.RequestID, "status", note.Status, "http_status", result.StatusCode)
+	if !result.Delivered {
+		log.Error("notification rejected by receiver")
+		return json.Marshal(result)
+	}
+	log.Info("notification delivered")
+	return json.Marshal(result)
+}
+
+// build returns the notification of a closed execution.
+func build(event statusChange, doc workflow.Document) Notification {
+	d := event.Detail
+	note := Notification{
+		Execution:    d.Name,
+		RequestID:    doc.Request.ID,
+		Status:       d.Status,
+		RedriveCount: d.RedriveCount,
+		StartedAt:    time.UnixMilli(d.StartDate).UTC(),
+		StoppedAt:    time.UnixMilli(d.StopDate).UTC(),
+	}
+	if d.Status == "SUCCEEDED" {
+		note.Event = EventSucceeded
+		var final struct {
+			Resources json.RawMessage `json:"resources"`
 		}
+		if d.Output != nil && json.Unmarshal([]byte(*d.Output), &final) == nil {
+			note.Resources = final.Resources
+		}
+		return note
 	}
-	return note, notifyURL(doc.Request), nil
+
+	note.Event = EventNeedsOperator
+	note.Error = d.Error
+	note.FailedStep, note.Cause = "unknown", d.Cause
+	// The provision state machine prefixes the cause with the failed step.
+	if step, cause, ok := strings.Cut(d.Cause, ": "); ok && !strings.Contains(step, " ") {
+		note.FailedStep, note.Cause = step, cause
+	}
+	note.Next = fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN)
+	return note
 }
 
-func notifyURL(req request.Request) string {
-	if req.Notify == nil {
-		return ""
-	}
-	return req.Notify.URL
-}
-
-// send posts note to target and classifies the outcome for the state
-// machine: 429 is Throttled, 408 and 5xx and network failures are
-// Transient, any other non-2xx status is Rejected.
+// send posts note to target. A 2xx status is delivered. A status that
+// another attempt can fix is an error: 429 is Throttled; 408, 425, 5xx and
+// network failures are Transient. Any other status is returned as not
+// delivered.
 func (n *Notifier) send(ctx context.Context, target string, note Notification) (Result, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
@@ -198,6 +203,7 @@ func (n *Notifier) send(ctx context.Context, target string, note Notification) (
 		return Result{}, workflow.Invalid("notifier: the request's notify.url is invalid: %v", redact(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "repolink-notify")
 	webhook.SetSignature(req.Header, secret, n.now(), body)
 
 	resp, err := n.client().Do(req)
@@ -211,11 +217,11 @@ func (n *Notifier) send(ctx context.Context, target string, note Notification) (
 	case code >= 200 && code < 300:
 		return Result{Delivered: true, StatusCode: code}, nil
 	case code == http.StatusTooManyRequests:
-		return Result{}, workflow.Errorf(workflow.ErrThrottled, "notifier: %s returned HTTP %d; the state machine retries later", u.Host, code)
-	case code == http.StatusRequestTimeout || code >= 500:
+		return Result{}, workflow.Errorf(workflow.ErrThrottled, "notifier: %s returned HTTP %d", u.Host, code)
+	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
 		return Result{}, workflow.Errorf(workflow.ErrTransient, "notifier: %s returned HTTP %d", u.Host, code)
 	default:
-		return Result{}, workflow.Errorf(workflow.ErrRejected, "notifier: %s returned HTTP %d; check that the receiver accepts repolink's signature with the shared webhook secret", u.Host, code)
+		return Result{StatusCode: code}, nil
 	}
 }
 
@@ -230,10 +236,13 @@ func redact(err error) error {
 }
 
 func (n *Notifier) client() *http.Client {
+	client := &http.Client{Timeout: DefaultTimeout}
 	if n.Client != nil {
-		return n.Client
+		copied := *n.Client
+		client = &copied
 	}
-	return &http.Client{Timeout: DefaultTimeout}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return client
 }
 
 func (n *Notifier) now() time.Time {

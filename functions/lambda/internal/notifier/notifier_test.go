@@ -24,6 +24,8 @@ var (
 	now    = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 )
 
+const executionARN = "arn:aws:states:us-west-2:123456789012:execution:rl-provision:DATA-4711"
+
 // receiver is a TLS endpoint that checks repolink's signature and records
 // the notifications it accepts.
 type receiver struct {
@@ -56,6 +58,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.errs = append(r.errs, err)
 	}
 	r.got = append(r.got, note)
+	if r.status == http.StatusFound {
+		http.Redirect(w, req, "https://elsewhere.example.com/", http.StatusFound)
+		return
+	}
 	w.WriteHeader(r.status)
 }
 
@@ -85,42 +91,78 @@ func baseRequest(t *testing.T, notifyURL string) request.Request {
 	return req
 }
 
-func mustJSON(t *testing.T, v any) json.RawMessage {
+func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data
+	return string(data)
 }
 
-func TestHandleTaskInput(t *testing.T) {
+// statusEvent returns the EventBridge event of an execution of req that
+// reached status, with output as the execution output when not empty.
+func statusEvent(t *testing.T, req request.Request, status, output, errName, cause string) json.RawMessage {
+	t.Helper()
+	detail := map[string]any{
+		"executionArn":    executionARN,
+		"stateMachineArn": "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+		"name":            "DATA-4711",
+		"status":          status,
+		"startDate":       now.Add(-time.Hour).UnixMilli(),
+		"stopDate":        now.UnixMilli(),
+		"input":           mustJSON(t, workflow.Document{Request: req}),
+		"output":          nil,
+		"redriveCount":    1,
+	}
+	if output != "" {
+		detail["output"] = output
+	}
+	if errName != "" {
+		detail["error"], detail["cause"] = errName, cause
+	}
+	return json.RawMessage(mustJSON(t, map[string]any{
+		"version":     "0",
+		"detail-type": "Step Functions Execution Status Change",
+		"source":      "aws.states",
+		"detail":      detail,
+	}))
+}
+
+func TestHandleClosedExecutions(t *testing.T) {
 	recv := newReceiver(t, http.StatusNoContent)
 	req := baseRequest(t, recv.URL+"/hooks/repolink?source=tickets")
-	resources := workflow.Resources{Repository: &workflow.Result{Action: workflow.Created, ID: "CORP_PYPI"}}
+	resources := `{"repository":{"action":"created","id":"CORP_PYPI"}}`
+	output := mustJSON(t, map[string]json.RawMessage{"request": json.RawMessage(mustJSON(t, req)), "resources": json.RawMessage(resources)})
+
+	base := notifier.Notification{
+		Execution: "DATA-4711", RequestID: "DATA-4711", RedriveCount: 1,
+		StartedAt: now.Add(-time.Hour), StoppedAt: now,
+	}
+	succeeded := base
+	succeeded.Event, succeeded.Status, succeeded.Resources = "succeeded", "SUCCEEDED", json.RawMessage(resources)
+	failed := base
+	failed.Event, failed.Status, failed.Error = "needs_operator", "FAILED", "Rejected"
+	failed.FailedStep, failed.Cause = "connection", "connection vpce-0abc is rejected"
+	failed.Next = "fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn " + executionARN
+	timedOut := base
+	timedOut.Event, timedOut.Status, timedOut.Error = "needs_operator", "TIMED_OUT", "States.Timeout"
+	timedOut.FailedStep, timedOut.Cause = "unknown", "execution timed out"
+	timedOut.Next = failed.Next
 
 	tests := []struct {
 		name  string
-		input map[string]any
+		event json.RawMessage
 		want  notifier.Notification
 	}{
-		{
-			name:  "succeeded",
-			input: map[string]any{"request": req, "resources": resources, "execution": "DATA-4711"},
-			want:  notifier.Notification{ID: "DATA-4711", Execution: "DATA-4711", Status: "SUCCEEDED", Resources: &resources},
-		},
-		{
-			name: "caught failure",
-			input: map[string]any{"request": req, "resources": resources, "execution": "DATA-4711",
-				"failure": map[string]string{"Error": "Rejected", "Cause": "connection rejected"}},
-			want: notifier.Notification{ID: "DATA-4711", Execution: "DATA-4711", Status: "FAILED",
-				Error: "Rejected", Cause: "connection rejected", Resources: &resources},
-		},
+		{"succeeded", statusEvent(t, req, "SUCCEEDED", output, "", ""), succeeded},
+		{"failed step", statusEvent(t, req, "FAILED", "", "Rejected", "connection: connection vpce-0abc is rejected"), failed},
+		{"timed out", statusEvent(t, req, "TIMED_OUT", "", "States.Timeout", "execution timed out"), timedOut},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			recv.got = nil
-			out, err := recv.notifier(secret).Handle(context.Background(), mustJSON(t, tt.input))
+			out, err := recv.notifier(secret).Handle(context.Background(), tt.event)
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -137,64 +179,55 @@ func TestHandleTaskInput(t *testing.T) {
 	}
 }
 
-func TestHandleStatusChangeEvent(t *testing.T) {
+func TestHandleSkips(t *testing.T) {
 	recv := newReceiver(t, http.StatusOK)
-	req := baseRequest(t, recv.URL)
-	input := string(mustJSON(t, workflow.Document{Request: req}))
-	event := map[string]any{
-		"version":     "0",
-		"detail-type": "Step Functions Execution Status Change",
-		"source":      "aws.states",
-		"detail": map[string]any{
-			"executionArn": "arn:aws:states:us-west-2:123456789012:execution:rl-provision:DATA-4711",
-			"name":         "DATA-4711",
-			"status":       "TIMED_OUT",
-			"input":        input,
-			"output":       nil,
-			"error":        "States.Timeout",
-			"cause":        "execution timed out",
-		},
-	}
-
-	if _, err := recv.notifier(secret).Handle(context.Background(), mustJSON(t, event)); err != nil {
-		t.Fatalf("Handle: %v", err)
-	}
-	want := []notifier.Notification{{ID: "DATA-4711", Execution: "DATA-4711", Status: "TIMED_OUT", Error: "States.Timeout", Cause: "execution timed out"}}
-	if diff := cmp.Diff(want, recv.got); diff != "" {
-		t.Errorf("received (-want +got):\n%s", diff)
-	}
-}
-
-func TestHandleWithoutNotifyURL(t *testing.T) {
-	n := &notifier.Notifier{}
-	out, err := n.Handle(context.Background(), mustJSON(t, map[string]any{"request": baseRequest(t, "")}))
-	if err != nil {
-		t.Fatalf("Handle: %v", err)
-	}
-	if !strings.Contains(string(out), `"skipped"`) {
-		t.Errorf("Handle output = %s, want skipped", out)
-	}
-}
-
-func TestHandleErrorNames(t *testing.T) {
 	tests := []struct {
-		name   string
-		status int
-		key    []byte
-		url    func(*receiver) string
-		want   string
+		name  string
+		event json.RawMessage
 	}{
-		{"receiver error", http.StatusBadGateway, secret, nil, workflow.ErrTransient},
-		{"receiver timeout", http.StatusRequestTimeout, secret, nil, workflow.ErrTransient},
-		{"receiver throttles", http.StatusTooManyRequests, secret, nil, workflow.ErrThrottled},
-		{"receiver rejects", http.StatusForbidden, secret, nil, workflow.ErrRejected},
-		{"wrong key", http.StatusOK, []byte("other-key"), nil, workflow.ErrRejected},
-		{"no key configured", http.StatusOK, nil, nil, workflow.ErrInvalidRequest},
-		{"plain http", http.StatusOK, secret, func(r *receiver) string { return "http://127.0.0.1:1/hook" }, workflow.ErrInvalidRequest},
-		{"receiver down", http.StatusOK, secret, func(r *receiver) string {
+		{"running execution", statusEvent(t, baseRequest(t, recv.URL), "RUNNING", "", "", "")},
+		{"no notify URL", statusEvent(t, baseRequest(t, ""), "SUCCEEDED", "", "", "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := recv.notifier(secret).Handle(context.Background(), tt.event)
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if !strings.Contains(string(out), `"skipped"`) {
+				t.Errorf("Handle output = %s, want skipped", out)
+			}
+			if len(recv.got) != 0 {
+				t.Errorf("receiver got %d notifications, want none", len(recv.got))
+			}
+		})
+	}
+}
+
+func TestHandleOutcomes(t *testing.T) {
+	tests := []struct {
+		name          string
+		status        int
+		key           []byte
+		url           func(*receiver) string
+		wantErrorName string
+		// wantStatusCode is the status of a response that is returned as
+		// not delivered, with no error.
+		wantStatusCode int
+	}{
+		{name: "receiver error", status: http.StatusBadGateway, key: secret, wantErrorName: workflow.ErrTransient},
+		{name: "receiver timeout", status: http.StatusRequestTimeout, key: secret, wantErrorName: workflow.ErrTransient},
+		{name: "receiver throttles", status: http.StatusTooManyRequests, key: secret, wantErrorName: workflow.ErrThrottled},
+		{name: "receiver rejects", status: http.StatusForbidden, key: secret, wantStatusCode: http.StatusForbidden},
+		{name: "wrong key", status: http.StatusOK, key: []byte("other-key"), wantStatusCode: http.StatusUnauthorized},
+		{name: "redirect not followed", status: http.StatusFound, key: secret, wantStatusCode: http.StatusFound},
+		{name: "no key configured", status: http.StatusOK, wantErrorName: workflow.ErrInvalidRequest},
+		{name: "plain http", status: http.StatusOK, key: secret, url: func(*receiver) string { return "http://127.0.0.1:1/hook" },
+			wantErrorName: workflow.ErrInvalidRequest},
+		{name: "receiver down", status: http.StatusOK, key: secret, url: func(r *receiver) string {
 			r.Close()
 			return r.URL
-		}, workflow.ErrTransient},
+		}, wantErrorName: workflow.ErrTransient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,11 +236,21 @@ func TestHandleErrorNames(t *testing.T) {
 			if tt.url != nil {
 				target = tt.url(recv)
 			}
-			input := mustJSON(t, map[string]any{"request": baseRequest(t, target)})
+			event := statusEvent(t, baseRequest(t, target), "SUCCEEDED", "", "", "")
 
-			_, err := recv.notifier(tt.key).Handle(context.Background(), input)
-			if got := workflow.NameOf(err); got != tt.want {
-				t.Errorf("Handle error %v named %q, want %q", err, got, tt.want)
+			out, err := recv.notifier(tt.key).Handle(context.Background(), event)
+			if got := workflow.NameOf(err); got != tt.wantErrorName {
+				t.Errorf("Handle error %v named %q, want %q", err, got, tt.wantErrorName)
+			}
+			if tt.wantErrorName != "" {
+				return
+			}
+			var result notifier.Result
+			if err := json.Unmarshal(out, &result); err != nil {
+				t.Fatalf("output %s: %v", out, err)
+			}
+			if diff := cmp.Diff(notifier.Result{StatusCode: tt.wantStatusCode}, result); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -224,9 +267,9 @@ func TestHandleUnsupportedEvent(t *testing.T) {
 func TestErrorsOmitQuery(t *testing.T) {
 	recv := newReceiver(t, http.StatusOK)
 	recv.Close()
-	input := mustJSON(t, map[string]any{"request": baseRequest(t, recv.URL+"/hook?token=s3cr3t")})
+	event := statusEvent(t, baseRequest(t, recv.URL+"/hook?token=s3cr3t"), "SUCCEEDED", "", "", "")
 
-	_, err := recv.notifier(secret).Handle(context.Background(), input)
+	_, err := recv.notifier(secret).Handle(context.Background(), event)
 	if err == nil {
 		t.Fatal("Handle to a closed receiver: nil error, want one")
 	}
