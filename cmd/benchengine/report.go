@@ -168,12 +168,12 @@ garbage and reads VmRSS again.
 
 The engine is durable and aws-local-stepfunctions is not. Every transition of the engine is a SQLite write
 transaction that loads the execution and cursor rows, appends history events and saves both rows, and a Task
-state takes two such transactions (started, then done), all through one connection. A CPU profile of the
-throughput subcommand, taken when this text was written, showed most of the time in SQLite: preparing each
-statement again for every call (about a quarter), executing them, and the WAL writes of each commit. aws-local-stepfunctions keeps executions as JavaScript
-objects and writes nothing, so a transition costs it microseconds. A ratio of {{f0 .TargetRatio}}x would need
-the engine to commit tens of thousands of transactions a second; caching prepared statements and batching
-the transitions of many executions into one transaction are the next steps, and neither is done yet.
+state takes two such transactions (started, then done), all through one connection. Most of the engine's
+time goes to SQLite: running the statements of each transaction, from prepared statements, and writing each
+commit to the WAL. aws-local-stepfunctions keeps executions as JavaScript objects and writes nothing, so a
+transition costs it microseconds. A ratio of {{f0 .TargetRatio}}x would need the engine to commit tens of
+thousands of transactions a second. Batching the transitions of many executions into one transaction is the
+next step, and it is not done yet.
 {{end}}
 ## Reproduce
 

@@ -90,6 +90,10 @@ type Engine struct {
 	account      string
 	maxEvents    int64
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements by query, nil while queued
+	queued []string             // queries to prepare outside a transaction
+
 	mu          sync.Mutex
 	tasks       map[string]TaskFunc
 	definitions map[[32]byte]*stateMachine
@@ -136,6 +140,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		region:       opts.Region,
 		account:      opts.Account,
 		maxEvents:    maxHistoryEvents,
+		stmts:        map[string]*sql.Stmt{},
 		tasks:        map[string]TaskFunc{},
 		definitions:  map[[32]byte]*stateMachine{},
 		running:      map[int64]context.CancelFunc{},
@@ -162,6 +167,7 @@ func Open(path string, opts Options) (*Engine, error) {
 
 // Close closes the store. Stop Run first.
 func (e *Engine) Close() error {
+	e.closeStmts()
 	if err := e.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

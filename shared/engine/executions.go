@@ -57,7 +57,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
 	}
 
-	tx, err := e.db.BeginTx(ctx, nil)
+	tx, err := e.beginTx(ctx)
 	if err != nil {
 		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
 	}

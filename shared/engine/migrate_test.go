@@ -53,7 +53,7 @@ func TestOpenMigratesCursorIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &cursor{Execution: "run", State: "B", Input: []byte(`{}`), Phase: phaseDone}
-	tx, err := e.db.BeginTx(ctx, nil)
+	tx, err := e.beginTx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

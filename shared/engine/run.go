@@ -60,6 +60,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			requery = false
 			lastRead = now
 			next = time.Time{}
+			if err := e.prepareQueued(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("prepare statements", "error", err)
+			}
 			held, err := runner.hold(ctx, now)
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("hold runner lease", "error", err)

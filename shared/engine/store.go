@@ -228,7 +228,7 @@ func nullTime(t *int64) any {
 	return *t
 }
 
-func loadCursor(ctx context.Context, tx *sql.Tx, id int64) (*cursor, error) {
+func loadCursor(ctx context.Context, tx *storeTx, id int64) (*cursor, error) {
 	row := tx.QueryRowContext(ctx, `SELECT `+cursorColumns+` FROM cursors WHERE id = ?`, id)
 	c, err := scanCursor(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -240,7 +240,7 @@ func loadCursor(ctx context.Context, tx *sql.Tx, id int64) (*cursor, error) {
 	return c, nil
 }
 
-func loadCursors(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*cursor, error) {
+func loadCursors(ctx context.Context, tx *storeTx, where string, args ...any) ([]*cursor, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+cursorColumns+` FROM cursors WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cursors: %w", err)
@@ -257,7 +257,7 @@ func loadCursors(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 	return out, rows.Err()
 }
 
-func insertCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
+func insertCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 	scope, _ := json.Marshal(c.Scope)
 	retries, _ := json.Marshal(c.Retries)
 	if c.Retries == nil {
@@ -278,7 +278,7 @@ func insertCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
 
 // saveCursor writes c if its version is unchanged since it was read, and
 // increments the version. A changed version returns errStale.
-func saveCursor(ctx context.Context, tx *sql.Tx, c *cursor) error {
+func saveCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 	retries, _ := json.Marshal(c.Retries)
 	if c.Retries == nil {
 		retries = []byte("[]")
@@ -348,7 +348,7 @@ func scanExecution(row rowScanner) (*execRow, error) {
 	return &x, nil
 }
 
-func saveExecution(ctx context.Context, tx *sql.Tx, x *execRow) error {
+func saveExecution(ctx context.Context, tx *storeTx, x *execRow) error {
 	_, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
 		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ? WHERE name = ?`,
 		x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,

@@ -28,7 +28,7 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token string, output json.
 		return fmt.Errorf("send task success: %w: %d bytes, more than the limit of %d bytes",
 			ErrInvalidOutput, len(compact), maxPayloadBytes)
 	}
-	return e.completeToken(ctx, token, "send task success", func(tx *sql.Tx) error {
+	return e.completeToken(ctx, token, "send task success", func(tx *storeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'succeeded', output = ? WHERE token = ?`,
 			string(compact), token)
 		return err
@@ -44,7 +44,7 @@ func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause stri
 	if utf8.RuneCountInString(cause) > maxCauseChars {
 		return fmt.Errorf("send task failure: the cause has more than %d characters", maxCauseChars)
 	}
-	return e.completeToken(ctx, token, "send task failure", func(tx *sql.Tx) error {
+	return e.completeToken(ctx, token, "send task failure", func(tx *storeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'failed', error = ?, cause = ? WHERE token = ?`,
 			errName, cause, token)
 		return err
@@ -55,7 +55,7 @@ func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause stri
 // waiting on token.
 func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 	now := e.clock.Now().UnixNano()
-	return e.updateToken(ctx, token, "send task heartbeat", func(tx *sql.Tx, cursor int64) error {
+	return e.updateToken(ctx, token, "send task heartbeat", func(tx *storeTx, cursor int64) error {
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET heartbeat_at = ? WHERE token = ?`, now, token)
 		return err
 	})
@@ -63,8 +63,8 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 
 // completeToken stores an outcome for a pending token and makes its cursor
 // due so that Run applies it.
-func (e *Engine) completeToken(ctx context.Context, token, op string, store func(*sql.Tx) error) error {
-	err := e.updateToken(ctx, token, op, func(tx *sql.Tx, cursor int64) error {
+func (e *Engine) completeToken(ctx context.Context, token, op string, store func(*storeTx) error) error {
+	err := e.updateToken(ctx, token, op, func(tx *storeTx, cursor int64) error {
 		if err := store(tx); err != nil {
 			return err
 		}
@@ -77,8 +77,8 @@ func (e *Engine) completeToken(ctx context.Context, token, op string, store func
 	return err
 }
 
-func (e *Engine) updateToken(ctx context.Context, token, op string, update func(*sql.Tx, int64) error) error {
-	tx, err := e.db.BeginTx(ctx, nil)
+func (e *Engine) updateToken(ctx context.Context, token, op string, update func(*storeTx, int64) error) error {
+	tx, err := e.beginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

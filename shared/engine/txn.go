@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 type txn struct {
 	e      *Engine
 	ctx    context.Context
-	tx     *sql.Tx
+	tx     *storeTx
 	now    time.Time
 	exec   *execRow
 	def    *stateMachine
@@ -28,7 +27,7 @@ type txn struct {
 
 // begin starts a write transaction and loads the execution.
 func (e *Engine) begin(ctx context.Context, name string) (*txn, error) {
-	tx, err := e.db.BeginTx(ctx, nil)
+	tx, err := e.beginTx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
