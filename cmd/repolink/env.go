@@ -63,6 +63,7 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.secrets.Register("azure-keyvault", secrets.StoreFunc(a.resolveKeyVault))
+	a.secrets.Register("gcp-secretmanager", secrets.StoreFunc(a.resolveSecretManager))
 	return a
 }
 

@@ -127,6 +127,9 @@ func (sb *Sandbox) ensureSecret(ref string, generate func() (string, error)) err
 	if strings.HasPrefix(ref, "azure-keyvault:") {
 		return sb.ensureKeyVaultSecret(ref, generate)
 	}
+	if strings.HasPrefix(ref, "gcp-secretmanager:") {
+		return sb.ensureSecretManagerSecret(ref, generate)
+	}
 	id, ok := strings.CutPrefix(ref, "aws-secretsmanager:")
 	if !ok {
 		return nil

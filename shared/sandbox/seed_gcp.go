@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 )
@@ -45,6 +46,25 @@ func (sb *Sandbox) seedGCP(req request.Request) error {
 		if err := sb.GCP.EnsureInstance(g.Project, g.Zone, "repository", g.Subnet, g.TargetAddress); err != nil {
 			return fmt.Errorf("seed the repository's VM: %w", err)
 		}
+	}
+	return nil
+}
+
+// ensureSecretManagerSecret creates the secret of a gcp-secretmanager:
+// reference, projects/<project>/secrets/<secret>[/versions/<version>], when
+// the sandbox does not hold it yet.
+func (sb *Sandbox) ensureSecretManagerSecret(ref string, generate func() (string, error)) error {
+	name := strings.TrimPrefix(ref, "gcp-secretmanager:")
+	name, _, _ = strings.Cut(name, "/versions/")
+	if sb.GCP.HasSecret(name) {
+		return nil
+	}
+	value, err := generate()
+	if err != nil {
+		return err
+	}
+	if err := sb.GCP.PutSecret(name, value); err != nil {
+		return fmt.Errorf("seed secret: %w", err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package gcpsim is the sandbox's Google Cloud. One loopback HTTP server
 // speaks the Compute Engine REST protocol (the /compute/v1/ paths that
-// cloud.google.com/go/compute/apiv1 sends) over a persisted world model.
+// cloud.google.com/go/compute/apiv1 sends) and the Secret Manager call that
+// reads a secret version, over a persisted world model.
 // The real client works against it with an endpoint override and
 // option.WithoutAuthentication. Every insert, patch and addInstances call
 // returns a zonal, regional or global Operation that completes after a
@@ -317,6 +318,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil || len(body) > maxBodyBytes {
 		writeError(w, invalid("request body unreadable or larger than %d bytes", maxBodyBytes))
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, secretsPrefix) {
+		s.serveSecret(w, r)
 		return
 	}
 	c, ok := parseCall(r, body)

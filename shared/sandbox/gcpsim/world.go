@@ -39,6 +39,9 @@ type World struct {
 	// request created, so that a retried insert creates nothing more.
 	RequestIDs map[string]string `json:"request_ids"`
 	NextID     uint64            `json:"next_id"`
+	// Secrets are Secret Manager secrets, keyed by
+	// projects/<project>/secrets/<secret>.
+	Secrets map[string]*Secret `json:"secrets,omitempty"`
 }
 
 // Meta holds the fields that every resource has.
@@ -269,6 +272,9 @@ func (w *World) fillMaps() {
 	}
 	if w.Operations == nil {
 		w.Operations = map[string]*Operation{}
+	}
+	if w.Secrets == nil {
+		w.Secrets = map[string]*Secret{}
 	}
 	if w.RequestIDs == nil {
 		w.RequestIDs = map[string]string{}

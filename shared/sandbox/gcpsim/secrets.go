@@ -1,0 +1,94 @@
+package gcpsim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// secretsPrefix starts the Secret Manager paths, such as
+// /v1/projects/p/secrets/s/versions/latest:access.
+const secretsPrefix = "/v1/projects/"
+
+// accessPattern matches the path of secretVersions.access.
+var accessPattern = regexp.MustCompile(`^/v1/(projects/[^/]+/secrets/[^/]+)/versions/([^/:]+):access$`)
+
+// Secret is a Secret Manager secret with its versions, oldest first. The
+// world file holds the values, as Secret Manager does, so the sandbox
+// directory is as sensitive as the secrets in it.
+type Secret struct {
+	Versions []string `json:"versions"`
+}
+
+// serveSecret answers secretVersions.access: the payload base64-encoded
+// with its CRC32C checksum, as the REST API sends it.
+func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request) {
+	m := accessPattern.FindStringSubmatch(r.URL.Path)
+	if m == nil || r.Method != http.MethodGet {
+		writeError(w, notFound(r.URL.Path))
+		return
+	}
+	name, version := m[1], m[2]
+	s.mu.Lock()
+	var versions []string
+	if secret, ok := s.world.Secrets[name]; ok {
+		versions = slices.Clone(secret.Versions)
+	}
+	s.mu.Unlock()
+
+	index := len(versions)
+	if version != "latest" {
+		n, err := strconv.Atoi(version)
+		if err != nil || n < 1 || n > len(versions) {
+			n = 0
+		}
+		index = n
+	}
+	if index == 0 {
+		s.log.Info("gcpsim secret not found", "secret", name, "version", version)
+		writeError(w, notFound(name+"/versions/"+version))
+		return
+	}
+	value := versions[index-1]
+	data := []byte(value)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name": fmt.Sprintf("%s/versions/%d", name, index),
+		"payload": map[string]string{
+			"data":       base64.StdEncoding.EncodeToString(data),
+			"dataCrc32c": strconv.FormatUint(uint64(crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))), 10),
+		},
+	})
+}
+
+// PutSecret adds a version with value to the secret
+// projects/<project>/secrets/<secret>, creating the secret when absent.
+func (s *Server) PutSecret(name, value string) error {
+	if !strings.HasPrefix(name, "projects/") || strings.Count(name, "/") != 3 {
+		return fmt.Errorf("secret name %q is not projects/<project>/secrets/<secret>", name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, ok := s.world.Secrets[name]
+	if !ok {
+		secret = &Secret{}
+		s.world.Secrets[name] = secret
+	}
+	secret.Versions = append(secret.Versions, value)
+	if err := s.commit(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// HasSecret reports whether the secret has a version.
+func (s *Server) HasSecret(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, ok := s.world.Secrets[name]
+	return ok && len(secret.Versions) > 0
+}
