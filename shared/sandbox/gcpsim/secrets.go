@@ -25,8 +25,8 @@ type Secret struct {
 	Versions []string `json:"versions"`
 }
 
-// serveSecret answers secretVersions.access: the payload base64-encoded
-// with its CRC32C checksum, as the REST API sends it.
+// serveSecret serves secretVersions.access. It returns the payload
+// base64-encoded with its CRC32C checksum, as the REST API sends it.
 func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request) {
 	m := accessPattern.FindStringSubmatch(r.URL.Path)
 	if m == nil || r.Method != http.MethodGet {
