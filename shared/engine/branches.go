@@ -54,6 +54,32 @@ func (t *txn) startBranches(c *cursor, s *state, effective any) error {
 // its cursor.
 type mapSettings struct {
 	MaxConcurrency int `json:"max_concurrency"`
+	// Tolerance is set for a DISTRIBUTED Map state: the failed iterations
+	// it may have before it fails.
+	Tolerance *tolerance `json:"tolerance,omitempty"`
+}
+
+// tolerance is the failure threshold of a DISTRIBUTED Map state. The state
+// fails when more iterations fail than Count, or a larger share than
+// Percent; an unset threshold tolerates no failure.
+type tolerance struct {
+	Count   *int     `json:"count,omitempty"`
+	Percent *float64 `json:"percent,omitempty"`
+}
+
+// exceeded reports whether failed of total iterations is over the
+// threshold.
+func (tl *tolerance) exceeded(failed, total int) bool {
+	if failed == 0 {
+		return false
+	}
+	if tl.Count == nil && tl.Percent == nil {
+		return true
+	}
+	if tl.Count != nil && failed > *tl.Count {
+		return true
+	}
+	return tl.Percent != nil && float64(failed)*100 > *tl.Percent*float64(total)
 }
 
 func (t *txn) startIterations(c *cursor, s *state, effective any) error {
@@ -78,7 +104,15 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 		}
 		maxConcurrency = n
 	}
-	c.Effective = mustEncode(mapSettings{MaxConcurrency: maxConcurrency})
+	settings := mapSettings{MaxConcurrency: maxConcurrency}
+	if s.Distributed {
+		tl, err := resolveTolerance(s, effective)
+		if err != nil {
+			return t.fail(c, s, err)
+		}
+		settings.Tolerance = tl
+	}
+	c.Effective = mustEncode(settings)
 
 	if err := t.emit("MapStateStarted", s.Name, map[string]any{"length": len(list)}); err != nil {
 		return err
@@ -111,6 +145,29 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 		}
 	}
 	return t.awaitChildren(c, len(list) == 0)
+}
+
+// resolveTolerance reads the failure thresholds of a DISTRIBUTED Map
+// state, taking the Path forms from its effective input.
+func resolveTolerance(s *state, effective any) (*tolerance, error) {
+	tl := &tolerance{Count: s.ToleratedCount, Percent: s.ToleratedPercent}
+	if s.ToleratedCountPath != nil {
+		v, err := s.ToleratedCountPath.Get(effective)
+		n, ok := integerArg(v)
+		if err != nil || !ok || n < 0 {
+			return nil, newStateError(ErrorRuntime, "ToleratedFailureCountPath %s must point to a non-negative integer", s.ToleratedCountPath)
+		}
+		tl.Count = &n
+	}
+	if s.ToleratedPercentPath != nil {
+		v, err := s.ToleratedPercentPath.Get(effective)
+		f, ok := toFloat(v)
+		if err != nil || !ok || f < 0 || f > 100 {
+			return nil, newStateError(ErrorRuntime, "ToleratedFailurePercentagePath %s must point to a number from 0 to 100", s.ToleratedPercentPath)
+		}
+		tl.Percent = &f
+	}
+	return tl, nil
 }
 
 // childCursor builds a cursor for a Parallel branch (scopeBranch is the
@@ -154,13 +211,18 @@ func (t *txn) checkChildren(c *cursor, s *state) error {
 	if err != nil {
 		return err
 	}
-	active := 0
+	var settings mapSettings
+	if s.Type == typeMap {
+		_ = json.Unmarshal(c.Effective, &settings)
+	}
+	active, failedCount := 0, 0
 	var queued []*cursor
 	var failed *cursor
 	for _, ch := range children {
 		switch ch.Phase {
 		case phaseDone:
 		case phaseFailed, phaseCancelled:
+			failedCount++
 			if failed == nil || (failed.Phase == phaseCancelled && ch.Phase == phaseFailed) {
 				failed = ch
 			}
@@ -171,15 +233,18 @@ func (t *txn) checkChildren(c *cursor, s *state) error {
 		}
 	}
 
+	if settings.Tolerance != nil {
+		if settings.Tolerance.exceeded(failedCount, len(children)) {
+			return t.childrenFailed(c, s, &cursor{Phase: phaseFailed, Error: ErrorExceedToleratedFailure,
+				Cause: fmt.Sprintf("%d of %d iterations failed, more than the Map state tolerates", failedCount, len(children))})
+		}
+		failed = nil
+	}
 	if failed != nil {
 		return t.childrenFailed(c, s, failed)
 	}
 	if active == 0 && len(queued) == 0 {
 		return t.childrenDone(c, s, children)
-	}
-	var settings mapSettings
-	if s.Type == typeMap {
-		_ = json.Unmarshal(c.Effective, &settings)
 	}
 	for _, ch := range queued {
 		if settings.MaxConcurrency > 0 && active >= settings.MaxConcurrency {
@@ -226,6 +291,14 @@ func (t *txn) childrenFailed(c *cursor, s *state, failed *cursor) error {
 func (t *txn) childrenDone(c *cursor, s *state, children []*cursor) error {
 	results := make([]any, len(children))
 	for i, ch := range children {
+		if ch.Phase != phaseDone {
+			// A failure that a DISTRIBUTED Map state tolerates leaves the
+			// error output in place of the iteration's result.
+			// NOTE: the Step Functions documentation does not show this
+			// entry; it is the shape that Catch gives an error.
+			results[i] = map[string]any{"Error": ch.Error, "Cause": ch.Cause}
+			continue
+		}
 		v, err := decodeJSON(ch.Output)
 		if err != nil {
 			return t.fail(c, s, newStateError(ErrorRuntime, "output of branch %d: %v", ch.Branch, err))

@@ -86,6 +86,13 @@ type state struct {
 	ItemSelector   *template
 	MaxConcurrency int
 	MaxConcPath    *Path
+	// Distributed is a Map state in DISTRIBUTED mode, which alone takes
+	// the tolerated failure fields. A nil Tolerated... means not set.
+	Distributed          bool
+	ToleratedCount       *int
+	ToleratedCountPath   *Path
+	ToleratedPercent     *float64
+	ToleratedPercentPath *Path
 }
 
 // expression is a path or an intrinsic function (ErrorPath, CausePath).
@@ -310,7 +317,8 @@ var stateFields = map[string]map[string]bool{
 		"ResultSelector", "Branches", "Retry", "Catch"),
 	typeMap: fieldSet("Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
 		"ItemSelector", "ResultSelector", "ItemsPath", "MaxConcurrency", "MaxConcurrencyPath",
-		"Iterator", "ItemProcessor", "Retry", "Catch"),
+		"Iterator", "ItemProcessor", "Retry", "Catch", "Label", "ToleratedFailureCount",
+		"ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
 }
 
 func (p *parser) state(name, label string, raw map[string]any) *state {
@@ -488,8 +496,15 @@ func (p *parser) mapState(s *state, label string, raw map[string]any) {
 		p.add(label, "ItemProcessor", "missing: set an ItemProcessor with StartAt and States")
 	} else {
 		if cfg, ok := proc["ProcessorConfig"].(map[string]any); ok {
-			if mode, ok := cfg["Mode"]; ok && mode != "INLINE" {
-				p.add(label, field+".ProcessorConfig.Mode", "only INLINE is supported, got %v", mode)
+			switch mode := cfg["Mode"]; mode {
+			case nil, "INLINE":
+			case "DISTRIBUTED":
+				s.Distributed = true
+				if typ, ok := cfg["ExecutionType"]; ok && typ != "STANDARD" {
+					p.add(label, field+".ProcessorConfig.ExecutionType", "only STANDARD is supported, got %v", typ)
+				}
+			default:
+				p.add(label, field+".ProcessorConfig.Mode", "must be INLINE or DISTRIBUTED, got %v", mode)
 			}
 		}
 		s.Processor = p.machine(proc, label+"."+field+".", false)
@@ -505,6 +520,37 @@ func (p *parser) mapState(s *state, label string, raw map[string]any) {
 	s.ItemsPath = p.optionalPath(raw, label, "ItemsPath")
 	s.MaxConcurrency = p.optionalInt(raw, label, "MaxConcurrency", 0)
 	s.MaxConcPath = p.optionalPath(raw, label, "MaxConcurrencyPath")
+	p.toleratedFailures(s, label, raw)
+}
+
+// toleratedFailures reads the failure thresholds of a DISTRIBUTED Map
+// state; Step Functions takes them in no other mode.
+func (p *parser) toleratedFailures(s *state, label string, raw map[string]any) {
+	for _, f := range []string{"ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage",
+		"ToleratedFailurePercentagePath", "Label"} {
+		if _, ok := raw[f]; ok && !s.Distributed {
+			p.add(label, f, "is only allowed when ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED")
+		}
+	}
+	if _, ok := raw["ToleratedFailureCount"]; ok {
+		n := p.optionalInt(raw, label, "ToleratedFailureCount", 0)
+		s.ToleratedCount = &n
+	}
+	if v, ok := raw["ToleratedFailurePercentage"]; ok {
+		f, ok := toFloat(v)
+		if !ok || f < 0 || f > 100 {
+			p.add(label, "ToleratedFailurePercentage", "must be a number from 0 to 100")
+		}
+		s.ToleratedPercent = &f
+	}
+	s.ToleratedCountPath = p.optionalPath(raw, label, "ToleratedFailureCountPath")
+	s.ToleratedPercentPath = p.optionalPath(raw, label, "ToleratedFailurePercentagePath")
+	if s.ToleratedCount != nil && s.ToleratedCountPath != nil {
+		p.add(label, "ToleratedFailureCountPath", "must not be set together with ToleratedFailureCount")
+	}
+	if s.ToleratedPercent != nil && s.ToleratedPercentPath != nil {
+		p.add(label, "ToleratedFailurePercentagePath", "must not be set together with ToleratedFailurePercentage")
+	}
 }
 
 func (p *parser) retriers(raw map[string]any, label string) []retrier {

@@ -133,9 +133,12 @@ func TestDefineProblems(t *testing.T) {
 			[]Problem{{State: "A.Branches[0].B", Field: "Next", Message: `state "Outside" not found`}}},
 		{"map without processor", wrap(`"A":{"Type":"Map","End":true}`),
 			[]Problem{{State: "A", Field: "ItemProcessor", Message: "missing: set an ItemProcessor with StartAt and States"}}},
-		{"distributed map", wrap(`"A":{"Type":"Map","End":true,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},
-			"StartAt":"B","States":{"B":{"Type":"Succeed"}}}}`),
-			[]Problem{{State: "A", Field: "ItemProcessor.ProcessorConfig.Mode", Message: "only INLINE is supported, got DISTRIBUTED"}}},
+		{"express distributed map", wrap(`"A":{"Type":"Map","End":true,"ItemProcessor":{"ProcessorConfig":
+			{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"B","States":{"B":{"Type":"Succeed"}}}}`),
+			[]Problem{{State: "A", Field: "ItemProcessor.ProcessorConfig.ExecutionType", Message: "only STANDARD is supported, got EXPRESS"}}},
+		{"tolerated failures inline", wrap(`"A":{"Type":"Map","End":true,"ToleratedFailureCount":1,
+			"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}}`),
+			[]Problem{{State: "A", Field: "ToleratedFailureCount", Message: "is only allowed when ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

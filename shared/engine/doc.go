@@ -20,11 +20,15 @@
 // inline Map states; InputPath, Parameters, ResultSelector, ResultPath and
 // OutputPath; the context object; the 18 States.* intrinsic functions; Retry
 // and Catch; state machine TimeoutSeconds; the 256 KiB payload limit and
-// the 25,000 event history limit; redrive.
+// the 25,000 event history limit; redrive. A DISTRIBUTED Map state over an
+// ItemsPath array runs its iterations like an inline one, in the history of
+// its execution, and applies ToleratedFailureCount and
+// ToleratedFailurePercentage (and their Path forms).
 //
-// Not supported: the JSONata query language, variables (Assign), Distributed
-// Map (ItemReader, ItemBatcher, ResultWriter, tolerated failures), other
-// service integrations, and the .sync integration pattern.
+// Not supported: the JSONata query language, variables (Assign), the
+// Distributed Map fields ItemReader, ItemBatcher and ResultWriter, child
+// executions of a Distributed Map, other service integrations, and the
+// .sync integration pattern.
 //
 // A cursor is one thread of control in an execution: its top-level states,
 // one Parallel branch or one Map iteration. Run picks cursors that are due

@@ -38,6 +38,7 @@ const (
 	ErrorParameterPathFailure   = "States.ParameterPathFailure"
 	ErrorBranchFailed           = "States.BranchFailed"
 	ErrorPermissions            = "States.Permissions"
+	ErrorExceedToleratedFailure = "States.ExceedToleratedFailureThreshold"
 )
 
 // stateError is a failure with an ASL error name, as Retry and Catch see it.
