@@ -86,8 +86,8 @@ type state struct {
 	ItemSelector   *template
 	MaxConcurrency int
 	MaxConcPath    *Path
-	// Distributed is a Map state in DISTRIBUTED mode, which alone takes
-	// the tolerated failure fields. A nil Tolerated... means not set.
+	// Distributed is a Map state in DISTRIBUTED mode, the only mode that
+	// takes the tolerated failure fields. A nil threshold is not set.
 	Distributed          bool
 	ToleratedCount       *int
 	ToleratedCountPath   *Path
@@ -524,7 +524,7 @@ func (p *parser) mapState(s *state, label string, raw map[string]any) {
 }
 
 // toleratedFailures reads the failure thresholds of a DISTRIBUTED Map
-// state; Step Functions takes them in no other mode.
+// state, and rejects them in any other mode, as Step Functions does.
 func (p *parser) toleratedFailures(s *state, label string, raw map[string]any) {
 	for _, f := range []string{"ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage",
 		"ToleratedFailurePercentagePath", "Label"} {
