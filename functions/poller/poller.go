@@ -65,7 +65,7 @@ const (
 func Judge(endpointState, status string) Verdict {
 	state := strings.ToUpper(endpointState)
 	switch strings.ToLower(status) {
-	case "rejected", "failed", "expired", "deleted", "disconnected", "closed":
+	case "rejected", "failed", "expired", "deleted", "disconnected", "closed", "needs_attention":
 		return Failed
 	case "available", "approved", "accepted":
 		if state == "CREATED" {
@@ -141,6 +141,10 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 		case Failed:
 			cause := fmt.Sprintf("Snowflake endpoint to %s is %s with status %s; check the connection on the provider side, deprovision the endpoint, and redrive the run",
 				w.ServiceID, info.EndpointState, info.Status)
+			if strings.EqualFold(info.Status, "NEEDS_ATTENTION") {
+				cause = fmt.Sprintf("the service attachment %s needs producer action (status NEEDS_ATTENTION), such as a larger NAT subnet or a higher connection limit; fix it, then redrive the run",
+					w.ServiceID)
+			}
 			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, cause) })
 			report.Failed++
 			return

@@ -31,7 +31,9 @@ func TestJudge(t *testing.T) {
 		{"CREATED", "rejected", Failed},
 		{"CREATED", "Expired", Failed},
 		{"FAILED", "Pending", Failed},
-		{"CREATED", "NEEDS_ATTENTION", Waiting},
+		{"CREATED", "NEEDS_ATTENTION", Failed},
+		{"PENDING_CREATION", "NO CONNECTION", Waiting},
+		{"CREATED", "STATUS_UNSPECIFIED", Waiting},
 	}
 	for _, tt := range tests {
 		if got := Judge(tt.state, tt.status); got != tt.want {
