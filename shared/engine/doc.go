@@ -1,8 +1,10 @@
 // Package engine runs Amazon States Language state machines (JSONPath query
 // language) the way AWS Step Functions runs Standard workflows, on one
-// machine. Executions, history, timers and task tokens live in SQLite, and
-// every transition commits before the next one starts, so a restarted
-// process resumes each open execution where the last one stopped.
+// machine. Executions, history, timers and task tokens live in SQLite. The
+// transitions of many executions commit together in one transaction, a
+// task function runs only after its TaskStarted event committed, and its
+// outcome commits before anything that follows it, so a restarted process
+// resumes each open execution where the last one stopped.
 //
 // The engine implements ASL only and imports no step code. A Task state calls a function registered with
 // Register, in one of three forms:

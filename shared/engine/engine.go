@@ -90,6 +90,10 @@ type Engine struct {
 	account      string
 	maxEvents    int64
 
+	writeMu    sync.Mutex
+	writeQueue []*writeRequest // requests waiting for the next batch
+	writing    bool            // a caller of update is running a batch
+
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query, nil while queued
 	queued []string             // queries to prepare outside a transaction
@@ -107,7 +111,10 @@ const maxHistoryEvents = 25000
 
 // Open opens or creates the SQLite store at path. Several processes may
 // open the same file: the store uses WAL mode, a busy timeout and short
-// transactions.
+// transactions. With synchronous=NORMAL a committed transaction survives
+// the crash of the process, but SQLite syncs the WAL to disk only at
+// checkpoints, so a power loss or operating system crash can undo the
+// last transactions, and a task they recorded as completed then runs again.
 func Open(path string, opts Options) (*Engine, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"

@@ -57,45 +57,58 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
 	}
 
-	tx, err := e.beginTx(ctx)
-	if err != nil {
-		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
-	}
-	defer tx.Rollback()
-	existing, err := loadExecution(ctx, tx, name)
-	switch {
-	case err == nil:
-		return e.existingExecution(existing, machine, compact)
-	case !errors.Is(err, ErrExecutionNotFound):
-		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
-	}
+	var out Execution
+	err = e.update(func(tx *storeTx) (func(), error) {
+		sctx := context.WithoutCancel(ctx)
+		existing, err := loadExecution(sctx, tx, name)
+		switch {
+		case err == nil:
+			out, err = e.existingExecution(existing, machine, compact)
+			if err != nil {
+				return nil, err
+			}
+			return nil, errNoChange
+		case !errors.Is(err, ErrExecutionNotFound):
+			return nil, err
+		}
 
-	now := e.clock.Now()
-	x := &execRow{Name: name, Machine: machine, Definition: definition, Input: compact,
-		Status: StatusRunning, StartedAt: now.UnixNano()}
-	if sm.TimeoutSeconds > 0 {
-		x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO executions (name, machine, definition, input, status,
-		started_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		x.Name, x.Machine, x.Definition, string(x.Input), x.Status, x.StartedAt, x.Deadline)
-	if err != nil {
-		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
-	}
-	zero := int64(0)
-	root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero}
-	if err := insertCursor(ctx, tx, root); err != nil {
-		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
-	}
-	t := &txn{e: e, ctx: ctx, tx: tx, now: now, exec: x, newWork: true}
-	if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
+		now := e.clock.Now()
+		x := &execRow{Name: name, Machine: machine, Definition: definition, Input: compact,
+			Status: StatusRunning, StartedAt: now.UnixNano()}
+		if sm.TimeoutSeconds > 0 {
+			x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
+		}
+		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, input, status,
+			started_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			x.Name, x.Machine, x.Definition, string(x.Input), x.Status, x.StartedAt, x.Deadline)
+		if err != nil {
+			return nil, err
+		}
+		zero := int64(0)
+		root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero}
+		if err := insertCursor(sctx, tx, root); err != nil {
+			return nil, err
+		}
+		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x, newWork: true}
+		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
+			return nil, err
+		}
+		if err := t.save(); err != nil {
+			return nil, err
+		}
+		out = x.public(root)
+		return func() {
+			t.publish()
+			e.log.Info("execution started", "execution", name, "machine", machine)
+		}, nil
+	})
+	if errors.Is(err, ErrExecutionAlreadyExists) {
 		return Execution{}, err
 	}
-	if err := t.commit(); err != nil {
+	if err != nil {
 		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
 	}
-	e.log.Info("execution started", "execution", name, "machine", machine)
-	return x.public(root), nil
+	return out, nil
 }
 
 func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMessage) (Execution, error) {
@@ -221,19 +234,13 @@ func (e *Engine) Wait(ctx context.Context, name string) (Execution, error) {
 
 // Stop aborts a running execution with an optional error name and cause.
 func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Execution, error) {
-	t, err := e.begin(ctx, name)
+	err := e.transact(ctx, name, func(t *txn) error {
+		if t.exec.Status != StatusRunning {
+			return fmt.Errorf("%w (status %s)", ErrNotRunning, t.exec.Status)
+		}
+		return t.closeExecution(StatusAborted, errName, cause, nil)
+	})
 	if err != nil {
-		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
-	}
-	if t.exec.Status != StatusRunning {
-		t.rollback()
-		return Execution{}, fmt.Errorf("stop execution %q: %w (status %s)", name, ErrNotRunning, t.exec.Status)
-	}
-	if err := t.closeExecution(StatusAborted, errName, cause, nil); err != nil {
-		t.rollback()
-		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
-	}
-	if err := t.commit(); err != nil {
 		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
 	}
 	return e.Describe(ctx, name)
@@ -244,51 +251,49 @@ func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Executi
 // States that succeeded are not run again. A succeeded or running
 // execution, or one that reached the history limit, is ErrCannotRedrive.
 func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
-	t, err := e.begin(ctx, name)
-	if err != nil {
-		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
-	}
-	defer t.rollback()
-	switch {
-	case t.exec.Status == StatusRunning || t.exec.Status == StatusSucceeded:
-		return Execution{}, fmt.Errorf("redrive execution %q: %w: its status is %s", name, ErrCannotRedrive, t.exec.Status)
-	case t.exec.HistoryFull:
-		return Execution{}, fmt.Errorf("redrive execution %q: %w: its history reached the limit of %d events",
-			name, ErrCannotRedrive, t.e.maxEvents)
-	}
-
-	roots, err := loadCursors(ctx, t.tx, `execution = ? AND parent = 0`, name)
-	if err != nil {
-		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
-	}
-	for _, root := range roots {
-		if err := t.redriveCursor(root); err != nil {
-			return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
+	var redriveCount int
+	err := e.transact(ctx, name, func(t *txn) error {
+		switch {
+		case t.exec.Status == StatusRunning || t.exec.Status == StatusSucceeded:
+			return fmt.Errorf("%w: its status is %s", ErrCannotRedrive, t.exec.Status)
+		case t.exec.HistoryFull:
+			return fmt.Errorf("%w: its history reached the limit of %d events", ErrCannotRedrive, t.e.maxEvents)
 		}
-	}
 
-	t.exec.Status = StatusRunning
-	t.exec.Output = nil
-	t.exec.Error, t.exec.Cause = "", ""
-	t.exec.StoppedAt = 0
-	t.exec.RedriveCount++
-	sm, err := t.machine()
+		roots, err := loadCursors(t.ctx, t.tx, `execution = ? AND parent = 0`, name)
+		if err != nil {
+			return err
+		}
+		for _, root := range roots {
+			if err := t.redriveCursor(root); err != nil {
+				return err
+			}
+		}
+
+		t.exec.Status = StatusRunning
+		t.exec.Output = nil
+		t.exec.Error, t.exec.Cause = "", ""
+		t.exec.StoppedAt = 0
+		t.exec.RedriveCount++
+		sm, err := t.machine()
+		if err != nil {
+			return err
+		}
+		if sm.TimeoutSeconds > 0 {
+			t.exec.Deadline = t.now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
+		}
+		if err := t.emit("ExecutionRedriven", "", map[string]any{"redriveCount": t.exec.RedriveCount}); err != nil {
+			return err
+		}
+		t.newWork = true
+		t.closed = true
+		redriveCount = t.exec.RedriveCount
+		return nil
+	})
 	if err != nil {
 		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
 	}
-	if sm.TimeoutSeconds > 0 {
-		t.exec.Deadline = t.now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
-	}
-
-	if err := t.emit("ExecutionRedriven", "", map[string]any{"redriveCount": t.exec.RedriveCount}); err != nil {
-		return Execution{}, err
-	}
-	t.newWork = true
-	t.closed = true
-	if err := t.commit(); err != nil {
-		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
-	}
-	e.log.Info("execution redriven", "execution", name, "redrive_count", t.exec.RedriveCount)
+	e.log.Info("execution redriven", "execution", name, "redrive_count", redriveCount)
 	return e.Describe(ctx, name)
 }
 

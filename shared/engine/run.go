@@ -132,25 +132,32 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// maxChain is the most transitions that chain makes on one cursor before
-// it lets the Run loop read the store again, for execution timeouts and
-// lease renewal.
-const maxChain = 100
+// maxChainTasks is the maximum number of task functions that chain calls
+// for one cursor before it lets the Run loop read the store again, for
+// execution timeouts and lease renewal.
+const maxChainTasks = 20
 
-// chain steps a cursor for as long as each transition leaves it due at
-// once, as Pass, Choice and Task states do, and returns when it is due
-// next. Transitions that make other cursors due, such as starting Parallel
-// branches, signal the Run loop instead.
+// chain advances a cursor and calls its task functions until the cursor
+// waits, ends or is left for the Run loop, and returns when it is due
+// next. A task function runs only after its TaskStarted event committed,
+// and its outcome is committed before chain returns, so a task that
+// completed is never run again and a task cut off by a crash runs again
+// when the store is reopened. Transitions that make other cursors due,
+// such as starting Parallel branches, signal the Run loop instead.
 func (e *Engine) chain(ctx context.Context, id int64) (time.Time, error) {
-	var due time.Time
-	for range maxChain {
-		var err error
-		due, err = e.step(ctx, id)
-		if err != nil || due.IsZero() || due.After(e.clock.Now()) || ctx.Err() != nil {
+	var result *taskResult
+	for calls := 0; ; calls++ {
+		due, call, err := e.step(ctx, id, result, calls < maxChainTasks)
+		if err != nil || call == nil {
 			return due, err
 		}
+		output, callErr := e.callTask(ctx, call.c, call.s)
+		if ctx.Err() != nil {
+			// Run is stopping: leave the task scheduled so that it runs again.
+			return time.Time{}, nil
+		}
+		result = &taskResult{call: call, output: output, err: callErr}
 	}
-	return due, nil
 }
 
 // dueCursors returns cursors due at now and the earliest later due time.
@@ -204,19 +211,13 @@ func (e *Engine) timeOutExecutions(ctx context.Context, now time.Time) error {
 	}
 	rows.Close()
 	for _, name := range names {
-		t, err := e.begin(ctx, name)
+		err := e.transact(ctx, name, func(t *txn) error {
+			if t.exec.Status != StatusRunning || t.exec.Deadline == 0 || t.exec.Deadline > t.now.UnixNano() {
+				return errNoChange
+			}
+			return t.closeExecution(StatusTimedOut, ErrorTimeout, "the execution ran longer than its TimeoutSeconds", nil)
+		})
 		if err != nil {
-			return err
-		}
-		if t.exec.Status != StatusRunning || t.exec.Deadline == 0 || t.exec.Deadline > t.now.UnixNano() {
-			t.rollback()
-			continue
-		}
-		if err := t.closeExecution(StatusTimedOut, ErrorTimeout, "the execution ran longer than its TimeoutSeconds", nil); err != nil {
-			t.rollback()
-			return err
-		}
-		if err := t.commit(); err != nil {
 			return err
 		}
 	}

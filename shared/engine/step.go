@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,41 +11,122 @@ import (
 	"time"
 )
 
-// step advances one due cursor by one transition. It returns when the
-// cursor is due next, or the zero time when it has nothing to do, so that
-// the caller can go on at once, as after most transitions, or set its
-// timer without reading the store.
-func (e *Engine) step(ctx context.Context, id int64) (time.Time, error) {
-	var execution, phase string
-	err := e.db.QueryRowContext(ctx, `SELECT execution, phase FROM cursors WHERE id = ?`, id).Scan(&execution, &phase)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read cursor %d: %w", id, err)
-	}
-	if phase == phaseTask {
-		return e.runTask(ctx, execution, id)
-	}
-	t, err := e.begin(ctx, execution)
-	if err != nil {
-		return time.Time{}, err
-	}
-	c, s, err := t.load(id)
-	if err == nil && s != nil {
-		err = t.advance(c, s)
-	}
-	if err != nil {
-		t.rollback()
-		if isStale(err) {
-			return time.Time{}, nil
+// taskCall is a task function to run: its cursor as committed with the
+// TaskStarted event, and its state.
+type taskCall struct {
+	c *cursor
+	s *state
+}
+
+// taskResult is what a task function returned.
+type taskResult struct {
+	call   *taskCall
+	output json.RawMessage
+	err    error
+}
+
+// maxChainSteps is the maximum number of transitions that one request of
+// step makes on a cursor, so that a loop of Pass and Choice states cannot
+// keep the shared transaction open for long.
+const maxChainSteps = 100
+
+// step advances one due cursor in one request of the shared write
+// transaction: it applies result, the outcome of the cursor's task
+// function, when set, and then makes every transition that leaves the
+// cursor due at once, such as Pass, Choice and the entry of a Task state.
+// Re-running these after a crash is deterministic, so they need no commit
+// of their own. It stops at a task function to call, which it returns
+// after the TaskStarted event committed (unless startTask is false), at a
+// timer or token wait, and at the end of the cursor. It also returns when
+// the cursor is due next, or the zero time when it has nothing to do.
+func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (time.Time, *taskCall, error) {
+	var c *cursor
+	var call *taskCall
+	err := e.update(func(tx *storeTx) (func(), error) {
+		c, call = nil, nil
+		var execution string
+		err := tx.QueryRowContext(context.WithoutCancel(ctx), `SELECT execution FROM cursors WHERE id = ?`, id).Scan(&execution)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errStale
 		}
-		return time.Time{}, err
+		if err != nil {
+			return nil, fmt.Errorf("read cursor %d: %w", id, err)
+		}
+		t, err := e.loadTxn(ctx, tx, execution)
+		if err != nil {
+			return nil, err
+		}
+		c, call, err = t.advanceChain(id, result, startTask)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.save(); err != nil {
+			return nil, err
+		}
+		return t.publish, nil
+	})
+	if err != nil {
+		if isStale(err) {
+			return time.Time{}, nil, nil
+		}
+		return time.Time{}, nil, err
 	}
-	if err := t.commit(); err != nil {
-		return time.Time{}, err
+	return c.due(), call, nil
+}
+
+// advanceChain is the body of step.
+func (t *txn) advanceChain(id int64, result *taskResult, startTask bool) (*cursor, *taskCall, error) {
+	var c *cursor
+	var s *state
+	var err error
+	if result != nil {
+		// The task's cursor must be as the call left it: Stop, a timeout
+		// or a failed sibling may have changed it in the meantime.
+		c, err = loadCursor(t.ctx, t.tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.Version != result.call.c.Version || c.Phase != phaseTask || t.exec.Status != StatusRunning {
+			return nil, nil, errStale
+		}
+		s = result.call.s
+		if err := t.taskDone(c, s, result.output, result.err); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		c, s, err = t.load(id)
+		if err != nil || s == nil {
+			return c, nil, err
+		}
+		if c.Phase != phaseTask {
+			if err := t.advance(c, s); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
-	return c.due(), nil
+
+	for range maxChainSteps {
+		if t.closed || t.exec.Status != StatusRunning || c.DueAt == nil || *c.DueAt > t.now.UnixNano() {
+			break
+		}
+		if s, err = t.stateOf(c); err != nil || s == nil {
+			return c, nil, err
+		}
+		if c.Phase == phaseTask {
+			if !startTask {
+				break
+			}
+			if err := t.startTask(c, s); err != nil {
+				return nil, nil, err
+			}
+			started := *c
+			return c, &taskCall{c: &started, s: s}, nil
+		}
+		if err := t.advance(c, s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return c, nil, nil
 }
 
 // due returns when the cursor has work next, or the zero time.
@@ -67,18 +149,25 @@ func (t *txn) load(id int64) (*cursor, *state, error) {
 		c.DueAt = nil
 		return c, nil, saveCursor(t.ctx, t.tx, c)
 	}
+	s, err := t.stateOf(c)
+	return c, s, err
+}
+
+// stateOf returns the state that a cursor is in. A state missing from the
+// definition fails the execution and returns a nil state.
+func (t *txn) stateOf(c *cursor) (*state, error) {
 	sm, err := t.machine()
 	if err != nil {
-		return c, nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
+		return nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
 	}
 	scope, err := sm.lookup(c.Scope)
 	if err == nil && scope.States[c.State] == nil {
 		err = fmt.Errorf("state %q not found in the definition", c.State)
 	}
 	if err != nil {
-		return c, nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
+		return nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
 	}
-	return c, scope.States[c.State], nil
+	return scope.States[c.State], nil
 }
 
 func (t *txn) advance(c *cursor, s *state) error {

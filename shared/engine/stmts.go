@@ -13,6 +13,9 @@ import (
 type storeTx struct {
 	e  *Engine
 	tx *sql.Tx
+	// events are the history events of the transaction, written in bulk
+	// just before it commits.
+	events []Event
 }
 
 func (s *storeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

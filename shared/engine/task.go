@@ -111,63 +111,6 @@ func newTaskToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// runTask runs the function of a scheduled task. The TaskStarted event is
-// committed before the call and the outcome in a second transaction, so a
-// task that completed is never run again and a task cut off by a crash runs
-// again when the store is reopened.
-func (e *Engine) runTask(ctx context.Context, execution string, id int64) (time.Time, error) {
-	t, err := e.begin(ctx, execution)
-	if err != nil {
-		return time.Time{}, err
-	}
-	c, s, err := t.load(id)
-	if err == nil && s != nil && c.Phase == phaseTask {
-		err = t.startTask(c, s)
-	}
-	if err != nil {
-		t.rollback()
-		if isStale(err) {
-			return time.Time{}, nil
-		}
-		return time.Time{}, err
-	}
-	if err := t.commit(); err != nil {
-		return time.Time{}, err
-	}
-	if s == nil || c.Phase != phaseTask {
-		return c.due(), nil
-	}
-
-	output, callErr := e.callTask(ctx, c, s)
-	if ctx.Err() != nil {
-		// Run is stopping: leave the task scheduled so that it runs again.
-		return time.Time{}, nil
-	}
-
-	t, err = e.begin(context.WithoutCancel(ctx), execution)
-	if err != nil {
-		return time.Time{}, err
-	}
-	current, err := loadCursor(t.ctx, t.tx, id)
-	if err == nil && (current.Version != c.Version || t.exec.Status != StatusRunning) {
-		err = errStale
-	}
-	if err == nil {
-		err = t.taskDone(current, s, output, callErr)
-	}
-	if err != nil {
-		t.rollback()
-		if isStale(err) {
-			return time.Time{}, nil
-		}
-		return time.Time{}, err
-	}
-	if err := t.commit(); err != nil {
-		return time.Time{}, err
-	}
-	return current.due(), nil
-}
-
 func (t *txn) startTask(c *cursor, s *state) error {
 	details := map[string]any{"resourceType": "lambda", "resource": resourceLabel(s.Resource)}
 	if err := t.emit("TaskStarted", s.Name, details); err != nil {

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// txn is one write transaction on one execution. Events appended in it are
-// passed to OnEvent, and waiters are woken, only after it commits.
+// txn is one request of a write transaction on one execution. Events
+// appended in it are passed to OnEvent, and waiters are woken, only after
+// the transaction commits.
 type txn struct {
 	e      *Engine
 	ctx    context.Context
@@ -25,16 +26,32 @@ type txn struct {
 	cancelled []int64 // cursors whose running task functions to cancel
 }
 
-// begin starts a write transaction and loads the execution.
-func (e *Engine) begin(ctx context.Context, name string) (*txn, error) {
-	tx, err := e.beginTx(ctx)
+// transact runs fn on the execution name in the shared write transaction
+// (see update), saves the execution row and returns after the commit.
+// An error from fn, or errNoChange, discards fn's writes.
+func (e *Engine) transact(ctx context.Context, name string, fn func(t *txn) error) error {
+	return e.update(func(tx *storeTx) (func(), error) {
+		t, err := e.loadTxn(ctx, tx, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(t); err != nil {
+			return nil, err
+		}
+		if err := t.save(); err != nil {
+			return nil, err
+		}
+		return t.publish, nil
+	})
+}
+
+// loadTxn loads the execution in a write transaction.
+func (e *Engine) loadTxn(ctx context.Context, tx *storeTx, name string) (*txn, error) {
+	// Statements must not be cancelled halfway (see runBatch).
+	t := &txn{e: e, ctx: context.WithoutCancel(ctx), tx: tx, now: e.clock.Now()}
+	var err error
+	t.exec, err = loadExecution(t.ctx, tx, name)
 	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
-	}
-	t := &txn{e: e, ctx: ctx, tx: tx, now: e.clock.Now()}
-	t.exec, err = loadExecution(ctx, tx, name)
-	if err != nil {
-		tx.Rollback()
 		return nil, err
 	}
 	return t, nil
@@ -52,25 +69,19 @@ func (t *txn) machine() (*stateMachine, error) {
 	return t.def, nil
 }
 
-func (t *txn) rollback() { t.tx.Rollback() }
-
-// commit saves the execution row and commits, then publishes the events.
-func (t *txn) commit() error {
+// save saves the execution row and hands the events to the transaction,
+// which writes them before it commits.
+func (t *txn) save() error {
 	if t.exec.HistoryFull && t.exec.Status == StatusRunning {
 		if err := t.closeExecution(StatusFailed, ErrorRuntime,
 			fmt.Sprintf("the execution history reached the limit of %d events", t.e.maxEvents), nil); err != nil {
-			t.rollback()
 			return err
 		}
 	}
 	if err := saveExecution(t.ctx, t.tx, t.exec); err != nil {
-		t.rollback()
 		return err
 	}
-	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	t.publish()
+	t.tx.events = append(t.tx.events, t.events...)
 	return nil
 }
 
@@ -127,11 +138,6 @@ func (t *txn) emit(typ, stateName string, details map[string]any) error {
 		State:     stateName,
 		Timestamp: t.now.UTC(),
 		Details:   raw,
-	}
-	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO events (execution, id, type, state, ts, details)
-		VALUES (?, ?, ?, ?, ?, ?)`, ev.Execution, ev.ID, ev.Type, ev.State, t.now.UnixNano(), string(raw))
-	if err != nil {
-		return fmt.Errorf("append %s event: %w", typ, err)
 	}
 	t.events = append(t.events, ev)
 	return nil

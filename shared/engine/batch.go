@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Group commit. Every write of the Run loop, and of Start, Stop and
+// Redrive, is a request that runs inside one SQLite transaction shared
+// with the requests queued at the same time. Each request runs under its
+// own savepoint, so a request that fails is rolled back alone. The caller
+// of update returns only after the shared transaction has committed, and
+// the request's events are published (OnEvent, Wait) only then, so
+// nothing that another process or a caller can observe depends on an
+// uncommitted write. A task function is only called after update returns
+// for the request that recorded its TaskStarted event.
+//
+// No goroutine owns the store: the first caller that finds no batch
+// running leads, runs one batch that contains its own request, and hands
+// the lead to the oldest request still queued.
+
+// maxBatch is the maximum number of requests in one transaction.
+const maxBatch = 512
+
+// maxEventRows is the maximum number of history events that one INSERT
+// statement writes, with 6 bound values each.
+const maxEventRows = 64
+
+// errNoChange ends a request without writing anything and without an
+// error for its caller.
+var errNoChange = errors.New("nothing to write")
+
+// writeRequest is one caller's share of a batch.
+type writeRequest struct {
+	fn   func(tx *storeTx) (publish func(), err error)
+	err  error
+	done chan struct{} // closed after the batch committed or failed
+	lead chan struct{} // closed when this request's caller must run the next batch
+}
+
+// update runs fn in a shared write transaction and returns after that
+// transaction committed and the publish function that fn returned ran.
+// fn must use only tx for the store: the store has one connection, and
+// the batch holds it. An error from fn rolls back fn's writes only.
+func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error {
+	req := &writeRequest{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
+	e.writeMu.Lock()
+	e.writeQueue = append(e.writeQueue, req)
+	leader := !e.writing
+	e.writing = true
+	e.writeMu.Unlock()
+	if !leader {
+		select {
+		case <-req.done:
+			return req.err
+		case <-req.lead:
+		}
+	}
+
+	e.writeMu.Lock()
+	n := min(len(e.writeQueue), maxBatch)
+	batch := make([]*writeRequest, n)
+	copy(batch, e.writeQueue)
+	e.writeQueue = append(e.writeQueue[:0], e.writeQueue[n:]...)
+	e.writeMu.Unlock()
+
+	e.runBatch(batch)
+
+	e.writeMu.Lock()
+	if len(e.writeQueue) > 0 {
+		close(e.writeQueue[0].lead)
+	} else {
+		e.writing = false
+	}
+	e.writeMu.Unlock()
+	return req.err
+}
+
+// runBatch runs the requests in one transaction, commits it, publishes
+// the events of the requests that succeeded and releases their callers.
+func (e *Engine) runBatch(batch []*writeRequest) {
+	// Statements run without the callers' contexts: cancelling a statement
+	// interrupts SQLite, which rolls back the whole shared transaction.
+	ctx := context.Background()
+	publish := make([]func(), len(batch))
+	err := e.runBatchTx(ctx, batch, publish)
+	for i, req := range batch {
+		if err != nil && req.err == nil {
+			req.err = err
+			publish[i] = nil
+		}
+	}
+	for i, req := range batch {
+		if req.err == nil && publish[i] != nil {
+			publish[i]()
+		}
+		close(req.done)
+	}
+}
+
+func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish []func()) error {
+	tx, err := e.beginTx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	for i, req := range batch {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("begin savepoint: %w", err)
+		}
+		mark := len(tx.events)
+		publish[i], req.err = req.fn(tx)
+		if req.err != nil {
+			tx.events = tx.events[:mark]
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO request`); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("roll back savepoint: %w", err)
+			}
+			if errors.Is(req.err, errNoChange) {
+				req.err = nil
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE request`); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if err := insertEvents(ctx, tx, tx.events); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// insertEvents writes history events with multi-row INSERT statements.
+func insertEvents(ctx context.Context, tx *storeTx, events []Event) error {
+	for len(events) > 0 {
+		n := min(len(events), maxEventRows)
+		args := make([]any, 0, 6*n)
+		for _, ev := range events[:n] {
+			args = append(args, ev.Execution, ev.ID, ev.Type, ev.State, ev.Timestamp.UnixNano(), string(ev.Details))
+		}
+		if _, err := tx.ExecContext(ctx, eventInsert(n), args...); err != nil {
+			return fmt.Errorf("append %d history events: %w", n, err)
+		}
+		events = events[n:]
+	}
+	return nil
+}
+
+// eventInserts caches the INSERT statement text by row count, so that
+// the prepared statement cache keys on the same strings.
+var eventInserts [maxEventRows + 1]string
+
+func init() {
+	for n := 1; n <= maxEventRows; n++ {
+		eventInserts[n] = `INSERT INTO events (execution, id, type, state, ts, details) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+	}
+}
+
+func eventInsert(n int) string { return eventInserts[n] }
