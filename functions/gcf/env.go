@@ -43,7 +43,7 @@ func newAdapters(logger *slog.Logger) *adapters {
 }
 
 // env returns the step environment. Google Cloud routes and Snowflake
-// steps work; AWS and Azure routes and the long wait, which needs a wait
+// steps work. AWS and Azure routes and the long wait, which needs a wait
 // registry, fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	return &workflow.Env{

@@ -1,7 +1,7 @@
 // Package gcf registers repolink's steps as HTTP functions with the Go
 // functions framework, for Cloud Functions and Cloud Run. Each step is
-// registered under its task name, such as "proxy_vm"; the framework serves
-// the one that FUNCTION_TARGET names.
+// registered under its task name, such as "proxy_vm", and the framework
+// serves the one that FUNCTION_TARGET names.
 //
 // A function takes the step's JSON task input as a POST body. It responds
 // 200 with the step's JSON output, or an error status with the body

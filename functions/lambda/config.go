@@ -7,7 +7,7 @@ import (
 )
 
 // Environment variables that configure the bootstrap. The first name of a
-// pair is read first; the second is the name the CDK stack sets.
+// pair is read first, and the second is the name the CDK stack sets.
 const (
 	envHandler          = "REPOLINK_HANDLER"
 	envTable            = "REPOLINK_DYNAMODB_TABLE"
@@ -19,7 +19,7 @@ const (
 	envRegion           = "AWS_REGION"
 )
 
-// Service handler names; every other name is a step of the registry.
+// Service handler names. Every other name is a step of the registry.
 const (
 	handlerPoller   = "poller"
 	handlerWebhook  = "webhook"
@@ -35,7 +35,7 @@ type config struct {
 	// StateMachineARN is the provision state machine that the webhook
 	// starts.
 	StateMachineARN string
-	// WaitDeadline bounds the long wait of await_endpoint; zero means the
+	// WaitDeadline bounds the long wait of await_endpoint. Zero means the
 	// step's default.
 	WaitDeadline time.Duration
 	// WebhookSecretARN is the Secrets Manager secret with the HMAC key of

@@ -22,9 +22,9 @@
 //	                             and the notifications
 //	SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
 //	                             keeps the Snowflake driver from probing
-//	                             cloud metadata addresses on connect; the
+//	                             cloud metadata addresses on connect. The
 //	                             bootstrap sets it when unset, but set it in
-//	                             the function environment too
+//	                             the function environment too.
 package main
 
 import (

@@ -37,8 +37,8 @@ type Options struct {
 	// Region is the function's own region, used for Secrets Manager
 	// references that give a secret name instead of an ARN.
 	Region string
-	// AWS overrides the options of every AWS client; Region is set per
-	// call. Tests set Endpoint and Credentials here.
+	// AWS holds the options of every AWS client except Region, which is
+	// set per call. Tests set Endpoint and Credentials here.
 	AWS          awsadapter.Options
 	Waits        workflow.WaitRegistry
 	WaitDeadline time.Duration

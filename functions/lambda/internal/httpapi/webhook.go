@@ -26,12 +26,12 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Deliveries records deliveries by ticket; *dynamo.Store implements it.
+// Deliveries records deliveries by ticket. *dynamo.Store implements it.
 type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(context.Context) (string, error)) (dynamo.Outcome, error)
 }
 
-// Executions starts executions; *sfn.Client implements it.
+// Executions starts executions. *sfn.Client implements it.
 type Executions interface {
 	StartExecution(ctx context.Context, stateMachineARN, name string, input json.RawMessage) (sfn.Started, error)
 }

@@ -48,7 +48,8 @@ func (f Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		response := ErrorResponse(err)
 		level := slog.LevelError
 		if response.Type == workflow.ErrNotReady {
-			// The state machine retries NotReady; it is how a step waits.
+			// The state machine retries NotReady, because that is how a
+			// step waits.
 			level = slog.LevelInfo
 		}
 		log.Log(ctx, level, "handler failed", "handler", f.Name, "error_type", response.Type, "error", response.Message)

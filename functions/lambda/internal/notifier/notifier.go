@@ -175,8 +175,8 @@ func build(event statusChange, doc workflow.Document) Notification {
 }
 
 // send posts note to target. A 2xx status is delivered. A status that
-// another attempt can fix is an error: 429 is Throttled; 408, 425, 5xx and
-// network failures are Transient. Any other status is returned as not
+// another attempt can fix is an error: 429 is Throttled, and 408, 425, 5xx
+// and network failures are Transient. Any other status is returned as not
 // delivered.
 func (n *Notifier) send(ctx context.Context, target string, note Notification) (Result, error) {
 	u, err := url.Parse(target)

@@ -50,14 +50,14 @@ type Delivery struct {
 	ReceivedAt time.Time
 }
 
-// Outcome is what a delivery did.
+// Outcome is the result of a delivery: whether it started an execution.
 type Outcome struct {
 	Kind      string
 	Execution string
 }
 
 // ErrDeliveryRace is returned when other deliveries of the same ticket kept
-// replacing its unstarted claim; the sender's redelivery settles it.
+// replacing its unstarted claim. The sender's redelivery settles it.
 var ErrDeliveryRace = errors.New("concurrent deliveries of the ticket with different requests")
 
 // Deliver records a delivery of d.Ticket and starts its execution with start
@@ -77,7 +77,7 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Cont
 	}
 
 	// Two rounds cover a claim that another delivery replaced between the
-	// read and the write; more means a storm of conflicting deliveries.
+	// read and the write. More means a storm of conflicting deliveries.
 	for range 2 {
 		stored, claimed, err := s.claim(ctx, d)
 		if err != nil {

@@ -65,7 +65,7 @@ const (
 type Store struct {
 	client Client
 	table  string
-	// Now returns the current time; it sets received times and TTLs.
+	// Now returns the current time, which sets received times and TTLs.
 	Now func() time.Time
 	// WaitRetention and DeliveryRetention set expires_at: a wait's deadline
 	// plus WaitRetention, a ticket's last delivery plus DeliveryRetention.
@@ -114,7 +114,7 @@ func (s *Store) classify(err error, format string, args ...any) error {
 }
 
 // namedError is an SDK failure with the ASL error name that Retry matches
-// on; the SDK error stays in its chain.
+// on. The SDK error stays in its chain.
 type namedError struct {
 	name    string
 	message string

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
-// API is the part of the Step Functions API that Client calls; *sfn.Client
-// of the SDK implements it.
+// API is the part of the Step Functions API that Client calls. The SDK's
+// *sfn.Client implements it.
 type API interface {
 	StartExecution(ctx context.Context, in *sdk.StartExecutionInput, optFns ...func(*sdk.Options)) (*sdk.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, in *sdk.DescribeExecutionInput, optFns ...func(*sdk.Options)) (*sdk.DescribeExecutionOutput, error)
@@ -72,7 +72,7 @@ type Execution struct {
 	// Error and Cause are set for a failed execution.
 	Error string
 	Cause string
-	// RedriveCount counts the redrives so far; RedriveStatus is REDRIVABLE,
+	// RedriveCount counts the redrives so far. RedriveStatus is REDRIVABLE,
 	// NOT_REDRIVABLE or REDRIVABLE_BY_MAP_RUN.
 	RedriveCount  int
 	RedriveStatus string

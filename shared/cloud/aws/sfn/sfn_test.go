@@ -44,7 +44,7 @@ type reply struct {
 }
 
 // server is an httptest Step Functions endpoint that records requests and
-// answers each operation with its canned reply.
+// returns the canned reply of each operation.
 type server struct {
 	*httptest.Server
 	mu      sync.Mutex

@@ -142,7 +142,7 @@ func (s *Server) CreateTable(t testing.TB, name string) {
 	}
 
 	// dynalite runs with createTableMs 0, so the table turns active on its
-	// next event-loop turn; the bound only guards against a stuck server.
+	// next event-loop turn. The bound only guards against a stuck server.
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
