@@ -256,4 +256,28 @@ type AzureNetwork interface {
 	// ApproveEndpointConnection sets the named connection's status to
 	// Approved and returns the connection as it then reads.
 	ApproveEndpointConnection(ctx context.Context, serviceID, connectionName, description string) (AzureEndpointConnection, error)
+
+	// The delete methods below remove what teardown removes. Each returns
+	// nil when the resource is already gone and a NotReady error while
+	// another resource still uses it, so that teardown can wait and retry.
+
+	// RejectEndpointConnection sets the named connection's status to
+	// Rejected, so that the Private Link Service can be deleted.
+	RejectEndpointConnection(ctx context.Context, serviceID, connectionName, description string) (AzureEndpointConnection, error)
+	// DeletePrivateLinkService deletes the service; it returns NotReady
+	// while a connection to it is Pending or Approved.
+	DeletePrivateLinkService(ctx context.Context, resourceGroup, name string) error
+	// LeaveBackendPool removes the backend pool from the interface's IP
+	// configurations and keeps its other pools and settings. Leaving a
+	// pool that the interface is not in changes nothing.
+	LeaveBackendPool(ctx context.Context, networkInterfaceID, backendPoolID string) error
+	// DeleteLoadBalancer deletes the load balancer; it returns NotReady
+	// while a Private Link Service uses its frontend or a network
+	// interface is in one of its pools.
+	DeleteLoadBalancer(ctx context.Context, resourceGroup, name string) error
+	// DeleteVM deletes the VM and the OS disk that is set to go with it.
+	DeleteVM(ctx context.Context, resourceGroup, name string) error
+	// DeleteNetworkInterface deletes the interface; it returns NotReady
+	// while a VM still uses it.
+	DeleteNetworkInterface(ctx context.Context, resourceGroup, name string) error
 }

@@ -316,4 +316,19 @@ type GCPNetwork interface {
 	// AddConsumerAcceptList adds one accept list entry and keeps the
 	// others; an equal entry already present changes nothing.
 	AddConsumerAcceptList(ctx context.Context, region, name string, entry GCPConsumerAcceptList) error
+
+	// The delete methods below remove what teardown removes. Each waits
+	// for its operation, returns nil when the resource is already gone and
+	// a NotReady error while another resource still uses it
+	// (resourceInUseByAnotherResource), so that teardown can wait and
+	// retry.
+
+	DeleteServiceAttachment(ctx context.Context, region, name string) error
+	DeleteForwardingRule(ctx context.Context, region, name string) error
+	DeleteBackendService(ctx context.Context, region, name string) error
+	DeleteHealthCheck(ctx context.Context, region, name string) error
+	DeleteFirewallRule(ctx context.Context, name string) error
+	DeleteInstanceGroup(ctx context.Context, zone, name string) error
+	DeleteInstance(ctx context.Context, zone, name string) error
+	DeleteSubnetwork(ctx context.Context, region, name string) error
 }

@@ -82,6 +82,18 @@ func (p *Provider) PrivateEndpointConnections(ctx context.Context, serviceID str
 // ApproveEndpointConnection reads the connection, sets its status to
 // Approved and writes it back in one synchronous PUT.
 func (p *Provider) ApproveEndpointConnection(ctx context.Context, serviceID, connectionName, description string) (cloud.AzureEndpointConnection, error) {
+	return p.setConnectionStatus(ctx, serviceID, connectionName, cloud.AzureApproved, description, "approve")
+}
+
+// RejectEndpointConnection reads the connection, sets its status to
+// Rejected and writes it back in one synchronous PUT.
+func (p *Provider) RejectEndpointConnection(ctx context.Context, serviceID, connectionName, description string) (cloud.AzureEndpointConnection, error) {
+	return p.setConnectionStatus(ctx, serviceID, connectionName, cloud.AzureRejected, description, "reject")
+}
+
+// setConnectionStatus reads the connection, sets its status and writes it
+// back; verb names the change in errors.
+func (p *Provider) setConnectionStatus(ctx context.Context, serviceID, connectionName, status, description, verb string) (cloud.AzureEndpointConnection, error) {
 	id, err := parseID(serviceID, "Microsoft.Network/privateLinkServices")
 	if err != nil {
 		return cloud.AzureEndpointConnection{}, err
@@ -95,13 +107,13 @@ func (p *Provider) ApproveEndpointConnection(ctx context.Context, serviceID, con
 		conn.Properties = &armnetwork.PrivateEndpointConnectionProperties{}
 	}
 	conn.Properties.PrivateLinkServiceConnectionState = &armnetwork.PrivateLinkServiceConnectionState{
-		Status:          to(cloud.AzureApproved),
+		Status:          to(status),
 		Description:     to(description),
 		ActionsRequired: to("None"),
 	}
 	updated, err := p.linkService.UpdatePrivateEndpointConnection(ctx, id.ResourceGroupName, id.Name, connectionName, conn, nil)
 	if err != nil {
-		return cloud.AzureEndpointConnection{}, classify(err, "approve private endpoint connection %s of %s", connectionName, serviceID)
+		return cloud.AzureEndpointConnection{}, classify(err, "%s private endpoint connection %s of %s", verb, connectionName, serviceID)
 	}
 	return connectionOf(updated.PrivateEndpointConnection), nil
 }

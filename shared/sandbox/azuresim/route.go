@@ -103,6 +103,8 @@ func (s *Server) resourceMethod(method, id, resourceType string, body []byte, pr
 		return s.get(id, resourceType)
 	case http.MethodPut:
 		return s.put(id, resourceType, body, prepare)
+	case http.MethodDelete:
+		return s.deleteResource(id, resourceType)
 	}
 	return nil, errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "the sandbox does not serve %s on %s", method, resourceType)
 }

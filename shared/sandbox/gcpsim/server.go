@@ -455,6 +455,14 @@ func (s *Server) route(ctx context.Context, c call) (any, *apiError) {
 		return s.getServiceAttachment(c)
 	case key{"regions", "serviceAttachments", "", http.MethodPatch}:
 		return s.patchServiceAttachment(c)
+
+	case key{"regions", "serviceAttachments", "", http.MethodDelete},
+		key{"regions", "forwardingRules", "", http.MethodDelete},
+		key{"regions", "backendServices", "", http.MethodDelete},
+		key{"regions", "healthChecks", "", http.MethodDelete},
+		key{"regions", "subnetworks", "", http.MethodDelete},
+		key{"zones", "instanceGroups", "", http.MethodDelete}:
+		return s.deleteResource(c)
 	}
 	return nil, errorf(http.StatusNotFound, "notFound", "%s %s is not served by the sandbox Compute Engine", c.method, c.path())
 }

@@ -1,0 +1,210 @@
+package azuresim
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v6"
+)
+
+// deleteResource deletes a resource at once and responds 200, or 204 when
+// it does not exist, as Resource Manager does. It refuses, with 400 and
+// an in-use code, to delete a resource that another one still uses: a
+// subnet with addresses in use, a network interface attached to a VM, a
+// load balancer whose frontend a Private Link Service uses or whose pools
+// have members, and a Private Link Service with a Pending or Approved
+// connection.
+//
+// NOTE: the in-use codes of load balancers and Private Link Services are
+// the sandbox's own; the codes that Resource Manager returns for them were
+// not observed.
+func (s *Server) deleteResource(id, resourceType string) (*response, error) {
+	s.mu.Lock()
+	res := s.resource(id, resourceType)
+	if res == nil {
+		s.mu.Unlock()
+		return &response{status: http.StatusNoContent}, nil
+	}
+	if err := s.inUse(res); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	previous := map[string]*Connection{}
+	delete(s.world.Resources, key(res.ID))
+	if res.Type == typePLS {
+		for _, c := range s.connectionsOf(res.ID) {
+			previous[key(c.ID)] = c
+			delete(s.world.Connections, key(c.ID))
+		}
+	}
+	if err := s.commit(); err != nil {
+		s.world.Resources[key(res.ID)] = res
+		for k, c := range previous {
+			s.world.Connections[k] = c
+		}
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Unlock()
+	s.log.Info("azuresim resource deleted", "id", res.ID)
+
+	if res.Type == typeVM {
+		s.stopVM(res.ID)
+	}
+	return &response{status: http.StatusOK}, nil
+}
+
+// stopVM stops the launched VM of vmID, if any.
+func (s *Server) stopVM(vmID string) {
+	s.vmMu.Lock()
+	_, launched := s.addrs[key(vmID)]
+	delete(s.addrs, key(vmID))
+	s.vmMu.Unlock()
+	if !launched || s.opts.Launcher == nil {
+		return
+	}
+	if err := s.opts.Launcher.Stop(vmID); err != nil {
+		s.log.Error("azuresim vm stop failed", "vm", vmID, "error", err)
+	}
+}
+
+// inUse returns the error of a delete that res's users block, or nil.
+// Callers hold s.mu.
+func (s *Server) inUse(res *Resource) error {
+	switch res.Type {
+	case typeNIC:
+		if vm := s.vmOfNIC(res.ID); vm != "" {
+			return errorf(http.StatusBadRequest, "InUseNetworkInterfaceCannotBeDeleted",
+				"Network interface %s is used by virtual machine %s.", res.ID, vm)
+		}
+	case typeLB:
+		lb, err := decode[armnetwork.LoadBalancer](res)
+		if err != nil || lb.Properties == nil {
+			return err
+		}
+		for _, pool := range lb.Properties.BackendAddressPools {
+			if members := s.poolMembers(str(pool.ID)); len(members) > 0 {
+				return errorf(http.StatusBadRequest, "InUseLoadBalancerCannotBeDeleted",
+					"Load balancer %s cannot be deleted, because backend pool %s has members: %s.", res.ID, str(pool.Name), strings.Join(members, ", "))
+			}
+		}
+		for _, fe := range lb.Properties.FrontendIPConfigurations {
+			if pls := s.linkServiceOfFrontend(str(fe.ID)); pls != "" {
+				return errorf(http.StatusBadRequest, "InUseLoadBalancerCannotBeDeleted",
+					"Load balancer %s cannot be deleted, because private link service %s uses frontend %s.", res.ID, pls, str(fe.Name))
+			}
+		}
+	case typePLS:
+		for _, c := range s.connectionsOf(res.ID) {
+			if c.Status == statusPending || c.Status == statusApproved {
+				return errorf(http.StatusBadRequest, "PrivateLinkServiceWithPrivateEndpointConnectionsCannotBeDeleted",
+					"Private link service %s cannot be deleted, because private endpoint connection %s is %s.", res.ID, c.Name, c.Status)
+			}
+		}
+	case typeSubnet:
+		if s.subnetHasLinkService(res.ID) || s.subnetHasNIC(res.ID) {
+			return errorf(http.StatusBadRequest, "InUseSubnetCannotBeDeleted", "Subnet %s is in use.", res.ID)
+		}
+	}
+	return nil
+}
+
+// linkServiceOfFrontend returns the ID of the Private Link Service that
+// uses a load balancer frontend, or "". Callers hold s.mu.
+func (s *Server) linkServiceOfFrontend(frontendID string) string {
+	for _, k := range sortedKeys(s.world.Resources) {
+		res := s.world.Resources[k]
+		if res.Type != typePLS {
+			continue
+		}
+		pls, err := decode[armnetwork.PrivateLinkService](res)
+		if err != nil || pls.Properties == nil {
+			continue
+		}
+		for _, fe := range pls.Properties.LoadBalancerFrontendIPConfigurations {
+			if fe != nil && key(str(fe.ID)) == key(frontendID) {
+				return res.ID
+			}
+		}
+	}
+	return ""
+}
+
+// subnetHasNIC reports whether a network interface has an address in the
+// subnet. Callers hold s.mu.
+func (s *Server) subnetHasNIC(subnetID string) bool {
+	for _, res := range s.world.Resources {
+		if res.Type != typeNIC {
+			continue
+		}
+		nic, err := decode[armnetwork.Interface](res)
+		if err != nil || nic.Properties == nil {
+			continue
+		}
+		for _, c := range nic.Properties.IPConfigurations {
+			if c != nil && c.Properties != nil && c.Properties.Subnet != nil && key(str(c.Properties.Subnet.ID)) == key(subnetID) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Tagged returns the IDs of the resources whose tag name has value, and
+// of the Pending or Approved connections on the Private Link Services
+// among them, sorted. Tests use it to check what a run left behind.
+func (s *Server) Tagged(name, value string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, k := range sortedKeys(s.world.Resources) {
+		res := s.world.Resources[k]
+		var body struct {
+			Tags map[string]string `json:"tags"`
+		}
+		if err := json.Unmarshal(res.Body, &body); err != nil || body.Tags[name] != value {
+			continue
+		}
+		out = append(out, res.ID)
+		for _, c := range s.connectionsOf(res.ID) {
+			if c.Status == statusPending || c.Status == statusApproved {
+				out = append(out, c.ID+" "+c.Status)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// PoolMembers returns the IDs of the NIC IP configurations in backend
+// pools whose IDs start with prefix, such as a load balancer's ID or a
+// resource group's, sorted.
+func (s *Server) PoolMembers(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix = strings.ToLower(prefix)
+	var out []string
+	for _, res := range s.world.Resources {
+		if res.Type != typeNIC {
+			continue
+		}
+		nic, err := decode[armnetwork.Interface](res)
+		if err != nil || nic.Properties == nil {
+			continue
+		}
+		for _, c := range nic.Properties.IPConfigurations {
+			if c == nil || c.Properties == nil {
+				continue
+			}
+			for _, pool := range c.Properties.LoadBalancerBackendAddressPools {
+				if id := key(str(pool.ID)); pool != nil && strings.HasPrefix(id, prefix) && strings.Contains(id, "/backendaddresspools/") {
+					out = append(out, res.ID+"/ipConfigurations/"+str(c.Name))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
