@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/azureroute"
+	"github.com/repolink/repolink/functions/internal/gcproute"
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -19,21 +22,18 @@ import (
 // was deprovisioned.
 type Output = workflow.Result
 
-// Run finds the request's endpoint service and deprovisions the account's
-// endpoint to it, unless the endpoint is already queued for deletion.
-// Without the endpoint service there is nothing to look for, because an
+// Run finds the request's endpoint service (on Azure its Private Link
+// Service, on Google Cloud its service attachment) and deprovisions the
+// account's endpoint to it, unless the endpoint is already queued for
+// deletion. Without the service there is nothing to look for, because an
 // endpoint of the request can only connect to that service.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
-	network, err := env.AWS(ctx, req.AWS.Region)
+	serviceName, err := ServiceName(ctx, env, req)
 	if err != nil {
 		return Output{}, err
 	}
-	svc, err := network.FindEndpointService(ctx, req.ID)
-	if err != nil {
-		return Output{}, fmt.Errorf("find endpoint service of %s: %w", req.ID, err)
-	}
-	if svc == nil {
+	if serviceName == "" {
 		return Output{Action: workflow.Skipped, ID: "none"}, nil
 	}
 
@@ -47,17 +47,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	action := workflow.Skipped
 	for _, info := range infos {
-		if info.ServiceID() != svc.Name || Queued(info.EndpointState) {
+		if info.ServiceID() != serviceName || Queued(info.EndpointState) {
 			continue
 		}
-		if _, err := conn.Query(ctx, snowflake.DeprovisionPrivateLinkEndpoint(svc.Name)); err != nil {
-			return Output{}, fmt.Errorf("deprovision endpoint to %s: %w", svc.Name, err)
+		if _, err := conn.Query(ctx, snowflake.DeprovisionPrivateLinkEndpoint(serviceName)); err != nil {
+			return Output{}, fmt.Errorf("deprovision endpoint to %s: %w", serviceName, err)
 		}
 		action = workflow.Deleted
 		// One call removes the account's endpoint to the service.
 		break
 	}
-	return Output{Action: action, ID: svc.Name}, nil
+	return Output{Action: action, ID: serviceName}, nil
 }
 
 // Queued reports whether an endpoint state means the endpoint is already on
@@ -68,4 +68,56 @@ func Queued(endpointState string) bool {
 		return true
 	}
 	return false
+}
+
+// ServiceName returns the provider service ID of the request's route that
+// SYSTEM$PROVISION_PRIVATELINK_ENDPOINT took: the AWS endpoint service
+// name, the Azure Private Link Service resource ID or the Google Cloud
+// service attachment path. It returns "" when the service does not exist.
+func ServiceName(ctx context.Context, env *workflow.Env, req request.Request) (string, error) {
+	switch req.Route {
+	case request.RouteAzurePrivateLink:
+		network, err := azureroute.Network(ctx, env, req)
+		if err != nil {
+			return "", err
+		}
+		name := azureroute.NamesFor(req).LinkService
+		svc, err := network.FindPrivateLinkService(ctx, req.Azure.ResourceGroup, name)
+		if err != nil {
+			return "", fmt.Errorf("find private link service %s: %w", name, err)
+		}
+		if svc == nil {
+			return "", nil
+		}
+		return svc.ID, nil
+	case request.RouteGCPPrivateLink:
+		network, err := gcproute.Network(ctx, env, req)
+		if err != nil {
+			return "", err
+		}
+		names := gcproute.NamesFor(req)
+		sa, err := network.FindServiceAttachment(ctx, req.GCP.Region, names.ServiceAttachment)
+		if err != nil {
+			return "", fmt.Errorf("find service attachment %s: %w", names.ServiceAttachment, err)
+		}
+		if sa == nil {
+			return "", nil
+		}
+		return gcproute.ServiceAttachmentPath(req.GCP, names), nil
+	}
+	if req.AWS == nil {
+		return "", workflow.Invalid("the aws-privatelink route needs the aws block in the request")
+	}
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return "", err
+	}
+	svc, err := network.FindEndpointService(ctx, req.ID)
+	if err != nil {
+		return "", fmt.Errorf("find endpoint service of %s: %w", req.ID, err)
+	}
+	if svc == nil {
+		return "", nil
+	}
+	return svc.Name, nil
 }

@@ -1,0 +1,268 @@
+// Package teardowngcp removes what the gcp-privatelink route built for a
+// request, after the shared steps have dropped the Snowflake objects and
+// deprovisioned the endpoint. Connections waits until the service
+// attachment has no live consumer endpoint; the other steps delete in the
+// reverse order of provisioning: the service attachment, the Private
+// Service Connect subnet when repolink created it, the forwarding rule,
+// the backend service, the health check, the instance group, the proxy VM
+// and the firewall rules. Each deletes only what carries the request's
+// tag, reports skipped when it finds nothing, and returns NotReady while a
+// resource is still in use, so that the state machine retries with
+// backoff.
+package teardowngcp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/functions/internal/gcproute"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Output names the resource that a step removed or looked at.
+type Output = workflow.Result
+
+// Connections returns NotReady while the request's service attachment has
+// a consumer endpoint that is not REJECTED or CLOSED, and reports checked
+// once none is left.
+func Connections(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	name := gcproute.NamesFor(req).ServiceAttachment
+	sa, err := network.FindServiceAttachment(ctx, req.GCP.Region, name)
+	if err != nil {
+		return Output{}, fmt.Errorf("find service attachment %s: %w", name, err)
+	}
+	if sa == nil {
+		return Output{Action: workflow.Skipped, ID: name}, nil
+	}
+	if live := Live(sa.ConnectedEndpoints); len(live) > 0 {
+		return Output{}, workflow.NotReady("service attachment %s still has %s; waiting for Snowflake to remove its endpoint after deprovisioning",
+			sa.Path, describe(live))
+	}
+	return Output{Action: workflow.Checked, ID: sa.Path}, nil
+}
+
+// ServiceAttachment deletes the request's service attachment.
+func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "service attachment", func(n gcproute.Names) string { return n.ServiceAttachment },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			sa, err := network.FindServiceAttachment(ctx, g.Region, name)
+			if sa == nil || err != nil {
+				return "", nil, err
+			}
+			return sa.Path, sa.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteServiceAttachment(ctx, g.Region, name)
+		})
+}
+
+// PSCSubnet deletes the Private Service Connect subnet when repolink
+// created it for the request, and leaves a subnet that existed before.
+func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	g := req.GCP
+	if g.PSCSubnet == "" {
+		return Output{Action: workflow.Skipped, ID: "none"}, nil
+	}
+	subnet, err := network.FindSubnetwork(ctx, g.Region, g.PSCSubnet)
+	if err != nil {
+		return Output{}, fmt.Errorf("find subnetwork %s: %w", g.PSCSubnet, err)
+	}
+	if subnet == nil || subnet.Tags[cloud.TagRequest] != req.ID {
+		return Output{Action: workflow.Skipped, ID: g.PSCSubnet}, nil
+	}
+	if err := network.DeleteSubnetwork(ctx, g.Region, g.PSCSubnet); err != nil {
+		return Output{}, fmt.Errorf("delete subnetwork %s: %w", subnet.Path, err)
+	}
+	return Output{Action: workflow.Deleted, ID: subnet.Path}, nil
+}
+
+// ForwardingRule deletes the request's forwarding rule.
+func ForwardingRule(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "forwarding rule", func(n gcproute.Names) string { return n.ForwardingRule },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			fr, err := network.FindForwardingRule(ctx, g.Region, name)
+			if fr == nil || err != nil {
+				return "", nil, err
+			}
+			return fr.Path, fr.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteForwardingRule(ctx, g.Region, name)
+		})
+}
+
+// BackendService deletes the request's backend service.
+func BackendService(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "backend service", func(n gcproute.Names) string { return n.BackendService },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			bs, err := network.FindBackendService(ctx, g.Region, name)
+			if bs == nil || err != nil {
+				return "", nil, err
+			}
+			return bs.Path, bs.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteBackendService(ctx, g.Region, name)
+		})
+}
+
+// HealthCheck deletes the request's health check.
+func HealthCheck(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "health check", func(n gcproute.Names) string { return n.HealthCheck },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			hc, err := network.FindHealthCheck(ctx, g.Region, name)
+			if hc == nil || err != nil {
+				return "", nil, err
+			}
+			return hc.Path, hc.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteHealthCheck(ctx, g.Region, name)
+		})
+}
+
+// InstanceGroup deletes the request's instance group. With proxy none its
+// member is the repository's own VM, which stays.
+func InstanceGroup(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "instance group", func(n gcproute.Names) string { return n.InstanceGroup },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			group, err := network.FindInstanceGroup(ctx, g.Zone, name)
+			if group == nil || err != nil {
+				return "", nil, err
+			}
+			return group.Path, group.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteInstanceGroup(ctx, g.Zone, name)
+		})
+}
+
+// ProxyVM deletes the request's proxy VM. With proxy none the request has
+// none, so it reports skipped.
+func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	return remove(ctx, env, in, "proxy VM", func(n gcproute.Names) string { return n.VM },
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error) {
+			inst, err := network.FindInstance(ctx, g.Zone, name)
+			if inst == nil || err != nil {
+				return "", nil, err
+			}
+			return inst.Path, inst.Tags, nil
+		},
+		func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error {
+			return network.DeleteInstance(ctx, g.Zone, name)
+		})
+}
+
+// FirewallRules deletes the two firewall rules that repolink created for
+// the request: the one for health checks and the one for the Private
+// Service Connect NAT subnet. It reports deleted when it deleted either.
+func FirewallRules(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
+	req := in.Request
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	names := gcproute.NamesFor(req)
+	out := Output{Action: workflow.Skipped, ID: names.HealthFirewall}
+	for _, name := range []string{names.HealthFirewall, names.NATFirewall} {
+		rule, err := network.FindFirewallRule(ctx, name)
+		if err != nil {
+			return Output{}, fmt.Errorf("find firewall rule %s: %w", name, err)
+		}
+		if rule == nil {
+			continue
+		}
+		if err := owned("firewall rule", rule.Path, rule.Tags, req.ID); err != nil {
+			return Output{}, err
+		}
+		if err := network.DeleteFirewallRule(ctx, name); err != nil {
+			return Output{}, fmt.Errorf("delete firewall rule %s: %w", rule.Path, err)
+		}
+		if out.Action == workflow.Skipped {
+			out = Output{Action: workflow.Deleted, ID: rule.Path}
+		}
+	}
+	return out, nil
+}
+
+// finder returns the path and tags of the named resource, or "" when it
+// does not exist.
+type finder func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) (string, map[string]string, error)
+
+type deleter func(ctx context.Context, network cloud.GCPNetwork, g *request.GCP, name string) error
+
+// remove finds the resource of the request's deterministic name, checks
+// that it carries the request's tag and deletes it.
+func remove(ctx context.Context, env *workflow.Env, in workflow.Document, kind string, nameOf func(gcproute.Names) string, find finder, del deleter) (Output, error) {
+	req := in.Request
+	network, err := gcproute.Network(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	name := nameOf(gcproute.NamesFor(req))
+	path, tags, err := find(ctx, network, req.GCP, name)
+	if err != nil {
+		return Output{}, fmt.Errorf("find %s %s: %w", kind, name, err)
+	}
+	if path == "" {
+		return Output{Action: workflow.Skipped, ID: name}, nil
+	}
+	if err := owned(kind, path, tags, req.ID); err != nil {
+		return Output{}, err
+	}
+	if err := del(ctx, network, req.GCP, name); err != nil {
+		return Output{}, fmt.Errorf("delete %s %s: %w", kind, path, err)
+	}
+	return Output{Action: workflow.Deleted, ID: path}, nil
+}
+
+// Live returns the consumer endpoints that keep the attachment in use:
+// every one that is not REJECTED or CLOSED.
+func Live(endpoints []cloud.GCPConnectedEndpoint) []cloud.GCPConnectedEndpoint {
+	var live []cloud.GCPConnectedEndpoint
+	for _, ep := range endpoints {
+		switch strings.ToUpper(ep.Status) {
+		case "REJECTED", "CLOSED":
+			continue
+		}
+		live = append(live, ep)
+	}
+	return live
+}
+
+// owned returns Conflict unless the resource carries the request's tag, so
+// that teardown never deletes what another request or a person built
+// under the same name.
+func owned(kind, path string, tags map[string]string, requestID string) error {
+	if owner := tags[cloud.TagRequest]; owner != requestID {
+		return workflow.Errorf(workflow.ErrConflict,
+			"%s %s carries %s=%q, not %q; it was not built for this request, so delete it by hand if it is no longer used",
+			kind, path, cloud.TagRequest, owner, requestID)
+	}
+	return nil
+}
+
+func describe(endpoints []cloud.GCPConnectedEndpoint) string {
+	parts := make([]string, 0, len(endpoints))
+	for _, ep := range endpoints {
+		parts = append(parts, ep.Endpoint+" "+ep.Status)
+	}
+	noun := "endpoint"
+	if len(endpoints) > 1 {
+		noun = "endpoints"
+	}
+	return noun + " " + strings.Join(parts, ", ")
+}
