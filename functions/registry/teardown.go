@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"github.com/repolink/repolink/functions/teardownazure"
 	"github.com/repolink/repolink/functions/teardownconnections"
 	"github.com/repolink/repolink/functions/teardownegress"
 	"github.com/repolink/repolink/functions/teardownendpoint"
+	"github.com/repolink/repolink/functions/teardowngcp"
 	"github.com/repolink/repolink/functions/teardownloadbalancer"
 	"github.com/repolink/repolink/functions/teardownproxyvm"
 	"github.com/repolink/repolink/functions/teardownservice"
@@ -12,7 +14,9 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// TeardownSteps lists the AWS teardown steps in the order they run.
+// TeardownSteps lists the teardown steps in the order they run: the
+// shared Snowflake and endpoint steps, then those of the AWS, Azure and
+// Google Cloud routes, each route's in reverse order of provisioning.
 var TeardownSteps = []Step{
 	{Name: "teardown_snowflake"},
 	{Name: "teardown_endpoint"},
@@ -23,6 +27,20 @@ var TeardownSteps = []Step{
 	{Name: "teardown_target_group", Waits: "the load balancer to release the target group"},
 	{Name: "teardown_proxy_vm"},
 	{Name: "teardown_egress"},
+	{Name: "teardown_azure_connections", Waits: "Snowflake to remove its private endpoint from the Private Link Service"},
+	{Name: "teardown_azure_reject_connections"},
+	{Name: "teardown_azure_private_link_service", Waits: "the Private Link Service's connections to go"},
+	{Name: "teardown_azure_load_balancer", Waits: "the Private Link Service to release the load balancer"},
+	{Name: "teardown_azure_proxy_vm", Waits: "the VM to release its network interface"},
+	{Name: "teardown_gcp_connections", Waits: "Snowflake to remove its endpoint from the service attachment"},
+	{Name: "teardown_gcp_service_attachment", Waits: "the service attachment's endpoints to go"},
+	{Name: "teardown_gcp_psc_subnet", Waits: "the service attachment to release the subnet"},
+	{Name: "teardown_gcp_forwarding_rule", Waits: "the service attachment to release the forwarding rule"},
+	{Name: "teardown_gcp_backend_service", Waits: "the forwarding rule to release the backend service"},
+	{Name: "teardown_gcp_health_check", Waits: "the backend service to release the health check"},
+	{Name: "teardown_gcp_instance_group", Waits: "the backend service to release the instance group"},
+	{Name: "teardown_gcp_proxy_vm"},
+	{Name: "teardown_gcp_firewall_rules"},
 }
 
 // teardownHandlers returns the handlers of the teardown steps.
@@ -37,5 +55,21 @@ func teardownHandlers(env *workflow.Env) map[string]Handler {
 		"teardown_target_group":       adapt(env, teardowntargetgroup.Run),
 		"teardown_proxy_vm":           adapt(env, teardownproxyvm.Run),
 		"teardown_egress":             adapt(env, teardownegress.Run),
+
+		"teardown_azure_connections":          adapt(env, teardownazure.Connections),
+		"teardown_azure_reject_connections":   adapt(env, teardownazure.RejectConnections),
+		"teardown_azure_private_link_service": adapt(env, teardownazure.LinkService),
+		"teardown_azure_load_balancer":        adapt(env, teardownazure.LoadBalancer),
+		"teardown_azure_proxy_vm":             adapt(env, teardownazure.ProxyVM),
+
+		"teardown_gcp_connections":        adapt(env, teardowngcp.Connections),
+		"teardown_gcp_service_attachment": adapt(env, teardowngcp.ServiceAttachment),
+		"teardown_gcp_psc_subnet":         adapt(env, teardowngcp.PSCSubnet),
+		"teardown_gcp_forwarding_rule":    adapt(env, teardowngcp.ForwardingRule),
+		"teardown_gcp_backend_service":    adapt(env, teardowngcp.BackendService),
+		"teardown_gcp_health_check":       adapt(env, teardowngcp.HealthCheck),
+		"teardown_gcp_instance_group":     adapt(env, teardowngcp.InstanceGroup),
+		"teardown_gcp_proxy_vm":           adapt(env, teardowngcp.ProxyVM),
+		"teardown_gcp_firewall_rules":     adapt(env, teardowngcp.FirewallRules),
 	}
 }
