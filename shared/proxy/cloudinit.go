@@ -3,59 +3,48 @@ package proxy
 import (
 	"fmt"
 	"strings"
-	"text/template"
 )
 
-// cloudInitTemplate is the cloud-config document of the proxy VM on Ubuntu.
-// cloud-init writes the files and runs runcmd once per instance. After a
-// reboot, Docker starts the container again through its restart policy.
-// The start script checks the new nginx.conf with the image before it
-// replaces the running one, like the Amazon Linux boot script.
-var cloudInitTemplate = template.Must(template.New("cloud-init").Parse(`#cloud-config
+// writeCloudInit writes the cloud-config document of the proxy VM on
+// Ubuntu. cloud-init writes the files and runs runcmd once per instance.
+// After a reboot, Docker starts the container again through its restart
+// policy. The start script checks the new nginx.conf with the image before
+// it replaces the running one, like the Amazon Linux boot script.
+func writeCloudInit(b *strings.Builder, configJSON []byte, conf, startScript string) {
+	b.WriteString(`#cloud-config
 # Boot configuration of the repolink proxy VM (Ubuntu): runs nginx in Docker
 # as an SNI passthrough proxy to the package index.
-{{.Marker}}{{.JSON}}
-package_update: true
+`)
+	writeConfigLine(b, configJSON)
+	fmt.Fprintf(b, `package_update: true
 packages:
   - docker.io
 write_files:
   - path: /etc/repolink-proxy/nginx.conf.new
     permissions: "0644"
     content: |
-{{.NginxConf}}
+%s
   - path: /usr/local/sbin/repolink-proxy-start
     permissions: "0755"
     content: |
-{{.StartScript}}
+%s
 runcmd:
   - [/usr/local/sbin/repolink-proxy-start]
-`))
+`, indentBlock(conf), indentBlock(startScript))
+}
 
-// startScriptTemplate is the start script: it pulls the image with retries,
+// writeStartScript writes the script that pulls the image with retries,
 // checks the new config and runs the container with host networking.
-var startScriptTemplate = template.Must(template.New("start").Parse(`#!/bin/bash
+func writeStartScript(b *strings.Builder, image string) {
+	b.WriteString(`#!/bin/bash
 set -euo pipefail
 systemctl enable --now docker
 
-image='{{.Image}}'
-for attempt in 1 2 3 4 5; do
-    docker pull "$image" && break
-    if [ "$attempt" -eq 5 ]; then
-        echo "repolink-proxy: pull of $image failed" >&2
-        exit 1
-    fi
-    sleep $((attempt * 5))
-done
-
-docker run --rm -v /etc/repolink-proxy/nginx.conf.new:/etc/nginx/nginx.conf:ro "$image" nginx -t
-mv /etc/repolink-proxy/nginx.conf.new /etc/repolink-proxy/nginx.conf
-
-docker rm -f repolink-proxy >/dev/null 2>&1 || true
-docker run -d --name repolink-proxy --restart always --network host \
-    --log-opt max-size=10m --log-opt max-file=3 \
-    -v /etc/repolink-proxy/nginx.conf:/etc/nginx/nginx.conf:ro \
-    "$image"
-`))
+`)
+	writePullImage(b, image)
+	b.WriteString("\n")
+	writeReplaceContainer(b)
+}
 
 // cloudInitIndent is the indentation of a block scalar's content under
 // write_files[].content.
@@ -77,24 +66,14 @@ func CloudInit(c Config) (string, error) {
 	}
 
 	var script strings.Builder
-	if err := startScriptTemplate.Execute(&script, map[string]string{"Image": c.Image}); err != nil {
-		return "", fmt.Errorf("render cloud-init: %w", err)
-	}
+	writeStartScript(&script, c.Image)
 	var b strings.Builder
-	err = cloudInitTemplate.Execute(&b, map[string]string{
-		"Marker":      userDataMarker,
-		"JSON":        string(js),
-		"NginxConf":   indentBlock(conf),
-		"StartScript": indentBlock(script.String()),
-	})
-	if err != nil {
-		return "", fmt.Errorf("render cloud-init: %w", err)
-	}
+	writeCloudInit(&b, js, conf, script.String())
 	return b.String(), nil
 }
 
 // indentBlock indents every non-empty line of text for a YAML block scalar
-// and drops the final newline, which the template supplies.
+// and drops the final newline, which writeCloudInit supplies.
 func indentBlock(text string) string {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	for i, line := range lines {

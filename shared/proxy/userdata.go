@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/template"
 )
 
 // userDataMarker starts the comment line that carries the Config as JSON.
@@ -15,45 +14,30 @@ const userDataMarker = "# repolink-proxy-config: "
 // output never contains it, because every value in the file is validated.
 const heredocEnd = "REPOLINK_NGINX_CONF_END"
 
-// userDataTemplate is the boot script. cloud-init runs user data once per
-// instance; after a reboot Docker starts the container again through its
-// restart policy. Running the script again replaces the container with one
-// that uses the new configuration.
-var userDataTemplate = template.Must(template.New("user-data").Parse(`#!/bin/bash
+// writeUserData writes the boot script. cloud-init runs user data once
+// per instance, and after a reboot Docker starts the container again
+// through its restart policy. Running the script again replaces the container with
+// one that uses the new configuration.
+func writeUserData(b *strings.Builder, configJSON []byte, conf, image string) {
+	b.WriteString(`#!/bin/bash
 # Boot script of the repolink proxy VM (Amazon Linux 2023): runs nginx in
 # Docker as an SNI passthrough proxy to the package index.
-{{.Marker}}{{.JSON}}
-set -euo pipefail
+`)
+	writeConfigLine(b, configJSON)
+	b.WriteString(`set -euo pipefail
 
 if ! command -v docker >/dev/null 2>&1; then
     dnf install -y docker
 fi
 systemctl enable --now docker
 
-install -d -m 0755 /etc/repolink-proxy
-cat > /etc/repolink-proxy/nginx.conf.new <<'{{.HeredocEnd}}'
-{{.NginxConf}}{{.HeredocEnd}}
-
-image='{{.Image}}'
-for attempt in 1 2 3 4 5; do
-    docker pull "$image" && break
-    if [ "$attempt" -eq 5 ]; then
-        echo "repolink-proxy: pull of $image failed" >&2
-        exit 1
-    fi
-    sleep $((attempt * 5))
-done
-
-# Check the new file with the same image before it replaces the running one.
-docker run --rm -v /etc/repolink-proxy/nginx.conf.new:/etc/nginx/nginx.conf:ro "$image" nginx -t
-mv /etc/repolink-proxy/nginx.conf.new /etc/repolink-proxy/nginx.conf
-
-docker rm -f repolink-proxy >/dev/null 2>&1 || true
-docker run -d --name repolink-proxy --restart always --network host \
-    --log-opt max-size=10m --log-opt max-file=3 \
-    -v /etc/repolink-proxy/nginx.conf:/etc/nginx/nginx.conf:ro \
-    "$image"
-`))
+`)
+	writeNginxHeredoc(b, conf)
+	b.WriteString("\n")
+	writePullImage(b, image)
+	b.WriteString("\n# Check the new file with the same image before it replaces the running one.\n")
+	writeReplaceContainer(b)
+}
 
 // UserDataAL2023 returns the Amazon Linux 2023 boot script that installs
 // Docker, writes the nginx config for c and runs nginx with host
@@ -74,16 +58,7 @@ func UserDataAL2023(c Config) (string, error) {
 	}
 
 	var b strings.Builder
-	err = userDataTemplate.Execute(&b, map[string]string{
-		"Marker":     userDataMarker,
-		"JSON":       string(js),
-		"HeredocEnd": heredocEnd,
-		"NginxConf":  conf,
-		"Image":      c.Image,
-	})
-	if err != nil {
-		return "", fmt.Errorf("render boot script: %w", err)
-	}
+	writeUserData(&b, js, conf, c.Image)
 	return b.String(), nil
 }
 
