@@ -45,7 +45,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		return Execution{}, fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", ErrInvalidInput, len(compact), maxPayloadBytes)
 	}
 	var definition string
-	err = e.db.QueryRowContext(ctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
+	err = e.queryRow(ctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Execution{}, fmt.Errorf("start execution %q: %w: %q", name, ErrMachineNotFound, machine)
 	}
@@ -129,12 +129,12 @@ func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMes
 
 // Describe returns an execution.
 func (e *Engine) Describe(ctx context.Context, name string) (Execution, error) {
-	x, err := loadExecution(ctx, e.db, name)
+	x, err := scanExecution(e.queryRow(ctx, `SELECT `+execColumns+` FROM executions WHERE name = ?`, name))
 	if err != nil {
 		return Execution{}, fmt.Errorf("describe execution %q: %w", name, err)
 	}
 	var state string
-	err = e.db.QueryRowContext(ctx, `SELECT state FROM cursors WHERE execution = ? AND parent = 0`, name).Scan(&state)
+	err = e.queryRow(ctx, `SELECT state FROM cursors WHERE execution = ? AND parent = 0`, name).Scan(&state)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Execution{}, fmt.Errorf("describe execution %q: %w", name, err)
 	}

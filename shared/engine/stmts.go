@@ -42,6 +42,16 @@ func (s *storeTx) QueryRowContext(ctx context.Context, query string, args ...any
 func (s *storeTx) Commit() error   { return s.tx.Commit() }
 func (s *storeTx) Rollback() error { return s.tx.Rollback() }
 
+// queryRow runs a query outside any transaction, from its prepared
+// statement once the Run loop prepared it. Do not call it from a request
+// of update, whose batch holds the store's only connection.
+func (e *Engine) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt := e.prepared(query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return e.db.QueryRowContext(ctx, query, args...)
+}
+
 // beginTx starts a write transaction.
 func (e *Engine) beginTx(ctx context.Context) (*storeTx, error) {
 	tx, err := e.db.BeginTx(ctx, nil)
