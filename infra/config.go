@@ -38,6 +38,17 @@ type Config struct {
 	AssetDir string
 	// StateMachineDir holds the *.asl.json definitions.
 	StateMachineDir string
+	// EgressRefreshRequests are request files of the egress-ip route. Each
+	// gets a schedule that starts the egress-refresh machine with the
+	// request as input.
+	EgressRefreshRequests []string
+	// EgressRefreshInterval is the time between two scheduled egress
+	// refreshes of one request.
+	EgressRefreshInterval time.Duration
+	// EgressSecurityGroupIDs limits the security groups whose rules the
+	// firewall functions may change. Empty means every group in the stack's
+	// region and account.
+	EgressSecurityGroupIDs []string
 }
 
 // parameter names one setting in the context and in the environment.
@@ -56,6 +67,9 @@ var (
 	paramWaitDeadline     = parameter{"waitDeadline", "REPOLINK_WAIT_DEADLINE"}
 	paramAssetDir         = parameter{"assetDir", "REPOLINK_ASSET_DIR"}
 	paramStateMachineDir  = parameter{"stateMachineDir", "REPOLINK_STATE_MACHINE_DIR"}
+	paramEgressRequests   = parameter{"egressRefreshRequests", "REPOLINK_EGRESS_REFRESH_REQUESTS"}
+	paramEgressInterval   = parameter{"egressRefreshInterval", "REPOLINK_EGRESS_REFRESH_INTERVAL"}
+	paramEgressGroups     = parameter{"egressSecurityGroupIds", "REPOLINK_EGRESS_SECURITY_GROUP_IDS"}
 )
 
 // Defaults used when neither the context nor the environment sets a value.
@@ -65,6 +79,10 @@ const (
 	defaultWaitDeadline     = 24 * time.Hour
 	defaultAssetDir         = "../bin/lambda"
 	defaultStateMachineDir  = "../statemachines"
+	// NOTE: six hours is a choice of this stack, not a figure from
+	// Snowflake. Snowflake publishes new egress ranges before they take
+	// effect, and each run opens a range as soon as it is listed.
+	defaultEgressRefreshInterval = 6 * time.Hour
 )
 
 // retentionDays lists the retention periods that CloudWatch Logs accepts.
@@ -96,10 +114,11 @@ var retentionDays = map[int]awslogs.RetentionDays{
 var (
 	// secretARNPattern matches a complete Secrets Manager ARN, which ends in
 	// the six random characters that Secrets Manager appends to the name.
-	secretARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
-	kmsKeyARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
-	snsTopicPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
-	prefixPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	secretARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
+	kmsKeyARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+	snsTopicPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+	prefixPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	securityGroupPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 )
 
 // LoadConfig reads the parameters with context, which returns a CDK context
@@ -123,6 +142,10 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		WaitDeadline:     defaultWaitDeadline,
 		AssetDir:         orDefault(lookup(paramAssetDir), defaultAssetDir),
 		StateMachineDir:  orDefault(lookup(paramStateMachineDir), defaultStateMachineDir),
+
+		EgressRefreshRequests:  splitList(lookup(paramEgressRequests)),
+		EgressRefreshInterval:  defaultEgressRefreshInterval,
+		EgressSecurityGroupIDs: splitList(lookup(paramEgressGroups)),
 	}
 
 	var problems []string
@@ -163,6 +186,21 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 				"use a Go duration of at least 1m, such as 24h"))
 		}
 		cfg.WaitDeadline = d
+	}
+
+	if v := lookup(paramEgressInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d%time.Minute != 0 {
+			problems = append(problems, describe(paramEgressInterval, v,
+				"use a Go duration of whole minutes, at least 1m, such as 6h"))
+		}
+		cfg.EgressRefreshInterval = d
+	}
+	for _, id := range cfg.EgressSecurityGroupIDs {
+		if !securityGroupPattern.MatchString(id) {
+			problems = append(problems, describe(paramEgressGroups, id,
+				"use security group IDs such as sg-0a1b2c3d4e5f60718, separated by commas"))
+		}
 	}
 
 	if len(problems) > 0 {

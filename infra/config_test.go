@@ -31,6 +31,8 @@ func TestLoadConfig(t *testing.T) {
 				WaitDeadline:     24 * time.Hour,
 				AssetDir:         "../bin/lambda",
 				StateMachineDir:  "../statemachines",
+
+				EgressRefreshInterval: 6 * time.Hour,
 			},
 		},
 		{
@@ -44,6 +46,10 @@ func TestLoadConfig(t *testing.T) {
 				"REPOLINK_LOG_RETENTION_DAYS": "90",
 				"REPOLINK_WAIT_DEADLINE":      "36h",
 				"REPOLINK_ASSET_DIR":          "/tmp/assets",
+
+				"REPOLINK_EGRESS_REFRESH_REQUESTS":   "requests/a.json, requests/b.json",
+				"REPOLINK_EGRESS_REFRESH_INTERVAL":   "90m",
+				"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "sg-0a1b2c3d4e5f60718,sg-12345678",
 			},
 			want: Config{
 				Prefix:           "rl-prod",
@@ -55,6 +61,10 @@ func TestLoadConfig(t *testing.T) {
 				WaitDeadline:     36 * time.Hour,
 				AssetDir:         "/tmp/assets",
 				StateMachineDir:  "../statemachines",
+
+				EgressRefreshRequests:  []string{"requests/a.json", "requests/b.json"},
+				EgressRefreshInterval:  90 * time.Minute,
+				EgressSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718", "sg-12345678"},
 			},
 		},
 		{
@@ -76,6 +86,8 @@ func TestLoadConfig(t *testing.T) {
 				WaitDeadline:     24 * time.Hour,
 				AssetDir:         "../bin/lambda",
 				StateMachineDir:  "../statemachines",
+
+				EgressRefreshInterval: 6 * time.Hour,
 			},
 		},
 	}
@@ -107,6 +119,9 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"retention not a number", map[string]string{"REPOLINK_LOG_RETENTION_DAYS": "month"}, "context logRetentionDays"},
 		{"deadline without unit", map[string]string{"REPOLINK_WAIT_DEADLINE": "24"}, "context waitDeadline"},
 		{"deadline too short", map[string]string{"REPOLINK_WAIT_DEADLINE": "30s"}, "context waitDeadline"},
+		{"refresh interval too short", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "30s"}, "context egressRefreshInterval"},
+		{"refresh interval in seconds", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "90s"}, "context egressRefreshInterval"},
+		{"security group name", map[string]string{"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "default"}, "context egressSecurityGroupIds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,6 +50,55 @@ type functionOptions struct {
 // group is an explicit resource so that its retention is set by
 // CloudFormation, and it is kept when the stack is deleted.
 func newFunction(stack awscdk.Stack, spec FunctionSpec, opts functionOptions) awslambda.Function {
+	return newLambda(stack, spec, opts, runtimeSettings{
+		runtime: awslambda.Runtime_PROVIDED_AL2023(),
+		handler: "bootstrap",
+		code:    opts.code,
+	})
+}
+
+// runtimeSettings are the settings in which the bootstrap functions and the
+// inline unsupported-route function differ.
+type runtimeSettings struct {
+	runtime awslambda.Runtime
+	handler string
+	code    awslambda.Code
+}
+
+// unsupportedRouteCode fails every invocation with the error type
+// InvalidRequest, which the state machines treat as terminal. Python
+// reports the class name of a raised exception as the error type.
+const unsupportedRouteCode = `class InvalidRequest(Exception):
+    pass
+
+
+def handler(event, context):
+    route = (event.get("request") or {}).get("route", "unknown")
+    raise InvalidRequest(
+        "route %s is not served by the AWS deployment of repolink, which serves "
+        "aws-privatelink, egress-ip and public; deploy repolink on Azure or GCP "
+        "for this request" % route
+    )
+`
+
+// unsupportedFunction creates, on its first call, the function that every
+// Azure and GCP task of the definitions invokes, and returns it.
+func (s *Stack) unsupportedFunction(opts functionOptions, role awsiam.Role) awslambda.Function {
+	if fn, ok := s.Functions[unsupportedSpec.Handler]; ok {
+		return fn
+	}
+	opts.role = role
+	opts.env = nil
+	fn := newLambda(s.Stack, unsupportedSpec, opts, runtimeSettings{
+		runtime: awslambda.Runtime_PYTHON_3_13(),
+		handler: "index.handler",
+		code:    awslambda.Code_FromInline(jsii.String(unsupportedRouteCode)),
+	})
+	s.Functions[unsupportedSpec.Handler] = fn
+	return fn
+}
+
+func newLambda(stack awscdk.Stack, spec FunctionSpec, opts functionOptions, rt runtimeSettings) awslambda.Function {
 	id := constructID(spec.Handler)
 	logGroup := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     opts.retention,
@@ -68,10 +117,10 @@ func newFunction(stack awscdk.Stack, spec FunctionSpec, opts functionOptions) aw
 	fn := awslambda.NewFunction(stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		FunctionName:  jsii.String(opts.prefix + "-" + strings.ReplaceAll(spec.Handler, "_", "-")),
 		Description:   jsii.String("repolink " + spec.Handler),
-		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Runtime:       rt.runtime,
 		Architecture:  awslambda.Architecture_ARM_64(),
-		Handler:       jsii.String("bootstrap"),
-		Code:          opts.code,
+		Handler:       jsii.String(rt.handler),
+		Code:          rt.code,
 		Role:          opts.role,
 		MemorySize:    jsii.Number(spec.MemoryMB),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),

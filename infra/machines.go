@@ -33,7 +33,8 @@ type Definition struct {
 	// ASL is the definition text as it is on disk, with ${task} placeholders
 	// that Step Functions replaces by the DefinitionSubstitutions.
 	ASL string
-	// Tasks lists the placeholder names in order of first use.
+	// Tasks lists the placeholder names in order of first use, including
+	// the Azure and GCP tasks.
 	Tasks []string
 }
 
@@ -42,9 +43,10 @@ var placeholderPattern = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
 // LoadDefinitions reads the state machine definitions in dir. The provision
 // machine is required, and the others are deployed when their files exist.
-// Every placeholder must name a step in stepSpecs, and every callback task
-// must time out later than waitDeadline, so that the poller reports an
-// expired wait before Step Functions times the task out.
+// Every placeholder must name a step in stepSpecs or an Azure or GCP task
+// (foreignClouds). Every callback task must time out later than
+// waitDeadline, so that the poller reports an expired wait before Step
+// Functions times the task out.
 func LoadDefinitions(dir string, waitDeadline time.Duration) ([]Definition, error) {
 	var defs []Definition
 	for _, mf := range machineFiles {
@@ -83,7 +85,8 @@ func parseDefinition(key string, data []byte, waitDeadline time.Duration) (Defin
 			continue
 		}
 		seen[task] = true
-		if _, ok := stepSpec(task); !ok {
+		_, known := stepSpec(task)
+		if !known && !foreignTask(task) {
 			return Definition{}, fmt.Errorf("task ${%s} has no function spec; add it to stepSpecs in steps.go with its group, memory and timeout", task)
 		}
 		def.Tasks = append(def.Tasks, task)

@@ -83,6 +83,8 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			"elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeLoadBalancerAttributes",
 			"elasticloadbalancing:DescribeListeners",
+			// FindLoadBalancer reads the request tag of a load balancer.
+			"elasticloadbalancing:DescribeTags",
 		}, []string{"*"}, nil),
 
 		// RunInstances authorizes every resource it touches. Only the
@@ -134,6 +136,85 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 		statement("CreateLoadBalancingServiceRole", []string{"iam:CreateServiceLinkedRole"}, []string{
 			fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing", s.partition, s.account),
 		}, map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}),
+	}
+}
+
+// teardownStatements covers the delete calls of the AWS network adapter.
+// Each one is allowed only on resources that carry the request tag, except
+// DeleteListener: listeners are created without tags, so it is scoped by
+// the load balancer name.
+func teardownStatements(s arnScope) []awsiam.PolicyStatement {
+	instances := s.arn("ec2", "instance/*")
+	endpointServices := s.arn("ec2", "vpc-endpoint-service/*")
+	targetGroups := s.arn("elasticloadbalancing", "targetgroup/rl-*/*")
+	loadBalancers := s.arn("elasticloadbalancing", "loadbalancer/net/rl-*/*")
+	listeners := s.arn("elasticloadbalancing", "listener/net/rl-*/*/*")
+
+	return []awsiam.PolicyStatement{
+		statement("DescribeNetwork", []string{
+			"ec2:DescribeInstances",
+			"ec2:DescribeVpcEndpointServiceConfigurations",
+			"ec2:DescribeVpcEndpointConnections",
+			"elasticloadbalancing:DescribeTargetGroups",
+			"elasticloadbalancing:DescribeLoadBalancers",
+			"elasticloadbalancing:DescribeListeners",
+			"elasticloadbalancing:DescribeTags",
+		}, []string{"*"}, nil),
+		statement("TerminateTaggedInstances", []string{"ec2:TerminateInstances"},
+			[]string{instances}, resourceTagged()),
+		statement("DeleteTaggedEndpointServices", []string{
+			"ec2:RejectVpcEndpointConnections",
+			"ec2:DeleteVpcEndpointServiceConfigurations",
+		}, []string{endpointServices}, resourceTagged()),
+		statement("DeleteTaggedLoadBalancing", []string{
+			"elasticloadbalancing:DeleteLoadBalancer",
+			"elasticloadbalancing:DeleteTargetGroup",
+		}, []string{targetGroups, loadBalancers}, resourceTagged()),
+		statement("DeleteListeners", []string{"elasticloadbalancing:DeleteListener"},
+			[]string{listeners}, nil),
+	}
+}
+
+// firewallStatements covers the security group calls of the AWS firewall
+// adapter. New rules must carry the request tag. The security group itself
+// belongs to the customer and carries no request tag, so the group
+// resources are the groups in securityGroupIDs, or every group in the
+// region and account when the list is empty.
+func firewallStatements(s arnScope, securityGroupIDs []string) []awsiam.PolicyStatement {
+	rules := s.arn("ec2", "security-group-rule/*")
+	groups := []string{s.arn("ec2", "security-group/*")}
+	if len(securityGroupIDs) > 0 {
+		groups = groups[:0]
+		for _, id := range securityGroupIDs {
+			groups = append(groups, s.arn("ec2", "security-group/"+id))
+		}
+	}
+
+	return []awsiam.PolicyStatement{
+		statement("DescribeRules", []string{"ec2:DescribeSecurityGroupRules"}, []string{"*"}, nil),
+		statement("AuthorizeTaggedRules", []string{"ec2:AuthorizeSecurityGroupIngress"},
+			[]string{rules}, requestTagged()),
+		// RevokeSecurityGroupIngress names the rules by ID, but IAM
+		// authorizes it on the group, so the rules' own tags cannot limit
+		// it. The adapter revokes only rules it found tagged with the
+		// request or described with the request's name.
+		statement("ChangeGroupRules", []string{
+			"ec2:AuthorizeSecurityGroupIngress",
+			"ec2:RevokeSecurityGroupIngress",
+		}, groups, nil),
+		statement("TagRulesOnCreate", []string{"ec2:CreateTags"}, []string{rules},
+			map[string]any{"StringEquals": map[string]any{
+				"ec2:CreateAction": "AuthorizeSecurityGroupIngress",
+			}}),
+	}
+}
+
+// endpointLookupStatements lets teardown_endpoint find the request's
+// endpoint service before it deprovisions Snowflake's endpoint.
+func endpointLookupStatements() []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
+			[]string{"*"}, nil),
 	}
 }
 

@@ -20,7 +20,8 @@ import (
 type Stack struct {
 	awscdk.Stack
 	Table awsdynamodb.Table
-	// Functions maps each handler name to its function.
+	// Functions maps each handler name to its function. Every Azure and GCP
+	// task maps to the one unsupported-route function.
 	Functions map[string]awslambda.Function
 	// Machines maps each machine key (provision, teardown, egress-refresh)
 	// to its state machine.
@@ -30,13 +31,17 @@ type Stack struct {
 	Warnings []string
 }
 
-// Environment variables that the Lambda bootstrap reads, besides
-// REPOLINK_HANDLER.
+// Environment variables that the Lambda bootstrap (functions/lambda) reads,
+// besides REPOLINK_HANDLER.
 const (
-	envWaitsTable       = "REPOLINK_WAITS_TABLE"
+	envTable            = "REPOLINK_DYNAMODB_TABLE"
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
-	envMachinePrefix    = "REPOLINK_STATE_MACHINE_ARN_"
+	// envMachineARN is the provision state machine that the webhook starts.
+	envMachineARN = "REPOLINK_STATE_MACHINE_ARN"
+	// envMachinePrefix starts one variable per machine on the operations
+	// function, such as REPOLINK_STATE_MACHINE_ARN_TEARDOWN.
+	envMachinePrefix = "REPOLINK_STATE_MACHINE_ARN_"
 )
 
 // NewStack defines the stack. It reads the state machine definitions first,
@@ -74,6 +79,10 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 			if _, ok := s.Functions[task]; ok {
 				continue
 			}
+			if foreignTask(task) {
+				s.Functions[task] = s.unsupportedFunction(opts, roles[GroupUnsupported])
+				continue
+			}
 			spec, _ := stepSpec(task)
 			opts.role = roles[spec.Group]
 			opts.env = stepEnv(spec, cfg, *s.Table.TableName())
@@ -92,6 +101,9 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	s.newServiceFunctions(cfg, opts, roles, machineEnv)
 
 	newPollerSchedule(stack, cfg.Prefix, s.Functions[pollerSpec.Handler])
+	if err := s.newEgressRefreshSchedules(cfg); err != nil {
+		return nil, err
+	}
 	api := newHTTPAPI(stack, cfg.Prefix, s.Functions[webhookSpec.Handler], s.Functions[operationsSpec.Handler])
 	s.newAlarms(cfg)
 	s.newOutputs(api)
@@ -143,9 +155,12 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
 		GroupNetwork:   append(networkStatements(scopeARNs), stepSecrets...),
-		GroupSnowflake: stepSecrets,
-		GroupWait:      waitStatements(tableARN),
-		GroupPoller:    append(pollerStatements(tableARN), stepSecrets...),
+		GroupSnowflake: append(endpointLookupStatements(), stepSecrets...),
+		GroupTeardown:  teardownStatements(scopeARNs),
+		// egress_ranges reads the ranges in Snowflake.
+		GroupFirewall: append(firewallStatements(scopeARNs, cfg.EgressSecurityGroupIDs), stepSecrets...),
+		GroupWait:     waitStatements(tableARN),
+		GroupPoller:   append(pollerStatements(tableARN), stepSecrets...),
 		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
@@ -156,11 +171,18 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	groups := []Group{GroupPoller, GroupWebhook, GroupOperations}
 	for _, def := range defs {
 		for _, task := range def.Tasks {
-			spec, _ := stepSpec(task)
-			if !slices.Contains(groups, spec.Group) {
-				groups = append(groups, spec.Group)
+			group := GroupUnsupported
+			if spec, ok := stepSpec(task); ok {
+				group = spec.Group
+			}
+			if !slices.Contains(groups, group) {
+				groups = append(groups, group)
 			}
 		}
+	}
+	if slices.Contains(groups, GroupFirewall) && len(cfg.EgressSecurityGroupIDs) == 0 {
+		s.warn("anySecurityGroup", "egressSecurityGroupIds is not set: the firewall functions may add and revoke inbound rules "+
+			"of every security group in the stack's region and account. List the groups that egress-ip requests name.")
 	}
 
 	roles := map[Group]awsiam.Role{}
@@ -180,27 +202,28 @@ func stepEnv(spec FunctionSpec, cfg Config, tableName string) map[string]string 
 		return nil
 	}
 	return map[string]string{
-		envWaitsTable:   tableName,
+		envTable:        tableName,
 		envWaitDeadline: cfg.WaitDeadline.String(),
 	}
 }
 
 // newServiceFunctions creates the poller, webhook and operations functions.
-// machineEnv holds one REPOLINK_STATE_MACHINE_ARN_<KEY> variable per machine.
+// machineEnv holds one REPOLINK_STATE_MACHINE_ARN_<KEY> variable per machine,
+// for the operations function.
 func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[Group]awsiam.Role, machineEnv map[string]string) {
 	tableName := *s.Table.TableName()
 
 	opts.role = roles[GroupPoller]
-	opts.env = map[string]string{envWaitsTable: tableName}
+	opts.env = map[string]string{envTable: tableName}
 	s.Functions[pollerSpec.Handler] = newFunction(s.Stack, pollerSpec, opts)
 
 	opts.role = roles[GroupWebhook]
-	opts.env = map[string]string{envWaitsTable: tableName}
+	opts.env = map[string]string{
+		envTable:      tableName,
+		envMachineARN: *s.Machines["provision"].StateMachineArn(),
+	}
 	if cfg.WebhookSecretARN != "" {
 		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
-	}
-	for k, v := range machineEnv {
-		opts.env[k] = v
 	}
 	s.Functions[webhookSpec.Handler] = newFunction(s.Stack, webhookSpec, opts)
 
@@ -241,8 +264,13 @@ func (s *Stack) newMachine(def Definition, name string, retention awslogs.Retent
 			IncludeExecutionData: jsii.Bool(false),
 		},
 	})
+	granted := map[awslambda.Function]bool{}
 	for _, task := range def.Tasks {
-		s.Functions[task].GrantInvoke(machine)
+		fn := s.Functions[task]
+		if !granted[fn] {
+			fn.GrantInvoke(machine)
+			granted[fn] = true
+		}
 	}
 	return machine
 }

@@ -66,8 +66,14 @@ func fullConfig() Config {
 		WaitDeadline:     24 * time.Hour,
 		AssetDir:         assetDir,
 		StateMachineDir:  "../statemachines",
+
+		EgressRefreshRequests:  []string{"testdata/egress-ip.json"},
+		EgressRefreshInterval:  6 * time.Hour,
+		EgressSecurityGroupIDs: []string{exampleSecurityGroup},
 	}
 }
+
+const exampleSecurityGroup = "sg-0a1b2c3d4e5f60718"
 
 // synth returns the stack for cfg, synthesising it on the first call for
 // name.
@@ -113,37 +119,53 @@ func check(t *testing.T, what string, assertion func()) {
 	assertion()
 }
 
-// provisionTasks returns the task names in the provision definition, which
-// decide the step functions that the stack deploys.
-func provisionTasks(t *testing.T) []string {
+// definitions returns the definitions in statemachines/, which decide the
+// step functions that the stack deploys.
+func definitions(t *testing.T) []Definition {
 	t.Helper()
 	defs, err := LoadDefinitions("../statemachines", 24*time.Hour)
 	if err != nil {
 		t.Fatalf("LoadDefinitions: %v", err)
 	}
-	return defs[0].Tasks
+	return defs
+}
+
+// deployedTasks returns the tasks of every definition that get a function
+// of their own, each once: all but the Azure and GCP tasks.
+func deployedTasks(t *testing.T) []string {
+	t.Helper()
+	var tasks []string
+	for _, def := range definitions(t) {
+		for _, task := range def.Tasks {
+			if !foreignTask(task) && !slices.Contains(tasks, task) {
+				tasks = append(tasks, task)
+			}
+		}
+	}
+	return tasks
 }
 
 func TestStackResourceCounts(t *testing.T) {
 	r := fullStack(t)
-	tasks := provisionTasks(t)
-	functions := len(tasks) + 3 // plus poller, webhook and operations
-	groups := map[Group]bool{}
+	defs := definitions(t)
+	tasks := deployedTasks(t)
+	functions := len(tasks) + 1 + 3 // plus unsupported_route, poller, webhook and operations
+	groups := map[Group]bool{GroupUnsupported: true}
 	for _, task := range tasks {
 		spec, _ := stepSpec(task)
 		groups[spec.Group] = true
 	}
 	counts := map[string]int{
-		// One per step group, the three service roles, the state machine's
-		// and the scheduler's.
-		"AWS::IAM::Role":                   len(groups) + 3 + 1 + 1,
+		// One per step group, the three service roles, one per state
+		// machine, and the scheduler's, one per target type.
+		"AWS::IAM::Role":                   len(groups) + 3 + len(defs) + 2,
 		"AWS::Lambda::Function":            functions,
-		"AWS::Logs::LogGroup":              functions + 1, // plus the state machine's
-		"AWS::StepFunctions::StateMachine": 1,
+		"AWS::Logs::LogGroup":              functions + len(defs),
+		"AWS::StepFunctions::StateMachine": len(defs),
 		"AWS::DynamoDB::Table":             1,
-		"AWS::Scheduler::Schedule":         1,
+		"AWS::Scheduler::Schedule":         2, // poller and one egress refresh
 		"AWS::ApiGatewayV2::Api":           1,
-		"AWS::CloudWatch::Alarm":           3,
+		"AWS::CloudWatch::Alarm":           len(defs) + 2,
 		"AWS::Logs::MetricFilter":          1,
 		"AWS::SecretsManager::Secret":      0,
 		"Custom::LogRetention":             0,
@@ -156,7 +178,7 @@ func TestStackResourceCounts(t *testing.T) {
 func TestFunctionSettings(t *testing.T) {
 	r := fullStack(t)
 	var specs []FunctionSpec
-	for _, task := range provisionTasks(t) {
+	for _, task := range deployedTasks(t) {
 		spec, _ := stepSpec(task)
 		specs = append(specs, spec)
 	}
@@ -219,53 +241,67 @@ func TestFunctionLogGroups(t *testing.T) {
 
 func TestDefinitionSubstitutions(t *testing.T) {
 	r := fullStack(t)
-	asl, err := os.ReadFile("../statemachines/provision.asl.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	machines := resourcesOfType(r.json, "AWS::StepFunctions::StateMachine")
-	if len(machines) != 1 {
-		t.Fatalf("stack has %d state machines, want 1", len(machines))
-	}
-	var props map[string]any
-	for _, p := range machines {
-		props = p
-	}
+	machines := machinesByName(r.json)
+	unsupportedID, _ := functionOf(t, r.json, unsupportedSpec.Handler)
+	for _, mf := range machineFiles {
+		t.Run(mf.Key, func(t *testing.T) {
+			asl, err := os.ReadFile(filepath.Join("../statemachines", mf.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			props, ok := machines["repolink-"+mf.Key]
+			if !ok {
+				t.Fatalf("stack has no state machine repolink-%s", mf.Key)
+			}
+			if props["StateMachineType"] != "STANDARD" {
+				t.Errorf("StateMachineType = %v, want STANDARD", props["StateMachineType"])
+			}
+			if _, ok := props["DefinitionS3Location"]; ok {
+				t.Error("definition is an S3 asset, want it inline")
+			}
+			if props["DefinitionString"] != string(asl) {
+				t.Errorf("DefinitionString differs from statemachines/%s", mf.File)
+			}
 
-	if props["StateMachineType"] != "STANDARD" {
-		t.Errorf("StateMachineType = %v, want STANDARD", props["StateMachineType"])
-	}
-	if _, ok := props["DefinitionS3Location"]; ok {
-		t.Error("definition is an S3 asset, want it inline")
-	}
-	if props["DefinitionString"] != string(asl) {
-		t.Error("DefinitionString differs from statemachines/provision.asl.json")
-	}
+			substitutions, _ := props["DefinitionSubstitutions"].(map[string]any)
+			definition := string(asl)
+			for _, match := range placeholderPattern.FindAllStringSubmatch(string(asl), -1) {
+				task := match[1]
+				functionID := unsupportedID
+				if !foreignTask(task) {
+					functionID, _ = functionOf(t, r.json, task)
+				}
+				want := map[string]any{"Fn::GetAtt": []any{functionID, "Arn"}}
+				if diff := cmp.Diff(want, substitutions[task]); diff != "" {
+					t.Errorf("substitution ${%s} mismatch (-want +got):\n%s", task, diff)
+				}
+				definition = strings.ReplaceAll(definition, match[0], fakeFunctionARN(functionID))
+			}
 
-	substitutions, _ := props["DefinitionSubstitutions"].(map[string]any)
-	definition := string(asl)
-	for _, match := range placeholderPattern.FindAllStringSubmatch(string(asl), -1) {
-		task := match[1]
-		functionID, _ := functionOf(t, r.json, task)
-		want := map[string]any{"Fn::GetAtt": []any{functionID, "Arn"}}
-		if diff := cmp.Diff(want, substitutions[task]); diff != "" {
-			t.Errorf("substitution ${%s} mismatch (-want +got):\n%s", task, diff)
+			if strings.Contains(definition, "${") {
+				t.Error("definition keeps a ${...} placeholder after substitution")
+			}
+			var parsed map[string]any
+			if err := json.Unmarshal([]byte(definition), &parsed); err != nil {
+				t.Fatalf("substituted definition is not JSON: %v", err)
+			}
+		})
+	}
+}
+
+func TestProvisionCallbackSubstituted(t *testing.T) {
+	r := fullStack(t)
+	props := machinesByName(r.json)["repolink-provision"]
+	definition := props["DefinitionString"].(string)
+	for _, match := range placeholderPattern.FindAllStringSubmatch(definition, -1) {
+		if !foreignTask(match[1]) {
+			functionID, _ := functionOf(t, r.json, match[1])
+			definition = strings.ReplaceAll(definition, match[0], fakeFunctionARN(functionID))
 		}
-		definition = strings.ReplaceAll(definition, match[0], fakeFunctionARN(functionID))
-	}
-
-	if strings.Contains(definition, "${") {
-		t.Error("definition keeps a ${...} placeholder after substitution")
 	}
 	var parsed map[string]any
 	if err := json.Unmarshal([]byte(definition), &parsed); err != nil {
 		t.Fatalf("substituted definition is not JSON: %v", err)
-	}
-	for _, task := range []string{"proxy_vm", "verification"} {
-		functionID, _ := functionOf(t, r.json, task)
-		if !strings.Contains(definition, fakeFunctionARN(functionID)) {
-			t.Errorf("substituted definition has no reference to %s", functionID)
-		}
 	}
 	callback := parsed["States"].(map[string]any)["AwaitEndpoint"].(map[string]any)
 	awaitID, _ := functionOf(t, r.json, "await_endpoint")
@@ -274,23 +310,163 @@ func TestDefinitionSubstitutions(t *testing.T) {
 	}
 }
 
+func TestForeignTasksShareUnsupportedFunction(t *testing.T) {
+	r := fullStack(t)
+	id, props := functionOf(t, r.json, unsupportedSpec.Handler)
+	code, _ := props["Code"].(map[string]any)
+	want := map[string]any{
+		"Runtime":       "python3.13",
+		"Handler":       "index.handler",
+		"ZipFile":       unsupportedRouteCode,
+		"RoleLogicalID": "UnsupportedRole",
+	}
+	got := map[string]any{
+		"Runtime":       props["Runtime"],
+		"Handler":       props["Handler"],
+		"ZipFile":       code["ZipFile"],
+		"RoleLogicalID": trimHash(logicalIDOf(props["Role"])),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("function %s mismatch (-want +got):\n%s", id, diff)
+	}
+
+	var foreign []string
+	for _, task := range definitions(t)[0].Tasks {
+		if foreignTask(task) {
+			foreign = append(foreign, task)
+		}
+	}
+	if len(foreign) == 0 {
+		t.Fatal("provision definition has no Azure or GCP task")
+	}
+	for _, task := range foreign {
+		if got := r.stack.Functions[task]; got != r.stack.Functions[unsupportedSpec.Handler] {
+			t.Errorf("task %s does not map to the unsupported_route function", task)
+		}
+	}
+	for _, st := range policyStatements(t, r.json) {
+		if st.Role == "UnsupportedRole" && !strings.HasPrefix(st.Actions[0], "logs:") {
+			t.Errorf("unsupported role has statement %q with actions %q, want log writes only", st.Sid, st.Actions)
+		}
+	}
+}
+
+func TestFunctionEnvironment(t *testing.T) {
+	r := fullStack(t)
+	table := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Table.Node().DefaultChild().(awscdk.CfnElement))}
+	provision := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["provision"].Node().DefaultChild().(awscdk.CfnElement))}
+	tests := []struct {
+		handler string
+		want    map[string]any
+	}{
+		{"await_endpoint", map[string]any{
+			"REPOLINK_HANDLER":        "await_endpoint",
+			"REPOLINK_DYNAMODB_TABLE": table,
+			"REPOLINK_WAIT_DEADLINE":  "24h0m0s",
+		}},
+		{"poller", map[string]any{
+			"REPOLINK_HANDLER":        "poller",
+			"REPOLINK_DYNAMODB_TABLE": table,
+		}},
+		{"webhook", map[string]any{
+			"REPOLINK_HANDLER":            "webhook",
+			"REPOLINK_DYNAMODB_TABLE":     table,
+			"REPOLINK_STATE_MACHINE_ARN":  provision,
+			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
+		}},
+		{"proxy_vm", map[string]any{"REPOLINK_HANDLER": "proxy_vm"}},
+		{"egress_ranges", map[string]any{"REPOLINK_HANDLER": "egress_ranges"}},
+		{"teardown_proxy_vm", map[string]any{"REPOLINK_HANDLER": "teardown_proxy_vm"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.handler, func(t *testing.T) {
+			_, props := functionOf(t, r.json, tt.handler)
+			got := environmentOf(props)
+			delete(got, "SNOWFLAKE_DISABLE_PLATFORM_DETECTION")
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("environment mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEveryFunctionDisablesPlatformDetection(t *testing.T) {
+	r := fullStack(t)
+	for id, props := range resourcesOfType(r.json, "AWS::Lambda::Function") {
+		if got := environmentOf(props)["SNOWFLAKE_DISABLE_PLATFORM_DETECTION"]; got != "true" {
+			t.Errorf("function %s has SNOWFLAKE_DISABLE_PLATFORM_DETECTION=%v, want true", id, got)
+		}
+	}
+}
+
+func TestEgressRefreshSchedule(t *testing.T) {
+	r := fullStack(t)
+	data, err := os.ReadFile("testdata/egress-ip.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var request map[string]any
+	if err := json.Unmarshal(data, &request); err != nil {
+		t.Fatal(err)
+	}
+
+	var schedule map[string]any
+	for _, props := range resourcesOfType(r.json, "AWS::Scheduler::Schedule") {
+		if props["Name"] == "repolink-egress-refresh-DATA-4720" {
+			schedule = props
+		}
+	}
+	if schedule == nil {
+		t.Fatal("stack has no schedule repolink-egress-refresh-DATA-4720")
+	}
+	if got := schedule["ScheduleExpression"]; got != "rate(6 hours)" {
+		t.Errorf("ScheduleExpression = %v, want rate(6 hours)", got)
+	}
+	target := schedule["Target"].(map[string]any)
+	machineID := *r.stack.Stack.GetLogicalId(r.stack.Machines[egressRefreshKey].Node().DefaultChild().(awscdk.CfnElement))
+	if diff := cmp.Diff(map[string]any{"Ref": machineID}, target["Arn"]); diff != "" {
+		t.Errorf("target ARN mismatch (-want +got):\n%s", diff)
+	}
+	var input map[string]any
+	if err := json.Unmarshal([]byte(target["Input"].(string)), &input); err != nil {
+		t.Fatalf("target input is not JSON: %v", err)
+	}
+	if diff := cmp.Diff(map[string]any{"request": request}, input); diff != "" {
+		t.Errorf("target input mismatch (-want +got):\n%s", diff)
+	}
+
+	found := false
+	for _, st := range policyStatements(t, r.json) {
+		if strings.HasPrefix(st.Role, "SchedulerRoleForTarget") && slices.Contains(st.Actions, "states:StartExecution") &&
+			slices.Contains(st.Resources, "{"+trimHash(machineID)+"}") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("scheduler role cannot start the egress-refresh machine")
+	}
+}
+
 func TestStateMachineLogging(t *testing.T) {
 	r := fullStack(t)
-	check(t, "state machine logging", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
-			"StateMachineName": "repolink-provision",
-			"LoggingConfiguration": map[string]any{
-				"Level":                "ALL",
-				"IncludeExecutionData": false,
-			},
+	for _, mf := range machineFiles {
+		name := "repolink-" + mf.Key
+		check(t, name+" logging", func() {
+			r.template.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+				"StateMachineName": name,
+				"LoggingConfiguration": map[string]any{
+					"Level":                "ALL",
+					"IncludeExecutionData": false,
+				},
+			})
 		})
-	})
-	check(t, "state machine log group", func() {
-		r.template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
-			"LogGroupName":    "/aws/vendedlogs/states/repolink-provision",
-			"RetentionInDays": 30,
+		check(t, name+" log group", func() {
+			r.template.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+				"LogGroupName":    "/aws/vendedlogs/states/" + name,
+				"RetentionInDays": 30,
+			})
 		})
-	})
+	}
 }
 
 func TestNoWildcardActions(t *testing.T) {
@@ -318,6 +494,7 @@ func TestIAMStatements(t *testing.T) {
 		return "arn:aws:" + service + ":us-west-2:123456789012:" + resource
 	}
 	requestTag := map[string]any{"StringLike": map[string]any{"aws:RequestTag/repolink:request": "?*"}}
+	resourceTag := map[string]any{"StringLike": map[string]any{"aws:ResourceTag/repolink:request": "?*"}}
 
 	tests := []struct {
 		role      string
@@ -345,6 +522,42 @@ func TestIAMStatements(t *testing.T) {
 			arn("elasticloadbalancing", "loadbalancer/net/rl-*/*"),
 			arn("elasticloadbalancing", "listener/net/rl-*/*/*"),
 		}, nil},
+		{"NetworkRole", "DescribeNetwork", []string{
+			"ec2:DescribeInstances",
+			"ec2:DescribeVpcEndpointServiceConfigurations",
+			"ec2:DescribeVpcEndpointServicePermissions",
+			"ec2:DescribeVpcEndpointConnections",
+			"elasticloadbalancing:DescribeTargetGroups",
+			"elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeLoadBalancers",
+			"elasticloadbalancing:DescribeLoadBalancerAttributes",
+			"elasticloadbalancing:DescribeListeners",
+			"elasticloadbalancing:DescribeTags",
+		}, []string{"*"}, nil},
+		{"TeardownRole", "TerminateTaggedInstances", []string{"ec2:TerminateInstances"},
+			[]string{arn("ec2", "instance/*")}, resourceTag},
+		{"TeardownRole", "DeleteTaggedEndpointServices",
+			[]string{"ec2:RejectVpcEndpointConnections", "ec2:DeleteVpcEndpointServiceConfigurations"},
+			[]string{arn("ec2", "vpc-endpoint-service/*")}, resourceTag},
+		{"TeardownRole", "DeleteTaggedLoadBalancing",
+			[]string{"elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteTargetGroup"},
+			[]string{
+				arn("elasticloadbalancing", "targetgroup/rl-*/*"),
+				arn("elasticloadbalancing", "loadbalancer/net/rl-*/*"),
+			}, resourceTag},
+		{"TeardownRole", "DeleteListeners", []string{"elasticloadbalancing:DeleteListener"},
+			[]string{arn("elasticloadbalancing", "listener/net/rl-*/*/*")}, nil},
+		{"FirewallRole", "DescribeRules", []string{"ec2:DescribeSecurityGroupRules"}, []string{"*"}, nil},
+		{"FirewallRole", "AuthorizeTaggedRules", []string{"ec2:AuthorizeSecurityGroupIngress"},
+			[]string{arn("ec2", "security-group-rule/*")}, requestTag},
+		{"FirewallRole", "ChangeGroupRules",
+			[]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
+			[]string{arn("ec2", "security-group/"+exampleSecurityGroup)}, nil},
+		{"FirewallRole", "TagRulesOnCreate", []string{"ec2:CreateTags"},
+			[]string{arn("ec2", "security-group-rule/*")},
+			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}}},
+		{"SnowflakeRole", "DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
+			[]string{"*"}, nil},
 		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
 		{"PollerRole", "ReadAndRemoveWaits", []string{"dynamodb:Query", "dynamodb:DeleteItem"},
 			[]string{"{WaitsTable.Arn}"}, nil},
@@ -356,7 +569,11 @@ func TestIAMStatements(t *testing.T) {
 			[]string{exampleWebhookARN}, nil},
 		{"OperationsRole", "InspectAndRedriveRuns",
 			[]string{"states:DescribeExecution", "states:GetExecutionHistory", "states:RedriveExecution"},
-			[]string{arn("states", "execution:repolink-provision:*")}, nil},
+			[]string{
+				arn("states", "execution:repolink-provision:*"),
+				arn("states", "execution:repolink-teardown:*"),
+				arn("states", "execution:repolink-egress-refresh:*"),
+			}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role+"/"+tt.sid, func(t *testing.T) {
@@ -383,9 +600,10 @@ func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 		"NetworkRole":   {exampleSecretARN, exampleSecretARN2},
 		"SnowflakeRole": {exampleSecretARN, exampleSecretARN2},
 		"PollerRole":    {exampleSecretARN, exampleSecretARN2},
+		"FirewallRole":  {exampleSecretARN, exampleSecretARN2},
 		"WebhookRole":   {exampleWebhookARN},
 	}
-	if slices.Contains(provisionTasks(t), "preflight") {
+	if slices.Contains(deployedTasks(t), "preflight") {
 		want["PreflightRole"] = []string{exampleSecretARN, exampleSecretARN2}
 	}
 	got := map[string][]string{}
@@ -396,6 +614,13 @@ func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GetSecretValue resources by role mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFullStackHasNoWarnings(t *testing.T) {
+	r := fullStack(t)
+	if len(r.stack.Warnings) != 0 {
+		t.Errorf("stack has warnings %q, want none", r.stack.Warnings)
 	}
 }
 
@@ -498,6 +723,8 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 	cfg.StateMachineDir = machines
 	cfg.AssetDir = t.TempDir() // no bootstrap
 	cfg.WebhookSecretARN = ""
+	cfg.EgressRefreshRequests = nil
+	cfg.EgressSecurityGroupIDs = nil
 	r := synth(t, "teardown", cfg)
 
 	check(t, "two state machines", func() {
@@ -519,11 +746,11 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 		t.Error("webhook role reads a secret although no webhook secret is configured")
 	}
 
-	if len(r.stack.Warnings) != 2 {
-		t.Errorf("stack has %d warnings, want 2: %q", len(r.stack.Warnings), r.stack.Warnings)
+	if len(r.stack.Warnings) != 3 {
+		t.Errorf("stack has %d warnings, want 3: %q", len(r.stack.Warnings), r.stack.Warnings)
 	}
 	annotations := assertions.Annotations_FromStack(r.stack.Stack)
-	for _, message := range []string{"*placeholder*", "*webhookSecretArn is not set*"} {
+	for _, message := range []string{"*placeholder*", "*webhookSecretArn is not set*", "*egressSecurityGroupIds is not set*"} {
 		check(t, "warning "+message, func() {
 			annotations.HasWarning(jsii.String("/Repolink"), assertions.Match_StringLikeRegexp(jsii.String(
 				strings.ReplaceAll(message, "*", ".*"))))
@@ -599,6 +826,28 @@ func functionOf(t *testing.T, template map[string]any, handler string) (string, 
 	}
 	t.Fatalf("no function has REPOLINK_HANDLER=%s", handler)
 	return "", nil
+}
+
+// machinesByName returns the properties of each state machine by its
+// StateMachineName.
+func machinesByName(template map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, props := range resourcesOfType(template, "AWS::StepFunctions::StateMachine") {
+		name, _ := props["StateMachineName"].(string)
+		out[name] = props
+	}
+	return out
+}
+
+// environmentOf returns the environment variables of a function.
+func environmentOf(props map[string]any) map[string]any {
+	env, _ := props["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	out := map[string]any{}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
 }
 
 // resourcesOfType returns the properties of each resource of typ by logical

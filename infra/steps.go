@@ -1,6 +1,10 @@
 package main
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Group is a set of functions that share one IAM role, because they need the
 // same permissions.
@@ -25,6 +29,15 @@ const (
 	GroupWebhook Group = "webhook"
 	// GroupOperations lists, inspects and redrives runs for operators.
 	GroupOperations Group = "operations"
+	// GroupTeardown deletes what the network group created: connections,
+	// endpoint service, listener, load balancer, target group, proxy VM.
+	GroupTeardown Group = "teardown"
+	// GroupFirewall keeps the repository's security group open to
+	// Snowflake's egress IP ranges for the egress-ip route.
+	GroupFirewall Group = "firewall"
+	// GroupUnsupported runs the function that replaces the Azure and GCP
+	// tasks, which this deployment does not serve.
+	GroupUnsupported Group = "unsupported"
 )
 
 // FunctionSpec describes one Lambda function. Every function runs the same
@@ -61,7 +74,33 @@ var stepSpecs = []FunctionSpec{
 	// The verification UDF installs the requested packages from the
 	// repository inside Snowflake, which takes minutes for large wheels.
 	{Handler: "verification", Group: GroupSnowflake, MemoryMB: 512, Timeout: 10 * time.Minute},
+
+	// egress_ranges reads the ranges in Snowflake, then changes the rules of
+	// the repository's security group.
+	{Handler: "egress_ranges", Group: GroupFirewall, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "teardown_egress", Group: GroupFirewall, MemoryMB: 256, Timeout: time.Minute},
+
+	{Handler: "teardown_snowflake", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	// teardown_endpoint looks up the endpoint service, then deprovisions
+	// Snowflake's endpoint with SQL.
+	{Handler: "teardown_endpoint", Group: GroupSnowflake, MemoryMB: 256, Timeout: 2 * time.Minute},
+	{Handler: "teardown_connections", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "teardown_reject_connections", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "teardown_endpoint_service", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "teardown_load_balancer", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "teardown_target_group", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
+	{Handler: "teardown_proxy_vm", Group: GroupTeardown, MemoryMB: 256, Timeout: time.Minute},
 }
+
+// foreignClouds are the clouds whose tasks the definitions name but this
+// stack does not deploy: a task whose name has one of these words between
+// underscores, such as azure_proxy_vm or teardown_gcp_proxy_vm, invokes
+// unsupportedSpec's function, which fails with InvalidRequest.
+var foreignClouds = []string{"azure", "gcp"}
+
+// unsupportedSpec is the function that replaces every foreign task. It
+// runs inline Python, not the bootstrap, so it needs no Azure or GCP code.
+var unsupportedSpec = FunctionSpec{Handler: "unsupported_route", Group: GroupUnsupported, MemoryMB: 128, Timeout: 10 * time.Second}
 
 // Service handlers. The poller must finish before the next scheduled poll a
 // minute later, and API Gateway HTTP APIs wait at most 30 seconds for an
@@ -71,6 +110,16 @@ var (
 	webhookSpec    = FunctionSpec{Handler: "webhook", Group: GroupWebhook, MemoryMB: 256, Timeout: 29 * time.Second}
 	operationsSpec = FunctionSpec{Handler: "operations", Group: GroupOperations, MemoryMB: 256, Timeout: 29 * time.Second}
 )
+
+// foreignTask reports whether task belongs to a route of another cloud.
+func foreignTask(task string) bool {
+	for word := range strings.SplitSeq(task, "_") {
+		if slices.Contains(foreignClouds, word) {
+			return true
+		}
+	}
+	return false
+}
 
 // stepSpec returns the spec of the task named handler.
 func stepSpec(handler string) (FunctionSpec, bool) {
