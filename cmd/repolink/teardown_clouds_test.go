@@ -94,10 +94,9 @@ func TestTeardownRemovesAzureAndGCPResources(t *testing.T) {
 	}
 }
 
-// cloudObjects returns what the sandbox holds for the request: its
-// Snowflake objects and AWS resources as requestObjects finds them, the
-// Azure resources tagged with its ID and their live connections, and the
-// Compute Engine resources whose tags name it and their live endpoints.
+// cloudObjects returns what the sandbox contains for the request. That is
+// what requestObjects finds, plus the Azure and Compute Engine resources
+// whose tags name the request and their live connections.
 func cloudObjects(t *testing.T, rt *runtime, req request.Request) []string {
 	t.Helper()
 	found := requestObjects(t, rt, req)

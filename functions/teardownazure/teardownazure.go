@@ -126,6 +126,7 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 	}
 	az := req.Azure
 	names := azureroute.NamesFor(req)
+
 	deleted := ""
 	vm, err := network.FindVM(ctx, az.ResourceGroup, names.VM)
 	if err != nil {
@@ -140,6 +141,7 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 		}
 		deleted = vm.ID
 	}
+
 	nic, err := network.FindNetworkInterface(ctx, az.ResourceGroup, names.NetworkInterface)
 	if err != nil {
 		return Output{}, fmt.Errorf("find network interface %s: %w", names.NetworkInterface, err)
@@ -155,6 +157,7 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 			deleted = nic.ID
 		}
 	}
+
 	if deleted == "" {
 		return Output{Action: workflow.Skipped, ID: names.VM}, nil
 	}

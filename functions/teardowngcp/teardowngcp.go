@@ -1,11 +1,11 @@
 // Package teardowngcp removes what the gcp-privatelink route built for a
 // request, after the shared steps have dropped the Snowflake objects and
 // deprovisioned the endpoint. Connections waits until the service
-// attachment has no live consumer endpoint; the other steps delete in the
-// reverse order of provisioning: the service attachment, the Private
-// Service Connect subnet when repolink created it, the forwarding rule,
-// the backend service, the health check, the instance group, the proxy VM
-// and the firewall rules. Each deletes only what carries the request's
+// attachment has no live consumer endpoint. The other steps then delete in
+// the reverse order of provisioning. That order is the service attachment,
+// the Private Service Connect subnet when repolink created it, the
+// forwarding rule, the backend service, the health check, the instance
+// group, the proxy VM and the firewall rules. Each deletes only what carries the request's
 // tag, reports skipped when it finds nothing, and returns NotReady while a
 // resource is still in use, so that the state machine retries with
 // backoff.

@@ -264,20 +264,20 @@ type AzureNetwork interface {
 	// RejectEndpointConnection sets the named connection's status to
 	// Rejected, so that the Private Link Service can be deleted.
 	RejectEndpointConnection(ctx context.Context, serviceID, connectionName, description string) (AzureEndpointConnection, error)
-	// DeletePrivateLinkService deletes the service; it returns NotReady
+	// DeletePrivateLinkService deletes the service. It returns NotReady
 	// while a connection to it is Pending or Approved.
 	DeletePrivateLinkService(ctx context.Context, resourceGroup, name string) error
 	// LeaveBackendPool removes the backend pool from the interface's IP
 	// configurations and keeps its other pools and settings. Leaving a
 	// pool that the interface is not in changes nothing.
 	LeaveBackendPool(ctx context.Context, networkInterfaceID, backendPoolID string) error
-	// DeleteLoadBalancer deletes the load balancer; it returns NotReady
-	// while a Private Link Service uses its frontend or a network
+	// DeleteLoadBalancer deletes the load balancer. It returns NotReady
+	// while a Private Link Service uses its frontend or while a network
 	// interface is in one of its pools.
 	DeleteLoadBalancer(ctx context.Context, resourceGroup, name string) error
 	// DeleteVM deletes the VM and the OS disk that is set to go with it.
 	DeleteVM(ctx context.Context, resourceGroup, name string) error
-	// DeleteNetworkInterface deletes the interface; it returns NotReady
+	// DeleteNetworkInterface deletes the interface. It returns NotReady
 	// while a VM still uses it.
 	DeleteNetworkInterface(ctx context.Context, resourceGroup, name string) error
 }

@@ -18,10 +18,10 @@ import (
 // to go, so they read as NotReady.
 //
 // NOTE: InUseNetworkInterfaceCannotBeDeleted and NicInUse are codes that
-// Resource Manager returns; the load balancer and Private Link Service
-// codes are the sandbox's own, since the codes that Resource Manager
-// returns for them were not observed. A 409 or 412 on a delete reads as
-// NotReady too, which covers them.
+// Resource Manager returns. The load balancer and Private Link Service
+// codes are the sandbox's own, because the codes that Resource Manager
+// returns for them were not observed. A 409 or 412 on a delete also reads
+// as NotReady.
 var inUseCodes = map[string]bool{
 	"InUseNetworkInterfaceCannotBeDeleted": true,
 	"NicInUse":                             true,
@@ -94,6 +94,7 @@ func (p *Provider) LeaveBackendPool(ctx context.Context, networkInterfaceID, bac
 	if err != nil {
 		return classify(err, "get network interface %s", networkInterfaceID)
 	}
+
 	current := resp.Interface
 	changed := false
 	if current.Properties != nil {
@@ -112,6 +113,7 @@ func (p *Provider) LeaveBackendPool(ctx context.Context, networkInterfaceID, bac
 	if !changed {
 		return nil
 	}
+
 	poller, err := p.interfaces.BeginCreateOrUpdate(ctx, id.ResourceGroupName, id.Name, current, nil)
 	if _, err := wait(ctx, poller, err, p.poll); err != nil {
 		return classify(err, "remove network interface %s from backend pool %s", networkInterfaceID, backendPoolID)

@@ -10,12 +10,12 @@ import (
 )
 
 // deleteResource deletes a resource at once and responds 200, or 204 when
-// it does not exist, as Resource Manager does. It refuses, with 400 and
-// an in-use code, to delete a resource that another one still uses: a
-// subnet with addresses in use, a network interface attached to a VM, a
-// load balancer whose frontend a Private Link Service uses or whose pools
-// have members, and a Private Link Service with a Pending or Approved
-// connection.
+// it does not exist, as Resource Manager does. It rejects with 400 and an
+// in-use code the delete of a resource that another one still uses. Those
+// are a subnet with addresses in use, a network interface attached to a
+// VM, a load balancer whose frontend a Private Link Service uses or whose
+// pools have members, and a Private Link Service with a Pending or
+// Approved connection.
 //
 // NOTE: the in-use codes of load balancers and Private Link Services are
 // the sandbox's own; the codes that Resource Manager returns for them were

@@ -26,6 +26,7 @@ func (s *Server) deleteResource(c call) (any, *apiError) {
 	var id uint64
 	var user string
 	var remove func()
+
 	switch c.collection {
 	case "serviceAttachments":
 		sa, ok := s.world.ServiceAttachments[path]
@@ -105,6 +106,7 @@ func (s *Server) deleteResource(c call) (any, *apiError) {
 	default:
 		return nil, notFound(path)
 	}
+
 	if user != "" {
 		return nil, inUseBy(path, user)
 	}
@@ -127,6 +129,7 @@ func (s *Server) Tagged(marker string) []string {
 			out = append(out, path)
 		}
 	}
+
 	for k, v := range s.world.Subnetworks {
 		add(k, v.Meta)
 	}
@@ -148,6 +151,7 @@ func (s *Server) Tagged(marker string) []string {
 	for k, v := range s.world.ForwardingRules {
 		add(k, v.Meta)
 	}
+
 	now := s.now()
 	for k, sa := range s.world.ServiceAttachments {
 		if !strings.Contains(sa.Description, marker) {

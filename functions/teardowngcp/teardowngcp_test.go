@@ -1,0 +1,176 @@
+package teardowngcp
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/functions/internal/gcproute"
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+const requestID = "DATA-4912"
+
+var mine = map[string]string{cloud.TagRequest: requestID}
+
+// network is a Compute Engine project with at most one resource of each
+// kind used here; it records the deletes.
+type network struct {
+	cloud.GCPNetwork
+	sa        *cloud.GCPServiceAttachment
+	subnet    *cloud.GCPSubnetwork
+	fr        *cloud.GCPForwardingRule
+	firewalls map[string]*cloud.GCPFirewallRule
+	deleteErr error
+	deleted   []string
+}
+
+func (n *network) FindServiceAttachment(context.Context, string, string) (*cloud.GCPServiceAttachment, error) {
+	return n.sa, nil
+}
+
+func (n *network) DeleteServiceAttachment(_ context.Context, _, name string) error {
+	n.deleted = append(n.deleted, "service attachment "+name)
+	return n.deleteErr
+}
+
+func (n *network) FindSubnetwork(context.Context, string, string) (*cloud.GCPSubnetwork, error) {
+	return n.subnet, nil
+}
+
+func (n *network) DeleteSubnetwork(_ context.Context, _, name string) error {
+	n.deleted = append(n.deleted, "subnetwork "+name)
+	return n.deleteErr
+}
+
+func (n *network) FindForwardingRule(context.Context, string, string) (*cloud.GCPForwardingRule, error) {
+	return n.fr, nil
+}
+
+func (n *network) DeleteForwardingRule(_ context.Context, _, name string) error {
+	n.deleted = append(n.deleted, "forwarding rule "+name)
+	return n.deleteErr
+}
+
+func (n *network) FindFirewallRule(_ context.Context, name string) (*cloud.GCPFirewallRule, error) {
+	return n.firewalls[name], nil
+}
+
+func (n *network) DeleteFirewallRule(_ context.Context, name string) error {
+	n.deleted = append(n.deleted, "firewall rule "+name)
+	return n.deleteErr
+}
+
+func document() workflow.Document {
+	return workflow.Document{Request: request.Request{ID: requestID, Route: request.RouteGCPPrivateLink,
+		GCP: &request.GCP{Project: "corp", Region: "us-central1", Zone: "us-central1-a", PSCSubnet: "snet-psc"}}}
+}
+
+func run(t *testing.T, n *network, step func(context.Context, *workflow.Env, workflow.Document) (Output, error)) (Output, error) {
+	t.Helper()
+	env := &workflow.Env{GCP: func(context.Context, string) (cloud.GCPNetwork, error) { return n, nil }}
+	return step(context.Background(), env, document())
+}
+
+func TestConnectionsWaitsForLiveEndpoints(t *testing.T) {
+	n := &network{sa: &cloud.GCPServiceAttachment{Path: "projects/corp/regions/us-central1/serviceAttachments/sa", Tags: mine,
+		ConnectedEndpoints: []cloud.GCPConnectedEndpoint{{Endpoint: "old", Status: "REJECTED"}, {Endpoint: "sf", Status: "ACCEPTED"}}}}
+	if _, err := run(t, n, Connections); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Fatalf("Connections with an accepted endpoint = %v, want NotReady", err)
+	}
+
+	n.sa.ConnectedEndpoints[1].Status = "CLOSED"
+	out, err := run(t, n, Connections)
+	if err != nil {
+		t.Fatalf("Connections with no live endpoint: %v", err)
+	}
+	if diff := cmp.Diff(Output{Action: workflow.Checked, ID: n.sa.Path}, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+}
+
+func TestServiceAttachment(t *testing.T) {
+	cases := []struct {
+		name       string
+		n          *network
+		wantAction string
+		wantErr    string
+		wantDelete int
+	}{
+		{"own attachment", &network{sa: &cloud.GCPServiceAttachment{Path: "p/sa", Tags: mine}}, workflow.Deleted, "", 1},
+		{"endpoints left", &network{sa: &cloud.GCPServiceAttachment{Path: "p/sa", Tags: mine}, deleteErr: workflow.NotReady("in use")}, "", workflow.ErrNotReady, 1},
+		{"another request's attachment", &network{sa: &cloud.GCPServiceAttachment{Path: "p/sa", Tags: map[string]string{cloud.TagRequest: "DATA-1"}}}, "", workflow.ErrConflict, 0},
+		{"no attachment", &network{}, workflow.Skipped, "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := run(t, tc.n, ServiceAttachment)
+			if got := workflow.NameOf(err); got != tc.wantErr {
+				t.Errorf("error = %v, want name %q", err, tc.wantErr)
+			}
+			if out.Action != tc.wantAction {
+				t.Errorf("action = %q, want %q", out.Action, tc.wantAction)
+			}
+			if len(tc.n.deleted) != tc.wantDelete {
+				t.Errorf("deleted %v, want %d deletes", tc.n.deleted, tc.wantDelete)
+			}
+		})
+	}
+}
+
+func TestPSCSubnetOnlyWhenCreated(t *testing.T) {
+	cases := []struct {
+		name       string
+		subnet     *cloud.GCPSubnetwork
+		wantAction string
+		wantDelete []string
+	}{
+		{"created for the request", &cloud.GCPSubnetwork{Path: "p/snet-psc", Tags: mine}, workflow.Deleted, []string{"subnetwork snet-psc"}},
+		{"existed before", &cloud.GCPSubnetwork{Path: "p/snet-psc"}, workflow.Skipped, nil},
+		{"another request's", &cloud.GCPSubnetwork{Path: "p/snet-psc", Tags: map[string]string{cloud.TagRequest: "DATA-1"}}, workflow.Skipped, nil},
+		{"gone", nil, workflow.Skipped, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &network{subnet: tc.subnet}
+			out, err := run(t, n, PSCSubnet)
+			if err != nil {
+				t.Fatalf("PSCSubnet: %v", err)
+			}
+			if out.Action != tc.wantAction {
+				t.Errorf("action = %q, want %q", out.Action, tc.wantAction)
+			}
+			if diff := cmp.Diff(tc.wantDelete, n.deleted); diff != "" {
+				t.Errorf("deleted (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFirewallRulesDeletesBoth(t *testing.T) {
+	var want []string
+	n := &network{firewalls: map[string]*cloud.GCPFirewallRule{}}
+	doc := document()
+	for _, name := range []string{namesFor(doc).HealthFirewall, namesFor(doc).NATFirewall} {
+		n.firewalls[name] = &cloud.GCPFirewallRule{Path: "projects/corp/global/firewalls/" + name, Tags: mine}
+		want = append(want, "firewall rule "+name)
+	}
+	out, err := run(t, n, FirewallRules)
+	if err != nil || out.Action != workflow.Deleted {
+		t.Fatalf("FirewallRules = %+v, %v; want deleted", out, err)
+	}
+	if diff := cmp.Diff(want, n.deleted); diff != "" {
+		t.Errorf("deleted (-want +got):\n%s", diff)
+	}
+
+	empty := &network{}
+	again, err := run(t, empty, FirewallRules)
+	if err != nil || again.Action != workflow.Skipped {
+		t.Errorf("FirewallRules without rules = %+v, %v; want skipped", again, err)
+	}
+}
+
+func namesFor(doc workflow.Document) gcproute.Names { return gcproute.NamesFor(doc.Request) }
