@@ -453,4 +453,19 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 			t.Error("plan changed the sandbox world")
 		}
 	})
+	t.Run("plan in a fresh directory", func(t *testing.T) {
+		fresh := t.TempDir()
+		code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", fresh, good)
+		if code != exitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		if !strings.Contains(out, "no execution yet; a run would be DATA-4711") {
+			t.Errorf("plan lacks the next run:\n%s", out)
+		}
+		for _, store := range []string{engineStore, "waits.db"} {
+			if _, err := os.Stat(filepath.Join(fresh, store)); err == nil {
+				t.Errorf("plan created %s", store)
+			}
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/repolink/repolink/shared/notify"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -365,6 +369,57 @@ func TestUpRejectsConfiguration(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
+	tests := []struct {
+		name      string
+		sandbox   bool
+		edit      func(map[string]any)
+		wantPaths []string
+	}{
+		{name: "sandbox example", sandbox: true},
+		{
+			name:      "http notify outside sandbox",
+			edit:      func(doc map[string]any) { doc["notify"] = map[string]any{"url": "http://127.0.0.1:9/hook"} },
+			wantPaths: []string{"$.notify.url"},
+		},
+		{
+			name:    "http notify in sandbox",
+			sandbox: true,
+			edit:    func(doc map[string]any) { doc["notify"] = map[string]any{"url": "http://127.0.0.1:9/hook"} },
+		},
+		{
+			name:    "host the sandbox does not serve",
+			sandbox: true,
+			edit: func(doc map[string]any) {
+				section(doc, "repository")["index_url"] = "https://pypi.other.example.com/simple/"
+			},
+			wantPaths: []string{"$.repository.index_url"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := readRequest(writeRequest(t, tt.edit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &serviceExecutions{sandbox: tt.sandbox, hosts: []string{defaultSandboxHosts}}
+			err = s.check(req)
+			var paths []string
+			var invalid *request.ValidationError
+			if errors.As(err, &invalid) {
+				for _, f := range invalid.Fields {
+					paths = append(paths, f.Path)
+				}
+			} else if err != nil {
+				t.Fatalf("check = %v, want nil or a *request.ValidationError", err)
+			}
+			if diff := cmp.Diff(tt.wantPaths, paths); diff != "" {
+				t.Errorf("field errors (-want +got):\n%s", diff)
 			}
 		})
 	}
