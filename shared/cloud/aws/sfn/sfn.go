@@ -1,6 +1,6 @@
-// Package sfn is the AWS Step Functions adapter: it starts and describes
-// executions and completes the task tokens of callback tasks, on the AWS SDK
-// v2 client.
+// Package sfn is the AWS Step Functions adapter: it starts, lists and
+// describes executions, reads their history and completes the task tokens
+// of callback tasks, on the AWS SDK v2 client.
 package sfn
 
 import (
@@ -21,6 +21,8 @@ import (
 type API interface {
 	StartExecution(ctx context.Context, in *sdk.StartExecutionInput, optFns ...func(*sdk.Options)) (*sdk.StartExecutionOutput, error)
 	DescribeExecution(ctx context.Context, in *sdk.DescribeExecutionInput, optFns ...func(*sdk.Options)) (*sdk.DescribeExecutionOutput, error)
+	ListExecutions(ctx context.Context, in *sdk.ListExecutionsInput, optFns ...func(*sdk.Options)) (*sdk.ListExecutionsOutput, error)
+	GetExecutionHistory(ctx context.Context, in *sdk.GetExecutionHistoryInput, optFns ...func(*sdk.Options)) (*sdk.GetExecutionHistoryOutput, error)
 	SendTaskSuccess(ctx context.Context, in *sdk.SendTaskSuccessInput, optFns ...func(*sdk.Options)) (*sdk.SendTaskSuccessOutput, error)
 	SendTaskFailure(ctx context.Context, in *sdk.SendTaskFailureInput, optFns ...func(*sdk.Options)) (*sdk.SendTaskFailureOutput, error)
 	SendTaskHeartbeat(ctx context.Context, in *sdk.SendTaskHeartbeatInput, optFns ...func(*sdk.Options)) (*sdk.SendTaskHeartbeatOutput, error)
@@ -37,6 +39,9 @@ var (
 	// ErrExecutionNotFound is an execution ARN that Step Functions does not
 	// know.
 	ErrExecutionNotFound = errors.New("execution not found")
+	// ErrStateMachineNotFound is a state machine ARN that Step Functions
+	// does not know.
+	ErrStateMachineNotFound = errors.New("state machine not found")
 	// ErrTokenGone is a task token that is invalid, already completed, or
 	// whose task has timed out. Sending it again can never succeed.
 	ErrTokenGone = errors.New("task token invalid, completed or timed out")
@@ -180,6 +185,7 @@ func classify(err error, format string, args ...any) error {
 	var (
 		exists       *types.ExecutionAlreadyExists
 		missing      *types.ExecutionDoesNotExist
+		noMachine    *types.StateMachineDoesNotExist
 		taskMissing  *types.TaskDoesNotExist
 		taskTimedOut *types.TaskTimedOut
 		badToken     *types.InvalidToken
@@ -189,6 +195,8 @@ func classify(err error, format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %w", op, ErrExecutionAlreadyExists, err)
 	case errors.As(err, &missing):
 		return fmt.Errorf("%s: %w: %w", op, ErrExecutionNotFound, err)
+	case errors.As(err, &noMachine):
+		return fmt.Errorf("%s: %w: %w", op, ErrStateMachineNotFound, err)
 	case errors.As(err, &taskMissing), errors.As(err, &taskTimedOut), errors.As(err, &badToken):
 		return fmt.Errorf("%s: %w: %w", op, ErrTokenGone, err)
 	}
