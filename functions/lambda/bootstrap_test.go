@@ -148,8 +148,8 @@ func (api *runtimeAPI) report(kind string) http.HandlerFunc {
 	}
 }
 
-// fakeAWS returns canned responses to the EC2 and DynamoDB calls that the
-// tested handlers make, and records the operation names.
+// fakeAWS returns canned responses to the EC2, DynamoDB and Step Functions
+// calls that the tested handlers make, and records the operation names.
 type fakeAWS struct {
 	server *httptest.Server
 	mu     sync.Mutex
@@ -189,6 +189,11 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	case "DynamoDB_20120810.Query":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		io.WriteString(w, `{"Count":0,"Items":[],"ScannedCount":0}`)
+	case "AWSStepFunctions.ListExecutions":
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		io.WriteString(w, `{"executions":[{"executionArn":"arn:aws:states:us-west-2:123456789012:execution:rl-provision:DATA-4711",
+			"name":"DATA-4711","stateMachineArn":"arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+			"status":"RUNNING","startDate":1740830400}]}`)
 	default:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		w.WriteHeader(http.StatusBadRequest)
@@ -433,5 +438,39 @@ func TestBootstrapWebhookRejectsUnsigned(t *testing.T) {
 	// An unsigned delivery is rejected before the secret is read.
 	if calls := aws.recorded(); len(calls) != 0 {
 		t.Errorf("AWS calls %v for an unsigned delivery, want none", calls)
+	}
+}
+
+func TestBootstrapOperationsList(t *testing.T) {
+	aws := newFakeAWS(t)
+	event := marshal(t, events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: "ANY /operations/{proxy+}",
+		RawPath:  "/operations/v1/executions",
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/operations/v1/executions"},
+		},
+	})
+
+	// The stack sets the provision machine under this name on the
+	// operations function.
+	got := runBootstrap(t, "operations", event, aws,
+		"REPOLINK_STATE_MACHINE_ARN_PROVISION=arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision")
+	if got.Kind != "response" {
+		t.Fatalf("bootstrap reported %s %s, want a response", got.Kind, got.Body)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(got.Body, &resp); err != nil {
+		t.Fatalf("output %s is not an HTTP API response: %v", got.Body, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("statusCode = %d, want 200 (body %s)", resp.StatusCode, resp.Body)
+	}
+	want := `{"executions":[{"name":"DATA-4711","status":"RUNNING","started_at":"2025-03-01T12:00:00Z","redrive_count":0}]}`
+	if resp.Body != want {
+		t.Errorf("body = %s, want %s", resp.Body, want)
+	}
+	if diff := cmp.Diff([]string{"AWSStepFunctions.ListExecutions"}, aws.recorded()); diff != "" {
+		t.Errorf("AWS calls (-want +got):\n%s", diff)
 	}
 }

@@ -21,9 +21,10 @@ const (
 
 // Service handler names. Every other name is a step of the registry.
 const (
-	handlerPoller   = "poller"
-	handlerWebhook  = "webhook"
-	handlerNotifier = "notifier"
+	handlerPoller     = "poller"
+	handlerWebhook    = "webhook"
+	handlerNotifier   = "notifier"
+	handlerOperations = "operations"
 )
 
 // config is the bootstrap's configuration, read from the environment.
@@ -33,7 +34,7 @@ type config struct {
 	// Table is the DynamoDB table of waits and webhook tickets.
 	Table string
 	// StateMachineARN is the provision state machine that the webhook
-	// starts.
+	// starts and the operations API reads.
 	StateMachineARN string
 	// WaitDeadline bounds the long wait of await_endpoint. Zero means the
 	// step's default.
@@ -77,13 +78,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	switch cfg.Handler {
 	case "":
-		problems = append(problems, envHandler+" is not set; set it to a step name such as proxy_vm, or to poller, webhook or notifier")
+		problems = append(problems, envHandler+" is not set; set it to a step name such as proxy_vm, or to poller, webhook, notifier or operations")
 	case handlerPoller, "await_endpoint":
 		require(cfg.Table, envTable, "the DynamoDB table of waits")
 	case handlerWebhook:
 		require(cfg.Table, envTable, "the DynamoDB table of webhook tickets")
 		require(cfg.StateMachineARN, envMachineARN, "the provision state machine ARN")
 		require(cfg.WebhookSecretARN, envWebhookSecretARN, "the ARN of the secret with the HMAC key")
+	case handlerOperations:
+		require(cfg.StateMachineARN, envMachineARNStack, "the provision state machine ARN")
 	}
 	if len(problems) > 0 {
 		return cfg, fmt.Errorf("invalid configuration: %s", strings.Join(problems, "; "))

@@ -41,6 +41,13 @@ func TestLoadConfig(t *testing.T) {
 			want: config{Handler: "poller", Table: "primary"},
 		},
 		{
+			name: "operations with the stack's name",
+			env: map[string]string{"REPOLINK_HANDLER": "operations",
+				"REPOLINK_STATE_MACHINE_ARN_PROVISION": "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+				"REPOLINK_STATE_MACHINE_ARN_TEARDOWN":  "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"},
+			want: config{Handler: "operations", StateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision"},
+		},
+		{
 			name: "notifier needs nothing more",
 			env:  map[string]string{"REPOLINK_HANDLER": "notifier"},
 			want: config{Handler: "notifier"},
@@ -73,6 +80,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			env:  map[string]string{"REPOLINK_HANDLER": "webhook"},
 			want: []string{"REPOLINK_DYNAMODB_TABLE is not set", "REPOLINK_STATE_MACHINE_ARN is not set", "REPOLINK_WEBHOOK_SECRET_ARN is not set"},
 		},
+		{"operations without machine", map[string]string{"REPOLINK_HANDLER": "operations"}, []string{"REPOLINK_STATE_MACHINE_ARN_PROVISION is not set"}},
 		{"deadline without unit", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "24"}, []string{`REPOLINK_WAIT_DEADLINE="24" is not a positive duration`}},
 		{"negative deadline", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "-1h"}, []string{"is not a positive duration"}},
 	}

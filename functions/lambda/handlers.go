@@ -19,6 +19,7 @@ import (
 	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
 	"github.com/repolink/repolink/functions/lambda/internal/invoke"
 	"github.com/repolink/repolink/functions/lambda/internal/notifier"
+	"github.com/repolink/repolink/functions/lambda/internal/operations"
 	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
@@ -117,10 +118,12 @@ func (a *app) handler() (invoke.Handler, error) {
 		return a.webhook(), nil
 	case handlerNotifier:
 		return a.notifier(), nil
+	case handlerOperations:
+		return a.operations(), nil
 	}
 	step, ok := registry.Handlers(a.adapters.Env())[a.cfg.Handler]
 	if !ok {
-		return nil, fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook or notifier", envHandler, a.cfg.Handler)
+		return nil, fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook, notifier or operations", envHandler, a.cfg.Handler)
 	}
 	return invoke.Handler(step), nil
 }
@@ -156,6 +159,26 @@ func (a *app) webhook() invoke.Handler {
 			return nil, workflow.Invalid("decode API Gateway HTTP API event: %v", err)
 		}
 		response, err := w.Handle(ctx, event)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(response)
+	}
+}
+
+// operations serves the read-only operations API from Step Functions.
+func (a *app) operations() invoke.Handler {
+	api := &operations.API{
+		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		StateMachineARN: a.cfg.StateMachineARN,
+		Logger:          a.logger,
+	}
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		var event events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(payload, &event); err != nil {
+			return nil, workflow.Invalid("decode API Gateway HTTP API event: %v", err)
+		}
+		response, err := api.Handle(ctx, event)
 		if err != nil {
 			return nil, err
 		}

@@ -3,19 +3,24 @@
 // REPOLINK_HANDLER and runs that step of the state machine, or one of the
 // service handlers:
 //
-//	poller    EventBridge Scheduler event: completes the registered waits
-//	webhook   API Gateway HTTP API event: starts runs from signed requests
-//	notifier  EventBridge "Step Functions Execution Status Change" event of
-//	          the provision state machine: posts the result of a closed run
-//	          to the request's notify URL
+//	poller      EventBridge Scheduler event: completes the registered waits
+//	webhook     API Gateway HTTP API event: starts runs from signed requests
+//	notifier    EventBridge "Step Functions Execution Status Change" event
+//	            of the provision state machine: posts the result of a
+//	            closed run to the request's notify URL
+//	operations  API Gateway HTTP API event: the read-only operations API
+//	            (GET /v1/executions, /v1/executions/{name} and its
+//	            /history) of the provision state machine
 //
 // Build it for Lambda with CGO_ENABLED=0 and -tags lambda.norpc (make
 // lambda). Configuration, all from the environment:
 //
-//	REPOLINK_HANDLER             step name, or poller, webhook, notifier
+//	REPOLINK_HANDLER             step name, or poller, webhook, notifier,
+//	                             operations
 //	REPOLINK_DYNAMODB_TABLE      table of waits and webhook tickets
 //	                             (REPOLINK_WAITS_TABLE is read too)
 //	REPOLINK_STATE_MACHINE_ARN   provision state machine, for the webhook
+//	                             and the operations API
 //	                             (REPOLINK_STATE_MACHINE_ARN_PROVISION too)
 //	REPOLINK_WAIT_DEADLINE       bound of the endpoint wait, such as 24h
 //	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook

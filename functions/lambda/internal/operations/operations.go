@@ -1,0 +1,250 @@
+// Package operations serves the read-only operations API on Lambda, behind
+// an API Gateway HTTP API route with IAM authorization. It has the routes
+// and JSON shapes of the operations API of repolink up, and reads from
+// Step Functions for the provision state machine:
+//
+//	GET /v1/executions                  executions, newest first
+//	GET /v1/executions/{name}           one execution with its resources
+//	GET /v1/executions/{name}/history   the execution's history events
+//
+// The HTTP API mounts these under /operations, which the handler strips.
+package operations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+)
+
+// pathPrefix is the HTTP API route prefix of the operations function.
+const pathPrefix = "/operations"
+
+// Page sizes. A list returns one page with next_token when more remain. A
+// history returns up to maxHistoryEvents events, because the Lambda
+// response of an HTTP API integration is limited to 6 MB.
+const (
+	listPageSize     = 100
+	historyPageSize  = 1000
+	maxHistoryEvents = 2000
+	// recentEvents is how many of the newest events describe reads to find
+	// the current state and the last resources.
+	recentEvents = 200
+)
+
+// Executions is the part of the Step Functions adapter that the API calls.
+// *sfn.Client implements it.
+type Executions interface {
+	ListExecutions(ctx context.Context, stateMachineARN string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error)
+	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
+	GetExecutionHistory(ctx context.Context, executionARN string, opts sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error)
+}
+
+var _ Executions = (*sfn.Client)(nil)
+
+// API serves the operations routes for one state machine.
+type API struct {
+	Executions Executions
+	// StateMachineARN is the provision state machine, such as
+	// arn:aws:states:us-west-2:123456789012:stateMachine:repolink-provision.
+	StateMachineARN string
+	Logger          *slog.Logger
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// Handle routes one HTTP API event. Every outcome, a failed Step Functions
+// call included, is an HTTP response, so the returned error is always nil.
+func (a *API) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	method := event.RequestContext.HTTP.Method
+	path := event.RawPath
+	if path == "" {
+		path = event.RequestContext.HTTP.Path
+	}
+	path = strings.TrimPrefix(path, pathPrefix)
+
+	segments := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segments) < 2 || len(segments) > 4 || segments[0] != "v1" || segments[1] != "executions" {
+		return respond(http.StatusNotFound, apiError{Error: "no route " + path + "; use /v1/executions, /v1/executions/{name} or /v1/executions/{name}/history"}), nil
+	}
+	if len(segments) == 4 && segments[3] != "history" {
+		return respond(http.StatusNotFound, apiError{Error: "no route " + path + "; use /v1/executions/{name}/history"}), nil
+	}
+	if method != http.MethodGet {
+		return respond(http.StatusMethodNotAllowed, apiError{Error: "method " + method + " is not allowed; the operations API is read-only and takes GET"}), nil
+	}
+
+	switch len(segments) {
+	case 2:
+		return a.list(ctx, event.QueryStringParameters), nil
+	case 3:
+		return a.describe(ctx, segments[2]), nil
+	}
+	return a.history(ctx, segments[2]), nil
+}
+
+// statuses are the values that the status query parameter accepts.
+var statuses = map[string]bool{
+	"RUNNING": true, "SUCCEEDED": true, "FAILED": true, "TIMED_OUT": true, "ABORTED": true, "PENDING_REDRIVE": true,
+}
+
+func (a *API) list(ctx context.Context, query map[string]string) events.APIGatewayV2HTTPResponse {
+	status := strings.ToUpper(query["status"])
+	if status != "" && !statuses[status] {
+		return respond(http.StatusBadRequest, apiError{Error: fmt.Sprintf(
+			"invalid status %q; use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", query["status"])})
+	}
+	opts := sfn.ListOptions{Status: status, MaxResults: listPageSize, NextToken: query["next_token"]}
+	if raw := query["max_results"]; raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1000 {
+			return respond(http.StatusBadRequest, apiError{Error: fmt.Sprintf("invalid max_results %q; use a number from 1 to 1000", raw)})
+		}
+		opts.MaxResults = n
+	}
+
+	summaries, next, err := a.Executions.ListExecutions(ctx, a.StateMachineARN, opts)
+	if err != nil {
+		return a.failed("list executions", "", err)
+	}
+	views := make([]executionView, 0, len(summaries))
+	for _, x := range summaries {
+		views = append(views, summaryView(x))
+	}
+	body := listResponse{Executions: views, NextToken: next}
+	return respond(http.StatusOK, body)
+}
+
+// listResponse is the body of GET /v1/executions. NextToken is an addition
+// to the local API, which returns every execution at once.
+type listResponse struct {
+	Executions []executionView `json:"executions"`
+	NextToken  string          `json:"next_token,omitempty"`
+}
+
+func (a *API) describe(ctx context.Context, name string) events.APIGatewayV2HTTPResponse {
+	if err := checkName(name); err != nil {
+		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
+	}
+	arn, err := a.executionARN(name)
+	if err != nil {
+		return a.failed("build execution ARN", name, err)
+	}
+	x, err := a.Executions.DescribeExecution(ctx, arn)
+	if errors.Is(err, sfn.ErrExecutionNotFound) {
+		return notFound(name)
+	}
+	if err != nil {
+		return a.failed("describe execution", name, err)
+	}
+
+	recent, _, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: recentEvents, ReverseOrder: true})
+	if err != nil {
+		return a.failed("read history", name, err)
+	}
+	return respond(http.StatusOK, describeView(x, recent))
+}
+
+func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPResponse {
+	if err := checkName(name); err != nil {
+		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
+	}
+	arn, err := a.executionARN(name)
+	if err != nil {
+		return a.failed("build execution ARN", name, err)
+	}
+
+	var all []sfn.HistoryEvent
+	token := ""
+	for {
+		page, next, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: token})
+		if errors.Is(err, sfn.ErrExecutionNotFound) {
+			return notFound(name)
+		}
+		if err != nil {
+			return a.failed("read history", name, err)
+		}
+		all = append(all, page...)
+		token = next
+		if token == "" || len(all) >= maxHistoryEvents {
+			break
+		}
+	}
+
+	body := historyResponse{Execution: name, Events: eventViews(all)}
+	if token != "" {
+		// NOTE: the local API returns every event. Here the rest stays
+		// behind `aws stepfunctions get-execution-history`.
+		body.Truncated = true
+	}
+	return respond(http.StatusOK, body)
+}
+
+// historyResponse is the body of GET /v1/executions/{name}/history.
+// Truncated is set when the execution has more than maxHistoryEvents
+// events.
+type historyResponse struct {
+	Execution string      `json:"execution"`
+	Events    []eventView `json:"events"`
+	Truncated bool        `json:"truncated,omitempty"`
+}
+
+// checkName rejects a name that Step Functions does not allow for an
+// execution: more than 80 characters, or whitespace, wildcard, bracket or
+// other special characters, the ":" of an ARN among them.
+func checkName(name string) error {
+	if name == "" || len(name) > 80 || strings.ContainsAny(name, ": \t\n*?\"<>{}[]#%\\^|~`$&,;") {
+		return fmt.Errorf("invalid execution name %q; use a name that GET /v1/executions lists", name)
+	}
+	return nil
+}
+
+// executionARN returns the ARN of the execution called name of the state
+// machine.
+func (a *API) executionARN(name string) (string, error) {
+	prefix, machine, ok := strings.Cut(a.StateMachineARN, ":stateMachine:")
+	if !ok {
+		return "", fmt.Errorf("state machine ARN %q has no :stateMachine: part; check REPOLINK_STATE_MACHINE_ARN_PROVISION", a.StateMachineARN)
+	}
+	return prefix + ":execution:" + machine + ":" + name, nil
+}
+
+func (a *API) failed(op, name string, err error) events.APIGatewayV2HTTPResponse {
+	a.logger().Error(op+" failed", "execution", name, "state_machine", a.StateMachineARN, "error", err)
+	return respond(http.StatusInternalServerError, apiError{Error: op + " failed; the function log has the cause"})
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func notFound(name string) events.APIGatewayV2HTTPResponse {
+	return respond(http.StatusNotFound, apiError{Error: "no execution named " + name})
+}
+
+func respond(status int, body any) events.APIGatewayV2HTTPResponse {
+	data, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":"encode response failed"}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(data),
+	}
+}

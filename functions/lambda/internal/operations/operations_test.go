@@ -1,0 +1,342 @@
+package operations_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/functions/lambda/internal/operations"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/sfnapi"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Exit(m.Run())
+}
+
+// machine has the state names of the provision definition: ProxyVM records
+// a resource, and TargetGroup fails for the request DATA-FAIL.
+const machine = `{"StartAt":"ProxyVM","States":{
+	"ProxyVM":{"Type":"Task","Resource":"proxy_vm","ResultPath":"$.resources.proxy_vm","Next":"TargetGroup"},
+	"TargetGroup":{"Type":"Task","Resource":"target_group","ResultPath":"$.resources.target_group","End":true}}}`
+
+// fixture runs the engine behind the Step Functions API and the operations
+// API on the adapter, as the Lambda function runs it on Step Functions.
+type fixture struct {
+	engine *engine.Engine
+	api    *operations.API
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: "us-west-2", Account: "123456789012"})
+	if err != nil {
+		t.Fatalf("open engine: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	e.Register("proxy_vm", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"action":"created","id":"i-0a1b2c3d4e5f60718"}`), nil
+	})
+	e.Register("target_group", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		if strings.Contains(string(in), "DATA-FAIL") {
+			return nil, errors.New("target_group: subnet subnet-0a1b2c3d4e5f60718 not found")
+		}
+		return json.RawMessage(`{"action":"created","id":"tg-1"}`), nil
+	})
+	if err := e.Define("rl-provision", []byte(machine)); err != nil {
+		t.Fatalf("define machine: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+
+	server := httptest.NewServer(sfnapi.New(e, sfnapi.Options{}))
+	t.Cleanup(server.Close)
+	client := sfn.New(sdk.New(sdk.Options{
+		Region:           "us-west-2",
+		BaseEndpoint:     aws.String(server.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
+		RetryMaxAttempts: 1,
+	}))
+	return &fixture{
+		engine: e,
+		api:    &operations.API{Executions: client, StateMachineARN: e.StateMachineARN("rl-provision")},
+	}
+}
+
+// run starts an execution for the request id and waits until it stops.
+func (f *fixture) run(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := f.engine.Start(ctx, "rl-provision", id, json.RawMessage(`{"request":{"id":"`+id+`"}}`)); err != nil {
+		t.Fatalf("start %s: %v", id, err)
+	}
+	if _, err := f.engine.Wait(ctx, id); err != nil {
+		t.Fatalf("wait for %s: %v", id, err)
+	}
+}
+
+// get sends a GET through the HTTP API route and decodes the JSON body.
+func (f *fixture) get(t *testing.T, method, path string, query map[string]string, body any) int {
+	t.Helper()
+	resp, err := f.api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RawPath:               path,
+		QueryStringParameters: query,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	})
+	if err != nil {
+		t.Fatalf("Handle %s %s: %v", method, path, err)
+	}
+	if got := resp.Headers["Content-Type"]; got != "application/json" {
+		t.Errorf("%s %s: Content-Type = %q, want application/json", method, path, got)
+	}
+	if err := json.Unmarshal([]byte(resp.Body), body); err != nil {
+		t.Fatalf("%s %s: body %s is not JSON: %v", method, path, resp.Body, err)
+	}
+	return resp.StatusCode
+}
+
+func TestListExecutions(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, "DATA-OK")
+	f.run(t, "DATA-FAIL")
+
+	var body struct {
+		Executions []map[string]any `json:"executions"`
+		NextToken  string           `json:"next_token"`
+	}
+	if code := f.get(t, "GET", "/operations/v1/executions", nil, &body); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200", code)
+	}
+	got := map[string]any{}
+	for _, x := range body.Executions {
+		got[x["name"].(string)] = x["status"]
+		if x["started_at"] == nil || x["stopped_at"] == nil {
+			t.Errorf("execution %v has no started_at or stopped_at", x)
+		}
+	}
+	if diff := cmp.Diff(map[string]any{"DATA-OK": "SUCCEEDED", "DATA-FAIL": "FAILED"}, got); diff != "" {
+		t.Errorf("executions (-want +got):\n%s", diff)
+	}
+	if body.NextToken != "" {
+		t.Errorf("next_token = %q, want none", body.NextToken)
+	}
+
+	body.Executions = nil
+	if code := f.get(t, "GET", "/operations/v1/executions", map[string]string{"status": "failed"}, &body); code != http.StatusOK {
+		t.Fatalf("status code with status=failed = %d, want 200", code)
+	}
+	if len(body.Executions) != 1 || body.Executions[0]["name"] != "DATA-FAIL" {
+		t.Errorf("executions with status=failed = %v, want DATA-FAIL only", body.Executions)
+	}
+}
+
+func TestDescribeSucceeded(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, "DATA-OK")
+
+	var got map[string]any
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-OK", nil, &got); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200 (body %v)", code, got)
+	}
+	delete(got, "started_at")
+	delete(got, "stopped_at")
+	want := map[string]any{
+		"name":          "DATA-OK",
+		"request_id":    "DATA-OK",
+		"status":        "SUCCEEDED",
+		"current_state": "TargetGroup",
+		"current_step":  "target_group",
+		"redrive_count": float64(0),
+		"resources": map[string]any{
+			"proxy_vm":     map[string]any{"action": "created", "id": "i-0a1b2c3d4e5f60718"},
+			"target_group": map[string]any{"action": "created", "id": "tg-1"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("execution (-want +got):\n%s", diff)
+	}
+}
+
+func TestDescribeFailed(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, "DATA-FAIL")
+
+	var got map[string]any
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-FAIL", nil, &got); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200 (body %v)", code, got)
+	}
+	delete(got, "started_at")
+	delete(got, "stopped_at")
+	want := map[string]any{
+		"name":          "DATA-FAIL",
+		"request_id":    "DATA-FAIL",
+		"status":        "FAILED",
+		"current_state": "TargetGroup",
+		"current_step":  "target_group",
+		"redrive_count": float64(0),
+		"error":         "States.TaskFailed",
+		"cause":         "target_group: subnet subnet-0a1b2c3d4e5f60718 not found",
+		"failed_step":   "target_group",
+		"resources": map[string]any{
+			"proxy_vm": map[string]any{"action": "created", "id": "i-0a1b2c3d4e5f60718"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("execution (-want +got):\n%s", diff)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, "DATA-OK")
+
+	var body struct {
+		Execution string `json:"execution"`
+		Events    []struct {
+			ID        int64           `json:"id"`
+			Type      string          `json:"type"`
+			State     string          `json:"state"`
+			Timestamp time.Time       `json:"timestamp"`
+			Details   json.RawMessage `json:"details"`
+		} `json:"events"`
+		Truncated bool `json:"truncated"`
+	}
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-OK/history", nil, &body); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200", code)
+	}
+	if body.Execution != "DATA-OK" {
+		t.Errorf("execution = %q, want DATA-OK", body.Execution)
+	}
+	if body.Truncated {
+		t.Errorf("truncated = true for a short history")
+	}
+
+	type row struct{ Type, State string }
+	var got []row
+	for _, ev := range body.Events {
+		got = append(got, row{ev.Type, ev.State})
+		if ev.Timestamp.IsZero() {
+			t.Errorf("event %d has no timestamp", ev.ID)
+		}
+	}
+	want := []row{
+		{"ExecutionStarted", ""},
+		{"TaskStateEntered", "ProxyVM"},
+		{"TaskScheduled", "ProxyVM"},
+		{"TaskStarted", "ProxyVM"},
+		{"TaskSucceeded", "ProxyVM"},
+		{"TaskStateExited", "ProxyVM"},
+		{"TaskStateEntered", "TargetGroup"},
+		{"TaskScheduled", "TargetGroup"},
+		{"TaskStarted", "TargetGroup"},
+		{"TaskSucceeded", "TargetGroup"},
+		{"TaskStateExited", "TargetGroup"},
+		{"ExecutionSucceeded", ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if len(body.Events) > 0 && !strings.Contains(string(body.Events[0].Details), `"input":{"request":{"id":"DATA-OK"}}`) {
+		t.Errorf("ExecutionStarted details = %s, want the input as a JSON value", body.Events[0].Details)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		query     map[string]string
+		wantCode  int
+		wantError string
+	}{
+		{"unknown execution", "GET", "/operations/v1/executions/never-started", nil, http.StatusNotFound, "no execution named never-started"},
+		{"unknown execution history", "GET", "/operations/v1/executions/never-started/history", nil, http.StatusNotFound, "no execution named never-started"},
+		{"invalid name", "GET", "/operations/v1/executions/a:b", nil, http.StatusBadRequest, `invalid execution name "a:b"`},
+		{"invalid status", "GET", "/operations/v1/executions", map[string]string{"status": "DONE"}, http.StatusBadRequest, `invalid status "DONE"`},
+		{"invalid max results", "GET", "/operations/v1/executions", map[string]string{"max_results": "5000"}, http.StatusBadRequest, `invalid max_results "5000"`},
+		{"write method", "POST", "/operations/v1/executions/DATA-OK", nil, http.StatusMethodNotAllowed, "method POST is not allowed"},
+		{"unknown route", "GET", "/operations/v2/things", nil, http.StatusNotFound, "no route /v2/things"},
+		{"unknown subresource", "GET", "/operations/v1/executions/DATA-OK/output", nil, http.StatusNotFound, "no route /v1/executions/DATA-OK/output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body struct {
+				Error string `json:"error"`
+			}
+			code := f.get(t, tt.method, tt.path, tt.query, &body)
+			if code != tt.wantCode {
+				t.Errorf("status code = %d, want %d", code, tt.wantCode)
+			}
+			if !strings.Contains(body.Error, tt.wantError) {
+				t.Errorf("error = %q, want it to contain %q", body.Error, tt.wantError)
+			}
+		})
+	}
+}
+
+// failingExecutions fails every call, as Step Functions does when the role
+// lacks a permission.
+type failingExecutions struct{}
+
+var errDenied = errors.New("AccessDeniedException: not authorized")
+
+func (failingExecutions) ListExecutions(context.Context, string, sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	return nil, "", errDenied
+}
+
+func (failingExecutions) DescribeExecution(context.Context, string) (sfn.Execution, error) {
+	return sfn.Execution{}, errDenied
+}
+
+func (failingExecutions) GetExecutionHistory(context.Context, string, sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	return nil, "", errDenied
+}
+
+func TestStepFunctionsFailure(t *testing.T) {
+	api := &operations.API{
+		Executions:      failingExecutions{},
+		StateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+	}
+	for _, path := range []string{"/operations/v1/executions", "/operations/v1/executions/DATA-1", "/operations/v1/executions/DATA-1/history"} {
+		resp, err := api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RawPath:        path,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+		})
+		if err != nil {
+			t.Fatalf("Handle %s: %v", path, err)
+		}
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%s: status code = %d, want 500", path, resp.StatusCode)
+		}
+		if strings.Contains(resp.Body, "AccessDenied") {
+			t.Errorf("%s: body %s shows the Step Functions error, want it only in the log", path, resp.Body)
+		}
+	}
+}
