@@ -191,7 +191,7 @@ func TestRunRejectsUnsafeAttachment(t *testing.T) {
 func TestConsumerProject(t *testing.T) {
 	tests := map[string]string{
 		`{"privatelink-gcp-service-attachment":"projects/sf-psc/regions/us-central1/serviceAttachments/sf"}`: "sf-psc",
-		`{"privatelink-account-principal":"arn:aws:iam::123456789012:root"}`:                                  "",
+		`{"privatelink-account-principal":"arn:aws:iam::123456789012:root"}`:                                 "",
 	}
 	for config, want := range tests {
 		got, err := ConsumerProject(context.Background(), configConn{config})
