@@ -16,7 +16,7 @@ import (
 )
 
 // Stack is the deployed repolink service: step functions, state machines,
-// the waits table, the HTTP API and the poller schedule.
+// the waits table, the HTTP API, the poller schedule and the notifier.
 type Stack struct {
 	awscdk.Stack
 	Table awsdynamodb.Table
@@ -99,6 +99,7 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		machineEnv[envMachinePrefix+strings.ToUpper(strings.ReplaceAll(key, "-", "_"))] = *machine.StateMachineArn()
 	}
 	s.newServiceFunctions(cfg, opts, roles, machineEnv)
+	s.newNotifier(cfg, opts, roles[GroupNotifier])
 
 	newPollerSchedule(stack, cfg.Prefix, s.Functions[pollerSpec.Handler])
 	if err := s.newEgressRefreshSchedules(cfg); err != nil {
@@ -108,7 +109,8 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	s.newAlarms(cfg)
 	s.newOutputs(api)
 	if cfg.WebhookSecretARN == "" {
-		s.warn("noWebhookSecret", "webhookSecretArn is not set: the webhook has no signing key and cannot accept deliveries")
+		s.warn("noWebhookSecret", "webhookSecretArn is not set: the webhook has no signing key and cannot accept deliveries, "+
+			"and the notifier cannot sign notifications")
 	}
 	return s, nil
 }
@@ -164,11 +166,13 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
+		GroupNotifier: append(notifierStatements(scopeARNs, machineNames["provision"]),
+			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 	}
 
 	// The service functions always exist, the step groups only when a
 	// definition uses one of their tasks.
-	groups := []Group{GroupPoller, GroupWebhook, GroupOperations}
+	groups := []Group{GroupPoller, GroupWebhook, GroupOperations, GroupNotifier}
 	for _, def := range defs {
 		for _, task := range def.Tasks {
 			group := GroupUnsupported

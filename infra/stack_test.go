@@ -149,16 +149,16 @@ func TestStackResourceCounts(t *testing.T) {
 	r := fullStack(t)
 	defs := definitions(t)
 	tasks := deployedTasks(t)
-	functions := len(tasks) + 1 + 3 // plus unsupported_route, poller, webhook and operations
+	functions := len(tasks) + 1 + 4 // plus unsupported_route, poller, webhook, operations and notifier
 	groups := map[Group]bool{GroupUnsupported: true}
 	for _, task := range tasks {
 		spec, _ := stepSpec(task)
 		groups[spec.Group] = true
 	}
 	counts := map[string]int{
-		// One per step group, the three service roles, one per state
+		// One per step group, the four service roles, one per state
 		// machine, and the scheduler's, one per target type.
-		"AWS::IAM::Role":                   len(groups) + 3 + len(defs) + 2,
+		"AWS::IAM::Role":                   len(groups) + 4 + len(defs) + 2,
 		"AWS::Lambda::Function":            functions,
 		"AWS::Logs::LogGroup":              functions + len(defs),
 		"AWS::StepFunctions::StateMachine": len(defs),
@@ -167,6 +167,8 @@ func TestStackResourceCounts(t *testing.T) {
 		"AWS::ApiGatewayV2::Api":           1,
 		"AWS::CloudWatch::Alarm":           len(defs) + 2,
 		"AWS::Logs::MetricFilter":          1,
+		"AWS::Events::Rule":                1,
+		"AWS::Lambda::Permission":          4, // webhook, operations (two routes) and the notifier rule
 		"AWS::SecretsManager::Secret":      0,
 		"Custom::LogRetention":             0,
 	}
@@ -182,7 +184,7 @@ func TestFunctionSettings(t *testing.T) {
 		spec, _ := stepSpec(task)
 		specs = append(specs, spec)
 	}
-	specs = append(specs, pollerSpec, webhookSpec, operationsSpec)
+	specs = append(specs, pollerSpec, webhookSpec, operationsSpec, notifierSpec)
 	for _, spec := range specs {
 		t.Run(spec.Handler, func(t *testing.T) {
 			id, props := functionOf(t, r.json, spec.Handler)
@@ -372,6 +374,10 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_HANDLER":            "webhook",
 			"REPOLINK_DYNAMODB_TABLE":     table,
 			"REPOLINK_STATE_MACHINE_ARN":  provision,
+			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
+		}},
+		{"notifier", map[string]any{
+			"REPOLINK_HANDLER":            "notifier",
 			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
 		}},
 		{"proxy_vm", map[string]any{"REPOLINK_HANDLER": "proxy_vm"}},
@@ -567,6 +573,12 @@ func TestIAMStatements(t *testing.T) {
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
 		{"WebhookRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
+		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution"},
+			[]string{arn("states", "execution:repolink-provision:*")}, nil},
+		{"NotifierRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
+			[]string{exampleWebhookARN}, nil},
+		{"NotifierRole", "ReadWebhookKeyKey", []string{"kms:Decrypt"}, []string{exampleKeyARN},
+			map[string]any{"StringEquals": map[string]any{"kms:ViaService": "secretsmanager.us-west-2.amazonaws.com"}}},
 		{"OperationsRole", "InspectAndRedriveRuns",
 			[]string{"states:DescribeExecution", "states:GetExecutionHistory", "states:RedriveExecution"},
 			[]string{
@@ -602,6 +614,7 @@ func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 		"PollerRole":    {exampleSecretARN, exampleSecretARN2},
 		"FirewallRole":  {exampleSecretARN, exampleSecretARN2},
 		"WebhookRole":   {exampleWebhookARN},
+		"NotifierRole":  {exampleWebhookARN},
 	}
 	if slices.Contains(deployedTasks(t), "preflight") {
 		want["PreflightRole"] = []string{exampleSecretARN, exampleSecretARN2}
@@ -744,6 +757,13 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 	}
 	if _, ok := findStatement(statements, "WebhookRole", "ReadWebhookKey"); ok {
 		t.Error("webhook role reads a secret although no webhook secret is configured")
+	}
+	if _, ok := findStatement(statements, "NotifierRole", "ReadWebhookKey"); ok {
+		t.Error("notifier role reads a secret although no webhook secret is configured")
+	}
+	_, notifier := functionOf(t, r.json, "notifier")
+	if diff := cmp.Diff(map[string]any{"REPOLINK_HANDLER": "notifier", "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true"}, environmentOf(notifier)); diff != "" {
+		t.Errorf("notifier environment without a webhook secret (-want +got):\n%s", diff)
 	}
 
 	if len(r.stack.Warnings) != 3 {

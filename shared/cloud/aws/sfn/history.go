@@ -31,7 +31,7 @@ type ExecutionSummary struct {
 
 // ListOptions select a page of ListExecutions.
 type ListOptions struct {
-	// Status keeps only executions with this status; empty keeps all.
+	// Status keeps only executions with this status. Empty keeps all.
 	Status string
 	// MaxResults is the page size, at most 1,000. Zero means the API's
 	// default of 100.
@@ -164,7 +164,7 @@ func eventDetails(ev types.HistoryEvent) (json.RawMessage, error) {
 
 // apiFieldNames lowers the first letter of every key, which turns the SDK's
 // Go field names into the API's (ResourceType to resourceType), drops null
-// members, and turns data fields holding JSON text into JSON values.
+// members, and turns data fields that contain JSON text into JSON values.
 func apiFieldNames(fields map[string]any) map[string]any {
 	out := make(map[string]any, len(fields))
 	for key, value := range fields {

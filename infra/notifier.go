@@ -1,0 +1,77 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// GroupNotifier posts the result of each closed provision run to the
+// request's notify URL.
+const GroupNotifier Group = "notifier"
+
+// notifierSpec is the notifier function. One notification is a secret read
+// and one POST, which the bootstrap bounds at 10 seconds.
+var notifierSpec = FunctionSpec{Handler: "notifier", Group: GroupNotifier, MemoryMB: 128, Timeout: 30 * time.Second}
+
+// closedStatuses are the execution statuses that end a run and get a
+// notification.
+var closedStatuses = []string{"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+// Delivery of status change events to the notifier. Lambda retries a failed
+// asynchronous invocation by itself, and these settings bound the retries
+// of EventBridge when the invocation cannot be started at all.
+const (
+	notifierRetryAttempts = 4
+	notifierMaxEventAge   = 2 * time.Hour
+)
+
+// notifierStatements lets the notifier describe provision executions, to
+// read a request's notify URL from the input when the event carries none.
+func notifierStatements(s arnScope, provisionMachine string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},
+			[]string{s.executions(provisionMachine)}, nil),
+	}
+}
+
+// newNotifier creates the notifier function and the EventBridge rule that
+// sends it the status changes of the provision machine that close a run.
+func (s *Stack) newNotifier(cfg Config, opts functionOptions, role awsiam.Role) {
+	opts.role = role
+	opts.env = nil
+	if cfg.WebhookSecretARN != "" {
+		opts.env = map[string]string{envWebhookSecretARN: cfg.WebhookSecretARN}
+	}
+	fn := newFunction(s.Stack, notifierSpec, opts)
+	s.Functions[notifierSpec.Handler] = fn
+	newStatusChangeRule(s.Stack, cfg.Prefix, *s.Machines["provision"].StateMachineArn(), fn)
+}
+
+// newStatusChangeRule routes the "Step Functions Execution Status Change"
+// events of one machine's closed runs to fn.
+func newStatusChangeRule(stack awscdk.Stack, prefix, machineARN string, fn awslambda.Function) awsevents.Rule {
+	return awsevents.NewRule(stack, jsii.String("NotifierRule"), &awsevents.RuleProps{
+		RuleName:    jsii.String(prefix + "-notifier"),
+		Description: jsii.String("sends the closed runs of the provision state machine to the notifier"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.states"),
+			DetailType: jsii.Strings("Step Functions Execution Status Change"),
+			Detail: &map[string]any{
+				"stateMachineArn": []string{machineARN},
+				"status":          closedStatuses,
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{
+			awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+				RetryAttempts: jsii.Number(notifierRetryAttempts),
+				MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(notifierMaxEventAge.Seconds())),
+			}),
+		},
+	})
+}
