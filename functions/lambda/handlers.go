@@ -188,7 +188,12 @@ func (a *app) operations() invoke.Handler {
 
 // notifier posts run results to the requests' notify URLs.
 func (a *app) notifier() invoke.Handler {
-	n := &notifier.Notifier{Secret: a.secret(), Now: time.Now, Logger: a.logger}
+	n := &notifier.Notifier{
+		Secret:     a.secret(),
+		Executions: sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		Now:        time.Now,
+		Logger:     a.logger,
+	}
 	return n.Handle
 }
 

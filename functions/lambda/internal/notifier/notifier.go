@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -79,6 +80,12 @@ type Notifier struct {
 	// Redirects are never followed, so a signed body goes only to the URL
 	// in the request.
 	Client *http.Client
+	// Executions returns an execution's input when the event carries none,
+	// which EventBridge does for an input above its event size limit. Nil
+	// means such an event fails with InvalidRequest.
+	Executions interface {
+		DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
+	}
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -119,8 +126,16 @@ func (n *Notifier) Handle(ctx context.Context, payload json.RawMessage) (json.Ra
 		return json.Marshal(Result{Skipped: "the execution is " + d.Status})
 	}
 
+	input := d.Input
+	if input == "" && n.Executions != nil {
+		x, err := n.Executions.DescribeExecution(ctx, d.ExecutionARN)
+		if err != nil {
+			return nil, fmt.Errorf("notifier: read the input of execution %s: %w", d.Name, err)
+		}
+		input = string(x.Input)
+	}
 	var doc workflow.Document
-	if err := json.Unmarshal([]byte(d.Input), &doc); err != nil {
+	if err := json.Unmarshal([]byte(input), &doc); err != nil {
 		return nil, workflow.Invalid("notifier: decode the input of execution %s: %v; the EventBridge rule must not drop execution data", d.Name, err)
 	}
 	if doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
