@@ -50,6 +50,7 @@ Usage:
                                                        fail a waiting task
   repolink send-task-heartbeat TOKEN                   report that a waiting task is alive
   repolink invoke STEP --input FILE                    run one step by hand and print its output
+  repolink teardown [--sandbox] NAME                   remove what provision execution NAME built
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version                                     print the version
 
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = redriveCommand(ctx, args[1:], stdout, stderr)
 	case "send-task-success", "send-task-failure", "send-task-heartbeat":
 		err = taskCommand(ctx, args[0], args[1:], stdout, stderr)
+	case "teardown":
+		err = teardownCommand(ctx, args[1:], stdout, stderr)
 	case "invoke":
 		err = invokeCommand(ctx, args[1:], stdout, stderr)
 	case "sandbox":

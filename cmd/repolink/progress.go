@@ -39,10 +39,13 @@ func newProgress(out io.Writer) *progress {
 		results:   map[string]string{},
 		waitsText: map[string]string{},
 	}
-	for _, step := range registry.ProvisionSteps {
-		p.waitsText[step.Name] = step.Waits
+	for _, steps := range [][]registry.Step{registry.ProvisionSteps, registry.TeardownSteps} {
+		for _, step := range steps {
+			p.waitsText[step.Name] = step.Waits
+		}
 	}
 	p.loadStates(statemachines.Provision)
+	p.loadStates(statemachines.Teardown)
 	return p
 }
 
@@ -63,10 +66,10 @@ func (p *progress) begin(name, mode string) {
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
 	if took > 0 {
-		fmt.Fprintf(p.out, "  %-17s %-9s %s  %s\n", step, action, detail, elapsed(took))
+		fmt.Fprintf(p.out, "  %-27s %-9s %s  %s\n", step, action, detail, elapsed(took))
 		return
 	}
-	fmt.Fprintf(p.out, "  %-17s %-9s %s\n", step, action, detail)
+	fmt.Fprintf(p.out, "  %-27s %-9s %s\n", step, action, detail)
 }
 
 // event handles one history event of the engine.
@@ -135,6 +138,14 @@ func (p *progress) summary(exec engine.Execution) bool {
 		fmt.Fprintf(p.out, "  next:             fix the cause above, then run 'repolink redrive %s' to resume from the failed step,\n", exec.Name)
 		fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
 		return false
+	}
+
+	if exec.Machine == teardownMachine {
+		counts := countActions(exec.Output)
+		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], counts[workflow.Skipped]+counts[workflow.Adopted])
+		fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
+		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(exec.StoppedAt.Sub(exec.StartedAt)))
+		return true
 	}
 
 	var doc workflow.Document

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// teardownMachine is the name of the teardown state machine in the store.
+const teardownMachine = "teardown"
+
+func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME", stderr)
+	sandboxMode := fs.Bool("sandbox", false, "tear down in the local sandbox, where the execution's resources were built")
+	stateDir := stateDirFlag(fs)
+	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
+	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("teardown takes the name of a provision execution; got %d arguments", len(positional))
+	}
+	if *latency != "default" && *latency != "none" {
+		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	}
+	name := positional[0]
+
+	eng, dir, err := openEngineStore(*stateDir)
+	if errors.Is(err, errNoStore) {
+		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return err
+	}
+	provisioned, err := describeOrUsage(ctx, eng, dir, name)
+	eng.Close()
+	if err != nil {
+		return err
+	}
+	if err := checkTeardown(provisioned); err != nil {
+		return err
+	}
+	var doc workflow.Document
+	if err := json.Unmarshal(provisioned.Input, &doc); err != nil {
+		return fmt.Errorf("read input of execution %s: %w", name, err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: doc.Request, Resources: workflow.Resources{}})
+	if err != nil {
+		return fmt.Errorf("encode teardown input: %w", err)
+	}
+
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	progress := newProgress(stdout)
+
+	// A running repolink up runs the teardown; otherwise this process runs
+	// it until it closes.
+	if serving, _ := serviceStatus(dir); serving {
+		eng, _, err := openEngineStore(dir)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		return startAndFollow(ctx, eng, name, input, "run by repolink up", progress, stderr)
+	}
+
+	rt, err := openRuntime(ctx, runtimeOptions{
+		dir:     dir,
+		sandbox: *sandboxMode,
+		hosts:   requestHosts(doc.Request),
+		logger:  logger,
+		instant: *latency == "none",
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	if err := rt.seed(ctx, doc.Request); err != nil {
+		return fmt.Errorf("prepare sandbox: %w", err)
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	waitServing := rt.serve(serveCtx)
+	defer waitServing()
+	defer stopServing()
+
+	mode := "real clouds"
+	if rt.sandbox != nil {
+		mode = "sandbox in " + rt.sandbox.Dir()
+	}
+	return startAndFollow(ctx, rt.engine, name, input, mode, progress, stderr)
+}
+
+// checkTeardown returns a usage error when an execution cannot be torn
+// down: it is not a provision execution, or it is still running.
+func checkTeardown(x engine.Execution) error {
+	switch {
+	case x.Machine != provisionMachine:
+		return usagef("execution %s is a %s execution; name the provision execution whose resources should go", x.Name, x.Machine)
+	case x.Status == engine.StatusRunning:
+		return usagef("execution %s is still running; wait for it to close, or stop it, before tearing it down", x.Name)
+	}
+	return nil
+}
+
+// startAndFollow starts the next free teardown execution of a provision
+// execution and prints its progress until it closes.
+func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned string, input []byte, mode string, progress *progress, stderr io.Writer) error {
+	var name string
+	for n := 1; ; n++ {
+		name = request.RunName(provisioned+"-teardown", n)
+		x, err := eng.Describe(ctx, name)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read execution %s: %w", name, err)
+		}
+		if x.Status == engine.StatusRunning {
+			return usagef("teardown %s is already running; follow it with 'repolink history %s'", name, name)
+		}
+	}
+	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
+		return fmt.Errorf("start execution %s: %w", name, err)
+	}
+	progress.begin(name, mode)
+
+	closed, err := follow(ctx, eng, name, 0, progress.event)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open and resumes with repolink up or 'repolink redrive'\n", name)
+			return &failedError{msg: "interrupted"}
+		}
+		return fmt.Errorf("wait for execution %s: %w", name, err)
+	}
+	if !progress.summary(closed) {
+		return &failedError{msg: "execution " + closed.Status}
+	}
+	return nil
+}

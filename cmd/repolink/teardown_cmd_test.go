@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTeardownCommandRemovesAndRepeats(t *testing.T) {
+	dir := t.TempDir()
+	req := writeRequest(t, nil)
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
+	if code != exitOK {
+		t.Fatalf("teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "execution DATA-4711-teardown ") || !strings.Contains(out, "6 deleted") {
+		t.Errorf("teardown output lacks its execution or deletions:\n%s", out)
+	}
+
+	code, out, _ = runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
+	if code != exitOK {
+		t.Fatalf("second teardown exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "DATA-4711-teardown-r2") || !strings.Contains(out, "0 deleted") {
+		t.Errorf("second teardown deleted something or reused the name:\n%s", out)
+	}
+}
+
+func TestTeardownCommandRejectsBadNames(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil)); code != exitOK {
+		t.Fatalf("run failed: %s", errOut)
+	}
+	for _, name := range []string{"NO-SUCH-RUN"} {
+		if code, _, errOut := runCLI(t, "teardown", "--state-dir", dir, name); code != exitInvalid {
+			t.Errorf("teardown %s exit %d, want %d: %s", name, code, exitInvalid, errOut)
+		}
+	}
+	if code, _, _ := runCLI(t, "teardown", "--state-dir", dir); code != exitInvalid {
+		t.Errorf("teardown without a name exit %d, want %d", code, exitInvalid)
+	}
+}
