@@ -17,12 +17,15 @@ import (
 )
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "run [--sandbox] [--state-dir DIR] REQUEST", stderr)
+	const synopsis = "run [--sandbox] [--state-dir DIR] REQUEST"
+	fs := newFlagSet("run", synopsis, stderr)
 	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
 	stateDir := stateDirFlag(fs)
 	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
 	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	timing := addSandboxTimingFlags(fs)
+	hideFlags(fs, synopsis, stderr, hiddenTimingFlags...)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,8 +42,12 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if *latency != "default" && *latency != "none" {
+	if *latency != "default" && *latency != "none" && *latency != "realistic" {
 		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	}
+	var timed runtimeOptions
+	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {
+		return err
 	}
 	if *sandboxMode {
 		if err := checkSandboxFree(dir); err != nil {
@@ -62,6 +69,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		onEvent: progress.event,
 		poll:    *pollInterval,
 		instant: *latency == "none",
+		delays:  timed.delays,
+		clock:   timed.clock,
 	})
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ type runtime struct {
 	sandbox  *sandbox.Sandbox
 	logger   *slog.Logger
 	poll     time.Duration
+	// clock is the scaled sandbox clock, or nil for the wall clock.
+	clock *sandbox.ScaledClock
 }
 
 type runtimeOptions struct {
@@ -49,6 +51,12 @@ type runtimeOptions struct {
 	poll    time.Duration
 	// instant makes every sandbox cloud operation complete at once.
 	instant bool
+	// delays, when set, replace the sandbox's delays, and instant with them.
+	delays *sandbox.Delays
+	// clock, when set, runs the sandbox, the engine's timers, the poller
+	// and the wait deadlines faster than the wall clock. The poll interval
+	// is then on this clock.
+	clock *sandbox.ScaledClock
 	// readOnly opens no store, so that the state directory is not written;
 	// the runtime then has no engine and no wait store.
 	readOnly bool
@@ -57,7 +65,7 @@ type runtimeOptions struct {
 // openRuntime opens the stores in the state directory, starts the sandbox
 // when asked, and registers the steps and the state machine.
 func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
-	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll}
+	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
 	var eps endpoints
 	if opts.sandbox {
 		// The sandbox binds loopback only; keep the clients from probing
@@ -71,6 +79,12 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		}
 		if opts.instant {
 			sbOpts.Delays = sandbox.ZeroDelays
+		}
+		if opts.delays != nil {
+			sbOpts.Delays = opts.delays
+		}
+		if opts.clock != nil {
+			sbOpts.Clock = opts.clock.Now
 		}
 		sb, err := sandbox.Start(ctx, sbOpts)
 		if err != nil {
@@ -126,11 +140,17 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Now:           time.Now,
 		Logger:        opts.logger,
 	}
+	engineOpts := engine.Options{Logger: opts.logger, OnEvent: opts.onEvent}
+	if opts.clock != nil {
+		rt.env.Now = opts.clock.Now
+		engineOpts.Clock = scaledEngineClock{opts.clock}
+		engineOpts.PollInterval = time.Duration(float64(storeReadInterval) * opts.clock.Factor())
+	}
 
 	if opts.readOnly {
 		return rt, nil
 	}
-	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engine.Options{Logger: opts.logger, OnEvent: opts.onEvent})
+	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engineOpts)
 	if err != nil {
 		rt.Close()
 		return nil, fmt.Errorf("open engine store: %w", err)
@@ -178,7 +198,11 @@ func (rt *runtime) serve(ctx context.Context) (wait func()) {
 
 func (rt *runtime) pollLoop(ctx context.Context) {
 	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}}
-	ticker := time.NewTicker(rt.poll)
+	interval := rt.poll
+	if rt.clock != nil {
+		interval = rt.clock.Wall(rt.poll)
+	}
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		select {

@@ -72,6 +72,48 @@ type Options struct {
 // ZeroDelays makes every cloud operation complete at once.
 var ZeroDelays = &Delays{}
 
+// RealisticDelays are estimates of how long AWS and Snowflake take, for
+// benchmarks that run the sandbox on a ScaledClock. They are rough typical
+// values, not measurements. An EC2 instance runs after about half a minute
+// and a Network Load Balancer is active after about three minutes. A new
+// target passes its health checks after about a minute and a half, and an
+// accepted endpoint connection is available after about a minute. Snowflake
+// reports the private endpoint CREATED a few minutes after that.
+var RealisticDelays = &Delays{
+	InstanceRunning:     30 * time.Second,
+	LoadBalancerActive:  3 * time.Minute,
+	TargetHealthy:       90 * time.Second,
+	ConnectionAvailable: time.Minute,
+	EndpointCreated:     5 * time.Minute,
+}
+
+// ScaledClock runs a fixed factor faster than the wall clock from the
+// moment it was made, so that a benchmark can pass hours of cloud delays in
+// seconds. Pass its Now as Options.Clock.
+type ScaledClock struct {
+	start  time.Time
+	factor float64
+}
+
+// NewScaledClock returns a clock that starts at the current time and runs
+// factor times faster than the wall clock. A factor below 1 counts as 1.
+func NewScaledClock(factor float64) *ScaledClock {
+	return &ScaledClock{start: time.Now(), factor: max(factor, 1)}
+}
+
+// Now returns the current time on the clock.
+func (c *ScaledClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.start)) * c.factor))
+}
+
+// Factor returns how many times faster than the wall clock the clock runs.
+func (c *ScaledClock) Factor() float64 { return c.factor }
+
+// Wall returns how long d on the clock lasts on the wall clock.
+func (c *ScaledClock) Wall(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / c.factor)
+}
+
 // Sandbox is a running sandbox.
 type Sandbox struct {
 	dir       string
@@ -88,7 +130,9 @@ type Sandbox struct {
 	roots *x509.CertPool
 }
 
-// Start starts every part of the sandbox on free 127.0.0.1 ports.
+// Start starts every part of the sandbox on free 127.0.0.1 ports. When the
+// FaultsEnv variable names a fault file, its rules are installed on the
+// clouds' fault hooks.
 func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -189,6 +233,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		Logger:        logger.With("sandbox", "snowflake"),
 	})
 	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	if err := sb.applyFaultsFromEnv(); err != nil {
 		sb.Close()
 		return nil, err
 	}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/sandbox"
+)
+
+func TestRunUsageHidesTimingFlags(t *testing.T) {
+	code, _, stderr := runCLI(t, "run", "--help")
+	if code != exitOK {
+		t.Fatalf("run --help exited %d", code)
+	}
+	for _, name := range hiddenTimingFlags {
+		if strings.Contains(stderr, name) {
+			t.Errorf("run --help lists the hidden flag %s:\n%s", name, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "-sandbox-latency") {
+		t.Errorf("run --help does not list --sandbox-latency:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, `(default "default")`) {
+		t.Errorf("run --help lost the default of --sandbox-latency:\n%s", stderr)
+	}
+}
+
+func TestRunTimingFlagsInvalid(t *testing.T) {
+	req := writeRequest(t, nil)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"scale without sandbox", []string{"--sandbox-clock-scale", "10"}, "need --sandbox"},
+		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "need --sandbox"},
+		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "need --sandbox"},
+		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "must be 1 or more"},
+		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default or none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"run", "--state-dir", t.TempDir()}, tt.args...)
+			code, _, stderr := runCLI(t, append(args, req)...)
+			if code != exitInvalid {
+				t.Errorf("exit status %d, want %d", code, exitInvalid)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestSandboxTimingOptions(t *testing.T) {
+	tests := []struct {
+		name       string
+		latency    string
+		args       []string
+		wantDelays sandbox.Delays
+		wantScale  float64
+	}{
+		{"default", "default", nil, sandbox.DefaultDelays, 0},
+		{"none", "none", nil, sandbox.Delays{}, 0},
+		{"realistic scaled", "realistic", []string{"--sandbox-clock-scale", "60"}, *sandbox.RealisticDelays, 60},
+		{
+			"endpoint delay overrides the profile", "none", []string{"--sandbox-endpoint-delay", "1h"},
+			sandbox.Delays{EndpointCreated: time.Hour}, 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("run", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			timing := addSandboxTimingFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			var opts runtimeOptions
+			if err := timing.options(tt.latency, true, &opts); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantDelays, *opts.delays); diff != "" {
+				t.Errorf("delays (-want +got):\n%s", diff)
+			}
+			var scale float64
+			if opts.clock != nil {
+				scale = opts.clock.Factor()
+			}
+			if scale != tt.wantScale {
+				t.Errorf("clock scale %g, want %g", scale, tt.wantScale)
+			}
+		})
+	}
+}
+
+func TestRunRealisticOnScaledClock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping a sandbox run in short mode")
+	}
+	dir := t.TempDir()
+	req := writeRequest(t, nil)
+	code, stdout, stderr := runCLI(t, "run", "--sandbox", "--state-dir", dir, "--sandbox-latency", "realistic",
+		"--sandbox-clock-scale", "600", "--poll-interval", "1m", req)
+	if code != exitOK {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	eng, err := engine.Open(filepath.Join(dir, "engine.db"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	exec, err := eng.Describe(context.Background(), "DATA-4711")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The run waits for the instance, the load balancer, the connection
+	// and the endpoint one after the other, on the sandbox clock.
+	d := sandbox.RealisticDelays
+	critical := d.InstanceRunning + d.LoadBalancerActive + d.ConnectionAvailable + d.EndpointCreated
+	if took := exec.StoppedAt.Sub(exec.StartedAt); took < critical {
+		t.Errorf("execution took %s on the sandbox clock, less than the critical path %s", took, critical)
+	}
+}
