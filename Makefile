@@ -135,12 +135,14 @@ conformance: $(PEER_STAMP)
 
 .PHONY: bench
 
-## bench: measure executions per second of the engine and of
-## aws-local-stepfunctions, and the memory of 1,000 token waits; writes
-## docs/benchmarks.md and prints the headline ratio
-bench: $(PEER_STAMP)
+## bench: measure the engine against aws-local-stepfunctions, the memory
+## of 1,000 token waits, Snowflake queries per poll, state transitions and
+## times of sandbox provision runs, and the Lambda bootstrap; writes
+## docs/benchmarks.md and prints the headline ratios
+bench: $(PEER_STAMP) build lambda
 	@$(GO) run ./cmd/benchengine report -node $(NODE22) -modules $(NODE_TOOLS)/node_modules \
-		-machine tools/bench/machine.asl.json -out docs/benchmarks.md
+		-machine tools/bench/machine.asl.json -loop tools/bench/polling-loop.asl.json \
+		-repolink $(BIN) -lambda bin/lambda -go $(GO) -out docs/benchmarks.md
 
 # The Lambda bootstrap for the provided.al2023 runtime, one per
 # architecture. lambda.norpc drops the legacy go1.x RPC server, and

@@ -1,14 +1,20 @@
-// Command benchengine measures the embedded ASL engine: executions per
-// second on the benchmark machine, and the memory that executions waiting
-// on task tokens add to an idle engine process. `make bench` runs its
-// report subcommand, which also runs aws-local-stepfunctions on the same
-// machine and writes docs/benchmarks.md.
+// Command benchengine measures repolink for docs/benchmarks.md: the
+// embedded ASL engine's executions per second and the memory of executions
+// waiting on task tokens, the Snowflake queries per poll, the state
+// transitions and times of sandbox provision runs against a 30-second
+// polling loop, and the Lambda bootstrap's size and init time. `make bench`
+// runs its report subcommand, which also runs aws-local-stepfunctions on the
+// same machine and writes docs/benchmarks.md.
 //
 // Usage:
 //
 //	benchengine throughput -machine FILE [-executions N] [-warmup N]
 //	benchengine waits [-executions N]
-//	benchengine report -node BIN -modules DIR -machine FILE [-out FILE]
+//	benchengine polls [-waits N] [-accounts N]
+//	benchengine loop [-machine FILE]
+//	benchengine provision [-repolink BIN] [-request FILE] [-runs N] [-realistic-runs N]
+//	benchengine lambda [-dir DIR] [-runs N] [-go GO]
+//	benchengine report -node BIN -modules DIR -machine FILE [-loop FILE] [-repolink BIN] [-lambda DIR] [-out FILE]
 package main
 
 import (
@@ -26,7 +32,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchengine throughput|waits|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchengine throughput|waits|polls|loop|provision|lambda|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -35,10 +41,18 @@ func main() {
 		err = throughputCommand(os.Args[2:])
 	case "waits":
 		err = waitsCommand(os.Args[2:])
+	case "polls":
+		err = pollsCommand(os.Args[2:])
+	case "loop":
+		err = loopCommand(os.Args[2:])
+	case "provision":
+		err = provisionCommand(os.Args[2:])
+	case "lambda":
+		err = lambdaCommand(os.Args[2:])
 	case "report":
 		err = reportCommand(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown subcommand %q: use throughput, waits or report", os.Args[1])
+		err = fmt.Errorf("unknown subcommand %q: use throughput, waits, polls, loop, provision, lambda or report", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchengine:", err)

@@ -9,14 +9,17 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
-	"text/template"
 	"time"
 )
 
 // Targets of the benchmark.
 const (
-	targetRatio    = 10.0 // engine executions per second over the peer's
-	targetWaitsMiB = 50.0 // memory that 1,000 token waits may add
+	targetRatio       = 10.0 // engine executions per second over the peer's
+	targetWaitsMiB    = 50.0 // memory that 1,000 token waits may add
+	targetTransitions = 50   // billed state transitions per provision run
+	targetZeroSeconds = 2.0  // wall time of a run with no cloud delays
+	targetBootstrapMB = 40.0 // stripped bootstrap size, in units of 10^6 bytes
+	targetInitSeconds = 0.1  // bootstrap start to its first request for an event
 )
 
 // peerResult is the output of tools/bench/peer.mjs.
@@ -30,64 +33,111 @@ type peerResult struct {
 
 // report is the content of docs/benchmarks.md.
 type report struct {
-	Date, CPU, Go          string
-	CPUs, Warmup           int
-	Engine                 throughputResult
-	Peer                   peerResult
-	Waits                  waitsResult
-	Ratio                  float64
-	TargetRatio, TargetMiB float64
+	Date, CPU, Go string
+	// Load is /proc/loadavg when the report started: other work on the
+	// machine slows the scaled runs.
+	Load         string
+	CPUs, Warmup int
+	Engine       throughputResult
+	Peer         peerResult
+	Waits        waitsResult
+	Polls        pollsResult
+	Loop         loopResult
+	Provision    provisionResult
+	Lambda       lambdaResult
+	// WaitLimits are the bounds of the endpoint wait as shipped.
+	WaitLimits waitLimits
+	// Seconds is how long the whole report took.
+	Seconds float64
+}
+
+// reportSettings are the flags of the report subcommand.
+type reportSettings struct {
+	node, modules, machine, loopMachine  string
+	repolink, request, lambdaDir, goTool string
+	executions, warmup, waits            int
+	out                                  string
 }
 
 func reportCommand(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
-	node := fs.String("node", "node", "Node 22 binary for aws-local-stepfunctions")
-	modules := fs.String("modules", ".tools/node/node_modules", "node_modules with aws-local-stepfunctions")
-	machine := fs.String("machine", "tools/bench/machine.asl.json", "ASL definition to run")
-	executions := fs.Int("executions", 2000, "executions to measure on each implementation")
-	warmup := fs.Int("warmup", 200, "executions to run before measuring")
-	waits := fs.Int("waits", 1000, "executions to leave waiting on task tokens")
-	out := fs.String("out", "docs/benchmarks.md", "file to write")
+	var s reportSettings
+	fs.StringVar(&s.node, "node", "node", "Node 22 binary for aws-local-stepfunctions")
+	fs.StringVar(&s.modules, "modules", ".tools/node/node_modules", "node_modules with aws-local-stepfunctions")
+	fs.StringVar(&s.machine, "machine", "tools/bench/machine.asl.json", "ASL definition to run")
+	fs.StringVar(&s.loopMachine, "loop", "tools/bench/polling-loop.asl.json", "ASL definition of the 30-second polling loop")
+	fs.StringVar(&s.repolink, "repolink", "bin/repolink", "repolink binary for the provision runs")
+	fs.StringVar(&s.request, "request", "examples/aws-privatelink.json", "request for the provision runs")
+	fs.StringVar(&s.lambdaDir, "lambda", "bin/lambda", "directory with <arch>/bootstrap from make lambda")
+	fs.StringVar(&s.goTool, "go", "go", "go command, for the bootstrap build with symbols")
+	fs.IntVar(&s.executions, "executions", 2000, "executions to measure on each implementation")
+	fs.IntVar(&s.warmup, "warmup", 200, "executions to run before measuring")
+	fs.IntVar(&s.waits, "waits", 1000, "executions to leave waiting on task tokens")
+	fs.StringVar(&s.out, "out", "docs/benchmarks.md", "file to write")
 	fs.Parse(args)
 
-	self, err := os.Executable()
+	started := time.Now()
+	r, err := measureAll(s)
 	if err != nil {
 		return err
 	}
-	r := report{
-		Date:        time.Now().UTC().Format("2006-01-02"),
-		CPU:         cpuModel(),
-		CPUs:        runtime.NumCPU(),
-		Go:          runtime.Version(),
-		TargetRatio: targetRatio,
-		TargetMiB:   targetWaitsMiB,
-		Warmup:      *warmup,
-	}
-	counts := []string{"-executions", fmt.Sprint(*executions), "-warmup", fmt.Sprint(*warmup)}
-	if err := runJSON(&r.Engine, self, append([]string{"throughput", "-machine", *machine}, counts...)...); err != nil {
-		return fmt.Errorf("engine throughput: %w", err)
-	}
-	if err := runJSON(&r.Peer, *node, "tools/bench/peer.mjs", "--modules", *modules, "--machine", *machine,
-		"--executions", fmt.Sprint(*executions), "--warmup", fmt.Sprint(*warmup)); err != nil {
-		return fmt.Errorf("aws-local-stepfunctions throughput: %w", err)
-	}
-	if err := runJSON(&r.Waits, self, "waits", "-executions", fmt.Sprint(*waits)); err != nil {
-		return fmt.Errorf("token waits: %w", err)
-	}
-	r.Ratio = r.Engine.PerSecond / r.Peer.PerSecond
+	r.Seconds = time.Since(started).Seconds()
 
 	var page bytes.Buffer
 	if err := pageTemplate.Execute(&page, r); err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, page.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(s.out, page.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("engine %.0f executions/s, %s %.0f executions/s: %.2fx (target %.0fx); "+
-		"%d token waits add %.1f MiB RSS (target %.0f MiB); wrote %s\n",
-		r.Engine.PerSecond, r.Peer.Implementation, r.Peer.PerSecond, r.Ratio, targetRatio,
-		r.Waits.Executions, r.Waits.RSSAdded, targetWaitsMiB, *out)
+	fmt.Print(r.headlines())
+	fmt.Printf("wrote %s in %.0f s\n", s.out, r.Seconds)
 	return nil
+}
+
+// measureAll runs every measurement in a child process of its own, so that
+// one does not warm or grow the heap of the next.
+func measureAll(s reportSettings) (report, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return report{}, err
+	}
+	limits, err := shippedWaitLimits()
+	if err != nil {
+		return report{}, err
+	}
+	r := report{
+		Date:       time.Now().UTC().Format("2006-01-02"),
+		CPU:        cpuModel(),
+		Load:       loadAverage(),
+		CPUs:       runtime.NumCPU(),
+		Go:         runtime.Version(),
+		Warmup:     s.warmup,
+		WaitLimits: limits,
+	}
+	counts := []string{"-executions", fmt.Sprint(s.executions), "-warmup", fmt.Sprint(s.warmup)}
+	steps := []struct {
+		what string
+		into any
+		name string
+		args []string
+	}{
+		{"engine throughput", &r.Engine, self, append([]string{"throughput", "-machine", s.machine}, counts...)},
+		{"aws-local-stepfunctions throughput", &r.Peer, s.node, []string{"tools/bench/peer.mjs", "--modules", s.modules, "--machine", s.machine,
+			"--executions", fmt.Sprint(s.executions), "--warmup", fmt.Sprint(s.warmup)}},
+		{"token waits", &r.Waits, self, []string{"waits", "-executions", fmt.Sprint(s.waits)}},
+		{"Snowflake queries per poll", &r.Polls, self, []string{"polls"}},
+		{"polling loop", &r.Loop, self, []string{"loop", "-machine", s.loopMachine}},
+		{"provision runs", &r.Provision, self, []string{"provision", "-repolink", s.repolink, "-request", s.request}},
+		{"Lambda bootstrap", &r.Lambda, self, []string{"lambda", "-dir", s.lambdaDir, "-go", s.goTool}},
+	}
+	for _, step := range steps {
+		fmt.Fprintf(os.Stderr, "benchengine: measuring %s\n", step.what)
+		if err := runJSON(step.into, step.name, step.args...); err != nil {
+			return report{}, fmt.Errorf("%s: %w", step.what, err)
+		}
+	}
+	return r, nil
 }
 
 // runJSON runs a command and decodes the JSON line it prints into v.
@@ -105,6 +155,18 @@ func runJSON(v any, name string, args ...string) error {
 	return nil
 }
 
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) < 3 {
+		return "unknown"
+	}
+	return strings.Join(fields[:3], " ")
+}
+
 func cpuModel() string {
 	raw, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -117,69 +179,3 @@ func cpuModel() string {
 	}
 	return "unknown"
 }
-
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"f0":  func(v float64) string { return fmt.Sprintf("%.0f", v) },
-	"f1":  func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"f2":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"kib": func(v int64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) },
-}).Parse(`# Engine benchmarks
-
-This page is written by ` + "`make bench`" + ` (cmd/benchengine); do not edit it by hand.
-
-| measure | result | target |
-| --- | --- | --- |
-| executions per second, embedded engine | {{f0 .Engine.PerSecond}} | |
-| executions per second, {{.Peer.Implementation}} | {{f0 .Peer.PerSecond}} | |
-| engine over aws-local-stepfunctions | {{f2 .Ratio}}x | at least {{f0 .TargetRatio}}x: {{if ge .Ratio .TargetRatio}}met{{else}}**missed**{{end}} |
-| memory that {{.Waits.Executions}} executions waiting on task tokens add (RSS) | {{f1 .Waits.RSSAdded}} MiB | at most {{f0 .TargetMiB}} MiB: {{if le .Waits.RSSAdded .TargetMiB}}met{{else}}**missed**{{end}} |
-
-## Machine
-
-- Date: {{.Date}} (UTC)
-- CPU: {{.CPU}}, {{.CPUs}} logical CPUs
-- Go: {{.Go}}, SQLite through modernc.org/sqlite (pure Go)
-- Node: {{.Peer.Node}}, {{.Peer.Implementation}}
-
-## Method
-
-Throughput: both implementations run tools/bench/machine.asl.json, 20 states in a row (8 Pass, 4 Choice with
-an And rule, 8 Task states whose function returns ` + "`{\"ok\":true}`" + ` at once, each with Parameters, ResultSelector and
-ResultPath). Each first runs a warm-up batch of {{.Warmup}} executions, then starts {{.Engine.Executions}}
-executions at once and waits for all of them; the rate is executions over the wall
-time of that batch. The engine runs in its own process on a fresh SQLite store, with its Run loop and the task
-function in process ({{.Engine.Events}} history events per execution, each transition committed before the next).
-aws-local-stepfunctions runs the same definition with every Task state replaced by a local function
-(` + "`taskResourceLocalHandlers`" + `) and keeps everything in memory.
-
-Memory: a child process opens a fresh store, defines a machine whose only state is a
-lambda:invoke.waitForTaskToken Task, starts its Run loop and idles for a second. It then collects garbage and
-reads VmRSS from /proc/self/status, starts {{.Waits.Executions}} executions, waits until every one has
-recorded its TaskSubmitted event (the task function returned and the execution waits on its token), collects
-garbage and reads VmRSS again.
-
-| memory | before | after |
-| --- | --- | --- |
-| resident set size | {{f1 .Waits.RSSBefore}} MiB | {{f1 .Waits.RSSAfter}} MiB |
-| Go heap in use | {{f1 .Waits.HeapBefore}} MiB | {{f1 .Waits.HeapAfter}} MiB |
-| store on disk (database and WAL) | | {{kib .Waits.StoreBytes}} |
-{{if lt .Ratio .TargetRatio}}
-## Why the throughput target is missed
-
-The engine is durable and aws-local-stepfunctions is not. Every transition of the engine is a SQLite write
-transaction that loads the execution and cursor rows, appends history events and saves both rows, and a Task
-state takes two such transactions (started, then done), all through one connection. Most of the engine's
-time goes to SQLite: running the statements of each transaction, from prepared statements, and writing each
-commit to the WAL. aws-local-stepfunctions keeps executions as JavaScript objects and writes nothing, so a
-transition costs it microseconds. A ratio of {{f0 .TargetRatio}}x would need the engine to commit tens of
-thousands of transactions a second. Batching the transitions of many executions into one transaction is the
-next step, and it is not done yet.
-{{end}}
-## Reproduce
-
-    make bench
-
-installs aws-local-stepfunctions and a Node 22 binary into .tools/node on first use, runs
-` + "`go run ./cmd/benchengine report`" + ` and rewrites this page. The Go benchmark
-` + "`go test -run '^$' -bench . ./shared/engine/`" + ` measures the engine alone.
-`))
