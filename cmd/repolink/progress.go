@@ -98,7 +98,7 @@ func (p *progress) event(ev engine.Event) {
 			return
 		}
 		p.attempts[state]++
-		name, cause := details.errorName(), details.cause()
+		name, cause := details.errorName(), strings.TrimPrefix(details.cause(), task+": ")
 		switch name {
 		case workflow.ErrNotReady:
 			p.line(task, "waiting", fmt.Sprintf("%s (check %d)", cause, p.attempts[state]), 0)

@@ -23,6 +23,9 @@ type Tasks interface {
 	SendTaskFailure(ctx context.Context, token, errName, cause string) error
 }
 
+// TaskName is the callback task whose tokens the poller completes.
+const TaskName = "await_endpoint"
+
 // NearDeadline is how long before its deadline an open wait is logged as
 // near it, so that an alarm can page an operator before the run fails.
 const NearDeadline = time.Hour
@@ -145,7 +148,7 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 				cause = fmt.Sprintf("the service attachment %s needs producer action (status NEEDS_ATTENTION), such as a larger NAT subnet or a higher connection limit; fix it, then redrive the run",
 					w.ServiceID)
 			}
-			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, cause) })
+			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, TaskName+": "+cause) })
 			report.Failed++
 			return
 		}
@@ -171,7 +174,7 @@ func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
 	}
 	cause := fmt.Sprintf("awaiting operator: the endpoint to %s for %s was not live by %s; check SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO and the connection on the endpoint service, then redrive the run",
 		w.ServiceID, w.Host, w.Deadline.UTC().Format("2006-01-02 15:04 MST"))
-	p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrTimeout, cause) })
+	p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrTimeout, TaskName+": "+cause) })
 	report.Failed++
 }
 

@@ -149,7 +149,7 @@ func TestPollQueriesOncePerAccount(t *testing.T) {
 		t.Errorf("rejected wait failure = %q, want Rejected", got)
 	}
 	for _, token := range []string{"expired", "expired-down"} {
-		if got := tasks.failure[token]; !strings.HasPrefix(got, "Timeout: awaiting operator") {
+		if got := tasks.failure[token]; !strings.HasPrefix(got, "Timeout: await_endpoint: awaiting operator") {
 			t.Errorf("%s failure = %q, want Timeout awaiting operator", token, got)
 		}
 	}

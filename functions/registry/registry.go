@@ -79,7 +79,24 @@ func Handlers(env *workflow.Env) map[string]Handler {
 			handlers[name] = handler
 		}
 	}
+	for name, handler := range handlers {
+		handlers[name] = named(name, handler)
+	}
 	return handlers
+}
+
+// named prefixes a handler's errors with its task name. A task failure
+// fails the execution directly, so that a redrive runs the failed task
+// again, and the prefix tells operators and notifications which step
+// failed. The ASL error name is kept.
+func named(name string, handler Handler) Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		out, err := handler(ctx, input)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return out, nil
+	}
 }
 
 func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {

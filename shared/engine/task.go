@@ -104,11 +104,12 @@ func resourceLabel(resource string) string {
 	return resource
 }
 
-// newTaskToken returns a random, URL-safe task token.
+// newTaskToken returns a random, URL-safe task token. It starts with a
+// letter, so that a command line never reads it as a flag.
 func newTaskToken() string {
 	var b [48]byte
 	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return "T" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 func (t *txn) startTask(c *cursor, s *state) error {
