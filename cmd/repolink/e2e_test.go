@@ -146,7 +146,7 @@ func TestEndToEndTerminalFailureNamesStep(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
-	for _, want := range []string{"status:           FAILED", "failed step:      preflight", "not-in-the-index", "repolink redrive DATA-4711"} {
+	for _, want := range []string{"status:           FAILED", "failed step:      preflight", "not-in-the-index", "repolink redrive --sandbox --state-dir " + dir + " DATA-4711"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

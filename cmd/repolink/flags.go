@@ -75,3 +75,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// commandFlags returns the flags that a suggested follow-up command needs
+// to act on the same state directory and sandbox.
+func commandFlags(sandbox bool, stateDir string) string {
+	var flags string
+	if sandbox {
+		flags += " --sandbox"
+	}
+	if stateDir != defaultStateDir {
+		flags += " --state-dir " + stateDir
+	}
+	return flags
+}

@@ -76,3 +76,31 @@ func checkSandboxFree(dir string) error {
 	}
 	return nil
 }
+
+// sandboxLockFile is the file in the state directory that a process holds
+// an exclusive flock on while it runs the sandbox there.
+const sandboxLockFile = "sandbox.lock"
+
+// lockSandbox takes the sandbox lock of dir, so that two processes never
+// run two sandboxes on one world. It returns a usage error naming the
+// holder when another process has it.
+func lockSandbox(dir string) (*serviceLock, error) {
+	path := filepath.Join(dir, sandboxLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sandbox lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			holder, _ := os.ReadFile(path)
+			return nil, usagef("another repolink process (%s) runs the sandbox in %s; wait for it to finish, stop it, or use another --state-dir",
+				strings.TrimSpace(string(holder)), dir)
+		}
+		return nil, fmt.Errorf("take sandbox lock: %w", err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d", os.Getpid())), 0)
+	}
+	return &serviceLock{file: f}, nil
+}

@@ -17,3 +17,5 @@ func (*serviceLock) release() {}
 func serviceStatus(string) (serving, sandbox bool) { return false, false }
 
 func checkSandboxFree(string) error { return nil }
+
+func lockSandbox(string) (*serviceLock, error) { return &serviceLock{}, nil }

@@ -26,18 +26,19 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	stateDir := stateDirFlag(fs)
 	output := fs.String("output", "text", "report format: text or json")
 	verbose := fs.Bool("verbose", false, "log sandbox and adapter details to stderr")
-	if err := parseFlags(fs, args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	if *output != "text" && *output != "json" {
 		return usagef("--output must be text or json; got %q", *output)
 	}
-	if fs.NArg() != 1 {
+	if len(positional) != 1 {
 		fs.Usage()
-		return usagef("preflight takes one request file; got %d arguments", fs.NArg())
+		return usagef("preflight takes one request file; got %d arguments", len(positional))
 	}
 
-	req, err := readRequest(fs.Arg(0))
+	req, err := readRequest(positional[0])
 	if err != nil {
 		return err
 	}

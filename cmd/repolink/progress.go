@@ -19,6 +19,9 @@ import (
 // summary at the end.
 type progress struct {
 	out io.Writer
+	// flags are the command-line flags that a suggested command needs to
+	// reach the same state directory and sandbox, such as " --sandbox".
+	flags string
 
 	mu        sync.Mutex
 	started   time.Time
@@ -115,7 +118,12 @@ func (p *progress) event(ev engine.Event) {
 		if result.Action == "" {
 			return
 		}
-		took := ev.Timestamp.Sub(p.entered[state])
+		// A resumed run has no entered time for a state that an earlier
+		// process entered, so it prints no duration.
+		var took time.Duration
+		if entered, ok := p.entered[state]; ok {
+			took = ev.Timestamp.Sub(entered)
+		}
 		p.line(task, result.Action, result.ID, took)
 	}
 }
@@ -135,7 +143,7 @@ func (p *progress) summary(exec engine.Execution) bool {
 		}
 		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
 		fmt.Fprintf(p.out, "  error:            %s: %s\n", exec.Error, cause)
-		fmt.Fprintf(p.out, "  next:             fix the cause above, then run 'repolink redrive %s' to resume from the failed step,\n", exec.Name)
+		fmt.Fprintf(p.out, "  next:             fix the cause above, then run 'repolink redrive%s %s' to resume from the failed step,\n", p.flags, exec.Name)
 		fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
 		return false
 	}

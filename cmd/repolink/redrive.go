@@ -63,6 +63,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	progress := newProgress(stdout)
+	progress.flags = commandFlags(*sandboxMode, *stateDir)
 
 	// A running repolink up runs the redriven execution; otherwise this
 	// process runs it until it closes.

@@ -26,15 +26,16 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
 	timing := addSandboxTimingFlags(fs)
 	hideFlags(fs, synopsis, stderr, hiddenTimingFlags...)
-	if err := parseFlags(fs, args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(positional) != 1 {
 		fs.Usage()
-		return usagef("run takes one request file; got %d arguments", fs.NArg())
+		return usagef("run takes one request file; got %d arguments", len(positional))
 	}
 
-	req, err := readRequest(fs.Arg(0))
+	req, err := readRequest(positional[0])
 	if err != nil {
 		return err
 	}
@@ -61,6 +62,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	progress := newProgress(stdout)
+	progress.flags = commandFlags(*sandboxMode, *stateDir)
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,

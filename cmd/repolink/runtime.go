@@ -28,6 +28,9 @@ const provisionMachine = "provision"
 // runtime is one process's engine, wait store, adapters and, in sandbox
 // mode, the sandbox.
 type runtime struct {
+	// sandboxLock keeps other processes from running a second sandbox on
+	// the same world.
+	sandboxLock *serviceLock
 	dir      string
 	engine   *engine.Engine
 	waits    *waits.Store
@@ -68,6 +71,11 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
 	var eps endpoints
 	if opts.sandbox {
+		lock, err := lockSandbox(opts.dir)
+		if err != nil {
+			return nil, err
+		}
+		rt.sandboxLock = lock
 		// The sandbox binds loopback only; keep the clients from probing
 		// cloud metadata addresses.
 		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
@@ -88,6 +96,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		}
 		sb, err := sandbox.Start(ctx, sbOpts)
 		if err != nil {
+			rt.Close()
 			return nil, fmt.Errorf("start sandbox: %w", err)
 		}
 		rt.sandbox = sb
@@ -234,6 +243,10 @@ func (rt *runtime) Close() {
 	}
 	if rt.sandbox != nil {
 		rt.sandbox.Close()
+	}
+	if rt.sandboxLock != nil {
+		rt.sandboxLock.release()
+		rt.sandboxLock = nil
 	}
 }
 

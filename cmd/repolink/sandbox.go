@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/repolink/repolink/shared/sandbox"
@@ -22,6 +23,14 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return usagef("state directory %s: %v", *stateDir, err)
 	}
+	if _, err := os.Stat(dir); err != nil {
+		return usagef("state directory %s does not exist; nothing to reset", dir)
+	}
+	lock, err := lockSandbox(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	if err := sandbox.Reset(filepath.Join(dir, "sandbox")); err != nil {
 		return err
 	}

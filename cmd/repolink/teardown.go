@@ -64,6 +64,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	progress := newProgress(stdout)
+	progress.flags = commandFlags(*sandboxMode, *stateDir)
 
 	// A running repolink up runs the teardown; otherwise this process runs
 	// it until it closes.

@@ -43,3 +43,23 @@ func TestTeardownCommandRejectsBadNames(t *testing.T) {
 		t.Errorf("teardown without a name exit %d, want %d", code, exitInvalid)
 	}
 }
+
+func TestSandboxLockRejectsSecondProcess(t *testing.T) {
+	dir := t.TempDir()
+	lock, err := lockSandbox(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, writeRequest(t, nil))
+	if code != exitInvalid {
+		t.Fatalf("run exit %d, want %d: %s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, "runs the sandbox") {
+		t.Errorf("stderr does not name the other process: %s", errOut)
+	}
+	if code, _, _ := runCLI(t, "sandbox", "reset", "--state-dir", dir); code != exitInvalid {
+		t.Errorf("sandbox reset exit %d while the sandbox runs, want %d", code, exitInvalid)
+	}
+}

@@ -495,7 +495,7 @@ func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
 		return err
 	}
 	if c.Parent == 0 {
-		t.e.log.Error("execution failed", "execution", t.exec.Name, "state", s.Name, "error", se.Name)
+		t.e.log.Warn("execution failed", "execution", t.exec.Name, "state", s.Name, "error", se.Name)
 		return t.closeExecution(StatusFailed, se.Name, se.Cause, nil)
 	}
 	if mapState, ok := c.mapState(); ok {
