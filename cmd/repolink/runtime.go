@@ -31,14 +31,14 @@ type runtime struct {
 	// sandboxLock keeps other processes from running a second sandbox on
 	// the same world.
 	sandboxLock *serviceLock
-	dir      string
-	engine   *engine.Engine
-	waits    *waits.Store
-	env      *workflow.Env
-	adapters *adapters
-	sandbox  *sandbox.Sandbox
-	logger   *slog.Logger
-	poll     time.Duration
+	dir         string
+	engine      *engine.Engine
+	waits       *waits.Store
+	env         *workflow.Env
+	adapters    *adapters
+	sandbox     *sandbox.Sandbox
+	logger      *slog.Logger
+	poll        time.Duration
 	// clock is the scaled sandbox clock, or nil for the wall clock.
 	clock *sandbox.ScaledClock
 }
