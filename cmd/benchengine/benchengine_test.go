@@ -98,6 +98,21 @@ func TestStateTimes(t *testing.T) {
 	}
 }
 
+func TestStateTimesFailedExecution(t *testing.T) {
+	history := []engine.Event{
+		event("TaskStateEntered", "AwaitEndpoint", 10),
+		event("TaskScheduled", "AwaitEndpoint", 10),
+		event("TaskStarted", "AwaitEndpoint", 10),
+		event("TaskSubmitted", "AwaitEndpoint", 11),
+		event("TaskFailed", "AwaitEndpoint", 86400),
+		event("ExecutionFailed", "", 86400),
+	}
+	want := []stepTime{{State: "AwaitEndpoint", Duration: 86390 * time.Second, Work: time.Second, Attempts: 1}}
+	if diff := cmp.Diff(want, stateTimes(history)); diff != "" {
+		t.Errorf("stateTimes (-want +got):\n%s", diff)
+	}
+}
+
 func TestRealisticTimes(t *testing.T) {
 	history := taskAttempts("ProxyVM", 0, 3, 1, 10)
 	history = append(history, taskAttempts("LoadBalancer", 43, 0, 1, 0)...)

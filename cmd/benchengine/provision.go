@@ -352,7 +352,8 @@ func lastExit(history []engine.Event, state string) (time.Time, bool) {
 }
 
 // stateTimes returns, per state in order of first entry, the time from
-// StateEntered to StateExited, the time its task function ran (TaskStarted
+// StateEntered to StateExited or to the end of the execution, the time its
+// task function ran (TaskStarted
 // to the task's outcome or, for a callback, its submission) and the number
 // of attempts. A state entered more than once adds up.
 func stateTimes(history []engine.Event) []stepTime {
@@ -383,6 +384,12 @@ func stateTimes(history []engine.Event) []stepTime {
 			if at, ok := started[ev.State]; ok && steps[ev.State] != nil {
 				steps[ev.State].Work += ev.Timestamp.Sub(at)
 				delete(started, ev.State)
+			}
+		case strings.HasPrefix(ev.Type, "Execution") && ev.Type != "ExecutionStarted":
+			// A state that fails the execution has no StateExited event.
+			for name, at := range entered {
+				steps[name].Duration += ev.Timestamp.Sub(at)
+				delete(entered, name)
 			}
 		}
 	}

@@ -262,11 +262,13 @@ func (r report) Misses() []miss {
 		if w.Status != "SUCCEEDED" {
 			why = fmt.Sprintf("The run cannot wait %s: it ended %s with the error %s after %s in AwaitEndpoint and %d transitions. "+
 				"The poller fails a wait at its deadline, %s after the wait is registered unless the environment sets another "+
-				"(REPOLINK_WAIT_DEADLINE on Lambda; repolink run and repolink up set none), and AwaitEndpoint's TimeoutSeconds "+
-				"fails the task after %s in any case. A %s wait needs both raised; the transitions do not grow with the wait, "+
-				"as the runs with shorter waits show.",
-				words(w.Wait), w.Status, w.Error, span(w.Awaited), w.Transitions.Billed,
-				span(r.WaitLimits.Deadline), span(r.WaitLimits.Timeout), hours(w.Wait))
+				"(REPOLINK_WAIT_DEADLINE on Lambda; repolink run and repolink up set none).",
+				words(w.Wait), w.Status, w.Error, span(w.Awaited), w.Transitions.Billed, span(r.WaitLimits.Deadline))
+			if r.WaitLimits.Timeout > 0 {
+				why += fmt.Sprintf(" AwaitEndpoint's TimeoutSeconds also fails the task after %s.", span(r.WaitLimits.Timeout))
+			}
+			why += fmt.Sprintf(" A %s wait needs the limits raised; the transitions do not grow with the wait, as the runs "+
+				"with shorter waits show.", hours(w.Wait))
 		}
 		out = append(out, miss{fmt.Sprintf("Transitions with a %s wait", hours(w.Wait)), why})
 	}
@@ -317,20 +319,30 @@ func beyondSources(run realisticRun) (retries, firstSight, detection, other time
 func (r report) BeyondNote() string {
 	m := r.RealisticMedian()
 	retries, _, _, other := beyondSources(m)
-	return fmt.Sprintf("The states that wait for a cloud delay retry on NotReady at intervals that grow by half from 2 s "+
-		"(2, 3, 4.5, ... s, at most 60 s), so a step sees its resource ready up to half the time it already waited "+
-		"plus 2 s, or 60 s, after it is; with these delays that costs about the same in every run. AwaitEndpoint ends "+
-		"at the first poll after the endpoint is CREATED, up to one poll interval late. The sandbox Snowflake starts "+
-		"the endpoint's own delay only when a query first sees the connection available, which during the wait is "+
-		"the poller's next poll; Snowflake itself does not wait for a query, so this first-sight lag is left out "+
-		"of the result, and the endpoint turns CREATED at a poll. Because the endpoint's delay is a whole number of "+
-		"poll intervals, the poll that should see it CREATED comes at that moment or a moment too early, and the "+
-		"detection takes either nothing or a whole poll interval. Against Snowflake it would take anything in "+
-		"between, so the median run's retries and other states put the time beyond the critical path at an "+
-		"estimated %s on average, with half a poll interval for the detection, and %s at most. Other load on the "+
-		"machine stretches the rest, because the scaled clock multiplies every wall-clock delay of the engine and "+
-		"the sandbox by the scale.",
-		seconds(retries+other+m.Poll/2), seconds(retries+other+m.Poll))
+	text := "The states that wait for a cloud delay retry on NotReady at intervals that grow by half from 2 s " +
+		"(2, 3, 4.5, ... s, at most 60 s), so a step sees its resource ready up to half the time it already waited " +
+		"plus 2 s, or 60 s, after it is; with these delays that costs about the same in every run. AwaitEndpoint ends " +
+		"at the first poll after the endpoint is CREATED, up to one poll interval late. The sandbox Snowflake starts " +
+		"the endpoint's own delay only when a query first sees the connection available, which during the wait is " +
+		"the poller's next poll. Snowflake itself does not wait for a query, so this first-sight lag is left out of " +
+		"the result."
+	if r.quantizedDetection() {
+		text += " It also makes the endpoint turn CREATED at a poll, because the endpoint's delay is a whole number " +
+			"of poll intervals. The poll that should see it CREATED comes at that moment or a moment too early, so the " +
+			"detection takes either nothing or a whole poll interval, where against Snowflake it would take anything " +
+			"in between."
+	}
+	return text + fmt.Sprintf(" With half a poll interval for the detection, the median run's retries and other "+
+		"states put the time beyond the critical path at an estimated %s on average, and %s at most. Other load on "+
+		"the machine stretches the rest, because the scaled clock multiplies every wall-clock delay of the engine "+
+		"and the sandbox by the scale.", seconds(retries+other+m.Poll/2), seconds(retries+other+m.Poll))
+}
+
+// quantizedDetection reports whether the endpoint's delay is a whole
+// number of poll intervals.
+func (r report) quantizedDetection() bool {
+	poll := r.RealisticMedian().Poll
+	return poll > 0 && sandbox.RealisticDelays.EndpointCreated%poll == 0
 }
 
 // beyondExplanation splits the median realistic run's time beyond the
@@ -338,11 +350,26 @@ func (r report) BeyondNote() string {
 func (r report) beyondExplanation() string {
 	m := r.RealisticMedian()
 	retries, _, detection, other := beyondSources(m)
-	return fmt.Sprintf("The median run spent %s beyond the critical path without the sandbox's first-sight lag, %s over "+
+	text := fmt.Sprintf("The median run spent %s beyond the critical path without the sandbox's first-sight lag, %s over "+
 		"the target: %s in the retries of the states that wait for a cloud delay, %s in AwaitEndpoint after the "+
-		"endpoint was CREATED, and %s in the other states. See the method section for why.",
+		"endpoint was CREATED, and %s in the other states. The NotReady retries take %s of the %s allowed, because "+
+		"their intervals grow to tens of seconds while the load balancer provisions.",
 		seconds(m.BeyondWithoutFirstSight()), seconds(m.BeyondWithoutFirstSight()-m.Target()),
-		seconds(retries), seconds(detection), seconds(other))
+		seconds(retries), seconds(detection), seconds(other), seconds(retries), seconds(m.Target()))
+	if retries+other+m.Poll > m.Target() {
+		text += " A detection that takes a whole poll interval does not fit in the rest."
+	}
+	estimate := retries + other + m.Poll/2
+	met := "within"
+	if estimate > m.Target() {
+		met = "over"
+	}
+	text += fmt.Sprintf(" With half a poll interval for the detection, as against Snowflake on average, the estimate "+
+		"is %s, %s the target.", seconds(estimate), met)
+	if r.quantizedDetection() {
+		text += " The method section explains why the sandbox's detection takes nothing or a whole poll interval."
+	}
+	return text
 }
 
 // sizeExplanation names the largest modules of the bootstrap.
