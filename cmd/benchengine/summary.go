@@ -321,7 +321,7 @@ func (r report) BeyondNote() string {
 	retries, _, _, other := beyondSources(m)
 	text := "The states that wait for a cloud delay retry on NotReady at intervals that grow by half from 2 s " +
 		"(2, 3, 4.5, ... s, at most 60 s), so a step sees its resource ready up to half the time it already waited " +
-		"plus 2 s, or 60 s, after it is; with these delays that costs about the same in every run. AwaitEndpoint ends " +
+		"plus 2 s, or 60 s, after it is. AwaitEndpoint ends " +
 		"at the first poll after the endpoint is CREATED, up to one poll interval late. The sandbox Snowflake starts " +
 		"the endpoint's own delay only when a query first sees the connection available, which during the wait is " +
 		"the poller's next poll. Snowflake itself does not wait for a query, so this first-sight lag is left out of " +
