@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -47,7 +47,7 @@ type adapters struct {
 	mu        sync.Mutex
 	aws       map[string]*awsadapter.Provider
 	managers  map[string]*awsadapter.SecretsManager
-	snowflake map[string]*snowflake.Client
+	snowflake *sessions.Cache
 	azure     azureAdapters
 	gcp       gcpAdapters
 }
@@ -58,12 +58,17 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 		logger:    logger,
 		aws:       map[string]*awsadapter.Provider{},
 		managers:  map[string]*awsadapter.SecretsManager{},
-		snowflake: map[string]*snowflake.Client{},
 	}
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.secrets.Register("azure-keyvault", secrets.StoreFunc(a.resolveKeyVault))
 	a.secrets.Register("gcp-secretmanager", secrets.StoreFunc(a.resolveSecretManager))
+	a.snowflake = sessions.New(sessions.Options{
+		Secrets:  a.secrets,
+		Host:     eps.SnowflakeHost,
+		Port:     eps.SnowflakePort,
+		Protocol: eps.SnowflakeProtocol,
+	})
 	return a
 }
 
@@ -142,77 +147,16 @@ func regionOfARN(arn string) string {
 	return parts[3]
 }
 
-// Snowflake returns a session for the account and user of a request,
+// Snowflake returns a session for the account, user and role of a request,
 // reading the private key or password from its reference on first use.
 func (a *adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
-	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
-	a.mu.Lock()
-	if c, ok := a.snowflake[key]; ok {
-		a.mu.Unlock()
-		return c, nil
-	}
-	a.mu.Unlock()
-
-	cfg := snowflake.Config{
-		Account:        sf.Account,
-		User:           sf.User,
-		Role:           sf.Role,
-		Warehouse:      sf.Warehouse,
-		Database:       sf.Database,
-		Schema:         sf.Schema,
-		Host:           a.endpoints.SnowflakeHost,
-		Port:           a.endpoints.SnowflakePort,
-		Protocol:       a.endpoints.SnowflakeProtocol,
-		LoginTimeout:   30 * time.Second,
-		RequestTimeout: 60 * time.Second,
-	}
-	if sf.PrivateKeyRef != "" {
-		pem, err := a.secrets.Resolve(ctx, sf.PrivateKeyRef)
-		if err != nil {
-			return nil, fmt.Errorf("read snowflake.private_key_ref: %w", err)
-		}
-		var passphrase string
-		if sf.PrivateKeyPassphraseRef != "" {
-			if passphrase, err = a.secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
-				return nil, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
-			}
-		}
-		key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
-		if err != nil {
-			return nil, fmt.Errorf("snowflake.private_key_ref: %w", err)
-		}
-		cfg.PrivateKey = key
-	} else {
-		password, err := a.secrets.Resolve(ctx, sf.PasswordRef)
-		if err != nil {
-			return nil, fmt.Errorf("read snowflake.password_ref: %w", err)
-		}
-		cfg.Password = password
-	}
-
-	client, err := snowflake.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if existing, ok := a.snowflake[key]; ok {
-		client.Close()
-		return existing, nil
-	}
-	a.snowflake[key] = client
-	return client, nil
+	return a.snowflake.Session(ctx, sf)
 }
 
 // Close closes every Snowflake session.
 func (a *adapters) Close() {
 	a.closeGCP()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for key, c := range a.snowflake {
-		if err := c.Close(); err != nil {
-			a.logger.Warn("close snowflake session failed", "error", err)
-		}
-		delete(a.snowflake, key)
+	if err := a.snowflake.Close(); err != nil {
+		a.logger.Warn("close snowflake session failed", "error", err)
 	}
 }

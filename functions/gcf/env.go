@@ -2,9 +2,7 @@ package gcf
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,13 +11,8 @@ import (
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
-)
-
-// Snowflake timeouts, the same as the Lambda deployment's.
-const (
-	snowflakeLoginTimeout   = 30 * time.Second
-	snowflakeRequestTimeout = 60 * time.Second
 )
 
 // adapters builds and caches the Compute Engine, Secret Manager and
@@ -32,13 +25,14 @@ type adapters struct {
 	mu        sync.Mutex
 	provider  *gcpadapter.Provider
 	manager   *gcpadapter.SecretManager
-	snowflake map[string]*snowflake.Client
+	snowflake *sessions.Cache
 }
 
 func newAdapters(logger *slog.Logger) *adapters {
-	a := &adapters{logger: logger, snowflake: map[string]*snowflake.Client{}}
+	a := &adapters{logger: logger}
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))
+	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets})
 	return a
 }
 
@@ -116,69 +110,7 @@ func (a *adapters) resolveSecretManager(ctx context.Context, ref string) (string
 // Snowflake returns a session for the account, user and role of a request,
 // kept for later invocations on the same instance.
 func (a *adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
-	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
-	a.mu.Lock()
-	if c, ok := a.snowflake[key]; ok {
-		a.mu.Unlock()
-		return c, nil
-	}
-	a.mu.Unlock()
-
-	cfg, err := a.snowflakeConfig(ctx, sf)
-	if err != nil {
-		return nil, err
-	}
-	client, err := snowflake.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if existing, ok := a.snowflake[key]; ok {
-		client.Close()
-		return existing, nil
-	}
-	a.snowflake[key] = client
-	return client, nil
-}
-
-func (a *adapters) snowflakeConfig(ctx context.Context, sf request.Snowflake) (snowflake.Config, error) {
-	cfg := snowflake.Config{
-		Account:        sf.Account,
-		User:           sf.User,
-		Role:           sf.Role,
-		Warehouse:      sf.Warehouse,
-		Database:       sf.Database,
-		Schema:         sf.Schema,
-		LoginTimeout:   snowflakeLoginTimeout,
-		RequestTimeout: snowflakeRequestTimeout,
-	}
-	if sf.PrivateKeyRef == "" {
-		password, err := a.secrets.Resolve(ctx, sf.PasswordRef)
-		if err != nil {
-			return cfg, fmt.Errorf("read snowflake.password_ref: %w", err)
-		}
-		cfg.Password = password
-		return cfg, nil
-	}
-
-	pem, err := a.secrets.Resolve(ctx, sf.PrivateKeyRef)
-	if err != nil {
-		return cfg, fmt.Errorf("read snowflake.private_key_ref: %w", err)
-	}
-	var passphrase string
-	if sf.PrivateKeyPassphraseRef != "" {
-		if passphrase, err = a.secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
-			return cfg, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
-		}
-	}
-	key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
-	if err != nil {
-		return cfg, fmt.Errorf("snowflake.private_key_ref: %w", err)
-	}
-	cfg.PrivateKey = key
-	return cfg, nil
+	return a.snowflake.Session(ctx, sf)
 }
 
 func unsupportedAWS(context.Context, string) (cloud.AWSNetwork, error) {

@@ -7,7 +7,6 @@ package awsenv
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -18,19 +17,13 @@ import (
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
 // ProxyResolver is the address of the Amazon-provided DNS resolver in every
 // VPC. The proxy VM's nginx resolves the upstream with it.
 const ProxyResolver = "169.254.169.253"
-
-// Snowflake timeouts. A login and a statement each fit well inside the
-// shortest Snowflake step timeout of two minutes.
-const (
-	snowflakeLoginTimeout   = 30 * time.Second
-	snowflakeRequestTimeout = 60 * time.Second
-)
 
 // Options configures the adapters.
 type Options struct {
@@ -56,7 +49,7 @@ type Adapters struct {
 	mu        sync.Mutex
 	networks  map[string]*awsadapter.Provider
 	managers  map[string]*awsadapter.SecretsManager
-	snowflake map[string]*snowflake.Client
+	snowflake *sessions.Cache
 }
 
 // New returns adapters that connect on first use.
@@ -68,13 +61,13 @@ func New(opts Options) *Adapters {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &Adapters{
-		opts:      opts,
-		networks:  map[string]*awsadapter.Provider{},
-		managers:  map[string]*awsadapter.SecretsManager{},
-		snowflake: map[string]*snowflake.Client{},
+		opts:     opts,
+		networks: map[string]*awsadapter.Provider{},
+		managers: map[string]*awsadapter.SecretsManager{},
 	}
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
+	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets, Logger: opts.Logger})
 	return a
 }
 
@@ -173,88 +166,13 @@ func regionOfARN(arn string) string {
 // keeps the session for later invocations in the same execution
 // environment.
 func (a *Adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
-	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
-	a.mu.Lock()
-	if c, ok := a.snowflake[key]; ok {
-		a.mu.Unlock()
-		return c, nil
-	}
-	a.mu.Unlock()
-
-	cfg, err := a.snowflakeConfig(ctx, sf)
-	if err != nil {
-		return nil, err
-	}
-	client, err := snowflake.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	a.opts.Logger.Info("snowflake session opened", "account", sf.Account, "user", sf.User, "auth", authMethod(sf))
-
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if existing, ok := a.snowflake[key]; ok {
-		client.Close()
-		return existing, nil
-	}
-	a.snowflake[key] = client
-	return client, nil
-}
-
-func (a *Adapters) snowflakeConfig(ctx context.Context, sf request.Snowflake) (snowflake.Config, error) {
-	cfg := snowflake.Config{
-		Account:        sf.Account,
-		User:           sf.User,
-		Role:           sf.Role,
-		Warehouse:      sf.Warehouse,
-		Database:       sf.Database,
-		Schema:         sf.Schema,
-		LoginTimeout:   snowflakeLoginTimeout,
-		RequestTimeout: snowflakeRequestTimeout,
-	}
-	if sf.PrivateKeyRef == "" {
-		password, err := a.secrets.Resolve(ctx, sf.PasswordRef)
-		if err != nil {
-			return cfg, fmt.Errorf("read snowflake.password_ref: %w", err)
-		}
-		cfg.Password = password
-		return cfg, nil
-	}
-
-	pem, err := a.secrets.Resolve(ctx, sf.PrivateKeyRef)
-	if err != nil {
-		return cfg, fmt.Errorf("read snowflake.private_key_ref: %w", err)
-	}
-	var passphrase string
-	if sf.PrivateKeyPassphraseRef != "" {
-		if passphrase, err = a.secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
-			return cfg, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
-		}
-	}
-	key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
-	if err != nil {
-		return cfg, fmt.Errorf("snowflake.private_key_ref: %w", err)
-	}
-	cfg.PrivateKey = key
-	return cfg, nil
-}
-
-func authMethod(sf request.Snowflake) string {
-	if sf.PrivateKeyRef != "" {
-		return "key_pair"
-	}
-	return "password"
+	return a.snowflake.Session(ctx, sf)
 }
 
 // Close closes every Snowflake session.
 func (a *Adapters) Close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for key, c := range a.snowflake {
-		if err := c.Close(); err != nil {
-			a.opts.Logger.Warn("close snowflake session failed", "error", err)
-		}
-		delete(a.snowflake, key)
+	if err := a.snowflake.Close(); err != nil {
+		a.opts.Logger.Warn("close snowflake session failed", "error", err)
 	}
 }
 

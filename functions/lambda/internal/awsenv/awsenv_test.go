@@ -16,6 +16,7 @@ import (
 
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -129,26 +130,26 @@ func TestSnowflakeConfig(t *testing.T) {
 	a := New(Options{})
 	ctx := context.Background()
 
-	cfg, err := a.snowflakeConfig(ctx, request.Snowflake{
+	cfg, err := a.snowflake.Config(ctx, request.Snowflake{
 		Account: "myorg-analytics", User: "REPOLINK_SVC", Role: "ACCOUNTADMIN",
 		PasswordRef: "env:REPOLINK_TEST_SF_PASSWORD", Database: "PLATFORM", Schema: "PACKAGES",
 	})
 	if err != nil {
-		t.Fatalf("snowflakeConfig: %v", err)
+		t.Fatalf("Config: %v", err)
 	}
-	if cfg.Password != "pw-value" || cfg.Account != "myorg-analytics" || cfg.LoginTimeout != snowflakeLoginTimeout {
-		t.Errorf("snowflakeConfig = account %q, timeout %v, password set %v; want the request's account, the login timeout and the password",
+	if cfg.Password != "pw-value" || cfg.Account != "myorg-analytics" || cfg.LoginTimeout != sessions.DefaultLoginTimeout {
+		t.Errorf("Config = account %q, timeout %v, password set %v; want the request's account, the login timeout and the password",
 			cfg.Account, cfg.LoginTimeout, cfg.Password == "pw-value")
 	}
 
-	_, err = a.snowflakeConfig(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PasswordRef: "env:REPOLINK_TEST_UNSET"})
+	_, err = a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PasswordRef: "env:REPOLINK_TEST_UNSET"})
 	if err == nil || !strings.Contains(err.Error(), "snowflake.password_ref") {
-		t.Errorf("snowflakeConfig with an unset reference: error %v, want one naming snowflake.password_ref", err)
+		t.Errorf("Config with an unset reference: error %v, want one naming snowflake.password_ref", err)
 	}
 
-	_, err = a.snowflakeConfig(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PrivateKeyRef: "env:REPOLINK_TEST_SF_PASSWORD"})
+	_, err = a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PrivateKeyRef: "env:REPOLINK_TEST_SF_PASSWORD"})
 	if err == nil || !strings.Contains(err.Error(), "snowflake.private_key_ref") {
-		t.Errorf("snowflakeConfig with a key that is not PEM: error %v, want one naming snowflake.private_key_ref", err)
+		t.Errorf("Config with a key that is not PEM: error %v, want one naming snowflake.private_key_ref", err)
 	}
 	if err != nil && strings.Contains(err.Error(), "pw-value") {
 		t.Errorf("error %q contains the secret value", err)

@@ -1,0 +1,219 @@
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/sfsim"
+)
+
+func TestMain(m *testing.M) {
+	// gosnowflake probes cloud metadata addresses on connect unless this is set.
+	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	os.Exit(m.Run())
+}
+
+// fakeSecrets resolves references from a map and counts the lookups.
+type fakeSecrets struct {
+	values  map[string]string
+	lookups int
+}
+
+func (f *fakeSecrets) Resolve(_ context.Context, ref string) (string, error) {
+	f.lookups++
+	v, ok := f.values[ref]
+	if !ok {
+		return "", fmt.Errorf("reference %s not found", ref)
+	}
+	return v, nil
+}
+
+func readKey(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestConfig(t *testing.T) {
+	secrets := &fakeSecrets{values: map[string]string{
+		"env:PASSWORD":   "pw-value",
+		"env:KEY":        readKey(t, "pkcs8-aes256.pem"),
+		"env:PLAIN_KEY":  readKey(t, "pkcs8.pem"),
+		"env:PASSPHRASE": "test-passphrase",
+		"env:WRONG":      "wrong-passphrase",
+		"env:NOT_PEM":    "pw-value",
+	}}
+	login := request.Snowflake{
+		Account: "myorg-analytics", User: "REPOLINK_SVC", Role: "ACCOUNTADMIN",
+		Warehouse: "WH", Database: "PLATFORM", Schema: "PACKAGES",
+	}
+	tests := []struct {
+		name         string
+		password     string
+		key          string
+		passphrase   string
+		wantErr      string
+		wantKey      bool
+		wantPassword string
+	}{
+		{name: "password", password: "env:PASSWORD", wantPassword: "pw-value"},
+		{name: "encrypted key", key: "env:KEY", passphrase: "env:PASSPHRASE", wantKey: true},
+		{name: "plain key", key: "env:PLAIN_KEY", wantKey: true},
+		{name: "unset password", password: "env:UNSET", wantErr: "read snowflake.password_ref"},
+		{name: "unset key", key: "env:UNSET", wantErr: "read snowflake.private_key_ref"},
+		{name: "unset passphrase", key: "env:KEY", passphrase: "env:UNSET", wantErr: "read snowflake.private_key_passphrase_ref"},
+		{name: "wrong passphrase", key: "env:KEY", passphrase: "env:WRONG", wantErr: "snowflake.private_key_ref"},
+		{name: "key not PEM", key: "env:NOT_PEM", wantErr: "snowflake.private_key_ref"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := New(Options{Secrets: secrets, Host: "127.0.0.1", Port: 8080, Protocol: "http"})
+			sf := login
+			sf.PasswordRef, sf.PrivateKeyRef, sf.PrivateKeyPassphraseRef = tt.password, tt.key, tt.passphrase
+
+			cfg, err := cache.Config(context.Background(), sf)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Config error = %v, want one containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "pw-value") || strings.Contains(err.Error(), "wrong-passphrase") {
+					t.Errorf("Config error %q contains a secret value", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Config: %v", err)
+			}
+			if got := cfg.PrivateKey != nil; got != tt.wantKey {
+				t.Errorf("Config private key set = %v, want %v", got, tt.wantKey)
+			}
+			if cfg.Password != tt.wantPassword {
+				t.Errorf("Config password matches = %v, want the password of %s", cfg.Password == tt.wantPassword, tt.password)
+			}
+			got := []any{cfg.Account, cfg.User, cfg.Role, cfg.Warehouse, cfg.Database, cfg.Schema,
+				cfg.Host, cfg.Port, cfg.Protocol, cfg.LoginTimeout, cfg.RequestTimeout}
+			want := []any{"myorg-analytics", "REPOLINK_SVC", "ACCOUNTADMIN", "WH", "PLATFORM", "PACKAGES",
+				"127.0.0.1", 8080, "http", DefaultLoginTimeout, DefaultRequestTimeout}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Config fields (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConfigTimeouts(t *testing.T) {
+	cache := New(Options{
+		Secrets:        &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw"}},
+		LoginTimeout:   5 * time.Second,
+		RequestTimeout: 7 * time.Second,
+	})
+	cfg, err := cache.Config(context.Background(), request.Snowflake{Account: "a", User: "u", PasswordRef: "env:PASSWORD"})
+	if err != nil {
+		t.Fatalf("Config: %v", err)
+	}
+	if cfg.LoginTimeout != 5*time.Second {
+		t.Errorf("LoginTimeout = %v, want 5s", cfg.LoginTimeout)
+	}
+	if cfg.RequestTimeout != 7*time.Second {
+		t.Errorf("RequestTimeout = %v, want 7s", cfg.RequestTimeout)
+	}
+}
+
+func TestSessionCachesPerLogin(t *testing.T) {
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	for _, step := range []error{
+		server.EnsureAccount("myorg-analytics"),
+		server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"),
+		server.EnsureRole("myorg-analytics", "SYSADMIN"),
+	} {
+		if step != nil {
+			t.Fatalf("seed sandbox snowflake: %v", step)
+		}
+	}
+
+	secrets := &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw-value"}}
+	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	login := request.Snowflake{Account: "myorg-analytics", User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD"}
+
+	first, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session: %v", err)
+	}
+	upper := login
+	upper.Account = "MYORG-ANALYTICS"
+	again, err := cache.Session(ctx, upper)
+	if err != nil {
+		t.Fatalf("Session with the account in upper case: %v", err)
+	}
+	if first != again {
+		t.Error("Session opened a second session for the same login in another case")
+	}
+	if secrets.lookups != 1 {
+		t.Errorf("secret lookups = %d, want 1 for one login", secrets.lookups)
+	}
+
+	other := login
+	other.Role = "SYSADMIN"
+	second, err := cache.Session(ctx, other)
+	if err != nil {
+		t.Fatalf("Session with another role: %v", err)
+	}
+	if second == first {
+		t.Error("Session returned the same session for another role")
+	}
+
+	if err := cache.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	reopened, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session after Close: %v", err)
+	}
+	if reopened == first {
+		t.Error("Session after Close returned the closed session")
+	}
+	if err := cache.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestSessionWrongPassword(t *testing.T) {
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	if err := server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"); err != nil {
+		t.Fatalf("seed sandbox snowflake: %v", err)
+	}
+
+	secrets := &fakeSecrets{values: map[string]string{"env:PASSWORD": "not-the-password"}}
+	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	_, err = cache.Session(ctx, request.Snowflake{Account: "myorg-analytics", User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD"})
+	if err == nil {
+		t.Fatal("Session with a wrong password succeeded")
+	}
+	if strings.Contains(err.Error(), "not-the-password") {
+		t.Errorf("Session error %q contains the password", err)
+	}
+	if err := cache.Close(); err != nil {
+		t.Errorf("Close with no sessions: %v", err)
+	}
+}
