@@ -93,7 +93,7 @@ garbage and reads VmRSS again.
 
 ### Snowflake queries per poll
 
-A child process starts the sandbox Snowflake in memory, creates {{.Polls.Accounts}} accounts with a user each, and
+A child process starts the sandbox Snowflake in memory and creates {{.Polls.Accounts}} accounts with a user each. It
 registers {{.Polls.Waits}} waits in a fresh wait store (the SQLite store of ` + "`repolink up`" + `), spread evenly over
 the accounts, each for its own endpoint service. The poller (functions/poller) then polls twice through the real
 gosnowflake client, with one session per account kept between polls as ` + "`repolink up`" + ` keeps them; the
@@ -116,7 +116,7 @@ engine's history after the run: StateEntered events, plus the TaskScheduled even
 entered (each retry schedules the task again).
 
 The provision runs are ` + "`bin/repolink run --sandbox`" + ` of {{.Provision.Request}} ({{.Provision.Route}}), each in a
-fresh state directory, with hidden run flags that only the benchmark uses: ` + "`--sandbox-clock-scale N`" + ` runs the
+fresh state directory. They use hidden run flags that only the benchmark needs. ` + "`--sandbox-clock-scale N`" + ` runs the
 sandbox clouds, the engine's timers, the poller and the wait deadline N times faster than the wall clock, and
 ` + "`--sandbox-endpoint-delay D`" + ` sets how long the sandbox Snowflake keeps the endpoint pending after its connection is
 available. The long-wait runs have no other cloud delays (` + "`--sandbox-latency none`" + `) and poll every minute of the
@@ -127,7 +127,7 @@ scaled clock.
 {{range .Provision.Waits}}| {{hours .Wait}} | {{f0 .Scale}} | {{.Status}} {{.Error}} | {{.Transitions.Entered}} | {{.Transitions.Retries}} | {{.Transitions.Billed}} | {{span .Awaited}} | {{f1 .WallSeconds}} s |
 {{end}}
 The anchor is tools/bench/polling-loop.asl.json, a Choice that checks whether the endpoint is live and a
-{{.LoopName}} Wait that returns to it, run on the engine with an injected clock: the clock does not move while
+{{.LoopName}} Wait that returns to it. It runs on the engine with an injected clock, which does not move while
 the engine works and jumps to each timer's due time, so every Wait lasts exactly {{.Loop.Interval.Seconds}} seconds. The
 formula is 2 transitions per interval: {{.LoopFormula hour}} for an hour and {{.LoopFormula week}} for 7 days. The
 measured count adds the last Choice and the Succeed state.
@@ -146,8 +146,8 @@ exit, including the sandbox start: {{joined .Provision.Zero.Seconds}} s. The san
 Time beyond the critical path: {{len .Provision.Realistic}} runs with ` + "`--sandbox-latency realistic`" + ` (estimates of
 the clouds' delays, below) on a clock {{with .RealisticMedian}}{{f0 .Scale}} times faster than the wall clock, with a poll
 interval of {{secs .Poll}}{{end}}, as in production. The critical path is the sum of the delays that the run must wait
-for one after the other: the instance running, the load balancer active (the target's health checks start at
-registration and pass within it), then the connection available and the endpoint CREATED. The time beyond it is
+for one after the other: the instance running, the load balancer active, the connection available and the
+endpoint CREATED. The target's health checks start at registration and pass while the load balancer provisions. The time beyond it is
 the execution's duration on the scaled clock minus the critical path. The scaled clock also stretches the task
 functions' own work by the scale, so the result counts that work at its wall-clock length, and it leaves out the
 sandbox's first-sight lag (below). The first-sight lag comes from the sandbox Snowflake's saved world, which
@@ -177,9 +177,9 @@ Transitions of this run: {{.Transitions.Entered}} states entered and {{.Transiti
 
 Sizes are of bin/lambda/<arch>/bootstrap from ` + "`make lambda`" + ` (CGO_ENABLED=0, tags lambda.norpc and
 minicore_disabled, -trimpath, -ldflags "-s -w"); MB is 10^6 bytes. Init time: the {{.Lambda.Arch}} bootstrap starts
-with a Lambda-like environment (AWS_LAMBDA_RUNTIME_API pointing at a local Runtime API server on 127.0.0.1, a region,
-static sandbox keys, no shared AWS configuration) and REPOLINK_HANDLER set; the time runs from exec to its first
-GET /2018-06-01/runtime/invocation/next, after which it is killed.
+with REPOLINK_HANDLER set and a Lambda-like environment: AWS_LAMBDA_RUNTIME_API points at a local Runtime API
+server on 127.0.0.1, and there are a region and static sandbox keys but no shared AWS configuration. The time runs
+from exec to its first GET /2018-06-01/runtime/invocation/next, after which it is killed.
 {{range .Lambda.Inits}}
 - {{.Handler}}: {{joinedMS .Seconds}} ms{{end}}
 

@@ -240,8 +240,8 @@ func (r report) Misses() []miss {
 	var out []miss
 	if r.Ratio() < targetRatio {
 		out = append(out, miss{"Engine throughput", "The engine is durable and aws-local-stepfunctions is not. " +
-			"The engine writes every execution's history to SQLite: it groups the writes of many transitions into shared " +
-			"transactions and runs Pass, Choice and Task entry transitions of a cursor in one request, but a task function " +
+			"The engine writes every execution's history to SQLite. It groups the writes of many transitions into shared " +
+			"transactions and runs Pass, Choice and Task entry transitions of a cursor in one request. But a task function " +
 			"runs only after its TaskStarted event committed, and its outcome commits before anything that depends on it " +
 			"is published. aws-local-stepfunctions keeps executions as JavaScript objects and writes nothing, so a " +
 			"transition costs it microseconds."})
@@ -351,8 +351,8 @@ func (r report) beyondExplanation() string {
 	m := r.RealisticMedian()
 	retries, _, detection, other := beyondSources(m)
 	text := fmt.Sprintf("The median run spent %s beyond the critical path without the sandbox's first-sight lag, %s over "+
-		"the target: %s in the retries of the states that wait for a cloud delay, %s in AwaitEndpoint after the "+
-		"endpoint was CREATED, and %s in the other states. The NotReady retries take %s of the %s allowed, because "+
+		"the target. Of that, %s went to the retries of the states that wait for a cloud delay, %s to AwaitEndpoint after "+
+		"the endpoint was CREATED, and %s to the other states. The NotReady retries take %s of the %s allowed, because "+
 		"their intervals grow to tens of seconds while the load balancer provisions.",
 		seconds(m.BeyondWithoutFirstSight()), seconds(m.BeyondWithoutFirstSight()-m.Target()),
 		seconds(retries), seconds(detection), seconds(other), seconds(retries), seconds(m.Target()))
