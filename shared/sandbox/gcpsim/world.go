@@ -3,13 +3,11 @@ package gcpsim
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the world file in Options.Dir.
@@ -293,48 +291,24 @@ func (w *World) newID() uint64 {
 // loadWorld reads the world file in dir. A missing file gives an empty
 // world, and an empty dir keeps the world in memory only.
 func loadWorld(dir string) (*World, error) {
+	w := newWorld()
 	if dir == "" {
-		return newWorld(), nil
+		return w, nil
 	}
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return newWorld(), nil
+	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
+		return nil, fmt.Errorf("load world: %w", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read world: %w", err)
-	}
-	w := &World{}
-	if err := json.Unmarshal(data, w); err != nil {
-		return nil, fmt.Errorf("parse world %s: %w", filepath.Join(dir, stateFile), err)
-	}
+	// The file may set a map to null.
 	w.fillMaps()
 	return w, nil
 }
 
-// saveWorld writes w to dir atomically: a temporary file in the same
-// directory, then a rename.
+// saveWorld writes w to dir atomically.
 func saveWorld(dir string, w *World) error {
 	if dir == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(w, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode world: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save world: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save world: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save world: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil

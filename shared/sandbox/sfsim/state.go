@@ -6,12 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the JSON file in Options.Dir.
@@ -215,15 +215,8 @@ func loadWorld(dir string) (*World, error) {
 	if dir == "" {
 		return w, nil
 	}
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return w, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
-	}
-	if err := json.Unmarshal(data, w); err != nil {
-		return nil, fmt.Errorf("parse sandbox snowflake state %s: %w", filepath.Join(dir, stateFile), err)
+	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
+		return nil, fmt.Errorf("load sandbox snowflake state: %w", err)
 	}
 	if w.Accounts == nil {
 		w.Accounts = map[string]*Account{}
@@ -231,30 +224,13 @@ func loadWorld(dir string) (*World, error) {
 	return w, nil
 }
 
-// saveWorld writes the state file atomically: a temporary file in the same
-// directory, then a rename.
+// saveWorld writes the state file atomically.
 func saveWorld(dir string, w *World) error {
 	if dir == "" {
 		return nil
 	}
-	data, err := json.MarshalIndent(w, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode sandbox snowflake state: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, stateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write sandbox snowflake state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write sandbox snowflake state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write sandbox snowflake state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
-		return fmt.Errorf("write sandbox snowflake state: %w", err)
+	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
+		return fmt.Errorf("save sandbox snowflake state: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,56 @@
+// Package worldfile stores the state of a sandbox simulator as one JSON
+// file, so that a later sandbox run on the same directory starts from it.
+package worldfile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Load decodes the JSON file at path into v. A missing file is not an
+// error and leaves v as it is.
+func Load(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state file: %w", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse state file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Save writes v to path as indented JSON. It writes a temporary file in the
+// same directory and renames it over path, so a reader sees either the old
+// or the new state, never a partial file. The file has mode 0600, the mode
+// os.CreateTemp gives, because some simulators store secret values.
+func Save(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write state file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write state file %s: %w", path, err)
+	}
+	return nil
+}
