@@ -109,14 +109,14 @@ func TestStepOverHTTP(t *testing.T) {
 			name:       "not ready",
 			input:      connectionInput,
 			wantStatus: http.StatusServiceUnavailable,
-			wantBody:   `{"error":"NotReady","cause":"no connection request from Snowflake on vpce-svc-0a1b2c3d4e5f60718 yet"}`,
+			wantBody:   `{"error":"NotReady","cause":"connection: no connection request from Snowflake on vpce-svc-0a1b2c3d4e5f60718 yet"}`,
 		},
 		{
 			name:       "rejected",
 			conns:      []cloud.EndpointConnection{{EndpointID: "vpce-0abc", State: "rejected", Owner: "123456789012"}},
 			input:      connectionInput,
 			wantStatus: http.StatusUnprocessableEntity,
-			wantBody: `{"error":"Rejected","cause":"connection vpce-0abc on vpce-svc-0a1b2c3d4e5f60718 is rejected; ` +
+			wantBody: `{"error":"Rejected","cause":"connection: connection vpce-0abc on vpce-svc-0a1b2c3d4e5f60718 is rejected; ` +
 				`deprovision the Snowflake endpoint and redrive the run to request a new connection"}`,
 		},
 		{
