@@ -76,7 +76,7 @@ var (
 const (
 	defaultPrefix           = "repolink"
 	defaultLogRetentionDays = 30
-	defaultWaitDeadline     = 24 * time.Hour
+	defaultWaitDeadline     = 8 * 24 * time.Hour
 	defaultAssetDir         = "../bin/lambda"
 	defaultStateMachineDir  = "../statemachines"
 	// NOTE: six hours is a choice of this stack, not a figure from

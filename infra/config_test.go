@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 			want: Config{
 				Prefix:           "repolink",
 				LogRetentionDays: 30,
-				WaitDeadline:     24 * time.Hour,
+				WaitDeadline:     8 * 24 * time.Hour,
 				AssetDir:         "../bin/lambda",
 				StateMachineDir:  "../statemachines",
 
@@ -83,7 +83,7 @@ func TestLoadConfig(t *testing.T) {
 				Prefix:           "ctx",
 				SecretARNs:       []string{exampleSecretARN},
 				LogRetentionDays: 7,
-				WaitDeadline:     24 * time.Hour,
+				WaitDeadline:     8 * 24 * time.Hour,
 				AssetDir:         "../bin/lambda",
 				StateMachineDir:  "../statemachines",
 

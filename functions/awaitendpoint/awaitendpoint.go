@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultDeadline bounds the wait when the environment sets none.
-const DefaultDeadline = 24 * time.Hour
+const DefaultDeadline = 8 * 24 * time.Hour
 
 // Output is empty: the task's result comes from the poller.
 type Output struct{}
