@@ -1,0 +1,379 @@
+package statemachines
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// workflowsFile is the Google Workflows definition that must stay in step
+// with provision.asl.json for the routes it builds.
+const workflowsFile = "provision.workflows.yaml"
+
+// stepCall is one handler call on a route, in a form that both definitions
+// can be reduced to.
+type stepCall struct {
+	Handler string
+	// Key is where the result is stored under the document's resources.
+	Key string
+	// Retries is sorted by predicate name.
+	Retries []retryPolicy
+	// Token is whether the input carries a callback token or URL.
+	Token bool
+	// WaitSeconds is the timeout of the callback wait, 0 for a plain task.
+	WaitSeconds int
+}
+
+type retryPolicy struct {
+	Predicate    string
+	MaxRetries   int
+	InitialDelay float64
+	MaxDelay     float64
+	Multiplier   float64
+}
+
+// aslPredicates maps the error names of an ASL retrier to the Workflows
+// predicate that retries them.
+var aslPredicates = map[string]string{
+	"NotReady":            "not_ready",
+	"Throttled,Transient": "throttled_or_transient",
+}
+
+type aslState struct {
+	Type       string
+	Resource   string
+	Parameters map[string]any
+	ResultPath string
+	Next       string
+	Choices    []struct {
+		Variable     string
+		StringEquals string
+		Next         string
+	}
+	Default string
+	Retry   []struct {
+		ErrorEquals     []string
+		IntervalSeconds float64
+		BackoffRate     float64
+		MaxAttempts     int
+		MaxDelaySeconds float64
+	}
+	TimeoutSeconds int
+}
+
+// aslCalls walks provision.asl.json from StartAt for one route and returns
+// the tasks it runs, in order.
+func aslCalls(t *testing.T, route string) []stepCall {
+	t.Helper()
+	var machine struct {
+		StartAt string
+		States  map[string]aslState
+	}
+	if err := json.Unmarshal(Provision, &machine); err != nil {
+		t.Fatalf("decode provision.asl.json: %v", err)
+	}
+
+	var calls []stepCall
+	name := machine.StartAt
+	for hops := 0; name != ""; hops++ {
+		if hops > len(machine.States) {
+			t.Fatalf("provision.asl.json: route %s loops at state %s", route, name)
+		}
+		state, ok := machine.States[name]
+		if !ok {
+			t.Fatalf("provision.asl.json: route %s reaches missing state %s", route, name)
+		}
+		switch state.Type {
+		case "Task":
+			calls = append(calls, aslCall(t, name, state))
+			name = state.Next
+		case "Choice":
+			next := state.Default
+			for _, choice := range state.Choices {
+				if choice.Variable == "$.request.route" && choice.StringEquals == route {
+					next = choice.Next
+					break
+				}
+			}
+			name = next
+		case "Succeed":
+			return calls
+		default:
+			t.Fatalf("provision.asl.json: route %s reaches %s state %s", route, state.Type, name)
+		}
+	}
+	t.Fatalf("provision.asl.json: route %s ends without a Succeed state", route)
+	return nil
+}
+
+func aslCall(t *testing.T, name string, state aslState) stepCall {
+	t.Helper()
+	resource := state.Resource
+	params := state.Parameters
+	if function, ok := params["FunctionName"].(string); ok {
+		resource = function
+		params, _ = params["Payload"].(map[string]any)
+	}
+	handler := strings.TrimSuffix(strings.TrimPrefix(resource, "${"), "}")
+	call := stepCall{
+		Handler:     handler,
+		Key:         strings.TrimPrefix(state.ResultPath, "$.resources."),
+		WaitSeconds: state.TimeoutSeconds,
+	}
+	_, call.Token = params["token.$"]
+	for _, retrier := range state.Retry {
+		predicate, ok := aslPredicates[strings.Join(retrier.ErrorEquals, ",")]
+		if !ok {
+			t.Fatalf("provision.asl.json: state %s retries %v, which no Workflows predicate covers", name, retrier.ErrorEquals)
+		}
+		call.Retries = append(call.Retries, retryPolicy{
+			Predicate:    predicate,
+			MaxRetries:   retrier.MaxAttempts,
+			InitialDelay: retrier.IntervalSeconds,
+			MaxDelay:     retrier.MaxDelaySeconds,
+			Multiplier:   retrier.BackoffRate,
+		})
+	}
+	sortRetries(call.Retries)
+	return call
+}
+
+// workflowsStep holds the parts of a Workflows step that the walk reads.
+type workflowsStep struct {
+	Call   string                      `json:"call"`
+	Args   map[string]any              `json:"args"`
+	Try    *workflowsStep              `json:"try"`
+	Retry  *workflowsRetry             `json:"retry"`
+	Steps  []map[string]*workflowsStep `json:"steps"`
+	Switch []struct {
+		Condition any    `json:"condition"`
+		Next      string `json:"next"`
+	} `json:"switch"`
+	Next   string           `json:"next"`
+	Assign []map[string]any `json:"assign"`
+	Raise  json.RawMessage  `json:"raise"`
+	Return json.RawMessage  `json:"return"`
+}
+
+type workflowsRetry struct {
+	Predicate  string `json:"predicate"`
+	MaxRetries int    `json:"max_retries"`
+	Backoff    struct {
+		InitialDelay float64 `json:"initial_delay"`
+		MaxDelay     float64 `json:"max_delay"`
+		Multiplier   float64 `json:"multiplier"`
+	} `json:"backoff"`
+}
+
+type workflowsSubworkflow struct {
+	Params []string                    `json:"params"`
+	Steps  []map[string]*workflowsStep `json:"steps"`
+}
+
+// handlerURL matches the URL of a step call and captures the handler name.
+var handlerURL = regexp.MustCompile(`^\$\{base_url \+ "/([a-z_]+)"\}$`)
+
+func readWorkflows(t *testing.T) map[string]workflowsSubworkflow {
+	t.Helper()
+	data, err := os.ReadFile(workflowsFile)
+	if err != nil {
+		t.Fatalf("read %s: %v", workflowsFile, err)
+	}
+	var definition map[string]workflowsSubworkflow
+	if err := yaml.Unmarshal(data, &definition); err != nil {
+		t.Fatalf("decode %s: %v", workflowsFile, err)
+	}
+	if _, ok := definition["main"]; !ok {
+		t.Fatalf("%s has no main workflow", workflowsFile)
+	}
+	return definition
+}
+
+// stepName returns the name of a one-entry step map.
+func stepName(t *testing.T, entry map[string]*workflowsStep) (string, *workflowsStep) {
+	t.Helper()
+	if len(entry) != 1 {
+		t.Fatalf("%s: a step list entry has %d names, want 1", workflowsFile, len(entry))
+	}
+	for name, step := range entry {
+		return name, step
+	}
+	return "", nil
+}
+
+// collectCalls appends the http.post step calls inside step, with the retry
+// policies of the try blocks around them.
+func collectCalls(t *testing.T, step *workflowsStep, retries []retryPolicy, calls []stepCall) []stepCall {
+	t.Helper()
+	if step == nil {
+		return calls
+	}
+	if step.Retry != nil {
+		retries = append(retries[:len(retries):len(retries)], retryPolicy{
+			Predicate:    strings.TrimSuffix(strings.TrimPrefix(step.Retry.Predicate, "${"), "}"),
+			MaxRetries:   step.Retry.MaxRetries,
+			InitialDelay: step.Retry.Backoff.InitialDelay,
+			MaxDelay:     step.Retry.Backoff.MaxDelay,
+			Multiplier:   step.Retry.Backoff.Multiplier,
+		})
+	}
+	if step.Call == "http.post" {
+		calls = append(calls, workflowsCall(t, step, retries))
+	}
+	calls = collectCalls(t, step.Try, retries, calls)
+	for _, entry := range step.Steps {
+		_, inner := stepName(t, entry)
+		calls = collectCalls(t, inner, retries, calls)
+	}
+	return calls
+}
+
+func workflowsCall(t *testing.T, step *workflowsStep, retries []retryPolicy) stepCall {
+	t.Helper()
+	url, _ := step.Args["url"].(string)
+	match := handlerURL.FindStringSubmatch(url)
+	if match == nil {
+		t.Fatalf("%s: http.post URL %q is not ${base_url + \"/<handler>\"}", workflowsFile, url)
+	}
+	call := stepCall{Handler: match[1], Retries: append([]retryPolicy(nil), retries...)}
+	sortRetries(call.Retries)
+
+	auth, _ := step.Args["auth"].(map[string]any)
+	if auth["type"] != "OIDC" {
+		t.Errorf("%s: call to %s has auth %v, want type OIDC", workflowsFile, call.Handler, step.Args["auth"])
+	}
+	switch body := step.Args["body"].(type) {
+	case string:
+		if body != "${doc}" {
+			t.Errorf("%s: call to %s has body %q, want ${doc}", workflowsFile, call.Handler, body)
+		}
+	case map[string]any:
+		_, call.Token = body["token"]
+	default:
+		t.Errorf("%s: call to %s has no body", workflowsFile, call.Handler)
+	}
+	return call
+}
+
+// workflowsCalls walks the main workflow for one route and returns the
+// handler calls it makes, in order. A switch condition counts as true only
+// when it names the route, so the walk takes the path on which every check
+// passes.
+func workflowsCalls(t *testing.T, definition map[string]workflowsSubworkflow, route string) []stepCall {
+	t.Helper()
+	steps := definition["main"].Steps
+	index := map[string]int{}
+	for i, entry := range steps {
+		name, _ := stepName(t, entry)
+		index[name] = i
+	}
+	jump := func(from, to string) int {
+		i, ok := index[to]
+		if !ok {
+			t.Fatalf("%s: step %s jumps to missing step %s", workflowsFile, from, to)
+		}
+		return i
+	}
+
+	var calls []stepCall
+	for i, hops := 0, 0; i < len(steps); hops++ {
+		if hops > len(steps) {
+			t.Fatalf("%s: route %s loops", workflowsFile, route)
+		}
+		name, step := stepName(t, steps[i])
+		calls = collectCalls(t, step, nil, calls)
+		if step.Call == "events.await_callback" && len(calls) > 0 {
+			timeout, _ := step.Args["timeout"].(float64)
+			calls[len(calls)-1].WaitSeconds = int(timeout)
+		}
+		for _, assignment := range step.Assign {
+			for target := range assignment {
+				key, ok := strings.CutPrefix(target, "doc.resources.")
+				if ok && len(calls) > 0 && calls[len(calls)-1].Key == "" {
+					calls[len(calls)-1].Key = key
+				}
+			}
+		}
+
+		switch {
+		case step.Raise != nil:
+			t.Fatalf("%s: route %s raises at step %s", workflowsFile, route, name)
+		case step.Return != nil:
+			return calls
+		}
+		next := step.Next
+		for _, condition := range step.Switch {
+			expression, _ := condition.Condition.(string)
+			if strings.Contains(expression, `"`+route+`"`) {
+				next = condition.Next
+				break
+			}
+		}
+		if next == "" {
+			i++
+			continue
+		}
+		i = jump(name, next)
+	}
+	t.Fatalf("%s: route %s ends without a return step", workflowsFile, route)
+	return nil
+}
+
+func sortRetries(retries []retryPolicy) {
+	sort.Slice(retries, func(i, j int) bool { return retries[i].Predicate < retries[j].Predicate })
+}
+
+func TestWorkflowsMatchesASL(t *testing.T) {
+	definition := readWorkflows(t)
+	for _, route := range []string{"gcp-privatelink", "public"} {
+		t.Run(route, func(t *testing.T) {
+			want := aslCalls(t, route)
+			got := workflowsCalls(t, definition, route)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s differs from provision.asl.json on route %s (-asl +workflows):\n%s", workflowsFile, route, diff)
+			}
+		})
+	}
+}
+
+func TestWorkflowsHandlersRegistered(t *testing.T) {
+	definition := readWorkflows(t)
+	handlers := registry.Handlers(&workflow.Env{})
+
+	var calls []stepCall
+	for _, entry := range definition["main"].Steps {
+		_, step := stepName(t, entry)
+		calls = collectCalls(t, step, nil, calls)
+	}
+	if len(calls) == 0 {
+		t.Fatalf("%s calls no handler", workflowsFile)
+	}
+	for _, call := range calls {
+		if handlers[call.Handler] == nil {
+			t.Errorf("%s calls %s, which functions/registry does not register", workflowsFile, call.Handler)
+		}
+	}
+}
+
+func TestWorkflowsPredicatesDefined(t *testing.T) {
+	definition := readWorkflows(t)
+	for _, predicate := range aslPredicates {
+		sub, ok := definition[predicate]
+		if !ok {
+			t.Errorf("%s has no subworkflow %s", workflowsFile, predicate)
+			continue
+		}
+		if diff := cmp.Diff([]string{"e"}, sub.Params); diff != "" {
+			t.Errorf("%s: params of %s (-want +got):\n%s", workflowsFile, predicate, diff)
+		}
+	}
+}
