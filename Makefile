@@ -160,3 +160,17 @@ lambda:
 			-trimpath -ldflags "-s -w" -o bin/lambda/$$arch/bootstrap ./functions/lambda || exit 1; \
 	done
 	@ls -l bin/lambda/*/bootstrap
+
+.PHONY: reliability
+
+# Extra flags for cmd/reliability, such as -seed N to repeat a run's random
+# choices or -suites faults,sql to run some suites only.
+RELIABILITY_FLAGS ?=
+
+## reliability: kill -9 trials, fault injection, webhook load, SQL safety, a
+## secret scan and the fuzz targets, all on the local sandbox; each suite has
+## its own time budget, the whole run takes at most 20 minutes on 2 cores,
+## and the last line is "N passed, N failed". Neither make test nor CI runs
+## it; docs/reliability.md describes the suites.
+reliability: build
+	@$(GO) run ./cmd/reliability -go $(GO) -bin $(BIN) -work $(STATE_DIR)/reliability $(RELIABILITY_FLAGS)
