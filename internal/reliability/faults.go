@@ -150,13 +150,13 @@ func runFaultCase(ctx context.Context, s *session, c faultCase, request string) 
 	if injected == 0 {
 		problems = append(problems, fmt.Sprintf("the fault never fired: no %s call matched %q after skipping %d", c.rule.Cloud, c.rule.Match, c.rule.Skip))
 	}
-	detail := fmt.Sprintf("%d faults injected", injected)
+	detail := plural(injected, "fault") + " injected"
 	if c.terminal() {
 		problems = append(problems, checkTerminal(ctx, s, c, label, stateDir, run)...)
 	} else {
 		var failed int
 		failed, problems = checkTransient(ctx, s, c, label, stateDir, run, problems)
-		detail += fmt.Sprintf(", %d failed attempts of %s", failed, c.target.state)
+		detail += fmt.Sprintf(", %s of %s failed", plural(failed, "attempt"), c.target.state)
 	}
 
 	s.status(ctx, label+"-status", stateDir, "DATA-4711")
@@ -275,6 +275,14 @@ func checkRedriveHistory(failedState string, added []historyEvent) []string {
 		problems = append(problems, fmt.Sprintf("the redrive entered %v, want %s first", entered, failedState))
 	}
 	return problems
+}
+
+// plural returns "1 fault" or "n faults".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // countLines returns the number of lines in a file, 0 when it is missing.

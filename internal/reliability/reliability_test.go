@@ -244,3 +244,25 @@ func TestReportCheck(t *testing.T) {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 }
+
+func TestMatcherChunkBoundary(t *testing.T) {
+	secret := "boundary-secret-0123456789"
+	set := newSecretSet()
+	set.add("boundary secret", secret)
+	m := newMatcher(set.needles())
+
+	data := bytes.Repeat([]byte{'.'}, scanChunk+100)
+	copy(data[scanChunk-5:], secret)
+	path := filepath.Join(t.TempDir(), "big.log")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	found, err := m.scanFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].label != "boundary secret (as is)" {
+		t.Errorf("found %v, want the secret that spans the first chunk's end", found)
+	}
+}

@@ -210,9 +210,9 @@ func runSecretScan(ctx context.Context, s *session) {
 }
 
 // matcher finds many needles in one pass over a file. Every needle is at
-// least minNeedle bytes long, so each position of the file is looked up by
-// its next 8 bytes: first in a bit set, which rules out nearly every
-// position, then in a map from 8-byte prefixes to needles.
+// least minNeedle (8) bytes long, so the matcher looks up each position of
+// the file by its next 8 bytes. A bit set rules out nearly every position,
+// and a map from 8-byte prefixes to needles checks the rest.
 type matcher struct {
 	needles  []needle
 	byPrefix map[uint64][]int
