@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/repolink/repolink/shared/engine"
 )
 
 // errHelp is returned after --help printed the usage of a command.
@@ -87,4 +91,55 @@ func commandFlags(sandbox bool, stateDir string) string {
 		flags += " --state-dir " + stateDir
 	}
 	return flags
+}
+
+// executionFlags are the flags of the commands that continue the work of an
+// existing execution: redrive and teardown.
+type executionFlags struct {
+	sandbox  *bool
+	stateDir *string
+	verbose  *bool
+	latency  *string
+}
+
+func addExecutionFlags(fs *flag.FlagSet, sandboxUsage string) executionFlags {
+	return executionFlags{
+		sandbox:  fs.Bool("sandbox", false, sandboxUsage),
+		stateDir: stateDirFlag(fs),
+		verbose:  fs.Bool("verbose", false, "log engine and adapter details to stderr"),
+		latency:  fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none"),
+	}
+}
+
+// validate checks the values that the flag package cannot.
+func (f executionFlags) validate() error {
+	if *f.latency != "default" && *f.latency != "none" {
+		return usagef("--sandbox-latency must be default or none, not %q", *f.latency)
+	}
+	return nil
+}
+
+// logger returns the stderr logger: errors only, or everything with --verbose.
+func (f executionFlags) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelError
+	if *f.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// loadExecution reads an execution from the store in stateDir and returns
+// it with the store's absolute directory, or a usage error that says why it
+// cannot be read.
+func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution, string, error) {
+	eng, dir, err := openEngineStore(stateDir)
+	if errors.Is(err, errNoStore) {
+		return engine.Execution{}, dir, usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return engine.Execution{}, dir, err
+	}
+	defer eng.Close()
+	x, err := describeOrUsage(ctx, eng, dir, name)
+	return x, dir, err
 }

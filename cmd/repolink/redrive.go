@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -19,11 +18,8 @@ const followInterval = 200 * time.Millisecond
 
 func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("redrive", "redrive [--sandbox] [--state-dir DIR] NAME", stderr)
-	sandboxMode := fs.Bool("sandbox", false, "run the redriven steps against the local sandbox, as the execution's first run did")
-	stateDir := stateDirFlag(fs)
+	flags := addExecutionFlags(fs, "run the redriven steps against the local sandbox, as the execution's first run did")
 	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
-	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
-	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -31,21 +27,13 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(positional) != 1 {
 		return usagef("redrive takes one execution name; got %d arguments", len(positional))
 	}
-	if *latency != "default" && *latency != "none" {
-		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	if err := flags.validate(); err != nil {
+		return err
 	}
 	name := positional[0]
 
 	// Check that the execution can be redriven before starting anything.
-	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
-	if err != nil {
-		return err
-	}
-	x, err := describeOrUsage(ctx, eng, dir, name)
-	eng.Close()
+	x, dir, err := loadExecution(ctx, *flags.stateDir, name)
 	if err != nil {
 		return err
 	}
@@ -57,13 +45,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("read input of execution %s: %w", name, err)
 	}
 
-	level := slog.LevelError
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
-	progress.flags = commandFlags(*sandboxMode, *stateDir)
+	progress.flags = commandFlags(*flags.sandbox, *flags.stateDir)
 
 	// A running repolink up runs the redriven execution; otherwise this
 	// process runs it until it closes.
@@ -78,11 +62,11 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
-		sandbox: *sandboxMode,
+		sandbox: *flags.sandbox,
 		hosts:   requestHosts(doc.Request),
 		logger:  logger,
 		poll:    *pollInterval,
-		instant: *latency == "none",
+		instant: *flags.latency == "none",
 	})
 	if err != nil {
 		return err

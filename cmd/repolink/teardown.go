@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -18,10 +17,7 @@ const teardownMachine = "teardown"
 
 func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME", stderr)
-	sandboxMode := fs.Bool("sandbox", false, "tear down in the local sandbox, where the execution's resources were built")
-	stateDir := stateDirFlag(fs)
-	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
-	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	flags := addExecutionFlags(fs, "tear down in the local sandbox, where the execution's resources were built")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -29,20 +25,12 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(positional) != 1 {
 		return usagef("teardown takes the name of a provision execution; got %d arguments", len(positional))
 	}
-	if *latency != "default" && *latency != "none" {
-		return usagef("--sandbox-latency must be default or none, not %q", *latency)
+	if err := flags.validate(); err != nil {
+		return err
 	}
 	name := positional[0]
 
-	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
-	if err != nil {
-		return err
-	}
-	provisioned, err := describeOrUsage(ctx, eng, dir, name)
-	eng.Close()
+	provisioned, dir, err := loadExecution(ctx, *flags.stateDir, name)
 	if err != nil {
 		return err
 	}
@@ -58,13 +46,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("encode teardown input: %w", err)
 	}
 
-	level := slog.LevelError
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
-	progress.flags = commandFlags(*sandboxMode, *stateDir)
+	progress.flags = commandFlags(*flags.sandbox, *flags.stateDir)
 
 	// A running repolink up runs the teardown; otherwise this process runs
 	// it until it closes.
@@ -79,10 +63,10 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
-		sandbox: *sandboxMode,
+		sandbox: *flags.sandbox,
 		hosts:   requestHosts(doc.Request),
 		logger:  logger,
-		instant: *latency == "none",
+		instant: *flags.latency == "none",
 	})
 	if err != nil {
 		return err
