@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
@@ -36,6 +39,9 @@ type endpoints struct {
 	// http://127.0.0.1:40123.
 	GCP string
 }
+
+// awsRequestTimeout bounds one AWS API call, retries excluded.
+const awsRequestTimeout = 30 * time.Second
 
 // adapters builds and caches the cloud and Snowflake clients that the steps
 // use, one per region and one per Snowflake login.
@@ -73,7 +79,13 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 }
 
 func (a *adapters) awsOptions(region string) awsadapter.Options {
-	opts := awsadapter.Options{Region: region, Endpoint: a.endpoints.AWS}
+	// A hung endpoint must fail the call, so that the state machine's
+	// Transient retry takes over, rather than hold the step forever.
+	opts := awsadapter.Options{
+		Region:     region,
+		Endpoint:   a.endpoints.AWS,
+		HTTPClient: awshttp.NewBuildableClient().WithTimeout(awsRequestTimeout),
+	}
 	if a.endpoints.AWSAccessKey != "" {
 		opts.Credentials = staticCredentials(a.endpoints.AWSAccessKey, a.endpoints.AWSSecretKey)
 	}

@@ -45,7 +45,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		}
 		credential, err := env.Secrets.Resolve(ctx, ref)
 		if err != nil {
-			return Output{}, workflow.Invalid("read %s: %v", field, err)
+			return Output{}, credentialError(field, err)
 		}
 
 		opts := checks.Options{Request: req, Password: credential, Sandbox: cfg.Sandbox, Now: env.Now}
@@ -103,4 +103,14 @@ func failureMessage(report checks.Report) string {
 		}
 	}
 	return b.String()
+}
+
+// credentialError keeps a throttled or transient secret store failure
+// retryable and reports anything else as a reference to fix.
+func credentialError(field string, err error) error {
+	switch workflow.NameOf(err) {
+	case workflow.ErrThrottled, workflow.ErrTransient:
+		return fmt.Errorf("read %s: %w", field, err)
+	}
+	return workflow.Invalid("read %s: %v", field, err)
 }

@@ -42,13 +42,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	case "token":
 		token, err := env.Secrets.Resolve(ctx, req.Repository.Auth.TokenRef)
 		if err != nil {
-			return Output{}, workflow.Invalid("read repository.auth.token_ref: %v", err)
+			return Output{}, credentialError("repository.auth.token_ref", err)
 		}
 		stmt = snowflake.CreateSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
 	default:
 		password, err := env.Secrets.Resolve(ctx, req.Repository.Auth.PasswordRef)
 		if err != nil {
-			return Output{}, workflow.Invalid("read repository.auth.password_ref: %v", err)
+			return Output{}, credentialError("repository.auth.password_ref", err)
 		}
 		stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, req.Repository.Auth.Username, password)
 	}
@@ -57,4 +57,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)
 	}
 	return Output{Action: workflow.Created, ID: qualified}, nil
+}
+
+// credentialError keeps a throttled or transient secret store failure
+// retryable and reports anything else as a reference to fix.
+func credentialError(field string, err error) error {
+	switch workflow.NameOf(err) {
+	case workflow.ErrThrottled, workflow.ErrTransient:
+		return fmt.Errorf("read %s: %w", field, err)
+	}
+	return workflow.Invalid("read %s: %v", field, err)
 }

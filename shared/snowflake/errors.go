@@ -66,6 +66,10 @@ func (e *Error) Error() string {
 // errors.Is(err, context.DeadlineExceeded) works.
 func (e *Error) Unwrap() error { return e.err }
 
+// Temporary reports whether retrying the statement later may succeed, so
+// that callers classify the error without knowing this type.
+func (e *Error) Temporary() bool { return e.Transient }
+
 func hasCode(err error, codes ...string) bool {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -135,6 +139,11 @@ func classify(op string, err error, literals []string) error {
 		out.Message = "host " + dnsErr.Name + " not found; check the account identifier and host"
 	case errors.As(err, &netErr):
 		out.Message = netErr.Error()
+		out.Transient = true
+	case exhaustedRetries.MatchString(err.Error()):
+		// gosnowflake gives up on 429 and 5xx responses with an untyped
+		// error that only its text identifies.
+		out.Message = err.Error()
 		out.Transient = true
 	default:
 		out.Message = err.Error()
@@ -212,6 +221,10 @@ func scanLiteral(stmt string, start int) (raw, value string, end int) {
 	}
 	return stmt[start+1:], b.String(), len(stmt)
 }
+
+// exhaustedRetries matches the error gosnowflake returns after its own
+// retries of an HTTP 429 or 5xx response ran out.
+var exhaustedRetries = regexp.MustCompile(`HTTP Status: (429|5[0-9][0-9])\b`)
 
 // secretStatement matches statements whose string literals may hold a
 // credential: CREATE SECRET and ALTER SECRET in any spelling.

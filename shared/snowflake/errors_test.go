@@ -122,3 +122,15 @@ func TestSecretLiterals(t *testing.T) {
 		t.Errorf("function literals are redacted: %v", got)
 	}
 }
+
+func TestClassifyExhaustedRetriesTransient(t *testing.T) {
+	for _, status := range []string{"429", "503"} {
+		err := classify("query", errors.New("timeout after 1m0s and 3 attempts. HTTP Status: "+status), nil)
+		if !IsTransient(err) {
+			t.Errorf("HTTP %s after retries is not transient: %v", status, err)
+		}
+	}
+	if err := classify("query", errors.New("HTTP Status: 403"), nil); IsTransient(err) {
+		t.Errorf("HTTP 403 is transient: %v", err)
+	}
+}
