@@ -5,6 +5,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -115,10 +116,15 @@ func Missing(report string, packages []string) ([]string, error) {
 }
 
 // classify marks a failed install as Rejected: it needs a fix in the index,
-// the secret or the network path, and retrying the same statement would not help.
+// the secret or the network path, and retrying the same statement would not
+// help. A throttled or unavailable Snowflake stays Transient.
 func classify(err error) error {
 	if workflow.NameOf(err) != "" {
 		return err
+	}
+	var temporary interface{ Temporary() bool }
+	if errors.As(err, &temporary) && temporary.Temporary() {
+		return &workflow.Error{Name: workflow.ErrTransient, Message: err.Error()}
 	}
 	return &workflow.Error{Name: workflow.ErrRejected, Message: err.Error()}
 }
