@@ -16,7 +16,7 @@ import (
 // errHelp is returned after --help printed the usage of a command.
 var errHelp = errors.New("help requested")
 
-// defaultStateDir is where state lives unless --state-dir says otherwise.
+// defaultStateDir is the state directory used when --state-dir is not given.
 const defaultStateDir = ".repolink"
 
 // newFlagSet returns a flag set that prints its usage to stderr and turns
@@ -129,7 +129,7 @@ func (f executionFlags) logger(stderr io.Writer) *slog.Logger {
 }
 
 // loadExecution reads an execution from the store in stateDir and returns
-// it with the store's absolute directory, or a usage error that says why it
+// it with the store's absolute directory, or a usage error that explains why it
 // cannot be read.
 func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution, string, error) {
 	eng, dir, err := openEngineStore(stateDir)

@@ -14,11 +14,13 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if len(args) == 0 || args[0] != "reset" {
 		return usagef("usage: repolink sandbox reset [--state-dir DIR]")
 	}
+
 	fs := newFlagSet("sandbox reset", "sandbox reset [--state-dir DIR]", stderr)
 	stateDir := stateDirFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+
 	dir, err := filepath.Abs(*stateDir)
 	if err != nil {
 		return usagef("state directory %s: %v", *stateDir, err)
@@ -31,6 +33,7 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer lock.release()
+
 	if err := sandbox.Reset(filepath.Join(dir, "sandbox")); err != nil {
 		return err
 	}
@@ -40,6 +43,7 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 	}
+
 	fmt.Fprintf(stdout, "sandbox world and executions in %s removed; the next run starts afresh\n", dir)
 	return nil
 }

@@ -72,7 +72,7 @@ func (m *memWaits) Delete(_ context.Context, token string) error {
 	return nil
 }
 
-// accountConn answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO for one account.
+// accountConn returns the SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO result of one account.
 type accountConn struct {
 	infos   string
 	err     error

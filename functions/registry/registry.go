@@ -87,8 +87,8 @@ func Handlers(env *workflow.Env) map[string]Handler {
 
 // named prefixes a handler's errors with its task name. A task failure
 // fails the execution directly, so that a redrive runs the failed task
-// again, and the prefix tells operators and notifications which step
-// failed. The ASL error name is kept.
+// again, and the prefix names the failed step for operators and
+// notifications. The ASL error name is kept.
 func named(name string, handler Handler) Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		out, err := handler(ctx, input)
@@ -117,8 +117,8 @@ func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, 
 }
 
 // Classify gives an error without an ASL name the name that the state
-// machine retries or catches: Transient for timeouts and errors that say
-// they are temporary, and Snowflake's own classification.
+// machine retries or catches: Transient for timeouts and errors that report
+// themselves temporary, and Snowflake's own classification.
 func Classify(err error) error {
 	if workflow.NameOf(err) != "" {
 		return err

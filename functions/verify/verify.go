@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/repoindex"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -18,14 +19,14 @@ import (
 // Output lists the verified packages.
 type Output = workflow.Verification
 
-// SnowparkPackage is what a Python procedure needs from the repository.
+// SnowparkPackage is the package that a Python procedure needs from the repository.
 const SnowparkPackage = "snowflake-snowpark-python"
 
 var nameEnd = regexp.MustCompile(`[\s=<>!~,;\[]`)
 
 // Run creates the temporary function, calls it, checks that every requested
-// package reports a version, and drops it; then the same for a procedure
-// when the request says procedures will use the repository.
+// package reports a version, and drops it. It does the same with a procedure
+// when the request sets repository.procedures.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -99,12 +100,12 @@ func Missing(report string, packages []string) ([]string, error) {
 		if !ok {
 			continue
 		}
-		versions[Normalize(name)] = version
-		installed = append(installed, Normalize(name)+"=="+version)
+		versions[repoindex.NormalizeName(name)] = version
+		installed = append(installed, repoindex.NormalizeName(name)+"=="+version)
 	}
 	var missing []string
 	for _, pkg := range packages {
-		if _, ok := versions[Normalize(DistName(pkg))]; !ok {
+		if _, ok := versions[repoindex.NormalizeName(DistName(pkg))]; !ok {
 			missing = append(missing, DistName(pkg))
 		}
 	}
@@ -138,28 +139,9 @@ func DistName(requirement string) string {
 	return requirement
 }
 
-// Normalize applies the PEP 503 name normalisation.
-func Normalize(name string) string {
-	name = strings.ToLower(name)
-	var b strings.Builder
-	dash := false
-	for _, r := range name {
-		if r == '-' || r == '_' || r == '.' {
-			if !dash {
-				b.WriteByte('-')
-			}
-			dash = true
-			continue
-		}
-		b.WriteRune(r)
-		dash = false
-	}
-	return b.String()
-}
-
 func withSnowpark(packages []string) []string {
 	for _, pkg := range packages {
-		if Normalize(DistName(pkg)) == SnowparkPackage {
+		if repoindex.NormalizeName(DistName(pkg)) == SnowparkPackage {
 			return packages
 		}
 	}
