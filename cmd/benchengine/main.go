@@ -67,6 +67,11 @@ type throughputResult struct {
 	PerSecond  float64 `json:"per_second"`
 	// Events is the history length of one execution.
 	Events int `json:"events"`
+	// HistoryBytes is the mean size of the event details of one execution.
+	HistoryBytes int `json:"history_bytes"`
+	// FloorPerSecond is the rate at which the history of the measured
+	// executions alone is written to SQLite (see historyFloor).
+	FloorPerSecond float64 `json:"floor_per_second"`
 }
 
 func throughputCommand(args []string) error {
@@ -122,15 +127,27 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 	if err != nil {
 		return throughputResult{}, err
 	}
-	history, err := e.History(ctx, "run-0")
+	histories := make([][]engine.Event, executions)
+	size := 0
+	for i := range histories {
+		if histories[i], err = e.History(ctx, fmt.Sprintf("run-%d", i)); err != nil {
+			return throughputResult{}, err
+		}
+		for _, ev := range histories[i] {
+			size += len(ev.Details)
+		}
+	}
+	floor, err := historyFloor(dir, histories)
 	if err != nil {
-		return throughputResult{}, err
+		return throughputResult{}, fmt.Errorf("measure the history floor: %w", err)
 	}
 	return throughputResult{
-		Executions: executions,
-		Seconds:    elapsed.Seconds(),
-		PerSecond:  float64(executions) / elapsed.Seconds(),
-		Events:     len(history),
+		Executions:     executions,
+		Seconds:        elapsed.Seconds(),
+		PerSecond:      float64(executions) / elapsed.Seconds(),
+		Events:         len(histories[0]),
+		HistoryBytes:   size / executions,
+		FloorPerSecond: floor,
 	}, nil
 }
 

@@ -76,6 +76,9 @@ func verdict(target string, met bool) string {
 
 func (r report) Ratio() float64 { return r.Engine.PerSecond / r.Peer.PerSecond }
 
+// FloorRatio compares the rate of writing the history alone with the peer.
+func (r report) FloorRatio() float64 { return r.Engine.FloorPerSecond / r.Peer.PerSecond }
+
 // LoopRun returns the polling-loop run for wait, or a zero run.
 func (r report) LoopRun(wait time.Duration) loopRun {
 	for _, run := range r.Loop.Runs {
@@ -143,6 +146,12 @@ func (r report) Rows() []row {
 			fmt.Sprintf("%.0f", r.Engine.PerSecond),
 			fmt.Sprintf("%s: %.0f (engine %.2fx)", r.Peer.Implementation, r.Peer.PerSecond, r.Ratio()),
 			verdict(fmt.Sprintf("at least %.0fx", targetRatio), r.Ratio() >= targetRatio),
+		},
+		{
+			"executions per second, writing only their history to SQLite",
+			fmt.Sprintf("%.0f", r.Engine.FloorPerSecond),
+			fmt.Sprintf("%s: %.0f (history alone %.2fx)", r.Peer.Implementation, r.Peer.PerSecond, r.FloorRatio()),
+			"",
 		},
 		{
 			fmt.Sprintf("memory that %d executions waiting on task tokens add (RSS)", r.Waits.Executions),
@@ -239,12 +248,21 @@ func (r report) LoopName() string {
 func (r report) Misses() []miss {
 	var out []miss
 	if r.Ratio() < targetRatio {
-		out = append(out, miss{"Engine throughput", "The engine is durable and aws-local-stepfunctions is not. " +
-			"The engine writes every execution's history to SQLite. It groups the writes of many transitions into shared " +
-			"transactions and runs Pass, Choice and Task entry transitions of a cursor in one request. But a task function " +
-			"runs only after its TaskStarted event committed, and its outcome commits before anything that depends on it " +
-			"is published. aws-local-stepfunctions keeps executions as JavaScript objects and writes nothing, so a " +
-			"transition costs it microseconds."})
+		why := "The engine is durable and aws-local-stepfunctions is not. The engine writes every execution's history " +
+			"to SQLite, groups the writes of many transitions into shared transactions, and runs the Pass, Choice and Task " +
+			"entry transitions of a cursor in one request. But a task function runs only after its TaskStarted event " +
+			"committed, and its outcome commits before anything that depends on it is published. aws-local-stepfunctions " +
+			"keeps executions as JavaScript objects and writes nothing, so a transition costs it microseconds."
+		if r.Engine.FloorPerSecond > 0 {
+			why += fmt.Sprintf(" The same run measured what storing the history alone costs: %d events and %.1f KB of "+
+				"event details per execution, written in bulk (64 rows per statement, one transaction for all %d executions), "+
+				"ran at %.0f executions/s, %.2fx the peer. The engine stores one row per event, so that it can page "+
+				"through a history and recover it event by event after a crash, and cannot pass that rate, so the %.0fx "+
+				"target is out of reach with this store. The engine reaches %.0f%% of that rate.",
+				r.Engine.Events, float64(r.Engine.HistoryBytes)/1000, r.Engine.Executions, r.Engine.FloorPerSecond,
+				r.FloorRatio(), targetRatio, 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
+		}
+		out = append(out, miss{"Engine throughput", why})
 	}
 	if r.Waits.RSSAdded > targetWaitsMiB {
 		out = append(out, miss{"Memory of waiting executions", fmt.Sprintf("%d waiting executions added %.1f MiB of resident memory and %.1f MiB of Go heap.",
