@@ -1,6 +1,8 @@
 // Package preflight checks the package index before any cloud or
-// Snowflake object is created, so that a bad URL, credential, certificate
-// or package list fails the run at once with what to change.
+// Snowflake object is created. A bad URL, credential, certificate or
+// package list fails the run at once with what to change. For a
+// private-link run it also checks that the Snowflake account has room for
+// another private endpoint.
 package preflight
 
 import (
@@ -10,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/provisionendpoint"
 	checks "github.com/repolink/repolink/shared/preflight"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -61,12 +65,39 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		if report.Failed() {
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
+		if err := checkEndpointCapacity(ctx, env, req); err != nil {
+			return Output{}, err
+		}
 		return Output{
 			Result:              workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
 			Packages:            report.Packages,
 			CredentialExpiresAt: report.CredentialExpiresAt,
 		}, nil
 	}
+}
+
+// checkEndpointCapacity fails a private-link run whose Snowflake account
+// cannot take another private endpoint, before any cloud resource is built
+// for it.
+func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request) error {
+	switch req.Route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+	default:
+		return nil
+	}
+	host, err := provisionendpoint.IndexHost(req.Repository.IndexURL)
+	if err != nil {
+		return err
+	}
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return err
+	}
+	infos, err := provisionendpoint.Endpoints(ctx, conn)
+	if err != nil {
+		return err
+	}
+	return provisionendpoint.CheckCapacity(req.Snowflake.Account, infos, host)
 }
 
 // logReport logs each warning and the estimated expiry of a short-lived

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
+	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -135,6 +138,61 @@ func TestStepCredentialProblems(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q lacks %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// endpointsConn answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with one
+// endpoint per host.
+type endpointsConn struct{ hosts []string }
+
+func (c endpointsConn) Exec(context.Context, string) error { return errors.New("unexpected statement") }
+
+func (c endpointsConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	if !strings.Contains(stmt, "SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO") {
+		return nil, fmt.Errorf("unexpected query %q", stmt)
+	}
+	var infos []map[string]string
+	for i, host := range c.hosts {
+		infos = append(infos, map[string]string{"provider_service_name": fmt.Sprintf("svc-%d", i), "host": host})
+	}
+	data, err := json.Marshal(infos)
+	if err != nil {
+		return nil, err
+	}
+	return []snowflake.Row{{"SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO()": string(data)}}, nil
+}
+
+func TestStepEndpointCapacity(t *testing.T) {
+	idx := startIndex(t)
+	full := []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com", "e.example.com"}
+	tests := []struct {
+		name  string
+		route request.Route
+		hosts []string
+		want  string
+	}{
+		{"private link with room", request.RouteAWSPrivateLink, full[:4], ""},
+		{"private link full", request.RouteAzurePrivateLink, full, workflow.ErrConflict},
+		{"private link full with this host", request.RouteGCPPrivateLink, append(full[:4:4], repoHost), ""},
+		{"public route ignores endpoints", request.RoutePublic, full, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := &workflow.Env{
+				Secrets: fakeSecrets{passwordRef: testPassword},
+				Now:     time.Now,
+				Logger:  slog.New(slog.DiscardHandler),
+				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+					return endpointsConn{hosts: tt.hosts}, nil
+				},
+			}
+			doc := document()
+			doc.Request.Route = tt.route
+			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
+			if got := workflow.NameOf(err); got != tt.want {
+				t.Errorf("error name = %q, want %q (error %v)", got, tt.want, err)
 			}
 		})
 	}

@@ -82,14 +82,30 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
-	if len(infos) >= MaxEndpoints {
-		return Output{}, workflow.Errorf(workflow.ErrConflict,
-			"account %s already has %d private endpoints, the maximum; deprovision one that is no longer used", req.Snowflake.Account, len(infos))
+	if err := CheckCapacity(req.Snowflake.Account, infos, host); err != nil {
+		return Output{}, err
 	}
 	if _, err := conn.Query(ctx, snowflake.ProvisionPrivateLinkEndpoint(svc.ServiceName, host)); err != nil {
 		return Output{}, fmt.Errorf("provision endpoint to %s for %s: %w", svc.ServiceName, host, err)
 	}
 	return Output{Result: workflow.Result{Action: workflow.Created, ID: svc.ServiceName}, Host: host, Status: "Pending"}, nil
+}
+
+// CheckCapacity returns a Conflict error when the account already has
+// MaxEndpoints private endpoints and none of them is for host, so that a
+// new endpoint for host cannot be provisioned.
+func CheckCapacity(account string, infos []EndpointInfo, host string) error {
+	if len(infos) < MaxEndpoints {
+		return nil
+	}
+	for _, info := range infos {
+		if strings.EqualFold(info.Host, host) {
+			return nil
+		}
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"account %s already has %d private endpoints, the maximum (endpoints deprovisioned in the last 7 days count); deprovision one that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT",
+		account, len(infos))
 }
 
 // Endpoints reads SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO.

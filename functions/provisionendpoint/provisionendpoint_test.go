@@ -1,0 +1,38 @@
+package provisionendpoint
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func endpointsFor(hosts ...string) []EndpointInfo {
+	var infos []EndpointInfo
+	for i, host := range hosts {
+		infos = append(infos, EndpointInfo{ProviderServiceName: fmt.Sprintf("svc-%d", i), Host: host})
+	}
+	return infos
+}
+
+func TestCheckCapacity(t *testing.T) {
+	const host = "pypi.corp.example.com"
+	tests := []struct {
+		name     string
+		infos    []EndpointInfo
+		conflict bool
+	}{
+		{"empty account", nil, false},
+		{"room for one more", endpointsFor("a", "b", "c", "d"), false},
+		{"full account", endpointsFor("a", "b", "c", "d", "e"), true},
+		{"full with this host", endpointsFor("a", "b", "c", "d", "PyPI.Corp.Example.com"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckCapacity("acme-prod", tt.infos, host)
+			if got := workflow.NameOf(err) == workflow.ErrConflict; got != tt.conflict {
+				t.Errorf("CheckCapacity() = %v, want conflict %v", err, tt.conflict)
+			}
+		})
+	}
+}
