@@ -143,7 +143,7 @@ func TestStepCredentialProblems(t *testing.T) {
 	}
 }
 
-// endpointsConn answers SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with one
+// endpointsConn returns SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with one
 // endpoint per host.
 type endpointsConn struct{ hosts []string }
 
