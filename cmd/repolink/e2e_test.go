@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -273,4 +274,76 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
+	if code != exitOK {
+		t.Fatalf("setup run exit %d: %s", code, errOut)
+	}
+	fillEndpoints(t, dir)
+	before := awsCounts(t, dir)
+
+	req := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-4712" })
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	for _, want := range []string{"failed step:      preflight", "already has 5 private endpoints, the maximum"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if after := awsCounts(t, dir); !equalCounts(before, after) {
+		t.Errorf("the AWS world changed although the account has no room for an endpoint: %v, then %v", before, after)
+	}
+}
+
+// awsCounts returns the entries of the sandbox's AWS world by path.
+func awsCounts(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	counts := worldCounts(t, dir)
+	for path := range counts {
+		if !strings.HasPrefix(path, "sandbox/aws/") {
+			delete(counts, path)
+		}
+	}
+	return counts
+}
+
+// fillEndpoints moves the sandbox account's endpoint to another host and
+// adds endpoints until the account has the maximum of 5.
+func fillEndpoints(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "sandbox", "snowflake", "snowflake.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var world map[string]any
+	if err := json.Unmarshal(data, &world); err != nil {
+		t.Fatal(err)
+	}
+	for _, account := range world["accounts"].(map[string]any) {
+		account := account.(map[string]any)
+		endpoints, _ := account["endpoints"].([]any)
+		for i := range 5 {
+			if i >= len(endpoints) {
+				endpoints = append(endpoints, map[string]any{
+					"service_name": fmt.Sprintf("com.amazonaws.vpce.us-west-2.vpce-svc-other%d", i),
+					"created_on":   "2026-01-01T00:00:00Z",
+				})
+			}
+			endpoints[i].(map[string]any)["host"] = fmt.Sprintf("other-%d.example.com", i)
+		}
+		account["endpoints"] = endpoints
+	}
+	out, err := json.Marshal(world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
