@@ -9,11 +9,9 @@ package awssim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/repolink/repolink/shared/sandbox/internal/front"
 )
 
 // SigV4 signing names, used as the service argument of a fault hook.
@@ -99,15 +99,13 @@ type FaultFunc func(service, action string) (status int, code string)
 
 // Server is the sandbox AWS endpoint.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	listener net.Listener
-	http     *http.Server
-	done     chan struct{}
+	opts  Options
+	log   *slog.Logger
+	front *front.Server
+	fault front.Hook[FaultFunc]
 
 	mu    sync.Mutex
 	world *World
-	fault FaultFunc
 
 	vmMu  sync.Mutex
 	addrs map[string]string // instance ID to the launcher's host:port
@@ -143,39 +141,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log:   opts.Logger,
 		world: world,
 		addrs: map[string]string{},
-		done:  make(chan struct{}),
 	}
 	s.relaunch(ctx)
 
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	s.front, err = front.Start(front.Config{Name: "awssim", Logger: s.log, Handler: s})
 	if err != nil {
 		s.stopVMs()
-		return nil, fmt.Errorf("awssim: listen: %w", err)
+		return nil, fmt.Errorf("awssim: %w", err)
 	}
-	s.listener = listener
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(s.done)
-		if err := s.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("awssim server stopped", "error", err)
-		}
-	}()
 	s.log.Info("awssim started", "url", s.URL(), "region", opts.Region, "dir", opts.Dir)
 	return s, nil
 }
 
 // URL returns the base endpoint, such as "http://127.0.0.1:40123".
 func (s *Server) URL() string {
-	return "http://" + s.listener.Addr().String()
+	return s.front.URL()
 }
 
 // Close stops serving and stops the VMs this process launched. The world
 // stays on disk, so a later Start sees it again.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	<-s.done
+	err := s.front.Close()
 	s.stopVMs()
 	s.log.Info("awssim stopped", "url", s.URL())
 	return err
@@ -184,9 +170,7 @@ func (s *Server) Close() error {
 // SetFault installs fn to decide, per call, whether to fail it. Nil removes
 // the hook.
 func (s *Server) SetFault(fn FaultFunc) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = fn
+	s.fault.Set(fn)
 }
 
 // now returns the current time of the injected clock.
@@ -271,9 +255,7 @@ func (s *Server) precheck(r *http.Request, service, action string) *apiError {
 	if err := checkSigV4(r, service); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	fault := s.fault
-	s.mu.Unlock()
+	fault := s.fault.Load()
 	if fault == nil {
 		return nil
 	}

@@ -20,12 +20,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/internal/front"
 )
 
 // API versions of the front end's polling URLs, the versions that
@@ -107,15 +108,13 @@ const maxRecorded = 2000
 
 // Server is the sandbox Resource Manager endpoint.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	listener net.Listener
-	http     *http.Server
-	done     chan struct{}
+	opts  Options
+	log   *slog.Logger
+	front *front.Server
+	fault front.Hook[FaultFunc]
 
 	mu       sync.Mutex
 	world    *World
-	fault    FaultFunc
 	requests []Request
 
 	vmMu  sync.Mutex
@@ -148,27 +147,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("azuresim: issue certificate: %w", err)
 	}
 
-	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}, done: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}}
 	s.relaunch(ctx)
 
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	s.front, err = front.Start(front.Config{
+		Name:    "azuresim",
+		Logger:  s.log,
+		Handler: s,
+		TLS:     &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	})
 	if err != nil {
 		s.stopVMs()
-		return nil, fmt.Errorf("azuresim: listen: %w", err)
+		return nil, fmt.Errorf("azuresim: %w", err)
 	}
-	s.listener = listener
-	s.http = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
-	go func() {
-		defer close(s.done)
-		if err := s.http.ServeTLS(listener, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("azuresim server stopped", "error", err)
-		}
-	}()
 	s.log.Info("azuresim started", "url", s.URL(), "dir", opts.Dir)
 	return s, nil
 }
@@ -176,16 +167,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // URL returns the Resource Manager base URL, such as
 // "https://127.0.0.1:40123".
 func (s *Server) URL() string {
-	return "https://" + s.listener.Addr().String()
+	return s.front.URL()
 }
 
 // Close stops serving and stops the VMs this process launched. The world
 // stays on disk.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	<-s.done
+	err := s.front.Close()
 	s.stopVMs()
 	s.log.Info("azuresim stopped", "url", s.URL())
 	return err
@@ -194,9 +182,7 @@ func (s *Server) Close() error {
 // SetFault installs fn to decide, per request, whether to fail it. Nil
 // removes the hook.
 func (s *Server) SetFault(fn FaultFunc) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = fn
+	s.fault.Set(fn)
 }
 
 // Requests returns the requests received so far, oldest first.
@@ -247,10 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."))
 		return
 	}
-	s.mu.Lock()
-	fault := s.fault
-	s.mu.Unlock()
-	if fault != nil {
+	if fault := s.fault.Load(); fault != nil {
 		if status, code := fault(r.Method, r.URL.Path); status != 0 {
 			s.writeError(w, r, errorf(status, code, "injected fault for %s %s", r.Method, r.URL.Path))
 			return

@@ -16,11 +16,9 @@ package gcpsim
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -29,6 +27,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/sandbox/awssim"
+	"github.com/repolink/repolink/shared/sandbox/internal/front"
 )
 
 // apiPrefix is the path prefix of every Compute Engine call.
@@ -106,15 +105,13 @@ type FaultFunc func(method, collection string) Fault
 
 // Server is the sandbox Compute Engine endpoint.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	listener net.Listener
-	http     *http.Server
-	done     chan struct{}
+	opts  Options
+	log   *slog.Logger
+	front *front.Server
+	fault front.Hook[FaultFunc]
 
 	mu    sync.Mutex
 	world *World
-	fault FaultFunc
 
 	vmMu  sync.Mutex
 	addrs map[string]string // launcher key to host:port
@@ -147,22 +144,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcpsim: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}, done: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}}
 	s.relaunch(ctx)
 
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	s.front, err = front.Start(front.Config{Name: "gcpsim", Logger: s.log, Handler: s})
 	if err != nil {
 		s.stopVMs()
-		return nil, fmt.Errorf("gcpsim: listen: %w", err)
+		return nil, fmt.Errorf("gcpsim: %w", err)
 	}
-	s.listener = listener
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(s.done)
-		if err := s.http.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("gcpsim server stopped", "error", err)
-		}
-	}()
 	s.log.Info("gcpsim started", "url", s.URL(), "dir", opts.Dir)
 	return s, nil
 }
@@ -170,16 +159,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // URL returns the endpoint for option.WithEndpoint, such as
 // "http://127.0.0.1:40123", with no trailing slash.
 func (s *Server) URL() string {
-	return "http://" + s.listener.Addr().String()
+	return s.front.URL()
 }
 
 // Close stops serving and stops the VMs this process launched. The world
 // stays on disk, so a later Start loads it again.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	<-s.done
+	err := s.front.Close()
 	s.stopVMs()
 	s.log.Info("gcpsim stopped", "url", s.URL())
 	return err
@@ -188,9 +174,7 @@ func (s *Server) Close() error {
 // SetFault installs fn to decide, per call, whether to fail it. Nil removes
 // the hook.
 func (s *Server) SetFault(fn FaultFunc) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault = fn
+	s.fault.Set(fn)
 }
 
 func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
@@ -334,9 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		collection = c.verb
 	}
 
-	s.mu.Lock()
-	fault := s.fault
-	s.mu.Unlock()
+	fault := s.fault.Load()
 	var injected Fault
 	if fault != nil {
 		injected = fault(c.method, collection)
