@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // SigV4 signing names, used as the service argument of a fault hook.
@@ -132,9 +133,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 
-	world, err := loadWorld(opts.Dir)
+	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
 	if err != nil {
-		return nil, fmt.Errorf("awssim: %w", err)
+		return nil, fmt.Errorf("awssim: load world: %w", err)
 	}
 	s := &Server{
 		opts:  opts,
@@ -352,9 +353,10 @@ func (s *Server) Snapshot() World {
 	return *out
 }
 
-// commit persists the world. Callers hold s.mu.
+// commit persists the world. The file contains secret values, so only its
+// owner may read it. Callers hold s.mu.
 func (s *Server) commit() error {
-	if err := saveWorld(s.opts.Dir, s.world); err != nil {
+	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
 		s.log.Error("awssim save failed", "dir", s.opts.Dir, "error", err)
 		return errorf(http.StatusInternalServerError, "InternalError", "save world: %v", err)
 	}

@@ -5,10 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"time"
-
-	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the world file in Options.Dir.
@@ -149,12 +146,6 @@ type Secret struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func newWorld() *World {
-	w := &World{}
-	w.fillMaps()
-	return w
-}
-
 func (w *World) fillMaps() {
 	if w.Instances == nil {
 		w.Instances = map[string]*Instance{}
@@ -183,33 +174,6 @@ func (w *World) fillMaps() {
 	if w.SubnetZones == nil {
 		w.SubnetZones = map[string]string{}
 	}
-}
-
-// loadWorld reads the world file in dir. A missing file gives an empty
-// world, and an empty dir keeps the world in memory only.
-func loadWorld(dir string) (*World, error) {
-	w := newWorld()
-	if dir == "" {
-		return w, nil
-	}
-	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
-		return nil, fmt.Errorf("load world: %w", err)
-	}
-	// The file may set a map to null.
-	w.fillMaps()
-	return w, nil
-}
-
-// saveWorld writes w to dir atomically. The file holds secret values, so
-// only the owner may read it.
-func saveWorld(dir string, w *World) error {
-	if dir == "" {
-		return nil
-	}
-	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
-		return fmt.Errorf("save world: %w", err)
-	}
-	return nil
 }
 
 // copyWorld returns a deep copy of w.

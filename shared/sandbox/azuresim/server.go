@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // API versions of the front end's polling URLs, the versions that
@@ -138,9 +139,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("azuresim: create state directory: %w", err)
 		}
 	}
-	world, err := loadWorld(opts.Dir)
+	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
 	if err != nil {
-		return nil, fmt.Errorf("azuresim: %w", err)
+		return nil, fmt.Errorf("azuresim: load world: %w", err)
 	}
 	cert, err := opts.CA.Issue("127.0.0.1", "localhost")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -74,12 +73,6 @@ type Operation struct {
 	ReadyAt time.Time `json:"ready_at"`
 }
 
-func newWorld() *World {
-	w := &World{}
-	w.fillMaps()
-	return w
-}
-
 func (w *World) fillMaps() {
 	if w.Resources == nil {
 		w.Resources = map[string]*Resource{}
@@ -98,35 +91,12 @@ func (w *World) fillMaps() {
 	}
 }
 
-// loadWorld reads the world file in dir. A missing file gives an empty
-// world, and an empty dir keeps the world in memory only.
-func loadWorld(dir string) (*World, error) {
-	w := newWorld()
-	if dir == "" {
-		return w, nil
-	}
-	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
-		return nil, fmt.Errorf("load world: %w", err)
-	}
-	// The file may set a map to null.
-	w.fillMaps()
-	return w, nil
-}
-
-// saveWorld writes w to dir atomically.
-func saveWorld(dir string, w *World) error {
-	if dir == "" {
-		return nil
-	}
-	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
+// commit persists the world. Callers hold s.mu.
+func (s *Server) commit() error {
+	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil
-}
-
-// commit persists the world. Callers hold s.mu.
-func (s *Server) commit() error {
-	return saveWorld(s.opts.Dir, s.world)
 }
 
 func key(id string) string { return strings.ToLower(strings.TrimRight(id, "/")) }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // apiPrefix is the path prefix of every Compute Engine call.
@@ -140,9 +141,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("gcpsim: create state directory: %w", err)
 		}
 	}
-	world, err := loadWorld(opts.Dir)
+	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
 	if err != nil {
-		return nil, fmt.Errorf("gcpsim: %w", err)
+		return nil, fmt.Errorf("gcpsim: load world: %w", err)
 	}
 	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}}
 	s.relaunch(ctx)
@@ -181,7 +182,7 @@ func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
 
 // commit persists the world. Callers hold s.mu.
 func (s *Server) commit() *apiError {
-	if err := saveWorld(s.opts.Dir, s.world); err != nil {
+	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
 		s.log.Error("gcpsim save failed", "dir", s.opts.Dir, "error", err)
 		return errorf(http.StatusInternalServerError, "internalError", "save world: %v", err)
 	}

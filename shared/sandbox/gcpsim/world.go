@@ -4,10 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"time"
-
-	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the world file in Options.Dir.
@@ -231,12 +228,6 @@ func (o *Operation) Path() string {
 	return "projects/" + o.Project + "/" + o.Scope + "/operations/" + o.Name
 }
 
-func newWorld() *World {
-	w := &World{}
-	w.fillMaps()
-	return w
-}
-
 func (w *World) fillMaps() {
 	if w.Networks == nil {
 		w.Networks = map[string]*Network{}
@@ -286,32 +277,6 @@ func (w *World) fillMaps() {
 func (w *World) newID() uint64 {
 	w.NextID++
 	return w.NextID
-}
-
-// loadWorld reads the world file in dir. A missing file gives an empty
-// world, and an empty dir keeps the world in memory only.
-func loadWorld(dir string) (*World, error) {
-	w := newWorld()
-	if dir == "" {
-		return w, nil
-	}
-	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
-		return nil, fmt.Errorf("load world: %w", err)
-	}
-	// The file may set a map to null.
-	w.fillMaps()
-	return w, nil
-}
-
-// saveWorld writes w to dir atomically.
-func saveWorld(dir string, w *World) error {
-	if dir == "" {
-		return nil
-	}
-	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
-		return fmt.Errorf("save world: %w", err)
-	}
-	return nil
 }
 
 // newFingerprint returns a random fingerprint, as Compute Engine uses for

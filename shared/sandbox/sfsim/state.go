@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -211,25 +210,22 @@ func (u *User) rsaPublicKey() (*rsa.PublicKey, []byte, error) {
 // loadWorld reads the state file, or returns an empty world when there is
 // none.
 func loadWorld(dir string) (*World, error) {
-	w := &World{Accounts: map[string]*Account{}}
-	if dir == "" {
-		return w, nil
-	}
-	if err := worldfile.Load(filepath.Join(dir, stateFile), w); err != nil {
+	w, err := worldfile.LoadDir(dir, stateFile, (*World).fillMaps)
+	if err != nil {
 		return nil, fmt.Errorf("load sandbox snowflake state: %w", err)
-	}
-	if w.Accounts == nil {
-		w.Accounts = map[string]*Account{}
 	}
 	return w, nil
 }
 
+func (w *World) fillMaps() {
+	if w.Accounts == nil {
+		w.Accounts = map[string]*Account{}
+	}
+}
+
 // saveWorld writes the state file atomically.
 func saveWorld(dir string, w *World) error {
-	if dir == "" {
-		return nil
-	}
-	if err := worldfile.Save(filepath.Join(dir, stateFile), w); err != nil {
+	if err := worldfile.SaveDir(dir, stateFile, w); err != nil {
 		return fmt.Errorf("save sandbox snowflake state: %w", err)
 	}
 	return nil

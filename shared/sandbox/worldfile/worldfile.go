@@ -54,3 +54,30 @@ func Save(path string, v any) error {
 	}
 	return nil
 }
+
+// LoadDir reads the file name in dir into a new T and returns it. fill sets
+// the fields that a usable T needs, such as empty maps. LoadDir calls it
+// before decoding and again after, because the file may set a map to null.
+// An empty dir, which keeps the world in memory only, or a missing file
+// gives the filled zero T.
+func LoadDir[T any](dir, name string, fill func(*T)) (*T, error) {
+	v := new(T)
+	fill(v)
+	if dir == "" {
+		return v, nil
+	}
+	if err := Load(filepath.Join(dir, name), v); err != nil {
+		return nil, err
+	}
+	fill(v)
+	return v, nil
+}
+
+// SaveDir writes v to the file name in dir with Save. An empty dir keeps
+// the world in memory only, so SaveDir writes nothing.
+func SaveDir(dir, name string, v any) error {
+	if dir == "" {
+		return nil
+	}
+	return Save(filepath.Join(dir, name), v)
+}

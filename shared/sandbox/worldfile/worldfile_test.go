@@ -121,3 +121,83 @@ func TestSaveErrors(t *testing.T) {
 		})
 	}
 }
+
+func fillState(s *state) {
+	if s.Counts == nil {
+		s.Counts = map[string]int{}
+	}
+}
+
+func TestLoadDir(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // contents of world.json; empty writes no file
+		want state
+	}{
+		{name: "missing file", want: state{Counts: map[string]int{}}},
+		{name: "null map", file: `{"name":"a","counts":null}`, want: state{Name: "a", Counts: map[string]int{}}},
+		{name: "stored map", file: `{"name":"b","counts":{"vpc":1}}`, want: state{Name: "b", Counts: map[string]int{"vpc": 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.file != "" {
+				if err := os.WriteFile(filepath.Join(dir, "world.json"), []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LoadDir(dir, "world.json", fillState)
+			if err != nil {
+				t.Fatalf("LoadDir: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("loaded state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadDirParseError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "world.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadDir(dir, "world.json", fillState)
+	if err == nil || !strings.Contains(err.Error(), "parse state file") {
+		t.Errorf("LoadDir error = %v, want one containing %q", err, "parse state file")
+	}
+}
+
+func TestSaveDirRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	want := state{Name: "sandbox", Counts: map[string]int{"subnet": 3}}
+	if err := SaveDir(dir, "world.json", want); err != nil {
+		t.Fatalf("SaveDir: %v", err)
+	}
+	got, err := LoadDir(dir, "world.json", fillState)
+	if err != nil {
+		t.Fatalf("LoadDir: %v", err)
+	}
+	if diff := cmp.Diff(want, *got); diff != "" {
+		t.Errorf("loaded state (-want +got):\n%s", diff)
+	}
+}
+
+func TestEmptyDirKeepsMemoryOnly(t *testing.T) {
+	got, err := LoadDir("", "world.json", fillState)
+	if err != nil {
+		t.Fatalf("LoadDir: %v", err)
+	}
+	if diff := cmp.Diff(state{Counts: map[string]int{}}, *got); diff != "" {
+		t.Errorf("loaded state (-want +got):\n%s", diff)
+	}
+
+	// SaveDir must not fall back to the working directory.
+	t.Chdir(t.TempDir())
+	if err := SaveDir("", "world.json", state{Name: "x"}); err != nil {
+		t.Fatalf("SaveDir: %v", err)
+	}
+	if _, err := os.Stat("world.json"); !os.IsNotExist(err) {
+		t.Errorf("stat world.json after SaveDir with no dir: %v, want not exist", err)
+	}
+}
