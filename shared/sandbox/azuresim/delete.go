@@ -114,13 +114,8 @@ func (s *Server) inUse(res *Resource) error {
 // linkServiceOfFrontend returns the ID of the Private Link Service that
 // uses a load balancer frontend, or "". Callers hold s.mu.
 func (s *Server) linkServiceOfFrontend(frontendID string) string {
-	for _, k := range sortedKeys(s.world.Resources) {
-		res := s.world.Resources[k]
-		if res.Type != typePLS {
-			continue
-		}
-		pls, err := decode[armnetwork.PrivateLinkService](res)
-		if err != nil || pls.Properties == nil {
+	for res, pls := range resourcesOfType[armnetwork.PrivateLinkService](s, typePLS) {
+		if pls.Properties == nil {
 			continue
 		}
 		for _, fe := range pls.Properties.LoadBalancerFrontendIPConfigurations {
@@ -135,12 +130,8 @@ func (s *Server) linkServiceOfFrontend(frontendID string) string {
 // subnetHasNIC reports whether a network interface has an address in the
 // subnet. Callers hold s.mu.
 func (s *Server) subnetHasNIC(subnetID string) bool {
-	for _, res := range s.world.Resources {
-		if res.Type != typeNIC {
-			continue
-		}
-		nic, err := decode[armnetwork.Interface](res)
-		if err != nil || nic.Properties == nil {
+	for _, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
+		if nic.Properties == nil {
 			continue
 		}
 		for _, c := range nic.Properties.IPConfigurations {
@@ -186,12 +177,8 @@ func (s *Server) PoolMembers(prefix string) []string {
 	defer s.mu.Unlock()
 	prefix = strings.ToLower(prefix)
 	var out []string
-	for _, res := range s.world.Resources {
-		if res.Type != typeNIC {
-			continue
-		}
-		nic, err := decode[armnetwork.Interface](res)
-		if err != nil || nic.Properties == nil {
+	for res, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
+		if nic.Properties == nil {
 			continue
 		}
 		for _, c := range nic.Properties.IPConfigurations {

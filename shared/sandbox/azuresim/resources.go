@@ -73,16 +73,22 @@ func (s *Server) allocateIP(subnetID string) (string, error) {
 	}
 }
 
+// addressFor returns the private address that the IP configuration name
+// had before an update, found in previous by lower-case name, or a new
+// address in the subnet. Callers hold s.mu.
+func (s *Server) addressFor(previous map[string]string, name, subnetID string) (string, error) {
+	if ip := previous[strings.ToLower(name)]; ip != "" {
+		return ip, nil
+	}
+	return s.allocateIP(subnetID)
+}
+
 // staticIPs returns the addresses that network interfaces were given
 // statically, which allocation must skip. Callers hold s.mu.
 func (s *Server) staticIPs() map[string]bool {
 	used := map[string]bool{}
-	for _, res := range s.world.Resources {
-		if res.Type != typeNIC {
-			continue
-		}
-		nic, err := decode[armnetwork.Interface](res)
-		if err != nil || nic.Properties == nil {
+	for _, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
+		if nic.Properties == nil {
 			continue
 		}
 		for _, c := range nic.Properties.IPConfigurations {
@@ -131,13 +137,8 @@ func (s *Server) prepareSubnet(id string, body []byte, existing *Resource) (any,
 // subnetHasLinkService reports whether a Private Link Service takes NAT
 // addresses from the subnet. Callers hold s.mu.
 func (s *Server) subnetHasLinkService(subnetID string) bool {
-	for _, k := range sortedKeys(s.world.Resources) {
-		res := s.world.Resources[k]
-		if res.Type != typePLS {
-			continue
-		}
-		pls, err := decode[armnetwork.PrivateLinkService](res)
-		if err != nil || pls.Properties == nil {
+	for _, pls := range resourcesOfType[armnetwork.PrivateLinkService](s, typePLS) {
+		if pls.Properties == nil {
 			continue
 		}
 		for _, config := range pls.Properties.IPConfigurations {
@@ -185,11 +186,9 @@ func (s *Server) prepareNIC(id string, body []byte, existing *Resource) (any, ti
 			config.Properties.LoadBalancerBackendAddressPools = compactPools(config.Properties.LoadBalancerBackendAddressPools)
 		}
 		config.ID = to(id + "/ipConfigurations/" + str(config.Name))
-		ip := previous[strings.ToLower(str(config.Name))]
-		if ip == "" {
-			if ip, err = s.allocateIP(subnetID); err != nil {
-				return nil, 0, "", err
-			}
+		ip, err := s.addressFor(previous, str(config.Name), subnetID)
+		if err != nil {
+			return nil, 0, "", err
 		}
 		config.Properties.PrivateIPAddress = to(ip)
 		config.Properties.ProvisioningState = nil
@@ -249,13 +248,8 @@ func (s *Server) renderNIC(res *Resource, props map[string]any) {
 // vmOfNIC returns the ID of the VM whose network profile lists nicID, or
 // "". Callers hold s.mu.
 func (s *Server) vmOfNIC(nicID string) string {
-	for _, k := range sortedKeys(s.world.Resources) {
-		res := s.world.Resources[k]
-		if res.Type != typeVM {
-			continue
-		}
-		vm, err := decode[armcompute.VirtualMachine](res)
-		if err != nil || vm.Properties == nil || vm.Properties.NetworkProfile == nil {
+	for res, vm := range resourcesOfType[armcompute.VirtualMachine](s, typeVM) {
+		if vm.Properties == nil || vm.Properties.NetworkProfile == nil {
 			continue
 		}
 		for _, ref := range vm.Properties.NetworkProfile.NetworkInterfaces {
@@ -426,13 +420,8 @@ type poolMember struct {
 // nicsInPool returns the members of a backend pool. Callers hold s.mu.
 func (s *Server) nicsInPool(poolID string) []poolMember {
 	var out []poolMember
-	for _, k := range sortedKeys(s.world.Resources) {
-		res := s.world.Resources[k]
-		if res.Type != typeNIC {
-			continue
-		}
-		nic, err := decode[armnetwork.Interface](res)
-		if err != nil || nic.Properties == nil {
+	for res, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
+		if nic.Properties == nil {
 			continue
 		}
 		for _, config := range nic.Properties.IPConfigurations {
@@ -487,11 +476,9 @@ func (s *Server) preparePLS(id string, body []byte, existing *Resource) (any, ti
 			return nil, 0, "", err
 		}
 		config.ID = to(id + "/ipConfigurations/" + str(config.Name))
-		ip := previous[strings.ToLower(str(config.Name))]
-		if ip == "" {
-			if ip, err = s.allocateIP(subnetID); err != nil {
-				return nil, 0, "", err
-			}
+		ip, err := s.addressFor(previous, str(config.Name), subnetID)
+		if err != nil {
+			return nil, 0, "", err
 		}
 		config.Properties.PrivateIPAddress = to(ip)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -118,6 +119,28 @@ func decode[T any](res *Resource) (T, error) {
 		return v, fmt.Errorf("decode stored %s: %w", res.ID, err)
 	}
 	return v, nil
+}
+
+// resourcesOfType yields the stored resources of resourceType in ID order,
+// each with its body decoded into T. It skips a resource whose body does
+// not decode into T, so callers treat such a resource as absent. Callers
+// hold s.mu.
+func resourcesOfType[T any](s *Server, resourceType string) iter.Seq2[*Resource, T] {
+	return func(yield func(*Resource, T) bool) {
+		for _, k := range sortedKeys(s.world.Resources) {
+			res := s.world.Resources[k]
+			if res.Type != resourceType {
+				continue
+			}
+			v, err := decode[T](res)
+			if err != nil {
+				continue
+			}
+			if !yield(res, v) {
+				return
+			}
+		}
+	}
 }
 
 // sortedKeys returns the keys of m in order, so that lists are stable.
