@@ -184,26 +184,9 @@ func (s *Server) describeInstances(form url.Values) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	for _, id := range ids {
-		if _, ok := s.world.Instances[id]; !ok {
-			return nil, errorf(http.StatusBadRequest, "InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
-		}
-	}
-
-	var matched []*Instance
-	for _, id := range sortedKeys(s.world.Instances) {
-		inst := s.world.Instances[id]
-		if len(ids) > 0 && !contains(ids, id) {
-			continue
-		}
-		if len(ids) == 0 && !s.visible(inst.LaunchedAt, now) {
-			continue
-		}
-		if s.instanceMatches(inst, filters, now) {
-			matched = append(matched, inst)
-		}
-	}
-	items, next, err := page(s, form, matched)
+	items, next, err := describeByID(s, form, s.world.Instances, ids, now, instanceNotFound, func(inst *Instance) bool {
+		return s.instanceMatches(inst, filters, now)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +250,7 @@ func (s *Server) terminateInstances(form url.Values) (any, error) {
 	for _, id := range ids {
 		if _, ok := s.world.Instances[id]; !ok {
 			s.mu.Unlock()
-			return nil, errorf(http.StatusBadRequest, "InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+			return nil, instanceNotFound(id)
 		}
 	}
 	for _, id := range ids {
@@ -388,27 +371,9 @@ func (s *Server) describeEndpointServices(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for _, id := range ids {
-		if _, ok := s.world.EndpointServices[id]; !ok {
-			return nil, errorf(http.StatusBadRequest, "InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist", id)
-		}
-	}
-
-	var matched []*EndpointService
-	for _, id := range sortedKeys(s.world.EndpointServices) {
-		svc := s.world.EndpointServices[id]
-		if len(ids) > 0 && !contains(ids, id) {
-			continue
-		}
-		if len(ids) == 0 && !s.visible(svc.CreatedAt, now) {
-			continue
-		}
-		if serviceMatches(svc, filters) {
-			matched = append(matched, svc)
-		}
-	}
-	items, next, err := page(s, form, matched)
+	items, next, err := describeByID(s, form, s.world.EndpointServices, ids, s.now(), endpointServiceNotFound, func(svc *EndpointService) bool {
+		return serviceMatches(svc, filters)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -449,26 +414,31 @@ func serviceMatches(svc *EndpointService, filters []ec2Filter) bool {
 	return true
 }
 
+// unsuccessfulOutput is the response of EC2 calls that act on several
+// resources and list the ones that failed.
+type unsuccessfulOutput struct {
+	Unsuccessful []unsuccessfulXML `xml:"unsuccessful>item"`
+}
+
+type unsuccessfulXML struct {
+	Code       string `xml:"error>code"`
+	Message    string `xml:"error>message"`
+	ResourceID string `xml:"resourceId"`
+}
+
 func (s *Server) deleteEndpointServices(form url.Values) (any, error) {
 	ids := list(form, "ServiceId")
-	type unsuccessful struct {
-		Code       string `xml:"error>code"`
-		Message    string `xml:"error>message"`
-		ResourceID string `xml:"resourceId"`
-	}
-	var out struct {
-		Unsuccessful []unsuccessful `xml:"unsuccessful>item"`
-	}
+	var out unsuccessfulOutput
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		if _, ok := s.world.EndpointServices[id]; !ok {
-			out.Unsuccessful = append(out.Unsuccessful, unsuccessful{"InvalidVpcEndpointService.NotFound", "service not found", id})
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessfulXML{"InvalidVpcEndpointService.NotFound", "service not found", id})
 			continue
 		}
 		if s.hasLiveConnections(id) {
-			out.Unsuccessful = append(out.Unsuccessful, unsuccessful{"ExistingVpcEndpointConnections",
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessfulXML{"ExistingVpcEndpointConnections",
 				"Service has existing active VPC Endpoint connections", id})
 			continue
 		}
@@ -523,9 +493,9 @@ func (s *Server) modifyPermissions(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc, ok := s.world.EndpointServices[serviceID]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist", serviceID)
+	svc, err := s.endpointService(serviceID)
+	if err != nil {
+		return nil, err
 	}
 
 	var out struct {
@@ -566,9 +536,9 @@ func (s *Server) describePermissions(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	svc, ok := s.world.EndpointServices[serviceID]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist", serviceID)
+	svc, err := s.endpointService(serviceID)
+	if err != nil {
+		return nil, err
 	}
 	items, next, err := page(s, form, svc.Permissions)
 	if err != nil {
@@ -667,25 +637,18 @@ func (s *Server) decideConnections(form url.Values, accept bool) (any, error) {
 	if len(ids) == 0 {
 		return nil, errorf(http.StatusBadRequest, "MissingParameter", "The request must contain the parameter VpcEndpointId")
 	}
-	type unsuccessful struct {
-		Code       string `xml:"error>code"`
-		Message    string `xml:"error>message"`
-		ResourceID string `xml:"resourceId"`
-	}
-	var out struct {
-		Unsuccessful []unsuccessful `xml:"unsuccessful>item"`
-	}
+	var out unsuccessfulOutput
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.world.EndpointServices[serviceID]; !ok {
-		return nil, errorf(http.StatusBadRequest, "InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist", serviceID)
+	if _, err := s.endpointService(serviceID); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	for _, id := range ids {
 		conn, ok := s.world.Connections[id]
 		if !ok || conn.ServiceID != serviceID || !s.visible(conn.CreatedAt, now) {
-			out.Unsuccessful = append(out.Unsuccessful, unsuccessful{"InvalidVpcEndpointId.NotFound",
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessfulXML{"InvalidVpcEndpointId.NotFound",
 				fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id), id})
 			continue
 		}
@@ -699,7 +662,7 @@ func (s *Server) decideConnections(form url.Values, accept bool) (any, error) {
 		default:
 			// NOTE: the error code for deciding a connection in the wrong
 			// state is a guess; the EC2 API reference does not list it.
-			out.Unsuccessful = append(out.Unsuccessful, unsuccessful{"InvalidState",
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessfulXML{"InvalidState",
 				fmt.Sprintf("Vpc Endpoint %s is in state %s", id, state), id})
 		}
 	}
@@ -707,6 +670,62 @@ func (s *Server) decideConnections(form url.Values, accept bool) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func instanceNotFound(id string) error {
+	return errorf(http.StatusBadRequest, "InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+}
+
+func endpointServiceNotFound(id string) error {
+	return errorf(http.StatusBadRequest, "InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist", id)
+}
+
+// endpointService returns the endpoint service with id, or EC2's
+// not-found error. Callers hold s.mu.
+func (s *Server) endpointService(id string) (*EndpointService, error) {
+	svc, ok := s.world.EndpointServices[id]
+	if !ok {
+		return nil, endpointServiceNotFound(id)
+	}
+	return svc, nil
+}
+
+// createdResource is a resource that describe calls without IDs leave out
+// until the visibility delay has passed.
+type createdResource interface {
+	creationTime() time.Time
+}
+
+func (inst *Instance) creationTime() time.Time       { return inst.LaunchedAt }
+func (svc *EndpointService) creationTime() time.Time { return svc.CreatedAt }
+
+// describeByID returns, in ID order, the page of resources that an EC2
+// Describe call selects, and the token of the next page. With ids it
+// selects the resources with those IDs and fails with notFound for an ID
+// that does not exist. Without ids it selects every resource past the
+// visibility delay at now. Either way match must accept the resource.
+// Callers hold s.mu.
+func describeByID[T createdResource](s *Server, form url.Values, resources map[string]T, ids []string, now time.Time,
+	notFound func(id string) error, match func(T) bool) ([]T, string, error) {
+	for _, id := range ids {
+		if _, ok := resources[id]; !ok {
+			return nil, "", notFound(id)
+		}
+	}
+	var matched []T
+	for _, id := range sortedKeys(resources) {
+		resource := resources[id]
+		if len(ids) > 0 && !contains(ids, id) {
+			continue
+		}
+		if len(ids) == 0 && !s.visible(resource.creationTime(), now) {
+			continue
+		}
+		if match(resource) {
+			matched = append(matched, resource)
+		}
+	}
+	return page(s, form, matched)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

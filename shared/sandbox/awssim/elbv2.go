@@ -240,26 +240,58 @@ func (s *Server) describeTargetGroups(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
 	var out targetGroupsOutput
-	for _, arn := range sortedKeys(s.world.TargetGroups) {
-		tg := s.world.TargetGroups[arn]
+	usedByLoadBalancer := func(tg *TargetGroup) bool {
+		return lbARN == "" || contains(s.targetGroupXML(tg).LoadBalancerARNs, lbARN)
+	}
+	notFound := errorf(http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
+	selected, err := describeByNameOrARN(s, s.world.TargetGroups, names, arns, s.now(), usedByLoadBalancer, notFound)
+	if err != nil {
+		return nil, err
+	}
+	for _, tg := range selected {
+		out.TargetGroups = append(out.TargetGroups, s.targetGroupXML(tg))
+	}
+	return out, nil
+}
+
+// elbResource is an ELBv2 resource that describe calls select by name or
+// ARN.
+type elbResource interface {
+	createdResource
+	elbName() string
+}
+
+func (tg *TargetGroup) elbName() string          { return tg.Name }
+func (tg *TargetGroup) creationTime() time.Time  { return tg.CreatedAt }
+func (lb *LoadBalancer) elbName() string         { return lb.Name }
+func (lb *LoadBalancer) creationTime() time.Time { return lb.CreatedAt }
+
+// describeByNameOrARN returns, in ARN order, the resources that an ELBv2
+// Describe call selects. With names it selects those with one of the names
+// that are past the visibility delay at now, with arns those with one of
+// the ARNs, and with neither every resource. A non-nil keep must accept
+// each. The call fails with notFound when fewer resources are selected
+// than names and ARNs were requested. Callers hold s.mu.
+func describeByNameOrARN[T elbResource](s *Server, resources map[string]T, names, arns []string, now time.Time,
+	keep func(T) bool, notFound error) ([]T, error) {
+	var selected []T
+	for _, arn := range sortedKeys(resources) {
+		resource := resources[arn]
 		switch {
-		case len(names) > 0 && (!contains(names, tg.Name) || !s.visible(tg.CreatedAt, now)):
+		case len(names) > 0 && (!contains(names, resource.elbName()) || !s.visible(resource.creationTime(), now)):
 			continue
 		case len(arns) > 0 && !contains(arns, arn):
 			continue
 		}
-		item := s.targetGroupXML(tg)
-		if lbARN != "" && !contains(item.LoadBalancerARNs, lbARN) {
-			continue
+		if keep == nil || keep(resource) {
+			selected = append(selected, resource)
 		}
-		out.TargetGroups = append(out.TargetGroups, item)
 	}
-	if (len(names) > 0 || len(arns) > 0) && len(out.TargetGroups) < len(names)+len(arns) {
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
+	if (len(names) > 0 || len(arns) > 0) && len(selected) < len(names)+len(arns) {
+		return nil, notFound
 	}
-	return out, nil
+	return selected, nil
 }
 
 func (s *Server) deleteTargetGroup(form url.Values) (any, error) {
@@ -284,9 +316,9 @@ func (s *Server) registerTargets(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tg, ok := s.world.TargetGroups[arn]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", arn)
+	tg, err := s.targetGroup(arn)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	for _, fields := range targets {
@@ -323,9 +355,9 @@ func (s *Server) deregisterTargets(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tg, ok := s.world.TargetGroups[arn]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", arn)
+	tg, err := s.targetGroup(arn)
+	if err != nil {
+		return nil, err
 	}
 	for _, fields := range targets {
 		kept := tg.Targets[:0]
@@ -495,18 +527,13 @@ func (s *Server) describeLoadBalancers(form url.Values) (any, error) {
 	defer s.mu.Unlock()
 	now := s.now()
 	var out loadBalancersOutput
-	for _, arn := range sortedKeys(s.world.LoadBalancers) {
-		lb := s.world.LoadBalancers[arn]
-		switch {
-		case len(names) > 0 && (!contains(names, lb.Name) || !s.visible(lb.CreatedAt, now)):
-			continue
-		case len(arns) > 0 && !contains(arns, arn):
-			continue
-		}
-		out.LoadBalancers = append(out.LoadBalancers, s.loadBalancerXML(lb, now))
+	notFound := errorf(http.StatusBadRequest, "LoadBalancerNotFound", "One or more load balancers not found")
+	selected, err := describeByNameOrARN(s, s.world.LoadBalancers, names, arns, now, nil, notFound)
+	if err != nil {
+		return nil, err
 	}
-	if (len(names) > 0 || len(arns) > 0) && len(out.LoadBalancers) < len(names)+len(arns) {
-		return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "One or more load balancers not found")
+	for _, lb := range selected {
+		out.LoadBalancers = append(out.LoadBalancers, s.loadBalancerXML(lb, now))
 	}
 	return out, nil
 }
@@ -557,9 +584,9 @@ func (s *Server) describeAttributes(form url.Values) (any, error) {
 	arn := form.Get("LoadBalancerArn")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lb, ok := s.world.LoadBalancers[arn]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
+	lb, err := s.loadBalancer(arn)
+	if err != nil {
+		return nil, err
 	}
 	return attributesXML(lb.Attributes), nil
 }
@@ -570,9 +597,9 @@ func (s *Server) modifyAttributes(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lb, ok := s.world.LoadBalancers[arn]
-	if !ok {
-		return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
+	lb, err := s.loadBalancer(arn)
+	if err != nil {
+		return nil, err
 	}
 	for _, attr := range attrs {
 		if _, known := networkAttributes[attr["Key"]]; !known {
@@ -640,12 +667,12 @@ func (s *Server) createListener(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.world.LoadBalancers[lbARN]; !ok {
-		return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", lbARN)
+	if _, err := s.loadBalancer(lbARN); err != nil {
+		return nil, err
 	}
 	tgARN := actions[0]["TargetGroupArn"]
-	if _, ok := s.world.TargetGroups[tgARN]; !ok {
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", tgARN)
+	if _, err := s.targetGroup(tgARN); err != nil {
+		return nil, err
 	}
 	for _, l := range s.world.Listeners {
 		if l.LoadBalancerARN != lbARN || l.Port != port {
@@ -683,8 +710,8 @@ func (s *Server) describeListeners(form url.Values) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if lbARN != "" {
-		if _, ok := s.world.LoadBalancers[lbARN]; !ok {
-			return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", lbARN)
+		if _, err := s.loadBalancer(lbARN); err != nil {
+			return nil, err
 		}
 	}
 	var out listenersOutput
@@ -709,7 +736,7 @@ func (s *Server) deleteListener(form url.Values) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.world.Listeners[arn]; !ok {
-		return nil, errorf(http.StatusBadRequest, "ListenerNotFound", "Listener '%s' not found", arn)
+		return nil, listenerNotFound(arn)
 	}
 	delete(s.world.Listeners, arn)
 	return nil, s.commit()
@@ -771,11 +798,43 @@ func (s *Server) resourceTags(arn string) (map[string]string, error) {
 	}
 	switch {
 	case strings.Contains(arn, ":targetgroup/"):
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", arn)
+		return nil, targetGroupNotFound(arn)
 	case strings.Contains(arn, ":listener/"):
-		return nil, errorf(http.StatusBadRequest, "ListenerNotFound", "Listener '%s' not found", arn)
+		return nil, listenerNotFound(arn)
 	}
-	return nil, errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
+	return nil, loadBalancerNotFound(arn)
+}
+
+func targetGroupNotFound(arn string) error {
+	return errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", arn)
+}
+
+func loadBalancerNotFound(arn string) error {
+	return errorf(http.StatusBadRequest, "LoadBalancerNotFound", "Load balancers '[%s]' not found", arn)
+}
+
+func listenerNotFound(arn string) error {
+	return errorf(http.StatusBadRequest, "ListenerNotFound", "Listener '%s' not found", arn)
+}
+
+// targetGroup returns the target group with arn, or ELBv2's not-found
+// error. Callers hold s.mu.
+func (s *Server) targetGroup(arn string) (*TargetGroup, error) {
+	tg, ok := s.world.TargetGroups[arn]
+	if !ok {
+		return nil, targetGroupNotFound(arn)
+	}
+	return tg, nil
+}
+
+// loadBalancer returns the load balancer with arn, or ELBv2's not-found
+// error. Callers hold s.mu.
+func (s *Server) loadBalancer(arn string) (*LoadBalancer, error) {
+	lb, ok := s.world.LoadBalancers[arn]
+	if !ok {
+		return nil, loadBalancerNotFound(arn)
+	}
+	return lb, nil
 }
 
 // privateRanges are the address ranges that a target of type ip may use

@@ -108,10 +108,10 @@ type healthProbe struct {
 // the launched VMs.
 func (s *Server) describeHealth(tgARN string) ([]targetHealth, error) {
 	s.mu.Lock()
-	tg, ok := s.world.TargetGroups[tgARN]
-	if !ok {
+	tg, err := s.targetGroup(tgARN)
+	if err != nil {
 		s.mu.Unlock()
-		return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "Target groups '[%s]' not found", tgARN)
+		return nil, err
 	}
 	now := s.now()
 	zones := s.servingZones(tg.ARN, now)
