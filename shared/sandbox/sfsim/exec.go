@@ -75,11 +75,8 @@ func (e *execution) use() (*result, error) {
 	p := e.p
 	switch {
 	case p.accept("ROLE"):
-		role, err := p.ident()
+		role, err := p.lastIdent()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		if e.account.Roles[role] == nil {
@@ -87,20 +84,14 @@ func (e *execution) use() (*result, error) {
 		}
 		e.sess.role = role
 	case p.accept("WAREHOUSE"):
-		wh, err := p.ident()
+		wh, err := p.lastIdent()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		e.sess.warehouse = wh
 	case p.accept("SCHEMA"):
-		parts, err := p.name()
+		parts, err := p.lastName()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		db, schema, err := e.schemaParts(parts)
@@ -110,11 +101,8 @@ func (e *execution) use() (*result, error) {
 		e.sess.database, e.sess.schema = db, schema
 	default:
 		p.accept("DATABASE")
-		parts, err := p.name()
+		parts, err := p.lastName()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		if len(parts) != 1 {
@@ -195,14 +183,11 @@ func (e *execution) alter() (*result, error) {
 	case p.accept("ACCOUNT"):
 		return e.alterParameters(e.account.Parameters)
 	case p.accept("DATABASE"):
-		parts, err := p.name()
+		name, err := accountObjectName(e, "Database", e.account.Databases)
 		if err != nil {
 			return nil, err
 		}
-		if len(parts) != 1 || e.account.Databases[parts[0]] == nil {
-			return nil, notExistError("Database", strings.Join(parts, "."))
-		}
-		return e.alterParameters(e.account.Databases[parts[0]].Parameters)
+		return e.alterParameters(e.account.Databases[name].Parameters)
 	case p.accept("SCHEMA"):
 		parts, err := p.name()
 		if err != nil {
@@ -229,11 +214,8 @@ func (e *execution) alterParameters(params map[string]string) (*result, error) {
 		if key != parameterDefaultRepository {
 			return nil, compileError("invalid property '%s' for 'ALTER'", key)
 		}
-		parts, err := p.name()
+		parts, err := p.lastName()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		name, _, err := e.repository(parts)
@@ -242,11 +224,8 @@ func (e *execution) alterParameters(params map[string]string) (*result, error) {
 		}
 		params[key] = name.String()
 	case p.accept("UNSET"):
-		key, err := p.ident()
+		key, err := p.lastIdent()
 		if err != nil {
-			return nil, err
-		}
-		if err := p.end(); err != nil {
 			return nil, err
 		}
 		delete(params, key)
@@ -344,11 +323,8 @@ func existing(h createHeader, display string) (*result, error) {
 }
 
 func (e *execution) createDatabase(h createHeader) (*result, error) {
-	name, err := e.p.ident()
+	name, err := e.p.lastIdent()
 	if err != nil {
-		return nil, err
-	}
-	if err := e.p.end(); err != nil {
 		return nil, err
 	}
 	if e.account.Databases[name] != nil {
@@ -363,11 +339,8 @@ func (e *execution) createDatabase(h createHeader) (*result, error) {
 }
 
 func (e *execution) createSchema(h createHeader) (*result, error) {
-	parts, err := e.p.name()
+	parts, err := e.p.lastName()
 	if err != nil {
-		return nil, err
-	}
-	if err := e.p.end(); err != nil {
 		return nil, err
 	}
 	db := e.sess.database
@@ -390,11 +363,8 @@ func (e *execution) createSchema(h createHeader) (*result, error) {
 }
 
 func (e *execution) createRole(h createHeader) (*result, error) {
-	name, err := e.p.ident()
+	name, err := e.p.lastIdent()
 	if err != nil {
-		return nil, err
-	}
-	if err := e.p.end(); err != nil {
 		return nil, err
 	}
 	if e.account.Roles[name] != nil {
@@ -521,11 +491,8 @@ func (e *execution) grant() (*result, error) {
 	if err := p.expect("TO", "ROLE"); err != nil {
 		return nil, err
 	}
-	role, err := p.ident()
+	role, err := p.lastIdent()
 	if err != nil {
-		return nil, err
-	}
-	if err := p.end(); err != nil {
 		return nil, err
 	}
 	if e.account.Roles[role] == nil {
@@ -551,23 +518,17 @@ func (e *execution) grantTarget() (string, string, error) {
 	p := e.p
 	switch {
 	case p.accept("INTEGRATION"):
-		parts, err := p.name()
+		name, err := accountObjectName(e, "Integration", e.account.Integrations)
 		if err != nil {
 			return "", "", err
 		}
-		if len(parts) != 1 || e.account.Integrations[parts[0]] == nil {
-			return "", "", notExistError("Integration", strings.Join(parts, "."))
-		}
-		return "INTEGRATION", quoteIfNeeded(parts[0]), nil
+		return "INTEGRATION", quoteIfNeeded(name), nil
 	case p.accept("DATABASE"):
-		parts, err := p.name()
+		name, err := accountObjectName(e, "Database", e.account.Databases)
 		if err != nil {
 			return "", "", err
 		}
-		if len(parts) != 1 || e.account.Databases[parts[0]] == nil {
-			return "", "", notExistError("Database", strings.Join(parts, "."))
-		}
-		return "DATABASE", quoteIfNeeded(parts[0]), nil
+		return "DATABASE", quoteIfNeeded(name), nil
 	case p.accept("SCHEMA"):
 		parts, err := p.name()
 		if err != nil {
@@ -592,30 +553,42 @@ func (e *execution) grantTarget() (string, string, error) {
 	return "", "", p.unexpected()
 }
 
+// accountObjectName reads the name of an existing account-level object
+// among objects, or fails with the does-not-exist error that names kind.
+func accountObjectName[T any](e *execution, kind string, objects map[string]*T) (string, error) {
+	parts, err := e.p.name()
+	if err != nil {
+		return "", err
+	}
+	if len(parts) != 1 || objects[parts[0]] == nil {
+		return "", notExistError(kind, strings.Join(parts, "."))
+	}
+	return parts[0], nil
+}
+
 // repository resolves an existing artifact repository.
 func (e *execution) repository(parts []string) (ObjectName, *Repository, error) {
-	name, schema, err := e.objectName(parts)
-	if err != nil {
-		return ObjectName{}, nil, err
-	}
-	repo := schema.Repositories[name.Name]
-	if repo == nil {
-		return ObjectName{}, nil, notExistError("Artifact repository", name.String())
-	}
-	return name, repo, nil
+	return resolveObject(e, parts, "Artifact repository", func(s *Schema) map[string]*Repository { return s.Repositories })
 }
 
 // secret resolves an existing secret.
 func (e *execution) secret(parts []string) (ObjectName, *Secret, error) {
+	return resolveObject(e, parts, "Secret", func(s *Schema) map[string]*Secret { return s.Secrets })
+}
+
+// resolveObject resolves parts to an existing schema-level object among
+// the objects of its schema, or fails with the does-not-exist error that
+// names kind.
+func resolveObject[T any](e *execution, parts []string, kind string, objects func(*Schema) map[string]*T) (ObjectName, *T, error) {
 	name, schema, err := e.objectName(parts)
 	if err != nil {
 		return ObjectName{}, nil, err
 	}
-	secret := schema.Secrets[name.Name]
-	if secret == nil {
-		return ObjectName{}, nil, notExistError("Secret", name.String())
+	object := objects(schema)[name.Name]
+	if object == nil {
+		return ObjectName{}, nil, notExistError(kind, name.String())
 	}
-	return name, secret, nil
+	return name, object, nil
 }
 
 func functionKey(kind string, name ObjectName) string {

@@ -121,16 +121,9 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 		return nil, err
 	}
 	integration := &Integration{Name: name, Owner: e.sess.role, CreatedOn: e.s.now()}
-	seen := map[string]bool{}
-	for {
-		key, err := e.p.property()
-		if err != nil {
-			return nil, err
-		}
-		if key == "" {
-			break
-		}
-		seen[key] = true
+	required := []string{"API_PROVIDER", "API_ALLOWED_PREFIXES", "ENABLED"}
+	err = e.properties("API INTEGRATION", required, func(key string) error {
+		var err error
 		switch key {
 		case "API_PROVIDER":
 			integration.Provider, err = e.p.ident()
@@ -145,16 +138,12 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 		case "COMMENT":
 			integration.Comment, err = e.p.stringLiteral()
 		default:
-			return nil, compileError("invalid property '%s' for 'API INTEGRATION'", key)
+			return compileError("invalid property '%s' for 'API INTEGRATION'", key)
 		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	for _, required := range []string{"API_PROVIDER", "API_ALLOWED_PREFIXES", "ENABLED"} {
-		if !seen[required] {
-			return nil, compileError("missing required property '%s' for 'API INTEGRATION'", required)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if integration.Provider != "ARTIFACT_REPOSITORY_API" {
 		return nil, compileError("API_PROVIDER '%s' is not supported by the sandbox; use ARTIFACT_REPOSITORY_API", integration.Provider)
@@ -173,6 +162,33 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 	e.account.Integrations[name] = integration
 	e.changed = true
 	return ddlResult("Integration " + quoteIfNeeded(name) + " successfully created."), nil
+}
+
+// properties reads KEY = value pairs until the statement ends. It calls
+// set for each key, and set reads the value. The statement fails when a
+// key of required is missing. objectType names the object in that error,
+// such as API INTEGRATION.
+func (e *execution) properties(objectType string, required []string, set func(key string) error) error {
+	seen := map[string]bool{}
+	for {
+		key, err := e.p.property()
+		if err != nil {
+			return err
+		}
+		if key == "" {
+			break
+		}
+		seen[key] = true
+		if err := set(key); err != nil {
+			return err
+		}
+	}
+	for _, name := range required {
+		if !seen[name] {
+			return compileError("missing required property '%s' for '%s'", name, objectType)
+		}
+	}
+	return nil
 }
 
 // secretList reads ( secret, ... ) and resolves each to an existing secret.
@@ -202,16 +218,8 @@ func (e *execution) createRepository(h createHeader) (*result, error) {
 		return nil, err
 	}
 	repo := &Repository{Name: name.Name, Owner: e.sess.role, CreatedOn: e.s.now()}
-	seen := map[string]bool{}
-	for {
-		key, err := e.p.property()
-		if err != nil {
-			return nil, err
-		}
-		if key == "" {
-			break
-		}
-		seen[key] = true
+	err = e.properties("ARTIFACT REPOSITORY", []string{"TYPE", "API_INTEGRATION"}, func(key string) error {
+		var err error
 		switch key {
 		case "TYPE":
 			repo.Type, err = e.p.ident()
@@ -236,16 +244,12 @@ func (e *execution) createRepository(h createHeader) (*result, error) {
 		case "COMMENT":
 			repo.Comment, err = e.p.stringLiteral()
 		default:
-			return nil, compileError("invalid property '%s' for 'ARTIFACT REPOSITORY'", key)
+			return compileError("invalid property '%s' for 'ARTIFACT REPOSITORY'", key)
 		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	for _, required := range []string{"TYPE", "API_INTEGRATION"} {
-		if !seen[required] {
-			return nil, compileError("missing required property '%s' for 'ARTIFACT REPOSITORY'", required)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if repo.Type != "PYPI" {
 		return nil, compileError("invalid value '%s' for property 'TYPE': the sandbox supports PYPI", repo.Type)

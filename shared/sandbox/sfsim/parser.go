@@ -107,6 +107,30 @@ func (p *parser) ident() (string, error) {
 	return "", p.unexpected()
 }
 
+// lastIdent reads an identifier that must end the statement.
+func (p *parser) lastIdent() (string, error) {
+	name, err := p.ident()
+	if err != nil {
+		return "", err
+	}
+	if err := p.end(); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// lastName reads a dotted name that must end the statement.
+func (p *parser) lastName() ([]string, error) {
+	parts, err := p.name()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.end(); err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
 // name reads a dotted name of up to three parts.
 func (p *parser) name() ([]string, error) {
 	first, err := p.ident()
