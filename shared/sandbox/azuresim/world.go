@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,12 +146,7 @@ func resourcesOfType[T any](s *Server, resourceType string) iter.Seq2[*Resource,
 
 // sortedKeys returns the keys of m in order, so that lists are stable.
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // randomHex returns n random hexadecimal digits.
