@@ -59,9 +59,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
+	// With proxy none the step builds only the group around a VM that
+	// exists already, so its result names the group, not the VM.
+	result := workflow.Result{Action: gcproute.Combine(vmAction, groupAction), ID: inst.Path}
+	if g.Proxy == "none" {
+		result = workflow.Result{Action: groupAction, ID: group.Path}
+	}
 	return Output{
 		ProxyVM: workflow.ProxyVM{
-			Result:    workflow.Result{Action: gcproute.Combine(vmAction, groupAction), ID: inst.Path},
+			Result:    result,
 			PrivateIP: inst.NetworkIP,
 		},
 		InstanceGroup: group.Path,

@@ -118,8 +118,11 @@ func TestRunProxyNone(t *testing.T) {
 			if len(fake.created) != 0 {
 				t.Error("a proxy VM was created with proxy none")
 			}
-			if err == nil && (out.ID != repo.Path || len(fake.added) != 1 || fake.added[0] != "repository") {
-				t.Errorf("output %+v, added %v; want the repository VM in the group", out, fake.added)
+			if err == nil && (len(fake.added) != 1 || fake.added[0] != "repository") {
+				t.Errorf("added %v; want the repository VM in the group", fake.added)
+			}
+			if err == nil && (out.ID != fake.group.Path || out.Action != workflow.Created) {
+				t.Errorf("result %+v; want the created instance group %s, not the repository VM", out.Result, fake.group.Path)
 			}
 		})
 	}
