@@ -290,7 +290,7 @@ func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
-	for _, want := range []string{"failed step:      preflight", "already has 5 private endpoints, the maximum"} {
+	for _, want := range []string{"failed step:      preflight", "has 5 private endpoints, the maximum"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

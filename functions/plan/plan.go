@@ -207,8 +207,11 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 				ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
 		}
 	}
-	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create,
-		Detail: fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)}
+	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
+	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, host); err != nil {
+		detail += "; the run will stop in preflight, because " + err.Error()
+	}
+	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
 }
 
 func (p *planner) defaultItem() Item {

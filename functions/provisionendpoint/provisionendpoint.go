@@ -103,9 +103,16 @@ func CheckCapacity(account string, infos []EndpointInfo, host string) error {
 			return nil
 		}
 	}
+	pending := 0
+	for _, info := range infos {
+		if strings.EqualFold(info.EndpointState, "PENDING_DELETION") {
+			pending++
+		}
+	}
 	return workflow.Errorf(workflow.ErrConflict,
-		"account %s already has %d private endpoints, the maximum (endpoints deprovisioned in the last 7 days count); deprovision one that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT",
-		account, len(infos))
+		"account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for 7 days after deprovisioning; "+
+			"deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
+		account, len(infos), pending)
 }
 
 // Endpoints reads SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO.
