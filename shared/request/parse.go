@@ -31,7 +31,7 @@ func Parse(data []byte) (Request, error) {
 	if err := json.Unmarshal(doc, &generic); err != nil {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
 	}
-	var fields []FieldError
+	fields := duplicateKeys(doc)
 	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
 	if len(fields) > 0 {
 		return req, &ValidationError{Fields: fields}
@@ -60,6 +60,47 @@ func toJSON(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
 	return doc, nil
+}
+
+// duplicateKeys reports every object key that appears twice in the same
+// object. encoding/json keeps the last value, so a document such as
+// {"id":"A","id":"B"} would otherwise run as B without a word. doc must be
+// valid JSON.
+func duplicateKeys(doc []byte) []FieldError {
+	var fields []FieldError
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	var walk func(path string)
+	walk = func(path string) {
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				key, err := dec.Token()
+				if err != nil {
+					return
+				}
+				name, _ := key.(string)
+				child := path + "." + name
+				if seen[name] {
+					fields = append(fields, FieldError{Path: child, Message: "appears more than once in the same object; keep one"})
+				}
+				seen[name] = true
+				walk(child)
+			}
+			dec.Token() // the closing brace
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				walk(fmt.Sprintf("%s[%d]", path, i))
+			}
+			dec.Token() // the closing bracket
+		}
+	}
+	walk("$")
+	return fields
 }
 
 // credentialKeys are field names that would carry a credential in clear text.

@@ -198,3 +198,36 @@ func TestExecutionName(t *testing.T) {
 		t.Errorf("RunName = %q, want DATA-4711-r2", got)
 	}
 }
+
+func TestParseDuplicateKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(string) string
+		want []string
+	}{
+		{"top-level id twice", func(doc string) string {
+			return strings.Replace(doc, `"id": "DATA-4711",`, `"id": "DATA-4711", "id": "OTHER-1",`, 1)
+		}, []string{"$.id"}},
+		{"nested key twice", func(doc string) string {
+			return strings.Replace(doc, `"region":`, `"region": "us-east-1", "region":`, 1)
+		}, []string{"$.aws.region"}},
+		{"same key in two objects", func(doc string) string { return doc }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.edit(validJSON())))
+			var got []string
+			var verr *ValidationError
+			if errors.As(err, &verr) {
+				for _, f := range verr.Fields {
+					got = append(got, f.Path)
+				}
+			} else if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("field paths (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
