@@ -181,6 +181,24 @@ func prefixed(prefix, columns string) string {
 	return strings.Join(parts, ", ")
 }
 
+// Machines returns the names of the defined state machines in order.
+func (e *Engine) Machines(ctx context.Context) ([]string, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT name FROM machines ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list state machines: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list state machines: %w", err)
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
 // History returns the events of an execution in order.
 func (e *Engine) History(ctx context.Context, name string) ([]Event, error) {
 	if _, err := loadExecution(ctx, e.db, name); err != nil {

@@ -112,6 +112,23 @@ func newName() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// listStateMachines lists every defined machine on one page.
+func (h *handler) listStateMachines(ctx context.Context, _ []byte) (any, error) {
+	names, err := h.e.Machines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	machines := []map[string]any{}
+	for _, name := range names {
+		machines = append(machines, map[string]any{
+			"stateMachineArn": h.e.StateMachineARN(name),
+			"name":            name,
+			"type":            "STANDARD",
+		})
+	}
+	return map[string]any{"stateMachines": machines}, nil
+}
+
 func (h *handler) describeExecution(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		ExecutionArn string `json:"executionArn"`

@@ -1,12 +1,14 @@
 // Package sfnapi serves the AWS Step Functions API (the JSON 1.0 protocol:
 // POST with X-Amz-Target: AWSStepFunctions.<Operation>) over an embedded
 // engine, so that the AWS CLI and SDKs can start, inspect, stop and redrive
-// executions and complete task tokens. It serves StartExecution,
+// executions and complete task tokens. It serves ListStateMachines, StartExecution,
 // DescribeExecution, ListExecutions, GetExecutionHistory, StopExecution,
 // RedriveExecution, SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
 //
-// Requests are not authenticated: a signature is accepted without being
-// checked, so serve the handler on a loopback address only.
+// With Options.Credentials set, every request must carry a valid Signature
+// Version 4 signature made with those credentials, as the AWS CLI and SDKs
+// send. Without them, requests are not authenticated, so serve the handler
+// on a loopback address only.
 package sfnapi
 
 import (
@@ -27,6 +29,10 @@ import (
 type Options struct {
 	// Logger receives one record per failed request; nil discards them.
 	Logger *slog.Logger
+	// Credentials, when set, are required to sign every request.
+	Credentials *Credentials
+	// Now is the clock for signature times; nil means time.Now.
+	Now func() time.Time
 }
 
 // maxRequestBytes bounds a request body at four times the 256 KiB payload
@@ -37,19 +43,25 @@ const maxRequestBytes = 4 * 256 << 10
 const targetPrefix = "AWSStepFunctions."
 
 type handler struct {
-	e   *engine.Engine
-	log *slog.Logger
-	ops map[string]func(context.Context, []byte) (any, error)
+	e     *engine.Engine
+	log   *slog.Logger
+	creds *Credentials
+	now   func() time.Time
+	ops   map[string]func(context.Context, []byte) (any, error)
 }
 
 // New returns an http.Handler that serves the Step Functions API over e.
 // The ARNs it accepts and returns carry e's region and account.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, log: opts.Logger}
+	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	h.ops = map[string]func(context.Context, []byte) (any, error){
+		"ListStateMachines":   h.listStateMachines,
 		"StartExecution":      h.startExecution,
 		"DescribeExecution":   h.describeExecution,
 		"ListExecutions":      h.listExecutions,
@@ -83,6 +95,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, op, &apiError{Type: "SerializationException",
 			Message: fmt.Sprintf("read request body: %v", err)})
 		return
+	}
+	if h.creds != nil {
+		if err := verify(r, body, *h.creds, h.now()); err != nil {
+			h.fail(w, op, err)
+			return
+		}
 	}
 	out, err := fn(r.Context(), body)
 	if err != nil {

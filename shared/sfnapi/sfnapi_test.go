@@ -46,6 +46,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, machines map[string]string, tasks map[string]engine.TaskFunc) *fixture {
 	t.Helper()
+	return newFixtureWith(t, machines, tasks, Options{})
+}
+
+func newFixtureWith(t *testing.T, machines map[string]string, tasks map[string]engine.TaskFunc, opts Options) *fixture {
+	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: region, Account: account})
 	if err != nil {
@@ -68,7 +73,7 @@ func newFixture(t *testing.T, machines map[string]string, tasks map[string]engin
 		<-done
 	})
 
-	srv := httptest.NewServer(New(e, Options{}))
+	srv := httptest.NewServer(New(e, opts))
 	t.Cleanup(srv.Close)
 	client := sfn.New(sfn.Options{
 		Region:           region,

@@ -1,0 +1,112 @@
+package sfnapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+const (
+	apiKeyID  = "repolink"
+	apiSecret = "api-token-for-signature-tests"
+)
+
+func TestSignedRequests(t *testing.T) {
+	now := time.Now()
+	var clock time.Time
+	f := newFixtureWith(t, map[string]string{"m": echoMachine}, map[string]engine.TaskFunc{"echo": echo},
+		Options{Credentials: &Credentials{AccessKeyID: apiKeyID, SecretAccessKey: apiSecret}, Now: func() time.Time { return clock }})
+	tests := []struct {
+		name     string
+		creds    aws.CredentialsProvider
+		clock    time.Time
+		wantType string
+	}{
+		{"right secret", credentials.NewStaticCredentialsProvider(apiKeyID, apiSecret, ""), now, ""},
+		{"wrong secret", credentials.NewStaticCredentialsProvider(apiKeyID, "not-the-token", ""), now, "InvalidSignatureException"},
+		{"other key ID", credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", apiSecret, ""), now, "UnrecognizedClientException"},
+		{"unsigned", aws.AnonymousCredentials{}, now, "MissingAuthenticationTokenException"},
+		{"clock skew", credentials.NewStaticCredentialsProvider(apiKeyID, apiSecret, ""), now.Add(20 * time.Minute), "InvalidSignatureException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock = tt.clock
+			client := sfn.New(sfn.Options{
+				Region:           region,
+				BaseEndpoint:     aws.String(f.url),
+				Credentials:      tt.creds,
+				RetryMaxAttempts: 1,
+			})
+			_, err := client.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(machineARN("m"))})
+			var got string
+			var apiErr smithy.APIError
+			if errors.As(err, &apiErr) {
+				got = apiErr.ErrorCode()
+			} else if err != nil {
+				t.Fatalf("ListExecutions: %v", err)
+			}
+			if got != tt.wantType {
+				t.Errorf("error type = %q, want %q (error %v)", got, tt.wantType, err)
+			}
+			if err != nil && strings.Contains(err.Error(), apiSecret) {
+				t.Error("the error contains the secret key")
+			}
+		})
+	}
+}
+
+func TestSignedRequestBodyChanged(t *testing.T) {
+	creds := Credentials{AccessKeyID: apiKeyID, SecretAccessKey: apiSecret}
+	body := []byte(`{"stateMachineArn":"arn"}`)
+	r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	stamp := now.Format("20060102T150405Z")
+	scope := now.Format("20060102") + "/" + region + "/states/aws4_request"
+	r.Host = "127.0.0.1:1"
+	r.Header.Set("X-Amz-Date", stamp)
+	r.Header.Set("X-Amz-Target", "AWSStepFunctions.ListExecutions")
+	signed := []string{"host", "x-amz-date", "x-amz-target"}
+	sig := signature(canonicalRequest(r, body, signed), stamp, scope, apiSecret)
+	r.Header.Set("Authorization", sigV4+" Credential="+apiKeyID+"/"+scope+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+
+	if err := verify(r, body, creds, now); err != nil {
+		t.Fatalf("verify the signed body: %v", err)
+	}
+	if err := verify(r, []byte(`{"stateMachineArn":"other"}`), creds, now); err == nil {
+		t.Error("verify accepted a changed body")
+	}
+	r.Header.Set("X-Amz-Target", "AWSStepFunctions.StopExecution")
+	if err := verify(r, body, creds, now); err == nil {
+		t.Error("verify accepted a changed X-Amz-Target")
+	}
+}
+
+func TestListStateMachines(t *testing.T) {
+	f := newFixture(t, map[string]string{"m": echoMachine, "other": echoMachine}, map[string]engine.TaskFunc{"echo": echo})
+	out, err := f.client.ListStateMachines(context.Background(), &sfn.ListStateMachinesInput{})
+	if err != nil {
+		t.Fatalf("ListStateMachines: %v", err)
+	}
+	var got []string
+	for _, m := range out.StateMachines {
+		got = append(got, aws.ToString(m.Name)+" "+aws.ToString(m.StateMachineArn))
+	}
+	want := []string{"m " + machineARN("m"), "other " + machineARN("other")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("machines (-want +got):\n%s", diff)
+	}
+}
