@@ -21,6 +21,7 @@ import (
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sfnapi"
 	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/webhook/sqlitestore"
 )
 
 // Service defaults and limits.
@@ -138,7 +139,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 // service is everything repolink up runs in one process.
 type service struct {
 	rt         *runtime
-	deliveries *webhook.Store
+	deliveries *sqlitestore.Store
 	notes      *notify.Store
 	notifier   *notify.Notifier
 	handler    http.Handler
@@ -172,7 +173,8 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
-	if svc.deliveries, err = webhook.OpenStore(filepath.Join(opts.dir, "webhook.db")); err != nil {
+	svc.deliveries, err = sqlitestore.Open(filepath.Join(opts.dir, "webhook.db"), sqlitestore.Options{Logger: logger})
+	if err != nil {
 		svc.close()
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 // Package webhook receives provisioning requests over HTTP: repolink's own
 // signed request endpoint and ticket-system adapters (Jira, ServiceNow) that
 // map ticket fields to a request. Every delivery is authenticated before it
-// is read, deduplicated by ticket in SQLite, and gets its response without
+// is read, deduplicated by ticket in a Store, and gets its response without
 // waiting for the execution to run.
 package webhook
 
@@ -45,8 +45,9 @@ type Config struct {
 	// Secret signs deliveries to POST /v1/requests. It must not be empty.
 	Secret     []byte
 	Executions Executions
-	Store      *Store
-	Logger     *slog.Logger
+	// Store deduplicates deliveries by ticket.
+	Store  Store
+	Logger *slog.Logger
 	// Now is the clock for signature timestamps; nil means time.Now.
 	Now func() time.Time
 	// Sources are the ticket-system adapters, each served at

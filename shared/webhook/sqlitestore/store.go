@@ -1,0 +1,283 @@
+// Package sqlitestore keeps the webhook's deliveries and the execution that
+// each ticket started in SQLite, for repolink up. Several processes may open
+// the same file.
+//
+// A delivery of a new ticket claims the ticket in a short transaction,
+// starts the execution with no transaction open, and then records the
+// execution in a second short transaction. So deliveries of other tickets
+// proceed while one start is slow, and a delivery that races with a start
+// waits for that start's outcome instead of starting the execution again.
+package sqlitestore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+var _ webhook.Store = (*Store)(nil)
+
+// Defaults of Options.
+const (
+	// DefaultClaimTimeout is well above the webhook handler's 30 s bound on
+	// one start, so that only the claim of a process that died mid-start
+	// expires.
+	DefaultClaimTimeout = 2 * time.Minute
+	// DefaultPollInterval is how often a delivery checks a claim that
+	// another process holds. Claims held in this process wake their
+	// waiters directly.
+	DefaultPollInterval = 50 * time.Millisecond
+)
+
+// settleTimeout bounds recording a started execution, or releasing the
+// claim of a failed start, after the caller's context has ended.
+const settleTimeout = 10 * time.Second
+
+// Options configures a Store. The zero value uses the defaults.
+type Options struct {
+	// ClaimTimeout is how long a claim blocks other deliveries of its
+	// ticket. A claim older than this belongs to a process that died
+	// mid-start, so the next delivery takes it over and calls start
+	// again. It must exceed the longest start.
+	ClaimTimeout time.Duration
+	// PollInterval is how often a waiting delivery checks a claim that
+	// another process holds.
+	PollInterval time.Duration
+	// Now is the clock that claim expiry uses. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives a warning for each expired claim that a delivery
+	// takes over. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Store records which ticket started which execution, and every delivery.
+// It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	opts Options
+
+	// waits holds a channel per ticket that a delivery of this process
+	// waits on. Settling a claim in this process closes it.
+	mu    sync.Mutex
+	waits map[string]*claimWait
+}
+
+type claimWait struct {
+	done    chan struct{}
+	waiters int
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS tickets (
+	ticket       TEXT PRIMARY KEY,
+	request_hash TEXT NOT NULL,
+	execution    TEXT NOT NULL,
+	source       TEXT NOT NULL,
+	created_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+	ticket       TEXT PRIMARY KEY,
+	owner        TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	expires_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	source      TEXT NOT NULL,
+	ticket      TEXT NOT NULL,
+	event       TEXT NOT NULL,
+	delivery_id TEXT NOT NULL,
+	outcome     TEXT NOT NULL,
+	execution   TEXT NOT NULL,
+	received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_ticket ON deliveries (ticket, event);
+`
+
+// Open opens or creates the store at path. A file written by an earlier
+// version, which had no claims table, gets one.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.ClaimTimeout <= 0 {
+		opts.ClaimTimeout = DefaultClaimTimeout
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	// _txlock=immediate takes the write lock when a transaction begins, so
+	// two deliveries of one ticket cannot both read "no claim yet", even
+	// in two processes.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open delivery store %s: %w", path, err)
+	}
+	// One connection queues this process's transactions in Go rather than
+	// in SQLite's busy handler. Every transaction is short: none is open
+	// while an execution starts.
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create delivery tables in %s: %w", path, err)
+	}
+	return &Store{db: db, opts: opts, waits: map[string]*claimWait{}}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Deliver records a delivery and, for a ticket without an execution, claims
+// the ticket, calls start with no transaction open and records the
+// execution that start returns. A delivery that finds another delivery's
+// claim waits until that claim settles, so concurrent deliveries of one
+// ticket call start once, also across processes that share the file.
+//
+// A failed start releases the claim, so that the next delivery calls start
+// again. A claim older than Options.ClaimTimeout, left by a process that
+// died mid-start, is taken over, and start is called again. The webhook's
+// start then returns the running execution of the ticket's request, because
+// the execution name derives from the ticket.
+//
+// NOTE: if that execution closed before the claim expired, repolink up's
+// start begins a second run of the ticket (the name with an -r2 suffix),
+// because a closed execution name cannot be started again.
+func (s *Store) Deliver(ctx context.Context, d webhook.Delivery, start func(context.Context) (string, error)) (webhook.Outcome, error) {
+	owner, err := newOwner()
+	if err != nil {
+		return webhook.Outcome{}, fmt.Errorf("claim ticket %s: %w", d.Ticket, err)
+	}
+	for {
+		settled, stopWaiting := s.watch(d.Ticket)
+		result, err := s.claim(ctx, d, owner)
+		if err != nil {
+			stopWaiting()
+			return webhook.Outcome{}, err
+		}
+		switch result.state {
+		case claimRecorded:
+			stopWaiting()
+			return result.outcome, nil
+		case claimTaken:
+			stopWaiting()
+			return s.startClaimed(ctx, d, owner, start)
+		}
+
+		err = s.awaitClaim(ctx, settled, result.expiresAt)
+		stopWaiting()
+		if err != nil {
+			return webhook.Outcome{}, fmt.Errorf("wait for the running start of ticket %s: %w", d.Ticket, err)
+		}
+	}
+}
+
+// startClaimed calls start for a ticket that owner has claimed, then
+// records the execution or releases the claim.
+func (s *Store) startClaimed(ctx context.Context, d webhook.Delivery, owner string, start func(context.Context) (string, error)) (webhook.Outcome, error) {
+	execution, startErr := start(ctx)
+
+	// The caller's context may have ended during start, and a start that
+	// went through must still be recorded.
+	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	defer s.wake(d.Ticket)
+
+	if startErr != nil {
+		if err := s.release(settleCtx, d.Ticket, owner); err != nil {
+			s.opts.Logger.Warn("release webhook claim failed", "ticket", d.Ticket, "error", err)
+		}
+		return webhook.Outcome{}, startErr
+	}
+	out, err := s.record(settleCtx, d, owner, execution)
+	if err != nil {
+		// The next delivery starts the ticket again, which returns the
+		// running execution.
+		if releaseErr := s.release(settleCtx, d.Ticket, owner); releaseErr != nil {
+			s.opts.Logger.Warn("release webhook claim failed", "ticket", d.Ticket, "error", releaseErr)
+		}
+		return webhook.Outcome{}, err
+	}
+	return out, nil
+}
+
+// awaitClaim waits until a claim held in this process settles, the poll
+// interval passes (for a claim that another process holds), or the claim
+// expires, whichever comes first.
+func (s *Store) awaitClaim(ctx context.Context, settled <-chan struct{}, expiresAt time.Time) error {
+	wait := min(s.opts.PollInterval, max(expiresAt.Sub(s.opts.Now()), 0))
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-settled:
+	case <-timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// watch returns a channel that closes when a delivery of this process
+// settles its claim of ticket. The caller calls stop when it no longer
+// waits.
+func (s *Store) watch(ticket string) (settled <-chan struct{}, stop func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.waits[ticket]
+	if !ok {
+		w = &claimWait{done: make(chan struct{})}
+		s.waits[ticket] = w
+	}
+	w.waiters++
+	return w.done, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w.waiters--
+		if w.waiters == 0 && s.waits[ticket] == w {
+			delete(s.waits, ticket)
+		}
+	}
+}
+
+// wake releases the deliveries of this process that wait on ticket.
+func (s *Store) wake(ticket string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.waits[ticket]; ok {
+		close(w.done)
+		delete(s.waits, ticket)
+	}
+}
+
+// DeliveryCount returns how many deliveries of a ticket the store recorded.
+func (s *Store) DeliveryCount(ctx context.Context, ticket string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE ticket = ?`, ticket).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count deliveries of %s: %w", ticket, err)
+	}
+	return n, nil
+}
+
+// newOwner returns a random claim owner, unique across processes.
+func newOwner() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate claim owner: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,336 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+func openTestStore(t *testing.T, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func delivery(ticket, hash string) webhook.Delivery {
+	return webhook.Delivery{Source: "request", Ticket: ticket, Event: "request", RequestHash: hash,
+		ReceivedAt: time.Unix(1_800_000_000, 0)}
+}
+
+// starter is a start function that counts its calls and, when gate is set,
+// blocks until gate closes.
+type starter struct {
+	calls   atomic.Int32
+	entered chan string
+	gate    chan struct{}
+	err     error
+}
+
+func (s *starter) start(name string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		s.calls.Add(1)
+		if s.entered != nil {
+			s.entered <- name
+		}
+		if s.gate != nil {
+			select {
+			case <-s.gate:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		}
+		if s.err != nil {
+			return "", s.err
+		}
+		return name, nil
+	}
+}
+
+func TestDeliverOutcomes(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	st := &starter{}
+	ctx := context.Background()
+
+	steps := []struct {
+		name string
+		hash string
+		want webhook.Outcome
+	}{
+		{name: "first delivery", hash: "h1", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}},
+		{name: "same request", hash: "h1", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
+		{name: "other request", hash: "h2", want: webhook.Outcome{Kind: webhook.Conflict, Execution: "DATA-1"}},
+	}
+	for _, step := range steps {
+		got, err := store.Deliver(ctx, delivery("DATA-1", step.hash), st.start("DATA-1"))
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if diff := cmp.Diff(step.want, got); diff != "" {
+			t.Errorf("%s: outcome (-want +got):\n%s", step.name, diff)
+		}
+	}
+	if got := st.calls.Load(); got != 1 {
+		t.Errorf("start calls = %d, want 1", got)
+	}
+	if n, err := store.DeliveryCount(ctx, "DATA-1"); err != nil || n != 3 {
+		t.Errorf("recorded deliveries = %d (%v), want 3", n, err)
+	}
+}
+
+func TestDeliverFailedStartReleasesClaim(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	ctx := context.Background()
+	errDown := errors.New("engine unavailable")
+
+	failing := &starter{err: errDown}
+	if _, err := store.Deliver(ctx, delivery("DATA-1", "h1"), failing.start("DATA-1")); !errors.Is(err, errDown) {
+		t.Fatalf("Deliver with a failing start returned %v, want %v", err, errDown)
+	}
+	if n, err := store.DeliveryCount(ctx, "DATA-1"); err != nil || n != 0 {
+		t.Errorf("recorded deliveries after the failed start = %d (%v), want 0", n, err)
+	}
+
+	working := &starter{}
+	got, err := store.Deliver(ctx, delivery("DATA-1", "h1"), working.start("DATA-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, got); diff != "" {
+		t.Errorf("outcome of the redelivery (-want +got):\n%s", diff)
+	}
+}
+
+// result is what one Deliver call returned.
+type result struct {
+	out webhook.Outcome
+	err error
+}
+
+func deliverAsync(store *Store, d webhook.Delivery, start func(context.Context) (string, error)) <-chan result {
+	done := make(chan result, 1)
+	go func() {
+		out, err := store.Deliver(context.Background(), d, start)
+		done <- result{out, err}
+	}()
+	return done
+}
+
+func TestDeliverRacingDeliveriesStartOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		// twoFiles opens the second delivery's store separately, as a
+		// second process sharing the file would.
+		twoFiles bool
+		// failFirst makes the first start fail, so that the waiting
+		// delivery starts the ticket itself.
+		failFirst bool
+		wantFirst webhook.Outcome
+		wantOther webhook.Outcome
+		wantCalls int32
+	}{
+		{name: "one process", wantCalls: 1,
+			wantFirst: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"},
+			wantOther: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
+		{name: "two processes", twoFiles: true, wantCalls: 1,
+			wantFirst: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"},
+			wantOther: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
+		{name: "first start fails", failFirst: true, wantCalls: 2,
+			wantOther: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "webhook.db")
+				first := openTestStore(t, path, Options{})
+				other := first
+				if tt.twoFiles {
+					other = openTestStore(t, path, Options{})
+				}
+				blocked := &starter{entered: make(chan string, 1), gate: make(chan struct{})}
+				if tt.failFirst {
+					blocked.err = errors.New("engine unavailable")
+				}
+				second := &starter{}
+
+				firstDone := deliverAsync(first, delivery("DATA-1", "h1"), blocked.start("DATA-1"))
+				<-blocked.entered
+				otherDone := deliverAsync(other, delivery("DATA-1", "h1"), second.start("DATA-1"))
+				synctest.Wait()
+				select {
+				case r := <-otherDone:
+					t.Fatalf("second delivery returned %+v while the first start ran, want it to wait", r)
+				default:
+				}
+
+				close(blocked.gate)
+				firstResult, otherResult := <-firstDone, <-otherDone
+				if tt.failFirst {
+					if firstResult.err == nil {
+						t.Errorf("first delivery succeeded, want the start error")
+					}
+				} else if firstResult.err != nil {
+					t.Errorf("first delivery: %v", firstResult.err)
+				}
+				if otherResult.err != nil {
+					t.Errorf("second delivery: %v", otherResult.err)
+				}
+				if diff := cmp.Diff(tt.wantFirst, firstResult.out); diff != "" {
+					t.Errorf("first outcome (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.wantOther, otherResult.out); diff != "" {
+					t.Errorf("second outcome (-want +got):\n%s", diff)
+				}
+				if got := blocked.calls.Load() + second.calls.Load(); got != tt.wantCalls {
+					t.Errorf("start calls = %d, want %d", got, tt.wantCalls)
+				}
+			})
+		})
+	}
+}
+
+func TestDeliverOtherTicketsProceedDuringSlowStart(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	slow := &starter{entered: make(chan string, 1), gate: make(chan struct{})}
+	slowDone := deliverAsync(store, delivery("SLOW-1", "h1"), slow.start("SLOW-1"))
+	<-slow.entered
+
+	// Each of these deliveries would wait for the slow start if the store
+	// held a transaction, or its only connection, while start runs. The
+	// deadline turns that wait into a failure instead of a hung test.
+	fast := &starter{}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, ticket := range []string{"FAST-1", "FAST-2", "FAST-3"} {
+		got, err := store.Deliver(ctx, delivery(ticket, "h1"), fast.start(ticket))
+		if err != nil {
+			t.Fatalf("deliver %s: %v", ticket, err)
+		}
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: ticket}, got); diff != "" {
+			t.Errorf("outcome of %s (-want +got):\n%s", ticket, diff)
+		}
+	}
+	select {
+	case r := <-slowDone:
+		t.Fatalf("slow delivery returned %+v before its start finished", r)
+	default:
+	}
+
+	close(slow.gate)
+	if r := <-slowDone; r.err != nil || r.out.Kind != webhook.Started {
+		t.Errorf("slow delivery = %+v, %v; want started", r.out, r.err)
+	}
+}
+
+func TestDeliverExpiredClaimTakenOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "webhook.db")
+		store := openTestStore(t, path, Options{ClaimTimeout: time.Minute})
+
+		// A process that died mid-start left its claim behind.
+		crashed, err := Open(path, Options{ClaimTimeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := crashed.claim(context.Background(), delivery("DATA-1", "h1"), "crashed-owner"); err != nil {
+			t.Fatal(err)
+		}
+		crashed.Close()
+
+		st := &starter{}
+		done := deliverAsync(store, delivery("DATA-1", "h1"), st.start("DATA-1"))
+		time.Sleep(59 * time.Second)
+		synctest.Wait()
+		if got := st.calls.Load(); got != 0 {
+			t.Fatalf("start calls before the claim expired = %d, want 0", got)
+		}
+
+		time.Sleep(time.Second)
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, r.out); diff != "" {
+			t.Errorf("outcome (-want +got):\n%s", diff)
+		}
+		if got := st.calls.Load(); got != 1 {
+			t.Errorf("start calls = %d, want 1", got)
+		}
+	})
+}
+
+func TestDeliverWaitEndsWithContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+		blocked := &starter{entered: make(chan string, 1), gate: make(chan struct{})}
+		firstDone := deliverAsync(store, delivery("DATA-1", "h1"), blocked.start("DATA-1"))
+		<-blocked.entered
+
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		second := &starter{}
+		_, err := store.Deliver(ctx, delivery("DATA-1", "h1"), second.start("DATA-1"))
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Deliver while another start runs past the deadline returned %v, want %v", err, context.DeadlineExceeded)
+		}
+		if got := second.calls.Load(); got != 0 {
+			t.Errorf("start calls of the timed-out delivery = %d, want 0", got)
+		}
+
+		close(blocked.gate)
+		if r := <-firstDone; r.err != nil {
+			t.Errorf("first delivery: %v", r.err)
+		}
+	})
+}
+
+func TestDeliverManyConcurrentTickets(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	st := &starter{}
+	tickets := []string{"DATA-1", "DATA-2", "DATA-3", "DATA-4", "DATA-5"}
+	const perTicket = 20
+
+	var mu sync.Mutex
+	kinds := map[string]map[string]int{}
+	var wg sync.WaitGroup
+	for i := range len(tickets) * perTicket {
+		ticket := tickets[i%len(tickets)]
+		wg.Go(func() {
+			out, err := store.Deliver(context.Background(), delivery(ticket, "h1"), st.start(ticket))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if kinds[ticket] == nil {
+				kinds[ticket] = map[string]int{}
+			}
+			kinds[ticket][out.Kind]++
+		})
+	}
+	wg.Wait()
+
+	want := map[string]map[string]int{}
+	for _, ticket := range tickets {
+		want[ticket] = map[string]int{webhook.Started: 1, webhook.Duplicate: perTicket - 1}
+	}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("outcomes per ticket (-want +got):\n%s", diff)
+	}
+	if got := st.calls.Load(); got != int32(len(tickets)) {
+		t.Errorf("start calls = %d, want %d", got, len(tickets))
+	}
+}
