@@ -331,9 +331,13 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if err := s.check(req); err != nil {
 		return "", err
 	}
+	// Seeding is serialised because the sandbox index serves one set of
+	// credentials at a time. Starting needs no lock: the engine starts a
+	// name once.
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.rt.seed(ctx, req); err != nil {
+	err := s.rt.seed(ctx, req)
+	s.mu.Unlock()
+	if err != nil {
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	return startExecution(ctx, s.rt.engine, req)

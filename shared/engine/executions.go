@@ -145,9 +145,22 @@ func (e *Engine) Describe(ctx context.Context, name string) (Execution, error) {
 
 // List returns every execution, newest first.
 func (e *Engine) List(ctx context.Context) ([]Execution, error) {
+	return e.listWhere(ctx, `ORDER BY x.started_at DESC, x.name`)
+}
+
+// ClosedSince returns the executions that closed at or after since, the
+// earliest first. A redriven execution that closed again is returned with
+// its latest stop time.
+func (e *Engine) ClosedSince(ctx context.Context, since time.Time) ([]Execution, error) {
+	return e.listWhere(ctx, `WHERE x.stopped_at >= ? AND x.stopped_at > 0 AND x.status != 'RUNNING'
+		ORDER BY x.stopped_at, x.name`, since.UnixNano())
+}
+
+// listWhere lists the executions that a WHERE and ORDER BY clause select,
+// each with its current top-level state.
+func (e *Engine) listWhere(ctx context.Context, clause string, args ...any) ([]Execution, error) {
 	rows, err := e.db.QueryContext(ctx, `SELECT `+prefixed("x.", execColumns)+`, COALESCE(c.state, '')
-		FROM executions x LEFT JOIN cursors c ON c.execution = x.name AND c.parent = 0
-		ORDER BY x.started_at DESC, x.name`)
+		FROM executions x LEFT JOIN cursors c ON c.execution = x.name AND c.parent = 0 `+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
 	}

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS executions (
 	history_full  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_deadline ON executions(deadline) WHERE status = 'RUNNING' AND deadline > 0;
+CREATE INDEX IF NOT EXISTS executions_stopped ON executions(stopped_at) WHERE stopped_at > 0;
 CREATE TABLE IF NOT EXISTS events (
 	execution TEXT NOT NULL,
 	id        INTEGER NOT NULL,

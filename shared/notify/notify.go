@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -51,10 +52,17 @@ type Notification struct {
 	Resources json.RawMessage `json:"resources,omitempty"`
 }
 
-// Executions lists the executions of the engine.
+// Executions lists the executions of the engine that closed at or after a
+// time, the earliest first.
 type Executions interface {
-	List(ctx context.Context) ([]engine.Execution, error)
+	ClosedSince(ctx context.Context, since time.Time) ([]engine.Execution, error)
 }
+
+// scanOverlap is how far before the latest stop time that Scan saw the
+// next Scan starts, so that an execution whose stop time is a little
+// earlier but that committed later is not missed. Records are added once
+// per run, so seeing an execution twice changes nothing.
+const scanOverlap = 5 * time.Second
 
 // Retry policy defaults.
 const (
@@ -92,6 +100,9 @@ type Notifier struct {
 	cfg  Config
 	log  *slog.Logger
 	wake chan struct{}
+
+	mu   sync.Mutex
+	mark time.Time // where the next Scan starts, unless the store's start is later
 }
 
 // New checks the configuration and returns a Notifier.
@@ -159,16 +170,19 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 
 // Scan records a notification for every execution that closed since the
 // store was created and has a notify.url, once per run (a redrive is a new
-// run).
-//
-// NOTE: Scan lists every execution each time, which suits one machine's
-// store but would need an index on stop time for many thousands.
+// run). It reads only the executions that closed since a little before the
+// latest stop time that the last Scan saw.
 func (n *Notifier) Scan(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	since, err := n.cfg.Store.since(ctx)
 	if err != nil {
 		return err
 	}
-	execs, err := n.cfg.Executions.List(ctx)
+	if n.mark.After(since) {
+		since = n.mark
+	}
+	execs, err := n.cfg.Executions.ClosedSince(ctx, since)
 	if err != nil {
 		return err
 	}
@@ -176,6 +190,9 @@ func (n *Notifier) Scan(ctx context.Context) error {
 	for _, x := range execs {
 		if x.Status == engine.StatusRunning || x.StoppedAt.Before(since) {
 			continue
+		}
+		if mark := x.StoppedAt.Add(-scanOverlap); mark.After(n.mark) {
+			n.mark = mark
 		}
 		var doc workflow.Document
 		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {

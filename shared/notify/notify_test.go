@@ -28,9 +28,21 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
-type fakeExecutions struct{ list []engine.Execution }
+type fakeExecutions struct {
+	list  []engine.Execution
+	since []time.Time // the argument of each call
+}
 
-func (f *fakeExecutions) List(context.Context) ([]engine.Execution, error) { return f.list, nil }
+func (f *fakeExecutions) ClosedSince(_ context.Context, since time.Time) ([]engine.Execution, error) {
+	f.since = append(f.since, since)
+	var out []engine.Execution
+	for _, x := range f.list {
+		if x.Status != engine.StatusRunning && !x.StoppedAt.Before(since) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
 
 // receiver is a notification endpoint that responds with the queued
 // statuses, then 200, and keeps what it received.
@@ -343,5 +355,20 @@ func TestNewRejectsEmptySecret(t *testing.T) {
 	defer store.Close()
 	if _, err := New(Config{Store: store, Executions: &fakeExecutions{}}); err == nil {
 		t.Error("New without a secret succeeded, want an error")
+	}
+}
+
+func TestScanReadsOnlyRecentlyClosed(t *testing.T) {
+	h := newHarness(t, true, nil)
+	h.execs.list = []engine.Execution{closed("DATA-1", engine.StatusSucceeded, "", 0)}
+	if err := h.notifier.Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.notifier.Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{startTime, startTime.Add(time.Minute - scanOverlap)}
+	if diff := cmp.Diff(want, h.execs.since); diff != "" {
+		t.Errorf("ClosedSince arguments (-want +got):\n%s", diff)
 	}
 }
