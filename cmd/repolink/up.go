@@ -204,7 +204,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, opts.listen, logger)
+	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, logger)
 	svc.handler = mux
 	return svc, nil
 }
@@ -373,18 +373,29 @@ func (s *serviceExecutions) Status(ctx context.Context, name string) (string, er
 	return x.Status, nil
 }
 
+// sfnAccessKeyID is the access key ID with which clients sign Step
+// Functions API requests; the secret access key is the API token.
+const sfnAccessKeyID = "repolink"
+
 // mountStepFunctionsAPI serves the Step Functions JSON API of the engine at
 // /sfn/ and at / for requests with an X-Amz-Target header, so that the AWS
-// CLI and SDKs can drive the engine. The API does not check signatures, so
-// it is served only when the service listens on a loopback address.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen string, logger *slog.Logger) {
-	host, _, _ := net.SplitHostPort(listen)
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		logger.Warn("step functions api not served", "reason", "the listen address is not a loopback address", "listen", listen)
-		return
+// CLI and SDKs can drive the engine. With an API token, every request must
+// be signed with the access key ID "repolink" and the token as the secret
+// access key. Without one (sandbox mode only), requests are not checked,
+// so the API is served only when the service listens on a loopback address.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token string, logger *slog.Logger) {
+	opts := sfnapi.Options{Logger: logger}
+	if token != "" {
+		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
+	} else {
+		host, _, _ := net.SplitHostPort(listen)
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			logger.Warn("step functions api not served", "reason", "no API token is set and the listen address is not a loopback address", "listen", listen)
+			return
+		}
 	}
-	api := sfnapi.New(eng, sfnapi.Options{Logger: logger})
+	api := sfnapi.New(eng, opts)
 	mux.Handle("POST /sfn/", api)
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Amz-Target") == "" {

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/notify"
@@ -337,6 +340,29 @@ func TestEndToEndUpResumesAfterStop(t *testing.T) {
 		t.Errorf("healthz without the token = %d, want 200", code)
 	}
 	waitForStatus(t, second, "DATA-4711", token, "SUCCEEDED")
+	if status := describeOverStepFunctionsAPI(t, second.url+"/", "DATA-4711"); status != "" {
+		t.Errorf("unsigned DescribeExecution with a token set = %q, want a rejection", status)
+	}
+	for _, tt := range []struct {
+		secret string
+		want   string
+	}{{token, "SUCCEEDED"}, {"wrong", ""}} {
+		client := sfn.New(sfn.Options{
+			Region:           "local",
+			BaseEndpoint:     aws.String(second.url),
+			Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, tt.secret, ""),
+			RetryMaxAttempts: 1,
+		})
+		out, err := client.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{
+			ExecutionArn: aws.String("arn:aws:states:local:000000000000:execution:provision:DATA-4711")})
+		var got string
+		if err == nil {
+			got = string(out.Status)
+		}
+		if got != tt.want {
+			t.Errorf("DescribeExecution signed with the right secret %v = %q (error %v), want %q", tt.secret == token, got, err, tt.want)
+		}
+	}
 	if strings.Contains(second.logs.String(), token) {
 		t.Error("logs contain the API token")
 	}
