@@ -1,7 +1,8 @@
 // Package gcpsim is the sandbox's Google Cloud. One loopback HTTP server
 // speaks the Compute Engine REST protocol (the /compute/v1/ paths that
-// cloud.google.com/go/compute/apiv1 sends) and the Secret Manager call that
-// reads a secret version, over a persisted world model.
+// cloud.google.com/go/compute/apiv1 sends), the Secret Manager call that
+// reads a secret version, and the Firestore documents calls get, list,
+// createDocument, patch and delete, over a persisted world model.
 // The real client works against it with an endpoint override and
 // option.WithoutAuthentication. Every insert, patch and addInstances call
 // returns a zonal, regional or global Operation that completes after a
@@ -84,8 +85,9 @@ type Options struct {
 	// "sf-sandbox-psc" and "snowflake".
 	ConsumerProject string
 	ConsumerNetwork string
-	// PageSize is the page size of list calls without maxResults. Zero
-	// means 500, the Compute Engine default.
+	// PageSize is the page size of Compute Engine list calls without
+	// maxResults, and the largest page of a Firestore documents.list call.
+	// Zero means 500, the Compute Engine default.
 	PageSize int
 	// Logger receives request and lifecycle logs. Default: discard.
 	Logger *slog.Logger
@@ -102,8 +104,10 @@ type Fault struct {
 
 // FaultFunc decides whether a call fails. method is the HTTP method and
 // collection the last collection in the path, such as "instances",
-// "serviceAttachments" or "addInstances". A zero Fault lets the call
-// through.
+// "serviceAttachments" or "addInstances", or "documents" for every Firestore
+// call. A zero Fault lets the call through. On a Firestore call, Reason is
+// the google.rpc.Code name such as "ABORTED", derived from Status when
+// empty.
 type FaultFunc func(method, collection string) Fault
 
 // Server is the sandbox Compute Engine endpoint.
@@ -305,6 +309,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil || len(body) > maxBodyBytes {
 		writeError(w, invalid("request body unreadable or larger than %d bytes", maxBodyBytes))
+		return
+	}
+	if isFirestorePath(r.URL.Path) {
+		s.serveFirestore(w, r, body)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, secretsPrefix) {

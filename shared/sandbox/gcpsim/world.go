@@ -37,6 +37,9 @@ type World struct {
 	// Secrets are Secret Manager secrets, keyed by
 	// projects/<project>/secrets/<secret>.
 	Secrets map[string]*Secret `json:"secrets,omitempty"`
+	// Documents are Firestore documents, keyed by resource name
+	// (projects/p/databases/d/documents/collection/id).
+	Documents map[string]*Document `json:"documents,omitempty"`
 }
 
 // Meta holds the fields that every resource has.
@@ -264,6 +267,9 @@ func (w *World) fillMaps() {
 	}
 	if w.Secrets == nil {
 		w.Secrets = map[string]*Secret{}
+	}
+	if w.Documents == nil {
+		w.Documents = map[string]*Document{}
 	}
 	if w.RequestIDs == nil {
 		w.RequestIDs = map[string]string{}
