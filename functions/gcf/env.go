@@ -19,8 +19,12 @@ import (
 // Snowflake clients for the life of the function instance. It is safe for
 // concurrent use.
 type adapters struct {
-	logger  *slog.Logger
+	logger *slog.Logger
+	// gcp configures the Google Cloud clients. The zero value means the
+	// production endpoints and Application Default Credentials.
+	gcp     gcpadapter.Options
 	secrets *secrets.Resolver
+	waits   workflow.WaitRegistry
 
 	mu        sync.Mutex
 	provider  *gcpadapter.Provider
@@ -28,8 +32,8 @@ type adapters struct {
 	snowflake *sessions.Cache
 }
 
-func newAdapters(logger *slog.Logger) *adapters {
-	a := &adapters{logger: logger}
+func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.WaitRegistry) *adapters {
+	a := &adapters{logger: logger, gcp: gcp, waits: waits}
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets})
@@ -37,8 +41,8 @@ func newAdapters(logger *slog.Logger) *adapters {
 }
 
 // env returns the step environment. Google Cloud routes and Snowflake
-// steps work. AWS and Azure routes and the long wait, which needs a wait
-// registry, fail with InvalidRequest.
+// steps work, and the long wait works when a wait registry is configured.
+// AWS and Azure routes fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	return &workflow.Env{
 		Snowflake: a.Snowflake,
@@ -47,7 +51,7 @@ func (a *adapters) env() *workflow.Env {
 		GCP:       a.GCP,
 		Firewall:  a.Firewall,
 		Secrets:   a.secrets,
-		Waits:     noWaits{},
+		Waits:     a.waits,
 		Now:       time.Now,
 		Logger:    a.logger,
 	}
@@ -63,7 +67,7 @@ func (a *adapters) computeProvider() (*gcpadapter.Provider, error) {
 	}
 	// The clients outlive the invocation that first needs them, so they
 	// are not bound to its context.
-	p, err := gcpadapter.New(context.Background(), gcpadapter.Options{})
+	p, err := gcpadapter.New(context.Background(), a.gcp)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +101,7 @@ func (a *adapters) resolveSecretManager(ctx context.Context, ref string) (string
 	manager := a.manager
 	if manager == nil {
 		var err error
-		if manager, err = gcpadapter.NewSecretManager(context.Background(), gcpadapter.Options{}); err != nil {
+		if manager, err = gcpadapter.NewSecretManager(context.Background(), a.gcp); err != nil {
 			a.mu.Unlock()
 			return "", err
 		}
@@ -120,15 +124,3 @@ func unsupportedAWS(context.Context, string) (cloud.AWSNetwork, error) {
 func unsupportedAzure(context.Context, string) (cloud.AzureNetwork, error) {
 	return nil, workflow.Invalid("the Cloud Functions deployment has no Azure adapter; run azure-privatelink requests with the repolink command")
 }
-
-// noWaits is the wait registry of a deployment that has none.
-//
-// TODO: store waits in Firestore or another Google Cloud database, so that
-// await_endpoint and a scheduled poller can run on Cloud Functions.
-type noWaits struct{}
-
-var errNoWaits = workflow.Invalid("the Cloud Functions deployment has no wait registry, so the long endpoint wait cannot run here")
-
-func (noWaits) Put(context.Context, workflow.Wait) error      { return errNoWaits }
-func (noWaits) List(context.Context) ([]workflow.Wait, error) { return nil, errNoWaits }
-func (noWaits) Delete(context.Context, string) error          { return errNoWaits }

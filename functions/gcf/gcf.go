@@ -7,6 +7,11 @@
 // 200 with the step's JSON output, or an error status with the body
 // {"error": "<ASL error name>", "cause": "<message>"}, so a workflow can
 // retry and catch on the same names as the state machine.
+//
+// REPOLINK_WAITS_COLLECTION, REPOLINK_WAITS_PROJECT (or
+// GOOGLE_CLOUD_PROJECT) and REPOLINK_WAITS_DATABASE name the Firestore
+// collection where await_endpoint stores its wait. Without a collection,
+// await_endpoint fails with InvalidRequest.
 package gcf
 
 import (
@@ -22,6 +27,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/repolink/repolink/functions/registry"
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -49,7 +55,8 @@ func init() {
 		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: cloudLoggingAttr}))
-	registered = newHandlers(newAdapters(logger).env(), logger)
+	var gcp gcpadapter.Options
+	registered = newHandlers(newAdapters(logger, gcp, newWaitRegistry(os.Getenv, gcp, logger)).env(), logger)
 
 	names := make([]string, 0, len(registered))
 	for name := range registered {
