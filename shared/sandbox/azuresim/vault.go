@@ -17,7 +17,13 @@ const vaultChallenge = `Bearer authorization="https://login.microsoftonline.com/
 
 // VaultURL returns the URL that stands for the Key Vault called name.
 func (s *Server) VaultURL(name string) string {
-	return s.URL() + vaultPathPrefix + strings.ToLower(name)
+	return VaultURLAt(s.URL(), name)
+}
+
+// VaultURLAt returns the URL of the sandbox Key Vault called name on the
+// server whose base URL is serverURL.
+func VaultURLAt(serverURL, name string) string {
+	return serverURL + vaultPathPrefix + strings.ToLower(name)
 }
 
 // PutSecret stores a new version of a Key Vault secret.
