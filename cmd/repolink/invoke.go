@@ -33,7 +33,8 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	step := positional[0]
 	if *inputPath == "" {
-		return usagef("--input is required; pass a file with the workflow document, such as the input of the step in 'repolink history NAME --output json'")
+		return usagef("--input is required; pass a file with the workflow document, such as the input of the step in 'repolink history%s NAME --output json'",
+			commandFlags(false, *stateDir))
 	}
 
 	// The handler table does not depend on the environment, so the step
@@ -44,6 +45,9 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	input, doc, err := readDocument(*inputPath)
 	if err != nil {
+		return err
+	}
+	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
 		return err
 	}
 

@@ -85,22 +85,38 @@ const sandboxLockFile = "sandbox.lock"
 // run two sandboxes on one world. It returns a usage error naming the
 // holder when another process has it.
 func lockSandbox(dir string) (*serviceLock, error) {
+	lock, holder, err := tryLockSandbox(dir)
+	if err != nil {
+		return nil, err
+	}
+	if lock == nil {
+		return nil, sandboxBusy(dir, holder)
+	}
+	return lock, nil
+}
+
+// tryLockSandbox takes the sandbox lock of dir. When another process holds
+// it, the lock is nil and holder is the holder's "pid N".
+func tryLockSandbox(dir string) (lock *serviceLock, holder string, err error) {
 	path := filepath.Join(dir, sandboxLockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open sandbox lock: %w", err)
+		return nil, "", fmt.Errorf("open sandbox lock: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			holder, _ := os.ReadFile(path)
-			return nil, usagef("another repolink process (%s) runs the sandbox in %s; wait for it to finish, stop it, or use another --state-dir",
-				strings.TrimSpace(string(holder)), dir)
+			data, _ := os.ReadFile(path)
+			return nil, strings.TrimSpace(string(data)), nil
 		}
-		return nil, fmt.Errorf("take sandbox lock: %w", err)
+		return nil, "", fmt.Errorf("take sandbox lock: %w", err)
 	}
 	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d", os.Getpid())), 0)
+		_, _ = f.WriteAt([]byte(sandboxHolder()), 0)
 	}
-	return &serviceLock{file: f}, nil
+	return &serviceLock{file: f}, "", nil
 }
+
+// sandboxHolder returns the text that the sandbox lock file contains while
+// this process has the lock.
+func sandboxHolder() string { return fmt.Sprintf("pid %d", os.Getpid()) }

@@ -19,3 +19,7 @@ func serviceStatus(string) (serving, sandbox bool) { return false, false }
 func checkSandboxFree(string) error { return nil }
 
 func lockSandbox(string) (*serviceLock, error) { return &serviceLock{}, nil }
+
+func tryLockSandbox(string) (*serviceLock, string, error) { return &serviceLock{}, "", nil }
+
+func sandboxHolder() string { return "" }

@@ -45,6 +45,7 @@ Usage:
   repolink status NAME                                 show an execution: status, step, resources, error
   repolink history NAME                                show an execution's history events
   repolink redrive [--sandbox] NAME                    resume a failed execution from its failed step
+  repolink stop NAME [--error E] [--cause C]           abort a running execution
   repolink send-task-success TOKEN [--output-json J]   complete a waiting task
   repolink send-task-failure TOKEN --error E [--cause C]
                                                        fail a waiting task
@@ -54,9 +55,13 @@ Usage:
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version                                     print the version
 
-Every command takes --state-dir DIR (default .repolink); list, status, history
-and plan take --output json. Run 'repolink COMMAND --help' for the flags of a
-command.
+Every command takes --state-dir DIR (default .repolink); list, status, history,
+plan and stop take --output json. Run 'repolink COMMAND --help' for the flags
+of a command.
+
+A state directory belongs to the sandbox or to the real clouds: the first run,
+up, preflight, invoke, redrive or teardown on it records which, and commands
+in the other mode exit with status 2.
 
 Exit status: 0 succeeded, 1 the operation failed, 2 invalid input, command line
 or an operation that cannot be done (the message says what to change).
@@ -95,6 +100,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = historyCommand(ctx, args[1:], stdout, stderr)
 	case "redrive":
 		err = redriveCommand(ctx, args[1:], stdout, stderr)
+	case "stop":
+		err = stopCommand(ctx, args[1:], stdout, stderr)
 	case "send-task-success", "send-task-failure", "send-task-heartbeat":
 		err = taskCommand(ctx, args[0], args[1:], stdout, stderr)
 	case "teardown":

@@ -39,9 +39,24 @@ func openEngineStore(stateDir string) (*engine.Engine, string, error) {
 	}
 	eng, err := engine.Open(path, engine.Options{})
 	if err != nil {
+		if !writable(dir) {
+			return nil, dir, usagef("state directory %s is not writable: the engine store needs write access to its directory even to be read, "+
+				"because SQLite keeps its write-ahead log and shared-memory files there; run the command as a user who can write %s", dir, dir)
+		}
 		return nil, dir, fmt.Errorf("open engine store: %w", err)
 	}
 	return eng, dir, nil
+}
+
+// writable reports whether this process can create files in dir.
+func writable(dir string) bool {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
 }
 
 // describeOrUsage describes an execution, turning an unknown name into a
@@ -170,11 +185,13 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *output == "json" {
 		return writeJSONTo(stdout, v)
 	}
-	printStatus(stdout, v)
+	printStatus(stdout, v, hintFlags(dir, *stateDir))
 	return nil
 }
 
-func printStatus(w io.Writer, v executionView) {
+// printStatus writes an execution for a terminal. flags are the flags that
+// the suggested redrive needs, such as " --sandbox --state-dir DIR".
+func printStatus(w io.Writer, v executionView, flags string) {
 	fmt.Fprintf(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
 		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
@@ -194,8 +211,10 @@ func printStatus(w io.Writer, v executionView) {
 		if v.FailedStep != "" {
 			fmt.Fprintf(w, "failed step:   %s\n", v.FailedStep)
 		}
-		fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
-		fmt.Fprintf(w, "next:          fix the cause, then run 'repolink redrive %s' to resume from the failed step\n", v.Name)
+		if v.Error != "" || v.Cause != "" {
+			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
+		}
+		fmt.Fprintf(w, "next:          fix the cause, then run 'repolink redrive%s %s' to resume from the failed step\n", flags, v.Name)
 	}
 
 	var resources map[string]workflow.Result

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -186,7 +187,7 @@ func TestRedriveChecksStatus(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{name: "running", args: []string{"redrive", "waiting", "--state-dir", dir}, wantErr: "still running"},
+		{name: "running", args: []string{"redrive", "waiting", "--state-dir", dir}, wantErr: "stop it with 'repolink stop --state-dir " + dir + " waiting'"},
 		{name: "succeeded", args: []string{"redrive", "done", "--state-dir", dir}, wantErr: "nothing to redrive"},
 		{name: "unknown", args: []string{"redrive", "nobody", "--state-dir", dir}, wantErr: "no execution named nobody"},
 		{name: "no store", args: []string{"redrive", "waiting", "--state-dir", t.TempDir()}, wantErr: "has no executions"},
@@ -374,6 +375,62 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 			t.Errorf("history runs from %s to %s", events[0].Type, events[len(events)-1].Type)
 		}
 	})
+	t.Run("status hint has the mode flags", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "status", "DATA-4712", "--state-dir", dir)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		want := "'repolink redrive --sandbox --state-dir " + dir + " DATA-4712'"
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %s:\n%s", want, out)
+		}
+	})
+	t.Run("commands without --sandbox", func(t *testing.T) {
+		// Without the mode check these would reach the real clouds with
+		// the default credentials.
+		before := worldCounts(t, dir)
+		tests := []struct {
+			name string
+			args []string
+		}{
+			{name: "redrive", args: []string{"redrive", "--state-dir", dir, "DATA-4712"}},
+			{name: "teardown", args: []string{"teardown", "--state-dir", dir, "DATA-4711"}},
+			{name: "run", args: []string{"run", "--state-dir", dir, good}},
+			{name: "preflight", args: []string{"preflight", "--state-dir", dir, good}},
+			{name: "plan", args: []string{"plan", "--state-dir", dir, good}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				code, _, errOut := runCLI(t, tt.args...)
+				if code != exitInvalid {
+					t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+				}
+				if !strings.Contains(errOut, "belongs to the sandbox; add --sandbox") {
+					t.Errorf("stderr does not name the flag to add: %s", errOut)
+				}
+			})
+		}
+
+		code, out, _ := runCLI(t, "status", "--output", "json", "--state-dir", dir, "DATA-4712")
+		var v executionView
+		if code != exitOK || json.Unmarshal([]byte(out), &v) != nil {
+			t.Fatalf("status exit %d, output %s", code, out)
+		}
+		if v.Status != engine.StatusFailed || v.RedriveCount != 0 {
+			t.Errorf("DATA-4712 = %s after %d redrives, want FAILED and none", v.Status, v.RedriveCount)
+		}
+		code, out, _ = runCLI(t, "list", "--output", "json", "--state-dir", dir)
+		var views []executionView
+		if code != exitOK || json.Unmarshal([]byte(out), &views) != nil {
+			t.Fatalf("list exit %d, output %s", code, out)
+		}
+		if len(views) != 2 {
+			t.Errorf("list has %d executions, want the 2 runs only", len(views))
+		}
+		if after := worldCounts(t, dir); !equalCounts(before, after) {
+			t.Error("a command without --sandbox changed the sandbox world")
+		}
+	})
 	t.Run("redrive succeeded", func(t *testing.T) {
 		code, _, errOut := runCLI(t, "redrive", "--sandbox", "--state-dir", dir, "DATA-4711")
 		if code != exitInvalid || !strings.Contains(errOut, "succeeded, so there is nothing to redrive") {
@@ -453,8 +510,8 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 			t.Error("plan changed the sandbox world")
 		}
 	})
-	t.Run("plan in a fresh directory", func(t *testing.T) {
-		fresh := t.TempDir()
+	t.Run("plan in a new directory", func(t *testing.T) {
+		fresh := filepath.Join(t.TempDir(), "new", "state")
 		code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", fresh, good)
 		if code != exitOK {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -462,10 +519,64 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		if !strings.Contains(out, "no execution yet; a run would be DATA-4711") {
 			t.Errorf("plan lacks the next run:\n%s", out)
 		}
-		for _, store := range []string{engineStore, "waits.db"} {
+		for _, store := range []string{engineStore, "waits.db", modeFile} {
 			if _, err := os.Stat(filepath.Join(fresh, store)); err == nil {
 				t.Errorf("plan created %s", store)
 			}
+		}
+	})
+}
+
+func TestReadCommandsOnReadOnlyStateDir(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	makeReadOnly(t, dir)
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "list", args: []string{"list", "--state-dir", dir}},
+		{name: "status", args: []string{"status", "--state-dir", dir, "DATA-4711"}},
+		{name: "history", args: []string{"history", "--state-dir", dir, "DATA-4711"}},
+		{name: "stop", args: []string{"stop", "--state-dir", dir, "DATA-4711"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tt.args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			want := "state directory " + dir + " is not writable"
+			if !strings.Contains(errOut, want) {
+				t.Errorf("stderr %q does not contain %q", errOut, want)
+			}
+		})
+	}
+}
+
+// makeReadOnly makes dir read-only until the test ends. Root ignores
+// permission bits, so as root it sets the immutable attribute with chattr
+// and skips the test where that is not possible.
+func makeReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+		return
+	}
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot make %s read-only as root: chattr +i: %v: %s", dir, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("chattr", "-i", dir).CombinedOutput(); err != nil {
+			t.Errorf("chattr -i %s: %v: %s", dir, err, out)
 		}
 	})
 }

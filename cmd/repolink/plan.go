@@ -47,9 +47,11 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("state directory %s: %v", *stateDir, err)
 	}
+	// Without another process running the sandbox, plan starts one on the
+	// world in the state directory, which needs the directory.
 	if *sandboxMode {
-		if err := checkSandboxFree(dir); err != nil {
-			return err
+		if dir, err = prepareStateDir(dir); err != nil {
+			return usagef("%v", err)
 		}
 	}
 
@@ -71,7 +73,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *output == "json" {
 		return writeJSONTo(stdout, report)
 	}
-	printPlan(stdout, report)
+	printPlan(stdout, report, commandFlags(false, *stateDir))
 	return nil
 }
 
@@ -107,7 +109,9 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 	}
 }
 
-func printPlan(w io.Writer, r planReport) {
+// printPlan writes the plan for a terminal. flags are the flags that a
+// suggested status command needs, such as " --state-dir DIR".
+func printPlan(w io.Writer, r planReport, flags string) {
 	fmt.Fprintf(w, "plan for %s (%s); nothing was changed\n\n", r.Request, r.Route)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tRESOURCE\tNAME\tPLAN\tID OR DETAIL")
@@ -126,7 +130,7 @@ func printPlan(w io.Writer, r planReport) {
 	fmt.Fprintf(w, "\n%d to create, %d to adopt, %d unknown\n", r.Count(plan.Create), r.Count(plan.Exists), r.Count(plan.Unknown))
 	switch {
 	case r.Execution != nil && r.NextRun == "":
-		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status %s'\n", r.Execution.Name, r.Execution.Name)
+		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
 	case r.Execution != nil:
 		fmt.Fprintf(w, "latest execution %s is %s; a new run would be %s\n", r.Execution.Name, r.Execution.Status, r.NextRun)
 	default:

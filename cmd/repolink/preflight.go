@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/pyindex"
 )
 
 // preflightTimeout bounds one request of the preflight checks.
@@ -42,6 +39,9 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	if err := checkLocalCredentials(ctx, req); err != nil {
+		return err
+	}
 	dir, err := prepareStateDir(*stateDir)
 	if err != nil {
 		return usagef("%v", err)
@@ -67,7 +67,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		Now:     time.Now,
 	}
 	if rt.sandbox != nil {
-		opts.HTTP = sandboxIndexClient(rt.sandbox.Index)
+		opts.HTTP = rt.indexClient
 		opts.Sandbox = true
 	}
 	if opts.Username, opts.Password, err = indexCredential(ctx, rt, req); err != nil {
@@ -107,22 +107,6 @@ func indexCredential(ctx context.Context, rt *runtime, req request.Request) (use
 		return "", "", fmt.Errorf("read repository.auth.password_ref: %w", err)
 	}
 	return auth.Username, password, nil
-}
-
-// sandboxIndexClient returns a client that sends every connection to the
-// sandbox index, whatever host the URL names, and trusts only the sandbox
-// CA. TLS still uses the URL's host as server name, as Snowflake does.
-func sandboxIndexClient(idx *pyindex.Index) *http.Client {
-	addr := idx.Addr()
-	transport := &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		},
-		TLSClientConfig:     &tls.Config{RootCAs: idx.CA().Pool(), MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout: 10 * time.Second,
-	}
-	return &http.Client{Transport: transport, Timeout: preflightTimeout}
 }
 
 // printPreflight writes the report for a terminal: one line per check,

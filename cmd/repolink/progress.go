@@ -22,6 +22,10 @@ type progress struct {
 	// flags are the command-line flags that a suggested command needs to
 	// reach the same state directory and sandbox, such as " --sandbox".
 	flags string
+	// storeFlags are the flags of a suggested stop or history command,
+	// which reads or changes the store only and takes no --sandbox, such
+	// as " --state-dir DIR".
+	storeFlags string
 
 	mu        sync.Mutex
 	started   time.Time
@@ -58,6 +62,12 @@ func (p *progress) loadStates(definition []byte) {
 		p.tasks[name] = state.Task
 		p.results[name] = state.Result
 	}
+}
+
+// setFlags sets the flags of suggested commands from the command's own.
+func (p *progress) setFlags(sandbox bool, stateDir string) {
+	p.flags = commandFlags(sandbox, stateDir)
+	p.storeFlags = commandFlags(false, stateDir)
 }
 
 func (p *progress) begin(name, mode string) {

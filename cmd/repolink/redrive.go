@@ -37,7 +37,10 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if err := checkRedrivable(x); err != nil {
+	if err := checkStateMode(dir, *flags.sandbox); err != nil {
+		return err
+	}
+	if err := checkRedrivable(x, commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}
 	var doc workflow.Document
@@ -47,7 +50,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
-	progress.flags = commandFlags(*flags.sandbox, *flags.stateDir)
+	progress.setFlags(*flags.sandbox, *flags.stateDir)
 
 	// A running repolink up runs the redriven execution; otherwise this
 	// process runs it until it closes.
@@ -60,6 +63,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return redriveAndFollow(ctx, eng, name, "run by repolink up", progress, stderr)
 	}
 
+	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
+		return err
+	}
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -88,11 +94,13 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // checkRedrivable returns a usage error with the reason an execution cannot
-// be redriven and the alternative.
-func checkRedrivable(x engine.Execution) error {
+// be redriven and the alternative. stopFlags are the flags that the
+// suggested stop command needs.
+func checkRedrivable(x engine.Execution, stopFlags string) error {
 	switch x.Status {
 	case engine.StatusRunning:
-		return usagef("execution %s is still running (in %s); wait for it to close, or stop it, before redriving", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
+		return usagef("execution %s is still running (in %s); wait for it to close, or stop it with 'repolink stop%s %s', before redriving",
+			x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState), stopFlags, x.Name)
 	case engine.StatusSucceeded:
 		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts what exists", x.Name)
 	}
@@ -123,7 +131,8 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, name, mode string
 	closed, err := follow(ctx, eng, name, lastID, progress.event)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open and resumes with repolink up or the next redrive\n", name)
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open: repolink up on this state directory resumes it, "+
+				"or stop it with 'repolink stop%s %s' and redrive it again\n", name, progress.storeFlags, name)
 			return &failedError{msg: "interrupted"}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)

@@ -39,6 +39,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := checkLocalCredentials(ctx, req); err != nil {
+		return err
+	}
 	dir, err := prepareStateDir(*stateDir)
 	if err != nil {
 		return usagef("%v", err)
@@ -62,7 +65,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	progress := newProgress(stdout)
-	progress.flags = commandFlags(*sandboxMode, *stateDir)
+	progress.setFlags(*sandboxMode, *stateDir)
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,

@@ -37,6 +37,9 @@ type runtime struct {
 	env         *workflow.Env
 	adapters    *adapters
 	sandbox     *sandbox.Sandbox
+	// indexClient reaches the sandbox index, in this process or in the
+	// process that runs the sandbox. It is nil outside sandbox mode.
+	indexClient *http.Client
 	logger      *slog.Logger
 	poll        time.Duration
 	// clock is the scaled sandbox clock, or nil for the wall clock.
@@ -61,7 +64,9 @@ type runtimeOptions struct {
 	// is then on this clock.
 	clock *sandbox.ScaledClock
 	// readOnly opens no store, so that the state directory is not written;
-	// the runtime then has no engine and no wait store.
+	// the runtime then has no engine and no wait store. In sandbox mode it
+	// uses the sandbox of the process that runs one on the directory, if
+	// any, and starts its own otherwise.
 	readOnly bool
 }
 
@@ -69,46 +74,26 @@ type runtimeOptions struct {
 // when asked, and registers the steps and the state machine.
 func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
+	// A read-only runtime writes nothing, so it checks the mode without
+	// recording it.
+	checkMode := claimStateMode
+	if opts.readOnly {
+		checkMode = checkStateMode
+	}
+	if err := checkMode(opts.dir, opts.sandbox); err != nil {
+		return nil, err
+	}
+
 	var eps endpoints
 	if opts.sandbox {
-		lock, err := lockSandbox(opts.dir)
-		if err != nil {
-			return nil, err
-		}
-		rt.sandboxLock = lock
 		// The sandbox binds loopback only; keep the clients from probing
 		// cloud metadata addresses.
 		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 		os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-		sbOpts := sandbox.Options{
-			Dir:    filepath.Join(opts.dir, "sandbox"),
-			Hosts:  opts.hosts,
-			Logger: opts.logger,
-		}
-		if opts.instant {
-			sbOpts.Delays = sandbox.ZeroDelays
-		}
-		if opts.delays != nil {
-			sbOpts.Delays = opts.delays
-		}
-		if opts.clock != nil {
-			sbOpts.Clock = opts.clock.Now
-		}
-		sb, err := sandbox.Start(ctx, sbOpts)
-		if err != nil {
+		var err error
+		if eps, err = rt.openSandbox(ctx, opts); err != nil {
 			rt.Close()
-			return nil, fmt.Errorf("start sandbox: %w", err)
-		}
-		rt.sandbox = sb
-		eps = endpoints{
-			AWS:               sb.AWSURL(),
-			SnowflakeHost:     sb.SnowflakeHost(),
-			SnowflakePort:     sb.SnowflakePort(),
-			SnowflakeProtocol: "http",
-			AWSAccessKey:      sandbox.AccessKey,
-			AWSSecretKey:      sandbox.SecretKey,
-			Azure:             sandboxAzureEndpoint(sb),
-			GCP:               sb.GCPURL(),
+			return nil, err
 		}
 		if rt.poll == 0 {
 			rt.poll = time.Second
@@ -131,8 +116,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		rt.waits = store
 	}
 	var indexHTTP func() *http.Client
-	if rt.sandbox != nil {
-		client := sandboxIndexClient(rt.sandbox.Index)
+	if client := rt.indexClient; client != nil {
 		indexHTTP = func() *http.Client { return client }
 	}
 	rt.env = &workflow.Env{
@@ -145,7 +129,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Secrets:       rt.adapters.secrets,
 		Waits:         store,
 		ProxyResolver: "169.254.169.253",
-		IndexSandbox:  rt.sandbox != nil,
+		IndexSandbox:  opts.sandbox,
 		Now:           time.Now,
 		Logger:        opts.logger,
 	}
@@ -245,6 +229,7 @@ func (rt *runtime) Close() {
 		rt.sandbox.Close()
 	}
 	if rt.sandboxLock != nil {
+		removeSandboxAddresses(rt.dir)
 		rt.sandboxLock.release()
 		rt.sandboxLock = nil
 	}

@@ -10,9 +10,27 @@ import (
 	"github.com/repolink/repolink/shared/sandbox"
 )
 
+const sandboxUsage = `Usage: repolink sandbox COMMAND [--state-dir DIR]
+
+Commands:
+  reset   stop the sandbox's proxy VMs, remove its world and remove the
+          executions of the state directory, so that the next run starts afresh
+
+Run 'repolink sandbox COMMAND --help' for the flags of a command.
+`
+
 func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "reset" {
-		return usagef("usage: repolink sandbox reset [--state-dir DIR]")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sandboxUsage)
+		return usagef("sandbox needs a command, such as reset")
+	}
+	switch args[0] {
+	case "reset":
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, sandboxUsage)
+		return nil
+	default:
+		return usagef("unknown sandbox command %q; run 'repolink sandbox --help' for the list", args[0])
 	}
 
 	fs := newFlagSet("sandbox reset", "sandbox reset [--state-dir DIR]", stderr)
@@ -27,6 +45,15 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("state directory %s does not exist; nothing to reset", dir)
+	}
+	// Reset removes the executions too, which in a cloud directory record
+	// real resources.
+	mode, err := readStateMode(dir)
+	if err != nil {
+		return err
+	}
+	if mode == modeCloud {
+		return usagef("state directory %s belongs to the real clouds, so it has no sandbox world, and its executions record real resources; pass the --state-dir of the sandbox", dir)
 	}
 	lock, err := lockSandbox(dir)
 	if err != nil {

@@ -71,7 +71,8 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 	switch {
 	case errors.Is(err, engine.ErrInvalidToken):
-		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history NAME' to find the current token")
+		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
+			commandFlags(false, *stateDir))
 	case errors.Is(err, engine.ErrInvalidOutput):
 		return usagef("%v", err)
 	case err != nil:

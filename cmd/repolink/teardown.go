@@ -34,7 +34,10 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	if err := checkTeardown(provisioned); err != nil {
+	if err := checkStateMode(dir, *flags.sandbox); err != nil {
+		return err
+	}
+	if err := checkTeardown(provisioned, commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}
 	var doc workflow.Document
@@ -48,7 +51,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 
 	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
-	progress.flags = commandFlags(*flags.sandbox, *flags.stateDir)
+	progress.setFlags(*flags.sandbox, *flags.stateDir)
 
 	// A running repolink up runs the teardown; otherwise this process runs
 	// it until it closes.
@@ -61,6 +64,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return startAndFollow(ctx, eng, name, input, "run by repolink up", progress, stderr)
 	}
 
+	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
+		return err
+	}
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -88,13 +94,15 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 // checkTeardown returns a usage error when an execution cannot be torn
-// down: it is not a provision execution, or it is still running.
-func checkTeardown(x engine.Execution) error {
+// down: it is not a provision execution, or it is still running. stopFlags
+// are the flags that the suggested stop command needs.
+func checkTeardown(x engine.Execution, stopFlags string) error {
 	switch {
 	case x.Machine != provisionMachine:
 		return usagef("execution %s is a %s execution; name the provision execution whose resources should go", x.Name, x.Machine)
 	case x.Status == engine.StatusRunning:
-		return usagef("execution %s is still running; wait for it to close, or stop it, before tearing it down", x.Name)
+		return usagef("execution %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', before tearing it down",
+			x.Name, stopFlags, x.Name)
 	}
 	return nil
 }
@@ -113,7 +121,7 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned string,
 			return fmt.Errorf("read execution %s: %w", name, err)
 		}
 		if x.Status == engine.StatusRunning {
-			return usagef("teardown %s is already running; follow it with 'repolink history %s'", name, name)
+			return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)
 		}
 	}
 	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
@@ -124,7 +132,8 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned string,
 	closed, err := follow(ctx, eng, name, 0, progress.event)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open and resumes with repolink up or 'repolink redrive'\n", name)
+			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open: repolink up on this state directory resumes it, "+
+				"or stop it with 'repolink stop%s %s' and redrive it\n", name, progress.storeFlags, name)
 			return &failedError{msg: "interrupted"}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)

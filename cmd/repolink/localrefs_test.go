@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestUnreadableCredentialCreatesNothing(t *testing.T) {
+	const unset, empty = "REPOLINK_TEST_UNSET_VARIABLE", "REPOLINK_TEST_EMPTY_VARIABLE"
+	// Setenv restores both variables when the test ends.
+	t.Setenv(unset, "")
+	os.Unsetenv(unset)
+	t.Setenv(empty, "")
+	missingFile := filepath.Join(t.TempDir(), "no-such-key.pem")
+	tests := []struct {
+		name    string
+		edit    func(map[string]any)
+		command string
+		want    []string
+	}{
+		{
+			name:    "env password with run",
+			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "env:" + unset },
+			command: "run",
+			want:    []string{"$.repository.auth.password_ref", "environment variable " + unset + " is not set", "set the environment variable"},
+		},
+		{
+			name:    "env password with preflight",
+			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "env:" + unset },
+			command: "preflight",
+			want:    []string{"$.repository.auth.password_ref", "set the environment variable"},
+		},
+		{
+			name: "empty token with run",
+			edit: func(doc map[string]any) {
+				auth := section(section(doc, "repository"), "auth")
+				auth["type"], auth["token_ref"] = "token", "env:"+empty
+				delete(auth, "password_ref")
+				delete(auth, "username")
+			},
+			command: "run",
+			want:    []string{"$.repository.auth.token_ref", "value is empty", "set the environment variable"},
+		},
+		{
+			name:    "file private key with run",
+			edit:    func(doc map[string]any) { section(doc, "snowflake")["private_key_ref"] = "file:" + missingFile },
+			command: "run",
+			want:    []string{"$.snowflake.private_key_ref", "no-such-key.pem", "create the file"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			code, _, errOut := runCLI(t, tt.command, "--sandbox", "--state-dir", dir, writeRequest(t, tt.edit))
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			for _, want := range append(tt.want, "nothing was created") {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr %q does not contain %q", errOut, want)
+				}
+			}
+			if exists(dir) {
+				t.Errorf("%s created the state directory", tt.command)
+			}
+		})
+	}
+}

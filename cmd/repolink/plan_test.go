@@ -1,0 +1,55 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlanWhileUpServes plans a request in a state directory that repolink
+// up serves with the sandbox, so plan reads the world through up's sandbox.
+func TestPlanWhileUpServes(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	reqPath := writeRequest(t, nil)
+	body, err := os.ReadFile(reqPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := startUp(t, dir, "--sandbox-latency", "none")
+	if code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret); code != http.StatusAccepted {
+		t.Fatalf("signed request = %d %+v\nlogs:\n%s", code, resp, up.logs)
+	}
+	waitForStatus(t, up, "DATA-4711", "", "SUCCEEDED")
+	published, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	if err != nil {
+		t.Fatalf("repolink up did not publish its sandbox: %v", err)
+	}
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"0 to create,", " 0 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, errOut = runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, reqPath)
+	var report planReport
+	if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
+		t.Fatalf("plan --output json exit %d, output %s, stderr %s", code, out, errOut)
+	}
+	if report.NextRun != "DATA-4711-r2" {
+		t.Errorf("next run = %q, want DATA-4711-r2", report.NextRun)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	if err != nil || string(after) != string(published) {
+		t.Errorf("plan changed or removed the sandbox addresses of repolink up (%v)", err)
+	}
+}

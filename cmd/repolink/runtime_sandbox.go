@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/repolink/repolink/shared/sandbox"
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
+)
+
+// sandboxAddressFile is the file in the state directory where the process
+// that runs the sandbox publishes where it serves, while it holds the
+// sandbox lock. Read-only commands of other processes, such as plan, use
+// that sandbox instead of starting a second one on the same world.
+const sandboxAddressFile = "sandbox.json"
+
+// publishedSandbox is the content of the sandbox address file.
+type publishedSandbox struct {
+	// Holder is the content of the sandbox lock file of the publishing
+	// process, such as "pid 1234".
+	Holder    string            `json:"holder"`
+	Addresses sandbox.Addresses `json:"addresses"`
+}
+
+// openSandbox gives the runtime a sandbox and returns the endpoints of its
+// clouds. It starts a sandbox on the world in the state directory, or, for
+// a read-only runtime while another process runs that sandbox, uses the
+// sandbox of that process.
+func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoints, error) {
+	lock, holder, err := tryLockSandbox(opts.dir)
+	if err != nil {
+		return endpoints{}, err
+	}
+	if lock == nil && opts.readOnly {
+		return rt.attachSandbox(opts.dir, holder)
+	}
+	if lock == nil {
+		return endpoints{}, sandboxBusy(opts.dir, holder)
+	}
+	rt.sandboxLock = lock
+
+	sbOpts := sandbox.Options{
+		Dir:    filepath.Join(opts.dir, "sandbox"),
+		Hosts:  opts.hosts,
+		Logger: opts.logger,
+	}
+	if opts.instant {
+		sbOpts.Delays = sandbox.ZeroDelays
+	}
+	if opts.delays != nil {
+		sbOpts.Delays = opts.delays
+	}
+	if opts.clock != nil {
+		sbOpts.Clock = opts.clock.Now
+	}
+	sb, err := sandbox.Start(ctx, sbOpts)
+	if err != nil {
+		return endpoints{}, fmt.Errorf("start sandbox: %w", err)
+	}
+	rt.sandbox = sb
+	rt.indexClient = sandboxIndexClient(sb.Index.Addr(), sb.Index.CA().Pool())
+
+	published := publishedSandbox{Holder: sandboxHolder(), Addresses: sb.Addresses()}
+	if err := worldfile.Save(filepath.Join(opts.dir, sandboxAddressFile), published); err != nil {
+		return endpoints{}, fmt.Errorf("publish sandbox addresses: %w", err)
+	}
+	return endpoints{
+		AWS:               sb.AWSURL(),
+		SnowflakeHost:     sb.SnowflakeHost(),
+		SnowflakePort:     sb.SnowflakePort(),
+		SnowflakeProtocol: "http",
+		AWSAccessKey:      sandbox.AccessKey,
+		AWSSecretKey:      sandbox.SecretKey,
+		Azure:             sandboxAzureEndpoint(sb),
+		GCP:               sb.GCPURL(),
+	}, nil
+}
+
+// sandboxBusy returns the usage error for a sandbox lock that the process
+// holder has.
+func sandboxBusy(dir, holder string) error {
+	return usagef("another repolink process (%s) runs the sandbox in %s; wait for it to finish, stop it, or use another --state-dir", holder, dir)
+}
+
+// attachSandbox returns the endpoints of the sandbox that the process
+// holder runs on the state directory.
+func (rt *runtime) attachSandbox(dir, holder string) (endpoints, error) {
+	var published publishedSandbox
+	data, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return endpoints{}, fmt.Errorf("read sandbox addresses: %w", err)
+	}
+	if err == nil {
+		if err := json.Unmarshal(data, &published); err != nil {
+			return endpoints{}, fmt.Errorf("read sandbox addresses %s: %w", filepath.Join(dir, sandboxAddressFile), err)
+		}
+	}
+	// A file left by an earlier holder names another process.
+	if err != nil || published.Holder != holder {
+		return endpoints{}, usagef("another repolink process (%s) is starting or stopping the sandbox in %s; try again in a moment", holder, dir)
+	}
+
+	addrs := published.Addresses
+	roots, err := addrs.Roots()
+	if err != nil {
+		return endpoints{}, fmt.Errorf("read sandbox addresses: %w", err)
+	}
+	rt.indexClient = sandboxIndexClient(addrs.Index, roots)
+	return endpoints{
+		AWS:               addrs.AWS,
+		SnowflakeHost:     addrs.SnowflakeHost,
+		SnowflakePort:     addrs.SnowflakePort,
+		SnowflakeProtocol: "http",
+		AWSAccessKey:      sandbox.AccessKey,
+		AWSSecretKey:      sandbox.SecretKey,
+		Azure:             azureEndpoint{URL: addrs.Azure, Roots: roots, VaultURL: addrs.KeyVaultURL},
+		GCP:               addrs.GCP,
+	}, nil
+}
+
+// removeSandboxAddresses removes the address file before the sandbox lock
+// is released.
+func removeSandboxAddresses(dir string) {
+	_ = os.Remove(filepath.Join(dir, sandboxAddressFile))
+}
+
+// sandboxIndexClient returns a client that sends every connection to the
+// sandbox index at addr, whatever host the URL names, and trusts only the
+// sandbox CA. TLS still uses the URL's host as server name, as Snowflake
+// does.
+func sandboxIndexClient(addr string, roots *x509.CertPool) *http.Client {
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+		TLSClientConfig:     &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	return &http.Client{Transport: transport, Timeout: preflightTimeout}
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSandboxCommandHelp(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "long flag", args: []string{"sandbox", "--help"}, wantCode: exitOK, wantOut: "reset"},
+		{name: "short flag", args: []string{"sandbox", "-h"}, wantCode: exitOK, wantOut: "reset"},
+		{name: "help command", args: []string{"sandbox", "help"}, wantCode: exitOK, wantOut: "reset"},
+		{name: "reset help", args: []string{"sandbox", "reset", "--help"}, wantCode: exitOK, wantErr: "Usage: repolink sandbox reset"},
+		{name: "no command", args: []string{"sandbox"}, wantCode: exitInvalid, wantErr: "sandbox needs a command"},
+		{name: "unknown command", args: []string{"sandbox", "rebuild"}, wantCode: exitInvalid, wantErr: `unknown sandbox command "rebuild"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestSandboxResetKeepsCloudExecutions(t *testing.T) {
+	dir := t.TempDir()
+	makeFile(engineStore)(t, dir)
+
+	code, _, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, "belongs to the real clouds") {
+		t.Errorf("stderr does not say why: %s", errOut)
+	}
+	if !exists(filepath.Join(dir, engineStore)) {
+		t.Error("sandbox reset removed the engine store of a cloud directory")
+	}
+}

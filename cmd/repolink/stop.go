@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// stopCommand aborts a running execution. It changes the store only, as
+// the send-task commands do, so it works the same whether repolink up, a
+// run or a redrive runs the execution, or nothing does.
+func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stop", "stop [--state-dir DIR] [--error NAME] [--cause TEXT] [--output text|json] NAME", stderr)
+	stateDir := stateDirFlag(fs)
+	errName := fs.String("error", "", "error name recorded on the stopped execution, such as OperatorStopped")
+	cause := fs.String("cause", "", "why the execution was stopped, for the execution history")
+	output := outputFlag(fs)
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("stop takes one execution name; got %d arguments", len(positional))
+	}
+	name := positional[0]
+	// Step Functions limits, as for send-task-failure.
+	if utf8.RuneCountInString(*errName) > 256 {
+		return usagef("--error has more than 256 characters; use a short error name")
+	}
+	if utf8.RuneCountInString(*cause) > 32768 {
+		return usagef("--cause has more than 32768 characters; shorten it")
+	}
+
+	eng, dir, err := openEngineStore(*stateDir)
+	if errors.Is(err, errNoStore) {
+		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	x, err := describeOrUsage(ctx, eng, dir, name)
+	if err != nil {
+		return err
+	}
+	if x.Status != engine.StatusRunning {
+		return stopClosedError(x)
+	}
+	// The execution may close between Describe and Stop.
+	if x, err = eng.Stop(ctx, name, *errName, *cause); errors.Is(err, engine.ErrNotRunning) {
+		closed, describeErr := eng.Describe(ctx, name)
+		if describeErr != nil {
+			return describeErr
+		}
+		return stopClosedError(closed)
+	}
+	if err != nil {
+		return err
+	}
+
+	v, err := describeExecution(ctx, eng, name)
+	if err != nil {
+		return err
+	}
+	if *output == "json" {
+		return writeJSONTo(stdout, v)
+	}
+	printStopped(stdout, x, v, hintFlags(dir, *stateDir))
+	return nil
+}
+
+func stopClosedError(x engine.Execution) error {
+	return usagef("execution %s already closed with status %s, so there is nothing to stop", x.Name, x.Status)
+}
+
+// printStopped writes the outcome of stop and the commands that continue
+// from it. flags are the flags that those commands need.
+func printStopped(w io.Writer, x engine.Execution, v executionView, flags string) {
+	fmt.Fprintf(w, "execution %s stopped: status %s", x.Name, x.Status)
+	if x.CurrentState != "" {
+		fmt.Fprintf(w, " in %s", stepLabel(v.CurrentStep, x.CurrentState))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "next: run 'repolink redrive%s %s' to resume from that step", flags, x.Name)
+	if x.Machine == provisionMachine {
+		fmt.Fprintf(w, ", or 'repolink teardown%s %s' to remove what it built", flags, x.Name)
+	}
+	fmt.Fprintln(w)
+}

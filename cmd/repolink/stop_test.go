@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+func TestStopCommand(t *testing.T) {
+	dir := t.TempDir()
+	eng := testStore(t, dir, map[string]engine.TaskFunc{
+		"waiter": func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil },
+	})
+	// The test's engine plays the part of repolink up, which holds the lock
+	// and runs the executions.
+	lock, err := lockStateDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+	ctx := context.Background()
+	for _, name := range []string{"waiting", "json"} {
+		if _, err := eng.Start(ctx, "tokens", name, json.RawMessage(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := pendingToken(t, eng, "waiting")
+	pendingToken(t, eng, "json")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "no name", args: []string{"stop", "--state-dir", dir}, wantCode: exitInvalid, wantErr: "one execution name"},
+		{name: "unknown", args: []string{"stop", "--state-dir", dir, "nobody"}, wantCode: exitInvalid, wantErr: "no execution named nobody"},
+		{name: "no store", args: []string{"stop", "--state-dir", t.TempDir(), "waiting"}, wantCode: exitInvalid, wantErr: "has no executions"},
+		{name: "invalid output", args: []string{"stop", "--state-dir", dir, "--output", "yaml", "waiting"}, wantCode: exitInvalid,
+			wantErr: "--output must be text or json"},
+		{name: "long error", args: []string{"stop", "--state-dir", dir, "--error", strings.Repeat("E", 257), "waiting"}, wantCode: exitInvalid,
+			wantErr: "more than 256 characters"},
+		{name: "running", args: []string{"stop", "waiting", "--state-dir", dir, "--error", "OperatorStopped", "--cause", "stopped by hand"},
+			wantCode: exitOK, wantOut: "execution waiting stopped: status ABORTED in Wait\nnext: run 'repolink redrive --state-dir " + dir + " waiting'"},
+		{name: "already closed", args: []string{"stop", "--state-dir", dir, "waiting"}, wantCode: exitInvalid,
+			wantErr: "already closed with status ABORTED"},
+		{name: "help", args: []string{"stop", "--help"}, wantCode: exitOK, wantErr: "Usage: repolink stop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+
+	x, err := eng.Describe(ctx, "waiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{x.Status, x.Error, x.Cause}
+	if diff := cmp.Diff([]string{engine.StatusAborted, "OperatorStopped", "stopped by hand"}, got); diff != "" {
+		t.Errorf("stopped execution status, error, cause (-want +got):\n%s", diff)
+	}
+	if code, _, _ := runCLI(t, "send-task-success", "--state-dir", dir, token); code != exitInvalid {
+		t.Errorf("send-task-success to the stopped execution's task exit %d, want %d", code, exitInvalid)
+	}
+
+	code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "--output", "json", "json")
+	if code != exitOK {
+		t.Fatalf("stop --output json exit %d: %s", code, errOut)
+	}
+	var v executionView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("output is not an execution: %v\n%s", err, out)
+	}
+	if v.Name != "json" || v.Status != engine.StatusAborted {
+		t.Errorf("stop --output json = %s %s, want json ABORTED", v.Name, v.Status)
+	}
+}
