@@ -121,7 +121,9 @@ func TestSendTaskCommands(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "heartbeat", args: []string{"send-task-heartbeat", okToken}, wantCode: exitOK},
-		{name: "invalid output", args: []string{"send-task-success", okToken, "--output-json", "{not json"}, wantCode: exitInvalid, wantErr: "not valid JSON"},
+		{name: "invalid output", args: []string{"send-task-success", okToken, "--output-json", "{not json"}, wantCode: exitInvalid, wantErr: "must be a JSON object"},
+		{name: "output not an object", args: []string{"send-task-success", okToken, "--output-json", `"weird"`}, wantCode: exitInvalid, wantErr: "must be a JSON object"},
+		{name: "null output", args: []string{"send-task-success", okToken, "--output-json", "null"}, wantCode: exitInvalid, wantErr: "must be a JSON object"},
 		{name: "failure without error", args: []string{"send-task-failure", badToken}, wantCode: exitInvalid, wantErr: "--error is required"},
 		{name: "unknown token", args: []string{"send-task-success", "no-such-token"}, wantCode: exitInvalid, wantErr: "unknown"},
 		{name: "success", args: []string{"send-task-success", okToken, "--output-json", `{"status": "available"}`}, wantCode: exitOK},

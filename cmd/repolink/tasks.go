@@ -25,7 +25,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	var output, errName, cause *string
 	switch op {
 	case "send-task-success":
-		output = fs.String("output-json", "{}", "the task's result, a JSON value")
+		output = fs.String("output-json", "{}", "the task's result, a JSON object")
 	case "send-task-failure":
 		errName = fs.String("error", "", "the error name that Retry and Catch match, such as Rejected")
 		cause = fs.String("cause", "", "what went wrong, for the execution history")
@@ -38,8 +38,13 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		return usagef("%s takes one task token; got %d arguments", op, len(positional))
 	}
 	token := positional[0]
-	if output != nil && !json.Valid([]byte(*output)) {
-		return usagef("--output-json is not valid JSON; pass a JSON value such as '{\"status\": \"available\"}'")
+	// Every repolink task returns an object, and the next state reads its
+	// fields, so any other JSON value would fail the run one state later.
+	if output != nil {
+		var object map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(*output), &object); err != nil || object == nil {
+			return usagef("--output-json must be a JSON object, such as '{\"status\": \"available\"}'")
+		}
 	}
 	if errName != nil && *errName == "" {
 		return usagef("--error is required; pass the error name that the state machine catches, such as Rejected")
