@@ -79,10 +79,10 @@ func (p *progress) begin(name, mode string) {
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
 	if took > 0 {
-		fmt.Fprintf(p.out, "  %-27s %-9s %s  %s\n", step, action, detail, elapsed(took))
+		fmt.Fprintf(p.out, "  %-*s %-9s %s  %s\n", stepColumn, step, action, detail, elapsed(took))
 		return
 	}
-	fmt.Fprintf(p.out, "  %-27s %-9s %s\n", step, action, detail)
+	fmt.Fprintf(p.out, "  %-*s %-9s %s\n", stepColumn, step, action, detail)
 }
 
 // event handles one history event of the engine.
@@ -161,7 +161,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 	if exec.Machine == teardownMachine {
 		counts := countActions(exec.Output)
 		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], counts[workflow.Skipped]+counts[workflow.Adopted])
-		fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
+		if endpointDeleted(exec.Output) {
+			fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
+		}
 		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(exec.StoppedAt.Sub(exec.StartedAt)))
 		return true
 	}
@@ -192,6 +194,22 @@ func (p *progress) summary(exec engine.Execution) bool {
 }
 
 // countActions counts the actions that the steps reported in a document.
+// stepColumn is the width of the step name column, wide enough for the
+// longest step name, teardown_azure_private_link_service.
+const stepColumn = 35
+
+// endpointDeleted reports whether a teardown's output records that it
+// deprovisioned a Snowflake private endpoint.
+func endpointDeleted(output json.RawMessage) bool {
+	var doc struct {
+		Resources map[string]workflow.Result `json:"resources"`
+	}
+	if json.Unmarshal(output, &doc) != nil {
+		return false
+	}
+	return doc.Resources["teardown_endpoint"].Action == workflow.Deleted
+}
+
 func countActions(output json.RawMessage) map[string]int {
 	var doc struct {
 		Resources map[string]struct {
