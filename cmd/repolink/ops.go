@@ -217,14 +217,19 @@ func printStatus(w io.Writer, v executionView, flags string) {
 		fmt.Fprintf(w, "next:          fix the cause, then run 'repolink redrive%s %s' to resume from the failed step\n", flags, v.Name)
 	}
 
-	var resources map[string]workflow.Result
+	var resources map[string]struct {
+		workflow.Result
+		Status string `json:"status"`
+	}
 	if json.Unmarshal(v.Resources, &resources) != nil || len(resources) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "resources:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, key := range sortedKeys(resources) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, resources[key].Action, resources[key].ID)
+		r := resources[key]
+		shown := resultOf(key, r.Action, r.ID, r.Status)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, shown.Action, shown.ID)
 	}
 	tw.Flush()
 }

@@ -325,7 +325,7 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		for _, want := range []string{"status:        SUCCEEDED", "resources:", "repository", "PLATFORM.PACKAGES.CORP_PYPI"} {
+		for _, want := range []string{"status:        SUCCEEDED", "resources:", "repository", "PLATFORM.PACKAGES.CORP_PYPI", "live     Available"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}

@@ -269,11 +269,15 @@ func (d eventDetails) result(key string) workflow.Result {
 	entry, _ := resources[key].(map[string]any)
 	action, _ := entry["action"].(string)
 	id, _ := entry["id"].(string)
-	if key == "endpoint_live" && action == "" {
-		status, _ := entry["status"].(string)
-		if status != "" {
-			return workflow.Result{Action: "live", ID: status}
-		}
+	status, _ := entry["status"].(string)
+	return resultOf(key, action, id, status)
+}
+
+// resultOf returns the action and ID to show for resources.<key>. The
+// endpoint wait records only the endpoint's status, shown as "live".
+func resultOf(key, action, id, status string) workflow.Result {
+	if key == "endpoint_live" && action == "" && status != "" {
+		return workflow.Result{Action: "live", ID: status}
 	}
 	return workflow.Result{Action: action, ID: id}
 }
