@@ -347,3 +347,23 @@ func fillEndpoints(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+func TestEndToEndChangedRequestWarns(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
+	if code != exitOK {
+		t.Fatalf("first run exit %d: %s", code, errOut)
+	}
+	if strings.Contains(errOut, "warning") {
+		t.Errorf("first run warned:\n%s", errOut)
+	}
+	renamed := writeRequest(t, func(doc map[string]any) { section(doc, "repository")["name"] = "corp_pypi_two" })
+	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, renamed)
+	if code != exitOK {
+		t.Fatalf("second run exit %d: %s", code, errOut)
+	}
+	want := "warning: execution DATA-4711 ran request DATA-4711 with other settings"
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+}

@@ -85,6 +85,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
 
+	if earlier := changedFrom(ctx, rt.engine, req); earlier != "" {
+		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
+			"objects that it created under other names, such as a renamed repository, stay and this run does not remove them\n", earlier, req.ID)
+	}
 	name, err := startExecution(ctx, rt.engine, req)
 	if err != nil {
 		return err
@@ -170,6 +174,33 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 				return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", name, req.ID)
 			}
 			return name, nil
+		}
+	}
+}
+
+// changedFrom returns the latest closed execution of the request's ticket
+// whose request differs from req, or "" when there is none. A changed
+// repository name or location builds new objects beside the old ones.
+func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) string {
+	want, err := json.Marshal(req)
+	if err != nil {
+		return ""
+	}
+	base := request.ExecutionName(req.ID)
+	latest := ""
+	for n := 1; ; n++ {
+		name := request.RunName(base, n)
+		exec, err := eng.Describe(ctx, name)
+		if err != nil {
+			return latest
+		}
+		var doc struct {
+			Request json.RawMessage `json:"request"`
+		}
+		if exec.Status != engine.StatusRunning && json.Unmarshal(exec.Input, &doc) == nil && !sameJSON(doc.Request, want) {
+			latest = name
+		} else {
+			latest = ""
 		}
 	}
 }
