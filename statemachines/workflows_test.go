@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -155,8 +156,9 @@ type workflowsStep struct {
 	Retry  *workflowsRetry             `json:"retry"`
 	Steps  []map[string]*workflowsStep `json:"steps"`
 	Switch []struct {
-		Condition any    `json:"condition"`
-		Next      string `json:"next"`
+		Condition any                         `json:"condition"`
+		Next      string                      `json:"next"`
+		Steps     []map[string]*workflowsStep `json:"steps"`
 	} `json:"switch"`
 	Next   string           `json:"next"`
 	Assign []map[string]any `json:"assign"`
@@ -375,5 +377,54 @@ func TestWorkflowsPredicatesDefined(t *testing.T) {
 		if diff := cmp.Diff([]string{"e"}, sub.Params); diff != "" {
 			t.Errorf("%s: params of %s (-want +got):\n%s", workflowsFile, predicate, diff)
 		}
+	}
+}
+
+func TestWorkflowsCallbackFailureRaises(t *testing.T) {
+	// Read the field names of the failure body from the type that the
+	// poller posts, so that renaming one breaks this test.
+	data, err := json.Marshal(gcp.CallbackFailure{Error: "Rejected", Cause: "cause"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failure map[string]string
+	if err := json.Unmarshal(data, &failure); err != nil {
+		t.Fatal(err)
+	}
+	var errorField, causeField string
+	for field, value := range failure {
+		switch value {
+		case "Rejected":
+			errorField = field
+		case "cause":
+			causeField = field
+		}
+	}
+
+	definition := readWorkflows(t)
+	var raises []map[string]any
+	for _, entry := range definition["main"].Steps {
+		_, step := stepName(t, entry)
+		for _, condition := range step.Switch {
+			if condition.Condition != `${"`+errorField+`" in live}` {
+				continue
+			}
+			for _, inner := range condition.Steps {
+				name, raising := stepName(t, inner)
+				var raise map[string]any
+				if err := json.Unmarshal(raising.Raise, &raise); err != nil {
+					t.Fatalf("%s: step %s raises no map: %v", workflowsFile, name, err)
+				}
+				raises = append(raises, raise)
+			}
+		}
+	}
+
+	want := []map[string]any{{
+		"error": "${live." + errorField + "}",
+		"cause": `${default(map.get(live, "` + causeField + `"), "")}`,
+	}}
+	if diff := cmp.Diff(want, raises); diff != "" {
+		t.Errorf("%s: raise on a callback failure body (-want +got):\n%s", workflowsFile, diff)
 	}
 }

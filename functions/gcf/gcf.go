@@ -10,8 +10,13 @@
 //
 // REPOLINK_WAITS_COLLECTION, REPOLINK_WAITS_PROJECT (or
 // GOOGLE_CLOUD_PROJECT) and REPOLINK_WAITS_DATABASE name the Firestore
-// collection where await_endpoint stores its wait. Without a collection,
-// await_endpoint fails with InvalidRequest.
+// collection where await_endpoint stores its wait, whose token is a
+// Workflows callback URL. Without a collection, await_endpoint fails with
+// InvalidRequest.
+//
+// The function "poller", for Cloud Scheduler, runs one poll over the same
+// collection on every POST and completes each finished wait with an
+// authenticated POST to its callback URL.
 package gcf
 
 import (
@@ -26,6 +31,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
@@ -45,7 +51,8 @@ type Failure struct {
 	Cause string `json:"cause"`
 }
 
-// registered holds the handlers passed to the functions framework, by name.
+// registered holds the handlers passed to the functions framework, by name:
+// every step of the registry and the poller.
 var registered map[string]http.HandlerFunc
 
 func init() {
@@ -56,7 +63,9 @@ func init() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: cloudLoggingAttr}))
 	var gcp gcpadapter.Options
-	registered = newHandlers(newAdapters(logger, gcp, newWaitRegistry(os.Getenv, gcp, logger)).env(), logger)
+	env := newAdapters(logger, gcp, newWaitRegistry(os.Getenv, gcp, false, logger)).env()
+	registered = newHandlers(env, logger)
+	registered[PollerFunction] = servePoller(&poller.Poller{Env: env, Tasks: newCallbackTasks(gcpadapter.CallbacksOptions{})}, logger)
 
 	names := make([]string, 0, len(registered))
 	for name := range registered {

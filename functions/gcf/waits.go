@@ -46,12 +46,10 @@ func loadWaitsConfig(getenv func(string) string) (gcpadapter.WaitsConfig, error)
 // newWaitRegistry returns the wait registry that the environment
 // configures: the Firestore store when REPOLINK_WAITS_COLLECTION is set,
 // and otherwise one that rejects every call with InvalidRequest. The
-// Firestore client is built on first use with opts.
-//
-// TODO: serve the poller here too, listing the same collection and
-// completing Workflows callback URLs. Until then nothing completes a stored
-// wait, and its execution fails when the callback times out.
-func newWaitRegistry(getenv func(string) string, opts gcpadapter.Options, logger *slog.Logger) workflow.WaitRegistry {
+// Firestore client is built on first use with opts. The Firestore store
+// accepts only waits whose token is a Workflows callback URL, or a
+// loopback URL when allowLoopback is true, as the poller's callbacks do.
+func newWaitRegistry(getenv func(string) string, opts gcpadapter.Options, allowLoopback bool, logger *slog.Logger) workflow.WaitRegistry {
 	cfg, err := loadWaitsConfig(getenv)
 	switch {
 	case err != nil:
@@ -62,7 +60,7 @@ func newWaitRegistry(getenv func(string) string, opts gcpadapter.Options, logger
 		return noWaits{err: errNoWaits}
 	}
 	logger.Info("wait registry configured", "project", cfg.Project, "database", cfg.Database, "collection", cfg.Collection)
-	return &firestoreWaits{opts: opts, cfg: cfg}
+	return &firestoreWaits{opts: opts, cfg: cfg, allowLoopback: allowLoopback}
 }
 
 // firestoreWaits is the Firestore wait registry. It builds the client on
@@ -71,6 +69,8 @@ func newWaitRegistry(getenv func(string) string, opts gcpadapter.Options, logger
 type firestoreWaits struct {
 	opts gcpadapter.Options
 	cfg  gcpadapter.WaitsConfig
+	// allowLoopback also accepts loopback callback URLs, for tests.
+	allowLoopback bool
 
 	mu    sync.Mutex
 	store *gcpadapter.Waits
@@ -93,7 +93,13 @@ func (f *firestoreWaits) open() (*gcpadapter.Waits, error) {
 	return store, nil
 }
 
+// Put stores w. A token that the poller would not complete, such as a Step
+// Functions task token, fails with InvalidRequest before anything is
+// stored.
 func (f *firestoreWaits) Put(ctx context.Context, w workflow.Wait) error {
+	if _, err := gcpadapter.CheckCallbackURL(w.Token, f.allowLoopback); err != nil {
+		return err
+	}
 	store, err := f.open()
 	if err != nil {
 		return err

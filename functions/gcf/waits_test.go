@@ -105,11 +105,13 @@ func TestAwaitEndpointWaitRegistry(t *testing.T) {
 	}
 	t.Cleanup(func() { sim.Close() })
 	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
-	const token = "https://workflowexecutions.googleapis.com/v1/projects/proj-one/callbacks/run-1"
+	const token = "https://workflowexecutions.googleapis.com/v1/projects/proj-one/locations/europe-west1/workflows/provision/executions/run-1/callbacks/1700000000000_42"
 
 	tests := []struct {
-		name       string
-		vars       map[string]string
+		name string
+		vars map[string]string
+		// token is the task token; empty means the callback URL token.
+		token      string
 		wantStatus int
 		// wantCause is part of the failure's cause; empty for a success.
 		wantCause string
@@ -134,6 +136,13 @@ func TestAwaitEndpointWaitRegistry(t *testing.T) {
 			wantCause:  `collection "waits/nested"`,
 		},
 		{
+			name:       "not a callback URL",
+			vars:       map[string]string{envWaitsCollection: "waits-other-token", envProject: "proj-one"},
+			token:      "AQCEAAAAKgAAAAMAAAAAAAAAAc",
+			wantStatus: http.StatusBadRequest,
+			wantCause:  "not a Workflows callback URL",
+		},
+		{
 			name:       "firestore",
 			vars:       map[string]string{envWaitsCollection: "waits", envProject: "proj-one"},
 			wantStatus: http.StatusOK,
@@ -143,12 +152,16 @@ func TestAwaitEndpointWaitRegistry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger := slog.New(slog.DiscardHandler)
-			registry := newWaitRegistry(environment(tt.vars), opts, logger)
+			registry := newWaitRegistry(environment(tt.vars), opts, false, logger)
 			server := serve(t, newAdapters(logger, opts, registry).env(), "await_endpoint")
 
+			input := awaitInput(t, token)
+			if tt.token != "" {
+				input = awaitInput(t, tt.token)
+			}
 			// A retried registration stores nothing more.
 			for range 2 {
-				status, body := post(t, server.URL, awaitInput(t, token))
+				status, body := post(t, server.URL, input)
 				if status != tt.wantStatus {
 					t.Fatalf("status = %d, want %d (body %s)", status, tt.wantStatus, body)
 				}
