@@ -18,7 +18,7 @@ func TestEndToEndAzureRunTwice(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("first run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
-			for _, want := range []string{"status:           SUCCEEDED", "endpoint status:  APPROVED (CREATED)", "azure_private_link_service  created", "azure_connection            created", "requests==", "corp-utils==2.3.1"} {
+			for _, want := range []string{"status:           SUCCEEDED", "endpoint status:  APPROVED (CREATED)", "azure_private_link_service          created", "azure_connection                    created", "requests==", "corp-utils==2.3.1"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("first run output lacks %q:\n%s", want, out)
 				}

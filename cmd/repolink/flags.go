@@ -128,14 +128,39 @@ func (f executionFlags) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// parseName parses the flags of a command that takes one execution name
+// and returns the name. output, when not nil, is the --output flag to check.
+func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if output != nil {
+		if err := checkOutput(*output); err != nil {
+			return "", err
+		}
+	}
+	if len(positional) != 1 {
+		return "", usagef("%s takes one execution name; got %d arguments", fs.Name(), len(positional))
+	}
+	return positional[0], nil
+}
+
+// openStoreFor opens the engine store in stateDir to read or change the
+// execution name, or returns a usage error when the directory has none.
+func openStoreFor(stateDir, name string) (*engine.Engine, string, error) {
+	eng, dir, err := openEngineStore(stateDir)
+	if errors.Is(err, errNoStore) {
+		return nil, dir, usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+	}
+	return eng, dir, err
+}
+
 // loadExecution reads an execution from the store in stateDir and returns
 // it with the store's absolute directory, or a usage error that explains why it
 // cannot be read.
 func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution, string, error) {
-	eng, dir, err := openEngineStore(stateDir)
-	if errors.Is(err, errNoStore) {
-		return engine.Execution{}, dir, usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
+	eng, dir, err := openStoreFor(stateDir, name)
 	if err != nil {
 		return engine.Execution{}, dir, err
 	}

@@ -154,22 +154,12 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlagSet("status", "status [--state-dir DIR] [--output text|json] NAME", stderr)
 	stateDir := stateDirFlag(fs)
 	output := outputFlag(fs)
-	positional, err := parseInterspersed(fs, args)
+	name, err := parseName(fs, args, output)
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(*output); err != nil {
-		return err
-	}
-	if len(positional) != 1 {
-		return usagef("status takes one execution name; got %d arguments", len(positional))
-	}
-	name := positional[0]
 
-	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
+	eng, dir, err := openStoreFor(*stateDir, name)
 	if err != nil {
 		return err
 	}
@@ -245,22 +235,12 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("history", "history [--state-dir DIR] [--output text|json] NAME", stderr)
 	stateDir := stateDirFlag(fs)
 	output := outputFlag(fs)
-	positional, err := parseInterspersed(fs, args)
+	name, err := parseName(fs, args, output)
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(*output); err != nil {
-		return err
-	}
-	if len(positional) != 1 {
-		return usagef("history takes one execution name; got %d arguments", len(positional))
-	}
-	name := positional[0]
 
-	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
+	eng, dir, err := openStoreFor(*stateDir, name)
 	if err != nil {
 		return err
 	}

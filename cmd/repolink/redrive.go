@@ -20,17 +20,13 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("redrive", "redrive [--sandbox] [--state-dir DIR] NAME", stderr)
 	flags := addExecutionFlags(fs, "run the redriven steps against the local sandbox, as the execution's first run did")
 	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
-	positional, err := parseInterspersed(fs, args)
+	name, err := parseName(fs, args, nil)
 	if err != nil {
 		return err
-	}
-	if len(positional) != 1 {
-		return usagef("redrive takes one execution name; got %d arguments", len(positional))
 	}
 	if err := flags.validate(); err != nil {
 		return err
 	}
-	name := positional[0]
 
 	// Check that the execution can be redriven before starting anything.
 	x, dir, err := loadExecution(ctx, *flags.stateDir, name)

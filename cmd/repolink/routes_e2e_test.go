@@ -58,7 +58,7 @@ func sandboxAWS(t *testing.T, dir string) map[string]any {
 
 func TestEndToEndEgressIPRunTwice(t *testing.T) {
 	dir := runExampleTwice(t, "egress-ip.json",
-		"egress_ranges               created   sg-0a1b2c3d4e5f60718",
+		"egress_ranges                       created   sg-0a1b2c3d4e5f60718",
 		"repository:       PLATFORM.PACKAGES.PARTNER_PYPI",
 		"requests==", "corp-utils==2.3.1")
 
@@ -94,7 +94,7 @@ func TestEndToEndPublicRunTwice(t *testing.T) {
 
 func TestEndToEndNoProxyRunTwice(t *testing.T) {
 	dir := runExampleTwice(t, "aws-privatelink-no-proxy.json",
-		"proxy_vm                    skipped   none",
+		"proxy_vm                            skipped   none",
 		"endpoint status:  Available",
 		"repository:       PLATFORM.PACKAGES.INTERNAL_PYPI",
 		"procedure check:  passed")

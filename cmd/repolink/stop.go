@@ -19,17 +19,10 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	errName := fs.String("error", "", "error name recorded on the stopped execution, such as OperatorStopped")
 	cause := fs.String("cause", "", "why the execution was stopped, for the execution history")
 	output := outputFlag(fs)
-	positional, err := parseInterspersed(fs, args)
+	name, err := parseName(fs, args, output)
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(*output); err != nil {
-		return err
-	}
-	if len(positional) != 1 {
-		return usagef("stop takes one execution name; got %d arguments", len(positional))
-	}
-	name := positional[0]
 	// Step Functions limits, as for send-task-failure.
 	if utf8.RuneCountInString(*errName) > 256 {
 		return usagef("--error has more than 256 characters; use a short error name")
@@ -38,10 +31,7 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("--cause has more than 32768 characters; shorten it")
 	}
 
-	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
-	}
+	eng, dir, err := openStoreFor(*stateDir, name)
 	if err != nil {
 		return err
 	}
