@@ -78,13 +78,17 @@ var ZeroDelays = &Delays{}
 // and a Network Load Balancer is active after about three minutes. A new
 // target passes its health checks after about a minute and a half, and an
 // accepted endpoint connection is available after about a minute. Snowflake
-// reports the private endpoint CREATED a few minutes after that.
+// reports the private endpoint CREATED a few minutes after that. That delay
+// starts at a poll of the endpoint, so it is half a minute off the
+// one-minute poll interval: a poll then sees CREATED half an interval late,
+// the average against Snowflake, and not either at once or a whole interval
+// late as a whole number of minutes would make it.
 var RealisticDelays = &Delays{
 	InstanceRunning:     30 * time.Second,
 	LoadBalancerActive:  3 * time.Minute,
 	TargetHealthy:       90 * time.Second,
 	ConnectionAvailable: time.Minute,
-	EndpointCreated:     5 * time.Minute,
+	EndpointCreated:     5*time.Minute + 30*time.Second,
 }
 
 // ScaledClock runs a fixed factor faster than the wall clock from the
