@@ -147,9 +147,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 	fmt.Fprintf(p.out, "  execution:        %s\n", exec.Name)
 	fmt.Fprintf(p.out, "  status:           %s\n", exec.Status)
 	if exec.Status != "SUCCEEDED" {
-		step, cause, _ := strings.Cut(exec.Cause, ": ")
-		if cause == "" {
-			step, cause = "unknown", exec.Cause
+		step, cause := failedStep(exec)
+		if step == "" {
+			step = "unknown"
 		}
 		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
 		fmt.Fprintf(p.out, "  error:            %s: %s\n", exec.Error, cause)

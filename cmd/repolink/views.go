@@ -98,11 +98,24 @@ func newView(x engine.Execution) executionView {
 		v.StoppedAt = &stopped
 	}
 	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
-		if step, _, ok := strings.Cut(x.Cause, ": "); ok && !strings.Contains(step, " ") {
-			v.FailedStep = step
-		}
+		v.FailedStep, _ = failedStep(x)
 	}
 	return v
+}
+
+// failedStep returns the step that an execution failed or stopped in and
+// the cause without that step's prefix. Task failures start their cause
+// with the step name. Other causes, such as that of an execution stopped by
+// an operator, leave the step to the state the execution was in, or "" when
+// that is not a step either.
+func failedStep(x engine.Execution) (step, cause string) {
+	if step, cause, ok := strings.Cut(x.Cause, ": "); ok && step != "" && !strings.Contains(step, " ") {
+		return step, cause
+	}
+	if task, ok := provisionStates[x.CurrentState]; ok {
+		return task.Task, x.Cause
+	}
+	return "", x.Cause
 }
 
 // describeExecution returns the view of an execution with its resources:
