@@ -285,7 +285,10 @@ func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
 	fillEndpoints(t, dir)
 	before := awsCounts(t, dir)
 
-	req := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-4712" })
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "DATA-4712"
+		section(doc, "repository")["name"] = "corp_pypi_two"
+	})
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
@@ -365,5 +368,28 @@ func TestEndToEndChangedRequestWarns(t *testing.T) {
 	want := "warning: execution DATA-4711 ran request DATA-4711 with other settings"
 	if !strings.Contains(errOut, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+}
+
+func TestEndToEndOtherTicketsObjectsStay(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
+	if code != exitOK {
+		t.Fatalf("first run exit %d: %s", code, errOut)
+	}
+	before := worldCounts(t, dir)
+
+	other := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-4799" })
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, other)
+	if code != exitFailed {
+		t.Fatalf("run of another ticket with the same repository name: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	for _, want := range []string{"failed step:      preflight", "was created for request DATA-4711, not DATA-4799"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if after := worldCounts(t, dir); !equalCounts(before, after) {
+		t.Errorf("the sandbox world changed after a run that conflicts with another ticket: %v, then %v", before, after)
 	}
 }

@@ -33,6 +33,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing != nil {
+		if err := sfobject.CheckOwner("API integration", snowflake.StoredName(names.Integration), existing, req.ID); err != nil {
+			return Output{}, err
+		}
 		return Output{Action: workflow.Adopted, ID: snowflake.StoredName(names.Integration)}, nil
 	}
 
@@ -43,7 +46,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	secret := sfobject.Qualified(req.Snowflake, names.Secret)
 	privateLink := strings.HasSuffix(string(req.Route), "-privatelink")
 	stmt := snowflake.CreateAPIIntegration(names.Integration, prefixes, []string{secret}, privateLink)
-	if err := conn.Exec(ctx, stmt); err != nil {
+	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 		return Output{}, fmt.Errorf("create API integration %s: %w", names.Integration, err)
 	}
 	return Output{Action: workflow.Created, ID: snowflake.StoredName(names.Integration)}, nil

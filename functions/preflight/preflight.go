@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	checks "github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -65,6 +67,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		if report.Failed() {
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
+		if err := checkOwners(ctx, env, req); err != nil {
+			return Output{}, err
+		}
 		if err := checkEndpointCapacity(ctx, env, req); err != nil {
 			return Output{}, err
 		}
@@ -74,6 +79,38 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			CredentialExpiresAt: report.CredentialExpiresAt,
 		}, nil
 	}
+}
+
+// checkOwners fails a run whose SECRET, API INTEGRATION or ARTIFACT
+// REPOSITORY name is taken by an object created for another request,
+// before anything is built for it.
+func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) error {
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return err
+	}
+	names := workflow.NamesFor(req)
+	for _, obj := range []struct{ kind, show, name, scope string }{
+		{"secret", "SECRETS", names.Secret, sfobject.InSchema(req.Snowflake)},
+		{"API integration", "API INTEGRATIONS", names.Integration, ""},
+		{"artifact repository", "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(req.Snowflake)},
+	} {
+		row, err := sfobject.Find(ctx, conn, obj.show, obj.name, obj.scope)
+		if snowflake.IsNotExist(err) {
+			// The database or schema does not exist yet; the later steps say so.
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			continue
+		}
+		if err := sfobject.CheckOwner(obj.kind, snowflake.StoredName(obj.name), row, req.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account

@@ -80,7 +80,7 @@ func document() workflow.Document {
 
 func TestStepPasses(t *testing.T) {
 	idx := startIndex(t)
-	env := &workflow.Env{Secrets: fakeSecrets{passwordRef: testPassword}, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
+	env := &workflow.Env{Secrets: fakeSecrets{passwordRef: testPassword}, Now: time.Now, Logger: slog.New(slog.DiscardHandler), Snowflake: emptyAccount}
 
 	out, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
 	if err != nil {
@@ -131,7 +131,7 @@ func TestStepCredentialProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := &workflow.Env{Secrets: tt.secrets, Now: time.Now}
+			env := &workflow.Env{Secrets: tt.secrets, Now: time.Now, Snowflake: emptyAccount}
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
 			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
@@ -144,12 +144,28 @@ func TestStepCredentialProblems(t *testing.T) {
 }
 
 // endpointsConn returns SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO with one
-// endpoint per host.
-type endpointsConn struct{ hosts []string }
+// endpoint per host, and the rows of SHOW statements from shows.
+type endpointsConn struct {
+	hosts []string
+	shows map[string][]snowflake.Row // by the start of the statement
+}
+
+// emptyAccount opens a connection to an account without objects.
+func emptyAccount(context.Context, request.Snowflake) (snowflake.Conn, error) {
+	return endpointsConn{}, nil
+}
 
 func (c endpointsConn) Exec(context.Context, string) error { return errors.New("unexpected statement") }
 
 func (c endpointsConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	if strings.HasPrefix(stmt, "SHOW ") {
+		for prefix, rows := range c.shows {
+			if strings.HasPrefix(stmt, prefix) {
+				return rows, nil
+			}
+		}
+		return nil, nil
+	}
 	if !strings.Contains(stmt, "SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO") {
 		return nil, fmt.Errorf("unexpected query %q", stmt)
 	}
@@ -191,6 +207,38 @@ func TestStepEndpointCapacity(t *testing.T) {
 			doc := document()
 			doc.Request.Route = tt.route
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
+			if got := workflow.NameOf(err); got != tt.want {
+				t.Errorf("error name = %q, want %q (error %v)", got, tt.want, err)
+			}
+		})
+	}
+}
+
+func TestStepObjectOwners(t *testing.T) {
+	idx := startIndex(t)
+	tests := []struct {
+		name    string
+		comment string
+		want    string
+	}{
+		{"no comment", "", ""},
+		{"this request", "repolink request DATA-1", ""},
+		{"another request", "repolink request OTHER-7", workflow.ErrConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			names := workflow.NamesFor(document().Request)
+			conn := endpointsConn{shows: map[string][]snowflake.Row{
+				"SHOW SECRETS": {{"name": snowflake.StoredName(names.Secret), "comment": tt.comment}},
+			}}
+			env := &workflow.Env{
+				Secrets: fakeSecrets{passwordRef: testPassword},
+				Now:     time.Now,
+				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+					return conn, nil
+				},
+			}
+			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, document())
 			if got := workflow.NameOf(err); got != tt.want {
 				t.Errorf("error name = %q, want %q (error %v)", got, tt.want, err)
 			}

@@ -30,11 +30,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing != nil {
+		if err := sfobject.CheckOwner("artifact repository", qualified, existing, req.ID); err != nil {
+			return Output{}, err
+		}
 		return Output{Action: workflow.Adopted, ID: qualified}, nil
 	}
 	stmt := snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration,
 		req.Repository.IndexURL, sfobject.Qualified(sf, names.Secret))
-	if err := conn.Exec(ctx, stmt); err != nil {
+	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 		return Output{}, fmt.Errorf("create artifact repository %s: %w", qualified, err)
 	}
 	return Output{Action: workflow.Created, ID: qualified}, nil

@@ -34,6 +34,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing != nil {
+		if err := sfobject.CheckOwner("secret", qualified, existing, req.ID); err != nil {
+			return Output{}, err
+		}
 		return Output{Action: workflow.Adopted, ID: qualified}, nil
 	}
 
@@ -52,7 +55,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, req.Repository.Auth.Username, password)
 	}
-	if err := conn.Exec(ctx, stmt); err != nil {
+	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 		// The statement holds the credential, so only the object is named.
 		return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)
 	}

@@ -20,10 +20,9 @@ import (
 type Output = workflow.Result
 
 // Run removes the objects in dependency order. Each removal is idempotent,
-// so a retried or repeated teardown finds nothing and reports skipped.
-//
-// NOTE: provisioning adopts objects that exist under the request's names,
-// so teardown drops them too, even when someone else created them first.
+// so a retried or repeated teardown finds nothing and reports skipped. It
+// drops only the objects whose COMMENT marks them as created for this
+// request, so an object made by hand or for another request stays.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -69,6 +68,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if row == nil {
+			continue
+		}
+		if owner := sfobject.Owner(row); owner != req.ID {
+			kept := "it was not created by repolink"
+			if owner != "" {
+				kept = "it was created for request " + owner
+			}
+			if env.Logger != nil {
+				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", kept)
+			}
 			continue
 		}
 		if err := conn.Exec(ctx, obj.drop); err != nil {

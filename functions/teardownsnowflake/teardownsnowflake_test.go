@@ -65,15 +65,18 @@ func run(t *testing.T, conn *scriptedConn) (Output, error) {
 	return Run(context.Background(), env, workflow.Document{Request: testRequest()})
 }
 
+// owned is the COMMENT of the objects created for the test request.
+const owned = "repolink request DATA-4711"
+
 func TestRunDropsEverything(t *testing.T) {
 	conn := &scriptedConn{rows: map[string][]snowflake.Row{
 		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN SCHEMA": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "PLATFORM.PACKAGES.CORP_PYPI", "level": "SCHEMA"}},
 		// The database inherits the account's value, which names another
 		// repository.
 		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN DATABASE": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "OTHER.REPO.X", "level": "ACCOUNT"}},
-		"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI"}},
-		"SHOW API INTEGRATIONS":      {{"name": "CORP_PYPI_INTEGRATION"}},
-		"SHOW SECRETS":               {{"name": "CORP_PYPI_SECRET"}},
+		"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI", "comment": owned}},
+		"SHOW API INTEGRATIONS":      {{"name": "CORP_PYPI_INTEGRATION", "comment": owned}},
+		"SHOW SECRETS":               {{"name": "CORP_PYPI_SECRET", "comment": owned}},
 	}}
 	out, err := run(t, conn)
 	if err != nil {
@@ -96,6 +99,26 @@ func TestRunDropsEverything(t *testing.T) {
 	}
 }
 
+func TestRunKeepsObjectsOfOthers(t *testing.T) {
+	conn := &scriptedConn{rows: map[string][]snowflake.Row{
+		"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI", "comment": "repolink request OTHER-1"}},
+		"SHOW API INTEGRATIONS":      {{"name": "CORP_PYPI_INTEGRATION", "comment": "made by hand"}},
+		"SHOW SECRETS":               {{"name": "CORP_PYPI_SECRET"}},
+	}}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Skipped {
+		t.Errorf("action = %q, want skipped", out.Action)
+	}
+	for _, stmt := range conn.execs() {
+		if strings.HasPrefix(stmt, "DROP ARTIFACT") || strings.HasPrefix(stmt, "DROP API") || strings.HasPrefix(stmt, "DROP SECRET") {
+			t.Errorf("dropped an object of another request or made by hand: %s", stmt)
+		}
+	}
+}
+
 func TestRunNothingLeft(t *testing.T) {
 	conn := &scriptedConn{}
 	out, err := run(t, conn)
@@ -115,7 +138,7 @@ func TestRunNothingLeft(t *testing.T) {
 func TestRunSchemaGone(t *testing.T) {
 	gone := &snowflake.Error{Op: "query", Code: snowflake.CodeDoesNotExist, Message: "Schema 'PLATFORM.PACKAGES' does not exist or not authorized."}
 	conn := &scriptedConn{
-		rows: map[string][]snowflake.Row{"SHOW API INTEGRATIONS": {{"name": "CORP_PYPI_INTEGRATION"}}},
+		rows: map[string][]snowflake.Row{"SHOW API INTEGRATIONS": {{"name": "CORP_PYPI_INTEGRATION", "comment": owned}}},
 		fail: map[string]error{
 			"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN SCHEMA": gone,
 			"SHOW ARTIFACT REPOSITORIES":                                          gone,
