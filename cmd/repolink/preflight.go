@@ -52,7 +52,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	rt, err := openRuntime(ctx, runtimeOptions{dir: dir, sandbox: *sandboxMode, hosts: requestHosts(req), logger: logger})
+	rt, err := openRuntime(ctx, runtimeOptions{dir: dir, sandbox: *sandboxMode, hosts: requestHosts(req), logger: logger, noExecutions: true})
 	if err != nil {
 		return err
 	}

@@ -68,19 +68,22 @@ type runtimeOptions struct {
 	// uses the sandbox of the process that runs one on the directory, if
 	// any, and starts its own otherwise.
 	readOnly bool
+	// noExecutions opens no engine store, for commands such as preflight
+	// and invoke that start no execution. Like readOnly, it checks the mode
+	// of the state directory without recording it.
+	noExecutions bool
 }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
 // when asked, and registers the steps and the state machine.
 func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
-	// A read-only runtime writes nothing, so it checks the mode without
-	// recording it.
-	checkMode := claimStateMode
-	if opts.readOnly {
-		checkMode = checkStateMode
-	}
-	if err := checkMode(opts.dir, opts.sandbox); err != nil {
+	// Only a runtime that opens the engine store, and so can start
+	// executions, records the mode, just before it opens that store. Other
+	// commands leave a new directory free for either mode, unless they
+	// start a sandbox, whose world then marks the directory as a sandbox
+	// directory.
+	if err := checkStateMode(opts.dir, opts.sandbox); err != nil {
 		return nil, err
 	}
 
@@ -140,8 +143,12 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		engineOpts.PollInterval = time.Duration(float64(storeReadInterval) * opts.clock.Factor())
 	}
 
-	if opts.readOnly {
+	if opts.readOnly || opts.noExecutions {
 		return rt, nil
+	}
+	if err := claimStateMode(opts.dir, opts.sandbox); err != nil {
+		rt.Close()
+		return nil, err
 	}
 	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engineOpts)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 // modeFile is the file in the state directory that records whether the
 // directory belongs to the sandbox or to the real clouds. The first command
-// that opens the runtime on the directory writes it.
+// that creates a sandbox world or an engine store in the directory writes it.
 const modeFile = "mode"
 
 // Modes of a state directory.
@@ -29,9 +29,11 @@ func modeOf(sandbox bool) string {
 }
 
 // readStateMode returns the mode of a state directory, or "" for a
-// directory that no runtime has opened yet. A directory from before the
+// directory with no sandbox world and no executions yet. A directory from before the
 // mode file existed is a sandbox directory when it has a sandbox world,
-// and a cloud directory when it has an engine or wait store without one.
+// and a cloud directory when it has an engine store without one. A wait
+// store alone does not count, because preflight and invoke open one
+// without starting an execution.
 func readStateMode(dir string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, modeFile))
 	if err == nil {
@@ -48,7 +50,7 @@ func readStateMode(dir string) (string, error) {
 	if exists(filepath.Join(dir, "sandbox")) {
 		return modeSandbox, nil
 	}
-	if exists(filepath.Join(dir, engineStore)) || exists(filepath.Join(dir, "waits.db")) {
+	if exists(filepath.Join(dir, engineStore)) {
 		return modeCloud, nil
 	}
 	return "", nil

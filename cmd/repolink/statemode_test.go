@@ -118,3 +118,65 @@ func TestSandboxFlagOnCloudDirectory(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedCommandLeavesModeFree checks that preflight and invoke without
+// --sandbox, which start no execution, leave a new state directory free for
+// the sandbox when they fail.
+func TestFailedCommandLeavesModeFree(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("REPOLINK_TEST_KEY", "not a key")
+	t.Setenv("REPOLINK_TEST_PASSWORD", "secret")
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["snowflake"].(map[string]any)["private_key_ref"] = "env:REPOLINK_TEST_KEY"
+		repo := doc["repository"].(map[string]any)
+		// Nothing listens on port 1 of the loopback host, so the index checks
+		// fail.
+		repo["index_url"] = "https://localhost:1/simple/"
+		repo["auth"].(map[string]any)["password_ref"] = "env:REPOLINK_TEST_PASSWORD"
+	})
+	input := filepath.Join(t.TempDir(), "input.json")
+	requestJSON, err := os.ReadFile(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	document := `{"request": ` + string(requestJSON) + `, "resources": {}}`
+	if err := os.WriteFile(input, []byte(document), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		args func(dir string) []string
+	}{
+		{name: "preflight", args: func(dir string) []string {
+			return []string{"preflight", "--state-dir", dir, req}
+		}},
+		{name: "invoke", args: func(dir string) []string {
+			return []string{"invoke", "--state-dir", dir, "--input", input, "preflight"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			code, _, errOut := runCLI(t, tt.args(dir)...)
+			if code == exitOK {
+				t.Fatalf("%s succeeded, want a failure; stderr: %s", tt.name, errOut)
+			}
+
+			if exists(filepath.Join(dir, modeFile)) {
+				t.Error("the failed command recorded a mode")
+			}
+			mode, err := readStateMode(dir)
+			if err != nil {
+				t.Fatalf("readStateMode: %v", err)
+			}
+			if diff := cmp.Diff("", mode); diff != "" {
+				t.Errorf("mode (-want +got):\n%s", diff)
+			}
+			if err := checkStateMode(dir, true); err != nil {
+				t.Errorf("checkStateMode with --sandbox: %v", err)
+			}
+		})
+	}
+}
