@@ -148,6 +148,9 @@ func (v *validator) azure(a *Azure) {
 		v.upstreamAt("$.azure.upstream", a.Upstream)
 	}
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress)
+	v.printable("$.azure.vm_size", a.VMSize, "remove it")
+	v.printable("$.azure.image", a.Image, "remove it")
+	v.printable("$.azure.admin_username", a.AdminUsername, "remove it")
 	if a.SSHPublicKey != "" && !strings.HasPrefix(a.SSHPublicKey, "ssh-") && !strings.HasPrefix(a.SSHPublicKey, "ecdsa-") {
 		v.add("$.azure.ssh_public_key", "must be an OpenSSH public key line such as ssh-ed25519 AAAA...")
 	}
@@ -178,6 +181,8 @@ func (v *validator) gcp(g *GCP) {
 		v.upstreamAt("$.gcp.upstream", g.Upstream)
 	}
 	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress)
+	v.printable("$.gcp.machine_type", g.MachineType, "remove it")
+	v.printable("$.gcp.image", g.Image, "remove it")
 }
 
 func (v *validator) egress(e *Egress) {

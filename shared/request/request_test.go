@@ -231,3 +231,62 @@ func TestParseDuplicateKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRejectsTerminalCharacters(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(r *Request)
+		path  string
+		fault string
+	}{
+		{"escape in id", func(r *Request) { r.ID = "DATA-1\u001b[2J" }, "$.id", "U+001B"},
+		{"bell in id", func(r *Request) { r.ID = "DATA-1\u0007" }, "$.id", "U+0007"},
+		{"delete in id", func(r *Request) { r.ID = "DATA-1\u007f" }, "$.id", "U+007F"},
+		{"C1 control in id", func(r *Request) { r.ID = "DATA-1\u009b" }, "$.id", "U+009B"},
+		{"newline in id", func(r *Request) { r.ID = "DATA-1\nDATA-2" }, "$.id", "U+000A"},
+		{"right-to-left override in id", func(r *Request) { r.ID = "DATA-\u202e1174" }, "$.id", "U+202E"},
+		{"isolate in id", func(r *Request) { r.ID = "DATA-\u20661" }, "$.id", "U+2066"},
+		{"escape in user", func(r *Request) { r.Snowflake.User = "SVC\u001b]0;x\u0007" }, "$.snowflake.user", "U+001B"},
+		{"escape in database", func(r *Request) { r.Snowflake.Database = "DB\u001b" }, "$.snowflake.database", "U+001B"},
+		{"override in role", func(r *Request) { r.Snowflake.Role = "R\u202a" }, "$.snowflake.role", "U+202A"},
+		{"bell in grant role", func(r *Request) { r.Repository.GrantToRoles = []string{"R\u0007"} }, "$.repository.grant_to_roles[0]", "U+0007"},
+		{"escape in index user", func(r *Request) { r.Repository.Auth.Username = "u\u001b" }, "$.repository.auth.username", "U+001B"},
+		{"C1 control in image", func(r *Request) { r.AWS.ImageID = "ami-1\u0085" }, "$.aws.image_id", "U+0085"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse([]byte(validJSON()))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tt.edit(&req)
+
+			var verr *ValidationError
+			if !errors.As(req.Validate(), &verr) {
+				t.Fatal("Validate accepted the value")
+			}
+			var paths []string
+			for _, f := range verr.Fields {
+				paths = append(paths, f.Path)
+			}
+			if diff := cmp.Diff([]string{tt.path}, paths); diff != "" {
+				t.Errorf("field paths (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(verr.Fields[0].Message, tt.fault) {
+				t.Errorf("message %q does not name %s", verr.Fields[0].Message, tt.fault)
+			}
+		})
+	}
+}
+
+func TestValidateAcceptsPrintableNames(t *testing.T) {
+	req, err := Parse([]byte(validJSON()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	req.ID = "DATA-4711 café ÄÖÜ 日本"
+	req.Snowflake.User = "SVC_ÜSER"
+	if err := req.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Defaults applied to fields left empty.
@@ -95,9 +96,7 @@ func (r *Request) Validate() error {
 	if len(r.ID) > 200 {
 		v.add("$.id", "is longer than 200 characters; use the ticket key")
 	}
-	if strings.ContainsAny(r.ID, "\x00\r\n\t") {
-		v.add("$.id", "contains control characters; use the ticket key")
-	}
+	v.printable("$.id", r.ID, "use the ticket key")
 	const routes = "aws-privatelink, azure-privatelink, gcp-privatelink, egress-ip or public"
 	switch r.Route {
 	case RouteAWSPrivateLink, RouteAzurePrivateLink, RouteGCPPrivateLink, RouteEgressIP, RoutePublic:
@@ -158,9 +157,33 @@ func (v *validator) ref(path, value string) {
 }
 
 func (v *validator) identifier(path, value string) {
-	if value == "" || len(value) > 255 || strings.ContainsAny(value, "\x00\r\n") {
-		v.add(path, "must be 1 to 255 characters without control characters")
+	if value == "" || len(value) > 255 {
+		v.add(path, "must be 1 to 255 characters")
 	}
+	v.printable(path, value, "remove it")
+}
+
+// printable rejects a value that a terminal would not show as written.
+// A control character (C0, DEL or C1) could move the cursor or change colors
+// when status prints the value, and a bidirectional formatting character
+// could reorder the text around it.
+func (v *validator) printable(path, value, fix string) {
+	for _, r := range value {
+		switch {
+		case unicode.IsControl(r):
+			v.add(path, fmt.Sprintf("contains control characters (%U); %s", r, fix))
+			return
+		case isBidiFormatting(r):
+			v.add(path, fmt.Sprintf("contains the bidirectional formatting character %U; %s", r, fix))
+			return
+		}
+	}
+}
+
+// isBidiFormatting reports whether r is one of the embedding, override and
+// isolate characters U+202A to U+202E and U+2066 to U+2069.
+func isBidiFormatting(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 func (v *validator) snowflake(s *Snowflake) {
@@ -172,7 +195,9 @@ func (v *validator) snowflake(s *Snowflake) {
 			v.add("$.snowflake.account", "must be an account identifier such as myorg-analytics or xy12345.us-east-1")
 		}
 	}
-	v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as")
+	if v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as") {
+		v.printable("$.snowflake.user", s.User, "remove it")
+	}
 	switch {
 	case s.PrivateKeyRef != "" && s.PasswordRef != "":
 		v.add("$.snowflake", "set only one of private_key_ref and password_ref")
@@ -208,11 +233,14 @@ func (v *validator) repository(r *Repository) {
 	}
 	if v.require("$.repository.index_url", r.IndexURL, "set the https:// URL of the simple index, ending in /simple/") {
 		v.indexURL(r.IndexURL)
+		v.printable("$.repository.index_url", r.IndexURL, "percent-encode it")
 	}
 
 	switch r.Auth.Type {
 	case "password":
-		v.require("$.repository.auth.username", r.Auth.Username, "set the user name that the index accepts")
+		if v.require("$.repository.auth.username", r.Auth.Username, "set the user name that the index accepts") {
+			v.printable("$.repository.auth.username", r.Auth.Username, "remove it")
+		}
 		if v.require("$.repository.auth.password_ref", r.Auth.PasswordRef, "set a reference to the password or access token") {
 			v.ref("$.repository.auth.password_ref", r.Auth.PasswordRef)
 		}
@@ -346,6 +374,8 @@ func (v *validator) aws(a *AWS) {
 	if strings.TrimSpace(a.InstanceType) == "" || strings.ContainsAny(a.InstanceType, " /") {
 		v.add("$.aws.instance_type", "must be an instance type such as t3.micro")
 	}
+	v.printable("$.aws.instance_type", a.InstanceType, "remove it")
+	v.printable("$.aws.image_id", a.ImageID, "remove it")
 }
 
 func (v *validator) upstreamAt(path, value string) {
