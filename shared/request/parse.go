@@ -3,11 +3,15 @@ package request
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,11 +59,41 @@ func toJSON(data []byte) ([]byte, error) {
 	if trimmed[0] == '{' {
 		return trimmed, nil
 	}
-	doc, err := yaml.YAMLToJSON(trimmed)
+	if err := checkOneDocument(trimmed); err != nil {
+		return nil, err
+	}
+	// The strict conversion rejects a key repeated in one mapping, which the
+	// plain one resolves by keeping the last value.
+	doc, err := yaml.YAMLToJSONStrict(trimmed)
 	if err != nil {
-		return nil, fmt.Errorf("invalid YAML: %w", err)
+		return nil, fmt.Errorf("invalid YAML: %s", repeatedKeyPattern.ReplaceAllString(err.Error(), repeatedKeyMessage))
 	}
 	return doc, nil
+}
+
+// repeatedKeyPattern matches the go.yaml.in/yaml/v2 error for a repeated
+// key, which repeatedKeyMessage rewords to say what to change.
+var repeatedKeyPattern = regexp.MustCompile(`key (".*") already set in map`)
+
+const repeatedKeyMessage = `key $1 appears more than once in the same mapping; keep one`
+
+// checkOneDocument returns an error when the YAML stream contains a second
+// document that is not empty, which the conversion to JSON would drop.
+func checkOneDocument(data []byte) error {
+	dec := yamlv2.NewDecoder(bytes.NewReader(data))
+	for n := 1; ; n++ {
+		var doc any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("invalid YAML: %w", err)
+		}
+		if n > 1 && doc != nil {
+			return fmt.Errorf("invalid YAML: the file contains more than one document; remove the --- line and everything after it, or put each request in a file of its own")
+		}
+	}
 }
 
 // duplicateKeys reports every object key that appears twice in the same

@@ -72,6 +72,48 @@ aws:
 	}
 }
 
+func TestParseYAMLStrict(t *testing.T) {
+	base := "id: DATA-1\nroute: aws-privatelink\nsnowflake:\n  account: myorg-analytics\n  user: SVC\n" +
+		"  password_ref: env:SF_PASSWORD\n  database: DB\n  schema: SC\n" +
+		"repository:\n  name: corp_pypi\n  index_url: https://pypi.corp.example.com/simple/\n" +
+		"  auth: {type: token, token_ref: \"file:/run/secrets/token\"}\n  packages: [requests]\n" +
+		"aws:\n  region: eu-west-1\n  vpc_id: vpc-0abc\n  subnet_ids: [subnet-01]\n  upstream: pypi.corp.example.com:443\n"
+	tests := []struct {
+		name string
+		doc  string
+		// want is part of the error message, or "" for a valid request.
+		want string
+	}{
+		{"one document", base, ""},
+		{"leading marker", "---\n" + base, ""},
+		{"empty trailing document", base + "---\n", ""},
+		{"top-level key twice", base + "id: DATA-2\n", `key "id" appears more than once in the same mapping; keep one`},
+		{"nested key twice", strings.Replace(base, "  user: SVC\n", "  user: SVC\n  user: OTHER\n", 1), `key "user" appears more than once`},
+		{"second document", base + "---\n" + base, "more than one document; remove the --- line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Parse error = %v, want a *ValidationError", err)
+			}
+			if diff := cmp.Diff("$", verr.Fields[0].Path); diff != "" {
+				t.Errorf("field path (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(verr.Fields[0].Message, tt.want) {
+				t.Errorf("message %q does not contain %q", verr.Fields[0].Message, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseReportsEveryField(t *testing.T) {
 	tests := []struct {
 		name    string
