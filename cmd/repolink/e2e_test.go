@@ -393,3 +393,29 @@ func TestEndToEndOtherTicketsObjectsStay(t *testing.T) {
 		t.Errorf("the sandbox world changed after a run that conflicts with another ticket: %v, then %v", before, after)
 	}
 }
+
+func TestEndToEndRotatedPasswordReachesSecret(t *testing.T) {
+	dir := t.TempDir()
+	req := writeRequest(t, func(doc map[string]any) {
+		section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_PASSWORD"
+	})
+	t.Setenv("REPOLINK_TEST_INDEX_PASSWORD", "first-index-password")
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("first run exit %d: %s", code, errOut)
+	}
+
+	// The index now takes only the new password, so verification passes
+	// only if the run set it on the SECRET.
+	t.Setenv("REPOLINK_TEST_INDEX_PASSWORD", "rotated-index-password")
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("run after the rotation: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "updated") {
+		t.Errorf("run after the rotation did not update the secret:\n%s", out)
+	}
+	if strings.Contains(out+errOut, "rotated-index-password") {
+		t.Error("output contains the password")
+	}
+}

@@ -471,8 +471,9 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &result); err != nil {
 			t.Fatalf("output is not JSON: %v\n%s", err, out)
 		}
-		if result["action"] != "adopted" {
-			t.Errorf("secret step action = %v, want adopted", result["action"])
+		// The run's own secret gets its credential set again.
+		if result["action"] != "updated" {
+			t.Errorf("secret step action = %v, want updated", result["action"])
 		}
 
 		code, _, errOut = runCLI(t, "invoke", "no_such_step", "--state-dir", dir, "--input", input)

@@ -138,6 +138,46 @@ func (p *progress) event(ev engine.Event) {
 	}
 }
 
+// printUnfinished prints the step, the error name and cause that exist,
+// and how to resume an execution that failed, timed out or was stopped.
+// Stop without --error records neither a name nor a cause.
+func (p *progress) printUnfinished(exec engine.Execution) {
+	step, cause := failedStep(exec)
+	if step == "" {
+		step = "unknown"
+	}
+	aborted := exec.Status == engine.StatusAborted
+	if aborted {
+		fmt.Fprintf(p.out, "  stopped in:       %s\n", step)
+	} else {
+		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
+	}
+
+	var reason string
+	switch {
+	case exec.Error != "" && cause != "":
+		reason = exec.Error + ": " + cause
+	case exec.Error != "":
+		reason = exec.Error
+	default:
+		reason = cause
+	}
+	if reason != "" {
+		fmt.Fprintf(p.out, "  error:            %s\n", reason)
+	}
+
+	redrive := fmt.Sprintf("'repolink redrive%s %s'", p.flags, exec.Name)
+	switch {
+	case aborted:
+		fmt.Fprintf(p.out, "  next:             the execution was stopped; run %s to resume from the step it stopped in,\n", redrive)
+	case reason != "":
+		fmt.Fprintf(p.out, "  next:             fix the cause above, then run %s to resume from the failed step,\n", redrive)
+	default:
+		fmt.Fprintf(p.out, "  next:             run %s to resume from the failed step,\n", redrive)
+	}
+	fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
+}
+
 // summary prints the outcome and reports whether the execution succeeded.
 func (p *progress) summary(exec engine.Execution) bool {
 	p.mu.Lock()
@@ -147,14 +187,7 @@ func (p *progress) summary(exec engine.Execution) bool {
 	fmt.Fprintf(p.out, "  execution:        %s\n", exec.Name)
 	fmt.Fprintf(p.out, "  status:           %s\n", exec.Status)
 	if exec.Status != "SUCCEEDED" {
-		step, cause := failedStep(exec)
-		if step == "" {
-			step = "unknown"
-		}
-		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
-		fmt.Fprintf(p.out, "  error:            %s: %s\n", exec.Error, cause)
-		fmt.Fprintf(p.out, "  next:             fix the cause above, then run 'repolink redrive%s %s' to resume from the failed step,\n", p.flags, exec.Name)
-		fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
+		p.printUnfinished(exec)
 		return false
 	}
 
@@ -185,7 +218,7 @@ func (p *progress) summary(exec engine.Execution) bool {
 	}
 	counts := countActions(exec.Output)
 	line := fmt.Sprintf("%d created, %d adopted, %d updated", counts[workflow.Created], counts[workflow.Adopted], counts[workflow.Updated])
-	if counts[workflow.Created] == 0 && counts[workflow.Updated] == 0 {
+	if counts[workflow.Created] == 0 {
 		line += " (everything already existed; nothing was created)"
 	}
 	fmt.Fprintf(p.out, "  resources:        %s\n", line)

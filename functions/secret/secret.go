@@ -15,10 +15,12 @@ import (
 // Output is the secret's fully qualified name and what the step did.
 type Output = workflow.Result
 
-// Run adopts the secret when it exists and otherwise resolves the credential
-// reference and creates it: TYPE = PASSWORD for password auth, where
-// Snowflake sends USERNAME:PASSWORD as basic auth, or TYPE = GENERIC_STRING
-// for token auth.
+// Run resolves the credential reference and creates the secret:
+// TYPE = PASSWORD for password auth, where Snowflake sends
+// USERNAME:PASSWORD as basic auth, or TYPE = GENERIC_STRING for token auth.
+// When this request's secret exists, it sets the credential again, so that
+// a rotated credential takes effect. A secret made by hand is adopted as it
+// is.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -37,9 +39,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := sfobject.CheckOwner("secret", qualified, existing, req.ID); err != nil {
 			return Output{}, err
 		}
-		return Output{Action: workflow.Adopted, ID: qualified}, nil
+		if sfobject.Owner(existing) != req.ID {
+			// Made by hand: its credential is not repolink's to change.
+			return Output{Action: workflow.Adopted, ID: qualified}, nil
+		}
 	}
 
+	create := existing == nil
 	var stmt string
 	switch req.Repository.Auth.Type {
 	case "token":
@@ -47,13 +53,29 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err != nil {
 			return Output{}, credentialError("repository.auth.token_ref", err)
 		}
-		stmt = snowflake.CreateSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
+		stmt = snowflake.AlterSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
+		if create {
+			stmt = snowflake.CreateSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
+		}
 	default:
 		password, err := env.Secrets.Resolve(ctx, req.Repository.Auth.PasswordRef)
 		if err != nil {
 			return Output{}, credentialError("repository.auth.password_ref", err)
 		}
-		stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, req.Repository.Auth.Username, password)
+		username := req.Repository.Auth.Username
+		stmt = snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, username, password)
+		if create {
+			stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, username, password)
+		}
+	}
+	if !create {
+		// Snowflake does not show a secret's value, so the credential is
+		// set again: a rotated one reaches the secret, an unchanged one
+		// changes nothing.
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return Output{}, fmt.Errorf("set the credential of secret %s: %w", qualified, err)
+		}
+		return Output{Action: workflow.Updated, ID: qualified}, nil
 	}
 	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 		// The statement holds the credential, so only the object is named.
