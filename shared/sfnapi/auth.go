@@ -33,6 +33,10 @@ type authorization struct {
 	signature     string
 }
 
+// signingService is the service name in the credential scope of Step
+// Functions requests.
+const signingService = "states"
+
 func parseAuthorization(header string) (authorization, error) {
 	rest, ok := strings.CutPrefix(header, sigV4+" ")
 	if !ok {
@@ -57,6 +61,14 @@ func parseAuthorization(header string) (authorization, error) {
 	}
 	if !slices.Contains(a.signedHeaders, "host") || !slices.Contains(a.signedHeaders, "x-amz-date") {
 		return authorization{}, fmt.Errorf("the signature must cover the host and x-amz-date headers")
+	}
+
+	// The scope is date/region/service/aws4_request. Any region is accepted,
+	// because clients sign with the region they are configured for, but a
+	// signature for another service is not meant for this API.
+	parts := strings.Split(a.scope, "/")
+	if parts[2] != signingService || parts[3] != "aws4_request" {
+		return authorization{}, fmt.Errorf("the credential scope %q is not for the %s service; sign the request for the service %q", a.scope, signingService, signingService)
 	}
 	return a, nil
 }

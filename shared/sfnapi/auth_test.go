@@ -110,3 +110,50 @@ func TestListStateMachines(t *testing.T) {
 		t.Errorf("machines (-want +got):\n%s", diff)
 	}
 }
+
+func TestSignatureScope(t *testing.T) {
+	creds := Credentials{AccessKeyID: apiKeyID, SecretAccessKey: apiSecret}
+	body := []byte(`{"stateMachineArn":"arn"}`)
+	tests := []struct {
+		name    string
+		region  string
+		service string
+		// wantErr is part of the error, or "" when the signature is valid.
+		wantErr string
+	}{
+		{"states in the default region", region, "states", ""},
+		{"states in another region", "eu-central-1", "states", ""},
+		{"another service", region, "s3", `is not for the states service`},
+		{"service in upper case", region, "STATES", `is not for the states service`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC()
+			stamp := now.Format("20060102T150405Z")
+			scope := now.Format("20060102") + "/" + tt.region + "/" + tt.service + "/aws4_request"
+			r.Host = "127.0.0.1:1"
+			r.Header.Set("X-Amz-Date", stamp)
+			signed := []string{"host", "x-amz-date"}
+			sig := signature(canonicalRequest(r, body, signed), stamp, scope, apiSecret)
+			r.Header.Set("Authorization", sigV4+" Credential="+apiKeyID+"/"+scope+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+
+			err = verify(r, body, creds, now)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("verify: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("verify accepted the scope %s", scope)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
