@@ -35,7 +35,7 @@ func (a *operationsAPI) health(w http.ResponseWriter, _ *http.Request) {
 func (a *operationsAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
 				a.logger.Warn("operations request rejected", "path", r.URL.Path, "status", http.StatusUnauthorized, "auth", "bearer")
 				w.Header().Set("WWW-Authenticate", `Bearer realm="repolink"`)
@@ -45,6 +45,16 @@ func (a *operationsAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
+}
+
+// bearerToken returns the token of a Bearer Authorization header. HTTP
+// authentication scheme names are case-insensitive, so any case matches.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimLeft(token, " "), true
 }
 
 type apiError struct {
