@@ -7,11 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/repolink/repolink/shared/sqlitefile"
 )
 
 // TaskFunc runs a Task state's work. An error with an ErrorName() string
@@ -116,18 +115,9 @@ const maxHistoryEvents = 25000
 // checkpoints, so a power loss or operating system crash can undo the
 // last transactions, and a task they recorded as completed then runs again.
 func Open(path string, opts Options) (*Engine, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitefile.Open(path, schema, true)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	// One connection serialises this process's transactions, so they do not
-	// contend for SQLite's write lock. Other processes wait on busy_timeout.
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create schema in %s: %w", path, err)
 	}
 	if err := migrateCursorIDs(context.Background(), db); err != nil {
 		db.Close()

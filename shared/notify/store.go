@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/repolink/repolink/shared/sqlitefile"
 )
 
 // Delivery states.
@@ -51,16 +50,9 @@ CREATE TABLE IF NOT EXISTS notifications (
 // as the time from which closed executions are notified, so that starting
 // the service on an old state directory does not notify old runs.
 func OpenStore(path string, now time.Time) (*Store, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitefile.Open(path, storeSchema, false)
 	if err != nil {
 		return nil, fmt.Errorf("open notification store %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(storeSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create notification tables in %s: %w", path, err)
 	}
 	if _, err := db.Exec(`INSERT INTO meta (key, value) VALUES ('since', ?) ON CONFLICT (key) DO NOTHING`,
 		strconv.FormatInt(now.UnixNano(), 10)); err != nil {

@@ -8,8 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
+	"github.com/repolink/repolink/shared/sqlitefile"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -22,20 +21,15 @@ var _ workflow.WaitRegistry = (*Store)(nil)
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
-	if err != nil {
-		return nil, fmt.Errorf("open wait store %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
 	const schema = `CREATE TABLE IF NOT EXISTS waits (
 		token TEXT PRIMARY KEY,
 		execution TEXT NOT NULL,
 		body TEXT NOT NULL,
 		deadline INTEGER NOT NULL
 	)`
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create wait table in %s: %w", path, err)
+	db, err := sqlitefile.Open(path, schema, false)
+	if err != nil {
+		return nil, fmt.Errorf("open wait store %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
 }

@@ -16,12 +16,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
-
+	"github.com/repolink/repolink/shared/sqlitefile"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -120,22 +118,13 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	// _txlock=immediate takes the write lock when a transaction begins, so
-	// two deliveries of one ticket cannot both read "no claim yet", even
-	// in two processes.
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// Immediate transactions take the write lock when they begin, so two
+	// deliveries of one ticket cannot both read "no claim yet", even in two
+	// processes. Every transaction is short: none is open while an
+	// execution starts.
+	db, err := sqlitefile.Open(path, schema, true)
 	if err != nil {
 		return nil, fmt.Errorf("open delivery store %s: %w", path, err)
-	}
-	// One connection queues this process's transactions in Go rather than
-	// in SQLite's busy handler. Every transaction is short: none is open
-	// while an execution starts.
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create delivery tables in %s: %w", path, err)
 	}
 	return &Store{db: db, opts: opts, waits: map[string]*claimWait{}}, nil
 }
