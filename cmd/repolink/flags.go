@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 )
 
 // errHelp is returned after --help printed the usage of a command.
@@ -167,4 +168,36 @@ func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution
 	defer eng.Close()
 	x, err := describeOrUsage(ctx, eng, dir, name)
 	return x, dir, err
+}
+
+// serveLocally checks the request's local credential references, opens the
+// runtime for it, prepares the sandbox and starts the poller and the engine.
+// It returns the runtime, the mode for progress output, and the function
+// that stops it all.
+func serveLocally(ctx context.Context, req request.Request, opts runtimeOptions) (*runtime, string, func(), error) {
+	if err := checkLocalCredentials(ctx, req); err != nil {
+		return nil, "", nil, err
+	}
+	opts.hosts = requestHosts(req)
+	rt, err := openRuntime(ctx, opts)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := rt.seed(ctx, req); err != nil {
+		rt.Close()
+		return nil, "", nil, fmt.Errorf("prepare sandbox: %w", err)
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	waitServing := rt.serve(serveCtx)
+	stop := func() {
+		stopServing()
+		waitServing()
+		rt.Close()
+	}
+
+	mode := "real clouds"
+	if rt.sandbox != nil {
+		mode = "sandbox in " + rt.sandbox.Dir()
+	}
+	return rt, mode, stop, nil
 }

@@ -59,13 +59,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return redriveAndFollow(ctx, eng, name, "run by repolink up", progress, stderr)
 	}
 
-	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
-		return err
-	}
-	rt, err := openRuntime(ctx, runtimeOptions{
+	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
-		hosts:   requestHosts(doc.Request),
 		logger:  logger,
 		poll:    *pollInterval,
 		instant: *flags.latency == "none",
@@ -73,19 +69,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	if err := rt.seed(ctx, doc.Request); err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
-	}
-	serveCtx, stopServing := context.WithCancel(ctx)
-	waitServing := rt.serve(serveCtx)
-	defer waitServing()
-	defer stopServing()
-
-	mode := "real clouds"
-	if rt.sandbox != nil {
-		mode = "sandbox in " + rt.sandbox.Dir()
-	}
+	defer stop()
 	return redriveAndFollow(ctx, rt.engine, name, mode, progress, stderr)
 }
 

@@ -64,32 +64,16 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return startAndFollow(ctx, eng, name, input, "run by repolink up", progress, stderr)
 	}
 
-	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
-		return err
-	}
-	rt, err := openRuntime(ctx, runtimeOptions{
+	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
-		hosts:   requestHosts(doc.Request),
 		logger:  logger,
 		instant: *flags.latency == "none",
 	})
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-	if err := rt.seed(ctx, doc.Request); err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
-	}
-	serveCtx, stopServing := context.WithCancel(ctx)
-	waitServing := rt.serve(serveCtx)
-	defer waitServing()
-	defer stopServing()
-
-	mode := "real clouds"
-	if rt.sandbox != nil {
-		mode = "sandbox in " + rt.sandbox.Dir()
-	}
+	defer stop()
 	return startAndFollow(ctx, rt.engine, name, input, mode, progress, stderr)
 }
 
