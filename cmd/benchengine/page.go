@@ -83,7 +83,7 @@ aws-local-stepfunctions runs the same definition with every Task state replaced 
 
 History floor: after the measured batch, the engine's histories of those {{.Engine.Executions}} executions
 ({{.Engine.Events}} events, {{.Engine.HistoryBytes}} bytes of details each) are written into the events table of
-a fresh store with nothing else: 64 rows per prepared INSERT, all in one transaction. The rate is executions
+a fresh store with nothing else. Each prepared INSERT writes 64 rows, all in one transaction. The rate is executions
 over the time of that transaction. An engine that stores one row per event cannot pass this rate here.
 
 Memory: a child process opens a fresh store, defines a machine whose only state is a

@@ -248,13 +248,13 @@ func (r report) LoopName() string {
 func (r report) Misses() []miss {
 	var out []miss
 	if r.Ratio() < targetRatio {
-		why := "The engine is durable and aws-local-stepfunctions is not. The engine writes every execution's history " +
+		explanation := "The engine is durable and aws-local-stepfunctions is not. The engine writes every execution's history " +
 			"to SQLite, groups the writes of many transitions into shared transactions, and runs the Pass, Choice and Task " +
 			"entry transitions of a cursor in one request. But a task function runs only after its TaskStarted event " +
 			"committed, and its outcome commits before anything that depends on it is published. aws-local-stepfunctions " +
 			"keeps executions as JavaScript objects and writes nothing, so a transition costs it microseconds."
 		if r.Engine.FloorPerSecond > 0 {
-			why += fmt.Sprintf(" The same run measured what storing the history alone costs: %d events and %.1f KB of "+
+			explanation += fmt.Sprintf(" The same run measured what storing the history alone costs: %d events and %.1f KB of "+
 				"event details per execution, written in bulk (64 rows per statement, one transaction for all %d executions), "+
 				"ran at %.0f executions/s, %.2fx the peer. The engine stores one row per event, so that it can page "+
 				"through a history and recover it event by event after a crash, and cannot pass that rate, so the %.0fx "+
@@ -262,7 +262,7 @@ func (r report) Misses() []miss {
 				r.Engine.Events, float64(r.Engine.HistoryBytes)/1000, r.Engine.Executions, r.Engine.FloorPerSecond,
 				r.FloorRatio(), targetRatio, 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
 		}
-		out = append(out, miss{"Engine throughput", why})
+		out = append(out, miss{"Engine throughput", explanation})
 	}
 	if r.Waits.RSSAdded > targetWaitsMiB {
 		out = append(out, miss{"Memory of waiting executions", fmt.Sprintf("%d waiting executions added %.1f MiB of resident memory and %.1f MiB of Go heap.",

@@ -218,8 +218,8 @@ func printStatus(w io.Writer, v executionView, flags string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, key := range sortedKeys(resources) {
 		r := resources[key]
-		shown := resultOf(key, r.Action, r.ID, r.Status)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, shown.Action, shown.ID)
+		result := resultOf(key, r.Action, r.ID, r.Status)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
 	}
 	tw.Flush()
 }

@@ -97,7 +97,7 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 	} {
 		row, err := sfobject.Find(ctx, conn, obj.show, obj.name, obj.scope)
 		if snowflake.IsNotExist(err) {
-			// The database or schema does not exist yet; the later steps say so.
+			// The database or schema does not exist yet, which the later steps report.
 			continue
 		}
 		if err != nil {

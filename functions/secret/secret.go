@@ -40,7 +40,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if sfobject.Owner(existing) != req.ID {
-			// Made by hand: its credential is not repolink's to change.
+			// A secret made by hand keeps its credential, which is not
+			// repolink's to change.
 			return Output{Action: workflow.Adopted, ID: qualified}, nil
 		}
 	}
@@ -70,8 +71,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	if !create {
 		// Snowflake does not show a secret's value, so the credential is
-		// set again: a rotated one reaches the secret, an unchanged one
-		// changes nothing.
+		// set again. A rotated credential reaches the secret this way, and
+		// an unchanged one changes nothing.
 		if err := conn.Exec(ctx, stmt); err != nil {
 			return Output{}, fmt.Errorf("set the credential of secret %s: %w", qualified, err)
 		}

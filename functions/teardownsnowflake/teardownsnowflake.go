@@ -71,12 +71,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			continue
 		}
 		if owner := sfobject.Owner(row); owner != req.ID {
-			kept := "it was not created by repolink"
+			reason := "it was not created by repolink"
 			if owner != "" {
-				kept = "it was created for request " + owner
+				reason = "it was created for request " + owner
 			}
 			if env.Logger != nil {
-				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", kept)
+				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", reason)
 			}
 			continue
 		}

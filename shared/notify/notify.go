@@ -102,7 +102,7 @@ type Notifier struct {
 	wake chan struct{}
 
 	mu   sync.Mutex
-	mark time.Time // where the next Scan starts, unless the store's start is later
+	mark time.Time // start of the next Scan, unless the store's start is later
 }
 
 // New checks the configuration and returns a Notifier.

@@ -79,10 +79,10 @@ var ZeroDelays = &Delays{}
 // target passes its health checks after about a minute and a half, and an
 // accepted endpoint connection is available after about a minute. Snowflake
 // reports the private endpoint CREATED a few minutes after that. That delay
-// starts at a poll of the endpoint, so it is half a minute off the
-// one-minute poll interval: a poll then sees CREATED half an interval late,
-// the average against Snowflake, and not either at once or a whole interval
-// late as a whole number of minutes would make it.
+// starts at a poll of the endpoint and ends half a minute off the one-minute
+// poll interval. A poll then finds the endpoint CREATED half an interval
+// late, the average against Snowflake. A whole number of minutes would make
+// it either at once or a whole interval late.
 var RealisticDelays = &Delays{
 	InstanceRunning:     30 * time.Second,
 	LoadBalancerActive:  3 * time.Minute,
