@@ -72,6 +72,11 @@ type throughputResult struct {
 	// FloorPerSecond is the rate at which the history of the measured
 	// executions alone is written to SQLite (see historyFloor).
 	FloorPerSecond float64 `json:"floor_per_second"`
+	// DurablePerSecond is the rate of the writes that any durable engine
+	// needs for the measured executions (see durableFloor), and
+	// CompressedBytes the mean size of a compressed history there.
+	DurablePerSecond float64 `json:"durable_per_second"`
+	CompressedBytes  int     `json:"compressed_bytes"`
 }
 
 func throughputCommand(args []string) error {
@@ -141,6 +146,10 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 	if err != nil {
 		return throughputResult{}, fmt.Errorf("measure the history floor: %w", err)
 	}
+	durable, compressed, err := durableFloor(dir, histories)
+	if err != nil {
+		return throughputResult{}, fmt.Errorf("measure the durable floor: %w", err)
+	}
 	return throughputResult{
 		Executions:     executions,
 		Seconds:        elapsed.Seconds(),
@@ -148,6 +157,9 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 		Events:         len(histories[0]),
 		HistoryBytes:   size / executions,
 		FloorPerSecond: floor,
+
+		DurablePerSecond: durable,
+		CompressedBytes:  compressed,
 	}, nil
 }
 

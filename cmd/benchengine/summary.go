@@ -79,6 +79,10 @@ func (r report) Ratio() float64 { return r.Engine.PerSecond / r.Peer.PerSecond }
 // FloorRatio compares the rate of writing the history alone with the peer.
 func (r report) FloorRatio() float64 { return r.Engine.FloorPerSecond / r.Peer.PerSecond }
 
+// DurableRatio compares the rate of the writes that any durable engine
+// needs with the peer.
+func (r report) DurableRatio() float64 { return r.Engine.DurablePerSecond / r.Peer.PerSecond }
+
 // LoopRun returns the polling-loop run for wait, or a zero run.
 func (r report) LoopRun(wait time.Duration) loopRun {
 	for _, run := range r.Loop.Runs {
@@ -151,6 +155,12 @@ func (r report) Rows() []row {
 			"executions per second, writing only their history to SQLite",
 			fmt.Sprintf("%.0f", r.Engine.FloorPerSecond),
 			fmt.Sprintf("%s: %.0f (history alone %.2fx)", r.Peer.Implementation, r.Peer.PerSecond, r.FloorRatio()),
+			"",
+		},
+		{
+			"executions per second, writing only what a durable engine must (one commit per task outcome, history compressed in one row)",
+			fmt.Sprintf("%.0f", r.Engine.DurablePerSecond),
+			fmt.Sprintf("%s: %.0f (these writes alone %.2fx)", r.Peer.Implementation, r.Peer.PerSecond, r.DurableRatio()),
 			"",
 		},
 		{
@@ -257,10 +267,21 @@ func (r report) Misses() []miss {
 			explanation += fmt.Sprintf(" The same run measured what storing the history alone costs: %d events and %.1f KB of "+
 				"event details per execution, written in bulk (64 rows per statement, one transaction for all %d executions), "+
 				"ran at %.0f executions/s, %.2fx the peer. The engine stores one row per event, so that it can page "+
-				"through a history and recover it event by event after a crash, and cannot pass that rate, so the %.0fx "+
-				"target is out of reach with this store. The engine reaches %.0f%% of that rate.",
+				"through a history and recover it event by event after a crash, and cannot pass that rate. "+
+				"The engine reaches %.0f%% of that rate.",
 				r.Engine.Events, float64(r.Engine.HistoryBytes)/1000, r.Engine.Executions, r.Engine.FloorPerSecond,
-				r.FloorRatio(), targetRatio, 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
+				r.FloorRatio(), 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
+		}
+		if r.Engine.DurablePerSecond > 0 {
+			explanation += fmt.Sprintf(" A store of another shape does not lift the limit enough: the writes that any engine "+
+				"must make to keep the durability rules (a task that completed never runs again, so each task outcome "+
+				"commits before the next task starts; the history lives in SQLite), with no state machine work at all, ran at "+
+				"%.0f executions/s, %.2fx the peer, with the history compressed to %d bytes per execution.",
+				r.Engine.DurablePerSecond, r.DurableRatio(), r.Engine.CompressedBytes)
+			if r.DurableRatio() < targetRatio {
+				explanation += fmt.Sprintf(" Below %.0fx for the writes alone, the %.0fx target cannot be met on this machine "+
+					"by an engine that keeps those rules.", targetRatio, targetRatio)
+			}
 		}
 		out = append(out, miss{"Engine throughput", explanation})
 	}
