@@ -5,10 +5,9 @@ package gcproute
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -43,8 +42,7 @@ type Names struct {
 // ID and a hash of the whole ID, so that two IDs that read alike still get
 // distinct names.
 func NamesFor(req request.Request) Names {
-	sum := sha256.Sum256([]byte(req.ID))
-	prefix := "rl-" + readable(req.ID, 36) + "-" + hex.EncodeToString(sum[:])[:8]
+	prefix := cloudresource.NamePrefix(req.ID, 36)
 	return Names{
 		VM:                prefix + "-proxy",
 		InstanceGroup:     prefix + "-ig",
@@ -56,28 +54,6 @@ func NamesFor(req request.Request) Names {
 		ServiceAttachment: prefix + "-sa",
 		NetworkTag:        prefix + "-proxy",
 	}
-}
-
-// readable keeps the letters and digits of id, lower-cased, joined by
-// single hyphens and cut to max characters.
-func readable(id string, max int) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(id) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if len(s) > max {
-		s = strings.TrimRight(s[:max], "-")
-	}
-	if s == "" {
-		s = "req"
-	}
-	return s
 }
 
 // NetworkPath returns the path of the request's VPC network.
@@ -105,12 +81,7 @@ func Network(ctx context.Context, env *workflow.Env, req request.Request) (cloud
 // CheckOwner returns Conflict when a resource found by name carries another
 // request's tag, so that a step never adopts what another request built.
 func CheckOwner(kind, path string, tags map[string]string, requestID string) error {
-	owner, ok := tags[cloud.TagRequest]
-	if !ok || owner == requestID {
-		return nil
-	}
-	return workflow.Errorf(workflow.ErrConflict,
-		"%s %s belongs to request %s, not %s; delete it or use another request ID", kind, path, owner, requestID)
+	return cloudresource.CheckAdopt(kind, path, tags, requestID)
 }
 
 // Combine returns the action of a step that manages several resources:

@@ -1,0 +1,68 @@
+// Package cloudresource holds what the steps share about the cloud
+// resources they build under deterministic names. It derives the name
+// prefix of a request and checks the request tag (cloud.TagRequest) of a
+// resource found by name before a step adopts or deletes it.
+package cloudresource
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// NamePrefix returns "rl-", a readable part of the request ID of at most
+// maxReadable characters, "-" and the first 8 hex digits of the ID's
+// SHA-256, so that two IDs that read alike still get distinct names.
+func NamePrefix(requestID string, maxReadable int) string {
+	sum := sha256.Sum256([]byte(requestID))
+	return "rl-" + readable(requestID, maxReadable) + "-" + hex.EncodeToString(sum[:])[:8]
+}
+
+// readable keeps the letters and digits of id, lower-cased, joined by
+// single hyphens and cut to max characters.
+func readable(id string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(id) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if len(s) > max {
+		s = strings.TrimRight(s[:max], "-")
+	}
+	if s == "" {
+		s = "req"
+	}
+	return s
+}
+
+// CheckAdopt returns Conflict when a resource found by name carries another
+// request's tag, so that a step never adopts what another request built.
+// An untagged resource passes.
+func CheckAdopt(kind, id string, tags map[string]string, requestID string) error {
+	owner, ok := tags[cloud.TagRequest]
+	if !ok || owner == requestID {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"%s %s belongs to request %s, not %s; delete it or use another request ID", kind, id, owner, requestID)
+}
+
+// CheckDelete returns Conflict unless a resource found by name carries the
+// request's tag, so that teardown never deletes what another request or a
+// person built under the same name.
+func CheckDelete(kind, id string, tags map[string]string, requestID string) error {
+	if owner := tags[cloud.TagRequest]; owner != requestID {
+		return workflow.Errorf(workflow.ErrConflict,
+			"%s %s carries %s=%q, not %q; it was not built for this request, so delete it by hand if it is no longer used",
+			kind, id, cloud.TagRequest, owner, requestID)
+	}
+	return nil
+}
