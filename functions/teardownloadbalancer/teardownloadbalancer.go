@@ -6,8 +6,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/functions/proxyvm"
-	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -32,10 +32,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if lb == nil {
 		return Output{Action: workflow.Skipped, ID: names.LoadBalancer}, nil
 	}
-	if owner := lb.Tags[cloud.TagRequest]; owner != req.ID {
-		return Output{}, workflow.Errorf(workflow.ErrConflict,
-			"load balancer %s carries %s=%q, not %q; it was not built for this request, so delete it by hand if it is no longer used",
-			lb.ARN, cloud.TagRequest, owner, req.ID)
+	if err := cloudresource.CheckDelete("load balancer", lb.ARN, lb.Tags, req.ID); err != nil {
+		return Output{}, err
 	}
 
 	listener, err := network.FindListener(ctx, lb.ARN, proxyvm.ProxyPort)

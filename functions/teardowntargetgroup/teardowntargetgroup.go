@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -29,10 +29,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if tg == nil {
 		return Output{Action: workflow.Skipped, ID: names.TargetGroup}, nil
 	}
-	if owner := tg.Tags[cloud.TagRequest]; owner != req.ID {
-		return Output{}, workflow.Errorf(workflow.ErrConflict,
-			"target group %s carries %s=%q, not %q; it was not built for this request, so delete it by hand if it is no longer used",
-			tg.ARN, cloud.TagRequest, owner, req.ID)
+	if err := cloudresource.CheckDelete("target group", tg.ARN, tg.Tags, req.ID); err != nil {
+		return Output{}, err
 	}
 	if err := network.DeleteTargetGroup(ctx, tg.ARN); err != nil {
 		return Output{}, fmt.Errorf("delete target group %s: %w", tg.ARN, err)
