@@ -20,37 +20,19 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
 // Events of a notification.
 const (
-	// EventSucceeded is sent when a run succeeded.
-	EventSucceeded = "succeeded"
-	// EventNeedsOperator is sent when a run failed, timed out or was
-	// aborted, so that an operator must fix the cause and redrive it.
-	EventNeedsOperator = "needs_operator"
+	EventSucceeded     = payload.EventSucceeded
+	EventNeedsOperator = payload.EventNeedsOperator
 )
 
 // Notification is the JSON body posted to notify.url.
-type Notification struct {
-	Event        string    `json:"event"`
-	Execution    string    `json:"execution"`
-	RequestID    string    `json:"request_id"`
-	Status       string    `json:"status"`
-	RedriveCount int       `json:"redrive_count"`
-	StartedAt    time.Time `json:"started_at"`
-	StoppedAt    time.Time `json:"stopped_at"`
-	// FailedStep, Error and Cause describe a run that needs an operator.
-	FailedStep string `json:"failed_step,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Cause      string `json:"cause,omitempty"`
-	// Next is the operator's next action.
-	Next string `json:"next,omitempty"`
-	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
-	Resources json.RawMessage `json:"resources,omitempty"`
-}
+type Notification = payload.Notification
 
 // Executions lists the executions of the engine that closed at or after a
 // time, the earliest first.
@@ -246,34 +228,18 @@ func isLoopback(host string) bool {
 
 // Build returns the notification of a closed execution.
 func Build(x engine.Execution, doc workflow.Document) Notification {
-	out := Notification{
-		Execution:    x.Name,
+	return payload.Build(payload.Run{
+		Name:         x.Name,
 		RequestID:    doc.Request.ID,
 		Status:       x.Status,
 		RedriveCount: x.RedriveCount,
-		StartedAt:    x.StartedAt.UTC(),
-		StoppedAt:    x.StoppedAt.UTC(),
-	}
-	if x.Status == engine.StatusSucceeded {
-		out.Event = EventSucceeded
-		var result struct {
-			Resources json.RawMessage `json:"resources"`
-		}
-		if json.Unmarshal(x.Output, &result) == nil {
-			out.Resources = result.Resources
-		}
-		return out
-	}
-
-	out.Event = EventNeedsOperator
-	out.Error = x.Error
-	out.FailedStep, out.Cause = "unknown", x.Cause
-	// The provision state machine prefixes the cause with the failed step.
-	if step, cause, ok := strings.Cut(x.Cause, ": "); ok && !strings.Contains(step, " ") {
-		out.FailedStep, out.Cause = step, cause
-	}
-	out.Next = fmt.Sprintf("fix the cause, then run 'repolink redrive %s' to resume from the failed step", x.Name)
-	return out
+		StartedAt:    x.StartedAt,
+		StoppedAt:    x.StoppedAt,
+		Output:       x.Output,
+		Error:        x.Error,
+		Cause:        x.Cause,
+		Next:         fmt.Sprintf("fix the cause, then run 'repolink redrive %s' to resume from the failed step", x.Name),
+	})
 }
 
 // Deliver sends every due notification once and schedules a retry for those

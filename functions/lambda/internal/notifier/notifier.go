@@ -20,10 +20,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -33,10 +33,8 @@ const DefaultTimeout = 10 * time.Second
 
 // Events of a notification.
 const (
-	EventSucceeded = "succeeded"
-	// EventNeedsOperator is a run that failed, timed out or was aborted,
-	// which an operator must fix and redrive.
-	EventNeedsOperator = "needs_operator"
+	EventSucceeded     = payload.EventSucceeded
+	EventNeedsOperator = payload.EventNeedsOperator
 )
 
 // statusChangeEvent is the EventBridge detail type that Step Functions sends
@@ -44,24 +42,7 @@ const (
 const statusChangeEvent = "Step Functions Execution Status Change"
 
 // Notification is the JSON body posted to the notify URL.
-type Notification struct {
-	Event     string `json:"event"`
-	Execution string `json:"execution"`
-	RequestID string `json:"request_id"`
-	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
-	Status       string    `json:"status"`
-	RedriveCount int       `json:"redrive_count"`
-	StartedAt    time.Time `json:"started_at"`
-	StoppedAt    time.Time `json:"stopped_at"`
-	// FailedStep, Error and Cause describe a run that needs an operator.
-	FailedStep string `json:"failed_step,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Cause      string `json:"cause,omitempty"`
-	// Next is the operator's next action.
-	Next string `json:"next,omitempty"`
-	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
-	Resources json.RawMessage `json:"resources,omitempty"`
-}
+type Notification = payload.Notification
 
 // Result is the handler's output.
 type Result struct {
@@ -112,9 +93,9 @@ type statusChange struct {
 
 // Handle posts the notification of a closed execution. It skips a running
 // execution and a request without a notify URL.
-func (n *Notifier) Handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.RawMessage, error) {
 	var event statusChange
-	if err := json.Unmarshal(payload, &event); err != nil {
+	if err := json.Unmarshal(eventJSON, &event); err != nil {
 		return nil, workflow.Invalid("notifier: decode event: %v", err)
 	}
 	if event.DetailType != statusChangeEvent {
@@ -159,34 +140,22 @@ func (n *Notifier) Handle(ctx context.Context, payload json.RawMessage) (json.Ra
 // build returns the notification of a closed execution.
 func build(event statusChange, doc workflow.Document) Notification {
 	d := event.Detail
-	note := Notification{
-		Execution:    d.Name,
+	var output json.RawMessage
+	if d.Output != nil {
+		output = json.RawMessage(*d.Output)
+	}
+	return payload.Build(payload.Run{
+		Name:         d.Name,
 		RequestID:    doc.Request.ID,
 		Status:       d.Status,
 		RedriveCount: d.RedriveCount,
-		StartedAt:    time.UnixMilli(d.StartDate).UTC(),
-		StoppedAt:    time.UnixMilli(d.StopDate).UTC(),
-	}
-	if d.Status == "SUCCEEDED" {
-		note.Event = EventSucceeded
-		var final struct {
-			Resources json.RawMessage `json:"resources"`
-		}
-		if d.Output != nil && json.Unmarshal([]byte(*d.Output), &final) == nil {
-			note.Resources = final.Resources
-		}
-		return note
-	}
-
-	note.Event = EventNeedsOperator
-	note.Error = d.Error
-	note.FailedStep, note.Cause = "unknown", d.Cause
-	// The provision state machine prefixes the cause with the failed step.
-	if step, cause, ok := strings.Cut(d.Cause, ": "); ok && !strings.Contains(step, " ") {
-		note.FailedStep, note.Cause = step, cause
-	}
-	note.Next = fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN)
-	return note
+		StartedAt:    time.UnixMilli(d.StartDate),
+		StoppedAt:    time.UnixMilli(d.StopDate),
+		Output:       output,
+		Error:        d.Error,
+		Cause:        d.Cause,
+		Next:         fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN),
+	})
 }
 
 // send posts note to target. A 2xx status is delivered. A status that

@@ -1,0 +1,93 @@
+// Package payload defines the JSON body that repolink posts to a request's
+// notify.url when a provision run closes. repolink up (package notify) and
+// the Lambda notifier both send it. The package imports no storage or
+// cloud SDK, so that the Lambda binary does not link SQLite through it.
+package payload
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Events of a notification.
+const (
+	// EventSucceeded is sent when a run succeeded.
+	EventSucceeded = "succeeded"
+	// EventNeedsOperator is sent when a run failed, timed out or was
+	// aborted, so that an operator must fix the cause and redrive it.
+	EventNeedsOperator = "needs_operator"
+)
+
+// statusSucceeded is the status of a succeeded run, in the engine of
+// repolink up as in Step Functions.
+const statusSucceeded = "SUCCEEDED"
+
+// Notification is the JSON body posted to notify.url.
+type Notification struct {
+	Event     string `json:"event"`
+	Execution string `json:"execution"`
+	RequestID string `json:"request_id"`
+	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
+	Status       string    `json:"status"`
+	RedriveCount int       `json:"redrive_count"`
+	StartedAt    time.Time `json:"started_at"`
+	StoppedAt    time.Time `json:"stopped_at"`
+	// FailedStep, Error and Cause describe a run that needs an operator.
+	FailedStep string `json:"failed_step,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Cause      string `json:"cause,omitempty"`
+	// Next is the operator's next action.
+	Next string `json:"next,omitempty"`
+	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
+	Resources json.RawMessage `json:"resources,omitempty"`
+}
+
+// Run is a closed execution as a notification describes it.
+type Run struct {
+	Name         string
+	RequestID    string
+	Status       string
+	RedriveCount int
+	StartedAt    time.Time
+	StoppedAt    time.Time
+	// Output is the workflow document of a succeeded run, or nil.
+	Output json.RawMessage
+	Error  string
+	Cause  string
+	// Next is the operator's next action for a run that did not succeed,
+	// such as the command that redrives it.
+	Next string
+}
+
+// Build returns the notification of a closed run.
+func Build(run Run) Notification {
+	out := Notification{
+		Execution:    run.Name,
+		RequestID:    run.RequestID,
+		Status:       run.Status,
+		RedriveCount: run.RedriveCount,
+		StartedAt:    run.StartedAt.UTC(),
+		StoppedAt:    run.StoppedAt.UTC(),
+	}
+	if run.Status == statusSucceeded {
+		out.Event = EventSucceeded
+		var result struct {
+			Resources json.RawMessage `json:"resources"`
+		}
+		if json.Unmarshal(run.Output, &result) == nil {
+			out.Resources = result.Resources
+		}
+		return out
+	}
+
+	out.Event = EventNeedsOperator
+	out.Error = run.Error
+	out.FailedStep, out.Cause = "unknown", run.Cause
+	// The provision state machine prefixes the cause with the failed step.
+	if step, cause, ok := strings.Cut(run.Cause, ": "); ok && !strings.Contains(step, " ") {
+		out.FailedStep, out.Cause = step, cause
+	}
+	out.Next = run.Next
+	return out
+}

@@ -1,0 +1,61 @@
+package payload
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestBuildSucceeded(t *testing.T) {
+	started := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("east", 3600))
+	note := Build(Run{
+		Name:      "run-1",
+		RequestID: "req-1",
+		Status:    "SUCCEEDED",
+		StartedAt: started,
+		Output:    json.RawMessage(`{"resources":{"proxy_vm":{"id":"i-1"}}}`),
+		Next:      "not for a succeeded run",
+	})
+	if note.Event != EventSucceeded {
+		t.Errorf("Event = %q, want %q", note.Event, EventSucceeded)
+	}
+	if string(note.Resources) != `{"proxy_vm":{"id":"i-1"}}` {
+		t.Errorf("Resources = %s", note.Resources)
+	}
+	if note.StartedAt.Location() != time.UTC || !note.StartedAt.Equal(started) {
+		t.Errorf("StartedAt = %v, want %v in UTC", note.StartedAt, started)
+	}
+	if note.Next != "" {
+		t.Errorf("Next = %q, want empty", note.Next)
+	}
+}
+
+func TestBuildFailedCause(t *testing.T) {
+	tests := []struct {
+		cause     string
+		wantStep  string
+		wantCause string
+	}{
+		{"proxy_vm: quota exceeded", "proxy_vm", "quota exceeded"},
+		{"stopped by an operator", "unknown", "stopped by an operator"},
+		{"the run failed: timeout", "unknown", "the run failed: timeout"},
+	}
+	for _, tt := range tests {
+		note := Build(Run{Status: "FAILED", Error: "States.TaskFailed", Cause: tt.cause, Next: "redrive it"})
+		if note.Event != EventNeedsOperator {
+			t.Errorf("%q: Event = %q, want %q", tt.cause, note.Event, EventNeedsOperator)
+		}
+		if note.FailedStep != tt.wantStep {
+			t.Errorf("%q: FailedStep = %q, want %q", tt.cause, note.FailedStep, tt.wantStep)
+		}
+		if note.Cause != tt.wantCause {
+			t.Errorf("%q: Cause = %q, want %q", tt.cause, note.Cause, tt.wantCause)
+		}
+		if note.Error != "States.TaskFailed" {
+			t.Errorf("%q: Error = %q, want States.TaskFailed", tt.cause, note.Error)
+		}
+		if note.Next != "redrive it" {
+			t.Errorf("%q: Next = %q, want the run's next action", tt.cause, note.Next)
+		}
+	}
+}
