@@ -1,0 +1,142 @@
+// Package execview defines the JSON views of executions and history events
+// that the operations API returns. repolink up builds them from its
+// embedded engine and the Lambda operations function from Step Functions,
+// so both APIs return the same fields. The package imports only the
+// standard library and the embedded state machine definitions, so that
+// the Lambda binary links nothing more through it.
+package execview
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/statemachines"
+)
+
+// Execution is an execution as the status command and the operations API
+// show it.
+type Execution struct {
+	Name      string `json:"name"`
+	RequestID string `json:"request_id,omitempty"`
+	Status    string `json:"status"`
+	// CurrentState is the state machine state the execution is in, or the
+	// one it stopped in. CurrentStep is its step's task name, for a Task
+	// state.
+	CurrentState string     `json:"current_state,omitempty"`
+	CurrentStep  string     `json:"current_step,omitempty"`
+	StartedAt    time.Time  `json:"started_at"`
+	StoppedAt    *time.Time `json:"stopped_at,omitempty"`
+	RedriveCount int        `json:"redrive_count"`
+	Error        string     `json:"error,omitempty"`
+	Cause        string     `json:"cause,omitempty"`
+	// FailedStep is the step that an execution that did not succeed
+	// stopped in, which the steps write at the start of the cause
+	// ("proxy_vm: ..."). repolink up also names the current state's step
+	// when the cause names none.
+	FailedStep string `json:"failed_step,omitempty"`
+	// Resources is $.resources as the last finished step left it.
+	Resources json.RawMessage `json:"resources,omitempty"`
+}
+
+// Event is one history event as the history command and the operations
+// API show it.
+type Event struct {
+	ID        int64           `json:"id"`
+	Type      string          `json:"type"`
+	State     string          `json:"state,omitempty"`
+	Timestamp time.Time       `json:"timestamp"`
+	Details   json.RawMessage `json:"details,omitempty"`
+}
+
+// NewEvent returns the view of a history event without its state. It
+// leaves out details that are empty, {} or null.
+func NewEvent(id int64, eventType string, timestamp time.Time, details json.RawMessage) Event {
+	v := Event{ID: id, Type: eventType, Timestamp: timestamp.UTC()}
+	if len(details) > 0 && string(details) != "{}" && string(details) != "null" {
+		v.Details = details
+	}
+	return v
+}
+
+// TaskState is a Task state of a state machine definition.
+type TaskState struct {
+	// Task is the step's task name, such as proxy_vm.
+	Task string
+	// Result is the key of the step's result under $.resources.
+	Result string
+}
+
+// TaskStates maps the Task states of an Amazon States Language definition
+// to their steps. It returns an empty map for a definition that is not
+// valid JSON.
+func TaskStates(definition []byte) map[string]TaskState {
+	var def struct {
+		States map[string]struct {
+			Type       string
+			Resource   string
+			ResultPath string
+			Parameters struct{ FunctionName string }
+		}
+	}
+	tasks := map[string]TaskState{}
+	if err := json.Unmarshal(definition, &def); err != nil {
+		return tasks
+	}
+	for name, s := range def.States {
+		if s.Type != "Task" {
+			continue
+		}
+		task := s.Resource
+		if s.Parameters.FunctionName != "" {
+			task = s.Parameters.FunctionName
+		}
+		tasks[name] = TaskState{
+			Task:   strings.TrimSuffix(strings.TrimPrefix(task, "${"), "}"),
+			Result: strings.TrimPrefix(s.ResultPath, "$.resources."),
+		}
+	}
+	return tasks
+}
+
+var provisionTasks = TaskStates(statemachines.Provision)
+
+// ProvisionStep returns the task name of a Task state of the provision
+// state machine, such as proxy_vm for ProxyVM, and false for any other
+// state.
+func ProvisionStep(state string) (string, bool) {
+	task, ok := provisionTasks[state]
+	return task.Task, ok
+}
+
+// CauseStep splits the cause of a task failure into the step name that
+// the steps write at its start ("proxy_vm: ...") and the rest. When the
+// cause starts with no step name, it returns "", the whole cause and false.
+func CauseStep(cause string) (step, rest string, ok bool) {
+	step, rest, ok = strings.Cut(cause, ": ")
+	if !ok || step == "" || strings.Contains(step, " ") {
+		return "", cause, false
+	}
+	return step, rest, true
+}
+
+// Resources returns $.resources of a workflow document, or nil.
+func Resources(doc json.RawMessage) json.RawMessage {
+	var d struct {
+		Resources json.RawMessage `json:"resources"`
+	}
+	if json.Unmarshal(doc, &d) != nil || len(d.Resources) == 0 || string(d.Resources) == "null" {
+		return nil
+	}
+	return d.Resources
+}
+
+// StopTime returns t in UTC, or nil for the zero time of an execution that
+// has not stopped.
+func StopTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	utc := t.UTC()
+	return &utc
+}

@@ -1,0 +1,90 @@
+package execview
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestCauseStep(t *testing.T) {
+	tests := []struct {
+		cause    string
+		wantStep string
+		wantRest string
+		wantOK   bool
+	}{
+		{"proxy_vm: quota exceeded", "proxy_vm", "quota exceeded", true},
+		{"stopped by an operator", "", "stopped by an operator", false},
+		{"the run failed: timeout", "", "the run failed: timeout", false},
+		{": no step", "", ": no step", false},
+	}
+	for _, tt := range tests {
+		step, rest, ok := CauseStep(tt.cause)
+		if step != tt.wantStep {
+			t.Errorf("CauseStep(%q) step = %q, want %q", tt.cause, step, tt.wantStep)
+		}
+		if rest != tt.wantRest {
+			t.Errorf("CauseStep(%q) rest = %q, want %q", tt.cause, rest, tt.wantRest)
+		}
+		if ok != tt.wantOK {
+			t.Errorf("CauseStep(%q) ok = %v, want %v", tt.cause, ok, tt.wantOK)
+		}
+	}
+}
+
+func TestTaskStates(t *testing.T) {
+	definition := []byte(`{"States": {
+		"ProxyVM": {"Type": "Task", "Resource": "${proxy_vm}", "ResultPath": "$.resources.proxy_vm"},
+		"Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "${target_group}"}},
+		"Done": {"Type": "Succeed"}}}`)
+	got := TaskStates(definition)
+	if len(got) != 2 {
+		t.Fatalf("TaskStates returned %d states, want 2: %v", len(got), got)
+	}
+	if want := (TaskState{Task: "proxy_vm", Result: "proxy_vm"}); got["ProxyVM"] != want {
+		t.Errorf("ProxyVM = %+v, want %+v", got["ProxyVM"], want)
+	}
+	if got["Invoke"].Task != "target_group" {
+		t.Errorf("Invoke task = %q, want target_group", got["Invoke"].Task)
+	}
+	if len(TaskStates([]byte("not json"))) != 0 {
+		t.Errorf("TaskStates of invalid JSON is not empty")
+	}
+}
+
+func TestProvisionStep(t *testing.T) {
+	if step, ok := ProvisionStep("ProxyVM"); !ok || step != "proxy_vm" {
+		t.Errorf("ProvisionStep(ProxyVM) = %q, %v, want proxy_vm, true", step, ok)
+	}
+	if step, ok := ProvisionStep("NoSuchState"); ok || step != "" {
+		t.Errorf("ProvisionStep(NoSuchState) = %q, %v, want empty, false", step, ok)
+	}
+}
+
+func TestNewEventDetails(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("east", 3600))
+	for _, empty := range []string{"", "{}", "null"} {
+		if v := NewEvent(1, "TaskStateEntered", at, json.RawMessage(empty)); v.Details != nil {
+			t.Errorf("details %q kept as %s", empty, v.Details)
+		}
+	}
+	v := NewEvent(1, "TaskStateEntered", at, json.RawMessage(`{"name":"ProxyVM"}`))
+	if string(v.Details) != `{"name":"ProxyVM"}` {
+		t.Errorf("Details = %s", v.Details)
+	}
+	if v.Timestamp.Location() != time.UTC || !v.Timestamp.Equal(at) {
+		t.Errorf("Timestamp = %v, want %v in UTC", v.Timestamp, at)
+	}
+}
+
+func TestResourcesAndStopTime(t *testing.T) {
+	if got := Resources(json.RawMessage(`{"resources":{"a":1}}`)); string(got) != `{"a":1}` {
+		t.Errorf("Resources = %s", got)
+	}
+	if got := Resources(json.RawMessage(`{"resources":null}`)); got != nil {
+		t.Errorf("Resources of null = %s, want nil", got)
+	}
+	if StopTime(time.Time{}) != nil {
+		t.Errorf("StopTime of the zero time is not nil")
+	}
+}
