@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+	"github.com/repolink/repolink/shared/cloud/aws/clientcache"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -49,10 +50,9 @@ type adapters struct {
 	endpoints endpoints
 	secrets   *secrets.Resolver
 	logger    *slog.Logger
+	aws       *clientcache.Cache
 
 	mu        sync.Mutex
-	aws       map[string]*awsadapter.Provider
-	managers  map[string]*awsadapter.SecretsManager
 	snowflake *sessions.Cache
 	azure     azureAdapters
 	gcp       gcpAdapters
@@ -62,9 +62,8 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 	a := &adapters{
 		endpoints: eps,
 		logger:    logger,
-		aws:       map[string]*awsadapter.Provider{},
-		managers:  map[string]*awsadapter.SecretsManager{},
 	}
+	a.aws = clientcache.New(a.awsOptions)
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.secrets.Register("azure-keyvault", secrets.StoreFunc(a.resolveKeyVault))
@@ -94,7 +93,7 @@ func (a *adapters) awsOptions(region string) awsadapter.Options {
 
 // AWS returns the network adapter of a region.
 func (a *adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
-	p, err := a.awsProvider(ctx, region)
+	p, err := a.aws.Provider(ctx, region)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +104,7 @@ func (a *adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, er
 func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
 	switch cloudName {
 	case "aws":
-		return awsadapter.NewFirewall(a.awsProvider), nil
+		return awsadapter.NewFirewall(a.aws.Provider), nil
 	case "azure":
 		return a.azureFirewall()
 	case "gcp":
@@ -114,49 +113,18 @@ func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall
 	return nil, workflow.Invalid("egress.cloud %q has no firewall adapter in this build", cloudName)
 }
 
-// awsProvider returns the AWS adapter of a region, built on first use.
-func (a *adapters) awsProvider(ctx context.Context, region string) (*awsadapter.Provider, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p, ok := a.aws[region]; ok {
-		return p, nil
-	}
-	p, err := awsadapter.New(ctx, a.awsOptions(region))
-	if err != nil {
-		return nil, err
-	}
-	a.aws[region] = p
-	return p, nil
-}
-
 // resolveSecretsManager reads an aws-secretsmanager: reference with a client
 // for the region named in the secret's ARN.
 func (a *adapters) resolveSecretsManager(ctx context.Context, ref string) (string, error) {
-	region := regionOfARN(strings.TrimPrefix(ref, "aws-secretsmanager:"))
+	region := clientcache.RegionOfARN(strings.TrimPrefix(ref, "aws-secretsmanager:"))
 	if region == "" {
 		return "", fmt.Errorf("reference must be a secret ARN, such as aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:name")
 	}
-	a.mu.Lock()
-	manager, ok := a.managers[region]
-	if !ok {
-		var err error
-		manager, err = awsadapter.NewSecretsManager(ctx, a.awsOptions(region))
-		if err != nil {
-			a.mu.Unlock()
-			return "", err
-		}
-		a.managers[region] = manager
+	manager, err := a.aws.SecretsManager(ctx, region)
+	if err != nil {
+		return "", err
 	}
-	a.mu.Unlock()
 	return manager.Resolve(ctx, ref)
-}
-
-func regionOfARN(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[3]
 }
 
 // Snowflake returns a session for the account, user and role of a request,

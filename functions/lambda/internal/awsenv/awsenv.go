@@ -9,11 +9,11 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+	"github.com/repolink/repolink/shared/cloud/aws/clientcache"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -43,12 +43,9 @@ type Options struct {
 // one Snowflake session per login, for the life of the execution
 // environment. It is safe for concurrent use.
 type Adapters struct {
-	opts    Options
-	secrets *secrets.Resolver
-
-	mu        sync.Mutex
-	networks  map[string]*awsadapter.Provider
-	managers  map[string]*awsadapter.SecretsManager
+	opts      Options
+	secrets   *secrets.Resolver
+	aws       *clientcache.Cache
 	snowflake *sessions.Cache
 }
 
@@ -60,11 +57,8 @@ func New(opts Options) *Adapters {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Adapters{
-		opts:     opts,
-		networks: map[string]*awsadapter.Provider{},
-		managers: map[string]*awsadapter.SecretsManager{},
-	}
+	a := &Adapters{opts: opts}
+	a.aws = clientcache.New(a.awsOptions)
 	a.secrets = secrets.NewResolver()
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets, Logger: opts.Logger})
@@ -100,7 +94,7 @@ func (a *Adapters) awsOptions(region string) awsadapter.Options {
 
 // AWS returns the network adapter of a region.
 func (a *Adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
-	return a.provider(ctx, region)
+	return a.aws.Provider(ctx, region)
 }
 
 // Firewall returns the security group adapter for cloudName "aws". The
@@ -109,27 +103,13 @@ func (a *Adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall
 	if cloudName != "aws" {
 		return nil, workflow.Invalid("the Lambda deployment has no firewall adapter for %s; run egress-ip requests for %s with the repolink command", cloudName, cloudName)
 	}
-	return awsadapter.NewFirewall(a.provider), nil
-}
-
-func (a *Adapters) provider(ctx context.Context, region string) (*awsadapter.Provider, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p, ok := a.networks[region]; ok {
-		return p, nil
-	}
-	p, err := awsadapter.New(ctx, a.awsOptions(region))
-	if err != nil {
-		return nil, err
-	}
-	a.networks[region] = p
-	return p, nil
+	return awsadapter.NewFirewall(a.aws.Provider), nil
 }
 
 // resolveSecretsManager reads an aws-secretsmanager: reference with a client
 // for the region in the secret's ARN, or the function's region for a name.
 func (a *Adapters) resolveSecretsManager(ctx context.Context, ref string) (string, error) {
-	region := regionOfARN(strings.TrimPrefix(ref, awsadapter.SecretRefScheme))
+	region := clientcache.RegionOfARN(strings.TrimPrefix(ref, awsadapter.SecretRefScheme))
 	if region == "" {
 		region = a.opts.Region
 	}
@@ -137,28 +117,11 @@ func (a *Adapters) resolveSecretsManager(ctx context.Context, ref string) (strin
 		return "", workflow.Invalid("aws: secret reference %s names no region and AWS_REGION is not set; use the secret's full ARN", ref)
 	}
 
-	a.mu.Lock()
-	manager, ok := a.managers[region]
-	if !ok {
-		var err error
-		manager, err = awsadapter.NewSecretsManager(ctx, a.awsOptions(region))
-		if err != nil {
-			a.mu.Unlock()
-			return "", err
-		}
-		a.managers[region] = manager
+	manager, err := a.aws.SecretsManager(ctx, region)
+	if err != nil {
+		return "", err
 	}
-	a.mu.Unlock()
 	return manager.Resolve(ctx, ref)
-}
-
-// regionOfARN returns the region field of an ARN, or "".
-func regionOfARN(arn string) string {
-	parts := strings.Split(arn, ":")
-	if len(parts) < 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[3]
 }
 
 // Snowflake returns a session for the account, user and role of a request.
