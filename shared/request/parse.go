@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,17 +39,45 @@ func Parse(data []byte) (Request, error) {
 	}
 	fields := duplicateKeys(doc)
 	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
+
+	// Decode and validate what checkShape left, so that one pass reports
+	// the shape errors together with every other invalid field.
+	cleaned, err := json.Marshal(generic)
+	if err == nil {
+		err = json.Unmarshal(cleaned, &req)
+	}
+	if err != nil {
+		fields = append(fields, FieldError{Path: "$", Message: "invalid request: " + err.Error()})
+		return req, &ValidationError{Fields: fields}
+	}
+	req.ApplyDefaults()
+	var invalid *ValidationError
+	if err := req.Validate(); errors.As(err, &invalid) {
+		fields = append(fields, dropCovered(invalid.Fields, fields)...)
+	} else if err != nil {
+		return req, err
+	}
 	if len(fields) > 0 {
 		return req, &ValidationError{Fields: fields}
 	}
-	if err := json.Unmarshal(doc, &req); err != nil {
-		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid request: " + err.Error()}}}
-	}
-	req.ApplyDefaults()
-	if err := req.Validate(); err != nil {
-		return req, err
-	}
 	return req, nil
+}
+
+// dropCovered returns the errors of fields whose path is neither a path
+// in reported nor inside one. Validate saw no value or only the last of
+// repeated values at a reported path, so its errors there, such as
+// "missing", would mislead.
+func dropCovered(fields, reported []FieldError) []FieldError {
+	var out []FieldError
+	for _, f := range fields {
+		covered := slices.ContainsFunc(reported, func(r FieldError) bool {
+			return f.Path == r.Path || strings.HasPrefix(f.Path, r.Path+".") || strings.HasPrefix(f.Path, r.Path+"[")
+		})
+		if !covered {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // toJSON accepts JSON as it is and converts YAML to JSON.
@@ -148,21 +178,27 @@ var credentialKeys = map[string]string{
 }
 
 // checkShape walks a decoded JSON value against the Go type that will hold
-// it, reporting unknown fields and wrong JSON types with their paths. Values
-// are never echoed, since a misplaced one may be a credential.
-func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) {
+// it, reporting unknown fields and wrong JSON types with their paths. It
+// removes each reported value from its object or sets it to null in its
+// array, so that the rest decodes into typ. It returns false when value
+// itself has the wrong type. Values are never echoed, since a misplaced one
+// may be a credential.
+func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) bool {
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
 	if value == nil {
-		return
+		return true
+	}
+	fail := func(message string) bool {
+		*fields = append(*fields, FieldError{Path: path, Message: message})
+		return false
 	}
 	switch typ.Kind() {
 	case reflect.Struct:
 		obj, ok := value.(map[string]any)
 		if !ok {
-			*fields = append(*fields, FieldError{Path: path, Message: "must be an object"})
-			return
+			return fail("must be an object")
 		}
 		known := jsonFields(typ)
 		keys := make([]string, 0, len(obj))
@@ -174,32 +210,43 @@ func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) 
 			field, ok := known[key]
 			if !ok {
 				*fields = append(*fields, FieldError{Path: path + "." + key, Message: unknownFieldMessage(key, known)})
+				delete(obj, key)
 				continue
 			}
-			checkShape(path+"."+key, obj[key], field.Type, fields)
+			if !checkShape(path+"."+key, obj[key], field.Type, fields) {
+				delete(obj, key)
+			}
 		}
 	case reflect.Slice:
 		items, ok := value.([]any)
 		if !ok {
-			*fields = append(*fields, FieldError{Path: path, Message: "must be an array"})
-			return
+			return fail("must be an array")
 		}
 		for i, item := range items {
-			checkShape(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem(), fields)
+			if !checkShape(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem(), fields) {
+				items[i] = nil
+			}
 		}
 	case reflect.String:
 		if _, ok := value.(string); !ok {
-			*fields = append(*fields, FieldError{Path: path, Message: "must be a string"})
+			return fail("must be a string")
 		}
 	case reflect.Bool:
 		if _, ok := value.(bool); !ok {
-			*fields = append(*fields, FieldError{Path: path, Message: "must be true or false"})
+			return fail("must be true or false")
 		}
-	case reflect.Int, reflect.Int64, reflect.Float64:
+	case reflect.Int, reflect.Int64:
+		// 2^53 bounds the integers that a float64 holds exactly.
+		n, ok := value.(float64)
+		if !ok || n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+			return fail("must be a whole number")
+		}
+	case reflect.Float64:
 		if _, ok := value.(float64); !ok {
-			*fields = append(*fields, FieldError{Path: path, Message: "must be a number"})
+			return fail("must be a number")
 		}
 	}
+	return true
 }
 
 func unknownFieldMessage(key string, known map[string]reflect.StructField) string {

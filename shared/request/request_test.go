@@ -214,6 +214,99 @@ func TestParseReportsEveryField(t *testing.T) {
 	}
 }
 
+func TestParseReportsShapeWithOtherErrors(t *testing.T) {
+	literalRefs := func(s string) string {
+		s = strings.Replace(s, `"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"`, `"hunter2-literal"`, 1)
+		s = strings.Replace(s, `"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/snowflake-key"`, `"hunter2-literal"`, 1)
+		return strings.Replace(s, "https://pypi.corp.example.com/simple/", "https://bob:hunter2-literal@pypi.corp.example.com/simple/", 1)
+	}
+	otherPaths := []string{"$.snowflake.private_key_ref", "$.repository.index_url", "$.repository.auth.password_ref"}
+	tests := []struct {
+		name string
+		// base is the example that edit changes, the AWS PrivateLink one
+		// when empty.
+		base  string
+		edit  func(string) string
+		paths []string
+	}{
+		{
+			name:  "other errors alone",
+			edit:  literalRefs,
+			paths: otherPaths,
+		},
+		{
+			name: "unknown top-level field",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `"route"`, `"bogus": 1, "route"`, 1)
+			},
+			paths: append([]string{"$.bogus"}, otherPaths...),
+		},
+		{
+			name: "literal password field",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `"username"`, `"password": "hunter2-literal", "username"`, 1)
+			},
+			paths: append([]string{"$.repository.auth.password"}, otherPaths...),
+		},
+		{
+			name: "wrong type",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `"procedures": true`, `"procedures": "yes"`, 1)
+			},
+			paths: append([]string{"$.repository.procedures"}, otherPaths...),
+		},
+		{
+			name: "wrong type not reported as missing",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `["requests", "corp-utils==2.3.1"]`, `"requests"`, 1)
+			},
+			paths: append([]string{"$.repository.packages"}, otherPaths...),
+		},
+		{
+			name: "repeated key",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `"id": "DATA-4711",`, `"id": "DATA-4711", "id": "OTHER-1",`, 1)
+			},
+			paths: append([]string{"$.id"}, otherPaths...),
+		},
+		{
+			name: "fractional port",
+			base: "../../examples/egress-ip.json",
+			edit: func(s string) string {
+				return strings.Replace(literalRefs(s), `"port": 443`, `"port": 443.5`, 1)
+			},
+			paths: []string{"$.egress.port", "$.snowflake.private_key_ref"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := validJSON()
+			if tt.base != "" {
+				data, err := os.ReadFile(tt.base)
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc = string(data)
+			}
+			_, err := Parse([]byte(tt.edit(doc)))
+			var invalid *ValidationError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("Parse error = %v, want *ValidationError", err)
+			}
+			var got []string
+			for _, f := range invalid.Fields {
+				got = append(got, f.Path)
+			}
+			if diff := cmp.Diff(tt.paths, got); diff != "" {
+				t.Errorf("paths (-want +got):\n%s", diff)
+			}
+			if strings.Contains(err.Error(), "hunter2-literal") {
+				t.Errorf("error echoes a credential: %q", err)
+			}
+		})
+	}
+}
+
 func TestExecutionName(t *testing.T) {
 	tests := []struct {
 		id   string
