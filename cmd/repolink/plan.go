@@ -100,6 +100,9 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 		if err != nil {
 			return err
 		}
+		if !runOf(x, provisionMachine, req.ID) {
+			continue
+		}
 		v := newView(x)
 		report.Execution = &v
 		if x.Status == engine.StatusRunning {

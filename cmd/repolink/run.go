@@ -169,6 +169,10 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 			return name, nil
 		case err != nil:
 			return "", fmt.Errorf("read execution %s: %w", name, err)
+		case !runOf(exec, provisionMachine, req.ID):
+			// Another request's ID took this name, such as an ID that
+			// ends in -r2.
+			continue
 		case exec.Status == "RUNNING":
 			if !sameJSON(exec.Input, input) {
 				return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", name, req.ID)
@@ -194,6 +198,9 @@ func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) s
 		if err != nil {
 			return latest
 		}
+		if !runOf(exec, provisionMachine, req.ID) {
+			continue
+		}
 		var doc struct {
 			Request json.RawMessage `json:"request"`
 		}
@@ -203,6 +210,18 @@ func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) s
 			latest = ""
 		}
 	}
+}
+
+// runOf reports whether x is an execution of machine for the request with
+// ID id. Execution names derive from request IDs, so the name of one
+// request's rerun or teardown can be another request's first execution.
+func runOf(x engine.Execution, machine, id string) bool {
+	var doc struct {
+		Request struct {
+			ID string `json:"id"`
+		} `json:"request"`
+	}
+	return x.Machine == machine && json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == id
 }
 
 func sameJSON(a, b []byte) bool {

@@ -61,7 +61,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return err
 		}
 		defer eng.Close()
-		return startAndFollow(ctx, eng, name, input, "run by repolink up", progress, stderr)
+		return startAndFollow(ctx, eng, name, doc.Request.ID, input, "run by repolink up", progress, stderr)
 	}
 
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
@@ -74,7 +74,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	return startAndFollow(ctx, rt.engine, name, input, mode, progress, stderr)
+	return startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, progress, stderr)
 }
 
 // checkTeardown returns a usage error when an execution cannot be torn
@@ -92,8 +92,8 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 }
 
 // startAndFollow starts the next free teardown execution of a provision
-// execution and prints its progress until it closes.
-func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned string, input []byte, mode string, progress *progress, stderr io.Writer) error {
+// execution of request requestID and prints its progress until it closes.
+func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, progress *progress, stderr io.Writer) error {
 	var name string
 	for n := 1; ; n++ {
 		name = request.RunName(provisioned+"-teardown", n)
@@ -103,6 +103,9 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned string,
 		}
 		if err != nil {
 			return fmt.Errorf("read execution %s: %w", name, err)
+		}
+		if !runOf(x, teardownMachine, requestID) {
+			continue
 		}
 		if x.Status == engine.StatusRunning {
 			return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)

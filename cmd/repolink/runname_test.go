@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/statemachines"
+)
+
+// TestRunNamesSkipOtherRequests checks that a request whose ID looks like
+// another request's rerun name, such as B-r2, neither blocks nor confuses
+// the reruns of request B.
+func TestRunNamesSkipOtherRequests(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(filepath.Join(t.TempDir(), engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
+		if err := eng.Define(name, def); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ID = "B"
+	other := b
+	other.ID = "B-r2"
+	other.Repository.Name = "other_pypi"
+
+	// B ran once and closed; request B-r2 is running under the name B-r2.
+	if name, err := startExecution(ctx, eng, b); err != nil || name != "B" {
+		t.Fatalf("first run of B: name %q, error %v", name, err)
+	}
+	if _, err := eng.Stop(ctx, "B", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if name, err := startExecution(ctx, eng, other); err != nil || name != "B-r2" {
+		t.Fatalf("first run of B-r2: name %q, error %v", name, err)
+	}
+
+	if from := changedFrom(ctx, eng, b); from != "" {
+		t.Errorf("changedFrom for B = %q, want none: B-r2 is another request", from)
+	}
+	name, err := startExecution(ctx, eng, b)
+	if err != nil {
+		t.Fatalf("second run of B: %v", err)
+	}
+	if name != "B-r3" {
+		t.Errorf("second run of B is named %q, want B-r3", name)
+	}
+	var doc workflow.Document
+	x, err := eng.Describe(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(x.Input, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Request.ID != "B" {
+		t.Errorf("execution %s runs request %q, want B", name, doc.Request.ID)
+	}
+}
+
+// TestTeardownNameSkipsOtherRequest checks that a request whose ID is
+// another execution's teardown name does not take that teardown's place.
+func TestTeardownNameSkipsOtherRequest(t *testing.T) {
+	ctx := context.Background()
+	eng, err := engine.Open(filepath.Join(t.TempDir(), engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
+		if err := eng.Define(name, def); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ID = "A-teardown"
+	if _, err := startExecution(ctx, eng, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "A-teardown", "", ""); err != nil {
+		t.Fatal(err)
+	}
+
+	input, err := json.Marshal(workflow.Document{Request: request.Request{ID: "A"}, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No Run loop runs the teardown, so following it ends at the timeout.
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_ = startAndFollow(short, eng, "A", "A", input, "test", newProgress(io.Discard), io.Discard)
+	x, err := eng.Describe(ctx, "A-teardown-r2")
+	if err != nil {
+		t.Fatalf("teardown of A: %v", err)
+	}
+	if x.Machine != teardownMachine {
+		t.Errorf("A-teardown-r2 is a %s execution, want %s", x.Machine, teardownMachine)
+	}
+}
