@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -51,8 +50,6 @@ type adapters struct {
 	secrets   *secrets.Resolver
 	logger    *slog.Logger
 	aws       *clientcache.Cache
-
-	mu        sync.Mutex
 	snowflake *sessions.Cache
 	azure     azureAdapters
 	gcp       gcpAdapters
