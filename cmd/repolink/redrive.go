@@ -43,6 +43,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return fmt.Errorf("read input of execution %s: %w", name, err)
 	}
+	if err := checkNotTornDown(ctx, *flags.stateDir, x, doc.Request.ID); err != nil {
+		return err
+	}
 
 	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
@@ -85,6 +88,31 @@ func checkRedrivable(x engine.Execution, stopFlags string) error {
 		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts what exists", x.Name)
 	}
 	return nil
+}
+
+// checkNotTornDown returns a usage error when a teardown of the provision
+// execution x has run or is running. The failed step would resume with the
+// IDs of resources that the teardown deleted, and wait for them in vain.
+func checkNotTornDown(ctx context.Context, stateDir string, x engine.Execution, requestID string) error {
+	if x.Machine != provisionMachine {
+		return nil
+	}
+	eng, _, err := openStoreFor(stateDir, x.Name)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	teardown, err := lastTeardown(ctx, eng, x.Name, requestID)
+	if err != nil || teardown == nil {
+		return err
+	}
+	flags := commandFlags(false, stateDir)
+	if teardown.Status == engine.StatusRunning {
+		return usagef("teardown %s of execution %s is running; follow it with 'repolink history%s %s', then run the request again to provision afresh",
+			teardown.Name, x.Name, flags, teardown.Name)
+	}
+	return usagef("teardown %s of execution %s has run (%s), so the resources that a redrive would resume with may be gone; "+
+		"run the request again to provision afresh, which starts a new execution", teardown.Name, x.Name, teardown.Status)
 }
 
 // redriveAndFollow redrives an execution, prints its progress from the

@@ -91,6 +91,25 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 	return nil
 }
 
+// lastTeardown returns the latest teardown execution of the provision
+// execution provisioned of request requestID, or nil when none has started.
+func lastTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string) (*engine.Execution, error) {
+	var last *engine.Execution
+	for n := 1; ; n++ {
+		name := request.RunName(provisioned+"-teardown", n)
+		x, err := eng.Describe(ctx, name)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			return last, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read execution %s: %w", name, err)
+		}
+		if runOf(x, teardownMachine, requestID) {
+			last = &x
+		}
+	}
+}
+
 // startAndFollow starts the next free teardown execution of a provision
 // execution of request requestID and prints its progress until it closes.
 func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, progress *progress, stderr io.Writer) error {
