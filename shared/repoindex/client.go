@@ -61,7 +61,11 @@ var (
 	// ErrHashMismatch reports a download whose sha256 differs from the
 	// digest in the link.
 	ErrHashMismatch = errors.New("sha256 mismatch")
-	// ErrNoMatch reports a requirement that no compatible wheel satisfies.
+	// ErrNoVersion reports a requirement that no version on the project
+	// page satisfies, whatever kind of file carries the version.
+	ErrNoVersion = errors.New("no matching version")
+	// ErrNoMatch reports a requirement that a listed version satisfies
+	// when no such version has a pure-Python 3 wheel.
 	ErrNoMatch = errors.New("no matching wheel")
 	// ErrMetadataMismatch reports a wheel whose METADATA names another
 	// project or version than its filename.

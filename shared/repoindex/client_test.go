@@ -199,7 +199,7 @@ func TestInstallErrors(t *testing.T) {
 		wantStatus  int
 	}{
 		{name: "no pure-Python wheel", requirement: "numpy-lite", wantIs: ErrNoMatch},
-		{name: "no satisfying version", requirement: "requests>=3", wantIs: ErrNoMatch},
+		{name: "no satisfying version", requirement: "requests>=3", wantIs: ErrNoVersion},
 		{name: "missing project", requirement: "no-such-project", wantStatus: http.StatusNotFound},
 		{name: "wrong password", password: "wrong", requirement: "requests",
 			wantStatus: http.StatusUnauthorized},
@@ -237,6 +237,52 @@ func TestInstallErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), testPassword) || strings.Contains(err.Error(), c.Password) {
 				t.Errorf("error text contains the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestSelectWheelNoMatch(t *testing.T) {
+	project := Project{Name: "demo", Files: []File{
+		{Filename: "demo-1.0-py3-none-any.whl", Version: "1.0"},
+		{Filename: "demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl", Version: "2.0"},
+		{Filename: "demo-3.0.tar.gz", Version: "3.0"},
+		{Filename: "demo-4.0-py3-none-any.whl", Version: "4.0", Yanked: true},
+	}}
+	tests := []struct {
+		requirement string
+		// want is the selected filename, or "" when selection fails.
+		want   string
+		wantIs error
+	}{
+		{requirement: "demo", want: "demo-1.0-py3-none-any.whl"},
+		{requirement: "demo==4.0", want: "demo-4.0-py3-none-any.whl"},
+		{requirement: "demo>=9", wantIs: ErrNoVersion},
+		{requirement: "demo~=9.0", wantIs: ErrNoVersion},
+		{requirement: "demo!=1.0,<2", wantIs: ErrNoVersion},
+		{requirement: "demo===9", wantIs: ErrNoVersion},
+		{requirement: "demo>=4,<4.1", wantIs: ErrNoVersion},
+		{requirement: "demo==2.0", wantIs: ErrNoMatch},
+		{requirement: "demo>=3,<4", wantIs: ErrNoMatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.requirement, func(t *testing.T) {
+			req, err := parseRequirement(tt.requirement)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := selectWheel(project, req)
+			if tt.wantIs == nil {
+				if err != nil {
+					t.Fatalf("selectWheel: %v", err)
+				}
+				if file.Filename != tt.want {
+					t.Errorf("selectWheel = %s, want %s", file.Filename, tt.want)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantIs) {
+				t.Errorf("selectWheel error = %v, want %v", err, tt.wantIs)
 			}
 		})
 	}

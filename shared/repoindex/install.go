@@ -113,8 +113,7 @@ func selectWheel(p Project, req requirement) (File, error) {
 		pool = append(pool, pre...)
 	}
 	if len(pool) == 0 {
-		return File{}, fmt.Errorf("%w: %d of %d files of %s are pure-Python 3 wheels, none satisfies %q",
-			ErrNoMatch, compatible, len(p.Files), p.Name, req.text)
+		return File{}, noWheelError(p, req, exactPin, compatible)
 	}
 
 	best := pool[0]
@@ -124,6 +123,29 @@ func selectWheel(p Project, req requirement) (File, error) {
 		}
 	}
 	return best.file, nil
+}
+
+// noWheelError returns an ErrNoVersion error when no file of p, such as a
+// platform wheel or an sdist, has a version that satisfies req, and an
+// ErrNoMatch error otherwise. Yanked files count only when yankedAllowed.
+func noWheelError(p Project, req requirement, yankedAllowed bool, compatible int) error {
+	yanked := false
+	for _, f := range p.Files {
+		v, err := parseVersion(f.Version)
+		if err != nil || !satisfies(req.specs, v, f.Version) {
+			continue
+		}
+		if !f.Yanked || yankedAllowed {
+			return fmt.Errorf("%w: %d of %d files of %s are pure-Python 3 wheels, none satisfies %q",
+				ErrNoMatch, compatible, len(p.Files), p.Name, req.text)
+		}
+		yanked = true
+	}
+	err := fmt.Errorf("%w: no file of %s has a version that satisfies %q", ErrNoVersion, p.Name, req.text)
+	if yanked {
+		err = fmt.Errorf("%w, except yanked files, which count only for a pin with ==", err)
+	}
+	return err
 }
 
 func satisfies(specs []specifier, v version, raw string) bool {
