@@ -115,7 +115,7 @@ func projectProblem(dist, normalized string, err error) (detail, fix string) {
 func installProblem(requirement string, project repoindex.Project, err error) (Status, string, string) {
 	var httpErr *repoindex.HTTPError
 	switch {
-	case errors.Is(err, repoindex.ErrNoMatch):
+	case errors.Is(err, repoindex.ErrNoVersion), errors.Is(err, repoindex.ErrNoMatch):
 		return noMatch(requirement, project, err)
 	case errors.Is(err, repoindex.ErrHashMismatch):
 		return Failed, err.Error(), "the index serves other bytes than its link's sha256 names: republish the file or clear the index's cached copy"
@@ -128,24 +128,48 @@ func installProblem(requirement string, project repoindex.Project, err error) (S
 	return Failed, fmt.Sprintf("downloading %s failed: %v", requirement, err), "fix the index so that the file downloads over https"
 }
 
-// noMatch distinguishes a version that the index lacks from one without a
-// pure-Python wheel, which Snowflake may still install for its platform.
+// noMatch fails a requirement that no version on the index satisfies, and
+// warns about one whose satisfying versions lack a pure-Python wheel,
+// because Snowflake may still install a platform wheel of them.
 func noMatch(requirement string, project repoindex.Project, err error) (Status, string, string) {
-	var versions []string
-	for _, f := range project.Files {
-		if f.Version != "" && !slices.Contains(versions, f.Version) {
-			versions = append(versions, f.Version)
-		}
-	}
+	versions := listedVersions(project)
 	if len(versions) == 0 {
 		return Failed, fmt.Sprintf("project %s lists no files", project.Name), "publish the package to the repository"
 	}
-	if pin := exactPin(requirement); pin != "" && !slices.ContainsFunc(versions, func(v string) bool { return sameRelease(v, pin) }) {
-		return Failed, fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, lastVersions(versions, 10)),
-			"request a listed version in repository.packages, or publish " + pin
+	if errors.Is(err, repoindex.ErrNoVersion) {
+		listed := lastVersions(versions, 10)
+		if pin := exactPin(requirement); pin != "" {
+			return Failed, fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
+				"request a listed version in repository.packages, or publish " + pin
+		}
+		return Failed, fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
+			"change the version range in repository.packages so that it includes a listed version, or publish a version within the range"
 	}
 	return Warned, fmt.Sprintf("%v; Snowflake may still install a platform wheel for its runtime, which preflight does not check", err),
 		"check that the index has a wheel for Linux x86_64 and the requested runtime version"
+}
+
+// listedVersions returns the versions of the project's files in page
+// order, each once, marking a version whose files are all yanked.
+func listedVersions(project repoindex.Project) []string {
+	var versions []string
+	yanked := map[string]bool{}
+	for _, f := range project.Files {
+		if f.Version == "" {
+			continue
+		}
+		if _, seen := yanked[f.Version]; !seen {
+			versions = append(versions, f.Version)
+			yanked[f.Version] = true
+		}
+		yanked[f.Version] = yanked[f.Version] && f.Yanked
+	}
+	for i, v := range versions {
+		if yanked[v] {
+			versions[i] = v + " (yanked)"
+		}
+	}
+	return versions
 }
 
 // exactPin returns the version of a "name==version" requirement, or "".
@@ -155,19 +179,6 @@ func exactPin(requirement string) string {
 		return ""
 	}
 	return strings.TrimSpace(rest)
-}
-
-// sameRelease compares two version strings, ignoring trailing ".0" parts
-// and case, so that 1.0 and 1.0.0 are the same release.
-func sameRelease(a, b string) bool {
-	trim := func(v string) string {
-		v = strings.ToLower(strings.TrimSpace(v))
-		for strings.HasSuffix(v, ".0") {
-			v = strings.TrimSuffix(v, ".0")
-		}
-		return v
-	}
-	return trim(a) == trim(b)
 }
 
 func lastVersions(versions []string, n int) string {

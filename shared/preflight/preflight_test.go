@@ -257,6 +257,38 @@ func TestRunMisbehavingIndex(t *testing.T) {
 			wantFailed: true,
 		},
 		{
+			name:       "range above every version",
+			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"requests>=99"} },
+			wantStatus: map[string]Status{"package requests>=99": Failed},
+			wantDetail: map[string]string{"package requests>=99": `no version of requests on the index satisfies "requests>=99"; it lists 2.31.0, 2.32.3`},
+			wantFailed: true,
+		},
+		{
+			name:       "compatible release not on index",
+			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"requests~=3.0"} },
+			wantStatus: map[string]Status{"package requests~=3.0": Failed},
+			wantDetail: map[string]string{"package requests~=3.0": "it lists 2.31.0, 2.32.3"},
+			wantFailed: true,
+		},
+		{
+			name:       "exclusions leave no version",
+			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"requests!=2.31.0,!=2.32.3"} },
+			wantStatus: map[string]Status{"package requests!=2.31.0,!=2.32.3": Failed},
+			wantDetail: map[string]string{"package requests!=2.31.0,!=2.32.3": "it lists 2.31.0, 2.32.3"},
+			wantFailed: true,
+		},
+		{
+			name:       "pin equal to listed release",
+			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"requests==2.32.3.0"} },
+			wantStatus: map[string]Status{"package requests==2.32.3.0": Passed},
+		},
+		{
+			name:       "platform wheel in range",
+			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"numpy-lite>=1,<2"} },
+			wantStatus: map[string]Status{"package numpy-lite>=1,<2": Warned},
+			wantDetail: map[string]string{"package numpy-lite>=1,<2": "platform wheel"},
+		},
+		{
 			name:       "platform wheel only",
 			edit:       func(o *Options) { o.Request.Repository.Packages = []string{"numpy-lite"} },
 			wantStatus: map[string]Status{"package numpy-lite": Warned},

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/repoindex"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -173,5 +176,21 @@ func TestAuthorizationHeader(t *testing.T) {
 		if got := r.authorization(); got != tt.want {
 			t.Errorf("%s: authorization() = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestListedVersionsMarksYanked(t *testing.T) {
+	project := repoindex.Project{Name: "demo", Files: []repoindex.File{
+		{Filename: "demo-1.0.tar.gz", Version: "1.0"},
+		{Filename: "demo-1.0-py3-none-any.whl", Version: "1.0"},
+		{Filename: "demo-2.0.tar.gz", Version: "2.0", Yanked: true},
+		{Filename: "demo-2.0-py3-none-any.whl", Version: "2.0", Yanked: true},
+		{Filename: "demo-3.0.tar.gz", Version: "3.0", Yanked: true},
+		{Filename: "demo-3.0-py3-none-any.whl", Version: "3.0"},
+		{Filename: "README.txt"},
+	}}
+	want := []string{"1.0", "2.0 (yanked)", "3.0"}
+	if diff := cmp.Diff(want, listedVersions(project)); diff != "" {
+		t.Errorf("listedVersions (-want +got):\n%s", diff)
 	}
 }
