@@ -172,6 +172,14 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.repository.auth.password_ref"},
 		},
 		{
+			name: "requirement with extras",
+			edit: func(s string) string {
+				return strings.Replace(s, `"corp-utils==2.3.1"`, `"requests[socks]>=2.31"`, 1)
+			},
+			paths:   []string{"$.repository.packages[1]"},
+			message: "each one of ==, !=, <, <=, >, >= or ~=",
+		},
+		{
 			name:    "tls listener",
 			edit:    func(s string) string { return strings.Replace(s, `"upstream"`, `"listener": "tls", "upstream"`, 1) },
 			paths:   []string{"$.aws.listener"},

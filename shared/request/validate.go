@@ -84,6 +84,12 @@ var (
 	runtimeVersions    = map[string]bool{"3.9": true, "3.10": true, "3.11": true, "3.12": true, "3.13": true}
 )
 
+// requirementHint describes the requirements that requirementPattern
+// accepts.
+const requirementHint = "use a project name, optionally followed by version clauses joined by commas, " +
+	"each one of ==, !=, <, <=, >, >= or ~= and a version, such as requests, corp-utils==2.3.1 or requests>=2.31,<3; " +
+	"extras, environment markers and URLs are not accepted"
+
 // RefSchemes are the credential reference schemes, each read by a secret
 // store of its own.
 var RefSchemes = []string{"env:", "file:", "aws-secretsmanager:", "azure-keyvault:", "gcp-secretmanager:"}
@@ -265,7 +271,7 @@ func (v *validator) repository(r *Repository) {
 	}
 	for i, pkg := range r.Packages {
 		if !requirementPattern.MatchString(strings.TrimSpace(pkg)) {
-			v.add(fmt.Sprintf("$.repository.packages[%d]", i), fmt.Sprintf("%q is not a requirement; use name or name==version", pkg))
+			v.add(fmt.Sprintf("$.repository.packages[%d]", i), fmt.Sprintf("%q is not a requirement; %s", pkg, requirementHint))
 		}
 	}
 	switch r.DefaultFor {
