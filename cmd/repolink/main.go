@@ -60,8 +60,8 @@ plan and stop take --output json. Run 'repolink COMMAND --help' for the flags
 of a command.
 
 A state directory belongs to the sandbox or to the real clouds: the first run,
-up, preflight, invoke, redrive or teardown on it records which, and commands
-in the other mode exit with status 2.
+up, redrive or teardown on it records which; preflight, invoke and plan only
+check it. Commands in the other mode exit with status 2.
 
 Exit status: 0 succeeded, 1 the operation failed, 2 invalid input, command line
 or an operation that cannot be done (the message says what to change).

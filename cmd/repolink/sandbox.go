@@ -14,7 +14,8 @@ const sandboxUsage = `Usage: repolink sandbox COMMAND [--state-dir DIR]
 
 Commands:
   reset   stop the sandbox's proxy VMs, remove its world and remove the
-          executions of the state directory, so that the next run starts afresh
+          executions of the state directory with their ticket records and
+          notifications, so that the next run starts afresh
 
 Run 'repolink sandbox COMMAND --help' for the flags of a command.
 `
@@ -64,8 +65,10 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if err := sandbox.Reset(filepath.Join(dir, "sandbox")); err != nil {
 		return err
 	}
-	// Executions refer to resources of the old world, so they go too.
-	for _, name := range []string{"engine.db", "waits.db"} {
+	// Executions refer to resources of the old world, so they go too, and
+	// so do the webhook's ticket records and the notifications, which name
+	// those executions.
+	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db"} {
 		if err := removeDB(filepath.Join(dir, name)); err != nil {
 			return err
 		}

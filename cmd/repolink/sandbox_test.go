@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,29 @@ func TestSandboxResetKeepsCloudExecutions(t *testing.T) {
 	}
 	if !exists(filepath.Join(dir, engineStore)) {
 		t.Error("sandbox reset removed the engine store of a cloud directory")
+	}
+}
+
+// TestSandboxResetRemovesTicketRecords checks that reset also removes the
+// webhook's ticket records and the notifications: they name executions
+// that reset removes, and a ticket seen before a reset must start a run.
+func TestSandboxResetRemovesTicketRecords(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sandbox"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stores := []string{engineStore, "waits.db", "webhook.db", "webhook.db-wal", "notify.db"}
+	for _, name := range stores {
+		makeFile(name)(t, dir)
+	}
+
+	code, _, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitOK, errOut)
+	}
+	for _, name := range stores {
+		if exists(filepath.Join(dir, name)) {
+			t.Errorf("sandbox reset left %s", name)
+		}
 	}
 }
