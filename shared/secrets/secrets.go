@@ -23,6 +23,10 @@ var ErrUnknownScheme = errors.New("no secret store for this reference scheme")
 // Resolver dispatches references to the store of their scheme.
 type Resolver struct {
 	stores map[string]Store
+	// allow, when set, limits the env: and file: references that Resolve
+	// reads, and fix tells the caller what to do about a rejected one.
+	allow *AllowList
+	fix   string
 }
 
 // NewResolver returns a resolver that reads env: and file: references.
@@ -44,6 +48,9 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	scheme, _, ok := strings.Cut(ref, ":")
 	if !ok {
 		return "", errors.New("resolve secret: reference has no scheme; start it with env, file, aws-secretsmanager, azure-keyvault or gcp-secretmanager and a colon")
+	}
+	if r.allow != nil && !r.allow.Allows(ref) {
+		return "", &NotAllowedError{Ref: ref, Fix: r.fix}
 	}
 	store, ok := r.stores[scheme]
 	if !ok {

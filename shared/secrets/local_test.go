@@ -1,0 +1,152 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func TestAllowListAllows(t *testing.T) {
+	list, err := ParseAllowList([]string{"env:SNOWFLAKE_KEY", " env:REQUEST_* ", "file:/run/secrets/*", "file:/etc/repolink/token", ""})
+	if err != nil {
+		t.Fatalf("ParseAllowList: %v", err)
+	}
+	list = list.Deny("env:REQUEST_DENIED")
+	tests := []struct {
+		ref  string
+		want bool
+	}{
+		{"env:SNOWFLAKE_KEY", true},
+		{"env:SNOWFLAKE_KEY_2", false},
+		{"env:REQUEST_TOKEN", true},
+		{"env:REQUEST_DENIED", false},
+		{"env:REPOLINK_WEBHOOK_SECRET", false},
+		{"file:/run/secrets/index-token", true},
+		{"file:/run/secrets/../../etc/shadow", false},
+		{"file:/run/secrets//index-token", false},
+		{"file:/etc/repolink/token", true},
+		{"file:/etc/hostname", false},
+		{"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:key", true},
+	}
+	for _, tt := range tests {
+		if got := list.Allows(tt.ref); got != tt.want {
+			t.Errorf("Allows(%q) = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
+
+func TestAllowListZeroAllowsNoLocalRef(t *testing.T) {
+	var list AllowList
+	for _, ref := range []string{"env:HOME", "file:/etc/hostname"} {
+		if list.Allows(ref) {
+			t.Errorf("zero AllowList allows %s", ref)
+		}
+	}
+	if !list.Allows("gcp-secretmanager:projects/p/secrets/s/versions/1") {
+		t.Error("zero AllowList rejects a gcp-secretmanager reference")
+	}
+}
+
+func TestParseAllowListInvalid(t *testing.T) {
+	tests := []struct {
+		entry string
+		want  string
+	}{
+		{"*", "must start with env: or file:"},
+		{"SNOWFLAKE_KEY", "must start with env: or file:"},
+		{"aws-secretsmanager:*", "must start with env: or file:"},
+		{"env:A*B", "only as its last character"},
+		{"file:relative/key.pem", "absolute path"},
+		{"file:/run/secrets/../key.pem", "absolute path"},
+		{"file:run/*", "absolute path"},
+	}
+	for _, tt := range tests {
+		_, err := ParseAllowList([]string{tt.entry})
+		if err == nil {
+			t.Errorf("ParseAllowList(%q) succeeded", tt.entry)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseAllowList(%q) error %q does not contain %q", tt.entry, err, tt.want)
+		}
+	}
+}
+
+func TestRestrictedResolverRejectsLocalRefs(t *testing.T) {
+	const value = "whsec-Abc123XyzSecret"
+	t.Setenv("REPOLINK_TEST_DENIED", value)
+	t.Setenv("REPOLINK_TEST_ALLOWED", "allowed-value")
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte(value+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ParseAllowList([]string{"env:REPOLINK_TEST_ALLOWED"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := NewResolver().Restrict(list, "use a secret store reference")
+
+	for _, ref := range []string{"env:REPOLINK_TEST_DENIED", "file:" + file} {
+		got, err := resolver.Resolve(context.Background(), ref)
+		if got != "" {
+			t.Errorf("Resolve(%s) returned a value", ref)
+		}
+		var notAllowed *NotAllowedError
+		if !errors.As(err, &notAllowed) {
+			t.Fatalf("Resolve(%s) error = %v, want *NotAllowedError", ref, err)
+		}
+		if strings.Contains(err.Error(), value) {
+			t.Errorf("Resolve(%s) error contains the secret value", ref)
+		}
+		if !strings.Contains(err.Error(), ref) || !strings.Contains(err.Error(), "use a secret store reference") {
+			t.Errorf("Resolve(%s) error %q does not name the reference and the fix", ref, err)
+		}
+		if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
+			t.Errorf("Resolve(%s) error name = %q, want %s", ref, name, workflow.ErrInvalidRequest)
+		}
+	}
+	got, err := resolver.Resolve(context.Background(), "env:REPOLINK_TEST_ALLOWED")
+	if err != nil || got != "allowed-value" {
+		t.Errorf("Resolve(env:REPOLINK_TEST_ALLOWED) = %q, %v; want the value", got, err)
+	}
+}
+
+func TestRestrictKeepsOriginalResolver(t *testing.T) {
+	t.Setenv("REPOLINK_TEST_OPERATOR", "operator-value")
+	resolver := NewResolver()
+	_ = resolver.Restrict(AllowList{}, "fix")
+	got, err := resolver.Resolve(context.Background(), "env:REPOLINK_TEST_OPERATOR")
+	if err != nil || got != "operator-value" {
+		t.Errorf("Resolve = %q, %v; want the value", got, err)
+	}
+}
+
+func TestAllowListFieldErrors(t *testing.T) {
+	req := request.Request{
+		Snowflake: request.Snowflake{PrivateKeyRef: "file:/etc/hostname"},
+		Repository: request.Repository{Auth: request.Auth{
+			Type: "password", Username: "u", PasswordRef: "env:REPOLINK_WEBHOOK_SECRET",
+		}},
+	}
+	fields := AllowList{}.FieldErrors(req, "ask the operator")
+	if len(fields) != 2 {
+		t.Fatalf("got %d field errors, want 2: %+v", len(fields), fields)
+	}
+	if fields[0].Path != "$.snowflake.private_key_ref" {
+		t.Errorf("first path = %s, want $.snowflake.private_key_ref", fields[0].Path)
+	}
+	if fields[1].Path != "$.repository.auth.password_ref" {
+		t.Errorf("second path = %s, want $.repository.auth.password_ref", fields[1].Path)
+	}
+	for _, f := range fields {
+		if !strings.Contains(f.Message, "ask the operator") {
+			t.Errorf("message %q does not carry the fix", f.Message)
+		}
+	}
+}
