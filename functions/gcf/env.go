@@ -15,6 +15,10 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
+// localRefFix is the change that the sender of a request with an env: or
+// file: reference should make.
+const localRefFix = "the Cloud Functions deployment reads none, so store the credential in Secret Manager and use gcp-secretmanager:projects/P/secrets/S/versions/V"
+
 // adapters builds and caches the Compute Engine, Secret Manager and
 // Snowflake clients for the life of the function instance. It is safe for
 // concurrent use.
@@ -34,7 +38,9 @@ type adapters struct {
 
 func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.WaitRegistry) *adapters {
 	a := &adapters{logger: logger, gcp: gcp, waits: waits}
-	a.secrets = secrets.NewResolver()
+	// The requester of an execution is not the operator, so no env: or
+	// file: reference of a request is read from the function instance.
+	a.secrets = secrets.NewResolver().Restrict(secrets.AllowList{}, localRefFix)
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets})
 	return a

@@ -21,6 +21,10 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
+// LocalRefFix is the change that the sender of a request with an env: or
+// file: reference should make.
+const LocalRefFix = "the Lambda deployment reads none, so store the credential in AWS Secrets Manager and use aws-secretsmanager:ARN"
+
 // ProxyResolver is the address of the Amazon-provided DNS resolver in every
 // VPC. The proxy VM's nginx resolves the upstream with it.
 const ProxyResolver = "169.254.169.253"
@@ -59,7 +63,10 @@ func New(opts Options) *Adapters {
 	}
 	a := &Adapters{opts: opts}
 	a.aws = clientcache.New(a.awsOptions)
-	a.secrets = secrets.NewResolver()
+	// The requester of a webhook delivery or a StartExecution call is not
+	// the operator, and the function's environment contains its role's AWS
+	// keys, so no env: or file: reference is read.
+	a.secrets = secrets.NewResolver().Restrict(secrets.AllowList{}, LocalRefFix)
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets, Logger: opts.Logger})
 	return a
@@ -82,8 +89,8 @@ func (a *Adapters) Env() *workflow.Env {
 	}
 }
 
-// Secrets returns the reference resolver: env:, file: and
-// aws-secretsmanager:.
+// Secrets returns the reference resolver. It reads aws-secretsmanager:
+// references and rejects env: and file: ones.
 func (a *Adapters) Secrets() *secrets.Resolver { return a.secrets }
 
 func (a *Adapters) awsOptions(region string) awsadapter.Options {

@@ -126,32 +126,63 @@ func TestAWSCachesPerRegion(t *testing.T) {
 }
 
 func TestSnowflakeConfig(t *testing.T) {
-	t.Setenv("REPOLINK_TEST_SF_PASSWORD", "pw-value")
-	a := New(Options{})
+	server := newSecretsServer(t)
+	a := newAdapters(server.URL)
 	ctx := context.Background()
+	const passwordARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:sf-password"
 
 	cfg, err := a.snowflake.Config(ctx, request.Snowflake{
 		Account: "myorg-analytics", User: "REPOLINK_SVC", Role: "ACCOUNTADMIN",
-		PasswordRef: "env:REPOLINK_TEST_SF_PASSWORD", Database: "PLATFORM", Schema: "PACKAGES",
+		PasswordRef: "aws-secretsmanager:" + passwordARN, Database: "PLATFORM", Schema: "PACKAGES",
 	})
 	if err != nil {
 		t.Fatalf("Config: %v", err)
 	}
-	if cfg.Password != "pw-value" || cfg.Account != "myorg-analytics" || cfg.LoginTimeout != sessions.DefaultLoginTimeout {
+	if cfg.Password != "value of "+passwordARN || cfg.Account != "myorg-analytics" || cfg.LoginTimeout != sessions.DefaultLoginTimeout {
 		t.Errorf("Config = account %q, timeout %v, password set %v; want the request's account, the login timeout and the password",
-			cfg.Account, cfg.LoginTimeout, cfg.Password == "pw-value")
+			cfg.Account, cfg.LoginTimeout, cfg.Password == "value of "+passwordARN)
 	}
 
-	_, err = a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PasswordRef: "env:REPOLINK_TEST_UNSET"})
-	if err == nil || !strings.Contains(err.Error(), "snowflake.password_ref") {
-		t.Errorf("Config with an unset reference: error %v, want one naming snowflake.password_ref", err)
-	}
-
-	_, err = a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PrivateKeyRef: "env:REPOLINK_TEST_SF_PASSWORD"})
+	_, err = a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PrivateKeyRef: "aws-secretsmanager:" + passwordARN})
 	if err == nil || !strings.Contains(err.Error(), "snowflake.private_key_ref") {
 		t.Errorf("Config with a key that is not PEM: error %v, want one naming snowflake.private_key_ref", err)
 	}
-	if err != nil && strings.Contains(err.Error(), "pw-value") {
+}
+
+// The requester of an execution is not the operator, so a request must not
+// read the function's environment, which contains its role's AWS keys.
+func TestLocalRefsRejected(t *testing.T) {
+	const value = "local-secret-value"
+	t.Setenv("REPOLINK_TEST_SF_PASSWORD", value)
+	file := t.TempDir() + "/password"
+	if err := os.WriteFile(file, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := New(Options{})
+	env := a.Env()
+	ctx := context.Background()
+
+	for _, ref := range []string{"env:REPOLINK_TEST_SF_PASSWORD", "file:" + file} {
+		got, err := env.Secrets.Resolve(ctx, ref)
+		if err == nil {
+			t.Errorf("Resolve(%s) succeeded", ref)
+		}
+		if got != "" {
+			t.Errorf("Resolve(%s) returned a value", ref)
+		}
+		if err != nil && !strings.Contains(err.Error(), "aws-secretsmanager:ARN") {
+			t.Errorf("Resolve(%s) error %q does not say to use aws-secretsmanager:ARN", ref, err)
+		}
+		if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
+			t.Errorf("Resolve(%s) error name = %q, want %s", ref, name, workflow.ErrInvalidRequest)
+		}
+	}
+
+	_, err := a.snowflake.Config(ctx, request.Snowflake{Account: "myorg-analytics", User: "U", PasswordRef: "env:REPOLINK_TEST_SF_PASSWORD"})
+	if err == nil || !strings.Contains(err.Error(), "snowflake.password_ref") {
+		t.Errorf("Config with an env: password: error %v, want one naming snowflake.password_ref", err)
+	}
+	if err != nil && strings.Contains(err.Error(), value) {
 		t.Errorf("error %q contains the secret value", err)
 	}
 }

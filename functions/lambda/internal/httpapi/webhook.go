@@ -19,9 +19,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -102,6 +104,11 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	req, err := request.Parse(body)
 	if err != nil {
 		return w.invalid(err), nil
+	}
+	// The steps would reject these references too, but only after the
+	// execution has started.
+	if fields := (secrets.AllowList{}).FieldErrors(req, awsenv.LocalRefFix); len(fields) > 0 {
+		return w.invalid(&request.ValidationError{Fields: fields}), nil
 	}
 	return w.accept(ctx, req), nil
 }

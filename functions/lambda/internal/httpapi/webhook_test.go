@@ -469,3 +469,61 @@ func TestCachedSecretDoesNotCacheErrors(t *testing.T) {
 		t.Errorf("Get after a failed read = %q, %v; want key", got, err)
 	}
 }
+
+func TestWebhookRejectsLocalCredentialRefs(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(doc map[string]any)
+		field string
+	}{
+		{
+			name: "env password",
+			edit: func(doc map[string]any) {
+				doc["repository"].(map[string]any)["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:AWS_SECRET_ACCESS_KEY"}
+			},
+			field: "$.repository.auth.password_ref",
+		},
+		{
+			name:  "file private key",
+			edit:  func(doc map[string]any) { doc["snowflake"].(map[string]any)["private_key_ref"] = "file:/etc/hostname" },
+			field: "$.snowflake.private_key_ref",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc map[string]any
+			if err := json.Unmarshal(readExample(t), &doc); err != nil {
+				t.Fatal(err)
+			}
+			tt.edit(doc)
+			body, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hook := &httpapi.Webhook{
+				Secret:          func(context.Context) ([]byte, error) { return secret, nil },
+				Deliveries:      unusedDeliveries{t},
+				Executions:      unusedExecutions{t},
+				StateMachineARN: machineARN,
+				Now:             func() time.Time { return now },
+			}
+			resp, err := hook.Handle(context.Background(), signedEvent(body, secret, now))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, http.StatusBadRequest, resp.Body)
+			}
+			got := decodeResponse(t, resp).Errors
+			if len(got) != 1 {
+				t.Fatalf("field errors = %+v, want one", got)
+			}
+			if got[0].Path != tt.field {
+				t.Errorf("field = %s, want %s", got[0].Path, tt.field)
+			}
+			if !strings.Contains(got[0].Message, "aws-secretsmanager:ARN") {
+				t.Errorf("message %q does not say to use aws-secretsmanager:ARN", got[0].Message)
+			}
+		})
+	}
+}
