@@ -51,6 +51,10 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return s.revokeIngress(form)
 	case "DescribeSecurityGroupRules":
 		return s.describeSecurityGroupRules(form)
+	case "CreateTags":
+		return s.changeRuleTags(form, true)
+	case "DeleteTags":
+		return s.changeRuleTags(form, false)
 	}
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action)
 }

@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,5 +62,72 @@ func TestSecurityGroupIngressForms(t *testing.T) {
 	status, body = post(t, s, ServiceEC2, ec2Form("RevokeSecurityGroupIngress", "GroupId", "sg-0abc", "SecurityGroupRuleId.1", "sgr-0missing"))
 	if status != http.StatusBadRequest || !strings.Contains(body, "InvalidSecurityGroupRuleId.NotFound") {
 		t.Errorf("revoke of an unknown rule = %d %s, want InvalidSecurityGroupRuleId.NotFound", status, body)
+	}
+}
+
+func TestSecurityGroupRuleTags(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+		t.Fatalf("EnsureSecurityGroup: %v", err)
+	}
+	status, body := post(t, s, ServiceEC2, ec2Form("AuthorizeSecurityGroupIngress",
+		"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443",
+		"IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "192.0.2.0/24",
+		"TagSpecification.1.ResourceType", "security-group-rule",
+		"TagSpecification.1.Tag.1.Key", "owner", "TagSpecification.1.Tag.1.Value", "a"))
+	if status != http.StatusOK {
+		t.Fatalf("AuthorizeSecurityGroupIngress = %d %s", status, body)
+	}
+	id := s.Snapshot().SecurityGroups["sg-0abc"].Rules[0].ID
+	tags := func() map[string]string {
+		return s.Snapshot().SecurityGroups["sg-0abc"].Rules[0].Tags
+	}
+
+	status, body = post(t, s, ServiceEC2, ec2Form("CreateTags", "ResourceId.1", id,
+		"Tag.1.Key", "user-b", "Tag.1.Value", "b", "Tag.2.Key", "user-c", "Tag.2.Value", "c"))
+	if status != http.StatusOK || !strings.Contains(body, "<return>true</return>") {
+		t.Fatalf("CreateTags = %d %s", status, body)
+	}
+	if diff := cmp.Diff(map[string]string{"owner": "a", "user-b": "b", "user-c": "c"}, tags()); diff != "" {
+		t.Errorf("tags after CreateTags (-want +got):\n%s", diff)
+	}
+
+	// A value that does not match keeps the tag; no value removes it.
+	post(t, s, ServiceEC2, ec2Form("DeleteTags", "ResourceId.1", id, "Tag.1.Key", "user-b", "Tag.1.Value", "x", "Tag.2.Key", "user-c"))
+	if diff := cmp.Diff(map[string]string{"owner": "a", "user-b": "b"}, tags()); diff != "" {
+		t.Errorf("tags after DeleteTags (-want +got):\n%s", diff)
+	}
+
+	cases := []struct {
+		name, action string
+		form         []string
+		code         string
+	}{
+		{"unknown rule", "CreateTags", []string{"ResourceId.1", "sgr-0fff", "Tag.1.Key", "k", "Tag.1.Value", "v"}, "InvalidSecurityGroupRuleId.NotFound"},
+		{"not a rule", "CreateTags", []string{"ResourceId.1", "i-0abc", "Tag.1.Key", "k", "Tag.1.Value", "v"}, "InvalidParameterValue"},
+		{"reserved key", "CreateTags", []string{"ResourceId.1", id, "Tag.1.Key", "aws:k", "Tag.1.Value", "v"}, "InvalidParameterValue"},
+		{"no tags", "CreateTags", []string{"ResourceId.1", id}, "MissingParameter"},
+		{"no resource", "DeleteTags", []string{"Tag.1.Key", "owner"}, "MissingParameter"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(t, s, ServiceEC2, ec2Form(tc.action, tc.form...))
+			if status != http.StatusBadRequest || !strings.Contains(body, tc.code) {
+				t.Errorf("%s = %d %s, want 400 %s", tc.action, status, body, tc.code)
+			}
+		})
+	}
+
+	var form []string
+	for i := 1; i <= maxTagsPerResource; i++ {
+		n := strconv.Itoa(i)
+		form = append(form, "Tag."+n+".Key", "k"+n, "Tag."+n+".Value", "v")
+	}
+	status, body = post(t, s, ServiceEC2, ec2Form("CreateTags", append([]string{"ResourceId.1", id}, form...)...))
+	if status != http.StatusBadRequest || !strings.Contains(body, "TagLimitExceeded") {
+		t.Errorf("CreateTags beyond the limit = %d %s, want 400 TagLimitExceeded", status, body)
+	}
+	if diff := cmp.Diff(map[string]string{"owner": "a", "user-b": "b"}, tags()); diff != "" {
+		t.Errorf("tags after a rejected CreateTags (-want +got):\n%s", diff)
 	}
 }
