@@ -276,7 +276,7 @@ func TestEgressRefreshRestoresRanges(t *testing.T) {
 		t.Fatalf("firewall: %v", err)
 	}
 	target := cloud.FirewallTarget{RequestID: req.ID, Port: req.Egress.Port, AWSRegion: req.Egress.Region, SecurityGroupID: req.Egress.SecurityGroupID}
-	if err := firewall.SetIngressRanges(ctx, target, []string{"192.0.2.0/24"}); err != nil {
+	if _, err := firewall.SetIngressRanges(ctx, target, []string{"192.0.2.0/24"}); err != nil {
 		t.Fatalf("remove a range: %v", err)
 	}
 

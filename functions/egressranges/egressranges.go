@@ -23,10 +23,12 @@ type Output = workflow.EgressRanges
 // Parse removes the comments itself.
 const Statement = "SELECT SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES()"
 
-// Run reads the egress ranges, keeps those in effect, and makes repolink's
-// firewall rules for the request allow exactly them on the repository port.
-// It reports created when the request had no rules yet, updated when the
-// set changed and adopted when it was already right.
+// Run reads the egress ranges, keeps those in effect, and makes the
+// firewall rules that the request relies on allow exactly them on the
+// repository port. It reports created when the request had no rules yet,
+// updated when the set changed, and adopted when it was already right or
+// when rules of other requests or administrators already allowed every
+// range.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
@@ -67,12 +69,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	action := workflow.Adopted
 	if !slices.Equal(before, cidrs) {
-		if err := firewall.SetIngressRanges(ctx, target, cidrs); err != nil {
+		change, err := firewall.SetIngressRanges(ctx, target, cidrs)
+		if err != nil {
 			return Output{}, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err)
 		}
-		action = workflow.Updated
-		if len(before) == 0 {
-			action = workflow.Created
+		action = firstAction(before, change)
+		if len(change.Adopted) > 0 && env.Logger != nil {
+			env.Logger.Info("adopted firewall rules that already allowed egress ranges",
+				"request", req.ID, "firewall", id, "ranges", change.Adopted, "other_requests", change.OtherRequests)
 		}
 	}
 
@@ -81,6 +85,19 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		out.NextChange = next.UTC().Format(time.RFC3339)
 	}
 	return out, nil
+}
+
+// firstAction returns the action of a run that changed the rules: updated
+// when the request relied on rules before, adopted when it now relies only
+// on rules that it did not create, and created otherwise.
+func firstAction(before []string, change cloud.FirewallChange) string {
+	switch {
+	case len(before) > 0:
+		return workflow.Updated
+	case len(change.Added) == 0 && len(change.Adopted) > 0:
+		return workflow.Adopted
+	}
+	return workflow.Created
 }
 
 // Read runs Statement and parses its one value.

@@ -160,11 +160,14 @@ func (c *fakeConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error
 	return []snowflake.Row{{"system$get_snowflake_egress_ip_ranges()": c.value}}, nil
 }
 
-// fakeFirewall keeps the ranges of one target.
+// fakeFirewall keeps the ranges of one target. With shared set, rules of
+// the requests in shared already allow every range, so SetIngressRanges
+// adopts them in place of adding rules.
 type fakeFirewall struct {
 	ranges  []string
 	targets []cloud.FirewallTarget
 	sets    int
+	shared  []string
 }
 
 func (f *fakeFirewall) IngressRanges(_ context.Context, target cloud.FirewallTarget) ([]string, error) {
@@ -172,11 +175,22 @@ func (f *fakeFirewall) IngressRanges(_ context.Context, target cloud.FirewallTar
 	return slices.Clone(f.ranges), nil
 }
 
-func (f *fakeFirewall) SetIngressRanges(_ context.Context, target cloud.FirewallTarget, cidrs []string) error {
+func (f *fakeFirewall) SetIngressRanges(_ context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
 	f.targets = append(f.targets, target)
+	var change cloud.FirewallChange
+	for _, cidr := range cidrs {
+		switch {
+		case slices.Contains(f.ranges, cidr):
+		case len(f.shared) > 0:
+			change.Adopted = append(change.Adopted, cidr)
+			change.OtherRequests = f.shared
+		default:
+			change.Added = append(change.Added, cidr)
+		}
+	}
 	f.ranges = slices.Clone(cidrs)
 	f.sets++
-	return nil
+	return change, nil
 }
 
 func egressRequest() request.Request {
@@ -250,6 +264,43 @@ func TestRunCreatesUpdatesAdopts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"192.0.2.0/24", "198.51.100.0/25", "203.0.113.0/24"}, fw.ranges); diff != "" {
 		t.Errorf("firewall ranges later (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunAdoptsSharedRules(t *testing.T) {
+	fw := &fakeFirewall{shared: []string{"DATA-4710"}}
+	var clouds []string
+	env := newEnv(&fakeConn{value: awsOutput}, fw, &clouds)
+	doc := workflow.Document{Request: egressRequest()}
+
+	got, err := Run(context.Background(), env, doc)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got.Action != workflow.Adopted {
+		t.Errorf("Run on rules of another request: action = %q, want adopted", got.Action)
+	}
+	if diff := cmp.Diff([]string{"192.0.2.0/24", "198.51.100.0/25"}, got.Ranges); diff != "" {
+		t.Errorf("ranges (-want +got):\n%s", diff)
+	}
+}
+
+func TestFirstAction(t *testing.T) {
+	cases := []struct {
+		name   string
+		before []string
+		change cloud.FirewallChange
+		want   string
+	}{
+		{"new rules", nil, cloud.FirewallChange{Added: []string{"192.0.2.0/24"}}, workflow.Created},
+		{"only adopted", nil, cloud.FirewallChange{Adopted: []string{"192.0.2.0/24"}}, workflow.Adopted},
+		{"new and adopted", nil, cloud.FirewallChange{Added: []string{"192.0.2.0/24"}, Adopted: []string{"198.51.100.0/25"}}, workflow.Created},
+		{"changed set", []string{"192.0.2.0/24"}, cloud.FirewallChange{Adopted: []string{"198.51.100.0/25"}}, workflow.Updated},
+	}
+	for _, tc := range cases {
+		if got := firstAction(tc.before, tc.change); got != tc.want {
+			t.Errorf("%s: firstAction = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 

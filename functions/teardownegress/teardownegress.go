@@ -10,12 +10,18 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output names the firewall.
-type Output = workflow.Result
+// Output names the firewall and the other requests that still rely on rules
+// that the teardown kept.
+type Output struct {
+	workflow.Result
+	KeptFor []string `json:"kept_for,omitempty"`
+}
 
-// Run removes every rule of the request from the repository firewall and
-// leaves the other rules alone. It reports skipped when the request had no
-// rule on its port.
+// Run makes the request stop relying on the rules of the repository
+// firewall and leaves the other rules alone. It deletes the rules that only
+// the request relied on and keeps those that another request or an
+// administrator still relies on. It reports deleted when it deleted a rule
+// and skipped otherwise, so a second run changes nothing.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
@@ -27,17 +33,19 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	target := egressranges.Target(req)
 	id := egressranges.TargetID(target)
-	ranges, err := firewall.IngressRanges(ctx, target)
-	if err != nil {
-		return Output{}, fmt.Errorf("read the rules of %s: %w", id, err)
-	}
-	// Setting no ranges also removes rules on a port that the request no
+	// Setting no ranges also releases rules on a port that the request no
 	// longer names, which IngressRanges does not list.
-	if err := firewall.SetIngressRanges(ctx, target, nil); err != nil {
+	change, err := firewall.SetIngressRanges(ctx, target, nil)
+	if err != nil {
 		return Output{}, fmt.Errorf("remove the rules of %s: %w", id, err)
 	}
-	if len(ranges) == 0 {
-		return Output{Action: workflow.Skipped, ID: id}, nil
+	out := Output{Result: workflow.Result{Action: workflow.Skipped, ID: id}, KeptFor: change.OtherRequests}
+	if len(change.Removed) > 0 {
+		out.Action = workflow.Deleted
 	}
-	return Output{Action: workflow.Deleted, ID: id}, nil
+	if len(change.Kept) > 0 && env.Logger != nil {
+		env.Logger.Info("kept firewall rules that other requests or administrators rely on",
+			"request", req.ID, "firewall", id, "ranges", change.Kept, "other_requests", change.OtherRequests)
+	}
+	return out, nil
 }

@@ -2,15 +2,23 @@ package teardownegress
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
+// firewall keeps the ranges of one request. Rules for the ranges in kept
+// are also relied on by the requests in others, so removing the request's
+// ranges keeps them.
 type firewall struct {
 	ranges []string
+	kept   []string
+	others []string
 	sets   int
 }
 
@@ -18,17 +26,32 @@ func (f *firewall) IngressRanges(context.Context, cloud.FirewallTarget) ([]strin
 	return f.ranges, nil
 }
 
-func (f *firewall) SetIngressRanges(_ context.Context, _ cloud.FirewallTarget, cidrs []string) error {
+func (f *firewall) SetIngressRanges(_ context.Context, _ cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
+	var change cloud.FirewallChange
+	for _, cidr := range f.ranges {
+		switch {
+		case slices.Contains(cidrs, cidr):
+		case slices.Contains(f.kept, cidr):
+			change.Kept = append(change.Kept, cidr)
+			change.OtherRequests = f.others
+		default:
+			change.Removed = append(change.Removed, cidr)
+		}
+	}
 	f.ranges = cidrs
 	f.sets++
-	return nil
+	return change, nil
+}
+
+func egressDocument() workflow.Document {
+	return workflow.Document{Request: request.Request{ID: "DATA-4720", Route: request.RouteEgressIP,
+		Egress: &request.Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0abc", Port: 443}}}
 }
 
 func TestRunRemovesRules(t *testing.T) {
 	fw := &firewall{ranges: []string{"192.0.2.0/24"}}
 	env := &workflow.Env{Firewall: func(context.Context, string) (cloud.Firewall, error) { return fw, nil }}
-	doc := workflow.Document{Request: request.Request{ID: "DATA-4720", Route: request.RouteEgressIP,
-		Egress: &request.Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0abc", Port: 443}}}
+	doc := egressDocument()
 
 	out, err := Run(context.Background(), env, doc)
 	if err != nil || out.Action != workflow.Deleted || out.ID != "sg-0abc" {
@@ -40,5 +63,19 @@ func TestRunRemovesRules(t *testing.T) {
 	out, err = Run(context.Background(), env, doc)
 	if err != nil || out.Action != workflow.Skipped {
 		t.Errorf("second Run = %+v, %v; want skipped", out, err)
+	}
+}
+
+func TestRunKeepsSharedRules(t *testing.T) {
+	fw := &firewall{ranges: []string{"192.0.2.0/24"}, kept: []string{"192.0.2.0/24"}, others: []string{"DATA-4730"}}
+	env := &workflow.Env{Firewall: func(context.Context, string) (cloud.Firewall, error) { return fw, nil }}
+
+	out, err := Run(context.Background(), env, egressDocument())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := Output{Result: workflow.Result{Action: workflow.Skipped, ID: "sg-0abc"}, KeptFor: []string{"DATA-4730"}}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("Run on a rule another request relies on (-want +got):\n%s", diff)
 	}
 }

@@ -20,10 +20,20 @@ var _ cloud.Firewall = (*Firewall)(nil)
 
 // Firewall implements cloud.Firewall with the inbound rules of an EC2
 // security group. Every rule it adds carries the tag repolink:request with
-// the request ID and a description that names the request, and it reads and
-// removes only rules tagged that way. A rule without a repolink:request tag
-// counts as the request's when its description matches, so that rules whose
-// tags were removed are still found.
+// the ID of the request that created it, its owner, and a description that
+// names that request. A rule without a repolink:request tag counts as the
+// request's when its description matches, so that rules whose tags were
+// removed are still found.
+//
+// EC2 rejects a second rule with the same protocol, ports and range
+// (InvalidPermission.Duplicate), so two requests on one group share a rule.
+// A request that finds its range already open adopts the rule: it adds a
+// tag whose key is adopterTagKey of its ID and whose value is the ID. A
+// request that no longer needs a rule removes its own tag, and revokes the
+// rule only when it owns it and no other request's tag remains. When other
+// requests remain, the owner passes the repolink:request tag to one of
+// them, so the rule is revoked once the last of them lets it go. Rules that
+// an administrator added are adopted the same way and never revoked.
 type Firewall struct {
 	providers func(ctx context.Context, region string) (*Provider, error)
 }
@@ -38,29 +48,31 @@ func NewFirewall(providers func(ctx context.Context, region string) (*Provider, 
 // rule that exists already.
 const duplicateRule = "InvalidPermission.Duplicate"
 
-// ingressRule is one of the request's inbound rules.
+// ingressRule is one inbound IPv4 rule of the security group.
 type ingressRule struct {
-	id       string
-	protocol string
-	fromPort int
-	toPort   int
-	cidr     string
+	id          string
+	protocol    string
+	fromPort    int
+	toPort      int
+	cidr        string
+	description string
+	tags        map[string]string
 }
 
-// IngressRanges returns the CIDR blocks that the request's TCP rules allow
-// on the target's port, sorted.
+// IngressRanges returns the CIDR blocks that the TCP rules the request owns
+// or adopted allow on the target's port, sorted.
 func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarget) ([]string, error) {
 	p, err := f.provider(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := p.requestRules(ctx, target)
+	rules, err := p.groupRules(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	var cidrs []string
 	for _, rule := range rules {
-		if rule.matchesPort(target.Port) && !slices.Contains(cidrs, rule.cidr) {
+		if rule.reliedOnBy(target.RequestID) && rule.matchesPort(target.Port) && !slices.Contains(cidrs, rule.cidr) {
 			cidrs = append(cidrs, rule.cidr)
 		}
 	}
@@ -68,49 +80,87 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 	return cidrs, nil
 }
 
-// SetIngressRanges makes the request's rules allow exactly cidrs on TCP
-// target.Port. It adds the missing rules before it revokes the others, so
-// that a range in both the old and the new set is never closed in between.
-func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
+// SetIngressRanges makes the rules that the request relies on allow exactly
+// cidrs on TCP target.Port. A range that another rule of the group already
+// allows on that port is adopted, and the other ranges get new rules. It adds
+// and adopts before it releases the rules no longer needed, so that a range
+// in both the old and the new set is never closed in between.
+func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
+	var change cloud.FirewallChange
 	want, err := normalizeCIDRs(cidrs)
 	if err != nil {
-		return err
+		return change, err
 	}
 	p, err := f.provider(ctx, target)
 	if err != nil {
-		return err
+		return change, err
 	}
-	rules, err := p.requestRules(ctx, target)
+	rules, err := p.groupRules(ctx, target)
 	if err != nil {
-		return err
+		return change, err
 	}
 
-	var present, revoke []string
+	var present []string
+	var release []ingressRule
 	for _, rule := range rules {
+		if !rule.reliedOnBy(target.RequestID) {
+			continue
+		}
 		if rule.matchesPort(target.Port) && slices.Contains(want, rule.cidr) && !slices.Contains(present, rule.cidr) {
 			present = append(present, rule.cidr)
 			continue
 		}
-		revoke = append(revoke, rule.id)
+		release = append(release, rule)
 	}
+	var adopt []ingressRule
 	var add []string
 	for _, cidr := range want {
-		if !slices.Contains(present, cidr) {
-			add = append(add, cidr)
+		if slices.Contains(present, cidr) {
+			continue
 		}
+		if rule, ok := findRule(rules, target.Port, cidr); ok {
+			adopt = append(adopt, rule)
+			continue
+		}
+		add = append(add, cidr)
 	}
 
-	if err := p.authorize(ctx, target, add); err != nil {
-		return err
+	duplicates, err := p.authorize(ctx, target, add)
+	if err != nil {
+		return change, err
 	}
-	if len(revoke) == 0 {
-		return nil
+	for _, cidr := range add {
+		if !slices.Contains(duplicates, cidr) {
+			change.Added = append(change.Added, cidr)
+		}
 	}
-	_, err = p.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
-		GroupId:              aws.String(target.SecurityGroupID),
-		SecurityGroupRuleIds: revoke,
-	})
-	return classify(err, p.region, "revoke %d rules of request %q from security group %s", len(revoke), target.RequestID, target.SecurityGroupID)
+	if len(duplicates) > 0 {
+		// Another request or an administrator added these rules after the
+		// group was listed, so list it again to find them.
+		if rules, err = p.groupRules(ctx, target); err != nil {
+			return change, err
+		}
+		for _, cidr := range duplicates {
+			rule, ok := findRule(rules, target.Port, cidr)
+			if !ok {
+				return change, fmt.Errorf("aws: security group %s rejected a rule for %s on port %d as a duplicate, but lists no such rule; run the step again", target.SecurityGroupID, cidr, target.Port)
+			}
+			adopt = append(adopt, rule)
+		}
+	}
+	for _, rule := range adopt {
+		if err := p.adoptRule(ctx, target, rule); err != nil {
+			return change, err
+		}
+		change.Adopted = append(change.Adopted, rule.cidr)
+		change.OtherRequests = append(change.OtherRequests, rule.otherRequests(target.RequestID)...)
+	}
+
+	if err := p.releaseRules(ctx, target, release, &change); err != nil {
+		return change, err
+	}
+	sortChange(&change)
+	return change, nil
 }
 
 func (f *Firewall) provider(ctx context.Context, target cloud.FirewallTarget) (*Provider, error) {
@@ -123,30 +173,34 @@ func (f *Firewall) provider(ctx context.Context, target cloud.FirewallTarget) (*
 	return f.providers(ctx, target.AWSRegion)
 }
 
-// authorize adds one TCP rule per CIDR block. EC2 rejects the whole call
-// when one of the rules exists already, for instance one that someone added
-// by hand. On InvalidPermission.Duplicate the rules are therefore added one
-// by one, and each duplicate is left to its owner, because its range is
-// open either way.
-func (p *Provider) authorize(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
+// authorize adds one TCP rule per CIDR block and returns the blocks that
+// EC2 rejected as duplicates. EC2 rejects the whole call when one of the
+// rules exists already, so on InvalidPermission.Duplicate the rules are
+// added one by one.
+func (p *Provider) authorize(ctx context.Context, target cloud.FirewallTarget, cidrs []string) ([]string, error) {
 	if len(cidrs) == 0 {
-		return nil
+		return nil, nil
 	}
 	err := p.authorizeOnce(ctx, target, cidrs)
 	switch {
 	case err == nil:
-		return nil
+		return nil, nil
 	case apiCode(err) != duplicateRule:
-		return err
+		return nil, err
 	case len(cidrs) == 1:
-		return nil
+		return cidrs, nil
 	}
+	var duplicates []string
 	for _, cidr := range cidrs {
-		if err := p.authorizeOnce(ctx, target, []string{cidr}); err != nil && apiCode(err) != duplicateRule {
-			return err
+		err := p.authorizeOnce(ctx, target, []string{cidr})
+		switch {
+		case apiCode(err) == duplicateRule:
+			duplicates = append(duplicates, cidr)
+		case err != nil:
+			return nil, err
 		}
 	}
-	return nil
+	return duplicates, nil
 }
 
 func (p *Provider) authorizeOnce(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
@@ -174,13 +228,12 @@ func (p *Provider) authorizeOnce(ctx context.Context, target cloud.FirewallTarge
 	return classify(err, p.region, "allow %s on port %d in security group %s", strings.Join(cidrs, ", "), target.Port, target.SecurityGroupID)
 }
 
-// requestRules returns the inbound IPv4 rules of the security group that
-// belong to the request, following all pages.
-func (p *Provider) requestRules(ctx context.Context, target cloud.FirewallTarget) ([]ingressRule, error) {
+// groupRules returns the inbound IPv4 rules of the security group,
+// following all pages.
+func (p *Provider) groupRules(ctx context.Context, target cloud.FirewallTarget) ([]ingressRule, error) {
 	input := &ec2.DescribeSecurityGroupRulesInput{
 		Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{target.SecurityGroupID}}},
 	}
-	description := ruleDescription(target.RequestID)
 	var rules []ingressRule
 	pages := ec2.NewDescribeSecurityGroupRulesPaginator(p.ec2, input)
 	for pages.HasMorePages() {
@@ -192,21 +245,29 @@ func (p *Provider) requestRules(ctx context.Context, target cloud.FirewallTarget
 			if aws.ToBool(rule.IsEgress) || aws.ToString(rule.CidrIpv4) == "" {
 				continue
 			}
-			tags := fromEC2Tags(rule.Tags)
-			owner, tagged := tags[cloud.TagRequest]
-			if tagged && owner != target.RequestID || !tagged && aws.ToString(rule.Description) != description {
-				continue
-			}
 			rules = append(rules, ingressRule{
-				id:       aws.ToString(rule.SecurityGroupRuleId),
-				protocol: aws.ToString(rule.IpProtocol),
-				fromPort: int(aws.ToInt32(rule.FromPort)),
-				toPort:   int(aws.ToInt32(rule.ToPort)),
-				cidr:     aws.ToString(rule.CidrIpv4),
+				id:          aws.ToString(rule.SecurityGroupRuleId),
+				protocol:    aws.ToString(rule.IpProtocol),
+				fromPort:    int(aws.ToInt32(rule.FromPort)),
+				toPort:      int(aws.ToInt32(rule.ToPort)),
+				cidr:        aws.ToString(rule.CidrIpv4),
+				description: aws.ToString(rule.Description),
+				tags:        fromEC2Tags(rule.Tags),
 			})
 		}
 	}
 	return rules, nil
+}
+
+// findRule returns the TCP rule whose ports are exactly port and whose range
+// is cidr. EC2 rejects a new rule like it as a duplicate.
+func findRule(rules []ingressRule, port int, cidr string) (ingressRule, bool) {
+	for _, rule := range rules {
+		if rule.matchesPort(port) && rule.cidr == cidr {
+			return rule, true
+		}
+	}
+	return ingressRule{}, false
 }
 
 func (r ingressRule) matchesPort(port int) bool {

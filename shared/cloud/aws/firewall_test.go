@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestFirewallSetThenAdopt(t *testing.T) {
 	ctx := context.Background()
 	env, f, _ := startFirewall(t)
 
-	if err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "198.51.100.7/32", "203.0.113.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "198.51.100.7/32", "203.0.113.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges: %v", err)
 	}
 	got, err := f.IngressRanges(ctx, firewallTarget)
@@ -86,7 +87,7 @@ func TestFirewallSetThenAdopt(t *testing.T) {
 	}
 
 	before := ruleIDs(env)
-	if err := f.SetIngressRanges(ctx, firewallTarget, []string{"198.51.100.7/32", "203.0.113.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, []string{"198.51.100.7/32", "203.0.113.0/24"}); err != nil {
 		t.Fatalf("second SetIngressRanges: %v", err)
 	}
 	if diff := cmp.Diff(before, ruleIDs(env)); diff != "" {
@@ -97,12 +98,12 @@ func TestFirewallSetThenAdopt(t *testing.T) {
 func TestFirewallReplacesChangedRanges(t *testing.T) {
 	ctx := context.Background()
 	env, f, _ := startFirewall(t)
-	if err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "198.51.100.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "198.51.100.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges: %v", err)
 	}
 	kept := ruleIDs(env)["203.0.113.0/24"]
 
-	if err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "192.0.2.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, []string{"203.0.113.0/24", "192.0.2.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges with a changed set: %v", err)
 	}
 	got, err := f.IngressRanges(ctx, firewallTarget)
@@ -119,14 +120,14 @@ func TestFirewallReplacesChangedRanges(t *testing.T) {
 	// A new port moves every rule.
 	moved := firewallTarget
 	moved.Port = 8443
-	if err := f.SetIngressRanges(ctx, moved, []string{"203.0.113.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, moved, []string{"203.0.113.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges on port 8443: %v", err)
 	}
 	if diff := cmp.Diff([]string{"203.0.113.0/24 tcp 8443 repolink request DATA-4711 DATA-4711"}, groupRules(t, env)); diff != "" {
 		t.Errorf("rules after the port change (-want +got):\n%s", diff)
 	}
 
-	if err := f.SetIngressRanges(ctx, moved, nil); err != nil {
+	if _, err := f.SetIngressRanges(ctx, moved, nil); err != nil {
 		t.Fatalf("SetIngressRanges with no ranges: %v", err)
 	}
 	if rules := groupRules(t, env); len(rules) != 0 {
@@ -151,23 +152,31 @@ func TestFirewallLeavesOtherRulesAlone(t *testing.T) {
 	}
 	other := firewallTarget
 	other.RequestID = "DATA-9999"
-	if err := f.SetIngressRanges(ctx, other, []string{"192.0.2.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(ctx, other, []string{"192.0.2.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges of another request: %v", err)
 	}
 
-	if err := f.SetIngressRanges(ctx, firewallTarget, []string{"198.51.100.0/24", "203.0.113.0/24"}); err != nil {
+	change, err := f.SetIngressRanges(ctx, firewallTarget, []string{"198.51.100.0/24", "203.0.113.0/24"})
+	if err != nil {
 		t.Fatalf("SetIngressRanges next to a duplicate: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Added: []string{"203.0.113.0/24"}, Adopted: []string{"198.51.100.0/24"}}, change); diff != "" {
+		t.Errorf("change next to the administrator's rule (-want +got):\n%s", diff)
 	}
 	got, err := f.IngressRanges(ctx, firewallTarget)
 	if err != nil {
 		t.Fatalf("IngressRanges: %v", err)
 	}
-	if diff := cmp.Diff([]string{"203.0.113.0/24"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"198.51.100.0/24", "203.0.113.0/24"}, got); diff != "" {
 		t.Errorf("ranges of the request (-want +got):\n%s", diff)
 	}
 
-	if err := f.SetIngressRanges(ctx, firewallTarget, nil); err != nil {
+	change, err = f.SetIngressRanges(ctx, firewallTarget, nil)
+	if err != nil {
 		t.Fatalf("SetIngressRanges with no ranges: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: []string{"203.0.113.0/24"}, Kept: []string{"198.51.100.0/24"}}, change); diff != "" {
+		t.Errorf("change on removal (-want +got):\n%s", diff)
 	}
 	want := []string{
 		"198.51.100.0/24 tcp 443 office ",
@@ -175,6 +184,139 @@ func TestFirewallLeavesOtherRulesAlone(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, groupRules(t, env)); diff != "" {
 		t.Errorf("rules left after removing the request's (-want +got):\n%s", diff)
+	}
+	for _, rule := range env.sim.Snapshot().SecurityGroups[testGroup].Rules {
+		if _, ok := rule.Tags[adopterTagKey(firewallTarget.RequestID)]; ok {
+			t.Errorf("rule %s still carries the adopter tag of %s: %v", rule.CIDR, firewallTarget.RequestID, rule.Tags)
+		}
+	}
+}
+
+// ruleTags returns the tags of the test group's rule for cidr.
+func ruleTags(t *testing.T, env *simEnv, cidr string) map[string]string {
+	t.Helper()
+	for _, rule := range env.sim.Snapshot().SecurityGroups[testGroup].Rules {
+		if rule.CIDR == cidr {
+			return rule.Tags
+		}
+	}
+	t.Fatalf("no rule for %s in %s", cidr, testGroup)
+	return nil
+}
+
+func TestFirewallSharedRuleAdopted(t *testing.T) {
+	ctx := context.Background()
+	env, f, _ := startFirewall(t)
+	second := firewallTarget
+	second.RequestID = "DATA-4730"
+	ranges := []string{"192.0.2.0/24", "198.51.100.0/25"}
+
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, ranges); err != nil {
+		t.Fatalf("SetIngressRanges of the first request: %v", err)
+	}
+	change, err := f.SetIngressRanges(ctx, second, ranges)
+	if err != nil {
+		t.Fatalf("SetIngressRanges of the second request: %v", err)
+	}
+	want := cloud.FirewallChange{Adopted: ranges, OtherRequests: []string{firewallTarget.RequestID}}
+	if diff := cmp.Diff(want, change); diff != "" {
+		t.Errorf("change of the second request (-want +got):\n%s", diff)
+	}
+	got, err := f.IngressRanges(ctx, second)
+	if err != nil {
+		t.Fatalf("IngressRanges of the second request: %v", err)
+	}
+	if diff := cmp.Diff(ranges, got); diff != "" {
+		t.Errorf("ranges of the second request (-want +got):\n%s", diff)
+	}
+	again, err := f.SetIngressRanges(ctx, second, ranges)
+	if err != nil {
+		t.Fatalf("second SetIngressRanges of the second request: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{}, again); diff != "" {
+		t.Errorf("change of a repeated call (-want +got):\n%s", diff)
+	}
+
+	// The first request lets go: the rules stay and pass to the second.
+	change, err = f.SetIngressRanges(ctx, firewallTarget, nil)
+	if err != nil {
+		t.Fatalf("SetIngressRanges with no ranges for the first request: %v", err)
+	}
+	want = cloud.FirewallChange{Kept: ranges, OtherRequests: []string{second.RequestID}}
+	if diff := cmp.Diff(want, change); diff != "" {
+		t.Errorf("change when the first request lets go (-want +got):\n%s", diff)
+	}
+	if got := len(env.sim.Snapshot().SecurityGroups[testGroup].Rules); got != 2 {
+		t.Errorf("rules after the first request let go = %d, want 2", got)
+	}
+	owner := map[string]string{cloud.TagRequest: second.RequestID}
+	for _, cidr := range ranges {
+		if diff := cmp.Diff(owner, ruleTags(t, env, cidr)); diff != "" {
+			t.Errorf("tags of the rule for %s (-want +got):\n%s", cidr, diff)
+		}
+	}
+	if got, err := f.IngressRanges(ctx, firewallTarget); err != nil || len(got) != 0 {
+		t.Errorf("IngressRanges of the first request = %v, %v; want none", got, err)
+	}
+	if got, err := f.IngressRanges(ctx, second); err != nil || !slices.Equal(got, ranges) {
+		t.Errorf("IngressRanges of the second request = %v, %v; want %v", got, err, ranges)
+	}
+
+	// The last request to let go revokes the rules.
+	change, err = f.SetIngressRanges(ctx, second, nil)
+	if err != nil {
+		t.Fatalf("SetIngressRanges with no ranges for the second request: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges}, change); diff != "" {
+		t.Errorf("change when the last request lets go (-want +got):\n%s", diff)
+	}
+	if rules := env.sim.Snapshot().SecurityGroups[testGroup].Rules; len(rules) != 0 {
+		t.Errorf("rules after both requests let go = %+v, want none", rules)
+	}
+}
+
+func TestFirewallAdopterLetsGoFirst(t *testing.T) {
+	ctx := context.Background()
+	env, f, _ := startFirewall(t)
+	second := firewallTarget
+	second.RequestID = "DATA-4730"
+	third := firewallTarget
+	third.RequestID = "DATA-4740"
+
+	for _, target := range []cloud.FirewallTarget{firewallTarget, second, third} {
+		if _, err := f.SetIngressRanges(ctx, target, []string{"192.0.2.0/24"}); err != nil {
+			t.Fatalf("SetIngressRanges of %s: %v", target.RequestID, err)
+		}
+	}
+	change, err := f.SetIngressRanges(ctx, second, nil)
+	if err != nil {
+		t.Fatalf("SetIngressRanges with no ranges for %s: %v", second.RequestID, err)
+	}
+	want := cloud.FirewallChange{Kept: []string{"192.0.2.0/24"}, OtherRequests: []string{firewallTarget.RequestID, third.RequestID}}
+	if diff := cmp.Diff(want, change); diff != "" {
+		t.Errorf("change when an adopter lets go (-want +got):\n%s", diff)
+	}
+	wantTags := map[string]string{
+		cloud.TagRequest:               firewallTarget.RequestID,
+		adopterTagKey(third.RequestID): third.RequestID,
+	}
+	if diff := cmp.Diff(wantTags, ruleTags(t, env, "192.0.2.0/24")); diff != "" {
+		t.Errorf("tags after an adopter let go (-want +got):\n%s", diff)
+	}
+
+	// The owner passes the rule to the remaining adopter, which revokes it.
+	if _, err := f.SetIngressRanges(ctx, firewallTarget, nil); err != nil {
+		t.Fatalf("SetIngressRanges with no ranges for the owner: %v", err)
+	}
+	if diff := cmp.Diff(map[string]string{cloud.TagRequest: third.RequestID}, ruleTags(t, env, "192.0.2.0/24")); diff != "" {
+		t.Errorf("tags after the owner let go (-want +got):\n%s", diff)
+	}
+	change, err = f.SetIngressRanges(ctx, third, nil)
+	if err != nil {
+		t.Fatalf("SetIngressRanges with no ranges for %s: %v", third.RequestID, err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: []string{"192.0.2.0/24"}}, change); diff != "" {
+		t.Errorf("change when the last request lets go (-want +got):\n%s", diff)
 	}
 }
 
@@ -220,7 +362,7 @@ func TestFirewallErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := f.SetIngressRanges(ctx, tc.target, tc.cidrs)
+			_, err := f.SetIngressRanges(ctx, tc.target, tc.cidrs)
 			if got := workflow.NameOf(err); got != tc.want {
 				t.Errorf("SetIngressRanges error = %v (name %q), want name %q", err, got, tc.want)
 			}
@@ -235,7 +377,7 @@ func TestFirewallRuleLimitIsConflict(t *testing.T) {
 	for i := 0; i < 61; i++ {
 		cidrs = append(cidrs, "10.0."+strconv.Itoa(i)+".0/24")
 	}
-	err := f.SetIngressRanges(ctx, firewallTarget, cidrs)
+	_, err := f.SetIngressRanges(ctx, firewallTarget, cidrs)
 	if got := workflow.NameOf(err); got != workflow.ErrConflict {
 		t.Errorf("61 rules: error = %v (name %q), want %s", err, got, workflow.ErrConflict)
 	}
@@ -255,7 +397,7 @@ func TestAuthorizeIngressForm(t *testing.T) {
 	target := firewallTarget
 	target.RequestID = "DATA 4711/ä"
 
-	if err := f.SetIngressRanges(context.Background(), target, []string{"192.0.2.0/24"}); err != nil {
+	if _, err := f.SetIngressRanges(context.Background(), target, []string{"192.0.2.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges: %v", err)
 	}
 	checkForm(t, rec.form("DescribeSecurityGroupRules"), map[string]string{

@@ -87,19 +87,24 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 
 // SetIngressRanges writes the request's rule with exactly cidrs as source
 // prefixes, deletes it when cidrs is empty, and changes nothing when the
-// rule already lists them.
-func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
+// rule already lists them. Each request has a rule of its own: Azure
+// requires only the name, and the priority within a direction, to be
+// unique in a group, so two requests' rules may list the same ranges. No
+// request relies on another's rule, and the change never lists adopted or
+// kept ranges.
+func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
+	var change cloud.FirewallChange
 	nsg, err := parseID(target.NetworkSecurityGroupID, "Microsoft.Network/networkSecurityGroups")
 	if err != nil {
-		return err
+		return change, err
 	}
 	factory, err := f.factory(nsg.SubscriptionID)
 	if err != nil {
-		return err
+		return change, err
 	}
 	group, err := factory.NewSecurityGroupsClient().Get(ctx, nsg.ResourceGroupName, nsg.Name, nil)
 	if err != nil {
-		return classify(err, "get network security group %s", target.NetworkSecurityGroupID)
+		return change, classify(err, "get network security group %s", target.NetworkSecurityGroupID)
 	}
 	name := RuleName(target.RequestID, target.Port)
 	var existing *armnetwork.SecurityRule
@@ -113,21 +118,27 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 	rules := factory.NewSecurityRulesClient()
 
 	want := normalized(cidrs)
+	var before []string
+	if existing != nil {
+		before = normalized(sourcePrefixes(*existing))
+	}
+	change.Added = difference(want, before)
+	change.Removed = difference(before, want)
 	if len(want) == 0 {
 		if existing == nil {
-			return nil
+			return change, nil
 		}
 		poller, err := rules.BeginDelete(ctx, nsg.ResourceGroupName, nsg.Name, name, nil)
 		if _, err := wait(ctx, poller, err, f.poll); err != nil && !isNotFound(err) {
-			return classify(err, "delete security rule %s of %s", name, target.NetworkSecurityGroupID)
+			return cloud.FirewallChange{}, classify(err, "delete security rule %s of %s", name, target.NetworkSecurityGroupID)
 		}
-		return nil
+		return change, nil
 	}
 
 	priority := int32(0)
 	if existing != nil {
-		if slices.Equal(normalized(sourcePrefixes(*existing)), want) {
-			return nil
+		if slices.Equal(before, want) {
+			return change, nil
 		}
 		if existing.Properties != nil && existing.Properties.Priority != nil {
 			priority = *existing.Properties.Priority
@@ -135,7 +146,7 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 	}
 	if priority == 0 {
 		if priority, err = freePriority(group.SecurityGroup); err != nil {
-			return fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
+			return cloud.FirewallChange{}, fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
 		}
 	}
 
@@ -152,9 +163,9 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 	}}
 	poller, err := rules.BeginCreateOrUpdate(ctx, nsg.ResourceGroupName, nsg.Name, name, rule, nil)
 	if _, err := wait(ctx, poller, err, f.poll); err != nil {
-		return classify(err, "write security rule %s of %s", name, target.NetworkSecurityGroupID)
+		return cloud.FirewallChange{}, classify(err, "write security rule %s of %s", name, target.NetworkSecurityGroupID)
 	}
-	return nil
+	return change, nil
 }
 
 var ruleNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -204,6 +215,17 @@ func sourcePrefixes(rule armnetwork.SecurityRule) []string {
 	for _, p := range rule.Properties.SourceAddressPrefixes {
 		if p != nil {
 			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// difference returns the entries of a that b lacks.
+func difference(a, b []string) []string {
+	var out []string
+	for _, v := range a {
+		if !slices.Contains(b, v) {
+			out = append(out, v)
 		}
 	}
 	return out

@@ -83,13 +83,33 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 // ranges, port or target tags differ are updated, missing rules are created,
 // and rules no longer needed are deleted. No rule is left without source
 // ranges, because an ingress rule without a source allows every address.
-func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) error {
+// Each request has rules of its own, named after it, because Compute Engine
+// accepts rules that repeat another rule's ranges. No request relies on
+// another's rule, and the change never lists adopted or kept ranges.
+func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
+	var change cloud.FirewallChange
 	want := slices.Clone(cidrs)
 	slices.Sort(want)
 	want = slices.Compact(want)
 	rules, err := f.rules(ctx, target)
 	if err != nil {
-		return err
+		return change, err
+	}
+	var before []string
+	for _, rule := range rules {
+		before = append(before, rule.SourceRanges...)
+	}
+	slices.Sort(before)
+	before = slices.Compact(before)
+	for _, cidr := range want {
+		if !slices.Contains(before, cidr) {
+			change.Added = append(change.Added, cidr)
+		}
+	}
+	for _, cidr := range before {
+		if !slices.Contains(want, cidr) {
+			change.Removed = append(change.Removed, cidr)
+		}
 	}
 	network := f.p.Network(target.Project)
 	base := ruleBase(target)
@@ -106,11 +126,11 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 		switch {
 		case !ok:
 			if _, err := network.CreateFirewallRule(ctx, spec); err != nil {
-				return err
+				return cloud.FirewallChange{}, err
 			}
 		case !sameRule(existing, spec):
 			if err := network.UpdateFirewallRule(ctx, spec); err != nil {
-				return err
+				return cloud.FirewallChange{}, err
 			}
 		}
 	}
@@ -122,10 +142,10 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 			return f.p.firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: target.Project, Firewall: name})
 		})
 		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("remove stale egress rule: %w", err)
+			return cloud.FirewallChange{}, fmt.Errorf("remove stale egress rule: %w", err)
 		}
 	}
-	return nil
+	return change, nil
 }
 
 // sameRule reports whether an existing rule already matches spec.

@@ -513,7 +513,7 @@ func TestEgressFirewall(t *testing.T) {
 	target := cloud.FirewallTarget{RequestID: "EGRESS-1", Port: 443, Project: project, Network: "vpc-one", TargetTags: []string{"pypi"}}
 
 	ranges := []string{"10.1.0.0/16", "34.1.0.0/24", "10.1.0.0/16"}
-	if err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
+	if _, err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
 		t.Fatalf("SetIngressRanges: %v", err)
 	}
 	got, err := fw.IngressRanges(ctx, target)
@@ -524,7 +524,7 @@ func TestEgressFirewall(t *testing.T) {
 		t.Errorf("ranges (-want +got):\n%s", diff)
 	}
 	before := h.rec.mutations()
-	if err := fw.SetIngressRanges(ctx, target, []string{"34.1.0.0/24", "10.1.0.0/16"}); err != nil {
+	if _, err := fw.SetIngressRanges(ctx, target, []string{"34.1.0.0/24", "10.1.0.0/16"}); err != nil {
 		t.Fatal(err)
 	}
 	if after := h.rec.mutations(); after != before {
@@ -538,13 +538,13 @@ func TestEgressFirewall(t *testing.T) {
 		t.Errorf("other request reads %v, want none", got)
 	}
 
-	if err := fw.SetIngressRanges(ctx, target, []string{"34.2.0.0/24"}); err != nil {
+	if _, err := fw.SetIngressRanges(ctx, target, []string{"34.2.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := fw.IngressRanges(ctx, target); !slices.Equal(got, []string{"34.2.0.0/24"}) {
 		t.Errorf("ranges after replace = %v", got)
 	}
-	if err := fw.SetIngressRanges(ctx, target, nil); err != nil {
+	if _, err := fw.SetIngressRanges(ctx, target, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := fw.IngressRanges(ctx, target); len(got) != 0 {
@@ -552,6 +552,44 @@ func TestEgressFirewall(t *testing.T) {
 	}
 	if deletes := h.rec.find(http.MethodDelete, ""); len(deletes) != 1 {
 		t.Errorf("clearing sent %d deletes, want 1 (no rule is left without sources)", len(deletes))
+	}
+}
+
+func TestEgressFirewallTwoRequestsSameRanges(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	fw := h.provider.Firewall()
+	first := cloud.FirewallTarget{RequestID: "DATA-4720", Port: 443, Project: project, Network: "vpc-one", TargetTags: []string{"pypi"}}
+	second := first
+	second.RequestID = "DATA-4730"
+	ranges := []string{"192.0.2.0/24", "198.51.100.0/25"}
+
+	for _, target := range []cloud.FirewallTarget{first, second} {
+		change, err := fw.SetIngressRanges(ctx, target, ranges)
+		if err != nil {
+			t.Fatalf("SetIngressRanges of %s: %v", target.RequestID, err)
+		}
+		if diff := cmp.Diff(cloud.FirewallChange{Added: ranges}, change); diff != "" {
+			t.Errorf("change of %s, which gets rules of its own (-want +got):\n%s", target.RequestID, diff)
+		}
+	}
+
+	change, err := fw.SetIngressRanges(ctx, first, nil)
+	if err != nil {
+		t.Fatalf("remove the ranges of %s: %v", first.RequestID, err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges}, change); diff != "" {
+		t.Errorf("change on removal (-want +got):\n%s", diff)
+	}
+	got, err := fw.IngressRanges(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ranges, got); diff != "" {
+		t.Errorf("ranges of %s after %s let go (-want +got):\n%s", second.RequestID, first.RequestID, diff)
+	}
+	if deletes := h.rec.find(http.MethodDelete, ruleBase(second)); len(deletes) != 0 {
+		t.Errorf("removing %s deleted %d rules of %s, want none", first.RequestID, len(deletes), second.RequestID)
 	}
 }
 
@@ -564,7 +602,7 @@ func TestManyRangesSplitAcrossRules(t *testing.T) {
 	for i := range 300 {
 		ranges = append(ranges, net.IPv4(10, byte(i/256), byte(i%256), 0).String()+"/24")
 	}
-	if err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
+	if _, err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
 		t.Fatal(err)
 	}
 	got, err := fw.IngressRanges(ctx, target)
