@@ -562,6 +562,11 @@ func TestIAMStatements(t *testing.T) {
 		{"FirewallRole", "TagRulesOnCreate", []string{"ec2:CreateTags"},
 			[]string{arn("ec2", "security-group-rule/*")},
 			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}}},
+		{"FirewallRole", "ShareRules", []string{"ec2:CreateTags", "ec2:DeleteTags"},
+			[]string{arn("ec2", "security-group-rule/*")},
+			map[string]any{"ForAllValues:StringLike": map[string]any{
+				"aws:TagKeys": []any{"repolink:request", "repolink:adopted-by:*"},
+			}}},
 		{"SnowflakeRole", "DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
 			[]string{"*"}, nil},
 		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
