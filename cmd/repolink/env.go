@@ -47,15 +47,22 @@ const awsRequestTimeout = 30 * time.Second
 // use, one per region and one per Snowflake login.
 type adapters struct {
 	endpoints endpoints
-	secrets   *secrets.Resolver
-	logger    *slog.Logger
-	aws       *clientcache.Cache
-	snowflake *sessions.Cache
-	azure     azureAdapters
-	gcp       gcpAdapters
+	// secrets resolves the references of the operator's configuration,
+	// such as --webhook-secret-ref and the mapping files.
+	secrets *secrets.Resolver
+	// requestSecrets resolves the credential references of requests. It is
+	// secrets itself unless the runtime limits env: and file: references.
+	requestSecrets *secrets.Resolver
+	logger         *slog.Logger
+	aws            *clientcache.Cache
+	snowflake      *sessions.Cache
+	azure          azureAdapters
+	gcp            gcpAdapters
 }
 
-func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
+// newAdapters returns the adapters. A non-nil localRefs limits the env: and
+// file: references of requests to those it allows.
+func newAdapters(eps endpoints, localRefs *secrets.AllowList, logger *slog.Logger) *adapters {
 	a := &adapters{
 		endpoints: eps,
 		logger:    logger,
@@ -65,8 +72,12 @@ func newAdapters(eps endpoints, logger *slog.Logger) *adapters {
 	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	a.secrets.Register("azure-keyvault", secrets.StoreFunc(a.resolveKeyVault))
 	a.secrets.Register("gcp-secretmanager", secrets.StoreFunc(a.resolveSecretManager))
+	a.requestSecrets = a.secrets
+	if localRefs != nil {
+		a.requestSecrets = a.secrets.Restrict(*localRefs, localRefFix)
+	}
 	a.snowflake = sessions.New(sessions.Options{
-		Secrets:  a.secrets,
+		Secrets:  a.requestSecrets,
 		Host:     eps.SnowflakeHost,
 		Port:     eps.SnowflakePort,
 		Protocol: eps.SnowflakeProtocol,

@@ -17,6 +17,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox"
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/waits"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
@@ -68,6 +69,10 @@ type runtimeOptions struct {
 	// uses the sandbox of the process that runs one on the directory, if
 	// any, and starts its own otherwise.
 	readOnly bool
+	// localRefs, when set, limits the env: and file: credential references
+	// that the steps read for a request. Commands that the operator runs
+	// with a request file leave it nil, so that every reference is read.
+	localRefs *secrets.AllowList
 	// noExecutions opens no engine store, for commands such as preflight
 	// and invoke that start no execution. Like readOnly, it checks the mode
 	// of the state directory without recording it.
@@ -108,7 +113,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		rt.poll = time.Minute
 	}
 
-	rt.adapters = newAdapters(eps, opts.logger)
+	rt.adapters = newAdapters(eps, opts.localRefs, opts.logger)
 	var store *waits.Store
 	if !opts.readOnly {
 		var err error
@@ -129,7 +134,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Azure:         rt.adapters.Azure,
 		GCP:           rt.adapters.GCP,
 		Firewall:      rt.adapters.Firewall,
-		Secrets:       rt.adapters.secrets,
+		Secrets:       rt.adapters.requestSecrets,
 		Waits:         store,
 		ProxyResolver: "169.254.169.253",
 		IndexSandbox:  opts.sandbox,
@@ -180,7 +185,7 @@ func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 	if rt.sandbox == nil {
 		return nil
 	}
-	return rt.sandbox.Seed(ctx, req, rt.adapters.secrets)
+	return rt.sandbox.Seed(ctx, req, rt.adapters.requestSecrets)
 }
 
 // serve runs the engine and the poller until ctx is done. The returned

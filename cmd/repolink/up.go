@@ -19,6 +19,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/sfnapi"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/webhook/sqlitestore"
@@ -52,6 +53,8 @@ type upOptions struct {
 	notifyInterval time.Duration
 	instant        bool
 	logLevel       slog.Level
+	// localRefs are the env: and file: references that requests may use.
+	localRefs secrets.AllowList
 }
 
 func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,6 +71,13 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	apiToken := os.Getenv(envAPIToken)
 	if !opts.sandbox && apiToken == "" {
 		return usagef("%s is not set; outside sandbox mode the operations API needs a bearer token, so set it to a long random value", envAPIToken)
+	}
+	own, err := serviceSecretRefs(opts)
+	if err != nil {
+		return err
+	}
+	if err := checkServiceSecretsDenied(opts.localRefs, own); err != nil {
+		return err
 	}
 	lock, err := lockStateDir(opts.dir, opts.sandbox)
 	if errors.Is(err, errServing) {
@@ -99,6 +109,9 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried (default 1s with --sandbox, 10s otherwise)")
 	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	localRefs := fs.String("allow-local-refs", "", "comma-separated env: and file: credential references that requests may use, such as env:SNOWFLAKE_KEY,file:/run/secrets/*; "+
+		"a trailing * matches every reference that starts with the text before it. It also applies to run, redrive and teardown on the directory that this service serves, "+
+		"because they hand their executions to it (default: none, so requests must use secret store references)")
 	if err := parseFlags(fs, args); err != nil {
 		return upOptions{}, err
 	}
@@ -111,6 +124,11 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	if *latency != "default" && *latency != "none" {
 		return opts, usagef("--sandbox-latency must be default or none, not %q", *latency)
 	}
+	allow, err := parseLocalRefs(*localRefs)
+	if err != nil {
+		return opts, err
+	}
+	opts.localRefs = allow
 	if err := opts.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return opts, usagef("--log-level must be debug, info, warn or error, not %q", *logLevel)
 	}
@@ -157,7 +175,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		}
 	}
 	rt, err := openRuntime(ctx, runtimeOptions{dir: opts.dir, sandbox: opts.sandbox, hosts: opts.sandboxHosts,
-		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant})
+		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant, localRefs: &opts.localRefs})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +198,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	}
 	hook, err := webhook.New(webhook.Config{
 		Secret:     secret,
-		Executions: &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts},
+		Executions: &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs},
 		Store:      svc.deliveries,
 		Logger:     logger,
 		Sources:    sources,
@@ -238,7 +256,8 @@ func (s *service) run(ctx context.Context, opts upOptions, apiAuth bool) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	s.logger.Info("repolink up started", "listen", ln.Addr().String(), "state_dir", opts.dir, "sandbox", opts.sandbox,
-		"poll_interval", s.rt.poll.String(), "api_auth", apiAuth, "jira", opts.jiraMapping != "", "servicenow", opts.serviceNow != "")
+		"poll_interval", s.rt.poll.String(), "api_auth", apiAuth, "jira", opts.jiraMapping != "", "servicenow", opts.serviceNow != "",
+		"allowed_local_refs", opts.localRefs.Entries())
 
 	var serveErr error
 	select {
@@ -294,6 +313,27 @@ func webhookSecret(ctx context.Context, rt *runtime, ref string) ([]byte, error)
 	return []byte(secret), nil
 }
 
+// serviceSecretRefs returns the references to the service's own secrets:
+// the webhook secret, the API token and the credentials of the mapping
+// files.
+func serviceSecretRefs(opts upOptions) ([]string, error) {
+	refs := []string{"env:" + envWebhookSecret, "env:" + envAPIToken, opts.secretRef}
+	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
+		if s.path == "" {
+			continue
+		}
+		m, err := webhook.ReadMapping(s.path)
+		if err != nil {
+			return nil, usagef("--%s-mapping: %v", s.name, err)
+		}
+		refs = append(refs, m.Auth.SecretRef, m.Auth.PasswordRef, m.Auth.TokenRef)
+		if m.Auth.Signature != nil {
+			refs = append(refs, m.Auth.Signature.KeyRef)
+		}
+	}
+	return refs, nil
+}
+
 // ticketSources loads the Jira and ServiceNow mappings that were given.
 func ticketSources(ctx context.Context, rt *runtime, opts upOptions) ([]webhook.Source, error) {
 	var sources []webhook.Source
@@ -320,6 +360,8 @@ type serviceExecutions struct {
 	sandbox bool
 	// hosts are the repository hosts that the sandbox index serves.
 	hosts []string
+	// localRefs are the env: and file: references that requests may use.
+	localRefs secrets.AllowList
 	// mu serialises sandbox seeding, because the sandbox index has one set
 	// of credentials at a time.
 	mu sync.Mutex
@@ -346,7 +388,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 // check returns a *request.ValidationError for a request that this service
 // cannot run as given.
 func (s *serviceExecutions) check(req request.Request) error {
-	var fields []request.FieldError
+	fields := s.localRefs.FieldErrors(req, localRefFix)
 	if !s.sandbox && req.Notify != nil && strings.HasPrefix(req.Notify.URL, "http://") {
 		fields = append(fields, request.FieldError{Path: "$.notify.url", Message: "must use https:// outside sandbox mode"})
 	}

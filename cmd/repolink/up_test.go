@@ -21,6 +21,7 @@ import (
 
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -382,6 +383,12 @@ func TestUpRejectsConfiguration(t *testing.T) {
 		{name: "listen without port", secret: "set", token: "t", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
 		{name: "arguments", secret: "set", args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
 		{name: "bad mapping", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},
+		{name: "allow-list without scheme", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with env: or file:"},
+		{name: "allow-list relative file", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "file:keys/*"}, wantErr: "absolute path"},
+		{name: "allow-list allows webhook secret", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:REPOLINK_*"}, wantErr: "env:" + envWebhookSecret + ", a secret of repolink up itself"},
+		{name: "allow-list allows API token", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:" + envAPIToken}, wantErr: "env:" + envAPIToken + ", a secret of repolink up itself"},
+		{name: "allow-list allows secret ref", secret: "set", args: []string{"--sandbox", "--webhook-secret-ref", "file:/run/secrets/hook", "--allow-local-refs", "file:/run/secrets/*"}, wantErr: "file:/run/secrets/hook, a secret"},
+		{name: "allow-list allows mapping secret", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/jira-mapping.json", "--allow-local-refs", "env:REPOLINK_JIRA_SECRET"}, wantErr: "env:REPOLINK_JIRA_SECRET, a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,13 +408,29 @@ func TestUpRejectsConfiguration(t *testing.T) {
 }
 
 func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
+	allowed, err := secrets.ParseAllowList([]string{"env:REPOLINK_TEST_INDEX_PASSWORD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envPassword := func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:REPOLINK_TEST_INDEX_PASSWORD"}
+	}
 	tests := []struct {
 		name      string
 		sandbox   bool
+		localRefs secrets.AllowList
 		edit      func(map[string]any)
 		wantPaths []string
 	}{
 		{name: "sandbox example", sandbox: true},
+		{name: "env password not allowed", sandbox: true, edit: envPassword, wantPaths: []string{"$.repository.auth.password_ref"}},
+		{name: "env password allowed", sandbox: true, localRefs: allowed, edit: envPassword},
+		{
+			name:      "file key not allowed",
+			localRefs: allowed,
+			edit:      func(doc map[string]any) { section(doc, "snowflake")["private_key_ref"] = "file:/etc/hostname" },
+			wantPaths: []string{"$.snowflake.private_key_ref"},
+		},
 		{
 			name:      "http notify outside sandbox",
 			edit:      func(doc map[string]any) { doc["notify"] = map[string]any{"url": "http://127.0.0.1:9/hook"} },
@@ -433,7 +456,7 @@ func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &serviceExecutions{sandbox: tt.sandbox, hosts: []string{defaultSandboxHosts}}
+			s := &serviceExecutions{sandbox: tt.sandbox, hosts: []string{defaultSandboxHosts}, localRefs: tt.localRefs}
 			err = s.check(req)
 			var paths []string
 			var invalid *request.ValidationError

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// readSandboxState returns every file under the sandbox world of dir as
+// one string, so that a test can check that no secret value reached it.
+func readSandboxState(t *testing.T, dir string) string {
+	t.Helper()
+	var all strings.Builder
+	err := filepath.WalkDir(filepath.Join(dir, "sandbox"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		all.Write(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read sandbox state: %v", err)
+	}
+	return all.String()
+}
+
+func fieldPaths(errs []request.FieldError) []string {
+	var paths []string
+	for _, f := range errs {
+		paths = append(paths, f.Path)
+	}
+	return paths
+}
+
+func TestUpRejectsLocalRefRequests(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	up := startUp(t, dir, "--sandbox-latency", "none")
+
+	tests := []struct {
+		name  string
+		edit  func(doc map[string]any)
+		field string
+	}{
+		{
+			name: "webhook secret as index password",
+			edit: func(doc map[string]any) {
+				section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:" + envWebhookSecret}
+			},
+			field: "$.repository.auth.password_ref",
+		},
+		{
+			name:  "host file as private key",
+			edit:  func(doc map[string]any) { section(doc, "snowflake")["private_key_ref"] = "file:/etc/hostname" },
+			field: "$.snowflake.private_key_ref",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+				doc["id"] = "LOCAL-" + strings.ReplaceAll(tt.name, " ", "-")
+				tt.edit(doc)
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
+			if code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; response %+v", code, resp)
+			}
+			if paths := fieldPaths(resp.Errors); !slices.Equal(paths, []string{tt.field}) {
+				t.Fatalf("field errors = %v, want [%s]", paths, tt.field)
+			}
+			if !strings.Contains(resp.Errors[0].Message, "--allow-local-refs") {
+				t.Errorf("message %q does not name --allow-local-refs", resp.Errors[0].Message)
+			}
+		})
+	}
+
+	var list struct{ Executions []executionView }
+	if code := getJSON(t, up.url+"/v1/executions", "", &list); code != http.StatusOK || len(list.Executions) != 0 {
+		t.Errorf("GET /v1/executions = %d with %d executions, want 200 with none", code, len(list.Executions))
+	}
+	if strings.Contains(readSandboxState(t, dir), testWebhookSecret) {
+		t.Error("the sandbox state contains the webhook secret")
+	}
+}
+
+// A StartExecution call skips the intake checks, so the steps must reject
+// the reference themselves.
+func TestUpStepRejectsLocalRef(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	up := startUp(t, dir, "--sandbox-latency", "none")
+
+	req, err := readRequest(writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:" + envWebhookSecret}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := json.Marshal(map[string]string{
+		"stateMachineArn": "arn:aws:states:local:000000000000:stateMachine:provision",
+		"name":            "LOCAL-REF-1",
+		"input":           string(input),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/sfn/", bytes.NewReader(start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpReq.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
+	httpReq.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	res, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("StartExecution = %d, want 200", res.StatusCode)
+	}
+
+	v := waitForStatus(t, up, "LOCAL-REF-1", "", "FAILED")
+	view, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(view), "not allowed") || !strings.Contains(string(view), "repository.auth.password_ref") {
+		t.Errorf("execution LOCAL-REF-1 = %s, want a failure naming the field and the rejection", view)
+	}
+	var history struct{ Events []eventView }
+	if code := getJSON(t, up.url+"/v1/executions/LOCAL-REF-1/history", "", &history); code != http.StatusOK {
+		t.Fatalf("GET history = %d, want 200", code)
+	}
+	events, err := json.Marshal(history.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(events), testWebhookSecret) {
+		t.Error("the execution history contains the webhook secret")
+	}
+	if strings.Contains(readSandboxState(t, dir), testWebhookSecret) {
+		t.Error("the sandbox state contains the webhook secret")
+	}
+	if strings.Contains(up.logs.String(), testWebhookSecret) {
+		t.Error("the service log contains the webhook secret")
+	}
+}
+
+func TestUpServesAllowedLocalRef(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	t.Setenv("REPOLINK_TEST_INDEX_PASSWORD", "allowed-index-password")
+	up := startUp(t, t.TempDir(), "--sandbox-latency", "none", "--allow-local-refs", "env:REPOLINK_TEST_INDEX_*")
+
+	body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:REPOLINK_TEST_INDEX_PASSWORD"}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
+	if code != http.StatusAccepted {
+		t.Fatalf("request with an allowed reference = %d %+v, want 202\nlogs:\n%s", code, resp, up.logs)
+	}
+	waitForStatus(t, up, resp.Execution, "", "SUCCEEDED")
+}
+
+func TestUpTicketHookRejectsLocalRef(t *testing.T) {
+	const jiraSecret = "up-test-jira-secret"
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	t.Setenv("REPOLINK_JIRA_SECRET", jiraSecret)
+	data, err := os.ReadFile("../../examples/jira-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mapping map[string]any
+	if err := json.Unmarshal(data, &mapping); err != nil {
+		t.Fatal(err)
+	}
+	auth := section(section(mapping, "request"), "repository")["auth"].(map[string]any)
+	auth["password_ref"] = "env:REPOLINK_JIRA_SECRET"
+	mappingPath := filepath.Join(t.TempDir(), "jira-mapping.json")
+	out, _ := json.Marshal(mapping)
+	if err := os.WriteFile(mappingPath, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up := startUp(t, t.TempDir(), "--sandbox-latency", "none", "--jira-mapping", mappingPath)
+
+	payload, err := os.ReadFile("../../shared/webhook/testdata/jira-issue-updated.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, []byte(jiraSecret))
+	mac.Write(payload)
+	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/v1/hooks/jira", bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpReq.Header.Set(webhook.HeaderHubSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	res, err := http.DefaultClient.Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var resp webhook.Response
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("Jira delivery = %d %+v, want 400", res.StatusCode, resp)
+	}
+	if paths := fieldPaths(resp.Errors); !slices.Contains(paths, "$.repository.auth.password_ref") {
+		t.Errorf("field errors = %v, want $.repository.auth.password_ref", paths)
+	}
+}
