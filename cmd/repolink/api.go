@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -15,12 +16,18 @@ import (
 type operationsAPI struct {
 	engine *engine.Engine
 	// token is the bearer token that every /v1/executions request must
-	// carry; empty means no authentication, which only sandbox mode allows.
-	token  string
+	// carry. Empty means no authentication, which only sandbox mode allows,
+	// and then only on a loopback listen address.
+	token string
+	// listen is the host:port that the service listens on.
+	listen string
 	logger *slog.Logger
 }
 
 func (a *operationsAPI) register(mux *http.ServeMux) {
+	if a.token == "" && !loopbackListen(a.listen) {
+		a.logger.Warn("executions endpoints reject every request", "reason", "no API token is set and the listen address is not a loopback address", "listen", a.listen)
+	}
 	mux.HandleFunc("GET /healthz", a.health)
 	mux.HandleFunc("GET /v1/executions", a.authorized(a.list))
 	mux.HandleFunc("GET /v1/executions/{name}", a.authorized(a.describe))
@@ -32,8 +39,17 @@ func (a *operationsAPI) health(w http.ResponseWriter, _ *http.Request) {
 }
 
 // authorized checks the bearer token in constant time before calling next.
+// Without a token it calls next only when the service listens on a
+// loopback address, because executions and their history contain request
+// inputs and task tokens.
 func (a *operationsAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if a.token == "" && !loopbackListen(a.listen) {
+			a.logger.Warn("operations request rejected", "path", r.URL.Path, "status", http.StatusForbidden, "reason", "no API token on a non-loopback listen address")
+			writeAPI(w, http.StatusForbidden, apiError{Error: "the operations API is served without authentication only on a loopback listen address; " +
+				"restart repolink up with " + envAPIToken + " set and send Authorization: Bearer <" + envAPIToken + ">, or listen on 127.0.0.1"})
+			return
+		}
 		if a.token != "" {
 			got, ok := bearerToken(r.Header.Get("Authorization"))
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
@@ -45,6 +61,21 @@ func (a *operationsAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
+}
+
+// loopbackListen reports whether the host of a host:port listen address
+// is localhost or a loopback IP address. An empty host listens on every
+// interface, so it is not loopback.
+func loopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // bearerToken returns the token of a Bearer Authorization header. HTTP

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,6 +40,57 @@ func TestOperationsAPIAuthScheme(t *testing.T) {
 			handler(w, r)
 			if diff := cmp.Diff(tt.want, w.Code); diff != "" {
 				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoopbackListen(t *testing.T) {
+	tests := []struct {
+		listen string
+		want   bool
+	}{
+		{"127.0.0.1:8080", true},
+		{"127.0.0.2:8080", true},
+		{"[::1]:8080", true},
+		{"localhost:8080", true},
+		{":8080", false},
+		{"0.0.0.0:8080", false},
+		{"[::]:8080", false},
+		{"192.0.2.10:8080", false},
+		{"repolink.example.com:8080", false},
+		{"127.0.0.1", false},
+	}
+	for _, tt := range tests {
+		if got := loopbackListen(tt.listen); got != tt.want {
+			t.Errorf("loopbackListen(%q) = %v, want %v", tt.listen, got, tt.want)
+		}
+	}
+}
+
+func TestOperationsAPIWithoutToken(t *testing.T) {
+	tests := []struct {
+		listen string
+		want   int
+	}{
+		{"127.0.0.1:8080", http.StatusOK},
+		{"localhost:8080", http.StatusOK},
+		{"0.0.0.0:8080", http.StatusForbidden},
+		{":8080", http.StatusForbidden},
+		{"192.0.2.10:8080", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listen, func(t *testing.T) {
+			api := &operationsAPI{listen: tt.listen, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			handler := api.authorized(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+			w := httptest.NewRecorder()
+
+			handler(w, httptest.NewRequest(http.MethodGet, "/v1/executions/DATA-4711/history", nil))
+			if w.Code != tt.want {
+				t.Errorf("status = %d, want %d", w.Code, tt.want)
+			}
+			if tt.want == http.StatusForbidden && !strings.Contains(w.Body.String(), envAPIToken) {
+				t.Errorf("body %q does not name %s", w.Body.String(), envAPIToken)
 			}
 		})
 	}

@@ -221,7 +221,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 
 	mux := http.NewServeMux()
 	hook.Register(mux)
-	(&operationsAPI{engine: rt.engine, token: apiToken, logger: logger}).register(mux)
+	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
 	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, logger)
 	svc.handler = mux
 	return svc, nil
@@ -429,13 +429,9 @@ func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token
 	opts := sfnapi.Options{Logger: logger}
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
-	} else {
-		host, _, _ := net.SplitHostPort(listen)
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			logger.Warn("step functions api not served", "reason", "no API token is set and the listen address is not a loopback address", "listen", listen)
-			return
-		}
+	} else if !loopbackListen(listen) {
+		logger.Warn("step functions api not served", "reason", "no API token is set and the listen address is not a loopback address", "listen", listen)
+		return
 	}
 	api := sfnapi.New(eng, opts)
 	mux.Handle("POST /sfn/", api)
