@@ -20,9 +20,6 @@ func IsLocal(ref string) bool {
 type AllowList struct {
 	exact    map[string]bool
 	prefixes []string
-	// denied are references that no entry can allow, such as the
-	// service's own webhook secret.
-	denied map[string]bool
 }
 
 // ParseAllowList parses allow-list entries. An entry is an env: or file:
@@ -61,20 +58,6 @@ func ParseAllowList(entries []string) (AllowList, error) {
 	return list, nil
 }
 
-// Deny returns a copy of l that rejects refs even when an entry matches
-// them. Services deny their own secrets this way.
-func (l AllowList) Deny(refs ...string) AllowList {
-	denied := make(map[string]bool, len(l.denied)+len(refs))
-	for ref := range l.denied {
-		denied[ref] = true
-	}
-	for _, ref := range refs {
-		denied[ref] = true
-	}
-	l.denied = denied
-	return l
-}
-
 // Entries returns the number of exact references and prefixes in l.
 func (l AllowList) Entries() int { return len(l.exact) + len(l.prefixes) }
 
@@ -85,9 +68,6 @@ func (l AllowList) Entries() int { return len(l.exact) + len(l.prefixes) }
 func (l AllowList) Allows(ref string) bool {
 	if !IsLocal(ref) {
 		return true
-	}
-	if l.denied[ref] {
-		return false
 	}
 	if path, ok := strings.CutPrefix(ref, "file:"); ok && !cleanAbsolute(path) {
 		return false
