@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/workflow"
-	"github.com/repolink/repolink/statemachines"
 )
 
 // TestRedriveRefusedAfterTeardown checks that a provision execution whose
@@ -19,21 +16,8 @@ import (
 func TestRedriveRefusedAfterTeardown(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
-		if err := eng.Define(name, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.ID = "A"
+	eng := provisionStore(t, dir)
+	req := exampleRequest(t, "A")
 	if _, err := startExecution(ctx, eng, req); err != nil {
 		t.Fatal(err)
 	}

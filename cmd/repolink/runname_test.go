@@ -19,21 +19,8 @@ import (
 // the reruns of request B.
 func TestRunNamesSkipOtherRequests(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), engineStore), engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
-		if err := eng.Define(name, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.ID = "B"
+	eng := provisionStore(t, t.TempDir())
+	b := exampleRequest(t, "B")
 	other := b
 	other.ID = "B-r2"
 	other.Repository.Name = "other_pypi"
@@ -76,21 +63,8 @@ func TestRunNamesSkipOtherRequests(t *testing.T) {
 // another execution's teardown name does not take that teardown's place.
 func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	ctx := context.Background()
-	eng, err := engine.Open(filepath.Join(t.TempDir(), engineStore), engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
-		if err := eng.Define(name, def); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.ID = "A-teardown"
+	eng := provisionStore(t, t.TempDir())
+	a := exampleRequest(t, "A-teardown")
 	if _, err := startExecution(ctx, eng, a); err != nil {
 		t.Fatal(err)
 	}
@@ -113,4 +87,32 @@ func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	if x.Machine != teardownMachine {
 		t.Errorf("A-teardown-r2 is a %s execution, want %s", x.Machine, teardownMachine)
 	}
+}
+
+// provisionStore opens an engine store in dir with the provision and
+// teardown machines, and no Run loop.
+func provisionStore(t *testing.T, dir string) *engine.Engine {
+	t.Helper()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	for name, def := range map[string][]byte{provisionMachine: statemachines.Provision, teardownMachine: statemachines.Teardown} {
+		if err := eng.Define(name, def); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return eng
+}
+
+// exampleRequest reads examples/public.json and gives it the ID id.
+func exampleRequest(t *testing.T, id string) request.Request {
+	t.Helper()
+	req, err := readRequest(filepath.Join("..", "..", "examples", "public.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ID = id
+	return req
 }

@@ -31,10 +31,10 @@ func NamesFor(req request.Request) Names {
 	hash := hex.EncodeToString(sum[:])[:8]
 	// Load balancer and target group names allow 32 characters of letters,
 	// digits and hyphens.
-	short := "rl-" + shortID(req.ID, 32-len("rl-")-len("-tg-")-len(hash)) + "-"
+	short := "rl-" + ShortID(req.ID, 32-len("rl-")-len("-tg-")-len(hash)) + "-"
 	repo := req.Repository.Name
 	return Names{
-		ProxyVM:      "repolink-" + shortID(req.ID, 200) + "-proxy",
+		ProxyVM:      "repolink-" + ShortID(req.ID, 200) + "-proxy",
 		TargetGroup:  short + "tg-" + hash,
 		LoadBalancer: short + "lb-" + hash,
 		ClientToken:  "repolink-" + hash,
@@ -46,9 +46,10 @@ func NamesFor(req request.Request) Names {
 	}
 }
 
-// shortID keeps the letters and digits of id, lower-cased, joined by single
-// hyphens and cut to max characters.
-func shortID(id string, max int) string {
+// ShortID keeps the letters and digits of id, lower-cased, joined by single
+// hyphens and cut to max characters, for resource names. An ID with none of
+// them gives "req".
+func ShortID(id string, max int) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(id) {
 		switch {

@@ -7,7 +7,6 @@ package cloudresource
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
@@ -18,29 +17,7 @@ import (
 // SHA-256, so that two IDs that read alike still get distinct names.
 func NamePrefix(requestID string, maxReadable int) string {
 	sum := sha256.Sum256([]byte(requestID))
-	return "rl-" + readable(requestID, maxReadable) + "-" + hex.EncodeToString(sum[:])[:8]
-}
-
-// readable keeps the letters and digits of id, lower-cased, joined by
-// single hyphens and cut to max characters.
-func readable(id string, max int) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(id) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if len(s) > max {
-		s = strings.TrimRight(s[:max], "-")
-	}
-	if s == "" {
-		s = "req"
-	}
-	return s
+	return "rl-" + workflow.ShortID(requestID, maxReadable) + "-" + hex.EncodeToString(sum[:])[:8]
 }
 
 // CheckAdopt returns Conflict when a resource found by name carries another
