@@ -86,12 +86,14 @@ History floor: after the measured batch, the engine's histories of those {{.Engi
 a fresh store with nothing else. Each prepared INSERT writes 64 rows, all in one transaction. The rate is executions
 over the time of that transaction. An engine that stores one row per event cannot pass this rate here.
 
-Durable floor: the least that any engine must write for the same executions, with no state machine work. A task
-that completed must never run again, so each task outcome commits before the next task starts, and the history
-must be in SQLite. A fresh database gets, for each execution, a row with its input; then, in one transaction per
+Durable floor: an estimate of the least that an engine must write for the same executions, with no state machine
+work. A task that completed must never run again, so each task outcome commits before the next task starts, and
+the history must be in SQLite. A fresh database gets, for each execution, a row with its input; then, in one transaction per
 task shared by all executions, each task's output over that row; and, with the last outcome, the execution's event
 details in one row, compressed with DEFLATE at its fastest level on every core ({{.Engine.CompressedBytes}} bytes
 on average). The rate is executions over the time from the first write to the last commit, compression included.
+An engine could write the history in parts with the outcomes instead of at the end; that writes as many rows and
+about as many bytes.
 
 Memory: a child process opens a fresh store, defines a machine whose only state is a
 lambda:invoke.waitForTaskToken Task, starts its Run loop and idles for a second. It then collects garbage and

@@ -273,8 +273,8 @@ func (r report) Misses() []miss {
 				r.FloorRatio(), 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
 		}
 		if r.Engine.DurablePerSecond > 0 {
-			explanation += fmt.Sprintf(" A store of another shape does not lift the limit enough: the writes that any engine "+
-				"must make to keep the durability rules (a task that completed never runs again, so each task outcome "+
+			explanation += fmt.Sprintf(" A store of another shape does not lift the limit enough: an estimate of the writes that "+
+				"an engine must make to keep the durability rules (a task that completed never runs again, so each task outcome "+
 				"commits before the next task starts; the history lives in SQLite), with no state machine work at all, ran at "+
 				"%.0f executions/s, %.2fx the peer, with the history compressed to %d bytes per execution.",
 				r.Engine.DurablePerSecond, r.DurableRatio(), r.Engine.CompressedBytes)
