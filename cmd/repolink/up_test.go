@@ -383,7 +383,7 @@ func TestUpRejectsConfiguration(t *testing.T) {
 		{name: "listen without port", secret: "set", token: "t", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
 		{name: "arguments", secret: "set", args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
 		{name: "bad mapping", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},
-		{name: "allow-list without scheme", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with env: or file:"},
+		{name: "allow-list without scheme", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with the scheme env or file"},
 		{name: "allow-list relative file", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "file:keys/*"}, wantErr: "absolute path"},
 		{name: "allow-list allows webhook secret", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:REPOLINK_*"}, wantErr: "env:" + envWebhookSecret + ", a secret of repolink up itself"},
 		{name: "allow-list allows API token", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:" + envAPIToken}, wantErr: "env:" + envAPIToken + ", a secret of repolink up itself"},

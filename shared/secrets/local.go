@@ -34,7 +34,7 @@ func ParseAllowList(entries []string) (AllowList, error) {
 			continue
 		}
 		if !IsLocal(entry) {
-			return AllowList{}, fmt.Errorf("allow-list entry %q must start with env: or file:", entry)
+			return AllowList{}, fmt.Errorf("allow-list entry %q must start with the scheme env or file and a colon", entry)
 		}
 		prefix, isPrefix := strings.CutSuffix(entry, "*")
 		if strings.Contains(prefix, "*") {

@@ -56,9 +56,9 @@ func TestParseAllowListInvalid(t *testing.T) {
 		entry string
 		want  string
 	}{
-		{"*", "must start with env: or file:"},
-		{"SNOWFLAKE_KEY", "must start with env: or file:"},
-		{"aws-secretsmanager:*", "must start with env: or file:"},
+		{"*", "must start with the scheme env or file"},
+		{"SNOWFLAKE_KEY", "must start with the scheme env or file"},
+		{"aws-secretsmanager:*", "must start with the scheme env or file"},
 		{"env:A*B", "only as its last character"},
 		{"file:relative/key.pem", "absolute path"},
 		{"file:/run/secrets/../key.pem", "absolute path"},
