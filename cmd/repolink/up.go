@@ -88,12 +88,19 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer lock.release()
 
+	// Listen before opening the stores, so that a taken port leaves the
+	// state directory as it was, without a recorded mode.
+	ln, err := net.Listen("tcp", opts.listen)
+	if err != nil {
+		return usagef("listen on %s: %v; choose another --listen address, or stop what serves it", opts.listen, err)
+	}
+	defer ln.Close()
 	svc, err := openService(ctx, opts, apiToken, logger)
 	if err != nil {
 		return err
 	}
 	defer svc.close()
-	return svc.run(ctx, opts, apiToken != "")
+	return svc.run(ctx, ln, opts, apiToken != "")
 }
 
 func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
@@ -235,11 +242,7 @@ var closingEvents = map[string]bool{
 // run serves until ctx is done or the listener fails, then stops in order:
 // HTTP first, then the engine, the poller and the notifier. Open executions
 // stay in the store and resume with the next start.
-func (s *service) run(ctx context.Context, opts upOptions, apiAuth bool) error {
-	ln, err := net.Listen("tcp", opts.listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", opts.listen, err)
-	}
+func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiAuth bool) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

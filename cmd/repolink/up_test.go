@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -471,5 +473,31 @@ func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
 				t.Errorf("field errors (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestUpPortTakenLeavesDirectory checks that up on a port in use exits 2
+// before it records the state directory's mode or creates a store.
+func TestUpPortTakenLeavesDirectory(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+
+	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", taken.Addr().String(), "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, "choose another --listen") {
+		t.Errorf("stderr does not say what to change: %s", errOut)
+	}
+	for _, name := range []string{modeFile, engineStore, "webhook.db"} {
+		if exists(filepath.Join(dir, name)) {
+			t.Errorf("up created %s although it could not listen", name)
+		}
 	}
 }
