@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
+	"github.com/repolink/repolink/shared/snowflake"
 )
 
 // checkLocalCredentials resolves the env: and file: credential references
@@ -19,6 +21,7 @@ import (
 func checkLocalCredentials(ctx context.Context, req request.Request) error {
 	resolver := secrets.NewResolver()
 	var problems strings.Builder
+	values := map[string]string{}
 	for _, field := range req.CredentialRefs() {
 		var fix string
 		switch {
@@ -29,14 +32,39 @@ func checkLocalCredentials(ctx context.Context, req request.Request) error {
 		default:
 			continue
 		}
-		if _, err := resolver.Resolve(ctx, field.Ref); err != nil {
+		value, err := resolver.Resolve(ctx, field.Ref)
+		if err != nil {
 			fmt.Fprintf(&problems, "\n  %s: %v; %s", field.Path, err, fix)
+			continue
 		}
+		values[field.Path] = value
+	}
+	if err := checkPrivateKey(req, values); err != nil {
+		fmt.Fprintf(&problems, "\n  $.snowflake.private_key_ref: %v; point it at the user's RSA private key in PEM", err)
 	}
 	if problems.Len() == 0 {
 		return nil
 	}
-	return usagef("a credential reference of the request cannot be read:%s\nnothing was created", problems.String())
+	return usagef("a credential of the request cannot be read or used:%s\nnothing was created", problems.String())
+}
+
+// checkPrivateKey parses the Snowflake private key when this process has
+// read it, with the passphrase when it has read that too. A key encrypted
+// under a passphrase kept in a cloud secret store is left to the steps.
+// Errors never contain key material.
+func checkPrivateKey(req request.Request, values map[string]string) error {
+	key, ok := values["$.snowflake.private_key_ref"]
+	if !ok {
+		return nil
+	}
+	passphrase, known := values["$.snowflake.private_key_passphrase_ref"]
+	if !known && req.Snowflake.PrivateKeyPassphraseRef != "" {
+		if block, _ := pem.Decode([]byte(key)); block != nil && block.Type == "ENCRYPTED PRIVATE KEY" {
+			return nil
+		}
+	}
+	_, err := snowflake.ParsePrivateKey([]byte(key), []byte(passphrase))
+	return err
 }
 
 // localRefFix is the change that the sender of a request with a rejected

@@ -14,6 +14,10 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 	os.Unsetenv(unset)
 	t.Setenv(empty, "")
 	missingFile := filepath.Join(t.TempDir(), "no-such-key.pem")
+	notKey := filepath.Join(t.TempDir(), "not-a-key.pem")
+	if err := os.WriteFile(notKey, []byte("not-a-key-c2VjcmV0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		edit    func(map[string]any)
@@ -49,6 +53,12 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 			command: "run",
 			want:    []string{"$.snowflake.private_key_ref", "no-such-key.pem", "create the file"},
 		},
+		{
+			name:    "file that is not a key with run",
+			edit:    func(doc map[string]any) { section(doc, "snowflake")["private_key_ref"] = "file:" + notKey },
+			command: "run",
+			want:    []string{"$.snowflake.private_key_ref", "no PEM block found", "RSA private key in PEM"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +71,9 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 				if !strings.Contains(errOut, want) {
 					t.Errorf("stderr %q does not contain %q", errOut, want)
 				}
+			}
+			if strings.Contains(errOut, "c2VjcmV0") {
+				t.Errorf("stderr shows the content of the credential: %s", errOut)
 			}
 			if exists(dir) {
 				t.Errorf("%s created the state directory", tt.command)
