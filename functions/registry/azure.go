@@ -11,9 +11,9 @@ import (
 // azureHandlers returns the handlers of the steps of the azure route.
 func azureHandlers(env *workflow.Env) map[string]Handler {
 	return map[string]Handler{
-		"azure_proxy_vm":             adapt(env, azureproxyvm.Run),
-		"azure_load_balancer":        adapt(env, azureloadbalancer.Run),
-		"azure_private_link_service": adapt(env, azureprivatelinkservice.Run),
-		"azure_connection":           adapt(env, azureconnection.Run),
+		"azure_proxy_vm":             adaptRoute(env, azure, azureproxyvm.Run),
+		"azure_load_balancer":        adaptRoute(env, azure, azureloadbalancer.Run),
+		"azure_private_link_service": adaptRoute(env, azure, azureprivatelinkservice.Run),
+		"azure_connection":           adaptRoute(env, azure, azureconnection.Run),
 	}
 }

@@ -8,6 +8,6 @@ import (
 // egressHandlers returns the handlers of the steps of the egress-ip route.
 func egressHandlers(env *workflow.Env) map[string]Handler {
 	return map[string]Handler{
-		"egress_ranges": adapt(env, egressranges.Run),
+		"egress_ranges": adaptRoute(env, egress, egressranges.Run),
 	}
 }

@@ -11,9 +11,9 @@ import (
 // gcpHandlers returns the handlers of the steps of the gcp route.
 func gcpHandlers(env *workflow.Env) map[string]Handler {
 	return map[string]Handler{
-		"gcp_proxy_vm":           adapt(env, gcpproxyvm.Run),
-		"gcp_load_balancer":      adapt(env, gcploadbalancer.Run),
-		"gcp_service_attachment": adapt(env, gcpserviceattachment.Run),
-		"gcp_connection":         adapt(env, gcpconnection.Run),
+		"gcp_proxy_vm":           adaptRoute(env, gcp, gcpproxyvm.Run),
+		"gcp_load_balancer":      adaptRoute(env, gcp, gcploadbalancer.Run),
+		"gcp_service_attachment": adaptRoute(env, gcp, gcpserviceattachment.Run),
+		"gcp_connection":         adaptRoute(env, gcp, gcpconnection.Run),
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/functions/targetgroup"
 	"github.com/repolink/repolink/functions/verify"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -60,12 +61,12 @@ var ProvisionSteps = []Step{
 func Handlers(env *workflow.Env) map[string]Handler {
 	handlers := map[string]Handler{
 		"preflight":        adapt(env, preflight.Run),
-		"proxy_vm":         adapt(env, proxyvm.Run),
-		"target_group":     adapt(env, targetgroup.Run),
-		"load_balancer":    adapt(env, loadbalancer.Run),
-		"endpoint_service": adapt(env, endpointservice.Run),
+		"proxy_vm":         adaptRoute(env, aws, proxyvm.Run),
+		"target_group":     adaptRoute(env, aws, targetgroup.Run),
+		"load_balancer":    adaptRoute(env, aws, loadbalancer.Run),
+		"endpoint_service": adaptRoute(env, aws, endpointservice.Run),
 		"endpoint":         adapt(env, provisionendpoint.Run),
-		"connection":       adapt(env, acceptconnection.Run),
+		"connection":       adaptRoute(env, aws, acceptconnection.Run),
 		"await_endpoint":   adapt(env, awaitendpoint.Run),
 		"secret":           adapt(env, secret.Run),
 		"integration":      adapt(env, integration.Run),
@@ -99,7 +100,23 @@ func named(name string, handler Handler) Handler {
 	}
 }
 
+// Routes whose steps read the route's block of the request.
+const (
+	aws    = request.RouteAWSPrivateLink
+	azure  = request.RouteAzurePrivateLink
+	gcp    = request.RouteGCPPrivateLink
+	egress = request.RouteEgressIP
+)
+
+// adapt binds a step that runs on every route.
 func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
+	return adaptRoute(env, "", run)
+}
+
+// adaptRoute binds a step of one route. A request without that route's
+// block fails with InvalidRequest before the step runs, because the step
+// reads the block without a nil check. An empty route skips the check.
+func adaptRoute[Out any](env *workflow.Env, route request.Route, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		var doc workflow.Document
 		if err := json.Unmarshal(input, &doc); err != nil {
@@ -108,12 +125,40 @@ func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, 
 		if err := doc.Request.Validate(); err != nil {
 			return nil, err
 		}
+		if err := checkRouteBlock(route, doc.Request); err != nil {
+			return nil, err
+		}
 		out, err := run(ctx, env, doc)
 		if err != nil {
 			return nil, Classify(err)
 		}
 		return json.Marshal(out)
 	}
+}
+
+// checkRouteBlock returns InvalidRequest when req lacks the block of
+// route, such as a gcp-privatelink request given to an aws-privatelink step.
+func checkRouteBlock(route request.Route, req request.Request) error {
+	var block string
+	var present bool
+	switch route {
+	case "":
+		return nil
+	case aws:
+		block, present = "aws", req.AWS != nil
+	case azure:
+		block, present = "azure", req.Azure != nil
+	case gcp:
+		block, present = "gcp", req.GCP != nil
+	case egress:
+		block, present = "egress", req.Egress != nil
+	default:
+		return fmt.Errorf("step registered for unknown route %q", route)
+	}
+	if present {
+		return nil
+	}
+	return workflow.Invalid("the %s route needs the %s block in the request, but the request's route is %s. Run the steps of the %s route instead", route, block, req.Route, req.Route)
 }
 
 // Classify gives an error without an ASL name the name that the state
