@@ -218,7 +218,8 @@ func firewallStatements(s arnScope, securityGroupIDs []string) []awsiam.PolicySt
 }
 
 // endpointLookupStatements lets teardown_endpoint find the request's
-// endpoint service before it deprovisions Snowflake's endpoint.
+// endpoint service before it deprovisions Snowflake's endpoint, and
+// preflight find it when it counts the account's endpoints.
 func endpointLookupStatements() []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		statement("DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},

@@ -153,7 +153,9 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	}
 
 	statements := map[Group][]awsiam.PolicyStatement{
-		GroupPreflight: stepSecrets,
+		// preflight looks up the request's endpoint service when the
+		// Snowflake account has no room for another endpoint.
+		GroupPreflight: append(endpointLookupStatements(), stepSecrets...),
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
 		GroupNetwork:   append(networkStatements(scopeARNs), stepSecrets...),

@@ -208,7 +208,7 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 		}
 	}
 	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
-	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, host); err != nil {
+	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, provisionendpoint.ServiceIs(p.serviceName)); err != nil {
 		detail += "; the run will stop in preflight, because " + err.Error()
 	}
 	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}

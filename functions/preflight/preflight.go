@@ -14,6 +14,7 @@ import (
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/functions/teardownendpoint"
 	checks "github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -122,10 +123,6 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	default:
 		return nil
 	}
-	host, err := provisionendpoint.IndexHost(req.Repository.IndexURL)
-	if err != nil {
-		return err
-	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {
 		return err
@@ -134,7 +131,16 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if err != nil {
 		return err
 	}
-	return provisionendpoint.CheckCapacity(req.Snowflake.Account, infos, host)
+	if len(infos) < provisionendpoint.MaxEndpoints {
+		return nil
+	}
+	// A rerun of the request adopts its own endpoint, so it needs no free
+	// place. The request has one only when it has built its service.
+	own, err := teardownendpoint.ServiceName(ctx, env, req)
+	if err != nil {
+		return err
+	}
+	return provisionendpoint.CheckCapacity(req.Snowflake.Account, infos, provisionendpoint.ServiceIs(own))
 }
 
 // logReport logs each warning and the estimated expiry of a short-lived

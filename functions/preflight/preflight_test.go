@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -187,12 +188,17 @@ func TestStepEndpointCapacity(t *testing.T) {
 		name  string
 		route request.Route
 		hosts []string
-		want  string
+		// service is the name of the request's endpoint service, when
+		// it has built one.
+		service string
+		want    string
 	}{
-		{"private link with room", request.RouteAWSPrivateLink, full[:4], ""},
-		{"private link full", request.RouteAzurePrivateLink, full, workflow.ErrConflict},
-		{"private link full with this host", request.RouteGCPPrivateLink, append(full[:4:4], repoHost), ""},
-		{"public route ignores endpoints", request.RoutePublic, full, ""},
+		{"private link with room", request.RouteAWSPrivateLink, full[:4], "", ""},
+		{"private link full", request.RouteAWSPrivateLink, full, "", workflow.ErrConflict},
+		{"private link full with this request's endpoint", request.RouteAWSPrivateLink, full, "svc-4", ""},
+		{"private link full with this host for another request", request.RouteAWSPrivateLink,
+			append(full[:4:4], repoHost), "", workflow.ErrConflict},
+		{"public route ignores endpoints", request.RoutePublic, full, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,9 +209,15 @@ func TestStepEndpointCapacity(t *testing.T) {
 				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
 					return endpointsConn{hosts: tt.hosts}, nil
 				},
+				AWS: func(context.Context, string) (cloud.AWSNetwork, error) {
+					return serviceNetwork{name: tt.service}, nil
+				},
 			}
 			doc := document()
 			doc.Request.Route = tt.route
+			if tt.route == request.RouteAWSPrivateLink {
+				doc.Request.AWS = &request.AWS{Region: "us-west-2"}
+			}
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
 			if got := workflow.NameOf(err); got != tt.want {
 				t.Errorf("error name = %q, want %q (error %v)", got, tt.want, err)
@@ -244,4 +256,19 @@ func TestStepObjectOwners(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serviceNetwork is an AWS network that has only the request's endpoint
+// service, when name is set. Other calls panic, because preflight makes
+// none.
+type serviceNetwork struct {
+	cloud.AWSNetwork
+	name string
+}
+
+func (n serviceNetwork) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
+	if n.name == "" {
+		return nil, nil
+	}
+	return &cloud.EndpointService{ID: "vpce-svc-1", Name: n.name}, nil
 }

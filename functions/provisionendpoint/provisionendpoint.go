@@ -82,7 +82,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
-	if err := CheckCapacity(req.Snowflake.Account, infos, host); err != nil {
+	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(svc.ServiceName)); err != nil {
 		return Output{}, err
 	}
 	if _, err := conn.Query(ctx, snowflake.ProvisionPrivateLinkEndpoint(svc.ServiceName, host)); err != nil {
@@ -92,19 +92,21 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // CheckCapacity returns a Conflict error when the account already has
-// MaxEndpoints private endpoints and none of them is for host, so that a
-// new endpoint for host cannot be provisioned.
-func CheckCapacity(account string, infos []EndpointInfo, host string) error {
+// MaxEndpoints private endpoints and none of them is the request's own,
+// which the endpoint step would adopt. own reports whether an endpoint
+// connects to the request's provider service; nil means the request has
+// none yet. An endpoint of another request for the same index host does
+// not count: every request connects to its own provider service, and
+// Snowflake provisions one endpoint per service.
+func CheckCapacity(account string, infos []EndpointInfo, own func(EndpointInfo) bool) error {
 	if len(infos) < MaxEndpoints {
 		return nil
 	}
-	for _, info := range infos {
-		if strings.EqualFold(info.Host, host) {
-			return nil
-		}
-	}
 	pending := 0
 	for _, info := range infos {
+		if own != nil && own(info) {
+			return nil
+		}
 		if strings.EqualFold(info.EndpointState, "PENDING_DELETION") {
 			pending++
 		}
@@ -113,6 +115,16 @@ func CheckCapacity(account string, infos []EndpointInfo, host string) error {
 		"account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for 7 days after deprovisioning; "+
 			"deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
 		account, len(infos), pending)
+}
+
+// ServiceIs returns a matcher for CheckCapacity of the endpoints that
+// connect to the provider service id, compared without case because Azure
+// resource IDs ignore it.
+func ServiceIs(id string) func(EndpointInfo) bool {
+	if id == "" {
+		return nil
+	}
+	return func(info EndpointInfo) bool { return strings.EqualFold(info.ServiceID(), id) }
 }
 
 // Endpoints reads SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO.
