@@ -17,7 +17,7 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 	}{
 		{
 			name: "stopped without error",
-			exec: engine.Execution{Name: "DATA-1", Status: engine.StatusAborted, CurrentState: "Preflight"},
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "Preflight"},
 			want: []string{
 				"  stopped in:       preflight\n",
 				"the execution was stopped; run 'repolink redrive --sandbox DATA-1' to resume",

@@ -61,7 +61,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return err
 		}
 		defer eng.Close()
-		return startAndFollow(ctx, eng, name, doc.Request.ID, input, "run by repolink up", progress, stderr)
+		return startAndFollow(ctx, eng, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
 	}
 
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
@@ -74,7 +74,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	return startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, progress, stderr)
+	return startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, true, progress, stderr)
 }
 
 // checkTeardown returns a usage error when an execution cannot be torn
@@ -112,26 +112,24 @@ func lastTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestI
 
 // startAndFollow starts the next free teardown execution of a provision
 // execution of request requestID and prints its progress until it closes.
-func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, progress *progress, stderr io.Writer) error {
-	var name string
-	for n := 1; ; n++ {
-		name = request.RunName(provisioned+"-teardown", n)
-		x, err := eng.Describe(ctx, name)
-		if errors.Is(err, engine.ErrExecutionNotFound) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read execution %s: %w", name, err)
-		}
-		if !runOf(x, teardownMachine, requestID) {
-			continue
-		}
-		if x.Status == engine.StatusRunning {
-			return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)
-		}
+// When local is true, this process runs the engine, so a teardown that an
+// earlier process left open resumes here and is followed in place of
+// starting another. Otherwise repolink up runs it, and an open teardown is
+// a usage error that names the history command.
+func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
+	name, open, err := nextTeardown(ctx, eng, provisioned, requestID)
+	if err != nil {
+		return err
 	}
-	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
-		return fmt.Errorf("start execution %s: %w", name, err)
+	switch {
+	case open && !local:
+		return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)
+	case open:
+		fmt.Fprintf(stderr, "repolink: resuming teardown %s, which an earlier process left open\n", name)
+	default:
+		if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
+			return fmt.Errorf("start execution %s: %w", name, err)
+		}
 	}
 	progress.begin(name, mode)
 
@@ -148,4 +146,22 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, reques
 		return &failedError{msg: "execution " + closed.Status}
 	}
 	return nil
+}
+
+// nextTeardown returns the open teardown execution of a provision execution
+// of request requestID with open set, or else the first free teardown name.
+func nextTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string) (name string, open bool, err error) {
+	for n := 1; ; n++ {
+		name = request.RunName(provisioned+"-teardown", n)
+		x, err := eng.Describe(ctx, name)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			return name, false, nil
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read execution %s: %w", name, err)
+		}
+		if runOf(x, teardownMachine, requestID) && x.Status == engine.StatusRunning {
+			return name, true, nil
+		}
+	}
 }

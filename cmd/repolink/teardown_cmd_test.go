@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 func TestTeardownCommandRemovesAndRepeats(t *testing.T) {
@@ -61,5 +66,67 @@ func TestSandboxLockRejectsSecondProcess(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "sandbox", "reset", "--state-dir", dir); code != exitInvalid {
 		t.Errorf("sandbox reset exit %d while the sandbox runs, want %d", code, exitInvalid)
+	}
+}
+
+// TestTeardownResumesOpenTeardown starts a teardown execution that no
+// process runs, as a killed teardown leaves it, and checks that the next
+// teardown command resumes and finishes it instead of starting another.
+func TestTeardownResumesOpenTeardown(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil)); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	startOpenTeardown(t, dir, "DATA-4711")
+
+	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
+	if code != exitOK {
+		t.Fatalf("teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "resuming teardown DATA-4711-teardown") {
+		t.Errorf("teardown does not say that it resumes DATA-4711-teardown:\n%s", errOut)
+	}
+	if !strings.Contains(out, "execution DATA-4711-teardown ") {
+		t.Errorf("teardown output does not name DATA-4711-teardown:\n%s", out)
+	}
+	if strings.Contains(out, "DATA-4711-teardown-r2") {
+		t.Errorf("teardown started another execution:\n%s", out)
+	}
+	if !strings.Contains(out, "6 deleted") {
+		t.Errorf("teardown output lacks its deletions:\n%s", out)
+	}
+}
+
+// startOpenTeardown starts the teardown execution of provision execution
+// name in the store of dir, without running it.
+func startOpenTeardown(t *testing.T, dir, name string) {
+	t.Helper()
+	ctx := context.Background()
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	provisioned, err := eng.Describe(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc workflow.Document
+	if err := json.Unmarshal(provisioned.Input, &doc); err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: doc.Request, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, teardownMachine, name+"-teardown", input); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTeardownViewNamesStep(t *testing.T) {
+	v := newView(engine.Execution{Name: "A-teardown", Machine: teardownMachine, Status: engine.StatusRunning, CurrentState: "TeardownProxyVM"})
+	if v.CurrentStep != "teardown_proxy_vm" {
+		t.Errorf("current step of a teardown in TeardownProxyVM = %q, want teardown_proxy_vm", v.CurrentStep)
 	}
 }

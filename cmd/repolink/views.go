@@ -39,7 +39,7 @@ func newView(x engine.Execution) executionView {
 	if json.Unmarshal(x.Input, &doc) == nil {
 		v.RequestID = doc.Request.ID
 	}
-	v.CurrentStep, _ = execview.ProvisionStep(x.CurrentState)
+	v.CurrentStep, _ = execview.Step(x.Machine, x.CurrentState)
 	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
 		v.FailedStep, _ = failedStep(x)
 	}
@@ -55,7 +55,7 @@ func failedStep(x engine.Execution) (step, cause string) {
 	if step, cause, ok := execview.CauseStep(x.Cause); ok {
 		return step, cause
 	}
-	step, _ = execview.ProvisionStep(x.CurrentState)
+	step, _ = execview.Step(x.Machine, x.CurrentState)
 	return step, x.Cause
 }
 

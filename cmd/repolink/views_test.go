@@ -14,8 +14,8 @@ func TestFailedStep(t *testing.T) {
 		wantCause string
 	}{
 		{"task failure", engine.Execution{Cause: "preflight: package x was not found", CurrentState: "Preflight"}, "preflight", "package x was not found"},
-		{"stopped in a step", engine.Execution{Cause: "stopped by an operator", CurrentState: "AwaitEndpoint"}, "await_endpoint", "stopped by an operator"},
-		{"timed out in a step", engine.Execution{Cause: "the execution ran longer than its TimeoutSeconds", CurrentState: "LoadBalancer"}, "load_balancer", "the execution ran longer than its TimeoutSeconds"},
+		{"stopped in a step", engine.Execution{Machine: provisionMachine, Cause: "stopped by an operator", CurrentState: "AwaitEndpoint"}, "await_endpoint", "stopped by an operator"},
+		{"timed out in a step", engine.Execution{Machine: provisionMachine, Cause: "the execution ran longer than its TimeoutSeconds", CurrentState: "LoadBalancer"}, "load_balancer", "the execution ran longer than its TimeoutSeconds"},
 		{"no step", engine.Execution{Cause: "stopped by an operator"}, "", "stopped by an operator"},
 	}
 	for _, tt := range tests {

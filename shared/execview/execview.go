@@ -99,13 +99,25 @@ func TaskStates(definition []byte) map[string]TaskState {
 	return tasks
 }
 
-var provisionTasks = TaskStates(statemachines.Provision)
+var (
+	provisionTasks = TaskStates(statemachines.Provision)
+	teardownTasks  = TaskStates(statemachines.Teardown)
+)
 
 // ProvisionStep returns the task name of a Task state of the provision
 // state machine, such as proxy_vm for ProxyVM, and false for any other
 // state.
 func ProvisionStep(state string) (string, bool) {
 	task, ok := provisionTasks[state]
+	return task.Task, ok
+}
+
+// Step returns the task name of a Task state of the named state machine,
+// provision or teardown, such as teardown_proxy_vm for TeardownProxyVM of
+// teardown. It returns false for any other state or machine.
+func Step(machine, state string) (string, bool) {
+	tasks := map[string]map[string]TaskState{"provision": provisionTasks, "teardown": teardownTasks}[machine]
+	task, ok := tasks[state]
 	return task.Task, ok
 }
 

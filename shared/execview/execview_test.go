@@ -61,6 +61,28 @@ func TestProvisionStep(t *testing.T) {
 	}
 }
 
+func TestStepOfEachMachine(t *testing.T) {
+	cases := []struct {
+		machine, state, want string
+		ok                   bool
+	}{
+		{"provision", "ProxyVM", "proxy_vm", true},
+		{"teardown", "TeardownGCPHealthCheck", "teardown_gcp_health_check", true},
+		{"teardown", "ProxyVM", "", false},
+		{"provision", "TeardownProxyVM", "", false},
+		{"other", "ProxyVM", "", false},
+	}
+	for _, c := range cases {
+		step, ok := Step(c.machine, c.state)
+		if step != c.want {
+			t.Errorf("Step(%s, %s) = %q, want %q", c.machine, c.state, step, c.want)
+		}
+		if ok != c.ok {
+			t.Errorf("Step(%s, %s) ok = %v, want %v", c.machine, c.state, ok, c.ok)
+		}
+	}
+}
+
 func TestNewEventDetails(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("east", 3600))
 	for _, empty := range []string{"", "{}", "null"} {
