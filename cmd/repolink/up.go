@@ -219,7 +219,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		return nil, err
 	}
 	svc.notifier, err = notify.New(notify.Config{Store: svc.notes, Executions: rt.engine, Secret: secret,
-		Sandbox: opts.sandbox, Logger: logger})
+		Sandbox: opts.sandbox, CommandFlags: commandFlags(opts.sandbox, opts.dir), Logger: logger})
 	if err != nil {
 		svc.close()
 		return nil, err

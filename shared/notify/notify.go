@@ -29,6 +29,13 @@ import (
 const (
 	EventSucceeded     = payload.EventSucceeded
 	EventNeedsOperator = payload.EventNeedsOperator
+	EventTornDown      = payload.EventTornDown
+)
+
+// State machines whose runs send notifications.
+const (
+	MachineProvision = payload.MachineProvision
+	MachineTeardown  = payload.MachineTeardown
 )
 
 // Notification is the JSON body posted to notify.url.
@@ -64,6 +71,10 @@ type Config struct {
 	// Sandbox calls only loopback receivers and records any other URL as
 	// skipped. Outside sandbox mode only https:// URLs are called.
 	Sandbox bool
+	// CommandFlags are the flags that the repolink command in a
+	// notification's next field needs for this state directory, such as
+	// " --sandbox --state-dir /srv/repolink", with a leading space.
+	CommandFlags string
 	// Client sends the notifications; nil means a client with a 10 second
 	// timeout. Redirects are never followed, so a signed body goes only to
 	// the URL in the request.
@@ -180,7 +191,7 @@ func (n *Notifier) Scan(ctx context.Context) error {
 		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
 			continue
 		}
-		body, err := json.Marshal(Build(x, doc))
+		body, err := json.Marshal(Build(x, doc, n.cfg.CommandFlags))
 		if err != nil {
 			return fmt.Errorf("encode notification of %s: %w", x.Name, err)
 		}
@@ -226,9 +237,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Build returns the notification of a closed execution.
-func Build(x engine.Execution, doc workflow.Document) Notification {
+// Build returns the notification of a closed execution. flags are the
+// command flags of the state directory, as in Config.CommandFlags.
+func Build(x engine.Execution, doc workflow.Document, flags string) Notification {
 	return payload.Build(payload.Run{
+		Machine:      x.Machine,
 		Name:         x.Name,
 		RequestID:    doc.Request.ID,
 		Status:       x.Status,
@@ -238,7 +251,7 @@ func Build(x engine.Execution, doc workflow.Document) Notification {
 		Output:       x.Output,
 		Error:        x.Error,
 		Cause:        x.Cause,
-		Next:         fmt.Sprintf("fix the cause, then run 'repolink redrive %s' to resume from the failed step", x.Name),
+		Next:         fmt.Sprintf("fix the cause, then run 'repolink redrive%s %s' to resume from the failed step", flags, x.Name),
 	})
 }
 

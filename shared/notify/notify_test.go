@@ -103,7 +103,7 @@ func closed(name, status, notifyURL string, redrives int) engine.Execution {
 		doc.Request.Notify = &request.Notify{URL: notifyURL}
 	}
 	input, _ := json.Marshal(doc)
-	x := engine.Execution{Name: name, Status: status, Input: input, RedriveCount: redrives,
+	x := engine.Execution{Name: name, Machine: MachineProvision, Status: status, Input: input, RedriveCount: redrives,
 		StartedAt: startTime.Add(time.Second), StoppedAt: startTime.Add(time.Minute)}
 	switch status {
 	case engine.StatusSucceeded:
@@ -155,7 +155,7 @@ func TestNotifySucceededRunSigned(t *testing.T) {
 	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
 		t.Fatal(err)
 	}
-	want := Notification{Event: EventSucceeded, Execution: "DATA-1", RequestID: "DATA-1", Status: engine.StatusSucceeded,
+	want := Notification{Event: EventSucceeded, Machine: MachineProvision, Execution: "DATA-1", RequestID: "DATA-1", Status: engine.StatusSucceeded,
 		StartedAt: startTime.Add(time.Second), StoppedAt: startTime.Add(time.Minute),
 		Resources: json.RawMessage(`{"repository":{"action":"created","id":"PLATFORM.PACKAGES.CORP_PYPI"}}`)}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -193,6 +193,51 @@ func TestNotifyFailedRunNeedsOperator(t *testing.T) {
 	}
 	if got.Next != "fix the cause, then run 'repolink redrive DATA-2' to resume from the failed step" {
 		t.Errorf("next = %q", got.Next)
+	}
+}
+
+func TestNotifyTeardownTornDown(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+	x := closed("DATA-3", engine.StatusSucceeded, srv.URL, 0)
+	x.Name, x.Machine = "DATA-3-teardown", MachineTeardown
+	h.execs.list = []engine.Execution{x}
+
+	h.tick(t)
+
+	if recv.count() != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", recv.count())
+	}
+	var got Notification
+	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event != EventTornDown {
+		t.Errorf("event = %q, want %q", got.Event, EventTornDown)
+	}
+	if got.Machine != MachineTeardown {
+		t.Errorf("machine = %q, want %q", got.Machine, MachineTeardown)
+	}
+	if got.Execution != "DATA-3-teardown" {
+		t.Errorf("execution = %q, want DATA-3-teardown", got.Execution)
+	}
+}
+
+func TestNotifyNextCarriesCommandFlags(t *testing.T) {
+	x := closed("DATA-4", engine.StatusFailed, "http://127.0.0.1:1/hook", 0)
+	var doc workflow.Document
+	if err := json.Unmarshal(x.Input, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := Build(x, doc, " --sandbox --state-dir /srv/repolink")
+	want := "fix the cause, then run 'repolink redrive --sandbox --state-dir /srv/repolink DATA-4' to resume from the failed step"
+	if got.Next != want {
+		t.Errorf("next = %q, want %q", got.Next, want)
+	}
+	if got.Machine != MachineProvision {
+		t.Errorf("machine = %q, want %q", got.Machine, MachineProvision)
 	}
 }
 

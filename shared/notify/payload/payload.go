@@ -1,6 +1,6 @@
 // Package payload defines the JSON body that repolink posts to a request's
-// notify.url when a provision run closes. repolink up (package notify) and
-// the Lambda notifier both send it. The package imports no storage or
+// notify.url when a provision or teardown run closes. repolink up (package
+// notify) and the Lambda notifier both send it. The package imports no storage or
 // cloud SDK, so that the Lambda binary does not link SQLite through it.
 package payload
 
@@ -12,11 +12,21 @@ import (
 
 // Events of a notification.
 const (
-	// EventSucceeded is sent when a run succeeded.
+	// EventSucceeded is sent when a provision run succeeded, so the
+	// repository is ready.
 	EventSucceeded = "succeeded"
+	// EventTornDown is sent when a teardown run succeeded, so the
+	// repository and its network path are removed.
+	EventTornDown = "torn_down"
 	// EventNeedsOperator is sent when a run failed, timed out or was
 	// aborted, so that an operator must fix the cause and redrive it.
 	EventNeedsOperator = "needs_operator"
+)
+
+// State machines whose runs send notifications.
+const (
+	MachineProvision = "provision"
+	MachineTeardown  = "teardown"
 )
 
 // statusSucceeded is the status of a succeeded run, in the engine of
@@ -25,7 +35,9 @@ const statusSucceeded = "SUCCEEDED"
 
 // Notification is the JSON body posted to notify.url.
 type Notification struct {
-	Event     string `json:"event"`
+	Event string `json:"event"`
+	// Machine is the state machine that ran: provision or teardown.
+	Machine   string `json:"machine"`
 	Execution string `json:"execution"`
 	RequestID string `json:"request_id"`
 	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
@@ -39,12 +51,16 @@ type Notification struct {
 	Cause      string `json:"cause,omitempty"`
 	// Next is the operator's next action.
 	Next string `json:"next,omitempty"`
-	// Resources is $.resources of a succeeded run: names, IDs and ARNs.
+	// Resources is $.resources of a succeeded run: names, IDs and ARNs,
+	// or for a teardown the result of each teardown step.
 	Resources json.RawMessage `json:"resources,omitempty"`
 }
 
 // Run is a closed execution as a notification describes it.
 type Run struct {
+	// Machine is MachineProvision or MachineTeardown. Empty means
+	// MachineProvision.
+	Machine      string
 	Name         string
 	RequestID    string
 	Status       string
@@ -63,6 +79,7 @@ type Run struct {
 // Build returns the notification of a closed run.
 func Build(run Run) Notification {
 	out := Notification{
+		Machine:      run.Machine,
 		Execution:    run.Name,
 		RequestID:    run.RequestID,
 		Status:       run.Status,
@@ -70,8 +87,14 @@ func Build(run Run) Notification {
 		StartedAt:    run.StartedAt.UTC(),
 		StoppedAt:    run.StoppedAt.UTC(),
 	}
+	if out.Machine == "" {
+		out.Machine = MachineProvision
+	}
 	if run.Status == statusSucceeded {
 		out.Event = EventSucceeded
+		if out.Machine == MachineTeardown {
+			out.Event = EventTornDown
+		}
 		var result struct {
 			Resources json.RawMessage `json:"resources"`
 		}
@@ -84,7 +107,8 @@ func Build(run Run) Notification {
 	out.Event = EventNeedsOperator
 	out.Error = run.Error
 	out.FailedStep, out.Cause = "unknown", run.Cause
-	// The provision state machine prefixes the cause with the failed step.
+	// The steps of both state machines prefix the cause with the failed
+	// step.
 	if step, cause, ok := strings.Cut(run.Cause, ": "); ok && !strings.Contains(step, " ") {
 		out.FailedStep, out.Cause = step, cause
 	}

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
@@ -78,16 +79,17 @@ type Notifier struct {
 type statusChange struct {
 	DetailType string `json:"detail-type"`
 	Detail     struct {
-		ExecutionARN string  `json:"executionArn"`
-		Name         string  `json:"name"`
-		Status       string  `json:"status"`
-		StartDate    int64   `json:"startDate"`
-		StopDate     int64   `json:"stopDate"`
-		Input        string  `json:"input"`
-		Output       *string `json:"output"`
-		Error        string  `json:"error"`
-		Cause        string  `json:"cause"`
-		RedriveCount int     `json:"redriveCount"`
+		ExecutionARN    string  `json:"executionArn"`
+		StateMachineARN string  `json:"stateMachineArn"`
+		Name            string  `json:"name"`
+		Status          string  `json:"status"`
+		StartDate       int64   `json:"startDate"`
+		StopDate        int64   `json:"stopDate"`
+		Input           string  `json:"input"`
+		Output          *string `json:"output"`
+		Error           string  `json:"error"`
+		Cause           string  `json:"cause"`
+		RedriveCount    int     `json:"redriveCount"`
 	} `json:"detail"`
 }
 
@@ -145,6 +147,7 @@ func build(event statusChange, doc workflow.Document) Notification {
 		output = json.RawMessage(*d.Output)
 	}
 	return payload.Build(payload.Run{
+		Machine:      machineOf(d.StateMachineARN),
 		Name:         d.Name,
 		RequestID:    doc.Request.ID,
 		Status:       d.Status,
@@ -156,6 +159,17 @@ func build(event statusChange, doc workflow.Document) Notification {
 		Cause:        d.Cause,
 		Next:         fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN),
 	})
+}
+
+// machineOf returns the machine of a state machine ARN: teardown for a
+// name that ends in -teardown, as the stack names it (PREFIX-teardown), and
+// provision for any other name.
+func machineOf(arn string) string {
+	_, name, _ := strings.Cut(arn, ":stateMachine:")
+	if strings.HasSuffix(name, "-"+payload.MachineTeardown) {
+		return payload.MachineTeardown
+	}
+	return payload.MachineProvision
 }
 
 // send posts note to target. A 2xx status is delivered. A status that

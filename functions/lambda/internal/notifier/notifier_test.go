@@ -129,6 +129,17 @@ func statusEvent(t *testing.T, req request.Request, status, output, errName, cau
 	}))
 }
 
+// teardownStatusEvent returns event as the teardown state machine sends it.
+func teardownStatusEvent(t *testing.T, event json.RawMessage) json.RawMessage {
+	t.Helper()
+	var fields map[string]any
+	if err := json.Unmarshal(event, &fields); err != nil {
+		t.Fatal(err)
+	}
+	fields["detail"].(map[string]any)["stateMachineArn"] = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"
+	return json.RawMessage(mustJSON(t, fields))
+}
+
 func TestHandleClosedExecutions(t *testing.T) {
 	recv := newReceiver(t, http.StatusNoContent)
 	req := baseRequest(t, recv.URL+"/hooks/repolink?source=tickets")
@@ -136,7 +147,7 @@ func TestHandleClosedExecutions(t *testing.T) {
 	output := mustJSON(t, map[string]json.RawMessage{"request": json.RawMessage(mustJSON(t, req)), "resources": json.RawMessage(resources)})
 
 	base := notifier.Notification{
-		Execution: "DATA-4711", RequestID: "DATA-4711", RedriveCount: 1,
+		Machine: "provision", Execution: "DATA-4711", RequestID: "DATA-4711", RedriveCount: 1,
 		StartedAt: now.Add(-time.Hour), StoppedAt: now,
 	}
 	succeeded := base
@@ -150,12 +161,17 @@ func TestHandleClosedExecutions(t *testing.T) {
 	timedOut.FailedStep, timedOut.Cause = "unknown", "execution timed out"
 	timedOut.Next = failed.Next
 
+	tornDown := succeeded
+	tornDown.Event, tornDown.Machine = "torn_down", "teardown"
+	teardownEvent := teardownStatusEvent(t, statusEvent(t, req, "SUCCEEDED", output, "", ""))
+
 	tests := []struct {
 		name  string
 		event json.RawMessage
 		want  notifier.Notification
 	}{
 		{"succeeded", statusEvent(t, req, "SUCCEEDED", output, "", ""), succeeded},
+		{"teardown succeeded", teardownEvent, tornDown},
 		{"failed step", statusEvent(t, req, "FAILED", "", "Rejected", "connection: connection vpce-0abc is rejected"), failed},
 		{"timed out", statusEvent(t, req, "TIMED_OUT", "", "States.Timeout", "execution timed out"), timedOut},
 	}
