@@ -31,17 +31,22 @@ const (
 	notifierMaxEventAge   = 2 * time.Hour
 )
 
-// notifierStatements lets the notifier describe provision executions, to
-// read a request's notify URL from the input when the event carries none.
-func notifierStatements(s arnScope, provisionMachine string) []awsiam.PolicyStatement {
+// notifierStatements lets the notifier describe the executions of the
+// provision and teardown machines, to read a request's notify URL from the
+// input when the event carries none.
+func notifierStatements(s arnScope, machines ...string) []awsiam.PolicyStatement {
+	var executions []string
+	for _, m := range machines {
+		executions = append(executions, s.executions(m))
+	}
 	return []awsiam.PolicyStatement{
-		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},
-			[]string{s.executions(provisionMachine)}, nil),
+		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"}, executions, nil),
 	}
 }
 
 // newNotifier creates the notifier function and the EventBridge rule that
-// sends it the status changes of the provision machine that close a run.
+// sends it the status changes of the provision and teardown machines that
+// close a run.
 func (s *Stack) newNotifier(cfg Config, opts functionOptions, role awsiam.Role) {
 	opts.role = role
 	opts.env = nil
@@ -50,20 +55,24 @@ func (s *Stack) newNotifier(cfg Config, opts functionOptions, role awsiam.Role) 
 	}
 	fn := newFunction(s.Stack, notifierSpec, opts)
 	s.Functions[notifierSpec.Handler] = fn
-	newStatusChangeRule(s.Stack, cfg.Prefix, *s.Machines["provision"].StateMachineArn(), fn)
+	arns := []string{*s.Machines["provision"].StateMachineArn()}
+	if teardown, ok := s.Machines["teardown"]; ok {
+		arns = append(arns, *teardown.StateMachineArn())
+	}
+	newStatusChangeRule(s.Stack, cfg.Prefix, arns, fn)
 }
 
 // newStatusChangeRule routes the "Step Functions Execution Status Change"
-// events of one machine's closed runs to fn.
-func newStatusChangeRule(stack awscdk.Stack, prefix, machineARN string, fn awslambda.Function) awsevents.Rule {
+// events of the machines' closed runs to fn.
+func newStatusChangeRule(stack awscdk.Stack, prefix string, machineARNs []string, fn awslambda.Function) awsevents.Rule {
 	return awsevents.NewRule(stack, jsii.String("NotifierRule"), &awsevents.RuleProps{
 		RuleName:    jsii.String(prefix + "-notifier"),
-		Description: jsii.String("sends the closed runs of the provision state machine to the notifier"),
+		Description: jsii.String("sends the closed runs of the provision and teardown state machines to the notifier"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.states"),
 			DetailType: jsii.Strings("Step Functions Execution Status Change"),
 			Detail: &map[string]any{
-				"stateMachineArn": []string{machineARN},
+				"stateMachineArn": machineARNs,
 				"status":          closedStatuses,
 			},
 		},

@@ -13,9 +13,10 @@ import (
 func TestNotifierRule(t *testing.T) {
 	r := fullStack(t)
 	provision := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["provision"].Node().DefaultChild().(awscdk.CfnElement))}
+	teardown := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["teardown"].Node().DefaultChild().(awscdk.CfnElement))}
 	notifierID, _ := functionOf(t, r.json, "notifier")
 
-	check(t, "rule on the provision machine's closed runs", func() {
+	check(t, "rule on the closed runs of the provision and teardown machines", func() {
 		r.template.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
 			"Name":  "repolink-notifier",
 			"State": "ENABLED",
@@ -23,7 +24,7 @@ func TestNotifierRule(t *testing.T) {
 				"source":      []any{"aws.states"},
 				"detail-type": []any{"Step Functions Execution Status Change"},
 				"detail": map[string]any{
-					"stateMachineArn": []any{provision},
+					"stateMachineArn": []any{provision, teardown},
 					"status":          []any{"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"},
 				},
 			},

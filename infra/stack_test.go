@@ -579,7 +579,7 @@ func TestIAMStatements(t *testing.T) {
 		{"WebhookRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution"},
-			[]string{arn("states", "execution:repolink-provision:*")}, nil},
+			[]string{arn("states", "execution:repolink-provision:*"), arn("states", "execution:repolink-teardown:*")}, nil},
 		{"NotifierRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "ReadWebhookKeyKey", []string{"kms:Decrypt"}, []string{exampleKeyARN},
