@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/repolink/repolink/functions/plan"
-	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -90,26 +89,22 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 		return err
 	}
 	defer eng.Close()
-	for n := 1; ; n++ {
-		name := request.RunName(base, n)
-		x, err := eng.Describe(ctx, name)
-		if errors.Is(err, engine.ErrExecutionNotFound) {
-			report.NextRun = name
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !runOf(x, provisionMachine, req.ID) {
-			continue
-		}
-		v := newView(x)
-		report.Execution = &v
-		if x.Status == engine.StatusRunning {
-			report.NextRun = ""
-			return nil
-		}
+	runs, free, err := requestRuns(ctx, eng, provisionMachine, base, req.ID)
+	if err != nil {
+		return err
 	}
+	if open := openRun(runs); open != nil {
+		v := newView(*open)
+		report.Execution = &v
+		report.NextRun = ""
+		return nil
+	}
+	if len(runs) > 0 {
+		v := newView(runs[len(runs)-1])
+		report.Execution = &v
+	}
+	report.NextRun = free
+	return nil
 }
 
 // printPlan writes the plan for a terminal. flags are the flags that a

@@ -102,10 +102,11 @@ func checkNotTornDown(ctx context.Context, stateDir string, x engine.Execution, 
 		return err
 	}
 	defer eng.Close()
-	teardown, err := lastTeardown(ctx, eng, x.Name, requestID)
-	if err != nil || teardown == nil {
+	teardowns, _, err := requestRuns(ctx, eng, teardownMachine, x.Name+"-teardown", requestID)
+	if err != nil || len(teardowns) == 0 {
 		return err
 	}
+	teardown := teardowns[len(teardowns)-1]
 	flags := commandFlags(false, stateDir)
 	if teardown.Status == engine.StatusRunning {
 		return usagef("teardown %s of execution %s is running; follow it with 'repolink history%s %s', then run the request again to provision afresh",

@@ -149,6 +149,37 @@ func requestHosts(req request.Request) []string {
 	return hosts
 }
 
+// requestRuns returns the executions of machine for the request with ID id
+// that carry the names base, base-r2, base-r3 and so on, oldest first, and
+// the first of those names that no execution has. It passes over the
+// executions of other requests, because a name derived from one request's
+// ID can be another request's first execution, such as an ID ending in -r2.
+func requestRuns(ctx context.Context, eng *engine.Engine, machine, base, id string) (runs []engine.Execution, free string, err error) {
+	for n := 1; ; n++ {
+		name := request.RunName(base, n)
+		x, err := eng.Describe(ctx, name)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			return runs, name, nil
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("read execution %s: %w", name, err)
+		}
+		if runOf(x, machine, id) {
+			runs = append(runs, x)
+		}
+	}
+}
+
+// openRun returns the running execution among runs, or nil.
+func openRun(runs []engine.Execution) *engine.Execution {
+	for i := range runs {
+		if runs[i].Status == engine.StatusRunning {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
 // startExecution starts the request's execution, or resumes the open one.
 // A request whose last execution has closed gets a new execution with a run
 // suffix, because a closed name cannot be reused.
@@ -157,59 +188,42 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 	if err != nil {
 		return "", fmt.Errorf("encode execution input: %w", err)
 	}
-	base := request.ExecutionName(req.ID)
-	for n := 1; ; n++ {
-		name := request.RunName(base, n)
-		exec, err := eng.Describe(ctx, name)
-		switch {
-		case errors.Is(err, engine.ErrExecutionNotFound):
-			if _, err := eng.Start(ctx, provisionMachine, name, input); err != nil {
-				return "", fmt.Errorf("start execution %s: %w", name, err)
-			}
-			return name, nil
-		case err != nil:
-			return "", fmt.Errorf("read execution %s: %w", name, err)
-		case !runOf(exec, provisionMachine, req.ID):
-			// Another request's ID took this name, such as an ID that
-			// ends in -r2.
-			continue
-		case exec.Status == "RUNNING":
-			if !sameJSON(exec.Input, input) {
-				return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", name, req.ID)
-			}
-			return name, nil
-		}
+	runs, free, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
+	if err != nil {
+		return "", err
 	}
+	if open := openRun(runs); open != nil {
+		if !sameJSON(open.Input, input) {
+			return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", open.Name, req.ID)
+		}
+		return open.Name, nil
+	}
+	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {
+		return "", fmt.Errorf("start execution %s: %w", free, err)
+	}
+	return free, nil
 }
 
-// changedFrom returns the latest closed execution of the request's ticket
-// whose request differs from req, or "" when there is none. A changed
+// changedFrom returns the latest execution of the request's ticket when it
+// has closed and its request differs from req, or "" otherwise. A changed
 // repository name or location builds new objects beside the old ones.
 func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) string {
 	want, err := json.Marshal(req)
 	if err != nil {
 		return ""
 	}
-	base := request.ExecutionName(req.ID)
-	latest := ""
-	for n := 1; ; n++ {
-		name := request.RunName(base, n)
-		exec, err := eng.Describe(ctx, name)
-		if err != nil {
-			return latest
-		}
-		if !runOf(exec, provisionMachine, req.ID) {
-			continue
-		}
-		var doc struct {
-			Request json.RawMessage `json:"request"`
-		}
-		if exec.Status != engine.StatusRunning && json.Unmarshal(exec.Input, &doc) == nil && !sameJSON(doc.Request, want) {
-			latest = name
-		} else {
-			latest = ""
-		}
+	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
+	if err != nil || len(runs) == 0 {
+		return ""
 	}
+	last := runs[len(runs)-1]
+	var doc struct {
+		Request json.RawMessage `json:"request"`
+	}
+	if last.Status != engine.StatusRunning && json.Unmarshal(last.Input, &doc) == nil && !sameJSON(doc.Request, want) {
+		return last.Name
+	}
+	return ""
 }
 
 // runOf reports whether x is an execution of machine for the request with

@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/repolink/repolink/shared/engine"
-	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -91,25 +90,6 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 	return nil
 }
 
-// lastTeardown returns the latest teardown execution of the provision
-// execution provisioned of request requestID, or nil when none has started.
-func lastTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string) (*engine.Execution, error) {
-	var last *engine.Execution
-	for n := 1; ; n++ {
-		name := request.RunName(provisioned+"-teardown", n)
-		x, err := eng.Describe(ctx, name)
-		if errors.Is(err, engine.ErrExecutionNotFound) {
-			return last, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read execution %s: %w", name, err)
-		}
-		if runOf(x, teardownMachine, requestID) {
-			last = &x
-		}
-	}
-}
-
 // startAndFollow starts the next free teardown execution of a provision
 // execution of request requestID and prints its progress until it closes.
 // When local is true, this process runs the engine, so a teardown that an
@@ -117,14 +97,18 @@ func lastTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestI
 // starting another. Otherwise repolink up runs it, and an open teardown is
 // a usage error that names the history command.
 func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
-	name, open, err := nextTeardown(ctx, eng, provisioned, requestID)
+	runs, name, err := requestRuns(ctx, eng, teardownMachine, provisioned+"-teardown", requestID)
 	if err != nil {
 		return err
 	}
+	open := openRun(runs)
+	if open != nil {
+		name = open.Name
+	}
 	switch {
-	case open && !local:
+	case open != nil && !local:
 		return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)
-	case open:
+	case open != nil:
 		fmt.Fprintf(stderr, "repolink: resuming teardown %s, which an earlier process left open\n", name)
 	default:
 		if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
@@ -146,22 +130,4 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, reques
 		return &failedError{msg: "execution " + closed.Status}
 	}
 	return nil
-}
-
-// nextTeardown returns the open teardown execution of a provision execution
-// of request requestID with open set, or else the first free teardown name.
-func nextTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string) (name string, open bool, err error) {
-	for n := 1; ; n++ {
-		name = request.RunName(provisioned+"-teardown", n)
-		x, err := eng.Describe(ctx, name)
-		if errors.Is(err, engine.ErrExecutionNotFound) {
-			return name, false, nil
-		}
-		if err != nil {
-			return "", false, fmt.Errorf("read execution %s: %w", name, err)
-		}
-		if runOf(x, teardownMachine, requestID) && x.Status == engine.StatusRunning {
-			return name, true, nil
-		}
-	}
 }
