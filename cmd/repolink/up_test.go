@@ -481,14 +481,14 @@ func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
 func TestUpPortTakenLeavesDirectory(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	inUse, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer taken.Close()
+	defer inUse.Close()
 	dir := t.TempDir()
 
-	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", taken.Addr().String(), "--state-dir", dir)
+	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", inUse.Addr().String(), "--state-dir", dir)
 	if code != exitInvalid {
 		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 	}

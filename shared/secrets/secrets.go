@@ -24,7 +24,7 @@ var ErrUnknownScheme = errors.New("no secret store for this reference scheme")
 type Resolver struct {
 	stores map[string]Store
 	// allow, when set, limits the env: and file: references that Resolve
-	// reads, and fix tells the caller what to do about a rejected one.
+	// reads. fix is the change that the error for a rejected one suggests.
 	allow *AllowList
 	fix   string
 }
