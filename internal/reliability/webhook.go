@@ -263,7 +263,7 @@ func send(ctx context.Context, client *http.Client, base string, secret []byte, 
 	data := body(template, d.ticket, "")
 	now := time.Now()
 	if d.kind == kindOversized {
-		data = bytes.Replace(data, []byte(`"id":`), []byte(`"padding":"`+strings.Repeat("x", webhook.MaxBody)+`","id":`), 1)
+		data = bytes.Replace(data, []byte(`"id":`), []byte(`"padding":"`+strings.Repeat("x", webhook.MaxRequestBody)+`","id":`), 1)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/requests", bytes.NewReader(data))
 	if err != nil {

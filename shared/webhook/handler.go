@@ -21,8 +21,23 @@ import (
 	"github.com/repolink/repolink/shared/request"
 )
 
-// MaxBody is the largest delivery accepted, in bytes; larger ones get 413.
-const MaxBody = request.MaxSize
+// MaxRequestBody is the largest body of POST /v1/requests, in bytes, and a
+// larger one gets 413. That body is the request document itself, so it has
+// the request's limit.
+const MaxRequestBody = request.MaxSize
+
+// MaxDelivery is the largest ticket-system delivery accepted, in bytes, and
+// a larger one gets 413. Jira and ServiceNow send the whole issue or record,
+// with its fields, comments and changelog, which often exceeds
+// request.MaxSize, although the request mapped from it must not. 1 MiB also
+// fits behind API Gateway and Lambda, whose quotas are 10 MB for an HTTP
+// API payload and 6 MB for a synchronous invocation, even after base64
+// encoding of a binary body adds a third.
+const MaxDelivery = 1 << 20
+
+// maxLoggedHeader bounds a header value copied into a log record, because
+// a rejected delivery is not authenticated.
+const maxLoggedHeader = 200
 
 // startTimeout bounds recording a delivery and starting its execution, which
 // goes on even when the sender hangs up, so that a started execution is
@@ -115,7 +130,7 @@ func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(w, source, VerifyTimestamped(h.cfg.Secret, r.Header, nil, h.cfg.Now()))
 		return
 	}
-	body, ok := h.readBody(w, r, source)
+	body, ok := h.readBody(w, r, source, MaxRequestBody, "")
 	if !ok {
 		return
 	}
@@ -136,14 +151,25 @@ func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 	h.accept(w, r, Delivery{Source: source, Ticket: req.ID, Event: "request"}, req, false)
 }
 
-// readBody reads at most MaxBody bytes and responds 413 to a larger body.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, source string) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+// readBody reads at most limit bytes and responds 413 to a larger body.
+// deliveryIDHeader names the header with which the source identifies a
+// delivery, or is empty. The warning about a larger body names the source,
+// the delivery ID and the announced length, because the body that would
+// name the ticket is not read to its end.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, source string, limit int64, deliveryIDHeader string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		h.log.Warn("webhook delivery rejected", "source", source, "status", http.StatusRequestEntityTooLarge, "limit_bytes", MaxBody)
-		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf("body is larger than %d bytes", MaxBody)})
+		attrs := []any{"source", source, "status", http.StatusRequestEntityTooLarge, "limit_bytes", limit}
+		if r.ContentLength >= 0 {
+			attrs = append(attrs, "content_length", r.ContentLength)
+		}
+		if id := loggedHeader(r.Header, deliveryIDHeader); id != "" {
+			attrs = append(attrs, "delivery_id", id)
+		}
+		h.log.Warn("webhook delivery too large", attrs...)
+		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Error: fmt.Sprintf("body is larger than %d bytes, the limit of this endpoint", limit)})
 		return nil, false
 	case err != nil:
 		h.log.Warn("read webhook delivery failed", "source", source, "error", err)
@@ -151,6 +177,19 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, source string
 		return nil, false
 	}
 	return body, true
+}
+
+// loggedHeader returns the value of the named header, cut to
+// maxLoggedHeader bytes, or "" when name is empty or the header is absent.
+func loggedHeader(header http.Header, name string) string {
+	if name == "" {
+		return ""
+	}
+	value := header.Get(name)
+	if len(value) > maxLoggedHeader {
+		value = value[:maxLoggedHeader]
+	}
+	return value
 }
 
 func (h *Handler) unauthorized(w http.ResponseWriter, source string, err error) {

@@ -148,7 +148,7 @@ func signed(body []byte, secret []byte, at time.Time) map[string]string {
 
 func TestRequestWebhookResponses(t *testing.T) {
 	valid := exampleRequest(t, nil)
-	tooLarge := append(bytes.Clone(valid), bytes.Repeat([]byte(" "), MaxBody)...)
+	tooLarge := append(bytes.Clone(valid), bytes.Repeat([]byte(" "), MaxRequestBody)...)
 	badRegion := exampleRequest(t, func(doc map[string]any) { doc["aws"].(map[string]any)["region"] = "Oregon" })
 	unknownField := exampleRequest(t, func(doc map[string]any) { doc["colour"] = "red" })
 	yamlBody := []byte("id: DATA-1\nroute: aws-privatelink\n")

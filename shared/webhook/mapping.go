@@ -173,6 +173,9 @@ func (m *Mapping) build(doc any, id string) (request.Request, error) {
 	if err != nil {
 		return request.Request{}, fieldError("$", "encode mapped request: "+err.Error())
 	}
+	if len(data) > request.MaxSize {
+		return request.Request{}, m.tooLarge(out, len(data))
+	}
 	req, err := request.Parse(data)
 	if invalid, ok := err.(*request.ValidationError); ok {
 		for i, f := range invalid.Fields {
@@ -182,6 +185,26 @@ func (m *Mapping) build(doc any, id string) (request.Request, error) {
 		}
 	}
 	return req, err
+}
+
+// tooLarge returns the error of a mapped request of size bytes, above
+// request.MaxSize. It names the mapped field with the largest value,
+// because a ticket field, not the mapping file, makes a request grow. It
+// names $ when the mapping maps no field.
+func (m *Mapping) tooLarge(mapped map[string]any, size int) error {
+	path, largest := "", 0
+	for _, target := range sortedKeys(m.Fields) {
+		found, _ := lookup(mapped, target)
+		value, err := json.Marshal(found)
+		if err == nil && len(value) > largest {
+			path, largest = target, len(value)
+		}
+	}
+	if path == "" {
+		return fieldError("$", fmt.Sprintf("the mapped request is %d bytes; the limit is %d", size, request.MaxSize))
+	}
+	return fieldError("$."+path, fmt.Sprintf("is %d bytes (mapped from ticket field %s), which makes the mapped request %d bytes; the limit is %d, so shorten the ticket field",
+		largest, m.Fields[path].From, size, request.MaxSize))
 }
 
 func (f Field) value(doc any) (any, error) {

@@ -193,7 +193,7 @@ func bearerAuth(token []byte) func(*http.Request, []byte) error {
 // delivery that the mapping understands gets a 2xx response, duplicates and
 // conflicts included, because ticket systems redeliver after other statuses.
 func (h *Handler) serveSource(w http.ResponseWriter, r *http.Request, src Source) {
-	body, ok := h.readBody(w, r, src.Name)
+	body, ok := h.readBody(w, r, src.Name, MaxDelivery, src.Mapping.DeliveryIDHeader)
 	if !ok {
 		return
 	}

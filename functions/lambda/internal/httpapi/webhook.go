@@ -97,6 +97,15 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	if err := webhook.VerifyTimestamped(secret, header, body, w.now()); err != nil {
 		return w.unauthorized(err), nil
 	}
+	// The size is checked after the signature, so that the warning can
+	// name the ticket of a body that its sender signed. API Gateway has
+	// already read the whole body into the event.
+	if len(body) > webhook.MaxRequestBody {
+		log.Warn("webhook delivery too large", "source", source, "status", http.StatusRequestEntityTooLarge,
+			"ticket", requestID(body), "body_bytes", len(body), "limit_bytes", webhook.MaxRequestBody)
+		return respond(http.StatusRequestEntityTooLarge, webhook.Response{
+			Error: fmt.Sprintf("body is larger than %d bytes, the limit of a request document", webhook.MaxRequestBody)}), nil
+	}
 
 	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
 		return w.invalid(&request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "must be a JSON object"}}}), nil
@@ -113,8 +122,8 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	return w.accept(ctx, req), nil
 }
 
-// decodeBody returns the raw body, or the response for a body that is too
-// large or not valid base64.
+// decodeBody returns the raw body, or the response for a body that is not
+// valid base64.
 func decodeBody(event events.APIGatewayV2HTTPRequest) ([]byte, events.APIGatewayV2HTTPResponse, bool) {
 	body := []byte(event.Body)
 	if event.IsBase64Encoded {
@@ -124,10 +133,26 @@ func decodeBody(event events.APIGatewayV2HTTPRequest) ([]byte, events.APIGateway
 		}
 		body = decoded
 	}
-	if len(body) > webhook.MaxBody {
-		return nil, respond(http.StatusRequestEntityTooLarge, webhook.Response{Error: fmt.Sprintf("body is larger than %d bytes", webhook.MaxBody)}), false
-	}
 	return body, events.APIGatewayV2HTTPResponse{}, true
+}
+
+// maxLoggedID bounds the request ID that a log record repeats from a body
+// that is too large to parse as a request.
+const maxLoggedID = 200
+
+// requestID returns the top-level "id" of a JSON body, cut to maxLoggedID
+// bytes, or "" when it has none.
+func requestID(body []byte) string {
+	var doc struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	if len(doc.ID) > maxLoggedID {
+		return doc.ID[:maxLoggedID]
+	}
+	return doc.ID
 }
 
 // accept records a verified, valid delivery and starts its execution unless

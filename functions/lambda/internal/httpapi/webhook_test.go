@@ -348,7 +348,7 @@ func TestWebhookRejects(t *testing.T) {
 		{
 			name: "too large",
 			event: func() events.APIGatewayV2HTTPRequest {
-				return signedEvent([]byte(strings.Repeat(" ", webhook.MaxBody+1)), secret, now)
+				return signedEvent([]byte(strings.Repeat(" ", webhook.MaxRequestBody+1)), secret, now)
 			},
 			wantStatus: http.StatusRequestEntityTooLarge,
 			wantError:  "larger than",
