@@ -16,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/waits"
@@ -45,6 +46,9 @@ type runtime struct {
 	poll        time.Duration
 	// clock is the scaled sandbox clock, or nil for the wall clock.
 	clock *sandbox.ScaledClock
+	// reservations holds places among Snowflake accounts' private
+	// endpoints for the runs of the engine.
+	reservations *reservations.Store
 }
 
 type runtimeOptions struct {
@@ -161,6 +165,13 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		return nil, fmt.Errorf("open engine store: %w", err)
 	}
 	rt.engine = eng
+	// Only runs reserve places among a Snowflake account's endpoints: the
+	// preflight command and invoke check the limit without holding one.
+	if rt.reservations, err = reservations.Open(filepath.Join(opts.dir, "reservations.db")); err != nil {
+		rt.Close()
+		return nil, err
+	}
+	rt.env.EndpointReservations = rt.reservations
 	for name, handler := range registry.Handlers(rt.env) {
 		eng.Register(name, engine.TaskFunc(handler))
 	}
@@ -236,6 +247,9 @@ func (rt *runtime) Close() {
 	}
 	if rt.waits != nil {
 		rt.waits.Close()
+	}
+	if rt.reservations != nil {
+		rt.reservations.Close()
 	}
 	if rt.sandbox != nil {
 		rt.sandbox.Close()

@@ -66,9 +66,9 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	// Executions refer to resources of the old world, so they go too, and
-	// so do the webhook's ticket records and the notifications, which name
-	// those executions.
-	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db"} {
+	// so do the webhook's ticket records, the notifications and the
+	// endpoint reservations, which name those executions' requests.
+	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db", "reservations.db"} {
 		if err := removeDB(filepath.Join(dir, name)); err != nil {
 			return err
 		}

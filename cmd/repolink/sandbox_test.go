@@ -55,14 +55,15 @@ func TestSandboxResetKeepsCloudExecutions(t *testing.T) {
 }
 
 // TestSandboxResetRemovesTicketRecords checks that reset also removes the
-// webhook's ticket records and the notifications: they name executions
-// that reset removes, and a ticket seen before a reset must start a run.
+// webhook's ticket records, the notifications and the endpoint
+// reservations: they name executions that reset removes, and a ticket seen
+// before a reset must start a run.
 func TestSandboxResetRemovesTicketRecords(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "sandbox"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	stores := []string{engineStore, "waits.db", "webhook.db", "webhook.db-wal", "notify.db"}
+	stores := []string{engineStore, "waits.db", "webhook.db", "webhook.db-wal", "notify.db", "reservations.db"}
 	for _, name := range stores {
 		makeFile(name)(t, dir)
 	}

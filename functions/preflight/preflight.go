@@ -2,13 +2,14 @@
 // Snowflake object is created. A bad URL, credential, certificate or
 // package list fails the run at once with what to change. For a
 // private-link run it also checks that the Snowflake account has room for
-// another private endpoint.
+// another private endpoint, and reserves that place.
 package preflight
 
 import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +117,11 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account
 // cannot take another private endpoint, before any cloud resource is built
-// for it.
+// for it, and otherwise reserves a place for it. Without the reservation,
+// two runs started together would both count the last place as free, and
+// one of them would build its whole network before the endpoint step
+// failed. Preflight is the last step before the first resource that costs
+// money, so it is where the place is taken.
 func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request) error {
 	switch req.Route {
 	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
@@ -131,16 +136,35 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if err != nil {
 		return err
 	}
-	if len(infos) < provisionendpoint.MaxEndpoints {
-		return nil
+	host, err := provisionendpoint.IndexHost(req.Repository.IndexURL)
+	if err != nil {
+		return err
 	}
+	if len(infos) < provisionendpoint.MaxEndpoints && !hasHost(infos, host) {
+		return provisionendpoint.Reserve(ctx, env, req, infos, "")
+	}
+
 	// A rerun of the request adopts its own endpoint, so it needs no free
-	// place. The request has one only when it has built its service.
+	// place. The request has one only when it has built its service, and
+	// the endpoint is for the index host.
 	own, err := teardownendpoint.ServiceName(ctx, env, req)
 	if err != nil {
 		return err
 	}
-	return provisionendpoint.CheckCapacity(req.Snowflake.Account, infos, provisionendpoint.ServiceIs(own))
+	if err := provisionendpoint.CheckCapacity(req.Snowflake.Account, infos, provisionendpoint.ServiceIs(own)); err != nil {
+		return err
+	}
+	if own != "" && slices.ContainsFunc(infos, provisionendpoint.ServiceIs(own)) {
+		return nil
+	}
+	return provisionendpoint.Reserve(ctx, env, req, infos, "")
+}
+
+// hasHost reports whether one of the endpoints is for host.
+func hasHost(infos []provisionendpoint.EndpointInfo, host string) bool {
+	return slices.ContainsFunc(infos, func(info provisionendpoint.EndpointInfo) bool {
+		return strings.EqualFold(info.Host, host)
+	})
 }
 
 // logReport logs each warning and the estimated expiry of a short-lived

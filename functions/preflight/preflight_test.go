@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
@@ -223,6 +226,66 @@ func TestStepEndpointCapacity(t *testing.T) {
 				t.Errorf("error name = %q, want %q (error %v)", got, tt.want, err)
 			}
 		})
+	}
+}
+
+func TestStepEndpointReservedOnce(t *testing.T) {
+	idx := startIndex(t)
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	env := &workflow.Env{
+		Secrets: fakeSecrets{passwordRef: testPassword},
+		Now:     time.Now,
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+			return endpointsConn{hosts: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}}, nil
+		},
+		EndpointReservations: store,
+	}
+	step := New(Config{HTTP: clientFor(t, idx), Sandbox: true})
+
+	// Two runs for different requests on one account, with room for one
+	// more endpoint, start at the same moment.
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			doc := document()
+			doc.Request.ID = fmt.Sprintf("DATA-%d", i+1)
+			doc.Request.Route = request.RouteAWSPrivateLink
+			doc.Request.Snowflake.Account = "acme-prod"
+			_, errs[i] = step(t.Context(), env, doc)
+		})
+	}
+	wg.Wait()
+
+	refused := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		refused++
+		if got := workflow.NameOf(err); got != workflow.ErrConflict {
+			t.Errorf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("runs refused = %d, want 1 (errors %v)", refused, errs)
+	}
+
+	// A run of the request that holds the place passes again.
+	doc := document()
+	doc.Request.Route = request.RouteAWSPrivateLink
+	doc.Request.Snowflake.Account = "acme-prod"
+	for i, err := range errs {
+		if err == nil {
+			doc.Request.ID = fmt.Sprintf("DATA-%d", i+1)
+		}
+	}
+	if _, err := step(t.Context(), env, doc); err != nil {
+		t.Errorf("rerun of %s, which holds the place: %v", doc.Request.ID, err)
 	}
 }
 

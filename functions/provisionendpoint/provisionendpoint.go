@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -82,13 +84,82 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
+	// The limit is checked again here, right before provisioning, because
+	// endpoints that other runs provisioned since preflight count too.
 	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(svc.ServiceName)); err != nil {
 		return Output{}, err
 	}
+	if err := Reserve(ctx, env, req, infos, svc.ServiceName); err != nil {
+		return Output{}, err
+	}
 	if _, err := conn.Query(ctx, snowflake.ProvisionPrivateLinkEndpoint(svc.ServiceName, host)); err != nil {
-		return Output{}, fmt.Errorf("provision endpoint to %s for %s: %w", svc.ServiceName, host, err)
+		return provisionFailed(ctx, conn, req, svc.ServiceName, host, err)
 	}
 	return Output{Result: workflow.Result{Action: workflow.Created, ID: svc.ServiceName}, Host: host, Status: "Pending"}, nil
+}
+
+// provisionFailed explains a failed SYSTEM$PROVISION_PRIVATELINK_ENDPOINT
+// by reading the account's endpoints again. Snowflake does not document its
+// error codes for provisioning, so the limit is recognized by the count: a
+// run that provisioned at the same moment may have taken the last place.
+// An endpoint to the service that appeared meanwhile, provisioned by
+// another run of the same request, is adopted.
+func provisionFailed(ctx context.Context, conn snowflake.Conn, req request.Request, serviceName, host string, provisionErr error) (Output, error) {
+	failed := fmt.Errorf("provision endpoint to %s for %s: %w", serviceName, host, provisionErr)
+	infos, err := Endpoints(ctx, conn)
+	if err != nil {
+		return Output{}, failed
+	}
+	for _, info := range infos {
+		if strings.EqualFold(info.ServiceID(), serviceName) && strings.EqualFold(info.Host, host) {
+			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: serviceName}, Host: host, Status: info.Status}, nil
+		}
+	}
+	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(serviceName)); err != nil {
+		return Output{}, workflow.Errorf(workflow.ErrConflict, "%v (Snowflake returned: %v)", err, provisionErr)
+	}
+	return Output{}, failed
+}
+
+// Reserve holds a place among the account's private endpoints for the
+// request, so that runs started at the same moment do not both count the
+// last place as free. Preflight reserves before any cloud resource is
+// built, which keeps a second run from building its network for nothing.
+// The endpoint step renews the place and records the provider service.
+// infos are the endpoints that Snowflake lists now. It does nothing when
+// env has no reservation store, and returns a Conflict error when other
+// runs hold the remaining places.
+func Reserve(ctx context.Context, env *workflow.Env, req request.Request, infos []EndpointInfo, serviceID string) error {
+	if env.EndpointReservations == nil {
+		return nil
+	}
+	listed := make([]string, 0, len(infos))
+	for _, info := range infos {
+		listed = append(listed, info.ServiceID())
+	}
+	now := time.Now()
+	if env.Now != nil {
+		now = env.Now()
+	}
+	result, err := env.EndpointReservations.Reserve(ctx, workflow.EndpointReservation{
+		Account:   req.Snowflake.Account,
+		RequestID: req.ID,
+		ServiceID: serviceID,
+		Listed:    listed,
+		Limit:     MaxEndpoints,
+		Now:       now,
+	})
+	if err != nil {
+		return workflow.Errorf(workflow.ErrTransient, "reserve a private endpoint of account %s: %v", req.Snowflake.Account, err)
+	}
+	if result.Reserved {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"account %s has %d private endpoints, and runs of %s reserved the remaining places up to the maximum of %d; "+
+			"redrive this run when one of those runs has failed and its reservation has expired, "+
+			"or deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
+		req.Snowflake.Account, len(infos), strings.Join(result.Holders, ", "), MaxEndpoints)
 }
 
 // CheckCapacity returns a Conflict error when the account already has

@@ -1,9 +1,19 @@
 package provisionendpoint
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
+	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -36,5 +46,144 @@ func TestCheckCapacity(t *testing.T) {
 				t.Errorf("CheckCapacity() = %v, want conflict %v", err, tt.conflict)
 			}
 		})
+	}
+}
+
+// limitAccount is a Snowflake account that, like Snowflake, provisions an
+// endpoint only while fewer than MaxEndpoints exist, checked and recorded
+// in one step. The first readers reads of
+// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO wait for one another, so that every
+// run reads the account before any of them provisions.
+type limitAccount struct {
+	mu         sync.Mutex
+	infos      []EndpointInfo
+	provisions int
+
+	readers int
+	arrived int
+	allRead chan struct{}
+}
+
+func newLimitAccount(existing, readers int) *limitAccount {
+	a := &limitAccount{readers: readers, allRead: make(chan struct{})}
+	for i := range existing {
+		a.infos = append(a.infos, EndpointInfo{ProviderServiceName: fmt.Sprintf("svc-%d", i), Host: fmt.Sprintf("h%d.example.com", i)})
+	}
+	return a
+}
+
+func (a *limitAccount) Exec(context.Context, string) error { return errors.New("unexpected Exec") }
+
+func (a *limitAccount) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	switch {
+	case stmt == snowflake.GetPrivateLinkEndpointsInfo():
+		a.mu.Lock()
+		data, err := json.Marshal(a.infos)
+		waiting := a.arrived < a.readers
+		if waiting {
+			a.arrived++
+			if a.arrived == a.readers {
+				close(a.allRead)
+			}
+		}
+		a.mu.Unlock()
+		if waiting {
+			<-a.allRead
+		}
+		return []snowflake.Row{{"SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO()": string(data)}}, err
+	case strings.HasPrefix(stmt, "SELECT SYSTEM$PROVISION_PRIVATELINK_ENDPOINT('"):
+		service, host, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(stmt, "SELECT SYSTEM$PROVISION_PRIVATELINK_ENDPOINT('"), "')"), "', '")
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.provisions++
+		if len(a.infos) >= MaxEndpoints {
+			return nil, &snowflake.Error{Op: "query", Code: "000603", Message: "Private endpoint provisioning failed."}
+		}
+		a.infos = append(a.infos, EndpointInfo{ProviderServiceName: service, Host: host, Status: "Pending"})
+		return []snowflake.Row{{"status": "provisioned successfully"}}, nil
+	}
+	return nil, fmt.Errorf("unexpected query %q", stmt)
+}
+
+func endpointDocument(requestID, service string) workflow.Document {
+	return workflow.Document{
+		Request: request.Request{
+			ID:         requestID,
+			Snowflake:  request.Snowflake{Account: "acme-prod"},
+			Repository: request.Repository{IndexURL: "https://pypi.corp.example.com/simple/"},
+		},
+		Resources: workflow.Resources{EndpointService: &workflow.EndpointService{ServiceName: service}},
+	}
+}
+
+// runTogether runs the endpoint step for DATA-1 and DATA-2 at the same
+// moment on an account with room for one more endpoint.
+func runTogether(t *testing.T, account *limitAccount, reservations workflow.EndpointReservations) [2]error {
+	t.Helper()
+	env := &workflow.Env{
+		Snowflake:            func(context.Context, request.Snowflake) (snowflake.Conn, error) { return account, nil },
+		EndpointReservations: reservations,
+		Now:                  time.Now,
+	}
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, service := range []string{"svc-a", "svc-b"} {
+		wg.Go(func() {
+			_, errs[i] = Run(t.Context(), env, endpointDocument(fmt.Sprintf("DATA-%d", i+1), service))
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+func TestRunConcurrentLastPlace(t *testing.T) {
+	account := newLimitAccount(MaxEndpoints-1, 2)
+	errs := runTogether(t, account, nil)
+
+	failed := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		failed++
+		if got := workflow.NameOf(err); got != workflow.ErrConflict {
+			t.Errorf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+		}
+		if !strings.Contains(err.Error(), "the maximum") || !strings.Contains(err.Error(), "SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT") {
+			t.Errorf("error %q does not name the limit and what to do", err)
+		}
+	}
+	if failed != 1 {
+		t.Errorf("runs that failed = %d, want 1 (errors %v)", failed, errs)
+	}
+	if got := len(account.infos); got != MaxEndpoints {
+		t.Errorf("endpoints = %d, want %d", got, MaxEndpoints)
+	}
+}
+
+func TestRunConcurrentReservesFirst(t *testing.T) {
+	account := newLimitAccount(MaxEndpoints-1, 2)
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	errs := runTogether(t, account, store)
+
+	refused := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		refused++
+		if !strings.Contains(err.Error(), "reserved the remaining places") {
+			t.Errorf("error %q does not say that another run reserved the place", err)
+		}
+	}
+	if refused != 1 {
+		t.Errorf("runs refused = %d, want 1 (errors %v)", refused, errs)
+	}
+	if account.provisions != 1 {
+		t.Errorf("SYSTEM$PROVISION_PRIVATELINK_ENDPOINT calls = %d, want 1", account.provisions)
 	}
 }

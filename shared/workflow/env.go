@@ -37,6 +37,16 @@ type Env struct {
 	IndexSandbox bool
 	// Waits records the long waits that the poller completes.
 	Waits WaitRegistry
+	// EndpointReservations holds places among a Snowflake account's
+	// private endpoints for runs that have not provisioned theirs yet. When
+	// nil, preflight and the endpoint step check only the endpoints that
+	// Snowflake lists.
+	//
+	// TODO: the Lambda and Cloud Functions environments set none, so there
+	// two runs started together can still both build their network for the
+	// last place. A store with conditional writes, such as a DynamoDB
+	// table, would close that.
+	EndpointReservations EndpointReservations
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
 	// uses for the upstream, such as the VPC resolver 169.254.169.253.
 	ProxyResolver string
@@ -67,4 +77,44 @@ type WaitRegistry interface {
 	Put(ctx context.Context, w Wait) error
 	List(ctx context.Context) ([]Wait, error)
 	Delete(ctx context.Context, token string) error
+}
+
+// EndpointReservations holds places among the private endpoints of
+// Snowflake accounts. Snowflake counts only the endpoints that exist, so two
+// runs that check the limit at the same moment both see room for the last
+// endpoint, and one of them builds its whole network before provisioning
+// fails. A run reserves a place before it builds anything, and other runs
+// count that place until it expires.
+type EndpointReservations interface {
+	// Reserve holds a place for r.RequestID in r.Account unless the listed
+	// endpoints and the places of other requests reach r.Limit. A place
+	// whose service is among r.Listed counts once. Reserve records
+	// r.ServiceID when it is set and renews the place. It is atomic
+	// across callers and processes, and a request that holds a place keeps
+	// it whatever the count.
+	Reserve(ctx context.Context, r EndpointReservation) (ReservationResult, error)
+}
+
+// EndpointReservation is one request for a place among an account's
+// private endpoints.
+type EndpointReservation struct {
+	Account   string
+	RequestID string
+	// ServiceID is the provider service of the request's endpoint, or ""
+	// before the run has built it.
+	ServiceID string
+	// Listed are the provider services of the endpoints that
+	// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO returned, which all count
+	// towards Limit.
+	Listed []string
+	Limit  int
+	Now    time.Time
+}
+
+// ReservationResult is the outcome of EndpointReservations.Reserve.
+type ReservationResult struct {
+	Reserved bool
+	// Holders are the other requests that hold places in the account,
+	// sorted, when Reserved is false.
+	Holders []string
 }

@@ -118,26 +118,35 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 	if strings.Contains(host, ":") || strings.Contains(host, "/") {
 		return nil, privateLinkError("Private endpoint provisioning failed: host name '%s' must be a host name without scheme, port or path.", host)
 	}
-	if activeEndpoint(e.account, serviceName) != nil {
+	account := e.sess.account
+	inFlight := e.s.provisioning[account]
+	if activeEndpoint(e.account, serviceName) != nil || inFlight[serviceName] {
 		return nil, privateLinkError("Private endpoint provisioning failed: an endpoint to '%s' already exists in this account.", serviceName)
 	}
-	if countedEndpoints(e.account, e.s.now()) >= maxEndpoints {
+	// Provisions that are still calling the cloud count too, so that two
+	// statements run at the same moment cannot both take the last place.
+	if countedEndpoints(e.account, e.s.now())+len(inFlight) >= maxEndpoints {
 		return nil, privateLinkError("Private endpoint provisioning failed: the account already has %d private endpoints, the maximum.", maxEndpoints)
 	}
 	if e.s.opts.Link == nil {
 		return nil, privateLinkError("Private endpoint provisioning failed: the sandbox has no cloud configured.")
 	}
 
-	account := e.sess.account
+	if inFlight == nil {
+		inFlight = map[string]bool{}
+		e.s.provisioning[account] = inFlight
+	}
+	inFlight[serviceName] = true
 	e.after = func(context.Context) (*result, error) {
 		endpointID, err := e.s.opts.Link.Connect(serviceName, AccountPrincipal)
+
+		e.s.mu.Lock()
+		defer e.s.mu.Unlock()
+		delete(inFlight, serviceName)
 		if err != nil {
 			e.s.log.Warn("private endpoint provisioning failed", "account", account, "service", serviceName, "error", err)
 			return nil, privateLinkError("Private endpoint provisioning failed for service '%s': %v", serviceName, err)
 		}
-
-		e.s.mu.Lock()
-		defer e.s.mu.Unlock()
 		a := e.s.world.Accounts[account]
 		if activeEndpoint(a, serviceName) == nil {
 			a.Endpoints = append(a.Endpoints, &Endpoint{ServiceName: serviceName, Host: host, EndpointID: endpointID, CreatedOn: e.s.now()})

@@ -95,6 +95,46 @@ func TestProvisionEndpointLifecycle(t *testing.T) {
 	}
 }
 
+func TestProvisionLimitConcurrent(t *testing.T) {
+	sb := startSandbox(t, t.TempDir())
+	ctx := context.Background()
+	first, second := sb.connect(t), sb.connect(t)
+	for i := range maxEndpoints - 1 {
+		service := fmt.Sprintf("svc-%d", i)
+		sb.link.addService(service, AccountPrincipal, "")
+		mustExec(t, first, snowflake.ProvisionPrivateLinkEndpoint(service, testHost))
+	}
+	sb.link.addService("svc-held", AccountPrincipal, "")
+	sb.link.addService("svc-late", AccountPrincipal, "")
+
+	// The first statement for the last place waits inside the cloud call
+	// while the second one runs.
+	entered, release := make(chan struct{}), make(chan struct{})
+	sb.link.mu.Lock()
+	sb.link.beforeConnect = func(service string) {
+		if service == "svc-held" {
+			close(entered)
+			<-release
+		}
+	}
+	sb.link.mu.Unlock()
+	held := make(chan error, 1)
+	go func() { held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
+	<-entered
+	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
+	close(release)
+
+	if err := <-held; err != nil {
+		t.Errorf("provision that took the last place: %v", err)
+	}
+	if lateErr == nil || !strings.Contains(lateErr.Error(), "the maximum") {
+		t.Errorf("provision past the limit: error = %v, want one naming the maximum", lateErr)
+	}
+	if got := len(endpoints(t, first)); got != maxEndpoints {
+		t.Errorf("endpoints = %d, want %d", got, maxEndpoints)
+	}
+}
+
 func TestProvisionFailures(t *testing.T) {
 	sb := startSandbox(t, t.TempDir())
 	client := sb.connect(t)

@@ -92,6 +92,10 @@ type Server struct {
 	sessions map[string]*session
 	nextID   int64
 	fault    func(sql string) error
+	// provisioning holds, per account, the provider services of the
+	// endpoints being provisioned: checked, but not yet recorded, because
+	// the cloud side is called without the lock.
+	provisioning map[string]map[string]bool
 }
 
 // session is one login. Temporary functions live here and vanish with it.
@@ -144,6 +148,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		listener: listener,
 		world:    world,
 		sessions: map[string]*session{},
+
+		provisioning: map[string]map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /session/v1/login-request", s.handleLogin)

@@ -73,6 +73,9 @@ type fakeLink struct {
 	addresses   map[string]string
 	nextID      int
 	disconnects int
+	// beforeConnect, when set, runs at the start of Connect without the
+	// lock, so that a test can hold one provisioning statement there.
+	beforeConnect func(service string)
 }
 
 func newFakeLink() *fakeLink {
@@ -96,6 +99,12 @@ func (l *fakeLink) setState(service, state string) {
 }
 
 func (l *fakeLink) Connect(service, principal string) (string, error) {
+	l.mu.Lock()
+	hook := l.beforeConnect
+	l.mu.Unlock()
+	if hook != nil {
+		hook(service)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	allowed, ok := l.allowed[service]

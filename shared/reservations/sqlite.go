@@ -1,0 +1,130 @@
+// Package reservations stores the places that runs hold among the private
+// endpoints of Snowflake accounts, in SQLite, for the embedded engine on one
+// machine.
+package reservations
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/sqlitefile"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TTL is how long a place stays held after it was last reserved. A run
+// reserves at preflight and renews at the endpoint step, which normally
+// comes minutes later, so the bound leaves room for that step's retries. A
+// run that fails or is abandoned before the endpoint step frees its place
+// when it expires. After provisioning, the endpoint itself is listed and
+// the place counts only once.
+const TTL = 2 * time.Hour
+
+// Store keeps reservations in a SQLite database file.
+type Store struct {
+	db  *sql.DB
+	ttl time.Duration
+}
+
+var _ workflow.EndpointReservations = (*Store)(nil)
+
+// Open opens or creates the store at path.
+func Open(path string) (*Store, error) {
+	const schema = `CREATE TABLE IF NOT EXISTS endpoint_reservations (
+		account TEXT NOT NULL,
+		request TEXT NOT NULL,
+		service TEXT NOT NULL,
+		reserved_at INTEGER NOT NULL,
+		PRIMARY KEY (account, request)
+	)`
+	// Every transaction takes the write lock when it begins, so two
+	// reservations cannot both count the same free place.
+	db, err := sqlitefile.Open(path, schema, true)
+	if err != nil {
+		return nil, fmt.Errorf("open reservation store %s: %w", path, err)
+	}
+	return &Store{db: db, ttl: TTL}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Reserve implements workflow.EndpointReservations. Account names are
+// compared without case, like Snowflake account identifiers, and service
+// IDs too, because Azure resource IDs ignore case.
+func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	account := strings.ToLower(r.Account)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s: %w", r.Account, err)
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_reservations WHERE reserved_at < ?`, r.Now.Add(-s.ttl).Unix()); err != nil {
+		return workflow.ReservationResult{}, fmt.Errorf("drop expired endpoint reservations: %w", err)
+	}
+	held, err := heldPlaces(ctx, tx, account)
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+
+	service, holds := held[r.RequestID]
+	if r.ServiceID != "" {
+		service = r.ServiceID
+	}
+	if !holds {
+		count := len(r.Listed)
+		var holders []string
+		for request, other := range held {
+			if other == "" || !containsFold(r.Listed, other) {
+				count++
+			}
+			holders = append(holders, request)
+		}
+		if count >= r.Limit {
+			slices.Sort(holders)
+			return workflow.ReservationResult{Holders: holders}, nil
+		}
+	}
+
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO endpoint_reservations (account, request, service, reserved_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(account, request) DO UPDATE SET service = excluded.service, reserved_at = excluded.reserved_at`,
+		account, r.RequestID, service, r.Now.Unix())
+	if err != nil {
+		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s for %s: %w", r.Account, r.RequestID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s for %s: %w", r.Account, r.RequestID, err)
+	}
+	return workflow.ReservationResult{Reserved: true}, nil
+}
+
+// heldPlaces returns the service of each request that holds a place in
+// account, "" for a run that has not built its service yet.
+func heldPlaces(ctx context.Context, tx *sql.Tx, account string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT request, service FROM endpoint_reservations WHERE account = ?`, account)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoint reservations of %s: %w", account, err)
+	}
+	defer rows.Close()
+	held := map[string]string{}
+	for rows.Next() {
+		var request, service string
+		if err := rows.Scan(&request, &service); err != nil {
+			return nil, fmt.Errorf("read endpoint reservation of %s: %w", account, err)
+		}
+		held[request] = service
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list endpoint reservations of %s: %w", account, err)
+	}
+	return held, nil
+}
+
+func containsFold(values []string, value string) bool {
+	return slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, value) })
+}
