@@ -33,14 +33,15 @@ const (
 
 // notifierStatements lets the notifier describe the executions of the
 // provision and teardown machines, to read a request's notify URL from the
-// input when the event carries none.
+// input when the event carries none, and read their history, to name the
+// step that a stopped or timed-out run was in.
 func notifierStatements(s arnScope, machines ...string) []awsiam.PolicyStatement {
 	var executions []string
 	for _, m := range machines {
 		executions = append(executions, s.executions(m))
 	}
 	return []awsiam.PolicyStatement{
-		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"}, executions, nil),
+		statement("DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"}, executions, nil),
 	}
 }
 

@@ -578,7 +578,7 @@ func TestIAMStatements(t *testing.T) {
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
 		{"WebhookRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
-		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution"},
+		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},
 			[]string{arn("states", "execution:repolink-provision:*"), arn("states", "execution:repolink-teardown:*")}, nil},
 		{"NotifierRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},

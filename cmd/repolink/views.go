@@ -46,17 +46,10 @@ func newView(x engine.Execution) executionView {
 	return v
 }
 
-// failedStep returns the step that an execution failed or stopped in and
-// the cause without that step's prefix. Task failures start their cause
-// with the step name. Other causes, such as that of an execution stopped by
-// an operator, leave the step to the state the execution was in, or "" when
-// that is not a step either.
+// failedStep returns the step that an execution failed or stopped in, or
+// "", and the cause without that step's prefix.
 func failedStep(x engine.Execution) (step, cause string) {
-	if step, cause, ok := execview.CauseStep(x.Cause); ok {
-		return step, cause
-	}
-	step, _ = execview.Step(x.Machine, x.CurrentState)
-	return step, x.Cause
+	return execview.StoppedStep(x.Machine, x.CurrentState, x.Cause)
 }
 
 // describeExecution returns the view of an execution with its resources:

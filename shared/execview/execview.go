@@ -132,6 +132,20 @@ func CauseStep(cause string) (step, rest string, ok bool) {
 	return step, rest, true
 }
 
+// StoppedStep returns the step that an execution of machine stopped in
+// without success, and its cause without that step's prefix. A task failure
+// names its step at the start of the cause. Other causes, such as those of
+// an execution that an operator stopped or that timed out, leave the step
+// to state, the state the execution was in. It returns "" for the step when
+// neither names one.
+func StoppedStep(machine, state, cause string) (step, rest string) {
+	if step, rest, ok := CauseStep(cause); ok {
+		return step, rest
+	}
+	step, _ = Step(machine, state)
+	return step, cause
+}
+
 // Resources returns $.resources of a workflow document, or nil.
 func Resources(doc json.RawMessage) json.RawMessage {
 	var d struct {

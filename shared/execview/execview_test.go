@@ -83,6 +83,30 @@ func TestStepOfEachMachine(t *testing.T) {
 	}
 }
 
+func TestStoppedStep(t *testing.T) {
+	cases := []struct {
+		name, machine, state, cause string
+		wantStep, wantRest          string
+	}{
+		{"cause names step", "provision", "Secret", "proxy_vm: quota exceeded", "proxy_vm", "quota exceeded"},
+		{"stopped in task", "provision", "ProxyVM", "", "proxy_vm", ""},
+		{"timed out in task", "provision", "AwaitEndpoint", "execution timed out", "await_endpoint", "execution timed out"},
+		{"teardown task", "teardown", "TeardownProxyVM", "maintenance window", "teardown_proxy_vm", "maintenance window"},
+		{"not a task", "provision", "Route", "stopped", "", "stopped"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			step, rest := StoppedStep(c.machine, c.state, c.cause)
+			if step != c.wantStep {
+				t.Errorf("step = %q, want %q", step, c.wantStep)
+			}
+			if rest != c.wantRest {
+				t.Errorf("rest = %q, want %q", rest, c.wantRest)
+			}
+		})
+	}
+}
+
 func TestNewEventDetails(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.FixedZone("east", 3600))
 	for _, empty := range []string{"", "{}", "null"} {

@@ -251,6 +251,7 @@ func Build(x engine.Execution, doc workflow.Document, flags string) Notification
 		Output:       x.Output,
 		Error:        x.Error,
 		Cause:        x.Cause,
+		State:        x.CurrentState,
 		Next:         fmt.Sprintf("fix the cause, then run 'repolink redrive%s %s' to resume from the failed step", flags, x.Name),
 	})
 }

@@ -196,6 +196,34 @@ func TestNotifyFailedRunNeedsOperator(t *testing.T) {
 	}
 }
 
+func TestNotifyStoppedRunNamesStep(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   string
+		state    string
+		wantStep string
+	}{
+		{"aborted", engine.StatusAborted, "ProxyVM", "proxy_vm"},
+		{"timed out", engine.StatusTimedOut, "AwaitEndpoint", "await_endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := closed("DATA-5", tt.status, "http://127.0.0.1:1/hook", 0)
+			x.CurrentState = tt.state
+			var doc workflow.Document
+			if err := json.Unmarshal(x.Input, &doc); err != nil {
+				t.Fatal(err)
+			}
+
+			got := Build(x, doc, "")
+
+			if got.FailedStep != tt.wantStep {
+				t.Errorf("failed step = %q, want %q", got.FailedStep, tt.wantStep)
+			}
+		})
+	}
+}
+
 func TestNotifyTeardownTornDown(t *testing.T) {
 	recv := &receiver{}
 	srv := httptest.NewServer(recv)

@@ -6,8 +6,9 @@ package payload
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/execview"
 )
 
 // Events of a notification.
@@ -71,6 +72,10 @@ type Run struct {
 	Output json.RawMessage
 	Error  string
 	Cause  string
+	// State is the state machine state that the run was in when it
+	// stopped, such as ProxyVM. It names the failed step of a run whose
+	// cause names none, such as a stopped or timed-out run.
+	State string
 	// Next is the operator's next action for a run that did not succeed,
 	// such as the command that redrives it.
 	Next string
@@ -106,11 +111,9 @@ func Build(run Run) Notification {
 
 	out.Event = EventNeedsOperator
 	out.Error = run.Error
-	out.FailedStep, out.Cause = "unknown", run.Cause
-	// The steps of both state machines prefix the cause with the failed
-	// step.
-	if step, cause, ok := strings.Cut(run.Cause, ": "); ok && !strings.Contains(step, " ") {
-		out.FailedStep, out.Cause = step, cause
+	out.FailedStep, out.Cause = execview.StoppedStep(out.Machine, run.State, run.Cause)
+	if out.FailedStep == "" {
+		out.FailedStep = "unknown"
 	}
 	out.Next = run.Next
 	return out

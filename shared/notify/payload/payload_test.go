@@ -59,3 +59,28 @@ func TestBuildFailedCause(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildStoppedRunNamesStep(t *testing.T) {
+	tests := []struct {
+		name     string
+		run      Run
+		wantStep string
+	}{
+		{"aborted", Run{Status: "ABORTED", State: "ProxyVM"}, "proxy_vm"},
+		{"timed out", Run{Status: "TIMED_OUT", Error: "States.Timeout", Cause: "execution timed out", State: "AwaitEndpoint"}, "await_endpoint"},
+		{"teardown aborted", Run{Machine: MachineTeardown, Status: "ABORTED", State: "TeardownProxyVM"}, "teardown_proxy_vm"},
+		{"cause wins", Run{Status: "FAILED", Cause: "secret: exists", State: "Integration"}, "secret"},
+		{"no step", Run{Status: "ABORTED", State: "Route"}, "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			note := Build(tt.run)
+			if note.FailedStep != tt.wantStep {
+				t.Errorf("FailedStep = %q, want %q", note.FailedStep, tt.wantStep)
+			}
+			if note.Event != EventNeedsOperator {
+				t.Errorf("Event = %q, want %q", note.Event, EventNeedsOperator)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,10 +15,38 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// executions is a Step Functions fake that returns one input per ARN.
+// executions is a Step Functions fake that returns one input and one
+// history, oldest event first, per ARN.
 type executions struct {
-	inputs map[string]json.RawMessage
-	calls  []string
+	inputs  map[string]json.RawMessage
+	history map[string][]sfn.HistoryEvent
+	// historyErr fails every history read.
+	historyErr   error
+	calls        []string
+	historyCalls []string
+}
+
+// GetExecutionHistory returns the history in pages of opts.MaxResults
+// events, with the page's start index as the next token.
+func (e *executions) GetExecutionHistory(_ context.Context, arn string, opts sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	e.historyCalls = append(e.historyCalls, arn)
+	if e.historyErr != nil {
+		return nil, "", e.historyErr
+	}
+	events := slices.Clone(e.history[arn])
+	if opts.ReverseOrder {
+		slices.Reverse(events)
+	}
+	start := 0
+	if opts.NextToken != "" {
+		start, _ = strconv.Atoi(opts.NextToken)
+	}
+	end := min(start+opts.MaxResults, len(events))
+	next := ""
+	if end < len(events) {
+		next = strconv.Itoa(end)
+	}
+	return events[start:end], next, nil
 }
 
 func (e *executions) DescribeExecution(_ context.Context, arn string) (sfn.Execution, error) {
@@ -81,5 +111,104 @@ func TestHandleMissingInputNotFound(t *testing.T) {
 	}
 	if err != nil && !strings.Contains(err.Error(), "DATA-4711") {
 		t.Errorf("error %q does not name the execution", err)
+	}
+}
+
+// stoppedHistory returns the history of a run that entered each state in
+// turn, retried the last one retries times and then stopped.
+func stoppedHistory(retries int, states ...string) []sfn.HistoryEvent {
+	var events []sfn.HistoryEvent
+	add := func(eventType, details string) {
+		events = append(events, sfn.HistoryEvent{ID: int64(len(events) + 1), Type: eventType, Details: json.RawMessage(details)})
+	}
+	add("ExecutionStarted", `{}`)
+	for i, state := range states {
+		if i > 0 {
+			add("TaskStateExited", `{"name":"`+states[i-1]+`"}`)
+		}
+		add("TaskStateEntered", `{"name":"`+state+`"}`)
+	}
+	for range retries {
+		add("TaskScheduled", `{"resource":"invoke"}`)
+		add("TaskStarted", `{}`)
+		add("TaskFailed", `{"error":"NotReady"}`)
+	}
+	add("ExecutionAborted", `{}`)
+	return events
+}
+
+func TestHandleStoppedRunNamesStep(t *testing.T) {
+	r := newReceiver(t, http.StatusOK)
+	req := baseRequest(t, r.URL+"/hooks/repolink")
+	tests := []struct {
+		name     string
+		event    json.RawMessage
+		history  []sfn.HistoryEvent
+		wantStep string
+	}{
+		{"aborted", statusEvent(t, req, "ABORTED", "", "", ""), stoppedHistory(0, "Preflight", "ProxyVM"), "proxy_vm"},
+		{"timed out", statusEvent(t, req, "TIMED_OUT", "", "States.Timeout", "execution timed out"),
+			stoppedHistory(0, "Preflight", "AwaitEndpoint"), "await_endpoint"},
+		// 150 retries put the state entered more than one page back.
+		{"many retries", statusEvent(t, req, "ABORTED", "", "", ""), stoppedHistory(150, "Preflight", "LoadBalancer"), "load_balancer"},
+		{"teardown aborted", teardownStatusEvent(t, statusEvent(t, req, "ABORTED", "", "", "")),
+			stoppedHistory(0, "TeardownSnowflake", "TeardownProxyVM"), "teardown_proxy_vm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r.got = nil
+			fake := &executions{history: map[string][]sfn.HistoryEvent{executionARN: tt.history}}
+			n := r.notifier(secret)
+			n.Executions = fake
+
+			if _, err := n.Handle(context.Background(), tt.event); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+
+			if len(r.got) != 1 {
+				t.Fatalf("receiver got %d notifications, want 1", len(r.got))
+			}
+			if r.got[0].FailedStep != tt.wantStep {
+				t.Errorf("failed step = %q, want %q", r.got[0].FailedStep, tt.wantStep)
+			}
+		})
+	}
+}
+
+func TestHandleFailedStepFromCause(t *testing.T) {
+	r := newReceiver(t, http.StatusOK)
+	req := baseRequest(t, r.URL+"/hooks/repolink")
+	fake := &executions{}
+	n := r.notifier(secret)
+	n.Executions = fake
+
+	if _, err := n.Handle(context.Background(), statusEvent(t, req, "FAILED", "", "Rejected", "connection: rejected")); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	if len(fake.historyCalls) != 0 {
+		t.Errorf("history read %d times, want none for a cause that names the step", len(fake.historyCalls))
+	}
+	if len(r.got) != 1 || r.got[0].FailedStep != "connection" {
+		t.Errorf("notifications = %+v, want one with failed step connection", r.got)
+	}
+}
+
+func TestHandleHistoryErrorStillNotifies(t *testing.T) {
+	r := newReceiver(t, http.StatusOK)
+	req := baseRequest(t, r.URL+"/hooks/repolink")
+	n := r.notifier(secret)
+	n.Executions = &executions{historyErr: errors.New("access denied")}
+
+	out, err := n.Handle(context.Background(), statusEvent(t, req, "ABORTED", "", "", ""))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	if !strings.Contains(string(out), `"delivered":true`) {
+		t.Errorf("Handle output = %s, want delivered", out)
+	}
+	if len(r.got) != 1 || r.got[0].FailedStep != "unknown" {
+		t.Errorf("notifications = %+v, want one with failed step unknown", r.got)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -63,15 +64,24 @@ type Notifier struct {
 	// in the request.
 	Client *http.Client
 	// Executions returns an execution's input when the event carries none,
-	// which EventBridge does for an input above its event size limit. Nil
-	// means such an event fails with InvalidRequest.
-	Executions interface {
-		DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
-	}
+	// which EventBridge does for an input above its event size limit, and
+	// the history that names the state a run stopped in when its cause
+	// names no step. Nil means such an event fails with InvalidRequest, and
+	// such a run's failed step is "unknown".
+	Executions Executions
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
+
+// Executions reads executions from Step Functions. *sfn.Client implements
+// it.
+type Executions interface {
+	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
+	GetExecutionHistory(ctx context.Context, executionARN string, opts sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error)
+}
+
+var _ Executions = (*sfn.Client)(nil)
 
 // statusChange is the part of an EventBridge execution status change event
 // that a notification needs. Input and Output are JSON text, and the dates
@@ -125,7 +135,7 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 		return json.Marshal(Result{Skipped: "the request has no notify URL"})
 	}
 
-	note := build(event, doc)
+	note := build(event, doc, n.stoppedState(ctx, event))
 	result, err := n.send(ctx, doc.Request.Notify.URL, note)
 	if err != nil {
 		return nil, err
@@ -139,8 +149,55 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 	return json.Marshal(result)
 }
 
-// build returns the notification of a closed execution.
-func build(event statusChange, doc workflow.Document) Notification {
+// Bounds on reading the history of a run that stopped. A history page
+// holds at most 1,000 events.
+const (
+	historyPageSize = 100
+	historyMaxPages = 5
+)
+
+// stoppedState returns the state that a run which did not succeed was in
+// when it stopped, or "" when the cause already names the step or the
+// history names no state. Step Functions leaves the state out of the status
+// change event, so it reads the newest history events until the last state
+// entered. A failed read is logged and leaves the step unknown, because
+// the notification matters more than that field.
+func (n *Notifier) stoppedState(ctx context.Context, event statusChange) string {
+	d := event.Detail
+	if d.Status == "SUCCEEDED" || n.Executions == nil {
+		return ""
+	}
+	if _, _, ok := execview.CauseStep(d.Cause); ok {
+		return ""
+	}
+	opts := sfn.HistoryOptions{MaxResults: historyPageSize, ReverseOrder: true}
+	for range historyMaxPages {
+		events, next, err := n.Executions.GetExecutionHistory(ctx, d.ExecutionARN, opts)
+		if err != nil {
+			n.logger().Warn("read execution history failed; the failed step stays unknown", "execution", d.Name, "error", err)
+			return ""
+		}
+		for _, ev := range events {
+			if !strings.HasSuffix(ev.Type, "StateEntered") {
+				continue
+			}
+			var details struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal(ev.Details, &details)
+			return details.Name
+		}
+		if next == "" {
+			return ""
+		}
+		opts.NextToken = next
+	}
+	return ""
+}
+
+// build returns the notification of a closed execution. state is the state
+// that a run which did not succeed stopped in, or "".
+func build(event statusChange, doc workflow.Document, state string) Notification {
 	d := event.Detail
 	var output json.RawMessage
 	if d.Output != nil {
@@ -157,6 +214,7 @@ func build(event statusChange, doc workflow.Document) Notification {
 		Output:       output,
 		Error:        d.Error,
 		Cause:        d.Cause,
+		State:        state,
 		Next:         fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN),
 	})
 }
