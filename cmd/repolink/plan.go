@@ -125,7 +125,8 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(w, "\n%d to create, %d to adopt, %d unknown\n", r.Count(plan.Create), r.Count(plan.Exists), r.Count(plan.Unknown))
+	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d unknown\n",
+		r.Count(plan.Create), r.Count(plan.Update), r.Count(plan.Exists), r.Count(plan.Unknown))
 	switch {
 	case r.Execution != nil && r.NextRun == "":
 		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
@@ -142,6 +143,8 @@ func planWord(state string) string {
 		return "adopt"
 	case plan.Create:
 		return "create"
+	case plan.Update:
+		return "update"
 	case plan.Run:
 		return "run"
 	case plan.Skip:

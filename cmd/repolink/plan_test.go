@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/functions/plan"
 )
 
 // TestPlanWhileUpServes plans a request in a state directory that repolink
@@ -34,7 +37,8 @@ func TestPlanWhileUpServes(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"0 to create,", " 0 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
+	// A rerun sets the secret's credential again and adopts the rest.
+	for _, want := range []string{"0 to create, 1 to update,", " 0 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
@@ -51,5 +55,28 @@ func TestPlanWhileUpServes(t *testing.T) {
 	after, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
 	if err != nil || string(after) != string(published) {
 		t.Errorf("plan changed or removed the sandbox addresses of repolink up (%v)", err)
+	}
+}
+
+func TestPrintPlanUpdateItem(t *testing.T) {
+	report := planReport{
+		Report: plan.Report{Request: "DATA-4711", Route: "public", Items: []plan.Item{
+			{Step: "secret", Kind: "SECRET", Name: "CORP_PYPI_SECRET", State: plan.Update, ID: "CORP_PYPI_SECRET"},
+			{Step: "integration", Kind: "API INTEGRATION", Name: "CORP_PYPI_INTEGRATION", State: plan.Exists, ID: "CORP_PYPI_INTEGRATION"},
+			{Step: "repository", Kind: "ARTIFACT REPOSITORY", Name: "CORP_PYPI", State: plan.Create},
+		}},
+		NextRun: "DATA-4711",
+	}
+	var out bytes.Buffer
+
+	printPlan(&out, report, "")
+
+	if !strings.Contains(out.String(), "1 to create, 1 to update, 1 to adopt, 0 unknown") {
+		t.Errorf("summary line lacks the update count:\n%s", out.String())
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "secret ") && !strings.Contains(line, " update ") {
+			t.Errorf("secret line = %q, want plan word update", line)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -29,36 +30,55 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	names := workflow.NamesFor(req)
 	repo := sfobject.Qualified(sf, names.Repository)
-
-	var target string
-	switch level {
-	case "account":
-		target = "ACCOUNT"
-	case "database":
-		target = "DATABASE " + snowflake.Ident(sf.Database)
-	case "schema":
-		target = "SCHEMA " + snowflake.Qualified(sf.Database, sf.Schema)
-	default:
-		return Output{}, workflow.Invalid("unknown repository.default_for %q; use none, account, database or schema", level)
+	target, err := Target(sf, level)
+	if err != nil {
+		return Output{}, err
 	}
 	conn, err := env.Snowflake(ctx, sf)
 	if err != nil {
 		return Output{}, err
 	}
 
-	rows, err := conn.Query(ctx, "SHOW PARAMETERS LIKE "+snowflake.Literal(parameter)+" IN "+target)
+	set, err := IsSet(ctx, conn, target, repo)
 	if err != nil {
-		return Output{}, fmt.Errorf("read %s on %s: %w", parameter, target, err)
+		return Output{}, err
 	}
-	for _, row := range rows {
-		if strings.EqualFold(row["key"], parameter) && SameRepository(row["value"], repo) {
-			return Output{Action: workflow.Adopted, ID: target}, nil
-		}
+	if set {
+		return Output{Action: workflow.Adopted, ID: target}, nil
 	}
 	if err := conn.Exec(ctx, "ALTER "+target+" SET "+parameter+" = "+repo); err != nil {
 		return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
 	}
 	return Output{Action: workflow.Updated, ID: target}, nil
+}
+
+// Target returns the object that repository.default_for names, as ALTER
+// and SHOW PARAMETERS IN take it: ACCOUNT, DATABASE db or SCHEMA db.schema.
+func Target(sf request.Snowflake, level string) (string, error) {
+	switch level {
+	case "account":
+		return "ACCOUNT", nil
+	case "database":
+		return "DATABASE " + snowflake.Ident(sf.Database), nil
+	case "schema":
+		return "SCHEMA " + snowflake.Qualified(sf.Database, sf.Schema), nil
+	}
+	return "", workflow.Invalid("unknown repository.default_for %q; use none, account, database or schema", level)
+}
+
+// IsSet reads the parameter on target and reports whether it names the
+// rendered repository name repo. It only runs SHOW PARAMETERS.
+func IsSet(ctx context.Context, conn snowflake.Conn, target, repo string) (bool, error) {
+	rows, err := conn.Query(ctx, "SHOW PARAMETERS LIKE "+snowflake.Literal(parameter)+" IN "+target)
+	if err != nil {
+		return false, fmt.Errorf("read %s on %s: %w", parameter, target, err)
+	}
+	for _, row := range rows {
+		if strings.EqualFold(row["key"], parameter) && SameRepository(row["value"], repo) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // SameRepository compares a parameter value with a rendered qualified name,

@@ -39,28 +39,50 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	wanted := Wanted(sf.Database, sf.Schema, names.Integration, sfobject.Qualified(sf, names.Repository))
-	granted := 0
-	for _, g := range wanted {
-		existing, err := holders(ctx, conn, g)
-		if err != nil {
-			return Output{}, err
-		}
-		for _, role := range roles {
-			if existing[normalizeRole(role)] {
-				continue
-			}
-			stmt := "GRANT " + g.Privilege + " ON " + g.Kind + " " + g.Object + " TO ROLE " + snowflake.Ident(role)
-			if err := conn.Exec(ctx, stmt); err != nil {
-				return Output{}, fmt.Errorf("grant %s on %s %s to role %s: %w", g.Privilege, g.Kind, g.Object, role, err)
-			}
-			granted++
+	missing, err := Missing(ctx, conn, wanted, roles)
+	if err != nil {
+		return Output{}, err
+	}
+	for _, m := range missing {
+		if err := conn.Exec(ctx, m.Statement()); err != nil {
+			return Output{}, fmt.Errorf("grant %s on %s %s to role %s: %w", m.Privilege, m.Kind, m.Object, m.Role, err)
 		}
 	}
 	action := workflow.Adopted
-	if granted > 0 {
+	if len(missing) > 0 {
 		action = workflow.Created
 	}
 	return Output{Result: workflow.Result{Action: action, ID: strings.Join(roles, ",")}, Roles: roles}, nil
+}
+
+// RoleGrant is one privilege that one role lacks.
+type RoleGrant struct {
+	Grant
+	Role string
+}
+
+// Statement returns the GRANT statement that gives the role the privilege.
+func (g RoleGrant) Statement() string {
+	return "GRANT " + g.Privilege + " ON " + g.Kind + " " + g.Object + " TO ROLE " + snowflake.Ident(g.Role)
+}
+
+// Missing reads the grants on the objects of wanted and returns, in order,
+// the privileges that roles do not hold yet. It only runs SHOW GRANTS, so
+// plan uses it too. SHOW GRANTS fails on an object that does not exist.
+func Missing(ctx context.Context, conn snowflake.Conn, wanted []Grant, roles []string) ([]RoleGrant, error) {
+	var missing []RoleGrant
+	for _, g := range wanted {
+		existing, err := holders(ctx, conn, g)
+		if err != nil {
+			return nil, err
+		}
+		for _, role := range roles {
+			if !existing[normalizeRole(role)] {
+				missing = append(missing, RoleGrant{Grant: g, Role: role})
+			}
+		}
+	}
+	return missing, nil
 }
 
 // Wanted lists the privileges that a role needs to create functions that use

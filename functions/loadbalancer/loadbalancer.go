@@ -18,7 +18,8 @@ type Output = workflow.LoadBalancer
 
 // Attribute keys read back after creation.
 const (
-	attrCrossZone = "load_balancing.cross_zone.enabled"
+	// AttrCrossZone is on when its value is "true".
+	AttrCrossZone = "load_balancing.cross_zone.enabled"
 	// attrPrivateLinkEnforcement applies only to a load balancer with
 	// security groups; without them no rule can drop PrivateLink traffic.
 	attrPrivateLinkEnforcement = "enforce_security_group_inbound_rules_on_private_link_traffic"
@@ -143,18 +144,18 @@ func ensureCrossZone(ctx context.Context, network cloud.AWSNetwork, arn string) 
 	if err != nil {
 		return fmt.Errorf("read attributes of %s: %w", arn, err)
 	}
-	if attrs[attrCrossZone] == "true" {
+	if attrs[AttrCrossZone] == "true" {
 		return nil
 	}
-	if err := network.SetLoadBalancerAttributes(ctx, arn, map[string]string{attrCrossZone: "true"}); err != nil {
+	if err := network.SetLoadBalancerAttributes(ctx, arn, map[string]string{AttrCrossZone: "true"}); err != nil {
 		return fmt.Errorf("turn on cross-zone load balancing on %s: %w", arn, err)
 	}
 	attrs, err = network.LoadBalancerAttributes(ctx, arn)
 	if err != nil {
 		return fmt.Errorf("read attributes of %s: %w", arn, err)
 	}
-	if attrs[attrCrossZone] != "true" {
-		return workflow.NotReady("cross-zone load balancing on %s reads %q after it was set; waiting for it to apply", arn, attrs[attrCrossZone])
+	if attrs[AttrCrossZone] != "true" {
+		return workflow.NotReady("cross-zone load balancing on %s reads %q after it was set; waiting for it to apply", arn, attrs[AttrCrossZone])
 	}
 	return nil
 }

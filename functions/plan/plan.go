@@ -8,23 +8,24 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/repolink/repolink/functions/internal/sfobject"
-	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/functions/loadbalancer"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
 // States of an item.
 const (
-	// Exists means the resource exists and a run would adopt it.
+	// Exists means the resource exists and a run would adopt it unchanged.
 	Exists = "exists"
+	// Update means the resource exists and a run would change it in place,
+	// such as the SECRET, whose credential every run sets again.
+	Update = "update"
 	// Create means the resource was not found and a run would create it.
 	Create = "create"
 	// Run means the step always runs and has nothing to look up, such as
-	// the grants and the verification.
+	// the verification.
 	Run = "run"
 	// Skip means the step does not apply to the request.
 	Skip = "skip"
@@ -84,11 +85,16 @@ type planner struct {
 	names  workflow.Names
 	report Report
 
-	// Found on the AWS side, for the Snowflake endpoint lookup.
+	// Found on the AWS side, for the Snowflake lookups: the endpoint
+	// service, its item's index in the report, and the network that reads
+	// its allowed principals.
+	service     *cloud.EndpointService
+	serviceItem int
 	serviceName string
+	awsNetwork  cloud.AWSNetwork
 }
 
-func (p *planner) add(it Item) { p.report.Items = append(p.report.Items, it) }
+func (p *planner) add(items ...Item) { p.report.Items = append(p.report.Items, items...) }
 
 // found returns an Exists or Create item for a lookup result.
 func found(step, kind, name string, exists bool, id string, err error) Item {
@@ -110,11 +116,13 @@ func (p *planner) aws(ctx context.Context) {
 		return
 	}
 
-	if req.AWS.Proxy == "none" {
+	var inst *cloud.Instance
+	var instErr error
+	if proxyvm.Direct(req) {
 		p.add(Item{Step: "proxy_vm", Kind: "EC2 instance", Name: names.ProxyVM, State: Skip, Detail: "proxy none: the load balancer targets " + req.AWS.TargetAddress})
 	} else {
-		inst, err := network.FindInstance(ctx, req.ID, names.ProxyVM)
-		it := found("proxy_vm", "EC2 instance", names.ProxyVM, inst != nil, idOf(inst), err)
+		inst, instErr = network.FindInstance(ctx, req.ID, names.ProxyVM)
+		it := found("proxy_vm", "EC2 instance", names.ProxyVM, inst != nil, idOf(inst), instErr)
 		if inst != nil {
 			it.Detail = "state " + inst.State
 		}
@@ -122,12 +130,17 @@ func (p *planner) aws(ctx context.Context) {
 	}
 
 	tg, err := network.FindTargetGroup(ctx, names.TargetGroup)
-	p.add(found("target_group", "target group", names.TargetGroup, tg != nil, arnOf(tg), err))
+	it := found("target_group", "target group", names.TargetGroup, tg != nil, arnOf(tg), err)
+	if tg != nil && instErr == nil {
+		p.checkTarget(ctx, network, tg, inst, &it)
+	}
+	p.add(it)
 
 	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)
-	it := found("load_balancer", "network load balancer", names.LoadBalancer, lb != nil, "", err)
+	it = found("load_balancer", "network load balancer", names.LoadBalancer, lb != nil, "", err)
 	if lb != nil {
 		it.ID, it.Detail = lb.ARN, "state "+lb.State
+		checkCrossZone(ctx, network, lb.ARN, &it)
 	}
 	p.add(it)
 	listenerName := fmt.Sprintf("TCP %d", proxyvm.ProxyPort)
@@ -142,7 +155,8 @@ func (p *planner) aws(ctx context.Context) {
 	it = found("endpoint_service", "VPC endpoint service", cloud.TagRequest+"="+req.ID, svc != nil, "", err)
 	if svc != nil {
 		it.ID, it.Detail = svc.ID, svc.Name
-		p.serviceName = svc.Name
+		p.service, p.serviceName, p.awsNetwork = svc, svc.Name, network
+		p.serviceItem = len(p.report.Items)
 	}
 	p.add(it)
 
@@ -154,87 +168,50 @@ func (p *planner) aws(ctx context.Context) {
 	it = found("connection", "endpoint connection", "from Snowflake", len(conns) > 0, "", err)
 	if len(conns) > 0 {
 		it.ID, it.Detail = conns[0].EndpointID, "state "+conns[0].State
+		if strings.EqualFold(conns[0].State, "pendingAcceptance") {
+			it.State, it.Detail = Update, it.Detail+"; the run accepts it"
+		}
 	}
 	p.add(it)
 }
 
-func (p *planner) snowflake(ctx context.Context) {
-	req, names, sf := p.req, p.names, p.req.Snowflake
-	conn, err := p.env.Snowflake(ctx, sf)
-	if err != nil {
-		for _, it := range p.snowflakeItems() {
-			it.State, it.Detail = Unknown, "log in to Snowflake: "+err.Error()
-			p.add(it)
+// checkTarget marks an existing target group Update when a run would
+// register a target in it: the proxy instance that a run launches or that
+// is not registered yet, or with proxy none the repository's address.
+func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg *cloud.TargetGroup, inst *cloud.Instance, it *Item) {
+	target := p.req.AWS.TargetAddress
+	if !proxyvm.Direct(p.req) {
+		if inst == nil {
+			it.State, it.Detail = Update, "the run registers the proxy instance that it launches"
+			return
 		}
+		target = inst.ID
+	}
+	health, err := network.TargetHealth(ctx, tg.ARN)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
 		return
 	}
-
-	if req.Route == request.RouteAWSPrivateLink {
-		p.add(p.endpoint(ctx, conn))
-	}
-	lookups := []struct {
-		step, kind, show, name, scope string
-	}{
-		{"secret", "SECRET", "SECRETS", names.Secret, sfobject.InSchema(sf)},
-		{"integration", "API INTEGRATION", "API INTEGRATIONS", names.Integration, ""},
-		{"repository", "ARTIFACT REPOSITORY", "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(sf)},
-	}
-	for _, l := range lookups {
-		row, err := sfobject.Find(ctx, conn, l.show, l.name, l.scope)
-		p.add(found(l.step, l.kind, snowflake.StoredName(l.name), row != nil, row["name"], err))
-	}
-	p.add(p.defaultItem())
-	p.add(Item{Step: "grants", Kind: "grants", Name: strings.Join(req.Repository.GrantToRoles, ", "), State: Run,
-		Detail: "USAGE and READ are granted again; granting is idempotent"})
-	p.add(Item{Step: "verification", Kind: "temporary function", Name: names.Function, State: Run,
-		Detail: "installs " + strings.Join(req.Repository.Packages, ", ")})
-}
-
-// endpoint looks for the account's private endpoint to the request's
-// endpoint service, or, before the service exists, to the index host.
-func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
-	host, err := provisionendpoint.IndexHost(p.req.Repository.IndexURL)
-	if err != nil {
-		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", State: Unknown, Detail: err.Error()}
-	}
-	infos, err := provisionendpoint.Endpoints(ctx, conn)
-	if err != nil {
-		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Unknown, Detail: err.Error()}
-	}
-	for _, info := range infos {
-		if p.serviceName != "" && info.ServiceID() == p.serviceName {
-			return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Exists,
-				ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
+	for _, h := range health {
+		if h.ID == target {
+			it.Detail = target + " registered, " + h.State
+			return
 		}
 	}
-	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
-	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, provisionendpoint.ServiceIs(p.serviceName)); err != nil {
-		detail += "; the run will stop in preflight, because " + err.Error()
-	}
-	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
+	it.State, it.Detail = Update, "the run registers "+target
 }
 
-func (p *planner) defaultItem() Item {
-	it := Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: p.req.Repository.DefaultFor, State: Run}
-	if p.req.Repository.DefaultFor == "none" {
-		it.State, it.Detail = Skip, "default_for is none"
+// checkCrossZone marks an existing load balancer Update when a run would
+// turn cross-zone load balancing on.
+func checkCrossZone(ctx context.Context, network cloud.AWSNetwork, arn string, it *Item) {
+	attrs, err := network.LoadBalancerAttributes(ctx, arn)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return
 	}
-	return it
-}
-
-// snowflakeItems lists the Snowflake items without lookups, for when the
-// login failed.
-func (p *planner) snowflakeItems() []Item {
-	names := p.names
-	var items []Item
-	if p.req.Route == request.RouteAWSPrivateLink {
-		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint"})
+	if attrs[loadbalancer.AttrCrossZone] != "true" {
+		it.State, it.Detail = Update, it.Detail+"; the run turns cross-zone load balancing on"
 	}
-	return append(items,
-		Item{Step: "secret", Kind: "SECRET", Name: snowflake.StoredName(names.Secret)},
-		Item{Step: "integration", Kind: "API INTEGRATION", Name: snowflake.StoredName(names.Integration)},
-		Item{Step: "repository", Kind: "ARTIFACT REPOSITORY", Name: snowflake.StoredName(names.Repository)},
-	)
 }
 
 func idOf(inst *cloud.Instance) string {

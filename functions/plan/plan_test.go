@@ -27,6 +27,11 @@ type readOnlyNetwork struct {
 	listener *cloud.Listener
 	svc      *cloud.EndpointService
 	conns    []cloud.EndpointConnection
+	// Read-back state of existing resources: registered targets, load
+	// balancer attributes and the endpoint service's allowed principals.
+	health     []cloud.TargetHealth
+	attrs      map[string]string
+	principals []string
 }
 
 func (n *readOnlyNetwork) write(op string) error {
@@ -50,7 +55,7 @@ func (n *readOnlyNetwork) RegisterTarget(context.Context, string, string, int) e
 	return n.write("RegisterTarget")
 }
 func (n *readOnlyNetwork) TargetHealth(context.Context, string) ([]cloud.TargetHealth, error) {
-	return nil, nil
+	return n.health, nil
 }
 func (n *readOnlyNetwork) FindLoadBalancer(context.Context, string) (*cloud.LoadBalancer, error) {
 	return n.lb, nil
@@ -59,7 +64,7 @@ func (n *readOnlyNetwork) CreateLoadBalancer(context.Context, cloud.LoadBalancer
 	return cloud.LoadBalancer{}, n.write("CreateLoadBalancer")
 }
 func (n *readOnlyNetwork) LoadBalancerAttributes(context.Context, string) (map[string]string, error) {
-	return nil, nil
+	return n.attrs, nil
 }
 func (n *readOnlyNetwork) SetLoadBalancerAttributes(context.Context, string, map[string]string) error {
 	return n.write("SetLoadBalancerAttributes")
@@ -77,7 +82,7 @@ func (n *readOnlyNetwork) CreateEndpointService(context.Context, string, string,
 	return cloud.EndpointService{}, n.write("CreateEndpointService")
 }
 func (n *readOnlyNetwork) AllowedPrincipals(context.Context, string) ([]string, error) {
-	return nil, nil
+	return n.principals, nil
 }
 func (n *readOnlyNetwork) AddAllowedPrincipal(context.Context, string, string) error {
 	return n.write("AddAllowedPrincipal")
@@ -89,12 +94,17 @@ func (n *readOnlyNetwork) AcceptEndpointConnection(context.Context, string, stri
 	return n.write("AcceptEndpointConnection")
 }
 
-// readOnlyConn returns rows for SHOW and the endpoint system function and fails the
-// test on any other statement.
+// readOnlyConn returns rows for SHOW, the endpoint system functions and
+// the grants, and fails the test on any other statement.
 type readOnlyConn struct {
 	t         *testing.T
-	objects   map[string]bool // SHOW kind → the object exists
+	objects   map[string]snowflake.Row // SHOW kind → the object's row, nil when absent
 	endpoints string
+	principal string
+	// defaultRepo is the value of DEFAULT_PYTHON_ARTIFACT_REPOSITORY.
+	defaultRepo string
+	// grantees are the roles that hold USAGE and READ on every object.
+	grantees []string
 }
 
 func (c *readOnlyConn) Exec(_ context.Context, stmt string) error {
@@ -103,19 +113,82 @@ func (c *readOnlyConn) Exec(_ context.Context, stmt string) error {
 }
 
 func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
-	if stmt == snowflake.GetPrivateLinkEndpointsInfo() {
+	switch {
+	case stmt == snowflake.GetPrivateLinkEndpointsInfo():
 		return []snowflake.Row{{"info": c.endpoints}}, nil
+	case stmt == snowflake.GetPrivateLinkConfig():
+		return []snowflake.Row{{"config": `{"privatelink-account-principal": "` + c.principal + `"}`}}, nil
+	case strings.HasPrefix(stmt, "SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN "):
+		return []snowflake.Row{{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": c.defaultRepo}}, nil
+	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):
+		return c.grants(stmt)
 	}
-	for kind, exists := range c.objects {
+	for kind, row := range c.objects {
 		if strings.HasPrefix(stmt, "SHOW "+kind+" LIKE") {
-			if !exists {
+			if row == nil {
 				return nil, nil
 			}
-			return []snowflake.Row{{"name": "CORP_PYPI_SECRET"}, {"name": "CORP_PYPI_INTEGRATION"}, {"name": "CORP_PYPI"}}, nil
+			return []snowflake.Row{row}, nil
 		}
 	}
 	c.t.Errorf("plan ran %q, which is not a lookup", stmt)
 	return nil, errors.New("not allowed")
+}
+
+// grants returns the rows of SHOW GRANTS ON, and fails like Snowflake on
+// an integration or repository that does not exist.
+func (c *readOnlyConn) grants(stmt string) ([]snowflake.Row, error) {
+	for kind, show := range map[string]string{"INTEGRATION": "API INTEGRATIONS", "ARTIFACT REPOSITORY": "ARTIFACT REPOSITORIES"} {
+		if strings.HasPrefix(stmt, "SHOW GRANTS ON "+kind+" ") && c.objects[show] == nil {
+			c.t.Errorf("plan ran %q on an object that does not exist", stmt)
+			return nil, errors.New("002003 (02000): object does not exist")
+		}
+	}
+	var rows []snowflake.Row
+	for _, role := range c.grantees {
+		for _, privilege := range []string{"USAGE", "READ"} {
+			rows = append(rows, snowflake.Row{"privilege": privilege, "granted_to": "ROLE", "grantee_name": role})
+		}
+	}
+	return rows, nil
+}
+
+// ownRow returns the SHOW row of an object that repolink created for
+// DATA-4711.
+func ownRow(name string) snowflake.Row {
+	return snowflake.Row{"name": name, "comment": "repolink request DATA-4711"}
+}
+
+const snowflakePrincipal = "arn:aws:iam::123456789012:root"
+
+// settledWorld returns the network and Snowflake that a succeeded run of
+// the example request leaves behind.
+func settledWorld(t *testing.T) (*readOnlyNetwork, *readOnlyConn) {
+	network := &readOnlyNetwork{
+		t:          t,
+		instance:   &cloud.Instance{ID: "i-0123", State: "running"},
+		tg:         &cloud.TargetGroup{ARN: "arn:tg"},
+		lb:         &cloud.LoadBalancer{ARN: "arn:lb", State: "active"},
+		listener:   &cloud.Listener{ARN: "arn:listener"},
+		svc:        &cloud.EndpointService{ID: "vpce-svc-1", Name: "com.amazonaws.vpce.us-west-2.vpce-svc-1"},
+		conns:      []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "available"}},
+		health:     []cloud.TargetHealth{{ID: "i-0123", State: "healthy"}},
+		attrs:      map[string]string{"load_balancing.cross_zone.enabled": "true"},
+		principals: []string{snowflakePrincipal},
+	}
+	conn := &readOnlyConn{
+		t: t,
+		objects: map[string]snowflake.Row{
+			"SECRETS":               ownRow("CORP_PYPI_SECRET"),
+			"API INTEGRATIONS":      ownRow("CORP_PYPI_INTEGRATION"),
+			"ARTIFACT REPOSITORIES": ownRow("CORP_PYPI"),
+		},
+		endpoints:   `[{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-1", "endpoint_state": "CREATED", "status": "Available", "host": "pypi.corp.example.com"}]`,
+		principal:   snowflakePrincipal,
+		defaultRepo: "PLATFORM.PACKAGES.CORP_PYPI",
+		grantees:    []string{"DATA_SCIENCE"},
+	}
+	return network, conn
 }
 
 func exampleRequest(t *testing.T) request.Request {
@@ -151,7 +224,8 @@ func states(r Report) map[string]string {
 func TestPlanNothingExists(t *testing.T) {
 	req := exampleRequest(t)
 	network := &readOnlyNetwork{t: t}
-	conn := &readOnlyConn{t: t, objects: map[string]bool{"SECRETS": false, "API INTEGRATIONS": false, "ARTIFACT REPOSITORIES": false}, endpoints: "[]"}
+	conn := &readOnlyConn{t: t, objects: map[string]snowflake.Row{"SECRETS": nil, "API INTEGRATIONS": nil, "ARTIFACT REPOSITORIES": nil},
+		endpoints: "[]", principal: snowflakePrincipal}
 
 	got := states(Plan(context.Background(), env(network, conn, nil), req))
 
@@ -166,8 +240,8 @@ func TestPlanNothingExists(t *testing.T) {
 		"secret/SECRET":                              Create,
 		"integration/API INTEGRATION":                Create,
 		"repository/ARTIFACT REPOSITORY":             Create,
-		"default/DEFAULT_PYTHON_ARTIFACT_REPOSITORY": Run,
-		"grants/grants":                              Run,
+		"default/DEFAULT_PYTHON_ARTIFACT_REPOSITORY": Update,
+		"grants/grants":                              Create,
 		"verification/temporary function":            Run,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -177,31 +251,108 @@ func TestPlanNothingExists(t *testing.T) {
 
 func TestPlanEverythingExists(t *testing.T) {
 	req := exampleRequest(t)
-	network := &readOnlyNetwork{
-		t:        t,
-		instance: &cloud.Instance{ID: "i-0123", State: "running"},
-		tg:       &cloud.TargetGroup{ARN: "arn:tg"},
-		lb:       &cloud.LoadBalancer{ARN: "arn:lb", State: "active"},
-		listener: &cloud.Listener{ARN: "arn:listener"},
-		svc:      &cloud.EndpointService{ID: "vpce-svc-1", Name: "com.amazonaws.vpce.us-west-2.vpce-svc-1"},
-		conns:    []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "available"}},
-	}
-	conn := &readOnlyConn{t: t, objects: map[string]bool{"SECRETS": true, "API INTEGRATIONS": true, "ARTIFACT REPOSITORIES": true},
-		endpoints: `[{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-1", "endpoint_state": "CREATED", "status": "Available", "host": "pypi.corp.example.com"}]`}
+	network, conn := settledWorld(t)
 
 	report := Plan(context.Background(), env(network, conn, nil), req)
 
 	if n := report.Count(Create); n != 0 {
 		t.Errorf("%d items would be created, want 0: %+v", n, report.Items)
 	}
-	if n := report.Count(Exists); n != 10 {
-		t.Errorf("%d items exist, want 10: %+v", n, report.Items)
+	if n := report.Count(Exists); n != 11 {
+		t.Errorf("%d items exist, want 11: %+v", n, report.Items)
+	}
+	if got := states(report)["secret/SECRET"]; got != Update {
+		t.Errorf("secret state = %q, want %q, because every run sets its credential again", got, Update)
+	}
+	if n := report.Count(Update); n != 1 {
+		t.Errorf("%d items would be updated, want 1 (the secret): %+v", n, report.Items)
 	}
 	for _, it := range report.Items {
-		if it.State == Exists && it.ID == "" {
+		if (it.State == Exists || it.State == Update) && it.ID == "" {
 			t.Errorf("existing %s %s has no ID", it.Step, it.Kind)
 		}
 	}
+}
+
+func TestPlanSecretByOwner(t *testing.T) {
+	tests := []struct {
+		name    string
+		comment string
+		state   string
+		detail  string
+	}{
+		{"own secret", "repolink request DATA-4711", Update, "sets the credential again"},
+		{"made by hand", "", Exists, "made by hand"},
+		{"other request", "repolink request DATA-9", Exists, "stop in preflight"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			conn.objects["SECRETS"] = snowflake.Row{"name": "CORP_PYPI_SECRET", "comment": tt.comment}
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			it := item(t, report, "secret")
+			if it.State != tt.state {
+				t.Errorf("state = %q, want %q", it.State, tt.state)
+			}
+			if !strings.Contains(it.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestPlanChangesInPlace changes one thing of the settled world at a time
+// and checks that plan reports the step that a run would change it in.
+func TestPlanChangesInPlace(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*readOnlyNetwork, *readOnlyConn)
+		step   string
+		state  string
+	}{
+		{"proxy not registered", func(n *readOnlyNetwork, _ *readOnlyConn) { n.health = nil }, "target_group", Update},
+		{"proxy to launch", func(n *readOnlyNetwork, _ *readOnlyConn) { n.instance = nil }, "target_group", Update},
+		{"cross-zone off", func(n *readOnlyNetwork, _ *readOnlyConn) { n.attrs = map[string]string{} }, "load_balancer", Update},
+		{"principal not allowed", func(n *readOnlyNetwork, _ *readOnlyConn) { n.principals = nil }, "endpoint_service", Update},
+		{"connection pending acceptance", func(n *readOnlyNetwork, _ *readOnlyConn) { n.conns[0].State = "pendingAcceptance" }, "connection", Update},
+		{"endpoint pending deletion", func(_ *readOnlyNetwork, c *readOnlyConn) {
+			c.endpoints = strings.Replace(c.endpoints, "CREATED", "PENDING_DELETION", 1)
+		}, "endpoint", Update},
+		{"endpoint deleting", func(_ *readOnlyNetwork, c *readOnlyConn) {
+			c.endpoints = strings.Replace(c.endpoints, "CREATED", "DELETING", 1)
+		}, "endpoint", Create},
+		{"default names another repository", func(_ *readOnlyNetwork, c *readOnlyConn) { c.defaultRepo = "PLATFORM.PACKAGES.OTHER" }, "default", Update},
+		{"role lacks grants", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = []string{"ANALYST"} }, "grants", Create},
+		{"repository to create", func(_ *readOnlyNetwork, c *readOnlyConn) { c.objects["ARTIFACT REPOSITORIES"] = nil }, "grants", Create},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			tt.change(network, conn)
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			if it := item(t, report, tt.step); it.State != tt.state {
+				t.Errorf("%s state = %q (%s), want %q", tt.step, it.State, it.Detail, tt.state)
+			}
+		})
+	}
+}
+
+// item returns the first item of step.
+func item(t *testing.T, r Report, step string) Item {
+	t.Helper()
+	for _, it := range r.Items {
+		if it.Step == step {
+			return it
+		}
+	}
+	t.Fatalf("plan has no %s item: %+v", step, r.Items)
+	return Item{}
 }
 
 func TestPlanSnowflakeLoginFails(t *testing.T) {

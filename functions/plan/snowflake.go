@@ -1,0 +1,202 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/repolink/repolink/functions/defaultrepo"
+	"github.com/repolink/repolink/functions/endpointservice"
+	"github.com/repolink/repolink/functions/grants"
+	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+func (p *planner) snowflake(ctx context.Context) {
+	req, names, sf := p.req, p.names, p.req.Snowflake
+	conn, err := p.env.Snowflake(ctx, sf)
+	if err != nil {
+		for _, it := range p.snowflakeItems() {
+			it.State, it.Detail = Unknown, "log in to Snowflake: "+err.Error()
+			p.add(it)
+		}
+		return
+	}
+
+	if req.Route == request.RouteAWSPrivateLink {
+		p.checkPrincipal(ctx, conn)
+		p.add(p.endpoint(ctx, conn))
+	}
+	secret := p.object(ctx, conn, "secret", "SECRET", "SECRETS", names.Secret, sfobject.InSchema(sf))
+	integration := p.object(ctx, conn, "integration", "API INTEGRATION", "API INTEGRATIONS", names.Integration, "")
+	repository := p.object(ctx, conn, "repository", "ARTIFACT REPOSITORY", "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(sf))
+	p.add(secret, integration, repository)
+	p.add(p.defaultItem(ctx, conn))
+	p.add(p.grantsItem(ctx, conn, integration, repository))
+	p.add(Item{Step: "verification", Kind: "temporary function", Name: names.Function, State: Run,
+		Detail: "installs " + strings.Join(req.Repository.Packages, ", ")})
+}
+
+// object looks up a SECRET, API INTEGRATION or ARTIFACT REPOSITORY. The
+// secret step sets the credential of the request's own secret again on every
+// run, so that secret is Update. A secret made by hand, and an existing
+// integration or repository, are adopted unchanged.
+func (p *planner) object(ctx context.Context, conn snowflake.Conn, step, kind, show, name, scope string) Item {
+	row, err := sfobject.Find(ctx, conn, show, name, scope)
+	it := found(step, kind, snowflake.StoredName(name), row != nil, row["name"], err)
+	if row == nil {
+		return it
+	}
+	owner := sfobject.Owner(row)
+	switch {
+	case owner != "" && owner != p.req.ID:
+		err := sfobject.CheckOwner(strings.ToLower(kind), snowflake.StoredName(name), row, p.req.ID)
+		it.Detail = "the run will stop in preflight, because " + err.Error()
+	case step == "secret" && owner == p.req.ID:
+		it.State, it.Detail = Update, "the run sets the credential again"
+	case step == "secret":
+		it.Detail = "made by hand; the run adopts it with its credential as it is"
+	}
+	return it
+}
+
+// checkPrincipal marks the existing endpoint service Update when Snowflake's
+// principal is not allowed on it yet, because the endpoint service step then
+// adds it.
+func (p *planner) checkPrincipal(ctx context.Context, conn snowflake.Conn) {
+	if p.service == nil {
+		return
+	}
+	it := &p.report.Items[p.serviceItem]
+	principal, err := endpointservice.SnowflakePrincipal(ctx, conn)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return
+	}
+	allowed, err := p.awsNetwork.AllowedPrincipals(ctx, p.service.ID)
+	if err != nil {
+		it.State, it.Detail = Unknown, fmt.Sprintf("read allowed principals of %s: %v", p.service.ID, err)
+		return
+	}
+	if !slices.Contains(allowed, principal) {
+		it.State, it.Detail = Update, it.Detail+"; the run allows Snowflake's principal "+principal
+	}
+}
+
+// endpoint looks for the account's private endpoint to the request's
+// endpoint service, or, before the service exists, to the index host.
+func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
+	host, err := provisionendpoint.IndexHost(p.req.Repository.IndexURL)
+	if err != nil {
+		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", State: Unknown, Detail: err.Error()}
+	}
+	infos, err := provisionendpoint.Endpoints(ctx, conn)
+	if err != nil {
+		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Unknown, Detail: err.Error()}
+	}
+	for _, info := range infos {
+		if p.serviceName != "" && info.ServiceID() == p.serviceName {
+			it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Exists,
+				ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
+			switch strings.ToUpper(info.EndpointState) {
+			case "PENDING_DELETION":
+				it.State, it.Detail = Update, it.Detail+"; the run restores it"
+			case "DELETING":
+				it.State, it.Detail = Create, it.Detail+"; the run waits until it is gone and provisions it again"
+			}
+			return it
+		}
+	}
+	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
+	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, provisionendpoint.ServiceIs(p.serviceName)); err != nil {
+		detail += "; the run will stop in preflight, because " + err.Error()
+	}
+	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
+}
+
+// defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY where the request
+// sets it. The default step sets it only when it names another repository.
+func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
+	level := p.req.Repository.DefaultFor
+	it := Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: level}
+	if level == "" || level == "none" {
+		it.State, it.Detail = Skip, "default_for is none"
+		return it
+	}
+	target, err := defaultrepo.Target(p.req.Snowflake, level)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return it
+	}
+	repo := sfobject.Qualified(p.req.Snowflake, p.names.Repository)
+	set, err := defaultrepo.IsSet(ctx, conn, target, repo)
+	switch {
+	case err != nil:
+		it.State, it.Detail = Unknown, err.Error()
+	case set:
+		it.State, it.ID, it.Detail = Exists, target, "names "+repo
+	default:
+		it.State, it.Detail = Update, "the run sets it on "+target+" to "+repo
+	}
+	return it
+}
+
+// grantsItem reads the grants on the database, schema, integration and
+// repository. The grants step grants only what a role lacks, so the item is
+// Exists when every role holds every privilege and Create otherwise. A
+// privilege on an integration or repository that a run creates is missing
+// without a lookup, because SHOW GRANTS fails on an object that does not
+// exist.
+func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integration, repository Item) Item {
+	roles := p.req.Repository.GrantToRoles
+	it := Item{Step: "grants", Kind: "grants", Name: strings.Join(roles, ", ")}
+	if len(roles) == 0 {
+		it.State, it.Detail = Skip, "grant_to_roles is empty"
+		return it
+	}
+	sf := p.req.Snowflake
+	creates := map[string]bool{
+		"INTEGRATION":         integration.State == Create,
+		"ARTIFACT REPOSITORY": repository.State == Create,
+	}
+	var lookups []grants.Grant
+	missing := 0
+	for _, g := range grants.Wanted(sf.Database, sf.Schema, p.names.Integration, sfobject.Qualified(sf, p.names.Repository)) {
+		if creates[g.Kind] {
+			missing += len(roles)
+			continue
+		}
+		lookups = append(lookups, g)
+	}
+	found, err := grants.Missing(ctx, conn, lookups, roles)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return it
+	}
+	missing += len(found)
+
+	if missing == 0 {
+		it.State, it.ID, it.Detail = Exists, strings.Join(roles, ","), "every role holds USAGE and READ"
+		return it
+	}
+	it.State, it.Detail = Create, fmt.Sprintf("the run grants %d missing privileges", missing)
+	return it
+}
+
+// snowflakeItems lists the Snowflake items without lookups, for when the
+// login failed.
+func (p *planner) snowflakeItems() []Item {
+	names := p.names
+	var items []Item
+	if p.req.Route == request.RouteAWSPrivateLink {
+		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint"})
+	}
+	return append(items,
+		Item{Step: "secret", Kind: "SECRET", Name: snowflake.StoredName(names.Secret)},
+		Item{Step: "integration", Kind: "API INTEGRATION", Name: snowflake.StoredName(names.Integration)},
+		Item{Step: "repository", Kind: "ARTIFACT REPOSITORY", Name: snowflake.StoredName(names.Repository)},
+	)
+}
