@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/pem"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
@@ -84,10 +85,23 @@ func parseLocalRefs(list string) (secrets.AllowList, error) {
 // checkServiceSecretsDenied returns a usage error when allow permits a
 // request to read one of the service's own secrets, such as its webhook
 // secret or API token. A request that reads one could copy it into a
-// Snowflake secret or send it to its index.
+// Snowflake secret or send it to its index. A relative file: reference of
+// the service is made absolute against the working directory, where the
+// service reads it, and Allows compares the real file.
 func checkServiceSecretsDenied(allow secrets.AllowList, own []string) error {
 	for _, ref := range own {
-		if ref != "" && secrets.IsLocal(ref) && allow.Allows(ref) {
+		if ref == "" || !secrets.IsLocal(ref) {
+			continue
+		}
+		checked := ref
+		if path, ok := strings.CutPrefix(ref, "file:"); ok {
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return usagef("make the path of %s absolute: %v", ref, err)
+			}
+			checked = "file:" + abs
+		}
+		if allow.Allows(checked) {
 			return usagef("--allow-local-refs allows %s, a secret of repolink up itself; list narrower references so that requests cannot read it", ref)
 		}
 	}

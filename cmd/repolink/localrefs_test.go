@@ -81,3 +81,45 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceSecretDeniedThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	allowed := filepath.Join(dir, "allowed")
+	if err := os.Mkdir(allowed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(allowed, "webhook-secret"), []byte("whsec-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alias := filepath.Join(dir, "alias")
+	if err := os.Symlink(allowed, alias); err != nil {
+		t.Fatal(err)
+	}
+	allow, err := parseLocalRefs("file:" + allowed + "/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(allowed)
+
+	tests := []struct {
+		name string
+		ref  string
+	}{
+		{"path through a linked directory", "file:" + alias + "/webhook-secret"},
+		{"relative path", "file:webhook-secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkServiceSecretsDenied(allow, []string{tt.ref})
+			if err == nil {
+				t.Fatalf("allow-list %s/* accepted, though it allows the service secret %s", allowed, tt.ref)
+			}
+			if !strings.Contains(err.Error(), "a secret of repolink up itself") {
+				t.Errorf("error %q does not say that the secret is repolink up's own", err)
+			}
+		})
+	}
+	if err := checkServiceSecretsDenied(allow, []string{"file:" + filepath.Join(dir, "elsewhere")}); err != nil {
+		t.Errorf("secret outside the allowed directory rejected: %v", err)
+	}
+}

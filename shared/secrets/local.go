@@ -1,8 +1,12 @@
 package secrets
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
@@ -25,7 +29,11 @@ type AllowList struct {
 // ParseAllowList parses allow-list entries. An entry is an env: or file:
 // reference, such as env:SNOWFLAKE_KEY or file:/run/secrets/index-token,
 // or a reference prefix followed by "*", such as env:REPOLINK_REQUEST_* or
-// file:/run/secrets/*. A file: entry must be an absolute, clean path.
+// file:/run/secrets/*. A file: entry must be an absolute, clean path. Its
+// symbolic links are resolved here, and those of a reference when it is
+// checked, so that the list compares real files. In a prefix, only the
+// directory part is resolved, because the text after the last slash may be
+// the start of a file name.
 func ParseAllowList(entries []string) (AllowList, error) {
 	var list AllowList
 	for _, entry := range entries {
@@ -46,6 +54,13 @@ func ParseAllowList(entries []string) (AllowList, error) {
 		if path, ok := strings.CutPrefix(prefix, "file:"); ok && isPrefix && !strings.HasPrefix(path, "/") {
 			return AllowList{}, fmt.Errorf("allow-list entry %q must start with an absolute path", entry)
 		}
+		if path, ok := strings.CutPrefix(prefix, "file:"); ok {
+			resolved, err := resolveEntry(path, isPrefix)
+			if err != nil {
+				return AllowList{}, fmt.Errorf("allow-list entry %q: %w", entry, err)
+			}
+			prefix, entry = "file:"+resolved, "file:"+resolved
+		}
 		if isPrefix {
 			list.prefixes = append(list.prefixes, prefix)
 			continue
@@ -58,29 +73,56 @@ func ParseAllowList(entries []string) (AllowList, error) {
 	return list, nil
 }
 
+// resolveEntry returns the real path of an allow-list path. For a prefix it
+// resolves the directory up to the last slash and keeps the rest as text.
+func resolveEntry(path string, isPrefix bool) (string, error) {
+	if !isPrefix {
+		return realPath(path)
+	}
+	dir, partial := path[:strings.LastIndex(path, "/")+1], path[strings.LastIndex(path, "/")+1:]
+	resolvedDir, err := realPath(dir)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(resolvedDir, "/") + "/" + partial, nil
+}
+
 // Entries returns the number of exact references and prefixes in l.
 func (l AllowList) Entries() int { return len(l.exact) + len(l.prefixes) }
 
 // Allows reports whether a service may read ref for a request. Every
-// reference that is not env: or file: is allowed. A file: reference
-// matches only when its path is absolute and clean, so that a prefix such
-// as file:/run/secrets/* never matches file:/run/secrets/../../etc/shadow.
+// reference that is not env: or file: is allowed. A file: reference must
+// have an absolute path, and it is compared by its real path, so that
+// file:/run/secrets/../../etc/shadow and a symbolic link in /run/secrets to
+// /etc/shadow both fail to match file:/run/secrets/*.
 func (l AllowList) Allows(ref string) bool {
+	_, ok := l.check(ref)
+	return ok
+}
+
+// check reports whether ref is allowed and returns the reference to read:
+// ref itself, or for a file: reference the one with the real path that was
+// compared.
+func (l AllowList) check(ref string) (string, bool) {
 	if !IsLocal(ref) {
-		return true
+		return ref, true
 	}
-	if path, ok := strings.CutPrefix(ref, "file:"); ok && !cleanAbsolute(path) {
-		return false
+	if path, ok := strings.CutPrefix(ref, "file:"); ok {
+		resolved, err := realPath(path)
+		if err != nil {
+			return "", false
+		}
+		ref = "file:" + resolved
 	}
 	if l.exact[ref] {
-		return true
+		return ref, true
 	}
 	for _, prefix := range l.prefixes {
 		if strings.HasPrefix(ref, prefix) {
-			return true
+			return ref, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // FieldErrors returns one field error for each credential reference of req
@@ -102,6 +144,56 @@ func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldE
 
 func cleanAbsolute(path string) bool {
 	return filepath.IsAbs(path) && filepath.Clean(path) == path
+}
+
+// realPath returns the absolute path of the file that the absolute path
+// names, with every symbolic link resolved. When the file does not exist,
+// it returns the real path of the deepest existing directory joined with
+// the missing elements, so that an allow-list may name a file created
+// later. It fails when a missing part contains "..", which the file system
+// cannot resolve either, or when the first missing element is a symbolic
+// link whose target does not exist yet.
+func realPath(path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf("path %q is not absolute", path)
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		return resolved, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+
+	var elements []string
+	for _, e := range strings.Split(path, "/") {
+		if e != "" && e != "." {
+			elements = append(elements, e)
+		}
+	}
+	for n := len(elements) - 1; n >= 0; n-- {
+		dir, err := filepath.EvalSymlinks("/" + strings.Join(elements[:n], "/"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		missing := elements[n:]
+		if slices.Contains(missing, "..") {
+			return "", fmt.Errorf("path %q: %w", path, fs.ErrNotExist)
+		}
+		first := filepath.Join(dir, missing[0])
+		_, err = os.Lstat(first)
+		if err == nil {
+			return "", fmt.Errorf("path %q: %s is a symbolic link to a file that does not exist", path, first)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		return filepath.Join(append([]string{dir}, missing...)...), nil
+	}
+	return "", err
 }
 
 // NotAllowedError reports an env: or file: reference that a restricted

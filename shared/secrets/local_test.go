@@ -27,7 +27,9 @@ func TestAllowListAllows(t *testing.T) {
 		{"env:REPOLINK_WEBHOOK_SECRET", false},
 		{"file:/run/secrets/index-token", true},
 		{"file:/run/secrets/../../etc/shadow", false},
-		{"file:/run/secrets//index-token", false},
+		{"file:/run/secrets//index-token", true},
+		{"file:/run/secrets/./index-token", true},
+		{"file:key", false},
 		{"file:/etc/repolink/token", true},
 		{"file:/etc/hostname", false},
 		{"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:key", true},
@@ -146,5 +148,114 @@ func TestAllowListFieldErrors(t *testing.T) {
 		if !strings.Contains(f.Message, "ask the operator") {
 			t.Errorf("message %q does not carry the fix", f.Message)
 		}
+	}
+}
+
+// symlinkTree creates, under a temporary directory:
+//
+//	allowed/key          a file
+//	allowed/escape       a symbolic link to outside/secret
+//	allowed/dangling     a symbolic link to outside/later, which does not exist
+//	outside/secret       a file
+//	outside/exact        a file
+//	alias                a symbolic link to allowed
+//	exact-link           a symbolic link to outside/exact
+//
+// and returns the temporary directory.
+func symlinkTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, sub := range []string{"allowed", "outside"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, file := range []string{"allowed/key", "outside/secret", "outside/exact"} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte("value of "+file+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		"allowed/escape":   "outside/secret",
+		"allowed/dangling": "outside/later",
+		"alias":            "allowed",
+		"exact-link":       "outside/exact",
+	}
+	for link, target := range links {
+		if err := os.Symlink(filepath.Join(dir, target), filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestAllowListResolvesSymlinks(t *testing.T) {
+	dir := symlinkTree(t)
+	list, err := ParseAllowList([]string{"file:" + dir + "/allowed/*", "file:" + dir + "/exact-link"})
+	if err != nil {
+		t.Fatalf("ParseAllowList: %v", err)
+	}
+	tests := []struct {
+		name string
+		path string
+		want bool
+	}{
+		{"file in allowed directory", "/allowed/key", true},
+		{"link out of allowed directory", "/allowed/escape", false},
+		{"dangling link out of allowed directory", "/allowed/dangling", false},
+		{"dot dot out of allowed directory", "/allowed/../outside/secret", false},
+		{"missing file in allowed directory", "/allowed/later", true},
+		{"dot dot after a missing directory", "/allowed/missing/../../outside/secret", false},
+		{"allowed directory through a link", "/alias/key", true},
+		{"link out through a linked directory", "/alias/escape", false},
+		{"doubled slash", "/allowed//key", true},
+		{"dot element", "/allowed/./key", true},
+		{"exact entry that is a link", "/exact-link", true},
+		{"target of exact entry", "/outside/exact", true},
+		{"other file beside target", "/outside/secret", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := list.Allows("file:" + dir + tt.path); got != tt.want {
+				t.Errorf("Allows(file:%s%s) = %v, want %v", dir, tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllowListEntryThroughSymlink(t *testing.T) {
+	dir := symlinkTree(t)
+	list, err := ParseAllowList([]string{"file:" + dir + "/alias/*"})
+	if err != nil {
+		t.Fatalf("ParseAllowList: %v", err)
+	}
+	if !list.Allows("file:" + dir + "/allowed/key") {
+		t.Errorf("entry %s/alias/* does not allow %s/allowed/key, the same file", dir, dir)
+	}
+	if list.Allows("file:" + dir + "/alias/escape") {
+		t.Errorf("entry %s/alias/* allows %s/alias/escape, a link to outside/secret", dir, dir)
+	}
+}
+
+func TestRestrictedResolverSymlinks(t *testing.T) {
+	dir := symlinkTree(t)
+	list, err := ParseAllowList([]string{"file:" + dir + "/allowed/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := NewResolver().Restrict(list, "use a secret store reference")
+
+	got, err := resolver.Resolve(context.Background(), "file:"+dir+"/allowed/escape")
+	var notAllowed *NotAllowedError
+	if !errors.As(err, &notAllowed) {
+		t.Errorf("Resolve(allowed/escape) error = %v, want *NotAllowedError", err)
+	}
+	if got != "" {
+		t.Errorf("Resolve(allowed/escape) returned a value")
+	}
+
+	got, err = resolver.Resolve(context.Background(), "file:"+dir+"/alias/key")
+	if err != nil || got != "value of allowed/key" {
+		t.Errorf("Resolve(alias/key) = %q, %v; want the value of allowed/key", got, err)
 	}
 }

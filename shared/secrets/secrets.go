@@ -49,14 +49,20 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	if !ok {
 		return "", errors.New("resolve secret: reference has no scheme; start it with env, file, aws-secretsmanager, azure-keyvault or gcp-secretmanager and a colon")
 	}
-	if r.allow != nil && !r.allow.Allows(ref) {
-		return "", &NotAllowedError{Ref: ref, Fix: r.fix}
+	read := ref
+	if r.allow != nil {
+		allowed, ok := r.allow.check(ref)
+		if !ok {
+			return "", &NotAllowedError{Ref: ref, Fix: r.fix}
+		}
+		// A file: reference is read at the real path that was checked.
+		read = allowed
 	}
 	store, ok := r.stores[scheme]
 	if !ok {
 		return "", fmt.Errorf("resolve secret %s: %w", scheme+":...", ErrUnknownScheme)
 	}
-	value, err := store.Resolve(ctx, ref)
+	value, err := store.Resolve(ctx, read)
 	if err != nil {
 		return "", fmt.Errorf("resolve secret %s: %w", ref, err)
 	}
