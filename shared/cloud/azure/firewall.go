@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,10 +15,12 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v6"
 
 	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 var _ cloud.Firewall = (*Firewall)(nil)
@@ -92,30 +96,71 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 // unique in a group, so two requests' rules may list the same ranges. No
 // request relies on another's rule, and the change never lists adopted or
 // kept ranges.
+//
+// A new rule takes the lowest priority that no inbound rule of the group
+// uses. Two requests that read the group at the same moment would pick the
+// same one, so the group is written whole with If-Match set to the etag it
+// was read with. Resource Manager responds with 412 when another write
+// changed the group in between, and then the group is read again and the
+// priority picked again, up to maxGroupWrites times. Kubernetes' Azure cloud
+// provider relies on the same precondition for its writes to security
+// groups.
 func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
-	var change cloud.FirewallChange
 	nsg, err := parseID(target.NetworkSecurityGroupID, "Microsoft.Network/networkSecurityGroups")
 	if err != nil {
-		return change, err
+		return cloud.FirewallChange{}, err
 	}
 	factory, err := f.factory(nsg.SubscriptionID)
 	if err != nil {
-		return change, err
+		return cloud.FirewallChange{}, err
 	}
-	group, err := factory.NewSecurityGroupsClient().Get(ctx, nsg.ResourceGroupName, nsg.Name, nil)
-	if err != nil {
-		return change, classify(err, "get network security group %s", target.NetworkSecurityGroupID)
+	groups := factory.NewSecurityGroupsClient()
+
+	for attempt := 1; ; attempt++ {
+		resp, err := groups.Get(ctx, nsg.ResourceGroupName, nsg.Name, nil)
+		if err != nil {
+			return cloud.FirewallChange{}, classify(err, "get network security group %s", target.NetworkSecurityGroupID)
+		}
+		change, updated, err := withRequestRule(resp.SecurityGroup, target, cidrs)
+		if err != nil || updated == nil {
+			return change, err
+		}
+
+		err = f.writeGroup(ctx, groups, nsg, updated)
+		switch {
+		case err == nil:
+			return change, nil
+		case !isPreconditionFailed(err):
+			return cloud.FirewallChange{}, classify(err, "write rule %s of %s", RuleName(target.RequestID, target.Port), target.NetworkSecurityGroupID)
+		case attempt == maxGroupWrites:
+			return cloud.FirewallChange{}, workflow.Errorf(workflow.ErrTransient,
+				"azure: network security group %s changed during each of %d writes of rule %s; run the step again",
+				target.NetworkSecurityGroupID, maxGroupWrites, RuleName(target.RequestID, target.Port))
+		}
 	}
+}
+
+// maxGroupWrites bounds how often SetIngressRanges reads a network security
+// group again after another writer changed it between read and write.
+const maxGroupWrites = 5
+
+// withRequestRule returns the change that makes the request's rule in group
+// allow exactly cidrs, and a copy of group with that change made, or nil
+// when the rule is right already.
+func withRequestRule(group armnetwork.SecurityGroup, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, *armnetwork.SecurityGroup, error) {
+	var change cloud.FirewallChange
 	name := RuleName(target.RequestID, target.Port)
+	var rules []*armnetwork.SecurityRule
 	var existing *armnetwork.SecurityRule
 	if group.Properties != nil {
 		for _, rule := range group.Properties.SecurityRules {
 			if rule != nil && strings.EqualFold(str(rule.Name), name) {
 				existing = rule
+				continue
 			}
+			rules = append(rules, rule)
 		}
 	}
-	rules := factory.NewSecurityRulesClient()
 
 	want := normalized(cidrs)
 	var before []string
@@ -124,33 +169,26 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 	}
 	change.Added = difference(want, before)
 	change.Removed = difference(before, want)
-	if len(want) == 0 {
-		if existing == nil {
-			return change, nil
-		}
-		poller, err := rules.BeginDelete(ctx, nsg.ResourceGroupName, nsg.Name, name, nil)
-		if _, err := wait(ctx, poller, err, f.poll); err != nil && !isNotFound(err) {
-			return cloud.FirewallChange{}, classify(err, "delete security rule %s of %s", name, target.NetworkSecurityGroupID)
-		}
-		return change, nil
+	switch {
+	case len(want) == 0 && existing == nil:
+		return change, nil, nil
+	case len(want) == 0:
+		return change, withRules(group, rules), nil
+	case existing != nil && slices.Equal(before, want):
+		return change, nil, nil
 	}
 
 	priority := int32(0)
-	if existing != nil {
-		if slices.Equal(before, want) {
-			return change, nil
-		}
-		if existing.Properties != nil && existing.Properties.Priority != nil {
-			priority = *existing.Properties.Priority
-		}
+	if existing != nil && existing.Properties != nil && existing.Properties.Priority != nil {
+		priority = *existing.Properties.Priority
 	}
 	if priority == 0 {
-		if priority, err = freePriority(group.SecurityGroup); err != nil {
-			return cloud.FirewallChange{}, fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
+		var err error
+		if priority, err = freePriority(group); err != nil {
+			return cloud.FirewallChange{}, nil, fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
 		}
 	}
-
-	rule := armnetwork.SecurityRule{Properties: &armnetwork.SecurityRulePropertiesFormat{
+	rule := &armnetwork.SecurityRule{Name: to(name), Properties: &armnetwork.SecurityRulePropertiesFormat{
 		Description:              to(truncate(cloud.TagRequest+"="+target.RequestID+": Snowflake egress ranges", 140)),
 		Access:                   to(armnetwork.SecurityRuleAccessAllow),
 		Direction:                to(armnetwork.SecurityRuleDirectionInbound),
@@ -161,11 +199,41 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 		DestinationPortRange:     to(strconv.Itoa(target.Port)),
 		SourceAddressPrefixes:    toPointers(want),
 	}}
-	poller, err := rules.BeginCreateOrUpdate(ctx, nsg.ResourceGroupName, nsg.Name, name, rule, nil)
-	if _, err := wait(ctx, poller, err, f.poll); err != nil {
-		return cloud.FirewallChange{}, classify(err, "write security rule %s of %s", name, target.NetworkSecurityGroupID)
+	return change, withRules(group, append(rules, rule)), nil
+}
+
+// withRules returns a copy of group with rules as its security rules. The
+// copy keeps every other field as read, so that the write changes nothing
+// else. Resource Manager ignores the read-only fields among them.
+func withRules(group armnetwork.SecurityGroup, rules []*armnetwork.SecurityRule) *armnetwork.SecurityGroup {
+	updated := group
+	props := armnetwork.SecurityGroupPropertiesFormat{}
+	if group.Properties != nil {
+		props = *group.Properties
 	}
-	return change, nil
+	props.SecurityRules = rules
+	updated.Properties = &props
+	return &updated
+}
+
+// writeGroup writes group with If-Match set to the etag it was read with.
+// Only the write carries the header: the poller's reads of the operation
+// and of the group use ctx as given.
+func (f *Firewall) writeGroup(ctx context.Context, groups *armnetwork.SecurityGroupsClient, nsg *arm.ResourceID, group *armnetwork.SecurityGroup) error {
+	writeCtx := ctx
+	if etag := str(group.Etag); etag != "" {
+		writeCtx = policy.WithHTTPHeader(ctx, http.Header{"If-Match": {etag}})
+	}
+	poller, err := groups.BeginCreateOrUpdate(writeCtx, nsg.ResourceGroupName, nsg.Name, *group, nil)
+	_, err = wait(ctx, poller, err, f.poll)
+	return err
+}
+
+// isPreconditionFailed reports whether err is Resource Manager's 412 for an
+// If-Match etag that no longer matches.
+func isPreconditionFailed(err error) bool {
+	var respErr *azcore.ResponseError
+	return errors.As(err, &respErr) && respErr.StatusCode == http.StatusPreconditionFailed
 }
 
 var ruleNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)

@@ -3,12 +3,15 @@ package azure
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/sandbox/azuresim"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 func TestFirewallRuleLifecycle(t *testing.T) {
@@ -27,12 +30,16 @@ func TestFirewallRuleLifecycle(t *testing.T) {
 		t.Fatalf("set ranges of another request: %v", err)
 	}
 	target := cloud.FirewallTarget{RequestID: "DATA-4711", Port: 443, NetworkSecurityGroupID: nsgID}
-	ruleSuffix := "/securityRules/" + RuleName(target.RequestID, target.Port)
+	name := RuleName(target.RequestID, target.Port)
 
 	if _, err := firewall.SetIngressRanges(ctx, target, []string{"203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/24"}); err != nil {
 		t.Fatalf("SetIngressRanges: %v", err)
 	}
-	body := lastRequest(t, f.sim, http.MethodPut, ruleSuffix)
+	written := lastRequest(t, f.sim, http.MethodPut, groupSuffix)
+	if got := groupRuleNames(written); !cmp.Equal(got, []string{RuleName(other.RequestID, 443), name}) {
+		t.Errorf("rules written = %v, want the other request's rule kept and %s added", got, name)
+	}
+	body := groupRule(t, written, name)
 	if got := field(body, "properties", "priority"); got != float64(101) {
 		t.Errorf("priority = %v, want 101, the first one the other rule leaves free", got)
 	}
@@ -51,18 +58,18 @@ func TestFirewallRuleLifecycle(t *testing.T) {
 		t.Errorf("ranges (-want +got):\n%s", diff)
 	}
 
-	puts := countRequests(f.sim, http.MethodPut, ruleSuffix)
+	puts := countRequests(f.sim, http.MethodPut, groupSuffix)
 	if _, err := firewall.SetIngressRanges(ctx, target, []string{"203.0.113.0/24", "198.51.100.0/24"}); err != nil {
 		t.Fatal(err)
 	}
-	if again := countRequests(f.sim, http.MethodPut, ruleSuffix); again != puts {
+	if again := countRequests(f.sim, http.MethodPut, groupSuffix); again != puts {
 		t.Errorf("setting the same ranges sent %d PUTs, want none", again-puts)
 	}
 
 	if _, err := firewall.SetIngressRanges(ctx, target, []string{"203.0.113.0/24"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := field(lastRequest(t, f.sim, http.MethodPut, ruleSuffix), "properties", "priority"); got != float64(101) {
+	if got := field(groupRule(t, lastRequest(t, f.sim, http.MethodPut, groupSuffix), name), "properties", "priority"); got != float64(101) {
 		t.Errorf("an update moved the rule to priority %v, want 101", got)
 	}
 
@@ -136,7 +143,149 @@ func TestFirewallTwoRequestsSameRanges(t *testing.T) {
 	if diff := cmp.Diff(ranges, got); diff != "" {
 		t.Errorf("ranges of %s after %s let go (-want +got):\n%s", second.RequestID, first.RequestID, diff)
 	}
-	if n := countRequests(f.sim, http.MethodDelete, "/securityRules/"+RuleName(second.RequestID, 443)); n != 0 {
-		t.Errorf("removing %s sent %d DELETEs for the rule of %s, want none", first.RequestID, n, second.RequestID)
+	if got := groupRuleNames(lastRequest(t, f.sim, http.MethodPut, groupSuffix)); !cmp.Equal(got, []string{RuleName(second.RequestID, 443)}) {
+		t.Errorf("rules written when %s let go = %v, want only the rule of %s", first.RequestID, got, second.RequestID)
+	}
+}
+
+// groupSuffix ends the path of the test's network security group.
+const groupSuffix = "/networkSecurityGroups/repo-nsg"
+
+// groupRuleNames returns the names of the rules in a written group, in
+// the order written.
+func groupRuleNames(group map[string]any) []string {
+	var names []string
+	rules, _ := field(group, "properties", "securityRules").([]any)
+	for _, rule := range rules {
+		name, _ := field(rule.(map[string]any), "name").(string)
+		names = append(names, name)
+	}
+	return names
+}
+
+// groupRule returns the rule named name in a written group.
+func groupRule(t *testing.T, group map[string]any, name string) map[string]any {
+	t.Helper()
+	rules, _ := field(group, "properties", "securityRules").([]any)
+	for _, rule := range rules {
+		if rule := rule.(map[string]any); rule["name"] == name {
+			return rule
+		}
+	}
+	t.Fatalf("written group has no rule %s", name)
+	return nil
+}
+
+// syncedGroupReads is a transport that holds the first reads of the
+// network security group until readers of them have arrived, so that
+// that many writers read the same version of the group before any of
+// them writes.
+type syncedGroupReads struct {
+	next    policy.Transporter
+	mu      sync.Mutex
+	readers int
+	allRead chan struct{}
+}
+
+func (s *syncedGroupReads) Do(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, groupSuffix) {
+		s.mu.Lock()
+		waiting := s.readers > 0
+		if waiting {
+			s.readers--
+			if s.readers == 0 {
+				close(s.allRead)
+			}
+		}
+		s.mu.Unlock()
+		if waiting {
+			<-s.allRead
+		}
+	}
+	return s.next.Do(req)
+}
+
+func TestFirewallConcurrentRulesGetOwnPriorities(t *testing.T) {
+	f := newFixture(t, azuresim.Delays{})
+	ctx := t.Context()
+	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := f.opts
+	opts.Transport = &syncedGroupReads{next: f.opts.Transport, readers: 2, allRead: make(chan struct{})}
+	// The two writers open a connection each; closing the spare one lets
+	// the sandbox stop at once.
+	if client, ok := f.opts.Transport.(*http.Client); ok {
+		t.Cleanup(client.CloseIdleConnections)
+	}
+	firewall, err := NewFirewall(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []cloud.FirewallTarget{
+		{RequestID: "DATA-4720", Port: 443, NetworkSecurityGroupID: nsgID},
+		{RequestID: "DATA-4730", Port: 443, NetworkSecurityGroupID: nsgID},
+	}
+	ranges := [][]string{{"192.0.2.0/24"}, {"198.51.100.0/24"}}
+
+	// Both requests read the empty group, so both pick priority 100 first.
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, target := range targets {
+		wg.Go(func() { _, errs[i] = firewall.SetIngressRanges(ctx, target, ranges[i]) })
+	}
+	wg.Wait()
+
+	for i, target := range targets {
+		if errs[i] != nil {
+			t.Errorf("SetIngressRanges of %s: %v", target.RequestID, errs[i])
+			continue
+		}
+		got, err := firewall.IngressRanges(ctx, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ranges[i], got); diff != "" {
+			t.Errorf("ranges of %s (-want +got):\n%s", target.RequestID, diff)
+		}
+	}
+	if n := countRequests(f.sim, http.MethodPut, groupSuffix); n != 3 {
+		t.Errorf("writes of the group = %d, want 3: one rejected for a stale etag and written again", n)
+	}
+	group := lastRequest(t, f.sim, http.MethodPut, groupSuffix)
+	priorities := map[any]bool{}
+	for _, target := range targets {
+		priorities[field(groupRule(t, group, RuleName(target.RequestID, 443)), "properties", "priority")] = true
+	}
+	if len(priorities) != 2 {
+		t.Errorf("priorities of the two rules = %v, want two different ones", priorities)
+	}
+}
+
+func TestFirewallGroupChangedOnEveryWrite(t *testing.T) {
+	f := newFixture(t, azuresim.Delays{})
+	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sim.SetFault(func(method, path string) (int, string) {
+		if method == http.MethodPut && strings.HasSuffix(path, groupSuffix) {
+			return http.StatusPreconditionFailed, "PreconditionFailed"
+		}
+		return 0, ""
+	})
+	firewall, err := NewFirewall(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := cloud.FirewallTarget{RequestID: "DATA-4711", Port: 443, NetworkSecurityGroupID: nsgID}
+
+	_, err = firewall.SetIngressRanges(t.Context(), target, []string{"192.0.2.0/24"})
+	if got := workflow.NameOf(err); got != workflow.ErrTransient {
+		t.Errorf("error name = %q, want %s (error %v)", got, workflow.ErrTransient, err)
+	}
+	if n := countRequests(f.sim, http.MethodPut, groupSuffix); n != maxGroupWrites {
+		t.Errorf("writes of the group = %d, want %d", n, maxGroupWrites)
 	}
 }

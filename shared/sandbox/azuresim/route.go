@@ -86,6 +86,8 @@ func (s *Server) route(r *http.Request, body []byte) (*response, error) {
 		return s.connectionMethod(method, p.parentID(), p.rest[1], body)
 	case kind == strings.ToLower(typeNSG) && len(p.rest) == 0 && method == http.MethodGet:
 		return s.get(p.parentID(), typeNSG)
+	case kind == strings.ToLower(typeNSG) && len(p.rest) == 0 && method == http.MethodPut:
+		return s.putNSG(p.parentID(), body, r.Header)
 	case kind == strings.ToLower(typeNSG) && len(p.rest) == 2 && strings.EqualFold(p.rest[0], "securityRules"):
 		return s.securityRuleMethod(method, p.parentID(), p.rest[1], body)
 	}
@@ -261,6 +263,7 @@ func (s *Server) render(res *Resource) (map[string]any, error) {
 		s.renderPLS(res, props)
 	case typeNSG:
 		s.renderNSG(res, props)
+		view["etag"] = s.nsgETag(res)
 	}
 	return view, nil
 }
