@@ -164,7 +164,8 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer eng.Close()
-	if _, err := describeOrUsage(ctx, eng, dir, name); err != nil {
+	x, err := describeOrUsage(ctx, eng, dir, name)
+	if err != nil {
 		return err
 	}
 	v, err := describeExecution(ctx, eng, name)
@@ -175,13 +176,31 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *output == "json" {
 		return writeJSONTo(stdout, v)
 	}
-	printStatus(stdout, v, hintFlags(dir, *stateDir))
+	printStatus(stdout, v, nextCommands(x.Machine, v.Name, hintFlags(dir, *stateDir), requestPlaceholder))
 	return nil
 }
 
-// printStatus writes an execution for a terminal. flags are the flags that
-// the suggested redrive needs, such as " --sandbox --state-dir DIR".
-func printStatus(w io.Writer, v executionView, flags string) {
+// requestPlaceholder stands for the request file in a suggested command
+// when the command that suggests it did not read the file.
+const requestPlaceholder = "REQUEST"
+
+// nextCommands returns the commands that continue execution name of
+// machine. flags are the flags that they need, such as " --sandbox
+// --state-dir DIR", and requestFile is the request file that a changed
+// request is written to. Only a provision run starts again from a changed
+// request file. Other runs, such as a teardown, take their request from a
+// provision run.
+func nextCommands(machine, name, flags, requestFile string) workflow.NextCommands {
+	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, name)}
+	if machine == provisionMachine {
+		cmds.Rerun = fmt.Sprintf("run 'repolink run%s %s' with the changed request file", flags, requestFile)
+	}
+	return cmds
+}
+
+// printStatus writes an execution for a terminal, with the commands that
+// continue it when it did not succeed.
+func printStatus(w io.Writer, v executionView, cmds workflow.NextCommands) {
 	fmt.Fprintf(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
 		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
@@ -204,7 +223,7 @@ func printStatus(w io.Writer, v executionView, flags string) {
 		if v.Error != "" || v.Cause != "" {
 			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
 		}
-		fmt.Fprintf(w, "next:          fix the cause, then run 'repolink redrive%s %s' to resume from the failed step\n", flags, v.Name)
+		fmt.Fprintf(w, "next:          %s\n", workflow.NextAction(v.Status, v.Error, cmds))
 	}
 
 	var resources map[string]struct {

@@ -583,3 +583,46 @@ func makeReadOnly(t *testing.T, dir string) {
 		}
 	})
 }
+
+func TestPrintStatusNext(t *testing.T) {
+	tests := []struct {
+		name   string
+		exec   engine.Execution
+		want   []string
+		unwant []string
+	}{
+		{
+			name: "invalid request",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "InvalidRequest",
+				Cause: "preflight: package corp-utils was not found on the index"},
+			want: []string{
+				"next:          change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file",
+				"so run 'repolink redrive --sandbox DATA-1' only when the fix lies outside the request",
+			},
+			unwant: []string{"fix the cause, then run 'repolink redrive"},
+		},
+		{
+			name: "transient",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "Transient",
+				Cause: "proxy_vm: aws: 503"},
+			want:   []string{"next:          fix the cause, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step\n"},
+			unwant: []string{"repolink run"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			printStatus(&out, newView(tt.exec), nextCommands(tt.exec.Machine, tt.exec.Name, " --sandbox", requestPlaceholder))
+			for _, want := range tt.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+			for _, unwant := range tt.unwant {
+				if strings.Contains(out.String(), unwant) {
+					t.Errorf("output contains %q:\n%s", unwant, out.String())
+				}
+			}
+		})
+	}
+}

@@ -26,6 +26,9 @@ type progress struct {
 	// which reads or changes the store only and takes no --sandbox, such
 	// as " --state-dir DIR".
 	storeFlags string
+	// requestFile is the request file of a suggested run command. Empty
+	// means the command read none, so the command shows requestPlaceholder.
+	requestFile string
 
 	mu        sync.Mutex
 	started   time.Time
@@ -139,7 +142,7 @@ func (p *progress) event(ev engine.Event) {
 }
 
 // printUnfinished prints the step, the error name and cause that exist,
-// and how to resume an execution that failed, timed out or was stopped.
+// and how to continue an execution that failed, timed out or was stopped.
 // Stop without --error records neither a name nor a cause.
 func (p *progress) printUnfinished(exec engine.Execution) {
 	step, cause := failedStep(exec)
@@ -166,16 +169,12 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 		fmt.Fprintf(p.out, "  error:            %s\n", reason)
 	}
 
-	redrive := fmt.Sprintf("'repolink redrive%s %s'", p.flags, exec.Name)
-	switch {
-	case aborted:
-		fmt.Fprintf(p.out, "  next:             the execution was stopped; run %s to resume from the step it stopped in,\n", redrive)
-	case reason != "":
-		fmt.Fprintf(p.out, "  next:             fix the cause above, then run %s to resume from the failed step,\n", redrive)
-	default:
-		fmt.Fprintf(p.out, "  next:             run %s to resume from the failed step,\n", redrive)
+	requestFile := p.requestFile
+	if requestFile == "" {
+		requestFile = requestPlaceholder
 	}
-	fmt.Fprintf(p.out, "                    or run the same request again to start a new execution that adopts what exists\n")
+	next := workflow.NextAction(exec.Status, exec.Error, nextCommands(exec.Machine, exec.Name, p.flags, requestFile))
+	fmt.Fprintf(p.out, "  next:             %s\n", next)
 }
 
 // summary prints the outcome and reports whether the execution succeeded.

@@ -20,7 +20,8 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "Preflight"},
 			want: []string{
 				"  stopped in:       preflight\n",
-				"the execution was stopped; run 'repolink redrive --sandbox DATA-1' to resume",
+				"run 'repolink redrive --sandbox DATA-1' to resume from the step it stopped in",
+				"or change the request, then run 'repolink run --sandbox REQUEST' with the changed request file",
 			},
 			unwant: []string{"error:", "fix the cause", "failed step:"},
 		},
@@ -30,7 +31,7 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 			want: []string{
 				"  stopped in:       unknown\n",
 				"  error:            Operator.Stopped\n",
-				"the execution was stopped; run 'repolink redrive --sandbox DATA-1'",
+				"run 'repolink redrive --sandbox DATA-1' to resume from the step it stopped in",
 			},
 			unwant: []string{"fix the cause", ": \n"},
 		},
@@ -39,7 +40,7 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 			exec: engine.Execution{Name: "DATA-1", Status: engine.StatusAborted, Cause: "maintenance window"},
 			want: []string{
 				"  error:            maintenance window\n",
-				"the execution was stopped",
+				"to resume from the step it stopped in",
 			},
 			unwant: []string{"fix the cause", "error:            : "},
 		},
@@ -49,7 +50,7 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 			want: []string{
 				"  failed step:      secret\n",
 				"  error:            Conflict: exists\n",
-				"fix the cause above, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step",
+				"fix the cause, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step",
 			},
 			unwant: []string{"stopped"},
 		},
@@ -58,9 +59,36 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 			exec: engine.Execution{Name: "DATA-1", Status: engine.StatusFailed},
 			want: []string{
 				"  failed step:      unknown\n",
-				"  next:             run 'repolink redrive --sandbox DATA-1' to resume from the failed step",
+				"  next:             fix the cause, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step",
 			},
-			unwant: []string{"error:", "fix the cause"},
+			unwant: []string{"error:"},
+		},
+		{
+			name: "invalid request",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "InvalidRequest",
+				Cause: `preflight: no version of corp-utils on the index satisfies "corp-utils>=3"`},
+			want: []string{
+				"  failed step:      preflight\n",
+				"change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file",
+				"so run 'repolink redrive --sandbox DATA-1' only when the fix lies outside the request",
+			},
+			unwant: []string{"fix the cause, then run 'repolink redrive"},
+		},
+		{
+			name: "name clash",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "Conflict",
+				Cause: "preflight: artifact repository CORP_PYPI was created for request DATA-9"},
+			want: []string{
+				"change the request, then run 'repolink run --sandbox REQUEST' with the changed request file",
+				"fix that, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step",
+			},
+		},
+		{
+			name: "teardown invalid request",
+			exec: engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusFailed, Error: "InvalidRequest",
+				Cause: "the request names a route that this teardown state machine does not remove"},
+			want:   []string{"fix the cause, then run 'repolink redrive --sandbox DATA-1-teardown' to resume from the failed step"},
+			unwant: []string{"change the request", "repolink run"},
 		},
 	}
 	for _, tt := range tests {

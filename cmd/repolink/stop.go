@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // stopCommand aborts a running execution. It changes the store only, as
@@ -78,9 +79,8 @@ func printStopped(w io.Writer, x engine.Execution, v executionView, flags string
 		fmt.Fprintf(w, " in %s", stepLabel(v.CurrentStep, x.CurrentState))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "next: run 'repolink redrive%s %s' to resume from that step", flags, x.Name)
+	fmt.Fprintf(w, "next: %s\n", workflow.NextAction(x.Status, x.Error, nextCommands(x.Machine, x.Name, flags, requestPlaceholder)))
 	if x.Machine == provisionMachine {
-		fmt.Fprintf(w, ", or 'repolink teardown%s %s' to remove what it built", flags, x.Name)
+		fmt.Fprintf(w, "      or run 'repolink teardown%s %s' to remove what it built\n", flags, x.Name)
 	}
-	fmt.Fprintln(w)
 }

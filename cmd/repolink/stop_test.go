@@ -91,3 +91,51 @@ func TestStopCommand(t *testing.T) {
 		t.Errorf("stop --output json = %s %s, want json ABORTED", v.Name, v.Status)
 	}
 }
+
+func TestPrintStoppedNext(t *testing.T) {
+	tests := []struct {
+		name   string
+		exec   engine.Execution
+		want   []string
+		unwant []string
+	}{
+		{
+			name: "provision",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "ProxyVM"},
+			want: []string{
+				"execution DATA-1 stopped: status ABORTED in proxy_vm (state ProxyVM)\n",
+				"next: run 'repolink redrive --sandbox DATA-1' to resume from the step it stopped in with the same request",
+				"or change the request, then run 'repolink run --sandbox REQUEST' with the changed request file\n",
+				"      or run 'repolink teardown --sandbox DATA-1' to remove what it built\n",
+			},
+		},
+		{
+			name: "stopped as invalid",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, Error: "InvalidRequest",
+				CurrentState: "Preflight"},
+			want: []string{"next: change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file"},
+		},
+		{
+			name:   "teardown",
+			exec:   engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusAborted, CurrentState: "TeardownProxyVM"},
+			want:   []string{"next: run 'repolink redrive --sandbox DATA-1-teardown' to resume from the step it stopped in\n"},
+			unwant: []string{"repolink run", "repolink teardown"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			printStopped(&out, tt.exec, newView(tt.exec), " --sandbox")
+			for _, want := range tt.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+			for _, unwant := range tt.unwant {
+				if strings.Contains(out.String(), unwant) {
+					t.Errorf("output contains %q:\n%s", unwant, out.String())
+				}
+			}
+		})
+	}
+}

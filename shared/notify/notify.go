@@ -252,8 +252,20 @@ func Build(x engine.Execution, doc workflow.Document, flags string) Notification
 		Error:        x.Error,
 		Cause:        x.Cause,
 		State:        x.CurrentState,
-		Next:         fmt.Sprintf("fix the cause, then run 'repolink redrive%s %s' to resume from the failed step", flags, x.Name),
+		Next:         workflow.NextAction(x.Status, x.Error, nextCommands(x, flags)),
 	})
+}
+
+// nextCommands returns the commands that continue a closed execution. A
+// changed request of a provision run starts again through the webhook or
+// repolink run. Other runs, such as a teardown, take their request from a
+// provision run, so only a redrive continues them.
+func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
+	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, x.Name)}
+	if x.Machine == "" || x.Machine == MachineProvision {
+		cmds.Rerun = fmt.Sprintf("%s, or run 'repolink run%s REQUEST' with the changed request file", workflow.RerunByWebhook, flags)
+	}
+	return cmds
 }
 
 // Deliver sends every due notification once and schedules a retry for those

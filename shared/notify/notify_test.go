@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,6 +267,61 @@ func TestNotifyNextCarriesCommandFlags(t *testing.T) {
 	}
 	if got.Machine != MachineProvision {
 		t.Errorf("machine = %q, want %q", got.Machine, MachineProvision)
+	}
+}
+
+func TestNotifyNextForRequestErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		machine   string
+		errorName string
+		want      []string
+		unwant    []string
+	}{
+		{
+			name: "invalid request", machine: MachineProvision, errorName: workflow.ErrInvalidRequest,
+			want: []string{
+				"change the request to fix the cause, then send the changed request to the webhook again, such as by updating the ticket, " +
+					"or run 'repolink run --sandbox REQUEST' with the changed request file",
+				"so run 'repolink redrive --sandbox DATA-6' only when the fix lies outside the request",
+			},
+			unwant: []string{"fix the cause, then run 'repolink redrive"},
+		},
+		{
+			name: "conflict", machine: MachineProvision, errorName: workflow.ErrConflict,
+			want: []string{
+				"change the request, then send the changed request to the webhook again",
+				"fix that, then run 'repolink redrive --sandbox DATA-6' to resume from the failed step",
+			},
+		},
+		{
+			name: "teardown invalid", machine: MachineTeardown, errorName: workflow.ErrInvalidRequest,
+			want:   []string{"fix the cause, then run 'repolink redrive --sandbox DATA-6' to resume from the failed step"},
+			unwant: []string{"change the request"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := closed("DATA-6", engine.StatusFailed, "http://127.0.0.1:1/hook", 0)
+			x.Machine, x.Error, x.Cause = tt.machine, tt.errorName, "preflight: the request cannot work"
+			var doc workflow.Document
+			if err := json.Unmarshal(x.Input, &doc); err != nil {
+				t.Fatal(err)
+			}
+
+			got := Build(x, doc, " --sandbox")
+
+			for _, want := range tt.want {
+				if !strings.Contains(got.Next, want) {
+					t.Errorf("next = %q, want it to contain %q", got.Next, want)
+				}
+			}
+			for _, unwant := range tt.unwant {
+				if strings.Contains(got.Next, unwant) {
+					t.Errorf("next = %q, want it without %q", got.Next, unwant)
+				}
+			}
+		})
 	}
 }
 

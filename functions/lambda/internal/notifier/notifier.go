@@ -215,8 +215,21 @@ func build(event statusChange, doc workflow.Document, state string) Notification
 		Error:        d.Error,
 		Cause:        d.Cause,
 		State:        state,
-		Next:         fmt.Sprintf("fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn %s", d.ExecutionARN),
+		Next:         workflow.NextAction(d.Status, d.Error, nextCommands(event)),
 	})
+}
+
+// nextCommands returns the commands that continue a closed execution. The
+// webhook starts a changed request of a provision run. A teardown takes its
+// request from the provision run, so only a redrive continues it.
+func nextCommands(event statusChange) workflow.NextCommands {
+	cmds := workflow.NextCommands{
+		Redrive: fmt.Sprintf("run 'aws stepfunctions redrive-execution --execution-arn %s'", event.Detail.ExecutionARN),
+	}
+	if machineOf(event.Detail.StateMachineARN) != payload.MachineTeardown {
+		cmds.Rerun = workflow.RerunByWebhook
+	}
+	return cmds
 }
 
 // machineOf returns the machine of a state machine ARN: teardown for a

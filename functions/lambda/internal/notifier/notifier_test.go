@@ -155,7 +155,7 @@ func TestHandleClosedExecutions(t *testing.T) {
 	failed := base
 	failed.Event, failed.Status, failed.Error = "needs_operator", "FAILED", "Rejected"
 	failed.FailedStep, failed.Cause = "connection", "connection vpce-0abc is rejected"
-	failed.Next = "fix the cause, then redrive the execution from the failed step: aws stepfunctions redrive-execution --execution-arn " + executionARN
+	failed.Next = "fix the cause, then run 'aws stepfunctions redrive-execution --execution-arn " + executionARN + "' to resume from the failed step"
 	timedOut := base
 	timedOut.Event, timedOut.Status, timedOut.Error = "needs_operator", "TIMED_OUT", "States.Timeout"
 	timedOut.FailedStep, timedOut.Cause = "unknown", "execution timed out"
@@ -190,6 +190,64 @@ func TestHandleClosedExecutions(t *testing.T) {
 			}
 			if diff := cmp.Diff([]notifier.Notification{tt.want}, recv.got); diff != "" {
 				t.Errorf("received (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHandleNextForRequestErrors(t *testing.T) {
+	recv := newReceiver(t, http.StatusOK)
+	req := baseRequest(t, recv.URL+"/hooks/repolink")
+	redrive := "'aws stepfunctions redrive-execution --execution-arn " + executionARN + "'"
+	tests := []struct {
+		name   string
+		event  json.RawMessage
+		want   []string
+		unwant []string
+	}{
+		{
+			name:  "preflight invalid",
+			event: statusEvent(t, req, "FAILED", "", "InvalidRequest", "preflight: no version of corp-utils on the index satisfies \"corp-utils>=3\""),
+			want: []string{
+				"change the request to fix the cause, then send the changed request to the webhook again, such as by updating the ticket",
+				"so run " + redrive + " only when the fix lies outside the request",
+			},
+			unwant: []string{"fix the cause, then run 'aws stepfunctions"},
+		},
+		{
+			name:  "name clash",
+			event: statusEvent(t, req, "FAILED", "", "Conflict", "preflight: artifact repository CORP_PYPI was created for request DATA-1"),
+			want: []string{
+				"change the request, then send the changed request to the webhook again",
+				"fix that, then run " + redrive + " to resume from the failed step",
+			},
+		},
+		{
+			name:   "teardown invalid",
+			event:  teardownStatusEvent(t, statusEvent(t, req, "FAILED", "", "InvalidRequest", "the request names a route that this teardown state machine does not remove")),
+			want:   []string{"fix the cause, then run " + redrive + " to resume from the failed step"},
+			unwant: []string{"change the request"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recv.got = nil
+			if _, err := recv.notifier(secret).Handle(context.Background(), tt.event); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if len(recv.got) != 1 {
+				t.Fatalf("receiver got %d notifications, want 1", len(recv.got))
+			}
+			next := recv.got[0].Next
+			for _, want := range tt.want {
+				if !strings.Contains(next, want) {
+					t.Errorf("next = %q, want it to contain %q", next, want)
+				}
+			}
+			for _, unwant := range tt.unwant {
+				if strings.Contains(next, unwant) {
+					t.Errorf("next = %q, want it without %q", next, unwant)
+				}
 			}
 		})
 	}
