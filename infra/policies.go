@@ -275,13 +275,16 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 	}
 }
 
-// webhookStatements lets the webhook record deliveries and start provision
-// runs.
+// webhookStatements lets the webhook record deliveries, start provision
+// runs, and describe the runs of a ticket, to find whether an earlier run
+// still runs before it starts one for a changed request.
 func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{tableARN}, nil),
 		statement("StartProvision", []string{"states:StartExecution"},
 			[]string{s.stateMachine(provisionMachine)}, nil),
+		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},
+			[]string{s.executions(provisionMachine)}, nil),
 	}
 }
 

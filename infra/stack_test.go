@@ -576,6 +576,8 @@ func TestIAMStatements(t *testing.T) {
 			[]string{"{WaitsTable.Arn}"}, nil},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
+		{"WebhookRole", "DescribeProvisionRuns", []string{"states:DescribeExecution"},
+			[]string{arn("states", "execution:repolink-provision:*")}, nil},
 		{"WebhookRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},

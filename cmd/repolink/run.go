@@ -13,6 +13,7 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -90,6 +91,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			"objects that it created under other names, such as a renamed repository, stay and this run does not remove them\n", earlier, req.ID)
 	}
 	name, err := startExecution(ctx, rt.engine, req)
+	var running *webhook.RunningError
+	if errors.As(err, &running) {
+		return usagef("%v; wait for it to finish or stop it first", running)
+	}
 	if err != nil {
 		return err
 	}
@@ -182,7 +187,8 @@ func openRun(runs []engine.Execution) *engine.Execution {
 
 // startExecution starts the request's execution, or resumes the open one.
 // A request whose last execution has closed gets a new execution with a run
-// suffix, because a closed name cannot be reused.
+// suffix, because a closed name cannot be reused. An open execution of the
+// request's ID with another request is a *webhook.RunningError.
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
@@ -194,7 +200,7 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 	}
 	if open := openRun(runs); open != nil {
 		if !sameJSON(open.Input, input) {
-			return "", usagef("execution %s of request %s is still running with a different request; wait for it to finish or stop it first", open.Name, req.ID)
+			return "", &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}
 		return open.Name, nil
 	}

@@ -371,7 +371,9 @@ type serviceExecutions struct {
 }
 
 // Start checks that this service can run the request, prepares the sandbox
-// for it, and starts its execution or returns the one that runs it.
+// for it, and starts its execution or returns the one that runs it. A
+// changed request of an ID whose executions have closed starts the next
+// run, as repolink run does.
 func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (string, error) {
 	if err := s.check(req); err != nil {
 		return "", err
@@ -385,7 +387,13 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if err != nil {
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
-	return startExecution(ctx, s.rt.engine, req)
+	earlier := changedFrom(ctx, s.rt.engine, req)
+	name, err := startExecution(ctx, s.rt.engine, req)
+	if err == nil && earlier != "" && earlier != name {
+		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay",
+			"execution", name, "earlier", earlier, "request_id", req.ID)
+	}
+	return name, err
 }
 
 // check returns a *request.ValidationError for a request that this service

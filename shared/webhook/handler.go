@@ -48,11 +48,27 @@ const startTimeout = 30 * time.Second
 type Executions interface {
 	// Start starts the execution of a validated request and returns its
 	// name. Starting a request whose execution is already running with the
-	// same request returns that execution. A *request.ValidationError
+	// same request returns that execution. When the request's ID has
+	// closed executions of other requests, Start begins a new execution
+	// under the next free run name, as repolink run does for a changed
+	// request file. A *RunningError means that an execution of the ID is
+	// still running with another request. A *request.ValidationError
 	// means that this service cannot run the request as given.
 	Start(ctx context.Context, req request.Request) (string, error)
 	// Status returns the status of an execution, such as RUNNING.
 	Status(ctx context.Context, name string) (string, error)
+}
+
+// RunningError reports that a ticket's execution is still running with a
+// request other than the delivered one, so a new execution would work on
+// the same resources at the same time.
+type RunningError struct {
+	Ticket    string
+	Execution string
+}
+
+func (e *RunningError) Error() string {
+	return fmt.Sprintf("execution %s of request %s is still running with a different request", e.Execution, e.Ticket)
 }
 
 // Config configures a Handler.
@@ -207,8 +223,8 @@ func (h *Handler) invalid(w http.ResponseWriter, source string, err error) {
 }
 
 // accept records a verified, valid delivery and starts its execution when
-// the ticket has none. Ticket adapters respond 200 to a conflict, because
-// ticket systems redeliver after a 409.
+// the ticket has none with this request. Ticket adapters respond 200 to a
+// conflict, because ticket systems redeliver after a 409.
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req request.Request, adapter bool) {
 	canonical, err := json.Marshal(req)
 	if err != nil {
@@ -225,37 +241,74 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	out, err := h.cfg.Store.Deliver(ctx, d, func(ctx context.Context) (string, error) {
 		return h.cfg.Executions.Start(ctx, req)
 	})
+	log := h.log.With("source", d.Source, "ticket", d.Ticket, "event", d.Event)
+	if d.DeliveryID != "" {
+		log = log.With("delivery_id", d.DeliveryID)
+	}
 	var invalid *request.ValidationError
+	var running *RunningError
 	switch {
 	case errors.As(err, &invalid):
 		h.invalid(w, d.Source, err)
 		return
+	case errors.As(err, &running):
+		h.conflict(ctx, w, log, running, adapter)
+		return
 	case err != nil:
-		h.log.Error("start execution failed", "source", d.Source, "ticket", d.Ticket, "error", err)
+		log.Error("start execution failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not start the execution; the service log has the cause"})
 		return
 	}
 
-	log := h.log.With("source", d.Source, "ticket", d.Ticket, "event", d.Event, "execution", out.Execution)
-	if d.DeliveryID != "" {
-		log = log.With("delivery_id", d.DeliveryID)
-	}
-	switch out.Kind {
-	case Started:
+	log = log.With("execution", out.Execution)
+	switch {
+	case out.Kind == Started:
 		log.Info("execution started by webhook")
 		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: "RUNNING"})
-	case Duplicate:
+	case out.Latest != "":
+		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
+			Reason: EarlierRequestReason(d.Ticket, out.Execution, out.Latest)})
+	default:
 		log.Info("duplicate delivery; nothing new started")
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
-	default:
-		reason := fmt.Sprintf("ticket %s already started execution %s with a different request; redrive or stop that execution, or use a new ticket", d.Ticket, out.Execution)
-		log.Warn("conflicting delivery; nothing new started")
-		if adapter {
-			writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Reason: reason})
-			return
-		}
-		writeJSON(w, http.StatusConflict, Response{Execution: out.Execution, Error: reason})
 	}
+}
+
+// conflict responds to a changed request whose ticket still has a running
+// execution of another request.
+func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog.Logger, running *RunningError, adapter bool) {
+	log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
+	if adapter {
+		writeJSON(w, http.StatusOK, Response{Execution: running.Execution, Status: h.status(ctx, running.Execution),
+			Reason: ChangedTicketReason(running)})
+		return
+	}
+	writeJSON(w, http.StatusConflict, Response{Execution: running.Execution, Error: ChangedRequestReason(running)})
+}
+
+// ChangedRequestReason returns the response error for a changed request
+// that POST /v1/requests could not start because of running.
+func ChangedRequestReason(running *RunningError) string {
+	return fmt.Sprintf("%v; a changed request starts a new execution of the ticket only when its earlier ones have closed, "+
+		"so send it again after %s closes, or after stopping it", running, running.Execution)
+}
+
+// ChangedTicketReason returns the response reason for a changed ticket
+// that a ticket adapter could not start because of running.
+func ChangedTicketReason(running *RunningError) string {
+	return fmt.Sprintf("ticket %s changed while its execution %s is still running with the earlier request, so the change started nothing; "+
+		"update the ticket again after %s closes, or after an operator stops it, to start a new execution with the change",
+		running.Ticket, running.Execution, running.Execution)
+}
+
+// EarlierRequestReason returns the response reason for a delivery of a
+// request that the ticket ran in execution before it ran a later one in
+// latest, such as a late redelivery.
+func EarlierRequestReason(ticket, execution, latest string) string {
+	return fmt.Sprintf("ticket %s ran this request in execution %s, and its latest execution %s runs a later request; "+
+		"a request that the ticket ran before starts nothing, because it cannot be told apart from a late redelivery, "+
+		"so change the request to run it again", ticket, execution, latest)
 }
 
 func (h *Handler) status(ctx context.Context, name string) string {

@@ -24,19 +24,35 @@ var (
 	testNow    = time.Unix(1_800_000_000, 0)
 )
 
-// fakeExecutions starts executions named after the request ID and counts
-// the starts.
+// fakeExecutions starts executions named after the request ID, with the
+// run suffix of repolink run for each further request of an ID, and counts
+// the starts. running makes Start fail as for a running execution of
+// another request.
 type fakeExecutions struct {
-	starts atomic.Int32
-	err    error
+	starts  atomic.Int32
+	err     error
+	running bool
+
+	mu   sync.Mutex
+	runs map[string]int
 }
 
 func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, error) {
 	if f.err != nil {
 		return "", f.err
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	base := request.ExecutionName(req.ID)
+	if f.running {
+		return "", &RunningError{Ticket: req.ID, Execution: request.RunName(base, f.runs[req.ID])}
+	}
+	if f.runs == nil {
+		f.runs = map[string]int{}
+	}
+	f.runs[req.ID]++
 	f.starts.Add(1)
-	return request.ExecutionName(req.ID), nil
+	return request.RunName(base, f.runs[req.ID]), nil
 }
 
 func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
@@ -67,32 +83,35 @@ func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
 // deliveries.
 type memStore struct {
 	mu         sync.Mutex
-	tickets    map[string]memTicket
+	latest     map[string]string            // ticket to its latest execution
+	runs       map[string]map[string]string // ticket to request hash to execution
 	deliveries map[string]int
 }
 
-type memTicket struct{ execution, requestHash string }
-
 func newMemStore() *memStore {
-	return &memStore{tickets: map[string]memTicket{}, deliveries: map[string]int{}}
+	return &memStore{latest: map[string]string{}, runs: map[string]map[string]string{}, deliveries: map[string]int{}}
 }
 
 func (m *memStore) Deliver(ctx context.Context, d Delivery, start func(context.Context) (string, error)) (Outcome, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := Outcome{Kind: Started}
-	if t, ok := m.tickets[d.Ticket]; ok {
-		out = Outcome{Kind: Duplicate, Execution: t.execution}
-		if t.requestHash != d.RequestHash {
-			out.Kind = Conflict
+	var out Outcome
+	if execution, ok := m.runs[d.Ticket][d.RequestHash]; ok {
+		out = Outcome{Kind: Duplicate, Execution: execution}
+		if latest := m.latest[d.Ticket]; latest != execution {
+			out.Latest = latest
 		}
 	} else {
 		execution, err := start(ctx)
 		if err != nil {
 			return Outcome{}, err
 		}
-		out.Execution = execution
-		m.tickets[d.Ticket] = memTicket{execution: execution, requestHash: d.RequestHash}
+		out = Outcome{Kind: Started, Execution: execution}
+		if m.runs[d.Ticket] == nil {
+			m.runs[d.Ticket] = map[string]string{}
+		}
+		m.runs[d.Ticket][d.RequestHash] = execution
+		m.latest[d.Ticket] = execution
 	}
 	m.deliveries[d.Ticket]++
 	return out, nil
@@ -281,7 +300,7 @@ func TestRequestWebhookResponses(t *testing.T) {
 	}
 }
 
-func TestRequestWebhookDuplicateAndConflict(t *testing.T) {
+func TestRequestWebhookDuplicateAndChange(t *testing.T) {
 	svc := newTestService(t)
 	first := exampleRequest(t, nil)
 	if code, _ := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow)); code != http.StatusAccepted {
@@ -303,21 +322,66 @@ func TestRequestWebhookDuplicateAndConflict(t *testing.T) {
 		t.Errorf("duplicate response (-want +got):\n%s", diff)
 	}
 
+	// A changed request of a ticket whose execution has closed starts the
+	// next run, as repolink run does.
 	changed := exampleRequest(t, func(doc map[string]any) {
 		doc["repository"].(map[string]any)["packages"] = []string{"requests"}
 	})
 	code, resp = svc.post(t, "/v1/requests", changed, signed(changed, testSecret, testNow))
-	if code != http.StatusConflict {
-		t.Errorf("conflict status = %d, want 409", code)
+	if code != http.StatusAccepted {
+		t.Errorf("changed request status = %d, want 202", code)
 	}
-	if resp.Execution != "DATA-4711" || !strings.Contains(resp.Error, "execution DATA-4711") {
-		t.Errorf("conflict response does not name the execution: %+v", resp)
+	if diff := cmp.Diff(Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, resp); diff != "" {
+		t.Errorf("changed request response (-want +got):\n%s", diff)
+	}
+
+	// The first request again is a late redelivery, not a change.
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	if code != http.StatusOK {
+		t.Errorf("earlier request status = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("earlier request response = %+v, want a duplicate of DATA-4711", resp)
+	}
+	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
+		t.Errorf("earlier request reason = %q, want it to name DATA-4711-r2", resp.Reason)
+	}
+
+	if got := svc.execs.starts.Load(); got != 2 {
+		t.Errorf("executions started = %d, want 2", got)
+	}
+	if n := svc.store.deliveryCount("DATA-4711"); n != 4 {
+		t.Errorf("recorded deliveries = %d, want 4", n)
+	}
+}
+
+func TestRequestWebhookChangeWhileRunning(t *testing.T) {
+	svc := newTestService(t)
+	first := exampleRequest(t, nil)
+	if code, _ := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow)); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+
+	svc.execs.running = true
+	changed := exampleRequest(t, func(doc map[string]any) {
+		doc["repository"].(map[string]any)["packages"] = []string{"requests"}
+	})
+	code, resp := svc.post(t, "/v1/requests", changed, signed(changed, testSecret, testNow))
+
+	if code != http.StatusConflict {
+		t.Errorf("status = %d, want 409", code)
+	}
+	if resp.Execution != "DATA-4711" {
+		t.Errorf("execution = %q, want DATA-4711", resp.Execution)
+	}
+	if !strings.Contains(resp.Error, "send it again after DATA-4711 closes") {
+		t.Errorf("error = %q, want advice to send the change again after DATA-4711 closes", resp.Error)
+	}
+	if strings.Contains(resp.Error, "redrive") {
+		t.Errorf("error = %q suggests a redrive, which keeps the earlier request", resp.Error)
 	}
 	if got := svc.execs.starts.Load(); got != 1 {
 		t.Errorf("executions started = %d, want 1", got)
-	}
-	if n := svc.store.deliveryCount("DATA-4711"); n != 3 {
-		t.Errorf("recorded deliveries = %d, want 3", n)
 	}
 }
 

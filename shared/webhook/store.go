@@ -5,13 +5,19 @@ import (
 	"time"
 )
 
-// Store records deliveries by ticket, so that one ticket starts at most one
-// execution. sqlitestore.Store implements it for repolink up.
+// Store records deliveries by ticket and the executions that each ticket
+// started. sqlitestore.Store implements it for repolink up.
 type Store interface {
-	// Deliver records a delivery of d.Ticket. When the ticket has no
-	// execution yet, Deliver calls start and records the execution that
-	// start returns. Concurrent deliveries of one ticket call start once,
-	// because a delivery that races with a start waits for its outcome.
+	// Deliver records a delivery of d.Ticket and calls start when the
+	// delivery's request is new to the ticket. That is the case when the
+	// ticket has no execution yet, or when the request differs from every
+	// request that the ticket started before, such as after the ticket
+	// changed. Deliver then records the execution that start returns as
+	// the ticket's latest. A delivery of a request that the ticket already started
+	// calls nothing, so that a late redelivery of an earlier request does
+	// not undo a change. Concurrent deliveries of one ticket call start
+	// one at a time, and a delivery that races with a start waits for its
+	// outcome.
 	//
 	// When start fails, Deliver records nothing and returns the error,
 	// which keeps its chain, so that the next delivery calls start again.
@@ -25,7 +31,8 @@ type Store interface {
 type Delivery struct {
 	// Source is "request", "jira" or "servicenow".
 	Source string
-	// Ticket is the request ID; one ticket starts at most one execution.
+	// Ticket is the request ID. Each request of a ticket starts at most
+	// one execution.
 	Ticket string
 	// Event is the source's event name, such as jira:issue_updated.
 	Event string
@@ -40,13 +47,15 @@ type Delivery struct {
 const (
 	Started   = "started"
 	Duplicate = "duplicate"
-	Conflict  = "conflict"
 )
 
 // Outcome is the result of recording a delivery.
 type Outcome struct {
-	// Kind is Started, Duplicate (the ticket already started Execution
-	// with the same request) or Conflict (with a different request).
+	// Kind is Started, or Duplicate when the ticket already started
+	// Execution with the delivery's request.
 	Kind      string
 	Execution string
+	// Latest is the ticket's latest execution when a duplicate repeats an
+	// earlier request of the ticket than the latest one, and "" otherwise.
+	Latest string
 }

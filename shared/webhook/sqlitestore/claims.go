@@ -14,8 +14,9 @@ import (
 type claimState int
 
 const (
-	// claimRecorded means the ticket already has an execution, and the
-	// delivery was recorded as a duplicate or a conflict.
+	// claimRecorded means the ticket already started an execution with
+	// the delivery's request, and the delivery was recorded as a
+	// duplicate.
 	claimRecorded claimState = iota
 	// claimTaken means this delivery now holds the claim and calls start.
 	claimTaken
@@ -29,9 +30,9 @@ type claimResult struct {
 	expiresAt time.Time
 }
 
-// claim runs one short transaction: it records a delivery of a ticket that
-// already has an execution, or claims a ticket that has none, or reports
-// the unexpired claim of another delivery.
+// claim runs one short transaction: it records a delivery of a request
+// that the ticket already started, or claims the ticket for a new request,
+// or reports the unexpired claim of another delivery.
 func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (claimResult, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -81,10 +82,10 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 	return claimResult{state: claimTaken}, nil
 }
 
-// record stores the execution that owner's start returned, drops the claim
-// and records the delivery. When a delivery that took over an expired claim
-// recorded the ticket first, this delivery is a duplicate or a conflict of
-// that record.
+// record stores the execution that owner's start returned as the ticket's
+// latest, with the earlier one kept in runs, drops the claim and records
+// the delivery. When a delivery that took over an expired claim recorded
+// the same request first, this delivery is a duplicate of that record.
 func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution string) (webhook.Outcome, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -92,19 +93,13 @@ func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution
 	}
 	defer tx.Rollback()
 
-	out := webhook.Outcome{Kind: webhook.Started, Execution: execution}
-	res, err := tx.ExecContext(ctx, `INSERT INTO tickets (ticket, request_hash, execution, source, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket) DO NOTHING`,
-		d.Ticket, d.RequestHash, execution, d.Source, d.ReceivedAt.UnixNano())
+	out, found, err := recordedOutcome(ctx, tx, d)
 	if err != nil {
-		return webhook.Outcome{}, fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)
+		return webhook.Outcome{}, err
 	}
-	inserted, err := res.RowsAffected()
-	if err != nil {
-		return webhook.Outcome{}, fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)
-	}
-	if inserted == 0 {
-		if out, _, err = recordedOutcome(ctx, tx, d); err != nil {
+	if !found {
+		out = webhook.Outcome{Kind: webhook.Started, Execution: execution}
+		if err := insertRun(ctx, tx, d, execution); err != nil {
 			return webhook.Outcome{}, err
 		}
 	}
@@ -120,6 +115,32 @@ func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution
 	return out, nil
 }
 
+// insertRun records execution as the run of the delivery's request and as
+// the ticket's latest execution. The tickets row of a file written before
+// runs existed goes into runs first, so that it stays known.
+func insertRun(ctx context.Context, tx *sql.Tx, d webhook.Delivery, execution string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO runs (ticket, request_hash, execution, created_at)
+		SELECT ticket, request_hash, execution, created_at FROM tickets WHERE ticket = ?
+		ON CONFLICT (ticket, request_hash) DO NOTHING`, d.Ticket)
+	if err != nil {
+		return fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (ticket, request_hash, execution, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (ticket, request_hash) DO UPDATE SET execution = excluded.execution, created_at = excluded.created_at`,
+		d.Ticket, d.RequestHash, execution, d.ReceivedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO tickets (ticket, request_hash, execution, source, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (ticket) DO UPDATE SET request_hash = excluded.request_hash, execution = excluded.execution,
+			source = excluded.source, created_at = excluded.created_at`,
+		d.Ticket, d.RequestHash, execution, d.Source, d.ReceivedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)
+	}
+	return nil
+}
+
 // release drops owner's claim after a failed start, so that the next
 // delivery of the ticket starts it. A claim that another delivery took
 // over stays.
@@ -130,24 +151,34 @@ func (s *Store) release(ctx context.Context, ticket, owner string) error {
 	return nil
 }
 
-// recordedOutcome returns what a delivery of an already started ticket is:
-// a duplicate of its request or a conflict with it.
+// recordedOutcome returns the duplicate outcome of a delivery whose
+// request the ticket already started, and false when the request is new
+// to the ticket. The tickets row holds the latest execution and runs every
+// execution, so a request found only in runs is an earlier one.
 func recordedOutcome(ctx context.Context, tx *sql.Tx, d webhook.Delivery) (webhook.Outcome, bool, error) {
-	var out webhook.Outcome
-	var hash string
+	var latest, latestHash string
 	err := tx.QueryRowContext(ctx, `SELECT execution, request_hash FROM tickets WHERE ticket = ?`, d.Ticket).
-		Scan(&out.Execution, &hash)
+		Scan(&latest, &latestHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return webhook.Outcome{}, false, nil
 	}
 	if err != nil {
 		return webhook.Outcome{}, false, fmt.Errorf("read ticket %s: %w", d.Ticket, err)
 	}
-	out.Kind = webhook.Duplicate
-	if hash != d.RequestHash {
-		out.Kind = webhook.Conflict
+	if latestHash == d.RequestHash {
+		return webhook.Outcome{Kind: webhook.Duplicate, Execution: latest}, true, nil
 	}
-	return out, true, nil
+
+	var earlier string
+	err = tx.QueryRowContext(ctx, `SELECT execution FROM runs WHERE ticket = ? AND request_hash = ?`, d.Ticket, d.RequestHash).
+		Scan(&earlier)
+	if errors.Is(err, sql.ErrNoRows) {
+		return webhook.Outcome{}, false, nil
+	}
+	if err != nil {
+		return webhook.Outcome{}, false, fmt.Errorf("read runs of ticket %s: %w", d.Ticket, err)
+	}
+	return webhook.Outcome{Kind: webhook.Duplicate, Execution: earlier, Latest: latest}, true, nil
 }
 
 func insertDelivery(ctx context.Context, tx *sql.Tx, d webhook.Delivery, out webhook.Outcome) error {

@@ -27,18 +27,35 @@ var (
 )
 
 // countingExecutions starts executions named after the request ID, as the
-// service does, and counts the starts per name.
+// service does, and counts the starts per name. Its executions never
+// close, so a request of an ID whose execution runs another request gets a
+// *webhook.RunningError, as from the service.
 type countingExecutions struct {
-	mu     sync.Mutex
-	starts map[string]int
-	total  atomic.Int32
+	mu       sync.Mutex
+	starts   map[string]int
+	requests map[string]string // execution name to its request's JSON
+	total    atomic.Int32
 }
 
 func (c *countingExecutions) Start(_ context.Context, req request.Request) (string, error) {
 	name := request.ExecutionName(req.ID)
-	c.total.Add(1)
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if running, ok := c.requests[name]; ok {
+		if running != string(canonical) {
+			return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
+		}
+		return name, nil
+	}
+	if c.requests == nil {
+		c.requests = map[string]string{}
+	}
+	c.requests[name] = string(canonical)
+	c.total.Add(1)
 	c.starts[name]++
 	return name, nil
 }

@@ -58,8 +58,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store records which ticket started which execution, and every delivery.
-// It is safe for concurrent use.
+// Store records the executions that each ticket started, one per request
+// of the ticket, and every delivery. It is safe for concurrent use.
 type Store struct {
 	db   *sql.DB
 	opts Options
@@ -83,6 +83,13 @@ CREATE TABLE IF NOT EXISTS tickets (
 	source       TEXT NOT NULL,
 	created_at   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS runs (
+	ticket       TEXT NOT NULL,
+	request_hash TEXT NOT NULL,
+	execution    TEXT NOT NULL,
+	created_at   INTEGER NOT NULL,
+	PRIMARY KEY (ticket, request_hash)
+);
 CREATE TABLE IF NOT EXISTS claims (
 	ticket       TEXT PRIMARY KEY,
 	owner        TEXT NOT NULL,
@@ -103,7 +110,8 @@ CREATE INDEX IF NOT EXISTS deliveries_by_ticket ON deliveries (ticket, event);
 `
 
 // Open opens or creates the store at path. A file written by an earlier
-// version, which had no claims table, gets one.
+// version, which had no claims or runs table, gets them. Until a ticket of
+// such a file starts another run, its tickets row is its only run.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.ClaimTimeout <= 0 {
 		opts.ClaimTimeout = DefaultClaimTimeout
@@ -132,9 +140,9 @@ func Open(path string, opts Options) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Deliver records a delivery and, for a ticket without an execution, claims
-// the ticket, calls start with no transaction open and records the
-// execution that start returns. A delivery that finds another delivery's
+// Deliver records a delivery and, for a request that its ticket has not
+// started before, claims the ticket, calls start with no transaction open
+// and records the execution that start returns as the ticket's latest. A delivery that finds another delivery's
 // claim waits until that claim settles, so concurrent deliveries of one
 // ticket call start once, also across processes that share the file.
 //

@@ -71,10 +71,12 @@ func TestDeliverOutcomes(t *testing.T) {
 	}{
 		{name: "first delivery", hash: "h1", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}},
 		{name: "same request", hash: "h1", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
-		{name: "other request", hash: "h2", want: webhook.Outcome{Kind: webhook.Conflict, Execution: "DATA-1"}},
+		{name: "other request", hash: "h2", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}},
+		{name: "other request again", hash: "h2", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1-r2"}},
+		{name: "earlier request", hash: "h1", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1", Latest: "DATA-1-r2"}},
 	}
 	for _, step := range steps {
-		got, err := store.Deliver(ctx, delivery("DATA-1", step.hash), st.start("DATA-1"))
+		got, err := store.Deliver(ctx, delivery("DATA-1", step.hash), st.start(map[string]string{"h1": "DATA-1", "h2": "DATA-1-r2"}[step.hash]))
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
@@ -82,11 +84,11 @@ func TestDeliverOutcomes(t *testing.T) {
 			t.Errorf("%s: outcome (-want +got):\n%s", step.name, diff)
 		}
 	}
-	if got := st.calls.Load(); got != 1 {
-		t.Errorf("start calls = %d, want 1", got)
+	if got := st.calls.Load(); got != 2 {
+		t.Errorf("start calls = %d, want 2", got)
 	}
-	if n, err := store.DeliveryCount(ctx, "DATA-1"); err != nil || n != 3 {
-		t.Errorf("recorded deliveries = %d (%v), want 3", n, err)
+	if n, err := store.DeliveryCount(ctx, "DATA-1"); err != nil || n != 5 {
+		t.Errorf("recorded deliveries = %d (%v), want 5", n, err)
 	}
 }
 
@@ -332,5 +334,64 @@ func TestDeliverManyConcurrentTickets(t *testing.T) {
 	}
 	if got := st.calls.Load(); got != int32(len(tickets)) {
 		t.Errorf("start calls = %d, want %d", got, len(tickets))
+	}
+}
+
+func TestDeliverChangedRequestStartFails(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	ctx := context.Background()
+	if _, err := store.Deliver(ctx, delivery("DATA-1", "h1"), (&starter{}).start("DATA-1")); err != nil {
+		t.Fatal(err)
+	}
+
+	running := &webhook.RunningError{Ticket: "DATA-1", Execution: "DATA-1"}
+	_, err := store.Deliver(ctx, delivery("DATA-1", "h2"), (&starter{err: running}).start("DATA-1-r2"))
+	if !errors.Is(err, running) {
+		t.Fatalf("changed request while DATA-1 runs: error %v, want %v", err, running)
+	}
+
+	// The first request is still the ticket's latest, and the changed
+	// request starts once the earlier execution lets it.
+	got, err := store.Deliver(ctx, delivery("DATA-1", "h1"), (&starter{}).start("unexpected"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}, got); diff != "" {
+		t.Errorf("first request again (-want +got):\n%s", diff)
+	}
+	got, err = store.Deliver(ctx, delivery("DATA-1", "h2"), (&starter{}).start("DATA-1-r2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}, got); diff != "" {
+		t.Errorf("changed request after the failed start (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeliverKeepsTicketOfEarlierFile checks a ticket that a file without
+// the runs table recorded: its execution stays known after the ticket
+// changes.
+func TestDeliverKeepsTicketOfEarlierFile(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	ctx := context.Background()
+	_, err := store.db.ExecContext(ctx, `INSERT INTO tickets (ticket, request_hash, execution, source, created_at)
+		VALUES ('DATA-1', 'h1', 'DATA-1', 'request', 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := store.Deliver(ctx, delivery("DATA-1", "h2"), (&starter{}).start("DATA-1-r2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}, got); diff != "" {
+		t.Errorf("changed request (-want +got):\n%s", diff)
+	}
+	got, err = store.Deliver(ctx, delivery("DATA-1", "h1"), (&starter{}).start("unexpected"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1", Latest: "DATA-1-r2"}, got); diff != "" {
+		t.Errorf("earlier request (-want +got):\n%s", diff)
 	}
 }

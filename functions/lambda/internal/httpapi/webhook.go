@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,9 +34,10 @@ type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(context.Context) (string, error)) (dynamo.Outcome, error)
 }
 
-// Executions starts executions. *sfn.Client implements it.
+// Executions starts and describes executions. *sfn.Client implements it.
 type Executions interface {
 	StartExecution(ctx context.Context, stateMachineARN, name string, input json.RawMessage) (sfn.Started, error)
+	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
 }
 
 var (
@@ -58,10 +60,16 @@ type Webhook struct {
 	Logger          *slog.Logger
 }
 
-// errNameUsed means Step Functions already has an execution of the
-// request's name that the delivery store does not know, such as one whose
-// ticket record has expired.
-var errNameUsed = errors.New("execution name already used")
+// ranError means that a closed execution already ran the delivered
+// request, which the delivery store does not know, such as after the
+// ticket's record expired.
+type ranError struct{ execution string }
+
+func (e *ranError) Error() string { return "execution " + e.execution + " already ran this request" }
+
+// maxRuns bounds the run names that one start tries, so that a request ID
+// with that many executions fails instead of scanning without end.
+const maxRuns = 100
 
 // Handle serves one delivery. Errors become HTTP responses, so it returns
 // none: a Lambda error would reach the sender as a bare 500.
@@ -156,7 +164,8 @@ func requestID(body []byte) string {
 }
 
 // accept records a verified, valid delivery and starts its execution unless
-// the ticket already has one.
+// the ticket already started this request. A changed request of a ticket
+// whose executions have closed starts the next run, as repolink run does.
 func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGatewayV2HTTPResponse {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
@@ -169,43 +178,84 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
 	}
 	sum := sha256.Sum256(canonical)
-	name := request.ExecutionName(req.ID)
-	log := w.logger().With("source", source, "ticket", req.ID, "execution", name)
+	log := w.logger().With("source", source, "ticket", req.ID)
 
 	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: hex.EncodeToString(sum[:]), Source: source, ReceivedAt: w.now()}
 	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context) (string, error) {
-		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)
-		if errors.Is(err, sfn.ErrExecutionAlreadyExists) {
-			return "", fmt.Errorf("%w: %w", errNameUsed, err)
-		}
-		if err != nil {
-			return "", err
-		}
-		log.Info("execution started by webhook", "execution_arn", started.ARN)
-		return name, nil
+		return w.startRun(ctx, req, canonical, input, log)
 	})
 
+	var ran *ranError
+	var running *webhook.RunningError
 	switch {
-	case errors.Is(err, errNameUsed):
-		reason := fmt.Sprintf("execution %s already exists, with this request or another; redrive or stop it, or use a new ticket", name)
-		log.Warn("execution name already used; nothing new started", "error", err)
-		return respond(http.StatusOK, webhook.Response{Execution: name, Duplicate: true, Reason: reason})
+	case errors.As(err, &ran):
+		reason := fmt.Sprintf("%v; redrive it if it failed, or change the request to start a new execution", ran)
+		log.Warn("request already ran in an execution that the delivery store does not record; nothing new started", "execution", ran.execution)
+		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason})
+	case errors.As(err, &running):
+		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
+		return respond(http.StatusConflict, webhook.Response{Execution: running.Execution, Error: webhook.ChangedRequestReason(running)})
 	case err != nil:
 		log.Error("start execution failed", "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"})
 	}
 
-	switch out.Kind {
-	case dynamo.Started:
+	log = log.With("execution", out.Execution)
+	switch {
+	case out.Kind == dynamo.Started:
 		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: "RUNNING"})
-	case dynamo.Duplicate:
+	case out.Latest != "":
+		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
+		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true,
+			Reason: webhook.EarlierRequestReason(req.ID, out.Execution, out.Latest)})
+	default:
 		log.Info("duplicate delivery; nothing new started")
 		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true})
-	default:
-		reason := fmt.Sprintf("ticket %s already started execution %s with a different request; redrive or stop that execution, or use a new ticket", req.ID, out.Execution)
-		log.Warn("conflicting delivery; nothing new started")
-		return respond(http.StatusConflict, webhook.Response{Execution: out.Execution, Error: reason})
 	}
+}
+
+// startRun starts the provision execution of req under the first run name
+// of its ID (ID, ID-r2, ID-r3, ...) that Step Functions has not used, and
+// returns the name. A running execution of the same request is returned as
+// it is, because Step Functions makes that start idempotent. It passes over
+// executions of other request IDs, whose names can look like run names. An
+// execution of the ID that still runs another request is a
+// *webhook.RunningError, and a closed one of the same request a *ranError.
+func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, log *slog.Logger) (string, error) {
+	base := request.ExecutionName(req.ID)
+	for n := 1; n <= maxRuns; n++ {
+		name := request.RunName(base, n)
+		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)
+		if err == nil {
+			log.Info("execution started by webhook", "execution", name, "execution_arn", started.ARN)
+			return name, nil
+		}
+		if !errors.Is(err, sfn.ErrExecutionAlreadyExists) {
+			return "", err
+		}
+
+		x, err := w.Executions.DescribeExecution(ctx, executionARN(w.StateMachineARN, name))
+		if err != nil {
+			return "", err
+		}
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
+			continue
+		}
+		if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) {
+			return "", &ranError{execution: name}
+		}
+		if x.Status == "RUNNING" || x.Status == "PENDING_REDRIVE" {
+			return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
+		}
+	}
+	return "", fmt.Errorf("request %s already has %d executions; start it under a new request ID", req.ID, maxRuns)
+}
+
+// executionARN returns the ARN of the execution named name of a state
+// machine.
+func executionARN(stateMachineARN, name string) string {
+	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 func (w *Webhook) unauthorized(err error) events.APIGatewayV2HTTPResponse {

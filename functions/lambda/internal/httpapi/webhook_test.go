@@ -25,6 +25,7 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -74,19 +75,21 @@ func signedEvent(body []byte, key []byte, ts time.Time) events.APIGatewayV2HTTPR
 
 // stepFunctions is an httptest Step Functions endpoint that starts each
 // execution name once, like a Standard workflow: a second start with the
-// same name and input returns the same execution, another input fails with
-// ExecutionAlreadyExists.
+// same name and input returns the same execution while it runs, and a
+// closed execution or another input fails with ExecutionAlreadyExists.
+// DescribeExecution returns an execution's input and status.
 type stepFunctions struct {
 	*httptest.Server
 	mu     sync.Mutex
 	inputs map[string]string
+	closed map[string]bool
 	starts int
 	fail   bool
 }
 
 func newStepFunctions(t *testing.T) (*stepFunctions, *sfn.Client) {
 	t.Helper()
-	s := &stepFunctions{inputs: map[string]string{}}
+	s := &stepFunctions{inputs: map[string]string{}, closed: map[string]bool{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	api := sfnsdk.New(sfnsdk.Options{
@@ -101,6 +104,7 @@ func newStepFunctions(t *testing.T) (*stepFunctions, *sfn.Client) {
 func (s *stepFunctions) serve(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		StateMachineArn string `json:"stateMachineArn"`
+		ExecutionArn    string `json:"executionArn"`
 		Name            string `json:"name"`
 		Input           string `json:"input"`
 	}
@@ -110,26 +114,71 @@ func (s *stepFunctions) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.Header.Get("X-Amz-Target") != "AWSStepFunctions.StartExecution" || in.StateMachineArn != machineARN {
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"__type":"ValidationException","message":"unexpected request"}`)
-		return
-	}
 	if s.fail {
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, `{"__type":"InternalFailure","message":"service unavailable"}`)
 		return
 	}
-	if previous, ok := s.inputs[in.Name]; ok && previous != in.Input {
+	switch r.Header.Get("X-Amz-Target") {
+	case "AWSStepFunctions.StartExecution":
+		if in.StateMachineArn != machineARN {
+			break
+		}
+		s.start(w, in.Name, in.Input)
+		return
+	case "AWSStepFunctions.DescribeExecution":
+		prefix := strings.Replace(machineARN, ":stateMachine:", ":execution:", 1) + ":"
+		name, ok := strings.CutPrefix(in.ExecutionArn, prefix)
+		if !ok {
+			break
+		}
+		s.describe(w, name)
+		return
+	}
+	w.WriteHeader(http.StatusBadRequest)
+	io.WriteString(w, `{"__type":"ValidationException","message":"unexpected request"}`)
+}
+
+func (s *stepFunctions) start(w http.ResponseWriter, name, input string) {
+	if previous, ok := s.inputs[name]; ok && (previous != input || s.closed[name]) {
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"__type":"ExecutionAlreadyExists","message":"Execution Already Exists"}`)
 		return
 	}
-	if _, ok := s.inputs[in.Name]; !ok {
+	if _, ok := s.inputs[name]; !ok {
 		s.starts++
 	}
-	s.inputs[in.Name] = in.Input
-	io.WriteString(w, `{"executionArn":"arn:aws:states:us-west-2:123456789012:execution:rl-provision:`+in.Name+`","startDate":1740830400}`)
+	s.inputs[name] = input
+	io.WriteString(w, `{"executionArn":"arn:aws:states:us-west-2:123456789012:execution:rl-provision:`+name+`","startDate":1740830400}`)
+}
+
+func (s *stepFunctions) describe(w http.ResponseWriter, name string) {
+	input, ok := s.inputs[name]
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"ExecutionDoesNotExist","message":"Execution Does Not Exist"}`)
+		return
+	}
+	status := "RUNNING"
+	if s.closed[name] {
+		status = "SUCCEEDED"
+	}
+	out, _ := json.Marshal(map[string]any{
+		"executionArn":    "arn:aws:states:us-west-2:123456789012:execution:rl-provision:" + name,
+		"stateMachineArn": machineARN,
+		"name":            name,
+		"status":          status,
+		"startDate":       1740830400,
+		"input":           input,
+	})
+	w.Write(out)
+}
+
+// close marks an execution as closed.
+func (s *stepFunctions) close(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed[name] = true
 }
 
 func (s *stepFunctions) startCount() int {
@@ -183,7 +232,9 @@ func TestWebhookDeliveries(t *testing.T) {
 		{"first delivery", body, http.StatusAccepted, webhook.Response{Execution: "DATA-4711", Status: "RUNNING"}, 1},
 		{"redelivery", body, http.StatusOK, webhook.Response{Execution: "DATA-4711", Duplicate: true}, 1},
 		{"edited ticket", edited, http.StatusConflict, webhook.Response{Execution: "DATA-4711",
-			Error: "ticket DATA-4711 already started execution DATA-4711 with a different request; redrive or stop that execution, or use a new ticket"}, 1},
+			Error: "execution DATA-4711 of request DATA-4711 is still running with a different request; " +
+				"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
+				"so send it again after DATA-4711 closes, or after stopping it"}, 1},
 	}
 	for _, step := range steps {
 		resp, err := hook.Handle(ctx, signedEvent(step.body, secret, now))
@@ -239,22 +290,98 @@ func TestWebhookRetriesFailedStart(t *testing.T) {
 	}
 }
 
-func TestWebhookNameAlreadyUsed(t *testing.T) {
+func TestWebhookChangedAfterClose(t *testing.T) {
 	hook, states := newWebhook(t)
-	// Step Functions already has an execution of this name, but its ticket
-	// record is gone, as after the record expired.
-	states.inputs["DATA-4711"] = `{"request":{"id":"DATA-4711"}}`
+	ctx := context.Background()
+	body := readExample(t)
+	edited := []byte(strings.Replace(string(body), `"requests"`, `"numpy"`, 1))
+	if resp, err := hook.Handle(ctx, signedEvent(body, secret, now)); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("first delivery = %d, %v; want 202", resp.StatusCode, err)
+	}
+	states.close("DATA-4711")
 
-	resp, err := hook.Handle(context.Background(), signedEvent(readExample(t), secret, now))
+	resp, err := hook.Handle(ctx, signedEvent(edited, secret, now))
 	if err != nil {
-		t.Fatalf("Handle: %v", err)
+		t.Fatalf("Handle of the changed request: %v", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("status = %d, want 200 so the sender stops redelivering", resp.StatusCode)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("changed request status = %d, want 202 (body %s)", resp.StatusCode, resp.Body)
 	}
-	body := decodeResponse(t, resp)
-	if !body.Duplicate || body.Execution != "DATA-4711" || body.Reason == "" {
-		t.Errorf("body = %+v, want a duplicate of DATA-4711 with a reason", body)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, decodeResponse(t, resp)); diff != "" {
+		t.Errorf("changed request body (-want +got):\n%s", diff)
+	}
+	var doc workflow.Document
+	if err := json.Unmarshal([]byte(states.inputs["DATA-4711-r2"]), &doc); err != nil {
+		t.Fatalf("input of DATA-4711-r2 is not a document: %v", err)
+	}
+	if got := doc.Request.Repository.Packages; len(got) == 0 || got[0] != "numpy" {
+		t.Errorf("packages of DATA-4711-r2 = %v, want the changed request's", got)
+	}
+
+	// A late redelivery of the first request undoes nothing.
+	resp, err = hook.Handle(ctx, signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("Handle of the earlier request: %v", err)
+	}
+	got := decodeResponse(t, resp)
+	if resp.StatusCode != http.StatusOK || !got.Duplicate || got.Execution != "DATA-4711" {
+		t.Errorf("earlier request = %d %+v, want 200 duplicate of DATA-4711", resp.StatusCode, got)
+	}
+	if !strings.Contains(got.Reason, "DATA-4711-r2") {
+		t.Errorf("earlier request reason = %q, want it to name DATA-4711-r2", got.Reason)
+	}
+	if n := states.startCount(); n != 2 {
+		t.Errorf("%d executions started, want 2", n)
+	}
+}
+
+func TestWebhookNameAlreadyUsed(t *testing.T) {
+	body := readExample(t)
+	other := `{"request":{"id":"DATA-4711"}}`
+	tests := []struct {
+		name string
+		// input is the input of the execution DATA-4711 that Step
+		// Functions has but the delivery store does not record, as after
+		// the ticket's record expired. Empty means the delivered request.
+		input      string
+		closed     bool
+		wantStatus int
+		want       webhook.Response
+	}{
+		{"same request closed", "", true, http.StatusOK, webhook.Response{Execution: "DATA-4711", Duplicate: true,
+			Reason: "execution DATA-4711 already ran this request; redrive it if it failed, or change the request to start a new execution"}},
+		{"other request closed", other, true, http.StatusAccepted, webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}},
+		{"other request running", other, false, http.StatusConflict, webhook.Response{Execution: "DATA-4711",
+			Error: "execution DATA-4711 of request DATA-4711 is still running with a different request; " +
+				"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
+				"so send it again after DATA-4711 closes, or after stopping it"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook, states := newWebhook(t)
+			input := tt.input
+			if input == "" {
+				req, err := request.Parse(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, _ := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+				input = string(data)
+			}
+			states.inputs["DATA-4711"] = input
+			states.closed["DATA-4711"] = tt.closed
+
+			resp, err := hook.Handle(context.Background(), signedEvent(body, secret, now))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if diff := cmp.Diff(tt.want, decodeResponse(t, resp)); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -290,6 +417,11 @@ type unusedExecutions struct{ t *testing.T }
 func (u unusedExecutions) StartExecution(context.Context, string, string, json.RawMessage) (sfn.Started, error) {
 	u.t.Error("a rejected delivery started an execution")
 	return sfn.Started{}, errors.New("unexpected")
+}
+
+func (u unusedExecutions) DescribeExecution(context.Context, string) (sfn.Execution, error) {
+	u.t.Error("a rejected delivery described an execution")
+	return sfn.Execution{}, errors.New("unexpected")
 }
 
 func TestWebhookRejects(t *testing.T) {

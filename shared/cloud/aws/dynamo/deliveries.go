@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,24 +22,26 @@ const (
 	attrSource      = "source"
 	attrDeliveryID  = "delivery_id"
 	attrReceivedAt  = "received_at"
+	// attrRuns maps the request hash of each request that the ticket
+	// started to its execution.
+	attrRuns = "runs"
 )
 
 // Outcome kinds of a delivery.
 const (
-	// Started means this delivery started the ticket's execution, or
-	// started it again after an earlier start failed.
+	// Started means this delivery started an execution for a request that
+	// is new to the ticket, or started it again after an earlier start
+	// failed.
 	Started = "started"
 	// Duplicate means the ticket already started an execution with the
 	// same request.
 	Duplicate = "duplicate"
-	// Conflict means the ticket already started an execution with a
-	// different request.
-	Conflict = "conflict"
 )
 
 // Delivery is one verified webhook delivery of a ticket.
 type Delivery struct {
-	// Ticket is the request ID. One ticket starts at most one execution.
+	// Ticket is the request ID. Each request of a ticket starts at most
+	// one execution.
 	Ticket string
 	// RequestHash identifies the request that the delivery carries.
 	RequestHash string
@@ -54,6 +57,9 @@ type Delivery struct {
 type Outcome struct {
 	Kind      string
 	Execution string
+	// Latest is the ticket's latest execution when a duplicate repeats an
+	// earlier request of the ticket than the latest one, and "" otherwise.
+	Latest string
 }
 
 // ErrDeliveryRace is returned when other deliveries of the same ticket kept
@@ -61,8 +67,11 @@ type Outcome struct {
 var ErrDeliveryRace = errors.New("concurrent deliveries of the ticket with different requests")
 
 // Deliver records a delivery of d.Ticket and starts its execution with start
-// unless the ticket already has one. A conditional write claims the ticket,
-// so concurrent deliveries record one request.
+// when the ticket has not started the delivery's request before: the ticket
+// is new, or its request changed. A conditional write claims the ticket, so
+// concurrent deliveries record one request. The ticket item keeps the hash
+// of every request that the ticket started, so a late redelivery of an
+// earlier request is a duplicate and undoes no change.
 //
 // When start fails, the claim stays without an execution and the error is
 // returned. The next delivery of the ticket then calls start again, so start
@@ -83,17 +92,16 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Cont
 		if err != nil {
 			return Outcome{}, err
 		}
-		if !claimed && stored.execution != "" {
-			kind := Duplicate
-			if stored.requestHash != d.RequestHash {
-				kind = Conflict
+		if !claimed {
+			if out, ok := stored.duplicate(d.RequestHash); ok {
+				return out, nil
 			}
-			return Outcome{Kind: kind, Execution: stored.execution}, nil
 		}
 		if !claimed && stored.requestHash != d.RequestHash {
-			// An earlier delivery claimed the ticket but never started
-			// its execution, so this delivery's request replaces it.
-			replaced, err := s.replaceClaim(ctx, d, stored.requestHash)
+			// The ticket started another request, or an earlier delivery
+			// claimed it for another request and never started it, so
+			// this delivery's request replaces the claim.
+			replaced, err := s.replaceClaim(ctx, d, stored)
 			if err != nil {
 				return Outcome{}, err
 			}
@@ -106,7 +114,7 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Cont
 		if err != nil {
 			return Outcome{}, err
 		}
-		if err := s.recordExecution(ctx, d, execution); err != nil {
+		if err := s.recordExecution(ctx, d, stored.withRun(d.RequestHash, execution)); err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{Kind: Started, Execution: execution}, nil
@@ -116,13 +124,54 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Cont
 
 // ticketRecord is the stored state of a ticket.
 type ticketRecord struct {
+	// requestHash and execution are the latest request and its execution,
+	// which is "" while a claim has not started it.
 	requestHash string
 	execution   string
+	// runs maps the hash of every request that the ticket started to its
+	// execution. An item written before runs existed has none, and its
+	// latest execution is its only run.
+	runs map[string]string
+}
+
+// allRuns returns the ticket's runs with the latest started one.
+func (t ticketRecord) allRuns() map[string]string {
+	runs := maps.Clone(t.runs)
+	if runs == nil {
+		runs = map[string]string{}
+	}
+	if t.execution != "" {
+		runs[t.requestHash] = t.execution
+	}
+	return runs
+}
+
+// withRun returns the ticket's runs with execution recorded for hash.
+func (t ticketRecord) withRun(hash, execution string) map[string]string {
+	runs := t.allRuns()
+	runs[hash] = execution
+	return runs
+}
+
+// duplicate returns the outcome of a delivery of a request that the ticket
+// already started, and false for a request that it did not start.
+func (t ticketRecord) duplicate(hash string) (Outcome, bool) {
+	execution, ok := t.allRuns()[hash]
+	if !ok {
+		return Outcome{}, false
+	}
+	out := Outcome{Kind: Duplicate, Execution: execution}
+	if t.execution != "" && t.execution != execution {
+		out.Latest = t.execution
+	}
+	return out, true
 }
 
 func ticketPartition(ticket string) string { return "ticket#" + hashKey(ticket) }
 
-func (s *Store) ticketItem(d Delivery, execution string) map[string]types.AttributeValue {
+// ticketItem returns the ticket item of a delivery, with execution and
+// runs when they are not empty.
+func (s *Store) ticketItem(d Delivery, execution string, runs map[string]string) map[string]types.AttributeValue {
 	item := key(ticketPartition(d.Ticket), ticketSortKey)
 	item[attrTicket] = stringAttr(d.Ticket)
 	item[attrRequestHash] = stringAttr(d.RequestHash)
@@ -132,6 +181,13 @@ func (s *Store) ticketItem(d Delivery, execution string) map[string]types.Attrib
 	}
 	if execution != "" {
 		item[attrExecution] = stringAttr(execution)
+	}
+	if len(runs) > 0 {
+		values := make(map[string]types.AttributeValue, len(runs))
+		for hash, run := range runs {
+			values[hash] = stringAttr(run)
+		}
+		item[attrRuns] = &types.AttributeValueMemberM{Value: values}
 	}
 	item[attrReceivedAt] = numberAttr(d.ReceivedAt.Unix())
 	item[attrExpiresAt] = numberAttr(d.ReceivedAt.Add(s.DeliveryRetention).Unix())
@@ -143,7 +199,7 @@ func (s *Store) ticketItem(d Delivery, execution string) map[string]types.Attrib
 func (s *Store) claim(ctx context.Context, d Delivery) (ticketRecord, bool, error) {
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           s.tableName(),
-		Item:                s.ticketItem(d, ""),
+		Item:                s.ticketItem(d, "", nil),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if err == nil {
@@ -164,19 +220,41 @@ func (s *Store) claim(ctx context.Context, d Delivery) (ticketRecord, bool, erro
 	return ticketRecord{
 		requestHash: stringOf(out.Item, attrRequestHash),
 		execution:   stringOf(out.Item, attrExecution),
+		runs:        runsOf(out.Item),
 	}, false, nil
 }
 
-// replaceClaim overwrites an unstarted claim of another request. It returns
-// false when the claim changed since it was read.
-func (s *Store) replaceClaim(ctx context.Context, d Delivery, storedHash string) (bool, error) {
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+// runsOf returns the runs attribute of a ticket item, or nil.
+func runsOf(item map[string]types.AttributeValue) map[string]string {
+	m, ok := item[attrRuns].(*types.AttributeValueMemberM)
+	if !ok {
+		return nil
+	}
+	runs := make(map[string]string, len(m.Value))
+	for hash, v := range m.Value {
+		if run, ok := v.(*types.AttributeValueMemberS); ok {
+			runs[hash] = run.Value
+		}
+	}
+	return runs
+}
+
+// replaceClaim overwrites the stored item with an unstarted claim of the
+// delivery's request, keeping the ticket's runs. It returns false when the
+// item changed since it was read.
+func (s *Store) replaceClaim(ctx context.Context, d Delivery, stored ticketRecord) (bool, error) {
+	in := &dynamodb.PutItemInput{
 		TableName:                 s.tableName(),
-		Item:                      s.ticketItem(d, ""),
+		Item:                      s.ticketItem(d, "", stored.allRuns()),
 		ConditionExpression:       aws.String("attribute_not_exists(#execution) AND #hash = :stored"),
 		ExpressionAttributeNames:  map[string]string{"#execution": attrExecution, "#hash": attrRequestHash},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":stored": stringAttr(storedHash)},
-	})
+		ExpressionAttributeValues: map[string]types.AttributeValue{":stored": stringAttr(stored.requestHash)},
+	}
+	if stored.execution != "" {
+		in.ConditionExpression = aws.String("#execution = :execution AND #hash = :stored")
+		in.ExpressionAttributeValues[":execution"] = stringAttr(stored.execution)
+	}
+	_, err := s.client.PutItem(ctx, in)
 	if isConditionFailed(err) {
 		return false, nil
 	}
@@ -186,11 +264,13 @@ func (s *Store) replaceClaim(ctx context.Context, d Delivery, storedHash string)
 	return true, nil
 }
 
-// recordExecution stores the started execution on the ticket item.
-func (s *Store) recordExecution(ctx context.Context, d Delivery, execution string) error {
+// recordExecution stores the started execution on the ticket item as its
+// latest, with runs.
+func (s *Store) recordExecution(ctx context.Context, d Delivery, runs map[string]string) error {
+	execution := runs[d.RequestHash]
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: s.tableName(),
-		Item:      s.ticketItem(d, execution),
+		Item:      s.ticketItem(d, execution, runs),
 	})
 	if err != nil {
 		return s.classify(err, "record execution %s of ticket %s", execution, d.Ticket)

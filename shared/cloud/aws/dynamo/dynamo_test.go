@@ -229,20 +229,24 @@ func delivery(ticket, hash string) dynamo.Delivery {
 func TestDeliverOutcomes(t *testing.T) {
 	store, _ := newStore(t)
 	ctx := context.Background()
-	start := &starter{name: "DATA-4711"}
+	start := &starter{}
 
 	steps := []struct {
 		name       string
 		delivery   dynamo.Delivery
+		started    string // the execution that start returns
 		want       dynamo.Outcome
 		wantStarts int
 	}{
-		{"first delivery", delivery("DATA-4711", "hash-a"), dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 1},
-		{"same request again", delivery("DATA-4711", "hash-a"), dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, 1},
-		{"changed request", delivery("DATA-4711", "hash-b"), dynamo.Outcome{Kind: dynamo.Conflict, Execution: "DATA-4711"}, 1},
-		{"other ticket", delivery("DATA-4712", "hash-a"), dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 2},
+		{"first delivery", delivery("DATA-4711", "hash-a"), "DATA-4711", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 1},
+		{"same request again", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, 1},
+		{"changed request", delivery("DATA-4711", "hash-b"), "DATA-4711-r2", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, 2},
+		{"changed request again", delivery("DATA-4711", "hash-b"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711-r2"}, 2},
+		{"earlier request", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}, 2},
+		{"other ticket", delivery("DATA-4712", "hash-a"), "DATA-4712", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4712"}, 3},
 	}
 	for _, step := range steps {
+		start.name = step.started
 		got, err := store.Deliver(ctx, step.delivery, start.start)
 		if err != nil {
 			t.Fatalf("%s: Deliver: %v", step.name, err)
@@ -406,5 +410,76 @@ func TestErrorNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDeliverChangedRequestStartFails(t *testing.T) {
+	store, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := store.Deliver(ctx, delivery("DATA-4711", "hash-a"), (&starter{name: "DATA-4711"}).start); err != nil {
+		t.Fatal(err)
+	}
+
+	failing := &starter{err: errors.New("execution DATA-4711 still runs")}
+	if _, err := store.Deliver(ctx, delivery("DATA-4711", "hash-b"), failing.start); !errors.Is(err, failing.err) {
+		t.Fatalf("changed request with failing start: error %v, want %v", err, failing.err)
+	}
+
+	// The first request keeps its execution, and the changed request
+	// starts on its next delivery.
+	unused := &starter{name: "unexpected"}
+	got, err := store.Deliver(ctx, delivery("DATA-4711", "hash-a"), unused.start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, got); diff != "" {
+		t.Errorf("first request again (-want +got):\n%s", diff)
+	}
+	if unused.calls != 0 {
+		t.Errorf("first request again called start %d times, want 0", unused.calls)
+	}
+	got, err = store.Deliver(ctx, delivery("DATA-4711", "hash-b"), (&starter{name: "DATA-4711-r2"}).start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, got); diff != "" {
+		t.Errorf("changed request again (-want +got):\n%s", diff)
+	}
+}
+
+// TestDeliverKeepsTicketWithoutRuns checks a ticket item written before
+// items kept their runs: its execution stays known after the ticket
+// changes.
+func TestDeliverKeepsTicketWithoutRuns(t *testing.T) {
+	store, client := newStore(t)
+	ctx := context.Background()
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String("repolink-test"),
+		Item: map[string]types.AttributeValue{
+			"pk":           &types.AttributeValueMemberS{Value: ticketPartitionKey("DATA-4711")},
+			"sk":           &types.AttributeValueMemberS{Value: "ticket"},
+			"ticket":       &types.AttributeValueMemberS{Value: "DATA-4711"},
+			"request_hash": &types.AttributeValueMemberS{Value: "hash-a"},
+			"execution":    &types.AttributeValueMemberS{Value: "DATA-4711"},
+			"source":       &types.AttributeValueMemberS{Value: "request"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := store.Deliver(ctx, delivery("DATA-4711", "hash-b"), (&starter{name: "DATA-4711-r2"}).start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, got); diff != "" {
+		t.Errorf("changed request (-want +got):\n%s", diff)
+	}
+	got, err = store.Deliver(ctx, delivery("DATA-4711", "hash-a"), (&starter{name: "unexpected"}).start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}, got); diff != "" {
+		t.Errorf("earlier request (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// TestStartChangedRequest checks that a changed request of an ID waits for
+// the ID's running execution and then starts the next run name.
+func TestStartChangedRequest(t *testing.T) {
+	ctx := context.Background()
+	eng := provisionStore(t, t.TempDir())
+	first := exampleRequest(t, "B")
+	changed := first
+	changed.Repository.Packages = []string{"corp-utils==2.3.1"}
+
+	if name, err := startExecution(ctx, eng, first); err != nil || name != "B" {
+		t.Fatalf("first run of B: name %q, error %v", name, err)
+	}
+
+	_, err := startExecution(ctx, eng, changed)
+	var running *webhook.RunningError
+	if !errors.As(err, &running) {
+		t.Fatalf("changed request while B runs: error %v, want a *webhook.RunningError", err)
+	}
+	if running.Execution != "B" || running.Ticket != "B" {
+		t.Errorf("running error = %+v, want execution B of request B", running)
+	}
+
+	if _, err := eng.Stop(ctx, "B", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	name, err := startExecution(ctx, eng, changed)
+	if err != nil {
+		t.Fatalf("changed request after B closed: %v", err)
+	}
+	if name != "B-r2" {
+		t.Errorf("changed request runs as %q, want B-r2", name)
+	}
+}
+
+func TestEndToEndUpChangedRequest(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	up := startUp(t, t.TempDir(), "--sandbox-latency", "none")
+	first, err := os.ReadFile(writeRequest(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["packages"] = []string{"corp-utils==2.3.1"}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if code, resp := postSigned(t, up.url+"/v1/requests", first, testWebhookSecret); code != http.StatusAccepted || resp.Execution != "DATA-4711" {
+		t.Fatalf("first request = %d %+v, want 202 DATA-4711\nlogs:\n%s", code, resp, up.logs)
+	}
+	waitForStatus(t, up, "DATA-4711", "", "SUCCEEDED")
+
+	code, resp := postSigned(t, up.url+"/v1/requests", changed, testWebhookSecret)
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
+		t.Fatalf("changed request = %d %+v, want 202 DATA-4711-r2\nlogs:\n%s", code, resp, up.logs)
+	}
+	v := waitForStatus(t, up, "DATA-4711-r2", "", "SUCCEEDED")
+	if !strings.Contains(string(v.Resources), "corp-utils==2.3.1") {
+		t.Errorf("resources of DATA-4711-r2 = %s, want the changed packages", v.Resources)
+	}
+
+	code, resp = postSigned(t, up.url+"/v1/requests", first, testWebhookSecret)
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "DATA-4711" {
+		t.Errorf("first request again = %d %+v, want 200 duplicate of DATA-4711", code, resp)
+	}
+	if !strings.Contains(resp.Reason, "DATA-4711-r2") {
+		t.Errorf("reason %q does not name the latest execution DATA-4711-r2", resp.Reason)
+	}
+	if !strings.Contains(up.logs.String(), "execution started for a changed request") {
+		t.Errorf("log has no warning about the changed request:\n%s", up.logs)
+	}
+}
