@@ -89,6 +89,10 @@ func TestCategoryOf(t *testing.T) {
 		want string
 	}{
 		{"killnine/001/sandbox/aws/aws.json", ""},
+		{"killnine/093/sandbox/aws/aws.json.2105260838.tmp", ""},
+		{"killnine/093/sandbox/snowflake/snowflake.json.77.tmp", ""},
+		{"killnine/093/sandbox/aws/aws.json.x.tmp", "other files"},
+		{"killnine/093/engine.db.12.tmp", "SQLite files"},
 		{"faults/secret-reject/sandbox/snowflake/snowflake.json", ""},
 		{"killnine/001/sandbox/ca/ca.key", ""},
 		{"webhook/service/sandbox/azure/azure.json", ""},

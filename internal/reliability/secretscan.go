@@ -119,13 +119,28 @@ type scanCategory struct {
 	findings []string
 }
 
+// worldFileOf returns the world file whose temporary copy rel is, or rel.
+// A simulator writes its world to name.N.tmp and renames it over name, so
+// a process killed in between leaves a copy of the same state.
+func worldFileOf(rel string) string {
+	stem, ok := strings.CutSuffix(rel, ".tmp")
+	if !ok {
+		return rel
+	}
+	dot := strings.LastIndexByte(stem, '.')
+	if dot < 0 || strings.Trim(stem[dot+1:], "0123456789") != "" {
+		return rel
+	}
+	return stem[:dot]
+}
+
 // categoryOf returns the category of a file under the work directory, or
 // "" for an exempt file.
 func categoryOf(rel string) string {
 	parts := strings.Split(filepath.ToSlash(rel), "/")
 	// State directories are <suite>/<case>/...
 	if len(parts) > 2 {
-		inState := strings.Join(parts[2:], "/")
+		inState := worldFileOf(strings.Join(parts[2:], "/"))
 		for _, e := range exemptFiles {
 			if ok, _ := filepath.Match(e.pattern, inState); ok {
 				return ""

@@ -9,11 +9,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
+// staleAfter is the age after which Load treats a temporary file of Save as
+// left by a killed process. Save renames its file well within a second.
+const staleAfter = time.Minute
+
 // Load decodes the JSON file at path into v. A missing file is not an
-// error and leaves v as it is.
+// error and leaves v as it is. Load also removes the temporary files of
+// path that a process killed during Save left behind, because they contain
+// the same state, secret values included.
 func Load(path string, v any) error {
+	removeStale(path, time.Now())
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -36,7 +44,7 @@ func Save(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(tempPattern(path)))
 	if err != nil {
 		return fmt.Errorf("write state file %s: %w", path, err)
 	}
@@ -53,6 +61,21 @@ func Save(path string, v any) error {
 		return fmt.Errorf("write state file %s: %w", path, err)
 	}
 	return nil
+}
+
+// tempPattern matches the temporary files that Save makes for path.
+func tempPattern(path string) string { return path + ".*.tmp" }
+
+// removeStale removes the temporary files of path that are older than
+// staleAfter. A younger one may belong to a Save still running.
+func removeStale(path string, now time.Time) {
+	names, _ := filepath.Glob(tempPattern(path))
+	for _, name := range names {
+		info, err := os.Lstat(name)
+		if err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > staleAfter {
+			os.Remove(name)
+		}
+	}
 }
 
 // LoadDir reads the file name in dir into a new T and returns it. fill sets

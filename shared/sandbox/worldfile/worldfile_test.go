@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -199,5 +200,46 @@ func TestEmptyDirKeepsMemoryOnly(t *testing.T) {
 	}
 	if _, err := os.Stat("world.json"); !os.IsNotExist(err) {
 		t.Errorf("stat world.json after SaveDir with no dir: %v, want not exist", err)
+	}
+}
+
+// A process killed during Save leaves its temporary file, which holds the
+// whole state. Load removes it once it is old, and leaves a young one that
+// a running Save may still rename.
+func TestLoadRemovesTempFilesOfKilledSaves(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "world.json")
+	if err := Save(path, state{Name: "saved"}); err != nil {
+		t.Fatal(err)
+	}
+	stale := path + ".1234.tmp"
+	young := path + ".5678.tmp"
+	other := filepath.Join(dir, "other.json.1234.tmp")
+	for _, name := range []string{stale, young, other} {
+		if err := os.WriteFile(name, []byte(`{"name":"partial"}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleAfter)
+	for _, name := range []string{stale, other} {
+		if err := os.Chtimes(name, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var got state
+	if err := Load(path, &got); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.Name != "saved" {
+		t.Errorf("Name = %q, want %q", got.Name, "saved")
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file is still there (stat error %v)", err)
+	}
+	for _, name := range []string{young, other} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(name), err)
+		}
 	}
 }
