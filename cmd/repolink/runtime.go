@@ -15,6 +15,7 @@ import (
 	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox"
@@ -24,8 +25,9 @@ import (
 	"github.com/repolink/repolink/statemachines"
 )
 
-// provisionMachine is the name of the provision state machine in the store.
-const provisionMachine = "provision"
+// provisionMachine is the name of the provision state machine in the store,
+// the one that execview.Step maps the states of.
+const provisionMachine = execview.Provision
 
 // runtime is one process's engine, wait store, adapters and, in sandbox
 // mode, the sandbox.

@@ -8,11 +8,13 @@ import (
 	"io"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// teardownMachine is the name of the teardown state machine in the store.
-const teardownMachine = "teardown"
+// teardownMachine is the name of the teardown state machine in the store,
+// the one that execview.Step maps the states of.
+const teardownMachine = execview.Teardown
 
 func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME", stderr)

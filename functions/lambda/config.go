@@ -14,6 +14,7 @@ const (
 	envTableStack       = "REPOLINK_WAITS_TABLE"
 	envMachineARN       = "REPOLINK_STATE_MACHINE_ARN"
 	envMachineARNStack  = "REPOLINK_STATE_MACHINE_ARN_PROVISION"
+	envTeardownARN      = "REPOLINK_STATE_MACHINE_ARN_TEARDOWN"
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
 	envRegion           = "AWS_REGION"
@@ -36,6 +37,9 @@ type config struct {
 	// StateMachineARN is the provision state machine that the webhook
 	// starts and the operations API reads.
 	StateMachineARN string
+	// TeardownStateMachineARN is the teardown state machine that the
+	// operations API also reads, or "" when the stack has none.
+	TeardownStateMachineARN string
 	// WaitDeadline bounds the long wait of await_endpoint. Zero means the
 	// step's default.
 	WaitDeadline time.Duration
@@ -61,6 +65,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Table:            first(envTable, envTableStack),
 		StateMachineARN:  first(envMachineARN, envMachineARNStack),
 		WebhookSecretARN: first(envWebhookSecretARN),
+	}
+	if cfg.Handler == handlerOperations {
+		cfg.TeardownStateMachineARN = first(envTeardownARN)
 	}
 
 	var problems []string

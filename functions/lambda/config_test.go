@@ -45,7 +45,8 @@ func TestLoadConfig(t *testing.T) {
 			env: map[string]string{"REPOLINK_HANDLER": "operations",
 				"REPOLINK_STATE_MACHINE_ARN_PROVISION": "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
 				"REPOLINK_STATE_MACHINE_ARN_TEARDOWN":  "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"},
-			want: config{Handler: "operations", StateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision"},
+			want: config{Handler: "operations", StateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+				TeardownStateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"},
 		},
 		{
 			name: "notifier needs nothing more",

@@ -169,9 +169,10 @@ func (a *app) webhook() invoke.Handler {
 // operations serves the read-only operations API from Step Functions.
 func (a *app) operations() invoke.Handler {
 	api := &operations.API{
-		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
-		StateMachineARN: a.cfg.StateMachineARN,
-		Logger:          a.logger,
+		Executions:              sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		StateMachineARN:         a.cfg.StateMachineARN,
+		TeardownStateMachineARN: a.cfg.TeardownStateMachineARN,
+		Logger:                  a.logger,
 	}
 	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		var event events.APIGatewayV2HTTPRequest

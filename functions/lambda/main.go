@@ -22,6 +22,9 @@
 //	REPOLINK_STATE_MACHINE_ARN   provision state machine, for the webhook
 //	                             and the operations API
 //	                             (REPOLINK_STATE_MACHINE_ARN_PROVISION too)
+//	REPOLINK_STATE_MACHINE_ARN_TEARDOWN
+//	                             teardown state machine, for the operations
+//	                             API, when the stack has one
 //	REPOLINK_WAIT_DEADLINE       bound of the endpoint wait, such as 24h
 //	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook
 //	                             and the notifications

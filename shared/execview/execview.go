@@ -112,11 +112,19 @@ func ProvisionStep(state string) (string, bool) {
 	return task.Task, ok
 }
 
+// Names of the state machines whose Task states Step maps. repolink up
+// stores its executions under these names, and the Lambda operations API
+// gives them to the executions of the matching Step Functions machines.
+const (
+	Provision = "provision"
+	Teardown  = "teardown"
+)
+
 // Step returns the task name of a Task state of the named state machine,
-// provision or teardown, such as teardown_proxy_vm for TeardownProxyVM of
-// teardown. It returns false for any other state or machine.
+// Provision or Teardown, such as teardown_proxy_vm for TeardownProxyVM of
+// Teardown. It returns false for any other state or machine.
 func Step(machine, state string) (string, bool) {
-	tasks := map[string]map[string]TaskState{"provision": provisionTasks, "teardown": teardownTasks}[machine]
+	tasks := map[string]map[string]TaskState{Provision: provisionTasks, Teardown: teardownTasks}[machine]
 	task, ok := tasks[state]
 	return task.Task, ok
 }

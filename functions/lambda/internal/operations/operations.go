@@ -1,10 +1,10 @@
 // Package operations serves the read-only operations API on Lambda, behind
 // an API Gateway HTTP API route with IAM authorization. It has the routes
 // and JSON shapes of the operations API of repolink up, and reads from
-// Step Functions for the provision state machine:
+// Step Functions:
 //
-//	GET /v1/executions                  executions, newest first
-//	GET /v1/executions/{name}           one execution with its resources
+//	GET /v1/executions                  provision executions, newest first
+//	GET /v1/executions/{name}           one provision or teardown execution with its resources
 //	GET /v1/executions/{name}/history   the execution's history events
 //
 // The HTTP API mounts these under /operations, which the handler strips.
@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/execview"
 )
 
 // pathPrefix is the HTTP API route prefix of the operations function.
@@ -50,13 +51,35 @@ type Executions interface {
 
 var _ Executions = (*sfn.Client)(nil)
 
-// API serves the operations routes for one state machine.
+// API serves the operations routes for the provision state machine and,
+// when it is set, the teardown state machine.
 type API struct {
 	Executions Executions
 	// StateMachineARN is the provision state machine, such as
 	// arn:aws:states:us-west-2:123456789012:stateMachine:repolink-provision.
 	StateMachineARN string
-	Logger          *slog.Logger
+	// TeardownStateMachineARN is the teardown state machine, or "" when
+	// the stack has none. Describe and history look a name up there when
+	// the provision machine has no execution of that name.
+	TeardownStateMachineARN string
+	Logger                  *slog.Logger
+}
+
+// machine is a state machine that the API reads: its name for
+// execview.Step, its ARN and the environment variable that sets the ARN.
+type machine struct {
+	name, arn, env string
+}
+
+// machines returns the state machines that describe and history look a
+// name up in, in order, so a name that both machines have finds the
+// provision execution.
+func (a *API) machines() []machine {
+	list := []machine{{execview.Provision, a.StateMachineARN, "REPOLINK_STATE_MACHINE_ARN_PROVISION"}}
+	if a.TeardownStateMachineARN != "" {
+		list = append(list, machine{execview.Teardown, a.TeardownStateMachineARN, "REPOLINK_STATE_MACHINE_ARN_TEARDOWN"})
+	}
+	return list
 }
 
 // apiError is the body of every error response.
@@ -137,58 +160,67 @@ func (a *API) describe(ctx context.Context, name string) events.APIGatewayV2HTTP
 	if err := checkName(name); err != nil {
 		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
 	}
-	arn, err := a.executionARN(name)
-	if err != nil {
-		return a.failed("build execution ARN", name, err)
-	}
-	x, err := a.Executions.DescribeExecution(ctx, arn)
-	if errors.Is(err, sfn.ErrExecutionNotFound) {
-		return notFound(name)
-	}
-	if err != nil {
-		return a.failed("describe execution", name, err)
-	}
+	for _, m := range a.machines() {
+		arn, err := executionARN(m, name)
+		if err != nil {
+			return a.failed("build execution ARN", name, err)
+		}
+		x, err := a.Executions.DescribeExecution(ctx, arn)
+		if errors.Is(err, sfn.ErrExecutionNotFound) {
+			continue
+		}
+		if err != nil {
+			return a.failed("describe execution", name, err)
+		}
 
-	recent, _, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: recentEvents, ReverseOrder: true})
-	if err != nil {
-		return a.failed("read history", name, err)
+		recent, _, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: recentEvents, ReverseOrder: true})
+		if err != nil {
+			return a.failed("read history", name, err)
+		}
+		return respond(http.StatusOK, describeView(m.name, x, recent))
 	}
-	return respond(http.StatusOK, describeView(x, recent))
+	return notFound(name)
 }
 
 func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPResponse {
 	if err := checkName(name); err != nil {
 		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
 	}
-	arn, err := a.executionARN(name)
-	if err != nil {
-		return a.failed("build execution ARN", name, err)
-	}
-
-	var all []sfn.HistoryEvent
-	token := ""
-	for {
-		page, next, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: token})
+	for _, m := range a.machines() {
+		arn, err := executionARN(m, name)
+		if err != nil {
+			return a.failed("build execution ARN", name, err)
+		}
+		all, truncated, err := a.readHistory(ctx, arn)
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
-			return notFound(name)
+			continue
 		}
 		if err != nil {
 			return a.failed("read history", name, err)
 		}
+		// NOTE: the local API returns every event. When Truncated is set,
+		// the rest stays behind `aws stepfunctions get-execution-history`.
+		return respond(http.StatusOK, historyResponse{Execution: name, Events: eventViews(all), Truncated: truncated})
+	}
+	return notFound(name)
+}
+
+// readHistory reads up to maxHistoryEvents events of the execution arn and
+// reports whether more remain.
+func (a *API) readHistory(ctx context.Context, arn string) ([]sfn.HistoryEvent, bool, error) {
+	var all []sfn.HistoryEvent
+	token := ""
+	for {
+		page, next, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: token})
+		if err != nil {
+			return nil, false, err
+		}
 		all = append(all, page...)
 		token = next
 		if token == "" || len(all) >= maxHistoryEvents {
-			break
+			return all, token != "", nil
 		}
 	}
-
-	body := historyResponse{Execution: name, Events: eventViews(all)}
-	if token != "" {
-		// NOTE: the local API returns every event. Here the rest stays
-		// behind `aws stepfunctions get-execution-history`.
-		body.Truncated = true
-	}
-	return respond(http.StatusOK, body)
 }
 
 // historyResponse is the body of GET /v1/executions/{name}/history.
@@ -211,13 +243,13 @@ func checkName(name string) error {
 }
 
 // executionARN returns the ARN of the execution called name of the state
-// machine.
-func (a *API) executionARN(name string) (string, error) {
-	prefix, machine, ok := strings.Cut(a.StateMachineARN, ":stateMachine:")
+// machine m.
+func executionARN(m machine, name string) (string, error) {
+	prefix, machineName, ok := strings.Cut(m.arn, ":stateMachine:")
 	if !ok {
-		return "", fmt.Errorf("state machine ARN %q has no :stateMachine: part; check REPOLINK_STATE_MACHINE_ARN_PROVISION", a.StateMachineARN)
+		return "", fmt.Errorf("state machine ARN %q has no :stateMachine: part; check %s", m.arn, m.env)
 	}
-	return prefix + ":execution:" + machine + ":" + name, nil
+	return prefix + ":execution:" + machineName + ":" + name, nil
 }
 
 func (a *API) failed(op, name string, err error) events.APIGatewayV2HTTPResponse {

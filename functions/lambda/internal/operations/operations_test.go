@@ -35,6 +35,13 @@ const machine = `{"StartAt":"ProxyVM","States":{
 	"ProxyVM":{"Type":"Task","Resource":"proxy_vm","ResultPath":"$.resources.proxy_vm","Next":"TargetGroup"},
 	"TargetGroup":{"Type":"Task","Resource":"target_group","ResultPath":"$.resources.target_group","End":true}}}`
 
+// teardownMachine has state names of the teardown definition:
+// TeardownProxyVM fails for the request DATA-FAIL with a cause that names
+// no step.
+const teardownMachine = `{"StartAt":"TeardownSnowflake","States":{
+	"TeardownSnowflake":{"Type":"Task","Resource":"teardown_snowflake","ResultPath":"$.resources.teardown_snowflake","Next":"TeardownProxyVM"},
+	"TeardownProxyVM":{"Type":"Task","Resource":"teardown_proxy_vm","ResultPath":"$.resources.teardown_proxy_vm","End":true}}}`
+
 // fixture runs the engine behind the Step Functions API and the operations
 // API on the adapter, as the Lambda function runs it on Step Functions.
 type fixture struct {
@@ -56,10 +63,25 @@ func newFixture(t *testing.T) *fixture {
 		if strings.Contains(string(in), "DATA-FAIL") {
 			return nil, errors.New("target_group: subnet subnet-0a1b2c3d4e5f60718 not found")
 		}
+		if strings.Contains(string(in), "DATA-NOSTEP") {
+			return nil, errors.New("subnet subnet-0a1b2c3d4e5f60718 not found")
+		}
 		return json.RawMessage(`{"action":"created","id":"tg-1"}`), nil
+	})
+	e.Register("teardown_snowflake", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"action":"deleted","id":"PLATFORM.PACKAGES.CORP_PYPI"}`), nil
+	})
+	e.Register("teardown_proxy_vm", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		if strings.Contains(string(in), "DATA-FAIL") {
+			return nil, errors.New("instance i-0a1b2c3d4e5f60718 is still attached")
+		}
+		return json.RawMessage(`{"action":"deleted","id":"i-0a1b2c3d4e5f60718"}`), nil
 	})
 	if err := e.Define("rl-provision", []byte(machine)); err != nil {
 		t.Fatalf("define machine: %v", err)
+	}
+	if err := e.Define("rl-teardown", []byte(teardownMachine)); err != nil {
+		t.Fatalf("define teardown machine: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -80,20 +102,29 @@ func newFixture(t *testing.T) *fixture {
 	}))
 	return &fixture{
 		engine: e,
-		api:    &operations.API{Executions: client, StateMachineARN: e.StateMachineARN("rl-provision")},
+		api: &operations.API{Executions: client, StateMachineARN: e.StateMachineARN("rl-provision"),
+			TeardownStateMachineARN: e.StateMachineARN("rl-teardown")},
 	}
 }
 
-// run starts an execution for the request id and waits until it stops.
+// run starts a provision execution for the request id and waits until it
+// stops.
 func (f *fixture) run(t *testing.T, id string) {
+	t.Helper()
+	f.runMachine(t, "rl-provision", id, id)
+}
+
+// runMachine starts the execution name of a machine for the request id and
+// waits until it stops.
+func (f *fixture) runMachine(t *testing.T, machine, name, id string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := f.engine.Start(ctx, "rl-provision", id, json.RawMessage(`{"request":{"id":"`+id+`"}}`)); err != nil {
-		t.Fatalf("start %s: %v", id, err)
+	if _, err := f.engine.Start(ctx, machine, name, json.RawMessage(`{"request":{"id":"`+id+`"}}`)); err != nil {
+		t.Fatalf("start %s: %v", name, err)
 	}
-	if _, err := f.engine.Wait(ctx, id); err != nil {
-		t.Fatalf("wait for %s: %v", id, err)
+	if _, err := f.engine.Wait(ctx, name); err != nil {
+		t.Fatalf("wait for %s: %v", name, err)
 	}
 }
 
@@ -208,6 +239,79 @@ func TestDescribeFailed(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("execution (-want +got):\n%s", diff)
+	}
+}
+
+// TestDescribeCauseWithoutStep checks that failed_step falls back to the
+// step of the current state when the cause names no step, as repolink up
+// does.
+func TestDescribeCauseWithoutStep(t *testing.T) {
+	f := newFixture(t)
+	f.run(t, "DATA-NOSTEP")
+
+	var got map[string]any
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-NOSTEP", nil, &got); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200 (body %v)", code, got)
+	}
+	if got["cause"] != "subnet subnet-0a1b2c3d4e5f60718 not found" {
+		t.Errorf("cause = %v, want the task's error", got["cause"])
+	}
+	if got["failed_step"] != "target_group" {
+		t.Errorf("failed_step = %v, want target_group, the step of the current state", got["failed_step"])
+	}
+}
+
+func TestDescribeTeardownFailed(t *testing.T) {
+	f := newFixture(t)
+	f.runMachine(t, "rl-teardown", "DATA-FAIL-teardown", "DATA-FAIL")
+
+	var got map[string]any
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-FAIL-teardown", nil, &got); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200 (body %v)", code, got)
+	}
+	delete(got, "started_at")
+	delete(got, "stopped_at")
+	want := map[string]any{
+		"name":          "DATA-FAIL-teardown",
+		"request_id":    "DATA-FAIL",
+		"status":        "FAILED",
+		"current_state": "TeardownProxyVM",
+		"current_step":  "teardown_proxy_vm",
+		"redrive_count": float64(0),
+		"error":         "States.TaskFailed",
+		"cause":         "instance i-0a1b2c3d4e5f60718 is still attached",
+		"failed_step":   "teardown_proxy_vm",
+		"resources": map[string]any{
+			"teardown_snowflake": map[string]any{"action": "deleted", "id": "PLATFORM.PACKAGES.CORP_PYPI"},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("execution (-want +got):\n%s", diff)
+	}
+}
+
+func TestHistoryTeardown(t *testing.T) {
+	f := newFixture(t)
+	f.runMachine(t, "rl-teardown", "DATA-OK-teardown", "DATA-OK")
+
+	var body struct {
+		Execution string `json:"execution"`
+		Events    []struct {
+			Type  string `json:"type"`
+			State string `json:"state"`
+		} `json:"events"`
+	}
+	if code := f.get(t, "GET", "/operations/v1/executions/DATA-OK-teardown/history", nil, &body); code != http.StatusOK {
+		t.Fatalf("status code = %d, want 200", code)
+	}
+	if body.Execution != "DATA-OK-teardown" {
+		t.Errorf("execution = %q, want DATA-OK-teardown", body.Execution)
+	}
+	if n := len(body.Events); n != 12 {
+		t.Errorf("%d events, want 12 for two task states", n)
+	}
+	if len(body.Events) > 1 && body.Events[1].State != "TeardownSnowflake" {
+		t.Errorf("second event state = %q, want TeardownSnowflake", body.Events[1].State)
 	}
 }
 

@@ -30,11 +30,12 @@ func summaryView(x sfn.ExecutionSummary) executionView {
 	}
 }
 
-// describeView returns the view of a described execution. recent contains the
-// newest history events, newest first: the current state is the last state
-// entered, and the resources of an execution that did not succeed are in
-// the output of the last event that has them.
-func describeView(x sfn.Execution, recent []sfn.HistoryEvent) executionView {
+// describeView returns the view of a described execution of the state
+// machine called machine, execview.Provision or execview.Teardown. recent
+// contains the newest history events, newest first: the current state is
+// the last state entered, and the resources of an execution that did not
+// succeed are in the output of the last event that has them.
+func describeView(machine string, x sfn.Execution, recent []sfn.HistoryEvent) executionView {
 	v := executionView{
 		Name:         x.Name,
 		Status:       x.Status,
@@ -54,9 +55,9 @@ func describeView(x sfn.Execution, recent []sfn.HistoryEvent) executionView {
 			break
 		}
 	}
-	v.CurrentStep, _ = execview.ProvisionStep(v.CurrentState)
+	v.CurrentStep, _ = execview.Step(machine, v.CurrentState)
 	if x.Status != "RUNNING" && x.Status != "SUCCEEDED" {
-		v.FailedStep, _, _ = execview.CauseStep(x.Cause)
+		v.FailedStep, _ = execview.StoppedStep(machine, v.CurrentState, x.Cause)
 	}
 
 	if x.Status == "SUCCEEDED" {
