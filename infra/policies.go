@@ -208,11 +208,12 @@ func firewallStatements(s arnScope, securityGroupIDs []string) []awsiam.PolicySt
 			}}),
 		// A request adopts a rule that another request or an administrator
 		// made by tagging it, and lets go of a shared rule by removing its
-		// tag or handing the request tag to the next adopter. Only those
-		// tag keys may change.
+		// tag or handing the request tag to the next adopter. An owner marks
+		// a rule with the releasing tag before it decides to revoke it. Only
+		// those tag keys may change.
 		statement("ShareRules", []string{"ec2:CreateTags", "ec2:DeleteTags"}, []string{rules},
 			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"aws:TagKeys": []string{"repolink:request", "repolink:adopted-by:*"},
+				"aws:TagKeys": []string{"repolink:request", "repolink:adopted-by:*", "repolink:releasing"},
 			}}),
 	}
 }

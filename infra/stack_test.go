@@ -565,7 +565,7 @@ func TestIAMStatements(t *testing.T) {
 		{"FirewallRole", "ShareRules", []string{"ec2:CreateTags", "ec2:DeleteTags"},
 			[]string{arn("ec2", "security-group-rule/*")},
 			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"aws:TagKeys": []any{"repolink:request", "repolink:adopted-by:*"},
+				"aws:TagKeys": []any{"repolink:request", "repolink:adopted-by:*", "repolink:releasing"},
 			}}},
 		{"SnowflakeRole", "DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
 			[]string{"*"}, nil},

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -34,19 +35,29 @@ var _ cloud.Firewall = (*Firewall)(nil)
 // requests remain, the owner passes the repolink:request tag to one of
 // them, so the rule is revoked once the last of them lets it go. Rules that
 // an administrator added are adopted the same way and never revoked.
+// adoptRule and releaseRule order these tag changes so that a request that
+// adopts a rule and one that revokes it at the same moment do not lose the
+// rule.
 type Firewall struct {
 	providers func(ctx context.Context, region string) (*Provider, error)
+	// now returns the time written into releasing tags and compared with
+	// them.
+	now func() time.Time
 }
 
 // NewFirewall returns a Firewall that uses providers to get the Provider of
 // a target's region.
 func NewFirewall(providers func(ctx context.Context, region string) (*Provider, error)) *Firewall {
-	return &Firewall{providers: providers}
+	return &Firewall{providers: providers, now: time.Now}
 }
 
-// duplicateRule is the error code of AuthorizeSecurityGroupIngress for a
-// rule that exists already.
-const duplicateRule = "InvalidPermission.Duplicate"
+// EC2 error codes that the firewall acts on: AuthorizeSecurityGroupIngress
+// for a rule that exists already, and the tag, describe and revoke calls for
+// a rule ID that no longer exists.
+const (
+	duplicateRule = "InvalidPermission.Duplicate"
+	ruleNotFound  = "InvalidSecurityGroupRuleId.NotFound"
+)
 
 // ingressRule is one inbound IPv4 rule of the security group.
 type ingressRule struct {
@@ -148,19 +159,45 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 			adopt = append(adopt, rule)
 		}
 	}
+	var revoked []string
 	for _, rule := range adopt {
-		if err := p.adoptRule(ctx, target, rule); err != nil {
+		exists, err := p.adoptRule(ctx, target, rule, f.now())
+		if err != nil {
 			return change, err
+		}
+		if !exists {
+			revoked = append(revoked, rule.cidr)
+			continue
 		}
 		change.Adopted = append(change.Adopted, rule.cidr)
 		change.OtherRequests = append(change.OtherRequests, rule.otherRequests(target.RequestID)...)
 	}
-
-	if err := p.releaseRules(ctx, target, release, &change); err != nil {
+	if err := p.addRevoked(ctx, target, revoked, &change); err != nil {
 		return change, err
+	}
+
+	for _, rule := range release {
+		if err := p.releaseRule(ctx, target, rule, f.now(), &change); err != nil {
+			return change, err
+		}
 	}
 	sortChange(&change)
 	return change, nil
+}
+
+// addRevoked adds rules of the request's own for the ranges whose adopted
+// rules their owners revoked while the request adopted them.
+func (p *Provider) addRevoked(ctx context.Context, target cloud.FirewallTarget, cidrs []string, change *cloud.FirewallChange) error {
+	duplicates, err := p.authorize(ctx, target, cidrs)
+	if err != nil {
+		return err
+	}
+	if len(duplicates) > 0 {
+		return workflow.NotReady("aws: the rules for %s on port %d of security group %s were revoked and added again by another request while this one adopted them; run the step again to adopt them",
+			strings.Join(duplicates, ", "), target.Port, target.SecurityGroupID)
+	}
+	change.Added = append(change.Added, cidrs...)
+	return nil
 }
 
 func (f *Firewall) provider(ctx context.Context, target cloud.FirewallTarget) (*Provider, error) {
@@ -231,9 +268,24 @@ func (p *Provider) authorizeOnce(ctx context.Context, target cloud.FirewallTarge
 // groupRules returns the inbound IPv4 rules of the security group,
 // following all pages.
 func (p *Provider) groupRules(ctx context.Context, target cloud.FirewallTarget) ([]ingressRule, error) {
-	input := &ec2.DescribeSecurityGroupRulesInput{
-		Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{target.SecurityGroupID}}},
+	return p.describeRules(ctx, target, types.Filter{Name: aws.String("group-id"), Values: []string{target.SecurityGroupID}})
+}
+
+// readRule returns the inbound IPv4 rule id of the security group, or nil
+// when it no longer exists. A filter, unlike SecurityGroupRuleIds, returns
+// no error for a rule ID that is gone.
+func (p *Provider) readRule(ctx context.Context, target cloud.FirewallTarget, id string) (*ingressRule, error) {
+	rules, err := p.describeRules(ctx, target,
+		types.Filter{Name: aws.String("group-id"), Values: []string{target.SecurityGroupID}},
+		types.Filter{Name: aws.String("security-group-rule-id"), Values: []string{id}})
+	if err != nil || len(rules) == 0 {
+		return nil, err
 	}
+	return &rules[0], nil
+}
+
+func (p *Provider) describeRules(ctx context.Context, target cloud.FirewallTarget, filters ...types.Filter) ([]ingressRule, error) {
+	input := &ec2.DescribeSecurityGroupRulesInput{Filters: filters}
 	var rules []ingressRule
 	pages := ec2.NewDescribeSecurityGroupRulesPaginator(p.ec2, input)
 	for pages.HasMorePages() {

@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // adopterTagPrefix starts the key of the tag that marks a rule as adopted by
@@ -71,87 +74,229 @@ func (r ingressRule) otherRequests(requestID string) []string {
 }
 
 // adoptRule adds the request's adopter tag to a rule that another request
-// or an administrator created. Tagging a tag that exists already with the
-// same value changes nothing, so adopting twice is harmless.
-func (p *Provider) adoptRule(ctx context.Context, target cloud.FirewallTarget, rule ingressRule) error {
+// or an administrator created, and reads the rule again. Tagging a tag that
+// exists already with the same value changes nothing, so adopting twice is
+// harmless. It reports false when the rule is gone, because its owner
+// revoked it after the group was listed, so that the caller adds a rule of
+// the request's own.
+//
+// The tag is written before the rule is read again, and an owner that
+// lets a rule go writes its releasing tag before it reads the rule again
+// (see releaseRule). So of two requests doing both at the same moment, at
+// least one reads the other's tag. When the owner missed the adopter tag,
+// the adopter finds the fresh releasing tag. The owner may revoke the rule
+// in a moment, so adoptRule returns NotReady, and the step runs again once
+// the owner has revoked the rule or passed it on.
+//
+// NOTE: the EC2 API is eventually consistent (EC2 developer guide,
+// "Eventual consistency in the Amazon EC2 API"), so a tag written a moment
+// before the other request's read can still be missing from it. In that
+// window both requests can miss each other, and the rule is revoked while
+// the adopter relies on it until its next refresh adds it again. EC2 has
+// no conditional write on tags that would close the window.
+func (p *Provider) adoptRule(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, now time.Time) (bool, error) {
 	_, err := p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{
 		Resources: []string{rule.id},
 		Tags:      []types.Tag{{Key: aws.String(adopterTagKey(target.RequestID)), Value: aws.String(target.RequestID)}},
 	})
-	return classify(err, p.region, "tag rule %s (%s on port %d) of security group %s as adopted by request %q",
-		rule.id, rule.cidr, target.Port, target.SecurityGroupID, target.RequestID)
+	if apiCode(err) == ruleNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err, p.region, "tag rule %s (%s on port %d) of security group %s as adopted by request %q",
+			rule.id, rule.cidr, target.Port, target.SecurityGroupID, target.RequestID)
+	}
+
+	current, err := p.readRule(ctx, target, rule.id)
+	if err != nil || current == nil {
+		return false, err
+	}
+	if releaser, ok := current.releasing(now); ok && releaser != target.RequestID && !current.ownedBy(target.RequestID) {
+		return false, workflow.NotReady("aws: request %q is letting go of rule %s (%s on port %d) of security group %s that this request adopts; run the step again once it has revoked the rule or passed it on",
+			releaser, rule.id, rule.cidr, target.Port, target.SecurityGroupID)
+	}
+	return true, nil
 }
 
-// releaseRules makes the request stop relying on rules. It revokes the
-// rules that the request owns and no other request adopted. It keeps the
-// others: a rule it owns passes to its first adopter, and from a rule it
-// adopted it removes only its own tag. change records what happened.
-//
-// NOTE: the rules were listed before this call, so a request that adopts a
-// rule in between loses it to the revoke and adds it again on its next
-// refresh.
-func (p *Provider) releaseRules(ctx context.Context, target cloud.FirewallTarget, rules []ingressRule, change *cloud.FirewallChange) error {
-	var revoke []string
-	for _, rule := range rules {
-		adopters := rule.adopters(target.RequestID)
-		if rule.ownedBy(target.RequestID) && len(adopters) == 0 {
-			revoke = append(revoke, rule.id)
-			change.Removed = append(change.Removed, rule.cidr)
-			continue
-		}
+// maxHandOvers bounds how many requests releaseRule tries to pass one rule
+// to, when each of them lets go of the rule at the same moment.
+const maxHandOvers = 5
 
-		var err error
-		if rule.ownedBy(target.RequestID) {
-			err = p.handOver(ctx, target, rule, adopters[0])
-		} else {
-			err = p.deleteTags(ctx, target, rule, target.RequestID)
-		}
-		if err != nil {
+// releaseRule makes the request stop relying on rule and records in change
+// what happened. From a rule it adopted it removes its own tag. A rule it
+// owns it revokes when no other request's adopter tag remains, and passes
+// on to the first of those requests otherwise.
+//
+// The owner first sets the releasing tag and only then reads the rule
+// again to decide, so that a request adopting the rule at the same moment
+// either shows up in that read or finds the releasing tag (see adoptRule).
+// A request that removed its adopter tag reads the rule again too: when the
+// owner passed the rule to it meanwhile, it lets go of the rule as its
+// owner. The owner in turn reads the rule after passing it on, and when the
+// new owner's adopter tag is gone, it tries the next request or revokes the
+// rule.
+func (p *Provider) releaseRule(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, now time.Time, change *cloud.FirewallChange) error {
+	self := target.RequestID
+	if !rule.ownedBy(self) {
+		if err := p.removeTags(ctx, target, rule, adopterTag(self)); err != nil {
 			return err
 		}
-		change.Kept = append(change.Kept, rule.cidr)
-		change.OtherRequests = append(change.OtherRequests, rule.otherRequests(target.RequestID)...)
+		current, err := p.readRule(ctx, target, rule.id)
+		if err != nil || current == nil {
+			return err
+		}
+		if !current.ownedBy(self) {
+			change.Kept = append(change.Kept, rule.cidr)
+			change.OtherRequests = append(change.OtherRequests, current.otherRequests(self)...)
+			return nil
+		}
 	}
-	if len(revoke) == 0 {
-		return nil
+
+	intent := releasingTag(self, now)
+	if _, err := p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{rule.id}, Tags: []types.Tag{intent}}); err != nil {
+		if apiCode(err) == ruleNotFound {
+			return nil
+		}
+		return classify(err, p.region, "tag rule %s (%s on port %d) of security group %s as let go by request %q",
+			rule.id, rule.cidr, target.Port, target.SecurityGroupID, self)
 	}
-	_, err := p.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
-		GroupId:              aws.String(target.SecurityGroupID),
-		SecurityGroupRuleIds: revoke,
-	})
-	return classify(err, p.region, "revoke %d rules of request %q from security group %s", len(revoke), target.RequestID, target.SecurityGroupID)
+
+	// left are the requests that the rule was passed to but that let go of
+	// it at the same moment.
+	var left []string
+	for range maxHandOvers {
+		current, err := p.readRule(ctx, target, rule.id)
+		if err != nil || current == nil {
+			return err
+		}
+		if owner := current.tags[cloud.TagRequest]; !current.ownedBy(self) && !slices.Contains(left, owner) {
+			// Another request owns the rule now, which passed it on or took it
+			// over after this request read it.
+			change.Kept = append(change.Kept, rule.cidr)
+			change.OtherRequests = append(change.OtherRequests, current.otherRequests(self)...)
+			return p.removeTags(ctx, target, *current, adopterTag(self), intent)
+		}
+
+		var next string
+		for _, id := range current.claimants(self) {
+			if !slices.Contains(left, id) {
+				next = id
+				break
+			}
+		}
+		if next == "" {
+			change.Removed = append(change.Removed, rule.cidr)
+			return p.revoke(ctx, target, *current)
+		}
+
+		if err := p.passOn(ctx, target, *current, next); err != nil {
+			return err
+		}
+		passed, err := p.readRule(ctx, target, rule.id)
+		if err != nil || passed == nil {
+			return err
+		}
+		if passed.adoptedBy(next) {
+			change.Kept = append(change.Kept, rule.cidr)
+			change.OtherRequests = append(change.OtherRequests, passed.otherRequests(self)...)
+			return p.removeTags(ctx, target, *passed, adopterTag(self), intent)
+		}
+		left = append(left, next)
+	}
+	return workflow.Errorf(workflow.ErrTransient,
+		"aws: rule %s (%s on port %d) of security group %s was passed to %d requests that each let go of it at the same moment; run the step again",
+		rule.id, rule.cidr, target.Port, target.SecurityGroupID, maxHandOvers)
 }
 
-// handOver makes the adopter the owner of a rule that the request owns: it
-// sets the repolink:request tag to the adopter's ID, then removes the
-// adopter's tag and any of the request's own. If the second call fails,
-// the adopter holds both tags, which still counts as owning the rule.
+// passOn makes the adopter the owner of the rule by setting the
+// repolink:request tag to its ID. The adopter keeps its adopter tag, which
+// shows that it still relies on the rule. So when two requests pass the
+// same rule on at the same moment, neither removes a tag that the other's
+// new owner relies on.
 //
 // NOTE: the rule's description keeps naming the request that created it.
 // Only a rule without a repolink:request tag is matched by description.
-func (p *Provider) handOver(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, adopter string) error {
+func (p *Provider) passOn(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, adopter string) error {
 	_, err := p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{
 		Resources: []string{rule.id},
 		Tags:      []types.Tag{{Key: aws.String(cloud.TagRequest), Value: aws.String(adopter)}},
 	})
-	if err := classify(err, p.region, "pass rule %s (%s on port %d) of security group %s from request %q to request %q",
-		rule.id, rule.cidr, target.Port, target.SecurityGroupID, target.RequestID, adopter); err != nil {
-		return err
+	if apiCode(err) == ruleNotFound {
+		return nil
 	}
-	return p.deleteTags(ctx, target, rule, adopter, target.RequestID)
+	return classify(err, p.region, "pass rule %s (%s on port %d) of security group %s from request %q to request %q",
+		rule.id, rule.cidr, target.Port, target.SecurityGroupID, target.RequestID, adopter)
 }
 
-// deleteTags removes the adopter tags of the requests from the rule. Each
-// tag goes only while its value is still the request's ID, and a tag that
-// is missing already is no error.
-func (p *Provider) deleteTags(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, requestIDs ...string) error {
-	tags := make([]types.Tag, 0, len(requestIDs))
-	for _, id := range requestIDs {
-		tags = append(tags, types.Tag{Key: aws.String(adopterTagKey(id)), Value: aws.String(id)})
+// revoke revokes the rule. A rule that is gone already, revoked by another
+// request that let go of it at the same moment, is no error.
+func (p *Provider) revoke(ctx context.Context, target cloud.FirewallTarget, rule ingressRule) error {
+	_, err := p.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+		GroupId:              aws.String(target.SecurityGroupID),
+		SecurityGroupRuleIds: []string{rule.id},
+	})
+	if apiCode(err) == ruleNotFound {
+		return nil
 	}
+	return classify(err, p.region, "revoke rule %s (%s on port %d) of request %q from security group %s",
+		rule.id, rule.cidr, target.Port, target.RequestID, target.SecurityGroupID)
+}
+
+// removeTags removes tags from the rule. DeleteTags removes each tag only
+// while it has the given value, and a tag or rule that is gone already is
+// no error.
+func (p *Provider) removeTags(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, tags ...types.Tag) error {
 	_, err := p.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{rule.id}, Tags: tags})
-	return classify(err, p.region, "remove the adopter tags of %q from rule %s of security group %s",
-		requestIDs, rule.id, target.SecurityGroupID)
+	if apiCode(err) == ruleNotFound {
+		return nil
+	}
+	return classify(err, p.region, "remove the tags of request %q from rule %s of security group %s",
+		target.RequestID, rule.id, target.SecurityGroupID)
+}
+
+func adopterTag(requestID string) types.Tag {
+	return types.Tag{Key: aws.String(adopterTagKey(requestID)), Value: aws.String(requestID)}
+}
+
+// releasingTagKey is the key of the tag that an owner sets on a rule
+// before it decides whether to revoke it. The value is the time, in RFC
+// 3339, a space and the owner's request ID.
+const releasingTagKey = "repolink:releasing"
+
+// releaseWindow is how long a releasing tag makes adopters wait. An owner
+// revokes within one EC2 call of reading the rule, so a tag older than
+// this is left over from a step that stopped in between.
+const releaseWindow = 5 * time.Minute
+
+func releasingTag(requestID string, now time.Time) types.Tag {
+	return types.Tag{Key: aws.String(releasingTagKey), Value: aws.String(now.UTC().Format(time.RFC3339) + " " + requestID)}
+}
+
+// releasing returns the request whose releasing tag on the rule was set
+// less than releaseWindow before now.
+func (r ingressRule) releasing(now time.Time) (string, bool) {
+	at, requestID, ok := strings.Cut(r.tags[releasingTagKey], " ")
+	if !ok {
+		return "", false
+	}
+	set, err := time.Parse(time.RFC3339, at)
+	if err != nil || now.Sub(set) >= releaseWindow {
+		return "", false
+	}
+	return requestID, true
+}
+
+// claimants returns the IDs of the requests other than requestID that
+// carry an adopter tag on the rule, owner or not, sorted.
+func (r ingressRule) claimants(requestID string) []string {
+	var ids []string
+	for key, value := range r.tags {
+		if value != requestID && key == adopterTagKey(value) {
+			ids = append(ids, value)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // sortChange sorts each list of change and drops repeated entries.

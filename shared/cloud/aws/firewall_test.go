@@ -249,7 +249,9 @@ func TestFirewallSharedRuleAdopted(t *testing.T) {
 	if got := len(env.sim.Snapshot().SecurityGroups[testGroup].Rules); got != 2 {
 		t.Errorf("rules after the first request let go = %d, want 2", got)
 	}
-	owner := map[string]string{cloud.TagRequest: second.RequestID}
+	// The new owner keeps its adopter tag, which shows that it still
+	// relies on the rule.
+	owner := map[string]string{cloud.TagRequest: second.RequestID, adopterTagKey(second.RequestID): second.RequestID}
 	for _, cidr := range ranges {
 		if diff := cmp.Diff(owner, ruleTags(t, env, cidr)); diff != "" {
 			t.Errorf("tags of the rule for %s (-want +got):\n%s", cidr, diff)
@@ -308,7 +310,8 @@ func TestFirewallAdopterLetsGoFirst(t *testing.T) {
 	if _, err := f.SetIngressRanges(ctx, firewallTarget, nil); err != nil {
 		t.Fatalf("SetIngressRanges with no ranges for the owner: %v", err)
 	}
-	if diff := cmp.Diff(map[string]string{cloud.TagRequest: third.RequestID}, ruleTags(t, env, "192.0.2.0/24")); diff != "" {
+	wantTags = map[string]string{cloud.TagRequest: third.RequestID, adopterTagKey(third.RequestID): third.RequestID}
+	if diff := cmp.Diff(wantTags, ruleTags(t, env, "192.0.2.0/24")); diff != "" {
 		t.Errorf("tags after the owner let go (-want +got):\n%s", diff)
 	}
 	change, err = f.SetIngressRanges(ctx, third, nil)
