@@ -152,6 +152,12 @@ func TestEndToEndTerminalFailureNamesStep(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
+	// A package that the index lacks is an InvalidRequest, which a changed
+	// request fixes, so the advice names the request file that ran.
+	rerun := "change the request to fix the cause, then run 'repolink run --sandbox --state-dir " + dir + " " + req + "' with the changed request file"
+	if !strings.Contains(out, rerun) {
+		t.Errorf("summary lacks %q:\n%s", rerun, out)
+	}
 }
 
 func TestEndToEndSecretsNeverLeak(t *testing.T) {

@@ -67,6 +67,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	progress := newProgress(stdout)
 	progress.setFlags(*sandboxMode, *stateDir)
+	progress.requestFile = positional[0]
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,
