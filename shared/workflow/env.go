@@ -42,10 +42,10 @@ type Env struct {
 	// nil, preflight and the endpoint step check only the endpoints that
 	// Snowflake lists.
 	//
-	// TODO: the Lambda and Cloud Functions environments set none, so there
-	// two runs started together can still both build their network for the
-	// last place. A store with conditional writes, such as a DynamoDB
-	// table, would close that.
+	// NOTE: the Lambda and Cloud Functions environments set none, so two
+	// runs started together there can still both build their network for
+	// the last place. The endpoint step then reports the limit as a
+	// Conflict.
 	EndpointReservations EndpointReservations
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
 	// uses for the upstream, such as the VPC resolver 169.254.169.253.
