@@ -18,6 +18,10 @@
 //     with a Payload that carries $$.Task.Token, then waits for
 //     SendTaskSuccess, SendTaskFailure, TimeoutSeconds or HeartbeatSeconds.
 //
+// History events show a ${name} placeholder, in Resource or in
+// FunctionName, as the function name, because Step Functions fills it from
+// DefinitionSubstitutions before an execution starts.
+//
 // Supported: the Task, Pass, Choice, Wait, Succeed, Fail, Parallel and
 // inline Map states; InputPath, Parameters, ResultSelector, ResultPath and
 // OutputPath; the context object; the 18 States.* intrinsic functions; Retry

@@ -43,7 +43,9 @@ type Execution struct {
 	Name    string
 	Machine string
 	// Status is RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
-	Status       string
+	Status string
+	// Input is the input JSON text as Start received it, whitespace and
+	// escapes included.
 	Input        json.RawMessage
 	Output       json.RawMessage
 	Error        string
@@ -51,6 +53,8 @@ type Execution struct {
 	StartedAt    time.Time
 	StoppedAt    time.Time
 	RedriveCount int
+	// RedrivenAt is the time of the last redrive, zero if there was none.
+	RedrivenAt time.Time
 	// CurrentState is the top-level state the execution is in, or the one
 	// it stopped in.
 	CurrentState string
@@ -120,6 +124,10 @@ func Open(path string, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	if err := migrateCursorIDs(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := migrateRedriveDates(context.Background(), db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -30,19 +31,31 @@ func ValidateName(name string) error {
 }
 
 // Start starts an execution of a defined machine. Starting a name again
-// while its execution is running with the same input returns that
-// execution. A different input or machine, or a closed execution of that
-// name, is ErrExecutionAlreadyExists.
+// while its execution is running with an input that decodes to the same
+// JSON value returns that execution. A different input or machine, or a
+// closed execution of that name, is ErrExecutionAlreadyExists. The
+// execution keeps the input as given, and the 256 KiB limit applies to
+// it as given, as in Step Functions. Empty input is {}.
 func (e *Engine) Start(ctx context.Context, machine, name string, input json.RawMessage) (Execution, error) {
 	if err := ValidateName(name); err != nil {
 		return Execution{}, err
+	}
+	if !utf8.Valid(input) {
+		return Execution{}, fmt.Errorf("%w: the input is not valid UTF-8", ErrInvalidInput)
 	}
 	compact, err := compactJSON(input)
 	if err != nil {
 		return Execution{}, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	if len(compact) > maxPayloadBytes {
-		return Execution{}, fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", ErrInvalidInput, len(compact), maxPayloadBytes)
+	if len(input) > maxPayloadBytes {
+		return Execution{}, fmt.Errorf("%w: %d bytes, more than the limit of %d bytes", ErrInvalidInput, len(input), maxPayloadBytes)
+	}
+	// NOTE: the first state gets the input encoded again, in which U+2028
+	// and U+2029 take 6 bytes where the given input may take 3, so an input
+	// close to the limit can fail that state with States.DataLimitExceeded.
+	asGiven := json.RawMessage(bytes.Clone(input))
+	if len(bytes.TrimSpace(input)) == 0 {
+		asGiven = compact
 	}
 	var definition string
 	err = e.queryRow(ctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
@@ -73,7 +86,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		}
 
 		now := e.clock.Now()
-		x := &execRow{Name: name, Machine: machine, Definition: definition, Input: compact,
+		x := &execRow{Name: name, Machine: machine, Definition: definition, Input: asGiven,
 			Status: StatusRunning, StartedAt: now.UnixNano()}
 		if sm.TimeoutSeconds > 0 {
 			x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
@@ -112,7 +125,11 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 }
 
 func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMessage) (Execution, error) {
-	if x.Status != StatusRunning {
+	switch {
+	case x.Status == StatusSucceeded || (x.Status != StatusRunning && x.HistoryFull):
+		return Execution{}, fmt.Errorf("%w: %q is closed with status %s and cannot be redriven, so choose another name",
+			ErrExecutionAlreadyExists, x.Name, x.Status)
+	case x.Status != StatusRunning:
 		return Execution{}, fmt.Errorf("%w: %q is closed with status %s; redrive it or choose another name",
 			ErrExecutionAlreadyExists, x.Name, x.Status)
 	}
@@ -172,7 +189,7 @@ func (e *Engine) listWhere(ctx context.Context, clause string, args ...any) ([]E
 		var state, input string
 		if err := rows.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
 			&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline,
-			&x.HistoryFull, &state); err != nil {
+			&x.HistoryFull, &x.RedrivenAt, &state); err != nil {
 			return nil, fmt.Errorf("list executions: %w", err)
 		}
 		x.Input = json.RawMessage(input)
@@ -275,85 +292,4 @@ func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Executi
 		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
 	}
 	return e.Describe(ctx, name)
-}
-
-// Redrive restarts a FAILED, TIMED_OUT or ABORTED execution from the
-// states that did not succeed, keeping its name, input and definition.
-// States that succeeded are not run again. A succeeded or running
-// execution, or one that reached the history limit, is ErrCannotRedrive.
-func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
-	var redriveCount int
-	err := e.transact(ctx, name, func(t *txn) error {
-		switch {
-		case t.exec.Status == StatusRunning || t.exec.Status == StatusSucceeded:
-			return fmt.Errorf("%w: its status is %s", ErrCannotRedrive, t.exec.Status)
-		case t.exec.HistoryFull:
-			return fmt.Errorf("%w: its history reached the limit of %d events", ErrCannotRedrive, t.e.maxEvents)
-		}
-
-		roots, err := loadCursors(t.ctx, t.tx, `execution = ? AND parent = 0`, name)
-		if err != nil {
-			return err
-		}
-		for _, root := range roots {
-			if err := t.redriveCursor(root); err != nil {
-				return err
-			}
-		}
-
-		t.exec.Status = StatusRunning
-		t.exec.Output = nil
-		t.exec.Error, t.exec.Cause = "", ""
-		t.exec.StoppedAt = 0
-		t.exec.RedriveCount++
-		sm, err := t.machine()
-		if err != nil {
-			return err
-		}
-		if sm.TimeoutSeconds > 0 {
-			t.exec.Deadline = t.now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
-		}
-		if err := t.emit("ExecutionRedriven", "", map[string]any{"redriveCount": t.exec.RedriveCount}); err != nil {
-			return err
-		}
-		t.newWork = true
-		t.closed = true
-		redriveCount = t.exec.RedriveCount
-		return nil
-	})
-	if err != nil {
-		return Execution{}, fmt.Errorf("redrive execution %q: %w", name, err)
-	}
-	e.log.Info("execution redriven", "execution", name, "redrive_count", redriveCount)
-	return e.Describe(ctx, name)
-}
-
-// redriveCursor makes a cursor that did not finish run again: a Parallel
-// or Map state with children redrives the children that did not succeed,
-// and any other state is entered again with its original input.
-func (t *txn) redriveCursor(c *cursor) error {
-	if c.Phase == phaseDone || c.Phase == phaseQueued {
-		return nil
-	}
-	children, err := loadCursors(t.ctx, t.tx, `parent = ?`, c.ID)
-	if err != nil {
-		return err
-	}
-	zero := int64(0)
-	c.DueAt = &zero
-	c.Error, c.Cause = "", ""
-	if len(children) > 0 {
-		for _, ch := range children {
-			if err := t.redriveCursor(ch); err != nil {
-				return err
-			}
-		}
-		c.Phase = phaseChildren
-		return saveCursor(t.ctx, t.tx, c)
-	}
-	c.Phase = phaseEnter
-	c.Retries = nil
-	c.RetryCount = 0
-	c.Token = ""
-	return saveCursor(t.ctx, t.tx, c)
 }

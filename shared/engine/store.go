@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -15,7 +14,9 @@ import (
 // states, one Parallel branch or one Map iteration. A cursor with a due_at
 // at or before now has work for the Run loop. Cursor IDs are never reused
 // (AUTOINCREMENT), because a task function still running for a deleted
-// Parallel or Map child is cancelled by its cursor ID.
+// Parallel or Map child is cancelled by its cursor ID. redrive_tokens
+// holds the client tokens of an execution's recent redrives, so that a
+// repeated RedriveWithToken call redrives nothing again.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS executions (
 	redrive_count INTEGER NOT NULL DEFAULT 0,
 	event_count   INTEGER NOT NULL DEFAULT 0,
 	deadline      INTEGER NOT NULL DEFAULT 0,
-	history_full  INTEGER NOT NULL DEFAULT 0
+	history_full  INTEGER NOT NULL DEFAULT 0,
+	redriven_at   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_deadline ON executions(deadline) WHERE status = 'RUNNING' AND deadline > 0;
 CREATE INDEX IF NOT EXISTS executions_stopped ON executions(stopped_at) WHERE stopped_at > 0;
@@ -84,51 +86,19 @@ CREATE TABLE IF NOT EXISTS tokens (
 	heartbeat_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tokens_execution ON tokens(execution, status);
+CREATE TABLE IF NOT EXISTS redrive_tokens (
+	execution     TEXT NOT NULL,
+	token         TEXT NOT NULL,
+	redrive_count INTEGER NOT NULL,
+	redriven_at   INTEGER NOT NULL,
+	PRIMARY KEY (execution, token)
+);
 CREATE TABLE IF NOT EXISTS runner (
 	id         INTEGER PRIMARY KEY CHECK (id = 1),
 	owner      TEXT NOT NULL,
 	expires_at INTEGER NOT NULL
 );
 `
-
-// migrateCursorIDs recreates a cursors table made before cursor IDs were
-// AUTOINCREMENT, keeping its rows. Run schema again afterwards to create
-// the indexes.
-func migrateCursorIDs(ctx context.Context, db *sql.DB) error {
-	var table string
-	err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'cursors'`).Scan(&table)
-	if err != nil {
-		return fmt.Errorf("read cursors table: %w", err)
-	}
-	if strings.Contains(table, "AUTOINCREMENT") {
-		return nil
-	}
-	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS cursors"):]
-	create = create[:strings.Index(create, ";")+1]
-
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate cursors table: %w", err)
-	}
-	defer tx.Rollback()
-	for _, stmt := range []string{
-		`DROP INDEX IF EXISTS cursors_due`,
-		`DROP INDEX IF EXISTS cursors_parent`,
-		`DROP INDEX IF EXISTS cursors_execution`,
-		`ALTER TABLE cursors RENAME TO cursors_old`,
-		create,
-		`INSERT INTO cursors SELECT * FROM cursors_old`,
-		`DROP TABLE cursors_old`,
-	} {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate cursors table: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate cursors table: %w", err)
-	}
-	return nil
-}
 
 // Cursor phases. Terminal phases are done, failed and cancelled.
 const (
@@ -317,10 +287,11 @@ type execRow struct {
 	EventCount   int64
 	Deadline     int64
 	HistoryFull  bool
+	RedrivenAt   int64
 }
 
 const execColumns = `name, machine, definition, input, status, output, error, cause, started_at,
-	stopped_at, redrive_count, event_count, deadline, history_full`
+	stopped_at, redrive_count, event_count, deadline, history_full, redriven_at`
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -335,7 +306,8 @@ func scanExecution(row rowScanner) (*execRow, error) {
 	var output sql.NullString
 	var input string
 	err := row.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
-		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull)
+		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull,
+		&x.RedrivenAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrExecutionNotFound
 	}
@@ -351,9 +323,10 @@ func scanExecution(row rowScanner) (*execRow, error) {
 
 func saveExecution(ctx context.Context, tx *storeTx, x *execRow) error {
 	_, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
-		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ? WHERE name = ?`,
+		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ?, redriven_at = ?
+		WHERE name = ?`,
 		x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
-		x.Deadline, x.HistoryFull, x.Name)
+		x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name)
 	if err != nil {
 		return fmt.Errorf("save execution %q: %w", x.Name, err)
 	}
@@ -374,6 +347,9 @@ func (x *execRow) public(root *cursor) Execution {
 	}
 	if x.StoppedAt != 0 {
 		out.StoppedAt = time.Unix(0, x.StoppedAt).UTC()
+	}
+	if x.RedrivenAt != 0 {
+		out.RedrivenAt = time.Unix(0, x.RedrivenAt).UTC()
 	}
 	if root != nil {
 		out.CurrentState = root.State

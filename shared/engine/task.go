@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 )
@@ -58,7 +59,7 @@ func (t *txn) schedule(c *cursor, s *state) error {
 		"resourceType": "lambda",
 		"resource":     resourceLabel(s.Resource),
 		"region":       t.e.region,
-		"parameters":   raw(c.Effective),
+		"parameters":   raw(historyParameters(s, effective, c.Effective)),
 	}
 	if timeout > 0 {
 		details["timeoutInSeconds"] = timeout
@@ -96,12 +97,51 @@ func secondsField(fixed int, path *Path, field string, input any) (int, error) {
 	return n, nil
 }
 
-// resourceLabel is the resource as the history shows it.
+// resourceLabel is the resource as the history shows it: the pattern of
+// a Lambda integration (invoke or invoke.waitForTaskToken), or the
+// function name of a ${name} placeholder. Step Functions fills such a
+// placeholder from DefinitionSubstitutions when the state machine is
+// deployed, so its history never shows one.
 func resourceLabel(resource string) string {
 	if rest, ok := strings.CutPrefix(resource, "arn:aws:states:::lambda:"); ok {
 		return rest
 	}
-	return resource
+	return unwrapPlaceholder(resource)
+}
+
+// historyParameters returns the parameters of a task as the history shows
+// them: those of a Lambda integration with a ${name} placeholder in
+// FunctionName get the function name in its place, as resourceLabel does
+// for the resource. encoded is effective as JSON.
+func historyParameters(s *state, effective any, encoded json.RawMessage) json.RawMessage {
+	if s.Resource != resourceLambdaInvoke && s.Resource != resourceLambdaToken {
+		return encoded
+	}
+	params, ok := effective.(map[string]any)
+	if !ok {
+		return encoded
+	}
+	name, ok := params["FunctionName"].(string)
+	if !ok || unwrapPlaceholder(name) == name {
+		return encoded
+	}
+	withName := maps.Clone(params)
+	withName["FunctionName"] = unwrapPlaceholder(name)
+	out, err := encodeJSON(withName)
+	if err != nil {
+		return encoded
+	}
+	return out
+}
+
+// unwrapPlaceholder returns the name inside a ${name} placeholder, and any
+// other text unchanged.
+func unwrapPlaceholder(text string) string {
+	trimmed := strings.TrimSpace(text)
+	if strings.HasPrefix(trimmed, "${") && strings.HasSuffix(trimmed, "}") {
+		return trimmed[2 : len(trimmed)-1]
+	}
+	return text
 }
 
 // newTaskToken returns a random, URL-safe task token. It starts with a
@@ -321,10 +361,7 @@ func (e *Engine) resolveTask(s *state, effective json.RawMessage) (TaskFunc, jso
 // functionName strips ${...} around a name and reduces a Lambda function
 // ARN to its function name.
 func functionName(resource string) string {
-	name := strings.TrimSpace(resource)
-	if strings.HasPrefix(name, "${") && strings.HasSuffix(name, "}") {
-		name = name[2 : len(name)-1]
-	}
+	name := unwrapPlaceholder(strings.TrimSpace(resource))
 	if _, rest, ok := strings.Cut(name, ":function:"); ok {
 		name, _, _ = strings.Cut(rest, ":")
 	}
