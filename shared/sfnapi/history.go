@@ -38,8 +38,9 @@ var dataFields = map[string]string{
 
 // historyEvent converts an engine event into the Step Functions
 // HistoryEvent shape. Inputs, outputs and parameters become JSON text,
-// left out when includeData is false.
-func historyEvent(ev engine.Event, includeData bool) (map[string]any, error) {
+// left out when includeData is false. input is the execution input as
+// given, which ExecutionStarted shows.
+func historyEvent(ev engine.Event, input json.RawMessage, includeData bool) (map[string]any, error) {
 	out := map[string]any{
 		"id":        ev.ID,
 		"type":      ev.Type,
@@ -76,6 +77,11 @@ func historyEvent(ev engine.Event, includeData bool) (map[string]any, error) {
 		// The engine records the machine name, where Step Functions
 		// records the role ARN.
 		delete(details, "stateMachine")
+		// The event holds the input encoded again, but the execution holds
+		// it as given.
+		if includeData {
+			details["input"] = string(input)
+		}
 	}
 	out[detailsField(ev.Type)] = details
 	return out, nil

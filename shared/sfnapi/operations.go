@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,8 +49,10 @@ func (h *handler) machineName(arn string) (string, error) {
 	return parts[0], nil
 }
 
-// execution returns the execution that an ARN names.
-func (h *handler) execution(ctx context.Context, arn string) (engine.Execution, error) {
+// execution returns the execution that an ARN names. op names the
+// operation, such as "redrive execution", in the message of
+// ExecutionDoesNotExist.
+func (h *handler) execution(ctx context.Context, op, arn string) (engine.Execution, error) {
 	if arn == "" {
 		return engine.Execution{}, validation("executionArn is missing")
 	}
@@ -60,14 +63,18 @@ func (h *handler) execution(ctx context.Context, arn string) (engine.Execution, 
 		return engine.Execution{}, err
 	}
 	x, err := h.e.Describe(ctx, parts[1])
+	if errors.Is(err, engine.ErrExecutionNotFound) {
+		return engine.Execution{}, &apiError{Type: "ExecutionDoesNotExist",
+			Message: fmt.Sprintf("%s %q: %v", op, parts[1], engine.ErrExecutionNotFound)}
+	}
 	if err != nil {
-		return engine.Execution{}, engineError(err)
+		return engine.Execution{}, err
 	}
 	// Execution names are unique across machines in the engine, so an ARN
 	// with another machine names no execution.
 	if x.Machine != parts[0] {
 		return engine.Execution{}, &apiError{Type: "ExecutionDoesNotExist",
-			Message: fmt.Sprintf("execution %q does not exist", arn)}
+			Message: fmt.Sprintf("%s %q: %v", op, arn, engine.ErrExecutionNotFound)}
 	}
 	return x, nil
 }
@@ -136,7 +143,7 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := h.execution(ctx, in.ExecutionArn)
+	x, err := h.execution(ctx, "describe execution", in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +163,33 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 		out["cause"] = x.Cause
 	}
 
-	switch x.Status {
-	case engine.StatusRunning, engine.StatusSucceeded:
+	reason, err := h.notRedrivableReason(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	out["redriveStatus"] = "REDRIVABLE"
+	if reason != "" {
 		out["redriveStatus"] = "NOT_REDRIVABLE"
-		out["redriveStatusReason"] = "Execution is " + x.Status
-	default:
-		out["redriveStatus"] = "REDRIVABLE"
+		out["redriveStatusReason"] = reason
 	}
 	return out, nil
+}
+
+// notRedrivableReason returns why an execution cannot be redriven, or ""
+// when it can: a running or succeeded execution never can, and a closed
+// one cannot when Options.RedriveCheck returns a reason.
+func (h *handler) notRedrivableReason(ctx context.Context, x engine.Execution) (string, error) {
+	switch {
+	case x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded:
+		return "Execution is " + x.Status, nil
+	case h.redriveCheck == nil:
+		return "", nil
+	}
+	reason, err := h.redriveCheck(ctx, x)
+	if err != nil {
+		return "", fmt.Errorf("check whether execution %q can be redriven: %w", x.Name, err)
+	}
+	return reason, nil
 }
 
 // summary is the ExecutionListItem shape, which DescribeExecution extends.
@@ -180,6 +206,9 @@ func (h *handler) summary(x engine.Execution) map[string]any {
 	}
 	if x.RedriveCount > 0 {
 		out["redriveCount"] = x.RedriveCount
+	}
+	if !x.RedrivenAt.IsZero() {
+		out["redriveDate"] = epochSeconds(x.RedrivenAt)
 	}
 	return out
 }
@@ -228,6 +257,14 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	machines, err := h.e.Machines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(machines, machine) {
+		return nil, &apiError{Type: "StateMachineDoesNotExist",
+			Message: fmt.Sprintf("list executions of %q: %v", in.StateMachineArn, engine.ErrMachineNotFound)}
+	}
 	switch in.StatusFilter {
 	case "", engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed, engine.StatusTimedOut,
 		engine.StatusAborted, "PENDING_REDRIVE":
@@ -271,7 +308,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := h.execution(ctx, in.ExecutionArn)
+	x, err := h.execution(ctx, "get execution history", in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +330,7 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 	includeData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
 	items := make([]map[string]any, 0, end-start)
 	for _, ev := range events[start:end] {
-		item, err := historyEvent(ev, includeData)
+		item, err := historyEvent(ev, x.Input, includeData)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +352,7 @@ func (h *handler) stopExecution(ctx context.Context, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := h.execution(ctx, in.ExecutionArn)
+	x, err := h.execution(ctx, "stop execution", in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -335,32 +372,58 @@ func (h *handler) stopExecution(ctx context.Context, body []byte) (any, error) {
 	return map[string]any{"stopDate": epochSeconds(x.StoppedAt)}, nil
 }
 
+// maxClientTokenChars is the length limit of the clientToken of
+// RedriveExecution in the Step Functions service model, which also
+// allows only the printable ASCII characters ! to ~.
+const maxClientTokenChars = 64
+
 func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ExecutionArn string `json:"executionArn"`
+		ExecutionArn string  `json:"executionArn"`
+		ClientToken  *string `json:"clientToken"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	x, err := h.execution(ctx, in.ExecutionArn)
+	var token string
+	if in.ClientToken != nil {
+		token = *in.ClientToken
+		if err := checkClientToken(token); err != nil {
+			return nil, err
+		}
+	}
+	x, err := h.execution(ctx, "redrive execution", in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.e.Redrive(ctx, x.Name); err != nil {
-		return nil, engineError(err)
+	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
+		reason, err := h.notRedrivableReason(ctx, x)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			return nil, &apiError{Type: "ExecutionNotRedrivable", Message: reason}
+		}
 	}
-	events, err := h.e.History(ctx, x.Name)
+	redrivenAt, err := h.e.RedriveWithToken(ctx, x.Name, token)
 	if err != nil {
 		return nil, engineError(err)
 	}
-	redriveDate := events[len(events)-1].Timestamp
-	for i := len(events) - 1; i >= 0; i-- {
-		if events[i].Type == "ExecutionRedriven" {
-			redriveDate = events[i].Timestamp
-			break
+	return map[string]any{"redriveDate": epochSeconds(redrivenAt)}, nil
+}
+
+// checkClientToken returns a ValidationException for a clientToken that
+// the Step Functions service model does not allow.
+func checkClientToken(token string) error {
+	for _, r := range token {
+		if r < '!' || r > '~' {
+			return validation("clientToken must contain only the printable ASCII characters ! to ~, found %q", r)
 		}
 	}
-	return map[string]any{"redriveDate": epochSeconds(redriveDate)}, nil
+	if token == "" || len(token) > maxClientTokenChars {
+		return validation("clientToken must have 1 to %d characters, has %d", maxClientTokenChars, len(token))
+	}
+	return nil
 }
 
 func (h *handler) sendTaskSuccess(ctx context.Context, body []byte) (any, error) {

@@ -33,6 +33,12 @@ type Options struct {
 	Credentials *Credentials
 	// Now is the clock for signature times; nil means time.Now.
 	Now func() time.Time
+	// RedriveCheck, when set, returns why a FAILED, TIMED_OUT or ABORTED
+	// execution must not be redriven, or "" when it may be. For such an
+	// execution RedriveExecution returns ExecutionNotRedrivable with the
+	// reason, and DescribeExecution returns NOT_REDRIVABLE with the reason
+	// as redriveStatusReason. An error fails the request as internal.
+	RedriveCheck func(ctx context.Context, x engine.Execution) (reason string, err error)
 }
 
 // maxRequestBytes bounds a request body at four times the 256 KiB payload
@@ -43,17 +49,18 @@ const maxRequestBytes = 4 * 256 << 10
 const targetPrefix = "AWSStepFunctions."
 
 type handler struct {
-	e     *engine.Engine
-	log   *slog.Logger
-	creds *Credentials
-	now   func() time.Time
-	ops   map[string]func(context.Context, []byte) (any, error)
+	e            *engine.Engine
+	log          *slog.Logger
+	creds        *Credentials
+	now          func() time.Time
+	redriveCheck func(context.Context, engine.Execution) (string, error)
+	ops          map[string]func(context.Context, []byte) (any, error)
 }
 
 // New returns an http.Handler that serves the Step Functions API over e.
 // The ARNs it accepts and returns carry e's region and account.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now}
+	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now, redriveCheck: opts.RedriveCheck}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

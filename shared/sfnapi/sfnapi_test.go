@@ -42,6 +42,7 @@ type fixture struct {
 	e      *engine.Engine
 	client *sfn.Client
 	url    string
+	path   string // the engine's store
 }
 
 func newFixture(t *testing.T, machines map[string]string, tasks map[string]engine.TaskFunc) *fixture {
@@ -52,7 +53,8 @@ func newFixture(t *testing.T, machines map[string]string, tasks map[string]engin
 func newFixtureWith(t *testing.T, machines map[string]string, tasks map[string]engine.TaskFunc, opts Options) *fixture {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: region, Account: account})
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e, err := engine.Open(path, engine.Options{Region: region, Account: account})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +77,17 @@ func newFixtureWith(t *testing.T, machines map[string]string, tasks map[string]e
 
 	srv := httptest.NewServer(New(e, opts))
 	t.Cleanup(srv.Close)
-	client := sfn.New(sfn.Options{
+	return &fixture{e: e, client: newClient(srv.URL), url: srv.URL, path: path}
+}
+
+// newClient returns a Step Functions client of the server at url.
+func newClient(url string) *sfn.Client {
+	return sfn.New(sfn.Options{
 		Region:           region,
-		BaseEndpoint:     aws.String(srv.URL),
+		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
 		RetryMaxAttempts: 1,
 	})
-	return &fixture{e: e, client: client, url: srv.URL}
 }
 
 // wait blocks until the execution is closed.
@@ -270,6 +276,15 @@ func TestErrors(t *testing.T) {
 		{"task failure error too long", func() error {
 			_, err := f.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
 				TaskToken: aws.String("unknown"), Error: aws.String(strings.Repeat("e", 257))})
+			return err
+		}, "ValidationException"},
+		{"list unknown machine", func() error {
+			_, err := f.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(machineARN("nope"))})
+			return err
+		}, "StateMachineDoesNotExist"},
+		{"redrive with invalid client token", func() error {
+			_, err := f.client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{
+				ExecutionArn: aws.String(executionARN("m", "done")), ClientToken: aws.String(strings.Repeat("t", 65))})
 			return err
 		}, "ValidationException"},
 		{"list invalid token", func() error {
@@ -528,5 +543,91 @@ func TestProtocolErrors(t *testing.T) {
 				t.Errorf("body = %s, want __type %s and a message", raw, tt.errorType)
 			}
 		})
+	}
+}
+
+func TestMissingExecutionNamesOperation(t *testing.T) {
+	f := newFixture(t, map[string]string{"m": echoMachine}, map[string]engine.TaskFunc{"echo": echo})
+	ctx := context.Background()
+	arn := aws.String(executionARN("m", "NOPE"))
+	tests := []struct {
+		operation string
+		call      func() error
+	}{
+		{"describe execution", func() error {
+			_, err := f.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+			return err
+		}},
+		{"redrive execution", func() error {
+			_, err := f.client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
+			return err
+		}},
+		{"stop execution", func() error {
+			_, err := f.client.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: arn})
+			return err
+		}},
+		{"get execution history", func() error {
+			_, err := f.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: arn})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.operation, func(t *testing.T) {
+			var notFound *types.ExecutionDoesNotExist
+			if err := tt.call(); !errors.As(err, &notFound) {
+				t.Fatalf("error = %v, want ExecutionDoesNotExist", err)
+			}
+			if want := tt.operation + ` "NOPE": execution not found`; notFound.ErrorMessage() != want {
+				t.Errorf("message = %q, want %q", notFound.ErrorMessage(), want)
+			}
+		})
+	}
+}
+
+func TestInputAsGiven(t *testing.T) {
+	f := newFixture(t, map[string]string{"m": `{"StartAt":"Echo","States":{
+		"Echo":{"Type":"Task","Resource":"${echo}","End":true}}}`}, map[string]engine.TaskFunc{"echo": echo})
+	ctx := context.Background()
+	input := `{"pad": "\u00e9<&>"}`
+	if _, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("m")), Name: aws.String("run"), Input: aws.String(input)}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, "run")
+	arn := aws.String(executionARN("m", "run"))
+
+	described, err := f.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(described.Input); got != input {
+		t.Errorf("DescribeExecution input = %s, want %s as given", got, input)
+	}
+	history, err := f.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(history.Events[0].ExecutionStartedEventDetails.Input); got != input {
+		t.Errorf("ExecutionStarted input = %s, want %s as given", got, input)
+	}
+
+	// A ${name} placeholder shows as the function that ran, as if
+	// DefinitionSubstitutions had filled it.
+	for _, ev := range history.Events {
+		if ev.Type == types.HistoryEventTypeTaskScheduled {
+			if got := aws.ToString(ev.TaskScheduledEventDetails.Resource); got != "echo" {
+				t.Errorf("TaskScheduled resource = %s, want echo", got)
+			}
+		}
+	}
+
+	// The 256 KiB limit applies to the input as given: each \u00e9 is 6
+	// bytes here and 2 bytes once decoded.
+	large := `{"pad":"` + strings.Repeat(`\u00e9`, 256<<10/6+1) + `"}`
+	_, err = f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("m")), Name: aws.String("large"), Input: aws.String(large)})
+	var invalid *types.InvalidExecutionInput
+	if !errors.As(err, &invalid) {
+		t.Errorf("StartExecution with %d bytes of input: error = %v, want InvalidExecutionInput", len(large), err)
 	}
 }
