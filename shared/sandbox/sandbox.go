@@ -150,7 +150,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	for _, part := range []string{"", "ca", "aws", "snowflake", "vms"} {
+	for _, part := range []string{"", "ca", "index", "aws", "snowflake", "vms"} {
 		if err := os.MkdirAll(filepath.Join(opts.Dir, part), 0o700); err != nil {
 			return nil, fmt.Errorf("create sandbox directory: %w", err)
 		}
@@ -161,7 +161,8 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb.Index, err = pyindex.Start(ctx, pyindex.Options{Hosts: opts.Hosts, CA: ca, Logger: logger.With("sandbox", "index")})
+	sb.Index, err = pyindex.Start(ctx, pyindex.Options{Hosts: opts.Hosts, CA: ca, Dir: filepath.Join(opts.Dir, "index"),
+		Logger: logger.With("sandbox", "index")})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
@@ -56,7 +57,7 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 			return fmt.Errorf("seed security group %s: %w", e.SecurityGroupID, err)
 		}
 	}
-	return sb.seedIndexCredentials(ctx, req.Repository.Auth, secrets)
+	return sb.seedIndexCredentials(ctx, req.Repository, secrets)
 }
 
 func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets Resolver) error {
@@ -91,13 +92,16 @@ func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets R
 	return sb.Snowflake.EnsureUser(sf.Account, sf.User, &key.PublicKey, "")
 }
 
-// seedIndexCredentials makes the index accept what Snowflake will send: the
-// user name and password of a password secret, or the user:token pair that a
-// generic string secret holds.
-func (sb *Sandbox) seedIndexCredentials(ctx context.Context, auth request.Auth, secrets Resolver) error {
-	ref := auth.PasswordRef
+// seedIndexCredentials makes the index accept what Snowflake will send for
+// the repository host: the user name and password of a password secret, or
+// the user:token pair that a generic string secret holds. The index keeps
+// accepting the credentials of every other request that was seeded, and a
+// new value of the same reference replaces the old one.
+func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Repository, secrets Resolver) error {
+	auth := repo.Auth
+	ref, field := auth.PasswordRef, "repository.auth.password_ref"
 	if auth.Type == "token" {
-		ref = auth.TokenRef
+		ref, field = auth.TokenRef, "repository.auth.token_ref"
 	}
 	generate := randomPassword
 	if auth.Type == "token" {
@@ -111,13 +115,19 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, auth request.Auth, 
 	}
 	value, err := secrets.Resolve(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read repository credential: %w", err)
+		return fmt.Errorf("read %s: %w", field, err)
 	}
 	user, password := auth.Username, value
 	if auth.Type == "token" {
 		user, password, _ = strings.Cut(value, ":")
 	}
-	sb.Index.SetCredentials(user, password)
+	u, err := url.Parse(repo.IndexURL)
+	if err != nil || u.Hostname() == "" {
+		return fmt.Errorf("repository.index_url %q has no host", repo.IndexURL)
+	}
+	if err := sb.Index.SetCredential(u.Hostname(), ref, user, password); err != nil {
+		return fmt.Errorf("seed index credential: %w", err)
+	}
 	return nil
 }
 

@@ -27,13 +27,13 @@ func (idx *Index) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (idx *Index) serve(w http.ResponseWriter, r *http.Request) {
-	user, pass, b := idx.state()
+	b := idx.behaviorNow()
 
 	if b.RejectAuthorization && r.Header.Get("Authorization") != "" {
 		http.Error(w, "only one authentication mechanism is allowed", http.StatusBadRequest)
 		return
 	}
-	if !authorized(r, user, pass) {
+	if !idx.authorized(r) {
 		idx.reject(w, b)
 		return
 	}

@@ -1,7 +1,8 @@
 // Package pyindex runs the sandbox package index, an HTTPS server on
 // loopback that speaks the simple repository API (PEP 503 HTML and PEP 691
 // JSON). It serves small wheels that it builds at start and requires HTTP
-// basic auth. SetBehavior switches it into misbehaviours of real indexes.
+// basic auth with any of the credentials that it was given. SetBehavior
+// switches it into misbehaviours of real indexes.
 package pyindex
 
 import (
@@ -24,10 +25,15 @@ type Options struct {
 	// Hosts are the DNS names (or IPs) the certificate covers besides
 	// localhost and 127.0.0.1, such as the repository host a proxy forwards.
 	Hosts []string
-	// Username and Password are the basic auth credentials every request
-	// must carry. When both are empty the index requires no credentials.
+	// Username and Password are basic auth credentials that the index
+	// accepts for every host. When both are empty and SetCredential has
+	// added none, the index requires no credentials.
 	Username string
 	Password string
+	// Dir keeps the credentials that SetCredential adds, so that a later
+	// index on the same directory accepts them too. Empty keeps them in
+	// memory only.
+	Dir string
 	// CA signs the server certificate. When nil, Start creates a CA that
 	// lives only in memory, and Index.CA returns it.
 	CA     *CA
@@ -76,6 +82,7 @@ type Index struct {
 	ln     net.Listener
 	srv    *http.Server
 	logger *slog.Logger
+	dir    string
 
 	files    map[string]wheelFile   // by filename
 	projects map[string][]wheelFile // by normalised name, oldest first
@@ -84,7 +91,9 @@ type Index struct {
 	mu       sync.Mutex
 	username string
 	password string
-	behavior Behavior
+	// hostCredentials are the credentials that SetCredential added.
+	hostCredentials *credentials
+	behavior        Behavior
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,13 +114,19 @@ func Start(ctx context.Context, opts Options) (*Index, error) {
 		}
 	}
 
+	hostCredentials, err := loadCredentials(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
 	idx := &Index{
-		ca:       ca,
-		logger:   logger,
-		files:    map[string]wheelFile{},
-		projects: map[string][]wheelFile{},
-		username: opts.Username,
-		password: opts.Password,
+		ca:              ca,
+		logger:          logger,
+		dir:             opts.Dir,
+		files:           map[string]wheelFile{},
+		projects:        map[string][]wheelFile{},
+		username:        opts.Username,
+		password:        opts.Password,
+		hostCredentials: hostCredentials,
 	}
 	if err := idx.build(); err != nil {
 		return nil, err
@@ -143,7 +158,7 @@ func Start(ctx context.Context, opts Options) (*Index, error) {
 	context.AfterFunc(ctx, func() { idx.Close() })
 
 	logger.Info("package index started", "url", idx.URL(), "hosts", opts.Hosts,
-		"auth", opts.Username != "" || opts.Password != "")
+		"auth", opts.Username != "" || opts.Password != "" || len(hostCredentials.Entries) > 0)
 	return idx, nil
 }
 
@@ -190,12 +205,30 @@ func (idx *Index) Files() []File {
 	return out
 }
 
-// SetCredentials replaces the basic auth credentials that requests must
-// carry. Empty user and password turn authentication off.
+// SetCredentials replaces the credentials that the index accepts for every
+// host, the ones that Options sets. Empty user and password remove them,
+// and the index then requires no credentials unless SetCredential added
+// some.
 func (idx *Index) SetCredentials(user, pass string) {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
 	idx.username, idx.password = user, pass
+}
+
+// SetCredential makes the index accept user and password for requests to
+// host, besides every credential that it accepts already, as a real index
+// accepts those of several users or tokens. A credential with the host and
+// name of an earlier one replaces it, as a rotated token replaces the old
+// one. An empty host means every host. Once the index has a credential, a
+// request to a host without one is rejected. The credential persists in
+// Options.Dir.
+func (idx *Index) SetCredential(host, name, user, pass string) error {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	if !idx.hostCredentials.set(host, name, user, pass) {
+		return nil
+	}
+	return idx.hostCredentials.save(idx.dir)
 }
 
 // SetBehavior replaces the misbehaviours for the following requests.
@@ -216,25 +249,34 @@ func (idx *Index) Close() error {
 	return idx.closeErr
 }
 
-func (idx *Index) state() (user, pass string, b Behavior) {
+func (idx *Index) behaviorNow() Behavior {
 	idx.mu.Lock()
 	defer idx.mu.Unlock()
-	return idx.username, idx.password, idx.behavior
+	return idx.behavior
 }
 
-// authorized reports whether r carries the configured credentials. The
-// comparison takes the same time whichever byte differs.
-func authorized(r *http.Request, user, pass string) bool {
-	if user == "" && pass == "" {
+// authorized reports whether r carries a credential that the index accepts
+// for the request's host, or whether the index has no credentials at all.
+// The comparisons take the same time whichever byte differs.
+func (idx *Index) authorized(r *http.Request) bool {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	anyHost := idx.username != "" || idx.password != ""
+	if !anyHost && len(idx.hostCredentials.Entries) == 0 {
 		return true
 	}
 	gotUser, gotPass, ok := r.BasicAuth()
 	if !ok {
 		return false
 	}
-	userOK := subtle.ConstantTimeCompare([]byte(gotUser), []byte(user)) == 1
-	passOK := subtle.ConstantTimeCompare([]byte(gotPass), []byte(pass)) == 1
-	return userOK && passOK
+	if anyHost {
+		userOK := subtle.ConstantTimeCompare([]byte(gotUser), []byte(idx.username)) == 1
+		passOK := subtle.ConstantTimeCompare([]byte(gotPass), []byte(idx.password)) == 1
+		if userOK && passOK {
+			return true
+		}
+	}
+	return idx.hostCredentials.accepts(hostOf(r), gotUser, gotPass)
 }
 
 func isMissing(b Behavior, name string) bool {

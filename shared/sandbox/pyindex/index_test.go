@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,6 +120,112 @@ func TestIndexSetCredentials(t *testing.T) {
 	idx.SetCredentials(testUser, testPassword)
 	if got := get(t, c, idx.URL(), "", true); got.status != http.StatusOK {
 		t.Errorf("restored credentials: status = %d, want 200", got.status)
+	}
+}
+
+// statusFor returns the status of GET /simple/ on the index for host, as
+// the Host header names it, with basic auth when user or pass is set.
+func statusFor(t *testing.T, idx *Index, host, user, pass string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, idx.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	if user != "" || pass != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := newClient(idx).Do(req)
+	if err != nil {
+		t.Fatalf("GET %s for host %s: %v", idx.URL(), host, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestIndexAcceptsEveryHostCredential(t *testing.T) {
+	ctx := t.Context()
+	idx, err := Start(ctx, Options{Hosts: []string{"corp.example.com", "public.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	for _, c := range []struct{ host, name, user, pass string }{
+		{"corp.example.com", "secret-a", "svc", "password-a"},
+		{"Corp.Example.com", "secret-b", "svc", "password-b"},
+		{"public.example.com", "token", "sandbox", "token-c"},
+	} {
+		if err := idx.SetCredential(c.host, c.name, c.user, c.pass); err != nil {
+			t.Fatalf("SetCredential(%s, %s): %v", c.host, c.name, err)
+		}
+	}
+
+	tests := []struct {
+		name, host, user, pass string
+		want                   int
+	}{
+		{"first password", "corp.example.com", "svc", "password-a", http.StatusOK},
+		{"second password", "corp.example.com", "svc", "password-b", http.StatusOK},
+		{"host with port", "corp.example.com:443", "svc", "password-a", http.StatusOK},
+		{"token of the other host", "public.example.com", "sandbox", "token-c", http.StatusOK},
+		{"wrong password", "corp.example.com", "svc", "password-c", http.StatusUnauthorized},
+		{"wrong user", "corp.example.com", "other", "password-a", http.StatusUnauthorized},
+		{"no credentials", "corp.example.com", "", "", http.StatusUnauthorized},
+		{"credential of another host", "public.example.com", "svc", "password-a", http.StatusUnauthorized},
+		{"host without credentials", "127.0.0.1", "svc", "password-a", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := statusFor(t, idx, tt.host, tt.user, tt.pass); got != tt.want {
+				t.Errorf("status = %d, want %d", got, tt.want)
+			}
+		})
+	}
+
+	// A new password under the same host and name replaces the old one.
+	if err := idx.SetCredential("corp.example.com", "secret-a", "svc", "rotated-a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := statusFor(t, idx, "corp.example.com", "svc", "password-a"); got != http.StatusUnauthorized {
+		t.Errorf("replaced password: status = %d, want 401", got)
+	}
+	if got := statusFor(t, idx, "corp.example.com", "svc", "rotated-a"); got != http.StatusOK {
+		t.Errorf("new password: status = %d, want 200", got)
+	}
+	if got := statusFor(t, idx, "corp.example.com", "svc", "password-b"); got != http.StatusOK {
+		t.Errorf("other credential after the replacement: status = %d, want 200", got)
+	}
+}
+
+func TestIndexCredentialsPersistInDir(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Start(t.Context(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.SetCredential("corp.example.com", "secret-a", "svc", testPassword); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	data, err := os.ReadFile(filepath.Join(dir, credentialFile))
+	if err != nil {
+		t.Fatalf("credentials file: %v", err)
+	}
+	if strings.Contains(string(data), testPassword) {
+		t.Error("credentials file contains the password")
+	}
+
+	second, err := Start(t.Context(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	if got := statusFor(t, second, "corp.example.com", "svc", testPassword); got != http.StatusOK {
+		t.Errorf("credential of the earlier index: status = %d, want 200", got)
+	}
+	if got := statusFor(t, second, "corp.example.com", "svc", "wrong"); got != http.StatusUnauthorized {
+		t.Errorf("wrong password: status = %d, want 401", got)
 	}
 }
 

@@ -1,0 +1,131 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// envResolver resolves env: references from a map, as the operator's
+// environment would.
+type envResolver map[string]string
+
+func (r envResolver) Resolve(_ context.Context, ref string) (string, error) {
+	value, ok := r[ref]
+	if !ok {
+		return "", fmt.Errorf("reference %s is not set", ref)
+	}
+	return value, nil
+}
+
+// exampleRequest reads an example request and points its index credential
+// at credentialRef and its Snowflake key at env:SNOWFLAKE_KEY.
+func exampleRequest(t *testing.T, file, credentialRef string) request.Request {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := request.Parse(data)
+	if err != nil {
+		t.Fatalf("parse %s: %v", file, err)
+	}
+	req.Snowflake.PrivateKeyRef = "env:SNOWFLAKE_KEY"
+	req.Snowflake.PrivateKeyPassphraseRef = ""
+	if req.Repository.Auth.Type == "token" {
+		req.Repository.Auth.TokenRef = credentialRef
+	} else {
+		req.Repository.Auth.PasswordRef = credentialRef
+	}
+	return req
+}
+
+// indexStatus returns the status of the sandbox index's root page for
+// host with the given basic auth credentials.
+func indexStatus(t *testing.T, sb *Sandbox, host, user, pass string) int {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.Roots()}}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, sb.Index.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.SetBasicAuth(user, pass)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET index for %s: %v", host, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestSeedKeepsEveryRequestsIndexCredential(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	hosts := []string{"pypi.corp.example.com", "pypi.public.example.com"}
+	sb, err := Start(ctx, Options{Dir: dir, Hosts: hosts, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+
+	key, err := newPrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := envResolver{
+		"env:SNOWFLAKE_KEY":       key,
+		"env:CORP_AWS_PASSWORD":   "corp-aws-password",
+		"env:CORP_AZURE_PASSWORD": "corp-azure-password",
+		"env:PUBLIC_TOKEN":        "reader:public-token",
+	}
+	// Two requests for the same host with the same user and different
+	// passwords, and a token request for another host.
+	for _, r := range []struct{ file, ref string }{
+		{"aws-privatelink.json", "env:CORP_AWS_PASSWORD"},
+		{"azure-privatelink.json", "env:CORP_AZURE_PASSWORD"},
+		{"public.json", "env:PUBLIC_TOKEN"},
+	} {
+		if err := sb.Seed(ctx, exampleRequest(t, r.file, r.ref), secrets); err != nil {
+			t.Fatalf("seed %s: %v", r.file, err)
+		}
+	}
+
+	tests := []struct {
+		name, host, user, pass string
+		want                   int
+	}{
+		{"first request", "pypi.corp.example.com", "svc-snowflake", "corp-aws-password", http.StatusOK},
+		{"second request", "pypi.corp.example.com", "svc-snowflake", "corp-azure-password", http.StatusOK},
+		{"token request", "pypi.public.example.com", "reader", "public-token", http.StatusOK},
+		{"wrong password", "pypi.corp.example.com", "svc-snowflake", "guess", http.StatusUnauthorized},
+		{"other host's token", "pypi.corp.example.com", "reader", "public-token", http.StatusUnauthorized},
+		{"other host's password", "pypi.public.example.com", "svc-snowflake", "corp-aws-password", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := indexStatus(t, sb, tt.host, tt.user, tt.pass); got != tt.want {
+				t.Errorf("status = %d, want %d", got, tt.want)
+			}
+		})
+	}
+
+	// A later sandbox on the same world accepts the same credentials.
+	sb.Close()
+	again, err := Start(ctx, Options{Dir: dir, Hosts: hosts, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	if got := indexStatus(t, again, "pypi.corp.example.com", "svc-snowflake", "corp-aws-password"); got != http.StatusOK {
+		t.Errorf("credential after a restart: status = %d, want 200", got)
+	}
+	if got := indexStatus(t, again, "pypi.corp.example.com", "svc-snowflake", "guess"); got != http.StatusUnauthorized {
+		t.Errorf("wrong password after a restart: status = %d, want 401", got)
+	}
+}
