@@ -4,6 +4,8 @@ package proxyvm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"slices"
@@ -49,7 +51,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err != nil {
 			return Output{}, err
 		}
-		launched, err := network.RunInstance(ctx, cloud.InstanceSpec{
+		launched, err := launch(ctx, network, cloud.InstanceSpec{
 			Name:             names.ProxyVM,
 			RequestID:        req.ID,
 			SubnetID:         req.AWS.SubnetIDs[0],
@@ -61,7 +63,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:             map[string]string{cloud.TagExecution: in.Execution},
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("launch proxy instance %s: %w", names.ProxyVM, err)
+			return Output{}, err
 		}
 		inst = &launched
 	}
@@ -78,6 +80,53 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		Result:    workflow.Result{Action: workflow.ActionFor(inst.Tags, in.Execution), ID: inst.ID},
 		PrivateIP: inst.PrivateIP,
 	}, nil
+}
+
+// maxLaunches bounds how many instances one step launches when each one
+// that a client token returns has terminated already.
+const maxLaunches = 5
+
+// launch runs the proxy instance with the spec's client token and returns
+// an instance that is not terminated. For a repeated client token, EC2
+// returns the instance that the token launched first, also after that
+// instance terminated, such as after a teardown followed by a redrive. A
+// terminated instance never runs again, so launch then uses a token derived
+// from the terminated instance's ID. A retried step derives the same tokens
+// and gets the same new instance.
+func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSpec) (cloud.Instance, error) {
+	var terminatedIDs []string
+	for range maxLaunches {
+		inst, err := network.RunInstance(ctx, spec)
+		if err != nil {
+			return cloud.Instance{}, fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
+		}
+		if !terminated(inst.State) {
+			return inst, nil
+		}
+		terminatedIDs = append(terminatedIDs, inst.ID)
+		spec.ClientToken = nextClientToken(spec.ClientToken, inst.ID)
+	}
+	return cloud.Instance{}, workflow.Errorf(workflow.ErrConflict,
+		"every proxy instance that %d launches of %s returned is terminated (%s); find what terminates them, then redrive",
+		maxLaunches, spec.Name, strings.Join(terminatedIDs, ", "))
+}
+
+// terminated reports whether an instance state is one that never runs
+// again.
+func terminated(state string) bool {
+	switch strings.ToLower(state) {
+	case "shutting-down", "terminated":
+		return true
+	}
+	return false
+}
+
+// nextClientToken returns the client token for a launch that replaces the
+// terminated instance that token launched. It stays within the 64
+// characters that EC2 allows.
+func nextClientToken(token, terminatedID string) string {
+	sum := sha256.Sum256([]byte(token + "\x00" + terminatedID))
+	return "repolink-vm-" + hex.EncodeToString(sum[:16])
 }
 
 // Direct reports whether the request has no proxy VM: proxy none, where the

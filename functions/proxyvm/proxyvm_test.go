@@ -2,10 +2,16 @@ package proxyvm
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/repolink/repolink/shared/cloud"
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -39,5 +45,99 @@ func TestDirect(t *testing.T) {
 		if got := Direct(request.Request{AWS: tc.aws}); got != tc.want {
 			t.Errorf("Direct(%+v) = %v, want %v", tc.aws, got, tc.want)
 		}
+	}
+}
+
+// startSandboxAWS starts the sandbox AWS front end in memory, with instances
+// that run at once, and returns an environment whose AWS adapter uses it.
+func startSandboxAWS(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
+	t.Helper()
+	sim, err := awssim.Start(t.Context(), awssim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	provider, err := awsadapter.New(t.Context(), awsadapter.Options{
+		Region:      "us-west-2",
+		Endpoint:    sim.URL(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETEXAMPLE", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &workflow.Env{
+		AWS:           func(context.Context, string) (cloud.AWSNetwork, error) { return provider, nil },
+		ProxyResolver: "169.254.169.253",
+	}
+	return env, provider
+}
+
+func exampleDocument(t *testing.T) workflow.Document {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := request.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return workflow.Document{Request: req, Execution: "DATA-4711"}
+}
+
+func TestRunReplacesTerminatedInstance(t *testing.T) {
+	ctx := t.Context()
+	env, provider := startSandboxAWS(t)
+	doc := exampleDocument(t)
+
+	first, err := Run(ctx, env, doc)
+	if err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	seen := map[string]bool{first.ID: true}
+
+	// A teardown terminates the instance, and a redrive of the same
+	// execution runs the step again with the same client token. Each
+	// round launches an instance that no earlier round returned.
+	previous := first.ID
+	for round := 1; round <= 2; round++ {
+		if err := provider.TerminateInstance(ctx, previous); err != nil {
+			t.Fatalf("terminate %s: %v", previous, err)
+		}
+		out, err := Run(ctx, env, doc)
+		if err != nil {
+			t.Fatalf("Run after terminating %s: %v", previous, err)
+		}
+		if seen[out.ID] {
+			t.Fatalf("round %d returned instance %s again, want a new one", round, out.ID)
+		}
+		if out.Action != workflow.Created {
+			t.Errorf("round %d action = %s, want %s", round, out.Action, workflow.Created)
+		}
+		seen[out.ID] = true
+
+		// A retry of the step adopts the replacement.
+		again, err := Run(ctx, env, doc)
+		if err != nil {
+			t.Fatalf("retry in round %d: %v", round, err)
+		}
+		if again.ID != out.ID {
+			t.Errorf("retry in round %d = %s, want %s", round, again.ID, out.ID)
+		}
+		previous = out.ID
+	}
+}
+
+func TestNextClientTokenFitsEC2(t *testing.T) {
+	long := "repolink-0123abcd-vm-" + strings.Repeat("x", 80)
+	token := nextClientToken(long, "i-0123456789abcdef0")
+	if len(token) > 64 {
+		t.Errorf("token has %d characters, want at most 64", len(token))
+	}
+	if token == nextClientToken(long, "i-0123456789abcdef1") {
+		t.Error("two terminated instances give the same token")
+	}
+	if token != nextClientToken(long, "i-0123456789abcdef0") {
+		t.Error("the same terminated instance gives two tokens")
 	}
 }

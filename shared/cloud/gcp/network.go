@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,15 +105,62 @@ func (n *Network) CreateInstance(ctx context.Context, spec cloud.GCPInstanceSpec
 		resource.Tags = &computepb.Tags{Items: spec.NetworkTags}
 	}
 	req := &computepb.InsertInstanceRequest{Project: n.project, Zone: spec.Zone, InstanceResource: resource}
-	if spec.ClientToken != "" {
-		req.RequestId = proto.String(uuid.NewSHA1(requestIDSpace, []byte(n.project+"/"+spec.ClientToken)).String())
+	if spec.ClientToken == "" {
+		if _, err := n.insertInstance(ctx, req); err != nil {
+			return cloud.GCPInstance{}, err
+		}
+		return found(n.FindInstance(ctx, spec.Zone, spec.Name))
 	}
-	if err := n.insert(ctx, "insert instance "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.instances.Insert(ctx, req)
-	}); err != nil {
-		return cloud.GCPInstance{}, err
+
+	// For a repeated requestId, Compute Engine returns the first operation
+	// and inserts nothing, also when the instance that the operation
+	// inserted has been deleted since, such as by a teardown before a
+	// redrive. A deleted instance never comes back, so the insert is sent
+	// again with a requestId derived from the deleted instance's ID. A
+	// retried step derives the same requestIds and finds the same new
+	// instance.
+	requestID := n.project + "/" + spec.ClientToken
+	var deletedIDs []string
+	for range maxInstanceInserts {
+		req.RequestId = proto.String(uuid.NewSHA1(requestIDSpace, []byte(requestID)).String())
+		targetID, err := n.insertInstance(ctx, req)
+		if err != nil && len(deletedIDs) > 0 && httpCode(err) == http.StatusConflict {
+			// The name is taken, so the first insert's instance exists
+			// after all and is not visible yet.
+			return cloud.GCPInstance{}, workflow.NotReady("gcp: instance %s is not visible yet", spec.Name)
+		}
+		if err != nil {
+			return cloud.GCPInstance{}, err
+		}
+		inst, err := n.FindInstance(ctx, spec.Zone, spec.Name)
+		if err != nil || inst != nil || targetID == 0 {
+			return found(inst, err)
+		}
+		deletedIDs = append(deletedIDs, strconv.FormatUint(targetID, 10))
+		requestID += "/" + deletedIDs[len(deletedIDs)-1]
 	}
-	return found(n.FindInstance(ctx, spec.Zone, spec.Name))
+	return cloud.GCPInstance{}, workflow.Errorf(workflow.ErrConflict,
+		"gcp: every instance that %d inserts of %s in project %s created is deleted (IDs %s); find what deletes them, then redrive",
+		maxInstanceInserts, spec.Name, n.project, strings.Join(deletedIDs, ", "))
+}
+
+// maxInstanceInserts bounds how many inserts CreateInstance sends when each
+// instance that a requestId inserted has been deleted.
+const maxInstanceInserts = 5
+
+// insertInstance sends the insert, waits for its operation and returns the
+// ID of the instance that the operation inserted, or 0 when it names none.
+func (n *Network) insertInstance(ctx context.Context, req *computepb.InsertInstanceRequest) (uint64, error) {
+	var op *compute.Operation
+	err := n.insert(ctx, "insert instance "+req.GetInstanceResource().GetName(), func(ctx context.Context) (*compute.Operation, error) {
+		var err error
+		op, err = n.p.instances.Insert(ctx, req)
+		return op, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return op.Proto().GetTargetId(), nil
 }
 
 // regionOf returns the region of a zone such as us-central1-a.

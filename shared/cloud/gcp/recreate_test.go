@@ -1,0 +1,54 @@
+package gcp
+
+import (
+	"context"
+	"testing"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
+)
+
+// launchedInstances returns how many instances with a startup script the
+// sandbox has booted.
+func (h *harness) launchedInstances() int {
+	h.launcher.mu.Lock()
+	defer h.launcher.mu.Unlock()
+	return len(h.launcher.scripts)
+}
+
+func TestCreateInstanceAfterDeleteWithSameToken(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	spec := cloud.GCPInstanceSpec{
+		Name: "proxy", RequestID: "REQ-1", Zone: zone, MachineType: "e2-small", Image: "projects/debian-cloud/global/images/family/debian-12",
+		Network: "vpc-one", Subnetwork: "apps", StartupScript: "#!/bin/bash\necho proxy\n", ClientToken: "token-1",
+	}
+	if _, err := h.net.CreateInstance(ctx, spec); err != nil {
+		t.Fatalf("first CreateInstance: %v", err)
+	}
+
+	// A teardown deletes the VM, and a redrive of the same execution
+	// creates it with the same client token. Each round must insert a new
+	// instance, and a retry with the same token must insert none.
+	for round := 1; round <= 2; round++ {
+		if err := h.net.DeleteInstance(ctx, zone, spec.Name); err != nil {
+			t.Fatalf("DeleteInstance in round %d: %v", round, err)
+		}
+		inst, err := h.net.CreateInstance(ctx, spec)
+		if err != nil {
+			t.Fatalf("CreateInstance after the delete in round %d: %v", round, err)
+		}
+		if inst.Name != spec.Name {
+			t.Errorf("round %d created %q, want %q", round, inst.Name, spec.Name)
+		}
+		if got := h.launchedInstances(); got != round+1 {
+			t.Errorf("after round %d the sandbox booted %d instances, want %d", round, got, round+1)
+		}
+		if _, err := h.net.CreateInstance(ctx, spec); err != nil {
+			t.Fatalf("retried CreateInstance in round %d: %v", round, err)
+		}
+		if got := h.launchedInstances(); got != round+1 {
+			t.Errorf("a retry in round %d booted another instance: %d, want %d", round, got, round+1)
+		}
+	}
+}
