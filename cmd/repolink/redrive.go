@@ -102,12 +102,39 @@ func checkNotTornDown(ctx context.Context, stateDir string, x engine.Execution, 
 		return err
 	}
 	defer eng.Close()
+	return checkTeardowns(ctx, eng, x, requestID, commandFlags(false, stateDir))
+}
+
+// teardownRedriveCheck returns the sfnapi.Options.RedriveCheck with which
+// the Step Functions API of repolink up rejects the redrives that
+// 'repolink redrive' rejects after a teardown, for the same reason. flags
+// are the flags of the commands that the reason suggests.
+func teardownRedriveCheck(eng *engine.Engine, flags string) func(context.Context, engine.Execution) (string, error) {
+	return func(ctx context.Context, x engine.Execution) (string, error) {
+		if x.Machine != provisionMachine {
+			return "", nil
+		}
+		var doc workflow.Document
+		if err := json.Unmarshal(x.Input, &doc); err != nil {
+			return "", fmt.Errorf("read input of execution %s: %w", x.Name, err)
+		}
+		err := checkTeardowns(ctx, eng, x, doc.Request.ID, flags)
+		var usage *usageError
+		if errors.As(err, &usage) {
+			return usage.Error(), nil
+		}
+		return "", err
+	}
+}
+
+// checkTeardowns returns a usage error when a teardown of the provision
+// execution x in eng has run or is running.
+func checkTeardowns(ctx context.Context, eng *engine.Engine, x engine.Execution, requestID, flags string) error {
 	teardowns, _, err := requestRuns(ctx, eng, teardownMachine, x.Name+"-teardown", requestID)
 	if err != nil || len(teardowns) == 0 {
 		return err
 	}
 	teardown := teardowns[len(teardowns)-1]
-	flags := commandFlags(false, stateDir)
 	if teardown.Status == engine.StatusRunning {
 		return usagef("teardown %s of execution %s is running; follow it with 'repolink history%s %s', then run the request again to provision afresh",
 			teardown.Name, x.Name, flags, teardown.Name)

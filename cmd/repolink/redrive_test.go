@@ -4,8 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -54,5 +62,72 @@ func TestRedriveRefusedAfterTeardown(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "run the request again") {
 		t.Errorf("after the teardown: %q does not say what to do", err)
+	}
+}
+
+// TestAPIRedriveRejectedAfterTeardown checks that the Step Functions API
+// of repolink up rejects the redrive that 'repolink redrive' rejects after
+// a teardown, with the same reason.
+func TestAPIRedriveRejectedAfterTeardown(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	req := exampleRequest(t, "A")
+	if _, err := startExecution(ctx, eng, req); err != nil {
+		t.Fatal(err)
+	}
+	provisioned, err := eng.Stop(ctx, "A", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, teardownMachine, "A-teardown", input); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "A-teardown", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	cliErr := checkNotTornDown(ctx, dir, provisioned, "A")
+	if cliErr == nil {
+		t.Fatal("checkNotTornDown after the teardown: no error, want a usage error")
+	}
+
+	mux := http.NewServeMux()
+	mountStepFunctionsAPI(mux, eng, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	arn := aws.String(eng.ExecutionARN(provisionMachine, "A"))
+
+	_, err = client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
+	var notRedrivable *types.ExecutionNotRedrivable
+	if !errors.As(err, &notRedrivable) {
+		t.Fatalf("RedriveExecution after the teardown: error = %v, want ExecutionNotRedrivable", err)
+	}
+	if got := notRedrivable.ErrorMessage(); got != cliErr.Error() {
+		t.Errorf("RedriveExecution after the teardown: message %q, want the reason of repolink redrive %q", got, cliErr)
+	}
+	if x, err := eng.Describe(ctx, "A"); err != nil || x.Status != "ABORTED" || x.RedriveCount != 0 {
+		t.Errorf("A after the rejected redrive: %s, redrive count %d, error %v, want ABORTED, 0", x.Status, x.RedriveCount, err)
+	}
+
+	described, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if described.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
+		t.Errorf("DescribeExecution after the teardown: redriveStatus %s, want NOT_REDRIVABLE", described.RedriveStatus)
+	}
+	if got := aws.ToString(described.RedriveStatusReason); got != cliErr.Error() {
+		t.Errorf("DescribeExecution after the teardown: redriveStatusReason %q, want %q", got, cliErr)
 	}
 }
