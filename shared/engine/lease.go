@@ -21,6 +21,9 @@ type lease struct {
 	ttl     time.Duration
 	held    bool
 	renewAt time.Time
+	// waitingSince is when this loop found the lease held by another
+	// process, or zero while it holds the lease or has not tried yet.
+	waitingSince time.Time
 }
 
 func (e *Engine) newLease() *lease {
@@ -41,15 +44,41 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 		return false, fmt.Errorf("take runner lease: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if n == 1 && !l.held {
+	switch {
+	case n == 1 && !l.held && l.waitingSince.IsZero():
 		l.e.log.Info("runner lease taken")
-	}
-	if n == 0 && l.held {
+	case n == 1 && !l.held:
+		l.e.log.Info("runner lease taken", "waited", now.Sub(l.waitingSince).Round(time.Millisecond).String())
+	case n == 0 && l.held:
 		l.e.log.Warn("runner lease lost to another process")
+	}
+	switch {
+	case n == 1:
+		l.waitingSince = time.Time{}
+	case l.waitingSince.IsZero():
+		l.waitingSince = now
+		l.logWaiting(ctx, now)
 	}
 	l.held = n == 1
 	l.renewAt = now.Add(l.ttl / 3)
 	return l.held, nil
+}
+
+// logWaiting logs that another process holds the lease, with the time
+// until its lease expires: the longest wait when that process has died, as
+// after a kill, because a live holder renews the lease before it expires.
+func (l *lease) logWaiting(ctx context.Context, now time.Time) {
+	const msg = "runner lease held by another process; waiting until it is released or expires"
+	var expiresAt int64
+	err := l.e.db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
+	if err != nil {
+		// The row is gone when the holder released the lease after the
+		// insert, and the next hold then takes it.
+		l.e.log.Info(msg)
+		return
+	}
+	expiresIn := max(time.Unix(0, expiresAt).Sub(now), 0)
+	l.e.log.Info(msg, "expires_in", expiresIn.Round(time.Millisecond).String())
 }
 
 // release gives the lease up so that another Run loop can take it at once.
