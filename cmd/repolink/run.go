@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -40,8 +43,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := checkLocalCredentials(ctx, req); err != nil {
-		return err
+	// A running repolink up runs the execution and reads the request's
+	// references itself. Otherwise this process runs it until it closes.
+	serving, _ := serviceStatus(*stateDir)
+	if !serving {
+		if err := checkLocalCredentials(ctx, req); err != nil {
+			return err
+		}
 	}
 	dir, err := prepareStateDir(*stateDir)
 	if err != nil {
@@ -54,11 +62,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {
 		return err
 	}
-	if *sandboxMode {
-		if err := checkSandboxFree(dir); err != nil {
-			return err
-		}
-	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
@@ -68,6 +71,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	progress := newProgress(stdout)
 	progress.setFlags(*sandboxMode, *stateDir)
 	progress.requestFile = positional[0]
+	if serving {
+		return runByService(ctx, req, dir, *sandboxMode, progress, stderr)
+	}
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,
@@ -121,6 +127,76 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ok := progress.summary(exec)
 	if !ok {
 		return &failedError{msg: "execution " + exec.Status}
+	}
+	return nil
+}
+
+// runByService starts the request's execution in the engine store of the
+// repolink up that serves dir, which runs the steps, and prints its progress
+// until it closes. In sandbox mode the service prepares its sandbox for the
+// request in the preflight step.
+func runByService(ctx context.Context, req request.Request, dir string, sandbox bool, progress *progress, stderr io.Writer) error {
+	if err := checkStateMode(dir, sandbox); err != nil {
+		return err
+	}
+	if sandbox {
+		if err := checkServedHosts(dir, req); err != nil {
+			return err
+		}
+	}
+	eng, _, err := openEngineStore(dir)
+	if errors.Is(err, errNoStore) {
+		return usagef("repolink up on %s has not opened its engine store yet; try again in a moment", dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	if earlier := changedFrom(ctx, eng, req); earlier != "" {
+		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
+			"objects that it created under other names, such as a renamed repository, stay and this run does not remove them\n", earlier, req.ID)
+	}
+	name, err := startExecution(ctx, eng, req)
+	var running *webhook.RunningError
+	if errors.As(err, &running) {
+		return usagef("%v; wait for it to finish or stop it first", running)
+	}
+	if err != nil {
+		return err
+	}
+	progress.begin(name, "run by repolink up")
+
+	closed, err := follow(ctx, eng, name, 0, progress.event)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stderr, "repolink: interrupted; repolink up keeps running execution %s; follow it with 'repolink status%s %s'\n",
+				name, progress.storeFlags, name)
+			return &failedError{msg: "interrupted"}
+		}
+		return fmt.Errorf("wait for execution %s: %w", name, err)
+	}
+	if !progress.summary(closed) {
+		return &failedError{msg: "execution " + closed.Status}
+	}
+	return nil
+}
+
+// checkServedHosts returns a usage error when the sandbox that another
+// process runs on dir does not serve one of the request's hosts, because
+// the index certificate would not cover it. It checks nothing when that
+// process has not published its hosts.
+func checkServedHosts(dir string, req request.Request) error {
+	var published publishedSandbox
+	data, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	if err != nil || json.Unmarshal(data, &published) != nil || published.Addresses.Hosts == nil {
+		return nil
+	}
+	for _, host := range requestHosts(req) {
+		served := func(h string) bool { return strings.EqualFold(h, host) }
+		if !slices.ContainsFunc(published.Addresses.Hosts, served) {
+			return usagef("host %s is not served by the sandbox of repolink up on %s; restart repolink up with --sandbox-hosts including %s", host, dir, host)
+		}
 	}
 	return nil
 }

@@ -51,6 +51,9 @@ type runtime struct {
 	// reservations holds places among Snowflake accounts' private
 	// endpoints for the runs of the engine.
 	reservations *reservations.Store
+	// seedMu serialises seeding, so that two requests that reference the
+	// same missing secret do not both generate a value for it.
+	seedMu sync.Mutex
 }
 
 type runtimeOptions struct {
@@ -83,6 +86,12 @@ type runtimeOptions struct {
 	// and invoke that start no execution. Like readOnly, it checks the mode
 	// of the state directory without recording it.
 	noExecutions bool
+	// seedInPreflight makes the preflight step prepare the sandbox for its
+	// request first. repolink up sets it, because executions also reach
+	// its engine without a command or the webhook preparing the sandbox,
+	// such as those started through the Step Functions API or written into
+	// the store by a run on the same state directory.
+	seedInPreflight bool
 }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
@@ -174,7 +183,11 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		return nil, err
 	}
 	rt.env.EndpointReservations = rt.reservations
-	for name, handler := range registry.Handlers(rt.env) {
+	handlers := registry.Handlers(rt.env)
+	if opts.seedInPreflight && rt.sandbox != nil {
+		handlers["preflight"] = rt.seedBefore("preflight", handlers["preflight"])
+	}
+	for name, handler := range handlers {
 		eng.Register(name, engine.TaskFunc(handler))
 	}
 	if err := eng.Define(provisionMachine, statemachines.Provision); err != nil {
@@ -193,11 +206,14 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 }
 
 // seed prepares the sandbox for a request: the Snowflake account and user,
-// the referenced secrets, and the index credentials.
+// the referenced secrets, and the index credentials. It is safe for
+// concurrent use.
 func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 	if rt.sandbox == nil {
 		return nil
 	}
+	rt.seedMu.Lock()
+	defer rt.seedMu.Unlock()
 	return rt.sandbox.Seed(ctx, req, rt.adapters.requestSecrets)
 }
 

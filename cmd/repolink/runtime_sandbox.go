@@ -14,8 +14,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // sandboxAddressFile is the file in the state directory where the process
@@ -148,4 +150,24 @@ func sandboxIndexClient(addr string, roots *x509.CertPool) *http.Client {
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
 	return &http.Client{Transport: transport, Timeout: preflightTimeout}
+}
+
+// seedBefore returns a handler that prepares the sandbox for the request in
+// the task input and then runs the step's handler. An input that is not a
+// valid request goes to the handler unchanged, which reports it. A failed
+// preparation fails the step with the error's name, or InvalidRequest when
+// it has none, such as for a reference that the service may not read.
+func (rt *runtime) seedBefore(step string, handler registry.Handler) registry.Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var doc workflow.Document
+		if json.Unmarshal(input, &doc) == nil && doc.Request.Validate() == nil {
+			if err := rt.seed(ctx, doc.Request); err != nil {
+				if workflow.NameOf(err) == "" {
+					err = workflow.Invalid("%v", err)
+				}
+				return nil, fmt.Errorf("%s: prepare the sandbox for this request: %w", step, err)
+			}
+		}
+		return handler(ctx, input)
+	}
 }

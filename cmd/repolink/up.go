@@ -182,7 +182,8 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		}
 	}
 	rt, err := openRuntime(ctx, runtimeOptions{dir: opts.dir, sandbox: opts.sandbox, hosts: opts.sandboxHosts,
-		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant, localRefs: &opts.localRefs})
+		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant, localRefs: &opts.localRefs,
+		seedInPreflight: opts.sandbox})
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +230,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
+	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, logger)
 	svc.handler = mux
 	return svc, nil
 }
@@ -365,9 +366,6 @@ type serviceExecutions struct {
 	hosts []string
 	// localRefs are the env: and file: references that requests may use.
 	localRefs secrets.AllowList
-	// mu serialises sandbox seeding, because the sandbox index has one set
-	// of credentials at a time.
-	mu sync.Mutex
 }
 
 // Start checks that this service can run the request, prepares the sandbox
@@ -378,13 +376,10 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if err := s.check(req); err != nil {
 		return "", err
 	}
-	// Seeding is serialised because the sandbox index serves one set of
-	// credentials at a time. Starting needs no lock: the engine starts a
-	// name once.
-	s.mu.Lock()
-	err := s.rt.seed(ctx, req)
-	s.mu.Unlock()
-	if err != nil {
+	// Preparing the sandbox here, and again in the preflight step, rejects
+	// a request that cannot be prepared before an execution starts.
+	// Starting needs no lock: the engine starts a name once.
+	if err := s.rt.seed(ctx, req); err != nil {
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
@@ -436,10 +431,8 @@ const sfnAccessKeyID = "repolink"
 // be signed with the access key ID "repolink" and the token as the secret
 // access key. Without one (sandbox mode only), requests are not checked,
 // so the API is served only when the service listens on a loopback address.
-// It rejects the redrives that 'repolink redrive' rejects after a teardown,
-// and flags are the flags of the commands that the rejection suggests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token, flags string, logger *slog.Logger) {
-	opts := sfnapi.Options{Logger: logger, RedriveCheck: teardownRedriveCheck(eng, flags)}
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token string, logger *slog.Logger) {
+	opts := sfnapi.Options{Logger: logger}
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
 	} else if !loopbackListen(listen) {

@@ -217,9 +217,6 @@ func TestEndToEndUpServesSignedRequest(t *testing.T) {
 	if code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", "127.0.0.1:0", "--state-dir", dir); code != exitInvalid || !strings.Contains(errOut, "another repolink up") {
 		t.Errorf("second up on the same directory: exit %d, stderr %q; want 2", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, writeRequest(t, nil)); code != exitInvalid || !strings.Contains(errOut, "with the sandbox") {
-		t.Errorf("run --sandbox while up serves the sandbox: exit %d, stderr %q; want 2", code, errOut)
-	}
 
 	v := waitForStatus(t, up, "DATA-4711", "", "SUCCEEDED")
 	if !strings.Contains(string(v.Resources), "PLATFORM.PACKAGES.CORP_PYPI") {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/x509"
 	"errors"
+	"slices"
 
 	"github.com/repolink/repolink/shared/sandbox/azuresim"
 )
@@ -20,6 +21,8 @@ type Addresses struct {
 	// CA is the PEM certificate of the sandbox CA, which signs the index
 	// and the HTTPS front ends.
 	CA string `json:"ca"`
+	// Hosts are the repository hosts that the index certificate covers.
+	Hosts []string `json:"hosts"`
 }
 
 // Addresses returns the endpoints of the sandbox.
@@ -32,6 +35,7 @@ func (sb *Sandbox) Addresses() Addresses {
 		SnowflakePort: sb.SnowflakePort(),
 		Index:         sb.Index.Addr(),
 		CA:            string(sb.Index.CA().CertPEM()),
+		Hosts:         slices.Clone(sb.hosts),
 	}
 }
 
