@@ -125,9 +125,9 @@ func TestSendTaskCommands(t *testing.T) {
 		{name: "output not an object", args: []string{"send-task-success", okToken, "--output-json", `"weird"`}, wantCode: exitInvalid, wantErr: "must be a JSON object"},
 		{name: "null output", args: []string{"send-task-success", okToken, "--output-json", "null"}, wantCode: exitInvalid, wantErr: "must be a JSON object"},
 		{name: "failure without error", args: []string{"send-task-failure", badToken}, wantCode: exitInvalid, wantErr: "--error is required"},
-		{name: "unknown token", args: []string{"send-task-success", "no-such-token"}, wantCode: exitInvalid, wantErr: "unknown"},
+		{name: "unknown token", args: []string{"send-task-success", "no-such-token", "--output-json", "{}"}, wantCode: exitInvalid, wantErr: "unknown"},
 		{name: "success", args: []string{"send-task-success", okToken, "--output-json", `{"status": "available"}`}, wantCode: exitOK},
-		{name: "success again", args: []string{"send-task-success", okToken}, wantCode: exitInvalid, wantErr: "already completed"},
+		{name: "success again", args: []string{"send-task-success", okToken, "--output-json", "{}"}, wantCode: exitInvalid, wantErr: "already completed"},
 		{name: "failure", args: []string{"send-task-failure", badToken, "--error", "Rejected", "--cause", "connection rejected by hand"}, wantCode: exitOK},
 		{name: "no store", args: []string{"send-task-heartbeat", okToken, "--state-dir", t.TempDir()}, wantCode: exitInvalid, wantErr: "no executions"},
 	}

@@ -75,7 +75,7 @@ func TestStopCommand(t *testing.T) {
 	if diff := cmp.Diff([]string{engine.StatusAborted, "OperatorStopped", "stopped by hand"}, got); diff != "" {
 		t.Errorf("stopped execution status, error, cause (-want +got):\n%s", diff)
 	}
-	if code, _, _ := runCLI(t, "send-task-success", "--state-dir", dir, token); code != exitInvalid {
+	if code, _, _ := runCLI(t, "send-task-success", "--state-dir", dir, "--output-json", "{}", token); code != exitInvalid {
 		t.Errorf("send-task-success to the stopped execution's task exit %d, want %d", code, exitInvalid)
 	}
 

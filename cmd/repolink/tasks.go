@@ -16,7 +16,7 @@ import (
 // repolink up, or of the next run or redrive, applies the outcome.
 func taskCommand(ctx context.Context, op string, args []string, stdout, stderr io.Writer) error {
 	synopsis := map[string]string{
-		"send-task-success":   "send-task-success [--state-dir DIR] [--output-json JSON] TOKEN",
+		"send-task-success":   "send-task-success [--state-dir DIR] --output-json JSON TOKEN",
 		"send-task-failure":   "send-task-failure [--state-dir DIR] --error NAME [--cause TEXT] TOKEN",
 		"send-task-heartbeat": "send-task-heartbeat [--state-dir DIR] TOKEN",
 	}[op]
@@ -25,9 +25,10 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	var output, errName, cause *string
 	switch op {
 	case "send-task-success":
-		output = fs.String("output-json", "{}", "the task's result, a JSON object")
+		output = fs.String("output-json", "", "the task's result, a JSON object (required). The provision machine's AwaitEndpoint task takes the poller's report, "+
+			"such as "+awaitEndpointExample(""))
 	case "send-task-failure":
-		errName = fs.String("error", "", "the error name that Retry and Catch match, such as Rejected")
+		errName = fs.String("error", "", "the error name that Retry and Catch match, such as Rejected (required)")
 		cause = fs.String("cause", "", "what went wrong, for the execution history")
 	}
 	positional, err := parseInterspersed(fs, args)
@@ -38,12 +39,9 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		return usagef("%s takes one task token; got %d arguments", op, len(positional))
 	}
 	token := positional[0]
-	// Every repolink task returns an object, and the next state reads its
-	// fields, so any other JSON value would fail the run one state later.
 	if output != nil {
-		var object map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(*output), &object); err != nil || object == nil {
-			return usagef("--output-json must be a JSON object, such as '{\"status\": \"available\"}'")
+		if err := checkOutputJSON(*output); err != nil {
+			return err
 		}
 	}
 	if errName != nil && *errName == "" {
@@ -66,6 +64,18 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 	defer eng.Close()
 
+	// The task is looked up only to check the output and to name it, and
+	// an unknown token is left to the engine, which rejects it.
+	task, found, err := findWaitingTask(ctx, eng, token)
+	if err != nil {
+		return err
+	}
+	if found && output != nil {
+		if err := task.checkOutput(json.RawMessage(*output)); err != nil {
+			return err
+		}
+	}
+
 	switch op {
 	case "send-task-success":
 		err = eng.SendTaskSuccess(ctx, token, json.RawMessage(*output))
@@ -84,10 +94,58 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		return err
 	}
 
-	if serving, _ := serviceStatus(dir); serving {
-		fmt.Fprintln(stdout, "task updated; repolink up continues the execution")
-	} else {
-		fmt.Fprintln(stdout, "task updated; the execution continues when repolink up runs, or with the next run or redrive")
+	serving, _ := serviceStatus(dir)
+	fmt.Fprintln(stdout, taskOutcome(op, task, found, serving))
+	return nil
+}
+
+// checkOutputJSON checks the --output-json of send-task-success. Every
+// repolink task returns an object, and the next state reads its fields,
+// so any other JSON value would fail the run one state later.
+func checkOutputJSON(output string) error {
+	if output == "" {
+		return usagef("--output-json is required; pass the task's result as a JSON object. The provision machine's AwaitEndpoint task takes the poller's report, such as %s",
+			awaitEndpointExample(""))
+	}
+	var object map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(output), &object); err != nil || object == nil {
+		return usagef("--output-json must be a JSON object, such as the poller's report that the provision machine's AwaitEndpoint task takes: %s",
+			awaitEndpointExample(""))
 	}
 	return nil
+}
+
+// taskOutcome returns the line that describes what a send-task command
+// did. serving reports whether repolink up serves the state directory.
+func taskOutcome(op string, task waitingTask, found, serving bool) string {
+	name := "the task"
+	if found {
+		name = "the " + task.label() + " task of execution " + task.execution
+	}
+	if op == "send-task-heartbeat" {
+		return heartbeatOutcome(name, task, found)
+	}
+
+	outcome := name + " succeeded"
+	if op == "send-task-failure" {
+		outcome = name + " failed"
+	}
+	if serving {
+		return outcome + "; repolink up continues the execution"
+	}
+	return outcome + "; the execution continues when repolink up runs, or with the next run or redrive on this state directory"
+}
+
+// heartbeatOutcome returns the line that describes what a heartbeat
+// changed. A heartbeat restarts the task's heartbeat timeout, and nothing
+// else.
+func heartbeatOutcome(name string, task waitingTask, found bool) string {
+	const waits = "; the task still waits for send-task-success or send-task-failure"
+	switch {
+	case !found:
+		return "heartbeat recorded: the heartbeat timeout of " + name + ", if it has one, starts again" + waits
+	case task.heartbeatSeconds > 0:
+		return fmt.Sprintf("heartbeat recorded: the heartbeat timeout of %s (%d seconds) starts again%s", name, task.heartbeatSeconds, waits)
+	}
+	return fmt.Sprintf("heartbeat recorded, but %s has no heartbeat timeout, so the heartbeat changes nothing%s", name, waits)
 }

@@ -230,7 +230,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, logger)
+	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
 	svc.handler = mux
 	return svc, nil
 }
@@ -431,8 +431,10 @@ const sfnAccessKeyID = "repolink"
 // be signed with the access key ID "repolink" and the token as the secret
 // access key. Without one (sandbox mode only), requests are not checked,
 // so the API is served only when the service listens on a loopback address.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token string, logger *slog.Logger) {
-	opts := sfnapi.Options{Logger: logger}
+// It rejects the redrives that 'repolink redrive' rejects after a teardown,
+// and flags are the flags of the commands that the rejection suggests.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token, flags string, logger *slog.Logger) {
+	opts := sfnapi.Options{Logger: logger, RedriveCheck: teardownRedriveCheck(eng, flags)}
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
 	} else if !loopbackListen(listen) {

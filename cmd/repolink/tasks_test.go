@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/statemachines"
+)
+
+// awaitStore opens an engine store in dir whose provision machine is the
+// provision definition's AwaitEndpoint state alone, and runs it until the
+// test ends. Its await_endpoint task only registers the wait.
+func awaitStore(t *testing.T, dir string) *engine.Engine {
+	t.Helper()
+	var provision struct {
+		States map[string]map[string]any
+	}
+	if err := json.Unmarshal(statemachines.Provision, &provision); err != nil {
+		t.Fatal(err)
+	}
+	state := provision.States["AwaitEndpoint"]
+	if state == nil {
+		t.Fatal("provision.asl.json has no AwaitEndpoint state")
+	}
+	delete(state, "Next")
+	state["End"] = true
+	definition, err := json.Marshal(map[string]any{"StartAt": "AwaitEndpoint", "States": map[string]any{"AwaitEndpoint": state}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Register("await_endpoint", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{}`), nil
+	})
+	if err := eng.Define(provisionMachine, definition); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		eng.Close()
+	})
+	return eng
+}
+
+// startAwait starts an execution of awaitStore's machine for a request of
+// route and returns its task token.
+func startAwait(t *testing.T, eng *engine.Engine, name, route string) string {
+	t.Helper()
+	input := `{"request": {"id": "` + name + `", "route": "` + route + `"}, "resources": {}}`
+	if _, err := eng.Start(context.Background(), provisionMachine, name, json.RawMessage(input)); err != nil {
+		t.Fatal(err)
+	}
+	return pendingToken(t, eng, name)
+}
+
+// quotedExample returns the last shell-quoted JSON object in text.
+func quotedExample(t *testing.T, text string) string {
+	t.Helper()
+	matches := regexp.MustCompile(`'(\{[^']*\})'`).FindAllStringSubmatch(text, -1)
+	if len(matches) == 0 {
+		t.Fatalf("no quoted JSON object in %q", text)
+	}
+	return matches[len(matches)-1][1]
+}
+
+func waitClosed(t *testing.T, eng *engine.Engine, name string) engine.Execution {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	x, err := eng.Wait(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+func TestSendTaskSuccessChecksAwaitEndpointResult(t *testing.T) {
+	dir := t.TempDir()
+	eng := awaitStore(t, dir)
+	token := startAwait(t, eng, "DATA-1", "aws-privatelink")
+
+	tests := []struct {
+		name    string
+		output  []string
+		wantErr string
+	}{
+		{name: "no output", wantErr: "--output-json is required"},
+		{name: "empty object", output: []string{"--output-json", "{}"},
+			wantErr: "--output-json lacks the fields endpoint_state and status, which the await_endpoint (state AwaitEndpoint) task of execution DATA-1 reads"},
+		{name: "status only", output: []string{"--output-json", `{"status": "available"}`}, wantErr: "--output-json lacks the field endpoint_state,"},
+		{name: "state only", output: []string{"--output-json", `{"endpoint_state": "CREATED"}`}, wantErr: "--output-json lacks the field status,"},
+		{name: "not an object", output: []string{"--output-json", `"live"`}, wantErr: "must be a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"send-task-success", token, "--state-dir", dir}, tt.output...)
+			code, out, errOut := runCLI(t, args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stdout: %s; stderr: %s", code, exitInvalid, out, errOut)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+			if example := quotedExample(t, errOut); example != `{"endpoint_state": "CREATED", "status": "Available"}` {
+				t.Errorf("example %s, want the poller's report of a live AWS endpoint", example)
+			}
+		})
+	}
+	if x, err := eng.Describe(context.Background(), "DATA-1"); err != nil || x.Status != engine.StatusRunning {
+		t.Fatalf("after the rejected outputs: %s (%v), want RUNNING", x.Status, err)
+	}
+
+	// The example that the error gives must complete the wait.
+	_, _, errOut := runCLI(t, "send-task-success", token, "--state-dir", dir, "--output-json", "{}")
+	code, out, errOut := runCLI(t, "send-task-success", token, "--state-dir", dir, "--output-json", quotedExample(t, errOut))
+	if code != exitOK {
+		t.Fatalf("send-task-success with the suggested output: exit %d; stderr: %s", code, errOut)
+	}
+	if want := "the await_endpoint (state AwaitEndpoint) task of execution DATA-1 succeeded"; !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not contain %q", out, want)
+	}
+	x := waitClosed(t, eng, "DATA-1")
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("execution DATA-1 = %s (%s: %s), want SUCCEEDED", x.Status, x.Error, x.Cause)
+	}
+	if !strings.Contains(string(x.Output), `"endpoint_live":{"endpoint_state":"CREATED","status":"Available"}`) {
+		t.Errorf("output %s lacks the endpoint_live report", x.Output)
+	}
+}
+
+func TestSendTaskSuccessExamplePerRoute(t *testing.T) {
+	dir := t.TempDir()
+	eng := awaitStore(t, dir)
+	for route, want := range map[string]string{
+		"aws-privatelink":   `{"endpoint_state": "CREATED", "status": "Available"}`,
+		"azure-privatelink": `{"endpoint_state": "CREATED", "status": "APPROVED"}`,
+		"gcp-privatelink":   `{"endpoint_state": "CREATED", "status": "ACCEPTED"}`,
+	} {
+		t.Run(route, func(t *testing.T) {
+			token := startAwait(t, eng, route, route)
+			code, _, errOut := runCLI(t, "send-task-success", token, "--state-dir", dir, "--output-json", "{}")
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if got := quotedExample(t, errOut); got != want {
+				t.Errorf("example %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestSendTaskSuccessSuggestionsComplete checks that the outputs that help
+// and error messages suggest, without knowing the token, complete the
+// AwaitEndpoint task.
+func TestSendTaskSuccessSuggestionsComplete(t *testing.T) {
+	_, _, help := runCLI(t, "send-task-success", "--help")
+	_, _, invalid := runCLI(t, "send-task-success", "T1", "--output-json", "{not json")
+	_, _, missing := runCLI(t, "send-task-success", "T1")
+	for name, text := range map[string]string{"help": help, "invalid output": invalid, "missing output": missing} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			eng := awaitStore(t, dir)
+			token := startAwait(t, eng, "DATA-1", "aws-privatelink")
+			code, _, errOut := runCLI(t, "send-task-success", token, "--state-dir", dir, "--output-json", quotedExample(t, text))
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0; stderr: %s", code, errOut)
+			}
+			if x := waitClosed(t, eng, "DATA-1"); x.Status != engine.StatusSucceeded {
+				t.Errorf("execution DATA-1 = %s (%s: %s), want SUCCEEDED", x.Status, x.Error, x.Cause)
+			}
+		})
+	}
+}
+
+// heartbeatMachine waits for a task token with a heartbeat timeout.
+const heartbeatMachine = `{
+  "StartAt": "Wait",
+  "States": {
+    "Wait": {
+      "Type": "Task",
+      "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters": {"FunctionName": "${waiter}", "Payload": {"token.$": "$$.Task.Token"}},
+      "TimeoutSeconds": 3600,
+      "HeartbeatSeconds": 600,
+      "End": true
+    }
+  }
+}`
+
+func TestSendTaskHeartbeatOutput(t *testing.T) {
+	dir := t.TempDir()
+	eng := testStore(t, dir, map[string]engine.TaskFunc{
+		"waiter": func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil },
+	})
+	if err := eng.Define("beating", []byte(heartbeatMachine)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := eng.Start(ctx, "beating", "beat", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, "tokens", "still", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		execution string
+		want      string
+	}{
+		{"beat", "heartbeat recorded: the heartbeat timeout of the Wait task of execution beat (600 seconds) starts again; " +
+			"the task still waits for send-task-success or send-task-failure\n"},
+		{"still", "heartbeat recorded, but the Wait task of execution still has no heartbeat timeout, so the heartbeat changes nothing; " +
+			"the task still waits for send-task-success or send-task-failure\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.execution, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "send-task-heartbeat", pendingToken(t, eng, tt.execution), "--state-dir", dir)
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0; stderr: %s", code, errOut)
+			}
+			if out != tt.want {
+				t.Errorf("stdout %q, want %q", out, tt.want)
+			}
+			if strings.Contains(out, "continues") {
+				t.Errorf("stdout %q says that the execution continues", out)
+			}
+			x, err := eng.Describe(ctx, tt.execution)
+			if err != nil || x.Status != engine.StatusRunning {
+				t.Errorf("execution %s after the heartbeat = %s (%v), want RUNNING", tt.execution, x.Status, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/statemachines"
+)
+
+// machineDefinitions are the definitions that repolink defines in every
+// engine store, by machine name.
+//
+// NOTE: the engine keeps the definition that each execution started with
+// but does not return it, so the send-task commands check against these.
+// An execution started by an older repolink may run an older definition.
+var machineDefinitions = map[string][]byte{
+	provisionMachine: statemachines.Provision,
+	teardownMachine:  statemachines.Teardown,
+	"egress-refresh": statemachines.EgressRefresh,
+}
+
+// waitingTask is the callback task that a task token belongs to.
+type waitingTask struct {
+	execution string
+	machine   string
+	state     string
+	// heartbeatSeconds is the task's HeartbeatSeconds, or 0 without one.
+	heartbeatSeconds int
+	// route is the route of the execution's request, or "".
+	route request.Route
+}
+
+// findWaitingTask returns the task that token belongs to: the running
+// execution whose TaskScheduled event passes token in its parameters. It
+// returns false when no running execution has such an event.
+func findWaitingTask(ctx context.Context, eng *engine.Engine, token string) (waitingTask, bool, error) {
+	execs, err := eng.List(ctx)
+	if err != nil {
+		return waitingTask{}, false, err
+	}
+	for _, x := range execs {
+		if x.Status != engine.StatusRunning {
+			continue
+		}
+		events, err := eng.History(ctx, x.Name)
+		if err != nil {
+			return waitingTask{}, false, err
+		}
+		for i := len(events) - 1; i >= 0; i-- {
+			if events[i].Type != "TaskScheduled" {
+				continue
+			}
+			var details struct {
+				Parameters json.RawMessage `json:"parameters"`
+				Heartbeat  int             `json:"heartbeatInSeconds"`
+			}
+			if json.Unmarshal(events[i].Details, &details) != nil || !containsString(details.Parameters, token) {
+				continue
+			}
+			task := waitingTask{execution: x.Name, machine: x.Machine, state: events[i].State, heartbeatSeconds: details.Heartbeat}
+			var doc workflow.Document
+			if json.Unmarshal(x.Input, &doc) == nil {
+				task.route = doc.Request.Route
+			}
+			return task, true, nil
+		}
+	}
+	return waitingTask{}, false, nil
+}
+
+// containsString reports whether the JSON document doc has the string
+// value s anywhere in it.
+func containsString(doc json.RawMessage, s string) bool {
+	var v any
+	if json.Unmarshal(doc, &v) != nil {
+		return false
+	}
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return v == s
+		case map[string]any:
+			for _, item := range v {
+				if walk(item) {
+					return true
+				}
+			}
+		case []any:
+			for _, item := range v {
+				if walk(item) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
+}
+
+// label names the task's step and state, such as "await_endpoint (state
+// AwaitEndpoint)".
+func (t waitingTask) label() string {
+	step, _ := execview.Step(t.machine, t.state)
+	return stepLabel(step, t.state)
+}
+
+func (t waitingTask) isAwaitEndpoint() bool {
+	step, _ := execview.Step(t.machine, t.state)
+	return t.machine == provisionMachine && step == poller.TaskName
+}
+
+// checkOutput returns a usage error when the task's state selects a field
+// with its ResultSelector that output lacks. Step Functions fails such a
+// state with States.Runtime, so the run would fail on an output that the
+// command accepted.
+func (t waitingTask) checkOutput(output json.RawMessage) error {
+	definition, ok := machineDefinitions[t.machine]
+	if !ok {
+		return nil
+	}
+	selector := resultSelector(definition, t.state)
+	if selector == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(output))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil
+	}
+	missing := missingFields(selector, doc)
+	if len(missing) == 0 {
+		return nil
+	}
+
+	fields := "the field " + missing[0]
+	if len(missing) > 1 {
+		fields = "the fields " + strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
+	}
+	example := "an object with " + fields
+	if t.isAwaitEndpoint() {
+		example = "the poller's report, such as " + awaitEndpointExample(t.route)
+	}
+	return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass %s",
+		fields, t.label(), t.execution, example)
+}
+
+// awaitEndpointExample returns, quoted for a shell, the report that the
+// poller sends for a live endpoint of route, as workflow.EndpointLive.
+// Snowflake's status of a live connection differs per cloud.
+func awaitEndpointExample(route request.Route) string {
+	status := map[request.Route]string{
+		request.RouteAzurePrivateLink: "APPROVED",
+		request.RouteGCPPrivateLink:   "ACCEPTED",
+	}[route]
+	if status == "" {
+		status = "Available"
+	}
+	return fmt.Sprintf(`'{"endpoint_state": "CREATED", "status": "%s"}'`, status)
+}
+
+// aslStates is the part of an Amazon States Language definition, or of a
+// Parallel branch or Map iterator in it, that leads to the states.
+type aslStates struct {
+	States map[string]struct {
+		ResultSelector map[string]any
+		Branches       []aslStates
+		Iterator       *aslStates
+		ItemProcessor  *aslStates
+	}
+}
+
+// resultSelector returns the ResultSelector of the state named name in
+// definition, also within Parallel branches and Map iterators, or nil.
+func resultSelector(definition []byte, name string) map[string]any {
+	var def aslStates
+	if json.Unmarshal(definition, &def) != nil {
+		return nil
+	}
+	var find func(def aslStates) map[string]any
+	find = func(def aslStates) map[string]any {
+		if s, ok := def.States[name]; ok {
+			return s.ResultSelector
+		}
+		for _, s := range def.States {
+			nested := s.Branches
+			for _, inner := range []*aslStates{s.Iterator, s.ItemProcessor} {
+				if inner != nil {
+					nested = append(nested, *inner)
+				}
+			}
+			for _, inner := range nested {
+				if found := find(inner); found != nil {
+					return found
+				}
+			}
+		}
+		return nil
+	}
+	return find(def)
+}
+
+// missingFields returns, in the order of selector's keys, the fields
+// that the paths of selector select from the result doc and that doc
+// lacks, such as endpoint_state for "endpoint_state.$": "$.endpoint_state".
+// It checks only definite paths on the result. It skips paths that may
+// select nothing, context paths ($$) and intrinsic functions, such as
+// States.Format, whose arguments it does not read.
+func missingFields(selector map[string]any, doc any) []string {
+	var missing []string
+	for _, key := range sortedKeys(selector) {
+		switch value := selector[key].(type) {
+		case map[string]any:
+			missing = append(missing, missingFields(value, doc)...)
+		case string:
+			if !strings.HasSuffix(key, ".$") {
+				continue
+			}
+			path, err := engine.ParsePath(value)
+			if err != nil || path.IsContext() || !path.Definite() {
+				continue
+			}
+			if _, err := path.Get(doc); err != nil {
+				missing = append(missing, strings.TrimPrefix(value, "$."))
+			}
+		}
+	}
+	return missing
+}
