@@ -176,7 +176,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *output == "json" {
 		return writeJSONTo(stdout, v)
 	}
-	printStatus(stdout, v, nextCommands(x.Machine, v.Name, hintFlags(dir, *stateDir), requestPlaceholder))
+	printStatus(stdout, x, v, hintFlags(dir, *stateDir))
 	return nil
 }
 
@@ -193,14 +193,34 @@ const requestPlaceholder = "REQUEST"
 func nextCommands(machine, name, flags, requestFile string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, name)}
 	if machine == provisionMachine {
-		cmds.Rerun = fmt.Sprintf("run 'repolink run%s %s' with the changed request file", flags, requestFile)
+		cmds.Run = fmt.Sprintf("run 'repolink run%s %s'", flags, requestFile)
+		cmds.Rerun = cmds.Run + " with the changed request file"
 	}
 	return cmds
 }
 
-// printStatus writes an execution for a terminal, with the commands that
-// continue it when it did not succeed.
-func printStatus(w io.Writer, v executionView, cmds workflow.NextCommands) {
+// nextAction returns the operator's next action for the closed execution
+// x. flags and requestFile are as for nextCommands.
+func nextAction(x engine.Execution, flags, requestFile string) string {
+	cmds := nextCommands(x.Machine, x.Name, flags, requestFile)
+	if !lacksRequest(x) {
+		return workflow.NextAction(x.Status, x.Error, cmds)
+	}
+	return workflow.NextActionForInput(x.Status, x.Error, x.Input, cmds)
+}
+
+// lacksRequest reports whether x is an execution of one of repolink's
+// machines, which all read the request at $.request, without a request in
+// its input. A redrive of it fails the same way.
+func lacksRequest(x engine.Execution) bool {
+	_, repolinkMachine := machineDefinitions[x.Machine]
+	return repolinkMachine && workflow.RemedyForInput(x.Error, x.Input) == workflow.RemedyStartWithRequest
+}
+
+// printStatus writes execution x, whose view is v, for a terminal, with the
+// commands that continue it when it did not succeed. flags are the flags
+// that those commands need.
+func printStatus(w io.Writer, x engine.Execution, v executionView, flags string) {
 	fmt.Fprintf(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
 		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
@@ -223,7 +243,7 @@ func printStatus(w io.Writer, v executionView, cmds workflow.NextCommands) {
 		if v.Error != "" || v.Cause != "" {
 			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
 		}
-		fmt.Fprintf(w, "next:          %s\n", workflow.NextAction(v.Status, v.Error, cmds))
+		fmt.Fprintf(w, "next:          %s\n", nextAction(x, flags, requestPlaceholder))
 	}
 
 	var resources map[string]struct {

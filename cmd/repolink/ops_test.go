@@ -584,6 +584,57 @@ func makeReadOnly(t *testing.T, dir string) {
 	})
 }
 
+// TestExecutionWithoutRequest checks the advice for a provision execution
+// started with an input that has no request, as the Step Functions API
+// allows: a redrive reuses the input, so only a new run can succeed.
+func TestExecutionWithoutRequest(t *testing.T) {
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = eng.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	if _, err := eng.Start(ctx, provisionMachine, "bare", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if x := waitClosed(t, eng, "bare"); x.Status != engine.StatusFailed {
+		t.Fatalf("execution bare = %s, want FAILED", x.Status)
+	}
+	advice := "the execution's input has no request at $.request, and a redrive reuses that input, so it would fail the same way; " +
+		"write a valid request file, then run 'repolink run --state-dir " + dir + " REQUEST'"
+
+	code, out, errOut := runCLI(t, "status", "bare", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("status exit %d; stderr: %s", code, errOut)
+	}
+	if !strings.Contains(out, "next:          "+advice) {
+		t.Errorf("status output lacks the advice %q:\n%s", advice, out)
+	}
+	if strings.Contains(out, "repolink redrive") {
+		t.Errorf("status output suggests a redrive:\n%s", out)
+	}
+
+	code, out, errOut = runCLI(t, "redrive", "bare", "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("redrive exit %d, want %d; stdout: %s; stderr: %s", code, exitInvalid, out, errOut)
+	}
+	if want := "execution bare cannot be redriven: " + advice; !strings.Contains(errOut, want) {
+		t.Errorf("redrive stderr %q does not contain %q", errOut, want)
+	}
+	if x, err := eng.Describe(context.Background(), "bare"); err != nil || x.RedriveCount != 0 {
+		t.Errorf("execution bare after the rejected redrive: %d redrives (%v), want 0", x.RedriveCount, err)
+	}
+}
+
+// withRequest is the input of an execution that has a request.
+const withRequest = `{"request": {"id": "DATA-1"}, "resources": {}}`
+
 func TestPrintStatusNext(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -594,7 +645,7 @@ func TestPrintStatusNext(t *testing.T) {
 		{
 			name: "invalid request",
 			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "InvalidRequest",
-				Cause: "preflight: package corp-utils was not found on the index"},
+				Cause: "preflight: package corp-utils was not found on the index", Input: json.RawMessage(withRequest)},
 			want: []string{
 				"next:          change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file",
 				"so run 'repolink redrive --sandbox DATA-1' only when the fix lies outside the request",
@@ -604,15 +655,22 @@ func TestPrintStatusNext(t *testing.T) {
 		{
 			name: "transient",
 			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "Transient",
-				Cause: "proxy_vm: aws: 503"},
+				Cause: "proxy_vm: aws: 503", Input: json.RawMessage(withRequest)},
 			want:   []string{"next:          fix the cause, then run 'repolink redrive --sandbox DATA-1' to resume from the failed step\n"},
 			unwant: []string{"repolink run"},
+		},
+		{
+			name: "input without request",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, Error: "States.Runtime",
+				Cause: "the JSONPath $.request specified for the field request.$ could not be found in the input", Input: json.RawMessage(`{}`)},
+			want:   []string{"next:          the execution's input has no request at $.request", "write a valid request file, then run 'repolink run --sandbox REQUEST'"},
+			unwant: []string{"then run 'repolink redrive"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			printStatus(&out, newView(tt.exec), nextCommands(tt.exec.Machine, tt.exec.Name, " --sandbox", requestPlaceholder))
+			printStatus(&out, tt.exec, newView(tt.exec), " --sandbox")
 			for _, want := range tt.want {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -39,6 +39,10 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := checkRedrivable(x, commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}
+	if lacksRequest(x) {
+		advice := nextAction(x, commandFlags(*flags.sandbox, *flags.stateDir), requestPlaceholder)
+		return usagef("execution %s cannot be redriven: %s", name, advice)
+	}
 	var doc workflow.Document
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return fmt.Errorf("read input of execution %s: %w", name, err)

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // stopCommand aborts a running execution. It changes the store only, as
@@ -79,8 +78,10 @@ func printStopped(w io.Writer, x engine.Execution, v executionView, flags string
 		fmt.Fprintf(w, " in %s", stepLabel(v.CurrentStep, x.CurrentState))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "next: %s\n", workflow.NextAction(x.Status, x.Error, nextCommands(x.Machine, x.Name, flags, requestPlaceholder)))
-	if x.Machine == provisionMachine {
+	fmt.Fprintf(w, "next: %s\n", nextAction(x, flags, requestPlaceholder))
+	// A teardown takes its request from the provision execution, so it
+	// cannot run for one without a request.
+	if x.Machine == provisionMachine && !lacksRequest(x) {
 		fmt.Fprintf(w, "      or run 'repolink teardown%s %s' to remove what it built\n", flags, x.Name)
 	}
 }

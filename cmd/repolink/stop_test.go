@@ -101,7 +101,8 @@ func TestPrintStoppedNext(t *testing.T) {
 	}{
 		{
 			name: "provision",
-			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "ProxyVM"},
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "ProxyVM",
+				Input: json.RawMessage(withRequest)},
 			want: []string{
 				"execution DATA-1 stopped: status ABORTED in proxy_vm (state ProxyVM)\n",
 				"next: run 'repolink redrive --sandbox DATA-1' to resume from the step it stopped in with the same request",
@@ -112,14 +113,22 @@ func TestPrintStoppedNext(t *testing.T) {
 		{
 			name: "stopped as invalid",
 			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, Error: "InvalidRequest",
-				CurrentState: "Preflight"},
+				CurrentState: "Preflight", Input: json.RawMessage(withRequest)},
 			want: []string{"next: change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file"},
 		},
 		{
-			name:   "teardown",
-			exec:   engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusAborted, CurrentState: "TeardownProxyVM"},
+			name: "teardown",
+			exec: engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusAborted, CurrentState: "TeardownProxyVM",
+				Input: json.RawMessage(withRequest)},
 			want:   []string{"next: run 'repolink redrive --sandbox DATA-1-teardown' to resume from the step it stopped in\n"},
 			unwant: []string{"repolink run", "repolink teardown"},
+		},
+		{
+			name: "input without request",
+			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, CurrentState: "Preflight",
+				Input: json.RawMessage(`{"resources": {}}`)},
+			want:   []string{"next: the execution's input has no request at $.request", "write a valid request file, then run 'repolink run --sandbox REQUEST'"},
+			unwant: []string{"then run 'repolink redrive", "repolink teardown"},
 		},
 	}
 	for _, tt := range tests {

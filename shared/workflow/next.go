@@ -1,6 +1,9 @@
 package workflow
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Remedy is the kind of fix that a run which closed without success needs.
 type Remedy int
@@ -18,6 +21,10 @@ const (
 	// that another request's objects use, or outside it, such as a
 	// resource to delete before a redrive.
 	RemedyResolveConflict
+	// RemedyStartWithRequest is a new run with a valid request. The run's
+	// input has no request at $.request, so every step that reads the
+	// request fails, and a redrive reuses that input.
+	RemedyStartWithRequest
 )
 
 // RemedyFor returns the remedy for a run that closed with the ASL error
@@ -35,6 +42,25 @@ func RemedyFor(errorName string) Remedy {
 	return RemedyRedrive
 }
 
+// RemedyForInput returns the remedy for a run with the workflow input
+// input that closed with the ASL error name errorName. It is
+// RemedyStartWithRequest when input has no JSON object at $.request, such
+// as the input of a run started through the Step Functions API with other
+// input, and RemedyFor(errorName) otherwise.
+func RemedyForInput(errorName string, input json.RawMessage) Remedy {
+	var doc struct {
+		Request json.RawMessage `json:"request"`
+	}
+	if json.Unmarshal(input, &doc) != nil {
+		return RemedyStartWithRequest
+	}
+	var request map[string]json.RawMessage
+	if json.Unmarshal(doc.Request, &request) != nil || request == nil {
+		return RemedyStartWithRequest
+	}
+	return RemedyFor(errorName)
+}
+
 // NextCommands are the commands that continue a run which closed without
 // success, each written as an instruction to the operator.
 type NextCommands struct {
@@ -46,6 +72,9 @@ type NextCommands struct {
 	// ticket". Empty means that no command starts a changed request, as
 	// for a teardown, so the advice is a redrive.
 	Rerun string
+	// Run starts a new run from a request file, such as "run 'repolink run
+	// REQUEST'". Empty means that no command starts one, as for a teardown.
+	Run string
 }
 
 // RerunByWebhook is NextCommands.Rerun for a run that a webhook delivery
@@ -56,7 +85,20 @@ const RerunByWebhook = "send the changed request to the webhook again, such as b
 // status, such as FAILED or ABORTED, and the ASL error name errorName. The
 // CLI and both notifiers use it, so that they give the same advice.
 func NextAction(status, errorName string, cmds NextCommands) string {
-	remedy := RemedyFor(errorName)
+	return nextAction(status, RemedyFor(errorName), cmds)
+}
+
+// NextActionForInput is NextAction for a run with the workflow input input.
+// For a run without a request at $.request it advises a new run with a
+// valid request, because a redrive would fail the same way.
+func NextActionForInput(status, errorName string, input json.RawMessage, cmds NextCommands) string {
+	return nextAction(status, RemedyForInput(errorName, input), cmds)
+}
+
+func nextAction(status string, remedy Remedy, cmds NextCommands) string {
+	if remedy == RemedyStartWithRequest {
+		return startWithRequest(cmds)
+	}
 	if cmds.Rerun == "" {
 		remedy = RemedyRedrive
 	}
@@ -77,4 +119,13 @@ func NextAction(status, errorName string, cmds NextCommands) string {
 		return cmds.Redrive + " to resume from the step it stopped in"
 	}
 	return fmt.Sprintf("fix the cause, then %s to resume from the failed step", cmds.Redrive)
+}
+
+// startWithRequest returns the advice for a run whose input has no request.
+func startWithRequest(cmds NextCommands) string {
+	const reason = "the execution's input has no request at $.request, and a redrive reuses that input, so it would fail the same way"
+	if cmds.Run == "" {
+		return reason + "; start a new execution whose input has a valid request at $.request"
+	}
+	return fmt.Sprintf("%s; write a valid request file, then %s, which starts a new execution", reason, cmds.Run)
 }

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -95,5 +96,62 @@ func TestNextAction(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRemedyForInput(t *testing.T) {
+	tests := []struct {
+		name      string
+		errorName string
+		input     string
+		want      Remedy
+	}{
+		{"empty object", "States.Runtime", `{}`, RemedyStartWithRequest},
+		{"null request", "States.Runtime", `{"request": null}`, RemedyStartWithRequest},
+		{"string request", "States.Runtime", `{"request": "DATA-1"}`, RemedyStartWithRequest},
+		{"not an object", "States.Runtime", `[1, 2]`, RemedyStartWithRequest},
+		{"not JSON", "", `{`, RemedyStartWithRequest},
+		{"aborted without request", "", `{"resources": {}}`, RemedyStartWithRequest},
+		{"request", ErrTransient, `{"request": {"id": "DATA-1"}}`, RemedyRedrive},
+		{"invalid request", ErrInvalidRequest, `{"request": {"id": "DATA-1"}}`, RemedyChangeRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RemedyForInput(tt.errorName, json.RawMessage(tt.input)); got != tt.want {
+				t.Errorf("RemedyForInput(%q, %s) = %d, want %d", tt.errorName, tt.input, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextActionForInputWithoutRequest(t *testing.T) {
+	cmds := NextCommands{
+		Redrive: "run 'repolink redrive DATA-1'",
+		Rerun:   "run 'repolink run REQUEST' with the changed request file",
+		Run:     "run 'repolink run REQUEST'",
+	}
+	for _, status := range []string{"FAILED", "ABORTED", "TIMED_OUT"} {
+		t.Run(status, func(t *testing.T) {
+			got := NextActionForInput(status, "States.Runtime", json.RawMessage(`{}`), cmds)
+			if !strings.Contains(got, "write a valid request file, then run 'repolink run REQUEST'") {
+				t.Errorf("NextActionForInput = %q, want it to name a new run with a valid request", got)
+			}
+			if strings.Contains(got, "then run 'repolink redrive") {
+				t.Errorf("NextActionForInput = %q, want no redrive advice", got)
+			}
+		})
+	}
+
+	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{}`), NextCommands{Redrive: cmds.Redrive})
+	if !strings.Contains(got, "start a new execution whose input has a valid request") {
+		t.Errorf("NextActionForInput without a run command = %q, want advice to start a new execution", got)
+	}
+	if strings.Contains(got, "then run 'repolink redrive") {
+		t.Errorf("NextActionForInput without a run command = %q, want no redrive advice", got)
+	}
+
+	withRequest := NextActionForInput("FAILED", ErrTransient, json.RawMessage(`{"request": {"id": "DATA-1"}}`), cmds)
+	if want := NextAction("FAILED", ErrTransient, cmds); withRequest != want {
+		t.Errorf("NextActionForInput with a request = %q, want NextAction's %q", withRequest, want)
 	}
 }
