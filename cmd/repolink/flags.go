@@ -152,7 +152,7 @@ func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) 
 func openStoreFor(stateDir, name string) (*engine.Engine, string, error) {
 	eng, dir, err := openEngineStore(stateDir)
 	if errors.Is(err, errNoStore) {
-		return nil, dir, usagef("no execution named %s: %s has no executions; check --state-dir", name, dir)
+		return nil, dir, noStoreError(dir, "no execution named "+name)
 	}
 	return eng, dir, err
 }

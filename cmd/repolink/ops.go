@@ -48,6 +48,27 @@ func openEngineStore(stateDir string) (*engine.Engine, string, error) {
 	return eng, dir, nil
 }
 
+// noStoreError returns the usage error for the state directory dir, which
+// has no engine store. It names a directory that does not exist, or is no
+// directory, because a mistyped --state-dir is the likely cause. context,
+// such as "no execution named DATA-1", prefixes the message unless empty.
+func noStoreError(dir, context string) error {
+	var reason string
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		reason = fmt.Sprintf("state directory %s does not exist", dir)
+	case err == nil && !info.IsDir():
+		reason = fmt.Sprintf("state directory %s is not a directory", dir)
+	default:
+		reason = fmt.Sprintf("%s has no executions", dir)
+	}
+	if context != "" {
+		reason = context + ": " + reason
+	}
+	return usagef("%s; check --state-dir", reason)
+}
+
 // writable reports whether this process can create files in dir.
 func writable(dir string) bool {
 	f, err := os.CreateTemp(dir, ".write-check-*")
@@ -108,6 +129,11 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	eng, dir, err := openEngineStore(*stateDir)
 	switch {
 	case errors.Is(err, errNoStore):
+		// A directory without a store has no executions yet, but a
+		// missing one is more likely a mistyped --state-dir.
+		if info, statErr := os.Stat(dir); statErr != nil || !info.IsDir() {
+			return noStoreError(dir, "")
+		}
 	case err != nil:
 		return err
 	default:

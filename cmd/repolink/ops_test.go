@@ -283,6 +283,44 @@ func TestReadCommandsWithoutStore(t *testing.T) {
 	}
 }
 
+func TestCommandsOnMissingStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "list", args: []string{"list", "--state-dir", dir}, wantErr: "state directory " + dir + " does not exist; check --state-dir"},
+		{name: "list json", args: []string{"list", "--state-dir", dir, "--output", "json"}, wantErr: "state directory " + dir + " does not exist; check --state-dir"},
+		{name: "list file", args: []string{"list", "--state-dir", file}, wantErr: "state directory " + file + " is not a directory; check --state-dir"},
+		{name: "status", args: []string{"status", "DATA-1", "--state-dir", dir}, wantErr: "no execution named DATA-1: state directory " + dir + " does not exist; check --state-dir"},
+		{name: "history", args: []string{"history", "DATA-1", "--state-dir", dir}, wantErr: "state directory " + dir + " does not exist; check --state-dir"},
+		{name: "stop", args: []string{"stop", "DATA-1", "--state-dir", dir}, wantErr: "state directory " + dir + " does not exist; check --state-dir"},
+		{name: "heartbeat", args: []string{"send-task-heartbeat", "T1", "--state-dir", dir}, wantErr: "state directory " + dir + " does not exist; check --state-dir"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stdout: %s; stderr: %s", code, exitInvalid, out, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want none", out)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat %s after the commands: %v, want the directory still missing", dir, err)
+	}
+}
+
 // TestOperatorCommandsOnSandboxRuns runs one request that succeeds and one
 // that fails on the sandbox, then reads and redrives them.
 func TestOperatorCommandsOnSandboxRuns(t *testing.T) {

@@ -57,7 +57,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 
 	eng, dir, err := openEngineStore(*stateDir)
 	if errors.Is(err, errNoStore) {
-		return usagef("%s has no executions, so no task waits for a token; check --state-dir", dir)
+		return noStoreError(dir, "no task waits for this token")
 	}
 	if err != nil {
 		return err
