@@ -32,14 +32,38 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usagef("%v", err)
+// addUsageNotes makes the usage of fs end with notes, such as the
+// environment variables that the command reads.
+func addUsageNotes(fs *flag.FlagSet, notes string) {
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), "\n"+notes)
 	}
-	return nil
+}
+
+// parseFlags parses args. For --help it prints the usage. For an invalid
+// flag it prints the error once, followed by the usage, and returns a usage
+// error that is not printed again.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	// The flag package prints the error and calls Usage by itself, which
+	// would print the error twice, so it prints to io.Discard here.
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return errHelp
+	}
+	fmt.Fprintln(out, "repolink:", err)
+	fs.Usage()
+	return &usageError{msg: err.Error(), printed: true}
 }
 
 // stateDirFlag registers --state-dir.

@@ -20,7 +20,12 @@ const (
 )
 
 // usageError marks invalid input or an impossible operation: exit status 2.
-type usageError struct{ msg string }
+// printed means that the message has already been printed, with the usage
+// of the command after it.
+type usageError struct {
+	msg     string
+	printed bool
+}
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -39,25 +44,28 @@ const usage = `repolink connects a Python package index to a Snowflake artifact 
 Usage:
   repolink run [--sandbox] [--state-dir DIR] REQUEST   provision what REQUEST asks for
   repolink preflight [--sandbox] REQUEST               check the package index from here
-  repolink plan [--sandbox] REQUEST                    show what a run would create or adopt; changes nothing
-  repolink up [--sandbox] [--listen ADDR]              serve the webhook, the poller and the operations API
+  repolink plan [--sandbox] REQUEST                    show what a run would create, update or adopt; changes nothing
+  repolink up [--sandbox] [--listen ADDR]              serve the webhook, the poller and the operations API; needs
+                                                       REPOLINK_WEBHOOK_SECRET, and REPOLINK_API_TOKEN outside
+                                                       sandbox mode
   repolink list                                        list executions
   repolink status NAME                                 show an execution: status, step, resources, error
   repolink history NAME                                show an execution's history events
-  repolink redrive [--sandbox] NAME                    resume a failed execution from its failed step
+  repolink redrive [--sandbox] NAME                    resume a FAILED, TIMED_OUT or ABORTED execution from the
+                                                       step it stopped in
   repolink stop NAME [--error E] [--cause C]           abort a running execution
-  repolink send-task-success TOKEN [--output-json J]   complete a waiting task
+  repolink send-task-success TOKEN --output-json J     complete a waiting task with the result J
   repolink send-task-failure TOKEN --error E [--cause C]
                                                        fail a waiting task
-  repolink send-task-heartbeat TOKEN                   report that a waiting task is alive
-  repolink invoke STEP --input FILE                    run one step by hand and print its output
+  repolink send-task-heartbeat TOKEN                   restart a waiting task's heartbeat timeout
+  repolink invoke [--sandbox] STEP --input FILE        run one step by hand and print its output
   repolink teardown [--sandbox] NAME                   remove what provision execution NAME built
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version                                     print the version
 
 Every command takes --state-dir DIR (default .repolink); list, status, history,
-plan and stop take --output json. Run 'repolink COMMAND --help' for the flags
-of a command.
+plan, preflight and stop take --output json. Run 'repolink COMMAND --help' for
+the flags of a command.
 
 A state directory belongs to the sandbox or to the real clouds: the first run,
 up, redrive or teardown on it records which; preflight, invoke and plan only
@@ -129,7 +137,9 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &usageErr):
-		fmt.Fprintln(stderr, "repolink:", err)
+		if !usageErr.printed {
+			fmt.Fprintln(stderr, "repolink:", err)
+		}
 		return exitInvalid
 	case errors.As(err, &failed):
 		return exitFailed

@@ -103,8 +103,22 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return svc.run(ctx, ln, opts, apiToken != "")
 }
 
+// upEnvironment is the part of up's usage about the environment variables
+// that it reads.
+const upEnvironment = `Environment:
+  ` + envWebhookSecret + `  the secret that webhook requests and notifications are signed
+                           with; up does not start without it unless --webhook-secret-ref
+                           names the secret
+  ` + envAPIToken + `       the bearer token of the operations API (/v1/executions) and the
+                           secret access key of the Step Functions API, whose access key ID
+                           is ` + sfnAccessKeyID + `; up does not start without it outside sandbox mode.
+                           With --sandbox and without it, both APIs answer only on a loopback
+                           --listen address
+`
+
 func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	fs := newFlagSet("up", "up [--sandbox] [--listen ADDR] [--state-dir DIR]", stderr)
+	addUsageNotes(fs, upEnvironment)
 	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
 	listen := fs.String("listen", defaultListen, "host:port for the webhook and the operations API")
 	stateDir := stateDirFlag(fs)
