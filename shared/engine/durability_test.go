@@ -356,6 +356,9 @@ func TestHistoryLimit(t *testing.T) {
 		if x.Status != StatusFailed || x.Error != ErrorRuntime {
 			t.Errorf("got %s %s, want FAILED %s", x.Status, x.Error, ErrorRuntime)
 		}
+		if !x.HistoryFull {
+			t.Error("HistoryFull is false after the history limit")
+		}
 		events, _ := e.History(context.Background(), "run")
 		if len(events) != 50 || events[49].Type != "ExecutionFailed" {
 			t.Errorf("history has %d events ending in %s, want 50 ending in ExecutionFailed", len(events), events[len(events)-1].Type)

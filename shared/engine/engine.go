@@ -55,6 +55,9 @@ type Execution struct {
 	RedriveCount int
 	// RedrivenAt is the time of the last redrive, zero if there was none.
 	RedrivenAt time.Time
+	// HistoryFull is set when the history reached the limit of 25,000
+	// events, which fails the execution and rules out a redrive.
+	HistoryFull bool
 	// CurrentState is the top-level state the execution is in, or the one
 	// it stopped in.
 	CurrentState string

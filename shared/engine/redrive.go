@@ -19,6 +19,23 @@ func (e *Engine) Redrive(ctx context.Context, name string) (Execution, error) {
 	return e.Describe(ctx, name)
 }
 
+// NotRedrivableReason returns why Redrive rejects x, or "" when Redrive
+// accepts it: x is FAILED, TIMED_OUT or ABORTED and its history is below
+// the limit of 25,000 events.
+func (e *Engine) NotRedrivableReason(x Execution) string {
+	return e.notRedrivableReason(x.Status, x.HistoryFull)
+}
+
+func (e *Engine) notRedrivableReason(status string, historyFull bool) string {
+	switch {
+	case status == StatusRunning || status == StatusSucceeded:
+		return "its status is " + status
+	case historyFull:
+		return fmt.Sprintf("its history reached the limit of %d events", e.maxEvents)
+	}
+	return ""
+}
+
 // Limits of the client tokens that RedriveWithToken keeps per execution.
 // Step Functions documents the same for RedriveExecution: a token counts
 // for 15 minutes after its first use, and only while it is among the last
@@ -59,11 +76,8 @@ func (e *Engine) redrive(ctx context.Context, name, clientToken string) (int64, 
 				return errNoChange
 			}
 		}
-		switch {
-		case t.exec.Status == StatusRunning || t.exec.Status == StatusSucceeded:
-			return fmt.Errorf("%w: its status is %s", ErrCannotRedrive, t.exec.Status)
-		case t.exec.HistoryFull:
-			return fmt.Errorf("%w: its history reached the limit of %d events", ErrCannotRedrive, t.e.maxEvents)
+		if reason := t.e.notRedrivableReason(t.exec.Status, t.exec.HistoryFull); reason != "" {
+			return fmt.Errorf("%w: %s", ErrCannotRedrive, reason)
 		}
 
 		roots, err := loadCursors(t.ctx, t.tx, `execution = ? AND parent = 0`, name)

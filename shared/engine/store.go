@@ -344,6 +344,7 @@ func (x *execRow) public(root *cursor) Execution {
 		Cause:        x.Cause,
 		StartedAt:    time.Unix(0, x.StartedAt).UTC(),
 		RedriveCount: x.RedriveCount,
+		HistoryFull:  x.HistoryFull,
 	}
 	if x.StoppedAt != 0 {
 		out.StoppedAt = time.Unix(0, x.StoppedAt).UTC()

@@ -177,12 +177,16 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 
 // notRedrivableReason returns why an execution cannot be redriven, or ""
 // when it can: a running or succeeded execution never can, and a closed
-// one cannot when Options.RedriveCheck returns a reason.
+// one cannot when the engine rejects its redrive or Options.RedriveCheck
+// returns a reason.
 func (h *handler) notRedrivableReason(ctx context.Context, x engine.Execution) (string, error) {
-	switch {
-	case x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded:
+	if x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded {
 		return "Execution is " + x.Status, nil
-	case h.redriveCheck == nil:
+	}
+	if reason := h.e.NotRedrivableReason(x); reason != "" {
+		return "Execution cannot be redriven: " + reason, nil
+	}
+	if h.redriveCheck == nil {
 		return "", nil
 	}
 	reason, err := h.redriveCheck(ctx, x)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -236,5 +237,55 @@ func TestRedriveCheckRejects(t *testing.T) {
 	defer mu.Unlock()
 	if !contains(checked, "blocked") || !contains(checked, "free") {
 		t.Errorf("RedriveCheck called for %v, want blocked and free", checked)
+	}
+}
+
+// TestRedriveAfterHistoryLimit runs an endless loop of Pass states until
+// its history reaches the limit of 25,000 events, which fails it.
+func TestRedriveAfterHistoryLimit(t *testing.T) {
+	const loop = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
+	f := newFixture(t, map[string]string{"m": loop}, nil)
+	ctx := context.Background()
+	f.start(t, "full")
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	x, err := f.e.Wait(waitCtx, "full")
+	if err != nil {
+		t.Fatalf("wait for full: %v", err)
+	}
+	if x.Status != engine.StatusFailed {
+		t.Fatalf("full: status %s, want FAILED", x.Status)
+	}
+	if !x.HistoryFull {
+		t.Error("full: HistoryFull is false after the history limit")
+	}
+	const reason = "its history reached the limit of 25000 events"
+	_, err = f.e.Redrive(ctx, "full")
+	if !errors.Is(err, engine.ErrCannotRedrive) {
+		t.Fatalf("engine Redrive: error = %v, want ErrCannotRedrive", err)
+	}
+	if !strings.Contains(err.Error(), reason) {
+		t.Errorf("engine Redrive: error = %v, want it to contain %q", err, reason)
+	}
+
+	arn := aws.String(executionARN("m", "full"))
+	described, err := f.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if described.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
+		t.Errorf("redriveStatus = %s, want NOT_REDRIVABLE", described.RedriveStatus)
+	}
+	if got := aws.ToString(described.RedriveStatusReason); !strings.Contains(got, reason) {
+		t.Errorf("redriveStatusReason = %q, want it to contain %q", got, reason)
+	}
+
+	_, err = f.client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
+	var notRedrivable *types.ExecutionNotRedrivable
+	if !errors.As(err, &notRedrivable) {
+		t.Fatalf("RedriveExecution: error = %v, want ExecutionNotRedrivable", err)
+	}
+	if got := notRedrivable.ErrorMessage(); got != aws.ToString(described.RedriveStatusReason) {
+		t.Errorf("RedriveExecution message %q, want the redriveStatusReason %q", got, aws.ToString(described.RedriveStatusReason))
 	}
 }

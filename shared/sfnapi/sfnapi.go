@@ -34,7 +34,8 @@ type Options struct {
 	// Now is the clock for signature times; nil means time.Now.
 	Now func() time.Time
 	// RedriveCheck, when set, returns why a FAILED, TIMED_OUT or ABORTED
-	// execution must not be redriven, or "" when it may be. For such an
+	// execution that the engine would redrive must not be redriven, or ""
+	// when it may be. For such an
 	// execution RedriveExecution returns ExecutionNotRedrivable with the
 	// reason, and DescribeExecution returns NOT_REDRIVABLE with the reason
 	// as redriveStatusReason. An error fails the request as internal.
