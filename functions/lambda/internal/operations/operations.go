@@ -3,7 +3,7 @@
 // and JSON shapes of the operations API of repolink up, and reads from
 // Step Functions:
 //
-//	GET /v1/executions                  provision executions, newest first
+//	GET /v1/executions                  provision and teardown executions, newest first
 //	GET /v1/executions/{name}           one provision or teardown execution with its resources
 //	GET /v1/executions/{name}/history   the execution's history events
 //
@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -71,9 +70,10 @@ type machine struct {
 	name, arn, env string
 }
 
-// machines returns the state machines that describe and history look a
-// name up in, in order, so a name that both machines have finds the
-// provision execution.
+// machines returns the state machines that the API reads, provision
+// first. List merges their executions, and describe and history look a
+// name up in them in this order, so a name that both machines have finds
+// the provision execution.
 func (a *API) machines() []machine {
 	list := []machine{{execview.Provision, a.StateMachineARN, "REPOLINK_STATE_MACHINE_ARN_PROVISION"}}
 	if a.TeardownStateMachineARN != "" {
@@ -115,45 +115,6 @@ func (a *API) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) 
 		return a.describe(ctx, segments[2]), nil
 	}
 	return a.history(ctx, segments[2]), nil
-}
-
-// statuses are the values that the status query parameter accepts.
-var statuses = map[string]bool{
-	"RUNNING": true, "SUCCEEDED": true, "FAILED": true, "TIMED_OUT": true, "ABORTED": true, "PENDING_REDRIVE": true,
-}
-
-func (a *API) list(ctx context.Context, query map[string]string) events.APIGatewayV2HTTPResponse {
-	status := strings.ToUpper(query["status"])
-	if status != "" && !statuses[status] {
-		return respond(http.StatusBadRequest, apiError{Error: fmt.Sprintf(
-			"invalid status %q; use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", query["status"])})
-	}
-	opts := sfn.ListOptions{Status: status, MaxResults: listPageSize, NextToken: query["next_token"]}
-	if raw := query["max_results"]; raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > 1000 {
-			return respond(http.StatusBadRequest, apiError{Error: fmt.Sprintf("invalid max_results %q; use a number from 1 to 1000", raw)})
-		}
-		opts.MaxResults = n
-	}
-
-	summaries, next, err := a.Executions.ListExecutions(ctx, a.StateMachineARN, opts)
-	if err != nil {
-		return a.failed("list executions", "", err)
-	}
-	views := make([]executionView, 0, len(summaries))
-	for _, x := range summaries {
-		views = append(views, summaryView(x))
-	}
-	body := listResponse{Executions: views, NextToken: next}
-	return respond(http.StatusOK, body)
-}
-
-// listResponse is the body of GET /v1/executions. NextToken is an addition
-// to the local API, which returns every execution at once.
-type listResponse struct {
-	Executions []executionView `json:"executions"`
-	NextToken  string          `json:"next_token,omitempty"`
 }
 
 func (a *API) describe(ctx context.Context, name string) events.APIGatewayV2HTTPResponse {

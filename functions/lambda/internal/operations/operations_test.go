@@ -186,6 +186,170 @@ func TestListExecutions(t *testing.T) {
 	}
 }
 
+// runInOrder runs the executions one after another, each in a later
+// millisecond than the one before, because Step Functions reports start
+// dates in milliseconds and the list orders by them.
+func (f *fixture) runInOrder(t *testing.T, runs []listedRun) {
+	t.Helper()
+	for _, r := range runs {
+		started := time.Now().UnixMilli()
+		f.runMachine(t, r.machine, r.name, r.id)
+		for time.Now().UnixMilli() == started {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+type listedRun struct{ machine, name, id string }
+
+// listPage is the body of GET /v1/executions.
+type listPage struct {
+	Executions []map[string]any `json:"executions"`
+	NextToken  string           `json:"next_token"`
+	Error      string           `json:"error"`
+}
+
+// listAll follows next_token from the first page to the last and returns
+// the names of the listed executions and the number of pages.
+func (f *fixture) listAll(t *testing.T, query map[string]string) ([]string, int) {
+	t.Helper()
+	var names []string
+	token := ""
+	for pages := 1; pages <= 20; pages++ {
+		q := map[string]string{}
+		for k, v := range query {
+			q[k] = v
+		}
+		if token != "" {
+			q["next_token"] = token
+		}
+		var body listPage
+		if code := f.get(t, "GET", "/operations/v1/executions", q, &body); code != http.StatusOK {
+			t.Fatalf("page %d: status code = %d, want 200 (error %q)", pages, code, body.Error)
+		}
+		for _, x := range body.Executions {
+			names = append(names, x["name"].(string))
+		}
+		if body.NextToken == "" {
+			return names, pages
+		}
+		token = body.NextToken
+	}
+	t.Fatalf("list did not end after 20 pages; listed %v", names)
+	return nil, 0
+}
+
+func TestListBothMachines(t *testing.T) {
+	f := newFixture(t)
+	f.runInOrder(t, []listedRun{
+		{"rl-provision", "DATA-A", "DATA-A"},
+		{"rl-teardown", "DATA-A-teardown", "DATA-A"},
+		{"rl-provision", "DATA-B", "DATA-B"},
+		{"rl-provision", "DATA-C", "DATA-C"},
+		{"rl-teardown", "DATA-B-teardown", "DATA-B"},
+		{"rl-teardown", "DATA-C-teardown", "DATA-C"},
+	})
+	want := []string{"DATA-C-teardown", "DATA-B-teardown", "DATA-C", "DATA-B", "DATA-A-teardown", "DATA-A"}
+
+	tests := []struct {
+		maxResults string
+		pages      int
+	}{
+		{"", 1},
+		{"1", 6},
+		{"2", 3},
+		{"4", 2},
+		{"6", 1},
+		{"1000", 1},
+	}
+	for _, tt := range tests {
+		t.Run("max_results="+tt.maxResults, func(t *testing.T) {
+			query := map[string]string{}
+			if tt.maxResults != "" {
+				query["max_results"] = tt.maxResults
+			}
+			got, pages := f.listAll(t, query)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("executions (-want +got):\n%s", diff)
+			}
+			if pages != tt.pages {
+				t.Errorf("%d pages, want %d", pages, tt.pages)
+			}
+		})
+	}
+}
+
+func TestListStatusBothMachines(t *testing.T) {
+	f := newFixture(t)
+	f.runInOrder(t, []listedRun{
+		{"rl-provision", "DATA-FAIL", "DATA-FAIL"},
+		{"rl-provision", "DATA-OK", "DATA-OK"},
+		{"rl-teardown", "DATA-FAIL-teardown", "DATA-FAIL"},
+		{"rl-teardown", "DATA-OK-teardown", "DATA-OK"},
+	})
+
+	got, _ := f.listAll(t, map[string]string{"status": "FAILED", "max_results": "1"})
+	if diff := cmp.Diff([]string{"DATA-FAIL-teardown", "DATA-FAIL"}, got); diff != "" {
+		t.Errorf("FAILED executions (-want +got):\n%s", diff)
+	}
+	got, _ = f.listAll(t, map[string]string{"status": "SUCCEEDED"})
+	if diff := cmp.Diff([]string{"DATA-OK-teardown", "DATA-OK"}, got); diff != "" {
+		t.Errorf("SUCCEEDED executions (-want +got):\n%s", diff)
+	}
+}
+
+func TestListInvalidNextToken(t *testing.T) {
+	f := newFixture(t)
+	f.runInOrder(t, []listedRun{
+		{"rl-provision", "DATA-FAIL", "DATA-FAIL"},
+		{"rl-provision", "DATA-OK", "DATA-OK"},
+		{"rl-teardown", "DATA-FAIL-teardown", "DATA-FAIL"},
+	})
+	var first listPage
+	f.get(t, "GET", "/operations/v1/executions", map[string]string{"status": "FAILED", "max_results": "1"}, &first)
+	if first.NextToken == "" {
+		t.Fatal("first page of FAILED executions has no next_token")
+	}
+	var all listPage
+	f.get(t, "GET", "/operations/v1/executions", map[string]string{"max_results": "1"}, &all)
+	f.get(t, "GET", "/operations/v1/executions", map[string]string{"max_results": "1", "next_token": all.NextToken}, &all)
+	if all.NextToken == "" {
+		t.Fatal("second page of all executions has no next_token")
+	}
+
+	// After the second page the next_token contains a Step Functions page
+	// token past the first provision execution. A fresh store has none, so
+	// Step Functions rejects that page token there.
+	other := newFixture(t)
+
+	tests := []struct {
+		name      string
+		f         *fixture
+		query     map[string]string
+		wantError string
+	}{
+		{"not base64", f, map[string]string{"next_token": "not a token!"}, "invalid next_token: it is not URL-safe base64"},
+		{"not a position", f, map[string]string{"next_token": "bm90IGpzb24"}, "invalid next_token: it is not a list position"},
+		{"status dropped", f, map[string]string{"next_token": first.NextToken}, `invalid next_token: it is for status "FAILED", not ""`},
+		{"other status", f, map[string]string{"next_token": first.NextToken, "status": "SUCCEEDED"},
+			`invalid next_token: it is for status "FAILED", not "SUCCEEDED"`},
+		{"rejected by step functions", other, map[string]string{"next_token": all.NextToken},
+			"invalid next_token: Step Functions rejected it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body listPage
+			code := tt.f.get(t, "GET", "/operations/v1/executions", tt.query, &body)
+			if code != http.StatusBadRequest {
+				t.Errorf("status code = %d, want 400", code)
+			}
+			if !strings.Contains(body.Error, tt.wantError) {
+				t.Errorf("error = %q, want it to contain %q", body.Error, tt.wantError)
+			}
+		})
+	}
+}
+
 func TestDescribeSucceeded(t *testing.T) {
 	f := newFixture(t)
 	f.run(t, "DATA-OK")
