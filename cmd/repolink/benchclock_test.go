@@ -131,3 +131,25 @@ func TestRunRealisticOnScaledClock(t *testing.T) {
 		t.Errorf("execution took %s on the sandbox clock, less than the critical path %s", took, critical)
 	}
 }
+
+func TestSandboxLatencyValues(t *testing.T) {
+	for _, cmd := range []string{"run", "up", "redrive", "teardown"} {
+		args := []string{cmd, "--sandbox", "--sandbox-latency", "slow", "--state-dir", t.TempDir()}
+		if cmd != "up" {
+			args = append(args, "X")
+		}
+		code, _, stderr := runCLI(t, args...)
+		if code != 2 {
+			t.Errorf("%s --sandbox-latency slow: exit code %d, want 2", cmd, code)
+		}
+		if !strings.Contains(stderr, `--sandbox-latency must be default or none, not "slow"`) {
+			t.Errorf("%s --sandbox-latency slow: stderr does not name the flag and value:\n%s", cmd, stderr)
+		}
+	}
+	if err := checkLatency("realistic", false); err == nil {
+		t.Error("checkLatency(realistic) outside run = nil, want an error")
+	}
+	if err := checkLatency("realistic", true); err != nil {
+		t.Errorf("checkLatency(realistic) for run = %v, want nil", err)
+	}
+}

@@ -27,7 +27,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stateDir := stateDirFlag(fs)
 	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
-	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	latency := latencyFlag(fs)
 	timing := addSandboxTimingFlags(fs)
 	hideFlags(fs, synopsis, stderr, hiddenTimingFlags...)
 	positional, err := parseInterspersed(fs, args)
@@ -37,6 +37,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(positional) != 1 {
 		fs.Usage()
 		return usagef("run takes one request file; got %d arguments", len(positional))
+	}
+	if err := checkLatency(*latency, true); err != nil {
+		return err
 	}
 
 	req, err := readRequest(positional[0])
@@ -54,9 +57,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dir, err := prepareStateDir(*stateDir)
 	if err != nil {
 		return usagef("%v", err)
-	}
-	if *latency != "default" && *latency != "none" && *latency != "realistic" {
-		return usagef("--sandbox-latency must be default or none, not %q", *latency)
 	}
 	var timed runtimeOptions
 	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {

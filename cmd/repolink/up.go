@@ -128,7 +128,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	hosts := fs.String("sandbox-hosts", defaultSandboxHosts, "comma-separated repository host names that the sandbox index serves")
 	poll := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
 	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried (default 1s with --sandbox, 10s otherwise)")
-	latency := fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+	latency := latencyFlag(fs)
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	localRefs := fs.String("allow-local-refs", "", "comma-separated env: and file: credential references that requests may use, such as env:SNOWFLAKE_KEY,file:/run/secrets/*; "+
 		"a trailing * matches every reference that starts with the text before it. It also applies to run, redrive and teardown on the directory that this service serves, "+
@@ -142,8 +142,8 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 
 	opts := upOptions{sandbox: *sandboxMode, listen: *listen, secretRef: *secretRef, jiraMapping: *jira,
 		serviceNow: *serviceNow, poll: *poll, notifyInterval: *notifyInterval, instant: *latency == "none"}
-	if *latency != "default" && *latency != "none" {
-		return opts, usagef("--sandbox-latency must be default or none, not %q", *latency)
+	if err := checkLatency(*latency, false); err != nil {
+		return opts, err
 	}
 	allow, err := parseLocalRefs(*localRefs)
 	if err != nil {
