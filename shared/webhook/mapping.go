@@ -47,7 +47,9 @@ type Field struct {
 	// such as issue.fields.customfield_10204 or issue.fields.labels.0.
 	From string `json:"from"`
 	// Split, when set, turns a text value into a list, such as the
-	// packages entered as "requests, corp-utils==2.3.1".
+	// packages entered as "requests, corp-utils==2.3.1". With ",", a piece
+	// that starts with a version operator stays with the requirement
+	// before it, so "requests>=2.31,<3, corp-utils" has two items.
 	Split string `json:"split,omitempty"`
 }
 
@@ -179,12 +181,23 @@ func (m *Mapping) build(doc any, id string) (request.Request, error) {
 	req, err := request.Parse(data)
 	if invalid, ok := err.(*request.ValidationError); ok {
 		for i, f := range invalid.Fields {
-			if field, ok := m.Fields[strings.TrimPrefix(f.Path, "$.")]; ok {
+			if field, ok := m.Fields[mappedTarget(f.Path)]; ok {
 				invalid.Fields[i].Message += " (mapped from ticket field " + field.From + ")"
 			}
 		}
 	}
 	return req, err
+}
+
+// mappedTarget returns the request path of a validation error path in the
+// form of a Fields key, without the leading $. and without a trailing list
+// index, so that $.repository.packages[1] returns repository.packages.
+func mappedTarget(path string) string {
+	target := strings.TrimPrefix(path, "$.")
+	if i := strings.IndexByte(target, '['); i >= 0 {
+		target = target[:i]
+	}
+	return target
 }
 
 // tooLarge returns the error of a mapped request of size bytes, above
@@ -217,18 +230,33 @@ func (f Field) value(doc any) (any, error) {
 		if f.Split == "" {
 			return x, nil
 		}
-		var items []any
-		for _, part := range strings.Split(x, f.Split) {
-			if part = strings.TrimSpace(part); part != "" {
-				items = append(items, part)
-			}
-		}
-		return items, nil
+		return splitList(x, f.Split), nil
 	case json.Number, bool, []any:
 		return x, nil
 	default:
 		return nil, fmt.Errorf("ticket field %s is an object; map a text property of it, such as %s.value", f.From, f.From)
 	}
+}
+
+// splitList splits text at sep and trims the pieces, dropping empty ones.
+// A comma also separates the version clauses of one requirement
+// (requests>=2.31,<3), and a PEP 440 version clause starts with one of
+// < > = ! ~, so with sep "," a piece that starts with one of those joins the
+// piece before it.
+func splitList(text, sep string) []any {
+	var items []any
+	for _, part := range strings.Split(text, sep) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if sep == "," && len(items) > 0 && strings.ContainsRune("<>=!~", rune(part[0])) {
+			items[len(items)-1] = items[len(items)-1].(string) + "," + part
+			continue
+		}
+		items = append(items, part)
+	}
+	return items
 }
 
 // lookup follows a dotted path through objects and arrays.

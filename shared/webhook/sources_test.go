@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // mapResolver resolves references from a map.
@@ -353,5 +356,41 @@ func TestMappingBuildsExampleRequest(t *testing.T) {
 	want := []any{"DATA-4711", "myorg-analytics", "corp_pypi", []string{"requests", "corp-utils==2.3.1"}, []string{"DATA_SCIENCE"}, "pypi.corp.example.com:443", "us-west-2"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mapped request (-want +got):\n%s", diff)
+	}
+}
+
+func TestMappingKeepsVersionClausesTogether(t *testing.T) {
+	cases := []struct {
+		source, file, old, packages string
+	}{
+		{"jira", "jira-issue-updated.json", `"requests, corp-utils==2.3.1"`, `"requests>=2.31,<3, corp-utils>=2.3, !=2.3.4,~=2.3"`},
+		{"servicenow", "servicenow-approved.json", `"requests,corp-utils==2.3.1"`, `"requests>=2.31,<3,corp-utils>=2.3,!=2.3.4,~=2.3"`},
+	}
+	want := []string{"requests>=2.31,<3", "corp-utils>=2.3,!=2.3.4,~=2.3"}
+	for _, c := range cases {
+		src := exampleSource(t, c.source, nil)
+		ticket, err := src.Mapping.Map(payload(t, c.file, c.old, c.packages))
+		if err != nil {
+			t.Fatalf("%s: %v", c.source, err)
+		}
+		if diff := cmp.Diff(want, ticket.Request.Repository.Packages); diff != "" {
+			t.Errorf("%s: packages (-want +got):\n%s", c.source, diff)
+		}
+	}
+}
+
+func TestMappingNamesTicketFieldOfListElement(t *testing.T) {
+	src := exampleSource(t, "jira", nil)
+	_, err := src.Mapping.Map(payload(t, "jira-issue-updated.json", `"requests, corp-utils==2.3.1"`, `"requests, corp utils"`))
+	var invalid *request.ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Fields) != 1 {
+		t.Fatalf("Map error = %v, want one field error", err)
+	}
+	got := invalid.Fields[0]
+	if got.Path != "$.repository.packages[1]" {
+		t.Errorf("path = %q, want $.repository.packages[1]", got.Path)
+	}
+	if !strings.HasSuffix(got.Message, "(mapped from ticket field issue.fields.customfield_10206)") {
+		t.Errorf("message = %q, want it to name the ticket field", got.Message)
 	}
 }
