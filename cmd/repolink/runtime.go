@@ -156,7 +156,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Now:           time.Now,
 		Logger:        opts.logger,
 	}
-	engineOpts := engine.Options{Logger: opts.logger, OnEvent: opts.onEvent}
+	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent)}
 	if opts.clock != nil {
 		rt.env.Now = opts.clock.Now
 		engineOpts.Clock = scaledEngineClock{opts.clock}

@@ -156,10 +156,40 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, infos 
 		return nil
 	}
 	return workflow.Errorf(workflow.ErrConflict,
-		"account %s has %d private endpoints, and runs of %s reserved the remaining places up to the maximum of %d; "+
-			"redrive this run when one of those runs has failed and its reservation has expired, "+
+		"account %s has %d private endpoints of the maximum of %d, and %s; "+
+			"redrive this run when one of those runs has closed without an endpoint, "+
 			"or deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
-		req.Snowflake.Account, len(infos), strings.Join(result.Holders, ", "), MaxEndpoints)
+		req.Snowflake.Account, len(infos), MaxEndpoints, reservedBy(MaxEndpoints-len(infos), result.Holders))
+}
+
+// reservedBy describes the runs that reserved the remaining places of an
+// account.
+func reservedBy(remaining int, holders []string) string {
+	if remaining < 1 || len(holders) == 0 {
+		return "no place remains"
+	}
+	places := "the remaining place is"
+	if remaining > 1 {
+		places = fmt.Sprintf("the remaining %d places are", remaining)
+	}
+	runs := "the run of " + holders[0]
+	if len(holders) > 1 {
+		runs = "the runs of " + strings.Join(holders, ", ")
+	}
+	return places + " reserved by " + runs
+}
+
+// Release ends the request's place among the account's private endpoints,
+// for a run that closed or a request that is torn down. It does nothing
+// when env has no reservation store.
+func Release(ctx context.Context, env *workflow.Env, req request.Request) error {
+	if env.EndpointReservations == nil {
+		return nil
+	}
+	if err := env.EndpointReservations.Release(ctx, req.Snowflake.Account, req.ID); err != nil {
+		return workflow.Errorf(workflow.ErrTransient, "release the private endpoint reservation of %s: %v", req.ID, err)
+	}
+	return nil
 }
 
 // CheckCapacity returns a Conflict error when the account already has

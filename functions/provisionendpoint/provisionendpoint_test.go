@@ -176,7 +176,7 @@ func TestRunConcurrentReservesFirst(t *testing.T) {
 			continue
 		}
 		refused++
-		if !strings.Contains(err.Error(), "reserved the remaining places") {
+		if !strings.Contains(err.Error(), "the remaining place is reserved by the run of DATA-") {
 			t.Errorf("error %q does not say that another run reserved the place", err)
 		}
 	}
@@ -185,5 +185,62 @@ func TestRunConcurrentReservesFirst(t *testing.T) {
 	}
 	if account.provisions != 1 {
 		t.Errorf("SYSTEM$PROVISION_PRIVATELINK_ENDPOINT calls = %d, want 1", account.provisions)
+	}
+}
+
+func TestReserveNamesOnlyCountedHolders(t *testing.T) {
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	env := &workflow.Env{EndpointReservations: store, Now: time.Now}
+	requestFor := func(id string) request.Request {
+		return endpointDocument(id, "").Request
+	}
+
+	three := endpointsFor("a.example.com", "b.example.com", "c.example.com")
+	if err := Reserve(t.Context(), env, requestFor("DATA-100"), three, "svc-a"); err != nil {
+		t.Fatalf("reserve DATA-100: %v", err)
+	}
+	// DATA-100's endpoint is listed now, and DATA-300 takes the last place.
+	four := append(three, EndpointInfo{ProviderServiceName: "svc-a", Host: "d.example.com"})
+	if err := Reserve(t.Context(), env, requestFor("DATA-300"), four, ""); err != nil {
+		t.Fatalf("reserve DATA-300: %v", err)
+	}
+
+	err = Reserve(t.Context(), env, requestFor("DATA-201"), four, "")
+	if got := workflow.NameOf(err); got != workflow.ErrConflict {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+	}
+	if !strings.Contains(err.Error(), "has 4 private endpoints of the maximum of 5, and the remaining place is reserved by the run of DATA-300;") {
+		t.Errorf("error %q does not name DATA-300 as the only holder", err)
+	}
+	if strings.Contains(err.Error(), "DATA-100") {
+		t.Errorf("error %q names DATA-100, whose endpoint is listed", err)
+	}
+}
+
+func TestReleaseFreesPlace(t *testing.T) {
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	env := &workflow.Env{EndpointReservations: store, Now: time.Now}
+	four := endpointsFor("a.example.com", "b.example.com", "c.example.com", "d.example.com")
+	first, second := endpointDocument("DATA-1", "").Request, endpointDocument("DATA-2", "").Request
+
+	if err := Reserve(t.Context(), env, first, four, ""); err != nil {
+		t.Fatalf("reserve DATA-1: %v", err)
+	}
+	if err := Release(t.Context(), env, first); err != nil {
+		t.Fatalf("release DATA-1: %v", err)
+	}
+	if err := Reserve(t.Context(), env, second, four, ""); err != nil {
+		t.Errorf("reserve DATA-2 after DATA-1 released its place: %v", err)
+	}
+	if err := Release(t.Context(), &workflow.Env{}, first); err != nil {
+		t.Errorf("release without a reservation store: %v", err)
 	}
 }

@@ -29,6 +29,12 @@ type Output = workflow.Result
 // endpoint of the request can only connect to that service.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
+	// A request that is torn down builds no endpoint, so it holds no place
+	// among the account's endpoints. A deprovisioned endpoint stays listed,
+	// and counted, for 7 days.
+	if err := provisionendpoint.Release(ctx, env, req); err != nil {
+		return Output{}, err
+	}
 	serviceName, err := ServiceName(ctx, env, req)
 	if err != nil {
 		return Output{}, err

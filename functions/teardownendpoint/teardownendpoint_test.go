@@ -2,11 +2,14 @@ package teardownendpoint
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -88,5 +91,36 @@ func TestRunWithoutServiceSkips(t *testing.T) {
 	conn := &infoConn{info: `[]`}
 	if out := run(t, nil, conn); out.Action != workflow.Skipped {
 		t.Errorf("output = %+v, want skipped", out)
+	}
+}
+
+func TestRunReleasesReservation(t *testing.T) {
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now()
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	place := func(id string) workflow.EndpointReservation {
+		return workflow.EndpointReservation{Account: "acme-prod", RequestID: id, Listed: four, Limit: 5, Now: now}
+	}
+	if got, err := store.Reserve(t.Context(), place("DATA-4711")); err != nil || !got.Reserved {
+		t.Fatalf("reserve DATA-4711 = %+v, %v", got, err)
+	}
+
+	env := &workflow.Env{
+		AWS:                  func(context.Context, string) (cloud.AWSNetwork, error) { return &network{}, nil },
+		EndpointReservations: store,
+	}
+	doc := workflow.Document{Request: request.Request{
+		ID: "DATA-4711", Snowflake: request.Snowflake{Account: "acme-prod"}, AWS: &request.AWS{Region: "us-west-2"},
+	}}
+	if _, err := Run(t.Context(), env, doc); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	if got, err := store.Reserve(t.Context(), place("DATA-4712")); err != nil || !got.Reserved {
+		t.Errorf("reserve DATA-4712 after teardown of DATA-4711 = %+v, %v, want the freed place", got, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,10 +18,10 @@ import (
 
 // TTL is how long a place stays held after it was last reserved. A run
 // reserves at preflight and renews at the endpoint step, which normally
-// comes minutes later, so the bound leaves room for that step's retries. A
-// run that fails or is abandoned before the endpoint step frees its place
-// when it expires. After provisioning, the endpoint itself is listed and
-// the place counts only once.
+// comes minutes later, so the bound leaves room for that step's retries.
+// A place ends earlier when the request's endpoint is listed or when its
+// run closes and releases it. The TTL frees the place of a run whose
+// process was killed before the endpoint step.
 const TTL = 2 * time.Hour
 
 // Store keeps reservations in a SQLite database file.
@@ -71,23 +72,29 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		return workflow.ReservationResult{}, err
 	}
 
+	// A place whose endpoint is listed has ended: the listed endpoint
+	// counts in its stead.
+	for request, other := range held {
+		if other != "" && containsFold(r.Listed, other) {
+			if err := drop(ctx, tx, account, request); err != nil {
+				return workflow.ReservationResult{}, err
+			}
+			delete(held, request)
+		}
+	}
+
 	service, holds := held[r.RequestID]
 	if r.ServiceID != "" {
 		service = r.ServiceID
 	}
-	if !holds {
-		count := len(r.Listed)
-		var holders []string
-		for request, other := range held {
-			if other == "" || !containsFold(r.Listed, other) {
-				count++
-			}
-			holders = append(holders, request)
+	if !holds && len(r.Listed)+len(held) >= r.Limit {
+		holders := slices.Sorted(maps.Keys(held))
+		// The refusal is final, but the places whose endpoints are listed
+		// stay dropped.
+		if err := tx.Commit(); err != nil {
+			return workflow.ReservationResult{}, fmt.Errorf("drop listed endpoint reservations of %s: %w", r.Account, err)
 		}
-		if count >= r.Limit {
-			slices.Sort(holders)
-			return workflow.ReservationResult{Holders: holders}, nil
-		}
+		return workflow.ReservationResult{Holders: holders}, nil
 	}
 
 	_, err = tx.ExecContext(ctx,
@@ -101,6 +108,22 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s for %s: %w", r.Account, r.RequestID, err)
 	}
 	return workflow.ReservationResult{Reserved: true}, nil
+}
+
+// Release implements workflow.EndpointReservations.
+func (s *Store) Release(ctx context.Context, account, requestID string) error {
+	account = strings.ToLower(account)
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM endpoint_reservations WHERE account = ? AND request = ?`, account, requestID); err != nil {
+		return fmt.Errorf("release the private endpoint reservation of %s in %s: %w", requestID, account, err)
+	}
+	return nil
+}
+
+func drop(ctx context.Context, tx *sql.Tx, account, request string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_reservations WHERE account = ? AND request = ?`, account, request); err != nil {
+		return fmt.Errorf("drop the endpoint reservation of %s in %s: %w", request, account, err)
+	}
+	return nil
 }
 
 // heldPlaces returns the service of each request that holds a place in

@@ -144,3 +144,53 @@ func TestReserveAccountsApart(t *testing.T) {
 		t.Errorf("place granted in the same account spelled in upper case")
 	}
 }
+
+func TestReserveHoldersExcludeListed(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	two := []string{"svc-1", "svc-2"}
+	for _, r := range []workflow.EndpointReservation{
+		reservation("DATA-100", "SVC-A", two...),
+		reservation("DATA-201", "svc-b", two...),
+		reservation("DATA-300", "", two...),
+	} {
+		if got := reserve(t, s, r); !got.Reserved {
+			t.Fatalf("place for %s refused: %+v", r.RequestID, got)
+		}
+	}
+
+	// The endpoints of DATA-100 and DATA-201 are listed now, so only the
+	// place of DATA-300 counts beside the four listed endpoints.
+	four := []string{"svc-1", "svc-2", "svc-a", "svc-b"}
+	got := reserve(t, s, reservation("DATA-400", "", four...))
+	want := workflow.ReservationResult{Holders: []string{"DATA-300"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("place past the limit (-want +got):\n%s", diff)
+	}
+
+	// The places of listed endpoints have ended: when those endpoints are
+	// gone from the list, they no longer count.
+	if got := reserve(t, s, reservation("DATA-500", "", "svc-1", "svc-2", "svc-3")); !got.Reserved {
+		t.Errorf("place refused after listed endpoints' places ended: %+v", got)
+	}
+}
+
+func TestReleaseFreesPlace(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	if got := reserve(t, s, reservation("DATA-1", "", four...)); !got.Reserved {
+		t.Fatalf("last place refused: %+v", got)
+	}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); got.Reserved {
+		t.Fatalf("place granted while DATA-1's place is held")
+	}
+
+	if err := s.Release(context.Background(), "ACME-PROD", "DATA-1"); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); !got.Reserved {
+		t.Errorf("place refused after DATA-1 released its place: %+v", got)
+	}
+	if err := s.Release(context.Background(), "acme-prod", "DATA-9"); err != nil {
+		t.Errorf("Release of a request without a place: %v", err)
+	}
+}

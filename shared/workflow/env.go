@@ -84,15 +84,19 @@ type WaitRegistry interface {
 // runs that check the limit at the same moment both see room for the last
 // endpoint, and one of them builds its whole network before provisioning
 // fails. A run reserves a place before it builds anything, and other runs
-// count that place until it expires.
+// count that place until its endpoint is listed, the place is released, or
+// it expires.
 type EndpointReservations interface {
 	// Reserve holds a place for r.RequestID in r.Account unless the listed
-	// endpoints and the places of other requests reach r.Limit. A place
-	// whose service is among r.Listed counts once. Reserve records
-	// r.ServiceID when it is set and renews the place. It is atomic
-	// across callers and processes, and a request that holds a place keeps
-	// it whatever the count.
+	// endpoints and the places of other requests reach r.Limit. It first
+	// drops the places whose service is among r.Listed, because those
+	// endpoints count already. Reserve records r.ServiceID when it is set
+	// and renews the place. It is atomic across callers and processes, and
+	// a request that holds a place keeps it whatever the count.
 	Reserve(ctx context.Context, r EndpointReservation) (ReservationResult, error)
+	// Release drops the place of requestID in account. It returns nil
+	// when the request holds none.
+	Release(ctx context.Context, account, requestID string) error
 }
 
 // EndpointReservation is one request for a place among an account's
@@ -114,7 +118,8 @@ type EndpointReservation struct {
 // ReservationResult is the outcome of EndpointReservations.Reserve.
 type ReservationResult struct {
 	Reserved bool
-	// Holders are the other requests that hold places in the account,
-	// sorted, when Reserved is false.
+	// Holders are the other requests whose places count towards the
+	// limit, sorted, when Reserved is false. Requests whose endpoints are
+	// listed are not among them.
 	Holders []string
 }
