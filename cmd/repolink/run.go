@@ -95,7 +95,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	if earlier := changedFrom(ctx, rt.engine, req); earlier != "" {
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay and this run does not remove them\n", earlier, req.ID)
+			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
 	name, err := startExecution(ctx, rt.engine, req)
 	var running *webhook.RunningError
@@ -155,7 +155,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 
 	if earlier := changedFrom(ctx, eng, req); earlier != "" {
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay and this run does not remove them\n", earlier, req.ID)
+			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
 	name, err := startExecution(ctx, eng, req)
 	var running *webhook.RunningError

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -128,5 +129,43 @@ func TestTeardownViewNamesStep(t *testing.T) {
 	v := newView(engine.Execution{Name: "A-teardown", Machine: teardownMachine, Status: engine.StatusRunning, CurrentState: "TeardownProxyVM"})
 	if v.CurrentStep != "teardown_proxy_vm" {
 		t.Errorf("current step of a teardown in TeardownProxyVM = %q, want teardown_proxy_vm", v.CurrentStep)
+	}
+}
+
+// TestTeardownRemovesRenamedRepository runs a request, runs it again with
+// another repository name, and tears down the second run. The objects of
+// the first run point at the request's network, which the teardown
+// removes, so they must go too.
+func TestTeardownRemovesRenamedRepository(t *testing.T) {
+	dir := t.TempDir()
+	firstFile := writeRequest(t, nil)
+	renamedFile := writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["name"] = "corp_pypi2"
+	})
+	for _, file := range []string{firstFile, renamedFile} {
+		if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file); code != exitOK {
+			t.Fatalf("run %s exit %d\nstdout:\n%s\nstderr:\n%s", file, code, out, errOut)
+		}
+	}
+
+	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711-r2")
+	if code != exitOK {
+		t.Fatalf("teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "PLATFORM.PACKAGES.CORP_PYPI2, PLATFORM.PACKAGES.CORP_PYPI") {
+		t.Errorf("teardown output does not name both repositories:\n%s", out)
+	}
+
+	rt, err := openRuntime(context.Background(), runtimeOptions{dir: dir, sandbox: true, logger: slog.New(slog.DiscardHandler), instant: true})
+	if err != nil {
+		t.Fatalf("open runtime: %v", err)
+	}
+	defer rt.Close()
+	for _, file := range []string{firstFile, renamedFile} {
+		req, err := readRequest(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRemoved(t, rt, req)
 	}
 }

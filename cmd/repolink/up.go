@@ -399,7 +399,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	earlier := changedFrom(ctx, s.rt.engine, req)
 	name, err := startExecution(ctx, s.rt.engine, req)
 	if err == nil && earlier != "" && earlier != name {
-		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay",
+		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them",
 			"execution", name, "earlier", earlier, "request_id", req.ID)
 	}
 	return name, err

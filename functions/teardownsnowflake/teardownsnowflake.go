@@ -2,12 +2,14 @@
 // created for a request. It drops the verification function and procedure
 // if a run left them and unsets the default repository parameter where it
 // names the repository. Then it drops the ARTIFACT REPOSITORY, the API
-// INTEGRATION and the SECRET, and the grants on them go with them.
+// INTEGRATION and the SECRET, and the grants on them go with them, also
+// those that earlier runs of the request created under other names.
 package teardownsnowflake
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/functions/defaultrepo"
@@ -51,15 +53,18 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	removed += unset
 
-	objects := []struct {
-		kind, name, scope, drop string
-	}{
-		{"ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(sf), snowflake.DropArtifactRepository(sf.Database, sf.Schema, names.Repository)},
-		{"API INTEGRATIONS", names.Integration, "", snowflake.DropAPIIntegration(names.Integration)},
-		{"SECRETS", names.Secret, sfobject.InSchema(sf), snowflake.DropSecret(sf.Database, sf.Schema, names.Secret)},
+	objects := []object{
+		stored(kindRepositories, sf.Database, sf.Schema, names.Repository),
+		stored(kindIntegrations, "", "", names.Integration),
+		stored(kindSecrets, sf.Database, sf.Schema, names.Secret),
 	}
+	var drop []object
 	for _, obj := range objects {
-		row, err := sfobject.Find(ctx, conn, obj.kind, obj.name, obj.scope)
+		scope := ""
+		if obj.kind != kindIntegrations {
+			scope = sfobject.InSchema(sf)
+		}
+		row, err := sfobject.Find(ctx, conn, obj.kind, obj.name, scope)
 		if snowflake.IsNotExist(err) {
 			// The database or schema is gone, and the object with it.
 			continue
@@ -80,8 +85,40 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			}
 			continue
 		}
-		if err := conn.Exec(ctx, obj.drop); err != nil {
+		drop = append(drop, obj)
+	}
+
+	// Earlier runs of the request may have used another repository name or
+	// schema. The network that their objects point at is the request's, and
+	// this teardown removes it, so their objects go too.
+	earlier, err := earlierObjects(ctx, conn, req.ID, objects)
+	if err != nil {
+		return Output{}, err
+	}
+	removedRepos := []string{repo}
+	for _, obj := range earlier {
+		if obj.kind != kindRepositories {
+			continue
+		}
+		qualified := obj.qualified()
+		unset, err := UnsetDefaults(ctx, conn, obj.database, obj.schema, qualified)
+		if err != nil {
+			return Output{}, err
+		}
+		removed += unset
+		removedRepos = append(removedRepos, qualified)
+	}
+	drop = append(drop, earlier...)
+	// Repositories name their integration, and integrations their secret,
+	// so they go in that order.
+	slices.SortStableFunc(drop, func(a, b object) int { return dropOrder[a.kind] - dropOrder[b.kind] })
+
+	for _, obj := range drop {
+		if err := conn.Exec(ctx, obj.drop()); err != nil {
 			return Output{}, fmt.Errorf("drop %s %s: %w", strings.ToLower(obj.kind), obj.name, err)
+		}
+		if env.Logger != nil && slices.Contains(earlier, obj) {
+			env.Logger.Info("snowflake object of an earlier run dropped", "kind", obj.kind, "name", obj.qualified(), "request", req.ID)
 		}
 		removed++
 	}
@@ -90,7 +127,91 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if removed > 0 {
 		action = workflow.Deleted
 	}
-	return Output{Action: action, ID: repo}, nil
+	// The ID lists every repository that went, so that the operator sees
+	// those of earlier runs too.
+	return Output{Action: action, ID: strings.Join(removedRepos, ", ")}, nil
+}
+
+// SHOW kinds of the objects that a request creates.
+const (
+	kindRepositories = "ARTIFACT REPOSITORIES"
+	kindIntegrations = "API INTEGRATIONS"
+	kindSecrets      = "SECRETS"
+)
+
+// dropOrder sorts objects so that nothing is dropped before what names it.
+var dropOrder = map[string]int{kindRepositories: 0, kindIntegrations: 1, kindSecrets: 2}
+
+// object is a Snowflake object that teardown drops, with its names as SHOW
+// prints them.
+type object struct {
+	kind             string
+	database, schema string // empty for an integration
+	name             string
+}
+
+// stored returns the object that a request's names create.
+func stored(kind, database, schema, name string) object {
+	return object{kind: kind, database: snowflake.StoredName(database), schema: snowflake.StoredName(schema), name: snowflake.StoredName(name)}
+}
+
+func (o object) qualified() string {
+	if o.kind == kindIntegrations {
+		return snowflake.StoredIdent(o.name)
+	}
+	return snowflake.StoredIdent(o.database) + "." + snowflake.StoredIdent(o.schema) + "." + snowflake.StoredIdent(o.name)
+}
+
+func (o object) drop() string {
+	switch o.kind {
+	case kindRepositories:
+		return "DROP ARTIFACT REPOSITORY IF EXISTS " + o.qualified()
+	case kindIntegrations:
+		return "DROP API INTEGRATION IF EXISTS " + o.qualified()
+	default:
+		return "DROP SECRET IF EXISTS " + o.qualified()
+	}
+}
+
+// earlierObjects returns the repositories, integrations and secrets in the
+// account whose COMMENT marks them as created for requestID, other than
+// current, the objects under the request's present names. A kind that the
+// role cannot list in the account is an error, because a teardown that
+// skipped them would leave objects pointing at a removed network.
+//
+// NOTE: an earlier run in another Snowflake account is out of reach of
+// this connection, so its objects stay.
+func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, current []object) ([]object, error) {
+	var found []object
+	for _, kind := range []string{kindRepositories, kindIntegrations, kindSecrets} {
+		stmt := "SHOW " + kind
+		if kind != kindIntegrations {
+			stmt += " IN ACCOUNT"
+		}
+		rows, err := conn.Query(ctx, stmt)
+		if snowflake.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s of request %s: %w", strings.ToLower(kind), requestID, err)
+		}
+		for _, row := range rows {
+			if sfobject.Owner(row) != requestID {
+				continue
+			}
+			obj := object{kind: kind, name: row["name"]}
+			if kind != kindIntegrations {
+				obj.database, obj.schema = row["database_name"], row["schema_name"]
+				if obj.database == "" || obj.schema == "" {
+					continue
+				}
+			}
+			if !slices.Contains(current, obj) {
+				found = append(found, obj)
+			}
+		}
+	}
+	return found, nil
 }
 
 // levels are the objects that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set

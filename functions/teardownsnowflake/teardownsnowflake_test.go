@@ -157,3 +157,58 @@ func TestRunSchemaGone(t *testing.T) {
 		t.Errorf("last statement = %q, want %q", execs[len(execs)-1], want)
 	}
 }
+
+// TestRunDropsEarlierRunsObjects checks that the objects of earlier runs of
+// the request, under another repository name or in another schema, go with
+// the current ones, and that another request's objects stay.
+func TestRunDropsEarlierRunsObjects(t *testing.T) {
+	conn := &scriptedConn{rows: map[string][]snowflake.Row{
+		"SHOW ARTIFACT REPOSITORIES LIKE": {{"name": "CORP_PYPI", "comment": owned}},
+		"SHOW API INTEGRATIONS LIKE":      {{"name": "CORP_PYPI_INTEGRATION", "comment": owned}},
+		"SHOW SECRETS LIKE":               {{"name": "CORP_PYPI_SECRET", "comment": owned}},
+		"SHOW ARTIFACT REPOSITORIES IN ACCOUNT": {
+			{"name": "CORP_PYPI", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+			{"name": "OLD_PYPI", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+			{"name": "old pypi", "database_name": "PLATFORM", "schema_name": "legacy", "comment": owned},
+			{"name": "OTHER", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": "repolink request OTHER-1"},
+		},
+		"SHOW API INTEGRATIONS": {
+			{"name": "CORP_PYPI_INTEGRATION", "comment": owned},
+			{"name": "OLD_PYPI_INTEGRATION", "comment": owned},
+			{"name": "OTHER_INTEGRATION", "comment": "repolink request OTHER-1"},
+		},
+		"SHOW SECRETS IN ACCOUNT": {
+			{"name": "CORP_PYPI_SECRET", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+			{"name": "OLD_PYPI_SECRET", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+		},
+		// The account default names the renamed repository.
+		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN ACCOUNT": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "PLATFORM.PACKAGES.OLD_PYPI", "level": "ACCOUNT"}},
+	}}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := Output{Action: workflow.Deleted, ID: `PLATFORM.PACKAGES.CORP_PYPI, PLATFORM.PACKAGES.OLD_PYPI, PLATFORM."legacy"."old pypi"`}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	var drops []string
+	for _, stmt := range conn.execs() {
+		if !strings.HasPrefix(stmt, "DROP FUNCTION") && !strings.HasPrefix(stmt, "DROP PROCEDURE") {
+			drops = append(drops, stmt)
+		}
+	}
+	wantDrops := []string{
+		"ALTER ACCOUNT UNSET DEFAULT_PYTHON_ARTIFACT_REPOSITORY",
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.CORP_PYPI",
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI",
+		`DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM."legacy"."old pypi"`,
+		"DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION",
+		"DROP API INTEGRATION IF EXISTS OLD_PYPI_INTEGRATION",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.OLD_PYPI_SECRET",
+	}
+	if diff := cmp.Diff(wantDrops, drops); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+}

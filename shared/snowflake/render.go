@@ -72,6 +72,17 @@ func StoredName(name string) string {
 	return name
 }
 
+// StoredIdent renders a name as SHOW prints it, so that the identifier
+// names that exact object. It is Ident for every name that Ident stores
+// unchanged, and a quoted name otherwise, such as for a lower-case name that
+// was created quoted.
+func StoredIdent(name string) string {
+	if StoredName(name) == name {
+		return Ident(name)
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
 // SameName reports whether a name printed by SHOW is the object created
 // with Ident(name). The comparison is exact because Snowflake treats quoted
 // names as case-sensitive.
