@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -58,4 +59,15 @@ func RunName(base string, n int) string {
 		return base
 	}
 	return fmt.Sprintf("%s-r%d", base, n)
+}
+
+// teardownNamePattern matches the end of a teardown run's execution name:
+// the provision execution's name followed by -teardown and, from the
+// second run on, a run suffix such as -r2.
+var teardownNamePattern = regexp.MustCompile(`-teardown(-r[0-9]+)?$`)
+
+// IsTeardownName reports whether name has the form of a teardown run's
+// execution name, such as DATA-4711-teardown or DATA-4711-teardown-r2.
+func IsTeardownName(name string) bool {
+	return teardownNamePattern.MatchString(name)
 }

@@ -433,3 +433,52 @@ func TestValidateAcceptsPrintableNames(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+func TestValidateTeardownLikeID(t *testing.T) {
+	tests := []struct {
+		id       string
+		rejected bool
+	}{
+		{"DATA-4711-teardown", true},
+		{"DATA-4711-teardown-r2", true},
+		{"DATA-4711-teardown-r13", true},
+		{"teardown", false},
+		{"DATA-4711-teardowns", false},
+		{"DATA-4711-teardown-x", false},
+		{"DATA-4711-TEARDOWN", false},
+		{"teardown-DATA-4711", false},
+		{"DATA-4711-r2", false},
+		// The space makes the execution name end in a hash of the ID.
+		{"DATA-4711 teardown", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			req, err := Parse([]byte(validJSON()))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			req.ID = tt.id
+
+			err = req.Validate()
+			if !tt.rejected {
+				if err != nil {
+					t.Errorf("Validate: %v", err)
+				}
+				return
+			}
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Validate = %v, want a *ValidationError", err)
+			}
+			if len(verr.Fields) != 1 {
+				t.Fatalf("field errors = %v, want one", verr.Fields)
+			}
+			if verr.Fields[0].Path != "$.id" {
+				t.Errorf("path = %q, want $.id", verr.Fields[0].Path)
+			}
+			if !strings.Contains(verr.Fields[0].Message, "use an ID without that ending") {
+				t.Errorf("message %q does not say what to change", verr.Fields[0].Message)
+			}
+		})
+	}
+}

@@ -103,6 +103,13 @@ func (r *Request) Validate() error {
 		v.add("$.id", "is longer than 200 characters; use the ticket key")
 	}
 	v.printable("$.id", r.ID, "use the ticket key")
+	// Step Functions keeps execution names unique per state machine only,
+	// so on AWS a provision run named like a teardown run can share its
+	// name, and the operations API then shows only one of them.
+	if IsTeardownName(ExecutionName(r.ID)) {
+		v.add("$.id", fmt.Sprintf("%q ends like a teardown execution name (-teardown, -teardown-r2, ...), "+
+			"so its executions could share a name with a teardown; use an ID without that ending, such as the ticket key", r.ID))
+	}
 	const routes = "aws-privatelink, azure-privatelink, gcp-privatelink, egress-ip or public"
 	switch r.Route {
 	case RouteAWSPrivateLink, RouteAzurePrivateLink, RouteGCPPrivateLink, RouteEgressIP, RoutePublic:

@@ -23,6 +23,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/request"
 )
 
 // pathPrefix is the HTTP API route prefix of the operations function.
@@ -58,8 +59,9 @@ type API struct {
 	// arn:aws:states:us-west-2:123456789012:stateMachine:repolink-provision.
 	StateMachineARN string
 	// TeardownStateMachineARN is the teardown state machine, or "" when
-	// the stack has none. Describe and history look a name up there when
-	// the provision machine has no execution of that name.
+	// the stack has none. Describe and history look a name in the form of
+	// a teardown run's name up there first, and any other name when the
+	// provision machine has no execution of that name.
 	TeardownStateMachineARN string
 	Logger                  *slog.Logger
 }
@@ -71,13 +73,25 @@ type machine struct {
 }
 
 // machines returns the state machines that the API reads, provision
-// first. List merges their executions, and describe and history look a
-// name up in them in this order, so a name that both machines have finds
-// the provision execution.
+// first. List merges their executions in this order.
 func (a *API) machines() []machine {
 	list := []machine{{execview.Provision, a.StateMachineARN, "REPOLINK_STATE_MACHINE_ARN_PROVISION"}}
 	if a.TeardownStateMachineARN != "" {
 		list = append(list, machine{execview.Teardown, a.TeardownStateMachineARN, "REPOLINK_STATE_MACHINE_ARN_TEARDOWN"})
+	}
+	return list
+}
+
+// lookupOrder returns the state machines that describe and history look
+// the execution name up in, in order. A name in the form of a teardown
+// run's name, such as DATA-4711-teardown, is looked up in the teardown
+// machine first. Request validation rejects IDs that would give a
+// provision run such a name, but a provision execution started before
+// that check can still have one.
+func (a *API) lookupOrder(name string) []machine {
+	list := a.machines()
+	if len(list) > 1 && request.IsTeardownName(name) {
+		list[0], list[1] = list[1], list[0]
 	}
 	return list
 }
@@ -121,7 +135,7 @@ func (a *API) describe(ctx context.Context, name string) events.APIGatewayV2HTTP
 	if err := checkName(name); err != nil {
 		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
 	}
-	for _, m := range a.machines() {
+	for _, m := range a.lookupOrder(name) {
 		arn, err := executionARN(m, name)
 		if err != nil {
 			return a.failed("build execution ARN", name, err)
@@ -147,7 +161,7 @@ func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPR
 	if err := checkName(name); err != nil {
 		return respond(http.StatusBadRequest, apiError{Error: err.Error()})
 	}
-	for _, m := range a.machines() {
+	for _, m := range a.lookupOrder(name) {
 		arn, err := executionARN(m, name)
 		if err != nil {
 			return a.failed("build execution ARN", name, err)

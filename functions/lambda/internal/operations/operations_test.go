@@ -608,3 +608,88 @@ func TestStepFunctionsFailure(t *testing.T) {
 		}
 	}
 }
+
+// namedExecutions is a Step Functions fake that keeps executions by ARN,
+// because Step Functions keeps execution names apart per state machine
+// and the engine behind the local front end does not.
+type namedExecutions struct {
+	executions map[string]sfn.Execution
+	histories  []string // the ARNs of GetExecutionHistory calls, in order
+}
+
+func (n *namedExecutions) ListExecutions(context.Context, string, sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	return nil, "", nil
+}
+
+func (n *namedExecutions) DescribeExecution(_ context.Context, arn string) (sfn.Execution, error) {
+	x, ok := n.executions[arn]
+	if !ok {
+		return sfn.Execution{}, sfn.ErrExecutionNotFound
+	}
+	return x, nil
+}
+
+func (n *namedExecutions) GetExecutionHistory(_ context.Context, arn string, _ sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	n.histories = append(n.histories, arn)
+	if _, ok := n.executions[arn]; !ok {
+		return nil, "", sfn.ErrExecutionNotFound
+	}
+	return []sfn.HistoryEvent{{ID: 1, Type: "ExecutionStarted", Timestamp: time.Unix(1700000000, 0)}}, "", nil
+}
+
+func TestDescribeTeardownNameOrder(t *testing.T) {
+	const (
+		provisionARN = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision"
+		teardownARN  = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"
+	)
+	execution := func(machineARN, name, id string) (string, sfn.Execution) {
+		arn := strings.Replace(machineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+		return arn, sfn.Execution{ARN: arn, Name: name, Status: "SUCCEEDED", StartDate: time.Unix(1700000000, 0),
+			Input: json.RawMessage(`{"request":{"id":"` + id + `"}}`)}
+	}
+	fake := &namedExecutions{executions: map[string]sfn.Execution{}}
+	for _, x := range []struct{ machine, name, id string }{
+		// A provision run of request A-teardown, started before request
+		// validation rejected such IDs, shares its name with A's teardown.
+		{provisionARN, "A-teardown", "A-teardown"},
+		{teardownARN, "A-teardown", "A"},
+		{provisionARN, "A-teardown-r2", "A-teardown-r2"},
+		{teardownARN, "A-teardown-r2", "A"},
+		{provisionARN, "A", "A"},
+		{provisionARN, "B-teardown", "B-teardown"},
+	} {
+		arn, described := execution(x.machine, x.name, x.id)
+		fake.executions[arn] = described
+	}
+	f := &fixture{api: &operations.API{Executions: fake, StateMachineARN: provisionARN, TeardownStateMachineARN: teardownARN}}
+
+	tests := []struct {
+		name, wantRequestID string
+	}{
+		{"A-teardown", "A"},
+		{"A-teardown-r2", "A"},
+		{"A", "A"},
+		{"B-teardown", "B-teardown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got map[string]any
+			if code := f.get(t, "GET", "/operations/v1/executions/"+tt.name, nil, &got); code != http.StatusOK {
+				t.Fatalf("status code = %d, want 200 (body %v)", code, got)
+			}
+			if got["request_id"] != tt.wantRequestID {
+				t.Errorf("request_id = %v, want %s", got["request_id"], tt.wantRequestID)
+			}
+		})
+	}
+
+	fake.histories = nil
+	var history map[string]any
+	if code := f.get(t, "GET", "/operations/v1/executions/A-teardown/history", nil, &history); code != http.StatusOK {
+		t.Fatalf("history status code = %d, want 200 (body %v)", code, history)
+	}
+	wantARN, _ := execution(teardownARN, "A-teardown", "A")
+	if diff := cmp.Diff([]string{wantARN}, fake.histories); diff != "" {
+		t.Errorf("GetExecutionHistory calls for the history of A-teardown (-want +got):\n%s", diff)
+	}
+}
