@@ -191,6 +191,15 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.repository.procedures"},
 		},
 		{
+			name: "username with type token",
+			edit: func(s string) string {
+				s = strings.Replace(s, `"type": "password"`, `"type": "token"`, 1)
+				return strings.Replace(s, `"password_ref"`, `"token_ref"`, 1)
+			},
+			paths:   []string{"$.repository.auth.username"},
+			message: "is for type password; remove it or set type to password",
+		},
+		{
 			name: "upstream with scheme",
 			edit: func(s string) string {
 				return strings.Replace(s, `"pypi.corp.example.com:443"`, `"https://pypi.corp.example.com"`, 1)

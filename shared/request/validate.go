@@ -267,6 +267,11 @@ func (v *validator) repository(r *Repository) {
 		if r.Auth.PasswordRef != "" {
 			v.add("$.repository.auth.password_ref", "is for type password; remove it or set type to password")
 		}
+		// A token secret sends no user name, so one set here would be
+		// silently ignored and the index would reject the token.
+		if r.Auth.Username != "" {
+			v.add("$.repository.auth.username", "is for type password; remove it or set type to password")
+		}
 	case "":
 		v.add("$.repository.auth.type", "missing; set password or token")
 	default:
