@@ -34,10 +34,40 @@ func TestParseExample(t *testing.T) {
 }
 
 func TestParseNotifyURL(t *testing.T) {
-	for _, url := range []string{"https://tickets.example.com/hook", "http://127.0.0.1:8099/hook", "http://[::1]:8099/hook"} {
+	for _, url := range []string{"https://tickets.example.com/hook", "http://127.0.0.1:8099/hook", "http://[::1]:8099/hook", "http://localhost:18999/n"} {
 		doc := strings.Replace(validJSON(), `"route"`, `"notify": {"url": "`+url+`"}, "route"`, 1)
 		if _, err := Parse([]byte(doc)); err != nil {
 			t.Errorf("notify.url %s: %v", url, err)
+		}
+	}
+}
+
+func TestParseNotifyURLMessages(t *testing.T) {
+	tests := []struct {
+		url, message string
+	}{
+		{"http://tickets.example.com/hook", `http:// is accepted only for a loopback host, not "tickets.example.com"`},
+		{"ftp://x", `scheme "ftp" is not accepted`},
+		{"tickets.example.com/hook", "is not a URL"},
+		{"https://bob:hunter2-literal@tickets.example.com/hook", "contains credentials"},
+	}
+	for _, tt := range tests {
+		doc := strings.Replace(validJSON(), `"route"`, `"notify": {"url": "`+tt.url+`"}, "route"`, 1)
+		_, err := Parse([]byte(doc))
+		var invalid *ValidationError
+		if !errors.As(err, &invalid) || len(invalid.Fields) != 1 {
+			t.Errorf("notify.url %s: error = %v, want one field error", tt.url, err)
+			continue
+		}
+		got := invalid.Fields[0]
+		if got.Path != "$.notify.url" {
+			t.Errorf("notify.url %s: path = %q", tt.url, got.Path)
+		}
+		if !strings.Contains(got.Message, tt.message) {
+			t.Errorf("notify.url %s: message %q does not contain %q", tt.url, got.Message, tt.message)
+		}
+		if tt.message != "contains credentials" && !strings.Contains(got.Message, "in sandbox mode http:// to a loopback host") {
+			t.Errorf("notify.url %s: message %q does not say what sandbox mode accepts", tt.url, got.Message)
 		}
 	}
 }

@@ -339,17 +339,36 @@ func (v *validator) httpsURL(path, raw string) {
 	}
 }
 
-// notifyURL accepts an https:// URL, or an http:// URL whose host is a
-// loopback IP address, such as a receiver beside the sandbox. The notifier
-// calls http:// URLs only in sandbox mode.
+// notifyURL accepts an https:// URL, or an http:// URL whose host is
+// localhost or a loopback IP address, such as a receiver beside the sandbox.
+// The notifier calls http:// URLs only in sandbox mode, and in sandbox mode
+// only loopback hosts.
 func (v *validator) notifyURL(raw string) {
+	const path = "$.notify.url"
+	const accepted = "use https://, or in sandbox mode http:// to a loopback host, such as http://127.0.0.1:PORT/"
 	u, err := url.Parse(raw)
-	if err == nil && u.Scheme == "http" && u.User == nil {
-		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
-			return
-		}
+	switch {
+	case err != nil || u.Host == "":
+		v.add(path, "is not a URL; "+accepted)
+	case u.User != nil:
+		v.add(path, "contains credentials; remove them from the URL")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http":
+		v.add(path, fmt.Sprintf("http:// is accepted only for a loopback host, not %q; %s", u.Hostname(), accepted))
+	default:
+		v.add(path, fmt.Sprintf("scheme %q is not accepted; %s", u.Scheme, accepted))
 	}
-	v.httpsURL("$.notify.url", raw)
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback IP
+// address, the hosts that the notifier calls in sandbox mode.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (v *validator) aws(a *AWS) {
