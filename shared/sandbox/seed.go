@@ -19,6 +19,10 @@ type Resolver interface {
 	Resolve(ctx context.Context, ref string) (string, error)
 }
 
+// SeededRoles are the account roles that Seed creates besides the system
+// roles and snowflake.role, for the requests in examples/ to grant to.
+var SeededRoles = []string{"DATA_SCIENCE"}
+
 // Seed prepares the sandbox for a request, as an administrator would prepare
 // a real account: the Snowflake account, database, schema, roles and service
 // user, and the index credentials. A secret that the request references in
@@ -36,7 +40,9 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 			return fmt.Errorf("seed snowflake account %s: %w", sf.Account, err)
 		}
 	}
-	for _, role := range req.Repository.GrantToRoles {
+	// The roles of repository.grant_to_roles are not seeded, so that a
+	// grant to a misspelled role fails as it does in Snowflake.
+	for _, role := range SeededRoles {
 		if err := sb.Snowflake.EnsureRole(sf.Account, role); err != nil {
 			return fmt.Errorf("seed role %s: %w", role, err)
 		}

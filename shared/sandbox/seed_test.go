@@ -129,3 +129,36 @@ func TestSeedKeepsEveryRequestsIndexCredential(t *testing.T) {
 		t.Errorf("wrong password after a restart: status = %d, want 401", got)
 	}
 }
+
+func TestSeedSkipsRequestedGrantRoles(t *testing.T) {
+	ctx := t.Context()
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	key, err := newPrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+
+	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
+	req.Repository.GrantToRoles = []string{"NO_SUCH_ROLE_XYZ"}
+	if err := sb.Seed(ctx, req, secrets); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+
+	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if account.Roles["NO_SUCH_ROLE_XYZ"] != nil {
+		t.Errorf("role NO_SUCH_ROLE_XYZ of repository.grant_to_roles was created")
+	}
+	for _, role := range append([]string{req.Snowflake.Role}, SeededRoles...) {
+		if account.Roles[role] == nil {
+			t.Errorf("role %s missing after seeding", role)
+		}
+	}
+}
