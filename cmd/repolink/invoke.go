@@ -124,7 +124,7 @@ func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
 	}
 	if err := json.Unmarshal(data, &doc); err != nil || fields["request"] == nil {
-		return nil, doc, usagef("--input %s is not a workflow document; it needs {\"request\": {...}, \"resources\": {...}}", path)
+		return nil, doc, usagef("--input %s is not a workflow document; it needs a \"request\" object and may have a \"resources\" object with the outputs of earlier steps: {\"request\": {...}, \"resources\": {...}}", path)
 	}
 
 	doc.Request.ApplyDefaults()
