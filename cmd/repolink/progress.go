@@ -30,7 +30,12 @@ type progress struct {
 	// means the command read none, so the command shows requestPlaceholder.
 	requestFile string
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// execution is the execution that the command follows. The engine
+	// also resumes other open executions in the store, whose events get
+	// one line each that names them, not step lines.
+	execution string
+	resumed   map[string]bool
 	started   time.Time
 	entered   map[string]time.Time
 	attempts  map[string]int
@@ -44,6 +49,7 @@ func newProgress(out io.Writer) *progress {
 	p := &progress{
 		out:       out,
 		entered:   map[string]time.Time{},
+		resumed:   map[string]bool{},
 		attempts:  map[string]int{},
 		tasks:     map[string]string{},
 		results:   map[string]string{},
@@ -77,6 +83,7 @@ func (p *progress) begin(name, mode string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.started = time.Now()
+	p.execution = name
 	fmt.Fprintf(p.out, "execution %s (%s)\n", name, mode)
 }
 
@@ -92,6 +99,10 @@ func (p *progress) line(step, action, detail string, took time.Duration) {
 func (p *progress) event(ev engine.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.execution != "" && ev.Execution != p.execution {
+		p.noteResumed(ev.Execution)
+		return
+	}
 	state := ev.State
 	if state == "" {
 		state = p.current
@@ -139,6 +150,17 @@ func (p *progress) event(ev engine.Event) {
 		}
 		p.line(task, result.Action, result.ID, took)
 	}
+}
+
+// noteResumed prints, once per execution, that the engine resumed another
+// open execution of the store alongside the followed one.
+func (p *progress) noteResumed(name string) {
+	if p.resumed[name] {
+		return
+	}
+	p.resumed[name] = true
+	fmt.Fprintf(p.out, "  execution %s, left open by an earlier process, resumed too; its steps are not shown here, so follow it with 'repolink history%s %s'\n",
+		name, p.storeFlags, name)
 }
 
 // printUnfinished prints the step, the error name and cause that exist,
