@@ -214,13 +214,14 @@ const requestPlaceholder = "REQUEST"
 // machine. flags are the flags that they need, such as " --sandbox
 // --state-dir DIR", and requestFile is the request file that a changed
 // request is written to. Only a provision run starts again from a changed
-// request file. Other runs, such as a teardown, take their request from a
-// provision run.
+// request file or is torn down. Other runs, such as a teardown, take their
+// request from a provision run.
 func nextCommands(machine, name, flags, requestFile string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, name)}
 	if machine == provisionMachine {
 		cmds.Run = fmt.Sprintf("run 'repolink run%s %s'", flags, requestFile)
 		cmds.Rerun = cmds.Run + " with the changed request file"
+		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, name)
 	}
 	return cmds
 }

@@ -79,9 +79,4 @@ func printStopped(w io.Writer, x engine.Execution, v executionView, flags string
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "next: %s\n", nextAction(x, flags, requestPlaceholder))
-	// A teardown takes its request from the provision execution, so it
-	// cannot run for one without a request.
-	if x.Machine == provisionMachine && !lacksRequest(x) {
-		fmt.Fprintf(w, "      or run 'repolink teardown%s %s' to remove what it built\n", flags, x.Name)
-	}
 }

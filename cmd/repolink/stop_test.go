@@ -106,15 +106,18 @@ func TestPrintStoppedNext(t *testing.T) {
 			want: []string{
 				"execution DATA-1 stopped: status ABORTED in proxy_vm (state ProxyVM)\n",
 				"next: run 'repolink redrive --sandbox DATA-1' to resume from the step it stopped in with the same request",
-				"or change the request, then run 'repolink run --sandbox REQUEST' with the changed request file\n",
-				"      or run 'repolink teardown --sandbox DATA-1' to remove what it built\n",
+				"or change the request, then run 'repolink run --sandbox REQUEST' with the changed request file, " +
+					"or run 'repolink teardown --sandbox DATA-1' to remove what it built\n",
 			},
 		},
 		{
 			name: "stopped as invalid",
 			exec: engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusAborted, Error: "InvalidRequest",
 				CurrentState: "Preflight", Input: json.RawMessage(withRequest)},
-			want: []string{"next: change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file"},
+			want: []string{
+				"next: change the request to fix the cause, then run 'repolink run --sandbox REQUEST' with the changed request file",
+				", or run 'repolink teardown --sandbox DATA-1' to remove what it built\n",
+			},
 		},
 		{
 			name: "teardown",

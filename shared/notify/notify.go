@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -42,9 +43,10 @@ const (
 type Notification = payload.Notification
 
 // Executions lists the executions of the engine that closed at or after a
-// time, the earliest first.
+// time, the earliest first, and returns the history of one execution.
 type Executions interface {
 	ClosedSince(ctx context.Context, since time.Time) ([]engine.Execution, error)
+	History(ctx context.Context, name string) ([]engine.Event, error)
 }
 
 // scanOverlap is how far before the latest stop time that Scan saw the
@@ -191,7 +193,13 @@ func (n *Notifier) Scan(ctx context.Context) error {
 		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
 			continue
 		}
-		body, err := json.Marshal(Build(x, doc, n.cfg.CommandFlags))
+		var resources json.RawMessage
+		if x.Status != engine.StatusSucceeded {
+			if resources, err = n.lastResources(ctx, x.Name); err != nil {
+				return err
+			}
+		}
+		body, err := json.Marshal(Build(x, doc, resources, n.cfg.CommandFlags))
 		if err != nil {
 			return fmt.Errorf("encode notification of %s: %w", x.Name, err)
 		}
@@ -237,9 +245,32 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Build returns the notification of a closed execution. flags are the
-// command flags of the state directory, as in Config.CommandFlags.
-func Build(x engine.Execution, doc workflow.Document, flags string) Notification {
+// lastResources returns $.resources as the last finished state of
+// execution name left it, or nil when no state output has them.
+func (n *Notifier) lastResources(ctx context.Context, name string) (json.RawMessage, error) {
+	events, err := n.cfg.Executions.History(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", name, err)
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		var details struct {
+			Output json.RawMessage `json:"output"`
+		}
+		if json.Unmarshal(events[i].Details, &details) != nil {
+			continue
+		}
+		if res := execview.Resources(details.Output); res != nil {
+			return res, nil
+		}
+	}
+	return nil, nil
+}
+
+// Build returns the notification of a closed execution. resources are
+// $.resources as the last finished state of a run that did not succeed left
+// them, or nil. flags are the command flags of the state directory, as in
+// Config.CommandFlags.
+func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage, flags string) Notification {
 	return payload.Build(payload.Run{
 		Machine:      x.Machine,
 		Name:         x.Name,
@@ -253,17 +284,20 @@ func Build(x engine.Execution, doc workflow.Document, flags string) Notification
 		Cause:        x.Cause,
 		State:        x.CurrentState,
 		Next:         workflow.NextAction(x.Status, x.Error, nextCommands(x, flags)),
+		Resources:    resources,
 	})
 }
 
 // nextCommands returns the commands that continue a closed execution. A
 // changed request of a provision run starts again through the webhook or
-// repolink run. Other runs, such as a teardown, take their request from a
-// provision run, so only a redrive continues them.
+// repolink run, and repolink teardown removes what it built. Other runs,
+// such as a teardown, take their request from a provision run, so only a
+// redrive continues them.
 func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, x.Name)}
 	if x.Machine == "" || x.Machine == MachineProvision {
 		cmds.Rerun = fmt.Sprintf("%s, or run 'repolink run%s REQUEST' with the changed request file", workflow.RerunByWebhook, flags)
+		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, x.Name)
 	}
 	return cmds
 }

@@ -30,8 +30,13 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time { return c.now }
 
 type fakeExecutions struct {
-	list  []engine.Execution
-	since []time.Time // the argument of each call
+	list    []engine.Execution
+	since   []time.Time // the argument of each call
+	history map[string][]engine.Event
+}
+
+func (f *fakeExecutions) History(_ context.Context, name string) ([]engine.Event, error) {
+	return f.history[name], nil
 }
 
 func (f *fakeExecutions) ClosedSince(_ context.Context, since time.Time) ([]engine.Execution, error) {
@@ -216,7 +221,7 @@ func TestNotifyStoppedRunNamesStep(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			got := Build(x, doc, "")
+			got := Build(x, doc, nil, "")
 
 			if got.FailedStep != tt.wantStep {
 				t.Errorf("failed step = %q, want %q", got.FailedStep, tt.wantStep)
@@ -260,7 +265,7 @@ func TestNotifyNextCarriesCommandFlags(t *testing.T) {
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		t.Fatal(err)
 	}
-	got := Build(x, doc, " --sandbox --state-dir /srv/repolink")
+	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink")
 	want := "fix the cause, then run 'repolink redrive --sandbox --state-dir /srv/repolink DATA-4' to resume from the failed step"
 	if got.Next != want {
 		t.Errorf("next = %q, want %q", got.Next, want)
@@ -309,7 +314,7 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			got := Build(x, doc, " --sandbox")
+			got := Build(x, doc, nil, " --sandbox")
 
 			for _, want := range tt.want {
 				if !strings.Contains(got.Next, want) {
@@ -499,5 +504,49 @@ func TestScanReadsOnlyRecentlyClosed(t *testing.T) {
 	want := []time.Time{startTime, startTime.Add(time.Minute - scanOverlap)}
 	if diff := cmp.Diff(want, h.execs.since); diff != "" {
 		t.Errorf("ClosedSince arguments (-want +got):\n%s", diff)
+	}
+}
+
+func TestNotifyStoppedRunListsResources(t *testing.T) {
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newHarness(t, true, nil)
+	x := closed("DATA-6", engine.StatusAborted, srv.URL, 0)
+	x.CurrentState = "LoadBalancer"
+	h.execs.list = []engine.Execution{x}
+	built := `{"proxy_vm": {"action": "created", "id": "i-0123"}, "target_group": {"action": "created", "id": "arn:tg"}}`
+	h.execs.history = map[string][]engine.Event{"DATA-6": {
+		{ID: 1, Type: "ExecutionStarted", Details: json.RawMessage(`{"input": {"request": {}}}`)},
+		{ID: 2, Type: "TaskStateExited", Details: json.RawMessage(`{"name": "ProxyVM", "output": {"request": {}, "resources": {"proxy_vm": {"action": "created", "id": "i-0123"}}}}`)},
+		{ID: 3, Type: "TaskStateExited", Details: json.RawMessage(`{"name": "TargetGroup", "output": {"request": {}, "resources": ` + built + `}}`)},
+		{ID: 4, Type: "TaskStateEntered", Details: json.RawMessage(`{"name": "LoadBalancer"}`)},
+		{ID: 5, Type: "ExecutionAborted", Details: json.RawMessage(`{}`)},
+	}}
+
+	h.tick(t)
+
+	if recv.count() != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", recv.count())
+	}
+	var got Notification
+	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event != EventNeedsOperator {
+		t.Errorf("event = %q, want %q", got.Event, EventNeedsOperator)
+	}
+	var gotResources, wantResources any
+	if err := json.Unmarshal(got.Resources, &gotResources); err != nil {
+		t.Fatalf("resources %s: %v", got.Resources, err)
+	}
+	if err := json.Unmarshal([]byte(built), &wantResources); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantResources, gotResources); diff != "" {
+		t.Errorf("resources (-want +got):\n%s", diff)
+	}
+	if want := ", or run 'repolink teardown DATA-6' to remove what it built"; !strings.HasSuffix(got.Next, want) {
+		t.Errorf("next = %q, want it to end with %q", got.Next, want)
 	}
 }

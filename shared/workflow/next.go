@@ -75,6 +75,10 @@ type NextCommands struct {
 	// Run starts a new run from a request file, such as "run 'repolink run
 	// REQUEST'". Empty means that no command starts one, as for a teardown.
 	Run string
+	// Teardown removes what the run built, such as "run 'repolink teardown
+	// DATA-4711'". Empty means that no teardown applies, as for a run of
+	// the teardown machine itself.
+	Teardown string
 }
 
 // RerunByWebhook is NextCommands.Rerun for a run that a webhook delivery
@@ -99,6 +103,17 @@ func nextAction(status string, remedy Remedy, cmds NextCommands) string {
 	if remedy == RemedyStartWithRequest {
 		return startWithRequest(cmds)
 	}
+	advice := advise(status, remedy, cmds)
+	if status == "ABORTED" && cmds.Teardown != "" {
+		// A stopped run may be one that the operator does not want to
+		// finish, so what it built needs a way out too.
+		advice += ", or " + cmds.Teardown + " to remove what it built"
+	}
+	return advice
+}
+
+// advise returns the advice that continues a run with the remedy.
+func advise(status string, remedy Remedy, cmds NextCommands) string {
 	if cmds.Rerun == "" {
 		remedy = RemedyRedrive
 	}

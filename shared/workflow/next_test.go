@@ -28,6 +28,8 @@ func TestRemedyFor(t *testing.T) {
 
 func TestNextAction(t *testing.T) {
 	cmds := NextCommands{Redrive: "run 'repolink redrive DATA-1'", Rerun: "run 'repolink run REQUEST' with the changed request file"}
+	withTeardown := cmds
+	withTeardown.Teardown = "run 'repolink teardown DATA-1'"
 	tests := []struct {
 		name      string
 		status    string
@@ -79,7 +81,28 @@ func TestNextAction(t *testing.T) {
 		{
 			name: "stopped without rerun", status: "ABORTED", cmds: NextCommands{Redrive: cmds.Redrive},
 			want:   []string{"run 'repolink redrive DATA-1' to resume from the step it stopped in"},
-			unwant: []string{"change the request"},
+			unwant: []string{"change the request", "to remove what it built"},
+		},
+		{
+			name: "stopped with teardown", status: "ABORTED", cmds: withTeardown,
+			want: []string{
+				"run 'repolink redrive DATA-1' to resume from the step it stopped in",
+				"or change the request, then run 'repolink run REQUEST' with the changed request file",
+				", or run 'repolink teardown DATA-1' to remove what it built",
+			},
+		},
+		{
+			name: "stopped with teardown without rerun", status: "ABORTED", cmds: NextCommands{Redrive: cmds.Redrive, Teardown: withTeardown.Teardown},
+			want: []string{"run 'repolink redrive DATA-1' to resume from the step it stopped in, or run 'repolink teardown DATA-1' to remove what it built"},
+		},
+		{
+			name: "stopped as invalid with teardown", status: "ABORTED", errorName: ErrInvalidRequest, cmds: withTeardown,
+			want: []string{"change the request to fix the cause", ", or run 'repolink teardown DATA-1' to remove what it built"},
+		},
+		{
+			name: "failed with teardown", status: "FAILED", errorName: ErrTransient, cmds: withTeardown,
+			want:   []string{"fix the cause, then run 'repolink redrive DATA-1' to resume from the failed step"},
+			unwant: []string{"repolink teardown"},
 		},
 	}
 	for _, tt := range tests {

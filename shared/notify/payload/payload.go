@@ -53,7 +53,9 @@ type Notification struct {
 	// Next is the operator's next action.
 	Next string `json:"next,omitempty"`
 	// Resources is $.resources of a succeeded run: names, IDs and ARNs,
-	// or for a teardown the result of each teardown step.
+	// or for a teardown the result of each teardown step. For a run that
+	// needs an operator it is $.resources as the last finished step left
+	// it, so it lists what the run built before it stopped.
 	Resources json.RawMessage `json:"resources,omitempty"`
 }
 
@@ -79,6 +81,9 @@ type Run struct {
 	// Next is the operator's next action for a run that did not succeed,
 	// such as the command that redrives it.
 	Next string
+	// Resources is $.resources as the last finished step of a run that did
+	// not succeed left it, or nil.
+	Resources json.RawMessage
 }
 
 // Build returns the notification of a closed run.
@@ -116,5 +121,6 @@ func Build(run Run) Notification {
 		out.FailedStep = "unknown"
 	}
 	out.Next = run.Next
+	out.Resources = run.Resources
 	return out
 }

@@ -178,7 +178,9 @@ func TestHandleStoppedRunNamesStep(t *testing.T) {
 func TestHandleFailedStepFromCause(t *testing.T) {
 	r := newReceiver(t, http.StatusOK)
 	req := baseRequest(t, r.URL+"/hooks/repolink")
-	fake := &executions{}
+	// The history's last state entered is not the step that the cause
+	// names, so the cause must win.
+	fake := &executions{history: map[string][]sfn.HistoryEvent{executionARN: stoppedHistory(0, "Preflight", "ProxyVM")}}
 	n := r.notifier(secret)
 	n.Executions = fake
 
@@ -186,11 +188,45 @@ func TestHandleFailedStepFromCause(t *testing.T) {
 		t.Fatalf("Handle: %v", err)
 	}
 
-	if len(fake.historyCalls) != 0 {
-		t.Errorf("history read %d times, want none for a cause that names the step", len(fake.historyCalls))
-	}
 	if len(r.got) != 1 || r.got[0].FailedStep != "connection" {
 		t.Errorf("notifications = %+v, want one with failed step connection", r.got)
+	}
+}
+
+func TestHandleStoppedRunListsResources(t *testing.T) {
+	r := newReceiver(t, http.StatusOK)
+	req := baseRequest(t, r.URL+"/hooks/repolink")
+	built := `{"proxy_vm":{"action":"created","id":"i-0123"},"target_group":{"action":"created","id":"arn:tg"}}`
+	history := []sfn.HistoryEvent{
+		{ID: 1, Type: "ExecutionStarted", Details: json.RawMessage(`{"input":{"request":{}}}`)},
+		{ID: 2, Type: "TaskStateExited", Details: json.RawMessage(`{"name":"ProxyVM","output":{"request":{},"resources":{"proxy_vm":{"action":"created","id":"i-0123"}}}}`)},
+		{ID: 3, Type: "TaskStateEntered", Details: json.RawMessage(`{"name":"TargetGroup"}`)},
+		{ID: 4, Type: "TaskSucceeded", Details: json.RawMessage(`{"output":{"action":"created","id":"arn:tg"}}`)},
+		{ID: 5, Type: "TaskStateExited", Details: json.RawMessage(`{"name":"TargetGroup","output":{"request":{},"resources":` + built + `}}`)},
+		{ID: 6, Type: "TaskStateEntered", Details: json.RawMessage(`{"name":"LoadBalancer"}`)},
+		{ID: 7, Type: "ExecutionAborted", Details: json.RawMessage(`{}`)},
+	}
+	n := r.notifier(secret)
+	n.Executions = &executions{history: map[string][]sfn.HistoryEvent{executionARN: history}}
+
+	if _, err := n.Handle(context.Background(), statusEvent(t, req, "ABORTED", "", "", "")); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	if len(r.got) != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", len(r.got))
+	}
+	got := r.got[0]
+	if got.FailedStep != "load_balancer" {
+		t.Errorf("failed step = %q, want load_balancer", got.FailedStep)
+	}
+	if string(got.Resources) != built {
+		t.Errorf("resources = %s, want %s", got.Resources, built)
+	}
+	wantTeardown := ", or run 'aws stepfunctions start-execution --state-machine-arn arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown " +
+		"--input file://input.json' with this execution's input in input.json to remove what it built"
+	if !strings.HasSuffix(got.Next, wantTeardown) {
+		t.Errorf("next = %q, want it to end with %q", got.Next, wantTeardown)
 	}
 }
 

@@ -65,9 +65,10 @@ type Notifier struct {
 	Client *http.Client
 	// Executions returns an execution's input when the event carries none,
 	// which EventBridge does for an input above its event size limit, and
-	// the history that names the state a run stopped in when its cause
-	// names no step. Nil means such an event fails with InvalidRequest, and
-	// such a run's failed step is "unknown".
+	// the history of a run that did not succeed, which records what it
+	// built and the state it stopped in. Nil means such an event fails
+	// with InvalidRequest, and such a run has no resources and, unless its
+	// cause names the step, the failed step "unknown".
 	Executions Executions
 	// Now is time.Now when nil.
 	Now    func() time.Time
@@ -135,7 +136,7 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 		return json.Marshal(Result{Skipped: "the request has no notify URL"})
 	}
 
-	note := build(event, doc, n.stoppedState(ctx, event))
+	note := build(event, doc, n.stoppedRun(ctx, event))
 	result, err := n.send(ctx, doc.Request.Notify.URL, note)
 	if err != nil {
 		return nil, err
@@ -156,48 +157,63 @@ const (
 	historyMaxPages = 5
 )
 
-// stoppedState returns the state that a run which did not succeed was in
-// when it stopped, or "" when the cause already names the step or the
-// history names no state. Step Functions leaves the state out of the status
-// change event, so it reads the newest history events until the last state
-// entered. A failed read is logged and leaves the step unknown, because
-// the notification matters more than that field.
-func (n *Notifier) stoppedState(ctx context.Context, event statusChange) string {
+// stopped is the state and resources that the history records for a run
+// that did not succeed.
+type stopped struct {
+	// State is the state that the run was in when it stopped, or "" when
+	// the cause already names the step or the history names no state.
+	State string
+	// Resources is $.resources as the last finished state left it, or nil.
+	Resources json.RawMessage
+}
+
+// stoppedRun reads the newest history events of a run that did not
+// succeed, until the last state entered and the last state output with
+// resources. Step Functions leaves both out of the status change event. A
+// failed read is logged and leaves them empty, because the notification
+// matters more than those fields.
+func (n *Notifier) stoppedRun(ctx context.Context, event statusChange) stopped {
 	d := event.Detail
 	if d.Status == "SUCCEEDED" || n.Executions == nil {
-		return ""
+		return stopped{}
 	}
-	if _, _, ok := execview.CauseStep(d.Cause); ok {
-		return ""
-	}
+	var out stopped
+	_, _, causeNamesStep := execview.CauseStep(d.Cause)
+	stateFound := causeNamesStep
 	opts := sfn.HistoryOptions{MaxResults: historyPageSize, ReverseOrder: true}
 	for range historyMaxPages {
 		events, next, err := n.Executions.GetExecutionHistory(ctx, d.ExecutionARN, opts)
 		if err != nil {
-			n.logger().Warn("read execution history failed; the failed step stays unknown", "execution", d.Name, "error", err)
-			return ""
+			n.logger().Warn("read execution history failed; the failed step and resources stay unknown", "execution", d.Name, "error", err)
+			return out
 		}
 		for _, ev := range events {
-			if !strings.HasSuffix(ev.Type, "StateEntered") {
-				continue
-			}
 			var details struct {
-				Name string `json:"name"`
+				Name   string          `json:"name"`
+				Output json.RawMessage `json:"output"`
 			}
 			_ = json.Unmarshal(ev.Details, &details)
-			return details.Name
+			if !stateFound && strings.HasSuffix(ev.Type, "StateEntered") {
+				out.State, stateFound = details.Name, true
+			}
+			if out.Resources == nil {
+				out.Resources = execview.Resources(details.Output)
+			}
+			if stateFound && out.Resources != nil {
+				return out
+			}
 		}
 		if next == "" {
-			return ""
+			return out
 		}
 		opts.NextToken = next
 	}
-	return ""
+	return out
 }
 
-// build returns the notification of a closed execution. state is the state
-// that a run which did not succeed stopped in, or "".
-func build(event statusChange, doc workflow.Document, state string) Notification {
+// build returns the notification of a closed execution. run is what the
+// history records for a run that did not succeed.
+func build(event statusChange, doc workflow.Document, run stopped) Notification {
 	d := event.Detail
 	var output json.RawMessage
 	if d.Output != nil {
@@ -214,22 +230,43 @@ func build(event statusChange, doc workflow.Document, state string) Notification
 		Output:       output,
 		Error:        d.Error,
 		Cause:        d.Cause,
-		State:        state,
+		State:        run.State,
 		Next:         workflow.NextAction(d.Status, d.Error, nextCommands(event)),
+		Resources:    run.Resources,
 	})
 }
 
 // nextCommands returns the commands that continue a closed execution. The
-// webhook starts a changed request of a provision run. A teardown takes its
-// request from the provision run, so only a redrive continues it.
+// webhook starts a changed request of a provision run, and the teardown
+// machine removes what it built. A teardown takes its request from the
+// provision run, so only a redrive continues it.
 func nextCommands(event statusChange) workflow.NextCommands {
 	cmds := workflow.NextCommands{
 		Redrive: fmt.Sprintf("run 'aws stepfunctions redrive-execution --execution-arn %s'", event.Detail.ExecutionARN),
 	}
 	if machineOf(event.Detail.StateMachineARN) != payload.MachineTeardown {
 		cmds.Rerun = workflow.RerunByWebhook
+		cmds.Teardown = "start an execution of the teardown state machine with this execution's input"
+		if arn := teardownMachineARN(event.Detail.StateMachineARN); arn != "" {
+			cmds.Teardown = fmt.Sprintf("run 'aws stepfunctions start-execution --state-machine-arn %s --input file://input.json' "+
+				"with this execution's input in input.json", arn)
+		}
 	}
 	return cmds
+}
+
+// teardownMachineARN returns the ARN of the teardown machine that the stack
+// deploys beside the provision machine arn, PREFIX-teardown beside
+// PREFIX-provision, or "" for a provision machine named otherwise.
+//
+// NOTE: the teardown machine is optional in the stack, so the ARN names a
+// machine that does not exist where it was left out.
+func teardownMachineARN(arn string) string {
+	base, ok := strings.CutSuffix(arn, "-"+payload.MachineProvision)
+	if !ok || !strings.Contains(arn, ":stateMachine:") {
+		return ""
+	}
+	return base + "-" + payload.MachineTeardown
 }
 
 // machineOf returns the machine of a state machine ARN: teardown for a
