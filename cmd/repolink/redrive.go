@@ -66,6 +66,8 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return redriveAndFollow(ctx, eng, name, "run by repolink up", progress, stderr)
 	}
 
+	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
+	notifier.checkRequest(doc.Request, stderr)
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -77,7 +79,11 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer stop()
-	return redriveAndFollow(ctx, rt.engine, name, mode, progress, stderr)
+	followErr := redriveAndFollow(ctx, rt.engine, name, mode, progress, stderr)
+	if closed, err := rt.engine.Describe(ctx, name); err == nil && closed.RedriveCount > x.RedriveCount {
+		notifier.send(ctx, rt.engine, closed, stderr)
+	}
+	return followErr
 }
 
 // checkRedrivable returns a usage error with the reason an execution cannot

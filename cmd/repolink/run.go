@@ -74,6 +74,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if serving {
 		return runByService(ctx, req, dir, *sandboxMode, progress, stderr)
 	}
+	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
+	notifier.checkRequest(req, stderr)
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,
@@ -125,6 +127,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}
 	ok := progress.summary(exec)
+	notifier.send(ctx, rt.engine, exec, stderr)
 	if !ok {
 		return &failedError{msg: "execution " + exec.Status}
 	}

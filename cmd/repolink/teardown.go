@@ -65,6 +65,8 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return startAndFollow(ctx, eng, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
 	}
 
+	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
+	notifier.checkRequest(doc.Request, stderr)
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -75,7 +77,12 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	return startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, true, progress, stderr)
+	followErr := startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, true, progress, stderr)
+	// The teardown that startAndFollow ran is the request's latest one.
+	if runs, _, err := requestRuns(ctx, rt.engine, teardownMachine, name+"-teardown", doc.Request.ID); err == nil && len(runs) > 0 {
+		notifier.send(ctx, rt.engine, runs[len(runs)-1], stderr)
+	}
+	return followErr
 }
 
 // checkTeardown returns a usage error when an execution cannot be torn

@@ -189,34 +189,82 @@ func (n *Notifier) Scan(ctx context.Context) error {
 		if mark := x.StoppedAt.Add(-scanOverlap); mark.After(n.mark) {
 			n.mark = mark
 		}
-		var doc workflow.Document
-		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
-			continue
-		}
-		var resources json.RawMessage
-		if x.Status != engine.StatusSucceeded {
-			if resources, err = n.lastResources(ctx, x.Name); err != nil {
-				return err
-			}
-		}
-		body, err := json.Marshal(Build(x, doc, resources, n.cfg.CommandFlags))
-		if err != nil {
-			return fmt.Errorf("encode notification of %s: %w", x.Name, err)
-		}
-		rec := Record{Execution: x.Name, RedriveCount: x.RedriveCount, URL: doc.Request.Notify.URL,
-			Body: body, State: StatePending, NextAt: now}
-		if reason := n.skipReason(rec.URL); reason != "" {
-			rec.State, rec.LastError = StateSkipped, reason
-		}
-		added, err := n.cfg.Store.add(ctx, rec, now)
-		if err != nil {
+		if _, err := n.record(ctx, x, now); err != nil {
 			return err
-		}
-		if added && rec.State == StateSkipped {
-			n.log.Info("notification skipped", "execution", x.Name, "redrive_count", x.RedriveCount, "reason", rec.LastError)
 		}
 	}
 	return nil
+}
+
+// record stores the notification of closed execution x, once per run, and
+// reports whether x's request has a notify.url.
+func (n *Notifier) record(ctx context.Context, x engine.Execution, now time.Time) (bool, error) {
+	var doc workflow.Document
+	if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
+		return false, nil
+	}
+	var resources json.RawMessage
+	if x.Status != engine.StatusSucceeded {
+		var err error
+		if resources, err = n.lastResources(ctx, x.Name); err != nil {
+			return true, err
+		}
+	}
+	body, err := json.Marshal(Build(x, doc, resources, n.cfg.CommandFlags))
+	if err != nil {
+		return true, fmt.Errorf("encode notification of %s: %w", x.Name, err)
+	}
+	rec := Record{Execution: x.Name, RedriveCount: x.RedriveCount, URL: doc.Request.Notify.URL,
+		Body: body, State: StatePending, NextAt: now}
+	if reason := n.skipReason(rec.URL); reason != "" {
+		rec.State, rec.LastError = StateSkipped, reason
+	}
+	added, err := n.cfg.Store.add(ctx, rec, now)
+	if err != nil {
+		return true, err
+	}
+	if added && rec.State == StateSkipped {
+		n.log.Info("notification skipped", "execution", x.Name, "redrive_count", x.RedriveCount, "reason", rec.LastError)
+	}
+	return true, nil
+}
+
+// Send records the notification of closed execution x and delivers it,
+// with the retries of Deliver, until it is delivered, skipped or failed, or
+// until no retry is due within wait. It returns the record in its last
+// state, and false when x's request has no notify.url. A notification that
+// is still pending stays in the store, so a later notifier on the same
+// store, such as that of repolink up, retries it.
+func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Duration) (Record, bool, error) {
+	if x.Status == engine.StatusRunning {
+		return Record{}, false, fmt.Errorf("execution %s is still running, so it has no notification yet", x.Name)
+	}
+	deadline := n.cfg.Now().Add(wait)
+	ok, err := n.record(ctx, x, n.cfg.Now())
+	if err != nil || !ok {
+		return Record{}, ok, err
+	}
+	for {
+		rec, err := n.cfg.Store.Get(ctx, x.Name, x.RedriveCount)
+		if err != nil {
+			return Record{}, true, err
+		}
+		if rec.State != StatePending {
+			return rec, true, nil
+		}
+		if delay := rec.NextAt.Sub(n.cfg.Now()); delay > 0 {
+			if rec.NextAt.After(deadline) {
+				return rec, true, nil
+			}
+			select {
+			case <-ctx.Done():
+				return rec, true, ctx.Err()
+			case <-time.After(delay):
+			}
+			continue
+		}
+		n.attempt(ctx, rec)
+	}
 }
 
 // skipReason returns the reason a URL is not called, or "" when it is.

@@ -550,3 +550,73 @@ func TestNotifyStoppedRunListsResources(t *testing.T) {
 		t.Errorf("next = %q, want it to end with %q", got.Next, want)
 	}
 }
+
+func TestSendRetriesUntilDelivered(t *testing.T) {
+	recv := &receiver{statuses: []int{http.StatusServiceUnavailable}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n, err := New(Config{Store: store, Executions: &fakeExecutions{}, Secret: testSecret, Sandbox: true, BaseDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rec, ok, err := n.Send(context.Background(), closed("DATA-7", engine.StatusSucceeded, srv.URL, 0), time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("Send = %v, %v, want a notification", ok, err)
+	}
+	if rec.State != StateDelivered {
+		t.Errorf("state = %q, want %q", rec.State, StateDelivered)
+	}
+	if rec.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2", rec.Attempts)
+	}
+	if recv.count() != 2 {
+		t.Errorf("receiver got %d requests, want 2", recv.count())
+	}
+}
+
+func TestSendLeavesLateRetryPending(t *testing.T) {
+	recv := &receiver{statuses: []int{http.StatusServiceUnavailable}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n, err := New(Config{Store: store, Executions: &fakeExecutions{}, Secret: testSecret, Sandbox: true, BaseDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rec, _, err := n.Send(context.Background(), closed("DATA-8", engine.StatusSucceeded, srv.URL, 0), time.Second)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if rec.State != StatePending || rec.Attempts != 1 {
+		t.Errorf("record = %s after %d attempts, want pending after 1", rec.State, rec.Attempts)
+	}
+	if rec.LastError != "receiver responded 503" {
+		t.Errorf("last error = %q, want the 503", rec.LastError)
+	}
+}
+
+func TestSendWithoutNotifyURL(t *testing.T) {
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n, err := New(Config{Store: store, Executions: &fakeExecutions{}, Secret: testSecret, Sandbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := n.Send(context.Background(), closed("DATA-9", engine.StatusSucceeded, "", 0), time.Second); ok || err != nil {
+		t.Errorf("Send = %v, %v, want no notification and no error", ok, err)
+	}
+}

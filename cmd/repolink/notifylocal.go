@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/notify"
+	"github.com/repolink/repolink/shared/request"
+)
+
+// localNotifyWait bounds how long run, redrive and teardown keep retrying
+// a notification after the execution closed, before they exit.
+const localNotifyWait = 2 * time.Minute
+
+// localNotifier sends the notification of an execution that run, redrive
+// or teardown ran in this process, because no repolink up serves the state
+// directory to send it. It uses up's notification store, notify.db, so
+// that a repolink up started later retries what is still pending and does
+// not send a run's notification twice.
+type localNotifier struct {
+	dir     string
+	sandbox bool
+	// flags are the command flags for the next field, as commandFlags
+	// returns them.
+	flags string
+}
+
+// checkRequest warns on stderr, before anything starts, when req has a
+// notify.url that this process cannot sign, so that the run sends nothing.
+func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
+	if req.Notify == nil || req.Notify.URL == "" || os.Getenv(envWebhookSecret) != "" {
+		return
+	}
+	fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so no notification is sent when the execution closes; "+
+		"set it to the webhook secret that the receiver checks\n", envWebhookSecret)
+}
+
+// send delivers the notification of closed execution x, when its request
+// has a notify.url, and reports the outcome on stderr in one line. The
+// notifier has no logger, so that its per-attempt log does not repeat it.
+func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Execution, stderr io.Writer) {
+	secret := os.Getenv(envWebhookSecret)
+	if secret == "" || x.Status == engine.StatusRunning {
+		return
+	}
+	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
+		return
+	}
+	defer store.Close()
+
+	n, err := notify.New(notify.Config{Store: store, Executions: eng, Secret: []byte(secret), Sandbox: l.sandbox,
+		CommandFlags: l.flags})
+	if err != nil {
+		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
+		return
+	}
+
+	rec, ok, err := n.Send(ctx, x, localNotifyWait)
+	if !ok {
+		return
+	}
+	host := hostOf(rec.URL)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered: %v; repolink up on this state directory retries it\n", x.Name, host, err)
+	case rec.State == notify.StateDelivered:
+		fmt.Fprintf(stderr, "repolink: notification of %s delivered to %s\n", x.Name, host)
+	case rec.State == notify.StateSkipped:
+		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %s\n", x.Name, rec.LastError)
+	case rec.State == notify.StateFailed:
+		fmt.Fprintf(stderr, "repolink: notification of %s to %s failed after %d attempts: %s\n", x.Name, host, rec.Attempts, rec.LastError)
+	default:
+		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered after %d attempts: %s; repolink up on this state directory retries it\n",
+			x.Name, host, rec.Attempts, rec.LastError)
+	}
+}
+
+// hostOf returns the host of a notify URL, because its path or query may
+// carry a token.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "notify.url"
+	}
+	return u.Host
+}

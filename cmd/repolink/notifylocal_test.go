@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/notify"
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// notifyReceiver is a notification endpoint on 127.0.0.1 that responds
+// with status and keeps the notifications whose signature it verified.
+type notifyReceiver struct {
+	*httptest.Server
+	status int
+	mu     sync.Mutex
+	got    []notify.Notification
+	errs   []error
+}
+
+func newNotifyReceiver(t *testing.T, status int) *notifyReceiver {
+	t.Helper()
+	r := &notifyReceiver{status: status}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err := webhook.VerifyTimestamped([]byte(testWebhookSecret), req.Header, body, time.Now()); err != nil {
+			r.errs = append(r.errs, err)
+		}
+		var note notify.Notification
+		if err := json.Unmarshal(body, &note); err != nil {
+			r.errs = append(r.errs, err)
+		}
+		r.got = append(r.got, note)
+		w.WriteHeader(r.status)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *notifyReceiver) received() ([]notify.Notification, []error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]notify.Notification(nil), r.got...), append([]error(nil), r.errs...)
+}
+
+func TestRunAndTeardownNotifyWithoutUp(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	recv := newNotifyReceiver(t, http.StatusNoContent)
+	dir := t.TempDir()
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink?token=abc"}
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "notification of DATA-4711 delivered to "+recv.Listener.Addr().String()) {
+		t.Errorf("run stderr does not report the delivery:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "token=abc") {
+		t.Errorf("run stderr shows the notify URL's query:\n%s", errOut)
+	}
+	code, out, errOut = runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
+	if code != exitOK {
+		t.Fatalf("teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	got, errs := recv.received()
+	if len(errs) > 0 {
+		t.Fatalf("receiver rejected notifications: %v", errs)
+	}
+	if len(got) != 2 {
+		t.Fatalf("receiver got %d notifications, want 2: %+v", len(got), got)
+	}
+	if got[0].Event != notify.EventSucceeded || got[0].Execution != "DATA-4711" || len(got[0].Resources) == 0 {
+		t.Errorf("first notification = %s of %s with resources %s, want succeeded of DATA-4711 with resources",
+			got[0].Event, got[0].Execution, got[0].Resources)
+	}
+	if got[1].Event != notify.EventTornDown || got[1].Execution != "DATA-4711-teardown" {
+		t.Errorf("second notification = %s of %s, want torn_down of DATA-4711-teardown", got[1].Event, got[1].Execution)
+	}
+}
+
+func TestRunReportsRejectedNotification(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	recv := newNotifyReceiver(t, http.StatusBadRequest)
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", t.TempDir(), req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if want := "notification of DATA-4711 to " + recv.Listener.Addr().String() + " failed after 1 attempts: receiver responded 400"; !strings.Contains(errOut, want) {
+		t.Errorf("run stderr lacks %q:\n%s", want, errOut)
+	}
+}
+
+func TestRunWarnsNotifyWithoutSecret(t *testing.T) {
+	t.Setenv(envWebhookSecret, "")
+	recv := newNotifyReceiver(t, http.StatusOK)
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", t.TempDir(), req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "warning: the request has notify.url, but "+envWebhookSecret+" is not set") {
+		t.Errorf("run stderr has no warning about the missing secret:\n%s", errOut)
+	}
+	if got, _ := recv.received(); len(got) != 0 {
+		t.Errorf("receiver got %d notifications without a secret, want none", len(got))
+	}
+}
+
+func TestRedriveNotifiesWithoutUp(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	recv := newNotifyReceiver(t, http.StatusOK)
+	dir := t.TempDir()
+	file := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+	req, err := readRequest(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A run that a stop closed before any process ran a step.
+	ctx := context.Background()
+	if err := claimStateMode(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	eng := provisionStore(t, dir)
+	if _, err := startExecution(ctx, eng, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "DATA-4711", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+
+	code, out, errOut := runCLI(t, "redrive", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
+	if code != exitOK {
+		t.Fatalf("redrive exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	got, errs := recv.received()
+	if len(errs) > 0 {
+		t.Fatalf("receiver rejected notifications: %v", errs)
+	}
+	if len(got) != 1 || got[0].Event != notify.EventSucceeded || got[0].RedriveCount != 1 {
+		t.Errorf("notifications = %+v, want one succeeded of redrive 1", got)
+	}
+}
