@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -63,6 +64,10 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 		return
 	}
 
+	if host := notifyHost(x.Input); host != "" {
+		fmt.Fprintf(stderr, "repolink: sending the notification of %s to %s; retrying for up to %s, interrupt to leave it to repolink up\n",
+			x.Name, host, localNotifyWait)
+	}
 	rec, ok, err := n.Send(ctx, x, localNotifyWait)
 	if !ok {
 		return
@@ -91,4 +96,20 @@ func hostOf(raw string) string {
 		return "notify.url"
 	}
 	return u.Host
+}
+
+// notifyHost returns the host of the notify.url in a workflow document, or
+// "" when the request has none.
+func notifyHost(input []byte) string {
+	var doc struct {
+		Request struct {
+			Notify struct {
+				URL string `json:"url"`
+			} `json:"notify"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(input, &doc) != nil || doc.Request.Notify.URL == "" {
+		return ""
+	}
+	return hostOf(doc.Request.Notify.URL)
 }

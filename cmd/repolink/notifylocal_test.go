@@ -64,6 +64,9 @@ func TestRunAndTeardownNotifyWithoutUp(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	if !strings.Contains(errOut, "sending the notification of DATA-4711 to "+recv.Listener.Addr().String()) {
+		t.Errorf("run stderr does not say that it sends the notification before it waits:\n%s", errOut)
+	}
 	if !strings.Contains(errOut, "notification of DATA-4711 delivered to "+recv.Listener.Addr().String()) {
 		t.Errorf("run stderr does not report the delivery:\n%s", errOut)
 	}
