@@ -69,18 +69,11 @@ func describeExecution(ctx context.Context, eng *engine.Engine, name string) (ex
 	if err != nil {
 		return executionView{}, err
 	}
-	for i := len(events) - 1; i >= 0; i-- {
-		var details struct {
-			Output json.RawMessage `json:"output"`
-		}
-		if json.Unmarshal(events[i].Details, &details) != nil {
-			continue
-		}
-		if res := execview.Resources(details.Output); res != nil {
-			v.Resources = res
-			break
-		}
+	details := make([]json.RawMessage, len(events))
+	for i, ev := range events {
+		details[i] = ev.Details
 	}
+	v.Resources = execview.LastResources(details)
 	return v, nil
 }
 

@@ -165,6 +165,24 @@ func Resources(doc json.RawMessage) json.RawMessage {
 	return d.Resources
 }
 
+// LastResources returns $.resources of the newest event output that has
+// them, or nil. details are the events' details, oldest first, each with
+// the state output in its output field.
+func LastResources(details []json.RawMessage) json.RawMessage {
+	for i := len(details) - 1; i >= 0; i-- {
+		var d struct {
+			Output json.RawMessage `json:"output"`
+		}
+		if json.Unmarshal(details[i], &d) != nil {
+			continue
+		}
+		if res := Resources(d.Output); res != nil {
+			return res
+		}
+	}
+	return nil
+}
+
 // StopTime returns t in UTC, or nil for the zero time of an execution that
 // has not stopped.
 func StopTime(t time.Time) *time.Time {

@@ -134,3 +134,18 @@ func TestResourcesAndStopTime(t *testing.T) {
 		t.Errorf("StopTime of the zero time is not nil")
 	}
 }
+
+func TestLastResourcesNewestOutput(t *testing.T) {
+	details := []json.RawMessage{
+		json.RawMessage(`{"output":{"resources":{"vpc":"old"}}}`),
+		json.RawMessage(`{"output":{"resources":{"vpc":"new"}}}`),
+		json.RawMessage(`{"error":"States.TaskFailed"}`),
+		json.RawMessage(`not json`),
+	}
+	if got := string(LastResources(details)); got != `{"vpc":"new"}` {
+		t.Errorf("LastResources = %s, want the newest output's resources", got)
+	}
+	if got := LastResources(details[2:]); got != nil {
+		t.Errorf("LastResources without outputs = %s, want nil", got)
+	}
+}

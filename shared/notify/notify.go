@@ -300,18 +300,11 @@ func (n *Notifier) lastResources(ctx context.Context, name string) (json.RawMess
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", name, err)
 	}
-	for i := len(events) - 1; i >= 0; i-- {
-		var details struct {
-			Output json.RawMessage `json:"output"`
-		}
-		if json.Unmarshal(events[i].Details, &details) != nil {
-			continue
-		}
-		if res := execview.Resources(details.Output); res != nil {
-			return res, nil
-		}
+	details := make([]json.RawMessage, len(events))
+	for i, ev := range events {
+		details[i] = ev.Details
 	}
-	return nil, nil
+	return execview.LastResources(details), nil
 }
 
 // Build returns the notification of a closed execution. resources are
