@@ -30,6 +30,23 @@ const fuzzBuildAllowance = 90 * time.Second
 
 var fuzzExecs = regexp.MustCompile(`execs: (\d+)`)
 
+// fuzzWarmUp bounds the warm-up run of one fuzz target.
+const fuzzWarmUp = 5 * time.Minute
+
+// buildFuzzTargets runs each fuzz target once, outside the fuzz suite's
+// budget, so that the Go build cache holds its instrumented packages.
+// Building them on a cold cache can take longer than fuzzBuildAllowance
+// on a busy machine. A failed warm-up is left for the suite to report.
+func buildFuzzTargets(ctx context.Context, s *session) {
+	fmt.Fprintf(s.cfg.Out, "\nbuilding %d fuzz targets\n", len(fuzzTargets))
+	for _, t := range fuzzTargets {
+		targetCtx, cancel := context.WithTimeout(ctx, fuzzWarmUp)
+		s.runChild(targetCtx, "fuzz-build-"+t.name, childEnv("GOPROXY=off"), s.cfg.Go,
+			"test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime=1x", t.pkg)
+		cancel()
+	}
+}
+
 // runFuzz runs each fuzz target for FuzzTime with go test -fuzz. The Go
 // toolchain reads the module cache only: GOPROXY=off keeps it off the
 // network.

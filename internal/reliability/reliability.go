@@ -158,6 +158,10 @@ func Run(ctx context.Context, cfg Config) (passed, failed int, err error) {
 	fmt.Fprintf(cfg.Out, "reliability: seed %d (pass -seed %d to repeat the random choices), work directory %s\n",
 		cfg.Seed, cfg.Seed, cfg.Work)
 
+	if slices.Contains(cfg.Suites, SuiteFuzz) {
+		buildFuzzTargets(ctx, s)
+	}
+
 	runners := map[string]func(context.Context, *session){
 		SuiteKillNine: runKillNine,
 		SuiteFaults:   runFaults,
