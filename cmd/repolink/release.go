@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -11,10 +12,12 @@ import (
 )
 
 // releaseOnClose returns an engine event handler that calls next and then
-// releases the endpoint reservation of a provision execution that closed.
-// A closed run either has its endpoint listed, which counts in place of the
-// reservation, or builds none, so its place no longer needs holding. A
-// redriven run reserves again at the endpoint step.
+// releases the endpoint reservation of a provision execution that closed
+// before its endpoint step. A run that entered that step keeps its place,
+// because Snowflake may still create an endpoint that the run requested
+// before it was stopped or timed out. That place ends when the endpoint is
+// listed or when it expires. A redriven run reserves again at the endpoint
+// step.
 func (rt *runtime) releaseOnClose(next func(engine.Event)) func(engine.Event) {
 	return func(ev engine.Event) {
 		if next != nil {
@@ -39,9 +42,30 @@ func (rt *runtime) releaseReservation(ctx context.Context, execution string) err
 	if x.Machine != provisionMachine {
 		return nil
 	}
+	history, err := rt.engine.History(ctx, execution)
+	if err != nil {
+		return err
+	}
+	if enteredEndpointStep(history) {
+		rt.logger.Debug("endpoint reservation kept until the endpoint is listed or the reservation expires",
+			"execution", execution)
+		return nil
+	}
 	var doc workflow.Document
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return err
 	}
 	return provisionendpoint.Release(ctx, rt.env, doc.Request)
+}
+
+// endpointState is the provision machine's state that calls
+// SYSTEM$PROVISION_PRIVATELINK_ENDPOINT.
+const endpointState = "Endpoint"
+
+// enteredEndpointStep reports whether the history shows the execution in
+// the endpoint step at any time, including before a redrive.
+func enteredEndpointStep(history []engine.Event) bool {
+	return slices.ContainsFunc(history, func(ev engine.Event) bool {
+		return ev.Type == "TaskStateEntered" && ev.State == endpointState
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -12,64 +13,213 @@ import (
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/statemachines"
 )
 
 // failingProvision replaces the provision machine with a run that fails
 // before it builds an endpoint.
 const failingProvision = `{"StartAt": "Broken", "States": {"Broken": {"Type": "Fail", "Error": "Broken"}}}`
 
-func TestClosedRunReleasesReservation(t *testing.T) {
+// endpointProvision replaces the provision machine with a run whose
+// endpoint step calls the "endpoint" task, which blocks until the run is
+// stopped or times out.
+const endpointProvision = `{"StartAt": "Endpoint", "TimeoutSeconds": %d,
+	"States": {"Endpoint": {"Type": "Task", "Resource": "endpoint", "End": true}}}`
+
+// releaseFixture is an engine whose closing events go through
+// releaseOnClose, and the reservation store that it releases places in.
+type releaseFixture struct {
+	rt     *runtime
+	store  *reservations.Store
+	engine *engine.Engine
+	// closed receives the name of each execution once releaseOnClose has
+	// handled its closing event.
+	closed chan string
+}
+
+func newReleaseFixture(t *testing.T, definition string) *releaseFixture {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := reservations.Open(filepath.Join(dir, "reservations.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	rt := &runtime{reservations: store, logger: slog.New(slog.DiscardHandler)}
-	rt.env = &workflow.Env{EndpointReservations: store}
+	t.Cleanup(func() { store.Close() })
+	f := &releaseFixture{store: store, closed: make(chan string, 8)}
+	f.rt = &runtime{reservations: store, logger: slog.New(slog.DiscardHandler)}
+	f.rt.env = &workflow.Env{EndpointReservations: store}
+	release := f.rt.releaseOnClose(nil)
 	eng, err := engine.Open(filepath.Join(dir, "engine.db"), engine.Options{
 		PollInterval: 20 * time.Millisecond,
-		OnEvent:      rt.releaseOnClose(nil),
+		OnEvent: func(ev engine.Event) {
+			release(ev)
+			if closingEvents[ev.Type] {
+				f.closed <- ev.Execution
+			}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
-	rt.engine = eng
-	if err := eng.Define(provisionMachine, []byte(failingProvision)); err != nil {
+	t.Cleanup(func() { eng.Close() })
+	f.engine = eng
+	f.rt.engine = eng
+	if err := eng.Define(provisionMachine, []byte(definition)); err != nil {
 		t.Fatal(err)
 	}
+	eng.Register("endpoint", func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
 
-	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	place := func(id string) workflow.EndpointReservation {
-		return workflow.EndpointReservation{Account: "acme-prod", RequestID: id, Listed: four, Limit: 5, Now: time.Now()}
-	}
-	if got, err := store.Reserve(t.Context(), place("DATA-1")); err != nil || !got.Reserved {
-		t.Fatalf("reserve DATA-1 = %+v, %v", got, err)
-	}
-
-	input, err := json.Marshal(workflow.Document{Request: request.Request{ID: "DATA-1", Snowflake: request.Snowflake{Account: "acme-prod"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Start(t.Context(), provisionMachine, "DATA-1", input); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = eng.Run(ctx)
 	}()
-	defer func() { cancel(); <-done }()
-	waitCtx, stop := context.WithTimeout(t.Context(), 30*time.Second)
-	defer stop()
-	x, err := eng.Wait(waitCtx, "DATA-1")
-	if err != nil || x.Status != engine.StatusFailed {
-		t.Fatalf("execution = %+v, %v, want FAILED", x, err)
-	}
+	t.Cleanup(func() { cancel(); <-done })
+	return f
+}
 
-	if got, err := store.Reserve(t.Context(), place("DATA-2")); err != nil || !got.Reserved {
-		t.Errorf("reserve DATA-2 after DATA-1 closed = %+v, %v, want the freed place", got, err)
+// place is a reservation of the last free place of acme-prod, which has
+// four endpoints of five.
+func place(id string) workflow.EndpointReservation {
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	return workflow.EndpointReservation{Account: "acme-prod", RequestID: id, Listed: four, Limit: 5, Now: time.Now()}
+}
+
+func (f *releaseFixture) reserve(t *testing.T, id string) bool {
+	t.Helper()
+	got, err := f.store.Reserve(t.Context(), place(id))
+	if err != nil {
+		t.Fatalf("reserve %s: %v", id, err)
+	}
+	return got.Reserved
+}
+
+func (f *releaseFixture) start(t *testing.T, name, requestID string) {
+	t.Helper()
+	input, err := json.Marshal(workflow.Document{Request: request.Request{ID: requestID, Snowflake: request.Snowflake{Account: "acme-prod"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.engine.Start(t.Context(), provisionMachine, name, input); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitClosed waits until releaseOnClose has handled the close of
+// execution.
+func (f *releaseFixture) waitClosed(t *testing.T, execution string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case name := <-f.closed:
+			if name == execution {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("execution %s did not close within 30 s", execution)
+		}
+	}
+}
+
+// waitTaskStarted waits until execution has started the task of state.
+func (f *releaseFixture) waitTaskStarted(t *testing.T, execution, state string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		history, err := f.engine.History(t.Context(), execution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range history {
+			if ev.Type == "TaskStarted" && ev.State == state {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("execution %s did not start state %s within 30 s", execution, state)
+}
+
+func TestClosedRunReleasesReservation(t *testing.T) {
+	f := newReleaseFixture(t, failingProvision)
+	if !f.reserve(t, "DATA-1") {
+		t.Fatal("reserve DATA-1 rejected for the last place")
+	}
+	f.start(t, "DATA-1", "DATA-1")
+	f.waitClosed(t, "DATA-1")
+
+	x, err := f.engine.Describe(t.Context(), "DATA-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != engine.StatusFailed {
+		t.Fatalf("DATA-1 status = %s, want FAILED", x.Status)
+	}
+	if !f.reserve(t, "DATA-2") {
+		t.Error("reserve DATA-2 after DATA-1 closed was rejected, want the freed place")
+	}
+}
+
+func TestRunClosedInEndpointStepKeepsPlace(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout int
+		status  string
+	}{
+		{"stopped", 600, engine.StatusAborted},
+		{"timed out", 1, engine.StatusTimedOut},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newReleaseFixture(t, fmt.Sprintf(endpointProvision, tc.timeout))
+			if !f.reserve(t, "DATA-1") {
+				t.Fatal("reserve DATA-1 rejected for the last place")
+			}
+			f.start(t, "DATA-1", "DATA-1")
+			f.waitTaskStarted(t, "DATA-1", endpointState)
+			if tc.status == engine.StatusAborted {
+				if _, err := f.engine.Stop(t.Context(), "DATA-1", "", ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.waitClosed(t, "DATA-1")
+
+			x, err := f.engine.Describe(t.Context(), "DATA-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x.Status != tc.status {
+				t.Fatalf("DATA-1 status = %s, want %s", x.Status, tc.status)
+			}
+			if f.reserve(t, "DATA-2") {
+				t.Error("reserve DATA-2 took the place of DATA-1, whose endpoint may still be created")
+			}
+		})
+	}
+}
+
+func TestEndpointStateProvisions(t *testing.T) {
+	var definition struct {
+		States map[string]struct {
+			Type     string
+			Resource string
+		}
+	}
+	if err := json.Unmarshal(statemachines.Provision, &definition); err != nil {
+		t.Fatal(err)
+	}
+	state, ok := definition.States[endpointState]
+	if !ok {
+		t.Fatalf("provision machine has no state %q", endpointState)
+	}
+	if state.Type != "Task" {
+		t.Errorf("state %s type = %q, want Task", endpointState, state.Type)
+	}
+	if state.Resource != "${endpoint}" {
+		t.Errorf("state %s resource = %q, want ${endpoint}", endpointState, state.Resource)
 	}
 }
