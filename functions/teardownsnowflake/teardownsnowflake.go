@@ -3,12 +3,14 @@
 // if a run left them and unsets the default repository parameter where it
 // names the repository. Then it drops the ARTIFACT REPOSITORY, the API
 // INTEGRATION and the SECRET, and the grants on them go with them, also
-// those that earlier runs of the request created under other names.
+// those that earlier runs of the request created under other names in the
+// request's schema and, for integrations, anywhere in the account.
 package teardownsnowflake
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -18,13 +20,29 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output names the repository and reports deleted when any object existed.
-type Output = workflow.Result
+// Output names the dropped repositories, reports deleted when any object
+// existed, and lists the objects that the teardown found but kept.
+type Output struct {
+	workflow.Result
+	Kept []Kept `json:"kept,omitempty"`
+}
+
+// Kept is an object that carries one of the request's names or its comment
+// but stays in Snowflake, with the reason.
+type Kept struct {
+	// Type is the object type, such as ARTIFACT REPOSITORY.
+	Type string `json:"type"`
+	// Name is the fully qualified name for a repository or secret.
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
 
 // Run removes the objects in dependency order. Each removal is idempotent,
 // so a retried or repeated teardown finds nothing and reports skipped. It
 // drops only the objects whose COMMENT marks them as created for this
-// request, so an object made by hand or for another request stays.
+// request, so an object made by hand or for another request stays. A
+// failure on an object of an earlier run is logged and reported in
+// Output.Kept, so that the teardown goes on to the network steps.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -47,6 +65,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	removed := 0
+	var kept []Kept
 	unset, err := UnsetDefaults(ctx, conn, sf.Database, sf.Schema, repo)
 	if err != nil {
 		return Output{}, err
@@ -83,45 +102,40 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			if env.Logger != nil {
 				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", reason)
 			}
+			kept = append(kept, obj.kept(reason))
 			continue
 		}
 		drop = append(drop, obj)
 	}
 
-	// Earlier runs of the request may have used another repository name or
-	// schema. The network that their objects point at is the request's, and
-	// this teardown removes it, so their objects go too.
-	earlier, err := earlierObjects(ctx, conn, req.ID, objects)
+	// Earlier runs of the request may have used another repository name.
+	// The network that their objects point at is the request's, and this
+	// teardown removes it, so their objects go too.
+	earlier, outside, err := earlierObjects(ctx, conn, req.ID, objects)
 	if err != nil {
 		return Output{}, err
 	}
-	removedRepos := []string{repo}
-	for _, obj := range earlier {
-		if obj.kind != kindRepositories {
-			continue
+	for _, k := range outside {
+		if env.Logger != nil {
+			env.Logger.Warn("snowflake object kept", "type", k.Type, "name", k.Name, "request", req.ID, "reason", k.Reason)
 		}
-		qualified := obj.qualified()
-		unset, err := UnsetDefaults(ctx, conn, obj.database, obj.schema, qualified)
-		if err != nil {
-			return Output{}, err
-		}
-		removed += unset
-		removedRepos = append(removedRepos, qualified)
 	}
+	kept = append(kept, outside...)
+
+	earlier, unsetEarlier, failed := unsetEarlierDefaults(ctx, env.Logger, conn, req.ID, earlier)
+	removed += unsetEarlier
+	kept = append(kept, failed...)
 	drop = append(drop, earlier...)
 	// Repositories name their integration, and integrations their secret,
 	// so they go in that order.
 	slices.SortStableFunc(drop, func(a, b object) int { return dropOrder[a.kind] - dropOrder[b.kind] })
 
-	for _, obj := range drop {
-		if err := conn.Exec(ctx, obj.drop()); err != nil {
-			return Output{}, fmt.Errorf("drop %s %s: %w", strings.ToLower(obj.kind), obj.name, err)
-		}
-		if env.Logger != nil && slices.Contains(earlier, obj) {
-			env.Logger.Info("snowflake object of an earlier run dropped", "kind", obj.kind, "name", obj.qualified(), "request", req.ID)
-		}
-		removed++
+	dropped, earlierRepos, failed, err := dropObjects(ctx, env.Logger, conn, req.ID, drop, earlier)
+	if err != nil {
+		return Output{}, err
 	}
+	removed += dropped
+	kept = append(kept, failed...)
 
 	action := workflow.Skipped
 	if removed > 0 {
@@ -129,7 +143,70 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	// The ID lists every repository that went, so that the operator sees
 	// those of earlier runs too.
-	return Output{Action: action, ID: strings.Join(removedRepos, ", ")}, nil
+	id := strings.Join(append([]string{repo}, earlierRepos...), ", ")
+	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept}, nil
+}
+
+// dropObjects drops the objects in order and returns how many it dropped
+// and the qualified names of the dropped repositories of earlier runs. An
+// object of an earlier run may sit where this role cannot drop it, and
+// failing the step would stop the teardown before the network steps on
+// every retry. So a failed drop of an object in earlier is logged and
+// returned in failed. A failed drop of any other object returns the error.
+func dropObjects(ctx context.Context, log *slog.Logger, conn snowflake.Conn, requestID string, drop, earlier []object) (dropped int, earlierRepos []string, failed []Kept, err error) {
+	for _, obj := range drop {
+		isEarlier := slices.Contains(earlier, obj)
+		err := conn.Exec(ctx, obj.drop())
+		if err != nil && !isEarlier {
+			return dropped, earlierRepos, failed, fmt.Errorf("drop %s %s: %w", strings.ToLower(obj.objectType()), obj.qualified(), err)
+		}
+		if err != nil {
+			if log != nil {
+				log.Warn("snowflake object of an earlier run kept because its drop failed", "type", obj.objectType(), "name", obj.qualified(), "request", requestID, "error", err)
+			}
+			failed = append(failed, obj.kept("the drop failed: "+err.Error()))
+			continue
+		}
+		dropped++
+		if !isEarlier {
+			continue
+		}
+		if log != nil {
+			log.Info("snowflake object of an earlier run dropped", "kind", obj.kind, "name", obj.qualified(), "request", requestID)
+		}
+		if obj.kind == kindRepositories {
+			earlierRepos = append(earlierRepos, obj.qualified())
+		}
+	}
+	return dropped, earlierRepos, failed, nil
+}
+
+// unsetEarlierDefaults unsets the default repository parameter wherever it
+// names one of the earlier repositories. It returns the objects that can
+// still be dropped, the number of parameters unset, and the repositories
+// that stay because the unset failed, since dropping a repository that a
+// default still names breaks new functions.
+func unsetEarlierDefaults(ctx context.Context, log *slog.Logger, conn snowflake.Conn, requestID string, earlier []object) ([]object, int, []Kept) {
+	var keep []object
+	var failed []Kept
+	unset := 0
+	for _, obj := range earlier {
+		if obj.kind != kindRepositories {
+			keep = append(keep, obj)
+			continue
+		}
+		n, err := UnsetDefaults(ctx, conn, obj.database, obj.schema, obj.qualified())
+		unset += n
+		if err != nil {
+			if log != nil {
+				log.Warn("snowflake object of an earlier run kept because unsetting the default repository failed", "type", obj.objectType(), "name", obj.qualified(), "request", requestID, "error", err)
+			}
+			failed = append(failed, obj.kept("unsetting the default repository failed: "+err.Error()))
+			continue
+		}
+		keep = append(keep, obj)
+	}
+	return keep, unset, failed
 }
 
 // SHOW kinds of the objects that a request creates.
@@ -162,27 +239,45 @@ func (o object) qualified() string {
 	return snowflake.StoredIdent(o.database) + "." + snowflake.StoredIdent(o.schema) + "." + snowflake.StoredIdent(o.name)
 }
 
-func (o object) drop() string {
+// objectType returns the object type as DROP and CREATE spell it.
+func (o object) objectType() string {
 	switch o.kind {
 	case kindRepositories:
-		return "DROP ARTIFACT REPOSITORY IF EXISTS " + o.qualified()
+		return "ARTIFACT REPOSITORY"
 	case kindIntegrations:
-		return "DROP API INTEGRATION IF EXISTS " + o.qualified()
+		return "API INTEGRATION"
 	default:
-		return "DROP SECRET IF EXISTS " + o.qualified()
+		return "SECRET"
 	}
+}
+
+func (o object) drop() string {
+	return "DROP " + o.objectType() + " IF EXISTS " + o.qualified()
+}
+
+func (o object) kept(reason string) Kept {
+	return Kept{Type: o.objectType(), Name: o.qualified(), Reason: reason}
 }
 
 // earlierObjects returns the repositories, integrations and secrets in the
 // account whose COMMENT marks them as created for requestID, other than
-// current, the objects under the request's present names. A kind that the
-// role cannot list in the account is an error, because a teardown that
-// skipped them would leave objects pointing at a removed network.
+// current, the objects under the request's present names. Repositories
+// and secrets count only in the schema of current. Those in another
+// database or schema come back as outside, because a zero-copy clone or a
+// replica of the request's database copies them with their comment, and
+// the copies belong to the owner of the clone. A kind that the role cannot
+// list in the account is an error, because a teardown that skipped them
+// would leave objects pointing at a removed network.
 //
-// NOTE: an earlier run in another Snowflake account is out of reach of
-// this connection, so its objects stay.
-func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, current []object) ([]object, error) {
-	var found []object
+// NOTE: an earlier run in another Snowflake account, or in another schema
+// of this one, is out of reach, so its repository and secret stay.
+func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, current []object) (found []object, outside []Kept, err error) {
+	var database, schema string
+	for _, obj := range current {
+		if obj.kind != kindIntegrations {
+			database, schema = obj.database, obj.schema
+		}
+	}
 	for _, kind := range []string{kindRepositories, kindIntegrations, kindSecrets} {
 		stmt := "SHOW " + kind
 		if kind != kindIntegrations {
@@ -193,7 +288,7 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list %s of request %s: %w", strings.ToLower(kind), requestID, err)
+			return nil, nil, fmt.Errorf("list %s of request %s: %w", strings.ToLower(kind), requestID, err)
 		}
 		for _, row := range rows {
 			if sfobject.Owner(row) != requestID {
@@ -205,13 +300,18 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 				if obj.database == "" || obj.schema == "" {
 					continue
 				}
+				if obj.database != database || obj.schema != schema {
+					home := snowflake.StoredIdent(database) + "." + snowflake.StoredIdent(schema)
+					outside = append(outside, obj.kept("it is outside the request's schema "+home+", as in a clone or replica of it"))
+					continue
+				}
 			}
 			if !slices.Contains(current, obj) {
 				found = append(found, obj)
 			}
 		}
 	}
-	return found, nil
+	return found, outside, nil
 }
 
 // levels are the objects that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set

@@ -82,7 +82,7 @@ func TestRunDropsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if diff := cmp.Diff(Output{Action: workflow.Deleted, ID: "PLATFORM.PACKAGES.CORP_PYPI"}, out); diff != "" {
+	if diff := cmp.Diff(Output{Result: workflow.Result{Action: workflow.Deleted, ID: "PLATFORM.PACKAGES.CORP_PYPI"}}, out); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 	names := workflow.NamesFor(testRequest())
@@ -159,8 +159,8 @@ func TestRunSchemaGone(t *testing.T) {
 }
 
 // TestRunDropsEarlierRunsObjects checks that the objects of earlier runs of
-// the request, under another repository name or in another schema, go with
-// the current ones, and that another request's objects stay.
+// the request under another name go with the current ones, that another
+// request's objects stay, and that copies in another schema stay.
 func TestRunDropsEarlierRunsObjects(t *testing.T) {
 	conn := &scriptedConn{rows: map[string][]snowflake.Row{
 		"SHOW ARTIFACT REPOSITORIES LIKE": {{"name": "CORP_PYPI", "comment": owned}},
@@ -188,7 +188,14 @@ func TestRunDropsEarlierRunsObjects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := Output{Action: workflow.Deleted, ID: `PLATFORM.PACKAGES.CORP_PYPI, PLATFORM.PACKAGES.OLD_PYPI, PLATFORM."legacy"."old pypi"`}
+	want := Output{
+		Result: workflow.Result{Action: workflow.Deleted, ID: "PLATFORM.PACKAGES.CORP_PYPI, PLATFORM.PACKAGES.OLD_PYPI"},
+		Kept: []Kept{{
+			Type:   "ARTIFACT REPOSITORY",
+			Name:   `PLATFORM."legacy"."old pypi"`,
+			Reason: "it is outside the request's schema PLATFORM.PACKAGES, as in a clone or replica of it",
+		}},
+	}
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
@@ -202,7 +209,6 @@ func TestRunDropsEarlierRunsObjects(t *testing.T) {
 		"ALTER ACCOUNT UNSET DEFAULT_PYTHON_ARTIFACT_REPOSITORY",
 		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.CORP_PYPI",
 		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI",
-		`DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM."legacy"."old pypi"`,
 		"DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION",
 		"DROP API INTEGRATION IF EXISTS OLD_PYPI_INTEGRATION",
 		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET",
@@ -210,5 +216,156 @@ func TestRunDropsEarlierRunsObjects(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantDrops, drops); diff != "" {
 		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+}
+
+// earlierRunRows are the SHOW rows of an account that holds the request's
+// current objects and those of an earlier run named OLD_PYPI.
+func earlierRunRows() map[string][]snowflake.Row {
+	return map[string][]snowflake.Row{
+		"SHOW ARTIFACT REPOSITORIES LIKE": {{"name": "CORP_PYPI", "comment": owned}},
+		"SHOW API INTEGRATIONS LIKE":      {{"name": "CORP_PYPI_INTEGRATION", "comment": owned}},
+		"SHOW SECRETS LIKE":               {{"name": "CORP_PYPI_SECRET", "comment": owned}},
+		"SHOW ARTIFACT REPOSITORIES IN ACCOUNT": {
+			{"name": "CORP_PYPI", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+			{"name": "OLD_PYPI", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+		},
+		"SHOW API INTEGRATIONS": {
+			{"name": "CORP_PYPI_INTEGRATION", "comment": owned},
+			{"name": "OLD_PYPI_INTEGRATION", "comment": owned},
+		},
+		"SHOW SECRETS IN ACCOUNT": {
+			{"name": "CORP_PYPI_SECRET", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+			{"name": "OLD_PYPI_SECRET", "database_name": "PLATFORM", "schema_name": "PACKAGES", "comment": owned},
+		},
+	}
+}
+
+// drops returns the DROP statements of repositories, integrations and
+// secrets that conn ran.
+func (c *scriptedConn) drops() []string {
+	var out []string
+	for _, stmt := range c.execs() {
+		if strings.HasPrefix(stmt, "DROP ARTIFACT") || strings.HasPrefix(stmt, "DROP API") || strings.HasPrefix(stmt, "DROP SECRET") {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+func TestRunKeepsCopiesInClones(t *testing.T) {
+	rows := earlierRunRows()
+	// A clone of the database and a backup clone of the schema copy the
+	// current and earlier objects with their comment.
+	rows["SHOW ARTIFACT REPOSITORIES IN ACCOUNT"] = append(rows["SHOW ARTIFACT REPOSITORIES IN ACCOUNT"],
+		snowflake.Row{"name": "CORP_PYPI", "database_name": "PLATFORM_DEV", "schema_name": "PACKAGES", "comment": owned},
+		snowflake.Row{"name": "OLD_PYPI", "database_name": "PLATFORM", "schema_name": "PACKAGES_BACKUP", "comment": owned},
+	)
+	rows["SHOW SECRETS IN ACCOUNT"] = append(rows["SHOW SECRETS IN ACCOUNT"],
+		snowflake.Row{"name": "CORP_PYPI_SECRET", "database_name": "PLATFORM_DEV", "schema_name": "PACKAGES", "comment": owned},
+	)
+	conn := &scriptedConn{rows: rows}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	wantDrops := []string{
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.CORP_PYPI",
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI",
+		"DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION",
+		"DROP API INTEGRATION IF EXISTS OLD_PYPI_INTEGRATION",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.OLD_PYPI_SECRET",
+	}
+	if diff := cmp.Diff(wantDrops, conn.drops()); diff != "" {
+		t.Errorf("drops (-want +got):\n%s", diff)
+	}
+	const reason = "it is outside the request's schema PLATFORM.PACKAGES, as in a clone or replica of it"
+	wantKept := []Kept{
+		{Type: "ARTIFACT REPOSITORY", Name: "PLATFORM_DEV.PACKAGES.CORP_PYPI", Reason: reason},
+		{Type: "ARTIFACT REPOSITORY", Name: "PLATFORM.PACKAGES_BACKUP.OLD_PYPI", Reason: reason},
+		{Type: "SECRET", Name: "PLATFORM_DEV.PACKAGES.CORP_PYPI_SECRET", Reason: reason},
+	}
+	if diff := cmp.Diff(wantKept, out.Kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	if want := "PLATFORM.PACKAGES.CORP_PYPI, PLATFORM.PACKAGES.OLD_PYPI"; out.ID != want {
+		t.Errorf("id = %q, want %q", out.ID, want)
+	}
+}
+
+func TestRunKeepsEarlierObjectOnDropFailure(t *testing.T) {
+	readOnly := &snowflake.Error{Op: "query", Code: snowflake.CodeInsufficientPrivs, Message: "Insufficient privileges to operate on artifact repository 'OLD_PYPI'."}
+	conn := &scriptedConn{
+		rows: earlierRunRows(),
+		fail: map[string]error{"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI": readOnly},
+	}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Deleted {
+		t.Errorf("action = %q, want deleted", out.Action)
+	}
+	if want := "PLATFORM.PACKAGES.CORP_PYPI"; out.ID != want {
+		t.Errorf("id = %q, want %q", out.ID, want)
+	}
+	wantKept := []Kept{{Type: "ARTIFACT REPOSITORY", Name: "PLATFORM.PACKAGES.OLD_PYPI", Reason: "the drop failed: " + readOnly.Error()}}
+	if diff := cmp.Diff(wantKept, out.Kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	// The drops after the failed one still run.
+	wantDrops := []string{
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.CORP_PYPI",
+		"DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI",
+		"DROP API INTEGRATION IF EXISTS CORP_PYPI_INTEGRATION",
+		"DROP API INTEGRATION IF EXISTS OLD_PYPI_INTEGRATION",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+		"DROP SECRET IF EXISTS PLATFORM.PACKAGES.OLD_PYPI_SECRET",
+	}
+	if diff := cmp.Diff(wantDrops, conn.drops()); diff != "" {
+		t.Errorf("drops (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunKeepsEarlierRepositoryOnUnsetFailure(t *testing.T) {
+	rows := earlierRunRows()
+	rows["SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN ACCOUNT"] = []snowflake.Row{{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "PLATFORM.PACKAGES.OLD_PYPI", "level": "ACCOUNT"}}
+	denied := &snowflake.Error{Op: "query", Code: snowflake.CodeInsufficientPrivs, Message: "Insufficient privileges to operate on account."}
+	conn := &scriptedConn{
+		rows: rows,
+		fail: map[string]error{"ALTER ACCOUNT UNSET DEFAULT_PYTHON_ARTIFACT_REPOSITORY": denied},
+	}
+	out, err := run(t, conn)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	wantKept := []Kept{{
+		Type:   "ARTIFACT REPOSITORY",
+		Name:   "PLATFORM.PACKAGES.OLD_PYPI",
+		Reason: "unsetting the default repository failed: unset DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the account: " + denied.Error(),
+	}}
+	if diff := cmp.Diff(wantKept, out.Kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	for _, stmt := range conn.drops() {
+		if strings.Contains(stmt, "OLD_PYPI ") || strings.HasSuffix(stmt, ".OLD_PYPI") {
+			t.Errorf("dropped the repository that the account default still names: %s", stmt)
+		}
+	}
+}
+
+func TestRunFailsOnCurrentDropFailure(t *testing.T) {
+	denied := &snowflake.Error{Op: "query", Code: snowflake.CodeInsufficientPrivs, Message: "Insufficient privileges to operate on secret 'CORP_PYPI_SECRET'."}
+	conn := &scriptedConn{
+		rows: earlierRunRows(),
+		fail: map[string]error{"DROP SECRET IF EXISTS PLATFORM.PACKAGES.CORP_PYPI_SECRET": denied},
+	}
+	_, err := run(t, conn)
+	if err == nil {
+		t.Fatal("Run succeeded, want the error of the failed drop")
+	}
+	if !strings.Contains(err.Error(), "PLATFORM.PACKAGES.CORP_PYPI_SECRET") {
+		t.Errorf("error %q does not name the secret", err)
 	}
 }

@@ -1,0 +1,123 @@
+package teardownsnowflake
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/sandbox/sfsim"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+type envSecrets map[string]string
+
+func (s envSecrets) Resolve(_ context.Context, ref string) (string, error) {
+	if v, ok := s[ref]; ok {
+		return v, nil
+	}
+	return "", errors.New("secret reference not found: " + ref)
+}
+
+// TestRunSandboxClonesAndFailedDrop runs the teardown against the sandbox
+// Snowflake, with copies of the request's objects in a cloned database and
+// an earlier repository whose drop fails.
+func TestRunSandboxClonesAndFailedDrop(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	const account = "myorg-analytics"
+	for _, step := range []error{
+		server.EnsureAccount(account),
+		server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"),
+		server.EnsureSchema(account, "PLATFORM", "PACKAGES"),
+		server.EnsureSchema(account, "PLATFORM_DEV", "PACKAGES"),
+	} {
+		if step != nil {
+			t.Fatalf("seed sandbox snowflake: %v", step)
+		}
+	}
+	cache := sessions.New(sessions.Options{Secrets: envSecrets{"env:PASSWORD": "pw-value"}, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	t.Cleanup(func() { cache.Close() })
+
+	req := testRequest()
+	req.Snowflake.User = "REPOLINK_SVC"
+	req.Snowflake.PasswordRef = "env:PASSWORD"
+	conn, err := cache.Session(ctx, req.Snowflake)
+	if err != nil {
+		t.Fatalf("open session: %v", err)
+	}
+	names := workflow.NamesFor(req)
+	create := func(database, repository, integration, secret string) {
+		t.Helper()
+		for _, stmt := range []string{
+			snowflake.CreateSecretGeneric(database, "PACKAGES", secret, "token-value"),
+			snowflake.CreateAPIIntegration(integration, []string{"https://pypi.example.internal/"}, []string{database + ".PACKAGES." + secret}, false),
+			snowflake.CreateArtifactRepository(database, "PACKAGES", repository, integration, "https://pypi.example.internal/simple", database+".PACKAGES."+secret),
+		} {
+			if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
+				t.Fatalf("create %q: %v", strings.Fields(stmt)[1], err)
+			}
+		}
+	}
+	create("PLATFORM", names.Repository, names.Integration, names.Secret)
+	create("PLATFORM", "OLD_PYPI", "OLD_PYPI_INTEGRATION", "OLD_PYPI_SECRET")
+	// A clone of the database copies the repository and secret with their
+	// comment. The sandbox has no CLONE, so the copies are created there.
+	create("PLATFORM_DEV", "DEV_PYPI", "DEV_PYPI_INTEGRATION", "DEV_PYPI_SECRET")
+
+	failing := "DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.PACKAGES.OLD_PYPI"
+	server.SetFault(func(sql string) error {
+		if sql == failing {
+			return &sfsim.SQLError{Code: snowflake.CodeInsufficientPrivs, Message: "Insufficient privileges to operate on artifact repository 'OLD_PYPI'."}
+		}
+		return nil
+	})
+	env := &workflow.Env{Snowflake: cache.Session}
+	out, err := Run(ctx, env, workflow.Document{Request: req})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	server.SetFault(nil)
+
+	var keptNames []string
+	for _, k := range out.Kept {
+		keptNames = append(keptNames, k.Type+" "+k.Name)
+	}
+	for _, want := range []string{
+		"ARTIFACT REPOSITORY PLATFORM.PACKAGES.OLD_PYPI",
+		"ARTIFACT REPOSITORY PLATFORM_DEV.PACKAGES.DEV_PYPI",
+		"SECRET PLATFORM_DEV.PACKAGES.DEV_PYPI_SECRET",
+	} {
+		if !slices.Contains(keptNames, want) {
+			t.Errorf("kept = %q, want it to list %s", keptNames, want)
+		}
+	}
+
+	left := func(stmt string) []string {
+		t.Helper()
+		rows, err := conn.Query(ctx, stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		var out []string
+		for _, row := range rows {
+			out = append(out, row["database_name"]+"."+row["name"])
+		}
+		return out
+	}
+	if got := left("SHOW ARTIFACT REPOSITORIES IN ACCOUNT"); !slices.Equal(got, []string{"PLATFORM.OLD_PYPI", "PLATFORM_DEV.DEV_PYPI"}) {
+		t.Errorf("repositories left = %q, want the failed one and the clone's", got)
+	}
+	if got := left("SHOW SECRETS IN ACCOUNT"); !slices.Equal(got, []string{"PLATFORM_DEV.DEV_PYPI_SECRET"}) {
+		t.Errorf("secrets left = %q, want only the clone's", got)
+	}
+}
