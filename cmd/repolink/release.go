@@ -13,7 +13,8 @@ import (
 
 // releaseOnClose returns an engine event handler that calls next and then
 // releases the endpoint reservation of a provision execution that closed
-// before its endpoint step. A run that entered that step keeps its place,
+// before its endpoint step, unless a later run of the request took the
+// reservation over. A run that entered that step keeps its place,
 // because Snowflake may still create an endpoint that the run requested
 // before it was stopped or timed out. That place ends when the endpoint is
 // listed or when it expires. A redriven run reserves again at the endpoint
@@ -55,7 +56,7 @@ func (rt *runtime) releaseReservation(ctx context.Context, execution string) err
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return err
 	}
-	return provisionendpoint.Release(ctx, rt.env, doc.Request)
+	return provisionendpoint.ReleaseHeld(ctx, rt.env, doc.Request, execution)
 }
 
 // endpointState is the provision machine's state that calls

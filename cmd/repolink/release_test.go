@@ -82,18 +82,28 @@ func newReleaseFixture(t *testing.T, definition string) *releaseFixture {
 	return f
 }
 
-// place is a reservation of the last free place of acme-prod, which has
-// four endpoints of five.
-func place(id string) workflow.EndpointReservation {
+// place is a reservation by the named execution of the last free place
+// of acme-prod, which has four endpoints of five.
+func place(id, execution string) workflow.EndpointReservation {
 	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	return workflow.EndpointReservation{Account: "acme-prod", RequestID: id, Listed: four, Limit: 5, Now: time.Now()}
+	return workflow.EndpointReservation{
+		Account: "acme-prod", RequestID: id, Execution: execution,
+		Listed: four, Limit: 5, Now: time.Now(),
+	}
 }
 
+// reserve reserves a place for the first run of request id, which is
+// named id.
 func (f *releaseFixture) reserve(t *testing.T, id string) bool {
 	t.Helper()
-	got, err := f.store.Reserve(t.Context(), place(id))
+	return f.reserveAs(t, id, id)
+}
+
+func (f *releaseFixture) reserveAs(t *testing.T, id, execution string) bool {
+	t.Helper()
+	got, err := f.store.Reserve(t.Context(), place(id, execution))
 	if err != nil {
-		t.Fatalf("reserve %s: %v", id, err)
+		t.Fatalf("reserve %s as %s: %v", id, execution, err)
 	}
 	return got.Reserved
 }
@@ -162,6 +172,28 @@ func TestClosedRunReleasesReservation(t *testing.T) {
 	}
 	if !f.reserve(t, "DATA-2") {
 		t.Error("reserve DATA-2 after DATA-1 closed was rejected, want the freed place")
+	}
+}
+
+func TestClosedRunKeepsPlaceOfNextRun(t *testing.T) {
+	f := newReleaseFixture(t, failingProvision)
+	if !f.reserveAs(t, "DATA-1", "DATA-1") {
+		t.Fatal("reserve DATA-1 rejected for the last place")
+	}
+	// The next run of the request reserves before the first run closes.
+	if !f.reserveAs(t, "DATA-1", "DATA-1-r2") {
+		t.Fatal("reserve DATA-1 as DATA-1-r2 rejected")
+	}
+	f.start(t, "DATA-1", "DATA-1")
+	f.waitClosed(t, "DATA-1")
+	if f.reserve(t, "DATA-2") {
+		t.Error("reserve DATA-2 took the place that DATA-1-r2 holds after DATA-1 closed")
+	}
+
+	f.start(t, "DATA-1-r2", "DATA-1")
+	f.waitClosed(t, "DATA-1-r2")
+	if !f.reserve(t, "DATA-2") {
+		t.Error("reserve DATA-2 was rejected after DATA-1-r2 closed, want the freed place")
 	}
 }
 

@@ -72,7 +72,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		if err := checkOwners(ctx, env, req); err != nil {
 			return Output{}, err
 		}
-		if err := checkEndpointCapacity(ctx, env, req); err != nil {
+		if err := checkEndpointCapacity(ctx, env, req, in.Execution); err != nil {
 			return Output{}, err
 		}
 		return Output{
@@ -122,7 +122,7 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 // one of them would build its whole network before the endpoint step
 // failed. Preflight is the last step before the first resource that costs
 // money, so it is where the place is taken.
-func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request) error {
+func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request, execution string) error {
 	switch req.Route {
 	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
 	default:
@@ -141,7 +141,7 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 		return err
 	}
 	if len(infos) < provisionendpoint.MaxEndpoints && !hasHost(infos, host) {
-		return provisionendpoint.Reserve(ctx, env, req, infos, "")
+		return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
 	}
 
 	// A rerun of the request adopts its own endpoint, so it needs no free
@@ -157,7 +157,7 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if own != "" && slices.ContainsFunc(infos, provisionendpoint.ServiceIs(own)) {
 		return nil
 	}
-	return provisionendpoint.Reserve(ctx, env, req, infos, "")
+	return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
 }
 
 // hasHost reports whether one of the endpoints is for host.

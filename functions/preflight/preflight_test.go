@@ -335,3 +335,44 @@ func (n serviceNetwork) FindEndpointService(context.Context, string) (*cloud.End
 	}
 	return &cloud.EndpointService{ID: "vpce-svc-1", Name: n.name}, nil
 }
+
+func TestStepReservesAsExecution(t *testing.T) {
+	idx := startIndex(t)
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	env := &workflow.Env{
+		Secrets: fakeSecrets{passwordRef: testPassword},
+		Now:     time.Now,
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+			return endpointsConn{hosts: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}}, nil
+		},
+		EndpointReservations: store,
+	}
+	step := New(Config{HTTP: clientFor(t, idx), Sandbox: true})
+	doc := document()
+	doc.Request.ID = "DATA-1"
+	doc.Request.Route = request.RouteAWSPrivateLink
+	doc.Request.Snowflake.Account = "acme-prod"
+	doc.Execution = "DATA-1-r2"
+	if _, err := step(t.Context(), env, doc); err != nil {
+		t.Fatalf("preflight of DATA-1-r2: %v", err)
+	}
+
+	// The place belongs to DATA-1-r2, so the close of an earlier run of
+	// the request leaves it held.
+	if err := store.Release(t.Context(), "acme-prod", "DATA-1", "DATA-1"); err != nil {
+		t.Fatal(err)
+	}
+	other := document()
+	other.Request.ID = "DATA-2"
+	other.Request.Route = request.RouteAWSPrivateLink
+	other.Request.Snowflake.Account = "acme-prod"
+	other.Execution = "DATA-2"
+	_, err = step(t.Context(), env, other)
+	if got := workflow.NameOf(err); got != workflow.ErrConflict {
+		t.Errorf("preflight of DATA-2 error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+	}
+}

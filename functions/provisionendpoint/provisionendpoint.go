@@ -89,7 +89,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(svc.ServiceName)); err != nil {
 		return Output{}, err
 	}
-	if err := Reserve(ctx, env, req, infos, svc.ServiceName); err != nil {
+	if err := Reserve(ctx, env, req, in.Execution, infos, svc.ServiceName); err != nil {
 		return Output{}, err
 	}
 	if _, err := conn.Query(ctx, snowflake.ProvisionPrivateLinkEndpoint(svc.ServiceName, host)); err != nil {
@@ -126,10 +126,11 @@ func provisionFailed(ctx context.Context, conn snowflake.Conn, req request.Reque
 // last place as free. Preflight reserves before any cloud resource is
 // built, which keeps a second run from building its network for nothing.
 // The endpoint step renews the place and records the provider service.
-// infos are the endpoints that Snowflake lists now. It does nothing when
-// env has no reservation store, and returns a Conflict error when other
-// runs hold the remaining places.
-func Reserve(ctx context.Context, env *workflow.Env, req request.Request, infos []EndpointInfo, serviceID string) error {
+// execution is the name of the reserving run, which becomes the place's
+// holder. infos are the endpoints that Snowflake lists now. It does nothing
+// when env has no reservation store, and returns a Conflict error when
+// other runs hold the remaining places.
+func Reserve(ctx context.Context, env *workflow.Env, req request.Request, execution string, infos []EndpointInfo, serviceID string) error {
 	if env.EndpointReservations == nil {
 		return nil
 	}
@@ -144,6 +145,7 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, infos 
 	result, err := env.EndpointReservations.Reserve(ctx, workflow.EndpointReservation{
 		Account:   req.Snowflake.Account,
 		RequestID: req.ID,
+		Execution: execution,
 		ServiceID: serviceID,
 		Listed:    listed,
 		Limit:     MaxEndpoints,
@@ -180,13 +182,22 @@ func reservedBy(remaining int, holders []string) string {
 }
 
 // Release ends the request's place among the account's private endpoints,
-// for a run that closed or a request that is torn down. It does nothing
+// whichever run holds it, for a request that is torn down. It does nothing
 // when env has no reservation store.
 func Release(ctx context.Context, env *workflow.Env, req request.Request) error {
+	return ReleaseHeld(ctx, env, req, "")
+}
+
+// ReleaseHeld ends the request's place among the account's private
+// endpoints while the run named execution holds it, for a run that closed.
+// A later run of the request that reserved meanwhile keeps the place. An
+// empty execution releases the place whichever run holds it. It does
+// nothing when env has no reservation store.
+func ReleaseHeld(ctx context.Context, env *workflow.Env, req request.Request, execution string) error {
 	if env.EndpointReservations == nil {
 		return nil
 	}
-	if err := env.EndpointReservations.Release(ctx, req.Snowflake.Account, req.ID); err != nil {
+	if err := env.EndpointReservations.Release(ctx, req.Snowflake.Account, req.ID, execution); err != nil {
 		return workflow.Errorf(workflow.ErrTransient, "release the private endpoint reservation of %s: %v", req.ID, err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -200,16 +202,16 @@ func TestReserveNamesOnlyCountedHolders(t *testing.T) {
 	}
 
 	three := endpointsFor("a.example.com", "b.example.com", "c.example.com")
-	if err := Reserve(t.Context(), env, requestFor("DATA-100"), three, "svc-a"); err != nil {
+	if err := Reserve(t.Context(), env, requestFor("DATA-100"), "DATA-100", three, "svc-a"); err != nil {
 		t.Fatalf("reserve DATA-100: %v", err)
 	}
 	// DATA-100's endpoint is listed now, and DATA-300 takes the last place.
 	four := append(three, EndpointInfo{ProviderServiceName: "svc-a", Host: "d.example.com"})
-	if err := Reserve(t.Context(), env, requestFor("DATA-300"), four, ""); err != nil {
+	if err := Reserve(t.Context(), env, requestFor("DATA-300"), "DATA-300", four, ""); err != nil {
 		t.Fatalf("reserve DATA-300: %v", err)
 	}
 
-	err = Reserve(t.Context(), env, requestFor("DATA-201"), four, "")
+	err = Reserve(t.Context(), env, requestFor("DATA-201"), "DATA-201", four, "")
 	if got := workflow.NameOf(err); got != workflow.ErrConflict {
 		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
 	}
@@ -231,16 +233,47 @@ func TestReleaseFreesPlace(t *testing.T) {
 	four := endpointsFor("a.example.com", "b.example.com", "c.example.com", "d.example.com")
 	first, second := endpointDocument("DATA-1", "").Request, endpointDocument("DATA-2", "").Request
 
-	if err := Reserve(t.Context(), env, first, four, ""); err != nil {
+	if err := Reserve(t.Context(), env, first, "DATA-1", four, ""); err != nil {
 		t.Fatalf("reserve DATA-1: %v", err)
 	}
 	if err := Release(t.Context(), env, first); err != nil {
 		t.Fatalf("release DATA-1: %v", err)
 	}
-	if err := Reserve(t.Context(), env, second, four, ""); err != nil {
+	if err := Reserve(t.Context(), env, second, "DATA-2", four, ""); err != nil {
 		t.Errorf("reserve DATA-2 after DATA-1 released its place: %v", err)
 	}
 	if err := Release(t.Context(), &workflow.Env{}, first); err != nil {
 		t.Errorf("release without a reservation store: %v", err)
+	}
+}
+
+// recordingReservations grants every place and records the executions
+// that reserved.
+type recordingReservations struct {
+	executions []string
+}
+
+func (r *recordingReservations) Reserve(_ context.Context, place workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	r.executions = append(r.executions, place.Execution)
+	return workflow.ReservationResult{Reserved: true}, nil
+}
+
+func (r *recordingReservations) Release(context.Context, string, string, string) error { return nil }
+
+func TestRunReservesAsExecution(t *testing.T) {
+	account := newLimitAccount(MaxEndpoints-1, 0)
+	recorded := &recordingReservations{}
+	env := &workflow.Env{
+		Snowflake:            func(context.Context, request.Snowflake) (snowflake.Conn, error) { return account, nil },
+		EndpointReservations: recorded,
+		Now:                  time.Now,
+	}
+	doc := endpointDocument("DATA-1", "svc-a")
+	doc.Execution = "DATA-1-r2"
+	if _, err := Run(t.Context(), env, doc); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if diff := cmp.Diff([]string{"DATA-1-r2"}, recorded.executions); diff != "" {
+		t.Errorf("reserving executions (-want +got):\n%s", diff)
 	}
 }

@@ -19,9 +19,9 @@ import (
 // TTL is how long a place stays held after it was last reserved. A run
 // reserves at preflight and renews at the endpoint step, which normally
 // comes minutes later, so the bound leaves room for that step's retries.
-// A place ends earlier when the request's endpoint is listed or when its
-// run closes and releases it. The TTL frees the place of a run whose
-// process was killed before the endpoint step.
+// A place ends earlier when the request's endpoint is listed or when the
+// run that holds it releases it on close. The TTL frees the place of a run
+// whose process was killed, and of a run closed during the endpoint step.
 const TTL = 2 * time.Hour
 
 // Store keeps reservations in a SQLite database file.
@@ -39,6 +39,7 @@ func Open(path string) (*Store, error) {
 		request TEXT NOT NULL,
 		service TEXT NOT NULL,
 		reserved_at INTEGER NOT NULL,
+		execution TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (account, request)
 	)`
 	// Every transaction takes the write lock when it begins, so two
@@ -47,7 +48,39 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open reservation store %s: %w", path, err)
 	}
+	if err := migrateHolders(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open reservation store %s: %w", path, err)
+	}
 	return &Store{db: db, ttl: TTL}, nil
+}
+
+// migrateHolders adds the execution column to a table made before places
+// recorded the execution that holds them. Those places keep an empty
+// holder, which any closing run of their request releases, as before. The
+// check runs in the write transaction, so two processes that open an old
+// file at once add the column once.
+func migrateHolders(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate endpoint_reservations table: %w", err)
+	}
+	defer tx.Rollback()
+	var columns int
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('endpoint_reservations') WHERE name = 'execution'`).Scan(&columns)
+	if err != nil {
+		return fmt.Errorf("migrate endpoint_reservations table: %w", err)
+	}
+	if columns > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE endpoint_reservations ADD COLUMN execution TEXT NOT NULL DEFAULT ''`); err != nil {
+		return fmt.Errorf("migrate endpoint_reservations table: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate endpoint_reservations table: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -55,7 +88,8 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Reserve implements workflow.EndpointReservations. Account names are
 // compared without case, like Snowflake account identifiers, and service
-// IDs too, because Azure resource IDs ignore case.
+// IDs too, because Azure resource IDs ignore case. The place records
+// r.Execution as its holder, so a later run of the request takes it over.
 func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
 	account := strings.ToLower(r.Account)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -98,9 +132,10 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 	}
 
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO endpoint_reservations (account, request, service, reserved_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT(account, request) DO UPDATE SET service = excluded.service, reserved_at = excluded.reserved_at`,
-		account, r.RequestID, service, r.Now.Unix())
+		`INSERT INTO endpoint_reservations (account, request, service, reserved_at, execution) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(account, request) DO UPDATE SET service = excluded.service, reserved_at = excluded.reserved_at,
+			execution = excluded.execution`,
+		account, r.RequestID, service, r.Now.Unix(), r.Execution)
 	if err != nil {
 		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s for %s: %w", r.Account, r.RequestID, err)
 	}
@@ -110,10 +145,15 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 	return workflow.ReservationResult{Reserved: true}, nil
 }
 
-// Release implements workflow.EndpointReservations.
-func (s *Store) Release(ctx context.Context, account, requestID string) error {
+// Release implements workflow.EndpointReservations. A place without a
+// recorded holder, reserved before the store kept one, matches any
+// execution.
+func (s *Store) Release(ctx context.Context, account, requestID, execution string) error {
 	account = strings.ToLower(account)
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM endpoint_reservations WHERE account = ? AND request = ?`, account, requestID); err != nil {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM endpoint_reservations
+		WHERE account = ? AND request = ? AND (? = '' OR execution = '' OR execution = ?)`,
+		account, requestID, execution, execution)
+	if err != nil {
 		return fmt.Errorf("release the private endpoint reservation of %s in %s: %w", requestID, account, err)
 	}
 	return nil

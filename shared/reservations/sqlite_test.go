@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/shared/sqlitefile"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -184,13 +185,82 @@ func TestReleaseFreesPlace(t *testing.T) {
 		t.Fatalf("place granted while DATA-1's place is held")
 	}
 
-	if err := s.Release(context.Background(), "ACME-PROD", "DATA-1"); err != nil {
+	if err := s.Release(context.Background(), "ACME-PROD", "DATA-1", ""); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
 	if got := reserve(t, s, reservation("DATA-2", "", four...)); !got.Reserved {
 		t.Errorf("place refused after DATA-1 released its place: %+v", got)
 	}
-	if err := s.Release(context.Background(), "acme-prod", "DATA-9"); err != nil {
+	if err := s.Release(context.Background(), "acme-prod", "DATA-9", ""); err != nil {
 		t.Errorf("Release of a request without a place: %v", err)
 	}
+}
+
+func TestReleaseOnlyByHolder(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	first := reservation("DATA-1", "", four...)
+	first.Execution = "DATA-1"
+	if got := reserve(t, s, first); !got.Reserved {
+		t.Fatalf("last place rejected: %+v", got)
+	}
+
+	// The next run of the request reserves before the first run's close
+	// is handled, and takes the place over.
+	next := reservation("DATA-1", "", four...)
+	next.Execution = "DATA-1-r2"
+	if got := reserve(t, s, next); !got.Reserved {
+		t.Fatalf("next run of DATA-1 rejected: %+v", got)
+	}
+	if err := s.Release(context.Background(), "acme-prod", "DATA-1", "DATA-1"); err != nil {
+		t.Fatalf("Release by DATA-1: %v", err)
+	}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); got.Reserved {
+		t.Error("place granted after the first run closed, while DATA-1-r2 holds it")
+	}
+
+	if err := s.Release(context.Background(), "acme-prod", "DATA-1", "DATA-1-r2"); err != nil {
+		t.Fatalf("Release by DATA-1-r2: %v", err)
+	}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); !got.Reserved {
+		t.Errorf("place rejected after its holder DATA-1-r2 released it: %+v", got)
+	}
+}
+
+func TestOpenMigratesHolderColumn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reservations.db")
+	old, err := sqlitefile.Open(path, `CREATE TABLE endpoint_reservations (
+		account TEXT NOT NULL,
+		request TEXT NOT NULL,
+		service TEXT NOT NULL,
+		reserved_at INTEGER NOT NULL,
+		PRIMARY KEY (account, request)
+	)`, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = old.Exec(`INSERT INTO endpoint_reservations VALUES ('acme-prod', 'DATA-1', '', ?)`, start.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openStore(t, path)
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); got.Reserved {
+		t.Fatal("place granted while DATA-1's migrated place is held")
+	}
+	// A place reserved before holders were recorded has no holder, so
+	// the closing run of its request releases it.
+	if err := s.Release(context.Background(), "acme-prod", "DATA-1", "DATA-1"); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if got := reserve(t, s, reservation("DATA-2", "", four...)); !got.Reserved {
+		t.Errorf("place rejected after the migrated place was released: %+v", got)
+	}
+
+	// Opening the migrated file again leaves it as it is.
+	openStore(t, path)
 }

@@ -94,9 +94,11 @@ type EndpointReservations interface {
 	// and renews the place. It is atomic across callers and processes, and
 	// a request that holds a place keeps it whatever the count.
 	Reserve(ctx context.Context, r EndpointReservation) (ReservationResult, error)
-	// Release drops the place of requestID in account. It returns nil
-	// when the request holds none.
-	Release(ctx context.Context, account, requestID string) error
+	// Release drops the place of requestID in account. When execution is
+	// not empty, it drops the place only while that execution holds it, so
+	// a closing run cannot end the place that a later run of the request
+	// took over. It returns nil when no such place exists.
+	Release(ctx context.Context, account, requestID, execution string) error
 }
 
 // EndpointReservation is one request for a place among an account's
@@ -104,6 +106,9 @@ type EndpointReservations interface {
 type EndpointReservation struct {
 	Account   string
 	RequestID string
+	// Execution is the name of the execution that reserves. The place
+	// records it as its holder, replacing the run that reserved before.
+	Execution string
 	// ServiceID is the provider service of the request's endpoint, or ""
 	// before the run has built it.
 	ServiceID string
