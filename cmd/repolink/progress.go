@@ -215,6 +215,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 	if exec.Machine == teardownMachine {
 		counts := countActions(exec.Output)
 		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], counts[workflow.Skipped]+counts[workflow.Adopted])
+		for _, k := range keptObjects(exec.Output) {
+			fmt.Fprintf(p.out, "  kept:             %s\n", k)
+		}
 		if endpointDeleted(exec.Output) {
 			fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
 		}
@@ -283,6 +286,35 @@ func countActions(output json.RawMessage) map[string]int {
 		counts[doc.Resources[k].Action]++
 	}
 	return counts
+}
+
+// keptObjects returns the objects that the teardown steps found but kept,
+// as "TYPE NAME: reason" lines in the order of the steps' result keys.
+func keptObjects(output json.RawMessage) []string {
+	var doc struct {
+		Resources map[string]struct {
+			Kept []struct {
+				Type   string `json:"type"`
+				Name   string `json:"name"`
+				Reason string `json:"reason"`
+			} `json:"kept"`
+		} `json:"resources"`
+	}
+	if json.Unmarshal(output, &doc) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(doc.Resources))
+	for k := range doc.Resources {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var lines []string
+	for _, k := range keys {
+		for _, obj := range doc.Resources[k].Kept {
+			lines = append(lines, fmt.Sprintf("%s %s: %s", obj.Type, obj.Name, obj.Reason))
+		}
+	}
+	return lines
 }
 
 // eventDetails is the decoded details of a history event.

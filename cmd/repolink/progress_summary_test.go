@@ -113,3 +113,22 @@ func TestSummaryOfUnfinishedExecution(t *testing.T) {
 		})
 	}
 }
+
+func TestSummaryOfTeardownListsKept(t *testing.T) {
+	output := `{"resources":{
+		"teardown_snowflake":{"action":"deleted","id":"PLATFORM.PACKAGES.CORP_PYPI","kept":[
+			{"type":"SECRET","name":"CLONE_DB.PACKAGES.CORP_PYPI_SECRET","reason":"it is outside the request's schema PLATFORM.PACKAGES"}]},
+		"teardown_load_balancer":{"action":"deleted","id":"lb-1"}}}`
+	var out bytes.Buffer
+	p := newProgress(&out)
+	p.summary(engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusSucceeded,
+		Output: []byte(output)})
+
+	want := "  kept:             SECRET CLONE_DB.PACKAGES.CORP_PYPI_SECRET: it is outside the request's schema PLATFORM.PACKAGES\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("teardown summary does not list the kept secret:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "  resources:        2 deleted") {
+		t.Errorf("teardown summary lost the deleted count:\n%s", out.String())
+	}
+}
