@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ import (
 
 // Deliveries records deliveries by ticket. *dynamo.Store implements it.
 type Deliveries interface {
-	Deliver(ctx context.Context, d dynamo.Delivery, start func(context.Context) (string, error)) (dynamo.Outcome, error)
+	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
 }
 
 // Executions starts and describes executions. *sfn.Client implements it.
@@ -181,8 +182,8 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	log := w.logger().With("source", source, "ticket", req.ID)
 
 	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: hex.EncodeToString(sum[:]), Source: source, ReceivedAt: w.now()}
-	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context) (string, error) {
-		return w.startRun(ctx, req, canonical, input, log)
+	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context, runs []string) (string, error) {
+		return w.startRun(ctx, req, canonical, input, runs, log)
 	})
 
 	var ran *ranError
@@ -214,16 +215,32 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	}
 }
 
-// startRun starts the provision execution of req under the first run name
-// of its ID (ID, ID-r2, ID-r3, ...) that Step Functions has not used, and
-// returns the name. A running execution of the same request is returned as
-// it is, because Step Functions makes that start idempotent. It passes over
-// executions of other request IDs, whose names can look like run names. An
-// execution of the ID that still runs another request is a
+// startRun starts the provision execution of req under the first unused
+// run name of its ID (ID, ID-r2, ID-r3, ...) above the highest of the
+// ticket's known runs, and returns the name. A known run that still runs is
+// a *webhook.RunningError, or its name when it runs the same request.
+//
+// Names at or below the highest known run are never started again, because
+// Step Functions accepts a name again once its closed execution has left
+// the execution history, 90 days after closing by default (Step Functions
+// Developer Guide, "Execution guarantees").
+//
+// The loop also handles names that Step Functions still holds but the
+// ticket's record does not list. A running execution of the same request
+// is returned as it is, because Step Functions makes that start idempotent.
+// It passes over executions of other request IDs, whose names can look like
+// run names. An execution of the ID that still runs another request is a
 // *webhook.RunningError, and a closed one of the same request a *ranError.
-func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, log *slog.Logger) (string, error) {
+//
+// NOTE: once the ticket's record has expired, known is empty and the loop
+// starts at ID again, so a name that aged out can then be reused.
+func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, log *slog.Logger) (string, error) {
 	base := request.ExecutionName(req.ID)
-	for n := 1; n <= maxRuns; n++ {
+	if name, err := w.checkKnownRuns(ctx, req, canonical, known); name != "" || err != nil {
+		return name, err
+	}
+
+	for n := nextRunNumber(base, known); n <= maxRuns; n++ {
 		name := request.RunName(base, n)
 		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)
 		if err == nil {
@@ -245,11 +262,64 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 		if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) {
 			return "", &ranError{execution: name}
 		}
-		if x.Status == "RUNNING" || x.Status == "PENDING_REDRIVE" {
+		if isOpen(x.Status) {
 			return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
 		}
 	}
 	return "", fmt.Errorf("request %s already has %d executions; start it under a new request ID", req.ID, maxRuns)
+}
+
+// checkKnownRuns describes the ticket's known runs. It returns a
+// *webhook.RunningError for one that runs another request, the name of one
+// that runs req itself, and "" with a nil error when all have closed or
+// left the execution history.
+func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string) (string, error) {
+	for _, name := range known {
+		x, err := w.Executions.DescribeExecution(ctx, executionARN(w.StateMachineARN, name))
+		if errors.Is(err, sfn.ErrExecutionNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if !isOpen(x.Status) {
+			continue
+		}
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) == nil {
+			if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) {
+				return name, nil
+			}
+		}
+		return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
+	}
+	return "", nil
+}
+
+// nextRunNumber returns the run number after the highest run of base among
+// known, or 1 when known has none. Names of other bases are skipped.
+func nextRunNumber(base string, known []string) int {
+	highest := 0
+	for _, name := range known {
+		n := 0
+		if name == base {
+			n = 1
+		} else if suffix, ok := strings.CutPrefix(name, base+"-r"); ok {
+			parsed, err := strconv.Atoi(suffix)
+			if err != nil || parsed < 2 {
+				continue
+			}
+			n = parsed
+		}
+		highest = max(highest, n)
+	}
+	return highest + 1
+}
+
+// isOpen reports whether an execution status is one that can still change
+// resources.
+func isOpen(status string) bool {
+	return status == "RUNNING" || status == "PENDING_REDRIVE"
 }
 
 // executionARN returns the ARN of the execution named name of a state

@@ -181,6 +181,15 @@ func (s *stepFunctions) close(name string) {
 	s.closed[name] = true
 }
 
+// forget removes an execution, as Step Functions does once a closed
+// execution leaves the execution history.
+func (s *stepFunctions) forget(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inputs, name)
+	delete(s.closed, name)
+}
+
 func (s *stepFunctions) startCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -335,6 +344,86 @@ func TestWebhookChangedAfterClose(t *testing.T) {
 	}
 }
 
+// deliverChanges delivers the example request and then one changed request
+// per package in packages, closing each execution before the next delivery
+// unless it is the last one.
+func deliverChanges(t *testing.T, hook *httpapi.Webhook, states *stepFunctions, packages ...string) {
+	t.Helper()
+	body := readExample(t)
+	names := []string{"DATA-4711", "DATA-4711-r2", "DATA-4711-r3"}
+	for i, pkg := range append([]string{""}, packages...) {
+		delivered := body
+		if pkg != "" {
+			delivered = []byte(strings.Replace(string(body), `"requests"`, `"`+pkg+`"`, 1))
+		}
+		if i > 0 {
+			states.close(names[i-1])
+		}
+		resp, err := hook.Handle(context.Background(), signedEvent(delivered, secret, now))
+		if err != nil {
+			t.Fatalf("Handle of delivery %d: %v", i+1, err)
+		}
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("delivery %d status = %d, want 202 (body %s)", i+1, resp.StatusCode, resp.Body)
+		}
+		if got := decodeResponse(t, resp).Execution; got != names[i] {
+			t.Fatalf("delivery %d started %s, want %s", i+1, got, names[i])
+		}
+	}
+}
+
+func TestWebhookKnownRunStillRunning(t *testing.T) {
+	hook, states := newWebhook(t)
+	deliverChanges(t, hook, states, "numpy")
+	// DATA-4711 closed and left the execution history while DATA-4711-r2
+	// runs, so Step Functions would accept the name DATA-4711 again.
+	states.forget("DATA-4711")
+
+	changed := []byte(strings.Replace(string(readExample(t)), `"requests"`, `"pandas"`, 1))
+	resp, err := hook.Handle(context.Background(), signedEvent(changed, secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("status = %d, want 409 (body %s)", resp.StatusCode, resp.Body)
+	}
+	want := webhook.Response{Execution: "DATA-4711-r2",
+		Error: "execution DATA-4711-r2 of request DATA-4711 is still running with a different request; " +
+			"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
+			"so send it again after DATA-4711-r2 closes, or after stopping it"}
+	if diff := cmp.Diff(want, decodeResponse(t, resp)); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	if n := states.startCount(); n != 2 {
+		t.Errorf("%d executions started, want 2", n)
+	}
+}
+
+func TestWebhookStartsAboveKnownRuns(t *testing.T) {
+	hook, states := newWebhook(t)
+	deliverChanges(t, hook, states, "numpy", "pandas")
+	states.close("DATA-4711-r3")
+	states.forget("DATA-4711")
+
+	changed := []byte(strings.Replace(string(readExample(t)), `"requests"`, `"scipy"`, 1))
+	resp, err := hook.Handle(context.Background(), signedEvent(changed, secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("status = %d, want 202 (body %s)", resp.StatusCode, resp.Body)
+	}
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r4", Status: "RUNNING"}, decodeResponse(t, resp)); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	if _, ok := states.inputs["DATA-4711"]; ok {
+		t.Error("DATA-4711 started again after it left the execution history")
+	}
+	if n := states.startCount(); n != 4 {
+		t.Errorf("%d executions started, want 4", n)
+	}
+}
+
 func TestWebhookNameAlreadyUsed(t *testing.T) {
 	body := readExample(t)
 	other := `{"request":{"id":"DATA-4711"}}`
@@ -405,7 +494,7 @@ func TestWebhookBase64Body(t *testing.T) {
 // store.
 type unusedDeliveries struct{ t *testing.T }
 
-func (u unusedDeliveries) Deliver(context.Context, dynamo.Delivery, func(context.Context) (string, error)) (dynamo.Outcome, error) {
+func (u unusedDeliveries) Deliver(context.Context, dynamo.Delivery, func(context.Context, []string) (string, error)) (dynamo.Outcome, error) {
 	u.t.Error("a rejected delivery reached the delivery store")
 	return dynamo.Outcome{}, errors.New("unexpected")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,7 +78,11 @@ var ErrDeliveryRace = errors.New("concurrent deliveries of the ticket with diffe
 // returned. The next delivery of the ticket then calls start again, so start
 // must return the running execution when it is called twice for the same
 // request, as a Step Functions start with a fixed name does.
-func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Context) (string, error)) (Outcome, error) {
+//
+// start receives the sorted executions that the ticket started before, so
+// that it can check whether one still runs and name the new run after the
+// highest of them.
+func (s *Store) Deliver(ctx context.Context, d Delivery, start func(ctx context.Context, runs []string) (string, error)) (Outcome, error) {
 	if d.Ticket == "" || d.RequestHash == "" {
 		return Outcome{}, errors.New("aws: dynamodb record delivery: ticket and request hash are required")
 	}
@@ -110,7 +115,7 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(context.Cont
 			}
 		}
 
-		execution, err := start(ctx)
+		execution, err := start(ctx, stored.executions())
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -144,6 +149,16 @@ func (t ticketRecord) allRuns() map[string]string {
 		runs[t.requestHash] = t.execution
 	}
 	return runs
+}
+
+// executions returns the sorted, distinct executions of the ticket's runs.
+func (t ticketRecord) executions() []string {
+	var names []string
+	for _, execution := range t.allRuns() {
+		names = append(names, execution)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // withRun returns the ticket's runs with execution recorded for hash.

@@ -206,12 +206,15 @@ type starter struct {
 	calls int
 	name  string
 	err   error
+	// runs is the list of known runs that the last call received.
+	runs []string
 }
 
-func (s *starter) start(context.Context) (string, error) {
+func (s *starter) start(_ context.Context, runs []string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	s.runs = runs
 	return s.name, s.err
 }
 
@@ -237,13 +240,17 @@ func TestDeliverOutcomes(t *testing.T) {
 		started    string // the execution that start returns
 		want       dynamo.Outcome
 		wantStarts int
+		// wantRuns is the list of known runs that the last start call
+		// received.
+		wantRuns []string
 	}{
-		{"first delivery", delivery("DATA-4711", "hash-a"), "DATA-4711", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 1},
-		{"same request again", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, 1},
-		{"changed request", delivery("DATA-4711", "hash-b"), "DATA-4711-r2", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, 2},
-		{"changed request again", delivery("DATA-4711", "hash-b"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711-r2"}, 2},
-		{"earlier request", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}, 2},
-		{"other ticket", delivery("DATA-4712", "hash-a"), "DATA-4712", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4712"}, 3},
+		{"first delivery", delivery("DATA-4711", "hash-a"), "DATA-4711", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, 1, nil},
+		{"same request again", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711"}, 1, nil},
+		{"changed request", delivery("DATA-4711", "hash-b"), "DATA-4711-r2", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, 2, []string{"DATA-4711"}},
+		{"changed request again", delivery("DATA-4711", "hash-b"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711-r2"}, 2, []string{"DATA-4711"}},
+		{"earlier request", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}, 2, []string{"DATA-4711"}},
+		{"third request", delivery("DATA-4711", "hash-c"), "DATA-4711-r3", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r3"}, 3, []string{"DATA-4711", "DATA-4711-r2"}},
+		{"other ticket", delivery("DATA-4712", "hash-a"), "DATA-4712", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4712"}, 4, nil},
 	}
 	for _, step := range steps {
 		start.name = step.started
@@ -256,6 +263,9 @@ func TestDeliverOutcomes(t *testing.T) {
 		}
 		if start.calls != step.wantStarts {
 			t.Errorf("%s: start called %d times in all, want %d", step.name, start.calls, step.wantStarts)
+		}
+		if diff := cmp.Diff(step.wantRuns, start.runs); diff != "" {
+			t.Errorf("%s: known runs passed to start (-want +got):\n%s", step.name, diff)
 		}
 	}
 }
