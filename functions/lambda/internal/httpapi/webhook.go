@@ -232,8 +232,9 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 // run names. An execution of the ID that still runs another request is a
 // *webhook.RunningError, and a closed one of the same request a *ranError.
 //
-// NOTE: once the ticket's record has expired, known is empty and the loop
-// starts at ID again, so a name that aged out can then be reused.
+// NOTE: the ticket's record outlives the executions' history only with the
+// default retention. With a shorter one, known is empty once the record
+// expired, and the loop starts at ID again.
 func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, log *slog.Logger) (string, error) {
 	base := request.ExecutionName(req.ID)
 	if name, err := w.checkKnownRuns(ctx, req, canonical, known); name != "" || err != nil {

@@ -53,11 +53,12 @@ const (
 	// the poller still finds it and fails its task after the deadline, even
 	// when polls were paused for a while.
 	DefaultWaitRetention = 7 * 24 * time.Hour
-	// DefaultDeliveryRetention keeps a ticket's record well past the
-	// redelivery window of ticket systems, which retry for minutes to
-	// hours. After it, a redelivery reaches Step Functions, which rejects
-	// the execution name that the ticket already used.
-	DefaultDeliveryRetention = 30 * 24 * time.Hour
+	// DefaultDeliveryRetention keeps a ticket's record, with the runs it
+	// started, longer than Step Functions keeps a Standard execution's
+	// history (90 days). While both exist, the webhook starts a changed
+	// ticket's run above every run the record lists, so it never reuses a
+	// name whose execution aged out while a later run is still open.
+	DefaultDeliveryRetention = 91 * 24 * time.Hour
 )
 
 // Store keeps waits and deliveries in one table. It is safe for concurrent

@@ -493,3 +493,12 @@ func TestDeliverKeepsTicketWithoutRuns(t *testing.T) {
 		t.Errorf("earlier request (-want +got):\n%s", diff)
 	}
 }
+
+// A ticket's record lists the runs that the webhook must start above, so it
+// must outlive the 90 days for which Step Functions keeps an execution name.
+func TestDeliveryRetentionOutlivesHistory(t *testing.T) {
+	const history = 90 * 24 * time.Hour
+	if dynamo.DefaultDeliveryRetention <= history {
+		t.Errorf("DefaultDeliveryRetention = %s, want more than the %s of Step Functions history", dynamo.DefaultDeliveryRetention, history)
+	}
+}
