@@ -104,6 +104,16 @@ $(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION):
 	$(NPM_INSTALL) asl-validator@$(ASL_VALIDATOR_VERSION)
 	@touch $@
 
+# dynalite is a local DynamoDB for the tests of the AWS stores
+# (shared/cloud/aws/dynamo/dynamotest), which skip without it.
+DYNALITE_VERSION := 4.0.0
+
+$(NODE_TOOLS)/.dynalite-$(DYNALITE_VERSION):
+	$(NPM_INSTALL) dynalite@$(DYNALITE_VERSION)
+	@touch $@
+
+unit: $(NODE_TOOLS)/.dynalite-$(DYNALITE_VERSION)
+
 ## asl-validate: check every statemachines/*.asl.json with asl-validator
 asl-validate: $(NODE_TOOLS)/.asl-validator-$(ASL_VALIDATOR_VERSION)
 	$(NODE) tools/asl-validate.cjs $(NODE_TOOLS)/node_modules statemachines/*.asl.json

@@ -1,10 +1,7 @@
 // Package dynamotest starts a local DynamoDB for tests: dynalite, an
-// implementation of the DynamoDB API on Node.js, installed with
-//
-//	npm install --prefix .tools/node dynalite
-//
-// at the module root. Tests that need it skip when Node.js or dynalite is
-// missing.
+// implementation of the DynamoDB API on Node.js, which make test installs
+// into .tools/node at the module root. Tests that need it skip when Node.js
+// or dynalite is missing, as with a bare go test on a fresh checkout.
 package dynamotest
 
 import (
