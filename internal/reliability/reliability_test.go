@@ -270,3 +270,19 @@ func TestMatcherChunkBoundary(t *testing.T) {
 		t.Errorf("found %v, want the secret that spans the first chunk's end", found)
 	}
 }
+
+func TestDeadlineOnly(t *testing.T) {
+	race := "fuzz: elapsed: 30s, execs: 265192 (8840/sec)\n--- FAIL: FuzzParsePath (31.02s)\n    context deadline exceeded\nFAIL\n"
+	if !deadlineOnly(race) {
+		t.Error("deadlineOnly(coordinator deadline without input) = false, want true")
+	}
+	crash := "--- FAIL: FuzzParsePath (3.10s)\n    --- FAIL: FuzzParsePath (0.00s)\n        panic: index out of range\n" +
+		"    Failing input written to testdata/fuzz/FuzzParsePath/582528ddfad69eb5\nFAIL\n"
+	if deadlineOnly(crash) {
+		t.Error("deadlineOnly(crash with input written) = true, want false")
+	}
+	both := "    context deadline exceeded\n    Failing input written to testdata/fuzz/FuzzParsePath/1\n"
+	if deadlineOnly(both) {
+		t.Error("deadlineOnly(deadline and input written) = true, want false")
+	}
+}
