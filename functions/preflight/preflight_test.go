@@ -230,21 +230,7 @@ func TestStepEndpointCapacity(t *testing.T) {
 }
 
 func TestStepEndpointReservedOnce(t *testing.T) {
-	idx := startIndex(t)
-	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	env := &workflow.Env{
-		Secrets: fakeSecrets{passwordRef: testPassword},
-		Now:     time.Now,
-		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
-			return endpointsConn{hosts: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}}, nil
-		},
-		EndpointReservations: store,
-	}
-	step := New(Config{HTTP: clientFor(t, idx), Sandbox: true})
+	env, step := reservingStep(t)
 
 	// Two runs for different requests on one account, with room for one
 	// more endpoint, start at the same moment.
@@ -337,21 +323,7 @@ func (n serviceNetwork) FindEndpointService(context.Context, string) (*cloud.End
 }
 
 func TestStepReservesAsExecution(t *testing.T) {
-	idx := startIndex(t)
-	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	env := &workflow.Env{
-		Secrets: fakeSecrets{passwordRef: testPassword},
-		Now:     time.Now,
-		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
-			return endpointsConn{hosts: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}}, nil
-		},
-		EndpointReservations: store,
-	}
-	step := New(Config{HTTP: clientFor(t, idx), Sandbox: true})
+	env, step := reservingStep(t)
 	doc := document()
 	doc.Request.ID = "DATA-1"
 	doc.Request.Route = request.RouteAWSPrivateLink
@@ -363,7 +335,7 @@ func TestStepReservesAsExecution(t *testing.T) {
 
 	// The place belongs to DATA-1-r2, so the close of an earlier run of
 	// the request leaves it held.
-	if err := store.Release(t.Context(), "acme-prod", "DATA-1", "DATA-1"); err != nil {
+	if err := env.EndpointReservations.Release(t.Context(), "acme-prod", "DATA-1", "DATA-1"); err != nil {
 		t.Fatal(err)
 	}
 	other := document()
@@ -371,8 +343,30 @@ func TestStepReservesAsExecution(t *testing.T) {
 	other.Request.Route = request.RouteAWSPrivateLink
 	other.Request.Snowflake.Account = "acme-prod"
 	other.Execution = "DATA-2"
-	_, err = step(t.Context(), env, other)
+	_, err := step(t.Context(), env, other)
 	if got := workflow.NameOf(err); got != workflow.ErrConflict {
 		t.Errorf("preflight of DATA-2 error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
 	}
+}
+
+// reservingStep returns a preflight step and an environment whose account
+// lists four endpoints, one short of the limit, and whose reservations live
+// in a fresh store.
+func reservingStep(t *testing.T) (*workflow.Env, func(context.Context, *workflow.Env, workflow.Document) (Output, error)) {
+	t.Helper()
+	idx := startIndex(t)
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	env := &workflow.Env{
+		Secrets: fakeSecrets{passwordRef: testPassword},
+		Now:     time.Now,
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+			return endpointsConn{hosts: []string{"a.example.com", "b.example.com", "c.example.com", "d.example.com"}}, nil
+		},
+		EndpointReservations: store,
+	}
+	return env, New(Config{HTTP: clientFor(t, idx), Sandbox: true})
 }
