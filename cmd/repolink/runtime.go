@@ -87,10 +87,10 @@ type runtimeOptions struct {
 	// of the state directory without recording it.
 	noExecutions bool
 	// seedInPreflight makes the preflight step prepare the sandbox for its
-	// request first. repolink up sets it, because executions also reach
-	// its engine without a command or the webhook preparing the sandbox,
-	// such as those started through the Step Functions API or written into
-	// the store by a run on the same state directory.
+	// request first. repolink up sets it, because some executions reach its
+	// engine with no sandbox prepared: those started through the Step
+	// Functions API, and those that a run on the same state directory writes
+	// into the store.
 	seedInPreflight bool
 }
 

@@ -270,10 +270,10 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 	return "", fmt.Errorf("request %s already has %d executions; start it under a new request ID", req.ID, maxRuns)
 }
 
-// checkKnownRuns describes the ticket's known runs. It returns a
-// *webhook.RunningError for one that runs another request, the name of one
-// that runs req itself, and "" with a nil error when all have closed or
-// left the execution history.
+// checkKnownRuns describes the ticket's known runs. An open run of another
+// request gives a *webhook.RunningError, and an open run of req itself gives
+// its name. It returns "" and nil when every known run has closed or left
+// the execution history.
 func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string) (string, error) {
 	for _, name := range known {
 		x, err := w.Executions.DescribeExecution(ctx, executionARN(w.StateMachineARN, name))

@@ -87,7 +87,7 @@ func (a *API) list(ctx context.Context, query map[string]string) events.APIGatew
 
 // listFailed returns the response to a failed ListExecutions call. Step
 // Functions rejects an invalid page token with InvalidToken, and its API
-// reference says that a page token expires after 24 hours.
+// reference states that a page token expires after 24 hours.
 func (a *API) listFailed(withToken bool, err error) events.APIGatewayV2HTTPResponse {
 	if withToken && errors.Is(err, sfn.ErrTokenGone) {
 		a.logger().Warn("list executions rejected next_token", "error", err)
