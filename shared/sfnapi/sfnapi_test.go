@@ -309,24 +309,28 @@ func TestErrors(t *testing.T) {
 
 const callbackMachine = `{"StartAt":"Approve","States":{"Approve":{"Type":"Task",
 	"Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","HeartbeatSeconds":60,
-	"Parameters":{"FunctionName":"register","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
+	"Parameters":{"FunctionName":"register",
+	"Payload":{"execution.$":"$$.Execution.Name","token.$":"$$.Task.Token"}},"End":true}}}`
 
-// tokens collects the task tokens that the register task receives.
-type tokens struct{ ch chan string }
+// tokens collects the task tokens that the register task receives, each
+// with the name of its execution: two executions reach the task in either
+// order.
+type tokens struct{ ch chan [2]string }
 
 func (k *tokens) register(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
 	var payload struct {
-		Token string `json:"token"`
+		Execution string `json:"execution"`
+		Token     string `json:"token"`
 	}
 	if err := json.Unmarshal(in, &payload); err != nil {
 		return nil, err
 	}
-	k.ch <- payload.Token
+	k.ch <- [2]string{payload.Execution, payload.Token}
 	return json.RawMessage(`{}`), nil
 }
 
 func TestTaskTokens(t *testing.T) {
-	k := &tokens{ch: make(chan string, 2)}
+	k := &tokens{ch: make(chan [2]string, 2)}
 	f := newFixture(t, map[string]string{"m": callbackMachine}, map[string]engine.TaskFunc{"register": k.register})
 	ctx := context.Background()
 	for _, name := range []string{"approved", "rejected"} {
@@ -335,7 +339,12 @@ func TestTaskTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first, second := <-k.ch, <-k.ch
+	byExecution := map[string]string{}
+	for range 2 {
+		got := <-k.ch
+		byExecution[got[0]] = got[1]
+	}
+	first, second := byExecution["approved"], byExecution["rejected"]
 
 	if _, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(first)}); err != nil {
 		t.Errorf("SendTaskHeartbeat: %v", err)
