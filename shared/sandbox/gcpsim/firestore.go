@@ -201,18 +201,83 @@ func decodeFields(body []byte) (json.RawMessage, *firestoreError) {
 	return fields, nil
 }
 
-// precondition returns the currentDocument.exists precondition of a call,
-// or nil when the call sets none.
-func precondition(c documentCall) (*bool, *firestoreError) {
-	raw := c.query.Get("currentDocument.exists")
-	if raw == "" {
-		return nil, nil
+// documentPrecondition is the currentDocument precondition of a patch or
+// delete call. Firestore accepts at most one of its two fields.
+type documentPrecondition struct {
+	// exists requires that the document exists (true) or is missing
+	// (false). Nil sets no such condition.
+	exists *bool
+	// updateTime requires that the document exists and was last written
+	// at this time. Nil sets no such condition.
+	updateTime *time.Time
+}
+
+// parsePrecondition reads the currentDocument.exists and
+// currentDocument.updateTime query parameters of a call.
+func parsePrecondition(c documentCall) (documentPrecondition, *firestoreError) {
+	var p documentPrecondition
+	if raw := c.query.Get("currentDocument.exists"); raw != "" {
+		exists, err := strconv.ParseBool(raw)
+		if err != nil {
+			return p, invalidArgument("Invalid value at 'current_document.exists' (TYPE_BOOL), %q", raw)
+		}
+		p.exists = &exists
 	}
-	exists, err := strconv.ParseBool(raw)
-	if err != nil {
-		return nil, invalidArgument("Invalid value at 'current_document.exists' (TYPE_BOOL), %q", raw)
+	if raw := c.query.Get("currentDocument.updateTime"); raw != "" {
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return p, invalidArgument("Invalid value at 'current_document.update_time' (type.googleapis.com/google.protobuf.Timestamp), %q", raw)
+		}
+		if !t.Equal(t.Truncate(time.Microsecond)) {
+			return p, invalidArgument("current_document.update_time %q is not microsecond aligned", raw)
+		}
+		p.updateTime = &t
 	}
-	return &exists, nil
+	if p.exists != nil && p.updateTime != nil {
+		return p, invalidArgument("current_document sets both exists and update_time, which are mutually exclusive")
+	}
+	return p, nil
+}
+
+// check returns the error that Firestore sends when the document called
+// name, or nil for a missing document, fails the precondition.
+func (p documentPrecondition) check(name string, d *Document) *firestoreError {
+	switch {
+	case p.exists != nil && *p.exists && d == nil:
+		return &firestoreError{http.StatusNotFound, "NOT_FOUND", "No document to update: " + name}
+	case p.exists != nil && !*p.exists && d != nil:
+		return documentExists(name)
+	case p.updateTime != nil:
+		// Firestore reports versions as microseconds since the epoch.
+		// NOTE: Firestore reports a missing document as version 0 when a
+		// transaction requires it to be missing. That it does the same
+		// here is unverified.
+		var stored int64
+		if d != nil {
+			stored = d.UpdateTime.UnixMicro()
+		}
+		if required := p.updateTime.UnixMicro(); d == nil || stored != required {
+			return &firestoreError{http.StatusBadRequest, "FAILED_PRECONDITION",
+				fmt.Sprintf("the stored version (%d) does not match the required base version (%d)", stored, required)}
+		}
+	}
+	return nil
+}
+
+// nextUpdateTime returns the update time of a write to a document last
+// written at previous, or of a new document when previous is zero. It is
+// after previous even when the clock is fixed, as in tests, so that an
+// updateTime precondition never matches a later version.
+//
+// NOTE: under a fixed clock, a document that is deleted and created again
+// can get the update time of its earlier version.
+func (s *Server) nextUpdateTime(previous time.Time) time.Time {
+	now := s.now().Truncate(time.Microsecond)
+	previous = previous.Truncate(time.Microsecond)
+	if !now.After(previous) {
+		now = previous.Add(time.Microsecond)
+	}
+	return now
 }
 
 func (s *Server) getDocument(c documentCall) (any, *firestoreError) {
@@ -245,7 +310,7 @@ func (s *Server) createDocument(c documentCall) (any, *firestoreError) {
 	if _, ok := s.world.Documents[name]; ok {
 		return nil, documentExists(name)
 	}
-	now := s.now()
+	now := s.nextUpdateTime(time.Time{})
 	d := &Document{Fields: fields, CreateTime: now, UpdateTime: now}
 	s.world.Documents[name] = d
 	if err := s.commitDocuments(); err != nil {
@@ -255,11 +320,12 @@ func (s *Server) createDocument(c documentCall) (any, *firestoreError) {
 	return renderDocument(name, d), nil
 }
 
-// patchDocument writes the document, creating it when absent. Without
-// updateMask.fieldPaths it replaces every field. With it, it sets the named
-// top-level fields from the body and removes those that the body lacks.
+// patchDocument writes the document, creating it when absent, unless it
+// fails the call's precondition. Without updateMask.fieldPaths it replaces
+// every field. With it, it sets the named top-level fields from the body
+// and removes those that the body lacks.
 func (s *Server) patchDocument(c documentCall) (any, *firestoreError) {
-	exists, ferr := precondition(c)
+	pre, ferr := parsePrecondition(c)
 	if ferr != nil {
 		return nil, ferr
 	}
@@ -278,13 +344,14 @@ func (s *Server) patchDocument(c documentCall) (any, *firestoreError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, found := s.world.Documents[name]
-	switch {
-	case exists != nil && *exists && !found:
-		return nil, &firestoreError{http.StatusNotFound, "NOT_FOUND", "No document to update: " + name}
-	case exists != nil && !*exists && found:
-		return nil, documentExists(name)
+	if err := pre.check(name, old); err != nil {
+		return nil, err
 	}
-	now := s.now()
+	var previous time.Time
+	if found {
+		previous = old.UpdateTime
+	}
+	now := s.nextUpdateTime(previous)
 	d := &Document{Fields: fields, CreateTime: now, UpdateTime: now}
 	if found {
 		d.CreateTime = old.CreateTime
@@ -329,13 +396,14 @@ func mergeFields(old, update json.RawMessage, mask []string) (json.RawMessage, *
 }
 
 // deleteDocument removes the document. Deleting a missing document
-// succeeds, as in Firestore, unless the call requires that it exists.
+// succeeds, as in Firestore, unless the call requires that it exists or
+// names its update time.
 func (s *Server) deleteDocument(c documentCall) (any, *firestoreError) {
-	exists, ferr := precondition(c)
+	pre, ferr := parsePrecondition(c)
 	if ferr != nil {
 		return nil, ferr
 	}
-	if exists != nil && !*exists {
+	if pre.exists != nil && !*pre.exists {
 		return nil, invalidArgument("the sandbox Firestore does not serve currentDocument.exists=false in documents.delete")
 	}
 	name := c.name()
@@ -344,8 +412,12 @@ func (s *Server) deleteDocument(c documentCall) (any, *firestoreError) {
 	defer s.mu.Unlock()
 	old, found := s.world.Documents[name]
 	switch {
-	case exists != nil && !found:
+	case pre.exists != nil && !found:
 		return nil, documentNotFound(name)
+	case pre.updateTime != nil:
+		if err := pre.check(name, old); err != nil {
+			return nil, err
+		}
 	case !found:
 		return map[string]any{}, nil
 	}

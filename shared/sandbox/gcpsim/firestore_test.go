@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,5 +269,155 @@ func TestFirestoreFault(t *testing.T) {
 	}
 	if code, status := rpcStatus(t, err); code != http.StatusConflict || status != "ABORTED" {
 		t.Errorf("fault = HTTP %d %s, want 409 ABORTED", code, status)
+	}
+}
+
+func TestFirestorePatchUpdateTime(t *testing.T) {
+	// The clock of startFirestore is fixed, so the update times below
+	// differ only because every write advances them.
+	_, docs := startFirestore(t, "", 0)
+	ctx := context.Background()
+	name := testRoot + "/" + testCollection + "/places"
+	first, err := docs.CreateDocument(testRoot, testCollection, &firestore.Document{
+		Fields: map[string]firestore.Value{"holder": stringValue("run-1")},
+	}).DocumentId("places").Context(ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	update := &firestore.Document{Fields: map[string]firestore.Value{"holder": stringValue("run-2")}}
+	second, err := docs.Patch(name, update).CurrentDocumentUpdateTime(first.UpdateTime).Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("patch at the current update time: %v", err)
+	}
+	if second.UpdateTime <= first.UpdateTime {
+		t.Errorf("update time after patch = %s, want one after %s", second.UpdateTime, first.UpdateTime)
+	}
+	if second.CreateTime != first.CreateTime {
+		t.Errorf("create time after patch = %s, want %s", second.CreateTime, first.CreateTime)
+	}
+
+	stale := &firestore.Document{Fields: map[string]firestore.Value{"holder": stringValue("run-3")}}
+	_, err = docs.Patch(name, stale).CurrentDocumentUpdateTime(first.UpdateTime).Context(ctx).Do()
+	if err == nil {
+		t.Fatal("patch at a stale update time succeeded")
+	}
+	code, status := rpcStatus(t, err)
+	if code != http.StatusBadRequest {
+		t.Errorf("stale patch HTTP status = %d, want 400", code)
+	}
+	if status != "FAILED_PRECONDITION" {
+		t.Errorf("stale patch status = %q, want FAILED_PRECONDITION", status)
+	}
+	var gerr *googleapi.Error
+	if errors.As(err, &gerr) && !strings.Contains(gerr.Message, "does not match the required base version") {
+		t.Errorf("stale patch message = %q, want the version mismatch", gerr.Message)
+	}
+
+	got, err := docs.Get(name).Context(ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"holder": "run-2"}, fieldsOf(got)); diff != "" {
+		t.Errorf("fields after the stale patch (-want +got):\n%s", diff)
+	}
+	if got.UpdateTime != second.UpdateTime {
+		t.Errorf("update time after the stale patch = %s, want %s", got.UpdateTime, second.UpdateTime)
+	}
+}
+
+func TestFirestorePreconditionErrors(t *testing.T) {
+	_, docs := startFirestore(t, "", 0)
+	ctx := context.Background()
+	name := testRoot + "/" + testCollection + "/places"
+	created, err := docs.CreateDocument(testRoot, testCollection, &firestore.Document{}).DocumentId("places").Context(ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &firestore.Document{Fields: map[string]firestore.Value{"holder": stringValue("run-1")}}
+
+	tests := []struct {
+		name       string
+		call       func() error
+		wantCode   int
+		wantStatus string
+	}{
+		{
+			name: "patch missing at an update time",
+			call: func() error {
+				_, err := docs.Patch(name+"-missing", doc).CurrentDocumentUpdateTime(created.UpdateTime).Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "FAILED_PRECONDITION",
+		},
+		{
+			name: "patch with both preconditions",
+			call: func() error {
+				_, err := docs.Patch(name, doc).CurrentDocumentExists(true).CurrentDocumentUpdateTime(created.UpdateTime).Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "INVALID_ARGUMENT",
+		},
+		{
+			name: "patch at an unaligned update time",
+			call: func() error {
+				_, err := docs.Patch(name, doc).CurrentDocumentUpdateTime("2026-03-01T12:00:00.000000001Z").Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "INVALID_ARGUMENT",
+		},
+		{
+			name: "patch at an invalid update time",
+			call: func() error {
+				_, err := docs.Patch(name, doc).CurrentDocumentUpdateTime("yesterday").Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "INVALID_ARGUMENT",
+		},
+		{
+			name: "delete at a stale update time",
+			call: func() error {
+				_, err := docs.Delete(name).CurrentDocumentUpdateTime("2026-03-01T11:00:00.000000Z").Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "FAILED_PRECONDITION",
+		},
+		{
+			name: "delete missing at an update time",
+			call: func() error {
+				_, err := docs.Delete(name + "-missing").CurrentDocumentUpdateTime(created.UpdateTime).Context(ctx).Do()
+				return err
+			},
+			wantCode: http.StatusBadRequest, wantStatus: "FAILED_PRECONDITION",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil {
+				t.Fatalf("call succeeded, want HTTP %d %s", tt.wantCode, tt.wantStatus)
+			}
+			code, status := rpcStatus(t, err)
+			if code != tt.wantCode {
+				t.Errorf("HTTP status = %d, want %d", code, tt.wantCode)
+			}
+			if status != tt.wantStatus {
+				t.Errorf("status = %q, want %q", status, tt.wantStatus)
+			}
+		})
+	}
+
+	got, err := docs.Get(name).Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("get after the rejected calls: %v", err)
+	}
+	if got.UpdateTime != created.UpdateTime {
+		t.Errorf("update time after the rejected calls = %s, want %s", got.UpdateTime, created.UpdateTime)
+	}
+	if _, err := docs.Delete(name).CurrentDocumentUpdateTime(created.UpdateTime).Context(ctx).Do(); err != nil {
+		t.Errorf("delete at the current update time: %v", err)
+	}
+	if _, err := docs.Get(name).Context(ctx).Do(); err == nil {
+		t.Error("document still exists after the delete at its update time")
 	}
 }
