@@ -281,7 +281,10 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 // still runs before it starts one for a changed request.
 func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
-		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{tableARN}, nil),
+		// A delivery claims a ticket with PutItem and records its run and
+		// a replaced claim with UpdateItem.
+		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			[]string{tableARN}, nil),
 		statement("StartProvision", []string{"states:StartExecution"},
 			[]string{s.stateMachine(provisionMachine)}, nil),
 		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},

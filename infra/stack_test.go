@@ -572,7 +572,7 @@ func TestIAMStatements(t *testing.T) {
 		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
 		{"PollerRole", "ReadAndRemoveWaits", []string{"dynamodb:Query", "dynamodb:DeleteItem"},
 			[]string{"{WaitsTable.Arn}"}, nil},
-		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{"{WaitsTable.Arn}"}, nil},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},

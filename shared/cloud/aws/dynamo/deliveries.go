@@ -119,7 +119,7 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(ctx context.
 		if err != nil {
 			return Outcome{}, err
 		}
-		if err := s.recordExecution(ctx, d, stored.withRun(d.RequestHash, execution)); err != nil {
+		if err := s.recordExecution(ctx, d, execution); err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{Kind: Started, Execution: execution}, nil
@@ -161,13 +161,6 @@ func (t ticketRecord) executions() []string {
 	return slices.Compact(names)
 }
 
-// withRun returns the ticket's runs with execution recorded for hash.
-func (t ticketRecord) withRun(hash, execution string) map[string]string {
-	runs := t.allRuns()
-	runs[hash] = execution
-	return runs
-}
-
 // duplicate returns the outcome of a delivery of a request that the ticket
 // already started, and false for a request that it did not start.
 func (t ticketRecord) duplicate(hash string) (Outcome, bool) {
@@ -184,25 +177,15 @@ func (t ticketRecord) duplicate(hash string) (Outcome, bool) {
 
 func ticketPartition(ticket string) string { return "ticket#" + hashKey(ticket) }
 
-// ticketItem returns the ticket item of a delivery, with execution and
-// runs when they are not empty.
-func (s *Store) ticketItem(d Delivery, execution string, runs map[string]string) map[string]types.AttributeValue {
+// claimItem returns the ticket item of a delivery that claims a new
+// ticket: no execution and no runs yet.
+func (s *Store) claimItem(d Delivery) map[string]types.AttributeValue {
 	item := key(ticketPartition(d.Ticket), ticketSortKey)
 	item[attrTicket] = stringAttr(d.Ticket)
 	item[attrRequestHash] = stringAttr(d.RequestHash)
 	item[attrSource] = stringAttr(d.Source)
 	if d.DeliveryID != "" {
 		item[attrDeliveryID] = stringAttr(d.DeliveryID)
-	}
-	if execution != "" {
-		item[attrExecution] = stringAttr(execution)
-	}
-	if len(runs) > 0 {
-		values := make(map[string]types.AttributeValue, len(runs))
-		for hash, run := range runs {
-			values[hash] = stringAttr(run)
-		}
-		item[attrRuns] = &types.AttributeValueMemberM{Value: values}
 	}
 	item[attrReceivedAt] = numberAttr(d.ReceivedAt.Unix())
 	item[attrExpiresAt] = numberAttr(d.ReceivedAt.Add(s.DeliveryRetention).Unix())
@@ -214,7 +197,7 @@ func (s *Store) ticketItem(d Delivery, execution string, runs map[string]string)
 func (s *Store) claim(ctx context.Context, d Delivery) (ticketRecord, bool, error) {
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           s.tableName(),
-		Item:                s.ticketItem(d, "", nil),
+		Item:                s.claimItem(d),
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if err == nil {
@@ -254,22 +237,43 @@ func runsOf(item map[string]types.AttributeValue) map[string]string {
 	return runs
 }
 
-// replaceClaim overwrites the stored item with an unstarted claim of the
-// delivery's request, keeping the ticket's runs. It returns false when the
-// item changed since it was read.
+// replaceClaim makes the stored item an unstarted claim of the
+// delivery's request. It returns false when the item's latest request or
+// execution changed since it was read.
+//
+// The write is an UpdateItem that leaves the runs map alone, so a run that
+// another delivery recorded since the read stays. An item written before
+// items kept their runs has its latest execution only in the execution
+// attribute, so replaceClaim first copies it into runs.
 func (s *Store) replaceClaim(ctx context.Context, d Delivery, stored ticketRecord) (bool, error) {
-	in := &dynamodb.PutItemInput{
-		TableName:                 s.tableName(),
-		Item:                      s.ticketItem(d, "", stored.allRuns()),
-		ConditionExpression:       aws.String("attribute_not_exists(#execution) AND #hash = :stored"),
-		ExpressionAttributeNames:  map[string]string{"#execution": attrExecution, "#hash": attrRequestHash},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":stored": stringAttr(stored.requestHash)},
+	if stored.execution != "" && stored.runs[stored.requestHash] != stored.execution {
+		if err := s.addRun(ctx, d.Ticket, stored.requestHash, stored.execution); err != nil {
+			return false, err
+		}
 	}
+
+	names := map[string]string{"#execution": attrExecution, "#hash": attrRequestHash}
+	values := map[string]types.AttributeValue{
+		":stored": stringAttr(stored.requestHash),
+		":hash":   stringAttr(d.RequestHash),
+	}
+	update := "SET #hash = :hash, " + s.setDelivery(d, names, values) + " REMOVE #execution"
+	if d.DeliveryID == "" {
+		update += ", #delivery"
+	}
+	condition := "attribute_not_exists(#execution) AND #hash = :stored"
 	if stored.execution != "" {
-		in.ConditionExpression = aws.String("#execution = :execution AND #hash = :stored")
-		in.ExpressionAttributeValues[":execution"] = stringAttr(stored.execution)
+		condition = "#execution = :execution AND #hash = :stored"
+		values[":execution"] = stringAttr(stored.execution)
 	}
-	_, err := s.client.PutItem(ctx, in)
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 s.tableName(),
+		Key:                       key(ticketPartition(d.Ticket), ticketSortKey),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
 	if isConditionFailed(err) {
 		return false, nil
 	}
@@ -279,16 +283,102 @@ func (s *Store) replaceClaim(ctx context.Context, d Delivery, stored ticketRecor
 	return true, nil
 }
 
-// recordExecution stores the started execution on the ticket item as its
-// latest, with runs.
-func (s *Store) recordExecution(ctx context.Context, d Delivery, runs map[string]string) error {
-	execution := runs[d.RequestHash]
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: s.tableName(),
-		Item:      s.ticketItem(d, execution, runs),
+// setDelivery returns the SET clauses, without the SET keyword, that store
+// the delivery's source, delivery ID when it has one, received time and
+// expiry, and adds their names and values. A caller whose delivery has no
+// ID removes the stored one with the #delivery name.
+func (s *Store) setDelivery(d Delivery, names map[string]string, values map[string]types.AttributeValue) string {
+	names["#source"] = attrSource
+	names["#delivery"] = attrDeliveryID
+	names["#received"] = attrReceivedAt
+	names["#expires"] = attrExpiresAt
+	values[":source"] = stringAttr(d.Source)
+	values[":received"] = numberAttr(d.ReceivedAt.Unix())
+	values[":expires"] = numberAttr(d.ReceivedAt.Add(s.DeliveryRetention).Unix())
+	clauses := "#source = :source, #received = :received, #expires = :expires"
+	if d.DeliveryID != "" {
+		values[":delivery"] = stringAttr(d.DeliveryID)
+		clauses += ", #delivery = :delivery"
+	}
+	return clauses
+}
+
+// recordExecution adds the started execution to the ticket's runs. Then,
+// if the claim is still for the delivery's request, it stores the execution
+// as the ticket's latest. When another delivery replaced the claim
+// meanwhile, that delivery's request is the latest and only the run is
+// added. Neither write replaces the item, so runs and claims that other
+// deliveries wrote since this delivery read the item stay.
+func (s *Store) recordExecution(ctx context.Context, d Delivery, execution string) error {
+	if err := s.addRun(ctx, d.Ticket, d.RequestHash, execution); err != nil {
+		return err
+	}
+
+	names := map[string]string{"#execution": attrExecution, "#hash": attrRequestHash}
+	values := map[string]types.AttributeValue{
+		":execution": stringAttr(execution),
+		":hash":      stringAttr(d.RequestHash),
+	}
+	update := "SET #execution = :execution, " + s.setDelivery(d, names, values)
+	if d.DeliveryID == "" {
+		update += " REMOVE #delivery"
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 s.tableName(),
+		Key:                       key(ticketPartition(d.Ticket), ticketSortKey),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("#hash = :hash"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	})
+	if isConditionFailed(err) {
+		return nil
+	}
 	if err != nil {
 		return s.classify(err, "record execution %s of ticket %s", execution, d.Ticket)
 	}
 	return nil
+}
+
+// addRun sets the execution of one request in the ticket's runs map and
+// changes no other entry. When the item has no map yet, as a new claim or
+// an item written before items kept their runs, addRun creates the map with
+// that one entry. A second round covers another delivery that created the
+// map between the two writes.
+func (s *Store) addRun(ctx context.Context, ticket, hash, execution string) error {
+	itemKey := key(ticketPartition(ticket), ticketSortKey)
+	names := map[string]string{"#runs": attrRuns}
+	for range 2 {
+		_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 s.tableName(),
+			Key:                       itemKey,
+			UpdateExpression:          aws.String("SET #runs.#hash = :execution"),
+			ConditionExpression:       aws.String("attribute_exists(#runs)"),
+			ExpressionAttributeNames:  map[string]string{"#runs": attrRuns, "#hash": hash},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":execution": stringAttr(execution)},
+		})
+		if err == nil {
+			return nil
+		}
+		if !isConditionFailed(err) {
+			return s.classify(err, "record execution %s of ticket %s", execution, ticket)
+		}
+
+		runs := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{hash: stringAttr(execution)}}
+		_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 s.tableName(),
+			Key:                       itemKey,
+			UpdateExpression:          aws.String("SET #runs = :runs"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(#runs)"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":runs": runs},
+		})
+		if err == nil {
+			return nil
+		}
+		if !isConditionFailed(err) {
+			return s.classify(err, "record execution %s of ticket %s", execution, ticket)
+		}
+	}
+	return fmt.Errorf("aws: dynamodb record execution %s of ticket %s in table %s: the ticket item is missing, so it expired or was deleted after the claim", execution, ticket, s.table)
 }

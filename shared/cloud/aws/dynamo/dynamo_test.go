@@ -376,6 +376,10 @@ func (c failingClient) GetItem(context.Context, *dynamodb.GetItemInput, ...func(
 	return nil, c.err
 }
 
+func (c failingClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, c.err
+}
+
 func (c failingClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	return nil, c.err
 }
@@ -500,5 +504,111 @@ func TestDeliveryRetentionOutlivesHistory(t *testing.T) {
 	const history = 90 * 24 * time.Hour
 	if dynamo.DefaultDeliveryRetention <= history {
 		t.Errorf("DefaultDeliveryRetention = %s, want more than the %s of Step Functions history", dynamo.DefaultDeliveryRetention, history)
+	}
+}
+
+// gatedStart is a start function that reports its call on entered and then
+// returns name once release is closed.
+type gatedStart struct {
+	name    string
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newGatedStart(name string) *gatedStart {
+	return &gatedStart{name: name, entered: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (g *gatedStart) start(ctx context.Context, _ []string) (string, error) {
+	close(g.entered)
+	select {
+	case <-g.release:
+		return g.name, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// TestDeliverInterleavedKeepsRuns runs two deliveries of one ticket with
+// different requests, so that the second replaces the first one's claim
+// while the first one's start is in flight. Both runs must stay recorded in
+// whichever order the two deliveries record their executions.
+func TestDeliverInterleavedKeepsRuns(t *testing.T) {
+	for _, firstRecordsLast := range []bool{true, false} {
+		t.Run(fmt.Sprintf("first records last %v", firstRecordsLast), func(t *testing.T) {
+			store, _ := newStore(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+
+			first := newGatedStart("DATA-4711")
+			second := newGatedStart("DATA-4711-r2")
+			type result struct {
+				out dynamo.Outcome
+				err error
+			}
+			firstDone := make(chan result, 1)
+			secondDone := make(chan result, 1)
+
+			go func() {
+				out, err := store.Deliver(ctx, delivery("DATA-4711", "hash-a"), first.start)
+				firstDone <- result{out, err}
+			}()
+			<-first.entered
+			go func() {
+				out, err := store.Deliver(ctx, delivery("DATA-4711", "hash-b"), second.start)
+				secondDone <- result{out, err}
+			}()
+			// The second delivery calls start only after it replaced the
+			// first delivery's claim.
+			<-second.entered
+
+			var firstResult, secondResult result
+			if firstRecordsLast {
+				close(second.release)
+				secondResult = <-secondDone
+				close(first.release)
+				firstResult = <-firstDone
+			} else {
+				close(first.release)
+				firstResult = <-firstDone
+				close(second.release)
+				secondResult = <-secondDone
+			}
+			if firstResult.err != nil {
+				t.Fatalf("first delivery: %v", firstResult.err)
+			}
+			if secondResult.err != nil {
+				t.Fatalf("second delivery: %v", secondResult.err)
+			}
+			if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711"}, firstResult.out); diff != "" {
+				t.Errorf("first delivery (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r2"}, secondResult.out); diff != "" {
+				t.Errorf("second delivery (-want +got):\n%s", diff)
+			}
+
+			// Redeliveries of both requests are duplicates of their runs.
+			// The second request replaced the claim, so its run is the
+			// latest.
+			unused := &starter{name: "unexpected"}
+			for _, redelivery := range []struct {
+				hash string
+				want dynamo.Outcome
+			}{
+				{"hash-a", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}},
+				{"hash-b", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711-r2"}},
+			} {
+				got, err := store.Deliver(ctx, delivery("DATA-4711", redelivery.hash), unused.start)
+				if err != nil {
+					t.Fatalf("redelivery of %s: %v", redelivery.hash, err)
+				}
+				if diff := cmp.Diff(redelivery.want, got); diff != "" {
+					t.Errorf("redelivery of %s (-want +got):\n%s", redelivery.hash, diff)
+				}
+			}
+			if unused.calls != 0 {
+				t.Errorf("redeliveries called start %d times, want 0", unused.calls)
+			}
+		})
 	}
 }
