@@ -162,7 +162,7 @@ func (e *Engine) chain(ctx context.Context, id int64) (time.Time, error) {
 
 // dueCursors returns cursors due at now and the earliest later due time.
 func (e *Engine) dueCursors(ctx context.Context, now time.Time) ([]int64, time.Time, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT id FROM cursors WHERE due_at IS NOT NULL AND due_at <= ?
+	rows, err := e.query(ctx, `SELECT id FROM cursors WHERE due_at IS NOT NULL AND due_at <= ?
 		ORDER BY due_at, id LIMIT ?`, now.UnixNano(), dueBatch)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("read due cursors: %w", err)
@@ -179,7 +179,7 @@ func (e *Engine) dueCursors(ctx context.Context, now time.Time) ([]int64, time.T
 	rows.Close()
 
 	var next sql.NullInt64
-	err = e.db.QueryRowContext(ctx, `SELECT MIN(t) FROM (
+	err = e.queryRow(ctx, `SELECT MIN(t) FROM (
 		SELECT MIN(due_at) AS t FROM cursors WHERE due_at > ?
 		UNION ALL
 		SELECT MIN(deadline) FROM executions WHERE status = 'RUNNING' AND deadline > 0)`,
@@ -195,7 +195,7 @@ func (e *Engine) dueCursors(ctx context.Context, now time.Time) ([]int64, time.T
 
 // timeOutExecutions closes executions whose TimeoutSeconds has passed.
 func (e *Engine) timeOutExecutions(ctx context.Context, now time.Time) error {
-	rows, err := e.db.QueryContext(ctx, `SELECT name FROM executions
+	rows, err := e.query(ctx, `SELECT name FROM executions
 		WHERE status = 'RUNNING' AND deadline > 0 AND deadline <= ?`, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("read execution deadlines: %w", err)

@@ -52,6 +52,15 @@ func (e *Engine) queryRow(ctx context.Context, query string, args ...any) *sql.R
 	return e.db.QueryRowContext(ctx, query, args...)
 }
 
+// query runs a multi-row query outside any transaction, under the same
+// rules as queryRow.
+func (e *Engine) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if stmt := e.prepared(query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
+	}
+	return e.db.QueryContext(ctx, query, args...)
+}
+
 // beginTx starts a write transaction.
 func (e *Engine) beginTx(ctx context.Context) (*storeTx, error) {
 	tx, err := e.db.BeginTx(ctx, nil)
