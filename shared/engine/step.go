@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -44,19 +42,15 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 	var call *taskCall
 	err := e.update(func(tx *storeTx) (func(), error) {
 		c, call = nil, nil
-		var execution string
-		err := tx.QueryRowContext(context.WithoutCancel(ctx), `SELECT execution FROM cursors WHERE id = ?`, id).Scan(&execution)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errStale
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read cursor %d: %w", id, err)
-		}
-		t, err := e.loadTxn(ctx, tx, execution)
+		loaded, err := loadCursor(context.WithoutCancel(ctx), tx, id)
 		if err != nil {
 			return nil, err
 		}
-		c, call, err = t.advanceChain(id, result, startTask)
+		t, err := e.loadTxn(ctx, tx, loaded.Execution)
+		if err != nil {
+			return nil, err
+		}
+		c, call, err = t.advanceChain(loaded, result, startTask)
 		if err != nil {
 			return nil, err
 		}
@@ -74,18 +68,14 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 	return c.due(), call, nil
 }
 
-// advanceChain is the body of step.
-func (t *txn) advanceChain(id int64, result *taskResult, startTask bool) (*cursor, *taskCall, error) {
-	var c *cursor
+// advanceChain is the body of step, on the cursor c as read in the same
+// request.
+func (t *txn) advanceChain(c *cursor, result *taskResult, startTask bool) (*cursor, *taskCall, error) {
 	var s *state
 	var err error
 	if result != nil {
 		// The task's cursor must be as the call left it: Stop, a timeout
 		// or a failed sibling may have changed it in the meantime.
-		c, err = loadCursor(t.ctx, t.tx, id)
-		if err != nil {
-			return nil, nil, err
-		}
 		if c.Version != result.call.c.Version || c.Phase != phaseTask || t.exec.Status != StatusRunning {
 			return nil, nil, errStale
 		}
@@ -94,7 +84,7 @@ func (t *txn) advanceChain(id int64, result *taskResult, startTask bool) (*curso
 			return nil, nil, err
 		}
 	} else {
-		c, s, err = t.load(id)
+		s, err = t.load(c)
 		if err != nil || s == nil {
 			return c, nil, err
 		}
@@ -137,20 +127,15 @@ func (c *cursor) due() time.Time {
 	return time.Unix(0, *c.DueAt)
 }
 
-// load reads a cursor and its state. It returns a nil state when the cursor
-// has nothing to do because its execution is closed; the cursor is then
-// parked.
-func (t *txn) load(id int64) (*cursor, *state, error) {
-	c, err := loadCursor(t.ctx, t.tx, id)
-	if err != nil {
-		return nil, nil, err
-	}
+// load returns the state that a cursor is in. When the cursor has nothing
+// to do because its execution is closed, load parks it and returns a nil
+// state.
+func (t *txn) load(c *cursor) (*state, error) {
 	if t.exec.Status != StatusRunning || c.DueAt == nil {
 		c.DueAt = nil
-		return c, nil, saveCursor(t.ctx, t.tx, c)
+		return nil, saveCursor(t.ctx, t.tx, c)
 	}
-	s, err := t.stateOf(c)
-	return c, s, err
+	return t.stateOf(c)
 }
 
 // stateOf returns the state that a cursor is in. A state missing from the
