@@ -199,7 +199,7 @@ func (t *txn) awaitChildren(c *cursor, now bool) error {
 		c.DueAt = &zero
 	}
 	t.newWork = true
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // checkChildren runs when a child of a Parallel or Map state finished. The
@@ -261,7 +261,7 @@ func (t *txn) checkChildren(c *cursor, s *state) error {
 		active++
 	}
 	c.DueAt = nil
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 func (t *txn) childrenFailed(c *cursor, s *state, failed *cursor) error {

@@ -50,8 +50,12 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 		if err != nil {
 			return nil, err
 		}
+		t.own = loaded
 		c, call, err = t.advanceChain(loaded, result, startTask)
 		if err != nil {
+			return nil, err
+		}
+		if err := t.flush(); err != nil {
 			return nil, err
 		}
 		if err := t.save(); err != nil {
@@ -109,6 +113,10 @@ func (t *txn) advanceChain(c *cursor, result *taskResult, startTask bool) (*curs
 			if err := t.startTask(c, s); err != nil {
 				return nil, nil, err
 			}
+			// The call must carry the version that the request commits.
+			if err := t.flush(); err != nil {
+				return nil, nil, err
+			}
 			started := *c
 			return c, &taskCall{c: &started, s: s}, nil
 		}
@@ -133,7 +141,7 @@ func (c *cursor) due() time.Time {
 func (t *txn) load(c *cursor) (*state, error) {
 	if t.exec.Status != StatusRunning || c.DueAt == nil {
 		c.DueAt = nil
-		return nil, saveCursor(t.ctx, t.tx, c)
+		return nil, t.saveCursor(c)
 	}
 	return t.stateOf(c)
 }
@@ -176,7 +184,7 @@ func (t *txn) advance(c *cursor, s *state) error {
 		return t.checkChildren(c, s)
 	}
 	c.DueAt = nil
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // enter runs the entry of a state: the StateEntered event, then whatever
@@ -299,7 +307,7 @@ func (t *txn) wait(c *cursor, s *state, input any) error {
 	dueAt := due.UnixNano()
 	c.DueAt = &dueAt
 	t.newWork = true
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 func (t *txn) failState(c *cursor, s *state, input any) error {
@@ -376,7 +384,7 @@ func (t *txn) exit(c *cursor, s *state, output any, next string) error {
 	c.Error, c.Cause = "", ""
 	zero := int64(0)
 	c.DueAt = &zero
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // finish ends a cursor with an output: the execution succeeds, or a
@@ -385,7 +393,7 @@ func (t *txn) finish(c *cursor, output []byte) error {
 	c.Phase = phaseDone
 	c.Output = output
 	c.DueAt = nil
-	if err := saveCursor(t.ctx, t.tx, c); err != nil {
+	if err := t.saveCursor(c); err != nil {
 		return err
 	}
 	if c.Parent == 0 {
@@ -438,7 +446,7 @@ func (t *txn) fail(c *cursor, s *state, err error) error {
 		t.newWork = true
 		t.e.log.Warn("retrying state", "execution", t.exec.Name, "state", s.Name, "error", se.Name,
 			"attempt", c.Retries[i], "delay", delay)
-		return saveCursor(t.ctx, t.tx, c)
+		return t.saveCursor(c)
 	}
 	for _, k := range s.Catch {
 		if !errorMatches(k.ErrorEquals, se.Name) {
@@ -476,7 +484,7 @@ func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
 	c.Phase = phaseFailed
 	c.Error, c.Cause = se.Name, se.Cause
 	c.DueAt = nil
-	if err := saveCursor(t.ctx, t.tx, c); err != nil {
+	if err := t.saveCursor(c); err != nil {
 		return err
 	}
 	if c.Parent == 0 {

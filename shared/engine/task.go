@@ -80,7 +80,7 @@ func (t *txn) schedule(c *cursor, s *state) error {
 	c.Phase = phaseTask
 	zero := int64(0)
 	c.DueAt = &zero
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // secondsField reads TimeoutSeconds or HeartbeatSeconds, or their Path
@@ -164,7 +164,7 @@ func (t *txn) startTask(c *cursor, s *state) error {
 			return fmt.Errorf("start heartbeat of task token: %w", err)
 		}
 	}
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // taskDone records the outcome of a task function.
@@ -197,7 +197,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 		c.Phase = phaseToken
 		zero := int64(0)
 		c.DueAt = &zero
-		return saveCursor(t.ctx, t.tx, c)
+		return t.saveCursor(c)
 	}
 	if err := t.emit("TaskSucceeded", s.Name, details); err != nil {
 		return err
@@ -258,7 +258,7 @@ func (t *txn) checkToken(c *cursor, s *state) error {
 		return t.taskFailed(c, s, &stateError{Name: errName, Cause: cause})
 	case tokenClosed:
 		c.DueAt = nil
-		return saveCursor(t.ctx, t.tx, c)
+		return t.saveCursor(c)
 	}
 
 	now := t.now.UnixNano()
@@ -279,7 +279,7 @@ func (t *txn) checkToken(c *cursor, s *state) error {
 			c.DueAt = &d
 		}
 	}
-	return saveCursor(t.ctx, t.tx, c)
+	return t.saveCursor(c)
 }
 
 // callTask resolves the function of a task and runs it with the task's

@@ -20,6 +20,11 @@ type txn struct {
 	def    *stateMachine
 	events []Event
 
+	// own is the cursor that a step advances. Its writes are deferred to
+	// flush, so that a step of several transitions updates its row once.
+	own      *cursor
+	ownDirty bool // own changed since it was read or last written
+
 	execInput any
 	closed    bool    // the execution reached a terminal status
 	newWork   bool    // some cursor became due
@@ -67,6 +72,27 @@ func (t *txn) machine() (*stateMachine, error) {
 		t.def = def
 	}
 	return t.def, nil
+}
+
+// saveCursor writes c, or marks it for flush when it is the step's own
+// cursor.
+func (t *txn) saveCursor(c *cursor) error {
+	if c == t.own {
+		t.ownDirty = true
+		return nil
+	}
+	return saveCursor(t.ctx, t.tx, c)
+}
+
+// flush writes the step's own cursor if it changed. Call it before any
+// statement that reads or writes that cursor's row, and before the
+// request ends.
+func (t *txn) flush() error {
+	if !t.ownDirty {
+		return nil
+	}
+	t.ownDirty = false
+	return saveCursor(t.ctx, t.tx, t.own)
 }
 
 // save saves the execution row and hands the events to the transaction,
@@ -188,6 +214,9 @@ func (t *txn) closeExecution(status, errName, cause string, output json.RawMessa
 // cancelWhere cancels the active cursors that match a condition and closes
 // their pending task tokens. Queued Map iterations stay queued.
 func (t *txn) cancelWhere(where string, args ...any) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM cursors WHERE `+where+`
 		AND phase NOT IN ('done', 'failed', 'cancelled', 'queued')`, args...)
 	if err != nil {
