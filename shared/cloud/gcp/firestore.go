@@ -84,6 +84,26 @@ func NewWaits(ctx context.Context, opts Options, cfg WaitsConfig) (*Waits, error
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	docs, err := newDocumentsService(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	w := &Waits{
+		docs:        docs,
+		parent:      cfg.documentsRoot(),
+		collection:  cfg.Collection,
+		callTimeout: opts.CallTimeout,
+	}
+	if w.callTimeout <= 0 {
+		w.callTimeout = DefaultCallTimeout
+	}
+	return w, nil
+}
+
+// newDocumentsService builds the Firestore documents client from the
+// endpoint and client options of opts. An empty opts.Endpoint means the
+// Firestore production endpoint.
+func newDocumentsService(ctx context.Context, opts Options) (*firestore.ProjectsDatabasesDocumentsService, error) {
 	clientOpts := append([]option.ClientOption(nil), opts.ClientOptions...)
 	if opts.Endpoint != "" {
 		// The client resolves paths such as v1/projects/... against the
@@ -94,16 +114,14 @@ func NewWaits(ctx context.Context, opts Options, cfg WaitsConfig) (*Waits, error
 	if err != nil {
 		return nil, fmt.Errorf("gcp: create Firestore client: %w", err)
 	}
-	w := &Waits{
-		docs:        service.Projects.Databases.Documents,
-		parent:      "projects/" + cfg.Project + "/databases/" + cfg.Database + "/documents",
-		collection:  cfg.Collection,
-		callTimeout: opts.CallTimeout,
-	}
-	if w.callTimeout <= 0 {
-		w.callTimeout = DefaultCallTimeout
-	}
-	return w, nil
+	return service.Projects.Databases.Documents, nil
+}
+
+// documentsRoot returns the resource name that document paths of the
+// database start from: projects/<project>/databases/<database>/documents.
+// It expects the Database default to be filled in.
+func (c WaitsConfig) documentsRoot() string {
+	return "projects/" + c.Project + "/databases/" + c.Database + "/documents"
 }
 
 func (c WaitsConfig) validate() error {
@@ -259,11 +277,18 @@ func rpcCode(err error) string {
 	return body.Error.Status
 }
 
-// classify wraps a Firestore error with a "gcp: firestore" message that
-// names the operation and the collection, and gives it the ASL error name
-// that Retry and Catch match on. An error it cannot name stays unnamed.
+// classify names the waits collection in a Firestore error, as
+// classifyFirestore describes.
 func (s *Waits) classify(err error, format string, args ...any) error {
-	op := fmt.Sprintf("gcp: firestore %s in %s", fmt.Sprintf(format, args...), s.Collection())
+	return classifyFirestore(err, s.Collection(), format, args...)
+}
+
+// classifyFirestore wraps a Firestore error with a "gcp: firestore"
+// message that names the operation and the collection or document, and
+// gives it the ASL error name that Retry and Catch match on. An error it
+// cannot name stays unnamed.
+func classifyFirestore(err error, resource, format string, args ...any) error {
+	op := fmt.Sprintf("gcp: firestore %s in %s", fmt.Sprintf(format, args...), resource)
 	name := firestoreErrorName(err)
 	if name == "" {
 		return fmt.Errorf("%s: %w", op, err)

@@ -1,0 +1,340 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	firestore "google.golang.org/api/firestore/v1"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// ReservationTTL is how long a place stays held after its run last
+// reserved it. A run reserves at preflight and renews at the endpoint step,
+// which normally comes minutes later, so the bound leaves room for that
+// step's retries. A place ends earlier when the request's endpoint is
+// listed or when the teardown of the request releases it. The TTL frees
+// the place of a run that failed or was cancelled, because the Cloud
+// Functions deployment does not release a place when a run closes.
+const ReservationTTL = 2 * time.Hour
+
+// DefaultReservationAttempts is how many times Reserve and Release read and
+// write the account's document before they give up, when another writer
+// changes it between the read and the write every time.
+const DefaultReservationAttempts = 8
+
+// The reservation documents are in the subcollection accounts of the
+// document endpoint-reservations of the waits collection. That document is
+// never written. Firestore does not list a missing document, so listing the
+// waits returns no reservation. No wait has the ID endpoint-reservations,
+// because a wait ID is 64 hex digits.
+const (
+	reservationsDocumentID   = "endpoint-reservations"
+	reservationsCollectionID = "accounts"
+)
+
+// Fields of a reservation document and of each of its places.
+const (
+	fieldAccount    = "account"
+	fieldPlaces     = "places"
+	fieldRequest    = "request"
+	fieldService    = "service"
+	fieldReservedAt = "reserved_at"
+)
+
+// errWriteConflict reports that another writer changed or created the
+// account's document after Reserve or Release read it.
+var errWriteConflict = errors.New("the reservation document changed after it was read")
+
+// EndpointReservations is the workflow.EndpointReservations on Firestore,
+// next to the waits. Each Snowflake account has one document that contains
+// its places. Its ID is the hex SHA-256 of the lowercase account name, so
+// any account name gives a valid ID. Reserve and Release read the document
+// and write it back with the precondition that its update time is still
+// the one they read, so two callers in any processes never both take the
+// last place. It is safe for concurrent use.
+type EndpointReservations struct {
+	docs *firestore.ProjectsDatabasesDocumentsService
+	// parent is the resource name of the document endpoint-reservations,
+	// the parent of the accounts subcollection.
+	parent      string
+	callTimeout time.Duration
+	ttl         time.Duration
+	attempts    int
+}
+
+var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
+
+// NewEndpointReservations builds the Firestore client from opts, as
+// NewWaits does, for the reservations under the waits collection of cfg.
+// An invalid cfg gives an InvalidRequest error that lists every problem.
+func NewEndpointReservations(ctx context.Context, opts Options, cfg WaitsConfig) (*EndpointReservations, error) {
+	if cfg.Database == "" {
+		cfg.Database = DefaultFirestoreDatabase
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	docs, err := newDocumentsService(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &EndpointReservations{
+		docs:        docs,
+		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + reservationsDocumentID,
+		callTimeout: opts.CallTimeout,
+		ttl:         ReservationTTL,
+		attempts:    DefaultReservationAttempts,
+	}
+	if s.callTimeout <= 0 {
+		s.callTimeout = DefaultCallTimeout
+	}
+	return s, nil
+}
+
+// Collection returns the resource name of the collection of reservation
+// documents, such as
+// projects/p/databases/(default)/documents/repolink-waits/endpoint-reservations/accounts.
+func (s *EndpointReservations) Collection() string {
+	return s.parent + "/" + reservationsCollectionID
+}
+
+// DocumentName returns the resource name of the reservation document of
+// account.
+func (s *EndpointReservations) DocumentName(account string) string {
+	return s.Collection() + "/" + documentID(strings.ToLower(account))
+}
+
+// place is one request's place among an account's private endpoints.
+type place struct {
+	request   string
+	execution string
+	// service is the provider service of the request's endpoint, or ""
+	// before the run has built it.
+	service    string
+	reservedAt time.Time
+}
+
+// Reserve implements workflow.EndpointReservations. Account names are
+// compared without case, like Snowflake account identifiers, and service
+// IDs too, because Azure resource IDs ignore case. The place records
+// r.Execution as its holder, so a later run of the request takes it over.
+func (s *EndpointReservations) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	var result workflow.ReservationResult
+	err := s.update(ctx, r.Account, "reserve a private endpoint of "+r.Account+" for "+r.RequestID,
+		func(places []place) ([]place, bool) {
+			active := slices.DeleteFunc(places, func(p place) bool {
+				return p.reservedAt.Before(r.Now.Add(-s.ttl)) || (p.service != "" && containsFold(r.Listed, p.service))
+			})
+			// Expired places and places whose endpoints are listed end
+			// even when the reservation is rejected.
+			changed := len(active) != len(places)
+
+			own := slices.IndexFunc(active, func(p place) bool { return p.request == r.RequestID })
+			if own < 0 && len(r.Listed)+len(active) >= r.Limit {
+				result = workflow.ReservationResult{Holders: holders(active)}
+				return active, changed
+			}
+			result = workflow.ReservationResult{Reserved: true}
+			if own < 0 {
+				active = append(active, place{request: r.RequestID})
+				own = len(active) - 1
+			}
+			active[own].execution = r.Execution
+			active[own].reservedAt = r.Now
+			if r.ServiceID != "" {
+				active[own].service = r.ServiceID
+			}
+			return active, true
+		})
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+	return result, nil
+}
+
+// Release implements workflow.EndpointReservations. A place without a
+// recorded holder matches any execution.
+func (s *EndpointReservations) Release(ctx context.Context, account, requestID, execution string) error {
+	return s.update(ctx, account, "release the private endpoint reservation of "+requestID+" in "+account,
+		func(places []place) ([]place, bool) {
+			remaining := slices.DeleteFunc(places, func(p place) bool {
+				return p.request == requestID && (execution == "" || p.execution == "" || p.execution == execution)
+			})
+			return remaining, len(remaining) != len(places)
+		})
+}
+
+// update reads the places of account, passes them to change, and writes
+// the places that change returns when it reports a change. The write
+// succeeds only while the document is as it was read. After a conflicting
+// write by another caller it reads again and calls change again, up to
+// s.attempts times, with a short random pause between attempts. op names
+// the operation in errors.
+func (s *EndpointReservations) update(ctx context.Context, account, op string, change func([]place) ([]place, bool)) error {
+	name := s.DocumentName(account)
+	for attempt := 1; ; attempt++ {
+		doc, err := s.get(ctx, name)
+		if err != nil {
+			return classifyFirestore(err, name, "%s: read the reservation document", op)
+		}
+		places, err := decodePlaces(doc)
+		if err != nil {
+			return err
+		}
+		updated, changed := change(places)
+		if !changed {
+			return nil
+		}
+		err = s.write(ctx, name, account, doc, updated)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errWriteConflict) {
+			return classifyFirestore(err, name, "%s: write the reservation document", op)
+		}
+		if attempt >= s.attempts {
+			return workflow.Errorf(workflow.ErrTransient,
+				"gcp: firestore %s in %s: other writers changed the document during each of %d attempts; retry the step",
+				op, name, s.attempts)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
+		}
+	}
+}
+
+// pause waits a random time that grows with attempt, so that callers whose
+// writes conflicted do not read and write again in step.
+func pause(ctx context.Context, attempt int) error {
+	limit := time.Duration(min(attempt, 10)) * 20 * time.Millisecond
+	timer := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// get returns the document called name, or nil when it does not exist.
+func (s *EndpointReservations) get(ctx context.Context, name string) (*firestore.Document, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	doc, err := s.docs.Get(name).Context(ctx).Do()
+	if rpcCode(err) == "NOT_FOUND" {
+		// A missing database also gives NOT_FOUND, which the
+		// createDocument call of write then returns.
+		return nil, nil
+	}
+	return doc, err
+}
+
+// write stores places as the document called name. When base is nil, it
+// creates the document, which fails with ALREADY_EXISTS when another
+// caller created it first. Otherwise it patches the document with the
+// precondition that its update time is still that of base, which fails
+// with FAILED_PRECONDITION (HTTP 400) when another caller wrote it since.
+// Both failures return errWriteConflict.
+func (s *EndpointReservations) write(ctx context.Context, name, account string, base *firestore.Document, places []place) error {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	doc := encodePlaces(account, places)
+	if base == nil {
+		_, err := s.docs.CreateDocument(s.parent, reservationsCollectionID, doc).
+			DocumentId(documentID(strings.ToLower(account))).
+			Context(ctx).
+			Do()
+		if rpcCode(err) == "ALREADY_EXISTS" {
+			return errWriteConflict
+		}
+		return err
+	}
+	_, err := s.docs.Patch(name, doc).
+		CurrentDocumentUpdateTime(base.UpdateTime).
+		Context(ctx).
+		Do()
+	switch rpcCode(err) {
+	case "FAILED_PRECONDITION", "NOT_FOUND", "ABORTED":
+		// NOT_FOUND: the document was deleted since it was read. ABORTED:
+		// Firestore stopped the write because of contention on the
+		// document.
+		return errWriteConflict
+	}
+	return err
+}
+
+// encodePlaces returns the reservation document of account with places.
+// The places are an array of maps, which the Firestore console shows
+// field by field.
+func encodePlaces(account string, places []place) *firestore.Document {
+	values := make([]*firestore.Value, 0, len(places))
+	for _, p := range places {
+		values = append(values, &firestore.Value{MapValue: &firestore.MapValue{Fields: map[string]firestore.Value{
+			fieldRequest:    stringValue(p.request),
+			fieldExecution:  stringValue(p.execution),
+			fieldService:    stringValue(p.service),
+			fieldReservedAt: {TimestampValue: p.reservedAt.UTC().Format(time.RFC3339Nano)},
+		}}})
+	}
+	return &firestore.Document{Fields: map[string]firestore.Value{
+		fieldAccount: stringValue(strings.ToLower(account)),
+		fieldPlaces:  {ArrayValue: &firestore.ArrayValue{Values: values}},
+	}}
+}
+
+// decodePlaces returns the places of a reservation document, or none for a
+// nil document. A place without a request or a valid reserved_at is an
+// error that names the document, so that an operator can fix or delete it.
+func decodePlaces(doc *firestore.Document) ([]place, error) {
+	if doc == nil {
+		return nil, nil
+	}
+	array := doc.Fields[fieldPlaces].ArrayValue
+	if array == nil {
+		return nil, nil
+	}
+	places := make([]place, 0, len(array.Values))
+	for i, v := range array.Values {
+		if v == nil || v.MapValue == nil {
+			return nil, fmt.Errorf("gcp: firestore decode reservation document %s: place %d is not a map", doc.Name, i)
+		}
+		fields := v.MapValue.Fields
+		p := place{
+			request:   fields[fieldRequest].StringValue,
+			execution: fields[fieldExecution].StringValue,
+			service:   fields[fieldService].StringValue,
+		}
+		if p.request == "" {
+			return nil, fmt.Errorf("gcp: firestore decode reservation document %s: place %d has no %s", doc.Name, i, fieldRequest)
+		}
+		reservedAt, err := time.Parse(time.RFC3339Nano, fields[fieldReservedAt].TimestampValue)
+		if err != nil {
+			return nil, fmt.Errorf("gcp: firestore decode reservation document %s: place %d of %s has an invalid %s: %w",
+				doc.Name, i, p.request, fieldReservedAt, err)
+		}
+		p.reservedAt = reservedAt
+		places = append(places, p)
+	}
+	return places, nil
+}
+
+// holders returns the sorted request IDs of places.
+func holders(places []place) []string {
+	out := make([]string, 0, len(places))
+	for _, p := range places {
+		out = append(out, p.request)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func containsFold(values []string, value string) bool {
+	return slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, value) })
+}
