@@ -1,15 +1,18 @@
-// Package dynamo keeps the registered long waits and the tickets that webhook
-// deliveries started in one DynamoDB table, for the Lambda deployment.
+// Package dynamo keeps the registered long waits, the tickets that webhook
+// deliveries started and the endpoint reservations of Snowflake accounts in
+// one DynamoDB table, for the Lambda deployment.
 //
 // The table has a string partition key pk, a string sort key sk and the TTL
 // attribute expires_at (Unix seconds). Items are laid out as:
 //
-//	wait    pk "wait"                            sk "token#<sha256 of the task token>"
-//	ticket  pk "ticket#<sha256 of the ticket>"   sk "ticket"
+//	wait          pk "wait"                                            sk "token#<sha256 of the task token>"
+//	ticket        pk "ticket#<sha256 of the ticket>"                   sk "ticket"
+//	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
 //
 // All waits share one partition so that the poller reads them with a single
 // Query. Each provision run in its long wait has one open wait, so the
-// partition stays small.
+// partition stays small. Each account has one reservations item with all
+// its places, so that one conditional write decides on all of them.
 package dynamo
 
 import (
@@ -73,6 +76,9 @@ type Store struct {
 	// plus WaitRetention, a ticket's last delivery plus DeliveryRetention.
 	WaitRetention     time.Duration
 	DeliveryRetention time.Duration
+	// ReservationTTL is how long an endpoint place stays held after it
+	// was last reserved.
+	ReservationTTL time.Duration
 }
 
 var _ workflow.WaitRegistry = (*Store)(nil)
@@ -86,6 +92,7 @@ func New(client Client, table string) *Store {
 		Now:               time.Now,
 		WaitRetention:     DefaultWaitRetention,
 		DeliveryRetention: DefaultDeliveryRetention,
+		ReservationTTL:    DefaultReservationTTL,
 	}
 }
 

@@ -411,6 +411,11 @@ func TestErrorNames(t *testing.T) {
 			calls["List"] = listErr
 			_, deliverErr := store.Deliver(context.Background(), delivery("DATA-1", "hash"), (&starter{}).start)
 			calls["Deliver"] = deliverErr
+			_, reserveErr := store.Reserve(context.Background(), workflow.EndpointReservation{
+				Account: "acme-prod", RequestID: "DATA-1", Limit: 5, Now: epoch,
+			})
+			calls["Reserve"] = reserveErr
+			calls["Release"] = store.Release(context.Background(), "acme-prod", "DATA-1", "DATA-1")
 
 			for call, err := range calls {
 				if !errors.Is(err, tt.err) {

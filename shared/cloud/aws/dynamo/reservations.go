@@ -1,0 +1,312 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// reservationsSortKey is the sort key of every reservations item.
+const reservationsSortKey = "reservations"
+
+// Attributes of a reservations item besides the keys.
+const (
+	attrAccount = "account"
+	// attrVersion counts the item's writes. Every write of the item is
+	// conditional on the version that its caller read.
+	attrVersion = "version"
+	// attrPlaces maps the request ID of each place to a map with the
+	// attributes service, reserved_at and execution.
+	attrPlaces     = "places"
+	attrService    = "service"
+	attrReservedAt = "reserved_at"
+)
+
+// DefaultReservationTTL is how long a place stays held after it was last
+// reserved, the same as reservations.TTL of the single-machine store.
+// Preflight reserves and the endpoint step renews minutes later, so the
+// bound leaves room for that step's retries and frees the place of a run
+// that stopped before its endpoint step.
+const DefaultReservationTTL = 2 * time.Hour
+
+// maxReserveAttempts bounds the read and conditional write rounds of one
+// Reserve. A round fails only when another caller changed the account's
+// item since the read, or the TTL deleted it, so each failed round means
+// that another write went through.
+const maxReserveAttempts = 10
+
+// reserveBackoff is the maximum pause before the second round. It grows
+// with each round, and every pause is jittered so that the callers that
+// lost a round do not meet again in the next.
+const reserveBackoff = 20 * time.Millisecond
+
+// ErrReservationContention is returned when other callers changed an
+// account's reservations during every round of one Reserve.
+var ErrReservationContention = errors.New("the account's endpoint reservations changed during every attempt")
+
+var _ workflow.EndpointReservations = (*Store)(nil)
+
+// reservationsPartition keys the one item that holds all places of an
+// account. Account names are compared without case, like Snowflake account
+// identifiers. The stack in infra/ lets the step roles reach only partition
+// keys that start with "endpoints#", so the prefix changes only with it.
+func reservationsPartition(account string) string {
+	return "endpoints#" + hashKey(strings.ToLower(account))
+}
+
+// place is one request's reservation.
+type place struct {
+	// service is the provider service of the request's endpoint, or ""
+	// before the run has built it.
+	service string
+	// reservedAt is the time of the last reservation, in Unix seconds.
+	reservedAt int64
+	// execution is the run that holds the place, or "".
+	execution string
+}
+
+// accountPlaces is the stored state of an account's places.
+type accountPlaces struct {
+	// version is 0 when the account has no item yet.
+	version int64
+	places  map[string]place
+}
+
+// Reserve implements workflow.EndpointReservations. It reads the
+// account's item, decides on the places it holds, and writes the item back
+// on the condition that its version did not change, in up to
+// maxReserveAttempts rounds. Service IDs are compared without case,
+// because Azure resource IDs ignore case.
+func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	if r.Account == "" || r.RequestID == "" {
+		return workflow.ReservationResult{}, workflow.Invalid("aws: dynamodb reserve a private endpoint: account and request ID are required")
+	}
+	for attempt := range maxReserveAttempts {
+		if err := pause(ctx, attempt); err != nil {
+			return workflow.ReservationResult{}, err
+		}
+		stored, err := s.readPlaces(ctx, r.Account)
+		if err != nil {
+			return workflow.ReservationResult{}, err
+		}
+
+		places := maps.Clone(stored.places)
+		changed := dropEnded(places, r.Now.Add(-s.ReservationTTL).Unix(), r.Listed)
+		held, holds := places[r.RequestID]
+		if !holds && len(r.Listed)+len(places) >= r.Limit {
+			result := workflow.ReservationResult{Holders: slices.Sorted(maps.Keys(places))}
+			if !changed {
+				return result, nil
+			}
+			// The rejection is final, but the places that ended must be
+			// dropped, so that they stop counting once their endpoints
+			// leave the list.
+			written, err := s.writePlaces(ctx, r.Account, stored.version, places, r.Now)
+			if err != nil {
+				return workflow.ReservationResult{}, err
+			}
+			if written {
+				return result, nil
+			}
+			continue
+		}
+
+		if r.ServiceID != "" {
+			held.service = r.ServiceID
+		}
+		places[r.RequestID] = place{service: held.service, reservedAt: r.Now.Unix(), execution: r.Execution}
+		written, err := s.writePlaces(ctx, r.Account, stored.version, places, r.Now)
+		if err != nil {
+			return workflow.ReservationResult{}, err
+		}
+		if written {
+			return workflow.ReservationResult{Reserved: true}, nil
+		}
+	}
+	return workflow.ReservationResult{}, fmt.Errorf("aws: dynamodb reserve a private endpoint of %s for %s in table %s: %w (%d attempts), "+
+		"because other runs of the account reserve at the same time; retry the step",
+		r.Account, r.RequestID, s.table, ErrReservationContention, maxReserveAttempts)
+}
+
+// pause sleeps before a retry of Reserve for a random time of up to
+// attempt times reserveBackoff. It returns at once before the first
+// attempt, and with ctx's error when ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	timer := time.NewTimer(rand.N(time.Duration(attempt) * reserveBackoff))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dropEnded removes the places that expired, reserved before the Unix time
+// expiredBefore, and the places whose service is among listed, because
+// those endpoints count already. It reports whether it removed any.
+func dropEnded(places map[string]place, expiredBefore int64, listed []string) bool {
+	changed := false
+	for request, p := range places {
+		ended := p.reservedAt < expiredBefore ||
+			(p.service != "" && slices.ContainsFunc(listed, func(v string) bool { return strings.EqualFold(v, p.service) }))
+		if ended {
+			delete(places, request)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// Release implements workflow.EndpointReservations. One UpdateItem removes
+// the place on the condition that it exists and, when execution is set,
+// that execution holds it or no holder was recorded. It also raises the
+// item's version, so that a Reserve that read the place before fails its
+// write and reads again.
+func (s *Store) Release(ctx context.Context, account, requestID, execution string) error {
+	names := map[string]string{
+		"#places":  attrPlaces,
+		"#request": requestID,
+		"#version": attrVersion,
+	}
+	values := map[string]types.AttributeValue{":one": numberAttr(1)}
+	condition := "attribute_exists(#places.#request)"
+	if execution != "" {
+		names["#execution"] = attrExecution
+		values[":execution"] = stringAttr(execution)
+		condition += " AND (attribute_not_exists(#places.#request.#execution) OR #places.#request.#execution = :execution)"
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 s.tableName(),
+		Key:                       key(reservationsPartition(account), reservationsSortKey),
+		UpdateExpression:          aws.String("REMOVE #places.#request SET #version = #version + :one"),
+		ConditionExpression:       aws.String(condition),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		// The request holds no place, or a later run holds it.
+		return nil
+	}
+	if err != nil {
+		return s.classify(err, "release the private endpoint reservation of %s in %s", requestID, account)
+	}
+	return nil
+}
+
+// readPlaces reads the account's item with a strongly consistent GetItem.
+func (s *Store) readPlaces(ctx context.Context, account string) (accountPlaces, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      s.tableName(),
+		Key:            key(reservationsPartition(account), reservationsSortKey),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return accountPlaces{}, s.classify(err, "read endpoint reservations of %s", account)
+	}
+	stored := accountPlaces{places: map[string]place{}}
+	if out.Item == nil {
+		return stored, nil
+	}
+	stored.version, err = numberOf(out.Item, attrVersion)
+	if err != nil {
+		return accountPlaces{}, fmt.Errorf("aws: dynamodb read endpoint reservations of %s in table %s: %w", account, s.table, err)
+	}
+	m, _ := out.Item[attrPlaces].(*types.AttributeValueMemberM)
+	if m == nil {
+		return stored, nil
+	}
+	for request, v := range m.Value {
+		attrs, ok := v.(*types.AttributeValueMemberM)
+		if !ok {
+			return accountPlaces{}, fmt.Errorf("aws: dynamodb read endpoint reservations of %s in table %s: place of %s is %T, want a map", account, s.table, request, v)
+		}
+		reservedAt, err := numberOf(attrs.Value, attrReservedAt)
+		if err != nil {
+			return accountPlaces{}, fmt.Errorf("aws: dynamodb read endpoint reservations of %s in table %s: place of %s: %w", account, s.table, request, err)
+		}
+		stored.places[request] = place{
+			service:    stringOf(attrs.Value, attrService),
+			reservedAt: reservedAt,
+			execution:  stringOf(attrs.Value, attrExecution),
+		}
+	}
+	return stored, nil
+}
+
+// writePlaces stores places as the account's item on the condition that
+// the item's version is still version, or that no item exists when version
+// is 0. It returns false when the condition failed. The item expires one
+// TTL after its latest place was reserved, so it outlives every place.
+func (s *Store) writePlaces(ctx context.Context, account string, version int64, places map[string]place, now time.Time) (bool, error) {
+	item := key(reservationsPartition(account), reservationsSortKey)
+	item[attrAccount] = stringAttr(strings.ToLower(account))
+	item[attrVersion] = numberAttr(version + 1)
+	latest := now.Unix()
+	values := make(map[string]types.AttributeValue, len(places))
+	for request, p := range places {
+		attrs := map[string]types.AttributeValue{attrReservedAt: numberAttr(p.reservedAt)}
+		// An empty service or holder is left out, because Release tests
+		// for a place without a holder with attribute_not_exists.
+		if p.service != "" {
+			attrs[attrService] = stringAttr(p.service)
+		}
+		if p.execution != "" {
+			attrs[attrExecution] = stringAttr(p.execution)
+		}
+		values[request] = &types.AttributeValueMemberM{Value: attrs}
+		latest = max(latest, p.reservedAt)
+	}
+	item[attrPlaces] = &types.AttributeValueMemberM{Value: values}
+	item[attrExpiresAt] = numberAttr(latest + int64(s.ReservationTTL/time.Second))
+
+	in := &dynamodb.PutItemInput{
+		TableName:                 s.tableName(),
+		Item:                      item,
+		ConditionExpression:       aws.String("#version = :version"),
+		ExpressionAttributeNames:  map[string]string{"#version": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":version": numberAttr(version)},
+	}
+	if version == 0 {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+		in.ExpressionAttributeNames = nil
+		in.ExpressionAttributeValues = nil
+	}
+	_, err := s.client.PutItem(ctx, in)
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.classify(err, "write endpoint reservations of %s", account)
+	}
+	return true, nil
+}
+
+// numberOf returns the number attribute name of item as an integer, or 0
+// when the item has none.
+func numberOf(item map[string]types.AttributeValue, name string) (int64, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attribute %s = %q is not an integer: %w", name, v.Value, err)
+	}
+	return n, nil
+}
