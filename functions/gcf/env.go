@@ -29,6 +29,9 @@ type adapters struct {
 	gcp     gcpadapter.Options
 	secrets *secrets.Resolver
 	waits   workflow.WaitRegistry
+	// reservations are the endpoint reservations, or nil when the
+	// deployment keeps none.
+	reservations workflow.EndpointReservations
 
 	mu        sync.Mutex
 	provider  *gcpadapter.Provider
@@ -36,8 +39,8 @@ type adapters struct {
 	snowflake *sessions.Cache
 }
 
-func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.WaitRegistry) *adapters {
-	a := &adapters{logger: logger, gcp: gcp, waits: waits}
+func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.WaitRegistry, reservations workflow.EndpointReservations) *adapters {
+	a := &adapters{logger: logger, gcp: gcp, waits: waits, reservations: reservations}
 	// The requester of an execution is not the operator, so no env: or
 	// file: reference of a request is read from the function instance.
 	a.secrets = secrets.NewResolver().Restrict(secrets.AllowList{}, localRefFix)
@@ -47,8 +50,8 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.Wai
 }
 
 // env returns the step environment. Google Cloud routes and Snowflake
-// steps work, and the long wait works when a wait registry is configured.
-// AWS and Azure routes fail with InvalidRequest.
+// steps work. The long wait and the endpoint reservations work when a wait
+// registry is configured. AWS and Azure routes fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	return &workflow.Env{
 		Snowflake: a.Snowflake,
@@ -60,6 +63,8 @@ func (a *adapters) env() *workflow.Env {
 		Waits:     a.waits,
 		Now:       time.Now,
 		Logger:    a.logger,
+
+		EndpointReservations: a.reservations,
 	}
 }
 

@@ -63,7 +63,8 @@ func init() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: cloudLoggingAttr}))
 	var gcp gcpadapter.Options
-	env := newAdapters(logger, gcp, newWaitRegistry(os.Getenv, gcp, false, logger)).env()
+	waits := newWaitRegistry(os.Getenv, gcp, false, logger)
+	env := newAdapters(logger, gcp, waits, newEndpointReservations(os.Getenv, gcp, logger)).env()
 	registered = newHandlers(env, logger)
 	registered[PollerFunction] = servePoller(&poller.Poller{Env: env, Tasks: newCallbackTasks(gcpadapter.CallbacksOptions{})}, logger)
 

@@ -1,0 +1,87 @@
+package gcf
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// newEndpointReservations returns the endpoint reservations that the
+// environment configures. When REPOLINK_WAITS_COLLECTION is set, they are
+// kept in Firestore under the waits collection, with the same project and
+// database settings. Otherwise it returns nil, and preflight and the
+// endpoint step check only the endpoints that Snowflake lists. An invalid
+// configuration gives reservations whose every call fails, so a
+// private-link run stops at preflight before it builds anything.
+func newEndpointReservations(getenv func(string) string, opts gcpadapter.Options, logger *slog.Logger) workflow.EndpointReservations {
+	cfg, err := loadWaitsConfig(getenv)
+	switch {
+	case err != nil:
+		// newWaitRegistry logs the same configuration error.
+		return failedReservations{err: workflow.Invalid("the Cloud Functions deployment cannot reserve private endpoints: %v", err)}
+	case cfg.Collection == "":
+		logger.Info("no endpoint reservations configured, so runs started together can both count the last private endpoint as free",
+			"setting", envWaitsCollection)
+		return nil
+	}
+	return &firestoreReservations{opts: opts, cfg: cfg}
+}
+
+// firestoreReservations builds the Firestore reservations client on first
+// use and keeps it for later invocations on the same instance.
+type firestoreReservations struct {
+	opts gcpadapter.Options
+	cfg  gcpadapter.WaitsConfig
+
+	mu    sync.Mutex
+	store *gcpadapter.EndpointReservations
+}
+
+func (f *firestoreReservations) open() (*gcpadapter.EndpointReservations, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.store != nil {
+		return f.store, nil
+	}
+	// The client outlives the invocation that first needs it, so it is
+	// not bound to its context.
+	store, err := gcpadapter.NewEndpointReservations(context.Background(), f.opts, f.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the endpoint reservations under the collection that %s, %s and %s name: %w",
+			envWaitsProject, envWaitsDatabase, envWaitsCollection, err)
+	}
+	f.store = store
+	return store, nil
+}
+
+func (f *firestoreReservations) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	store, err := f.open()
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+	return store.Reserve(ctx, r)
+}
+
+func (f *firestoreReservations) Release(ctx context.Context, account, requestID, execution string) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.Release(ctx, account, requestID, execution)
+}
+
+// failedReservations are the reservations of a deployment whose waits
+// configuration is invalid. Every call returns err.
+type failedReservations struct {
+	err error
+}
+
+func (f failedReservations) Reserve(context.Context, workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	return workflow.ReservationResult{}, f.err
+}
+
+func (f failedReservations) Release(context.Context, string, string, string) error { return f.err }
