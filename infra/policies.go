@@ -247,6 +247,28 @@ func secretStatements(s arnScope, sid string, arns []string, keyARN string) []aw
 	return statements
 }
 
+// reservationsPartitionPrefix starts the partition key of every endpoint
+// reservations item in the table, as the dynamo package in the main module
+// writes it.
+const reservationsPartitionPrefix = "endpoints#"
+
+// reservationStatements lets preflight and the endpoint step reserve a
+// place among a Snowflake account's private endpoints, and
+// teardown_endpoint release it. dynamodb:LeadingKeys limits the calls to
+// the reservations items, so these roles cannot read or change waits or
+// tickets.
+func reservationStatements(tableARN string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("ReserveEndpoints", []string{
+			"dynamodb:GetItem",
+			"dynamodb:PutItem",
+			"dynamodb:UpdateItem",
+		}, []string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
+			"dynamodb:LeadingKeys": reservationsPartitionPrefix + "*",
+		}}),
+	}
+}
+
 // waitStatements lets await_endpoint register a wait.
 func waitStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{

@@ -154,12 +154,15 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 
 	statements := map[Group][]awsiam.PolicyStatement{
 		// preflight looks up the request's endpoint service when the
-		// Snowflake account has no room for another endpoint.
-		GroupPreflight: append(endpointLookupStatements(), stepSecrets...),
+		// Snowflake account has no room for another endpoint, and
+		// reserves a place for it when there is room.
+		GroupPreflight: slices.Concat(endpointLookupStatements(), reservationStatements(tableARN), stepSecrets),
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
-		GroupNetwork:   append(networkStatements(scopeARNs), stepSecrets...),
-		GroupSnowflake: append(endpointLookupStatements(), stepSecrets...),
+		GroupNetwork: append(networkStatements(scopeARNs), stepSecrets...),
+		// endpoint renews the place that preflight reserved, and
+		// teardown_endpoint releases it.
+		GroupSnowflake: slices.Concat(endpointLookupStatements(), reservationStatements(tableARN), stepSecrets),
 		GroupTeardown:  teardownStatements(scopeARNs),
 		// egress_ranges reads the ranges in Snowflake.
 		GroupFirewall: append(firewallStatements(scopeARNs, cfg.EgressSecurityGroupIDs), stepSecrets...),
@@ -203,14 +206,19 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 }
 
 // stepEnv returns the environment of a step function beyond its handler.
+// The preflight and snowflake groups get the table for the endpoint
+// reservations.
 func stepEnv(spec FunctionSpec, cfg Config, tableName string) map[string]string {
-	if spec.Group != GroupWait {
-		return nil
+	switch spec.Group {
+	case GroupWait:
+		return map[string]string{
+			envTable:        tableName,
+			envWaitDeadline: cfg.WaitDeadline.String(),
+		}
+	case GroupPreflight, GroupSnowflake:
+		return map[string]string{envTable: tableName}
 	}
-	return map[string]string{
-		envTable:        tableName,
-		envWaitDeadline: cfg.WaitDeadline.String(),
-	}
+	return nil
 }
 
 // newServiceFunctions creates the poller, webhook and operations functions.

@@ -380,6 +380,18 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_HANDLER":            "notifier",
 			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
 		}},
+		{"preflight", map[string]any{
+			"REPOLINK_HANDLER":        "preflight",
+			"REPOLINK_DYNAMODB_TABLE": table,
+		}},
+		{"endpoint", map[string]any{
+			"REPOLINK_HANDLER":        "endpoint",
+			"REPOLINK_DYNAMODB_TABLE": table,
+		}},
+		{"teardown_endpoint", map[string]any{
+			"REPOLINK_HANDLER":        "teardown_endpoint",
+			"REPOLINK_DYNAMODB_TABLE": table,
+		}},
 		{"proxy_vm", map[string]any{"REPOLINK_HANDLER": "proxy_vm"}},
 		{"egress_ranges", map[string]any{"REPOLINK_HANDLER": "egress_ranges"}},
 		{"teardown_proxy_vm", map[string]any{"REPOLINK_HANDLER": "teardown_proxy_vm"}},
@@ -501,6 +513,8 @@ func TestIAMStatements(t *testing.T) {
 	}
 	requestTag := map[string]any{"StringLike": map[string]any{"aws:RequestTag/repolink:request": "?*"}}
 	resourceTag := map[string]any{"StringLike": map[string]any{"aws:ResourceTag/repolink:request": "?*"}}
+	// The dynamo package keys every reservations item with this prefix.
+	reservationKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "endpoints#*"}}
 
 	tests := []struct {
 		role      string
@@ -572,6 +586,10 @@ func TestIAMStatements(t *testing.T) {
 		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
 		{"PollerRole", "ReadAndRemoveWaits", []string{"dynamodb:Query", "dynamodb:DeleteItem"},
 			[]string{"{WaitsTable.Arn}"}, nil},
+		{"PreflightRole", "ReserveEndpoints", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			[]string{"{WaitsTable.Arn}"}, reservationKeys},
+		{"SnowflakeRole", "ReserveEndpoints", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			[]string{"{WaitsTable.Arn}"}, reservationKeys},
 		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{"{WaitsTable.Arn}"}, nil},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},

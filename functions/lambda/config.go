@@ -32,7 +32,8 @@ const (
 type config struct {
 	Handler string
 	Region  string
-	// Table is the DynamoDB table of waits and webhook tickets.
+	// Table is the DynamoDB table of waits, webhook tickets and endpoint
+	// reservations.
 	Table string
 	// StateMachineARN is the provision state machine that the webhook
 	// starts and the operations API reads.

@@ -94,17 +94,24 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 
+	// The table keeps both the waits and the endpoint reservations. The
+	// variables stay nil interfaces without a table, so that the steps
+	// see no store.
 	var waits workflow.WaitRegistry
+	var reservations workflow.EndpointReservations
 	if cfg.Table != "" {
-		waits = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+		store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+		waits = store
+		reservations = store
 	}
 	adapters := awsenv.New(awsenv.Options{
-		Region:       cfg.Region,
-		AWS:          awsadapter.Options{MaxAttempts: sdkMaxAttempts, MaxBackoff: sdkMaxBackoff},
-		Waits:        waits,
-		WaitDeadline: cfg.WaitDeadline,
-		Now:          time.Now,
-		Logger:       logger,
+		Region:               cfg.Region,
+		AWS:                  awsadapter.Options{MaxAttempts: sdkMaxAttempts, MaxBackoff: sdkMaxBackoff},
+		Waits:                waits,
+		EndpointReservations: reservations,
+		WaitDeadline:         cfg.WaitDeadline,
+		Now:                  time.Now,
+		Logger:               logger,
 	})
 	return &app{cfg: cfg, logger: logger, adapters: adapters, aws: awsCfg}, nil
 }

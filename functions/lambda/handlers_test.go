@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +16,7 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 )
 
@@ -60,5 +63,33 @@ func TestTasksMarkSpentTokens(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNewAppEndpointReservations(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	logger := slog.New(slog.DiscardHandler)
+
+	withTable, err := newApp(context.Background(), config{Handler: "preflight", Region: "us-west-2", Table: "rl-waits"}, logger)
+	if err != nil {
+		t.Fatalf("newApp with a table: %v", err)
+	}
+	env := withTable.adapters.Env()
+	reservations, ok := env.EndpointReservations.(*dynamo.Store)
+	if !ok {
+		t.Fatalf("EndpointReservations with a table is %T, want *dynamo.Store", env.EndpointReservations)
+	}
+	if waits, _ := env.Waits.(*dynamo.Store); reservations != waits {
+		t.Error("EndpointReservations and Waits are different stores, want both on the one table")
+	}
+
+	withoutTable, err := newApp(context.Background(), config{Handler: "preflight", Region: "us-west-2"}, logger)
+	if err != nil {
+		t.Fatalf("newApp without a table: %v", err)
+	}
+	if got := withoutTable.adapters.Env().EndpointReservations; got != nil {
+		t.Errorf("EndpointReservations without a table is %T, want nil", got)
 	}
 }

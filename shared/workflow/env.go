@@ -42,10 +42,9 @@ type Env struct {
 	// nil, preflight and the endpoint step check only the endpoints that
 	// Snowflake lists.
 	//
-	// NOTE: the Lambda and Cloud Functions environments set none, so two
-	// runs started together there can still both build their network for
-	// the last place. The endpoint step then reports the limit as a
-	// Conflict.
+	// NOTE: the Cloud Functions environment sets none, so two runs
+	// started together there can still both build their network for the
+	// last place. The endpoint step then reports the limit as a Conflict.
 	EndpointReservations EndpointReservations
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
 	// uses for the upstream, such as the VPC resolver 169.254.169.253.

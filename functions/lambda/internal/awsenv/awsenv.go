@@ -1,8 +1,8 @@
 // Package awsenv builds the step environment of the Lambda deployment: the
 // AWS network and security group adapters per region, aws-secretsmanager:
-// references, Snowflake sessions and the DynamoDB wait registry. It links no
-// Azure or Google Cloud adapter, so steps of those routes fail with
-// InvalidRequest.
+// references, Snowflake sessions, and the DynamoDB wait registry and
+// endpoint reservations. It links no Azure or Google Cloud adapter, so
+// steps of those routes fail with InvalidRequest.
 package awsenv
 
 import (
@@ -36,11 +36,15 @@ type Options struct {
 	Region string
 	// AWS holds the options of every AWS client except Region, which is
 	// set per call. Tests set Endpoint and Credentials here.
-	AWS          awsadapter.Options
-	Waits        workflow.WaitRegistry
-	WaitDeadline time.Duration
-	Now          func() time.Time
-	Logger       *slog.Logger
+	AWS   awsadapter.Options
+	Waits workflow.WaitRegistry
+	// EndpointReservations holds places among the private endpoints of
+	// Snowflake accounts for preflight and the endpoint step. Nil leaves
+	// them to count only the endpoints that Snowflake lists.
+	EndpointReservations workflow.EndpointReservations
+	WaitDeadline         time.Duration
+	Now                  func() time.Time
+	Logger               *slog.Logger
 }
 
 // Adapters builds and caches the clients that steps use, one per region and
@@ -75,17 +79,18 @@ func New(opts Options) *Adapters {
 // Env returns the step environment backed by the adapters.
 func (a *Adapters) Env() *workflow.Env {
 	return &workflow.Env{
-		Snowflake:     a.Snowflake,
-		AWS:           a.AWS,
-		Azure:         unsupportedAzure,
-		GCP:           unsupportedGCP,
-		Firewall:      a.Firewall,
-		Secrets:       a.secrets,
-		Waits:         a.opts.Waits,
-		ProxyResolver: ProxyResolver,
-		WaitDeadline:  a.opts.WaitDeadline,
-		Now:           a.opts.Now,
-		Logger:        a.opts.Logger,
+		Snowflake:            a.Snowflake,
+		AWS:                  a.AWS,
+		Azure:                unsupportedAzure,
+		GCP:                  unsupportedGCP,
+		Firewall:             a.Firewall,
+		Secrets:              a.secrets,
+		Waits:                a.opts.Waits,
+		EndpointReservations: a.opts.EndpointReservations,
+		ProxyResolver:        ProxyResolver,
+		WaitDeadline:         a.opts.WaitDeadline,
+		Now:                  a.opts.Now,
+		Logger:               a.opts.Logger,
 	}
 }
 
