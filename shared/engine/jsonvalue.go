@@ -17,6 +17,9 @@ func decodeJSON(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return map[string]any{}, nil
 	}
+	if v, ok := parseFast(raw); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -31,6 +34,9 @@ func decodeJSON(raw []byte) (any, error) {
 
 // encodeJSON renders a value as compact JSON without HTML escaping.
 func encodeJSON(v any) (json.RawMessage, error) {
+	if out, ok := appendFast(nil, v, 0); ok {
+		return out, nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

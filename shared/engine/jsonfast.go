@@ -1,0 +1,371 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The engine decodes and encodes a state's input and output at every
+// transition, so the JSON values that it builds itself (maps, slices,
+// strings, json.Number, bool and nil) take the fast paths below. Both give
+// the same result as encoding/json, and both hand every case they do not
+// cover to encoding/json: the decoder any escape sequence, invalid UTF-8,
+// deep nesting and invalid JSON, the encoder any other Go type.
+
+// maxFastDepth is the nesting depth above which the fast paths hand a value
+// to encoding/json, which allows up to 10,000 levels (Go 1.26).
+const maxFastDepth = 256
+
+// parseFast decodes JSON text like a json.Decoder with UseNumber that reads
+// one value and then finds the end of the input. It returns false for text
+// that it leaves to encoding/json.
+func parseFast(text []byte) (any, bool) {
+	p := fastParser{text: text}
+	p.skipSpace()
+	v, ok := p.value(0)
+	if !ok {
+		return nil, false
+	}
+	p.skipSpace()
+	return v, p.pos == len(p.text)
+}
+
+type fastParser struct {
+	text []byte
+	pos  int
+}
+
+func (p *fastParser) skipSpace() {
+	for p.pos < len(p.text) {
+		switch p.text[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) value(depth int) (any, bool) {
+	if p.pos >= len(p.text) || depth > maxFastDepth {
+		return nil, false
+	}
+	switch b := p.text[p.pos]; {
+	case b == '{':
+		return p.object(depth)
+	case b == '[':
+		return p.array(depth)
+	case b == '"':
+		return p.quoted()
+	case b == '-' || (b >= '0' && b <= '9'):
+		return p.number()
+	case b == 't':
+		return true, p.literal("true")
+	case b == 'f':
+		return false, p.literal("false")
+	case b == 'n':
+		return nil, p.literal("null")
+	}
+	return nil, false
+}
+
+func (p *fastParser) literal(word string) bool {
+	if !bytes.HasPrefix(p.text[p.pos:], []byte(word)) {
+		return false
+	}
+	p.pos += len(word)
+	return true
+}
+
+func (p *fastParser) object(depth int) (any, bool) {
+	p.pos++ // {
+	obj := map[string]any{}
+	p.skipSpace()
+	if p.pos < len(p.text) && p.text[p.pos] == '}' {
+		p.pos++
+		return obj, true
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.text) || p.text[p.pos] != '"' {
+			return nil, false
+		}
+		key, ok := p.quoted()
+		if !ok {
+			return nil, false
+		}
+		p.skipSpace()
+		if p.pos >= len(p.text) || p.text[p.pos] != ':' {
+			return nil, false
+		}
+		p.pos++
+		p.skipSpace()
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		// A repeated key keeps its last value, as in encoding/json.
+		obj[key.(string)] = v
+		p.skipSpace()
+		if p.pos >= len(p.text) {
+			return nil, false
+		}
+		switch p.text[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return obj, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+func (p *fastParser) array(depth int) (any, bool) {
+	p.pos++ // [
+	arr := make([]any, 0)
+	p.skipSpace()
+	if p.pos < len(p.text) && p.text[p.pos] == ']' {
+		p.pos++
+		return arr, true
+	}
+	for {
+		p.skipSpace()
+		v, ok := p.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		arr = append(arr, v)
+		p.skipSpace()
+		if p.pos >= len(p.text) {
+			return nil, false
+		}
+		switch p.text[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return arr, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// quoted reads a string without escape sequences or invalid UTF-8, which
+// encoding/json would have to rewrite.
+func (p *fastParser) quoted() (any, bool) {
+	start := p.pos + 1
+	for i := start; i < len(p.text); {
+		b := p.text[i]
+		switch {
+		case b == '"':
+			p.pos = i + 1
+			return string(p.text[start:i]), true
+		case b == '\\' || b < 0x20:
+			return nil, false
+		case b < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(p.text[i:])
+			if r == utf8.RuneError && size == 1 {
+				return nil, false
+			}
+			i += size
+		}
+	}
+	return nil, false
+}
+
+// number reads a number as the JSON grammar defines it and keeps its text,
+// as UseNumber does.
+func (p *fastParser) number() (any, bool) {
+	start := p.pos
+	i := p.pos
+	if p.text[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(p.text) && p.text[i] == '0':
+		i++
+	case i < len(p.text) && p.text[i] >= '1' && p.text[i] <= '9':
+		i = skipDigits(p.text, i)
+	default:
+		return nil, false
+	}
+	if i < len(p.text) && p.text[i] == '.' {
+		i++
+		if i >= len(p.text) || !isDigit(p.text[i]) {
+			return nil, false
+		}
+		i = skipDigits(p.text, i)
+	}
+	if i < len(p.text) && (p.text[i] == 'e' || p.text[i] == 'E') {
+		i++
+		if i < len(p.text) && (p.text[i] == '+' || p.text[i] == '-') {
+			i++
+		}
+		if i >= len(p.text) || !isDigit(p.text[i]) {
+			return nil, false
+		}
+		i = skipDigits(p.text, i)
+	}
+	p.pos = i
+	return json.Number(p.text[start:i]), true
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func skipDigits(text []byte, i int) int {
+	for i < len(text) && isDigit(text[i]) {
+		i++
+	}
+	return i
+}
+
+// appendFast appends v as compact JSON without HTML escaping, the way
+// encodeJSON's encoder writes it. It returns false when v contains a value
+// that it leaves to encoding/json.
+func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
+	if depth > maxFastDepth {
+		return dst, false
+	}
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case string:
+		return appendString(dst, x), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case json.Number:
+		// encoding/json writes an empty Number as 0 and rejects an
+		// invalid one, so only a valid, non-empty one is copied here.
+		if !isJSONNumber(string(x)) {
+			return dst, false
+		}
+		return append(dst, x...), true
+	case json.RawMessage:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, x); err != nil {
+			return dst, false
+		}
+		return append(dst, buf.Bytes()...), true
+	case map[string]any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = appendFast(dst, x[k], depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, item := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendFast(dst, item, depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	}
+	return dst, false
+}
+
+// isJSONNumber reports whether s is a number in the JSON grammar.
+func isJSONNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	p := fastParser{text: []byte(s)}
+	if s[0] != '-' && !isDigit(s[0]) {
+		return false
+	}
+	_, ok := p.number()
+	return ok && p.pos == len(s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string with the escapes of encoding/json
+// without HTML escaping: \" \\ \b \f \n \r \t, \u00XX for other control
+// characters, \ufffd for invalid UTF-8, and \u2028 and \u2029.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' && b < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

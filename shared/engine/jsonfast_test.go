@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// referenceDecode is decodeJSON without the fast path.
+func referenceDecode(text []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return v, nil
+}
+
+// referenceEncode is encodeJSON without the fast path.
+func referenceEncode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+var jsonSamples = []string{
+	`{}`, `[]`, `null`, `true`, `false`, `0`, `-0`, `12`, `-3.25e+10`, `1E5`, `0.5`,
+	`123456789012345678901234567890`, `""`, `"plain"`, ` {"a" : [1, 2.5, {"b": null}] } `,
+	`{"a":1,"a":2}`, `{"n":1,"p01":{"step":"P01"},"t01":{"ok":true}}`, `"é ü 漢字 😀"`,
+	`"<tag> & more"`, "\"\u2028 and \u2029\"", `"\u00e9"`, `"tab\tescaped"`, `"\ud83d\ude00"`,
+	`"\ud83d"`, `"a\/b"`, `[1,]`, `{"a":1,}`, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `tru`, `nul`,
+	`{"a" 1}`, `{a:1}`, `[1 2]`, `{} {}`, `"unterminated`, "\"ctl\x01\"", "\"bad \xff utf8\"",
+	"\"\xed\xa0\x80\"", `[[[[[[[[[[[[]]]]]]]]]]]]`, `{"k":"v"}x`, "\t\n\r 7 \t",
+}
+
+func TestParseFastMatchesEncodingJSON(t *testing.T) {
+	for _, text := range jsonSamples {
+		checkDecodeSame(t, []byte(text))
+	}
+}
+
+func TestParseFastTakesCommonInput(t *testing.T) {
+	for _, text := range []string{
+		`{"n":1,"p01":{"step":"P01"},"t01":{"ok":true},"list":[1,-2.5e3,null,false,"é"]}`,
+		` [ {} , [ ] ] `,
+	} {
+		if _, ok := parseFast([]byte(text)); !ok {
+			t.Errorf("parseFast(%s) left the input to encoding/json", text)
+		}
+	}
+}
+
+func TestEncodeFastMatchesEncodingJSON(t *testing.T) {
+	values := []any{
+		nil, true, false, "", "plain", "<tag> & more", "quote \" backslash \\ slash /",
+		"\b\f\n\r\t\x00\x1f\x7f", "\u2028\u2029", "bad \xff utf8 \xed\xa0\x80", "é 漢字 😀",
+		json.Number("12.5e3"), json.Number(""), json.Number("01"), json.Number("x"),
+		json.RawMessage(`{ "a" : [ 1 , 2 ] }`), json.RawMessage(nil), json.RawMessage(`{bad`),
+		json.RawMessage{}, 0, -7, int64(math.MaxInt64), 1.5, float64(3), math.Inf(1),
+		map[string]any(nil), []any(nil), map[string]any{}, []any{},
+		map[string]any{"b": 1, "a": []any{"x", nil, map[string]any{"z": true, "\u00e9": "y", "A": 2}}},
+		map[string]any{"output": json.RawMessage(`{"n":1}`), "name": "P01"},
+		map[string]any{"f": 1.5, "s": []string{"typed"}},
+		struct{ A int }{1},
+	}
+	for _, v := range values {
+		checkEncodeSame(t, v)
+	}
+}
+
+func FuzzJSONFastPaths(f *testing.F) {
+	for _, text := range jsonSamples {
+		f.Add([]byte(text))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		checkDecodeSame(t, text)
+		checkEncodeSame(t, string(text))
+		checkEncodeSame(t, map[string]any{string(text): json.RawMessage(text)})
+	})
+}
+
+func checkDecodeSame(t *testing.T, text []byte) {
+	t.Helper()
+	if len(bytes.TrimSpace(text)) == 0 {
+		return
+	}
+	want, wantErr := referenceDecode(text)
+	got, err := decodeJSON(text)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("decodeJSON(%q) error = %v, encoding/json error = %v", text, err, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("decodeJSON(%q) differs from encoding/json (-want +got):\n%s", text, diff)
+	}
+	if err != nil {
+		return
+	}
+	checkEncodeSame(t, got)
+}
+
+func checkEncodeSame(t *testing.T, v any) {
+	t.Helper()
+	want, wantErr := referenceEncode(v)
+	got, err := encodeJSON(v)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("encodeJSON(%#v) error = %v, encoding/json error = %v", v, err, wantErr)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("encodeJSON(%#v) = %s, encoding/json writes %s", v, got, want)
+	}
+}
