@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,11 +15,11 @@ import (
 	firestore "google.golang.org/api/firestore/v1"
 	"google.golang.org/api/option"
 
+	"github.com/repolink/repolink/shared/reservations"
+	"github.com/repolink/repolink/shared/reservations/reservationstest"
 	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
-
-var reservationStart = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 
 // newTestReservations returns a store on the simulator whose requests
 // transport sends; nil means http.DefaultTransport.
@@ -38,23 +39,24 @@ func newTestReservations(t *testing.T, sim *gcpsim.Server, transport http.RoundT
 	return store
 }
 
-func testReservation(request, service string, listed ...string) workflow.EndpointReservation {
-	return workflow.EndpointReservation{
-		Account: "acme-prod", RequestID: request, ServiceID: service,
-		Listed: listed, Limit: 5, Now: reservationStart,
+func TestReservationsContract(t *testing.T) {
+	reservationstest.Run(t, ReservationTTL, func(t *testing.T) reservationstest.OpenFunc {
+		sim := startWaitsSim(t, "", 0)
+		return func(t *testing.T) workflow.EndpointReservations {
+			return newTestReservations(t, sim, nil)
+		}
+	})
+}
+
+// The Cloud Functions deployment and the single-machine runtime must hold
+// a place equally long.
+func TestReservationTTLMatchesSQLite(t *testing.T) {
+	if ReservationTTL != reservations.TTL {
+		t.Errorf("ReservationTTL = %s, want %s as in the SQLite store", ReservationTTL, reservations.TTL)
 	}
 }
 
-func mustReserve(t *testing.T, s *EndpointReservations, r workflow.EndpointReservation) workflow.ReservationResult {
-	t.Helper()
-	got, err := s.Reserve(context.Background(), r)
-	if err != nil {
-		t.Fatalf("Reserve %s: %v", r.RequestID, err)
-	}
-	return got
-}
-
-// readBarrier holds the response of each of the first n reads of
+// readBarrier delays the response of each of the first n reads of
 // reservation documents until all n reads have reached the server, so that
 // n callers all read the same version of a document before any of them
 // writes. A read after the first n passes at once.
@@ -109,7 +111,7 @@ func TestReservationsConcurrentLastPlace(t *testing.T) {
 			sim := startWaitsSim(t, "", 0)
 			setup := newTestReservations(t, sim, nil)
 			for _, request := range tt.reservedBefore {
-				if got := mustReserve(t, setup, testReservation(request, "", tt.listed...)); !got.Reserved {
+				if got := reservationstest.Reserve(t, setup, reservationstest.Reservation(request, "", tt.listed...)); !got.Reserved {
 					t.Fatalf("place for %s rejected: %+v", request, got)
 				}
 			}
@@ -122,7 +124,7 @@ func TestReservationsConcurrentLastPlace(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range runs {
 				wg.Go(func() {
-					r := testReservation(fmt.Sprintf("DATA-%d", i+1), "", tt.listed...)
+					r := reservationstest.Reservation(fmt.Sprintf("DATA-%d", i+1), "", tt.listed...)
 					results[i], errs[i] = stores[i%2].Reserve(context.Background(), r)
 				})
 			}
@@ -157,210 +159,73 @@ func TestReservationsConcurrentLastPlace(t *testing.T) {
 	}
 }
 
-func TestReservationsConcurrentFreePlaces(t *testing.T) {
+// afterFirstRead runs hook once, after the first read of a reservation
+// document has returned and before the caller can write.
+type afterFirstRead struct {
+	once sync.Once
+	hook func()
+}
+
+func (a *afterFirstRead) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/"+reservationsDocumentID+"/") {
+		a.once.Do(a.hook)
+	}
+	return resp, err
+}
+
+// TestReservationsReleaseDuringReserve releases a place after a Reserve
+// has read it and before that Reserve writes. The Reserve must read again
+// and not write the released place back.
+func TestReservationsReleaseDuringReserve(t *testing.T) {
 	sim := startWaitsSim(t, "", 0)
-	stores := []*EndpointReservations{newTestReservations(t, sim, nil), newTestReservations(t, sim, nil)}
-
-	// Five places are free and twelve runs reserve at once.
-	const runs = 12
-	results := make([]workflow.ReservationResult, runs)
-	errs := make([]error, runs)
-	var wg sync.WaitGroup
-	for i := range runs {
-		wg.Go(func() {
-			results[i], errs[i] = stores[i%2].Reserve(context.Background(), testReservation(fmt.Sprintf("DATA-%d", i+1), ""))
-		})
-	}
-	wg.Wait()
-
-	reserved := 0
-	for i := range runs {
-		if errs[i] != nil {
-			t.Errorf("Reserve DATA-%d: %v", i+1, errs[i])
-		}
-		if results[i].Reserved {
-			reserved++
-		}
-	}
-	if reserved != 5 {
-		t.Errorf("runs that got a place = %d, want 5", reserved)
-	}
-}
-
-func TestReservationsCounts(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	three := []string{"svc-1", "svc-2", "svc-3"}
-
-	if got := mustReserve(t, s, testReservation("DATA-1", "", three...)); !got.Reserved {
-		t.Fatalf("first place in an account with 3 endpoints rejected: %+v", got)
-	}
-	// Three listed endpoints and the place of DATA-1 leave one place.
-	if got := mustReserve(t, s, testReservation("DATA-2", "", three...)); !got.Reserved {
-		t.Fatalf("last place rejected: %+v", got)
-	}
-	got := mustReserve(t, s, testReservation("DATA-3", "", three...))
-	want := workflow.ReservationResult{Holders: []string{"DATA-1", "DATA-2"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("place past the limit (-want +got):\n%s", diff)
+	setup := newTestReservations(t, sim, nil)
+	ctx := context.Background()
+	if got := reservationstest.Reserve(t, setup, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
+		t.Fatalf("place for DATA-1 rejected: %+v", got)
 	}
 
-	// A request that holds a place keeps it, even when the account filled
-	// up meanwhile.
-	full := []string{"svc-1", "svc-2", "svc-3", "svc-4", "svc-5"}
-	if got := mustReserve(t, s, testReservation("DATA-1", "SVC-A", full...)); !got.Reserved {
-		t.Errorf("holder lost its place: %+v", got)
+	var releaseErr error
+	racing := newTestReservations(t, sim, &afterFirstRead{hook: func() {
+		releaseErr = setup.Release(ctx, "acme-prod", "DATA-1", "")
+	}})
+	if got := reservationstest.Reserve(t, racing, reservationstest.Reservation("DATA-2", "")); !got.Reserved {
+		t.Fatalf("place for DATA-2 rejected: %+v", got)
+	}
+	if releaseErr != nil {
+		t.Fatalf("Release of DATA-1: %v", releaseErr)
 	}
 
-	// Once DATA-1's endpoint is listed, its place counts only once, and
-	// the place of DATA-2 still counts.
-	withA := []string{"svc-1", "svc-2", "svc-a"}
-	if got := mustReserve(t, s, testReservation("DATA-3", "", withA...)); !got.Reserved {
-		t.Errorf("place with DATA-1's endpoint listed rejected: %+v", got)
+	doc, err := setup.get(ctx, setup.DocumentName("acme-prod"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := mustReserve(t, s, testReservation("DATA-4", "", withA...)); got.Reserved {
-		t.Errorf("place past the limit with DATA-1's endpoint listed granted")
+	places, err := decodePlaces(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestReservationsExpire(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	if got := mustReserve(t, s, testReservation("DATA-1", "", four...)); !got.Reserved {
-		t.Fatalf("last place rejected: %+v", got)
-	}
-
-	late := testReservation("DATA-2", "", four...)
-	late.Now = reservationStart.Add(ReservationTTL - time.Minute)
-	if got := mustReserve(t, s, late); got.Reserved {
-		t.Errorf("place granted while DATA-1's place is held")
-	}
-	late.Now = reservationStart.Add(ReservationTTL + time.Minute)
-	if got := mustReserve(t, s, late); !got.Reserved {
-		t.Errorf("place rejected after DATA-1's place expired: %+v", got)
+	if got := holders(places); !slices.Equal(got, []string{"DATA-2"}) {
+		t.Errorf("places after the release = %v, want [DATA-2]", got)
 	}
 }
 
 func TestReservationsRenew(t *testing.T) {
 	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
 	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	if got := mustReserve(t, s, testReservation("DATA-1", "", four...)); !got.Reserved {
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", "", four...)); !got.Reserved {
 		t.Fatalf("last place rejected: %+v", got)
 	}
 	// The endpoint step renews the place an hour later.
-	renew := testReservation("DATA-1", "svc-a", four...)
-	renew.Now = reservationStart.Add(time.Hour)
-	if got := mustReserve(t, s, renew); !got.Reserved {
+	renew := reservationstest.Reservation("DATA-1", "svc-a", four...)
+	renew.Now = reservationstest.Start.Add(time.Hour)
+	if got := reservationstest.Reserve(t, s, renew); !got.Reserved {
 		t.Fatalf("renewal rejected: %+v", got)
 	}
 
-	late := testReservation("DATA-2", "", four...)
-	late.Now = reservationStart.Add(ReservationTTL + time.Minute)
-	if got := mustReserve(t, s, late); got.Reserved {
+	late := reservationstest.Reservation("DATA-2", "", four...)
+	late.Now = reservationstest.Start.Add(ReservationTTL + time.Minute)
+	if got := reservationstest.Reserve(t, s, late); got.Reserved {
 		t.Errorf("place granted although DATA-1 renewed its place")
-	}
-}
-
-func TestReservationsAccountsApart(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	if got := mustReserve(t, s, testReservation("DATA-1", "", four...)); !got.Reserved {
-		t.Fatalf("last place rejected: %+v", got)
-	}
-	other := testReservation("DATA-2", "", four...)
-	other.Account = "acme-test"
-	if got := mustReserve(t, s, other); !got.Reserved {
-		t.Errorf("place in another account rejected: %+v", got)
-	}
-	sameAccount := testReservation("DATA-3", "", four...)
-	sameAccount.Account = "ACME-PROD"
-	if got := mustReserve(t, s, sameAccount); got.Reserved {
-		t.Errorf("place granted in the same account spelled in upper case")
-	}
-}
-
-func TestReservationsHoldersExcludeListed(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	two := []string{"svc-1", "svc-2"}
-	for _, r := range []workflow.EndpointReservation{
-		testReservation("DATA-100", "SVC-A", two...),
-		testReservation("DATA-201", "svc-b", two...),
-		testReservation("DATA-300", "", two...),
-	} {
-		if got := mustReserve(t, s, r); !got.Reserved {
-			t.Fatalf("place for %s rejected: %+v", r.RequestID, got)
-		}
-	}
-
-	// The endpoints of DATA-100 and DATA-201 are listed now, so only the
-	// place of DATA-300 counts beside the four listed endpoints.
-	four := []string{"svc-1", "svc-2", "svc-a", "svc-b"}
-	got := mustReserve(t, s, testReservation("DATA-400", "", four...))
-	want := workflow.ReservationResult{Holders: []string{"DATA-300"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("place past the limit (-want +got):\n%s", diff)
-	}
-
-	// The places of listed endpoints have ended: when those endpoints are
-	// gone from the list, they no longer count.
-	if got := mustReserve(t, s, testReservation("DATA-500", "", "svc-1", "svc-2", "svc-3")); !got.Reserved {
-		t.Errorf("place rejected after listed endpoints' places ended: %+v", got)
-	}
-}
-
-func TestReservationsReleaseFreesPlace(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	ctx := context.Background()
-	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	if err := s.Release(ctx, "acme-prod", "DATA-1", ""); err != nil {
-		t.Errorf("Release in an account without a document: %v", err)
-	}
-	if got := mustReserve(t, s, testReservation("DATA-1", "", four...)); !got.Reserved {
-		t.Fatalf("last place rejected: %+v", got)
-	}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); got.Reserved {
-		t.Fatalf("place granted while DATA-1's place is held")
-	}
-
-	if err := s.Release(ctx, "ACME-PROD", "DATA-1", ""); err != nil {
-		t.Fatalf("Release: %v", err)
-	}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); !got.Reserved {
-		t.Errorf("place rejected after DATA-1 released its place: %+v", got)
-	}
-	if err := s.Release(ctx, "acme-prod", "DATA-9", ""); err != nil {
-		t.Errorf("Release of a request without a place: %v", err)
-	}
-}
-
-func TestReservationsReleaseOnlyByHolder(t *testing.T) {
-	s := newTestReservations(t, startWaitsSim(t, "", 0), nil)
-	ctx := context.Background()
-	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	first := testReservation("DATA-1", "", four...)
-	first.Execution = "DATA-1"
-	if got := mustReserve(t, s, first); !got.Reserved {
-		t.Fatalf("last place rejected: %+v", got)
-	}
-
-	// The next run of the request reserves before the first run's close
-	// is handled, and takes the place over.
-	next := testReservation("DATA-1", "", four...)
-	next.Execution = "DATA-1-r2"
-	if got := mustReserve(t, s, next); !got.Reserved {
-		t.Fatalf("next run of DATA-1 rejected: %+v", got)
-	}
-	if err := s.Release(ctx, "acme-prod", "DATA-1", "DATA-1"); err != nil {
-		t.Fatalf("Release by DATA-1: %v", err)
-	}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); got.Reserved {
-		t.Error("place granted after the first run closed, while DATA-1-r2 holds it")
-	}
-
-	if err := s.Release(ctx, "acme-prod", "DATA-1", "DATA-1-r2"); err != nil {
-		t.Fatalf("Release by DATA-1-r2: %v", err)
-	}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); !got.Reserved {
-		t.Errorf("place rejected after its holder DATA-1-r2 released it: %+v", got)
 	}
 }
 
@@ -371,19 +236,19 @@ func TestReservationsPlaceWithoutHolder(t *testing.T) {
 	sim := startWaitsSim(t, "", 0)
 	s := newTestReservations(t, sim, nil)
 	ctx := context.Background()
-	doc := encodePlaces("acme-prod", []place{{request: "DATA-1", reservedAt: reservationStart}})
+	doc := encodePlaces("acme-prod", []place{{request: "DATA-1", reservedAt: reservationstest.Start}})
 	if _, err := rawDocuments(t, sim).Patch(s.DocumentName("acme-prod"), doc).Context(ctx).Do(); err != nil {
 		t.Fatal(err)
 	}
 
 	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); got.Reserved {
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); got.Reserved {
 		t.Fatal("place granted while DATA-1's place without a holder is held")
 	}
 	if err := s.Release(ctx, "acme-prod", "DATA-1", "DATA-1"); err != nil {
 		t.Fatalf("Release: %v", err)
 	}
-	if got := mustReserve(t, s, testReservation("DATA-2", "", four...)); !got.Reserved {
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); !got.Reserved {
 		t.Errorf("place rejected after the place without a holder was released: %+v", got)
 	}
 }
@@ -403,10 +268,10 @@ func TestReservationsDocument(t *testing.T) {
 	sim := startWaitsSim(t, "", 0)
 	s := newTestReservations(t, sim, nil)
 	ctx := context.Background()
-	r := testReservation("DATA-1", "projects/p/regions/r/serviceAttachments/a")
+	r := reservationstest.Reservation("DATA-1", "projects/p/regions/r/serviceAttachments/a")
 	r.Account = "MyOrg-Analytics"
 	r.Execution = "DATA-1-r2"
-	if got := mustReserve(t, s, r); !got.Reserved {
+	if got := reservationstest.Reserve(t, s, r); !got.Reserved {
 		t.Fatalf("place rejected: %+v", got)
 	}
 
@@ -428,7 +293,7 @@ func TestReservationsDocument(t *testing.T) {
 	}
 	want := []place{{
 		request: "DATA-1", execution: "DATA-1-r2",
-		service: "projects/p/regions/r/serviceAttachments/a", reservedAt: reservationStart,
+		service: "projects/p/regions/r/serviceAttachments/a", reservedAt: reservationstest.Start,
 	}}
 	if diff := cmp.Diff(want, places, cmp.AllowUnexported(place{})); diff != "" {
 		t.Errorf("stored places (-want +got):\n%s", diff)
@@ -446,7 +311,7 @@ func TestReservationsBesideWaits(t *testing.T) {
 	if err := waits.Put(ctx, w); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustReserve(t, s, testReservation("DATA-1", "")); !got.Reserved {
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
 		t.Fatalf("place rejected: %+v", got)
 	}
 
@@ -464,7 +329,7 @@ func TestReservationsAccountNames(t *testing.T) {
 	// Firestore rejects these as document IDs, so the store hashes every
 	// account name.
 	for _, account := range []string{"myorg/analytics", "__acme__", "..", strings.Repeat("x", 2000)} {
-		r := testReservation("DATA-1", "")
+		r := reservationstest.Reservation("DATA-1", "")
 		r.Account = account
 		if got, err := s.Reserve(context.Background(), r); err != nil || !got.Reserved {
 			t.Errorf("Reserve in account %.20q = %+v, %v; want a place", account, got, err)
@@ -491,7 +356,7 @@ func TestReservationsConflictLimit(t *testing.T) {
 			rec := &recorder{}
 			s := newTestReservations(t, sim, rec)
 			if tt.exists {
-				mustReserve(t, s, testReservation("DATA-0", ""))
+				reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-0", ""))
 			}
 			sim.SetFault(func(method, collection string) gcpsim.Fault {
 				if method == tt.method && collection == "documents" {
@@ -501,7 +366,7 @@ func TestReservationsConflictLimit(t *testing.T) {
 			})
 			before := len(rec.find(tt.method, reservationsDocumentID))
 
-			_, err := s.Reserve(context.Background(), testReservation("DATA-1", ""))
+			_, err := s.Reserve(context.Background(), reservationstest.Reservation("DATA-1", ""))
 			if err == nil {
 				t.Fatal("Reserve succeeded although every write conflicted")
 			}
@@ -544,7 +409,7 @@ func TestReservationsErrors(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 
-			_, err := s.Reserve(ctx, testReservation("DATA-1", ""))
+			_, err := s.Reserve(ctx, reservationstest.Reservation("DATA-1", ""))
 			if err == nil {
 				t.Fatalf("Reserve succeeded, want %s", tt.wantName)
 			}
@@ -571,7 +436,7 @@ func TestReservationsInvalidDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err := s.Reserve(context.Background(), testReservation("DATA-2", ""))
+	_, err := s.Reserve(context.Background(), reservationstest.Reservation("DATA-2", ""))
 	if err == nil {
 		t.Fatal("Reserve succeeded on a place without reserved_at")
 	}
