@@ -42,9 +42,10 @@ type Env struct {
 	// nil, preflight and the endpoint step check only the endpoints that
 	// Snowflake lists.
 	//
-	// NOTE: the Cloud Functions environment sets none, so two runs
-	// started together there can still both build their network for the
-	// last place. The endpoint step then reports the limit as a Conflict.
+	// NOTE: the Cloud Functions deployment releases no place, because it
+	// has no teardown workflow and no handler for closed runs. A place
+	// there ends when its endpoint is listed or two hours after it was
+	// last reserved, so a failed run's place counts until then.
 	EndpointReservations EndpointReservations
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
 	// uses for the upstream, such as the VPC resolver 169.254.169.253.
