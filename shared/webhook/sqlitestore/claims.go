@@ -115,9 +115,12 @@ func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution
 	return out, nil
 }
 
-// insertRun records execution as the run of the delivery's request and as
-// the ticket's latest execution. The tickets row of a file written before
-// runs existed goes into runs first, so that it stays known.
+// insertRun records execution as the run of the delivery's request. It
+// also makes it the ticket's latest execution, unless a delivery received
+// later recorded its run first: a start can outlive its claim, and a
+// changed request can take the ticket over meanwhile. The tickets row of a
+// file written before runs existed goes into runs first, so that it stays
+// known.
 func insertRun(ctx context.Context, tx *sql.Tx, d webhook.Delivery, execution string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO runs (ticket, request_hash, execution, created_at)
 		SELECT ticket, request_hash, execution, created_at FROM tickets WHERE ticket = ?
@@ -133,7 +136,8 @@ func insertRun(ctx context.Context, tx *sql.Tx, d webhook.Delivery, execution st
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO tickets (ticket, request_hash, execution, source, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (ticket) DO UPDATE SET request_hash = excluded.request_hash, execution = excluded.execution,
-			source = excluded.source, created_at = excluded.created_at`,
+			source = excluded.source, created_at = excluded.created_at
+		WHERE excluded.created_at >= tickets.created_at`,
 		d.Ticket, d.RequestHash, execution, d.Source, d.ReceivedAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("record execution %s of ticket %s: %w", execution, d.Ticket, err)

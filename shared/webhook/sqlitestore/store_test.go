@@ -273,6 +273,55 @@ func TestDeliverExpiredClaimTakenOver(t *testing.T) {
 	})
 }
 
+// A delivery whose start outlives its claim records its run after a later
+// delivery of a changed request took the ticket over and recorded its own.
+// The later request stays the ticket's latest.
+func TestDeliverLateRecordKeepsLaterRequestLatest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{ClaimTimeout: time.Minute})
+		slow := &starter{entered: make(chan string, 1), gate: make(chan struct{})}
+		first := delivery("DATA-1", "h1")
+		firstDone := deliverAsync(store, first, slow.start("DATA-1"))
+		<-slow.entered
+
+		time.Sleep(2 * time.Minute)
+		changed := delivery("DATA-1", "h2")
+		changed.ReceivedAt = first.ReceivedAt.Add(2 * time.Minute)
+		out, err := store.Deliver(context.Background(), changed, (&starter{}).start("DATA-1-r2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}, out); diff != "" {
+			t.Fatalf("changed request (-want +got):\n%s", diff)
+		}
+
+		close(slow.gate)
+		if r := <-firstDone; r.err != nil {
+			t.Fatalf("slow delivery: %v", r.err)
+		}
+
+		again := changed
+		again.ReceivedAt = changed.ReceivedAt.Add(time.Minute)
+		out, err = store.Deliver(context.Background(), again, (&starter{}).start("unexpected"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1-r2"}, out); diff != "" {
+			t.Errorf("redelivery of the changed request (-want +got):\n%s", diff)
+		}
+		earlier := first
+		earlier.ReceivedAt = again.ReceivedAt
+		out, err = store.Deliver(context.Background(), earlier, (&starter{}).start("unexpected"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1", Latest: "DATA-1-r2"}
+		if diff := cmp.Diff(want, out); diff != "" {
+			t.Errorf("redelivery of the first request (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestDeliverWaitEndsWithContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
