@@ -57,22 +57,23 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 	if len(bytes.TrimSpace(input)) == 0 {
 		asGiven = compact
 	}
-	var definition string
-	err = e.queryRow(ctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Execution{}, fmt.Errorf("start execution %q: %w: %q", name, ErrMachineNotFound, machine)
-	}
-	if err != nil {
-		return Execution{}, fmt.Errorf("start execution %q: read state machine: %w", name, err)
-	}
-	sm, err := e.definition(machine, definition)
-	if err != nil {
-		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
-	}
-
 	var out Execution
 	err = e.update(func(tx *storeTx) (func(), error) {
 		sctx := context.WithoutCancel(ctx)
+		// The definition is read in the request rather than before it, so
+		// that Start waits for one batch and not for two.
+		var definition string
+		err := tx.QueryRowContext(sctx, `SELECT definition FROM machines WHERE name = ?`, machine).Scan(&definition)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("%w: %q", ErrMachineNotFound, machine)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read state machine: %w", err)
+		}
+		sm, err := e.definition(machine, definition)
+		if err != nil {
+			return nil, err
+		}
 		existing, err := loadExecution(sctx, tx, name)
 		switch {
 		case err == nil:
