@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"slices"
+	"iter"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -47,26 +48,26 @@ func (rt *runtime) releaseReservation(ctx context.Context, execution string) err
 	if err != nil {
 		return err
 	}
-	if enteredEndpointStep(history) {
-		rt.logger.Debug("endpoint reservation kept until the endpoint is listed or the reservation expires",
-			"execution", execution)
-		return nil
-	}
 	var doc workflow.Document
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return err
 	}
-	return provisionendpoint.ReleaseHeld(ctx, rt.env, doc.Request, execution)
+	kept, err := provisionendpoint.ReleaseClosed(ctx, rt.env, doc.Request, execution, enteredStates(history))
+	if kept {
+		rt.logger.Debug("endpoint reservation kept until the endpoint is listed or the reservation expires",
+			"execution", execution)
+	}
+	return err
 }
 
-// endpointState is the provision machine's state that calls
-// SYSTEM$PROVISION_PRIVATELINK_ENDPOINT.
-const endpointState = "Endpoint"
-
-// enteredEndpointStep reports whether the history shows the execution in
-// the endpoint step at any time, including before a redrive.
-func enteredEndpointStep(history []engine.Event) bool {
-	return slices.ContainsFunc(history, func(ev engine.Event) bool {
-		return ev.Type == "TaskStateEntered" && ev.State == endpointState
-	})
+// enteredStates yields the state of each StateEntered event in history,
+// including those before a redrive.
+func enteredStates(history []engine.Event) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for _, ev := range history {
+			if strings.HasSuffix(ev.Type, "StateEntered") && !yield(ev.State, nil) {
+				return
+			}
+		}
+	}
 }

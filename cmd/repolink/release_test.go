@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/workflow"
-	"github.com/repolink/repolink/statemachines"
 )
 
 // failingProvision replaces the provision machine with a run that fails
@@ -212,7 +212,7 @@ func TestRunClosedInEndpointStepKeepsPlace(t *testing.T) {
 				t.Fatal("reserve DATA-1 rejected for the last place")
 			}
 			f.start(t, "DATA-1", "DATA-1")
-			f.waitTaskStarted(t, "DATA-1", endpointState)
+			f.waitTaskStarted(t, "DATA-1", provisionendpoint.EndpointState)
 			if tc.status == engine.StatusAborted {
 				if _, err := f.engine.Stop(t.Context(), "DATA-1", "", ""); err != nil {
 					t.Fatal(err)
@@ -231,27 +231,5 @@ func TestRunClosedInEndpointStepKeepsPlace(t *testing.T) {
 				t.Error("reserve DATA-2 took the place of DATA-1, whose endpoint may still be created")
 			}
 		})
-	}
-}
-
-func TestEndpointStateProvisions(t *testing.T) {
-	var definition struct {
-		States map[string]struct {
-			Type     string
-			Resource string
-		}
-	}
-	if err := json.Unmarshal(statemachines.Provision, &definition); err != nil {
-		t.Fatal(err)
-	}
-	state, ok := definition.States[endpointState]
-	if !ok {
-		t.Fatalf("provision machine has no state %q", endpointState)
-	}
-	if state.Type != "Task" {
-		t.Errorf("state %s type = %q, want Task", endpointState, state.Type)
-	}
-	if state.Resource != "${endpoint}" {
-		t.Errorf("state %s resource = %q, want ${endpoint}", endpointState, state.Resource)
 	}
 }
