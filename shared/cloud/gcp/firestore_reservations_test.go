@@ -22,11 +22,11 @@ import (
 )
 
 // newTestReservations returns a store on the simulator whose requests
-// transport sends; nil means http.DefaultTransport.
+// transport sends; nil means a transport of the store's own.
 func newTestReservations(t *testing.T, sim *gcpsim.Server, transport http.RoundTripper) *EndpointReservations {
 	t.Helper()
 	if transport == nil {
-		transport = http.DefaultTransport
+		transport = newTestTransport(t)
 	}
 	store, err := NewEndpointReservations(context.Background(), Options{
 		Endpoint:      sim.URL(),
@@ -56,22 +56,33 @@ func TestReservationTTLMatchesSQLite(t *testing.T) {
 	}
 }
 
+// newTestTransport returns a transport that the test's cleanup closes. A
+// connection that a client dialed but never used keeps the simulator's
+// Close waiting for 5 seconds, and this cleanup runs before the
+// simulator's, because the simulator starts first.
+func newTestTransport(t *testing.T) *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(transport.CloseIdleConnections)
+	return transport
+}
+
 // readBarrier delays the response of each of the first n reads of
 // reservation documents until all n reads have reached the server, so that
 // n callers all read the same version of a document before any of them
 // writes. A read after the first n passes at once.
 type readBarrier struct {
+	next    http.RoundTripper
 	n       int32
 	reads   atomic.Int32
 	release chan struct{}
 }
 
-func newReadBarrier(n int) *readBarrier {
-	return &readBarrier{n: int32(n), release: make(chan struct{})}
+func newReadBarrier(t *testing.T, n int) *readBarrier {
+	return &readBarrier{next: newTestTransport(t), n: int32(n), release: make(chan struct{})}
 }
 
 func (b *readBarrier) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := b.next.RoundTrip(req)
 	if req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/"+reservationsDocumentID+"/") {
 		return resp, err
 	}
@@ -117,7 +128,7 @@ func TestReservationsConcurrentLastPlace(t *testing.T) {
 			}
 
 			const runs = 8
-			barrier := newReadBarrier(runs)
+			barrier := newReadBarrier(t, runs)
 			stores := []*EndpointReservations{newTestReservations(t, sim, barrier), newTestReservations(t, sim, barrier)}
 			results := make([]workflow.ReservationResult, runs)
 			errs := make([]error, runs)
@@ -162,12 +173,13 @@ func TestReservationsConcurrentLastPlace(t *testing.T) {
 // afterFirstRead runs hook once, after the first read of a reservation
 // document has returned and before the caller can write.
 type afterFirstRead struct {
+	next http.RoundTripper
 	once sync.Once
 	hook func()
 }
 
 func (a *afterFirstRead) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := a.next.RoundTrip(req)
 	if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/"+reservationsDocumentID+"/") {
 		a.once.Do(a.hook)
 	}
@@ -186,7 +198,7 @@ func TestReservationsReleaseDuringReserve(t *testing.T) {
 	}
 
 	var releaseErr error
-	racing := newTestReservations(t, sim, &afterFirstRead{hook: func() {
+	racing := newTestReservations(t, sim, &afterFirstRead{next: newTestTransport(t), hook: func() {
 		releaseErr = setup.Release(ctx, "acme-prod", "DATA-1", "")
 	}})
 	if got := reservationstest.Reserve(t, racing, reservationstest.Reservation("DATA-2", "")); !got.Reserved {
