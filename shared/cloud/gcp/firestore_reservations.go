@@ -23,10 +23,10 @@ import (
 // Functions deployment does not release a place when a run closes.
 const ReservationTTL = 2 * time.Hour
 
-// DefaultReservationAttempts is how many times Reserve and Release read and
-// write the account's document before they give up, when another writer
-// changes it between the read and the write every time.
-const DefaultReservationAttempts = 8
+// reservationAttempts is how many times Reserve and Release read and write
+// the account's document before they give up, when another writer changes
+// it between the read and the write every time.
+const reservationAttempts = 8
 
 // The reservation documents are in the subcollection accounts of the
 // document endpoint-reservations of the waits collection. That document is
@@ -64,8 +64,6 @@ type EndpointReservations struct {
 	// the parent of the accounts subcollection.
 	parent      string
 	callTimeout time.Duration
-	ttl         time.Duration
-	attempts    int
 }
 
 var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
@@ -88,8 +86,6 @@ func NewEndpointReservations(ctx context.Context, opts Options, cfg WaitsConfig)
 		docs:        docs,
 		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + reservationsDocumentID,
 		callTimeout: opts.CallTimeout,
-		ttl:         ReservationTTL,
-		attempts:    DefaultReservationAttempts,
 	}
 	if s.callTimeout <= 0 {
 		s.callTimeout = DefaultCallTimeout
@@ -129,7 +125,7 @@ func (s *EndpointReservations) Reserve(ctx context.Context, r workflow.EndpointR
 	err := s.update(ctx, r.Account, "reserve a private endpoint of "+r.Account+" for "+r.RequestID,
 		func(places []place) ([]place, bool) {
 			active := slices.DeleteFunc(places, func(p place) bool {
-				return p.reservedAt.Before(r.Now.Add(-s.ttl)) || (p.service != "" && containsFold(r.Listed, p.service))
+				return p.reservedAt.Before(r.Now.Add(-ReservationTTL)) || (p.service != "" && containsFold(r.Listed, p.service))
 			})
 			// Expired places and places whose endpoints are listed end
 			// even when the reservation is rejected.
@@ -174,8 +170,8 @@ func (s *EndpointReservations) Release(ctx context.Context, account, requestID, 
 // the places that change returns when it reports a change. The write
 // succeeds only while the document is as it was read. After a conflicting
 // write by another caller it reads again and calls change again, up to
-// s.attempts times, with a short random pause between attempts. op names
-// the operation in errors.
+// reservationAttempts times, with a short random pause between attempts.
+// op names the operation in errors.
 func (s *EndpointReservations) update(ctx context.Context, account, op string, change func([]place) ([]place, bool)) error {
 	name := s.DocumentName(account)
 	for attempt := 1; ; attempt++ {
@@ -198,10 +194,10 @@ func (s *EndpointReservations) update(ctx context.Context, account, op string, c
 		if !errors.Is(err, errWriteConflict) {
 			return classifyFirestore(err, name, "%s: write the reservation document", op)
 		}
-		if attempt >= s.attempts {
+		if attempt >= reservationAttempts {
 			return workflow.Errorf(workflow.ErrTransient,
-				"gcp: firestore %s in %s: other writers changed the document during each of %d attempts; retry the step",
-				op, name, s.attempts)
+				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry the step",
+				op, name, reservationAttempts)
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
