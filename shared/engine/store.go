@@ -176,13 +176,36 @@ func scanCursor(row rowScanner) (*cursor, error) {
 	if output.Valid {
 		c.Output = json.RawMessage(output.String)
 	}
-	if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
+	if err := decodeList(scope, &c.Scope); err != nil {
 		return nil, fmt.Errorf("decode scope of cursor %d: %w", c.ID, err)
 	}
-	if err := json.Unmarshal([]byte(retries), &c.Retries); err != nil {
+	if err := decodeList(retries, &c.Retries); err != nil {
 		return nil, fmt.Errorf("decode retries of cursor %d: %w", c.ID, err)
 	}
 	return &c, nil
+}
+
+// decodeList decodes a JSON array column like json.Unmarshal, without
+// reflection for the usual null and empty values.
+func decodeList[T any](text string, list *[]T) error {
+	switch text {
+	case "null":
+		*list = nil
+		return nil
+	case "[]":
+		*list = []T{}
+		return nil
+	}
+	return json.Unmarshal([]byte(text), list)
+}
+
+// encodeRetries encodes a cursor's retry counts, with [] for none.
+func encodeRetries(retries []int) string {
+	if len(retries) == 0 {
+		return "[]"
+	}
+	out, _ := json.Marshal(retries)
+	return string(out)
 }
 
 func nullJSON(raw json.RawMessage) any {
@@ -230,15 +253,11 @@ func loadCursors(ctx context.Context, tx *storeTx, where string, args ...any) ([
 
 func insertCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 	scope, _ := json.Marshal(c.Scope)
-	retries, _ := json.Marshal(c.Retries)
-	if c.Retries == nil {
-		retries = []byte("[]")
-	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO cursors (execution, parent, branch, scope, state, input,
 		phase, due_at, entered_at, effective, retries, retry_count, token, task_deadline,
 		heartbeat_seconds, output, error, cause) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		c.Execution, c.Parent, c.Branch, string(scope), c.State, string(c.Input), c.Phase,
-		nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective), string(retries), c.RetryCount,
+		nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective), encodeRetries(c.Retries), c.RetryCount,
 		c.Token, c.TaskDeadline, c.HeartbeatSeconds, nullJSON(c.Output), c.Error, c.Cause)
 	if err != nil {
 		return fmt.Errorf("insert cursor: %w", err)
@@ -250,16 +269,12 @@ func insertCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 // saveCursor writes c if its version is unchanged since it was read, and
 // increments the version. A changed version returns errStale.
 func saveCursor(ctx context.Context, tx *storeTx, c *cursor) error {
-	retries, _ := json.Marshal(c.Retries)
-	if c.Retries == nil {
-		retries = []byte("[]")
-	}
 	res, err := tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
 		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
 		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
 		WHERE id = ? AND version = ?`,
 		c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
-		string(retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
+		encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
 		nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
 	if err != nil {
 		return fmt.Errorf("save cursor %d: %w", c.ID, err)
