@@ -30,7 +30,7 @@ func (t *txn) startChildren(c *cursor, s *state) error {
 func (t *txn) startBranches(c *cursor, s *state, effective any) error {
 	var err error
 	if s.Parameters != nil {
-		if effective, err = s.Parameters.eval(effective, t.contextObject(c, s)); err != nil {
+		if effective, err = s.Parameters.eval(effective, t.templateContext(c, s, s.Parameters)); err != nil {
 			return t.fail(c, s, err)
 		}
 	}

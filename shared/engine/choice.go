@@ -198,6 +198,25 @@ func (s *state) choose(input, context any) (string, error) {
 	return "", newStateError(ErrorNoChoiceMatched, "no choice rule matched and there is no Default in state %q", s.Name)
 }
 
+// usesContext reports whether the rule, or a rule nested in it, reads a
+// path in the context object.
+func (r *choiceRule) usesContext() bool {
+	for _, sub := range r.And {
+		if sub.usesContext() {
+			return true
+		}
+	}
+	for _, sub := range r.Or {
+		if sub.usesContext() {
+			return true
+		}
+	}
+	if r.Not != nil && r.Not.usesContext() {
+		return true
+	}
+	return (r.Variable != nil && r.Variable.IsContext()) || (r.ValuePath != nil && r.ValuePath.IsContext())
+}
+
 func (r *choiceRule) eval(input, context any) (bool, error) {
 	switch {
 	case r.And != nil:

@@ -238,6 +238,17 @@ func readIntrinsicString(s string) (string, int, error) {
 	return "", 0, fmt.Errorf("unterminated string %s", s)
 }
 
+// usesContext reports whether an argument of the call, or of a call
+// nested in it, is a path into the context object.
+func (f *intrinsic) usesContext() bool {
+	for _, a := range f.args {
+		if (a.call != nil && a.call.usesContext()) || (a.path != nil && a.path.IsContext()) {
+			return true
+		}
+	}
+	return false
+}
+
 // eval runs the call. Path arguments are read from input or, for $$, from
 // the context object.
 func (f *intrinsic) eval(input, context any) (any, error) {

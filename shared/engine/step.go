@@ -239,7 +239,7 @@ func (t *txn) pass(c *cursor, s *state, input any) error {
 		return t.fail(c, s, err)
 	}
 	if s.Parameters != nil {
-		if effective, err = s.Parameters.eval(effective, t.contextObject(c, s)); err != nil {
+		if effective, err = s.Parameters.eval(effective, t.templateContext(c, s, s.Parameters)); err != nil {
 			return t.fail(c, s, err)
 		}
 	}
@@ -255,7 +255,14 @@ func (t *txn) choice(c *cursor, s *state, input any) error {
 	if err != nil {
 		return t.fail(c, s, err)
 	}
-	next, err := s.choose(effective, t.contextObject(c, s))
+	var ctxObj any
+	for _, rule := range s.Choices {
+		if rule.usesContext() {
+			ctxObj = t.contextObject(c, s)
+			break
+		}
+	}
+	next, err := s.choose(effective, ctxObj)
 	if err != nil {
 		return t.fail(c, s, err)
 	}
@@ -337,7 +344,7 @@ func (t *txn) failState(c *cursor, s *state, input any) error {
 func (t *txn) result(c *cursor, s *state, result any) error {
 	var err error
 	if s.ResultSelector != nil {
-		if result, err = s.ResultSelector.eval(result, t.contextObject(c, s)); err != nil {
+		if result, err = s.ResultSelector.eval(result, t.templateContext(c, s, s.ResultSelector)); err != nil {
 			return t.fail(c, s, err)
 		}
 	}
@@ -550,6 +557,15 @@ func applyOutputPath(dp dataPath, v any) (any, error) {
 		return nil, newStateError(ErrorRuntime, "invalid OutputPath %s: no match in the state output", dp.path)
 	}
 	return out, nil
+}
+
+// templateContext returns the context object for evaluating tmpl, or nil
+// when tmpl does not read it, so that most states skip building it.
+func (t *txn) templateContext(c *cursor, s *state, tmpl *template) any {
+	if !tmpl.usesContext {
+		return nil
+	}
+	return t.contextObject(c, s)
 }
 
 // contextObject builds the context object ($$) for a state.

@@ -28,9 +28,8 @@ func (t *txn) schedule(c *cursor, s *state) error {
 	if s.Resource == resourceLambdaToken {
 		c.Token = newTaskToken()
 	}
-	ctxObj := t.contextObject(c, s)
 	if s.Parameters != nil {
-		if effective, err = s.Parameters.eval(effective, ctxObj); err != nil {
+		if effective, err = s.Parameters.eval(effective, t.templateContext(c, s, s.Parameters)); err != nil {
 			return t.fail(c, s, err)
 		}
 	}

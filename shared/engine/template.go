@@ -15,6 +15,9 @@ type template struct {
 	items    []*template     // set for arrays
 	isObject bool
 	isArray  bool
+	// usesContext is set when a path or intrinsic argument in the value
+	// reads the context object ($$).
+	usesContext bool
 }
 
 type templateField struct {
@@ -42,6 +45,7 @@ func compileTemplate(v any, field string) (*template, error) {
 				return nil, err
 			}
 			t.fields = append(t.fields, f)
+			t.usesContext = t.usesContext || f.usesContext()
 		}
 		return t, nil
 	case []any:
@@ -52,6 +56,7 @@ func compileTemplate(v any, field string) (*template, error) {
 				return nil, err
 			}
 			t.items = append(t.items, it)
+			t.usesContext = t.usesContext || it.usesContext
 		}
 		return t, nil
 	}
@@ -85,6 +90,16 @@ func compileField(key string, v any, field string) (templateField, error) {
 	}
 	f.path = path
 	return f, nil
+}
+
+func (f *templateField) usesContext() bool {
+	switch {
+	case f.value != nil:
+		return f.value.usesContext
+	case f.intrinsic != nil:
+		return f.intrinsic.usesContext()
+	}
+	return f.path.IsContext()
 }
 
 // fieldError is a validation problem in one field of a state.
