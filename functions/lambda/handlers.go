@@ -194,15 +194,20 @@ func (a *app) operations() invoke.Handler {
 	}
 }
 
-// notifier posts run results to the requests' notify URLs.
+// notifier posts run results to the requests' notify URLs and releases
+// the endpoint reservations of runs that closed before their endpoint step.
 func (a *app) notifier() invoke.Handler {
-	n := &notifier.Notifier{
+	return a.newNotifier().Handle
+}
+
+func (a *app) newNotifier() *notifier.Notifier {
+	return &notifier.Notifier{
 		Secret:     a.secret(),
 		Executions: sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		Env:        a.adapters.Env(),
 		Now:        time.Now,
 		Logger:     a.logger,
 	}
-	return n.Handle
 }
 
 // secret returns the reader of the HMAC key, or nil when no secret is

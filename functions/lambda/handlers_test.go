@@ -93,3 +93,25 @@ func TestNewAppEndpointReservations(t *testing.T) {
 		t.Errorf("EndpointReservations without a table is %T, want nil", got)
 	}
 }
+
+func TestNotifierReleasesInTable(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	logger := slog.New(slog.DiscardHandler)
+
+	a, err := newApp(context.Background(), config{Handler: handlerNotifier, Region: "us-west-2", Table: "rl-waits"}, logger)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	n := a.newNotifier()
+	if n.Env == nil {
+		t.Fatal("notifier has no Env, want the table's reservations")
+	}
+	if _, ok := n.Env.EndpointReservations.(*dynamo.Store); !ok {
+		t.Errorf("notifier EndpointReservations is %T, want *dynamo.Store", n.Env.EndpointReservations)
+	}
+	if n.Executions == nil {
+		t.Error("notifier has no Step Functions client, which the release reads the history with")
+	}
+}

@@ -1,7 +1,8 @@
 // Package notifier posts the result of each closed provision run to the
-// request's notify URL, signed with repolink's contract: X-Repolink-Timestamp
-// and X-Repolink-Signature, the HMAC-SHA256 of "<timestamp>.<body>" keyed
-// with the webhook secret. The body has the same JSON fields as the
+// request's notify URL, and releases the endpoint reservation of a run that
+// closed before its endpoint step. A notification is signed with
+// repolink's contract: X-Repolink-Timestamp and X-Repolink-Signature, the
+// HMAC-SHA256 of "<timestamp>.<body>" keyed with the webhook secret. The body has the same JSON fields as the
 // notifications of repolink up.
 //
 // The handler takes the EventBridge event that Step Functions sends when an
@@ -70,6 +71,11 @@ type Notifier struct {
 	// with InvalidRequest, and such a run has no resources and, unless its
 	// cause names the step, the failed step "unknown".
 	Executions Executions
+	// Env provides the endpoint reservations. A provision run that failed,
+	// timed out or was aborted before its endpoint step releases its place
+	// in them. Nil, an Env without EndpointReservations, or nil
+	// Executions release nothing, and such a place expires on its own.
+	Env *workflow.Env
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -132,11 +138,16 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 	if err := json.Unmarshal([]byte(input), &doc); err != nil {
 		return nil, workflow.Invalid("notifier: decode the input of execution %s: %v; the EventBridge rule must not drop execution data", d.Name, err)
 	}
+	var runHistory *history
+	if n.Executions != nil {
+		runHistory = newHistory(n.Executions, d.ExecutionARN)
+	}
+	n.releaseReservation(ctx, event, doc, runHistory)
 	if doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
 		return json.Marshal(Result{Skipped: "the request has no notify URL"})
 	}
 
-	note := build(event, doc, n.stoppedRun(ctx, event))
+	note := build(event, doc, n.stoppedRun(ctx, event, runHistory))
 	result, err := n.send(ctx, doc.Request.Notify.URL, note)
 	if err != nil {
 		return nil, err
@@ -150,12 +161,9 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 	return json.Marshal(result)
 }
 
-// Bounds on reading the history of a run that stopped. A history page
-// holds at most 1,000 events.
-const (
-	historyPageSize = 100
-	historyMaxPages = 5
-)
+// stoppedMaxEvents bounds how many of the newest history events
+// stoppedRun reads.
+const stoppedMaxEvents = 500
 
 // stopped is the state and resources that the history records for a run
 // that did not succeed.
@@ -167,46 +175,42 @@ type stopped struct {
 	Resources json.RawMessage
 }
 
-// stoppedRun reads the newest history events of a run that did not
-// succeed, until the last state entered and the last state output with
+// stoppedRun reads the newest events of h, the history of a run that did
+// not succeed, until the last state entered and the last state output with
 // resources. Step Functions leaves both out of the status change event. A
 // failed read is logged and leaves them empty, because the notification
 // matters more than those fields.
-func (n *Notifier) stoppedRun(ctx context.Context, event statusChange) stopped {
+func (n *Notifier) stoppedRun(ctx context.Context, event statusChange, h *history) stopped {
 	d := event.Detail
-	if d.Status == "SUCCEEDED" || n.Executions == nil {
+	if d.Status == "SUCCEEDED" || h == nil {
 		return stopped{}
 	}
 	var out stopped
 	_, _, causeNamesStep := execview.CauseStep(d.Cause)
 	stateFound := causeNamesStep
-	opts := sfn.HistoryOptions{MaxResults: historyPageSize, ReverseOrder: true}
-	for range historyMaxPages {
-		events, next, err := n.Executions.GetExecutionHistory(ctx, d.ExecutionARN, opts)
+	for i := range stoppedMaxEvents {
+		ev, ok, err := h.event(ctx, i)
 		if err != nil {
 			n.logger().Warn("read execution history failed; the failed step and resources stay unknown", "execution", d.Name, "error", err)
 			return out
 		}
-		for _, ev := range events {
-			var details struct {
-				Name   string          `json:"name"`
-				Output json.RawMessage `json:"output"`
-			}
-			_ = json.Unmarshal(ev.Details, &details)
-			if !stateFound && strings.HasSuffix(ev.Type, "StateEntered") {
-				out.State, stateFound = details.Name, true
-			}
-			if out.Resources == nil {
-				out.Resources = execview.Resources(details.Output)
-			}
-			if stateFound && out.Resources != nil {
-				return out
-			}
-		}
-		if next == "" {
+		if !ok {
 			return out
 		}
-		opts.NextToken = next
+		var details struct {
+			Name   string          `json:"name"`
+			Output json.RawMessage `json:"output"`
+		}
+		_ = json.Unmarshal(ev.Details, &details)
+		if !stateFound && strings.HasSuffix(ev.Type, "StateEntered") {
+			out.State, stateFound = details.Name, true
+		}
+		if out.Resources == nil {
+			out.Resources = execview.Resources(details.Output)
+		}
+		if stateFound && out.Resources != nil {
+			return out
+		}
 	}
 	return out
 }
