@@ -134,6 +134,10 @@ func Open(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := migrateDefinitionHashes(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
@@ -223,23 +227,29 @@ func (e *Engine) Define(machine string, definition []byte) error {
 	return nil
 }
 
-// definition returns the parsed form of a stored definition.
-func (e *Engine) definition(machine, text string) (*stateMachine, error) {
+// parsedDefinition returns the parsed form of a stored definition and the
+// SHA-256 hash of its text.
+func (e *Engine) parsedDefinition(machine, text string) (*stateMachine, [32]byte, error) {
 	key := sha256.Sum256([]byte(text))
-	e.mu.Lock()
-	sm := e.definitions[key]
-	e.mu.Unlock()
-	if sm != nil {
-		return sm, nil
+	if sm := e.cachedDefinition(key); sm != nil {
+		return sm, key, nil
 	}
 	sm, err := parseDefinition(machine, []byte(text))
 	if err != nil {
-		return nil, err
+		return nil, key, err
 	}
 	e.mu.Lock()
 	e.definitions[key] = sm
 	e.mu.Unlock()
-	return sm, nil
+	return sm, key, nil
+}
+
+// cachedDefinition returns the parsed definition whose text has the
+// SHA-256 hash key, or nil when this engine has not parsed it yet.
+func (e *Engine) cachedDefinition(key [32]byte) *stateMachine {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.definitions[key]
 }
 
 // notifyChanged wakes every Wait call.

@@ -70,7 +70,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err != nil {
 			return nil, fmt.Errorf("read state machine: %w", err)
 		}
-		sm, err := e.definition(machine, definition)
+		sm, hash, err := e.parsedDefinition(machine, definition)
 		if err != nil {
 			return nil, err
 		}
@@ -87,14 +87,19 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		}
 
 		now := e.clock.Now()
-		x := &execRow{Name: name, Machine: machine, Definition: definition, Input: asGiven,
+		x := &execRow{Name: name, Machine: machine, DefinitionHash: hash[:], Input: asGiven,
 			Status: StatusRunning, StartedAt: now.UnixNano()}
 		if sm.TimeoutSeconds > 0 {
 			x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
 		}
-		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, input, status,
-			started_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			x.Name, x.Machine, x.Definition, string(x.Input), x.Status, x.StartedAt, x.Deadline)
+		_, err = tx.ExecContext(sctx, `INSERT INTO definitions (hash, text) VALUES (?, ?)
+			ON CONFLICT (hash) DO NOTHING`, x.DefinitionHash, definition)
+		if err != nil {
+			return nil, fmt.Errorf("store definition: %w", err)
+		}
+		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, definition_hash,
+			input, status, started_at, deadline) VALUES (?, ?, '', ?, ?, ?, ?, ?)`,
+			x.Name, x.Machine, x.DefinitionHash, string(x.Input), x.Status, x.StartedAt, x.Deadline)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +193,7 @@ func (e *Engine) listWhere(ctx context.Context, clause string, args ...any) ([]E
 		var x execRow
 		var output sql.NullString
 		var state, input string
-		if err := rows.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
+		if err := rows.Scan(&x.Name, &x.Machine, &x.DefinitionHash, &input, &x.Status, &output, &x.Error,
 			&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline,
 			&x.HistoryFull, &x.RedrivenAt, &state); err != nil {
 			return nil, fmt.Errorf("list executions: %w", err)

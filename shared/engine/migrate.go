@@ -80,3 +80,29 @@ func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// migrateDefinitionHashes adds the definition_hash column to an executions
+// table made before it existed. The executions already in it keep their
+// definition in the definition column and a NULL hash.
+func migrateDefinitionHashes(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate executions table: %w", err)
+	}
+	defer tx.Rollback()
+	var columns int
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'definition_hash'`).Scan(&columns)
+	if err != nil {
+		return fmt.Errorf("migrate executions table: %w", err)
+	}
+	if columns > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `ALTER TABLE executions ADD COLUMN definition_hash BLOB`); err != nil {
+		return fmt.Errorf("migrate executions table: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate executions table: %w", err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -150,6 +151,9 @@ func (t *txn) load(c *cursor) (*state, error) {
 // definition fails the execution and returns a nil state.
 func (t *txn) stateOf(c *cursor) (*state, error) {
 	sm, err := t.machine()
+	if errors.Is(err, errDefinitionRead) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, t.closeExecution(StatusFailed, ErrorRuntime, err.Error(), nil)
 	}

@@ -17,6 +17,12 @@ import (
 // Parallel or Map child is cancelled by its cursor ID. redrive_tokens
 // holds the client tokens of an execution's recent redrives, so that a
 // repeated RedriveWithToken call redrives nothing again.
+//
+// The definitions table stores each definition text once, keyed by its
+// SHA-256 hash. An execution refers to it by definition_hash and leaves
+// its definition column empty, so that the row that every step rewrites
+// stays small. Executions started before definition_hash existed have a
+// NULL hash and their definition text in the definition column.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -37,7 +43,12 @@ CREATE TABLE IF NOT EXISTS executions (
 	event_count   INTEGER NOT NULL DEFAULT 0,
 	deadline      INTEGER NOT NULL DEFAULT 0,
 	history_full  INTEGER NOT NULL DEFAULT 0,
-	redriven_at   INTEGER NOT NULL DEFAULT 0
+	redriven_at   INTEGER NOT NULL DEFAULT 0,
+	definition_hash BLOB
+);
+CREATE TABLE IF NOT EXISTS definitions (
+	hash BLOB PRIMARY KEY,
+	text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS executions_deadline ON executions(deadline) WHERE status = 'RUNNING' AND deadline > 0;
 CREATE INDEX IF NOT EXISTS executions_stopped ON executions(stopped_at) WHERE stopped_at > 0;
@@ -288,24 +299,26 @@ func saveCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 
 // execRow is an executions row.
 type execRow struct {
-	Name         string
-	Machine      string
-	Definition   string
-	Input        json.RawMessage
-	Status       string
-	Output       json.RawMessage
-	Error        string
-	Cause        string
-	StartedAt    int64
-	StoppedAt    int64
-	RedriveCount int
-	EventCount   int64
-	Deadline     int64
-	HistoryFull  bool
-	RedrivenAt   int64
+	Name    string
+	Machine string
+	// DefinitionHash is the key of the definition in the definitions
+	// table, or nil when the definition is in the executions row.
+	DefinitionHash []byte
+	Input          json.RawMessage
+	Status         string
+	Output         json.RawMessage
+	Error          string
+	Cause          string
+	StartedAt      int64
+	StoppedAt      int64
+	RedriveCount   int
+	EventCount     int64
+	Deadline       int64
+	HistoryFull    bool
+	RedrivenAt     int64
 }
 
-const execColumns = `name, machine, definition, input, status, output, error, cause, started_at,
+const execColumns = `name, machine, definition_hash, input, status, output, error, cause, started_at,
 	stopped_at, redrive_count, event_count, deadline, history_full, redriven_at`
 
 type querier interface {
@@ -320,7 +333,7 @@ func scanExecution(row rowScanner) (*execRow, error) {
 	var x execRow
 	var output sql.NullString
 	var input string
-	err := row.Scan(&x.Name, &x.Machine, &x.Definition, &input, &x.Status, &output, &x.Error,
+	err := row.Scan(&x.Name, &x.Machine, &x.DefinitionHash, &input, &x.Status, &output, &x.Error,
 		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull,
 		&x.RedrivenAt)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,16 +63,39 @@ func (e *Engine) loadTxn(ctx context.Context, tx *storeTx, name string) (*txn, e
 	return t, nil
 }
 
-// machine parses the execution's definition on first use.
+// errDefinitionRead marks a store error while reading an execution's
+// definition, which must not fail the execution as an invalid definition
+// does.
+var errDefinitionRead = errors.New("read definition")
+
+// machine returns the execution's parsed definition. It reads and parses
+// the stored text only when this engine has not parsed it yet.
 func (t *txn) machine() (*stateMachine, error) {
-	if t.def == nil {
-		def, err := t.e.definition(t.exec.Machine, t.exec.Definition)
-		if err != nil {
-			return nil, fmt.Errorf("parse stored definition of execution %q: %w", t.exec.Name, err)
-		}
-		t.def = def
+	if t.def != nil {
+		return t.def, nil
 	}
-	return t.def, nil
+	if len(t.exec.DefinitionHash) == sha256.Size {
+		if def := t.e.cachedDefinition([sha256.Size]byte(t.exec.DefinitionHash)); def != nil {
+			t.def = def
+			return def, nil
+		}
+	}
+	var text string
+	var err error
+	if t.exec.DefinitionHash != nil {
+		err = t.tx.QueryRowContext(t.ctx, `SELECT text FROM definitions WHERE hash = ?`, t.exec.DefinitionHash).Scan(&text)
+	} else {
+		err = t.tx.QueryRowContext(t.ctx, `SELECT definition FROM executions WHERE name = ?`, t.exec.Name).Scan(&text)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w of execution %q: %w", errDefinitionRead, t.exec.Name, err)
+	}
+	def, _, err := t.e.parsedDefinition(t.exec.Machine, text)
+	if err != nil {
+		return nil, fmt.Errorf("parse stored definition of execution %q: %w", t.exec.Name, err)
+	}
+	t.def = def
+	return def, nil
 }
 
 // saveCursor writes c, or marks it for flush when it is the step's own
