@@ -2,11 +2,16 @@ package notifier
 
 import (
 	"context"
+	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/workflow"
 )
+
+// releaseTimeout bounds the history reads and the DynamoDB call of one
+// release, so that the notification keeps the rest of the invocation.
+const releaseTimeout = 10 * time.Second
 
 // closingEvents maps each status whose run releases its endpoint place to
 // the history event that closes such a run.
@@ -30,6 +35,8 @@ func (n *Notifier) releaseReservation(ctx context.Context, event statusChange, d
 	if n.Env == nil || n.Env.EndpointReservations == nil || runHistory == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
 	log := n.logger().With("execution", d.Name, "request_id", doc.Request.ID, "account", doc.Request.Snowflake.Account)
 
 	// EventBridge and Lambda deliver the event again for up to hours. A
