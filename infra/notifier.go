@@ -12,11 +12,13 @@ import (
 )
 
 // GroupNotifier posts the result of each closed provision run to the
-// request's notify URL.
+// request's notify URL, and releases the endpoint reservation of a run that
+// closed before its endpoint step.
 const GroupNotifier Group = "notifier"
 
-// notifierSpec is the notifier function. One notification is a secret read
-// and one POST, which the bootstrap bounds at 10 seconds.
+// notifierSpec is the notifier function. One invocation releases a
+// reservation, which the notifier bounds at 10 seconds, then reads a secret
+// and sends one POST, which the bootstrap bounds at 10 seconds.
 var notifierSpec = FunctionSpec{Handler: "notifier", Group: GroupNotifier, MemoryMB: 128, Timeout: 30 * time.Second}
 
 // closedStatuses are the execution statuses that end a run and get a
@@ -34,14 +36,21 @@ const (
 // notifierStatements lets the notifier describe the executions of the
 // provision and teardown machines, to read a request's notify URL from the
 // input when the event carries none, and read their history, to name the
-// step that a stopped or timed-out run was in.
-func notifierStatements(s arnScope, machines ...string) []awsiam.PolicyStatement {
+// step that a stopped or timed-out run was in and to find whether a closed
+// provision run entered its endpoint step. It may also release a run's
+// place among a Snowflake account's private endpoints, which is one
+// UpdateItem on a reservations item.
+func notifierStatements(s arnScope, tableARN string, machines ...string) []awsiam.PolicyStatement {
 	var executions []string
 	for _, m := range machines {
 		executions = append(executions, s.executions(m))
 	}
 	return []awsiam.PolicyStatement{
 		statement("DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"}, executions, nil),
+		statement("ReleaseEndpoints", []string{"dynamodb:UpdateItem"}, []string{tableARN},
+			map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": reservationsPartitionPrefix + "*",
+			}}),
 	}
 }
 
@@ -50,9 +59,9 @@ func notifierStatements(s arnScope, machines ...string) []awsiam.PolicyStatement
 // close a run.
 func (s *Stack) newNotifier(cfg Config, opts functionOptions, role awsiam.Role) {
 	opts.role = role
-	opts.env = nil
+	opts.env = map[string]string{envTable: *s.Table.TableName()}
 	if cfg.WebhookSecretARN != "" {
-		opts.env = map[string]string{envWebhookSecretARN: cfg.WebhookSecretARN}
+		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
 	}
 	fn := newFunction(s.Stack, notifierSpec, opts)
 	s.Functions[notifierSpec.Handler] = fn

@@ -171,7 +171,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
-		GroupNotifier: append(notifierStatements(scopeARNs, machineNames["provision"], machineNames["teardown"]),
+		GroupNotifier: append(notifierStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 	}
 

@@ -378,6 +378,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		}},
 		{"notifier", map[string]any{
 			"REPOLINK_HANDLER":            "notifier",
+			"REPOLINK_DYNAMODB_TABLE":     table,
 			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
 		}},
 		{"preflight", map[string]any{
@@ -600,6 +601,8 @@ func TestIAMStatements(t *testing.T) {
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},
 			[]string{arn("states", "execution:repolink-provision:*"), arn("states", "execution:repolink-teardown:*")}, nil},
+		{"NotifierRole", "ReleaseEndpoints", []string{"dynamodb:UpdateItem"},
+			[]string{"{WaitsTable.Arn}"}, reservationKeys},
 		{"NotifierRole", "ReadWebhookKey", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "ReadWebhookKeyKey", []string{"kms:Decrypt"}, []string{exampleKeyARN},
@@ -787,7 +790,9 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 		t.Error("notifier role reads a secret although no webhook secret is configured")
 	}
 	_, notifier := functionOf(t, r.json, "notifier")
-	if diff := cmp.Diff(map[string]any{"REPOLINK_HANDLER": "notifier", "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true"}, environmentOf(notifier)); diff != "" {
+	notifierEnv := environmentOf(notifier)
+	delete(notifierEnv, "REPOLINK_DYNAMODB_TABLE")
+	if diff := cmp.Diff(map[string]any{"REPOLINK_HANDLER": "notifier", "SNOWFLAKE_DISABLE_PLATFORM_DETECTION": "true"}, notifierEnv); diff != "" {
 		t.Errorf("notifier environment without a webhook secret (-want +got):\n%s", diff)
 	}
 
