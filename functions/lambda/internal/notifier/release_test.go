@@ -39,6 +39,12 @@ const releaseMachine = `{"StartAt": "Preflight", "States": {
 	"Preflight": {"Type": "Task", "Resource": "preflight", "Next": "Endpoint"},
 	"Endpoint": {"Type": "Task", "Resource": "endpoint", "End": true}}}`
 
+// timeoutMachine is releaseMachine with an execution timeout of one
+// second.
+const timeoutMachine = `{"StartAt": "Preflight", "TimeoutSeconds": 1, "States": {
+	"Preflight": {"Type": "Task", "Resource": "preflight", "Next": "Endpoint"},
+	"Endpoint": {"Type": "Task", "Resource": "endpoint", "End": true}}}`
+
 // releaseFixture is the embedded engine behind the Step Functions API, a
 // DynamoDB table in dynalite with its reservation store, and the tasks of
 // releaseMachine.
@@ -85,6 +91,9 @@ func newReleaseFixture(t *testing.T) *releaseFixture {
 	})
 	if err := e.Define("rl-provision", []byte(releaseMachine)); err != nil {
 		t.Fatalf("define machine: %v", err)
+	}
+	if err := e.Define("rl-provision-timeout", []byte(timeoutMachine)); err != nil {
+		t.Fatalf("define timeout machine: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -152,24 +161,36 @@ func (f *releaseFixture) run(t *testing.T, name, id string) sfn.Execution {
 	if _, err := f.client.StartExecution(t.Context(), provisionARN, name, json.RawMessage(input)); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	return f.waitStatus(t, name, func(status string) bool { return status != "RUNNING" })
+	return f.waitClosed(t, executionARNOf(name))
 }
 
-// waitStatus waits until the status of execution name meets done.
+// waitStatus waits until the status of execution name of the provision
+// machine meets done.
 func (f *releaseFixture) waitStatus(t *testing.T, name string, done func(string) bool) sfn.Execution {
+	t.Helper()
+	return f.waitExecution(t, executionARNOf(name), done)
+}
+
+// waitClosed waits until the execution arn has closed.
+func (f *releaseFixture) waitClosed(t *testing.T, arn string) sfn.Execution {
+	t.Helper()
+	return f.waitExecution(t, arn, func(status string) bool { return status != "RUNNING" })
+}
+
+func (f *releaseFixture) waitExecution(t *testing.T, arn string, done func(string) bool) sfn.Execution {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		x, err := f.client.DescribeExecution(t.Context(), executionARNOf(name))
+		x, err := f.client.DescribeExecution(t.Context(), arn)
 		if err != nil {
-			t.Fatalf("describe %s: %v", name, err)
+			t.Fatalf("describe %s: %v", arn, err)
 		}
 		if done(x.Status) {
 			return x
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("execution %s did not reach the expected status within 30 s", name)
+	t.Fatalf("execution %s did not reach the expected status within 30 s", arn)
 	return sfn.Execution{}
 }
 
@@ -318,24 +339,42 @@ func TestReleaseSkipsRedrivenRun(t *testing.T) {
 	}
 }
 
-func TestReleaseAbortedAtPreflight(t *testing.T) {
-	f := newReleaseFixture(t)
-	f.blockPreflight.Store(true)
-	if !f.reserveLast(t, "DATA-1", "DATA-1") {
-		t.Fatal("reserve DATA-1 rejected for the last place")
-	}
-	input := mustJSON(t, workflow.Document{Request: request.Request{ID: "DATA-1", Snowflake: request.Snowflake{Account: "acme-prod"}}})
-	if _, err := f.client.StartExecution(t.Context(), provisionARN, "DATA-1", json.RawMessage(input)); err != nil {
-		t.Fatalf("start DATA-1: %v", err)
-	}
-	if _, err := f.engine.Stop(t.Context(), "DATA-1", "", ""); err != nil {
-		t.Fatalf("stop DATA-1: %v", err)
-	}
-	x := f.waitStatus(t, "DATA-1", func(status string) bool { return status == "ABORTED" })
+func TestReleaseStoppedInPreflight(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		machine string
+		status  string
+	}{
+		{"aborted", "rl-provision", "ABORTED"},
+		{"timed out", "rl-provision-timeout", "TIMED_OUT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newReleaseFixture(t)
+			f.blockPreflight.Store(true)
+			if !f.reserveLast(t, "DATA-1", "DATA-1") {
+				t.Fatal("reserve DATA-1 rejected for the last place")
+			}
+			input := mustJSON(t, workflow.Document{Request: request.Request{ID: "DATA-1", Snowflake: request.Snowflake{Account: "acme-prod"}}})
+			machineARN := "arn:aws:states:us-west-2:123456789012:stateMachine:" + tt.machine
+			started, err := f.client.StartExecution(t.Context(), machineARN, "DATA-1", json.RawMessage(input))
+			if err != nil {
+				t.Fatalf("start DATA-1: %v", err)
+			}
+			if tt.status == "ABORTED" {
+				if _, err := f.engine.Stop(t.Context(), "DATA-1", "", ""); err != nil {
+					t.Fatalf("stop DATA-1: %v", err)
+				}
+			}
+			x := f.waitClosed(t, started.ARN)
+			if x.Status != tt.status {
+				t.Fatalf("DATA-1 status = %s, want %s", x.Status, tt.status)
+			}
 
-	f.handle(t, closedEvent(t, x, true))
-	if !f.reserveLast(t, "DATA-2", "DATA-2") {
-		t.Error("reserve DATA-2 after DATA-1 was aborted in preflight was rejected")
+			f.handle(t, closedEvent(t, x, true))
+			if !f.reserveLast(t, "DATA-2", "DATA-2") {
+				t.Errorf("reserve DATA-2 after DATA-1 closed %s in preflight was rejected", x.Status)
+			}
+		})
 	}
 }
 
