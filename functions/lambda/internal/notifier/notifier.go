@@ -2,8 +2,8 @@
 // request's notify URL, and releases the endpoint reservation of a run that
 // closed before its endpoint step. A notification is signed with
 // repolink's contract: X-Repolink-Timestamp and X-Repolink-Signature, the
-// HMAC-SHA256 of "<timestamp>.<body>" keyed with the webhook secret. The body has the same JSON fields as the
-// notifications of repolink up.
+// HMAC-SHA256 of "<timestamp>.<body>" keyed with the webhook secret. The
+// body has the same JSON fields as the notifications of repolink up.
 //
 // The handler takes the EventBridge event that Step Functions sends when an
 // execution's status changes. EventBridge invokes Lambda asynchronously,
