@@ -36,6 +36,7 @@ var errNoChange = errors.New("nothing to write")
 type writeRequest struct {
 	fn   func(tx *storeTx) (publish func(), err error)
 	err  error
+	seq  int64         // commitSeq of the batch's commit, set when it committed
 	done chan struct{} // closed after the batch committed or failed
 	lead chan struct{} // closed when this request's caller must run the next batch
 }
@@ -45,6 +46,13 @@ type writeRequest struct {
 // fn must use only tx for the store: the store has one connection, and
 // the batch holds it. An error from fn rolls back fn's writes only.
 func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error {
+	_, err := e.updateSeq(fn)
+	return err
+}
+
+// updateSeq is update that also returns the commit sequence number of the
+// transaction that ran fn, or 0 when it did not commit.
+func (e *Engine) updateSeq(fn func(tx *storeTx) (publish func(), err error)) (int64, error) {
 	req := &writeRequest{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
 	e.writeMu.Lock()
 	e.writeQueue = append(e.writeQueue, req)
@@ -54,7 +62,7 @@ func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error 
 	if !leader {
 		select {
 		case <-req.done:
-			return req.err
+			return req.seq, req.err
 		case <-req.lead:
 		}
 	}
@@ -67,6 +75,13 @@ func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error 
 	e.writeMu.Unlock()
 
 	e.runBatch(batch)
+	if e.hasQueued() {
+		// The batch used statements for the first time, which ran
+		// unprepared. The connection is free now, so prepare them.
+		if err := e.prepareQueued(context.Background()); err != nil {
+			e.log.Warn("prepare statements", "error", err)
+		}
+	}
 
 	e.writeMu.Lock()
 	if len(e.writeQueue) > 0 {
@@ -75,7 +90,7 @@ func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error 
 		e.writing = false
 	}
 	e.writeMu.Unlock()
-	return req.err
+	return req.seq, req.err
 }
 
 // runBatch runs the requests in one transaction, commits it, publishes
@@ -86,7 +101,12 @@ func (e *Engine) runBatch(batch []*writeRequest) {
 	ctx := context.Background()
 	publish := make([]func(), len(batch))
 	err := e.runBatchTx(ctx, batch, publish)
+	var seq int64
+	if err == nil {
+		seq = e.commitSeq.Add(1)
+	}
 	for i, req := range batch {
+		req.seq = seq
 		if err != nil && req.err == nil {
 			req.err = err
 			publish[i] = nil

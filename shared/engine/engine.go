@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/repolink/repolink/shared/sqlitefile"
@@ -99,6 +100,9 @@ type Engine struct {
 	writeMu    sync.Mutex
 	writeQueue []*writeRequest // requests waiting for the next batch
 	writing    bool            // a caller of update is running a batch
+	// commitSeq counts the batches that committed, so that Run can tell
+	// whether a read of the store came after a cursor's last write.
+	commitSeq atomic.Int64
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query, nil while queued
@@ -110,6 +114,8 @@ type Engine struct {
 	running     map[int64]context.CancelFunc // task functions in flight, by cursor
 	changed     chan struct{}                // closed and replaced when an execution closes
 	wake        chan struct{}                // signals Run that new work is due
+	started     []startedRoot                // executions that Start hands over to Run
+	startedWake chan struct{}                // signals Run that started is not empty
 }
 
 // maxHistoryEvents is the Step Functions limit on events in one execution.
@@ -158,6 +164,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		running:      map[int64]context.CancelFunc{},
 		changed:      make(chan struct{}),
 		wake:         make(chan struct{}, 1),
+		startedWake:  make(chan struct{}, 1),
 	}
 	if e.clock == nil {
 		e.clock = realClock{}

@@ -108,7 +108,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err := insertCursor(sctx, tx, root); err != nil {
 			return nil, err
 		}
-		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x, newWork: true}
+		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x}
 		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
 			return nil, err
 		}
@@ -118,6 +118,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		out = x.public(root)
 		return func() {
 			t.publish()
+			e.handOver(startedRoot{id: root.ID, deadline: x.Deadline})
 			e.log.Info("execution started", "execution", name, "machine", machine)
 		}, nil
 	})

@@ -64,6 +64,12 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 	return l.held, nil
 }
 
+// fresh reports whether this loop holds the lease and need not renew it
+// before now.
+func (l *lease) fresh(now time.Time) bool {
+	return l.held && now.Before(l.renewAt)
+}
+
 // logWaiting logs that another process holds the lease, with the time
 // until its lease expires: the longest wait when that process has died, as
 // after a kill, because a live holder renews the lease before it expires.

@@ -29,6 +29,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		id  int64
 		err error
 		due time.Time // when the cursor has work next, or zero
+		seq int64     // commit sequence number of the cursor's last write
 	}
 	var wg sync.WaitGroup
 	done := make(chan stepDone)
@@ -46,13 +47,36 @@ func (e *Engine) Run(ctx context.Context) error {
 		runner.release(context.WithoutCancel(ctx))
 	}()
 
+	launch := func(id int64, now time.Time) {
+		if now.Before(skipUntil[id]) {
+			return
+		}
+		delete(skipUntil, id)
+		inflight[id] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := e.chain(ctx, id)
+			done <- stepDone{id, err, out.due, out.seq}
+		}()
+	}
+
 	e.log.Info("engine started")
+	// The first read of the store finds the executions that this process
+	// started before Run.
+	e.takeStarted()
 	// Run reads the store again when new work is signalled, when the timer
-	// fires, or when a step ends whose cursor the last read found due while
-	// it was in flight. Reading it after every step would make each step
-	// cost a scan of all due cursors.
+	// fires, or when a chain ends whose cursor a read found due while the
+	// chain was in flight, and the read came after the chain's last write.
+	// A read before that write saw a state that the chain has since left,
+	// because every cursor is due while its task function runs. Reading the store
+	// after every step would make each step cost a scan of all due
+	// cursors. An execution that Start began in this process is handed
+	// over without a read.
 	requery := true
-	missed := map[int64]bool{} // in-flight cursors that a read found due again
+	// missed maps each in-flight cursor that a read found due to the
+	// value of commitSeq when that read began.
+	missed := map[int64]int64{}
 	var lastRead, next time.Time
 	for {
 		now := e.clock.Now()
@@ -68,10 +92,12 @@ func (e *Engine) Run(ctx context.Context) error {
 				e.log.Error("hold runner lease", "error", err)
 			}
 			var ids []int64
+			var readSeq int64
 			if held {
 				if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
 					e.log.Error("check execution timeouts", "error", err)
 				}
+				readSeq = e.commitSeq.Load()
 				ids, next, err = e.dueCursors(ctx, now)
 				if err != nil && ctx.Err() == nil {
 					e.log.Error("read due work", "error", err)
@@ -83,20 +109,10 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			for _, id := range ids {
 				if inflight[id] {
-					missed[id] = true
+					missed[id] = readSeq
 					continue
 				}
-				if now.Before(skipUntil[id]) {
-					continue
-				}
-				delete(skipUntil, id)
-				inflight[id] = true
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					due, err := e.chain(ctx, id)
-					done <- stepDone{id, err, due}
-				}()
+				launch(id, now)
 			}
 		}
 
@@ -112,8 +128,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			return nil
 		case r := <-done:
 			delete(inflight, r.id)
-			if missed[r.id] || (!r.due.IsZero() && !r.due.After(e.clock.Now())) {
+			if readSeq, ok := missed[r.id]; ok {
 				delete(missed, r.id)
+				if readSeq >= r.seq {
+					requery = true
+				}
+			}
+			if !r.due.IsZero() && !r.due.After(e.clock.Now()) {
 				requery = true
 			}
 			if !r.due.IsZero() && (next.IsZero() || r.due.Before(next)) {
@@ -125,11 +146,65 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-e.wake:
 			requery = true
+		case <-e.startedWake:
+			now := e.clock.Now()
+			started := e.takeStarted()
+			if !runner.fresh(now) {
+				requery = true
+				break
+			}
+			for _, root := range started {
+				if !inflight[root.id] {
+					launch(root.id, now)
+				}
+				if deadline := time.Unix(0, root.deadline); root.deadline > 0 && (next.IsZero() || deadline.Before(next)) {
+					next = deadline
+				}
+			}
 		case <-timer.C():
 			requery = true
 		}
 		timer.Stop()
 	}
+}
+
+// maxStarted is the maximum number of started executions that wait for
+// the Run loop of their process in Engine.started. Start signals further
+// ones as new work, which Run finds with a read of the store.
+const maxStarted = dueBatch
+
+// startedRoot is the root cursor of an execution that Start began.
+type startedRoot struct {
+	id       int64
+	deadline int64 // TimeoutSeconds deadline in Unix nanoseconds, or 0
+}
+
+// handOver passes the root cursor of a committed new execution to this
+// process's Run loop, so that Run does not read the store to find it.
+func (e *Engine) handOver(root startedRoot) {
+	e.mu.Lock()
+	full := len(e.started) >= maxStarted
+	if !full {
+		e.started = append(e.started, root)
+	}
+	e.mu.Unlock()
+	if full {
+		e.notifyWork()
+		return
+	}
+	select {
+	case e.startedWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeStarted returns and clears the executions that Start handed over.
+func (e *Engine) takeStarted() []startedRoot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	started := e.started
+	e.started = nil
+	return started
 }
 
 // maxChainTasks is the maximum number of task functions that chain calls
@@ -138,23 +213,25 @@ func (e *Engine) Run(ctx context.Context) error {
 const maxChainTasks = 20
 
 // chain advances a cursor and calls its task functions until the cursor
-// waits, ends or is left for the Run loop, and returns when it is due
-// next. A task function runs only after its TaskStarted event committed,
-// and its outcome is committed before chain returns, so a task that
-// completed is never run again and a task cut off by a crash runs again
-// when the store is reopened. Transitions that make other cursors due,
+// waits, ends or is left for the Run loop. It returns when the cursor is
+// due next and the commit sequence number of its last write. A task
+// function runs only after its TaskStarted event committed, and its
+// outcome is committed before chain returns, so a task that completed is
+// never run again and a task cut off by a crash runs again when the store
+// is reopened. Transitions that make other cursors due,
 // such as starting Parallel branches, signal the Run loop instead.
-func (e *Engine) chain(ctx context.Context, id int64) (time.Time, error) {
+func (e *Engine) chain(ctx context.Context, id int64) (stepOutcome, error) {
 	var result *taskResult
 	for calls := 0; ; calls++ {
-		due, call, err := e.step(ctx, id, result, calls < maxChainTasks)
-		if err != nil || call == nil {
-			return due, err
+		out, err := e.step(ctx, id, result, calls < maxChainTasks)
+		if err != nil || out.call == nil {
+			return out, err
 		}
+		call := out.call
 		output, callErr := e.callTask(ctx, call.c, call.s)
 		if ctx.Err() != nil {
 			// Run is stopping: leave the task scheduled so that it runs again.
-			return time.Time{}, nil
+			return stepOutcome{}, nil
 		}
 		result = &taskResult{call: call, output: output, err: callErr}
 	}

@@ -37,11 +37,12 @@ const maxChainSteps = 100
 // of their own. It stops at a task function to call, which it returns
 // after the TaskStarted event committed (unless startTask is false), at a
 // timer or token wait, and at the end of the cursor. It also returns when
-// the cursor is due next, or the zero time when it has nothing to do.
-func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (time.Time, *taskCall, error) {
+// the cursor is due next, or the zero time when it has nothing to do, and
+// the commit sequence number of its transaction.
+func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (stepOutcome, error) {
 	var c *cursor
 	var call *taskCall
-	err := e.update(func(tx *storeTx) (func(), error) {
+	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
 		c, call = nil, nil
 		loaded, err := loadCursor(context.WithoutCancel(ctx), tx, id)
 		if err != nil {
@@ -66,11 +67,18 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 	})
 	if err != nil {
 		if isStale(err) {
-			return time.Time{}, nil, nil
+			return stepOutcome{seq: seq}, nil
 		}
-		return time.Time{}, nil, err
+		return stepOutcome{}, err
 	}
-	return c.due(), call, nil
+	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
+}
+
+// stepOutcome is the result of a step.
+type stepOutcome struct {
+	due  time.Time // when the cursor has work next, or zero
+	call *taskCall // the task function to call, or nil
+	seq  int64     // commit sequence number of the step's transaction
 }
 
 // advanceChain is the body of step, on the cursor c as read in the same

@@ -85,6 +85,13 @@ func (e *Engine) prepared(query string) *sql.Stmt {
 	return stmt
 }
 
+// hasQueued reports whether queries wait for prepareQueued.
+func (e *Engine) hasQueued() bool {
+	e.stmtMu.Lock()
+	defer e.stmtMu.Unlock()
+	return len(e.queued) > 0
+}
+
 // prepareQueued prepares the queries that transactions used unprepared.
 // Call it outside any transaction of the engine.
 func (e *Engine) prepareQueued(ctx context.Context) error {
