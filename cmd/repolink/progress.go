@@ -79,12 +79,25 @@ func (p *progress) setFlags(sandbox bool, stateDir string) {
 	p.storeFlags = commandFlags(false, stateDir)
 }
 
+// begin prints the header of execution name and starts following it.
 func (p *progress) begin(name, mode string) {
+	p.beginTitled(name, name, mode)
+}
+
+// beginRedrive prints the header of the count-th redrive of execution name
+// and starts following it.
+func (p *progress) beginRedrive(name string, count int, mode string) {
+	p.beginTitled(name, fmt.Sprintf("%s, redrive %d", name, count), mode)
+}
+
+// beginTitled prints the header title and starts following execution name.
+// Events are matched by the execution name, never by the title.
+func (p *progress) beginTitled(name, title, mode string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.started = time.Now()
 	p.execution = name
-	fmt.Fprintf(p.out, "execution %s (%s)\n", name, mode)
+	fmt.Fprintf(p.out, "execution %s (%s)\n", title, mode)
 }
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
@@ -221,7 +234,7 @@ func (p *progress) summary(exec engine.Execution) bool {
 		if endpointDeleted(exec.Output) {
 			fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
 		}
-		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(exec.StoppedAt.Sub(exec.StartedAt)))
+		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 		return true
 	}
 
@@ -246,11 +259,21 @@ func (p *progress) summary(exec engine.Execution) bool {
 		line += " (everything already existed; nothing was created)"
 	}
 	fmt.Fprintf(p.out, "  resources:        %s\n", line)
-	fmt.Fprintf(p.out, "  took:             %s\n", elapsed(exec.StoppedAt.Sub(exec.StartedAt)))
+	fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 	return true
 }
 
-// countActions counts the actions that the steps reported in a document.
+// tookOf returns how long the execution's last run took: from its last
+// redrive, if any, so that the time it spent closed before a redrive does
+// not count.
+func tookOf(exec engine.Execution) time.Duration {
+	started := exec.StartedAt
+	if !exec.RedrivenAt.IsZero() && exec.RedrivenAt.After(started) {
+		started = exec.RedrivenAt
+	}
+	return exec.StoppedAt.Sub(started)
+}
+
 // stepColumn is the width of the step name column, wide enough for the
 // longest step name, teardown_azure_private_link_service.
 const stepColumn = 35
@@ -267,6 +290,7 @@ func endpointDeleted(output json.RawMessage) bool {
 	return doc.Resources["teardown_endpoint"].Action == workflow.Deleted
 }
 
+// countActions counts the actions that the steps reported in a document.
 func countActions(output json.RawMessage) map[string]int {
 	var doc struct {
 		Resources map[string]struct {

@@ -172,7 +172,7 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, name, mode string
 	if err != nil {
 		return err
 	}
-	progress.begin(fmt.Sprintf("%s redrive %d", name, x.RedriveCount), mode)
+	progress.beginRedrive(name, x.RedriveCount, mode)
 
 	closed, err := follow(ctx, eng, name, lastID, progress.event)
 	if err != nil {
