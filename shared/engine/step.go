@@ -255,11 +255,13 @@ func (t *txn) pass(c *cursor, s *state, input any) error {
 			return t.fail(c, s, err)
 		}
 	}
-	result := effective
 	if s.HasResult {
-		result = s.Result
+		// The fixed Result shares nothing with input, so ResultPath can
+		// place it into input itself instead of into a copy. A Pass
+		// state has no ResultSelector.
+		return t.placeResult(c, s, s.Result, input)
 	}
-	return t.result(c, s, result)
+	return t.result(c, s, effective)
 }
 
 func (t *txn) choice(c *cursor, s *state, input any) error {
@@ -360,10 +362,18 @@ func (t *txn) result(c *cursor, s *state, result any) error {
 			return t.fail(c, s, err)
 		}
 	}
+	// ResultPath changes the input in place, and result may share values
+	// with the input that the state decoded, so it gets a fresh copy.
 	input, err := decodeJSON(c.Input)
 	if err != nil {
 		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
 	}
+	return t.placeResult(c, s, result, input)
+}
+
+// placeResult applies ResultPath and OutputPath and leaves the state. It
+// changes input.
+func (t *txn) placeResult(c *cursor, s *state, result, input any) error {
 	output, err := applyResultPath(s.ResultPath, input, result)
 	if err != nil {
 		return t.fail(c, s, err)
