@@ -102,7 +102,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name, err := startExecution(ctx, rt.engine, req)
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
-		return usagef("%v; wait for it to finish or stop it first", running)
+		return usagef("%s", leftOpenAdvice(running, progress))
 	}
 	if err != nil {
 		return err
@@ -134,6 +134,29 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// leftOpenAdvice returns the reason that run cannot start a changed
+// request while an execution of its ID is open and no repolink up serves the
+// directory. Either another run process runs the execution, or the process
+// that ran it was stopped or killed and nothing runs it.
+func leftOpenAdvice(running *webhook.RunningError, p *progress) string {
+	return fmt.Sprintf("execution %s of request %s is still open with a different request, and no repolink up serves this state directory. "+
+		"If another 'repolink run' is running it, wait for that run to finish. "+
+		"If the process that ran it was stopped or killed, nothing runs it now: to resume it, run 'repolink run%s FILE' with the request file that started it "+
+		"(its input is in 'repolink history%s %s'), or start 'repolink up%s' on this state directory; "+
+		"to drop it and run the changed request instead, stop it with 'repolink stop%s %s' and run this file again",
+		running.Execution, running.Ticket, p.flags, p.storeFlags, running.Execution, p.flags, p.storeFlags, running.Execution)
+}
+
+// servedOpenAdvice returns the reason that run cannot start a changed
+// request while an execution of its ID runs in the repolink up that serves
+// the directory.
+func servedOpenAdvice(running *webhook.RunningError, p *progress) string {
+	return fmt.Sprintf("execution %s of request %s is still running with a different request in the repolink up that serves this state directory; "+
+		"wait for it to finish (follow it with 'repolink status%s %s') and run this file again, "+
+		"or stop it with 'repolink stop%s %s' and run this file again",
+		running.Execution, running.Ticket, p.storeFlags, running.Execution, p.storeFlags, running.Execution)
+}
+
 // runByService starts the request's execution in the engine store of the
 // repolink up that serves dir, which runs the steps, and prints its progress
 // until it closes. In sandbox mode the service prepares its sandbox for the
@@ -163,7 +186,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	name, err := startExecution(ctx, eng, req)
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
-		return usagef("%v; wait for it to finish or stop it first", running)
+		return usagef("%s", servedOpenAdvice(running, progress))
 	}
 	if err != nil {
 		return err
