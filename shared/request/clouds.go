@@ -2,7 +2,6 @@ package request
 
 import (
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
 )
@@ -47,6 +46,18 @@ func (r *Request) applyCloudDefaults() {
 	if e := r.Egress; e != nil && e.Port == 0 {
 		e.Port = DefaultEgressPort
 	}
+}
+
+// zeroEgressPort reports an egress.port written as 0 in the decoded
+// document. ApplyDefaults sets the default port when the field is 0, so
+// after decoding an explicit 0 looks like an absent port.
+func zeroEgressPort(doc any) []FieldError {
+	top, _ := doc.(map[string]any)
+	egress, _ := top["egress"].(map[string]any)
+	if port, ok := egress["port"].(float64); ok && port == 0 {
+		return []FieldError{{Path: "$.egress.port", Message: fmt.Sprintf("is 0; set the repository's HTTPS port from 1 to 65535, or remove the field for %d", DefaultEgressPort)}}
+	}
+	return nil
 }
 
 func orDefault(value, def string) string {
@@ -118,9 +129,7 @@ func (v *validator) proxyMode(path, proxy, target string) {
 			v.add(path+".target_address", "is only used with proxy none; remove it")
 		}
 	case "none":
-		if ip := net.ParseIP(target); ip == nil || ip.To4() == nil {
-			v.add(path+".target_address", "missing or invalid; with proxy none set the repository's private IPv4 address")
-		}
+		v.privateTarget(path+".target_address", target)
 	default:
 		v.add(path+".proxy", fmt.Sprintf("unknown proxy %q; use nginx or none", proxy))
 	}
@@ -174,9 +183,7 @@ func (v *validator) gcp(g *GCP) {
 	if g.Subnet != "" && g.Subnet == g.PSCSubnet {
 		v.add("$.gcp.psc_subnet", "must differ from subnet, because a Private Service Connect subnet serves no VMs")
 	}
-	if _, _, err := net.ParseCIDR(g.PSCSubnetCIDR); err != nil {
-		v.add("$.gcp.psc_subnet_cidr", "must be a CIDR block such as 192.168.255.0/28")
-	}
+	v.pscSubnetCIDR(g.PSCSubnetCIDR)
 	if v.require("$.gcp.upstream", g.Upstream, "set host:port of the index as the proxy reaches it") {
 		v.upstreamAt("$.gcp.upstream", g.Upstream)
 	}

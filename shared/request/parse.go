@@ -39,6 +39,7 @@ func Parse(data []byte) (Request, error) {
 	}
 	fields := duplicateKeys(doc)
 	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
+	fields = append(fields, zeroEgressPort(generic)...)
 
 	// Decode and validate what checkShape left, so that one pass reports
 	// the shape errors together with every other invalid field.

@@ -73,22 +73,15 @@ func (r *Request) ApplyDefaults() {
 }
 
 var (
-	accountPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$`)
-	identifierPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
-	requirementPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)?(\s*,\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*$`)
-	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
-	vpcPattern         = regexp.MustCompile(`^vpc-[0-9a-f]{1,17}$`)
-	subnetPattern      = regexp.MustCompile(`^subnet-[0-9a-f]{1,17}$`)
-	securityGroupPat   = regexp.MustCompile(`^sg-[0-9a-f]{1,17}$`)
-	hostnamePattern    = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	runtimeVersions    = map[string]bool{"3.9": true, "3.10": true, "3.11": true, "3.12": true, "3.13": true}
+	accountPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$`)
+	identifierPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
+	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	vpcPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{1,17}$`)
+	subnetPattern     = regexp.MustCompile(`^subnet-[0-9a-f]{1,17}$`)
+	securityGroupPat  = regexp.MustCompile(`^sg-[0-9a-f]{1,17}$`)
+	hostnamePattern   = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	runtimeVersions   = map[string]bool{"3.9": true, "3.10": true, "3.11": true, "3.12": true, "3.13": true}
 )
-
-// requirementHint describes the requirements that requirementPattern
-// accepts.
-const requirementHint = "use a project name, optionally followed by version clauses joined by commas, " +
-	"each one of ==, !=, <, <=, >, >= or ~= and a version, such as requests, corp-utils==2.3.1 or requests>=2.31,<3; " +
-	"extras, environment markers and URLs are not accepted"
 
 // RefSchemes are the credential reference schemes, each read by a secret
 // store of its own.
@@ -278,14 +271,7 @@ func (v *validator) repository(r *Repository) {
 		v.add("$.repository.auth.type", fmt.Sprintf("unknown type %q; use password or token", r.Auth.Type))
 	}
 
-	if len(r.Packages) == 0 {
-		v.add("$.repository.packages", "missing; list at least one package that verification installs, such as requests")
-	}
-	for i, pkg := range r.Packages {
-		if !requirementPattern.MatchString(strings.TrimSpace(pkg)) {
-			v.add(fmt.Sprintf("$.repository.packages[%d]", i), fmt.Sprintf("%q is not a requirement; %s", pkg, requirementHint))
-		}
-	}
+	v.packages(r.Packages)
 	switch r.DefaultFor {
 	case "none", "account", "database", "schema":
 	default:
@@ -430,5 +416,7 @@ func (v *validator) upstreamAt(path, value string) {
 	}
 	if !hostnamePattern.MatchString(host) && net.ParseIP(host) == nil {
 		v.add(path, "has an invalid host; use a DNS name or an IP address")
+		return
 	}
+	v.upstreamHost(path, host)
 }

@@ -1,0 +1,123 @@
+package request
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// privateRanges are the IPv4 ranges that a load balancer target of the
+// private-link routes may use: RFC 1918 and the RFC 6598 shared address
+// space. They are the ranges outside a VPC's own subnets that a Network
+// Load Balancer accepts for an IP target, according to the Elastic Load
+// Balancing documentation of target groups, which rejects publicly
+// routable addresses.
+//
+// NOTE: a VPC, VNet or VPC network may also use other ranges, such as a
+// publicly routable CIDR block. A repository in such a range cannot be
+// targeted with proxy none.
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}
+
+const privateRangesText = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10"
+
+var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// specialAddress returns what kind of address ip is when no repository can
+// be reached at it, such as the loopback or a link-local address, or "".
+func specialAddress(ip netip.Addr) string {
+	switch {
+	case ip.IsUnspecified():
+		return "the unspecified address"
+	case ip.IsLoopback():
+		return "a loopback address"
+	case ip.IsLinkLocalUnicast():
+		return "a link-local address, such as the cloud metadata service's"
+	case ip.IsMulticast() || ip.IsLinkLocalMulticast():
+		return "a multicast address"
+	case ip == broadcast:
+		return "the broadcast address"
+	}
+	return ""
+}
+
+func isPrivate(ip netip.Addr) bool {
+	for _, r := range privateRanges {
+		if r.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// insidePrivateRange reports whether the whole block lies in one of the
+// private ranges.
+func insidePrivateRange(prefix netip.Prefix) bool {
+	for _, r := range privateRanges {
+		if r.Bits() <= prefix.Bits() && r.Contains(prefix.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// privateTarget checks the target_address of proxy none: the private IPv4
+// address of the repository that the load balancer sends traffic to.
+func (v *validator) privateTarget(path, value string) {
+	const fix = "with proxy none set the repository's private IPv4 address"
+	ip, err := netip.ParseAddr(value)
+	if err != nil || !ip.Is4() {
+		v.add(path, "missing or invalid; "+fix+", such as 10.0.1.25")
+		return
+	}
+	if kind := specialAddress(ip); kind != "" {
+		v.add(path, fmt.Sprintf("%s is %s; %s, in %s", value, kind, fix, privateRangesText))
+		return
+	}
+	if !isPrivate(ip) {
+		v.add(path, fmt.Sprintf("%s is a public address, which a load balancer does not target; %s, in %s", value, fix, privateRangesText))
+	}
+}
+
+// upstreamHost checks the host of an upstream when it is an IP address or
+// localhost. A public address is accepted, because the proxy may reach an
+// index on the internet.
+func (v *validator) upstreamHost(path, host string) {
+	if strings.EqualFold(host, "localhost") {
+		v.add(path, "names localhost, which is the proxy VM itself; use the index's host name or address as the proxy reaches it")
+		return
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return
+	}
+	if kind := specialAddress(ip.Unmap()); kind != "" {
+		v.add(path, fmt.Sprintf("host %s is %s, where no index runs; use the index's host name or address as the proxy reaches it", host, kind))
+	}
+}
+
+// pscSubnetCIDR checks the range of the Private Service Connect subnet,
+// which the workflow creates when it is absent.
+func (v *validator) pscSubnetCIDR(value string) {
+	const path = "$.gcp.psc_subnet_cidr"
+	prefix, err := netip.ParsePrefix(value)
+	if err != nil || !prefix.Addr().Is4() {
+		v.add(path, "must be an IPv4 CIDR block such as "+DefaultPSCSubnetCIDR)
+		return
+	}
+	if masked := prefix.Masked(); masked != prefix {
+		v.add(path, fmt.Sprintf("%s has host bits set; use the network address of the block, %s", value, masked))
+		return
+	}
+	if kind := specialAddress(prefix.Addr()); kind != "" {
+		v.add(path, fmt.Sprintf("%s starts with %s; use a private range in %s, such as %s", value, kind, privateRangesText, DefaultPSCSubnetCIDR))
+		return
+	}
+	if !insidePrivateRange(prefix) {
+		v.add(path, fmt.Sprintf("%s is not inside %s; use a private range such as %s", value, privateRangesText, DefaultPSCSubnetCIDR))
+	}
+}

@@ -1,0 +1,78 @@
+package request
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/repolink/repolink/shared/repoindex"
+)
+
+var (
+	// projectNamePattern matches a PEP 508 project name at the start of a
+	// requirement.
+	projectNamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`)
+	// versionClausesPattern matches what may follow the project name: one
+	// or more version clauses joined by commas.
+	versionClausesPattern = regexp.MustCompile(`^(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*$`)
+)
+
+// requirementHint describes the requirements that splitRequirement
+// accepts.
+const requirementHint = "use a project name, optionally followed by version clauses joined by commas, " +
+	"each one of ==, !=, <, <=, >, >= or ~= and a version, such as requests, corp-utils==2.3.1 or requests>=2.31,<3; " +
+	"extras, environment markers and URLs are not accepted"
+
+// splitRequirement returns the project name of a requirement, or a message
+// that explains why the requirement is invalid.
+func splitRequirement(requirement string) (name, problem string) {
+	text := strings.TrimSpace(requirement)
+	name = projectNamePattern.FindString(text)
+	if name == "" {
+		if text != "" && strings.ContainsRune("<>=!~,", rune(text[0])) {
+			return "", fmt.Sprintf("%q has no project name; put the project name before the version clauses, such as requests>=2.31", requirement)
+		}
+		return "", fmt.Sprintf("%q does not start with a project name; %s", requirement, requirementHint)
+	}
+	rest := strings.TrimSpace(text[len(name):])
+	switch {
+	case rest == "":
+		return name, ""
+	case strings.HasPrefix(rest, ","):
+		// A comma joins version clauses, so one right after the name
+		// leaves the first clause without a project, which the PEP 508 grammar
+		// does not allow.
+		return "", fmt.Sprintf("%q has a comma right after the project name %s; remove it, such as %s%s",
+			requirement, name, name, strings.TrimSpace(strings.TrimLeft(rest, ", ")))
+	case !versionClausesPattern.MatchString(rest):
+		return "", fmt.Sprintf("%q is not a requirement; %s", requirement, requirementHint)
+	}
+	return name, ""
+}
+
+// packages checks every requirement and rejects two requirements of the
+// same project, compared by the PEP 503 normalized name. A project is
+// installed once, so two requirements of it either conflict or belong in
+// one requirement.
+func (v *validator) packages(packages []string) {
+	if len(packages) == 0 {
+		v.add("$.repository.packages", "missing; list at least one package that verification installs, such as requests")
+	}
+	first := map[string]int{}
+	for i, pkg := range packages {
+		path := fmt.Sprintf("$.repository.packages[%d]", i)
+		name, problem := splitRequirement(pkg)
+		if problem != "" {
+			v.add(path, problem)
+			continue
+		}
+		key := repoindex.NormalizeName(name)
+		if j, seen := first[key]; seen {
+			v.add(path, fmt.Sprintf("%q names the project %s again, after $.repository.packages[%d] (%q); "+
+				"list each project once and join its version clauses with commas, such as %s>=2.31,<3",
+				pkg, key, j, packages[j], key))
+			continue
+		}
+		first[key] = i
+	}
+}
