@@ -256,6 +256,10 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		if x == nil {
 			return append(dst, "null"...), true
 		}
+		if isCompactJSON(x) {
+			// Compacting it would copy it unchanged.
+			return append(dst, x...), true
+		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, x); err != nil {
 			return dst, false
@@ -368,4 +372,108 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// isCompactJSON reports whether text is one JSON value without whitespace
+// outside its strings, which json.Compact returns unchanged. It returns
+// false for anything else, and for nesting deeper than maxFastDepth.
+func isCompactJSON(text []byte) bool {
+	p := fastParser{text: text}
+	return p.skipCompact(0) && p.pos == len(text)
+}
+
+// skipCompact moves past one compact JSON value and reports whether it
+// found one. Strings may hold any escape sequence and any bytes from 0x20
+// up, as json.Compact copies them.
+func (p *fastParser) skipCompact(depth int) bool {
+	if p.pos >= len(p.text) || depth > maxFastDepth {
+		return false
+	}
+	switch b := p.text[p.pos]; {
+	case b == '{':
+		return p.skipMembers(depth, '}', true)
+	case b == '[':
+		return p.skipMembers(depth, ']', false)
+	case b == '"':
+		return p.skipString()
+	case b == '-' || isDigit(b):
+		_, ok := p.number()
+		return ok
+	case b == 't':
+		return p.literal("true")
+	case b == 'f':
+		return p.literal("false")
+	case b == 'n':
+		return p.literal("null")
+	}
+	return false
+}
+
+// skipMembers moves past the members of an object (keyed is set) or the
+// items of an array, from its opening to its closing character.
+func (p *fastParser) skipMembers(depth int, closing byte, keyed bool) bool {
+	p.pos++
+	if p.pos < len(p.text) && p.text[p.pos] == closing {
+		p.pos++
+		return true
+	}
+	for {
+		if keyed {
+			if p.pos >= len(p.text) || p.text[p.pos] != '"' || !p.skipString() {
+				return false
+			}
+			if p.pos >= len(p.text) || p.text[p.pos] != ':' {
+				return false
+			}
+			p.pos++
+		}
+		if !p.skipCompact(depth + 1) {
+			return false
+		}
+		if p.pos >= len(p.text) {
+			return false
+		}
+		switch p.text[p.pos] {
+		case ',':
+			p.pos++
+		case closing:
+			p.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (p *fastParser) skipString() bool {
+	for i := p.pos + 1; i < len(p.text); i++ {
+		switch b := p.text[i]; {
+		case b == '"':
+			p.pos = i + 1
+			return true
+		case b < 0x20:
+			return false
+		case b == '\\':
+			i++
+			if i >= len(p.text) {
+				return false
+			}
+			switch p.text[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(p.text) {
+					return false
+				}
+				for _, h := range p.text[i+1 : i+5] {
+					if !isDigit(h) && (h < 'a' || h > 'f') && (h < 'A' || h > 'F') {
+						return false
+					}
+				}
+				i += 4
+			default:
+				return false
+			}
+		}
+	}
+	return false
 }

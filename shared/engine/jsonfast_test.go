@@ -68,6 +68,8 @@ func TestEncodeFastMatchesEncodingJSON(t *testing.T) {
 		"\b\f\n\r\t\x00\x1f\x7f", "\u2028\u2029", "bad \xff utf8 \xed\xa0\x80", "é 漢字 😀",
 		json.Number("12.5e3"), json.Number(""), json.Number("01"), json.Number("x"),
 		json.RawMessage(`{ "a" : [ 1 , 2 ] }`), json.RawMessage(nil), json.RawMessage(`{bad`),
+		json.RawMessage(`{"a":[1,2],"s":"x\"y\u00e9\n","e":{},"l":[]}`), json.RawMessage(`"\x"`),
+		json.RawMessage(`"\u12"`), json.RawMessage("\"raw \xff bytes \u2028\""), json.RawMessage(`[1,]`),
 		json.RawMessage{}, 0, -7, int64(math.MaxInt64), 1.5, float64(3), math.Inf(1),
 		map[string]any(nil), []any(nil), map[string]any{}, []any{},
 		map[string]any{"b": 1, "a": []any{"x", nil, map[string]any{"z": true, "\u00e9": "y", "A": 2}}},
@@ -77,6 +79,34 @@ func TestEncodeFastMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, v := range values {
 		checkEncodeSame(t, v)
+	}
+}
+
+func TestIsCompactJSON(t *testing.T) {
+	cases := []struct {
+		text string
+		want bool
+	}{
+		{`{"input":{"n":1,"p01":{"step":"P01"}},"name":"P01"}`, true},
+		{`[1,-2.5e+3,true,false,null,"a\"b\\c\/\u00E9"]`, true},
+		{`{}`, true},
+		{`""`, true},
+		{`{"a": 1}`, false},
+		{` 1`, false},
+		{"[1,\n2]", false},
+		{`{"a":1,}`, false},
+		{`{"a"}`, false},
+		{`"\q"`, false},
+		{`"\u00g0"`, false},
+		{"\"tab\tinside\"", false},
+		{`01`, false},
+		{`1 `, false},
+		{``, false},
+	}
+	for _, tc := range cases {
+		if got := isCompactJSON([]byte(tc.text)); got != tc.want {
+			t.Errorf("isCompactJSON(%q) = %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }
 
