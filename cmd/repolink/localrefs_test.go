@@ -18,6 +18,10 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 	if err := os.WriteFile(notKey, []byte("not-a-key-c2VjcmV0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	blankFile := filepath.Join(t.TempDir(), "blank-password")
+	if err := os.WriteFile(blankFile, []byte("  \t \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		edit    func(map[string]any)
@@ -46,6 +50,18 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 			},
 			command: "run",
 			want:    []string{"$.repository.auth.token_ref", "value is empty", "set the environment variable"},
+		},
+		{
+			name:    "whitespace file password with run",
+			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile },
+			command: "run",
+			want:    []string{"$.repository.auth.password_ref", "file:" + blankFile, "empty or only whitespace", "create the file"},
+		},
+		{
+			name:    "whitespace file password with preflight",
+			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile },
+			command: "preflight",
+			want:    []string{"$.repository.auth.password_ref", "empty or only whitespace"},
 		},
 		{
 			name:    "file private key with run",

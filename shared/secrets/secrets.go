@@ -42,8 +42,9 @@ func (r *Resolver) Register(scheme string, store Store) {
 	r.stores[scheme] = store
 }
 
-// Resolve reads the secret that ref points to. Errors name the reference's
-// scheme and location but never the value.
+// Resolve reads the secret that ref points to and rejects an empty or
+// whitespace-only value. Errors name the reference's scheme and location
+// but never the value.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	scheme, _, ok := strings.Cut(ref, ":")
 	if !ok {
@@ -66,8 +67,10 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolve secret %s: %w", ref, err)
 	}
-	if value == "" {
-		return "", fmt.Errorf("resolve secret %s: value is empty", ref)
+	// A blank credential would only fail later, at the index or at
+	// Snowflake, with an error that does not name the reference.
+	if strings.TrimSpace(value) == "" {
+		return "", fmt.Errorf("resolve secret %s: value is empty or only whitespace", ref)
 	}
 	return value, nil
 }
