@@ -383,7 +383,7 @@ func isCompactJSON(text []byte) bool {
 }
 
 // skipCompact moves past one compact JSON value and reports whether it
-// found one. Strings may hold any escape sequence and any bytes from 0x20
+// found one. Strings may hold valid escape sequences and any bytes from 0x20
 // up, as json.Compact copies them.
 func (p *fastParser) skipCompact(depth int) bool {
 	if p.pos >= len(p.text) || depth > maxFastDepth {

@@ -181,7 +181,11 @@ func (t *txn) advance(c *cursor, s *state) error {
 		return t.enter(c, s)
 	case phaseRetry:
 		if s.Type == typeTask {
-			return t.schedule(c, s)
+			input, err := decodeJSON(c.Input)
+			if err != nil {
+				return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
+			}
+			return t.schedule(c, s, input)
 		}
 		return t.startChildren(c, s)
 	case phaseWait:
@@ -220,7 +224,7 @@ func (t *txn) enter(c *cursor, s *state) error {
 
 	switch s.Type {
 	case typeTask:
-		return t.schedule(c, s)
+		return t.schedule(c, s, input)
 	case typeParallel, typeMap:
 		return t.startChildren(c, s)
 	case typePass:

@@ -14,12 +14,9 @@ import (
 )
 
 // schedule evaluates a Task state's parameters and makes the task due to
-// run: on entry, and again after each retry delay.
-func (t *txn) schedule(c *cursor, s *state) error {
-	input, err := decodeJSON(c.Input)
-	if err != nil {
-		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
-	}
+// run: on entry, and again after each retry delay. input is the decoded
+// state input, which schedule does not change.
+func (t *txn) schedule(c *cursor, s *state, input any) error {
 	effective, err := t.inputPath(c, s, input)
 	if err != nil {
 		return t.fail(c, s, err)
