@@ -52,14 +52,16 @@ Usage:
   repolink status NAME                                 show an execution: status, step, resources, error
   repolink history NAME                                show an execution's history events
   repolink redrive [--sandbox] NAME                    resume a FAILED, TIMED_OUT or ABORTED execution from the
-                                                       step it stopped in
+                                                       step it stopped in; a request file in place of NAME
+                                                       names its request's latest execution
   repolink stop NAME [--error E] [--cause C]           abort a running execution
   repolink send-task-success TOKEN --output-json J     complete a waiting task with the result J
   repolink send-task-failure TOKEN --error E [--cause C]
                                                        fail a waiting task
   repolink send-task-heartbeat TOKEN                   restart a waiting task's heartbeat timeout
   repolink invoke [--sandbox] STEP --input FILE        run one step by hand and print its output
-  repolink teardown [--sandbox] NAME                   remove what provision execution NAME built
+  repolink teardown [--sandbox] NAME                   remove what provision execution NAME built; a request
+                                                       file in place of NAME names its request's latest execution
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version                                     print the version
 

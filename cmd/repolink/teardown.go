@@ -17,19 +17,22 @@ import (
 const teardownMachine = execview.Teardown
 
 func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME", stderr)
+	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME|REQUEST_FILE", stderr)
 	flags := addExecutionFlags(fs, "tear down in the local sandbox, where the execution's resources were built")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(positional) != 1 {
-		return usagef("teardown takes the name of a provision execution; got %d arguments", len(positional))
+		return usagef("teardown takes the name of a provision execution or a request file; got %d arguments", len(positional))
 	}
 	if err := flags.validate(); err != nil {
 		return err
 	}
-	name := positional[0]
+	name, err := executionOf(ctx, *flags.stateDir, positional[0], commandFlags(*flags.sandbox, *flags.stateDir), stderr)
+	if err != nil {
+		return err
+	}
 
 	provisioned, dir, err := loadExecution(ctx, *flags.stateDir, name)
 	if err != nil {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// requestFileExtensions are the name endings of the request files that
+// redrive and teardown accept in place of an execution name.
+var requestFileExtensions = []string{".json", ".yaml", ".yml"}
+
+// isRequestFile reports whether arg names an existing regular file whose
+// name ends in one of requestFileExtensions.
+func isRequestFile(arg string) bool {
+	if !slices.Contains(requestFileExtensions, strings.ToLower(filepath.Ext(arg))) {
+		return false
+	}
+	info, err := os.Stat(arg)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// executionOf returns the provision execution that the command-line
+// argument arg names. An argument that isRequestFile accepts names the
+// latest provision execution of the request ID in the file. Any other
+// argument is an execution name and is returned as it is.
+func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Writer) (string, error) {
+	if !isRequestFile(arg) {
+		return arg, nil
+	}
+	req, err := readRequest(arg)
+	if err != nil {
+		return "", err
+	}
+	eng, dir, err := openEngineStore(stateDir)
+	if errors.Is(err, errNoStore) {
+		return "", noStoreError(dir, fmt.Sprintf("no execution of request %s, the ID in %s", req.ID, arg))
+	}
+	if err != nil {
+		return "", err
+	}
+	defer eng.Close()
+
+	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
+	if err != nil {
+		return "", err
+	}
+	if len(runs) == 0 {
+		return "", usagef("no execution of request %s, the ID in %s, in %s; start one with 'repolink run%s %s'",
+			req.ID, arg, dir, flags, arg)
+	}
+	latest := runs[len(runs)-1]
+	fmt.Fprintf(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
+
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err == nil && !sameJSON(input, latest.Input) {
+		fmt.Fprintf(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; "+
+			"the command uses the execution's request, so run the changed file with 'repolink run%s %s' to apply the change\n",
+			arg, latest.Name, flags, arg)
+	}
+	return latest.Name, nil
+}
