@@ -52,14 +52,18 @@ func TestUnreadableCredentialCreatesNothing(t *testing.T) {
 			want:    []string{"$.repository.auth.token_ref", "value is empty", "set the environment variable"},
 		},
 		{
-			name:    "whitespace file password with run",
-			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile },
+			name: "whitespace file password with run",
+			edit: func(doc map[string]any) {
+				section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile
+			},
 			command: "run",
 			want:    []string{"$.repository.auth.password_ref", "file:" + blankFile, "empty or only whitespace", "create the file"},
 		},
 		{
-			name:    "whitespace file password with preflight",
-			edit:    func(doc map[string]any) { section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile },
+			name: "whitespace file password with preflight",
+			edit: func(doc map[string]any) {
+				section(section(doc, "repository"), "auth")["password_ref"] = "file:" + blankFile
+			},
 			command: "preflight",
 			want:    []string{"$.repository.auth.password_ref", "empty or only whitespace"},
 		},
