@@ -44,14 +44,11 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 	var call *taskCall
 	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
 		c, call = nil, nil
-		loaded, err := loadCursor(context.WithoutCancel(ctx), tx, id)
+		loaded, x, err := loadCursorExecution(context.WithoutCancel(ctx), tx, id)
 		if err != nil {
 			return nil, err
 		}
-		t, err := e.loadTxn(ctx, tx, loaded.Execution)
-		if err != nil {
-			return nil, err
-		}
+		t := e.newTxn(ctx, tx, x)
 		t.own = loaded
 		c, call, err = t.advanceChain(loaded, result, startTask)
 		if err != nil {

@@ -166,31 +166,48 @@ const cursorColumns = `id, execution, parent, branch, scope, state, input, phase
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanCursor(row rowScanner) (*cursor, error) {
-	var c cursor
-	var scope, retries string
-	var effective, output sql.NullString
-	var due sql.NullInt64
-	var input string
-	err := row.Scan(&c.ID, &c.Execution, &c.Parent, &c.Branch, &scope, &c.State, &input, &c.Phase,
-		&due, &c.Version, &c.EnteredAt, &effective, &retries, &c.RetryCount, &c.Token,
-		&c.TaskDeadline, &c.HeartbeatSeconds, &output, &c.Error, &c.Cause)
-	if err != nil {
+	var cs cursorScan
+	if err := row.Scan(cs.dest()...); err != nil {
 		return nil, err
 	}
-	c.Input = json.RawMessage(input)
-	if due.Valid {
-		c.DueAt = &due.Int64
+	return cs.cursor()
+}
+
+// cursorScan receives the cursorColumns of a row.
+type cursorScan struct {
+	c                 cursor
+	scope, retries    string
+	effective, output sql.NullString
+	due               sql.NullInt64
+	input             string
+}
+
+// dest returns the Scan destinations for cursorColumns.
+func (cs *cursorScan) dest() []any {
+	c := &cs.c
+	return []any{&c.ID, &c.Execution, &c.Parent, &c.Branch, &cs.scope, &c.State, &cs.input, &c.Phase,
+		&cs.due, &c.Version, &c.EnteredAt, &cs.effective, &cs.retries, &c.RetryCount, &c.Token,
+		&c.TaskDeadline, &c.HeartbeatSeconds, &cs.output, &c.Error, &c.Cause}
+}
+
+// cursor decodes the scanned columns.
+func (cs *cursorScan) cursor() (*cursor, error) {
+	c := cs.c
+	c.Input = json.RawMessage(cs.input)
+	if cs.due.Valid {
+		due := cs.due.Int64
+		c.DueAt = &due
 	}
-	if effective.Valid {
-		c.Effective = json.RawMessage(effective.String)
+	if cs.effective.Valid {
+		c.Effective = json.RawMessage(cs.effective.String)
 	}
-	if output.Valid {
-		c.Output = json.RawMessage(output.String)
+	if cs.output.Valid {
+		c.Output = json.RawMessage(cs.output.String)
 	}
-	if err := decodeList(scope, &c.Scope); err != nil {
+	if err := decodeList(cs.scope, &c.Scope); err != nil {
 		return nil, fmt.Errorf("decode scope of cursor %d: %w", c.ID, err)
 	}
-	if err := decodeList(retries, &c.Retries); err != nil {
+	if err := decodeList(cs.retries, &c.Retries); err != nil {
 		return nil, fmt.Errorf("decode retries of cursor %d: %w", c.ID, err)
 	}
 	return &c, nil
@@ -330,23 +347,67 @@ func loadExecution(ctx context.Context, q querier, name string) (*execRow, error
 }
 
 func scanExecution(row rowScanner) (*execRow, error) {
-	var x execRow
-	var output sql.NullString
-	var input string
-	err := row.Scan(&x.Name, &x.Machine, &x.DefinitionHash, &input, &x.Status, &output, &x.Error,
-		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull,
-		&x.RedrivenAt)
+	var xs execScan
+	err := row.Scan(xs.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrExecutionNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load execution: %w", err)
 	}
-	x.Input = json.RawMessage(input)
-	if output.Valid {
-		x.Output = json.RawMessage(output.String)
+	return xs.execution(), nil
+}
+
+// execScan receives the execColumns of a row.
+type execScan struct {
+	x      execRow
+	output sql.NullString
+	input  string
+}
+
+// dest returns the Scan destinations for execColumns.
+func (xs *execScan) dest() []any {
+	x := &xs.x
+	return []any{&x.Name, &x.Machine, &x.DefinitionHash, &xs.input, &x.Status, &xs.output, &x.Error,
+		&x.Cause, &x.StartedAt, &x.StoppedAt, &x.RedriveCount, &x.EventCount, &x.Deadline, &x.HistoryFull,
+		&x.RedrivenAt}
+}
+
+// execution decodes the scanned columns.
+func (xs *execScan) execution() *execRow {
+	x := xs.x
+	x.Input = json.RawMessage(xs.input)
+	if xs.output.Valid {
+		x.Output = json.RawMessage(xs.output.String)
 	}
-	return &x, nil
+	return &x
+}
+
+var cursorExecutionQuery = `SELECT ` + prefixed("c.", cursorColumns) + `, ` + prefixed("x.", execColumns) + `
+	FROM cursors c JOIN executions x ON x.name = c.execution WHERE c.id = ?`
+
+// loadCursorExecution reads a cursor and its execution row with one
+// query. A missing cursor is errStale. A cursor without an execution row
+// returns ErrExecutionNotFound.
+func loadCursorExecution(ctx context.Context, tx *storeTx, id int64) (*cursor, *execRow, error) {
+	var cs cursorScan
+	var xs execScan
+	err := tx.QueryRowContext(ctx, cursorExecutionQuery, id).Scan(append(cs.dest(), xs.dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Tell a deleted cursor (errStale) from a missing execution.
+		if _, err := loadCursor(ctx, tx, id); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, ErrExecutionNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load cursor %d: %w", id, err)
+	}
+	c, err := cs.cursor()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, xs.execution(), nil
 }
 
 func saveExecution(ctx context.Context, tx *storeTx, x *execRow) error {

@@ -53,14 +53,17 @@ func (e *Engine) transact(ctx context.Context, name string, fn func(t *txn) erro
 
 // loadTxn loads the execution in a write transaction.
 func (e *Engine) loadTxn(ctx context.Context, tx *storeTx, name string) (*txn, error) {
-	// Statements must not be cancelled halfway (see runBatch).
-	t := &txn{e: e, ctx: context.WithoutCancel(ctx), tx: tx, now: e.clock.Now()}
-	var err error
-	t.exec, err = loadExecution(t.ctx, tx, name)
+	x, err := loadExecution(context.WithoutCancel(ctx), tx, name)
 	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	return e.newTxn(ctx, tx, x), nil
+}
+
+// newTxn starts a request on the execution row x, read in tx.
+func (e *Engine) newTxn(ctx context.Context, tx *storeTx, x *execRow) *txn {
+	// Statements must not be cancelled halfway (see runBatch).
+	return &txn{e: e, ctx: context.WithoutCancel(ctx), tx: tx, now: e.clock.Now(), exec: x}
 }
 
 // errDefinitionRead marks a store error while reading an execution's
