@@ -231,7 +231,8 @@ func (n *Notifier) record(ctx context.Context, x engine.Execution, now time.Time
 
 // Send records the notification of closed execution x and delivers it,
 // with the retries of Deliver, until it is delivered, skipped or failed, or
-// until no retry is due within wait. It returns the record in its last
+// until wait has passed. When the next retry falls after wait, Send makes
+// a last attempt as wait ends. It returns the record in its last
 // state, and false when x's request has no notify.url. A notification that
 // is still pending stays in the store, so a later notifier on the same
 // store, such as that of repolink up, retries it.
@@ -244,6 +245,7 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 	if err != nil || !ok {
 		return Record{}, ok, err
 	}
+	lastAttempted := false
 	for {
 		rec, err := n.cfg.Store.Get(ctx, x.Name, x.RedriveCount)
 		if err != nil {
@@ -252,18 +254,30 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 		if rec.State != StatePending {
 			return rec, true, nil
 		}
-		if delay := rec.NextAt.Sub(n.cfg.Now()); delay > 0 {
-			if rec.NextAt.After(deadline) {
-				return rec, true, nil
-			}
-			select {
-			case <-ctx.Done():
-				return rec, true, ctx.Err()
-			case <-time.After(delay):
-			}
+		delay := rec.NextAt.Sub(n.cfg.Now())
+		if delay <= 0 {
+			n.attempt(ctx, rec)
 			continue
 		}
-		n.attempt(ctx, rec)
+		// A retry due after the deadline is replaced by a last attempt at
+		// the deadline, so that Send retries for the whole of wait. The
+		// record keeps the later retry time for the next notifier.
+		last := rec.NextAt.After(deadline)
+		if last {
+			delay = deadline.Sub(n.cfg.Now())
+			if lastAttempted || delay <= 0 {
+				return rec, true, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return rec, true, ctx.Err()
+		case <-time.After(delay):
+		}
+		if last {
+			lastAttempted = true
+			n.attempt(ctx, rec)
+		}
 	}
 }
 

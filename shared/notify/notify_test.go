@@ -581,7 +581,7 @@ func TestSendRetriesUntilDelivered(t *testing.T) {
 }
 
 func TestSendLeavesLateRetryPending(t *testing.T) {
-	recv := &receiver{statuses: []int{http.StatusServiceUnavailable}}
+	recv := &receiver{statuses: []int{http.StatusServiceUnavailable, http.StatusServiceUnavailable}}
 	srv := httptest.NewServer(recv)
 	defer srv.Close()
 	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
@@ -598,11 +598,50 @@ func TestSendLeavesLateRetryPending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if rec.State != StatePending || rec.Attempts != 1 {
-		t.Errorf("record = %s after %d attempts, want pending after 1", rec.State, rec.Attempts)
+	// The first attempt, then the last attempt when the second has passed.
+	if rec.State != StatePending || rec.Attempts != 2 {
+		t.Errorf("record = %s after %d attempts, want pending after 2", rec.State, rec.Attempts)
 	}
 	if rec.LastError != "receiver responded 503" {
 		t.Errorf("last error = %q, want the 503", rec.LastError)
+	}
+	if wait := time.Until(rec.NextAt); wait < time.Minute {
+		t.Errorf("next retry in %s, want the 5-minute backoff kept for repolink up", wait)
+	}
+}
+
+// TestSendRetriesForWholeWait checks that Send keeps retrying until its
+// wait ends. With delays of 20, 40, 80 and 160 ms, the retry after 140 ms
+// is due at 300 ms, after the 240 ms wait, so the last attempt is at 240 ms.
+func TestSendRetriesForWholeWait(t *testing.T) {
+	recv := &receiver{statuses: []int{503, 503, 503, 503, 503, 503, 503, 503}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	store, err := OpenStore(filepath.Join(t.TempDir(), "notify.db"), startTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	n, err := New(Config{Store: store, Executions: &fakeExecutions{}, Secret: testSecret, Sandbox: true, BaseDelay: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const wait = 240 * time.Millisecond
+	started := time.Now()
+	rec, _, err := n.Send(context.Background(), closed("DATA-10", engine.StatusSucceeded, srv.URL, 0), wait)
+	took := time.Since(started)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if took < wait {
+		t.Errorf("Send returned after %s, want at least the %s wait", took, wait)
+	}
+	if rec.Attempts != 5 {
+		t.Errorf("attempts = %d, want 5: at 0, 20, 60 and 140 ms and the last at 240 ms", rec.Attempts)
+	}
+	if rec.State != StatePending {
+		t.Errorf("state = %q, want %q", rec.State, StatePending)
 	}
 }
 
