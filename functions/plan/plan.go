@@ -10,6 +10,7 @@ import (
 
 	"github.com/repolink/repolink/functions/loadbalancer"
 	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/functions/targetgroup"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -176,29 +177,46 @@ func (p *planner) aws(ctx context.Context) {
 }
 
 // checkTarget marks an existing target group Update when a run would
-// register a target in it: the proxy instance that a run launches or that
-// is not registered yet, or with proxy none the repository's address.
+// register the requested target in it, such as the proxy instance that a
+// run launches, or deregister the target that the group's repolink:target
+// tag records and the request no longer names. The decisions are those of
+// the target group step.
 func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg *cloud.TargetGroup, inst *cloud.Instance, it *Item) {
-	target := p.req.AWS.TargetAddress
-	if !proxyvm.Direct(p.req) {
-		if inst == nil {
-			it.State, it.Detail = Update, "the run registers the proxy instance that it launches"
-			return
-		}
-		target = inst.ID
+	if !proxyvm.Direct(p.req) && inst == nil {
+		it.State, it.Detail = Update, "the run registers the proxy instance that it launches"
+		return
+	}
+	want, err := targetgroup.RequestedTarget(p.req, idOf(inst))
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return
 	}
 	health, err := network.TargetHealth(ctx, tg.ARN)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return
 	}
-	for _, h := range health {
-		if h.ID == target {
-			it.Detail = target + " registered, " + h.State
-			return
-		}
+	recorded, hasRecord := tg.Tags[cloud.TagTarget]
+	var changes []string
+	if !targetgroup.Registered(health, want) {
+		changes = append(changes, "registers "+want)
 	}
-	it.State, it.Detail = Update, "the run registers "+target
+	if hasRecord && recorded != want && targetgroup.Registered(health, recorded) {
+		changes = append(changes, "deregisters "+recorded+", which the request no longer names")
+	}
+	others := targetgroup.Unrecorded(health, want, recorded)
+	switch {
+	case !hasRecord && len(others) > 0:
+		it.State, it.Detail = Update, fmt.Sprintf("the run will stop, because the group also routes to %s and has no %s tag to tell whether repolink registered them",
+			strings.Join(others, ", "), cloud.TagTarget)
+	case len(changes) > 0:
+		it.State, it.Detail = Update, "the run "+strings.Join(changes, " and ")
+	default:
+		it.Detail = want + " registered"
+	}
+	if len(others) > 0 && hasRecord {
+		it.Detail += "; the run keeps " + strings.Join(others, ", ") + ", which someone else registered"
+	}
 }
 
 // checkCrossZone marks an existing load balancer Update when a run would

@@ -167,12 +167,12 @@ func settledWorld(t *testing.T) (*readOnlyNetwork, *readOnlyConn) {
 	network := &readOnlyNetwork{
 		t:          t,
 		instance:   &cloud.Instance{ID: "i-0123", State: "running"},
-		tg:         &cloud.TargetGroup{ARN: "arn:tg"},
+		tg:         &cloud.TargetGroup{ARN: "arn:tg", Tags: map[string]string{cloud.TagTarget: "i-0123:443"}},
 		lb:         &cloud.LoadBalancer{ARN: "arn:lb", State: "active"},
 		listener:   &cloud.Listener{ARN: "arn:listener"},
 		svc:        &cloud.EndpointService{ID: "vpce-svc-1", Name: "com.amazonaws.vpce.us-west-2.vpce-svc-1"},
 		conns:      []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "available"}},
-		health:     []cloud.TargetHealth{{ID: "i-0123", State: "healthy"}},
+		health:     []cloud.TargetHealth{{ID: "i-0123", Port: 443, State: "healthy"}},
 		attrs:      map[string]string{"load_balancing.cross_zone.enabled": "true"},
 		principals: []string{snowflakePrincipal},
 	}
@@ -315,6 +315,13 @@ func TestPlanChangesInPlace(t *testing.T) {
 	}{
 		{"proxy not registered", func(n *readOnlyNetwork, _ *readOnlyConn) { n.health = nil }, "target_group", Update},
 		{"proxy to launch", func(n *readOnlyNetwork, _ *readOnlyConn) { n.instance = nil }, "target_group", Update},
+		{"earlier proxy still registered", func(n *readOnlyNetwork, _ *readOnlyConn) {
+			n.tg.Tags[cloud.TagTarget] = "i-0old:443"
+			n.health = append(n.health, cloud.TargetHealth{ID: "i-0old", Port: 443, State: "healthy"})
+		}, "target_group", Update},
+		{"target registered by someone else", func(n *readOnlyNetwork, _ *readOnlyConn) {
+			n.health = append(n.health, cloud.TargetHealth{ID: "i-0other", Port: 443, State: "healthy"})
+		}, "target_group", Exists},
 		{"cross-zone off", func(n *readOnlyNetwork, _ *readOnlyConn) { n.attrs = map[string]string{} }, "load_balancer", Update},
 		{"principal not allowed", func(n *readOnlyNetwork, _ *readOnlyConn) { n.principals = nil }, "endpoint_service", Update},
 		{"connection pending acceptance", func(n *readOnlyNetwork, _ *readOnlyConn) { n.conns[0].State = "pendingAcceptance" }, "connection", Update},

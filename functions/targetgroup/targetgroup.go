@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -63,10 +64,108 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			tg.ARN, tg.TargetType, req.AWS.Proxy, target.kind)
 	}
 
-	if err := network.RegisterTarget(ctx, tg.ARN, target.id, target.port); err != nil {
-		return Output{}, fmt.Errorf("register %s in target group %s: %w", target.id, tg.ARN, err)
+	changed, err := reconcileTargets(ctx, network, tg, target)
+	if err != nil {
+		return Output{}, err
 	}
-	return Output{Result: workflow.Result{Action: workflow.ActionFor(tg.Tags, in.Execution), ID: tg.ARN}}, nil
+	action := workflow.ActionFor(tg.Tags, in.Execution)
+	if changed && action == workflow.Adopted {
+		action = workflow.Updated
+	}
+	return Output{Result: workflow.Result{Action: action, ID: tg.ARN}}, nil
+}
+
+// reconcileTargets registers target and deregisters the target that an
+// earlier run recorded in the group's repolink:target tag, when the request
+// no longer names it. It then records target in the tag. Targets that the
+// tag does not name were registered by someone else and stay. It reports
+// whether it registered or deregistered a target.
+//
+// A group without the tag, such as one that a version before the tag made,
+// has no record to tell repolink's targets from others. When such a group
+// has targets besides the requested one, reconcileTargets records the
+// requested target and returns a Conflict that names the other targets, so
+// that a person decides which of them go.
+func reconcileTargets(ctx context.Context, network cloud.AWSNetwork, tg *cloud.TargetGroup, want target) (bool, error) {
+	health, err := network.TargetHealth(ctx, tg.ARN)
+	if err != nil {
+		return false, fmt.Errorf("read the targets of target group %s: %w", tg.ARN, err)
+	}
+	wantKey := want.key()
+	recorded, hasRecord := tg.Tags[cloud.TagTarget]
+
+	changed := false
+	if !Registered(health, wantKey) {
+		if err := network.RegisterTarget(ctx, tg.ARN, want.id, want.port); err != nil {
+			return false, fmt.Errorf("register %s in target group %s: %w", wantKey, tg.ARN, err)
+		}
+		changed = true
+	}
+	if hasRecord && recorded != wantKey && Registered(health, recorded) {
+		id, port, err := splitKey(recorded)
+		if err != nil {
+			return false, workflow.Errorf(workflow.ErrConflict,
+				"target group %s has the tag %s=%q, which is not ID:port; correct or remove the tag and run again", tg.ARN, cloud.TagTarget, recorded)
+		}
+		if err := network.DeregisterTarget(ctx, tg.ARN, id, port); err != nil {
+			return false, fmt.Errorf("deregister %s, which the request no longer names, from target group %s: %w", recorded, tg.ARN, err)
+		}
+		changed = true
+	}
+	if recorded != wantKey {
+		if err := network.TagTargetGroup(ctx, tg.ARN, map[string]string{cloud.TagTarget: wantKey}); err != nil {
+			return false, fmt.Errorf("record target %s on target group %s: %w", wantKey, tg.ARN, err)
+		}
+	}
+	if !hasRecord {
+		if others := Unrecorded(health, wantKey, ""); len(others) > 0 {
+			return false, workflow.Errorf(workflow.ErrConflict,
+				"target group %s also routes to %s, and has no %s tag to tell whether repolink registered them; "+
+					"deregister those that should no longer receive traffic and run again, because the next run keeps the others",
+				tg.ARN, strings.Join(others, ", "), cloud.TagTarget)
+		}
+	}
+	return changed, nil
+}
+
+// Registered reports whether health lists the target with key ID:port.
+func Registered(health []cloud.TargetHealth, key string) bool {
+	for _, h := range health {
+		if targetKey(h.ID, h.Port) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Unrecorded returns the targets of health, as ID:port, other than want and
+// recorded, leaving out targets that are draining after a deregistration.
+func Unrecorded(health []cloud.TargetHealth, want, recorded string) []string {
+	var others []string
+	for _, h := range health {
+		key := targetKey(h.ID, h.Port)
+		if key == want || key == recorded || strings.EqualFold(h.State, "draining") {
+			continue
+		}
+		others = append(others, key)
+	}
+	return others
+}
+
+func targetKey(id string, port int) string { return id + ":" + strconv.Itoa(port) }
+
+// splitKey parses an ID:port key. The ID is an instance ID or an IPv4
+// address, so the last colon separates the port.
+func splitKey(key string) (string, int, error) {
+	i := strings.LastIndex(key, ":")
+	if i <= 0 {
+		return "", 0, fmt.Errorf("no port in %q", key)
+	}
+	port, err := strconv.Atoi(key[i+1:])
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("invalid port in %q", key)
+	}
+	return key[:i], port, nil
 }
 
 // target is the endpoint that the load balancer forwards to.
@@ -74,6 +173,21 @@ type target struct {
 	kind string // instance or ip
 	id   string
 	port int
+}
+
+// key returns the target as ID:port, the form of the repolink:target tag.
+func (t target) key() string { return targetKey(t.id, t.port) }
+
+// RequestedTarget returns, as ID:port, the target that a run registers for req:
+// the proxy instance instanceID, or with proxy none the repository's
+// address. Plan uses it to compare with the registered targets.
+func RequestedTarget(req request.Request, instanceID string) (string, error) {
+	vm := &workflow.ProxyVM{Result: workflow.Result{ID: instanceID}}
+	t, err := targetFor(workflow.Document{Request: req, Resources: workflow.Resources{ProxyVM: vm}})
+	if err != nil {
+		return "", err
+	}
+	return t.key(), nil
 }
 
 // targetFor returns the proxy instance on the proxy port, or with proxy none

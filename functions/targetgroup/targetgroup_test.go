@@ -40,6 +40,17 @@ func (n *network) RegisterTarget(_ context.Context, _, id string, port int) erro
 	return nil
 }
 
+func (n *network) TargetHealth(context.Context, string) ([]cloud.TargetHealth, error) {
+	return nil, nil
+}
+
+func (n *network) TagTargetGroup(_ context.Context, _ string, tags map[string]string) error {
+	for key, value := range tags {
+		n.tg.Tags[key] = value
+	}
+	return nil
+}
+
 func document(aws request.AWS, vm *workflow.ProxyVM) workflow.Document {
 	return workflow.Document{
 		Request:   request.Request{ID: "DATA-4722", AWS: &aws},

@@ -16,6 +16,12 @@ const TagRequest = "repolink:request"
 // created, while a later run reports it as adopted.
 const TagExecution = "repolink:execution"
 
+// TagTarget is the tag key on a target group that records the target that
+// repolink registered in it, as ID:port. A later run deregisters that target
+// when the request names another one, and leaves every target that the tag
+// does not name in place, because someone else registered it.
+const TagTarget = "repolink:target"
+
 // Instance is a virtual machine.
 type Instance struct {
 	ID        string
@@ -68,6 +74,7 @@ type TargetGroupSpec struct {
 // TargetHealth is the health of one registered target.
 type TargetHealth struct {
 	ID    string
+	Port  int
 	State string // initial, healthy, unhealthy, unused, draining, unavailable
 }
 
@@ -130,6 +137,12 @@ type AWSNetwork interface {
 	// address in a target group of type ip. Registering it again is a no-op.
 	RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]TargetHealth, error)
+	// DeregisterTarget removes the target registered on port. Traffic to
+	// it drains for the group's deregistration delay.
+	DeregisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error
+	// TagTargetGroup adds tags to a target group and overwrites the values
+	// of keys it already has.
+	TagTargetGroup(ctx context.Context, targetGroupARN string, tags map[string]string) error
 
 	FindLoadBalancer(ctx context.Context, name string) (*LoadBalancer, error)
 	CreateLoadBalancer(ctx context.Context, spec LoadBalancerSpec) (LoadBalancer, error)

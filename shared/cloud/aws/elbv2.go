@@ -109,16 +109,42 @@ func (p *Provider) TargetHealth(ctx context.Context, targetGroupARN string) ([]c
 	}
 	health := make([]cloud.TargetHealth, 0, len(out.TargetHealthDescriptions))
 	for _, desc := range out.TargetHealthDescriptions {
-		var id, state string
+		var h cloud.TargetHealth
 		if desc.Target != nil {
-			id = aws.ToString(desc.Target.Id)
+			h.ID = aws.ToString(desc.Target.Id)
+			h.Port = int(aws.ToInt32(desc.Target.Port))
 		}
 		if desc.TargetHealth != nil {
-			state = string(desc.TargetHealth.State)
+			h.State = string(desc.TargetHealth.State)
 		}
-		health = append(health, cloud.TargetHealth{ID: id, State: state})
+		health = append(health, h)
 	}
 	return health, nil
+}
+
+// DeregisterTarget removes targetID on port from the target group.
+func (p *Provider) DeregisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error {
+	_, err := p.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
+		TargetGroupArn: aws.String(targetGroupARN),
+		Targets:        []types.TargetDescription{{Id: aws.String(targetID), Port: aws.Int32(int32(port))}},
+	})
+	return classify(err, p.region, "deregister target %s in target group %s", targetID, targetGroupARN)
+}
+
+// TagTargetGroup adds tags to the target group. AddTags overwrites the value
+// of a key that the group already has.
+func (p *Provider) TagTargetGroup(ctx context.Context, targetGroupARN string, tags map[string]string) error {
+	keys := make([]string, 0, len(tags))
+	for key := range tags {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	list := make([]types.Tag, 0, len(keys))
+	for _, key := range keys {
+		list = append(list, types.Tag{Key: aws.String(key), Value: aws.String(tags[key])})
+	}
+	_, err := p.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{targetGroupARN}, Tags: list})
+	return classify(err, p.region, "tag target group %s", targetGroupARN)
 }
 
 // FindLoadBalancer returns the load balancer named name, or nil when there

@@ -58,6 +58,8 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 		return s.describeListeners(form)
 	case "DeleteListener":
 		return s.deleteListener(form)
+	case "AddTags":
+		return s.addTags(form)
 	case "DescribeTags":
 		return s.describeTags(form)
 	}
@@ -782,6 +784,55 @@ func (s *Server) describeTags(form url.Values) (any, error) {
 		out.TagDescriptions = append(out.TagDescriptions, desc)
 	}
 	return out, nil
+}
+
+// maxResourceTags is the maximum number of tags on one ELBv2 resource.
+const maxResourceTags = 50
+
+// addTags adds tags to load balancers and target groups and overwrites the
+// values of keys they already have. The sandbox stores no listener tags, so
+// tagging a listener fails.
+func (s *Server) addTags(form url.Values) (any, error) {
+	arns := list(form, "ResourceArns.member")
+	tags := elbTagMap(form)
+	if len(arns) == 0 || len(tags) == 0 {
+		return nil, errorf(http.StatusBadRequest, "ValidationError", "ResourceArns and Tags must each contain at least one item")
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	targets := make([]map[string]string, 0, len(arns))
+	for _, arn := range arns {
+		var stored *map[string]string
+		if lb, ok := s.world.LoadBalancers[arn]; ok {
+			stored = &lb.Tags
+		} else if tg, ok := s.world.TargetGroups[arn]; ok {
+			stored = &tg.Tags
+		} else if _, err := s.resourceTags(arn); err != nil {
+			return nil, err
+		} else {
+			return nil, errorf(http.StatusBadRequest, "ValidationError", "the sandbox stores no tags for %s", arn)
+		}
+		if *stored == nil {
+			*stored = map[string]string{}
+		}
+		merged := len(*stored)
+		for key := range tags {
+			if _, ok := (*stored)[key]; !ok {
+				merged++
+			}
+		}
+		if merged > maxResourceTags {
+			return nil, errorf(http.StatusBadRequest, "TooManyTags", "the resource %s would have %d tags, but at most %d are allowed", arn, merged, maxResourceTags)
+		}
+		targets = append(targets, *stored)
+	}
+	for _, stored := range targets {
+		for key, value := range tags {
+			stored[key] = value
+		}
+	}
+	return nil, s.commit()
 }
 
 // resourceTags returns the tags of the ELBv2 resource with arn, or the
