@@ -144,10 +144,10 @@ func (c *readOnlyConn) grants(stmt string) ([]snowflake.Row, error) {
 			return nil, errors.New("002003 (02000): object does not exist")
 		}
 	}
-	var rows []snowflake.Row
+	rows := []snowflake.Row{{"privilege": "OWNERSHIP", "granted_to": "ROLE", "grantee_name": "ACCOUNTADMIN", "granted_by": "ACCOUNTADMIN"}}
 	for _, role := range c.grantees {
 		for _, privilege := range []string{"USAGE", "READ"} {
-			rows = append(rows, snowflake.Row{"privilege": privilege, "granted_to": "ROLE", "grantee_name": role})
+			rows = append(rows, snowflake.Row{"privilege": privilege, "granted_to": "ROLE", "grantee_name": role, "granted_by": "ACCOUNTADMIN"})
 		}
 	}
 	return rows, nil
@@ -332,7 +332,8 @@ func TestPlanChangesInPlace(t *testing.T) {
 			c.endpoints = strings.Replace(c.endpoints, "CREATED", "DELETING", 1)
 		}, "endpoint", Create},
 		{"default names another repository", func(_ *readOnlyNetwork, c *readOnlyConn) { c.defaultRepo = "PLATFORM.PACKAGES.OTHER" }, "default", Update},
-		{"role lacks grants", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = []string{"ANALYST"} }, "grants", Create},
+		{"role lacks grants", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = nil }, "grants", Create},
+		{"role no longer listed", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = []string{"DATA_SCIENCE", "ANALYST"} }, "grants", Update},
 		{"repository to create", func(_ *readOnlyNetwork, c *readOnlyConn) { c.objects["ARTIFACT REPOSITORIES"] = nil }, "grants", Create},
 	}
 	for _, tt := range tests {

@@ -145,44 +145,69 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 }
 
 // grantsItem reads the grants on the database, schema, integration and
-// repository. The grants step grants only what a role lacks, so the item is
-// Exists when every role holds every privilege and Create otherwise. A
-// privilege on an integration or repository that a run creates is missing
-// without a lookup, because SHOW GRANTS fails on an object that does not
-// exist.
+// repository. The grants step grants only what a role lacks. It revokes
+// what repolink granted on the integration and repository to roles that the
+// request no longer lists. So the item is Update when there is something to
+// revoke, Create when there is only something to grant, and Exists or Skip
+// otherwise. A privilege on an integration or
+// repository that a run creates is missing without a lookup, because SHOW
+// GRANTS fails on an object that does not exist.
 func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integration, repository Item) Item {
 	roles := p.req.Repository.GrantToRoles
 	it := Item{Step: "grants", Kind: "grants", Name: strings.Join(roles, ", ")}
-	if len(roles) == 0 {
-		it.State, it.Detail = Skip, "grant_to_roles is empty"
-		return it
-	}
 	sf := p.req.Snowflake
 	creates := map[string]bool{
 		"INTEGRATION":         integration.State == Create,
 		"ARTIFACT REPOSITORY": repository.State == Create,
 	}
-	var lookups []grants.Grant
 	missing := 0
-	for _, g := range grants.Wanted(sf.Database, sf.Schema, p.names.Integration, sfobject.Qualified(sf, p.names.Repository)) {
-		if creates[g.Kind] {
-			missing += len(roles)
-			continue
+	if len(roles) > 0 {
+		var lookups []grants.Grant
+		for _, g := range grants.Wanted(sf.Database, sf.Schema, p.names.Integration, sfobject.Qualified(sf, p.names.Repository)) {
+			if creates[g.Kind] {
+				missing += len(roles)
+				continue
+			}
+			lookups = append(lookups, g)
 		}
-		lookups = append(lookups, g)
+		found, err := grants.Missing(ctx, conn, lookups, roles)
+		if err != nil {
+			it.State, it.Detail = Unknown, err.Error()
+			return it
+		}
+		missing += len(found)
 	}
-	found, err := grants.Missing(ctx, conn, lookups, roles)
+	stale, err := grants.Stale(ctx, conn, p.req, roles)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return it
 	}
-	missing += len(found)
 
-	if missing == 0 {
-		it.State, it.ID, it.Detail = Exists, strings.Join(roles, ","), "every role holds USAGE and READ"
-		return it
+	var details []string
+	if missing > 0 {
+		details = append(details, fmt.Sprintf("the run grants %d missing privileges", missing))
 	}
-	it.State, it.Detail = Create, fmt.Sprintf("the run grants %d missing privileges", missing)
+	if revoked := stale.Roles(); len(revoked) > 0 {
+		details = append(details, "the run revokes USAGE on the integration and READ on the repository from "+
+			strings.Join(revoked, ", ")+", which grant_to_roles no longer lists, and keeps their USAGE on the database and schema")
+	}
+	for _, k := range stale.Kept {
+		details = append(details, "the run keeps "+k)
+	}
+	it.Detail = strings.Join(details, "; ")
+	switch {
+	case len(stale.Revoke) > 0:
+		it.State = Update
+	case missing > 0:
+		it.State = Create
+	case len(roles) == 0 && len(stale.Kept) == 0:
+		it.State, it.Detail = Skip, "grant_to_roles is empty"
+	default:
+		it.State, it.ID = Exists, strings.Join(roles, ",")
+		if len(roles) > 0 && it.Detail == "" {
+			it.Detail = "every role holds USAGE and READ"
+		}
+	}
 	return it
 }
 
