@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestReadmeTokenFormats checks that the README says, for each index
+// product whose user name preflight checks, what a token secret must
+// contain, because Snowflake sends a GENERIC_STRING secret as it is.
+func TestReadmeTokenFormats(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) == 3 && strings.HasPrefix(line, "| ") {
+			rows[strings.TrimPrefix(cells[0], "| ")] = strings.TrimSuffix(cells[2], " |")
+		}
+	}
+	for product, want := range map[string]string{
+		"JFrog Artifactory":         "`user:access-token`",
+		"Azure DevOps Artifacts":    "`any-name:personal-access-token`",
+		"AWS CodeArtifact":          "`aws:token`",
+		"Google Artifact Registry":  "`_json_key_base64:base64-key`",
+		"GitLab package registry":   "`__token__:personal-access-token`",
+		"Sonatype Nexus Repository": "`token-name:token-passcode`",
+	} {
+		got, ok := rows[product]
+		if !ok {
+			t.Errorf("README has no token format row for %s", product)
+			continue
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("token format of %s = %q, want it to contain %s", product, got, want)
+		}
+	}
+}
