@@ -16,25 +16,46 @@ type storeTx struct {
 	// events are the history events of the transaction, written in bulk
 	// just before it commits.
 	events []Event
+	// bound holds the engine's prepared statements bound to this
+	// transaction, so that each is bound once per transaction.
+	bound map[*sql.Stmt]*sql.Stmt
+}
+
+// stmt returns the prepared statement of query bound to the transaction,
+// or nil when the query is not prepared yet.
+func (s *storeTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	stmt := s.e.prepared(query)
+	if stmt == nil {
+		return nil
+	}
+	if txStmt := s.bound[stmt]; txStmt != nil {
+		return txStmt
+	}
+	if s.bound == nil {
+		s.bound = map[*sql.Stmt]*sql.Stmt{}
+	}
+	txStmt := s.tx.StmtContext(ctx, stmt)
+	s.bound[stmt] = txStmt
+	return txStmt
 }
 
 func (s *storeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if stmt := s.e.prepared(query); stmt != nil {
-		return s.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	if stmt := s.stmt(ctx, query); stmt != nil {
+		return stmt.ExecContext(ctx, args...)
 	}
 	return s.tx.ExecContext(ctx, query, args...)
 }
 
 func (s *storeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if stmt := s.e.prepared(query); stmt != nil {
-		return s.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if stmt := s.stmt(ctx, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
 	}
 	return s.tx.QueryContext(ctx, query, args...)
 }
 
 func (s *storeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if stmt := s.e.prepared(query); stmt != nil {
-		return s.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	if stmt := s.stmt(ctx, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
 	}
 	return s.tx.QueryRowContext(ctx, query, args...)
 }
