@@ -1,5 +1,6 @@
-// Package defaultrepo sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the account,
-// database or schema when the request asks for it.
+// Package defaultrepo sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the level
+// that repository.default_for names: account, database or schema. It unsets
+// the parameter on the other levels where it names the request's repository.
 package defaultrepo
 
 import (
@@ -18,38 +19,108 @@ type Output = workflow.Result
 
 const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 
-// Run reads the parameter at the requested level and sets it only when it
-// names another repository. Setting it on the account affects every new
-// Python function and procedure in the account, so it is opt-in.
+// Run sets the parameter on the requested level when that level does not
+// set it to the request's repository itself. Setting it on the account
+// affects every new Python function and procedure in the account, so it is
+// opt-in. Run then unsets the parameter on every other level that sets it to
+// the request's repository, such as the schema after default_for changed
+// from schema to none. A level that names another repository is left alone.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
 	level := req.Repository.DefaultFor
-	if level == "" || level == "none" {
-		return Output{Action: workflow.Skipped, ID: "none"}, nil
+	if level == "none" {
+		level = ""
+	}
+	target := ""
+	if level != "" {
+		var err error
+		if target, err = Target(sf, level); err != nil {
+			return Output{}, err
+		}
 	}
 	names := workflow.NamesFor(req)
 	repo := sfobject.Qualified(sf, names.Repository)
-	target, err := Target(sf, level)
-	if err != nil {
-		return Output{}, err
-	}
 	conn, err := env.Snowflake(ctx, sf)
 	if err != nil {
 		return Output{}, err
 	}
 
-	set, err := IsSet(ctx, conn, target, repo)
+	changed := false
+	if target != "" {
+		set, err := IsSet(ctx, conn, target, level, repo)
+		if err != nil {
+			return Output{}, err
+		}
+		if !set {
+			if err := conn.Exec(ctx, "ALTER "+target+" SET "+parameter+" = "+repo); err != nil {
+				return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
+			}
+			changed = true
+		}
+	}
+
+	stale, err := Stale(ctx, conn, sf, level, repo)
 	if err != nil {
 		return Output{}, err
 	}
-	if set {
-		return Output{Action: workflow.Adopted, ID: target}, nil
+	for _, l := range stale {
+		stmt, err := snowflake.UnsetDefaultRepository(l, sf.Database, sf.Schema)
+		if err != nil {
+			return Output{}, err
+		}
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return Output{}, fmt.Errorf("unset %s on the %s, which repository.default_for no longer names: %w", parameter, l, err)
+		}
+		changed = true
 	}
-	if err := conn.Exec(ctx, "ALTER "+target+" SET "+parameter+" = "+repo); err != nil {
-		return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
+
+	id := target
+	if id == "" {
+		id = "none"
 	}
-	return Output{Action: workflow.Updated, ID: target}, nil
+	if len(stale) > 0 {
+		id += "; unset on the " + strings.Join(stale, ", ")
+	}
+	switch {
+	case changed:
+		return Output{Action: workflow.Updated, ID: id}, nil
+	case target == "":
+		return Output{Action: workflow.Skipped, ID: id}, nil
+	}
+	return Output{Action: workflow.Adopted, ID: id}, nil
+}
+
+// levels are the levels that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set
+// on, from the broadest.
+var levels = []string{snowflake.LevelAccount, snowflake.LevelDatabase, snowflake.LevelSchema}
+
+// Stale returns the levels other than keep that set the parameter to the
+// rendered repository name repo on the level itself, not by inheritance. A
+// level whose database or schema does not exist sets nothing. It only runs
+// SHOW PARAMETERS, so plan uses it too.
+func Stale(ctx context.Context, conn snowflake.Conn, sf request.Snowflake, keep, repo string) ([]string, error) {
+	var stale []string
+	for _, level := range levels {
+		if level == keep {
+			continue
+		}
+		target, err := Target(sf, level)
+		if err != nil {
+			return nil, err
+		}
+		set, err := IsSet(ctx, conn, target, level, repo)
+		if snowflake.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if set {
+			stale = append(stale, level)
+		}
+	}
+	return stale, nil
 }
 
 // Target returns the object that repository.default_for names, as ALTER
@@ -66,15 +137,18 @@ func Target(sf request.Snowflake, level string) (string, error) {
 	return "", workflow.Invalid("unknown repository.default_for %q; use none, account, database or schema", level)
 }
 
-// IsSet reads the parameter on target and reports whether it names the
-// rendered repository name repo. It only runs SHOW PARAMETERS.
-func IsSet(ctx context.Context, conn snowflake.Conn, target, repo string) (bool, error) {
+// IsSet reads the parameter on target, whose level is account, database or
+// schema, and reports whether target sets it to the rendered repository
+// name repo itself. A value that target inherits from a broader level does
+// not count, because unsetting that level would take it away. It only runs
+// SHOW PARAMETERS.
+func IsSet(ctx context.Context, conn snowflake.Conn, target, level, repo string) (bool, error) {
 	rows, err := conn.Query(ctx, "SHOW PARAMETERS LIKE "+snowflake.Literal(parameter)+" IN "+target)
 	if err != nil {
 		return false, fmt.Errorf("read %s on %s: %w", parameter, target, err)
 	}
 	for _, row := range rows {
-		if strings.EqualFold(row["key"], parameter) && SameRepository(row["value"], repo) {
+		if strings.EqualFold(row["key"], parameter) && strings.EqualFold(row["level"], level) && SameRepository(row["value"], repo) {
 			return true, nil
 		}
 	}

@@ -101,8 +101,10 @@ type readOnlyConn struct {
 	objects   map[string]snowflake.Row // SHOW kind → the object's row, nil when absent
 	endpoints string
 	principal string
-	// defaultRepo is the value of DEFAULT_PYTHON_ARTIFACT_REPOSITORY.
-	defaultRepo string
+	// defaultRepo is the value of DEFAULT_PYTHON_ARTIFACT_REPOSITORY, set
+	// on defaultLevel: ACCOUNT, DATABASE or SCHEMA.
+	defaultRepo  string
+	defaultLevel string
 	// grantees are the roles that hold USAGE and READ on every object.
 	grantees []string
 }
@@ -119,7 +121,7 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 	case stmt == snowflake.GetPrivateLinkConfig():
 		return []snowflake.Row{{"config": `{"privatelink-account-principal": "` + c.principal + `"}`}}, nil
 	case strings.HasPrefix(stmt, "SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN "):
-		return []snowflake.Row{{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": c.defaultRepo}}, nil
+		return c.parameters(stmt), nil
 	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):
 		return c.grants(stmt)
 	}
@@ -133,6 +135,19 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 	}
 	c.t.Errorf("plan ran %q, which is not a lookup", stmt)
 	return nil, errors.New("not allowed")
+}
+
+// parameters returns the row of SHOW PARAMETERS IN a level: the value of
+// defaultLevel when the level is defaultLevel or inherits from it, and an
+// unset value otherwise.
+func (c *readOnlyConn) parameters(stmt string) []snowflake.Row {
+	rank := map[string]int{"ACCOUNT": 0, "DATABASE": 1, "SCHEMA": 2}
+	in := strings.Fields(stmt[strings.LastIndex(stmt, " IN ")+len(" IN "):])[0]
+	value, level := c.defaultRepo, c.defaultLevel
+	if rank[c.defaultLevel] > rank[in] {
+		value, level = "", ""
+	}
+	return []snowflake.Row{{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": value, "level": level}}
 }
 
 // grants returns the rows of SHOW GRANTS ON, and fails like Snowflake on
@@ -183,10 +198,11 @@ func settledWorld(t *testing.T) (*readOnlyNetwork, *readOnlyConn) {
 			"API INTEGRATIONS":      ownRow("CORP_PYPI_INTEGRATION"),
 			"ARTIFACT REPOSITORIES": ownRow("CORP_PYPI"),
 		},
-		endpoints:   `[{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-1", "endpoint_state": "CREATED", "status": "Available", "host": "pypi.corp.example.com"}]`,
-		principal:   snowflakePrincipal,
-		defaultRepo: "PLATFORM.PACKAGES.CORP_PYPI",
-		grantees:    []string{"DATA_SCIENCE"},
+		endpoints:    `[{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-1", "endpoint_state": "CREATED", "status": "Available", "host": "pypi.corp.example.com"}]`,
+		principal:    snowflakePrincipal,
+		defaultRepo:  "PLATFORM.PACKAGES.CORP_PYPI",
+		defaultLevel: "SCHEMA",
+		grantees:     []string{"DATA_SCIENCE"},
 	}
 	return network, conn
 }
@@ -332,6 +348,7 @@ func TestPlanChangesInPlace(t *testing.T) {
 			c.endpoints = strings.Replace(c.endpoints, "CREATED", "DELETING", 1)
 		}, "endpoint", Create},
 		{"default names another repository", func(_ *readOnlyNetwork, c *readOnlyConn) { c.defaultRepo = "PLATFORM.PACKAGES.OTHER" }, "default", Update},
+		{"default set on another level", func(_ *readOnlyNetwork, c *readOnlyConn) { c.defaultLevel = "DATABASE" }, "default", Update},
 		{"role lacks grants", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = nil }, "grants", Create},
 		{"role no longer listed", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = []string{"DATA_SCIENCE", "ANALYST"} }, "grants", Update},
 		{"repository to create", func(_ *readOnlyNetwork, c *readOnlyConn) { c.objects["ARTIFACT REPOSITORIES"] = nil }, "grants", Create},
@@ -374,5 +391,21 @@ func TestPlanSnowflakeLoginFails(t *testing.T) {
 		if it.State == Unknown && !strings.Contains(it.Detail, "log in to Snowflake") {
 			t.Errorf("unknown %s has detail %q, want the login error", it.Step, it.Detail)
 		}
+	}
+}
+
+func TestPlanDefaultNoneUnsets(t *testing.T) {
+	req := exampleRequest(t)
+	req.Repository.DefaultFor = "none"
+	network, conn := settledWorld(t)
+
+	report := Plan(context.Background(), env(network, conn, nil), req)
+
+	it := item(t, report, "default")
+	if it.State != Update {
+		t.Errorf("default state = %q (%s), want update", it.State, it.Detail)
+	}
+	if !strings.Contains(it.Detail, "unsets it on the schema") {
+		t.Errorf("default detail = %q, want it to name the schema", it.Detail)
 	}
 }

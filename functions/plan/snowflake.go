@@ -117,29 +117,51 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
 }
 
-// defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY where the request
-// sets it. The default step sets it only when it names another repository.
+// defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY on every level. The
+// default step sets it on the requested level when that level does not set
+// it to the request's repository itself, and unsets it on the other levels
+// that set it to the request's repository.
 func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
+	sf := p.req.Snowflake
 	level := p.req.Repository.DefaultFor
-	it := Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: level}
-	if level == "" || level == "none" {
-		it.State, it.Detail = Skip, "default_for is none"
-		return it
+	if level == "none" {
+		level = ""
 	}
-	target, err := defaultrepo.Target(p.req.Snowflake, level)
+	it := Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: p.req.Repository.DefaultFor}
+	repo := sfobject.Qualified(sf, p.names.Repository)
+	var changes []string
+	if level != "" {
+		target, err := defaultrepo.Target(sf, level)
+		if err != nil {
+			it.State, it.Detail = Unknown, err.Error()
+			return it
+		}
+		set, err := defaultrepo.IsSet(ctx, conn, target, level, repo)
+		if err != nil {
+			it.State, it.Detail = Unknown, err.Error()
+			return it
+		}
+		if set {
+			it.ID, it.Detail = target, "names "+repo
+		} else {
+			changes = append(changes, "sets it on "+target+" to "+repo)
+		}
+	}
+	stale, err := defaultrepo.Stale(ctx, conn, sf, level, repo)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return it
 	}
-	repo := sfobject.Qualified(p.req.Snowflake, p.names.Repository)
-	set, err := defaultrepo.IsSet(ctx, conn, target, repo)
+	if len(stale) > 0 {
+		changes = append(changes, "unsets it on the "+strings.Join(stale, ", ")+", where it names "+repo+" and default_for does not")
+	}
 	switch {
-	case err != nil:
-		it.State, it.Detail = Unknown, err.Error()
-	case set:
-		it.State, it.ID, it.Detail = Exists, target, "names "+repo
+	case len(changes) > 0:
+		it.State, it.Detail = Update, "the run "+strings.Join(changes, " and ")
+	case level == "":
+		it.State, it.Detail = Skip, "default_for is none"
 	default:
-		it.State, it.Detail = Update, "the run sets it on "+target+" to "+repo
+		it.State = Exists
 	}
 	return it
 }
