@@ -253,18 +253,7 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		}
 		return append(dst, x...), true
 	case json.RawMessage:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		if isCompactJSON(x) {
-			// Compacting it would copy it unchanged.
-			return append(dst, x...), true
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, x); err != nil {
-			return dst, false
-		}
-		return append(dst, buf.Bytes()...), true
+		return appendRaw(dst, x)
 	case map[string]any:
 		if x == nil {
 			return append(dst, "null"...), true
@@ -304,6 +293,23 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		return append(dst, ']'), true
 	}
 	return dst, false
+}
+
+// appendRaw appends raw as encoding/json embeds a json.RawMessage:
+// compacted, and null for nil. It returns false for invalid JSON.
+func appendRaw(dst []byte, raw json.RawMessage) ([]byte, bool) {
+	if raw == nil {
+		return append(dst, "null"...), true
+	}
+	if isCompactJSON(raw) {
+		// Compacting it would copy it unchanged.
+		return append(dst, raw...), true
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return dst, false
+	}
+	return append(dst, buf.Bytes()...), true
 }
 
 // isJSONNumber reports whether s is a number in the JSON grammar.

@@ -208,7 +208,7 @@ func (t *txn) enter(c *cursor, s *state) error {
 	c.RetryCount = 0
 	c.Token = ""
 	c.Effective = nil
-	if err := t.emit(s.Type+"StateEntered", s.Name, map[string]any{"name": s.Name, "input": raw(c.Input)}); err != nil {
+	if err := t.emitState(s.Type+"StateEntered", s.Name, "input", c.Input); err != nil {
 		return err
 	}
 	if err := checkSize(c.Input, "input of state "+s.Name); err != nil {
@@ -395,7 +395,7 @@ func (t *txn) exit(c *cursor, s *state, output any, next string) error {
 	if err := checkSize(encoded, "output of state "+s.Name); err != nil {
 		return t.fail(c, s, err)
 	}
-	if err := t.emit(s.Type+"StateExited", s.Name, map[string]any{"name": s.Name, "output": raw(encoded)}); err != nil {
+	if err := t.emitState(s.Type+"StateExited", s.Name, "output", encoded); err != nil {
 		return err
 	}
 	if s.Type == typeParallel || s.Type == typeMap {

@@ -169,11 +169,7 @@ var terminalEvents = map[string]bool{
 
 // emit appends a history event. details is encoded as a JSON object.
 func (t *txn) emit(typ, stateName string, details map[string]any) error {
-	if t.exec.HistoryFull && !terminalEvents[typ] {
-		return nil
-	}
-	if t.exec.EventCount >= t.e.maxEvents-1 && !terminalEvents[typ] {
-		t.exec.HistoryFull = true
+	if t.historyClosed(typ) {
 		return nil
 	}
 	if details == nil {
@@ -183,6 +179,51 @@ func (t *txn) emit(typ, stateName string, details map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", typ, err)
 	}
+	t.appendEvent(typ, stateName, raw)
+	return nil
+}
+
+// emitState appends a StateEntered event (key "input") or StateExited
+// event (key "output") of the state named name. Its details are the same
+// as emit writes for {"name": name, key: raw(value)}, without a map.
+func (t *txn) emitState(typ, name, key string, value json.RawMessage) error {
+	if t.historyClosed(typ) {
+		return nil
+	}
+	nameField := appendString([]byte(`"name":`), name)
+	details := []byte{'{'}
+	if key == "output" {
+		details = append(append(details, nameField...), `,"output":`...)
+	} else {
+		details = append(details, `"input":`...)
+	}
+	details, ok := appendRaw(details, raw(value))
+	if !ok {
+		return t.emit(typ, name, map[string]any{"name": name, key: raw(value)})
+	}
+	if key != "output" {
+		details = append(append(details, ','), nameField...)
+	}
+	t.appendEvent(typ, name, append(details, '}'))
+	return nil
+}
+
+// historyClosed reports whether an event of type typ is left out because
+// the history is full, and marks the history full when it reaches the
+// limit. Terminal events are always written.
+func (t *txn) historyClosed(typ string) bool {
+	if t.exec.HistoryFull && !terminalEvents[typ] {
+		return true
+	}
+	if t.exec.EventCount >= t.e.maxEvents-1 && !terminalEvents[typ] {
+		t.exec.HistoryFull = true
+		return true
+	}
+	return false
+}
+
+// appendEvent appends a history event with encoded details.
+func (t *txn) appendEvent(typ, stateName string, raw json.RawMessage) {
 	t.exec.EventCount++
 	ev := Event{
 		ID:        t.exec.EventCount,
@@ -193,7 +234,6 @@ func (t *txn) emit(typ, stateName string, details map[string]any) error {
 		Details:   raw,
 	}
 	t.events = append(t.events, ev)
-	return nil
 }
 
 // raw wraps JSON text so that it is embedded in event details as a value.

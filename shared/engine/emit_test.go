@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestEmitStateMatchesEmit(t *testing.T) {
+	names := []string{"P01", `quote " and \ slash`, "tab\there", "<&>", "\u2028 \xff"}
+	values := []json.RawMessage{
+		nil, json.RawMessage(`{"n":1,"s":"x"}`), json.RawMessage(`{ "spaced" : [1, 2] }`),
+		json.RawMessage(`"text"`), json.RawMessage(`null`),
+	}
+	for _, key := range []string{"input", "output"} {
+		for _, name := range names {
+			for _, value := range values {
+				viaState := newEmitTxn()
+				if err := viaState.emitState("PassStateEntered", name, key, value); err != nil {
+					t.Fatalf("emitState(%q, %q, %s): %v", name, key, value, err)
+				}
+				viaMap := newEmitTxn()
+				if err := viaMap.emit("PassStateEntered", name, map[string]any{"name": name, key: raw(value)}); err != nil {
+					t.Fatalf("emit(%q, %q, %s): %v", name, key, value, err)
+				}
+				got, want := viaState.events[0].Details, viaMap.events[0].Details
+				if !bytes.Equal(got, want) {
+					t.Errorf("emitState(%q, %q, %s) details = %s, emit writes %s", name, key, value, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestEmitStateInvalidValue(t *testing.T) {
+	tx := newEmitTxn()
+	if err := tx.emitState("PassStateExited", "P", "output", json.RawMessage(`{bad`)); err == nil {
+		t.Errorf("emitState with invalid JSON returned no error, details %s", tx.events[0].Details)
+	}
+}
+
+func TestEmitStateFullHistory(t *testing.T) {
+	tx := newEmitTxn()
+	tx.exec.EventCount = tx.e.maxEvents - 1
+	if err := tx.emitState("PassStateEntered", "P", "input", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(tx.events) != 0 {
+		t.Errorf("emitState at the history limit appended %d events, want 0", len(tx.events))
+	}
+	if !tx.exec.HistoryFull {
+		t.Error("emitState at the history limit did not mark the history full")
+	}
+}
+
+func newEmitTxn() *txn {
+	return &txn{e: &Engine{maxEvents: maxHistoryEvents}, exec: &execRow{Name: "run"}}
+}
