@@ -87,7 +87,7 @@ func (p *progress) begin(name, mode string) {
 // beginRedrive prints the header of the count-th redrive of execution name
 // and starts following it.
 func (p *progress) beginRedrive(name string, count int, mode string) {
-	p.beginTitled(name, fmt.Sprintf("%s, redrive %d", name, count), mode)
+	p.beginTitled(name, fmt.Sprintf("%s redrive %d", name, count), mode)
 }
 
 // beginTitled prints the header title and starts following execution name.

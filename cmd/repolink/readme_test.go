@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestReadmeTokenFormats checks that the README says, for each index
-// product whose user name preflight checks, what a token secret must
-// contain, because Snowflake sends a GENERIC_STRING secret as it is.
+// TestReadmeTokenFormats checks that the README's table of index products
+// gives the value of a token secret for each product, because Snowflake
+// sends a GENERIC_STRING secret as it is.
 func TestReadmeTokenFormats(t *testing.T) {
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {

@@ -64,8 +64,8 @@ func TestRedriveFollowShowsOwnSteps(t *testing.T) {
 	}
 
 	got := out.String()
-	if !strings.HasPrefix(got, "execution RD-B, redrive 1 (test)\n") {
-		t.Errorf("header is not 'execution RD-B, redrive 1 (test)':\n%s", got)
+	if !strings.HasPrefix(got, "execution RD-B redrive 1 (test)\n") {
+		t.Errorf("header is not 'execution RD-B redrive 1 (test)':\n%s", got)
 	}
 	if strings.Contains(got, "resumed too") {
 		t.Errorf("output calls the redriven execution a resumed one:\n%s", got)
