@@ -103,6 +103,10 @@ func stepNames() []string {
 	return names
 }
 
+// maxDocumentSize is the largest workflow document that invoke reads, in
+// bytes: the 256 KiB that Step Functions allows for a state's input.
+const maxDocumentSize = 256 << 10
+
 // readDocument reads a workflow document and validates its request, so that
 // invalid input is a usage error rather than a step failure. The request
 // gets its defaults, as a request file does; other fields pass unchanged.
@@ -110,9 +114,9 @@ func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 	var data []byte
 	var err error
 	if path == "-" {
-		data, err = io.ReadAll(os.Stdin)
+		data, err = request.ReadLimited(os.Stdin, "standard input", maxDocumentSize)
 	} else {
-		data, err = os.ReadFile(path)
+		data, err = request.ReadFileLimited(path, maxDocumentSize)
 	}
 	if err != nil {
 		return nil, workflow.Document{}, usagef("read --input: %v", err)

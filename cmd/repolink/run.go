@@ -230,7 +230,11 @@ func checkServedHosts(dir string, req request.Request) error {
 // readRequest reads and validates a request file. Invalid requests are usage
 // errors that list every bad field.
 func readRequest(path string) (request.Request, error) {
-	data, err := os.ReadFile(path)
+	data, err := request.ReadFileLimited(path, request.MaxSize)
+	var tooLarge *request.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return request.Request{}, usagef("request %v, so shorten it\nnothing was created", tooLarge)
+	}
 	if err != nil {
 		return request.Request{}, usagef("read request: %v", err)
 	}

@@ -150,6 +150,11 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 		return opts, err
 	}
 	opts.localRefs = allow
+	// Mapping files are checked before the state directory is created, so
+	// that an invalid one leaves nothing behind.
+	if err := checkMappings(opts.jiraMapping, opts.serviceNow, opts.localRefs); err != nil {
+		return opts, err
+	}
 	if err := opts.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return opts, usagef("--log-level must be debug, info, warn or error, not %q", *logLevel)
 	}
@@ -449,8 +454,6 @@ const sfnAccessKeyID = "repolink"
 // and flags are the flags of the commands that the rejection suggests.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token, flags string, logger *slog.Logger) {
 	opts := sfnapi.Options{Logger: logger, RedriveCheck: teardownRedriveCheck(eng, flags)}
-	// StartExecution checks and completes a request as 'repolink run' does.
-	opts.PrepareInput = prepareAPIInput
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
 	} else if !loopbackListen(listen) {

@@ -168,6 +168,19 @@ func duplicateKeys(doc []byte) []FieldError {
 	return fields
 }
 
+// CheckShape reports the unknown fields and wrong JSON types of value, a
+// JSON document decoded into maps, slices, float64 and the other
+// encoding/json types, against typ, the Go type that will hold it. Paths
+// start with path. It removes each reported value from its object, or
+// sets it to null in its array, so that the rest decodes into typ. Values
+// are never echoed, and a field named like a credential, such as
+// "password", gets a message that names the reference field to use.
+func CheckShape(path string, value any, typ reflect.Type) []FieldError {
+	var fields []FieldError
+	checkShape(path, value, typ, &fields)
+	return fields
+}
+
 // credentialKeys are field names that would carry a credential in clear text.
 var credentialKeys = map[string]string{
 	"password":    "password_ref",

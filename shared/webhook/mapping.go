@@ -3,9 +3,9 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,40 +64,56 @@ func (f *Field) UnmarshalJSON(data []byte) error {
 	return json.Unmarshal(data, (*plain)(f))
 }
 
-// ReadMapping reads and checks a mapping file.
+// ReadMapping reads and checks a mapping file. It reads at most
+// MaxMappingSize bytes. Its error names the file, and for an invalid
+// mapping it wraps a *MappingError that lists every problem with its path.
 func ReadMapping(path string) (Mapping, error) {
-	data, err := os.ReadFile(path)
+	data, err := request.ReadFileLimited(path, MaxMappingSize)
+	var tooLarge *request.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return Mapping{}, fmt.Errorf("mapping %w, so shorten it: its request part must fit in a request", err)
+	}
 	if err != nil {
 		return Mapping{}, fmt.Errorf("read mapping: %w", err)
 	}
-	var m Mapping
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return Mapping{}, fmt.Errorf("mapping %s: %w", path, err)
-	}
-	if err := m.check(); err != nil {
+	m, err := ParseMapping(data)
+	if err != nil {
 		return Mapping{}, fmt.Errorf("mapping %s: %w", path, err)
 	}
 	return m, nil
 }
 
+// check returns a *MappingError listing every problem of a decoded
+// mapping, or nil.
 func (m *Mapping) check() error {
+	problems := m.checkRequired()
+	problems = append(problems, m.checkFields()...)
+	problems = append(problems, m.checkSharedRequest()...)
+	if len(problems) > 0 {
+		return &MappingError{Fields: problems}
+	}
+	return nil
+}
+
+// checkRequired reports the missing parts of a decoded mapping and invalid
+// authentication.
+func (m *Mapping) checkRequired() []request.FieldError {
+	var problems []request.FieldError
 	if m.TicketID == "" {
-		return fmt.Errorf("ticket_id is missing; set it to the payload path of the ticket key, such as issue.key")
+		problems = append(problems, request.FieldError{Path: "$.ticket_id", Message: "missing; set it to the payload path of the ticket key, such as issue.key"})
 	}
 	if len(m.Fields) == 0 && len(m.Request) == 0 {
-		return fmt.Errorf("request and fields are both empty; nothing maps to a request")
+		problems = append(problems, request.FieldError{Path: "$", Message: "request and fields are both empty; nothing maps to a request"})
 	}
-	for target, field := range m.Fields {
-		if field.From == "" {
-			return fmt.Errorf("fields.%s has no payload path", target)
-		}
-		if target == "id" {
-			return fmt.Errorf("fields.id is not allowed; the request ID comes from ticket_id")
+	for _, target := range sortedKeys(m.Fields) {
+		if m.Fields[target].From == "" {
+			problems = append(problems, request.FieldError{Path: keyPath("$.fields", target), Message: "has no payload path; set it, such as issue.fields.customfield_10201"})
 		}
 	}
-	return m.Auth.check()
+	if err := m.Auth.check(); err != nil {
+		problems = append(problems, request.FieldError{Path: "$.auth", Message: err.Error()})
+	}
+	return problems
 }
 
 // Ticket is a payload mapped to a request.
