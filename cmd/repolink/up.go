@@ -454,6 +454,8 @@ const sfnAccessKeyID = "repolink"
 // and flags are the flags of the commands that the rejection suggests.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token, flags string, logger *slog.Logger) {
 	opts := sfnapi.Options{Logger: logger, RedriveCheck: teardownRedriveCheck(eng, flags)}
+	// StartExecution checks and completes a request as 'repolink run' does.
+	opts.PrepareInput = prepareAPIInput
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
 	} else if !loopbackListen(listen) {

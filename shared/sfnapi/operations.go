@@ -100,6 +100,9 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if in.Input != nil {
 		input = *in.Input
 	}
+	if input, err = h.prepare(ctx, machine, input); err != nil {
+		return nil, err
+	}
 	x, err := h.e.Start(ctx, machine, name, json.RawMessage(input))
 	if err != nil {
 		return nil, engineError(err)

@@ -40,6 +40,12 @@ type Options struct {
 	// reason, and DescribeExecution returns NOT_REDRIVABLE with the reason
 	// as redriveStatusReason. An error fails the request as internal.
 	RedriveCheck func(ctx context.Context, x engine.Execution) (reason string, err error)
+	// PrepareInput, when set, returns the input with which StartExecution
+	// starts an execution of machine, such as the input with defaults
+	// filled in. An *InvalidInputError rejects the start with
+	// InvalidExecutionInput (HTTP 400) and its message, and another error
+	// fails the request as internal.
+	PrepareInput func(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error)
 }
 
 // maxRequestBytes bounds a request body at four times the 256 KiB payload
@@ -55,6 +61,7 @@ type handler struct {
 	creds        *Credentials
 	now          func() time.Time
 	redriveCheck func(context.Context, engine.Execution) (string, error)
+	prepareInput func(context.Context, string, json.RawMessage) (json.RawMessage, error)
 	ops          map[string]func(context.Context, []byte) (any, error)
 }
 
@@ -62,6 +69,7 @@ type handler struct {
 // The ARNs it accepts and returns carry e's region and account.
 func New(e *engine.Engine, opts Options) http.Handler {
 	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now, redriveCheck: opts.RedriveCheck}
+	h.prepareInput = opts.PrepareInput
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

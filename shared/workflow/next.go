@@ -22,8 +22,8 @@ const (
 	// resource to delete before a redrive.
 	RemedyResolveConflict
 	// RemedyStartWithRequest is a new run with a valid request. The run's
-	// input has no request at $.request, so every step that reads the
-	// request fails, and a redrive reuses that input.
+	// input has no request at $.request or no object at $.resources, so
+	// every step that reads them fails, and a redrive reuses that input.
 	RemedyStartWithRequest
 )
 
@@ -44,21 +44,40 @@ func RemedyFor(errorName string) Remedy {
 
 // RemedyForInput returns the remedy for a run with the workflow input
 // input that closed with the ASL error name errorName. It is
-// RemedyStartWithRequest when input has no JSON object at $.request, such
-// as the input of a run started through the Step Functions API with other
+// RemedyStartWithRequest when inputProblem finds a problem, such as in
+// the input of a run started through the Step Functions API with other
 // input, and RemedyFor(errorName) otherwise.
 func RemedyForInput(errorName string, input json.RawMessage) Remedy {
-	var doc struct {
-		Request json.RawMessage `json:"request"`
-	}
-	if json.Unmarshal(input, &doc) != nil {
-		return RemedyStartWithRequest
-	}
-	var request map[string]json.RawMessage
-	if json.Unmarshal(doc.Request, &request) != nil || request == nil {
+	if inputProblem(input) != "" {
 		return RemedyStartWithRequest
 	}
 	return RemedyFor(errorName)
+}
+
+// inputProblem returns what makes input unusable as the input of a
+// provision or teardown run, or "" when it has a JSON object at $.request
+// and at $.resources, as the steps read them.
+//
+// NOTE: it does not validate the request itself, so a request without its
+// defaults, such as one without runtime_version, passes here and fails in
+// a step.
+func inputProblem(input json.RawMessage) string {
+	var doc struct {
+		Request   json.RawMessage `json:"request"`
+		Resources json.RawMessage `json:"resources"`
+	}
+	if json.Unmarshal(input, &doc) != nil {
+		return "the execution's input is not a JSON object with a request at $.request"
+	}
+	var object map[string]json.RawMessage
+	if json.Unmarshal(doc.Request, &object) != nil || object == nil {
+		return "the execution's input has no request at $.request"
+	}
+	object = nil
+	if json.Unmarshal(doc.Resources, &object) != nil || object == nil {
+		return "the execution's input has no object at $.resources, where the steps record what they build"
+	}
+	return ""
 }
 
 // NextCommands are the commands that continue a run which closed without
@@ -96,12 +115,15 @@ func NextAction(status, errorName string, cmds NextCommands) string {
 // For a run without a request at $.request it advises a new run with a
 // valid request, because a redrive would fail the same way.
 func NextActionForInput(status, errorName string, input json.RawMessage, cmds NextCommands) string {
-	return nextAction(status, RemedyForInput(errorName, input), cmds)
+	if problem := inputProblem(input); problem != "" {
+		return startWithRequest(problem, cmds)
+	}
+	return nextAction(status, RemedyFor(errorName), cmds)
 }
 
 func nextAction(status string, remedy Remedy, cmds NextCommands) string {
 	if remedy == RemedyStartWithRequest {
-		return startWithRequest(cmds)
+		return startWithRequest("the execution's input has no request at $.request", cmds)
 	}
 	advice := advise(status, remedy, cmds)
 	if status == "ABORTED" && cmds.Teardown != "" {
@@ -136,9 +158,10 @@ func advise(status string, remedy Remedy, cmds NextCommands) string {
 	return fmt.Sprintf("fix the cause, then %s to resume from the failed step", cmds.Redrive)
 }
 
-// startWithRequest returns the advice for a run whose input has no request.
-func startWithRequest(cmds NextCommands) string {
-	const reason = "the execution's input has no request at $.request, and a redrive reuses that input, so it would fail the same way"
+// startWithRequest returns the advice for a run whose input has the
+// problem, such as no request at $.request.
+func startWithRequest(problem string, cmds NextCommands) string {
+	reason := problem + ", and a redrive reuses that input, so it would fail the same way"
 	if cmds.Run == "" {
 		return reason + "; start a new execution whose input has a valid request at $.request"
 	}

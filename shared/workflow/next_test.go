@@ -135,8 +135,10 @@ func TestRemedyForInput(t *testing.T) {
 		{"not an object", "States.Runtime", `[1, 2]`, RemedyStartWithRequest},
 		{"not JSON", "", `{`, RemedyStartWithRequest},
 		{"aborted without request", "", `{"resources": {}}`, RemedyStartWithRequest},
-		{"request", ErrTransient, `{"request": {"id": "DATA-1"}}`, RemedyRedrive},
-		{"invalid request", ErrInvalidRequest, `{"request": {"id": "DATA-1"}}`, RemedyChangeRequest},
+		{"request without resources", "States.Runtime", `{"request": {"id": "DATA-1"}}`, RemedyStartWithRequest},
+		{"null resources", "States.Runtime", `{"request": {"id": "DATA-1"}, "resources": null}`, RemedyStartWithRequest},
+		{"request", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": {}}`, RemedyRedrive},
+		{"invalid request", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {}}`, RemedyChangeRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,8 +175,26 @@ func TestNextActionForInputWithoutRequest(t *testing.T) {
 		t.Errorf("NextActionForInput without a run command = %q, want no redrive advice", got)
 	}
 
-	withRequest := NextActionForInput("FAILED", ErrTransient, json.RawMessage(`{"request": {"id": "DATA-1"}}`), cmds)
+	withRequest := NextActionForInput("FAILED", ErrTransient, json.RawMessage(`{"request": {"id": "DATA-1"}, "resources": {}}`), cmds)
 	if want := NextAction("FAILED", ErrTransient, cmds); withRequest != want {
 		t.Errorf("NextActionForInput with a request = %q, want NextAction's %q", withRequest, want)
+	}
+}
+
+func TestNextActionForInputWithoutResources(t *testing.T) {
+	cmds := NextCommands{
+		Redrive: "run 'repolink redrive DATA-1'",
+		Rerun:   "run 'repolink run REQUEST' with the changed request file",
+		Run:     "run 'repolink run REQUEST'",
+	}
+	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{"request": {"id": "DATA-1"}}`), cmds)
+	if !strings.Contains(got, "the execution's input has no object at $.resources") {
+		t.Errorf("NextActionForInput = %q, want it to name the missing $.resources", got)
+	}
+	if !strings.Contains(got, "write a valid request file, then run 'repolink run REQUEST'") {
+		t.Errorf("NextActionForInput = %q, want it to name a new run with a valid request", got)
+	}
+	if strings.Contains(got, "then run 'repolink redrive") {
+		t.Errorf("NextActionForInput = %q, want no redrive advice", got)
 	}
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sfnapi"
+)
+
+// prepareAPIInput is the sfnapi.Options.PrepareInput of repolink up. It
+// checks the input of a provision or teardown execution as 'repolink run'
+// checks a request file, so that an input that cannot work is rejected
+// before anything starts. It returns the input with the request's defaults
+// filled in and resources set to {} when absent. The input of other
+// machines is returned unchanged.
+func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
+	if machine != provisionMachine && machine != teardownMachine {
+		return input, nil
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(input, &doc); err != nil || doc == nil {
+		return nil, invalidAPIInput(machine, []string{`$: must be a JSON object such as {"request": {...}}`})
+	}
+
+	var problems []string
+	for _, key := range sortedKeys(doc) {
+		if key != "request" && key != "resources" {
+			problems = append(problems, fmt.Sprintf("$.%s: unknown field; the input has only request and resources", key))
+		}
+	}
+
+	var req request.Request
+	raw, ok := doc["request"]
+	if !ok || string(raw) == "null" {
+		problems = append(problems, "$.request: missing; set it to a request document, the same as a request file of 'repolink run'")
+	} else {
+		var err error
+		req, err = request.Parse(raw)
+		var invalid *request.ValidationError
+		switch {
+		case errors.As(err, &invalid):
+			for _, field := range invalid.Fields {
+				problems = append(problems, "$.request"+strings.TrimPrefix(field.Path, "$")+": "+field.Message)
+			}
+		case err != nil:
+			return nil, err
+		}
+	}
+
+	resources := json.RawMessage(`{}`)
+	if raw, ok := doc["resources"]; ok && string(raw) != "null" {
+		var object map[string]json.RawMessage
+		if json.Unmarshal(raw, &object) != nil || object == nil {
+			problems = append(problems, "$.resources: must be a JSON object; leave it out to start with {}")
+		}
+		resources = raw
+	}
+
+	if len(problems) > 0 {
+		return nil, invalidAPIInput(machine, problems)
+	}
+	return json.Marshal(map[string]any{"request": req, "resources": resources})
+}
+
+// invalidAPIInput returns the error that rejects an input of machine with
+// the problems, one per invalid field.
+func invalidAPIInput(machine string, problems []string) error {
+	return &sfnapi.InvalidInputError{Message: fmt.Sprintf("invalid input for the %s state machine: %s", machine, strings.Join(problems, "; "))}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sfnapi"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// apiClient serves the Step Functions API over eng with prepareAPIInput
+// and returns a client of it.
+func apiClient(t *testing.T, eng *engine.Engine) *sfn.Client {
+	t.Helper()
+	srv := httptest.NewServer(sfnapi.New(eng, sfnapi.Options{PrepareInput: prepareAPIInput}))
+	t.Cleanup(srv.Close)
+	return sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// exampleInput returns {"request": R} for the request R in the example
+// file, with edit applied to R.
+func exampleInput(t *testing.T, file string, edit func(map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req map[string]any
+	if err := json.Unmarshal(data, &req); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(req)
+	}
+	input, err := json.Marshal(map[string]any{"request": req})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(input)
+}
+
+func TestAPIStartFillsDefaults(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	eng := provisionStore(t, t.TempDir())
+	client := apiClient(t, eng)
+
+	_, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(eng.StateMachineARN(provisionMachine)),
+		Name:            aws.String("API-1"),
+		Input:           aws.String(exampleInput(t, "aws-privatelink.json", nil)),
+	})
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	x, err := eng.Describe(ctx, "API-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Request   request.Request `json:"request"`
+		Resources *json.RawMessage
+	}
+	if err := json.Unmarshal(x.Input, &doc); err != nil {
+		t.Fatalf("input %s: %v", x.Input, err)
+	}
+	if doc.Resources == nil || string(*doc.Resources) != "{}" {
+		t.Errorf("input %s has no resources {}", x.Input)
+	}
+	if doc.Request.Repository.RuntimeVersion != request.DefaultRuntimeVersion {
+		t.Errorf("runtime_version = %q, want the default %q", doc.Request.Repository.RuntimeVersion, request.DefaultRuntimeVersion)
+	}
+	if doc.Request.AWS == nil {
+		t.Fatalf("input %s has no aws block", x.Input)
+	}
+	if doc.Request.AWS.Proxy != "nginx" || doc.Request.AWS.Listener != "tcp" || doc.Request.AWS.InstanceType != request.DefaultInstanceType || doc.Request.AWS.ImageID != request.DefaultImageID {
+		t.Errorf("aws = proxy %q, listener %q, instance type %q, image %q, want the defaults",
+			doc.Request.AWS.Proxy, doc.Request.AWS.Listener, doc.Request.AWS.InstanceType, doc.Request.AWS.ImageID)
+	}
+}
+
+func TestAPIStartRejectsInvalidInput(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	eng := provisionStore(t, t.TempDir())
+	client := apiClient(t, eng)
+
+	literal := exampleInput(t, "aws-privatelink.json", func(req map[string]any) {
+		req["repository"].(map[string]any)["auth"] = map[string]any{"type": "password", "username": "svc", "password": "hunter2-literal"}
+	})
+	for _, tc := range []struct {
+		name, machine, input, want string
+	}{
+		{"literal password", provisionMachine, literal, "$.request.repository.auth.password"},
+		{"no request", provisionMachine, `{"resources": {}}`, "$.request: missing"},
+		{"not an object", teardownMachine, `[]`, "$: must be a JSON object"},
+		{"unknown field", provisionMachine, `{"requests": {}}`, "$.requests: unknown field"},
+		{"resources not an object", provisionMachine, strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": [], "request"`, 1), "$.resources: must be a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "BAD-" + strings.ReplaceAll(tc.name, " ", "-")
+			_, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
+				StateMachineArn: aws.String(eng.StateMachineARN(tc.machine)),
+				Name:            aws.String(name),
+				Input:           aws.String(tc.input),
+			})
+			var invalid *types.InvalidExecutionInput
+			if !errors.As(err, &invalid) {
+				t.Fatalf("StartExecution: error %v, want InvalidExecutionInput", err)
+			}
+			if !strings.Contains(invalid.ErrorMessage(), tc.want) {
+				t.Errorf("message %q does not name %s", invalid.ErrorMessage(), tc.want)
+			}
+			if strings.Contains(invalid.ErrorMessage(), "hunter2-literal") {
+				t.Errorf("message %q echoes the credential", invalid.ErrorMessage())
+			}
+			if _, err := eng.Describe(ctx, name); !errors.Is(err, engine.ErrExecutionNotFound) {
+				t.Errorf("execution %s after the rejected start: error %v, want not found", name, err)
+			}
+		})
+	}
+}
+
+func TestPrepareAPIInputOtherMachines(t *testing.T) {
+	input := json.RawMessage(`{"anything": 1}`)
+	got, err := prepareAPIInput(context.Background(), "egress-refresh", input)
+	if err != nil || string(got) != string(input) {
+		t.Errorf("egress-refresh input = %s, %v; want it unchanged", got, err)
+	}
+}
+
+func TestPrepareAPIInputKeepsResources(t *testing.T) {
+	input := strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": {"secret": {"action": "created"}}, "request"`, 1)
+	got, err := prepareAPIInput(context.Background(), teardownMachine, json.RawMessage(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc workflow.Document
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Resources.Secret == nil || doc.Resources.Secret.Action != "created" {
+		t.Errorf("prepared input %s lost the given resources", got)
+	}
+}
