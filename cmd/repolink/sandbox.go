@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/repolink/repolink/shared/sandbox"
 )
@@ -19,6 +20,21 @@ Commands:
 
 Run 'repolink sandbox COMMAND --help' for the flags of a command.
 `
+
+// stateEntries are the files and directories that mark a repolink state
+// directory. Lock files and the sandbox address file do not count, because
+// they record no execution and no sandbox world.
+var stateEntries = []string{modeFile, "sandbox/", engineStore, "waits.db", "webhook.db", "notify.db", "reservations.db"}
+
+// containsState reports whether dir contains one of stateEntries.
+func containsState(dir string) bool {
+	for _, name := range stateEntries {
+		if exists(filepath.Join(dir, strings.TrimSuffix(name, "/"))) {
+			return true
+		}
+	}
+	return false
+}
 
 func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -46,6 +62,10 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("state directory %s does not exist; nothing to reset", dir)
+	}
+	if !containsState(dir) {
+		return usagef("state directory %s contains no repolink state: none of %s was found; pass the --state-dir that run or up used\nnothing was changed",
+			dir, strings.Join(stateEntries, ", "))
 	}
 	// Reset removes the executions too, which in a cloud directory record
 	// real resources.

@@ -78,3 +78,46 @@ func TestSandboxResetRemovesTicketRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestSandboxResetRejectsDirectoryWithoutState(t *testing.T) {
+	dir := t.TempDir()
+	makeFile("notes.txt")(t, dir)
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if strings.Contains(out, "removed") {
+		t.Errorf("stdout claims a reset: %s", out)
+	}
+	for _, want := range []string{"contains no repolink state", "mode, sandbox/, engine.db", "--state-dir"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q does not contain %q", errOut, want)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "notes.txt" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory contains %v after the rejected reset, want only notes.txt", names)
+	}
+}
+
+func TestSandboxResetAcceptsModeFileAlone(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, modeFile), []byte(modeSandbox+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitOK, errOut)
+	}
+	if !strings.Contains(out, "removed") {
+		t.Errorf("stdout does not report the reset: %s", out)
+	}
+}
