@@ -148,7 +148,7 @@ func provisionCommand(args []string) error {
 }
 
 func measureProvision(ctx context.Context, s provisionSettings) (provisionResult, error) {
-	data, err := os.ReadFile(s.request)
+	data, err := request.ReadFileLimited(s.request, request.MaxSize)
 	if err != nil {
 		return provisionResult{}, err
 	}

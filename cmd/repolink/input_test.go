@@ -160,3 +160,27 @@ func TestOversizedInputFilesRejected(t *testing.T) {
 		})
 	}
 }
+
+func TestReadDocumentRejectsZeroEgressPort(t *testing.T) {
+	data, err := os.ReadFile("../../examples/egress-ip.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const port = `"port": 443`
+	if !strings.Contains(string(data), port) {
+		t.Fatalf("example request has no %s", port)
+	}
+	doc := `{"request": ` + strings.Replace(string(data), port, `"port": 0`, 1) + `, "resources": {}}`
+	path := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, err = readDocument(path)
+	if err == nil {
+		t.Fatal("readDocument accepted an egress.port of 0")
+	}
+	if !strings.Contains(err.Error(), "$.egress.port: is 0") {
+		t.Errorf("error %q does not name $.egress.port", err)
+	}
+}

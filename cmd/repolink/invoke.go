@@ -107,9 +107,10 @@ func stepNames() []string {
 // bytes: the 256 KiB that Step Functions allows for a state's input.
 const maxDocumentSize = 256 << 10
 
-// readDocument reads a workflow document and validates its request, so that
-// invalid input is a usage error rather than a step failure. The request
-// gets its defaults, as a request file does; other fields pass unchanged.
+// readDocument reads a workflow document and checks its request as a
+// request file is checked, so that invalid input is a usage error rather
+// than a step failure. The request gets its defaults, as a request file
+// does; other fields pass unchanged.
 func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 	var data []byte
 	var err error
@@ -131,14 +132,18 @@ func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 		return nil, doc, usagef("--input %s is not a workflow document; it needs a \"request\" object and may have a \"resources\" object with the outputs of earlier steps: {\"request\": {...}, \"resources\": {...}}", path)
 	}
 
-	doc.Request.ApplyDefaults()
-	if err := doc.Request.Validate(); err != nil {
+	// Parse checks the request as it checks a request file, including
+	// unknown fields and an explicit egress.port of 0, which decoding
+	// into the document cannot tell from an absent one.
+	req, err := request.Parse(fields["request"])
+	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {
 			return nil, doc, usagef("--input %s: %v", path, invalid)
 		}
 		return nil, doc, usagef("--input %s: %v", path, err)
 	}
+	doc.Request = req
 
 	if fields["request"], err = json.Marshal(doc.Request); err != nil {
 		return nil, doc, fmt.Errorf("encode step input: %w", err)
