@@ -18,6 +18,7 @@ var fuzzTargets = []struct{ name, pkg string }{
 	{"FuzzRenderedLiterals", "./shared/sandbox/sfsim"},
 	{"FuzzDefine", "./shared/engine"},
 	{"FuzzParsePath", "./shared/engine"},
+	{"FuzzJSONFastPaths", "./shared/engine"},
 }
 
 // fuzzMinimizeTime bounds the minimization of each new interesting input.

@@ -40,10 +40,10 @@ var AllSuites = []string{SuiteKillNine, SuiteFaults, SuiteWebhook, SuiteSQL, Sui
 var DefaultBudgets = map[string]time.Duration{
 	SuiteKillNine: 6 * time.Minute,
 	SuiteFaults:   3 * time.Minute,
-	SuiteWebhook:  4 * time.Minute,
+	SuiteWebhook:  3*time.Minute + 30*time.Second,
 	SuiteSQL:      30 * time.Second,
 	SuiteSecrets:  45 * time.Second,
-	SuiteFuzz:     3*time.Minute + 30*time.Second,
+	SuiteFuzz:     4 * time.Minute,
 }
 
 // Config configures Run.
