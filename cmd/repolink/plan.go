@@ -127,6 +127,9 @@ func printPlan(w io.Writer, r planReport, flags string) {
 
 	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d unknown\n",
 		r.Count(plan.Create), r.Count(plan.Update), r.Count(plan.Exists), r.Count(plan.Unknown))
+	if n := r.Count(plan.Conflict); n > 0 {
+		fmt.Fprintf(w, "%d in conflict with the request: a run stops at the first of them (see PLAN conflict above)\n", n)
+	}
 	switch {
 	case r.Execution != nil && r.NextRun == "":
 		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
@@ -149,6 +152,8 @@ func planWord(state string) string {
 		return "run"
 	case plan.Skip:
 		return "skip"
+	case plan.Conflict:
+		return "conflict"
 	}
 	return "unknown"
 }

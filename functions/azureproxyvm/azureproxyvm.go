@@ -6,6 +6,7 @@ package azureproxyvm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/repolink/repolink/functions/internal/azureroute"
@@ -56,6 +57,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
+	hosts, err := proxyvm.ProxyHosts(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
+	if err != nil {
+		return Output{}, err
+	}
 	vm, err := network.FindVM(ctx, az.ResourceGroup, names.VM)
 	if err != nil {
 		return Output{}, fmt.Errorf("find proxy VM %s: %w", names.VM, err)
@@ -76,7 +81,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			AdminUsername:      az.AdminUsername,
 			SSHPublicKey:       az.SSHPublicKey,
 			CustomData:         customData,
-			Tags:               tags,
+			Tags:               vmTags(tags, az.Upstream, hosts),
 		})
 		if err != nil {
 			return Output{}, fmt.Errorf("create proxy VM %s: %w", names.VM, err)
@@ -86,6 +91,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := azureroute.CheckOwner("VM", vm.ID, vm.Tags, req.ID); err != nil {
 		return Output{}, err
 	}
+	if err := proxyvm.CheckSettings(vm.ID, vm.Tags, "azure.upstream", az.Upstream, hosts); err != nil {
+		return Output{}, err
+	}
 	if err := azureroute.Progress("proxy VM", vm.ID, vm.ProvisioningState); err != nil {
 		return Output{}, err
 	}
@@ -93,6 +101,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		Result:    workflow.Result{Action: workflow.ActionFor(vm.Tags, in.Execution), ID: vm.ID},
 		PrivateIP: nic.PrivateIP,
 	}, nil
+}
+
+// vmTags returns the tags of a new proxy VM: tags and the settings that
+// proxyvm.CheckSettings compares on later runs.
+func vmTags(tags map[string]string, upstream string, hosts []string) map[string]string {
+	out := proxyvm.SettingsTags(upstream, hosts)
+	maps.Copy(out, tags)
+	return out
 }
 
 // CustomData renders the proxy VM's cloud-init document for the index host

@@ -2,6 +2,8 @@ package azureproxyvm
 
 import (
 	"context"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,9 +36,14 @@ func (n *network) FindVM(context.Context, string, string) (*cloud.AzureVM, error
 	return n.vm, nil
 }
 
+// CreateVM returns the VM with the spec's tags and the request tag, as the
+// Azure adapter does.
 func (n *network) CreateVM(_ context.Context, spec cloud.AzureVMSpec) (cloud.AzureVM, error) {
 	n.vmSpec = &spec
-	return cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}}, nil
+	tags := maps.Clone(spec.Tags)
+	tags[cloud.TagRequest] = spec.RequestID
+	n.vm = &cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: tags}
+	return *n.vm, nil
 }
 
 func azureRequest(proxyMode string) request.Request {
@@ -109,5 +116,34 @@ func TestRun(t *testing.T) {
 				t.Errorf("proxy config (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestRunChangedUpstreamConflicts(t *testing.T) {
+	fake := &network{}
+	env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+	req := azureRequest("nginx")
+	if _, err := Run(t.Context(), env, workflow.Document{Request: req, Execution: "exec-1"}); err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+
+	req.Azure.Upstream = "10.9.9.9:8443"
+	_, err := Run(t.Context(), env, workflow.Document{Request: req, Execution: "exec-2"})
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with a changed upstream = %v, want Conflict", err)
+	}
+	for _, want := range []string{"forwards to pypi.corp.example.com:443", "azure.upstream is 10.9.9.9:8443"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+
+	req.Azure.Upstream = "pypi.corp.example.com:443"
+	out, err := Run(t.Context(), env, workflow.Document{Request: req, Execution: "exec-3"})
+	if err != nil {
+		t.Fatalf("Run with the original upstream: %v", err)
+	}
+	if out.Action != workflow.Adopted {
+		t.Errorf("action = %q, want adopted", out.Action)
 	}
 }

@@ -91,6 +91,10 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 		return inst, workflow.Adopted, nil
 	}
 
+	hosts, err := proxyvm.ProxyHosts(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
+	if err != nil {
+		return nil, "", err
+	}
 	inst, err := network.FindInstance(ctx, g.Zone, names.VM)
 	if err != nil {
 		return nil, "", fmt.Errorf("find proxy VM %s: %w", names.VM, err)
@@ -111,7 +115,7 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 			StartupScript: script,
 			NetworkTags:   []string{names.NetworkTag},
 			ClientToken:   names.VM + "-" + in.Execution,
-			Tags:          map[string]string{cloud.TagExecution: in.Execution},
+			Tags:          vmTags(in.Execution, g.Upstream, hosts),
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("create proxy VM %s: %w", names.VM, err)
@@ -121,7 +125,18 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 	if err := gcproute.CheckOwner("VM", inst.Path, inst.Tags, req.ID); err != nil {
 		return nil, "", err
 	}
+	if err := proxyvm.CheckSettings(inst.Path, inst.Tags, "gcp.upstream", g.Upstream, hosts); err != nil {
+		return nil, "", err
+	}
 	return inst, workflow.ActionFor(inst.Tags, in.Execution), nil
+}
+
+// vmTags returns the tags of a new proxy VM: the execution and the settings
+// that proxyvm.CheckSettings compares on later runs.
+func vmTags(execution, upstream string, hosts []string) map[string]string {
+	tags := proxyvm.SettingsTags(upstream, hosts)
+	tags[cloud.TagExecution] = execution
+	return tags
 }
 
 // ensureGroup finds or creates the unmanaged instance group and adds the VM

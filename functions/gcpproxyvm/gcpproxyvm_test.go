@@ -2,6 +2,7 @@ package gcpproxyvm
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -32,7 +33,8 @@ func (n *network) CreateInstance(_ context.Context, spec cloud.GCPInstanceSpec) 
 	n.created = append(n.created, spec)
 	n.inst = &cloud.GCPInstance{Name: spec.Name, Path: "projects/corp-prod/zones/us-central1-a/instances/" + spec.Name,
 		Status: "PROVISIONING", Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.10.0.2",
-		Tags: map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}}
+		Tags: maps.Clone(spec.Tags)}
+	n.inst.Tags[cloud.TagRequest] = spec.RequestID
 	return *n.inst, nil
 }
 
@@ -54,8 +56,14 @@ func (n *network) AddInstanceToGroup(_ context.Context, _, _, instance string) e
 
 func run(t *testing.T, fake *network, g request.GCP) (Output, error) {
 	t.Helper()
+	return runWithUpstream(t, fake, g, "pypi.corp.example.com:443")
+}
+
+// runWithUpstream runs the step for a request with gcp.upstream upstream.
+func runWithUpstream(t *testing.T, fake *network, g request.GCP, upstream string) (Output, error) {
+	t.Helper()
 	g.Project, g.Region, g.Zone, g.Network, g.Subnet = "corp-prod", "us-central1", "us-central1-a", "vpc", "apps"
-	g.Upstream, g.MachineType, g.Image = "pypi.corp.example.com:443", "e2-small", "projects/debian-cloud/global/images/family/debian-12"
+	g.Upstream, g.MachineType, g.Image = upstream, "e2-small", "projects/debian-cloud/global/images/family/debian-12"
 	env := &workflow.Env{GCP: func(context.Context, string) (cloud.GCPNetwork, error) { return fake, nil }}
 	doc := workflow.Document{
 		Request:   request.Request{ID: "T-1", Repository: request.Repository{IndexURL: "https://pypi.corp.example.com/simple/"}, GCP: &g},
@@ -125,5 +133,31 @@ func TestRunProxyNone(t *testing.T) {
 				t.Errorf("result %+v; want the created instance group %s, not the repository VM", out.Result, fake.group.Path)
 			}
 		})
+	}
+}
+
+func TestRunChangedUpstreamConflicts(t *testing.T) {
+	fake := &network{}
+	if _, err := run(t, fake, request.GCP{Proxy: "nginx"}); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Fatalf("first Run = %v, want NotReady while the VM provisions", err)
+	}
+	fake.inst.Status = "RUNNING"
+
+	changed := request.GCP{Proxy: "nginx"}
+	_, err := runWithUpstream(t, fake, changed, "10.9.9.9:8443")
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with a changed upstream = %v, want Conflict", err)
+	}
+	for _, want := range []string{"forwards to pypi.corp.example.com:443", "gcp.upstream is 10.9.9.9:8443"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if len(fake.created) != 1 {
+		t.Errorf("created %d VMs, want only the first", len(fake.created))
+	}
+
+	if _, err := run(t, fake, request.GCP{Proxy: "nginx"}); err != nil {
+		t.Errorf("Run with the original upstream: %v", err)
 	}
 }

@@ -28,6 +28,10 @@ const (
 	// Run means the step always runs and has nothing to look up, such as
 	// the verification.
 	Run = "run"
+	// Conflict means the resource exists but differs from the request in a
+	// way that a run does not change, so the run stops with a Conflict
+	// error. Detail names what differs and what to do.
+	Conflict = "conflict"
 	// Skip means the step does not apply to the request.
 	Skip = "skip"
 	// Unknown means the lookup failed; Detail has the error.
@@ -126,6 +130,7 @@ func (p *planner) aws(ctx context.Context) {
 		it := found("proxy_vm", "EC2 instance", names.ProxyVM, inst != nil, idOf(inst), instErr)
 		if inst != nil {
 			it.Detail = "state " + inst.State
+			p.checkProxySettings(inst, &it)
 		}
 		p.add(it)
 	}
@@ -207,7 +212,7 @@ func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg 
 	others := targetgroup.Unrecorded(health, want, recorded)
 	switch {
 	case !hasRecord && len(others) > 0:
-		it.State, it.Detail = Update, fmt.Sprintf("the run will stop, because the group also routes to %s and has no %s tag to tell whether repolink registered them",
+		it.State, it.Detail = Conflict, fmt.Sprintf("the run will stop, because the group also routes to %s and has no %s tag to tell whether repolink registered them",
 			strings.Join(others, ", "), cloud.TagTarget)
 	case len(changes) > 0:
 		it.State, it.Detail = Update, "the run "+strings.Join(changes, " and ")
@@ -216,6 +221,19 @@ func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg 
 	}
 	if len(others) > 0 && hasRecord {
 		it.Detail += "; the run keeps " + strings.Join(others, ", ") + ", which someone else registered"
+	}
+}
+
+// checkProxySettings marks the proxy instance Conflict when its tags record
+// another upstream or host list than the request, because the proxy VM step
+// then stops with that error.
+func (p *planner) checkProxySettings(inst *cloud.Instance, it *Item) {
+	hosts, err := proxyvm.ProxyHosts(p.req.Repository.IndexURL, p.req.Repository.ExtraAllowedPrefixes)
+	if err == nil {
+		err = proxyvm.CheckSettings(inst.ID, inst.Tags, "aws.upstream", p.req.AWS.Upstream, hosts)
+	}
+	if err != nil {
+		it.State, it.Detail = Conflict, "the run will stop, because "+err.Error()
 	}
 }
 

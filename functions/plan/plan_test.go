@@ -335,6 +335,13 @@ func TestPlanChangesInPlace(t *testing.T) {
 			n.tg.Tags[cloud.TagTarget] = "i-0old:443"
 			n.health = append(n.health, cloud.TargetHealth{ID: "i-0old", Port: 443, State: "healthy"})
 		}, "target_group", Update},
+		{"target group without a record", func(n *readOnlyNetwork, _ *readOnlyConn) {
+			delete(n.tg.Tags, cloud.TagTarget)
+			n.health = append(n.health, cloud.TargetHealth{ID: "i-0old", Port: 443, State: "healthy"})
+		}, "target_group", Conflict},
+		{"proxy forwards to another upstream", func(n *readOnlyNetwork, _ *readOnlyConn) {
+			n.instance.Tags = map[string]string{"repolink:upstream": "pypi-old.corp.example.com:443"}
+		}, "proxy_vm", Conflict},
 		{"target registered by someone else", func(n *readOnlyNetwork, _ *readOnlyConn) {
 			n.health = append(n.health, cloud.TargetHealth{ID: "i-0other", Port: 443, State: "healthy"})
 		}, "target_group", Exists},

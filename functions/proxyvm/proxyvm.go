@@ -42,6 +42,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
+	hosts, err := ProxyHosts(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
+	if err != nil {
+		return Output{}, err
+	}
 	inst, err := network.FindInstance(ctx, req.ID, names.ProxyVM)
 	if err != nil {
 		return Output{}, fmt.Errorf("find proxy instance %s: %w", names.ProxyVM, err)
@@ -60,12 +64,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			SecurityGroupIDs: req.AWS.SecurityGroupIDs,
 			UserData:         userData,
 			ClientToken:      names.ClientToken + "-vm-" + in.Execution,
-			Tags:             map[string]string{cloud.TagExecution: in.Execution},
+			Tags:             launchTags(in.Execution, req.AWS.Upstream, hosts),
 		})
 		if err != nil {
 			return Output{}, err
 		}
 		inst = &launched
+	}
+	if err := CheckSettings(inst.ID, inst.Tags, "aws.upstream", req.AWS.Upstream, hosts); err != nil {
+		return Output{}, err
 	}
 
 	switch strings.ToLower(inst.State) {
@@ -80,6 +87,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		Result:    workflow.Result{Action: workflow.ActionFor(inst.Tags, in.Execution), ID: inst.ID},
 		PrivateIP: inst.PrivateIP,
 	}, nil
+}
+
+// launchTags returns the tags of a new proxy instance: the execution and
+// the settings that CheckSettings compares on later runs.
+func launchTags(execution, upstream string, hosts []string) map[string]string {
+	tags := SettingsTags(upstream, hosts)
+	tags[cloud.TagExecution] = execution
+	return tags
 }
 
 // maxLaunches bounds how many instances one step launches when each one

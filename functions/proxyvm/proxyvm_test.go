@@ -141,3 +141,46 @@ func TestNextClientTokenFitsEC2(t *testing.T) {
 		t.Error("the same terminated instance gives two tokens")
 	}
 }
+
+func TestRunChangedUpstreamConflicts(t *testing.T) {
+	ctx := t.Context()
+	env, _ := startSandboxAWS(t)
+	doc := exampleDocument(t)
+	first, err := Run(ctx, env, doc)
+	if err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	old := doc.Request.AWS.Upstream
+
+	changed := exampleDocument(t)
+	changed.Execution = "DATA-4711-r2"
+	changed.Request.AWS.Upstream = "10.9.9.9:8443"
+	_, err = Run(ctx, env, changed)
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with a changed upstream = %v, want Conflict", err)
+	}
+	for _, want := range []string{first.ID, "forwards to " + old, "aws.upstream is 10.9.9.9:8443", "teardown"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+
+	changed.Request.AWS.Upstream = old
+	changed.Request.Repository.ExtraAllowedPrefixes = append(changed.Request.Repository.ExtraAllowedPrefixes, "https://files.corp.example.com/")
+	_, err = Run(ctx, env, changed)
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with another extra prefix = %v, want Conflict", err)
+	}
+	if !strings.Contains(err.Error(), "files.corp.example.com") {
+		t.Errorf("error %q does not name the new host", err)
+	}
+
+	changed.Request.Repository.ExtraAllowedPrefixes = doc.Request.Repository.ExtraAllowedPrefixes
+	again, err := Run(ctx, env, changed)
+	if err != nil {
+		t.Fatalf("Run with the original settings: %v", err)
+	}
+	if again.ID != first.ID || again.Action != workflow.Adopted {
+		t.Errorf("Run with the original settings = %s %s, want %s adopted", again.Action, again.ID, first.ID)
+	}
+}

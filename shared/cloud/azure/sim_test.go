@@ -438,3 +438,31 @@ func TestFindMissingResourcesReturnsNil(t *testing.T) {
 		}
 	}
 }
+
+func TestVMTagsReadBack(t *testing.T) {
+	f := newFixture(t, azuresim.Delays{})
+	ctx := t.Context()
+	nic, err := f.provider.CreateNetworkInterface(ctx, cloud.AzureNetworkInterfaceSpec{
+		ResourceGroup: testGroup, Location: testLocation, Name: "vm1-nic", RequestID: "REQ-1", SubnetID: subnetID("sn1"),
+	})
+	if err != nil {
+		t.Fatalf("CreateNetworkInterface: %v", err)
+	}
+	tags := map[string]string{"repolink:upstream": "10.9.9.9:8443", "repolink:proxy-hosts": "files.corp.example.com,pypi.corp.example.com"}
+	if _, err := f.provider.CreateVM(ctx, cloud.AzureVMSpec{
+		ResourceGroup: testGroup, Location: testLocation, Name: "vm1", RequestID: "REQ-1", NetworkInterfaceID: nic.ID,
+		Size: "Standard_B1s", Image: "Canonical:ubuntu-24_04-lts:server:latest", AdminUsername: "repolink",
+		SSHPublicKey: "ssh-ed25519 AAAAtest", CustomData: "#cloud-config\n", Tags: tags,
+	}); err != nil {
+		t.Fatalf("CreateVM: %v", err)
+	}
+	vm, err := f.provider.FindVM(ctx, testGroup, "vm1")
+	if err != nil || vm == nil {
+		t.Fatalf("FindVM = %v, %v", vm, err)
+	}
+	for key, want := range tags {
+		if got := vm.Tags[key]; got != want {
+			t.Errorf("tag %s = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -692,3 +692,24 @@ func TestConnectionAcceptedAfterDelay(t *testing.T) {
 		t.Errorf("second Connect = %s, %v; want the same endpoint", second, err)
 	}
 }
+
+func TestInstanceTagsReadBack(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := t.Context()
+	tags := map[string]string{"repolink:upstream": "10.9.9.9:8443", "repolink:proxy-hosts": "files.corp.example.com,pypi.corp.example.com"}
+	if _, err := h.net.CreateInstance(ctx, cloud.GCPInstanceSpec{
+		Name: "proxy", RequestID: "REQ-1", Zone: zone, MachineType: "e2-small", Image: "projects/debian-cloud/global/images/family/debian-12",
+		Network: "vpc-one", Subnetwork: "apps", StartupScript: "#!/bin/bash\necho proxy\n", ClientToken: "token-1", Tags: tags,
+	}); err != nil {
+		t.Fatalf("CreateInstance: %v", err)
+	}
+	inst, err := h.net.FindInstance(ctx, zone, "proxy")
+	if err != nil || inst == nil {
+		t.Fatalf("FindInstance = %v, %v", inst, err)
+	}
+	for key, want := range tags {
+		if got := inst.Tags[key]; got != want {
+			t.Errorf("tag %s = %q, want %q", key, got, want)
+		}
+	}
+}
