@@ -99,8 +99,9 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer svc.close()
-	return svc.run(ctx, ln, opts, apiToken != "")
+	runErr := svc.run(ctx, ln, opts, apiToken != "")
+	svc.stop()
+	return runErr
 }
 
 // upEnvironment is the part of up's usage about the environment variables
@@ -261,7 +262,8 @@ var closingEvents = map[string]bool{
 
 // run serves until ctx is done or the listener fails, then stops in order:
 // HTTP first, then the engine, the poller and the notifier. Open executions
-// stay in the store and resume with the next start.
+// stay in the store and resume with the next start. The stores and the
+// sandbox stay open for stop.
 func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiAuth bool) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -294,14 +296,26 @@ func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiA
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		s.logger.Warn("http shutdown incomplete", "error", err)
 	}
+	s.logger.Info("http server stopped")
 	stop()
 	waitRuntime()
 	notifying.Wait()
-	s.logger.Info("repolink up stopped")
+	s.logger.Info("engine, poller and notifier stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve http: %w", serveErr)
 	}
 	return nil
+}
+
+// stop closes the stores and stops the sandbox, whose proxy VMs can take
+// seconds to stop, logging each step, and logs "repolink up stopped" last.
+func (s *service) stop() {
+	started := time.Now()
+	if sb := s.rt.sandbox; sb != nil {
+		s.logger.Info("stopping the sandbox", "proxy_vms", sb.RunningVMs())
+	}
+	s.close()
+	s.logger.Info("repolink up stopped", "shutdown", time.Since(started).Round(time.Millisecond).String())
 }
 
 func (s *service) close() {

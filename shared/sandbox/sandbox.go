@@ -303,9 +303,21 @@ func (sb *Sandbox) publicAddress(host string) (string, error) {
 	return "", fmt.Errorf("host %s has no public address in the sandbox; only the request's repository hosts do", host)
 }
 
-// Close stops every part and every proxy VM.
+// RunningVMs returns the number of proxy VMs that run.
+func (sb *Sandbox) RunningVMs() int {
+	if sb.VMs == nil {
+		return 0
+	}
+	return sb.VMs.Running()
+}
+
+// Close stops every proxy VM, all at the same time, and then every part.
+// The cloud front ends then find their VMs stopped.
 func (sb *Sandbox) Close() error {
 	var errs []error
+	if sb.VMs != nil {
+		errs = append(errs, sb.VMs.Close())
+	}
 	if sb.Snowflake != nil {
 		errs = append(errs, sb.Snowflake.Close())
 	}
@@ -317,9 +329,6 @@ func (sb *Sandbox) Close() error {
 	}
 	if sb.GCP != nil {
 		errs = append(errs, sb.GCP.Close())
-	}
-	if sb.VMs != nil {
-		errs = append(errs, sb.VMs.Close())
 	}
 	if sb.Index != nil {
 		errs = append(errs, sb.Index.Close())

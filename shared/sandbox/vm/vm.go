@@ -205,7 +205,16 @@ func (l *Launcher) Stop(instanceID string) error {
 	return nil
 }
 
-// Close stops every instance and rejects further launches.
+// Running returns the number of instances that run.
+func (l *Launcher) Running() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.instances)
+}
+
+// Close stops every instance and rejects further launches. It stops the
+// instances at the same time, because an nginx process that does not exit
+// on SIGTERM takes up to nginxStopTimeout to kill.
 func (l *Launcher) Close() error {
 	l.mu.Lock()
 	l.closed = true
@@ -215,10 +224,12 @@ func (l *Launcher) Close() error {
 	}
 	l.mu.Unlock()
 
-	var errs []error
-	for _, id := range ids {
-		errs = append(errs, l.Stop(id))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { errs[i] = l.Stop(id) })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
