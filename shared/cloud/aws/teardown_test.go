@@ -169,7 +169,7 @@ func TestSandboxIPTarget(t *testing.T) {
 	if err != nil {
 		t.Fatalf("TargetHealth: %v", err)
 	}
-	if diff := cmp.Diff([]cloud.TargetHealth{{ID: "10.0.1.25", State: "healthy"}}, health); diff != "" {
+	if diff := cmp.Diff([]cloud.TargetHealth{{ID: "10.0.1.25", Port: 443, State: "healthy"}}, health); diff != "" {
 		t.Errorf("health (-want +got):\n%s", diff)
 	}
 	svc, err := p.CreateEndpointService(ctx, "DATA-1", lb.ARN, "token")
