@@ -5,10 +5,12 @@ package loadbalancer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/repolink/repolink/functions/proxyvm"
+	"github.com/repolink/repolink/functions/targetgroup"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -83,15 +85,30 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if listener == nil {
 		created, err := network.CreateListener(ctx, lb.ARN, tg.ID, proxyvm.ProxyPort)
 		if err != nil {
+			if errors.Is(err, cloud.ErrNotFound) {
+				if deleted := targetgroup.CheckDeleted(ctx, network, names.TargetGroup, tg.ID); deleted != nil {
+					return Output{}, deleted
+				}
+			}
 			return Output{}, fmt.Errorf("create TCP listener on %s: %w", lb.ARN, err)
 		}
 		listener = &created
+	}
+	if listener.TargetGroupARN != "" && listener.TargetGroupARN != tg.ID {
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"listener %s forwards to target group %s, but the target_group step returned %s, so the health check would wait on a group that gets no traffic; delete the listener so that one to %s is created, then redrive",
+			listener.ARN, listener.TargetGroupARN, tg.ID, tg.ID)
 	}
 	if !strings.EqualFold(listener.Protocol, "TCP") {
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
 			"listener %s uses %s, which terminates or inspects TLS before the proxy; delete it so that a TCP listener is created", listener.ARN, listener.Protocol)
 	}
 	if err := checkHealthy(ctx, network, tg.ID); err != nil {
+		if errors.Is(err, cloud.ErrNotFound) {
+			if deleted := targetgroup.CheckDeleted(ctx, network, names.TargetGroup, tg.ID); deleted != nil {
+				return Output{}, deleted
+			}
+		}
 		return Output{}, err
 	}
 	return Output{

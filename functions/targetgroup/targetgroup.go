@@ -128,6 +128,23 @@ func reconcileTargets(ctx context.Context, network cloud.AWSNetwork, tg *cloud.T
 	return changed, nil
 }
 
+// CheckDeleted returns a Conflict when the target group arn, which the
+// target_group step returned earlier in the execution, no longer exists
+// under name, such as after a teardown between a failed run and its redrive.
+// Waiting does not bring it back, because later steps keep using arn. It
+// returns nil when the group still exists with arn, so that the caller
+// keeps its own error, such as a NotReady while a new group becomes
+// visible.
+func CheckDeleted(ctx context.Context, network cloud.AWSNetwork, name, arn string) error {
+	tg, err := network.FindTargetGroup(ctx, name)
+	if err != nil || (tg != nil && tg.ARN == arn) {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"target group %s, which the target_group step of this execution returned, no longer exists, such as after a teardown; "+
+			"a redrive keeps using it, so start a new run of the request, whose target_group step creates the group again", arn)
+}
+
 // Registered reports whether health lists the target with key ID:port.
 func Registered(health []cloud.TargetHealth, key string) bool {
 	for _, h := range health {

@@ -6,7 +6,15 @@
 // that a step can adopt what it finds and create only what is absent.
 package cloud
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is in the chain of an adapter error when the resource that a
+// call names does not exist, so that a step can tell a deleted resource
+// from other failures with errors.Is.
+var ErrNotFound = errors.New("resource not found")
 
 // TagRequest is the tag key that marks every resource with the request ID.
 const TagRequest = "repolink:request"

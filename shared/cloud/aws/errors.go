@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -25,7 +26,15 @@ type stepError struct {
 
 func (e *stepError) Error() string     { return e.named.Message }
 func (e *stepError) ErrorName() string { return e.named.Name }
-func (e *stepError) Unwrap() []error   { return []error{e.named, e.cause} }
+
+// Unwrap returns the named error and the SDK error, and cloud.ErrNotFound
+// when the API error code means that a resource does not exist.
+func (e *stepError) Unwrap() []error {
+	if isNotFound(apiCode(e.cause)) {
+		return []error{e.named, e.cause, cloud.ErrNotFound}
+	}
+	return []error{e.named, e.cause}
+}
 
 // invalidCodes are API error codes that mean the input cannot work as given.
 var invalidCodes = map[string]bool{
