@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -50,7 +51,10 @@ func tagValue(s string) string {
 // CheckSettings cannot compare and passes it.
 func CheckSettings(vm string, tags map[string]string, upstreamField, upstream string, hosts []string) error {
 	want := SettingsTags(upstream, hosts)
-	const fix = "the proxy VM's boot script is not changed in place, so run repolink teardown on the execution that built it and run the request again"
+	fix := "the proxy VM's boot script is not changed in place, so run repolink teardown on the execution that built it and run the request again"
+	if execution := tags[cloud.TagExecution]; execution != "" {
+		fix = "the proxy VM's boot script is not changed in place, so run 'repolink teardown " + execution + "' and run the request again"
+	}
 	if got, ok := tags[TagUpstream]; ok && got != want[TagUpstream] {
 		return workflow.Errorf(workflow.ErrConflict,
 			"proxy VM %s forwards to %s, but %s is %s; %s", vm, got, upstreamField, upstream, fix)
