@@ -84,6 +84,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			action = workflow.Updated
 		}
 	}
+	if err := checkOtherMembers(*lb, rule.BackendPoolID, nic); err != nil {
+		return Output{}, err
+	}
 
 	if err := checkHealthy(ctx, network, az.ResourceGroup, names); err != nil {
 		return Output{}, err
@@ -137,6 +140,32 @@ func Check(lb cloud.AzureLoadBalancer, names azureroute.Names) (cloud.AzureRule,
 		return *rule, nil
 	}
 	return conflict("has no health probe on its 443 rule")
+}
+
+// checkOtherMembers returns a Conflict when the backend pool also holds IP
+// configurations of other network interfaces than nic, such as the
+// interface of an earlier azure.target_address or proxy VM. The pool would
+// keep sending traffic to them. The load balancer records no member list, so
+// the step cannot tell a member that an earlier run added from one that
+// someone else added, and leaves the removal to a person.
+func checkOtherMembers(lb cloud.AzureLoadBalancer, poolID string, nic *cloud.AzureNetworkInterface) error {
+	for _, pool := range lb.BackendPools {
+		if !strings.EqualFold(pool.ID, poolID) {
+			continue
+		}
+		var others []string
+		for _, member := range pool.IPConfigurationIDs {
+			if !strings.EqualFold(member, nic.IPConfigurationID) {
+				others = append(others, member)
+			}
+		}
+		if len(others) > 0 {
+			return workflow.Errorf(workflow.ErrConflict,
+				"backend pool %s also sends traffic to %s, which the request does not name, such as the network interface of an earlier azure.target_address or proxy VM; remove those IP configurations from the pool and run again",
+				poolID, strings.Join(others, ", "))
+		}
+	}
+	return nil
 }
 
 // backendInterface returns the network interface that goes into the pool:

@@ -100,6 +100,7 @@ func TestRunBackends(t *testing.T) {
 		proxy      string
 		nics       map[string]*cloud.AzureNetworkInterface
 		health     []cloud.AzureBackendHealth
+		members    []string // IP configurations already in the pool
 		wantErr    string
 		wantAction string
 		wantJoined []string
@@ -125,6 +126,14 @@ func TestRunBackends(t *testing.T) {
 			wantJoined: []string{"/nic/repo -> " + pool},
 		},
 		{
+			name: "earlier target address still in the pool", proxy: "none",
+			nics:       map[string]*cloud.AzureNetworkInterface{"ip:10.0.1.25": {ID: "/nic/repo", IPConfigurationID: "/nic/repo/ipConfigurations/ipconfig1"}},
+			health:     up,
+			members:    []string{"/nic/old/ipConfigurations/ipconfig1"},
+			wantErr:    workflow.ErrConflict,
+			wantJoined: []string{"/nic/repo -> " + pool},
+		},
+		{
 			name: "target address without NIC is invalid", proxy: "none",
 			wantErr: workflow.ErrInvalidRequest,
 		},
@@ -139,6 +148,7 @@ func TestRunBackends(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lb := goodLoadBalancer()
+			lb.BackendPools[0].IPConfigurationIDs = tt.members
 			fake := &network{lb: &lb, nics: tt.nics, health: tt.health}
 			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
 			r := req

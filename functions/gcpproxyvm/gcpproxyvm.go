@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/functions/internal/gcproute"
@@ -170,6 +171,20 @@ func ensureGroup(ctx context.Context, network cloud.GCPNetwork, in workflow.Docu
 			return nil, "", fmt.Errorf("add VM %s to instance group %s: %w", inst.Name, names.InstanceGroup, err)
 		}
 		action = gcproute.Combine(action, workflow.Updated)
+	}
+	var others []string
+	for _, member := range group.Instances {
+		if !gcproute.SamePath(member, inst.Path) {
+			others = append(others, member)
+		}
+	}
+	// The group records no member list of its own, so the step cannot tell
+	// a VM that an earlier run added from one that someone else added, and
+	// leaves the removal to a person.
+	if len(others) > 0 {
+		return nil, "", workflow.Errorf(workflow.ErrConflict,
+			"instance group %s also sends traffic to %s, which the request does not name, such as the VM of an earlier gcp.target_address; remove those VMs from the group and run again",
+			group.Path, strings.Join(others, ", "))
 	}
 	return group, action, nil
 }

@@ -161,3 +161,22 @@ func TestRunChangedUpstreamConflicts(t *testing.T) {
 		t.Errorf("Run with the original upstream: %v", err)
 	}
 }
+
+func TestRunOtherGroupMemberConflicts(t *testing.T) {
+	repo := &cloud.GCPInstance{Name: "repo-vm", Path: "projects/corp-prod/zones/us-central1-a/instances/repo-vm", Status: "RUNNING",
+		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.10.0.7"}
+	old := "projects/corp-prod/zones/us-central1-a/instances/old-repo-vm"
+	fake := &network{byIP: repo, group: &cloud.GCPInstanceGroup{Name: "g", Path: "projects/corp-prod/zones/us-central1-a/instanceGroups/g",
+		Instances: []string{old}, Tags: map[string]string{cloud.TagRequest: "T-1"}}}
+
+	_, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.10.0.7"})
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with an earlier VM in the group = %v, want Conflict", err)
+	}
+	if !strings.Contains(err.Error(), old) {
+		t.Errorf("error %q does not name %s", err, old)
+	}
+	if len(fake.added) != 1 || fake.added[0] != "repo-vm" {
+		t.Errorf("added %v, want the requested VM", fake.added)
+	}
+}
