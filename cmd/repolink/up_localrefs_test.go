@@ -203,8 +203,9 @@ func TestUpTicketHookRejectsLocalRef(t *testing.T) {
 	if err := json.Unmarshal(data, &mapping); err != nil {
 		t.Fatal(err)
 	}
-	auth := section(section(mapping, "request"), "repository")["auth"].(map[string]any)
-	auth["password_ref"] = "env:REPOLINK_JIRA_SECRET"
+	// up rejects a reference in the mapping's own request part when it
+	// starts, so the reference comes from a ticket field here.
+	section(mapping, "fields")["repository.auth.password_ref"] = "issue.fields.customfield_10299"
 	mappingPath := filepath.Join(t.TempDir(), "jira-mapping.json")
 	out, _ := json.Marshal(mapping)
 	if err := os.WriteFile(mappingPath, out, 0o600); err != nil {
@@ -216,6 +217,11 @@ func TestUpTicketHookRejectsLocalRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const packagesField = `"customfield_10206": `
+	if !bytes.Contains(payload, []byte(packagesField)) {
+		t.Fatalf("payload has no %s", packagesField)
+	}
+	payload = bytes.Replace(payload, []byte(packagesField), []byte(`"customfield_10299": "env:REPOLINK_JIRA_SECRET", `+packagesField), 1)
 	mac := hmac.New(sha256.New, []byte(jiraSecret))
 	mac.Write(payload)
 	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/v1/hooks/jira", bytes.NewReader(payload))
