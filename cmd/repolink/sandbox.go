@@ -16,7 +16,9 @@ const sandboxUsage = `Usage: repolink sandbox COMMAND [--state-dir DIR]
 Commands:
   reset   stop the sandbox's proxy VMs, remove its world and remove the
           executions of the state directory with their ticket records and
-          notifications, so that the next run starts afresh
+          notifications, so that the next run starts afresh. The directory
+          must contain repolink state: a mode file, a sandbox/ world or a
+          store such as engine.db
 
 Run 'repolink sandbox COMMAND --help' for the flags of a command.
 `
