@@ -69,8 +69,8 @@ func (v *validator) packages(packages []string) {
 		key := repoindex.NormalizeName(name)
 		if j, seen := first[key]; seen {
 			v.add(path, fmt.Sprintf("%q names the project %s again, after $.repository.packages[%d] (%q); "+
-				"list each project once and join its version clauses with commas, such as %s>=2.31,<3",
-				pkg, key, j, packages[j], key))
+				"list each project once and join its version clauses with commas in one requirement, such as requests>=2.31,<3",
+				pkg, key, j, packages[j]))
 			continue
 		}
 		first[key] = i
