@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,6 +104,20 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if input, err = h.prepare(ctx, machine, input); err != nil {
 		return nil, err
 	}
+	unlock, err := h.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if h.startCheck != nil {
+		reason, err := h.startCheck(ctx, machine, json.RawMessage(input))
+		if err != nil {
+			return nil, fmt.Errorf("check whether execution %q of %q can start: %w", name, machine, err)
+		}
+		if reason != "" {
+			return nil, &apiError{Type: "ConflictException", Status: http.StatusConflict, Message: reason}
+		}
+	}
 	x, err := h.e.Start(ctx, machine, name, json.RawMessage(input))
 	if err != nil {
 		return nil, engineError(err)
@@ -111,6 +126,19 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 		"executionArn": h.e.ExecutionARN(machine, x.Name),
 		"startDate":    epochSeconds(x.StartedAt),
 	}, nil
+}
+
+// lock takes the lock of Options.LockStarts and returns the function that
+// releases it, which does nothing without that option.
+func (h *handler) lock(ctx context.Context) (func(), error) {
+	if h.lockStarts == nil {
+		return func() {}, nil
+	}
+	unlock, err := h.lockStarts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take the start lock: %w", err)
+	}
+	return unlock, nil
 }
 
 // newName returns a random name for an execution started without one, as
@@ -399,6 +427,11 @@ func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error
 			return nil, err
 		}
 	}
+	unlock, err := h.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	x, err := h.execution(ctx, "redrive execution", in.ExecutionArn)
 	if err != nil {
 		return nil, err

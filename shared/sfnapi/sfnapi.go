@@ -40,6 +40,18 @@ type Options struct {
 	// reason, and DescribeExecution returns NOT_REDRIVABLE with the reason
 	// as redriveStatusReason. An error fails the request as internal.
 	RedriveCheck func(ctx context.Context, x engine.Execution) (reason string, err error)
+	// StartCheck, when set, returns why an execution of machine with input
+	// must not start now, or "" when it may. For such a start
+	// StartExecution returns ConflictException (HTTP 409) with the reason
+	// and starts nothing. An error fails the request as internal.
+	StartCheck func(ctx context.Context, machine string, input json.RawMessage) (reason string, err error)
+	// LockStarts, when set, takes the lock that StartExecution holds from
+	// StartCheck until the engine has started the execution, and that
+	// RedriveExecution holds from RedriveCheck until the engine has
+	// redriven it, so that no other start or redrive that takes the same
+	// lock comes between a check and its start. It returns the function
+	// that releases the lock. An error fails the request as internal.
+	LockStarts func(ctx context.Context) (unlock func(), err error)
 	// PrepareInput, when set, returns the input with which StartExecution
 	// starts an execution of machine, such as the input with defaults
 	// filled in. An *InvalidInputError rejects the start with
@@ -62,13 +74,16 @@ type handler struct {
 	now          func() time.Time
 	redriveCheck func(context.Context, engine.Execution) (string, error)
 	prepareInput func(context.Context, string, json.RawMessage) (json.RawMessage, error)
+	startCheck   func(context.Context, string, json.RawMessage) (string, error)
+	lockStarts   func(context.Context) (func(), error)
 	ops          map[string]func(context.Context, []byte) (any, error)
 }
 
 // New returns an http.Handler that serves the Step Functions API over e.
 // The ARNs it accepts and returns carry e's region and account.
 func New(e *engine.Engine, opts Options) http.Handler {
-	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now, redriveCheck: opts.RedriveCheck}
+	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now, redriveCheck: opts.RedriveCheck,
+		startCheck: opts.StartCheck, lockStarts: opts.LockStarts}
 	h.prepareInput = opts.PrepareInput
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

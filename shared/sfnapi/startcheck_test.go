@@ -1,0 +1,121 @@
+package sfnapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+func TestStartCheckRejects(t *testing.T) {
+	const reason = "execution build of request R-1 is still running; wait for it to close"
+	var mu sync.Mutex
+	var checked []string
+	check := func(_ context.Context, machine string, input json.RawMessage) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		checked = append(checked, machine+" "+string(input))
+		if machine == "teardown" && strings.Contains(string(input), "R-1") {
+			return reason, nil
+		}
+		return "", nil
+	}
+	f := newFixtureWith(t, map[string]string{"teardown": echoMachine}, map[string]engine.TaskFunc{"echo": echo},
+		Options{StartCheck: check})
+	ctx := context.Background()
+
+	_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("teardown")), Name: aws.String("R-1-teardown"), Input: aws.String(`{"id":"R-1"}`)})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("StartExecution of R-1-teardown: error = %v, want ConflictException", err)
+	}
+	if apiErr.ErrorCode() != "ConflictException" {
+		t.Errorf("error code = %s, want ConflictException", apiErr.ErrorCode())
+	}
+	if apiErr.ErrorMessage() != reason {
+		t.Errorf("error message = %q, want the reason %q", apiErr.ErrorMessage(), reason)
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != http.StatusConflict {
+		t.Errorf("HTTP status = %d, want %d", respErr.HTTPStatusCode(), http.StatusConflict)
+	}
+	if _, err := f.e.Describe(ctx, "R-1-teardown"); !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("R-1-teardown after the rejected start: error = %v, want ErrExecutionNotFound", err)
+	}
+
+	if _, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("teardown")), Name: aws.String("R-2-teardown"), Input: aws.String(`{"id":"R-2"}`)}); err != nil {
+		t.Errorf("StartExecution of R-2-teardown: %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{`teardown {"id":"R-1"}`, `teardown {"id":"R-2"}`}
+	if !slices.Equal(checked, want) {
+		t.Errorf("StartCheck called with %q, want %q", checked, want)
+	}
+}
+
+// TestLockStartsCoversCheckAndStart checks that StartExecution and
+// RedriveExecution hold the lock from the check until the engine has
+// started or redriven the execution.
+func TestLockStartsCoversCheckAndStart(t *testing.T) {
+	var mu sync.Mutex
+	var steps []string
+	record := func(step string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, step)
+	}
+	var f *fixture
+	lock := func(context.Context) (func(), error) {
+		record("lock")
+		return func() {
+			// Read what the engine has done by the time the lock goes.
+			x, err := f.e.Describe(context.Background(), "run")
+			switch {
+			case err != nil:
+				record("unlock before start")
+			default:
+				record(fmt.Sprintf("unlock after redrive %d", x.RedriveCount))
+			}
+		}, nil
+	}
+	check := func(context.Context, string, json.RawMessage) (string, error) {
+		record("start check")
+		return "", nil
+	}
+	redriveCheck := func(context.Context, engine.Execution) (string, error) {
+		record("redrive check")
+		return "", nil
+	}
+	work := newFailingWork()
+	f = newFixtureWith(t, map[string]string{"m": blockingMachine}, map[string]engine.TaskFunc{"work": work.run},
+		Options{StartCheck: check, RedriveCheck: redriveCheck, LockStarts: lock})
+	f.start(t, "run")
+	f.wait(t, "run")
+	if _, err := f.client.RedriveExecution(context.Background(), &sfn.RedriveExecutionInput{
+		ExecutionArn: aws.String(executionARN("m", "run"))}); err != nil {
+		t.Fatalf("RedriveExecution: %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"lock", "start check", "unlock after redrive 0", "lock", "redrive check", "unlock after redrive 1"}
+	if !slices.Equal(steps, want) {
+		t.Errorf("steps = %q, want %q", steps, want)
+	}
+}
