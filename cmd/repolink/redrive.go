@@ -66,7 +66,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		defer eng.Close()
-		return redriveAndFollow(ctx, eng, name, "run by repolink up", progress, stderr)
+		return redriveAndFollow(ctx, eng, dir, name, "run by repolink up", progress, stderr)
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
@@ -82,7 +82,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer stop()
-	followErr := redriveAndFollow(ctx, rt.engine, name, mode, progress, stderr)
+	followErr := redriveAndFollow(ctx, rt.engine, dir, name, mode, progress, stderr)
 	if closed, err := rt.engine.Describe(ctx, name); err == nil && closed.RedriveCount > x.RedriveCount {
 		notifier.send(ctx, rt.engine, closed, stderr)
 	}
@@ -105,33 +105,32 @@ func checkRedrivable(x engine.Execution, stopFlags string) error {
 
 // checkNotTornDown returns a usage error when a teardown of the provision
 // execution x has run or is running. The failed step would resume with the
-// IDs of resources that the teardown deleted, and wait for them in vain.
+// IDs of resources that the teardown deleted, and wait for them in vain. It
+// also returns one when x and another execution of its request are a
+// provision and a teardown, and the other one runs (checkRedriveConflicts).
 func checkNotTornDown(ctx context.Context, stateDir string, x engine.Execution, requestID string) error {
-	if x.Machine != provisionMachine {
-		return nil
-	}
 	eng, _, err := openStoreFor(stateDir, x.Name)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	return checkTeardowns(ctx, eng, x, requestID, commandFlags(false, stateDir))
+	return checkRedriveConflicts(ctx, eng, x, requestID, commandFlags(false, stateDir))
 }
 
 // teardownRedriveCheck returns the sfnapi.Options.RedriveCheck with which
 // the Step Functions API of repolink up rejects the redrives that
-// 'repolink redrive' rejects after a teardown, for the same reason. flags
-// are the flags of the commands that the reason suggests.
+// 'repolink redrive' rejects after or during a teardown, for the same
+// reason. flags are the flags of the commands that the reason suggests.
 func teardownRedriveCheck(eng *engine.Engine, flags string) func(context.Context, engine.Execution) (string, error) {
 	return func(ctx context.Context, x engine.Execution) (string, error) {
-		if x.Machine != provisionMachine {
+		if x.Machine != provisionMachine && x.Machine != teardownMachine {
 			return "", nil
 		}
 		var doc workflow.Document
 		if err := json.Unmarshal(x.Input, &doc); err != nil {
 			return "", fmt.Errorf("read input of execution %s: %w", x.Name, err)
 		}
-		err := checkTeardowns(ctx, eng, x, doc.Request.ID, flags)
+		err := checkRedriveConflicts(ctx, eng, x, doc.Request.ID, flags)
 		var usage *usageError
 		if errors.As(err, &usage) {
 			return usage.Error(), nil
@@ -157,8 +156,10 @@ func checkTeardowns(ctx context.Context, eng *engine.Engine, x engine.Execution,
 }
 
 // redriveAndFollow redrives an execution, prints its progress from the
-// history until it closes, and prints the summary.
-func redriveAndFollow(ctx context.Context, eng *engine.Engine, name, mode string, progress *progress, stderr io.Writer) error {
+// history until it closes, and prints the summary. dir is the state
+// directory of eng, whose start lock covers the checks of redriveChecked
+// and the redrive.
+func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode string, progress *progress, stderr io.Writer) error {
 	events, err := eng.History(ctx, name)
 	if err != nil {
 		return err
@@ -168,7 +169,7 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, name, mode string
 		lastID = events[len(events)-1].ID
 	}
 
-	x, err := eng.Redrive(ctx, name)
+	x, err := redriveChecked(ctx, eng, dir, name, progress.storeFlags)
 	if errors.Is(err, engine.ErrCannotRedrive) {
 		return usagef("%v", err)
 	}

@@ -21,7 +21,8 @@ import (
 func TestRedriveFollowShowsOwnSteps(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	eng := provisionStore(t, t.TempDir())
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
 
 	var secretFixed atomic.Bool
 	for _, step := range registry.ProvisionSteps {
@@ -59,7 +60,7 @@ func TestRedriveFollowShowsOwnSteps(t *testing.T) {
 	var out, errOut bytes.Buffer
 	p := newProgress(&out)
 	p.setFlags(false, "state")
-	if err := redriveAndFollow(ctx, eng, "RD-B", "test", p, &errOut); err != nil {
+	if err := redriveAndFollow(ctx, eng, dir, "RD-B", "test", p, &errOut); err != nil {
 		t.Fatalf("redrive: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 	}
 

@@ -97,7 +97,7 @@ func TestAPIRedriveRejectedAfterTeardown(t *testing.T) {
 	}
 
 	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
+	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	client := sfn.New(sfn.Options{

@@ -99,7 +99,15 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
 			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
-	name, err := startExecution(ctx, rt.engine, req)
+	var name string
+	err = withStartLock(ctx, dir, func() (err error) {
+		name, err = startExecution(ctx, rt.engine, req)
+		return err
+	})
+	var teardown *teardownRunningError
+	if errors.As(err, &teardown) {
+		return teardown.usage(progress.storeFlags)
+	}
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
 		return usagef("%s", leftOpenAdvice(running, progress))
@@ -183,7 +191,15 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
 			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
-	name, err := startExecution(ctx, eng, req)
+	var name string
+	err = withStartLock(ctx, dir, func() (err error) {
+		name, err = startExecution(ctx, eng, req)
+		return err
+	})
+	var teardown *teardownRunningError
+	if errors.As(err, &teardown) {
+		return teardown.usage(progress.storeFlags)
+	}
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
 		return usagef("%s", servedOpenAdvice(running, progress))
@@ -295,7 +311,9 @@ func openRun(runs []engine.Execution) *engine.Execution {
 // startExecution starts the request's execution, or resumes the open one.
 // A request whose last execution has closed gets a new execution with a run
 // suffix, because a closed name cannot be reused. An open execution of the
-// request's ID with another request is a *webhook.RunningError.
+// request's ID with another request is a *webhook.RunningError, and a
+// running teardown of the request is a *teardownRunningError. Callers hold
+// the start lock of the store's state directory (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
@@ -310,6 +328,13 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 			return "", &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}
 		return open.Name, nil
+	}
+	teardown, err := runningRunOf(ctx, eng, teardownMachine, req.ID)
+	if err != nil {
+		return "", err
+	}
+	if teardown != nil {
+		return "", &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
 	}
 	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {
 		return "", fmt.Errorf("start execution %s: %w", free, err)

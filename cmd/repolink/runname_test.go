@@ -63,7 +63,8 @@ func TestRunNamesSkipOtherRequests(t *testing.T) {
 // another execution's teardown name does not take that teardown's place.
 func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	ctx := context.Background()
-	eng := provisionStore(t, t.TempDir())
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
 	a := exampleRequest(t, "A-teardown")
 	if _, err := startExecution(ctx, eng, a); err != nil {
 		t.Fatal(err)
@@ -79,7 +80,7 @@ func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	// No Run loop runs the teardown, so following it ends at the timeout.
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	_ = startAndFollow(short, eng, "A", "A", input, "test", false, newProgress(io.Discard), io.Discard)
+	_ = startAndFollow(short, eng, dir, "A", "A", input, "test", false, newProgress(io.Discard), io.Discard)
 	x, err := eng.Describe(ctx, "A-teardown-r2")
 	if err != nil {
 		t.Fatalf("teardown of A: %v", err)

@@ -44,6 +44,11 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := checkTeardown(provisioned, commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}
+	// Checked here before a sandbox starts, and again when the teardown
+	// starts.
+	if err := checkNoProvisionRunningIn(ctx, dir, requestIDOf(provisioned.Input), commandFlags(false, *flags.stateDir)); err != nil {
+		return err
+	}
 	var doc workflow.Document
 	if err := json.Unmarshal(provisioned.Input, &doc); err != nil {
 		return fmt.Errorf("read input of execution %s: %w", name, err)
@@ -65,7 +70,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return err
 		}
 		defer eng.Close()
-		return startAndFollow(ctx, eng, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
+		return startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
@@ -80,7 +85,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	followErr := startAndFollow(ctx, rt.engine, name, doc.Request.ID, input, mode, true, progress, stderr)
+	followErr := startAndFollow(ctx, rt.engine, dir, name, doc.Request.ID, input, mode, true, progress, stderr)
 	// The teardown that startAndFollow ran is the request's latest one.
 	if runs, _, err := requestRuns(ctx, rt.engine, teardownMachine, name+"-teardown", doc.Request.ID); err == nil && len(runs) > 0 {
 		notifier.send(ctx, rt.engine, runs[len(runs)-1], stderr)
@@ -107,25 +112,18 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 // When local is true, this process runs the engine, so a teardown that an
 // earlier process left open resumes here and is followed in place of
 // starting another. Otherwise repolink up runs it, and an open teardown is
-// a usage error that names the history command.
-func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
-	runs, name, err := requestRuns(ctx, eng, teardownMachine, provisioned+"-teardown", requestID)
+// a usage error that names the history command. A provision execution of
+// the request that runs is a usage error that names it. dir is the state
+// directory of eng, whose start lock covers the checks and the start.
+func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
+	var name string
+	err := withStartLock(ctx, dir, func() error {
+		var err error
+		name, err = startTeardown(ctx, eng, provisioned, requestID, input, local, progress.storeFlags, stderr)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	open := openRun(runs)
-	if open != nil {
-		name = open.Name
-	}
-	switch {
-	case open != nil && !local:
-		return usagef("teardown %s is already running; follow it with 'repolink history%s %s'", name, progress.storeFlags, name)
-	case open != nil:
-		fmt.Fprintf(stderr, "repolink: resuming teardown %s, which an earlier process left open\n", name)
-	default:
-		if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
-			return fmt.Errorf("start execution %s: %w", name, err)
-		}
 	}
 	progress.begin(name, mode)
 
@@ -142,4 +140,30 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, provisioned, reques
 		return &failedError{msg: "execution " + closed.Status}
 	}
 	return nil
+}
+
+// startTeardown starts the next free teardown execution of a provision
+// execution of request requestID, or returns the open one as
+// startAndFollow describes, and returns its name. flags are the flags of
+// the commands that a usage error suggests.
+func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, local bool, flags string, stderr io.Writer) (string, error) {
+	runs, name, err := requestRuns(ctx, eng, teardownMachine, provisioned+"-teardown", requestID)
+	if err != nil {
+		return "", err
+	}
+	open := openRun(runs)
+	switch {
+	case open != nil && !local:
+		return "", usagef("teardown %s is already running; follow it with 'repolink history%s %s'", open.Name, flags, open.Name)
+	case open != nil:
+		fmt.Fprintf(stderr, "repolink: resuming teardown %s, which an earlier process left open\n", open.Name)
+		return open.Name, nil
+	}
+	if err := checkNoProvisionRunning(ctx, eng, requestID, flags); err != nil {
+		return "", err
+	}
+	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {
+		return "", fmt.Errorf("start execution %s: %w", name, err)
+	}
+	return name, nil
 }

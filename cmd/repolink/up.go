@@ -250,7 +250,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
+	mountStepFunctionsAPI(mux, rt.engine, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
 	svc.handler = mux
 	return svc, nil
 }
@@ -416,7 +416,17 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
-	name, err := startExecution(ctx, s.rt.engine, req)
+	var name string
+	err := withStartLock(ctx, s.rt.dir, func() (err error) {
+		name, err = startExecution(ctx, s.rt.engine, req)
+		return err
+	})
+	// The webhook returns a conflict that names a running execution of the
+	// ticket, and a running teardown of the request is one.
+	var teardown *teardownRunningError
+	if errors.As(err, &teardown) {
+		err = &webhook.RunningError{Ticket: req.ID, Execution: teardown.teardown}
+	}
 	if err == nil && earlier != "" && earlier != name {
 		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them",
 			"execution", name, "earlier", earlier, "request_id", req.ID)
@@ -465,9 +475,17 @@ const sfnAccessKeyID = "repolink"
 // access key. Without one (sandbox mode only), requests are not checked,
 // so the API is served only when the service listens on a loopback address.
 // It rejects the redrives that 'repolink redrive' rejects after a teardown,
-// and flags are the flags of the commands that the rejection suggests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, listen, token, flags string, logger *slog.Logger) {
-	opts := sfnapi.Options{Logger: logger, RedriveCheck: teardownRedriveCheck(eng, flags)}
+// and a start or redrive of a request's teardown or provision execution
+// while the other one of the request runs, checking each under the start
+// lock of the state directory dir. flags are the flags of the commands
+// that the rejection suggests.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, dir, listen, token, flags string, logger *slog.Logger) {
+	opts := sfnapi.Options{
+		Logger:       logger,
+		RedriveCheck: teardownRedriveCheck(eng, flags),
+		StartCheck:   startCheck(eng, flags),
+		LockStarts:   func(ctx context.Context) (func(), error) { return lockStarts(ctx, dir) },
+	}
 	// StartExecution checks and completes a request as 'repolink run' does.
 	opts.PrepareInput = prepareAPIInput
 	if token != "" {

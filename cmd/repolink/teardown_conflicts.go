@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// A provision execution and a teardown of the same request must never run
+// at the same time. The teardown deletes what the provision execution
+// builds, and the provision execution then builds again after the teardown
+// has closed, or waits for resources that are gone. The rule goes by
+// request ID, not by execution name, because the network belongs to the
+// request and not to one run, and an execution started through the Step
+// Functions API can have any name. Every start and redrive checks it while
+// holding the start lock of the state directory (withStartLock), so that
+// of two starts that race, the second one sees the first one running.
+
+// requestIDOf returns the request ID in an execution input, or "" when the
+// input has none. Such an execution fails at its first step.
+func requestIDOf(input json.RawMessage) string {
+	var doc struct {
+		Request struct {
+			ID string `json:"id"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(input, &doc) != nil {
+		return ""
+	}
+	return doc.Request.ID
+}
+
+// runningRunOf returns a running execution of machine for the request with
+// ID id, or nil when none runs. It reads every execution in eng, because a
+// name says neither the machine nor the request for certain.
+func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
+	if id == "" {
+		return nil, nil
+	}
+	all, err := eng.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].Status == engine.StatusRunning && runOf(all[i], machine, id) {
+			return &all[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// checkNoProvisionRunning returns a usage error naming the running
+// provision execution of request id, if there is one. flags are the flags
+// of the suggested stop command.
+func checkNoProvisionRunning(ctx context.Context, eng *engine.Engine, id, flags string) error {
+	running, err := runningRunOf(ctx, eng, provisionMachine, id)
+	if err != nil || running == nil {
+		return err
+	}
+	return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
+		"before tearing the request down, because a teardown now would delete what that execution builds", running.Name, id, flags, running.Name)
+}
+
+// checkNoTeardownRunning returns a usage error naming the running teardown
+// of request id, if there is one. next is what the caller is about to do,
+// such as "running the request again". flags are the flags of the
+// suggested stop command.
+func checkNoTeardownRunning(ctx context.Context, eng *engine.Engine, id, next, flags string) error {
+	running, err := runningRunOf(ctx, eng, teardownMachine, id)
+	if err != nil || running == nil {
+		return err
+	}
+	return usagef("teardown %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', before %s",
+		running.Name, id, flags, running.Name, next)
+}
+
+// checkRedriveConflicts returns a usage error when execution x of the
+// request with ID id must not be redriven now. For a provision execution that is when a teardown of it
+// has run or runs (checkTeardowns), or a teardown of its request runs. For
+// a teardown, it is when a provision execution of its request runs.
+func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
+	switch x.Machine {
+	case provisionMachine:
+		if err := checkTeardowns(ctx, eng, x, id, flags); err != nil {
+			return err
+		}
+		return checkNoTeardownRunning(ctx, eng, id, "redriving "+x.Name, flags)
+	case teardownMachine:
+		return checkNoProvisionRunning(ctx, eng, id, flags)
+	}
+	return nil
+}
+
+// startCheck returns the sfnapi.Options.StartCheck with which the Step
+// Functions API of repolink up rejects a teardown of a request while a
+// provision execution of it runs, and a provision execution while a
+// teardown of its request runs. flags are the flags of the commands that
+// the reason suggests.
+func startCheck(eng *engine.Engine, flags string) func(context.Context, string, json.RawMessage) (string, error) {
+	return func(ctx context.Context, machine string, input json.RawMessage) (string, error) {
+		id := requestIDOf(input)
+		var err error
+		switch machine {
+		case teardownMachine:
+			err = checkNoProvisionRunning(ctx, eng, id, flags)
+		case provisionMachine:
+			err = checkNoTeardownRunning(ctx, eng, id, "starting a provision execution of the request", flags)
+		}
+		var usage *usageError
+		if errors.As(err, &usage) {
+			return usage.Error(), nil
+		}
+		return "", err
+	}
+}
+
+// checkNoProvisionRunningIn is checkNoProvisionRunning on the engine store
+// in the state directory dir.
+func checkNoProvisionRunningIn(ctx context.Context, dir, id, flags string) error {
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	return checkNoProvisionRunning(ctx, eng, id, flags)
+}
+
+// teardownRunningError is the error of startExecution for a request whose
+// teardown runs.
+type teardownRunningError struct {
+	requestID string
+	teardown  string
+}
+
+func (e *teardownRunningError) Error() string {
+	return fmt.Sprintf("teardown %s of request %s is still running", e.teardown, e.requestID)
+}
+
+// usage returns the usage error that run prints for e. flags are the flags
+// of the suggested stop command.
+func (e *teardownRunningError) usage(flags string) error {
+	return usagef("%v; wait for it to close, or stop it with 'repolink stop%s %s', before running the request again, "+
+		"because the teardown would delete what the run builds", e, flags, e.teardown)
+}
+
+// redriveChecked redrives the execution name in eng unless
+// checkRedriveConflicts rejects it, checking and redriving under the start
+// lock of the state directory dir. flags are the flags of the commands
+// that a usage error suggests.
+func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags string) (engine.Execution, error) {
+	var redriven engine.Execution
+	err := withStartLock(ctx, dir, func() error {
+		x, err := eng.Describe(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := checkRedriveConflicts(ctx, eng, x, requestIDOf(x.Input), flags); err != nil {
+			return err
+		}
+		redriven, err = eng.Redrive(ctx, name)
+		return err
+	})
+	return redriven, err
+}

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestTeardownRejectedWhileRerunProvisions follows a new user's steps: run
+// a request, tear it down, run a changed request of the same ID, which
+// starts the ID's second execution, and tear down the first execution
+// while the second one provisions. That teardown must not start, because
+// it would delete what the second execution builds.
+func TestTeardownRejectedWhileRerunProvisions(t *testing.T) {
+	dir := t.TempDir()
+	first := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "TD-1"
+		section(doc, "repository")["name"] = "td1"
+		section(doc, "snowflake")["account"] = "acct-td"
+	})
+	for _, args := range [][]string{
+		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first},
+		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1"},
+	} {
+		if code, out, errOut := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
+		}
+	}
+
+	// The second run's execution is open in the store, as while another
+	// 'repolink run' process provisions it.
+	changed, err := readRequest(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Repository.Packages = []string{"requests"}
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := startExecution(context.Background(), eng, changed)
+	eng.Close()
+	if err != nil || name != "TD-1-r2" {
+		t.Fatalf("start the second run: %q, %v, want TD-1-r2", name, err)
+	}
+
+	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1")
+	if code != exitInvalid {
+		t.Fatalf("teardown while TD-1-r2 runs: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	for _, want := range []string{"execution TD-1-r2 of request TD-1 is still running", "repolink stop --state-dir " + dir + " TD-1-r2"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	eng, _, err = openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if x, err := eng.Describe(context.Background(), "TD-1-teardown-r2"); !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("TD-1-teardown-r2 exists (%s) after the rejected teardown", x.Status)
+	}
+	if x, err := eng.Describe(context.Background(), "TD-1-r2"); err != nil || x.Status != engine.StatusRunning {
+		t.Errorf("TD-1-r2 after the rejected teardown: %s, %v, want RUNNING", x.Status, err)
+	}
+
+	// Once the second execution is stopped, the teardown goes ahead.
+	if _, err := eng.Stop(context.Background(), "TD-1-r2", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1"); code != exitOK {
+		t.Fatalf("teardown after the stop: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// servedStore is a state directory whose store another process serves, as
+// for repolink up, but in which no engine runs the executions, so that they
+// stay as the test starts them.
+type servedStore struct {
+	dir    string
+	eng    *engine.Engine
+	client *sfn.Client
+}
+
+func newServedStore(t *testing.T) *servedStore {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	lock, err := lockStateDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lock.release)
+
+	mux := http.NewServeMux()
+	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client := sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	return &servedStore{dir: dir, eng: eng, client: client}
+}
+
+// start starts an execution of machine with req in the store.
+func (s *servedStore) start(t *testing.T, machine, name string, req request.Request) {
+	t.Helper()
+	if _, err := s.eng.Start(context.Background(), machine, name, documentOf(t, req)); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+}
+
+func (s *servedStore) stop(t *testing.T, name string) {
+	t.Helper()
+	if _, err := s.eng.Stop(context.Background(), name, "", ""); err != nil {
+		t.Fatalf("stop %s: %v", name, err)
+	}
+}
+
+// apiStart starts an execution through the Step Functions API and returns
+// the error of the call.
+func (s *servedStore) apiStart(machine, name string, req request.Request) error {
+	input, _ := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	_, err := s.client.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(s.eng.StateMachineARN(machine)),
+		Name:            aws.String(name),
+		Input:           aws.String(string(input)),
+	})
+	return err
+}
+
+func (s *servedStore) apiRedrive(machine, name string) error {
+	_, err := s.client.RedriveExecution(context.Background(), &sfn.RedriveExecutionInput{
+		ExecutionArn: aws.String(s.eng.ExecutionARN(machine, name))})
+	return err
+}
+
+// assertAbsent fails the test when an execution named name exists.
+func (s *servedStore) assertAbsent(t *testing.T, name string) {
+	t.Helper()
+	if x, err := s.eng.Describe(context.Background(), name); !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("%s exists (%s %s), want no such execution", name, x.Machine, x.Status)
+	}
+}
+
+func (s *servedStore) assertStatus(t *testing.T, name, status string) {
+	t.Helper()
+	if x, err := s.eng.Describe(context.Background(), name); err != nil || x.Status != status {
+		t.Errorf("%s: %s, %v, want %s", name, x.Status, err, status)
+	}
+}
+
+func documentOf(t *testing.T, req request.Request) []byte {
+	t.Helper()
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input
+}
+
+// runCLIWithin runs the command in-process as runCLI does, but cancels it
+// after 10 seconds, so that a command that follows an execution which no
+// engine runs fails in place of waiting for the test timeout.
+func runCLIWithin(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stdout, stderr strings.Builder
+	code := run(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// assertRejected checks that err is a Step Functions error of type code
+// whose message contains every one of want.
+func assertRejected(t *testing.T, operation string, err error, code string, want ...string) {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Errorf("%s: error = %v, want %s", operation, err, code)
+		return
+	}
+	if apiErr.ErrorCode() != code {
+		t.Errorf("%s: error code %s, want %s", operation, apiErr.ErrorCode(), code)
+	}
+	for _, w := range want {
+		if !strings.Contains(apiErr.ErrorMessage(), w) {
+			t.Errorf("%s: message %q lacks %q", operation, apiErr.ErrorMessage(), w)
+		}
+	}
+}
+
+// assertUsage checks that a command exited with the usage status and
+// printed every one of want.
+func assertUsage(t *testing.T, command string, code int, errOut string, want ...string) {
+	t.Helper()
+	if code != exitInvalid {
+		t.Errorf("%s: exit %d, want %d\nstderr:\n%s", command, code, exitInvalid, errOut)
+	}
+	for _, w := range want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("%s: stderr lacks %q:\n%s", command, w, errOut)
+		}
+	}
+}
+
+// TestServedTeardownRejectedWhileProvisionRuns checks every way to start
+// or redrive a teardown of a request in a state directory that repolink up
+// serves, while a provision execution of the request runs.
+func TestServedTeardownRejectedWhileProvisionRuns(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "TD-1")
+	s.start(t, provisionMachine, "TD-1", req)
+	s.stop(t, "TD-1")
+	s.start(t, teardownMachine, "TD-1-teardown", req)
+	s.stop(t, "TD-1-teardown")
+	changed := req
+	changed.Repository.Packages = []string{"requests"}
+	s.start(t, provisionMachine, "TD-1-r2", changed)
+	stop := "repolink stop --state-dir " + s.dir + " TD-1-r2"
+
+	code, _, errOut := runCLIWithin(t, "teardown", "--state-dir", s.dir, "TD-1")
+	assertUsage(t, "teardown TD-1", code, errOut, "execution TD-1-r2 of request TD-1 is still running", stop)
+	s.assertAbsent(t, "TD-1-teardown-r2")
+
+	err := s.apiStart(teardownMachine, "TD-1-teardown-r2", req)
+	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", "TD-1-r2", stop)
+	s.assertAbsent(t, "TD-1-teardown-r2")
+
+	// A name of any form counts, because the request ID decides.
+	err = s.apiStart(teardownMachine, "cleanup", changed)
+	assertRejected(t, "StartExecution of a teardown named cleanup", err, "ConflictException", "TD-1-r2")
+	s.assertAbsent(t, "cleanup")
+
+	code, _, errOut = runCLIWithin(t, "redrive", "--state-dir", s.dir, "TD-1-teardown")
+	assertUsage(t, "redrive TD-1-teardown", code, errOut, "execution TD-1-r2 of request TD-1 is still running", stop)
+	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
+
+	err = s.apiRedrive(teardownMachine, "TD-1-teardown")
+	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", "TD-1-r2", stop)
+	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
+
+	// Another request's teardown goes ahead.
+	other := exampleRequest(t, "TD-2")
+	s.start(t, provisionMachine, "TD-2", other)
+	s.stop(t, "TD-2")
+	if err := s.apiStart(teardownMachine, "TD-2-teardown", other); err != nil {
+		t.Errorf("StartExecution of TD-2's teardown: %v", err)
+	}
+}
+
+// TestServedProvisionRejectedWhileTeardownRuns checks every way to start
+// or redrive a provision execution of a request in a state directory that
+// repolink up serves, while a teardown of the request runs.
+func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "TD-1")
+	s.start(t, provisionMachine, "TD-1", req)
+	s.stop(t, "TD-1")
+	changed := req
+	changed.Repository.Packages = []string{"requests"}
+	s.start(t, provisionMachine, "TD-1-r2", changed)
+	s.stop(t, "TD-1-r2")
+	if err := s.apiStart(teardownMachine, "TD-1-teardown", req); err != nil {
+		t.Fatalf("StartExecution of the teardown: %v", err)
+	}
+	stop := "repolink stop --state-dir " + s.dir + " TD-1-teardown"
+
+	again := req
+	again.Repository.Packages = []string{"corp-utils"}
+	code, _, errOut := runCLIWithin(t, "run", "--state-dir", s.dir, writeRequestFile(t, again, "request.json"))
+	assertUsage(t, "run", code, errOut, "teardown TD-1-teardown of request TD-1 is still running", stop)
+	s.assertAbsent(t, "TD-1-r3")
+
+	err := s.apiStart(provisionMachine, "TD-1-r3", again)
+	assertRejected(t, "StartExecution of a provision", err, "ConflictException", "TD-1-teardown", stop)
+	s.assertAbsent(t, "TD-1-r3")
+
+	// TD-1-r2 has no teardown of its own; the teardown of TD-1 removes
+	// the request's network all the same.
+	code, _, errOut = runCLIWithin(t, "redrive", "--state-dir", s.dir, "TD-1-r2")
+	assertUsage(t, "redrive TD-1-r2", code, errOut, "teardown TD-1-teardown of request TD-1 is still running", stop)
+	s.assertStatus(t, "TD-1-r2", engine.StatusAborted)
+
+	err = s.apiRedrive(provisionMachine, "TD-1-r2")
+	assertRejected(t, "RedriveExecution of a provision", err, "ExecutionNotRedrivable", "TD-1-teardown", stop)
+	s.assertStatus(t, "TD-1-r2", engine.StatusAborted)
+
+	// A webhook delivery gets the conflict that names the teardown.
+	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
+	_, err = (&serviceExecutions{rt: rt}).Start(context.Background(), again)
+	var running *webhook.RunningError
+	if !errors.As(err, &running) || running.Execution != "TD-1-teardown" {
+		t.Errorf("webhook start: error = %v, want a RunningError naming TD-1-teardown", err)
+	}
+	s.assertAbsent(t, "TD-1-r3")
+}
+
+func TestStartLockExcludesSecondHolder(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	unlock, err := lockStarts(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := lockStarts(short, dir); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while the first is held: error = %v, want a timeout", err)
+	}
+
+	acquired := make(chan struct{})
+	go func() {
+		_ = withStartLock(ctx, dir, func() error {
+			close(acquired)
+			return nil
+		})
+	}()
+	select {
+	case <-acquired:
+		t.Fatal("withStartLock ran while the first lock was held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-acquired:
+	case <-time.After(5 * time.Second):
+		t.Fatal("withStartLock did not run within 5 s of the release")
+	}
+}
+
+// TestRacingStartsNeverBothRun starts a provision execution and a teardown
+// of one request at the same time, each through its own engine handle on
+// the store, as two processes do, and checks that at most one of them
+// starts.
+func TestRacingStartsNeverBothRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	provisionStore(t, dir)
+	for round := range 10 {
+		id := fmt.Sprintf("RACE-%d", round)
+		req := exampleRequest(t, id)
+		input := documentOf(t, req)
+		provisioner, tearer := openTestStore(t, dir), openTestStore(t, dir)
+		var provisionErr, teardownErr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			provisionErr = withStartLock(ctx, dir, func() error {
+				_, err := startExecution(ctx, provisioner, req)
+				return err
+			})
+		})
+		wg.Go(func() {
+			<-start
+			teardownErr = withStartLock(ctx, dir, func() error {
+				_, err := startTeardown(ctx, tearer, id, id, input, false, "", io.Discard)
+				return err
+			})
+		})
+		close(start)
+		wg.Wait()
+		if provisionErr == nil && teardownErr == nil {
+			t.Fatalf("%s: the provision execution and the teardown both started", id)
+		}
+		if provisionErr != nil && teardownErr != nil {
+			t.Fatalf("%s: neither started: %v; %v", id, provisionErr, teardownErr)
+		}
+	}
+}
+
+// openTestStore opens another handle on the engine store in dir.
+func openTestStore(t *testing.T, dir string) *engine.Engine {
+	t.Helper()
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
