@@ -258,7 +258,12 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 // Close stops the sandbox and closes the stores.
 func (rt *runtime) Close() {
 	if rt.adapters != nil {
+		// Closing a Snowflake session logs it out, which can take seconds.
+		started := time.Now()
 		rt.adapters.Close()
+		if rt.logger != nil {
+			rt.logger.Info("Snowflake sessions closed", "took", time.Since(started).Round(time.Millisecond).String())
+		}
 	}
 	if rt.engine != nil {
 		rt.engine.Close()

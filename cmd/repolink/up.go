@@ -307,13 +307,16 @@ func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiA
 	return nil
 }
 
-// stop closes the stores and stops the sandbox, whose proxy VMs can take
-// seconds to stop, logging each step, and logs "repolink up stopped" last.
+// stop closes the Snowflake sessions and the stores and stops the
+// sandbox, each of which can take seconds, and logs "repolink up stopped"
+// last.
 func (s *service) stop() {
 	started := time.Now()
+	proxyVMs := 0
 	if sb := s.rt.sandbox; sb != nil {
-		s.logger.Info("stopping the sandbox", "proxy_vms", sb.RunningVMs())
+		proxyVMs = sb.RunningVMs()
 	}
+	s.logger.Info("closing Snowflake sessions and stores, then stopping the sandbox", "proxy_vms", proxyVMs)
 	s.close()
 	s.logger.Info("repolink up stopped", "shutdown", time.Since(started).Round(time.Millisecond).String())
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // TestUpLogsStoppedLast stops repolink up while it runs a proxy VM. The
-// log must announce the sandbox stop with the number of VMs, show each VM
-// stop, and end with "repolink up stopped".
+// log must announce the sandbox stop with the number of VMs, show the
+// Snowflake sessions and each VM stop, and end with "repolink up stopped".
 func TestUpLogsStoppedLast(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
@@ -38,7 +38,7 @@ func TestUpLogsStoppedLast(t *testing.T) {
 			continue
 		}
 		messages = append(messages, rec.Msg)
-		if rec.Msg == "stopping the sandbox" && rec.ProxyVMs != nil {
+		if rec.Msg == "closing Snowflake sessions and stores, then stopping the sandbox" && rec.ProxyVMs != nil {
 			stoppingVMs = *rec.ProxyVMs
 		}
 	}
@@ -46,20 +46,26 @@ func TestUpLogsStoppedLast(t *testing.T) {
 		t.Fatalf("last log message is not \"repolink up stopped\":\n%s", up.logs)
 	}
 	if stoppingVMs < 1 {
-		t.Errorf("no \"stopping the sandbox\" record with at least one proxy VM:\n%s", up.logs)
+		t.Errorf("no shutdown announcement with at least one proxy VM:\n%s", up.logs)
 	}
 	announced := false
 	vmStops := 0
+	sessionsClosed := false
 	for _, msg := range messages {
 		switch msg {
-		case "stopping the sandbox":
+		case "Snowflake sessions closed":
+			sessionsClosed = true
+		case "closing Snowflake sessions and stores, then stopping the sandbox":
 			announced = true
 		case "proxy VM stopped":
 			vmStops++
 			if !announced {
-				t.Errorf("a proxy VM stopped before \"stopping the sandbox\":\n%s", up.logs)
+				t.Errorf("a proxy VM stopped before the shutdown announcement:\n%s", up.logs)
 			}
 		}
+	}
+	if !sessionsClosed {
+		t.Errorf("no \"Snowflake sessions closed\" record:\n%s", up.logs)
 	}
 	if vmStops < 1 {
 		t.Errorf("no proxy VM stop logged:\n%s", up.logs)
