@@ -13,6 +13,7 @@ import (
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -81,7 +82,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			AdminUsername:      az.AdminUsername,
 			SSHPublicKey:       az.SSHPublicKey,
 			CustomData:         customData,
-			Tags:               vmTags(tags, az.Upstream, hosts),
+			Tags:               vmTags(tags, settings(az, hosts)),
 		})
 		if err != nil {
 			return Output{}, fmt.Errorf("create proxy VM %s: %w", names.VM, err)
@@ -91,7 +92,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := azureroute.CheckOwner("VM", vm.ID, vm.Tags, req.ID); err != nil {
 		return Output{}, err
 	}
-	if err := proxyvm.CheckSettings(vm.ID, vm.Tags, "azure.upstream", az.Upstream, hosts); err != nil {
+	if err := proxyvm.CheckSettings(vm.ID, vm.Tags, settings(az, hosts)); err != nil {
 		return Output{}, err
 	}
 	if err := azureroute.Progress("proxy VM", vm.ID, vm.ProvisioningState); err != nil {
@@ -105,10 +106,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 // vmTags returns the tags of a new proxy VM: tags and the settings that
 // proxyvm.CheckSettings compares on later runs.
-func vmTags(tags map[string]string, upstream string, hosts []string) map[string]string {
-	out := proxyvm.SettingsTags(upstream, hosts)
+func vmTags(tags map[string]string, settings []proxyvm.Setting) map[string]string {
+	out := proxyvm.SettingsTags(settings)
 	maps.Copy(out, tags)
 	return out
+}
+
+// settings returns the settings that the proxy VM records.
+func settings(az *request.Azure, hosts []string) []proxyvm.Setting {
+	return append(proxyvm.Settings("azure.upstream", az.Upstream, hosts),
+		proxyvm.Setting{Field: "azure.vm_size", Tag: proxyvm.TagMachine, Value: az.VMSize},
+		proxyvm.Setting{Field: "azure.image", Tag: proxyvm.TagImage, Value: az.Image})
 }
 
 // CustomData renders the proxy VM's cloud-init document for the index host

@@ -116,7 +116,7 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 			StartupScript: script,
 			NetworkTags:   []string{names.NetworkTag},
 			ClientToken:   names.VM + "-" + in.Execution,
-			Tags:          vmTags(in.Execution, g.Upstream, hosts),
+			Tags:          vmTags(in.Execution, settings(g, hosts)),
 		})
 		if err != nil {
 			return nil, "", fmt.Errorf("create proxy VM %s: %w", names.VM, err)
@@ -126,7 +126,7 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 	if err := gcproute.CheckOwner("VM", inst.Path, inst.Tags, req.ID); err != nil {
 		return nil, "", err
 	}
-	if err := proxyvm.CheckSettings(inst.Path, inst.Tags, "gcp.upstream", g.Upstream, hosts); err != nil {
+	if err := proxyvm.CheckSettings(inst.Path, inst.Tags, settings(g, hosts)); err != nil {
 		return nil, "", err
 	}
 	return inst, workflow.ActionFor(inst.Tags, in.Execution), nil
@@ -134,10 +134,17 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 
 // vmTags returns the tags of a new proxy VM: the execution and the settings
 // that proxyvm.CheckSettings compares on later runs.
-func vmTags(execution, upstream string, hosts []string) map[string]string {
-	tags := proxyvm.SettingsTags(upstream, hosts)
+func vmTags(execution string, settings []proxyvm.Setting) map[string]string {
+	tags := proxyvm.SettingsTags(settings)
 	tags[cloud.TagExecution] = execution
 	return tags
+}
+
+// settings returns the settings that the proxy VM records.
+func settings(g *request.GCP, hosts []string) []proxyvm.Setting {
+	return append(proxyvm.Settings("gcp.upstream", g.Upstream, hosts),
+		proxyvm.Setting{Field: "gcp.machine_type", Tag: proxyvm.TagMachine, Value: g.MachineType},
+		proxyvm.Setting{Field: "gcp.image", Tag: proxyvm.TagImage, Value: g.Image})
 }
 
 // ensureGroup finds or creates the unmanaged instance group and adds the VM

@@ -64,14 +64,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			SecurityGroupIDs: req.AWS.SecurityGroupIDs,
 			UserData:         userData,
 			ClientToken:      names.ClientToken + "-vm-" + in.Execution,
-			Tags:             launchTags(in.Execution, req.AWS.Upstream, hosts),
+			Tags:             launchTags(in.Execution, AWSSettings(req, hosts)),
 		})
 		if err != nil {
 			return Output{}, err
 		}
 		inst = &launched
 	}
-	if err := CheckSettings(inst.ID, inst.Tags, "aws.upstream", req.AWS.Upstream, hosts); err != nil {
+	if err := CheckSettings(inst.ID, inst.Tags, AWSSettings(req, hosts)); err != nil {
 		return Output{}, err
 	}
 
@@ -91,10 +91,18 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 // launchTags returns the tags of a new proxy instance: the execution and
 // the settings that CheckSettings compares on later runs.
-func launchTags(execution, upstream string, hosts []string) map[string]string {
-	tags := SettingsTags(upstream, hosts)
+func launchTags(execution string, settings []Setting) map[string]string {
+	tags := SettingsTags(settings)
 	tags[cloud.TagExecution] = execution
 	return tags
+}
+
+// AWSSettings returns the settings that a proxy instance records for req,
+// whose TLS server names are hosts.
+func AWSSettings(req request.Request, hosts []string) []Setting {
+	return append(Settings("aws.upstream", req.AWS.Upstream, hosts),
+		Setting{Field: "aws.instance_type", Tag: TagMachine, Value: req.AWS.InstanceType},
+		Setting{Field: "aws.image_id", Tag: TagImage, Value: req.AWS.ImageID})
 }
 
 // maxLaunches bounds how many instances one step launches when each one

@@ -176,6 +176,19 @@ func TestRunChangedUpstreamConflicts(t *testing.T) {
 	}
 
 	changed.Request.Repository.ExtraAllowedPrefixes = doc.Request.Repository.ExtraAllowedPrefixes
+	changed.Request.AWS.InstanceType = "t3.large"
+	_, err = Run(ctx, env, changed)
+	if workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run with another instance type = %v, want Conflict", err)
+	}
+	if doc.Request.AWS.InstanceType == "" {
+		t.Fatal("the example request has no instance type after parsing")
+	}
+	if !strings.Contains(err.Error(), "aws.instance_type "+doc.Request.AWS.InstanceType) || !strings.Contains(err.Error(), "t3.large") {
+		t.Errorf("error %q does not name both instance types", err)
+	}
+
+	changed.Request.AWS.InstanceType = doc.Request.AWS.InstanceType
 	again, err := Run(ctx, env, changed)
 	if err != nil {
 		t.Fatalf("Run with the original settings: %v", err)

@@ -10,26 +10,49 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Tag keys on a proxy VM that record the settings it was launched with: the
-// upstream that its boot script forwards to, and the TLS server names that
-// it lets through, sorted and joined with commas.
+// Tag keys on a proxy VM that record the settings it was launched with. They
+// hold the upstream that its boot script forwards to, the TLS server names
+// that it lets through (sorted, joined with commas), the machine type and
+// the image.
 const (
 	TagUpstream = "repolink:upstream"
 	TagHosts    = "repolink:proxy-hosts"
+	TagMachine  = "repolink:machine"
+	TagImage    = "repolink:image"
 )
 
 // maxTagValue is the maximum length of a tag value on AWS and Azure.
 const maxTagValue = 256
 
-// SettingsTags returns the tags that record upstream and hosts on a proxy
-// VM. A value longer than a tag allows is recorded as its SHA-256 digest.
-func SettingsTags(upstream string, hosts []string) map[string]string {
+// Setting is one request value that a proxy VM is launched with and that
+// its tags record.
+type Setting struct {
+	// Field is the request field, such as aws.upstream.
+	Field string
+	Tag   string
+	Value string
+}
+
+// Settings returns the settings that every proxy VM records: the upstream
+// from upstreamField and the TLS server names of the index URL and the
+// extra allowed prefixes.
+func Settings(upstreamField, upstream string, hosts []string) []Setting {
 	sorted := slices.Clone(hosts)
 	slices.Sort(sorted)
-	return map[string]string{
-		TagUpstream: tagValue(upstream),
-		TagHosts:    tagValue(strings.Join(sorted, ",")),
+	return []Setting{
+		{Field: upstreamField, Tag: TagUpstream, Value: upstream},
+		{Field: "repository.index_url and repository.extra_allowed_prefixes", Tag: TagHosts, Value: strings.Join(sorted, ",")},
 	}
+}
+
+// SettingsTags returns the tags that record settings on a proxy VM. A value
+// longer than a tag allows is recorded as its SHA-256 digest.
+func SettingsTags(settings []Setting) map[string]string {
+	tags := make(map[string]string, len(settings))
+	for _, s := range settings {
+		tags[s.Tag] = tagValue(s.Value)
+	}
+	return tags
 }
 
 func tagValue(s string) string {
@@ -40,29 +63,32 @@ func tagValue(s string) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// CheckSettings returns a Conflict when the tags of the proxy VM vm record
-// another upstream or another host list than the request names.
-// upstreamField is the request field of the upstream, such as aws.upstream.
-// A proxy VM is not changed in place, because its boot script runs only at
-// the first boot. So the error asks the user to tear the request down and
-// run it again.
+// CheckSettings returns a Conflict for the first setting that the tags of
+// the proxy VM vm record with another value than the request. A proxy VM
+// is not changed in place, because its boot script runs only at the first
+// boot. So the error tells the user to tear the request down and run it
+// again.
 //
-// NOTE: a VM launched before repolink recorded these tags has neither, so
-// CheckSettings cannot compare and passes it.
-func CheckSettings(vm string, tags map[string]string, upstreamField, upstream string, hosts []string) error {
-	want := SettingsTags(upstream, hosts)
-	fix := "the proxy VM's boot script is not changed in place, so run repolink teardown on the execution that built it and run the request again"
+// NOTE: a VM launched before repolink recorded a setting has no tag for it,
+// so CheckSettings cannot compare that setting and passes it.
+func CheckSettings(vm string, tags map[string]string, settings []Setting) error {
+	fix := "the proxy VM is not changed in place, so run repolink teardown on the execution that built it and run the request again"
 	if execution := tags[cloud.TagExecution]; execution != "" {
-		fix = "the proxy VM's boot script is not changed in place, so run 'repolink teardown " + execution + "' and run the request again"
+		fix = "the proxy VM is not changed in place, so run 'repolink teardown " + execution + "' and run the request again"
 	}
-	if got, ok := tags[TagUpstream]; ok && got != want[TagUpstream] {
-		return workflow.Errorf(workflow.ErrConflict,
-			"proxy VM %s forwards to %s, but %s is %s; %s", vm, got, upstreamField, upstream, fix)
-	}
-	if got, ok := tags[TagHosts]; ok && got != want[TagHosts] {
-		return workflow.Errorf(workflow.ErrConflict,
-			"proxy VM %s lets through the TLS server names %s, but repository.index_url and repository.extra_allowed_prefixes name %s; %s",
-			vm, got, want[TagHosts], fix)
+	for _, s := range settings {
+		got, ok := tags[s.Tag]
+		want := tagValue(s.Value)
+		if !ok || got == want {
+			continue
+		}
+		switch s.Tag {
+		case TagUpstream:
+			return workflow.Errorf(workflow.ErrConflict, "proxy VM %s forwards to %s, but %s is %s; %s", vm, got, s.Field, s.Value, fix)
+		case TagHosts:
+			return workflow.Errorf(workflow.ErrConflict, "proxy VM %s lets through the TLS server names %s, but %s name %s; %s", vm, got, s.Field, want, fix)
+		}
+		return workflow.Errorf(workflow.ErrConflict, "proxy VM %s was launched with %s %s, but the request has %s; %s", vm, s.Field, got, want, fix)
 	}
 	return nil
 }
