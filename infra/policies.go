@@ -125,8 +125,17 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			}}),
 		statement("ManageLoadBalancing", []string{
 			"elasticloadbalancing:RegisterTargets",
+			"elasticloadbalancing:DeregisterTargets",
 			"elasticloadbalancing:ModifyLoadBalancerAttributes",
 		}, []string{targetGroups, loadBalancers}, resourceTagged()),
+		// The target group step records the target it registered in the
+		// repolink:target tag, so that a later run can deregister it. The
+		// role may set only that tag, on groups that repolink created.
+		statement("RecordTarget", []string{"elasticloadbalancing:AddTags"}, []string{targetGroups},
+			map[string]any{
+				"StringLike":                resourceTagged()["StringLike"],
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{"repolink:target"}},
+			}),
 		// CreateListener also authorizes the new listener, which carries no
 		// tag, so this statement is scoped by name alone.
 		statement("CreateListener", []string{"elasticloadbalancing:CreateListener"},

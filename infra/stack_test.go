@@ -539,6 +539,11 @@ func TestIAMStatements(t *testing.T) {
 		{"PollerRole", "CompleteTaskTokens",
 			[]string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"},
 			[]string{"*"}, nil},
+		{"NetworkRole", "RecordTarget", []string{"elasticloadbalancing:AddTags"},
+			[]string{arn("elasticloadbalancing", "targetgroup/rl-*/*")}, map[string]any{
+				"StringLike":                map[string]any{"aws:ResourceTag/repolink:request": "?*"},
+				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []any{"repolink:target"}},
+			}},
 		{"NetworkRole", "CreateListener", []string{"elasticloadbalancing:CreateListener"}, []string{
 			arn("elasticloadbalancing", "loadbalancer/net/rl-*/*"),
 			arn("elasticloadbalancing", "listener/net/rl-*/*/*"),
