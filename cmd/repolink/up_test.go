@@ -69,6 +69,9 @@ func startUp(t *testing.T, dir string, extra ...string) *upProcess {
 	waitFor(t, "repolink up to listen", func() bool {
 		select {
 		case code := <-p.done:
+			// The exit status is taken, so stop in the cleanup must not
+			// wait for it again.
+			p.once.Do(func() { p.cancel(); p.code = code })
 			t.Fatalf("repolink up exited %d before listening:\n%s", code, p.logs)
 		default:
 		}
