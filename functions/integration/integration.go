@@ -36,6 +36,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := sfobject.CheckOwner("API integration", snowflake.StoredName(names.Integration), existing, req.ID); err != nil {
 			return Output{}, err
 		}
+		// NOTE: the integration is adopted without comparing its
+		// API_ALLOWED_PREFIXES, secrets or USE_PRIVATELINK_ENDPOINT with the
+		// request, because SHOW API INTEGRATIONS does not list them.
 		return Output{Action: workflow.Adopted, ID: snowflake.StoredName(names.Integration)}, nil
 	}
 

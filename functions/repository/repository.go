@@ -33,6 +33,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := sfobject.CheckOwner("artifact repository", qualified, existing, req.ID); err != nil {
 			return Output{}, err
 		}
+		// NOTE: the repository is adopted without comparing its INDEX_URL
+		// with the request, because SHOW ARTIFACT REPOSITORIES does not
+		// list it.
 		return Output{Action: workflow.Adopted, ID: qualified}, nil
 	}
 	stmt := snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration,
