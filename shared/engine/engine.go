@@ -132,6 +132,10 @@ func Open(path string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := checkStoreFormat(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if err := migrateCursorIDs(context.Background(), db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -147,6 +151,10 @@ func Open(path string, opts Options) (*Engine, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("set store format of %s: %w", path, err)
 	}
 
 	e := &Engine{

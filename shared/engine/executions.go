@@ -98,7 +98,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 			return nil, fmt.Errorf("store definition: %w", err)
 		}
 		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, definition_hash,
-			input, status, started_at, deadline) VALUES (?, ?, '', ?, ?, ?, ?, ?)`,
+			input, status, started_at, deadline) VALUES (?, ?, NULL, ?, ?, ?, ?, ?)`,
 			x.Name, x.Machine, x.DefinitionHash, string(x.Input), x.Status, x.StartedAt, x.Deadline)
 		if err != nil {
 			return nil, err

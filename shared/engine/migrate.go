@@ -7,6 +7,26 @@ import (
 	"strings"
 )
 
+// storeFormat is the format of the store that this package writes, kept
+// in SQLite's user_version. Raise it with every change that an older
+// engine would misread. Engines built before the definitions table do not
+// check it: the NULL definition column of newer executions stops them.
+const storeFormat = 1
+
+// checkStoreFormat rejects a store that a newer engine wrote, before any
+// migration or write changes it.
+func checkStoreFormat(ctx context.Context, db *sql.DB) error {
+	var format int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&format); err != nil {
+		return fmt.Errorf("read store format: %w", err)
+	}
+	if format > storeFormat {
+		return fmt.Errorf("store format %d is newer than format %d, the newest that this repolink reads; use a newer repolink",
+			format, storeFormat)
+	}
+	return nil
+}
+
 // migrateCursorIDs recreates a cursors table made before cursor IDs were
 // AUTOINCREMENT, keeping its rows. Run schema again afterwards to create
 // the indexes.
@@ -81,25 +101,52 @@ func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// migrateDefinitionHashes adds the definition_hash column to an executions
-// table made before it existed. The executions already in it keep their
-// definition in the definition column and a NULL hash.
+// migrateDefinitionHashes rebuilds an executions table made before the
+// definitions table, so that it has the definition_hash column and a
+// definition column that may be NULL. The executions already in it keep
+// their definition text and get a NULL hash. An execution whose row has a
+// hash and an empty text, as Start wrote them before the column could be
+// NULL, gets a NULL text. SQLite cannot drop a NOT NULL constraint in
+// place, so the table is copied. Run schema again afterwards to create the
+// indexes.
 func migrateDefinitionHashes(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate executions table: %w", err)
 	}
 	defer tx.Rollback()
-	var columns int
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'definition_hash'`).Scan(&columns)
+	var hashColumns, notNull int
+	err = tx.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'definition_hash'),
+		(SELECT "notnull" FROM pragma_table_info('executions') WHERE name = 'definition')`).Scan(&hashColumns, &notNull)
 	if err != nil {
 		return fmt.Errorf("migrate executions table: %w", err)
 	}
-	if columns > 0 {
+	if hashColumns > 0 && notNull == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `ALTER TABLE executions ADD COLUMN definition_hash BLOB`); err != nil {
-		return fmt.Errorf("migrate executions table: %w", err)
+	hash := "NULL"
+	if hashColumns > 0 {
+		hash = "definition_hash"
+	}
+	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS executions"):]
+	create = create[:strings.Index(create, ";")+1]
+	const columns = `name, machine, input, status, output, error, cause, started_at, stopped_at,
+		redrive_count, event_count, deadline, history_full, redriven_at`
+	for _, stmt := range []string{
+		`DROP INDEX IF EXISTS executions_deadline`,
+		`DROP INDEX IF EXISTS executions_stopped`,
+		`ALTER TABLE executions RENAME TO executions_old`,
+		create,
+		`INSERT INTO executions (` + columns + `, definition, definition_hash)
+			SELECT ` + columns + `,
+				CASE WHEN definition = '' AND ` + hash + ` IS NOT NULL THEN NULL ELSE definition END, ` + hash + `
+			FROM executions_old`,
+		`DROP TABLE executions_old`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate executions table: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate executions table: %w", err)

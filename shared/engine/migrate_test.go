@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,7 +136,12 @@ func TestOpenMigratesDefinitionHashes(t *testing.T) {
 	if !strings.Contains(schema, column) || !strings.Contains(schema, table) {
 		t.Fatalf("schema has no definition_hash column or definitions table to leave out")
 	}
+	nullable := "definition    TEXT,\n"
+	if !strings.Contains(schema, nullable) {
+		t.Fatalf("schema has no nullable definition column to make NOT NULL")
+	}
 	old := strings.Replace(strings.Replace(schema, column, "", 1), table, "", 1)
+	old = strings.Replace(old, nullable, "definition    TEXT NOT NULL,\n", 1)
 	definition := `{"StartAt": "A", "States": {
 		"A": {"Type": "Pass", "Result": 2, "ResultPath": "$.a", "Next": "T"},
 		"T": {"Type": "Task", "Resource": "echo", "End": true}}}`
@@ -183,14 +190,22 @@ func TestOpenMigratesDefinitionHashes(t *testing.T) {
 	if _, err := e.Start(ctx, "m", "after", []byte(`{"x":3}`)); err != nil {
 		t.Fatal(err)
 	}
-	var text string
+	var text sql.NullString
 	err = e.db.QueryRowContext(ctx, `SELECT x.definition, length(x.definition_hash), d.text FROM executions x
 		JOIN definitions d ON d.hash = x.definition_hash WHERE x.name = 'after'`).Scan(&text, new(int), new(string))
 	if err != nil {
 		t.Fatalf("read definition of the execution started after the migration: %v", err)
 	}
-	if text != "" {
-		t.Errorf("definition column of the execution started after the migration = %q, want empty", text)
+	if text.Valid {
+		t.Errorf("definition column of the execution started after the migration = %q, want NULL", text.String)
+	}
+	// A repolink built before the definitions table reads the definition
+	// column into a string. It must fail there rather than read an empty
+	// definition, which it would take as invalid and fail the execution.
+	var oldRead string
+	err = e.db.QueryRowContext(ctx, `SELECT definition FROM executions WHERE name = 'after'`).Scan(&oldRead)
+	if err == nil {
+		t.Errorf("an older binary reads the definition of the execution started after the migration as %q, want a scan error", oldRead)
 	}
 	e.Close()
 
@@ -203,5 +218,96 @@ func TestOpenMigratesDefinitionHashes(t *testing.T) {
 	if x.Status != StatusSucceeded || jsonText(t, x.Output) != `{"a":2,"x":3}` {
 		t.Errorf("execution started after the migration: %s with output %s, want SUCCEEDED with {\"a\":2,\"x\":3}",
 			x.Status, x.Output)
+	}
+}
+
+func TestOpenMigratesEmptyDefinitionTexts(t *testing.T) {
+	// A store written while the definition column was NOT NULL has
+	// executions with a hash and an empty text.
+	path := filepath.Join(t.TempDir(), "engine.db")
+	nullable := "definition    TEXT,\n"
+	if !strings.Contains(schema, nullable) {
+		t.Fatalf("schema has no nullable definition column to make NOT NULL")
+	}
+	old := strings.Replace(schema, nullable, "definition    TEXT NOT NULL,\n", 1)
+	definition := `{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "echo", "End": true}}}`
+	hash := sha256.Sum256([]byte(definition))
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO definitions (hash, text) VALUES (?, ?)`, []any{hash[:], definition}},
+		{`INSERT INTO executions (name, machine, definition, definition_hash, input, status, started_at, event_count)
+			VALUES ('hashed', 'm', '', ?, '{"x":1}', 'RUNNING', 1, 1)`, []any{hash[:]}},
+		{`INSERT INTO executions (name, machine, definition, input, status, started_at, event_count)
+			VALUES ('texted', 'm', ?, '{"x":2}', 'RUNNING', 1, 1)`, []any{definition}},
+		{`INSERT INTO cursors (execution, state, input, phase, due_at) VALUES ('hashed', 'T', '{"x":1}', 'enter', 0)`, nil},
+		{`INSERT INTO cursors (execution, state, input, phase, due_at) VALUES ('texted', 'T', '{"x":2}', 'enter', 0)`, nil},
+	} {
+		if _, err := db.Exec(stmt.query, stmt.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	e := openEngine(t, path, "", map[string]TaskFunc{"echo": echoTask()}, Options{PollInterval: testPoll})
+	ctx := context.Background()
+	var notNull int
+	if err := e.db.QueryRowContext(ctx, `SELECT "notnull" FROM pragma_table_info('executions') WHERE name = 'definition'`).Scan(&notNull); err != nil {
+		t.Fatal(err)
+	}
+	if notNull != 0 {
+		t.Errorf("definition column after the migration is NOT NULL, want nullable")
+	}
+	for name, wantText := range map[string]bool{"hashed": false, "texted": true} {
+		var text sql.NullString
+		if err := e.db.QueryRowContext(ctx, `SELECT definition FROM executions WHERE name = ?`, name).Scan(&text); err != nil {
+			t.Fatal(err)
+		}
+		if text.Valid != wantText {
+			t.Errorf("definition of execution %s after the migration: valid %v, want %v", name, text.Valid, wantText)
+		}
+	}
+	runEngine(t, e)
+	for _, name := range []string{"hashed", "texted"} {
+		x, err := e.Wait(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Status != StatusSucceeded {
+			t.Errorf("execution %s after the migration: %s (%s: %s), want SUCCEEDED", name, x.Status, x.Error, x.Cause)
+		}
+	}
+}
+
+func TestOpenRejectsNewerStoreFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{})
+	var format int
+	if err := e.db.QueryRow(`PRAGMA user_version`).Scan(&format); err != nil {
+		t.Fatal(err)
+	}
+	if format != storeFormat {
+		t.Errorf("store format after Open = %d, want %d", format, storeFormat)
+	}
+	if _, err := e.db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat+1)); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	newer, err := Open(path, Options{})
+	if err == nil {
+		newer.Close()
+		t.Fatal("Open accepted a store of a newer format")
+	}
+	if !strings.Contains(err.Error(), "use a newer repolink") {
+		t.Errorf("Open error = %q, want one that says to use a newer repolink", err)
 	}
 }

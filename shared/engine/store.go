@@ -20,9 +20,12 @@ import (
 //
 // The definitions table stores each definition text once, keyed by its
 // SHA-256 hash. An execution refers to it by definition_hash and leaves
-// its definition column empty, so that the row that every step rewrites
+// its definition column NULL, so that the row that every step rewrites
 // stays small. Executions started before definition_hash existed have a
-// NULL hash and their definition text in the definition column.
+// NULL hash and their definition text in the definition column. The NULL
+// also stops a repolink built before the definitions table from running
+// such an execution: it fails to read the row, where an empty text would
+// make it fail the execution as an invalid definition.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -31,7 +34,7 @@ CREATE TABLE IF NOT EXISTS machines (
 CREATE TABLE IF NOT EXISTS executions (
 	name          TEXT PRIMARY KEY,
 	machine       TEXT NOT NULL,
-	definition    TEXT NOT NULL,
+	definition    TEXT,
 	input         TEXT NOT NULL,
 	status        TEXT NOT NULL,
 	output        TEXT,
