@@ -51,6 +51,9 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 		t := e.newTxn(ctx, tx, x)
 		t.own = loaded
 		c, call, err = t.advanceChain(loaded, result, startTask)
+		if errors.Is(err, errNotDue) {
+			return nil, errNoChange
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -78,6 +81,11 @@ type stepOutcome struct {
 	seq  int64     // commit sequence number of the step's transaction
 }
 
+// errNotDue ends a step on a cursor whose work is not due yet. Run can
+// launch a chain for such a cursor when Start hands over an execution
+// that a read of the store has already advanced to a timer or retry.
+var errNotDue = errors.New("cursor not due")
+
 // advanceChain is the body of step, on the cursor c as read in the same
 // request.
 func (t *txn) advanceChain(c *cursor, result *taskResult, startTask bool) (*cursor, *taskCall, error) {
@@ -94,6 +102,9 @@ func (t *txn) advanceChain(c *cursor, result *taskResult, startTask bool) (*curs
 			return nil, nil, err
 		}
 	} else {
+		if t.exec.Status == StatusRunning && c.DueAt != nil && *c.DueAt > t.now.UnixNano() {
+			return c, nil, errNotDue
+		}
 		s, err = t.load(c)
 		if err != nil || s == nil {
 			return c, nil, err
