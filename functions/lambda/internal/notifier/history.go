@@ -29,8 +29,10 @@ type history struct {
 	pages      int
 	// complete is set once the last page is read.
 	complete bool
-	// err is the error of the failed read, which later reads return
-	// without calling Step Functions again.
+	// err is the error of a read that Step Functions failed, which later
+	// reads return without calling it again. A read that failed because
+	// its caller's context ended is not kept, because the release reads
+	// under a shorter deadline than the notification.
 	err error
 }
 
@@ -63,7 +65,9 @@ func (h *history) readPage(ctx context.Context) error {
 	opts := sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: h.next, ReverseOrder: true}
 	events, next, err := h.executions.GetExecutionHistory(ctx, h.arn, opts)
 	if err != nil {
-		h.err = err
+		if ctx.Err() == nil {
+			h.err = err
+		}
 		return err
 	}
 	h.events = append(h.events, events...)
