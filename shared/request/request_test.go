@@ -202,12 +202,12 @@ func TestParseReportsEveryField(t *testing.T) {
 			paths: []string{"$.repository.auth.password_ref"},
 		},
 		{
-			name: "requirement with extras",
+			name: "requirement with marker",
 			edit: func(s string) string {
-				return strings.Replace(s, `"corp-utils==2.3.1"`, `"requests[socks]>=2.31"`, 1)
+				return strings.Replace(s, `"corp-utils==2.3.1"`, `"pywin32>=306; sys_platform == 'win32'"`, 1)
 			},
 			paths:   []string{"$.repository.packages[1]"},
-			message: "each one of ==, !=, <, <=, >, >= or ~=",
+			message: "each one of ==, !=, <, <=, >, >=, ~= or ===",
 		},
 		{
 			name:    "tls listener",

@@ -12,16 +12,20 @@ var (
 	// projectNamePattern matches a PEP 508 project name at the start of a
 	// requirement.
 	projectNamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?`)
-	// versionClausesPattern matches what may follow the project name: one
-	// or more version clauses joined by commas.
-	versionClausesPattern = regexp.MustCompile(`^(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*$`)
+	// extrasPattern matches the PEP 508 extras right after the project
+	// name, such as [socks,security]. The verify step rejects a space
+	// between the name and the bracket.
+	extrasPattern = regexp.MustCompile(`^\[\s*([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\s*,\s*[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)*)?\s*\]`)
+	// versionClausesPattern matches what may follow the project name and
+	// extras: one or more version clauses joined by commas.
+	versionClausesPattern = regexp.MustCompile(`^(===|==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(===|==|>=|<=|!=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+)*$`)
 )
 
 // requirementHint describes the requirements that splitRequirement
 // accepts.
-const requirementHint = "use a project name, optionally followed by version clauses joined by commas, " +
-	"each one of ==, !=, <, <=, >, >= or ~= and a version, such as requests, corp-utils==2.3.1 or requests>=2.31,<3; " +
-	"extras, environment markers and URLs are not accepted"
+const requirementHint = "use a project name, optionally followed by extras and by version clauses joined by commas, " +
+	"each one of ==, !=, <, <=, >, >=, ~= or === and a version, such as requests, corp-utils==2.3.1, requests>=2.31,<3 " +
+	"or requests[socks]>=2.31; environment markers and URLs are not accepted"
 
 // splitRequirement returns the project name of a requirement, or a message
 // that explains why the requirement is invalid.
@@ -34,7 +38,11 @@ func splitRequirement(requirement string) (name, problem string) {
 		}
 		return "", fmt.Sprintf("%q does not start with a project name; %s", requirement, requirementHint)
 	}
-	rest := strings.TrimSpace(text[len(name):])
+	rest := text[len(name):]
+	if extras := extrasPattern.FindString(rest); extras != "" {
+		rest = rest[len(extras):]
+	}
+	rest = strings.TrimSpace(rest)
 	switch {
 	case rest == "":
 		return name, ""
