@@ -152,7 +152,14 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, execut
 		Now:       now,
 	})
 	if err != nil {
-		return workflow.Errorf(workflow.ErrTransient, "reserve a private endpoint of account %s: %v", req.Snowflake.Account, err)
+		// A store error without a name, such as a failed call, is
+		// retried. A named one, such as an invalid store configuration,
+		// keeps its name, so that the run does not retry what cannot work.
+		name := workflow.NameOf(err)
+		if name == "" {
+			name = workflow.ErrTransient
+		}
+		return workflow.Errorf(name, "reserve a private endpoint of account %s: %v", req.Snowflake.Account, err)
 	}
 	if result.Reserved {
 		return nil
