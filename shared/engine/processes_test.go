@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,5 +101,61 @@ func TestRunDropsTaskStoppedElsewhere(t *testing.T) {
 	}
 	if slices.Contains(types, "PassStateEntered") {
 		t.Errorf("history enters the next state after a stop: %v", types)
+	}
+}
+
+// Every cursor is due while its task function runs, so a read of the
+// store returns the cursors in flight first. With more of them than one
+// read returns, the Run loop must still find the others.
+func TestRunFindsWorkPastTasksInFlight(t *testing.T) {
+	const iterations = dueBatch + 10
+	var mu sync.Mutex
+	running := 0
+	release := make(chan struct{})
+	block := func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+		mu.Lock()
+		running++
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return json.RawMessage(`{}`), nil
+	}
+	e := openEngine(t, filepath.Join(t.TempDir(), "engine.db"), `{"StartAt":"M","States":{"M":{"Type":"Map",
+		"ItemsPath":"$.items","Iterator":{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"block","End":true}}},
+		"End":true}}}`, map[string]TaskFunc{"block": block}, Options{PollInterval: processPoll})
+	if err := e.Define("w", []byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"S"},
+		"S":{"Type":"Succeed"}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	defer close(release)
+	runEngine(t, e)
+	ctx := context.Background()
+	items := make([]int, iterations)
+	input, _ := json.Marshal(map[string]any{"items": items})
+	if _, err := e.Start(ctx, "m", "map", input); err != nil {
+		t.Fatal(err)
+	}
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := running
+		mu.Unlock()
+		if n == iterations {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d Map iterations started their task, want all", n, iterations)
+		}
+		time.Sleep(processPoll)
+	}
+	if _, err := e.Start(ctx, "w", "timer", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	x := waitClosed(t, e, "timer")
+	if x.Status != StatusSucceeded {
+		t.Errorf("Wait state execution beside %d running tasks: %s, want SUCCEEDED", iterations, x.Status)
 	}
 }

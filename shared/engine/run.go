@@ -12,7 +12,8 @@ import (
 // on a store error, so that a broken cursor does not spin the loop.
 const stepRetryDelay = time.Second
 
-// dueBatch is the most cursors Run reads from the store at once.
+// dueBatch is the maximum number of cursors that are not in flight that
+// Run reads from the store at once.
 const dueBatch = 500
 
 // Run advances every open execution until ctx is done: it resumes the
@@ -98,14 +99,17 @@ func (e *Engine) Run(ctx context.Context) error {
 					e.log.Error("check execution timeouts", "error", err)
 				}
 				readSeq = e.commitSeq.Load()
-				ids, next, err = e.dueCursors(ctx, now)
+				// Cursors in flight are due and come first, so the read
+				// takes them on top of a full batch of other work.
+				limit := dueBatch + len(inflight)
+				ids, next, err = e.dueCursors(ctx, now, limit)
 				if err != nil && ctx.Err() == nil {
 					e.log.Error("read due work", "error", err)
 				}
-			}
-			if len(ids) == dueBatch {
-				// More cursors may be due than one read returns.
-				requery = true
+				if len(ids) == limit {
+					// More cursors may be due than one read returns.
+					requery = true
+				}
 			}
 			for _, id := range ids {
 				if inflight[id] {
@@ -237,10 +241,11 @@ func (e *Engine) chain(ctx context.Context, id int64) (stepOutcome, error) {
 	}
 }
 
-// dueCursors returns cursors due at now and the earliest later due time.
-func (e *Engine) dueCursors(ctx context.Context, now time.Time) ([]int64, time.Time, error) {
+// dueCursors returns up to limit cursors due at now and the earliest
+// later due time.
+func (e *Engine) dueCursors(ctx context.Context, now time.Time, limit int) ([]int64, time.Time, error) {
 	rows, err := e.query(ctx, `SELECT id FROM cursors WHERE due_at IS NOT NULL AND due_at <= ?
-		ORDER BY due_at, id LIMIT ?`, now.UnixNano(), dueBatch)
+		ORDER BY due_at, id LIMIT ?`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("read due cursors: %w", err)
 	}
