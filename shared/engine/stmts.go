@@ -120,9 +120,18 @@ func (e *Engine) prepareQueued(ctx context.Context) error {
 	queued := e.queued
 	e.queued = nil
 	e.stmtMu.Unlock()
-	for _, query := range queued {
+	for i, query := range queued {
 		stmt, err := e.db.PrepareContext(ctx, query)
 		if err != nil {
+			// The queries after this one go back to the queue. This one
+			// does too when ctx ended, and otherwise runs unprepared.
+			rest := queued[i+1:]
+			if ctx.Err() != nil {
+				rest = queued[i:]
+			}
+			e.stmtMu.Lock()
+			e.queued = append(e.queued, rest...)
+			e.stmtMu.Unlock()
 			return fmt.Errorf("prepare statement: %w", err)
 		}
 		e.stmtMu.Lock()
