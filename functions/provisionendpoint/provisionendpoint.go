@@ -63,7 +63,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	for _, info := range infos {
-		if info.ServiceID() != svc.ServiceName {
+		// Compared without case, as ServiceIs does, because Azure
+		// resource IDs ignore case.
+		if !strings.EqualFold(info.ServiceID(), svc.ServiceName) {
 			continue
 		}
 		if !strings.EqualFold(info.Host, host) {
