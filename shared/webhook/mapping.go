@@ -256,9 +256,10 @@ func (f Field) value(doc any) (any, error) {
 
 // splitList splits text at sep and trims the pieces, dropping empty ones.
 // A comma also separates the version clauses of one requirement
-// (requests>=2.31,<3), and a PEP 440 version clause starts with one of
-// < > = ! ~, so with sep "," a piece that starts with one of those joins the
-// piece before it.
+// (requests>=2.31,<3) and its extras (requests[socks,security]). A PEP 440
+// version clause starts with one of < > = ! ~, so with sep "," a piece that
+// starts with one of those joins the piece before it, and so does a piece
+// after one whose extras bracket is still open.
 func splitList(text, sep string) []any {
 	var items []any
 	for _, part := range strings.Split(text, sep) {
@@ -266,9 +267,14 @@ func splitList(text, sep string) []any {
 		if part == "" {
 			continue
 		}
-		if sep == "," && len(items) > 0 && strings.ContainsRune("<>=!~", rune(part[0])) {
-			items[len(items)-1] = items[len(items)-1].(string) + "," + part
-			continue
+		if sep == "," && len(items) > 0 {
+			previous := items[len(items)-1].(string)
+			clause := strings.ContainsRune("<>=!~", rune(part[0]))
+			openExtras := strings.Count(previous, "[") > strings.Count(previous, "]")
+			if clause || openExtras {
+				items[len(items)-1] = previous + "," + part
+				continue
+			}
 		}
 		items = append(items, part)
 	}
