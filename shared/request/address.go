@@ -13,9 +13,9 @@ import (
 // Balancing documentation of target groups, which rejects publicly
 // routable addresses.
 //
-// NOTE: a VPC, VNet or VPC network may also use other ranges, such as a
-// publicly routable CIDR block. A repository in such a range cannot be
-// targeted with proxy none.
+// NOTE: a VPC may also use other ranges, such as a publicly routable CIDR
+// block. A repository in such a range cannot be targeted with proxy none
+// on AWS.
 var privateRanges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),
 	netip.MustParsePrefix("172.16.0.0/12"),
@@ -54,20 +54,13 @@ func isPrivate(ip netip.Addr) bool {
 	return false
 }
 
-// insidePrivateRange reports whether the whole block lies in one of the
-// private ranges.
-func insidePrivateRange(prefix netip.Prefix) bool {
-	for _, r := range privateRanges {
-		if r.Bits() <= prefix.Bits() && r.Contains(prefix.Addr()) {
-			return true
-		}
-	}
-	return false
-}
-
-// privateTarget checks the target_address of proxy none: the private IPv4
-// address of the repository that the load balancer sends traffic to.
-func (v *validator) privateTarget(path, value string) {
+// targetAddress checks the target_address of proxy none: the IPv4 address
+// of the repository that the load balancer sends traffic to. A Network
+// Load Balancer refuses publicly routable IP targets, so on AWS the address
+// must be private. Azure virtual networks and Google Cloud VPC networks may
+// use public ranges privately, so there only the addresses where no
+// repository can run are refused.
+func (v *validator) targetAddress(path, value string, privateOnly bool) {
 	const fix = "with proxy none set the repository's private IPv4 address"
 	ip, err := netip.ParseAddr(value)
 	if err != nil || !ip.Is4() {
@@ -75,10 +68,10 @@ func (v *validator) privateTarget(path, value string) {
 		return
 	}
 	if kind := specialAddress(ip); kind != "" {
-		v.add(path, fmt.Sprintf("%s is %s; %s, in %s", value, kind, fix, privateRangesText))
+		v.add(path, fmt.Sprintf("%s is %s; %s, such as 10.0.1.25", value, kind, fix))
 		return
 	}
-	if !isPrivate(ip) {
+	if privateOnly && !isPrivate(ip) {
 		v.add(path, fmt.Sprintf("%s is a public address, which a load balancer does not target; %s, in %s", value, fix, privateRangesText))
 	}
 }
@@ -100,8 +93,21 @@ func (v *validator) upstreamHost(path, host string) {
 	}
 }
 
+// specialRanges hold the addresses that specialAddress names. A subnet
+// must not overlap them.
+var specialRanges = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("224.0.0.0/4"),
+	netip.MustParsePrefix("255.255.255.255/32"),
+}
+
 // pscSubnetCIDR checks the range of the Private Service Connect subnet,
-// which the workflow creates when it is absent.
+// which the workflow creates when it is absent. Google Cloud subnets may
+// use private ranges and also public ranges used privately, so only blocks
+// that overlap the unspecified, loopback, link-local, multicast or
+// broadcast addresses are refused.
 func (v *validator) pscSubnetCIDR(value string) {
 	const path = "$.gcp.psc_subnet_cidr"
 	prefix, err := netip.ParsePrefix(value)
@@ -113,11 +119,11 @@ func (v *validator) pscSubnetCIDR(value string) {
 		v.add(path, fmt.Sprintf("%s has host bits set; use the network address of the block, %s", value, masked))
 		return
 	}
-	if kind := specialAddress(prefix.Addr()); kind != "" {
-		v.add(path, fmt.Sprintf("%s starts with %s; use a private range in %s, such as %s", value, kind, privateRangesText, DefaultPSCSubnetCIDR))
-		return
-	}
-	if !insidePrivateRange(prefix) {
-		v.add(path, fmt.Sprintf("%s is not inside %s; use a private range such as %s", value, privateRangesText, DefaultPSCSubnetCIDR))
+	for _, r := range specialRanges {
+		if r.Overlaps(prefix) {
+			v.add(path, fmt.Sprintf("%s overlaps %s, which holds %s; use a private range such as %s",
+				value, r, specialAddress(r.Addr()), DefaultPSCSubnetCIDR))
+			return
+		}
 	}
 }

@@ -122,14 +122,14 @@ func (v *validator) routeBlocks(r *Request) {
 	}
 }
 
-func (v *validator) proxyMode(path, proxy, target string) {
+func (v *validator) proxyMode(path, proxy, target string, privateOnly bool) {
 	switch proxy {
 	case "nginx":
 		if target != "" {
 			v.add(path+".target_address", "is only used with proxy none; remove it")
 		}
 	case "none":
-		v.privateTarget(path+".target_address", target)
+		v.targetAddress(path+".target_address", target, privateOnly)
 	default:
 		v.add(path+".proxy", fmt.Sprintf("unknown proxy %q; use nginx or none", proxy))
 	}
@@ -156,7 +156,7 @@ func (v *validator) azure(a *Azure) {
 	if v.require("$.azure.upstream", a.Upstream, "set host:port of the index as the proxy reaches it") {
 		v.upstreamAt("$.azure.upstream", a.Upstream)
 	}
-	v.proxyMode("$.azure", a.Proxy, a.TargetAddress)
+	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
 	v.printable("$.azure.vm_size", a.VMSize, "remove it")
 	v.printable("$.azure.image", a.Image, "remove it")
 	v.printable("$.azure.admin_username", a.AdminUsername, "remove it")
@@ -187,7 +187,7 @@ func (v *validator) gcp(g *GCP) {
 	if v.require("$.gcp.upstream", g.Upstream, "set host:port of the index as the proxy reaches it") {
 		v.upstreamAt("$.gcp.upstream", g.Upstream)
 	}
-	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress)
+	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress, false)
 	v.printable("$.gcp.machine_type", g.MachineType, "remove it")
 	v.printable("$.gcp.image", g.Image, "remove it")
 }

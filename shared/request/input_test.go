@@ -123,21 +123,25 @@ func TestParseTargetAddress(t *testing.T) {
 	tests := []struct {
 		address string
 		message string // "" when the address is accepted
+		// awsMessage replaces message on AWS, whose load balancers
+		// refuse public targets that Azure and Google Cloud networks
+		// may use privately.
+		awsMessage string
 	}{
-		{"10.0.1.25", ""},
-		{"172.31.255.254", ""},
-		{"192.168.4.9", ""},
-		{"100.64.0.10", ""},
-		{"8.8.8.8", "is a public address"},
-		{"172.32.0.1", "is a public address"},
-		{"169.254.169.254", "is a link-local address"},
-		{"127.0.0.1", "is a loopback address"},
-		{"0.0.0.0", "is the unspecified address"},
-		{"255.255.255.255", "is the broadcast address"},
-		{"224.0.0.251", "is a multicast address"},
-		{"fd00::1", "missing or invalid"},
-		{"::ffff:10.0.1.25", "missing or invalid"},
-		{"10.0.1", "missing or invalid"},
+		{"10.0.1.25", "", ""},
+		{"172.31.255.254", "", ""},
+		{"192.168.4.9", "", ""},
+		{"100.64.0.10", "", ""},
+		{"8.8.8.8", "", "is a public address"},
+		{"172.32.0.1", "", "is a public address"},
+		{"169.254.169.254", "is a link-local address", "is a link-local address"},
+		{"127.0.0.1", "is a loopback address", "is a loopback address"},
+		{"0.0.0.0", "is the unspecified address", "is the unspecified address"},
+		{"255.255.255.255", "is the broadcast address", "is the broadcast address"},
+		{"224.0.0.251", "is a multicast address", "is a multicast address"},
+		{"fd00::1", "missing or invalid", "missing or invalid"},
+		{"::ffff:10.0.1.25", "missing or invalid", "missing or invalid"},
+		{"10.0.1", "missing or invalid", "missing or invalid"},
 	}
 	for cloud, example := range examples {
 		doc := exampleJSON(t, example)
@@ -150,14 +154,18 @@ func TestParseTargetAddress(t *testing.T) {
 		for _, tt := range tests {
 			got := fieldErrors(t, doc[:start]+tt.address+doc[end:])
 			path := "$." + cloud + ".target_address"
-			if tt.message == "" {
+			message := tt.message
+			if cloud == "aws" {
+				message = tt.awsMessage
+			}
+			if message == "" {
 				if got != nil {
 					t.Errorf("%s %s: errors %v", cloud, tt.address, got)
 				}
 				continue
 			}
-			if !strings.Contains(got[path], tt.message) {
-				t.Errorf("%s %s: message at %s = %q, want it to contain %q", cloud, tt.address, path, got[path], tt.message)
+			if !strings.Contains(got[path], message) {
+				t.Errorf("%s %s: message at %s = %q, want it to contain %q", cloud, tt.address, path, got[path], message)
 			}
 			if !strings.Contains(got[path], "private IPv4 address") {
 				t.Errorf("%s %s: message %q does not say what to set", cloud, tt.address, got[path])
@@ -211,9 +219,11 @@ func TestParsePSCSubnetCIDR(t *testing.T) {
 		{"192.168.254.0/28", ""},
 		{"10.128.0.0/29", ""},
 		{"192.168.255.5/28", "has host bits set; use the network address of the block, 192.168.255.0/28"},
-		{"8.8.8.0/28", "is not inside 10.0.0.0/8"},
-		{"192.0.0.0/2", "is not inside 10.0.0.0/8"},
+		{"8.8.8.0/28", ""},    // a public range used privately
+		{"198.18.0.0/24", ""}, // a reserved range that Google Cloud subnets accept
+		{"192.0.0.0/2", "overlaps 224.0.0.0/4, which holds a multicast address"},
 		{"169.254.0.0/28", "link-local"},
+		{"126.0.0.0/7", "overlaps 127.0.0.0/8, which holds a loopback address"},
 		{"fd00::/64", "must be an IPv4 CIDR block"},
 		{"192.168.254.0", "must be an IPv4 CIDR block"},
 	}

@@ -386,7 +386,7 @@ func (v *validator) aws(a *AWS) {
 	if v.require("$.aws.upstream", a.Upstream, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443") {
 		v.upstreamAt("$.aws.upstream", a.Upstream)
 	}
-	v.proxyMode("$.aws", a.Proxy, a.TargetAddress)
+	v.proxyMode("$.aws", a.Proxy, a.TargetAddress, true)
 	switch strings.ToLower(a.Listener) {
 	case "tcp":
 	case "tls":
