@@ -64,6 +64,26 @@ func checkNoProvisionRunning(ctx context.Context, eng *engine.Engine, id, flags 
 		"before tearing the request down, because a teardown now would delete what that execution builds", running.Name, id, flags, running.Name)
 }
 
+// checkNoOtherProvisionRunning returns a usage error naming a running
+// provision execution of request id other than name, if there is one: two
+// provision executions of one request would build the same resources.
+func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, name, flags string) error {
+	if id == "" {
+		return nil
+	}
+	all, err := eng.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range all {
+		if x.Status == engine.StatusRunning && x.Name != name && runOf(x, provisionMachine, id) {
+			return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
+				"before starting another provision execution of the request, because both would build the same resources", x.Name, id, flags, x.Name)
+		}
+	}
+	return nil
+}
+
 // checkNoTeardownRunning returns a usage error naming the running teardown
 // of request id, if there is one. next is what the caller is about to do,
 // such as "running the request again". flags are the flags of the
@@ -97,10 +117,11 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 // startCheck returns the sfnapi.Options.StartCheck with which the Step
 // Functions API of repolink up rejects a teardown of a request while a
 // provision execution of it runs, and a provision execution while a
-// teardown of its request runs. flags are the flags of the commands that
-// the reason suggests.
-func startCheck(eng *engine.Engine, flags string) func(context.Context, string, json.RawMessage) (string, error) {
-	return func(ctx context.Context, machine string, input json.RawMessage) (string, error) {
+// teardown or another provision execution of its request runs. A start of
+// the running execution itself passes, so that StartExecution stays
+// idempotent. flags are the flags of the commands that the reason suggests.
+func startCheck(eng *engine.Engine, flags string) func(context.Context, string, string, json.RawMessage) (string, error) {
+	return func(ctx context.Context, machine, name string, input json.RawMessage) (string, error) {
 		id := requestIDOf(input)
 		var err error
 		switch machine {
@@ -108,6 +129,9 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 			err = checkNoProvisionRunning(ctx, eng, id, flags)
 		case provisionMachine:
 			err = checkNoTeardownRunning(ctx, eng, id, "starting a provision execution of the request", flags)
+			if err == nil {
+				err = checkNoOtherProvisionRunning(ctx, eng, id, name, flags)
+			}
 		}
 		var usage *usageError
 		if errors.As(err, &usage) {

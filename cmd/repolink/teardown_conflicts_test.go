@@ -405,3 +405,28 @@ func openTestStore(t *testing.T, dir string) *engine.Engine {
 	t.Cleanup(func() { eng.Close() })
 	return eng
 }
+
+// TestServedProvisionRejectedWhileAnotherRuns checks that the Step
+// Functions API of repolink up refuses a second provision execution of a
+// request that runs, as run does, and still returns the running execution
+// to a start of its own name.
+func TestServedProvisionRejectedWhileAnotherRuns(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "TD-1")
+	s.start(t, provisionMachine, "TD-1", req)
+	stop := "repolink stop --state-dir " + s.dir + " TD-1"
+
+	err := s.apiStart(provisionMachine, "second-run", req)
+	assertRejected(t, "StartExecution of a second provision", err, "ConflictException",
+		"execution TD-1 of request TD-1 is still running", stop)
+	s.assertAbsent(t, "second-run")
+
+	if err := s.apiStart(provisionMachine, "TD-1", req); err != nil {
+		t.Errorf("StartExecution of the running TD-1 again: %v", err)
+	}
+
+	other := exampleRequest(t, "TD-2")
+	if err := s.apiStart(provisionMachine, "TD-2", other); err != nil {
+		t.Errorf("StartExecution of another request: %v", err)
+	}
+}

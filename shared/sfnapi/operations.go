@@ -110,7 +110,7 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	}
 	defer unlock()
 	if h.startCheck != nil {
-		reason, err := h.startCheck(ctx, machine, json.RawMessage(input))
+		reason, err := h.startCheck(ctx, machine, name, json.RawMessage(input))
 		if err != nil {
 			return nil, fmt.Errorf("check whether execution %q of %q can start: %w", name, machine, err)
 		}

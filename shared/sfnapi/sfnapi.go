@@ -40,11 +40,11 @@ type Options struct {
 	// reason, and DescribeExecution returns NOT_REDRIVABLE with the reason
 	// as redriveStatusReason. An error fails the request as internal.
 	RedriveCheck func(ctx context.Context, x engine.Execution) (reason string, err error)
-	// StartCheck, when set, returns why an execution of machine with input
-	// must not start now, or "" when it may. For such a start
+	// StartCheck, when set, returns why the execution name of machine with
+	// input must not start now, or "" when it may. For such a start
 	// StartExecution returns ConflictException (HTTP 409) with the reason
 	// and starts nothing. An error fails the request as internal.
-	StartCheck func(ctx context.Context, machine string, input json.RawMessage) (reason string, err error)
+	StartCheck func(ctx context.Context, machine, name string, input json.RawMessage) (reason string, err error)
 	// LockStarts, when set, takes the lock that StartExecution holds from
 	// StartCheck until the engine has started the execution, and that
 	// RedriveExecution holds from RedriveCheck until the engine has
@@ -74,7 +74,7 @@ type handler struct {
 	now          func() time.Time
 	redriveCheck func(context.Context, engine.Execution) (string, error)
 	prepareInput func(context.Context, string, json.RawMessage) (json.RawMessage, error)
-	startCheck   func(context.Context, string, json.RawMessage) (string, error)
+	startCheck   func(context.Context, string, string, json.RawMessage) (string, error)
 	lockStarts   func(context.Context) (func(), error)
 	ops          map[string]func(context.Context, []byte) (any, error)
 }

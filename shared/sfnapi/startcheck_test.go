@@ -23,10 +23,10 @@ func TestStartCheckRejects(t *testing.T) {
 	const reason = "execution build of request R-1 is still running; wait for it to close"
 	var mu sync.Mutex
 	var checked []string
-	check := func(_ context.Context, machine string, input json.RawMessage) (string, error) {
+	check := func(_ context.Context, machine, name string, input json.RawMessage) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		checked = append(checked, machine+" "+string(input))
+		checked = append(checked, machine+" "+name+" "+string(input))
 		if machine == "teardown" && strings.Contains(string(input), "R-1") {
 			return reason, nil
 		}
@@ -63,7 +63,7 @@ func TestStartCheckRejects(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{`teardown {"id":"R-1"}`, `teardown {"id":"R-2"}`}
+	want := []string{`teardown R-1-teardown {"id":"R-1"}`, `teardown R-2-teardown {"id":"R-2"}`}
 	if !slices.Equal(checked, want) {
 		t.Errorf("StartCheck called with %q, want %q", checked, want)
 	}
@@ -94,7 +94,7 @@ func TestLockStartsCoversCheckAndStart(t *testing.T) {
 			}
 		}, nil
 	}
-	check := func(context.Context, string, json.RawMessage) (string, error) {
+	check := func(context.Context, string, string, json.RawMessage) (string, error) {
 		record("start check")
 		return "", nil
 	}
