@@ -172,6 +172,13 @@ func (e *Engine) List(ctx context.Context) ([]Execution, error) {
 	return e.listWhere(ctx, `ORDER BY x.started_at DESC, x.name`)
 }
 
+// Running returns the executions that are running, the latest started
+// first. It reads only those, so its cost does not grow with the closed
+// executions that the store keeps.
+func (e *Engine) Running(ctx context.Context) ([]Execution, error) {
+	return e.listWhere(ctx, `WHERE x.status = 'RUNNING' ORDER BY x.started_at DESC, x.name`)
+}
+
 // ClosedSince returns the executions that closed at or after since, the
 // earliest first. A redriven execution that closed again is returned with
 // its latest stop time.

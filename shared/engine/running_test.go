@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestRunning(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil)
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "c"} {
+		if _, err := e.Start(ctx, "m", name, json.RawMessage(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Stop(ctx, "b", "", ""); err != nil {
+		t.Fatal(err)
+	}
+
+	running, err := e.Running(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range running {
+		if x.Status != StatusRunning {
+			t.Errorf("Running returned %s with status %s", x.Name, x.Status)
+		}
+		names = append(names, x.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"a", "c"}) {
+		t.Errorf("Running = %v, want [a c]", names)
+	}
+
+	// The query reads the running executions through their index, not
+	// every execution in the store.
+	rows, err := e.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT x.name FROM executions x
+		LEFT JOIN cursors c ON c.execution = x.name AND c.parent = 0
+		WHERE x.status = 'RUNNING' ORDER BY x.started_at DESC, x.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "executions_running") {
+		t.Errorf("query plan does not use executions_running:\n%s", strings.Join(plan, "\n"))
+	}
+}
