@@ -34,13 +34,13 @@ func requestIDOf(input json.RawMessage) string {
 }
 
 // runningRunOf returns a running execution of machine for the request with
-// ID id, or nil when none runs. It reads every execution in eng, because a
-// name says neither the machine nor the request for certain.
+// ID id, or nil when none runs. It reads every running execution in eng,
+// because a name says neither the machine nor the request for certain.
 func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
 	if id == "" {
 		return nil, nil
 	}
-	all, err := eng.List(ctx)
+	all, err := eng.Running(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, n
 	if id == "" {
 		return nil
 	}
-	all, err := eng.List(ctx)
+	all, err := eng.Running(ctx)
 	if err != nil {
 		return err
 	}
