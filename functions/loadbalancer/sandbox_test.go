@@ -1,44 +1,18 @@
 package loadbalancer
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/repolink/repolink/functions/internal/awssandbox"
 	"github.com/repolink/repolink/functions/targetgroup"
 	"github.com/repolink/repolink/shared/cloud"
-	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// startSandbox starts the sandbox AWS front end in memory and returns an
-// environment whose AWS adapter uses it.
-func startSandbox(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
-	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	sim, err := awssim.Start(t.Context(), awssim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	provider, err := awsadapter.New(t.Context(), awsadapter.Options{
-		Region:      "us-west-2",
-		Endpoint:    sim.URL(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETEXAMPLE", ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return provider, nil }}
-	return env, provider
-}
-
 func TestSandboxDeletedTargetGroupConflicts(t *testing.T) {
-	env, provider := startSandbox(t)
+	env, provider := awssandbox.Start(t)
 	ctx := t.Context()
 	aws := request.AWS{
 		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
@@ -66,7 +40,7 @@ func TestSandboxDeletedTargetGroupConflicts(t *testing.T) {
 }
 
 func TestSandboxListenerToOtherGroupConflicts(t *testing.T) {
-	env, provider := startSandbox(t)
+	env, provider := awssandbox.Start(t)
 	ctx := t.Context()
 	aws := request.AWS{
 		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},

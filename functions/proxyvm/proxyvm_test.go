@@ -6,12 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/repolink/repolink/functions/internal/awssandbox"
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -48,27 +46,13 @@ func TestDirect(t *testing.T) {
 	}
 }
 
-// startSandboxAWS starts the sandbox AWS front end in memory, with instances
-// that run at once, and returns an environment whose AWS adapter uses it.
+// startSandboxAWS starts the sandbox AWS front end in memory and returns an
+// environment whose AWS adapter uses it, with the VPC resolver as the proxy
+// VM's resolver.
 func startSandboxAWS(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
 	t.Helper()
-	sim, err := awssim.Start(t.Context(), awssim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	provider, err := awsadapter.New(t.Context(), awsadapter.Options{
-		Region:      "us-west-2",
-		Endpoint:    sim.URL(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETEXAMPLE", ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &workflow.Env{
-		AWS:           func(context.Context, string) (cloud.AWSNetwork, error) { return provider, nil },
-		ProxyResolver: "169.254.169.253",
-	}
+	env, provider := awssandbox.Start(t)
+	env.ProxyResolver = "169.254.169.253"
 	return env, provider
 }
 

@@ -1,40 +1,15 @@
 package targetgroup
 
 import (
-	"context"
 	"slices"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/repolink/repolink/functions/internal/awssandbox"
 	"github.com/repolink/repolink/shared/cloud"
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/workflow"
 )
-
-// startSandbox starts the sandbox AWS front end in memory and returns an
-// environment whose AWS adapter uses it.
-func startSandbox(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
-	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	sim, err := awssim.Start(t.Context(), awssim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	provider, err := awsadapter.New(t.Context(), awsadapter.Options{
-		Region:      "us-west-2",
-		Endpoint:    sim.URL(),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "SECRETEXAMPLE", ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return provider, nil }}
-	return env, provider
-}
 
 // directDocument is a proxy none request for the repository at address.
 func directDocument(address, execution string) workflow.Document {
@@ -58,7 +33,7 @@ func targets(t *testing.T, p *awsadapter.Provider, arn string) []string {
 }
 
 func TestSandboxChangedTargetAddress(t *testing.T) {
-	env, p := startSandbox(t)
+	env, p := awssandbox.Start(t)
 	ctx := t.Context()
 
 	first, err := Run(ctx, env, directDocument("10.0.1.26", "DATA-4722"))
@@ -100,7 +75,7 @@ func TestSandboxChangedTargetAddress(t *testing.T) {
 }
 
 func TestSandboxKeepsOthersTargets(t *testing.T) {
-	env, p := startSandbox(t)
+	env, p := awssandbox.Start(t)
 	ctx := t.Context()
 	out, err := Run(ctx, env, directDocument("10.0.1.26", "DATA-4722"))
 	if err != nil {
@@ -123,7 +98,7 @@ func TestSandboxKeepsOthersTargets(t *testing.T) {
 }
 
 func TestSandboxGroupWithoutRecord(t *testing.T) {
-	env, p := startSandbox(t)
+	env, p := awssandbox.Start(t)
 	ctx := t.Context()
 	name := workflow.NamesFor(directDocument("", "").Request).TargetGroup
 	tg, err := p.CreateTargetGroup(ctx, cloud.TargetGroupSpec{Name: name, RequestID: "DATA-4722", VPCID: "vpc-0abc", Port: 8443, TargetType: "ip"})
