@@ -55,6 +55,20 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 		return "", err
 	}
 	if len(runs) == 0 {
+		// Executions started through the Step Functions API may have
+		// any name; List returns the latest started first.
+		all, err := eng.List(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, x := range all {
+			if runOf(x, provisionMachine, req.ID) {
+				runs = append(runs, x)
+				break
+			}
+		}
+	}
+	if len(runs) == 0 {
 		return "", usagef("no execution of request %s, the ID in %s, in %s; start one with 'repolink run%s %s'",
 			req.ID, arg, dir, flags, arg)
 	}

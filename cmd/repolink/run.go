@@ -323,7 +323,15 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 	if err != nil {
 		return "", err
 	}
-	if open := openRun(runs); open != nil {
+	open := openRun(runs)
+	if open == nil {
+		// A provision execution started through the Step Functions API
+		// may run the request under another name.
+		if open, err = runningRunOf(ctx, eng, provisionMachine, req.ID); err != nil {
+			return "", err
+		}
+	}
+	if open != nil {
 		if !sameJSON(open.Input, input) {
 			return "", &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}

@@ -430,3 +430,33 @@ func TestServedProvisionRejectedWhileAnotherRuns(t *testing.T) {
 		t.Errorf("StartExecution of another request: %v", err)
 	}
 }
+
+// TestRunFindsProvisionStartedUnderAnotherName checks that run and the
+// commands that take a request file find a provision execution that the
+// Step Functions API started under a name of its own.
+func TestRunFindsProvisionStartedUnderAnotherName(t *testing.T) {
+	s := newServedStore(t)
+	ctx := context.Background()
+	req := exampleRequest(t, "TD-1")
+	s.start(t, provisionMachine, "api-run", req)
+
+	changed := req
+	changed.Repository.Packages = []string{"corp-utils"}
+	_, err := startExecution(ctx, s.eng, changed)
+	var running *webhook.RunningError
+	if !errors.As(err, &running) || running.Execution != "api-run" {
+		t.Errorf("start of a changed request: error = %v, want a RunningError naming api-run", err)
+	}
+	s.assertAbsent(t, "TD-1")
+
+	name, err := startExecution(ctx, s.eng, req)
+	if err != nil || name != "api-run" {
+		t.Errorf("start of the same request = %q, %v; want the running api-run", name, err)
+	}
+	s.assertAbsent(t, "TD-1")
+
+	name, err = executionOf(ctx, s.dir, writeRequestFile(t, req, "request.json"), "", io.Discard)
+	if err != nil || name != "api-run" {
+		t.Errorf("executionOf the request file = %q, %v; want api-run", name, err)
+	}
+}
