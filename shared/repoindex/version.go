@@ -125,6 +125,14 @@ type specifier struct {
 
 var specifierPattern = regexp.MustCompile(`^(~=|===|==|!=|<=|>=|<|>)\s*(\S+)$`)
 
+// CheckSpecifiers returns the error that the version clauses s, such as
+// ">=2.31,<3", get when preflight matches the index's files against them,
+// or nil.
+func CheckSpecifiers(s string) error {
+	_, err := parseSpecifiers(s)
+	return err
+}
+
 func parseSpecifiers(s string) ([]specifier, error) {
 	var out []specifier
 	for _, clause := range strings.Split(s, ",") {

@@ -77,6 +77,12 @@ func TestParsePackagesRejected(t *testing.T) {
 			message:  []string{"has no project name"},
 		},
 		{
+			name:     "compatible release with one number",
+			packages: `["requests~=2"]`,
+			path:     "$.repository.packages[0]",
+			message:  []string{"~= needs at least two release numbers", "such as requests~=2.31"},
+		},
+		{
 			name:     "invalid project name",
 			packages: `["-requests"]`,
 			path:     "$.repository.packages[0]",
@@ -107,6 +113,7 @@ func TestParsePackagesAccepted(t *testing.T) {
 		`["requests>=2.31,<3", "corp-utils==2.3.1"]`,
 		`["requests >= 2.31 , < 3"]`,
 		`["zope.interface", "zope-event"]`,
+		`["requests~=2.31", "corp-utils!=2.3.*", "pkg===1.0-custom"]`,
 	} {
 		if got := fieldErrors(t, withPackages(t, packages)); got != nil {
 			t.Errorf("packages %s: errors %v", packages, got)

@@ -55,6 +55,9 @@ func splitRequirement(requirement string) (name, problem string) {
 	case !versionClausesPattern.MatchString(rest):
 		return "", fmt.Sprintf("%q is not a requirement; %s", requirement, requirementHint)
 	}
+	if err := repoindex.CheckSpecifiers(rest); err != nil {
+		return "", fmt.Sprintf("%q: %v; fix the version, such as %s~=2.31 or %s>=2", requirement, err, name, name)
+	}
 	return name, ""
 }
 
