@@ -521,3 +521,23 @@ func TestValidateTeardownLikeID(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRejectsRoleListedTwice(t *testing.T) {
+	req, err := Parse([]byte(validJSON()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	req.Repository.GrantToRoles = []string{"DATA_SCIENCE", "ANALYST", "data_science", `"data_science"`}
+	var verr *ValidationError
+	if !errors.As(req.Validate(), &verr) {
+		t.Fatal("Validate accepted DATA_SCIENCE and data_science, one role twice")
+	}
+	if len(verr.Fields) != 1 || verr.Fields[0].Path != "$.repository.grant_to_roles[2]" {
+		t.Fatalf("errors = %+v, want one at $.repository.grant_to_roles[2]", verr.Fields)
+	}
+	for _, want := range []string{"DATA_SCIENCE again", "$.repository.grant_to_roles[0]"} {
+		if !strings.Contains(verr.Fields[0].Message, want) {
+			t.Errorf("message %q does not contain %q", verr.Fields[0].Message, want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/repolink/repolink/shared/snowflake"
 )
 
 // Defaults applied to fields left empty.
@@ -277,8 +279,18 @@ func (v *validator) repository(r *Repository) {
 	default:
 		v.add("$.repository.default_for", fmt.Sprintf("unknown level %q; use none, account, database or schema", r.DefaultFor))
 	}
+	roles := map[string]int{}
 	for i, role := range r.GrantToRoles {
-		v.identifier(fmt.Sprintf("$.repository.grant_to_roles[%d]", i), role)
+		path := fmt.Sprintf("$.repository.grant_to_roles[%d]", i)
+		v.identifier(path, role)
+		// An unquoted name is stored in upper case, so data_science and
+		// DATA_SCIENCE name one role.
+		stored := snowflake.StoredName(role)
+		if j, seen := roles[stored]; seen {
+			v.add(path, fmt.Sprintf("%q names the role %s again, after $.repository.grant_to_roles[%d]; list each role once", role, stored, j))
+			continue
+		}
+		roles[stored] = i
 	}
 	for i, prefix := range r.ExtraAllowedPrefixes {
 		v.httpsURL(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
