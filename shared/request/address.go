@@ -86,6 +86,10 @@ func (v *validator) upstreamHost(path, host string) {
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
+		if numericHost(host) {
+			v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
+				"write the address as four decimal numbers, such as 10.0.1.25, or use the index's host name", host))
+		}
 		return
 	}
 	if kind := specialAddress(ip.Unmap()); kind != "" {
@@ -126,4 +130,20 @@ func (v *validator) pscSubnetCIDR(value string) {
 			return
 		}
 	}
+}
+
+// numericHost reports whether host, which is not a dotted-quad address,
+// ends in a number label, decimal or hexadecimal: no top-level domain is a
+// number, and C resolvers read such a name as an IPv4 address, so that 0
+// is 0.0.0.0 and 127.1 is 127.0.0.1.
+func numericHost(host string) bool {
+	label := host[strings.LastIndexByte(host, '.')+1:]
+	if hex, ok := strings.CutPrefix(strings.ToLower(label), "0x"); ok {
+		label = hex
+		if label == "" {
+			return true
+		}
+		return strings.Trim(label, "0123456789abcdef") == ""
+	}
+	return label != "" && strings.Trim(label, "0123456789") == ""
 }

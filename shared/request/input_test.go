@@ -198,6 +198,13 @@ func TestParseUpstreamHost(t *testing.T) {
 		{"[::1]:443", "is a loopback address"},
 		{"0.0.0.0:443", "is the unspecified address"},
 		{"localhost:443", "names localhost"},
+		{"2130706433:443", "short or numeric form"},
+		{"0:443", "short or numeric form"},
+		{"127.1:443", "short or numeric form"},
+		{"0x7f.0x1:443", "short or numeric form"},
+		{"nexus.corp.example.com:8443", ""},
+		{"repo-01.corp.example.com:443", ""},
+		{"cafe.example.com:443", ""},
 	}
 	for _, tt := range tests {
 		got := fieldErrors(t, strings.Replace(doc, upstream, `"upstream": "`+tt.upstream+`"`, 1))
