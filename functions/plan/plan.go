@@ -187,6 +187,15 @@ func (p *planner) aws(ctx context.Context) {
 // tag records and the request no longer names. The decisions are those of
 // the target group step.
 func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg *cloud.TargetGroup, inst *cloud.Instance, it *Item) {
+	kind := "instance"
+	if proxyvm.Direct(p.req) {
+		kind = "ip"
+	}
+	if tg.TargetType != "" && !strings.EqualFold(tg.TargetType, kind) {
+		it.State, it.Detail = Conflict, fmt.Sprintf("the run will stop, because the group has targets of type %s and aws.proxy %s needs type %s; "+
+			"delete it so that one of the right type is created", tg.TargetType, p.req.AWS.Proxy, kind)
+		return
+	}
 	if !proxyvm.Direct(p.req) && inst == nil {
 		it.State, it.Detail = Update, "the run registers the proxy instance that it launches"
 		return

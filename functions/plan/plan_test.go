@@ -339,6 +339,7 @@ func TestPlanChangesInPlace(t *testing.T) {
 			delete(n.tg.Tags, cloud.TagTarget)
 			n.health = append(n.health, cloud.TargetHealth{ID: "i-0old", Port: 443, State: "healthy"})
 		}, "target_group", Conflict},
+		{"target group of IP targets for the proxy", func(n *readOnlyNetwork, _ *readOnlyConn) { n.tg.TargetType = "ip" }, "target_group", Conflict},
 		{"proxy forwards to another upstream", func(n *readOnlyNetwork, _ *readOnlyConn) {
 			n.instance.Tags = map[string]string{"repolink:upstream": "pypi-old.corp.example.com:443"}
 		}, "proxy_vm", Conflict},
