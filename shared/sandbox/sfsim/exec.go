@@ -478,38 +478,17 @@ func (e *execution) dropGrants(objectType, objectName string) {
 }
 
 func (e *execution) grant() (*result, error) {
-	p := e.p
-	privilege, err := p.ident()
+	g, err := e.grantClause("TO")
 	if err != nil {
 		return nil, err
 	}
-	if err := p.expect("ON"); err != nil {
-		return nil, err
-	}
-	objectType, objectName, err := e.grantTarget()
-	if err != nil {
-		return nil, err
-	}
-	if err := p.expect("TO", "ROLE"); err != nil {
-		return nil, err
-	}
-	role, err := p.lastIdent()
-	if err != nil {
-		return nil, err
-	}
-	if e.account.Roles[role] == nil {
-		return nil, notExistError("Role", role)
-	}
-
-	for _, g := range e.account.Grants {
-		if g.Privilege == privilege && g.ObjectType == objectType && g.ObjectName == objectName && g.Role == role {
+	for _, held := range e.account.Grants {
+		if sameGrant(held, g) {
 			return ddlResult("Statement executed successfully."), nil
 		}
 	}
-	e.account.Grants = append(e.account.Grants, Grant{
-		Privilege: privilege, ObjectType: objectType, ObjectName: objectName,
-		Role: role, GrantedBy: e.sess.role, CreatedOn: e.s.now(),
-	})
+	g.GrantedBy, g.CreatedOn = e.sess.role, e.s.now()
+	e.account.Grants = append(e.account.Grants, g)
 	e.changed = true
 	return ddlResult("Statement executed successfully."), nil
 }
@@ -519,39 +498,55 @@ func (e *execution) grant() (*result, error) {
 // NOTE: that case is not checked against Snowflake. The grants step revokes
 // only grants that SHOW GRANTS lists, so it does not depend on it.
 func (e *execution) revoke() (*result, error) {
-	p := e.p
-	privilege, err := p.ident()
+	g, err := e.grantClause("FROM")
 	if err != nil {
 		return nil, err
 	}
-	if err := p.expect("ON"); err != nil {
-		return nil, err
-	}
-	objectType, objectName, err := e.grantTarget()
-	if err != nil {
-		return nil, err
-	}
-	if err := p.expect("FROM", "ROLE"); err != nil {
-		return nil, err
-	}
-	role, err := p.lastIdent()
-	if err != nil {
-		return nil, err
-	}
-	if e.account.Roles[role] == nil {
-		return nil, notExistError("Role", role)
-	}
-
-	kept := e.account.Grants[:0]
-	for _, g := range e.account.Grants {
-		if g.Privilege == privilege && g.ObjectType == objectType && g.ObjectName == objectName && g.Role == role {
+	remaining := e.account.Grants[:0]
+	for _, held := range e.account.Grants {
+		if sameGrant(held, g) {
 			e.changed = true
 			continue
 		}
-		kept = append(kept, g)
+		remaining = append(remaining, held)
 	}
-	e.account.Grants = kept
+	e.account.Grants = remaining
 	return ddlResult("Statement executed successfully."), nil
+}
+
+// grantClause parses the rest of GRANT or REVOKE: privilege ON object,
+// then preposition (TO or FROM) ROLE role. It checks that the object and
+// the role exist.
+func (e *execution) grantClause(preposition string) (Grant, error) {
+	p := e.p
+	privilege, err := p.ident()
+	if err != nil {
+		return Grant{}, err
+	}
+	if err := p.expect("ON"); err != nil {
+		return Grant{}, err
+	}
+	objectType, objectName, err := e.grantTarget()
+	if err != nil {
+		return Grant{}, err
+	}
+	if err := p.expect(preposition, "ROLE"); err != nil {
+		return Grant{}, err
+	}
+	role, err := p.lastIdent()
+	if err != nil {
+		return Grant{}, err
+	}
+	if e.account.Roles[role] == nil {
+		return Grant{}, notExistError("Role", role)
+	}
+	return Grant{Privilege: privilege, ObjectType: objectType, ObjectName: objectName, Role: role}, nil
+}
+
+// sameGrant reports whether a and b give the same privilege on the same
+// object to the same role.
+func sameGrant(a, b Grant) bool {
+	return a.Privilege == b.Privilege && a.ObjectType == b.ObjectType && a.ObjectName == b.ObjectName && a.Role == b.Role
 }
 
 // grantTarget reads the object of GRANT, REVOKE and SHOW GRANTS ON, checks that it
