@@ -11,7 +11,7 @@ import (
 )
 
 // Tag keys on a proxy VM that record the settings it was launched with. They
-// hold the upstream that its boot script forwards to, the TLS server names
+// contain the upstream that its boot script forwards to, the TLS server names
 // that it lets through (sorted, joined with commas), the machine type and
 // the image.
 const (
@@ -66,7 +66,7 @@ func tagValue(s string) string {
 // CheckSettings returns a Conflict for the first setting that the tags of
 // the proxy VM vm record with another value than the request. A proxy VM
 // is not changed in place, because its boot script runs only at the first
-// boot. So the error tells the user to tear the request down and run it
+// boot. So the error advises tearing the request down and running it
 // again.
 //
 // NOTE: a VM launched before repolink recorded a setting has no tag for it,
