@@ -327,7 +327,7 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 	if open == nil {
 		// A provision execution started through the Step Functions API
 		// may run the request under another name.
-		if open, err = runningRunOf(ctx, eng, provisionMachine, req.ID); err != nil {
+		if open, err = runningRunOf(ctx, eng, provisionMachine, req.ID, ""); err != nil {
 			return "", err
 		}
 	}
@@ -337,7 +337,7 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 		}
 		return open.Name, nil
 	}
-	teardown, err := runningRunOf(ctx, eng, teardownMachine, req.ID)
+	teardown, err := runningRunOf(ctx, eng, teardownMachine, req.ID, "")
 	if err != nil {
 		return "", err
 	}

@@ -17,7 +17,7 @@ import (
 // request and not to one run, and an execution started through the Step
 // Functions API can have any name. Every start and redrive checks it while
 // holding the start lock of the state directory (withStartLock), so that
-// of two starts that race, the second one sees the first one running.
+// of two starts that race, the second one finds the first one running.
 
 // requestIDOf returns the request ID in an execution input, or "" when the
 // input has none. Such an execution fails at its first step.
@@ -34,9 +34,10 @@ func requestIDOf(input json.RawMessage) string {
 }
 
 // runningRunOf returns a running execution of machine for the request with
-// ID id, or nil when none runs. It reads every running execution in eng,
-// because a name says neither the machine nor the request for certain.
-func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
+// ID id other than the execution named except, or nil when none runs. It
+// reads every running execution in eng, because a name does not show the
+// machine or the request for certain.
+func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id, except string) (*engine.Execution, error) {
 	if id == "" {
 		return nil, nil
 	}
@@ -45,7 +46,7 @@ func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id string) (
 		return nil, err
 	}
 	for i := range all {
-		if all[i].Status == engine.StatusRunning && runOf(all[i], machine, id) {
+		if all[i].Status == engine.StatusRunning && all[i].Name != except && runOf(all[i], machine, id) {
 			return &all[i], nil
 		}
 	}
@@ -56,7 +57,7 @@ func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id string) (
 // provision execution of request id, if there is one. flags are the flags
 // of the suggested stop command.
 func checkNoProvisionRunning(ctx context.Context, eng *engine.Engine, id, flags string) error {
-	running, err := runningRunOf(ctx, eng, provisionMachine, id)
+	running, err := runningRunOf(ctx, eng, provisionMachine, id, "")
 	if err != nil || running == nil {
 		return err
 	}
@@ -65,23 +66,16 @@ func checkNoProvisionRunning(ctx context.Context, eng *engine.Engine, id, flags 
 }
 
 // checkNoOtherProvisionRunning returns a usage error naming a running
-// provision execution of request id other than name, if there is one: two
-// provision executions of one request would build the same resources.
+// provision execution of request id other than name, if there is one.
+// Two provision executions of one request would build the same resources.
 func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, name, flags string) error {
-	if id == "" {
-		return nil
-	}
-	all, err := eng.Running(ctx)
-	if err != nil {
+	running, err := runningRunOf(ctx, eng, provisionMachine, id, name)
+	if err != nil || running == nil {
 		return err
 	}
-	for _, x := range all {
-		if x.Status == engine.StatusRunning && x.Name != name && runOf(x, provisionMachine, id) {
-			return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
-				"before starting another provision execution of the request, because both would build the same resources", x.Name, id, flags, x.Name)
-		}
-	}
-	return nil
+	return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
+		"before starting another provision execution of the request, because both would build the same resources",
+		running.Name, id, flags, running.Name)
 }
 
 // checkNoTeardownRunning returns a usage error naming the running teardown
@@ -89,7 +83,7 @@ func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, n
 // such as "running the request again". flags are the flags of the
 // suggested stop command.
 func checkNoTeardownRunning(ctx context.Context, eng *engine.Engine, id, next, flags string) error {
-	running, err := runningRunOf(ctx, eng, teardownMachine, id)
+	running, err := runningRunOf(ctx, eng, teardownMachine, id, "")
 	if err != nil || running == nil {
 		return err
 	}
@@ -98,9 +92,10 @@ func checkNoTeardownRunning(ctx context.Context, eng *engine.Engine, id, next, f
 }
 
 // checkRedriveConflicts returns a usage error when execution x of the
-// request with ID id must not be redriven now. For a provision execution that is when a teardown of it
-// has run or runs (checkTeardowns), or a teardown of its request runs. For
-// a teardown, it is when a provision execution of its request runs.
+// request with ID id must not be redriven now. A provision execution must
+// not be redriven when a teardown of it has run or runs (checkTeardowns), or
+// a teardown of its request runs. A teardown must not be redriven while a
+// provision execution of its request runs.
 func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
 	switch x.Machine {
 	case provisionMachine:
@@ -114,9 +109,9 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 	return nil
 }
 
-// startCheck returns the sfnapi.Options.StartCheck with which the Step
-// Functions API of repolink up rejects a teardown of a request while a
-// provision execution of it runs, and a provision execution while a
+// startCheck returns the sfnapi.Options.StartCheck for the Step Functions
+// API of repolink up. The check rejects a teardown of a request while a
+// provision execution of it runs. It rejects a provision execution while a
 // teardown or another provision execution of its request runs. A start of
 // the running execution itself passes, so that StartExecution stays
 // idempotent. flags are the flags of the commands that the reason suggests.
