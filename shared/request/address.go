@@ -56,10 +56,10 @@ func isPrivate(ip netip.Addr) bool {
 
 // targetAddress checks the target_address of proxy none: the IPv4 address
 // of the repository that the load balancer sends traffic to. A Network
-// Load Balancer refuses publicly routable IP targets, so on AWS the address
+// Load Balancer rejects publicly routable IP targets, so on AWS the address
 // must be private. Azure virtual networks and Google Cloud VPC networks may
 // use public ranges privately, so there only the addresses where no
-// repository can run are refused.
+// repository can run are rejected.
 func (v *validator) targetAddress(path, value string, privateOnly bool) {
 	const fix = "with proxy none set the repository's private IPv4 address"
 	ip, err := netip.ParseAddr(value)
@@ -97,8 +97,8 @@ func (v *validator) upstreamHost(path, host string) {
 	}
 }
 
-// specialRanges hold the addresses that specialAddress names. A subnet
-// must not overlap them.
+// specialRanges are the IPv4 ranges of the addresses that specialAddress
+// names. A subnet must not overlap them.
 var specialRanges = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("127.0.0.0/8"),
@@ -111,7 +111,7 @@ var specialRanges = []netip.Prefix{
 // which the workflow creates when it is absent. Google Cloud subnets may
 // use private ranges and also public ranges used privately, so only blocks
 // that overlap the unspecified, loopback, link-local, multicast or
-// broadcast addresses are refused.
+// broadcast addresses are rejected.
 func (v *validator) pscSubnetCIDR(value string) {
 	const path = "$.gcp.psc_subnet_cidr"
 	prefix, err := netip.ParsePrefix(value)
@@ -133,7 +133,7 @@ func (v *validator) pscSubnetCIDR(value string) {
 }
 
 // numericHost reports whether host, which is not a dotted-quad address,
-// ends in a number label, decimal or hexadecimal: no top-level domain is a
+// ends in a decimal or hexadecimal number label. No top-level domain is a
 // number, and C resolvers read such a name as an IPv4 address, so that 0
 // is 0.0.0.0 and 127.1 is 127.0.0.1.
 func numericHost(host string) bool {
