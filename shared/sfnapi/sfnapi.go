@@ -45,12 +45,12 @@ type Options struct {
 	// StartExecution returns ConflictException (HTTP 409) with the reason
 	// and starts nothing. An error fails the request as internal.
 	StartCheck func(ctx context.Context, machine, name string, input json.RawMessage) (reason string, err error)
-	// LockStarts, when set, takes the lock that StartExecution holds from
-	// StartCheck until the engine has started the execution, and that
-	// RedriveExecution holds from RedriveCheck until the engine has
-	// redriven it, so that no other start or redrive that takes the same
-	// lock comes between a check and its start. It returns the function
-	// that releases the lock. An error fails the request as internal.
+	// LockStarts, when set, takes a lock and returns the function that
+	// releases it. StartExecution keeps the lock from StartCheck until the
+	// engine has started the execution. RedriveExecution keeps it from
+	// RedriveCheck until the engine has redriven the execution. So no other
+	// start or redrive that takes the same lock comes between a check and
+	// its start. An error fails the request as internal.
 	LockStarts func(ctx context.Context) (unlock func(), err error)
 	// PrepareInput, when set, returns the input with which StartExecution
 	// starts an execution of machine, such as the input with defaults
