@@ -7,8 +7,8 @@ import (
 	"fmt"
 )
 
-// InvalidInputError rejects the input of a StartExecution request, with a
-// message that names the invalid field.
+// InvalidInputError is the error with which Options.PrepareInput rejects
+// the input of a StartExecution request. Message names the invalid field.
 type InvalidInputError struct {
 	Message string
 }
