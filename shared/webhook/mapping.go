@@ -256,10 +256,10 @@ func (f Field) value(doc any) (any, error) {
 
 // splitList splits text at sep and trims the pieces, dropping empty ones.
 // A comma also separates the version clauses of one requirement
-// (requests>=2.31,<3) and its extras (requests[socks,security]). A PEP 440
-// version clause starts with one of < > = ! ~, so with sep "," a piece that
-// starts with one of those joins the piece before it, and so does a piece
-// after one whose extras bracket is still open.
+// (requests>=2.31,<3) and its extras (requests[socks,security]). So with
+// sep "," a piece joins the piece before it when it starts a PEP 440
+// version clause (one of < > = ! ~) or when the extras bracket of the piece
+// before it is still open.
 func splitList(text, sep string) []any {
 	var items []any
 	for _, part := range strings.Split(text, sep) {
