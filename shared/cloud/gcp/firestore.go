@@ -78,26 +78,37 @@ var _ workflow.WaitRegistry = (*Waits)(nil)
 // production endpoint. An invalid cfg gives an InvalidRequest error that
 // lists every problem.
 func NewWaits(ctx context.Context, opts Options, cfg WaitsConfig) (*Waits, error) {
+	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Waits{
+		docs:        docs,
+		parent:      cfg.documentsRoot(),
+		collection:  cfg.Collection,
+		callTimeout: callTimeout,
+	}, nil
+}
+
+// openDocuments fills in the default database of cfg, validates it and
+// builds the documents client from opts. It returns cfg with its defaults
+// and the call timeout, which is DefaultCallTimeout when opts sets none.
+func openDocuments(ctx context.Context, opts Options, cfg WaitsConfig) (*firestore.ProjectsDatabasesDocumentsService, WaitsConfig, time.Duration, error) {
 	if cfg.Database == "" {
 		cfg.Database = DefaultFirestoreDatabase
 	}
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return nil, cfg, 0, err
 	}
 	docs, err := newDocumentsService(ctx, opts)
 	if err != nil {
-		return nil, err
+		return nil, cfg, 0, err
 	}
-	w := &Waits{
-		docs:        docs,
-		parent:      cfg.documentsRoot(),
-		collection:  cfg.Collection,
-		callTimeout: opts.CallTimeout,
+	callTimeout := opts.CallTimeout
+	if callTimeout <= 0 {
+		callTimeout = DefaultCallTimeout
 	}
-	if w.callTimeout <= 0 {
-		w.callTimeout = DefaultCallTimeout
-	}
-	return w, nil
+	return docs, cfg, callTimeout, nil
 }
 
 // newDocumentsService builds the Firestore documents client from the

@@ -72,25 +72,15 @@ var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
 // NewWaits does, for the reservations under the waits collection of cfg.
 // An invalid cfg gives an InvalidRequest error that lists every problem.
 func NewEndpointReservations(ctx context.Context, opts Options, cfg WaitsConfig) (*EndpointReservations, error) {
-	if cfg.Database == "" {
-		cfg.Database = DefaultFirestoreDatabase
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	docs, err := newDocumentsService(ctx, opts)
+	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &EndpointReservations{
+	return &EndpointReservations{
 		docs:        docs,
 		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + reservationsDocumentID,
-		callTimeout: opts.CallTimeout,
-	}
-	if s.callTimeout <= 0 {
-		s.callTimeout = DefaultCallTimeout
-	}
-	return s, nil
+		callTimeout: callTimeout,
+	}, nil
 }
 
 // Collection returns the resource name of the collection of reservation
