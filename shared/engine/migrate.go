@@ -39,8 +39,7 @@ func migrateCursorIDs(ctx context.Context, db *sql.DB) error {
 	if strings.Contains(table, "AUTOINCREMENT") {
 		return nil
 	}
-	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS cursors"):]
-	create = create[:strings.Index(create, ";")+1]
+	create := createTableStatement("cursors")
 
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -115,6 +114,7 @@ func migrateDefinitionHashes(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("migrate executions table: %w", err)
 	}
 	defer tx.Rollback()
+
 	var hashColumns, notNull int
 	err = tx.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'definition_hash'),
@@ -125,12 +125,12 @@ func migrateDefinitionHashes(ctx context.Context, db *sql.DB) error {
 	if hashColumns > 0 && notNull == 0 {
 		return nil
 	}
+
 	hash := "NULL"
 	if hashColumns > 0 {
 		hash = "definition_hash"
 	}
-	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS executions"):]
-	create = create[:strings.Index(create, ";")+1]
+	create := createTableStatement("executions")
 	const columns = `name, machine, input, status, output, error, cause, started_at, stopped_at,
 		redrive_count, event_count, deadline, history_full, redriven_at`
 	for _, stmt := range []string{
@@ -148,8 +148,16 @@ func migrateDefinitionHashes(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("migrate executions table: %w", err)
 		}
 	}
+
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate executions table: %w", err)
 	}
 	return nil
+}
+
+// createTableStatement returns the CREATE TABLE statement for table from
+// schema, up to and including its semicolon.
+func createTableStatement(table string) string {
+	create := schema[strings.Index(schema, "CREATE TABLE IF NOT EXISTS "+table+" "):]
+	return create[:strings.Index(create, ";")+1]
 }
