@@ -63,15 +63,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 
 	e.log.Info("engine started")
-	// The first read of the store finds the executions that this process
-	// started before Run.
+	// Drop the executions that Start handed over before Run, because the
+	// first read of the store finds them.
 	e.takeStarted()
 	// Run reads the store again when new work is signalled, when the timer
 	// fires, or when a chain ends whose cursor a read found due while the
 	// chain was in flight, and the read came after the chain's last write.
 	// A read before that write saw a state that the chain has since left,
-	// because every cursor is due while its task function runs. Reading the store
-	// after every step would make each step cost a scan of all due
+	// because every cursor is due while its task function runs. Reading the
+	// store after every step would make each step cost a scan of all due
 	// cursors. An execution that Start began in this process is handed
 	// over without a read.
 	requery := true
@@ -220,10 +220,10 @@ const maxChainTasks = 20
 // waits, ends or is left for the Run loop. It returns when the cursor is
 // due next and the commit sequence number of its last write. A task
 // function runs only after its TaskStarted event committed, and its
-// outcome is committed before chain returns, so a task that completed is
-// never run again and a task cut off by a crash runs again when the store
-// is reopened. Transitions that make other cursors due,
-// such as starting Parallel branches, signal the Run loop instead.
+// outcome is committed before chain returns. So a task that completed is
+// never run again, and a task cut off by a crash runs again when the store
+// is reopened. Transitions that make other cursors due, such as starting
+// Parallel branches, signal the Run loop instead.
 func (e *Engine) chain(ctx context.Context, id int64) (stepOutcome, error) {
 	var result *taskResult
 	for calls := 0; ; calls++ {
