@@ -34,17 +34,17 @@ const (
 	attrReservedAt = "reserved_at"
 )
 
-// DefaultReservationTTL is how long a place stays held after it was last
-// reserved, the same as reservations.TTL of the single-machine store.
+// DefaultReservationTTL is how long a place stays reserved after its last
+// reservation, the same as reservations.TTL of the single-machine store.
 // Preflight reserves and the endpoint step renews minutes later, so the
 // bound leaves room for that step's retries and frees the place of a run
 // that stopped before its endpoint step.
 const DefaultReservationTTL = 2 * time.Hour
 
-// maxReserveAttempts bounds the read and conditional write rounds of one
-// Reserve. A round fails only when another caller changed the account's
-// item since the read, or the TTL deleted it, so each failed round means
-// that another write went through.
+// maxReserveAttempts is the maximum number of read and conditional write
+// rounds of one Reserve. A round's write fails when another caller wrote
+// the account's item since the read, or the TTL deleted it.
+// NOTE: an item without a version attribute also fails every round.
 const maxReserveAttempts = 10
 
 // reserveBackoff is the maximum pause before the second round. It grows
@@ -58,7 +58,7 @@ var ErrReservationContention = errors.New("the account's endpoint reservations c
 
 var _ workflow.EndpointReservations = (*Store)(nil)
 
-// reservationsPartition keys the one item that holds all places of an
+// reservationsPartition keys the one item that contains all places of an
 // account. Account names are compared without case, like Snowflake account
 // identifiers. The stack in infra/ lets the step roles reach only partition
 // keys that start with "endpoints#", so the prefix changes only with it.
@@ -73,7 +73,7 @@ type place struct {
 	service string
 	// reservedAt is the time of the last reservation, in Unix seconds.
 	reservedAt int64
-	// execution is the run that holds the place, or "".
+	// execution is the ID of the run that owns the place, or "".
 	execution string
 }
 
@@ -85,7 +85,7 @@ type accountPlaces struct {
 }
 
 // Reserve implements workflow.EndpointReservations. It reads the
-// account's item, decides on the places it holds, and writes the item back
+// account's item, updates the places it contains, and writes the item back
 // on the condition that its version did not change, in up to
 // maxReserveAttempts rounds. Service IDs are compared without case,
 // because Azure resource IDs ignore case.
@@ -104,8 +104,8 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 
 		places := maps.Clone(stored.places)
 		changed := dropEnded(places, r.Now.Add(-s.ReservationTTL).Unix(), r.Listed)
-		held, holds := places[r.RequestID]
-		if !holds && len(r.Listed)+len(places) >= r.Limit {
+		current, reserved := places[r.RequestID]
+		if !reserved && len(r.Listed)+len(places) >= r.Limit {
 			result := workflow.ReservationResult{Holders: slices.Sorted(maps.Keys(places))}
 			if !changed {
 				return result, nil
@@ -124,9 +124,9 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		}
 
 		if r.ServiceID != "" {
-			held.service = r.ServiceID
+			current.service = r.ServiceID
 		}
-		places[r.RequestID] = place{service: held.service, reservedAt: r.Now.Unix(), execution: r.Execution}
+		places[r.RequestID] = place{service: current.service, reservedAt: r.Now.Unix(), execution: r.Execution}
 		written, err := s.writePlaces(ctx, r.Account, stored.version, places, r.Now)
 		if err != nil {
 			return workflow.ReservationResult{}, err
@@ -175,7 +175,7 @@ func dropEnded(places map[string]place, expiredBefore int64, listed []string) bo
 
 // Release implements workflow.EndpointReservations. One UpdateItem removes
 // the place on the condition that it exists and, when execution is set,
-// that execution holds it or no holder was recorded. It also raises the
+// that execution owns it or no owner was recorded. It also raises the
 // item's version, so that a Reserve that read the place before fails its
 // write and reads again.
 func (s *Store) Release(ctx context.Context, account, requestID, execution string) error {
@@ -200,7 +200,7 @@ func (s *Store) Release(ctx context.Context, account, requestID, execution strin
 		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
-		// The request holds no place, or a later run holds it.
+		// The request has no place, or another execution owns it.
 		return nil
 	}
 	if err != nil {
