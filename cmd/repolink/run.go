@@ -99,11 +99,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
 			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
-	var name string
-	err = withStartLock(ctx, dir, func() (err error) {
-		name, err = startExecution(ctx, rt.engine, req)
-		return err
-	})
+	name, err := startExecutionLocked(ctx, rt.engine, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
 		return teardown.usage(progress.storeFlags)
@@ -191,11 +187,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
 			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
 	}
-	var name string
-	err = withStartLock(ctx, dir, func() (err error) {
-		name, err = startExecution(ctx, eng, req)
-		return err
-	})
+	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
 		return teardown.usage(progress.storeFlags)
@@ -306,6 +298,17 @@ func openRun(runs []engine.Execution) *engine.Execution {
 		}
 	}
 	return nil
+}
+
+// startExecutionLocked runs startExecution under the start lock of the
+// state directory dir, so that no other start comes between its checks and
+// its start.
+func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (name string, err error) {
+	err = withStartLock(ctx, dir, func() error {
+		name, err = startExecution(ctx, eng, req)
+		return err
+	})
+	return name, err
 }
 
 // startExecution starts the request's execution, or resumes the open one.

@@ -419,11 +419,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
-	var name string
-	err := withStartLock(ctx, s.rt.dir, func() (err error) {
-		name, err = startExecution(ctx, s.rt.engine, req)
-		return err
-	})
+	name, err := startExecutionLocked(ctx, s.rt.engine, s.rt.dir, req)
 	// The webhook returns a conflict that names a running execution of the
 	// ticket, and a running teardown of the request is one.
 	var teardown *teardownRunningError
