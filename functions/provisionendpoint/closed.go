@@ -13,7 +13,7 @@ import (
 const EndpointState = "Endpoint"
 
 // ReleaseClosed ends the place of a provision execution that closed
-// before its endpoint step, while that execution holds it. A later run of
+// before its endpoint step, while that execution owns it. A later run of
 // the request that reserved meanwhile keeps the place.
 //
 // entered yields the names of the states that the execution entered, in
@@ -26,7 +26,7 @@ const EndpointState = "Endpoint"
 //
 // It releases nothing when env has no reservation store or entered
 // yields an error. An empty execution is invalid, because ReleaseHeld
-// would then release the place whichever run holds it.
+// would then release the place whichever run owns it.
 func ReleaseClosed(ctx context.Context, env *workflow.Env, req request.Request, execution string, entered iter.Seq2[string, error]) (kept bool, err error) {
 	if env.EndpointReservations == nil {
 		return false, nil

@@ -16,11 +16,11 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// TTL is how long a place stays held after it was last reserved. A run
+// TTL is how long a place stays reserved after its last reservation. A run
 // reserves at preflight and renews at the endpoint step, which normally
 // comes minutes later, so the bound leaves room for that step's retries.
 // A place ends earlier when the request's endpoint is listed or when the
-// run that holds it releases it on close. The TTL frees the place of a run
+// run that owns it releases it on close. The TTL frees the place of a run
 // whose process was killed, and of a run closed during the endpoint step.
 const TTL = 2 * time.Hour
 
@@ -56,7 +56,7 @@ func Open(path string) (*Store, error) {
 }
 
 // migrateHolders adds the execution column to a table made before places
-// recorded the execution that holds them. Those places keep an empty
+// recorded the execution that owns them. Those places keep an empty
 // holder, which any closing run of their request releases, as before. The
 // check runs in the write transaction, so two processes that open an old
 // file at once add the column once.
@@ -117,11 +117,11 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		}
 	}
 
-	service, holds := held[r.RequestID]
+	service, reserved := held[r.RequestID]
 	if r.ServiceID != "" {
 		service = r.ServiceID
 	}
-	if !holds && len(r.Listed)+len(held) >= r.Limit {
+	if !reserved && len(r.Listed)+len(held) >= r.Limit {
 		holders := slices.Sorted(maps.Keys(held))
 		// The refusal is final, but the places whose endpoints are listed
 		// stay dropped.

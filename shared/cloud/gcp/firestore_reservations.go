@@ -14,7 +14,7 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// ReservationTTL is how long a place stays held after its run last
+// ReservationTTL is how long a place stays reserved after its run last
 // reserved it. A run reserves at preflight and renews at the endpoint step,
 // which normally comes minutes later, so the bound leaves room for that
 // step's retries. A place ends earlier when the request's endpoint is
