@@ -12,7 +12,7 @@ import (
 
 // newEndpointReservations returns the endpoint reservations that the
 // environment configures. When REPOLINK_WAITS_COLLECTION is set, they are
-// kept in Firestore under the waits collection, with the same project and
+// stored in Firestore under the waits collection, with the same project and
 // database settings. Otherwise it returns nil, and preflight and the
 // endpoint step check only the endpoints that Snowflake lists. An invalid
 // configuration gives reservations whose every call fails, so a
@@ -32,7 +32,7 @@ func newEndpointReservations(getenv func(string) string, opts gcpadapter.Options
 }
 
 // firestoreReservations builds the Firestore reservations client on first
-// use and keeps it for later invocations on the same instance.
+// use and reuses it for later invocations on the same instance.
 type firestoreReservations struct {
 	opts gcpadapter.Options
 	cfg  gcpadapter.WaitsConfig
