@@ -225,9 +225,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 // the execution history, 90 days after closing by default (Step Functions
 // Developer Guide, "Execution guarantees").
 //
-// The loop also handles names that Step Functions still holds but the
-// ticket's record does not list. A running execution of the same request
-// is returned as it is, because Step Functions makes that start idempotent.
+// The loop also handles names that are still in the Step Functions
+// execution history but not in the ticket's record. A running execution
+// of the same request is returned as it is, because Step Functions makes
+// that start idempotent.
 // It passes over executions of other request IDs, whose names can look like
 // run names. An execution of the ID that still runs another request is a
 // *webhook.RunningError, and a closed one of the same request a *ranError.
