@@ -10,7 +10,7 @@ import (
 // storeFormat is the format of the store that this package writes, kept
 // in SQLite's user_version. Raise it with every change that an older
 // engine would misread. Engines built before the definitions table do not
-// check it: the NULL definition column of newer executions stops them.
+// check it, but the NULL definition column of newer executions stops them.
 const storeFormat = 1
 
 // checkStoreFormat rejects a store that a newer engine wrote, before any

@@ -24,8 +24,9 @@ import (
 // stays small. Executions started before definition_hash existed have a
 // NULL hash and their definition text in the definition column. The NULL
 // also stops a repolink built before the definitions table from running
-// such an execution: it fails to read the row, where an empty text would
-// make it fail the execution as an invalid definition.
+// such an execution, because that repolink fails to read the row. An
+// empty text would instead make it fail the execution as an invalid
+// definition.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -391,8 +392,8 @@ var cursorExecutionQuery = `SELECT ` + prefixed("c.", cursorColumns) + `, ` + pr
 	FROM cursors c JOIN executions x ON x.name = c.execution WHERE c.id = ?`
 
 // loadCursorExecution reads a cursor and its execution row with one
-// query. A missing cursor is errStale. A cursor without an execution row
-// returns ErrExecutionNotFound.
+// query. It returns errStale for a missing cursor and
+// ErrExecutionNotFound for a cursor without an execution row.
 func loadCursorExecution(ctx context.Context, tx *storeTx, id int64) (*cursor, *execRow, error) {
 	var cs cursorScan
 	var xs execScan
