@@ -95,10 +95,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
 
-	if earlier := changedFrom(ctx, rt.engine, req); earlier != "" {
-		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
-	}
+	warnChanged(ctx, rt.engine, req, stderr)
 	name, err := startExecutionLocked(ctx, rt.engine, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
@@ -136,6 +133,16 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &failedError{msg: "execution " + exec.Status}
 	}
 	return nil
+}
+
+// warnChanged prints a warning to stderr when an earlier execution ran the
+// request's ID with other settings, because objects that it created under
+// other names stay.
+func warnChanged(ctx context.Context, eng *engine.Engine, req request.Request, stderr io.Writer) {
+	if earlier := changedFrom(ctx, eng, req); earlier != "" {
+		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
+			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
+	}
 }
 
 // leftOpenAdvice returns the reason that run cannot start a changed
@@ -183,10 +190,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	}
 	defer eng.Close()
 
-	if earlier := changedFrom(ctx, eng, req); earlier != "" {
-		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
-	}
+	warnChanged(ctx, eng, req, stderr)
 	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
