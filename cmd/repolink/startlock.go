@@ -36,7 +36,7 @@ func withStartLock(ctx context.Context, dir string, fn func() error) error {
 	return fn()
 }
 
-// startGates hold one gate per state directory, a channel with room for
+// startGates maps each state directory to a gate, a channel with room for
 // one value, that the goroutines of this process pass in turn before they
 // take the directory's flock. Blocked senders on a channel are served in
 // order, so a burst of webhook deliveries takes the lock first come, first
