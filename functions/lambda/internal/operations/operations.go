@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -207,14 +209,23 @@ type historyResponse struct {
 	Truncated bool        `json:"truncated,omitempty"`
 }
 
-// checkName rejects a name that Step Functions does not allow for an
-// execution: more than 80 characters, or whitespace, wildcard, bracket or
-// other special characters, the ":" of an ARN among them.
+// checkName rejects a name that the StartExecution API reference does not
+// allow for an execution: empty, longer than 80 characters, not UTF-8, or
+// with whitespace, control characters (U+0000 to U+001F, U+007F to U+009F,
+// U+FFFE and U+FFFF) or any of < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /.
+// The ":" and "/" would also change the ARN that the name goes into.
 func checkName(name string) error {
-	if name == "" || len(name) > 80 || strings.ContainsAny(name, ": \t\n*?\"<>{}[]#%\\^|~`$&,;") {
+	length := utf8.RuneCountInString(name)
+	invalid := length == 0 || length > 80 || !utf8.ValidString(name) || strings.ContainsFunc(name, notAllowedInName)
+	if invalid {
 		return fmt.Errorf("invalid execution name %q; use a name that GET /v1/executions lists", name)
 	}
 	return nil
+}
+
+func notAllowedInName(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF ||
+		strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r)
 }
 
 // executionARN returns the ARN of the execution called name of the state
