@@ -65,7 +65,7 @@ func (a *API) list(ctx context.Context, query map[string]string) events.APIGatew
 	for len(views) < pageSize {
 		next, err := newest(ctx, streams)
 		if err != nil {
-			return a.listFailed(query["next_token"] != "", err)
+			return a.listFailed(query["next_token"] != "", next.machine.arn, err)
 		}
 		if next == nil {
 			break
@@ -88,22 +88,23 @@ func (a *API) list(ctx context.Context, query map[string]string) events.APIGatew
 // listFailed returns the response to a failed ListExecutions call. Step
 // Functions rejects an invalid page token with InvalidToken, and its API
 // reference states that a page token expires after 24 hours.
-func (a *API) listFailed(withToken bool, err error) events.APIGatewayV2HTTPResponse {
+func (a *API) listFailed(withToken bool, stateMachineARN string, err error) events.APIGatewayV2HTTPResponse {
 	if withToken && errors.Is(err, sfn.ErrTokenGone) {
-		a.logger().Warn("list executions rejected next_token", "error", err)
+		a.logger().Warn("list executions rejected next_token", "state_machine", stateMachineARN, "error", err)
 		return respond(http.StatusBadRequest, apiError{Error: "invalid next_token: Step Functions rejected it; " + nextTokenAdvice})
 	}
-	return a.failed("list executions", "", err)
+	return a.failed("list executions", "", stateMachineARN, err)
 }
 
 // newest returns the stream whose next execution is the newest, or nil
 // when no stream has executions left. Equal start dates go by name, and
-// then by machine, provision first.
+// then by machine, provision first. When a read fails, it returns the
+// stream that failed with the error.
 func newest(ctx context.Context, streams []*machineStream) (*machineStream, error) {
 	var best *machineStream
 	for _, s := range streams {
 		if err := s.fill(ctx); err != nil {
-			return nil, err
+			return s, err
 		}
 		if len(s.page) == 0 {
 			continue

@@ -140,19 +140,19 @@ func (a *API) describe(ctx context.Context, name string) events.APIGatewayV2HTTP
 	for _, m := range a.lookupOrder(name) {
 		arn, err := executionARN(m, name)
 		if err != nil {
-			return a.failed("build execution ARN", name, err)
+			return a.failed("build execution ARN", name, m.arn, err)
 		}
 		x, err := a.Executions.DescribeExecution(ctx, arn)
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
 			continue
 		}
 		if err != nil {
-			return a.failed("describe execution", name, err)
+			return a.failed("describe execution", name, m.arn, err)
 		}
 
 		recent, _, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: recentEvents, ReverseOrder: true})
 		if err != nil {
-			return a.failed("read history", name, err)
+			return a.failed("read history", name, m.arn, err)
 		}
 		return respond(http.StatusOK, describeView(m.name, x, recent))
 	}
@@ -166,14 +166,14 @@ func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPR
 	for _, m := range a.lookupOrder(name) {
 		arn, err := executionARN(m, name)
 		if err != nil {
-			return a.failed("build execution ARN", name, err)
+			return a.failed("build execution ARN", name, m.arn, err)
 		}
 		all, truncated, err := a.readHistory(ctx, arn)
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
 			continue
 		}
 		if err != nil {
-			return a.failed("read history", name, err)
+			return a.failed("read history", name, m.arn, err)
 		}
 		// NOTE: the local API returns every event. When Truncated is set,
 		// the rest stays behind `aws stepfunctions get-execution-history`.
@@ -238,8 +238,15 @@ func executionARN(m machine, name string) (string, error) {
 	return prefix + ":execution:" + machineName + ":" + name, nil
 }
 
-func (a *API) failed(op, name string, err error) events.APIGatewayV2HTTPResponse {
-	a.logger().Error(op+" failed", "execution", name, "state_machine", a.StateMachineARN, "error", err)
+// failed logs a failed call on the state machine stateMachineARN with
+// the error and returns a 500 response without it. name is the execution,
+// or "" for a list.
+func (a *API) failed(op, name, stateMachineARN string, err error) events.APIGatewayV2HTTPResponse {
+	log := a.logger().With("state_machine", stateMachineARN)
+	if name != "" {
+		log = log.With("execution", name)
+	}
+	log.Error(op+" failed", "error", err)
 	return respond(http.StatusInternalServerError, apiError{Error: op + " failed; the function log has the cause"})
 }
 

@@ -1,9 +1,11 @@
 package operations_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -613,6 +615,82 @@ func TestStepFunctionsFailure(t *testing.T) {
 		if strings.Contains(resp.Body, "AccessDenied") {
 			t.Errorf("%s: body %s shows the Step Functions error, want it only in the log", path, resp.Body)
 		}
+	}
+}
+
+// teardownFailingExecutions fails every call on the teardown machine, as
+// Step Functions does when the role may read only the provision machine.
+// The provision machine has no executions.
+type teardownFailingExecutions struct{}
+
+func (teardownFailingExecutions) ListExecutions(_ context.Context, machineARN string, _ sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	if strings.HasSuffix(machineARN, ":rl-teardown") {
+		return nil, "", errDenied
+	}
+	return nil, "", nil
+}
+
+func (teardownFailingExecutions) DescribeExecution(_ context.Context, arn string) (sfn.Execution, error) {
+	if strings.Contains(arn, ":rl-teardown:") {
+		return sfn.Execution{}, errDenied
+	}
+	return sfn.Execution{}, sfn.ErrExecutionNotFound
+}
+
+func (teardownFailingExecutions) GetExecutionHistory(_ context.Context, arn string, _ sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	if strings.Contains(arn, ":rl-teardown:") {
+		return nil, "", errDenied
+	}
+	return nil, "", sfn.ErrExecutionNotFound
+}
+
+func TestFailureLogsFailingMachine(t *testing.T) {
+	const (
+		provisionARN = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision"
+		teardownARN  = "arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown"
+	)
+	tests := []struct{ name, path string }{
+		{"list", "/operations/v1/executions"},
+		{"describe", "/operations/v1/executions/DATA-1-teardown"},
+		{"history", "/operations/v1/executions/DATA-1-teardown/history"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			api := &operations.API{
+				Executions:              teardownFailingExecutions{},
+				StateMachineARN:         provisionARN,
+				TeardownStateMachineARN: teardownARN,
+				Logger:                  slog.New(slog.NewJSONHandler(&logs, nil)),
+			}
+			resp, err := api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+				RawPath:        tt.path,
+				RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+			})
+			if err != nil {
+				t.Fatalf("Handle %s: %v", tt.path, err)
+			}
+			if resp.StatusCode != http.StatusInternalServerError {
+				t.Errorf("status code = %d, want 500", resp.StatusCode)
+			}
+			var record struct {
+				Level        string `json:"level"`
+				StateMachine string `json:"state_machine"`
+				Error        string `json:"error"`
+			}
+			if err := json.Unmarshal(logs.Bytes(), &record); err != nil {
+				t.Fatalf("log %q is not one JSON record: %v", logs.String(), err)
+			}
+			if record.Level != "ERROR" {
+				t.Errorf("level = %q, want ERROR", record.Level)
+			}
+			if record.StateMachine != teardownARN {
+				t.Errorf("state_machine = %q, want the teardown machine %s", record.StateMachine, teardownARN)
+			}
+			if !strings.Contains(record.Error, "AccessDenied") {
+				t.Errorf("error = %q, want the Step Functions error", record.Error)
+			}
+		})
 	}
 }
 
