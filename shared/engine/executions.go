@@ -108,7 +108,7 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err := insertCursor(sctx, tx, root); err != nil {
 			return nil, err
 		}
-		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x}
+		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x, execRead: x.version()}
 		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
 			return nil, err
 		}

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
 // taskCall is a task function to run: its cursor as committed with the
-// TaskStarted event, and its state.
+// TaskStarted event, and its state. exec is the execution row as the
+// same request committed it.
 type taskCall struct {
-	c *cursor
-	s *state
+	c    *cursor
+	s    *state
+	exec *execRow
 }
 
 // taskResult is what a task function returned.
@@ -40,16 +43,42 @@ const maxChainSteps = 100
 // the cursor is due next, or the zero time when it has nothing to do, and
 // the commit sequence number of its transaction.
 func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (stepOutcome, error) {
+	reuse := result != nil && result.call.exec != nil
+	out, err := e.stepOnce(ctx, id, result, startTask, reuse)
+	if reuse && isStale(err) {
+		// The rows changed since the task started, so read them.
+		out, err = e.stepOnce(ctx, id, result, startTask, false)
+	}
+	if isStale(err) {
+		return stepOutcome{seq: out.seq}, nil
+	}
+	return out, err
+}
+
+// stepOnce is one attempt of step. With reuse it skips reading the cursor
+// and execution rows and takes them from the task call, as the request
+// that started the task committed them. The version check of the cursor
+// row and the check of saveExecution then return errStale when another
+// request or process wrote either row since.
+func (e *Engine) stepOnce(ctx context.Context, id int64, result *taskResult, startTask, reuse bool) (stepOutcome, error) {
 	var c *cursor
 	var call *taskCall
 	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
 		c, call = nil, nil
-		loaded, x, err := loadCursorExecution(context.WithoutCancel(ctx), tx, id)
-		if err != nil {
-			return nil, err
+		var loaded *cursor
+		var x *execRow
+		if reuse {
+			loaded, x = result.call.rows()
+		} else {
+			var err error
+			loaded, x, err = loadCursorExecution(context.WithoutCancel(ctx), tx, id)
+			if err != nil {
+				return nil, err
+			}
 		}
 		t := e.newTxn(ctx, tx, x)
 		t.own = loaded
+		var err error
 		c, call, err = t.advanceChain(loaded, result, startTask)
 		if errors.Is(err, errNotDue) {
 			return nil, errNoChange
@@ -63,15 +92,25 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 		if err := t.save(); err != nil {
 			return nil, err
 		}
+		if call != nil {
+			committed := *t.exec
+			call.exec = &committed
+		}
 		return t.publish, nil
 	})
 	if err != nil {
-		if isStale(err) {
-			return stepOutcome{seq: seq}, nil
-		}
-		return stepOutcome{}, err
+		return stepOutcome{seq: seq}, err
 	}
 	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
+}
+
+// rows returns copies of the cursor and execution rows of the call, which
+// a request may change.
+func (call *taskCall) rows() (*cursor, *execRow) {
+	c := *call.c
+	c.Retries = slices.Clone(c.Retries)
+	x := *call.exec
+	return &c, &x
 }
 
 // stepOutcome is the result of a step.

@@ -415,14 +415,43 @@ func loadCursorExecution(ctx context.Context, tx *storeTx, id int64) (*cursor, *
 	return c, xs.execution(), nil
 }
 
-func saveExecution(ctx context.Context, tx *storeTx, x *execRow) error {
-	_, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
+// execVersion holds the columns of an executions row that saveExecution
+// compares before it writes, so that a request with an out-of-date copy
+// of the row fails with errStale. The output, error and cause columns
+// change only together with status or stopped_at, so they need no check.
+type execVersion struct {
+	status       string
+	stoppedAt    int64
+	redriveCount int
+	eventCount   int64
+	deadline     int64
+	historyFull  bool
+	redrivenAt   int64
+}
+
+func (x *execRow) version() execVersion {
+	return execVersion{status: x.Status, stoppedAt: x.StoppedAt, redriveCount: x.RedriveCount,
+		eventCount: x.EventCount, deadline: x.Deadline, historyFull: x.HistoryFull, redrivenAt: x.RedrivenAt}
+}
+
+// saveExecution writes x if the row still has the values in read, and
+// returns errStale otherwise. A step that reuses the row that its chain
+// wrote last relies on this check, because a sibling cursor or another
+// process may have written the row since.
+func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersion) error {
+	res, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
 		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ?, redriven_at = ?
-		WHERE name = ?`,
+		WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
+		AND deadline = ? AND history_full = ? AND redriven_at = ?`,
 		x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
-		x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name)
+		x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name,
+		read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline, read.historyFull,
+		read.redrivenAt)
 	if err != nil {
 		return fmt.Errorf("save execution %q: %w", x.Name, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errStale
 	}
 	return nil
 }

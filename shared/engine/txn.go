@@ -21,6 +21,9 @@ type txn struct {
 	def    *stateMachine
 	events []Event
 
+	// execRead is exec as the request found it, which save checks.
+	execRead execVersion
+
 	// own is the cursor that a step advances. Its writes are deferred to
 	// flush, so that a step of several transitions updates its row once.
 	own      *cursor
@@ -63,7 +66,7 @@ func (e *Engine) loadTxn(ctx context.Context, tx *storeTx, name string) (*txn, e
 // newTxn starts a request on the execution row x, read in tx.
 func (e *Engine) newTxn(ctx context.Context, tx *storeTx, x *execRow) *txn {
 	// Statements must not be cancelled halfway (see runBatch).
-	return &txn{e: e, ctx: context.WithoutCancel(ctx), tx: tx, now: e.clock.Now(), exec: x}
+	return &txn{e: e, ctx: context.WithoutCancel(ctx), tx: tx, now: e.clock.Now(), exec: x, execRead: x.version()}
 }
 
 // errDefinitionRead marks a store error while reading an execution's
@@ -131,7 +134,7 @@ func (t *txn) save() error {
 			return err
 		}
 	}
-	if err := saveExecution(t.ctx, t.tx, t.exec); err != nil {
+	if err := saveExecution(t.ctx, t.tx, t.exec, t.execRead); err != nil {
 		return err
 	}
 	t.tx.events = append(t.tx.events, t.events...)
