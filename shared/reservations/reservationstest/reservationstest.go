@@ -38,6 +38,7 @@ func Run(t *testing.T, ttl time.Duration, newState func(t *testing.T) OpenFunc) 
 		{"concurrent last places", testConcurrentLastPlaces},
 		{"counts listed and held", testCounts},
 		{"expires", testExpires},
+		{"renewal extends place", testRenewalExtends},
 		{"accounts apart", testAccountsApart},
 		{"holders exclude listed", testHoldersExcludeListed},
 		{"release frees place", testReleaseFreesPlace},
@@ -172,6 +173,33 @@ func testExpires(t *testing.T, open OpenFunc, ttl time.Duration) {
 	late.Now = Start.Add(ttl + time.Minute)
 	if got := Reserve(t, s, late); !got.Reserved {
 		t.Errorf("place rejected after DATA-1's place expired: %+v", got)
+	}
+}
+
+func testRenewalExtends(t *testing.T, open OpenFunc, ttl time.Duration) {
+	s := open(t)
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	if got := Reserve(t, s, Reservation("DATA-1", "", four...)); !got.Reserved {
+		t.Fatalf("last place rejected: %+v", got)
+	}
+	renewal := Reservation("DATA-1", "", four...)
+	renewal.Now = Start.Add(ttl - time.Minute)
+	if got := Reserve(t, s, renewal); !got.Reserved {
+		t.Fatalf("renewal of DATA-1's place rejected: %+v", got)
+	}
+
+	// The place now lasts ttl from the renewal, not from the first
+	// reservation.
+	late := Reservation("DATA-2", "", four...)
+	late.Now = Start.Add(ttl + time.Minute)
+	got := Reserve(t, s, late)
+	want := workflow.ReservationResult{Holders: []string{"DATA-1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("place after the first reservation's ttl (-want +got):\n%s", diff)
+	}
+	late.Now = renewal.Now.Add(ttl + time.Minute)
+	if got := Reserve(t, s, late); !got.Reserved {
+		t.Errorf("place rejected after the renewed place expired: %+v", got)
 	}
 }
 
