@@ -251,6 +251,9 @@ func readRequest(path string) (request.Request, error) {
 		return request.Request{}, usagef("read request: %v", err)
 	}
 	req, err := request.Parse(data)
+	if err == nil {
+		err = checkSecretARNs(req)
+	}
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {

@@ -437,6 +437,10 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 // cannot run as given.
 func (s *serviceExecutions) check(req request.Request) error {
 	fields := s.localRefs.FieldErrors(req, localRefFix)
+	var names *request.ValidationError
+	if errors.As(checkSecretARNs(req), &names) {
+		fields = append(fields, names.Fields...)
+	}
 	if !s.sandbox && req.Notify != nil && strings.HasPrefix(req.Notify.URL, "http://") {
 		fields = append(fields, request.FieldError{Path: "$.notify.url", Message: "must use https:// outside sandbox mode"})
 	}

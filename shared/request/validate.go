@@ -158,6 +158,9 @@ func (v *validator) require(path, value, hint string) bool {
 func (v *validator) ref(path, value string) {
 	for _, scheme := range RefSchemes {
 		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
+			if problem := secretRefProblem(value); problem != "" {
+				v.add(path, problem)
+			}
 			return
 		}
 	}

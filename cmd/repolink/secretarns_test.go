@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunRejectsMalformedSecretRefs(t *testing.T) {
+	const exampleRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"
+	tests := []struct {
+		name, ref, message string
+	}{
+		{"aws secret name", "aws-secretsmanager:notanarn", "reference to a secret name, not an ARN"},
+		{"aws arn of another service", "aws-secretsmanager:arn:aws:s3:::corp-bucket", "not a Secrets Manager secret ARN"},
+		{"azure host outside vault.azure.net", "azure-keyvault:https://kv-packages.example.com/secrets/index-password",
+			"not a vault under .vault.azure.net"},
+		{"gcp name without project", "gcp-secretmanager:index-password", "not a secret version name"},
+	}
+	data, err := os.ReadFile("../../examples/aws-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"`+exampleRef+`"`) {
+		t.Fatalf("example request has no reference %s", exampleRef)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := strings.Replace(string(data), `"`+exampleRef+`"`, `"`+tt.ref+`"`, 1)
+			path := filepath.Join(t.TempDir(), "request.json")
+			if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "state")
+
+			code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, path)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if !strings.Contains(errOut, "$.repository.auth.password_ref: ") {
+				t.Errorf("stderr %q does not name $.repository.auth.password_ref", errOut)
+			}
+			if !strings.Contains(errOut, tt.message) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.message)
+			}
+			if !strings.Contains(errOut, "nothing was created") {
+				t.Errorf("stderr %q does not say that nothing was created", errOut)
+			}
+		})
+	}
+}

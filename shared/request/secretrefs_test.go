@@ -1,0 +1,122 @@
+package request
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const examplePasswordRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"
+
+// parseWithPasswordRef parses the AWS example with
+// $.repository.auth.password_ref set to ref.
+func parseWithPasswordRef(t *testing.T, ref string) error {
+	t.Helper()
+	doc := validJSON()
+	if !strings.Contains(doc, `"`+examplePasswordRef+`"`) {
+		t.Fatalf("example request has no password_ref %s", examplePasswordRef)
+	}
+	doc = strings.Replace(doc, `"`+examplePasswordRef+`"`, `"`+ref+`"`, 1)
+	_, err := Parse([]byte(doc))
+	return err
+}
+
+func TestValidateSecretRefForms(t *testing.T) {
+	valid := []string{
+		examplePasswordRef,
+		"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password-AbCdEf",
+		"aws-secretsmanager:arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:index",
+		"aws-secretsmanager:arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:index#password",
+		"aws-secretsmanager:repolink/index-password",
+		"aws-secretsmanager:notanarn",
+		"azure-keyvault:https://kv-packages.vault.azure.net/secrets/index-password",
+		"azure-keyvault:https://corp-kv.vault.azure.net/secrets/index-password/0123abcd",
+		"azure-keyvault:https://corp-kv.vault.azure.net/secrets/index-password/",
+		"gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index-password",
+		"gcp-secretmanager:projects/corp-packages-prod/secrets/index_password/versions/3",
+		"gcp-secretmanager:projects/123456789012/secrets/index/versions/latest",
+		"gcp-secretmanager:projects/example.com:corp-packages/secrets/index/versions/1",
+	}
+	for _, ref := range valid {
+		if err := parseWithPasswordRef(t, ref); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
+	}
+}
+
+func TestValidateMalformedSecretRefs(t *testing.T) {
+	tests := []struct {
+		name, ref, message string
+	}{
+		{"aws arn of another service", "aws-secretsmanager:arn:aws:s3:::corp-bucket/index-password",
+			"not a Secrets Manager secret ARN"},
+		{"aws arn without account", "aws-secretsmanager:arn:aws:secretsmanager:us-west-2::secret:index",
+			"not a Secrets Manager secret ARN"},
+		{"aws parameter arn", "aws-secretsmanager:arn:aws:ssm:us-west-2:123456789012:parameter/index",
+			"not a Secrets Manager secret ARN"},
+		{"aws name with space", "aws-secretsmanager:index password",
+			"neither a Secrets Manager secret ARN nor a secret name"},
+		{"aws empty json key", "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:index#",
+			"empty JSON key"},
+		{"azure other host", "azure-keyvault:https://kv-packages.example.com/secrets/index-password",
+			"not a vault under .vault.azure.net"},
+		{"azure host suffix trick", "azure-keyvault:https://kv.vault.azure.net.example.com/secrets/index-password",
+			"not a vault under .vault.azure.net"},
+		{"azure bare vault domain", "azure-keyvault:https://vault.azure.net/secrets/index-password",
+			"not a vault under .vault.azure.net"},
+		{"azure http", "azure-keyvault:http://kv-packages.vault.azure.net/secrets/index-password",
+			"not an https:// secret identifier"},
+		{"azure port", "azure-keyvault:https://kv-packages.vault.azure.net:8443/secrets/index-password",
+			"a port"},
+		{"azure keys path", "azure-keyvault:https://kv-packages.vault.azure.net/keys/index-key",
+			"not /secrets/NAME"},
+		{"azure no name", "azure-keyvault:https://kv-packages.vault.azure.net/secrets/",
+			"not /secrets/NAME"},
+		{"azure name with underscore", "azure-keyvault:https://kv-packages.vault.azure.net/secrets/index_password",
+			"not 1 to 127 letters, digits and hyphens"},
+		{"gcp bare name", "gcp-secretmanager:index-password", "not a secret version name"},
+		{"gcp empty version", "gcp-secretmanager:projects/p1/secrets/index/versions/", "not a secret version name"},
+		{"gcp singular secret", "gcp-secretmanager:projects/p1/secret/index/versions/1", "not a secret version name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parseWithPasswordRef(t, tt.ref)
+			var invalid *ValidationError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("error = %v, want a *ValidationError", err)
+			}
+			if len(invalid.Fields) != 1 {
+				t.Fatalf("got %d field errors, want 1: %v", len(invalid.Fields), invalid)
+			}
+			got := invalid.Fields[0]
+			if got.Path != "$.repository.auth.password_ref" {
+				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
+			}
+			if !strings.Contains(got.Message, tt.message) {
+				t.Errorf("message %q does not contain %q", got.Message, tt.message)
+			}
+			if !strings.Contains(got.Message, "; use ") && !strings.Contains(got.Message, "; name the key") {
+				t.Errorf("message %q does not say what to write instead", got.Message)
+			}
+			_, value, _ := strings.Cut(tt.ref, ":")
+			if strings.Contains(err.Error(), value) {
+				t.Errorf("error %q quotes the reference", err)
+			}
+		})
+	}
+}
+
+func TestAWSSecretNameRefs(t *testing.T) {
+	req := Request{
+		Snowflake: Snowflake{PrivateKeyRef: "aws-secretsmanager:repolink/sf-key#pem"},
+		Repository: Repository{Auth: Auth{Type: "password",
+			PasswordRef: examplePasswordRef}},
+	}
+	got := req.AWSSecretNameRefs()
+	if len(got) != 1 {
+		t.Fatalf("got %d references, want 1: %+v", len(got), got)
+	}
+	if got[0].Path != "$.snowflake.private_key_ref" {
+		t.Errorf("path = %s, want $.snowflake.private_key_ref", got[0].Path)
+	}
+}
