@@ -27,13 +27,14 @@ const localNotifyWait = 2 * time.Minute
 type localNotifier struct {
 	dir     string
 	sandbox bool
-	// flags are the command flags for the next field, as commandFlags
-	// returns them.
+	// flags are the command flags that the notification's next field
+	// needs, as commandFlags returns them.
 	flags string
 }
 
 // checkRequest warns on stderr, before anything starts, when req has a
-// notify.url that this process cannot sign, so that the run sends nothing.
+// notify.url but REPOLINK_WEBHOOK_SECRET is not set. This process then
+// cannot sign the notification, so it sends none.
 func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 	if req.Notify == nil || req.Notify.URL == "" || os.Getenv(envWebhookSecret) != "" {
 		return
@@ -43,8 +44,9 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 }
 
 // send delivers the notification of closed execution x, when its request
-// has a notify.url, and reports the outcome on stderr in one line. The
-// notifier has no logger, so that its per-attempt log does not repeat it.
+// has a notify.url, and prints the receiver's host and then the outcome
+// on stderr. The notifier gets no logger, so that its per-attempt log
+// does not repeat the outcome line.
 func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Execution, stderr io.Writer) {
 	secret := os.Getenv(envWebhookSecret)
 	if secret == "" || x.Status == engine.StatusRunning {

@@ -32,8 +32,8 @@ type progress struct {
 
 	mu sync.Mutex
 	// execution is the execution that the command follows. The engine
-	// also resumes other open executions in the store, whose events get
-	// one line each that names them, not step lines.
+	// also resumes other open executions in the store. Each of them gets
+	// one line that names it, and its events print no step lines.
 	execution string
 	resumed   map[string]bool
 	started   time.Time
@@ -313,7 +313,7 @@ func countActions(output json.RawMessage) map[string]int {
 }
 
 // keptObjects returns the objects that the teardown steps found but kept,
-// as "TYPE NAME: reason" lines in the order of the steps' result keys.
+// as "TYPE NAME: reason" lines sorted by the steps' result keys.
 func keptObjects(output json.RawMessage) []string {
 	var doc struct {
 		Resources map[string]struct {

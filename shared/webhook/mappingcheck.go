@@ -222,9 +222,10 @@ func jsonFieldNames(typ reflect.Type) map[string]reflect.StructField {
 }
 
 // checkSharedRequest checks the part of the request that the mapping
-// sets for every ticket: the ID comes from the ticket, and every
-// credential reference must be a reference. The rest is checked with each
-// delivery, once the ticket's fields complete the request.
+// sets for every ticket: it must not set the ID, which comes from the
+// ticket, and every credential field must contain a reference, not a
+// literal credential. The rest is checked with each delivery, once the
+// ticket's fields complete the request.
 func (m *Mapping) checkSharedRequest() []request.FieldError {
 	var problems []request.FieldError
 	if _, ok := m.Request["id"]; ok {

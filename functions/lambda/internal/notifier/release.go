@@ -44,7 +44,8 @@ func (n *Notifier) releaseReservation(ctx context.Context, event statusChange, d
 	// the place again, so only an execution that is still closed releases.
 	//
 	// NOTE: a redrive between this read and the release below can still
-	// lose its new place. The window is one DynamoDB call long, and the
+	// lose its new place. The window covers the DynamoDB call and, for a
+	// history of more than one page, the reads of its older pages. The
 	// redriven run reserves again at its endpoint step.
 	newest, ok, err := runHistory.event(ctx, 0)
 	if err != nil {
