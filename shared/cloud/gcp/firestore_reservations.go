@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
 	firestore "google.golang.org/api/firestore/v1"
 
+	"github.com/repolink/repolink/shared/reservations/backoff"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -189,23 +189,9 @@ func (s *EndpointReservations) update(ctx context.Context, account, op string, c
 				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry the step",
 				op, name, reservationAttempts)
 		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := backoff.Pause(ctx, attempt); err != nil {
 			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
 		}
-	}
-}
-
-// pause waits a random time that grows with attempt, so that callers whose
-// writes conflicted do not read and write again in step.
-func pause(ctx context.Context, attempt int) error {
-	limit := time.Duration(min(attempt, 10)) * 20 * time.Millisecond
-	timer := time.NewTimer(rand.N(limit) + time.Millisecond)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/repolink/repolink/shared/reservations/backoff"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -46,11 +46,6 @@ const DefaultReservationTTL = 2 * time.Hour
 // the account's item since the read, or the TTL deleted it.
 // NOTE: an item without a version attribute also fails every round.
 const maxReserveAttempts = 10
-
-// reserveBackoff is the maximum pause before the second round. It grows
-// with each round, and every pause is jittered so that the callers that
-// lost a round do not meet again in the next.
-const reserveBackoff = 20 * time.Millisecond
 
 // ErrReservationContention is returned when other callers changed an
 // account's reservations during every round of one Reserve.
@@ -94,7 +89,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		return workflow.ReservationResult{}, workflow.Invalid("aws: dynamodb reserve a private endpoint: account and request ID are required")
 	}
 	for attempt := range maxReserveAttempts {
-		if err := pause(ctx, attempt); err != nil {
+		if err := backoff.Pause(ctx, attempt); err != nil {
 			return workflow.ReservationResult{}, err
 		}
 		stored, err := s.readPlaces(ctx, r.Account)
@@ -138,23 +133,6 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 	return workflow.ReservationResult{}, fmt.Errorf("aws: dynamodb reserve a private endpoint of %s for %s in table %s: %w (%d attempts), "+
 		"because other runs of the account reserve at the same time; retry the step",
 		r.Account, r.RequestID, s.table, ErrReservationContention, maxReserveAttempts)
-}
-
-// pause sleeps before a retry of Reserve for a random time of up to
-// attempt times reserveBackoff. It returns at once before the first
-// attempt, and with ctx's error when ctx ends first.
-func pause(ctx context.Context, attempt int) error {
-	if attempt == 0 {
-		return nil
-	}
-	timer := time.NewTimer(rand.N(time.Duration(attempt) * reserveBackoff))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // dropEnded removes the places that expired, reserved before the Unix time
