@@ -72,6 +72,18 @@ func TestParseMappingRejects(t *testing.T) {
 			message: []string{`the request has no field "awss"`},
 		},
 		{
+			name:    "credential reference from a ticket field",
+			replace: []string{`"repository.name":`, `"repository.auth.password_ref":`},
+			path:    "$.fields['repository.auth.password_ref']",
+			message: []string{"is a credential reference", "set it in request instead"},
+		},
+		{
+			name:    "Snowflake key reference from a ticket field",
+			replace: []string{`"repository.name":`, `"snowflake.private_key_ref":`},
+			path:    "$.fields['snowflake.private_key_ref']",
+			message: []string{"is a credential reference"},
+		},
+		{
 			name:    "path below a value",
 			replace: []string{`"repository.name":`, `"repository.name.first":`},
 			path:    "$.fields['repository.name.first']",

@@ -164,6 +164,11 @@ func (m *Mapping) checkFields() []request.FieldError {
 			problems = append(problems, request.FieldError{Path: path, Message: problem})
 			continue
 		}
+		if request.IsCredentialRefPath("$." + target) {
+			problems = append(problems, request.FieldError{Path: path,
+				Message: "is a credential reference, and a ticket must not choose one, because its editor could then send any stored secret to a host of their choice; set it in request instead"})
+			continue
+		}
 		if m.Fields[target].Split != "" && typ.Kind() != reflect.Slice {
 			problems = append(problems, request.FieldError{Path: path + ".split",
 				Message: fmt.Sprintf("is only for list fields, and %s is not a list; remove split", target)})
