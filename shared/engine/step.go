@@ -77,7 +77,7 @@ func (e *Engine) stepOnce(ctx context.Context, id int64, result *taskResult, sta
 			}
 		}
 		t := e.newTxn(ctx, tx, x)
-		t.own = loaded
+		t.setOwn(loaded)
 		var err error
 		c, call, err = t.advanceChain(loaded, result, startTask)
 		if errors.Is(err, errNotDue) {

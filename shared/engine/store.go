@@ -302,13 +302,33 @@ func insertCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 // saveCursor writes c if its version is unchanged since it was read, and
 // increments the version. A changed version returns errStale.
 func saveCursor(ctx context.Context, tx *storeTx, c *cursor) error {
-	res, err := tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
+	return updateCursor(ctx, tx, c, true)
+}
+
+// updateCursor writes c as saveCursor does. Without writeDue it leaves
+// the due_at column out of SET, for a caller that knows the stored value
+// equals c.DueAt, so that SQLite does not rewrite the cursors_due index
+// entry.
+func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue bool) error {
+	var res sql.Result
+	var err error
+	if writeDue {
+		res, err = tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
 		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
 		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
 		WHERE id = ? AND version = ?`,
-		c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
-		encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
-		nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
+			c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
+			encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
+			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
+	} else {
+		res, err = tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?,
+		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
+		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
+		WHERE id = ? AND version = ?`,
+			c.State, string(c.Input), c.Phase, c.EnteredAt, nullJSON(c.Effective),
+			encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
+			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
+	}
 	if err != nil {
 		return fmt.Errorf("save cursor %d: %w", c.ID, err)
 	}
@@ -439,14 +459,29 @@ func (x *execRow) version() execVersion {
 // wrote last relies on this check, because a sibling cursor or another
 // process may have written the row since.
 func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersion) error {
-	res, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
+	var res sql.Result
+	var err error
+	if x.Status == read.status && x.StoppedAt == read.stoppedAt && x.Deadline == read.deadline {
+		// Most steps change only the event count. Leaving the columns of
+		// the executions indexes out of SET keeps SQLite from rewriting
+		// those index entries.
+		res, err = tx.ExecContext(ctx, `UPDATE executions SET output = ?, error = ?, cause = ?,
+		redrive_count = ?, event_count = ?, history_full = ?, redriven_at = ?
+		WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
+		AND deadline = ? AND history_full = ? AND redriven_at = ?`,
+			nullJSON(x.Output), x.Error, x.Cause, x.RedriveCount, x.EventCount, x.HistoryFull, x.RedrivenAt,
+			x.Name, read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline,
+			read.historyFull, read.redrivenAt)
+	} else {
+		res, err = tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
 		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ?, redriven_at = ?
 		WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
 		AND deadline = ? AND history_full = ? AND redriven_at = ?`,
-		x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
-		x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name,
-		read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline, read.historyFull,
-		read.redrivenAt)
+			x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
+			x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name,
+			read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline, read.historyFull,
+			read.redrivenAt)
+	}
 	if err != nil {
 		return fmt.Errorf("save execution %q: %w", x.Name, err)
 	}

@@ -28,6 +28,9 @@ type txn struct {
 	// flush, so that a step of several transitions updates its row once.
 	own      *cursor
 	ownDirty bool // own changed since it was read or last written
+	// ownDue is the due_at of own as stored, so that flush writes that
+	// column only when it changed.
+	ownDue *int64
 
 	execInput any
 	closed    bool    // the execution reached a terminal status
@@ -114,6 +117,20 @@ func (t *txn) saveCursor(c *cursor) error {
 	return saveCursor(t.ctx, t.tx, c)
 }
 
+// setOwn makes c, as stored, the step's own cursor.
+func (t *txn) setOwn(c *cursor) {
+	t.own = c
+	t.ownDue = copyTime(c.DueAt)
+}
+
+func copyTime(t *int64) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}
+
 // flush writes the step's own cursor if it changed. Call it before any
 // statement that reads or writes that cursor's row, and before the
 // request ends.
@@ -122,7 +139,13 @@ func (t *txn) flush() error {
 		return nil
 	}
 	t.ownDirty = false
-	return saveCursor(t.ctx, t.tx, t.own)
+	due := t.own.DueAt
+	keepDue := (due == nil) == (t.ownDue == nil) && (due == nil || *due == *t.ownDue)
+	if err := updateCursor(t.ctx, t.tx, t.own, !keepDue); err != nil {
+		return err
+	}
+	t.ownDue = copyTime(due)
+	return nil
 }
 
 // save saves the execution row and hands the events to the transaction,
