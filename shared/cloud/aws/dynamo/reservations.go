@@ -44,7 +44,6 @@ const DefaultReservationTTL = 2 * time.Hour
 // maxReserveAttempts is the maximum number of read and conditional write
 // rounds of one Reserve. A round's write fails when another caller wrote
 // the account's item since the read, or the TTL deleted it.
-// NOTE: an item without a version attribute also fails every round.
 const maxReserveAttempts = 10
 
 // ErrReservationContention is returned when other callers changed an
@@ -74,9 +73,13 @@ type place struct {
 
 // accountPlaces is the stored state of an account's places.
 type accountPlaces struct {
-	// version is 0 when the account has no item yet.
-	version int64
-	places  map[string]place
+	// found is true when the account has an item.
+	found bool
+	// version is the item's version attribute. An item without one, such
+	// as one written by hand, has version 0 and versioned false.
+	version   int64
+	versioned bool
+	places    map[string]place
 }
 
 // Reserve implements workflow.EndpointReservations. It reads the
@@ -108,7 +111,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 			// The rejection is final, but the places that ended must be
 			// dropped, so that they stop counting once their endpoints
 			// leave the list.
-			written, err := s.writePlaces(ctx, r.Account, stored.version, places, r.Now)
+			written, err := s.writePlaces(ctx, r.Account, stored, places, r.Now)
 			if err != nil {
 				return workflow.ReservationResult{}, err
 			}
@@ -122,7 +125,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 			current.service = r.ServiceID
 		}
 		places[r.RequestID] = place{service: current.service, reservedAt: r.Now.Unix(), execution: r.Execution}
-		written, err := s.writePlaces(ctx, r.Account, stored.version, places, r.Now)
+		written, err := s.writePlaces(ctx, r.Account, stored, places, r.Now)
 		if err != nil {
 			return workflow.ReservationResult{}, err
 		}
@@ -154,15 +157,15 @@ func dropEnded(places map[string]place, expiredBefore int64, listed []string) bo
 // Release implements workflow.EndpointReservations. One UpdateItem removes
 // the place on the condition that it exists and, when execution is set,
 // that execution owns it or no owner was recorded. It also raises the
-// item's version, so that a Reserve that read the place before fails its
-// write and reads again.
+// item's version, from 0 when the item has none, so that a Reserve that
+// read the place before fails its write and reads again.
 func (s *Store) Release(ctx context.Context, account, requestID, execution string) error {
 	names := map[string]string{
 		"#places":  attrPlaces,
 		"#request": requestID,
 		"#version": attrVersion,
 	}
-	values := map[string]types.AttributeValue{":one": numberAttr(1)}
+	values := map[string]types.AttributeValue{":one": numberAttr(1), ":zero": numberAttr(0)}
 	condition := "attribute_exists(#places.#request)"
 	if execution != "" {
 		names["#execution"] = attrExecution
@@ -172,7 +175,7 @@ func (s *Store) Release(ctx context.Context, account, requestID, execution strin
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       key(reservationsPartition(account), reservationsSortKey),
-		UpdateExpression:          aws.String("REMOVE #places.#request SET #version = #version + :one"),
+		UpdateExpression:          aws.String("REMOVE #places.#request SET #version = if_not_exists(#version, :zero) + :one"),
 		ConditionExpression:       aws.String(condition),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
@@ -201,6 +204,14 @@ func (s *Store) readPlaces(ctx context.Context, account string) (accountPlaces, 
 	if out.Item == nil {
 		return stored, nil
 	}
+	stored.found = true
+	if v, ok := out.Item[attrVersion]; ok {
+		if _, number := v.(*types.AttributeValueMemberN); !number {
+			return accountPlaces{}, fmt.Errorf("aws: dynamodb read endpoint reservations of %s in table %s: attribute %s is %T, want a number; "+
+				"set it to a number or remove it", account, s.table, attrVersion, v)
+		}
+		stored.versioned = true
+	}
 	stored.version, err = numberOf(out.Item, attrVersion)
 	if err != nil {
 		return accountPlaces{}, fmt.Errorf("aws: dynamodb read endpoint reservations of %s in table %s: %w", account, s.table, err)
@@ -228,13 +239,14 @@ func (s *Store) readPlaces(ctx context.Context, account string) (accountPlaces, 
 }
 
 // writePlaces stores places as the account's item on the condition that
-// the item's version is still version, or that no item exists when version
-// is 0. It returns false when the condition failed. The item expires one
-// TTL after its latest place was reserved, so it outlives every place.
-func (s *Store) writePlaces(ctx context.Context, account string, version int64, places map[string]place, now time.Time) (bool, error) {
+// the item is still as readPlaces found it in stored: absent, present
+// without a version attribute, or present with the same version. It returns false when the
+// condition failed. The item expires one TTL after its latest place was
+// reserved, so it outlives every place.
+func (s *Store) writePlaces(ctx context.Context, account string, stored accountPlaces, places map[string]place, now time.Time) (bool, error) {
 	item := key(reservationsPartition(account), reservationsSortKey)
 	item[attrAccount] = stringAttr(strings.ToLower(account))
-	item[attrVersion] = numberAttr(version + 1)
+	item[attrVersion] = numberAttr(stored.version + 1)
 	latest := now.Unix()
 	values := make(map[string]types.AttributeValue, len(places))
 	for request, p := range places {
@@ -253,17 +265,19 @@ func (s *Store) writePlaces(ctx context.Context, account string, version int64, 
 	item[attrPlaces] = &types.AttributeValueMemberM{Value: values}
 	item[attrExpiresAt] = numberAttr(latest + int64(s.ReservationTTL/time.Second))
 
-	in := &dynamodb.PutItemInput{
-		TableName:                 s.tableName(),
-		Item:                      item,
-		ConditionExpression:       aws.String("#version = :version"),
-		ExpressionAttributeNames:  map[string]string{"#version": attrVersion},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":version": numberAttr(version)},
-	}
-	if version == 0 {
+	in := &dynamodb.PutItemInput{TableName: s.tableName(), Item: item}
+	switch {
+	case !stored.found:
 		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
-		in.ExpressionAttributeNames = nil
-		in.ExpressionAttributeValues = nil
+	case !stored.versioned:
+		// A write by another caller adds a version, so this condition
+		// fails after any write since the read, as the version check does.
+		in.ConditionExpression = aws.String("attribute_exists(pk) AND attribute_not_exists(#version)")
+		in.ExpressionAttributeNames = map[string]string{"#version": attrVersion}
+	default:
+		in.ConditionExpression = aws.String("#version = :version")
+		in.ExpressionAttributeNames = map[string]string{"#version": attrVersion}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":version": numberAttr(stored.version)}
 	}
 	_, err := s.client.PutItem(ctx, in)
 	if isConditionFailed(err) {

@@ -172,3 +172,168 @@ func TestReserveMissingAccount(t *testing.T) {
 		t.Errorf("Reserve without an account: error %v named %q, want %q", err, got, workflow.ErrInvalidRequest)
 	}
 }
+
+// putVersionlessItem writes the reservations item of acme-prod without a
+// version attribute, with one place for DATA-0 reserved at
+// reservationstest.Start.
+func putVersionlessItem(t *testing.T, client *dynamodb.Client) {
+	t.Helper()
+	sum := sha256.Sum256([]byte("acme-prod"))
+	_, err := client.PutItem(context.Background(), &dynamodb.PutItemInput{
+		TableName: aws.String("repolink-test"),
+		Item: map[string]types.AttributeValue{
+			"pk":      &types.AttributeValueMemberS{Value: "endpoints#" + hex.EncodeToString(sum[:])},
+			"sk":      &types.AttributeValueMemberS{Value: "reservations"},
+			"account": &types.AttributeValueMemberS{Value: "acme-prod"},
+			"places": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+				"DATA-0": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+					"reserved_at": &types.AttributeValueMemberN{Value: fmt.Sprint(reservationstest.Start.Unix())},
+				}},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("PutItem: %v", err)
+	}
+}
+
+// getReservationsItem reads the reservations item of acme-prod.
+func getReservationsItem(t *testing.T, client *dynamodb.Client) map[string]types.AttributeValue {
+	t.Helper()
+	sum := sha256.Sum256([]byte("acme-prod"))
+	out, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String("repolink-test"),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "endpoints#" + hex.EncodeToString(sum[:])},
+			"sk": &types.AttributeValueMemberS{Value: "reservations"},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	if out.Item == nil {
+		t.Fatal("no reservations item for acme-prod")
+	}
+	return out.Item
+}
+
+// TestReserveItemWithoutVersion reserves in an item that has no version
+// attribute, as one written by hand has. The item's place must still
+// count, and the write must add version 1.
+func TestReserveItemWithoutVersion(t *testing.T) {
+	store, client := newStore(t)
+	putVersionlessItem(t, client)
+	counted := &hookClient{Client: client}
+	store = dynamo.New(counted, "repolink-test")
+
+	if got := reservationstest.Reserve(t, store, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
+		t.Fatalf("place for DATA-1 rejected: %+v", got)
+	}
+	if got := counted.puts.Load(); got != 1 {
+		t.Errorf("Reserve sent %d PutItem calls, want 1", got)
+	}
+	item := getReservationsItem(t, client)
+	if got, want := numberAttribute(t, item, "version"), "1"; got != want {
+		t.Errorf("version = %s, want %s", got, want)
+	}
+	places, ok := item["places"].(*types.AttributeValueMemberM)
+	if !ok {
+		t.Fatalf("places is %T, want a map", item["places"])
+	}
+	for _, request := range []string{"DATA-0", "DATA-1"} {
+		if _, ok := places.Value[request]; !ok {
+			t.Errorf("places %v has no entry for %s", places.Value, request)
+		}
+	}
+
+	// DATA-0, DATA-1 and three listed endpoints fill the five places.
+	full := reservationstest.Reservation("DATA-2", "", "svc-1", "svc-2", "svc-3")
+	if got := reservationstest.Reserve(t, store, full); got.Reserved {
+		t.Errorf("place for DATA-2 reserved, so DATA-0's place in the item without a version did not count: %+v", got)
+	}
+}
+
+// TestReserveRacesVersionlessItem writes the item without a version
+// between a Reserve's read and its write. The write must fail its
+// condition, and the Reserve must read again and keep the other write.
+func TestReserveRacesVersionlessItem(t *testing.T) {
+	store, client := newStore(t)
+	putVersionlessItem(t, client)
+
+	hooked := &hookClient{Client: client}
+	hooked.beforePut = func() {
+		if got := reservationstest.Reserve(t, store, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
+			t.Errorf("racing place for DATA-1 rejected: %+v", got)
+		}
+	}
+	racing := dynamo.New(hooked, "repolink-test")
+	if got := reservationstest.Reserve(t, racing, reservationstest.Reservation("DATA-2", "")); !got.Reserved {
+		t.Fatalf("place for DATA-2 rejected: %+v", got)
+	}
+	if got := hooked.puts.Load(); got != 2 {
+		t.Errorf("Reserve sent %d PutItem calls, want 2: one that fails after the racing write and one after reading again", got)
+	}
+
+	item := getReservationsItem(t, client)
+	if got, want := numberAttribute(t, item, "version"), "2"; got != want {
+		t.Errorf("version = %s, want %s", got, want)
+	}
+	places := item["places"].(*types.AttributeValueMemberM).Value
+	for _, request := range []string{"DATA-0", "DATA-1", "DATA-2"} {
+		if _, ok := places[request]; !ok {
+			t.Errorf("places %v has no entry for %s", places, request)
+		}
+	}
+}
+
+// TestReleaseItemWithoutVersion releases a place from an item without a
+// version attribute. The place must go and the item must get version 1.
+func TestReleaseItemWithoutVersion(t *testing.T) {
+	store, client := newStore(t)
+	putVersionlessItem(t, client)
+
+	if err := store.Release(context.Background(), "acme-prod", "DATA-0", ""); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	item := getReservationsItem(t, client)
+	if got, want := numberAttribute(t, item, "version"), "1"; got != want {
+		t.Errorf("version = %s, want %s", got, want)
+	}
+	places := item["places"].(*types.AttributeValueMemberM).Value
+	if _, ok := places["DATA-0"]; ok {
+		t.Errorf("places %v still has DATA-0 after Release", places)
+	}
+}
+
+// TestReserveRejectsTextVersion reads an item whose version is a string.
+// Reserve must fail at once and name the attribute, not retry until its
+// attempts run out.
+func TestReserveRejectsTextVersion(t *testing.T) {
+	store, client := newStore(t)
+	putVersionlessItem(t, client)
+	sum := sha256.Sum256([]byte("acme-prod"))
+	_, err := client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String("repolink-test"),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "endpoints#" + hex.EncodeToString(sum[:])},
+			"sk": &types.AttributeValueMemberS{Value: "reservations"},
+		},
+		UpdateExpression:          aws.String("SET version = :text"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":text": &types.AttributeValueMemberS{Value: "1"}},
+	})
+	if err != nil {
+		t.Fatalf("UpdateItem: %v", err)
+	}
+
+	_, err = store.Reserve(context.Background(), reservationstest.Reservation("DATA-1", ""))
+	if err == nil {
+		t.Fatal("Reserve accepted an item whose version is a string")
+	}
+	if errors.Is(err, dynamo.ErrReservationContention) {
+		t.Errorf("Reserve retried until its attempts ran out: %v", err)
+	}
+	if !strings.Contains(err.Error(), "attribute version") {
+		t.Errorf("error %q does not name the version attribute", err)
+	}
+}
