@@ -268,7 +268,7 @@ func printStatus(w io.Writer, x engine.Execution, v executionView, flags string)
 			fmt.Fprintf(w, "failed step:   %s\n", v.FailedStep)
 		}
 		if v.Error != "" || v.Cause != "" {
-			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, v.Cause)
+			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, workflow.AddCommandFlags(v.Cause, flags))
 		}
 		fmt.Fprintf(w, "next:          %s\n", nextAction(x, flags, requestPlaceholder))
 	}

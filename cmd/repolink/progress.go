@@ -139,6 +139,7 @@ func (p *progress) event(ev engine.Event) {
 		}
 		p.attempts[state]++
 		name, cause := details.errorName(), strings.TrimPrefix(details.cause(), task+": ")
+		cause = workflow.AddCommandFlags(cause, p.flags)
 		switch name {
 		case workflow.ErrNotReady:
 			p.line(task, "waiting", fmt.Sprintf("%s (check %d)", cause, p.attempts[state]), 0)
@@ -201,7 +202,9 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 		reason = cause
 	}
 	if reason != "" {
-		fmt.Fprintf(p.out, "  error:            %s\n", reason)
+		// The cause may suggest a command, which gets the flags that the
+		// next line's commands carry.
+		fmt.Fprintf(p.out, "  error:            %s\n", workflow.AddCommandFlags(reason, p.flags))
 	}
 
 	requestFile := p.requestFile

@@ -324,7 +324,8 @@ func (n *Notifier) lastResources(ctx context.Context, name string) (json.RawMess
 // Build returns the notification of a closed execution. resources are
 // $.resources as the last finished state of a run that did not succeed left
 // them, or nil. flags are the command flags of the state directory, as in
-// Config.CommandFlags.
+// Config.CommandFlags, and Build also adds them to the repolink commands that
+// the cause quotes.
 func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage, flags string) Notification {
 	return payload.Build(payload.Run{
 		Machine:      x.Machine,
@@ -336,7 +337,7 @@ func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage,
 		StoppedAt:    x.StoppedAt,
 		Output:       x.Output,
 		Error:        x.Error,
-		Cause:        x.Cause,
+		Cause:        workflow.AddCommandFlags(x.Cause, flags),
 		State:        x.CurrentState,
 		Next:         workflow.NextAction(x.Status, x.Error, nextCommands(x, flags)),
 		Resources:    resources,

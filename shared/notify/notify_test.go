@@ -659,3 +659,19 @@ func TestSendWithoutNotifyURL(t *testing.T) {
 		t.Errorf("Send = %v, %v, want no notification and no error", ok, err)
 	}
 }
+
+func TestNotifyCauseCarriesCommandFlags(t *testing.T) {
+	x := closed("DATA-5", engine.StatusFailed, "http://127.0.0.1:1/hook", 0)
+	x.Error = workflow.ErrConflict
+	x.Cause = "proxy VM i-1 forwards to a:443, but aws.upstream is b:443; the proxy VM is not changed in place, " +
+		"so run 'repolink teardown DATA-5' and run the request again"
+	var doc workflow.Document
+	if err := json.Unmarshal(x.Input, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink")
+	want := "'repolink teardown --sandbox --state-dir /srv/repolink DATA-5'"
+	if !strings.Contains(got.Cause, want) {
+		t.Errorf("cause %q does not contain %s", got.Cause, want)
+	}
+}
