@@ -40,6 +40,9 @@ func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (
 	} else {
 		var err error
 		req, err = request.Parse(raw)
+		if err == nil {
+			err = checkSecretARNs(req)
+		}
 		var invalid *request.ValidationError
 		switch {
 		case errors.As(err, &invalid):

@@ -106,10 +106,14 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 	literal := exampleInput(t, "aws-privatelink.json", func(req map[string]any) {
 		req["repository"].(map[string]any)["auth"] = map[string]any{"type": "password", "username": "svc", "password": "hunter2-literal"}
 	})
+	secretName := exampleInput(t, "aws-privatelink.json", func(req map[string]any) {
+		req["repository"].(map[string]any)["auth"].(map[string]any)["password_ref"] = "aws-secretsmanager:repolink/index-password"
+	})
 	for _, tc := range []struct {
 		name, machine, input, want string
 	}{
 		{"literal password", provisionMachine, literal, "$.request.repository.auth.password"},
+		{"secret name", provisionMachine, secretName, "$.request.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name, not an ARN"},
 		{"no request", provisionMachine, `{"resources": {}}`, "$.request: missing"},
 		{"not an object", teardownMachine, `[]`, "$: must be a JSON object"},
 		{"unknown field", provisionMachine, `{"requests": {}}`, "$.requests: unknown field"},

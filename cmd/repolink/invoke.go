@@ -136,6 +136,9 @@ func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 	// unknown fields and an explicit egress.port of 0, which decoding
 	// into the document cannot tell from an absent one.
 	req, err := request.Parse(fields["request"])
+	if err == nil {
+		err = checkSecretARNs(req)
+	}
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {

@@ -50,3 +50,24 @@ func TestRunRejectsMalformedSecretRefs(t *testing.T) {
 		})
 	}
 }
+
+func TestReadDocumentRejectsSecretName(t *testing.T) {
+	requestJSON, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		section(section(doc, "repository"), "auth")["password_ref"] = "aws-secretsmanager:repolink/index-password"
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(path, []byte(`{"request": `+string(requestJSON)+`}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, _, err = readDocument(path)
+	if err == nil {
+		t.Fatal("readDocument accepted a secret name in place of an ARN")
+	}
+	if !strings.Contains(err.Error(), "$.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name") {
+		t.Errorf("error %q does not name $.repository.auth.password_ref", err)
+	}
+}
