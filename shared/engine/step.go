@@ -44,15 +44,76 @@ const maxChainSteps = 100
 // the commit sequence number of its transaction.
 func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (stepOutcome, error) {
 	reuse := result != nil && result.call.exec != nil
+	if reuse {
+		out, err := e.stepAhead(ctx, result, startTask)
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, errSpeculative):
+		case isStale(err):
+			// The rows changed since the task started, so read them.
+			reuse = false
+		default:
+			return out, err
+		}
+	}
 	out, err := e.stepOnce(ctx, id, result, startTask, reuse)
 	if reuse && isStale(err) {
-		// The rows changed since the task started, so read them.
 		out, err = e.stepOnce(ctx, id, result, startTask, false)
 	}
 	if isStale(err) {
 		return stepOutcome{seq: out.seq}, nil
 	}
 	return out, err
+}
+
+// errSpeculative ends stepAhead's work outside the write transaction
+// when the step needs the store, so that the step runs in the
+// transaction instead.
+var errSpeculative = errors.New("step needs the store")
+
+// stepAhead applies a task outcome to the rows that the request that
+// started the task committed, and makes the transitions that follow it,
+// before it joins the shared write transaction. The batch then only
+// writes the rows and events, after the version check of the cursor row
+// and the check of saveExecution. So the work of the transitions runs in
+// parallel with the batches of other steps. It returns errSpeculative
+// for a step that needs the store (a task token, a Parallel or Map
+// state, the end of the execution and others), and errStale when either
+// row changed since the task started.
+func (e *Engine) stepAhead(ctx context.Context, result *taskResult, startTask bool) (stepOutcome, error) {
+	loaded, x := result.call.rows()
+	t := e.newTxn(ctx, &storeTx{e: e, speculative: true}, x)
+	t.setOwn(loaded)
+	c, call, err := t.advanceChain(loaded, result, startTask)
+	if err != nil {
+		return stepOutcome{}, errSpeculative
+	}
+	if t.ownWritten && t.ownDirty {
+		// The cursor row would be written twice.
+		return stepOutcome{}, errSpeculative
+	}
+	if t.exec.HistoryFull && t.exec.Status == StatusRunning {
+		return stepOutcome{}, errSpeculative
+	}
+	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
+		t.tx = tx
+		if err := t.writeAhead(); err != nil {
+			return nil, err
+		}
+		if err := t.save(); err != nil {
+			return nil, err
+		}
+		if call != nil {
+			committed := *t.exec
+			call.exec = &committed
+		}
+		return t.publish, nil
+	})
+	if err != nil {
+		return stepOutcome{seq: seq}, err
+	}
+	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
 }
 
 // stepOnce is one attempt of step. With reuse it skips reading the cursor
@@ -524,6 +585,10 @@ func (t *txn) fail(c *cursor, s *state, err error) error {
 		due := t.now.Add(delay).UnixNano()
 		c.DueAt = &due
 		t.newWork = true
+		if t.tx.speculative {
+			// Log the retry only in the step that commits it.
+			return errSpeculative
+		}
 		t.e.log.Warn("retrying state", "execution", t.exec.Name, "state", s.Name, "error", se.Name,
 			"attempt", c.Retries[i], "delay", delay)
 		return t.saveCursor(c)
@@ -568,6 +633,9 @@ func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
 		return err
 	}
 	if c.Parent == 0 {
+		if t.tx.speculative {
+			return errSpeculative
+		}
 		t.e.log.Warn("execution failed", "execution", t.exec.Name, "state", s.Name, "error", se.Name)
 		return t.closeExecution(StatusFailed, se.Name, se.Cause, nil)
 	}

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,4 +82,147 @@ func TestStepRereadsExecutionChangedBySibling(t *testing.T) {
 	if succeeded != 2 {
 		t.Errorf("history has %d TaskSucceeded events, want 2", succeeded)
 	}
+}
+
+// startAhead starts an execution of "m" without a Run loop, and steps its
+// root cursor up to the first task call.
+func startAhead(t *testing.T, e *Engine) (id int64, call *taskCall) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	started := e.takeStarted()
+	if len(started) != 1 {
+		t.Fatalf("Start handed over %d executions, want 1", len(started))
+	}
+	id = started[0].id
+	out, err := e.step(ctx, id, nil, true)
+	if err != nil {
+		t.Fatalf("first step: %v", err)
+	}
+	if out.call == nil {
+		t.Fatal("first step returned no task call")
+	}
+	return id, out.call
+}
+
+// checkEventIDs reports history event IDs that are not 1, 2, 3 and so on,
+// and returns the event types.
+func checkEventIDs(t *testing.T, e *Engine) []string {
+	t.Helper()
+	events, err := e.History(context.Background(), "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for i, ev := range events {
+		if ev.ID != int64(i+1) {
+			t.Errorf("event %d (%s) has ID %d, want %d", i, ev.Type, ev.ID, i+1)
+		}
+		types = append(types, ev.Type)
+	}
+	return types
+}
+
+func TestStepAheadWritesTransitions(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"a","Next":"P"},
+		"P":{"Type":"Pass","Next":"T2"},
+		"T2":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{}`)})
+	id, call := startAhead(t, e)
+
+	out, err := e.stepAhead(context.Background(), &taskResult{call: call, output: json.RawMessage(`{"v":1}`)}, true)
+	if err != nil {
+		t.Fatalf("stepAhead: %v", err)
+	}
+	if out.call == nil || out.call.s.Name != "T2" {
+		t.Fatalf("stepAhead returned call %+v, want the call of T2", out.call)
+	}
+	if got := string(out.call.c.Input); got != `{"v":1}` {
+		t.Errorf("input of T2 %s, want {\"v\":1}", got)
+	}
+	types := checkEventIDs(t, e)
+	want := []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded",
+		"TaskStateExited", "PassStateEntered", "PassStateExited", "TaskStateEntered", "TaskScheduled", "TaskStarted"}
+	if !slices.Equal(types, want) {
+		t.Errorf("history %v, want %v", types, want)
+	}
+
+	// Closing the execution needs the store, so the step that ends it
+	// runs in the write transaction.
+	result := &taskResult{call: out.call, output: json.RawMessage(`{}`)}
+	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errSpeculative) {
+		t.Fatalf("stepAhead at the end of the execution: %v, want errSpeculative", err)
+	}
+	if _, err := e.step(context.Background(), id, result, true); err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	x, err := e.Describe(context.Background(), "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != StatusSucceeded {
+		t.Errorf("status %s (%s: %s), want %s", x.Status, x.Error, x.Cause, StatusSucceeded)
+	}
+	checkEventIDs(t, e)
+}
+
+func TestStepAheadStaleExecution(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"a","Next":"T2"},
+		"T2":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{}`)})
+	id, call := startAhead(t, e)
+	// Another request appends an event while the task runs.
+	err := e.transact(context.Background(), "run", func(tx *txn) error {
+		return tx.emit("PassStateEntered", "Other", nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	result := &taskResult{call: call, output: json.RawMessage(`{}`)}
+	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errStale) {
+		t.Fatalf("stepAhead on a changed execution row: %v, want errStale", err)
+	}
+	out, err := e.step(context.Background(), id, result, true)
+	if err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	if out.call == nil || out.call.s.Name != "T2" {
+		t.Fatalf("step returned call %+v, want the call of T2", out.call)
+	}
+	types := checkEventIDs(t, e)
+	if n := len(types); n != 10 {
+		t.Errorf("history has %d events, want 10: %v", n, types)
+	}
+}
+
+func TestStepAheadNeedsStoreForToken(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"a","Next":"Await"},
+		"Await":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+			"Parameters":{"FunctionName":"a","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`,
+		map[string]TaskFunc{"a": constTask(`{}`)})
+	id, call := startAhead(t, e)
+
+	result := &taskResult{call: call, output: json.RawMessage(`{}`)}
+	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errSpeculative) {
+		t.Fatalf("stepAhead before a task token: %v, want errSpeculative", err)
+	}
+	out, err := e.step(context.Background(), id, result, true)
+	if err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	if out.call == nil || out.call.c.Token == "" {
+		t.Fatalf("step returned call %+v, want the call of Await with a task token", out.call)
+	}
+	var tokens int
+	if err := e.db.QueryRow(`SELECT COUNT(*) FROM tokens`).Scan(&tokens); err != nil {
+		t.Fatal(err)
+	}
+	if tokens != 1 {
+		t.Errorf("store has %d task tokens, want 1", tokens)
+	}
+	checkEventIDs(t, e)
 }

@@ -19,6 +19,10 @@ type storeTx struct {
 	// bound holds the engine's prepared statements bound to this
 	// transaction, so that each is bound once per transaction.
 	bound map[*sql.Stmt]*sql.Stmt
+	// speculative marks the stand-in transaction of a step that runs
+	// outside the write transaction (see stepAhead). Its statements fail
+	// with errSpeculative and tx is nil.
+	speculative bool
 }
 
 // stmt returns the prepared statement of query bound to the transaction,
@@ -40,6 +44,9 @@ func (s *storeTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (s *storeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s.speculative {
+		return nil, errSpeculative
+	}
 	if stmt := s.stmt(ctx, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
 	}
@@ -47,6 +54,9 @@ func (s *storeTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (s *storeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.speculative {
+		return nil, errSpeculative
+	}
 	if stmt := s.stmt(ctx, query); stmt != nil {
 		return stmt.QueryContext(ctx, args...)
 	}
@@ -54,6 +64,13 @@ func (s *storeTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (s *storeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.speculative {
+		// database/sql returns a row whose Scan fails with the context's
+		// error, without using a connection, for a context that ended.
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		return s.e.db.QueryRowContext(ended, query, args...)
+	}
 	if stmt := s.stmt(ctx, query); stmt != nil {
 		return stmt.QueryRowContext(ctx, args...)
 	}

@@ -31,6 +31,10 @@ type txn struct {
 	// ownDue is the due_at of own as stored, so that flush writes that
 	// column only when it changed.
 	ownDue *int64
+	// ownWritten marks a write of own that flush deferred because the
+	// step runs outside the write transaction (see stepAhead). flush has
+	// already incremented own's version for it.
+	ownWritten bool
 
 	execInput any
 	closed    bool    // the execution reached a terminal status
@@ -89,6 +93,9 @@ func (t *txn) machine() (*stateMachine, error) {
 			return def, nil
 		}
 	}
+	if t.tx.speculative {
+		return nil, errSpeculative
+	}
 	var text string
 	var err error
 	if t.exec.DefinitionHash != nil {
@@ -138,7 +145,34 @@ func (t *txn) flush() error {
 	if !t.ownDirty {
 		return nil
 	}
+	if t.tx.speculative {
+		if t.ownWritten {
+			return errSpeculative
+		}
+		t.ownDirty = false
+		t.ownWritten = true
+		t.own.Version++
+		return nil
+	}
 	t.ownDirty = false
+	return t.writeOwn()
+}
+
+// writeAhead writes what a step computed outside the write transaction
+// left for it: the own cursor's deferred write of flush, or its changes
+// since it was read.
+func (t *txn) writeAhead() error {
+	if !t.ownWritten {
+		return t.flush()
+	}
+	t.ownWritten = false
+	t.own.Version--
+	return t.writeOwn()
+}
+
+// writeOwn writes the own cursor, with its due_at column only when that
+// changed.
+func (t *txn) writeOwn() error {
 	due := t.own.DueAt
 	keepDue := (due == nil) == (t.ownDue == nil) && (due == nil || *due == *t.ownDue)
 	if err := updateCursor(t.ctx, t.tx, t.own, !keepDue); err != nil {
