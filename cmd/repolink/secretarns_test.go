@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 func TestRunRejectsMalformedSecretRefs(t *testing.T) {
@@ -69,5 +72,33 @@ func TestReadDocumentRejectsSecretName(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "$.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name") {
 		t.Errorf("error %q does not name $.repository.auth.password_ref", err)
+	}
+}
+
+func TestServiceRejectsSecretName(t *testing.T) {
+	data, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		section(doc, "snowflake")["private_key_ref"] = "aws-secretsmanager:repolink/snowflake-key"
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// request.Parse accepts a secret name, because the Lambda deployment
+	// reads names, so the check of repolink up must reject it.
+	req, err := request.Parse(data)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+
+	s := &serviceExecutions{sandbox: true, hosts: []string{defaultSandboxHosts}}
+	err = s.check(req)
+	var invalid *request.ValidationError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("check = %v, want a *request.ValidationError", err)
+	}
+	if len(invalid.Fields) != 1 {
+		t.Fatalf("got %d field errors, want 1: %v", len(invalid.Fields), invalid)
+	}
+	if got := invalid.Fields[0].Path; got != "$.snowflake.private_key_ref" {
+		t.Errorf("path = %s, want $.snowflake.private_key_ref", got)
 	}
 }
