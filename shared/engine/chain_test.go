@@ -23,14 +23,14 @@ func TestChainLeavesCursorBeforeDue(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	first, err := e.chain(ctx, root)
+	first, err := e.chain(ctx, root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if until := time.Until(first.due); until < 50*time.Second {
 		t.Fatalf("cursor after the failed attempt is due in %v, want about 60s", until)
 	}
-	second, err := e.chain(ctx, root)
+	second, err := e.chain(ctx, root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

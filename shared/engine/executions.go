@@ -116,9 +116,11 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 			return nil, err
 		}
 		out = x.public(root)
+		committed := *x
+		rows := &stepRows{c: root, exec: &committed}
 		return func() {
 			t.publish()
-			e.handOver(startedRoot{id: root.ID, deadline: x.Deadline})
+			e.handOver(startedRoot{id: root.ID, deadline: x.Deadline, rows: rows})
 			e.log.Info("execution started", "execution", name, "machine", machine)
 		}, nil
 	})

@@ -48,7 +48,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		runner.release(context.WithoutCancel(ctx))
 	}()
 
-	launch := func(id int64, now time.Time) {
+	// launch starts a chain on the cursor id. rows, when set, are the
+	// cursor and execution rows as Start committed them.
+	launch := func(id int64, now time.Time, rows *stepRows) {
 		if now.Before(skipUntil[id]) {
 			return
 		}
@@ -57,7 +59,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := e.chain(ctx, id)
+			out, err := e.chain(ctx, id, rows)
 			done <- stepDone{id, err, out.due, out.seq}
 		}()
 	}
@@ -116,7 +118,7 @@ func (e *Engine) Run(ctx context.Context) error {
 					missed[id] = readSeq
 					continue
 				}
-				launch(id, now)
+				launch(id, now, nil)
 			}
 		}
 
@@ -159,7 +161,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			for _, root := range started {
 				if !inflight[root.id] {
-					launch(root.id, now)
+					launch(root.id, now, root.rows)
 				}
 				if deadline := time.Unix(0, root.deadline); root.deadline > 0 && (next.IsZero() || deadline.Before(next)) {
 					next = deadline
@@ -180,7 +182,8 @@ const maxStarted = dueBatch
 // startedRoot is the root cursor of an execution that Start began.
 type startedRoot struct {
 	id       int64
-	deadline int64 // TimeoutSeconds deadline in Unix nanoseconds, or 0
+	deadline int64     // TimeoutSeconds deadline in Unix nanoseconds, or 0
+	rows     *stepRows // the root cursor and execution rows as Start committed them
 }
 
 // handOver passes the root cursor of a committed new execution to this
@@ -223,11 +226,15 @@ const maxChainTasks = 20
 // outcome is committed before chain returns. So a task that completed is
 // never run again, and a task cut off by a crash runs again when the store
 // is reopened. Transitions that make other cursors due, such as starting
-// Parallel branches, signal the Run loop instead.
-func (e *Engine) chain(ctx context.Context, id int64) (stepOutcome, error) {
+// Parallel branches, signal the Run loop instead. rows, when set, are the
+// cursor and execution rows as the last request committed them.
+func (e *Engine) chain(ctx context.Context, id int64, rows *stepRows) (stepOutcome, error) {
 	var result *taskResult
 	for calls := 0; ; calls++ {
-		out, err := e.step(ctx, id, result, calls < maxChainTasks)
+		if result != nil {
+			rows = result.call.rows()
+		}
+		out, err := e.step(ctx, id, rows, result, calls < maxChainTasks)
 		if err != nil || out.call == nil {
 			return out, err
 		}

@@ -42,24 +42,23 @@ const maxChainSteps = 100
 // timer or token wait, and at the end of the cursor. It also returns when
 // the cursor is due next, or the zero time when it has nothing to do, and
 // the commit sequence number of its transaction.
-func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTask bool) (stepOutcome, error) {
-	reuse := result != nil && result.call.exec != nil
-	if reuse {
-		out, err := e.stepAhead(ctx, result, startTask)
+func (e *Engine) step(ctx context.Context, id int64, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
+	if rows != nil {
+		out, err := e.stepAhead(ctx, rows, result, startTask)
 		switch {
 		case err == nil:
 			return out, nil
 		case errors.Is(err, errSpeculative):
 		case isStale(err):
-			// The rows changed since the task started, so read them.
-			reuse = false
+			// The rows changed since they were committed, so read them.
+			rows = nil
 		default:
 			return out, err
 		}
 	}
-	out, err := e.stepOnce(ctx, id, result, startTask, reuse)
-	if reuse && isStale(err) {
-		out, err = e.stepOnce(ctx, id, result, startTask, false)
+	out, err := e.stepOnce(ctx, id, rows, result, startTask)
+	if rows != nil && isStale(err) {
+		out, err = e.stepOnce(ctx, id, nil, result, startTask)
 	}
 	if isStale(err) {
 		return stepOutcome{seq: out.seq}, nil
@@ -67,22 +66,47 @@ func (e *Engine) step(ctx context.Context, id int64, result *taskResult, startTa
 	return out, err
 }
 
+// stepRows is a cursor row and its execution row as the last request that
+// wrote them committed them, for a step that skips reading them.
+type stepRows struct {
+	c    *cursor
+	exec *execRow
+}
+
+// clone returns copies of the rows, which a request may change.
+func (r *stepRows) clone() (*cursor, *execRow) {
+	c := *r.c
+	c.Retries = slices.Clone(c.Retries)
+	x := *r.exec
+	return &c, &x
+}
+
+// rows returns the rows that the call's TaskStarted request committed, or
+// nil when the call does not carry them.
+func (call *taskCall) rows() *stepRows {
+	if call.exec == nil {
+		return nil
+	}
+	return &stepRows{c: call.c, exec: call.exec}
+}
+
 // errSpeculative ends stepAhead's work outside the write transaction
 // when the step needs the store, so that the step runs in the
 // transaction instead.
 var errSpeculative = errors.New("step needs the store")
 
-// stepAhead applies a task outcome to the rows that the request that
-// started the task committed, and makes the transitions that follow it,
+// stepAhead applies a task outcome, when result is set, to the rows that
+// the request that started the task committed, or the rows that Start
+// committed for a new execution, and makes the transitions that follow,
 // before it joins the shared write transaction. The batch then only
 // writes the rows and events, after the version check of the cursor row
 // and the check of saveExecution. So the work of the transitions runs in
 // parallel with the batches of other steps. It returns errSpeculative
 // for a step that needs the store (a task token, a Parallel or Map
 // state, the end of the execution and others), and errStale when either
-// row changed since the task started.
-func (e *Engine) stepAhead(ctx context.Context, result *taskResult, startTask bool) (stepOutcome, error) {
-	loaded, x := result.call.rows()
+// row changed since it was committed.
+func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
+	loaded, x := rows.clone()
 	t := e.newTxn(ctx, &storeTx{e: e, speculative: true}, x)
 	t.setOwn(loaded)
 	c, call, err := t.advanceChain(loaded, result, startTask)
@@ -116,20 +140,19 @@ func (e *Engine) stepAhead(ctx context.Context, result *taskResult, startTask bo
 	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
 }
 
-// stepOnce is one attempt of step. With reuse it skips reading the cursor
-// and execution rows and takes them from the task call, as the request
-// that started the task committed them. The version check of the cursor
+// stepOnce is one attempt of step. With rows it skips reading the cursor
+// and execution rows. The version check of the cursor
 // row and the check of saveExecution then return errStale when another
 // request or process wrote either row since.
-func (e *Engine) stepOnce(ctx context.Context, id int64, result *taskResult, startTask, reuse bool) (stepOutcome, error) {
+func (e *Engine) stepOnce(ctx context.Context, id int64, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
 	var c *cursor
 	var call *taskCall
 	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
 		c, call = nil, nil
 		var loaded *cursor
 		var x *execRow
-		if reuse {
-			loaded, x = result.call.rows()
+		if rows != nil {
+			loaded, x = rows.clone()
 		} else {
 			var err error
 			loaded, x, err = loadCursorExecution(context.WithoutCancel(ctx), tx, id)
@@ -163,15 +186,6 @@ func (e *Engine) stepOnce(ctx context.Context, id int64, result *taskResult, sta
 		return stepOutcome{seq: seq}, err
 	}
 	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
-}
-
-// rows returns copies of the cursor and execution rows of the call, which
-// a request may change.
-func (call *taskCall) rows() (*cursor, *execRow) {
-	c := *call.c
-	c.Retries = slices.Clone(c.Retries)
-	x := *call.exec
-	return &c, &x
 }
 
 // stepOutcome is the result of a step.

@@ -97,7 +97,7 @@ func startAhead(t *testing.T, e *Engine) (id int64, call *taskCall) {
 		t.Fatalf("Start handed over %d executions, want 1", len(started))
 	}
 	id = started[0].id
-	out, err := e.step(ctx, id, nil, true)
+	out, err := e.step(ctx, id, nil, nil, true)
 	if err != nil {
 		t.Fatalf("first step: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestStepAheadWritesTransitions(t *testing.T) {
 		"T2":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{}`)})
 	id, call := startAhead(t, e)
 
-	out, err := e.stepAhead(context.Background(), &taskResult{call: call, output: json.RawMessage(`{"v":1}`)}, true)
+	out, err := e.stepAhead(context.Background(), call.rows(), &taskResult{call: call, output: json.RawMessage(`{"v":1}`)}, true)
 	if err != nil {
 		t.Fatalf("stepAhead: %v", err)
 	}
@@ -152,10 +152,10 @@ func TestStepAheadWritesTransitions(t *testing.T) {
 	// Closing the execution needs the store, so the step that ends it
 	// runs in the write transaction.
 	result := &taskResult{call: out.call, output: json.RawMessage(`{}`)}
-	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errSpeculative) {
+	if _, err := e.stepAhead(context.Background(), result.call.rows(), result, true); !errors.Is(err, errSpeculative) {
 		t.Fatalf("stepAhead at the end of the execution: %v, want errSpeculative", err)
 	}
-	if _, err := e.step(context.Background(), id, result, true); err != nil {
+	if _, err := e.step(context.Background(), id, nil, result, true); err != nil {
 		t.Fatalf("step: %v", err)
 	}
 	x, err := e.Describe(context.Background(), "run")
@@ -182,10 +182,10 @@ func TestStepAheadStaleExecution(t *testing.T) {
 	}
 
 	result := &taskResult{call: call, output: json.RawMessage(`{}`)}
-	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errStale) {
+	if _, err := e.stepAhead(context.Background(), result.call.rows(), result, true); !errors.Is(err, errStale) {
 		t.Fatalf("stepAhead on a changed execution row: %v, want errStale", err)
 	}
-	out, err := e.step(context.Background(), id, result, true)
+	out, err := e.step(context.Background(), id, nil, result, true)
 	if err != nil {
 		t.Fatalf("step: %v", err)
 	}
@@ -207,10 +207,10 @@ func TestStepAheadNeedsStoreForToken(t *testing.T) {
 	id, call := startAhead(t, e)
 
 	result := &taskResult{call: call, output: json.RawMessage(`{}`)}
-	if _, err := e.stepAhead(context.Background(), result, true); !errors.Is(err, errSpeculative) {
+	if _, err := e.stepAhead(context.Background(), result.call.rows(), result, true); !errors.Is(err, errSpeculative) {
 		t.Fatalf("stepAhead before a task token: %v, want errSpeculative", err)
 	}
-	out, err := e.step(context.Background(), id, result, true)
+	out, err := e.step(context.Background(), id, nil, result, true)
 	if err != nil {
 		t.Fatalf("step: %v", err)
 	}
@@ -225,4 +225,76 @@ func TestStepAheadNeedsStoreForToken(t *testing.T) {
 		t.Errorf("store has %d task tokens, want 1", tokens)
 	}
 	checkEventIDs(t, e)
+}
+
+func TestChainFromStartRows(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"P","States":{
+		"P":{"Type":"Pass","Next":"T"},
+		"T":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{"ok":true}`)})
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	started := e.takeStarted()
+	if len(started) != 1 || started[0].rows == nil {
+		t.Fatalf("Start handed over %+v, want one execution with its rows", started)
+	}
+
+	if _, err := e.chain(ctx, started[0].id, started[0].rows); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	x, err := e.Describe(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != StatusSucceeded {
+		t.Errorf("status %s (%s: %s), want %s", x.Status, x.Error, x.Cause, StatusSucceeded)
+	}
+	if got := jsonText(t, x.Output); got != `{"ok":true}` {
+		t.Errorf("output %s, want {\"ok\":true}", got)
+	}
+	checkEventIDs(t, e)
+}
+
+// Rows that Start committed are out of date once Stop closed the
+// execution, so the chain must read the rows and do nothing.
+func TestChainFromStaleStartRows(t *testing.T) {
+	var calls atomic.Int32
+	task := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		calls.Add(1)
+		return json.RawMessage(`{}`), nil
+	}
+	e := testEngine(t, `{"StartAt":"P","States":{
+		"P":{"Type":"Pass","Next":"T"},
+		"T":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": task})
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	started := e.takeStarted()
+	if len(started) != 1 || started[0].rows == nil {
+		t.Fatalf("Start handed over %+v, want one execution with its rows", started)
+	}
+	if _, err := e.Stop(ctx, "run", "Stopped", "stopped before Run"); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := e.chain(ctx, started[0].id, started[0].rows); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	x, err := e.Describe(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != StatusAborted {
+		t.Errorf("status %s, want %s", x.Status, StatusAborted)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("task ran %d times after Stop, want 0", n)
+	}
+	types := checkEventIDs(t, e)
+	want := []string{"ExecutionStarted", "ExecutionAborted"}
+	if !slices.Equal(types, want) {
+		t.Errorf("history %v, want %v", types, want)
+	}
 }
