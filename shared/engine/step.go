@@ -95,16 +95,16 @@ func (call *taskCall) rows() *stepRows {
 // transaction instead.
 var errSpeculative = errors.New("step needs the store")
 
-// stepAhead applies a task outcome, when result is set, to the rows that
-// the request that started the task committed, or the rows that Start
-// committed for a new execution, and makes the transitions that follow,
-// before it joins the shared write transaction. The batch then only
+// stepAhead makes a step's transitions on rows that an earlier request
+// committed, before it joins the shared write transaction. The rows are
+// those of the request that started the task whose outcome result is, or
+// those that Start committed for a new execution. The batch then only
 // writes the rows and events, after the version check of the cursor row
 // and the check of saveExecution. So the work of the transitions runs in
 // parallel with the batches of other steps. It returns errSpeculative
-// for a step that needs the store (a task token, a Parallel or Map
-// state, the end of the execution and others), and errStale when either
-// row changed since it was committed.
+// for a step that needs the store (a task token, a Parallel or Map state,
+// a failed execution and others), and errStale when either row changed
+// since it was committed.
 func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
 	loaded, x := rows.clone()
 	t := e.newTxn(ctx, &storeTx{e: e, speculative: true}, x)
@@ -127,6 +127,13 @@ func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResu
 		}
 		if err := t.save(); err != nil {
 			return nil, err
+		}
+		if t.closePending {
+			// After save, so that a stale row ends the request before
+			// endClose logs the end of the execution.
+			if err := t.endClose(); err != nil {
+				return nil, err
+			}
 		}
 		if call != nil {
 			committed := *t.exec

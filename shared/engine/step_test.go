@@ -149,14 +149,22 @@ func TestStepAheadWritesTransitions(t *testing.T) {
 		t.Errorf("history %v, want %v", types, want)
 	}
 
-	// Closing the execution needs the store, so the step that ends it
-	// runs in the write transaction.
+	// The step that ends the execution closes it in the write
+	// transaction.
 	result := &taskResult{call: out.call, output: json.RawMessage(`{}`)}
-	if _, err := e.stepAhead(context.Background(), result.call.rows(), result, true); !errors.Is(err, errSpeculative) {
-		t.Fatalf("stepAhead at the end of the execution: %v, want errSpeculative", err)
+	out, err = e.stepAhead(context.Background(), result.call.rows(), result, true)
+	if err != nil {
+		t.Fatalf("stepAhead at the end of the execution: %v", err)
 	}
-	if _, err := e.step(context.Background(), id, nil, result, true); err != nil {
-		t.Fatalf("step: %v", err)
+	if !out.due.IsZero() {
+		t.Errorf("cursor due at %v after the end of the execution, want never", out.due)
+	}
+	var phase string
+	if err := e.db.QueryRow(`SELECT phase FROM cursors WHERE id = ?`, id).Scan(&phase); err != nil {
+		t.Fatal(err)
+	}
+	if phase != phaseDone {
+		t.Errorf("root cursor in phase %q, want %q", phase, phaseDone)
 	}
 	x, err := e.Describe(context.Background(), "run")
 	if err != nil {

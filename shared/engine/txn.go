@@ -35,6 +35,9 @@ type txn struct {
 	// step runs outside the write transaction (see stepAhead). flush has
 	// already incremented own's version for it.
 	ownWritten bool
+	// closePending marks an execution that closeExecution closed outside
+	// the write transaction, whose endClose is still to run.
+	closePending bool
 
 	execInput any
 	closed    bool    // the execution reached a terminal status
@@ -327,14 +330,26 @@ func (t *txn) closeExecution(status, errName, cause string, output json.RawMessa
 	if err != nil {
 		return err
 	}
+	if t.tx.speculative {
+		// stepAhead calls endClose in the write transaction.
+		t.closePending = true
+		return nil
+	}
+	return t.endClose()
+}
+
+// endClose cancels every cursor of a closed execution that is still
+// active, and logs the end of the execution.
+func (t *txn) endClose() error {
 	if err := t.cancelWhere(`execution = ?`, t.exec.Name); err != nil {
 		return err
 	}
 	level := "execution succeeded"
-	if status != StatusSucceeded {
+	if t.exec.Status != StatusSucceeded {
 		level = "execution stopped"
 	}
-	t.e.log.Info(level, "execution", t.exec.Name, "machine", t.exec.Machine, "status", status, "error", errName)
+	t.e.log.Info(level, "execution", t.exec.Name, "machine", t.exec.Machine, "status", t.exec.Status,
+		"error", t.exec.Error)
 	return nil
 }
 
