@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -14,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -190,11 +186,10 @@ func TestUpServesAllowedLocalRef(t *testing.T) {
 	waitForStatus(t, up, resp.Execution, "", "SUCCEEDED")
 }
 
-func TestUpTicketHookRejectsLocalRef(t *testing.T) {
-	const jiraSecret = "up-test-jira-secret"
+func TestUpRejectsMappedCredentialRef(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
-	t.Setenv("REPOLINK_JIRA_SECRET", jiraSecret)
+	t.Setenv("REPOLINK_JIRA_SECRET", "up-test-jira-secret")
 	data, err := os.ReadFile("../../examples/jira-mapping.json")
 	if err != nil {
 		t.Fatal(err)
@@ -203,45 +198,22 @@ func TestUpTicketHookRejectsLocalRef(t *testing.T) {
 	if err := json.Unmarshal(data, &mapping); err != nil {
 		t.Fatal(err)
 	}
-	// up rejects a reference in the mapping's own request part when it
-	// starts, so the reference comes from a ticket field here.
 	section(mapping, "fields")["repository.auth.password_ref"] = "issue.fields.customfield_10299"
 	mappingPath := filepath.Join(t.TempDir(), "jira-mapping.json")
 	out, _ := json.Marshal(mapping)
 	if err := os.WriteFile(mappingPath, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	up := startUp(t, t.TempDir(), "--sandbox-latency", "none", "--jira-mapping", mappingPath)
 
-	payload, err := os.ReadFile("../../shared/webhook/testdata/jira-issue-updated.json")
-	if err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "up", "--state-dir", dir, "--sandbox", "--sandbox-latency", "none", "--jira-mapping", mappingPath)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 	}
-	const packagesField = `"customfield_10206": `
-	if !bytes.Contains(payload, []byte(packagesField)) {
-		t.Fatalf("payload has no %s", packagesField)
+	if want := "$.fields['repository.auth.password_ref']"; !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q does not name %s", errOut, want)
 	}
-	payload = bytes.Replace(payload, []byte(packagesField), []byte(`"customfield_10299": "env:REPOLINK_JIRA_SECRET", `+packagesField), 1)
-	mac := hmac.New(sha256.New, []byte(jiraSecret))
-	mac.Write(payload)
-	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/v1/hooks/jira", bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpReq.Header.Set(webhook.HeaderHubSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	res, err := http.DefaultClient.Do(httpReq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var resp webhook.Response
-	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("Jira delivery = %d %+v, want 400", res.StatusCode, resp)
-	}
-	if paths := fieldPaths(resp.Errors); !slices.Contains(paths, "$.repository.auth.password_ref") {
-		t.Errorf("field errors = %v, want $.repository.auth.password_ref", paths)
+	if !strings.Contains(errOut, "credential reference") {
+		t.Errorf("stderr %q does not say the field is a credential reference", errOut)
 	}
 }
