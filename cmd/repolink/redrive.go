@@ -157,8 +157,8 @@ func checkTeardowns(ctx context.Context, eng *engine.Engine, x engine.Execution,
 
 // redriveAndFollow redrives an execution, prints its progress from the
 // history until it closes, and prints the summary. dir is the state
-// directory of eng, whose start lock covers the checks of redriveChecked
-// and the redrive.
+// directory of eng, whose start lock of the execution's request covers the
+// checks of redriveChecked and the redrive.
 func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode string, progress *progress, stderr io.Writer) error {
 	events, err := eng.History(ctx, name)
 	if err != nil {

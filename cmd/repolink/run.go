@@ -308,12 +308,16 @@ func openRun(runs []engine.Execution) *engine.Execution {
 }
 
 // startExecutionLocked runs startExecution under the start lock of the
-// state directory dir, so that no other start comes between its checks and
-// its start.
+// request in the state directory dir, so that no other start of the request
+// comes between its checks and its start. It calls startExecution again
+// when a start of another request took the run name that it chose
+// (retryTakenName).
 func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (name string, err error) {
-	err = withStartLock(ctx, dir, func() error {
-		name, err = startExecution(ctx, eng, req)
-		return err
+	err = withStartLock(ctx, dir, req.ID, func() error {
+		return retryTakenName(func() error {
+			name, err = startExecution(ctx, eng, req)
+			return err
+		})
 	})
 	return name, err
 }
@@ -323,7 +327,8 @@ func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, r
 // suffix, because a closed name cannot be reused. An open execution of the
 // request's ID with another request is a *webhook.RunningError, and a
 // running teardown of the request is a *teardownRunningError. Callers hold
-// the start lock of the store's state directory (withStartLock).
+// the start lock of the request in the store's state directory
+// (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {

@@ -4,25 +4,19 @@ package main
 
 import (
 	"context"
-	"sync"
+	"fmt"
 )
 
-// startMu is the start lock on systems without flock.
-var startMu sync.Mutex
-
+// lockStarts takes the start lock of the request with ID requestID in dir,
+// waiting until ctx is done, and returns the function that releases it.
+//
 // NOTE: without flock the start lock covers the goroutines of one process
-// only, so two commands that start executions in one state directory at
-// the same time can both pass their checks.
-func withStartLock(ctx context.Context, dir string, fn func() error) error {
-	unlock, err := lockStarts(ctx, dir)
+// only, so two commands that start executions of one request in one state
+// directory at the same time can both pass their checks.
+func lockStarts(ctx context.Context, dir, requestID string) (func(), error) {
+	leave, err := enterStartGate(ctx, dir, requestID)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("wait for start lock of request %q in %s: %w", requestID, dir, err)
 	}
-	defer unlock()
-	return fn()
-}
-
-func lockStarts(context.Context, string) (func(), error) {
-	startMu.Lock()
-	return startMu.Unlock, nil
+	return leave, nil
 }

@@ -3,21 +3,24 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
-	"path/filepath"
+	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestStartLockWaitsForOtherProcess holds the flock of the start lock
-// through a file handle of its own, as another process does, and checks
-// that lockStarts waits for it although this process's gate is free.
+// TestStartLockWaitsForOtherProcess holds the flock of a request's start
+// lock through a file handle of its own, as another process does, and
+// checks that lockStarts waits for it although this process's gate is free.
 func TestStartLockWaitsForOtherProcess(t *testing.T) {
 	dir := t.TempDir()
-	f, err := os.OpenFile(filepath.Join(dir, startLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openStartLock(startLockPath(dir, "R-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +31,7 @@ func TestStartLockWaitsForOtherProcess(t *testing.T) {
 
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := lockStarts(short, dir); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := lockStarts(short, dir, "R-1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("lockStarts while another process holds the flock: error = %v, want a timeout", err)
 	}
 
@@ -38,9 +41,87 @@ func TestStartLockWaitsForOtherProcess(t *testing.T) {
 	}
 	ctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel2()
-	unlock, err := lockStarts(ctx, dir)
+	unlock, err := lockStarts(ctx, dir, "R-1")
 	if err != nil {
 		t.Fatalf("lockStarts after the other process released the flock: %v", err)
+	}
+	unlock()
+}
+
+// The environment variables startLockHelperDir and startLockHelperRequest
+// make TestStartLockHelperProcess hold the start lock of that request in
+// that directory.
+const (
+	startLockHelperDir     = "REPOLINK_TEST_START_LOCK_DIR"
+	startLockHelperRequest = "REPOLINK_TEST_START_LOCK_REQUEST"
+)
+
+// TestStartLockHelperProcess is not a test on its own. Run by
+// TestStartLockAcrossProcesses in a child process, it takes the start lock
+// of the request in the directory that the environment names, writes
+// "locked" to stdout, and holds the lock until stdin closes.
+func TestStartLockHelperProcess(t *testing.T) {
+	dir := os.Getenv(startLockHelperDir)
+	if dir == "" {
+		t.Skip("runs only as the child process of TestStartLockAcrossProcesses")
+	}
+	unlock, err := lockStarts(context.Background(), dir, os.Getenv(startLockHelperRequest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	fmt.Println("locked")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// TestStartLockAcrossProcesses has a child process hold the start lock of
+// request R-1 and checks that this process cannot take R-1's lock until the
+// child exits, while it takes the lock of request R-2 at once.
+func TestStartLockAcrossProcesses(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartLockHelperProcess$")
+	cmd.Env = append(os.Environ(), startLockHelperDir+"="+dir, startLockHelperRequest+"=R-1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("child process output = %q, %v; want \"locked\"", line, err)
+	}
+
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := lockStarts(short, dir, "R-1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lock of R-1 while the child process holds it: error = %v, want a timeout", err)
+	}
+
+	ctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	unlock, err := lockStarts(ctx, dir, "R-2")
+	if err != nil {
+		t.Fatalf("lock of R-2 while the child process holds the lock of R-1: %v", err)
+	}
+	unlock()
+
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child process: %v", err)
+	}
+	unlock, err = lockStarts(ctx, dir, "R-1")
+	if err != nil {
+		t.Fatalf("lock of R-1 after the child process exited: %v", err)
 	}
 	unlock()
 }

@@ -114,13 +114,16 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 // starting another. Otherwise repolink up runs it, and an open teardown is
 // a usage error that names the history command. A provision execution of
 // the request that runs is a usage error that names it. dir is the state
-// directory of eng, whose start lock covers the checks and the start.
+// directory of eng, whose start lock of the request covers the checks and
+// the start.
 func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
 	var name string
-	err := withStartLock(ctx, dir, func() error {
-		var err error
-		name, err = startTeardown(ctx, eng, provisioned, requestID, input, local, progress.storeFlags, stderr)
-		return err
+	err := withStartLock(ctx, dir, requestID, func() error {
+		return retryTakenName(func() error {
+			var err error
+			name, err = startTeardown(ctx, eng, provisioned, requestID, input, local, progress.storeFlags, stderr)
+			return err
+		})
 	})
 	if err != nil {
 		return err

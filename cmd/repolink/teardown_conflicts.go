@@ -16,8 +16,9 @@ import (
 // request ID, not by execution name, because the network belongs to the
 // request and not to one run, and an execution started through the Step
 // Functions API can have any name. Every start and redrive checks it while
-// holding the start lock of the state directory (withStartLock), so that
-// of two starts that race, the second one finds the first one running.
+// holding the start lock of its request in the state directory
+// (withStartLock), so that of two starts of one request that race, the
+// second one finds the first one running.
 
 // requestIDOf returns the request ID in an execution input, or "" when the
 // input has none. Such an execution fails at its first step.
@@ -136,6 +137,15 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 	}
 }
 
+// lockStartsOfInput returns the sfnapi.Options.LockStarts for the Step
+// Functions API of repolink up, which takes the start lock in the state
+// directory dir of the request whose ID is in the execution input.
+func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(), error) {
+	return func(ctx context.Context, input json.RawMessage) (func(), error) {
+		return lockStarts(ctx, dir, requestIDOf(input))
+	}
+}
+
 // checkNoProvisionRunningIn is checkNoProvisionRunning on the engine store
 // in the state directory dir.
 func checkNoProvisionRunningIn(ctx context.Context, dir, id, flags string) error {
@@ -167,20 +177,46 @@ func (e *teardownRunningError) usage(flags string) error {
 
 // redriveChecked redrives the execution name in eng unless
 // checkRedriveConflicts rejects it, checking and redriving under the start
-// lock of the state directory dir. flags are the flags of the commands
-// that a usage error suggests.
+// lock of the execution's request in the state directory dir. flags are the
+// flags of the commands that a usage error suggests.
 func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags string) (engine.Execution, error) {
+	// The input, and so the request ID, of an execution never changes, so
+	// it can be read before the lock. The status is read again under it.
+	x, err := eng.Describe(ctx, name)
+	if err != nil {
+		return engine.Execution{}, err
+	}
+	id := requestIDOf(x.Input)
 	var redriven engine.Execution
-	err := withStartLock(ctx, dir, func() error {
+	err = withStartLock(ctx, dir, id, func() error {
 		x, err := eng.Describe(ctx, name)
 		if err != nil {
 			return err
 		}
-		if err := checkRedriveConflicts(ctx, eng, x, requestIDOf(x.Input), flags); err != nil {
+		if err := checkRedriveConflicts(ctx, eng, x, id, flags); err != nil {
 			return err
 		}
 		redriven, err = eng.Redrive(ctx, name)
 		return err
 	})
 	return redriven, err
+}
+
+// maxNameAttempts is how many times retryTakenName calls a start.
+const maxNameAttempts = 5
+
+// retryTakenName calls start, and calls it again, up to maxNameAttempts
+// times in all, while it fails with engine.ErrExecutionAlreadyExists. A
+// start holds only the start lock of its own request. So between its look
+// for the next free run name and its start, a start of another request can
+// take that name. For example, the second run of request DATA-1 and the
+// first execution of request DATA-1-r2 both want the name DATA-1-r2. The
+// next call finds the name taken and picks the one after it.
+func retryTakenName(start func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := start()
+		if !errors.Is(err, engine.ErrExecutionAlreadyExists) || attempt == maxNameAttempts {
+			return err
+		}
+	}
 }

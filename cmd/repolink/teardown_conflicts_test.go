@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -323,20 +324,20 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 func TestStartLockExcludesSecondHolder(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	unlock, err := lockStarts(ctx, dir)
+	unlock, err := lockStarts(ctx, dir, "R-1")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := lockStarts(short, dir); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := lockStarts(short, dir, "R-1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second lock while the first is held: error = %v, want a timeout", err)
 	}
 
 	acquired := make(chan struct{})
 	go func() {
-		_ = withStartLock(ctx, dir, func() error {
+		_ = withStartLock(ctx, dir, "R-1", func() error {
 			close(acquired)
 			return nil
 		})
@@ -352,6 +353,169 @@ func TestStartLockExcludesSecondHolder(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("withStartLock did not run within 5 s of the release")
 	}
+}
+
+// TestStartLockOtherRequestDoesNotWait holds the start lock of request R-1
+// and checks that a start of request R-2 completes meanwhile, while a
+// second holder of R-1's lock waits.
+func TestStartLockOtherRequestDoesNotWait(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	release, err := lockStarts(ctx, dir, "R-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := sync.OnceFunc(release)
+	t.Cleanup(unlock)
+
+	waited := make(chan struct{})
+	go func() {
+		_ = withStartLock(ctx, dir, "R-1", func() error {
+			close(waited)
+			return nil
+		})
+	}()
+
+	within, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	name, err := startExecutionLocked(within, eng, dir, exampleRequest(t, "R-2"))
+	if err != nil {
+		t.Fatalf("start of R-2 while the lock of R-1 is held: %v", err)
+	}
+	if name != "R-2" {
+		t.Errorf("start of R-2 = %q, want R-2", name)
+	}
+	select {
+	case <-waited:
+		t.Fatal("a second holder of the lock of R-1 ran while the first held it")
+	default:
+	}
+
+	unlock()
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second holder of the lock of R-1 did not run within 5 s of the release")
+	}
+}
+
+// TestStartGatesRemovedAfterUse checks that the in-process gates of start
+// locks are removed once no goroutine waits at or holds them, including
+// after a wait that timed out.
+func TestStartGatesRemovedAfterUse(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	unlock, err := lockStarts(ctx, dir, "GATE-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := lockStarts(short, dir, "GATE-1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second lock while the first is held: error = %v, want a timeout", err)
+	}
+	unlock()
+
+	startGatesMu.Lock()
+	defer startGatesMu.Unlock()
+	for key := range startGates {
+		if key.dir == filepath.Clean(dir) {
+			t.Errorf("gate of request %q in the test directory stays after its last user left", key.requestID)
+		}
+	}
+}
+
+// TestRacingStartsOfSharedRunName starts, at the same time, the second run
+// of request NAME-n and the first execution of request NAME-n-r2, which
+// both want the execution name NAME-n-r2. They hold different start
+// locks, so both must start, under different names.
+func TestRacingStartsOfSharedRunName(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	for round := range 20 {
+		base := fmt.Sprintf("NAME-%d", round)
+		first := exampleRequest(t, base)
+		if _, err := startExecution(ctx, eng, first); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Stop(ctx, base, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		other := exampleRequest(t, base+"-r2")
+		a, b := openTestStore(t, dir), openTestStore(t, dir)
+		var rerun, otherRun string
+		var rerunErr, otherErr error
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Go(func() {
+			<-start
+			rerun, rerunErr = startExecutionLocked(ctx, a, dir, first)
+		})
+		wg.Go(func() {
+			<-start
+			otherRun, otherErr = startExecutionLocked(ctx, b, dir, other)
+		})
+		close(start)
+		wg.Wait()
+		if rerunErr != nil {
+			t.Fatalf("%s: second run: %v", base, rerunErr)
+		}
+		if otherErr != nil {
+			t.Fatalf("%s: first execution of %s: %v", base, other.ID, otherErr)
+		}
+		if rerun == otherRun {
+			t.Fatalf("%s: both starts returned execution %s", base, rerun)
+		}
+	}
+}
+
+// TestServedStartsOfOtherRequestsDoNotWait checks that the Step Functions
+// API of repolink up takes the start lock of the request in the input: a
+// start of TD-1 completes while the lock of TD-2 is held, and a start of
+// TD-2 waits for it.
+func TestServedStartsOfOtherRequestsDoNotWait(t *testing.T) {
+	s := newServedStore(t)
+	release, err := lockStarts(context.Background(), s.dir, "TD-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The release also runs on failure, before the server closes, so that
+	// a start that waits for the lock cannot keep the server open.
+	unlock := sync.OnceFunc(release)
+	t.Cleanup(unlock)
+
+	first, second := exampleRequest(t, "TD-1"), exampleRequest(t, "TD-2")
+	started := make(chan error, 1)
+	go func() { started <- s.apiStart(provisionMachine, "TD-1", first) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("StartExecution of TD-1 while the lock of TD-2 is held: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("StartExecution of TD-1 did not complete within 5 s while the lock of TD-2 was held")
+	}
+
+	waiting := make(chan error, 1)
+	go func() { waiting <- s.apiStart(provisionMachine, "TD-2", second) }()
+	select {
+	case err := <-waiting:
+		t.Fatalf("StartExecution of TD-2 completed while its lock was held: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case err := <-waiting:
+		if err != nil {
+			t.Errorf("StartExecution of TD-2 after the release: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("StartExecution of TD-2 did not complete within 5 s of the release")
+	}
+	s.assertStatus(t, "TD-1", engine.StatusRunning)
+	s.assertStatus(t, "TD-2", engine.StatusRunning)
 }
 
 // TestRacingStartsNeverBothRun starts a provision execution and a teardown
@@ -372,14 +536,14 @@ func TestRacingStartsNeverBothRun(t *testing.T) {
 		start := make(chan struct{})
 		wg.Go(func() {
 			<-start
-			provisionErr = withStartLock(ctx, dir, func() error {
+			provisionErr = withStartLock(ctx, dir, id, func() error {
 				_, err := startExecution(ctx, provisioner, req)
 				return err
 			})
 		})
 		wg.Go(func() {
 			<-start
-			teardownErr = withStartLock(ctx, dir, func() error {
+			teardownErr = withStartLock(ctx, dir, id, func() error {
 				_, err := startTeardown(ctx, tearer, id, id, input, false, "", io.Discard)
 				return err
 			})

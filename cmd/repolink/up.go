@@ -480,14 +480,14 @@ const sfnAccessKeyID = "repolink"
 // It rejects the redrives that 'repolink redrive' rejects after a teardown,
 // and a start or redrive of a request's teardown or provision execution
 // while the other one of the request runs, checking each under the start
-// lock of the state directory dir. flags are the flags of the commands
-// that the rejection suggests.
+// lock of the request in the state directory dir. flags are the flags of
+// the commands that the rejection suggests.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, dir, listen, token, flags string, logger *slog.Logger) {
 	opts := sfnapi.Options{
 		Logger:       logger,
 		RedriveCheck: teardownRedriveCheck(eng, flags),
 		StartCheck:   startCheck(eng, flags),
-		LockStarts:   func(ctx context.Context) (func(), error) { return lockStarts(ctx, dir) },
+		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
 	opts.PrepareInput = prepareAPIInput

@@ -104,7 +104,7 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if input, err = h.prepare(ctx, machine, input); err != nil {
 		return nil, err
 	}
-	unlock, err := h.lock(ctx)
+	unlock, err := h.lock(ctx, json.RawMessage(input))
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +128,14 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	}, nil
 }
 
-// lock takes the lock of Options.LockStarts and returns the function that
-// releases it, which does nothing without that option.
-func (h *handler) lock(ctx context.Context) (func(), error) {
+// lock takes the lock of Options.LockStarts for an execution with input and
+// returns the function that releases it, which does nothing without that
+// option.
+func (h *handler) lock(ctx context.Context, input json.RawMessage) (func(), error) {
 	if h.lockStarts == nil {
 		return func() {}, nil
 	}
-	unlock, err := h.lockStarts(ctx)
+	unlock, err := h.lockStarts(ctx, input)
 	if err != nil {
 		return nil, fmt.Errorf("take the start lock: %w", err)
 	}
@@ -427,13 +428,19 @@ func (h *handler) redriveExecution(ctx context.Context, body []byte) (any, error
 			return nil, err
 		}
 	}
-	unlock, err := h.lock(ctx)
+	// The lock depends on the input, which never changes, so the
+	// execution is read once to find the lock and again under it for its
+	// status.
+	x, err := h.execution(ctx, "redrive execution", in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := h.lock(ctx, x.Input)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	x, err := h.execution(ctx, "redrive execution", in.ExecutionArn)
-	if err != nil {
+	if x, err = h.execution(ctx, "redrive execution", in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {

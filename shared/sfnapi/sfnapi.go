@@ -45,13 +45,17 @@ type Options struct {
 	// StartExecution returns ConflictException (HTTP 409) with the reason
 	// and starts nothing. An error fails the request as internal.
 	StartCheck func(ctx context.Context, machine, name string, input json.RawMessage) (reason string, err error)
-	// LockStarts, when set, takes a lock and returns the function that
-	// releases it. StartExecution keeps the lock from StartCheck until the
-	// engine has started the execution. RedriveExecution keeps it from
-	// RedriveCheck until the engine has redriven the execution. So no other
-	// start or redrive that takes the same lock comes between a check and
-	// its start. An error fails the request as internal.
-	LockStarts func(ctx context.Context) (unlock func(), err error)
+	// LockStarts, when set, takes the lock for an execution with input and
+	// returns the function that releases it. StartExecution passes the
+	// input as PrepareInput returns it and keeps the lock from StartCheck
+	// until the engine has started the execution. RedriveExecution passes
+	// the execution's input and keeps the lock from RedriveCheck until the
+	// engine has redriven the execution. So no other start or redrive that
+	// takes the same lock comes between a check and its start. Inputs whose
+	// starts must exclude each other must map to the same lock, and others
+	// may map to different locks so that their starts do not wait for each
+	// other. An error fails the request as internal.
+	LockStarts func(ctx context.Context, input json.RawMessage) (unlock func(), err error)
 	// PrepareInput, when set, returns the input with which StartExecution
 	// starts an execution of machine, such as the input with defaults
 	// filled in. An *InvalidInputError rejects the start with
@@ -75,7 +79,7 @@ type handler struct {
 	redriveCheck func(context.Context, engine.Execution) (string, error)
 	prepareInput func(context.Context, string, json.RawMessage) (json.RawMessage, error)
 	startCheck   func(context.Context, string, string, json.RawMessage) (string, error)
-	lockStarts   func(context.Context) (func(), error)
+	lockStarts   func(context.Context, json.RawMessage) (func(), error)
 	ops          map[string]func(context.Context, []byte) (any, error)
 }
 

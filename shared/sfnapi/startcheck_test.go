@@ -71,7 +71,8 @@ func TestStartCheckRejects(t *testing.T) {
 
 // TestLockStartsCoversCheckAndStart checks that StartExecution and
 // RedriveExecution hold the lock from the check until the engine has
-// started or redriven the execution.
+// started or redriven the execution, and take the lock for the prepared
+// input of the execution.
 func TestLockStartsCoversCheckAndStart(t *testing.T) {
 	var mu sync.Mutex
 	var steps []string
@@ -81,8 +82,8 @@ func TestLockStartsCoversCheckAndStart(t *testing.T) {
 		steps = append(steps, step)
 	}
 	var f *fixture
-	lock := func(context.Context) (func(), error) {
-		record("lock")
+	lock := func(_ context.Context, input json.RawMessage) (func(), error) {
+		record("lock " + string(input))
 		return func() {
 			// Read what the engine has done by the time the lock goes.
 			x, err := f.e.Describe(context.Background(), "run")
@@ -102,10 +103,16 @@ func TestLockStartsCoversCheckAndStart(t *testing.T) {
 		record("redrive check")
 		return "", nil
 	}
+	prepare := func(_ context.Context, _ string, input json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(strings.TrimSuffix(string(input), "}") + `,"prepared":true}`), nil
+	}
 	work := newFailingWork()
 	f = newFixtureWith(t, map[string]string{"m": blockingMachine}, map[string]engine.TaskFunc{"work": work.run},
-		Options{StartCheck: check, RedriveCheck: redriveCheck, LockStarts: lock})
-	f.start(t, "run")
+		Options{StartCheck: check, RedriveCheck: redriveCheck, LockStarts: lock, PrepareInput: prepare})
+	if _, err := f.client.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("m")), Name: aws.String("run"), Input: aws.String(`{"id":"R-1"}`)}); err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
 	f.wait(t, "run")
 	if _, err := f.client.RedriveExecution(context.Background(), &sfn.RedriveExecutionInput{
 		ExecutionArn: aws.String(executionARN("m", "run"))}); err != nil {
@@ -114,7 +121,8 @@ func TestLockStartsCoversCheckAndStart(t *testing.T) {
 
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"lock", "start check", "unlock after redrive 0", "lock", "redrive check", "unlock after redrive 1"}
+	const locked = `lock {"id":"R-1","prepared":true}`
+	want := []string{locked, "start check", "unlock after redrive 0", locked, "redrive check", "unlock after redrive 1"}
 	if !slices.Equal(steps, want) {
 		t.Errorf("steps = %q, want %q", steps, want)
 	}
