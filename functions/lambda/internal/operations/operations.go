@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -175,34 +176,54 @@ func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPR
 		if err != nil {
 			return a.failed("read history", name, m.arn, err)
 		}
-		// NOTE: the local API returns every event. When Truncated is set,
-		// the rest stays behind `aws stepfunctions get-execution-history`.
+		// NOTE: when Truncated is set, the events left out are read with
+		// `aws stepfunctions get-execution-history`.
 		return respond(http.StatusOK, historyResponse{Execution: name, Events: eventViews(all), Truncated: truncated})
 	}
 	return notFound(name)
 }
 
-// readHistory reads up to maxHistoryEvents events of the execution arn and
-// reports whether more remain.
+// readHistory reads the events of the execution arn, at most
+// maxHistoryEvents of them, and reports whether it left any out. A longer
+// history keeps its oldest historyPageSize events and its newest ones,
+// because the newest hold the failure and the state that the execution
+// is in.
 func (a *API) readHistory(ctx context.Context, arn string) ([]sfn.HistoryEvent, bool, error) {
-	var all []sfn.HistoryEvent
-	token := ""
-	for {
-		page, next, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: token})
+	oldest, token, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize})
+	if err != nil || token == "" {
+		return oldest, false, err
+	}
+	var lastRead int64
+	if len(oldest) > 0 {
+		lastRead = oldest[len(oldest)-1].ID
+	}
+
+	var newest []sfn.HistoryEvent
+	token = ""
+	for len(oldest)+len(newest) < maxHistoryEvents {
+		page, next, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize, NextToken: token, ReverseOrder: true})
 		if err != nil {
 			return nil, false, err
 		}
-		all = append(all, page...)
-		token = next
-		if token == "" || len(all) >= maxHistoryEvents {
-			return all, token != "", nil
+		for _, ev := range page {
+			if ev.ID <= lastRead || len(oldest)+len(newest) == maxHistoryEvents {
+				next = ""
+				break
+			}
+			newest = append(newest, ev)
+		}
+		if token = next; token == "" {
+			break
 		}
 	}
+	slices.Reverse(newest)
+	left := len(newest) > 0 && newest[0].ID > lastRead+1
+	return append(oldest, newest...), left, nil
 }
 
 // historyResponse is the body of GET /v1/executions/{name}/history.
 // Truncated is set when the execution has more than maxHistoryEvents
-// events.
+// events, and the ones left out are between the oldest and the newest.
 type historyResponse struct {
 	Execution string      `json:"execution"`
 	Events    []eventView `json:"events"`

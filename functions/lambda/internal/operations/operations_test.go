@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -776,5 +777,94 @@ func TestDescribeTeardownNameOrder(t *testing.T) {
 	wantARN, _ := execution(teardownARN, "A-teardown", "A")
 	if diff := cmp.Diff([]string{wantARN}, fake.histories); diff != "" {
 		t.Errorf("GetExecutionHistory calls for the history of A-teardown (-want +got):\n%s", diff)
+	}
+}
+
+// longHistory serves a provision execution whose history has n events,
+// paged as Step Functions pages it, in either order.
+type longHistory struct{ n int }
+
+func (longHistory) ListExecutions(context.Context, string, sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	return nil, "", nil
+}
+
+func (longHistory) DescribeExecution(context.Context, string) (sfn.Execution, error) {
+	return sfn.Execution{}, sfn.ErrExecutionNotFound
+}
+
+func (h longHistory) GetExecutionHistory(_ context.Context, arn string, opts sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	if strings.Contains(arn, ":rl-teardown:") {
+		return nil, "", sfn.ErrExecutionNotFound
+	}
+	offset := 0
+	if opts.NextToken != "" {
+		offset, _ = strconv.Atoi(opts.NextToken)
+	}
+	var page []sfn.HistoryEvent
+	for i := offset; i < h.n && len(page) < opts.MaxResults; i++ {
+		id := int64(i + 1)
+		if opts.ReverseOrder {
+			id = int64(h.n - i)
+		}
+		page = append(page, sfn.HistoryEvent{ID: id, Type: "PassStateEntered", Timestamp: time.Unix(id, 0)})
+	}
+	next := ""
+	if end := offset + len(page); end < h.n {
+		next = strconv.Itoa(end)
+	}
+	return page, next, nil
+}
+
+func TestHistoryKeepsNewestEvents(t *testing.T) {
+	tests := []struct {
+		events        int
+		wantCount     int
+		wantLastID    int64
+		wantTruncated bool
+	}{
+		{events: 1500, wantCount: 1500, wantLastID: 1500},
+		{events: 2000, wantCount: 2000, wantLastID: 2000},
+		{events: 5000, wantCount: 2000, wantLastID: 5000, wantTruncated: true},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.events), func(t *testing.T) {
+			api := &operations.API{
+				Executions:      longHistory{n: tt.events},
+				StateMachineARN: "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
+			}
+			resp, err := api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+				RawPath:        "/operations/v1/executions/DATA-LONG/history",
+				RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Events []struct {
+					ID int64 `json:"id"`
+				} `json:"events"`
+				Truncated bool `json:"truncated"`
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatalf("decode %s: %v", resp.Body, err)
+			}
+			if len(body.Events) != tt.wantCount {
+				t.Fatalf("events = %d, want %d", len(body.Events), tt.wantCount)
+			}
+			if first := body.Events[0].ID; first != 1 {
+				t.Errorf("first event ID = %d, want 1", first)
+			}
+			if last := body.Events[len(body.Events)-1].ID; last != tt.wantLastID {
+				t.Errorf("last event ID = %d, want %d", last, tt.wantLastID)
+			}
+			for i := 1; i < len(body.Events); i++ {
+				if body.Events[i].ID <= body.Events[i-1].ID {
+					t.Fatalf("event %d has ID %d after %d, want increasing IDs", i, body.Events[i].ID, body.Events[i-1].ID)
+				}
+			}
+			if body.Truncated != tt.wantTruncated {
+				t.Errorf("truncated = %v, want %v", body.Truncated, tt.wantTruncated)
+			}
+		})
 	}
 }
