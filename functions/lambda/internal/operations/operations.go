@@ -186,7 +186,7 @@ func (a *API) history(ctx context.Context, name string) events.APIGatewayV2HTTPR
 // readHistory reads the events of the execution arn, at most
 // maxHistoryEvents of them, and reports whether it left any out. A longer
 // history keeps its oldest historyPageSize events and its newest ones,
-// because the newest hold the failure and the state that the execution
+// because the newest contain the failure and the state that the execution
 // is in.
 func (a *API) readHistory(ctx context.Context, arn string) ([]sfn.HistoryEvent, bool, error) {
 	oldest, token, err := a.Executions.GetExecutionHistory(ctx, arn, sfn.HistoryOptions{MaxResults: historyPageSize})
