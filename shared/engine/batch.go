@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 )
 
@@ -66,6 +67,13 @@ func (e *Engine) updateSeq(fn func(tx *storeTx) (publish func(), err error)) (in
 		case <-req.lead:
 		}
 	}
+
+	// The leader yields the processor once before it takes the queue, so
+	// that callers that the last commit released, and that are still
+	// computing their next requests, can queue them first. They then join
+	// this batch instead of waiting for its commit and committing a batch
+	// of their own.
+	runtime.Gosched()
 
 	e.writeMu.Lock()
 	n := min(len(e.writeQueue), maxBatch)
