@@ -93,7 +93,7 @@ func (p *fastParser) object(depth int) (any, bool) {
 		if p.pos >= len(p.text) || p.text[p.pos] != '"' {
 			return nil, false
 		}
-		key, ok := p.quoted()
+		key, ok := p.quotedString()
 		if !ok {
 			return nil, false
 		}
@@ -108,7 +108,7 @@ func (p *fastParser) object(depth int) (any, bool) {
 			return nil, false
 		}
 		// A repeated key keeps its last value, as in encoding/json.
-		obj[key.(string)] = v
+		obj[key] = v
 		p.skipSpace()
 		if p.pos >= len(p.text) {
 			return nil, false
@@ -159,6 +159,16 @@ func (p *fastParser) array(depth int) (any, bool) {
 // quoted reads a string without escape sequences or invalid UTF-8, which
 // encoding/json would have to rewrite.
 func (p *fastParser) quoted() (any, bool) {
+	s, ok := p.quotedString()
+	if !ok {
+		return nil, false
+	}
+	return s, true
+}
+
+// quotedString is quoted for an object key, which needs no interface
+// value.
+func (p *fastParser) quotedString() (string, bool) {
 	start := p.pos + 1
 	for i := start; i < len(p.text); {
 		b := p.text[i]
@@ -167,18 +177,18 @@ func (p *fastParser) quoted() (any, bool) {
 			p.pos = i + 1
 			return string(p.text[start:i]), true
 		case b == '\\' || b < 0x20:
-			return nil, false
+			return "", false
 		case b < utf8.RuneSelf:
 			i++
 		default:
 			r, size := utf8.DecodeRune(p.text[i:])
 			if r == utf8.RuneError && size == 1 {
-				return nil, false
+				return "", false
 			}
 			i += size
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // number reads a number as the JSON grammar defines it and keeps its text,

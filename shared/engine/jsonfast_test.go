@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"testing"
@@ -152,5 +153,21 @@ func checkEncodeSame(t *testing.T, v any) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("encodeJSON(%#v) = %s, encoding/json writes %s", v, got, want)
+	}
+}
+
+// BenchmarkDecodeStateInput decodes a state input like the one that the
+// last states of tools/bench/machine.asl.json receive.
+func BenchmarkDecodeStateInput(b *testing.B) {
+	text := []byte(`{"n":1`)
+	for i := 1; i <= 8; i++ {
+		text = fmt.Appendf(text, `,"p%02d":{"step":"P%02d"},"t%02d":{"ok":true}`, i, i, i)
+	}
+	text = append(text, '}')
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeJSON(text); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
