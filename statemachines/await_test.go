@@ -89,30 +89,38 @@ func (f *awaitFixture) wait(t *testing.T, name string) engine.Execution {
 }
 
 // TestAwaitEndpointRejectsMalformedResult checks that a task token
-// completed with anything but the poller's report fails AwaitEndpoint
-// itself, so that a redrive registers the wait again rather than failing
-// the next step with the same stored output.
+// completed with anything but the poller's report, including a report
+// whose fields are not strings, fails AwaitEndpoint itself, so that a
+// redrive registers the wait again rather than failing the next step with
+// the same stored output.
 func TestAwaitEndpointRejectsMalformedResult(t *testing.T) {
-	for name, output := range map[string]string{
-		"string":         `"live"`,
-		"empty object":   `{}`,
-		"missing status": `{"endpoint_state":"CREATED"}`,
+	for _, tt := range []struct {
+		name, output, wantError string
+	}{
+		{"string", `"live"`, engine.ErrorRuntime},
+		{"empty object", `{}`, engine.ErrorRuntime},
+		{"missing status", `{"endpoint_state":"CREATED"}`, engine.ErrorRuntime},
+		{"number state", `{"endpoint_state":123,"status":"Available"}`, engine.ErrorIntrinsicFailure},
+		{"array status", `{"endpoint_state":"CREATED","status":["x"]}`, engine.ErrorIntrinsicFailure},
+		{"null status", `{"endpoint_state":"CREATED","status":null}`, engine.ErrorIntrinsicFailure},
+		{"object state", `{"endpoint_state":{},"status":"Available"}`, engine.ErrorIntrinsicFailure},
+		{"boolean status", `{"endpoint_state":"CREATED","status":true}`, engine.ErrorIntrinsicFailure},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			f := newAwaitFixture(t)
 			ctx := context.Background()
 			if _, err := f.engine.Start(ctx, "await", "req-1", json.RawMessage(`{"request":{},"resources":{}}`)); err != nil {
 				t.Fatalf("start: %v", err)
 			}
-			if err := f.engine.SendTaskSuccess(ctx, f.token(t), json.RawMessage(output)); err != nil {
+			if err := f.engine.SendTaskSuccess(ctx, f.token(t), json.RawMessage(tt.output)); err != nil {
 				t.Fatalf("send task success: %v", err)
 			}
 			x := f.wait(t, "req-1")
 			if x.Status != engine.StatusFailed {
 				t.Fatalf("status %s, want %s", x.Status, engine.StatusFailed)
 			}
-			if x.Error != engine.ErrorRuntime {
-				t.Errorf("error %q, want %q", x.Error, engine.ErrorRuntime)
+			if x.Error != tt.wantError {
+				t.Errorf("error %q (%s), want %q", x.Error, x.Cause, tt.wantError)
 			}
 
 			if _, err := f.engine.Redrive(ctx, "req-1"); err != nil {

@@ -107,6 +107,14 @@ func TestSendTaskSuccessChecksAwaitEndpointResult(t *testing.T) {
 		{name: "status only", output: []string{"--output-json", `{"status": "available"}`}, wantErr: "--output-json lacks the field endpoint_state,"},
 		{name: "state only", output: []string{"--output-json", `{"endpoint_state": "CREATED"}`}, wantErr: "--output-json lacks the field status,"},
 		{name: "not an object", output: []string{"--output-json", `"live"`}, wantErr: "must be a JSON object"},
+		{name: "number and array", output: []string{"--output-json", `{"endpoint_state": 123, "status": ["x"]}`},
+			wantErr: "--output-json has endpoint_state as a number and status as an array, where the await_endpoint (state AwaitEndpoint) task of execution DATA-1 reads a string"},
+		{name: "null status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": null}`},
+			wantErr: "--output-json has status as null, where"},
+		{name: "object state", output: []string{"--output-json", `{"endpoint_state": {}, "status": "Available"}`},
+			wantErr: "--output-json has endpoint_state as an object, where"},
+		{name: "boolean status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": true}`},
+			wantErr: "--output-json has status as a boolean, where"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

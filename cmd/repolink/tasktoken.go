@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/repolink/repolink/functions/poller"
@@ -119,9 +120,10 @@ func (t waitingTask) isAwaitEndpoint() bool {
 }
 
 // checkOutput returns a usage error when the task's state selects a field
-// with its ResultSelector that output lacks. Step Functions fails such a
-// state with States.Runtime, so the run would fail on an output that the
-// command accepted.
+// with its ResultSelector that output lacks, or passes a field that is not
+// a string to States.Base64Encode, which takes only strings. Step Functions
+// fails such a state with States.Runtime or States.IntrinsicFailure, so
+// the run would fail on an output that the command accepted.
 func (t waitingTask) checkOutput(output json.RawMessage) error {
 	definition, ok := machineDefinitions[t.machine]
 	if !ok {
@@ -137,21 +139,38 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 	if err := dec.Decode(&doc); err != nil {
 		return nil
 	}
-	missing := missingFields(selector, doc)
-	if len(missing) == 0 {
-		return nil
-	}
 
-	fields := "the field " + missing[0]
-	if len(missing) > 1 {
-		fields = "the fields " + strings.Join(missing[:len(missing)-1], ", ") + " and " + missing[len(missing)-1]
-	}
-	example := "an object with " + fields
+	example := ""
 	if t.isAwaitEndpoint() {
 		example = "the poller's report, such as " + awaitEndpointExample(t.route)
 	}
-	return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass %s",
-		fields, t.label(), t.execution, example)
+	if missing := missingFields(selector, doc); len(missing) > 0 {
+		fields := "the field " + joinAnd(missing)
+		if len(missing) > 1 {
+			fields = "the fields " + joinAnd(missing)
+		}
+		if example == "" {
+			example = "an object with " + fields
+		}
+		return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass %s",
+			fields, t.label(), t.execution, example)
+	}
+	if wrong := nonStringFields(selector, doc); len(wrong) > 0 {
+		if example == "" {
+			example = "a string in each of these fields"
+		}
+		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass %s",
+			joinAnd(wrong), t.label(), t.execution, example)
+	}
+	return nil
+}
+
+// joinAnd joins items as "a", "a and b" or "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // awaitEndpointExample returns, quoted for a shell, the report that the
@@ -212,9 +231,10 @@ func resultSelector(definition []byte, name string) map[string]any {
 // missingFields returns, in the order of selector's keys, the fields
 // that the paths of selector select from the result doc and that doc
 // lacks, such as endpoint_state for "endpoint_state.$": "$.endpoint_state".
-// It checks only definite paths on the result. It skips paths that may
-// select nothing, context paths ($$) and intrinsic functions, such as
-// States.Format, whose arguments it does not read.
+// It reads the paths of plain path values and the path arguments of
+// intrinsic functions, such as $.status in
+// "States.Base64Encode($.status)". It checks only definite paths on the
+// result and skips context paths ($$).
 func missingFields(selector map[string]any, doc any) []string {
 	var missing []string
 	for _, key := range sortedKeys(selector) {
@@ -225,14 +245,99 @@ func missingFields(selector map[string]any, doc any) []string {
 			if !strings.HasSuffix(key, ".$") {
 				continue
 			}
-			path, err := engine.ParsePath(value)
-			if err != nil || path.IsContext() || !path.Definite() {
-				continue
-			}
-			if _, err := path.Get(doc); err != nil {
-				missing = append(missing, strings.TrimPrefix(value, "$."))
+			for _, path := range selectedPaths(value) {
+				if _, err := path.Get(doc); err != nil {
+					missing = append(missing, strings.TrimPrefix(path.String(), "$."))
+				}
 			}
 		}
 	}
 	return missing
+}
+
+// nonStringFields returns, in the order of selector's keys, each field
+// that selector passes to States.Base64Encode and whose value in the
+// result doc is not a string, with the value's JSON type, such as
+// "endpoint_state as a number".
+func nonStringFields(selector map[string]any, doc any) []string {
+	var wrong []string
+	for _, key := range sortedKeys(selector) {
+		switch value := selector[key].(type) {
+		case map[string]any:
+			wrong = append(wrong, nonStringFields(value, doc)...)
+		case string:
+			if !strings.HasSuffix(key, ".$") {
+				continue
+			}
+			for _, match := range base64EncodeArgument.FindAllStringSubmatch(value, -1) {
+				path, err := engine.ParsePath(match[1])
+				if err != nil || path.IsContext() || !path.Definite() {
+					continue
+				}
+				got, err := path.Get(doc)
+				if err != nil {
+					continue
+				}
+				if _, ok := got.(string); !ok {
+					wrong = append(wrong, strings.TrimPrefix(path.String(), "$.")+" as "+jsonTypeName(got))
+				}
+			}
+		}
+	}
+	return wrong
+}
+
+// base64EncodeArgument matches a call of States.Base64Encode on a path and
+// captures the path.
+var base64EncodeArgument = regexp.MustCompile(`States\.Base64Encode\(\s*(\$[^\s,()']*)\s*\)`)
+
+var (
+	// intrinsicPathArgument matches a path argument of an intrinsic
+	// function and captures the path.
+	intrinsicPathArgument = regexp.MustCompile(`[(,]\s*(\$[^\s,()']*)`)
+	// intrinsicLiteral matches a quoted string argument, which
+	// selectedPaths blanks out before it looks for paths.
+	intrinsicLiteral = regexp.MustCompile(`'(?:\\.|[^'\\])*'`)
+)
+
+// selectedPaths returns the definite paths on the result that a
+// ResultSelector value reads: the value itself when it is a path, or the
+// path arguments of an intrinsic function. It leaves out context paths.
+func selectedPaths(value string) []*engine.Path {
+	texts := []string{value}
+	if strings.HasPrefix(strings.TrimSpace(value), "States.") {
+		texts = nil
+		for _, match := range intrinsicPathArgument.FindAllStringSubmatch(intrinsicLiteral.ReplaceAllString(value, "''"), -1) {
+			texts = append(texts, match[1])
+		}
+	}
+	var paths []*engine.Path
+	for _, text := range texts {
+		path, err := engine.ParsePath(text)
+		if err != nil || path.IsContext() || !path.Definite() {
+			continue
+		}
+		paths = append(paths, path)
+	}
+	return paths
+}
+
+// jsonTypeName names the JSON type of a value that encoding/json decoded
+// with UseNumber, with its article, such as "a number".
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number, float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
 }
