@@ -41,7 +41,9 @@ const maxChainSteps = 100
 // after the TaskStarted event committed (unless startTask is false), at a
 // timer or token wait, and at the end of the cursor. It also returns when
 // the cursor is due next, or the zero time when it has nothing to do, and
-// the commit sequence number of its transaction.
+// the commit sequence number of its transaction. With rows, the cursor and
+// execution rows as the last request committed them, step tries
+// stepAhead first.
 func (e *Engine) step(ctx context.Context, id int64, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
 	if rows != nil {
 		out, err := e.stepAhead(ctx, rows, result, startTask)
@@ -147,10 +149,10 @@ func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResu
 	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
 }
 
-// stepOnce is one attempt of step. With rows it skips reading the cursor
-// and execution rows. The version check of the cursor
-// row and the check of saveExecution then return errStale when another
-// request or process wrote either row since.
+// stepOnce is one attempt of step in the write transaction. With rows it
+// skips reading the cursor and execution rows. The version check of the
+// cursor row and the check of saveExecution then return errStale when
+// another request or process wrote either row since.
 func (e *Engine) stepOnce(ctx context.Context, id int64, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
 	var c *cursor
 	var call *taskCall
