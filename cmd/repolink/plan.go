@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/repolink/repolink/functions/plan"
@@ -121,14 +122,21 @@ func printPlan(w io.Writer, r planReport, flags string) {
 			}
 			detail += it.Detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, planWord(it.State), oneLine(detail, 120))
+		// A conflict's detail says why the run stops and what to change,
+		// so it is not shortened.
+		if it.State == plan.Conflict {
+			detail = strings.Join(strings.Fields(detail), " ")
+		} else {
+			detail = oneLine(detail, 120)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, planWord(it.State), detail)
 	}
 	tw.Flush()
 
-	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d unknown\n",
-		r.Count(plan.Create), r.Count(plan.Update), r.Count(plan.Exists), r.Count(plan.Unknown))
-	if n := r.Count(plan.Conflict); n > 0 {
-		fmt.Fprintf(w, "%d in conflict with the request: a run stops at the first of them (see PLAN conflict above)\n", n)
+	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown\n",
+		r.Count(plan.Create), r.Count(plan.Update), r.Count(plan.Exists), r.Count(plan.Conflict), r.Count(plan.Unknown))
+	if r.Count(plan.Conflict) > 0 {
+		fmt.Fprintln(w, "a run stops at the first conflict; its line says what to change")
 	}
 	switch {
 	case r.Execution != nil && r.NextRun == "":

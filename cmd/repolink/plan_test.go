@@ -71,7 +71,7 @@ func TestPrintPlanUpdateItem(t *testing.T) {
 
 	printPlan(&out, report, "")
 
-	if !strings.Contains(out.String(), "1 to create, 1 to update, 1 to adopt, 0 unknown") {
+	if !strings.Contains(out.String(), "1 to create, 1 to update, 1 to adopt, 0 in conflict, 0 unknown") {
 		t.Errorf("summary line lacks the update count:\n%s", out.String())
 	}
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -79,4 +79,53 @@ func TestPrintPlanUpdateItem(t *testing.T) {
 			t.Errorf("secret line = %q, want plan word update", line)
 		}
 	}
+}
+
+// TestPlanOtherRequestConflicts plans a request whose Snowflake object
+// names another request's run has taken, and checks that plan reports each
+// of them as a conflict where the run of that request stops.
+func TestPlanOtherRequestConflicts(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "../../examples/aws-privatelink.json"); code != exitOK {
+		t.Fatalf("run of the example exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	other := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-5000" })
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, other)
+
+	// Plan reports what a run would meet and exits 0 also when a run
+	// would stop.
+	if code != exitOK {
+		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+	}
+	for _, step := range []string{"secret", "integration", "repository"} {
+		line := lineStarting(out, step+" ")
+		if !strings.Contains(line, " conflict ") {
+			t.Errorf("%s line = %q, want plan word conflict", step, line)
+		}
+		if !strings.Contains(line, "was created for request DATA-4711, not DATA-5000") {
+			t.Errorf("%s line = %q, want the owner of the object", step, line)
+		}
+	}
+	if want := "3 in conflict, 0 unknown"; !strings.Contains(out, want) {
+		t.Errorf("plan summary lacks %q:\n%s", want, out)
+	}
+
+	code, out, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, other)
+	if code != exitFailed {
+		t.Fatalf("run of DATA-5000 exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	if !strings.Contains(out+errOut, "Conflict") || !strings.Contains(out+errOut, "preflight") {
+		t.Errorf("run of DATA-5000 did not stop with Conflict in preflight\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+// lineStarting returns the first line of out that starts with prefix.
+func lineStarting(out, prefix string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
 }

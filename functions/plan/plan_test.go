@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -299,7 +300,7 @@ func TestPlanSecretByOwner(t *testing.T) {
 	}{
 		{"own secret", "repolink request DATA-4711", Update, "sets the credential again"},
 		{"made by hand", "", Exists, "made by hand"},
-		{"other request", "repolink request DATA-9", Exists, "stop in preflight"},
+		{"other request", "repolink request DATA-9", Conflict, "stop in preflight"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,6 +318,63 @@ func TestPlanSecretByOwner(t *testing.T) {
 				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
 			}
 		})
+	}
+}
+
+// TestPlanOtherRequestsObjects gives each Snowflake object that a run
+// creates the owner COMMENT of another request, and checks that plan reports
+// a conflict with preflight's reason and counts it as one.
+func TestPlanOtherRequestsObjects(t *testing.T) {
+	tests := []struct {
+		step, show, name, noun string
+	}{
+		{"secret", "SECRETS", "CORP_PYPI_SECRET", "secret"},
+		{"integration", "API INTEGRATIONS", "CORP_PYPI_INTEGRATION", "API integration"},
+		{"repository", "ARTIFACT REPOSITORIES", "CORP_PYPI", "artifact repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			conn.objects[tt.show] = snowflake.Row{"name": tt.name, "comment": "repolink request DATA-9"}
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			it := item(t, report, tt.step)
+			if it.State != Conflict {
+				t.Errorf("state = %q, want %q", it.State, Conflict)
+			}
+			want := "the run will stop in preflight, because " + tt.noun + " " + tt.name + " was created for request DATA-9, not DATA-4711"
+			if !strings.Contains(it.Detail, want) {
+				t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+			}
+			if n := report.Count(Conflict); n != 1 {
+				t.Errorf("Count(Conflict) = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestPlanEndpointCapacityFull fills the account with other services'
+// private endpoints before the request has its own, which preflight rejects.
+func TestPlanEndpointCapacityFull(t *testing.T) {
+	req := exampleRequest(t)
+	network := &readOnlyNetwork{t: t}
+	var infos []string
+	for i := range 5 {
+		infos = append(infos, fmt.Sprintf(`{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-other%d", "endpoint_state": "CREATED", "status": "Available", "host": "other%d.example.com"}`, i, i))
+	}
+	conn := &readOnlyConn{t: t, objects: map[string]snowflake.Row{"SECRETS": nil, "API INTEGRATIONS": nil, "ARTIFACT REPOSITORIES": nil},
+		endpoints: "[" + strings.Join(infos, ",") + "]", principal: snowflakePrincipal}
+
+	report := Plan(context.Background(), env(network, conn, nil), req)
+
+	it := item(t, report, "endpoint")
+	if it.State != Conflict {
+		t.Errorf("state = %q, want %q", it.State, Conflict)
+	}
+	if want := "the run will stop in preflight, because account myorg-analytics has 5 private endpoints"; !strings.Contains(it.Detail, want) {
+		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
 	}
 }
 

@@ -30,34 +30,39 @@ func (p *planner) snowflake(ctx context.Context) {
 		p.checkPrincipal(ctx, conn)
 		p.add(p.endpoint(ctx, conn))
 	}
-	secret := p.object(ctx, conn, "secret", "SECRET", "SECRETS", names.Secret, sfobject.InSchema(sf))
-	integration := p.object(ctx, conn, "integration", "API INTEGRATION", "API INTEGRATIONS", names.Integration, "")
-	repository := p.object(ctx, conn, "repository", "ARTIFACT REPOSITORY", "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(sf))
-	p.add(secret, integration, repository)
+	objects := sfobject.Objects(req)
+	items := make(map[string]Item, len(objects))
+	for _, obj := range objects {
+		it := p.object(ctx, conn, obj)
+		items[obj.Step] = it
+		p.add(it)
+	}
 	p.add(p.defaultItem(ctx, conn))
-	p.add(p.grantsItem(ctx, conn, integration, repository))
+	p.add(p.grantsItem(ctx, conn, items["integration"], items["repository"]))
 	p.add(Item{Step: "verification", Kind: "temporary function", Name: names.Function, State: Run,
 		Detail: "installs " + strings.Join(req.Repository.Packages, ", ")})
 }
 
-// object looks up a SECRET, API INTEGRATION or ARTIFACT REPOSITORY. The
-// secret step sets the credential of the request's own secret again on every
-// run, so that secret is Update. A secret made by hand, and an existing
-// integration or repository, are adopted unchanged.
-func (p *planner) object(ctx context.Context, conn snowflake.Conn, step, kind, show, name, scope string) Item {
-	row, err := sfobject.Find(ctx, conn, show, name, scope)
-	it := found(step, kind, snowflake.StoredName(name), row != nil, row["name"], err)
+// object looks up a SECRET, API INTEGRATION or ARTIFACT REPOSITORY. An
+// object created for another request is Conflict, by the owner check with
+// which preflight stops the run. The secret step sets the credential of the
+// request's own secret again on every run, so that secret is Update. A
+// secret made by hand, and an existing integration or repository, are
+// adopted unchanged.
+func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.Object) Item {
+	row, err := obj.Find(ctx, conn)
+	it := found(obj.Step, obj.Type, snowflake.StoredName(obj.Name), row != nil, row["name"], err)
 	if row == nil {
 		return it
 	}
-	owner := sfobject.Owner(row)
+	if err := obj.CheckOwner(row, p.req.ID); err != nil {
+		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+err.Error()
+		return it
+	}
 	switch {
-	case owner != "" && owner != p.req.ID:
-		err := sfobject.CheckOwner(strings.ToLower(kind), snowflake.StoredName(name), row, p.req.ID)
-		it.Detail = "the run will stop in preflight, because " + err.Error()
-	case step == "secret" && owner == p.req.ID:
+	case obj.Step == "secret" && sfobject.Owner(row) == p.req.ID:
 		it.State, it.Detail = Update, "the run sets the credential again"
-	case step == "secret":
+	case obj.Step == "secret":
 		it.Detail = "made by hand; the run adopts it with its credential as it is"
 	}
 	return it
@@ -111,10 +116,11 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 		}
 	}
 	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
+	it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
 	if err := provisionendpoint.CheckCapacity(p.req.Snowflake.Account, infos, provisionendpoint.ServiceIs(p.serviceName)); err != nil {
-		detail += "; the run will stop in preflight, because " + err.Error()
+		it.State, it.Detail = Conflict, detail+"; the run will stop in preflight, because "+err.Error()
 	}
-	return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
+	return it
 }
 
 // defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY on every level. The
@@ -236,14 +242,12 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 // snowflakeItems lists the Snowflake items without lookups, for when the
 // login failed.
 func (p *planner) snowflakeItems() []Item {
-	names := p.names
 	var items []Item
 	if p.req.Route == request.RouteAWSPrivateLink {
 		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint"})
 	}
-	return append(items,
-		Item{Step: "secret", Kind: "SECRET", Name: snowflake.StoredName(names.Secret)},
-		Item{Step: "integration", Kind: "API INTEGRATION", Name: snowflake.StoredName(names.Integration)},
-		Item{Step: "repository", Kind: "ARTIFACT REPOSITORY", Name: snowflake.StoredName(names.Repository)},
-	)
+	for _, obj := range sfobject.Objects(p.req) {
+		items = append(items, Item{Step: obj.Step, Kind: obj.Type, Name: snowflake.StoredName(obj.Name)})
+	}
+	return items
 }

@@ -91,13 +91,8 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 	if err != nil {
 		return err
 	}
-	names := workflow.NamesFor(req)
-	for _, obj := range []struct{ kind, show, name, scope string }{
-		{"secret", "SECRETS", names.Secret, sfobject.InSchema(req.Snowflake)},
-		{"API integration", "API INTEGRATIONS", names.Integration, ""},
-		{"artifact repository", "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(req.Snowflake)},
-	} {
-		row, err := sfobject.Find(ctx, conn, obj.show, obj.name, obj.scope)
+	for _, obj := range sfobject.Objects(req) {
+		row, err := obj.Find(ctx, conn)
 		if snowflake.IsNotExist(err) {
 			// The database or schema does not exist yet, which the later steps report.
 			continue
@@ -108,7 +103,7 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 		if row == nil {
 			continue
 		}
-		if err := sfobject.CheckOwner(obj.kind, snowflake.StoredName(obj.name), row, req.ID); err != nil {
+		if err := obj.CheckOwner(row, req.ID); err != nil {
 			return err
 		}
 	}

@@ -77,3 +77,44 @@ func CheckOwner(kind, name string, row snowflake.Row, requestID string) error {
 	}
 	return nil
 }
+
+// Object is a Snowflake object that a run creates under a name derived from
+// the request and marks with the request's owner COMMENT.
+type Object struct {
+	// Step is the step that creates the object.
+	Step string
+	// Type is the SQL object type, such as "API INTEGRATION".
+	Type string
+	// Noun names the object type in messages, such as "API integration".
+	Noun string
+	// Show is the object type of the SHOW statement, such as "API INTEGRATIONS".
+	Show string
+	Name string
+	// Scope is the SHOW scope, or "" for an account-level object.
+	Scope string
+}
+
+// Objects returns the SECRET, API INTEGRATION and ARTIFACT REPOSITORY of
+// req, in the order the steps create them. Preflight and plan both check
+// these objects with CheckOwner, so that plan reports a conflict exactly
+// where preflight stops the run.
+func Objects(req request.Request) []Object {
+	names := workflow.NamesFor(req)
+	inSchema := InSchema(req.Snowflake)
+	return []Object{
+		{Step: "secret", Type: "SECRET", Noun: "secret", Show: "SECRETS", Name: names.Secret, Scope: inSchema},
+		{Step: "integration", Type: "API INTEGRATION", Noun: "API integration", Show: "API INTEGRATIONS", Name: names.Integration},
+		{Step: "repository", Type: "ARTIFACT REPOSITORY", Noun: "artifact repository", Show: "ARTIFACT REPOSITORIES", Name: names.Repository, Scope: inSchema},
+	}
+}
+
+// Find returns the SHOW row of the object, or nil when it does not exist.
+func (o Object) Find(ctx context.Context, conn snowflake.Conn) (snowflake.Row, error) {
+	return Find(ctx, conn, o.Show, o.Name, o.Scope)
+}
+
+// CheckOwner returns a Conflict error when row, the object's SHOW row, was
+// created for a request other than requestID.
+func (o Object) CheckOwner(row snowflake.Row, requestID string) error {
+	return CheckOwner(o.Noun, snowflake.StoredName(o.Name), row, requestID)
+}
