@@ -241,13 +241,25 @@ func (f Field) value(doc any) (any, error) {
 	if !ok || v == nil || v == "" {
 		return nil, fmt.Errorf("ticket field %s is missing or empty", f.From)
 	}
+	// A list that maps to no items is rejected like an empty text, because
+	// an empty list means something of its own in a request. An empty
+	// grant_to_roles, for one, revokes the grants of earlier runs.
 	switch x := v.(type) {
 	case string:
 		if f.Split == "" {
 			return x, nil
 		}
-		return splitList(x, f.Split), nil
-	case json.Number, bool, []any:
+		items := splitList(x, f.Split)
+		if len(items) == 0 {
+			return nil, fmt.Errorf("ticket field %s is missing or empty: its value %q has no item between the separators %q; list one item or more", f.From, x, f.Split)
+		}
+		return items, nil
+	case []any:
+		if len(x) == 0 {
+			return nil, fmt.Errorf("ticket field %s is missing or empty: it is an empty list; list one item or more", f.From)
+		}
+		return x, nil
+	case json.Number, bool:
 		return x, nil
 	default:
 		return nil, fmt.Errorf("ticket field %s is an object; map a text property of it, such as %s.value", f.From, f.From)

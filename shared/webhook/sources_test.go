@@ -394,3 +394,55 @@ func TestMappingNamesTicketFieldOfListElement(t *testing.T) {
 		t.Errorf("message = %q, want it to name the ticket field", got.Message)
 	}
 }
+
+// TestJiraListFieldWithoutItems checks that a list field that maps to no
+// items gets the 400 of an empty ticket field, because an empty list means
+// something of its own: an empty grant_to_roles revokes earlier grants.
+func TestJiraListFieldWithoutItems(t *testing.T) {
+	// aws.subnet_ids is mapped too, from a field that the example payload
+	// lacks, to cover a list field with another separator than a comma.
+	mapSubnets := func(m *Mapping) {
+		m.Fields["aws.subnet_ids"] = Field{From: "issue.fields.customfield_10209", Split: ";"}
+	}
+	subnets := `"customfield_10209": "subnet-0a1b2c3d4e5f60001; subnet-0a1b2c3d4e5f60002", "customfield_10208"`
+	fields := []struct {
+		target, from, separator, old string
+	}{
+		{"repository.packages", "issue.fields.customfield_10206", ",", `"requests, corp-utils==2.3.1"`},
+		{"repository.grant_to_roles", "issue.fields.customfield_10207", ",", `"DATA_SCIENCE"`},
+		{"aws.subnet_ids", "issue.fields.customfield_10209", ";", `"subnet-0a1b2c3d4e5f60001; subnet-0a1b2c3d4e5f60002"`},
+	}
+	for _, field := range fields {
+		values := map[string]string{
+			"empty text":       `""`,
+			"only separators":  `" ` + field.separator + ` ` + field.separator + `"`,
+			"one separator":    `"` + field.separator + `"`,
+			"only whitespace":  `"   "`,
+			"empty list":       `[]`,
+			"empty list space": `[ ]`,
+		}
+		for name, value := range values {
+			t.Run(field.target+"/"+name, func(t *testing.T) {
+				body := payload(t, "jira-issue-updated.json", `"customfield_10208"`, subnets)
+				body = []byte(strings.Replace(string(body), field.old, value, 1))
+				if !strings.Contains(string(body), value) {
+					t.Fatalf("payload does not contain %s", value)
+				}
+				svc := newTestService(t, exampleSource(t, "jira", mapSubnets))
+				code, resp := svc.post(t, "/v1/hooks/jira", body, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)})
+				if code != http.StatusBadRequest {
+					t.Fatalf("status = %d, want %d; body %+v", code, http.StatusBadRequest, resp)
+				}
+				if len(resp.Errors) != 1 {
+					t.Fatalf("errors = %+v, want one", resp.Errors)
+				}
+				if got, want := resp.Errors[0].Path, "$."+field.target; got != want {
+					t.Errorf("error path = %q, want %q", got, want)
+				}
+				if want := "ticket field " + field.from + " is missing or empty"; !strings.Contains(resp.Errors[0].Message, want) {
+					t.Errorf("error message = %q, want it to contain %q", resp.Errors[0].Message, want)
+				}
+			})
+		}
+	}
+}
