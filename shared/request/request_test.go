@@ -541,3 +541,79 @@ func TestValidateRejectsRoleListedTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRejectsAmbiguousValues(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(*Request)
+		path   string
+		want   string
+		unwant string
+	}{
+		{name: "port above 65535", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:99999/simple/" },
+			path: "$.repository.index_url", want: `has the invalid port "99999"; use a number from 1 to 65535`},
+		{name: "port 0", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:0/simple/" },
+			path: "$.repository.index_url", want: `has the invalid port "0"`},
+		{name: "empty port", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:/simple/" },
+			path: "$.repository.index_url", want: `has the invalid port ""`},
+		{name: "colon in user name", edit: func(r *Request) { r.Repository.Auth.Username = "svc-snowflake:tok3n-value" },
+			path: "$.repository.auth.username", want: "contains ':', which HTTP basic authentication cannot carry", unwant: "tok3n-value"},
+		{name: "leading space in id", edit: func(r *Request) { r.ID = " T-1" },
+			path: "$.id", want: `" T-1" has leading or trailing whitespace, which would make it another request than "T-1"; remove the whitespace`},
+		{name: "spaces around id", edit: func(r *Request) { r.ID = " T-1 " },
+			path: "$.id", want: "has leading or trailing whitespace"},
+		{name: "no-break space after id", edit: func(r *Request) { r.ID = "T-1\u00a0" },
+			path: "$.id", want: "has leading or trailing whitespace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse([]byte(validJSON()))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tt.edit(&req)
+			var verr *ValidationError
+			if !errors.As(req.Validate(), &verr) {
+				t.Fatal("Validate accepted the request")
+			}
+			if len(verr.Fields) != 1 {
+				t.Fatalf("field errors = %+v, want one", verr.Fields)
+			}
+			if verr.Fields[0].Path != tt.path {
+				t.Errorf("path = %q, want %q", verr.Fields[0].Path, tt.path)
+			}
+			if !strings.Contains(verr.Fields[0].Message, tt.want) {
+				t.Errorf("message %q does not contain %q", verr.Fields[0].Message, tt.want)
+			}
+			if tt.unwant != "" && strings.Contains(verr.Error(), tt.unwant) {
+				t.Errorf("error %q echoes %q", verr.Error(), tt.unwant)
+			}
+		})
+	}
+}
+
+func TestValidateAcceptsIndexPortsAndIDs(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Request)
+	}{
+		{name: "port 1", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:1/simple/" }},
+		{name: "port 8443", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:8443/simple/" }},
+		{name: "port 65535", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com:65535/simple/" }},
+		{name: "no port", edit: func(r *Request) { r.Repository.IndexURL = "https://pypi.corp.example.com/simple/" }},
+		{name: "space inside id", edit: func(r *Request) { r.ID = "DATA 4711" }},
+		{name: "user name with dot and at", edit: func(r *Request) { r.Repository.Auth.Username = "svc.snowflake@corp.example.com" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := Parse([]byte(validJSON()))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tt.edit(&req)
+			if err := req.Validate(); err != nil {
+				t.Errorf("Validate: %v", err)
+			}
+		})
+	}
+}

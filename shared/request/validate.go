@@ -98,6 +98,11 @@ func (r *Request) Validate() error {
 		v.add("$.id", "is longer than 200 characters; use the ticket key")
 	}
 	v.printable("$.id", r.ID, "use the ticket key")
+	// The ID names the request's executions and tags its resources, so
+	// " T-1 " would be another request than T-1.
+	if trimmed := strings.TrimSpace(r.ID); trimmed != "" && trimmed != r.ID {
+		v.add("$.id", fmt.Sprintf("%q has leading or trailing whitespace, which would make it another request than %q; remove the whitespace", r.ID, trimmed))
+	}
 	// Step Functions keeps execution names unique per state machine only,
 	// so on AWS a provision run named like a teardown run can share its
 	// name, and the operations API then shows only one of them.
@@ -251,6 +256,14 @@ func (v *validator) repository(r *Repository) {
 	case "password":
 		if v.require("$.repository.auth.username", r.Auth.Username, "set the user name that the index accepts") {
 			v.printable("$.repository.auth.username", r.Auth.Username, "remove it")
+			// HTTP basic authentication joins user name and password with
+			// the first ':' (RFC 7617), so the index would read a shorter
+			// user name. The value is not echoed, because a user:token
+			// pasted here contains a credential.
+			if strings.Contains(r.Auth.Username, ":") {
+				v.add("$.repository.auth.username", "contains ':', which HTTP basic authentication cannot carry in a user name, so the index would read the text before it as the user name and reject the login; "+
+					"set the user name alone, and the password or token in the secret that password_ref references")
+			}
 		}
 		if v.require("$.repository.auth.password_ref", r.Auth.PasswordRef, "set a reference to the password or access token") {
 			v.ref("$.repository.auth.password_ref", r.Auth.PasswordRef)
@@ -322,6 +335,12 @@ func (v *validator) indexURL(raw string) {
 		v.add(path, "has no host; use https://host/path/simple/")
 	} else if !hostnamePattern.MatchString(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
 		v.add(path, "must name a DNS host, because the certificate and the private endpoint are issued for a host name")
+	}
+	// url.Parse accepts any digits as a port, and an empty one after ':'.
+	if port := u.Port(); port != "" || strings.HasSuffix(u.Host, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			v.add(path, fmt.Sprintf("has the invalid port %q; use a number from 1 to 65535, or leave the port out for 443", port))
+		}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		v.add(path, "must not have a query or fragment")
