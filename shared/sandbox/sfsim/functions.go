@@ -201,7 +201,9 @@ func (e *execution) planInstall(spec functionSpec) (installPlan, error) {
 		if secret == nil {
 			return installPlan{}, notExistError("Secret", repo.Secret.String())
 		}
-		plan.user, plan.pass = secretCredentials(secret)
+		if plan.user, plan.pass, err = e.s.secretCredentials(secret); err != nil {
+			return installPlan{}, err
+		}
 	}
 	return plan, nil
 }
@@ -213,12 +215,20 @@ func (e *execution) planInstall(spec functionSpec) (installPlan, error) {
 // The Installer takes a user and a password, so the sandbox splits the token
 // at its first ':' and sends a token without one as the user with an empty
 // password, which encodes "token:" rather than "token".
-func secretCredentials(secret *Secret) (string, string) {
+func (s *Server) secretCredentials(secret *Secret) (string, string, error) {
 	if secret.Type == "PASSWORD" {
-		return secret.Username, secret.Password
+		password, err := s.sealer.Open(secret.Password)
+		if err != nil {
+			return "", "", fmt.Errorf("open the password of secret %s: %w", secret.Name, err)
+		}
+		return secret.Username, password, nil
 	}
-	user, pass, _ := strings.Cut(secret.SecretString, ":")
-	return user, pass
+	token, err := s.sealer.Open(secret.SecretString)
+	if err != nil {
+		return "", "", fmt.Errorf("open the secret string of secret %s: %w", secret.Name, err)
+	}
+	user, pass, _ := strings.Cut(token, ":")
+	return user, pass, nil
 }
 
 // defaultRepository returns the most specific DEFAULT_PYTHON_ARTIFACT_REPOSITORY

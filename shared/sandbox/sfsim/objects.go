@@ -74,9 +74,13 @@ func (e *execution) secretProperties(secret *Secret, create bool) error {
 		case "USERNAME":
 			secret.Username = value
 		case "PASSWORD":
-			secret.Password = value
+			if secret.Password, err = e.s.sealer.Seal(value); err != nil {
+				return err
+			}
 		case "SECRET_STRING":
-			secret.SecretString = value
+			if secret.SecretString, err = e.s.sealer.Seal(value); err != nil {
+				return err
+			}
 		case "COMMENT":
 			secret.Comment = value
 		default:

@@ -320,7 +320,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if secret := account.Databases[testDB].Schemas[testSchema].Secrets["corp-secret"]; secret == nil || secret.Password != "s3cret" {
+	if secret := account.Databases[testDB].Schemas[testSchema].Secrets["corp-secret"]; secret == nil || second.openPassword(t, secret) != "s3cret" {
 		t.Errorf("secret after restart = %+v", secret)
 	}
 	if len(account.Endpoints) != 1 || account.Endpoints[0].ServiceName != testService {

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // PrivateLink is the cloud side of the sandbox as Snowflake sees it.
@@ -87,6 +89,9 @@ type Server struct {
 	// stopOnDone stops the ctx watch that Start set up.
 	stopOnDone func() bool
 
+	// sealer seals the values of SECRET objects.
+	sealer *worldfile.Sealer
+
 	mu       sync.Mutex
 	world    *World
 	sessions map[string]*session
@@ -137,6 +142,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sealer, err := worldfile.LoadSealer(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("load sandbox snowflake seal key: %w", err)
+	}
+	moved, err := world.sealClearSecrets(sealer)
+	if err != nil {
+		return nil, err
+	}
+	if moved {
+		if err := saveWorld(opts.Dir, world); err != nil {
+			return nil, err
+		}
+	}
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for sandbox snowflake: %w", err)
@@ -147,6 +165,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log:      log,
 		listener: listener,
 		world:    world,
+		sealer:   sealer,
 		sessions: map[string]*session{},
 
 		provisioning: map[string]map[string]bool{},

@@ -452,8 +452,8 @@ func TestHostileLiteralRoundTrip(t *testing.T) {
 	if secret == nil {
 		t.Fatal("secret HOSTILE not stored")
 	}
-	if secret.Password != password {
-		t.Errorf("stored password = %q, want %q", secret.Password, password)
+	if got := sb.openPassword(t, secret); got != password {
+		t.Errorf("stored password = %q, want %q", got, password)
 	}
 	if secret.Username != user {
 		t.Errorf("stored username = %q, want %q", secret.Username, user)
@@ -461,9 +461,19 @@ func TestHostileLiteralRoundTrip(t *testing.T) {
 
 	mustExec(t, client, snowflake.AlterSecretPassword(testDB, testSchema, "hostile", "u2", password+"2"))
 	account, _ = sb.Snapshot(testAccount)
-	if got := account.Databases[testDB].Schemas[testSchema].Secrets["HOSTILE"].Password; got != password+"2" {
+	if got := sb.openPassword(t, account.Databases[testDB].Schemas[testSchema].Secrets["HOSTILE"]); got != password+"2" {
 		t.Errorf("altered password = %q, want %q", got, password+"2")
 	}
+}
+
+// openPassword returns the password of a PASSWORD secret in clear.
+func (sb *sandbox) openPassword(t *testing.T, secret *Secret) string {
+	t.Helper()
+	_, password, err := sb.secretCredentials(secret)
+	if err != nil {
+		t.Fatalf("open password of secret %s: %v", secret.Name, err)
+	}
+	return password
 }
 
 func TestGrantsAndDefaultRepository(t *testing.T) {

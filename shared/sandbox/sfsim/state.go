@@ -68,17 +68,25 @@ type Schema struct {
 	CreatedOn    time.Time              `json:"created_on"`
 }
 
-// Secret is a SECRET object. The sandbox keeps the values in clear text,
-// because it must send them to the index the way Snowflake would.
+// Secret is a SECRET object. The sandbox must send the password or secret
+// string to the index the way Snowflake would, so it keeps them, but only
+// sealed with the world's worldfile.Sealer.
 type Secret struct {
-	Name         string    `json:"name"`
-	Type         string    `json:"type"` // PASSWORD or GENERIC_STRING
-	Username     string    `json:"username,omitempty"`
-	Password     string    `json:"password,omitempty"`
-	SecretString string    `json:"secret_string,omitempty"`
+	Name     string `json:"name"`
+	Type     string `json:"type"` // PASSWORD or GENERIC_STRING
+	Username string `json:"username,omitempty"`
+	// Password and SecretString are sealed. An unset one is empty.
+	Password     string    `json:"password_sealed,omitempty"`
+	SecretString string    `json:"secret_string_sealed,omitempty"`
 	Comment      string    `json:"comment,omitempty"`
 	Owner        string    `json:"owner"`
 	CreatedOn    time.Time `json:"created_on"`
+
+	// ClearPassword and ClearSecretString are the values in clear that
+	// worlds saved by earlier versions contain. Start seals them into
+	// Password and SecretString and saves the world without them.
+	ClearPassword     string `json:"password,omitempty"`
+	ClearSecretString string `json:"secret_string,omitempty"`
 }
 
 // ObjectName is a schema-level object's database, schema and name, all
@@ -215,6 +223,37 @@ func loadWorld(dir string) (*World, error) {
 		return nil, fmt.Errorf("load sandbox snowflake state: %w", err)
 	}
 	return w, nil
+}
+
+// sealClearSecrets moves the clear values of secrets that an earlier
+// version saved into their sealed fields. It reports whether it moved any.
+func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
+	moved := false
+	for _, account := range w.Accounts {
+		for _, db := range account.Databases {
+			for _, schema := range db.Schemas {
+				for name, secret := range schema.Secrets {
+					if secret.ClearPassword == "" && secret.ClearSecretString == "" {
+						continue
+					}
+					var err error
+					if secret.ClearPassword != "" {
+						if secret.Password, err = sealer.Seal(secret.ClearPassword); err != nil {
+							return false, fmt.Errorf("seal password of secret %s: %w", name, err)
+						}
+					}
+					if secret.ClearSecretString != "" {
+						if secret.SecretString, err = sealer.Seal(secret.ClearSecretString); err != nil {
+							return false, fmt.Errorf("seal secret string of secret %s: %w", name, err)
+						}
+					}
+					secret.ClearPassword, secret.ClearSecretString = "", ""
+					moved = true
+				}
+			}
+		}
+	}
+	return moved, nil
 }
 
 func (w *World) fillMaps() {

@@ -1,0 +1,94 @@
+package sfsim
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+// TestSecretValueNotSaved checks that no file of the saved world contains
+// the password of a SECRET, and that a restarted sandbox still reads it.
+func TestSecretValueNotSaved(t *testing.T) {
+	dir := t.TempDir()
+	const password = "Distinct-Pa55word-7f3e"
+	first := startSandbox(t, dir)
+	client := first.connect(t)
+	mustExec(t, client, snowflake.CreateSecretPassword(testDB, testSchema, "kept", "svc-user", password))
+	client.Close()
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	assertNoFileContains(t, dir, password)
+	second := startSandbox(t, dir)
+	account, err := second.Snapshot(testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := second.openPassword(t, account.Databases[testDB].Schemas[testSchema].Secrets["KEPT"]); got != password {
+		t.Errorf("password after restart = %q, want the one created", got)
+	}
+}
+
+// TestClearSecretOfEarlierVersion loads a world that an earlier version
+// saved with a SECRET's password in clear, and checks that Start seals it.
+func TestClearSecretOfEarlierVersion(t *testing.T) {
+	dir := t.TempDir()
+	const password = "Earlier-Clear-9c1d"
+	first := startSandbox(t, dir)
+	client := first.connect(t)
+	mustExec(t, client, snowflake.CreateSecretPassword(testDB, testSchema, "old", "svc-user", "placeholder"))
+	client.Close()
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, stateFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := regexp.MustCompile(`"password_sealed": "[^"]*"`).ReplaceAll(data, []byte(`"password": "`+password+`"`))
+	if !bytes.Contains(earlier, []byte(password)) {
+		t.Fatal("the test did not write the password in clear")
+	}
+	if err := os.WriteFile(path, earlier, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startSandbox(t, dir)
+
+	assertNoFileContains(t, dir, password)
+	account, err := second.Snapshot(testAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := second.openPassword(t, account.Databases[testDB].Schemas[testSchema].Secrets["OLD"]); got != password {
+		t.Errorf("password after loading the earlier world = %q, want the clear one", got)
+	}
+}
+
+// assertNoFileContains fails the test when a file under dir contains value.
+func assertNoFileContains(t *testing.T, dir, value string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(data, []byte(value)) {
+			t.Errorf("%s contains the secret value", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

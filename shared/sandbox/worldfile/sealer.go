@@ -1,0 +1,130 @@
+package worldfile
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// sealKeyFile is the file in a simulator's directory that contains the key
+// of its Sealer.
+const sealKeyFile = "seal.key"
+
+// sealPrefix starts every sealed value and names the format: AES-256-GCM,
+// then the standard base64 of the nonce followed by the ciphertext.
+const sealPrefix = "aes256gcm:"
+
+// Sealer encrypts the secret values that a simulator must return later,
+// such as a secret store's values, so that its world file does not contain
+// them in clear. The key is kept in a file of its own, so a world file that
+// is copied or shown alone reveals no secret. It does not protect against a
+// reader of the whole directory, who can read the key too.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// LoadSealer reads the key in dir, or creates it with mode 0600 when dir
+// has none. An empty dir, which keeps the world in memory only, gives a
+// Sealer with a new key that is not saved.
+func LoadSealer(dir string) (*Sealer, error) {
+	key, err := loadSealKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("seal key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("seal key: %w", err)
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+func loadSealKey(dir string) ([]byte, error) {
+	if dir != "" {
+		path := filepath.Join(dir, sealKeyFile)
+		key, err := os.ReadFile(path)
+		if err == nil {
+			if len(key) != 32 {
+				return nil, fmt.Errorf("seal key %s has %d bytes, want 32; run 'repolink sandbox reset' to start the world afresh", path, len(key))
+			}
+			return key, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read seal key: %w", err)
+		}
+	}
+
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate seal key: %w", err)
+	}
+	if dir == "" {
+		return key, nil
+	}
+
+	// O_EXCL keeps the key of a process that created it at the same time.
+	path := filepath.Join(dir, sealKeyFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadSealKey(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create seal key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("write seal key %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("write seal key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// Seal returns the sealed form of value. An empty value stays empty, so
+// that a check for an unset field works on sealed values too.
+func (s *Sealer) Seal(value string) (string, error) {
+	if value == "" {
+		return "", nil
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("seal value: %w", err)
+	}
+	sealed := s.aead.Seal(nonce, nonce, []byte(value), nil)
+	return sealPrefix + base64.StdEncoding.EncodeToString(sealed), nil
+}
+
+// Open returns the value that Seal sealed. The error names no part of the
+// value.
+func (s *Sealer) Open(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	encoded, ok := strings.CutPrefix(sealed, sealPrefix)
+	if !ok {
+		return "", errors.New("sealed value has an unknown format")
+	}
+	data, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(data) < s.aead.NonceSize() {
+		return "", errors.New("sealed value is not valid base64 of a nonce and ciphertext")
+	}
+	nonce, ciphertext := data[:s.aead.NonceSize()], data[s.aead.NonceSize():]
+	plain, err := s.aead.Open(nil, nonce, ciphertext, nil)
+	if err != nil {
+		return "", errors.New("sealed value does not open with the seal key; run 'repolink sandbox reset' to start the world afresh")
+	}
+	return string(plain), nil
+}
