@@ -85,10 +85,15 @@ func (s *Server) getSecretValue(input map[string]any) (any, error) {
 	if secret == nil {
 		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", secretNotFound)
 	}
+	value, err := s.sealer.Open(secret.Value)
+	if err != nil {
+		s.log.Error("awssim secret value does not open", "secret", secret.ARN, "error", err)
+		return nil, errorf(http.StatusInternalServerError, "InternalServiceError", "open the value of secret %s: %v", secret.Name, err)
+	}
 	return map[string]any{
 		"ARN":           secret.ARN,
 		"Name":          secret.Name,
-		"SecretString":  secret.Value,
+		"SecretString":  value,
 		"VersionId":     secret.VersionID,
 		"VersionStages": []string{"AWSCURRENT"},
 		"CreatedDate":   epochSeconds(secret.CreatedAt),
@@ -131,6 +136,10 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 	if versionID == "" {
 		versionID = uuid.NewString()
 	}
+	sealed, err := s.sealer.Seal(value)
+	if err != nil {
+		return nil, errorf(http.StatusInternalServerError, "InternalServiceError", "%v", err)
+	}
 	secret := s.findSecret(name)
 	if secret != nil && !overwrite {
 		return nil, errorf(http.StatusBadRequest, "ResourceExistsException", "The operation failed because the secret %s already exists.", name)
@@ -145,7 +154,7 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 		s.world.Secrets[secret.ARN] = secret
 	}
 	previous := *secret
-	secret.Value, secret.VersionID = value, versionID
+	secret.Value, secret.VersionID = sealed, versionID
 	if err := s.commit(); err != nil {
 		*secret = previous
 		if created {
@@ -162,8 +171,10 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 func (s *Server) PutSecret(name, value string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if existing := s.findSecret(name); existing != nil && existing.Value == value {
-		return existing.ARN, nil
+	if existing := s.findSecret(name); existing != nil {
+		if current, err := s.sealer.Open(existing.Value); err == nil && current == value {
+			return existing.ARN, nil
+		}
 	}
 	secret, err := s.storeSecret(name, value, "", true)
 	if err != nil {

@@ -104,6 +104,8 @@ type Server struct {
 	log   *slog.Logger
 	front *front.Server
 	fault front.Hook[FaultFunc]
+	// sealer seals the values of secrets in the world.
+	sealer *worldfile.Sealer
 
 	mu    sync.Mutex
 	world *World
@@ -137,11 +139,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awssim: load world: %w", err)
 	}
+	sealer, err := worldfile.LoadSealer(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("awssim: load seal key: %w", err)
+	}
 	s := &Server{
-		opts:  opts,
-		log:   opts.Logger,
-		world: world,
-		addrs: map[string]string{},
+		opts:   opts,
+		log:    opts.Logger,
+		world:  world,
+		sealer: sealer,
+		addrs:  map[string]string{},
+	}
+	moved, err := world.sealClearSecrets(sealer)
+	if err != nil {
+		return nil, fmt.Errorf("awssim: %w", err)
+	}
+	if moved {
+		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
+			return nil, fmt.Errorf("awssim: save world: %w", err)
+		}
 	}
 	s.relaunch(ctx)
 

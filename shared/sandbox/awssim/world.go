@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the world file in Options.Dir.
@@ -139,11 +141,34 @@ type EndpointConnection struct {
 
 // Secret is a Secrets Manager secret, keyed by its ARN.
 type Secret struct {
-	ARN       string    `json:"arn"`
-	Name      string    `json:"name"`
-	Value     string    `json:"value"`
+	ARN  string `json:"arn"`
+	Name string `json:"name"`
+	// Value is sealed with the world's worldfile.Sealer.
+	Value     string    `json:"value_sealed,omitempty"`
 	VersionID string    `json:"version_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// ClearValue is the value in clear that worlds saved by earlier
+	// versions contain. Start seals it into Value and saves the world
+	// without it.
+	ClearValue string `json:"value,omitempty"`
+}
+
+// sealClearSecrets moves the clear values of secrets that an earlier
+// version saved into their sealed field. It reports whether it moved any.
+func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
+	moved := false
+	for arn, secret := range w.Secrets {
+		if secret.ClearValue == "" {
+			continue
+		}
+		sealed, err := sealer.Seal(secret.ClearValue)
+		if err != nil {
+			return false, fmt.Errorf("seal value of secret %s: %w", arn, err)
+		}
+		secret.Value, secret.ClearValue = sealed, ""
+		moved = true
+	}
+	return moved, nil
 }
 
 func (w *World) fillMaps() {
