@@ -113,6 +113,8 @@ type Server struct {
 	log   *slog.Logger
 	front *front.Server
 	fault front.Hook[FaultFunc]
+	// sealer seals the values of Key Vault secrets in the world.
+	sealer *worldfile.Sealer
 
 	mu       sync.Mutex
 	world    *World
@@ -148,7 +150,21 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("azuresim: issue certificate: %w", err)
 	}
 
-	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}}
+	sealer, err := worldfile.LoadSealer(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("azuresim: load seal key: %w", err)
+	}
+	moved, err := world.sealClearSecrets(sealer)
+	if err != nil {
+		return nil, fmt.Errorf("azuresim: %w", err)
+	}
+	if moved {
+		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
+			return nil, fmt.Errorf("azuresim: save world: %w", err)
+		}
+	}
+
+	s := &Server{opts: opts, log: opts.Logger, world: world, sealer: sealer, addrs: map[string]string{}}
 	s.relaunch(ctx)
 
 	s.front, err = front.Start(front.Config{

@@ -30,9 +30,13 @@ func VaultURLAt(serverURL, name string) string {
 func (s *Server) PutSecret(vault, name, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sealed, err := s.sealer.Seal(value)
+	if err != nil {
+		return err
+	}
 	k := strings.ToLower(vault + "/" + name)
 	previous := s.world.Secrets[k]
-	s.world.Secrets[k] = &Secret{Value: value, Version: randomHex(32)}
+	s.world.Secrets[k] = &Secret{Value: sealed, Version: randomHex(32)}
 	if err := s.commit(); err != nil {
 		s.world.Secrets[k] = previous
 		return err
@@ -79,9 +83,15 @@ func (s *Server) serveVault(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(http.StatusNotFound, "SecretNotFound", "A secret with (name/id) %s was not found in this key vault.", name))
 		return
 	}
+	value, err := s.sealer.Open(secret.Value)
+	if err != nil {
+		s.log.Error("azuresim secret value does not open", "vault", vault, "secret", name, "error", err)
+		s.writeError(w, r, errorf(http.StatusInternalServerError, "InternalServerError", "open the value of secret %s: %v", name, err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"value":      secret.Value,
+		"value":      value,
 		"id":         fmt.Sprintf("https://%s.vault.azure.net/secrets/%s/%s", vault, name, secret.Version),
 		"attributes": map[string]any{"enabled": true},
 	})

@@ -36,8 +36,31 @@ type World struct {
 
 // Secret is the current version of a Key Vault secret.
 type Secret struct {
-	Value   string `json:"value"`
+	// Value is sealed with the world's worldfile.Sealer.
+	Value   string `json:"value_sealed,omitempty"`
 	Version string `json:"version"`
+	// ClearValue is the value in clear that worlds saved by earlier
+	// versions contain. Start seals it into Value and saves the world
+	// without it.
+	ClearValue string `json:"value,omitempty"`
+}
+
+// sealClearSecrets moves the clear values of secrets that an earlier
+// version saved into their sealed field. It reports whether it moved any.
+func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
+	moved := false
+	for key, secret := range w.Secrets {
+		if secret.ClearValue == "" {
+			continue
+		}
+		sealed, err := sealer.Seal(secret.ClearValue)
+		if err != nil {
+			return false, fmt.Errorf("seal value of secret %s: %w", key, err)
+		}
+		secret.Value, secret.ClearValue = sealed, ""
+		moved = true
+	}
+	return moved, nil
 }
 
 // Resource is one Resource Manager resource: its ID as first written, its
