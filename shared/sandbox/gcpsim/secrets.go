@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // secretsPrefix starts the Secret Manager paths, such as
@@ -18,11 +20,35 @@ const secretsPrefix = "/v1/projects/"
 // accessPattern matches the path of secretVersions.access.
 var accessPattern = regexp.MustCompile(`^/v1/(projects/[^/]+/secrets/[^/]+)/versions/([^/:]+):access$`)
 
-// Secret is a Secret Manager secret with its versions, oldest first. The
-// world file holds the values, as Secret Manager does, so the sandbox
-// directory is as sensitive as the secrets in it.
+// Secret is a Secret Manager secret with its versions, oldest first.
 type Secret struct {
-	Versions []string `json:"versions"`
+	// Versions are the values, sealed with the world's worldfile.Sealer.
+	Versions []string `json:"versions_sealed,omitempty"`
+	// ClearVersions are the values in clear that worlds saved by earlier
+	// versions contain. Start seals them into Versions and saves the world
+	// without them.
+	ClearVersions []string `json:"versions,omitempty"`
+}
+
+// sealClearSecrets moves the clear values of secrets that an earlier
+// version saved into their sealed field. It reports whether it moved any.
+func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
+	moved := false
+	for name, secret := range w.Secrets {
+		if len(secret.ClearVersions) == 0 {
+			continue
+		}
+		for _, value := range secret.ClearVersions {
+			sealed, err := sealer.Seal(value)
+			if err != nil {
+				return false, fmt.Errorf("seal a version of secret %s: %w", name, err)
+			}
+			secret.Versions = append(secret.Versions, sealed)
+		}
+		secret.ClearVersions = nil
+		moved = true
+	}
+	return moved, nil
 }
 
 // serveSecret serves secretVersions.access. It returns the payload
@@ -54,7 +80,12 @@ func (s *Server) serveSecret(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound(name+"/versions/"+version))
 		return
 	}
-	value := versions[index-1]
+	value, err := s.sealer.Open(versions[index-1])
+	if err != nil {
+		s.log.Error("gcpsim secret version does not open", "secret", name, "version", index, "error", err)
+		writeError(w, errorf(http.StatusInternalServerError, "internalError", "open version %d of secret %s: %v", index, name, err))
+		return
+	}
 	data := []byte(value)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": fmt.Sprintf("%s/versions/%d", name, index),
@@ -71,6 +102,10 @@ func (s *Server) PutSecret(name, value string) error {
 	if !strings.HasPrefix(name, "projects/") || strings.Count(name, "/") != 3 {
 		return fmt.Errorf("secret name %q is not projects/<project>/secrets/<secret>", name)
 	}
+	sealed, err := s.sealer.Seal(value)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	secret, ok := s.world.Secrets[name]
@@ -78,7 +113,7 @@ func (s *Server) PutSecret(name, value string) error {
 		secret = &Secret{}
 		s.world.Secrets[name] = secret
 	}
-	secret.Versions = append(secret.Versions, value)
+	secret.Versions = append(secret.Versions, sealed)
 	if err := s.commit(); err != nil {
 		return err
 	}

@@ -116,6 +116,8 @@ type Server struct {
 	log   *slog.Logger
 	front *front.Server
 	fault front.Hook[FaultFunc]
+	// sealer seals the values of Secret Manager secrets in the world.
+	sealer *worldfile.Sealer
 
 	mu    sync.Mutex
 	world *World
@@ -151,7 +153,20 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcpsim: load world: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, world: world, addrs: map[string]string{}}
+	sealer, err := worldfile.LoadSealer(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("gcpsim: load seal key: %w", err)
+	}
+	moved, err := world.sealClearSecrets(sealer)
+	if err != nil {
+		return nil, fmt.Errorf("gcpsim: %w", err)
+	}
+	if moved {
+		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
+			return nil, fmt.Errorf("gcpsim: save world: %w", err)
+		}
+	}
+	s := &Server{opts: opts, log: opts.Logger, world: world, sealer: sealer, addrs: map[string]string{}}
 	s.relaunch(ctx)
 
 	s.front, err = front.Start(front.Config{Name: "gcpsim", Logger: s.log, Handler: s})
