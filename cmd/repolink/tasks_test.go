@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
 )
 
@@ -254,5 +257,93 @@ func TestSendTaskHeartbeatOutput(t *testing.T) {
 				t.Errorf("execution %s after the heartbeat = %s (%v), want RUNNING", tt.execution, x.Status, err)
 			}
 		})
+	}
+}
+
+// TestAwaitEndpointWrongTypeRedrivesWait completes the AwaitEndpoint task
+// of a provision execution with a report whose fields are not strings, as
+// SendTaskSuccess of the Step Functions API can. AwaitEndpoint itself must
+// fail, without the secret step seeing the report, and a redrive must
+// register the wait again, so that the poller's report then completes it.
+func TestAwaitEndpointWrongTypeRedrivesWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+
+	var secretCalls atomic.Int32
+	var secretErr atomic.Value
+	for _, step := range registry.ProvisionSteps {
+		name := step.Name
+		eng.Register(name, func(_ context.Context, input json.RawMessage) (json.RawMessage, error) {
+			switch name {
+			case "await_endpoint":
+				return json.RawMessage(`{}`), nil
+			case "secret":
+				secretCalls.Add(1)
+				var doc workflow.Document
+				if err := json.Unmarshal(input, &doc); err != nil {
+					secretErr.Store(err.Error())
+					return nil, workflow.Errorf(workflow.ErrInvalidRequest, "decode task input: %v", err)
+				}
+			}
+			return json.Marshal(workflow.Result{Action: workflow.Created, ID: name + "-id"})
+		})
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- eng.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-runDone
+	}()
+
+	req, err := readRequest(filepath.Join("..", "..", "examples", "aws-privatelink.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ID = "AW-1"
+	name, err := startExecution(ctx, eng, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := pendingToken(t, eng, name)
+	if err := eng.SendTaskSuccess(ctx, first, json.RawMessage(`{"endpoint_state":123,"status":["x"]}`)); err != nil {
+		t.Fatalf("send task success: %v", err)
+	}
+	failed := waitClosed(t, eng, name)
+	if failed.Status != engine.StatusFailed {
+		t.Fatalf("status %s (%s: %s), want FAILED", failed.Status, failed.Error, failed.Cause)
+	}
+	if failed.Error != engine.ErrorIntrinsicFailure {
+		t.Errorf("error %q (%s), want %q", failed.Error, failed.Cause, engine.ErrorIntrinsicFailure)
+	}
+	if failed.CurrentState != "AwaitEndpoint" {
+		t.Errorf("failed in state %q, want AwaitEndpoint", failed.CurrentState)
+	}
+	if n := secretCalls.Load(); n != 0 {
+		t.Errorf("secret step ran %d times before the redrive, want 0", n)
+	}
+
+	if _, err := eng.Redrive(ctx, name); err != nil {
+		t.Fatalf("redrive: %v", err)
+	}
+	var second string
+	waitFor(t, "a new task token after the redrive", func() bool {
+		second = pendingToken(t, eng, name)
+		return second != first
+	})
+	live := `{"endpoint_state": "CREATED", "status": "Available"}`
+	if code, _, errOut := runCLI(t, "send-task-success", second, "--state-dir", dir, "--output-json", live); code != exitOK {
+		t.Fatalf("send-task-success after the redrive: exit %d; stderr: %s", code, errOut)
+	}
+	x := waitClosed(t, eng, name)
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("status after the redrive %s (%s: %s), want SUCCEEDED", x.Status, x.Error, x.Cause)
+	}
+	if n := secretCalls.Load(); n != 1 {
+		t.Errorf("secret step ran %d times, want 1", n)
+	}
+	if msg, ok := secretErr.Load().(string); ok {
+		t.Errorf("secret step could not decode its input: %s", msg)
 	}
 }
