@@ -251,7 +251,7 @@ func (f Field) value(doc any) (any, error) {
 		}
 		items := splitList(x, f.Split)
 		if len(items) == 0 {
-			return nil, fmt.Errorf("ticket field %s is missing or empty: its value %q has no item between the separators %q; list one item or more", f.From, x, f.Split)
+			return nil, fmt.Errorf("ticket field %s is missing or empty: its value has only whitespace and the separator %q; list one item or more", f.From, f.Split)
 		}
 		return items, nil
 	case []any:
