@@ -9,7 +9,19 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
+
+// MaxSize is the largest credential that Resolve accepts, in bytes. A
+// PEM-encoded 4096-bit RSA private key from openssl genpkey is 3,272 bytes
+// and its self-signed certificate 1,793 bytes, so 64 KiB holds a key with
+// a long certificate chain. A file: reference reads at most this much, so
+// a wrong path such as a large log file fails at once instead of filling
+// memory or the HTTP header that carries the credential.
+const MaxSize = 64 << 10
 
 // Store reads secrets of one reference scheme. The ref passed to Resolve
 // still carries its scheme.
@@ -64,6 +76,12 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 		return "", fmt.Errorf("resolve secret %s: %w", scheme+":...", ErrUnknownScheme)
 	}
 	value, err := store.Resolve(ctx, read)
+	var invalid *InvalidValueError
+	if errors.As(err, &invalid) {
+		// The store saw the checked path, but the caller knows the reference.
+		invalid.Ref = ref
+		return "", invalid
+	}
 	if err != nil {
 		return "", fmt.Errorf("resolve secret %s: %w", ref, err)
 	}
@@ -72,7 +90,53 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 	if strings.TrimSpace(value) == "" {
 		return "", fmt.Errorf("resolve secret %s: value is empty or only whitespace", ref)
 	}
+	if err := checkValue(ref, value); err != nil {
+		return "", err
+	}
 	return value, nil
+}
+
+// InvalidValueError reports a credential that Resolve read, or would have
+// read, but rejects: one that is not in a regular file, is larger than
+// MaxSize or contains a control character. Its message names the
+// reference and the problem, never the value.
+type InvalidValueError struct {
+	Ref     string
+	Problem string
+	// Fix is the change that makes the reference usable.
+	Fix string
+}
+
+func (e *InvalidValueError) Error() string {
+	return fmt.Sprintf("resolve secret %s: %s; %s", e.Ref, e.Problem, e.Fix)
+}
+
+// ErrorName returns InvalidRequest, so that the state machine fails the
+// step at once instead of retrying it, because a second read gives the
+// same result.
+func (e *InvalidValueError) ErrorName() string { return workflow.ErrInvalidRequest }
+
+// checkValue rejects a credential above MaxSize or with a control
+// character other than tab, line feed and carriage return. Those three
+// are allowed anywhere, because a PEM private key has line breaks inside,
+// with CRLF when it was saved on Windows. A NUL byte or an escape
+// sequence in a credential is almost always a wrong file or a copy and
+// paste accident, and a header or connection string would cut or
+// misread it.
+func checkValue(ref, value string) error {
+	if len(value) > MaxSize {
+		return &InvalidValueError{Ref: ref,
+			Problem: fmt.Sprintf("value is %d bytes; the limit is %d bytes", len(value), MaxSize),
+			Fix:     "store only the credential under the reference"}
+	}
+	for _, r := range value {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return &InvalidValueError{Ref: ref,
+				Problem: "value contains a NUL byte or a control character other than tab, line feed and carriage return",
+				Fix:     "store the credential as text without control characters"}
+		}
+	}
+	return nil
 }
 
 // StoreFunc adapts a function to Store.
@@ -90,9 +154,23 @@ func resolveEnv(_ context.Context, ref string) (string, error) {
 	return value, nil
 }
 
+// resolveFile reads a file: reference. It reads only a regular file of at
+// most MaxSize bytes and trims the line breaks at its end.
 func resolveFile(_ context.Context, ref string) (string, error) {
 	path := strings.TrimPrefix(ref, "file:")
-	data, err := os.ReadFile(path)
+	data, err := request.ReadFileLimited(path, MaxSize)
+	var notRegular *request.NotRegularError
+	if errors.As(err, &notRegular) {
+		return "", &InvalidValueError{Ref: ref,
+			Problem: fmt.Sprintf("%s is %s, not a regular file", path, notRegular.Kind()),
+			Fix:     "point the reference at a regular file that contains the credential"}
+	}
+	var tooLarge *request.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return "", &InvalidValueError{Ref: ref,
+			Problem: fmt.Sprintf("%s is %d bytes; the limit for a credential is %d bytes", path, tooLarge.Size, MaxSize),
+			Fix:     "point the reference at a file that contains only the credential"}
+	}
 	if err != nil {
 		// The path error names the file, never its content.
 		return "", err
