@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,12 @@ func checkLocalCredentials(ctx context.Context, req request.Request) error {
 			continue
 		}
 		value, err := resolver.Resolve(ctx, field.Ref)
+		var invalid *secrets.InvalidValueError
+		if errors.As(err, &invalid) {
+			// The error already names the change to make.
+			fmt.Fprintf(&problems, "\n  %s: %v", field.Path, err)
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(&problems, "\n  %s: %v; %s", field.Path, err, fix)
 			continue

@@ -416,7 +416,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	// a request that cannot be prepared before an execution starts.
 	// Starting needs no lock: the engine starts a name once.
 	if err := s.rt.seed(ctx, req); err != nil {
-		return "", &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "prepare the sandbox for this request: " + err.Error()}}}
+		return "", &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
 	name, err := startExecutionLocked(ctx, s.rt.engine, s.rt.dir, req)
@@ -431,6 +431,22 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 			"execution", name, "earlier", earlier, "request_id", req.ID)
 	}
 	return name, err
+}
+
+// seedErrorPath returns the JSON path of the credential field whose value
+// the sandbox rejected, such as one in a named pipe, or "$" for another
+// error.
+func seedErrorPath(req request.Request, err error) string {
+	var invalid *secrets.InvalidValueError
+	if !errors.As(err, &invalid) {
+		return "$"
+	}
+	for _, field := range req.CredentialRefs() {
+		if field.Ref == invalid.Ref {
+			return field.Path
+		}
+	}
+	return "$"
 }
 
 // check returns a *request.ValidationError for a request that this service
