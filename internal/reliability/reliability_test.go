@@ -88,14 +88,15 @@ func TestCategoryOf(t *testing.T) {
 		path string
 		want string
 	}{
-		{"killnine/001/sandbox/aws/aws.json", ""},
-		{"killnine/093/sandbox/aws/aws.json.2105260838.tmp", ""},
-		{"killnine/093/sandbox/snowflake/snowflake.json.77.tmp", ""},
+		{"killnine/001/sandbox/aws/aws.json", "sandbox world files"},
+		{"killnine/093/sandbox/aws/aws.json.2105260838.tmp", "sandbox world files"},
+		{"killnine/093/sandbox/snowflake/snowflake.json.77.tmp", "sandbox world files"},
 		{"killnine/093/sandbox/aws/aws.json.x.tmp", "other files"},
 		{"killnine/093/engine.db.12.tmp", "SQLite files"},
-		{"faults/secret-reject/sandbox/snowflake/snowflake.json", ""},
+		{"faults/secret-reject/sandbox/snowflake/snowflake.json", "sandbox world files"},
 		{"killnine/001/sandbox/ca/ca.key", ""},
-		{"webhook/service/sandbox/azure/azure.json", ""},
+		{"webhook/service/sandbox/azure/azure.json", "sandbox world files"},
+		{"killnine/001/sandbox/aws/seal.key", "other files"},
 		{"killnine/001/sandbox/ca/ca.pem", "other files"},
 		{"killnine/001/engine.db", "SQLite files"},
 		{"webhook/service/webhook.db-wal", "SQLite files"},
@@ -139,13 +140,14 @@ func TestSecretScanFindsLeak(t *testing.T) {
 	runSecretScan(context.Background(), s)
 
 	passed, failed := s.report.tally()
-	if failed != 2 || passed != 2 {
-		t.Errorf("tally = %d passed, %d failed, want 2 and 2\n%s", passed, failed, out.String())
+	if failed != 3 || passed != 2 {
+		t.Errorf("tally = %d passed, %d failed, want 2 and 3\n%s", passed, failed, out.String())
 	}
 	for _, want := range []string{
 		"FAIL  secrets  logs and error messages",
 		"logs/run.stderr contains test password (as is)",
 		"documents/history.json contains test password (base64)",
+		"killnine/001/sandbox/aws/aws.json contains test password (as is)",
 		"PASS  secrets  SQLite files",
 	} {
 		if !strings.Contains(out.String(), want) {

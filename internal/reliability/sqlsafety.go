@@ -186,16 +186,18 @@ func checkObjects(ctx context.Context, client *snowflake.Client, server *sfsim.S
 	}
 	stored := snowflake.StoredName
 	wantSecret := sfsim.ObjectName{Database: stored(sqlDatabase), Schema: stored(sqlSchema), Name: stored(secret)}
-	switch sec := schema.Secrets[stored(secret)]; {
-	case sec == nil:
+	if sec := schema.Secrets[stored(secret)]; sec == nil {
 		problems = append(problems, "the password secret is not stored under its exact name")
-	case sec.Username != value || sec.Password != value:
+	} else if password, _, err := server.OpenSecret(sec); err != nil {
+		problems = append(problems, err.Error())
+	} else if sec.Username != value || password != value {
 		problems = append(problems, "the password secret's user name or password differs from what was sent")
 	}
-	switch sec := schema.Secrets[stored(token)]; {
-	case sec == nil:
+	if sec := schema.Secrets[stored(token)]; sec == nil {
 		problems = append(problems, "the generic secret is not stored under its exact name")
-	case sec.SecretString != value:
+	} else if _, secretString, err := server.OpenSecret(sec); err != nil {
+		problems = append(problems, err.Error())
+	} else if secretString != value {
 		problems = append(problems, "the generic secret's string differs from what was sent")
 	}
 	switch in := account.Integrations[stored(integration)]; {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // world is the sandbox world of one state directory, read from the files
@@ -17,6 +18,9 @@ import (
 type world struct {
 	aws       awssim.World
 	snowflake sfsim.World
+	// awsSecrets are the values of the Secrets Manager secrets by ARN,
+	// opened from their sealed form.
+	awsSecrets map[string]string
 }
 
 // readWorld reads the world files under stateDir/sandbox. A missing file
@@ -42,7 +46,39 @@ func readWorld(stateDir string) (world, error) {
 			return w, fmt.Errorf("decode sandbox world %s: %w", f.path, err)
 		}
 	}
+	secrets, err := openSecrets(filepath.Join(stateDir, "sandbox", "aws"), w.aws.Secrets)
+	if err != nil {
+		return w, err
+	}
+	w.awsSecrets = secrets
 	return w, nil
+}
+
+// openSecrets returns the values of the Secrets Manager secrets, which the
+// world in dir keeps sealed, or in clear when an earlier version saved it.
+func openSecrets(dir string, secrets map[string]*awssim.Secret) (map[string]string, error) {
+	out := map[string]string{}
+	var sealer *worldfile.Sealer
+	for arn, secret := range secrets {
+		if secret.ClearValue != "" {
+			out[arn] = secret.ClearValue
+		}
+		if secret.Value == "" {
+			continue
+		}
+		if sealer == nil {
+			var err error
+			if sealer, err = worldfile.ReadSealer(dir); err != nil {
+				return nil, fmt.Errorf("open sandbox Secrets Manager values: %w", err)
+			}
+		}
+		value, err := sealer.Open(secret.Value)
+		if err != nil {
+			return nil, fmt.Errorf("open the value of sandbox secret %s: %w", secret.Name, err)
+		}
+		out[arn] = value
+	}
+	return out, nil
 }
 
 // privateLinkCounts returns how many of each resource that the
@@ -116,11 +152,5 @@ func (w world) checkOneOfEach() []string {
 // secretValues returns the values of the sandbox's Secrets Manager, which
 // are the passwords, tokens and keys that nothing else may keep.
 func (w world) secretValues() map[string]string {
-	out := map[string]string{}
-	for name, secret := range w.aws.Secrets {
-		if secret.Value != "" {
-			out[name] = secret.Value
-		}
-	}
-	return out
+	return w.awsSecrets
 }

@@ -216,16 +216,12 @@ func (e *execution) planInstall(spec functionSpec) (installPlan, error) {
 // at its first ':' and sends a token without one as the user with an empty
 // password, which encodes "token:" rather than "token".
 func (s *Server) secretCredentials(secret *Secret) (string, string, error) {
-	if secret.Type == "PASSWORD" {
-		password, err := s.sealer.Open(secret.Password)
-		if err != nil {
-			return "", "", fmt.Errorf("open the password of secret %s: %w", secret.Name, err)
-		}
-		return secret.Username, password, nil
-	}
-	token, err := s.sealer.Open(secret.SecretString)
+	password, token, err := s.OpenSecret(secret)
 	if err != nil {
-		return "", "", fmt.Errorf("open the secret string of secret %s: %w", secret.Name, err)
+		return "", "", err
+	}
+	if secret.Type == "PASSWORD" {
+		return secret.Username, password, nil
 	}
 	user, pass, _ := strings.Cut(token, ":")
 	return user, pass, nil
@@ -423,4 +419,16 @@ func quoteAll(values []string) []string {
 		out[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	}
 	return out
+}
+
+// OpenSecret returns the password and the secret string of a SECRET from
+// Snapshot, opened from their sealed form. An unset one is empty.
+func (s *Server) OpenSecret(secret *Secret) (password, secretString string, err error) {
+	if password, err = s.sealer.Open(secret.Password); err != nil {
+		return "", "", fmt.Errorf("open the password of secret %s: %w", secret.Name, err)
+	}
+	if secretString, err = s.sealer.Open(secret.SecretString); err != nil {
+		return "", "", fmt.Errorf("open the secret string of secret %s: %w", secret.Name, err)
+	}
+	return password, secretString, nil
 }

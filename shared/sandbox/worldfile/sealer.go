@@ -38,6 +38,25 @@ func LoadSealer(dir string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newSealer(key, filepath.Join(dir, sealKeyFile))
+}
+
+// ReadSealer reads the key in dir without creating one, for a reader of a
+// saved world, such as a check that must not change the directory. It
+// returns an error that wraps fs.ErrNotExist when dir has no key.
+func ReadSealer(dir string) (*Sealer, error) {
+	path := filepath.Join(dir, sealKeyFile)
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read seal key: %w", err)
+	}
+	return newSealer(key, path)
+}
+
+func newSealer(key []byte, path string) (*Sealer, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("seal key %s has %d bytes, want 32; run 'repolink sandbox reset' to start the world afresh", path, len(key))
+	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("seal key: %w", err)
@@ -54,9 +73,6 @@ func loadSealKey(dir string) ([]byte, error) {
 		path := filepath.Join(dir, sealKeyFile)
 		key, err := os.ReadFile(path)
 		if err == nil {
-			if len(key) != 32 {
-				return nil, fmt.Errorf("seal key %s has %d bytes, want 32; run 'repolink sandbox reset' to start the world afresh", path, len(key))
-			}
 			return key, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
