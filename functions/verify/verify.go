@@ -38,7 +38,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	packages := req.Repository.Packages
-	create, err := snowflake.CreateVerifyFunction(sf.Database, sf.Schema, names.Function, repo, packages)
+	create, err := snowflake.CreateVerifyFunction(sf.Database, sf.Schema, names.Function, repo, req.Repository.RuntimeVersion, packages)
 	if err != nil {
 		return Output{}, workflow.Invalid("repository.packages: %v", err)
 	}
@@ -52,7 +52,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	procedure := false
 	if req.Repository.Procedures {
 		procPackages := withSnowpark(packages)
-		create, err := snowflake.CreateVerifyProcedure(sf.Database, sf.Schema, names.Procedure, repo, procPackages)
+		create, err := snowflake.CreateVerifyProcedure(sf.Database, sf.Schema, names.Procedure, repo, req.Repository.RuntimeVersion, procPackages)
 		if err != nil {
 			return Output{}, workflow.Invalid("repository.packages: %v", err)
 		}

@@ -311,8 +311,6 @@ func (v *validator) repository(r *Repository) {
 	for i, prefix := range r.ExtraAllowedPrefixes {
 		v.httpsURL(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
 	}
-	// NOTE: verification creates its function and procedure with
-	// snowflake.VerifyRuntimeVersion, so this field changes nothing yet.
 	if !runtimeVersions[r.RuntimeVersion] {
 		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
 	}

@@ -268,7 +268,7 @@ func TestDefaultRepositoryStatements(t *testing.T) {
 }
 
 func TestCreateVerifyFunction(t *testing.T) {
-	got, err := CreateVerifyFunction("platform", "packages", "repolink_check", Qualified("platform", "packages", "corp_pypi"), []string{"requests", "corp-utils==2.3.1"})
+	got, err := CreateVerifyFunction("platform", "packages", "repolink_check", Qualified("platform", "packages", "corp_pypi"), "", []string{"requests", "corp-utils==2.3.1"})
 	if err != nil {
 		t.Fatalf("CreateVerifyFunction: %v", err)
 	}
@@ -304,7 +304,7 @@ func TestCreateVerifyProcedure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := CreateVerifyProcedure("platform", "packages", "p", repo, tt.packages)
+			got, err := CreateVerifyProcedure("platform", "packages", "p", repo, "", tt.packages)
 			if err != nil {
 				t.Fatalf("CreateVerifyProcedure: %v", err)
 			}
@@ -362,5 +362,23 @@ func TestStringLiteralsAndRedact(t *testing.T) {
 	msg := redact(`syntax error near 'hunter'2\x'`, got)
 	if strings.Contains(msg, "hunter") {
 		t.Errorf("redact kept the secret: %s", msg)
+	}
+}
+
+func TestCreateVerifyRuntimeVersion(t *testing.T) {
+	repo := Qualified("platform", "packages", "corp_pypi")
+	function, err := CreateVerifyFunction("platform", "packages", "f", repo, "3.11", []string{"requests"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(function, "RUNTIME_VERSION = '3.11'\n") {
+		t.Errorf("function does not run on 3.11:\n%s", function)
+	}
+	procedure, err := CreateVerifyProcedure("platform", "packages", "p", repo, "3.13", []string{"requests"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(procedure, "RUNTIME_VERSION = '3.13'\n") {
+		t.Errorf("procedure does not run on 3.13:\n%s", procedure)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // VerifyRuntimeVersion is the Python runtime of the verification function and
-// procedure.
+// procedure when the caller gives none.
 const VerifyRuntimeVersion = "3.12"
 
 // SnowparkPackage is the package every Python stored procedure needs; with a
@@ -37,27 +37,31 @@ func RequirementName(req string) (string, error) {
 	return name, nil
 }
 
-// CreateVerifyFunction creates a temporary Python UDF that installs packages
-// from the artifact repository repoQualified and returns the installed
-// versions as "name==version,...", in the order given.
-func CreateVerifyFunction(db, schema, name, repoQualified string, packages []string) (string, error) {
-	return createVerifyObject("FUNCTION", db, schema, name, repoQualified, packages)
+// CreateVerifyFunction creates a temporary Python UDF on the Python runtime
+// runtimeVersion, or VerifyRuntimeVersion when it is "", that installs
+// packages from the artifact repository repoQualified and returns the
+// installed versions as "name==version,...", in the order given.
+func CreateVerifyFunction(db, schema, name, repoQualified, runtimeVersion string, packages []string) (string, error) {
+	return createVerifyObject("FUNCTION", db, schema, name, repoQualified, runtimeVersion, packages)
 }
 
 // CreateVerifyProcedure creates a temporary Python stored procedure like
 // CreateVerifyFunction. It puts snowflake-snowpark-python first in PACKAGES
 // unless packages already lists it.
-func CreateVerifyProcedure(db, schema, name, repoQualified string, packages []string) (string, error) {
+func CreateVerifyProcedure(db, schema, name, repoQualified, runtimeVersion string, packages []string) (string, error) {
 	for _, p := range packages {
 		if n, err := RequirementName(p); err == nil && normalizeProject(n) == SnowparkPackage {
-			return createVerifyObject("PROCEDURE", db, schema, name, repoQualified, packages)
+			return createVerifyObject("PROCEDURE", db, schema, name, repoQualified, runtimeVersion, packages)
 		}
 	}
 	withSnowpark := append([]string{SnowparkPackage}, packages...)
-	return createVerifyObject("PROCEDURE", db, schema, name, repoQualified, withSnowpark)
+	return createVerifyObject("PROCEDURE", db, schema, name, repoQualified, runtimeVersion, withSnowpark)
 }
 
-func createVerifyObject(kind, db, schema, name, repoQualified string, packages []string) (string, error) {
+func createVerifyObject(kind, db, schema, name, repoQualified, runtimeVersion string, packages []string) (string, error) {
+	if runtimeVersion == "" {
+		runtimeVersion = VerifyRuntimeVersion
+	}
 	if len(packages) == 0 {
 		return "", errors.New("no packages to verify")
 	}
@@ -78,7 +82,7 @@ func createVerifyObject(kind, db, schema, name, repoQualified string, packages [
 	b.WriteString("CREATE OR REPLACE TEMPORARY " + kind + " " + Qualified(db, schema, name) + "()\n")
 	b.WriteString("RETURNS STRING\n")
 	b.WriteString("LANGUAGE PYTHON\n")
-	b.WriteString("RUNTIME_VERSION = " + Literal(VerifyRuntimeVersion) + "\n")
+	b.WriteString("RUNTIME_VERSION = " + Literal(runtimeVersion) + "\n")
 	b.WriteString("ARTIFACT_REPOSITORY = " + repoQualified + "\n")
 	b.WriteString("PACKAGES = " + literalList(packages) + "\n")
 	b.WriteString("HANDLER = 'run'\n")

@@ -197,7 +197,7 @@ func TestVerifyFunctionInstalls(t *testing.T) {
 	readyEndpoint(t, sb, client, "127.0.0.1:4443")
 	repo := snowflake.Qualified(testDB, testSchema, "corp_pypi")
 
-	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "repolink_check", repo, []string{"requests", "corp-utils==2.3.1"})
+	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "repolink_check", repo, "", []string{"requests", "corp-utils==2.3.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestVerifyFunctionInstalls(t *testing.T) {
 		t.Errorf("install calls (-want +got):\n%s", diff)
 	}
 
-	proc, err := snowflake.CreateVerifyProcedure(testDB, testSchema, "repolink_check", repo, []string{"requests"})
+	proc, err := snowflake.CreateVerifyProcedure(testDB, testSchema, "repolink_check", repo, "", []string{"requests"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestVerifyFunctionInstalls(t *testing.T) {
 
 func TestVerifyFunctionFailures(t *testing.T) {
 	repo := snowflake.Qualified(testDB, testSchema, "corp_pypi")
-	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "f", repo, []string{"requests"})
+	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "f", repo, "", []string{"requests"})
 	if err != nil {
 		t.Fatal(err)
 	}
