@@ -428,3 +428,43 @@ func TestWorkflowsCallbackFailureRaises(t *testing.T) {
 		t.Errorf("%s: raise on a callback failure body (-want +got):\n%s", workflowsFile, diff)
 	}
 }
+
+func TestWorkflowsCallbackChecksFieldTypes(t *testing.T) {
+	// Read the fields from the ASL state's ResultSelector, so that a field
+	// added there without a check here breaks this test.
+	var provision struct {
+		States map[string]struct {
+			ResultSelector map[string]string
+		}
+	}
+	if err := json.Unmarshal(Provision, &provision); err != nil {
+		t.Fatalf("decode provision.asl.json: %v", err)
+	}
+	var fields []string
+	for key := range provision.States["AwaitEndpoint"].ResultSelector {
+		fields = append(fields, strings.TrimSuffix(key, ".$"))
+	}
+	if len(fields) == 0 {
+		t.Fatal("provision.asl.json AwaitEndpoint has no ResultSelector fields")
+	}
+
+	var conditions []string
+	for _, entry := range readWorkflows(t)["main"].Steps {
+		_, step := stepName(t, entry)
+		for _, condition := range step.Switch {
+			if text, ok := condition.Condition.(string); ok {
+				conditions = append(conditions, text)
+			}
+		}
+	}
+	for _, field := range fields {
+		check := `get_type(map.get(live, "` + field + `")) != "string"`
+		found := false
+		for _, condition := range conditions {
+			found = found || strings.Contains(condition, check)
+		}
+		if !found {
+			t.Errorf("%s: no switch condition checks %s, want one with %s", workflowsFile, field, check)
+		}
+	}
+}
