@@ -2,6 +2,7 @@ package sfsim
 
 import (
 	"bytes"
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -90,5 +91,73 @@ func assertNoFileContains(t *testing.T, dir, value string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUserPasswordKeyedDigest checks that the saved world keeps a user's
+// password as a keyed digest, not as its plain SHA-256 hash, and that the
+// password logs in after a restart.
+func TestUserPasswordKeyedDigest(t *testing.T) {
+	dir := t.TempDir()
+	first := startSandbox(t, dir)
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(hashPassword(testPassword))) {
+		t.Error("the saved world contains the unkeyed SHA-256 of the password")
+	}
+	if !bytes.Contains(data, []byte(`"password_hmac_sha256"`)) {
+		t.Error("the saved world lacks the password digest")
+	}
+	assertPasswordLogin(t, startSandbox(t, dir), testPassword)
+}
+
+// TestUserPasswordHashOfEarlierVersion checks that a user whose password an
+// earlier version saved as an unkeyed SHA-256 still logs in.
+func TestUserPasswordHashOfEarlierVersion(t *testing.T) {
+	dir := t.TempDir()
+	first := startSandbox(t, dir)
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, stateFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := regexp.MustCompile(`"password_hmac_sha256": "[^"]*"`).ReplaceAll(data, []byte(`"password_sha256": "`+hashPassword(testPassword)+`"`))
+	if !bytes.Contains(earlier, []byte(hashPassword(testPassword))) {
+		t.Fatal("the test did not write the unkeyed hash")
+	}
+	if err := os.WriteFile(path, earlier, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Start without startSandbox, whose EnsureUser would set the password
+	// again.
+	server, err := Start(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	assertPasswordLogin(t, &sandbox{Server: server}, testPassword)
+}
+
+func assertPasswordLogin(t *testing.T, sb *sandbox, password string) {
+	t.Helper()
+	cfg := sb.config()
+	cfg.PrivateKey, cfg.Password = nil, password
+	client, err := snowflake.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Open with password: %v", err)
+	}
+	defer client.Close()
+	if got := mustScalar(t, client, "SELECT 1"); got != "1" {
+		t.Errorf("SELECT 1 = %q", got)
 	}
 }

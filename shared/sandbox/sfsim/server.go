@@ -250,9 +250,9 @@ func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, pass
 			a.Users[name] = u
 		}
 		u.PublicKey = encoded
-		u.PasswordSHA256 = ""
+		u.PasswordDigest, u.PasswordSHA256 = "", ""
 		if password != "" {
-			u.PasswordSHA256 = hashPassword(password)
+			u.PasswordDigest = s.sealer.Digest(password)
 		}
 	})
 }

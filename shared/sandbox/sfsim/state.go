@@ -3,6 +3,7 @@ package sfsim
 import (
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -36,11 +37,15 @@ type Account struct {
 	Endpoints  []*Endpoint       `json:"endpoints"`
 }
 
-// User is a login. PublicKey is the DER PKIX encoding in base64; the
-// password is kept only as a SHA-256 hash.
+// User is a login. PublicKey is the DER PKIX encoding in base64.
 type User struct {
-	Name           string `json:"name"`
-	PublicKey      string `json:"public_key,omitempty"`
+	Name      string `json:"name"`
+	PublicKey string `json:"public_key,omitempty"`
+	// PasswordDigest is the password's worldfile.Sealer Digest, a keyed
+	// HMAC-SHA256.
+	PasswordDigest string `json:"password_hmac_sha256,omitempty"`
+	// PasswordSHA256 is the unkeyed hash that earlier versions saved.
+	// Login accepts it until EnsureUser sets the password again.
 	PasswordSHA256 string `json:"password_sha256,omitempty"`
 	DefaultRole    string `json:"default_role,omitempty"`
 }
@@ -192,6 +197,18 @@ func accountKey(account string) string {
 func fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
 	return "SHA256:" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// passwordMatches reports whether password is the user's password, by its
+// digest, or by the unkeyed hash of an earlier version's world.
+func (s *Server) passwordMatches(u *User, password string) bool {
+	switch {
+	case u.PasswordDigest != "":
+		return subtle.ConstantTimeCompare([]byte(u.PasswordDigest), []byte(s.sealer.Digest(password))) == 1
+	case u.PasswordSHA256 != "":
+		return subtle.ConstantTimeCompare([]byte(u.PasswordSHA256), []byte(hashPassword(password))) == 1
+	}
+	return false
 }
 
 func hashPassword(password string) string {

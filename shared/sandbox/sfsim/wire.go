@@ -141,7 +141,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		user = u
 	} else {
 		u := account.Users[strings.ToUpper(req.Data.LoginName)]
-		if u == nil || u.PasswordSHA256 == "" || u.PasswordSHA256 != hashPassword(req.Data.Password) {
+		if u == nil || !s.passwordMatches(u, req.Data.Password) {
 			s.log.Warn("password login rejected", "account", account.Name, "user", req.Data.LoginName)
 			writeFailure(w, codeIncorrectLogin, messageIncorrect, nil)
 			return

@@ -3,8 +3,11 @@ package worldfile
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,6 +31,10 @@ const sealPrefix = "aes256gcm:"
 // reader of the whole directory, who can read the key too.
 type Sealer struct {
 	aead cipher.AEAD
+	// digestKey is the HMAC-SHA256 key of Digest. It is derived from the
+	// seal key, so that one key file serves both and the AES key is never
+	// used as an HMAC key.
+	digestKey []byte
 }
 
 // LoadSealer reads the key in dir, or creates it with mode 0600 when dir
@@ -65,7 +72,9 @@ func newSealer(key []byte, path string) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal key: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("repolink sandbox digest key"))
+	return &Sealer{aead: aead, digestKey: mac.Sum(nil)}, nil
 }
 
 func loadSealKey(dir string) ([]byte, error) {
@@ -143,4 +152,13 @@ func (s *Sealer) Open(sealed string) (string, error) {
 		return "", errors.New("sealed value does not open with the seal key; run 'repolink sandbox reset' to start the world afresh")
 	}
 	return string(plain), nil
+}
+
+// Digest returns the hex HMAC-SHA256 of value under a key derived from the
+// seal key, for a value that the simulator only compares, such as a user's
+// password.
+func (s *Sealer) Digest(value string) string {
+	mac := hmac.New(sha256.New, s.digestKey)
+	mac.Write([]byte(value))
+	return hex.EncodeToString(mac.Sum(nil))
 }
