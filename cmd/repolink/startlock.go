@@ -4,8 +4,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,13 +12,11 @@ import (
 	"time"
 )
 
-// startLockDir is the directory in the state directory that contains one
-// start lock file per request ID. A process holds an exclusive flock on the
-// file of a request while it checks whether an execution of that request may
-// start or be redriven, and starts or redrives it. The files stay after
-// use, because removing a file that another process has open and waits to
-// lock would let two processes hold locks on different files of one
-// request.
+// startLockDir is the directory in the state directory that contains the
+// start lock files, one per stripe of request IDs (startLockStripe). A
+// process holds an exclusive flock on the file of a request's stripe while
+// it checks whether an execution of that request may start or be redriven,
+// and starts or redrives it.
 const startLockDir = "start-locks"
 
 // startLockRetry is how often lockStarts tries again to take a start lock
@@ -28,12 +24,9 @@ const startLockDir = "start-locks"
 const startLockRetry = 5 * time.Millisecond
 
 // startLockPath returns the path of the start lock file of the request with
-// ID requestID in the state directory dir. The file name is the SHA-256 of
-// the ID in hex, so that any ID, including "" for an input without one,
-// gives a valid name of fixed length.
+// ID requestID in the state directory dir.
 func startLockPath(dir, requestID string) string {
-	sum := sha256.Sum256([]byte(requestID))
-	return filepath.Join(dir, startLockDir, hex.EncodeToString(sum[:])+".lock")
+	return filepath.Join(dir, startLockDir, fmt.Sprintf("%02d.lock", startLockStripe(requestID)))
 }
 
 // lockStarts takes the start lock of the request with ID requestID in dir,

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func TestStartLockHelperProcess(t *testing.T) {
 // request R-1 and checks that this process cannot take R-1's lock until the
 // child exits, while it takes the lock of request R-2 at once.
 func TestStartLockAcrossProcesses(t *testing.T) {
+	requireOtherStripes(t, "R-1", "R-2")
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStartLockHelperProcess$")
 	cmd.Env = append(os.Environ(), startLockHelperDir+"="+dir, startLockHelperRequest+"=R-1")
@@ -124,4 +126,25 @@ func TestStartLockAcrossProcesses(t *testing.T) {
 		t.Fatalf("lock of R-1 after the child process exited: %v", err)
 	}
 	unlock()
+}
+
+// TestStartLockFilesBounded takes the start locks of 200 requests in one
+// state directory and checks that they leave at most startLockStripes lock
+// files, because creating a file per request slowed every start.
+func TestStartLockFilesBounded(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 200 {
+		unlock, err := lockStarts(context.Background(), dir, fmt.Sprintf("FILES-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlock()
+	}
+	files, err := os.ReadDir(filepath.Join(dir, startLockDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) > startLockStripes {
+		t.Errorf("%d lock files for 200 requests, want at most %d", len(files), startLockStripes)
+	}
 }

@@ -359,6 +359,7 @@ func TestStartLockExcludesSecondHolder(t *testing.T) {
 // and checks that a start of request R-2 completes meanwhile, while a
 // second holder of R-1's lock waits.
 func TestStartLockOtherRequestDoesNotWait(t *testing.T) {
+	requireOtherStripes(t, "R-1", "R-2")
 	ctx := context.Background()
 	dir := t.TempDir()
 	eng := provisionStore(t, dir)
@@ -400,6 +401,36 @@ func TestStartLockOtherRequestDoesNotWait(t *testing.T) {
 	}
 }
 
+// requireOtherStripes stops the test when the requests with IDs a and b
+// share a start lock, because the test needs two locks.
+func requireOtherStripes(t *testing.T, a, b string) {
+	t.Helper()
+	if startLockStripe(a) == startLockStripe(b) {
+		t.Fatalf("requests %s and %s share start lock stripe %d; use IDs in different stripes", a, b, startLockStripe(a))
+	}
+}
+
+// TestStartLockStripesBounded checks that the stripes of 500 request IDs
+// are below startLockStripes, stay the same for the same ID, and spread
+// over at least half of the stripes.
+func TestStartLockStripesBounded(t *testing.T) {
+	stripes := map[int]bool{}
+	for i := range 500 {
+		id := fmt.Sprintf("STRIPE-%d", i)
+		stripe := startLockStripe(id)
+		if stripe < 0 || stripe >= startLockStripes {
+			t.Fatalf("stripe of %s = %d, want 0 to %d", id, stripe, startLockStripes-1)
+		}
+		if again := startLockStripe(id); again != stripe {
+			t.Fatalf("stripe of %s = %d, then %d", id, stripe, again)
+		}
+		stripes[stripe] = true
+	}
+	if len(stripes) < startLockStripes/2 {
+		t.Errorf("500 request IDs fall in %d stripes, want at least %d of the %d", len(stripes), startLockStripes/2, startLockStripes)
+	}
+}
+
 // TestStartGatesRemovedAfterUse checks that the in-process gates of start
 // locks are removed once no goroutine waits at or holds them, including
 // after a wait that timed out.
@@ -421,15 +452,16 @@ func TestStartGatesRemovedAfterUse(t *testing.T) {
 	defer startGatesMu.Unlock()
 	for key := range startGates {
 		if key.dir == filepath.Clean(dir) {
-			t.Errorf("gate of request %q in the test directory stays after its last user left", key.requestID)
+			t.Errorf("gate of stripe %d in the test directory stays after its last user left", key.stripe)
 		}
 	}
 }
 
 // TestRacingStartsOfSharedRunName starts, at the same time, the second run
 // of request NAME-n and the first execution of request NAME-n-r2, which
-// both want the execution name NAME-n-r2. They hold different start
-// locks, so both must start, under different names.
+// both want the execution name NAME-n-r2. Most such pairs fall in different
+// start lock stripes and do not wait for each other, and both must start,
+// under different names.
 func TestRacingStartsOfSharedRunName(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -476,6 +508,7 @@ func TestRacingStartsOfSharedRunName(t *testing.T) {
 // start of TD-1 completes while the lock of TD-2 is held, and a start of
 // TD-2 waits for it.
 func TestServedStartsOfOtherRequestsDoNotWait(t *testing.T) {
+	requireOtherStripes(t, "TD-1", "TD-2")
 	s := newServedStore(t)
 	release, err := lockStarts(context.Background(), s.dir, "TD-2")
 	if err != nil {
