@@ -166,3 +166,49 @@ func TestRedriveNotifiesWithoutUp(t *testing.T) {
 		t.Errorf("notifications = %+v, want one succeeded of redrive 1", got)
 	}
 }
+
+func TestRejectedTeardownSendsNoNotification(t *testing.T) {
+	t.Setenv(envWebhookSecret, "")
+	recv := newNotifyReceiver(t, http.StatusOK)
+	dir := t.TempDir()
+	file := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "TN-1"
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+	// Without a secret, neither run records nor sends a notification.
+	for _, args := range [][]string{
+		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file},
+		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-1"},
+	} {
+		if code, out, errOut := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
+		}
+	}
+
+	// A second provision run is open, so the next teardown starts nothing.
+	changed, err := readRequest(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Repository.Packages = []string{"requests"}
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = startExecution(context.Background(), eng, changed)
+	eng.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-1")
+	if code != exitInvalid {
+		t.Fatalf("teardown while TN-1-r2 runs: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	if strings.Contains(errOut, "notification") {
+		t.Errorf("rejected teardown reports a notification:\n%s", errOut)
+	}
+	if got, _ := recv.received(); len(got) != 0 {
+		t.Errorf("receiver got %d notifications from a rejected teardown, want none: %+v", len(got), got)
+	}
+}

@@ -70,7 +70,8 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return err
 		}
 		defer eng.Close()
-		return startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
+		_, err = startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
+		return err
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
@@ -85,10 +86,11 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	followErr := startAndFollow(ctx, rt.engine, dir, name, doc.Request.ID, input, mode, true, progress, stderr)
-	// The teardown that startAndFollow ran is the request's latest one.
-	if runs, _, err := requestRuns(ctx, rt.engine, teardownMachine, name+"-teardown", doc.Request.ID); err == nil && len(runs) > 0 {
-		notifier.send(ctx, rt.engine, runs[len(runs)-1], stderr)
+	followed, followErr := startAndFollow(ctx, rt.engine, dir, name, doc.Request.ID, input, mode, true, progress, stderr)
+	if followed != "" {
+		if x, err := rt.engine.Describe(ctx, followed); err == nil {
+			notifier.send(ctx, rt.engine, x, stderr)
+		}
 	}
 	return followErr
 }
@@ -108,7 +110,8 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 }
 
 // startAndFollow starts the next free teardown execution of a provision
-// execution of request requestID and prints its progress until it closes.
+// execution of request requestID, prints its progress until it closes and
+// returns its name, or "" when it started none.
 // When local is true, this process runs the engine, so a teardown that an
 // earlier process left open resumes here and is followed in place of
 // starting another. Otherwise repolink up runs it, and an open teardown is
@@ -116,7 +119,7 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 // the request that runs is a usage error that names it. dir is the state
 // directory of eng, whose start lock of the request covers the checks and
 // the start.
-func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) error {
+func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) (string, error) {
 	var name string
 	err := withStartLock(ctx, dir, requestID, func() error {
 		return retryTakenName(func() error {
@@ -126,7 +129,7 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 		})
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	progress.begin(name, mode)
 
@@ -135,14 +138,14 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open: repolink up on this state directory resumes it, "+
 				"or stop it with 'repolink stop%s %s' and redrive it\n", name, progress.storeFlags, name)
-			return &failedError{msg: "interrupted"}
+			return name, &failedError{msg: "interrupted"}
 		}
-		return fmt.Errorf("wait for execution %s: %w", name, err)
+		return name, fmt.Errorf("wait for execution %s: %w", name, err)
 	}
 	if !progress.summary(closed) {
-		return &failedError{msg: "execution " + closed.Status}
+		return name, &failedError{msg: "execution " + closed.Status}
 	}
-	return nil
+	return name, nil
 }
 
 // startTeardown starts the next free teardown execution of a provision
