@@ -74,3 +74,15 @@ func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (
 func invalidAPIInput(machine string, problems []string) error {
 	return &sfnapi.InvalidInputError{Message: fmt.Sprintf("invalid input for the %s state machine: %s", machine, strings.Join(problems, "; "))}
 }
+
+// checkAPIName is the sfnapi.Options.CheckName of repolink up. It rejects
+// a provision execution named like a teardown execution, because teardown
+// would then name its own execution after it, such as X-teardown-teardown,
+// and list would show a provision run as a teardown.
+func checkAPIName(machine, name string) string {
+	if machine == provisionMachine && request.IsTeardownName(name) {
+		return fmt.Sprintf("execution name %q ends like a teardown execution name (-teardown, -teardown-r2, ...); "+
+			"name a provision execution after its request ID, such as DATA-4711 or DATA-4711-r2", name)
+	}
+	return ""
+}

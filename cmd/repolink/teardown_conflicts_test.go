@@ -657,3 +657,16 @@ func TestRunFindsProvisionStartedUnderAnotherName(t *testing.T) {
 		t.Errorf("executionOf the request file = %q, %v; want api-run", name, err)
 	}
 }
+
+func TestServedProvisionRejectsTeardownName(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "S-1")
+	for _, name := range []string{"S-1-teardown", "S-1-teardown-r2"} {
+		err := s.apiStart(provisionMachine, name, req)
+		assertRejected(t, "StartExecution of provision "+name, err, "InvalidName", "ends like a teardown execution name")
+		s.assertAbsent(t, name)
+	}
+	if err := s.apiStart(provisionMachine, "S-1-r2", req); err != nil {
+		t.Errorf("StartExecution of provision S-1-r2: %v", err)
+	}
+}

@@ -507,6 +507,7 @@ func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, dir, listen, 
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
 	opts.PrepareInput = prepareAPIInput
+	opts.CheckName = checkAPIName
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}
 	} else if !loopbackListen(listen) {

@@ -97,6 +97,11 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if name == "" {
 		name = newName()
 	}
+	if h.checkName != nil {
+		if reason := h.checkName(machine, name); reason != "" {
+			return nil, &apiError{Type: "InvalidName", Message: reason}
+		}
+	}
 	input := "{}"
 	if in.Input != nil {
 		input = *in.Input

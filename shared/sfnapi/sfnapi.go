@@ -62,6 +62,10 @@ type Options struct {
 	// InvalidExecutionInput (HTTP 400) and its message, and another error
 	// fails the request as internal.
 	PrepareInput func(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error)
+	// CheckName, when set, returns why name must not name an execution of
+	// machine, or "" when it may. StartExecution then returns InvalidName
+	// (HTTP 400) with the reason and starts nothing.
+	CheckName func(machine, name string) (reason string)
 }
 
 // maxRequestBytes bounds a request body at four times the 256 KiB payload
@@ -80,6 +84,7 @@ type handler struct {
 	prepareInput func(context.Context, string, json.RawMessage) (json.RawMessage, error)
 	startCheck   func(context.Context, string, string, json.RawMessage) (string, error)
 	lockStarts   func(context.Context, json.RawMessage) (func(), error)
+	checkName    func(string, string) string
 	ops          map[string]func(context.Context, []byte) (any, error)
 }
 
@@ -89,6 +94,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 	h := &handler{e: e, log: opts.Logger, creds: opts.Credentials, now: opts.Now, redriveCheck: opts.RedriveCheck,
 		startCheck: opts.StartCheck, lockStarts: opts.LockStarts}
 	h.prepareInput = opts.PrepareInput
+	h.checkName = opts.CheckName
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -640,3 +640,32 @@ func TestInputAsGiven(t *testing.T) {
 		t.Errorf("StartExecution with %d bytes of input: error = %v, want InvalidExecutionInput", len(large), err)
 	}
 }
+
+func TestStartCheckName(t *testing.T) {
+	opts := Options{CheckName: func(machine, name string) string {
+		if machine == "m" && strings.HasSuffix(name, "-reserved") {
+			return "names ending in -reserved are for the other machine"
+		}
+		return ""
+	}}
+	f := newFixtureWith(t, map[string]string{"m": echoMachine, "other": echoMachine}, map[string]engine.TaskFunc{"echo": echo}, opts)
+	ctx := context.Background()
+
+	_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("m")), Name: aws.String("x-reserved"), Input: aws.String(`{}`)})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidName" {
+		t.Fatalf("start m x-reserved: %v, want InvalidName", err)
+	}
+	if !strings.Contains(apiErr.ErrorMessage(), "ending in -reserved") {
+		t.Errorf("message %q does not give the reason", apiErr.ErrorMessage())
+	}
+	if _, err := f.e.Describe(ctx, "x-reserved"); !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("rejected execution exists: %v", err)
+	}
+
+	if _, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("other")), Name: aws.String("y-reserved"), Input: aws.String(`{}`)}); err != nil {
+		t.Errorf("start other y-reserved: %v, want started", err)
+	}
+}
