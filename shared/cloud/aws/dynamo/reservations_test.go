@@ -222,10 +222,10 @@ func getReservationsItem(t *testing.T, client *dynamodb.Client) map[string]types
 // attribute, as one written by hand has. The item's place must still
 // count, and the write must add version 1.
 func TestReserveItemWithoutVersion(t *testing.T) {
-	store, client := newStore(t)
+	_, client := newStore(t)
 	putVersionlessItem(t, client)
 	counted := &hookClient{Client: client}
-	store = dynamo.New(counted, "repolink-test")
+	store := dynamo.New(counted, "repolink-test")
 
 	if got := reservationstest.Reserve(t, store, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
 		t.Fatalf("place for DATA-1 rejected: %+v", got)
