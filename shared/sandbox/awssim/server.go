@@ -139,9 +139,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("awssim: load world: %w", err)
 	}
-	sealer, err := worldfile.LoadSealer(opts.Dir)
+	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
 	if err != nil {
-		return nil, fmt.Errorf("awssim: load seal key: %w", err)
+		return nil, fmt.Errorf("awssim: %w", err)
 	}
 	s := &Server{
 		opts:   opts,
@@ -149,15 +149,6 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		world:  world,
 		sealer: sealer,
 		addrs:  map[string]string{},
-	}
-	moved, err := world.sealClearSecrets(sealer)
-	if err != nil {
-		return nil, fmt.Errorf("awssim: %w", err)
-	}
-	if moved {
-		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
-			return nil, fmt.Errorf("awssim: save world: %w", err)
-		}
 	}
 	s.relaunch(ctx)
 

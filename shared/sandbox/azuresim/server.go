@@ -150,18 +150,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("azuresim: issue certificate: %w", err)
 	}
 
-	sealer, err := worldfile.LoadSealer(opts.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("azuresim: load seal key: %w", err)
-	}
-	moved, err := world.sealClearSecrets(sealer)
+	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
 	if err != nil {
 		return nil, fmt.Errorf("azuresim: %w", err)
-	}
-	if moved {
-		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
-			return nil, fmt.Errorf("azuresim: save world: %w", err)
-		}
 	}
 
 	s := &Server{opts: opts, log: opts.Logger, world: world, sealer: sealer, addrs: map[string]string{}}

@@ -48,19 +48,9 @@ type Secret struct {
 // sealClearSecrets moves the clear values of secrets that an earlier
 // version saved into their sealed field. It reports whether it moved any.
 func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
-	moved := false
-	for key, secret := range w.Secrets {
-		if secret.ClearValue == "" {
-			continue
-		}
-		sealed, err := sealer.Seal(secret.ClearValue)
-		if err != nil {
-			return false, fmt.Errorf("seal value of secret %s: %w", key, err)
-		}
-		secret.Value, secret.ClearValue = sealed, ""
-		moved = true
-	}
-	return moved, nil
+	return worldfile.SealClearValues(sealer, w.Secrets, "value", func(s *Secret) (*string, *string) {
+		return &s.Value, &s.ClearValue
+	})
 }
 
 // Resource is one Resource Manager resource: its ID as first written, its

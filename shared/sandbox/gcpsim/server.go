@@ -153,18 +153,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gcpsim: load world: %w", err)
 	}
-	sealer, err := worldfile.LoadSealer(opts.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("gcpsim: load seal key: %w", err)
-	}
-	moved, err := world.sealClearSecrets(sealer)
+	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
 	if err != nil {
 		return nil, fmt.Errorf("gcpsim: %w", err)
-	}
-	if moved {
-		if err := worldfile.SaveDir(opts.Dir, stateFile, world); err != nil {
-			return nil, fmt.Errorf("gcpsim: save world: %w", err)
-		}
 	}
 	s := &Server{opts: opts, log: opts.Logger, world: world, sealer: sealer, addrs: map[string]string{}}
 	s.relaunch(ctx)

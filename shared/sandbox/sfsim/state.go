@@ -249,24 +249,19 @@ func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
 	for _, account := range w.Accounts {
 		for _, db := range account.Databases {
 			for _, schema := range db.Schemas {
-				for name, secret := range schema.Secrets {
-					if secret.ClearPassword == "" && secret.ClearSecretString == "" {
-						continue
-					}
-					var err error
-					if secret.ClearPassword != "" {
-						if secret.Password, err = sealer.Seal(secret.ClearPassword); err != nil {
-							return false, fmt.Errorf("seal password of secret %s: %w", name, err)
-						}
-					}
-					if secret.ClearSecretString != "" {
-						if secret.SecretString, err = sealer.Seal(secret.ClearSecretString); err != nil {
-							return false, fmt.Errorf("seal secret string of secret %s: %w", name, err)
-						}
-					}
-					secret.ClearPassword, secret.ClearSecretString = "", ""
-					moved = true
+				movedPasswords, err := worldfile.SealClearValues(sealer, schema.Secrets, "password", func(s *Secret) (*string, *string) {
+					return &s.Password, &s.ClearPassword
+				})
+				if err != nil {
+					return false, err
 				}
+				movedStrings, err := worldfile.SealClearValues(sealer, schema.Secrets, "secret string", func(s *Secret) (*string, *string) {
+					return &s.SecretString, &s.ClearSecretString
+				})
+				if err != nil {
+					return false, err
+				}
+				moved = moved || movedPasswords || movedStrings
 			}
 		}
 	}

@@ -162,3 +162,46 @@ func (s *Sealer) Digest(value string) string {
 	mac.Write([]byte(value))
 	return hex.EncodeToString(mac.Sum(nil))
 }
+
+// LoadSealerAndSealWorld loads the Sealer in dir with LoadSealer and calls
+// sealClear with it. sealClear seals the values in clear that a world
+// saved by an earlier version contains, and reports whether it sealed any.
+// If it did, LoadSealerAndSealWorld saves world to the file name in dir, so
+// that the file no longer contains them.
+func LoadSealerAndSealWorld(dir, name string, world any, sealClear func(*Sealer) (bool, error)) (*Sealer, error) {
+	sealer, err := LoadSealer(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load seal key: %w", err)
+	}
+	moved, err := sealClear(sealer)
+	if err != nil {
+		return nil, err
+	}
+	if moved {
+		if err := SaveDir(dir, name, world); err != nil {
+			return nil, fmt.Errorf("save world: %w", err)
+		}
+	}
+	return sealer, nil
+}
+
+// SealClearValues seals the value in clear of each secret in secrets that
+// has one into its sealed field, and empties the field in clear. fields
+// returns the two fields of a secret. It reports whether it sealed any value. An
+// error names the secret's key and, as field, what the value is.
+func SealClearValues[S any](s *Sealer, secrets map[string]*S, field string, fields func(*S) (sealed, inClear *string)) (bool, error) {
+	moved := false
+	for key, secret := range secrets {
+		sealed, inClear := fields(secret)
+		if *inClear == "" {
+			continue
+		}
+		value, err := s.Seal(*inClear)
+		if err != nil {
+			return false, fmt.Errorf("seal %s of secret %s: %w", field, key, err)
+		}
+		*sealed, *inClear = value, ""
+		moved = true
+	}
+	return moved, nil
+}

@@ -1,6 +1,8 @@
 package worldfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +70,90 @@ func TestSealerEmptyStaysEmpty(t *testing.T) {
 	sealed, err := sealer.Seal("")
 	if err != nil || sealed != "" {
 		t.Errorf("Seal(\"\") = %q, %v; want \"\", nil", sealed, err)
+	}
+}
+
+type testSecret struct {
+	Sealed  string `json:"sealed"`
+	InClear string `json:"in_clear"`
+}
+
+func testSecretFields(s *testSecret) (*string, *string) { return &s.Sealed, &s.InClear }
+
+func TestSealClearValuesMovesClearOnly(t *testing.T) {
+	sealer, err := LoadSealer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]*testSecret{
+		"clear":  {InClear: "clear-value"},
+		"sealed": {Sealed: "already-sealed"},
+	}
+
+	moved, err := SealClearValues(sealer, secrets, "value", testSecretFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !moved {
+		t.Error("moved = false, want true for a secret in clear")
+	}
+	if got := secrets["clear"].InClear; got != "" {
+		t.Errorf("field in clear after sealing = %q, want empty", got)
+	}
+	opened, err := sealer.Open(secrets["clear"].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened != "clear-value" {
+		t.Errorf("Open of the sealed field = %q, want the value in clear", opened)
+	}
+	if got := secrets["sealed"].Sealed; got != "already-sealed" {
+		t.Errorf("sealed field of a secret without a value in clear = %q, want it unchanged", got)
+	}
+
+	moved, err = SealClearValues(sealer, secrets, "value", testSecretFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved {
+		t.Error("second call: moved = true, want false")
+	}
+}
+
+func TestLoadSealerAndSealWorldSavesOnlyMoved(t *testing.T) {
+	dir := t.TempDir()
+	world := map[string]string{"key": "sealed"}
+	noneMoved := func(*Sealer) (bool, error) { return false, nil }
+	if _, err := LoadSealerAndSealWorld(dir, "world.json", world, noneMoved); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "world.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("world file after no value moved: Stat err = %v, want not exist", err)
+	}
+
+	var received *Sealer
+	someMoved := func(s *Sealer) (bool, error) {
+		received = s
+		return true, nil
+	}
+	sealer, err := LoadSealerAndSealWorld(dir, "world.json", world, someMoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if received == nil || received != sealer {
+		t.Error("sealClear did not get the returned Sealer")
+	}
+	var saved map[string]string
+	if err := Load(filepath.Join(dir, "world.json"), &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved["key"] != "sealed" {
+		t.Errorf("saved world = %v, want %v", saved, world)
+	}
+
+	failure := errors.New("seal failed")
+	failed := func(*Sealer) (bool, error) { return false, failure }
+	if _, err := LoadSealerAndSealWorld(dir, "world.json", world, failed); !errors.Is(err, failure) {
+		t.Errorf("err = %v, want the error of sealClear", err)
 	}
 }
