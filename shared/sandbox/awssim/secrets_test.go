@@ -1,12 +1,10 @@
 package awssim
 
 import (
-	"bytes"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile/worldfiletest"
 )
 
 // TestSecretValueNotSaved checks that no file of the saved world contains
@@ -20,7 +18,7 @@ func TestSecretValueNotSaved(t *testing.T) {
 	}
 	first.Close()
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	second := startTest(t, Options{Dir: dir})
 	assertSecretValue(t, second, "repo-password", value)
 }
@@ -35,22 +33,12 @@ func TestClearSecretOfEarlierVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	first.Close()
-	path := filepath.Join(dir, stateFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier := regexp.MustCompile(`"value_sealed": "[^"]*"`).ReplaceAll(data, []byte(`"value": "`+value+`"`))
-	if !bytes.Contains(earlier, []byte(value)) {
-		t.Fatal("the test did not write the value in clear")
-	}
-	if err := os.WriteFile(path, earlier, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	worldfiletest.RewriteWorld(t, filepath.Join(dir, stateFile), `"value_sealed": "[^"]*"`,
+		`"value": "`+value+`"`, value, "value in clear")
 
 	second := startTest(t, Options{Dir: dir})
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	assertSecretValue(t, second, "repo-password", value)
 }
 
@@ -62,26 +50,5 @@ func assertSecretValue(t *testing.T, s *Server, name, want string) {
 	}
 	if got := out.(map[string]any)["SecretString"]; got != want {
 		t.Errorf("SecretString of %s = %q, want %q", name, got, want)
-	}
-}
-
-// assertNoFileContains fails the test when a file under dir contains value.
-func assertNoFileContains(t *testing.T, dir, value string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte(value)) {
-			t.Errorf("%s contains the secret value", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

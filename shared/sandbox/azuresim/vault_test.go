@@ -1,17 +1,14 @@
 package azuresim
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
+	"github.com/repolink/repolink/shared/sandbox/worldfile/worldfiletest"
 )
 
 // TestVaultValueNotSaved checks that no file of the saved world contains a
@@ -25,7 +22,7 @@ func TestVaultValueNotSaved(t *testing.T) {
 	}
 	first.Close()
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	second := startInDir(t, dir, ca)
 	assertVaultValue(t, second, ca, "kv", "index-password", value)
 }
@@ -41,22 +38,12 @@ func TestVaultClearValueOfEarlierVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	first.Close()
-	path := filepath.Join(dir, stateFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier := regexp.MustCompile(`"value_sealed": "[^"]*"`).ReplaceAll(data, []byte(`"value": "`+value+`"`))
-	if !bytes.Contains(earlier, []byte(value)) {
-		t.Fatal("the test did not write the value in clear")
-	}
-	if err := os.WriteFile(path, earlier, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	worldfiletest.RewriteWorld(t, filepath.Join(dir, stateFile), `"value_sealed": "[^"]*"`,
+		`"value": "`+value+`"`, value, "value in clear")
 
 	second := startInDir(t, dir, ca)
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	assertVaultValue(t, second, ca, "kv", "index-password", value)
 }
 
@@ -88,26 +75,5 @@ func assertVaultValue(t *testing.T, s *Server, ca *pyindex.CA, vault, name, want
 	}
 	if got := out["value"]; got != want {
 		t.Errorf("value of %s/%s = %q, want %q", vault, name, got, want)
-	}
-}
-
-// assertNoFileContains fails the test when a file under dir contains value.
-func assertNoFileContains(t *testing.T, dir, value string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte(value)) {
-			t.Errorf("%s contains the secret value", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -1,16 +1,14 @@
 package gcpsim
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile/worldfiletest"
 )
 
 const testSecret = "projects/p/secrets/index-password"
@@ -26,7 +24,7 @@ func TestSecretValueNotSaved(t *testing.T) {
 	}
 	first.Close()
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	second := startInDir(t, dir)
 	assertLatestValue(t, second, testSecret, value)
 }
@@ -42,22 +40,12 @@ func TestClearSecretOfEarlierVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	first.Close()
-	path := filepath.Join(dir, stateFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier := regexp.MustCompile(`"versions_sealed": \[[^\]]*\]`).ReplaceAll(data, []byte(`"versions": ["`+value+`"]`))
-	if !bytes.Contains(earlier, []byte(value)) {
-		t.Fatal("the test did not write the value in clear")
-	}
-	if err := os.WriteFile(path, earlier, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	worldfiletest.RewriteWorld(t, filepath.Join(dir, stateFile), `"versions_sealed": \[[^\]]*\]`,
+		`"versions": ["`+value+`"]`, value, "value in clear")
 
 	second := startInDir(t, dir)
 
-	assertNoFileContains(t, dir, value)
+	worldfiletest.AssertNoFileContains(t, dir, value)
 	assertLatestValue(t, second, testSecret, value)
 }
 
@@ -95,26 +83,5 @@ func assertLatestValue(t *testing.T, s *Server, name, want string) {
 	}
 	if string(got) != want {
 		t.Errorf("value of %s = %q, want %q", name, got, want)
-	}
-}
-
-// assertNoFileContains fails the test when a file under dir contains value.
-func assertNoFileContains(t *testing.T, dir, value string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte(value)) {
-			t.Errorf("%s contains the secret value", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -3,12 +3,11 @@ package sfsim
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
+	"github.com/repolink/repolink/shared/sandbox/worldfile/worldfiletest"
 	"github.com/repolink/repolink/shared/snowflake"
 )
 
@@ -25,7 +24,7 @@ func TestSecretValueNotSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	assertNoFileContains(t, dir, password)
+	worldfiletest.AssertNoFileContains(t, dir, password)
 	second := startSandbox(t, dir)
 	account, err := second.Snapshot(testAccount)
 	if err != nil {
@@ -48,49 +47,18 @@ func TestClearSecretOfEarlierVersion(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, stateFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier := regexp.MustCompile(`"password_sealed": "[^"]*"`).ReplaceAll(data, []byte(`"password": "`+password+`"`))
-	if !bytes.Contains(earlier, []byte(password)) {
-		t.Fatal("the test did not write the password in clear")
-	}
-	if err := os.WriteFile(path, earlier, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	worldfiletest.RewriteWorld(t, filepath.Join(dir, stateFile), `"password_sealed": "[^"]*"`,
+		`"password": "`+password+`"`, password, "password in clear")
 
 	second := startSandbox(t, dir)
 
-	assertNoFileContains(t, dir, password)
+	worldfiletest.AssertNoFileContains(t, dir, password)
 	account, err := second.Snapshot(testAccount)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := second.openPassword(t, account.Databases[testDB].Schemas[testSchema].Secrets["OLD"]); got != password {
 		t.Errorf("password after loading the earlier world = %q, want the clear one", got)
-	}
-}
-
-// assertNoFileContains fails the test when a file under dir contains value.
-func assertNoFileContains(t *testing.T, dir, value string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte(value)) {
-			t.Errorf("%s contains the secret value", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -125,18 +93,9 @@ func TestUserPasswordHashOfEarlierVersion(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, stateFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	earlier := regexp.MustCompile(`"password_hmac_sha256": "[^"]*"`).ReplaceAll(data, []byte(`"password_sha256": "`+hashPassword(testPassword)+`"`))
-	if !bytes.Contains(earlier, []byte(hashPassword(testPassword))) {
-		t.Fatal("the test did not write the unkeyed hash")
-	}
-	if err := os.WriteFile(path, earlier, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	hash := hashPassword(testPassword)
+	worldfiletest.RewriteWorld(t, filepath.Join(dir, stateFile), `"password_hmac_sha256": "[^"]*"`,
+		`"password_sha256": "`+hash+`"`, hash, "unkeyed hash")
 
 	// Start without startSandbox, whose EnsureUser would set the password
 	// again.
