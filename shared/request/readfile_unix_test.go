@@ -4,11 +4,10 @@ package request
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/repolink/repolink/shared/request/requesttest"
 )
 
 // readWithin calls ReadFileLimited and fails the test when it does not
@@ -16,25 +15,14 @@ import (
 // would not.
 func readWithin(t *testing.T, path string) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
+	return requesttest.CallWithin(t, "ReadFileLimited("+path+")", func() error {
 		_, err := ReadFileLimited(path, 1024)
-		done <- err
-	}()
-	select {
-	case err := <-done:
 		return err
-	case <-time.After(5 * time.Second):
-		t.Fatalf("ReadFileLimited(%s) did not return within 5 seconds", path)
-		return nil
-	}
+	})
 }
 
 func TestReadFileLimitedRejectsNamedPipe(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := requesttest.NamedPipe(t, t.TempDir())
 	err := readWithin(t, path)
 	var notRegular *NotRegularError
 	if !errors.As(err, &notRegular) {
@@ -59,24 +47,14 @@ func TestReadFileLimitedRejectsDevice(t *testing.T) {
 // A named pipe that replaces the file between the check of the path and
 // the open must fail too, and without blocking.
 func TestOpenCheckedRejectsNamedPipe(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
+	path := requesttest.NamedPipe(t, t.TempDir())
+	err := requesttest.CallWithin(t, "openChecked", func() error {
 		f, _, err := openChecked(path)
 		if f != nil {
 			f.Close()
 		}
-		done <- err
-	}()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("openChecked did not return within 5 seconds")
-	}
+		return err
+	})
 	var notRegular *NotRegularError
 	if !errors.As(err, &notRegular) {
 		t.Fatalf("openChecked error = %v, want *NotRegularError", err)

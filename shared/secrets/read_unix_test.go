@@ -5,11 +5,10 @@ package secrets
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/repolink/repolink/shared/request/requesttest"
 )
 
 // resolveWithin resolves ref and fails the test when Resolve does not
@@ -17,25 +16,14 @@ import (
 // would not.
 func resolveWithin(t *testing.T, resolver *Resolver, ref string) error {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
+	return requesttest.CallWithin(t, "Resolve("+ref+")", func() error {
 		_, err := resolver.Resolve(context.Background(), ref)
-		done <- err
-	}()
-	select {
-	case err := <-done:
 		return err
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Resolve(%s) did not return within 5 seconds", ref)
-		return nil
-	}
+	})
 }
 
 func TestResolveRejectsNamedPipe(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := requesttest.NamedPipe(t, t.TempDir())
 	err := resolveWithin(t, NewResolver(), "file:"+path)
 	var invalid *InvalidValueError
 	if !errors.As(err, &invalid) {
@@ -58,10 +46,7 @@ func TestResolveRejectsDevice(t *testing.T) {
 // names the reference of the request.
 func TestRestrictedResolveRejectsNamedPipe(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := requesttest.NamedPipe(t, dir)
 	allow, err := ParseAllowList([]string{"file:" + dir + "/*"})
 	if err != nil {
 		t.Fatal(err)
