@@ -137,16 +137,10 @@ func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResu
 				return nil, err
 			}
 		}
-		if call != nil {
-			committed := *t.exec
-			call.exec = &committed
-		}
+		t.keepCommitted(call)
 		return t.publish, nil
 	})
-	if err != nil {
-		return stepOutcome{seq: seq}, err
-	}
-	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
+	return newStepOutcome(c, call, seq, err)
 }
 
 // stepOnce is one attempt of step in the write transaction. With rows it
@@ -185,16 +179,10 @@ func (e *Engine) stepOnce(ctx context.Context, id int64, rows *stepRows, result 
 		if err := t.save(); err != nil {
 			return nil, err
 		}
-		if call != nil {
-			committed := *t.exec
-			call.exec = &committed
-		}
+		t.keepCommitted(call)
 		return t.publish, nil
 	})
-	if err != nil {
-		return stepOutcome{seq: seq}, err
-	}
-	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
+	return newStepOutcome(c, call, seq, err)
 }
 
 // stepOutcome is the result of a step.
@@ -202,6 +190,25 @@ type stepOutcome struct {
 	due  time.Time // when the cursor has work next, or zero
 	call *taskCall // the task function to call, or nil
 	seq  int64     // commit sequence number of the step's transaction
+}
+
+// keepCommitted gives call, when not nil, a copy of the execution row as
+// the step's transaction commits it, so that the step after the task can
+// skip reading the row.
+func (t *txn) keepCommitted(call *taskCall) {
+	if call != nil {
+		committed := *t.exec
+		call.exec = &committed
+	}
+}
+
+// newStepOutcome returns the outcome of a step that ended its transaction
+// with commit sequence number seq and error err, on cursor c.
+func newStepOutcome(c *cursor, call *taskCall, seq int64, err error) (stepOutcome, error) {
+	if err != nil {
+		return stepOutcome{seq: seq}, err
+	}
+	return stepOutcome{due: c.due(), call: call, seq: seq}, nil
 }
 
 // errNotDue ends a step on a cursor whose work is not due yet. Run can
