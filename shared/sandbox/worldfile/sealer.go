@@ -1,6 +1,7 @@
 package worldfile
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -87,6 +88,9 @@ func loadSealKey(dir string) ([]byte, error) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("read seal key: %w", err)
 		}
+		if err := checkNothingSealed(dir); err != nil {
+			return nil, err
+		}
 	}
 
 	key := make([]byte, 32)
@@ -116,6 +120,27 @@ func loadSealKey(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("write seal key %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// checkNothingSealed returns an error when a world file in dir, which has
+// no seal key, contains sealed values. A new key would not open them, so
+// every later read of such a value would fail.
+func checkNothingSealed(dir string) error {
+	worlds, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return fmt.Errorf("list saved worlds: %w", err)
+	}
+	for _, world := range worlds {
+		data, err := os.ReadFile(world)
+		if err != nil {
+			return fmt.Errorf("read saved world: %w", err)
+		}
+		if bytes.Contains(data, []byte(sealPrefix)) {
+			return fmt.Errorf("seal key %s is missing, so the sealed values in %s cannot be read; "+
+				"run 'repolink sandbox reset' to start the world afresh", filepath.Join(dir, sealKeyFile), world)
+		}
+	}
+	return nil
 }
 
 // Seal returns the sealed form of value. An empty value stays empty, so

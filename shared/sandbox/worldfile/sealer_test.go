@@ -157,3 +157,37 @@ func TestLoadSealerAndSealWorldSavesOnlyMoved(t *testing.T) {
 		t.Errorf("err = %v, want the error of sealClear", err)
 	}
 }
+
+func TestLoadSealerMissingKeyWithSealedWorld(t *testing.T) {
+	dir := t.TempDir()
+	sealer, err := LoadSealer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := sealer.Seal("index-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "aws.json"), []byte(`{"secrets":{"s":{"value_sealed":"`+sealed+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, sealKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = LoadSealer(dir)
+	if err == nil || !strings.Contains(err.Error(), "repolink sandbox reset") || !strings.Contains(err.Error(), "aws.json") {
+		t.Fatalf("LoadSealer without the key of a sealed world: %v, want an error naming aws.json and sandbox reset", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sealKeyFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a new seal key was created: %v", err)
+	}
+
+	// A world without sealed values gets a new key.
+	if err := os.WriteFile(filepath.Join(dir, "aws.json"), []byte(`{"secrets":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSealer(dir); err != nil {
+		t.Errorf("LoadSealer of a world without sealed values: %v", err)
+	}
+}
