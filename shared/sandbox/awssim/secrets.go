@@ -151,6 +151,12 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 			Name:      name,
 			CreatedAt: s.now(),
 		}
+		// A request names its secret by ARN, so the seeded secret keeps
+		// that ARN, with the suffix that Secrets Manager adds, and the
+		// name in it.
+		if _, secretName, ok := strings.Cut(name, ":secret:"); ok && strings.HasPrefix(name, "arn:") {
+			secret.ARN, secret.Name = name+"-"+randomHex(6), secretName
+		}
 		s.world.Secrets[secret.ARN] = secret
 	}
 	previous := *secret

@@ -260,6 +260,28 @@ func TestPutSecretIdempotent(t *testing.T) {
 	}
 }
 
+func TestPutSecretByARN(t *testing.T) {
+	s := startTest(t, Options{})
+	const partial = "arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"
+	arn, err := s.PutSecret(partial, "p1")
+	if err != nil {
+		t.Fatalf("PutSecret: %v", err)
+	}
+	if !strings.HasPrefix(arn, partial+"-") || len(arn) != len(partial)+7 {
+		t.Errorf("ARN = %s, want %s and a 6-character suffix", arn, partial)
+	}
+	if got := s.Snapshot().Secrets[arn].Name; got != "repolink/index-password" {
+		t.Errorf("name = %q, want repolink/index-password", got)
+	}
+	if !s.HasSecret(partial) || !s.HasSecret(arn) || !s.HasSecret("repolink/index-password") {
+		t.Error("HasSecret by partial ARN, full ARN or name = false, want true")
+	}
+	again, err := s.PutSecret(partial, "p1")
+	if err != nil || again != arn {
+		t.Errorf("PutSecret again = %s, %v, want %s", again, err, arn)
+	}
+}
+
 func TestWorldPersistsAndRelaunches(t *testing.T) {
 	dir := t.TempDir()
 	clock := &testClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
