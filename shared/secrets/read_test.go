@@ -134,3 +134,57 @@ func TestResolveAcceptsLineBreaksAndTabs(t *testing.T) {
 		}
 	}
 }
+
+// fixedStore is a store for a scheme other than env: and file: that returns
+// value for every reference.
+type fixedStore struct{ value string }
+
+func (s fixedStore) Resolve(context.Context, string) (string, error) { return s.value, nil }
+
+func TestResolveRejectsInvalidUTF8(t *testing.T) {
+	const value = "qzx\xffqzx"
+	t.Setenv("REPOLINK_TEST_INVALID_UTF8", value)
+	resolver := NewResolver()
+	for _, scheme := range []string{"aws-secretsmanager", "azure-keyvault", "gcp-secretmanager"} {
+		resolver.Register(scheme, fixedStore{value: value})
+	}
+	refs := []string{
+		writeSecret(t, value),
+		writeSecret(t, value+"\n"),
+		"env:REPOLINK_TEST_INVALID_UTF8",
+		"aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:index-token",
+		"azure-keyvault:https://corp.vault.azure.net/secrets/index-token",
+		"gcp-secretmanager:projects/corp/secrets/index-token/versions/1",
+	}
+	for _, ref := range refs {
+		_, err := resolver.Resolve(context.Background(), ref)
+		var invalid *InvalidValueError
+		if !errors.As(err, &invalid) {
+			t.Errorf("%s: Resolve error = %v, want *InvalidValueError", ref, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), "UTF-8") {
+			t.Errorf("%s: error %q does not say the value is not UTF-8", ref, err)
+		}
+		if !strings.Contains(err.Error(), ref) {
+			t.Errorf("%s: error %q does not name the reference", ref, err)
+		}
+		if strings.Contains(err.Error(), "qzx") {
+			t.Errorf("%s: error %q contains the value", ref, err)
+		}
+		if invalid.ErrorName() != workflow.ErrInvalidRequest {
+			t.Errorf("%s: ErrorName = %q, want %q", ref, invalid.ErrorName(), workflow.ErrInvalidRequest)
+		}
+	}
+}
+
+func TestResolveAcceptsNonASCIIUTF8(t *testing.T) {
+	const value = "pässwörd-密码"
+	got, err := NewResolver().Resolve(context.Background(), writeSecret(t, value))
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if got != value {
+		t.Errorf("Resolve = %q, want %q", got, value)
+	}
+}

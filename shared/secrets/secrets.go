@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -98,8 +99,8 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 
 // InvalidValueError reports a credential that Resolve read, or would have
 // read, but rejects: one that is not in a regular file, is larger than
-// MaxSize or contains a control character. Its message names the
-// reference and the problem, never the value.
+// MaxSize, is not valid UTF-8 or contains a control character. Its message
+// names the reference and the problem, never the value.
 type InvalidValueError struct {
 	Ref     string
 	Problem string
@@ -116,18 +117,26 @@ func (e *InvalidValueError) Error() string {
 // same result.
 func (e *InvalidValueError) ErrorName() string { return workflow.ErrInvalidRequest }
 
-// checkValue rejects a credential above MaxSize or with a control
-// character other than tab, line feed and carriage return. Those three
-// are allowed anywhere, because a PEM private key has line breaks inside,
-// with CRLF when it was saved on Windows. A NUL byte or an escape
-// sequence in a credential is almost always a wrong file or a copy and
-// paste accident, and a header or connection string would cut or
-// misread it.
+// checkValue rejects a credential above MaxSize, one that is not valid
+// UTF-8, or one with a control character other than tab, line feed and
+// carriage return. gosnowflake v1.19 sends the statement that creates the
+// SECRET as JSON, and encoding/json replaces each invalid byte with U+FFFD,
+// so the index would receive another credential and reject it only at
+// verification. Tab, line feed and carriage return are allowed anywhere,
+// because a PEM private key has line breaks inside, with CRLF when it was
+// saved on Windows. A NUL byte or an escape sequence in a credential is
+// almost always a wrong file or a copy and paste accident, and a header or
+// connection string would cut or misread it.
 func checkValue(ref, value string) error {
 	if len(value) > MaxSize {
 		return &InvalidValueError{Ref: ref,
 			Problem: fmt.Sprintf("value is %d bytes; the limit is %d bytes", len(value), MaxSize),
 			Fix:     "store only the credential under the reference"}
+	}
+	if !utf8.ValidString(value) {
+		return &InvalidValueError{Ref: ref,
+			Problem: "value is not valid UTF-8 text",
+			Fix:     "store the credential as UTF-8 text, such as the token or password as the index shows it, or a PEM key"}
 	}
 	for _, r := range value {
 		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
