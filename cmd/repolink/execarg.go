@@ -19,14 +19,16 @@ import (
 // redrive and teardown accept in place of an execution name.
 var requestFileExtensions = []string{".json", ".yaml", ".yml"}
 
-// isRequestFile reports whether arg names an existing regular file whose
-// name ends in one of requestFileExtensions.
+// isRequestFile reports whether arg names an existing path whose name
+// ends in one of requestFileExtensions. Such a path that is not a regular
+// file, such as a directory or a named pipe, counts too, so that reading
+// it reports that instead of a missing execution.
 func isRequestFile(arg string) bool {
 	if !slices.Contains(requestFileExtensions, strings.ToLower(filepath.Ext(arg))) {
 		return false
 	}
-	info, err := os.Stat(arg)
-	return err == nil && info.Mode().IsRegular()
+	_, err := os.Lstat(arg)
+	return err == nil
 }
 
 // executionOf returns the provision execution that the command-line

@@ -130,3 +130,23 @@ func TestExecutionOfNameOrMissingRun(t *testing.T) {
 		t.Errorf("store without the request: error %v, want a usage error that says to run the file", err)
 	}
 }
+
+func TestRedriveTeardownRejectDirectoryFile(t *testing.T) {
+	dir := t.TempDir()
+	notFile := filepath.Join(t.TempDir(), "req.json")
+	if err := os.Mkdir(notFile, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, command := range []string{"redrive", "teardown"} {
+		code, out, errOut := runCLI(t, command, "--sandbox", "--state-dir", dir, notFile)
+		if code != exitInvalid {
+			t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", command, code, exitInvalid, out, errOut)
+		}
+		if strings.Contains(errOut, "no execution named") {
+			t.Errorf("%s: directory taken as an execution name:\n%s", command, errOut)
+		}
+		if !strings.Contains(errOut, "not a regular file") {
+			t.Errorf("%s: stderr does not say the path is not a regular file:\n%s", command, errOut)
+		}
+	}
+}
