@@ -32,8 +32,9 @@ type Execution struct {
 	Cause        string     `json:"cause,omitempty"`
 	// FailedStep is the step that an execution that did not succeed
 	// stopped in, which the steps write at the start of the cause
-	// ("proxy_vm: ..."). repolink up also names the current state's step
-	// when the cause names none.
+	// ("proxy_vm: ..."). When the cause names no step, such as for an
+	// intrinsic function that failed ("States.Base64Encode: ..."), it is
+	// the current state's step.
 	FailedStep string `json:"failed_step,omitempty"`
 	// Resources is $.resources as the last finished step left it.
 	Resources json.RawMessage `json:"resources,omitempty"`
@@ -132,12 +133,30 @@ func Step(machine, state string) (string, bool) {
 // CauseStep splits the cause of a task failure into the step name that
 // the steps write at its start ("proxy_vm: ...") and the rest. When the
 // cause starts with no step name, it returns "", the whole cause and false.
+// A step name is a task name, which is a lowercase letter followed by lowercase
+// letters, digits and underscores. So a prefix such as States.Base64Encode,
+// which an intrinsic function that failed in a Task state's ResultSelector
+// writes, names no step.
 func CauseStep(cause string) (step, rest string, ok bool) {
 	step, rest, ok = strings.Cut(cause, ": ")
-	if !ok || step == "" || strings.Contains(step, " ") {
+	if !ok || !isTaskName(step) {
 		return "", cause, false
 	}
 	return step, rest, true
+}
+
+// isTaskName reports whether s has the form of a step's task name, such
+// as proxy_vm.
+func isTaskName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // StoppedStep returns the step that an execution of machine stopped in

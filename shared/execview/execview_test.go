@@ -17,6 +17,10 @@ func TestCauseStep(t *testing.T) {
 		{"stopped by an operator", "", "stopped by an operator", false},
 		{"the run failed: timeout", "", "the run failed: timeout", false},
 		{": no step", "", ": no step", false},
+		{"States.Base64Encode: argument 1: path $.endpoint_state: no results", "", "States.Base64Encode: argument 1: path $.endpoint_state: no results", false},
+		{"States.Runtime: path $.status: no results", "", "States.Runtime: path $.status: no results", false},
+		{"Lambda.Unknown: exit", "", "Lambda.Unknown: exit", false},
+		{"teardown_proxy_vm2: gone", "teardown_proxy_vm2", "gone", true},
 	}
 	for _, tt := range tests {
 		step, rest, ok := CauseStep(tt.cause)
@@ -93,6 +97,7 @@ func TestStoppedStep(t *testing.T) {
 		{"timed out in task", "provision", "AwaitEndpoint", "execution timed out", "await_endpoint", "execution timed out"},
 		{"teardown task", "teardown", "TeardownProxyVM", "maintenance window", "teardown_proxy_vm", "maintenance window"},
 		{"not a task", "provision", "Route", "stopped", "", "stopped"},
+		{"intrinsic failed in task", "provision", "AwaitEndpoint", "States.Base64Encode: argument 1: path $.endpoint_state: no results", "await_endpoint", "States.Base64Encode: argument 1: path $.endpoint_state: no results"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -149,6 +149,10 @@ func TestHandleStoppedRunNamesStep(t *testing.T) {
 		{"aborted", statusEvent(t, req, "ABORTED", "", "", ""), stoppedHistory(0, "Preflight", "ProxyVM"), "proxy_vm"},
 		{"timed out", statusEvent(t, req, "TIMED_OUT", "", "States.Timeout", "execution timed out"),
 			stoppedHistory(0, "Preflight", "AwaitEndpoint"), "await_endpoint"},
+		// An intrinsic function that failed in a ResultSelector prefixes the
+		// cause with its own name, which names no step.
+		{"intrinsic failed", statusEvent(t, req, "FAILED", "", "States.Runtime", "States.Base64Encode: argument 1: path $.endpoint_state: no results"),
+			stoppedHistory(0, "Preflight", "AwaitEndpoint"), "await_endpoint"},
 		// 150 retries put the state entered more than one page back.
 		{"many retries", statusEvent(t, req, "ABORTED", "", "", ""), stoppedHistory(150, "Preflight", "LoadBalancer"), "load_balancer"},
 		{"teardown aborted", teardownStatusEvent(t, statusEvent(t, req, "ABORTED", "", "", "")),
