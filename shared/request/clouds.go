@@ -43,8 +43,13 @@ func (r *Request) applyCloudDefaults() {
 		g.Image = orDefault(g.Image, DefaultGCPImage)
 		g.PSCSubnetCIDR = orDefault(g.PSCSubnetCIDR, DefaultPSCSubnetCIDR)
 	}
+	// egress.port is the port that Snowflake reaches the index on, so an
+	// absent one is the index URL's port.
 	if e := r.Egress; e != nil && e.Port == 0 {
 		e.Port = DefaultEgressPort
+		if port, ok := indexPort(r.Repository.IndexURL); ok {
+			e.Port = port
+		}
 	}
 }
 
@@ -55,7 +60,7 @@ func zeroEgressPort(doc any) []FieldError {
 	top, _ := doc.(map[string]any)
 	egress, _ := top["egress"].(map[string]any)
 	if port, ok := egress["port"].(float64); ok && port == 0 {
-		return []FieldError{{Path: "$.egress.port", Message: fmt.Sprintf("is 0; set the repository's HTTPS port from 1 to 65535, or remove the field for %d", DefaultEgressPort)}}
+		return []FieldError{{Path: "$.egress.port", Message: "is 0; set the port of repository.index_url, from 1 to 65535, or remove the field to use that port"}}
 	}
 	return nil
 }

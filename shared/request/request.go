@@ -163,7 +163,9 @@ type Egress struct {
 	Project    string   `json:"project,omitempty"`
 	Network    string   `json:"network,omitempty"`
 	TargetTags []string `json:"target_tags,omitempty"`
-	// Port is the repository's HTTPS port (443 by default).
+	// Port is the repository's HTTPS port, which must be the port of
+	// Repository.IndexURL. It defaults to that port, 443 when the URL names
+	// none.
 	Port int `json:"port,omitempty"`
 }
 

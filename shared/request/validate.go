@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -121,6 +120,7 @@ func (r *Request) Validate() error {
 	}
 	v.snowflake(&r.Snowflake)
 	v.repository(&r.Repository)
+	v.routePorts(r)
 	if r.AWS != nil {
 		v.aws(r.AWS)
 	}
@@ -336,11 +336,8 @@ func (v *validator) indexURL(raw string) {
 	} else if !hostnamePattern.MatchString(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
 		v.add(path, "must name a DNS host, because the certificate and the private endpoint are issued for a host name")
 	}
-	// url.Parse accepts any digits as a port, and an empty one after ':'.
-	if port := u.Port(); port != "" || strings.HasSuffix(u.Host, ":") {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			v.add(path, fmt.Sprintf("has the invalid port %q; use a number from 1 to 65535, or leave the port out for 443", port))
-		}
+	if _, _, problem := urlPort(u); problem != "" {
+		v.add(path, problem+", or leave the port out for 443")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		v.add(path, "must not have a query or fragment")
@@ -356,6 +353,10 @@ func (v *validator) httpsURL(path, raw string) {
 		v.add(path, "contains credentials; remove them from the URL")
 	case u.Scheme != "https":
 		v.add(path, "must use https://")
+	default:
+		if _, _, problem := urlPort(u); problem != "" {
+			v.add(path, problem+", or leave the port out for 443")
+		}
 	}
 }
 
@@ -445,8 +446,8 @@ func (v *validator) upstreamAt(path, value string) {
 		v.add(path, "must be host:port, such as pypi.corp.example.com:443")
 		return
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		v.add(path, "has an invalid port; use a number from 1 to 65535")
+	if _, problem := parsePort(port); problem != "" {
+		v.add(path, problem)
 	}
 	if !hostnamePattern.MatchString(host) && net.ParseIP(host) == nil {
 		v.add(path, "has an invalid host; use a DNS name or an IP address")
