@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,29 @@ import (
 // teardown. The suggested command must carry the flags of the run, as the
 // next: line's commands do.
 func TestRunConflictAdviceHasFlags(t *testing.T) {
-	dir := t.TempDir()
+	// A state directory with a space or a quote is shell-quoted in the
+	// suggested commands, so that they work when pasted.
+	tests := []struct {
+		name   string
+		subdir string
+		quoted func(dir string) string
+	}{
+		{"plain path", "state", func(dir string) string { return dir }},
+		{"space", "x y", func(dir string) string { return `"` + dir + `"` }},
+		{"single quote", "it's", func(dir string) string { return `"` + dir + `"` }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tt.subdir)
+			checkConflictAdviceFlags(t, dir, tt.quoted(dir))
+		})
+	}
+}
+
+// checkConflictAdviceFlags runs the Conflict case in state directory dir
+// and checks that the advice names it as quotedDir.
+func checkConflictAdviceFlags(t *testing.T, dir, quotedDir string) {
+	t.Helper()
 	first := writeRequest(t, nil)
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first)
 	if code != exitOK {
@@ -28,7 +51,7 @@ func TestRunConflictAdviceHasFlags(t *testing.T) {
 		t.Fatalf("second run did not fail with a Conflict:\n%s", out)
 	}
 
-	want := "'repolink teardown --sandbox --state-dir " + dir + " DATA-4711'"
+	want := "'repolink teardown --sandbox --state-dir " + quotedDir + " DATA-4711'"
 	var errorLine, failedLine string
 	for _, line := range strings.Split(out, "\n") {
 		switch {
@@ -43,6 +66,10 @@ func TestRunConflictAdviceHasFlags(t *testing.T) {
 	}
 	if !strings.Contains(failedLine, want) {
 		t.Errorf("proxy_vm failed line %q does not contain %s", failedLine, want)
+	}
+	wantNext := "--state-dir " + quotedDir + " DATA-4711-r2'"
+	if !strings.Contains(out, wantNext) {
+		t.Errorf("run output does not contain %s:\n%s", wantNext, out)
 	}
 
 	code, status, errOut := runCLI(t, "status", "--state-dir", dir, "DATA-4711-r2")

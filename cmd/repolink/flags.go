@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -113,10 +114,41 @@ func commandFlags(sandbox bool, stateDir string) string {
 		flags += " --sandbox"
 	}
 	if stateDir != defaultStateDir {
-		flags += " --state-dir " + stateDir
+		flags += " --state-dir " + shellQuote(stateDir)
 	}
 	return flags
 }
+
+// shellQuote returns s as one word of a POSIX shell command line that a
+// user can paste. A word of only letters, digits and the characters
+// _@%+=:,./- stays as it is, so common paths read unchanged. Any other word
+// goes in double quotes, which keep the single quotes that messages put
+// around a suggested command readable, with ", $, ` and \ escaped. A ! ends
+// the double quotes and is escaped outside them, because interactive bash
+// expands ! in double quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, shellSafe) == "" {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"', '$', '`', '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '!':
+			b.WriteString(`"\!"`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// shellSafe are the characters that shellQuote leaves unquoted.
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-"
 
 // executionFlags are the flags of the commands that continue the work of an
 // existing execution: redrive and teardown.

@@ -85,7 +85,7 @@ func writable(dir string) bool {
 func describeOrUsage(ctx context.Context, eng *engine.Engine, dir, name string) (engine.Execution, error) {
 	x, err := eng.Describe(ctx, name)
 	if errors.Is(err, engine.ErrExecutionNotFound) {
-		return x, usagef("no execution named %s in %s; run 'repolink list --state-dir %s' for the names", name, dir, dir)
+		return x, usagef("no execution named %s in %s; run 'repolink list --state-dir %s' for the names", name, dir, shellQuote(dir))
 	}
 	return x, err
 }
@@ -219,7 +219,7 @@ const requestPlaceholder = "REQUEST"
 func nextCommands(machine, name, flags, requestFile string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, name)}
 	if machine == provisionMachine {
-		cmds.Run = fmt.Sprintf("run 'repolink run%s %s'", flags, requestFile)
+		cmds.Run = fmt.Sprintf("run 'repolink run%s %s'", flags, shellQuote(requestFile))
 		cmds.Rerun = cmds.Run + " with the changed request file"
 		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, name)
 	}
