@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/repolink/repolink/shared/secrets"
@@ -36,4 +37,70 @@ func checkMappings(jira, serviceNow string, allow secrets.AllowList) error {
 		return usagef("--%s-mapping: mapping %s: the request part has references that requests may not use, so every delivery would be rejected:%s", s.name, s.path, b.String())
 	}
 	return nil
+}
+
+// checkLocalServiceSecrets reads the env: and file: references of the
+// service's own secrets, --webhook-secret-ref and the auth secrets of the
+// mapping files, and returns a usage error for the first one that is
+// missing or empty. up calls it before it creates anything under the state
+// directory, so that such a mistake leaves the directory as it was. It
+// reports the same errors that openService would.
+//
+// NOTE: cloud secret store references are read only when openService
+// runs, because in sandbox mode their store is part of the sandbox world
+// under the state directory. A missing one of those still fails up after
+// the state directory is set up.
+func checkLocalServiceSecrets(ctx context.Context, opts upOptions) error {
+	local := secrets.NewResolver()
+	if secrets.IsLocal(opts.secretRef) {
+		if _, err := webhookSecret(ctx, local, opts.secretRef); err != nil {
+			return err
+		}
+	}
+	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
+		if s.path == "" {
+			continue
+		}
+		m, err := webhook.ReadMapping(s.path)
+		if err != nil {
+			return usagef("--%s-mapping: %v", s.name, err)
+		}
+		for _, ref := range mappingSecretRefs(m) {
+			if !secrets.IsLocal(ref.ref) {
+				continue
+			}
+			value, err := local.Resolve(ctx, ref.ref)
+			if err != nil {
+				return usagef("--%s-mapping: %s mapping: read %s: %v", s.name, s.name, ref.field, err)
+			}
+			if value == "" {
+				return usagef("--%s-mapping: %s mapping: %s is empty; set the referenced secret", s.name, s.name, ref.field)
+			}
+		}
+	}
+	return nil
+}
+
+// mappingSecretRef is a secret reference of a mapping file and the field
+// that contains it, such as auth.secret_ref.
+type mappingSecretRef struct {
+	field, ref string
+}
+
+// mappingSecretRefs returns the secret references that webhook.NewSource
+// reads for mapping m, which depend on its auth type.
+func mappingSecretRefs(m webhook.Mapping) []mappingSecretRef {
+	var refs []mappingSecretRef
+	switch m.Auth.Type {
+	case webhook.AuthHMAC:
+		refs = append(refs, mappingSecretRef{"auth.secret_ref", m.Auth.SecretRef})
+	case webhook.AuthBasic:
+		refs = append(refs, mappingSecretRef{"auth.password_ref", m.Auth.PasswordRef})
+	case webhook.AuthBearer:
+		refs = append(refs, mappingSecretRef{"auth.token_ref", m.Auth.TokenRef})
+	}
+	if s := m.Auth.Signature; s != nil {
+		refs = append(refs, mappingSecretRef{"auth.signature.key_ref", s.KeyRef})
+	}
+	return refs
 }

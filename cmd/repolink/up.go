@@ -79,6 +79,12 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkServiceSecretsDenied(opts.localRefs, own); err != nil {
 		return err
 	}
+	if err := checkLocalServiceSecrets(ctx, opts); err != nil {
+		return err
+	}
+	if _, err := prepareStateDir(opts.dir); err != nil {
+		return usagef("%v", err)
+	}
 	lock, err := lockStateDir(opts.dir, opts.sandbox)
 	if errors.Is(err, errServing) {
 		return usagef("another repolink up is serving %s; stop it, or choose another --state-dir", opts.dir)
@@ -173,9 +179,10 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 			opts.notifyInterval = time.Second
 		}
 	}
-	dir, err := prepareStateDir(*stateDir)
+	// upCommand creates the directory once every input check has passed.
+	dir, err := filepath.Abs(*stateDir)
 	if err != nil {
-		return opts, usagef("%v", err)
+		return opts, usagef("state directory %s: %v", *stateDir, err)
 	}
 	opts.dir = dir
 	return opts, nil
@@ -209,7 +216,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	}
 	svc := &service{rt: rt, logger: logger}
 
-	secret, err := webhookSecret(ctx, rt, opts.secretRef)
+	secret, err := webhookSecret(ctx, rt.adapters.secrets, opts.secretRef)
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -336,14 +343,14 @@ var errMissingSecret = usagef("the webhook secret is missing; set %s or --webhoo
 // webhookSecret reads the webhook secret from --webhook-secret-ref or
 // REPOLINK_WEBHOOK_SECRET. A missing or empty secret is a usage error,
 // because the webhook never runs unverified.
-func webhookSecret(ctx context.Context, rt *runtime, ref string) ([]byte, error) {
+func webhookSecret(ctx context.Context, resolver *secrets.Resolver, ref string) ([]byte, error) {
 	if ref == "" {
 		if secret := os.Getenv(envWebhookSecret); secret != "" {
 			return []byte(secret), nil
 		}
 		return nil, errMissingSecret
 	}
-	secret, err := rt.adapters.secrets.Resolve(ctx, ref)
+	secret, err := resolver.Resolve(ctx, ref)
 	if err != nil {
 		return nil, usagef("read --webhook-secret-ref: %v", err)
 	}
