@@ -65,6 +65,10 @@ func TestPreflightStepRejectsEnvRef(t *testing.T) {
 	}))
 	t.Cleanup(index.Close)
 	doc.Request.Repository.IndexURL = strings.Replace(index.URL, "127.0.0.1", "localhost", 1) + "/simple/"
+	// The private-link routes accept only port 443, and the local index
+	// listens on another port, so the request uses the public route.
+	doc.Request.Route = request.RoutePublic
+	doc.Request.AWS = nil
 	input, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
