@@ -217,6 +217,13 @@ func (v *validator) egress(e *Egress) {
 		if v.require("$.egress.network", e.Network, "set the VPC network") && !gcpNamePattern.MatchString(e.Network) {
 			v.add("$.egress.network", "must be a resource name")
 		}
+		// Network tags follow the resource name rules: 1 to 63 lower-case
+		// letters, digits and hyphens, starting with a letter.
+		for i, tag := range e.TargetTags {
+			if !gcpNamePattern.MatchString(tag) {
+				v.add(fmt.Sprintf("$.egress.target_tags[%d]", i), fmt.Sprintf("%q is not a network tag; use 1 to 63 lower-case letters, digits and hyphens, starting with a letter", tag))
+			}
+		}
 	case "":
 		v.add("$.egress.cloud", "missing; set aws, azure or gcp")
 	default:

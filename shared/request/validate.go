@@ -96,11 +96,12 @@ func (r *Request) Validate() error {
 	if len(r.ID) > 200 {
 		v.add("$.id", "is longer than 200 characters; use the ticket key")
 	}
-	v.printable("$.id", r.ID, "use the ticket key")
 	// The ID names the request's executions and tags its resources, so
 	// " T-1 " would be another request than T-1.
 	if trimmed := strings.TrimSpace(r.ID); trimmed != "" && trimmed != r.ID {
 		v.add("$.id", fmt.Sprintf("%q has leading or trailing whitespace, which would make it another request than %q; remove the whitespace", r.ID, trimmed))
+	} else if v.printable("$.id", r.ID, "use the ticket key") {
+		v.visible("$.id", r.ID, "another request than the one shown", "use the ticket key as shown in the ticket")
 	}
 	// Step Functions keeps execution names unique per state machine only,
 	// so on AWS a provision run named like a teardown run can share its
@@ -172,25 +173,57 @@ func (v *validator) ref(path, value string) {
 	v.add(path, "must be a credential reference starting with one of "+strings.Join(RefSchemes, ", ")+"; literal credentials are not accepted")
 }
 
+// identifier checks the name of a Snowflake object, which Ident quotes
+// when it is not a plain identifier. A quoted name keeps every character,
+// so " R " and R name two roles.
 func (v *validator) identifier(path, value string) {
-	if value == "" || len(value) > 255 {
+	trimmed := strings.TrimSpace(value)
+	switch {
+	case trimmed == "":
+		v.add(path, fmt.Sprintf("%q is empty or only whitespace; set the name, or remove the entry", value))
+		return
+	case len(value) > 255:
 		v.add(path, "must be 1 to 255 characters")
+	case trimmed != value:
+		v.add(path, fmt.Sprintf("%q has leading or trailing whitespace, which would make it another object than %q; remove the whitespace", value, trimmed))
+		return
 	}
-	v.printable(path, value, "remove it")
+	if v.printable(path, value, "remove it") {
+		v.visible(path, value, "another object than the one shown", "remove it")
+	}
 }
 
 // printable rejects a value that a terminal would not show as written.
 // A control character (C0, DEL or C1) could move the cursor or change colors
 // when status prints the value, and a bidirectional formatting character
-// could reorder the text around it.
-func (v *validator) printable(path, value, fix string) {
+// could reorder the text around it. It reports whether value is printable.
+func (v *validator) printable(path, value, fix string) bool {
 	for _, r := range value {
 		switch {
 		case unicode.IsControl(r):
 			v.add(path, fmt.Sprintf("contains control characters (%U); %s", r, fix))
-			return
+			return false
 		case isBidiFormatting(r):
 			v.add(path, fmt.Sprintf("contains the bidirectional formatting character %U; %s", r, fix))
+			return false
+		}
+	}
+	return true
+}
+
+// visible rejects a name with a format character (Unicode category Cf),
+// such as U+200B ZERO WIDTH SPACE or U+FEFF BYTE ORDER MARK. It also
+// rejects a space other than U+0020, such as U+00A0 NO-BREAK SPACE. Such a
+// name reads like another name but is a different string. other says what
+// it would name.
+func (v *validator) visible(path, value, other, fix string) {
+	for _, r := range value {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+			v.add(path, fmt.Sprintf("contains the invisible format character %U, which would make it %s; %s", r, other, fix))
+			return
+		case r > unicode.MaxASCII && (unicode.IsSpace(r) || unicode.Is(unicode.Zs, r)):
+			v.add(path, fmt.Sprintf("contains the space character %U, which looks like an ASCII space but would make it %s; use ASCII spaces only, or %s", r, other, fix))
 			return
 		}
 	}
@@ -212,7 +245,9 @@ func (v *validator) snowflake(s *Snowflake) {
 		}
 	}
 	if v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as") {
-		v.printable("$.snowflake.user", s.User, "remove it")
+		if v.printable("$.snowflake.user", s.User, "remove it") {
+			v.visible("$.snowflake.user", s.User, "another user than the one shown", "remove it")
+		}
 	}
 	switch {
 	case s.PrivateKeyRef != "" && s.PasswordRef != "":
@@ -342,6 +377,9 @@ func (v *validator) indexURL(raw string) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		v.add(path, "must not have a query or fragment")
 	}
+	if strings.Contains(raw, " ") {
+		v.add(path, "contains a space; remove it, or percent-encode a space inside the path as %20")
+	}
 }
 
 func (v *validator) httpsURL(path, raw string) {
@@ -353,6 +391,8 @@ func (v *validator) httpsURL(path, raw string) {
 		v.add(path, "contains credentials; remove them from the URL")
 	case u.Scheme != "https":
 		v.add(path, "must use https://")
+	case strings.Contains(raw, " "):
+		v.add(path, "contains a space; remove it, or percent-encode a space inside the path as %20")
 	default:
 		if _, _, problem := urlPort(u); problem != "" {
 			v.add(path, problem+", or leave the port out for 443")
