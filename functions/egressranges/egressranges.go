@@ -114,7 +114,7 @@ func Target(req request.Request) cloud.FirewallTarget {
 	e := req.Egress
 	port := e.Port
 	if port == 0 {
-		port = request.DefaultEgressPort
+		port = request.DefaultEgressPortFor(req.Repository.IndexURL)
 	}
 	return cloud.FirewallTarget{
 		RequestID:              req.ID,

@@ -346,3 +346,18 @@ func TestTargetID(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetPortDefaultsToIndexPort(t *testing.T) {
+	cases := map[string]int{
+		"https://pypi.partner.example.com/simple/":      443,
+		"https://pypi.partner.example.com:8443/simple/": 8443,
+	}
+	for indexURL, want := range cases {
+		req := egressRequest()
+		req.Repository.IndexURL = indexURL
+		req.Egress.Port = 0
+		if got := Target(req).Port; got != want {
+			t.Errorf("index %s: Target port = %d, want %d", indexURL, got, want)
+		}
+	}
+}

@@ -46,10 +46,7 @@ func (r *Request) applyCloudDefaults() {
 	// egress.port is the port that Snowflake reaches the index on, so an
 	// absent one is the index URL's port.
 	if e := r.Egress; e != nil && e.Port == 0 {
-		e.Port = DefaultEgressPort
-		if port, ok := indexPort(r.Repository.IndexURL); ok {
-			e.Port = port
-		}
+		e.Port = DefaultEgressPortFor(r.Repository.IndexURL)
 	}
 }
 

@@ -80,6 +80,16 @@ func (v *validator) privateLinkPort(path string, route Route, raw string) {
 		"serve the index on port 443 and remove the port from the URL, or use the egress-ip or public route", port, route, privateLinkPort))
 }
 
+// DefaultEgressPortFor returns the egress.port of a request that leaves it
+// out: the port of indexURL, or DefaultEgressPort when the URL names none
+// or is invalid.
+func DefaultEgressPortFor(indexURL string) int {
+	if port, ok := indexPort(indexURL); ok {
+		return port
+	}
+	return DefaultEgressPort
+}
+
 // indexPort returns the port of a valid index URL, 443 when it names none.
 func indexPort(raw string) (int, bool) {
 	u, err := url.Parse(raw)
