@@ -198,6 +198,8 @@ func TestParseUpstreamHost(t *testing.T) {
 		{"[::1]:443", "is a loopback address"},
 		{"0.0.0.0:443", "is the unspecified address"},
 		{"localhost:443", "names localhost"},
+		{"index.localhost:443", "names localhost"},
+		{"Repo.LocalHost:443", "names localhost"},
 		{"2130706433:443", "short or numeric form"},
 		{"0:443", "short or numeric form"},
 		{"127.1:443", "short or numeric form"},

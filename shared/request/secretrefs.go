@@ -82,9 +82,14 @@ func keyVaultRefProblem(rest string) string {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Port() != "" {
 		return "is an azure-keyvault: reference with credentials, a port, a query or a fragment in the URL; use " + keyVaultRefExample
 	}
-	if !keyVaultHostPattern.MatchString(u.Hostname()) {
+	// Host names are case-insensitive, so MYVAULT.VAULT.AZURE.NET is the
+	// same vault.
+	if !keyVaultHostPattern.MatchString(strings.ToLower(u.Hostname())) {
 		return "is an azure-keyvault: reference whose host is not a vault under .vault.azure.net " +
 			"(vault names are 3 to 24 letters, digits and hyphens); use " + keyVaultRefExample
+	}
+	if u.RawPath != "" {
+		return "is an azure-keyvault: reference with percent-encoding in its path, where secret names are only letters, digits and hyphens; use " + keyVaultRefExample
 	}
 	parts := strings.Split(strings.TrimSuffix(u.Path, "/"), "/")
 	// A path of /secrets/NAME splits into "", "secrets", NAME and an

@@ -63,7 +63,8 @@ func ParseKeyVaultRef(ref string) (vaultURL, name, version string, err error) {
 	if len(parts) == 3 {
 		version = parts[2]
 	}
-	return "https://" + u.Host, parts[1], version, nil
+	// Vault host names are case-insensitive, and one vault gets one client.
+	return "https://" + strings.ToLower(u.Host), parts[1], version, nil
 }
 
 // Resolve reads the secret that ref names. Errors name the reference, never

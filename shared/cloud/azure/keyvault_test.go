@@ -17,6 +17,7 @@ func TestParseKeyVaultRef(t *testing.T) {
 	}{
 		{ref: "azure-keyvault:https://corp-kv.vault.azure.net/secrets/index-password", vault: "https://corp-kv.vault.azure.net", name: "index-password"},
 		{ref: "azure-keyvault:https://corp-kv.vault.azure.net/secrets/index-password/0123abcd", vault: "https://corp-kv.vault.azure.net", name: "index-password", version: "0123abcd"},
+		{ref: "azure-keyvault:https://Corp-KV.Vault.Azure.Net/secrets/index-password", vault: "https://corp-kv.vault.azure.net", name: "index-password"},
 		{ref: "azure-keyvault:http://corp-kv.vault.azure.net/secrets/x", wantErr: true},
 		{ref: "azure-keyvault:https://corp-kv.vault.azure.net/keys/x", wantErr: true},
 		{ref: "azure-keyvault:https://corp-kv.vault.azure.net/secrets/", wantErr: true},
