@@ -72,7 +72,7 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 	}
 	if len(runs) == 0 {
 		return "", usagef("no execution of request %s, the ID in %s, in %s; start one with 'repolink run%s %s'",
-			req.ID, arg, dir, flags, arg)
+			req.ID, arg, dir, flags, shellQuote(arg))
 	}
 	latest := runs[len(runs)-1]
 	fmt.Fprintf(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
@@ -81,7 +81,7 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 	if err == nil && !sameJSON(input, latest.Input) {
 		fmt.Fprintf(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; "+
 			"the command uses the execution's request, so run the changed file with 'repolink run%s %s' to apply the change\n",
-			arg, latest.Name, flags, arg)
+			arg, latest.Name, flags, shellQuote(arg))
 	}
 	return latest.Name, nil
 }

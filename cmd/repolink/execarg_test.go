@@ -129,6 +129,12 @@ func TestExecutionOfNameOrMissingRun(t *testing.T) {
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "start one with 'repolink run "+file+"'") {
 		t.Errorf("store without the request: error %v, want a usage error that says to run the file", err)
 	}
+
+	spaced := writeRequestFile(t, exampleRequest(t, "F-4"), "my req.json")
+	_, err = executionOf(ctx, dir, spaced, "", &stderr)
+	if want := "start one with 'repolink run \"" + spaced + "\"'"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("file name with a space: error %v, want it to contain %s", err, want)
+	}
 }
 
 func TestRedriveTeardownRejectDirectoryFile(t *testing.T) {
