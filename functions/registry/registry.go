@@ -113,16 +113,23 @@ func adapt[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, 
 	return adaptRoute(env, "", run)
 }
 
-// adaptRoute binds a step of one route. A request without that route's
-// block fails with InvalidRequest before the step runs, because the step
-// reads the block without a nil check. An empty route skips the check.
+// adaptRoute binds a provision step of one route. A request without that
+// route's block fails with InvalidRequest before the step runs, because
+// the step reads the block without a nil check. An empty route skips the
+// check.
 func adaptRoute[Out any](env *workflow.Env, route request.Route, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
+	return bind(env, route, (*request.Request).Validate, run)
+}
+
+// bind returns the handler that decodes the task input, checks its request
+// with validate and the route block of route, and then runs the step.
+func bind[Out any](env *workflow.Env, route request.Route, validate func(*request.Request) error, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		var doc workflow.Document
 		if err := json.Unmarshal(input, &doc); err != nil {
 			return nil, workflow.Invalid("decode task input: %v", err)
 		}
-		if err := doc.Request.Validate(); err != nil {
+		if err := validate(&doc.Request); err != nil {
 			return nil, err
 		}
 		if err := checkRouteBlock(route, doc.Request); err != nil {

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"context"
+
 	"github.com/repolink/repolink/functions/teardownazure"
 	"github.com/repolink/repolink/functions/teardownconnections"
 	"github.com/repolink/repolink/functions/teardownegress"
@@ -11,6 +13,7 @@ import (
 	"github.com/repolink/repolink/functions/teardownservice"
 	"github.com/repolink/repolink/functions/teardownsnowflake"
 	"github.com/repolink/repolink/functions/teardowntargetgroup"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -46,30 +49,43 @@ var TeardownSteps = []Step{
 // teardownHandlers returns the handlers of the teardown steps.
 func teardownHandlers(env *workflow.Env) map[string]Handler {
 	return map[string]Handler{
-		"teardown_snowflake":          adapt(env, teardownsnowflake.Run),
-		"teardown_endpoint":           adapt(env, teardownendpoint.Run),
-		"teardown_connections":        adaptRoute(env, aws, teardownconnections.Run),
-		"teardown_reject_connections": adaptRoute(env, aws, teardownconnections.Reject),
-		"teardown_endpoint_service":   adaptRoute(env, aws, teardownservice.Run),
-		"teardown_load_balancer":      adaptRoute(env, aws, teardownloadbalancer.Run),
-		"teardown_target_group":       adaptRoute(env, aws, teardowntargetgroup.Run),
-		"teardown_proxy_vm":           adaptRoute(env, aws, teardownproxyvm.Run),
-		"teardown_egress":             adaptRoute(env, egress, teardownegress.Run),
+		"teardown_snowflake":          teardownAny(env, teardownsnowflake.Run),
+		"teardown_endpoint":           teardownAny(env, teardownendpoint.Run),
+		"teardown_connections":        teardownRoute(env, aws, teardownconnections.Run),
+		"teardown_reject_connections": teardownRoute(env, aws, teardownconnections.Reject),
+		"teardown_endpoint_service":   teardownRoute(env, aws, teardownservice.Run),
+		"teardown_load_balancer":      teardownRoute(env, aws, teardownloadbalancer.Run),
+		"teardown_target_group":       teardownRoute(env, aws, teardowntargetgroup.Run),
+		"teardown_proxy_vm":           teardownRoute(env, aws, teardownproxyvm.Run),
+		"teardown_egress":             teardownRoute(env, egress, teardownegress.Run),
 
-		"teardown_azure_connections":          adaptRoute(env, azure, teardownazure.Connections),
-		"teardown_azure_reject_connections":   adaptRoute(env, azure, teardownazure.RejectConnections),
-		"teardown_azure_private_link_service": adaptRoute(env, azure, teardownazure.LinkService),
-		"teardown_azure_load_balancer":        adaptRoute(env, azure, teardownazure.LoadBalancer),
-		"teardown_azure_proxy_vm":             adaptRoute(env, azure, teardownazure.ProxyVM),
+		"teardown_azure_connections":          teardownRoute(env, azure, teardownazure.Connections),
+		"teardown_azure_reject_connections":   teardownRoute(env, azure, teardownazure.RejectConnections),
+		"teardown_azure_private_link_service": teardownRoute(env, azure, teardownazure.LinkService),
+		"teardown_azure_load_balancer":        teardownRoute(env, azure, teardownazure.LoadBalancer),
+		"teardown_azure_proxy_vm":             teardownRoute(env, azure, teardownazure.ProxyVM),
 
-		"teardown_gcp_connections":        adaptRoute(env, gcp, teardowngcp.Connections),
-		"teardown_gcp_service_attachment": adaptRoute(env, gcp, teardowngcp.ServiceAttachment),
-		"teardown_gcp_psc_subnet":         adaptRoute(env, gcp, teardowngcp.PSCSubnet),
-		"teardown_gcp_forwarding_rule":    adaptRoute(env, gcp, teardowngcp.ForwardingRule),
-		"teardown_gcp_backend_service":    adaptRoute(env, gcp, teardowngcp.BackendService),
-		"teardown_gcp_health_check":       adaptRoute(env, gcp, teardowngcp.HealthCheck),
-		"teardown_gcp_instance_group":     adaptRoute(env, gcp, teardowngcp.InstanceGroup),
-		"teardown_gcp_proxy_vm":           adaptRoute(env, gcp, teardowngcp.ProxyVM),
-		"teardown_gcp_firewall_rules":     adaptRoute(env, gcp, teardowngcp.FirewallRules),
+		"teardown_gcp_connections":        teardownRoute(env, gcp, teardowngcp.Connections),
+		"teardown_gcp_service_attachment": teardownRoute(env, gcp, teardowngcp.ServiceAttachment),
+		"teardown_gcp_psc_subnet":         teardownRoute(env, gcp, teardowngcp.PSCSubnet),
+		"teardown_gcp_forwarding_rule":    teardownRoute(env, gcp, teardowngcp.ForwardingRule),
+		"teardown_gcp_backend_service":    teardownRoute(env, gcp, teardowngcp.BackendService),
+		"teardown_gcp_health_check":       teardownRoute(env, gcp, teardowngcp.HealthCheck),
+		"teardown_gcp_instance_group":     teardownRoute(env, gcp, teardowngcp.InstanceGroup),
+		"teardown_gcp_proxy_vm":           teardownRoute(env, gcp, teardowngcp.ProxyVM),
+		"teardown_gcp_firewall_rules":     teardownRoute(env, gcp, teardowngcp.FirewallRules),
 	}
+}
+
+// teardownAny binds a teardown step that runs on every route.
+func teardownAny[Out any](env *workflow.Env, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
+	return teardownRoute(env, "", run)
+}
+
+// teardownRoute binds a teardown step of one route. It checks the request
+// with ValidateForTeardown in place of Validate, so that a request that an
+// earlier version accepted and provisioned can still be torn down after
+// Validate gets stricter.
+func teardownRoute[Out any](env *workflow.Env, route request.Route, run func(context.Context, *workflow.Env, workflow.Document) (Out, error)) Handler {
+	return bind(env, route, (*request.Request).ValidateForTeardown, run)
 }

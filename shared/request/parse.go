@@ -24,6 +24,12 @@ const MaxSize = 64 << 10
 // it. A *ValidationError lists every bad field; the returned request is only
 // usable when the error is nil.
 func Parse(data []byte) (Request, error) {
+	return parse(data, (*Request).Validate)
+}
+
+// parse decodes and checks a request as Parse does, with validate in
+// place of Validate.
+func parse(data []byte, validate func(*Request) error) (Request, error) {
 	var req Request
 	if len(data) > MaxSize {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: fmt.Sprintf("request is %d bytes; the limit is %d", len(data), MaxSize)}}}
@@ -53,7 +59,7 @@ func Parse(data []byte) (Request, error) {
 	}
 	req.ApplyDefaults()
 	var invalid *ValidationError
-	if err := req.Validate(); errors.As(err, &invalid) {
+	if err := validate(&req); errors.As(err, &invalid) {
 		fields = append(fields, dropCovered(invalid.Fields, fields)...)
 	} else if err != nil {
 		return req, err
