@@ -12,14 +12,18 @@ import (
 // stricter, so the rules that only shape new resources are left out.
 //
 // It keeps the checks on the values that pick the account, host or API
-// path that a teardown step calls: the Snowflake account (the login host
-// and the credential's destination), credential reference schemes and the
-// cloud fields that go into cloud API requests. Object names need no
-// format check, because the steps quote them with snowflake.Ident and
-// snowflake.Literal and derive resource names with workflow.ShortID.
+// path that a teardown step calls. These are the Snowflake account, which
+// is the login host and so receives the credential, the credential
+// reference schemes and the cloud fields that go into cloud API requests.
+// Names and the ID only need to be present and free of control
+// characters, because the steps quote names with snowflake.Ident and
+// snowflake.Literal, derive resource names with workflow.ShortID, and
+// print names and the ID.
 func (r *Request) ValidateForTeardown() error {
 	v := &validator{}
-	v.require("$.id", r.ID, "set it to the ID of the request that was provisioned")
+	if v.require("$.id", r.ID, "set it to the ID of the request that was provisioned") {
+		v.printable("$.id", r.ID, "remove it")
+	}
 	switch r.Route {
 	case RouteAWSPrivateLink, RouteAzurePrivateLink, RouteGCPPrivateLink, RouteEgressIP, RoutePublic:
 		v.teardownRouteBlock(r)
@@ -29,7 +33,7 @@ func (r *Request) ValidateForTeardown() error {
 		v.add("$.route", fmt.Sprintf("unknown route %q; use aws-privatelink, azure-privatelink, gcp-privatelink, egress-ip or public", r.Route))
 	}
 	v.teardownSnowflake(&r.Snowflake)
-	v.require("$.repository.name", r.Repository.Name, "set the artifact repository name of the request that was provisioned")
+	v.printedName("$.repository.name", r.Repository.Name, "set the artifact repository name of the request that was provisioned")
 	if len(v.fields) == 0 {
 		return nil
 	}
@@ -131,7 +135,7 @@ func (v *validator) teardownSnowflake(s *Snowflake) {
 			v.add("$.snowflake.account", "must be an account identifier such as myorg-analytics or xy12345.us-east-1")
 		}
 	}
-	v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as")
+	v.printedName("$.snowflake.user", s.User, "set the service user that repolink logs in as")
 	switch {
 	case s.PrivateKeyRef == "" && s.PasswordRef == "":
 		v.add("$.snowflake.private_key_ref", "missing; set private_key_ref (key-pair login) or password_ref")
@@ -140,8 +144,17 @@ func (v *validator) teardownSnowflake(s *Snowflake) {
 	default:
 		v.refScheme("$.snowflake.password_ref", s.PasswordRef)
 	}
-	v.require("$.snowflake.database", s.Database, "set the database of the artifact repository")
-	v.require("$.snowflake.schema", s.Schema, "set the schema of the artifact repository")
+	v.printedName("$.snowflake.database", s.Database, "set the database of the artifact repository")
+	v.printedName("$.snowflake.schema", s.Schema, "set the schema of the artifact repository")
+}
+
+// printedName requires a name that the teardown may print in its output
+// and logs, and rejects control and bidirectional formatting
+// characters, which would let the name change what the terminal shows.
+func (v *validator) printedName(path, value, hint string) {
+	if v.require(path, value, hint) {
+		v.printable(path, value, "remove it")
+	}
 }
 
 // refScheme checks only that value is a credential reference, without

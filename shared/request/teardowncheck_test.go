@@ -77,6 +77,9 @@ func TestValidateForTeardownRejectsMissingFields(t *testing.T) {
 		{"literal credential", func(r *Request) { r.Snowflake.PrivateKeyRef = "-----BEGIN PRIVATE KEY-----" }, "$.snowflake.private_key_ref"},
 		{"account with host", func(r *Request) { r.Snowflake.Account = "attacker.example/x" }, "$.snowflake.account"},
 		{"account url", func(r *Request) { r.Snowflake.Account = "https://myorg.snowflakecomputing.com" }, "$.snowflake.account"},
+		{"escape in id", func(r *Request) { r.ID = "Z-1\x1b[2J" }, "$.id"},
+		{"bidi in schema", func(r *Request) { r.Snowflake.Schema = "PACKAGES\u202e" }, "$.snowflake.schema"},
+		{"newline in user", func(r *Request) { r.Snowflake.User = "SVC\nX" }, "$.snowflake.user"},
 		{"region with path", func(r *Request) { r.AWS.Region = "us-west-2/x" }, "$.aws.region"},
 		{"no region", func(r *Request) { r.AWS.Region = "" }, "$.aws.region"},
 	}
