@@ -39,7 +39,10 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 	if !isRequestFile(arg) {
 		return arg, nil
 	}
-	req, err := readRequest(arg)
+	// The file only names the request, and its executions use their own
+	// copy, so a request that an earlier repolink accepted still names
+	// them.
+	req, err := readRequestWith(arg, request.ParseForTeardown)
 	if err != nil {
 		return "", err
 	}

@@ -242,6 +242,19 @@ func checkServedHosts(dir string, req request.Request) error {
 // readRequest reads and validates a request file. Invalid requests are usage
 // errors that list every bad field.
 func readRequest(path string) (request.Request, error) {
+	return readRequestWith(path, func(data []byte) (request.Request, error) {
+		req, err := request.Parse(data)
+		if err == nil {
+			err = checkSecretARNs(req)
+		}
+		return req, err
+	})
+}
+
+// readRequestWith reads the request file at path and parses it with parse,
+// such as request.ParseForTeardown for a file that only names a request
+// whose executions exist.
+func readRequestWith(path string, parse func([]byte) (request.Request, error)) (request.Request, error) {
 	data, err := request.ReadFileLimited(path, request.MaxSize)
 	var tooLarge *request.TooLargeError
 	if errors.As(err, &tooLarge) {
@@ -250,10 +263,7 @@ func readRequest(path string) (request.Request, error) {
 	if err != nil {
 		return request.Request{}, usagef("read request: %v", err)
 	}
-	req, err := request.Parse(data)
-	if err == nil {
-		err = checkSecretARNs(req)
-	}
+	req, err := parse(data)
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {

@@ -74,6 +74,15 @@ func TestTeardownOlderRequest(t *testing.T) {
 		t.Errorf("teardown did not delete the network resources of the first run:\n%s", out)
 	}
 
+	// The older request file names the run too, as the execution name does.
+	code, out, errOut = runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, older)
+	if code != exitOK {
+		t.Fatalf("teardown of the older request file: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "whose latest execution is OLD-1-r2") {
+		t.Errorf("teardown of the older request file did not find OLD-1-r2:\n%s", errOut)
+	}
+
 	eng, _, err = openEngineStore(dir)
 	if err != nil {
 		t.Fatal(err)
