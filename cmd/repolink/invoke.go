@@ -43,7 +43,13 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !slices.Contains(names, step) {
 		return usagef("unknown step %q; use one of: %s", step, strings.Join(names, ", "))
 	}
-	input, doc, err := readDocument(*inputPath)
+	parse := parseRequest
+	if strings.HasPrefix(step, "teardown_") {
+		// A teardown step runs on a request that an earlier repolink
+		// accepted, as the state machine's teardown steps do.
+		parse = request.ParseForTeardown
+	}
+	input, doc, err := readDocumentWith(*inputPath, parse)
 	if err != nil {
 		return err
 	}
@@ -112,6 +118,21 @@ const maxDocumentSize = 256 << 10
 // than a step failure. The request gets its defaults, as a request file
 // does; other fields pass unchanged.
 func readDocument(path string) (json.RawMessage, workflow.Document, error) {
+	return readDocumentWith(path, parseRequest)
+}
+
+// parseRequest parses a request with every check of a new run, the
+// cloud secret references included.
+func parseRequest(data []byte) (request.Request, error) {
+	req, err := request.Parse(data)
+	if err == nil {
+		err = checkSecretARNs(req)
+	}
+	return req, err
+}
+
+// readDocumentWith is readDocument with the request parsed by parse.
+func readDocumentWith(path string, parse func([]byte) (request.Request, error)) (json.RawMessage, workflow.Document, error) {
 	var data []byte
 	var err error
 	if path == "-" {
@@ -135,10 +156,7 @@ func readDocument(path string) (json.RawMessage, workflow.Document, error) {
 	// Parse checks the request as it checks a request file, including
 	// unknown fields and an explicit egress.port of 0, which decoding
 	// into the document cannot tell from an absent one.
-	req, err := request.Parse(fields["request"])
-	if err == nil {
-		err = checkSecretARNs(req)
-	}
+	req, err := parse(fields["request"])
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {

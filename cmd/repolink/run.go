@@ -242,13 +242,7 @@ func checkServedHosts(dir string, req request.Request) error {
 // readRequest reads and validates a request file. Invalid requests are usage
 // errors that list every bad field.
 func readRequest(path string) (request.Request, error) {
-	return readRequestWith(path, func(data []byte) (request.Request, error) {
-		req, err := request.Parse(data)
-		if err == nil {
-			err = checkSecretARNs(req)
-		}
-		return req, err
-	})
+	return readRequestWith(path, parseRequest)
 }
 
 // readRequestWith reads the request file at path and parses it with parse,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -151,5 +153,27 @@ func TestAPITeardownOlderRequest(t *testing.T) {
 		t.Errorf("teardown start without the aws block: error %v, want InvalidExecutionInput", err)
 	} else if !strings.Contains(invalid.ErrorMessage(), "$.request.aws: missing") {
 		t.Errorf("teardown start without the aws block: message %q does not name $.request.aws", invalid.ErrorMessage())
+	}
+}
+
+// TestInvokeTeardownOlderRequest checks that invoke gives a teardown step
+// a request that the current Validate rejects, and still rejects it for a
+// provision step.
+func TestInvokeTeardownOlderRequest(t *testing.T) {
+	input := exampleInput(t, "aws-privatelink.json", func(req map[string]any) {
+		section(req, "repository")["index_url"] = "https://pypi.corp.example.com:8443/simple/"
+	})
+	path := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(path, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCLI(t, "invoke", "secret", "--sandbox", "--state-dir", t.TempDir(), "--input", path)
+	if code != exitInvalid || !strings.Contains(errOut, "index_url") {
+		t.Errorf("invoke secret: exit %d, want %d naming index_url\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "invoke", "teardown_snowflake", "--sandbox", "--state-dir", t.TempDir(), "--input", path)
+	if code == exitInvalid || strings.Contains(errOut, "index_url") {
+		t.Errorf("invoke teardown_snowflake: exit %d, want the input accepted\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
