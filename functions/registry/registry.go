@@ -146,20 +146,11 @@ func bind[Out any](env *workflow.Env, route request.Route, validate func(*reques
 // checkRouteBlock returns InvalidRequest when req lacks the block of
 // route, such as a gcp-privatelink request given to an aws-privatelink step.
 func checkRouteBlock(route request.Route, req request.Request) error {
-	var block string
-	var present bool
-	switch route {
-	case "":
+	if route == "" {
 		return nil
-	case aws:
-		block, present = "aws", req.AWS != nil
-	case azure:
-		block, present = "azure", req.Azure != nil
-	case gcp:
-		block, present = "gcp", req.GCP != nil
-	case egress:
-		block, present = "egress", req.Egress != nil
-	default:
+	}
+	block, present := req.RouteBlock(route)
+	if block == "" {
 		return fmt.Errorf("step registered for unknown route %q", route)
 	}
 	if present {

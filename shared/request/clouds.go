@@ -195,6 +195,24 @@ func (v *validator) gcp(g *GCP) {
 }
 
 func (v *validator) egress(e *Egress) {
+	v.egressLocation(e)
+	if e.Cloud == "gcp" {
+		// Network tags follow the resource name rules: 1 to 63 lower-case
+		// letters, digits and hyphens, starting with a letter.
+		for i, tag := range e.TargetTags {
+			if !gcpNamePattern.MatchString(tag) {
+				v.add(fmt.Sprintf("$.egress.target_tags[%d]", i), fmt.Sprintf("%q is not a network tag; use 1 to 63 lower-case letters, digits and hyphens, starting with a letter", tag))
+			}
+		}
+	}
+	if e.Port < 1 || e.Port > 65535 {
+		v.add("$.egress.port", "must be from 1 to 65535")
+	}
+}
+
+// egressLocation checks the cloud and the fields that locate the
+// repository's firewall, which the teardown check needs too.
+func (v *validator) egressLocation(e *Egress) {
 	switch e.Cloud {
 	case "aws":
 		if v.require("$.egress.region", e.Region, "set the region of the security group") && !regionPattern.MatchString(e.Region) {
@@ -214,19 +232,9 @@ func (v *validator) egress(e *Egress) {
 		if v.require("$.egress.network", e.Network, "set the VPC network") && !gcpNamePattern.MatchString(e.Network) {
 			v.add("$.egress.network", "must be a resource name")
 		}
-		// Network tags follow the resource name rules: 1 to 63 lower-case
-		// letters, digits and hyphens, starting with a letter.
-		for i, tag := range e.TargetTags {
-			if !gcpNamePattern.MatchString(tag) {
-				v.add(fmt.Sprintf("$.egress.target_tags[%d]", i), fmt.Sprintf("%q is not a network tag; use 1 to 63 lower-case letters, digits and hyphens, starting with a letter", tag))
-			}
-		}
 	case "":
 		v.add("$.egress.cloud", "missing; set aws, azure or gcp")
 	default:
 		v.add("$.egress.cloud", fmt.Sprintf("unknown cloud %q; use aws, azure or gcp", e.Cloud))
-	}
-	if e.Port < 1 || e.Port > 65535 {
-		v.add("$.egress.port", "must be from 1 to 65535")
 	}
 }

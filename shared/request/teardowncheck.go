@@ -44,18 +44,8 @@ func (r *Request) ValidateForTeardown() error {
 // the teardown steps of a route read it without a nil check, and checks
 // the fields of the block that the teardown steps read.
 func (v *validator) teardownRouteBlock(r *Request) {
-	var present bool
-	var block string
-	switch r.Route {
-	case RouteAWSPrivateLink:
-		block, present = "aws", r.AWS != nil
-	case RouteAzurePrivateLink:
-		block, present = "azure", r.Azure != nil
-	case RouteGCPPrivateLink:
-		block, present = "gcp", r.GCP != nil
-	case RouteEgressIP:
-		block, present = "egress", r.Egress != nil
-	default:
+	block, present := r.RouteBlock(r.Route)
+	if block == "" {
 		return
 	}
 	if !present {
@@ -87,36 +77,25 @@ func (v *validator) teardownRouteBlock(r *Request) {
 			v.add("$.gcp.psc_subnet", "must be a resource name: lower-case letters, digits and hyphens, starting with a letter")
 		}
 	case "egress":
-		v.teardownEgress(r.Egress)
+		v.egressLocation(r.Egress)
 	}
 }
 
-// teardownEgress checks the fields that locate the repository firewall.
-// The port is left out, because the teardown releases the request's rules
-// on every port.
-func (v *validator) teardownEgress(e *Egress) {
-	switch e.Cloud {
-	case "aws":
-		v.awsRegion("$.egress.region", e.Region)
-		if v.require("$.egress.security_group_id", e.SecurityGroupID, "set the repository's security group") && !securityGroupPat.MatchString(e.SecurityGroupID) {
-			v.add("$.egress.security_group_id", "must be sg- followed by hex digits")
-		}
-	case "azure":
-		if v.require("$.egress.network_security_group_id", e.NetworkSecurityGroupID, "set the resource ID of the repository's NSG") && !nsgIDPattern.MatchString(e.NetworkSecurityGroupID) {
-			v.add("$.egress.network_security_group_id", "must be /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/networkSecurityGroups/<name>")
-		}
-	case "gcp":
-		if v.require("$.egress.project", e.Project, "set the project of the firewall") && !gcpProjectPattern.MatchString(e.Project) {
-			v.add("$.egress.project", fmt.Sprintf("%q is not a project ID", e.Project))
-		}
-		if v.require("$.egress.network", e.Network, "set the VPC network") && !gcpNamePattern.MatchString(e.Network) {
-			v.add("$.egress.network", "must be a resource name")
-		}
-	case "":
-		v.add("$.egress.cloud", "missing; set aws, azure or gcp")
-	default:
-		v.add("$.egress.cloud", fmt.Sprintf("unknown cloud %q; use aws, azure or gcp", e.Cloud))
+// RouteBlock returns the name of the block that the steps of route read,
+// such as "aws", and whether the request has it. The name is "" for a
+// route without a block of its own, such as public.
+func (r *Request) RouteBlock(route Route) (block string, present bool) {
+	switch route {
+	case RouteAWSPrivateLink:
+		return "aws", r.AWS != nil
+	case RouteAzurePrivateLink:
+		return "azure", r.Azure != nil
+	case RouteGCPPrivateLink:
+		return "gcp", r.GCP != nil
+	case RouteEgressIP:
+		return "egress", r.Egress != nil
 	}
+	return "", false
 }
 
 // awsRegion requires an AWS region name, which picks the API endpoint.
