@@ -122,7 +122,7 @@ func printPlan(w io.Writer, r planReport, flags string) {
 			}
 			detail += it.Detail
 		}
-		// A conflict's detail says why the run stops and what to change,
+		// A conflict's detail gives why the run stops and what to change,
 		// so it is not shortened.
 		if it.State == plan.Conflict {
 			detail = strings.Join(strings.Fields(detail), " ")

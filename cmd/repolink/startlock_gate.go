@@ -52,9 +52,9 @@ type startGateKey struct {
 // startGate is the in-process part of one start lock: a channel with room
 // for one value that the goroutines of this process pass in turn before
 // they take the lock's flock. Blocked senders on a channel are served in
-// order, so a burst of webhook deliveries of one request takes the lock
-// first come, first served, and none waits on the flock retry timer while
-// another goroutine of this process holds the lock.
+// order, so a burst of webhook deliveries of one request takes the lock in
+// arrival order. None of them waits on the flock retry timer while another
+// goroutine of this process holds the lock.
 type startGate struct {
 	ch chan struct{}
 	// users counts the goroutines that wait at or hold the gate. It is

@@ -80,8 +80,8 @@ func (v *validator) targetAddress(path, value string, privateOnly bool) {
 // localhost. A public address is accepted, because the proxy may reach an
 // index on the internet.
 func (v *validator) upstreamHost(path, host string) {
-	// Resolvers answer every name under .localhost with a loopback
-	// address too (RFC 6761).
+	// Resolvers return a loopback address for every name under
+	// .localhost too (RFC 6761).
 	lower := strings.ToLower(host)
 	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
 		v.add(path, "names localhost, which is the proxy VM itself; use the index's host name or address as the proxy reaches it")

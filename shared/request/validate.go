@@ -214,8 +214,8 @@ func (v *validator) printable(path, value, fix string) bool {
 // visible rejects a name with a format character (Unicode category Cf),
 // such as U+200B ZERO WIDTH SPACE or U+FEFF BYTE ORDER MARK. It also
 // rejects a space other than U+0020, such as U+00A0 NO-BREAK SPACE. Such a
-// name reads like another name but is a different string. other says what
-// it would name.
+// name reads like another name but is a different string. other describes
+// what it would name instead.
 func (v *validator) visible(path, value, other, fix string) {
 	for _, r := range value {
 		switch {
