@@ -195,9 +195,12 @@ func TestListExecutions(t *testing.T) {
 func (f *fixture) runInOrder(t *testing.T, runs []listedRun) {
 	t.Helper()
 	for _, r := range runs {
-		started := time.Now().UnixMilli()
 		f.runMachine(t, r.machine, r.name, r.id)
-		for time.Now().UnixMilli() == started {
+		// The run started at or before this millisecond, so the next run
+		// starts in a later one. A mark taken before the run would let
+		// both start in one millisecond when the start crossed into it.
+		finished := time.Now().UnixMilli()
+		for time.Now().UnixMilli() == finished {
 			time.Sleep(100 * time.Microsecond)
 		}
 	}
