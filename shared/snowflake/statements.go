@@ -41,8 +41,20 @@ func AlterSecretGeneric(db, schema, name, token string) string {
 // the secrets the repository may use. privateLink routes the traffic
 // through the account's private endpoint for the prefix host.
 func CreateAPIIntegration(name string, prefixes, secretsQualified []string, privateLink bool) string {
+	return "CREATE API INTEGRATION IF NOT EXISTS " + apiIntegrationBody(name, prefixes, secretsQualified, privateLink)
+}
+
+// ReplaceAPIIntegration is CreateAPIIntegration with CREATE OR REPLACE. It
+// changes what ALTER API INTEGRATION cannot: API_PROVIDER and
+// USE_PRIVATELINK_ENDPOINT. The replaced integration may lose its grants,
+// which the grants step grants again.
+func ReplaceAPIIntegration(name string, prefixes, secretsQualified []string, privateLink bool) string {
+	return "CREATE OR REPLACE API INTEGRATION " + apiIntegrationBody(name, prefixes, secretsQualified, privateLink)
+}
+
+func apiIntegrationBody(name string, prefixes, secretsQualified []string, privateLink bool) string {
 	var b strings.Builder
-	b.WriteString("CREATE API INTEGRATION IF NOT EXISTS " + Ident(name))
+	b.WriteString(Ident(name))
 	b.WriteString(" API_PROVIDER = ARTIFACT_REPOSITORY_API")
 	b.WriteString(" API_ALLOWED_PREFIXES = " + literalList(prefixes))
 	b.WriteString(" ALLOWED_AUTHENTICATION_SECRETS = (" + strings.Join(secretsQualified, ", ") + ")")
@@ -53,13 +65,51 @@ func CreateAPIIntegration(name string, prefixes, secretsQualified []string, priv
 	return b.String()
 }
 
+// AlterAPIIntegration sets the allowed prefixes and secrets of an existing
+// API integration and enables it.
+func AlterAPIIntegration(name string, prefixes, secretsQualified []string) string {
+	return "ALTER API INTEGRATION " + Ident(name) +
+		" SET API_ALLOWED_PREFIXES = " + literalList(prefixes) +
+		" ALLOWED_AUTHENTICATION_SECRETS = (" + strings.Join(secretsQualified, ", ") + ")" +
+		" ENABLED = TRUE"
+}
+
+// DescribeAPIIntegration lists the properties of the API integration, one
+// row each, with the columns property, property_type, property_value and
+// property_default.
+func DescribeAPIIntegration(name string) string {
+	return "DESCRIBE API INTEGRATION " + Ident(name)
+}
+
 // CreateArtifactRepository creates a PYPI artifact repository that reads
 // indexURL through integration with the secret secretQualified.
 func CreateArtifactRepository(db, schema, name, integration, indexURL, secretQualified string) string {
-	return "CREATE ARTIFACT REPOSITORY IF NOT EXISTS " + Qualified(db, schema, name) +
+	return "CREATE ARTIFACT REPOSITORY IF NOT EXISTS " + artifactRepositoryBody(db, schema, name, integration, indexURL, secretQualified)
+}
+
+// ReplaceArtifactRepository is CreateArtifactRepository with CREATE OR
+// REPLACE, for a repository whose TYPE or API_INTEGRATION must change. The
+// replaced repository may lose its grants, which the grants step grants
+// again.
+func ReplaceArtifactRepository(db, schema, name, integration, indexURL, secretQualified string) string {
+	return "CREATE OR REPLACE ARTIFACT REPOSITORY " + artifactRepositoryBody(db, schema, name, integration, indexURL, secretQualified)
+}
+
+func artifactRepositoryBody(db, schema, name, integration, indexURL, secretQualified string) string {
+	return Qualified(db, schema, name) +
 		" TYPE = PYPI API_INTEGRATION = " + Ident(integration) +
 		" INDEX_URL = " + Literal(indexURL) +
 		" AUTHENTICATION_SECRET = " + secretQualified
+}
+
+// AlterArtifactRepositoryIndexURL sets the index URL of an existing
+// artifact repository.
+//
+// NOTE: the ALTER ARTIFACT REPOSITORY reference documents only COMMENT and
+// tags. SET INDEX_URL is taken from the example in Snowflake's guide to
+// customer-hosted Python artifact repositories.
+func AlterArtifactRepositoryIndexURL(db, schema, name, indexURL string) string {
+	return "ALTER ARTIFACT REPOSITORY " + Qualified(db, schema, name) + " SET INDEX_URL = " + Literal(indexURL)
 }
 
 // Levels at which DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set.

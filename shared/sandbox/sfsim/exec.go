@@ -69,6 +69,8 @@ func (e *execution) execute() (*result, error) {
 		return e.revoke()
 	case p.accept("SHOW"):
 		return e.show()
+	case p.accept("DESCRIBE"), p.accept("DESC"):
+		return e.describe()
 	}
 	return nil, p.unexpected()
 }
@@ -182,6 +184,10 @@ func (e *execution) alter() (*result, error) {
 		return ddlResult("Statement executed successfully."), nil
 	case p.accept("SECRET"):
 		return e.alterSecret()
+	case p.accept("API", "INTEGRATION"), p.accept("INTEGRATION"):
+		return e.alterIntegration()
+	case p.accept("ARTIFACT", "REPOSITORY"):
+		return e.alterRepository()
 	case p.accept("ACCOUNT"):
 		return e.alterParameters(e.account.Parameters)
 	case p.accept("DATABASE"):

@@ -152,10 +152,8 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 	if integration.Provider != "ARTIFACT_REPOSITORY_API" {
 		return nil, compileError("API_PROVIDER '%s' is not supported by the sandbox; use ARTIFACT_REPOSITORY_API", integration.Provider)
 	}
-	for _, prefix := range integration.AllowedPrefixes {
-		if _, err := url.Parse(strings.Replace(prefix, "*.", "wildcard.", 1)); err != nil || !strings.HasPrefix(prefix, "https://") {
-			return nil, compileError("invalid value '%s' for property 'API_ALLOWED_PREFIXES': expected an https:// URL prefix", prefix)
-		}
+	if err := checkPrefixes(integration.AllowedPrefixes); err != nil {
+		return nil, err
 	}
 
 	if e.account.Integrations[name] != nil {
@@ -166,6 +164,16 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 	e.account.Integrations[name] = integration
 	e.changed = true
 	return ddlResult("Integration " + quoteIfNeeded(name) + " successfully created."), nil
+}
+
+// checkPrefixes fails unless every prefix is an https:// URL prefix.
+func checkPrefixes(prefixes []string) error {
+	for _, prefix := range prefixes {
+		if _, err := url.Parse(strings.Replace(prefix, "*.", "wildcard.", 1)); err != nil || !strings.HasPrefix(prefix, "https://") {
+			return compileError("invalid value '%s' for property 'API_ALLOWED_PREFIXES': expected an https:// URL prefix", prefix)
+		}
+	}
+	return nil
 }
 
 // properties reads KEY = value pairs until the statement ends. It calls
