@@ -29,6 +29,13 @@ func startLockPath(dir, requestID string) string {
 	return filepath.Join(dir, startLockDir, fmt.Sprintf("%02d.lock", startLockStripe(requestID)))
 }
 
+// legacyStartLock is the file in the state directory that repolink locked
+// exclusively for every start before the per-stripe files existed.
+// lockStarts also holds a shared flock on it. So starts of this repolink
+// still run side by side, while an older repolink's starts wait for them
+// and they wait for an older repolink's starts.
+const legacyStartLock = "start.lock"
+
 // lockStarts takes the start lock of the request with ID requestID in dir,
 // waiting until ctx is done, and returns the function that releases it.
 func lockStarts(ctx context.Context, dir, requestID string) (func(), error) {
@@ -37,34 +44,55 @@ func lockStarts(ctx context.Context, dir, requestID string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("wait for start lock %s of request %q: %w", path, requestID, err)
 	}
-	f, err := openStartLock(path)
+	stripe, err := takeFlock(ctx, path, syscall.LOCK_EX)
 	if err != nil {
 		leave()
+		return nil, fmt.Errorf("take start lock %s of request %q: %w", path, requestID, err)
+	}
+	legacy := filepath.Join(dir, legacyStartLock)
+	shared, err := takeFlock(ctx, legacy, syscall.LOCK_SH)
+	if err != nil {
+		releaseFlock(stripe)
+		leave()
+		return nil, fmt.Errorf("take start lock %s of request %q: %w", legacy, requestID, err)
+	}
+	return func() {
+		releaseFlock(shared)
+		releaseFlock(stripe)
+		leave()
+	}, nil
+}
+
+// takeFlock opens the lock file at path, creating it when it is missing,
+// and takes a flock in mode (LOCK_EX or LOCK_SH) on it. It tries again
+// every startLockRetry until ctx is done.
+func takeFlock(ctx context.Context, path string, mode int) (*os.File, error) {
+	f, err := openStartLock(path)
+	if err != nil {
 		return nil, err
 	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), mode|syscall.LOCK_NB)
 		if err == nil {
-			break
+			return f, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()
-			leave()
-			return nil, fmt.Errorf("take start lock %s of request %q: %w", path, requestID, err)
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
-			leave()
-			return nil, fmt.Errorf("wait for start lock %s of request %q: %w", path, requestID, ctx.Err())
+			return nil, ctx.Err()
 		case <-time.After(startLockRetry):
 		}
 	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-		leave()
-	}, nil
+}
+
+// releaseFlock releases the flock on f and closes it.
+func releaseFlock(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	f.Close()
 }
 
 // openStartLock opens the start lock file at path, creating it and its

@@ -148,3 +148,43 @@ func TestStartLockFilesBounded(t *testing.T) {
 		t.Errorf("%d lock files for 200 requests, want at most %d", len(files), startLockStripes)
 	}
 }
+
+// TestStartLockWaitsForOlderRepolink takes the exclusive flock on
+// start.lock, as a repolink built before the per-stripe files takes it for
+// every start, and checks that lockStarts waits for it. It then checks the
+// other way round: while lockStarts holds a start lock, that exclusive
+// flock cannot be taken.
+func TestStartLockWaitsForOlderRepolink(t *testing.T) {
+	dir := t.TempDir()
+	older, err := openStartLock(filepath.Join(dir, legacyStartLock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Close()
+	if err := syscall.Flock(int(older.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := lockStarts(short, dir, "R-1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lockStarts while an older repolink holds start.lock: error = %v, want a timeout", err)
+	}
+	if err := syscall.Flock(int(older.Fd()), syscall.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	unlock, err := lockStarts(ctx, dir, "R-1")
+	if err != nil {
+		t.Fatalf("lockStarts after the older repolink released start.lock: %v", err)
+	}
+	err = syscall.Flock(int(older.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("exclusive flock on start.lock while lockStarts holds a start lock: error = %v, want EWOULDBLOCK", err)
+	}
+	unlock()
+	if err := syscall.Flock(int(older.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("exclusive flock on start.lock after the start lock was released: %v", err)
+	}
+}
