@@ -5,8 +5,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -16,14 +14,20 @@ import (
 // Output is the integration's name and what the step did.
 type Output = workflow.Result
 
-// Run adopts the integration when it exists and otherwise creates it with
-// API_PROVIDER = ARTIFACT_REPOSITORY_API, the index origin and any extra
-// prefixes in API_ALLOWED_PREFIXES, the secret in
-// ALLOWED_AUTHENTICATION_SECRETS, and USE_PRIVATELINK_ENDPOINT = TRUE on the
-// private-link routes.
+// Run creates the integration with API_PROVIDER = ARTIFACT_REPOSITORY_API,
+// the index origin and any extra prefixes in API_ALLOWED_PREFIXES, the
+// secret in ALLOWED_AUTHENTICATION_SECRETS, and USE_PRIVATELINK_ENDPOINT =
+// TRUE on the private-link routes. An existing integration with these
+// settings is adopted. One created for this request that differs is
+// brought in line, and any other that differs is a Conflict.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	names := workflow.NamesFor(req)
+	id := snowflake.StoredName(names.Integration)
+	spec, err := sfobject.ExpectedIntegration(req)
+	if err != nil {
+		return Output{}, err
+	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {
 		return Output{}, err
@@ -32,51 +36,33 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if existing != nil {
-		if err := sfobject.CheckOwner("API integration", snowflake.StoredName(names.Integration), existing, req.ID); err != nil {
-			return Output{}, err
+	if existing == nil {
+		stmt := snowflake.CreateAPIIntegration(names.Integration, spec.Prefixes, spec.Secrets, spec.PrivateLink)
+		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
+			return Output{}, fmt.Errorf("create API integration %s: %w", id, err)
 		}
-		// NOTE: the integration is adopted without comparing its
-		// API_ALLOWED_PREFIXES, secrets or USE_PRIVATELINK_ENDPOINT with the
-		// request, because SHOW API INTEGRATIONS does not list them.
-		return Output{Action: workflow.Adopted, ID: snowflake.StoredName(names.Integration)}, nil
+		return Output{Action: workflow.Created, ID: id}, nil
 	}
 
-	prefixes, err := AllowedPrefixes(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes)
+	if err := sfobject.CheckOwner("API integration", id, existing, req.ID); err != nil {
+		return Output{}, err
+	}
+	drifts, err := sfobject.IntegrationDrift(ctx, conn, names.Integration, spec)
 	if err != nil {
 		return Output{}, err
 	}
-	secret := sfobject.Qualified(req.Snowflake, names.Secret)
-	privateLink := strings.HasSuffix(string(req.Route), "-privatelink")
-	stmt := snowflake.CreateAPIIntegration(names.Integration, prefixes, []string{secret}, privateLink)
-	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
-		return Output{}, fmt.Errorf("create API integration %s: %w", names.Integration, err)
+	if len(drifts) == 0 {
+		return Output{Action: workflow.Adopted, ID: id}, nil
 	}
-	return Output{Action: workflow.Created, ID: snowflake.StoredName(names.Integration)}, nil
-}
-
-// AllowedPrefixes returns the origin of the index URL followed by the extra
-// prefixes, without duplicates.
-func AllowedPrefixes(indexURL string, extra []string) ([]string, error) {
-	u, err := url.Parse(indexURL)
-	if err != nil || u.Host == "" {
-		return nil, workflow.Invalid("repository.index_url has no host; use https://host/path/simple/")
+	if sfobject.Owner(existing) != req.ID {
+		return Output{}, sfobject.DriftConflict("API integration", id, drifts)
 	}
-	prefixes := []string{"https://" + strings.ToLower(u.Host)}
-	for _, p := range extra {
-		p = strings.TrimRight(p, "/")
-		if !containsFold(prefixes, p) {
-			prefixes = append(prefixes, p)
-		}
+	stmt := snowflake.AlterAPIIntegration(names.Integration, spec.Prefixes, spec.Secrets)
+	if sfobject.NeedsReplace(drifts) {
+		stmt = sfobject.WithOwner(snowflake.ReplaceAPIIntegration(names.Integration, spec.Prefixes, spec.Secrets, spec.PrivateLink), req.ID)
 	}
-	return prefixes, nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, item := range list {
-		if strings.EqualFold(item, s) {
-			return true
-		}
+	if err := conn.Exec(ctx, stmt); err != nil {
+		return Output{}, fmt.Errorf("update API integration %s: %w", id, err)
 	}
-	return false
+	return Output{Action: workflow.Updated, ID: id}, nil
 }

@@ -14,13 +14,18 @@ import (
 // Output is the repository's fully qualified name and what the step did.
 type Output = workflow.Result
 
-// Run adopts the repository when it exists and otherwise creates it with
-// TYPE = PYPI.
+// Run creates the repository with TYPE = PYPI. A repository created for
+// this request is brought in line: replaced when its TYPE or
+// API_INTEGRATION differs, and otherwise given the request's INDEX_URL
+// again, because Snowflake does not show it. Any other existing repository
+// is adopted when its TYPE and API_INTEGRATION match, and is a Conflict
+// otherwise.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
 	names := workflow.NamesFor(req)
 	qualified := sfobject.Qualified(sf, names.Repository)
+	secret := sfobject.Qualified(sf, names.Secret)
 	conn, err := env.Snowflake(ctx, sf)
 	if err != nil {
 		return Output{}, err
@@ -29,19 +34,33 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if existing != nil {
-		if err := sfobject.CheckOwner("artifact repository", qualified, existing, req.ID); err != nil {
-			return Output{}, err
+	if existing == nil {
+		stmt := snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration,
+			req.Repository.IndexURL, secret)
+		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
+			return Output{}, fmt.Errorf("create artifact repository %s: %w", qualified, err)
 		}
-		// NOTE: the repository is adopted without comparing its INDEX_URL
-		// with the request, because SHOW ARTIFACT REPOSITORIES does not
-		// list it.
+		return Output{Action: workflow.Created, ID: qualified}, nil
+	}
+
+	if err := sfobject.CheckOwner("artifact repository", qualified, existing, req.ID); err != nil {
+		return Output{}, err
+	}
+	drifts := sfobject.RepositoryDrift(existing, names.Integration)
+	if sfobject.Owner(existing) != req.ID {
+		if len(drifts) > 0 {
+			return Output{}, sfobject.DriftConflict("artifact repository", qualified, drifts)
+		}
 		return Output{Action: workflow.Adopted, ID: qualified}, nil
 	}
-	stmt := snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration,
-		req.Repository.IndexURL, sfobject.Qualified(sf, names.Secret))
-	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
-		return Output{}, fmt.Errorf("create artifact repository %s: %w", qualified, err)
+
+	stmt := snowflake.AlterArtifactRepositoryIndexURL(sf.Database, sf.Schema, names.Repository, req.Repository.IndexURL)
+	if len(drifts) > 0 {
+		stmt = sfobject.WithOwner(snowflake.ReplaceArtifactRepository(sf.Database, sf.Schema, names.Repository,
+			names.Integration, req.Repository.IndexURL, secret), req.ID)
 	}
-	return Output{Action: workflow.Created, ID: qualified}, nil
+	if err := conn.Exec(ctx, stmt); err != nil {
+		return Output{}, fmt.Errorf("update artifact repository %s: %w", qualified, err)
+	}
+	return Output{Action: workflow.Updated, ID: qualified}, nil
 }
