@@ -20,6 +20,10 @@ import (
 // engineStore is the file name of the engine store in a state directory.
 const engineStore = "engine.db"
 
+// reservationStore is the file name of the endpoint reservation store in a
+// state directory.
+const reservationStore = "reservations.db"
+
 // errNoStore is returned by openEngineStore for a state directory without
 // an engine store.
 var errNoStore = errors.New("no engine store")

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/repolink/repolink/functions/plan"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
 )
 
 // planReport is the plan of a request with the executions it already has.
@@ -65,6 +67,9 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
+	if err := readReservations(rt, dir); err != nil {
+		return err
+	}
 
 	report := planReport{Report: plan.Plan(ctx, rt.env, req)}
 	if err := addExecutions(ctx, dir, req, &report); err != nil {
@@ -74,6 +79,24 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return writeJSONTo(stdout, report)
 	}
 	printPlan(stdout, report, commandFlags(false, *stateDir))
+	return nil
+}
+
+// readReservations opens the endpoint reservation store of the state
+// directory, when it has one, so that plan counts the places that runs
+// reserved as preflight does. Plan only checks the store and holds no
+// place.
+func readReservations(rt *runtime, dir string) error {
+	path := filepath.Join(dir, reservationStore)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	store, err := reservations.Open(path)
+	if err != nil {
+		return err
+	}
+	rt.reservations = store
+	rt.env.EndpointReservations = store
 	return nil
 }
 

@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/repolink/repolink/functions/plan"
+	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/reservations"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // TestPlanWhileUpServes plans a request in a state directory that repolink
@@ -128,4 +134,51 @@ func lineStarting(out, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// TestPlanCountsReservations fills the remaining private endpoint places
+// of the account with other requests' reservations in the state directory,
+// and checks that plan reports the conflict with which preflight stops.
+func TestPlanCountsReservations(t *testing.T) {
+	dir := t.TempDir()
+	reqPath := writeRequest(t, nil)
+	req, err := readRequest(reqPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := reservations.Open(filepath.Join(dir, reservationStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range provisionendpoint.MaxEndpoints {
+		other := fmt.Sprintf("DATA-900%d", i)
+		got, err := store.Reserve(context.Background(), workflow.EndpointReservation{
+			Account: req.Snowflake.Account, RequestID: other, Execution: other,
+			Limit: provisionendpoint.MaxEndpoints, Now: time.Now(),
+		})
+		if err != nil || !got.Reserved {
+			t.Fatalf("reserve for %s = %+v, %v", other, got, err)
+		}
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Preflight prepares the sandbox account and credentials that plan
+	// logs in with, and reserves nothing.
+	if code, out, errOut := runCLI(t, "preflight", "--sandbox", "--state-dir", dir, reqPath); code != exitOK {
+		t.Fatalf("preflight exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+
+	if code != exitOK {
+		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+	}
+	line := lineStarting(out, "endpoint ")
+	if !strings.Contains(line, " conflict ") {
+		t.Errorf("endpoint line = %q, want plan word conflict", line)
+	}
+	if want := "reserved by the runs of DATA-9000, DATA-9001"; !strings.Contains(line, want) {
+		t.Errorf("endpoint line = %q, want it to contain %q", line, want)
+	}
 }

@@ -178,7 +178,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	rt.engine = eng
 	// Only runs reserve places among a Snowflake account's endpoints: the
 	// preflight command and invoke check the limit without holding one.
-	if rt.reservations, err = reservations.Open(filepath.Join(opts.dir, "reservations.db")); err != nil {
+	if rt.reservations, err = reservations.Open(filepath.Join(opts.dir, reservationStore)); err != nil {
 		rt.Close()
 		return nil, err
 	}

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -375,6 +378,56 @@ func TestPlanEndpointCapacityFull(t *testing.T) {
 	}
 	if want := "the run will stop in preflight, because account myorg-analytics has 5 private endpoints"; !strings.Contains(it.Detail, want) {
 		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+	}
+}
+
+// TestPlanEndpointReservedByOther leaves one place free in the account
+// and lets another request's run hold it, which preflight rejects.
+func TestPlanEndpointReservedByOther(t *testing.T) {
+	req := exampleRequest(t)
+	var infos, services []string
+	for i := range 4 {
+		service := fmt.Sprintf("com.amazonaws.vpce.us-west-2.vpce-svc-other%d", i)
+		services = append(services, service)
+		infos = append(infos, fmt.Sprintf(`{"provider_service_name": %q, "endpoint_state": "CREATED", "status": "Available", "host": "other%d.example.com"}`, service, i))
+	}
+	conn := &readOnlyConn{t: t, objects: map[string]snowflake.Row{"SECRETS": nil, "API INTEGRATIONS": nil, "ARTIFACT REPOSITORIES": nil},
+		endpoints: "[" + strings.Join(infos, ",") + "]", principal: snowflakePrincipal}
+	store, err := reservations.Open(filepath.Join(t.TempDir(), "reservations.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	held, err := store.Reserve(context.Background(), workflow.EndpointReservation{
+		Account: req.Snowflake.Account, RequestID: "DATA-9000", Execution: "DATA-9000",
+		Listed: services, Limit: 5, Now: now,
+	})
+	if err != nil || !held.Reserved {
+		t.Fatalf("reserve for DATA-9000 = %+v, %v", held, err)
+	}
+	e := env(&readOnlyNetwork{t: t}, conn, nil)
+	e.EndpointReservations = store
+	e.Now = func() time.Time { return now.Add(time.Minute) }
+
+	report := Plan(context.Background(), e, req)
+
+	it := item(t, report, "endpoint")
+	if it.State != Conflict {
+		t.Errorf("state = %q, want %q (detail %q)", it.State, Conflict, it.Detail)
+	}
+	if want := "the remaining place is reserved by the run of DATA-9000"; !strings.Contains(it.Detail, want) {
+		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+	}
+	// Plan holds no place, so the place stays DATA-9000's alone.
+	again, err := store.Check(context.Background(), workflow.EndpointReservation{
+		Account: req.Snowflake.Account, RequestID: req.ID, Listed: services, Limit: 5, Now: now.Add(time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Reserved {
+		t.Errorf("plan reserved a place for %s: %+v", req.ID, again)
 	}
 }
 

@@ -84,8 +84,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 }
 
 // checkOwners fails a run whose SECRET, API INTEGRATION or ARTIFACT
-// REPOSITORY name is taken by an object created for another request,
-// before anything is built for it.
+// REPOSITORY name is taken by an object created for another request, or by
+// one not created for this request whose settings differ from it, before
+// anything is built for it.
 func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) error {
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {
@@ -104,6 +105,9 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 			continue
 		}
 		if err := obj.CheckOwner(row, req.ID); err != nil {
+			return err
+		}
+		if err := obj.CheckDrift(ctx, conn, row, req); err != nil {
 			return err
 		}
 	}
@@ -131,12 +135,31 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if err != nil {
 		return err
 	}
+	return endpointCapacity(ctx, env, req, infos, func() error {
+		return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
+	})
+}
+
+// CheckEndpointCapacity returns the error with which preflight would stop
+// a run of req for lack of a place among the account's private endpoints:
+// too many endpoints, or the remaining places reserved by other requests'
+// runs. It reserves nothing, so a plan can show what preflight would
+// decide. infos are the endpoints that Snowflake lists now.
+func CheckEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request, infos []provisionendpoint.EndpointInfo) error {
+	return endpointCapacity(ctx, env, req, infos, func() error {
+		return provisionendpoint.CheckReservation(ctx, env, req, infos, "")
+	})
+}
+
+// endpointCapacity checks the account's endpoints for a private-link run
+// and calls reserve when the run needs a new place.
+func endpointCapacity(ctx context.Context, env *workflow.Env, req request.Request, infos []provisionendpoint.EndpointInfo, reserve func() error) error {
 	host, err := provisionendpoint.IndexHost(req.Repository.IndexURL)
 	if err != nil {
 		return err
 	}
 	if len(infos) < provisionendpoint.MaxEndpoints && !hasHost(infos, host) {
-		return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
+		return reserve()
 	}
 
 	// A rerun of the request adopts its own endpoint, so it needs no free
@@ -152,7 +175,7 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if own != "" && slices.ContainsFunc(infos, provisionendpoint.ServiceIs(own)) {
 		return nil
 	}
-	return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
+	return reserve()
 }
 
 // hasHost reports whether one of the endpoints is for host.

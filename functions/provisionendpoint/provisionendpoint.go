@@ -136,6 +136,32 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, execut
 	if env.EndpointReservations == nil {
 		return nil
 	}
+	result, err := env.EndpointReservations.Reserve(ctx, reservation(env, req, execution, infos, serviceID))
+	if err != nil {
+		return storeError(req, "reserve", err)
+	}
+	return reservationConflict(req, infos, result)
+}
+
+// CheckReservation returns the Conflict error that Reserve would return
+// now, without holding a place, for a plan that changes nothing. It
+// returns nil when env has no reservation store, or when the store cannot
+// check without writing.
+func CheckReservation(ctx context.Context, env *workflow.Env, req request.Request, infos []EndpointInfo, serviceID string) error {
+	checker, ok := env.EndpointReservations.(workflow.EndpointReservationChecker)
+	if !ok {
+		return nil
+	}
+	result, err := checker.Check(ctx, reservation(env, req, "", infos, serviceID))
+	if err != nil {
+		return storeError(req, "check reservations for", err)
+	}
+	return reservationConflict(req, infos, result)
+}
+
+// reservation returns the request for a place that Reserve and
+// CheckReservation send to the store.
+func reservation(env *workflow.Env, req request.Request, execution string, infos []EndpointInfo, serviceID string) workflow.EndpointReservation {
 	listed := make([]string, 0, len(infos))
 	for _, info := range infos {
 		listed = append(listed, info.ServiceID())
@@ -144,7 +170,7 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, execut
 	if env.Now != nil {
 		now = env.Now()
 	}
-	result, err := env.EndpointReservations.Reserve(ctx, workflow.EndpointReservation{
+	return workflow.EndpointReservation{
 		Account:   req.Snowflake.Account,
 		RequestID: req.ID,
 		Execution: execution,
@@ -152,17 +178,24 @@ func Reserve(ctx context.Context, env *workflow.Env, req request.Request, execut
 		Listed:    listed,
 		Limit:     MaxEndpoints,
 		Now:       now,
-	})
-	if err != nil {
-		// A store error without a name, such as a failed call, is
-		// retried. A named one, such as an invalid store configuration,
-		// keeps its name, so that the run does not retry what cannot work.
-		name := workflow.NameOf(err)
-		if name == "" {
-			name = workflow.ErrTransient
-		}
-		return workflow.Errorf(name, "reserve a private endpoint of account %s: %v", req.Snowflake.Account, err)
 	}
+}
+
+// storeError names a reservation store error. A store error without a
+// name, such as a failed call, is retried. A named one, such as an invalid
+// store configuration, keeps its name, so that the run does not retry what
+// cannot work.
+func storeError(req request.Request, op string, err error) error {
+	name := workflow.NameOf(err)
+	if name == "" {
+		name = workflow.ErrTransient
+	}
+	return workflow.Errorf(name, "%s a private endpoint of account %s: %v", op, req.Snowflake.Account, err)
+}
+
+// reservationConflict returns the Conflict error for a place that the
+// store did not grant, naming the runs that hold the remaining places.
+func reservationConflict(req request.Request, infos []EndpointInfo, result workflow.ReservationResult) error {
 	if result.Reserved {
 		return nil
 	}

@@ -30,7 +30,7 @@ type Store struct {
 	ttl time.Duration
 }
 
-var _ workflow.EndpointReservations = (*Store)(nil)
+var _ workflow.EndpointReservationChecker = (*Store)(nil)
 
 // Open opens or creates the store at path.
 func Open(path string) (*Store, error) {
@@ -101,7 +101,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 	if _, err := tx.ExecContext(ctx, `DELETE FROM endpoint_reservations WHERE reserved_at < ?`, r.Now.Add(-s.ttl).Unix()); err != nil {
 		return workflow.ReservationResult{}, fmt.Errorf("drop expired endpoint reservations: %w", err)
 	}
-	held, err := heldPlaces(ctx, tx, account)
+	held, err := heldPlaces(ctx, tx, account, r.Now.Add(-s.ttl))
 	if err != nil {
 		return workflow.ReservationResult{}, err
 	}
@@ -117,18 +117,17 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		}
 	}
 
-	service, reserved := held[r.RequestID]
+	service := held[r.RequestID]
 	if r.ServiceID != "" {
 		service = r.ServiceID
 	}
-	if !reserved && len(r.Listed)+len(held) >= r.Limit {
-		holders := slices.Sorted(maps.Keys(held))
+	if result := decide(r, held); !result.Reserved {
 		// The refusal is final, but the places whose endpoints are listed
 		// stay dropped.
 		if err := tx.Commit(); err != nil {
 			return workflow.ReservationResult{}, fmt.Errorf("drop listed endpoint reservations of %s: %w", r.Account, err)
 		}
-		return workflow.ReservationResult{Holders: holders}, nil
+		return result, nil
 	}
 
 	_, err = tx.ExecContext(ctx,
@@ -143,6 +142,40 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s for %s: %w", r.Account, r.RequestID, err)
 	}
 	return workflow.ReservationResult{Reserved: true}, nil
+}
+
+// Check implements workflow.EndpointReservationChecker. It reads the
+// places in one transaction and writes nothing, so the expired places and
+// those whose endpoints are listed stay in the file until the next Reserve
+// drops them.
+func (s *Store) Check(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
+	account := strings.ToLower(r.Account)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return workflow.ReservationResult{}, fmt.Errorf("check the private endpoint reservations of %s: %w", r.Account, err)
+	}
+	defer tx.Rollback()
+
+	held, err := heldPlaces(ctx, tx, account, r.Now.Add(-s.ttl))
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+	for request, other := range held {
+		if other != "" && containsFold(r.Listed, other) {
+			delete(held, request)
+		}
+	}
+	return decide(r, held), nil
+}
+
+// decide returns whether r gets a place, given held, the service of each
+// request that holds a live place whose endpoint is not listed. A request
+// that holds a place keeps it whatever the count.
+func decide(r workflow.EndpointReservation, held map[string]string) workflow.ReservationResult {
+	if _, reserved := held[r.RequestID]; reserved || len(r.Listed)+len(held) < r.Limit {
+		return workflow.ReservationResult{Reserved: true}
+	}
+	return workflow.ReservationResult{Holders: slices.Sorted(maps.Keys(held))}
 }
 
 // Release implements workflow.EndpointReservations. A place without a
@@ -167,9 +200,11 @@ func drop(ctx context.Context, tx *sql.Tx, account, request string) error {
 }
 
 // heldPlaces returns the service of each request that holds a place in
-// account, "" for a run that has not built its service yet.
-func heldPlaces(ctx context.Context, tx *sql.Tx, account string) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT request, service FROM endpoint_reservations WHERE account = ?`, account)
+// account reserved at or after since, "" for a run that has not built its
+// service yet.
+func heldPlaces(ctx context.Context, tx *sql.Tx, account string, since time.Time) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT request, service FROM endpoint_reservations WHERE account = ? AND reserved_at >= ?`,
+		account, since.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoint reservations of %s: %w", account, err)
 	}

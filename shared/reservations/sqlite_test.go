@@ -4,6 +4,9 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/reservations/reservationstest"
 	"github.com/repolink/repolink/shared/sqlitefile"
@@ -63,4 +66,50 @@ func TestOpenMigratesHolderColumn(t *testing.T) {
 
 	// Opening the migrated file again leaves it as it is.
 	openStore(t, path)
+}
+
+func TestCheckWritesNothing(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", "svc-held"))
+
+	got, err := s.Check(context.Background(), reservationstest.Reservation("DATA-2", "", four...))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if diff := cmp.Diff(workflow.ReservationResult{Holders: []string{"DATA-1"}}, got); diff != "" {
+		t.Errorf("Check of a full account (-want +got):\n%s", diff)
+	}
+	got, err = s.Check(context.Background(), reservationstest.Reservation("DATA-1", "", four...))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if !got.Reserved {
+		t.Errorf("Check of the holder's own request = %+v, want Reserved", got)
+	}
+
+	// The held place's endpoint is listed, so it no longer counts, but
+	// Check leaves it in the store for Reserve to drop.
+	listed := append([]string{"SVC-HELD"}, four[:3]...)
+	got, err = s.Check(context.Background(), reservationstest.Reservation("DATA-2", "", listed...))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if !got.Reserved {
+		t.Errorf("Check with the held endpoint listed = %+v, want Reserved", got)
+	}
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); got.Reserved {
+		t.Errorf("Reserve after Check granted a place that DATA-1 holds: %+v", got)
+	}
+
+	// A place past its TTL does not count.
+	late := reservationstest.Reservation("DATA-2", "", four...)
+	late.Now = late.Now.Add(TTL + time.Minute)
+	got, err = s.Check(context.Background(), late)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if !got.Reserved {
+		t.Errorf("Check after the place expired = %+v, want Reserved", got)
+	}
 }

@@ -101,6 +101,17 @@ type EndpointReservations interface {
 	Release(ctx context.Context, account, requestID, execution string) error
 }
 
+// EndpointReservationChecker is a reservation store that can also return
+// what Reserve would decide without changing the store, for a plan that
+// must not hold a place.
+type EndpointReservationChecker interface {
+	EndpointReservations
+	// Check returns the result that Reserve would return for r now. It
+	// neither holds nor renews a place, and it drops no expired or listed
+	// place, but it does not count such places either.
+	Check(ctx context.Context, r EndpointReservation) (ReservationResult, error)
+}
+
 // EndpointReservation is one request for a place among an account's
 // private endpoints.
 type EndpointReservation struct {
