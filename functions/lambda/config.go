@@ -15,6 +15,8 @@ const (
 	envMachineARN       = "REPOLINK_STATE_MACHINE_ARN"
 	envMachineARNStack  = "REPOLINK_STATE_MACHINE_ARN_PROVISION"
 	envTeardownARN      = "REPOLINK_STATE_MACHINE_ARN_TEARDOWN"
+	envProvisionName    = "REPOLINK_STATE_MACHINE_NAME_PROVISION"
+	envTeardownName     = "REPOLINK_STATE_MACHINE_NAME_TEARDOWN"
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
 	envRegion           = "AWS_REGION"
@@ -41,6 +43,12 @@ type config struct {
 	// TeardownStateMachineARN is the teardown state machine that the
 	// operations API also reads, or "" when the stack has none.
 	TeardownStateMachineARN string
+	// ProvisionMachine and TeardownMachine are the names of the provision
+	// and teardown state machines, for the check that keeps their
+	// executions of one request apart. Steps are not checked when
+	// ProvisionMachine is "".
+	ProvisionMachine string
+	TeardownMachine  string
 	// WaitDeadline bounds the long wait of await_endpoint. Zero means the
 	// step's default.
 	WaitDeadline time.Duration
@@ -66,6 +74,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Table:            first(envTable, envTableStack),
 		StateMachineARN:  first(envMachineARN, envMachineARNStack),
 		WebhookSecretARN: first(envWebhookSecretARN),
+		ProvisionMachine: first(envProvisionName),
+		TeardownMachine:  first(envTeardownName),
 	}
 	if cfg.Handler == handlerOperations {
 		cfg.TeardownStateMachineARN = first(envTeardownARN)

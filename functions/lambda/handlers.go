@@ -16,6 +16,7 @@ import (
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
+	"github.com/repolink/repolink/functions/lambda/internal/exclusion"
 	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
 	"github.com/repolink/repolink/functions/lambda/internal/invoke"
 	"github.com/repolink/repolink/functions/lambda/internal/notifier"
@@ -132,8 +133,22 @@ func (a *app) handler() (invoke.Handler, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook, notifier or operations", envHandler, a.cfg.Handler)
 	}
-	return invoke.Handler(step), nil
+	if a.cfg.ProvisionMachine == "" {
+		return invoke.Handler(step), nil
+	}
+	checker := &exclusion.Checker{
+		Executions: sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		Provision:  a.cfg.ProvisionMachine,
+		Teardown:   a.cfg.TeardownMachine,
+	}
+	return checker.Wrap(firstSteps[a.cfg.Handler], step), nil
 }
+
+// firstSteps are the tasks that every execution of the provision or the
+// teardown machine runs first, the preflight and the Snowflake teardown.
+// They check for other executions of the request on every call, and the
+// other steps only after a redrive.
+var firstSteps = map[string]bool{"preflight": true, "teardown_snowflake": true}
 
 // poller completes the registered waits. Its input, the EventBridge
 // Scheduler payload, carries nothing it needs.

@@ -1,0 +1,217 @@
+// Package exclusion keeps a provision execution and a teardown of the same
+// request from running at the same time on Step Functions, where nothing
+// locks a start as the start lock of repolink up does.
+//
+// Each execution checks the other machine's running executions after it
+// has become RUNNING itself: on its first task, and on every task after a
+// redrive, because a redrive resumes at the failed state and skips the
+// first task. Of two executions that overlap, the one that checks second
+// therefore finds the other one running and fails with Conflict, and
+// sometimes both do. The check goes by the request ID in the execution
+// input, not by execution name, because an execution started by hand can
+// have any name.
+//
+// NOTE: ListExecutions and DescribeExecution are eventually consistent, as
+// the Step Functions API reference states. An execution that started
+// moments before a check can be missing from the list, so two starts of
+// one request within that delay can both pass. A strongly consistent guard
+// needs a conditional write, such as a DynamoDB item per request.
+package exclusion
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Executions is the part of the Step Functions adapter that Checker calls.
+// *sfn.Client implements it.
+type Executions interface {
+	ListExecutions(ctx context.Context, stateMachineARN string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error)
+	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
+}
+
+var _ Executions = (*sfn.Client)(nil)
+
+// statusRunning is the Step Functions status of a running execution.
+const statusRunning = "RUNNING"
+
+// listPageSize is the page size of ListExecutions, the maximum it accepts.
+const listPageSize = 1000
+
+// Task is the part of a task input that the check reads. The state machines
+// pass execution, redrive_count and state_machine from the context object.
+type Task struct {
+	Request struct {
+		ID string `json:"id"`
+	} `json:"request"`
+	// Execution is the execution name.
+	Execution string `json:"execution"`
+	// RedriveCount counts the redrives of the execution so far.
+	RedriveCount int `json:"redrive_count"`
+	// StateMachine is the ARN of the execution's state machine.
+	StateMachine string `json:"state_machine"`
+}
+
+// Checker rejects an execution of the provision or the teardown machine
+// while an execution of the other machine for the same request runs, and a
+// provision execution while another provision execution of its request
+// runs. These are the rules that repolink up applies when it starts or
+// redrives an execution.
+type Checker struct {
+	Executions Executions
+	// Provision and Teardown are the names of the two state machines, such
+	// as repolink-provision. Teardown is "" when the stack has no teardown
+	// machine. The checks find the other machine's ARN by putting its name
+	// in place of the name in the task's state machine ARN.
+	Provision string
+	Teardown  string
+}
+
+// Check returns a Conflict error when the execution of task must not go on,
+// because another execution of its request runs. An execution of a machine
+// that is neither Provision nor Teardown, such as the egress refresh
+// machine, and a task input without a state machine ARN, such as a step
+// invoked by hand, are not checked.
+func (c *Checker) Check(ctx context.Context, task Task) error {
+	prefix, machine, ok := splitMachineARN(task.StateMachine)
+	if !ok || task.Request.ID == "" {
+		return nil
+	}
+	id := task.Request.ID
+
+	switch machine {
+	case c.Provision:
+		if c.Teardown != "" {
+			teardown, err := c.runningOf(ctx, prefix+c.Teardown, id, "")
+			if err != nil || teardown != nil {
+				return orConflict(err, teardown, "teardown %s of request %s is still running; wait for it to close, or stop it with %s, "+
+					"then start the provision again, because the teardown deletes what this execution builds")
+			}
+		}
+		other, err := c.runningOf(ctx, prefix+c.Provision, id, task.Execution)
+		if err != nil || other != nil {
+			return orConflict(err, other, "execution %s of request %s is still running; wait for it to close, or stop it with %s, "+
+				"before starting another provision execution of the request, because both would build the same resources")
+		}
+	case c.Teardown:
+		provision, err := c.runningOf(ctx, prefix+c.Provision, id, "")
+		if err != nil || provision != nil {
+			return orConflict(err, provision, "execution %s of request %s is still running; wait for it to close, or stop it with %s, "+
+				"before tearing the request down, because a teardown now would delete what that execution builds")
+		}
+	}
+	return nil
+}
+
+// running is a running execution of a request, as runningOf found it.
+type running struct {
+	arn       string
+	name      string
+	requestID string
+}
+
+// orConflict returns err when it is set, and otherwise the Conflict error
+// about x, with format filled in with x's name, request ID and the command
+// that stops it.
+func orConflict(err error, x *running, format string) error {
+	if err != nil {
+		return err
+	}
+	stop := fmt.Sprintf("'aws stepfunctions stop-execution --execution-arn %s'", x.arn)
+	return workflow.Errorf(workflow.ErrConflict, format, x.name, x.requestID, stop)
+}
+
+// runningOf returns a running execution of the state machine machineARN for
+// the request with ID id other than the execution named except, or nil when
+// none runs. It reads the input of every running execution of the machine,
+// because a name does not show the request for certain.
+func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) (*running, error) {
+	token := ""
+	for {
+		page, next, err := c.Executions.ListExecutions(ctx, machineARN, sfn.ListOptions{
+			Status: statusRunning, MaxResults: listPageSize, NextToken: token,
+		})
+		if err != nil {
+			return nil, checkFailed(err)
+		}
+		for _, summary := range page {
+			if summary.Name == except {
+				continue
+			}
+			x, err := c.Executions.DescribeExecution(ctx, summary.ARN)
+			if errors.Is(err, sfn.ErrExecutionNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, checkFailed(err)
+			}
+			if x.Status == statusRunning && requestIDOf(x.Input) == id {
+				return &running{arn: x.ARN, name: x.Name, requestID: id}, nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		token = next
+	}
+}
+
+// checkFailed returns the Transient error for a Step Functions call of the
+// check that failed, so that the state machine retries the task.
+func checkFailed(err error) error {
+	return workflow.Errorf(workflow.ErrTransient, "check for other running executions of the request: %v", err)
+}
+
+// requestIDOf returns the request ID in an execution input, or "" when the
+// input has none.
+func requestIDOf(input json.RawMessage) string {
+	var doc struct {
+		Request struct {
+			ID string `json:"id"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(input, &doc) != nil {
+		return ""
+	}
+	return doc.Request.ID
+}
+
+// splitMachineARN splits a state machine ARN such as
+// arn:aws:states:us-west-2:123456789012:stateMachine:repolink-provision
+// into the part up to the name and the name.
+func splitMachineARN(arn string) (prefix, name string, ok bool) {
+	const marker = ":stateMachine:"
+	i := strings.LastIndex(arn, marker)
+	if !strings.HasPrefix(arn, "arn:") || i < 0 || i+len(marker) == len(arn) {
+		return "", "", false
+	}
+	return arn[:i+len(marker)], arn[i+len(marker):], true
+}
+
+// Handler runs one step on a JSON task input and returns its JSON result.
+type Handler = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
+
+// Wrap returns a handler that calls Check before step and fails with
+// Check's error without calling step. It checks on every call when first
+// is true, for the first task of a state machine, and otherwise only on
+// calls after a redrive (redrive_count above 0).
+func (c *Checker) Wrap(first bool, step Handler) Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var task Task
+		if err := json.Unmarshal(input, &task); err != nil {
+			return nil, workflow.Invalid("decode task input: %v", err)
+		}
+		if first || task.RedriveCount > 0 {
+			if err := c.Check(ctx, task); err != nil {
+				return nil, err
+			}
+		}
+		return step(ctx, input)
+	}
+}
