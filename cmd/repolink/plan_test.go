@@ -43,8 +43,9 @@ func TestPlanWhileUpServes(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	// A rerun sets the secret's credential again and adopts the rest.
-	for _, want := range []string{"0 to create, 1 to update,", " 0 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
+	// A rerun sets the secret's credential and the repository's INDEX_URL
+	// again and adopts the rest.
+	for _, want := range []string{"0 to create, 2 to update,", " 0 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}

@@ -111,6 +111,9 @@ type readOnlyConn struct {
 	defaultLevel string
 	// grantees are the roles that hold USAGE and READ on every object.
 	grantees []string
+	// integration is DESCRIBE API INTEGRATION as property → property_value,
+	// the settings of the example request when nil.
+	integration map[string]string
 }
 
 func (c *readOnlyConn) Exec(_ context.Context, stmt string) error {
@@ -128,6 +131,8 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 		return c.parameters(stmt), nil
 	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):
 		return c.grants(stmt)
+	case strings.HasPrefix(stmt, "DESCRIBE API INTEGRATION "):
+		return c.describe(), nil
 	}
 	for kind, row := range c.objects {
 		if strings.HasPrefix(stmt, "SHOW "+kind+" LIKE") {
@@ -139,6 +144,31 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 	}
 	c.t.Errorf("plan ran %q, which is not a lookup", stmt)
 	return nil, errors.New("not allowed")
+}
+
+// describe returns the rows of DESCRIBE API INTEGRATION.
+func (c *readOnlyConn) describe() []snowflake.Row {
+	props := c.integration
+	if props == nil {
+		props = exampleIntegration()
+	}
+	var rows []snowflake.Row
+	for property, value := range props {
+		rows = append(rows, snowflake.Row{"property": property, "property_type": "String", "property_value": value, "property_default": ""})
+	}
+	return rows
+}
+
+// exampleIntegration returns the DESCRIBE API INTEGRATION properties of the
+// example request's integration.
+func exampleIntegration() map[string]string {
+	return map[string]string{
+		"ENABLED":                        "true",
+		"API_PROVIDER":                   "ARTIFACT_REPOSITORY_API",
+		"API_ALLOWED_PREFIXES":           "https://pypi.corp.example.com",
+		"ALLOWED_AUTHENTICATION_SECRETS": "PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+		"USE_PRIVATELINK_ENDPOINT":       "true",
+	}
 }
 
 // parameters returns the row of SHOW PARAMETERS IN a level: the value of
@@ -178,6 +208,12 @@ func ownRow(name string) snowflake.Row {
 	return snowflake.Row{"name": name, "comment": "repolink request DATA-4711"}
 }
 
+// repositoryRow returns the SHOW row of the repository CORP_PYPI with
+// comment, reading through integration.
+func repositoryRow(comment, integration string) snowflake.Row {
+	return snowflake.Row{"name": "CORP_PYPI", "type": "PYPI", "api_integration": integration, "comment": comment}
+}
+
 const snowflakePrincipal = "arn:aws:iam::123456789012:root"
 
 // settledWorld returns the network and Snowflake that a succeeded run of
@@ -200,7 +236,7 @@ func settledWorld(t *testing.T) (*readOnlyNetwork, *readOnlyConn) {
 		objects: map[string]snowflake.Row{
 			"SECRETS":               ownRow("CORP_PYPI_SECRET"),
 			"API INTEGRATIONS":      ownRow("CORP_PYPI_INTEGRATION"),
-			"ARTIFACT REPOSITORIES": ownRow("CORP_PYPI"),
+			"ARTIFACT REPOSITORIES": repositoryRow("repolink request DATA-4711", "CORP_PYPI_INTEGRATION"),
 		},
 		endpoints:    `[{"provider_service_name": "com.amazonaws.vpce.us-west-2.vpce-svc-1", "endpoint_state": "CREATED", "status": "Available", "host": "pypi.corp.example.com"}]`,
 		principal:    snowflakePrincipal,
@@ -278,14 +314,17 @@ func TestPlanEverythingExists(t *testing.T) {
 	if n := report.Count(Create); n != 0 {
 		t.Errorf("%d items would be created, want 0: %+v", n, report.Items)
 	}
-	if n := report.Count(Exists); n != 11 {
-		t.Errorf("%d items exist, want 11: %+v", n, report.Items)
+	if n := report.Count(Exists); n != 10 {
+		t.Errorf("%d items exist, want 10: %+v", n, report.Items)
 	}
 	if got := states(report)["secret/SECRET"]; got != Update {
 		t.Errorf("secret state = %q, want %q, because every run sets its credential again", got, Update)
 	}
-	if n := report.Count(Update); n != 1 {
-		t.Errorf("%d items would be updated, want 1 (the secret): %+v", n, report.Items)
+	if got := states(report)["repository/ARTIFACT REPOSITORY"]; got != Update {
+		t.Errorf("repository state = %q, want %q, because every run sets its INDEX_URL again", got, Update)
+	}
+	if n := report.Count(Update); n != 2 {
+		t.Errorf("%d items would be updated, want 2 (the secret and the repository): %+v", n, report.Items)
 	}
 	for _, it := range report.Items {
 		if (it.State == Exists || it.State == Update) && it.ID == "" {
@@ -526,5 +565,71 @@ func TestPlanDefaultNoneUnsets(t *testing.T) {
 	}
 	if !strings.Contains(it.Detail, "unsets it on the schema") {
 		t.Errorf("default detail = %q, want it to name the schema", it.Detail)
+	}
+}
+
+// TestPlanIntegrationDiffers gives the existing integration another index
+// host, and checks that plan reports a conflict for one made by hand and an
+// update for the request's own.
+func TestPlanIntegrationDiffers(t *testing.T) {
+	tests := []struct {
+		name    string
+		comment string
+		state   string
+		detail  string
+	}{
+		{"made by hand", "", Conflict, "stop in preflight, because API integration CORP_PYPI_INTEGRATION exists and differs from the request: API_ALLOWED_PREFIXES is (https://pypi.other.example), the request expects (https://pypi.corp.example.com)"},
+		{"own integration", "repolink request DATA-4711", Update, "the run alters it, because API_ALLOWED_PREFIXES is (https://pypi.other.example)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			conn.objects["API INTEGRATIONS"] = snowflake.Row{"name": "CORP_PYPI_INTEGRATION", "comment": tt.comment}
+			conn.integration = exampleIntegration()
+			conn.integration["API_ALLOWED_PREFIXES"] = "https://pypi.other.example"
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			it := item(t, report, "integration")
+			if it.State != tt.state {
+				t.Errorf("state = %q, want %q", it.State, tt.state)
+			}
+			if !strings.Contains(it.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestPlanRepositoryDiffers gives the existing repository another
+// integration, and checks that plan reports a conflict for one made by hand
+// and a replacement for the request's own.
+func TestPlanRepositoryDiffers(t *testing.T) {
+	tests := []struct {
+		name    string
+		comment string
+		state   string
+		detail  string
+	}{
+		{"made by hand", "", Conflict, "stop in preflight, because artifact repository CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT, the request expects CORP_PYPI_INTEGRATION"},
+		{"own repository", "repolink request DATA-4711", Update, "the run replaces it, because API_INTEGRATION is OTHER_INT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			conn.objects["ARTIFACT REPOSITORIES"] = repositoryRow(tt.comment, "OTHER_INT")
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			it := item(t, report, "repository")
+			if it.State != tt.state {
+				t.Errorf("state = %q, want %q", it.State, tt.state)
+			}
+			if !strings.Contains(it.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
+			}
+		})
 	}
 }

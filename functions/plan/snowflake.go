@@ -46,11 +46,13 @@ func (p *planner) snowflake(ctx context.Context) {
 }
 
 // object looks up a SECRET, API INTEGRATION or ARTIFACT REPOSITORY. An
-// object created for another request is Conflict, by the owner check with
-// which preflight stops the run. The secret step sets the credential of the
-// request's own secret again on every run, so that secret is Update. A
-// secret made by hand, and an existing integration or repository, are
-// adopted unchanged.
+// object created for another request, and one not created for this request
+// whose settings differ from it, are Conflict, by the checks with which
+// preflight stops the run. The steps bring the request's own objects in
+// line, so those are Update: the secret and the repository on every run,
+// because Snowflake shows neither the credential nor the INDEX_URL, and
+// the integration when its settings differ. Other objects are adopted
+// unchanged.
 func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.Object) Item {
 	row, err := obj.Find(ctx, conn)
 	it := found(obj.Step, obj.Type, snowflake.StoredName(obj.Name), row != nil, row["name"], err)
@@ -61,13 +63,35 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+err.Error()
 		return it
 	}
+	drifts, err := obj.Drift(ctx, conn, row, p.req)
+	if err != nil {
+		it.State, it.Detail = Unknown, err.Error()
+		return it
+	}
+	own := sfobject.Owner(row) == p.req.ID
 	switch {
-	case obj.Step == "secret" && sfobject.Owner(row) == p.req.ID:
+	case !own && len(drifts) > 0:
+		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+sfobject.DriftConflict(obj.Noun, it.Name, drifts).Error()
+	case obj.Step == "secret" && own:
 		it.State, it.Detail = Update, "the run sets the credential again"
 	case obj.Step == "secret":
 		it.Detail = "made by hand; the run adopts it with its credential as it is"
+	case own && len(drifts) > 0 && sfobject.NeedsReplace(drifts):
+		it.State, it.Detail = Update, "the run replaces it, because "+driftText(drifts)
+	case own && len(drifts) > 0:
+		it.State, it.Detail = Update, "the run alters it, because "+driftText(drifts)
+	case obj.Step == "repository" && own:
+		it.State, it.Detail = Update, "the run sets INDEX_URL again, because Snowflake does not show it"
 	}
 	return it
+}
+
+func driftText(drifts []sfobject.Drift) string {
+	texts := make([]string, len(drifts))
+	for i, d := range drifts {
+		texts[i] = d.String()
+	}
+	return strings.Join(texts, "; ")
 }
 
 // checkPrincipal marks the existing endpoint service Update when Snowflake's

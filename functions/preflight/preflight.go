@@ -84,8 +84,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 }
 
 // checkOwners fails a run whose SECRET, API INTEGRATION or ARTIFACT
-// REPOSITORY name is taken by an object created for another request,
-// before anything is built for it.
+// REPOSITORY name is taken by an object created for another request, or by
+// one not created for this request whose settings differ from it, before
+// anything is built for it.
 func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) error {
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {
@@ -104,6 +105,9 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 			continue
 		}
 		if err := obj.CheckOwner(row, req.ID); err != nil {
+			return err
+		}
+		if err := obj.CheckDrift(ctx, conn, row, req); err != nil {
 			return err
 		}
 	}
