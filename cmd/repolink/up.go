@@ -19,6 +19,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/sfnapi"
 	"github.com/repolink/repolink/shared/webhook"
@@ -440,10 +441,14 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	return name, err
 }
 
-// seedErrorPath returns the JSON path of the credential field whose value
-// the sandbox rejected, such as one in a named pipe, or "$" for another
-// error.
+// seedErrorPath returns the JSON path of the credential field that the
+// sandbox could not read or use, such as one in a named pipe or one with a
+// blank value, or "$" for another error.
 func seedErrorPath(req request.Request, err error) string {
+	var credential *sandbox.CredentialError
+	if errors.As(err, &credential) {
+		return credential.Path
+	}
 	var invalid *secrets.InvalidValueError
 	if !errors.As(err, &invalid) {
 		return "$"

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -215,5 +216,81 @@ func TestUpRejectsMappedCredentialRef(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "credential reference") {
 		t.Errorf("stderr %q does not say the field is a credential reference", errOut)
+	}
+}
+
+// Every credential that the intake cannot read or use is reported at the
+// JSON path of its field, also when the reference itself is allowed.
+func TestUpCredentialErrorPaths(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	refs := t.TempDir()
+	blank := filepath.Join(refs, "blank")
+	notKey := filepath.Join(refs, "not-a-key")
+	for path, content := range map[string]string{blank: " \n\t\n", notKey: "not a PEM key\n"} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up := startUp(t, t.TempDir(), "--sandbox-latency", "none",
+		"--allow-local-refs", "file:"+refs+"/*,env:REPOLINK_TEST_UNSET_*")
+
+	tests := []struct {
+		name    string
+		edit    func(doc map[string]any)
+		field   string
+		message string
+	}{
+		{
+			name: "whitespace file password",
+			edit: func(doc map[string]any) {
+				section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "file:" + blank}
+			},
+			field:   "$.repository.auth.password_ref",
+			message: "empty or only whitespace",
+		},
+		{
+			name: "missing file token",
+			edit: func(doc map[string]any) {
+				section(doc, "repository")["auth"] = map[string]any{"type": "token", "token_ref": "file:" + filepath.Join(refs, "missing")}
+			},
+			field:   "$.repository.auth.token_ref",
+			message: "no such file",
+		},
+		{
+			name: "unset environment password",
+			edit: func(doc map[string]any) {
+				section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:REPOLINK_TEST_UNSET_PASSWORD"}
+			},
+			field:   "$.repository.auth.password_ref",
+			message: "is not set",
+		},
+		{
+			name:    "private key not PEM",
+			edit:    func(doc map[string]any) { section(doc, "snowflake")["private_key_ref"] = "file:" + notKey },
+			field:   "$.snowflake.private_key_ref",
+			message: "snowflake.private_key_ref",
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+				doc["id"] = fmt.Sprintf("DATA-CRED-%d", i)
+				tt.edit(doc)
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
+			if code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; response %+v", code, resp)
+			}
+			if paths := fieldPaths(resp.Errors); !slices.Equal(paths, []string{tt.field}) {
+				t.Fatalf("field errors = %v, want [%s]", paths, tt.field)
+			}
+			if !strings.Contains(resp.Errors[0].Message, tt.message) {
+				t.Errorf("message %q does not contain %q", resp.Errors[0].Message, tt.message)
+			}
+		})
 	}
 }

@@ -69,31 +69,33 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets Resolver) error {
 	if sf.PrivateKeyRef == "" {
 		if err := sb.ensureSecret(sf.PasswordRef, randomPassword); err != nil {
-			return err
+			return &CredentialError{Path: "$.snowflake.password_ref", Err: err}
 		}
 		password, err := secrets.Resolve(ctx, sf.PasswordRef)
 		if err != nil {
-			return fmt.Errorf("read snowflake.password_ref: %w", err)
+			return &CredentialError{Path: "$.snowflake.password_ref", Err: fmt.Errorf("read snowflake.password_ref: %w", err)}
 		}
 		return sb.Snowflake.EnsureUser(sf.Account, sf.User, nil, password)
 	}
 
+	const keyPath = "$.snowflake.private_key_ref"
 	if err := sb.ensureSecret(sf.PrivateKeyRef, newPrivateKeyPEM); err != nil {
-		return err
+		return &CredentialError{Path: keyPath, Err: err}
 	}
 	pemText, err := secrets.Resolve(ctx, sf.PrivateKeyRef)
 	if err != nil {
-		return fmt.Errorf("read snowflake.private_key_ref: %w", err)
+		return &CredentialError{Path: keyPath, Err: fmt.Errorf("read snowflake.private_key_ref: %w", err)}
 	}
 	var passphrase string
 	if sf.PrivateKeyPassphraseRef != "" {
 		if passphrase, err = secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
-			return fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
+			return &CredentialError{Path: "$.snowflake.private_key_passphrase_ref",
+				Err: fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)}
 		}
 	}
 	key, err := snowflake.ParsePrivateKey([]byte(pemText), []byte(passphrase))
 	if err != nil {
-		return fmt.Errorf("snowflake.private_key_ref: %w", err)
+		return &CredentialError{Path: keyPath, Err: fmt.Errorf("snowflake.private_key_ref: %w", err)}
 	}
 	return sb.Snowflake.EnsureUser(sf.Account, sf.User, &key.PublicKey, "")
 }
@@ -117,11 +119,11 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 		}
 	}
 	if err := sb.ensureSecret(ref, generate); err != nil {
-		return err
+		return &CredentialError{Path: "$." + field, Err: err}
 	}
 	value, err := secrets.Resolve(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", field, err)
+		return &CredentialError{Path: "$." + field, Err: fmt.Errorf("read %s: %w", field, err)}
 	}
 	user, password := auth.Username, value
 	if auth.Type == "token" {
@@ -136,6 +138,19 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 	}
 	return nil
 }
+
+// CredentialError is a failure of Seed to create, read or use the
+// credential of one reference field of the request.
+type CredentialError struct {
+	// Path is the JSON path of the field, such as
+	// $.repository.auth.password_ref.
+	Path string
+	Err  error
+}
+
+func (e *CredentialError) Error() string { return e.Err.Error() }
+
+func (e *CredentialError) Unwrap() error { return e.Err }
 
 // ensureSecret creates a Secrets Manager secret for an aws-secretsmanager:
 // reference when the sandbox does not hold it yet.
