@@ -5,7 +5,11 @@ package secrets
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/repolink/repolink/shared/request/requesttest"
@@ -59,5 +63,79 @@ func TestRestrictedResolveRejectsNamedPipe(t *testing.T) {
 	}
 	if invalid.Ref != "file:"+path {
 		t.Errorf("Ref = %q, want file:%s", invalid.Ref, path)
+	}
+}
+
+// Each file: reference in the allowed directory that cannot be read fails
+// with the reason, not with "not allowed".
+func TestRestrictedResolverFileReasons(t *testing.T) {
+	dir := symlinkTree(t)
+	allowed := filepath.Join(dir, "allowed")
+	if err := os.Symlink(filepath.Join(allowed, "later"), filepath.Join(allowed, "dangling-inside")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("later", filepath.Join(allowed, "dangling-relative")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(allowed, "subdir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(allowed, "pipe"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(allowed, "large"), make([]byte, MaxSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(allowed, "unreadable"), []byte("value"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	list, err := ParseAllowList([]string{"file:" + allowed + "/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := NewResolver().Restrict(list, "use a secret store reference")
+
+	tests := []struct {
+		name string
+		file string
+		want []string
+		// rootReads marks a case that a process running as root reads.
+		rootReads bool
+	}{
+		{name: "dangling link", file: "dangling-inside", want: []string{allowed + "/later", "no such file"}},
+		{name: "dangling relative link", file: "dangling-relative", want: []string{allowed + "/later", "no such file"}},
+		{name: "missing file", file: "missing", want: []string{allowed + "/missing", "no such file"}},
+		{name: "directory", file: "subdir", want: []string{allowed + "/subdir", "is a directory, not a regular file"}},
+		{name: "named pipe", file: "pipe", want: []string{allowed + "/pipe", "named pipe, not a regular file"}},
+		{name: "too large", file: "large", want: []string{allowed + "/large", fmt.Sprintf("the limit for a credential is %d bytes", MaxSize)}},
+		{name: "unreadable", file: "unreadable", want: []string{allowed + "/unreadable", "permission denied"}, rootReads: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.rootReads && os.Geteuid() == 0 {
+				t.Skip("root reads a file without read permission")
+			}
+			ref := "file:" + filepath.Join(allowed, tt.file)
+			got, err := resolver.Resolve(context.Background(), ref)
+			if err == nil {
+				t.Fatalf("Resolve(%s) = %d bytes, want an error", ref, len(got))
+			}
+			var notAllowed *NotAllowedError
+			if errors.As(err, &notAllowed) {
+				t.Errorf("Resolve(%s) error = %v, want the reason the file cannot be read", ref, err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Resolve(%s) error = %v, want it to contain %q", ref, err, want)
+				}
+			}
+		})
+	}
+
+	// A dangling link out of the allowed directory stays rejected.
+	_, err = resolver.Resolve(context.Background(), "file:"+allowed+"/dangling")
+	var notAllowed *NotAllowedError
+	if !errors.As(err, &notAllowed) {
+		t.Errorf("Resolve(allowed/dangling) error = %v, want *NotAllowedError", err)
 	}
 }
