@@ -118,6 +118,18 @@ func TestSendTaskSuccessChecksAwaitEndpointResult(t *testing.T) {
 			wantErr: "--output-json has endpoint_state as an object, where"},
 		{name: "boolean status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": true}`},
 			wantErr: "--output-json has status as a boolean, where"},
+		{name: "pending status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "Pending"}`},
+			wantErr: `--output-json has status "Pending", which must be Available, APPROVED or ACCEPTED, compared without case, so it does not report a live endpoint`},
+		{name: "pending acceptance", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "pendingAcceptance"}`},
+			wantErr: `status "pendingAcceptance", which must be Available, APPROVED or ACCEPTED`},
+		{name: "rejected status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "REJECTED"}`},
+			wantErr: `status "REJECTED", which must be`},
+		{name: "empty status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": ""}`},
+			wantErr: `status "", which must be`},
+		{name: "endpoint not created", output: []string{"--output-json", `{"endpoint_state": "PENDING_CREATION", "status": "Available"}`},
+			wantErr: `--output-json has endpoint_state "PENDING_CREATION", which must be CREATED, so`},
+		{name: "both not live", output: []string{"--output-json", `{"endpoint_state": "FAILED", "status": "Failed"}`},
+			wantErr: `endpoint_state "FAILED", which must be CREATED, and status "Failed", which must be`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/functions/poller"
@@ -162,7 +163,43 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass %s",
 			joinAnd(wrong), t.label(), t.execution, example)
 	}
+	if t.isAwaitEndpoint() {
+		return t.checkEndpointLive(doc, example)
+	}
 	return nil
+}
+
+// checkEndpointLive returns a usage error when the AwaitEndpoint result in
+// doc does not report a live endpoint, as the poller judges it, because
+// the run goes on to use the endpoint once the task succeeds. A pending or
+// failed endpoint takes send-task-failure, or no call while the poller
+// waits. example is the live report to suggest.
+func (t waitingTask) checkEndpointLive(doc any, example string) error {
+	fields, _ := doc.(map[string]any)
+	state, _ := fields["endpoint_state"].(string)
+	status, _ := fields["status"].(string)
+	if poller.Judge(state, status) == poller.Live {
+		return nil
+	}
+	var wrong []string
+	if !strings.EqualFold(state, poller.LiveEndpointState) {
+		wrong = append(wrong, fmt.Sprintf("endpoint_state %q, which must be %s", state, poller.LiveEndpointState))
+	}
+	if !slices.ContainsFunc(poller.LiveStatuses, func(live string) bool { return strings.EqualFold(live, status) }) {
+		wrong = append(wrong, fmt.Sprintf("status %q, which must be %s, compared without case",
+			status, joinOr(poller.LiveStatuses)))
+	}
+	return usagef("--output-json has %s, so it does not report a live endpoint to the %s task of execution %s; "+
+		"let the poller complete the task once the endpoint is live, send-task-failure to fail it, or pass %s",
+		strings.Join(wrong, ", and "), t.label(), t.execution, example)
+}
+
+// joinOr joins items as "a", "a or b" or "a, b or c".
+func joinOr(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // joinAnd joins items as "a", "a and b" or "a, b and c".

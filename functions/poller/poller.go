@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,14 @@ const (
 	Failed
 )
 
+// LiveEndpointState is the endpoint_state of a live endpoint.
+const LiveEndpointState = "CREATED"
+
+// LiveStatuses are the cloud statuses of a live endpoint in
+// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO, for AWS, Azure and Google Cloud in
+// that order. Judge compares them without case.
+var LiveStatuses = []string{"Available", "APPROVED", "ACCEPTED"}
+
 // Judge maps Snowflake's endpoint_state and the cloud's status to a verdict.
 // On AWS the status moves pendingAcceptance → pending → available; only
 // rejected, failed, expired and deleted are terminal. An unknown status keeps
@@ -70,10 +79,9 @@ func Judge(endpointState, status string) Verdict {
 	switch strings.ToLower(status) {
 	case "rejected", "failed", "expired", "deleted", "disconnected", "closed", "needs_attention":
 		return Failed
-	case "available", "approved", "accepted":
-		if state == "CREATED" {
-			return Live
-		}
+	}
+	if state == LiveEndpointState && slices.ContainsFunc(LiveStatuses, func(live string) bool { return strings.EqualFold(live, status) }) {
+		return Live
 	}
 	if state == "FAILED" || state == "DELETING" || state == "PENDING_DELETION" {
 		return Failed
