@@ -323,6 +323,23 @@ func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.P
 	}
 }
 
+// exclusionStatements let a step read the running executions of the
+// provision and teardown machines and their inputs, for the check that
+// fails an execution while another one of its request runs.
+// teardownMachine is "" when the stack has no teardown machine.
+func exclusionStatements(s arnScope, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
+	machines := []string{s.stateMachine(provisionMachine)}
+	executions := []string{s.executions(provisionMachine)}
+	if teardownMachine != "" {
+		machines = append(machines, s.stateMachine(teardownMachine))
+		executions = append(executions, s.executions(teardownMachine))
+	}
+	return []awsiam.PolicyStatement{
+		statement("ListRunsOfRequest", []string{"states:ListExecutions"}, machines, nil),
+		statement("DescribeRunsOfRequest", []string{"states:DescribeExecution"}, executions, nil),
+	}
+}
+
 // operationsStatements lets operators list, inspect and redrive the runs of
 // every machine, and start teardown runs when that machine is deployed.
 func operationsStatements(s arnScope, machineNames []string, teardownMachine string) []awsiam.PolicyStatement {

@@ -42,6 +42,10 @@ const (
 	// envMachinePrefix starts one variable per machine on the operations
 	// function, such as REPOLINK_STATE_MACHINE_ARN_TEARDOWN.
 	envMachinePrefix = "REPOLINK_STATE_MACHINE_ARN_"
+	// envProvisionName and envTeardownName are the state machine names
+	// that every step function gets.
+	envProvisionName = "REPOLINK_STATE_MACHINE_NAME_PROVISION"
+	envTeardownName  = "REPOLINK_STATE_MACHINE_NAME_TEARDOWN"
 )
 
 // NewStack defines the stack. It reads the state machine definitions first,
@@ -85,7 +89,7 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 			}
 			spec, _ := stepSpec(task)
 			opts.role = roles[spec.Group]
-			opts.env = stepEnv(spec, cfg, *s.Table.TableName())
+			opts.env = stepEnv(spec, cfg, *s.Table.TableName(), machineNames)
 			s.Functions[task] = newFunction(stack, spec, opts)
 		}
 	}
@@ -194,6 +198,13 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 			"of every security group in the stack's region and account. List the groups that egress-ip requests name.")
 	}
 
+	// Every step of the provision and teardown machines checks for other
+	// executions of its request (functions/lambda/internal/exclusion).
+	exclusion := exclusionStatements(scopeARNs, machineNames["provision"], machineNames["teardown"])
+	for _, group := range []Group{GroupPreflight, GroupNetwork, GroupSnowflake, GroupTeardown, GroupFirewall, GroupWait} {
+		statements[group] = append(statements[group], exclusion...)
+	}
+
 	roles := map[Group]awsiam.Role{}
 	for _, group := range groups {
 		role := newRole(s.Stack, group)
@@ -207,18 +218,21 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 
 // stepEnv returns the environment of a step function beyond its handler.
 // The preflight and snowflake groups get the table for the endpoint
-// reservations.
-func stepEnv(spec FunctionSpec, cfg Config, tableName string) map[string]string {
+// reservations. Every step gets the names of the provision and teardown
+// machines, whose executions of one request it keeps apart.
+func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[string]string) map[string]string {
+	env := map[string]string{envProvisionName: machineNames["provision"]}
+	if name := machineNames["teardown"]; name != "" {
+		env[envTeardownName] = name
+	}
 	switch spec.Group {
 	case GroupWait:
-		return map[string]string{
-			envTable:        tableName,
-			envWaitDeadline: cfg.WaitDeadline.String(),
-		}
+		env[envTable] = tableName
+		env[envWaitDeadline] = cfg.WaitDeadline.String()
 	case GroupPreflight, GroupSnowflake:
-		return map[string]string{envTable: tableName}
+		env[envTable] = tableName
 	}
-	return nil
+	return env
 }
 
 // newServiceFunctions creates the poller, webhook and operations functions.

@@ -362,9 +362,11 @@ func TestFunctionEnvironment(t *testing.T) {
 		want    map[string]any
 	}{
 		{"await_endpoint", map[string]any{
-			"REPOLINK_HANDLER":        "await_endpoint",
-			"REPOLINK_DYNAMODB_TABLE": table,
-			"REPOLINK_WAIT_DEADLINE":  "24h0m0s",
+			"REPOLINK_HANDLER":                      "await_endpoint",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WAIT_DEADLINE":                "24h0m0s",
 		}},
 		{"poller", map[string]any{
 			"REPOLINK_HANDLER":        "poller",
@@ -382,20 +384,38 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
 		}},
 		{"preflight", map[string]any{
-			"REPOLINK_HANDLER":        "preflight",
-			"REPOLINK_DYNAMODB_TABLE": table,
+			"REPOLINK_HANDLER":                      "preflight",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
 		{"endpoint", map[string]any{
-			"REPOLINK_HANDLER":        "endpoint",
-			"REPOLINK_DYNAMODB_TABLE": table,
+			"REPOLINK_HANDLER":                      "endpoint",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
 		{"teardown_endpoint", map[string]any{
-			"REPOLINK_HANDLER":        "teardown_endpoint",
-			"REPOLINK_DYNAMODB_TABLE": table,
+			"REPOLINK_HANDLER":                      "teardown_endpoint",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
-		{"proxy_vm", map[string]any{"REPOLINK_HANDLER": "proxy_vm"}},
-		{"egress_ranges", map[string]any{"REPOLINK_HANDLER": "egress_ranges"}},
-		{"teardown_proxy_vm", map[string]any{"REPOLINK_HANDLER": "teardown_proxy_vm"}},
+		{"proxy_vm", map[string]any{
+			"REPOLINK_HANDLER":                      "proxy_vm",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+		}},
+		{"egress_ranges", map[string]any{
+			"REPOLINK_HANDLER":                      "egress_ranges",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+		}},
+		{"teardown_proxy_vm", map[string]any{
+			"REPOLINK_HANDLER":                      "teardown_proxy_vm",
+			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
+			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.handler, func(t *testing.T) {
@@ -517,6 +537,15 @@ func TestIAMStatements(t *testing.T) {
 	// The dynamo package keys every reservations item with this prefix.
 	reservationKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "endpoints#*"}}
 
+	// Every step checks for the running executions of its request.
+	runsOfRequestMachines := []string{
+		arn("states", "stateMachine:repolink-provision"),
+		arn("states", "stateMachine:repolink-teardown"),
+	}
+	runsOfRequestExecutions := []string{
+		arn("states", "execution:repolink-provision:*"),
+		arn("states", "execution:repolink-teardown:*"),
+	}
 	tests := []struct {
 		role      string
 		sid       string
@@ -619,6 +648,18 @@ func TestIAMStatements(t *testing.T) {
 				arn("states", "execution:repolink-teardown:*"),
 				arn("states", "execution:repolink-egress-refresh:*"),
 			}, nil},
+		{"PreflightRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"PreflightRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"NetworkRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"NetworkRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"SnowflakeRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"SnowflakeRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"TeardownRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"TeardownRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"FirewallRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"FirewallRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"WaitRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"WaitRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role+"/"+tt.sid, func(t *testing.T) {
