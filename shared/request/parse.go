@@ -43,6 +43,11 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 	if err := json.Unmarshal(doc, &generic); err != nil {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
 	}
+	// A document that is not an object, such as a line of text that YAML
+	// reads as a string, has no fields to check.
+	if _, ok := generic.(map[string]any); !ok {
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: notObjectMessage(generic)}}}
+	}
 	fields := duplicateKeys(doc)
 	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
 	fields = append(fields, zeroEgressPort(generic)...)
@@ -54,7 +59,7 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 		err = json.Unmarshal(cleaned, &req)
 	}
 	if err != nil {
-		fields = append(fields, FieldError{Path: "$", Message: "invalid request: " + err.Error()})
+		fields = append(fields, decodeError(err))
 		return req, &ValidationError{Fields: fields}
 	}
 	req.ApplyDefaults()
@@ -68,6 +73,40 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 		return req, &ValidationError{Fields: fields}
 	}
 	return req, nil
+}
+
+// notObjectMessage returns the error message for a document whose top
+// level is value, a decoded JSON value other than an object.
+func notObjectMessage(value any) string {
+	kind := "null"
+	switch value.(type) {
+	case string:
+		kind = "a string"
+	case float64:
+		kind = "a number"
+	case bool:
+		kind = "true or false"
+	case []any:
+		kind = "an array"
+	}
+	return `must be a JSON object or YAML mapping of request fields, such as {"id": "DATA-4711", "route": "public", ...}; the document is ` + kind
+}
+
+// decodeError converts an error of decoding the checked document into a
+// Request to a field error. The type error of encoding/json names Go
+// types, such as "request.Request", which mean nothing to the author of a
+// request, so the message names the JSON value instead. checkShape removes
+// the values of the wrong type first, so this is a fallback.
+func decodeError(err error) FieldError {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return FieldError{Path: "$", Message: "invalid request: " + err.Error()}
+	}
+	path := "$"
+	if typeErr.Field != "" {
+		path += "." + typeErr.Field
+	}
+	return FieldError{Path: path, Message: "is a JSON " + typeErr.Value + ", which this field does not accept"}
 }
 
 // dropCovered returns the errors of fields whose path is neither a path

@@ -1,6 +1,7 @@
 package request
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -411,6 +412,58 @@ func TestParseDuplicateKeys(t *testing.T) {
 				t.Errorf("field paths (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestParseTopLevelNotObject(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		kind string
+	}{
+		{"plain text", "not json", "a string"},
+		{"quoted string", `"DATA-4711"`, "a string"},
+		{"array", `[1, 2]`, "an array"},
+		{"YAML list", "- id: DATA-4711\n", "an array"},
+		{"number", "42", "a number"},
+		{"boolean", "true", "true or false"},
+		{"null", "null", "null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc))
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Parse error = %v, want a *ValidationError", err)
+			}
+			if len(verr.Fields) != 1 {
+				t.Fatalf("got %d field errors, want 1:\n%v", len(verr.Fields), verr)
+			}
+			if got := verr.Fields[0].Path; got != "$" {
+				t.Errorf("path = %q, want $", got)
+			}
+			message := verr.Fields[0].Message
+			if !strings.Contains(message, "must be a JSON object or YAML mapping") {
+				t.Errorf("message %q does not say what the document must be", message)
+			}
+			if !strings.HasSuffix(message, "the document is "+tt.kind) {
+				t.Errorf("message %q does not end with the document is %s", message, tt.kind)
+			}
+		})
+	}
+}
+
+func TestDecodeErrorNamesNoGoType(t *testing.T) {
+	var req Request
+	err := json.Unmarshal([]byte(`{"aws": {"subnet_ids": "subnet-01"}}`), &req)
+	if err == nil {
+		t.Fatal("decoding a string into subnet_ids succeeded, want a type error")
+	}
+
+	got := decodeError(err)
+	want := FieldError{Path: "$.aws.subnet_ids", Message: "is a JSON string, which this field does not accept"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("field error (-want +got):\n%s", diff)
 	}
 }
 

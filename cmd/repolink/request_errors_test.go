@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRequestFileNotObject(t *testing.T) {
+	commands := [][]string{
+		{"plan"},
+		{"plan", "--output", "json"},
+		{"run", "--sandbox"},
+		{"preflight"},
+		{"teardown", "--sandbox"},
+	}
+	for _, command := range commands {
+		t.Run(strings.Join(command, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "request.json")
+			if err := os.WriteFile(path, []byte("not json\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append(append([]string{}, command...), "--state-dir", filepath.Join(dir, "state"), path)
+
+			code, out, errOut := runCLI(t, args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.Contains(errOut, path+": invalid request") {
+				t.Errorf("stderr does not name the file %s:\n%s", path, errOut)
+			}
+			if !strings.Contains(errOut, "$: must be a JSON object or YAML mapping") {
+				t.Errorf("stderr does not say what the file must contain:\n%s", errOut)
+			}
+			if n := strings.Count(errOut, "\n  $"); n != 1 {
+				t.Errorf("stderr has %d field errors, want 1:\n%s", n, errOut)
+			}
+			if strings.Contains(errOut, "Go value") {
+				t.Errorf("stderr names a Go type:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestAPIInputRequestNotObject(t *testing.T) {
+	for _, machine := range []string{provisionMachine, teardownMachine} {
+		t.Run(machine, func(t *testing.T) {
+			input := json.RawMessage(`{"request": "not json"}`)
+
+			_, err := prepareAPIInput(context.Background(), machine, input)
+			if err == nil {
+				t.Fatal("prepareAPIInput accepted a request that is a string")
+			}
+			message := err.Error()
+			if !strings.Contains(message, "$.request: must be a JSON object or YAML mapping") {
+				t.Errorf("error does not say what the request must be: %s", message)
+			}
+			if n := strings.Count(message, "$.request"); n != 1 {
+				t.Errorf("error has %d field errors, want 1: %s", n, message)
+			}
+			if strings.Contains(message, "Go value") {
+				t.Errorf("error names a Go type: %s", message)
+			}
+		})
+	}
+}
