@@ -83,25 +83,30 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkLocalServiceSecrets(ctx, opts); err != nil {
 		return err
 	}
+
+	// Listen before creating or locking the state directory, so that an
+	// address that cannot be bound leaves the directory as it was, or
+	// leaves no directory at all.
+	ln, err := net.Listen("tcp", opts.listen)
+	if err != nil {
+		if serving, _ := serviceStatus(opts.dir); serving {
+			return errServingDir(opts.dir)
+		}
+		return usagef("listen on %s: %v; choose another --listen address, or stop what serves it", opts.listen, err)
+	}
+	defer ln.Close()
 	if _, err := prepareStateDir(opts.dir); err != nil {
 		return usagef("%v", err)
 	}
 	lock, err := lockStateDir(opts.dir, opts.sandbox)
 	if errors.Is(err, errServing) {
-		return usagef("another repolink up is serving %s; stop it, or choose another --state-dir", opts.dir)
+		return errServingDir(opts.dir)
 	}
 	if err != nil {
 		return err
 	}
 	defer lock.release()
 
-	// Listen before opening the stores, so that a taken port leaves the
-	// state directory as it was, without a recorded mode.
-	ln, err := net.Listen("tcp", opts.listen)
-	if err != nil {
-		return usagef("listen on %s: %v; choose another --listen address, or stop what serves it", opts.listen, err)
-	}
-	defer ln.Close()
 	svc, err := openService(ctx, opts, apiToken, logger)
 	if err != nil {
 		return err
@@ -109,6 +114,12 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runErr := svc.run(ctx, ln, opts, apiToken != "")
 	svc.stop()
 	return runErr
+}
+
+// errServingDir is the error for a state directory that another repolink
+// up serves.
+func errServingDir(dir string) error {
+	return usagef("another repolink up is serving %s; stop it, or choose another --state-dir", dir)
 }
 
 // upEnvironment is the part of up's usage about the environment variables
@@ -166,8 +177,8 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	if err := opts.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return opts, usagef("--log-level must be debug, info, warn or error, not %q", *logLevel)
 	}
-	if _, _, err := net.SplitHostPort(opts.listen); err != nil {
-		return opts, usagef("--listen %q is not host:port, such as %s", opts.listen, defaultListen)
+	if err := checkListen(opts.listen); err != nil {
+		return opts, err
 	}
 	for _, h := range strings.Split(*hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -187,6 +198,23 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	}
 	opts.dir = dir
 	return opts, nil
+}
+
+// checkListen returns a usage error when listen is not host:port with a
+// port from 0 to 65535 or a service name, such as http. Port 0 lets the
+// system choose a free port.
+func checkListen(listen string) error {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usagef("--listen %q is not host:port, such as %s", listen, defaultListen)
+	}
+	if port == "" {
+		return usagef("--listen %q has no port; give one, such as %s, or port 0 to let the system choose", listen, defaultListen)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return usagef("--listen %q: port %s is not a number from 0 to 65535 or a known service name", listen, port)
+	}
+	return nil
 }
 
 // service is everything repolink up runs in one process.

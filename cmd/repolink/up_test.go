@@ -383,6 +383,8 @@ func TestUpRejectsConfiguration(t *testing.T) {
 		{name: "empty secret reference", secret: "set", args: []string{"--sandbox", "--webhook-secret-ref", "env:REPOLINK_TEST_EMPTY_SECRET"}, wantErr: "--webhook-secret-ref"},
 		{name: "no API token outside sandbox", secret: "set", wantErr: envAPIToken},
 		{name: "listen without port", secret: "set", token: "t", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
+		{name: "listen port out of range", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:99999"}, wantErr: "--listen \"127.0.0.1:99999\": port 99999 is not a number from 0 to 65535"},
+		{name: "listen empty port", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:"}, wantErr: "--listen \"127.0.0.1:\" has no port"},
 		{name: "arguments", secret: "set", args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
 		{name: "bad mapping", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},
 		{name: "allow-list without scheme", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with the scheme env or file"},
@@ -499,5 +501,63 @@ func TestUpPortTakenLeavesDirectory(t *testing.T) {
 		if exists(filepath.Join(dir, name)) {
 			t.Errorf("up created %s although it could not listen", name)
 		}
+	}
+}
+
+// TestUpBadListenLeavesNothing checks that up with an address that it
+// cannot use creates neither the state directory nor a file in it.
+func TestUpBadListenLeavesNothing(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	inUse, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inUse.Close()
+
+	for _, listen := range []string{"127.0.0.1:99999", inUse.Addr().String()} {
+		t.Run(listen, func(t *testing.T) {
+			missing := filepath.Join(t.TempDir(), "state")
+			code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", listen, "--state-dir", missing)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if !strings.Contains(errOut, "--listen") {
+				t.Errorf("stderr does not name --listen: %s", errOut)
+			}
+			if exists(missing) {
+				t.Errorf("up created the state directory %s although it could not listen", missing)
+			}
+
+			empty := t.TempDir()
+			if code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", listen, "--state-dir", empty); code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			entries, err := os.ReadDir(empty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				t.Errorf("up created %s in the state directory although it could not listen", e.Name())
+			}
+		})
+	}
+}
+
+// TestUpSameDirAndAddress checks that a second up on the directory and the
+// address of a running one names the directory, not only the address.
+func TestUpSameDirAndAddress(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	first := startUp(t, dir, "--sandbox-latency", "none")
+
+	listen := strings.TrimPrefix(first.url, "http://")
+	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", listen, "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, "another repolink up is serving") {
+		t.Errorf("stderr does not say that another repolink up serves the directory: %s", errOut)
 	}
 }
