@@ -152,13 +152,15 @@ func printPlan(w io.Writer, r planReport, flags string) {
 		} else {
 			detail = oneLine(detail, 120)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, planWord(it.State), detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, it.State, detail)
 	}
 	tw.Flush()
 
+	// The JSON plan has the same counts in its "summary" field.
+	s := r.Summary
 	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown\n",
-		r.Count(plan.Create), r.Count(plan.Update), r.Count(plan.Exists), r.Count(plan.Conflict), r.Count(plan.Unknown))
-	if r.Count(plan.Conflict) > 0 {
+		s.Create, s.Update, s.Adopt, s.Conflict, s.Unknown)
+	if s.Conflict > 0 {
 		fmt.Fprintln(w, "a run stops at the first conflict; its line says what to change")
 	}
 	switch {
@@ -169,22 +171,4 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	default:
 		fmt.Fprintf(w, "no execution yet; a run would be %s\n", r.NextRun)
 	}
-}
-
-func planWord(state string) string {
-	switch state {
-	case plan.Exists:
-		return "adopt"
-	case plan.Create:
-		return "create"
-	case plan.Update:
-		return "update"
-	case plan.Run:
-		return "run"
-	case plan.Skip:
-		return "skip"
-	case plan.Conflict:
-		return "conflict"
-	}
-	return "unknown"
 }

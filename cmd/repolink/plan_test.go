@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/functions/plan"
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -69,11 +72,12 @@ func TestPrintPlanUpdateItem(t *testing.T) {
 	report := planReport{
 		Report: plan.Report{Request: "DATA-4711", Route: "public", Items: []plan.Item{
 			{Step: "secret", Kind: "SECRET", Name: "CORP_PYPI_SECRET", State: plan.Update, ID: "CORP_PYPI_SECRET"},
-			{Step: "integration", Kind: "API INTEGRATION", Name: "CORP_PYPI_INTEGRATION", State: plan.Exists, ID: "CORP_PYPI_INTEGRATION"},
+			{Step: "integration", Kind: "API INTEGRATION", Name: "CORP_PYPI_INTEGRATION", State: plan.Adopt, ID: "CORP_PYPI_INTEGRATION"},
 			{Step: "repository", Kind: "ARTIFACT REPOSITORY", Name: "CORP_PYPI", State: plan.Create},
 		}},
 		NextRun: "DATA-4711",
 	}
+	report.Summary = report.Summarize()
 	var out bytes.Buffer
 
 	printPlan(&out, report, "")
@@ -85,6 +89,80 @@ func TestPrintPlanUpdateItem(t *testing.T) {
 		if strings.HasPrefix(line, "secret ") && !strings.Contains(line, " update ") {
 			t.Errorf("secret line = %q, want plan word update", line)
 		}
+	}
+}
+
+// TestPlanJSONMatchesText plans the example request after a run of it,
+// when most items are adopt, and checks that the JSON plan has the words
+// and the counts of the text plan.
+func TestPlanJSONMatchesText(t *testing.T) {
+	dir := t.TempDir()
+	reqPath := "../../examples/aws-privatelink.json"
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, reqPath); code != exitOK {
+		t.Fatalf("run of the example exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, text, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan exit %d\nstdout:\n%s\nstderr:\n%s", code, text, errOut)
+	}
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan --output json exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &top); err != nil {
+		t.Fatalf("decode JSON plan: %v\n%s", err, out)
+	}
+	var keys []string
+	for key := range top {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	wantKeys := []string{"execution", "items", "next_run", "request", "route", "summary"}
+	if diff := cmp.Diff(wantKeys, keys); diff != "" {
+		t.Errorf("top-level fields of the JSON plan (-want +got):\n%s", diff)
+	}
+
+	var report planReport
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("decode JSON plan: %v\n%s", err, out)
+	}
+	// The text rows follow the title, a blank line and the header.
+	rows := strings.Split(text, "\n")[3:]
+	if len(rows) < len(report.Items) {
+		t.Fatalf("text plan has %d rows after the header, want at least %d:\n%s", len(rows), len(report.Items), text)
+	}
+	adopted := 0
+	for i, it := range report.Items {
+		if it.State == plan.Adopt {
+			adopted++
+		}
+		if !strings.HasPrefix(rows[i], it.Step+" ") || !strings.Contains(rows[i], " "+it.State+" ") {
+			t.Errorf("item %d is %s %q in the JSON plan, but its text row is %q", i, it.Step, it.State, rows[i])
+		}
+	}
+	if adopted == 0 {
+		t.Errorf("no item of the JSON plan is %q after a run:\n%s", plan.Adopt, out)
+	}
+
+	var line string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, " to create, ") {
+			line = l
+		}
+	}
+	var want plan.Summary
+	_, err := fmt.Sscanf(line, "%d to create, %d to update, %d to adopt, %d in conflict, %d unknown",
+		&want.Create, &want.Update, &want.Adopt, &want.Conflict, &want.Unknown)
+	if err != nil {
+		t.Fatalf("read the text summary line %q: %v\n%s", line, err, text)
+	}
+	if diff := cmp.Diff(want, report.Summary); diff != "" {
+		t.Errorf("JSON summary differs from the text summary line (-text +json):\n%s", diff)
+	}
+	if want.Adopt != adopted {
+		t.Errorf("summary counts %d to adopt, but %d items are %q", want.Adopt, adopted, plan.Adopt)
 	}
 }
 

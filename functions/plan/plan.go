@@ -16,10 +16,11 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// States of an item.
+// States of an item. The text plan prints them as they are, and the JSON
+// plan has them in the "state" field of each item.
 const (
-	// Exists means the resource exists and a run would adopt it unchanged.
-	Exists = "exists"
+	// Adopt means the resource exists and a run would keep it unchanged.
+	Adopt = "adopt"
 	// Update means the resource exists and a run would change it in place,
 	// such as the SECRET, whose credential every run sets again.
 	Update = "update"
@@ -54,6 +55,29 @@ type Report struct {
 	Request string `json:"request"`
 	Route   string `json:"route"`
 	Items   []Item `json:"items"`
+	// Summary counts Items by state. Plan sets it with Summarize.
+	Summary Summary `json:"summary"`
+}
+
+// Summary is the number of items in each state that decides whether to
+// run. The items that run or skip are not counted.
+type Summary struct {
+	Create   int `json:"create"`
+	Update   int `json:"update"`
+	Adopt    int `json:"adopt"`
+	Conflict int `json:"conflict"`
+	Unknown  int `json:"unknown"`
+}
+
+// Summarize counts the report's items by state.
+func (r Report) Summarize() Summary {
+	return Summary{
+		Create:   r.Count(Create),
+		Update:   r.Count(Update),
+		Adopt:    r.Count(Adopt),
+		Conflict: r.Count(Conflict),
+		Unknown:  r.Count(Unknown),
+	}
 }
 
 // Count returns how many items have the given state.
@@ -81,6 +105,7 @@ func Plan(ctx context.Context, env *workflow.Env, req request.Request) Report {
 			Detail: "plan looks up the network resources of aws-privatelink only"})
 	}
 	p.snowflake(ctx)
+	p.report.Summary = p.report.Summarize()
 	return p.report
 }
 
@@ -101,14 +126,14 @@ type planner struct {
 
 func (p *planner) add(items ...Item) { p.report.Items = append(p.report.Items, items...) }
 
-// found returns an Exists or Create item for a lookup result.
+// found returns an Adopt or Create item for a lookup result.
 func found(step, kind, name string, exists bool, id string, err error) Item {
 	it := Item{Step: step, Kind: kind, Name: name, State: Create}
 	switch {
 	case err != nil:
 		it.State, it.Detail = Unknown, err.Error()
 	case exists:
-		it.State, it.ID = Exists, id
+		it.State, it.ID = Adopt, id
 	}
 	return it
 }

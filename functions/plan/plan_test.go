@@ -314,8 +314,12 @@ func TestPlanEverythingExists(t *testing.T) {
 	if n := report.Count(Create); n != 0 {
 		t.Errorf("%d items would be created, want 0: %+v", n, report.Items)
 	}
-	if n := report.Count(Exists); n != 10 {
-		t.Errorf("%d items exist, want 10: %+v", n, report.Items)
+	if n := report.Count(Adopt); n != 10 {
+		t.Errorf("%d items would be adopted, want 10: %+v", n, report.Items)
+	}
+	wantSummary := Summary{Create: 0, Update: 2, Adopt: 10, Conflict: 0, Unknown: 0}
+	if diff := cmp.Diff(wantSummary, report.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 	if got := states(report)["secret/SECRET"]; got != Update {
 		t.Errorf("secret state = %q, want %q, because every run sets its credential again", got, Update)
@@ -327,7 +331,7 @@ func TestPlanEverythingExists(t *testing.T) {
 		t.Errorf("%d items would be updated, want 2 (the secret and the repository): %+v", n, report.Items)
 	}
 	for _, it := range report.Items {
-		if (it.State == Exists || it.State == Update) && it.ID == "" {
+		if (it.State == Adopt || it.State == Update) && it.ID == "" {
 			t.Errorf("existing %s %s has no ID", it.Step, it.Kind)
 		}
 	}
@@ -341,7 +345,7 @@ func TestPlanSecretByOwner(t *testing.T) {
 		detail  string
 	}{
 		{"own secret", "repolink request DATA-4711", Update, "sets the credential again"},
-		{"made by hand", "", Exists, "made by hand"},
+		{"made by hand", "", Adopt, "made by hand"},
 		{"other request", "repolink request DATA-9", Conflict, "stop in preflight"},
 	}
 	for _, tt := range tests {
@@ -495,7 +499,7 @@ func TestPlanChangesInPlace(t *testing.T) {
 		}, "proxy_vm", Conflict},
 		{"target registered by someone else", func(n *readOnlyNetwork, _ *readOnlyConn) {
 			n.health = append(n.health, cloud.TargetHealth{ID: "i-0other", Port: 443, State: "healthy"})
-		}, "target_group", Exists},
+		}, "target_group", Adopt},
 		{"cross-zone off", func(n *readOnlyNetwork, _ *readOnlyConn) { n.attrs = map[string]string{} }, "load_balancer", Update},
 		{"principal not allowed", func(n *readOnlyNetwork, _ *readOnlyConn) { n.principals = nil }, "endpoint_service", Update},
 		{"connection pending acceptance", func(n *readOnlyNetwork, _ *readOnlyConn) { n.conns[0].State = "pendingAcceptance" }, "connection", Update},

@@ -130,7 +130,7 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 	}
 	for _, info := range infos {
 		if p.serviceName != "" && info.ServiceID() == p.serviceName {
-			it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Exists,
+			it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Adopt,
 				ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
 			switch strings.ToUpper(info.EndpointState) {
 			case "PENDING_DELETION":
@@ -200,7 +200,7 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	case level == "":
 		it.State, it.Detail = Skip, "default_for is none"
 	default:
-		it.State = Exists
+		it.State = Adopt
 	}
 	return it
 }
@@ -209,7 +209,7 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 // repository. The grants step grants only what a role lacks. It revokes
 // what repolink granted on the integration and repository to roles that the
 // request no longer lists. So the item is Update when there is something to
-// revoke, Create when there is only something to grant, and Exists or Skip
+// revoke, Create when there is only something to grant, and Adopt or Skip
 // otherwise. A privilege on an integration or
 // repository that a run creates is missing without a lookup, because SHOW
 // GRANTS fails on an object that does not exist.
@@ -264,7 +264,7 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 	case len(roles) == 0 && len(stale.Kept) == 0:
 		it.State, it.Detail = Skip, "grant_to_roles is empty"
 	default:
-		it.State, it.ID = Exists, strings.Join(roles, ",")
+		it.State, it.ID = Adopt, strings.Join(roles, ",")
 		if len(roles) > 0 && it.Detail == "" {
 			it.Detail = "every role holds USAGE and READ"
 		}
