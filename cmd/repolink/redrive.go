@@ -39,7 +39,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := checkStateMode(dir, *flags.sandbox); err != nil {
 		return err
 	}
-	if err := checkRedrivable(x, commandFlags(false, *flags.stateDir)); err != nil {
+	if err := checkRedrivable(x, commandFlags(false, *flags.stateDir), commandFlags(*flags.sandbox, *flags.stateDir)); err != nil {
 		return err
 	}
 	if lacksRequest(x) {
@@ -91,16 +91,21 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // checkRedrivable returns a usage error with the reason an execution cannot
 // be redriven and the alternative. stopFlags are the flags that the
-// suggested stop command needs.
-func checkRedrivable(x engine.Execution, stopFlags string) error {
-	switch x.Status {
-	case engine.StatusRunning:
+// suggested stop command needs, and runFlags those of a suggested run.
+func checkRedrivable(x engine.Execution, stopFlags, runFlags string) error {
+	switch {
+	case x.Status == engine.StatusRunning:
 		return usagef("execution %s is still running (in %s); wait for it to close, or stop it with 'repolink stop%s %s', before redriving",
 			x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState), stopFlags, x.Name)
-	case engine.StatusSucceeded:
+	case x.Status != engine.StatusSucceeded:
+		return nil
+	case x.Machine == provisionMachine:
 		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts what exists", x.Name)
+	case x.Machine == teardownMachine:
+		return usagef("teardown execution %s succeeded, so there is nothing to redrive: the resources that it deleted stay deleted. "+
+			"To build them again, run 'repolink run%s %s' with the request file, which starts a new provision execution", x.Name, runFlags, requestPlaceholder)
 	}
-	return nil
+	return usagef("execution %s succeeded, so there is nothing to redrive", x.Name)
 }
 
 // checkNotTornDown returns a usage error when a teardown of the provision

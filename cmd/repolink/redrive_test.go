@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -129,5 +130,44 @@ func TestAPIRedriveRejectedAfterTeardown(t *testing.T) {
 	}
 	if got := aws.ToString(described.RedriveStatusReason); got != cliErr.Error() {
 		t.Errorf("DescribeExecution after the teardown: redriveStatusReason %q, want %q", got, cliErr)
+	}
+}
+
+// TestRedriveSucceededAdvice checks that the rejection of a redrive of a
+// succeeded execution gives advice that fits its machine.
+func TestRedriveSucceededAdvice(t *testing.T) {
+	const flags = " --sandbox --state-dir /tmp/state"
+	tests := []struct {
+		machine string
+		want    []string
+		notWant []string
+	}{
+		{machine: provisionMachine, want: []string{"nothing to redrive", "run its request again"}},
+		{
+			machine: teardownMachine,
+			want:    []string{"teardown execution A-teardown succeeded", "stay deleted", "'repolink run" + flags + " REQUEST'", "new provision execution"},
+			notWant: []string{"provision again", "adopts what exists"},
+		},
+		{machine: "egress-refresh", want: []string{"nothing to redrive"}, notWant: []string{"provision", "request"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.machine, func(t *testing.T) {
+			x := engine.Execution{Name: "A-teardown", Machine: tt.machine, Status: engine.StatusSucceeded}
+			err := checkRedrivable(x, " --state-dir /tmp/state", flags)
+			var usage *usageError
+			if !errors.As(err, &usage) {
+				t.Fatalf("checkRedrivable = %v, want a usage error", err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q does not contain %q", err, want)
+				}
+			}
+			for _, notWant := range tt.notWant {
+				if strings.Contains(err.Error(), notWant) {
+					t.Errorf("%q contains %q", err, notWant)
+				}
+			}
+		})
 	}
 }
