@@ -156,3 +156,32 @@ func TestRedriveTeardownRejectDirectoryFile(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyExecutionName checks that each command that takes an execution
+// name rejects an empty one with what to pass, instead of looking it up.
+func TestEmptyExecutionName(t *testing.T) {
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	if _, err := startExecution(context.Background(), eng, exampleRequest(t, "E-1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, command := range []string{"status", "history", "stop", "redrive", "teardown"} {
+		for _, name := range []string{"", " "} {
+			t.Run(command+"/"+strings.ReplaceAll(name, " ", "space"), func(t *testing.T) {
+				code, _, errOut := runCLI(t, command, "--state-dir", dir, name)
+				if code != exitInvalid {
+					t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+				}
+				if strings.Contains(errOut, "no execution named") {
+					t.Errorf("stderr looks the empty name up: %s", errOut)
+				}
+				if !strings.Contains(errOut, command+": the execution name is empty") {
+					t.Errorf("stderr does not say that the name is empty: %s", errOut)
+				}
+				if !strings.Contains(errOut, "'repolink list'") {
+					t.Errorf("stderr does not say where to find the names: %s", errOut)
+				}
+			})
+		}
+	}
+}

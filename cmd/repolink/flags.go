@@ -197,7 +197,24 @@ func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) 
 	if len(positional) != 1 {
 		return "", usagef("%s takes one execution name; got %d arguments", fs.Name(), len(positional))
 	}
+	if err := checkNameGiven(fs.Name(), positional[0], ""); err != nil {
+		return "", err
+	}
 	return positional[0], nil
+}
+
+// checkNameGiven returns a usage error when the execution name that
+// command received is empty or only whitespace, as from an unset shell
+// variable. alternative, such as "or a request file", names what else
+// command takes.
+func checkNameGiven(command, name, alternative string) error {
+	if strings.TrimSpace(name) != "" {
+		return nil
+	}
+	if alternative != "" {
+		alternative = " " + alternative
+	}
+	return usagef("%s: the execution name is empty; pass the name of an execution%s, such as DATA-4711, and run 'repolink list' for the names", command, alternative)
 }
 
 // openStoreFor opens the engine store in stateDir to read or change the

@@ -26,6 +26,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if len(positional) != 1 {
 		return usagef("teardown takes the name of a provision execution or a request file; got %d arguments", len(positional))
 	}
+	if err := checkNameGiven("teardown", positional[0], "or a request file"); err != nil {
+		return err
+	}
 	if err := flags.validate(); err != nil {
 		return err
 	}
