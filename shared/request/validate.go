@@ -413,8 +413,12 @@ func (v *validator) notifyURL(raw string) {
 		v.add(path, "is not a URL; "+accepted)
 	case u.User != nil:
 		v.add(path, "contains credentials; remove them from the URL")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "https", u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+		// url.Parse accepts any digits as a port, such as 0, which no
+		// receiver listens on.
+		if _, _, problem := urlPort(u); problem != "" {
+			v.add(path, fmt.Sprintf("%s, or leave the port out for the default port of %s://", problem, u.Scheme))
+		}
 	case u.Scheme == "http":
 		v.add(path, fmt.Sprintf("http:// is accepted only for a loopback host, not %q; %s", u.Hostname(), accepted))
 	default:
