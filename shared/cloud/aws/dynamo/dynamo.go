@@ -1,6 +1,7 @@
 // Package dynamo keeps the registered long waits, the tickets that webhook
-// deliveries started and the endpoint reservations of Snowflake accounts in
-// one DynamoDB table, for the Lambda deployment.
+// deliveries started, the endpoint reservations of Snowflake accounts and
+// the executions that run each request in one DynamoDB table, for the
+// Lambda deployment.
 //
 // The table has a string partition key pk, a string sort key sk and the TTL
 // attribute expires_at (Unix seconds). Items are laid out as:
@@ -8,6 +9,7 @@
 //	wait          pk "wait"                                            sk "token#<sha256 of the task token>"
 //	ticket        pk "ticket#<sha256 of the ticket>"                   sk "ticket"
 //	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
+//	run           pk "run#<sha256 of the request ID>"                  sk "run"
 //
 // All waits share one partition so that the poller reads them with a single
 // Query. Each provision run in its long wait has one open wait, so the
@@ -79,6 +81,9 @@ type Store struct {
 	// ReservationTTL is how long an endpoint place stays held after it
 	// was last reserved.
 	ReservationTTL time.Duration
+	// RunHoldTTL sets the expires_at of a run item: its last write plus
+	// RunHoldTTL.
+	RunHoldTTL time.Duration
 }
 
 var _ workflow.WaitRegistry = (*Store)(nil)
@@ -93,6 +98,7 @@ func New(client Client, table string) *Store {
 		WaitRetention:     DefaultWaitRetention,
 		DeliveryRetention: DefaultDeliveryRetention,
 		ReservationTTL:    DefaultReservationTTL,
+		RunHoldTTL:        DefaultRunHoldTTL,
 	}
 }
 
