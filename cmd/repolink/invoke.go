@@ -147,6 +147,12 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 	var doc workflow.Document
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
+		// The type error of encoding/json names a Go type, so the message
+		// names the JSON value instead.
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, doc, usagef("--input %s is a JSON %s, not an object; pass a workflow document such as {\"request\": {...}, \"resources\": {...}}", path, typeErr.Value)
+		}
 		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
 	}
 	if err := json.Unmarshal(data, &doc); err != nil || fields["request"] == nil {

@@ -71,3 +71,38 @@ func TestAPIInputRequestNotObject(t *testing.T) {
 		})
 	}
 }
+
+func TestInvokeInputNotObject(t *testing.T) {
+	tests := []struct {
+		name     string
+		document string
+		want     string
+	}{
+		{"string", `"not json"`, "is a JSON string, not an object"},
+		{"array", `[1, 2]`, "is a JSON array, not an object"},
+		{"number", `42`, "is a JSON number, not an object"},
+		{"request string", `{"request": "not json"}`, `it needs a "request" object`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "input.json")
+			if err := os.WriteFile(path, []byte(tt.document), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			_, _, err := readDocument(path)
+			if err == nil {
+				t.Fatal("readDocument accepted a document that is not a workflow document")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if strings.Contains(err.Error(), "Go value") {
+				t.Errorf("error names a Go type: %s", err)
+			}
+		})
+	}
+}
