@@ -3,58 +3,77 @@ package statemachines
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sfnapi"
 )
 
-// awaitFixture runs the provision machine's AwaitEndpoint state alone on
-// the embedded engine, with a fake await_endpoint step that hands over
-// each task token it receives.
+const (
+	awaitRegion  = "us-east-1"
+	awaitAccount = "123456789012"
+)
+
+// awaitFixture runs the whole provision machine on the embedded engine with
+// fake step functions, served over the Step Functions API. The fake
+// await_endpoint step hands over each task token it receives, and the
+// fixture counts the calls of every step.
 type awaitFixture struct {
 	engine *engine.Engine
+	client *sfn.Client
 	tokens chan string
+
+	mu    sync.Mutex
+	calls map[string]int
 }
+
+// placeholder matches a ${name} placeholder of a task's function.
+var placeholder = regexp.MustCompile(`\$\{([a-z_]+)\}`)
 
 func newAwaitFixture(t *testing.T) *awaitFixture {
 	t.Helper()
-	var provision struct {
-		States map[string]map[string]any
-	}
-	if err := json.Unmarshal(Provision, &provision); err != nil {
-		t.Fatalf("decode provision.asl.json: %v", err)
-	}
-	state := provision.States["AwaitEndpoint"]
-	if state == nil {
-		t.Fatal("provision.asl.json has no AwaitEndpoint state")
-	}
-	delete(state, "Next")
-	state["End"] = true
-	definition, err := json.Marshal(map[string]any{"StartAt": "AwaitEndpoint", "States": map[string]any{"AwaitEndpoint": state}})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{})
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: awaitRegion, Account: awaitAccount})
 	if err != nil {
 		t.Fatalf("open engine: %v", err)
 	}
 	t.Cleanup(func() { e.Close() })
-	f := &awaitFixture{engine: e, tokens: make(chan string, 4)}
-	e.Register("await_endpoint", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
-		var payload struct {
-			Token string `json:"token"`
-		}
-		if err := json.Unmarshal(in, &payload); err != nil {
-			return nil, err
-		}
-		f.tokens <- payload.Token
-		return json.RawMessage(`{}`), nil
-	})
-	if err := e.Define("await", definition); err != nil {
-		t.Fatalf("define AwaitEndpoint alone: %v", err)
+	f := &awaitFixture{engine: e, tokens: make(chan string, 4), calls: map[string]int{}}
+
+	for _, match := range placeholder.FindAllStringSubmatch(string(Provision), -1) {
+		name := match[1]
+		e.Register(name, func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+			f.mu.Lock()
+			f.calls[name]++
+			f.mu.Unlock()
+			if name != "await_endpoint" {
+				return json.RawMessage(`{"action":"created","id":"` + name + `-1"}`), nil
+			}
+			var payload struct {
+				Token string `json:"token"`
+			}
+			if err := json.Unmarshal(in, &payload); err != nil {
+				return nil, err
+			}
+			f.tokens <- payload.Token
+			return json.RawMessage(`{}`), nil
+		})
+	}
+	if err := e.Define("provision", Provision); err != nil {
+		t.Fatalf("define provision: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -63,7 +82,24 @@ func newAwaitFixture(t *testing.T) *awaitFixture {
 		cancel()
 		<-done
 	})
+
+	srv := httptest.NewServer(sfnapi.New(e, sfnapi.Options{}))
+	t.Cleanup(srv.Close)
+	f.client = sfn.New(sfn.Options{
+		Region:           awaitRegion,
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
 	return f
+}
+
+func (f *awaitFixture) start(t *testing.T, route request.Route) {
+	t.Helper()
+	input := fmt.Sprintf(`{"request":{"id":"req-1","route":%q},"resources":{}}`, route)
+	if _, err := f.engine.Start(context.Background(), "provision", "req-1", json.RawMessage(input)); err != nil {
+		t.Fatalf("start: %v", err)
+	}
 }
 
 func (f *awaitFixture) token(t *testing.T) string {
@@ -77,6 +113,22 @@ func (f *awaitFixture) token(t *testing.T) string {
 	}
 }
 
+// sendTaskSuccess completes token through the Step Functions API, as
+// SendTaskSuccess of the AWS CLI or an SDK does.
+func (f *awaitFixture) sendTaskSuccess(t *testing.T, token, output string) {
+	t.Helper()
+	if _, err := f.client.SendTaskSuccess(context.Background(), &sfn.SendTaskSuccessInput{
+		TaskToken: aws.String(token), Output: aws.String(output)}); err != nil {
+		t.Fatalf("SendTaskSuccess %s: %v", output, err)
+	}
+}
+
+func (f *awaitFixture) called(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[name]
+}
+
 func (f *awaitFixture) wait(t *testing.T, name string) engine.Execution {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -88,63 +140,146 @@ func (f *awaitFixture) wait(t *testing.T, name string) engine.Execution {
 	return x
 }
 
-// TestAwaitEndpointRejectsMalformedResult checks that a task token
-// completed with anything but the poller's report, including a report
-// whose fields are not strings, fails AwaitEndpoint itself, so that a
-// redrive registers the wait again rather than failing the next step with
-// the same stored output.
-func TestAwaitEndpointRejectsMalformedResult(t *testing.T) {
+// liveReport returns the report that the poller sends for a live endpoint
+// of route.
+func liveReport(t *testing.T, route request.Route) string {
+	t.Helper()
+	cloud := (&request.Request{Route: route}).RouteCloud()
+	status, ok := poller.LiveStatuses[cloud]
+	if !ok {
+		t.Fatalf("poller.LiveStatuses has no status for cloud %q of route %s", cloud, route)
+	}
+	return fmt.Sprintf(`{"endpoint_state":%q,"status":%q}`, poller.LiveEndpointState, status)
+}
+
+// TestAwaitEndpointWaitsAgainOnReportNotLive checks that a task result
+// other than the poller's live report, sent through the Step Functions
+// API, builds nothing and registers a new wait, and that the poller's
+// report on that wait completes the run.
+func TestAwaitEndpointWaitsAgainOnReportNotLive(t *testing.T) {
+	const awsRoute, gcpRoute = request.RouteAWSPrivateLink, request.RouteGCPPrivateLink
 	for _, tt := range []struct {
-		name, output, wantError string
+		name   string
+		route  request.Route
+		output string
 	}{
-		{"string", `"live"`, engine.ErrorRuntime},
-		{"empty object", `{}`, engine.ErrorRuntime},
-		{"missing status", `{"endpoint_state":"CREATED"}`, engine.ErrorRuntime},
-		{"number state", `{"endpoint_state":123,"status":"Available"}`, engine.ErrorIntrinsicFailure},
-		{"array status", `{"endpoint_state":"CREATED","status":["x"]}`, engine.ErrorIntrinsicFailure},
-		{"null status", `{"endpoint_state":"CREATED","status":null}`, engine.ErrorIntrinsicFailure},
-		{"object state", `{"endpoint_state":{},"status":"Available"}`, engine.ErrorIntrinsicFailure},
-		{"boolean status", `{"endpoint_state":"CREATED","status":true}`, engine.ErrorIntrinsicFailure},
+		{"deleted and bogus", awsRoute, `{"endpoint_state":"DELETED","status":"Bogus"}`},
+		{"pending", awsRoute, `{"endpoint_state":"PENDING_CREATION","status":"Pending"}`},
+		{"lower case status", awsRoute, `{"endpoint_state":"CREATED","status":"available"}`},
+		{"lower case state", awsRoute, `{"endpoint_state":"created","status":"Available"}`},
+		{"status of another cloud", awsRoute, `{"endpoint_state":"CREATED","status":"ACCEPTED"}`},
+		{"aws status on gcp", gcpRoute, `{"endpoint_state":"CREATED","status":"Available"}`},
+		{"rejected on gcp", gcpRoute, `{"endpoint_state":"CREATED","status":"REJECTED"}`},
+		{"long status", awsRoute, `{"endpoint_state":"CREATED","status":"` + strings.Repeat("A", 20000) + `"}`},
+		{"long state", gcpRoute, `{"endpoint_state":"` + strings.Repeat("C", 8000) + `","status":"ACCEPTED"}`},
+		{"string", awsRoute, `"live"`},
+		{"array", awsRoute, `["CREATED","Available"]`},
+		{"empty object", awsRoute, `{}`},
+		{"missing status", awsRoute, `{"endpoint_state":"CREATED"}`},
+		{"missing state", gcpRoute, `{"status":"ACCEPTED"}`},
+		{"number state", awsRoute, `{"endpoint_state":123,"status":"Available"}`},
+		{"array status", awsRoute, `{"endpoint_state":"CREATED","status":["Available"]}`},
+		{"null status", awsRoute, `{"endpoint_state":"CREATED","status":null}`},
+		{"object state", gcpRoute, `{"endpoint_state":{},"status":"ACCEPTED"}`},
+		{"boolean status", gcpRoute, `{"endpoint_state":"CREATED","status":true}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newAwaitFixture(t)
-			ctx := context.Background()
-			if _, err := f.engine.Start(ctx, "await", "req-1", json.RawMessage(`{"request":{},"resources":{}}`)); err != nil {
-				t.Fatalf("start: %v", err)
+			f.start(t, tt.route)
+			f.sendTaskSuccess(t, f.token(t), tt.output)
+
+			// The run registers a new wait instead of going on.
+			second := f.token(t)
+			if got := f.called("secret"); got != 0 {
+				t.Fatalf("secret called %d times after a report that is not live, want 0", got)
 			}
-			if err := f.engine.SendTaskSuccess(ctx, f.token(t), json.RawMessage(tt.output)); err != nil {
-				t.Fatalf("send task success: %v", err)
+			x, err := f.engine.Describe(context.Background(), "req-1")
+			if err != nil {
+				t.Fatalf("describe: %v", err)
 			}
-			x := f.wait(t, "req-1")
-			if x.Status != engine.StatusFailed {
-				t.Fatalf("status %s, want %s", x.Status, engine.StatusFailed)
-			}
-			if x.Error != tt.wantError {
-				t.Errorf("error %q (%s), want %q", x.Error, x.Cause, tt.wantError)
+			if x.Status != engine.StatusRunning {
+				t.Fatalf("status after a report that is not live %s (%s: %s), want %s", x.Status, x.Error, x.Cause, engine.StatusRunning)
 			}
 
-			if _, err := f.engine.Redrive(ctx, "req-1"); err != nil {
-				t.Fatalf("redrive: %v", err)
-			}
-			live := `{"endpoint_state":"CREATED","status":"Available"}`
-			if err := f.engine.SendTaskSuccess(ctx, f.token(t), json.RawMessage(live)); err != nil {
-				t.Fatalf("send task success after the redrive: %v", err)
-			}
+			live := liveReport(t, tt.route)
+			f.sendTaskSuccess(t, second, live)
 			x = f.wait(t, "req-1")
 			if x.Status != engine.StatusSucceeded {
-				t.Fatalf("status after the redrive %s (%s: %s), want %s", x.Status, x.Error, x.Cause, engine.StatusSucceeded)
+				t.Fatalf("status after the live report %s (%s: %s), want %s", x.Status, x.Error, x.Cause, engine.StatusSucceeded)
+			}
+			if got := f.called("await_endpoint"); got != 2 {
+				t.Errorf("await_endpoint called %d times, want 2", got)
+			}
+			if got := f.called("secret"); got != 1 {
+				t.Errorf("secret called %d times, want 1", got)
 			}
 			var doc struct {
 				Resources struct {
-					EndpointLive map[string]string `json:"endpoint_live"`
+					EndpointLive json.RawMessage `json:"endpoint_live"`
 				} `json:"resources"`
 			}
 			if err := json.Unmarshal(x.Output, &doc); err != nil {
-				t.Fatalf("decode output %s: %v", x.Output, err)
+				t.Fatalf("decode output: %v", err)
 			}
-			if got := doc.Resources.EndpointLive["status"]; got != "Available" {
-				t.Errorf("endpoint_live.status %q, want Available", got)
+			if got := string(doc.Resources.EndpointLive); got != live {
+				t.Errorf("endpoint_live %s, want %s", got, live)
 			}
 		})
+	}
+}
+
+// TestAwaitEndpointLiveReport checks that the poller's live report of each
+// private-link route completes the run at once, and that the run keeps only
+// the report's two fields.
+func TestAwaitEndpointLiveReport(t *testing.T) {
+	for _, route := range []request.Route{request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink} {
+		t.Run(string(route), func(t *testing.T) {
+			f := newAwaitFixture(t)
+			f.start(t, route)
+			live := liveReport(t, route)
+			withExtra := strings.TrimSuffix(live, "}") + `,"extra":"` + strings.Repeat("x", 100) + `"}`
+			f.sendTaskSuccess(t, f.token(t), withExtra)
+
+			x := f.wait(t, "req-1")
+			if x.Status != engine.StatusSucceeded {
+				t.Fatalf("status %s (%s: %s), want %s", x.Status, x.Error, x.Cause, engine.StatusSucceeded)
+			}
+			if got := f.called("await_endpoint"); got != 1 {
+				t.Errorf("await_endpoint called %d times, want 1", got)
+			}
+			var doc struct {
+				Resources struct {
+					EndpointLive json.RawMessage `json:"endpoint_live"`
+				} `json:"resources"`
+			}
+			if err := json.Unmarshal(x.Output, &doc); err != nil {
+				t.Fatalf("decode output: %v", err)
+			}
+			if got := string(doc.Resources.EndpointLive); got != live {
+				t.Errorf("endpoint_live %s, want %s", got, live)
+			}
+		})
+	}
+}
+
+// TestAwaitEndpointFailureRedrive checks that a redrive after the poller
+// fails the wait registers a new wait, which the live report completes.
+func TestAwaitEndpointFailureRedrive(t *testing.T) {
+	f := newAwaitFixture(t)
+	f.start(t, request.RouteAWSPrivateLink)
+	if _, err := f.client.SendTaskFailure(context.Background(), &sfn.SendTaskFailureInput{
+		TaskToken: aws.String(f.token(t)), Error: aws.String("Rejected"), Cause: aws.String("await_endpoint: rejected")}); err != nil {
+		t.Fatalf("SendTaskFailure: %v", err)
+	}
+	if x := f.wait(t, "req-1"); x.Status != engine.StatusFailed || x.Error != "Rejected" {
+		t.Fatalf("status %s %s, want %s Rejected", x.Status, x.Error, engine.StatusFailed)
+	}
+
+	if _, err := f.engine.Redrive(context.Background(), "req-1"); err != nil {
+		t.Fatalf("redrive: %v", err)
+	}
+	f.sendTaskSuccess(t, f.token(t), liveReport(t, request.RouteAWSPrivateLink))
+	if x := f.wait(t, "req-1"); x.Status != engine.StatusSucceeded {
+		t.Fatalf("status after the redrive %s (%s: %s), want %s", x.Status, x.Error, x.Cause, engine.StatusSucceeded)
 	}
 }

@@ -2,6 +2,7 @@ package statemachines
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"sort"
@@ -11,8 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -55,13 +58,9 @@ type aslState struct {
 	Parameters map[string]any
 	ResultPath string
 	Next       string
-	Choices    []struct {
-		Variable     string
-		StringEquals string
-		Next         string
-	}
-	Default string
-	Retry   []struct {
+	Choices    []map[string]any
+	Default    string
+	Retry      []struct {
 		ErrorEquals     []string
 		IntervalSeconds float64
 		BackoffRate     float64
@@ -83,6 +82,13 @@ func aslCalls(t *testing.T, route string) []stepCall {
 		t.Fatalf("decode provision.asl.json: %v", err)
 	}
 
+	// The walk takes the path on which every check passes, so the
+	// endpoint wait completes with the poller's live report.
+	doc := map[string]any{"request": map[string]any{"route": route}, "resources": map[string]any{}}
+	if status, ok := poller.LiveStatuses[(&request.Request{Route: request.Route(route)}).RouteCloud()]; ok {
+		doc["resources"] = map[string]any{"endpoint_live": map[string]any{"endpoint_state": poller.LiveEndpointState, "status": status}}
+	}
+
 	var calls []stepCall
 	name := machine.StartAt
 	for hops := 0; name != ""; hops++ {
@@ -100,12 +106,14 @@ func aslCalls(t *testing.T, route string) []stepCall {
 		case "Choice":
 			next := state.Default
 			for _, choice := range state.Choices {
-				if choice.Variable == "$.request.route" && choice.StringEquals == route {
-					next = choice.Next
+				if matchesRule(t, choice, doc) {
+					next, _ = choice["Next"].(string)
 					break
 				}
 			}
 			name = next
+		case "Pass":
+			name = state.Next
 		case "Succeed":
 			return calls
 		default:
@@ -114,6 +122,57 @@ func aslCalls(t *testing.T, route string) []stepCall {
 	}
 	t.Fatalf("provision.asl.json: route %s ends without a Succeed state", route)
 	return nil
+}
+
+// matchesRule evaluates an ASL choice rule on doc. It supports the
+// operators that provision.asl.json uses and the paths of plain fields.
+func matchesRule(t *testing.T, rule, doc map[string]any) bool {
+	t.Helper()
+	if rules, ok := rule["And"].([]any); ok {
+		for _, sub := range rules {
+			if !matchesRule(t, sub.(map[string]any), doc) {
+				return false
+			}
+		}
+		return true
+	}
+	if rules, ok := rule["Or"].([]any); ok {
+		for _, sub := range rules {
+			if matchesRule(t, sub.(map[string]any), doc) {
+				return true
+			}
+		}
+		return false
+	}
+	if sub, ok := rule["Not"].(map[string]any); ok {
+		return !matchesRule(t, sub, doc)
+	}
+
+	variable, _ := rule["Variable"].(string)
+	var value any = doc
+	present := true
+	for _, field := range strings.Split(strings.TrimPrefix(variable, "$."), ".") {
+		object, ok := value.(map[string]any)
+		if !ok {
+			present = false
+			break
+		}
+		if value, ok = object[field]; !ok {
+			present = false
+			break
+		}
+	}
+	switch {
+	case rule["IsPresent"] != nil:
+		return present == rule["IsPresent"]
+	case rule["IsString"] != nil:
+		_, isString := value.(string)
+		return present && isString == rule["IsString"]
+	case rule["StringEquals"] != nil:
+		return present && value == rule["StringEquals"]
+	}
+	t.Fatalf("provision.asl.json: choice rule %v uses an operator that this test does not evaluate", rule)
+	return false
 }
 
 func aslCall(t *testing.T, name string, state aslState) stepCall {
@@ -429,23 +488,60 @@ func TestWorkflowsCallbackFailureRaises(t *testing.T) {
 	}
 }
 
-func TestWorkflowsCallbackChecksFieldTypes(t *testing.T) {
-	// Read the fields from the ASL state's ResultSelector, so that a field
-	// added there without a check here breaks this test.
+// TestWorkflowsCallbackChecksLiveReport checks that the Workflows callback
+// check tests the same fields, types and values as the ASL
+// CheckEndpointLive state does on the gcp-privatelink route.
+func TestWorkflowsCallbackChecksLiveReport(t *testing.T) {
+	// Read the fields and values from the ASL state, so that a field or
+	// value changed there without a check here breaks this test.
 	var provision struct {
 		States map[string]struct {
-			ResultSelector map[string]string
+			Choices []map[string]any
 		}
 	}
 	if err := json.Unmarshal(Provision, &provision); err != nil {
 		t.Fatalf("decode provision.asl.json: %v", err)
 	}
-	var fields []string
-	for key := range provision.States["AwaitEndpoint"].ResultSelector {
-		fields = append(fields, strings.TrimSuffix(key, ".$"))
+	choices := provision.States["CheckEndpointLive"].Choices
+	if len(choices) == 0 {
+		t.Fatal("provision.asl.json has no CheckEndpointLive choice")
 	}
-	if len(fields) == 0 {
-		t.Fatal("provision.asl.json AwaitEndpoint has no ResultSelector fields")
+	const prefix = "$.resources.endpoint_live."
+	stringFields := map[string]bool{}
+	values := map[string]string{}
+	// walk skips the rules that hold only for another route.
+	var walk func(rule map[string]any)
+	walk = func(rule map[string]any) {
+		for _, op := range []string{"And", "Or"} {
+			rules, _ := rule[op].([]any)
+			route := ""
+			for _, sub := range rules {
+				sub := sub.(map[string]any)
+				if sub["Variable"] == "$.request.route" {
+					route, _ = sub["StringEquals"].(string)
+				}
+			}
+			if route != "" && route != "gcp-privatelink" {
+				continue
+			}
+			for _, sub := range rules {
+				walk(sub.(map[string]any))
+			}
+		}
+		field, ok := strings.CutPrefix(fmt.Sprint(rule["Variable"]), prefix)
+		if !ok {
+			return
+		}
+		if rule["IsString"] == true {
+			stringFields[field] = true
+		}
+		if value, ok := rule["StringEquals"].(string); ok {
+			values[field] = value
+		}
+	}
+	walk(choices[0])
+	if len(stringFields) == 0 || len(values) != len(stringFields) {
+		t.Fatalf("CheckEndpointLive checks the types of %v and the values %v on gcp-privatelink; want a value for each checked field", stringFields, values)
 	}
 
 	var conditions []string
@@ -457,14 +553,58 @@ func TestWorkflowsCallbackChecksFieldTypes(t *testing.T) {
 			}
 		}
 	}
-	for _, field := range fields {
-		check := `get_type(map.get(live, "` + field + `")) != "string"`
-		found := false
+	contains := func(want string) bool {
 		for _, condition := range conditions {
-			found = found || strings.Contains(condition, check)
+			if strings.Contains(condition, want) {
+				return true
+			}
 		}
-		if !found {
-			t.Errorf("%s: no switch condition checks %s, want one with %s", workflowsFile, field, check)
+		return false
+	}
+	for field := range stringFields {
+		if check := `get_type(map.get(live, "` + field + `")) != "string"`; !contains(check) {
+			t.Errorf("%s: no switch condition checks the type of %s, want one with %s", workflowsFile, field, check)
 		}
+		if check := `live.` + field + ` != "` + values[field] + `"`; !contains(check) {
+			t.Errorf("%s: no switch condition checks the value of %s, want one with %s", workflowsFile, field, check)
+		}
+	}
+}
+
+// TestWorkflowsCallbackNotLiveWaitsAgain checks that every check of the
+// callback body other than the failure body goes to a step that creates a
+// new callback, as the ASL CheckEndpointLive state goes back to
+// AwaitEndpoint.
+func TestWorkflowsCallbackNotLiveWaitsAgain(t *testing.T) {
+	steps := readWorkflows(t)["main"].Steps
+	byName := map[string]*workflowsStep{}
+	for _, entry := range steps {
+		name, step := stepName(t, entry)
+		byName[name] = step
+	}
+	check := byName["check_callback"]
+	if check == nil {
+		t.Fatalf("%s has no check_callback step", workflowsFile)
+	}
+	jumps := 0
+	for _, condition := range check.Switch {
+		if condition.Steps != nil {
+			continue
+		}
+		jumps++
+		target := byName[condition.Next]
+		if target == nil {
+			t.Fatalf("%s: condition %v jumps to missing step %q", workflowsFile, condition.Condition, condition.Next)
+		}
+		if target.Next != "create_callback" {
+			t.Errorf("%s: condition %v goes to %s, which goes on to %q, want create_callback",
+				workflowsFile, condition.Condition, condition.Next, target.Next)
+		}
+	}
+	if jumps != 3 {
+		t.Errorf("%s: check_callback has %d conditions that wait again, want 3 (not a map, wrong types, wrong values)", workflowsFile, jumps)
+	}
+	if create := byName["create_callback"]; create == nil || create.Call != "events.create_callback_endpoint" {
+		t.Errorf("%s: create_callback does not call events.create_callback_endpoint", workflowsFile)
 	}
 }

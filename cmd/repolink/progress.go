@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/workflow"
@@ -383,6 +384,14 @@ func (d eventDetails) result(key string) workflow.Result {
 	action, _ := entry["action"].(string)
 	id, _ := entry["id"].(string)
 	status, _ := entry["status"].(string)
+	if key == "endpoint_live" {
+		// The state machine goes on only after the poller's live report
+		// and registers a new wait on any other task result.
+		state, _ := entry["endpoint_state"].(string)
+		if !poller.IsLiveReport("", state, status) {
+			return workflow.Result{Action: "not live", ID: "the task result is not the poller's report of a live endpoint; waiting again"}
+		}
+	}
 	return resultOf(key, action, id, status)
 }
 

@@ -119,13 +119,21 @@ func TestSendTaskSuccessChecksAwaitEndpointResult(t *testing.T) {
 		{name: "boolean status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": true}`},
 			wantErr: "--output-json has status as a boolean, where"},
 		{name: "pending status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "Pending"}`},
-			wantErr: `--output-json has status "Pending", which must be Available, APPROVED or ACCEPTED, compared without case, so it does not report a live endpoint`},
+			wantErr: `--output-json has status "Pending", which must be exactly Available, so it does not report a live endpoint`},
 		{name: "pending acceptance", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "pendingAcceptance"}`},
-			wantErr: `status "pendingAcceptance", which must be Available, APPROVED or ACCEPTED`},
+			wantErr: `status "pendingAcceptance", which must be exactly Available`},
 		{name: "rejected status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "REJECTED"}`},
 			wantErr: `status "REJECTED", which must be`},
 		{name: "empty status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": ""}`},
 			wantErr: `status "", which must be`},
+		{name: "lower case status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "available"}`},
+			wantErr: `status "available", which must be exactly Available`},
+		{name: "lower case state", output: []string{"--output-json", `{"endpoint_state": "created", "status": "Available"}`},
+			wantErr: `endpoint_state "created", which must be CREATED, so`},
+		{name: "status of another cloud", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "ACCEPTED"}`},
+			wantErr: `status "ACCEPTED", which must be exactly Available`},
+		{name: "long status", output: []string{"--output-json", `{"endpoint_state": "CREATED", "status": "` + strings.Repeat("A", 8000) + `"}`},
+			wantErr: `status "` + strings.Repeat("A", 64) + `"... (8000 bytes), which must be exactly Available`},
 		{name: "endpoint not created", output: []string{"--output-json", `{"endpoint_state": "PENDING_CREATION", "status": "Available"}`},
 			wantErr: `--output-json has endpoint_state "PENDING_CREATION", which must be CREATED, so`},
 		{name: "both not live", output: []string{"--output-json", `{"endpoint_state": "FAILED", "status": "Failed"}`},
@@ -272,12 +280,12 @@ func TestSendTaskHeartbeatOutput(t *testing.T) {
 	}
 }
 
-// TestAwaitEndpointWrongTypeRedrivesWait completes the AwaitEndpoint task
+// TestAwaitEndpointWrongTypeWaitsAgain completes the AwaitEndpoint task
 // of a provision execution with a report whose fields are not strings, as
-// SendTaskSuccess of the Step Functions API can. AwaitEndpoint itself must
-// fail, without the secret step seeing the report, and a redrive must
-// register the wait again, so that the poller's report then completes it.
-func TestAwaitEndpointWrongTypeRedrivesWait(t *testing.T) {
+// SendTaskSuccess of the Step Functions API can. The run must register a
+// new wait without the secret step seeing the report, so that the poller's
+// report, sent with send-task-success, then completes it.
+func TestAwaitEndpointWrongTypeWaitsAgain(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()
@@ -322,35 +330,24 @@ func TestAwaitEndpointWrongTypeRedrivesWait(t *testing.T) {
 	if err := eng.SendTaskSuccess(ctx, first, json.RawMessage(`{"endpoint_state":123,"status":["x"]}`)); err != nil {
 		t.Fatalf("send task success: %v", err)
 	}
-	failed := waitClosed(t, eng, name)
-	if failed.Status != engine.StatusFailed {
-		t.Fatalf("status %s (%s: %s), want FAILED", failed.Status, failed.Error, failed.Cause)
-	}
-	if failed.Error != engine.ErrorIntrinsicFailure {
-		t.Errorf("error %q (%s), want %q", failed.Error, failed.Cause, engine.ErrorIntrinsicFailure)
-	}
-	if failed.CurrentState != "AwaitEndpoint" {
-		t.Errorf("failed in state %q, want AwaitEndpoint", failed.CurrentState)
-	}
-	if n := secretCalls.Load(); n != 0 {
-		t.Errorf("secret step ran %d times before the redrive, want 0", n)
-	}
-
-	if _, err := eng.Redrive(ctx, name); err != nil {
-		t.Fatalf("redrive: %v", err)
-	}
 	var second string
-	waitFor(t, "a new task token after the redrive", func() bool {
+	waitFor(t, "a new task token after the report that is not live", func() bool {
 		second = pendingToken(t, eng, name)
 		return second != first
 	})
+	if n := secretCalls.Load(); n != 0 {
+		t.Errorf("secret step ran %d times after the report that is not live, want 0", n)
+	}
+	if x, err := eng.Describe(ctx, name); err != nil || x.Status != engine.StatusRunning {
+		t.Fatalf("after the report that is not live: %s (%v), want RUNNING", x.Status, err)
+	}
 	live := `{"endpoint_state": "CREATED", "status": "Available"}`
 	if code, _, errOut := runCLI(t, "send-task-success", second, "--state-dir", dir, "--output-json", live); code != exitOK {
-		t.Fatalf("send-task-success after the redrive: exit %d; stderr: %s", code, errOut)
+		t.Fatalf("send-task-success on the new wait: exit %d; stderr: %s", code, errOut)
 	}
 	x := waitClosed(t, eng, name)
 	if x.Status != engine.StatusSucceeded {
-		t.Fatalf("status after the redrive %s (%s: %s), want SUCCEEDED", x.Status, x.Error, x.Cause)
+		t.Fatalf("status after the live report %s (%s: %s), want SUCCEEDED", x.Status, x.Error, x.Cause)
 	}
 	if n := secretCalls.Load(); n != 1 {
 		t.Errorf("secret step ran %d times, want 1", n)

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/repolink/repolink/functions/poller"
@@ -120,12 +122,26 @@ func (t waitingTask) isAwaitEndpoint() bool {
 	return t.machine == provisionMachine && step == poller.TaskName
 }
 
-// checkOutput returns a usage error when the task's state selects a field
-// with its ResultSelector that output lacks, or passes a field that is not
-// a string to States.Base64Encode, which takes only strings. Step Functions
-// fails such a state with States.Runtime or States.IntrinsicFailure, so
-// the run would fail on an output that the command accepted.
+// checkOutput returns a usage error when output is a result that the
+// task's state would not take as it is. For the provision machine's
+// AwaitEndpoint task that is any result other than the poller's report of
+// a live endpoint, on which the run registers a new wait instead of going
+// on. For other states it is a result that lacks a field that the state's
+// ResultSelector selects, or has a field that is not a string where the
+// selector passes it to States.Base64Encode. Step Functions fails such a
+// state with States.Runtime or States.IntrinsicFailure, so the run would
+// fail on an output that the command accepted.
 func (t waitingTask) checkOutput(output json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(output))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil
+	}
+	if t.isAwaitEndpoint() {
+		return t.checkEndpointLive(doc)
+	}
+
 	definition, ok := machineDefinitions[t.machine]
 	if !ok {
 		return nil
@@ -134,64 +150,94 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 	if selector == nil {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(output))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil
-	}
-
-	example := ""
-	if t.isAwaitEndpoint() {
-		example = "the poller's report, such as " + awaitEndpointExample(t.route)
-	}
 	if missing := missingFields(selector, doc); len(missing) > 0 {
 		fields := "the field " + joinAnd(missing)
 		if len(missing) > 1 {
 			fields = "the fields " + joinAnd(missing)
 		}
-		if example == "" {
-			example = "an object with " + fields
-		}
-		return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass %s",
-			fields, t.label(), t.execution, example)
+		return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass an object with %s",
+			fields, t.label(), t.execution, fields)
 	}
 	if wrong := nonStringFields(selector, doc); len(wrong) > 0 {
-		if example == "" {
-			example = "a string in each of these fields"
-		}
-		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass %s",
-			joinAnd(wrong), t.label(), t.execution, example)
-	}
-	if t.isAwaitEndpoint() {
-		return t.checkEndpointLive(doc, example)
+		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass a string in each of these fields",
+			joinAnd(wrong), t.label(), t.execution)
 	}
 	return nil
 }
 
+// endpointReportFields are the fields of the poller's report that the
+// AwaitEndpoint task checks, in the order that messages name them.
+var endpointReportFields = []string{"endpoint_state", "status"}
+
 // checkEndpointLive returns a usage error when the AwaitEndpoint result in
-// doc does not report a live endpoint, as the poller judges it, because
-// the run goes on to use the endpoint once the task succeeds. A pending or
+// doc is not the poller's report of a live endpoint of the task's route,
+// with the same spelling: endpoint_state CREATED and the route's entry of
+// poller.LiveStatuses. The provision machine's CheckEndpointLive state
+// accepts only that report and registers a new wait on any other result,
+// so the command accepts what the state machine accepts. A pending or
 // failed endpoint takes send-task-failure, or no call while the poller
-// waits. example is the live report to suggest.
-func (t waitingTask) checkEndpointLive(doc any, example string) error {
+// waits.
+func (t waitingTask) checkEndpointLive(doc any) error {
+	example := "the poller's report, such as " + awaitEndpointExample(t.route)
 	fields, _ := doc.(map[string]any)
+	var missing, wrongType []string
+	for _, name := range endpointReportFields {
+		value, ok := fields[name]
+		switch {
+		case !ok:
+			missing = append(missing, name)
+		case jsonTypeName(value) != "a string":
+			wrongType = append(wrongType, name+" as "+jsonTypeName(value))
+		}
+	}
+	if len(missing) > 0 {
+		noun := "the field "
+		if len(missing) > 1 {
+			noun = "the fields "
+		}
+		return usagef("--output-json lacks %s%s, which the %s task of execution %s reads from its result, so the run would wait again instead of going on; pass %s",
+			noun, joinAnd(missing), t.label(), t.execution, example)
+	}
+	if len(wrongType) > 0 {
+		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so the run would wait again instead of going on; pass %s",
+			joinAnd(wrongType), t.label(), t.execution, example)
+	}
+
 	state, _ := fields["endpoint_state"].(string)
 	status, _ := fields["status"].(string)
-	if poller.Judge(state, status) == poller.Live {
+	cloud := (&request.Request{Route: t.route}).RouteCloud()
+	if poller.IsLiveReport(cloud, state, status) {
 		return nil
 	}
 	var wrong []string
-	if !strings.EqualFold(state, poller.LiveEndpointState) {
-		wrong = append(wrong, fmt.Sprintf("endpoint_state %q, which must be %s", state, poller.LiveEndpointState))
+	if state != poller.LiveEndpointState {
+		wrong = append(wrong, fmt.Sprintf("endpoint_state %s, which must be %s", quoteShort(state), poller.LiveEndpointState))
 	}
-	if !slices.ContainsFunc(poller.LiveStatuses, func(live string) bool { return strings.EqualFold(live, status) }) {
-		wrong = append(wrong, fmt.Sprintf("status %q, which must be %s, compared without case",
-			status, joinOr(poller.LiveStatuses)))
+	if live, ok := poller.LiveStatus(cloud, status); !ok || live != status {
+		wrong = append(wrong, fmt.Sprintf("status %s, which must be %s", quoteShort(status), liveStatusText(cloud)))
 	}
-	return usagef("--output-json has %s, so it does not report a live endpoint to the %s task of execution %s; "+
+	return usagef("--output-json has %s, so it does not report a live endpoint to the %s task of execution %s, and the run would wait again; "+
 		"let the poller complete the task once the endpoint is live, send-task-failure to fail it, or pass %s",
 		strings.Join(wrong, ", and "), t.label(), t.execution, example)
+}
+
+// liveStatusText names the status of a live endpoint on cloud, or the
+// statuses of all clouds when cloud is not one of them.
+func liveStatusText(cloud string) string {
+	if live, ok := poller.LiveStatuses[cloud]; ok {
+		return "exactly " + live
+	}
+	return "exactly " + joinOr(slices.Sorted(maps.Values(poller.LiveStatuses)))
+}
+
+// quoteShort quotes s for a message, cut to its first 64 bytes, so that
+// a long value does not fill the terminal.
+func quoteShort(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:limit]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // joinOr joins items as "a", "a or b" or "a, b or c".

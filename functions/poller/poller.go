@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,22 +64,51 @@ const (
 // LiveEndpointState is the endpoint_state of a live endpoint.
 const LiveEndpointState = "CREATED"
 
-// LiveStatuses are the cloud statuses of a live endpoint in
-// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO, for AWS, Azure and Google Cloud in
-// that order. Judge compares them without case.
-var LiveStatuses = []string{"Available", "APPROVED", "ACCEPTED"}
+// LiveStatuses maps the cloud of a route, as request.Request.RouteCloud
+// returns it, to the status of a live endpoint in
+// SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO. Judge compares statuses without
+// case, but the poller reports a live endpoint with these spellings, and the
+// provision state machine accepts only them.
+var LiveStatuses = map[string]string{"aws": "Available", "azure": "APPROVED", "gcp": "ACCEPTED"}
 
-// Judge maps Snowflake's endpoint_state and the cloud's status to a verdict.
-// On AWS the status moves pendingAcceptance → pending → available; only
-// rejected, failed, expired and deleted are terminal. An unknown status keeps
-// the wait open.
-func Judge(endpointState, status string) Verdict {
+// LiveStatus returns the spelling of LiveStatuses that status matches
+// without case on cloud. For a wait without a cloud it tries the live
+// status of every cloud.
+func LiveStatus(cloud, status string) (string, bool) {
+	if live, ok := LiveStatuses[cloud]; ok {
+		return live, strings.EqualFold(live, status)
+	}
+	if cloud != "" {
+		return "", false
+	}
+	for _, live := range LiveStatuses {
+		if strings.EqualFold(live, status) {
+			return live, true
+		}
+	}
+	return "", false
+}
+
+// IsLiveReport reports whether a task result with endpointState and status
+// is what the poller sends for a live endpoint on cloud: CREATED and the
+// cloud's entry of LiveStatuses, with the same case. The provision state
+// machine goes on only after such a report.
+func IsLiveReport(cloud, endpointState, status string) bool {
+	live, ok := LiveStatus(cloud, status)
+	return ok && live == status && endpointState == LiveEndpointState
+}
+
+// Judge maps Snowflake's endpoint_state and the cloud's status to a verdict
+// for a wait on cloud. On AWS the status moves pendingAcceptance → pending →
+// available; only rejected, failed, expired and deleted are terminal. An
+// unknown status, or the live status of another cloud, keeps the wait open.
+func Judge(cloud, endpointState, status string) Verdict {
 	state := strings.ToUpper(endpointState)
 	switch strings.ToLower(status) {
 	case "rejected", "failed", "expired", "deleted", "disconnected", "closed", "needs_attention":
 		return Failed
 	}
-	if state == LiveEndpointState && slices.ContainsFunc(LiveStatuses, func(live string) bool { return strings.EqualFold(live, status) }) {
+	if _, live := LiveStatus(cloud, status); live && state == LiveEndpointState {
 		return Live
 	}
 	if state == "FAILED" || state == "DELETING" || state == "PENDING_DELETION" {
@@ -143,9 +171,12 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 		if info.ServiceID() != w.ServiceID {
 			continue
 		}
-		switch Judge(info.EndpointState, info.Status) {
+		switch Judge(w.Cloud, info.EndpointState, info.Status) {
 		case Live:
-			output, _ := json.Marshal(workflow.EndpointLive{EndpointState: info.EndpointState, Status: info.Status})
+			// Snowflake may spell the values in another case, and the
+			// state machine compares them exactly.
+			status, _ := LiveStatus(w.Cloud, info.Status)
+			output, _ := json.Marshal(workflow.EndpointLive{EndpointState: LiveEndpointState, Status: status})
 			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskSuccess(ctx, w.Token, output) })
 			report.Succeeded++
 			return

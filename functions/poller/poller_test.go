@@ -17,28 +17,95 @@ import (
 
 func TestJudge(t *testing.T) {
 	tests := []struct {
-		state, status string
-		want          Verdict
+		cloud, state, status string
+		want                 Verdict
 	}{
-		{"PENDING_CREATION", "Pending", Waiting},
-		{"PENDING_CREATION", "pendingAcceptance", Waiting},
-		{"CREATED", "pending", Waiting},
-		{"CREATED", "Available", Live},
-		{"CREATED", "available", Live},
-		{"CREATED", "APPROVED", Live},
-		{"CREATED", "ACCEPTED", Live},
-		{"PENDING_CREATION", "Available", Waiting},
-		{"CREATED", "rejected", Failed},
-		{"CREATED", "Expired", Failed},
-		{"FAILED", "Pending", Failed},
-		{"CREATED", "NEEDS_ATTENTION", Failed},
-		{"PENDING_CREATION", "NO CONNECTION", Waiting},
-		{"CREATED", "STATUS_UNSPECIFIED", Waiting},
+		{"aws", "PENDING_CREATION", "Pending", Waiting},
+		{"aws", "PENDING_CREATION", "pendingAcceptance", Waiting},
+		{"aws", "CREATED", "pending", Waiting},
+		{"aws", "CREATED", "Available", Live},
+		{"aws", "CREATED", "available", Live},
+		{"aws", "created", "AVAILABLE", Live},
+		{"aws", "CREATED", "ACCEPTED", Waiting},
+		{"azure", "CREATED", "APPROVED", Live},
+		{"azure", "CREATED", "Approved", Live},
+		{"azure", "CREATED", "Available", Waiting},
+		{"gcp", "CREATED", "ACCEPTED", Live},
+		{"gcp", "CREATED", "APPROVED", Waiting},
+		{"", "CREATED", "Available", Live},
+		{"", "CREATED", "APPROVED", Live},
+		{"", "CREATED", "accepted", Live},
+		{"aws", "PENDING_CREATION", "Available", Waiting},
+		{"aws", "CREATED", "rejected", Failed},
+		{"aws", "CREATED", "Expired", Failed},
+		{"aws", "FAILED", "Pending", Failed},
+		{"gcp", "CREATED", "NEEDS_ATTENTION", Failed},
+		{"gcp", "PENDING_CREATION", "NO CONNECTION", Waiting},
+		{"gcp", "CREATED", "STATUS_UNSPECIFIED", Waiting},
+		{"other", "CREATED", "Available", Waiting},
 	}
 	for _, tt := range tests {
-		if got := Judge(tt.state, tt.status); got != tt.want {
-			t.Errorf("Judge(%q, %q) = %v, want %v", tt.state, tt.status, got, tt.want)
+		if got := Judge(tt.cloud, tt.state, tt.status); got != tt.want {
+			t.Errorf("Judge(%q, %q, %q) = %v, want %v", tt.cloud, tt.state, tt.status, got, tt.want)
 		}
+	}
+}
+
+func TestIsLiveReport(t *testing.T) {
+	tests := []struct {
+		cloud, state, status string
+		want                 bool
+	}{
+		{"aws", "CREATED", "Available", true},
+		{"azure", "CREATED", "APPROVED", true},
+		{"gcp", "CREATED", "ACCEPTED", true},
+		{"", "CREATED", "ACCEPTED", true},
+		{"aws", "CREATED", "available", false},
+		{"aws", "created", "Available", false},
+		{"aws", "CREATED", "APPROVED", false},
+		{"gcp", "CREATED", "Available", false},
+		{"aws", "DELETED", "Bogus", false},
+		{"aws", "CREATED", "Available ", false},
+	}
+	for _, tt := range tests {
+		if got := IsLiveReport(tt.cloud, tt.state, tt.status); got != tt.want {
+			t.Errorf("IsLiveReport(%q, %q, %q) = %v, want %v", tt.cloud, tt.state, tt.status, got, tt.want)
+		}
+	}
+}
+
+// TestPollReportsLiveSpelling checks that the poller reports a live
+// endpoint with the exact values that the state machine accepts, whatever
+// case Snowflake uses.
+func TestPollReportsLiveSpelling(t *testing.T) {
+	for _, tt := range []struct {
+		cloud, state, status, want string
+	}{
+		{"aws", "created", "available", `{"endpoint_state":"CREATED","status":"Available"}`},
+		{"azure", "CREATED", "Approved", `{"endpoint_state":"CREATED","status":"APPROVED"}`},
+		{"gcp", "Created", "accepted", `{"endpoint_state":"CREATED","status":"ACCEPTED"}`},
+	} {
+		t.Run(tt.cloud, func(t *testing.T) {
+			store := &memWaits{waits: map[string]workflow.Wait{"tok": {Token: "tok", Execution: "run",
+				Snowflake: request.Snowflake{Account: "acct", User: "SVC"}, ServiceID: "svc", Cloud: tt.cloud,
+				Deadline: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+			queries := 0
+			infos := fmt.Sprintf(`[{"provider_service_name":"svc","endpoint_state":%q,"status":%q}]`, tt.state, tt.status)
+			tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
+			p := &Poller{Env: &workflow.Env{
+				Waits: store,
+				Now:   func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) },
+				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+					return accountConn{queries: &queries, infos: infos}, nil
+				},
+			}, Tasks: tasks}
+			if _, err := p.Poll(context.Background()); err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+			if got := tasks.success["tok"]; got != tt.want {
+				t.Errorf("task success output %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
 
