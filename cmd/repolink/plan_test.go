@@ -261,3 +261,54 @@ func TestPlanCountsReservations(t *testing.T) {
 		t.Errorf("endpoint line = %q, want it to contain %q", line, want)
 	}
 }
+
+// TestReadmePlanJSON checks that the README's example of the JSON plan and
+// its table of fields name every field that plan --output json prints.
+func TestReadmePlanJSON(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	_, after, found := strings.Cut(readme, "`plan --output json` prints")
+	if !found {
+		t.Fatal("README does not describe plan --output json")
+	}
+	_, example, _ := strings.Cut(after, "```json\n")
+	example, table, _ := strings.Cut(example, "```\n")
+	table, _, _ = strings.Cut(strings.TrimSpace(table), "\n\n")
+
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	report := planReport{
+		Report: plan.Report{Request: "DATA-4711", Route: "public", Items: []plan.Item{
+			{Step: "secret", Kind: "SECRET", Name: "CORP_PYPI_SECRET", State: plan.Update, ID: "CORP_PYPI_SECRET", Detail: "the run sets the credential again"},
+		}},
+		Execution: &executionView{Name: "DATA-4711", Status: "SUCCEEDED", StartedAt: started},
+		NextRun:   "DATA-4711-r2",
+	}
+	report.Summary = report.Summarize()
+	encoded, err := json.Marshal(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(encoded, &doc); err != nil {
+		t.Fatal(err)
+	}
+
+	fields := map[string]map[string]any{
+		"top level": doc,
+		"item":      doc["items"].([]any)[0].(map[string]any),
+		"summary":   doc["summary"].(map[string]any),
+	}
+	for where, object := range fields {
+		for key := range object {
+			if !strings.Contains(example, `"`+key+`":`) {
+				t.Errorf("README example of the JSON plan lacks the %s field %q", where, key)
+			}
+			if where != "summary" && !strings.Contains(table, "`"+key+"`") {
+				t.Errorf("README table of the JSON plan does not describe the %s field %q", where, key)
+			}
+		}
+	}
+}
