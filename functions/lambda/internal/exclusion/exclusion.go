@@ -2,20 +2,29 @@
 // request from running at the same time on Step Functions, where nothing
 // locks a start as the start lock of repolink up does.
 //
-// Each execution checks the other machine's running executions after it
-// has become RUNNING itself: on its first task, and on every task after a
-// redrive, because a redrive resumes at the failed state and skips the
-// first task. Of two executions that overlap, the one that checks second
-// therefore finds the other one running and fails with Conflict, and
-// sometimes both do. The check goes by the request ID in the execution
-// input, not by execution name, because an execution started by hand can
-// have any name.
+// Each execution checks for the others after it has become RUNNING itself:
+// on its first task, and on every task after a redrive, because a redrive
+// resumes at the failed state and skips the first task. The check goes by
+// the request ID in the execution input, not by execution name, because an
+// execution started by hand can have any name.
 //
-// NOTE: ListExecutions and DescribeExecution are eventually consistent, as
-// the Step Functions API reference states. An execution that started
-// moments before a check can be missing from the list, so two starts of
-// one request within that delay can both pass. A strongly consistent guard
-// needs a conditional write, such as a DynamoDB item per request.
+// With a DynamoDB table (Checker.Holders), the check takes the request's
+// run item with a conditional write, which DynamoDB decides with strong
+// consistency. Of two executions that overlap, only the first to write
+// goes on, and the other fails with Conflict. A holder that has closed
+// without releasing the item is dropped by the next check that finds it
+// (see take).
+//
+// Without a table, the check lists the running executions of the state
+// machines. Of two executions that overlap, the one that checks second
+// finds the other one running and fails with Conflict, and sometimes both
+// do.
+//
+// NOTE: without a table the guard has a gap. ListExecutions and
+// DescribeExecution are eventually consistent, as the Step Functions API
+// reference states, so an execution that started moments before a check
+// can be missing from the list, and two starts of one request within that
+// delay can both pass.
 package exclusion
 
 import (
@@ -24,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/workflow"
@@ -64,7 +74,13 @@ type Task struct {
 // runs. These are the rules that repolink up applies when it starts or
 // redrives an execution.
 type Checker struct {
+	// Executions reads the running executions for the list check and,
+	// with Holders, the status of a run item's holders.
 	Executions Executions
+	// Holders is the store of run items, or nil for the list check.
+	Holders Holders
+	// Now is time.Now when nil.
+	Now func() time.Time
 	// Provision and Teardown are the names of the two state machines, such
 	// as repolink-provision. Teardown is "" when the stack has no teardown
 	// machine. The checks find the other machine's ARN by putting its name
@@ -85,29 +101,46 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 	}
 	id := task.Request.ID
 
+	if c.Holders != nil {
+		switch machine {
+		case c.Provision:
+			return c.take(ctx, task, kindProvision)
+		case c.Teardown:
+			return c.take(ctx, task, kindTeardown)
+		}
+		return nil
+	}
+
 	switch machine {
 	case c.Provision:
 		if c.Teardown != "" {
 			teardown, err := c.runningOf(ctx, prefix+c.Teardown, id, "")
 			if err != nil || teardown != nil {
-				return orConflict(err, teardown, "teardown %s of request %s is still running; wait for it to close, or stop it with %s, "+
-					"then start the provision again, because the teardown deletes what this execution builds")
+				return orConflict(err, teardown, teardownRuns)
 			}
 		}
 		other, err := c.runningOf(ctx, prefix+c.Provision, id, task.Execution)
 		if err != nil || other != nil {
-			return orConflict(err, other, "execution %s of request %s is still running; wait for it to close, or stop it with %s, "+
-				"before starting another provision execution of the request, because both would build the same resources")
+			return orConflict(err, other, provisionRunsBeforeProvision)
 		}
 	case c.Teardown:
 		provision, err := c.runningOf(ctx, prefix+c.Provision, id, "")
 		if err != nil || provision != nil {
-			return orConflict(err, provision, "execution %s of request %s is still running; wait for it to close, or stop it with %s, "+
-				"before tearing the request down, because a teardown now would delete what that execution builds")
+			return orConflict(err, provision, provisionRunsBeforeTeardown)
 		}
 	}
 	return nil
 }
+
+// Formats of the Conflict errors, filled in by orConflict.
+const (
+	teardownRuns = "teardown %s of request %s is still running; wait for it to close, or stop it with %s, " +
+		"then start the provision again, because the teardown deletes what this execution builds"
+	provisionRunsBeforeTeardown = "execution %s of request %s is still running; wait for it to close, or stop it with %s, " +
+		"before tearing the request down, because a teardown now would delete what that execution builds"
+	provisionRunsBeforeProvision = "execution %s of request %s is still running; wait for it to close, or stop it with %s, " +
+		"before starting another provision execution of the request, because both would build the same resources"
+)
 
 // running is a running execution of a request, as runningOf found it.
 type running struct {

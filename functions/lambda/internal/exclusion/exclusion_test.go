@@ -97,13 +97,16 @@ func (s *step) run(ctx context.Context, input json.RawMessage) (json.RawMessage,
 // served as the Step Functions API on a loopback address and read by the
 // checker through the AWS SDK client.
 type fixture struct {
-	engine *engine.Engine
-	steps  map[string]*step
+	engine  *engine.Engine
+	checker *Checker
+	steps   map[string]*step
 	// before, when set, runs before the check of every first task.
 	before func(execution string)
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture starts the fixture with the list check. Each of configure,
+// such as withHolders, changes the checker before the machines start.
+func newFixture(t *testing.T, configure ...func(*testing.T, *Checker)) *fixture {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: "us-west-2", Account: "123456789012"})
@@ -124,8 +127,11 @@ func newFixture(t *testing.T) *fixture {
 		Provision: provisionMachine,
 		Teardown:  teardownMachine,
 	}
+	for _, c := range configure {
+		c(t, checker)
+	}
 
-	f := &fixture{engine: e, steps: map[string]*step{}}
+	f := &fixture{checker: checker, engine: e, steps: map[string]*step{}}
 	for _, machine := range []string{provisionMachine, teardownMachine} {
 		first, second := newStep(), newStep()
 		f.steps[machine+"_first"], f.steps[machine+"_second"] = first, second
