@@ -136,12 +136,23 @@ func (a *app) handler() (invoke.Handler, error) {
 	if a.cfg.ProvisionMachine == "" {
 		return invoke.Handler(step), nil
 	}
+	return a.checker().Wrap(firstSteps[a.cfg.Handler], step), nil
+}
+
+// checker returns the check that keeps the executions of one request
+// apart. With the table it takes the request's run item, and without it
+// it lists the running executions.
+func (a *app) checker() *exclusion.Checker {
 	checker := &exclusion.Checker{
 		Executions: sfn.New(sfnsdk.NewFromConfig(a.aws)),
 		Provision:  a.cfg.ProvisionMachine,
 		Teardown:   a.cfg.TeardownMachine,
+		Now:        time.Now,
 	}
-	return checker.Wrap(firstSteps[a.cfg.Handler], step), nil
+	if a.cfg.Table != "" {
+		checker.Holders = dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
+	}
+	return checker
 }
 
 // firstSteps are the tasks that every execution of the provision or the
@@ -209,20 +220,25 @@ func (a *app) operations() invoke.Handler {
 	}
 }
 
-// notifier posts run results to the requests' notify URLs and releases
-// the endpoint reservations of runs that closed before their endpoint step.
+// notifier posts run results to the requests' notify URLs, releases the
+// endpoint reservations of runs that closed before their endpoint step, and
+// releases the run items that closed runs hold.
 func (a *app) notifier() invoke.Handler {
 	return a.newNotifier().Handle
 }
 
 func (a *app) newNotifier() *notifier.Notifier {
-	return &notifier.Notifier{
+	n := &notifier.Notifier{
 		Secret:     a.secret(),
 		Executions: sfn.New(sfnsdk.NewFromConfig(a.aws)),
 		Env:        a.adapters.Env(),
 		Now:        time.Now,
 		Logger:     a.logger,
 	}
+	if a.cfg.Table != "" {
+		n.RunItems = dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
+	}
+	return n
 }
 
 // secret returns the reader of the HMAC key, or nil when no secret is

@@ -114,4 +114,32 @@ func TestNotifierReleasesInTable(t *testing.T) {
 	if n.Executions == nil {
 		t.Error("notifier has no Step Functions client, which the release reads the history with")
 	}
+	if _, ok := n.RunItems.(*dynamo.Store); !ok {
+		t.Errorf("notifier RunItems is %T, want *dynamo.Store", n.RunItems)
+	}
+}
+
+func TestCheckerTakesRunItemInTable(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	logger := slog.New(slog.DiscardHandler)
+	cfg := config{Handler: "proxy_vm", Region: "us-west-2", ProvisionMachine: "rl-provision", TeardownMachine: "rl-teardown"}
+
+	withoutTable, err := newApp(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatalf("newApp without a table: %v", err)
+	}
+	if got := withoutTable.checker().Holders; got != nil {
+		t.Errorf("checker Holders without a table is %T, want nil for the list check", got)
+	}
+
+	cfg.Table = "rl-waits"
+	withTable, err := newApp(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatalf("newApp with a table: %v", err)
+	}
+	if _, ok := withTable.checker().Holders.(*dynamo.Store); !ok {
+		t.Errorf("checker Holders with a table is %T, want *dynamo.Store", withTable.checker().Holders)
+	}
 }

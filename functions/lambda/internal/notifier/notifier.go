@@ -1,6 +1,7 @@
 // Package notifier posts the result of each closed provision run to the
-// request's notify URL, and releases the endpoint reservation of a run that
-// closed before its endpoint step. A notification is signed with
+// request's notify URL, releases the endpoint reservation of a run that
+// closed before its endpoint step, and releases the request's run item
+// that a closed run holds. A notification is signed with
 // repolink's contract: X-Repolink-Timestamp and X-Repolink-Signature, the
 // HMAC-SHA256 of "<timestamp>.<body>" keyed with the webhook secret. The
 // body has the same JSON fields as the notifications of repolink up.
@@ -76,6 +77,10 @@ type Notifier struct {
 	// in them. Nil, an Env without EndpointReservations, or nil
 	// Executions release nothing, and such a place expires on its own.
 	Env *workflow.Env
+	// RunItems, when set, releases the request's run item that a closed
+	// execution of either machine holds. Nil releases nothing, and the
+	// next check of the request takes the item over.
+	RunItems RunItems
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -143,6 +148,7 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 		runHistory = newHistory(n.Executions, d.ExecutionARN)
 	}
 	n.releaseReservation(ctx, event, doc, runHistory)
+	n.releaseRunItem(ctx, event, doc)
 	if doc.Request.Notify == nil || doc.Request.Notify.URL == "" {
 		return json.Marshal(Result{Skipped: "the request has no notify URL"})
 	}
