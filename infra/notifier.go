@@ -39,7 +39,8 @@ const (
 // step that a stopped or timed-out run was in and to find whether a closed
 // provision run entered its endpoint step. It may also release a run's
 // place among a Snowflake account's private endpoints, which is one
-// UpdateItem on a reservations item.
+// UpdateItem on a reservations item, and a closed run's hold on its
+// request's run item, which is one UpdateItem on that item.
 func notifierStatements(s arnScope, tableARN string, machines ...string) []awsiam.PolicyStatement {
 	var executions []string
 	for _, m := range machines {
@@ -50,6 +51,10 @@ func notifierStatements(s arnScope, tableARN string, machines ...string) []awsia
 		statement("ReleaseEndpoints", []string{"dynamodb:UpdateItem"}, []string{tableARN},
 			map[string]any{"ForAllValues:StringLike": map[string]any{
 				"dynamodb:LeadingKeys": reservationsPartitionPrefix + "*",
+			}}),
+		statement("ReleaseRunsOfRequest", []string{"dynamodb:UpdateItem"}, []string{tableARN},
+			map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
 			}}),
 	}
 }

@@ -53,7 +53,7 @@ func TestNotifierRoleStatements(t *testing.T) {
 	}
 	// The role also writes to the notifier's log group, in a statement
 	// without a Sid.
-	want := []string{"", "DescribeProvisionRuns", "ReadWebhookKey", "ReadWebhookKeyKey", "ReleaseEndpoints"}
+	want := []string{"", "DescribeProvisionRuns", "ReadWebhookKey", "ReadWebhookKeyKey", "ReleaseEndpoints", "ReleaseRunsOfRequest"}
 	slices.Sort(sids)
 	if diff := cmp.Diff(want, sids); diff != "" {
 		t.Errorf("notifier role statements (-want +got):\n%s", diff)

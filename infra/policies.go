@@ -323,11 +323,17 @@ func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.P
 	}
 }
 
+// runPartitionPrefix starts the partition key of every run item in the
+// table, as the dynamo package in the main module writes it.
+const runPartitionPrefix = "run#"
+
 // exclusionStatements let a step read the running executions of the
-// provision and teardown machines and their inputs, for the check that
-// fails an execution while another one of its request runs.
-// teardownMachine is "" when the stack has no teardown machine.
-func exclusionStatements(s arnScope, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
+// provision and teardown machines and their inputs, and take its request's
+// run item in the table, for the check that fails an execution while
+// another one of its request runs. dynamodb:LeadingKeys limits the item
+// calls to run items. teardownMachine is "" when the stack has no teardown
+// machine.
+func exclusionStatements(s arnScope, tableARN, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
 	machines := []string{s.stateMachine(provisionMachine)}
 	executions := []string{s.executions(provisionMachine)}
 	if teardownMachine != "" {
@@ -337,6 +343,10 @@ func exclusionStatements(s arnScope, provisionMachine, teardownMachine string) [
 	return []awsiam.PolicyStatement{
 		statement("ListRunsOfRequest", []string{"states:ListExecutions"}, machines, nil),
 		statement("DescribeRunsOfRequest", []string{"states:DescribeExecution"}, executions, nil),
+		statement("HoldRunOfRequest", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{tableARN},
+			map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
+			}}),
 	}
 }
 

@@ -200,7 +200,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 
 	// Every step of the provision and teardown machines checks for other
 	// executions of its request (functions/lambda/internal/exclusion).
-	exclusion := exclusionStatements(scopeARNs, machineNames["provision"], machineNames["teardown"])
+	exclusion := exclusionStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"])
 	for _, group := range []Group{GroupPreflight, GroupNetwork, GroupSnowflake, GroupTeardown, GroupFirewall, GroupWait} {
 		statements[group] = append(statements[group], exclusion...)
 	}
@@ -217,20 +217,18 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 }
 
 // stepEnv returns the environment of a step function beyond its handler.
-// The preflight and snowflake groups get the table for the endpoint
-// reservations. Every step gets the names of the provision and teardown
-// machines, whose executions of one request it keeps apart.
+// Every step gets the names of the provision and teardown machines, whose
+// executions of one request it keeps apart, and the table, in which it
+// takes the request's run item for that check. Every step needs the table,
+// because after a redrive every step checks. The preflight and snowflake
+// groups also use it for the endpoint reservations.
 func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[string]string) map[string]string {
-	env := map[string]string{envProvisionName: machineNames["provision"]}
+	env := map[string]string{envProvisionName: machineNames["provision"], envTable: tableName}
 	if name := machineNames["teardown"]; name != "" {
 		env[envTeardownName] = name
 	}
-	switch spec.Group {
-	case GroupWait:
-		env[envTable] = tableName
+	if spec.Group == GroupWait {
 		env[envWaitDeadline] = cfg.WaitDeadline.String()
-	case GroupPreflight, GroupSnowflake:
-		env[envTable] = tableName
 	}
 	return env
 }

@@ -405,16 +405,19 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_HANDLER":                      "proxy_vm",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
 		{"egress_ranges", map[string]any{
 			"REPOLINK_HANDLER":                      "egress_ranges",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
 		{"teardown_proxy_vm", map[string]any{
 			"REPOLINK_HANDLER":                      "teardown_proxy_vm",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
+			"REPOLINK_DYNAMODB_TABLE":               table,
 		}},
 	}
 	for _, tt := range tests {
@@ -536,6 +539,9 @@ func TestIAMStatements(t *testing.T) {
 	resourceTag := map[string]any{"StringLike": map[string]any{"aws:ResourceTag/repolink:request": "?*"}}
 	// The dynamo package keys every reservations item with this prefix.
 	reservationKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "endpoints#*"}}
+	// The dynamo package keys every run item with this prefix.
+	runKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "run#*"}}
+	runItemActions := []string{"dynamodb:GetItem", "dynamodb:PutItem"}
 
 	// Every step checks for the running executions of its request.
 	runsOfRequestMachines := []string{
@@ -660,6 +666,13 @@ func TestIAMStatements(t *testing.T) {
 		{"FirewallRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
 		{"WaitRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
 		{"WaitRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
+		{"PreflightRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"NetworkRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"SnowflakeRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"TeardownRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"FirewallRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"WaitRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"NotifierRole", "ReleaseRunsOfRequest", []string{"dynamodb:UpdateItem"}, []string{"{WaitsTable.Arn}"}, runKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role+"/"+tt.sid, func(t *testing.T) {
