@@ -219,10 +219,16 @@ type workflowsStep struct {
 		Next      string                      `json:"next"`
 		Steps     []map[string]*workflowsStep `json:"steps"`
 	} `json:"switch"`
+	Except *workflowsExcept `json:"except"`
 	Next   string           `json:"next"`
 	Assign []map[string]any `json:"assign"`
 	Raise  json.RawMessage  `json:"raise"`
 	Return json.RawMessage  `json:"return"`
+}
+
+type workflowsExcept struct {
+	As    string                      `json:"as"`
+	Steps []map[string]*workflowsStep `json:"steps"`
 }
 
 type workflowsRetry struct {
@@ -295,6 +301,12 @@ func collectCalls(t *testing.T, step *workflowsStep, retries []retryPolicy, call
 		_, inner := stepName(t, entry)
 		calls = collectCalls(t, inner, retries, calls)
 	}
+	if step.Except != nil {
+		for _, entry := range step.Except.Steps {
+			_, inner := stepName(t, entry)
+			calls = collectCalls(t, inner, nil, calls)
+		}
+	}
 	return calls
 }
 
@@ -328,10 +340,22 @@ func workflowsCall(t *testing.T, step *workflowsStep, retries []retryPolicy) ste
 // workflowsCalls walks the main workflow for one route and returns the
 // handler calls it makes, in order. A switch condition counts as true only
 // when it names the route, so the walk takes the path on which every check
-// passes.
+// passes and no step raises. A try block with an except is walked step by
+// step, as a list of its own.
 func workflowsCalls(t *testing.T, definition map[string]workflowsSubworkflow, route string) []stepCall {
 	t.Helper()
-	steps := definition["main"].Steps
+	calls, returned := walkSteps(t, definition["main"].Steps, route, nil)
+	if !returned {
+		t.Fatalf("%s: route %s ends without a return step", workflowsFile, route)
+	}
+	return calls
+}
+
+// walkSteps walks one list of steps from its first step for route, appends
+// the handler calls to calls, and reports whether a return step ended the
+// walk. Jumps must stay within the list.
+func walkSteps(t *testing.T, steps []map[string]*workflowsStep, route string, calls []stepCall) ([]stepCall, bool) {
+	t.Helper()
 	index := map[string]int{}
 	for i, entry := range steps {
 		name, _ := stepName(t, entry)
@@ -340,18 +364,25 @@ func workflowsCalls(t *testing.T, definition map[string]workflowsSubworkflow, ro
 	jump := func(from, to string) int {
 		i, ok := index[to]
 		if !ok {
-			t.Fatalf("%s: step %s jumps to missing step %s", workflowsFile, from, to)
+			t.Fatalf("%s: step %s jumps to %s, which is not in its list of steps", workflowsFile, from, to)
 		}
 		return i
 	}
 
-	var calls []stepCall
 	for i, hops := 0, 0; i < len(steps); hops++ {
 		if hops > len(steps) {
 			t.Fatalf("%s: route %s loops", workflowsFile, route)
 		}
 		name, step := stepName(t, steps[i])
-		calls = collectCalls(t, step, nil, calls)
+		if step.Except != nil && step.Try != nil && step.Try.Steps != nil {
+			var returned bool
+			calls, returned = walkSteps(t, step.Try.Steps, route, calls)
+			if returned {
+				return calls, true
+			}
+		} else {
+			calls = collectCalls(t, step, nil, calls)
+		}
 		if step.Call == "events.await_callback" && len(calls) > 0 {
 			timeout, _ := step.Args["timeout"].(float64)
 			calls[len(calls)-1].WaitSeconds = int(timeout)
@@ -369,7 +400,7 @@ func workflowsCalls(t *testing.T, definition map[string]workflowsSubworkflow, ro
 		case step.Raise != nil:
 			t.Fatalf("%s: route %s raises at step %s", workflowsFile, route, name)
 		case step.Return != nil:
-			return calls
+			return calls, true
 		}
 		next := step.Next
 		for _, condition := range step.Switch {
@@ -385,8 +416,7 @@ func workflowsCalls(t *testing.T, definition map[string]workflowsSubworkflow, ro
 		}
 		i = jump(name, next)
 	}
-	t.Fatalf("%s: route %s ends without a return step", workflowsFile, route)
-	return nil
+	return calls, false
 }
 
 func sortRetries(retries []retryPolicy) {
@@ -606,5 +636,100 @@ func TestWorkflowsCallbackNotLiveWaitsAgain(t *testing.T) {
 	}
 	if create := byName["create_callback"]; create == nil || create.Call != "events.create_callback_endpoint" {
 		t.Errorf("%s: create_callback does not call events.create_callback_endpoint", workflowsFile)
+	}
+}
+
+// TestWorkflowsReleasesReservationBeforeEndpoint checks that the steps
+// that the ASL runs before its Endpoint state, preflight first, sit in one
+// try block. Its except must release the request's endpoint reservation and
+// then raise the error again. The AWS notifier likewise releases the place
+// of a run that closed before Endpoint.
+func TestWorkflowsReleasesReservationBeforeEndpoint(t *testing.T) {
+	const releaseHandler = "release_endpoint_reservation"
+	var block *workflowsStep
+	var blockName string
+	for _, entry := range readWorkflows(t)["main"].Steps {
+		name, step := stepName(t, entry)
+		if step.Except == nil || step.Try == nil || step.Try.Steps == nil {
+			continue
+		}
+		if block != nil {
+			t.Fatalf("%s: steps %s and %s both are try blocks with an except, want one", workflowsFile, blockName, name)
+		}
+		block, blockName = step, name
+	}
+	if block == nil {
+		t.Fatalf("%s: main has no try block with an except", workflowsFile)
+	}
+
+	// The block calls the handlers that the ASL runs before Endpoint on
+	// the gcp-privatelink route, and no other.
+	var want []string
+	for _, call := range aslCalls(t, "gcp-privatelink") {
+		if call.Handler == "endpoint" {
+			break
+		}
+		want = append(want, call.Handler)
+	}
+	if len(want) == 0 || want[0] != "preflight" {
+		t.Fatalf("provision.asl.json runs %v before Endpoint, want preflight first", want)
+	}
+	var got []string
+	inside := map[string]bool{}
+	for _, entry := range block.Try.Steps {
+		name, step := stepName(t, entry)
+		inside[name] = true
+		for _, call := range collectCalls(t, step, nil, nil) {
+			got = append(got, call.Handler)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: handlers called in %s (-want +got):\n%s", workflowsFile, blockName, diff)
+	}
+
+	// No step in the block jumps out of it.
+	for _, entry := range block.Try.Steps {
+		name, step := stepName(t, entry)
+		targets := []string{step.Next}
+		for _, condition := range step.Switch {
+			targets = append(targets, condition.Next)
+		}
+		for _, target := range targets {
+			if target != "" && !inside[target] {
+				t.Errorf("%s: step %s in %s jumps out of it to %s", workflowsFile, name, blockName, target)
+			}
+		}
+	}
+
+	// The except releases the place with the document, whose execution
+	// the handler needs, and then raises the caught error.
+	except := block.Except
+	if len(except.Steps) != 2 {
+		t.Fatalf("%s: the except of %s has %d steps, want the release and the raise", workflowsFile, blockName, len(except.Steps))
+	}
+	_, release := stepName(t, except.Steps[0])
+	calls := collectCalls(t, release, nil, nil)
+	if len(calls) != 1 || calls[0].Handler != releaseHandler {
+		t.Errorf("%s: the except of %s first calls %v, want %s", workflowsFile, blockName, calls, releaseHandler)
+	}
+	if release.Try == nil || release.Try.Args["body"] != "${doc}" {
+		t.Errorf("%s: the release call does not send ${doc}", workflowsFile)
+	}
+	if release.Except == nil {
+		t.Errorf("%s: a failed release call would replace the run's error, want an except around it", workflowsFile)
+	} else {
+		for _, entry := range release.Except.Steps {
+			name, step := stepName(t, entry)
+			if step.Raise != nil {
+				t.Errorf("%s: step %s raises when the release fails, want the run's own error raised", workflowsFile, name)
+			}
+		}
+	}
+	_, raise := stepName(t, except.Steps[1])
+	if got, want := string(raise.Raise), `"${`+except.As+`}"`; got != want {
+		t.Errorf("%s: the except of %s ends with raise %s, want %s", workflowsFile, blockName, got, want)
+	}
+	if registry.Handlers(&workflow.Env{})[releaseHandler] == nil {
+		t.Errorf("functions/registry does not register %s", releaseHandler)
 	}
 }

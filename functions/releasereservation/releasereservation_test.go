@@ -1,0 +1,171 @@
+package releasereservation
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"google.golang.org/api/option"
+
+	"github.com/repolink/repolink/functions/provisionendpoint"
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// firestoreEnv returns a step environment whose endpoint reservations live
+// in the Firestore front end of the sandbox.
+func firestoreEnv(t *testing.T) *workflow.Env {
+	t.Helper()
+	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	store, err := gcpadapter.NewEndpointReservations(context.Background(),
+		gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}},
+		gcpadapter.WaitsConfig{Project: "proj-one", Collection: "waits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &workflow.Env{EndpointReservations: store}
+}
+
+// gcpRequest returns the gcp-privatelink example request with id as its
+// request ID.
+func gcpRequest(t *testing.T, id string) request.Request {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/gcp-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := request.Parse(data)
+	if err != nil {
+		t.Fatalf("parse example request: %v", err)
+	}
+	req.ID = id
+	return req
+}
+
+// otherEndpoints returns all but one of the endpoints that an account may
+// have, so that one place is left.
+func otherEndpoints() []provisionendpoint.EndpointInfo {
+	infos := make([]provisionendpoint.EndpointInfo, 0, provisionendpoint.MaxEndpoints-1)
+	for i := range provisionendpoint.MaxEndpoints - 1 {
+		infos = append(infos, provisionendpoint.EndpointInfo{
+			ProviderServiceName: fmt.Sprintf("projects/proj-one/regions/us-central1/serviceAttachments/other-%d", i),
+			Host:                fmt.Sprintf("index-%d.example.com", i),
+			Status:              "ACCEPTED",
+		})
+	}
+	return infos
+}
+
+// lastPlaceFree reports whether another request can reserve the account's
+// last place, which it can only when the place of DATA-1 is gone.
+func lastPlaceFree(t *testing.T, env *workflow.Env) bool {
+	t.Helper()
+	err := provisionendpoint.Reserve(context.Background(), env, gcpRequest(t, "DATA-2"), "run-of-DATA-2", otherEndpoints(), "")
+	switch workflow.NameOf(err) {
+	case "":
+		return true
+	case workflow.ErrConflict:
+		return false
+	}
+	t.Fatalf("reserve for DATA-2: %v", err)
+	return false
+}
+
+func TestReleaseFailedRun(t *testing.T) {
+	env := firestoreEnv(t)
+	req := gcpRequest(t, "DATA-1")
+	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-1", otherEndpoints(), ""); err != nil {
+		t.Fatalf("reserve for DATA-1: %v", err)
+	}
+	if lastPlaceFree(t, env) {
+		t.Fatal("DATA-2 took the last place while DATA-1 held it")
+	}
+
+	out, err := Run(context.Background(), env, workflow.Document{Request: req, Execution: "run-1"})
+	if err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if want := (Output{Action: Released, ID: "DATA-1"}); out != want {
+		t.Errorf("output %+v, want %+v", out, want)
+	}
+	if !lastPlaceFree(t, env) {
+		t.Error("the last place is still held after the release")
+	}
+}
+
+func TestReleaseKeepsLaterRunsPlace(t *testing.T) {
+	env := firestoreEnv(t)
+	req := gcpRequest(t, "DATA-1")
+	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-2", otherEndpoints(), ""); err != nil {
+		t.Fatalf("reserve for the later run of DATA-1: %v", err)
+	}
+
+	if _, err := Run(context.Background(), env, workflow.Document{Request: req, Execution: "run-1"}); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if lastPlaceFree(t, env) {
+		t.Error("the release of run-1 ended the place that run-2 holds")
+	}
+}
+
+func TestReleaseKeepsPlaceAfterEndpointStep(t *testing.T) {
+	env := firestoreEnv(t)
+	req := gcpRequest(t, "DATA-1")
+	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-1", otherEndpoints(), ""); err != nil {
+		t.Fatalf("reserve for DATA-1: %v", err)
+	}
+	doc := workflow.Document{Request: req, Execution: "run-1",
+		Resources: workflow.Resources{Endpoint: &workflow.Endpoint{Result: workflow.Result{Action: workflow.Created, ID: "endpoint"}}}}
+
+	out, err := Run(context.Background(), env, doc)
+	if err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if out.Action != workflow.Skipped {
+		t.Errorf("action %q, want %q", out.Action, workflow.Skipped)
+	}
+	if lastPlaceFree(t, env) {
+		t.Error("the release ended the place of a run whose endpoint step ran")
+	}
+}
+
+func TestReleaseWithoutPlace(t *testing.T) {
+	env := firestoreEnv(t)
+	out, err := Run(context.Background(), env, workflow.Document{Request: gcpRequest(t, "DATA-1"), Execution: "run-1"})
+	if err != nil {
+		t.Fatalf("release without a place: %v", err)
+	}
+	if out.Action != Released {
+		t.Errorf("action %q, want %q", out.Action, Released)
+	}
+}
+
+func TestReleaseInputs(t *testing.T) {
+	req := gcpRequest(t, "DATA-1")
+	noAccount := req
+	noAccount.Snowflake.Account = ""
+
+	_, err := Run(context.Background(), &workflow.Env{}, workflow.Document{Request: req})
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Errorf("release without an execution: error name %q, want %q (error %v)", got, workflow.ErrInvalidRequest, err)
+	}
+	for name, doc := range map[string]workflow.Document{
+		"no store":   {Request: req, Execution: "run-1"},
+		"no account": {Request: noAccount, Execution: "run-1"},
+	} {
+		out, err := Run(context.Background(), &workflow.Env{}, doc)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if out.Action != workflow.Skipped {
+			t.Errorf("%s: action %q, want %q", name, out.Action, workflow.Skipped)
+		}
+	}
+}
