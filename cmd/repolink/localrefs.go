@@ -89,13 +89,15 @@ func parseLocalRefs(list string) (secrets.AllowList, error) {
 	return allow, nil
 }
 
-// checkServiceSecretsDenied returns a usage error when allow permits a
-// request to read one of the service's own secrets, such as its webhook
-// secret or API token. A request that reads one could copy it into a
-// Snowflake secret or send it to its index. A relative file: reference of
-// the service is made absolute against the working directory, where the
-// service reads it, and Allows compares the real file.
-func checkServiceSecretsDenied(allow secrets.AllowList, own []string) error {
+// denyServiceSecrets returns allow with the service's own secrets, the
+// references own, added as secrets that no request may read, in any
+// spelling and in any store (secrets.AllowList.WithOwnSecrets). A request
+// that reads one could copy it into a Snowflake secret or send it to its
+// index. It returns a usage error when allow lists one of the env: and
+// file: ones, so that the operator narrows the list. A relative file:
+// reference of the service is made absolute against the working directory,
+// where the service reads it, and Allows compares the real file.
+func denyServiceSecrets(allow secrets.AllowList, own []string) (secrets.AllowList, error) {
 	for _, ref := range own {
 		if ref == "" || !secrets.IsLocal(ref) {
 			continue
@@ -104,13 +106,17 @@ func checkServiceSecretsDenied(allow secrets.AllowList, own []string) error {
 		if path, ok := strings.CutPrefix(ref, "file:"); ok {
 			abs, err := filepath.Abs(path)
 			if err != nil {
-				return usagef("make the path of %s absolute: %v", ref, err)
+				return allow, usagef("make the path of %s absolute: %v", ref, err)
 			}
 			checked = "file:" + abs
 		}
 		if allow.Allows(checked) {
-			return usagef("--allow-local-refs allows %s, a secret of repolink up itself; list narrower references so that requests cannot read it", ref)
+			return allow, usagef("--allow-local-refs allows %s, a secret of repolink up itself; list narrower references so that requests cannot read it", ref)
 		}
 	}
-	return nil
+	denied, err := allow.WithOwnSecrets(own)
+	if err != nil {
+		return allow, usagef("%v", err)
+	}
+	return denied, nil
 }

@@ -77,7 +77,7 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := checkServiceSecretsDenied(opts.localRefs, own); err != nil {
+	if opts.localRefs, err = denyServiceSecrets(opts.localRefs, own); err != nil {
 		return err
 	}
 	if err := checkLocalServiceSecrets(ctx, opts); err != nil {

@@ -20,10 +20,14 @@ func IsLocal(ref string) bool {
 }
 
 // AllowList is the set of env: and file: references that a service reads
-// for the requests it receives. The zero value allows none.
+// for the requests it receives, less the service's own secrets
+// (WithOwnSecrets). The zero value allows no env: or file: reference.
 type AllowList struct {
 	exact    map[string]bool
 	prefixes []string
+	// own are the secrets that the service reads for itself, which no
+	// reference of a request may name.
+	own []secretID
 }
 
 // ParseAllowList parses allow-list entries. An entry is an env: or file:
@@ -90,19 +94,20 @@ func resolveEntry(path string, isPrefix bool) (string, error) {
 // Entries returns the number of exact references and prefixes in l.
 func (l AllowList) Entries() int { return len(l.exact) + len(l.prefixes) }
 
-// Allows reports whether a service may read ref for a request. Every
+// Allows reports whether a service may read ref for a request. A reference
+// to one of the service's own secrets is not allowed. Every other
 // reference that is not env: or file: is allowed. A file: reference must
 // have an absolute path, and it is compared by its real path, so that
 // file:/run/secrets/../../etc/shadow and a symbolic link in /run/secrets to
 // /etc/shadow both fail to match file:/run/secrets/*.
 func (l AllowList) Allows(ref string) bool {
 	_, ok := l.check(ref)
-	return ok
+	return ok && !l.NamesOwnSecret(ref)
 }
 
-// check reports whether ref is allowed and returns the reference to read:
-// ref itself, or for a file: reference the one with the real path that was
-// compared.
+// check reports whether the list allows ref, leaving the service's own
+// secrets aside, and returns the reference to read: ref itself, or for a
+// file: reference the one with the real path that was compared.
 func (l AllowList) check(ref string) (string, bool) {
 	if !IsLocal(ref) {
 		return ref, true
@@ -126,18 +131,22 @@ func (l AllowList) check(ref string) (string, bool) {
 }
 
 // FieldErrors returns one field error for each credential reference of req
-// that l does not allow. Each message gives the reason followed by fix, the
-// change that the sender should make.
+// that l does not allow. Each message gives the reason followed by the
+// change that the sender should make: fix for an env: or file: reference
+// that the list leaves out, and another secret for one of the service's
+// own secrets.
 func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldError {
 	var fields []request.FieldError
 	for _, field := range req.CredentialRefs() {
-		if l.Allows(field.Ref) {
+		var message string
+		if _, ok := l.check(field.Ref); !ok {
+			message = fmt.Sprintf("%s is not allowed: this service reads env: and file: references only when its operator allows them; %s", field.Ref, fix)
+		} else if l.NamesOwnSecret(field.Ref) {
+			message = fmt.Sprintf("%s is not allowed: %s", field.Ref, ownSecretProblem)
+		} else {
 			continue
 		}
-		fields = append(fields, request.FieldError{
-			Path:    field.Path,
-			Message: fmt.Sprintf("%s is not allowed: this service reads env: and file: references only when its operator allows them; %s", field.Ref, fix),
-		})
+		fields = append(fields, request.FieldError{Path: field.Path, Message: message})
 	}
 	return fields
 }
@@ -244,8 +253,10 @@ func (e *NotAllowedError) ErrorName() string { return workflow.ErrInvalidRequest
 
 // Restrict returns a resolver with a copy of r's stores that reads an env:
 // or file: reference only when allow permits it and otherwise returns a
-// *NotAllowedError that carries fix. Services resolve request credentials
-// with it and keep r for the references that their operator configures.
+// *NotAllowedError that carries fix. It returns an *OwnSecretError for a
+// reference to one of the service's own secrets in allow. Services resolve
+// request credentials with it and keep r for the references that their
+// operator configures.
 func (r *Resolver) Restrict(allow AllowList, fix string) *Resolver {
 	stores := make(map[string]Store, len(r.stores))
 	for scheme, store := range r.stores {

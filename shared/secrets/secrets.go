@@ -37,7 +37,8 @@ var ErrUnknownScheme = errors.New("no secret store for this reference scheme")
 type Resolver struct {
 	stores map[string]Store
 	// allow, when set, limits the env: and file: references that Resolve
-	// reads. fix is the change that the error for a rejected one suggests.
+	// reads and rejects the service's own secrets. fix is the change that
+	// the error for a rejected env: or file: reference suggests.
 	allow *AllowList
 	fix   string
 }
@@ -68,6 +69,9 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 		allowed, ok := r.allow.check(ref)
 		if !ok {
 			return "", &NotAllowedError{Ref: ref, Fix: r.fix}
+		}
+		if r.allow.NamesOwnSecret(ref) {
+			return "", &OwnSecretError{Ref: ref}
 		}
 		// A file: reference is read at the real path that was checked.
 		read = allowed
