@@ -53,7 +53,8 @@ type config struct {
 	// step's default.
 	WaitDeadline time.Duration
 	// WebhookSecretARN is the Secrets Manager secret with the HMAC key of
-	// the webhook and the notifications.
+	// the webhook and the notifications. The webhook and the steps reject
+	// a request that references it.
 	WebhookSecretARN string
 }
 

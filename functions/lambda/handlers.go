@@ -26,6 +26,7 @@ import (
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -45,6 +46,8 @@ type app struct {
 	cfg      config
 	logger   *slog.Logger
 	adapters *awsenv.Adapters
+	// requests are the credential references that requests may use.
+	requests secrets.AllowList
 	aws      aws.Config
 }
 
@@ -105,16 +108,23 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		waits = store
 		reservations = store
 	}
+	// The webhook secret is the only secret that the deployment reads for
+	// itself, and no request may read it.
+	requests, err := awsenv.RequestRefs(cfg.WebhookSecretARN)
+	if err != nil {
+		return nil, fmt.Errorf("list the credential references that requests may use: %w", err)
+	}
 	adapters := awsenv.New(awsenv.Options{
 		Region:               cfg.Region,
 		AWS:                  awsadapter.Options{MaxAttempts: sdkMaxAttempts, MaxBackoff: sdkMaxBackoff},
+		Requests:             requests,
 		Waits:                waits,
 		EndpointReservations: reservations,
 		WaitDeadline:         cfg.WaitDeadline,
 		Now:                  time.Now,
 		Logger:               logger,
 	})
-	return &app{cfg: cfg, logger: logger, adapters: adapters, aws: awsCfg}, nil
+	return &app{cfg: cfg, logger: logger, adapters: adapters, requests: requests, aws: awsCfg}, nil
 }
 
 // handler returns the handler of cfg.Handler.
@@ -180,6 +190,7 @@ func (a *app) poller() invoke.Handler {
 func (a *app) webhook() invoke.Handler {
 	w := &httpapi.Webhook{
 		Secret:          a.secret(),
+		Requests:        a.requests,
 		Deliveries:      dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table),
 		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
 		StateMachineARN: a.cfg.StateMachineARN,
@@ -248,7 +259,7 @@ func (a *app) secret() func(context.Context) ([]byte, error) {
 		return nil
 	}
 	cache := &httpapi.CachedSecret{Read: func(ctx context.Context) (string, error) {
-		return a.adapters.Secrets().Resolve(ctx, awsadapter.SecretRefScheme+a.cfg.WebhookSecretARN)
+		return a.adapters.ServiceSecrets().Resolve(ctx, awsadapter.SecretRefScheme+a.cfg.WebhookSecretARN)
 	}}
 	return cache.Get
 }

@@ -27,7 +27,8 @@
 //	                             API, when the stack has one
 //	REPOLINK_WAIT_DEADLINE       bound of the endpoint wait, such as 24h
 //	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook
-//	                             and the notifications
+//	                             and the notifications, which every
+//	                             handler rejects as a request credential
 //	SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
 //	                             keeps the Snowflake driver from probing
 //	                             cloud metadata addresses on connect. The

@@ -36,8 +36,12 @@ type Options struct {
 	Region string
 	// AWS holds the options of every AWS client except Region, which is
 	// set per call. Tests set Endpoint and Credentials here.
-	AWS   awsadapter.Options
-	Waits workflow.WaitRegistry
+	AWS awsadapter.Options
+	// Requests are the credential references that requests may use, from
+	// RequestRefs. The zero value rejects env: and file: references but
+	// allows every secret of Secrets Manager.
+	Requests secrets.AllowList
+	Waits    workflow.WaitRegistry
 	// EndpointReservations holds places among the private endpoints of
 	// Snowflake accounts for preflight and the endpoint step. Nil leaves
 	// them to count only the endpoints that Snowflake lists.
@@ -51,8 +55,11 @@ type Options struct {
 // one Snowflake session per login, for the life of the execution
 // environment. It is safe for concurrent use.
 type Adapters struct {
-	opts      Options
-	secrets   *secrets.Resolver
+	opts    Options
+	secrets *secrets.Resolver
+	// service reads the secrets that the deployment reads for itself,
+	// which secrets rejects.
+	service   *secrets.Resolver
 	aws       *clientcache.Cache
 	snowflake *sessions.Cache
 }
@@ -67,11 +74,14 @@ func New(opts Options) *Adapters {
 	}
 	a := &Adapters{opts: opts}
 	a.aws = clientcache.New(a.awsOptions)
+	a.service = secrets.NewResolver()
+	a.service.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
 	// The requester of a webhook delivery or a StartExecution call is not
 	// the operator, and the function's environment contains its role's AWS
-	// keys, so no env: or file: reference is read.
-	a.secrets = secrets.NewResolver().Restrict(secrets.AllowList{}, LocalRefFix)
-	a.secrets.Register("aws-secretsmanager", secrets.StoreFunc(a.resolveSecretsManager))
+	// keys, so no env: or file: reference is read. Nor is a secret of the
+	// deployment itself, which a request could copy into a Snowflake
+	// secret or send to its index.
+	a.secrets = a.service.Restrict(opts.Requests, LocalRefFix)
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets, Logger: opts.Logger})
 	return a
 }
@@ -94,9 +104,29 @@ func (a *Adapters) Env() *workflow.Env {
 	}
 }
 
-// Secrets returns the reference resolver. It reads aws-secretsmanager:
-// references and rejects env: and file: ones.
+// Secrets returns the resolver of request credentials. It reads
+// aws-secretsmanager: references, rejects env: and file: ones, and rejects
+// the deployment's own secrets with a *secrets.OwnSecretError.
 func (a *Adapters) Secrets() *secrets.Resolver { return a.secrets }
+
+// ServiceSecrets returns the resolver of the secrets that the deployment
+// reads for itself, such as the webhook's HMAC key. Request credentials
+// are never resolved with it.
+func (a *Adapters) ServiceSecrets() *secrets.Resolver { return a.service }
+
+// RequestRefs returns the credential references that requests may use in
+// the Lambda deployment: no env: or file: reference, and no reference, in
+// any spelling, to one of ownSecretARNs, the Secrets Manager secrets that
+// the deployment reads for itself. Empty ARNs are skipped.
+func RequestRefs(ownSecretARNs ...string) (secrets.AllowList, error) {
+	refs := make([]string, 0, len(ownSecretARNs))
+	for _, arn := range ownSecretARNs {
+		if arn != "" {
+			refs = append(refs, awsadapter.SecretRefScheme+arn)
+		}
+	}
+	return secrets.AllowList{}.WithOwnSecrets(refs)
+}
 
 func (a *Adapters) awsOptions(region string) awsadapter.Options {
 	opts := a.opts.AWS

@@ -53,7 +53,11 @@ const source = "request"
 type Webhook struct {
 	// Secret returns the HMAC key. Nil means the key is not configured,
 	// and every delivery is rejected.
-	Secret          func(ctx context.Context) ([]byte, error)
+	Secret func(ctx context.Context) ([]byte, error)
+	// Requests are the credential references that requests may use, from
+	// awsenv.RequestRefs with the deployment's own secrets. The zero value
+	// rejects env: and file: references only.
+	Requests        secrets.AllowList
 	Deliveries      Deliveries
 	Executions      Executions
 	StateMachineARN string
@@ -125,7 +129,7 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	}
 	// The steps would reject these references too, but only after the
 	// execution has started.
-	if fields := (secrets.AllowList{}).FieldErrors(req, awsenv.LocalRefFix); len(fields) > 0 {
+	if fields := w.Requests.FieldErrors(req, awsenv.LocalRefFix); len(fields) > 0 {
 		return w.invalid(&request.ValidationError{Fields: fields}), nil
 	}
 	return w.accept(ctx, req), nil
