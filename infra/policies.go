@@ -256,6 +256,22 @@ func secretStatements(s arnScope, sid string, arns []string, keyARN string) []aw
 	return statements
 }
 
+// denySecretStatements denies reading the listed secrets, whatever another
+// statement of the role allows. It returns nothing when arns is empty.
+func denySecretStatements(sid string, arns []string) []awsiam.PolicyStatement {
+	if len(arns) == 0 {
+		return nil
+	}
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(sid),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(arns...),
+		}),
+	}
+}
+
 // reservationsPartitionPrefix starts the partition key of every endpoint
 // reservations item in the table, as the dynamo package in the main module
 // writes it.

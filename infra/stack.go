@@ -205,6 +205,15 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		statements[group] = append(statements[group], exclusion...)
 	}
 
+	// The roles that read the listed secrets resolve request credentials.
+	// They are denied the webhook secret even when secretArns lists it, so
+	// that a request that names it cannot copy the key into Snowflake or
+	// send it to its index. Only the webhook and the notifier read it.
+	denyWebhookSecret := denySecretStatements("DenyWebhookKey", webhookSecret)
+	for _, group := range []Group{GroupPreflight, GroupNetwork, GroupSnowflake, GroupFirewall, GroupPoller} {
+		statements[group] = append(statements[group], denyWebhookSecret...)
+	}
+
 	roles := map[Group]awsiam.Role{}
 	for _, group := range groups {
 		role := newRole(s.Stack, group)
@@ -221,11 +230,15 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 // executions of one request it keeps apart, and the table, in which it
 // takes the request's run item for that check. Every step needs the table,
 // because after a redrive every step checks. The preflight and snowflake
-// groups also use it for the endpoint reservations.
+// groups also use it for the endpoint reservations. Every step also gets the
+// ARN of the webhook secret, so that it rejects a request that names it.
 func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[string]string) map[string]string {
 	env := map[string]string{envProvisionName: machineNames["provision"], envTable: tableName}
 	if name := machineNames["teardown"]; name != "" {
 		env[envTeardownName] = name
+	}
+	if cfg.WebhookSecretARN != "" {
+		env[envWebhookSecretARN] = cfg.WebhookSecretARN
 	}
 	if spec.Group == GroupWait {
 		env[envWaitDeadline] = cfg.WaitDeadline.String()
@@ -241,6 +254,9 @@ func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[
 
 	opts.role = roles[GroupPoller]
 	opts.env = map[string]string{envTable: tableName}
+	if cfg.WebhookSecretARN != "" {
+		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
+	}
 	s.Functions[pollerSpec.Handler] = newFunction(s.Stack, pollerSpec, opts)
 
 	opts.role = roles[GroupWebhook]

@@ -366,11 +366,13 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 			"REPOLINK_WAIT_DEADLINE":                "24h0m0s",
 		}},
 		{"poller", map[string]any{
-			"REPOLINK_HANDLER":        "poller",
-			"REPOLINK_DYNAMODB_TABLE": table,
+			"REPOLINK_HANDLER":            "poller",
+			"REPOLINK_DYNAMODB_TABLE":     table,
+			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
 		}},
 		{"webhook", map[string]any{
 			"REPOLINK_HANDLER":            "webhook",
@@ -388,36 +390,42 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 		{"endpoint", map[string]any{
 			"REPOLINK_HANDLER":                      "endpoint",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 		{"teardown_endpoint", map[string]any{
 			"REPOLINK_HANDLER":                      "teardown_endpoint",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 		{"proxy_vm", map[string]any{
 			"REPOLINK_HANDLER":                      "proxy_vm",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 		{"egress_ranges", map[string]any{
 			"REPOLINK_HANDLER":                      "egress_ranges",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 		{"teardown_proxy_vm", map[string]any{
 			"REPOLINK_HANDLER":                      "teardown_proxy_vm",
 			"REPOLINK_STATE_MACHINE_NAME_PROVISION": "repolink-provision",
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
 		}},
 	}
 	for _, tt := range tests {
@@ -523,7 +531,9 @@ func TestNoWildcardActions(t *testing.T) {
 				t.Errorf("role %s statement %q allows wildcard action %q", st.Role, st.Sid, action)
 			}
 		}
-		if st.Effect != "Allow" {
+		// The one Deny keeps the webhook secret from the roles that read
+		// request credentials (TestWebhookSecretDeniedToSteps).
+		if st.Effect != "Allow" && st.Sid != "DenyWebhookKey" {
 			t.Errorf("role %s statement %q has Effect %q, want Allow", st.Role, st.Sid, st.Effect)
 		}
 	}
@@ -708,12 +718,63 @@ func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 	}
 	got := map[string][]string{}
 	for _, st := range policyStatements(t, r.json) {
-		if slices.Contains(st.Actions, "secretsmanager:GetSecretValue") {
+		if st.Effect == "Allow" && slices.Contains(st.Actions, "secretsmanager:GetSecretValue") {
 			got[st.Role] = append(got[st.Role], st.Resources...)
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GetSecretValue resources by role mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestWebhookSecretDeniedToSteps lists the webhook secret in secretArns
+// too, as an operator might. The roles that read the listed secrets for
+// requests must deny it explicitly, which overrides that allow. Only the
+// webhook and the notifier may read it.
+func TestWebhookSecretDeniedToSteps(t *testing.T) {
+	cfg := fullConfig()
+	cfg.SecretARNs = append(cfg.SecretARNs, exampleWebhookARN)
+	r := synth(t, "webhook-secret-listed", cfg)
+	statements := policyStatements(t, r.json)
+
+	readers := map[string]bool{}
+	for _, st := range statements {
+		if st.Effect == "Allow" && slices.Contains(st.Actions, "secretsmanager:GetSecretValue") &&
+			slices.Contains(st.Resources, exampleWebhookARN) {
+			readers[st.Role] = true
+		}
+	}
+	want := []string{"PreflightRole", "NetworkRole", "SnowflakeRole", "FirewallRole", "PollerRole", "WebhookRole", "NotifierRole"}
+	if !slices.Contains(deployedTasks(t), "preflight") {
+		want = want[1:]
+	}
+	for _, role := range want {
+		if !readers[role] {
+			t.Errorf("%s is not allowed the webhook secret, want it allowed through secretArns or as its own key", role)
+		}
+	}
+	for role := range readers {
+		t.Run(role, func(t *testing.T) {
+			st, denied := findStatement(statements, role, "DenyWebhookKey")
+			if role == "WebhookRole" || role == "NotifierRole" {
+				if denied {
+					t.Errorf("%s denies the webhook secret, which it reads", role)
+				}
+				return
+			}
+			if !denied {
+				t.Fatalf("%s has no statement DenyWebhookKey", role)
+			}
+			if st.Effect != "Deny" {
+				t.Errorf("effect = %s, want Deny", st.Effect)
+			}
+			if diff := cmp.Diff([]string{"secretsmanager:GetSecretValue"}, st.Actions); diff != "" {
+				t.Errorf("actions mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{exampleWebhookARN}, st.Resources); diff != "" {
+				t.Errorf("resources mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
