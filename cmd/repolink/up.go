@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -180,10 +181,8 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	if err := checkListen(opts.listen); err != nil {
 		return opts, err
 	}
-	for _, h := range strings.Split(*hosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			opts.sandboxHosts = append(opts.sandboxHosts, strings.ToLower(h))
-		}
+	if opts.sandboxHosts, err = parseSandboxHosts(*hosts); err != nil {
+		return opts, err
 	}
 	if opts.notifyInterval == 0 {
 		opts.notifyInterval = 10 * time.Second
@@ -215,6 +214,30 @@ func checkListen(listen string) error {
 		return usagef("--listen %q: port %s is not a number from 0 to 65535 or a known service name", listen, port)
 	}
 	return nil
+}
+
+// parseSandboxHosts splits the --sandbox-hosts list into lowercase host
+// names. Each entry must be a DNS host name, because up compares the
+// entries with the hosts of request index URLs, which are DNS host names.
+func parseSandboxHosts(list string) ([]string, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, usagef("--sandbox-hosts is empty; list the repository hosts that the sandbox index serves, separated by commas, such as %s", defaultSandboxHosts)
+	}
+	var hosts []string
+	for _, entry := range strings.Split(list, ",") {
+		host := strings.TrimSpace(entry)
+		if host == "" {
+			return nil, usagef("--sandbox-hosts %q has an empty entry; separate host names with single commas, such as %s,files.corp.example.com", list, defaultSandboxHosts)
+		}
+		if u, err := url.Parse(host); err == nil && u.Scheme != "" && u.Hostname() != "" {
+			return nil, usagef("--sandbox-hosts entry %q is a URL; give only its host name, %s", host, u.Hostname())
+		}
+		if !request.IsDNSHostname(host) {
+			return nil, usagef("--sandbox-hosts entry %q is not a DNS host name; give the host of the request's index URL without a scheme, port or path, such as %s", host, defaultSandboxHosts)
+		}
+		hosts = append(hosts, strings.ToLower(host))
+	}
+	return hosts, nil
 }
 
 // service is everything repolink up runs in one process.

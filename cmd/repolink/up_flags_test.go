@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// parseUpFlagsError parses up's flags, which binds nothing, and returns the
+// usage error that they must produce.
+func parseUpFlagsError(t *testing.T, args ...string) string {
+	t.Helper()
+	_, err := parseUpFlags(append([]string{"--state-dir", t.TempDir()}, args...), &bytes.Buffer{})
+	var usage *usageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("parseUpFlags(%q) = %v, want a usage error", args, err)
+	}
+	return err.Error()
+}
+
+func TestUpRejectsSandboxHosts(t *testing.T) {
+	tests := []struct {
+		name  string
+		hosts string
+		want  []string
+	}{
+		{name: "empty", hosts: "", want: []string{"--sandbox-hosts is empty", "such as pypi.corp.example.com"}},
+		{name: "only a comma", hosts: " , ", want: []string{"has an empty entry"}},
+		{name: "space in host", hosts: "bad host,", want: []string{`--sandbox-hosts entry "bad host" is not a DNS host name`, "without a scheme, port or path"}},
+		{name: "trailing comma", hosts: "pypi.corp.example.com,", want: []string{"--sandbox-hosts", "has an empty entry"}},
+		{name: "URL", hosts: "https://x/", want: []string{`--sandbox-hosts entry "https://x/" is a URL`, "give only its host name, x"}},
+		{name: "host and port", hosts: "pypi.corp.example.com:443", want: []string{`"pypi.corp.example.com:443" is not a DNS host name`}},
+		{name: "IP address", hosts: "10.0.0.1", want: []string{`"10.0.0.1" is not a DNS host name`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseUpFlagsError(t, "--sandbox", "--sandbox-hosts", tt.hosts)
+			for _, want := range tt.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("error %q does not contain %q", got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestUpAcceptsSandboxHosts(t *testing.T) {
+	opts, err := parseUpFlags([]string{"--sandbox", "--state-dir", t.TempDir(), "--sandbox-hosts", " PyPI.corp.example.com, files.corp.example.com"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"pypi.corp.example.com", "files.corp.example.com"}
+	if strings.Join(opts.sandboxHosts, ",") != strings.Join(want, ",") {
+		t.Errorf("sandbox hosts = %q, want %q", opts.sandboxHosts, want)
+	}
+}
