@@ -67,9 +67,11 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
-	if err := readReservations(rt, dir); err != nil {
+	closeReservations, err := readReservations(rt, dir)
+	if err != nil {
 		return err
 	}
+	defer closeReservations()
 
 	report := planReport{Report: plan.Plan(ctx, rt.env, req)}
 	if err := addExecutions(ctx, dir, req, &report); err != nil {
@@ -85,19 +87,35 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // readReservations opens the endpoint reservation store of the state
 // directory, when it has one, so that plan counts the places that runs
 // reserved as preflight does. Plan only checks the store and holds no
-// place.
-func readReservations(rt *runtime, dir string) error {
+// place. It also opens the engine store, when there is one, to count the
+// place of a run that closed before its endpoint step as free. The
+// returned function closes both stores.
+func readReservations(rt *runtime, dir string) (func(), error) {
 	path := filepath.Join(dir, reservationStore)
 	if _, err := os.Stat(path); err != nil {
-		return nil
+		return func() {}, nil
+	}
+	eng, _, err := openEngineStore(dir)
+	if err != nil && !errors.Is(err, errNoStore) {
+		return nil, err
 	}
 	store, err := reservations.Open(path)
 	if err != nil {
-		return err
+		if eng != nil {
+			eng.Close()
+		}
+		return nil, err
 	}
-	rt.reservations = store
+	if eng != nil {
+		store.SetEnded(closedBeforeEndpoint(eng))
+	}
 	rt.env.EndpointReservations = store
-	return nil
+	return func() {
+		store.Close()
+		if eng != nil {
+			eng.Close()
+		}
+	}, nil
 }
 
 // addExecutions adds the request's latest execution from the engine store,

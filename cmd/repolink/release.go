@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"iter"
 	"strings"
 	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -58,6 +60,37 @@ func (rt *runtime) releaseReservation(ctx context.Context, execution string) err
 			"execution", execution)
 	}
 	return err
+}
+
+// closedBeforeEndpoint returns the rule by which the reservation store of a
+// state directory counts a place as free: its holder is a provision
+// execution of the request in eng that closed before its endpoint step.
+// It is the rule of releaseOnClose, applied when a place is counted, so it
+// also frees the place of a close that no engine handler saw, such as one
+// that repolink stop recorded for a run whose process was killed.
+func closedBeforeEndpoint(eng *engine.Engine) reservations.EndedFunc {
+	return func(ctx context.Context, requestID, execution string) (bool, error) {
+		x, err := eng.Describe(ctx, execution)
+		if errors.Is(err, engine.ErrExecutionNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if x.Status == engine.StatusRunning || !runOf(x, provisionMachine, requestID) {
+			return false, nil
+		}
+		history, err := eng.History(ctx, execution)
+		if err != nil {
+			return false, err
+		}
+		for state := range enteredStates(history) {
+			if state == provisionendpoint.EndpointState {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
 }
 
 // enteredStates yields the state of each StateEntered event in history,

@@ -182,6 +182,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		rt.Close()
 		return nil, err
 	}
+	rt.reservations.SetEnded(closedBeforeEndpoint(eng))
 	rt.env.EndpointReservations = rt.reservations
 	handlers := registry.Handlers(rt.env)
 	if opts.seedInPreflight && rt.sandbox != nil {

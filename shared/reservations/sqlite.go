@@ -26,8 +26,22 @@ const TTL = 2 * time.Hour
 
 // Store keeps reservations in a SQLite database file.
 type Store struct {
-	db  *sql.DB
-	ttl time.Duration
+	db    *sql.DB
+	ttl   time.Duration
+	ended EndedFunc
+}
+
+// EndedFunc reports whether the place that execution holds for the request
+// with ID requestID has ended before its TTL, such as because the execution
+// closed before it could create an endpoint.
+type EndedFunc func(ctx context.Context, requestID, execution string) (bool, error)
+
+// place is a live place held by a request: the provider service of its
+// endpoint, "" before the run built it, and the execution that holds it, ""
+// for a place reserved before the store recorded holders.
+type place struct {
+	service   string
+	execution string
 }
 
 var _ workflow.EndpointReservationChecker = (*Store)(nil)
@@ -86,6 +100,12 @@ func migrateHolders(ctx context.Context, db *sql.DB) error {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// SetEnded makes Reserve and Check call ended for each place that another
+// request holds, and count the place as free when it has ended. Reserve
+// also deletes such a place. A place without a recorded holder is never
+// passed to ended. Call SetEnded before the store is used.
+func (s *Store) SetEnded(ended EndedFunc) { s.ended = ended }
+
 // Reserve implements workflow.EndpointReservations. Account names are
 // compared without case, like Snowflake account identifiers, and service
 // IDs too, because Azure resource IDs ignore case. The place records
@@ -106,26 +126,25 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		return workflow.ReservationResult{}, err
 	}
 
-	// A place whose endpoint is listed has ended: the listed endpoint
-	// counts in its stead.
-	for request, other := range held {
-		if other != "" && containsFold(r.Listed, other) {
-			if err := drop(ctx, tx, account, request); err != nil {
-				return workflow.ReservationResult{}, err
-			}
-			delete(held, request)
+	ended, err := s.endedPlaces(ctx, r, held)
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+	for _, request := range ended {
+		if err := drop(ctx, tx, account, request); err != nil {
+			return workflow.ReservationResult{}, err
 		}
+		delete(held, request)
 	}
 
-	service := held[r.RequestID]
+	service := held[r.RequestID].service
 	if r.ServiceID != "" {
 		service = r.ServiceID
 	}
 	if result := decide(r, held); !result.Reserved {
-		// The refusal is final, but the places whose endpoints are listed
-		// stay dropped.
+		// The refusal is final, but the places that ended stay dropped.
 		if err := tx.Commit(); err != nil {
-			return workflow.ReservationResult{}, fmt.Errorf("drop listed endpoint reservations of %s: %w", r.Account, err)
+			return workflow.ReservationResult{}, fmt.Errorf("drop ended endpoint reservations of %s: %w", r.Account, err)
 		}
 		return result, nil
 	}
@@ -146,8 +165,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 
 // Check implements workflow.EndpointReservationChecker. It reads the
 // places in one transaction and writes nothing, so the expired places and
-// those whose endpoints are listed stay in the file until the next Reserve
-// drops them.
+// those that ended stay in the file until the next Reserve drops them.
 func (s *Store) Check(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
 	account := strings.ToLower(r.Account)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -160,18 +178,45 @@ func (s *Store) Check(ctx context.Context, r workflow.EndpointReservation) (work
 	if err != nil {
 		return workflow.ReservationResult{}, err
 	}
-	for request, other := range held {
-		if other != "" && containsFold(r.Listed, other) {
-			delete(held, request)
-		}
+	ended, err := s.endedPlaces(ctx, r, held)
+	if err != nil {
+		return workflow.ReservationResult{}, err
+	}
+	for _, request := range ended {
+		delete(held, request)
 	}
 	return decide(r, held), nil
 }
 
-// decide returns whether r gets a place, given held, the service of each
-// request that holds a live place whose endpoint is not listed. A request
-// that holds a place keeps it whatever the count.
-func decide(r workflow.EndpointReservation, held map[string]string) workflow.ReservationResult {
+// endedPlaces returns the requests among held whose places have ended.
+// A place whose endpoint is listed has ended, because the listed endpoint
+// counts in its stead. So has one that the store's EndedFunc reports as
+// ended, unless it is r's own place, which r takes over anyway.
+func (s *Store) endedPlaces(ctx context.Context, r workflow.EndpointReservation, held map[string]place) ([]string, error) {
+	var ended []string
+	for request, p := range held {
+		if p.service != "" && containsFold(r.Listed, p.service) {
+			ended = append(ended, request)
+			continue
+		}
+		if s.ended == nil || p.execution == "" || request == r.RequestID {
+			continue
+		}
+		over, err := s.ended(ctx, request, p.execution)
+		if err != nil {
+			return nil, fmt.Errorf("check the endpoint reservation of %s held by execution %s: %w", request, p.execution, err)
+		}
+		if over {
+			ended = append(ended, request)
+		}
+	}
+	return ended, nil
+}
+
+// decide returns whether r gets a place, given held, the place of each
+// request that holds a live place that has not ended. A request that holds
+// a place keeps it whatever the count.
+func decide(r workflow.EndpointReservation, held map[string]place) workflow.ReservationResult {
 	if _, reserved := held[r.RequestID]; reserved || len(r.Listed)+len(held) < r.Limit {
 		return workflow.ReservationResult{Reserved: true}
 	}
@@ -199,23 +244,23 @@ func drop(ctx context.Context, tx *sql.Tx, account, request string) error {
 	return nil
 }
 
-// heldPlaces returns the service of each request that holds a place in
-// account reserved at or after since, "" for a run that has not built its
-// service yet.
-func heldPlaces(ctx context.Context, tx *sql.Tx, account string, since time.Time) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT request, service FROM endpoint_reservations WHERE account = ? AND reserved_at >= ?`,
+// heldPlaces returns the place of each request that holds a place in
+// account reserved at or after since.
+func heldPlaces(ctx context.Context, tx *sql.Tx, account string, since time.Time) (map[string]place, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT request, service, execution FROM endpoint_reservations WHERE account = ? AND reserved_at >= ?`,
 		account, since.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("list endpoint reservations of %s: %w", account, err)
 	}
 	defer rows.Close()
-	held := map[string]string{}
+	held := map[string]place{}
 	for rows.Next() {
-		var request, service string
-		if err := rows.Scan(&request, &service); err != nil {
+		var request string
+		var p place
+		if err := rows.Scan(&request, &p.service, &p.execution); err != nil {
 			return nil, fmt.Errorf("read endpoint reservation of %s: %w", account, err)
 		}
-		held[request] = service
+		held[request] = p
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list endpoint reservations of %s: %w", account, err)

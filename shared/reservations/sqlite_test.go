@@ -2,6 +2,7 @@ package reservations
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -111,5 +112,78 @@ func TestCheckWritesNothing(t *testing.T) {
 	}
 	if !got.Reserved {
 		t.Errorf("Check after the place expired = %+v, want Reserved", got)
+	}
+}
+
+func TestEndedHolderFreesPlace(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	held := reservationstest.Reservation("DATA-1", "")
+	held.Execution = "DATA-1-r2"
+	reservationstest.Reserve(t, s, held)
+
+	var queried []string
+	closed := map[string]bool{}
+	s.SetEnded(func(_ context.Context, requestID, execution string) (bool, error) {
+		queried = append(queried, requestID+" "+execution)
+		return closed[execution], nil
+	})
+
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); got.Reserved {
+		t.Fatalf("place granted while running DATA-1-r2 holds it: %+v", got)
+	}
+	if diff := cmp.Diff([]string{"DATA-1 DATA-1-r2"}, queried); diff != "" {
+		t.Errorf("holders passed to EndedFunc (-want +got):\n%s", diff)
+	}
+
+	closed["DATA-1-r2"] = true
+	got, err := s.Check(ctx, reservationstest.Reservation("DATA-2", "", four...))
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if !got.Reserved {
+		t.Errorf("Check with the holder closed = %+v, want Reserved", got)
+	}
+	// Check writes nothing, so Reserve still finds the place and drops it.
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); !got.Reserved {
+		t.Errorf("Reserve with the holder closed = %+v, want Reserved", got)
+	}
+	closed["DATA-1-r2"] = false
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", "", four...)); got.Reserved {
+		t.Errorf("DATA-1 got a place back after Reserve dropped it for DATA-2: %+v", got)
+	}
+}
+
+func TestEndedErrorFailsReserve(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	held := reservationstest.Reservation("DATA-1", "")
+	held.Execution = "DATA-1"
+	reservationstest.Reserve(t, s, held)
+	failure := errors.New("engine store unreadable")
+	s.SetEnded(func(context.Context, string, string) (bool, error) { return false, failure })
+
+	if _, err := s.Reserve(context.Background(), reservationstest.Reservation("DATA-2", "")); !errors.Is(err, failure) {
+		t.Errorf("Reserve error = %v, want the EndedFunc's error", err)
+	}
+	if _, err := s.Check(context.Background(), reservationstest.Reservation("DATA-2", "")); !errors.Is(err, failure) {
+		t.Errorf("Check error = %v, want the EndedFunc's error", err)
+	}
+	// The own place is not passed to EndedFunc, so the holder's request renews it.
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", "")); !got.Reserved {
+		t.Errorf("renewal by the holder's request = %+v, want Reserved", got)
+	}
+}
+
+func TestHolderlessPlaceNotChecked(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "reservations.db"))
+	four := []string{"svc-1", "svc-2", "svc-3", "svc-4"}
+	reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-1", ""))
+	s.SetEnded(func(_ context.Context, requestID, execution string) (bool, error) {
+		t.Errorf("EndedFunc called for %s held by %q, a place without a holder", requestID, execution)
+		return true, nil
+	})
+	if got := reservationstest.Reserve(t, s, reservationstest.Reservation("DATA-2", "", four...)); got.Reserved {
+		t.Errorf("place granted while DATA-1 holds it without a recorded holder: %+v", got)
 	}
 }
