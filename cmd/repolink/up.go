@@ -201,7 +201,8 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 
 // checkListen returns a usage error when listen is not host:port with a
 // port from 0 to 65535 or a service name, such as http. Port 0 lets the
-// system choose a free port.
+// system choose a free port. Other numeric ports get the check of the ports
+// in request URLs, so that 080 is rejected there and here alike.
 func checkListen(listen string) error {
 	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -209,6 +210,15 @@ func checkListen(listen string) error {
 	}
 	if port == "" {
 		return usagef("--listen %q has no port; give one, such as %s, or port 0 to let the system choose", listen, defaultListen)
+	}
+	if port == "0" {
+		return nil
+	}
+	if strings.Trim(port, "0123456789") == "" {
+		if problem := request.PortProblem(port); problem != "" {
+			return usagef("--listen %q %s, or 0 to let the system choose", listen, problem)
+		}
+		return nil
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
 		return usagef("--listen %q: port %s is not a number from 0 to 65535 or a known service name", listen, port)

@@ -55,3 +55,34 @@ func TestUpAcceptsSandboxHosts(t *testing.T) {
 		t.Errorf("sandbox hosts = %q, want %q", opts.sandboxHosts, want)
 	}
 }
+
+func TestUpRejectsListenPort(t *testing.T) {
+	tests := []struct {
+		name   string
+		listen string
+		want   string
+	}{
+		{name: "leading zero", listen: "127.0.0.1:080", want: `--listen "127.0.0.1:080" has the port "080" with leading zeros; write it as 80`},
+		{name: "leading zeros IPv6", listen: "[::1]:00443", want: `has the port "00443" with leading zeros; write it as 443`},
+		{name: "out of range", listen: "127.0.0.1:65536", want: `has the invalid port "65536"; use a number from 1 to 65535, or 0 to let the system choose`},
+		{name: "unknown service", listen: "127.0.0.1:no-such-service", want: "is not a number from 0 to 65535 or a known service name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseUpFlagsError(t, "--sandbox", "--listen", tt.listen)
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("error %q does not contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUpAcceptsListenPort(t *testing.T) {
+	for _, listen := range []string{"127.0.0.1:0", "127.0.0.1:8080", "[::1]:65535", "localhost:http"} {
+		t.Run(listen, func(t *testing.T) {
+			if _, err := parseUpFlags([]string{"--sandbox", "--state-dir", t.TempDir(), "--listen", listen}, &bytes.Buffer{}); err != nil {
+				t.Errorf("parseUpFlags rejected --listen %s: %v", listen, err)
+			}
+		})
+	}
+}

@@ -383,7 +383,7 @@ func TestUpRejectsConfiguration(t *testing.T) {
 		{name: "empty secret reference", secret: "set", args: []string{"--sandbox", "--webhook-secret-ref", "env:REPOLINK_TEST_EMPTY_SECRET"}, wantErr: "--webhook-secret-ref"},
 		{name: "no API token outside sandbox", secret: "set", wantErr: envAPIToken},
 		{name: "listen without port", secret: "set", token: "t", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
-		{name: "listen port out of range", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:99999"}, wantErr: "--listen \"127.0.0.1:99999\": port 99999 is not a number from 0 to 65535"},
+		{name: "listen port out of range", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:99999"}, wantErr: "--listen \"127.0.0.1:99999\" has the invalid port \"99999\"; use a number from 1 to 65535, or 0 to let the system choose"},
 		{name: "listen empty port", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:"}, wantErr: "--listen \"127.0.0.1:\" has no port"},
 		{name: "arguments", secret: "set", args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
 		{name: "bad mapping", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},

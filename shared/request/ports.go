@@ -28,6 +28,15 @@ func parsePort(text string) (int, string) {
 	return n, ""
 }
 
+// PortProblem describes why text is not a port from 1 to 65535 written as
+// decimal digits without leading zeros, as a phrase that follows the name
+// of the value, such as `has the port "080" with leading zeros; write it
+// as 80`. It returns "" for a valid port.
+func PortProblem(text string) string {
+	_, problem := parsePort(text)
+	return problem
+}
+
 // urlPort returns the port of u: the parsed explicit port, or 443 when u
 // has none. explicit reports whether u names a port, and problem describes
 // an invalid one. url.Parse accepts any digits as a port, and an empty
