@@ -9,6 +9,7 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sfnapi"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // prepareAPIInput is the sfnapi.Options.PrepareInput of repolink up. It
@@ -65,6 +66,10 @@ func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (
 		var object map[string]json.RawMessage
 		if json.Unmarshal(raw, &object) != nil || object == nil {
 			problems = append(problems, "$.resources: must be a JSON object; leave it out to start with {}")
+		} else {
+			for _, field := range workflow.CheckResources(raw) {
+				problems = append(problems, field.Path+": "+field.Message)
+			}
 		}
 		resources = raw
 	}

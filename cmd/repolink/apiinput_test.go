@@ -109,6 +109,9 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 	secretName := exampleInput(t, "aws-privatelink.json", func(req map[string]any) {
 		req["repository"].(map[string]any)["auth"].(map[string]any)["password_ref"] = "aws-secretsmanager:repolink/index-password"
 	})
+	withResources := func(resources string) string {
+		return strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": `+resources+`, "request"`, 1)
+	}
 	for _, tc := range []struct {
 		name, machine, input, want string
 	}{
@@ -118,6 +121,10 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 		{"not an object", teardownMachine, `[]`, "$: must be a JSON object"},
 		{"unknown field", provisionMachine, `{"requests": {}}`, "$.requests: unknown field"},
 		{"resources not an object", provisionMachine, strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": [], "request"`, 1), "$.resources: must be a JSON object"},
+		{"resource not an object", provisionMachine, withResources(`{"proxy_vm": 5}`), "$.resources.proxy_vm: must be an object"},
+		{"resource id not a string", teardownMachine, withResources(`{"proxy_vm": {"id": 5}}`), "$.resources.proxy_vm.id: must be a string"},
+		{"resource list not an array", provisionMachine, withResources(`{"grants": {"roles": "R"}}`), "$.resources.grants.roles: must be an array"},
+		{"resource time not a time", provisionMachine, withResources(`{"preflight": {"credential_expires_at": 5}}`), "$.resources.preflight.credential_expires_at: must be a time in RFC 3339 format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "BAD-" + strings.ReplaceAll(tc.name, " ", "-")

@@ -155,6 +155,15 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 		}
 		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
 	}
+	if raw, ok := fields["resources"]; ok && string(raw) != "null" {
+		if problems := workflow.CheckResources(raw); len(problems) > 0 {
+			var b strings.Builder
+			for _, field := range problems {
+				fmt.Fprintf(&b, "\n  %s: %s", field.Path, field.Message)
+			}
+			return nil, doc, usagef("--input %s: invalid resources, the outputs of earlier steps:%s", path, b.String())
+		}
+	}
 	if err := json.Unmarshal(data, &doc); err != nil || fields["request"] == nil {
 		return nil, doc, usagef("--input %s is not a workflow document; it needs a \"request\" object and may have a \"resources\" object with the outputs of earlier steps: {\"request\": {...}, \"resources\": {...}}", path)
 	}

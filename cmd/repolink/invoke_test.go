@@ -33,3 +33,43 @@ func TestReadDocumentNeedsOnlyRequest(t *testing.T) {
 		t.Errorf("error %q does not say that only request is required", err)
 	}
 }
+
+func TestInvokeResourcesOfWrongType(t *testing.T) {
+	requestJSON, err := os.ReadFile(writeRequest(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		resources string
+		want      string
+	}{
+		{"resource number", `{"proxy_vm": 5}`, "$.resources.proxy_vm: must be an object"},
+		{"id number", `{"proxy_vm": {"id": 5}}`, "$.resources.proxy_vm.id: must be a string"},
+		{"array", `[]`, "$.resources: must be a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "input.json")
+			document := `{"request": ` + string(requestJSON) + `, "resources": ` + tt.resources + `}`
+			if err := os.WriteFile(input, []byte(document), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			code, out, errOut := runCLI(t, "invoke", "preflight", "--sandbox", "--state-dir", filepath.Join(dir, "state"), "--input", input)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.want, errOut)
+			}
+			if strings.Contains(errOut, "Go struct") || strings.Contains(errOut, "workflow.") {
+				t.Errorf("stderr names a Go type:\n%s", errOut)
+			}
+		})
+	}
+}

@@ -131,6 +131,11 @@ func teardownRedriveCheck(eng *engine.Engine, flags string) func(context.Context
 		if x.Machine != provisionMachine && x.Machine != teardownMachine {
 			return "", nil
 		}
+		// A redrive reuses the input, so an input that the steps cannot
+		// read fails the same way again.
+		if lacksRequest(x) {
+			return fmt.Sprintf("execution %s cannot be redriven: %s", x.Name, nextAction(x, flags, requestPlaceholder)), nil
+		}
 		var doc workflow.Document
 		if err := json.Unmarshal(x.Input, &doc); err != nil {
 			return "", fmt.Errorf("read input of execution %s: %w", x.Name, err)

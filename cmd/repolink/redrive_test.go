@@ -171,3 +171,66 @@ func TestRedriveSucceededAdvice(t *testing.T) {
 		})
 	}
 }
+
+// TestRedriveRejectsResourcesOfWrongType checks that 'repolink redrive'
+// and RedriveExecution reject an execution whose input has a resource of
+// the wrong type, which the steps cannot decode, with the field and a new
+// start as the advice.
+func TestRedriveRejectsResourcesOfWrongType(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	request, err := json.Marshal(exampleRequest(t, "A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := `{"request": ` + string(request) + `, "resources": {"proxy_vm": 5}}`
+	if _, err := eng.Start(ctx, provisionMachine, "A", json.RawMessage(input)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "A", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	const want = "invalid value at $.resources.proxy_vm, which must be an object"
+
+	code, _, errOut := runCLI(t, "redrive", "--state-dir", dir, "A")
+	if code != exitInvalid {
+		t.Fatalf("repolink redrive: exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, want) {
+		t.Errorf("repolink redrive: stderr does not contain %q:\n%s", want, errOut)
+	}
+
+	mux := http.NewServeMux()
+	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	client := sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	arn := aws.String(eng.ExecutionARN(provisionMachine, "A"))
+
+	_, err = client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
+	var notRedrivable *types.ExecutionNotRedrivable
+	if !errors.As(err, &notRedrivable) {
+		t.Fatalf("RedriveExecution: error = %v, want ExecutionNotRedrivable", err)
+	}
+	if got := notRedrivable.ErrorMessage(); !strings.Contains(got, want) {
+		t.Errorf("RedriveExecution: message %q does not contain %q", got, want)
+	}
+
+	described, err := client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatalf("DescribeExecution: %v", err)
+	}
+	if described.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
+		t.Errorf("DescribeExecution: redriveStatus %s, want NOT_REDRIVABLE", described.RedriveStatus)
+	}
+	if got := aws.ToString(described.RedriveStatusReason); !strings.Contains(got, want) {
+		t.Errorf("DescribeExecution: redriveStatusReason %q does not contain %q", got, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
@@ -226,6 +227,15 @@ func CheckShape(path string, value any, typ reflect.Type) []FieldError {
 	return fields
 }
 
+// CheckTypes is CheckShape without the unknown fields: it passes over an
+// object key that typ has no field for, as encoding/json does, and
+// reports only the values of the wrong JSON type.
+func CheckTypes(path string, value any, typ reflect.Type) []FieldError {
+	var fields []FieldError
+	shape{fields: &fields, ignoreUnknown: true}.check(path, value, typ)
+	return fields
+}
+
 // credentialKeys are field names that would carry a credential in clear text.
 var credentialKeys = map[string]string{
 	"password":    "password_ref",
@@ -243,6 +253,22 @@ var credentialKeys = map[string]string{
 // itself has the wrong type. Values are never echoed, since a misplaced one
 // may be a credential.
 func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) bool {
+	return shape{fields: fields}.check(path, value, typ)
+}
+
+// shape is one walk of checkShape or CheckTypes.
+type shape struct {
+	fields *[]FieldError
+	// ignoreUnknown passes over object keys that the Go type has no field
+	// for, in place of reporting and removing them.
+	ignoreUnknown bool
+}
+
+// timeType is decoded by encoding/json from an RFC 3339 string, through
+// its UnmarshalJSON method, although its kind is a struct.
+var timeType = reflect.TypeFor[time.Time]()
+
+func (s shape) check(path string, value any, typ reflect.Type) bool {
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
@@ -250,8 +276,15 @@ func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) 
 		return true
 	}
 	fail := func(message string) bool {
-		*fields = append(*fields, FieldError{Path: path, Message: message})
+		*s.fields = append(*s.fields, FieldError{Path: path, Message: message})
 		return false
+	}
+	if typ == timeType {
+		text, ok := value.(string)
+		if _, err := time.Parse(time.RFC3339, text); !ok || err != nil {
+			return fail("must be a time in RFC 3339 format, such as 2026-01-02T15:04:05Z")
+		}
+		return true
 	}
 	switch typ.Kind() {
 	case reflect.Struct:
@@ -267,12 +300,15 @@ func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) 
 		sort.Strings(keys)
 		for _, key := range keys {
 			field, ok := known[key]
+			if !ok && s.ignoreUnknown {
+				continue
+			}
 			if !ok {
-				*fields = append(*fields, FieldError{Path: path + "." + key, Message: unknownFieldMessage(key, known)})
+				*s.fields = append(*s.fields, FieldError{Path: path + "." + key, Message: unknownFieldMessage(key, known)})
 				delete(obj, key)
 				continue
 			}
-			if !checkShape(path+"."+key, obj[key], field.Type, fields) {
+			if !s.check(path+"."+key, obj[key], field.Type) {
 				delete(obj, key)
 			}
 		}
@@ -282,7 +318,7 @@ func checkShape(path string, value any, typ reflect.Type, fields *[]FieldError) 
 			return fail("must be an array")
 		}
 		for i, item := range items {
-			if !checkShape(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem(), fields) {
+			if !s.check(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem()) {
 				items[i] = nil
 			}
 		}
@@ -320,15 +356,30 @@ func unknownFieldMessage(key string, known map[string]reflect.StructField) strin
 	return "unknown field; remove it or use one of: " + strings.Join(names, ", ")
 }
 
+// jsonFields returns the fields of the struct type typ by JSON name. The
+// fields of an embedded struct without a JSON name count as fields of typ,
+// as encoding/json decodes them, unless typ has a field of the same name.
 func jsonFields(typ reflect.Type) map[string]reflect.StructField {
 	fields := make(map[string]reflect.StructField, typ.NumField())
+	var embedded []reflect.StructField
 	for i := range typ.NumField() {
 		field := typ.Field(i)
 		name, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if name == "" && field.Anonymous && field.Type.Kind() == reflect.Struct {
+			embedded = append(embedded, field)
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
 		fields[name] = field
+	}
+	for _, field := range embedded {
+		for name, inner := range jsonFields(field.Type) {
+			if _, ok := fields[name]; !ok {
+				fields[name] = inner
+			}
+		}
 	}
 	return fields
 }

@@ -56,7 +56,8 @@ func RemedyForInput(errorName string, input json.RawMessage) Remedy {
 
 // inputProblem returns what makes input unusable as the input of a
 // provision or teardown run, or "" when it has a JSON object at $.request
-// and at $.resources, as the steps read them.
+// and at $.resources, as the steps read them, and the members of
+// $.resources have the JSON types that the steps decode.
 //
 // NOTE: it does not validate the request itself, so a request without its
 // defaults, such as one without runtime_version, passes here and fails in
@@ -76,6 +77,9 @@ func inputProblem(input json.RawMessage) string {
 	object = nil
 	if json.Unmarshal(doc.Resources, &object) != nil || object == nil {
 		return "the execution's input has no object at $.resources, where the steps record what they build"
+	}
+	if fields := CheckResources(doc.Resources); len(fields) > 0 {
+		return fmt.Sprintf("the execution's input has an invalid value at %s, which %s", fields[0].Path, fields[0].Message)
 	}
 	return ""
 }
@@ -163,7 +167,7 @@ func advise(status string, remedy Remedy, cmds NextCommands) string {
 func startWithRequest(problem string, cmds NextCommands) string {
 	reason := problem + ", and a redrive reuses that input, so it would fail the same way"
 	if cmds.Run == "" {
-		return reason + "; start a new execution whose input has a valid request at $.request"
+		return reason + "; start a new execution whose input has a valid request at $.request and leaves out $.resources"
 	}
 	return fmt.Sprintf("%s; write a valid request file, then %s, which starts a new execution", reason, cmds.Run)
 }

@@ -139,6 +139,11 @@ func TestRemedyForInput(t *testing.T) {
 		{"null resources", "States.Runtime", `{"request": {"id": "DATA-1"}, "resources": null}`, RemedyStartWithRequest},
 		{"request", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": {}}`, RemedyRedrive},
 		{"invalid request", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {}}`, RemedyChangeRequest},
+		{"resource of wrong type", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {"proxy_vm": 5}}`, RemedyStartWithRequest},
+		{"embedded field of wrong type", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {"proxy_vm": {"id": 5}}}`, RemedyStartWithRequest},
+		{"invalid time", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {"preflight": {"credential_expires_at": "soon"}}}`, RemedyStartWithRequest},
+		{"valid resources", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": {"proxy_vm": {"id": "i-1", "private_ip": "10.0.0.5"}, "preflight": {"credential_expires_at": "2026-01-02T15:04:05Z"}}}`, RemedyRedrive},
+		{"teardown resource", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": {"teardown_proxy_vm": 5}}`, RemedyRedrive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
