@@ -199,15 +199,28 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	return opts, nil
 }
 
-// checkListen returns a usage error when listen is not host:port with a
-// port from 0 to 65535 or a service name, such as http. Port 0 lets the
-// system choose a free port. Other numeric ports get the check of the ports
-// in request URLs, so that 080 is rejected there and here alike.
+// checkListen returns a usage error when listen is not host:port with an
+// explicit host and a port from 0 to 65535 or a service name, such as http.
+// Port 0 lets the system choose a free port. An empty host would bind every
+// interface, so an operator who means that writes 0.0.0.0 or [::].
 func checkListen(listen string) error {
-	_, port, err := net.SplitHostPort(listen)
+	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return usagef("--listen %q is not host:port, such as %s", listen, defaultListen)
 	}
+	if err := checkListenPort(listen, port); err != nil {
+		return err
+	}
+	if host == "" {
+		return usagef("--listen %q has no host, so it would listen on every interface; write 127.0.0.1:%s, or 0.0.0.0:%s to listen on every interface", listen, port, port)
+	}
+	return nil
+}
+
+// checkListenPort checks the port of the --listen address listen. Numeric
+// ports other than 0 get the check of the ports in request URLs, so that
+// 080 is rejected there and here alike.
+func checkListenPort(listen, port string) error {
 	if port == "" {
 		return usagef("--listen %q has no port; give one, such as %s, or port 0 to let the system choose", listen, defaultListen)
 	}

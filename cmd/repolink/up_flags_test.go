@@ -66,6 +66,7 @@ func TestUpRejectsListenPort(t *testing.T) {
 		{name: "leading zeros IPv6", listen: "[::1]:00443", want: `has the port "00443" with leading zeros; write it as 443`},
 		{name: "out of range", listen: "127.0.0.1:65536", want: `has the invalid port "65536"; use a number from 1 to 65535, or 0 to let the system choose`},
 		{name: "unknown service", listen: "127.0.0.1:no-such-service", want: "is not a number from 0 to 65535 or a known service name"},
+		{name: "leading zero without host", listen: ":080", want: `write it as 80`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,8 +78,33 @@ func TestUpRejectsListenPort(t *testing.T) {
 	}
 }
 
-func TestUpAcceptsListenPort(t *testing.T) {
-	for _, listen := range []string{"127.0.0.1:0", "127.0.0.1:8080", "[::1]:65535", "localhost:http"} {
+// TestUpRejectsListenWithoutHost checks the rejection in parseUpFlags,
+// which binds nothing, because up would listen on every interface with an
+// address that passed.
+func TestUpRejectsListenWithoutHost(t *testing.T) {
+	tests := []struct {
+		name   string
+		listen string
+		want   string
+	}{
+		{name: "no host", listen: ":8080", want: `--listen ":8080" has no host, so it would listen on every interface; write 127.0.0.1:8080, or 0.0.0.0:8080 to listen on every interface`},
+		{name: "no host, port 0", listen: ":0", want: `write 127.0.0.1:0, or 0.0.0.0:0`},
+		{name: "empty IPv6 host", listen: "[]:8080", want: `has no host`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseUpFlagsError(t, "--sandbox", "--listen", tt.listen)
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("error %q does not contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUpAcceptsListenAddress(t *testing.T) {
+	// parseUpFlags binds nothing, so the addresses of every interface are
+	// safe to check here.
+	for _, listen := range []string{"127.0.0.1:0", "127.0.0.1:8080", "[::1]:65535", "localhost:http", "0.0.0.0:8080", "[::]:8080"} {
 		t.Run(listen, func(t *testing.T) {
 			if _, err := parseUpFlags([]string{"--sandbox", "--state-dir", t.TempDir(), "--listen", listen}, &bytes.Buffer{}); err != nil {
 				t.Errorf("parseUpFlags rejected --listen %s: %v", listen, err)
