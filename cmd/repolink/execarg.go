@@ -55,29 +55,14 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 	}
 	defer eng.Close()
 
-	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
+	latest, _, err := latestRun(ctx, eng, req.ID)
 	if err != nil {
 		return "", err
 	}
-	if len(runs) == 0 {
-		// Executions started through the Step Functions API may have
-		// any name; List returns the latest started first.
-		all, err := eng.List(ctx)
-		if err != nil {
-			return "", err
-		}
-		for _, x := range all {
-			if runOf(x, provisionMachine, req.ID) {
-				runs = append(runs, x)
-				break
-			}
-		}
-	}
-	if len(runs) == 0 {
+	if latest == nil {
 		return "", usagef("no execution of request %s, the ID in %s, in %s; start one with 'repolink run%s %s'",
 			req.ID, arg, dir, flags, shellQuote(arg))
 	}
-	latest := runs[len(runs)-1]
 	fmt.Fprintf(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
 
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/repolink/repolink/functions/plan"
+	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 )
@@ -121,8 +122,7 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 // addExecutions adds the request's latest execution from the engine store,
 // when the state directory has one.
 func addExecutions(ctx context.Context, dir string, req request.Request, report *planReport) error {
-	base := request.ExecutionName(req.ID)
-	report.NextRun = base
+	report.NextRun = request.ExecutionName(req.ID)
 	eng, _, err := openEngineStore(dir)
 	if errors.Is(err, errNoStore) {
 		return nil
@@ -131,21 +131,19 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 		return err
 	}
 	defer eng.Close()
-	runs, free, err := requestRuns(ctx, eng, provisionMachine, base, req.ID)
+	latest, free, err := latestRun(ctx, eng, req.ID)
 	if err != nil {
 		return err
 	}
-	if open := openRun(runs); open != nil {
-		v := newView(*open)
-		report.Execution = &v
-		report.NextRun = ""
+	report.NextRun = free
+	if latest == nil {
 		return nil
 	}
-	if len(runs) > 0 {
-		v := newView(runs[len(runs)-1])
-		report.Execution = &v
+	v := newView(*latest)
+	report.Execution = &v
+	if latest.Status == engine.StatusRunning {
+		report.NextRun = ""
 	}
-	report.NextRun = free
 	return nil
 }
 

@@ -312,3 +312,50 @@ func TestReadmePlanJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanFindsRunByRequestID starts a provision execution under a name
+// that does not derive from its request ID, as the Step Functions API
+// allows, and checks that plan reports it as the request's execution.
+func TestPlanFindsRunByRequestID(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := writeModeFile(dir, modeOf(true)); err != nil {
+		t.Fatal(err)
+	}
+	reqPath := writeRequest(t, func(doc map[string]any) { doc["id"] = "RS-1" })
+	req, err := readRequest(reqPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := provisionStore(t, dir)
+	if _, err := eng.Start(ctx, provisionMachine, "RS-1525", input); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, reqPath)
+	var report planReport
+	if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
+		t.Fatalf("plan --output json exit %d, output %s, stderr %s", code, out, errOut)
+	}
+	if report.Execution == nil || report.Execution.Name != "RS-1525" {
+		t.Errorf("execution = %+v, want the running RS-1525", report.Execution)
+	}
+	if report.NextRun != "" {
+		t.Errorf("next run = %q, want none while RS-1525 runs", report.NextRun)
+	}
+
+	if _, err := eng.Stop(ctx, "RS-1525", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if want := "latest execution RS-1525 is ABORTED; a new run would be RS-1\n"; !strings.Contains(out, want) {
+		t.Errorf("plan lacks %q:\n%s", want, out)
+	}
+}

@@ -117,3 +117,73 @@ func exampleRequest(t *testing.T, id string) request.Request {
 	req.ID = id
 	return req
 }
+
+// TestLatestRunAnyName checks that latestRun finds a request's executions
+// by the request ID in their input, whatever their names.
+func TestLatestRunAnyName(t *testing.T) {
+	ctx := context.Background()
+	eng := provisionStore(t, t.TempDir())
+	req := exampleRequest(t, "L")
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := exampleRequest(t, "M")
+	otherInput, err := json.Marshal(workflow.Document{Request: other, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latestName := func() (string, string) {
+		t.Helper()
+		latest, free, err := latestRun(ctx, eng, "L")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if latest == nil {
+			return "", free
+		}
+		return latest.Name, free
+	}
+
+	if name, free := latestName(); name != "" || free != "L" {
+		t.Errorf("empty store: latest %q, free %q; want none and L", name, free)
+	}
+
+	// The named run L closed, then the API started api-2 for L and api-3
+	// for another request.
+	if _, err := startExecution(ctx, eng, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "L", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if name, free := latestName(); name != "L" || free != "L-r2" {
+		t.Errorf("after L closed: latest %q, free %q; want L and L-r2", name, free)
+	}
+	if _, err := eng.Start(ctx, provisionMachine, "api-2", input); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, provisionMachine, "api-3", otherInput); err != nil {
+		t.Fatal(err)
+	}
+	if name, free := latestName(); name != "api-2" || free != "L-r2" {
+		t.Errorf("while api-2 runs: latest %q, free %q; want api-2 and L-r2", name, free)
+	}
+
+	// A closed execution under another name that started after the named
+	// runs is the latest.
+	if _, err := eng.Stop(ctx, "api-2", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := latestName(); name != "api-2" {
+		t.Errorf("after api-2 closed: latest %q, want api-2", name)
+	}
+
+	// A running named run comes before the later closed api-2.
+	if _, err := eng.Redrive(ctx, "L"); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := latestName(); name != "L" {
+		t.Errorf("while L runs again: latest %q, want L", name)
+	}
+}
