@@ -422,6 +422,13 @@ func TestPlanEndpointCapacityFull(t *testing.T) {
 	if want := "the run will stop in preflight, because account myorg-analytics has 5 private endpoints"; !strings.Contains(it.Detail, want) {
 		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
 	}
+	if want := "SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and run the request 7 days later"; !strings.Contains(it.Detail, want) {
+		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+	}
+	// A plan has no run to redrive.
+	if strings.Contains(it.Detail, "redrive") {
+		t.Errorf("detail = %q, want no advice to redrive", it.Detail)
+	}
 }
 
 // TestPlanEndpointReservedByOther leaves one place free in the account
@@ -461,6 +468,12 @@ func TestPlanEndpointReservedByOther(t *testing.T) {
 	}
 	if want := "the remaining place is reserved by the run of DATA-9000"; !strings.Contains(it.Detail, want) {
 		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+	}
+	if want := "; run the request when one of those runs has closed without an endpoint, or deprovision"; !strings.Contains(it.Detail, want) {
+		t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
+	}
+	if strings.Contains(it.Detail, "redrive") {
+		t.Errorf("detail = %q, want no advice to redrive", it.Detail)
 	}
 	// Plan holds no place, so the place stays DATA-9000's alone.
 	again, err := store.Check(context.Background(), workflow.EndpointReservation{

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -149,11 +150,21 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 	switch {
 	case err == nil:
 	case workflow.NameOf(err) == workflow.ErrConflict:
-		it.State, it.Detail = Conflict, detail+"; the run will stop in preflight, because "+err.Error()
+		it.State, it.Detail = Conflict, detail+"; the run will stop in preflight, because "+capacityConflict(err)
 	default:
 		it.State, it.Detail = Unknown, detail+"; "+err.Error()
 	}
 	return it
+}
+
+// capacityConflict returns the text of preflight's capacity Conflict err
+// with advice for a request that may have no run yet to redrive.
+func capacityConflict(err error) string {
+	var capacity *provisionendpoint.CapacityError
+	if !errors.As(err, &capacity) {
+		return err.Error()
+	}
+	return capacity.Reason + "; " + capacity.Advice("run the request")
 }
 
 // defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY on every level. The

@@ -199,11 +199,39 @@ func reservationConflict(req request.Request, infos []EndpointInfo, result workf
 	if result.Reserved {
 		return nil
 	}
-	return workflow.Errorf(workflow.ErrConflict,
-		"account %s has %d private endpoints of the maximum of %d, and %s; "+
-			"redrive this run when one of those runs has closed without an endpoint, "+
-			"or deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
-		req.Snowflake.Account, len(infos), MaxEndpoints, reservedBy(MaxEndpoints-len(infos), result.Holders))
+	return &CapacityError{
+		Reason: fmt.Sprintf("account %s has %d private endpoints of the maximum of %d, and %s",
+			req.Snowflake.Account, len(infos), MaxEndpoints, reservedBy(MaxEndpoints-len(infos), result.Holders)),
+		Reserved: true,
+	}
+}
+
+// CapacityError is the Conflict of a request that finds no free place
+// among the account's private endpoints. Its message advises a run to
+// redrive once a place is free. Advice words the same advice for a caller
+// without a run, such as a plan.
+type CapacityError struct {
+	// Reason is the number of the account's endpoints and, when Reserved,
+	// the runs that reserved the remaining places.
+	Reason string
+	// Reserved reports that other runs reserved the remaining places, so
+	// that a place comes free when one of them closes without an endpoint.
+	Reserved bool
+}
+
+func (e *CapacityError) Error() string { return e.Reason + "; " + e.Advice("redrive this run") }
+
+// ErrorName returns the ASL error name, Conflict.
+func (e *CapacityError) ErrorName() string { return workflow.ErrConflict }
+
+// Advice returns how to get a place, with retry as the way to try again,
+// such as "redrive this run".
+func (e *CapacityError) Advice(retry string) string {
+	deprovision := "deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and " + retry + " 7 days later"
+	if !e.Reserved {
+		return deprovision
+	}
+	return retry + " when one of those runs has closed without an endpoint, or " + deprovision
 }
 
 // reservedBy describes the runs that reserved the remaining places of an
@@ -265,10 +293,10 @@ func CheckCapacity(account string, infos []EndpointInfo, own func(EndpointInfo) 
 			pending++
 		}
 	}
-	return workflow.Errorf(workflow.ErrConflict,
-		"account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for 7 days after deprovisioning; "+
-			"deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later",
-		account, len(infos), pending)
+	return &CapacityError{
+		Reason: fmt.Sprintf("account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for 7 days after deprovisioning",
+			account, len(infos), pending),
+	}
 }
 
 // ServiceIs returns a matcher for CheckCapacity of the endpoints that

@@ -51,6 +51,22 @@ func TestCheckCapacity(t *testing.T) {
 	}
 }
 
+func TestCheckCapacityAdvisesRedrive(t *testing.T) {
+	err := CheckCapacity("acme-prod", endpointsFor("a", "b", "c", "d", "e"), nil)
+	want := "account acme-prod has 5 private endpoints, the maximum, 0 of them deprovisioned and still counted for 7 days after deprovisioning; " +
+		"deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and redrive this run 7 days later"
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckCapacity() = %v, want %q", err, want)
+	}
+	var capacity *CapacityError
+	if !errors.As(err, &capacity) {
+		t.Fatalf("CheckCapacity() = %T, want *CapacityError", err)
+	}
+	if got := capacity.Advice("run the request"); strings.Contains(got, "redrive") {
+		t.Errorf("Advice(%q) = %q, want no advice to redrive", "run the request", got)
+	}
+}
+
 // limitAccount is a Snowflake account that, like Snowflake, provisions an
 // endpoint only while fewer than MaxEndpoints exist, checked and recorded
 // in one step. The first readers reads of
