@@ -42,6 +42,9 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(positional) != 1 {
 		return usagef("plan takes one request file; got %d arguments", len(positional))
 	}
+	if err := checkRequestFileArg("plan", positional[0]); err != nil {
+		return err
+	}
 	req, err := readRequest(positional[0])
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return usagef("preflight takes one request file; got %d arguments", len(positional))
 	}
 
+	if err := checkRequestFileArg("preflight", positional[0]); err != nil {
+		return err
+	}
 	req, err := readRequest(positional[0])
 	if err != nil {
 		return err

@@ -42,6 +42,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
+	if err := checkRequestFileArg("run", positional[0]); err != nil {
+		return err
+	}
 	req, err := readRequest(positional[0])
 	if err != nil {
 		return err

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRequestCommandsRejectExecutionName(t *testing.T) {
+	for _, command := range []string{"plan", "preflight", "run"} {
+		t.Run(command, func(t *testing.T) {
+			dir := t.TempDir()
+			code, _, errOut := runCLI(t, command, "--state-dir", dir, "DATA-4721")
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			want := "DATA-4721 is not a file; " + command + " takes a request file (JSON or YAML), such as examples/public.json"
+			if !strings.Contains(errOut, want) {
+				t.Errorf("stderr %q does not contain %q", errOut, want)
+			}
+			if strings.Contains(errOut, "stat ") {
+				t.Errorf("stderr %q shows the bare stat error", errOut)
+			}
+		})
+	}
+}
+
+func TestRequestFileArgDanglingLink(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "request.json")
+	if err := os.Symlink(filepath.Join(t.TempDir(), "missing.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	// The reader reports the missing target; the argument itself exists.
+	if err := checkRequestFileArg("plan", link); err != nil {
+		t.Errorf("checkRequestFileArg(%s) = %v, want nil", link, err)
+	}
+}
