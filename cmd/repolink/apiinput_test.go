@@ -125,6 +125,9 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 		{"resource id not a string", teardownMachine, withResources(`{"proxy_vm": {"id": 5}}`), "$.resources.proxy_vm.id: must be a string"},
 		{"resource list not an array", provisionMachine, withResources(`{"grants": {"roles": "R"}}`), "$.resources.grants.roles: must be an array"},
 		{"resource time not a time", provisionMachine, withResources(`{"preflight": {"credential_expires_at": 5}}`), "$.resources.preflight.credential_expires_at: must be a time in RFC 3339 format"},
+		{"request number out of range", provisionMachine, strings.Replace(exampleInput(t, "public.json", nil), `"id":"DATA-4721"`, `"id":1e400`, 1), "$.request.id: must be a string"},
+		{"resource number out of range", provisionMachine, withResources(`{"proxy_vm": -1e400}`), "$.resources.proxy_vm: must be an object"},
+		{"other resource number out of range", provisionMachine, withResources(`{"teardown_proxy_vm": {"n": 1e400}}`), "$.resources.teardown_proxy_vm.n: must be a number between"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "BAD-" + strings.ReplaceAll(tc.name, " ", "-")

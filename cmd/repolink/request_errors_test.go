@@ -106,3 +106,36 @@ func TestInvokeInputNotObject(t *testing.T) {
 		})
 	}
 }
+
+func TestRequestFileNumberOutOfRange(t *testing.T) {
+	commands := [][]string{
+		{"plan"},
+		{"run", "--sandbox"},
+		{"preflight"},
+		{"teardown", "--sandbox"},
+	}
+	for _, command := range commands {
+		t.Run(strings.Join(command, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "request.json")
+			if err := os.WriteFile(path, []byte(`{"id": 1e400}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append(append([]string{}, command...), "--state-dir", filepath.Join(dir, "state"), path)
+
+			code, _, errOut := runCLI(t, args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if !strings.Contains(errOut, "\n  $.id: must be a string\n") {
+				t.Errorf("stderr does not name $.id and its type:\n%s", errOut)
+			}
+			if strings.Contains(errOut, "invalid JSON") {
+				t.Errorf("stderr calls the JSON invalid:\n%s", errOut)
+			}
+			if strings.Contains(errOut, "float64") {
+				t.Errorf("stderr names a Go type:\n%s", errOut)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,8 +41,8 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: err.Error()}}}
 	}
 
-	var generic any
-	if err := json.Unmarshal(doc, &generic); err != nil {
+	generic, err := DecodeJSON(doc)
+	if err != nil {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
 	}
 	// A document that is not an object, such as a line of text that YAML
@@ -76,6 +77,49 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 	return req, nil
 }
 
+// DecodeJSON decodes doc, one JSON value, as json.Unmarshal decodes it into
+// an any: into maps, slices, strings, float64, bools and nil. A number
+// beyond the range of float64, such as 1e400, on which json.Unmarshal
+// fails without naming where it is, decodes to a value that CheckShape and
+// CheckTypes report at its path as of the wrong type.
+func DecodeJSON(doc []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var value any
+	if err := dec.Decode(&value); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("invalid character after the top-level value")
+	}
+	return convertNumbers(value), nil
+}
+
+// outOfRangeNumber is a JSON number that float64 cannot hold.
+type outOfRangeNumber struct{}
+
+// convertNumbers replaces each json.Number in value with its float64, or
+// with outOfRangeNumber when it is beyond the range of float64.
+func convertNumbers(value any) any {
+	switch v := value.(type) {
+	case json.Number:
+		n, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return outOfRangeNumber{}
+		}
+		return n
+	case map[string]any:
+		for key, item := range v {
+			v[key] = convertNumbers(item)
+		}
+	case []any:
+		for i, item := range v {
+			v[i] = convertNumbers(item)
+		}
+	}
+	return value
+}
+
 // notObjectMessage returns the error message for a document whose top
 // level is value, a decoded JSON value other than an object.
 func notObjectMessage(value any) string {
@@ -83,7 +127,7 @@ func notObjectMessage(value any) string {
 	switch value.(type) {
 	case string:
 		kind = "a string"
-	case float64:
+	case float64, outOfRangeNumber:
 		kind = "a number"
 	case bool:
 		kind = "true or false"
@@ -180,6 +224,9 @@ func checkOneDocument(data []byte) error {
 func duplicateKeys(doc []byte) []FieldError {
 	var fields []FieldError
 	dec := json.NewDecoder(bytes.NewReader(doc))
+	// Numbers stay text, so that one beyond the range of float64 does not
+	// end the walk.
+	dec.UseNumber()
 	var walk func(path string)
 	walk = func(path string) {
 		tok, err := dec.Token()
@@ -264,6 +311,24 @@ type shape struct {
 	ignoreUnknown bool
 }
 
+// checkNumbers reports each number beyond the range of float64 in value,
+// which CheckTypes does not check against a type, and sets it to null, so
+// that the rest can be encoded again.
+func (s shape) checkNumbers(path string, value any) {
+	switch v := value.(type) {
+	case outOfRangeNumber:
+		*s.fields = append(*s.fields, FieldError{Path: path, Message: "must be a number between -1.8e308 and 1.8e308"})
+	case map[string]any:
+		for key, item := range v {
+			s.checkNumbers(path+"."+key, item)
+		}
+	case []any:
+		for i, item := range v {
+			s.checkNumbers(fmt.Sprintf("%s[%d]", path, i), item)
+		}
+	}
+}
+
 // timeType is decoded by encoding/json from an RFC 3339 string, through
 // its UnmarshalJSON method, although its kind is a struct.
 var timeType = reflect.TypeFor[time.Time]()
@@ -301,6 +366,7 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 		for _, key := range keys {
 			field, ok := known[key]
 			if !ok && s.ignoreUnknown {
+				s.checkNumbers(path+"."+key, obj[key])
 				continue
 			}
 			if !ok {
@@ -337,8 +403,15 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 			return fail("must be a whole number")
 		}
 	case reflect.Float64:
+		if _, ok := value.(outOfRangeNumber); ok {
+			return fail("must be a number between -1.8e308 and 1.8e308")
+		}
 		if _, ok := value.(float64); !ok {
 			return fail("must be a number")
+		}
+	default:
+		if _, ok := value.(outOfRangeNumber); ok {
+			return fail("must be a number between -1.8e308 and 1.8e308")
 		}
 	}
 	return true

@@ -432,3 +432,28 @@ func TestNewRejectsEmptySecret(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestWebhookNumberOutOfRange(t *testing.T) {
+	body := []byte(`{"id": 1e400}`)
+	svc := newTestService(t)
+
+	code, resp := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow))
+	if code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want %d; body %+v", code, http.StatusBadRequest, resp)
+	}
+	found := false
+	for _, f := range resp.Errors {
+		if f.Path == "$" {
+			t.Errorf("field error at $: %s", f.Message)
+		}
+		if f.Path == "$.id" {
+			found = true
+			if f.Message != "must be a string" {
+				t.Errorf("$.id: message %q, want %q", f.Message, "must be a string")
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no field error at $.id: %+v", resp.Errors)
+	}
+}

@@ -14,8 +14,8 @@ import (
 // writes, is not checked. A resources value that is not an object is one
 // error at $.resources.
 func CheckResources(resources json.RawMessage) []request.FieldError {
-	var value any
-	if json.Unmarshal(resources, &value) != nil {
+	value, err := request.DecodeJSON(resources)
+	if err != nil {
 		value = nil
 	}
 	if _, ok := value.(map[string]any); !ok {
