@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -194,9 +195,41 @@ func decode(body []byte, v any) error {
 		body = []byte("{}")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return &apiError{Type: "SerializationException", Message: fmt.Sprintf("invalid request body: %v", err)}
+		return &apiError{Type: "SerializationException", Message: decodeMessage(err)}
 	}
 	return nil
+}
+
+// decodeMessage returns the message of a request body that does not decode.
+// The type error of encoding/json names Go types, such as *string, so the
+// message names the member and the JSON type that it needs instead.
+func decodeMessage(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return fmt.Sprintf("request body is not valid JSON: %v", err)
+	}
+	got, _, _ := strings.Cut(typeErr.Value, " ")
+	if typeErr.Field == "" {
+		return fmt.Sprintf("request body must be a JSON object, not a JSON %s", got)
+	}
+	want := "a JSON object"
+	typ := typeErr.Type
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch typ.Kind() {
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		want = "a whole number"
+	}
+	if got == "number" && want == "a whole number" {
+		// A number that an integer member cannot hold, such as 1.5.
+		return fmt.Sprintf("%s must be %s", typeErr.Field, want)
+	}
+	return fmt.Sprintf("%s must be %s, not a JSON %s", typeErr.Field, want, got)
 }
 
 func validation(format string, args ...any) error {

@@ -669,3 +669,53 @@ func TestStartCheckName(t *testing.T) {
 		t.Errorf("start other y-reserved: %v, want started", err)
 	}
 }
+
+func TestSerializationMessages(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	tests := []struct {
+		operation, body, want string
+	}{
+		{"StartExecution", `[]`, "request body must be a JSON object, not a JSON array"},
+		{"StartExecution", `{"name": 5}`, "name must be a string, not a JSON number"},
+		{"StartExecution", `{"input": {"request": {}}}`, "input must be a string, not a JSON object"},
+		{"DescribeExecution", `{"executionArn": 5}`, "executionArn must be a string, not a JSON number"},
+		{"ListExecutions", `{"maxResults": "x"}`, "maxResults must be a whole number, not a JSON string"},
+		{"ListExecutions", `{"maxResults": 1.5}`, "maxResults must be a whole number"},
+		{"GetExecutionHistory", `{"reverseOrder": "yes"}`, "reverseOrder must be true or false, not a JSON string"},
+		{"StopExecution", `[]`, "request body must be a JSON object, not a JSON array"},
+		{"StopExecution", `{`, "request body is not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.operation+" "+tt.body, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, f.url, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			req.Header.Set("X-Amz-Target", "AWSStepFunctions."+tt.operation)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Type    string `json:"__type"`
+				Message string `json:"message"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if body.Type != "SerializationException" {
+				t.Errorf("__type = %q, want SerializationException", body.Type)
+			}
+			if !strings.HasPrefix(body.Message, tt.want) {
+				t.Errorf("message = %q, want it to start with %q", body.Message, tt.want)
+			}
+			for _, goWord := range []string{"Go ", "struct", "*string", "float64"} {
+				if strings.Contains(body.Message, goWord) {
+					t.Errorf("message %q names a Go type", body.Message)
+				}
+			}
+		})
+	}
+}
