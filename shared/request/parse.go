@@ -312,8 +312,7 @@ type shape struct {
 }
 
 // checkNumbers reports each number beyond the range of float64 in value,
-// which CheckTypes does not check against a type, and sets it to null, so
-// that the rest can be encoded again.
+// a value that CheckTypes does not check against a type.
 func (s shape) checkNumbers(path string, value any) {
 	switch v := value.(type) {
 	case outOfRangeNumber:
