@@ -100,7 +100,7 @@ func checkRedrivable(x engine.Execution, stopFlags, runFlags string) error {
 	case x.Status != engine.StatusSucceeded:
 		return nil
 	case x.Machine == provisionMachine:
-		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts what exists", x.Name)
+		return usagef("execution %s succeeded, so there is nothing to redrive; to provision again, run its request again, which starts a new execution that adopts or updates what exists", x.Name)
 	case x.Machine == teardownMachine:
 		return usagef("teardown execution %s succeeded, so there is nothing to redrive: the resources that it deleted stay deleted. "+
 			"To build them again, run 'repolink run%s %s' with the request file, which starts a new provision execution", x.Name, runFlags, requestPlaceholder)

@@ -140,7 +140,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	fs := newFlagSet("up", "up [--sandbox] [--listen ADDR] [--state-dir DIR]", stderr)
 	addUsageNotes(fs, upEnvironment)
 	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
-	listen := fs.String("listen", defaultListen, "host:port for the webhook and the operations API")
+	listen := fs.String("listen", defaultListen, "host:port for the webhook and the operations API; the host is required (0.0.0.0 listens on every interface)")
 	stateDir := stateDirFlag(fs)
 	secretRef := fs.String("webhook-secret-ref", "", "reference to the webhook secret, such as env:NAME, file:PATH or aws-secretsmanager:ARN (default: the "+envWebhookSecret+" environment variable)")
 	jira := fs.String("jira-mapping", "", "mapping file that turns Jira deliveries at /v1/hooks/jira into requests")
