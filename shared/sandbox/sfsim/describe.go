@@ -47,10 +47,8 @@ func (e *execution) describe() (*result, error) {
 // API_ALLOWED_PREFIXES, ALLOWED_AUTHENTICATION_SECRETS, ENABLED or COMMENT.
 // The sandbox takes ALLOWED_AUTHENTICATION_SECRETS only as a list.
 func (e *execution) alterIntegration() (*result, error) {
-	if e.p.accept("IF") {
-		if err := e.p.expect("EXISTS"); err != nil {
-			return nil, err
-		}
+	if err := e.acceptIfExists(); err != nil {
+		return nil, err
 	}
 	name, err := accountObjectName(e, "Integration", e.account.Integrations)
 	if err != nil {
@@ -61,20 +59,11 @@ func (e *execution) alterIntegration() (*result, error) {
 	}
 	updated := *e.account.Integrations[name]
 	err = e.properties("API INTEGRATION", nil, func(key string) error {
-		var err error
-		switch key {
-		case "API_ALLOWED_PREFIXES":
-			updated.AllowedPrefixes, err = e.p.stringList()
-		case "ALLOWED_AUTHENTICATION_SECRETS":
-			updated.AllowedSecrets, err = e.secretList()
-		case "ENABLED":
-			updated.Enabled, err = e.p.boolean()
-		case "COMMENT":
-			updated.Comment, err = e.p.stringLiteral()
-		default:
+		// The sandbox sets these two only on create.
+		if key == "API_PROVIDER" || key == "USE_PRIVATELINK_ENDPOINT" {
 			return compileError("invalid property '%s' for 'ALTER API INTEGRATION'", key)
 		}
-		return err
+		return e.integrationProperty(&updated, key, "ALTER API INTEGRATION")
 	})
 	if err != nil {
 		return nil, err
@@ -91,10 +80,8 @@ func (e *execution) alterIntegration() (*result, error) {
 // COMMENT. The new index URL must be allowed by the repository's
 // integration, as on create.
 func (e *execution) alterRepository() (*result, error) {
-	if e.p.accept("IF") {
-		if err := e.p.expect("EXISTS"); err != nil {
-			return nil, err
-		}
+	if err := e.acceptIfExists(); err != nil {
+		return nil, err
 	}
 	parts, err := e.p.name()
 	if err != nil {
@@ -125,11 +112,7 @@ func (e *execution) alterRepository() (*result, error) {
 		return nil, err
 	}
 
-	integration := e.account.Integrations[updated.Integration]
-	if integration == nil {
-		return nil, notExistError("Integration", updated.Integration)
-	}
-	if err := checkRepositoryAccess(integration, &updated); err != nil {
+	if err := e.checkRepository(&updated); err != nil {
 		return nil, err
 	}
 	*repo = updated

@@ -90,10 +90,8 @@ func (e *execution) secretProperties(secret *Secret, create bool) error {
 }
 
 func (e *execution) alterSecret() (*result, error) {
-	if e.p.accept("IF") {
-		if err := e.p.expect("EXISTS"); err != nil {
-			return nil, err
-		}
+	if err := e.acceptIfExists(); err != nil {
+		return nil, err
 	}
 	parts, err := e.p.name()
 	if err != nil {
@@ -127,24 +125,7 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 	integration := &Integration{Name: name, Owner: e.sess.role, CreatedOn: e.s.now()}
 	required := []string{"API_PROVIDER", "API_ALLOWED_PREFIXES", "ENABLED"}
 	err = e.properties("API INTEGRATION", required, func(key string) error {
-		var err error
-		switch key {
-		case "API_PROVIDER":
-			integration.Provider, err = e.p.ident()
-		case "API_ALLOWED_PREFIXES":
-			integration.AllowedPrefixes, err = e.p.stringList()
-		case "ALLOWED_AUTHENTICATION_SECRETS":
-			integration.AllowedSecrets, err = e.secretList()
-		case "USE_PRIVATELINK_ENDPOINT":
-			integration.UsePrivateLink, err = e.p.boolean()
-		case "ENABLED":
-			integration.Enabled, err = e.p.boolean()
-		case "COMMENT":
-			integration.Comment, err = e.p.stringLiteral()
-		default:
-			return compileError("invalid property '%s' for 'API INTEGRATION'", key)
-		}
-		return err
+		return e.integrationProperty(integration, key, "API INTEGRATION")
 	})
 	if err != nil {
 		return nil, err
@@ -164,6 +145,29 @@ func (e *execution) createIntegration(h createHeader) (*result, error) {
 	e.account.Integrations[name] = integration
 	e.changed = true
 	return ddlResult("Integration " + quoteIfNeeded(name) + " successfully created."), nil
+}
+
+// integrationProperty reads the value of key into integration. statement
+// names the statement in the error for a key that is not a property.
+func (e *execution) integrationProperty(integration *Integration, key, statement string) error {
+	var err error
+	switch key {
+	case "API_PROVIDER":
+		integration.Provider, err = e.p.ident()
+	case "API_ALLOWED_PREFIXES":
+		integration.AllowedPrefixes, err = e.p.stringList()
+	case "ALLOWED_AUTHENTICATION_SECRETS":
+		integration.AllowedSecrets, err = e.secretList()
+	case "USE_PRIVATELINK_ENDPOINT":
+		integration.UsePrivateLink, err = e.p.boolean()
+	case "ENABLED":
+		integration.Enabled, err = e.p.boolean()
+	case "COMMENT":
+		integration.Comment, err = e.p.stringLiteral()
+	default:
+		return compileError("invalid property '%s' for '%s'", key, statement)
+	}
+	return err
 }
 
 // checkPrefixes fails unless every prefix is an https:// URL prefix.
@@ -199,6 +203,15 @@ func (e *execution) properties(objectType string, required []string, set func(ke
 		if !seen[name] {
 			return compileError("missing required property '%s' for '%s'", name, objectType)
 		}
+	}
+	return nil
+}
+
+// acceptIfExists skips IF EXISTS after ALTER. The object must exist all
+// the same, so the words change nothing.
+func (e *execution) acceptIfExists() error {
+	if e.p.accept("IF") {
+		return e.p.expect("EXISTS")
 	}
 	return nil
 }
@@ -266,11 +279,7 @@ func (e *execution) createRepository(h createHeader) (*result, error) {
 	if repo.Type != "PYPI" {
 		return nil, compileError("invalid value '%s' for property 'TYPE': the sandbox supports PYPI", repo.Type)
 	}
-	integration := e.account.Integrations[repo.Integration]
-	if integration == nil {
-		return nil, notExistError("Integration", repo.Integration)
-	}
-	if err := checkRepositoryAccess(integration, repo); err != nil {
+	if err := e.checkRepository(repo); err != nil {
 		return nil, err
 	}
 
@@ -282,6 +291,16 @@ func (e *execution) createRepository(h createHeader) (*result, error) {
 	schema.Repositories[name.Name] = repo
 	e.changed = true
 	return ddlResult("Artifact repository " + quoteIfNeeded(name.Name) + " successfully created."), nil
+}
+
+// checkRepository looks up the repository's integration, which must exist,
+// and applies its rules with checkRepositoryAccess.
+func (e *execution) checkRepository(repo *Repository) error {
+	integration := e.account.Integrations[repo.Integration]
+	if integration == nil {
+		return notExistError("Integration", repo.Integration)
+	}
+	return checkRepositoryAccess(integration, repo)
 }
 
 // checkRepositoryAccess applies the integration's rules to the repository:
