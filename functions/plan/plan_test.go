@@ -337,36 +337,6 @@ func TestPlanEverythingExists(t *testing.T) {
 	}
 }
 
-func TestPlanSecretByOwner(t *testing.T) {
-	tests := []struct {
-		name    string
-		comment string
-		state   string
-		detail  string
-	}{
-		{"own secret", "repolink request DATA-4711", Update, "sets the credential again"},
-		{"made by hand", "", Adopt, "made by hand"},
-		{"other request", "repolink request DATA-9", Conflict, "stop in preflight"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := exampleRequest(t)
-			network, conn := settledWorld(t)
-			conn.objects["SECRETS"] = snowflake.Row{"name": "CORP_PYPI_SECRET", "comment": tt.comment}
-
-			report := Plan(context.Background(), env(network, conn, nil), req)
-
-			it := item(t, report, "secret")
-			if it.State != tt.state {
-				t.Errorf("state = %q, want %q", it.State, tt.state)
-			}
-			if !strings.Contains(it.Detail, tt.detail) {
-				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
-			}
-		})
-	}
-}
-
 // TestPlanOtherRequestsObjects gives each Snowflake object that a run
 // creates the owner COMMENT of another request, and checks that plan reports
 // a conflict with preflight's reason and counts it as one.
@@ -585,62 +555,52 @@ func TestPlanDefaultNoneUnsets(t *testing.T) {
 	}
 }
 
-// TestPlanIntegrationDiffers gives the existing integration another index
-// host, and checks that plan reports a conflict for one made by hand and an
-// update for the request's own.
-func TestPlanIntegrationDiffers(t *testing.T) {
+// TestPlanExistingObjectByOwner lets each Snowflake object of the request
+// exist already, owned by this request, another one or nobody, and checks
+// the state and detail that plan reports for it. The integration rows give
+// it another index host and the repository rows another integration.
+func TestPlanExistingObjectByOwner(t *testing.T) {
+	secret := func(comment string) func(*readOnlyConn) {
+		return func(c *readOnlyConn) {
+			c.objects["SECRETS"] = snowflake.Row{"name": "CORP_PYPI_SECRET", "comment": comment}
+		}
+	}
+	integration := func(comment string) func(*readOnlyConn) {
+		return func(c *readOnlyConn) {
+			c.objects["API INTEGRATIONS"] = snowflake.Row{"name": "CORP_PYPI_INTEGRATION", "comment": comment}
+			c.integration = exampleIntegration()
+			c.integration["API_ALLOWED_PREFIXES"] = "https://pypi.other.example"
+		}
+	}
+	repository := func(comment string) func(*readOnlyConn) {
+		return func(c *readOnlyConn) {
+			c.objects["ARTIFACT REPOSITORIES"] = repositoryRow(comment, "OTHER_INT")
+		}
+	}
 	tests := []struct {
-		name    string
-		comment string
-		state   string
-		detail  string
+		name   string
+		step   string
+		change func(*readOnlyConn)
+		state  string
+		detail string
 	}{
-		{"made by hand", "", Conflict, "stop in preflight, because API integration CORP_PYPI_INTEGRATION exists and differs from the request: API_ALLOWED_PREFIXES is (https://pypi.other.example), the request expects (https://pypi.corp.example.com)"},
-		{"own integration", "repolink request DATA-4711", Update, "the run alters it, because API_ALLOWED_PREFIXES is (https://pypi.other.example)"},
+		{"own secret", "secret", secret("repolink request DATA-4711"), Update, "sets the credential again"},
+		{"secret made by hand", "secret", secret(""), Adopt, "made by hand"},
+		{"secret of other request", "secret", secret("repolink request DATA-9"), Conflict, "stop in preflight"},
+		{"integration made by hand", "integration", integration(""), Conflict, "stop in preflight, because API integration CORP_PYPI_INTEGRATION exists and differs from the request: API_ALLOWED_PREFIXES is (https://pypi.other.example), the request expects (https://pypi.corp.example.com)"},
+		{"own integration", "integration", integration("repolink request DATA-4711"), Update, "the run alters it, because API_ALLOWED_PREFIXES is (https://pypi.other.example)"},
+		{"repository made by hand", "repository", repository(""), Conflict, "stop in preflight, because artifact repository CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT, the request expects CORP_PYPI_INTEGRATION"},
+		{"own repository", "repository", repository("repolink request DATA-4711"), Update, "the run replaces it, because API_INTEGRATION is OTHER_INT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := exampleRequest(t)
 			network, conn := settledWorld(t)
-			conn.objects["API INTEGRATIONS"] = snowflake.Row{"name": "CORP_PYPI_INTEGRATION", "comment": tt.comment}
-			conn.integration = exampleIntegration()
-			conn.integration["API_ALLOWED_PREFIXES"] = "https://pypi.other.example"
+			tt.change(conn)
 
 			report := Plan(context.Background(), env(network, conn, nil), req)
 
-			it := item(t, report, "integration")
-			if it.State != tt.state {
-				t.Errorf("state = %q, want %q", it.State, tt.state)
-			}
-			if !strings.Contains(it.Detail, tt.detail) {
-				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
-			}
-		})
-	}
-}
-
-// TestPlanRepositoryDiffers gives the existing repository another
-// integration, and checks that plan reports a conflict for one made by hand
-// and a replacement for the request's own.
-func TestPlanRepositoryDiffers(t *testing.T) {
-	tests := []struct {
-		name    string
-		comment string
-		state   string
-		detail  string
-	}{
-		{"made by hand", "", Conflict, "stop in preflight, because artifact repository CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT, the request expects CORP_PYPI_INTEGRATION"},
-		{"own repository", "repolink request DATA-4711", Update, "the run replaces it, because API_INTEGRATION is OTHER_INT"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := exampleRequest(t)
-			network, conn := settledWorld(t)
-			conn.objects["ARTIFACT REPOSITORIES"] = repositoryRow(tt.comment, "OTHER_INT")
-
-			report := Plan(context.Background(), env(network, conn, nil), req)
-
-			it := item(t, report, "repository")
+			it := item(t, report, tt.step)
 			if it.State != tt.state {
 				t.Errorf("state = %q, want %q", it.State, tt.state)
 			}
