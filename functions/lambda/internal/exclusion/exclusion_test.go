@@ -212,15 +212,18 @@ func checkConflict(t *testing.T, x engine.Execution, wantCause ...string) {
 	}
 }
 
-func TestTeardownWhileProvisionRuns(t *testing.T) {
-	f := newFixture(t)
+// startTeardownDuringProvision starts teardown DATA-1-teardown while
+// provision DATA-1 waits in its first task. The teardown must fail with a
+// Conflict before its first step, and the provision must succeed once
+// released.
+func startTeardownDuringProvision(t *testing.T, f *fixture) {
+	t.Helper()
 	f.steps[provisionMachine+"_first"].block()
 	f.start(t, provisionMachine, "DATA-1", "DATA-1")
 	f.started(t, provisionMachine+"_first", "DATA-1")
 
 	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
-	teardown := f.wait(t, "DATA-1-teardown")
-	checkConflict(t, teardown,
+	checkConflict(t, f.wait(t, "DATA-1-teardown"),
 		"execution DATA-1 of request DATA-1 is still running",
 		"aws stepfunctions stop-execution --execution-arn "+f.engine.ExecutionARN(provisionMachine, "DATA-1"),
 		"before tearing the request down")
@@ -230,12 +233,15 @@ func TestTeardownWhileProvisionRuns(t *testing.T) {
 
 	f.steps[provisionMachine+"_first"].release()
 	if x := f.wait(t, "DATA-1"); x.Status != engine.StatusSucceeded {
-		t.Errorf("provision: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+		t.Fatalf("provision: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
 	}
 }
 
-func TestProvisionWhileTeardownRuns(t *testing.T) {
-	f := newFixture(t)
+// startProvisionDuringTeardown starts provision DATA-1-r2 while teardown
+// DATA-1-teardown waits in its first task, and the provision must fail with
+// a Conflict. The teardown's first step stays blocked.
+func startProvisionDuringTeardown(t *testing.T, f *fixture) {
+	t.Helper()
 	f.steps[teardownMachine+"_first"].block()
 	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
 	f.started(t, teardownMachine+"_first", "DATA-1-teardown")
@@ -244,8 +250,11 @@ func TestProvisionWhileTeardownRuns(t *testing.T) {
 	checkConflict(t, f.wait(t, "DATA-1-r2"), "teardown DATA-1-teardown of request DATA-1 is still running")
 }
 
-func TestSecondProvisionOfRequest(t *testing.T) {
-	f := newFixture(t)
+// startSecondProvision starts provision by-hand while provision DATA-1 of
+// the same request waits in its first task, and by-hand must fail with a
+// Conflict. The provision's first step stays blocked.
+func startSecondProvision(t *testing.T, f *fixture) {
+	t.Helper()
 	f.steps[provisionMachine+"_first"].block()
 	f.start(t, provisionMachine, "DATA-1", "DATA-1")
 	f.started(t, provisionMachine+"_first", "DATA-1")
@@ -253,6 +262,19 @@ func TestSecondProvisionOfRequest(t *testing.T) {
 	f.start(t, provisionMachine, "by-hand", "DATA-1")
 	checkConflict(t, f.wait(t, "by-hand"), "execution DATA-1 of request DATA-1 is still running",
 		"before starting another provision execution")
+}
+
+func TestTeardownWhileProvisionRuns(t *testing.T) {
+	startTeardownDuringProvision(t, newFixture(t))
+}
+
+func TestProvisionWhileTeardownRuns(t *testing.T) {
+	startProvisionDuringTeardown(t, newFixture(t))
+}
+
+func TestSecondProvisionOfRequest(t *testing.T) {
+	f := newFixture(t)
+	startSecondProvision(t, f)
 
 	// Another request is not affected.
 	f.steps[provisionMachine+"_first"].release()
@@ -294,12 +316,12 @@ func TestOverlappingStarts(t *testing.T) {
 	}
 }
 
-// TestRedriveChecksFailedStep redrives a provision execution that failed
-// at its second task, which the redrive resumes at without running the
-// first task.
-func TestRedriveChecksFailedStep(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
+// redriveDuringTeardown fails provision DATA-1 at its second task, starts
+// teardown DATA-1-teardown, which waits in its first task, and redrives
+// DATA-1. The redrive resumes at the second task without running the first,
+// and its check must fail with a Conflict.
+func redriveDuringTeardown(t *testing.T, f *fixture) {
+	t.Helper()
 	second := f.steps[provisionMachine+"_second"]
 	second.setFail(true)
 	f.start(t, provisionMachine, "DATA-1", "DATA-1")
@@ -313,28 +335,40 @@ func TestRedriveChecksFailedStep(t *testing.T) {
 	f.started(t, teardownMachine+"_first", "DATA-1-teardown")
 
 	second.setFail(false)
-	if _, err := f.engine.Redrive(ctx, "DATA-1"); err != nil {
+	if _, err := f.engine.Redrive(context.Background(), "DATA-1"); err != nil {
 		t.Fatalf("redrive: %v", err)
 	}
 	checkConflict(t, f.wait(t, "DATA-1"), "teardown DATA-1-teardown of request DATA-1 is still running")
 	if n := second.calls.Load(); n != 1 {
 		t.Errorf("second step ran %d times, want 1 (only before the redrive)", n)
 	}
-	if n := f.steps[provisionMachine+"_first"].calls.Load(); n != 1 {
-		t.Errorf("first step ran %d times, want 1", n)
-	}
+}
 
-	// Once the teardown has closed, a redrive goes on.
+// redriveAfterTeardown releases the teardown that redriveDuringTeardown
+// started, and once it has closed, a redrive of DATA-1 must succeed.
+func redriveAfterTeardown(t *testing.T, f *fixture) {
+	t.Helper()
 	f.steps[teardownMachine+"_first"].release()
 	if x := f.wait(t, "DATA-1-teardown"); x.Status != engine.StatusSucceeded {
 		t.Fatalf("teardown: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
 	}
-	if _, err := f.engine.Redrive(ctx, "DATA-1"); err != nil {
+	if _, err := f.engine.Redrive(context.Background(), "DATA-1"); err != nil {
 		t.Fatalf("second redrive: %v", err)
 	}
 	if x := f.wait(t, "DATA-1"); x.Status != engine.StatusSucceeded {
 		t.Errorf("provision after second redrive: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
 	}
+}
+
+// TestRedriveChecksFailedStep redrives a provision execution that failed
+// at its second task while a teardown runs, and again after it closed.
+func TestRedriveChecksFailedStep(t *testing.T) {
+	f := newFixture(t)
+	redriveDuringTeardown(t, f)
+	if n := f.steps[provisionMachine+"_first"].calls.Load(); n != 1 {
+		t.Errorf("first step ran %d times, want 1", n)
+	}
+	redriveAfterTeardown(t, f)
 }
 
 func TestCheckSkipsOtherMachines(t *testing.T) {

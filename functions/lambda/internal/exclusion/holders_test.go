@@ -48,11 +48,17 @@ func withHolders(t *testing.T, c *Checker) {
 
 func (f *fixture) holders(t *testing.T, requestID string) map[string]dynamo.RunHolder {
 	t.Helper()
-	read, err := f.checker.Holders.ReadRunHolders(context.Background(), requestID)
+	return readHolders(t, f.checker.Holders, requestID).Holders
+}
+
+// readHolders reads the run item of requestID.
+func readHolders(t *testing.T, store Holders, requestID string) dynamo.RunHolders {
+	t.Helper()
+	read, err := store.ReadRunHolders(context.Background(), requestID)
 	if err != nil {
 		t.Fatalf("read run item of %s: %v", requestID, err)
 	}
-	return read.Holders
+	return read
 }
 
 // TestHeldOverlappingStarts holds both executions before their checks until
@@ -99,23 +105,7 @@ func TestHeldOverlappingStarts(t *testing.T) {
 // releasing the item.
 func TestHeldTeardownWhileProvisionRuns(t *testing.T) {
 	f := newFixture(t, withHolders)
-	f.steps[provisionMachine+"_first"].block()
-	f.start(t, provisionMachine, "DATA-1", "DATA-1")
-	f.started(t, provisionMachine+"_first", "DATA-1")
-
-	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
-	checkConflict(t, f.wait(t, "DATA-1-teardown"),
-		"execution DATA-1 of request DATA-1 is still running",
-		"aws stepfunctions stop-execution --execution-arn "+f.engine.ExecutionARN(provisionMachine, "DATA-1"),
-		"before tearing the request down")
-	if n := f.steps[teardownMachine+"_first"].calls.Load(); n != 0 {
-		t.Errorf("teardown's first step ran %d times, want 0", n)
-	}
-
-	f.steps[provisionMachine+"_first"].release()
-	if x := f.wait(t, "DATA-1"); x.Status != engine.StatusSucceeded {
-		t.Fatalf("provision: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
-	}
+	startTeardownDuringProvision(t, f)
 
 	// The provision still holds the item, because nothing released it.
 	// It has closed, so the next teardown takes the item over.
@@ -131,12 +121,7 @@ func TestHeldTeardownWhileProvisionRuns(t *testing.T) {
 
 func TestHeldProvisionWhileTeardownRuns(t *testing.T) {
 	f := newFixture(t, withHolders)
-	f.steps[teardownMachine+"_first"].block()
-	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
-	f.started(t, teardownMachine+"_first", "DATA-1-teardown")
-
-	f.start(t, provisionMachine, "DATA-1-r2", "DATA-1")
-	checkConflict(t, f.wait(t, "DATA-1-r2"), "teardown DATA-1-teardown of request DATA-1 is still running")
+	startProvisionDuringTeardown(t, f)
 
 	// A second teardown may run beside the first, as with repolink up.
 	f.start(t, teardownMachine, "DATA-1-teardown-r2", "DATA-1")
@@ -149,13 +134,7 @@ func TestHeldProvisionWhileTeardownRuns(t *testing.T) {
 
 func TestHeldSecondProvisionOfRequest(t *testing.T) {
 	f := newFixture(t, withHolders)
-	f.steps[provisionMachine+"_first"].block()
-	f.start(t, provisionMachine, "DATA-1", "DATA-1")
-	f.started(t, provisionMachine+"_first", "DATA-1")
-
-	f.start(t, provisionMachine, "by-hand", "DATA-1")
-	checkConflict(t, f.wait(t, "by-hand"), "execution DATA-1 of request DATA-1 is still running",
-		"before starting another provision execution")
+	startSecondProvision(t, f)
 
 	// Another request has its own item.
 	f.start(t, provisionMachine, "DATA-2", "DATA-2")
@@ -182,10 +161,7 @@ func TestHeldSameExecutionTwice(t *testing.T) {
 			t.Fatalf("check %d: %v, want nil", i+1, err)
 		}
 	}
-	read, err := store.ReadRunHolders(ctx, "DATA-1")
-	if err != nil {
-		t.Fatalf("ReadRunHolders: %v", err)
-	}
+	read := readHolders(t, store, "DATA-1")
 	if _, ok := read.Holders[arn]; !ok || len(read.Holders) != 1 {
 		t.Fatalf("holders %v, want only %s", read.Holders, arn)
 	}
@@ -197,10 +173,7 @@ func TestHeldSameExecutionTwice(t *testing.T) {
 	if err := checker.Check(ctx, task); err != nil {
 		t.Fatalf("check after redrive: %v, want nil", err)
 	}
-	read, err = store.ReadRunHolders(ctx, "DATA-1")
-	if err != nil {
-		t.Fatalf("ReadRunHolders: %v", err)
-	}
+	read = readHolders(t, store, "DATA-1")
 	if got := read.Holders[arn].RedriveCount; got != 1 {
 		t.Errorf("redrive count %d, want 1", got)
 	}
@@ -211,39 +184,10 @@ func TestHeldSameExecutionTwice(t *testing.T) {
 // after the teardown closed.
 func TestHeldRedriveChecksFailedStep(t *testing.T) {
 	f := newFixture(t, withHolders)
-	ctx := context.Background()
-	second := f.steps[provisionMachine+"_second"]
-	second.setFail(true)
-	f.start(t, provisionMachine, "DATA-1", "DATA-1")
-	if x := f.wait(t, "DATA-1"); x.Error != workflow.ErrRejected {
-		t.Fatalf("provision: error %q, want %q", x.Error, workflow.ErrRejected)
-	}
-	f.started(t, provisionMachine+"_second", "DATA-1")
-
-	// The failed provision holds the item but no longer runs.
-	f.steps[teardownMachine+"_first"].block()
-	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
-	f.started(t, teardownMachine+"_first", "DATA-1-teardown")
-
-	second.setFail(false)
-	if _, err := f.engine.Redrive(ctx, "DATA-1"); err != nil {
-		t.Fatalf("redrive: %v", err)
-	}
-	checkConflict(t, f.wait(t, "DATA-1"), "teardown DATA-1-teardown of request DATA-1 is still running")
-	if n := second.calls.Load(); n != 1 {
-		t.Errorf("second step ran %d times, want 1 (only before the redrive)", n)
-	}
-
-	f.steps[teardownMachine+"_first"].release()
-	if x := f.wait(t, "DATA-1-teardown"); x.Status != engine.StatusSucceeded {
-		t.Fatalf("teardown: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
-	}
-	if _, err := f.engine.Redrive(ctx, "DATA-1"); err != nil {
-		t.Fatalf("second redrive: %v", err)
-	}
-	if x := f.wait(t, "DATA-1"); x.Status != engine.StatusSucceeded {
-		t.Errorf("provision after second redrive: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
-	}
+	// The failed provision holds the item while the teardown runs, but no
+	// longer runs itself.
+	redriveDuringTeardown(t, f)
+	redriveAfterTeardown(t, f)
 	holders := f.holders(t, "DATA-1")
 	if h, ok := holders[f.engine.ExecutionARN(provisionMachine, "DATA-1")]; !ok || h.RedriveCount != 2 || len(holders) != 1 {
 		t.Errorf("holders %v, want only DATA-1 with redrive count 2", holders)
@@ -313,10 +257,7 @@ func TestHeldHolderStatus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Check = %v, want nil", err)
 			}
-			read, err := store.ReadRunHolders(ctx, "DATA-1")
-			if err != nil {
-				t.Fatalf("ReadRunHolders: %v", err)
-			}
+			read := readHolders(t, store, "DATA-1")
 			if _, ok := read.Holders[holder]; ok {
 				t.Errorf("holders %v still contain the closed provision", read.Holders)
 			}
