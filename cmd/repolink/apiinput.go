@@ -41,9 +41,9 @@ func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (
 	} else {
 		// A teardown takes a request that an earlier version accepted,
 		// so it is checked only for what the teardown steps need.
-		parse := request.Parse
+		parse := request.ParseJSON
 		if machine == teardownMachine {
-			parse = request.ParseForTeardown
+			parse = request.ParseJSONForTeardown
 		}
 		var err error
 		req, err = parse(raw)

@@ -59,8 +59,11 @@ func TestAPIInputRequestNotObject(t *testing.T) {
 				t.Fatal("prepareAPIInput accepted a request that is a string")
 			}
 			message := err.Error()
-			if !strings.Contains(message, "$.request: must be a JSON object or YAML mapping") {
+			if !strings.Contains(message, "$.request: must be a JSON object of request fields") {
 				t.Errorf("error does not say what the request must be: %s", message)
+			}
+			if strings.Contains(message, "YAML") {
+				t.Errorf("error offers YAML in an API input: %s", message)
 			}
 			if n := strings.Count(message, "$.request"); n != 1 {
 				t.Errorf("error has %d field errors, want 1: %s", n, message)

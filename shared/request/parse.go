@@ -26,17 +26,24 @@ const MaxSize = 64 << 10
 // it. A *ValidationError lists every bad field; the returned request is only
 // usable when the error is nil.
 func Parse(data []byte) (Request, error) {
-	return parse(data, (*Request).Validate)
+	return parse(data, (*Request).Validate, false)
+}
+
+// ParseJSON is Parse for a request that arrives as JSON, such as the body
+// of a webhook delivery or a member of an API input. It accepts no YAML,
+// and its messages speak of JSON alone.
+func ParseJSON(data []byte) (Request, error) {
+	return parse(data, (*Request).Validate, true)
 }
 
 // parse decodes and checks a request as Parse does, with validate in
-// place of Validate.
-func parse(data []byte, validate func(*Request) error) (Request, error) {
+// place of Validate. With jsonOnly, data must be JSON.
+func parse(data []byte, validate func(*Request) error, jsonOnly bool) (Request, error) {
 	var req Request
 	if len(data) > MaxSize {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: fmt.Sprintf("request is %d bytes; the limit is %d", len(data), MaxSize)}}}
 	}
-	doc, err := toJSON(data)
+	doc, err := toJSON(data, jsonOnly)
 	if err != nil {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: err.Error()}}}
 	}
@@ -48,7 +55,7 @@ func parse(data []byte, validate func(*Request) error) (Request, error) {
 	// A document that is not an object, such as a line of text that YAML
 	// reads as a string, has no fields to check.
 	if _, ok := generic.(map[string]any); !ok {
-		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: notObjectMessage(generic)}}}
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: notObjectMessage(generic, jsonOnly)}}}
 	}
 	fields := duplicateKeys(doc)
 	checkShape("$", generic, reflect.TypeFor[Request](), &fields)
@@ -121,8 +128,9 @@ func convertNumbers(value any) any {
 }
 
 // notObjectMessage returns the error message for a document whose top
-// level is value, a decoded JSON value other than an object.
-func notObjectMessage(value any) string {
+// level is value, a decoded JSON value other than an object. With
+// jsonOnly, the message leaves YAML out.
+func notObjectMessage(value any, jsonOnly bool) string {
 	kind := "null"
 	switch value.(type) {
 	case string:
@@ -134,7 +142,11 @@ func notObjectMessage(value any) string {
 	case []any:
 		kind = "an array"
 	}
-	return `must be a JSON object or YAML mapping of request fields, such as {"id": "DATA-4711", "route": "public", ...}; the document is ` + kind
+	object := "a JSON object or YAML mapping"
+	if jsonOnly {
+		object = "a JSON object"
+	}
+	return "must be " + object + ` of request fields, such as {"id": "DATA-4711", "route": "public", ...}; the document is ` + kind
 }
 
 // decodeError converts an error of decoding the checked document into a
@@ -171,13 +183,18 @@ func dropCovered(fields, reported []FieldError) []FieldError {
 	return out
 }
 
-// toJSON accepts JSON as it is and converts YAML to JSON.
-func toJSON(data []byte) ([]byte, error) {
-	trimmed := bytes.TrimSpace(data)
+// byteOrderMark is the UTF-8 encoding of U+FEFF, which some editors
+// write at the start of a file.
+var byteOrderMark = []byte("\xef\xbb\xbf")
+
+// toJSON accepts JSON as it is and, unless jsonOnly, converts YAML to
+// JSON. A leading byte order mark is dropped.
+func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, byteOrderMark))
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("request is empty")
 	}
-	if trimmed[0] == '{' {
+	if trimmed[0] == '{' || jsonOnly {
 		return trimmed, nil
 	}
 	if err := checkOneDocument(trimmed); err != nil {

@@ -152,5 +152,11 @@ func (v *validator) refScheme(path, value string) {
 // checks, but validates it with ValidateForTeardown. It is for the input
 // of a teardown execution only.
 func ParseForTeardown(data []byte) (Request, error) {
-	return parse(data, (*Request).ValidateForTeardown)
+	return parse(data, (*Request).ValidateForTeardown, false)
+}
+
+// ParseJSONForTeardown is ParseForTeardown for a request that arrives as
+// JSON, as ParseJSON is for Parse.
+func ParseJSONForTeardown(data []byte) (Request, error) {
+	return parse(data, (*Request).ValidateForTeardown, true)
 }

@@ -6,7 +6,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -155,11 +154,7 @@ func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-		h.invalid(w, source, &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "must be a JSON object"}}})
-		return
-	}
-	req, err := request.Parse(body)
+	req, err := request.ParseJSON(body)
 	if err != nil {
 		h.invalid(w, source, err)
 		return

@@ -457,3 +457,46 @@ func TestRequestWebhookNumberOutOfRange(t *testing.T) {
 		t.Errorf("no field error at $.id: %+v", resp.Errors)
 	}
 }
+
+// TestRequestWebhookBodyMessages checks that a body that is not a request
+// object gets the messages that a request file gets, worded for JSON, and
+// that a leading byte order mark is accepted as in a request file.
+func TestRequestWebhookBodyMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		body []byte
+		want string // message of the field error at $
+	}{
+		{name: "empty", body: []byte(" \n"), want: "request is empty"},
+		{name: "array", body: []byte(`[]`), want: "the document is an array"},
+		{name: "string", body: []byte(`"DATA-1"`), want: "must be a JSON object of request fields"},
+		{name: "yaml", body: []byte("id: DATA-1\n"), want: "invalid JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newTestService(t)
+			code, resp := svc.post(t, "/v1/requests", tc.body, signed(tc.body, testSecret, testNow))
+			if code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want %d; body %+v", code, http.StatusBadRequest, resp)
+			}
+			if len(resp.Errors) != 1 || resp.Errors[0].Path != "$" {
+				t.Fatalf("field errors = %+v, want one at $", resp.Errors)
+			}
+			if message := resp.Errors[0].Message; !strings.Contains(message, tc.want) {
+				t.Errorf("message = %q, want it to contain %q", message, tc.want)
+			}
+			if message := resp.Errors[0].Message; strings.Contains(message, "YAML mapping") {
+				t.Errorf("message = %q, which offers YAML to a JSON body", message)
+			}
+		})
+	}
+
+	t.Run("byte order mark", func(t *testing.T) {
+		svc := newTestService(t)
+		body := append([]byte("\xef\xbb\xbf"), exampleRequest(t, nil)...)
+		code, resp := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow))
+		if code != http.StatusAccepted {
+			t.Fatalf("status = %d, want %d; body %+v", code, http.StatusAccepted, resp)
+		}
+	})
+}

@@ -194,7 +194,7 @@ func (m *Mapping) build(doc any, id string) (request.Request, error) {
 	if len(data) > request.MaxSize {
 		return request.Request{}, m.tooLarge(out, len(data))
 	}
-	req, err := request.Parse(data)
+	req, err := request.ParseJSON(data)
 	if invalid, ok := err.(*request.ValidationError); ok {
 		for i, f := range invalid.Fields {
 			if field, ok := m.Fields[mappedTarget(f.Path)]; ok {

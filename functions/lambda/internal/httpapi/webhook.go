@@ -120,10 +120,7 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 			Error: fmt.Sprintf("body is larger than %d bytes, the limit of a request document", webhook.MaxRequestBody)}), nil
 	}
 
-	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-		return w.invalid(&request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: "must be a JSON object"}}}), nil
-	}
-	req, err := request.Parse(body)
+	req, err := request.ParseJSON(body)
 	if err != nil {
 		return w.invalid(err), nil
 	}
