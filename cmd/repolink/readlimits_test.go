@@ -16,7 +16,6 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // makeFIFO creates a named pipe in a new directory and returns its path.
@@ -245,31 +244,8 @@ func TestUpNamedPipeCredentialDoesNotStall(t *testing.T) {
 // does not respond within 15 seconds.
 func startExecutionWithin(t *testing.T, url, name string, req request.Request) {
 	t.Helper()
-	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := json.Marshal(map[string]string{
-		"stateMachineArn": "arn:aws:states:local:000000000000:stateMachine:provision",
-		"name":            name,
-		"input":           string(input),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpReq, err := http.NewRequest(http.MethodPost, url+"/sfn/", bytes.NewReader(start))
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpReq.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
-	httpReq.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	client := &http.Client{Timeout: 15 * time.Second}
-	res, err := client.Do(httpReq)
-	if err != nil {
-		t.Fatalf("StartExecution: %v", err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("StartExecution = %d, want 200", res.StatusCode)
+	if code := startExecutionAPI(t, client, url, name, req); code != http.StatusOK {
+		t.Fatalf("StartExecution = %d, want 200", code)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // readSandboxState returns every file under the sandbox world of dir as
@@ -114,31 +112,8 @@ func TestUpStepRejectsLocalRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := json.Marshal(map[string]string{
-		"stateMachineArn": "arn:aws:states:local:000000000000:stateMachine:provision",
-		"name":            "LOCAL-REF-1",
-		"input":           string(input),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/sfn/", bytes.NewReader(start))
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpReq.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
-	httpReq.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	res, err := http.DefaultClient.Do(httpReq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("StartExecution = %d, want 200", res.StatusCode)
+	if code := startExecutionAPI(t, http.DefaultClient, up.url, "LOCAL-REF-1", req); code != http.StatusOK {
+		t.Fatalf("StartExecution = %d, want 200", code)
 	}
 
 	v := waitForStatus(t, up, "LOCAL-REF-1", "", "FAILED")

@@ -30,8 +30,9 @@ var ownSecretSpellings = []string{
 }
 
 // startExecutionAPI starts execution name of the provision machine with
-// req through the Step Functions API of up and returns the HTTP status.
-func startExecutionAPI(t *testing.T, up *upProcess, name string, req request.Request) int {
+// req through the Step Functions API of repolink up at url, sends the call
+// with client and returns the HTTP status.
+func startExecutionAPI(t *testing.T, client *http.Client, url, name string, req request.Request) int {
 	t.Helper()
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
@@ -45,15 +46,15 @@ func startExecutionAPI(t *testing.T, up *upProcess, name string, req request.Req
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpReq, err := http.NewRequest(http.MethodPost, up.url+"/sfn/", bytes.NewReader(start))
+	httpReq, err := http.NewRequest(http.MethodPost, url+"/sfn/", bytes.NewReader(start))
 	if err != nil {
 		t.Fatal(err)
 	}
 	httpReq.Header.Set("X-Amz-Target", "AWSStepFunctions.StartExecution")
 	httpReq.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	res, err := http.DefaultClient.Do(httpReq)
+	res, err := client.Do(httpReq)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("StartExecution: %v", err)
 	}
 	res.Body.Close()
 	return res.StatusCode
@@ -125,7 +126,7 @@ func TestUpRejectsOwnSecretStoreRefs(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := fmt.Sprintf("OWN-SFN-%d", i)
-			if code := startExecutionAPI(t, up, name, req); code != http.StatusOK {
+			if code := startExecutionAPI(t, http.DefaultClient, up.url, name, req); code != http.StatusOK {
 				t.Fatalf("StartExecution = %d, want 200", code)
 			}
 			v := waitForStatus(t, up, name, "", "FAILED")
