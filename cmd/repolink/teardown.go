@@ -49,7 +49,7 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	// Checked here before a sandbox starts, and again when the teardown
 	// starts.
-	if err := checkNoProvisionRunningIn(ctx, dir, requestIDOf(provisioned.Input), commandFlags(false, *flags.stateDir)); err != nil {
+	if err := checkNoProvisionRunningIn(ctx, dir, workflow.RequestID(provisioned.Input), commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}
 	var doc workflow.Document

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // A provision execution and a teardown of the same request must never run
@@ -20,25 +21,12 @@ import (
 // (withStartLock), so that of two starts of one request that race, the
 // second one finds the first one running.
 
-// requestIDOf returns the request ID in an execution input, or "" when the
-// input has none. Such an execution fails at its first step.
-func requestIDOf(input json.RawMessage) string {
-	var doc struct {
-		Request struct {
-			ID string `json:"id"`
-		} `json:"request"`
-	}
-	if json.Unmarshal(input, &doc) != nil {
-		return ""
-	}
-	return doc.Request.ID
-}
-
 // runningRunOf returns a running execution of machine for the request with
 // ID id other than the execution named except, or nil when none runs. It
 // reads every running execution in eng, because a name does not show the
 // machine or the request for certain.
 func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id, except string) (*engine.Execution, error) {
+	// An execution whose input has no request ID fails at its first step.
 	if id == "" {
 		return nil, nil
 	}
@@ -62,8 +50,7 @@ func checkNoProvisionRunning(ctx context.Context, eng *engine.Engine, id, flags 
 	if err != nil || running == nil {
 		return err
 	}
-	return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
-		"before tearing the request down, because a teardown now would delete what that execution builds", running.Name, id, flags, running.Name)
+	return usagef("%s", workflow.ProvisionRunsBeforeTeardown(running.Name, id, stopCommandLine(flags, running.Name)))
 }
 
 // checkNoOtherProvisionRunning returns a usage error naming a running
@@ -74,9 +61,13 @@ func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, n
 	if err != nil || running == nil {
 		return err
 	}
-	return usagef("execution %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', "+
-		"before starting another provision execution of the request, because both would build the same resources",
-		running.Name, id, flags, running.Name)
+	return usagef("%s", workflow.ProvisionRunsBeforeProvision(running.Name, id, stopCommandLine(flags, running.Name)))
+}
+
+// stopCommandLine returns the quoted repolink stop command, with flags, that
+// stops the execution name.
+func stopCommandLine(flags, name string) string {
+	return fmt.Sprintf("'repolink stop%s %s'", flags, name)
 }
 
 // checkNoTeardownRunning returns a usage error naming the running teardown
@@ -118,7 +109,7 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 // idempotent. flags are the flags of the commands that the reason suggests.
 func startCheck(eng *engine.Engine, flags string) func(context.Context, string, string, json.RawMessage) (string, error) {
 	return func(ctx context.Context, machine, name string, input json.RawMessage) (string, error) {
-		id := requestIDOf(input)
+		id := workflow.RequestID(input)
 		var err error
 		switch machine {
 		case teardownMachine:
@@ -142,7 +133,7 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 // directory dir of the request whose ID is in the execution input.
 func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(), error) {
 	return func(ctx context.Context, input json.RawMessage) (func(), error) {
-		return lockStarts(ctx, dir, requestIDOf(input))
+		return lockStarts(ctx, dir, workflow.RequestID(input))
 	}
 }
 
@@ -186,7 +177,7 @@ func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags st
 	if err != nil {
 		return engine.Execution{}, err
 	}
-	id := requestIDOf(x.Input)
+	id := workflow.RequestID(x.Input)
 	var redriven engine.Execution
 	err = withStartLock(ctx, dir, id, func() error {
 		x, err := eng.Describe(ctx, name)

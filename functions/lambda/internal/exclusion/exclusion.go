@@ -121,26 +121,25 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 		}
 		other, err := c.runningOf(ctx, prefix+c.Provision, id, task.Execution)
 		if err != nil || other != nil {
-			return orConflict(err, other, provisionRunsBeforeProvision)
+			return orConflict(err, other, workflow.ProvisionRunsBeforeProvision)
 		}
 	case c.Teardown:
 		provision, err := c.runningOf(ctx, prefix+c.Provision, id, "")
 		if err != nil || provision != nil {
-			return orConflict(err, provision, provisionRunsBeforeTeardown)
+			return orConflict(err, provision, workflow.ProvisionRunsBeforeTeardown)
 		}
 	}
 	return nil
 }
 
-// Formats of the Conflict errors, filled in by orConflict.
-const (
-	teardownRuns = "teardown %s of request %s is still running; wait for it to close, or stop it with %s, " +
-		"then start the provision again, because the teardown deletes what this execution builds"
-	provisionRunsBeforeTeardown = "execution %s of request %s is still running; wait for it to close, or stop it with %s, " +
-		"before tearing the request down, because a teardown now would delete what that execution builds"
-	provisionRunsBeforeProvision = "execution %s of request %s is still running; wait for it to close, or stop it with %s, " +
-		"before starting another provision execution of the request, because both would build the same resources"
-)
+// teardownRuns returns the reason to reject a provision execution while a
+// teardown of its request runs. Unlike the reasons in workflow, it differs
+// from repolink up's, which names what the caller is about to do.
+func teardownRuns(execution, requestID, stop string) string {
+	return fmt.Sprintf("teardown %s of request %s is still running; wait for it to close, or stop it with %s, "+
+		"then start the provision again, because the teardown deletes what this execution builds",
+		execution, requestID, stop)
+}
 
 // running is a running execution of a request, as runningOf found it.
 type running struct {
@@ -150,14 +149,14 @@ type running struct {
 }
 
 // orConflict returns err when it is set, and otherwise the Conflict error
-// about x, with format filled in with x's name, request ID and the command
-// that stops it.
-func orConflict(err error, x *running, format string) error {
+// about x, with the reason that reason returns for x's name, request ID and
+// the command that stops it.
+func orConflict(err error, x *running, reason func(execution, requestID, stop string) string) error {
 	if err != nil {
 		return err
 	}
 	stop := fmt.Sprintf("'aws stepfunctions stop-execution --execution-arn %s'", x.arn)
-	return workflow.Errorf(workflow.ErrConflict, format, x.name, x.requestID, stop)
+	return workflow.Errorf(workflow.ErrConflict, "%s", reason(x.name, x.requestID, stop))
 }
 
 // runningOf returns a running execution of the state machine machineARN for
@@ -184,7 +183,7 @@ func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) 
 			if err != nil {
 				return nil, checkFailed(err)
 			}
-			if x.Status == statusRunning && requestIDOf(x.Input) == id {
+			if x.Status == statusRunning && workflow.RequestID(x.Input) == id {
 				return &running{arn: x.ARN, name: x.Name, requestID: id}, nil
 			}
 		}
@@ -199,20 +198,6 @@ func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) 
 // check that failed, so that the state machine retries the task.
 func checkFailed(err error) error {
 	return workflow.Errorf(workflow.ErrTransient, "check for other running executions of the request: %v", err)
-}
-
-// requestIDOf returns the request ID in an execution input, or "" when the
-// input has none.
-func requestIDOf(input json.RawMessage) string {
-	var doc struct {
-		Request struct {
-			ID string `json:"id"`
-		} `json:"request"`
-	}
-	if json.Unmarshal(input, &doc) != nil {
-		return ""
-	}
-	return doc.Request.ID
 }
 
 // splitMachineARN splits a state machine ARN such as

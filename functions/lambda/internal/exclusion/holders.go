@@ -139,9 +139,9 @@ func holderConflict(kind, holderKind, arn, id string) error {
 	case holderKind == kindTeardown:
 		return orConflict(nil, x, teardownRuns)
 	case kind == kindTeardown:
-		return orConflict(nil, x, provisionRunsBeforeTeardown)
+		return orConflict(nil, x, workflow.ProvisionRunsBeforeTeardown)
 	}
-	return orConflict(nil, x, provisionRunsBeforeProvision)
+	return orConflict(nil, x, workflow.ProvisionRunsBeforeProvision)
 }
 
 // executionARN returns the ARN of the execution name of the state machine

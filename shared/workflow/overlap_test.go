@@ -1,0 +1,25 @@
+package workflow
+
+import "testing"
+
+func TestRequestID(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  string
+	}{
+		{"execution input", `{"request":{"id":"DATA-1","repository":{}},"resources":{}}`, "DATA-1"},
+		{"no request", `{"resources":{}}`, ""},
+		{"request without ID", `{"request":{}}`, ""},
+		{"ID not a string", `{"request":{"id":7}}`, ""},
+		{"not JSON", `request DATA-1`, ""},
+		{"empty", ``, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RequestID([]byte(tt.input)); got != tt.want {
+				t.Errorf("RequestID(%q) = %q, want %q", tt.input, got, tt.want)
+			}
+		})
+	}
+}
