@@ -527,15 +527,37 @@ func item(t *testing.T, r Report, step string) Item {
 
 func TestPlanSnowflakeLoginFails(t *testing.T) {
 	req := exampleRequest(t)
-	report := Plan(context.Background(), env(&readOnlyNetwork{t: t}, nil, errors.New("390100 incorrect username or password")), req)
+	network, conn := settledWorld(t)
+	loggedIn := Plan(context.Background(), env(network, conn, nil), req)
+	loginErr := errors.New("390144 JWT token is invalid")
 
-	if n := report.Count(Unknown); n != 4 {
-		t.Errorf("%d items unknown, want 4 (endpoint, secret, integration, repository): %+v", n, report.Items)
-	}
-	for _, it := range report.Items {
-		if it.State == Unknown && !strings.Contains(it.Detail, "log in to Snowflake") {
-			t.Errorf("unknown %s has detail %q, want the login error", it.Step, it.Detail)
+	report := Plan(context.Background(), env(network, nil, loginErr), req)
+
+	steps := func(r Report) []string {
+		var out []string
+		for _, it := range r.Items {
+			out = append(out, it.Step+"/"+it.Kind)
 		}
+		return out
+	}
+	if diff := cmp.Diff(steps(loggedIn), steps(report)); diff != "" {
+		t.Errorf("items without a Snowflake login (-logged in +login failed):\n%s", diff)
+	}
+	snowflakeSteps := []string{"endpoint", "secret", "integration", "repository", "default", "grants", "verification"}
+	for _, step := range snowflakeSteps {
+		it := item(t, report, step)
+		if it.State != Unknown {
+			t.Errorf("%s state = %q, want %q", step, it.State, Unknown)
+		}
+		if !strings.Contains(it.Detail, "log in to Snowflake: "+loginErr.Error()) {
+			t.Errorf("%s detail = %q, want the login error", step, it.Detail)
+		}
+	}
+	if got := report.Summary.Unknown; got != len(snowflakeSteps) {
+		t.Errorf("summary unknown = %d, want %d: %+v", got, len(snowflakeSteps), report.Items)
+	}
+	if got := item(t, report, "grants").Name; got != item(t, loggedIn, "grants").Name {
+		t.Errorf("grants name = %q, want the roles %q", got, item(t, loggedIn, "grants").Name)
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 func (p *planner) snowflake(ctx context.Context) {
-	req, names, sf := p.req, p.names, p.req.Snowflake
+	req, sf := p.req, p.req.Snowflake
 	conn, err := p.env.Snowflake(ctx, sf)
 	if err != nil {
 		for _, it := range p.snowflakeItems() {
@@ -42,8 +42,12 @@ func (p *planner) snowflake(ctx context.Context) {
 	}
 	p.add(p.defaultItem(ctx, conn))
 	p.add(p.grantsItem(ctx, conn, items["integration"], items["repository"]))
-	p.add(Item{Step: "verification", Kind: "temporary function", Name: names.Function, State: Run,
-		Detail: "installs " + strings.Join(req.Repository.Packages, ", ")})
+	p.add(p.verificationItem())
+}
+
+func (p *planner) verificationItem() Item {
+	return Item{Step: "verification", Kind: "temporary function", Name: p.names.Function, State: Run,
+		Detail: "installs " + strings.Join(p.req.Repository.Packages, ", ")}
 }
 
 // object looks up a SECRET, API INTEGRATION or ARTIFACT REPOSITORY. An
@@ -283,15 +287,22 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 	return it
 }
 
-// snowflakeItems lists the Snowflake items without lookups, for when the
-// login failed.
+// snowflakeItems lists every Snowflake step's item without lookups, for
+// when the login failed, so that the plan still shows each step.
 func (p *planner) snowflakeItems() []Item {
 	var items []Item
 	if p.req.Route == request.RouteAWSPrivateLink {
-		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint"})
+		// Plan takes a validated request, whose index URL has a host.
+		host, _ := provisionendpoint.IndexHost(p.req.Repository.IndexURL)
+		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host})
 	}
 	for _, obj := range sfobject.Objects(p.req) {
 		items = append(items, Item{Step: obj.Step, Kind: obj.Type, Name: snowflake.StoredName(obj.Name)})
 	}
+	items = append(items,
+		Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: p.req.Repository.DefaultFor},
+		Item{Step: "grants", Kind: "grants", Name: strings.Join(p.req.Repository.GrantToRoles, ", ")},
+		p.verificationItem(),
+	)
 	return items
 }
