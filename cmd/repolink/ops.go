@@ -271,8 +271,8 @@ func printStatus(w io.Writer, x engine.Execution, v executionView, flags string)
 		if v.FailedStep != "" {
 			fmt.Fprintf(w, "failed step:   %s\n", v.FailedStep)
 		}
-		if v.Error != "" || v.Cause != "" {
-			fmt.Fprintf(w, "error:         %s: %s\n", v.Error, workflow.AddCommandFlags(v.Cause, flags))
+		if reason := failureText(x, flags); reason != "" {
+			fmt.Fprintf(w, "error:         %s\n", reason)
 		}
 		fmt.Fprintf(w, "next:          %s\n", nextAction(x, flags, requestPlaceholder))
 	}

@@ -724,3 +724,24 @@ func TestPrintStatusNext(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusErrorMatchesRunSummary(t *testing.T) {
+	exec := engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, CurrentState: "Integration",
+		Error: "States.TaskFailed", Cause: "integration: create API integration CORP_PYPI_INTEGRATION: insufficient privileges",
+		Input: json.RawMessage(withRequest)}
+	want := "States.TaskFailed: create API integration CORP_PYPI_INTEGRATION: insufficient privileges"
+
+	var status strings.Builder
+	printStatus(&status, exec, newView(exec), " --sandbox")
+	var summary strings.Builder
+	p := newProgress(&summary)
+	p.flags = " --sandbox"
+	p.summary(exec)
+
+	if line := "error:         " + want + "\n"; !strings.Contains(status.String(), line) {
+		t.Errorf("status lacks %q:\n%s", line, status.String())
+	}
+	if line := "error:            " + want + "\n"; !strings.Contains(summary.String(), line) {
+		t.Errorf("run summary lacks %q:\n%s", line, summary.String())
+	}
+}

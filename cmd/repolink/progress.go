@@ -182,7 +182,7 @@ func (p *progress) noteResumed(name string) {
 // and how to continue an execution that failed, timed out or was stopped.
 // Stop without --error records neither a name nor a cause.
 func (p *progress) printUnfinished(exec engine.Execution) {
-	step, cause := failedStep(exec)
+	step, _ := failedStep(exec)
 	if step == "" {
 		step = "unknown"
 	}
@@ -193,19 +193,10 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
 	}
 
-	var reason string
-	switch {
-	case exec.Error != "" && cause != "":
-		reason = exec.Error + ": " + cause
-	case exec.Error != "":
-		reason = exec.Error
-	default:
-		reason = cause
-	}
-	if reason != "" {
-		// The cause may suggest a command, which gets the flags that the
-		// next line's commands carry.
-		fmt.Fprintf(p.out, "  error:            %s\n", workflow.AddCommandFlags(reason, p.flags))
+	// The cause may suggest a command, which gets the flags that the next
+	// line's commands carry.
+	if reason := failureText(exec, p.flags); reason != "" {
+		fmt.Fprintf(p.out, "  error:            %s\n", reason)
 	}
 
 	requestFile := p.requestFile

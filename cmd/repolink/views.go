@@ -52,6 +52,25 @@ func failedStep(x engine.Execution) (step, cause string) {
 	return execview.StoppedStep(x.Machine, x.CurrentState, x.Cause)
 }
 
+// failureText returns the error name and cause of an execution that did not
+// succeed, as run and status print them: the cause without the failed
+// step's prefix, with flags added to the commands it suggests. It returns
+// "" when the execution recorded neither, such as after a stop without
+// --error.
+func failureText(x engine.Execution, flags string) string {
+	_, cause := failedStep(x)
+	var text string
+	switch {
+	case x.Error != "" && cause != "":
+		text = x.Error + ": " + cause
+	case x.Error != "":
+		text = x.Error
+	default:
+		text = cause
+	}
+	return workflow.AddCommandFlags(text, flags)
+}
+
 // describeExecution returns the view of an execution with its resources:
 // the output of a succeeded execution, or else the resources in the output
 // of the last state that finished.
