@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/repolink/repolink/functions/plan"
 	"github.com/repolink/repolink/shared/engine"
@@ -24,6 +25,10 @@ type planReport struct {
 	// name that a new run would take.
 	Execution *executionView `json:"execution,omitempty"`
 	NextRun   string         `json:"next_run,omitempty"`
+	// Teardown is the request's latest teardown execution when it started
+	// after Execution, so that its status tells whether the resources of
+	// Execution still exist.
+	Teardown *executionView `json:"teardown,omitempty"`
 }
 
 func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -123,7 +128,7 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 }
 
 // addExecutions adds the request's latest execution from the engine store,
-// when the state directory has one.
+// when the state directory has one, and the teardown that started after it.
 func addExecutions(ctx context.Context, dir string, req request.Request, report *planReport) error {
 	report.NextRun = request.ExecutionName(req.ID)
 	eng, _, err := openEngineStore(dir)
@@ -146,6 +151,16 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 	report.Execution = &v
 	if latest.Status == engine.StatusRunning {
 		report.NextRun = ""
+		return nil
+	}
+
+	teardown, err := latestExecution(ctx, eng, teardownMachine, req.ID)
+	if err != nil {
+		return err
+	}
+	if teardown != nil && !teardown.StartedAt.Before(latest.StartedAt) {
+		tv := newView(*teardown)
+		report.Teardown = &tv
 	}
 	return nil
 }
@@ -185,9 +200,39 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	switch {
 	case r.Execution != nil && r.NextRun == "":
 		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
+	case r.Teardown != nil:
+		printTeardown(w, r, flags)
 	case r.Execution != nil:
 		fmt.Fprintf(w, "latest execution %s is %s; a new run would be %s\n", r.Execution.Name, r.Execution.Status, r.NextRun)
 	default:
 		fmt.Fprintf(w, "no execution yet; a run would be %s\n", r.NextRun)
 	}
+}
+
+// printTeardown writes the line of a plan whose latest execution a teardown
+// followed, so that a SUCCEEDED provision execution is not read as a
+// repository that still exists.
+func printTeardown(w io.Writer, r planReport, flags string) {
+	t := r.Teardown
+	switch t.Status {
+	case engine.StatusRunning:
+		fmt.Fprintf(w, "teardown %s of execution %s is running since %s; follow it with 'repolink status%s %s'\n",
+			t.Name, r.Execution.Name, t.StartedAt.Format(time.RFC3339), flags, t.Name)
+	case engine.StatusSucceeded:
+		fmt.Fprintf(w, "request %s was torn down by %s (%s, stopped %s); a new run would be %s\n",
+			r.Request, t.Name, t.Status, stopTime(t), r.NextRun)
+	default:
+		fmt.Fprintf(w, "teardown %s of execution %s is %s (stopped %s), so some resources may remain; "+
+			"'repolink status%s %s' shows why; a new run would be %s\n",
+			t.Name, r.Execution.Name, t.Status, stopTime(t), flags, t.Name, r.NextRun)
+	}
+}
+
+// stopTime returns when an execution stopped, or "unknown" when its view
+// has no stop time.
+func stopTime(v *executionView) string {
+	if v.StoppedAt == nil {
+		return "unknown"
+	}
+	return v.StoppedAt.Format(time.RFC3339)
 }

@@ -285,6 +285,7 @@ func TestReadmePlanJSON(t *testing.T) {
 		}},
 		Execution: &executionView{Name: "DATA-4711", Status: "SUCCEEDED", StartedAt: started},
 		NextRun:   "DATA-4711-r2",
+		Teardown:  &executionView{Name: "DATA-4711-teardown", Status: "SUCCEEDED", StartedAt: started},
 	}
 	report.Summary = report.Summarize()
 	encoded, err := json.Marshal(report)
@@ -357,5 +358,76 @@ func TestPlanFindsRunByRequestID(t *testing.T) {
 	}
 	if want := "latest execution RS-1525 is ABORTED; a new run would be RS-1\n"; !strings.Contains(out, want) {
 		t.Errorf("plan lacks %q:\n%s", want, out)
+	}
+}
+
+// TestPlanAfterTeardown runs the example, tears it down and runs it again,
+// and checks that plan names the teardown only while it is the latest
+// execution of the request.
+func TestPlanAfterTeardown(t *testing.T) {
+	dir := t.TempDir()
+	reqPath := "../../examples/aws-privatelink.json"
+	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
+	if code, out, errOut := runCLI(t, append(append([]string{"run"}, sandbox...), reqPath)...); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, append(append([]string{"teardown"}, sandbox...), "DATA-4711")...); code != exitOK {
+		t.Fatalf("teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, text, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan exit %d\nstdout:\n%s\nstderr:\n%s", code, text, errOut)
+	}
+	if want := "request DATA-4711 was torn down by DATA-4711-teardown (SUCCEEDED, stopped "; !strings.Contains(text, want) {
+		t.Errorf("plan lacks %q:\n%s", want, text)
+	}
+	if unwant := "latest execution DATA-4711 is SUCCEEDED"; strings.Contains(text, unwant) {
+		t.Errorf("plan contains %q after the teardown:\n%s", unwant, text)
+	}
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, reqPath)
+	var report planReport
+	if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
+		t.Fatalf("plan --output json exit %d, output %s, stderr %s", code, out, errOut)
+	}
+	if report.Teardown == nil || report.Teardown.Name != "DATA-4711-teardown" || report.Teardown.Status != "SUCCEEDED" {
+		t.Errorf("teardown = %+v, want DATA-4711-teardown SUCCEEDED", report.Teardown)
+	}
+	if report.Teardown != nil && report.Teardown.StoppedAt == nil {
+		t.Error("teardown has no stop time")
+	}
+
+	if code, out, errOut := runCLI(t, append(append([]string{"run"}, sandbox...), reqPath)...); code != exitOK {
+		t.Fatalf("run after the teardown exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, reqPath)
+	report = planReport{}
+	if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
+		t.Fatalf("plan --output json exit %d, output %s, stderr %s", code, out, errOut)
+	}
+	if report.Execution == nil || report.Execution.Name != "DATA-4711-r2" {
+		t.Errorf("execution = %+v, want the new run DATA-4711-r2", report.Execution)
+	}
+	if report.Teardown != nil {
+		t.Errorf("teardown = %+v, want none after a new run", report.Teardown)
+	}
+}
+
+func TestPrintPlanFailedTeardown(t *testing.T) {
+	stopped := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	report := planReport{
+		Report:    plan.Report{Request: "DATA-4711", Route: "public"},
+		Execution: &executionView{Name: "DATA-4711", Status: "SUCCEEDED"},
+		NextRun:   "DATA-4711-r2",
+		Teardown:  &executionView{Name: "DATA-4711-teardown", Status: "FAILED", StoppedAt: &stopped},
+	}
+	var out bytes.Buffer
+
+	printPlan(&out, report, " --sandbox")
+
+	want := "teardown DATA-4711-teardown of execution DATA-4711 is FAILED (stopped 2026-01-02T03:04:05Z), so some resources may remain; " +
+		"'repolink status --sandbox DATA-4711-teardown' shows why; a new run would be DATA-4711-r2\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("plan lacks %q:\n%s", want, out.String())
 	}
 }

@@ -306,11 +306,9 @@ func requestRuns(ctx context.Context, eng *engine.Engine, machine, base, id stri
 
 // latestRun returns the latest provision execution of the request with ID
 // id, or nil when it has none, and the name that a new run would take. It
-// goes by the request ID in each execution's input, not by the name, so it
-// also finds executions started through the Step Functions API under other
-// names. A running execution comes first. Otherwise the latest started one
-// is returned, and of two started at the same time the later of the runs
-// named after the request ID (id, id-r2, and so on).
+// finds the executions as latestExecution does, and of two started at the
+// same time it returns the later of the runs named after the request ID
+// (id, id-r2, and so on).
 func latestRun(ctx context.Context, eng *engine.Engine, id string) (latest *engine.Execution, free string, err error) {
 	named, free, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(id), id)
 	if err != nil {
@@ -320,27 +318,43 @@ func latestRun(ctx context.Context, eng *engine.Engine, id string) (latest *engi
 		latest = &named[len(named)-1]
 	}
 
-	// List returns the latest started first.
-	all, err := eng.List(ctx)
+	newest, err := latestExecution(ctx, eng, provisionMachine, id)
 	if err != nil {
 		return nil, "", err
 	}
-	var newest *engine.Execution
-	for i := range all {
-		if !runOf(all[i], provisionMachine, id) {
-			continue
-		}
-		if all[i].Status == engine.StatusRunning {
-			return &all[i], free, nil
-		}
-		if newest == nil {
-			newest = &all[i]
-		}
+	if newest != nil && newest.Status == engine.StatusRunning {
+		return newest, free, nil
 	}
 	if latest == nil || newest != nil && newest.StartedAt.After(latest.StartedAt) {
 		latest = newest
 	}
 	return latest, free, nil
+}
+
+// latestExecution returns the execution of machine, provisionMachine or
+// teardownMachine, for the request with ID id: a running one first, or else
+// the latest started, or nil when the request has none. It goes by the
+// request ID in each execution's input, not by the name, so it also finds
+// executions started through the Step Functions API under other names.
+func latestExecution(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
+	// List returns the latest started first.
+	all, err := eng.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var newest *engine.Execution
+	for i := range all {
+		if !runOf(all[i], machine, id) {
+			continue
+		}
+		if all[i].Status == engine.StatusRunning {
+			return &all[i], nil
+		}
+		if newest == nil {
+			newest = &all[i]
+		}
+	}
+	return newest, nil
 }
 
 // openRun returns the running execution among runs, or nil.
