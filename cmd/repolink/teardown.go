@@ -118,10 +118,10 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 // When local is true, this process runs the engine, so a teardown that an
 // earlier process left open resumes here and is followed in place of
 // starting another. Otherwise repolink up runs it, and an open teardown is
-// a usage error that names the history command. A provision execution of
-// the request that runs is a usage error that names it. dir is the state
-// directory of eng, whose start lock of the request covers the checks and
-// the start.
+// a usage error that names the history command. A running provision
+// execution of the request, or a running teardown of another run of it, is
+// a usage error that names it. dir is the state directory of eng, whose
+// start lock of the request covers the checks and the start.
 func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) (string, error) {
 	var name string
 	err := withStartLock(ctx, dir, requestID, func() error {
@@ -168,7 +168,7 @@ func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, request
 		fmt.Fprintf(stderr, "repolink: resuming teardown %s, which an earlier process left open\n", open.Name)
 		return open.Name, nil
 	}
-	if err := checkNoProvisionRunning(ctx, eng, requestID, flags); err != nil {
+	if err := checkTeardownStart(ctx, eng, requestID, "", flags); err != nil {
 		return "", err
 	}
 	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {

@@ -13,7 +13,9 @@ import (
 // A provision execution and a teardown of the same request must never run
 // at the same time. The teardown deletes what the provision execution
 // builds, and the provision execution then builds again after the teardown
-// has closed, or waits for resources that are gone. The rule goes by
+// has closed, or waits for resources that are gone. Two teardowns of one
+// request must not run together either, because both would delete the same
+// resources and report the same deletions. The rule goes by
 // request ID, not by execution name, because the network belongs to the
 // request and not to one run, and an execution started through the Step
 // Functions API can have any name. Every start and redrive checks it while
@@ -64,6 +66,26 @@ func checkNoOtherProvisionRunning(ctx context.Context, eng *engine.Engine, id, n
 	return usagef("%s", workflow.ProvisionRunsBeforeProvision(running.Name, id, stopCommandLine(flags, running.Name)))
 }
 
+// checkNoOtherTeardownRunning returns a usage error naming a running
+// teardown of request id other than name, if there is one.
+func checkNoOtherTeardownRunning(ctx context.Context, eng *engine.Engine, id, name, flags string) error {
+	running, err := runningRunOf(ctx, eng, teardownMachine, id, name)
+	if err != nil || running == nil {
+		return err
+	}
+	return usagef("%s", workflow.TeardownRunsBeforeTeardown(running.Name, id, stopCommandLine(flags, running.Name)))
+}
+
+// checkTeardownStart returns a usage error when a teardown of request id
+// named name must not start or be redriven now, because a provision
+// execution or another teardown of the request runs.
+func checkTeardownStart(ctx context.Context, eng *engine.Engine, id, name, flags string) error {
+	if err := checkNoProvisionRunning(ctx, eng, id, flags); err != nil {
+		return err
+	}
+	return checkNoOtherTeardownRunning(ctx, eng, id, name, flags)
+}
+
 // stopCommandLine returns the quoted repolink stop command, with flags, that
 // stops the execution name.
 func stopCommandLine(flags, name string) string {
@@ -87,7 +109,7 @@ func checkNoTeardownRunning(ctx context.Context, eng *engine.Engine, id, next, f
 // request with ID id must not be redriven now. A provision execution must
 // not be redriven when a teardown of it has run or runs (checkTeardowns), or
 // a teardown of its request runs. A teardown must not be redriven while a
-// provision execution of its request runs.
+// provision execution or another teardown of its request runs.
 func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
 	switch x.Machine {
 	case provisionMachine:
@@ -96,14 +118,14 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 		}
 		return checkNoTeardownRunning(ctx, eng, id, "redriving "+x.Name, flags)
 	case teardownMachine:
-		return checkNoProvisionRunning(ctx, eng, id, flags)
+		return checkTeardownStart(ctx, eng, id, x.Name, flags)
 	}
 	return nil
 }
 
 // startCheck returns the sfnapi.Options.StartCheck for the Step Functions
 // API of repolink up. The check rejects a teardown of a request while a
-// provision execution of it runs. It rejects a provision execution while a
+// provision execution or another teardown of it runs. It rejects a provision execution while a
 // teardown or another provision execution of its request runs. A start of
 // the running execution itself passes, so that StartExecution stays
 // idempotent. flags are the flags of the commands that the reason suggests.
@@ -113,7 +135,7 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 		var err error
 		switch machine {
 		case teardownMachine:
-			err = checkNoProvisionRunning(ctx, eng, id, flags)
+			err = checkTeardownStart(ctx, eng, id, name, flags)
 		case provisionMachine:
 			err = checkNoTeardownRunning(ctx, eng, id, "starting a provision execution of the request", flags)
 			if err == nil {

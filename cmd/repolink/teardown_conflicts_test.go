@@ -321,6 +321,65 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 	s.assertAbsent(t, "TD-1-r3")
 }
 
+// TestServedTeardownRejectedWhileTeardownRuns checks every way to start or
+// redrive a teardown of a request in a state directory that repolink up
+// serves, while a teardown of another run of the request runs. Both would
+// delete the same resources.
+func TestServedTeardownRejectedWhileTeardownRuns(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "TD-1")
+	s.start(t, provisionMachine, "TD-1", req)
+	s.stop(t, "TD-1")
+	s.start(t, teardownMachine, "TD-1-teardown", req)
+	s.stop(t, "TD-1-teardown")
+	changed := req
+	changed.Repository.Packages = []string{"requests"}
+	s.start(t, provisionMachine, "TD-1-r2", changed)
+	s.stop(t, "TD-1-r2")
+	s.start(t, teardownMachine, "TD-1-r2-teardown", changed)
+	stop := "repolink stop --state-dir " + s.dir + " TD-1-r2-teardown"
+	reason := "teardown TD-1-r2-teardown of request TD-1 is still running"
+
+	code, _, errOut := runCLIWithin(t, "teardown", "--state-dir", s.dir, "TD-1")
+	assertUsage(t, "teardown TD-1", code, errOut, reason, stop, "before starting another teardown of the request")
+	s.assertAbsent(t, "TD-1-teardown-r2")
+
+	err := s.apiStart(teardownMachine, "TD-1-teardown-r2", req)
+	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", reason, stop)
+	s.assertAbsent(t, "TD-1-teardown-r2")
+
+	err = s.apiStart(teardownMachine, "cleanup", changed)
+	assertRejected(t, "StartExecution of a teardown named cleanup", err, "ConflictException", reason)
+	s.assertAbsent(t, "cleanup")
+
+	// A start of the running teardown itself returns it.
+	if err := s.apiStart(teardownMachine, "TD-1-r2-teardown", changed); err != nil {
+		t.Errorf("StartExecution of the running teardown: %v", err)
+	}
+
+	code, _, errOut = runCLIWithin(t, "redrive", "--state-dir", s.dir, "TD-1-teardown")
+	assertUsage(t, "redrive TD-1-teardown", code, errOut, reason, stop)
+	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
+
+	err = s.apiRedrive(teardownMachine, "TD-1-teardown")
+	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", reason, stop)
+	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
+
+	// Another request's teardown goes ahead.
+	other := exampleRequest(t, "TD-2")
+	s.start(t, provisionMachine, "TD-2", other)
+	s.stop(t, "TD-2")
+	if err := s.apiStart(teardownMachine, "TD-2-teardown", other); err != nil {
+		t.Errorf("StartExecution of TD-2's teardown: %v", err)
+	}
+
+	// Once the running teardown is stopped, the teardown goes ahead.
+	s.stop(t, "TD-1-r2-teardown")
+	if err := s.apiStart(teardownMachine, "TD-1-teardown-r2", req); err != nil {
+		t.Errorf("StartExecution of a teardown after the stop: %v", err)
+	}
+}
+
 func TestStartLockExcludesSecondHolder(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()

@@ -39,3 +39,11 @@ func ProvisionRunsBeforeProvision(execution, requestID, stop string) string {
 		"before starting another provision execution of the request, because both would build the same resources",
 		execution, requestID, stop)
 }
+
+// TeardownRunsBeforeTeardown returns the reason to reject a teardown while
+// another teardown of its request runs.
+func TeardownRunsBeforeTeardown(execution, requestID, stop string) string {
+	return fmt.Sprintf("teardown %s of request %s is still running; wait for it to close, or stop it with %s, "+
+		"before starting another teardown of the request, because both would delete the same resources",
+		execution, requestID, stop)
+}

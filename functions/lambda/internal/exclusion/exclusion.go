@@ -1,6 +1,7 @@
-// Package exclusion keeps a provision execution and a teardown of the same
-// request from running at the same time on Step Functions, where nothing
-// locks a start as the start lock of repolink up does.
+// Package exclusion keeps two executions of the same request, provision
+// executions or teardowns, from running at the same time on Step
+// Functions, where nothing locks a start as the start lock of repolink up
+// does.
 //
 // Each execution checks for the others after it has become RUNNING itself:
 // on its first task, and on every task after a redrive, because a redrive
@@ -69,9 +70,8 @@ type Task struct {
 }
 
 // Checker rejects an execution of the provision or the teardown machine
-// while an execution of the other machine for the same request runs, and a
-// provision execution while another provision execution of its request
-// runs. These are the rules that repolink up applies when it starts or
+// while another execution of either machine for the same request runs.
+// These are the rules that repolink up applies when it starts or
 // redrives an execution.
 type Checker struct {
 	// Executions reads the running executions for the list check and,
@@ -127,6 +127,10 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 		provision, err := c.runningOf(ctx, prefix+c.Provision, id, "")
 		if err != nil || provision != nil {
 			return orConflict(err, provision, workflow.ProvisionRunsBeforeTeardown)
+		}
+		other, err := c.runningOf(ctx, prefix+c.Teardown, id, task.Execution)
+		if err != nil || other != nil {
+			return orConflict(err, other, workflow.TeardownRunsBeforeTeardown)
 		}
 	}
 	return nil

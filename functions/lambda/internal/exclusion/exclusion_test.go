@@ -264,12 +264,42 @@ func startSecondProvision(t *testing.T, f *fixture) {
 		"before starting another provision execution")
 }
 
+// startSecondTeardown starts teardown DATA-1-r2-teardown while teardown
+// DATA-1-teardown of the same request waits in its first task, and the
+// second teardown must fail with a Conflict before its first step. The
+// first teardown's first step stays blocked.
+func startSecondTeardown(t *testing.T, f *fixture) {
+	t.Helper()
+	f.steps[teardownMachine+"_first"].block()
+	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
+	f.started(t, teardownMachine+"_first", "DATA-1-teardown")
+
+	f.start(t, teardownMachine, "DATA-1-r2-teardown", "DATA-1")
+	checkConflict(t, f.wait(t, "DATA-1-r2-teardown"),
+		"teardown DATA-1-teardown of request DATA-1 is still running",
+		"aws stepfunctions stop-execution --execution-arn "+f.engine.ExecutionARN(teardownMachine, "DATA-1-teardown"),
+		"before starting another teardown of the request")
+	if n := f.steps[teardownMachine+"_first"].calls.Load(); n != 1 {
+		t.Errorf("teardowns' first step ran %d times, want 1", n)
+	}
+}
+
 func TestTeardownWhileProvisionRuns(t *testing.T) {
 	startTeardownDuringProvision(t, newFixture(t))
 }
 
 func TestProvisionWhileTeardownRuns(t *testing.T) {
 	startProvisionDuringTeardown(t, newFixture(t))
+}
+
+func TestSecondTeardownOfRequest(t *testing.T) {
+	f := newFixture(t)
+	startSecondTeardown(t, f)
+
+	f.steps[teardownMachine+"_first"].release()
+	if x := f.wait(t, "DATA-1-teardown"); x.Status != engine.StatusSucceeded {
+		t.Errorf("first teardown: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+	}
 }
 
 func TestSecondProvisionOfRequest(t *testing.T) {

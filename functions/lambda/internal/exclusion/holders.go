@@ -48,11 +48,10 @@ const NotFoundGrace = 5 * time.Minute
 const maxTakeAttempts = 10
 
 // take records the execution of task as a holder of its request's run item,
-// or returns the Conflict error about a holder that runs and excludes it.
-// A provision execution excludes every other execution of the request, and
-// a teardown excludes provision executions. A holder that excludes the
-// execution but no longer runs is dropped in the same conditional write,
-// which is how a missed release heals.
+// or returns the Conflict error about another holder that runs. Every
+// execution of the request excludes every other one, provision executions
+// and teardowns alike. A holder that no longer runs is dropped in the same
+// conditional write, which is how a missed release heals.
 func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 	if task.Execution == "" {
 		return workflow.Invalid("check for other running executions of request %s: the task input has no execution name; "+
@@ -73,7 +72,7 @@ func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 		holders := maps.Clone(read.Holders)
 		dropped := false
 		for arn, h := range read.Holders {
-			if arn == self || !excludes(kind, h.Machine) {
+			if arn == self {
 				continue
 			}
 			running, err := c.holderRuns(ctx, arn, h)
@@ -105,13 +104,6 @@ func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 		id, maxTakeAttempts)
 }
 
-// excludes reports whether an execution of kind must not run beside a
-// holder of kind holder. Two teardowns may run together, as with
-// repolink up.
-func excludes(kind, holder string) bool {
-	return kind == kindProvision || holder != kindTeardown
-}
-
 // holderRuns reports whether the holder with execution ARN arn still runs.
 // A status read earlier than the holder's take, which an eventually
 // consistent DescribeExecution can return, counts as running.
@@ -136,6 +128,8 @@ func (c *Checker) holderRuns(ctx context.Context, arn string, h dynamo.RunHolder
 func holderConflict(kind, holderKind, arn, id string) error {
 	x := &running{arn: arn, name: arn[strings.LastIndex(arn, ":")+1:], requestID: id}
 	switch {
+	case holderKind == kindTeardown && kind == kindTeardown:
+		return orConflict(nil, x, workflow.TeardownRunsBeforeTeardown)
 	case holderKind == kindTeardown:
 		return orConflict(nil, x, teardownRuns)
 	case kind == kindTeardown:

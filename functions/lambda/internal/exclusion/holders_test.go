@@ -122,13 +122,26 @@ func TestHeldTeardownWhileProvisionRuns(t *testing.T) {
 func TestHeldProvisionWhileTeardownRuns(t *testing.T) {
 	f := newFixture(t, withHolders)
 	startProvisionDuringTeardown(t, f)
+}
 
-	// A second teardown may run beside the first, as with repolink up.
-	f.start(t, teardownMachine, "DATA-1-teardown-r2", "DATA-1")
-	f.started(t, teardownMachine+"_first", "DATA-1-teardown-r2")
+// TestHeldSecondTeardownOfRequest starts a second teardown while the first
+// holds the run item, which must fail, and another one once the first has
+// closed, which takes the item over.
+func TestHeldSecondTeardownOfRequest(t *testing.T) {
+	f := newFixture(t, withHolders)
+	startSecondTeardown(t, f)
+
 	f.steps[teardownMachine+"_first"].release()
+	if x := f.wait(t, "DATA-1-teardown"); x.Status != engine.StatusSucceeded {
+		t.Fatalf("first teardown: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+	}
+	f.start(t, teardownMachine, "DATA-1-teardown-r2", "DATA-1")
 	if x := f.wait(t, "DATA-1-teardown-r2"); x.Status != engine.StatusSucceeded {
-		t.Errorf("second teardown: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+		t.Errorf("teardown after the first closed: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+	}
+	holders := f.holders(t, "DATA-1")
+	if _, ok := holders[f.engine.ExecutionARN(teardownMachine, "DATA-1-teardown-r2")]; !ok || len(holders) != 1 {
+		t.Errorf("holders %v, want only DATA-1-teardown-r2", holders)
 	}
 }
 
