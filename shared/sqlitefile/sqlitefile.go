@@ -4,8 +4,11 @@ package sqlitefile
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -17,7 +20,14 @@ import (
 // transactions queue in Go instead of in SQLite's busy handler. With
 // immediate, every transaction takes the write lock when it begins, so two
 // read-then-write transactions cannot both read the old state.
+//
+// A new file is readable and writable by its owner only, and SQLite gives
+// the -wal and -shm files that it creates beside it the same mode. Open
+// leaves the mode of an existing file as it is.
 func Open(path, schema string, immediate bool) (*sql.DB, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	if immediate {
@@ -33,4 +43,27 @@ func Open(path, schema string, immediate bool) (*sql.DB, error) {
 		return nil, fmt.Errorf("create tables: %w", err)
 	}
 	return db, nil
+}
+
+// createPrivate creates an empty file at path with mode 0600 when none
+// exists. SQLite would create it with mode 0644 less the umask, which lets
+// other users read the stored request inputs and task tokens.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	// The umask may have cleared the owner's bits of 0600 too, and SQLite
+	// needs both to write the file.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("set mode of %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
 }
