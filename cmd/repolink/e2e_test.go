@@ -356,6 +356,11 @@ func fillEndpoints(t *testing.T, dir string) {
 
 func TestEndToEndChangedRequestWarns(t *testing.T) {
 	dir := t.TempDir()
+	// t.TempDir leaves the directory open to other users under the usual
+	// umask, about which run warns too.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
 	if code != exitOK {
 		t.Fatalf("first run exit %d: %s", code, errOut)

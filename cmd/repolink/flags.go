@@ -73,8 +73,10 @@ func stateDirFlag(fs *flag.FlagSet) *string {
 }
 
 // prepareStateDir creates the state directory, readable by its owner only
-// because the sandbox world and the engine store live in it.
-func prepareStateDir(dir string) (string, error) {
+// because the sandbox world and the engine store live in it. An existing
+// directory keeps its mode, and warn gets one line when users other than
+// its owner can open it.
+func prepareStateDir(dir string, warn func(string)) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("state directory %s: %w", dir, err)
@@ -82,7 +84,20 @@ func prepareStateDir(dir string) (string, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return "", fmt.Errorf("create state directory %s: %w", dir, err)
 	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	if mode := info.Mode().Perm(); mode&0o077 != 0 {
+		warn(fmt.Sprintf("state directory %s has mode %#o, so other users can open it; run 'chmod 700 %s'",
+			abs, mode, shellQuote(abs)))
+	}
 	return abs, nil
+}
+
+// warnTo returns a function that writes a warning line to stderr.
+func warnTo(stderr io.Writer) func(string) {
+	return func(msg string) { fmt.Fprintln(stderr, "repolink: warning:", msg) }
 }
 
 // parseInterspersed parses flags that may come before and after the

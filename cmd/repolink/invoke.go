@@ -57,7 +57,7 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	dir, err := prepareStateDir(*stateDir)
+	dir, err := prepareStateDir(*stateDir, warnTo(stderr))
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -61,7 +61,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// Without another process running the sandbox, plan starts one on the
 	// world in the state directory, which needs the directory.
 	if *sandboxMode {
-		if dir, err = prepareStateDir(dir); err != nil {
+		if dir, err = prepareStateDir(dir, warnTo(stderr)); err != nil {
 			return usagef("%v", err)
 		}
 	}

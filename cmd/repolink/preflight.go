@@ -45,7 +45,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := checkLocalCredentials(ctx, req); err != nil {
 		return err
 	}
-	dir, err := prepareStateDir(*stateDir)
+	dir, err := prepareStateDir(*stateDir, warnTo(stderr))
 	if err != nil {
 		return usagef("%v", err)
 	}

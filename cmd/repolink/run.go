@@ -57,7 +57,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	dir, err := prepareStateDir(*stateDir)
+	dir, err := prepareStateDir(*stateDir, warnTo(stderr))
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -96,7 +96,8 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("listen on %s: %v; choose another --listen address, or stop what serves it", opts.listen, err)
 	}
 	defer ln.Close()
-	if _, err := prepareStateDir(opts.dir); err != nil {
+	warn := func(msg string) { logger.Warn(msg) }
+	if _, err := prepareStateDir(opts.dir, warn); err != nil {
 		return usagef("%v", err)
 	}
 	lock, err := lockStateDir(opts.dir, opts.sandbox)

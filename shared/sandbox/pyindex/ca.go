@@ -66,7 +66,9 @@ func LoadOrCreateCA(dir string) (*CA, error) {
 	if err := writeFileAtomic(filepath.Join(dir, caKeyFile), keyPEM, 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, caCertFile), ca.certPEM, 0o644); err != nil {
+	// The certificate is public, but it lives in the state directory, whose
+	// files only their owner reads.
+	if err := writeFileAtomic(filepath.Join(dir, caCertFile), ca.certPEM, 0o600); err != nil {
 		return nil, err
 	}
 	return ca, nil

@@ -44,23 +44,25 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 		return nil, err
 	}
 
+	// NOTE: nginx writes nginx.pid with mode 0644 less the umask, so the
+	// directory's mode 0700 is what keeps that file private.
 	dir := l.instanceDir(instanceID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create instance directory: %w", err)
 	}
 	if err := stopFromPidFile(filepath.Join(dir, "nginx.pid")); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(l.nginx.LoadStream+conf), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(l.nginx.LoadStream+conf), 0o600); err != nil {
 		return nil, fmt.Errorf("write nginx.conf: %w", err)
 	}
-	accessLog, err := os.OpenFile(filepath.Join(dir, "access.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	accessLog, err := os.OpenFile(filepath.Join(dir, "access.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open access log: %w", err)
 	}
 	defer accessLog.Close()
 	errorLogPath := filepath.Join(dir, "error.log")
-	errorLog, err := os.OpenFile(errorLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	errorLog, err := os.OpenFile(errorLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open error log: %w", err)
 	}

@@ -78,7 +78,7 @@ func NewLauncher(opts Options) (*Launcher, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("vm: Options.Dir is required")
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("vm: create %s: %w", opts.Dir, err)
 	}
 	logger := opts.Logger
