@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/workflow"
@@ -103,6 +104,47 @@ func checkNoTeardownRunning(ctx context.Context, eng *engine.Engine, id, next, f
 	}
 	return usagef("teardown %s of request %s is still running; wait for it to close, or stop it with 'repolink stop%s %s', before %s",
 		running.Name, id, flags, running.Name, next)
+}
+
+// latestTeardown returns the latest started teardown of the request with ID
+// id, or nil when it has none. With after set, it returns nil unless that
+// teardown started after the execution named after.
+func latestTeardown(ctx context.Context, eng *engine.Engine, id, after string) (*engine.Execution, error) {
+	var since time.Time
+	if after != "" {
+		x, err := eng.Describe(ctx, after)
+		if err != nil {
+			return nil, err
+		}
+		since = x.StartedAt
+	}
+	// List returns the latest started first.
+	// NOTE: it reads every execution in the store, as latestRun does, so
+	// the cost of each webhook delivery grows with the executions kept.
+	all, err := eng.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if !runOf(all[i], teardownMachine, id) {
+			continue
+		}
+		if !all[i].StartedAt.After(since) {
+			return nil, nil
+		}
+		return &all[i], nil
+	}
+	return nil, nil
+}
+
+// Teardown returns the name and status of the latest teardown of the
+// request with ID requestID, as webhook.Executions describes.
+func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after string) (string, string, error) {
+	x, err := latestTeardown(ctx, s.rt.engine, requestID, after)
+	if err != nil || x == nil {
+		return "", "", err
+	}
+	return x.Name, x.Status, nil
 }
 
 // checkRedriveConflicts returns a usage error when execution x of the

@@ -317,6 +317,8 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 	var running *webhook.RunningError
 	if !errors.As(err, &running) || running.Execution != "TD-1-teardown" {
 		t.Errorf("webhook start: error = %v, want a RunningError naming TD-1-teardown", err)
+	} else if !running.Teardown {
+		t.Errorf("webhook start: RunningError %v is not marked as a teardown", err)
 	}
 	s.assertAbsent(t, "TD-1-r3")
 }

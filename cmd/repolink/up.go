@@ -507,7 +507,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	// ticket, and a running teardown of the request is one.
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
-		err = &webhook.RunningError{Ticket: req.ID, Execution: teardown.teardown}
+		err = &webhook.RunningError{Ticket: req.ID, Execution: teardown.teardown, Teardown: true}
 	}
 	if err == nil && earlier != "" && earlier != name {
 		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them",

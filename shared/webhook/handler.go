@@ -56,19 +56,32 @@ type Executions interface {
 	Start(ctx context.Context, req request.Request) (string, error)
 	// Status returns the status of an execution, such as RUNNING.
 	Status(ctx context.Context, name string) (string, error)
+	// Teardown returns the name and status of the latest teardown of the
+	// request with ID requestID, or two empty strings when it has none.
+	// With after set, only a teardown that started after the execution
+	// named after counts.
+	Teardown(ctx context.Context, requestID, after string) (name, status string, err error)
 }
 
-// RunningError reports that a ticket's execution is still running with a
-// request other than the delivered one, so a new execution would work on
-// the same resources at the same time.
+// RunningError reports that a teardown of a ticket's request, or a
+// provision execution of another request of the ticket, is still running.
+// A new execution would work on the same resources at the same time.
 type RunningError struct {
 	Ticket    string
 	Execution string
+	// Teardown is true when Execution is a teardown of the request.
+	Teardown bool
 }
 
 func (e *RunningError) Error() string {
+	if e.Teardown {
+		return fmt.Sprintf("teardown %s of request %s is still running", e.Execution, e.Ticket)
+	}
 	return fmt.Sprintf("execution %s of request %s is still running with a different request", e.Execution, e.Ticket)
 }
+
+// statusRunning is the status of a running execution.
+const statusRunning = "RUNNING"
 
 // Config configures a Handler.
 type Config struct {
@@ -220,6 +233,14 @@ func (h *Handler) invalid(w http.ResponseWriter, source string, err error) {
 // accept records a verified, valid delivery and starts its execution when
 // the ticket has none with this request. Ticket adapters respond 200 to a
 // conflict, because ticket systems redeliver after a 409.
+//
+// While a teardown of the request runs, every delivery is a conflict that
+// names the teardown. After a teardown, POST /v1/requests starts a new
+// provision execution for a request that the ticket ran before, because
+// the caller asks for a repository that no longer exists. A ticket adapter
+// starts nothing for such a delivery and names the teardown, because
+// ticket systems send the unchanged ticket with every event, such as the
+// ticket being closed after its teardown.
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req request.Request, adapter bool) {
 	canonical, err := json.Marshal(req)
 	if err != nil {
@@ -227,19 +248,28 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not encode the request"})
 		return
 	}
-	sum := sha256.Sum256(canonical)
-	d.RequestHash = hex.EncodeToString(sum[:])
 	d.ReceivedAt = h.cfg.Now()
-
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), startTimeout)
-	defer cancel()
-	out, err := h.cfg.Store.Deliver(ctx, d, func(ctx context.Context) (string, error) {
-		return h.cfg.Executions.Start(ctx, req)
-	})
 	log := h.log.With("source", d.Source, "ticket", d.Ticket, "event", d.Event)
 	if d.DeliveryID != "" {
 		log = log.With("delivery_id", d.DeliveryID)
 	}
+
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), startTimeout)
+	defer cancel()
+	teardown, status, err := h.cfg.Executions.Teardown(ctx, req.ID, "")
+	if err != nil {
+		h.teardownReadFailed(w, log, err)
+		return
+	}
+	if status == statusRunning {
+		h.conflict(ctx, w, log, &RunningError{Ticket: req.ID, Execution: teardown, Teardown: true}, adapter)
+		return
+	}
+	d.RequestHash = requestHash(canonical, teardown, adapter)
+
+	out, err := h.cfg.Store.Deliver(ctx, d, func(ctx context.Context) (string, error) {
+		return h.cfg.Executions.Start(ctx, req)
+	})
 	var invalid *request.ValidationError
 	var running *RunningError
 	switch {
@@ -256,10 +286,25 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 
 	log = log.With("execution", out.Execution)
-	switch {
-	case out.Kind == Started:
+	if out.Kind == Started {
 		log.Info("execution started by webhook")
-		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: "RUNNING"})
+		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: statusRunning})
+		return
+	}
+	if adapter {
+		teardown, status, err := h.cfg.Executions.Teardown(ctx, req.ID, out.Execution)
+		if err != nil {
+			h.teardownReadFailed(w, log, err)
+			return
+		}
+		if teardown != "" {
+			log.Info("delivery of a request whose repository a teardown removed; nothing new started", "teardown", teardown)
+			writeJSON(w, http.StatusOK, Response{Execution: teardown, Status: status, Duplicate: true,
+				Reason: TornDownTicketReason(d.Ticket, out.Execution, teardown)})
+			return
+		}
+	}
+	switch {
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
@@ -270,10 +315,35 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 }
 
-// conflict responds to a changed request whose ticket still has a running
-// execution of another request.
+// requestHash returns the hash that identifies a delivery's request in the
+// Store, from the request's canonical JSON. For POST /v1/requests after a
+// teardown of the request, the hash also covers the name of the latest
+// teardown, so that the request is new to the ticket once per teardown.
+// Ticket adapters hash the request alone.
+func requestHash(canonical []byte, teardown string, adapter bool) string {
+	h := sha256.New()
+	h.Write(canonical)
+	if teardown != "" && !adapter {
+		h.Write([]byte("\x00after teardown " + teardown))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// teardownReadFailed responds to a delivery whose request's teardowns could
+// not be read.
+func (h *Handler) teardownReadFailed(w http.ResponseWriter, log *slog.Logger, err error) {
+	log.Error("read teardowns of the request failed", "error", err)
+	writeJSON(w, http.StatusInternalServerError, Response{Error: "could not read the teardowns of the request; the service log has the cause"})
+}
+
+// conflict responds to a request whose ticket still has a running teardown,
+// or a running execution of another request.
 func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog.Logger, running *RunningError, adapter bool) {
-	log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
+	if running.Teardown {
+		log.Warn("delivery while a teardown of the ticket runs; nothing new started", "teardown", running.Execution)
+	} else {
+		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
+	}
 	if adapter {
 		writeJSON(w, http.StatusOK, Response{Execution: running.Execution, Status: h.status(ctx, running.Execution),
 			Reason: ChangedTicketReason(running)})
@@ -282,19 +352,37 @@ func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog
 	writeJSON(w, http.StatusConflict, Response{Execution: running.Execution, Error: ChangedRequestReason(running)})
 }
 
-// ChangedRequestReason returns the response error for a changed request
-// that POST /v1/requests could not start because of running.
+// ChangedRequestReason returns the response error for a request that POST
+// /v1/requests could not start because of running.
 func ChangedRequestReason(running *RunningError) string {
+	if running.Teardown {
+		return fmt.Sprintf("%v; the request starts a new provision execution only after the teardown has closed, "+
+			"so send it again after %s closes", running, running.Execution)
+	}
 	return fmt.Sprintf("%v; a changed request starts a new execution of the ticket only when its earlier ones have closed, "+
 		"so send it again after %s closes, or after stopping it", running, running.Execution)
 }
 
-// ChangedTicketReason returns the response reason for a changed ticket
-// that a ticket adapter could not start because of running.
+// ChangedTicketReason returns the response reason for a ticket that a
+// ticket adapter could not start because of running.
 func ChangedTicketReason(running *RunningError) string {
+	if running.Teardown {
+		return fmt.Sprintf("teardown %s of ticket %s is still running, so this delivery started nothing; "+
+			"change the ticket after %s closes to provision its request again",
+			running.Execution, running.Ticket, running.Execution)
+	}
 	return fmt.Sprintf("ticket %s changed while its execution %s is still running with the earlier request, so the change started nothing; "+
 		"update the ticket again after %s closes, or after an operator stops it, to start a new execution with the change",
 		running.Ticket, running.Execution, running.Execution)
+}
+
+// TornDownTicketReason returns the response reason for a delivery of a
+// request that the ticket ran in execution before teardown removed what it
+// built.
+func TornDownTicketReason(ticket, execution, teardown string) string {
+	return fmt.Sprintf("ticket %s ran this request in execution %s, and teardown %s of the request has run since; "+
+		"a ticket event that leaves the request unchanged starts nothing, because ticket systems send one with every change of the ticket, "+
+		"so change the ticket to provision its request again", ticket, execution, teardown)
 }
 
 // EarlierRequestReason returns the response reason for a delivery of a

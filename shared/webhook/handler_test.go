@@ -27,7 +27,7 @@ var (
 // fakeExecutions starts executions named after the request ID, with the
 // run suffix of repolink run for each further request of an ID, and counts
 // the starts. running makes Start fail as for a running execution of
-// another request.
+// another request. tearDown records a teardown of a request.
 type fakeExecutions struct {
 	starts  atomic.Int32
 	err     error
@@ -35,6 +35,38 @@ type fakeExecutions struct {
 
 	mu   sync.Mutex
 	runs map[string]int
+	// ordinals maps each started execution to its run number.
+	ordinals  map[string]int
+	teardowns map[string]fakeTeardown
+}
+
+// fakeTeardown is the latest teardown of a request. afterRuns counts the
+// runs of the request that started before it.
+type fakeTeardown struct {
+	name, status string
+	afterRuns    int
+}
+
+func (f *fakeExecutions) tearDown(requestID, name, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.teardowns == nil {
+		f.teardowns = map[string]fakeTeardown{}
+	}
+	f.teardowns[requestID] = fakeTeardown{name: name, status: status, afterRuns: f.runs[requestID]}
+}
+
+func (f *fakeExecutions) Teardown(_ context.Context, requestID, after string) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	td, ok := f.teardowns[requestID]
+	if !ok {
+		return "", "", nil
+	}
+	if after != "" && f.ordinals[after] > td.afterRuns {
+		return "", "", nil
+	}
+	return td.name, td.status, nil
 }
 
 func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, error) {
@@ -49,10 +81,13 @@ func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, 
 	}
 	if f.runs == nil {
 		f.runs = map[string]int{}
+		f.ordinals = map[string]int{}
 	}
 	f.runs[req.ID]++
 	f.starts.Add(1)
-	return request.RunName(base, f.runs[req.ID]), nil
+	name := request.RunName(base, f.runs[req.ID])
+	f.ordinals[name] = f.runs[req.ID]
+	return name, nil
 }
 
 func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
@@ -382,6 +417,59 @@ func TestRequestWebhookChangeWhileRunning(t *testing.T) {
 	}
 	if got := svc.execs.starts.Load(); got != 1 {
 		t.Errorf("executions started = %d, want 1", got)
+	}
+}
+
+// TestRequestWebhookDuringAndAfterTeardown sends a request while its
+// teardown runs, which must be a conflict that names the teardown, and
+// after the teardown has closed, which must start a new run.
+func TestRequestWebhookDuringAndAfterTeardown(t *testing.T) {
+	svc := newTestService(t)
+	first := exampleRequest(t, nil)
+	if code, _ := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow)); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "RUNNING")
+
+	changed := exampleRequest(t, func(doc map[string]any) {
+		doc["repository"].(map[string]any)["packages"] = []string{"requests"}
+	})
+	for _, body := range [][]byte{first, changed} {
+		code, resp := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow))
+		if code != http.StatusConflict {
+			t.Errorf("status during the teardown = %d, want 409; body %+v", code, resp)
+		}
+		if resp.Execution != "DATA-4711-teardown" {
+			t.Errorf("execution during the teardown = %q, want DATA-4711-teardown", resp.Execution)
+		}
+		for _, want := range []string{"teardown DATA-4711-teardown of request DATA-4711 is still running", "send it again after DATA-4711-teardown closes"} {
+			if !strings.Contains(resp.Error, want) {
+				t.Errorf("error during the teardown = %q, want it to contain %q", resp.Error, want)
+			}
+		}
+	}
+	if got := svc.execs.starts.Load(); got != 1 {
+		t.Errorf("executions started during the teardown = %d, want 1", got)
+	}
+
+	// The repository is gone, so the request starts a new run, once.
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
+	code, resp := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	if code != http.StatusAccepted {
+		t.Errorf("status after the teardown = %d, want 202", code)
+	}
+	if diff := cmp.Diff(Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, resp); diff != "" {
+		t.Errorf("response after the teardown (-want +got):\n%s", diff)
+	}
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	if code != http.StatusOK {
+		t.Errorf("status of the redelivery after the teardown = %d, want 200", code)
+	}
+	if diff := cmp.Diff(Response{Execution: "DATA-4711-r2", Status: "RUNNING", Duplicate: true}, resp); diff != "" {
+		t.Errorf("redelivery after the teardown (-want +got):\n%s", diff)
+	}
+	if got := svc.execs.starts.Load(); got != 2 {
+		t.Errorf("executions started = %d, want 2", got)
 	}
 }
 

@@ -233,6 +233,56 @@ func TestJiraRedeliveryAnswers2xx(t *testing.T) {
 	}
 }
 
+// TestJiraDeliveryDuringAndAfterTeardown delivers the unchanged ticket
+// while its teardown runs and after it has closed. Both start nothing and
+// name the teardown with a 2xx response. A changed ticket then starts a
+// new run.
+func TestJiraDeliveryDuringAndAfterTeardown(t *testing.T) {
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body := payload(t, "jira-issue-updated.json")
+	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "RUNNING")
+	code, resp := svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK {
+		t.Errorf("status during the teardown = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711-teardown" || resp.Status != "RUNNING" {
+		t.Errorf("response during the teardown = %+v, want RUNNING DATA-4711-teardown", resp)
+	}
+	if !strings.Contains(resp.Reason, "teardown DATA-4711-teardown of ticket DATA-4711 is still running") {
+		t.Errorf("reason during the teardown = %q, want it to name the running teardown", resp.Reason)
+	}
+
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
+	code, resp = svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK {
+		t.Errorf("status after the teardown = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711-teardown" || resp.Status != "SUCCEEDED" {
+		t.Errorf("response after the teardown = %+v, want SUCCEEDED DATA-4711-teardown", resp)
+	}
+	if !strings.Contains(resp.Reason, "change the ticket to provision its request again") {
+		t.Errorf("reason after the teardown = %q, want advice to change the ticket", resp.Reason)
+	}
+	if got := svc.execs.starts.Load(); got != 1 {
+		t.Errorf("executions started before the change = %d, want 1", got)
+	}
+
+	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
+	editedHeaders := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)}
+	if code, resp := svc.post(t, "/v1/hooks/jira", edited, editedHeaders); code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
+		t.Errorf("changed ticket = %d %+v, want 202 DATA-4711-r2", code, resp)
+	}
+	code, resp = svc.post(t, "/v1/hooks/jira", edited, editedHeaders)
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "DATA-4711-r2" {
+		t.Errorf("redelivery of the changed ticket = %d %+v, want 200 duplicate of DATA-4711-r2", code, resp)
+	}
+}
+
 func TestServiceNowDeliveries(t *testing.T) {
 	body := payload(t, "servicenow-approved.json")
 	basic := func(m *Mapping) {

@@ -62,6 +62,10 @@ func (c *countingExecutions) Start(_ context.Context, req request.Request) (stri
 
 func (c *countingExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
 
+func (c *countingExecutions) Teardown(context.Context, string, string) (string, string, error) {
+	return "", "", nil
+}
+
 func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
 	t.Helper()
 	data, err := os.ReadFile("../../../examples/aws-privatelink.json")

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/webhook/sqlitestore"
+)
+
+// TestWebhookRequestDuringAndAfterTeardown sends one unchanged request to
+// POST /v1/requests of the service while a teardown of the request runs.
+// That must be a conflict that names the teardown. Once the teardown has
+// closed, the same request must start a new run.
+func TestWebhookRequestDuringAndAfterTeardown(t *testing.T) {
+	s := newServedStore(t)
+	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
+	secret := []byte("webhook-test-secret")
+	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	hook.Register(mux)
+
+	body, err := json.Marshal(exampleRequest(t, "TD-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func() (int, webhook.Response) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
+		webhook.SetSignature(r.Header, secret, time.Now(), body)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		var resp webhook.Response
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
+		}
+		return w.Code, resp
+	}
+
+	if code, resp := post(); code != http.StatusAccepted || resp.Execution != "TD-1" {
+		t.Fatalf("first delivery = %d %+v, want 202 TD-1", code, resp)
+	}
+	s.stop(t, "TD-1")
+	s.start(t, teardownMachine, "TD-1-teardown", exampleRequest(t, "TD-1"))
+
+	code, resp := post()
+	if code != http.StatusConflict {
+		t.Errorf("delivery during the teardown: status %d, want 409; body %+v", code, resp)
+	}
+	if resp.Execution != "TD-1-teardown" {
+		t.Errorf("delivery during the teardown: execution %q, want TD-1-teardown", resp.Execution)
+	}
+	if !strings.Contains(resp.Error, "teardown TD-1-teardown of request TD-1 is still running") {
+		t.Errorf("delivery during the teardown: error %q does not name the running teardown", resp.Error)
+	}
+	s.assertAbsent(t, "TD-1-r2")
+
+	s.stop(t, "TD-1-teardown")
+	code, resp = post()
+	if code != http.StatusAccepted || resp.Execution != "TD-1-r2" {
+		t.Errorf("delivery after the teardown = %d %+v, want 202 TD-1-r2", code, resp)
+	}
+	code, resp = post()
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "TD-1-r2" {
+		t.Errorf("redelivery after the teardown = %d %+v, want 200 duplicate of TD-1-r2", code, resp)
+	}
+}
