@@ -10,8 +10,6 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-const indexURL = "https://pypi.example.internal/simple/"
-
 // differentIntegrations are existing integrations named like the request's
 // that differ from it in one setting: the CREATE statement's properties,
 // the setting, and its existing and expected values.
@@ -57,14 +55,8 @@ func startWithIntegration(t *testing.T, properties, comment string) (*sfsandbox.
 	sb := sfsandbox.Start(t)
 	sb.Exec(t, snowflake.CreateSecretGeneric("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET", "token-value"))
 	sb.Exec(t, snowflake.CreateSecretGeneric("PLATFORM", "PACKAGES", "OTHER_SECRET", "other-token"))
-	stmt := "CREATE API INTEGRATION CORP_PYPI_INTEGRATION API_PROVIDER = ARTIFACT_REPOSITORY_API " + properties
-	if comment != "" {
-		stmt += " COMMENT = " + snowflake.Literal(comment)
-	}
-	sb.Exec(t, stmt)
-	doc := workflow.Document{Request: sb.Request}
-	doc.Request.Repository.IndexURL = indexURL
-	return sb, doc
+	sb.ExecWithComment(t, "CREATE API INTEGRATION CORP_PYPI_INTEGRATION API_PROVIDER = ARTIFACT_REPOSITORY_API "+properties, comment)
+	return sb, sb.Document()
 }
 
 func TestSandboxHandMadeIntegrationDiffers(t *testing.T) {
@@ -89,7 +81,7 @@ func TestSandboxHandMadeIntegrationDiffers(t *testing.T) {
 func TestSandboxOwnIntegrationUpdated(t *testing.T) {
 	for _, tt := range differentIntegrations {
 		t.Run(tt.name, func(t *testing.T) {
-			sb, doc := startWithIntegration(t, tt.properties, sfobject.OwnerComment(requestID))
+			sb, doc := startWithIntegration(t, tt.properties, sfobject.OwnerComment(sfsandbox.RequestID))
 
 			out, err := Run(t.Context(), sb.Env, doc)
 
@@ -111,8 +103,8 @@ func TestSandboxOwnIntegrationUpdated(t *testing.T) {
 				t.Errorf("integration still differs after the update: %v", drifts)
 			}
 			rows := sb.Query(t, snowflake.ShowAPIIntegrations("CORP_PYPI_INTEGRATION"))
-			if len(rows) != 1 || sfobject.Owner(rows[0]) != requestID {
-				t.Errorf("SHOW API INTEGRATIONS = %v, want one row owned by %s", rows, requestID)
+			if len(rows) != 1 || sfobject.Owner(rows[0]) != sfsandbox.RequestID {
+				t.Errorf("SHOW API INTEGRATIONS = %v, want one row owned by %s", rows, sfsandbox.RequestID)
 			}
 
 			again, err := Run(t.Context(), sb.Env, doc)
@@ -138,6 +130,3 @@ func TestSandboxMatchingIntegrationAdopted(t *testing.T) {
 		t.Errorf("action = %q, want %q", out.Action, workflow.Adopted)
 	}
 }
-
-// requestID is the request ID that sfsandbox.Start seeds.
-const requestID = "DATA-4711"

@@ -10,11 +10,6 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-const (
-	requestID = "DATA-4711"
-	indexURL  = "https://pypi.example.internal/simple/"
-)
-
 // startWithRepository starts the sandbox with the request's objects, an
 // integration OTHER_INT with the same settings, and the repository
 // CORP_PYPI created through integration with comment.
@@ -24,14 +19,8 @@ func startWithRepository(t *testing.T, integration, comment string) (*sfsandbox.
 	sb.CreateObjects(t)
 	secret := "PLATFORM.PACKAGES.CORP_PYPI_SECRET"
 	sb.Exec(t, snowflake.CreateAPIIntegration("OTHER_INT", []string{"https://pypi.example.internal"}, []string{secret}, false))
-	stmt := snowflake.ReplaceArtifactRepository("PLATFORM", "PACKAGES", "CORP_PYPI", integration, indexURL, secret)
-	if comment != "" {
-		stmt += " COMMENT = " + snowflake.Literal(comment)
-	}
-	sb.Exec(t, stmt)
-	doc := workflow.Document{Request: sb.Request}
-	doc.Request.Repository.IndexURL = indexURL
-	return sb, doc
+	sb.ExecWithComment(t, snowflake.ReplaceArtifactRepository("PLATFORM", "PACKAGES", "CORP_PYPI", integration, sfsandbox.IndexURL, secret), comment)
+	return sb, sb.Document()
 }
 
 func apiIntegration(t *testing.T, sb *sfsandbox.Sandbox) string {
@@ -62,7 +51,7 @@ func TestSandboxHandMadeRepositoryOtherIntegration(t *testing.T) {
 }
 
 func TestSandboxOwnRepositoryReplaced(t *testing.T) {
-	sb, doc := startWithRepository(t, "OTHER_INT", sfobject.OwnerComment(requestID))
+	sb, doc := startWithRepository(t, "OTHER_INT", sfobject.OwnerComment(sfsandbox.RequestID))
 
 	out, err := Run(t.Context(), sb.Env, doc)
 
@@ -76,13 +65,13 @@ func TestSandboxOwnRepositoryReplaced(t *testing.T) {
 		t.Errorf("api_integration after the update = %q, want CORP_PYPI_INTEGRATION", got)
 	}
 	rows := sb.Query(t, snowflake.ShowArtifactRepositories("PLATFORM", "PACKAGES", "CORP_PYPI"))
-	if owner := sfobject.Owner(rows[0]); owner != requestID {
-		t.Errorf("owner after the update = %q, want %s", owner, requestID)
+	if owner := sfobject.Owner(rows[0]); owner != sfsandbox.RequestID {
+		t.Errorf("owner after the update = %q, want %s", owner, sfsandbox.RequestID)
 	}
 }
 
 func TestSandboxOwnRepositorySetsIndexURL(t *testing.T) {
-	sb, doc := startWithRepository(t, "CORP_PYPI_INTEGRATION", sfobject.OwnerComment(requestID))
+	sb, doc := startWithRepository(t, "CORP_PYPI_INTEGRATION", sfobject.OwnerComment(sfsandbox.RequestID))
 	doc.Request.Repository.IndexURL = "https://elsewhere.example/simple/"
 
 	_, err := Run(t.Context(), sb.Env, doc)
@@ -93,7 +82,7 @@ func TestSandboxOwnRepositorySetsIndexURL(t *testing.T) {
 		t.Errorf("Run with an index outside the prefixes: %v, want an API_ALLOWED_PREFIXES error", err)
 	}
 
-	doc.Request.Repository.IndexURL = indexURL
+	doc.Request.Repository.IndexURL = sfsandbox.IndexURL
 	out, err := Run(t.Context(), sb.Env, doc)
 	if err != nil {
 		t.Fatalf("Run: %v", err)

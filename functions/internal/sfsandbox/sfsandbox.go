@@ -19,6 +19,13 @@ import (
 
 const passwordRef = "env:REPOLINK_TEST_PASSWORD"
 
+// RequestID is the ID of the request that Start seeds.
+const RequestID = "DATA-4711"
+
+// IndexURL is the package index of the repository that CreateObjects creates
+// and that Document requests.
+const IndexURL = "https://pypi.example.internal/simple/"
+
 // Sandbox is a running sandbox Snowflake and a session on it.
 type Sandbox struct {
 	Server *sfsim.Server
@@ -38,7 +45,7 @@ func (secrets) Resolve(_ context.Context, ref string) (string, error) {
 }
 
 // Start starts the sandbox Snowflake in a test directory and seeds it for a
-// request DATA-4711 on PLATFORM.PACKAGES with the repository CORP_PYPI.
+// request RequestID on PLATFORM.PACKAGES with the repository CORP_PYPI.
 func Start(t *testing.T) *Sandbox {
 	t.Helper()
 	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
@@ -65,7 +72,7 @@ func Start(t *testing.T) *Sandbox {
 	t.Cleanup(func() { cache.Close() })
 
 	req := request.Request{
-		ID: "DATA-4711",
+		ID: RequestID,
 		Snowflake: request.Snowflake{
 			Account: account, User: "REPOLINK_SVC", PasswordRef: passwordRef, Role: "ACCOUNTADMIN",
 			Database: "PLATFORM", Schema: "PACKAGES",
@@ -89,10 +96,28 @@ func (s *Sandbox) CreateObjects(t *testing.T) {
 	for _, stmt := range []string{
 		snowflake.CreateSecretGeneric(sf.Database, sf.Schema, names.Secret, "token-value"),
 		snowflake.CreateAPIIntegration(names.Integration, []string{"https://pypi.example.internal/"}, []string{secret}, false),
-		snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration, "https://pypi.example.internal/simple/", secret),
+		snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration, IndexURL, secret),
 	} {
 		s.Exec(t, sfobject.WithOwner(stmt, s.Request.ID))
 	}
+}
+
+// ExecWithComment runs stmt with COMMENT = comment appended, or stmt alone
+// when comment is empty, and fails the test when it fails.
+func (s *Sandbox) ExecWithComment(t *testing.T, stmt, comment string) {
+	t.Helper()
+	if comment != "" {
+		stmt += " COMMENT = " + snowflake.Literal(comment)
+	}
+	s.Exec(t, stmt)
+}
+
+// Document returns a workflow document for the seeded request with its
+// repository index set to IndexURL.
+func (s *Sandbox) Document() workflow.Document {
+	doc := workflow.Document{Request: s.Request}
+	doc.Request.Repository.IndexURL = IndexURL
+	return doc
 }
 
 // Exec runs one statement and fails the test when it fails.
