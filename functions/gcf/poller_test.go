@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,12 +17,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
-	"google.golang.org/api/option"
 
+	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	"github.com/repolink/repolink/functions/poller"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -124,16 +122,8 @@ func (loopbackOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 // example with task token token.
 func gcpAwaitInput(t *testing.T, token string) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/gcp-privatelink.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := request.Parse(data)
-	if err != nil {
-		t.Fatalf("parse example request: %v", err)
-	}
 	doc := workflow.Document{
-		Request: req,
+		Request: gcpsandbox.ExampleRequest(t),
 		Resources: workflow.Resources{Endpoint: &workflow.Endpoint{
 			Result: workflow.Result{ID: attachmentID},
 			Host:   "pypi.corp.example.com",
@@ -227,12 +217,7 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { sim.Close() })
-			opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+			opts := gcpsandbox.Start(t)
 			vars := map[string]string{envWaitsCollection: "waits", envProject: "corp-packages-prod"}
 
 			receiver := &callbackReceiver{status: tt.receiverStatus}

@@ -2,50 +2,17 @@ package gcf
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/api/option"
 
+	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
-	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
-
-// gcpRequest returns the gcp-privatelink example request with id as its
-// request ID.
-func gcpRequest(t *testing.T, id string) request.Request {
-	t.Helper()
-	data, err := os.ReadFile("../../examples/gcp-privatelink.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := request.Parse(data)
-	if err != nil {
-		t.Fatalf("parse example request: %v", err)
-	}
-	req.ID = id
-	return req
-}
-
-// listedEndpoints returns n endpoints as SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO
-// lists them, each for its own service attachment.
-func listedEndpoints(n int) []provisionendpoint.EndpointInfo {
-	infos := make([]provisionendpoint.EndpointInfo, 0, n)
-	for i := range n {
-		infos = append(infos, provisionendpoint.EndpointInfo{
-			ProviderServiceName: fmt.Sprintf("projects/proj-one/regions/us-central1/serviceAttachments/other-%d", i),
-			Host:                fmt.Sprintf("index-%d.example.com", i),
-			Status:              "ACCEPTED",
-		})
-	}
-	return infos
-}
 
 func TestNewEndpointReservations(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
@@ -81,12 +48,7 @@ func TestNewEndpointReservations(t *testing.T) {
 // environments of two function instances, as preflight, the endpoint step
 // and teardown do, and checks that they share the places.
 func TestEndpointReservationsAcrossInstances(t *testing.T) {
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := gcpsandbox.Start(t)
 	vars := environment(map[string]string{envWaitsCollection: "waits", envProject: "proj-one"})
 	logger := slog.New(slog.DiscardHandler)
 	instance := func() *workflow.Env {
@@ -97,13 +59,13 @@ func TestEndpointReservationsAcrossInstances(t *testing.T) {
 		t.Fatal("step environment has no endpoint reservations although the waits collection is set")
 	}
 	ctx := context.Background()
-	four := listedEndpoints(provisionendpoint.MaxEndpoints - 1)
+	four := gcpsandbox.ListedEndpoints(provisionendpoint.MaxEndpoints - 1)
 
-	firstRequest, secondRequest := gcpRequest(t, "DATA-1"), gcpRequest(t, "DATA-2")
+	firstRequest, secondRequest := gcpsandbox.Request(t, "DATA-1"), gcpsandbox.Request(t, "DATA-2")
 	if err := provisionendpoint.Reserve(ctx, first, firstRequest, "DATA-1", four, ""); err != nil {
 		t.Fatalf("reserve the last place for DATA-1: %v", err)
 	}
-	err = provisionendpoint.Reserve(ctx, second, secondRequest, "DATA-2", four, "")
+	err := provisionendpoint.Reserve(ctx, second, secondRequest, "DATA-2", four, "")
 	if got := workflow.NameOf(err); got != workflow.ErrConflict {
 		t.Fatalf("reserve for DATA-2 on the other instance: error name = %q, want Conflict (error %v)", got, err)
 	}

@@ -11,10 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/api/option"
 
+	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -99,12 +98,7 @@ func awaitInput(t *testing.T, token string) []byte {
 }
 
 func TestAwaitEndpointWaitRegistry(t *testing.T) {
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := gcpsandbox.Start(t)
 	const token = "https://workflowexecutions.googleapis.com/v1/projects/proj-one/locations/europe-west1/workflows/provision/executions/run-1/callbacks/1700000000000_42"
 
 	tests := []struct {

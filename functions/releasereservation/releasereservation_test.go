@@ -2,16 +2,11 @@ package releasereservation
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 
-	"google.golang.org/api/option"
-
+	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
-	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -19,13 +14,7 @@ import (
 // in the Firestore front end of the sandbox.
 func firestoreEnv(t *testing.T) *workflow.Env {
 	t.Helper()
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	store, err := gcpadapter.NewEndpointReservations(context.Background(),
-		gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}},
+	store, err := gcpadapter.NewEndpointReservations(context.Background(), gcpsandbox.Start(t),
 		gcpadapter.WaitsConfig{Project: "proj-one", Collection: "waits"})
 	if err != nil {
 		t.Fatal(err)
@@ -33,41 +22,17 @@ func firestoreEnv(t *testing.T) *workflow.Env {
 	return &workflow.Env{EndpointReservations: store}
 }
 
-// gcpRequest returns the gcp-privatelink example request with id as its
-// request ID.
-func gcpRequest(t *testing.T, id string) request.Request {
-	t.Helper()
-	data, err := os.ReadFile("../../examples/gcp-privatelink.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := request.Parse(data)
-	if err != nil {
-		t.Fatalf("parse example request: %v", err)
-	}
-	req.ID = id
-	return req
-}
-
 // otherEndpoints returns all but one of the endpoints that an account may
 // have, so that one place is left.
 func otherEndpoints() []provisionendpoint.EndpointInfo {
-	infos := make([]provisionendpoint.EndpointInfo, 0, provisionendpoint.MaxEndpoints-1)
-	for i := range provisionendpoint.MaxEndpoints - 1 {
-		infos = append(infos, provisionendpoint.EndpointInfo{
-			ProviderServiceName: fmt.Sprintf("projects/proj-one/regions/us-central1/serviceAttachments/other-%d", i),
-			Host:                fmt.Sprintf("index-%d.example.com", i),
-			Status:              "ACCEPTED",
-		})
-	}
-	return infos
+	return gcpsandbox.ListedEndpoints(provisionendpoint.MaxEndpoints - 1)
 }
 
 // lastPlaceFree reports whether another request can reserve the account's
 // last place, which it can only when the place of DATA-1 is gone.
 func lastPlaceFree(t *testing.T, env *workflow.Env) bool {
 	t.Helper()
-	err := provisionendpoint.Reserve(context.Background(), env, gcpRequest(t, "DATA-2"), "run-of-DATA-2", otherEndpoints(), "")
+	err := provisionendpoint.Reserve(context.Background(), env, gcpsandbox.Request(t, "DATA-2"), "run-of-DATA-2", otherEndpoints(), "")
 	switch workflow.NameOf(err) {
 	case "":
 		return true
@@ -80,7 +45,7 @@ func lastPlaceFree(t *testing.T, env *workflow.Env) bool {
 
 func TestReleaseFailedRun(t *testing.T) {
 	env := firestoreEnv(t)
-	req := gcpRequest(t, "DATA-1")
+	req := gcpsandbox.Request(t, "DATA-1")
 	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-1", otherEndpoints(), ""); err != nil {
 		t.Fatalf("reserve for DATA-1: %v", err)
 	}
@@ -102,7 +67,7 @@ func TestReleaseFailedRun(t *testing.T) {
 
 func TestReleaseKeepsLaterRunsPlace(t *testing.T) {
 	env := firestoreEnv(t)
-	req := gcpRequest(t, "DATA-1")
+	req := gcpsandbox.Request(t, "DATA-1")
 	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-2", otherEndpoints(), ""); err != nil {
 		t.Fatalf("reserve for the later run of DATA-1: %v", err)
 	}
@@ -117,7 +82,7 @@ func TestReleaseKeepsLaterRunsPlace(t *testing.T) {
 
 func TestReleaseKeepsPlaceAfterEndpointStep(t *testing.T) {
 	env := firestoreEnv(t)
-	req := gcpRequest(t, "DATA-1")
+	req := gcpsandbox.Request(t, "DATA-1")
 	if err := provisionendpoint.Reserve(context.Background(), env, req, "run-1", otherEndpoints(), ""); err != nil {
 		t.Fatalf("reserve for DATA-1: %v", err)
 	}
@@ -138,7 +103,7 @@ func TestReleaseKeepsPlaceAfterEndpointStep(t *testing.T) {
 
 func TestReleaseWithoutPlace(t *testing.T) {
 	env := firestoreEnv(t)
-	out, err := Run(context.Background(), env, workflow.Document{Request: gcpRequest(t, "DATA-1"), Execution: "run-1"})
+	out, err := Run(context.Background(), env, workflow.Document{Request: gcpsandbox.Request(t, "DATA-1"), Execution: "run-1"})
 	if err != nil {
 		t.Fatalf("release without a place: %v", err)
 	}
@@ -148,7 +113,7 @@ func TestReleaseWithoutPlace(t *testing.T) {
 }
 
 func TestReleaseInputs(t *testing.T) {
-	req := gcpRequest(t, "DATA-1")
+	req := gcpsandbox.Request(t, "DATA-1")
 	noAccount := req
 	noAccount.Snowflake.Account = ""
 
