@@ -325,11 +325,15 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 
 // webhookStatements lets the webhook record deliveries, start provision
 // runs, and describe the runs of a ticket, to find whether an earlier run
-// still runs before it starts one for a changed request.
-func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.PolicyStatement {
-	return []awsiam.PolicyStatement{
+// still runs before it starts one for a changed request. With a teardown
+// machine, it also lets the webhook list and describe the teardowns, to
+// find whether a teardown of the request runs or has run. teardownMachine
+// is "" when the stack has no teardown machine.
+func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
+	statements := []awsiam.PolicyStatement{
 		// A delivery claims a ticket with PutItem and records its run and
-		// a replaced claim with UpdateItem.
+		// a replaced claim with UpdateItem. GetItem also reads the
+		// request's run item, which names a running teardown.
 		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{tableARN}, nil),
 		statement("StartProvision", []string{"states:StartExecution"},
@@ -337,6 +341,14 @@ func webhookStatements(s arnScope, tableARN, provisionMachine string) []awsiam.P
 		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},
 			[]string{s.executions(provisionMachine)}, nil),
 	}
+	if teardownMachine != "" {
+		statements = append(statements,
+			statement("ListTeardowns", []string{"states:ListExecutions"},
+				[]string{s.stateMachine(teardownMachine)}, nil),
+			statement("DescribeTeardowns", []string{"states:DescribeExecution"},
+				[]string{s.executions(teardownMachine)}, nil))
+	}
+	return statements
 }
 
 // runPartitionPrefix starts the partition key of every run item in the

@@ -43,7 +43,7 @@ const (
 	// function, such as REPOLINK_STATE_MACHINE_ARN_TEARDOWN.
 	envMachinePrefix = "REPOLINK_STATE_MACHINE_ARN_"
 	// envProvisionName and envTeardownName are the state machine names
-	// that every step function gets.
+	// that every step function gets. The webhook gets envTeardownName.
 	envProvisionName = "REPOLINK_STATE_MACHINE_NAME_PROVISION"
 	envTeardownName  = "REPOLINK_STATE_MACHINE_NAME_TEARDOWN"
 )
@@ -102,7 +102,7 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	for key, machine := range s.Machines {
 		machineEnv[envMachinePrefix+strings.ToUpper(strings.ReplaceAll(key, "-", "_"))] = *machine.StateMachineArn()
 	}
-	s.newServiceFunctions(cfg, opts, roles, machineEnv)
+	s.newServiceFunctions(cfg, opts, roles, machineEnv, machineNames)
 	s.newNotifier(cfg, opts, roles[GroupNotifier])
 
 	newPollerSchedule(stack, cfg.Prefix, s.Functions[pollerSpec.Handler])
@@ -172,7 +172,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupFirewall: append(firewallStatements(scopeARNs, cfg.EgressSecurityGroupIDs), stepSecrets...),
 		GroupWait:     waitStatements(tableARN),
 		GroupPoller:   append(pollerStatements(tableARN), stepSecrets...),
-		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"]),
+		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
 		GroupNotifier: append(notifierStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
@@ -248,8 +248,10 @@ func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[s
 
 // newServiceFunctions creates the poller, webhook and operations functions.
 // machineEnv holds one REPOLINK_STATE_MACHINE_ARN_<KEY> variable per machine,
-// for the operations function.
-func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[Group]awsiam.Role, machineEnv map[string]string) {
+// for the operations function. The webhook gets the teardown machine's
+// name from machineNames, not its ARN, because a name is a plain string
+// that adds no reference between resources to the template.
+func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[Group]awsiam.Role, machineEnv, machineNames map[string]string) {
 	tableName := *s.Table.TableName()
 
 	opts.role = roles[GroupPoller]
@@ -266,6 +268,9 @@ func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[
 	}
 	if cfg.WebhookSecretARN != "" {
 		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
+	}
+	if name := machineNames["teardown"]; name != "" {
+		opts.env[envTeardownName] = name
 	}
 	s.Functions[webhookSpec.Handler] = newFunction(s.Stack, webhookSpec, opts)
 
