@@ -188,12 +188,15 @@ func (a *app) poller() invoke.Handler {
 
 // webhook serves API Gateway HTTP API events.
 func (a *app) webhook() invoke.Handler {
+	store := dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
 	w := &httpapi.Webhook{
 		Secret:          a.secret(),
 		Requests:        a.requests,
-		Deliveries:      dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table),
+		Deliveries:      store,
 		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
 		StateMachineARN: a.cfg.StateMachineARN,
+		TeardownMachine: a.cfg.TeardownMachine,
+		RunItems:        store,
 		Now:             time.Now,
 		Logger:          a.logger,
 	}

@@ -35,10 +35,12 @@ type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
 }
 
-// Executions starts and describes executions. *sfn.Client implements it.
+// Executions starts, describes and lists executions. *sfn.Client
+// implements it.
 type Executions interface {
 	StartExecution(ctx context.Context, stateMachineARN, name string, input json.RawMessage) (sfn.Started, error)
 	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
+	ListExecutions(ctx context.Context, stateMachineARN string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error)
 }
 
 var (
@@ -61,8 +63,15 @@ type Webhook struct {
 	Deliveries      Deliveries
 	Executions      Executions
 	StateMachineARN string
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// TeardownMachine is the name of the teardown state machine in the
+	// region and account of StateMachineARN, or "" when the stack has
+	// none. Deliveries then ignore teardowns.
+	TeardownMachine string
+	// RunItems is the store of the requests' run items, or nil to find a
+	// running teardown by listing the teardown machine's executions alone.
+	RunItems RunItems
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // ranError means that a closed execution already ran the delivered
@@ -168,6 +177,15 @@ func requestID(body []byte) string {
 // accept records a verified, valid delivery and starts its execution unless
 // the ticket already started this request. A changed request of a ticket
 // whose executions have closed starts the next run, as repolink run does.
+//
+// While a teardown of the request runs, the delivery is a conflict that
+// names the teardown. After a teardown, the request starts a new provision
+// run once per teardown, because the caller asks for a repository that no
+// longer exists.
+//
+// NOTE: a teardown that starts between the read of the teardowns and the
+// start of the provision run is not seen here. The provision run then
+// fails with Conflict in its first task.
 func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGatewayV2HTTPResponse {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
@@ -179,12 +197,23 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 		w.logger().Error("encode request failed", "ticket", req.ID, "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
 	}
-	sum := sha256.Sum256(canonical)
 	log := w.logger().With("source", source, "ticket", req.ID)
 
-	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: hex.EncodeToString(sum[:]), Source: source, ReceivedAt: w.now()}
+	torn, err := w.latestTeardown(ctx, req.ID)
+	if err != nil {
+		log.Error("read teardowns of the request failed", "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{
+			Error: "could not read the teardowns of the request; the function log has the cause"})
+	}
+	if torn != nil && isOpen(torn.status) {
+		running := &webhook.RunningError{Ticket: req.ID, Execution: torn.name, Teardown: true}
+		log.Warn("delivery while a teardown of the ticket runs; nothing new started", "teardown", torn.name)
+		return respond(http.StatusConflict, webhook.Response{Execution: torn.name, Error: webhook.ChangedRequestReason(running)})
+	}
+
+	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: requestHash(canonical, torn), Source: source, ReceivedAt: w.now()}
 	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context, runs []string) (string, error) {
-		return w.startRun(ctx, req, canonical, input, runs, log)
+		return w.startRun(ctx, req, canonical, input, runs, torn, log)
 	})
 
 	var ran *ranError
@@ -216,6 +245,19 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	}
 }
 
+// requestHash returns the hash that identifies a delivery's request in the
+// ticket's record, from the request's canonical JSON. After a teardown of
+// the request, the hash also covers the teardown's name, so that the
+// request is new to the ticket once per teardown.
+func requestHash(canonical []byte, torn *teardown) string {
+	h := sha256.New()
+	h.Write(canonical)
+	if torn != nil {
+		h.Write([]byte("\x00after teardown " + torn.name))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // startRun starts the provision execution of req under the first unused
 // run name of its ID (ID, ID-r2, ID-r3, ...) above the highest of the
 // ticket's known runs, and returns the name. A known run that still runs is
@@ -232,12 +274,14 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 // that start idempotent.
 // It passes over executions of other request IDs, whose names can look like
 // run names. An execution of the ID that still runs another request is a
-// *webhook.RunningError, and a closed one of the same request a *ranError.
+// *webhook.RunningError, and a closed one of the same request a *ranError,
+// unless it started before torn, the request's latest teardown, which
+// removed what it built.
 //
 // NOTE: the ticket's record outlives the executions' history only with the
 // default retention. With a shorter one, known is empty once the record
 // expired, and the loop starts at ID again.
-func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, log *slog.Logger) (string, error) {
+func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, torn *teardown, log *slog.Logger) (string, error) {
 	base := request.ExecutionName(req.ID)
 	if name, err := w.checkKnownRuns(ctx, req, canonical, known); name != "" || err != nil {
 		return name, err
@@ -262,7 +306,8 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
 			continue
 		}
-		if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) {
+		ranBefore := torn != nil && !isOpen(x.Status) && x.StartDate.Before(torn.startDate)
+		if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) && !ranBefore {
 			return "", &ranError{execution: name}
 		}
 		if isOpen(x.Status) {

@@ -513,6 +513,11 @@ func (u unusedExecutions) DescribeExecution(context.Context, string) (sfn.Execut
 	return sfn.Execution{}, errors.New("unexpected")
 }
 
+func (u unusedExecutions) ListExecutions(context.Context, string, sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	u.t.Error("a rejected delivery listed executions")
+	return nil, "", errors.New("unexpected")
+}
+
 func TestWebhookRejects(t *testing.T) {
 	body := readExample(t)
 	tests := []struct {

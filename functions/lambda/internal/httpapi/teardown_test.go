@@ -1,0 +1,267 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/sfnapi"
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// teardownMachine is the teardown machine's name beside machineARN.
+const teardownMachine = "rl-teardown"
+
+// oneTaskMachine runs the task %s once.
+const oneTaskMachine = `{"StartAt":"Only","States":{"Only":{"Type":"Task","Resource":"%s","End":true}}}`
+
+// teardownFixture is the embedded engine with the provision machine of
+// machineARN and a teardown machine, served as the Step Functions API on a
+// loopback address and read by the webhook through the AWS SDK client.
+type teardownFixture struct {
+	engine *engine.Engine
+	hook   *httpapi.Webhook
+	store  *dynamo.Store
+	// gate blocks the teardown task until it is closed.
+	gate chan struct{}
+	// lists counts the ListExecutions calls of the webhook.
+	lists atomic.Int32
+}
+
+// countingExecutions is the SDK adapter that counts ListExecutions calls.
+type countingExecutions struct {
+	*sfn.Client
+	lists *atomic.Int32
+}
+
+func (c countingExecutions) ListExecutions(ctx context.Context, arn string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
+	c.lists.Add(1)
+	return c.Client.ListExecutions(ctx, arn, opts)
+}
+
+func newTeardownFixture(t *testing.T) *teardownFixture {
+	t.Helper()
+	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{Region: "us-west-2", Account: "123456789012"})
+	if err != nil {
+		t.Fatalf("open engine: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	f := &teardownFixture{engine: e, gate: make(chan struct{})}
+
+	e.Register("provision_task", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{}`), nil
+	})
+	e.Register("teardown_task", func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+		select {
+		case <-f.gate:
+			return json.RawMessage(`{}`), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	for machine, task := range map[string]string{"rl-provision": "provision_task", teardownMachine: "teardown_task"} {
+		if err := e.Define(machine, []byte(strings.Replace(oneTaskMachine, "%s", task, 1))); err != nil {
+			t.Fatalf("define %s: %v", machine, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		f.release()
+		cancel()
+		<-done
+	})
+
+	server := httptest.NewServer(sfnapi.New(e, sfnapi.Options{}))
+	t.Cleanup(server.Close)
+	client := sfn.New(sfnsdk.New(sfnsdk.Options{
+		Region:           "us-west-2",
+		BaseEndpoint:     aws.String(server.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
+		RetryMaxAttempts: 1,
+	}))
+
+	tables := dynamotest.Start(t)
+	tables.CreateTable(t, "repolink-test")
+	f.store = dynamo.New(tables.Client(), "repolink-test")
+	f.store.Now = func() time.Time { return now }
+
+	f.hook = &httpapi.Webhook{
+		Secret:          func(context.Context) ([]byte, error) { return secret, nil },
+		Deliveries:      f.store,
+		Executions:      countingExecutions{Client: client, lists: &f.lists},
+		StateMachineARN: machineARN,
+		TeardownMachine: teardownMachine,
+		Now:             func() time.Time { return now },
+	}
+	return f
+}
+
+// release lets the running teardowns succeed.
+func (f *teardownFixture) release() {
+	select {
+	case <-f.gate:
+	default:
+		close(f.gate)
+	}
+}
+
+// deliver sends body to the webhook and checks the response status.
+func (f *teardownFixture) deliver(t *testing.T, step string, body []byte, wantStatus int) webhook.Response {
+	t.Helper()
+	resp, err := f.hook.Handle(context.Background(), signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("%s: Handle: %v", step, err)
+	}
+	if resp.StatusCode != wantStatus {
+		t.Errorf("%s: status %d, want %d (body %s)", step, resp.StatusCode, wantStatus, resp.Body)
+	}
+	return decodeResponse(t, resp)
+}
+
+func (f *teardownFixture) startTeardown(t *testing.T, name, requestID string) {
+	t.Helper()
+	input := json.RawMessage(`{"request":{"id":"` + requestID + `"}}`)
+	if _, err := f.engine.Start(context.Background(), teardownMachine, name, input); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+}
+
+func (f *teardownFixture) wait(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := f.engine.Wait(ctx, name); err != nil {
+		t.Fatalf("wait for %s: %v", name, err)
+	}
+}
+
+// provisioned delivers the example request, checks that it started
+// DATA-4711, and waits until that run has closed.
+func (f *teardownFixture) provisioned(t *testing.T, body []byte) {
+	t.Helper()
+	got := f.deliver(t, "first delivery", body, http.StatusAccepted)
+	if got.Execution != "DATA-4711" {
+		t.Fatalf("first delivery started %q, want DATA-4711", got.Execution)
+	}
+	f.wait(t, "DATA-4711")
+}
+
+func TestWebhookDuringTeardown(t *testing.T) {
+	f := newTeardownFixture(t)
+	body := readExample(t)
+	edited := []byte(strings.Replace(string(body), `"requests"`, `"numpy"`, 1))
+	f.provisioned(t, body)
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+
+	wantError := "teardown DATA-4711-teardown of request DATA-4711 is still running; " +
+		"the request starts a new provision execution only after the teardown has closed, " +
+		"so send it again after DATA-4711-teardown closes"
+	for _, step := range []struct {
+		name string
+		body []byte
+	}{{"unchanged request", body}, {"changed request", edited}} {
+		got := f.deliver(t, step.name, step.body, http.StatusConflict)
+		want := webhook.Response{Execution: "DATA-4711-teardown", Error: wantError}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: response (-want +got):\n%s", step.name, diff)
+		}
+	}
+
+	all, err := f.engine.List(context.Background())
+	if err != nil {
+		t.Fatalf("list executions: %v", err)
+	}
+	if len(all) != 2 {
+		t.Errorf("%d executions after the deliveries, want 2: DATA-4711 and its teardown", len(all))
+	}
+}
+
+func TestWebhookAfterTeardown(t *testing.T) {
+	f := newTeardownFixture(t)
+	body := readExample(t)
+	f.provisioned(t, body)
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+
+	got := f.deliver(t, "delivery after the teardown", body, http.StatusAccepted)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, got); diff != "" {
+		t.Errorf("delivery after the teardown: response (-want +got):\n%s", diff)
+	}
+	got = f.deliver(t, "redelivery", body, http.StatusOK)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Duplicate: true}, got); diff != "" {
+		t.Errorf("redelivery: response (-want +got):\n%s", diff)
+	}
+
+	// A second teardown makes the unchanged request new once more.
+	f.wait(t, "DATA-4711-r2")
+	f.startTeardown(t, "DATA-4711-teardown-r2", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown-r2")
+	got = f.deliver(t, "delivery after the second teardown", body, http.StatusAccepted)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r3", Status: "RUNNING"}, got); diff != "" {
+		t.Errorf("delivery after the second teardown: response (-want +got):\n%s", diff)
+	}
+}
+
+// TestWebhookAfterTeardownRecordGone checks that a run that closed before
+// the teardown does not count as having run the request when the ticket's
+// record no longer names it, such as after the record expired.
+func TestWebhookAfterTeardownRecordGone(t *testing.T) {
+	f := newTeardownFixture(t)
+	body := readExample(t)
+	f.provisioned(t, body)
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+	// A fresh table has no record of the ticket.
+	tables := dynamotest.Start(t)
+	tables.CreateTable(t, "repolink-test")
+	f.hook.Deliveries = dynamo.New(tables.Client(), "repolink-test")
+
+	got := f.deliver(t, "delivery after the teardown", body, http.StatusAccepted)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, got); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+}
+
+// TestWebhookTeardownFromRunItem checks that a running teardown that holds
+// the request's run item is found without listing the teardown machine.
+func TestWebhookTeardownFromRunItem(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.hook.RunItems = f.store
+	body := readExample(t)
+	f.provisioned(t, body)
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	teardownARN := "arn:aws:states:us-west-2:123456789012:execution:" + teardownMachine + ":DATA-4711-teardown"
+	holders := map[string]dynamo.RunHolder{teardownARN: {Machine: "teardown", TakenAt: now}}
+	if ok, err := f.store.WriteRunHolders(context.Background(), "DATA-4711", dynamo.RunHolders{}, holders); err != nil || !ok {
+		t.Fatalf("write run item: written %v, error %v", ok, err)
+	}
+	before := f.lists.Load()
+
+	got := f.deliver(t, "unchanged request", body, http.StatusConflict)
+	if got.Execution != "DATA-4711-teardown" {
+		t.Errorf("response names %q, want DATA-4711-teardown", got.Execution)
+	}
+	if n := f.lists.Load() - before; n != 0 {
+		t.Errorf("webhook listed executions %d times, want 0 with a running teardown in the run item", n)
+	}
+}
