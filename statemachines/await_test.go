@@ -213,18 +213,25 @@ func TestAwaitEndpointWaitsAgainOnReportNotLive(t *testing.T) {
 			if got := f.called("secret"); got != 1 {
 				t.Errorf("secret called %d times, want 1", got)
 			}
-			var doc struct {
-				Resources struct {
-					EndpointLive json.RawMessage `json:"endpoint_live"`
-				} `json:"resources"`
-			}
-			if err := json.Unmarshal(x.Output, &doc); err != nil {
-				t.Fatalf("decode output: %v", err)
-			}
-			if got := string(doc.Resources.EndpointLive); got != live {
-				t.Errorf("endpoint_live %s, want %s", got, live)
-			}
+			checkEndpointLive(t, x.Output, live)
 		})
+	}
+}
+
+// checkEndpointLive checks that the run's output stores want as
+// resources.endpoint_live.
+func checkEndpointLive(t *testing.T, output json.RawMessage, want string) {
+	t.Helper()
+	var doc struct {
+		Resources struct {
+			EndpointLive json.RawMessage `json:"endpoint_live"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(output, &doc); err != nil {
+		t.Fatalf("decode output: %v", err)
+	}
+	if got := string(doc.Resources.EndpointLive); got != want {
+		t.Errorf("endpoint_live %s, want %s", got, want)
 	}
 }
 
@@ -247,17 +254,7 @@ func TestAwaitEndpointLiveReport(t *testing.T) {
 			if got := f.called("await_endpoint"); got != 1 {
 				t.Errorf("await_endpoint called %d times, want 1", got)
 			}
-			var doc struct {
-				Resources struct {
-					EndpointLive json.RawMessage `json:"endpoint_live"`
-				} `json:"resources"`
-			}
-			if err := json.Unmarshal(x.Output, &doc); err != nil {
-				t.Fatalf("decode output: %v", err)
-			}
-			if got := string(doc.Resources.EndpointLive); got != live {
-				t.Errorf("endpoint_live %s, want %s", got, live)
-			}
+			checkEndpointLive(t, x.Output, live)
 		})
 	}
 }
