@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -26,6 +28,22 @@ import (
 func apiClient(t *testing.T, eng *engine.Engine) *sfn.Client {
 	t.Helper()
 	srv := httptest.NewServer(sfnapi.New(eng, sfnapi.Options{PrepareInput: prepareAPIInput}))
+	t.Cleanup(srv.Close)
+	return sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+// mountedAPIClient serves the Step Functions API over eng and dir as
+// repolink up mounts it and returns a client of it.
+func mountedAPIClient(t *testing.T, eng *engine.Engine, dir string) *sfn.Client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return sfn.New(sfn.Options{
 		Region:           "local",

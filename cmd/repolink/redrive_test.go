@@ -4,14 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -97,16 +93,7 @@ func TestAPIRedriveRejectedAfterTeardown(t *testing.T) {
 		t.Fatal("checkNotTornDown after the teardown: no error, want a usage error")
 	}
 
-	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	client := sfn.New(sfn.Options{
-		Region:           "local",
-		BaseEndpoint:     aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := mountedAPIClient(t, eng, dir)
 	arn := aws.String(eng.ExecutionARN(provisionMachine, "A"))
 
 	_, err = client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
@@ -202,16 +189,7 @@ func TestRedriveRejectsResourcesOfWrongType(t *testing.T) {
 		t.Errorf("repolink redrive: stderr does not contain %q:\n%s", want, errOut)
 	}
 
-	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	client := sfn.New(sfn.Options{
-		Region:           "local",
-		BaseEndpoint:     aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := mountedAPIClient(t, eng, dir)
 	arn := aws.String(eng.ExecutionARN(provisionMachine, "A"))
 
 	_, err = client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/smithy-go"
 
@@ -114,16 +111,7 @@ func newServedStore(t *testing.T) *servedStore {
 	}
 	t.Cleanup(lock.release)
 
-	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, dir, "127.0.0.1:0", "", commandFlags(false, dir), slog.New(slog.DiscardHandler))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client := sfn.New(sfn.Options{
-		Region:           "local",
-		BaseEndpoint:     aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := mountedAPIClient(t, eng, dir)
 	return &servedStore{dir: dir, eng: eng, client: client}
 }
 
