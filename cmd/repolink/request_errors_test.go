@@ -9,6 +9,22 @@ import (
 	"testing"
 )
 
+// runWithRequestFile writes content to a request file in a new directory
+// and runs command on it with a state directory beside it. It returns the
+// file's path, the exit code, stdout and stderr.
+func runWithRequestFile(t *testing.T, command []string, content string) (path string, code int, out, errOut string) {
+	t.Helper()
+	dir := t.TempDir()
+	path = filepath.Join(dir, "request.json")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{}, command...), "--state-dir", filepath.Join(dir, "state"), path)
+
+	code, out, errOut = runCLI(t, args...)
+	return path, code, out, errOut
+}
+
 func TestRequestFileNotObject(t *testing.T) {
 	commands := [][]string{
 		{"plan"},
@@ -19,14 +35,7 @@ func TestRequestFileNotObject(t *testing.T) {
 	}
 	for _, command := range commands {
 		t.Run(strings.Join(command, " "), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "request.json")
-			if err := os.WriteFile(path, []byte("not json\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			args := append(append([]string{}, command...), "--state-dir", filepath.Join(dir, "state"), path)
-
-			code, out, errOut := runCLI(t, args...)
+			path, code, out, errOut := runWithRequestFile(t, command, "not json\n")
 			if code != exitInvalid {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 			}
@@ -119,14 +128,7 @@ func TestRequestFileNumberOutOfRange(t *testing.T) {
 	}
 	for _, command := range commands {
 		t.Run(strings.Join(command, " "), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "request.json")
-			if err := os.WriteFile(path, []byte(`{"id": 1e400}`), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			args := append(append([]string{}, command...), "--state-dir", filepath.Join(dir, "state"), path)
-
-			code, _, errOut := runCLI(t, args...)
+			_, code, _, errOut := runWithRequestFile(t, command, `{"id": 1e400}`)
 			if code != exitInvalid {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 			}
