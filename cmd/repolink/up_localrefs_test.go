@@ -69,22 +69,9 @@ func TestUpRejectsLocalRefRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
-				doc["id"] = "LOCAL-" + strings.ReplaceAll(tt.name, " ", "-")
-				tt.edit(doc)
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
-			if code != http.StatusBadRequest {
-				t.Fatalf("status = %d, want 400; response %+v", code, resp)
-			}
-			if paths := fieldPaths(resp.Errors); !slices.Equal(paths, []string{tt.field}) {
-				t.Fatalf("field errors = %v, want [%s]", paths, tt.field)
-			}
-			if !strings.Contains(resp.Errors[0].Message, "--allow-local-refs") {
-				t.Errorf("message %q does not name --allow-local-refs", resp.Errors[0].Message)
+			message := postRejectedRequest(t, up.url, "LOCAL-"+strings.ReplaceAll(tt.name, " ", "-"), tt.edit, tt.field)
+			if !strings.Contains(message, "--allow-local-refs") {
+				t.Errorf("message %q does not name --allow-local-refs", message)
 			}
 		})
 	}
@@ -249,23 +236,32 @@ func TestUpCredentialErrorPaths(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
-				doc["id"] = fmt.Sprintf("DATA-CRED-%d", i)
-				tt.edit(doc)
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
-			if code != http.StatusBadRequest {
-				t.Fatalf("status = %d, want 400; response %+v", code, resp)
-			}
-			if paths := fieldPaths(resp.Errors); !slices.Equal(paths, []string{tt.field}) {
-				t.Fatalf("field errors = %v, want [%s]", paths, tt.field)
-			}
-			if !strings.Contains(resp.Errors[0].Message, tt.message) {
-				t.Errorf("message %q does not contain %q", resp.Errors[0].Message, tt.message)
+			message := postRejectedRequest(t, up.url, fmt.Sprintf("DATA-CRED-%d", i), tt.edit, tt.field)
+			if !strings.Contains(message, tt.message) {
+				t.Errorf("message %q does not contain %q", message, tt.message)
 			}
 		})
 	}
+}
+
+// postRejectedRequest posts the example request with id as its ID and edit
+// applied to the up server at url, checks that the server rejects it with
+// 400 and one field error at field, and returns that error's message.
+func postRejectedRequest(t *testing.T, url, id string, edit func(map[string]any), field string) string {
+	t.Helper()
+	body, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		doc["id"] = id
+		edit(doc)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, resp := postSigned(t, url+"/v1/requests", body, testWebhookSecret)
+	if code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400; response %+v", code, resp)
+	}
+	if paths := fieldPaths(resp.Errors); !slices.Equal(paths, []string{field}) {
+		t.Fatalf("field errors = %v, want [%s]", paths, field)
+	}
+	return resp.Errors[0].Message
 }
