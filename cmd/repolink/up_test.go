@@ -478,19 +478,27 @@ func TestServiceRejectsRequestsItCannotRun(t *testing.T) {
 	}
 }
 
+// addressInUse listens on a free port of 127.0.0.1 until the test ends and
+// returns the address, which up then cannot listen on.
+func addressInUse(t *testing.T) string {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { listener.Close() })
+	return listener.Addr().String()
+}
+
 // TestUpPortTakenLeavesDirectory checks that up on a port in use exits 2
 // before it records the state directory's mode or creates a store.
 func TestUpPortTakenLeavesDirectory(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
-	inUse, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inUse.Close()
+	inUse := addressInUse(t)
 	dir := t.TempDir()
 
-	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", inUse.Addr().String(), "--state-dir", dir)
+	code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", inUse, "--state-dir", dir)
 	if code != exitInvalid {
 		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 	}
@@ -509,13 +517,9 @@ func TestUpPortTakenLeavesDirectory(t *testing.T) {
 func TestUpBadListenLeavesNothing(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
-	inUse, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer inUse.Close()
+	inUse := addressInUse(t)
 
-	for _, listen := range []string{"127.0.0.1:99999", inUse.Addr().String()} {
+	for _, listen := range []string{"127.0.0.1:99999", inUse} {
 		t.Run(listen, func(t *testing.T) {
 			missing := filepath.Join(t.TempDir(), "state")
 			code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", listen, "--state-dir", missing)
