@@ -176,10 +176,11 @@ func groupRule(t *testing.T, group map[string]any, name string) map[string]any {
 	return nil
 }
 
-// syncedGroupReads is a transport that holds the first reads of the
-// network security group until readers of them have arrived, so that
-// that many writers read the same version of the group before any of
-// them writes.
+// syncedGroupReads is a transport that holds the responses to the first
+// reads of the network security group until readers of them have
+// arrived, so that that many writers read the same version of the group
+// before any of them writes. Holding the requests instead would let one
+// writer read and write before the other's read reached the group.
 type syncedGroupReads struct {
 	next    policy.Transporter
 	mu      sync.Mutex
@@ -188,21 +189,23 @@ type syncedGroupReads struct {
 }
 
 func (s *syncedGroupReads) Do(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, groupSuffix) {
+	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, groupSuffix) {
+		return s.next.Do(req)
+	}
+	s.mu.Lock()
+	waiting := s.readers > 0
+	s.mu.Unlock()
+	resp, err := s.next.Do(req)
+	if waiting {
 		s.mu.Lock()
-		waiting := s.readers > 0
-		if waiting {
-			s.readers--
-			if s.readers == 0 {
-				close(s.allRead)
-			}
+		s.readers--
+		if s.readers == 0 {
+			close(s.allRead)
 		}
 		s.mu.Unlock()
-		if waiting {
-			<-s.allRead
-		}
+		<-s.allRead
 	}
-	return s.next.Do(req)
+	return resp, err
 }
 
 func TestFirewallConcurrentRulesGetOwnPriorities(t *testing.T) {
