@@ -118,21 +118,16 @@ func latestTeardown(ctx context.Context, eng *engine.Engine, id, after string) (
 		}
 		since = x.StartedAt
 	}
-	// List returns the latest started first.
-	// NOTE: it reads every execution in the store, as latestRun does, so
-	// the cost of each webhook delivery grows with the executions kept.
-	all, err := eng.List(ctx)
+	// ListMachine returns the latest started first, and reads only the
+	// teardowns that started after since.
+	teardowns, err := eng.ListMachine(ctx, teardownMachine, since)
 	if err != nil {
 		return nil, err
 	}
-	for i := range all {
-		if !runOf(all[i], teardownMachine, id) {
-			continue
+	for i := range teardowns {
+		if runOf(teardowns[i], teardownMachine, id) {
+			return &teardowns[i], nil
 		}
-		if !all[i].StartedAt.After(since) {
-			return nil, nil
-		}
-		return &all[i], nil
 	}
 	return nil, nil
 }

@@ -174,6 +174,17 @@ func (e *Engine) List(ctx context.Context) ([]Execution, error) {
 	return e.listWhere(ctx, `ORDER BY x.started_at DESC, x.name`)
 }
 
+// ListMachine returns the executions of the state machine machine that
+// started after startedAfter, newest first. It reads only those, through
+// an index, so its cost does not grow with the other executions.
+func (e *Engine) ListMachine(ctx context.Context, machine string, startedAfter time.Time) ([]Execution, error) {
+	after := int64(-1)
+	if !startedAfter.IsZero() {
+		after = startedAfter.UnixNano()
+	}
+	return e.listWhere(ctx, `WHERE x.machine = ? AND x.started_at > ? ORDER BY x.started_at DESC, x.name`, machine, after)
+}
+
 // Running returns the executions that are running, the latest started
 // first. It reads only those, so its cost does not grow with the closed
 // executions that the store keeps.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRunning(t *testing.T) {
@@ -56,5 +57,66 @@ func TestRunning(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(plan, "\n"), "executions_running") {
 		t.Errorf("query plan does not use executions_running:\n%s", strings.Join(plan, "\n"))
+	}
+}
+
+func TestListMachine(t *testing.T) {
+	definition := `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`
+	e := testEngine(t, definition, nil)
+	ctx := context.Background()
+	if err := e.Define("n", []byte(definition)); err != nil {
+		t.Fatal(err)
+	}
+	started := map[string]Execution{}
+	for _, run := range []struct{ machine, name string }{{"m", "a"}, {"n", "b"}, {"m", "c"}} {
+		x, err := e.Start(ctx, run.machine, run.name, json.RawMessage(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		started[run.name] = x
+	}
+
+	names := func(list []Execution) []string {
+		var out []string
+		for _, x := range list {
+			out = append(out, x.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	all, err := e.ListMachine(ctx, "m", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(all); !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("ListMachine(m) = %v, want [a c]", got)
+	}
+	later, err := e.ListMachine(ctx, "m", started["a"].StartedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(later); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("ListMachine(m, after a started) = %v, want [c]", got)
+	}
+
+	// The query reads the machine's executions through their index.
+	var plan []string
+	rows, err := e.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT x.name FROM executions x
+		LEFT JOIN cursors c ON c.execution = x.name AND c.parent = 0
+		WHERE x.machine = ? AND x.started_at > ? ORDER BY x.started_at DESC, x.name`, "m", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !strings.Contains(strings.Join(plan, "\n"), "executions_machine") {
+		t.Errorf("query plan does not use executions_machine:\n%s", strings.Join(plan, "\n"))
 	}
 }

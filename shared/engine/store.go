@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS definitions (
 CREATE INDEX IF NOT EXISTS executions_deadline ON executions(deadline) WHERE status = 'RUNNING' AND deadline > 0;
 CREATE INDEX IF NOT EXISTS executions_running ON executions(started_at) WHERE status = 'RUNNING';
 CREATE INDEX IF NOT EXISTS executions_stopped ON executions(stopped_at) WHERE stopped_at > 0;
+CREATE INDEX IF NOT EXISTS executions_machine ON executions(machine, started_at);
 CREATE TABLE IF NOT EXISTS events (
 	execution TEXT NOT NULL,
 	id        INTEGER NOT NULL,
