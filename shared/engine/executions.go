@@ -174,7 +174,7 @@ func (e *Engine) List(ctx context.Context) ([]Execution, error) {
 	return e.listWhere(ctx, `ORDER BY x.started_at DESC, x.name`)
 }
 
-// ListMachine returns the executions of the state machine machine that
+// ListMachine returns the executions of the named state machine that
 // started after startedAfter, newest first. It reads only those, through
 // an index, so its cost does not grow with the other executions.
 func (e *Engine) ListMachine(ctx context.Context, machine string, startedAfter time.Time) ([]Execution, error) {
