@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -173,7 +172,7 @@ func (s *Store) ReleaseRunHolder(ctx context.Context, requestID, executionARN st
 			"#version":  attrVersion,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":redrives": &types.AttributeValueMemberN{Value: strconv.Itoa(redriveCount)},
+			":redrives": numberAttr(int64(redriveCount)),
 			":one":      numberAttr(1),
 			":zero":     numberAttr(0),
 		},
