@@ -82,21 +82,13 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 	case obj.Step == "secret":
 		it.Detail = "made by hand; the run adopts it with its credential as it is"
 	case own && len(drifts) > 0 && sfobject.NeedsReplace(drifts):
-		it.State, it.Detail = Update, "the run replaces it, because "+driftText(drifts)
+		it.State, it.Detail = Update, "the run replaces it, because "+sfobject.DriftText(drifts)
 	case own && len(drifts) > 0:
-		it.State, it.Detail = Update, "the run alters it, because "+driftText(drifts)
+		it.State, it.Detail = Update, "the run alters it, because "+sfobject.DriftText(drifts)
 	case obj.Step == "repository" && own:
 		it.State, it.Detail = Update, "the run sets INDEX_URL again, because Snowflake does not show it"
 	}
 	return it
-}
-
-func driftText(drifts []sfobject.Drift) string {
-	texts := make([]string, len(drifts))
-	for i, d := range drifts {
-		texts[i] = d.String()
-	}
-	return strings.Join(texts, "; ")
 }
 
 // checkPrincipal marks the existing endpoint service Update when Snowflake's

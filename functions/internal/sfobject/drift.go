@@ -133,16 +133,21 @@ func RepositoryDrift(row snowflake.Row, integration string) []Drift {
 	return drifts
 }
 
-// DriftConflict returns the Conflict error for an object that repolink did
-// not create for this request and that differs from it.
-func DriftConflict(noun, name string, drifts []Drift) error {
+// DriftText joins the descriptions of drifts with semicolons.
+func DriftText(drifts []Drift) string {
 	texts := make([]string, len(drifts))
 	for i, d := range drifts {
 		texts[i] = d.String()
 	}
+	return strings.Join(texts, "; ")
+}
+
+// DriftConflict returns the Conflict error for an object that repolink did
+// not create for this request and that differs from it.
+func DriftConflict(noun, name string, drifts []Drift) error {
 	return workflow.Errorf(workflow.ErrConflict,
 		"%s %s exists and differs from the request: %s; it was not created by repolink for this request, so change these settings on it yourself, drop it, or give this request another repository.name",
-		noun, name, strings.Join(texts, "; "))
+		noun, name, DriftText(drifts))
 }
 
 // Drift returns the settings of the existing object of row that differ from
