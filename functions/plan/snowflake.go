@@ -81,7 +81,7 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 		it.State, it.Detail = Update, "the run sets the credential again"
 	case obj.Step == "secret":
 		it.Detail = "made by hand; the run adopts it with its credential as it is"
-	case own && len(drifts) > 0 && sfobject.NeedsReplace(drifts):
+	case own && sfobject.NeedsReplace(drifts):
 		it.State, it.Detail = Update, "the run replaces it, because "+sfobject.DriftText(drifts)
 	case own && len(drifts) > 0:
 		it.State, it.Detail = Update, "the run alters it, because "+sfobject.DriftText(drifts)
