@@ -35,6 +35,10 @@ type teardown struct {
 	startDate time.Time
 }
 
+func teardownOf(x sfn.Execution) *teardown {
+	return &teardown{name: x.Name, status: x.Status, startDate: x.StartDate}
+}
+
 // teardownMachineARN returns the ARN of the teardown machine, from the
 // provision machine's ARN with the teardown machine's name in place of its
 // own, or "" when no teardown machine is configured.
@@ -53,8 +57,9 @@ func (w *Webhook) teardownMachineARN() string {
 // because the item is read with strong consistency and ListExecutions is
 // eventually consistent: a teardown that started moments ago can be missing
 // from the list. The item names only teardowns that have passed their first
-// task and that still run, so without such a holder the teardown machine's
-// executions are listed, newest first, and read until one of the request.
+// task and have not yet been released, so without a running holder the
+// teardown machine's executions are listed, newest first, and read until one
+// of the request.
 //
 // NOTE: the list read describes every teardown execution that started after
 // the request's latest one, and all of them for a request without a
@@ -87,7 +92,7 @@ func (w *Webhook) latestTeardown(ctx context.Context, id string) (*teardown, err
 				return nil, fmt.Errorf("read teardown %s of request %s: %w", summary.Name, id, err)
 			}
 			if workflow.RequestID(x.Input) == id {
-				return &teardown{name: x.Name, status: x.Status, startDate: x.StartDate}, nil
+				return teardownOf(x), nil
 			}
 		}
 		if next == "" {
@@ -117,7 +122,7 @@ func (w *Webhook) runningTeardownHolder(ctx context.Context, id string) (*teardo
 			return nil, fmt.Errorf("read teardown %s of request %s: %w", arn, id, err)
 		}
 		if isOpen(x.Status) {
-			return &teardown{name: x.Name, status: x.Status, startDate: x.StartDate}, nil
+			return teardownOf(x), nil
 		}
 	}
 	return nil, nil
