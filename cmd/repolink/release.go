@@ -84,12 +84,8 @@ func closedBeforeEndpoint(eng *engine.Engine) reservations.EndedFunc {
 		if err != nil {
 			return false, err
 		}
-		for state := range enteredStates(history) {
-			if state == provisionendpoint.EndpointState {
-				return false, nil
-			}
-		}
-		return true, nil
+		reached, err := provisionendpoint.EnteredEndpoint(enteredStates(history))
+		return !reached && err == nil, err
 	}
 }
 

@@ -34,6 +34,16 @@ func ReleaseClosed(ctx context.Context, env *workflow.Env, req request.Request, 
 	if execution == "" {
 		return false, workflow.Invalid("release the private endpoint reservation of %s: no execution named", req.ID)
 	}
+	reached, err := EnteredEndpoint(entered)
+	if err != nil || reached {
+		return reached, err
+	}
+	return false, ReleaseHeld(ctx, env, req, execution)
+}
+
+// EnteredEndpoint reports whether entered, the states that an execution
+// entered, includes EndpointState.
+func EnteredEndpoint(entered iter.Seq2[string, error]) (bool, error) {
 	for state, err := range entered {
 		if err != nil {
 			return false, err
@@ -42,5 +52,5 @@ func ReleaseClosed(ctx context.Context, env *workflow.Env, req request.Request, 
 			return true, nil
 		}
 	}
-	return false, ReleaseHeld(ctx, env, req, execution)
+	return false, nil
 }
