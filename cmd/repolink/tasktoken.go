@@ -151,10 +151,7 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 		return nil
 	}
 	if missing := missingFields(selector, doc); len(missing) > 0 {
-		fields := "the field " + joinAnd(missing)
-		if len(missing) > 1 {
-			fields = "the fields " + joinAnd(missing)
-		}
+		fields := fieldsText(missing)
 		return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so that state would fail with States.Runtime; pass an object with %s",
 			fields, t.label(), t.execution, fields)
 	}
@@ -191,12 +188,8 @@ func (t waitingTask) checkEndpointLive(doc any) error {
 		}
 	}
 	if len(missing) > 0 {
-		noun := "the field "
-		if len(missing) > 1 {
-			noun = "the fields "
-		}
-		return usagef("--output-json lacks %s%s, which the %s task of execution %s reads from its result, so the run would wait again instead of going on; pass %s",
-			noun, joinAnd(missing), t.label(), t.execution, example)
+		return usagef("--output-json lacks %s, which the %s task of execution %s reads from its result, so the run would wait again instead of going on; pass %s",
+			fieldsText(missing), t.label(), t.execution, example)
 	}
 	if len(wrongType) > 0 {
 		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so the run would wait again instead of going on; pass %s",
@@ -246,6 +239,14 @@ func joinOr(items []string) string {
 		return items[0]
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// fieldsText names fields as "the field a" or "the fields a and b".
+func fieldsText(fields []string) string {
+	if len(fields) == 1 {
+		return "the field " + fields[0]
+	}
+	return "the fields " + joinAnd(fields)
 }
 
 // joinAnd joins items as "a", "a and b" or "a, b and c".
