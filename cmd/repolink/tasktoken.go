@@ -183,7 +183,7 @@ func (t waitingTask) checkEndpointLive(doc any) error {
 		switch {
 		case !ok:
 			missing = append(missing, name)
-		case jsonTypeName(value) != "a string":
+		case !isString(value):
 			wrongType = append(wrongType, name+" as "+jsonTypeName(value))
 		}
 	}
@@ -247,6 +247,11 @@ func fieldsText(fields []string) string {
 		return "the field " + fields[0]
 	}
 	return "the fields " + joinAnd(fields)
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 // joinAnd joins items as "a", "a and b" or "a, b and c".
