@@ -52,9 +52,6 @@ var _ Executions = (*sfn.Client)(nil)
 // statusRunning is the Step Functions status of a running execution.
 const statusRunning = "RUNNING"
 
-// listPageSize is the page size of ListExecutions, the maximum it accepts.
-const listPageSize = 1000
-
 // Task is the part of a task input that the check reads. The state machines
 // pass execution, redrive_count and state_machine from the context object.
 type Task struct {
@@ -171,7 +168,7 @@ func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) 
 	token := ""
 	for {
 		page, next, err := c.Executions.ListExecutions(ctx, machineARN, sfn.ListOptions{
-			Status: statusRunning, MaxResults: listPageSize, NextToken: token,
+			Status: statusRunning, MaxResults: sfn.MaxListResults, NextToken: token,
 		})
 		if err != nil {
 			return nil, checkFailed(err)

@@ -57,7 +57,7 @@ func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 		return workflow.Invalid("check for other running executions of request %s: the task input has no execution name; "+
 			"pass $$.Execution.Name as execution", task.Request.ID)
 	}
-	self := executionARN(task.StateMachine, task.Execution)
+	self := sfn.ExecutionARN(task.StateMachine, task.Execution)
 	id := task.Request.ID
 
 	for attempt := range maxTakeAttempts {
@@ -136,13 +136,6 @@ func holderConflict(kind, holderKind, arn, id string) error {
 		return orConflict(nil, x, workflow.ProvisionRunsBeforeTeardown)
 	}
 	return orConflict(nil, x, workflow.ProvisionRunsBeforeProvision)
-}
-
-// executionARN returns the ARN of the execution name of the state machine
-// machineARN, such as
-// arn:aws:states:us-west-2:123456789012:execution:repolink-provision:DATA-1.
-func executionARN(machineARN, name string) string {
-	return strings.Replace(machineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 func (c *Checker) now() time.Time {

@@ -25,9 +25,6 @@ var _ RunItems = (*dynamo.Store)(nil)
 // teardownKind is the machine kind of a teardown in a run item.
 const teardownKind = "teardown"
 
-// listPageSize is the page size of ListExecutions, the maximum it accepts.
-const listPageSize = 1000
-
 // teardown is a teardown execution of a request.
 type teardown struct {
 	name      string
@@ -79,7 +76,7 @@ func (w *Webhook) latestTeardown(ctx context.Context, id string) (*teardown, err
 
 	token := ""
 	for {
-		page, next, err := w.Executions.ListExecutions(ctx, machine, sfn.ListOptions{MaxResults: listPageSize, NextToken: token})
+		page, next, err := w.Executions.ListExecutions(ctx, machine, sfn.ListOptions{MaxResults: sfn.MaxListResults, NextToken: token})
 		if err != nil {
 			return nil, fmt.Errorf("list teardowns of request %s: %w", id, err)
 		}

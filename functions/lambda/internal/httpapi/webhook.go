@@ -298,7 +298,7 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 			return "", err
 		}
 
-		x, err := w.Executions.DescribeExecution(ctx, executionARN(w.StateMachineARN, name))
+		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if err != nil {
 			return "", err
 		}
@@ -323,7 +323,7 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 // the execution history.
 func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string) (string, error) {
 	for _, name := range known {
-		x, err := w.Executions.DescribeExecution(ctx, executionARN(w.StateMachineARN, name))
+		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
 			continue
 		}
@@ -368,12 +368,6 @@ func nextRunNumber(base string, known []string) int {
 // resources.
 func isOpen(status string) bool {
 	return status == "RUNNING" || status == "PENDING_REDRIVE"
-}
-
-// executionARN returns the ARN of the execution named name of a state
-// machine.
-func executionARN(stateMachineARN, name string) string {
-	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
 }
 
 func (w *Webhook) unauthorized(err error) events.APIGatewayV2HTTPResponse {

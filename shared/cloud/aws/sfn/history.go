@@ -29,6 +29,16 @@ type ExecutionSummary struct {
 	RedriveCount int
 }
 
+// MaxListResults is the largest page that ListExecutions returns.
+const MaxListResults = 1000
+
+// ExecutionARN returns the ARN of the execution called name of the state
+// machine with ARN machineARN, such as
+// arn:aws:states:us-west-2:123456789012:execution:repolink-provision:DATA-1.
+func ExecutionARN(machineARN, name string) string {
+	return strings.Replace(machineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
 // ListOptions select a page of ListExecutions.
 type ListOptions struct {
 	// Status keeps only executions with this status. Empty keeps all.
