@@ -26,8 +26,8 @@ type planReport struct {
 	Execution *executionView `json:"execution,omitempty"`
 	NextRun   string         `json:"next_run,omitempty"`
 	// Teardown is the request's latest teardown execution when it started
-	// after Execution, so that its status tells whether the resources of
-	// Execution still exist.
+	// after Execution. Its status shows whether the resources of Execution
+	// still exist.
 	Teardown *executionView `json:"teardown,omitempty"`
 }
 
