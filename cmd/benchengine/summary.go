@@ -273,18 +273,18 @@ func (r report) Misses() []miss {
 				r.FloorRatio(), 100*r.Engine.PerSecond/r.Engine.FloorPerSecond)
 		}
 		if r.Engine.DurablePerSecond > 0 {
-			explanation += fmt.Sprintf(" An estimate of the writes that an engine must make to keep the durability rules "+
-				"(a task that completed never runs again, so each task outcome commits before the next task starts; the "+
-				"history lives in SQLite), with no state machine work at all, ran at %.0f executions/s, %.2fx the peer, "+
-				"with the history compressed to %d bytes per execution.",
+			explanation += fmt.Sprintf(" The durability rules are that a task that completed never runs again, so each "+
+				"task outcome commits before the next task starts, and that the history lives in SQLite. An estimate of "+
+				"the writes that an engine must make to keep them, with no state machine work at all, ran at %.0f "+
+				"executions/s, %.2fx the peer, with the history compressed to %d bytes per execution.",
 				r.Engine.DurablePerSecond, r.DurableRatio(), r.Engine.CompressedBytes)
 			if r.DurableRatio() < targetRatio {
 				explanation += fmt.Sprintf(" Below %.0fx for the writes alone, the %.0fx target cannot be met on this machine "+
 					"by an engine that keeps those rules.", targetRatio, targetRatio)
 			} else {
 				explanation += fmt.Sprintf(" So the writes alone do not rule out %.0fx. An engine that reaches it would keep "+
-					"executions in memory, make the Pass, Choice and Task transitions between two task outcomes without "+
-					"SQL, and write one row per task outcome and the history in compressed parts; all of that, state "+
+					"executions in memory and make the Pass, Choice and Task transitions between two task outcomes without "+
+					"SQL. It would write one row per task outcome and the history in compressed parts. All of that, state "+
 					"machine work included, would have to fit in the %.0f%% of the time that these writes leave.",
 					targetRatio, 100*(1-targetRatio*r.Peer.PerSecond/r.Engine.DurablePerSecond))
 			}
