@@ -123,6 +123,21 @@ func (s *servedStore) start(t *testing.T, machine, name string, req request.Requ
 	}
 }
 
+// tornDown starts and stops a provision execution of request id and a
+// teardown of it. It returns the request and the request changed for a
+// next run.
+func (s *servedStore) tornDown(t *testing.T, id string) (req, changed request.Request) {
+	t.Helper()
+	req = exampleRequest(t, id)
+	s.start(t, provisionMachine, id, req)
+	s.stop(t, id)
+	s.start(t, teardownMachine, id+"-teardown", req)
+	s.stop(t, id+"-teardown")
+	changed = req
+	changed.Repository.Packages = []string{"requests"}
+	return req, changed
+}
+
 func (s *servedStore) stop(t *testing.T, name string) {
 	t.Helper()
 	if _, err := s.eng.Stop(context.Background(), name, "", ""); err != nil {
@@ -222,13 +237,7 @@ func assertUsage(t *testing.T, command string, code int, errOut string, want ...
 // serves, while a provision execution of the request runs.
 func TestServedTeardownRejectedWhileProvisionRuns(t *testing.T) {
 	s := newServedStore(t)
-	req := exampleRequest(t, "TD-1")
-	s.start(t, provisionMachine, "TD-1", req)
-	s.stop(t, "TD-1")
-	s.start(t, teardownMachine, "TD-1-teardown", req)
-	s.stop(t, "TD-1-teardown")
-	changed := req
-	changed.Repository.Packages = []string{"requests"}
+	req, changed := s.tornDown(t, "TD-1")
 	s.start(t, provisionMachine, "TD-1-r2", changed)
 	stop := "repolink stop --state-dir " + s.dir + " TD-1-r2"
 
@@ -317,13 +326,7 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 // delete the same resources.
 func TestServedTeardownRejectedWhileTeardownRuns(t *testing.T) {
 	s := newServedStore(t)
-	req := exampleRequest(t, "TD-1")
-	s.start(t, provisionMachine, "TD-1", req)
-	s.stop(t, "TD-1")
-	s.start(t, teardownMachine, "TD-1-teardown", req)
-	s.stop(t, "TD-1-teardown")
-	changed := req
-	changed.Repository.Packages = []string{"requests"}
+	req, changed := s.tornDown(t, "TD-1")
 	s.start(t, provisionMachine, "TD-1-r2", changed)
 	s.stop(t, "TD-1-r2")
 	s.start(t, teardownMachine, "TD-1-r2-teardown", changed)
