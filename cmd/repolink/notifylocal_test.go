@@ -175,31 +175,9 @@ func TestRejectedTeardownSendsNoNotification(t *testing.T) {
 		doc["id"] = "TN-1"
 		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
 	})
-	// Without a secret, neither run records nor sends a notification.
-	for _, args := range [][]string{
-		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file},
-		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-1"},
-	} {
-		if code, out, errOut := runCLI(t, args...); code != exitOK {
-			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
-		}
-	}
-
-	// A second provision run is open, so the next teardown starts nothing.
-	changed, err := readRequest(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed.Repository.Packages = []string{"requests"}
-	eng, _, err := openEngineStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = startExecution(context.Background(), eng, changed)
-	eng.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Without a secret, neither run records nor sends a notification. A
+	// second provision run is open, so the next teardown starts nothing.
+	openRerunAfterTeardown(t, dir, file, "TN-1")
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-1")
 	if code != exitInvalid {

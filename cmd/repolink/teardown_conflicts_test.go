@@ -35,30 +35,8 @@ func TestTeardownRejectedWhileRerunProvisions(t *testing.T) {
 		section(doc, "repository")["name"] = "td1"
 		section(doc, "snowflake")["account"] = "acct-td"
 	})
-	for _, args := range [][]string{
-		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first},
-		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1"},
-	} {
-		if code, out, errOut := runCLI(t, args...); code != exitOK {
-			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
-		}
-	}
-
-	// The second run's execution is open in the store, as while another
-	// 'repolink run' process provisions it.
-	changed, err := readRequest(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed.Repository.Packages = []string{"requests"}
-	eng, _, err := openEngineStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := startExecution(context.Background(), eng, changed)
-	eng.Close()
-	if err != nil || name != "TD-1-r2" {
-		t.Fatalf("start the second run: %q, %v, want TD-1-r2", name, err)
+	if name := openRerunAfterTeardown(t, dir, first, "TD-1"); name != "TD-1-r2" {
+		t.Fatalf("second run: %q, want TD-1-r2", name)
 	}
 
 	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1")
@@ -70,7 +48,7 @@ func TestTeardownRejectedWhileRerunProvisions(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	eng, _, err = openEngineStore(dir)
+	eng, _, err := openEngineStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -721,4 +699,36 @@ func TestServedProvisionRejectsTeardownName(t *testing.T) {
 	if err := s.apiStart(provisionMachine, "S-1-r2", req); err != nil {
 		t.Errorf("StartExecution of provision S-1-r2: %v", err)
 	}
+}
+
+// openRerunAfterTeardown runs the request in file on the sandbox and tears
+// down its execution id. It then starts a second execution of the request,
+// changed, without running it, as while another 'repolink run' process
+// provisions it, and returns that execution's name.
+func openRerunAfterTeardown(t *testing.T, dir, file, id string) string {
+	t.Helper()
+	for _, args := range [][]string{
+		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file},
+		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, id},
+	} {
+		if code, out, errOut := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
+		}
+	}
+
+	changed, err := readRequest(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Repository.Packages = []string{"requests"}
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := startExecution(context.Background(), eng, changed)
+	eng.Close()
+	if err != nil {
+		t.Fatalf("start the second run of %s: %v", id, err)
+	}
+	return name
 }
