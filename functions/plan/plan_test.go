@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
@@ -611,7 +612,7 @@ func TestPlanExistingObjectByOwner(t *testing.T) {
 		{"secret of other request", "secret", secret("repolink request DATA-9"), Conflict, "stop in preflight"},
 		{"integration made by hand", "integration", integration(""), Conflict, "stop in preflight, because API integration CORP_PYPI_INTEGRATION exists and differs from the request: API_ALLOWED_PREFIXES is (https://pypi.other.example), the request expects (https://pypi.corp.example.com)"},
 		{"own integration", "integration", integration("repolink request DATA-4711"), Update, "the run alters it, because API_ALLOWED_PREFIXES is (https://pypi.other.example)"},
-		{"repository made by hand", "repository", repository(""), Conflict, "stop in preflight, because artifact repository CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT, the request expects CORP_PYPI_INTEGRATION"},
+		{"repository made by hand", "repository", repository(""), Conflict, "stop in preflight, because artifact repository PLATFORM.PACKAGES.CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT, the request expects CORP_PYPI_INTEGRATION"},
 		{"own repository", "repository", repository("repolink request DATA-4711"), Update, "the run replaces it, because API_INTEGRATION is OTHER_INT"},
 	}
 	for _, tt := range tests {
@@ -628,6 +629,57 @@ func TestPlanExistingObjectByOwner(t *testing.T) {
 			}
 			if !strings.Contains(it.Detail, tt.detail) {
 				t.Errorf("detail = %q, want it to contain %q", it.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestPlanDriftConflictAsPreflight lets the integration and the repository
+// exist, made by hand with other settings, and checks that plan's detail
+// carries the error with which preflight's CheckDrift stops the run.
+func TestPlanDriftConflictAsPreflight(t *testing.T) {
+	tests := []struct {
+		step   string
+		change func(*readOnlyConn)
+		name   string
+	}{
+		{"integration", func(c *readOnlyConn) {
+			c.objects["API INTEGRATIONS"] = snowflake.Row{"name": "CORP_PYPI_INTEGRATION"}
+			c.integration = exampleIntegration()
+			c.integration["ENABLED"] = "false"
+		}, "API integration CORP_PYPI_INTEGRATION exists"},
+		{"repository", func(c *readOnlyConn) {
+			c.objects["ARTIFACT REPOSITORIES"] = repositoryRow("", "OTHER_INT")
+		}, "artifact repository PLATFORM.PACKAGES.CORP_PYPI exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.step, func(t *testing.T) {
+			req := exampleRequest(t)
+			network, conn := settledWorld(t)
+			tt.change(conn)
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			var obj sfobject.Object
+			for _, o := range sfobject.Objects(req) {
+				if o.Step == tt.step {
+					obj = o
+				}
+			}
+			row, err := obj.Find(t.Context(), conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			preflightErr := obj.CheckDrift(t.Context(), conn, row, req)
+			if preflightErr == nil {
+				t.Fatal("CheckDrift returned no error, want a Conflict")
+			}
+			if !strings.Contains(preflightErr.Error(), tt.name) {
+				t.Errorf("preflight error = %q, want it to contain %q", preflightErr, tt.name)
+			}
+			it := item(t, report, tt.step)
+			if want := "the run will stop in preflight, because " + preflightErr.Error(); it.Detail != want {
+				t.Errorf("detail = %q, want %q", it.Detail, want)
 			}
 		})
 	}

@@ -76,7 +76,7 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 	own := sfobject.Owner(row) == p.req.ID
 	switch {
 	case !own && len(drifts) > 0:
-		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+sfobject.DriftConflict(obj.Noun, it.Name, drifts).Error()
+		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+obj.DriftConflict(drifts).Error()
 	case obj.Step == "secret" && own:
 		it.State, it.Detail = Update, "the run sets the credential again"
 	case obj.Step == "secret":

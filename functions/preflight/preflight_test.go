@@ -307,6 +307,62 @@ func TestStepObjectOwners(t *testing.T) {
 	}
 }
 
+// TestStepObjectDriftNames lets the integration and the repository exist,
+// made by hand with other settings, and checks that the Conflict names the
+// repository by its qualified name and the account-level integration by
+// its own name, as plan does.
+func TestStepObjectDriftNames(t *testing.T) {
+	idx := startIndex(t)
+	tests := []struct {
+		name  string
+		shows map[string][]snowflake.Row
+		want  string
+	}{
+		{"integration", map[string][]snowflake.Row{
+			"SHOW API INTEGRATIONS": {{"name": "CORP_PYPI_INTEGRATION"}},
+		}, "API integration CORP_PYPI_INTEGRATION exists and differs from the request: API_PROVIDER is (not set)"},
+		{"repository", map[string][]snowflake.Row{
+			"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI", "type": "PYPI", "api_integration": "OTHER_INT"}},
+		}, "artifact repository PLATFORM.PACKAGES.CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn := endpointsConn{shows: tt.shows}
+			env := &workflow.Env{
+				Secrets: fakeSecrets{passwordRef: testPassword},
+				Now:     time.Now,
+				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+					return describingConn{conn}, nil
+				},
+			}
+			doc := document()
+			doc.Request.Snowflake = request.Snowflake{Database: "PLATFORM", Schema: "PACKAGES"}
+			doc.Request.Repository.Name = "CORP_PYPI"
+
+			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
+			if got := workflow.NameOf(err); got != workflow.ErrConflict {
+				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// describingConn returns no rows for DESCRIBE API INTEGRATION and passes
+// other queries to endpointsConn.
+type describingConn struct {
+	endpointsConn
+}
+
+func (c describingConn) Query(ctx context.Context, stmt string) ([]snowflake.Row, error) {
+	if strings.HasPrefix(stmt, "DESCRIBE API INTEGRATION ") {
+		return nil, nil
+	}
+	return c.endpointsConn.Query(ctx, stmt)
+}
+
 // serviceNetwork is an AWS network that has only the request's endpoint
 // service, when name is set. Other calls panic, because preflight makes
 // none.

@@ -178,12 +178,20 @@ func (o Object) CheckDrift(ctx context.Context, conn snowflake.Conn, row snowfla
 	if err != nil || len(drifts) == 0 {
 		return err
 	}
-	return DriftConflict(o.Noun, o.displayName(), drifts)
+	return o.DriftConflict(drifts)
 }
 
-// displayName returns the name that messages use for the object: the
-// qualified name for a schema object, the stored name otherwise.
-func (o Object) displayName() string {
+// DriftConflict returns the Conflict error with which preflight stops a run
+// for the object when it differs from the request by drifts. Plan reports
+// the same text.
+func (o Object) DriftConflict(drifts []Drift) error {
+	return DriftConflict(o.Noun, o.DisplayName(), drifts)
+}
+
+// DisplayName returns the name that messages use for the object: the
+// qualified name for a schema object, the stored name for an account-level
+// one such as an API integration.
+func (o Object) DisplayName() string {
 	if o.Scope == "" {
 		return snowflake.StoredName(o.Name)
 	}
