@@ -250,13 +250,13 @@ func notAllowedInName(r rune) bool {
 }
 
 // executionARN returns the ARN of the execution called name of the state
-// machine m.
+// machine m, or an error naming m's variable when m's ARN is not a state
+// machine ARN.
 func executionARN(m machine, name string) (string, error) {
-	prefix, machineName, ok := strings.Cut(m.arn, ":stateMachine:")
-	if !ok {
+	if !strings.Contains(m.arn, ":stateMachine:") {
 		return "", fmt.Errorf("state machine ARN %q has no :stateMachine: part; check %s", m.arn, m.env)
 	}
-	return prefix + ":execution:" + machineName + ":" + name, nil
+	return sfn.ExecutionARN(m.arn, name), nil
 }
 
 // failed logs a failed call on the state machine stateMachineARN with

@@ -871,3 +871,26 @@ func TestHistoryKeepsNewestEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestInvalidMachineARN(t *testing.T) {
+	// The ARN lacks the ":stateMachine:" part, so no execution ARN can be
+	// built from it, and the API must not call Step Functions with a guess.
+	const machineARN = "arn:aws:states:us-west-2:123456789012:rl-provision"
+	executions := &namedExecutions{executions: map[string]sfn.Execution{}}
+	api := &operations.API{Executions: executions, StateMachineARN: machineARN}
+	for _, path := range []string{"/operations/v1/executions/DATA-1", "/operations/v1/executions/DATA-1/history"} {
+		resp, err := api.Handle(context.Background(), events.APIGatewayV2HTTPRequest{
+			RawPath:        path,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}},
+		})
+		if err != nil {
+			t.Fatalf("Handle %s: %v", path, err)
+		}
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Errorf("%s: status code = %d, want 500", path, resp.StatusCode)
+		}
+	}
+	if len(executions.histories) != 0 {
+		t.Errorf("GetExecutionHistory calls = %v, want none", executions.histories)
+	}
+}
