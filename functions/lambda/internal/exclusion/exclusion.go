@@ -108,27 +108,28 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 		return nil
 	}
 
+	// Each execution first checks the other machine, then its own machine
+	// for an execution other than itself.
+	var other string
+	var otherRuns, sameRuns func(execution, requestID, stop string) string
 	switch machine {
 	case c.Provision:
-		if c.Teardown != "" {
-			teardown, err := c.runningOf(ctx, prefix+c.Teardown, id, "")
-			if err != nil || teardown != nil {
-				return orConflict(err, teardown, teardownRuns)
-			}
-		}
-		other, err := c.runningOf(ctx, prefix+c.Provision, id, task.Execution)
-		if err != nil || other != nil {
-			return orConflict(err, other, workflow.ProvisionRunsBeforeProvision)
-		}
+		other, otherRuns, sameRuns = c.Teardown, teardownRuns, workflow.ProvisionRunsBeforeProvision
 	case c.Teardown:
-		provision, err := c.runningOf(ctx, prefix+c.Provision, id, "")
-		if err != nil || provision != nil {
-			return orConflict(err, provision, workflow.ProvisionRunsBeforeTeardown)
+		other, otherRuns, sameRuns = c.Provision, workflow.ProvisionRunsBeforeTeardown, workflow.TeardownRunsBeforeTeardown
+	default:
+		return nil
+	}
+	// An empty name is a machine that the stack does not have.
+	if other != "" {
+		x, err := c.runningOf(ctx, prefix+other, id, "")
+		if err != nil || x != nil {
+			return orConflict(err, x, otherRuns)
 		}
-		other, err := c.runningOf(ctx, prefix+c.Teardown, id, task.Execution)
-		if err != nil || other != nil {
-			return orConflict(err, other, workflow.TeardownRunsBeforeTeardown)
-		}
+	}
+	x, err := c.runningOf(ctx, prefix+machine, id, task.Execution)
+	if err != nil || x != nil {
+		return orConflict(err, x, sameRuns)
 	}
 	return nil
 }
