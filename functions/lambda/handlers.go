@@ -49,6 +49,10 @@ type app struct {
 	// requests are the credential references that requests may use.
 	requests secrets.AllowList
 	aws      aws.Config
+	// store is the one client of the DynamoDB table, shared by the steps,
+	// the exclusion check, the webhook and the notifier, or nil without a
+	// table.
+	store *dynamo.Store
 }
 
 // newFunction builds the function that REPOLINK_HANDLER names. An invalid
@@ -101,10 +105,11 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	// The table keeps both the waits and the endpoint reservations. The
 	// variables stay nil interfaces without a table, so that the steps
 	// see no store.
+	var store *dynamo.Store
 	var waits workflow.WaitRegistry
 	var reservations workflow.EndpointReservations
 	if cfg.Table != "" {
-		store := dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+		store = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 		waits = store
 		reservations = store
 	}
@@ -124,7 +129,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		Now:                  time.Now,
 		Logger:               logger,
 	})
-	return &app{cfg: cfg, logger: logger, adapters: adapters, requests: requests, aws: awsCfg}, nil
+	return &app{cfg: cfg, logger: logger, adapters: adapters, requests: requests, aws: awsCfg, store: store}, nil
 }
 
 // handler returns the handler of cfg.Handler.
@@ -159,8 +164,9 @@ func (a *app) checker() *exclusion.Checker {
 		Teardown:   a.cfg.TeardownMachine,
 		Now:        time.Now,
 	}
-	if a.cfg.Table != "" {
-		checker.Holders = dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
+	// A nil *dynamo.Store in the interface would not compare equal to nil.
+	if a.store != nil {
+		checker.Holders = a.store
 	}
 	return checker
 }
@@ -188,18 +194,7 @@ func (a *app) poller() invoke.Handler {
 
 // webhook serves API Gateway HTTP API events.
 func (a *app) webhook() invoke.Handler {
-	store := dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
-	w := &httpapi.Webhook{
-		Secret:          a.secret(),
-		Requests:        a.requests,
-		Deliveries:      store,
-		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
-		StateMachineARN: a.cfg.StateMachineARN,
-		TeardownMachine: a.cfg.TeardownMachine,
-		RunItems:        store,
-		Now:             time.Now,
-		Logger:          a.logger,
-	}
+	w := a.newWebhook()
 	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		var event events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &event); err != nil {
@@ -211,6 +206,26 @@ func (a *app) webhook() invoke.Handler {
 		}
 		return json.Marshal(response)
 	}
+}
+
+// newWebhook returns the webhook on the app's table. loadConfig requires a
+// table for the webhook handler. Without one, Deliveries stays nil and the
+// webhook rejects every delivery with a configuration error.
+func (a *app) newWebhook() *httpapi.Webhook {
+	w := &httpapi.Webhook{
+		Secret:          a.secret(),
+		Requests:        a.requests,
+		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		StateMachineARN: a.cfg.StateMachineARN,
+		TeardownMachine: a.cfg.TeardownMachine,
+		Now:             time.Now,
+		Logger:          a.logger,
+	}
+	if a.store != nil {
+		w.Deliveries = a.store
+		w.RunItems = a.store
+	}
+	return w
 }
 
 // operations serves the read-only operations API from Step Functions.
@@ -249,8 +264,8 @@ func (a *app) newNotifier() *notifier.Notifier {
 		Now:        time.Now,
 		Logger:     a.logger,
 	}
-	if a.cfg.Table != "" {
-		n.RunItems = dynamo.New(dynamodb.NewFromConfig(a.aws), a.cfg.Table)
+	if a.store != nil {
+		n.RunItems = a.store
 	}
 	return n
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/repolink/repolink/functions/lambda/internal/exclusion"
+	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
+	"github.com/repolink/repolink/functions/lambda/internal/notifier"
 	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
@@ -141,5 +144,35 @@ func TestCheckerTakesRunItemInTable(t *testing.T) {
 	}
 	if _, ok := withTable.checker().Holders.(*dynamo.Store); !ok {
 		t.Errorf("checker Holders with a table is %T, want *dynamo.Store", withTable.checker().Holders)
+	}
+}
+
+func TestAppSharesOneStore(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	logger := slog.New(slog.DiscardHandler)
+	cfg := config{Handler: "proxy_vm", Region: "us-west-2", Table: "rl-waits", ProvisionMachine: "rl-provision"}
+
+	a, err := newApp(context.Background(), cfg, logger)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	store, ok := a.adapters.Env().Waits.(*dynamo.Store)
+	if !ok {
+		t.Fatalf("Waits is %T, want *dynamo.Store", a.adapters.Env().Waits)
+	}
+	if got := a.checker().Holders; got != exclusion.Holders(store) {
+		t.Error("checker Holders is another store than the steps' waits, want the one store of the table")
+	}
+	if got := a.newNotifier().RunItems; got != notifier.RunItems(store) {
+		t.Error("notifier RunItems is another store than the steps' waits, want the one store of the table")
+	}
+	w := a.newWebhook()
+	if got := w.Deliveries; got != httpapi.Deliveries(store) {
+		t.Error("webhook Deliveries is another store than the steps' waits, want the one store of the table")
+	}
+	if got := w.RunItems; got != httpapi.RunItems(store) {
+		t.Error("webhook RunItems is another store than the steps' waits, want the one store of the table")
 	}
 }
