@@ -3,6 +3,7 @@
 package sqlitefile
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -38,13 +39,24 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	}
 }
 
-func TestOpenKeepsExistingFileMode(t *testing.T) {
+// TestOpenRestrictsExistingFiles leaves a store open as an older repolink
+// left it, with its database, -wal and -shm files at mode 0644, and checks
+// that Open sets each of them to 0600.
+func TestOpenRestrictsExistingFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
-	if err := os.WriteFile(path, nil, 0o640); err != nil {
+	older, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(path, 0o640); err != nil {
+	defer older.Close()
+	if _, err := older.Exec(`CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('x')`); err != nil {
 		t.Fatal(err)
+	}
+	names := []string{path, path + "-wal", path + "-shm"}
+	for _, name := range names {
+		if err := os.Chmod(name, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	db, err := Open(path, `CREATE TABLE IF NOT EXISTS t (v TEXT)`, false)
@@ -53,11 +65,18 @@ func TestOpenKeepsExistingFileMode(t *testing.T) {
 	}
 	defer db.Close()
 
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range names {
+		info, err := os.Stat(name)
+		if err != nil {
+			t.Errorf("stat %s: %v", filepath.Base(name), err)
+			continue
+		}
+		if mode := info.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %#o after Open, want 0600", filepath.Base(name), mode)
+		}
 	}
-	if mode := info.Mode().Perm(); mode != 0o640 {
-		t.Errorf("existing store has mode %#o after Open, want 0640", mode)
+	var v string
+	if err := db.QueryRow(`SELECT v FROM t`).Scan(&v); err != nil {
+		t.Errorf("read the older store: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/repolink/repolink/shared/privatefile"
+
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -23,10 +25,16 @@ import (
 //
 // A new file is readable and writable by its owner only, and SQLite gives
 // the -wal and -shm files that it creates beside it the same mode. Open
-// leaves the mode of an existing file as it is.
+// sets an existing database, -wal or -shm file that this process's user
+// owns to mode 0600 too, and leaves other users' files as they are.
 func Open(path, schema string, immediate bool) (*sql.DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := privatefile.Restrict(name); err != nil {
+			return nil, err
+		}
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"

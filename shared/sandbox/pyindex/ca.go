@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // File names of the persisted CA inside its directory.
@@ -190,6 +192,11 @@ var errNoCA = errors.New("no CA stored")
 func loadCA(dir string) (*CA, error) {
 	certPath := filepath.Join(dir, caCertFile)
 	keyPath := filepath.Join(dir, caKeyFile)
+	for _, path := range []string{keyPath, certPath} {
+		if err := privatefile.Restrict(path); err != nil {
+			return nil, err
+		}
+	}
 	certPEM, certErr := os.ReadFile(certPath)
 	keyPEM, keyErr := os.ReadFile(keyPath)
 	if errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist) {

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // sealKeyFile is the file in a simulator's directory that contains the key
@@ -81,6 +83,9 @@ func newSealer(key []byte, path string) (*Sealer, error) {
 func loadSealKey(dir string) ([]byte, error) {
 	if dir != "" {
 		path := filepath.Join(dir, sealKeyFile)
+		if err := privatefile.Restrict(path); err != nil {
+			return nil, err
+		}
 		key, err := os.ReadFile(path)
 		if err == nil {
 			return key, nil

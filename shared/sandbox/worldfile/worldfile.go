@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // staleAfter is the age after which Load treats a temporary file of Save as
@@ -19,9 +21,14 @@ const staleAfter = time.Minute
 // Load decodes the JSON file at path into v. A missing file is not an
 // error and leaves v as it is. Load also removes the temporary files of
 // path that a process killed during Save left behind, because they contain
-// the same state, secret values included.
+// the same state, secret values included. For the same reason it sets a
+// file of this process's user that older versions left readable by others
+// to mode 0600.
 func Load(path string, v any) error {
 	removeStale(path, time.Now())
+	if err := privatefile.Restrict(path); err != nil {
+		return err
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
