@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -189,4 +191,106 @@ func TestRejectedTeardownSendsNoNotification(t *testing.T) {
 	if got, _ := recv.received(); len(got) != 0 {
 		t.Errorf("receiver got %d notifications from a rejected teardown, want none: %+v", len(got), got)
 	}
+}
+
+// TestTeardownRacingRunSendsNoNotification starts a provision run of the
+// request after teardown checked that none runs, but before it takes the
+// start lock to start its teardown. The teardown then starts nothing, so
+// it must send no notification, not even that of the request's earlier
+// teardown.
+func TestTeardownRacingRunSendsNoNotification(t *testing.T) {
+	t.Setenv(envWebhookSecret, "")
+	recv := newNotifyReceiver(t, http.StatusOK)
+	dir := t.TempDir()
+	file := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "TN-2"
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+	// Without a secret, the first run and teardown send no notification.
+	for _, args := range [][]string{
+		{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file},
+		{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-2"},
+	} {
+		if code, out, errOut := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%s exit %d\nstdout:\n%s\nstderr:\n%s", args[0], code, out, errOut)
+		}
+	}
+	changed, err := readRequest(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Repository.Packages = []string{"requests"}
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+
+	// The test holds the start lock of TN-2 while the teardown runs its
+	// first checks, and starts the second run once the teardown waits for
+	// the lock.
+	ctx := context.Background()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	var rerun string
+	err = withStartLock(ctx, dir, "TN-2", func() error {
+		go func() {
+			var stdout, stderr strings.Builder
+			code := run(ctx, []string{"teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TN-2"}, &stdout, &stderr)
+			done <- result{code, stderr.String()}
+		}()
+		if err := waitForStartGateUsers(dir, "TN-2", 2); err != nil {
+			return err
+		}
+		eng, _, err := openEngineStore(dir)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		rerun, err = startExecution(ctx, eng, changed)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("start the second run of TN-2 under the start lock: %v", err)
+	}
+
+	var got result
+	select {
+	case got = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("teardown did not return within a minute")
+	}
+	if got.code != exitInvalid {
+		t.Fatalf("teardown while %s starts: exit %d, want %d\nstderr:\n%s", rerun, got.code, exitInvalid, got.stderr)
+	}
+	if !strings.Contains(got.stderr, rerun) {
+		t.Errorf("teardown error does not name the run %s:\n%s", rerun, got.stderr)
+	}
+	if strings.Contains(got.stderr, "notification") {
+		t.Errorf("teardown that started nothing reports a notification:\n%s", got.stderr)
+	}
+	notes, _ := recv.received()
+	for _, note := range notes {
+		t.Errorf("receiver got the %s notification of %s from a teardown that started nothing, want none", note.Event, note.Execution)
+	}
+}
+
+// waitForStartGateUsers waits until n goroutines of this process hold or
+// wait at the start gate of request id in dir.
+func waitForStartGateUsers(dir, id string, n int) error {
+	key := startGateKey{dir: filepath.Clean(dir), stripe: startLockStripe(id)}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		startGatesMu.Lock()
+		gate := startGates[key]
+		users := 0
+		if gate != nil {
+			users = gate.users
+		}
+		startGatesMu.Unlock()
+		if users >= n {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("start gate of %s in %s did not reach %d users within a minute", id, dir, n)
 }
