@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
@@ -84,6 +85,10 @@ type Checker struct {
 	// in place of the name in the task's state machine ARN.
 	Provision string
 	Teardown  string
+
+	// teardownRecordStarted is set once StartTeardownRecord has succeeded,
+	// so that later teardowns skip the write.
+	teardownRecordStarted atomic.Bool
 }
 
 // Check returns a Conflict error when the execution of task must not go on,

@@ -18,9 +18,12 @@ import (
 type Holders interface {
 	// ReadRunHolders reads the item with a strongly consistent read.
 	ReadRunHolders(ctx context.Context, requestID string) (dynamo.RunHolders, error)
-	// WriteRunHolders replaces the item only while it is as read found it,
+	// WriteRunItem replaces the item only while it is as read found it,
 	// and returns false when it changed since.
-	WriteRunHolders(ctx context.Context, requestID string, read dynamo.RunHolders, holders map[string]dynamo.RunHolder) (bool, error)
+	WriteRunItem(ctx context.Context, requestID string, read dynamo.RunHolders, holders map[string]dynamo.RunHolder, latestTeardown string) (bool, error)
+	// StartTeardownRecord stores now as the time from which teardowns
+	// record themselves in their run items, unless a time is stored.
+	StartTeardownRecord(ctx context.Context, now time.Time) error
 }
 
 var _ Holders = (*dynamo.Store)(nil)
@@ -52,6 +55,11 @@ const maxTakeAttempts = 10
 // execution of the request excludes every other one, provision executions
 // and teardowns alike. A holder that no longer runs is dropped in the same
 // conditional write, which is how a missed release heals.
+//
+// A teardown also records itself as the request's latest teardown in the
+// same write, which the webhook reads in place of the teardown machine's
+// execution history. Before its first such write, it stores the start of
+// that record in the table.
 func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 	if task.Execution == "" {
 		return workflow.Invalid("check for other running executions of request %s: the task input has no execution name; "+
@@ -59,6 +67,12 @@ func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 	}
 	self := sfn.ExecutionARN(task.StateMachine, task.Execution)
 	id := task.Request.ID
+	if kind == kindTeardown && !c.teardownRecordStarted.Load() {
+		if err := c.Holders.StartTeardownRecord(ctx, c.now()); err != nil {
+			return checkFailed(err)
+		}
+		c.teardownRecordStarted.Store(true)
+	}
 
 	for attempt := range maxTakeAttempts {
 		if err := backoff.Pause(ctx, attempt); err != nil {
@@ -86,12 +100,16 @@ func (c *Checker) take(ctx context.Context, task Task, kind string) error {
 			dropped = true
 		}
 
+		latestTeardown := read.LatestTeardown
+		if kind == kindTeardown {
+			latestTeardown = self
+		}
 		mine, held := holders[self]
-		if held && mine.RedriveCount >= task.RedriveCount && !dropped {
+		if held && mine.RedriveCount >= task.RedriveCount && !dropped && latestTeardown == read.LatestTeardown {
 			return nil
 		}
 		holders[self] = dynamo.RunHolder{Machine: kind, RedriveCount: task.RedriveCount, TakenAt: c.now()}
-		written, err := c.Holders.WriteRunHolders(ctx, id, read, holders)
+		written, err := c.Holders.WriteRunItem(ctx, id, read, holders, latestTeardown)
 		if err != nil {
 			return checkFailed(err)
 		}

@@ -277,3 +277,65 @@ func TestHeldHolderStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldTeardownRecordsItself checks that a teardown records itself as
+// its request's latest teardown and starts the teardown record, and that a
+// provision keeps the recorded teardown.
+func TestHeldTeardownRecordsItself(t *testing.T) {
+	store := newHolders(t)
+	start := time.Unix(1700000000, 0)
+	checker := &Checker{Executions: unlisted{}, Holders: store, Provision: provisionMachine, Teardown: teardownMachine,
+		Now: func() time.Time { return start }}
+	ctx := context.Background()
+	executionPrefix := "arn:aws:states:us-west-2:123456789012:execution:"
+
+	provision := Task{Execution: "DATA-1", StateMachine: machinePrefix + provisionMachine}
+	provision.Request.ID = "DATA-1"
+	if err := checker.Check(ctx, provision); err != nil {
+		t.Fatalf("check provision: %v", err)
+	}
+	if since, err := store.TeardownRecordStart(ctx); err != nil || !since.IsZero() {
+		t.Errorf("teardown record start after a provision = %v, %v; want zero time", since, err)
+	}
+
+	teardown := Task{Execution: "DATA-2-teardown", StateMachine: machinePrefix + teardownMachine}
+	teardown.Request.ID = "DATA-2"
+	if err := checker.Check(ctx, teardown); err != nil {
+		t.Fatalf("check teardown: %v", err)
+	}
+	if got, want := readHolders(t, store, "DATA-2").LatestTeardown, executionPrefix+teardownMachine+":DATA-2-teardown"; got != want {
+		t.Errorf("latest teardown %q, want %q", got, want)
+	}
+	if since, err := store.TeardownRecordStart(ctx); err != nil || !since.Equal(start) {
+		t.Errorf("teardown record start = %v, %v; want %v", since, err, start)
+	}
+
+	// A teardown that took the item before teardowns recorded themselves
+	// records itself when it checks again.
+	earlier := executionPrefix + teardownMachine + ":DATA-3-teardown"
+	holders := map[string]dynamo.RunHolder{earlier: {Machine: kindTeardown, TakenAt: start}}
+	if ok, err := store.WriteRunHolders(ctx, "DATA-3", dynamo.RunHolders{}, holders); err != nil || !ok {
+		t.Fatalf("write run item: written %v, error %v", ok, err)
+	}
+	teardown = Task{Execution: "DATA-3-teardown", StateMachine: machinePrefix + teardownMachine}
+	teardown.Request.ID = "DATA-3"
+	if err := checker.Check(ctx, teardown); err != nil {
+		t.Fatalf("check earlier teardown: %v", err)
+	}
+	if got := readHolders(t, store, "DATA-3").LatestTeardown; got != earlier {
+		t.Errorf("latest teardown after the second check %q, want %q", got, earlier)
+	}
+
+	// A provision that takes the item keeps the recorded teardown.
+	if ok, err := store.WriteRunHolders(ctx, "DATA-3", readHolders(t, store, "DATA-3"), nil); err != nil || !ok {
+		t.Fatalf("release run item: written %v, error %v", ok, err)
+	}
+	provision = Task{Execution: "DATA-3-r2", StateMachine: machinePrefix + provisionMachine}
+	provision.Request.ID = "DATA-3"
+	if err := checker.Check(ctx, provision); err != nil {
+		t.Fatalf("check provision after the teardown: %v", err)
+	}
+	if got := readHolders(t, store, "DATA-3").LatestTeardown; got != earlier {
+		t.Errorf("latest teardown after a provision %q, want %q", got, earlier)
+	}
+}

@@ -42,17 +42,29 @@ type teardownFixture struct {
 	gate chan struct{}
 	// lists counts the ListExecutions calls of the webhook.
 	lists atomic.Int32
+	// teardownReads counts the webhook's DescribeExecution calls on
+	// teardown executions.
+	teardownReads atomic.Int32
 }
 
-// countingExecutions is the SDK adapter that counts ListExecutions calls.
+// countingExecutions is the SDK adapter that counts ListExecutions calls
+// and DescribeExecution calls on teardowns.
 type countingExecutions struct {
 	*sfn.Client
-	lists *atomic.Int32
+	lists         *atomic.Int32
+	teardownReads *atomic.Int32
 }
 
 func (c countingExecutions) ListExecutions(ctx context.Context, arn string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error) {
 	c.lists.Add(1)
 	return c.Client.ListExecutions(ctx, arn, opts)
+}
+
+func (c countingExecutions) DescribeExecution(ctx context.Context, arn string) (sfn.Execution, error) {
+	if strings.Contains(arn, ":"+teardownMachine+":") {
+		c.teardownReads.Add(1)
+	}
+	return c.Client.DescribeExecution(ctx, arn)
 }
 
 func newTeardownFixture(t *testing.T) *teardownFixture {
@@ -106,7 +118,7 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 	f.hook = &httpapi.Webhook{
 		Secret:          func(context.Context) ([]byte, error) { return secret, nil },
 		Deliveries:      f.store,
-		Executions:      countingExecutions{Client: client, lists: &f.lists},
+		Executions:      countingExecutions{Client: client, lists: &f.lists, teardownReads: &f.teardownReads},
 		StateMachineARN: machineARN,
 		TeardownMachine: teardownMachine,
 		Now:             func() time.Time { return now },
@@ -263,5 +275,99 @@ func TestWebhookTeardownFromRunItem(t *testing.T) {
 	}
 	if n := f.lists.Load() - before; n != 0 {
 		t.Errorf("webhook listed executions %d times, want 0 with a running teardown in the run item", n)
+	}
+}
+
+// teardownARN returns the execution ARN of the teardown called name.
+func teardownARN(name string) string {
+	return "arn:aws:states:us-west-2:123456789012:execution:" + teardownMachine + ":" + name
+}
+
+// startTeardownRecord stores start as the time from which teardowns record
+// themselves in the run items, as the first task of the first teardown
+// does.
+func (f *teardownFixture) startTeardownRecord(t *testing.T, start time.Time) {
+	t.Helper()
+	if err := f.store.StartTeardownRecord(context.Background(), start); err != nil {
+		t.Fatalf("start teardown record: %v", err)
+	}
+}
+
+// TestWebhookNoTeardownReadsNone checks that a delivery of a request
+// without a teardown describes no teardown of other requests once the
+// teardowns record themselves in the run items.
+func TestWebhookNoTeardownReadsNone(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.hook.RunItems = f.store
+	f.release()
+	f.startTeardownRecord(t, time.Now().Add(-time.Minute))
+	for _, id := range []string{"OTHER-1", "OTHER-2", "OTHER-3", "OTHER-4", "OTHER-5"} {
+		f.startTeardown(t, id+"-teardown", id)
+		f.wait(t, id+"-teardown")
+	}
+
+	got := f.deliver(t, "first delivery", readExample(t), http.StatusAccepted)
+	if got.Execution != "DATA-4711" {
+		t.Errorf("delivery started %q, want DATA-4711", got.Execution)
+	}
+	if n := f.teardownReads.Load(); n != 0 {
+		t.Errorf("webhook described %d teardowns, want 0 for a request whose run item names none", n)
+	}
+}
+
+// TestWebhookTeardownRecordedInRunItem checks that the teardown that the
+// run item names counts as the request's latest teardown, and that it is
+// the only teardown the webhook describes.
+func TestWebhookTeardownRecordedInRunItem(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.hook.RunItems = f.store
+	body := readExample(t)
+	f.startTeardownRecord(t, time.Now().Add(-time.Minute))
+	f.provisioned(t, body)
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+	// Teardowns of other requests start later, so a read of the history
+	// newest first would describe them too.
+	for _, id := range []string{"OTHER-1", "OTHER-2"} {
+		f.startTeardown(t, id+"-teardown", id)
+		f.wait(t, id+"-teardown")
+	}
+	ctx := context.Background()
+	read, err := f.store.ReadRunHolders(ctx, "DATA-4711")
+	if err != nil {
+		t.Fatalf("read run item: %v", err)
+	}
+	if ok, err := f.store.WriteRunItem(ctx, "DATA-4711", read, nil, teardownARN("DATA-4711-teardown")); err != nil || !ok {
+		t.Fatalf("write run item: written %v, error %v", ok, err)
+	}
+	before := f.teardownReads.Load()
+
+	got := f.deliver(t, "delivery after the teardown", body, http.StatusAccepted)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, got); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	if n := f.teardownReads.Load() - before; n != 1 {
+		t.Errorf("webhook described %d teardowns, want 1, the one in the run item", n)
+	}
+}
+
+// TestWebhookTeardownBeforeRecord checks that a teardown that started
+// before the teardown record, and so is missing from the run item, is
+// still found in the execution history.
+func TestWebhookTeardownBeforeRecord(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.hook.RunItems = f.store
+	body := readExample(t)
+	f.provisioned(t, body)
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+	// Start dates have a resolution of one second in the record.
+	f.startTeardownRecord(t, time.Now().Add(2*time.Second))
+
+	got := f.deliver(t, "delivery after the teardown", body, http.StatusAccepted)
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, got); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
 	}
 }

@@ -183,9 +183,10 @@ func requestID(body []byte) string {
 // run once per teardown, because the caller asks for a repository that no
 // longer exists.
 //
-// NOTE: a teardown that starts between the read of the teardowns and the
-// start of the provision run is not seen here. The provision run then
-// fails with Conflict in its first task.
+// NOTE: a teardown that has not taken the request's run item when the
+// teardowns are read, or that starts after that read, is not seen here.
+// The first task of whichever execution checks second then fails with
+// Conflict.
 func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGatewayV2HTTPResponse {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {

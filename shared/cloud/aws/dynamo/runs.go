@@ -22,7 +22,18 @@ const (
 	attrMachine      = "machine"
 	attrRedriveCount = "redrive_count"
 	attrTakenAt      = "taken_at"
+	// attrLatestTeardown is the execution ARN of the latest teardown that
+	// took the item.
+	attrLatestTeardown = "latest_teardown"
+	// attrSince is the time, in Unix seconds, of the teardown record
+	// marker.
+	attrSince = "since"
 )
+
+// teardownRecordPartition keys the marker item of the teardown record. It
+// starts with "run#" like the run items, so that the step roles reach it,
+// and no run item has it, because theirs end in a SHA-256 hex digest.
+const teardownRecordPartition = "run#teardown-record"
 
 // DefaultRunHoldTTL keeps a run item this long after its last write. It is
 // above the maximum duration of a Standard execution (one year), so the
@@ -57,6 +68,9 @@ type RunHolders struct {
 	Version int64
 	// Holders maps the execution ARN of each holder to its holding.
 	Holders map[string]RunHolder
+	// LatestTeardown is the execution ARN of the latest teardown that
+	// recorded itself when it took the item, or "" when none did.
+	LatestTeardown string
 }
 
 // ReadRunHolders reads the run item of the request with a strongly
@@ -75,6 +89,7 @@ func (s *Store) ReadRunHolders(ctx context.Context, requestID string) (RunHolder
 		return read, nil
 	}
 	read.Found = true
+	read.LatestTeardown = stringOf(out.Item, attrLatestTeardown)
 	invalid := func(err error) error {
 		return fmt.Errorf("aws: dynamodb read the run item of request %s in table %s: %w; "+
 			"delete the item once no execution of the request runs, and the next check writes it afresh", requestID, s.table, err)
@@ -110,11 +125,21 @@ func (s *Store) ReadRunHolders(ctx context.Context, requestID string) (RunHolder
 
 // WriteRunHolders stores holders as the request's run item on the
 // condition that the item is still as ReadRunHolders found it in read:
-// absent, or present with the same version. It returns false when the
-// condition failed, and the caller then reads again.
+// absent, or present with the same version. It keeps the item's latest
+// teardown. It returns false when the condition failed, and the caller
+// then reads again.
 func (s *Store) WriteRunHolders(ctx context.Context, requestID string, read RunHolders, holders map[string]RunHolder) (bool, error) {
+	return s.WriteRunItem(ctx, requestID, read, holders, read.LatestTeardown)
+}
+
+// WriteRunItem works as WriteRunHolders, and stores latestTeardown as the
+// execution ARN of the request's latest teardown in the same write.
+func (s *Store) WriteRunItem(ctx context.Context, requestID string, read RunHolders, holders map[string]RunHolder, latestTeardown string) (bool, error) {
 	item := key(runPartition(requestID), runSortKey)
 	item[attrRequest] = stringAttr(requestID)
+	if latestTeardown != "" {
+		item[attrLatestTeardown] = stringAttr(latestTeardown)
+	}
 	item[attrVersion] = numberAttr(read.Version + 1)
 	values := make(map[string]types.AttributeValue, len(holders))
 	for arn, h := range holders {
@@ -184,4 +209,50 @@ func (s *Store) ReleaseRunHolder(ctx context.Context, requestID, executionARN st
 		return false, s.classify(err, "release the run item of request %s", requestID)
 	}
 	return true, nil
+}
+
+// StartTeardownRecord stores now as the start of the teardown record,
+// unless a start is stored already. From that start on, every teardown
+// that takes its request's run item records itself in the item as the
+// request's latest teardown (WriteRunItem). The marker has no expiry.
+func (s *Store) StartTeardownRecord(ctx context.Context, now time.Time) error {
+	item := key(teardownRecordPartition, runSortKey)
+	item[attrSince] = numberAttr(now.Unix())
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           s.tableName(),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return s.classify(err, "start the teardown record")
+	}
+	return nil
+}
+
+// TeardownRecordStart reads the start of the teardown record with a
+// strongly consistent GetItem. It returns the zero time when no teardown
+// has recorded itself yet.
+func (s *Store) TeardownRecordStart(ctx context.Context) (time.Time, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      s.tableName(),
+		Key:            key(teardownRecordPartition, runSortKey),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return time.Time{}, s.classify(err, "read the start of the teardown record")
+	}
+	if out.Item == nil {
+		return time.Time{}, nil
+	}
+	since, err := numberOf(out.Item, attrSince)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("aws: dynamodb read the start of the teardown record in table %s: %w; "+
+			"delete the item with partition key %s, and the next teardown writes it afresh", s.table, err, teardownRecordPartition)
+	}
+	// A marker without a time, such as one written by hand, counts as no
+	// record, which makes readers fall back to the execution history.
+	if since == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(since, 0), nil
 }

@@ -137,3 +137,57 @@ func TestReleaseRunHolder(t *testing.T) {
 		t.Errorf("version %d, want 2 (the release raises it)", read.Version)
 	}
 }
+
+func TestRunItemLatestTeardown(t *testing.T) {
+	store, _ := newStore(t)
+	ctx := context.Background()
+	const teardownARN = "arn:aws:states:us-west-2:123456789012:execution:rl-teardown:DATA-1-teardown"
+	holders := map[string]dynamo.RunHolder{teardownARN: {Machine: "teardown", TakenAt: epoch}}
+	if ok, err := store.WriteRunItem(ctx, "DATA-1", dynamo.RunHolders{}, holders, teardownARN); err != nil || !ok {
+		t.Fatalf("WriteRunItem = %v, %v, want true, nil", ok, err)
+	}
+	if released, err := store.ReleaseRunHolder(ctx, "DATA-1", teardownARN, 0); err != nil || !released {
+		t.Fatalf("ReleaseRunHolder = %v, %v, want true, nil", released, err)
+	}
+	read, err := store.ReadRunHolders(ctx, "DATA-1")
+	if err != nil {
+		t.Fatalf("ReadRunHolders: %v", err)
+	}
+	if read.LatestTeardown != teardownARN {
+		t.Errorf("latest teardown after the release %q, want %q", read.LatestTeardown, teardownARN)
+	}
+
+	holders = map[string]dynamo.RunHolder{runARN: {Machine: "provision", TakenAt: epoch}}
+	if ok, err := store.WriteRunHolders(ctx, "DATA-1", read, holders); err != nil || !ok {
+		t.Fatalf("WriteRunHolders = %v, %v, want true, nil", ok, err)
+	}
+	read, err = store.ReadRunHolders(ctx, "DATA-1")
+	if err != nil {
+		t.Fatalf("ReadRunHolders: %v", err)
+	}
+	if read.LatestTeardown != teardownARN {
+		t.Errorf("latest teardown after WriteRunHolders %q, want %q", read.LatestTeardown, teardownARN)
+	}
+}
+
+func TestTeardownRecordStart(t *testing.T) {
+	store, _ := newStore(t)
+	ctx := context.Background()
+	since, err := store.TeardownRecordStart(ctx)
+	if err != nil || !since.IsZero() {
+		t.Fatalf("TeardownRecordStart before a start = %v, %v, want zero time", since, err)
+	}
+	first := epoch.Add(time.Hour)
+	for _, start := range []time.Time{first, first.Add(time.Hour)} {
+		if err := store.StartTeardownRecord(ctx, start); err != nil {
+			t.Fatalf("StartTeardownRecord(%v): %v", start, err)
+		}
+	}
+	since, err = store.TeardownRecordStart(ctx)
+	if err != nil {
+		t.Fatalf("TeardownRecordStart: %v", err)
+	}
+	if !since.Equal(first) {
+		t.Errorf("TeardownRecordStart = %v, want the first start %v", since, first)
+	}
+}
