@@ -3,7 +3,6 @@ package sfnapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -254,36 +254,6 @@ func (h *handler) summary(x engine.Execution) map[string]any {
 	return out
 }
 
-// Page sizes of the list operations, as in Step Functions.
-const (
-	defaultPageSize = 100
-	maxPageSize     = 1000
-)
-
-// page validates maxResults and nextToken and returns the page bounds.
-// A next token is the offset of the page, encoded.
-func page(maxResults int, nextToken string, total int) (start, end int, next string, err error) {
-	if maxResults < 0 || maxResults > maxPageSize {
-		return 0, 0, "", validation("maxResults must be between 0 and %d, got %d", maxPageSize, maxResults)
-	}
-	if maxResults == 0 {
-		maxResults = defaultPageSize
-	}
-	if nextToken != "" {
-		raw, decodeErr := base64.RawURLEncoding.DecodeString(nextToken)
-		offset, atoiErr := strconv.Atoi(string(raw))
-		if decodeErr != nil || atoiErr != nil || offset < 0 || offset > total {
-			return 0, 0, "", &apiError{Type: "InvalidToken", Message: "invalid nextToken: pass the nextToken of the previous page"}
-		}
-		start = offset
-	}
-	end = min(start+maxResults, total)
-	if end < total {
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return start, end, next, nil
-}
-
 func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		StateMachineArn string `json:"stateMachineArn"`
@@ -313,29 +283,57 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 		return nil, validation("invalid statusFilter %q: use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", in.StatusFilter)
 	}
 
-	all, err := h.e.List(ctx)
+	size, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	var matched []engine.Execution
+	scope := in.StateMachineArn + "\n" + in.StatusFilter
+	after, hasAfter, err := h.decodeToken("ListExecutions", scope, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+
+	// The engine lists newest first and then by name, which is the order
+	// of the page keys.
+	all, err := h.e.ListMachine(ctx, machine, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var page []engine.Execution
+	more := false
 	for _, x := range all {
-		if x.Machine == machine && (in.StatusFilter == "" || x.Status == in.StatusFilter) {
-			matched = append(matched, x)
+		if in.StatusFilter != "" && x.Status != in.StatusFilter {
+			continue
 		}
+		if hasAfter && !listedAfter(x, after) {
+			continue
+		}
+		if len(page) == size {
+			more = true
+			break
+		}
+		page = append(page, x)
 	}
-	start, end, next, err := page(in.MaxResults, in.NextToken, len(matched))
-	if err != nil {
-		return nil, err
-	}
-	items := make([]map[string]any, 0, end-start)
-	for _, x := range matched[start:end] {
+
+	items := make([]map[string]any, 0, len(page))
+	for _, x := range page {
 		items = append(items, h.summary(x))
 	}
 	out := map[string]any{"executions": items}
-	if next != "" {
-		out["nextToken"] = next
+	if more {
+		last := page[len(page)-1]
+		out["nextToken"] = h.encodeToken("ListExecutions", scope,
+			pageKey{StartedAt: last.StartedAt.UnixNano(), Name: last.Name})
 	}
 	return out, nil
+}
+
+// listedAfter reports whether ListExecutions lists x after the execution
+// with the page key k: x started earlier, or at the same time with a
+// name that sorts after k's.
+func listedAfter(x engine.Execution, k pageKey) bool {
+	started := x.StartedAt.UnixNano()
+	return started < k.StartedAt || (started == k.StartedAt && x.Name > k.Name)
 }
 
 func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
@@ -358,19 +356,37 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 		return nil, engineError(err)
 	}
 
-	if in.ReverseOrder {
-		for i, j := 0, len(events)-1; i < j; i, j = i+1, j-1 {
-			events[i], events[j] = events[j], events[i]
-		}
-	}
-	start, end, next, err := page(in.MaxResults, in.NextToken, len(events))
+	size, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
+	scope := in.ExecutionArn + "\n" + strconv.FormatBool(in.ReverseOrder)
+	after, hasAfter, err := h.decodeToken("GetExecutionHistory", scope, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	if in.ReverseOrder {
+		slices.Reverse(events)
+	}
+	// Event IDs increase in the order of the history, so the page starts
+	// after the last event ID of the page before.
+	if hasAfter {
+		events = slices.DeleteFunc(events, func(ev engine.Event) bool {
+			if in.ReverseOrder {
+				return ev.ID >= after.EventID
+			}
+			return ev.ID <= after.EventID
+		})
+	}
+	var next string
+	if len(events) > size {
+		events = events[:size]
+		next = h.encodeToken("GetExecutionHistory", scope, pageKey{EventID: events[size-1].ID})
+	}
 
 	includeData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
-	items := make([]map[string]any, 0, end-start)
-	for _, ev := range events[start:end] {
+	items := make([]map[string]any, 0, len(events))
+	for _, ev := range events {
 		item, err := historyEvent(ev, x.Input, includeData)
 		if err != nil {
 			return nil, err

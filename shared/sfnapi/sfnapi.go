@@ -9,10 +9,16 @@
 // Version 4 signature made with those credentials, as the AWS CLI and SDKs
 // send. Without them, requests are not authenticated, so serve the handler
 // on a loopback address only.
+//
+// The nextToken of ListExecutions and GetExecutionHistory is opaque and
+// signed with a key of the handler. It is valid for 24 hours, only for the
+// operation and query that returned it, and only until the handler is
+// created again, such as when the process restarts.
 package sfnapi
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,6 +93,9 @@ type handler struct {
 	lockStarts   func(context.Context, json.RawMessage) (func(), error)
 	checkName    func(string, string) string
 	ops          map[string]func(context.Context, []byte) (any, error)
+	// tokenKey signs the nextTokens of the list operations. It is random
+	// per handler, so tokens do not survive a restart.
+	tokenKey [32]byte
 }
 
 // New returns an http.Handler that serves the Step Functions API over e.
@@ -96,6 +105,7 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		startCheck: opts.StartCheck, lockStarts: opts.LockStarts}
 	h.prepareInput = opts.PrepareInput
 	h.checkName = opts.CheckName
+	rand.Read(h.tokenKey[:])
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
