@@ -62,6 +62,13 @@ const (
 	DefaultMaxDelay    = 5 * time.Minute
 	// requestTimeout bounds one delivery attempt.
 	requestTimeout = 10 * time.Second
+	// claimFor is how long a notifier holds a record for one attempt. It
+	// exceeds requestTimeout, so the claim outlasts the attempt, and the
+	// claim of a process that exited during an attempt ends after it.
+	claimFor = requestTimeout + 5*time.Second
+	// claimPoll is how often Send looks again at a record that another
+	// notifier on the store is attempting.
+	claimPoll = 100 * time.Millisecond
 )
 
 // Config configures a Notifier.
@@ -254,9 +261,22 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 		if rec.State != StatePending {
 			return rec, true, nil
 		}
-		delay := rec.NextAt.Sub(n.cfg.Now())
+		now := n.cfg.Now()
+		delay := rec.NextAt.Sub(now)
 		if delay <= 0 {
-			n.attempt(ctx, rec)
+			if n.attempt(ctx, rec, true) {
+				continue
+			}
+			// Another notifier on the store, such as that of another
+			// process, attempts it now, so Send waits for its outcome.
+			if !now.Before(deadline) {
+				return rec, true, nil
+			}
+			select {
+			case <-ctx.Done():
+				return rec, true, ctx.Err()
+			case <-time.After(min(claimPoll, deadline.Sub(now))):
+			}
 			continue
 		}
 		// A retry due after the deadline is replaced by a last attempt at
@@ -276,7 +296,7 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 		}
 		if last {
 			lastAttempted = true
-			n.attempt(ctx, rec)
+			n.attempt(ctx, rec, false)
 		}
 	}
 }
@@ -369,12 +389,25 @@ func (n *Notifier) Deliver(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		n.attempt(ctx, rec)
+		n.attempt(ctx, rec, true)
 	}
 	return nil
 }
 
-func (n *Notifier) attempt(ctx context.Context, rec Record) {
+// attempt posts the pending notification rec once, when it can claim rec,
+// and stores the outcome. With due, the next attempt of rec must be due
+// now. It reports whether it posted, which it does not when another
+// notifier on the store attempts rec or attempted it since rec was read.
+func (n *Notifier) attempt(ctx context.Context, rec Record, due bool) bool {
+	started := n.cfg.Now()
+	claimed, err := n.cfg.Store.claim(ctx, rec, started, started.Add(claimFor), due)
+	if err != nil {
+		n.log.Error("claim notification failed", "execution", rec.Execution, "redrive_count", rec.RedriveCount, "error", err)
+		return false
+	}
+	if !claimed {
+		return false
+	}
 	rec.Attempts++
 	status, err := n.post(ctx, rec)
 	now := n.cfg.Now()
@@ -402,6 +435,7 @@ func (n *Notifier) attempt(ctx context.Context, rec Record) {
 	if err := n.cfg.Store.update(ctx, rec); err != nil {
 		log.Error("record notification attempt failed", "error", err)
 	}
+	return true
 }
 
 // post sends one signed attempt and returns the response status.

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 	last_error    TEXT NOT NULL DEFAULT '',
 	created_at    INTEGER NOT NULL,
 	delivered_at  INTEGER NOT NULL DEFAULT 0,
+	claimed_until INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (execution, redrive_count)
 );
 `
@@ -54,12 +55,39 @@ func OpenStore(path string, now time.Time) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open notification store %s: %w", path, err)
 	}
+	if err := addClaimColumn(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrade notification store %s: %w", path, err)
+	}
 	if _, err := db.Exec(`INSERT INTO meta (key, value) VALUES ('since', ?) ON CONFLICT (key) DO NOTHING`,
 		strconv.FormatInt(now.UnixNano(), 10)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("record notification start in %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// addClaimColumn adds the claimed_until column to a store that an earlier
+// version created without it. Another process may add it at the same time,
+// so a failed ALTER TABLE is an error only when the column is still
+// missing.
+func addClaimColumn(db *sql.DB) error {
+	has := func() (bool, error) {
+		var n int
+		err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('notifications') WHERE name = 'claimed_until'`).Scan(&n)
+		return n > 0, err
+	}
+	if ok, err := has(); err != nil || ok {
+		return err
+	}
+	_, alterErr := db.Exec(`ALTER TABLE notifications ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0`)
+	if alterErr == nil {
+		return nil
+	}
+	if ok, err := has(); err == nil && ok {
+		return nil
+	}
+	return alterErr
 }
 
 // Close closes the database.
@@ -112,7 +140,8 @@ func (s *Store) add(ctx context.Context, r Record, now time.Time) (bool, error) 
 // due returns the pending notifications whose next attempt is due at now.
 func (s *Store) due(ctx context.Context, now time.Time) ([]Record, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT execution, redrive_count, url, body, attempts FROM notifications
-		WHERE state = ? AND next_at <= ? ORDER BY next_at, execution`, StatePending, now.UnixNano())
+		WHERE state = ? AND next_at <= ? AND claimed_until <= ? ORDER BY next_at, execution`,
+		StatePending, now.UnixNano(), now.UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("read due notifications: %w", err)
 	}
@@ -130,14 +159,38 @@ func (s *Store) due(ctx context.Context, now time.Time) ([]Record, error) {
 	return out, rows.Err()
 }
 
-// update stores the outcome of one delivery attempt.
+// claim marks the pending record r as attempted by this notifier until
+// until, and reports whether it did. It fails when another notifier holds
+// a claim on r that lasts past now, or attempted r since r was read, so
+// that two notifiers on one store never post the same notification at
+// once. With due, the next attempt of r must also be due at now.
+func (s *Store) claim(ctx context.Context, r Record, now, until time.Time, due bool) (bool, error) {
+	stmt := `UPDATE notifications SET claimed_until = ? WHERE execution = ? AND redrive_count = ?
+		AND state = ? AND attempts = ? AND claimed_until <= ?`
+	args := []any{until.UnixNano(), r.Execution, r.RedriveCount, StatePending, r.Attempts, now.UnixNano()}
+	if due {
+		stmt += ` AND next_at <= ?`
+		args = append(args, now.UnixNano())
+	}
+	res, err := s.db.ExecContext(ctx, stmt, args...)
+	if err != nil {
+		return false, fmt.Errorf("claim notification of %s: %w", r.Execution, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim notification of %s: %w", r.Execution, err)
+	}
+	return n == 1, nil
+}
+
+// update stores the outcome of one delivery attempt and ends its claim.
 func (s *Store) update(ctx context.Context, r Record) error {
 	var delivered int64
 	if !r.DeliveredAt.IsZero() {
 		delivered = r.DeliveredAt.UnixNano()
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, attempts = ?, next_at = ?,
-		last_status = ?, last_error = ?, delivered_at = ? WHERE execution = ? AND redrive_count = ?`,
+		last_status = ?, last_error = ?, delivered_at = ?, claimed_until = 0 WHERE execution = ? AND redrive_count = ?`,
 		r.State, r.Attempts, r.NextAt.UnixNano(), r.LastStatus, r.LastError, delivered, r.Execution, r.RedriveCount)
 	if err != nil {
 		return fmt.Errorf("update notification of %s: %w", r.Execution, err)
