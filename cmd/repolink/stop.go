@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -23,12 +22,9 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	// Step Functions limits, as for send-task-failure.
-	if utf8.RuneCountInString(*errName) > 256 {
-		return usagef("--error has more than 256 characters; use a short error name")
-	}
-	if utf8.RuneCountInString(*cause) > 32768 {
-		return usagef("--cause has more than 32768 characters; shorten it")
+	// The message starts with the member name, which is also the flag name.
+	if err := engine.ValidateErrorCause(*errName, *cause); err != nil {
+		return usagef("--%v; shorten it", err)
 	}
 
 	eng, dir, err := openStoreFor(*stateDir, name)

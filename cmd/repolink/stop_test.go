@@ -45,7 +45,7 @@ func TestStopCommand(t *testing.T) {
 		{name: "invalid output", args: []string{"stop", "--state-dir", dir, "--output", "yaml", "waiting"}, wantCode: exitInvalid,
 			wantErr: "--output must be text or json"},
 		{name: "long error", args: []string{"stop", "--state-dir", dir, "--error", strings.Repeat("E", 257), "waiting"}, wantCode: exitInvalid,
-			wantErr: "more than 256 characters"},
+			wantErr: "--error has 257 characters, more than the limit of 256"},
 		{name: "running", args: []string{"stop", "waiting", "--state-dir", dir, "--error", "OperatorStopped", "--cause", "stopped by hand"},
 			wantCode: exitOK, wantOut: "execution waiting stopped: status ABORTED in Wait\nnext: run 'repolink redrive --state-dir " + dir + " waiting'"},
 		{name: "already closed", args: []string{"stop", "--state-dir", dir, "waiting"}, wantCode: exitInvalid,

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -47,12 +46,13 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	if errName != nil && *errName == "" {
 		return usagef("--error is required; pass the error name that the state machine catches, such as Rejected")
 	}
-	// Step Functions limits, which the engine enforces too.
-	if errName != nil && utf8.RuneCountInString(*errName) > 256 {
-		return usagef("--error has more than 256 characters; use a short error name")
-	}
-	if cause != nil && utf8.RuneCountInString(*cause) > 32768 {
-		return usagef("--cause has more than 32768 characters; shorten it")
+	// The engine checks these limits too, but the flags are checked before
+	// the store opens. The message starts with the member name, which is
+	// also the flag name.
+	if errName != nil && cause != nil {
+		if err := engine.ValidateErrorCause(*errName, *cause); err != nil {
+			return usagef("--%v; shorten it", err)
+		}
 	}
 
 	eng, dir, err := openEngineStore(*stateDir)

@@ -307,8 +307,12 @@ func (e *Engine) Wait(ctx context.Context, name string) (Execution, error) {
 	}
 }
 
-// Stop aborts a running execution with an optional error name and cause.
+// Stop aborts a running execution with an optional error name and cause,
+// which ValidateErrorCause checks.
 func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Execution, error) {
+	if err := ValidateErrorCause(errName, cause); err != nil {
+		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)
+	}
 	err := e.transact(ctx, name, func(t *txn) error {
 		if t.exec.Status != StatusRunning {
 			return fmt.Errorf("%w (status %s)", ErrNotRunning, t.exec.Status)

@@ -120,3 +120,32 @@ func TestListMachine(t *testing.T) {
 		t.Errorf("query plan does not use executions_machine:\n%s", strings.Join(plan, "\n"))
 	}
 }
+
+func TestStopRejectsLongErrorCause(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil)
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, errName, cause, want string
+	}{
+		{"long error", strings.Repeat("e", MaxErrorChars+1), "", "error has 257 characters"},
+		{"long cause", "", strings.Repeat("c", MaxCauseChars+1), "cause has 32769 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.Stop(ctx, "run", tt.errName, tt.cause)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Stop error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	x, err := e.Describe(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Status != StatusRunning {
+		t.Errorf("status after rejected stops = %s, want RUNNING", x.Status)
+	}
+}

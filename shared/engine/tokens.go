@@ -9,11 +9,25 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of SendTaskFailure, as Step Functions sets them.
+// Limits of the error name and cause of SendTaskFailure and
+// StopExecution, as Step Functions sets them.
 const (
-	maxErrorChars = 256
-	maxCauseChars = 32768
+	MaxErrorChars = 256
+	MaxCauseChars = 32768
 )
+
+// ValidateErrorCause checks the error name and cause of a task failure or
+// a stop against MaxErrorChars and MaxCauseChars, counted in characters.
+// The message starts with "error" or "cause", the member that is too long.
+func ValidateErrorCause(errName, cause string) error {
+	if n := utf8.RuneCountInString(errName); n > MaxErrorChars {
+		return fmt.Errorf("error has %d characters, more than the limit of %d", n, MaxErrorChars)
+	}
+	if n := utf8.RuneCountInString(cause); n > MaxCauseChars {
+		return fmt.Errorf("cause has %d characters, more than the limit of %d", n, MaxCauseChars)
+	}
+	return nil
+}
 
 // SendTaskSuccess completes the task waiting on token with output as its
 // result. The Run loop of any process that has the store open picks it up.
@@ -38,11 +52,8 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token string, output json.
 // SendTaskFailure fails the task waiting on token with an error name and
 // cause, which Retry and Catch then match.
 func (e *Engine) SendTaskFailure(ctx context.Context, token, errName, cause string) error {
-	if utf8.RuneCountInString(errName) > maxErrorChars {
-		return fmt.Errorf("send task failure: the error name has more than %d characters", maxErrorChars)
-	}
-	if utf8.RuneCountInString(cause) > maxCauseChars {
-		return fmt.Errorf("send task failure: the cause has more than %d characters", maxCauseChars)
+	if err := ValidateErrorCause(errName, cause); err != nil {
+		return fmt.Errorf("send task failure: %w", err)
 	}
 	return e.completeToken(ctx, token, "send task failure", func(tx *storeTx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE tokens SET status = 'failed', error = ?, cause = ? WHERE token = ?`,

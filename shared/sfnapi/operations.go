@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -409,6 +408,9 @@ func (h *handler) stopExecution(ctx context.Context, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	if err := engine.ValidateErrorCause(in.Error, in.Cause); err != nil {
+		return nil, validation("%v", err)
+	}
 	x, err := h.execution(ctx, "stop execution", in.ExecutionArn)
 	if err != nil {
 		return nil, err
@@ -511,12 +513,6 @@ func (h *handler) sendTaskSuccess(ctx context.Context, body []byte) (any, error)
 	return struct{}{}, engineError(h.e.SendTaskSuccess(ctx, in.TaskToken, json.RawMessage(*in.Output)))
 }
 
-// Limits of SendTaskFailure in the Step Functions API reference.
-const (
-	maxErrorChars = 256
-	maxCauseChars = 32768
-)
-
 func (h *handler) sendTaskFailure(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		TaskToken string `json:"taskToken"`
@@ -529,11 +525,8 @@ func (h *handler) sendTaskFailure(ctx context.Context, body []byte) (any, error)
 	if in.TaskToken == "" {
 		return nil, validation("taskToken is missing")
 	}
-	if n := utf8.RuneCountInString(in.Error); n > maxErrorChars {
-		return nil, validation("error has %d characters, more than the limit of %d", n, maxErrorChars)
-	}
-	if n := utf8.RuneCountInString(in.Cause); n > maxCauseChars {
-		return nil, validation("cause has %d characters, more than the limit of %d", n, maxCauseChars)
+	if err := engine.ValidateErrorCause(in.Error, in.Cause); err != nil {
+		return nil, validation("%v", err)
 	}
 	return struct{}{}, engineError(h.e.SendTaskFailure(ctx, in.TaskToken, in.Error, in.Cause))
 }

@@ -278,6 +278,16 @@ func TestErrors(t *testing.T) {
 				TaskToken: aws.String("unknown"), Error: aws.String(strings.Repeat("e", 257))})
 			return err
 		}, "ValidationException"},
+		{"stop with error too long", func() error {
+			_, err := f.client.StopExecution(ctx, &sfn.StopExecutionInput{
+				ExecutionArn: aws.String(executionARN("m", "done")), Error: aws.String(strings.Repeat("e", 257))})
+			return err
+		}, "ValidationException"},
+		{"stop with cause too long", func() error {
+			_, err := f.client.StopExecution(ctx, &sfn.StopExecutionInput{
+				ExecutionArn: aws.String(executionARN("m", "done")), Cause: aws.String(strings.Repeat("c", 32769))})
+			return err
+		}, "ValidationException"},
 		{"list unknown machine", func() error {
 			_, err := f.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(machineARN("nope"))})
 			return err
