@@ -335,6 +335,9 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
 	mountStepFunctionsAPI(mux, rt.engine, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
 	svc.handler = mux
+	if apiToken == "" && loopbackListen(opts.listen) {
+		svc.handler = requireLoopbackHost(mux, logger)
+	}
 	return svc, nil
 }
 
