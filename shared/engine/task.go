@@ -148,6 +148,19 @@ func newTaskToken() string {
 	return "T" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// WellFormedTaskToken reports whether token has the form of a task token
+// of the engine: 64 URL-safe base64 characters, after the letter T that
+// newTaskToken puts first. Tokens from versions before the T prefix have
+// no T, and they stay well-formed so that their tasks can still complete.
+func WellFormedTaskToken(token string) bool {
+	body := strings.TrimPrefix(token, "T")
+	if len(body) != base64.RawURLEncoding.EncodedLen(48) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(body)
+	return err == nil
+}
+
 func (t *txn) startTask(c *cursor, s *state) error {
 	details := map[string]any{"resourceType": "lambda", "resource": resourceLabel(s.Resource)}
 	if err := t.emit("TaskStarted", s.Name, details); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -232,4 +233,26 @@ func TestTaskTokenAcrossRestart(t *testing.T) {
 			t.Errorf("the registering function ran %d times, want 1", len(reg.tokens))
 		}
 	})
+}
+
+func TestWellFormedTaskToken(t *testing.T) {
+	fresh := newTaskToken()
+	tests := []struct {
+		token string
+		want  bool
+	}{
+		{fresh, true},
+		{strings.TrimPrefix(fresh, "T"), true},
+		{"", false},
+		{"unknown", false},
+		{fresh + "A", false},
+		{fresh[:len(fresh)-1], false},
+		{"T" + strings.Repeat("+", 64), false},
+		{"X" + strings.Repeat("A", 64), false},
+	}
+	for _, tt := range tests {
+		if got := WellFormedTaskToken(tt.token); got != tt.want {
+			t.Errorf("WellFormedTaskToken(%q) = %t, want %t", tt.token, got, tt.want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -504,8 +505,8 @@ func (h *handler) sendTaskSuccess(ctx context.Context, body []byte) (any, error)
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.TaskToken == "" {
-		return nil, validation("taskToken is missing")
+	if err := checkTaskToken(in.TaskToken); err != nil {
+		return nil, err
 	}
 	if in.Output == nil {
 		return nil, validation("output is missing")
@@ -522,8 +523,8 @@ func (h *handler) sendTaskFailure(ctx context.Context, body []byte) (any, error)
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.TaskToken == "" {
-		return nil, validation("taskToken is missing")
+	if err := checkTaskToken(in.TaskToken); err != nil {
+		return nil, err
 	}
 	if err := engine.ValidateErrorCause(in.Error, in.Cause); err != nil {
 		return nil, validation("%v", err)
@@ -538,8 +539,30 @@ func (h *handler) sendTaskHeartbeat(ctx context.Context, body []byte) (any, erro
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.TaskToken == "" {
-		return nil, validation("taskToken is missing")
+	if err := checkTaskToken(in.TaskToken); err != nil {
+		return nil, err
 	}
 	return struct{}{}, engineError(h.e.SendTaskHeartbeat(ctx, in.TaskToken))
+}
+
+// maxTaskTokenChars is the length limit of a taskToken in the Step
+// Functions service model.
+const maxTaskTokenChars = 1024
+
+// checkTaskToken returns the error that Step Functions returns for a
+// taskToken that no task can have: ValidationException for a missing or
+// too long one, and InvalidToken for one that is not of the engine's
+// token format. A well-formed token that no task has is left to the
+// engine, which returns TaskDoesNotExist.
+func checkTaskToken(token string) error {
+	switch {
+	case token == "":
+		return validation("taskToken is missing")
+	case utf8.RuneCountInString(token) > maxTaskTokenChars:
+		return validation("taskToken has %d characters, more than the limit of %d", utf8.RuneCountInString(token), maxTaskTokenChars)
+	case !engine.WellFormedTaskToken(token):
+		return &apiError{Type: "InvalidToken",
+			Message: "invalid taskToken: pass the token exactly as the task received it in $$.Task.Token"}
+	}
+	return nil
 }

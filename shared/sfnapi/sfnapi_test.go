@@ -210,6 +210,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// unknownToken has the form of a task token, but no task has it.
+var unknownToken = "T" + strings.Repeat("A", 64)
+
 func TestErrors(t *testing.T) {
 	f := newFixture(t, map[string]string{"m": echoMachine}, map[string]engine.TaskFunc{"echo": echo})
 	ctx := context.Background()
@@ -266,16 +269,37 @@ func TestErrors(t *testing.T) {
 			return err
 		}, "ExecutionNotRedrivable"},
 		{"task success unknown token", func() error {
-			_, err := f.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String("unknown"), Output: aws.String(`{}`)})
+			_, err := f.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(unknownToken), Output: aws.String(`{}`)})
 			return err
 		}, "TaskDoesNotExist"},
 		{"heartbeat unknown token", func() error {
-			_, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String("unknown")})
+			_, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(unknownToken)})
 			return err
 		}, "TaskDoesNotExist"},
+		{"task success token without T", func() error {
+			_, err := f.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{
+				TaskToken: aws.String(unknownToken[1:]), Output: aws.String(`{}`)})
+			return err
+		}, "TaskDoesNotExist"},
+		{"task success malformed token", func() error {
+			_, err := f.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String("unknown"), Output: aws.String(`{}`)})
+			return err
+		}, "InvalidToken"},
+		{"task failure malformed token", func() error {
+			_, err := f.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(unknownToken + "A")})
+			return err
+		}, "InvalidToken"},
+		{"heartbeat malformed token", func() error {
+			_, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String("T" + strings.Repeat("!", 64))})
+			return err
+		}, "InvalidToken"},
+		{"heartbeat token too long", func() error {
+			_, err := f.client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(strings.Repeat("T", 1025))})
+			return err
+		}, "ValidationException"},
 		{"task failure error too long", func() error {
 			_, err := f.client.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{
-				TaskToken: aws.String("unknown"), Error: aws.String(strings.Repeat("e", 257))})
+				TaskToken: aws.String(unknownToken), Error: aws.String(strings.Repeat("e", 257))})
 			return err
 		}, "ValidationException"},
 		{"stop with error too long", func() error {
