@@ -76,19 +76,31 @@ func TestReadDocumentRejectsSecretName(t *testing.T) {
 }
 
 func TestServiceRejectsSecretName(t *testing.T) {
+	const nameRef = "aws-secretsmanager:repolink/snowflake-key"
 	data, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
-		section(doc, "snowflake")["private_key_ref"] = "aws-secretsmanager:repolink/snowflake-key"
+		section(doc, "snowflake")["private_key_ref"] = nameRef
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// request.Parse accepts a secret name, because the Lambda deployment
-	// reads names, so the check of repolink up must reject it.
-	req, err := request.Parse(data)
+	// The shared request check rejects a secret name, as every deployment
+	// does.
+	_, err = request.Parse(data)
+	var parseInvalid *request.ValidationError
+	if !errors.As(err, &parseInvalid) {
+		t.Fatalf("Parse = %v, want a *request.ValidationError", err)
+	}
+	if !strings.Contains(err.Error(), "$.snowflake.private_key_ref: is an aws-secretsmanager: reference to a secret name, not an ARN") {
+		t.Errorf("Parse error %q does not reject the secret name", err)
+	}
+
+	// The check of repolink up rejects it as well, in a request that did
+	// not pass through Parse with it.
+	req, err := request.Parse(validRequestData(t))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-
+	req.Snowflake.PrivateKeyRef = nameRef
 	s := &serviceExecutions{sandbox: true, hosts: []string{defaultSandboxHosts}}
 	err = s.check(req)
 	var invalid *request.ValidationError
@@ -101,4 +113,14 @@ func TestServiceRejectsSecretName(t *testing.T) {
 	if got := invalid.Fields[0].Path; got != "$.snowflake.private_key_ref" {
 		t.Errorf("path = %s, want $.snowflake.private_key_ref", got)
 	}
+}
+
+// validRequestData returns the AWS example request.
+func validRequestData(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(writeRequest(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -15,7 +15,8 @@ var (
 	// appends to the name).
 	awsSecretARNPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:secretsmanager:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$`)
 	// awsSecretNamePattern matches a secret name: 1 to 512 of the
-	// characters that Secrets Manager allows in names.
+	// characters that Secrets Manager allows in names. A reference by name
+	// is rejected, and the pattern only picks the message.
 	awsSecretNamePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 	// keyVaultHostPattern matches <vault>.vault.azure.net, where a vault
 	// name is 3 to 24 letters, digits and hyphens that starts with a letter
@@ -54,7 +55,10 @@ func secretRefProblem(ref string) string {
 	return ""
 }
 
-// awsSecretRefProblem checks <arn-or-name>[#<json-key>].
+// awsSecretRefProblem checks <arn>[#<json-key>]. A secret name in place
+// of the ARN is rejected, because the repolink command reads the secret
+// with a client for the region in its ARN, and the README and the AWS
+// deployment guide document only ARNs.
 func awsSecretRefProblem(rest string) string {
 	id, key, hasKey := strings.Cut(rest, "#")
 	if hasKey && key == "" {
@@ -66,11 +70,10 @@ func awsSecretRefProblem(rest string) string {
 		}
 		return ""
 	}
-	if !awsSecretNamePattern.MatchString(id) {
-		return "is an aws-secretsmanager: reference that is neither a Secrets Manager secret ARN nor a secret name " +
-			"(1 to 512 letters, digits and /_+=.@-); use " + awsSecretRefExample
+	if awsSecretNamePattern.MatchString(id) {
+		return "is an aws-secretsmanager: reference to a secret name, not an ARN; " + AWSSecretNameFix
 	}
-	return ""
+	return "is an aws-secretsmanager: reference that is not a Secrets Manager secret ARN; use " + awsSecretRefExample
 }
 
 // keyVaultRefProblem checks https://<vault>.vault.azure.net/secrets/<name>[/<version>].
@@ -116,7 +119,8 @@ func gcpSecretRefProblem(rest string) string {
 
 // AWSSecretNameRefs returns the aws-secretsmanager: references of the
 // request that give a secret name and not an ARN. A resolver that takes the
-// region from the ARN cannot read them.
+// region from the ARN cannot read them. Validate rejects them, but
+// ValidateForTeardown, which checks only the scheme, does not.
 func (r *Request) AWSSecretNameRefs() []CredentialRef {
 	var names []CredentialRef
 	for _, field := range r.CredentialRefs() {
@@ -130,5 +134,5 @@ func (r *Request) AWSSecretNameRefs() []CredentialRef {
 
 // AWSSecretNameFix is the change that an error for a reference from
 // AWSSecretNameRefs suggests.
-const AWSSecretNameFix = "give the secret's ARN, such as " + awsSecretRefExample +
+const AWSSecretNameFix = "use the secret's ARN, such as " + awsSecretRefExample +
 	", because repolink reads the region from the ARN"
