@@ -258,6 +258,7 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	var in struct {
 		StateMachineArn string `json:"stateMachineArn"`
 		StatusFilter    string `json:"statusFilter"`
+		RedriveFilter   string `json:"redriveFilter"`
 		MaxResults      int    `json:"maxResults"`
 		NextToken       string `json:"nextToken"`
 	}
@@ -282,12 +283,19 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	default:
 		return nil, validation("invalid statusFilter %q: use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", in.StatusFilter)
 	}
+	// REDRIVEN lists the executions that were redriven at least once, and
+	// NOT_REDRIVEN the others.
+	switch in.RedriveFilter {
+	case "", "REDRIVEN", "NOT_REDRIVEN":
+	default:
+		return nil, validation("invalid redriveFilter %q: use REDRIVEN or NOT_REDRIVEN", in.RedriveFilter)
+	}
 
 	size, err := pageSize(in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
-	scope := in.StateMachineArn + "\n" + in.StatusFilter
+	scope := in.StateMachineArn + "\n" + in.StatusFilter + "\n" + in.RedriveFilter
 	after, hasAfter, err := h.decodeToken("ListExecutions", scope, in.NextToken)
 	if err != nil {
 		return nil, err
@@ -303,6 +311,9 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	more := false
 	for _, x := range all {
 		if in.StatusFilter != "" && x.Status != in.StatusFilter {
+			continue
+		}
+		if in.RedriveFilter != "" && (x.RedriveCount > 0) != (in.RedriveFilter == "REDRIVEN") {
 			continue
 		}
 		if hasAfter && !listedAfter(x, after) {

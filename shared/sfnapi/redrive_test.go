@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -287,5 +288,51 @@ func TestRedriveAfterHistoryLimit(t *testing.T) {
 	}
 	if got := notRedrivable.ErrorMessage(); got != aws.ToString(described.RedriveStatusReason) {
 		t.Errorf("RedriveExecution message %q, want the redriveStatusReason %q", got, aws.ToString(described.RedriveStatusReason))
+	}
+}
+
+func TestListExecutionsRedriveFilter(t *testing.T) {
+	work := newFailingWork()
+	f := newFixture(t, map[string]string{"m": blockingMachine}, map[string]engine.TaskFunc{"work": work.run})
+	ctx := context.Background()
+	for _, name := range []string{"redriven", "failed"} {
+		f.start(t, name)
+		f.wait(t, name)
+	}
+	if _, err := f.client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{
+		ExecutionArn: aws.String(executionARN("m", "redriven"))}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, "redriven")
+
+	tests := []struct {
+		filter types.ExecutionRedriveFilter
+		want   string
+	}{
+		{"", "failed,redriven"},
+		{types.ExecutionRedriveFilterRedriven, "redriven"},
+		{types.ExecutionRedriveFilterNotRedriven, "failed"},
+	}
+	for _, tt := range tests {
+		listed, err := f.client.ListExecutions(ctx, &sfn.ListExecutionsInput{
+			StateMachineArn: aws.String(machineARN("m")), RedriveFilter: tt.filter})
+		if err != nil {
+			t.Fatalf("ListExecutions with redriveFilter %q: %v", tt.filter, err)
+		}
+		var names []string
+		for _, x := range listed.Executions {
+			names = append(names, aws.ToString(x.Name))
+		}
+		slices.Sort(names)
+		if got := strings.Join(names, ","); got != tt.want {
+			t.Errorf("redriveFilter %q listed %s, want %s", tt.filter, got, tt.want)
+		}
+	}
+
+	_, err := f.client.ListExecutions(ctx, &sfn.ListExecutionsInput{
+		StateMachineArn: aws.String(machineARN("m")), RedriveFilter: "SOMETIMES"})
+	var invalid *types.ValidationException
+	if !errors.As(err, &invalid) {
+		t.Errorf("redriveFilter SOMETIMES: error = %v, want ValidationException", err)
 	}
 }
