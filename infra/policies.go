@@ -80,6 +80,7 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			"ec2:DescribeVpcEndpointConnections",
 			"elasticloadbalancing:DescribeTargetGroups",
 			"elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeTargetGroupAttributes",
 			"elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeLoadBalancerAttributes",
 			"elasticloadbalancing:DescribeListeners",

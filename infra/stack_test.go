@@ -601,6 +601,7 @@ func TestIAMStatements(t *testing.T) {
 			"ec2:DescribeVpcEndpointConnections",
 			"elasticloadbalancing:DescribeTargetGroups",
 			"elasticloadbalancing:DescribeTargetHealth",
+			"elasticloadbalancing:DescribeTargetGroupAttributes",
 			"elasticloadbalancing:DescribeLoadBalancers",
 			"elasticloadbalancing:DescribeLoadBalancerAttributes",
 			"elasticloadbalancing:DescribeListeners",

@@ -63,6 +63,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			"target group %s has targets of type %s, but aws.proxy %s needs type %s; delete it so that one of the right type is created",
 			tg.ARN, tg.TargetType, req.AWS.Proxy, target.kind)
 	}
+	if err := checkProxyProtocol(ctx, network, tg.ARN); err != nil {
+		return Output{}, err
+	}
 
 	changed, err := reconcileTargets(ctx, network, tg, target)
 	if err != nil {
@@ -73,6 +76,28 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		action = workflow.Updated
 	}
 	return Output{Result: workflow.Result{Action: action, ID: tg.ARN}}, nil
+}
+
+// attrProxyProtocol is on when its value is "true". The load balancer then
+// sends a PROXY protocol v2 header before the client's bytes. Neither the
+// nginx stream proxy, which reads the server name from the TLS ClientHello,
+// nor a repository registered directly accepts that header.
+const attrProxyProtocol = "proxy_protocol_v2.enabled"
+
+// checkProxyProtocol returns a Conflict when the target group has PROXY
+// protocol v2 turned on, because TLS passthrough needs the client's bytes
+// unchanged. A new group has it off.
+func checkProxyProtocol(ctx context.Context, network cloud.AWSNetwork, arn string) error {
+	attrs, err := network.TargetGroupAttributes(ctx, arn)
+	if err != nil {
+		return fmt.Errorf("read attributes of target group %s: %w", arn, err)
+	}
+	if strings.EqualFold(attrs[attrProxyProtocol], "true") {
+		return workflow.Errorf(workflow.ErrConflict,
+			"target group %s has %s=true, so the load balancer sends a PROXY protocol header that breaks TLS passthrough; set it to false, or delete the group so that one without it is created, then redrive",
+			arn, attrProxyProtocol)
+	}
+	return nil
 }
 
 // reconcileTargets registers target and deregisters the target that an

@@ -3,6 +3,7 @@ package targetgroup
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,6 +19,7 @@ type network struct {
 	tg         *cloud.TargetGroup
 	specs      []cloud.TargetGroupSpec
 	registered []string
+	attrs      map[string]string
 }
 
 func (n *network) FindTargetGroup(context.Context, string) (*cloud.TargetGroup, error) {
@@ -42,6 +44,10 @@ func (n *network) RegisterTarget(_ context.Context, _, id string, port int) erro
 
 func (n *network) TargetHealth(context.Context, string) ([]cloud.TargetHealth, error) {
 	return nil, nil
+}
+
+func (n *network) TargetGroupAttributes(context.Context, string) (map[string]string, error) {
+	return n.attrs, nil
 }
 
 func (n *network) TagTargetGroup(_ context.Context, _ string, tags map[string]string) error {
@@ -118,6 +124,26 @@ func TestRunRejectsWrongTargetType(t *testing.T) {
 	}
 	if len(n.registered) != 0 {
 		t.Errorf("registered %v in a group of the wrong type", n.registered)
+	}
+}
+
+func TestRunRejectsProxyProtocol(t *testing.T) {
+	for _, value := range []string{"true", "TRUE"} {
+		n := &network{
+			tg:    &cloud.TargetGroup{ARN: "arn:tg", HealthCheckProtocol: "TCP", TargetType: "ip", Tags: map[string]string{}},
+			attrs: map[string]string{"proxy_protocol_v2.enabled": value, "stickiness.enabled": "false"},
+		}
+		aws := request.AWS{Region: "us-west-2", Proxy: "none", TargetAddress: "10.0.1.25", Upstream: "pypi.internal.example.com:443"}
+		_, err := Run(context.Background(), envFor(n), document(aws, nil))
+		if workflow.NameOf(err) != workflow.ErrConflict {
+			t.Fatalf("Run on a group with proxy_protocol_v2.enabled=%s = %v, want Conflict", value, err)
+		}
+		if !strings.Contains(err.Error(), "proxy_protocol_v2.enabled") || !strings.Contains(err.Error(), "arn:tg") {
+			t.Errorf("error %q does not name the group and the attribute", err)
+		}
+		if len(n.registered) != 0 {
+			t.Errorf("registered %v in a group that sends PROXY protocol headers", n.registered)
+		}
 	}
 }
 

@@ -145,6 +145,9 @@ type AWSNetwork interface {
 	// address in a target group of type ip. Registering it again is a no-op.
 	RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]TargetHealth, error)
+	// TargetGroupAttributes returns the attributes by key, such as
+	// proxy_protocol_v2.enabled.
+	TargetGroupAttributes(ctx context.Context, targetGroupARN string) (map[string]string, error)
 	// DeregisterTarget removes the target registered on port. Traffic to
 	// it drains for the group's deregistration delay.
 	DeregisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error

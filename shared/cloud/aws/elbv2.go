@@ -220,6 +220,21 @@ func (p *Provider) elbResourceTags(ctx context.Context, arn string) (map[string]
 	return nil, nil
 }
 
+// TargetGroupAttributes returns the target group's attributes by key.
+func (p *Provider) TargetGroupAttributes(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := p.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+	})
+	if err != nil {
+		return nil, classify(err, p.region, "describe attributes of target group %s", arn)
+	}
+	attrs := make(map[string]string, len(out.Attributes))
+	for _, attr := range out.Attributes {
+		attrs[aws.ToString(attr.Key)] = aws.ToString(attr.Value)
+	}
+	return attrs, nil
+}
+
 // LoadBalancerAttributes returns the load balancer's attributes by key.
 func (p *Provider) LoadBalancerAttributes(ctx context.Context, arn string) (map[string]string, error) {
 	out, err := p.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{

@@ -28,6 +28,15 @@ var networkAttributes = map[string]string{
 	"zonal_shift.config.enabled":        "false",
 }
 
+// targetGroupAttributes are the attributes of a new TCP target group, with
+// their defaults.
+var targetGroupAttributes = map[string]string{
+	"deregistration_delay.timeout_seconds": "300",
+	"proxy_protocol_v2.enabled":            "false",
+	"stickiness.enabled":                   "false",
+	"stickiness.type":                      "source_ip",
+}
+
 func (s *Server) elbAction(ctx context.Context, action string, form url.Values) (any, error) {
 	switch action {
 	case "CreateTargetGroup":
@@ -42,6 +51,10 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 		return s.deregisterTargets(form)
 	case "DescribeTargetHealth":
 		return s.describeTargetHealth(form)
+	case "DescribeTargetGroupAttributes":
+		return s.describeTargetGroupAttributes(form)
+	case "ModifyTargetGroupAttributes":
+		return s.modifyTargetGroupAttributes(form)
 	case "CreateLoadBalancer":
 		return s.createLoadBalancer(form)
 	case "DescribeLoadBalancers":
@@ -619,6 +632,59 @@ func (s *Server) modifyAttributes(form url.Values) (any, error) {
 		return nil, err
 	}
 	return attributesXML(lb.Attributes), nil
+}
+
+// effectiveAttributes returns the defaults of a target group's attributes
+// overlaid with the values set on tg.
+func effectiveAttributes(tg *TargetGroup) map[string]string {
+	attrs := make(map[string]string, len(targetGroupAttributes))
+	for key, value := range targetGroupAttributes {
+		attrs[key] = value
+	}
+	for key, value := range tg.Attributes {
+		attrs[key] = value
+	}
+	return attrs
+}
+
+func (s *Server) describeTargetGroupAttributes(form url.Values) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tg, err := s.targetGroup(form.Get("TargetGroupArn"))
+	if err != nil {
+		return nil, err
+	}
+	return attributesXML(effectiveAttributes(tg)), nil
+}
+
+func (s *Server) modifyTargetGroupAttributes(form url.Values) (any, error) {
+	attrs := structs(form, "Attributes.member")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tg, err := s.targetGroup(form.Get("TargetGroupArn"))
+	if err != nil {
+		return nil, err
+	}
+	for _, attr := range attrs {
+		if _, known := targetGroupAttributes[attr["Key"]]; !known {
+			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "Key %s not valid", attr["Key"])
+		}
+		if strings.HasSuffix(attr["Key"], ".enabled") && attr["Value"] != "true" && attr["Value"] != "false" {
+			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest",
+				"Value '%s' for attribute %s is not valid: want true or false", attr["Value"], attr["Key"])
+		}
+	}
+	if tg.Attributes == nil {
+		tg.Attributes = map[string]string{}
+	}
+	for _, attr := range attrs {
+		tg.Attributes[attr["Key"]] = attr["Value"]
+	}
+	if err := s.commit(); err != nil {
+		return nil, err
+	}
+	return attributesXML(effectiveAttributes(tg)), nil
 }
 
 type listenerXML struct {

@@ -68,6 +68,9 @@ type TargetGroup struct {
 	Tags                    map[string]string `json:"tags,omitempty"`
 	Targets                 []Target          `json:"targets,omitempty"`
 	CreatedAt               time.Time         `json:"created_at"`
+	// Attributes are the attributes set by ModifyTargetGroupAttributes.
+	// The others have their targetGroupAttributes defaults.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Target is an instance registered in a target group.
