@@ -344,10 +344,13 @@ func TestPlanEverythingExists(t *testing.T) {
 func TestPlanOtherRequestsObjects(t *testing.T) {
 	tests := []struct {
 		step, show, name, noun string
+		// displayName is the name in the message: the qualified name of a
+		// schema object.
+		displayName string
 	}{
-		{"secret", "SECRETS", "CORP_PYPI_SECRET", "secret"},
-		{"integration", "API INTEGRATIONS", "CORP_PYPI_INTEGRATION", "API integration"},
-		{"repository", "ARTIFACT REPOSITORIES", "CORP_PYPI", "artifact repository"},
+		{"secret", "SECRETS", "CORP_PYPI_SECRET", "secret", "PLATFORM.PACKAGES.CORP_PYPI_SECRET"},
+		{"integration", "API INTEGRATIONS", "CORP_PYPI_INTEGRATION", "API integration", "CORP_PYPI_INTEGRATION"},
+		{"repository", "ARTIFACT REPOSITORIES", "CORP_PYPI", "artifact repository", "PLATFORM.PACKAGES.CORP_PYPI"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {
@@ -361,7 +364,7 @@ func TestPlanOtherRequestsObjects(t *testing.T) {
 			if it.State != Conflict {
 				t.Errorf("state = %q, want %q", it.State, Conflict)
 			}
-			want := "the run will stop in preflight, because " + tt.noun + " " + tt.name + " was created for request DATA-9, not DATA-4711"
+			want := "the run will stop in preflight, because " + tt.noun + " " + tt.displayName + " was created for request DATA-9, not DATA-4711"
 			if !strings.Contains(it.Detail, want) {
 				t.Errorf("detail = %q, want it to contain %q", it.Detail, want)
 			}

@@ -307,11 +307,11 @@ func TestStepObjectOwners(t *testing.T) {
 	}
 }
 
-// TestStepObjectDriftNames lets the integration and the repository exist,
-// made by hand with other settings, and checks that the Conflict names the
-// repository by its qualified name and the account-level integration by
-// its own name, as plan does.
-func TestStepObjectDriftNames(t *testing.T) {
+// TestStepObjectConflictNames lets the integration and the repository
+// exist, made by hand with other settings or for another request, and
+// checks that the Conflict names the repository by its qualified name and
+// the account-level integration by its own name, as plan does.
+func TestStepObjectConflictNames(t *testing.T) {
 	idx := startIndex(t)
 	tests := []struct {
 		name  string
@@ -324,6 +324,12 @@ func TestStepObjectDriftNames(t *testing.T) {
 		{"repository", map[string][]snowflake.Row{
 			"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI", "type": "PYPI", "api_integration": "OTHER_INT"}},
 		}, "artifact repository PLATFORM.PACKAGES.CORP_PYPI exists and differs from the request: API_INTEGRATION is OTHER_INT"},
+		{"integration of another request", map[string][]snowflake.Row{
+			"SHOW API INTEGRATIONS": {{"name": "CORP_PYPI_INTEGRATION", "comment": "repolink request OTHER-7"}},
+		}, "API integration CORP_PYPI_INTEGRATION was created for request OTHER-7, not DATA-1"},
+		{"repository of another request", map[string][]snowflake.Row{
+			"SHOW ARTIFACT REPOSITORIES": {{"name": "CORP_PYPI", "comment": "repolink request OTHER-7"}},
+		}, "artifact repository PLATFORM.PACKAGES.CORP_PYPI was created for request OTHER-7, not DATA-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

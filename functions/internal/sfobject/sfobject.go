@@ -114,7 +114,8 @@ func (o Object) Find(ctx context.Context, conn snowflake.Conn) (snowflake.Row, e
 }
 
 // CheckOwner returns a Conflict error when row, the object's SHOW row, was
-// created for a request other than requestID.
+// created for a request other than requestID. The error names the object
+// by DisplayName, as the secret and repository steps do.
 func (o Object) CheckOwner(row snowflake.Row, requestID string) error {
-	return CheckOwner(o.Noun, snowflake.StoredName(o.Name), row, requestID)
+	return CheckOwner(o.Noun, o.DisplayName(), row, requestID)
 }
