@@ -117,6 +117,25 @@ func Judge(cloud, endpointState, status string) Verdict {
 	return Waiting
 }
 
+// failureCause returns the task failure cause for an endpoint that Judge
+// found Failed, with the fix to try next.
+func failureCause(w workflow.Wait, info provisionendpoint.EndpointInfo) string {
+	switch {
+	case strings.EqualFold(info.Status, "NEEDS_ATTENTION"):
+		return fmt.Sprintf("the service attachment %s needs producer action (status NEEDS_ATTENTION), such as a larger NAT subnet or a higher connection limit; fix it, then redrive the run",
+			w.ServiceID)
+	case w.Cloud == "aws" && strings.EqualFold(info.EndpointState, "FAILED"):
+		// AWS creates an interface endpoint only in the availability zones
+		// that the endpoint service's load balancer is enabled in, so a
+		// Snowflake VPC with a subnet in another zone fails to connect.
+		return fmt.Sprintf("Snowflake endpoint to %s is %s with status %s. One cause is a load balancer that is not enabled in every availability zone that Snowflake's VPC uses. "+
+			"List one subnet in each availability zone of the region in aws.subnet_ids, tear the request down and run it again, because a redrive keeps the zones of the existing load balancer",
+			w.ServiceID, info.EndpointState, info.Status)
+	}
+	return fmt.Sprintf("Snowflake endpoint to %s is %s with status %s; check the connection on the provider side, deprovision the endpoint, and redrive the run",
+		w.ServiceID, info.EndpointState, info.Status)
+}
+
 // Poll runs one pass over all open waits. A failing account is logged and
 // counted, and the other accounts are still polled.
 func (p *Poller) Poll(ctx context.Context) (Report, error) {
@@ -181,12 +200,7 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 			report.Succeeded++
 			return
 		case Failed:
-			cause := fmt.Sprintf("Snowflake endpoint to %s is %s with status %s; check the connection on the provider side, deprovision the endpoint, and redrive the run",
-				w.ServiceID, info.EndpointState, info.Status)
-			if strings.EqualFold(info.Status, "NEEDS_ATTENTION") {
-				cause = fmt.Sprintf("the service attachment %s needs producer action (status NEEDS_ATTENTION), such as a larger NAT subnet or a higher connection limit; fix it, then redrive the run",
-					w.ServiceID)
-			}
+			cause := failureCause(w, info)
 			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, TaskName+": "+cause) })
 			report.Failed++
 			return

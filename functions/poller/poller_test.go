@@ -231,3 +231,42 @@ func TestPollQueriesOncePerAccount(t *testing.T) {
 		t.Errorf("%d waits left, want the 200 pending ones", len(left))
 	}
 }
+
+func TestPollFailedEndpointCause(t *testing.T) {
+	for _, tt := range []struct {
+		cloud, state, status string
+		wantZones            bool
+	}{
+		{"aws", "FAILED", "Pending", true},
+		{"aws", "failed", "", true},
+		{"aws", "CREATED", "rejected", false},
+		{"azure", "FAILED", "Pending", false},
+		{"gcp", "FAILED", "PENDING", false},
+	} {
+		t.Run(tt.cloud+" "+tt.state+" "+tt.status, func(t *testing.T) {
+			store := &memWaits{waits: map[string]workflow.Wait{"tok": {Token: "tok", Execution: "run",
+				Snowflake: request.Snowflake{Account: "acct", User: "SVC"}, ServiceID: "svc", Cloud: tt.cloud,
+				Deadline: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+			queries := 0
+			infos := fmt.Sprintf(`[{"provider_service_name":"svc","endpoint_state":%q,"status":%q}]`, tt.state, tt.status)
+			tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
+			p := &Poller{Env: &workflow.Env{
+				Waits: store,
+				Now:   func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) },
+				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+					return accountConn{queries: &queries, infos: infos}, nil
+				},
+			}, Tasks: tasks}
+			if _, err := p.Poll(context.Background()); err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+			got, failed := tasks.failure["tok"]
+			if !failed || !strings.HasPrefix(got, "Rejected: ") {
+				t.Fatalf("task failure = %q (sent %t), want Rejected", got, failed)
+			}
+			if zones := strings.Contains(got, "availability zone") && strings.Contains(got, "aws.subnet_ids"); zones != tt.wantZones {
+				t.Errorf("failure %q names the availability zones: %t, want %t", got, zones, tt.wantZones)
+			}
+		})
+	}
+}
