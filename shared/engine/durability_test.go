@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -323,6 +324,10 @@ func TestStartRejects(t *testing.T) {
 		{"colon", "m", "T:1", `{}`, ErrInvalidName},
 		{"slash", "m", "T/1", `{}`, ErrInvalidName},
 		{"control", "m", "T\x01", `{}`, ErrInvalidName},
+		{"zero width space", "m", "T-1\u200b", `{}`, ErrInvalidName},
+		{"byte order mark", "m", "\ufeffT-1", `{}`, ErrInvalidName},
+		{"soft hyphen", "m", "T\u00ad1", `{}`, ErrInvalidName},
+		{"right-to-left mark", "m", "T-1\u200f", `{}`, ErrInvalidName},
 		{"invalid JSON", "m", "ok", `{`, ErrInvalidInput},
 		{"input too large", "m", "ok", `"` + string(make([]byte, 0)) + string(bytesOf('x', maxPayloadBytes)) + `"`, ErrInvalidInput},
 		{"unknown machine", "nope", "ok", `{}`, ErrMachineNotFound},
@@ -336,6 +341,18 @@ func TestStartRejects(t *testing.T) {
 	}
 	if err := ValidateName("T-1_ok.é"); err != nil {
 		t.Errorf("ValidateName rejected a valid name: %v", err)
+	}
+}
+
+func TestValidateNameNamesPosition(t *testing.T) {
+	err := ValidateName("ab\u200bc")
+	if !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("ValidateName error = %v, want ErrInvalidName", err)
+	}
+	for _, want := range []string{"U+200B", "position 3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateName error %q does not contain %q", err, want)
+		}
 	}
 }
 

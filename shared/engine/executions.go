@@ -9,22 +9,31 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
 // ValidateName checks an execution name against the Step Functions rules:
 // 1 to 80 characters, without whitespace, control characters or any of
-// < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /.
+// < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /. It also rejects Unicode
+// format characters (category Cf), such as U+200B ZERO WIDTH SPACE. They
+// are invisible, so a name with one reads like another execution's name.
 func ValidateName(name string) error {
 	n := utf8.RuneCountInString(name)
 	if n == 0 || n > 80 {
 		return fmt.Errorf("%w %q: must have 1 to 80 characters, has %d", ErrInvalidName, name, n)
 	}
+	position := 0
 	for _, r := range name {
+		position++
 		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) ||
 			r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 ||
 			r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000 {
-			return fmt.Errorf("%w %q: the character %q is not allowed", ErrInvalidName, name, r)
+			return fmt.Errorf("%w %q: the character %q at position %d is not allowed", ErrInvalidName, name, r, position)
+		}
+		if unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%w %q: the invisible format character %U at position %d is not allowed; "+
+				"remove it so that the name reads as it is", ErrInvalidName, name, r, position)
 		}
 	}
 	return nil

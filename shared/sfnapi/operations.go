@@ -97,6 +97,9 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if name == "" {
 		name = newName()
 	}
+	if err := engine.ValidateName(name); err != nil {
+		return nil, engineError(err)
+	}
 	if h.checkName != nil {
 		if reason := h.checkName(machine, name); reason != "" {
 			return nil, &apiError{Type: "InvalidName", Message: reason}

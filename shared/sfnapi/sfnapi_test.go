@@ -255,6 +255,11 @@ func TestErrors(t *testing.T) {
 				StateMachineArn: aws.String(machineARN("m")), Name: aws.String("a b")})
 			return err
 		}, "InvalidName"},
+		{"start name with zero width space", func() error {
+			_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+				StateMachineArn: aws.String(machineARN("m")), Name: aws.String("do\u200bne")})
+			return err
+		}, "InvalidName"},
 		{"start invalid input", func() error {
 			_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
 				StateMachineArn: aws.String(machineARN("m")), Name: aws.String("bad-input"), Input: aws.String(`{`)})
