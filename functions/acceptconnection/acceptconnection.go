@@ -59,6 +59,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: c.EndpointID}, State: c.State}, nil
 		}
 	}
+	// The EC2 API has states that State does not classify, such as Partial,
+	// and may add more, so an unclassified state waits instead of failing
+	// the run.
+	for _, c := range candidates {
+		if State(c.State) == Unknown {
+			return Output{}, workflow.NotReady("connection %s on %s is in state %q, which is not a known pending, live or terminal state; waiting for it to change",
+				c.EndpointID, svc.ID, c.State)
+		}
+	}
 	c := candidates[0]
 	return Output{}, workflow.Errorf(workflow.ErrRejected,
 		"connection %s on %s is %s; deprovision the Snowflake endpoint and redrive the run to request a new connection",

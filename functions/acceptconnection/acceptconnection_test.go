@@ -39,6 +39,11 @@ func TestRun(t *testing.T) {
 		{name: "available is adopted", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "available"}}, wantAction: workflow.Adopted},
 		{name: "rejected is terminal", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "rejected"}}, wantErr: workflow.ErrRejected},
 		{name: "other owner is ignored", conns: []cloud.EndpointConnection{{EndpointID: "vpce-9", State: "pendingAcceptance", Owner: "111122223333"}}, wantErr: workflow.ErrNotReady},
+		{name: "failed is terminal", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "failed"}}, wantErr: workflow.ErrRejected},
+		{name: "expired is terminal", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "Expired"}}, wantErr: workflow.ErrRejected},
+		{name: "deleted is terminal", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "deleted"}}, wantErr: workflow.ErrRejected},
+		{name: "unknown state waits", conns: []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "Partial"}}, wantErr: workflow.ErrNotReady},
+		{name: "unknown state waits over an old failure", conns: []cloud.EndpointConnection{{EndpointID: "vpce-0", State: "rejected"}, {EndpointID: "vpce-1", State: "Partial"}}, wantErr: workflow.ErrNotReady},
 		{name: "live wins over an old failure", conns: []cloud.EndpointConnection{{EndpointID: "vpce-0", State: "expired"}, {EndpointID: "vpce-1", State: "available"}}, wantAction: workflow.Adopted},
 	}
 	for _, tt := range tests {
