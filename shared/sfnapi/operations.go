@@ -50,6 +50,23 @@ func (h *handler) machineName(arn string) (string, error) {
 	return parts[0], nil
 }
 
+// requireMachine returns StateMachineDoesNotExist, naming the machine's
+// ARN, unless machine is defined. op names the operation in the message.
+func (h *handler) requireMachine(ctx context.Context, op, machine string) error {
+	machines, err := h.e.Machines(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(machines, machine) {
+		return machineNotFound(op, h.e.StateMachineARN(machine))
+	}
+	return nil
+}
+
+func machineNotFound(op, arn string) error {
+	return &apiError{Type: "StateMachineDoesNotExist", Message: fmt.Sprintf("%s: state machine %s does not exist", op, arn)}
+}
+
 // execution returns the execution that an ARN names. op names the
 // operation, such as "redrive execution", in the message of
 // ExecutionDoesNotExist.
@@ -93,6 +110,9 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := h.requireMachine(ctx, "start execution", machine); err != nil {
+		return nil, err
+	}
 	name := in.Name
 	if name == "" {
 		name = newName()
@@ -127,6 +147,10 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 		}
 	}
 	x, err := h.e.Start(ctx, machine, name, json.RawMessage(input))
+	if errors.Is(err, engine.ErrMachineNotFound) {
+		// The machine was removed after requireMachine read it.
+		return nil, machineNotFound("start execution", h.e.StateMachineARN(machine))
+	}
 	if err != nil {
 		return nil, engineError(err)
 	}
@@ -272,13 +296,8 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	machines, err := h.e.Machines(ctx)
-	if err != nil {
+	if err := h.requireMachine(ctx, "list executions", machine); err != nil {
 		return nil, err
-	}
-	if !slices.Contains(machines, machine) {
-		return nil, &apiError{Type: "StateMachineDoesNotExist",
-			Message: fmt.Sprintf("list executions of %q: %v", in.StateMachineArn, engine.ErrMachineNotFound)}
 	}
 	switch in.StatusFilter {
 	case "", engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed, engine.StatusTimedOut,

@@ -758,3 +758,35 @@ func TestSerializationMessages(t *testing.T) {
 		})
 	}
 }
+
+func TestMachineNotFoundNamesARN(t *testing.T) {
+	f := newFixture(t, map[string]string{"m": echoMachine}, map[string]engine.TaskFunc{"echo": echo})
+	ctx := context.Background()
+	arn := aws.String(machineARN("nope"))
+	calls := map[string]func() error{
+		"start without name": func() error {
+			_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: arn})
+			return err
+		},
+		"start with name": func() error {
+			_, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: arn, Name: aws.String("run")})
+			return err
+		},
+		"list": func() error {
+			_, err := f.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: arn})
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			var notFound *types.StateMachineDoesNotExist
+			if !errors.As(err, &notFound) {
+				t.Fatalf("error = %v, want StateMachineDoesNotExist", err)
+			}
+			if msg := notFound.ErrorMessage(); !strings.Contains(msg, machineARN("nope")) {
+				t.Errorf("message %q does not name %s", msg, machineARN("nope"))
+			}
+		})
+	}
+}
