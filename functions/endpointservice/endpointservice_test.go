@@ -16,6 +16,9 @@ type network struct {
 	svc     *cloud.EndpointService
 	allowed []string
 	created int
+	// lagging holds principals that were added but are not listed yet.
+	lagging []string
+	lag     bool
 }
 
 func (n *network) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
@@ -33,6 +36,10 @@ func (n *network) AllowedPrincipals(context.Context, string) ([]string, error) {
 }
 
 func (n *network) AddAllowedPrincipal(_ context.Context, _, p string) error {
+	if n.lag {
+		n.lagging = append(n.lagging, p)
+		return nil
+	}
 	n.allowed = append(n.allowed, p)
 	return nil
 }
@@ -94,5 +101,31 @@ func TestRunRejectsBadPrincipal(t *testing.T) {
 		if len(fake.allowed) != 0 {
 			t.Errorf("principal %q was added", principal)
 		}
+	}
+}
+
+func TestRunWaitsForAddedPrincipal(t *testing.T) {
+	const principal = "arn:aws:iam::210987654321:root"
+	config := `{"privatelink-account-principal":"` + principal + `"}`
+	fake := &network{lag: true}
+	_, err := run(t, fake, config)
+	if got := workflow.NameOf(err); got != workflow.ErrNotReady {
+		t.Fatalf("Run while the added principal is not listed: error name %q (%v), want NotReady", got, err)
+	}
+	if !slices.Equal(fake.lagging, []string{principal}) {
+		t.Errorf("added %v, want %s", fake.lagging, principal)
+	}
+
+	fake.lag = false
+	fake.allowed = append(fake.allowed, fake.lagging...)
+	out, err := run(t, fake, config)
+	if err != nil {
+		t.Fatalf("Run once the principal is listed: %v", err)
+	}
+	if out.Principal != principal {
+		t.Errorf("principal = %q, want %q", out.Principal, principal)
+	}
+	if !slices.Equal(fake.allowed, []string{principal}) {
+		t.Errorf("allowed = %v, want only %s", fake.allowed, principal)
 	}
 }

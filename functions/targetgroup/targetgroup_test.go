@@ -127,6 +127,23 @@ func TestRunRejectsWrongTargetType(t *testing.T) {
 	}
 }
 
+func TestRunRejectsHTTPHealthCheck(t *testing.T) {
+	for _, protocol := range []string{"HTTP", "HTTPS"} {
+		n := &network{tg: &cloud.TargetGroup{ARN: "arn:tg", HealthCheckProtocol: protocol, TargetType: "ip", Tags: map[string]string{}}}
+		aws := request.AWS{Region: "us-west-2", Proxy: "none", TargetAddress: "10.0.1.25", Upstream: "pypi.internal.example.com:443"}
+		_, err := Run(context.Background(), envFor(n), document(aws, nil))
+		if workflow.NameOf(err) != workflow.ErrConflict {
+			t.Fatalf("Run on a group with an %s health check = %v, want Conflict", protocol, err)
+		}
+		if !strings.Contains(err.Error(), protocol) {
+			t.Errorf("error %q does not name the health check protocol %s", err, protocol)
+		}
+		if len(n.registered) != 0 {
+			t.Errorf("registered %v in a group whose health check fails on a TLS port", n.registered)
+		}
+	}
+}
+
 func TestRunRejectsProxyProtocol(t *testing.T) {
 	for _, value := range []string{"true", "TRUE"} {
 		n := &network{
