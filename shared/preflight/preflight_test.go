@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -520,6 +521,54 @@ func TestRunShortLivedToken(t *testing.T) {
 
 // TestRunRootNotListed serves the index behind a handler that returns 404
 // for the root listing, as some products do, while projects work.
+func TestRunArtifactRegistryToken(t *testing.T) {
+	const artifactRegistry = "us-central1-python.pkg.dev"
+	key := base64.StdEncoding.EncodeToString([]byte(`{"type":"service_account","project_id":"corp-prod"}`))
+	tests := []struct {
+		name, user, password string
+		wantLifetime         Status
+		wantExpiry           bool
+	}{
+		{"access token", "oauth2accesstoken", testPassword, Warned, true},
+		{"service account key", "_json_key_base64", key, Passed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := newCA(t)
+			idx := startIndex(t, ca, tt.user, tt.password, artifactRegistry)
+			now := time.Now()
+			req := testRequest()
+			req.Repository.IndexURL = "https://" + artifactRegistry + "/corp-prod/pypi/simple/"
+			req.Repository.Auth.Username = tt.user
+
+			report := Run(t.Context(), Options{
+				HTTP:     servers{artifactRegistry: idx.Addr()}.client(t, ca),
+				Request:  req,
+				Username: tt.user,
+				Password: tt.password,
+				Sandbox:  true,
+				Now:      func() time.Time { return now },
+			})
+
+			if got := statuses(report)["credential_lifetime"]; got != tt.wantLifetime {
+				t.Errorf("credential_lifetime = %q, want %q (detail %q)", got, tt.wantLifetime, find(report, "credential_lifetime").Detail)
+			}
+			if !tt.wantExpiry {
+				if report.CredentialExpiresAt != nil {
+					t.Errorf("CredentialExpiresAt = %v, want none for a key that does not expire", report.CredentialExpiresAt)
+				}
+				return
+			}
+			if want := now.Add(time.Hour); report.CredentialExpiresAt == nil || !report.CredentialExpiresAt.Equal(want) {
+				t.Errorf("CredentialExpiresAt = %v, want %v", report.CredentialExpiresAt, want)
+			}
+			if fix := find(report, "credential_lifetime").Fix; !strings.Contains(fix, "_json_key_base64") {
+				t.Errorf("credential_lifetime fix = %q, want it to name the service account key user", fix)
+			}
+		})
+	}
+}
+
 func TestRunRootNotListed(t *testing.T) {
 	ca := newCA(t)
 	idx := startIndex(t, ca, testUser, testPassword, repoHost)
