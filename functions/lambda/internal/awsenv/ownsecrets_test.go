@@ -59,15 +59,14 @@ func startSimSecrets(t *testing.T) simSecrets {
 
 // ownSecretSpellings returns references that name the secret with the
 // complete ARN arn: the ARN, the partial ARN without the suffix that
-// Secrets Manager appends, a JSON key of it, and the secret's name.
+// Secrets Manager appends, and a JSON key of it. The request check
+// rejects a secret's name for every secret, so the name is not here.
 func ownSecretSpellings(arn string) []string {
 	partial := arn[:len(arn)-len("-AbC123")]
-	_, name, _ := strings.Cut(partial, ":secret:")
 	return []string{
 		awsadapter.SecretRefScheme + arn,
 		awsadapter.SecretRefScheme + partial,
 		awsadapter.SecretRefScheme + arn + "#key",
-		awsadapter.SecretRefScheme + name,
 	}
 }
 
