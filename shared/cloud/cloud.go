@@ -88,14 +88,33 @@ type TargetHealth struct {
 
 // LoadBalancer is a network load balancer.
 type LoadBalancer struct {
-	ARN            string
-	Name           string
-	DNSName        string
-	State          string // provisioning, active, active_impaired, failed
-	Scheme         string
+	ARN     string
+	Name    string
+	DNSName string
+	State   string // provisioning, active, active_impaired, failed
+	Scheme  string
+	// Zones are the names of the enabled availability zones, and SubnetIDs
+	// the subnet of each, in the same order.
 	Zones          []string
+	SubnetIDs      []string
 	SecurityGroups []string
 	Tags           map[string]string
+}
+
+// AvailabilityZone is a zone of a region. Name (us-west-2a) maps to a
+// different physical zone in each account, while ID (usw2-az1) names the
+// same zone in every account.
+type AvailabilityZone struct {
+	Name string
+	ID   string
+}
+
+// Subnet is a VPC subnet and the availability zone it is in.
+type Subnet struct {
+	ID       string
+	VPCID    string
+	ZoneName string
+	ZoneID   string
 }
 
 // LoadBalancerSpec describes an internal network load balancer.
@@ -121,6 +140,10 @@ type EndpointService struct {
 	State              string
 	AcceptanceRequired bool
 	LoadBalancerARNs   []string
+	// Zones are the names of the availability zones that the service
+	// serves. They are fixed when a load balancer is associated with the
+	// service, so zones enabled on the load balancer later are missing.
+	Zones []string
 }
 
 // EndpointConnection is a consumer's connection to an endpoint service.
@@ -155,8 +178,22 @@ type AWSNetwork interface {
 	// of keys it already has.
 	TagTargetGroup(ctx context.Context, targetGroupARN string, tags map[string]string) error
 
+	// AvailabilityZones returns the available zones of type
+	// availability-zone in the region, leaving out Local Zones and
+	// Wavelength Zones.
+	AvailabilityZones(ctx context.Context) ([]AvailabilityZone, error)
+	// Subnets returns the subnets with the given IDs. It returns an error
+	// naming the IDs that do not exist.
+	Subnets(ctx context.Context, ids []string) ([]Subnet, error)
+	// VPCSubnets returns every subnet of the VPC.
+	VPCSubnets(ctx context.Context, vpcID string) ([]Subnet, error)
+
 	FindLoadBalancer(ctx context.Context, name string) (*LoadBalancer, error)
 	CreateLoadBalancer(ctx context.Context, spec LoadBalancerSpec) (LoadBalancer, error)
+	// SetLoadBalancerSubnets sets the load balancer's subnets to exactly
+	// subnetIDs. A network load balancer with endpoint service
+	// associations accepts added subnets but rejects removed ones.
+	SetLoadBalancerSubnets(ctx context.Context, arn string, subnetIDs []string) error
 	// LoadBalancerAttributes returns the attributes by key, such as
 	// load_balancing.cross_zone.enabled.
 	LoadBalancerAttributes(ctx context.Context, arn string) (map[string]string, error)

@@ -306,6 +306,7 @@ func toEndpointService(config types.ServiceConfiguration) cloud.EndpointService 
 		State:              string(config.ServiceState),
 		AcceptanceRequired: aws.ToBool(config.AcceptanceRequired),
 		LoadBalancerARNs:   config.NetworkLoadBalancerArns,
+		Zones:              config.AvailabilityZones,
 	}
 }
 

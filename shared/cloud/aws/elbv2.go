@@ -350,6 +350,7 @@ func toLoadBalancer(lb types.LoadBalancer) cloud.LoadBalancer {
 	}
 	for _, zone := range lb.AvailabilityZones {
 		out.Zones = append(out.Zones, aws.ToString(zone.ZoneName))
+		out.SubnetIDs = append(out.SubnetIDs, aws.ToString(zone.SubnetId))
 	}
 	return out
 }

@@ -51,6 +51,10 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return s.revokeIngress(form)
 	case "DescribeSecurityGroupRules":
 		return s.describeSecurityGroupRules(form)
+	case "DescribeAvailabilityZones":
+		return s.describeAvailabilityZones(form)
+	case "DescribeSubnets":
+		return s.describeSubnets(form)
 	case "CreateTags":
 		return s.changeRuleTags(form, true)
 	case "DeleteTags":
@@ -313,12 +317,28 @@ func (s *Server) serviceXML(svc *EndpointService) serviceConfigXML {
 		SupportedIPTypes:     []string{"ipv4"},
 		Tags:                 ec2TagSet(svc.Tags),
 	}
-	for _, arn := range svc.LoadBalancerARNs {
-		if lb, ok := s.world.LoadBalancers[arn]; ok {
-			out.AvailabilityZones = append(out.AvailabilityZones, lb.Zones...)
-		}
+	out.AvailabilityZones = svc.Zones
+	if svc.Zones == nil {
+		// A world saved before services recorded their zones.
+		out.AvailabilityZones = s.loadBalancerZones(svc.LoadBalancerARNs)
 	}
 	return out
+}
+
+// loadBalancerZones returns the zones of the load balancers, each once.
+// Callers hold s.mu.
+func (s *Server) loadBalancerZones(arns []string) []string {
+	zones := []string{}
+	for _, arn := range arns {
+		if lb, ok := s.world.LoadBalancers[arn]; ok {
+			for _, zone := range lb.Zones {
+				if !slices.Contains(zones, zone) {
+					zones = append(zones, zone)
+				}
+			}
+		}
+	}
+	return zones
 }
 
 func (s *Server) createEndpointService(form url.Values) (any, error) {
@@ -358,6 +378,7 @@ func (s *Server) createEndpointService(form url.Values) (any, error) {
 		Name:               "com.amazonaws.vpce." + s.opts.Region + "." + id,
 		AcceptanceRequired: acceptance,
 		LoadBalancerARNs:   arns,
+		Zones:              s.loadBalancerZones(arns),
 		ClientToken:        token,
 		Tags:               ec2Tags(form, "vpc-endpoint-service"),
 		CreatedAt:          s.now(),

@@ -61,6 +61,8 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 		return s.describeLoadBalancers(form)
 	case "DeleteLoadBalancer":
 		return s.deleteLoadBalancer(form)
+	case "SetSubnets":
+		return s.setSubnets(form)
 	case "DescribeLoadBalancerAttributes":
 		return s.describeAttributes(form)
 	case "ModifyLoadBalancerAttributes":

@@ -70,12 +70,13 @@ func (s *Server) visible(created, now time.Time) bool {
 }
 
 // subnetZone returns the availability zone of subnet, giving a subnet seen
-// for the first time the next zone letter. Callers hold s.mu.
+// for the first time the next zone of the region in turn. Callers hold s.mu.
 func (s *Server) subnetZone(subnet string) string {
 	if zone, ok := s.world.SubnetZones[subnet]; ok {
 		return zone
 	}
-	zone := fmt.Sprintf("%s%c", s.opts.Region, 'a'+rune(len(s.world.SubnetZones)%26))
+	zones := s.zones()
+	zone := zones[len(s.world.SubnetZones)%len(zones)].Name
 	s.world.SubnetZones[subnet] = zone
 	return zone
 }

@@ -27,8 +27,13 @@ type World struct {
 	Secrets          map[string]*Secret             `json:"secrets"`
 	SecurityGroups   map[string]*SecurityGroup      `json:"security_groups"`
 	// SubnetZones maps a subnet ID to its availability zone. A subnet seen
-	// for the first time gets the next zone letter of the region.
+	// for the first time gets the next zone of the region in turn.
 	SubnetZones map[string]string `json:"subnet_zones"`
+	// SubnetVPCs maps a subnet ID to its VPC, for the subnets added with
+	// AddSubnet.
+	SubnetVPCs map[string]string `json:"subnet_vpcs,omitempty"`
+	// Zones are the region's availability zones. Empty means two zones.
+	Zones []Zone `json:"zones,omitempty"`
 }
 
 // Instance is an EC2 instance, keyed by its ID.
@@ -110,14 +115,18 @@ type Listener struct {
 
 // EndpointService is a VPC endpoint service, keyed by its ID.
 type EndpointService struct {
-	ID                 string            `json:"id"`
-	Name               string            `json:"name"`
-	AcceptanceRequired bool              `json:"acceptance_required"`
-	LoadBalancerARNs   []string          `json:"load_balancer_arns"`
-	ClientToken        string            `json:"client_token,omitempty"`
-	Tags               map[string]string `json:"tags,omitempty"`
-	Permissions        []Permission      `json:"permissions,omitempty"`
-	CreatedAt          time.Time         `json:"created_at"`
+	ID                 string   `json:"id"`
+	Name               string   `json:"name"`
+	AcceptanceRequired bool     `json:"acceptance_required"`
+	LoadBalancerARNs   []string `json:"load_balancer_arns"`
+	// Zones are the zones of the load balancers when the service was
+	// created. As in AWS, zones added to a load balancer later do not
+	// reach the service.
+	Zones       []string          `json:"zones,omitempty"`
+	ClientToken string            `json:"client_token,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Permissions []Permission      `json:"permissions,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
 }
 
 // Permission is one allowed principal of an endpoint service.
@@ -191,6 +200,9 @@ func (w *World) fillMaps() {
 	}
 	if w.SubnetZones == nil {
 		w.SubnetZones = map[string]string{}
+	}
+	if w.SubnetVPCs == nil {
+		w.SubnetVPCs = map[string]string{}
 	}
 }
 
