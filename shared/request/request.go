@@ -73,12 +73,18 @@ type Repository struct {
 
 // Auth is how Snowflake authenticates to the index.
 type Auth struct {
-	// Type is "password" (a SECRET of TYPE = PASSWORD) or "token" (TYPE =
-	// GENERIC_STRING).
+	// Type is "password" (a SECRET of TYPE = PASSWORD), "token" (TYPE =
+	// GENERIC_STRING) or "codeartifact" (TYPE = PASSWORD with the user aws
+	// and a token that repolink gets from AWS CodeArtifact with its own AWS
+	// credentials, and renews before it expires).
 	Type        string `json:"type"`
 	Username    string `json:"username,omitempty"`
 	PasswordRef string `json:"password_ref,omitempty"`
 	TokenRef    string `json:"token_ref,omitempty"`
+	// TokenDurationSeconds is the lifetime of each CodeArtifact token that
+	// repolink requests, for type codeartifact: 900 to 43200 seconds.
+	// Zero means 43200 (12 hours).
+	TokenDurationSeconds int `json:"token_duration_seconds,omitempty"`
 }
 
 // AWS is the network side of the aws-privatelink route.

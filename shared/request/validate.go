@@ -318,10 +318,15 @@ func (v *validator) repository(r *Repository) {
 		if r.Auth.Username != "" {
 			v.add("$.repository.auth.username", "is for type password; remove it or set type to password")
 		}
+	case AuthCodeArtifact:
+		v.codeArtifactAuth(*r)
 	case "":
-		v.add("$.repository.auth.type", "missing; set password or token")
+		v.add("$.repository.auth.type", "missing; set password, token or codeartifact")
 	default:
-		v.add("$.repository.auth.type", fmt.Sprintf("unknown type %q; use password or token", r.Auth.Type))
+		v.add("$.repository.auth.type", fmt.Sprintf("unknown type %q; use password, token or codeartifact", r.Auth.Type))
+	}
+	if r.Auth.Type != AuthCodeArtifact && r.Auth.TokenDurationSeconds != 0 {
+		v.add("$.repository.auth.token_duration_seconds", "is for type codeartifact; remove it or set type to codeartifact")
 	}
 
 	v.packages(r.Packages)
@@ -348,6 +353,32 @@ func (v *validator) repository(r *Repository) {
 	}
 	if !runtimeVersions[r.RuntimeVersion] {
 		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
+	}
+}
+
+// codeArtifactAuth checks a repository whose token repolink gets from
+// CodeArtifact: the index URL must name the domain, and no stored credential
+// may be set, because repolink replaces the token as it expires.
+func (v *validator) codeArtifactAuth(r Repository) {
+	if r.IndexURL != "" {
+		if _, err := ParseCodeArtifactURL(r.IndexURL); err != nil {
+			v.add("$.repository.index_url", fmt.Sprintf("must be a CodeArtifact repository endpoint for auth type codeartifact: %v; "+
+				"use the URL from aws codeartifact get-repository-endpoint --format pypi, ending in /simple/", err))
+		}
+	}
+	for _, field := range []struct{ path, value string }{
+		{"$.repository.auth.username", r.Auth.Username},
+		{"$.repository.auth.password_ref", r.Auth.PasswordRef},
+		{"$.repository.auth.token_ref", r.Auth.TokenRef},
+	} {
+		if field.value != "" {
+			v.add(field.path, "is not used with type codeartifact, where repolink gets the token from CodeArtifact and sends it with the user aws; remove it")
+		}
+	}
+	seconds := r.Auth.TokenDurationSeconds
+	minimum, maximum := int(MinCodeArtifactTokenDuration.Seconds()), int(MaxCodeArtifactTokenDuration.Seconds())
+	if seconds != 0 && (seconds < minimum || seconds > maximum) {
+		v.add("$.repository.auth.token_duration_seconds", fmt.Sprintf("is %d; set %d to %d seconds, or leave it out for %d", seconds, minimum, maximum, maximum))
 	}
 }
 

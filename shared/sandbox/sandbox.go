@@ -1,6 +1,6 @@
 // Package sandbox starts repolink's local cloud on loopback: a Snowflake that
-// speaks the driver's REST protocol, EC2, ELBv2 and Secrets Manager front
-// ends, an HTTPS package index with its own CA, and proxy VMs that run the
+// speaks the driver's REST protocol, EC2, ELBv2, Secrets Manager and
+// CodeArtifact front ends, an HTTPS package index with its own CA, and proxy VMs that run the
 // rendered nginx configuration. The real clients reach it through endpoint
 // overrides, and its world persists in a directory so that a second run sees
 // what the first one built.
@@ -185,9 +185,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			TargetHealthy:       delays.TargetHealthy,
 			ConnectionAvailable: delays.ConnectionAvailable,
 		},
-		Launcher:  sb.VMs,
-		ResolveIP: sb.resolveTargetIP,
-		Logger:    logger.With("sandbox", "aws"),
+		Launcher:    sb.VMs,
+		ResolveIP:   sb.resolveTargetIP,
+		TokenIssued: (&codeArtifactTokens{sb: sb, count: map[string]int{}}).issued,
+		Logger:      logger.With("sandbox", "aws"),
 	})
 	if err != nil {
 		sb.Close()

@@ -107,6 +107,10 @@ func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets R
 // new value of the same reference replaces the old one.
 func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Repository, secrets Resolver) error {
 	auth := repo.Auth
+	if auth.Type == request.AuthCodeArtifact {
+		// The index accepts the tokens that the AWS front end returns.
+		return nil
+	}
 	ref, field := auth.PasswordRef, "repository.auth.password_ref"
 	if auth.Type == "token" {
 		ref, field = auth.TokenRef, "repository.auth.token_ref"

@@ -29,6 +29,13 @@ type Env struct {
 	Secrets interface {
 		Resolve(ctx context.Context, ref string) (string, error)
 	}
+	// CodeArtifact returns the client that gets CodeArtifact authorization
+	// tokens in a region. Nil means the deployment cannot get them, and
+	// requests of auth type codeartifact fail.
+	CodeArtifact func(ctx context.Context, region string) (TokenIssuer, error)
+	// Credentials records when the index credential of each run's SECRET
+	// expires, for the poller. Nil means nothing is recorded.
+	Credentials CredentialRegistry
 	// IndexHTTP returns the client that preflight reaches the index with;
 	// nil means a client that trusts the system CA pool.
 	IndexHTTP func() *http.Client

@@ -1,6 +1,7 @@
 // Package awssim is the sandbox's AWS. One loopback HTTP server speaks the
-// EC2 and ELBv2 query protocols and the Secrets Manager JSON protocol over a
-// persisted world model. The real SDK clients work against it with an
+// EC2 and ELBv2 query protocols, the Secrets Manager JSON protocol and
+// CodeArtifact's GetAuthorizationToken (REST-JSON) over a persisted world
+// model. The real SDK clients work against it with an
 // endpoint override and dummy credentials.
 //
 // The server also implements the provider side of PrivateLink for the
@@ -92,6 +93,9 @@ type Options struct {
 	PageSize int
 	// Logger receives request and lifecycle logs. Default: discard.
 	Logger *slog.Logger
+	// TokenIssued, when set, receives every CodeArtifact authorization
+	// token that the server returns.
+	TokenIssued TokenIssued
 }
 
 // FaultFunc decides whether a call fails: a non-zero status makes the
@@ -197,7 +201,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP routes a request to EC2, ELBv2 or Secrets Manager.
+// ServeHTTP routes a request to EC2, ELBv2, Secrets Manager or CodeArtifact.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", requestID)
@@ -208,6 +212,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.URL.Path == codeArtifactTokenPath {
+		s.serveCodeArtifact(w, r, requestID)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		action, ok := strings.CutPrefix(target, "secretsmanager.")
 		if !ok {

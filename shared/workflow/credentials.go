@@ -1,0 +1,64 @@
+package workflow
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// IndexToken is a short-lived index token and its expiry. Value is a
+// credential: it goes into a SECRET statement and nowhere else.
+type IndexToken struct {
+	Value     string
+	ExpiresAt time.Time
+}
+
+// TokenIssuer gets CodeArtifact authorization tokens.
+type TokenIssuer interface {
+	// AuthorizationToken returns a token for the repositories of the domain
+	// that owner owns, valid for duration.
+	AuthorizationToken(ctx context.Context, domain, owner string, duration time.Duration) (IndexToken, error)
+}
+
+// CredentialExpiry records when the index credential in a run's SECRET
+// expires. It holds no credential.
+type CredentialExpiry struct {
+	// Secret is the fully qualified SECRET name, the key of the record
+	// together with the Snowflake account.
+	Secret    string          `json:"secret"`
+	Execution string          `json:"execution"`
+	Request   request.Request `json:"request"`
+	// Renewable is true when repolink gets the token itself (auth type
+	// codeartifact), so the poller can replace it. Otherwise the poller
+	// only warns before ExpiresAt.
+	Renewable bool `json:"renewable"`
+	// IssuedAt and ExpiresAt bound the credential's lifetime. For a
+	// credential that repolink did not get itself they are estimates:
+	// IssuedAt is when the run stored it, and ExpiresAt assumes the
+	// longest lifetime that the index product allows.
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// WarnedAt is when the poller last warned that the credential expires
+	// soon, zero if it has not.
+	WarnedAt time.Time `json:"warned_at,omitzero"`
+}
+
+// Key returns the registry key: the Snowflake account and the SECRET.
+func (c CredentialExpiry) Key() string {
+	return CredentialKey(c.Request.Snowflake.Account, c.Secret)
+}
+
+// CredentialKey returns the registry key of a SECRET in an account.
+func CredentialKey(account, secret string) string {
+	return strings.ToLower(account) + "/" + secret
+}
+
+// CredentialRegistry stores the expiry records of index credentials. Put
+// replaces the record with the same key.
+type CredentialRegistry interface {
+	Put(ctx context.Context, c CredentialExpiry) error
+	List(ctx context.Context) ([]CredentialExpiry, error)
+	Delete(ctx context.Context, key string) error
+}
