@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
+	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -22,7 +24,8 @@ type Output = workflow.EndpointService
 // for an endpoint service.
 var principalPattern = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(root|user/[A-Za-z0-9+=,.@_/-]+|role/[A-Za-z0-9+=,.@_/-]+)$`)
 
-// Run finds or creates the endpoint service, reads Snowflake's principal from
+// Run finds or creates the endpoint service, checks that it serves every zone
+// of the load balancer, reads Snowflake's principal from
 // SYSTEM$GET_PRIVATELINK_CONFIG, adds it to the allowed principals without
 // removing others, and reads it back before returning, since provisioning
 // before the principal is visible leaves no connection request.
@@ -54,6 +57,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if !svc.AcceptanceRequired {
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
 			"endpoint service %s accepts connections without review; turn acceptance required on", svc.ID)
+	}
+	if err := checkZones(ctx, network, names.LoadBalancer, svc); err != nil {
+		return Output{}, err
 	}
 
 	conn, err := env.Snowflake(ctx, req.Snowflake)
@@ -120,4 +126,44 @@ func firstValue(rows []snowflake.Row) string {
 		}
 	}
 	return ""
+}
+
+// checkZones returns a Conflict error when the load balancer is in zones
+// that the service does not serve. AWS fixes a service's zones when a load
+// balancer is associated with it, so zones added to the load balancer later
+// reach the service only after the load balancer is associated again.
+//
+// NOTE: the step does not re-associate the load balancer itself. The EC2
+// API changes associations with ModifyVpcEndpointServiceConfiguration,
+// which cannot remove the only load balancer of a service, and AWS does not
+// document that removing and adding the same one in one call refreshes the
+// zones, so the error tells the operator how to do it.
+func checkZones(ctx context.Context, network cloud.AWSNetwork, lbName string, svc *cloud.EndpointService) error {
+	if len(svc.Zones) == 0 {
+		// AWS lists the zones of every service, so an empty list is an
+		// answer without zones, not a service without them.
+		return nil
+	}
+	lb, err := network.FindLoadBalancer(ctx, lbName)
+	if err != nil {
+		return fmt.Errorf("find load balancer %s: %w", lbName, err)
+	}
+	if lb == nil {
+		return nil
+	}
+	var missing []string
+	for _, zone := range lb.Zones {
+		if !slices.Contains(svc.Zones, zone) {
+			missing = append(missing, zone)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict,
+		"endpoint service %s serves availability zones %s, but its load balancer %s is also in %s, which were added after the load balancer was associated with the service; "+
+			"a Snowflake endpoint in those zones fails. Associate the load balancer with the service again "+
+			"(VPC console: Endpoint services, %s, Actions, Associate or disassociate load balancers, and save with %s selected), then redrive. "+
+			"If the zones stay missing, reject the service's endpoint connections, delete the service and start a new run, which creates a service in every zone",
+		svc.ID, strings.Join(svc.Zones, ", "), lb.ARN, strings.Join(missing, ", "), svc.ID, lb.Name)
 }

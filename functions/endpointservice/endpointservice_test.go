@@ -3,6 +3,7 @@ package endpointservice
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/cloud"
@@ -127,5 +128,44 @@ func TestRunWaitsForAddedPrincipal(t *testing.T) {
 	}
 	if !slices.Equal(fake.allowed, []string{principal}) {
 		t.Errorf("allowed = %v, want only %s", fake.allowed, principal)
+	}
+}
+
+// zonedNetwork adds a load balancer in zones to the fake.
+type zonedNetwork struct {
+	network
+	zones []string
+}
+
+func (n *zonedNetwork) FindLoadBalancer(context.Context, string) (*cloud.LoadBalancer, error) {
+	return &cloud.LoadBalancer{ARN: "arn:lb", Name: "repolink-t-1", Zones: n.zones}, nil
+}
+
+func TestRunZonesAddedAfterAssociation(t *testing.T) {
+	const config = `{"privatelink-account-principal":"arn:aws:iam::210987654321:root"}`
+	svc := &cloud.EndpointService{ID: "vpce-svc-1", AcceptanceRequired: true, Zones: []string{"us-west-2a", "us-west-2b"}}
+
+	fake := &zonedNetwork{network: network{svc: svc}, zones: []string{"us-west-2a", "us-west-2b", "us-west-2c"}}
+	env := &workflow.Env{
+		AWS:       func(context.Context, string) (cloud.AWSNetwork, error) { return fake, nil },
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return configConn{config}, nil },
+	}
+	doc := workflow.Document{
+		Request:   request.Request{ID: "T-1", AWS: &request.AWS{Region: "us-west-2"}},
+		Resources: workflow.Resources{LoadBalancer: &workflow.LoadBalancer{Result: workflow.Result{ID: "arn:lb"}}},
+	}
+	_, err := Run(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrConflict {
+		t.Fatalf("Run = %v, want Conflict", err)
+	}
+	for _, want := range []string{"vpce-svc-1", "us-west-2c", "Associate or disassociate load balancers", "redrive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+
+	fake.zones = []string{"us-west-2a", "us-west-2b"}
+	if _, err := Run(t.Context(), env, doc); err != nil {
+		t.Errorf("Run with the service in every zone of the load balancer: %v", err)
 	}
 }

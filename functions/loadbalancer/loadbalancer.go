@@ -1,6 +1,7 @@
 // Package loadbalancer creates the internal network load balancer across the
 // request's subnets with cross-zone load balancing on, and its TCP 443
-// listener to the proxy target group.
+// listener to the proxy target group. An existing load balancer gets the
+// request's subnets in zones that it lacks.
 package loadbalancer
 
 import (
@@ -28,7 +29,8 @@ const (
 )
 
 // Run finds or creates the load balancer, turns cross-zone load balancing on
-// and reads it back, and creates the TCP listener. It returns NotReady while
+// and reads it back, adds the request's subnets in zones that an existing
+// load balancer lacks, and creates the TCP listener. It returns NotReady while
 // the load balancer is provisioning and until at least one target is
 // healthy, because an endpoint service in front of an unhealthy target
 // accepts connections that go nowhere.
@@ -77,6 +79,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	default:
 		return Output{}, workflow.Errorf(workflow.ErrConflict, "load balancer %s is %s; check its subnets and delete it so that it is created again", lb.ARN, lb.State)
 	}
+	widened, err := addMissingSubnets(ctx, network, lb, req.AWS.SubnetIDs)
+	if err != nil {
+		return Output{}, err
+	}
 
 	listener, err := network.FindListener(ctx, lb.ARN, proxyvm.ProxyPort)
 	if err != nil {
@@ -111,8 +117,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		return Output{}, err
 	}
+	action := workflow.ActionFor(lb.Tags, in.Execution)
+	if widened && action == workflow.Adopted {
+		action = workflow.Updated
+	}
 	return Output{
-		Result:      workflow.Result{Action: workflow.ActionFor(lb.Tags, in.Execution), ID: lb.ARN},
+		Result:      workflow.Result{Action: action, ID: lb.ARN},
 		ListenerARN: listener.ARN,
 		DNSName:     lb.DNSName,
 	}, nil

@@ -11,12 +11,49 @@ import (
 )
 
 // network is a fake of an existing load balancer, its attributes and its
-// listener, with one healthy target.
+// listener, with one healthy target, in a region whose subnets are in the
+// zones that subnetZones lists.
 type network struct {
 	cloud.AWSNetwork
 	lb       *cloud.LoadBalancer
 	attrs    map[string]string
 	listener *cloud.Listener
+	// setSubnets records the subnet lists of SetLoadBalancerSubnets.
+	setSubnets [][]string
+}
+
+// subnetZones maps the subnets of the fake region to their zones.
+var subnetZones = map[string]string{
+	"subnet-01": "us-west-2a", "subnet-02": "us-west-2b", "subnet-03": "us-west-2c", "subnet-0a2": "us-west-2a",
+}
+
+// activeLB returns an active internal load balancer in subnet-01 and
+// subnet-02.
+func activeLB() *cloud.LoadBalancer {
+	return &cloud.LoadBalancer{ARN: "arn:lb", Name: "repolink-data-4722", Scheme: "internal", State: "active",
+		Zones: []string{"us-west-2a", "us-west-2b"}, SubnetIDs: []string{"subnet-01", "subnet-02"}}
+}
+
+func (n *network) Subnets(_ context.Context, ids []string) ([]cloud.Subnet, error) {
+	var out []cloud.Subnet
+	for _, id := range ids {
+		if zone, ok := subnetZones[id]; ok {
+			out = append(out, cloud.Subnet{ID: id, VPCID: "vpc-0abc", ZoneName: zone})
+		}
+	}
+	return out, nil
+}
+
+func (n *network) SetLoadBalancerSubnets(_ context.Context, _ string, ids []string) error {
+	n.setSubnets = append(n.setSubnets, ids)
+	lb := *n.lb
+	lb.SubnetIDs, lb.Zones = nil, nil
+	for _, id := range ids {
+		lb.SubnetIDs = append(lb.SubnetIDs, id)
+		lb.Zones = append(lb.Zones, subnetZones[id])
+	}
+	n.lb = &lb
+	return nil
 }
 
 func (n *network) FindLoadBalancer(context.Context, string) (*cloud.LoadBalancer, error) {
@@ -42,10 +79,18 @@ func (n *network) TargetHealth(context.Context, string) ([]cloud.TargetHealth, e
 	return []cloud.TargetHealth{{ID: "i-0abc", Port: 443, State: "healthy"}}, nil
 }
 
-func runWith(t *testing.T, n *network) (Output, error) {
+func withGroups(lb *cloud.LoadBalancer, groups []string) *cloud.LoadBalancer {
+	lb.SecurityGroups = groups
+	return lb
+}
+
+func runWith(t *testing.T, n *network, subnetIDs ...string) (Output, error) {
 	t.Helper()
+	if len(subnetIDs) == 0 {
+		subnetIDs = []string{"subnet-01", "subnet-02"}
+	}
 	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return n, nil }}
-	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: subnetIDs,
 		Proxy: "nginx", Upstream: "pypi.internal.example.com:443"}
 	doc := workflow.Document{
 		Request:   request.Request{ID: "DATA-4722", AWS: &aws},
@@ -68,7 +113,7 @@ func TestRunListenerProtocol(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.protocol, func(t *testing.T) {
 			n := &network{
-				lb:       &cloud.LoadBalancer{ARN: "arn:lb", Scheme: "internal", State: "active"},
+				lb:       activeLB(),
 				attrs:    map[string]string{AttrCrossZone: "true"},
 				listener: &cloud.Listener{ARN: "arn:listener", Protocol: tt.protocol, Port: 443, TargetGroupARN: "arn:tg"},
 			}
@@ -102,7 +147,7 @@ func TestRunPrivateLinkEnforcement(t *testing.T) {
 				attrs[attrPrivateLinkEnforcement] = tt.value
 			}
 			n := &network{
-				lb:       &cloud.LoadBalancer{ARN: "arn:lb", Scheme: "internal", State: "active", SecurityGroups: tt.groups},
+				lb:       withGroups(activeLB(), tt.groups),
 				attrs:    attrs,
 				listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},
 			}
@@ -114,5 +159,72 @@ func TestRunPrivateLinkEnforcement(t *testing.T) {
 				t.Errorf("error %q does not name PrivateLink enforcement", err)
 			}
 		})
+	}
+}
+
+func TestRunAddsMissingZones(t *testing.T) {
+	n := &network{
+		lb:       activeLB(),
+		attrs:    map[string]string{AttrCrossZone: "true"},
+		listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},
+	}
+	// subnet-0a2 is in us-west-2a, which subnet-01 already serves, so only
+	// subnet-03 is added.
+	out, err := runWith(t, n, "subnet-0a2", "subnet-02", "subnet-03")
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(n.setSubnets) != 1 {
+		t.Fatalf("SetLoadBalancerSubnets calls = %v, want 1", n.setSubnets)
+	}
+	if got, want := strings.Join(n.setSubnets[0], ","), "subnet-01,subnet-02,subnet-03"; got != want {
+		t.Errorf("subnets set = %s, want %s", got, want)
+	}
+	if out.Action != workflow.Updated {
+		t.Errorf("action = %s, want %s", out.Action, workflow.Updated)
+	}
+
+	// A second run finds every zone served and changes nothing.
+	out, err = runWith(t, n, "subnet-0a2", "subnet-02", "subnet-03")
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	if len(n.setSubnets) != 1 {
+		t.Errorf("SetLoadBalancerSubnets calls after the second run = %d, want 1", len(n.setSubnets))
+	}
+	if out.Action == workflow.Updated {
+		t.Errorf("second run action = %s, want no update", out.Action)
+	}
+}
+
+// staleNetwork reads back the load balancer without the subnets it was
+// given, as during eventual consistency.
+type staleNetwork struct{ network }
+
+func (n *staleNetwork) SetLoadBalancerSubnets(_ context.Context, _ string, ids []string) error {
+	n.setSubnets = append(n.setSubnets, ids)
+	return nil
+}
+
+func TestRunWaitsForAddedSubnets(t *testing.T) {
+	n := &staleNetwork{network{
+		lb:       activeLB(),
+		attrs:    map[string]string{AttrCrossZone: "true"},
+		listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},
+	}}
+	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return n, nil }}
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02", "subnet-03"},
+		Proxy: "nginx", Upstream: "pypi.internal.example.com:443"}
+	doc := workflow.Document{
+		Request:   request.Request{ID: "DATA-4722", AWS: &aws},
+		Resources: workflow.Resources{TargetGroup: &workflow.TargetGroup{Result: workflow.Result{ID: "arn:tg"}}},
+		Execution: "DATA-4722",
+	}
+	_, err := Run(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrNotReady {
+		t.Fatalf("Run = %v, want NotReady while the read-back lacks subnet-03", err)
+	}
+	if !strings.Contains(err.Error(), "subnet-03") {
+		t.Errorf("error %q does not name the added subnet", err)
 	}
 }

@@ -20,6 +20,14 @@ import (
 // front end stops when the test ends.
 func Start(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
 	t.Helper()
+	env, provider, _ := StartSim(t)
+	return env, provider
+}
+
+// StartSim is Start that also returns the front end, so that a test can
+// change the sandbox region, such as its availability zones.
+func StartSim(t *testing.T) (*workflow.Env, *awsadapter.Provider, *awssim.Server) {
+	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	sim, err := awssim.Start(t.Context(), awssim.Options{})
 	if err != nil {
@@ -35,5 +43,5 @@ func Start(t *testing.T) (*workflow.Env, *awsadapter.Provider) {
 		t.Fatal(err)
 	}
 	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return provider, nil }}
-	return env, provider
+	return env, provider, sim
 }

@@ -70,13 +70,15 @@ func (s *Server) visible(created, now time.Time) bool {
 }
 
 // subnetZone returns the availability zone of subnet, giving a subnet seen
-// for the first time the next zone of the region in turn. Callers hold s.mu.
+// for the first time the next zone of the region in turn. Subnets added
+// with AddSubnet do not take a turn. Callers hold s.mu.
 func (s *Server) subnetZone(subnet string) string {
 	if zone, ok := s.world.SubnetZones[subnet]; ok {
 		return zone
 	}
 	zones := s.zones()
-	zone := zones[len(s.world.SubnetZones)%len(zones)].Name
+	turn := len(s.world.SubnetZones) - len(s.world.SubnetVPCs)
+	zone := zones[turn%len(zones)].Name
 	s.world.SubnetZones[subnet] = zone
 	return zone
 }

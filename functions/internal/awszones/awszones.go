@@ -1,0 +1,129 @@
+// Package awszones checks that the subnets of an aws-privatelink request
+// cover every availability zone of the region. Snowflake creates its
+// interface endpoint in the zones of its own VPC, and an endpoint service
+// serves only the zones that its network load balancer had when it was
+// associated with the service. A zone that Snowflake uses and the load
+// balancer lacks makes the Snowflake endpoint fail.
+package awszones
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Field is the request field that lists the subnets.
+const Field = "aws.subnet_ids"
+
+// Coverage is the region's zones and the request's subnets in them.
+type Coverage struct {
+	Zones []cloud.AvailabilityZone
+	// Subnets are the request's subnets in the order of the request.
+	Subnets []cloud.Subnet
+	// Missing are the zones that no subnet of the request is in.
+	Missing []cloud.AvailabilityZone
+	// Candidates maps the ID of a missing zone to the VPC's subnets in it.
+	Candidates map[string][]string
+}
+
+// Read describes the region's zones and the request's subnets, and for each
+// zone that the subnets miss, the VPC's subnets in that zone.
+func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Coverage, error) {
+	zones, err := network.AvailabilityZones(ctx)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("read availability zones of %s: %w", aws.Region, err)
+	}
+	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
+	}
+	cov := Coverage{Zones: zones, Subnets: ordered(subnets, aws.SubnetIDs)}
+
+	covered := map[string]bool{}
+	for _, subnet := range cov.Subnets {
+		covered[subnet.ZoneID] = true
+	}
+	for _, zone := range zones {
+		if !covered[zone.ID] {
+			cov.Missing = append(cov.Missing, zone)
+		}
+	}
+	if len(cov.Missing) == 0 || aws.VPCID == "" {
+		return cov, nil
+	}
+
+	vpcSubnets, err := network.VPCSubnets(ctx, aws.VPCID)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("read subnets of %s: %w", aws.VPCID, err)
+	}
+	cov.Candidates = map[string][]string{}
+	for _, subnet := range vpcSubnets {
+		for _, zone := range cov.Missing {
+			if subnet.ZoneID == zone.ID {
+				cov.Candidates[zone.ID] = append(cov.Candidates[zone.ID], subnet.ID)
+			}
+		}
+	}
+	for _, ids := range cov.Candidates {
+		slices.Sort(ids)
+	}
+	return cov, nil
+}
+
+// Check returns an InvalidRequest error when the request's subnets miss a
+// zone of the region, naming the missing zone IDs, the VPC's subnets in them
+// and the field to change.
+func Check(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) error {
+	cov, err := Read(ctx, network, aws)
+	if err != nil {
+		return err
+	}
+	return cov.Err(aws)
+}
+
+// Err returns the InvalidRequest error for the missing zones, or nil when
+// there are none.
+func (c Coverage) Err(aws request.AWS) error {
+	if len(c.Missing) == 0 {
+		return nil
+	}
+	return workflow.Invalid("%s", c.Message(aws))
+}
+
+// Message describes the missing zones and the fix.
+func (c Coverage) Message(aws request.AWS) string {
+	missing := make([]string, 0, len(c.Missing))
+	var fixes []string
+	for _, zone := range c.Missing {
+		missing = append(missing, zone.ID+" ("+zone.Name+")")
+		if ids := c.Candidates[zone.ID]; len(ids) > 0 {
+			fixes = append(fixes, fmt.Sprintf("%s has %s", zone.ID, strings.Join(ids, ", ")))
+		} else {
+			fixes = append(fixes, fmt.Sprintf("%s has no subnet in %s, so create one", zone.ID, aws.VPCID))
+		}
+	}
+	return fmt.Sprintf("%s has no subnet in availability zones %s of %s. Snowflake's VPC may use any zone of the region, "+
+		"and its private endpoint fails in a zone that the load balancer and endpoint service do not serve. "+
+		"Add one subnet of each missing zone to %s (%s)",
+		Field, strings.Join(missing, ", "), aws.Region, Field, strings.Join(fixes, "; "))
+}
+
+// ordered returns subnets in the order of ids, leaving out IDs that the
+// response did not list.
+func ordered(subnets []cloud.Subnet, ids []string) []cloud.Subnet {
+	out := make([]cloud.Subnet, 0, len(ids))
+	for _, id := range ids {
+		for _, subnet := range subnets {
+			if subnet.ID == id {
+				out = append(out, subnet)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package awszones
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/functions/internal/awssandbox"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func TestCheckMissingZone(t *testing.T) {
+	_, provider, sim := awssandbox.StartSim(t)
+	if err := sim.SetZoneCount(4); err != nil {
+		t.Fatal(err)
+	}
+	// The VPC has a subnet in us-west-2c (usw2-az3) and none in us-west-2d.
+	if err := sim.AddSubnet("subnet-0c", "vpc-0abc", "us-west-2c"); err != nil {
+		t.Fatal(err)
+	}
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}
+
+	err := Check(t.Context(), provider, aws)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Check = %v, want InvalidRequest", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"usw2-az3", "usw2-az4", Field, "subnet-0c", "usw2-az4 has no subnet in vpc-0abc"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	for _, covered := range []string{"usw2-az1", "usw2-az2"} {
+		if strings.Contains(msg, covered) {
+			t.Errorf("error %q names %s, which the subnets cover", msg, covered)
+		}
+	}
+}
+
+func TestCheckAllZonesCovered(t *testing.T) {
+	_, provider, sim := awssandbox.StartSim(t)
+	if err := sim.SetZoneCount(3); err != nil {
+		t.Fatal(err)
+	}
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}
+	if err := Check(t.Context(), provider, aws); err != nil {
+		t.Errorf("Check with a subnet in each of three zones: %v", err)
+	}
+}
