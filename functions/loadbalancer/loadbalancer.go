@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/functions/targetgroup"
 	"github.com/repolink/repolink/shared/cloud"
@@ -28,9 +29,10 @@ const (
 	attrPrivateLinkEnforcement = "enforce_security_group_inbound_rules_on_private_link_traffic"
 )
 
-// Run finds or creates the load balancer, turns cross-zone load balancing on
-// and reads it back, adds the request's subnets in zones that an existing
-// load balancer lacks, and creates the TCP listener. It returns NotReady while
+// Run checks that the request's subnets cover every availability zone of the
+// region, finds or creates the load balancer, turns cross-zone load
+// balancing on and reads it back, adds the request's subnets in zones that
+// an existing load balancer lacks, and creates the TCP listener. It returns NotReady while
 // the load balancer is provisioning and until at least one target is
 // healthy, because an endpoint service in front of an unhealthy target
 // accepts connections that go nowhere.
@@ -43,6 +45,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	names := workflow.NamesFor(req)
 	network, err := env.AWS(ctx, req.AWS.Region)
 	if err != nil {
+		return Output{}, err
+	}
+	// The check comes before any load balancer is created or changed,
+	// because an endpoint service keeps the zones that its load balancer
+	// has when they are associated.
+	if err := awszones.Check(ctx, network, *req.AWS); err != nil {
 		return Output{}, err
 	}
 

@@ -20,6 +20,29 @@ type network struct {
 	listener *cloud.Listener
 	// setSubnets records the subnet lists of SetLoadBalancerSubnets.
 	setSubnets [][]string
+	// zones are the region's zones. Nil means us-west-2a and us-west-2b.
+	zones []cloud.AvailabilityZone
+	// created counts CreateLoadBalancer calls.
+	created int
+}
+
+// zoneIDs maps the zone names of the fake region to their IDs.
+var zoneIDs = map[string]string{"us-west-2a": "usw2-az1", "us-west-2b": "usw2-az2", "us-west-2c": "usw2-az3"}
+
+func (n *network) AvailabilityZones(context.Context) ([]cloud.AvailabilityZone, error) {
+	if n.zones == nil {
+		return []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}}, nil
+	}
+	return n.zones, nil
+}
+
+func (n *network) VPCSubnets(context.Context, string) ([]cloud.Subnet, error) {
+	return n.Subnets(context.Background(), []string{"subnet-01", "subnet-02", "subnet-03", "subnet-0a2"})
+}
+
+func (n *network) CreateLoadBalancer(context.Context, cloud.LoadBalancerSpec) (cloud.LoadBalancer, error) {
+	n.created++
+	return *activeLB(), nil
 }
 
 // subnetZones maps the subnets of the fake region to their zones.
@@ -38,7 +61,7 @@ func (n *network) Subnets(_ context.Context, ids []string) ([]cloud.Subnet, erro
 	var out []cloud.Subnet
 	for _, id := range ids {
 		if zone, ok := subnetZones[id]; ok {
-			out = append(out, cloud.Subnet{ID: id, VPCID: "vpc-0abc", ZoneName: zone})
+			out = append(out, cloud.Subnet{ID: id, VPCID: "vpc-0abc", ZoneName: zone, ZoneID: zoneIDs[zone]})
 		}
 	}
 	return out, nil
@@ -162,8 +185,28 @@ func TestRunPrivateLinkEnforcement(t *testing.T) {
 	}
 }
 
+// threeZones are the zones of a region with three.
+var threeZones = []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}, {Name: "us-west-2c", ID: "usw2-az3"}}
+
+func TestRunRejectsMissingZone(t *testing.T) {
+	n := &network{zones: threeZones}
+	_, err := runWith(t, n, "subnet-01", "subnet-02")
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Run = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"usw2-az3", "aws.subnet_ids", "subnet-03"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if n.created != 0 {
+		t.Errorf("CreateLoadBalancer calls = %d, want 0", n.created)
+	}
+}
+
 func TestRunAddsMissingZones(t *testing.T) {
 	n := &network{
+		zones:    threeZones,
 		lb:       activeLB(),
 		attrs:    map[string]string{AttrCrossZone: "true"},
 		listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},
@@ -208,6 +251,7 @@ func (n *staleNetwork) SetLoadBalancerSubnets(_ context.Context, _ string, ids [
 
 func TestRunWaitsForAddedSubnets(t *testing.T) {
 	n := &staleNetwork{network{
+		zones:    threeZones,
 		lb:       activeLB(),
 		attrs:    map[string]string{AttrCrossZone: "true"},
 		listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},

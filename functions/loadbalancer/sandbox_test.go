@@ -75,9 +75,6 @@ func TestSandboxListenerToOtherGroupConflicts(t *testing.T) {
 func TestSandboxAddsZoneToExistingLoadBalancer(t *testing.T) {
 	env, provider, sim := awssandbox.StartSim(t)
 	ctx := t.Context()
-	if err := sim.SetZoneCount(3); err != nil {
-		t.Fatal(err)
-	}
 	aws := request.AWS{
 		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
 		Proxy: "none", TargetAddress: "10.0.1.26", Upstream: "pypi.internal.example.com:443",
@@ -103,6 +100,13 @@ func TestSandboxAddsZoneToExistingLoadBalancer(t *testing.T) {
 		t.Fatalf("CreateEndpointService: %v", err)
 	}
 
+	// The region gains a zone, and the request a subnet in it.
+	if err := sim.SetZoneCount(3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrInvalidRequest || !strings.Contains(err.Error(), "usw2-az3") {
+		t.Fatalf("Run without a subnet in usw2-az3 = %v, want InvalidRequest naming the zone", err)
+	}
 	aws.SubnetIDs = append(aws.SubnetIDs, "subnet-03")
 	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrNotReady {
 		t.Fatalf("Run with a third subnet = %v, want NotReady until a target is healthy", err)
