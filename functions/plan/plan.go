@@ -169,9 +169,11 @@ func (p *planner) aws(ctx context.Context) {
 
 	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)
 	it = found("load_balancer", "network load balancer", names.LoadBalancer, lb != nil, "", err)
+	var lbZones []string
 	if lb != nil {
 		it.ID, it.Detail = lb.ARN, "state "+lb.State
 		checkCrossZone(ctx, network, lb.ARN, &it)
+		lbZones = p.checkSubnets(ctx, network, lb, &it)
 	}
 	p.add(it)
 	listenerName := fmt.Sprintf("TCP %d", proxyvm.ProxyPort)
@@ -181,11 +183,13 @@ func (p *planner) aws(ctx context.Context) {
 		listener, err := network.FindListener(ctx, lb.ARN, proxyvm.ProxyPort)
 		p.add(found("load_balancer", "listener", listenerName, listener != nil, listenerARN(listener), err))
 	}
+	p.add(p.zoneItem(ctx, network))
 
 	svc, err := network.FindEndpointService(ctx, req.ID)
 	it = found("endpoint_service", "VPC endpoint service", cloud.TagRequest+"="+req.ID, svc != nil, "", err)
 	if svc != nil {
 		it.ID, it.Detail = svc.ID, svc.Name
+		checkServiceZones(svc, lbZones, &it)
 		p.service, p.serviceName, p.awsNetwork = svc, svc.Name, network
 		p.serviceItem = len(p.report.Items)
 	}

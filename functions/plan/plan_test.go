@@ -32,6 +32,8 @@ type readOnlyNetwork struct {
 	listener *cloud.Listener
 	svc      *cloud.EndpointService
 	conns    []cloud.EndpointConnection
+	// zones are the region's zones. Nil means us-west-2a and us-west-2b.
+	zones []cloud.AvailabilityZone
 	// Read-back state of existing resources: registered targets, load
 	// balancer attributes and the endpoint service's allowed principals.
 	health     []cloud.TargetHealth
@@ -61,6 +63,32 @@ func (n *readOnlyNetwork) RegisterTarget(context.Context, string, string, int) e
 }
 func (n *readOnlyNetwork) TargetHealth(context.Context, string) ([]cloud.TargetHealth, error) {
 	return n.health, nil
+}
+
+// AvailabilityZones returns us-west-2a and us-west-2b, or zones when set.
+func (n *readOnlyNetwork) AvailabilityZones(context.Context) ([]cloud.AvailabilityZone, error) {
+	if n.zones != nil {
+		return n.zones, nil
+	}
+	return []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}}, nil
+}
+
+// Subnets puts a subnet whose ID ends in 1 in us-west-2a, 2 in us-west-2b
+// and 3 in us-west-2c.
+func (n *readOnlyNetwork) Subnets(_ context.Context, ids []string) ([]cloud.Subnet, error) {
+	var out []cloud.Subnet
+	for _, id := range ids {
+		digit := id[len(id)-1]
+		out = append(out, cloud.Subnet{ID: id, VPCID: "vpc-0a1b2c3d4e5f60718",
+			ZoneName: "us-west-2" + string(rune('a'+digit-'1')), ZoneID: "usw2-az" + string(rune(digit))})
+	}
+	return out, nil
+}
+func (n *readOnlyNetwork) VPCSubnets(ctx context.Context, _ string) ([]cloud.Subnet, error) {
+	return n.Subnets(ctx, []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"})
+}
+func (n *readOnlyNetwork) SetLoadBalancerSubnets(context.Context, string, []string) error {
+	return n.write("SetLoadBalancerSubnets")
 }
 func (n *readOnlyNetwork) FindLoadBalancer(context.Context, string) (*cloud.LoadBalancer, error) {
 	return n.lb, nil
@@ -221,10 +249,11 @@ const snowflakePrincipal = "arn:aws:iam::123456789012:root"
 // the example request leaves behind.
 func settledWorld(t *testing.T) (*readOnlyNetwork, *readOnlyConn) {
 	network := &readOnlyNetwork{
-		t:          t,
-		instance:   &cloud.Instance{ID: "i-0123", State: "running"},
-		tg:         &cloud.TargetGroup{ARN: "arn:tg", Tags: map[string]string{cloud.TagTarget: "i-0123:443"}},
-		lb:         &cloud.LoadBalancer{ARN: "arn:lb", State: "active"},
+		t:        t,
+		instance: &cloud.Instance{ID: "i-0123", State: "running"},
+		tg:       &cloud.TargetGroup{ARN: "arn:tg", Tags: map[string]string{cloud.TagTarget: "i-0123:443"}},
+		lb: &cloud.LoadBalancer{ARN: "arn:lb", State: "active", Zones: []string{"us-west-2a", "us-west-2b"},
+			SubnetIDs: []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"}},
 		listener:   &cloud.Listener{ARN: "arn:listener"},
 		svc:        &cloud.EndpointService{ID: "vpce-svc-1", Name: "com.amazonaws.vpce.us-west-2.vpce-svc-1"},
 		conns:      []cloud.EndpointConnection{{EndpointID: "vpce-1", State: "available"}},
@@ -291,6 +320,7 @@ func TestPlanNothingExists(t *testing.T) {
 		"target_group/target group":                  Create,
 		"load_balancer/network load balancer":        Create,
 		"load_balancer/listener":                     Create,
+		"load_balancer/availability zones":           Run,
 		"endpoint_service/VPC endpoint service":      Create,
 		"connection/endpoint connection":             Create,
 		"endpoint/Snowflake private endpoint":        Create,
@@ -515,6 +545,50 @@ func TestPlanChangesInPlace(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPlanAvailabilityZones(t *testing.T) {
+	threeZones := []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}, {Name: "us-west-2c", ID: "usw2-az3"}}
+
+	t.Run("zone without a subnet", func(t *testing.T) {
+		network, conn := settledWorld(t)
+		network.zones = threeZones
+		report := Plan(context.Background(), env(network, conn, nil), exampleRequest(t))
+		it := kindItem(t, report, "availability zones")
+		if it.State != Conflict {
+			t.Errorf("state = %q (%s), want %q", it.State, it.Detail, Conflict)
+		}
+		for _, want := range []string{"usw2-az3", "aws.subnet_ids", "subnet-0a1b2c3d4e5f60003"} {
+			if !strings.Contains(it.Detail, want) {
+				t.Errorf("detail %q does not contain %q", it.Detail, want)
+			}
+		}
+	})
+
+	t.Run("load balancer lacks a zone", func(t *testing.T) {
+		network, conn := settledWorld(t)
+		network.lb.Zones, network.lb.SubnetIDs = network.lb.Zones[:1], network.lb.SubnetIDs[:1]
+		network.svc.Zones = []string{"us-west-2a"}
+		report := Plan(context.Background(), env(network, conn, nil), exampleRequest(t))
+		if it := kindItem(t, report, "network load balancer"); it.State != Update || !strings.Contains(it.Detail, "subnet-0a1b2c3d4e5f60002") {
+			t.Errorf("load balancer = %q (%s), want %q naming the added subnet", it.State, it.Detail, Update)
+		}
+		if it := kindItem(t, report, "VPC endpoint service"); it.State != Conflict || !strings.Contains(it.Detail, "us-west-2b") {
+			t.Errorf("endpoint service = %q (%s), want %q naming us-west-2b", it.State, it.Detail, Conflict)
+		}
+	})
+}
+
+// kindItem returns the first item of kind.
+func kindItem(t *testing.T, r Report, kind string) Item {
+	t.Helper()
+	for _, it := range r.Items {
+		if it.Kind == kind {
+			return it
+		}
+	}
+	t.Fatalf("plan has no %s item: %+v", kind, r.Items)
+	return Item{}
 }
 
 // item returns the first item of step.
