@@ -78,6 +78,10 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			"ec2:DescribeVpcEndpointServiceConfigurations",
 			"ec2:DescribeVpcEndpointServicePermissions",
 			"ec2:DescribeVpcEndpointConnections",
+			// The load balancer step checks that the request's subnets
+			// cover every availability zone of the region.
+			"ec2:DescribeAvailabilityZones",
+			"ec2:DescribeSubnets",
 			"elasticloadbalancing:DescribeTargetGroups",
 			"elasticloadbalancing:DescribeTargetHealth",
 			"elasticloadbalancing:DescribeTargetGroupAttributes",
@@ -128,6 +132,9 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			"elasticloadbalancing:RegisterTargets",
 			"elasticloadbalancing:DeregisterTargets",
 			"elasticloadbalancing:ModifyLoadBalancerAttributes",
+			// SetSubnets adds the request's subnets in zones that an
+			// existing load balancer lacks.
+			"elasticloadbalancing:SetSubnets",
 		}, []string{targetGroups, loadBalancers}, resourceTagged()),
 		// The target group step records the target it registered in the
 		// repolink:target tag, so that a later run can deregister it. The

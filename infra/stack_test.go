@@ -599,6 +599,8 @@ func TestIAMStatements(t *testing.T) {
 			"ec2:DescribeVpcEndpointServiceConfigurations",
 			"ec2:DescribeVpcEndpointServicePermissions",
 			"ec2:DescribeVpcEndpointConnections",
+			"ec2:DescribeAvailabilityZones",
+			"ec2:DescribeSubnets",
 			"elasticloadbalancing:DescribeTargetGroups",
 			"elasticloadbalancing:DescribeTargetHealth",
 			"elasticloadbalancing:DescribeTargetGroupAttributes",
