@@ -349,7 +349,7 @@ func (v *validator) repository(r *Repository) {
 		roles[stored] = i
 	}
 	for i, prefix := range r.ExtraAllowedPrefixes {
-		v.httpsURL(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
+		v.allowedPrefix(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
 	}
 	if !runtimeVersions[r.RuntimeVersion] {
 		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
@@ -413,17 +413,27 @@ func (v *validator) indexURL(raw string) {
 	}
 }
 
-func (v *validator) httpsURL(path, raw string) {
+// allowedPrefix checks one of repository.extra_allowed_prefixes. Its host
+// must be a DNS host name, as the index URL's host must, because the proxy
+// allows each host by name. A wildcard or an IP address, such as a cloud
+// metadata address, is rejected here rather than when the proxy starts.
+func (v *validator) allowedPrefix(path, raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "":
-		v.add(path, "must be an https:// URL")
+		v.add(path, "must be an https:// URL, such as https://files.example.com/")
 	case u.User != nil:
 		v.add(path, "contains credentials; remove them from the URL")
 	case u.Scheme != "https":
 		v.add(path, "must use https://")
 	case strings.Contains(raw, " "):
 		v.add(path, "contains a space; remove it, or percent-encode a space inside the path as %20")
+	case strings.Contains(u.Hostname(), "*"):
+		v.add(path, fmt.Sprintf("host %q contains a wildcard; list each host that Snowflake fetches from as its own prefix, such as https://files.example.com/", u.Hostname()))
+	case net.ParseIP(u.Hostname()) != nil:
+		v.add(path, fmt.Sprintf("host %q is an IP address; use the DNS host name that the files are served under, because the proxy allows hosts by name", u.Hostname()))
+	case !IsDNSHostname(u.Hostname()):
+		v.add(path, fmt.Sprintf("host %q is not a DNS host name; use letters, digits, hyphens and dots, such as https://files.example.com/", u.Hostname()))
 	default:
 		if _, _, problem := urlPort(u); problem != "" {
 			v.add(path, problem+", or leave the port out for 443")
