@@ -22,8 +22,8 @@ import (
 // endpoints overrides where the adapters connect; the zero value means the
 // real services.
 type endpoints struct {
-	// AWS is the base endpoint of the EC2, ELBv2 and Secrets Manager
-	// clients.
+	// AWS is the base endpoint of the EC2, ELBv2, Secrets Manager and
+	// CodeArtifact clients.
 	AWS string
 	// SnowflakeHost, SnowflakePort and SnowflakeProtocol replace the
 	// address derived from the account.
@@ -106,6 +106,16 @@ func (a *adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, er
 		return nil, err
 	}
 	return p, nil
+}
+
+// CodeArtifact returns the CodeArtifact client of a region, for requests of
+// auth type codeartifact.
+func (a *adapters) CodeArtifact(ctx context.Context, region string) (workflow.TokenIssuer, error) {
+	client, err := a.aws.CodeArtifact(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // Firewall returns the firewall adapter of a cloud.

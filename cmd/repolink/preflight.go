@@ -73,7 +73,15 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		opts.HTTP = rt.indexClient
 		opts.Sandbox = true
 	}
-	if opts.Username, opts.Password, err = indexCredential(ctx, rt, req); err != nil {
+	if req.Repository.Auth.Type == request.AuthCodeArtifact {
+		// The token is used for this check only, and the run gets its own.
+		token, err := rt.env.CodeArtifactToken(ctx, req)
+		if err != nil {
+			return err
+		}
+		opts.Username, opts.Password = request.CodeArtifactUser, token.Value
+		opts.CredentialExpiresAt = &token.ExpiresAt
+	} else if opts.Username, opts.Password, err = indexCredential(ctx, rt, req); err != nil {
 		return err
 	}
 	logger.Debug("preflight started", "index_url", req.Repository.IndexURL, "sandbox", opts.Sandbox, "auth_type", req.Repository.Auth.Type)
@@ -138,7 +146,9 @@ func printPreflight(w io.Writer, report preflight.Report, sandbox bool) {
 	if len(report.Packages) > 0 {
 		fmt.Fprintf(w, "packages: %s\n", strings.Join(report.Packages, ", "))
 	}
-	if report.CredentialExpiresAt != nil {
+	if report.CredentialExpiresAt != nil && report.CredentialExpiryExact {
+		fmt.Fprintf(w, "credential for this check expires %s\n", report.CredentialExpiresAt.Format(time.RFC3339))
+	} else if report.CredentialExpiresAt != nil {
 		fmt.Fprintf(w, "credential expires by about %s (estimate)\n", report.CredentialExpiresAt.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "%d passed, %d warned, %d failed\n",

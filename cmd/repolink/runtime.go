@@ -16,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/expiries"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox"
@@ -38,9 +39,12 @@ type runtime struct {
 	dir         string
 	engine      *engine.Engine
 	waits       *waits.Store
-	env         *workflow.Env
-	adapters    *adapters
-	sandbox     *sandbox.Sandbox
+	// expiries records when the index credentials of runs' SECRETs
+	// expire, for the poller.
+	expiries *expiries.Store
+	env      *workflow.Env
+	adapters *adapters
+	sandbox  *sandbox.Sandbox
 	// indexClient reaches the sandbox index, in this process or in the
 	// process that runs the sandbox. It is nil outside sandbox mode.
 	indexClient *http.Client
@@ -137,6 +141,10 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 			return nil, err
 		}
 		rt.waits = store
+		if rt.expiries, err = expiries.Open(filepath.Join(opts.dir, "credentials.db")); err != nil {
+			rt.Close()
+			return nil, err
+		}
 	}
 	var indexHTTP func() *http.Client
 	if client := rt.indexClient; client != nil {
@@ -150,11 +158,15 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		GCP:           rt.adapters.GCP,
 		Firewall:      rt.adapters.Firewall,
 		Secrets:       rt.adapters.requestSecrets,
+		CodeArtifact:  rt.adapters.CodeArtifact,
 		Waits:         store,
 		ProxyResolver: "169.254.169.253",
 		IndexSandbox:  opts.sandbox,
 		Now:           time.Now,
 		Logger:        opts.logger,
+	}
+	if rt.expiries != nil {
+		rt.env.Credentials = rt.expiries
 	}
 	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent)}
 	if opts.clock != nil {
@@ -250,8 +262,9 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 			rt.logger.Warn("poll failed", "error", err)
 			continue
 		}
-		if report.Waits > 0 {
-			rt.logger.Debug("poll finished", "waits", report.Waits, "queries", report.Queries, "succeeded", report.Succeeded, "failed", report.Failed)
+		if report.Waits > 0 || report.Renewed > 0 {
+			rt.logger.Debug("poll finished", "waits", report.Waits, "queries", report.Queries, "succeeded", report.Succeeded, "failed", report.Failed,
+				"renewed", report.Renewed)
 		}
 	}
 }
@@ -271,6 +284,9 @@ func (rt *runtime) Close() {
 	}
 	if rt.waits != nil {
 		rt.waits.Close()
+	}
+	if rt.expiries != nil {
+		rt.expiries.Close()
 	}
 	if rt.reservations != nil {
 		rt.reservations.Close()

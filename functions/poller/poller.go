@@ -42,7 +42,11 @@ type Report struct {
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
 	Pending   int `json:"pending"`
-	Errors    int `json:"errors"`
+	// Renewed counts CodeArtifact tokens replaced in their SECRET, and
+	// ExpiryWarnings the other credentials found near expiry.
+	Renewed        int `json:"renewed"`
+	ExpiryWarnings int `json:"expiry_warnings"`
+	Errors         int `json:"errors"`
 }
 
 // Poller is the scheduled job that completes registered waits.
@@ -136,8 +140,10 @@ func failureCause(w workflow.Wait, info provisionendpoint.EndpointInfo) string {
 		w.ServiceID, info.EndpointState, info.Status)
 }
 
-// Poll runs one pass over all open waits. A failing account is logged and
-// counted, and the other accounts are still polled.
+// Poll runs one pass over all open waits, and then over the recorded
+// credential expiries when the environment has a registry of them. A
+// failing account is logged and counted, and the other accounts are still
+// polled.
 func (p *Poller) Poll(ctx context.Context) (Report, error) {
 	log := p.logger()
 	waits, err := p.Env.Waits.List(ctx)
@@ -173,6 +179,7 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 			p.settle(ctx, w, infos, &report)
 		}
 	}
+	p.checkCredentials(ctx, &report)
 	return report, nil
 }
 

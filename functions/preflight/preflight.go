@@ -46,20 +46,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	return func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 		req := in.Request
-		auth := req.Repository.Auth
-		ref, field := auth.PasswordRef, "repository.auth.password_ref"
-		if auth.Type == "token" {
-			ref, field = auth.TokenRef, "repository.auth.token_ref"
-		}
-		credential, err := env.Secrets.Resolve(ctx, ref)
+		opts, err := checkOptions(ctx, env, req)
 		if err != nil {
-			return Output{}, credentialError(field, err)
+			return Output{}, err
 		}
-
-		opts := checks.Options{Request: req, Password: credential, Sandbox: cfg.Sandbox, Now: env.Now}
-		if auth.Type != "token" {
-			opts.Username = auth.Username
-		}
+		opts.Sandbox = cfg.Sandbox
 		if cfg.HTTP != nil {
 			opts.HTTP = cfg.HTTP()
 		}
@@ -81,6 +72,37 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			CredentialExpiresAt: report.CredentialExpiresAt,
 		}, nil
 	}
+}
+
+// checkOptions returns the check options with the credential that the
+// SECRET will hold: the referenced password or token, or for auth type
+// codeartifact a token that repolink gets now, which only this check uses.
+func checkOptions(ctx context.Context, env *workflow.Env, req request.Request) (checks.Options, error) {
+	opts := checks.Options{Request: req, Now: env.Now}
+	auth := req.Repository.Auth
+	switch auth.Type {
+	case request.AuthCodeArtifact:
+		token, err := env.CodeArtifactToken(ctx, req)
+		if err != nil {
+			return checks.Options{}, err
+		}
+		opts.Username, opts.Password = request.CodeArtifactUser, token.Value
+		opts.CredentialExpiresAt = &token.ExpiresAt
+		return opts, nil
+	case "token":
+		credential, err := env.Secrets.Resolve(ctx, auth.TokenRef)
+		if err != nil {
+			return checks.Options{}, credentialError("repository.auth.token_ref", err)
+		}
+		opts.Password = credential
+		return opts, nil
+	}
+	credential, err := env.Secrets.Resolve(ctx, auth.PasswordRef)
+	if err != nil {
+		return checks.Options{}, credentialError("repository.auth.password_ref", err)
+	}
+	opts.Username, opts.Password = auth.Username, credential
+	return opts, nil
 }
 
 // checkOwners fails a run whose SECRET, API INTEGRATION or ARTIFACT

@@ -1,26 +1,35 @@
 // Package secret creates the Snowflake SECRET that holds the index
-// credentials. It and preflight are the steps that read the repository
-// credential.
+// credentials. It, preflight and the poller's renewal are the code that
+// reads or gets the repository credential.
 package secret
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/preflight"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output is the secret's fully qualified name and what the step did.
-type Output = workflow.Result
+// Output is the secret's fully qualified name, what the step did, and when
+// the credential expires.
+type Output = workflow.Secret
 
 // Run resolves the credential reference and creates the secret:
 // TYPE = PASSWORD for password auth, where Snowflake sends
 // USERNAME:PASSWORD as basic auth, or TYPE = GENERIC_STRING for token auth.
-// When this request's secret exists, it sets the credential again, so that
-// a rotated credential takes effect. A secret made by hand is adopted as it
-// is.
+// For auth type codeartifact it gets a CodeArtifact token and creates a
+// PASSWORD secret with the user aws. When this request's secret exists, it
+// sets the credential again, so that a rotated credential takes effect. A
+// secret made by hand is adopted as it is. The expiry of a short-lived
+// credential is recorded in env.Credentials for the poller.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -42,13 +51,25 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if sfobject.Owner(existing) != req.ID {
 			// A secret made by hand keeps its credential, which is not
 			// repolink's to change.
-			return Output{Action: workflow.Adopted, ID: qualified}, nil
+			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
 		}
 	}
 
 	create := existing == nil
+	issuedAt := env.Now()
 	var stmt string
+	var expiry *workflow.CredentialExpiry
 	switch req.Repository.Auth.Type {
+	case request.AuthCodeArtifact:
+		token, err := env.CodeArtifactToken(ctx, req)
+		if err != nil {
+			return Output{}, err
+		}
+		stmt = snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, request.CodeArtifactUser, token.Value)
+		if create {
+			stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, request.CodeArtifactUser, token.Value)
+		}
+		expiry = &workflow.CredentialExpiry{Renewable: true, IssuedAt: issuedAt, ExpiresAt: token.ExpiresAt}
 	case "token":
 		token, err := env.Secrets.Resolve(ctx, req.Repository.Auth.TokenRef)
 		if err != nil {
@@ -58,6 +79,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if create {
 			stmt = snowflake.CreateSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
 		}
+		// A generic string that the index reads as basic auth is user:token.
+		user, _, _ := strings.Cut(token, ":")
+		expiry = estimatedExpiry(req, user, issuedAt)
 	default:
 		password, err := env.Secrets.Resolve(ctx, req.Repository.Auth.PasswordRef)
 		if err != nil {
@@ -68,7 +92,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if create {
 			stmt = snowflake.CreateSecretPassword(sf.Database, sf.Schema, names.Secret, username, password)
 		}
+		expiry = estimatedExpiry(req, username, issuedAt)
 	}
+
+	out := Output{Result: workflow.Result{Action: workflow.Updated, ID: qualified}}
 	if !create {
 		// Snowflake does not show a secret's value, so the credential is
 		// set again. A rotated credential reaches the secret this way, and
@@ -76,13 +103,98 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := conn.Exec(ctx, stmt); err != nil {
 			return Output{}, fmt.Errorf("set the credential of secret %s: %w", qualified, err)
 		}
-		return Output{Action: workflow.Updated, ID: qualified}, nil
+	} else {
+		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
+			// The statement holds the credential, so only the object is named.
+			return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)
+		}
+		out.Action = workflow.Created
 	}
-	if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
-		// The statement holds the credential, so only the object is named.
-		return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)
+	if expiry != nil {
+		expiry.Secret, expiry.Execution, expiry.Request = qualified, in.Execution, req
+		out.CredentialExpiresAt = &expiry.ExpiresAt
+		recordExpiry(ctx, env, *expiry)
 	}
-	return Output{Action: workflow.Created, ID: qualified}, nil
+	return out, nil
+}
+
+// estimatedExpiry returns the expiry record of a stored credential that is
+// a known short-lived token, assuming the longest lifetime of its kind, or
+// nil for any other credential.
+func estimatedExpiry(req request.Request, user string, issuedAt time.Time) *workflow.CredentialExpiry {
+	u, err := url.Parse(req.Repository.IndexURL)
+	if err != nil {
+		return nil
+	}
+	lifetime, ok := preflight.ShortLivedLifetime(u.Hostname(), user)
+	if !ok {
+		return nil
+	}
+	return &workflow.CredentialExpiry{IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(lifetime)}
+}
+
+// recordExpiry stores the record for the poller. A failure is logged, not
+// returned, because the secret works; only its renewal or warning is lost.
+func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) {
+	log := env.Logger
+	if env.Credentials == nil {
+		if log != nil && expiry.Renewable {
+			log.Warn("this deployment does not renew CodeArtifact tokens; the secret stops working when the token expires",
+				"secret", expiry.Secret, "execution", expiry.Execution, "expires_at", expiry.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		return
+	}
+	if err := env.Credentials.Put(ctx, expiry); err != nil && log != nil {
+		log.Warn("record credential expiry failed", "secret", expiry.Secret, "execution", expiry.Execution, "error", err)
+	}
+}
+
+// ErrSecretGone is what Renew returns when the secret of a record no longer
+// exists or is no longer the request's, so the record can be dropped.
+var ErrSecretGone = errors.New("secret not found or not created for the request")
+
+// Renew gets a new CodeArtifact token for a renewable record, sets it in the
+// record's SECRET with ALTER SECRET, and stores and returns the record with
+// the new expiry. Running it again only replaces the token again.
+func Renew(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) (workflow.CredentialExpiry, error) {
+	req := expiry.Request
+	sf := req.Snowflake
+	names := workflow.NamesFor(req)
+	qualified := sfobject.Qualified(sf, names.Secret)
+	if !expiry.Renewable || req.Repository.Auth.Type != request.AuthCodeArtifact {
+		return expiry, fmt.Errorf("renew secret %s: the credential is not a token that repolink gets", qualified)
+	}
+	conn, err := env.Snowflake(ctx, sf)
+	if err != nil {
+		return expiry, err
+	}
+	existing, err := sfobject.Find(ctx, conn, "SECRETS", names.Secret, sfobject.InSchema(sf))
+	if snowflake.IsNotExist(err) {
+		return expiry, fmt.Errorf("renew secret %s: %w", qualified, ErrSecretGone)
+	}
+	if err != nil {
+		return expiry, err
+	}
+	if existing == nil || sfobject.Owner(existing) != req.ID {
+		return expiry, fmt.Errorf("renew secret %s: %w", qualified, ErrSecretGone)
+	}
+
+	issuedAt := env.Now()
+	token, err := env.CodeArtifactToken(ctx, req)
+	if err != nil {
+		return expiry, err
+	}
+	stmt := snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, request.CodeArtifactUser, token.Value)
+	if err := conn.Exec(ctx, stmt); err != nil {
+		return expiry, fmt.Errorf("set the new CodeArtifact token in secret %s: %w", qualified, err)
+	}
+	expiry.IssuedAt, expiry.ExpiresAt, expiry.WarnedAt = issuedAt, token.ExpiresAt, time.Time{}
+	if env.Credentials != nil {
+		if err := env.Credentials.Put(ctx, expiry); err != nil {
+			return expiry, err
+		}
+	}
+	return expiry, nil
 }
 
 // credentialError keeps a throttled or transient secret store failure

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // Estimated lifetimes of short-lived index tokens. They are upper bounds,
@@ -198,22 +200,48 @@ func serviceAccountKey(s string) bool {
 	return json.Unmarshal(data, &key) == nil && key.Type == "service_account"
 }
 
+// ShortLivedLifetime returns the longest lifetime of the token that an
+// index on host accepts with user, and false when the credential is not a
+// known short-lived token. It is an upper bound, because the token's issue
+// time is unknown.
+func ShortLivedLifetime(host, user string) (time.Duration, bool) {
+	switch vendorOf(strings.ToLower(host)) {
+	case vendorCodeArtifact:
+		return codeArtifactTokenLifetime, true
+	case vendorArtifactRegistry:
+		if user == arTokenUser {
+			return accessTokenLifetime, true
+		}
+	}
+	return 0, false
+}
+
 // checkCredentialLifetime warns about tokens that expire within hours and
-// records their estimated expiry.
+// records their estimated expiry. A token that repolink gets from
+// CodeArtifact itself passes, with its real expiry.
 func (r *run) checkCredentialLifetime() {
+	if r.opts.Request.Repository.Auth.Type == request.AuthCodeArtifact {
+		r.report.CredentialExpiresAt = r.opts.CredentialExpiresAt
+		r.report.CredentialExpiryExact = r.opts.CredentialExpiresAt != nil
+		detail := "repolink gets the CodeArtifact token and repolink up renews it in the SECRET before it expires"
+		if r.opts.CredentialExpiresAt != nil {
+			detail += "; this token expires " + r.opts.CredentialExpiresAt.UTC().Format(time.RFC3339)
+		}
+		r.add("credential_lifetime", Passed, detail, "")
+		return
+	}
 	user, _, _ := r.userAndPassword()
-	var lifetime time.Duration
+	lifetime, shortLived := ShortLivedLifetime(r.host, user)
 	var fix string
 	switch vendor := vendorOf(r.host); {
-	case vendor == vendorCodeArtifact:
-		lifetime = codeArtifactTokenLifetime
-		fix = "rotate the secret with a new token from aws codeartifact get-authorization-token before it expires (ALTER SECRET ... SET PASSWORD)"
-	case vendor == vendorArtifactRegistry && user == arTokenUser:
-		lifetime = accessTokenLifetime
-		fix = "use the user name " + arKeyUser + " with a base64-encoded service account key, which does not expire"
-	default:
+	case !shortLived:
 		r.add("credential_lifetime", Passed, "no short-lived token detected", "")
 		return
+	case vendor == vendorCodeArtifact:
+		fix = "set repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires; " +
+			"otherwise rotate the secret with a new token from aws codeartifact get-authorization-token before it expires (ALTER SECRET ... SET PASSWORD)"
+	default:
+		fix = "use the user name " + arKeyUser + " with a base64-encoded service account key, which does not expire"
 	}
 
 	expires := r.started.Add(lifetime)

@@ -45,9 +45,14 @@ type Report struct {
 	// Packages lists name==version for every requested package that was
 	// downloaded and matched its hash.
 	Packages []string `json:"packages"`
-	// CredentialExpiresAt is the estimated expiry of a short-lived token,
-	// or nil when the credential is not known to expire.
+	// CredentialExpiresAt is the expiry of a short-lived token, an
+	// estimate unless CredentialExpiryExact, or nil when the credential is
+	// not known to expire.
 	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
+	// CredentialExpiryExact is true when CredentialExpiresAt is the expiry
+	// that the issuer returned with a token that repolink got, not an
+	// estimate.
+	CredentialExpiryExact bool `json:"credential_expiry_exact,omitempty"`
 }
 
 // Failed reports whether any check failed.
@@ -78,6 +83,9 @@ type Options struct {
 	// secret, Password is the whole secret string, sent as Snowflake sends
 	// it (Basic base64(string)), and Username is ignored.
 	Username, Password string
+	// CredentialExpiresAt is the expiry of a token that repolink got for
+	// the check itself, for auth type codeartifact.
+	CredentialExpiresAt *time.Time
 	// Sandbox marks HTTP as trusting the sandbox CA, which then replaces
 	// the public CAs that Snowflake trusts.
 	Sandbox bool

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -61,4 +62,26 @@ type CredentialRegistry interface {
 	Put(ctx context.Context, c CredentialExpiry) error
 	List(ctx context.Context) ([]CredentialExpiry, error)
 	Delete(ctx context.Context, key string) error
+}
+
+// CodeArtifactToken gets a token for the CodeArtifact domain of a request of
+// auth type codeartifact, with the duration that the request sets.
+func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (IndexToken, error) {
+	repo, err := request.ParseCodeArtifactURL(req.Repository.IndexURL)
+	if err != nil {
+		return IndexToken{}, Invalid("repository.index_url: %v", err)
+	}
+	if e.CodeArtifact == nil {
+		return IndexToken{}, Invalid("repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +
+			"store a token with auth type password and user aws, and rotate it yourself")
+	}
+	issuer, err := e.CodeArtifact(ctx, repo.Region)
+	if err != nil {
+		return IndexToken{}, err
+	}
+	token, err := issuer.AuthorizationToken(ctx, repo.Domain, repo.Owner, req.Repository.Auth.CodeArtifactTokenDuration())
+	if err != nil {
+		return IndexToken{}, fmt.Errorf("get the CodeArtifact token for repository.auth: %w", err)
+	}
+	return token, nil
 }

@@ -48,7 +48,7 @@ type Resources struct {
 	Endpoint        *Endpoint        `json:"endpoint,omitempty"`
 	Connection      *Connection      `json:"connection,omitempty"`
 	EndpointLive    *EndpointLive    `json:"endpoint_live,omitempty"`
-	Secret          *Result          `json:"secret,omitempty"`
+	Secret          *Secret          `json:"secret,omitempty"`
 	Integration     *Result          `json:"integration,omitempty"`
 	Repository      *Result          `json:"repository,omitempty"`
 	Default         *Result          `json:"default,omitempty"`
@@ -63,6 +63,16 @@ type Preflight struct {
 	Packages []string `json:"packages"`
 	// CredentialExpiresAt is the estimated expiry of a short-lived index
 	// credential, such as a CodeArtifact token.
+	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
+}
+
+// Secret is the SECRET that holds the index credential.
+type Secret struct {
+	Result
+	// CredentialExpiresAt is when the credential in the secret expires: the
+	// real expiry of a token that repolink got from CodeArtifact, or an
+	// estimate for another short-lived token. Nil for other credentials and
+	// for an adopted secret.
 	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
 }
 

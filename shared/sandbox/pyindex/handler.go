@@ -16,7 +16,24 @@ const (
 	typeTextHTML = "text/html"
 )
 
-// ServeHTTP serves /simple/, /simple/<project>/ and /files/<filename>.
+// repositoryPath strips the /pypi/<repository> prefix under which AWS
+// CodeArtifact serves the simple index of a repository, so that the index
+// serves the same packages and files under /pypi/<any name>/. Other paths
+// are returned unchanged.
+func repositoryPath(path string) string {
+	rest, ok := strings.CutPrefix(path, "/pypi/")
+	if !ok {
+		return path
+	}
+	_, tail, ok := strings.Cut(rest, "/")
+	if !ok || !(strings.HasPrefix(tail, "simple") || strings.HasPrefix(tail, "files/")) {
+		return path
+	}
+	return "/" + tail
+}
+
+// ServeHTTP serves /simple/, /simple/<project>/ and /files/<filename>, and
+// the simple index under /pypi/<repository>/ too, as CodeArtifact does.
 func (idx *Index) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	idx.serve(rec, r)
@@ -43,7 +60,7 @@ func (idx *Index) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	path := r.URL.Path
+	path := repositoryPath(r.URL.Path)
 	switch {
 	case path == "/simple" || path == "/simple/":
 		if path == "/simple" {

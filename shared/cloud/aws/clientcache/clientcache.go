@@ -1,7 +1,7 @@
-// Package clientcache caches the AWS network adapter and the Secrets
-// Manager client of each region, built on first use. repolink up and the
-// Lambda deployment both build their step adapters on it, each with its
-// own client options.
+// Package clientcache caches the AWS network adapter, the Secrets Manager
+// client and the CodeArtifact client of each region, built on first use.
+// repolink up and the Lambda deployment both build their step adapters on
+// it, each with its own client options.
 package clientcache
 
 import (
@@ -20,6 +20,7 @@ type Cache struct {
 	mu        sync.Mutex
 	providers map[string]*awsadapter.Provider
 	managers  map[string]*awsadapter.SecretsManager
+	artifacts map[string]*awsadapter.CodeArtifact
 }
 
 // New returns an empty cache that builds the clients of a region with the
@@ -29,6 +30,7 @@ func New(options func(region string) awsadapter.Options) *Cache {
 		options:   options,
 		providers: map[string]*awsadapter.Provider{},
 		managers:  map[string]*awsadapter.SecretsManager{},
+		artifacts: map[string]*awsadapter.CodeArtifact{},
 	}
 }
 
@@ -60,6 +62,21 @@ func (c *Cache) SecretsManager(ctx context.Context, region string) (*awsadapter.
 	}
 	c.managers[region] = m
 	return m, nil
+}
+
+// CodeArtifact returns the CodeArtifact client of a region.
+func (c *Cache) CodeArtifact(ctx context.Context, region string) (*awsadapter.CodeArtifact, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.artifacts[region]; ok {
+		return a, nil
+	}
+	a, err := awsadapter.NewCodeArtifact(ctx, c.options(region))
+	if err != nil {
+		return nil, err
+	}
+	c.artifacts[region] = a
+	return a, nil
 }
 
 // RegionOfARN returns the region field of an ARN, or "" when arn is not an

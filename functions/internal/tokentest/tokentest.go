@@ -1,0 +1,99 @@
+// Package tokentest provides a CodeArtifact token issuer and a clock for the
+// tests of the steps and the poller that get or renew index tokens.
+package tokentest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// IndexURL is a CodeArtifact repository endpoint in eu-west-1.
+const IndexURL = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/main/simple/"
+
+// Clock is a clock that moves only when a test sets or advances it.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock at now.
+func NewClock(now time.Time) *Clock { return &Clock{now: now} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Issuer returns distinct tokens that expire duration after the clock's
+// time, and records each call.
+type Issuer struct {
+	Clock *Clock
+
+	mu     sync.Mutex
+	calls  []Call
+	tokens []string
+}
+
+// Call is one AuthorizationToken call.
+type Call struct {
+	Region, Domain, Owner string
+	Duration              time.Duration
+}
+
+// Env wires the issuer into env for every region.
+func (i *Issuer) Env(env *workflow.Env) {
+	env.Now = i.Clock.Now
+	env.CodeArtifact = func(_ context.Context, region string) (workflow.TokenIssuer, error) {
+		return regionIssuer{i, region}, nil
+	}
+}
+
+type regionIssuer struct {
+	issuer *Issuer
+	region string
+}
+
+func (r regionIssuer) AuthorizationToken(_ context.Context, domain, owner string, duration time.Duration) (workflow.IndexToken, error) {
+	i := r.issuer
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.calls = append(i.calls, Call{Region: r.region, Domain: domain, Owner: owner, Duration: duration})
+	token := fmt.Sprintf("issued-token-%d-c0ffee", len(i.tokens)+1)
+	i.tokens = append(i.tokens, token)
+	return workflow.IndexToken{Value: token, ExpiresAt: i.Clock.Now().Add(duration)}, nil
+}
+
+// Calls returns the calls so far.
+func (i *Issuer) Calls() []Call {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return append([]Call(nil), i.calls...)
+}
+
+// Tokens returns every token returned so far, the latest last.
+func (i *Issuer) Tokens() []string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return append([]string(nil), i.tokens...)
+}
+
+// Request turns req into a request of auth type codeartifact on IndexURL.
+func Request(req request.Request) request.Request {
+	req.Repository.IndexURL = IndexURL
+	req.Repository.Auth = request.Auth{Type: request.AuthCodeArtifact}
+	return req
+}

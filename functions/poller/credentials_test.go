@@ -1,0 +1,241 @@
+package poller
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/functions/internal/tokentest"
+	"github.com/repolink/repolink/functions/secret"
+	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// renewalFixture is a CodeArtifact request whose secret the secret step
+// created in the sandbox Snowflake, with a 12-hour token issued at the
+// clock's start, and a poller over the recorded expiry.
+type renewalFixture struct {
+	sb      *sfsandbox.Sandbox
+	clock   *tokentest.Clock
+	issuer  *tokentest.Issuer
+	store   *expiries.Store
+	dbPath  string
+	logs    *bytes.Buffer
+	poller  *Poller
+	started time.Time
+}
+
+func newRenewalFixture(t *testing.T) *renewalFixture {
+	t.Helper()
+	f := &renewalFixture{sb: sfsandbox.Start(t), logs: &bytes.Buffer{}}
+	f.sb.Request = tokentest.Request(f.sb.Request)
+	f.started = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	f.clock = tokentest.NewClock(f.started)
+	f.issuer = &tokentest.Issuer{Clock: f.clock}
+	f.issuer.Env(f.sb.Env)
+	f.sb.Env.Logger = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.sb.Env.Waits = &memWaits{waits: map[string]workflow.Wait{}}
+	f.dbPath = filepath.Join(t.TempDir(), "credentials.db")
+	store, err := expiries.Open(f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f.store = store
+	f.sb.Env.Credentials = store
+	if _, err := secret.Run(t.Context(), f.sb.Env, workflow.Document{Request: f.sb.Request, Execution: "DATA-4711-r1"}); err != nil {
+		t.Fatalf("secret step: %v", err)
+	}
+	f.poller = &Poller{Env: f.sb.Env}
+	return f
+}
+
+func (f *renewalFixture) poll(t *testing.T) Report {
+	t.Helper()
+	report, err := f.poller.Poll(t.Context())
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	if report.Errors != 0 {
+		t.Fatalf("Poll counted %d errors; logs:\n%s", report.Errors, f.logs)
+	}
+	return report
+}
+
+func (f *renewalFixture) record(t *testing.T) workflow.CredentialExpiry {
+	t.Helper()
+	records, err := f.store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 {
+		t.Fatalf("%d expiry records, want 1", len(records))
+	}
+	return records[0]
+}
+
+// secretPassword returns the password in the request's SECRET.
+func (f *renewalFixture) secretPassword(t *testing.T) string {
+	t.Helper()
+	account, err := f.sb.Server.Snapshot(f.sb.Request.Snowflake.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := workflow.NamesFor(f.sb.Request).Secret
+	for secretName, s := range account.Databases["PLATFORM"].Schemas["PACKAGES"].Secrets {
+		if strings.EqualFold(secretName, name) {
+			password, _, err := f.sb.Server.OpenSecret(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return password
+		}
+	}
+	t.Fatalf("secret %s not found", name)
+	return ""
+}
+
+func TestPollRenewsTokenNearExpiry(t *testing.T) {
+	f := newRenewalFixture(t)
+	// Less than a third of the 12-hour lifetime is left.
+	f.clock.Advance(8*time.Hour + time.Minute)
+
+	report := f.poll(t)
+	if report.Renewed != 1 {
+		t.Fatalf("Renewed = %d, want 1", report.Renewed)
+	}
+	tokens := f.issuer.Tokens()
+	if len(tokens) != 2 {
+		t.Fatalf("%d tokens issued, want 2", len(tokens))
+	}
+	if f.secretPassword(t) != tokens[1] {
+		t.Error("the secret does not hold the renewed token")
+	}
+	want := f.clock.Now().Add(12 * time.Hour)
+	if got := f.record(t); !got.ExpiresAt.Equal(want) || !got.IssuedAt.Equal(f.clock.Now()) {
+		t.Errorf("record issued %s, expires %s; want %s and %s", got.IssuedAt, got.ExpiresAt, f.clock.Now(), want)
+	}
+
+	stored, err := os.ReadFile(f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range tokens {
+		if strings.Contains(f.logs.String(), token) {
+			t.Error("a token is in the logs")
+		}
+		if strings.Contains(string(stored), token) {
+			t.Error("a token is in the expiry store")
+		}
+	}
+}
+
+func TestPollKeepsTokenFarFromExpiry(t *testing.T) {
+	f := newRenewalFixture(t)
+	first := f.secretPassword(t)
+	f.clock.Advance(7 * time.Hour)
+
+	report := f.poll(t)
+	if report.Renewed != 0 {
+		t.Errorf("Renewed = %d, want 0 with 5 of 12 hours left", report.Renewed)
+	}
+	if n := len(f.issuer.Calls()); n != 1 {
+		t.Errorf("AuthorizationToken called %d times, want only the secret step's call", n)
+	}
+	if f.secretPassword(t) != first {
+		t.Error("the secret's token changed")
+	}
+	if got := f.record(t); !got.ExpiresAt.Equal(f.started.Add(12 * time.Hour)) {
+		t.Errorf("record expires %s, want %s", got.ExpiresAt, f.started.Add(12*time.Hour))
+	}
+}
+
+func TestPollRenewsOncePerLifetime(t *testing.T) {
+	f := newRenewalFixture(t)
+	f.clock.Advance(9 * time.Hour)
+	if report := f.poll(t); report.Renewed != 1 {
+		t.Fatalf("first poll Renewed = %d, want 1", report.Renewed)
+	}
+	renewed := f.secretPassword(t)
+
+	f.clock.Advance(time.Minute)
+	if report := f.poll(t); report.Renewed != 0 {
+		t.Errorf("second poll Renewed = %d, want 0", report.Renewed)
+	}
+	if n := len(f.issuer.Calls()); n != 2 {
+		t.Errorf("AuthorizationToken called %d times, want 2", n)
+	}
+	if f.secretPassword(t) != renewed {
+		t.Error("the second poll changed the secret's token")
+	}
+}
+
+func TestRenewTwiceKeepsOneRecord(t *testing.T) {
+	f := newRenewalFixture(t)
+	for range 2 {
+		if _, err := secret.Renew(t.Context(), f.sb.Env, f.record(t)); err != nil {
+			t.Fatalf("Renew: %v", err)
+		}
+	}
+	tokens := f.issuer.Tokens()
+	if f.secretPassword(t) != tokens[len(tokens)-1] {
+		t.Error("the secret does not hold the latest token")
+	}
+	if got := f.record(t); !got.ExpiresAt.Equal(f.started.Add(12 * time.Hour)) {
+		t.Errorf("record expires %s, want %s", got.ExpiresAt, f.started.Add(12*time.Hour))
+	}
+}
+
+func TestPollDropsRecordOfDroppedSecret(t *testing.T) {
+	f := newRenewalFixture(t)
+	f.sb.Exec(t, "DROP SECRET PLATFORM.PACKAGES."+workflow.NamesFor(f.sb.Request).Secret)
+	f.clock.Advance(10 * time.Hour)
+
+	report := f.poll(t)
+	if report.Renewed != 0 {
+		t.Errorf("Renewed = %d, want 0", report.Renewed)
+	}
+	records, err := f.store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 0 {
+		t.Errorf("%d expiry records left, want 0", len(records))
+	}
+}
+
+func TestPollWarnsOnceAboutStoredToken(t *testing.T) {
+	f := newRenewalFixture(t)
+	rec := f.record(t)
+	rec.Renewable = false
+	rec.Request.Repository.Auth.Type = "password"
+	if err := f.store.Put(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(9 * time.Hour)
+
+	if report := f.poll(t); report.ExpiryWarnings != 1 || report.Renewed != 0 {
+		t.Fatalf("first poll: %d warnings, %d renewed; want 1 and 0", report.ExpiryWarnings, report.Renewed)
+	}
+	if !strings.Contains(f.logs.String(), "index credential expires soon") {
+		t.Errorf("no warning logged:\n%s", f.logs)
+	}
+	if report := f.poll(t); report.ExpiryWarnings != 0 {
+		t.Errorf("second poll: %d warnings, want 0", report.ExpiryWarnings)
+	}
+
+	f.clock.Advance(4 * time.Hour)
+	f.poll(t)
+	records, err := f.store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 0 {
+		t.Errorf("%d expiry records left after the expiry, want 0", len(records))
+	}
+}
