@@ -26,7 +26,7 @@ func repositoryPath(path string) string {
 		return path
 	}
 	_, tail, ok := strings.Cut(rest, "/")
-	if !ok || !(strings.HasPrefix(tail, "simple") || strings.HasPrefix(tail, "files/")) {
+	if !ok || !(tail == "simple" || strings.HasPrefix(tail, "simple/") || strings.HasPrefix(tail, "files/")) {
 		return path
 	}
 	return "/" + tail

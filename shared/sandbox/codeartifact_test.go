@@ -1,0 +1,65 @@
+package sandbox
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
+)
+
+func TestIndexAcceptsIssuedCodeArtifactTokens(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := t.Context()
+	const host = "corp-111122223333.d.codeartifact.us-west-2.amazonaws.com"
+	const otherHost = "other-111122223333.d.codeartifact.us-west-2.amazonaws.com"
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{host, otherHost}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	client, err := awsadapter.NewCodeArtifact(ctx, awsadapter.Options{
+		Region:      "us-west-2",
+		Endpoint:    sb.AWSURL(),
+		Credentials: credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func() string {
+		t.Helper()
+		token, err := client.AuthorizationToken(ctx, "corp", "111122223333", time.Hour)
+		if err != nil {
+			t.Fatalf("AuthorizationToken: %v", err)
+		}
+		return token.Value
+	}
+
+	first := issue()
+	if got := indexStatus(t, sb, host, "aws", first); got != http.StatusOK {
+		t.Errorf("issued token: status %d, want 200", got)
+	}
+	if got := indexStatus(t, sb, host, "aws", "not-an-issued-token"); got != http.StatusUnauthorized {
+		t.Errorf("token that was not issued: status %d, want 401", got)
+	}
+	if got := indexStatus(t, sb, host, "someone", first); got != http.StatusUnauthorized {
+		t.Errorf("issued token with another user: status %d, want 401", got)
+	}
+	if got := indexStatus(t, sb, otherHost, "aws", first); got != http.StatusUnauthorized {
+		t.Errorf("token on another domain's host: status %d, want 401", got)
+	}
+
+	// The index keeps the latest codeArtifactSlots tokens of a domain.
+	var latest string
+	for range codeArtifactSlots {
+		latest = issue()
+	}
+	if got := indexStatus(t, sb, host, "aws", latest); got != http.StatusOK {
+		t.Errorf("latest token: status %d, want 200", got)
+	}
+	if got := indexStatus(t, sb, host, "aws", first); got != http.StatusUnauthorized {
+		t.Errorf("token issued %d tokens ago: status %d, want 401", codeArtifactSlots, got)
+	}
+}
