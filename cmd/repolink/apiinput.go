@@ -18,7 +18,23 @@ import (
 // before anything starts. It returns the input with the request's defaults
 // filled in and resources set to {} when absent. The input of other
 // machines is returned unchanged.
-func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
+func prepareAPIInput(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
+	return prepareCheckedAPIInput(ctx, machine, input, nil)
+}
+
+// serviceAPIInput returns the sfnapi.Options.PrepareInput of a service
+// whose check rejects a request that the service cannot run, such as one
+// whose index host the sandbox index does not serve.
+func serviceAPIInput(check func(request.Request) error) func(context.Context, string, json.RawMessage) (json.RawMessage, error) {
+	return func(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
+		return prepareCheckedAPIInput(ctx, machine, input, check)
+	}
+}
+
+// prepareCheckedAPIInput is prepareAPIInput with check, when not nil, in
+// place of checkSecretARNs for a provision request. check must include the
+// checks of checkSecretARNs.
+func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMessage, check func(request.Request) error) (json.RawMessage, error) {
 	if machine != provisionMachine && machine != teardownMachine {
 		return input, nil
 	}
@@ -47,7 +63,11 @@ func prepareAPIInput(_ context.Context, machine string, input json.RawMessage) (
 		}
 		var err error
 		req, err = parse(raw)
-		if err == nil {
+		switch {
+		case err != nil:
+		case machine == provisionMachine && check != nil:
+			err = check(req)
+		default:
 			err = checkSecretARNs(req)
 		}
 		var invalid *request.ValidationError

@@ -307,9 +307,10 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
+	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs}
 	hook, err := webhook.New(webhook.Config{
 		Secret:     secret,
-		Executions: &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs},
+		Executions: executions,
 		Store:      svc.deliveries,
 		Logger:     logger,
 		Sources:    sources,
@@ -333,7 +334,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
+	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {
 		svc.handler = requireLoopbackHost(mux, logger)
@@ -550,18 +551,46 @@ func (s *serviceExecutions) check(req request.Request) error {
 	if !s.sandbox && req.Notify != nil && strings.HasPrefix(req.Notify.URL, "http://") {
 		fields = append(fields, request.FieldError{Path: "$.notify.url", Message: "must use https:// outside sandbox mode"})
 	}
-	if s.sandbox {
-		for _, host := range requestHosts(req) {
-			if !slices.Contains(s.hosts, strings.ToLower(host)) {
-				fields = append(fields, request.FieldError{Path: "$.repository.index_url",
-					Message: fmt.Sprintf("host %s is not served by the sandbox index; restart repolink up with --sandbox-hosts including %s", host, host)})
-			}
-		}
-	}
+	fields = append(fields, s.unservedHosts(req)...)
 	if len(fields) > 0 {
 		return &request.ValidationError{Fields: fields}
 	}
 	return nil
+}
+
+// checkAPIStart returns a *request.ValidationError for a provision request
+// sent to StartExecution that this service cannot run. It checks less than
+// check: the steps, not StartExecution, reject an env: or file: reference
+// that --allow-local-refs does not allow.
+func (s *serviceExecutions) checkAPIStart(req request.Request) error {
+	var fields []request.FieldError
+	var names *request.ValidationError
+	if errors.As(checkSecretARNs(req), &names) {
+		fields = append(fields, names.Fields...)
+	}
+	fields = append(fields, s.unservedHosts(req)...)
+	if len(fields) > 0 {
+		return &request.ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// unservedHosts returns an error for each repository host of req that the
+// sandbox index does not serve, so that the request is rejected before an
+// execution starts rather than failing at preflight. Outside sandbox mode
+// it returns none.
+func (s *serviceExecutions) unservedHosts(req request.Request) []request.FieldError {
+	if !s.sandbox {
+		return nil
+	}
+	var fields []request.FieldError
+	for _, host := range requestHosts(req) {
+		if !slices.Contains(s.hosts, strings.ToLower(host)) {
+			fields = append(fields, request.FieldError{Path: "$.repository.index_url",
+				Message: fmt.Sprintf("host %s is not served by the sandbox index; restart repolink up with --sandbox-hosts including %s", host, host)})
+		}
+	}
+	return fields
 }
 
 // Status returns the status of an execution.
@@ -587,8 +616,10 @@ const sfnAccessKeyID = "repolink"
 // and a start or redrive of a request's teardown or provision execution
 // while the other one of the request runs, checking each under the start
 // lock of the request in the state directory dir. flags are the flags of
-// the commands that the rejection suggests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, dir, listen, token, flags string, logger *slog.Logger) {
+// the commands that the rejection suggests. check rejects a provision
+// request that the service cannot run, such as one whose host the sandbox
+// index does not serve, with the message of POST /v1/requests.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token, flags string, logger *slog.Logger) {
 	opts := sfnapi.Options{
 		Logger:       logger,
 		RedriveCheck: teardownRedriveCheck(eng, flags),
@@ -596,7 +627,7 @@ func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, dir, listen, 
 		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
-	opts.PrepareInput = prepareAPIInput
+	opts.PrepareInput = serviceAPIInput(check)
 	opts.CheckName = checkAPIName
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -124,4 +126,35 @@ func TestStartExecutionAPIPreparesSandbox(t *testing.T) {
 		t.Fatalf("StartExecution: %v", err)
 	}
 	waitForStatus(t, up, "api-run", "", "SUCCEEDED")
+}
+
+func TestStartExecutionAPIRejectsUnservedHost(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	up := startUp(t, t.TempDir(), "--sandbox-latency", "none")
+
+	// The default sandbox hosts do not include pypi.public.example.com.
+	input := exampleInput(t, "public.json", nil)
+	client := sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(up.url),
+		Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, "unused", ""),
+		RetryMaxAttempts: 1,
+	})
+	_, err := client.StartExecution(t.Context(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String("arn:aws:states:local:000000000000:stateMachine:provision"),
+		Name:            aws.String("DATA-4721"),
+		Input:           aws.String(input),
+	})
+	var invalid *types.InvalidExecutionInput
+	if !errors.As(err, &invalid) {
+		t.Fatalf("StartExecution: error %v, want InvalidExecutionInput", err)
+	}
+	const want = "$.request.repository.index_url: host pypi.public.example.com is not served by the sandbox index; restart repolink up with --sandbox-hosts including pypi.public.example.com"
+	if !strings.Contains(invalid.ErrorMessage(), want) {
+		t.Errorf("message %q does not contain %q", invalid.ErrorMessage(), want)
+	}
+	if status := describeOverStepFunctionsAPI(t, up.url, "DATA-4721"); status != "" {
+		t.Errorf("execution DATA-4721 has status %s after the rejected start, want none", status)
+	}
 }
