@@ -136,6 +136,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	removed += dropped
 	kept = append(kept, failed...)
+	forgetCredentialExpiry(ctx, env, sf.Account, sfobject.Qualified(sf, names.Secret))
 
 	action := workflow.Skipped
 	if removed > 0 {
@@ -145,6 +146,22 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// those of earlier runs too.
 	id := strings.Join(append([]string{repo}, earlierRepos...), ", ")
 	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept}, nil
+}
+
+// forgetCredentialExpiry deletes the expiry record of the request's secret,
+// so that the poller neither renews nor warns about a credential that is
+// gone. A failure is logged, because the poller also drops the record of a
+// renewable token once it finds the secret gone.
+//
+// NOTE: records of secrets with an earlier run's repository name stay until
+// the poller finds them near expiry.
+func forgetCredentialExpiry(ctx context.Context, env *workflow.Env, account, secret string) {
+	if env.Credentials == nil {
+		return
+	}
+	if err := env.Credentials.Delete(ctx, workflow.CredentialKey(account, secret)); err != nil && env.Logger != nil {
+		env.Logger.Warn("delete credential expiry failed", "secret", secret, "error", err)
+	}
 }
 
 // dropObjects drops the objects in order and returns how many it dropped
