@@ -65,20 +65,16 @@ proxy-check:
 # Placeholder account and region keep synth free of AWS credentials.
 CDK_ACCOUNT ?= 123456789012
 CDK_REGION  ?= us-east-1
+# The architecture of the deployed functions (infra/functions.go), whose
+# bootstrap the stack packages from bin/lambda/<arch>/bootstrap.
+INFRA_LAMBDA_ARCH := arm64
 INFRA_ENV   := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
 	CDK_DISABLE_CLI_TELEMETRY=true \
 	CDK_DEFAULT_ACCOUNT=$(CDK_ACCOUNT) CDK_DEFAULT_REGION=$(CDK_REGION)
 
-## synth: build the Lambda bootstrap when functions/lambda exists, then
-## write the CloudFormation template to infra/cdk.out
-synth:
-	@if [ -d functions/lambda ]; then \
-		echo "building bin/lambda/bootstrap for linux/arm64"; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc \
-			-o bin/lambda/bootstrap ./functions/lambda || exit 1; \
-	else \
-		echo "functions/lambda does not exist: the functions get a placeholder bootstrap"; \
-	fi
+## synth: build bin/lambda/$(INFRA_LAMBDA_ARCH)/bootstrap as make lambda does,
+## then write the CloudFormation template to infra/cdk.out
+synth: bin/lambda/$(INFRA_LAMBDA_ARCH)/bootstrap
 	cd infra && env $(INFRA_ENV) $(GO) run .
 
 ## infra-test: gofmt check, go vet, staticcheck and the CDK stack tests of
@@ -162,14 +158,14 @@ LAMBDA_ARCHS ?= arm64 amd64
 
 .PHONY: lambda
 ## lambda: build bin/lambda/<arch>/bootstrap for each of LAMBDA_ARCHS
-lambda:
-	@for arch in $(LAMBDA_ARCHS); do \
-		echo "building bin/lambda/$$arch/bootstrap"; \
-		mkdir -p bin/lambda/$$arch; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -tags lambda.norpc,minicore_disabled \
-			-trimpath -ldflags "-s -w" -o bin/lambda/$$arch/bootstrap ./functions/lambda || exit 1; \
-	done
-	@ls -l bin/lambda/*/bootstrap
+lambda: $(foreach arch,$(LAMBDA_ARCHS),bin/lambda/$(arch)/bootstrap)
+	@ls -l $^
+
+# The one recipe for a bootstrap, which make lambda and make synth share.
+bin/lambda/%/bootstrap: FORCE
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -tags lambda.norpc,minicore_disabled \
+		-trimpath -ldflags "-s -w" -o $@ ./functions/lambda
 
 .PHONY: reliability
 

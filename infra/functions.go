@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -17,14 +18,23 @@ import (
 // exists, but functions deployed with it fail every invocation.
 const placeholderAssetDir = "placeholder"
 
-// lambdaCode returns the asset with the bootstrap binary, or the placeholder
-// asset with a warning on the stack when dir holds no bootstrap.
+// lambdaArch is the architecture of every bootstrap function. The stack
+// packages the binary that `make lambda` builds for it.
+const lambdaArch = "arm64"
+
+// lambdaCode returns the asset with dir/<lambdaArch>/bootstrap as its only
+// file, or the placeholder asset with a warning on the stack when that file
+// does not exist.
 func (s *Stack) lambdaCode(dir string) awslambda.Code {
-	if info, err := os.Stat(filepath.Join(dir, "bootstrap")); err == nil && info.Mode().IsRegular() {
-		return awslambda.Code_FromAsset(jsii.String(dir), nil)
+	archDir := filepath.Join(dir, lambdaArch)
+	if info, err := os.Stat(filepath.Join(archDir, "bootstrap")); err == nil && info.Mode().IsRegular() {
+		// The exclusions keep any other file of the directory out of the zip.
+		return awslambda.Code_FromAsset(jsii.String(archDir), &awss3assets.AssetOptions{
+			Exclude: jsii.Strings("*", "!bootstrap"),
+		})
 	}
-	s.warn("placeholderAsset", "no bootstrap in "+dir+"; the functions use a placeholder that fails every invocation. "+
-		"Build functions/lambda for linux/arm64 into that directory (make synth does) before deploying.")
+	s.warn("placeholderAsset", "no bootstrap in "+archDir+"; the functions use a placeholder that fails every invocation. "+
+		"Run make lambda (or make synth) to build functions/lambda for linux/"+lambdaArch+" into that directory before deploying.")
 	return awslambda.Code_FromAsset(jsii.String(placeholderAssetDir), nil)
 }
 

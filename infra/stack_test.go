@@ -47,7 +47,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("stand-in for the Lambda bootstrap\n"), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, lambdaArch), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.WriteFile(filepath.Join(dir, lambdaArch, "bootstrap"), []byte("stand-in for the Lambda bootstrap\n"), 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
