@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,51 +21,117 @@ const egressRefreshKey = "egress-refresh"
 // refreshRequest is one request of the egress-ip route that the stack
 // refreshes on a schedule.
 type refreshRequest struct {
-	id string
-	// suffix ends the schedule name and the construct ID: the id with the
-	// characters that schedule names reject replaced by hyphens.
-	suffix   string
+	id       string
+	path     string
 	document map[string]any
+	// scheduleName and constructID are derived from the id by scheduleName
+	// and scheduleConstructID. loadRefreshRequests rejects two requests that
+	// share either.
+	scheduleName string
+	constructID  string
 }
 
 // scheduleNameUnsafe matches the characters that EventBridge Scheduler
 // rejects in a schedule name.
 var scheduleNameUnsafe = regexp.MustCompile(`[^0-9A-Za-z._-]+`)
 
+// plainID matches the ids of letters, digits and hyphens, whose construct ID
+// drops only the hyphens and the case.
+var plainID = regexp.MustCompile(`^[0-9A-Za-z-]+$`)
+
+// maxScheduleName is the longest schedule name that EventBridge Scheduler
+// accepts.
+const maxScheduleName = 64
+
+// idHash returns the first 8 hex digits of the SHA-256 of id. It is appended
+// to a name when the name could not keep the whole id.
+func idHash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:4])
+}
+
+// scheduleName returns prefix-egress-refresh-<id>. Characters that schedule
+// names reject become hyphens, and a name that had any of them, or that
+// would exceed 64 characters and so is cut, ends in the hash of the id.
+func scheduleName(prefix, id string) string {
+	suffix := strings.Trim(scheduleNameUnsafe.ReplaceAllString(id, "-"), "-")
+	if suffix != id {
+		suffix += "-" + idHash(id)
+	}
+	name := prefix + "-egress-refresh-" + suffix
+	if len(name) > maxScheduleName {
+		tail := "-" + idHash(id)
+		name = strings.TrimRight(name[:maxScheduleName-len(tail)], "-") + tail
+	}
+	return name
+}
+
+// scheduleConstructID returns the construct ID of the schedule of id. An id
+// of letters, digits and hyphens keeps the ID that earlier versions of the
+// stack gave it, so that an update does not replace its schedule, and any
+// other id gets the hash of the id. Plain ids that differ only in case or
+// hyphens, such as DATA-1 and data1, still share an ID.
+func scheduleConstructID(id string) string {
+	safe := strings.Trim(scheduleNameUnsafe.ReplaceAllString(id, "-"), "-")
+	construct := "EgressRefreshSchedule" + constructID(strings.ToLower(safe))
+	if !plainID.MatchString(id) {
+		construct += idHash(id)
+	}
+	return construct
+}
+
 // loadRefreshRequests reads the request files of egressRefreshRequests. Each
 // must be a JSON object with an id and the route egress-ip, because the
-// egress-refresh machine only serves that route.
-func loadRefreshRequests(paths []string) ([]refreshRequest, error) {
+// egress-refresh machine only serves that route. Two requests whose
+// schedules would get the same name or construct ID are rejected.
+func loadRefreshRequests(prefix string, paths []string) ([]refreshRequest, error) {
 	var requests []refreshRequest
-	seen := map[string]string{}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		req, err := loadRefreshRequest(prefix, path)
 		if err != nil {
-			return nil, fmt.Errorf("read egress refresh request: %w", err)
+			return nil, err
 		}
-		var doc map[string]any
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, fmt.Errorf("egress refresh request %s: decode JSON object: %w", path, err)
+		for _, other := range requests {
+			// Schedule names are compared without case, which is stricter
+			// than needed if EventBridge Scheduler tells them apart.
+			if strings.EqualFold(other.scheduleName, req.scheduleName) || other.constructID == req.constructID {
+				return nil, fmt.Errorf("context %s: requests %s (id %q) and %s (id %q) give the same schedule name %q or construct ID %q; "+
+					"list each request once, or give one of them another id",
+					paramEgressRequests.context, other.path, other.id, path, req.id, req.scheduleName, req.constructID)
+			}
 		}
-		id, _ := doc["id"].(string)
-		if strings.TrimSpace(id) == "" {
-			return nil, fmt.Errorf("egress refresh request %s has no id; set the request's id", path)
-		}
-		if route, _ := doc["route"].(string); route != "egress-ip" {
-			return nil, fmt.Errorf("egress refresh request %s has route %q; only egress-ip requests can be refreshed, so remove it from egressRefreshRequests", path, route)
-		}
-		suffix := strings.Trim(scheduleNameUnsafe.ReplaceAllString(id, "-"), "-")
-		if suffix == "" {
-			return nil, fmt.Errorf("egress refresh request %s has the id %q, which has no letter or digit for the schedule name", path, id)
-		}
-		key := strings.ToLower(suffix)
-		if other, ok := seen[key]; ok {
-			return nil, fmt.Errorf("egress refresh requests %s and %s have ids that give the same schedule name; list each request once", other, path)
-		}
-		seen[key] = path
-		requests = append(requests, refreshRequest{id: id, suffix: suffix, document: doc})
+		requests = append(requests, req)
 	}
 	return requests, nil
+}
+
+func loadRefreshRequest(prefix, path string) (refreshRequest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return refreshRequest{}, fmt.Errorf("context %s (or %s): read request file: %w; fix the path, which is relative to infra/",
+			paramEgressRequests.context, paramEgressRequests.env, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return refreshRequest{}, fmt.Errorf("egress refresh request %s: decode JSON object: %w", path, err)
+	}
+	id, _ := doc["id"].(string)
+	if strings.TrimSpace(id) == "" {
+		return refreshRequest{}, fmt.Errorf("egress refresh request %s has no id; set the request's id", path)
+	}
+	if route, _ := doc["route"].(string); route != "egress-ip" {
+		return refreshRequest{}, fmt.Errorf("egress refresh request %s has route %q; only egress-ip requests can be refreshed, so remove it from egressRefreshRequests", path, route)
+	}
+	if strings.Trim(scheduleNameUnsafe.ReplaceAllString(id, "-"), "-") == "" {
+		return refreshRequest{}, fmt.Errorf("egress refresh request %s has the id %q, which has no letter or digit for the schedule name", path, id)
+	}
+	return refreshRequest{
+		id:           id,
+		path:         path,
+		document:     doc,
+		scheduleName: scheduleName(prefix, id),
+		constructID:  scheduleConstructID(id),
+	}, nil
 }
 
 // newEgressRefreshSchedules creates one EventBridge Scheduler schedule per
@@ -84,17 +152,14 @@ func (s *Stack) newEgressRefreshSchedules(cfg Config) error {
 		return nil
 	}
 
-	requests, err := loadRefreshRequests(cfg.EgressRefreshRequests)
+	requests, err := loadRefreshRequests(cfg.Prefix, cfg.EgressRefreshRequests)
 	if err != nil {
 		return err
 	}
 	for _, req := range requests {
-		name := cfg.Prefix + "-egress-refresh-" + req.suffix
-		// Schedule names have at most 64 characters.
-		name = name[:min(len(name), 64)]
 		input := map[string]any{"request": req.document}
-		awsscheduler.NewSchedule(s.Stack, jsii.String("EgressRefreshSchedule"+constructID(strings.ToLower(req.suffix))), &awsscheduler.ScheduleProps{
-			ScheduleName: jsii.String(name),
+		awsscheduler.NewSchedule(s.Stack, jsii.String(req.constructID), &awsscheduler.ScheduleProps{
+			ScheduleName: jsii.String(req.scheduleName),
 			Description:  jsii.String("opens the firewall of request " + req.id + " to Snowflake's current egress IP ranges"),
 			Schedule:     awsscheduler.ScheduleExpression_Rate(awscdk.Duration_Minutes(jsii.Number(cfg.EgressRefreshInterval.Minutes()))),
 			// A missed run is retried for an hour; after that the next

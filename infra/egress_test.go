@@ -28,7 +28,7 @@ func TestForeignTask(t *testing.T) {
 }
 
 func TestLoadRefreshRequests(t *testing.T) {
-	requests, err := loadRefreshRequests([]string{"testdata/egress-ip.json"})
+	requests, err := loadRefreshRequests("repolink", []string{"testdata/egress-ip.json"})
 	if err != nil {
 		t.Fatalf("loadRefreshRequests: %v", err)
 	}
@@ -38,8 +38,13 @@ func TestLoadRefreshRequests(t *testing.T) {
 	if requests[0].id != "DATA-4720" {
 		t.Errorf("id = %q, want DATA-4720", requests[0].id)
 	}
-	if requests[0].suffix != "DATA-4720" {
-		t.Errorf("suffix = %q, want DATA-4720", requests[0].suffix)
+	if requests[0].scheduleName != "repolink-egress-refresh-DATA-4720" {
+		t.Errorf("scheduleName = %q, want repolink-egress-refresh-DATA-4720", requests[0].scheduleName)
+	}
+	// The construct ID of earlier versions, which keeps the schedule in
+	// place on an update.
+	if requests[0].constructID != "EgressRefreshScheduleData4720" {
+		t.Errorf("constructID = %q, want EgressRefreshScheduleData4720", requests[0].constructID)
 	}
 }
 
@@ -55,8 +60,12 @@ func TestLoadRefreshRequestsRejects(t *testing.T) {
 		{"id without letters", []string{`{"id": "//", "route": "egress-ip"}`}, "no letter or digit"},
 		{"same schedule name", []string{
 			`{"id": "R-1", "route": "egress-ip"}`,
-			`{"id": "r/1", "route": "egress-ip"}`,
+			`{"id": "r-1", "route": "egress-ip"}`,
 		}, "same schedule name"},
+		{"same construct ID", []string{
+			`{"id": "DATA-1", "route": "egress-ip"}`,
+			`{"id": "DATA1", "route": "egress-ip"}`,
+		}, "construct ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +76,7 @@ func TestLoadRefreshRequestsRejects(t *testing.T) {
 				writeDefinition(t, dir, name, content)
 				paths = append(paths, filepath.Join(dir, name))
 			}
-			_, err := loadRefreshRequests(paths)
+			_, err := loadRefreshRequests("repolink", paths)
 			if err == nil {
 				t.Fatal("loadRefreshRequests returned no error")
 			}
@@ -79,8 +88,77 @@ func TestLoadRefreshRequestsRejects(t *testing.T) {
 }
 
 func TestLoadRefreshRequestsMissingFile(t *testing.T) {
-	_, err := loadRefreshRequests([]string{"testdata/no-such-request.json"})
-	if err == nil || !strings.Contains(err.Error(), "read egress refresh request") {
-		t.Errorf("loadRefreshRequests error = %v, want a read error", err)
+	_, err := loadRefreshRequests("repolink", []string{"testdata/no-such-request.json"})
+	if err == nil {
+		t.Fatal("loadRefreshRequests returned no error")
+	}
+	for _, want := range []string{"egressRefreshRequests", "REPOLINK_EGRESS_REFRESH_REQUESTS", "no-such-request.json"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestDuplicateErrorNamesKeyAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeDefinition(t, dir, "a.json", `{"id": "R-1", "route": "egress-ip"}`)
+	writeDefinition(t, dir, "b.json", `{"id": "r-1", "route": "egress-ip"}`)
+	_, err := loadRefreshRequests("repolink", []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")})
+	if err == nil {
+		t.Fatal("loadRefreshRequests returned no error")
+	}
+	for _, want := range []string{"egressRefreshRequests", filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestScheduleNamesDistinct(t *testing.T) {
+	long := strings.Repeat("A", 60)
+	ids := []string{
+		"DATA_1", "DATA-1", "DATA.1", "DATA/1", "DATA 1",
+		long + "1", long + "2",
+		"x/" + long, "x-" + long,
+	}
+	names := map[string]string{}
+	constructIDs := map[string]string{}
+	for _, id := range ids {
+		name := scheduleName("repolink-production", id)
+		if len(name) > maxScheduleName {
+			t.Errorf("scheduleName(%q) = %q has %d characters, more than %d", id, name, len(name), maxScheduleName)
+		}
+		if scheduleNameUnsafe.MatchString(name) {
+			t.Errorf("scheduleName(%q) = %q has characters that schedule names reject", id, name)
+		}
+		if other, ok := names[strings.ToLower(name)]; ok {
+			t.Errorf("ids %q and %q get the same schedule name %q", other, id, name)
+		}
+		names[strings.ToLower(name)] = id
+
+		cid := scheduleConstructID(id)
+		if other, ok := constructIDs[cid]; ok {
+			t.Errorf("ids %q and %q get the same construct ID %q", other, id, cid)
+		}
+		constructIDs[cid] = id
+	}
+}
+
+func TestStackWithSimilarRefreshIDs(t *testing.T) {
+	dir := t.TempDir()
+	writeDefinition(t, dir, "a.json", `{"id": "DATA_1", "route": "egress-ip"}`)
+	writeDefinition(t, dir, "b.json", `{"id": "DATA-1", "route": "egress-ip"}`)
+	cfg := fullConfig()
+	cfg.EgressRefreshRequests = []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
+	r := synth(t, "similar-refresh-ids", cfg)
+
+	var names []string
+	for _, props := range resourcesOfType(r.json, "AWS::Scheduler::Schedule") {
+		if name, _ := props["Name"].(string); strings.Contains(name, "egress-refresh") {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 2 {
+		t.Errorf("egress refresh schedules %q, want two", names)
 	}
 }
