@@ -34,7 +34,8 @@ type Config struct {
 	LogRetentionDays int
 	// WaitDeadline bounds how long a run waits for its Snowflake endpoint.
 	WaitDeadline time.Duration
-	// AssetDir is the directory whose `bootstrap` binary every function runs.
+	// AssetDir is the directory with one subdirectory per architecture, as
+	// `make lambda` builds it. Every function runs AssetDir/arm64/bootstrap.
 	AssetDir string
 	// StateMachineDir holds the *.asl.json definitions.
 	StateMachineDir string
@@ -47,8 +48,13 @@ type Config struct {
 	EgressRefreshInterval time.Duration
 	// EgressSecurityGroupIDs limits the security groups whose rules the
 	// firewall functions may change. Empty means every group in the stack's
-	// region and account.
+	// region and account, which the stack allows only with
+	// EgressAnySecurityGroup.
 	EgressSecurityGroupIDs []string
+	// EgressAnySecurityGroup allows the firewall functions to change every
+	// security group of the region and account when EgressSecurityGroupIDs
+	// is empty.
+	EgressAnySecurityGroup bool
 }
 
 // parameter names one setting in the context and in the environment.
@@ -70,6 +76,7 @@ var (
 	paramEgressRequests   = parameter{"egressRefreshRequests", "REPOLINK_EGRESS_REFRESH_REQUESTS"}
 	paramEgressInterval   = parameter{"egressRefreshInterval", "REPOLINK_EGRESS_REFRESH_INTERVAL"}
 	paramEgressGroups     = parameter{"egressSecurityGroupIds", "REPOLINK_EGRESS_SECURITY_GROUP_IDS"}
+	paramEgressAnyGroup   = parameter{"egressAnySecurityGroup", "REPOLINK_EGRESS_ANY_SECURITY_GROUP"}
 )
 
 // Defaults used when neither the context nor the environment sets a value.
@@ -201,6 +208,14 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 			problems = append(problems, describe(paramEgressGroups, id,
 				"use security group IDs such as sg-0a1b2c3d4e5f60718, separated by commas"))
 		}
+	}
+
+	if v := lookup(paramEgressAnyGroup); v != "" {
+		allow, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, describe(paramEgressAnyGroup, v, "use true or false"))
+		}
+		cfg.EgressAnySecurityGroup = allow
 	}
 
 	if len(problems) > 0 {

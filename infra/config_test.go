@@ -50,6 +50,7 @@ func TestLoadConfig(t *testing.T) {
 				"REPOLINK_EGRESS_REFRESH_REQUESTS":   "requests/a.json, requests/b.json",
 				"REPOLINK_EGRESS_REFRESH_INTERVAL":   "90m",
 				"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "sg-0a1b2c3d4e5f60718,sg-12345678",
+				"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "false",
 			},
 			want: Config{
 				Prefix:           "rl-prod",
@@ -70,9 +71,10 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "context wins over environment",
 			context: map[string]any{
-				"prefix":           "ctx",
-				"secretArns":       []any{exampleSecretARN},
-				"logRetentionDays": float64(7),
+				"prefix":                 "ctx",
+				"egressAnySecurityGroup": "true",
+				"secretArns":             []any{exampleSecretARN},
+				"logRetentionDays":       float64(7),
 			},
 			env: map[string]string{
 				"REPOLINK_PREFIX":             "env",
@@ -87,7 +89,8 @@ func TestLoadConfig(t *testing.T) {
 				AssetDir:         "../bin/lambda",
 				StateMachineDir:  "../statemachines",
 
-				EgressRefreshInterval: 6 * time.Hour,
+				EgressRefreshInterval:  6 * time.Hour,
+				EgressAnySecurityGroup: true,
 			},
 		},
 	}
@@ -122,6 +125,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"refresh interval too short", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "30s"}, "context egressRefreshInterval"},
 		{"refresh interval in seconds", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "90s"}, "context egressRefreshInterval"},
 		{"security group name", map[string]string{"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "default"}, "context egressSecurityGroupIds"},
+		{"any security group not a boolean", map[string]string{"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "all"}, "context egressAnySecurityGroup"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,6 +57,10 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		return nil, err
 	}
 
+	if err := checkSecurityGroupScope(cfg, defs); err != nil {
+		return nil, err
+	}
+
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	s := &Stack{
 		Stack:     stack,
@@ -112,11 +116,41 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	api := newHTTPAPI(stack, cfg.Prefix, s.Functions[webhookSpec.Handler], s.Functions[operationsSpec.Handler])
 	s.newAlarms(cfg)
 	s.newOutputs(api)
+	if len(cfg.SecretARNs) == 0 {
+		s.warn("noSecretArns", "secretArns (or REPOLINK_SECRET_ARNS) is not set: no function may read a secret, so every step "+
+			"that connects to Snowflake fails and no request can use repository credentials. List the ARNs of the Snowflake "+
+			"private key and of the repository credentials that requests reference.")
+	}
 	if cfg.WebhookSecretARN == "" {
 		s.warn("noWebhookSecret", "webhookSecretArn is not set: the webhook has no signing key and cannot accept deliveries, "+
 			"and the notifier cannot sign notifications")
 	}
 	return s, nil
+}
+
+// checkSecurityGroupScope rejects a stack whose firewall functions, which
+// serve egress-ip requests and the egress refresh, could change every
+// security group of the account, unless the configuration allows that
+// explicitly.
+func checkSecurityGroupScope(cfg Config, defs []Definition) error {
+	if len(cfg.EgressSecurityGroupIDs) > 0 || cfg.EgressAnySecurityGroup {
+		return nil
+	}
+	firewall := len(cfg.EgressRefreshRequests) > 0
+	for _, def := range defs {
+		for _, task := range def.Tasks {
+			if spec, ok := stepSpec(task); ok && spec.Group == GroupFirewall {
+				firewall = true
+			}
+		}
+	}
+	if !firewall {
+		return nil
+	}
+	return fmt.Errorf("context %s (or %s) is not set, so the firewall functions of egress-ip requests could add and revoke "+
+		"inbound rules of every security group in the region and account; list the security groups that egress-ip requests name, "+
+		"or set %s=true (or %s=true) to allow every group",
+		paramEgressGroups.context, paramEgressGroups.env, paramEgressAnyGroup.context, paramEgressAnyGroup.env)
 }
 
 // warn annotates the stack with a warning that `cdk synth` and `cdk deploy`
@@ -194,8 +228,8 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		}
 	}
 	if slices.Contains(groups, GroupFirewall) && len(cfg.EgressSecurityGroupIDs) == 0 {
-		s.warn("anySecurityGroup", "egressSecurityGroupIds is not set: the firewall functions may add and revoke inbound rules "+
-			"of every security group in the stack's region and account. List the groups that egress-ip requests name.")
+		s.warn("anySecurityGroup", "egressSecurityGroupIds is not set and egressAnySecurityGroup is true: the firewall functions "+
+			"may add and revoke inbound rules of every security group in the stack's region and account")
 	}
 
 	// Every step of the provision and teardown machines checks for other

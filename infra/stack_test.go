@@ -797,6 +797,33 @@ func TestFullStackHasNoWarnings(t *testing.T) {
 	}
 }
 
+func TestSecurityGroupScopeRequired(t *testing.T) {
+	cfg := fullConfig()
+	cfg.EgressSecurityGroupIDs = nil
+	app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), StackTraces: jsii.Bool(false)})
+	_, err := NewStack(app, "Repolink", nil, cfg)
+	if err == nil {
+		t.Fatal("NewStack returned no error without egressSecurityGroupIds")
+	}
+	for _, key := range []string{"egressSecurityGroupIds", "egressAnySecurityGroup=true"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %q does not name %s", err, key)
+		}
+	}
+}
+
+func TestNoSecretARNsWarns(t *testing.T) {
+	cfg := fullConfig()
+	cfg.SecretARNs = nil
+	r := synth(t, "no-secrets", cfg)
+	if len(r.stack.Warnings) != 1 {
+		t.Fatalf("stack has warnings %q, want one", r.stack.Warnings)
+	}
+	if !strings.Contains(r.stack.Warnings[0], "secretArns") {
+		t.Errorf("warning %q does not name secretArns", r.stack.Warnings[0])
+	}
+}
+
 func TestWaitsTable(t *testing.T) {
 	r := fullStack(t)
 	check(t, "waits table", func() {
@@ -898,6 +925,7 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 	cfg.WebhookSecretARN = ""
 	cfg.EgressRefreshRequests = nil
 	cfg.EgressSecurityGroupIDs = nil
+	cfg.EgressAnySecurityGroup = true
 	r := synth(t, "teardown", cfg)
 
 	check(t, "two state machines", func() {
