@@ -93,7 +93,7 @@ func loadRefreshRequests(prefix string, paths []string) ([]refreshRequest, error
 		}
 		for _, other := range requests {
 			// Schedule names are compared without case, which is stricter
-			// than needed if EventBridge Scheduler tells them apart.
+			// than needed if EventBridge Scheduler treats them as case-sensitive.
 			if strings.EqualFold(other.scheduleName, req.scheduleName) || other.constructID == req.constructID {
 				return nil, fmt.Errorf("context %s: requests %s (id %q) and %s (id %q) give the same schedule name %q or construct ID %q; "+
 					"list each request once, or give one of them another id",

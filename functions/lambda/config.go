@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// Environment variables that configure the bootstrap. The first name of a
-// pair is read first, and the second is the name the CDK stack sets.
+// Environment variables that configure the bootstrap. Of a pair, the second
+// name is read when the first is unset. The CDK stack in infra/ sets
+// REPOLINK_DYNAMODB_TABLE, and REPOLINK_STATE_MACHINE_ARN on the webhook but
+// REPOLINK_STATE_MACHINE_ARN_PROVISION on the operations function.
 const (
 	envHandler          = "REPOLINK_HANDLER"
 	envTable            = "REPOLINK_DYNAMODB_TABLE"
-	envTableStack       = "REPOLINK_WAITS_TABLE"
+	envTableAlias       = "REPOLINK_WAITS_TABLE"
 	envMachineARN       = "REPOLINK_STATE_MACHINE_ARN"
 	envMachineARNStack  = "REPOLINK_STATE_MACHINE_ARN_PROVISION"
 	envTeardownARN      = "REPOLINK_STATE_MACHINE_ARN_TEARDOWN"
@@ -72,7 +74,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		Handler:          first(envHandler),
 		Region:           first(envRegion),
-		Table:            first(envTable, envTableStack),
+		Table:            first(envTable, envTableAlias),
 		StateMachineARN:  first(envMachineARN, envMachineARNStack),
 		WebhookSecretARN: first(envWebhookSecretARN),
 		ProvisionMachine: first(envProvisionName),
