@@ -745,3 +745,23 @@ func TestStatusErrorMatchesRunSummary(t *testing.T) {
 		t.Errorf("run summary lacks %q:\n%s", line, summary.String())
 	}
 }
+
+func TestStatusPrintsMultiLineCause(t *testing.T) {
+	cause := "preflight: preflight of https://pypi.corp.example.com/simple/ failed 1 of 5 checks:\n" +
+		"  tls_names: certificate names localhost do not cover pypi.corp.example.com\n" +
+		"    fix: reissue the certificate for pypi.corp.example.com"
+	exec := engine.Execution{Name: "DATA-1", Machine: provisionMachine, Status: engine.StatusFailed, CurrentState: "Preflight",
+		Error: "InvalidRequest", Cause: cause, Input: json.RawMessage(withRequest)}
+
+	var out strings.Builder
+	printStatus(&out, exec, newView(exec), " --sandbox")
+	for _, line := range []string{
+		"error:         InvalidRequest: preflight of https://pypi.corp.example.com/simple/ failed 1 of 5 checks:\n",
+		"\n  tls_names: certificate names localhost do not cover pypi.corp.example.com\n",
+		"\n    fix: reissue the certificate for pypi.corp.example.com\n",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("status lacks %q:\n%s", line, out.String())
+		}
+	}
+}
