@@ -73,15 +73,12 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 	listeners := s.arn("elasticloadbalancing", "listener/net/rl-*/*/*")
 
 	return []awsiam.PolicyStatement{
+		zoneLookupStatement(),
 		statement("DescribeNetwork", []string{
 			"ec2:DescribeInstances",
 			"ec2:DescribeVpcEndpointServiceConfigurations",
 			"ec2:DescribeVpcEndpointServicePermissions",
 			"ec2:DescribeVpcEndpointConnections",
-			// The load balancer step checks that the request's subnets
-			// cover every availability zone of the region.
-			"ec2:DescribeAvailabilityZones",
-			"ec2:DescribeSubnets",
 			"elasticloadbalancing:DescribeTargetGroups",
 			"elasticloadbalancing:DescribeTargetHealth",
 			"elasticloadbalancing:DescribeTargetGroupAttributes",
@@ -243,6 +240,14 @@ func endpointLookupStatements() []awsiam.PolicyStatement {
 		statement("DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
 			[]string{"*"}, nil),
 	}
+}
+
+// zoneLookupStatement lets preflight and the load balancer step check that
+// the request's subnets cover every availability zone of the region. The
+// calls support no resource-level permissions.
+func zoneLookupStatement() awsiam.PolicyStatement {
+	return statement("DescribeZones", []string{"ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets"},
+		[]string{"*"}, nil)
 }
 
 // secretStatements allows reading exactly the listed secrets, and decrypting

@@ -193,8 +193,10 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	statements := map[Group][]awsiam.PolicyStatement{
 		// preflight looks up the request's endpoint service when the
 		// Snowflake account has no room for another endpoint, and
-		// reserves a place for it when there is room.
-		GroupPreflight: slices.Concat(endpointLookupStatements(), reservationStatements(tableARN), stepSecrets),
+		// reserves a place for it when there is room. It also checks
+		// that an AWS request's subnets cover every zone of the region.
+		GroupPreflight: slices.Concat(endpointLookupStatements(), []awsiam.PolicyStatement{zoneLookupStatement()},
+			reservationStatements(tableARN), stepSecrets),
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
 		GroupNetwork: append(networkStatements(scopeARNs), stepSecrets...),

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/functions/teardownendpoint"
@@ -61,6 +62,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
 		if err := checkOwners(ctx, env, req); err != nil {
+			return Output{}, err
+		}
+		if err := checkZones(ctx, env, req); err != nil {
 			return Output{}, err
 		}
 		if err := checkEndpointCapacity(ctx, env, req, in.Execution); err != nil {
@@ -134,6 +138,21 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 		}
 	}
 	return nil
+}
+
+// checkZones fails an AWS private-link run whose subnets miss an
+// availability zone of the region before anything is built for it. The
+// load balancer step checks again, but by then the proxy VM and the target
+// group exist.
+func checkZones(ctx context.Context, env *workflow.Env, req request.Request) error {
+	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil {
+		return nil
+	}
+	network, err := env.AWS(ctx, req.AWS.Region)
+	if err != nil {
+		return err
+	}
+	return awszones.Check(ctx, network, *req.AWS)
 }
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account

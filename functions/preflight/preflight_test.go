@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -370,11 +371,76 @@ func (c describingConn) Query(ctx context.Context, stmt string) ([]snowflake.Row
 }
 
 // serviceNetwork is an AWS network that has only the request's endpoint
-// service, when name is set. Other calls panic, because preflight makes
-// none.
+// service, when name is set, and the region's zones and subnets. Other
+// calls panic, because preflight makes none.
 type serviceNetwork struct {
 	cloud.AWSNetwork
-	name string
+	name    string
+	zones   []cloud.AvailabilityZone
+	subnets []cloud.Subnet
+}
+
+func (n serviceNetwork) AvailabilityZones(context.Context) ([]cloud.AvailabilityZone, error) {
+	return n.zones, nil
+}
+
+func (n serviceNetwork) Subnets(_ context.Context, ids []string) ([]cloud.Subnet, error) {
+	var found []cloud.Subnet
+	for _, subnet := range n.subnets {
+		if slices.Contains(ids, subnet.ID) {
+			found = append(found, subnet)
+		}
+	}
+	return found, nil
+}
+
+func (n serviceNetwork) VPCSubnets(_ context.Context, vpc string) ([]cloud.Subnet, error) {
+	var found []cloud.Subnet
+	for _, subnet := range n.subnets {
+		if subnet.VPCID == vpc {
+			found = append(found, subnet)
+		}
+	}
+	return found, nil
+}
+
+// TestStepRejectsMissingZone runs preflight for an AWS request whose
+// subnets leave out a zone of the region. It must fail with InvalidRequest
+// naming the zone and the field, and reserve no endpoint place, before any
+// step builds the proxy VM or the target group.
+func TestStepRejectsMissingZone(t *testing.T) {
+	env, step := reservingStep(t)
+	env.AWS = func(context.Context, string) (cloud.AWSNetwork, error) {
+		return serviceNetwork{
+			zones: []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}},
+			subnets: []cloud.Subnet{
+				{ID: "subnet-a", VPCID: "vpc-1", ZoneName: "us-west-2a", ZoneID: "usw2-az1"},
+				{ID: "subnet-b", VPCID: "vpc-1", ZoneName: "us-west-2b", ZoneID: "usw2-az2"},
+			},
+		}, nil
+	}
+
+	doc := document()
+	doc.Request.Route = request.RouteAWSPrivateLink
+	doc.Request.AWS = &request.AWS{Region: "us-west-2", VPCID: "vpc-1", SubnetIDs: []string{"subnet-a"}}
+	_, err := step(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+	}
+	for _, want := range []string{"usw2-az2", "subnet-b", "aws.subnet_ids"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	// The account has room for one more endpoint, which the rejected
+	// request must have left to others.
+	other := document()
+	other.Request.ID = "DATA-2"
+	other.Request.Route = request.RouteAWSPrivateLink
+	other.Request.AWS = &request.AWS{Region: "us-west-2", VPCID: "vpc-1", SubnetIDs: []string{"subnet-a", "subnet-b"}}
+	if _, err := step(t.Context(), env, other); err != nil {
+		t.Errorf("preflight of another request with a subnet in every zone: %v", err)
+	}
 }
 
 func (n serviceNetwork) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
