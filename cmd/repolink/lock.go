@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ type serviceLock struct{ file *os.File }
 func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open service lock: %w", err)
+		return nil, lockOpenError(dir, "service lock", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
@@ -44,6 +45,18 @@ func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
 		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d\nmode %s\n", os.Getpid(), mode)), 0)
 	}
 	return &serviceLock{file: f}, nil
+}
+
+// lockOpenError returns the error for a lock file of the state directory
+// dir that could not be opened. When dir is not writable, such as on a
+// read-only file system, it returns a usage error, because only another
+// directory or user helps then.
+func lockOpenError(dir, lock string, err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return usagef("state directory %s is not writable, so the %s file cannot be created there: %v; "+
+			"run the command as a user who can write %s, or set --state-dir to a writable directory", dir, lock, err, dir)
+	}
+	return fmt.Errorf("open %s: %w", lock, err)
 }
 
 // release gives the lock up.
@@ -101,7 +114,7 @@ func tryLockSandbox(dir string) (lock *serviceLock, holder string, err error) {
 	path := filepath.Join(dir, sandboxLockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, "", fmt.Errorf("open sandbox lock: %w", err)
+		return nil, "", lockOpenError(dir, "sandbox lock", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
