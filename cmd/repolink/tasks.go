@@ -133,7 +133,11 @@ func taskOutcome(op string, task waitingTask, found, serving bool) string {
 	if serving {
 		return outcome + "; repolink up continues the execution"
 	}
-	return outcome + "; the execution continues when repolink up runs, or with the next run or redrive on this state directory"
+	// Without repolink up, a run or redrive process may follow the
+	// execution and continue it at once, or none does until the next
+	// process opens the engine store.
+	return outcome + "; the process that follows the execution, such as repolink run or redrive, continues it at once, " +
+		"and without one it continues when repolink up starts, or with the next run or redrive on this state directory"
 }
 
 // heartbeatOutcome returns the line that describes what a heartbeat

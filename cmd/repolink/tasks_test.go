@@ -356,3 +356,21 @@ func TestAwaitEndpointWrongTypeWaitsAgain(t *testing.T) {
 		t.Errorf("secret step could not decode its input: %s", msg)
 	}
 }
+
+func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
+	task := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint"}
+	for _, op := range []string{"send-task-success", "send-task-failure"} {
+		t.Run(op, func(t *testing.T) {
+			got := taskOutcome(op, task, true, false)
+			if !strings.Contains(got, "the process that follows the execution, such as repolink run or redrive, continues it at once") {
+				t.Errorf("outcome %q does not say that a following run continues the execution at once", got)
+			}
+			if !strings.Contains(got, "continues when repolink up starts, or with the next run or redrive on this state directory") {
+				t.Errorf("outcome %q does not say how the execution continues without such a process", got)
+			}
+			if served := taskOutcome(op, task, true, true); !strings.HasSuffix(served, "; repolink up continues the execution") {
+				t.Errorf("outcome with repolink up serving = %q, want it to name repolink up", served)
+			}
+		})
+	}
+}
