@@ -1,7 +1,8 @@
 // Package dynamo keeps the registered long waits, the tickets that webhook
-// deliveries started, the endpoint reservations of Snowflake accounts and
-// the executions that run each request in one DynamoDB table, for the
-// Lambda deployment.
+// deliveries started, the endpoint reservations of Snowflake accounts, the
+// executions that run each request and the expiries of the index
+// credentials in runs' SECRETs in one DynamoDB table, for the Lambda
+// deployment.
 //
 // The table has a string partition key pk, a string sort key sk and the TTL
 // attribute expires_at (Unix seconds). Items are laid out as:
@@ -10,10 +11,12 @@
 //	ticket        pk "ticket#<sha256 of the ticket>"                   sk "ticket"
 //	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
 //	run           pk "run#<sha256 of the request ID>"                  sk "run"
+//	credential    pk "credential#expiries"                             sk "secret#<sha256 of the account/SECRET key>"
 //
 // All waits share one partition so that the poller reads them with a single
-// Query. Each provision run in its long wait has one open wait, so the
-// partition stays small. Each account has one reservations item with all
+// Query, and so do all credential expiries. Each provision run in its long
+// wait has one open wait and each SECRET one expiry, so both partitions
+// stay small. Each account has one reservations item with all
 // its places, so that one conditional write decides on all of them.
 package dynamo
 
