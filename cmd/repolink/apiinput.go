@@ -72,7 +72,7 @@ func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMes
 		}
 		var invalid *request.ValidationError
 		switch {
-		case errors.As(err, &invalid):
+		case errors.As(request.WithServiceCredentialFixes(err), &invalid):
 			for _, field := range invalid.Fields {
 				problems = append(problems, "$.request"+strings.TrimPrefix(field.Path, "$")+": "+field.Message)
 			}

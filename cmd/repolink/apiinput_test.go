@@ -134,6 +134,7 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 		name, machine, input, want string
 	}{
 		{"literal password", provisionMachine, literal, "$.request.repository.auth.password"},
+		{"literal password fix", provisionMachine, literal, "give password_ref a reference such as aws-secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, azure-keyvault:"},
 		{"secret name", provisionMachine, secretName, "$.request.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name, not an ARN"},
 		{"no request", provisionMachine, `{"resources": {}}`, "$.request: missing"},
 		{"not an object", teardownMachine, `[]`, "$: must be a JSON object"},

@@ -435,7 +435,7 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 
 func unknownFieldMessage(key string, known map[string]reflect.StructField) string {
 	if ref, ok := credentialKeys[strings.ToLower(key)]; ok {
-		return fmt.Sprintf("literal credentials are not accepted; put the credential in a secret store and give %s a reference such as env:NAME or aws-secretsmanager:ARN", ref)
+		return literalCredentialMessage(ref, commandRefExamples)
 	}
 	names := make([]string, 0, len(known))
 	for name := range known {
@@ -443,6 +443,45 @@ func unknownFieldMessage(key string, known map[string]reflect.StructField) strin
 	}
 	sort.Strings(names)
 	return "unknown field; remove it or use one of: " + strings.Join(names, ", ")
+}
+
+// Examples of credential references in the message for a literal
+// credential. repolink up reads an env: or file: reference only when
+// --allow-local-refs lists it, so a service suggests secret stores.
+const (
+	commandRefExamples = "env:NAME or aws-secretsmanager:ARN"
+	serviceRefExamples = awsSecretRefExample + ", " + keyVaultRefExample + " or " + gcpSecretRefExample +
+		"; repolink up reads env: and file: references only where --allow-local-refs lists them"
+)
+
+// literalCredentialMessage returns the message for a literal credential
+// whose reference belongs in the field ref, with examples of references.
+func literalCredentialMessage(ref, examples string) string {
+	return fmt.Sprintf("literal credentials are not accepted; put the credential in a secret store and give %s a reference such as %s", ref, examples)
+}
+
+// WithServiceCredentialFixes returns err with the message of each literal
+// credential in a *ValidationError suggesting secret-store references in
+// place of env:NAME, for a request sent to repolink up. Other errors are
+// returned unchanged.
+func WithServiceCredentialFixes(err error) error {
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	fields := make([]FieldError, len(invalid.Fields))
+	for i, field := range invalid.Fields {
+		fields[i] = field
+		// A caller may have added to the message, such as the ticket
+		// field that a mapped request came from, so the rest is kept.
+		for _, ref := range credentialKeys {
+			if rest, ok := strings.CutPrefix(field.Message, literalCredentialMessage(ref, commandRefExamples)); ok {
+				fields[i].Message = literalCredentialMessage(ref, serviceRefExamples) + rest
+				break
+			}
+		}
+	}
+	return &ValidationError{Fields: fields}
 }
 
 // jsonFields returns the fields of the struct type typ by JSON name. The

@@ -676,3 +676,36 @@ func TestValidateAcceptsIndexPortsAndIDs(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceCredentialFixes(t *testing.T) {
+	_, err := ParseJSON([]byte(`{"id": "DATA-1", "repository": {"auth": {"type": "token", "token": "x"}}}`))
+	command := fieldErrorsOf(t, err)["$.repository.auth.token"]
+	if !strings.Contains(command, "a reference such as env:NAME or aws-secretsmanager:ARN") {
+		t.Errorf("command message %q does not suggest env:NAME", command)
+	}
+
+	service := fieldErrorsOf(t, WithServiceCredentialFixes(err))["$.repository.auth.token"]
+	if want := "give token_ref a reference such as " + awsSecretRefExample; !strings.Contains(service, want) {
+		t.Errorf("service message %q does not contain %q", service, want)
+	}
+	if strings.Contains(service, "env:NAME") {
+		t.Errorf("service message %q suggests env:NAME", service)
+	}
+	if again := fieldErrorsOf(t, err)["$.repository.auth.token"]; again != command {
+		t.Errorf("WithServiceCredentialFixes changed the original error to %q", again)
+	}
+}
+
+// fieldErrorsOf returns the field errors of a *ValidationError by path.
+func fieldErrorsOf(t *testing.T, err error) map[string]string {
+	t.Helper()
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("error = %v, want *ValidationError", err)
+	}
+	got := map[string]string{}
+	for _, f := range invalid.Fields {
+		got[f.Path] = f.Message
+	}
+	return got
+}

@@ -223,7 +223,7 @@ func (h *Handler) unauthorized(w http.ResponseWriter, source string, err error) 
 
 func (h *Handler) invalid(w http.ResponseWriter, source string, err error) {
 	var invalid *request.ValidationError
-	if !errors.As(err, &invalid) {
+	if !errors.As(request.WithServiceCredentialFixes(err), &invalid) {
 		invalid = &request.ValidationError{Fields: []request.FieldError{{Path: "$", Message: err.Error()}}}
 	}
 	h.log.Warn("webhook delivery rejected", "source", source, "status", http.StatusBadRequest, "field_errors", len(invalid.Fields))

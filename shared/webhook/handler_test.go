@@ -588,3 +588,34 @@ func TestRequestWebhookBodyMessages(t *testing.T) {
 		}
 	})
 }
+
+func TestRequestWebhookLiteralCredentialFix(t *testing.T) {
+	body := []byte(`{"id": "DATA-1", "repository": {"auth": {"type": "password", "username": "svc", "password": "hunter2-literal"}}}`)
+	svc := newTestService(t)
+
+	code, resp := svc.post(t, "/v1/requests", body, signed(body, testSecret, testNow))
+	if code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want %d; body %+v", code, http.StatusBadRequest, resp)
+	}
+	var message string
+	for _, f := range resp.Errors {
+		if f.Path == "$.repository.auth.password" {
+			message = f.Message
+		}
+	}
+	if !strings.Contains(message, "literal credentials are not accepted") {
+		t.Fatalf("$.repository.auth.password: message %q, want the literal credential error; errors %+v", message, resp.Errors)
+	}
+	if strings.Contains(message, "such as env:NAME") {
+		t.Errorf("message %q suggests env:NAME, which repolink up reads only when --allow-local-refs lists it", message)
+	}
+	if !strings.Contains(message, "aws-secretsmanager:") || !strings.Contains(message, "azure-keyvault:") || !strings.Contains(message, "gcp-secretmanager:") {
+		t.Errorf("message %q does not suggest the secret-store references", message)
+	}
+	if !strings.Contains(message, "--allow-local-refs") {
+		t.Errorf("message %q does not say when env: and file: references are read", message)
+	}
+	if strings.Contains(message, "hunter2-literal") {
+		t.Errorf("message %q echoes the credential", message)
+	}
+}
