@@ -102,16 +102,18 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 
-	// The table keeps both the waits and the endpoint reservations. The
-	// variables stay nil interfaces without a table, so that the steps
-	// see no store.
+	// The table keeps the waits, the endpoint reservations and the
+	// credential expiries. The variables stay nil interfaces without a
+	// table, so that the steps see no store.
 	var store *dynamo.Store
 	var waits workflow.WaitRegistry
 	var reservations workflow.EndpointReservations
+	var credentials workflow.CredentialRegistry
 	if cfg.Table != "" {
 		store = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 		waits = store
 		reservations = store
+		credentials = store.Credentials()
 	}
 	// The webhook secret is the only secret that the deployment reads for
 	// itself, and no request may read it.
@@ -125,6 +127,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		Requests:             requests,
 		Waits:                waits,
 		EndpointReservations: reservations,
+		Credentials:          credentials,
 		WaitDeadline:         cfg.WaitDeadline,
 		Now:                  time.Now,
 		Logger:               logger,
@@ -177,8 +180,9 @@ func (a *app) checker() *exclusion.Checker {
 // other steps only after a redrive.
 var firstSteps = map[string]bool{"preflight": true, "teardown_snowflake": true}
 
-// poller completes the registered waits. Its input, the EventBridge
-// Scheduler payload, carries nothing it needs.
+// poller completes the registered waits, and renews the CodeArtifact tokens
+// in runs' SECRETs or warns before other recorded credentials expire. Its
+// input, the EventBridge Scheduler payload, carries nothing it needs.
 func (a *app) poller() invoke.Handler {
 	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}}
 	return func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
@@ -187,7 +191,8 @@ func (a *app) poller() invoke.Handler {
 			return nil, err
 		}
 		a.logger.Info("poll finished", "waits", report.Waits, "accounts", report.Accounts,
-			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending, "errors", report.Errors)
+			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending,
+			"renewed", report.Renewed, "expiry_warnings", report.ExpiryWarnings, "errors", report.Errors)
 		return json.Marshal(report)
 	}
 }

@@ -4,6 +4,7 @@
 // service handlers:
 //
 //	poller      EventBridge Scheduler event: completes the registered waits
+//	            and renews the CodeArtifact tokens in runs' SECRETs
 //	webhook     API Gateway HTTP API event: starts runs from signed requests
 //	notifier    EventBridge "Step Functions Execution Status Change" event
 //	            of the provision state machine: posts the result of a
@@ -17,7 +18,8 @@
 //
 //	REPOLINK_HANDLER             step name, or poller, webhook, notifier,
 //	                             operations
-//	REPOLINK_DYNAMODB_TABLE      table of waits and webhook tickets
+//	REPOLINK_DYNAMODB_TABLE      table of waits, webhook tickets and
+//	                             credential expiries
 //	                             (REPOLINK_WAITS_TABLE is read too)
 //	REPOLINK_STATE_MACHINE_ARN   provision state machine, for the webhook
 //	                             and the operations API

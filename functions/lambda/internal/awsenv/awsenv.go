@@ -1,7 +1,7 @@
 // Package awsenv builds the step environment of the Lambda deployment: the
-// AWS network and security group adapters per region, aws-secretsmanager:
-// references, Snowflake sessions, and the DynamoDB wait registry and
-// endpoint reservations. It links no Azure or Google Cloud adapter, so
+// AWS network and security group adapters and the CodeArtifact client per
+// region, aws-secretsmanager: references, Snowflake sessions, and the
+// DynamoDB wait registry, endpoint reservations and credential expiries. It links no Azure or Google Cloud adapter, so
 // steps of those routes fail with InvalidRequest.
 package awsenv
 
@@ -46,9 +46,14 @@ type Options struct {
 	// Snowflake accounts for preflight and the endpoint step. Nil leaves
 	// them to count only the endpoints that Snowflake lists.
 	EndpointReservations workflow.EndpointReservations
-	WaitDeadline         time.Duration
-	Now                  func() time.Time
-	Logger               *slog.Logger
+	// Credentials records when the index credentials in runs' SECRETs
+	// expire: the secret step records, the poller renews or warns, and
+	// teardown_snowflake deletes. Nil leaves CodeArtifact tokens
+	// unrenewed.
+	Credentials  workflow.CredentialRegistry
+	WaitDeadline time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Adapters builds and caches the clients that steps use, one per region and
@@ -95,8 +100,10 @@ func (a *Adapters) Env() *workflow.Env {
 		GCP:                  unsupportedGCP,
 		Firewall:             a.Firewall,
 		Secrets:              a.secrets,
+		CodeArtifact:         a.CodeArtifact,
 		Waits:                a.opts.Waits,
 		EndpointReservations: a.opts.EndpointReservations,
+		Credentials:          a.opts.Credentials,
 		ProxyResolver:        ProxyResolver,
 		WaitDeadline:         a.opts.WaitDeadline,
 		Now:                  a.opts.Now,
@@ -137,6 +144,18 @@ func (a *Adapters) awsOptions(region string) awsadapter.Options {
 // AWS returns the network adapter of a region.
 func (a *Adapters) AWS(ctx context.Context, region string) (cloud.AWSNetwork, error) {
 	return a.aws.Provider(ctx, region)
+}
+
+// CodeArtifact returns the CodeArtifact client of a region, for requests of
+// auth type codeartifact. Like the other AWS clients, it uses Options.AWS,
+// and the SDK reads AWS_ENDPOINT_URL_CODEARTIFACT or AWS_ENDPOINT_URL when
+// no Endpoint is set there.
+func (a *Adapters) CodeArtifact(ctx context.Context, region string) (workflow.TokenIssuer, error) {
+	client, err := a.aws.CodeArtifact(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // Firewall returns the security group adapter for cloudName "aws". The
