@@ -406,7 +406,7 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 		}
 	case reflect.String:
 		if _, ok := value.(string); !ok {
-			return fail("must be a string")
+			return fail(notStringMessage(path, value))
 		}
 	case reflect.Bool:
 		if _, ok := value.(bool); !ok {
@@ -431,6 +431,19 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 		}
 	}
 	return true
+}
+
+// notStringMessage returns the message for a value that is not a string.
+// An unquoted version such as 3.10 is a number in YAML and JSON, and a
+// number drops trailing zeros, so the message asks for quotes.
+func notStringMessage(path string, value any) string {
+	if _, ok := value.(float64); !ok {
+		return "must be a string"
+	}
+	if strings.HasSuffix(path, ".runtime_version") {
+		return `must be a string, not a number; quote the version, such as runtime_version: "3.10", because an unquoted 3.10 is the number 3.1`
+	}
+	return "must be a string, not a number; put the value in quotes"
 }
 
 func unknownFieldMessage(key string, known map[string]reflect.StructField) string {

@@ -709,3 +709,16 @@ func fieldErrorsOf(t *testing.T, err error) map[string]string {
 	}
 	return got
 }
+
+func TestNumberForStringHint(t *testing.T) {
+	yaml := "id: DATA-1\nroute: public\nrepository:\n  name: public_pypi\n  runtime_version: 3.10\n"
+	want := `quote the version, such as runtime_version: "3.10", because an unquoted 3.10 is the number 3.1`
+	if message := fieldErrors(t, yaml)["$.repository.runtime_version"]; !strings.Contains(message, want) {
+		t.Errorf("runtime_version: message %q does not contain %q", message, want)
+	}
+
+	doc := strings.Replace(exampleJSON(t, "public.json"), `"name": "public_pypi"`, `"name": 12`, 1)
+	if message := fieldErrors(t, doc)["$.repository.name"]; message != "must be a string, not a number; put the value in quotes" {
+		t.Errorf("name: message %q, want the hint to quote the value", message)
+	}
+}
