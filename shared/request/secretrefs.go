@@ -28,8 +28,14 @@ var (
 	keyVaultNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,127}$`)
 	// gcpSecretPattern matches projects/<project>/secrets/<secret> with an
 	// optional /versions/<version>, a number, latest or an alias. Without a
-	// version the secret store reads the latest one.
-	gcpSecretPattern = regexp.MustCompile(`^projects/[A-Za-z0-9.:-]+/secrets/[A-Za-z0-9_-]{1,255}(/versions/[A-Za-z0-9_-]+)?$`)
+	// version the secret store reads the latest one. The project is a
+	// project ID or number of letters, digits and hyphens, optionally after
+	// the DNS domain of a domain-scoped project and a colon, such as
+	// example.com:corp-packages, so a . or .. path segment never matches.
+	// A secret ID has 1 to 255 letters, digits, hyphens and underscores.
+	gcpSecretPattern = regexp.MustCompile(`^projects/` +
+		`([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*:)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?` +
+		`/secrets/[A-Za-z0-9_-]{1,255}(/versions/[A-Za-z0-9_-]+)?$`)
 )
 
 // Examples of each form, for the error messages.
@@ -112,6 +118,7 @@ func keyVaultRefProblem(rest string) string {
 func gcpSecretRefProblem(rest string) string {
 	if !gcpSecretPattern.MatchString(rest) {
 		return "is a gcp-secretmanager: reference that is not a secret version name; use " + gcpSecretRefExample +
+			", where PROJECT is a project ID or number and SECRET has 1 to 255 letters, digits, hyphens and underscores" +
 			" (without /versions/VERSION the latest version is read)"
 	}
 	return ""

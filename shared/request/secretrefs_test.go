@@ -82,6 +82,13 @@ func TestValidateMalformedSecretRefs(t *testing.T) {
 		{"gcp bare name", "gcp-secretmanager:index-password", "not a secret version name"},
 		{"gcp empty version", "gcp-secretmanager:projects/p1/secrets/index/versions/", "not a secret version name"},
 		{"gcp singular secret", "gcp-secretmanager:projects/p1/secret/index/versions/1", "not a secret version name"},
+		{"gcp dot-dot project", "gcp-secretmanager:projects/../secrets/s", "not a secret version name"},
+		{"gcp dot project", "gcp-secretmanager:projects/./secrets/s", "not a secret version name"},
+		{"gcp dot-dot in domain", "gcp-secretmanager:projects/..:corp/secrets/s", "not a secret version name"},
+		{"gcp dot in project ID", "gcp-secretmanager:projects/corp.packages/secrets/s", "not a secret version name"},
+		{"gcp dot in secret", "gcp-secretmanager:projects/corp-packages/secrets/index.password", "not a secret version name"},
+		{"gcp dot-dot version", "gcp-secretmanager:projects/corp-packages/secrets/s/versions/..", "not a secret version name"},
+		{"gcp secret ID too long", "gcp-secretmanager:projects/corp-packages/secrets/" + strings.Repeat("s", 256), "not a secret version name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
