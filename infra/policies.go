@@ -193,8 +193,13 @@ func teardownStatements(s arnScope) []awsiam.PolicyStatement {
 // adapter. New rules must carry the request tag. The security group itself
 // belongs to the customer and carries no request tag, so the group
 // resources are the groups in securityGroupIDs, or every group in the
-// region and account when the list is empty.
-func firewallStatements(s arnScope, securityGroupIDs []string) []awsiam.PolicyStatement {
+// region and account when the list is empty and anyGroup is set. With
+// neither, the functions may only read rules.
+func firewallStatements(s arnScope, securityGroupIDs []string, anyGroup bool) []awsiam.PolicyStatement {
+	describe := statement("DescribeRules", []string{"ec2:DescribeSecurityGroupRules"}, []string{"*"}, nil)
+	if len(securityGroupIDs) == 0 && !anyGroup {
+		return []awsiam.PolicyStatement{describe}
+	}
 	rules := s.arn("ec2", "security-group-rule/*")
 	groups := []string{s.arn("ec2", "security-group/*")}
 	if len(securityGroupIDs) > 0 {
@@ -205,7 +210,7 @@ func firewallStatements(s arnScope, securityGroupIDs []string) []awsiam.PolicySt
 	}
 
 	return []awsiam.PolicyStatement{
-		statement("DescribeRules", []string{"ec2:DescribeSecurityGroupRules"}, []string{"*"}, nil),
+		describe,
 		statement("AuthorizeTaggedRules", []string{"ec2:AuthorizeSecurityGroupIngress"},
 			[]string{rules}, requestTagged()),
 		// RevokeSecurityGroupIngress names the rules by ID, but IAM

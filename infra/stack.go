@@ -57,7 +57,7 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		return nil, err
 	}
 
-	if err := checkSecurityGroupScope(cfg, defs); err != nil {
+	if err := checkSecurityGroupScope(cfg); err != nil {
 		return nil, err
 	}
 
@@ -128,28 +128,17 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	return s, nil
 }
 
-// checkSecurityGroupScope rejects a stack whose firewall functions, which
-// serve egress-ip requests and the egress refresh, could change every
-// security group of the account, unless the configuration allows that
-// explicitly.
-func checkSecurityGroupScope(cfg Config, defs []Definition) error {
-	if len(cfg.EgressSecurityGroupIDs) > 0 || cfg.EgressAnySecurityGroup {
+// checkSecurityGroupScope rejects a stack that lists egress refresh
+// requests, whose firewall functions then need security groups to change,
+// without egressSecurityGroupIds, unless the configuration allows every
+// group explicitly.
+func checkSecurityGroupScope(cfg Config) error {
+	if len(cfg.EgressSecurityGroupIDs) > 0 || cfg.EgressAnySecurityGroup || len(cfg.EgressRefreshRequests) == 0 {
 		return nil
 	}
-	firewall := len(cfg.EgressRefreshRequests) > 0
-	for _, def := range defs {
-		for _, task := range def.Tasks {
-			if spec, ok := stepSpec(task); ok && spec.Group == GroupFirewall {
-				firewall = true
-			}
-		}
-	}
-	if !firewall {
-		return nil
-	}
-	return fmt.Errorf("context %s (or %s) is not set, so the firewall functions of egress-ip requests could add and revoke "+
-		"inbound rules of every security group in the region and account; list the security groups that egress-ip requests name, "+
-		"or set %s=true (or %s=true) to allow every group",
+	return fmt.Errorf("context %s (or %s) is not set, but egressRefreshRequests lists requests whose security groups "+
+		"the firewall functions must change; list the security groups that egress-ip requests name, "+
+		"or set %s=true (or %s=true) to allow every group in the region and account",
 		paramEgressGroups.context, paramEgressGroups.env, paramEgressAnyGroup.context, paramEgressAnyGroup.env)
 }
 
@@ -205,7 +194,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupSnowflake: slices.Concat(endpointLookupStatements(), reservationStatements(tableARN), stepSecrets),
 		GroupTeardown:  teardownStatements(scopeARNs),
 		// egress_ranges reads the ranges in Snowflake.
-		GroupFirewall: append(firewallStatements(scopeARNs, cfg.EgressSecurityGroupIDs), stepSecrets...),
+		GroupFirewall: append(firewallStatements(scopeARNs, cfg.EgressSecurityGroupIDs, cfg.EgressAnySecurityGroup), stepSecrets...),
 		GroupWait:     waitStatements(tableARN),
 		GroupPoller:   append(pollerStatements(tableARN), stepSecrets...),
 		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
@@ -229,9 +218,15 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 			}
 		}
 	}
-	if slices.Contains(groups, GroupFirewall) && len(cfg.EgressSecurityGroupIDs) == 0 {
+	switch {
+	case !slices.Contains(groups, GroupFirewall) || len(cfg.EgressSecurityGroupIDs) > 0:
+	case cfg.EgressAnySecurityGroup:
 		s.warn("anySecurityGroup", "egressSecurityGroupIds is not set and egressAnySecurityGroup is true: the firewall functions "+
 			"may add and revoke inbound rules of every security group in the stack's region and account")
+	default:
+		s.warn("noSecurityGroups", "egressSecurityGroupIds is not set: the firewall functions may change no security group, "+
+			"so egress-ip requests fail with AccessDenied; list the groups that they name, or set egressAnySecurityGroup=true "+
+			"to allow every group in the region and account")
 	}
 
 	// Every step of the provision and teardown machines checks for other

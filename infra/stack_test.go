@@ -805,12 +805,39 @@ func TestSecurityGroupScopeRequired(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), StackTraces: jsii.Bool(false)})
 	_, err := NewStack(app, "Repolink", nil, cfg)
 	if err == nil {
-		t.Fatal("NewStack returned no error without egressSecurityGroupIds")
+		t.Fatal("NewStack returned no error for egress refresh requests without egressSecurityGroupIds")
 	}
 	for _, key := range []string{"egressSecurityGroupIds", "egressAnySecurityGroup=true"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error %q does not name %s", err, key)
 		}
+	}
+}
+
+// TestNoSecurityGroupsChangesNone synthesizes a stack without egress
+// refresh requests and without egressSecurityGroupIds. The firewall role
+// must change no security group, and synth must warn that egress-ip
+// requests fail.
+func TestNoSecurityGroupsChangesNone(t *testing.T) {
+	cfg := fullConfig()
+	cfg.EgressSecurityGroupIDs = nil
+	cfg.EgressRefreshRequests = nil
+	r := synth(t, "no-security-groups", cfg)
+
+	for _, st := range policyStatements(t, r.json) {
+		if st.Role != "FirewallRole" || st.Effect != "Allow" {
+			continue
+		}
+		for _, action := range st.Actions {
+			if action != "ec2:DescribeSecurityGroupRules" && strings.HasPrefix(action, "ec2:") {
+				t.Errorf("firewall role is allowed %s (statement %s), want only reads", action, st.Sid)
+			}
+		}
+	}
+	if !slices.ContainsFunc(r.stack.Warnings, func(w string) bool {
+		return strings.Contains(w, "egressSecurityGroupIds is not set") && strings.Contains(w, "AccessDenied")
+	}) {
+		t.Errorf("stack has warnings %q, want one that egress-ip requests fail without egressSecurityGroupIds", r.stack.Warnings)
 	}
 }
 
