@@ -55,6 +55,11 @@ type Config struct {
 	// security group of the region and account when EgressSecurityGroupIDs
 	// is empty.
 	EgressAnySecurityGroup bool
+	// CodeArtifactDomainARNs limits the CodeArtifact domains for which the
+	// preflight, snowflake and poller functions may get authorization
+	// tokens, for requests of auth type codeartifact. Empty means every
+	// domain, and the stack warns.
+	CodeArtifactDomainARNs []string
 }
 
 // parameter names one setting in the context and in the environment.
@@ -77,6 +82,7 @@ var (
 	paramEgressInterval   = parameter{"egressRefreshInterval", "REPOLINK_EGRESS_REFRESH_INTERVAL"}
 	paramEgressGroups     = parameter{"egressSecurityGroupIds", "REPOLINK_EGRESS_SECURITY_GROUP_IDS"}
 	paramEgressAnyGroup   = parameter{"egressAnySecurityGroup", "REPOLINK_EGRESS_ANY_SECURITY_GROUP"}
+	paramCodeArtifact     = parameter{"codeArtifactDomainArns", "REPOLINK_CODEARTIFACT_DOMAIN_ARNS"}
 )
 
 // Defaults used when neither the context nor the environment sets a value.
@@ -126,6 +132,10 @@ var (
 	snsTopicPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 	prefixPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	securityGroupPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	// codeArtifactDomainPattern matches a CodeArtifact domain ARN. Domain
+	// names are 2 to 50 lower-case letters, digits and hyphens, starting
+	// with a letter and ending with a letter or digit.
+	codeArtifactDomainPattern = regexp.MustCompile(`^arn:aws[a-z-]*:codeartifact:[a-z0-9-]+:[0-9]{12}:domain/[a-z][a-z0-9-]{0,48}[a-z0-9]$`)
 )
 
 // LoadConfig reads the parameters with context, which returns a CDK context
@@ -153,6 +163,7 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		EgressRefreshRequests:  splitList(lookup(paramEgressRequests)),
 		EgressRefreshInterval:  defaultEgressRefreshInterval,
 		EgressSecurityGroupIDs: splitList(lookup(paramEgressGroups)),
+		CodeArtifactDomainARNs: splitList(lookup(paramCodeArtifact)),
 	}
 
 	var problems []string
@@ -216,6 +227,12 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 			problems = append(problems, describe(paramEgressAnyGroup, v, "use true or false"))
 		}
 		cfg.EgressAnySecurityGroup = allow
+	}
+	for _, arn := range cfg.CodeArtifactDomainARNs {
+		if !codeArtifactDomainPattern.MatchString(arn) {
+			problems = append(problems, describe(paramCodeArtifact, arn,
+				"use CodeArtifact domain ARNs such as arn:aws:codeartifact:REGION:ACCOUNT:domain/NAME, separated by commas"))
+		}
 	}
 
 	if len(problems) > 0 {

@@ -14,6 +14,8 @@ const (
 	exampleWebhookARN = "arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/webhook-hmac-Q1w2E3"
 	exampleKeyARN     = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	exampleTopicARN   = "arn:aws:sns:us-west-2:123456789012:repolink-alarms"
+	exampleDomainARN  = "arn:aws:codeartifact:us-west-2:123456789012:domain/corp"
+	exampleDomainARN2 = "arn:aws:codeartifact:eu-west-1:111122223333:domain/shared-packages"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -51,6 +53,7 @@ func TestLoadConfig(t *testing.T) {
 				"REPOLINK_EGRESS_REFRESH_INTERVAL":   "90m",
 				"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "sg-0a1b2c3d4e5f60718,sg-12345678",
 				"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "false",
+				"REPOLINK_CODEARTIFACT_DOMAIN_ARNS":  exampleDomainARN + "," + exampleDomainARN2,
 			},
 			want: Config{
 				Prefix:           "rl-prod",
@@ -66,6 +69,7 @@ func TestLoadConfig(t *testing.T) {
 				EgressRefreshRequests:  []string{"requests/a.json", "requests/b.json"},
 				EgressRefreshInterval:  90 * time.Minute,
 				EgressSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718", "sg-12345678"},
+				CodeArtifactDomainARNs: []string{exampleDomainARN, exampleDomainARN2},
 			},
 		},
 		{
@@ -126,6 +130,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"refresh interval in seconds", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "90s"}, "context egressRefreshInterval"},
 		{"security group name", map[string]string{"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "default"}, "context egressSecurityGroupIds"},
 		{"any security group not a boolean", map[string]string{"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "all"}, "context egressAnySecurityGroup"},
+		{"domain name instead of ARN", map[string]string{"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "corp"}, "context codeArtifactDomainArns"},
+		{"repository ARN instead of domain", map[string]string{
+			"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "arn:aws:codeartifact:us-west-2:123456789012:repository/corp/pypi",
+		}, "context codeArtifactDomainArns"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

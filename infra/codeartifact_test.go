@@ -1,0 +1,122 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// codeArtifactRoles are the roles that get CodeArtifact tokens: preflight
+// and the secret step for requests of auth type codeartifact, and the
+// poller when it renews them.
+var codeArtifactRoles = []string{"PreflightRole", "SnowflakeRole", "PollerRole"}
+
+var bearerTokenCondition = map[string]any{"StringEquals": map[string]any{"sts:AWSServiceName": "codeartifact.amazonaws.com"}}
+
+func TestCodeArtifactStatements(t *testing.T) {
+	r := fullStack(t)
+	statements := policyStatements(t, r.json)
+
+	for _, role := range codeArtifactRoles {
+		t.Run(role, func(t *testing.T) {
+			tokens, ok := findStatement(statements, role, "GetCodeArtifactTokens")
+			if !ok {
+				t.Fatalf("role %s has no statement GetCodeArtifactTokens", role)
+			}
+			if diff := cmp.Diff([]string{"codeartifact:GetAuthorizationToken"}, tokens.Actions); diff != "" {
+				t.Errorf("GetCodeArtifactTokens actions (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{exampleDomainARN, exampleDomainARN2}, tokens.Resources); diff != "" {
+				t.Errorf("GetCodeArtifactTokens resources (-want +got):\n%s", diff)
+			}
+
+			bearer, ok := findStatement(statements, role, "GetCodeArtifactBearerToken")
+			if !ok {
+				t.Fatalf("role %s has no statement GetCodeArtifactBearerToken", role)
+			}
+			if diff := cmp.Diff([]string{"sts:GetServiceBearerToken"}, bearer.Actions); diff != "" {
+				t.Errorf("GetCodeArtifactBearerToken actions (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"*"}, bearer.Resources); diff != "" {
+				t.Errorf("GetCodeArtifactBearerToken resources (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(bearerTokenCondition, bearer.Condition); diff != "" {
+				t.Errorf("GetCodeArtifactBearerToken condition (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// No other role may get a token, nor a bearer token of any service.
+	for _, st := range statements {
+		if slices.Contains(codeArtifactRoles, st.Role) {
+			continue
+		}
+		for _, action := range st.Actions {
+			if strings.HasPrefix(action, "codeartifact:") || action == "sts:GetServiceBearerToken" {
+				t.Errorf("role %s is allowed %s (statement %s)", st.Role, action, st.Sid)
+			}
+		}
+	}
+}
+
+func TestCredentialExpiryStatements(t *testing.T) {
+	r := fullStack(t)
+	statements := policyStatements(t, r.json)
+	// The dynamo package keys every credential expiry item with this
+	// prefix.
+	credentialKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "credential#*"}}
+
+	tests := []struct {
+		role    string
+		sid     string
+		actions []string
+	}{
+		// The secret step records, teardown_snowflake deletes.
+		{"SnowflakeRole", "RecordCredentialExpiries", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}},
+		// The poller lists, stores the renewed expiry, and drops records.
+		{"PollerRole", "RenewCredentialExpiries", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.role, func(t *testing.T) {
+			st, ok := findStatement(statements, tt.role, tt.sid)
+			if !ok {
+				t.Fatalf("role %s has no statement %q", tt.role, tt.sid)
+			}
+			if diff := cmp.Diff(tt.actions, st.Actions); diff != "" {
+				t.Errorf("actions (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"{WaitsTable.Arn}"}, st.Resources); diff != "" {
+				t.Errorf("resources (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(credentialKeys, st.Condition); diff != "" {
+				t.Errorf("condition (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNoCodeArtifactDomainsWarns(t *testing.T) {
+	cfg := fullConfig()
+	cfg.CodeArtifactDomainARNs = nil
+	r := synth(t, "no-codeartifact-domains", cfg)
+	statements := policyStatements(t, r.json)
+
+	for _, role := range codeArtifactRoles {
+		st, ok := findStatement(statements, role, "GetCodeArtifactTokens")
+		if !ok {
+			t.Errorf("role %s has no statement GetCodeArtifactTokens", role)
+			continue
+		}
+		if diff := cmp.Diff([]string{"*"}, st.Resources); diff != "" {
+			t.Errorf("role %s GetCodeArtifactTokens resources (-want +got):\n%s", role, diff)
+		}
+	}
+	if len(r.stack.Warnings) != 1 {
+		t.Fatalf("stack has warnings %q, want one", r.stack.Warnings)
+	}
+	if !strings.Contains(r.stack.Warnings[0], "codeArtifactDomainArns") {
+		t.Errorf("warning %q does not name codeArtifactDomainArns", r.stack.Warnings[0])
+	}
+}
