@@ -418,3 +418,38 @@ func operationsStatements(s arnScope, machineNames []string, teardownMachine str
 	}
 	return statements
 }
+
+// credentialPartitionPrefix starts the partition key of every credential
+// expiry item in the table, as the dynamo package in the main module writes
+// it.
+const credentialPartitionPrefix = "credential#"
+
+// credentialExpiryStatements lets a role call actions on the credential
+// expiry items: the secret step records a token's expiry, the poller stores
+// the renewed one, and teardown_snowflake deletes it. dynamodb:LeadingKeys
+// limits the calls to those items.
+func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement(sid, actions, []string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
+			"dynamodb:LeadingKeys": credentialPartitionPrefix + "*",
+		}}),
+	}
+}
+
+// codeArtifactStatements lets preflight, the secret step and the poller get
+// CodeArtifact authorization tokens for requests of auth type codeartifact.
+// The tokens are limited to domainARNs, or allowed for every domain when
+// the list is empty. GetAuthorizationToken also needs
+// sts:GetServiceBearerToken for the CodeArtifact service, which the
+// condition limits to that service.
+func codeArtifactStatements(domainARNs []string) []awsiam.PolicyStatement {
+	domains := domainARNs
+	if len(domains) == 0 {
+		domains = []string{"*"}
+	}
+	return []awsiam.PolicyStatement{
+		statement("GetCodeArtifactTokens", []string{"codeartifact:GetAuthorizationToken"}, domains, nil),
+		statement("GetCodeArtifactBearerToken", []string{"sts:GetServiceBearerToken"}, []string{"*"},
+			map[string]any{"StringEquals": map[string]any{"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
+	}
+}

@@ -229,6 +229,24 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 			"to allow every group in the region and account")
 	}
 
+	// preflight and the secret step get a CodeArtifact token for requests
+	// of auth type codeartifact, and the poller gets a new one before it
+	// expires. The secret step records the expiry, the poller stores the
+	// renewed one, and teardown_snowflake deletes it.
+	codeArtifact := codeArtifactStatements(cfg.CodeArtifactDomainARNs)
+	for _, group := range []Group{GroupPreflight, GroupSnowflake, GroupPoller} {
+		statements[group] = append(statements[group], codeArtifact...)
+	}
+	statements[GroupSnowflake] = append(statements[GroupSnowflake],
+		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem")...)
+	statements[GroupPoller] = append(statements[GroupPoller],
+		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem")...)
+	if len(cfg.CodeArtifactDomainARNs) == 0 {
+		s.warn("anyCodeArtifactDomain", "codeArtifactDomainArns (or REPOLINK_CODEARTIFACT_DOMAIN_ARNS) is not set: the preflight, "+
+			"snowflake and poller functions may get a CodeArtifact authorization token for every domain that their role can reach. "+
+			"List the ARNs of the domains that requests of auth type codeartifact use.")
+	}
+
 	// Every step of the provision and teardown machines checks for other
 	// executions of its request (functions/lambda/internal/exclusion).
 	exclusion := exclusionStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"])

@@ -74,6 +74,7 @@ func fullConfig() Config {
 		EgressRefreshRequests:  []string{"testdata/egress-ip.json"},
 		EgressRefreshInterval:  6 * time.Hour,
 		EgressSecurityGroupIDs: []string{exampleSecurityGroup},
+		CodeArtifactDomainARNs: []string{exampleDomainARN, exampleDomainARN2},
 	}
 }
 
