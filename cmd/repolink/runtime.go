@@ -58,6 +58,9 @@ type runtime struct {
 	// seedMu serialises seeding, so that two requests that reference the
 	// same missing secret do not both generate a value for it.
 	seedMu sync.Mutex
+	// credentialNotices, when set before serve, sends the poller's
+	// notifications that an index credential expires soon.
+	credentialNotices poller.CredentialNotifier
 }
 
 type runtimeOptions struct {
@@ -244,7 +247,7 @@ func (rt *runtime) serve(ctx context.Context) (wait func()) {
 }
 
 func (rt *runtime) pollLoop(ctx context.Context) {
-	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}}
+	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices}
 	interval := rt.poll
 	if rt.clock != nil {
 		interval = rt.clock.Wall(rt.poll)

@@ -330,6 +330,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		return nil, err
 	}
 	notifier.Store(svc.notifier)
+	rt.credentialNotices = svc.notifier
 
 	mux := http.NewServeMux()
 	hook.Register(mux)

@@ -64,18 +64,32 @@ func (p *Poller) renew(ctx context.Context, c workflow.CredentialExpiry, left ti
 	}
 }
 
+// CredentialNotifier sends the notification that the index credential of
+// an expiry record expires soon, once per record and expiry time however
+// often it is called. It returns false when the record's request has no
+// notify.url.
+type CredentialNotifier interface {
+	NotifyCredentialExpiry(ctx context.Context, c workflow.CredentialExpiry) (bool, error)
+}
+
 // warnExpiry logs once that a credential that repolink cannot renew expires
-// soon, and drops its record once it has expired.
+// soon, sends the notification of it through Notices, and drops the record
+// once the credential has expired. WarnedAt in the record keeps later polls,
+// and a restarted poller, from warning again. A notification that could not
+// be stored leaves WarnedAt unset, so the next poll tries it again.
 //
-// NOTE: the warning is a log record only. Notifications describe closed
-// executions, and none is sent for a credential near expiry.
+// NOTE: only repolink up sets Notices. The pollers of the Lambda and Cloud
+// Functions deployments log the warning and send no notification.
 func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, left time.Duration, report *Report) {
 	log := p.logger()
 	if c.WarnedAt.IsZero() {
 		report.ExpiryWarnings++
-		log.Warn("index credential expires soon; store a new one and redrive the run, or use auth type codeartifact",
+		log.Warn("index credential expires soon; store a new one and run the request again, or use auth type codeartifact",
 			"secret", c.Secret, "execution", c.Execution, "request", c.Request.ID,
 			"expires_at", c.ExpiresAt.UTC().Format(time.RFC3339), "left", max(left, 0).Round(time.Second).String())
+		if !p.notifyExpiry(ctx, c, report) {
+			return
+		}
 		c.WarnedAt = p.Env.Now()
 		if left > 0 {
 			if err := p.Env.Credentials.Put(ctx, c); err != nil {
@@ -88,6 +102,25 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 	if left <= 0 {
 		p.dropExpiry(ctx, c, report)
 	}
+}
+
+// notifyExpiry stores the notification that c expires soon, when the
+// poller has Notices, and reports false when storing it failed.
+func (p *Poller) notifyExpiry(ctx context.Context, c workflow.CredentialExpiry, report *Report) bool {
+	if p.Notices == nil {
+		return true
+	}
+	sent, err := p.Notices.NotifyCredentialExpiry(ctx, c)
+	if err != nil {
+		report.Errors++
+		p.logger().Warn("record credential expiry notification failed; retrying on the next poll",
+			"secret", c.Secret, "execution", c.Execution, "error", err)
+		return false
+	}
+	if sent {
+		report.ExpiryNotifications++
+	}
+	return true
 }
 
 func (p *Poller) dropExpiry(ctx context.Context, c workflow.CredentialExpiry, report *Report) {

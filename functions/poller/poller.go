@@ -44,15 +44,21 @@ type Report struct {
 	Pending   int `json:"pending"`
 	// Renewed counts CodeArtifact tokens replaced in their SECRET, and
 	// ExpiryWarnings the other credentials found near expiry.
-	Renewed        int `json:"renewed"`
-	ExpiryWarnings int `json:"expiry_warnings"`
-	Errors         int `json:"errors"`
+	// ExpiryNotifications counts the warnings whose notification was
+	// stored for delivery to notify.url.
+	Renewed             int `json:"renewed"`
+	ExpiryWarnings      int `json:"expiry_warnings"`
+	ExpiryNotifications int `json:"expiry_notifications"`
+	Errors              int `json:"errors"`
 }
 
 // Poller is the scheduled job that completes registered waits.
 type Poller struct {
 	Env   *workflow.Env
 	Tasks Tasks
+	// Notices sends the notification that an index credential expires
+	// soon. Without it the poller only logs a warning.
+	Notices CredentialNotifier
 }
 
 // Verdict is the poller's conclusion about one wait.

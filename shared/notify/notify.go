@@ -1,5 +1,6 @@
-// Package notify posts the result of each closed execution to the request's
-// notify.url, signed like the request webhook, with retries and backoff. It
+// Package notify posts the result of each closed execution, and the warning
+// that a stored index credential expires soon, to the request's notify.url,
+// signed like the request webhook, with retries and backoff. It
 // records every notification and its delivery state in SQLite, so that a
 // restarted service goes on where the last one stopped.
 package notify

@@ -19,8 +19,9 @@ const (
 	StateSkipped   = "skipped"
 )
 
-// Store records one notification per closed execution and redrive, and the
-// outcome of delivering it, in SQLite.
+// Store records one notification per closed execution and redrive, and one
+// per stored index credential and expiry time, with the outcome of
+// delivering it, in SQLite.
 type Store struct {
 	db *sql.DB
 }

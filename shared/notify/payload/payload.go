@@ -1,6 +1,8 @@
-// Package payload defines the JSON body that repolink posts to a request's
-// notify.url when a provision or teardown run closes. repolink up (package
-// notify) and the Lambda notifier both send it. The package imports no storage or
+// Package payload defines the JSON bodies that repolink posts to a
+// request's notify.url: Notification when a provision or teardown run
+// closes, and CredentialNotice before a stored index credential expires.
+// repolink up (package notify) and the Lambda notifier both send
+// Notification. The package imports no storage or
 // cloud SDK, so that the Lambda binary does not link SQLite through it.
 package payload
 

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestReadmeListsEveryField checks that the README's table of notification
-// fields has a row for every JSON field of Notification.
+// TestReadmeListsEveryField checks that the README's tables of notification
+// fields have a row for every JSON field of Notification and of
+// CredentialNotice.
 func TestReadmeListsEveryField(t *testing.T) {
 	data, err := os.ReadFile("../../../README.md")
 	if err != nil {
@@ -22,18 +23,19 @@ func TestReadmeListsEveryField(t *testing.T) {
 		}
 	}
 
-	typ := reflect.TypeOf(Notification{})
-	for i := range typ.NumField() {
-		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-		found := false
-		for _, row := range rows {
-			if strings.Contains(row, "`"+name+"`") {
-				found = true
-				break
+	for _, typ := range []reflect.Type{reflect.TypeOf(Notification{}), reflect.TypeOf(CredentialNotice{})} {
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			found := false
+			for _, row := range rows {
+				if strings.Contains(row, "`"+name+"`") {
+					found = true
+					break
+				}
 			}
-		}
-		if !found {
-			t.Errorf("README has no table row for the notification field %s", name)
+			if !found {
+				t.Errorf("README has no table row for the %s field %s", typ.Name(), name)
+			}
 		}
 	}
 }
