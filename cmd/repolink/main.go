@@ -63,10 +63,10 @@ Usage:
   repolink teardown [--sandbox] NAME                   remove what provision execution NAME built; a request
                                                        file in place of NAME names its request's latest execution
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
-  repolink version                                     print the version
+  repolink version [--output text|json]                print the version
 
 Every command takes --state-dir DIR (default .repolink); list, status, history,
-plan, preflight and stop take --output json. Run 'repolink COMMAND --help' for
+plan, preflight, stop and version take --output json. Run 'repolink COMMAND --help' for
 the flags of a command.
 
 A state directory belongs to the sandbox or to the real clouds: the first run,
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "sandbox":
 		err = sandboxCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "repolink", version)
+		err = versionCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
