@@ -14,6 +14,7 @@ type nginxData struct {
 	resolver         string
 	resolverValid    string
 	hosts            []string
+	mapBucketSize    int
 	upstream         string
 	rejectPort       int
 	listenAddr       string
@@ -35,6 +36,7 @@ func RenderNginx(c Config) (string, error) {
 	data := nginxData{
 		workers:          "auto",
 		hosts:            lowerAll(c.Hosts),
+		mapBucketSize:    mapBucketSize(c.Hosts),
 		upstream:         c.Upstream,
 		rejectPort:       c.RejectPort,
 		listenAddr:       listenAddr(c.BindAddress, c.Listen),
@@ -98,6 +100,10 @@ func writeNginxStream(b *strings.Builder, d nginxData) {
 		writeResolver(b, "    ", d)
 	}
 
+	// The default bucket size is the CPU cache line, 64 bytes on x86-64,
+	// which fits host names of up to 46 characters. With a longer name,
+	// such as a CodeArtifact domain host, nginx 1.22 fails to start.
+	fmt.Fprintf(b, "\n    map_hash_bucket_size %d;\n", d.mapBucketSize)
 	b.WriteString("\n    map $ssl_preread_server_name $repolink_upstream {\n")
 	for _, host := range d.hosts {
 		fmt.Fprintf(b, "        %s %s;\n", host, d.upstream)
@@ -176,6 +182,23 @@ func writeNginxHTTP(b *strings.Builder, d nginxData) {
 func writeResolver(b *strings.Builder, indent string, d nginxData) {
 	fmt.Fprintf(b, "%sresolver %s valid=%s ipv6=off;\n", indent, d.resolver, d.resolverValid)
 	fmt.Fprintf(b, "%sresolver_timeout 5s;\n", indent)
+}
+
+// mapBucketSize returns the map_hash_bucket_size for the server name maps:
+// the smallest power of two of at least 64 and at least the longest host
+// plus 32 bytes. In nginx a bucket entry is a pointer, a 2-byte length and
+// the name, rounded up to 8 bytes, and each bucket ends with a null
+// pointer, so 32 bytes cover the overhead on 64-bit machines.
+func mapBucketSize(hosts []string) int {
+	longest := 0
+	for _, h := range hosts {
+		longest = max(longest, len(h))
+	}
+	size := 64
+	for size < longest+32 {
+		size *= 2
+	}
+	return size
 }
 
 func listenAddr(bind string, port int) string {

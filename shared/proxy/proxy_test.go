@@ -42,6 +42,13 @@ var goldenCases = []struct {
 		RejectPort:      20444,
 		WorkerProcesses: 1,
 	}},
+	// A CodeArtifact domain host is longer than the default nginx map
+	// bucket fits.
+	{"long-host", Config{
+		Hosts:    []string{"corp-111122223333.d.codeartifact.us-west-2.amazonaws.com"},
+		Upstream: "corp-111122223333.d.codeartifact.us-west-2.amazonaws.com:443",
+		Resolver: "169.254.169.253",
+	}},
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -108,6 +115,26 @@ func TestRenderResolverOnlyForNames(t *testing.T) {
 	}
 	if !strings.Contains(conf, "proxy_pass $repolink_upstream;") {
 		t.Errorf("config lacks the variable upstream:\n%s", conf)
+	}
+}
+
+func TestRenderMapBucketSize(t *testing.T) {
+	tests := []struct {
+		host string
+		want string
+	}{
+		{"repo.example.com", "map_hash_bucket_size 64;"},
+		{"corp-111122223333.d.codeartifact.us-west-2.amazonaws.com", "map_hash_bucket_size 128;"},
+		{strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + ".example.com", "map_hash_bucket_size 256;"},
+	}
+	for _, tt := range tests {
+		conf, err := RenderNginx(Config{Hosts: []string{tt.host}, Upstream: "10.0.0.1:443"})
+		if err != nil {
+			t.Fatalf("host of %d characters: %v", len(tt.host), err)
+		}
+		if !strings.Contains(conf, tt.want) {
+			t.Errorf("host of %d characters: config lacks %q:\n%s", len(tt.host), tt.want, conf)
+		}
 	}
 }
 

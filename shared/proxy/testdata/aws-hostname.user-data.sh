@@ -33,6 +33,8 @@ stream {
     resolver 169.254.169.253 valid=30s ipv6=off;
     resolver_timeout 5s;
 
+    map_hash_bucket_size 64;
+
     map $ssl_preread_server_name $repolink_upstream {
         repo.example.com repo.example.com:443;
         default 127.0.0.1:9443;

@@ -28,6 +28,8 @@ stream {
                             'time=$session_time';
     access_log /dev/stdout repolink_sni;
 
+    map_hash_bucket_size 64;
+
     map $ssl_preread_server_name $repolink_upstream {
         pypi.corp.example 10.0.12.7:443;
         files.corp.example 10.0.12.7:443;

@@ -28,6 +28,8 @@ stream {
                             'time=$session_time';
     access_log /dev/stdout repolink_sni;
 
+    map_hash_bucket_size 64;
+
     map $ssl_preread_server_name $repolink_upstream {
         repo.example.com 127.0.0.1:30443;
         default 127.0.0.1:20444;
