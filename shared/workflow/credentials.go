@@ -65,11 +65,17 @@ type CredentialRegistry interface {
 }
 
 // CodeArtifactToken gets a token for the CodeArtifact domain of a request of
-// auth type codeartifact, with the duration that the request sets.
+// auth type codeartifact, with the duration that the request sets. It
+// returns InvalidRequest for a domain that e.CodeArtifactDomains does not
+// list.
 func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (IndexToken, error) {
 	repo, err := request.ParseCodeArtifactURL(req.Repository.IndexURL)
 	if err != nil {
 		return IndexToken{}, Invalid("repository.index_url: %v", err)
+	}
+	if e.CodeArtifactDomains != nil && !e.CodeArtifactDomains.Allows(repo) {
+		return IndexToken{}, Invalid("repository.index_url: CodeArtifact domain %s is not among the domains that this deployment gets tokens for; %s",
+			domainARN(repo), e.CodeArtifactDomains.Fix)
 	}
 	if e.CodeArtifact == nil {
 		return IndexToken{}, Invalid("repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +

@@ -33,6 +33,10 @@ type Env struct {
 	// tokens in a region. Nil means the deployment cannot get them, and
 	// requests of auth type codeartifact fail.
 	CodeArtifact func(ctx context.Context, region string) (TokenIssuer, error)
+	// CodeArtifactDomains limits the domains that CodeArtifact tokens are
+	// got for. Nil allows every domain, for commands that the operator runs
+	// with their own request.
+	CodeArtifactDomains *CodeArtifactDomains
 	// Credentials records when the index credential of each run's SECRET
 	// expires, for the poller. Nil means nothing is recorded.
 	Credentials CredentialRegistry
