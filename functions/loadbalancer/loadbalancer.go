@@ -50,8 +50,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// The check comes before any load balancer is created or changed,
 	// because an endpoint service keeps the zones that its load balancer
 	// has when they are associated.
-	if err := awszones.Check(ctx, network, *req.AWS); err != nil {
+	warning, err := awszones.Check(ctx, network, req)
+	if err != nil {
 		return Output{}, err
+	}
+	if warning != "" && env.Logger != nil {
+		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists", "execution", in.Execution, "detail", warning)
 	}
 
 	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)

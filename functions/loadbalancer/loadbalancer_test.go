@@ -24,6 +24,12 @@ type network struct {
 	zones []cloud.AvailabilityZone
 	// created counts CreateLoadBalancer calls.
 	created int
+	// svc is the request's endpoint service, or nil before it exists.
+	svc *cloud.EndpointService
+}
+
+func (n *network) FindEndpointService(context.Context, string) (*cloud.EndpointService, error) {
+	return n.svc, nil
 }
 
 // zoneIDs maps the zone names of the fake region to their IDs.

@@ -104,8 +104,13 @@ func TestSandboxAddsZoneToExistingLoadBalancer(t *testing.T) {
 	if err := sim.SetZoneCount(3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrInvalidRequest || !strings.Contains(err.Error(), "usw2-az3") {
-		t.Fatalf("Run without a subnet in usw2-az3 = %v, want InvalidRequest naming the zone", err)
+	// The endpoint service exists, so a rerun without a subnet there goes
+	// on with a warning and leaves the load balancer's subnets alone.
+	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Fatalf("Run without a subnet in usw2-az3 = %v, want NotReady until a target is healthy", err)
+	}
+	if lb, err := provider.FindLoadBalancer(ctx, name); err != nil || lb == nil || strings.Join(lb.SubnetIDs, ",") != "subnet-01,subnet-02" {
+		t.Fatalf("load balancer after the rerun = %+v, %v, want subnets subnet-01,subnet-02", lb, err)
 	}
 	aws.SubnetIDs = append(aws.SubnetIDs, "subnet-03")
 	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrNotReady {

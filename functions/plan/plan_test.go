@@ -553,6 +553,7 @@ func TestPlanAvailabilityZones(t *testing.T) {
 	t.Run("zone without a subnet", func(t *testing.T) {
 		network, conn := settledWorld(t)
 		network.zones = threeZones
+		network.svc = nil
 		report := Plan(context.Background(), env(network, conn, nil), exampleRequest(t))
 		it := kindItem(t, report, "availability zones")
 		if it.State != Conflict {

@@ -20,7 +20,15 @@ func (p *planner) zoneItem(ctx context.Context, network cloud.AWSNetwork) Item {
 		return it
 	}
 	if len(cov.Missing) > 0 {
-		it.State, it.Detail = Conflict, "the run will stop, because "+cov.Message(*p.req.AWS)
+		built, err := awszones.ServiceBuilt(ctx, network, p.req.ID)
+		switch {
+		case err != nil:
+			it.State, it.Detail = Unknown, err.Error()
+		case built:
+			it.Detail = "the run goes on with a warning, because the request's endpoint service exists: " + cov.Message(*p.req.AWS)
+		default:
+			it.State, it.Detail = Conflict, "the run will stop, because "+cov.Message(*p.req.AWS)
+		}
 		return it
 	}
 	ids := make([]string, 0, len(cov.Zones))

@@ -141,9 +141,9 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 }
 
 // checkZones fails an AWS private-link run whose subnets miss an
-// availability zone of the region before anything is built for it. The
-// load balancer step checks again, but by then the proxy VM and the target
-// group exist.
+// availability zone of the region before anything is built for it, and
+// only warns once the request's endpoint service exists. The load balancer
+// step checks again, but by then the proxy VM and the target group exist.
 func checkZones(ctx context.Context, env *workflow.Env, req request.Request) error {
 	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil {
 		return nil
@@ -152,7 +152,11 @@ func checkZones(ctx context.Context, env *workflow.Env, req request.Request) err
 	if err != nil {
 		return err
 	}
-	return awszones.Check(ctx, network, *req.AWS)
+	warning, err := awszones.Check(ctx, network, req)
+	if warning != "" && env.Logger != nil {
+		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists", "request", req.ID, "detail", warning)
+	}
+	return err
 }
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account

@@ -77,13 +77,32 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 
 // Check returns an InvalidRequest error when the request's subnets miss a
 // zone of the region, naming the missing zone IDs, the VPC's subnets in them
-// and the field to change.
-func Check(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) error {
-	cov, err := Read(ctx, network, aws)
-	if err != nil {
-		return err
+// and the field to change. When the request's endpoint service exists
+// already, Check returns the message as a warning instead. Snowflake's
+// endpoint was then made in the zones that it uses, so a zone that the region
+// gained since must not stop a rerun.
+func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request) (warning string, err error) {
+	cov, err := Read(ctx, network, *req.AWS)
+	if err != nil || len(cov.Missing) == 0 {
+		return "", err
 	}
-	return cov.Err(aws)
+	built, err := ServiceBuilt(ctx, network, req.ID)
+	if err != nil {
+		return "", err
+	}
+	if built {
+		return cov.Message(*req.AWS), nil
+	}
+	return "", cov.Err(*req.AWS)
+}
+
+// ServiceBuilt reports whether the endpoint service of the request exists.
+func ServiceBuilt(ctx context.Context, network cloud.AWSNetwork, requestID string) (bool, error) {
+	svc, err := network.FindEndpointService(ctx, requestID)
+	if err != nil {
+		return false, fmt.Errorf("find endpoint service of %s: %w", requestID, err)
+	}
+	return svc != nil, nil
 }
 
 // Err returns the InvalidRequest error for the missing zones, or nil when

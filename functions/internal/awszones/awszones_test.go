@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/awssandbox"
+	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -18,9 +19,9 @@ func TestCheckMissingZone(t *testing.T) {
 	if err := sim.AddSubnet("subnet-0c", "vpc-0abc", "us-west-2c"); err != nil {
 		t.Fatal(err)
 	}
-	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}
+	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}}
 
-	err := Check(t.Context(), provider, aws)
+	_, err := Check(t.Context(), provider, req)
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("Check = %v, want InvalidRequest", err)
 	}
@@ -42,8 +43,38 @@ func TestCheckAllZonesCovered(t *testing.T) {
 	if err := sim.SetZoneCount(3); err != nil {
 		t.Fatal(err)
 	}
-	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}
-	if err := Check(t.Context(), provider, aws); err != nil {
+	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}}
+	warning, err := Check(t.Context(), provider, req)
+	if err != nil {
 		t.Errorf("Check with a subnet in each of three zones: %v", err)
+	}
+	if warning != "" {
+		t.Errorf("Check with a subnet in each of three zones warned %q", warning)
+	}
+}
+
+// TestCheckBuiltServiceWarns gives the region a zone that the request's
+// subnets miss after its endpoint service exists. A rerun must go on with a
+// warning, because Snowflake's endpoint already uses the service's zones.
+func TestCheckBuiltServiceWarns(t *testing.T) {
+	_, provider, sim := awssandbox.StartSim(t)
+	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}}
+	lb, err := provider.CreateLoadBalancer(t.Context(), cloud.LoadBalancerSpec{Name: "rl-data-1", RequestID: req.ID, SubnetIDs: req.AWS.SubnetIDs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.CreateEndpointService(t.Context(), req.ID, lb.ARN, "token-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetZoneCount(3); err != nil {
+		t.Fatal(err)
+	}
+
+	warning, err := Check(t.Context(), provider, req)
+	if err != nil {
+		t.Fatalf("Check after the endpoint service exists: %v, want a warning only", err)
+	}
+	if !strings.Contains(warning, "usw2-az3") {
+		t.Errorf("warning %q does not name the new zone usw2-az3", warning)
 	}
 }
