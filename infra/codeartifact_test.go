@@ -45,6 +45,22 @@ func TestCodeArtifactStatements(t *testing.T) {
 			if diff := cmp.Diff(bearerTokenCondition, bearer.Condition); diff != "" {
 				t.Errorf("GetCodeArtifactBearerToken condition (-want +got):\n%s", diff)
 			}
+
+			// A token can read only what the role that got it may read.
+			read, ok := findStatement(statements, role, "ReadCodeArtifactRepositories")
+			if !ok {
+				t.Fatalf("role %s has no statement ReadCodeArtifactRepositories", role)
+			}
+			if diff := cmp.Diff([]string{"codeartifact:ReadFromRepository"}, read.Actions); diff != "" {
+				t.Errorf("ReadCodeArtifactRepositories actions (-want +got):\n%s", diff)
+			}
+			wantRepositories := []string{
+				"arn:aws:codeartifact:us-west-2:123456789012:repository/corp/*",
+				"arn:aws:codeartifact:eu-west-1:111122223333:repository/shared-packages/*",
+			}
+			if diff := cmp.Diff(wantRepositories, read.Resources); diff != "" {
+				t.Errorf("ReadCodeArtifactRepositories resources (-want +got):\n%s", diff)
+			}
 		})
 	}
 
@@ -97,26 +113,64 @@ func TestCredentialExpiryStatements(t *testing.T) {
 	}
 }
 
-func TestNoCodeArtifactDomainsWarns(t *testing.T) {
+func TestNoCodeArtifactDomainsRejects(t *testing.T) {
 	cfg := fullConfig()
 	cfg.CodeArtifactDomainARNs = nil
 	r := synth(t, "no-codeartifact-domains", cfg)
 	statements := policyStatements(t, r.json)
 
-	for _, role := range codeArtifactRoles {
-		st, ok := findStatement(statements, role, "GetCodeArtifactTokens")
-		if !ok {
-			t.Errorf("role %s has no statement GetCodeArtifactTokens", role)
-			continue
+	for _, st := range statements {
+		for _, action := range st.Actions {
+			if strings.HasPrefix(action, "codeartifact:") || action == "sts:GetServiceBearerToken" {
+				t.Errorf("role %s is allowed %s (statement %s) with no domain listed", st.Role, action, st.Sid)
+			}
 		}
-		if diff := cmp.Diff([]string{"*"}, st.Resources); diff != "" {
-			t.Errorf("role %s GetCodeArtifactTokens resources (-want +got):\n%s", role, diff)
+	}
+	for _, handler := range []string{"preflight", "secret", "poller"} {
+		_, props := functionOf(t, r.json, handler)
+		if got, ok := environmentOf(props)["REPOLINK_CODEARTIFACT_DOMAINS"]; ok {
+			t.Errorf("function %s has REPOLINK_CODEARTIFACT_DOMAINS=%v, want it unset", handler, got)
 		}
 	}
 	if len(r.stack.Warnings) != 1 {
 		t.Fatalf("stack has warnings %q, want one", r.stack.Warnings)
 	}
-	if !strings.Contains(r.stack.Warnings[0], "codeArtifactDomainArns") {
-		t.Errorf("warning %q does not name codeArtifactDomainArns", r.stack.Warnings[0])
+	for _, want := range []string{"codeArtifactDomainArns", "codeArtifactAnyDomain=true", "InvalidRequest"} {
+		if !strings.Contains(r.stack.Warnings[0], want) {
+			t.Errorf("warning %q does not contain %q", r.stack.Warnings[0], want)
+		}
+	}
+}
+
+func TestAnyCodeArtifactDomain(t *testing.T) {
+	cfg := fullConfig()
+	cfg.CodeArtifactDomainARNs = nil
+	cfg.CodeArtifactAnyDomain = true
+	r := synth(t, "any-codeartifact-domain", cfg)
+	statements := policyStatements(t, r.json)
+
+	for _, role := range codeArtifactRoles {
+		for _, sid := range []string{"GetCodeArtifactTokens", "ReadCodeArtifactRepositories"} {
+			st, ok := findStatement(statements, role, sid)
+			if !ok {
+				t.Errorf("role %s has no statement %s", role, sid)
+				continue
+			}
+			if diff := cmp.Diff([]string{"*"}, st.Resources); diff != "" {
+				t.Errorf("role %s %s resources (-want +got):\n%s", role, sid, diff)
+			}
+		}
+	}
+	for _, handler := range []string{"preflight", "secret", "poller"} {
+		_, props := functionOf(t, r.json, handler)
+		if got := environmentOf(props)["REPOLINK_CODEARTIFACT_DOMAINS"]; got != "*" {
+			t.Errorf("function %s has REPOLINK_CODEARTIFACT_DOMAINS=%v, want *", handler, got)
+		}
+	}
+	if len(r.stack.Warnings) != 1 {
+		t.Fatalf("stack has warnings %q, want one", r.stack.Warnings)
+	}
+	if !strings.Contains(r.stack.Warnings[0], "codeArtifactAnyDomain is true") {
+		t.Errorf("warning %q does not name codeArtifactAnyDomain", r.stack.Warnings[0])
 	}
 }

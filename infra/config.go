@@ -57,9 +57,13 @@ type Config struct {
 	EgressAnySecurityGroup bool
 	// CodeArtifactDomainARNs limits the CodeArtifact domains for which the
 	// preflight, snowflake and poller functions may get authorization
-	// tokens, for requests of auth type codeartifact. Empty means every
-	// domain, and the stack warns.
+	// tokens and read packages, for requests of auth type codeartifact.
+	// Empty means no domain, so those requests fail, unless
+	// CodeArtifactAnyDomain is set.
 	CodeArtifactDomainARNs []string
+	// CodeArtifactAnyDomain allows tokens for every domain that the roles
+	// can reach when CodeArtifactDomainARNs is empty.
+	CodeArtifactAnyDomain bool
 }
 
 // parameter names one setting in the context and in the environment.
@@ -83,6 +87,7 @@ var (
 	paramEgressGroups     = parameter{"egressSecurityGroupIds", "REPOLINK_EGRESS_SECURITY_GROUP_IDS"}
 	paramEgressAnyGroup   = parameter{"egressAnySecurityGroup", "REPOLINK_EGRESS_ANY_SECURITY_GROUP"}
 	paramCodeArtifact     = parameter{"codeArtifactDomainArns", "REPOLINK_CODEARTIFACT_DOMAIN_ARNS"}
+	paramCodeArtifactAny  = parameter{"codeArtifactAnyDomain", "REPOLINK_CODEARTIFACT_ANY_DOMAIN"}
 )
 
 // Defaults used when neither the context nor the environment sets a value.
@@ -233,6 +238,13 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 			problems = append(problems, describe(paramCodeArtifact, arn,
 				"use CodeArtifact domain ARNs such as arn:aws:codeartifact:REGION:ACCOUNT:domain/NAME, separated by commas"))
 		}
+	}
+	if v := lookup(paramCodeArtifactAny); v != "" {
+		allow, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, describe(paramCodeArtifactAny, v, "use true or false"))
+		}
+		cfg.CodeArtifactAnyDomain = allow
 	}
 
 	if len(problems) > 0 {

@@ -54,6 +54,7 @@ func TestLoadConfig(t *testing.T) {
 				"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "sg-0a1b2c3d4e5f60718,sg-12345678",
 				"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "false",
 				"REPOLINK_CODEARTIFACT_DOMAIN_ARNS":  exampleDomainARN + "," + exampleDomainARN2,
+				"REPOLINK_CODEARTIFACT_ANY_DOMAIN":   "true",
 			},
 			want: Config{
 				Prefix:           "rl-prod",
@@ -70,6 +71,7 @@ func TestLoadConfig(t *testing.T) {
 				EgressRefreshInterval:  90 * time.Minute,
 				EgressSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718", "sg-12345678"},
 				CodeArtifactDomainARNs: []string{exampleDomainARN, exampleDomainARN2},
+				CodeArtifactAnyDomain:  true,
 			},
 		},
 		{
@@ -130,6 +132,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"refresh interval in seconds", map[string]string{"REPOLINK_EGRESS_REFRESH_INTERVAL": "90s"}, "context egressRefreshInterval"},
 		{"security group name", map[string]string{"REPOLINK_EGRESS_SECURITY_GROUP_IDS": "default"}, "context egressSecurityGroupIds"},
 		{"any security group not a boolean", map[string]string{"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "all"}, "context egressAnySecurityGroup"},
+		{"any domain not a boolean", map[string]string{"REPOLINK_CODEARTIFACT_ANY_DOMAIN": "yes please"}, "context codeArtifactAnyDomain"},
 		{"domain name instead of ARN", map[string]string{"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "corp"}, "context codeArtifactDomainArns"},
 		{"repository ARN instead of domain", map[string]string{
 			"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "arn:aws:codeartifact:us-west-2:123456789012:repository/corp/pypi",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -437,19 +438,37 @@ func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsia
 }
 
 // codeArtifactStatements lets preflight, the secret step and the poller get
-// CodeArtifact authorization tokens for requests of auth type codeartifact.
-// The tokens are limited to domainARNs, or allowed for every domain when
-// the list is empty. GetAuthorizationToken also needs
-// sts:GetServiceBearerToken for the CodeArtifact service, which the
+// CodeArtifact authorization tokens for requests of auth type codeartifact,
+// and lets those tokens read packages. A token carries the permissions of
+// the principal that got it, so pip can download only from repositories on
+// which the role has codeartifact:ReadFromRepository. The statements cover
+// domainARNs and their repositories, every domain when anyDomain is set and
+// domainARNs is empty, and nothing otherwise. GetAuthorizationToken also
+// needs sts:GetServiceBearerToken for the CodeArtifact service, which the
 // condition limits to that service.
-func codeArtifactStatements(domainARNs []string) []awsiam.PolicyStatement {
+func codeArtifactStatements(domainARNs []string, anyDomain bool) []awsiam.PolicyStatement {
 	domains := domainARNs
+	repositories := make([]string, 0, len(domainARNs))
+	for _, arn := range domainARNs {
+		repositories = append(repositories, codeArtifactRepositories(arn))
+	}
 	if len(domains) == 0 {
+		if !anyDomain {
+			return nil
+		}
 		domains = []string{"*"}
+		repositories = []string{"*"}
 	}
 	return []awsiam.PolicyStatement{
 		statement("GetCodeArtifactTokens", []string{"codeartifact:GetAuthorizationToken"}, domains, nil),
 		statement("GetCodeArtifactBearerToken", []string{"sts:GetServiceBearerToken"}, []string{"*"},
 			map[string]any{"StringEquals": map[string]any{"sts:AWSServiceName": "codeartifact.amazonaws.com"}}),
+		statement("ReadCodeArtifactRepositories", []string{"codeartifact:ReadFromRepository"}, repositories, nil),
 	}
+}
+
+// codeArtifactRepositories returns the ARN pattern of every repository in a
+// domain: arn:...:domain/NAME becomes arn:...:repository/NAME/*.
+func codeArtifactRepositories(domainARN string) string {
+	return strings.Replace(domainARN, ":domain/", ":repository/", 1) + "/*"
 }

@@ -46,6 +46,10 @@ const (
 	// that every step function gets. The webhook gets envTeardownName.
 	envProvisionName = "REPOLINK_STATE_MACHINE_NAME_PROVISION"
 	envTeardownName  = "REPOLINK_STATE_MACHINE_NAME_TEARDOWN"
+	// envCodeArtifactDomains lists the CodeArtifact domain ARNs, or *, for
+	// which the preflight, snowflake and poller functions get tokens. They
+	// reject requests of auth type codeartifact when it is unset.
+	envCodeArtifactDomains = "REPOLINK_CODEARTIFACT_DOMAINS"
 )
 
 // NewStack defines the stack. It reads the state machine definitions first,
@@ -233,7 +237,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	// of auth type codeartifact, and the poller gets a new one before it
 	// expires. The secret step records the expiry, the poller stores the
 	// renewed one, and teardown_snowflake deletes it.
-	codeArtifact := codeArtifactStatements(cfg.CodeArtifactDomainARNs)
+	codeArtifact := codeArtifactStatements(cfg.CodeArtifactDomainARNs, cfg.CodeArtifactAnyDomain)
 	for _, group := range []Group{GroupPreflight, GroupSnowflake, GroupPoller} {
 		statements[group] = append(statements[group], codeArtifact...)
 	}
@@ -241,10 +245,14 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem")...)
 	statements[GroupPoller] = append(statements[GroupPoller],
 		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem")...)
-	if len(cfg.CodeArtifactDomainARNs) == 0 {
-		s.warn("anyCodeArtifactDomain", "codeArtifactDomainArns (or REPOLINK_CODEARTIFACT_DOMAIN_ARNS) is not set: the preflight, "+
-			"snowflake and poller functions may get a CodeArtifact authorization token for every domain that their role can reach. "+
-			"List the ARNs of the domains that requests of auth type codeartifact use.")
+	switch {
+	case len(cfg.CodeArtifactDomainARNs) > 0:
+	case cfg.CodeArtifactAnyDomain:
+		s.warn("anyCodeArtifactDomain", "codeArtifactDomainArns is not set and codeArtifactAnyDomain is true: the preflight, "+
+			"snowflake and poller functions get a CodeArtifact token, and read packages, for every domain that a request names and their role can reach")
+	default:
+		s.warn("noCodeArtifactDomains", "codeArtifactDomainArns (or REPOLINK_CODEARTIFACT_DOMAIN_ARNS) is not set: requests of auth type "+
+			"codeartifact fail with InvalidRequest; list the ARNs of the domains that they use, or set codeArtifactAnyDomain=true to allow every domain")
 	}
 
 	// Every step of the provision and teardown machines checks for other
@@ -292,7 +300,24 @@ func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[s
 	if spec.Group == GroupWait {
 		env[envWaitDeadline] = cfg.WaitDeadline.String()
 	}
+	// Of the steps, preflight and the secret step get CodeArtifact tokens.
+	if spec.Handler == "preflight" || spec.Handler == "secret" {
+		setCodeArtifactDomains(env, cfg)
+	}
 	return env
+}
+
+// setCodeArtifactDomains sets envCodeArtifactDomains for a function that
+// gets CodeArtifact tokens: the listed domain ARNs, * when every domain is
+// allowed, or nothing, so that the function rejects requests of auth type
+// codeartifact.
+func setCodeArtifactDomains(env map[string]string, cfg Config) {
+	switch {
+	case len(cfg.CodeArtifactDomainARNs) > 0:
+		env[envCodeArtifactDomains] = strings.Join(cfg.CodeArtifactDomainARNs, ",")
+	case cfg.CodeArtifactAnyDomain:
+		env[envCodeArtifactDomains] = "*"
+	}
 }
 
 // newServiceFunctions creates the poller, webhook and operations functions.
@@ -308,6 +333,7 @@ func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[
 	if cfg.WebhookSecretARN != "" {
 		opts.env[envWebhookSecretARN] = cfg.WebhookSecretARN
 	}
+	setCodeArtifactDomains(opts.env, cfg)
 	s.Functions[pollerSpec.Handler] = newFunction(s.Stack, pollerSpec, opts)
 
 	opts.role = roles[GroupWebhook]

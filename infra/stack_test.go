@@ -375,9 +375,10 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_WAIT_DEADLINE":                "24h0m0s",
 		}},
 		{"poller", map[string]any{
-			"REPOLINK_HANDLER":            "poller",
-			"REPOLINK_DYNAMODB_TABLE":     table,
-			"REPOLINK_WEBHOOK_SECRET_ARN": exampleWebhookARN,
+			"REPOLINK_HANDLER":              "poller",
+			"REPOLINK_DYNAMODB_TABLE":       table,
+			"REPOLINK_WEBHOOK_SECRET_ARN":   exampleWebhookARN,
+			"REPOLINK_CODEARTIFACT_DOMAINS": exampleDomainARN + "," + exampleDomainARN2,
 		}},
 		{"webhook", map[string]any{
 			"REPOLINK_HANDLER":                     "webhook",
@@ -397,6 +398,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN":  "repolink-teardown",
 			"REPOLINK_DYNAMODB_TABLE":               table,
 			"REPOLINK_WEBHOOK_SECRET_ARN":           exampleWebhookARN,
+			"REPOLINK_CODEARTIFACT_DOMAINS":         exampleDomainARN + "," + exampleDomainARN2,
 		}},
 		{"endpoint", map[string]any{
 			"REPOLINK_HANDLER":                      "endpoint",
