@@ -43,6 +43,9 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 	if scaled && !sandboxMode {
 		return usagef("--sandbox-clock-scale, --sandbox-endpoint-delay and --sandbox-latency realistic need --sandbox")
 	}
+	if *t.endpointDelay > maxEndpointDelay {
+		return usagef("--sandbox-endpoint-delay must be %s at most, not %s", maxEndpointDelay, *t.endpointDelay)
+	}
 	if *t.scale < 1 {
 		return usagef("--sandbox-clock-scale must be 1 or more, not %g", *t.scale)
 	}

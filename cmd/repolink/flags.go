@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -300,4 +301,37 @@ func checkLatency(value string, bench bool) error {
 		return nil
 	}
 	return usagef("--sandbox-latency must be default or none, not %q", value)
+}
+
+// Bounds of the interval flags. A ticker needs a positive interval, and an
+// interval longer than an hour would leave a waiting endpoint or a failed
+// notification unchecked for that long.
+const (
+	minInterval = time.Second
+	maxInterval = time.Hour
+	// maxEndpointDelay bounds --sandbox-endpoint-delay, on the sandbox clock.
+	maxEndpointDelay = 24 * time.Hour
+)
+
+// pollIntervalFlag defines --poll-interval. Zero, the default, means 1s
+// with --sandbox and 1m otherwise.
+func pollIntervalFlag(fs *flag.FlagSet) *time.Duration {
+	return fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints, from 1s to 1h (default 1s with --sandbox, 1m otherwise)")
+}
+
+// checkIntervalFlag rejects a value of the duration flag name outside
+// [low, high] when the command line sets it. A flag left unset keeps its
+// default, which the command replaces later.
+func checkIntervalFlag(fs *flag.FlagSet, name string, low, high time.Duration) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != name {
+			return
+		}
+		value := f.Value.(flag.Getter).Get().(time.Duration)
+		if value < low || value > high {
+			err = usagef("--%s must be from %s to %s, not %s", name, low, high, value)
+		}
+	})
+	return err
 }

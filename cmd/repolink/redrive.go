@@ -19,12 +19,15 @@ const followInterval = 200 * time.Millisecond
 func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("redrive", "redrive [--sandbox] [--state-dir DIR] NAME|REQUEST_FILE", stderr)
 	flags := addExecutionFlags(fs, "run the redriven steps against the local sandbox, as the execution's first run did")
-	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
+	pollInterval := pollIntervalFlag(fs)
 	name, err := parseName(fs, args, nil)
 	if err != nil {
 		return err
 	}
 	if err := flags.validate(); err != nil {
+		return err
+	}
+	if err := checkIntervalFlag(fs, "poll-interval", minInterval, maxInterval); err != nil {
 		return err
 	}
 	if name, err = executionOf(ctx, *flags.stateDir, name, commandFlags(*flags.sandbox, *flags.stateDir), stderr); err != nil {

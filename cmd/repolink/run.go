@@ -25,7 +25,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("run", synopsis, stderr)
 	sandboxMode := fs.Bool("sandbox", false, "run against the local sandbox on 127.0.0.1 instead of real clouds and Snowflake")
 	stateDir := stateDirFlag(fs)
-	pollInterval := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
+	pollInterval := pollIntervalFlag(fs)
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
 	latency := latencyFlag(fs)
 	timing := addSandboxTimingFlags(fs)
@@ -34,11 +34,18 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if err := checkIntervalFlag(fs, "poll-interval", minInterval, maxInterval); err != nil {
+		return err
+	}
 	if len(positional) != 1 {
 		fs.Usage()
 		return usagef("run takes one request file; got %d arguments", len(positional))
 	}
 	if err := checkLatency(*latency, true); err != nil {
+		return err
+	}
+	var timed runtimeOptions
+	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {
 		return err
 	}
 
@@ -60,10 +67,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dir, err := prepareStateDir(*stateDir, warnTo(stderr))
 	if err != nil {
 		return usagef("%v", err)
-	}
-	var timed runtimeOptions
-	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {
-		return err
 	}
 	level := slog.LevelError
 	if *verbose {

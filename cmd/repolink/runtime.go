@@ -250,7 +250,9 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices}
 	interval := rt.poll
 	if rt.clock != nil {
-		interval = rt.clock.Wall(rt.poll)
+		// A large clock scale can shrink the interval to nothing, and a
+		// ticker needs a positive one.
+		interval = max(rt.clock.Wall(rt.poll), time.Millisecond)
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()

@@ -147,8 +147,8 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	jira := fs.String("jira-mapping", "", "mapping file that turns Jira deliveries at /v1/hooks/jira into requests")
 	serviceNow := fs.String("servicenow-mapping", "", "mapping file that turns ServiceNow deliveries at /v1/hooks/servicenow into requests")
 	hosts := fs.String("sandbox-hosts", defaultSandboxHosts, "comma-separated repository host names that the sandbox index serves")
-	poll := fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints (default 1s with --sandbox, 1m otherwise)")
-	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried (default 1s with --sandbox, 10s otherwise)")
+	poll := pollIntervalFlag(fs)
+	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried, from 1s to 1h (default 1s with --sandbox, 10s otherwise)")
 	latency := latencyFlag(fs)
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	localRefs := fs.String("allow-local-refs", "", "comma-separated env: and file: credential references that requests may use, such as env:SNOWFLAKE_KEY,file:/run/secrets/*; "+
@@ -159,6 +159,11 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	}
 	if fs.NArg() != 0 {
 		return upOptions{}, usagef("up takes no arguments; got %q", strings.Join(fs.Args(), " "))
+	}
+	for _, name := range []string{"poll-interval", "notify-interval"} {
+		if err := checkIntervalFlag(fs, name, minInterval, maxInterval); err != nil {
+			return upOptions{}, err
+		}
 	}
 
 	opts := upOptions{sandbox: *sandboxMode, listen: *listen, secretRef: *secretRef, jiraMapping: *jira,
