@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // Environment variables that configure the bootstrap. Of a pair, the second
@@ -22,7 +24,15 @@ const (
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
 	envRegion           = "AWS_REGION"
+	// envCodeArtifactDomains lists the CodeArtifact domain ARNs, or *, for
+	// which requests of auth type codeartifact get tokens. Unset rejects
+	// every such request.
+	envCodeArtifactDomains = "REPOLINK_CODEARTIFACT_DOMAINS"
 )
+
+// codeArtifactDomainsFix is the change that lets a rejected CodeArtifact
+// domain through in the stack.
+const codeArtifactDomainsFix = "add its ARN to the stack's codeArtifactDomainArns (or set codeArtifactAnyDomain=true) and deploy the stack again"
 
 // Service handler names. Every other name is a step of the registry.
 const (
@@ -58,6 +68,9 @@ type config struct {
 	// the webhook and the notifications. The webhook and the steps reject
 	// a request that references it.
 	WebhookSecretARN string
+	// CodeArtifactDomains is the comma-separated list of CodeArtifact
+	// domain ARNs, or *, for which tokens are got. Empty allows none.
+	CodeArtifactDomains string
 }
 
 // loadConfig reads the configuration and checks that the handler has what
@@ -79,6 +92,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		WebhookSecretARN: first(envWebhookSecretARN),
 		ProvisionMachine: first(envProvisionName),
 		TeardownMachine:  first(envTeardownName),
+
+		CodeArtifactDomains: first(envCodeArtifactDomains),
 	}
 	if cfg.Handler == handlerOperations {
 		cfg.TeardownStateMachineARN = first(envTeardownARN)
@@ -91,6 +106,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			problems = append(problems, fmt.Sprintf("%s=%q is not a positive duration; use a value such as 24h", envWaitDeadline, raw))
 		}
 		cfg.WaitDeadline = d
+	}
+	if _, err := workflow.ParseCodeArtifactDomains(cfg.CodeArtifactDomains, ""); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", envCodeArtifactDomains, err))
 	}
 	require := func(value, name, purpose string) {
 		if value == "" {

@@ -26,6 +26,11 @@ func TestLoadConfig(t *testing.T) {
 			want: config{Handler: "await_endpoint", Table: "waits", WaitDeadline: 36 * time.Hour},
 		},
 		{
+			name: "secret with codeartifact domains",
+			env:  map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_CODEARTIFACT_DOMAINS": "arn:aws:codeartifact:eu-west-1:111122223333:domain/corp"},
+			want: config{Handler: "secret", CodeArtifactDomains: "arn:aws:codeartifact:eu-west-1:111122223333:domain/corp"},
+		},
+		{
 			name: "webhook with the stack's names",
 			env: map[string]string{"REPOLINK_HANDLER": "webhook", "REPOLINK_WAITS_TABLE": "rl-waits",
 				"REPOLINK_STATE_MACHINE_ARN_PROVISION": "arn:aws:states:us-west-2:123456789012:stateMachine:rl-provision",
@@ -83,6 +88,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		{"operations without machine", map[string]string{"REPOLINK_HANDLER": "operations"}, []string{"REPOLINK_STATE_MACHINE_ARN_PROVISION is not set"}},
 		{"deadline without unit", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "24"}, []string{`REPOLINK_WAIT_DEADLINE="24" is not a positive duration`}},
+		{"codeartifact domain name", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_CODEARTIFACT_DOMAINS": "corp"}, []string{"REPOLINK_CODEARTIFACT_DOMAINS", "is not a CodeArtifact domain ARN"}},
 		{"negative deadline", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "-1h"}, []string{"is not a positive duration"}},
 	}
 	for _, tt := range tests {

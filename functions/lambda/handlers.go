@@ -121,8 +121,13 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list the credential references that requests may use: %w", err)
 	}
+	codeArtifactDomains, err := workflow.ParseCodeArtifactDomains(cfg.CodeArtifactDomains, codeArtifactDomainsFix)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", envCodeArtifactDomains, err)
+	}
 	adapters := awsenv.New(awsenv.Options{
 		Region:               cfg.Region,
+		CodeArtifactDomains:  &codeArtifactDomains,
 		AWS:                  awsadapter.Options{MaxAttempts: sdkMaxAttempts, MaxBackoff: sdkMaxBackoff},
 		Requests:             requests,
 		Waits:                waits,

@@ -31,6 +31,10 @@
 //	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook
 //	                             and the notifications, which every
 //	                             handler rejects as a request credential
+//	REPOLINK_CODEARTIFACT_DOMAINS
+//	                             CodeArtifact domain ARNs, or *, for which
+//	                             requests of auth type codeartifact get
+//	                             tokens; unset rejects every such request
 //	SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true
 //	                             keeps the Snowflake driver from probing
 //	                             cloud metadata addresses on connect. The

@@ -50,10 +50,13 @@ type Options struct {
 	// expire: the secret step records, the poller renews or warns, and
 	// teardown_snowflake deletes. Nil leaves CodeArtifact tokens
 	// unrenewed.
-	Credentials  workflow.CredentialRegistry
-	WaitDeadline time.Duration
-	Now          func() time.Time
-	Logger       *slog.Logger
+	Credentials workflow.CredentialRegistry
+	// CodeArtifactDomains limits the domains that requests of auth type
+	// codeartifact get tokens for. Nil allows every domain.
+	CodeArtifactDomains *workflow.CodeArtifactDomains
+	WaitDeadline        time.Duration
+	Now                 func() time.Time
+	Logger              *slog.Logger
 }
 
 // Adapters builds and caches the clients that steps use, one per region and
@@ -101,6 +104,7 @@ func (a *Adapters) Env() *workflow.Env {
 		Firewall:             a.Firewall,
 		Secrets:              a.secrets,
 		CodeArtifact:         a.CodeArtifact,
+		CodeArtifactDomains:  a.opts.CodeArtifactDomains,
 		Waits:                a.opts.Waits,
 		EndpointReservations: a.opts.EndpointReservations,
 		Credentials:          a.opts.Credentials,
