@@ -139,3 +139,60 @@ func TestOpenStoreAddsClaimColumn(t *testing.T) {
 		t.Errorf("state = %q, want %q", rec.State, StateDelivered)
 	}
 }
+
+// TestUpdateRejectsLapsedClaim lets one attempt outlive its claim while a
+// second notifier claims the record, and checks that the late outcome of
+// the first attempt overwrites neither the second claim nor its outcome.
+func TestUpdateRejectsLapsedClaim(t *testing.T) {
+	h := newHarness(t, true, nil)
+	h.execs.list = []engine.Execution{closed("DATA-13", engine.StatusSucceeded, "http://127.0.0.1:1/hook", 0)}
+	ctx := context.Background()
+	if err := h.notifier.Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.record(t, "DATA-13", 0)
+
+	firstUntil := h.clock.now.Add(claimFor)
+	if claimed, err := h.store.claim(ctx, rec, h.clock.now, firstUntil, true); err != nil || !claimed {
+		t.Fatalf("first claim = %v, %v, want the claim", claimed, err)
+	}
+	h.clock.now = firstUntil
+	secondUntil := h.clock.now.Add(claimFor)
+	if claimed, err := h.store.claim(ctx, rec, h.clock.now, secondUntil, true); err != nil || !claimed {
+		t.Fatalf("second claim = %v, %v, want the claim", claimed, err)
+	}
+
+	late := rec
+	late.Attempts++
+	late.State = StateFailed
+	late.LastError = "receiver responded 400"
+	stored, err := h.store.update(ctx, late, rec.Attempts, firstUntil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored {
+		t.Error("update with the lapsed first claim stored its outcome")
+	}
+	if got := h.record(t, "DATA-13", 0); got.State != StatePending {
+		t.Errorf("state after the lapsed update = %q, want %q", got.State, StatePending)
+	}
+
+	current := rec
+	current.Attempts++
+	current.State = StateDelivered
+	current.DeliveredAt = h.clock.now
+	current.LastStatus = 204
+	if stored, err := h.store.update(ctx, current, rec.Attempts, secondUntil); err != nil || !stored {
+		t.Fatalf("update with the held second claim = %v, %v, want it stored", stored, err)
+	}
+	if stored, err := h.store.update(ctx, late, rec.Attempts, firstUntil); err != nil || stored {
+		t.Errorf("lapsed update after the second outcome = %v, %v, want nothing stored", stored, err)
+	}
+	got := h.record(t, "DATA-13", 0)
+	if got.State != StateDelivered {
+		t.Errorf("state = %q, want %q", got.State, StateDelivered)
+	}
+	if got.Attempts != 1 {
+		t.Errorf("attempts = %d, want 1", got.Attempts)
+	}
+}

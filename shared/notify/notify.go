@@ -401,7 +401,8 @@ func (n *Notifier) Deliver(ctx context.Context) error {
 // notifier on the store attempts rec or attempted it since rec was read.
 func (n *Notifier) attempt(ctx context.Context, rec Record, due bool) bool {
 	started := n.cfg.Now()
-	claimed, err := n.cfg.Store.claim(ctx, rec, started, started.Add(claimFor), due)
+	claimedAttempts, claimedUntil := rec.Attempts, started.Add(claimFor)
+	claimed, err := n.cfg.Store.claim(ctx, rec, started, claimedUntil, due)
 	if err != nil {
 		n.log.Error("claim notification failed", "execution", rec.Execution, "redrive_count", rec.RedriveCount, "error", err)
 		return false
@@ -433,8 +434,12 @@ func (n *Notifier) attempt(ctx context.Context, rec Record, due bool) bool {
 		rec.NextAt = now.Add(n.backoff(rec.Attempts))
 		log.Warn("notification failed; will retry", "status", status, "error", rec.LastError, "retry_at", rec.NextAt)
 	}
-	if err := n.cfg.Store.update(ctx, rec); err != nil {
+	stored, err := n.cfg.Store.update(ctx, rec, claimedAttempts, claimedUntil)
+	switch {
+	case err != nil:
 		log.Error("record notification attempt failed", "error", err)
+	case !stored:
+		log.Warn("notification attempt outlived its claim; another attempt's outcome is kept", "claimed_until", claimedUntil)
 	}
 	return true
 }

@@ -184,19 +184,29 @@ func (s *Store) claim(ctx context.Context, r Record, now, until time.Time, due b
 	return n == 1, nil
 }
 
-// update stores the outcome of one delivery attempt and ends its claim.
-func (s *Store) update(ctx context.Context, r Record) error {
+// update stores the outcome of one delivery attempt and ends its claim. It
+// stores nothing and returns false when the claim that this attempt made
+// is no longer held: the claim ran out and another notifier claimed the
+// record or stored its own outcome. claimedAttempts and claimedUntil are
+// the attempt count that the claim matched and the end that it set.
+func (s *Store) update(ctx context.Context, r Record, claimedAttempts int, claimedUntil time.Time) (bool, error) {
 	var delivered int64
 	if !r.DeliveredAt.IsZero() {
 		delivered = r.DeliveredAt.UnixNano()
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, attempts = ?, next_at = ?,
-		last_status = ?, last_error = ?, delivered_at = ?, claimed_until = 0 WHERE execution = ? AND redrive_count = ?`,
-		r.State, r.Attempts, r.NextAt.UnixNano(), r.LastStatus, r.LastError, delivered, r.Execution, r.RedriveCount)
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, attempts = ?, next_at = ?,
+		last_status = ?, last_error = ?, delivered_at = ?, claimed_until = 0 WHERE execution = ? AND redrive_count = ?
+		AND state = ? AND attempts = ? AND claimed_until = ?`,
+		r.State, r.Attempts, r.NextAt.UnixNano(), r.LastStatus, r.LastError, delivered, r.Execution, r.RedriveCount,
+		StatePending, claimedAttempts, claimedUntil.UnixNano())
 	if err != nil {
-		return fmt.Errorf("update notification of %s: %w", r.Execution, err)
+		return false, fmt.Errorf("update notification of %s: %w", r.Execution, err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("update notification of %s: %w", r.Execution, err)
+	}
+	return n == 1, nil
 }
 
 // Get returns the notification of one run of an execution.
