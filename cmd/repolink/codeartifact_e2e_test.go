@@ -5,9 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
+
+// codeArtifactRunLimit bounds each CLI run of the CodeArtifact test. A run
+// against the sandbox takes a few seconds, so reaching the limit means a
+// step is stuck, for example on an unhealthy load balancer target.
+const codeArtifactRunLimit = 2 * time.Minute
 
 const sandboxCodeArtifactURL = "https://corp-111122223333.d.codeartifact.us-west-2.amazonaws.com/pypi/main/simple/"
 
@@ -24,7 +30,7 @@ func TestEndToEndCodeArtifactToken(t *testing.T) {
 	dir := t.TempDir()
 	req := writeRequest(t, codeArtifactRequest)
 
-	code, out, errOut := runCLI(t, "preflight", "--sandbox", "--state-dir", dir, req)
+	code, out, errOut := runCLITimed(t, codeArtifactRunLimit, "preflight", "--sandbox", "--state-dir", dir, req)
 	if code != exitOK {
 		t.Fatalf("preflight exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -32,7 +38,7 @@ func TestEndToEndCodeArtifactToken(t *testing.T) {
 		t.Errorf("preflight does not report the token that repolink gets:\n%s", out)
 	}
 
-	code, out, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	code, out, errOut = runCLITimed(t, codeArtifactRunLimit, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
 	if code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

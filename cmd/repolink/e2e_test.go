@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +31,52 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// runCLITimed runs the command like runCLI and fails the test when the
+// command has not returned within limit. The command's context ends at
+// limit, and the test waits 10 seconds more for it to return, so a step
+// that ignores its context still fails the test instead of hanging it.
+func runCLITimed(t *testing.T, limit time.Duration, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+
+	select {
+	case code := <-done:
+		if ctx.Err() != nil {
+			t.Fatalf("repolink %s timed out after %s (exit %d)\nstdout:\n%s\nstderr:\n%s",
+				strings.Join(args, " "), limit, code, stdout.String(), stderr.String())
+		}
+		return code, stdout.String(), stderr.String()
+	case <-time.After(limit + 10*time.Second):
+		t.Fatalf("repolink %s did not return within %s, although its context ended 10s before\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), limit+10*time.Second, stdout.String(), stderr.String())
+		return 0, "", ""
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a command may write while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // writeRequest writes the AWS example with edits applied to a temp file.
