@@ -37,13 +37,13 @@ var TeardownSteps = []Step{
 	{Name: "teardown_azure_proxy_vm", Waits: "the VM to release its network interface"},
 	{Name: "teardown_gcp_connections", Waits: "Snowflake to remove its endpoint from the service attachment"},
 	{Name: "teardown_gcp_service_attachment", Waits: "the service attachment's endpoints to go"},
-	{Name: "teardown_gcp_psc_subnet", Waits: "the service attachment to release the subnet"},
 	{Name: "teardown_gcp_forwarding_rule", Waits: "the service attachment to release the forwarding rule"},
 	{Name: "teardown_gcp_backend_service", Waits: "the forwarding rule to release the backend service"},
 	{Name: "teardown_gcp_health_check", Waits: "the backend service to release the health check"},
 	{Name: "teardown_gcp_instance_group", Waits: "the backend service to release the instance group"},
 	{Name: "teardown_gcp_proxy_vm"},
 	{Name: "teardown_gcp_firewall_rules"},
+	{Name: "teardown_gcp_psc_subnet", Waits: "the service attachment to release the subnet"},
 }
 
 // teardownHandlers returns the handlers of the teardown steps.

@@ -1,19 +1,20 @@
 // Package teardowngcp removes what the gcp-privatelink route built for a
 // request, after the shared steps have dropped the Snowflake objects and
 // deprovisioned the endpoint. Connections waits until the service
-// attachment has no live consumer endpoint. The other steps then delete in
-// the reverse order of provisioning. That order is the service attachment,
-// the Private Service Connect subnet when repolink created it, the
-// forwarding rule, the backend service, the health check, the instance
-// group, the proxy VM and the firewall rules. Each deletes only what carries the request's
-// tag, reports skipped when it finds nothing, and returns NotReady while a
-// resource is still in use, so that the state machine retries with
-// backoff.
+// attachment has no live consumer endpoint. The other steps then delete the
+// service attachment, the forwarding rule, the backend service, the health
+// check, the instance group, the proxy VM, the firewall rules and last the
+// Private Service Connect subnet when repolink created it. Each deletes
+// only what carries the request's tag, reports skipped when it finds
+// nothing, and returns NotReady while a resource is still in use, so that
+// the state machine retries with backoff. The subnet step instead reports
+// kept when another service attachment uses the subnet.
 package teardowngcp
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/gcproute"
@@ -65,7 +66,10 @@ func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Docum
 }
 
 // PSCSubnet deletes the Private Service Connect subnet when repolink
-// created it for the request, and leaves a subnet that existed before.
+// created it for the request, and leaves a subnet that existed before. A
+// subnet that another service attachment still takes NAT addresses from,
+// such as one of another request that set the same gcp.psc_subnet, is
+// reported as kept, so that the rest of the teardown goes on.
 func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	network, err := gcproute.Network(ctx, env, req)
@@ -83,10 +87,39 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 	if subnet == nil || subnet.Tags[cloud.TagRequest] != req.ID {
 		return Output{Action: workflow.Skipped, ID: g.PSCSubnet}, nil
 	}
+	users, err := subnetUsers(ctx, network, g.Region, subnet.Path, gcproute.NamesFor(req).ServiceAttachment)
+	if err != nil {
+		return Output{}, err
+	}
+	if len(users) > 0 {
+		return Output{Action: workflow.Kept, ID: subnet.Path,
+			Reason: "service attachment " + strings.Join(users, ", ") + " still takes NAT addresses from it; delete the subnet by hand once no attachment uses it"}, nil
+	}
 	if err := network.DeleteSubnetwork(ctx, g.Region, g.PSCSubnet); err != nil {
 		return Output{}, fmt.Errorf("delete subnetwork %s: %w", subnet.Path, err)
 	}
 	return Output{Action: workflow.Deleted, ID: subnet.Path}, nil
+}
+
+// subnetUsers returns the paths of the attachments in region, other than
+// the request's own, that take NAT addresses from the subnet. The request's
+// own attachment is left out because it may still be going away, and then
+// a delete of the subnet fails with NotReady and is retried.
+func subnetUsers(ctx context.Context, network cloud.GCPNetwork, region, subnet, own string) ([]string, error) {
+	attachments, err := network.ListServiceAttachments(ctx, region)
+	if err != nil {
+		return nil, fmt.Errorf("list service attachments in %s: %w", region, err)
+	}
+	var users []string
+	for _, sa := range attachments {
+		if sa.Name == own {
+			continue
+		}
+		if slices.ContainsFunc(sa.NATSubnets, func(s string) bool { return gcproute.SamePath(s, subnet) }) {
+			users = append(users, sa.Path)
+		}
+	}
+	return users, nil
 }
 
 // ForwardingRule deletes the request's forwarding rule.

@@ -2,6 +2,7 @@ package teardowngcp
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +22,7 @@ var mine = map[string]string{cloud.TagRequest: requestID}
 type network struct {
 	cloud.GCPNetwork
 	sa        *cloud.GCPServiceAttachment
+	others    []cloud.GCPServiceAttachment
 	subnet    *cloud.GCPSubnetwork
 	fr        *cloud.GCPForwardingRule
 	firewalls map[string]*cloud.GCPFirewallRule
@@ -35,6 +37,16 @@ func (n *network) FindServiceAttachment(context.Context, string, string) (*cloud
 func (n *network) DeleteServiceAttachment(_ context.Context, _, name string) error {
 	n.deleted = append(n.deleted, "service attachment "+name)
 	return n.deleteErr
+}
+
+// ListServiceAttachments returns the request's attachment, if any, and
+// the others.
+func (n *network) ListServiceAttachments(context.Context, string) ([]cloud.GCPServiceAttachment, error) {
+	out := append([]cloud.GCPServiceAttachment(nil), n.others...)
+	if n.sa != nil {
+		out = append(out, *n.sa)
+	}
+	return out, nil
 }
 
 func (n *network) FindSubnetwork(context.Context, string, string) (*cloud.GCPSubnetwork, error) {
@@ -147,6 +159,34 @@ func TestPSCSubnetOnlyWhenCreated(t *testing.T) {
 				t.Errorf("deleted (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestPSCSubnetKeptWhileShared(t *testing.T) {
+	subnet := &cloud.GCPSubnetwork{Path: "projects/corp/regions/us-central1/subnetworks/snet-psc", Tags: mine}
+	other := cloud.GCPServiceAttachment{Name: "rl-data-1-sa", Path: "projects/corp/regions/us-central1/serviceAttachments/rl-data-1-sa",
+		NATSubnets: []string{"https://www.googleapis.com/compute/v1/" + subnet.Path}}
+	n := &network{subnet: subnet, others: []cloud.GCPServiceAttachment{other}}
+	out, err := run(t, n, PSCSubnet)
+	if err != nil {
+		t.Fatalf("PSCSubnet: %v", err)
+	}
+	if out.Action != workflow.Kept {
+		t.Errorf("action = %q, want %q", out.Action, workflow.Kept)
+	}
+	if !strings.Contains(out.Reason, other.Path) {
+		t.Errorf("reason %q does not name %s", out.Reason, other.Path)
+	}
+	if len(n.deleted) != 0 {
+		t.Errorf("deleted %v, want nothing", n.deleted)
+	}
+
+	// The request's own attachment, still going away, does not keep it.
+	own := cloud.GCPServiceAttachment{Name: namesFor(document()).ServiceAttachment, Path: "p/own", NATSubnets: []string{subnet.Path}, Tags: mine}
+	n = &network{subnet: subnet, sa: &own}
+	out, err = run(t, n, PSCSubnet)
+	if err != nil || out.Action != workflow.Deleted {
+		t.Errorf("PSCSubnet with only the own attachment = %+v, %v; want deleted", out, err)
 	}
 }
 

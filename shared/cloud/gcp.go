@@ -313,6 +313,9 @@ type GCPNetwork interface {
 	// endpoints.
 	FindServiceAttachment(ctx context.Context, region, name string) (*GCPServiceAttachment, error)
 	CreateServiceAttachment(ctx context.Context, spec GCPServiceAttachmentSpec) (GCPServiceAttachment, error)
+	// ListServiceAttachments returns every attachment in region, also those
+	// that repolink did not create, without their connected endpoints.
+	ListServiceAttachments(ctx context.Context, region string) ([]GCPServiceAttachment, error)
 	// AddConsumerAcceptList adds one accept list entry and keeps the
 	// others; an equal entry already present changes nothing.
 	AddConsumerAcceptList(ctx context.Context, region, name string, entry GCPConsumerAcceptList) error

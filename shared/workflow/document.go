@@ -29,12 +29,17 @@ const (
 	Skipped = "skipped"
 	// Deleted is what a teardown step reports when it removed its resource.
 	Deleted = "deleted"
+	// Kept is what a teardown step reports when it left a resource of the
+	// request in place because something else still uses it.
+	Kept = "kept"
 )
 
 // Result is what every step reports: what it did and the main resource ID.
 type Result struct {
 	Action string `json:"action"`
 	ID     string `json:"id"`
+	// Reason is why a teardown step kept the resource.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Resources holds one entry per step, under the key the state machine

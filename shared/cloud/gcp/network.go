@@ -597,6 +597,29 @@ func (n *Network) FindServiceAttachment(ctx context.Context, region, name string
 	return out, nil
 }
 
+// ListServiceAttachments returns the attachments in region.
+func (n *Network) ListServiceAttachments(ctx context.Context, region string) ([]cloud.GCPServiceAttachment, error) {
+	ctx, cancel := n.p.call(ctx)
+	defer cancel()
+	var out []cloud.GCPServiceAttachment
+	for sa, err := range n.p.serviceAttachments.List(ctx, &computepb.ListServiceAttachmentsRequest{Project: n.project, Region: region}).All() {
+		if err != nil {
+			return nil, classify(err, n.project, "list service attachments in %s", region)
+		}
+		out = append(out, cloud.GCPServiceAttachment{
+			Name:                 sa.GetName(),
+			Path:                 resourcePath(sa.GetSelfLink()),
+			Region:               lastSegment(sa.GetRegion()),
+			ConnectionPreference: sa.GetConnectionPreference(),
+			TargetService:        resourcePath(sa.GetTargetService()),
+			NATSubnets:           resourcePaths(sa.GetNatSubnets()),
+			EnableProxyProtocol:  sa.GetEnableProxyProtocol(),
+			Tags:                 parseTags(sa.GetDescription()),
+		})
+	}
+	return out, nil
+}
+
 // CreateServiceAttachment inserts an attachment with ACCEPT_MANUAL and
 // PROXY protocol off, so that the proxy receives the raw TLS ClientHello.
 func (n *Network) CreateServiceAttachment(ctx context.Context, spec cloud.GCPServiceAttachmentSpec) (cloud.GCPServiceAttachment, error) {

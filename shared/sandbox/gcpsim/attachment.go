@@ -194,6 +194,33 @@ func (s *Server) getServiceAttachment(c call) (any, *apiError) {
 	if !ok {
 		return nil, notFound(c.path())
 	}
+	return s.renderServiceAttachment(c.path(), sa), nil
+}
+
+// listServiceAttachments returns the attachments of the call's project and
+// region, one page at a time.
+func (s *Server) listServiceAttachments(c call) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := "projects/" + c.project + "/" + c.scope + "/serviceAttachments/"
+	keys, next, apiErr := page(c, mapKeys(s.world.ServiceAttachments), func(k string) bool { return strings.HasPrefix(k, prefix) }, s.opts.PageSize)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	items := make([]map[string]any, 0, len(keys))
+	for _, key := range keys {
+		items = append(items, s.renderServiceAttachment(key, s.world.ServiceAttachments[key]))
+	}
+	out := map[string]any{"kind": "compute#serviceAttachmentList", "items": items}
+	if next != "" {
+		out["nextPageToken"] = next
+	}
+	return out, nil
+}
+
+// renderServiceAttachment returns the API form of the attachment at path.
+// Callers hold s.mu.
+func (s *Server) renderServiceAttachment(path string, sa *ServiceAttachment) map[string]any {
 	now := s.now()
 	accept := make([]map[string]any, 0, len(sa.ConsumerAcceptLists))
 	for _, e := range sa.ConsumerAcceptLists {
@@ -209,7 +236,7 @@ func (s *Server) getServiceAttachment(c call) (any, *apiError) {
 		accept = append(accept, entry)
 	}
 	connected := []map[string]any{}
-	for _, ep := range s.attachmentEndpoints(c.path()) {
+	for _, ep := range s.attachmentEndpoints(path) {
 		status, natIP := s.endpointStatus(sa, ep, now)
 		entry := map[string]any{
 			"endpoint": link(ep.Path), "consumerNetwork": link(ep.ConsumerNetwork),
@@ -222,13 +249,13 @@ func (s *Server) getServiceAttachment(c call) (any, *apiError) {
 	}
 	return map[string]any{
 		"kind": "compute#serviceAttachment", "id": fmt.Sprint(sa.ID), "name": sa.Name, "description": sa.Description,
-		"selfLink": link(c.path()), "region": link("projects/" + sa.Project + "/regions/" + sa.Region),
+		"selfLink": link(path), "region": link("projects/" + sa.Project + "/regions/" + sa.Region),
 		"connectionPreference": sa.ConnectionPreference, "targetService": link(sa.TargetService),
 		"natSubnets": links(sa.NATSubnets), "enableProxyProtocol": sa.EnableProxyProtocol,
 		"consumerAcceptLists": accept, "connectedEndpoints": connected, "fingerprint": sa.Fingerprint,
 		"pscServiceAttachmentId": map[string]string{"high": fmt.Sprint(sa.ID >> 32), "low": fmt.Sprint(sa.ID & 0xffffffff)},
 		"creationTimestamp":      timestamp(sa.CreatedAt),
-	}, nil
+	}
 }
 
 // attachmentEndpoints returns the live endpoints of an attachment, oldest

@@ -452,6 +452,8 @@ func (s *Server) route(ctx context.Context, c call) (any, *apiError) {
 		return s.insertServiceAttachment(c)
 	case key{"regions", "serviceAttachments", "", http.MethodGet}:
 		return s.getServiceAttachment(c)
+	case key{"regions", "serviceAttachments", "", "list:" + http.MethodGet}:
+		return s.listServiceAttachments(c)
 	case key{"regions", "serviceAttachments", "", http.MethodPatch}:
 		return s.patchServiceAttachment(c)
 
