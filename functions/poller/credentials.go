@@ -53,6 +53,8 @@ func (p *Poller) renew(ctx context.Context, c workflow.CredentialExpiry, left ti
 	case errors.Is(err, secret.ErrSecretGone):
 		log.Info("secret gone; credential no longer renewed", "secret", c.Secret, "execution", c.Execution)
 		p.dropExpiry(ctx, c, report)
+	case errors.Is(err, secret.ErrNotRenewable):
+		log.Info("credential replaced by a later run; token no longer renewed", "secret", c.Secret, "execution", c.Execution)
 	case err != nil:
 		report.Errors++
 		log.Warn("renew CodeArtifact token failed; retrying on the next poll", "secret", c.Secret, "execution", c.Execution,

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/repolink/repolink/functions/internal/tokentest"
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -178,6 +181,7 @@ func TestPollRenewsOncePerLifetime(t *testing.T) {
 func TestRenewTwiceKeepsOneRecord(t *testing.T) {
 	f := newRenewalFixture(t)
 	for range 2 {
+		f.clock.Advance(time.Hour)
 		if _, err := secret.Renew(t.Context(), f.sb.Env, f.record(t)); err != nil {
 			t.Fatalf("Renew: %v", err)
 		}
@@ -186,8 +190,9 @@ func TestRenewTwiceKeepsOneRecord(t *testing.T) {
 	if f.secretPassword(t) != tokens[len(tokens)-1] {
 		t.Error("the secret does not hold the latest token")
 	}
-	if got := f.record(t); !got.ExpiresAt.Equal(f.started.Add(12 * time.Hour)) {
-		t.Errorf("record expires %s, want %s", got.ExpiresAt, f.started.Add(12*time.Hour))
+	want := f.started.Add(2*time.Hour + 12*time.Hour)
+	if got := f.record(t); !got.ExpiresAt.Equal(want) {
+		t.Errorf("record expires %s, want %s", got.ExpiresAt, want)
 	}
 }
 
@@ -237,5 +242,45 @@ func TestPollWarnsOnceAboutStoredToken(t *testing.T) {
 	}
 	if len(records) != 0 {
 		t.Errorf("%d expiry records left after the expiry, want 0", len(records))
+	}
+}
+
+// fixedSecrets resolves every credential reference to one value.
+type fixedSecrets string
+
+func (s fixedSecrets) Resolve(context.Context, string) (string, error) { return string(s), nil }
+
+func TestPasswordRunStopsRenewal(t *testing.T) {
+	f := newRenewalFixture(t)
+	stale := f.record(t)
+
+	// The same request moves to a password that repolink does not renew.
+	f.sb.Request.Repository.IndexURL = "https://pypi.corp.example/simple/"
+	f.sb.Request.Repository.Auth = request.Auth{Type: "password", Username: "svc-pypi", PasswordRef: "env:PYPI_PASSWORD"}
+	f.sb.Env.Secrets = fixedSecrets("user-password")
+	if _, err := secret.Run(t.Context(), f.sb.Env, workflow.Document{Request: f.sb.Request, Execution: "DATA-4711-r2"}); err != nil {
+		t.Fatalf("secret step with password: %v", err)
+	}
+	records, err := f.store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 0 {
+		t.Errorf("%d expiry records after the password run, want 0", len(records))
+	}
+
+	f.clock.Advance(10 * time.Hour)
+	if report := f.poll(t); report.Renewed != 0 {
+		t.Errorf("Renewed = %d, want 0", report.Renewed)
+	}
+	// A poller that listed the record before the run renews from a stale copy.
+	if _, err := secret.Renew(t.Context(), f.sb.Env, stale); !errors.Is(err, secret.ErrNotRenewable) {
+		t.Errorf("Renew of the stale record: error = %v, want ErrNotRenewable", err)
+	}
+	if f.secretPassword(t) != "user-password" {
+		t.Error("the user's password was replaced")
+	}
+	if n := len(f.issuer.Calls()); n != 1 {
+		t.Errorf("AuthorizationToken called %d times, want only the first run's call", n)
 	}
 }

@@ -110,10 +110,18 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		out.Action = workflow.Created
 	}
-	if expiry != nil {
-		expiry.Secret, expiry.Execution, expiry.Request = qualified, in.Execution, req
-		out.CredentialExpiresAt = &expiry.ExpiresAt
-		recordExpiry(ctx, env, *expiry)
+	if expiry == nil {
+		// A record left from an earlier run, such as one of auth type
+		// codeartifact, would make the poller replace this credential.
+		if err := forgetExpiry(ctx, env, workflow.CredentialKey(sf.Account, qualified)); err != nil {
+			return Output{}, err
+		}
+		return out, nil
+	}
+	expiry.Secret, expiry.Execution, expiry.Request = qualified, in.Execution, req
+	out.CredentialExpiresAt = &expiry.ExpiresAt
+	if err := recordExpiry(ctx, env, *expiry); err != nil {
+		return Output{}, err
 	}
 	return out, nil
 }
@@ -133,20 +141,44 @@ func estimatedExpiry(req request.Request, user string, issuedAt time.Time) *work
 	return &workflow.CredentialExpiry{IssuedAt: issuedAt, ExpiresAt: issuedAt.Add(lifetime)}
 }
 
-// recordExpiry stores the record for the poller. A failure is logged, not
-// returned, because the secret works; only its renewal or warning is lost.
-func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) {
+// recordExpiry stores the record for the poller. For a credential that
+// repolink renews, a failure is returned as Transient so that the step is
+// retried, because without the record the token expires unrenewed. For
+// any other credential a failure is only logged, because the secret works
+// and only the expiry warning is lost.
+func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) error {
 	log := env.Logger
 	if env.Credentials == nil {
 		if log != nil && expiry.Renewable {
 			log.Warn("this deployment does not renew CodeArtifact tokens; the secret stops working when the token expires",
 				"secret", expiry.Secret, "execution", expiry.Execution, "expires_at", expiry.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		return
+		return nil
 	}
-	if err := env.Credentials.Put(ctx, expiry); err != nil && log != nil {
+	err := env.Credentials.Put(ctx, expiry)
+	if err == nil {
+		return nil
+	}
+	if expiry.Renewable {
+		return workflow.Errorf(workflow.ErrTransient, "record the CodeArtifact token expiry of secret %s for renewal: %v", expiry.Secret, err)
+	}
+	if log != nil {
 		log.Warn("record credential expiry failed", "secret", expiry.Secret, "execution", expiry.Execution, "error", err)
 	}
+	return nil
+}
+
+// forgetExpiry deletes the expiry record of a secret whose credential has
+// no known expiry. A failure is returned as Transient, because a renewable
+// record left behind would make the poller overwrite the new credential.
+func forgetExpiry(ctx context.Context, env *workflow.Env, key string) error {
+	if env.Credentials == nil {
+		return nil
+	}
+	if err := env.Credentials.Delete(ctx, key); err != nil {
+		return workflow.Errorf(workflow.ErrTransient, "delete the old credential expiry record %s: %v", key, err)
+	}
+	return nil
 }
 
 // ErrSecretGone is what Renew returns when the secret of a record no longer
@@ -179,6 +211,10 @@ func Renew(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExp
 		return expiry, fmt.Errorf("renew secret %s: %w", qualified, ErrSecretGone)
 	}
 
+	if err := checkStillRenewable(ctx, env, expiry); err != nil {
+		return expiry, fmt.Errorf("renew secret %s: %w", qualified, err)
+	}
+
 	issuedAt := env.Now()
 	token, err := env.CodeArtifactToken(ctx, req)
 	if err != nil {
@@ -195,6 +231,38 @@ func Renew(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExp
 		}
 	}
 	return expiry, nil
+}
+
+// ErrNotRenewable is the error of Renew when the stored record of the
+// secret is gone or no longer renewable. A later run then set a credential
+// that repolink does not get, and the caller's copy of the record is stale.
+var ErrNotRenewable = errors.New("the stored expiry record is gone or not renewable")
+
+// checkStillRenewable reads the record of expiry's secret again and returns
+// ErrNotRenewable unless it is still a renewable CodeArtifact record.
+// The record, which each run replaces or deletes, tells a CodeArtifact
+// token apart from a password that a user set, because no Snowflake output
+// that repolink reads shows a SECRET's USERNAME.
+//
+// NOTE: a run that replaces the record between this check and ALTER SECRET
+// still has its credential overwritten, until the run is repeated.
+func checkStillRenewable(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) error {
+	if env.Credentials == nil {
+		return nil
+	}
+	records, err := env.Credentials.List(ctx)
+	if err != nil {
+		return fmt.Errorf("read the credential expiry records: %w", err)
+	}
+	for _, r := range records {
+		if r.Key() == expiry.Key() {
+			if r.Renewable && r.Request.Repository.Auth.Type == request.AuthCodeArtifact {
+				return nil
+			}
+			return ErrNotRenewable
+		}
+	}
+	return ErrNotRenewable
 }
 
 // credentialError keeps a throttled or transient secret store failure

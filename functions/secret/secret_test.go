@@ -2,6 +2,8 @@ package secret
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -151,5 +153,29 @@ func TestRunRecordsEstimatedExpiryOfStoredToken(t *testing.T) {
 	}
 	if len(records) != 1 || records[0].Renewable {
 		t.Fatalf("expiry records = %+v, want one that is not renewable", records)
+	}
+}
+
+// failingRegistry is a credential registry whose Put fails.
+type failingRegistry struct{ workflow.CredentialRegistry }
+
+func (failingRegistry) Put(context.Context, workflow.CredentialExpiry) error {
+	return errors.New("database is locked")
+}
+
+func TestRunCodeArtifactRecordFailureRetries(t *testing.T) {
+	sb := sfsandbox.Start(t)
+	sb.Request = tokentest.Request(sb.Request)
+	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	issuer := &tokentest.Issuer{Clock: clock}
+	issuer.Env(sb.Env)
+	sb.Env.Credentials = failingRegistry{}
+
+	_, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request, Execution: "DATA-4711-r1"})
+	if workflow.NameOf(err) != workflow.ErrTransient {
+		t.Fatalf("error = %v (%q), want %s", err, workflow.NameOf(err), workflow.ErrTransient)
+	}
+	if !strings.Contains(err.Error(), "database is locked") {
+		t.Errorf("error %q does not include the registry error", err)
 	}
 }
