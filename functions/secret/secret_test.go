@@ -3,8 +3,8 @@ package secret
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
