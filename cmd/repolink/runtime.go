@@ -89,6 +89,11 @@ type runtimeOptions struct {
 	// that the steps read for a request. Commands that the operator runs
 	// with a request file leave it nil, so that every reference is read.
 	localRefs *secrets.AllowList
+	// codeArtifactDomains, when set, limits the CodeArtifact domains that
+	// requests of auth type codeartifact get tokens for. Commands that the
+	// operator runs with a request file leave it nil, so that every domain
+	// that the operator's credentials reach is allowed.
+	codeArtifactDomains *workflow.CodeArtifactDomains
 	// noExecutions opens no engine store, for commands such as preflight
 	// and invoke that start no execution. Like readOnly, it checks the mode
 	// of the state directory without recording it.
@@ -154,19 +159,20 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		indexHTTP = func() *http.Client { return client }
 	}
 	rt.env = &workflow.Env{
-		IndexHTTP:     indexHTTP,
-		Snowflake:     rt.adapters.Snowflake,
-		AWS:           rt.adapters.AWS,
-		Azure:         rt.adapters.Azure,
-		GCP:           rt.adapters.GCP,
-		Firewall:      rt.adapters.Firewall,
-		Secrets:       rt.adapters.requestSecrets,
-		CodeArtifact:  rt.adapters.CodeArtifact,
-		Waits:         store,
-		ProxyResolver: "169.254.169.253",
-		IndexSandbox:  opts.sandbox,
-		Now:           time.Now,
-		Logger:        opts.logger,
+		IndexHTTP:           indexHTTP,
+		Snowflake:           rt.adapters.Snowflake,
+		AWS:                 rt.adapters.AWS,
+		Azure:               rt.adapters.Azure,
+		GCP:                 rt.adapters.GCP,
+		Firewall:            rt.adapters.Firewall,
+		Secrets:             rt.adapters.requestSecrets,
+		CodeArtifact:        rt.adapters.CodeArtifact,
+		CodeArtifactDomains: opts.codeArtifactDomains,
+		Waits:               store,
+		ProxyResolver:       "169.254.169.253",
+		IndexSandbox:        opts.sandbox,
+		Now:                 time.Now,
+		Logger:              opts.logger,
 	}
 	if rt.expiries != nil {
 		rt.env.Credentials = rt.expiries

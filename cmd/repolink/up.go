@@ -25,6 +25,7 @@ import (
 	"github.com/repolink/repolink/shared/sfnapi"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/webhook/sqlitestore"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // Service defaults and limits.
@@ -57,6 +58,9 @@ type upOptions struct {
 	logLevel       slog.Level
 	// localRefs are the env: and file: references that requests may use.
 	localRefs secrets.AllowList
+	// codeArtifactDomains are the CodeArtifact domains that requests of
+	// auth type codeartifact may get tokens for.
+	codeArtifactDomains workflow.CodeArtifactDomains
 }
 
 func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -154,6 +158,9 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	localRefs := fs.String("allow-local-refs", "", "comma-separated env: and file: credential references that requests may use, such as env:SNOWFLAKE_KEY,file:/run/secrets/*; "+
 		"a trailing * matches every reference that starts with the text before it. It also applies to run, redrive and teardown on the directory that this service serves, "+
 		"because they hand their executions to it (default: none, so requests must use secret store references)")
+	codeArtifactDomains := fs.String("codeartifact-domains", "", "comma-separated CodeArtifact domain ARNs, such as arn:aws:codeartifact:us-east-1:111122223333:domain/corp, "+
+		"or * for every domain, that requests of auth type codeartifact may get tokens for with this process's AWS credentials. "+
+		"It also applies to run and redrive on the directory that this service serves (default: none, so those requests are rejected)")
 	if err := parseFlags(fs, args); err != nil {
 		return upOptions{}, err
 	}
@@ -176,6 +183,9 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 		return opts, err
 	}
 	opts.localRefs = allow
+	if opts.codeArtifactDomains, err = workflow.ParseCodeArtifactDomains(*codeArtifactDomains, codeArtifactDomainsFix); err != nil {
+		return opts, usagef("--codeartifact-domains: %v", err)
+	}
 	// Mapping files are checked before the state directory is created, so
 	// that an invalid one leaves nothing behind.
 	if err := checkMappings(opts.jiraMapping, opts.serviceNow, opts.localRefs); err != nil {
@@ -291,7 +301,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	}
 	rt, err := openRuntime(ctx, runtimeOptions{dir: opts.dir, sandbox: opts.sandbox, hosts: opts.sandboxHosts,
 		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant, localRefs: &opts.localRefs,
-		seedInPreflight: opts.sandbox})
+		codeArtifactDomains: &opts.codeArtifactDomains, seedInPreflight: opts.sandbox})
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +322,8 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
-	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs}
+	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs,
+		codeArtifactDomains: opts.codeArtifactDomains}
 	hook, err := webhook.New(webhook.Config{
 		Secret:     secret,
 		Executions: executions,
@@ -495,6 +506,9 @@ type serviceExecutions struct {
 	hosts []string
 	// localRefs are the env: and file: references that requests may use.
 	localRefs secrets.AllowList
+	// codeArtifactDomains are the CodeArtifact domains that requests of
+	// auth type codeartifact may get tokens for.
+	codeArtifactDomains workflow.CodeArtifactDomains
 }
 
 // Start checks that this service can run the request, prepares the sandbox
@@ -554,6 +568,7 @@ func (s *serviceExecutions) check(req request.Request) error {
 	if errors.As(checkSecretARNs(req), &names) {
 		fields = append(fields, names.Fields...)
 	}
+	fields = append(fields, s.unlistedDomains(req)...)
 	if !s.sandbox && req.Notify != nil && strings.HasPrefix(req.Notify.URL, "http://") {
 		fields = append(fields, request.FieldError{Path: "$.notify.url", Message: "must use https:// outside sandbox mode"})
 	}
@@ -574,12 +589,34 @@ func (s *serviceExecutions) checkAPIStart(req request.Request) error {
 	if errors.As(checkSecretARNs(req), &names) {
 		fields = append(fields, names.Fields...)
 	}
+	fields = append(fields, s.unlistedDomains(req)...)
 	fields = append(fields, s.unservedHosts(req)...)
 	if len(fields) > 0 {
 		return &request.ValidationError{Fields: fields}
 	}
 	return nil
 }
+
+// unlistedDomains returns an error for a request of auth type codeartifact
+// whose domain --codeartifact-domains does not list, so that it is rejected
+// before an execution starts. The steps check the list again.
+func (s *serviceExecutions) unlistedDomains(req request.Request) []request.FieldError {
+	if req.Repository.Auth.Type != request.AuthCodeArtifact {
+		return nil
+	}
+	repo, err := request.ParseCodeArtifactURL(req.Repository.IndexURL)
+	if err != nil || s.codeArtifactDomains.Allows(repo) {
+		// Validation reports an index URL that is not a CodeArtifact one.
+		return nil
+	}
+	return []request.FieldError{{Path: "$.repository.index_url", Message: fmt.Sprintf(
+		"CodeArtifact domain %s is not among the domains that this service gets tokens for; %s",
+		workflow.CodeArtifactDomainARN(repo), codeArtifactDomainsFix)}}
+}
+
+// codeArtifactDomainsFix is the change that lets a rejected CodeArtifact
+// domain through in repolink up.
+const codeArtifactDomainsFix = "restart repolink up with the domain ARN in --codeartifact-domains"
 
 // unservedHosts returns an error for each repository host of req that the
 // sandbox index does not serve, so that the request is rejected before an

@@ -64,8 +64,8 @@ func (c CodeArtifactDomains) Allows(repo request.CodeArtifactRepository) bool {
 	return false
 }
 
-// domainARN returns the ARN of repo's domain in the aws partition, for
-// error messages.
-func domainARN(repo request.CodeArtifactRepository) string {
+// CodeArtifactDomainARN returns the ARN of repo's domain in the aws
+// partition, for error messages.
+func CodeArtifactDomainARN(repo request.CodeArtifactRepository) string {
 	return fmt.Sprintf("arn:aws:codeartifact:%s:%s:domain/%s", repo.Region, repo.Owner, repo.Domain)
 }

@@ -75,7 +75,7 @@ func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (Index
 	}
 	if e.CodeArtifactDomains != nil && !e.CodeArtifactDomains.Allows(repo) {
 		return IndexToken{}, Invalid("repository.index_url: CodeArtifact domain %s is not among the domains that this deployment gets tokens for; %s",
-			domainARN(repo), e.CodeArtifactDomains.Fix)
+			CodeArtifactDomainARN(repo), e.CodeArtifactDomains.Fix)
 	}
 	if e.CodeArtifact == nil {
 		return IndexToken{}, Invalid("repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +
