@@ -29,6 +29,10 @@ type planReport struct {
 	// after Execution. Its status shows whether the resources of Execution
 	// still exist.
 	Teardown *executionView `json:"teardown,omitempty"`
+	// Rejected is the reason that a run of the request would be rejected
+	// before it starts, such as a changed route while an earlier run's
+	// resources exist.
+	Rejected string `json:"rejected,omitempty"`
 }
 
 func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -83,7 +87,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer closeReservations()
 
 	report := planReport{Report: plan.Plan(ctx, rt.env, req)}
-	if err := addExecutions(ctx, dir, req, &report); err != nil {
+	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), &report); err != nil {
 		return err
 	}
 	if *output == "json" {
@@ -128,8 +132,10 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 }
 
 // addExecutions adds the request's latest execution from the engine store,
-// when the state directory has one, and the teardown that started after it.
-func addExecutions(ctx context.Context, dir string, req request.Request, report *planReport) error {
+// when the state directory has one, the teardown that started after it,
+// and why a run would be rejected. flags are the flags of the commands
+// that the reason suggests.
+func addExecutions(ctx context.Context, dir string, req request.Request, flags string, report *planReport) error {
 	report.NextRun = request.ExecutionName(req.ID)
 	eng, _, err := openEngineStore(dir)
 	if errors.Is(err, errNoStore) {
@@ -139,6 +145,13 @@ func addExecutions(ctx context.Context, dir string, req request.Request, report 
 		return err
 	}
 	defer eng.Close()
+	err = checkPlacement(ctx, eng, req, flags)
+	var moved *placementChangeError
+	if errors.As(err, &moved) {
+		report.Rejected = moved.Error()
+	} else if err != nil {
+		return err
+	}
 	latest, free, err := latestRun(ctx, eng, req.ID)
 	if err != nil {
 		return err
@@ -198,6 +211,8 @@ func printPlan(w io.Writer, r planReport, flags string) {
 		fmt.Fprintln(w, "a run stops at the first conflict; its line says what to change")
 	}
 	switch {
+	case r.Rejected != "":
+		fmt.Fprintf(w, "a run would be rejected: %s\n", r.Rejected)
 	case r.Execution != nil && r.NextRun == "":
 		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
 	case r.Teardown != nil:

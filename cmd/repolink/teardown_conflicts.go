@@ -144,8 +144,9 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 
 // checkRedriveConflicts returns a usage error when execution x of the
 // request with ID id must not be redriven now. A provision execution must
-// not be redriven when a teardown of it has run or runs (checkTeardowns), or
-// a teardown of its request runs. A teardown must not be redriven while a
+// not be redriven when a teardown of it has run or runs (checkTeardowns), a
+// teardown of its request runs, or a later run or teardown of its request
+// started after it (checkLatestRun). A teardown must not be redriven while a
 // provision execution or another teardown of its request runs.
 func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
 	switch x.Machine {
@@ -153,17 +154,45 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 		if err := checkTeardowns(ctx, eng, x, id, flags); err != nil {
 			return err
 		}
-		return checkNoTeardownRunning(ctx, eng, id, "redriving "+x.Name, flags)
+		if err := checkNoTeardownRunning(ctx, eng, id, "redriving "+x.Name, flags); err != nil {
+			return err
+		}
+		return checkLatestRun(ctx, eng, x, id)
 	case teardownMachine:
 		return checkTeardownStart(ctx, eng, id, x.Name, flags)
 	}
 	return nil
 }
 
+// checkLatestRun returns a usage error when a later provision execution or
+// a teardown of the request with ID id started after the provision
+// execution x. A redrive of x would build x's request again over what the
+// later run built, or build again what the teardown removed.
+func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) error {
+	later, err := eng.ListMachine(ctx, provisionMachine, x.StartedAt)
+	if err != nil {
+		return err
+	}
+	// ListMachine returns the latest started first.
+	for _, run := range later {
+		if run.Name != x.Name && runOf(run, provisionMachine, id) {
+			return usagef("execution %s of request %s started after execution %s, so a redrive of %s would build its older request again over what %s built; "+
+				"redrive %s if it failed, or run the request again, which starts a new execution", run.Name, id, x.Name, x.Name, run.Name, run.Name)
+		}
+	}
+	teardown, err := latestTeardown(ctx, eng, id, x.Name)
+	if err != nil || teardown == nil {
+		return err
+	}
+	return usagef("teardown %s of request %s started after execution %s (%s), so a redrive of %s would build again what the teardown removed; "+
+		"run the request again to provision afresh, which starts a new execution", teardown.Name, id, x.Name, teardown.Status, x.Name)
+}
+
 // startCheck returns the sfnapi.Options.StartCheck for the Step Functions
 // API of repolink up. The check rejects a teardown of a request while a
 // provision execution or another teardown of it runs. It rejects a provision execution while a
-// teardown or another provision execution of its request runs. A start of
+// teardown or another provision execution of its request runs, and one
+// that changes the placement of an earlier run (checkPlacement). A start of
 // the running execution itself passes, so that StartExecution stays
 // idempotent. flags are the flags of the commands that the reason suggests.
 func startCheck(eng *engine.Engine, flags string) func(context.Context, string, string, json.RawMessage) (string, error) {
@@ -178,13 +207,31 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 			if err == nil {
 				err = checkNoOtherProvisionRunning(ctx, eng, id, name, flags)
 			}
+			if err == nil {
+				err = checkPlacementOfInput(ctx, eng, input, flags)
+			}
 		}
 		var usage *usageError
 		if errors.As(err, &usage) {
 			return usage.Error(), nil
 		}
+		var moved *placementChangeError
+		if errors.As(err, &moved) {
+			return moved.Error(), nil
+		}
 		return "", err
 	}
+}
+
+// checkPlacementOfInput runs checkPlacement on the request in the execution
+// input of a provision execution. An input without a request passes,
+// because its first step fails.
+func checkPlacementOfInput(ctx context.Context, eng *engine.Engine, input json.RawMessage, flags string) error {
+	var doc workflow.Document
+	if json.Unmarshal(input, &doc) != nil {
+		return nil
+	}
+	return checkPlacement(ctx, eng, doc.Request, flags)
 }
 
 // lockStartsOfInput returns the sfnapi.Options.LockStarts for the Step

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+)
+
+// TestRunRejectsChangedPlacement runs a request, then checks the same
+// request ID with another Snowflake account. A run of it would build a new
+// endpoint and leave the first run's resources behind, so plan and the
+// StartExecution check reject it until a teardown of the first run has
+// succeeded.
+func TestRunRejectsChangedPlacement(t *testing.T) {
+	dir := t.TempDir()
+	first := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-1"
+		section(doc, "snowflake")["account"] = "acct-first"
+	})
+	moved := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-1"
+		section(doc, "snowflake")["account"] = "acct-second"
+	})
+	movedReq, err := readRequest(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitOK {
+		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	rejected := "request PL-1 changes snowflake.account from execution PL-1 (SUCCEEDED)"
+	teardown := "repolink teardown --sandbox --state-dir " + dir + " PL-1"
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"a run would be rejected: " + rejected, teardown, "new id"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if reason := apiStartReason(t, dir, movedReq); !strings.Contains(reason, rejected) {
+		t.Errorf("StartExecution check: reason %q lacks %q", reason, rejected)
+	}
+
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "PL-1"); code != exitOK {
+		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved); code != exitOK || strings.Contains(out, "rejected") {
+		t.Errorf("plan after the teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if reason := apiStartReason(t, dir, movedReq); reason != "" {
+		t.Errorf("StartExecution check after the teardown: reason %q, want none", reason)
+	}
+}
+
+// apiStartReason returns why the StartExecution check of repolink up
+// rejects a provision execution of req in the state directory dir.
+func apiStartReason(t *testing.T, dir string, req request.Request) string {
+	t.Helper()
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	reason, err := startCheck(eng, "")(context.Background(), provisionMachine, "PL-1-r2", documentOf(t, req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reason
+}
+
+// TestRedriveRejectedAfterLaterRun checks that neither 'repolink redrive'
+// nor RedriveExecution redrives a failed provision execution once a later
+// run of the request started, because the redrive would build the older
+// request over what the later run built.
+func TestRedriveRejectedAfterLaterRun(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "RD-1")
+	s.start(t, provisionMachine, "RD-1", req)
+	s.stop(t, "RD-1")
+	changed := req
+	changed.Repository.Packages = []string{"requests"}
+	s.start(t, provisionMachine, "RD-1-r2", changed)
+	s.stop(t, "RD-1-r2")
+
+	code, _, errOut := runCLIWithin(t, "redrive", "--state-dir", s.dir, "RD-1")
+	assertUsage(t, "redrive RD-1", code, errOut, "execution RD-1-r2 of request RD-1 started after execution RD-1", "redrive RD-1-r2")
+	s.assertStatus(t, "RD-1", engine.StatusAborted)
+
+	err := s.apiRedrive(provisionMachine, "RD-1")
+	assertRejected(t, "RedriveExecution of RD-1", err, "ExecutionNotRedrivable", "RD-1-r2 of request RD-1 started after")
+	s.assertStatus(t, "RD-1", engine.StatusAborted)
+}
+
+// TestRedriveRejectedAfterRequestTeardown checks that a failed provision
+// execution is not redriven after a teardown of its request that carries
+// another name, such as the teardown of a later run.
+func TestRedriveRejectedAfterRequestTeardown(t *testing.T) {
+	s := newServedStore(t)
+	req := exampleRequest(t, "RD-2")
+	s.start(t, provisionMachine, "RD-2", req)
+	s.stop(t, "RD-2")
+	s.start(t, teardownMachine, "RD-2-cleanup", req)
+	s.stop(t, "RD-2-cleanup")
+
+	code, _, errOut := runCLIWithin(t, "redrive", "--state-dir", s.dir, "RD-2")
+	assertUsage(t, "redrive RD-2", code, errOut, "teardown RD-2-cleanup of request RD-2 started after execution RD-2", "run the request again")
+	s.assertStatus(t, "RD-2", engine.StatusAborted)
+
+	err := s.apiRedrive(provisionMachine, "RD-2")
+	assertRejected(t, "RedriveExecution of RD-2", err, "ExecutionNotRedrivable", "RD-2-cleanup")
+	s.assertStatus(t, "RD-2", engine.StatusAborted)
+}
