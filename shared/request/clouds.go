@@ -197,6 +197,11 @@ func (v *validator) gcp(g *GCP) {
 func (v *validator) egress(e *Egress) {
 	v.egressLocation(e)
 	if e.Cloud == "gcp" {
+		// A VPC firewall rule without target tags applies to every VM in
+		// the network, so the rule must name the repository's VMs.
+		if len(e.TargetTags) == 0 {
+			v.add("$.egress.target_tags", `missing; set the network tags of the repository's VMs, such as ["pypi"], because a firewall rule without target tags opens the port on every VM in the network`)
+		}
 		// Network tags follow the resource name rules: 1 to 63 lower-case
 		// letters, digits and hyphens, starting with a letter.
 		for i, tag := range e.TargetTags {

@@ -88,6 +88,24 @@ func TestValidateRejectsBlankTargetTag(t *testing.T) {
 	}
 }
 
+func TestValidateRequiresTargetTags(t *testing.T) {
+	for name, tags := range map[string]string{"absent": "", "empty": `"target_tags": [],`} {
+		t.Run(name, func(t *testing.T) {
+			doc := exampleJSON(t, "egress-ip.json")
+			doc = strings.Replace(doc, `"cloud": "aws",
+    "region": "us-west-2",
+    "security_group_id": "sg-0a1b2c3d4e5f60718",`, `"cloud": "gcp", "project": "corp-network", "network": "vpc-one", `+tags, 1)
+			got := fieldErrors(t, doc)
+			if message := got["$.egress.target_tags"]; !strings.Contains(message, "set the network tags of the repository's VMs") {
+				t.Errorf("errors = %v, want one at $.egress.target_tags", got)
+			}
+			if len(got) != 1 {
+				t.Errorf("errors = %v, want only $.egress.target_tags", got)
+			}
+		})
+	}
+}
+
 func TestValidateRejectsInvisibleCharacters(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -188,6 +188,8 @@ func withRequestRule(group armnetwork.SecurityGroup, target cloud.FirewallTarget
 			return cloud.FirewallChange{}, nil, fmt.Errorf("azure: %w in %s", err, target.NetworkSecurityGroupID)
 		}
 	}
+	// NOTE: the request names no address of the repository, so the rule has
+	// destination * and applies to everything the group is attached to.
 	rule := &armnetwork.SecurityRule{Name: to(name), Properties: &armnetwork.SecurityRulePropertiesFormat{
 		Description:              to(truncate(cloud.TagRequest+"="+target.RequestID+": Snowflake egress ranges", 140)),
 		Access:                   to(armnetwork.SecurityRuleAccessAllow),
