@@ -5,10 +5,12 @@
 // service attachment, the forwarding rule, the backend service, the health
 // check, the instance group, the proxy VM, the firewall rules and last the
 // Private Service Connect subnet when repolink created it. Each deletes
-// only what carries the request's tag, reports skipped when it finds
-// nothing, and returns NotReady while a resource is still in use, so that
-// the state machine retries with backoff. The subnet step instead reports
-// kept when another service attachment uses the subnet.
+// only what carries the request's tag and reports skipped when it finds
+// nothing. While another resource of the request still uses a resource,
+// the step returns NotReady, so that the state machine retries with
+// backoff. When a resource that is not the request's uses it, such as
+// another request's service attachment on a shared subnet, the step reports
+// it as kept with the reason, and the teardown goes on.
 package teardowngcp
 
 import (
@@ -96,6 +98,10 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 			Reason: "service attachment " + strings.Join(users, ", ") + " still takes NAT addresses from it; delete the subnet by hand once no attachment uses it"}, nil
 	}
 	if err := network.DeleteSubnetwork(ctx, g.Region, g.PSCSubnet); err != nil {
+		if user := foreignUser(err, gcproute.NamesFor(req)); user != "" {
+			return Output{Action: workflow.Kept, ID: subnet.Path,
+				Reason: user + " still uses it; delete the subnet by hand once no attachment uses it"}, nil
+		}
 		return Output{}, fmt.Errorf("delete subnetwork %s: %w", subnet.Path, err)
 	}
 	return Output{Action: workflow.Deleted, ID: subnet.Path}, nil
@@ -257,9 +263,41 @@ func remove(ctx context.Context, env *workflow.Env, in workflow.Document, kind s
 		return Output{}, err
 	}
 	if err := del(ctx, network, req.GCP, name); err != nil {
+		if user := foreignUser(err, gcproute.NamesFor(req)); user != "" {
+			return Output{Action: workflow.Kept, ID: path,
+				Reason: user + " still uses it and was not built for this request; delete the " + kind + " by hand once unused"}, nil
+		}
 		return Output{}, fmt.Errorf("delete %s %s: %w", kind, path, err)
 	}
 	return Output{Action: workflow.Deleted, ID: path}, nil
+}
+
+// foreignUser returns the path of the resource that blocks a delete with
+// NotReady when that resource is not one of the request's own, and ""
+// otherwise. A user of the request's own, such as its service attachment
+// while that is still being deleted, goes away, so the delete is retried.
+//
+// NOTE: the path comes from the text of Compute Engine's
+// resourceInUseByAnotherResource message ("... is already being used by
+// 'PATH'"). A message in another form gives "", so the step keeps waiting.
+func foreignUser(err error, names gcproute.Names) string {
+	if workflow.NameOf(err) != workflow.ErrNotReady {
+		return ""
+	}
+	_, rest, ok := strings.Cut(err.Error(), "already being used by '")
+	if !ok {
+		return ""
+	}
+	user, _, ok := strings.Cut(rest, "'")
+	if !ok || user == "" {
+		return ""
+	}
+	own := []string{names.VM, names.InstanceGroup, names.HealthCheck, names.HealthFirewall, names.NATFirewall,
+		names.BackendService, names.ForwardingRule, names.ServiceAttachment}
+	if slices.Contains(own, user[strings.LastIndex(user, "/")+1:]) {
+		return ""
+	}
+	return user
 }
 
 // Live returns the consumer endpoints that keep the attachment in use:

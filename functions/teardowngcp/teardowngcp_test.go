@@ -190,6 +190,36 @@ func TestPSCSubnetKeptWhileShared(t *testing.T) {
 	}
 }
 
+func TestForwardingRuleKeptForForeignUser(t *testing.T) {
+	rule := &cloud.GCPForwardingRule{Path: "projects/corp/regions/us-central1/forwardingRules/fr", Tags: mine}
+	inUse := func(user string) error {
+		return workflow.NotReady("gcp: delete forwarding rule fr in project corp: HTTP 400 resourceInUseByAnotherResource: The resource '%s' is already being used by '%s'", rule.Path, user)
+	}
+	foreign := "projects/corp/regions/us-central1/serviceAttachments/someone-sa"
+	n := &network{fr: rule, deleteErr: inUse(foreign)}
+	out, err := run(t, n, ForwardingRule)
+	if err != nil {
+		t.Fatalf("ForwardingRule: %v", err)
+	}
+	if out.Action != workflow.Kept {
+		t.Errorf("action = %q, want %q", out.Action, workflow.Kept)
+	}
+	if !strings.Contains(out.Reason, foreign) {
+		t.Errorf("reason %q does not name %s", out.Reason, foreign)
+	}
+
+	own := "projects/corp/regions/us-central1/serviceAttachments/" + namesFor(document()).ServiceAttachment
+	n = &network{fr: rule, deleteErr: inUse(own)}
+	if _, err := run(t, n, ForwardingRule); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Errorf("ForwardingRule used by the own attachment = %v, want NotReady", err)
+	}
+
+	n = &network{fr: rule, deleteErr: workflow.NotReady("in use")}
+	if _, err := run(t, n, ForwardingRule); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Errorf("ForwardingRule with an unnamed user = %v, want NotReady", err)
+	}
+}
+
 func TestFirewallRulesDeletesBoth(t *testing.T) {
 	var want []string
 	n := &network{firewalls: map[string]*cloud.GCPFirewallRule{}}
