@@ -31,7 +31,13 @@ func (p *Poller) checkCredentials(ctx context.Context, report *Report) {
 		return
 	}
 	now := p.Env.Now()
-	for _, c := range list {
+	for i, c := range list {
+		if ctx.Err() != nil {
+			report.Errors++
+			log.Warn("credential check time limit reached; the rest is checked on the next poll",
+				"checked", i, "records", len(list), "error", ctx.Err())
+			return
+		}
 		lifetime := c.ExpiresAt.Sub(c.IssuedAt)
 		left := c.ExpiresAt.Sub(now)
 		if left > lifetime/RenewShare {

@@ -16,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/shared/expiries"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -282,5 +283,68 @@ func TestPasswordRunStopsRenewal(t *testing.T) {
 	}
 	if n := len(f.issuer.Calls()); n != 1 {
 		t.Errorf("AuthorizationToken called %d times, want only the first run's call", n)
+	}
+}
+
+// failingWaits is a wait registry whose List fails.
+type failingWaits struct{ memWaits }
+
+func (*failingWaits) List(context.Context) ([]workflow.Wait, error) {
+	return nil, errors.New("wait table unavailable")
+}
+
+func TestPollRenewsWhenWaitListFails(t *testing.T) {
+	f := newRenewalFixture(t)
+	f.sb.Env.Waits = &failingWaits{}
+	f.clock.Advance(9 * time.Hour)
+
+	report, err := f.poller.Poll(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "wait table unavailable") {
+		t.Errorf("Poll error = %v, want the wait listing error", err)
+	}
+	if report.Renewed != 1 {
+		t.Errorf("Renewed = %d, want 1", report.Renewed)
+	}
+	if report.Errors != 1 {
+		t.Errorf("Errors = %d, want 1 for the wait listing", report.Errors)
+	}
+}
+
+// blockingConn is a Snowflake connection whose queries return only when
+// their context ends.
+type blockingConn struct{}
+
+func (blockingConn) Exec(context.Context, string) error { return errors.New("unexpected exec") }
+
+func (blockingConn) Query(ctx context.Context, _ string) ([]snowflake.Row, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestPollRenewsDespiteSlowEndpointQuery(t *testing.T) {
+	f := newRenewalFixture(t)
+	sandboxConn := f.sb.Env.Snowflake
+	f.sb.Env.Snowflake = func(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
+		if sf.Account == "slow-account" {
+			return blockingConn{}, nil
+		}
+		return sandboxConn(ctx, sf)
+	}
+	wait := workflow.Wait{Token: "tok", Execution: "DATA-9", ServiceID: "svc", Cloud: "aws",
+		Snowflake: request.Snowflake{Account: "slow-account", User: "SVC"}, Deadline: f.started.Add(48 * time.Hour)}
+	if err := f.sb.Env.Waits.Put(t.Context(), wait); err != nil {
+		t.Fatal(err)
+	}
+	f.poller.Tasks = &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
+	f.clock.Advance(9 * time.Hour)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	report, err := f.poller.Poll(ctx)
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	if report.Renewed != 1 {
+		t.Errorf("Renewed = %d, want 1 although the endpoint query timed out; logs:\n%s", report.Renewed, f.logs)
 	}
 }
