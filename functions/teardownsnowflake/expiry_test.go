@@ -48,3 +48,39 @@ func TestRunForgetsCredentialExpiry(t *testing.T) {
 		t.Errorf("records after teardown = %+v, want only %s", records, other.Secret)
 	}
 }
+
+func TestRunKeepsExpiryOfKeptSecret(t *testing.T) {
+	conn := &scriptedConn{rows: map[string][]snowflake.Row{
+		"SHOW SECRETS": {{"name": "CORP_PYPI_SECRET", "comment": "repolink request DATA-9000"}},
+	}}
+	store, err := expiries.Open(filepath.Join(t.TempDir(), "credentials.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	req := testRequest()
+	record := workflow.CredentialExpiry{Secret: sfobject.Qualified(req.Snowflake, workflow.NamesFor(req).Secret), Request: req,
+		Renewable: true, ExpiresAt: time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)}
+	if err := store.Put(t.Context(), record); err != nil {
+		t.Fatal(err)
+	}
+
+	env := &workflow.Env{
+		Snowflake:   func(context.Context, request.Snowflake) (snowflake.Conn, error) { return conn, nil },
+		Credentials: store,
+	}
+	out, err := Run(t.Context(), env, workflow.Document{Request: req})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(out.Kept) != 1 || out.Kept[0].Type != "SECRET" {
+		t.Fatalf("kept = %+v, want the secret of the other request", out.Kept)
+	}
+	records, err := store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 {
+		t.Errorf("%d records after teardown, want the kept secret's record", len(records))
+	}
+}

@@ -72,10 +72,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	removed += unset
 
+	secretObject := stored(kindSecrets, sf.Database, sf.Schema, names.Secret)
 	objects := []object{
 		stored(kindRepositories, sf.Database, sf.Schema, names.Repository),
 		stored(kindIntegrations, "", "", names.Integration),
-		stored(kindSecrets, sf.Database, sf.Schema, names.Secret),
+		secretObject,
 	}
 	var drop []object
 	for _, obj := range objects {
@@ -136,7 +137,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	removed += dropped
 	kept = append(kept, failed...)
-	forgetCredentialExpiry(ctx, env, sf.Account, sfobject.Qualified(sf, names.Secret))
+	if !isKept(kept, secretObject) {
+		forgetCredentialExpiry(ctx, env, sf.Account, sfobject.Qualified(sf, names.Secret))
+	}
 
 	action := workflow.Skipped
 	if removed > 0 {
@@ -146,6 +149,19 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// those of earlier runs too.
 	id := strings.Join(append([]string{repo}, earlierRepos...), ", ")
 	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept}, nil
+}
+
+// isKept reports whether obj is in kept. A SECRET under the request's name
+// that stays, such as one that another request created, keeps its expiry
+// record, because its owner still renews or warns about it. A failed drop
+// of the request's own SECRET fails the step before this check.
+func isKept(kept []Kept, obj object) bool {
+	for _, k := range kept {
+		if k.Type == obj.objectType() && k.Name == obj.qualified() {
+			return true
+		}
+	}
+	return false
 }
 
 // forgetCredentialExpiry deletes the expiry record of the request's secret,
