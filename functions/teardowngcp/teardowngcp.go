@@ -71,7 +71,8 @@ func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Docum
 // created it for the request, and leaves a subnet that existed before. A
 // subnet that another service attachment still takes NAT addresses from,
 // such as one of another request that set the same gcp.psc_subnet, is
-// reported as kept, so that the rest of the teardown goes on.
+// reported as kept, so that the rest of the teardown goes on. A subnet that
+// another request created is reported as kept too, naming that request.
 func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	network, err := gcproute.Network(ctx, env, req)
@@ -86,8 +87,15 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 	if err != nil {
 		return Output{}, fmt.Errorf("find subnetwork %s: %w", g.PSCSubnet, err)
 	}
-	if subnet == nil || subnet.Tags[cloud.TagRequest] != req.ID {
+	if subnet == nil || subnet.Tags[cloud.TagRequest] == "" {
 		return Output{Action: workflow.Skipped, ID: g.PSCSubnet}, nil
+	}
+	owner := subnet.Tags[cloud.TagRequest]
+	if owner != req.ID {
+		// The request adopted the subnet that another request created,
+		// and that request's teardown deletes it once no attachment uses it.
+		return Output{Action: workflow.Kept, ID: subnet.Path,
+			Reason: fmt.Sprintf("created for request %s, whose teardown deletes it; if that teardown kept it and no service attachment uses it now, delete it by hand", owner)}, nil
 	}
 	users, err := subnetUsers(ctx, network, g.Region, subnet.Path, gcproute.NamesFor(req).ServiceAttachment)
 	if err != nil {
