@@ -2,19 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
 )
 
 // TestRunRejectsChangedPlacement runs a request, then checks the same
 // request ID with another Snowflake account. A run of it would build a new
-// endpoint and leave the first run's resources behind, so plan and the
-// StartExecution check reject it until a teardown of the first run has
-// succeeded.
+// endpoint and leave the first run's resources behind, so run, plan, the
+// StartExecution check and webhook starts reject it until a teardown of the
+// first run has succeeded.
 func TestRunRejectsChangedPlacement(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	dir := t.TempDir()
 	first := writeRequest(t, func(doc map[string]any) {
 		doc["id"] = "PL-1"
@@ -46,6 +50,27 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 	if reason := apiStartReason(t, dir, movedReq); !strings.Contains(reason, rejected) {
 		t.Errorf("StartExecution check: reason %q lacks %q", reason, rejected)
 	}
+
+	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
+	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id")
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Describe(context.Background(), "PL-1-r2"); !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("PL-1-r2 after the rejected run: error = %v, want no such execution", err)
+	}
+
+	// A webhook delivery of the changed request gets a conflict.
+	rt := &runtime{dir: dir, engine: eng, logger: slog.New(slog.DiscardHandler)}
+	_, err = (&serviceExecutions{rt: rt}).Start(context.Background(), movedReq)
+	var conflicting *webhook.ConflictError
+	if !errors.As(err, &conflicting) {
+		t.Errorf("webhook start: error = %v, want a ConflictError", err)
+	} else if !strings.Contains(conflicting.Reason, rejected) || conflicting.Execution != "PL-1" {
+		t.Errorf("webhook start: ConflictError for %s with reason %q, want PL-1 and %q", conflicting.Execution, conflicting.Reason, rejected)
+	}
+	eng.Close()
 
 	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "PL-1"); code != exitOK {
 		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

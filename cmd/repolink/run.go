@@ -111,6 +111,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if errors.As(err, &running) {
 		return usagef("%s", leftOpenAdvice(running, progress))
 	}
+	var moved *placementChangeError
+	if errors.As(err, &moved) {
+		moved.flags = progress.flags
+		return usagef("%v", moved)
+	}
 	if err != nil {
 		return err
 	}
@@ -205,6 +210,11 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
 		return usagef("%s", servedOpenAdvice(running, progress))
+	}
+	var moved *placementChangeError
+	if errors.As(err, &moved) {
+		moved.flags = progress.flags
+		return usagef("%v", moved)
 	}
 	if err != nil {
 		return err
@@ -389,7 +399,10 @@ func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, r
 // A request whose last execution has closed gets a new execution with a run
 // suffix, because a closed name cannot be reused. An open execution of the
 // request's ID with another request is a *webhook.RunningError, and a
-// running teardown of the request is a *teardownRunningError. Callers hold
+// running teardown of the request is a *teardownRunningError. A change of
+// the route, cloud account or region, or Snowflake account from an earlier
+// run whose resources exist is a *placementChangeError without flags.
+// Callers hold
 // the start lock of the request in the store's state directory
 // (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
@@ -421,6 +434,9 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 	}
 	if teardown != nil {
 		return "", &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
+	}
+	if err := checkPlacement(ctx, eng, req, ""); err != nil {
+		return "", err
 	}
 	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {
 		return "", fmt.Errorf("start execution %s: %w", free, err)

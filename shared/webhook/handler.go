@@ -51,7 +51,9 @@ type Executions interface {
 	// closed executions of other requests, Start begins a new execution
 	// under the next free run name, as repolink run does for a changed
 	// request file. A *RunningError means that an execution of the ID is
-	// still running with another request. A *request.ValidationError
+	// still running with another request. A *ConflictError means that
+	// the request conflicts with an earlier execution of the ID in a way
+	// that waiting does not resolve. A *request.ValidationError
 	// means that this service cannot run the request as given.
 	Start(ctx context.Context, req request.Request) (string, error)
 	// Status returns the status of an execution, such as RUNNING.
@@ -79,6 +81,17 @@ func (e *RunningError) Error() string {
 	}
 	return fmt.Sprintf("execution %s of request %s is still running with a different request", e.Execution, e.Ticket)
 }
+
+// ConflictError reports that a request must not start because of an
+// earlier execution of its ticket, such as a changed route while the
+// resources of the earlier execution exist. Reason contains what to do.
+type ConflictError struct {
+	Ticket    string
+	Execution string
+	Reason    string
+}
+
+func (e *ConflictError) Error() string { return e.Reason }
 
 // statusRunning is the status of a running execution.
 const statusRunning = "RUNNING"
@@ -272,12 +285,16 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	})
 	var invalid *request.ValidationError
 	var running *RunningError
+	var conflicting *ConflictError
 	switch {
 	case errors.As(err, &invalid):
 		h.invalid(w, d.Source, err)
 		return
 	case errors.As(err, &running):
 		h.conflict(ctx, w, log, running, adapter)
+		return
+	case errors.As(err, &conflicting):
+		h.rejectConflicting(ctx, w, log, conflicting, adapter)
 		return
 	case err != nil:
 		log.Error("start execution failed", "error", err)
@@ -350,6 +367,20 @@ func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog
 		return
 	}
 	writeJSON(w, http.StatusConflict, Response{Execution: running.Execution, Error: ChangedRequestReason(running)})
+}
+
+// rejectConflicting responds to a request that conflicts with an earlier
+// execution of its ticket. Ticket adapters respond 200 with the reason, as
+// for a conflict with a running execution.
+func (h *Handler) rejectConflicting(ctx context.Context, w http.ResponseWriter, log *slog.Logger, conflicting *ConflictError, adapter bool) {
+	log.Warn("request conflicts with an earlier execution of the ticket; nothing new started",
+		"execution", conflicting.Execution, "reason", conflicting.Reason)
+	if adapter {
+		writeJSON(w, http.StatusOK, Response{Execution: conflicting.Execution, Status: h.status(ctx, conflicting.Execution),
+			Reason: conflicting.Reason})
+		return
+	}
+	writeJSON(w, http.StatusConflict, Response{Execution: conflicting.Execution, Error: conflicting.Reason})
 }
 
 // ChangedRequestReason returns the response error for a request that POST

@@ -475,12 +475,16 @@ func TestRequestWebhookDuringAndAfterTeardown(t *testing.T) {
 
 func TestRequestWebhookStartFailure(t *testing.T) {
 	tests := []struct {
-		name     string
-		err      error
-		wantCode int
+		name      string
+		err       error
+		wantCode  int
+		wantError string
 	}{
 		{name: "request the service cannot run", err: &request.ValidationError{Fields: []request.FieldError{{Path: "$.notify.url", Message: "must use https://"}}}, wantCode: http.StatusBadRequest},
 		{name: "store error", err: errors.New("disk full"), wantCode: http.StatusInternalServerError},
+		{name: "conflict with an earlier execution", err: &ConflictError{Ticket: "DATA-4711", Execution: "DATA-4711",
+			Reason: "request DATA-4711 changes route from execution DATA-4711"}, wantCode: http.StatusConflict,
+			wantError: "request DATA-4711 changes route from execution DATA-4711"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,6 +497,9 @@ func TestRequestWebhookStartFailure(t *testing.T) {
 			}
 			if strings.Contains(resp.Error, "disk full") {
 				t.Errorf("response leaks an internal error: %q", resp.Error)
+			}
+			if !strings.Contains(resp.Error, tt.wantError) {
+				t.Errorf("response error %q lacks %q", resp.Error, tt.wantError)
 			}
 
 			// Nothing was recorded, so a later delivery starts the run.
