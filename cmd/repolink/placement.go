@@ -11,64 +11,6 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// placementField is a request field that decides where a run builds its
-// resources. A teardown removes what the latest run of the request built,
-// so a run that changes one of these fields would leave the resources of
-// the earlier run behind.
-type placementField struct {
-	path  string
-	value string
-}
-
-// placementFields returns the route, the Snowflake account and the cloud
-// account and region fields of req, with "" for an absent block.
-func placementFields(req request.Request) []placementField {
-	fields := []placementField{
-		{"route", string(req.Route)},
-		{"snowflake.account", strings.ToLower(req.Snowflake.Account)},
-	}
-	var aws request.AWS
-	if req.AWS != nil {
-		aws = *req.AWS
-	}
-	var azure request.Azure
-	if req.Azure != nil {
-		azure = *req.Azure
-	}
-	var gcp request.GCP
-	if req.GCP != nil {
-		gcp = *req.GCP
-	}
-	var egress request.Egress
-	if req.Egress != nil {
-		egress = *req.Egress
-	}
-	return append(fields,
-		placementField{"aws.region", aws.Region},
-		placementField{"azure.subscription_id", strings.ToLower(azure.SubscriptionID)},
-		placementField{"azure.resource_group", strings.ToLower(azure.ResourceGroup)},
-		placementField{"azure.location", azure.Location},
-		placementField{"gcp.project", gcp.Project},
-		placementField{"gcp.region", gcp.Region},
-		placementField{"egress.cloud", egress.Cloud},
-		placementField{"egress.region", egress.Region},
-		placementField{"egress.project", egress.Project},
-	)
-}
-
-// changedPlacement returns the paths of the placement fields whose values
-// differ between earlier and req.
-func changedPlacement(earlier, req request.Request) []string {
-	before := placementFields(earlier)
-	var changed []string
-	for i, field := range placementFields(req) {
-		if field.value != before[i].value {
-			changed = append(changed, field.path)
-		}
-	}
-	return changed
-}
-
 // placementChangeError is the error of a run whose request changes a
 // placement field from an earlier run of the same request ID whose
 // resources no teardown has removed.
@@ -111,7 +53,7 @@ func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request
 		if json.Unmarshal(x.Input, &doc) != nil {
 			continue
 		}
-		changed := changedPlacement(doc.Request, req)
+		changed := request.ChangedPlacement(doc.Request, req)
 		if len(changed) == 0 {
 			continue
 		}

@@ -371,3 +371,30 @@ func TestWebhookTeardownBeforeRecord(t *testing.T) {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
 }
+
+// TestWebhookRejectsChangedPlacement checks that a request that moves a
+// succeeded run to another Snowflake account is rejected until a teardown
+// of the request has succeeded, because the run would leave the earlier
+// run's resources behind.
+func TestWebhookRejectsChangedPlacement(t *testing.T) {
+	f := newTeardownFixture(t)
+	body := readExample(t)
+	moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
+	f.provisioned(t, body)
+
+	got := f.deliver(t, "moved request", moved, http.StatusConflict)
+	if got.Execution != "DATA-4711" {
+		t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
+	}
+	if want := "request DATA-4711 changes snowflake.account from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
+		t.Errorf("moved request: error %q lacks %q", got.Error, want)
+	}
+
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+	got = f.deliver(t, "moved request after the teardown", moved, http.StatusAccepted)
+	if got.Execution != "DATA-4711-r2" {
+		t.Errorf("moved request after the teardown: execution %q, want DATA-4711-r2", got.Execution)
+	}
+}

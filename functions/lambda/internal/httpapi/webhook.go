@@ -219,6 +219,7 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 
 	var ran *ranError
 	var running *webhook.RunningError
+	var conflicting *webhook.ConflictError
 	switch {
 	case errors.As(err, &ran):
 		reason := fmt.Sprintf("%v; redrive it if it failed, or change the request to start a new execution", ran)
@@ -227,6 +228,9 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	case errors.As(err, &running):
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
 		return respond(http.StatusConflict, webhook.Response{Execution: running.Execution, Error: webhook.ChangedRequestReason(running)})
+	case errors.As(err, &conflicting):
+		log.Warn("request conflicts with an earlier execution of the ticket; nothing new started", "execution", conflicting.Execution)
+		return respond(http.StatusConflict, webhook.Response{Execution: conflicting.Execution, Error: conflicting.Reason})
 	case err != nil:
 		log.Error("start execution failed", "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"})
@@ -284,7 +288,7 @@ func requestHash(canonical []byte, torn *teardown) string {
 // expired, and the loop starts at ID again.
 func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, torn *teardown, log *slog.Logger) (string, error) {
 	base := request.ExecutionName(req.ID)
-	if name, err := w.checkKnownRuns(ctx, req, canonical, known); name != "" || err != nil {
+	if name, err := w.checkKnownRuns(ctx, req, canonical, known, torn); name != "" || err != nil {
 		return name, err
 	}
 
@@ -320,9 +324,11 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 
 // checkKnownRuns describes the ticket's known runs. An open run of another
 // request gives a *webhook.RunningError, and an open run of req itself gives
-// its name. It returns "" and nil when every known run has closed or left
-// the execution history.
-func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string) (string, error) {
+// its name. A succeeded run that req changes the route or an account or
+// region of gives a *webhook.ConflictError, unless torn, the request's
+// latest teardown, succeeded after it started. It returns "" and nil when
+// every known run has closed or left the execution history.
+func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string, torn *teardown) (string, error) {
 	for _, name := range known {
 		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
@@ -332,6 +338,9 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 			return "", err
 		}
 		if !isOpen(x.Status) {
+			if err := checkPlacement(req, name, x, torn); err != nil {
+				return "", err
+			}
 			continue
 		}
 		var doc workflow.Document
@@ -343,6 +352,30 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 		return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
 	}
 	return "", nil
+}
+
+// checkPlacement returns a *webhook.ConflictError when the closed execution
+// x, named name, succeeded with a request whose route, account or region
+// req changes, and no succeeded teardown, torn being the latest, started
+// after it. A run of req would leave what x built behind, because a
+// teardown removes only what the latest run built.
+func checkPlacement(req request.Request, name string, x sfn.Execution, torn *teardown) error {
+	var doc workflow.Document
+	if x.Status != "SUCCEEDED" || json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
+		return nil
+	}
+	if torn != nil && torn.status == "SUCCEEDED" && x.StartDate.Before(torn.startDate) {
+		return nil
+	}
+	changed := request.ChangedPlacement(doc.Request, req)
+	if len(changed) == 0 {
+		return nil
+	}
+	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), and no teardown has removed what that execution built; "+
+		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
+		"Tear down the request first and then send this request again, or give this request a new id",
+		req.ID, strings.Join(changed, ", "), name, x.Status, name)
+	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason}
 }
 
 // nextRunNumber returns the run number after the highest run of base among
