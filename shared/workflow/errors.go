@@ -13,8 +13,12 @@ const (
 	ErrTransient      = "Transient"
 	ErrInvalidRequest = "InvalidRequest"
 	ErrConflict       = "Conflict"
-	ErrRejected       = "Rejected"
-	ErrTimeout        = "Timeout"
+	// ErrPermissionDenied is a cloud API call that the identity repolink
+	// runs as may not make, such as an AWS AccessDenied, an Azure
+	// AuthorizationFailed or a Google Cloud HTTP 403.
+	ErrPermissionDenied = "PermissionDenied"
+	ErrRejected         = "Rejected"
+	ErrTimeout          = "Timeout"
 )
 
 // Error is a step failure with the ASL error name that the state machine

@@ -25,19 +25,26 @@ const (
 	// input has no request at $.request or no object at $.resources, so
 	// every step that reads them fails, and a redrive reuses that input.
 	RemedyStartWithRequest
+	// RemedyGrantPermission is a role or permission granted to the
+	// identity that repolink runs as, then a redrive. The request is not
+	// at fault, so a changed request fails the same way.
+	RemedyGrantPermission
 )
 
 // RemedyFor returns the remedy for a run that closed with the ASL error
 // name errorName. InvalidRequest means that the request cannot work as
 // given, such as a failed preflight check. Conflict means that something
-// clashes with what the run builds. Every other name, the empty one
-// included, gets RemedyRedrive.
+// clashes with what the run builds. PermissionDenied means that the
+// identity repolink runs as lacks a permission. Every other name, the
+// empty one included, gets RemedyRedrive.
 func RemedyFor(errorName string) Remedy {
 	switch errorName {
 	case ErrInvalidRequest:
 		return RemedyChangeRequest
 	case ErrConflict:
 		return RemedyResolveConflict
+	case ErrPermissionDenied:
+		return RemedyGrantPermission
 	}
 	return RemedyRedrive
 }
@@ -140,7 +147,7 @@ func nextAction(status string, remedy Remedy, cmds NextCommands) string {
 
 // advise returns the advice that continues a run with the remedy.
 func advise(status string, remedy Remedy, cmds NextCommands) string {
-	if cmds.Rerun == "" {
+	if cmds.Rerun == "" && remedy != RemedyGrantPermission {
 		remedy = RemedyRedrive
 	}
 	switch {
@@ -153,6 +160,9 @@ func advise(status string, remedy Remedy, cmds NextCommands) string {
 			"When it lies in the request, such as a repository.name that another request uses, change the request, then %s. "+
 			"When it lies outside, such as a resource to delete, fix that, then %s to resume from the failed step",
 			cmds.Rerun, cmds.Redrive)
+	case remedy == RemedyGrantPermission:
+		return fmt.Sprintf("grant the permission that the error names, or enable the API that it names, "+
+			"to the identity that repolink runs as, then %s to resume from the failed step", cmds.Redrive)
 	case status == "ABORTED" && cmds.Rerun != "":
 		return fmt.Sprintf("%s to resume from the step it stopped in with the same request, or change the request, then %s",
 			cmds.Redrive, cmds.Rerun)

@@ -13,6 +13,7 @@ func TestRemedyFor(t *testing.T) {
 	}{
 		{ErrInvalidRequest, RemedyChangeRequest},
 		{ErrConflict, RemedyResolveConflict},
+		{ErrPermissionDenied, RemedyGrantPermission},
 		{ErrRejected, RemedyRedrive},
 		{ErrTransient, RemedyRedrive},
 		{ErrTimeout, RemedyRedrive},
@@ -56,6 +57,15 @@ func TestNextAction(t *testing.T) {
 				"change the request, then run 'repolink run REQUEST' with the changed request file",
 				"fix that, then run 'repolink redrive DATA-1' to resume from the failed step",
 			},
+		},
+		{
+			name: "permission denied", status: "FAILED", errorName: ErrPermissionDenied, cmds: cmds,
+			want:   []string{"grant the permission that the error names", "then run 'repolink redrive DATA-1' to resume from the failed step"},
+			unwant: []string{"change the request", "repolink run REQUEST"},
+		},
+		{
+			name: "permission denied without rerun", status: "FAILED", errorName: ErrPermissionDenied, cmds: NextCommands{Redrive: cmds.Redrive},
+			want: []string{"grant the permission that the error names", "then run 'repolink redrive DATA-1' to resume from the failed step"},
 		},
 		{
 			name: "timed out", status: "TIMED_OUT", errorName: "States.Timeout", cmds: cmds,

@@ -49,13 +49,18 @@ var invalidCodes = map[string]bool{
 	"InvalidScheme":               true,
 	"UnsupportedProtocol":         true,
 	"InvalidPrincipal":            true,
-	"UnauthorizedOperation":       true,
-	"AccessDenied":                true,
-	"AccessDeniedException":       true,
 	"AuthFailure":                 true,
 	"OptInRequired":               true,
 	"InvalidRequestException":     true,
 	"InvalidParameterException":   true,
+}
+
+// permissionCodes are API error codes for a call that the caller's IAM
+// policies do not allow.
+var permissionCodes = map[string]bool{
+	"AccessDenied":          true,
+	"AccessDeniedException": true,
+	"UnauthorizedOperation": true,
 }
 
 // conflictCodes are API error codes for a name or token already in use with
@@ -114,6 +119,8 @@ func nameOf(err error) string {
 			return workflow.ErrThrottled
 		case code == "RequestTimeout" || code == "RequestTimeoutException":
 			return workflow.ErrTransient
+		case permissionCodes[code]:
+			return workflow.ErrPermissionDenied
 		case invalidCodes[code], isBadReference(code), strings.HasSuffix(code, ".Malformed"):
 			return workflow.ErrInvalidRequest
 		case conflictCodes[code]:

@@ -400,7 +400,7 @@ func TestErrorClassification(t *testing.T) {
 		{"invalid parameter", reply{400, ec2Error("InvalidParameterValue")}, workflow.ErrInvalidRequest, 1},
 		{"unknown service id", reply{400, ec2Error("InvalidVpcEndpointServiceId.NotFound")}, workflow.ErrNotReady, 1},
 		{"unknown subnet", reply{400, ec2Error("InvalidSubnetID.NotFound")}, workflow.ErrInvalidRequest, 1},
-		{"access denied", reply{403, ec2Error("UnauthorizedOperation")}, workflow.ErrInvalidRequest, 1},
+		{"access denied", reply{403, ec2Error("UnauthorizedOperation")}, workflow.ErrPermissionDenied, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

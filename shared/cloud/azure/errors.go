@@ -32,10 +32,8 @@ var invalidCodes = map[string]bool{
 	"InvalidResourceReference":        true,
 	"InvalidResourceName":             true,
 	"LinkedInvalidPropertyId":         true,
-	"AuthorizationFailed":             true,
 	"AuthenticationFailed":            true,
 	"InvalidAuthenticationToken":      true,
-	"LinkedAuthorizationFailed":       true,
 	"SubscriptionNotFound":            true,
 	"ResourceGroupNotFound":           true,
 	"SkuNotAvailable":                 true,
@@ -45,6 +43,13 @@ var invalidCodes = map[string]bool{
 	"PlatformImageNotFound":           true,
 	"MissingSubscriptionRegistration": true,
 	"PrivateLinkServiceCannotBeCreatedInSubnetThatHasNetworkPoliciesEnabled": true,
+}
+
+// permissionCodes are codes for a call that the caller's role assignments
+// do not allow.
+var permissionCodes = map[string]bool{
+	"AuthorizationFailed":       true,
+	"LinkedAuthorizationFailed": true,
 }
 
 // conflictCodes are codes for a resource in a state that the request cannot
@@ -107,6 +112,8 @@ func nameOf(err error) string {
 			return workflow.ErrThrottled
 		case transientCodes[code]:
 			return workflow.ErrTransient
+		case permissionCodes[code]:
+			return workflow.ErrPermissionDenied
 		case invalidCodes[code]:
 			return workflow.ErrInvalidRequest
 		case conflictCodes[code]:
@@ -117,7 +124,9 @@ func nameOf(err error) string {
 			// A resource that another step created a moment ago is not
 			// always visible yet.
 			return workflow.ErrNotReady
-		case respErr.StatusCode == http.StatusBadRequest, respErr.StatusCode == http.StatusForbidden, respErr.StatusCode == http.StatusUnauthorized:
+		case respErr.StatusCode == http.StatusForbidden:
+			return workflow.ErrPermissionDenied
+		case respErr.StatusCode == http.StatusBadRequest, respErr.StatusCode == http.StatusUnauthorized:
 			return workflow.ErrInvalidRequest
 		case respErr.StatusCode == http.StatusConflict:
 			return workflow.ErrConflict

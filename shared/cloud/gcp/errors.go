@@ -124,7 +124,17 @@ func nameOf(err error) string {
 	case code == http.StatusPreconditionFailed:
 		// The fingerprint changed between the read and the patch.
 		return workflow.ErrTransient
-	case code == http.StatusBadRequest, code == http.StatusForbidden, code == http.StatusUnauthorized:
+	case code == http.StatusForbidden && strings.Contains(strings.ToUpper(err.Error()), "QUOTA"):
+		// A failed operation's Wait reports an exceeded quota as a 403
+		// without a reason, with a quota code such as QUOTA_EXCEEDED in
+		// its text.
+		return workflow.ErrConflict
+	case code == http.StatusForbidden:
+		// Quota and rate limit reasons, which also come with 403, are
+		// matched above. What is left is a missing IAM permission or an
+		// API that is not enabled in the project.
+		return workflow.ErrPermissionDenied
+	case code == http.StatusBadRequest, code == http.StatusUnauthorized:
 		return workflow.ErrInvalidRequest
 	case code >= 500:
 		return workflow.ErrTransient

@@ -314,14 +314,17 @@ func classifyFirestore(err error, resource, format string, args ...any) error {
 
 // firestoreErrorName returns the ASL error name of a Firestore client
 // error, or "". A missing database or collection, a denied permission and
-// an invalid request are terminal, and the rest can pass on a retry.
+// an invalid request are terminal, and the rest can pass on a retry. A
+// denied permission gets its own name because its fix is an IAM grant.
 func firestoreErrorName(err error) string {
 	switch rpcCode(err) {
 	case "ABORTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED":
 		return workflow.ErrTransient
 	case "RESOURCE_EXHAUSTED":
 		return workflow.ErrThrottled
-	case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND", "PERMISSION_DENIED", "UNAUTHENTICATED":
+	case "PERMISSION_DENIED":
+		return workflow.ErrPermissionDenied
+	case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND", "UNAUTHENTICATED":
 		return workflow.ErrInvalidRequest
 	}
 	switch code := httpCode(err); {
@@ -329,6 +332,8 @@ func firestoreErrorName(err error) string {
 		return workflow.ErrThrottled
 	case code == http.StatusConflict, code >= 500:
 		return workflow.ErrTransient
+	case code == http.StatusForbidden:
+		return workflow.ErrPermissionDenied
 	case code >= 400:
 		return workflow.ErrInvalidRequest
 	}

@@ -403,7 +403,7 @@ func TestReservationsErrors(t *testing.T) {
 		wantName string
 	}{
 		{name: "read unavailable", method: http.MethodGet, status: http.StatusServiceUnavailable, wantName: workflow.ErrTransient},
-		{name: "read denied", method: http.MethodGet, status: http.StatusForbidden, wantName: workflow.ErrInvalidRequest},
+		{name: "read denied", method: http.MethodGet, status: http.StatusForbidden, wantName: workflow.ErrPermissionDenied},
 		{name: "create throttled", method: http.MethodPost, status: http.StatusTooManyRequests, wantName: workflow.ErrThrottled},
 		{name: "create without database", method: http.MethodPost, status: http.StatusNotFound, wantName: workflow.ErrInvalidRequest},
 	}

@@ -247,7 +247,7 @@ func TestWaitsErrors(t *testing.T) {
 		},
 		{
 			name: "put denied", method: http.MethodPost, fault: gcpsim.Fault{Status: http.StatusForbidden},
-			call: putOne, wantName: workflow.ErrInvalidRequest,
+			call: putOne, wantName: workflow.ErrPermissionDenied,
 		},
 		{
 			name: "list unavailable", method: http.MethodGet, fault: gcpsim.Fault{Status: http.StatusServiceUnavailable},

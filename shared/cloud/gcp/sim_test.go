@@ -445,12 +445,12 @@ func TestErrorsAreNamed(t *testing.T) {
 		fault gcpsim.Fault
 		want  string
 	}{
-		{"quota in operation", gcpsim.Fault{Status: 403, Reason: "quotaExceeded", InOperation: true}, workflow.ErrInvalidRequest},
+		{"quota in operation", gcpsim.Fault{Status: 403, Reason: "quotaExceeded", InOperation: true}, workflow.ErrConflict},
 		{"rate limit", gcpsim.Fault{Status: 403, Reason: "rateLimitExceeded"}, workflow.ErrThrottled},
 		{"quota", gcpsim.Fault{Status: 403, Reason: "quotaExceeded"}, workflow.ErrConflict},
 		{"server error", gcpsim.Fault{Status: 500, Reason: "internalError"}, workflow.ErrTransient},
 		{"conflict", gcpsim.Fault{Status: 409, Reason: "alreadyExists"}, workflow.ErrNotReady},
-		{"forbidden", gcpsim.Fault{Status: 403, Reason: "forbidden"}, workflow.ErrInvalidRequest},
+		{"forbidden", gcpsim.Fault{Status: 403, Reason: "forbidden"}, workflow.ErrPermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
