@@ -53,6 +53,9 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id")
+	if strings.Contains(errOut, "warning: execution PL-1 ran request PL-1 with other settings") {
+		t.Errorf("rejected run printed the warning for a started run:\n%s", errOut)
+	}
 	eng, _, err := openEngineStore(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -101,7 +101,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
 
-	warnChanged(ctx, rt.engine, req, stderr)
+	earlier := changedFrom(ctx, rt.engine, req)
 	name, err := startExecutionLocked(ctx, rt.engine, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
@@ -119,6 +119,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	warnChanged(earlier, name, req.ID, stderr)
 	mode := "real clouds"
 	if *sandboxMode {
 		mode = "sandbox in " + rt.sandbox.Dir()
@@ -146,13 +147,14 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// warnChanged prints a warning to stderr when an earlier execution ran the
+// warnChanged prints a warning to stderr when the execution earlier, which
+// changedFrom returned before the start of the execution name, ran the
 // request's ID with other settings, because objects that it created under
-// other names stay.
-func warnChanged(ctx context.Context, eng *engine.Engine, req request.Request, stderr io.Writer) {
-	if earlier := changedFrom(ctx, eng, req); earlier != "" {
+// other names stay. It prints nothing once the start has been rejected.
+func warnChanged(earlier, name, requestID string, stderr io.Writer) {
+	if earlier != "" && earlier != name {
 		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, req.ID)
+			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, requestID)
 	}
 }
 
@@ -201,7 +203,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	}
 	defer eng.Close()
 
-	warnChanged(ctx, eng, req, stderr)
+	earlier := changedFrom(ctx, eng, req)
 	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
@@ -219,6 +221,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	if err != nil {
 		return err
 	}
+	warnChanged(earlier, name, req.ID, stderr)
 	progress.begin(name, "run by repolink up")
 
 	closed, err := follow(ctx, eng, name, 0, progress.event)
