@@ -56,7 +56,7 @@ func TestRedriveTeardownTakeRequestFile(t *testing.T) {
 		if !strings.Contains(errOut, "has request ID F-1, whose latest execution is F-1\n") {
 			t.Errorf("%s: stderr does not name the execution of the file:\n%s", command, errOut)
 		}
-		if !strings.Contains(errOut, "F-1 is still running") {
+		if !strings.Contains(errOut, "execution F-1 is open") {
 			t.Errorf("%s: stderr does not reject the running execution F-1:\n%s", command, errOut)
 		}
 	}

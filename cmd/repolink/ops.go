@@ -206,7 +206,11 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *output == "json" {
 		return writeJSONTo(stdout, v)
 	}
-	printStatus(stdout, x, v, hintFlags(dir, *stateDir))
+	flags := hintFlags(dir, *stateDir)
+	printStatus(stdout, x, v, flags)
+	if undriven(ctx, eng, dir, x) {
+		fmt.Fprintf(stdout, "next:          %s\n", undrivenAdvice(x, flags, commandFlags(false, *stateDir)))
+	}
 	return nil
 }
 

@@ -44,6 +44,12 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := checkStateMode(dir, *flags.sandbox); err != nil {
 		return err
 	}
+	if provisioned.Machine == provisionMachine {
+		teardownAgain := fmt.Sprintf("run 'repolink teardown%s %s' again", commandFlags(*flags.sandbox, *flags.stateDir), name)
+		if err := checkDriven(ctx, *flags.stateDir, dir, provisioned, teardownAgain); err != nil {
+			return err
+		}
+	}
 	if err := checkTeardown(provisioned, commandFlags(false, *flags.stateDir)); err != nil {
 		return err
 	}

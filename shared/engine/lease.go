@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -96,4 +98,21 @@ func (l *lease) release(ctx context.Context) {
 		l.e.log.Warn("release runner lease", "error", err)
 	}
 	l.held = false
+}
+
+// RunnerActive reports whether a Run loop on this store holds the runner
+// lease, which means that a live process runs the store's executions. A
+// process that died holding the lease still counts until the lease
+// expires: at most minLeaseTTL, or ten of its poll intervals if longer,
+// after its last renewal.
+func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
+	var expiresAt int64
+	err := e.db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read runner lease: %w", err)
+	}
+	return e.clock.Now().Before(time.Unix(0, expiresAt)), nil
 }

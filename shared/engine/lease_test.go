@@ -111,3 +111,36 @@ func TestLeaseTakenWithoutWait(t *testing.T) {
 		t.Errorf("lease taken record has waited without a wait: %v", taken[0])
 	}
 }
+
+// TestRunnerActive checks that RunnerActive reports a lease that a Run
+// loop holds, and no runner before the first hold, after a release and
+// once a killed holder's lease has expired.
+func TestRunnerActive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
+	ctx := context.Background()
+
+	if active, err := e.RunnerActive(ctx); err != nil || active {
+		t.Errorf("RunnerActive on a new store = %v, %v; want false", active, err)
+	}
+
+	live := e.newLease()
+	if held, err := live.hold(ctx, time.Now()); err != nil || !held {
+		t.Fatalf("lease hold = %v, %v; want it taken", held, err)
+	}
+	if active, err := e.RunnerActive(ctx); err != nil || !active {
+		t.Errorf("RunnerActive with a held lease = %v, %v; want true", active, err)
+	}
+	live.release(ctx)
+	if active, err := e.RunnerActive(ctx); err != nil || active {
+		t.Errorf("RunnerActive after the release = %v, %v; want false", active, err)
+	}
+
+	killed := e.newLease()
+	if held, err := killed.hold(ctx, time.Now().Add(-2*killed.ttl)); err != nil || !held {
+		t.Fatalf("lease hold in the past = %v, %v; want it taken", held, err)
+	}
+	if active, err := e.RunnerActive(ctx); err != nil || active {
+		t.Errorf("RunnerActive with an expired lease = %v, %v; want false", active, err)
+	}
+}

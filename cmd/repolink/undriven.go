@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// undriven reports whether the running execution x in the engine store eng
+// of the state directory dir has no process to run it: no repolink up
+// serves dir, and no 'repolink run', redrive or teardown holds the
+// engine's runner lease. That is the case after such a process was killed.
+//
+// NOTE: a killed process's lease counts for up to its TTL (5 seconds by
+// default) after its last renewal, so right after a kill this still
+// reports a running process.
+func undriven(ctx context.Context, eng *engine.Engine, dir string, x engine.Execution) bool {
+	if x.Status != engine.StatusRunning {
+		return false
+	}
+	if serving, _ := serviceStatus(dir); serving {
+		return false
+	}
+	active, err := eng.RunnerActive(ctx)
+	return err == nil && !active
+}
+
+// undrivenAdvice returns how to continue the running execution x that no
+// process runs. runFlags are the flags of the suggested run and up
+// commands, such as " --sandbox --state-dir DIR", and storeFlags those of
+// history and stop, which take no --sandbox.
+func undrivenAdvice(x engine.Execution, runFlags, storeFlags string) string {
+	reason := fmt.Sprintf("execution %s is open (in %s), but nothing runs it now: no repolink up serves this state directory, "+
+		"and the process that ran it was stopped or killed", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
+	resume := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
+	if x.Machine == provisionMachine {
+		resume = fmt.Sprintf("run 'repolink run%s FILE' with the request file that started it (its input is in 'repolink history%s %s'), or %s",
+			runFlags, storeFlags, x.Name, resume)
+	}
+	return fmt.Sprintf("%s. To resume it, %s. To drop it, stop it with 'repolink stop%s %s'", reason, resume, storeFlags, x.Name)
+}
+
+// checkDriven returns a usage error with undrivenAdvice when the running
+// execution x in the state directory dir has no process to run it, so
+// that a command which waits for x to close says how to close it. action
+// is the command to repeat once x is closed, such as "run 'repolink
+// redrive NAME' again".
+func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, action string) error {
+	if x.Status != engine.StatusRunning {
+		return nil
+	}
+	eng, _, err := openStoreFor(stateDir, x.Name)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if !undriven(ctx, eng, dir, x) {
+		return nil
+	}
+	return usagef("%s, then %s", undrivenAdvice(x, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
+}
