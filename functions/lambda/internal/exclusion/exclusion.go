@@ -7,7 +7,10 @@
 // on its first task, and on every task after a redrive, because a redrive
 // resumes at the failed state and skips the first task. The check goes by
 // the request ID in the execution input, not by execution name, because an
-// execution started by hand can have any name.
+// execution started by hand can have any name. After a redrive, a
+// provision execution must also still be its request's latest run, so that
+// it does not build an older request over a later execution or a teardown
+// (checkLatestRun).
 //
 // With a DynamoDB table (Checker.Holders), the check takes the request's
 // run item with a conditional write, which DynamoDB decides with strong
@@ -68,8 +71,9 @@ type Task struct {
 }
 
 // Checker rejects an execution of the provision or the teardown machine
-// while another execution of either machine for the same request runs.
-// These are the rules that repolink up applies when it starts or
+// while another execution of either machine for the same request runs,
+// and a redriven provision execution that a later run or teardown of its
+// request followed. These are the rules that repolink up applies when it starts or
 // redrives an execution.
 type Checker struct {
 	// Executions reads the running executions for the list check and,
@@ -92,7 +96,9 @@ type Checker struct {
 }
 
 // Check returns a Conflict error when the execution of task must not go on,
-// because another execution of its request runs. An execution of a machine
+// because another execution of its request runs, or, after a redrive of a
+// provision execution, because a later provision execution or a teardown
+// of its request started after it (checkLatestRun). An execution of a machine
 // that is neither Provision nor Teardown, such as the egress refresh
 // machine, and a task input without a state machine ARN, such as a step
 // invoked by hand, are not checked.
@@ -101,8 +107,22 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 	if !ok || task.Request.ID == "" {
 		return nil
 	}
-	id := task.Request.ID
+	if err := c.checkRunning(ctx, task, prefix, machine); err != nil {
+		return err
+	}
+	// A redriven provision execution must also still be its request's
+	// latest run.
+	if machine == c.Provision && task.RedriveCount > 0 {
+		return c.checkLatestRun(ctx, task, prefix)
+	}
+	return nil
+}
 
+// checkRunning returns a Conflict error when another execution of the
+// request of task runs, for an execution of the state machine machine
+// whose ARN starts with prefix.
+func (c *Checker) checkRunning(ctx context.Context, task Task, prefix, machine string) error {
+	id := task.Request.ID
 	if c.Holders != nil {
 		switch machine {
 		case c.Provision:

@@ -375,7 +375,9 @@ func redriveDuringTeardown(t *testing.T, f *fixture) {
 }
 
 // redriveAfterTeardown releases the teardown that redriveDuringTeardown
-// started, and once it has closed, a redrive of DATA-1 must succeed.
+// started, and once it has closed, a redrive of DATA-1 must fail with a
+// Conflict before its second step, because the teardown started after
+// DATA-1 and removed what DATA-1 built.
 func redriveAfterTeardown(t *testing.T, f *fixture) {
 	t.Helper()
 	f.steps[teardownMachine+"_first"].release()
@@ -385,13 +387,75 @@ func redriveAfterTeardown(t *testing.T, f *fixture) {
 	if _, err := f.engine.Redrive(context.Background(), "DATA-1"); err != nil {
 		t.Fatalf("second redrive: %v", err)
 	}
-	if x := f.wait(t, "DATA-1"); x.Status != engine.StatusSucceeded {
-		t.Errorf("provision after second redrive: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+	checkConflict(t, f.wait(t, "DATA-1"),
+		"teardown DATA-1-teardown of request DATA-1 started after execution DATA-1 (SUCCEEDED)",
+		"run the request again")
+	if n := f.steps[provisionMachine+"_second"].calls.Load(); n != 1 {
+		t.Errorf("second step ran %d times, want 1 (only before the redrives)", n)
 	}
+}
+
+// failAtSecondStep runs provision execution name of request id, which
+// fails at its second task.
+func failAtSecondStep(t *testing.T, f *fixture, name, id string) {
+	t.Helper()
+	second := f.steps[provisionMachine+"_second"]
+	second.setFail(true)
+	defer second.setFail(false)
+	f.start(t, provisionMachine, name, id)
+	if x := f.wait(t, name); x.Error != workflow.ErrRejected {
+		t.Fatalf("%s: error %q, want %q", name, x.Error, workflow.ErrRejected)
+	}
+}
+
+// succeed runs provision execution name of request id to success.
+func succeed(t *testing.T, f *fixture, name, id string) {
+	t.Helper()
+	f.start(t, provisionMachine, name, id)
+	if x := f.wait(t, name); x.Status != engine.StatusSucceeded {
+		t.Fatalf("%s: status %s, want SUCCEEDED (error %s: %s)", name, x.Status, x.Error, x.Cause)
+	}
+}
+
+// redriveAfterLaterProvision fails DATA-1 at its second task, runs
+// DATA-1-r2 of the same request and DATA-2 of another one, and redrives
+// DATA-1. The redrive must fail with a Conflict that names DATA-1-r2.
+// A redrive of DATA-3 after a later execution of another request only
+// must succeed.
+func redriveAfterLaterProvision(t *testing.T, f *fixture) {
+	t.Helper()
+	second := f.steps[provisionMachine+"_second"]
+	failAtSecondStep(t, f, "DATA-1", "DATA-1")
+	succeed(t, f, "DATA-1-r2", "DATA-1")
+	succeed(t, f, "DATA-2", "DATA-2")
+
+	if _, err := f.engine.Redrive(context.Background(), "DATA-1"); err != nil {
+		t.Fatalf("redrive DATA-1: %v", err)
+	}
+	checkConflict(t, f.wait(t, "DATA-1"),
+		"execution DATA-1-r2 of request DATA-1 started after execution DATA-1",
+		"redrive DATA-1-r2 if it failed, or run the request again")
+	if n := second.calls.Load(); n != 3 {
+		t.Errorf("second step ran %d times, want 3 (not for the redrive of DATA-1)", n)
+	}
+
+	failAtSecondStep(t, f, "DATA-3", "DATA-3")
+	succeed(t, f, "DATA-4", "DATA-4")
+	if _, err := f.engine.Redrive(context.Background(), "DATA-3"); err != nil {
+		t.Fatalf("redrive DATA-3: %v", err)
+	}
+	if x := f.wait(t, "DATA-3"); x.Status != engine.StatusSucceeded {
+		t.Errorf("DATA-3 after redrive: status %s, want SUCCEEDED (error %s: %s)", x.Status, x.Error, x.Cause)
+	}
+}
+
+func TestRedriveAfterLaterProvision(t *testing.T) {
+	redriveAfterLaterProvision(t, newFixture(t))
 }
 
 // TestRedriveChecksFailedStep redrives a provision execution that failed
 // at its second task while a teardown runs, and again after it closed.
+// Both redrives fail with a Conflict.
 func TestRedriveChecksFailedStep(t *testing.T) {
 	f := newFixture(t)
 	redriveDuringTeardown(t, f)

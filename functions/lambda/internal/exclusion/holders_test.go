@@ -163,11 +163,13 @@ func TestHeldSecondProvisionOfRequest(t *testing.T) {
 // records the redrive.
 func TestHeldSameExecutionTwice(t *testing.T) {
 	store := newHolders(t)
-	checker := &Checker{Executions: unlisted{}, Holders: store, Provision: provisionMachine, Teardown: teardownMachine}
+	arn := "arn:aws:states:us-west-2:123456789012:execution:" + provisionMachine + ":DATA-1"
+	// The check after the redrive reads the execution's start date.
+	self := described{arn: {ARN: arn, Name: "DATA-1", Status: "RUNNING", StartDate: time.Now()}}
+	checker := &Checker{Executions: self, Holders: store, Provision: provisionMachine, Teardown: teardownMachine}
 	ctx := context.Background()
 	task := Task{Execution: "DATA-1", StateMachine: machinePrefix + provisionMachine}
 	task.Request.ID = "DATA-1"
-	arn := "arn:aws:states:us-west-2:123456789012:execution:" + provisionMachine + ":DATA-1"
 
 	for i := range 2 {
 		if err := checker.Check(ctx, task); err != nil {
@@ -194,7 +196,8 @@ func TestHeldSameExecutionTwice(t *testing.T) {
 
 // TestHeldRedriveChecksFailedStep redrives a provision execution that
 // failed at its second task while a teardown holds the item, and again
-// after the teardown closed.
+// after the teardown closed. The list hides the teardown, so only the
+// item's latest_teardown shows that it started after the provision.
 func TestHeldRedriveChecksFailedStep(t *testing.T) {
 	f := newFixture(t, withHolders)
 	// The failed provision holds the item while the teardown runs, but no
@@ -205,6 +208,13 @@ func TestHeldRedriveChecksFailedStep(t *testing.T) {
 	if h, ok := holders[f.engine.ExecutionARN(provisionMachine, "DATA-1")]; !ok || h.RedriveCount != 2 || len(holders) != 1 {
 		t.Errorf("holders %v, want only DATA-1 with redrive count 2", holders)
 	}
+}
+
+// TestHeldRedriveAfterLaterProvision redrives provision executions after
+// later ones, with a table. The run item records no provision execution,
+// so the list shows the later ones.
+func TestHeldRedriveAfterLaterProvision(t *testing.T) {
+	redriveAfterLaterProvision(t, newFixture(t, func(t *testing.T, c *Checker) { c.Holders = newHolders(t) }))
 }
 
 // described returns a fixed DescribeExecution result per execution ARN,
