@@ -80,6 +80,14 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
+	// A sandbox that plan started itself has no Snowflake account, user or
+	// secrets for the request yet, so every Snowflake item would be unknown.
+	// The sandbox of another process is prepared by that process, and seed
+	// leaves it alone. A failed seed, such as for an unset env: reference,
+	// still leaves a plan of the cloud items, so it is only a warning.
+	if err := rt.seed(ctx, req); err != nil {
+		fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+	}
 	closeReservations, err := readReservations(rt, dir)
 	if err != nil {
 		return err

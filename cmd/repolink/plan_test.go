@@ -431,3 +431,24 @@ func TestPrintPlanFailedTeardown(t *testing.T) {
 		t.Errorf("plan lacks %q:\n%s", want, out.String())
 	}
 }
+
+// TestPlanSandboxFreshStateDir plans a request in the sandbox of a new
+// state directory, where no run or preflight prepared the Snowflake
+// account, user and secrets, and checks that plan reads Snowflake.
+func TestPlanSandboxFreshStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	reqPath := writeRequest(t, nil)
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
+	if code != exitOK {
+		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+	}
+	for _, unwant := range []string{"SecretNotFound", " unknown "} {
+		if strings.Contains(out, unwant) {
+			t.Errorf("plan output contains %q:\n%s", unwant, out)
+		}
+	}
+	if line := lineStarting(out, "integration "); line == "" {
+		t.Errorf("plan output has no integration line:\n%s", out)
+	}
+}
