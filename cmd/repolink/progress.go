@@ -222,7 +222,8 @@ func (p *progress) summary(exec engine.Execution) bool {
 
 	if exec.Machine == teardownMachine {
 		counts := countActions(exec.Output)
-		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], counts[workflow.Skipped]+counts[workflow.Adopted])
+		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted],
+			counts[workflow.Skipped]+counts[workflow.Adopted]+counts[workflow.Kept])
 		for _, k := range keptObjects(exec.Output) {
 			fmt.Fprintf(p.out, "  kept:             %s\n", k)
 		}
@@ -308,11 +309,15 @@ func countActions(output json.RawMessage) map[string]int {
 }
 
 // keptObjects returns the objects that the teardown steps found but kept,
-// as "TYPE NAME: reason" lines sorted by the steps' result keys.
+// as "TYPE NAME: reason" lines sorted by the steps' result keys. A step
+// that kept its own resource is named by its result key.
 func keptObjects(output json.RawMessage) []string {
 	var doc struct {
 		Resources map[string]struct {
-			Kept []struct {
+			Action string `json:"action"`
+			ID     string `json:"id"`
+			Reason string `json:"reason"`
+			Kept   []struct {
 				Type   string `json:"type"`
 				Name   string `json:"name"`
 				Reason string `json:"reason"`
@@ -329,7 +334,11 @@ func keptObjects(output json.RawMessage) []string {
 	sort.Strings(keys)
 	var lines []string
 	for _, k := range keys {
-		for _, obj := range doc.Resources[k].Kept {
+		step := doc.Resources[k]
+		if step.Action == workflow.Kept {
+			lines = append(lines, fmt.Sprintf("%s %s: %s", k, step.ID, step.Reason))
+		}
+		for _, obj := range step.Kept {
 			lines = append(lines, fmt.Sprintf("%s %s: %s", obj.Type, obj.Name, obj.Reason))
 		}
 	}
