@@ -169,9 +169,12 @@ func TestEndToEndGCPNoProxyTargetsRepositoryVM(t *testing.T) {
 			t.Errorf("group %s members = %+v; want the repository VM", name, group.Members)
 		}
 	}
+	if len(world.Firewalls) != 2 {
+		t.Errorf("created %d firewall rules, want the health check and PSC NAT rules", len(world.Firewalls))
+	}
 	for name, fw := range world.Firewalls {
-		if len(fw.TargetTags) != 0 {
-			t.Errorf("rule %s targets %v; with proxy none the repository VM has no repolink tag", name, fw.TargetTags)
+		if strings.Join(fw.TargetTags, ",") != "pypi" {
+			t.Errorf("rule %s targets %v; want only the repository VM's tag pypi from gcp.target_tags", name, fw.TargetTags)
 		}
 	}
 }

@@ -100,8 +100,8 @@ func ensureHealthCheck(ctx context.Context, network cloud.GCPNetwork, in workflo
 }
 
 // EnsureFirewall finds or creates the ingress rule called name that lets
-// sources reach TCP port 443 of the proxy VM, or with proxy none of every
-// VM in the network. It repairs an existing rule of the request whose
+// sources reach TCP port 443 of the proxy VM, or with proxy none of the VMs
+// with gcp.target_tags. It repairs an existing rule of the request whose
 // ports, sources or target tags fall short.
 func EnsureFirewall(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, name string, sources []string) (*cloud.GCPFirewallRule, string, error) {
 	req := in.Request
@@ -135,12 +135,13 @@ func EnsureFirewall(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 	return rule, workflow.Updated, nil
 }
 
-// targetTags limits the firewall rules to the proxy VM. With proxy none the
-// repository's VM carries no tag of repolink's, so the rules apply to the
-// whole network, still only from the listed sources and on port 443.
+// targetTags limits the firewall rules to the proxy VM, or with proxy none
+// to the repository's VM through the network tags that the request names.
+// Validation rejects proxy none without them, because a rule without
+// target tags applies to every VM in the network.
 func targetTags(req request.Request) []string {
 	if req.GCP.Proxy == "none" {
-		return nil
+		return req.GCP.TargetTags
 	}
 	return []string{gcproute.NamesFor(req).NetworkTag}
 }

@@ -81,9 +81,13 @@ func (n *network) BackendHealth(context.Context, string, string, string) ([]clou
 }
 
 func testRequest(proxy string) request.Request {
-	return request.Request{ID: "T-1", GCP: &request.GCP{
+	req := request.Request{ID: "T-1", GCP: &request.GCP{
 		Project: project, Region: "us-central1", Zone: "us-central1-a", Network: "vpc", Subnet: "apps", Proxy: proxy,
 	}}
+	if proxy == "none" {
+		req.GCP.TargetTags = []string{"pypi"}
+	}
+	return req
 }
 
 func run(t *testing.T, fake *network, req request.Request, execution string) (Output, error) {
@@ -130,7 +134,12 @@ func TestRunHealthFirewallRule(t *testing.T) {
 		repaired bool
 	}{
 		{name: "created for the proxy tag", proxy: "nginx", wantTags: []string{names.NetworkTag}},
-		{name: "created network-wide for proxy none", proxy: "none", wantTags: nil},
+		{name: "created for the repository tags with proxy none", proxy: "none", wantTags: []string{"pypi"}},
+		{name: "network-wide rule narrowed with proxy none", proxy: "none", repaired: true, wantTags: []string{"pypi"}, existing: &cloud.GCPFirewallRule{
+			Name: names.HealthFirewall, Network: "projects/corp-prod/global/networks/vpc", Direction: "INGRESS",
+			SourceRanges: cloud.GCPHealthCheckRanges, TCPPorts: []string{"443"},
+			Tags: map[string]string{cloud.TagRequest: "T-1"},
+		}},
 		{name: "missing range repaired", proxy: "nginx", repaired: true, wantTags: []string{names.NetworkTag}, existing: &cloud.GCPFirewallRule{
 			Name: names.HealthFirewall, Network: "projects/corp-prod/global/networks/vpc", Direction: "INGRESS",
 			SourceRanges: []string{"35.191.0.0/16"}, TCPPorts: []string{"443"}, TargetTags: []string{names.NetworkTag},

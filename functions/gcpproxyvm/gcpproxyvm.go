@@ -89,6 +89,13 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 			return nil, "", workflow.Invalid("no VM in zone %s has the internal address %s; an internal passthrough load balancer reaches only VMs, so set gcp.target_address and gcp.zone to the repository VM's address and zone",
 				g.Zone, g.TargetAddress)
 		}
+		// The firewall rules of the health checks and the Private Service
+		// Connect subnet target gcp.target_tags, so a VM without one of
+		// them would never turn healthy.
+		if !slices.ContainsFunc(g.TargetTags, func(tag string) bool { return slices.Contains(inst.NetworkTags, tag) }) {
+			return nil, "", workflow.Invalid("VM %s has network tags %v and none of gcp.target_tags %v, so the firewall rules would not reach it; add one of those tags to the VM or set gcp.target_tags to one of its tags",
+				inst.Path, inst.NetworkTags, g.TargetTags)
+		}
 		return inst, workflow.Adopted, nil
 	}
 

@@ -105,7 +105,7 @@ func TestRunLaunchesProxyAndWaits(t *testing.T) {
 
 func TestRunProxyNone(t *testing.T) {
 	repo := &cloud.GCPInstance{Name: "repository", Path: "projects/corp-prod/zones/us-central1-a/instances/repository", Status: "RUNNING",
-		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.20.0.25"}
+		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.20.0.25", NetworkTags: []string{"web", "pypi"}}
 	tests := []struct {
 		name    string
 		byIP    *cloud.GCPInstance
@@ -114,12 +114,13 @@ func TestRunProxyNone(t *testing.T) {
 		{"repository VM found", repo, ""},
 		{"no VM at the address", nil, workflow.ErrInvalidRequest},
 		{"VM in another network", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: "projects/corp-prod/global/networks/other"}, workflow.ErrInvalidRequest},
-		{"VM stopped", &cloud.GCPInstance{Path: repo.Path, Status: "TERMINATED", Network: repo.Network}, workflow.ErrConflict},
+		{"VM without the target tag", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: repo.Network, NetworkTags: []string{"web"}}, workflow.ErrInvalidRequest},
+		{"VM stopped", &cloud.GCPInstance{Path: repo.Path, Status: "TERMINATED", Network: repo.Network, NetworkTags: []string{"pypi"}}, workflow.ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &network{byIP: tt.byIP}
-			out, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.20.0.25"})
+			out, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.20.0.25", TargetTags: []string{"pypi"}})
 			if got := workflow.NameOf(err); got != tt.wantErr {
 				t.Fatalf("error %v named %q, want %q", err, got, tt.wantErr)
 			}
@@ -164,12 +165,12 @@ func TestRunChangedUpstreamConflicts(t *testing.T) {
 
 func TestRunOtherGroupMemberConflicts(t *testing.T) {
 	repo := &cloud.GCPInstance{Name: "repo-vm", Path: "projects/corp-prod/zones/us-central1-a/instances/repo-vm", Status: "RUNNING",
-		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.10.0.7"}
+		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.10.0.7", NetworkTags: []string{"pypi"}}
 	old := "projects/corp-prod/zones/us-central1-a/instances/old-repo-vm"
 	fake := &network{byIP: repo, group: &cloud.GCPInstanceGroup{Name: "g", Path: "projects/corp-prod/zones/us-central1-a/instanceGroups/g",
 		Instances: []string{old}, Tags: map[string]string{cloud.TagRequest: "T-1"}}}
 
-	_, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.10.0.7"})
+	_, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.10.0.7", TargetTags: []string{"pypi"}})
 	if workflow.NameOf(err) != workflow.ErrConflict {
 		t.Fatalf("Run with an earlier VM in the group = %v, want Conflict", err)
 	}

@@ -190,8 +190,37 @@ func (v *validator) gcp(g *GCP) {
 		v.upstreamAt("$.gcp.upstream", g.Upstream)
 	}
 	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress, false)
+	v.gcpTargetTags(g)
 	v.printable("$.gcp.machine_type", g.MachineType, "remove it")
 	v.printable("$.gcp.image", g.Image, "remove it")
+}
+
+// gcpTargetTags checks gcp.target_tags, which proxy none needs because a
+// VPC firewall rule without target tags applies to every VM in the network.
+// With the proxy VM the rules target the tag that repolink gives that VM.
+func (v *validator) gcpTargetTags(g *GCP) {
+	switch g.Proxy {
+	case "none":
+		if len(g.TargetTags) == 0 {
+			v.add("$.gcp.target_tags", `missing; with proxy none set the network tags of the repository's VM, such as ["pypi"], because a firewall rule without target tags opens port 443 on every VM in the network`)
+		}
+		v.networkTags("$.gcp.target_tags", g.TargetTags)
+	case "nginx":
+		if len(g.TargetTags) > 0 {
+			v.add("$.gcp.target_tags", "is only used with proxy none, because the firewall rules target the proxy VM's own tag; remove it")
+		}
+	}
+}
+
+// networkTags checks each tag against the resource name rules of network
+// tags: 1 to 63 lower-case letters, digits and hyphens, starting with a
+// letter.
+func (v *validator) networkTags(path string, tags []string) {
+	for i, tag := range tags {
+		if !gcpNamePattern.MatchString(tag) {
+			v.add(fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf("%q is not a network tag; use 1 to 63 lower-case letters, digits and hyphens, starting with a letter", tag))
+		}
+	}
 }
 
 func (v *validator) egress(e *Egress) {
@@ -202,13 +231,7 @@ func (v *validator) egress(e *Egress) {
 		if len(e.TargetTags) == 0 {
 			v.add("$.egress.target_tags", `missing; set the network tags of the repository's VMs, such as ["pypi"], because a firewall rule without target tags opens the port on every VM in the network`)
 		}
-		// Network tags follow the resource name rules: 1 to 63 lower-case
-		// letters, digits and hyphens, starting with a letter.
-		for i, tag := range e.TargetTags {
-			if !gcpNamePattern.MatchString(tag) {
-				v.add(fmt.Sprintf("$.egress.target_tags[%d]", i), fmt.Sprintf("%q is not a network tag; use 1 to 63 lower-case letters, digits and hyphens, starting with a letter", tag))
-			}
-		}
+		v.networkTags("$.egress.target_tags", e.TargetTags)
 	}
 	if e.Port < 1 || e.Port > 65535 {
 		v.add("$.egress.port", "must be from 1 to 65535")

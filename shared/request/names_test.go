@@ -163,3 +163,35 @@ func TestValidateAcceptsVisibleNames(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+func TestValidateGCPTargetTags(t *testing.T) {
+	tests := []struct {
+		name    string
+		example string
+		from    string
+		to      string
+		path    string
+		want    string
+	}{
+		{"proxy none without tags", "gcp-privatelink-no-proxy.json", `"target_tags": [
+      "pypi"
+    ]`, `"target_tags": []`, "$.gcp.target_tags", "with proxy none set the network tags of the repository's VM"},
+		{"proxy none with an invalid tag", "gcp-privatelink-no-proxy.json", `"pypi"`, `"PyPI"`, "$.gcp.target_tags[0]", `"PyPI" is not a network tag`},
+		{"proxy nginx with tags", "gcp-privatelink.json", `"upstream":`, `"target_tags": ["pypi"], "upstream":`, "$.gcp.target_tags", "is only used with proxy none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := exampleJSON(t, tt.example)
+			if !strings.Contains(doc, tt.from) {
+				t.Fatalf("example %s does not contain %q", tt.example, tt.from)
+			}
+			got := fieldErrors(t, strings.Replace(doc, tt.from, tt.to, 1))
+			if message := got[tt.path]; !strings.Contains(message, tt.want) {
+				t.Errorf("errors = %v, want %q at %s", got, tt.want, tt.path)
+			}
+			if len(got) != 1 {
+				t.Errorf("errors = %v, want only %s", got, tt.path)
+			}
+		})
+	}
+}

@@ -151,8 +151,13 @@ type GCP struct {
 	Upstream      string `json:"upstream"`
 	Proxy         string `json:"proxy,omitempty"`
 	TargetAddress string `json:"target_address,omitempty"`
-	MachineType   string `json:"machine_type,omitempty"`
-	Image         string `json:"image,omitempty"`
+	// TargetTags are the network tags of the repository's VM with proxy
+	// none. The firewall rules for the health checks and the Private
+	// Service Connect subnet target them, so that they open port 443 on
+	// that VM and not on every VM in the network.
+	TargetTags  []string `json:"target_tags,omitempty"`
+	MachineType string   `json:"machine_type,omitempty"`
+	Image       string   `json:"image,omitempty"`
 }
 
 // Egress names the repository firewall that the egress-ip route opens to

@@ -14,8 +14,8 @@ const gcpSubnetCIDR = "10.10.0.0/24"
 
 // seedGCP creates what a gcp-privatelink request expects to exist: the VPC
 // network and the subnet of the proxy VM and forwarding rule, and with
-// proxy none a running VM that holds target_address and stands for the
-// repository. The egress-ip route on Google Cloud needs the network of its
+// proxy none a running VM with target_address and target_tags that stands
+// for the repository. The egress-ip route on Google Cloud needs the network of its
 // firewall rules.
 func (sb *Sandbox) seedGCP(req request.Request) error {
 	if e := req.Egress; e != nil && e.Cloud == "gcp" {
@@ -43,7 +43,7 @@ func (sb *Sandbox) seedGCP(req request.Request) error {
 		return fmt.Errorf("seed subnet %s: %w", g.Subnet, err)
 	}
 	if g.Proxy == "none" {
-		if err := sb.GCP.EnsureInstance(g.Project, g.Zone, "repository", g.Subnet, g.TargetAddress); err != nil {
+		if err := sb.GCP.EnsureInstance(g.Project, g.Zone, "repository", g.Subnet, g.TargetAddress, g.TargetTags); err != nil {
 			return fmt.Errorf("seed the repository's VM: %w", err)
 		}
 	}

@@ -237,9 +237,10 @@ func (s *Server) EnsureSubnetwork(project, region, name, network, cidr, purpose 
 
 // EnsureInstance creates a running VM that stands for one the customer
 // already runs, such as the repository for proxy none, with the internal
-// address ip in the subnet. Its port 443 is served through
-// Options.ResolveTarget. An existing VM of that name is left as it is.
-func (s *Server) EnsureInstance(project, zone, name, subnetwork, ip string) error {
+// address ip in the subnet and the network tags. Its port 443 is served
+// through Options.ResolveTarget. An existing VM of that name is left as it
+// is.
+func (s *Server) EnsureInstance(project, zone, name, subnetwork, ip string, networkTags []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	path := "projects/" + project + "/zones/" + zone + "/instances/" + name
@@ -257,7 +258,7 @@ func (s *Server) EnsureInstance(project, zone, name, subnetwork, ip string) erro
 	s.world.Instances[path] = &Instance{
 		Meta:    Meta{ID: s.world.newID(), Name: name, Description: "sandbox VM that stands for an existing server", CreatedAt: s.now()},
 		Project: project, Zone: zone, MachineType: "zones/" + zone + "/machineTypes/e2-medium",
-		Network: sub.Network, Subnetwork: subPath, NetworkIP: addr, Seeded: true,
+		Network: sub.Network, Subnetwork: subPath, NetworkIP: addr, NetworkTags: networkTags, Seeded: true,
 	}
 	if err := s.commit(); err != nil {
 		return err
