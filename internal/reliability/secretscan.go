@@ -227,7 +227,7 @@ func runSecretScan(ctx context.Context, s *session) {
 		detail := fmt.Sprintf("%d files, %d forms of %d secrets", c.files, len(needles), s.secrets.len())
 		s.report.check(SuiteSecrets, name, time.Since(start), detail, limitLines(c.findings, 20))
 	}
-	s.report.note(SuiteSecrets, fmt.Sprintf("%d files not scanned:", exempt))
+	s.report.note(SuiteSecrets, fmt.Sprintf("%d files not scanned, as these patterns exempt them:", exempt))
 	for _, e := range exemptFiles {
 		s.report.note(SuiteSecrets, fmt.Sprintf("  <state dir>/%s: %s", e.pattern, e.reason))
 	}
