@@ -17,7 +17,7 @@ func TestIntervalFlagsOutOfRange(t *testing.T) {
 		{"run negative poll", []string{"run", "--sandbox", "--poll-interval", "-1s", req}, "--poll-interval must be from 1s to 1h0m0s, not -1s"},
 		{"run zero poll", []string{"run", "--sandbox", "--poll-interval", "0", req}, "--poll-interval must be from 1s to 1h0m0s, not 0s"},
 		{"run poll too long", []string{"run", "--poll-interval", "2h", req}, "--poll-interval must be from 1s to 1h0m0s, not 2h0m0s"},
-		{"run endpoint delay too long", []string{"run", "--sandbox", "--sandbox-endpoint-delay", "25h", req}, "--sandbox-endpoint-delay must be 24h0m0s at most"},
+		{"run endpoint delay too long", []string{"run", "--sandbox", "--sandbox-endpoint-delay", "721h", req}, "--sandbox-endpoint-delay must be 720h0m0s at most"},
 		{"redrive negative poll", []string{"redrive", "--sandbox", "--poll-interval", "-1s", "some-execution"}, "--poll-interval must be from 1s to 1h0m0s, not -1s"},
 		{"redrive poll too short", []string{"redrive", "--poll-interval", "10ms", "some-execution"}, "--poll-interval must be from 1s to 1h0m0s, not 10ms"},
 		{"up negative poll", []string{"up", "--sandbox", "--poll-interval", "-1s"}, "--poll-interval must be from 1s to 1h0m0s, not -1s"},
