@@ -153,8 +153,14 @@ func newTaskToken() string {
 // newTaskToken puts first. Tokens from versions before the T prefix have
 // no T, and they stay well-formed so that their tasks can still complete.
 func WellFormedTaskToken(token string) bool {
-	body := strings.TrimPrefix(token, "T")
-	if len(body) != base64.RawURLEncoding.EncodedLen(48) {
+	size := base64.RawURLEncoding.EncodedLen(48)
+	body := token
+	if len(token) == size+1 && token[0] == 'T' {
+		// An older token may itself start with T, so only a token one
+		// character longer than the body has the prefix.
+		body = token[1:]
+	}
+	if len(body) != size {
 		return false
 	}
 	_, err := base64.RawURLEncoding.DecodeString(body)

@@ -246,9 +246,13 @@ func TestWellFormedTaskToken(t *testing.T) {
 		{"", false},
 		{"unknown", false},
 		{fresh + "A", false},
-		{fresh[:len(fresh)-1], false},
+		// One character short is an older token's length, so cut two.
+		{fresh[:len(fresh)-2], false},
 		{"T" + strings.Repeat("+", 64), false},
 		{"X" + strings.Repeat("A", 64), false},
+		// A token from before the prefix whose first character is T.
+		{"T" + strings.Repeat("A", 63), true},
+		{"TT" + strings.Repeat("A", 63), true},
 	}
 	for _, tt := range tests {
 		if got := WellFormedTaskToken(tt.token); got != tt.want {
