@@ -135,13 +135,13 @@ func firstValue(rows []snowflake.Row) string {
 //
 // NOTE: the step does not re-associate the load balancer itself. The EC2
 // API changes associations with ModifyVpcEndpointServiceConfiguration,
-// which cannot remove the only load balancer of a service, and AWS does not
+// which cannot remove the only load balancer of a service. AWS does not
 // document that removing and adding the same one in one call refreshes the
-// zones, so the error tells the operator how to do it.
+// zones, so the error message gives the operator the manual steps.
 func checkZones(ctx context.Context, network cloud.AWSNetwork, lbName string, svc *cloud.EndpointService) error {
 	if len(svc.Zones) == 0 {
-		// AWS lists the zones of every service, so an empty list is an
-		// answer without zones, not a service without them.
+		// AWS lists the zones of every service, so an empty list means the
+		// response carried no zones, not that the service has none.
 		return nil
 	}
 	lb, err := network.FindLoadBalancer(ctx, lbName)

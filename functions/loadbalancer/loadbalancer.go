@@ -30,7 +30,7 @@ const (
 )
 
 // Run checks that the request's subnets cover every availability zone of the
-// region, finds or creates the load balancer, turns cross-zone load
+// region, then finds or creates the load balancer. It turns cross-zone load
 // balancing on and reads it back, adds the request's subnets in zones that
 // an existing load balancer lacks, and creates the TCP listener. It returns NotReady while
 // the load balancer is provisioning and until at least one target is

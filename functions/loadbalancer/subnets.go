@@ -14,8 +14,8 @@ import (
 // subnets that it is not in yet, reads it back, and updates lb. It reports
 // whether it changed the load balancer. A request subnet in a zone that the
 // load balancer already serves through another subnet is left out, because
-// ELBv2 rejects a second subnet in one zone, and a network load balancer
-// behind an endpoint service cannot give up a subnet.
+// ELBv2 rejects a second subnet in one zone. A network load balancer behind
+// an endpoint service cannot give up a subnet either.
 func addMissingSubnets(ctx context.Context, network cloud.AWSNetwork, lb *cloud.LoadBalancer, subnetIDs []string) (bool, error) {
 	added, err := MissingSubnets(ctx, network, lb, subnetIDs)
 	if err != nil || len(added) == 0 {

@@ -181,7 +181,7 @@ func forgetExpiry(ctx context.Context, env *workflow.Env, key string) error {
 	return nil
 }
 
-// ErrSecretGone is what Renew returns when the secret of a record no longer
+// ErrSecretGone is the error of Renew for a record whose secret no longer
 // exists or is no longer the request's, so the record can be dropped.
 var ErrSecretGone = errors.New("secret not found or not created for the request")
 
@@ -240,9 +240,9 @@ var ErrNotRenewable = errors.New("the stored expiry record is gone or not renewa
 
 // checkStillRenewable reads the record of expiry's secret again and returns
 // ErrNotRenewable unless it is still a renewable CodeArtifact record.
-// The record, which each run replaces or deletes, tells a CodeArtifact
-// token apart from a password that a user set, because no Snowflake output
-// that repolink reads shows a SECRET's USERNAME.
+// The record, which each run replaces or deletes, distinguishes a
+// CodeArtifact token from a password that a user set, because no Snowflake
+// output that repolink reads shows a SECRET's USERNAME.
 //
 // NOTE: a run that replaces the record between this check and ALTER SECRET
 // still has its credential overwritten, until the run is repeated.

@@ -435,7 +435,7 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 
 // notStringMessage returns the message for a value that is not a string.
 // An unquoted version such as 3.10 is a number in YAML and JSON, and a
-// number drops trailing zeros, so the message asks for quotes.
+// number drops trailing zeros, so the message requests quotes.
 func notStringMessage(path string, value any) string {
 	if _, ok := value.(float64); !ok {
 		return "must be a string"

@@ -38,7 +38,7 @@ const (
 type Result struct {
 	Action string `json:"action"`
 	ID     string `json:"id"`
-	// Reason is why a teardown step kept the resource.
+	// Reason is the cause for which a teardown step kept the resource.
 	Reason string `json:"reason,omitempty"`
 }
 

@@ -18,8 +18,8 @@ const ServiceCodeArtifact = "codeartifact"
 const codeArtifactTokenPath = "/v1/authorization-token"
 
 // Limits of GetAuthorizationToken's duration parameter, in seconds. AWS
-// also accepts 0, which ties the token to the caller's role session; the
-// sandbox has no sessions and gives such a token the default lifetime.
+// also accepts 0, which ties the token to the caller's role session. The
+// sandbox has no sessions, so it gives such a token the default lifetime.
 const (
 	minTokenSeconds     = 900
 	maxTokenSeconds     = 43200
@@ -36,7 +36,7 @@ var (
 // region of the request's SigV4 scope, and token is a credential.
 type TokenIssued func(region, domain, owner, token string, expires time.Time)
 
-// serveCodeArtifact answers CodeArtifact's REST-JSON GetAuthorizationToken:
+// serveCodeArtifact serves CodeArtifact's REST-JSON GetAuthorizationToken:
 // POST /v1/authorization-token?domain=...&domain-owner=...&duration=...,
 // which returns {"authorizationToken": ..., "expiration": <epoch seconds>}.
 // Every other CodeArtifact operation is unknown to the sandbox.
