@@ -86,27 +86,36 @@ func TestPollReportsLiveSpelling(t *testing.T) {
 		{"gcp", "Created", "accepted", `{"endpoint_state":"CREATED","status":"ACCEPTED"}`},
 	} {
 		t.Run(tt.cloud, func(t *testing.T) {
-			store := &memWaits{waits: map[string]workflow.Wait{"tok": {Token: "tok", Execution: "run",
-				Snowflake: request.Snowflake{Account: "acct", User: "SVC"}, ServiceID: "svc", Cloud: tt.cloud,
-				Deadline: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}}
-			queries := 0
-			infos := fmt.Sprintf(`[{"provider_service_name":"svc","endpoint_state":%q,"status":%q}]`, tt.state, tt.status)
-			tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
-			p := &Poller{Env: &workflow.Env{
-				Waits: store,
-				Now:   func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) },
-				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
-					return accountConn{queries: &queries, infos: infos}, nil
-				},
-			}, Tasks: tasks}
-			if _, err := p.Poll(context.Background()); err != nil {
-				t.Fatalf("poll: %v", err)
-			}
+			tasks := pollOneWait(t, tt.cloud, tt.state, tt.status)
 			if got := tasks.success["tok"]; got != tt.want {
 				t.Errorf("task success output %s, want %s", got, tt.want)
 			}
 		})
 	}
+}
+
+// pollOneWait polls once for a single wait on cloud, with Snowflake
+// listing its endpoint in state and status, and returns the task outcomes
+// that the poll sent.
+func pollOneWait(t *testing.T, cloud, state, status string) *recordedTasks {
+	t.Helper()
+	store := &memWaits{waits: map[string]workflow.Wait{"tok": {Token: "tok", Execution: "run",
+		Snowflake: request.Snowflake{Account: "acct", User: "SVC"}, ServiceID: "svc", Cloud: cloud,
+		Deadline: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}}
+	queries := 0
+	infos := fmt.Sprintf(`[{"provider_service_name":"svc","endpoint_state":%q,"status":%q}]`, state, status)
+	tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
+	p := &Poller{Env: &workflow.Env{
+		Waits: store,
+		Now:   func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) },
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
+			return accountConn{queries: &queries, infos: infos}, nil
+		},
+	}, Tasks: tasks}
+	if _, err := p.Poll(context.Background()); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	return tasks
 }
 
 // memWaits is an in-memory wait registry.
@@ -244,22 +253,7 @@ func TestPollFailedEndpointCause(t *testing.T) {
 		{"gcp", "FAILED", "PENDING", false},
 	} {
 		t.Run(tt.cloud+" "+tt.state+" "+tt.status, func(t *testing.T) {
-			store := &memWaits{waits: map[string]workflow.Wait{"tok": {Token: "tok", Execution: "run",
-				Snowflake: request.Snowflake{Account: "acct", User: "SVC"}, ServiceID: "svc", Cloud: tt.cloud,
-				Deadline: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}}}
-			queries := 0
-			infos := fmt.Sprintf(`[{"provider_service_name":"svc","endpoint_state":%q,"status":%q}]`, tt.state, tt.status)
-			tasks := &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
-			p := &Poller{Env: &workflow.Env{
-				Waits: store,
-				Now:   func() time.Time { return time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) },
-				Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) {
-					return accountConn{queries: &queries, infos: infos}, nil
-				},
-			}, Tasks: tasks}
-			if _, err := p.Poll(context.Background()); err != nil {
-				t.Fatalf("poll: %v", err)
-			}
+			tasks := pollOneWait(t, tt.cloud, tt.state, tt.status)
 			got, failed := tasks.failure["tok"]
 			if !failed || !strings.HasPrefix(got, "Rejected: ") {
 				t.Fatalf("task failure = %q (sent %t), want Rejected", got, failed)
