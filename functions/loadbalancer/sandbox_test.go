@@ -11,14 +11,20 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-func TestSandboxDeletedTargetGroupConflicts(t *testing.T) {
-	env, provider := awssandbox.Start(t)
-	ctx := t.Context()
+// sandboxDocument returns the document of an aws-privatelink request
+// without a proxy, in two subnets of the sandbox region.
+func sandboxDocument() workflow.Document {
 	aws := request.AWS{
 		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
 		Proxy: "none", TargetAddress: "10.0.1.26", Upstream: "pypi.internal.example.com:443",
 	}
-	doc := workflow.Document{Request: request.Request{ID: "DATA-4722", AWS: &aws}, Execution: "DATA-4722"}
+	return workflow.Document{Request: request.Request{ID: "DATA-4722", AWS: &aws}, Execution: "DATA-4722"}
+}
+
+func TestSandboxDeletedTargetGroupConflicts(t *testing.T) {
+	env, provider := awssandbox.Start(t)
+	ctx := t.Context()
+	doc := sandboxDocument()
 	tg, err := targetgroup.Run(ctx, env, doc)
 	if err != nil {
 		t.Fatalf("target group step: %v", err)
@@ -42,11 +48,7 @@ func TestSandboxDeletedTargetGroupConflicts(t *testing.T) {
 func TestSandboxListenerToOtherGroupConflicts(t *testing.T) {
 	env, provider := awssandbox.Start(t)
 	ctx := t.Context()
-	aws := request.AWS{
-		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
-		Proxy: "none", TargetAddress: "10.0.1.26", Upstream: "pypi.internal.example.com:443",
-	}
-	doc := workflow.Document{Request: request.Request{ID: "DATA-4722", AWS: &aws}, Execution: "DATA-4722"}
+	doc := sandboxDocument()
 	tg, err := targetgroup.Run(ctx, env, doc)
 	if err != nil {
 		t.Fatalf("target group step: %v", err)
@@ -75,11 +77,7 @@ func TestSandboxListenerToOtherGroupConflicts(t *testing.T) {
 func TestSandboxAddsZoneToExistingLoadBalancer(t *testing.T) {
 	env, provider, sim := awssandbox.StartSim(t)
 	ctx := t.Context()
-	aws := request.AWS{
-		Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-01", "subnet-02"},
-		Proxy: "none", TargetAddress: "10.0.1.26", Upstream: "pypi.internal.example.com:443",
-	}
-	doc := workflow.Document{Request: request.Request{ID: "DATA-4722", AWS: &aws}, Execution: "DATA-4722"}
+	doc := sandboxDocument()
 	tg, err := targetgroup.Run(ctx, env, doc)
 	if err != nil {
 		t.Fatalf("target group step: %v", err)
@@ -112,7 +110,7 @@ func TestSandboxAddsZoneToExistingLoadBalancer(t *testing.T) {
 	if lb, err := provider.FindLoadBalancer(ctx, name); err != nil || lb == nil || strings.Join(lb.SubnetIDs, ",") != "subnet-01,subnet-02" {
 		t.Fatalf("load balancer after the rerun = %+v, %v, want subnets subnet-01,subnet-02", lb, err)
 	}
-	aws.SubnetIDs = append(aws.SubnetIDs, "subnet-03")
+	doc.Request.AWS.SubnetIDs = append(doc.Request.AWS.SubnetIDs, "subnet-03")
 	if _, err := Run(ctx, env, doc); workflow.NameOf(err) != workflow.ErrNotReady {
 		t.Fatalf("Run with a third subnet = %v, want NotReady until a target is healthy", err)
 	}
