@@ -141,6 +141,8 @@ func statusOf(name string) int {
 		return http.StatusBadRequest
 	case workflow.ErrConflict:
 		return http.StatusConflict
+	case workflow.ErrPermissionDenied:
+		return http.StatusForbidden
 	case workflow.ErrRejected:
 		return http.StatusUnprocessableEntity
 	case workflow.ErrTimeout:

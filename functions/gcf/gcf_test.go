@@ -228,14 +228,15 @@ func TestRegisteredAWSUnsupported(t *testing.T) {
 
 func TestStatusOf(t *testing.T) {
 	tests := map[string]int{
-		workflow.ErrNotReady:       http.StatusServiceUnavailable,
-		workflow.ErrTransient:      http.StatusServiceUnavailable,
-		workflow.ErrThrottled:      http.StatusTooManyRequests,
-		workflow.ErrInvalidRequest: http.StatusBadRequest,
-		workflow.ErrConflict:       http.StatusConflict,
-		workflow.ErrRejected:       http.StatusUnprocessableEntity,
-		workflow.ErrTimeout:        http.StatusGatewayTimeout,
-		ErrorUnnamed:               http.StatusInternalServerError,
+		workflow.ErrNotReady:         http.StatusServiceUnavailable,
+		workflow.ErrTransient:        http.StatusServiceUnavailable,
+		workflow.ErrThrottled:        http.StatusTooManyRequests,
+		workflow.ErrInvalidRequest:   http.StatusBadRequest,
+		workflow.ErrConflict:         http.StatusConflict,
+		workflow.ErrPermissionDenied: http.StatusForbidden,
+		workflow.ErrRejected:         http.StatusUnprocessableEntity,
+		workflow.ErrTimeout:          http.StatusGatewayTimeout,
+		ErrorUnnamed:                 http.StatusInternalServerError,
 	}
 	for name, want := range tests {
 		if got := statusOf(name); got != want {

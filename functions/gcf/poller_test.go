@@ -159,6 +159,8 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 		// wantLogged is part of the error of a "complete wait failed"
 		// record; empty means no such record.
 		wantLogged string
+		// wantLoggedType is the ASL error name of that record.
+		wantLoggedType string
 	}{
 		{
 			name:           "live endpoint",
@@ -200,9 +202,21 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 			wantBody:       `{"endpoint_state":"CREATED","status":"ACCEPTED"}`,
 			// The poller counts a live wait as succeeded even when its
 			// callback fails, and counts the failure under errors.
-			wantReport: poller.Report{Waits: 1, Accounts: 1, Queries: 1, Succeeded: 1, Errors: 1},
-			wantWaits:  1,
-			wantLogged: "HTTP 503",
+			wantReport:     poller.Report{Waits: 1, Accounts: 1, Queries: 1, Succeeded: 1, Errors: 1},
+			wantWaits:      1,
+			wantLogged:     "HTTP 503",
+			wantLoggedType: workflow.ErrTransient,
+		},
+		{
+			name:           "callback forbidden",
+			infos:          live,
+			pollAfter:      time.Hour,
+			receiverStatus: http.StatusForbidden,
+			wantBody:       `{"endpoint_state":"CREATED","status":"ACCEPTED"}`,
+			wantReport:     poller.Report{Waits: 1, Accounts: 1, Queries: 1, Succeeded: 1, Errors: 1},
+			wantWaits:      1,
+			wantLogged:     "HTTP 403; grant the function's service account roles/workflows.invoker",
+			wantLoggedType: workflow.ErrPermissionDenied,
 		},
 		{
 			name:           "foreign callback URL",
@@ -213,6 +227,7 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 			wantReport:     poller.Report{Waits: 1, Accounts: 1, Queries: 1, Succeeded: 1, Errors: 1},
 			wantWaits:      1,
 			wantLogged:     "not a Workflows callback URL: https://callbacks.example.net is not on workflowexecutions.googleapis.com",
+			wantLoggedType: workflow.ErrInvalidRequest,
 		},
 	}
 	for _, tt := range tests {
@@ -317,6 +332,9 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 			}
 			if got, _ := failures[0]["error"].(string); !strings.Contains(got, tt.wantLogged) {
 				t.Errorf("logged error = %q, want it to contain %q", got, tt.wantLogged)
+			}
+			if got, _ := failures[0]["error_type"].(string); got != tt.wantLoggedType {
+				t.Errorf("logged error_type = %q, want %q", got, tt.wantLoggedType)
 			}
 		})
 	}

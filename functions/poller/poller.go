@@ -273,7 +273,7 @@ func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
 func (p *Poller) complete(ctx context.Context, w workflow.Wait, report *Report, send func() error) {
 	if err := send(); err != nil && !errors.Is(err, ErrTokenGone) {
 		report.Errors++
-		p.logger().Warn("complete wait failed", "execution", w.Execution, "error", err)
+		p.logger().Warn("complete wait failed", "execution", w.Execution, "error_type", workflow.NameOf(err), "error", err)
 		return
 	}
 	if err := p.Env.Waits.Delete(ctx, w.Token); err != nil {

@@ -135,8 +135,8 @@ func (c *Callbacks) SendTaskFailure(ctx context.Context, token, errName, cause s
 
 // send posts body to the callback URL token. The error wraps ErrCallbackURL
 // for a rejected URL and ErrCallbackGone for 404 and 410. It is named
-// Transient for 429, 5xx, network failures and a failed token fetch, and
-// InvalidRequest for the other statuses.
+// Transient for 429, 5xx, network failures and a failed token fetch,
+// PermissionDenied for 403, and InvalidRequest for the other statuses.
 //
 // NOTE: the Workflow Executions API reference does not document the status
 // for the callback of an execution that has ended. It is taken to be 404.
@@ -185,13 +185,21 @@ func callbackStatusError(target *url.URL, status int, body []byte) error {
 		return fmt.Errorf("%s: %w", op, ErrCallbackGone)
 	case status == http.StatusTooManyRequests, status >= 500:
 		return workflow.Errorf(workflow.ErrTransient, "%s", op)
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return workflow.Invalid("%s; grant the function's service account roles/workflows.invoker, which includes workflows.callbacks.send, on the workflow's project", op)
+	case status == http.StatusForbidden:
+		// The request is not at fault, because the service account lacks
+		// workflows.callbacks.send. The wait stays for the next poll.
+		return workflow.Errorf(workflow.ErrPermissionDenied, "%s; %s, and the next poll sends the callback again", op, grantInvoker)
+	case status == http.StatusUnauthorized:
+		return workflow.Invalid("%s; %s", op, grantInvoker)
 	case status >= 300 && status < 400:
 		return workflow.Invalid("%s: redirects are not followed, because the bearer token would go with them", op)
 	}
 	return workflow.Invalid("%s", op)
 }
+
+// grantInvoker is the advice for a callback that Google rejects with 401
+// or 403.
+const grantInvoker = "grant the function's service account roles/workflows.invoker, which includes workflows.callbacks.send, on the workflow's project"
 
 // googleErrorMessage returns the status and message of a Google API error
 // body, or "" when body is not one.

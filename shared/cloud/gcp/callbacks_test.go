@@ -135,7 +135,9 @@ func TestCallbacksStatusErrors(t *testing.T) {
 		{name: "gone", status: http.StatusGone, wantGone: true, wantText: "HTTP 410"},
 		{name: "throttled", status: http.StatusTooManyRequests, wantName: workflow.ErrTransient, wantText: "HTTP 429"},
 		{name: "unavailable", status: http.StatusServiceUnavailable, wantName: workflow.ErrTransient, wantText: "HTTP 503"},
-		{name: "forbidden", status: http.StatusForbidden, wantName: workflow.ErrInvalidRequest, wantText: "roles/workflows.invoker"},
+		{name: "forbidden", status: http.StatusForbidden, body: `{"error":{"code":403,"message":"Permission 'workflows.callbacks.send' denied","status":"PERMISSION_DENIED"}}`,
+			wantName: workflow.ErrPermissionDenied, wantText: "roles/workflows.invoker"},
+		{name: "unauthorized", status: http.StatusUnauthorized, wantName: workflow.ErrInvalidRequest, wantText: "roles/workflows.invoker"},
 		{name: "redirect", status: http.StatusFound, wantName: workflow.ErrInvalidRequest, wantText: "redirects are not followed"},
 		{name: "bad request", status: http.StatusBadRequest, wantName: workflow.ErrInvalidRequest, wantText: "HTTP 400"},
 	}
