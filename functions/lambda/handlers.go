@@ -48,7 +48,10 @@ type app struct {
 	adapters *awsenv.Adapters
 	// requests are the credential references that requests may use.
 	requests secrets.AllowList
-	aws      aws.Config
+	// codeArtifactDomains are the domains for which requests of auth type
+	// codeartifact get tokens.
+	codeArtifactDomains workflow.CodeArtifactDomains
+	aws                 aws.Config
 	// store is the one client of the DynamoDB table, shared by the steps,
 	// the exclusion check, the webhook and the notifier, or nil without a
 	// table.
@@ -137,7 +140,8 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		Now:                  time.Now,
 		Logger:               logger,
 	})
-	return &app{cfg: cfg, logger: logger, adapters: adapters, requests: requests, aws: awsCfg, store: store}, nil
+	return &app{cfg: cfg, logger: logger, adapters: adapters, requests: requests,
+		codeArtifactDomains: codeArtifactDomains, aws: awsCfg, store: store}, nil
 }
 
 // handler returns the handler of cfg.Handler.
@@ -223,13 +227,14 @@ func (a *app) webhook() invoke.Handler {
 // webhook rejects every delivery with a configuration error.
 func (a *app) newWebhook() *httpapi.Webhook {
 	w := &httpapi.Webhook{
-		Secret:          a.secret(),
-		Requests:        a.requests,
-		Executions:      sfn.New(sfnsdk.NewFromConfig(a.aws)),
-		StateMachineARN: a.cfg.StateMachineARN,
-		TeardownMachine: a.cfg.TeardownMachine,
-		Now:             time.Now,
-		Logger:          a.logger,
+		Secret:              a.secret(),
+		Requests:            a.requests,
+		CodeArtifactDomains: a.codeArtifactDomains,
+		Executions:          sfn.New(sfnsdk.NewFromConfig(a.aws)),
+		StateMachineARN:     a.cfg.StateMachineARN,
+		TeardownMachine:     a.cfg.TeardownMachine,
+		Now:                 time.Now,
+		Logger:              a.logger,
 	}
 	if a.store != nil {
 		w.Deliveries = a.store

@@ -69,3 +69,26 @@ func (c CodeArtifactDomains) Allows(repo request.CodeArtifactRepository) bool {
 func CodeArtifactDomainARN(repo request.CodeArtifactRepository) string {
 	return fmt.Sprintf("arn:aws:codeartifact:%s:%s:domain/%s", repo.Region, repo.Owner, repo.Domain)
 }
+
+// FieldErrors returns the field error of a request of auth type
+// codeartifact whose domain is not in the list, so that a service rejects
+// it before an execution starts, or nil for any other request. An index URL
+// that is not a CodeArtifact one is left to request validation. The
+// message is the one that CodeArtifactToken returns in the steps.
+func (c CodeArtifactDomains) FieldErrors(req request.Request) []request.FieldError {
+	if req.Repository.Auth.Type != request.AuthCodeArtifact {
+		return nil
+	}
+	repo, err := request.ParseCodeArtifactURL(req.Repository.IndexURL)
+	if err != nil || c.Allows(repo) {
+		return nil
+	}
+	return []request.FieldError{{Path: "$.repository.index_url", Message: c.rejection(repo)}}
+}
+
+// rejection returns the message for repo's domain, which the list does not
+// contain.
+func (c CodeArtifactDomains) rejection(repo request.CodeArtifactRepository) string {
+	return fmt.Sprintf("CodeArtifact domain %s is not among the domains that this deployment gets tokens for; %s",
+		CodeArtifactDomainARN(repo), c.Fix)
+}

@@ -74,8 +74,7 @@ func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (Index
 		return IndexToken{}, Invalid("repository.index_url: %v", err)
 	}
 	if e.CodeArtifactDomains != nil && !e.CodeArtifactDomains.Allows(repo) {
-		return IndexToken{}, Invalid("repository.index_url: CodeArtifact domain %s is not among the domains that this deployment gets tokens for; %s",
-			CodeArtifactDomainARN(repo), e.CodeArtifactDomains.Fix)
+		return IndexToken{}, Invalid("repository.index_url: %s", e.CodeArtifactDomains.rejection(repo))
 	}
 	if e.CodeArtifact == nil {
 		return IndexToken{}, Invalid("repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +

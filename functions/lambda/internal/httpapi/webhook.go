@@ -59,10 +59,13 @@ type Webhook struct {
 	// Requests are the credential references that requests may use, from
 	// awsenv.RequestRefs with the deployment's own secrets. The zero value
 	// rejects env: and file: references only.
-	Requests        secrets.AllowList
-	Deliveries      Deliveries
-	Executions      Executions
-	StateMachineARN string
+	Requests secrets.AllowList
+	// CodeArtifactDomains are the domains for which requests of auth type
+	// codeartifact get tokens. The zero value rejects every such request.
+	CodeArtifactDomains workflow.CodeArtifactDomains
+	Deliveries          Deliveries
+	Executions          Executions
+	StateMachineARN     string
 	// TeardownMachine is the name of the teardown state machine in the
 	// region and account of StateMachineARN, or "" when the stack has
 	// none. Deliveries then ignore teardowns.
@@ -133,9 +136,11 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	if err != nil {
 		return w.invalid(err), nil
 	}
-	// The steps would reject these references too, but only after the
-	// execution has started.
-	if fields := w.Requests.FieldErrors(req, awsenv.LocalRefFix); len(fields) > 0 {
+	// The steps would reject these references and domains too, but only
+	// after the execution has started.
+	fields := w.Requests.FieldErrors(req, awsenv.LocalRefFix)
+	fields = append(fields, w.CodeArtifactDomains.FieldErrors(req)...)
+	if len(fields) > 0 {
 		return w.invalid(&request.ValidationError{Fields: fields}), nil
 	}
 	return w.accept(ctx, req), nil
