@@ -203,15 +203,40 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	if *output == "json" {
-		return writeJSONTo(stdout, v)
-	}
 	flags := hintFlags(dir, *stateDir)
-	printStatus(stdout, x, v, flags)
+	var resume string
 	if undriven(ctx, eng, dir, x) {
-		fmt.Fprintf(stdout, "next:          %s\n", undrivenAdvice(x, flags, commandFlags(false, *stateDir)))
+		resume = undrivenAdvice(x, flags, commandFlags(false, *stateDir))
+	}
+	if *output == "json" {
+		return writeJSONTo(stdout, newStatusView(x, v, flags, resume))
+	}
+	printStatus(stdout, x, v, flags)
+	if resume != "" {
+		fmt.Fprintf(stdout, "next:          %s\n", resume)
 	}
 	return nil
+}
+
+// statusView is the JSON output of status: the execution's view and the
+// operator's next action, which the text output prints as its next line.
+type statusView struct {
+	executionView
+	// Next is the next action for an execution that did not succeed, or
+	// the advice to resume or stop a running execution that no process
+	// runs. It is empty otherwise.
+	Next string `json:"next,omitempty"`
+}
+
+// newStatusView returns the status view of execution x, whose view is v.
+// flags are as for printStatus, and resume is the undrivenAdvice for x, or
+// "" while a process runs x.
+func newStatusView(x engine.Execution, v executionView, flags, resume string) statusView {
+	sv := statusView{executionView: v, Next: resume}
+	if v.Status != engine.StatusRunning && v.Status != engine.StatusSucceeded {
+		sv.Next = nextAction(x, flags, requestPlaceholder)
+	}
+	return sv
 }
 
 // requestPlaceholder stands for the request file in a suggested command

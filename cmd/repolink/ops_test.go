@@ -387,6 +387,18 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		if !strings.Contains(v.Cause, "not-in-the-index") {
 			t.Errorf("cause %q does not name the missing package", v.Cause)
 		}
+		var sv statusView
+		if err := json.Unmarshal([]byte(out), &sv); err != nil {
+			t.Fatal(err)
+		}
+		_, text, _ := runCLI(t, "status", "--state-dir", dir, "DATA-4712")
+		want := textField(text, "next:")
+		if want == "" {
+			t.Fatalf("text status lacks a next line:\n%s", text)
+		}
+		if sv.Next != want {
+			t.Errorf("next = %q, want the text status's next line %q", sv.Next, want)
+		}
 	})
 	t.Run("status unknown", func(t *testing.T) {
 		code, _, errOut := runCLI(t, "status", "DATA-9999", "--state-dir", dir)
@@ -764,4 +776,15 @@ func TestStatusPrintsMultiLineCause(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", line, out.String())
 		}
 	}
+}
+
+// textField returns the value of the line of the text status out that
+// starts with label, or "" when it has none.
+func textField(out, label string) string {
+	for line := range strings.Lines(out) {
+		if value, ok := strings.CutPrefix(line, label); ok {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
 }

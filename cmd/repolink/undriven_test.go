@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/repolink/repolink/shared/engine"
 )
 
 // TestUndrivenExecutionAdvice leaves an execution open with no process to
@@ -71,6 +74,28 @@ func TestUndrivenExecutionAdvice(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("status json", func(t *testing.T) {
+		code, out, errOut := runCLI(t, "status", "--output", "json", "--state-dir", dir, name)
+		if code != exitOK {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+		}
+		var v statusView
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("status output is not JSON: %v\n%s", err, out)
+		}
+		if v.Status != engine.StatusRunning {
+			t.Errorf("status = %s, want RUNNING", v.Status)
+		}
+		if !strings.HasPrefix(v.Next, "execution "+name+" is open") {
+			t.Errorf("next = %q, want the resume advice", v.Next)
+		}
+		for _, want := range resume {
+			if !strings.Contains(v.Next, want) {
+				t.Errorf("next lacks %q: %s", want, v.Next)
+			}
+		}
+	})
 }
 
 // TestDrivenExecutionWaitAdvice holds the runner lease as a live 'run'
@@ -115,5 +140,13 @@ func TestDrivenExecutionWaitAdvice(t *testing.T) {
 	}
 	if strings.Contains(out, "next:") {
 		t.Errorf("status of a driven execution prints a next line:\n%s", out)
+	}
+
+	code, out, errOut = runCLI(t, "status", "--output", "json", "--state-dir", dir, name)
+	if code != exitOK {
+		t.Fatalf("status --output json exit %d, want %d\nstderr:\n%s", code, exitOK, errOut)
+	}
+	if strings.Contains(out, `"next"`) {
+		t.Errorf("status JSON of a driven execution has a next field:\n%s", out)
 	}
 }
