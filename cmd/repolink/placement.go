@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -19,23 +20,42 @@ type placementChangeError struct {
 	fields    []string
 	earlier   string
 	status    string
-	// flags are the flags of the suggested teardown command.
+	// redrivable is set for an earlier run that failed, timed out or was
+	// aborted after it built resources, and that a redrive may finish,
+	// because no later run or teardown of the request followed it.
+	redrivable bool
+	// flags are the flags of the suggested teardown and redrive commands.
 	flags string
 }
 
 func (e *placementChangeError) Error() string {
-	return fmt.Sprintf("request %s changes %s from execution %s (%s), and no teardown has removed what that execution built; "+
+	built := "and no teardown has removed what that execution built"
+	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
+		built = "which built resources before it stopped, and no teardown has removed them"
+	}
+	next := fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then run this file", e.flags, e.earlier)
+	if e.redrivable {
+		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
+			"and tear it down before you run this file", e.flags, e.earlier)
+	}
+	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
-		"Tear down the earlier run first with 'repolink teardown%s %s' and then run this file, or give this request a new id",
-		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, e.earlier, e.flags, e.earlier)
+		"%s, or give this request a new id",
+		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.earlier, next)
 }
 
 // checkPlacement returns a *placementChangeError when req changes a
-// placement field from a running or succeeded provision execution of its
-// ID that no succeeded teardown of the request followed. flags are the
-// flags of the suggested teardown command. A failed run is not checked.
-// NOTE: a run that failed after it created cloud resources can still leave
-// them behind when a later run changes its placement.
+// placement field from an earlier provision execution of its ID whose
+// resources may exist: one that runs or succeeded, or one that failed,
+// timed out or was aborted after its steps recorded a resource that they
+// created, adopted or updated. A succeeded teardown of the request that
+// started after the execution clears it. A run that stopped before it
+// built anything, such as in preflight, is not checked. flags are the
+// flags of the suggested commands.
+//
+// NOTE: a step that fails after its cloud call succeeded records nothing,
+// so a run that failed in its first building step may have left a
+// resource that this check does not see.
 func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
 	if req.ID == "" {
 		return nil
@@ -45,10 +65,13 @@ func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request
 	if err != nil {
 		return err
 	}
+	laterRun := false
 	for _, x := range all {
-		if !runOf(x, provisionMachine, req.ID) || x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
+		if !runOf(x, provisionMachine, req.ID) {
 			continue
 		}
+		followed := laterRun
+		laterRun = true
 		var doc workflow.Document
 		if json.Unmarshal(x.Input, &doc) != nil {
 			continue
@@ -57,28 +80,65 @@ func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request
 		if len(changed) == 0 {
 			continue
 		}
-		tornDown, err := tornDownAfter(ctx, eng, req.ID, x)
+		closedEarly := x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded
+		if closedEarly {
+			built, err := builtBeforeStop(ctx, eng, x.Name)
+			if err != nil {
+				return err
+			}
+			if !built {
+				continue
+			}
+		}
+		teardownStarted, tornDown, err := teardownsAfter(ctx, eng, req.ID, x)
 		if err != nil {
 			return err
 		}
-		if !tornDown {
-			return &placementChangeError{requestID: req.ID, fields: changed, earlier: x.Name, status: x.Status, flags: flags}
+		if tornDown {
+			continue
+		}
+		return &placementChangeError{
+			requestID:  req.ID,
+			fields:     changed,
+			earlier:    x.Name,
+			status:     x.Status,
+			redrivable: closedEarly && !followed && !teardownStarted,
+			flags:      flags,
 		}
 	}
 	return nil
 }
 
-// tornDownAfter reports whether a teardown of the request with ID id that
-// started after the execution x has succeeded.
-func tornDownAfter(ctx context.Context, eng *engine.Engine, id string, x engine.Execution) (bool, error) {
+// builtBeforeStop reports whether the history of the execution name
+// records a resource that its steps created, adopted or updated, in the
+// $.resources of the last state output that has them.
+func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool, error) {
+	events, err := eng.History(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("read history of execution %s: %w", name, err)
+	}
+	details := make([]json.RawMessage, len(events))
+	for i, ev := range events {
+		details[i] = ev.Details
+	}
+	return workflow.BuiltAny(execview.LastResources(details)), nil
+}
+
+// teardownsAfter reports whether a teardown of the request with ID id
+// started after the execution x, and whether one of them has succeeded.
+func teardownsAfter(ctx context.Context, eng *engine.Engine, id string, x engine.Execution) (started, succeeded bool, err error) {
 	teardowns, err := eng.ListMachine(ctx, teardownMachine, x.StartedAt)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	for _, t := range teardowns {
-		if runOf(t, teardownMachine, id) && t.Status == engine.StatusSucceeded {
-			return true, nil
+		if !runOf(t, teardownMachine, id) {
+			continue
+		}
+		started = true
+		if t.Status == engine.StatusSucceeded {
+			return true, true, nil
 		}
 	}
-	return false, nil
+	return started, false, nil
 }

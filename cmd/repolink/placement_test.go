@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -90,12 +93,20 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 // rejects a provision execution of req in the state directory dir.
 func apiStartReason(t *testing.T, dir string, req request.Request) string {
 	t.Helper()
+	return apiStartReasonOf(t, dir, "PL-1-r2", req)
+}
+
+// apiStartReasonOf returns why the StartExecution check of repolink up
+// rejects a provision execution of req named name in the state directory
+// dir.
+func apiStartReasonOf(t *testing.T, dir, name string, req request.Request) string {
+	t.Helper()
 	eng, _, err := openEngineStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	reason, err := startCheck(eng, "")(context.Background(), provisionMachine, "PL-1-r2", documentOf(t, req))
+	reason, err := startCheck(eng, "")(context.Background(), provisionMachine, name, documentOf(t, req))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +154,100 @@ func TestRedriveRejectedAfterRequestTeardown(t *testing.T) {
 	err := s.apiRedrive(provisionMachine, "RD-2")
 	assertRejected(t, "RedriveExecution of RD-2", err, "ExecutionNotRedrivable", "RD-2-cleanup")
 	s.assertStatus(t, "RD-2", engine.StatusAborted)
+}
+
+// TestRunRejectsPlacementOfFailedRun fails a run in its target group step,
+// after it created the proxy VM. Then run, plan and the StartExecution
+// check must reject the same request ID with another Snowflake account
+// until a teardown of the failed run has succeeded. The error names the
+// teardown and the redrive of the failed run.
+func TestRunRejectsPlacementOfFailedRun(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	rules := `{"rules": [{"cloud": "aws", "match": "CreateTargetGroup", "kind": "reject"}]}`
+	if err := os.WriteFile(faults, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(sandbox.FaultsEnv, faults)
+
+	first := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-2"
+		section(doc, "snowflake")["account"] = "acct-first"
+	})
+	moved := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-2"
+		section(doc, "snowflake")["account"] = "acct-second"
+	})
+	movedReq, err := readRequest(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitFailed {
+		t.Fatalf("first run: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "status", "--state-dir", dir, "PL-2")
+	if code != exitOK {
+		t.Fatalf("status: exit %d\nstderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "proxy_vm") || !strings.Contains(out, "created") {
+		t.Fatalf("status of the failed run lists no created proxy VM:\n%s", out)
+	}
+
+	rejected := "request PL-2 changes snowflake.account from execution PL-2 (FAILED), which built resources before it stopped"
+	teardown := "repolink teardown --sandbox --state-dir " + dir + " PL-2"
+	redrive := "repolink redrive --sandbox --state-dir " + dir + " PL-2"
+	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"a run would be rejected: " + rejected, teardown, redrive} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if reason := apiStartReasonOf(t, dir, "PL-2-r2", movedReq); !strings.Contains(reason, rejected) {
+		t.Errorf("StartExecution check: reason %q lacks %q", reason, rejected)
+	}
+	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
+	assertUsage(t, "run with another account", code, errOut, rejected, teardown, redrive, "new id")
+
+	t.Setenv(sandbox.FaultsEnv, "")
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "PL-2"); code != exitOK {
+		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if reason := apiStartReasonOf(t, dir, "PL-2-r2", movedReq); reason != "" {
+		t.Errorf("StartExecution check after the teardown: reason %q, want none", reason)
+	}
+}
+
+// TestPlacementIgnoresRunFailedInPreflight checks that a run that failed
+// in preflight, before it built anything, does not block a run of its
+// request ID with another Snowflake account.
+func TestPlacementIgnoresRunFailedInPreflight(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	first := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-3"
+		section(doc, "snowflake")["account"] = "acct-first"
+		section(doc, "repository")["packages"] = []string{"not-in-the-index"}
+	})
+	moved := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "PL-3"
+		section(doc, "snowflake")["account"] = "acct-second"
+	})
+	movedReq, err := readRequest(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitFailed {
+		t.Fatalf("first run: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	if reason := apiStartReasonOf(t, dir, "PL-3-r2", movedReq); reason != "" {
+		t.Errorf("StartExecution check: reason %q, want none", reason)
+	}
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
+	if code != exitOK || strings.Contains(out, "rejected") {
+		t.Errorf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
