@@ -311,22 +311,29 @@ func TestPollRenewsWhenWaitListFails(t *testing.T) {
 }
 
 // blockingConn is a Snowflake connection whose queries return only when
-// their context ends.
-type blockingConn struct{}
+// their context ends. Each query calls started first.
+type blockingConn struct{ started func() }
 
 func (blockingConn) Exec(context.Context, string) error { return errors.New("unexpected exec") }
 
-func (blockingConn) Query(ctx context.Context, _ string) ([]snowflake.Row, error) {
+func (c blockingConn) Query(ctx context.Context, _ string) ([]snowflake.Row, error) {
+	c.started()
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
 
 func TestPollRenewsDespiteSlowEndpointQuery(t *testing.T) {
 	f := newRenewalFixture(t)
+	// The poll's deadline gives the credential checks half of its 10 s.
+	// The endpoint query hangs until the poll's context ends, and the test
+	// ends it as soon as that query starts instead of waiting out the
+	// deadline.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
 	sandboxConn := f.sb.Env.Snowflake
 	f.sb.Env.Snowflake = func(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
 		if sf.Account == "slow-account" {
-			return blockingConn{}, nil
+			return blockingConn{started: cancel}, nil
 		}
 		return sandboxConn(ctx, sf)
 	}
@@ -338,13 +345,14 @@ func TestPollRenewsDespiteSlowEndpointQuery(t *testing.T) {
 	f.poller.Tasks = &recordedTasks{success: map[string]string{}, failure: map[string]string{}}
 	f.clock.Advance(9 * time.Hour)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
 	report, err := f.poller.Poll(ctx)
 	if err != nil {
 		t.Fatalf("Poll: %v", err)
 	}
 	if report.Renewed != 1 {
 		t.Errorf("Renewed = %d, want 1 although the endpoint query timed out; logs:\n%s", report.Renewed, f.logs)
+	}
+	if report.Errors != 1 {
+		t.Errorf("Errors = %d, want 1 for the endpoint query that ended with the poll", report.Errors)
 	}
 }
