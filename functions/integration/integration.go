@@ -19,7 +19,9 @@ type Output = workflow.Result
 // secret in ALLOWED_AUTHENTICATION_SECRETS, and USE_PRIVATELINK_ENDPOINT =
 // TRUE on the private-link routes. An existing integration with these
 // settings is adopted. One created for this request that differs is
-// brought in line, and any other that differs is a Conflict.
+// brought in line, and any other that differs is a Conflict. One created
+// for another request is a Conflict, also when it appears between the
+// lookup and CREATE API INTEGRATION IF NOT EXISTS.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	names := workflow.NamesFor(req)
@@ -41,7 +43,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 			return Output{}, fmt.Errorf("create API integration %s: %w", id, err)
 		}
-		return Output{Action: workflow.Created, ID: id}, nil
+		existing, err = sfobject.FindCreated(ctx, conn, "API INTEGRATIONS", names.Integration, "")
+		if err != nil {
+			return Output{}, err
+		}
+		if sfobject.Owner(existing) == req.ID {
+			return Output{Action: workflow.Created, ID: id}, nil
+		}
+		// The statement did nothing, because another request or a person
+		// created the integration after the lookup. It is checked below
+		// like any integration that existed before.
 	}
 
 	if err := sfobject.CheckOwner("API integration", id, existing, req.ID); err != nil {

@@ -19,7 +19,9 @@ type Output = workflow.Result
 // API_INTEGRATION differs, and otherwise given the request's INDEX_URL
 // again, because Snowflake does not show it. Any other existing repository
 // is adopted when its TYPE and API_INTEGRATION match, and is a Conflict
-// otherwise.
+// otherwise. A repository created for another request is a Conflict, also
+// when it appears between the lookup and CREATE ARTIFACT REPOSITORY IF NOT
+// EXISTS.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -40,7 +42,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 			return Output{}, fmt.Errorf("create artifact repository %s: %w", qualified, err)
 		}
-		return Output{Action: workflow.Created, ID: qualified}, nil
+		existing, err = sfobject.FindCreated(ctx, conn, "ARTIFACT REPOSITORIES", names.Repository, sfobject.InSchema(sf))
+		if err != nil {
+			return Output{}, err
+		}
+		if sfobject.Owner(existing) == req.ID {
+			return Output{Action: workflow.Created, ID: qualified}, nil
+		}
+		// The statement did nothing, because another request or a person
+		// created the repository after the lookup. It is checked below
+		// like any repository that existed before.
 	}
 
 	if err := sfobject.CheckOwner("artifact repository", qualified, existing, req.ID); err != nil {

@@ -28,7 +28,9 @@ type Output = workflow.Secret
 // For auth type codeartifact it gets a CodeArtifact token and creates a
 // PASSWORD secret with the user aws. When this request's secret exists, it
 // sets the credential again, so that a rotated credential takes effect. A
-// secret made by hand is adopted as it is. The expiry of a short-lived
+// secret made by hand is adopted as it is, and one created for another
+// request is a Conflict, also when it appears between the lookup and
+// CREATE SECRET IF NOT EXISTS. The expiry of a short-lived
 // credential is recorded in env.Credentials for the poller.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
@@ -45,12 +47,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing != nil {
-		if err := sfobject.CheckOwner("secret", qualified, existing, req.ID); err != nil {
+		handMade, err := checkOwner(existing, qualified, req.ID)
+		if err != nil {
 			return Output{}, err
 		}
-		if sfobject.Owner(existing) != req.ID {
-			// A secret made by hand keeps its credential, which is not
-			// repolink's to change.
+		if handMade {
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
 		}
 	}
@@ -108,6 +109,20 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			// The statement holds the credential, so only the object is named.
 			return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)
 		}
+		// CREATE SECRET IF NOT EXISTS does nothing when another request or
+		// a person created the secret after the lookup, so the owner is
+		// read again.
+		created, err := sfobject.FindCreated(ctx, conn, "SECRETS", names.Secret, sfobject.InSchema(sf))
+		if err != nil {
+			return Output{}, err
+		}
+		handMade, err := checkOwner(created, qualified, req.ID)
+		if err != nil {
+			return Output{}, err
+		}
+		if handMade {
+			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
+		}
 		out.Action = workflow.Created
 	}
 	if expiry == nil {
@@ -124,6 +139,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	return out, nil
+}
+
+// checkOwner returns a Conflict when row, the SHOW row of the secret
+// qualified, names a request other than requestID. It reports whether the
+// row names no request, so that the secret was made by hand and keeps its
+// credential, which is not repolink's to change.
+func checkOwner(row snowflake.Row, qualified, requestID string) (handMade bool, err error) {
+	if err := sfobject.CheckOwner("secret", qualified, row, requestID); err != nil {
+		return false, err
+	}
+	return sfobject.Owner(row) == "", nil
 }
 
 // estimatedExpiry returns the expiry record of a stored credential that is

@@ -78,6 +78,24 @@ func CheckOwner(kind, name string, row snowflake.Row, requestID string) error {
 	return nil
 }
 
+// FindCreated looks up an object again after a CREATE ... IF NOT EXISTS
+// and returns its SHOW row. That statement does nothing when the object
+// exists, as when another request or a person created it after the step's
+// first lookup, so a step reports created only when the row's COMMENT
+// names its own request. An object that is missing again, such as one that
+// a teardown dropped meanwhile, is a Transient error, so that the step is
+// run again and creates it.
+func FindCreated(ctx context.Context, conn snowflake.Conn, kind, name, scope string) (snowflake.Row, error) {
+	row, err := Find(ctx, conn, kind, name, scope)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, workflow.Errorf(workflow.ErrTransient, "look up %s %s after creating it: not found", kind, name)
+	}
+	return row, nil
+}
+
 // Object is a Snowflake object that a run creates under a name derived from
 // the request and marks with the request's owner COMMENT.
 type Object struct {

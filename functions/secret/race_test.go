@@ -1,0 +1,130 @@
+package secret
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// otherRequest is the request that creates the secret between the step's
+// lookup and its CREATE SECRET IF NOT EXISTS.
+const otherRequest = "DATA-9000"
+
+// startPasswordSecret starts the sandbox for a request with password
+// auth, whose step sets the user svc and the password pw-value.
+func startPasswordSecret(t *testing.T) *sfsandbox.Sandbox {
+	t.Helper()
+	sb := sfsandbox.Start(t)
+	sb.Request.Repository.IndexURL = sfsandbox.IndexURL
+	sb.Request.Repository.Auth.Type = "password"
+	sb.Request.Repository.Auth.Username = "svc"
+	sb.Request.Repository.Auth.PasswordRef = "env:REPOLINK_TEST_PASSWORD"
+	sb.Env.Secrets = envSecrets{"env:REPOLINK_TEST_PASSWORD": "pw-value"}
+	sb.Env.Now = time.Now
+	return sb
+}
+
+// createSecretAs returns the CREATE SECRET statement of the request's
+// secret with the user other-user, marked for requestID unless it is "".
+func createSecretAs(requestID string) string {
+	stmt := snowflake.CreateSecretPassword("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET", "other-user", "other-password")
+	if requestID == "" {
+		return stmt
+	}
+	return sfobject.WithOwner(stmt, requestID)
+}
+
+func TestSecretCreatedMeanwhileByOtherRequest(t *testing.T) {
+	sb := startPasswordSecret(t)
+	ran := sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
+
+	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request})
+
+	if !ran() {
+		t.Fatal("the step ran no CREATE SECRET, so the other request never created the secret")
+	}
+	if name := workflow.NameOf(err); name != workflow.ErrConflict {
+		t.Fatalf("Run = %+v, %v (%s), want a Conflict", out, err, name)
+	}
+	for _, want := range []string{"secret PLATFORM.PACKAGES.CORP_PYPI_SECRET", "created for request " + otherRequest} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %q, want it to contain %q", err, want)
+		}
+	}
+	if out.Action == workflow.Created {
+		t.Errorf("action = %q after a Conflict", out.Action)
+	}
+	rows := sb.Query(t, snowflake.ShowSecrets("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET"))
+	if len(rows) != 1 || sfobject.Owner(rows[0]) != otherRequest {
+		t.Errorf("SHOW SECRETS = %v, want one row owned by %s", rows, otherRequest)
+	}
+	if user, _ := secretValue(t, sb); user != "other-user" {
+		t.Errorf("secret user = %q, want other-user of the other request unchanged", user)
+	}
+}
+
+func TestSecretCreatedMeanwhileRerunByOwner(t *testing.T) {
+	sb := startPasswordSecret(t)
+	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
+	if _, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request}); workflow.NameOf(err) != workflow.ErrConflict {
+		t.Fatalf("Run error = %v, want a Conflict", err)
+	}
+	owner := sb.Request
+	owner.ID = otherRequest
+
+	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: owner})
+
+	if err != nil {
+		t.Fatalf("rerun by the owner: %v", err)
+	}
+	// The owner's own secret gets its credential again, which is an update.
+	if out.Action != workflow.Updated {
+		t.Errorf("rerun action = %q, want %q", out.Action, workflow.Updated)
+	}
+	if user, _ := secretValue(t, sb); user != "svc" {
+		t.Errorf("secret user = %q, want svc of the owner's request", user)
+	}
+}
+
+func TestSecretCreatedMeanwhileByHand(t *testing.T) {
+	sb := startPasswordSecret(t)
+	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(""))
+
+	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request})
+
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Adopted {
+		t.Errorf("action = %q, want %q", out.Action, workflow.Adopted)
+	}
+	if user, _ := secretValue(t, sb); user != "other-user" {
+		t.Errorf("secret user = %q, want other-user of the hand-made secret unchanged", user)
+	}
+}
+
+func TestSecretCreatedOnceRerunUpdates(t *testing.T) {
+	sb := startPasswordSecret(t)
+	doc := workflow.Document{Request: sb.Request}
+
+	first, err := Run(t.Context(), sb.Env, doc)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	again, err := Run(t.Context(), sb.Env, doc)
+	if err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+
+	if first.Action != workflow.Created {
+		t.Errorf("first action = %q, want %q", first.Action, workflow.Created)
+	}
+	if again.Action != workflow.Updated {
+		t.Errorf("rerun action = %q, want %q", again.Action, workflow.Updated)
+	}
+}
