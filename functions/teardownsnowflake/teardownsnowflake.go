@@ -40,9 +40,11 @@ type Kept struct {
 // Run removes the objects in dependency order. Each removal is idempotent,
 // so a retried or repeated teardown finds nothing and reports skipped. It
 // drops only the objects whose COMMENT marks them as created for this
-// request, so an object made by hand or for another request stays. A
-// failure on an object of an earlier run is logged and reported in
-// Output.Kept, so that the teardown goes on to the network steps.
+// request, so an object made by hand or for another request stays. The
+// default repository parameter also stays where it names a repository of
+// another request under the same name. A failure on an object of an
+// earlier run is logged and reported in Output.Kept, so that the teardown
+// goes on to the network steps.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -66,12 +68,6 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 	removed := 0
 	var kept []Kept
-	unset, err := UnsetDefaults(ctx, conn, sf.Database, sf.Schema, repo)
-	if err != nil {
-		return Output{}, err
-	}
-	removed += unset
-
 	secretObject := stored(kindSecrets, sf.Database, sf.Schema, names.Secret)
 	objects := []object{
 		stored(kindRepositories, sf.Database, sf.Schema, names.Repository),
@@ -79,6 +75,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		secretObject,
 	}
 	var drop []object
+	otherRepository := false
 	for _, obj := range objects {
 		scope := ""
 		if obj.kind != kindIntegrations {
@@ -100,6 +97,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			if owner != "" {
 				reason = "it was created for request " + owner
 			}
+			if owner != "" && obj.kind == kindRepositories {
+				otherRepository = true
+			}
 			if env.Logger != nil {
 				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", reason)
 			}
@@ -107,6 +107,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			continue
 		}
 		drop = append(drop, obj)
+	}
+
+	// A default that names another request's repository under the same
+	// name is that request's setting, so it stays with the repository.
+	if !otherRepository {
+		unset, err := UnsetDefaults(ctx, conn, sf.Database, sf.Schema, repo)
+		if err != nil {
+			return Output{}, err
+		}
+		removed += unset
 	}
 
 	// Earlier runs of the request may have used another repository name.

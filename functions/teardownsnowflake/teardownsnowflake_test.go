@@ -119,6 +119,29 @@ func TestRunKeepsObjectsOfOthers(t *testing.T) {
 	}
 }
 
+func TestRunKeepsDefaultOfOtherRequest(t *testing.T) {
+	conn := &scriptedConn{rows: map[string][]snowflake.Row{
+		"SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN SCHEMA": {{"key": "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", "value": "PLATFORM.PACKAGES.CORP_PYPI", "level": "SCHEMA"}},
+		"SHOW ARTIFACT REPOSITORIES":                                          {{"name": "CORP_PYPI", "comment": "repolink request OTHER-1"}},
+		"SHOW API INTEGRATIONS":                                               {{"name": "CORP_PYPI_INTEGRATION", "comment": "repolink request OTHER-1"}},
+		"SHOW SECRETS":                                                        {{"name": "CORP_PYPI_SECRET", "comment": "repolink request OTHER-1"}},
+	}}
+
+	out, err := run(t, conn)
+
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Skipped {
+		t.Errorf("action = %q, want skipped", out.Action)
+	}
+	for _, stmt := range conn.execs() {
+		if strings.Contains(stmt, "UNSET DEFAULT_PYTHON_ARTIFACT_REPOSITORY") {
+			t.Errorf("unset the default that names the repository of request OTHER-1: %s", stmt)
+		}
+	}
+}
+
 func TestRunNothingLeft(t *testing.T) {
 	conn := &scriptedConn{}
 	out, err := run(t, conn)
