@@ -357,7 +357,9 @@ func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine s
 			[]string{tableARN}, nil),
 		statement("StartProvision", []string{"states:StartExecution"},
 			[]string{s.stateMachine(provisionMachine)}, nil),
-		statement("DescribeProvisionRuns", []string{"states:DescribeExecution"},
+		// GetExecutionHistory reads whether a failed run built resources
+		// before a request that changes its route is accepted.
+		statement("DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},
 			[]string{s.executions(provisionMachine)}, nil),
 	}
 	if teardownMachine != "" {

@@ -658,7 +658,7 @@ func TestIAMStatements(t *testing.T) {
 			[]string{"{WaitsTable.Arn}"}, nil},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
-		{"WebhookRole", "DescribeProvisionRuns", []string{"states:DescribeExecution"},
+		{"WebhookRole", "DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},
 			[]string{arn("states", "execution:repolink-provision:*")}, nil},
 		{"WebhookRole", "ListTeardowns", []string{"states:ListExecutions"},
 			[]string{arn("states", "stateMachine:repolink-teardown")}, nil},

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -31,6 +32,13 @@ const teardownMachine = "rl-teardown"
 // oneTaskMachine runs the task %s once.
 const oneTaskMachine = `{"StartAt":"Only","States":{"Only":{"Type":"Task","Resource":"%s","End":true}}}`
 
+// buildMachine is the fixture's provision machine: Build records a created
+// proxy VM in $.resources, as a provision step does, and Check may fail
+// after it.
+const buildMachine = `{"StartAt":"Build","States":{
+	"Build":{"Type":"Task","Resource":"build_task","Next":"Check"},
+	"Check":{"Type":"Task","Resource":"check_task","End":true}}}`
+
 // teardownFixture is the embedded engine with the provision machine of
 // machineARN and a teardown machine, served as the Step Functions API on a
 // loopback address and read by the webhook through the AWS SDK client.
@@ -40,6 +48,9 @@ type teardownFixture struct {
 	store  *dynamo.Store
 	// gate blocks the teardown task until it is closed.
 	gate chan struct{}
+	// failBuild fails the provision machine's Build task, before it
+	// records a resource, and failCheck its Check task, after that.
+	failBuild, failCheck atomic.Bool
 	// lists counts the ListExecutions calls of the webhook.
 	lists atomic.Int32
 	// teardownReads counts the webhook's DescribeExecution calls on
@@ -76,7 +87,16 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 	t.Cleanup(func() { e.Close() })
 	f := &teardownFixture{engine: e, gate: make(chan struct{})}
 
-	e.Register("provision_task", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+	e.Register("build_task", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		if f.failBuild.Load() {
+			return nil, errors.New("preflight: package not found")
+		}
+		return json.RawMessage(`{"resources":{"proxy_vm":{"action":"created","id":"i-0abc"}}}`), nil
+	})
+	e.Register("check_task", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		if f.failCheck.Load() {
+			return nil, errors.New("target_group: access denied")
+		}
 		return json.RawMessage(`{}`), nil
 	})
 	e.Register("teardown_task", func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
@@ -87,10 +107,11 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 			return nil, ctx.Err()
 		}
 	})
-	for machine, task := range map[string]string{"rl-provision": "provision_task", teardownMachine: "teardown_task"} {
-		if err := e.Define(machine, []byte(strings.Replace(oneTaskMachine, "%s", task, 1))); err != nil {
-			t.Fatalf("define %s: %v", machine, err)
-		}
+	if err := e.Define("rl-provision", []byte(buildMachine)); err != nil {
+		t.Fatalf("define rl-provision: %v", err)
+	}
+	if err := e.Define(teardownMachine, []byte(strings.Replace(oneTaskMachine, "%s", "teardown_task", 1))); err != nil {
+		t.Fatalf("define %s: %v", teardownMachine, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -396,5 +417,55 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 	got = f.deliver(t, "moved request after the teardown", moved, http.StatusAccepted)
 	if got.Execution != "DATA-4711-r2" {
 		t.Errorf("moved request after the teardown: execution %q, want DATA-4711-r2", got.Execution)
+	}
+}
+
+// TestWebhookRejectsPlacementOfFailedRun checks that a run that failed
+// after it recorded a created resource blocks a request that moves it to
+// another Snowflake account, as a succeeded run does. The reason names the
+// teardown and the redrive of the failed run.
+func TestWebhookRejectsPlacementOfFailedRun(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.failCheck.Store(true)
+	body := readExample(t)
+	moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
+	f.provisioned(t, body)
+
+	got := f.deliver(t, "moved request", moved, http.StatusConflict)
+	if got.Execution != "DATA-4711" {
+		t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
+	}
+	for _, want := range []string{
+		"request DATA-4711 changes snowflake.account from execution DATA-4711 (FAILED), which built resources before it stopped",
+		"Tear down the request first",
+		"redrive DATA-4711",
+	} {
+		if !strings.Contains(got.Error, want) {
+			t.Errorf("moved request: error %q lacks %q", got.Error, want)
+		}
+	}
+
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+	got = f.deliver(t, "moved request after the teardown", moved, http.StatusAccepted)
+	if got.Execution != "DATA-4711-r2" {
+		t.Errorf("moved request after the teardown: execution %q, want DATA-4711-r2", got.Execution)
+	}
+}
+
+// TestWebhookIgnoresPlacementOfPreflightFailure checks that a run that
+// failed before it recorded a resource does not block a request that moves
+// it to another Snowflake account.
+func TestWebhookIgnoresPlacementOfPreflightFailure(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.failBuild.Store(true)
+	body := readExample(t)
+	moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
+	f.provisioned(t, body)
+
+	got := f.deliver(t, "moved request", moved, http.StatusAccepted)
+	if got.Execution != "DATA-4711-r2" {
+		t.Errorf("moved request: execution %q, want DATA-4711-r2 (error %q)", got.Execution, got.Error)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/webhook"
@@ -35,12 +36,13 @@ type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
 }
 
-// Executions starts, describes and lists executions. *sfn.Client
-// implements it.
+// Executions starts, describes and lists executions, and reads their
+// history. *sfn.Client implements it.
 type Executions interface {
 	StartExecution(ctx context.Context, stateMachineARN, name string, input json.RawMessage) (sfn.Started, error)
 	DescribeExecution(ctx context.Context, executionARN string) (sfn.Execution, error)
 	ListExecutions(ctx context.Context, stateMachineARN string, opts sfn.ListOptions) ([]sfn.ExecutionSummary, string, error)
+	GetExecutionHistory(ctx context.Context, executionARN string, opts sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error)
 }
 
 var (
@@ -329,9 +331,9 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 
 // checkKnownRuns describes the ticket's known runs. An open run of another
 // request gives a *webhook.RunningError, and an open run of req itself gives
-// its name. A succeeded run that req changes the route or an account or
-// region of gives a *webhook.ConflictError, unless torn, the request's
-// latest teardown, succeeded after it started. It returns "" and nil when
+// its name. A closed run that req changes the route or an account or
+// region of gives a *webhook.ConflictError when checkPlacement finds that
+// its resources may exist. It returns "" and nil when
 // every known run has closed or left the execution history.
 func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string, torn *teardown) (string, error) {
 	for _, name := range known {
@@ -343,7 +345,7 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 			return "", err
 		}
 		if !isOpen(x.Status) {
-			if err := checkPlacement(req, name, x, torn); err != nil {
+			if err := w.checkPlacement(ctx, req, name, x, torn); err != nil {
 				return "", err
 			}
 			continue
@@ -359,14 +361,17 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 	return "", nil
 }
 
-// checkPlacement returns a *webhook.ConflictError when the closed execution
-// x, named name, succeeded with a request whose route, account or region
-// req changes, and no succeeded teardown, torn being the latest, started
-// after it. A run of req would leave what x built behind, because a
-// teardown removes only what the latest run built.
-func checkPlacement(req request.Request, name string, x sfn.Execution, torn *teardown) error {
+// checkPlacement returns a *webhook.ConflictError when req changes the
+// route, an account or a region of the closed execution x, named name,
+// whose resources may exist. They may exist when x succeeded, or when it
+// failed, timed out or was aborted after its history recorded a resource
+// that a step created, adopted or updated. A succeeded teardown that
+// started after x, torn being the latest, clears x. A run of req would
+// leave what x built behind, because a teardown removes only what the
+// latest run built.
+func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name string, x sfn.Execution, torn *teardown) error {
 	var doc workflow.Document
-	if x.Status != "SUCCEEDED" || json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
+	if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
 		return nil
 	}
 	if torn != nil && torn.status == "SUCCEEDED" && x.StartDate.Before(torn.startDate) {
@@ -376,11 +381,51 @@ func checkPlacement(req request.Request, name string, x sfn.Execution, torn *tea
 	if len(changed) == 0 {
 		return nil
 	}
-	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), and no teardown has removed what that execution built; "+
+	built := "and no teardown has removed what that execution built"
+	next := "Tear down the request first and then send this request again"
+	if x.Status != "SUCCEEDED" {
+		ok, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+		if err != nil || !ok {
+			return err
+		}
+		built = "which built resources before it stopped, and no teardown has removed them"
+		next = fmt.Sprintf("Tear down the request first and then send this request again, "+
+			"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
+	}
+	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
-		"Tear down the request first and then send this request again, or give this request a new id",
-		req.ID, strings.Join(changed, ", "), name, x.Status, name)
+		"%s, or give this request a new id",
+		req.ID, strings.Join(changed, ", "), name, x.Status, built, name, next)
 	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason}
+}
+
+// builtBeforeStop reports whether the history of the execution executionARN
+// records a resource that a step created, adopted or updated, in the
+// $.resources of the newest state output that has them. It reads the
+// history newest first, page by page, until it finds such an output.
+func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (bool, error) {
+	opts := sfn.HistoryOptions{MaxResults: 1000, ReverseOrder: true}
+	for {
+		events, next, err := w.Executions.GetExecutionHistory(ctx, executionARN, opts)
+		if err != nil {
+			return false, fmt.Errorf("read history of %s: %w", executionARN, err)
+		}
+		for _, ev := range events {
+			var details struct {
+				Output json.RawMessage `json:"output"`
+			}
+			if json.Unmarshal(ev.Details, &details) != nil {
+				continue
+			}
+			if resources := execview.Resources(details.Output); resources != nil {
+				return workflow.BuiltAny(resources), nil
+			}
+		}
+		if next == "" {
+			return false, nil
+		}
+		opts.NextToken = next
+	}
 }
 
 // nextRunNumber returns the run number after the highest run of base among

@@ -518,6 +518,11 @@ func (u unusedExecutions) ListExecutions(context.Context, string, sfn.ListOption
 	return nil, "", errors.New("unexpected")
 }
 
+func (u unusedExecutions) GetExecutionHistory(context.Context, string, sfn.HistoryOptions) ([]sfn.HistoryEvent, string, error) {
+	u.t.Error("a rejected delivery read an execution history")
+	return nil, "", errors.New("unexpected")
+}
+
 func TestWebhookRejects(t *testing.T) {
 	body := readExample(t)
 	tests := []struct {
