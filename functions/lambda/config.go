@@ -24,6 +24,9 @@ const (
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
 	envRegion           = "AWS_REGION"
+	// envNotifierFunction names the notifier function, to which the
+	// poller sends the credential expiry notifications to sign and post.
+	envNotifierFunction = "REPOLINK_NOTIFIER_FUNCTION"
 	// envCodeArtifactDomains lists the CodeArtifact domain ARNs, or *, for
 	// which requests of auth type codeartifact get tokens. Unset rejects
 	// every such request.
@@ -71,6 +74,10 @@ type config struct {
 	// CodeArtifactDomains is the comma-separated list of CodeArtifact
 	// domain ARNs, or *, for which tokens are got. Empty allows none.
 	CodeArtifactDomains string
+	// NotifierFunction is the name or ARN of the notifier function, which
+	// signs and posts the poller's credential expiry notifications. Empty
+	// means the poller only logs them.
+	NotifierFunction string
 }
 
 // loadConfig reads the configuration and checks that the handler has what
@@ -94,6 +101,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TeardownMachine:  first(envTeardownName),
 
 		CodeArtifactDomains: first(envCodeArtifactDomains),
+		NotifierFunction:    first(envNotifierFunction),
 	}
 	if cfg.Handler == handlerOperations {
 		cfg.TeardownStateMachineARN = first(envTeardownARN)

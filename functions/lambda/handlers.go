@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
@@ -193,7 +194,7 @@ var firstSteps = map[string]bool{"preflight": true, "teardown_snowflake": true}
 // in runs' SECRETs or warns before other recorded credentials expire. Its
 // input, the EventBridge Scheduler payload, carries nothing it needs.
 func (a *app) poller() invoke.Handler {
-	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}}
+	p := a.newPoller()
 	return func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
 		report, err := p.Poll(ctx)
 		if err != nil {
@@ -201,9 +202,21 @@ func (a *app) poller() invoke.Handler {
 		}
 		a.logger.Info("poll finished", "waits", report.Waits, "accounts", report.Accounts,
 			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending,
-			"renewed", report.Renewed, "expiry_warnings", report.ExpiryWarnings, "errors", report.Errors)
+			"renewed", report.Renewed, "expiry_warnings", report.ExpiryWarnings,
+			"expiry_notifications", report.ExpiryNotifications, "errors", report.Errors)
 		return json.Marshal(report)
 	}
+}
+
+// newPoller returns the poller. With REPOLINK_NOTIFIER_FUNCTION it sends
+// the notification of a credential that expires soon through the notifier
+// function, and without it only logs a warning.
+func (a *app) newPoller() *poller.Poller {
+	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}}
+	if a.cfg.NotifierFunction != "" {
+		p.Notices = credentialNotices{client: lambdasdk.NewFromConfig(a.aws), function: a.cfg.NotifierFunction}
+	}
+	return p
 }
 
 // webhook serves API Gateway HTTP API events.
@@ -281,6 +294,7 @@ func (a *app) newNotifier() *notifier.Notifier {
 	}
 	if a.store != nil {
 		n.RunItems = a.store
+		n.Notices = a.store.Credentials()
 	}
 	return n
 }

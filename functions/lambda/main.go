@@ -31,6 +31,10 @@
 //	REPOLINK_WEBHOOK_SECRET_ARN  secret with the HMAC key of the webhook
 //	                             and the notifications, which every
 //	                             handler rejects as a request credential
+//	REPOLINK_NOTIFIER_FUNCTION   notifier function, to which the poller
+//	                             hands the notification of a credential
+//	                             that expires soon; unset, the poller
+//	                             only logs a warning
 //	REPOLINK_CODEARTIFACT_DOMAINS
 //	                             CodeArtifact domain ARNs, or *, for which
 //	                             requests of auth type codeartifact get

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/notify/payload"
-	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -71,21 +70,6 @@ func BuildCredentialNotice(c workflow.CredentialExpiry, flags string) Credential
 		SnowflakeAccount: c.Request.Snowflake.Account,
 		Secret:           c.Secret,
 		ExpiresAt:        c.ExpiresAt,
-		Next:             credentialNextAction(c.Request, flags),
+		Next:             payload.CredentialNextAction(c.Request, flags),
 	})
-}
-
-// credentialNextAction returns how to replace a stored short-lived
-// credential. repolink records the expiry only of a CodeArtifact token and
-// of an Artifact Registry access token, so any index that is not
-// CodeArtifact is Artifact Registry.
-func credentialNextAction(req request.Request, flags string) string {
-	rerun := fmt.Sprintf("then %s, or run 'repolink run%s REQUEST' with the request file, so that the secret step sets the credential in the SECRET",
-		workflow.RerunByWebhook, flags)
-	if _, err := request.ParseCodeArtifactURL(req.Repository.IndexURL); err == nil {
-		return "set repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires, " +
-			"or store a new token from aws codeartifact get-authorization-token where repository.auth references it; " + rerun
-	}
-	return "use the user _json_key_base64 with a base64-encoded service-account key, which does not expire, " +
-		"or store a new access token where repository.auth references it; " + rerun
 }

@@ -1,6 +1,12 @@
 package payload
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
 
 // EventCredentialExpiresSoon is sent once per expiry when the index
 // credential in a request's SECRET, which repolink cannot renew, nears its
@@ -49,4 +55,20 @@ func BuildCredentialNotice(c Credential) CredentialNotice {
 		ExpiresAt:        c.ExpiresAt.UTC(),
 		Next:             c.Next,
 	}
+}
+
+// CredentialNextAction returns how to replace the short-lived credential
+// that req stored. flags are the command flags of repolink's state
+// directory, or "" on a deployment without one. repolink records the
+// expiry only of a CodeArtifact token and of an Artifact Registry access
+// token, so any index that is not CodeArtifact is Artifact Registry.
+func CredentialNextAction(req request.Request, flags string) string {
+	rerun := fmt.Sprintf("then %s, or run 'repolink run%s REQUEST' with the request file, so that the secret step sets the credential in the SECRET",
+		workflow.RerunByWebhook, flags)
+	if _, err := request.ParseCodeArtifactURL(req.Repository.IndexURL); err == nil {
+		return "set repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires, " +
+			"or store a new token from aws codeartifact get-authorization-token where repository.auth references it; " + rerun
+	}
+	return "use the user _json_key_base64 with a base64-encoded service-account key, which does not expire, " +
+		"or store a new access token where repository.auth references it; " + rerun
 }

@@ -81,6 +81,10 @@ type Notifier struct {
 	// execution of either machine holds. Nil releases nothing, and the
 	// next check of the request takes the item over.
 	RunItems RunItems
+	// Notices, when set, claims each credential expiry notification, so
+	// that it is sent once however often the poller requests it. Nil sends
+	// it on every event.
+	Notices NoticeClaims
 	// Now is time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -121,6 +125,9 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 	var event statusChange
 	if err := json.Unmarshal(eventJSON, &event); err != nil {
 		return nil, workflow.Invalid("notifier: decode event: %v", err)
+	}
+	if event.DetailType == CredentialEventType {
+		return n.handleCredential(ctx, eventJSON)
 	}
 	if event.DetailType != statusChangeEvent {
 		return nil, workflow.Invalid("notifier: unsupported event type %q; route %q events of the provision state machine here",
@@ -294,7 +301,7 @@ func machineOf(arn string) string {
 // another attempt can fix is an error: 429 is Throttled, and 408, 425, 5xx
 // and network failures are Transient. Any other status is returned as not
 // delivered.
-func (n *Notifier) send(ctx context.Context, target string, note Notification) (Result, error) {
+func (n *Notifier) send(ctx context.Context, target string, note any) (Result, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return Result{}, workflow.Invalid("notifier: the request's notify.url must be an https:// URL")
