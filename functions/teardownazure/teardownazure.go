@@ -4,18 +4,25 @@
 // Service has no live connection, RejectConnections rejects those left
 // after that wait, and LinkService, LoadBalancer and ProxyVM delete in the
 // reverse order of provisioning. Each step deletes only what carries the
-// request's tag, reports skipped when it finds nothing, and returns
-// NotReady while a resource is still in use, so that the state machine
-// retries with backoff.
+// request's tag and reports skipped when it finds nothing. While another
+// resource of the request still uses a resource, or Resource Manager names
+// no user, the step returns NotReady, so that the state machine retries
+// with backoff. When every user that Resource Manager names is not the
+// request's, such as another request's Private Link Service on the load
+// balancer's frontend, the step reports the resource as kept with the
+// reason, and the teardown goes on.
 package teardownazure
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/azureroute"
 	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -76,6 +83,9 @@ func LinkService(ctx context.Context, env *workflow.Env, in workflow.Document) (
 	if err := owned("private link service", svc.ID, svc.Tags, in.Request.ID); err != nil {
 		return Output{}, err
 	}
+	// Only private endpoint connections block this delete. They are never
+	// the request's own, but the steps before rejected them, so the delete
+	// is retried and not kept.
 	if err := network.DeletePrivateLinkService(ctx, in.Request.Azure.ResourceGroup, svc.Name); err != nil {
 		return Output{}, fmt.Errorf("delete private link service %s: %w", svc.ID, err)
 	}
@@ -111,6 +121,12 @@ func LoadBalancer(ctx context.Context, env *workflow.Env, in workflow.Document) 
 		}
 	}
 	if err := network.DeleteLoadBalancer(ctx, req.Azure.ResourceGroup, lb.Name); err != nil {
+		// The step takes every interface out of the pools again when it is
+		// retried, so an interface in a pool never makes it keep the load
+		// balancer.
+		if users := foreignUsers(err, req, true); len(users) > 0 {
+			return kept("load balancer", lb.ID, users), nil
+		}
 		return Output{}, fmt.Errorf("delete load balancer %s: %w", lb.ID, err)
 	}
 	return Output{Action: workflow.Deleted, ID: lb.ID}, nil
@@ -137,6 +153,9 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 			return Output{}, err
 		}
 		if err := network.DeleteVM(ctx, az.ResourceGroup, vm.Name); err != nil {
+			if users := foreignUsers(err, req, false); len(users) > 0 {
+				return kept("VM", vm.ID, users), nil
+			}
 			return Output{}, fmt.Errorf("delete proxy VM %s: %w", vm.ID, err)
 		}
 		deleted = vm.ID
@@ -151,6 +170,11 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 			return Output{}, err
 		}
 		if err := network.DeleteNetworkInterface(ctx, az.ResourceGroup, nic.Name); err != nil {
+			if users := foreignUsers(err, req, false); len(users) > 0 {
+				// The kept interface is what the summary must show, even
+				// when the VM was deleted.
+				return kept("network interface", nic.ID, users), nil
+			}
 			return Output{}, fmt.Errorf("delete network interface %s: %w", nic.ID, err)
 		}
 		if deleted == "" {
@@ -193,6 +217,69 @@ func linkService(ctx context.Context, env *workflow.Env, in workflow.Document) (
 		return nil, nil, fmt.Errorf("find private link service %s: %w", name, err)
 	}
 	return network, svc, nil
+}
+
+// foreignUsers returns the users that block a delete with NotReady when
+// none of them is one of the request's own resources, and nil otherwise.
+// The request's own VM, network interface, load balancer and Private Link
+// Service go away during teardown, so a delete that one of them blocks is
+// retried. A delete whose error names no user is retried as well. With
+// interfacesRetry, a network interface or one of its IP configurations
+// also counts as a user that goes away.
+func foreignUsers(err error, req request.Request, interfacesRetry bool) []string {
+	var inUse *cloud.AzureInUseError
+	if workflow.NameOf(err) != workflow.ErrNotReady || !errors.As(err, &inUse) || len(inUse.Users) == 0 {
+		return nil
+	}
+	own := ownIDs(req)
+	for _, user := range inUse.Users {
+		top := strings.ToLower(topLevelID(user))
+		if slices.Contains(own, top) {
+			return nil
+		}
+		if interfacesRetry && strings.Contains(top, "/providers/microsoft.network/networkinterfaces/") {
+			return nil
+		}
+	}
+	return inUse.Users
+}
+
+// ownIDs returns the lower-case IDs of the resources that the route
+// builds for the request.
+func ownIDs(req request.Request) []string {
+	az := req.Azure
+	names := azureroute.NamesFor(req)
+	group := "/subscriptions/" + az.SubscriptionID + "/resourceGroups/" + az.ResourceGroup + "/providers/"
+	ids := []string{
+		group + "Microsoft.Compute/virtualMachines/" + names.VM,
+		group + "Microsoft.Network/networkInterfaces/" + names.NetworkInterface,
+		group + "Microsoft.Network/loadBalancers/" + names.LoadBalancer,
+		group + "Microsoft.Network/privateLinkServices/" + names.LinkService,
+	}
+	for i := range ids {
+		ids[i] = strings.ToLower(ids[i])
+	}
+	return ids
+}
+
+// topLevelID returns the ID of the top-level resource of a resource ID,
+// such as the network interface of an IP configuration's ID. An ID of
+// another form is returned unchanged.
+func topLevelID(id string) string {
+	parts := strings.Split(strings.TrimPrefix(id, "/"), "/")
+	// subscriptions/S/resourceGroups/G/providers/NAMESPACE/TYPE/NAME
+	if len(parts) < 8 || !strings.EqualFold(parts[4], "providers") {
+		return id
+	}
+	return "/" + strings.Join(parts[:8], "/")
+}
+
+// kept reports a resource that teardown leaves because resources that the
+// request did not build still use it.
+func kept(kind, id string, users []string) Output {
+	return Output{Action: workflow.Kept, ID: id,
+		Reason: strings.Join(users, ", ") + " still uses it and was not built for this request; delete the " + kind +
+			" by hand once nothing uses it"}
 }
 
 // owned returns Conflict unless the resource carries the request's tag, so

@@ -2,10 +2,13 @@ package teardownazure
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/functions/internal/azureroute"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -204,5 +207,91 @@ func TestProxyVM(t *testing.T) {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// inUse returns the error of a delete that Resource Manager rejected
+// because users still use the resource, as the adapter returns it.
+func inUse(users ...string) error {
+	return errors.Join(workflow.NotReady("in use"), &cloud.AzureInUseError{Code: "InUse", Users: users})
+}
+
+func TestLoadBalancerKeptForForeignUser(t *testing.T) {
+	own := azureroute.NamesFor(request.Request{ID: requestID})
+	group := "/subscriptions/sub/resourceGroups/rg/providers/"
+	otherLinkService := group + "Microsoft.Network/privateLinkServices/rl-data-5000-pls"
+	cases := []struct {
+		name       string
+		deleteErr  error
+		wantAction string
+		wantErr    string
+	}{
+		{"another request's link service", inUse(otherLinkService), workflow.Kept, ""},
+		{"own link service", inUse(strings.ToUpper(group) + "Microsoft.Network/privateLinkServices/" + own.LinkService), "", workflow.ErrNotReady},
+		{"own and another's", inUse(otherLinkService, group+"Microsoft.Network/privateLinkServices/"+own.LinkService), "", workflow.ErrNotReady},
+		{"interface in a pool", inUse(group + "Microsoft.Network/networkInterfaces/repo-nic/ipConfigurations/ipconfig1"), "", workflow.ErrNotReady},
+		{"no user named", inUse(), "", workflow.ErrNotReady},
+		{"not ready without users", workflow.NotReady("busy"), "", workflow.ErrNotReady},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &network{lb: &cloud.AzureLoadBalancer{ID: "/lb/1", Name: "lb", Tags: mine}, deleteErr: tc.deleteErr}
+			out, err := run(t, n, LoadBalancer)
+			if got := workflow.NameOf(err); got != tc.wantErr {
+				t.Errorf("error = %v, want name %q", err, tc.wantErr)
+			}
+			if out.Action != tc.wantAction {
+				t.Errorf("action = %q, want %q", out.Action, tc.wantAction)
+			}
+			if tc.wantAction == workflow.Kept && !strings.Contains(out.Reason, otherLinkService) {
+				t.Errorf("reason %q does not name the user %s", out.Reason, otherLinkService)
+			}
+			if tc.wantAction == workflow.Kept && !strings.Contains(out.Reason, "delete the load balancer by hand") {
+				t.Errorf("reason %q does not say what to do", out.Reason)
+			}
+		})
+	}
+}
+
+func TestProxyVMKeptForForeignVM(t *testing.T) {
+	otherVM := "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-other"
+	n := &network{
+		vm:        &cloud.AzureVM{ID: "/vm/1", Name: "vm", Tags: mine},
+		nic:       &cloud.AzureNetworkInterface{ID: "/nic/1", Name: "nic", Tags: mine},
+		deleteErr: inUse(otherVM),
+	}
+	out, err := run(t, n, ProxyVM)
+	if err != nil {
+		t.Fatalf("ProxyVM: %v", err)
+	}
+	if out.Action != workflow.Kept || out.ID != "/nic/1" {
+		t.Errorf("output = %+v, want the interface /nic/1 kept", out)
+	}
+	if !strings.Contains(out.Reason, otherVM) {
+		t.Errorf("reason %q does not name the VM %s", out.Reason, otherVM)
+	}
+	if diff := cmp.Diff([]string{"delete vm vm", "delete nic nic"}, n.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestProxyVMRetriesForOwnVM(t *testing.T) {
+	ownVM := "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/" + azureroute.NamesFor(request.Request{ID: requestID}).VM
+	n := &network{
+		nic:       &cloud.AzureNetworkInterface{ID: "/nic/1", Name: "nic", Tags: mine},
+		deleteErr: inUse(ownVM),
+	}
+	if _, err := run(t, n, ProxyVM); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Errorf("ProxyVM = %v, want NotReady", err)
+	}
+}
+
+func TestLinkServiceRetriesForConnections(t *testing.T) {
+	n := &network{
+		svc:       &cloud.AzurePrivateLinkService{ID: "/pls/1", Name: "pls", Tags: mine},
+		deleteErr: inUse("/subscriptions/sub/resourceGroups/sf/providers/Microsoft.Network/privateEndpoints/sf-pe"),
+	}
+	if _, err := run(t, n, LinkService); workflow.NameOf(err) != workflow.ErrNotReady {
+		t.Errorf("LinkService = %v, want NotReady", err)
 	}
 }

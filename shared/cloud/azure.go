@@ -1,6 +1,9 @@
 package cloud
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Azure provisioning states that the steps act on. Resource Manager reports
 // Creating or Updating while an operation runs, then Succeeded or Failed.
@@ -212,6 +215,27 @@ type AzureEndpointConnection struct {
 	Description       string
 }
 
+// AzureInUseError is the cause of a delete that Resource Manager rejected
+// because other resources still use the resource. Users are the resource
+// IDs that the error message names as those users, which may be child
+// resources such as a network interface's IP configuration. Users is empty
+// when the message names none, as for a Private Link Service that still
+// has private endpoint connections.
+type AzureInUseError struct {
+	Code  string
+	Users []string
+	Err   error
+}
+
+func (e *AzureInUseError) Error() string {
+	if len(e.Users) == 0 {
+		return e.Code
+	}
+	return e.Code + ": used by " + strings.Join(e.Users, ", ")
+}
+
+func (e *AzureInUseError) Unwrap() error { return e.Err }
+
 // AzureNetwork is the Azure side of the azure-privatelink route, bound to
 // one subscription. Resource group arguments name groups of that
 // subscription. Create methods wait for Resource Manager's long-running
@@ -260,6 +284,9 @@ type AzureNetwork interface {
 	// The delete methods below remove what teardown removes. Each returns
 	// nil when the resource is already gone and a NotReady error while
 	// another resource still uses it, so that teardown can wait and retry.
+	// A NotReady error of an in-use rejection has an *AzureInUseError in
+	// its chain that names the users, so that teardown can tell the
+	// request's own resources from those of others.
 
 	// RejectEndpointConnection sets the named connection's status to
 	// Rejected, so that the Private Link Service can be deleted.

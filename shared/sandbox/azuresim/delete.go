@@ -15,11 +15,14 @@ import (
 // are a subnet with addresses in use, a network interface attached to a
 // VM, a load balancer whose frontend a Private Link Service uses or whose
 // pools have members, and a Private Link Service with a Pending or
-// Approved connection.
+// Approved connection. The codes and messages follow those that Resource
+// Manager returns, as public bug reports and the AKS troubleshooting guide
+// quote them.
 //
-// NOTE: the in-use codes of load balancers and Private Link Services are
-// the sandbox's own; the codes that Resource Manager returns for them were
-// not observed.
+// NOTE: InUseLoadBalancerCannotBeDeleted, for pools with members, is the
+// sandbox's own code and message, because Resource Manager's response to
+// that delete was not observed. How Resource Manager lists several users
+// of one subnet was not observed either.
 func (s *Server) deleteResource(id, resourceType string) (*response, error) {
 	s.mu.Lock()
 	res := s.resource(id, resourceType)
@@ -76,36 +79,54 @@ func (s *Server) inUse(res *Resource) error {
 	switch res.Type {
 	case typeNIC:
 		if vm := s.vmOfNIC(res.ID); vm != "" {
-			return errorf(http.StatusBadRequest, "InUseNetworkInterfaceCannotBeDeleted",
-				"Network interface %s is used by virtual machine %s.", res.ID, vm)
+			return errorf(http.StatusBadRequest, "NicInUse",
+				"Network Interface %s is used by existing resource %s. In order to delete the network interface, it must be dissociated from the resource.", res.ID, vm)
 		}
 	case typeLB:
-		lb, err := decode[armnetwork.LoadBalancer](res)
-		if err != nil || lb.Properties == nil {
-			return err
-		}
-		for _, pool := range lb.Properties.BackendAddressPools {
-			if members := s.poolMembers(str(pool.ID)); len(members) > 0 {
-				return errorf(http.StatusBadRequest, "InUseLoadBalancerCannotBeDeleted",
-					"Load balancer %s cannot be deleted, because backend pool %s has members: %s.", res.ID, str(pool.Name), strings.Join(members, ", "))
-			}
-		}
-		for _, fe := range lb.Properties.FrontendIPConfigurations {
-			if pls := s.linkServiceOfFrontend(str(fe.ID)); pls != "" {
-				return errorf(http.StatusBadRequest, "InUseLoadBalancerCannotBeDeleted",
-					"Load balancer %s cannot be deleted, because private link service %s uses frontend %s.", res.ID, pls, str(fe.Name))
-			}
-		}
+		return s.loadBalancerInUse(res)
 	case typePLS:
+		live := 0
 		for _, c := range s.connectionsOf(res.ID) {
 			if c.Status == statusPending || c.Status == statusApproved {
-				return errorf(http.StatusBadRequest, "PrivateLinkServiceWithPrivateEndpointConnectionsCannotBeDeleted",
-					"Private link service %s cannot be deleted, because private endpoint connection %s is %s.", res.ID, c.Name, c.Status)
+				live++
 			}
 		}
+		if live > 0 {
+			noun := "connection"
+			if live > 1 {
+				noun = "connections"
+			}
+			return errorf(http.StatusBadRequest, "PrivateLinkServiceWithPrivateEndpointConnectionsCannotBeDeleted",
+				"Private link service %s cannot be deleted since it has %d private endpoint %s. Please delete all private endpoint connections before deleting the private link service.", res.ID, live, noun)
+		}
 	case typeSubnet:
-		if s.subnetHasLinkService(res.ID) || s.subnetHasNIC(res.ID) {
-			return errorf(http.StatusBadRequest, "InUseSubnetCannotBeDeleted", "Subnet %s is in use.", res.ID)
+		if users := s.subnetUsers(res.ID); len(users) > 0 {
+			return errorf(http.StatusBadRequest, "InUseSubnetCannotBeDeleted",
+				"Subnet %s is in use by %s and cannot be deleted. In order to delete the subnet, delete all the resources within the subnet.",
+				res.ID[strings.LastIndex(res.ID, "/")+1:], strings.Join(users, " and "))
+		}
+	}
+	return nil
+}
+
+// loadBalancerInUse returns the error of a delete of a load balancer whose
+// pools have members or whose frontend a Private Link Service uses, or
+// nil. Callers hold s.mu.
+func (s *Server) loadBalancerInUse(res *Resource) error {
+	lb, err := decode[armnetwork.LoadBalancer](res)
+	if err != nil || lb.Properties == nil {
+		return err
+	}
+	for _, pool := range lb.Properties.BackendAddressPools {
+		if members := s.poolMembers(str(pool.ID)); len(members) > 0 {
+			return errorf(http.StatusBadRequest, "InUseLoadBalancerCannotBeDeleted",
+				"Load balancer %s cannot be deleted, because backend pool %s has members: %s.", res.ID, str(pool.Name), strings.Join(members, ", "))
+		}
+	}
+	for _, fe := range lb.Properties.FrontendIPConfigurations {
+		if pls := s.linkServiceOfFrontend(str(fe.ID)); pls != "" {
+			return errorf(http.StatusBadRequest, "CannotDeleteLoadBalancerWithPrivateLinkService",
+				"Cannot delete load balancer %s since it is referenced by private link service %s. Please delete private link service prior to deleting load balancer.", res.ID, pls)
 		}
 	}
 	return nil
@@ -127,20 +148,36 @@ func (s *Server) linkServiceOfFrontend(frontendID string) string {
 	return ""
 }
 
-// subnetHasNIC reports whether a network interface has an address in the
-// subnet. Callers hold s.mu.
-func (s *Server) subnetHasNIC(subnetID string) bool {
-	for _, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
+// subnetUsers returns the IDs of the Private Link Service and network
+// interface IP configurations that have an address in the subnet. Callers
+// hold s.mu.
+func (s *Server) subnetUsers(subnetID string) []string {
+	var users []string
+	inSubnet := func(ref *armnetwork.Subnet) bool {
+		return ref != nil && key(str(ref.ID)) == key(subnetID)
+	}
+	for res, pls := range resourcesOfType[armnetwork.PrivateLinkService](s, typePLS) {
+		if pls.Properties == nil {
+			continue
+		}
+		for _, c := range pls.Properties.IPConfigurations {
+			if c != nil && c.Properties != nil && inSubnet(c.Properties.Subnet) {
+				users = append(users, res.ID+"/ipConfigurations/"+str(c.Name))
+			}
+		}
+	}
+	for res, nic := range resourcesOfType[armnetwork.Interface](s, typeNIC) {
 		if nic.Properties == nil {
 			continue
 		}
 		for _, c := range nic.Properties.IPConfigurations {
-			if c != nil && c.Properties != nil && c.Properties.Subnet != nil && key(str(c.Properties.Subnet.ID)) == key(subnetID) {
-				return true
+			if c != nil && c.Properties != nil && inSubnet(c.Properties.Subnet) {
+				users = append(users, res.ID+"/ipConfigurations/"+str(c.Name))
 			}
 		}
 	}
-	return false
+	slices.Sort(users)
+	return users
 }
 
 // Tagged returns the IDs of the resources whose tag name has value, and
