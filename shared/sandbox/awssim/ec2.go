@@ -211,32 +211,21 @@ func (s *Server) describeInstances(form url.Values) (any, error) {
 }
 
 func (s *Server) instanceMatches(inst *Instance, filters []ec2Filter, now time.Time) bool {
-	for _, filter := range filters {
-		if match, ok := matchTags(filter, inst.Tags); ok {
-			if !match {
-				return false
-			}
-			continue
-		}
-		var value string
-		switch filter.Name {
+	// EC2 rejects unknown filter names, and the sandbox lists no instance
+	// for them.
+	return matchFilters(filters, withTags(inst.Tags, func(name string) ([]string, bool) {
+		switch name {
 		case "instance-state-name":
-			value = s.instanceState(inst, now)
+			return one(s.instanceState(inst, now))
 		case "instance-id":
-			value = inst.ID
+			return one(inst.ID)
 		case "subnet-id":
-			value = inst.SubnetID
+			return one(inst.SubnetID)
 		case "client-token":
-			value = inst.ClientToken
-		default:
-			// EC2 rejects unknown filter names too.
-			return false
+			return one(inst.ClientToken)
 		}
-		if !contains(filter.Values, value) {
-			return false
-		}
-	}
-	return true
+		return nil, false
+	}), false)
 }
 
 func (s *Server) terminateInstances(form url.Values) (any, error) {
@@ -415,29 +404,17 @@ func (s *Server) describeEndpointServices(form url.Values) (any, error) {
 }
 
 func serviceMatches(svc *EndpointService, filters []ec2Filter) bool {
-	for _, filter := range filters {
-		if match, ok := matchTags(filter, svc.Tags); ok {
-			if !match {
-				return false
-			}
-			continue
-		}
-		var value string
-		switch filter.Name {
+	return matchFilters(filters, withTags(svc.Tags, func(name string) ([]string, bool) {
+		switch name {
 		case "service-id":
-			value = svc.ID
+			return one(svc.ID)
 		case "service-name":
-			value = svc.Name
+			return one(svc.Name)
 		case "service-state":
-			value = "Available"
-		default:
-			return false
+			return one("Available")
 		}
-		if !contains(filter.Values, value) {
-			return false
-		}
-	}
-	return true
+		return nil, false
+	}), false)
 }
 
 // unsuccessfulOutput is the response of EC2 calls that act on several
@@ -634,25 +611,19 @@ func (s *Server) describeConnections(form url.Values) (any, error) {
 }
 
 func (s *Server) connectionMatches(conn *EndpointConnection, filters []ec2Filter, now time.Time) bool {
-	for _, filter := range filters {
-		var value string
-		switch filter.Name {
+	return matchFilters(filters, func(name string) ([]string, bool) {
+		switch name {
 		case "service-id":
-			value = conn.ServiceID
+			return one(conn.ServiceID)
 		case "vpc-endpoint-id":
-			value = conn.EndpointID
+			return one(conn.EndpointID)
 		case "vpc-endpoint-owner":
-			value = conn.Owner
+			return one(conn.Owner)
 		case "vpc-endpoint-state":
-			value = s.connectionState(conn, now)
-		default:
-			return false
+			return one(s.connectionState(conn, now))
 		}
-		if !contains(filter.Values, value) {
-			return false
-		}
-	}
-	return true
+		return nil, false
+	}, false)
 }
 
 // decideConnections accepts or rejects connections. Per endpoint failures

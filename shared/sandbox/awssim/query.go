@@ -165,24 +165,6 @@ func ec2Tags(form url.Values, resourceType string) map[string]string {
 	return tags
 }
 
-// matchTags reports whether tags pass a tag:<key> or tag-key filter. ok is
-// false when the filter is not about tags.
-func matchTags(filter ec2Filter, tags map[string]string) (match, ok bool) {
-	if key, isTag := strings.CutPrefix(filter.Name, "tag:"); isTag {
-		value, has := tags[key]
-		return has && contains(filter.Values, value), true
-	}
-	if filter.Name == "tag-key" {
-		for _, key := range filter.Values {
-			if _, has := tags[key]; has {
-				return true, true
-			}
-		}
-		return false, true
-	}
-	return false, false
-}
-
 func contains(values []string, v string) bool {
 	for _, candidate := range values {
 		if candidate == v {

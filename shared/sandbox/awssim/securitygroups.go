@@ -332,25 +332,21 @@ func (s *Server) describeSecurityGroupRules(form url.Values) (any, error) {
 // ruleMatches applies the filters of DescribeSecurityGroupRules that the
 // sandbox supports: group-id, security-group-rule-id and the tag filters.
 func ruleMatches(groupID string, rule SecurityGroupRule, filters []ec2Filter) (bool, error) {
-	for _, filter := range filters {
-		if match, ok := matchTags(filter, rule.Tags); ok {
-			if !match {
-				return false, nil
-			}
-			continue
-		}
-		var value string
-		switch filter.Name {
+	// matchFilters stops at an unsupported name, so invalid is set only when
+	// the rule passed every filter before it.
+	invalid := ""
+	match := matchFilters(filters, withTags(rule.Tags, func(name string) ([]string, bool) {
+		switch name {
 		case "group-id":
-			value = groupID
+			return one(groupID)
 		case "security-group-rule-id":
-			value = rule.ID
-		default:
-			return false, errorf(http.StatusBadRequest, "InvalidParameterValue", "The filter '%s' is invalid", filter.Name)
+			return one(rule.ID)
 		}
-		if !contains(filter.Values, value) {
-			return false, nil
-		}
+		invalid = name
+		return nil, false
+	}), false)
+	if invalid != "" {
+		return false, errorf(http.StatusBadRequest, "InvalidParameterValue", "The filter '%s' is invalid", invalid)
 	}
-	return true, nil
+	return match, nil
 }

@@ -120,27 +120,21 @@ func (s *Server) describeAvailabilityZones(form url.Values) (any, error) {
 }
 
 func zoneMatches(info zoneInfoXML, filters []ec2Filter) bool {
-	for _, filter := range filters {
-		var value string
-		switch filter.Name {
+	return matchFilters(filters, func(name string) ([]string, bool) {
+		switch name {
 		case "zone-name":
-			value = info.Name
+			return one(info.Name)
 		case "zone-id":
-			value = info.ID
+			return one(info.ID)
 		case "zone-type":
-			value = info.Type
+			return one(info.Type)
 		case "state":
-			value = info.State
+			return one(info.State)
 		case "region-name":
-			value = info.Region
-		default:
-			continue
+			return one(info.Region)
 		}
-		if !slices.Contains(filter.Values, value) {
-			return false
-		}
-	}
-	return true
+		return nil, false
+	}, true)
 }
 
 type subnetXML struct {
@@ -187,30 +181,27 @@ func (s *Server) describeSubnets(form url.Values) (any, error) {
 	return out, nil
 }
 
+// subnetMatches reports whether a subnet passes the filters. A subnet
+// without a recorded VPC gets the first value of the first vpc-id filter,
+// or vpc-sandbox when no such filter has a value.
 func subnetMatches(item *subnetXML, filters []ec2Filter) bool {
-	for _, filter := range filters {
-		switch filter.Name {
-		case "vpc-id":
-			if item.VPCID == "" && len(filter.Values) > 0 {
-				item.VPCID = filter.Values[0]
-			}
-			if !slices.Contains(filter.Values, item.VPCID) {
-				return false
-			}
-		case "availability-zone":
-			if !slices.Contains(filter.Values, item.Zone) {
-				return false
-			}
-		case "availability-zone-id":
-			if !slices.Contains(filter.Values, item.ZoneID) {
-				return false
-			}
-		}
-	}
 	if item.VPCID == "" {
 		item.VPCID = "vpc-sandbox"
+		if i := slices.IndexFunc(filters, func(f ec2Filter) bool { return f.Name == "vpc-id" }); i >= 0 && len(filters[i].Values) > 0 {
+			item.VPCID = filters[i].Values[0]
+		}
 	}
-	return true
+	return matchFilters(filters, func(name string) ([]string, bool) {
+		switch name {
+		case "vpc-id":
+			return one(item.VPCID)
+		case "availability-zone":
+			return one(item.Zone)
+		case "availability-zone-id":
+			return one(item.ZoneID)
+		}
+		return nil, false
+	}, true)
 }
 
 // setSubnets replaces the subnets of a network load balancer. As with
