@@ -59,6 +59,8 @@ func (p *Poller) renew(ctx context.Context, c workflow.CredentialExpiry, left ti
 	case errors.Is(err, secret.ErrSecretGone):
 		log.Info("secret gone; credential no longer renewed", "secret", c.Secret, "execution", c.Execution)
 		p.dropExpiry(ctx, c, report)
+	case errors.Is(err, secret.ErrRenewing):
+		log.Info("another poller is renewing the CodeArtifact token", "secret", c.Secret, "execution", c.Execution)
 	case errors.Is(err, secret.ErrNotRenewable):
 		log.Info("credential replaced by a later run; token no longer renewed", "secret", c.Secret, "execution", c.Execution)
 	case err != nil:
@@ -86,8 +88,11 @@ type CredentialNotifier interface {
 // and a restarted poller, from warning again. A notification that could not
 // be stored leaves WarnedAt unset, so the next poll tries it again.
 //
-// NOTE: only repolink up sets Notices. The pollers of the Lambda and Cloud
-// Functions deployments log the warning and send no notification.
+// repolink up and the Lambda poller, given REPOLINK_NOTIFIER_FUNCTION, set
+// Notices.
+//
+// NOTE: the Cloud Functions deployment keeps no credential expiry records,
+// so its poller neither renews tokens nor warns about them.
 func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, left time.Duration, report *Report) {
 	log := p.logger()
 	if c.WarnedAt.IsZero() {

@@ -96,6 +96,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		expiry = estimatedExpiry(req, username, issuedAt)
 	}
 
+	if expiry == nil || !expiry.Renewable {
+		if err := stopRenewal(ctx, env, workflow.CredentialKey(sf.Account, qualified)); err != nil {
+			return Output{}, err
+		}
+	}
+
 	out := Output{Result: workflow.Result{Action: workflow.Updated, ID: qualified}}
 	if !create {
 		// Snowflake does not show a secret's value, so the credential is
@@ -237,58 +243,39 @@ func Renew(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExp
 		return expiry, fmt.Errorf("renew secret %s: %w", qualified, ErrSecretGone)
 	}
 
-	if err := checkStillRenewable(ctx, env, expiry); err != nil {
+	until, err := claimRenewal(ctx, env, expiry)
+	if err != nil {
 		return expiry, fmt.Errorf("renew secret %s: %w", qualified, err)
+	}
+	if !until.IsZero() {
+		// The claim keeps runs from setting another credential only until
+		// it lapses, so the token must be set before then. The time left
+		// is counted on env's clock, which tests replace.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, until.Sub(env.Now()))
+		defer cancel()
 	}
 
 	issuedAt := env.Now()
 	token, err := env.CodeArtifactToken(ctx, req)
+	if err == nil {
+		if afterRenewalClaim != nil {
+			afterRenewalClaim()
+		}
+		stmt := snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, request.CodeArtifactUser, token.Value)
+		if err = conn.Exec(ctx, stmt); err != nil {
+			err = fmt.Errorf("set the new CodeArtifact token in secret %s: %w", qualified, err)
+		}
+	}
 	if err != nil {
+		releaseRenewal(context.WithoutCancel(ctx), env, expiry.Key(), until)
 		return expiry, err
 	}
-	stmt := snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, request.CodeArtifactUser, token.Value)
-	if err := conn.Exec(ctx, stmt); err != nil {
-		return expiry, fmt.Errorf("set the new CodeArtifact token in secret %s: %w", qualified, err)
-	}
 	expiry.IssuedAt, expiry.ExpiresAt, expiry.WarnedAt = issuedAt, token.ExpiresAt, time.Time{}
-	if env.Credentials != nil {
-		if err := env.Credentials.Put(ctx, expiry); err != nil {
-			return expiry, err
-		}
+	if err := finishRenewal(context.WithoutCancel(ctx), env, expiry, until); err != nil {
+		return expiry, fmt.Errorf("renew secret %s: %w", qualified, err)
 	}
 	return expiry, nil
-}
-
-// ErrNotRenewable is the error of Renew when the stored record of the
-// secret is gone or no longer renewable. A later run then set a credential
-// that repolink does not get, and the caller's copy of the record is stale.
-var ErrNotRenewable = errors.New("the stored expiry record is gone or not renewable")
-
-// checkStillRenewable reads the record of expiry's secret again and returns
-// ErrNotRenewable unless it is still a renewable CodeArtifact record.
-// The record, which each run replaces or deletes, distinguishes a
-// CodeArtifact token from a password that a user set, because no Snowflake
-// output that repolink reads shows a SECRET's USERNAME.
-//
-// NOTE: a run that replaces the record between this check and ALTER SECRET
-// still has its credential overwritten, until the run is repeated.
-func checkStillRenewable(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) error {
-	if env.Credentials == nil {
-		return nil
-	}
-	records, err := env.Credentials.List(ctx)
-	if err != nil {
-		return fmt.Errorf("read the credential expiry records: %w", err)
-	}
-	for _, r := range records {
-		if r.Key() == expiry.Key() {
-			if r.Renewable && r.Request.Repository.Auth.Type == request.AuthCodeArtifact {
-				return nil
-			}
-			return ErrNotRenewable
-		}
-	}
-	return ErrNotRenewable
 }
 
 // credentialError keeps a throttled or transient secret store failure

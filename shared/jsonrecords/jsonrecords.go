@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -164,4 +165,109 @@ func (t *Table[T]) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("delete %s %s: %w", t.layout.Noun, key, err)
 	}
 	return nil
+}
+
+// updateAttempts bounds how often Update reads a record again after other
+// writers changed it.
+const updateAttempts = 10
+
+// ErrContended is the error of Update when other writers changed the
+// record on every attempt.
+var ErrContended = errors.New("the record changed on every attempt to update it")
+
+// Update changes the record with key as one atomic step. It passes the
+// stored record, or nil, to change, and stores what change returns, or
+// deletes the record when change returns nil. The write names the body that
+// was read, so that a concurrent writer makes Update read again and call
+// change again. An error from change is returned, and nothing is written.
+func (t *Table[T]) Update(ctx context.Context, key string, change func(stored *T) (*T, error)) error {
+	for range updateAttempts {
+		done, err := t.updateOnce(ctx, key, change)
+		if err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), ErrContended)
+}
+
+// updateOnce runs one attempt of Update and returns false when another
+// writer changed the record after it was read.
+func (t *Table[T]) updateOnce(ctx context.Context, key string, change func(stored *T) (*T, error)) (bool, error) {
+	var body string
+	err := t.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT body FROM %s WHERE %s = ?`, t.layout.Table, t.layout.Key), key).Scan(&body)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("read %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+	}
+	var stored *T
+	if found {
+		stored = new(T)
+		if err := json.Unmarshal([]byte(body), stored); err != nil {
+			return false, fmt.Errorf("decode %s: %w", t.layout.Noun, err)
+		}
+	}
+	next, err := change(stored)
+	if err != nil {
+		return false, err
+	}
+
+	var result sql.Result
+	switch {
+	case next == nil && !found:
+		return true, nil
+	case next == nil:
+		result, err = t.db.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s = ? AND body = ?`, t.layout.Table, t.layout.Key), key, body)
+	default:
+		result, err = t.writeIf(ctx, key, *next, found, body)
+	}
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+	}
+	n, err := result.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+	}
+	return n == 1, nil
+}
+
+// writeIf inserts record when found is false and no row has key, or
+// replaces the row of key while its body is still old.
+func (t *Table[T]) writeIf(ctx context.Context, key string, record T, found bool, old string) (sql.Result, error) {
+	encoded, err := json.Marshal(record)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t.layout.Noun, err)
+	}
+	row := t.layout.Row(record)
+	if row.Key != key || len(row.Columns) != len(t.layout.Columns) {
+		return nil, fmt.Errorf("the changed record has key %q or %d column values, want key %q and %d values",
+			row.Key, len(row.Columns), key, len(t.layout.Columns))
+	}
+	if !found {
+		args := []any{row.Key}
+		for _, v := range row.Columns {
+			args = append(args, v)
+		}
+		args = append(args, string(encoded), row.Order.Unix())
+		insert := t.layout
+		insert.Replace = false
+		return t.db.ExecContext(ctx, insert.insertSQL(), args...)
+	}
+	sets := []string{"body = ?", t.layout.Order + " = ?"}
+	args := []any{string(encoded), row.Order.Unix()}
+	for i, c := range t.layout.Columns {
+		sets = append(sets, c+" = ?")
+		args = append(args, row.Columns[i])
+	}
+	args = append(args, key, old)
+	return t.db.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s WHERE %s = ? AND body = ?`,
+		t.layout.Table, strings.Join(sets, ", "), t.layout.Key), args...)
+}
+
+// describeKey returns key for messages, or "" for a layout whose keys are
+// secret.
+func (t *Table[T]) describeKey(key string) string {
+	if t.layout.SecretKey {
+		return ""
+	}
+	return key
 }

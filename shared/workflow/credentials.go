@@ -44,6 +44,11 @@ type CredentialExpiry struct {
 	// WarnedAt is when the poller last warned that the credential expires
 	// soon, zero if it has not.
 	WarnedAt time.Time `json:"warned_at,omitzero"`
+	// RenewingUntil is when the claim of a poller that is renewing the
+	// token lapses, zero when none is. Until then a run that sets another
+	// credential in the SECRET waits, so that the renewal cannot
+	// overwrite it.
+	RenewingUntil time.Time `json:"renewing_until,omitzero"`
 }
 
 // Key returns the registry key: the Snowflake account and the SECRET.
@@ -62,6 +67,13 @@ type CredentialRegistry interface {
 	Put(ctx context.Context, c CredentialExpiry) error
 	List(ctx context.Context) ([]CredentialExpiry, error)
 	Delete(ctx context.Context, key string) error
+	// Update changes the record of key as one atomic step. It passes the
+	// stored record, or nil when there is none, to change and stores the
+	// record that change returns, or deletes it when change returns nil.
+	// When another writer changes the record in between, Update reads it
+	// again and calls change again. An error from change is returned, and
+	// nothing is written.
+	Update(ctx context.Context, key string, change func(stored *CredentialExpiry) (*CredentialExpiry, error)) error
 }
 
 // CodeArtifactToken gets a token for the CodeArtifact domain of a request of

@@ -129,3 +129,6 @@ func (*fakeRegistry) List(context.Context) ([]workflow.CredentialExpiry, error) 
 	return nil, nil
 }
 func (*fakeRegistry) Delete(context.Context, string) error { return nil }
+func (*fakeRegistry) Update(context.Context, string, func(*workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	return nil
+}

@@ -58,20 +58,28 @@ func credentialSortKey(key string) string { return "secret#" + hashKey(key) }
 // Put stores a record, replacing the one with the same key.
 func (c *CredentialStore) Put(ctx context.Context, expiry workflow.CredentialExpiry) error {
 	s := c.store
-	body, err := json.Marshal(expiry)
+	item, err := c.item(expiry)
 	if err != nil {
-		return fmt.Errorf("encode credential expiry of secret %s: %w", expiry.Secret, err)
+		return err
 	}
-	item := key(credentialPartition, credentialSortKey(expiry.Key()))
-	item[attrCredentialKey] = stringAttr(expiry.Key())
-	item[attrBody] = stringAttr(string(body))
-	item[attrExpiresAt] = numberAttr(expiry.ExpiresAt.Add(c.Retention).Unix())
-
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
 	if err != nil {
 		return s.classify(err, "store credential expiry of secret %s", expiry.Secret)
 	}
 	return nil
+}
+
+// item returns the item of a record.
+func (c *CredentialStore) item(expiry workflow.CredentialExpiry) (map[string]types.AttributeValue, error) {
+	body, err := json.Marshal(expiry)
+	if err != nil {
+		return nil, fmt.Errorf("encode credential expiry of secret %s: %w", expiry.Secret, err)
+	}
+	item := key(credentialPartition, credentialSortKey(expiry.Key()))
+	item[attrCredentialKey] = stringAttr(expiry.Key())
+	item[attrBody] = stringAttr(string(body))
+	item[attrExpiresAt] = numberAttr(expiry.ExpiresAt.Add(c.Retention).Unix())
+	return item, nil
 }
 
 // List returns every record, the earliest expiry first. It reads all pages
@@ -120,4 +128,83 @@ func (c *CredentialStore) Delete(ctx context.Context, registryKey string) error 
 		return s.classify(err, "delete credential expiry %s", registryKey)
 	}
 	return nil
+}
+
+// credentialUpdateAttempts bounds how often Update reads a record again
+// after other writers changed it.
+const credentialUpdateAttempts = 10
+
+// Update changes the record of registryKey as one atomic step: it reads
+// the item with a strongly consistent GetItem and writes the result of
+// change with a condition on the body it read, reading again when the
+// condition fails. change returning nil deletes the record.
+func (c *CredentialStore) Update(ctx context.Context, registryKey string, change func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	for range credentialUpdateAttempts {
+		done, err := c.updateOnce(ctx, registryKey, change)
+		if err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("aws: dynamodb update credential expiry %s in table %s: the item changed on every attempt", registryKey, c.store.table)
+}
+
+// updateOnce runs one attempt of Update and returns false when another
+// writer changed the item after it was read.
+func (c *CredentialStore) updateOnce(ctx context.Context, registryKey string, change func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) (bool, error) {
+	s := c.store
+	itemKey := key(credentialPartition, credentialSortKey(registryKey))
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            s.tableName(),
+		Key:                  itemKey,
+		ProjectionExpression: aws.String(attrBody),
+		ConsistentRead:       aws.Bool(true),
+	})
+	if err != nil {
+		return false, s.classify(err, "read credential expiry %s", registryKey)
+	}
+	body, found := stringOf(out.Item, attrBody), len(out.Item) > 0
+	var stored *workflow.CredentialExpiry
+	if found {
+		stored = new(workflow.CredentialExpiry)
+		if err := json.Unmarshal([]byte(body), stored); err != nil {
+			return false, fmt.Errorf("aws: dynamodb decode credential expiry in table %s: %w", s.table, err)
+		}
+	}
+	next, err := change(stored)
+	if err != nil {
+		return false, err
+	}
+	if next != nil && next.Key() != registryKey {
+		return false, fmt.Errorf("update credential expiry %s: the changed record has key %s", registryKey, next.Key())
+	}
+
+	condition := aws.String("attribute_not_exists(pk)")
+	values := map[string]types.AttributeValue(nil)
+	var names map[string]string
+	if found {
+		condition = aws.String("#body = :read")
+		names = map[string]string{"#body": attrBody}
+		values = map[string]types.AttributeValue{":read": stringAttr(body)}
+	}
+	switch {
+	case next == nil && !found:
+		return true, nil
+	case next == nil:
+		_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.tableName(), Key: itemKey,
+			ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	default:
+		var item map[string]types.AttributeValue
+		if item, err = c.item(*next); err != nil {
+			return false, err
+		}
+		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item,
+			ConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values})
+	}
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.classify(err, "update credential expiry %s", registryKey)
+	}
+	return true, nil
 }

@@ -1,0 +1,128 @@
+package secret
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// RenewalClaimTime is how long a poller's claim on a record keeps runs
+// from setting another credential in its SECRET. It is longer than the
+// time that the poller gives all its credential checks, 20 seconds, and
+// the secret step retries NotReady for longer than this.
+const RenewalClaimTime = time.Minute
+
+// ErrNotRenewable is the error of Renew when the stored record of the
+// secret is gone or no longer renewable. A later run then set a credential
+// that repolink does not get, and the caller's copy of the record is stale.
+var ErrNotRenewable = errors.New("the stored expiry record is gone or not renewable")
+
+// ErrRenewing is the error of Renew while another poller's claim on the
+// record lasts.
+var ErrRenewing = errors.New("another poller is renewing the token")
+
+// errClaimLost is the error of finishRenewal when the record changed while
+// the poller held its claim.
+var errClaimLost = errors.New("the expiry record changed during the renewal")
+
+// afterRenewalClaim, when set by a test, runs between the claim on the
+// record and ALTER SECRET.
+var afterRenewalClaim func()
+
+// claimRenewal marks the stored record of expiry as being renewed until
+// the time it returns, if it is still a renewable CodeArtifact record that
+// no other poller claims. It returns ErrNotRenewable for a record that is
+// gone or not renewable, and ErrRenewing for a claimed one. The
+// record, which each run replaces or deletes, distinguishes a CodeArtifact
+// token from a password that a user set, because no Snowflake output that
+// repolink reads shows a SECRET's USERNAME. Without a registry it returns
+// the zero time.
+func claimRenewal(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) (time.Time, error) {
+	if env.Credentials == nil {
+		return time.Time{}, nil
+	}
+	now := env.Now()
+	until := now.Add(RenewalClaimTime)
+	err := env.Credentials.Update(ctx, expiry.Key(), func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored == nil || !stored.Renewable || stored.Request.Repository.Auth.Type != request.AuthCodeArtifact {
+			return nil, ErrNotRenewable
+		}
+		if stored.RenewingUntil.After(now) {
+			return nil, fmt.Errorf("%w until %s", ErrRenewing, stored.RenewingUntil.UTC().Format(time.RFC3339))
+		}
+		claimed := *stored
+		claimed.RenewingUntil = until
+		return &claimed, nil
+	})
+	if err != nil && !errors.Is(err, ErrNotRenewable) && !errors.Is(err, ErrRenewing) {
+		return time.Time{}, fmt.Errorf("claim the credential expiry record: %w", err)
+	}
+	return until, err
+}
+
+// finishRenewal stores the renewed record in place of the claim that ends
+// at until. It returns errClaimLost when a run replaced or deleted the
+// record meanwhile, which a run only does after the claim lapsed.
+func finishRenewal(ctx context.Context, env *workflow.Env, renewed workflow.CredentialExpiry, until time.Time) error {
+	if env.Credentials == nil {
+		return nil
+	}
+	renewed.RenewingUntil = time.Time{}
+	return env.Credentials.Update(ctx, renewed.Key(), func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored == nil || !stored.RenewingUntil.Equal(until) {
+			return nil, errClaimLost
+		}
+		return &renewed, nil
+	})
+}
+
+// releaseRenewal drops the claim that ends at until after a failed
+// renewal, so that runs need not wait for it to lapse. A failure is only
+// logged, because the claim lapses on its own.
+func releaseRenewal(ctx context.Context, env *workflow.Env, key string, until time.Time) {
+	if env.Credentials == nil || until.IsZero() {
+		return
+	}
+	err := env.Credentials.Update(ctx, key, func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored == nil || !stored.RenewingUntil.Equal(until) {
+			return stored, nil
+		}
+		released := *stored
+		released.RenewingUntil = time.Time{}
+		return &released, nil
+	})
+	if err != nil && env.Logger != nil {
+		env.Logger.Warn("release renewal claim failed; it lapses on its own", "key", key, "until", until.UTC().Format(time.RFC3339), "error", err)
+	}
+}
+
+// stopRenewal deletes the renewable record of key before a run sets a
+// credential that repolink does not renew, so that no poller renews the
+// token over it. While a poller's claim lasts it returns NotReady, so that
+// the step waits for the renewal to end instead of being overwritten by
+// it.
+func stopRenewal(ctx context.Context, env *workflow.Env, key string) error {
+	if env.Credentials == nil {
+		return nil
+	}
+	now := env.Now()
+	err := env.Credentials.Update(ctx, key, func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored == nil || !stored.Renewable {
+			return stored, nil
+		}
+		if stored.RenewingUntil.After(now) {
+			return nil, workflow.Errorf(workflow.ErrNotReady,
+				"the poller is renewing the CodeArtifact token in secret %s until %s; the step is retried after that",
+				stored.Secret, stored.RenewingUntil.UTC().Format(time.RFC3339))
+		}
+		return nil, nil
+	})
+	if err != nil && workflow.NameOf(err) != workflow.ErrNotReady {
+		return workflow.Errorf(workflow.ErrTransient, "delete the renewable credential expiry record %s: %v", key, err)
+	}
+	return err
+}
