@@ -89,10 +89,12 @@ func TestCredentialExpiryStatements(t *testing.T) {
 		sid     string
 		actions []string
 	}{
-		// The secret step records, teardown_snowflake deletes.
-		{"SnowflakeRole", "RecordCredentialExpiries", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}},
-		// The poller lists, stores the renewed expiry, and drops records.
-		{"PollerRole", "RenewCredentialExpiries", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
+		// The secret step records, teardown_snowflake deletes, and the
+		// secret step reads a record before it deletes it conditionally.
+		{"SnowflakeRole", "RecordCredentialExpiries", []string{"dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem"}},
+		// The poller lists, claims and stores the renewed expiry with
+		// conditional writes on what it read, and drops records.
+		{"PollerRole", "RenewCredentialExpiries", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role, func(t *testing.T) {
@@ -126,7 +128,7 @@ func TestNoCodeArtifactDomainsRejects(t *testing.T) {
 			}
 		}
 	}
-	for _, handler := range []string{"preflight", "secret", "poller"} {
+	for _, handler := range []string{"preflight", "secret", "poller", "webhook"} {
 		_, props := functionOf(t, r.json, handler)
 		if got, ok := environmentOf(props)["REPOLINK_CODEARTIFACT_DOMAINS"]; ok {
 			t.Errorf("function %s has REPOLINK_CODEARTIFACT_DOMAINS=%v, want it unset", handler, got)
@@ -161,7 +163,7 @@ func TestAnyCodeArtifactDomain(t *testing.T) {
 			}
 		}
 	}
-	for _, handler := range []string{"preflight", "secret", "poller"} {
+	for _, handler := range []string{"preflight", "secret", "poller", "webhook"} {
 		_, props := functionOf(t, r.json, handler)
 		if got := environmentOf(props)["REPOLINK_CODEARTIFACT_DOMAINS"]; got != "*" {
 			t.Errorf("function %s has REPOLINK_CODEARTIFACT_DOMAINS=%v, want *", handler, got)

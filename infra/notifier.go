@@ -40,7 +40,10 @@ const (
 // provision run entered its endpoint step. It may also release a run's
 // place among a Snowflake account's private endpoints, which is one
 // UpdateItem on a reservations item, and a closed run's hold on its
-// request's run item, which is one UpdateItem on that item.
+// request's run item, which is one UpdateItem on that item. It claims each
+// credential expiry notification that the poller hands it with a
+// conditional PutItem on an item under "credential#", which it releases
+// with DeleteItem after a failed POST.
 func notifierStatements(s arnScope, tableARN string, machines ...string) []awsiam.PolicyStatement {
 	var executions []string
 	for _, m := range machines {
@@ -56,6 +59,10 @@ func notifierStatements(s arnScope, tableARN string, machines ...string) []awsia
 			map[string]any{"ForAllValues:StringLike": map[string]any{
 				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
 			}}),
+		statement("ClaimCredentialNotices", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, []string{tableARN},
+			map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": credentialPartitionPrefix + "*",
+			}}),
 	}
 }
 
@@ -70,6 +77,13 @@ func (s *Stack) newNotifier(cfg Config, opts functionOptions, role awsiam.Role) 
 	}
 	fn := newFunction(s.Stack, notifierSpec, opts)
 	s.Functions[notifierSpec.Handler] = fn
+	// The poller hands its credential expiry notifications to the
+	// notifier, which holds the signing key that the poller's role may
+	// not read.
+	if poller, ok := s.Functions[pollerSpec.Handler]; ok {
+		poller.AddEnvironment(jsii.String(envNotifierFunction), fn.FunctionName(), nil)
+		fn.GrantInvoke(poller)
+	}
 	arns := []string{*s.Machines["provision"].StateMachineArn()}
 	if teardown, ok := s.Machines["teardown"]; ok {
 		arns = append(arns, *teardown.StateMachineArn())

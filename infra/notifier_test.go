@@ -53,9 +53,31 @@ func TestNotifierRoleStatements(t *testing.T) {
 	}
 	// The role also writes to the notifier's log group, in a statement
 	// without a Sid.
-	want := []string{"", "DescribeProvisionRuns", "ReadWebhookKey", "ReadWebhookKeyKey", "ReleaseEndpoints", "ReleaseRunsOfRequest"}
+	want := []string{"", "ClaimCredentialNotices", "DescribeProvisionRuns", "ReadWebhookKey", "ReadWebhookKeyKey", "ReleaseEndpoints", "ReleaseRunsOfRequest"}
 	slices.Sort(sids)
 	if diff := cmp.Diff(want, sids); diff != "" {
 		t.Errorf("notifier role statements (-want +got):\n%s", diff)
+	}
+}
+
+func TestPollerHandsNoticesToNotifier(t *testing.T) {
+	r := fullStack(t)
+	notifierID, _ := functionOf(t, r.json, "notifier")
+	_, poller := functionOf(t, r.json, "poller")
+
+	env, _ := poller["Environment"].(map[string]any)
+	vars, _ := env["Variables"].(map[string]any)
+	if diff := cmp.Diff(map[string]any{"Ref": notifierID}, vars[envNotifierFunction]); diff != "" {
+		t.Errorf("poller %s (-want +got):\n%s", envNotifierFunction, diff)
+	}
+
+	invokes := false
+	for _, st := range policyStatements(t, r.json) {
+		if st.Role == "PollerRole" && st.Effect == "Allow" && slices.Contains(st.Actions, "lambda:InvokeFunction") {
+			invokes = true
+		}
+	}
+	if !invokes {
+		t.Error("the poller role may not invoke the notifier")
 	}
 }

@@ -37,6 +37,7 @@ const (
 	envTable            = "REPOLINK_DYNAMODB_TABLE"
 	envWaitDeadline     = "REPOLINK_WAIT_DEADLINE"
 	envWebhookSecretARN = "REPOLINK_WEBHOOK_SECRET_ARN"
+	envNotifierFunction = "REPOLINK_NOTIFIER_FUNCTION"
 	// envMachineARN is the provision state machine that the webhook starts.
 	envMachineARN = "REPOLINK_STATE_MACHINE_ARN"
 	// envMachinePrefix starts one variable per machine on the operations
@@ -241,10 +242,12 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	for _, group := range []Group{GroupPreflight, GroupSnowflake, GroupPoller} {
 		statements[group] = append(statements[group], codeArtifact...)
 	}
+	// Both read a record with GetItem before a write conditioned on it, so
+	// that a renewal never overwrites a credential that a run set.
 	statements[GroupSnowflake] = append(statements[GroupSnowflake],
-		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem")...)
+		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem")...)
 	statements[GroupPoller] = append(statements[GroupPoller],
-		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem")...)
+		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")...)
 	switch {
 	case len(cfg.CodeArtifactDomainARNs) > 0:
 	case cfg.CodeArtifactAnyDomain:
@@ -347,6 +350,9 @@ func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[
 	if name := machineNames["teardown"]; name != "" {
 		opts.env[envTeardownName] = name
 	}
+	// The webhook rejects a request for an unlisted CodeArtifact domain
+	// before it starts a run.
+	setCodeArtifactDomains(opts.env, cfg)
 	s.Functions[webhookSpec.Handler] = newFunction(s.Stack, webhookSpec, opts)
 
 	opts.role = roles[GroupOperations]

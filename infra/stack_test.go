@@ -362,6 +362,8 @@ func TestFunctionEnvironment(t *testing.T) {
 	r := fullStack(t)
 	table := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Table.Node().DefaultChild().(awscdk.CfnElement))}
 	provision := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["provision"].Node().DefaultChild().(awscdk.CfnElement))}
+	notifierID, _ := functionOf(t, r.json, "notifier")
+	notifier := map[string]any{"Ref": notifierID}
 	tests := []struct {
 		handler string
 		want    map[string]any
@@ -379,6 +381,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_DYNAMODB_TABLE":       table,
 			"REPOLINK_WEBHOOK_SECRET_ARN":   exampleWebhookARN,
 			"REPOLINK_CODEARTIFACT_DOMAINS": exampleDomainARN + "," + exampleDomainARN2,
+			"REPOLINK_NOTIFIER_FUNCTION":    notifier,
 		}},
 		{"webhook", map[string]any{
 			"REPOLINK_HANDLER":                     "webhook",
@@ -386,6 +389,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_STATE_MACHINE_ARN":           provision,
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN": "repolink-teardown",
 			"REPOLINK_WEBHOOK_SECRET_ARN":          exampleWebhookARN,
+			"REPOLINK_CODEARTIFACT_DOMAINS":        exampleDomainARN + "," + exampleDomainARN2,
 		}},
 		{"notifier", map[string]any{
 			"REPOLINK_HANDLER":            "notifier",
