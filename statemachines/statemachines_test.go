@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 type definition struct {
@@ -120,5 +122,21 @@ func TestTasksRetryLambdaServiceErrors(t *testing.T) {
 				t.Errorf("%s: state %s has no retrier for %v", name, stateName, lambdaServiceErrors)
 			}
 		}
+	}
+}
+
+// TestProvisionStartsWithPreflight checks that the provision machine's
+// first state is the one that workflow.MayHaveBuilt treats as building
+// nothing, so a run that stopped there blocks no later run of its request.
+func TestProvisionStartsWithPreflight(t *testing.T) {
+	var def definition
+	if err := json.Unmarshal(Provision, &def); err != nil {
+		t.Fatal(err)
+	}
+	if def.StartAt != workflow.PreflightState {
+		t.Fatalf("provision starts at %q, want %q", def.StartAt, workflow.PreflightState)
+	}
+	if got := def.States[def.StartAt].Type; got != "Task" {
+		t.Errorf("state %s is a %s, want a Task", def.StartAt, got)
 	}
 }

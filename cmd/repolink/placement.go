@@ -31,7 +31,7 @@ type placementChangeError struct {
 func (e *placementChangeError) Error() string {
 	built := "and no teardown has removed what that execution built"
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
-		built = "which built resources before it stopped, and no teardown has removed them"
+		built = "which may have built resources before it stopped, and no teardown has removed them"
 	}
 	next := fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then run this file", e.flags, e.earlier)
 	if e.redrivable {
@@ -47,15 +47,11 @@ func (e *placementChangeError) Error() string {
 // checkPlacement returns a *placementChangeError when req changes a
 // placement field from an earlier provision execution of its ID whose
 // resources may exist: one that runs or succeeded, or one that failed,
-// timed out or was aborted after its steps recorded a resource that they
-// created, adopted or updated. A succeeded teardown of the request that
-// started after the execution clears it. A run that stopped before it
-// built anything, such as in preflight, is not checked. flags are the
-// flags of the suggested commands.
-//
-// NOTE: a step that fails after its cloud call succeeded records nothing,
-// so a run that failed in its first building step may have left a
-// resource that this check does not see.
+// timed out or was aborted once a building step had started (see
+// workflow.MayHaveBuilt). A succeeded teardown of the request that started
+// after the execution clears it. A run that stopped in preflight, before
+// any building step, is not checked. flags are the flags of the suggested
+// commands.
 func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
 	if req.ID == "" {
 		return nil
@@ -109,19 +105,24 @@ func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request
 	return nil
 }
 
-// builtBeforeStop reports whether the history of the execution name
-// records a resource that its steps created, adopted or updated, in the
-// $.resources of the last state output that has them.
+// builtBeforeStop reports whether the execution name, which stopped before
+// it succeeded, may have left resources: see workflow.MayHaveBuilt, given
+// the last Task state of its history and the $.resources of the last state
+// output that has them.
 func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool, error) {
 	events, err := eng.History(ctx, name)
 	if err != nil {
 		return false, fmt.Errorf("read history of execution %s: %w", name, err)
 	}
+	lastTask := ""
 	details := make([]json.RawMessage, len(events))
 	for i, ev := range events {
 		details[i] = ev.Details
+		if ev.Type == "TaskStateEntered" {
+			lastTask = ev.State
+		}
 	}
-	return workflow.BuiltAny(execview.LastResources(details)), nil
+	return workflow.MayHaveBuilt(lastTask, execview.LastResources(details)), nil
 }
 
 // teardownsAfter reports whether a teardown of the request with ID id

@@ -156,27 +156,42 @@ func TestRedriveRejectedAfterRequestTeardown(t *testing.T) {
 	s.assertStatus(t, "RD-2", engine.StatusAborted)
 }
 
-// TestRunRejectsPlacementOfFailedRun fails a run in its target group step,
-// after it created the proxy VM. Then run, plan and the StartExecution
-// check must reject the same request ID with another Snowflake account
-// until a teardown of the failed run has succeeded. The error names the
-// teardown and the redrive of the failed run.
+// TestRunRejectsPlacementOfFailedRun fails a run in a building step. Then
+// run, plan and the StartExecution check must reject the same request ID
+// with another Snowflake account until a teardown of the failed run has
+// succeeded, and the error names the teardown and the redrive of the
+// failed run. The run fails once in its target group step, after it
+// recorded the created proxy VM, and once in the proxy VM step itself,
+// which records nothing: a step can fail after its cloud call succeeded.
 func TestRunRejectsPlacementOfFailedRun(t *testing.T) {
+	t.Run("after a recorded resource", func(t *testing.T) {
+		checkPlacementOfFailedRun(t, "PL-2", "CreateTargetGroup", true)
+	})
+	t.Run("in the first building step", func(t *testing.T) {
+		checkPlacementOfFailedRun(t, "PL-4", "RunInstances", false)
+	})
+}
+
+// checkPlacementOfFailedRun runs request id with the sandbox AWS rejecting
+// the call match, and checks that the failed run blocks a run of id with
+// another Snowflake account until its teardown. recorded says whether the
+// failed run's status lists the created proxy VM.
+func checkPlacementOfFailedRun(t *testing.T, id, match string, recorded bool) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	dir := t.TempDir()
 	faults := filepath.Join(t.TempDir(), "faults.json")
-	rules := `{"rules": [{"cloud": "aws", "match": "CreateTargetGroup", "kind": "reject"}]}`
+	rules := `{"rules": [{"cloud": "aws", "match": "` + match + `", "kind": "reject"}]}`
 	if err := os.WriteFile(faults, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv(sandbox.FaultsEnv, faults)
 
 	first := writeRequest(t, func(doc map[string]any) {
-		doc["id"] = "PL-2"
+		doc["id"] = id
 		section(doc, "snowflake")["account"] = "acct-first"
 	})
 	moved := writeRequest(t, func(doc map[string]any) {
-		doc["id"] = "PL-2"
+		doc["id"] = id
 		section(doc, "snowflake")["account"] = "acct-second"
 	})
 	movedReq, err := readRequest(moved)
@@ -186,17 +201,17 @@ func TestRunRejectsPlacementOfFailedRun(t *testing.T) {
 	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitFailed {
 		t.Fatalf("first run: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
-	code, out, errOut := runCLI(t, "status", "--state-dir", dir, "PL-2")
+	code, out, errOut := runCLI(t, "status", "--state-dir", dir, id)
 	if code != exitOK {
 		t.Fatalf("status: exit %d\nstderr:\n%s", code, errOut)
 	}
-	if !strings.Contains(out, "proxy_vm") || !strings.Contains(out, "created") {
-		t.Fatalf("status of the failed run lists no created proxy VM:\n%s", out)
+	if listed := strings.Contains(out, "proxy_vm") && strings.Contains(out, "created"); listed != recorded {
+		t.Fatalf("status of the failed run lists a created proxy VM: %v, want %v\n%s", listed, recorded, out)
 	}
 
-	rejected := "request PL-2 changes snowflake.account from execution PL-2 (FAILED), which built resources before it stopped"
-	teardown := "repolink teardown --sandbox --state-dir " + dir + " PL-2"
-	redrive := "repolink redrive --sandbox --state-dir " + dir + " PL-2"
+	rejected := "request " + id + " changes snowflake.account from execution " + id + " (FAILED), which may have built resources before it stopped"
+	teardown := "repolink teardown --sandbox --state-dir " + dir + " " + id
+	redrive := "repolink redrive --sandbox --state-dir " + dir + " " + id
 	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
 	if code != exitOK {
 		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -206,17 +221,17 @@ func TestRunRejectsPlacementOfFailedRun(t *testing.T) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}
 	}
-	if reason := apiStartReasonOf(t, dir, "PL-2-r2", movedReq); !strings.Contains(reason, rejected) {
+	if reason := apiStartReasonOf(t, dir, id+"-r2", movedReq); !strings.Contains(reason, rejected) {
 		t.Errorf("StartExecution check: reason %q lacks %q", reason, rejected)
 	}
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	assertUsage(t, "run with another account", code, errOut, rejected, teardown, redrive, "new id")
 
 	t.Setenv(sandbox.FaultsEnv, "")
-	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "PL-2"); code != exitOK {
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, id); code != exitOK {
 		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if reason := apiStartReasonOf(t, dir, "PL-2-r2", movedReq); reason != "" {
+	if reason := apiStartReasonOf(t, dir, id+"-r2", movedReq); reason != "" {
 		t.Errorf("StartExecution check after the teardown: reason %q, want none", reason)
 	}
 }

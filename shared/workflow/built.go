@@ -2,6 +2,10 @@ package workflow
 
 import "encoding/json"
 
+// PreflightState is the name of the provision state machine's first state.
+// Its step checks the request and builds nothing.
+const PreflightState = "Preflight"
+
 // BuiltAny reports whether the $.resources object resources records a
 // resource that a step created, adopted or updated, which a teardown of the
 // run must handle. Results that a step only checked or skipped, such as the
@@ -22,4 +26,15 @@ func BuiltAny(resources json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// MayHaveBuilt reports whether a provision run that stopped before it
+// succeeded may have left resources that a teardown must remove. That is
+// so when resources, the last $.resources of its history, records a built
+// resource (see BuiltAny), and also when lastTask, the last Task state the
+// run entered, is a building step: a step that fails after its cloud call
+// succeeded records nothing, so its resource shows in no output. A run
+// that entered no Task state after preflight built nothing.
+func MayHaveBuilt(lastTask string, resources json.RawMessage) bool {
+	return BuiltAny(resources) || (lastTask != "" && lastTask != PreflightState)
 }

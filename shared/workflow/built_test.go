@@ -29,3 +29,28 @@ func TestBuiltAny(t *testing.T) {
 		})
 	}
 }
+
+func TestMayHaveBuilt(t *testing.T) {
+	created := json.RawMessage(`{"proxy_vm":{"action":"created","id":"i-0abc"}}`)
+	checked := json.RawMessage(`{"preflight":{"action":"checked","id":""}}`)
+	tests := []struct {
+		name      string
+		lastTask  string
+		resources json.RawMessage
+		want      bool
+	}{
+		{name: "no task entered", lastTask: "", resources: nil, want: false},
+		{name: "failed in preflight", lastTask: PreflightState, resources: nil, want: false},
+		{name: "route failed after preflight", lastTask: PreflightState, resources: checked, want: false},
+		{name: "failed in the first building step", lastTask: "ProxyVM", resources: checked, want: true},
+		{name: "failed later with resources", lastTask: "Secret", resources: created, want: true},
+		{name: "recorded resource", lastTask: "", resources: created, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MayHaveBuilt(tt.lastTask, tt.resources); got != tt.want {
+				t.Errorf("MayHaveBuilt(%q, %s) = %v, want %v", tt.lastTask, tt.resources, got, tt.want)
+			}
+		})
+	}
+}

@@ -35,7 +35,8 @@ const oneTaskMachine = `{"StartAt":"Only","States":{"Only":{"Type":"Task","Resou
 // buildMachine is the fixture's provision machine: Build records a created
 // proxy VM in $.resources, as a provision step does, and Check may fail
 // after it.
-const buildMachine = `{"StartAt":"Build","States":{
+const buildMachine = `{"StartAt":"Preflight","States":{
+	"Preflight":{"Type":"Task","Resource":"preflight_task","Next":"Build"},
 	"Build":{"Type":"Task","Resource":"build_task","Next":"Check"},
 	"Check":{"Type":"Task","Resource":"check_task","End":true}}}`
 
@@ -48,9 +49,10 @@ type teardownFixture struct {
 	store  *dynamo.Store
 	// gate blocks the teardown task until it is closed.
 	gate chan struct{}
-	// failBuild fails the provision machine's Build task, before it
-	// records a resource, and failCheck its Check task, after that.
-	failBuild, failCheck atomic.Bool
+	// failPreflight fails the provision machine's Preflight task,
+	// failBuild its Build task, before it records a resource, and
+	// failCheck its Check task, after that.
+	failPreflight, failBuild, failCheck atomic.Bool
 	// lists counts the ListExecutions calls of the webhook.
 	lists atomic.Int32
 	// teardownReads counts the webhook's DescribeExecution calls on
@@ -87,9 +89,15 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 	t.Cleanup(func() { e.Close() })
 	f := &teardownFixture{engine: e, gate: make(chan struct{})}
 
+	e.Register("preflight_task", func(_ context.Context, in json.RawMessage) (json.RawMessage, error) {
+		if f.failPreflight.Load() {
+			return nil, errors.New("preflight: package not found")
+		}
+		return in, nil
+	})
 	e.Register("build_task", func(context.Context, json.RawMessage) (json.RawMessage, error) {
 		if f.failBuild.Load() {
-			return nil, errors.New("preflight: package not found")
+			return nil, errors.New("proxy_vm: instance limit exceeded")
 		}
 		return json.RawMessage(`{"resources":{"proxy_vm":{"action":"created","id":"i-0abc"}}}`), nil
 	})
@@ -420,13 +428,27 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 	}
 }
 
-// TestWebhookRejectsPlacementOfFailedRun checks that a run that failed
-// after it recorded a created resource blocks a request that moves it to
-// another Snowflake account, as a succeeded run does. The reason names the
-// teardown and the redrive of the failed run.
+// TestWebhookRejectsPlacementOfFailedRun checks that a run that failed in
+// a building step blocks a request that moves it to another Snowflake
+// account, as a succeeded run does: after it recorded a created resource,
+// and in the building step itself, which records nothing but may have
+// built before it failed. The reason names the teardown and the redrive of
+// the failed run.
 func TestWebhookRejectsPlacementOfFailedRun(t *testing.T) {
+	t.Run("after a recorded resource", func(t *testing.T) {
+		checkWebhookPlacementOfFailedRun(t, func(f *teardownFixture) { f.failCheck.Store(true) })
+	})
+	t.Run("in the building step", func(t *testing.T) {
+		checkWebhookPlacementOfFailedRun(t, func(f *teardownFixture) { f.failBuild.Store(true) })
+	})
+}
+
+// checkWebhookPlacementOfFailedRun provisions the example request with
+// fail applied to the fixture, then checks that the failed run blocks the
+// request moved to another account until a teardown.
+func checkWebhookPlacementOfFailedRun(t *testing.T, fail func(*teardownFixture)) {
 	f := newTeardownFixture(t)
-	f.failCheck.Store(true)
+	fail(f)
 	body := readExample(t)
 	moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
 	f.provisioned(t, body)
@@ -436,7 +458,7 @@ func TestWebhookRejectsPlacementOfFailedRun(t *testing.T) {
 		t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
 	}
 	for _, want := range []string{
-		"request DATA-4711 changes snowflake.account from execution DATA-4711 (FAILED), which built resources before it stopped",
+		"request DATA-4711 changes snowflake.account from execution DATA-4711 (FAILED), which may have built resources before it stopped",
 		"Tear down the request first",
 		"redrive DATA-4711",
 	} {
@@ -455,11 +477,11 @@ func TestWebhookRejectsPlacementOfFailedRun(t *testing.T) {
 }
 
 // TestWebhookIgnoresPlacementOfPreflightFailure checks that a run that
-// failed before it recorded a resource does not block a request that moves
-// it to another Snowflake account.
+// failed in preflight, before any building step, does not block a request
+// that moves it to another Snowflake account.
 func TestWebhookIgnoresPlacementOfPreflightFailure(t *testing.T) {
 	f := newTeardownFixture(t)
-	f.failBuild.Store(true)
+	f.failPreflight.Store(true)
 	body := readExample(t)
 	moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
 	f.provisioned(t, body)

@@ -364,8 +364,8 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 // checkPlacement returns a *webhook.ConflictError when req changes the
 // route, an account or a region of the closed execution x, named name,
 // whose resources may exist. They may exist when x succeeded, or when it
-// failed, timed out or was aborted after its history recorded a resource
-// that a step created, adopted or updated. A succeeded teardown that
+// failed, timed out or was aborted once a building step had started (see
+// builtBeforeStop). A succeeded teardown that
 // started after x, torn being the latest, clears x. A run of req would
 // leave what x built behind, because a teardown removes only what the
 // latest run built.
@@ -388,7 +388,7 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 		if err != nil || !ok {
 			return err
 		}
-		built = "which built resources before it stopped, and no teardown has removed them"
+		built = "which may have built resources before it stopped, and no teardown has removed them"
 		next = fmt.Sprintf("Tear down the request first and then send this request again, "+
 			"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
 	}
@@ -399,10 +399,11 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason}
 }
 
-// builtBeforeStop reports whether the history of the execution executionARN
-// records a resource that a step created, adopted or updated, in the
-// $.resources of the newest state output that has them. It reads the
-// history newest first, page by page, until it finds such an output.
+// builtBeforeStop reports whether the execution executionARN, which
+// stopped before it succeeded, may have left resources: see
+// workflow.MayHaveBuilt. It reads the history newest first, page by page,
+// until it finds the last Task state entered, or sooner a $.resources
+// output after it that records a built resource.
 func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (bool, error) {
 	opts := sfn.HistoryOptions{MaxResults: 1000, ReverseOrder: true}
 	for {
@@ -412,13 +413,17 @@ func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (boo
 		}
 		for _, ev := range events {
 			var details struct {
+				Name   string          `json:"name"`
 				Output json.RawMessage `json:"output"`
 			}
 			if json.Unmarshal(ev.Details, &details) != nil {
 				continue
 			}
-			if resources := execview.Resources(details.Output); resources != nil {
-				return workflow.BuiltAny(resources), nil
+			if ev.Type == "TaskStateEntered" {
+				return workflow.MayHaveBuilt(details.Name, nil), nil
+			}
+			if resources := execview.Resources(details.Output); workflow.BuiltAny(resources) {
+				return true, nil
 			}
 		}
 		if next == "" {
