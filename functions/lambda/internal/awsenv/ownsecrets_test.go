@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,20 +89,41 @@ func newOwnSecretAdapters(t *testing.T, sim simSecrets) *Adapters {
 }
 
 // recordingConn is a Snowflake account without objects that records the
-// statements it runs.
+// statements it runs. Once a CREATE has run, a SHOW finds the object under
+// the name it looks for, with the COMMENT of that CREATE, as the step's
+// lookup after its create expects.
 type recordingConn struct {
-	mu    sync.Mutex
-	stmts []string
+	mu      sync.Mutex
+	stmts   []string
+	comment string
 }
+
+// commentOf matches the owner COMMENT at the end of a CREATE statement.
+var commentOf = regexp.MustCompile(` COMMENT = '([^']*)'$`)
+
+// likeOf matches the name pattern of a SHOW ... LIKE statement.
+var likeOf = regexp.MustCompile(` LIKE '([^']*)'`)
 
 func (c *recordingConn) Exec(_ context.Context, stmt string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stmts = append(c.stmts, stmt)
+	if m := commentOf.FindStringSubmatch(stmt); strings.HasPrefix(stmt, "CREATE ") && m != nil {
+		c.comment = m[1]
+	}
 	return nil
 }
 
-func (c *recordingConn) Query(context.Context, string) ([]snowflake.Row, error) { return nil, nil }
+func (c *recordingConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := likeOf.FindStringSubmatch(stmt)
+	if c.comment == "" || m == nil {
+		return nil, nil
+	}
+	name := strings.ReplaceAll(m[1], `\\`, "")
+	return []snowflake.Row{{"name": name, "comment": c.comment}}, nil
+}
 
 // tokenDocument returns the task input of the secret step for the example
 // request with token auth from ref.
