@@ -29,7 +29,11 @@ func (s envSecrets) Resolve(_ context.Context, ref string) (string, error) {
 func TestRunSandboxClonesAndFailedDrop(t *testing.T) {
 	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	ctx := t.Context()
-	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	// The test's context ends before its cleanups run, and a server that
+	// stopped with it would leave the session cache's Close below retrying
+	// the logout of each session for seconds. The cleanup stops the server
+	// after the sessions are closed.
+	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("start sandbox snowflake: %v", err)
 	}
