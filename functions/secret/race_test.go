@@ -1,12 +1,15 @@
 package secret
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -126,5 +129,48 @@ func TestSecretCreatedOnceRerunUpdates(t *testing.T) {
 	}
 	if again.Action != workflow.Updated {
 		t.Errorf("rerun action = %q, want %q", again.Action, workflow.Updated)
+	}
+}
+
+// TestSecretCreatedMeanwhileKeepsOtherRenewal runs a password request's
+// step while another request, whose CodeArtifact token repolink renews,
+// creates the secret between the step's lookup and its create. The step
+// must fail with a Conflict and leave the other request's expiry record,
+// so that its token is still renewed.
+func TestSecretCreatedMeanwhileKeepsOtherRenewal(t *testing.T) {
+	sb := startPasswordSecret(t)
+	store, err := expiries.Open(filepath.Join(t.TempDir(), "credentials.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	sb.Env.Credentials = store
+	other := sb.Request
+	other.ID = otherRequest
+	other.Repository.Auth = request.Auth{Type: request.AuthCodeArtifact}
+	record := workflow.CredentialExpiry{
+		Secret:    "PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+		Execution: otherRequest,
+		Request:   other,
+		Renewable: true,
+		IssuedAt:  time.Now(),
+		ExpiresAt: time.Now().Add(12 * time.Hour),
+	}
+	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
+	if err := store.Put(t.Context(), record); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request})
+
+	if name := workflow.NameOf(err); name != workflow.ErrConflict {
+		t.Fatalf("Run error = %v (%s), want a Conflict", err, name)
+	}
+	records, err := store.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 || records[0].Request.ID != otherRequest || !records[0].Renewable {
+		t.Errorf("expiry records = %+v, want the other request's renewable record", records)
 	}
 }

@@ -96,14 +96,19 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		expiry = estimatedExpiry(req, username, issuedAt)
 	}
 
-	if expiry == nil || !expiry.Renewable {
-		if err := stopRenewal(ctx, env, workflow.CredentialKey(sf.Account, qualified)); err != nil {
-			return Output{}, err
-		}
-	}
-
+	// A credential that repolink does not renew stops the renewal of the
+	// secret's token first. A new secret is this request's only once its
+	// owner is read after the create, so that another request's renewal is
+	// not stopped in its place.
+	renewable := expiry != nil && expiry.Renewable
+	key := workflow.CredentialKey(sf.Account, qualified)
 	out := Output{Result: workflow.Result{Action: workflow.Updated, ID: qualified}}
 	if !create {
+		if !renewable {
+			if err := stopRenewal(ctx, env, key); err != nil {
+				return Output{}, err
+			}
+		}
 		// Snowflake does not show a secret's value, so the credential is
 		// set again. A rotated credential reaches the secret this way, and
 		// an unchanged one changes nothing.
@@ -129,12 +134,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if handMade {
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
 		}
+		if !renewable {
+			if err := stopRenewal(ctx, env, key); err != nil {
+				return Output{}, err
+			}
+		}
 		out.Action = workflow.Created
 	}
 	if expiry == nil {
 		// A record left from an earlier run, such as one of auth type
 		// codeartifact, would make the poller replace this credential.
-		if err := forgetExpiry(ctx, env, workflow.CredentialKey(sf.Account, qualified)); err != nil {
+		if err := forgetExpiry(ctx, env, key); err != nil {
 			return Output{}, err
 		}
 		return out, nil
