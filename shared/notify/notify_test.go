@@ -594,11 +594,14 @@ func TestSendLeavesLateRetryPending(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rec, _, err := n.Send(context.Background(), closed("DATA-8", engine.StatusSucceeded, srv.URL, 0), time.Second)
+	// The first attempt must finish within the wait, so the wait stays
+	// far above one round trip to the local receiver.
+	const wait = 250 * time.Millisecond
+	rec, _, err := n.Send(context.Background(), closed("DATA-8", engine.StatusSucceeded, srv.URL, 0), wait)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	// The first attempt, then the last attempt when the second has passed.
+	// The first attempt, then the last attempt when the wait has passed.
 	if rec.State != StatePending || rec.Attempts != 2 {
 		t.Errorf("record = %s after %d attempts, want pending after 2", rec.State, rec.Attempts)
 	}
