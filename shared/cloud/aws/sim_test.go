@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,78 +12,16 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/sandbox/awssim"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
 const snowflakePrincipal = "arn:aws:iam::444455556666:root"
 
-// fakeClock is a clock that moves only when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// fakeLauncher serves each instance's port 443 with a loopback listener
-// that accepts connections and closes them.
-type fakeLauncher struct {
-	mu        sync.Mutex
-	listeners map[string]net.Listener
-	launches  int
-}
-
-func (l *fakeLauncher) Launch(_ context.Context, instanceID, userData string) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.listeners == nil {
-		l.listeners = map[string]net.Listener{}
-	}
-	if ln, ok := l.listeners[instanceID]; ok {
-		return ln.Addr().String(), nil
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	l.listeners[instanceID] = ln
-	l.launches++
-	return ln.Addr().String(), nil
-}
-
-func (l *fakeLauncher) Stop(instanceID string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if ln, ok := l.listeners[instanceID]; ok {
-		delete(l.listeners, instanceID)
-		return ln.Close()
-	}
-	return nil
-}
-
 type simEnv struct {
 	sim      *awssim.Server
-	clock    *fakeClock
-	launcher *fakeLauncher
+	clock    *simtest.Clock
+	launcher *simtest.Launcher
 	opts     awssim.Options
 }
 
@@ -98,8 +35,8 @@ var simDelays = awssim.Delays{
 func startSim(t *testing.T, dir string) *simEnv {
 	t.Helper()
 	env := &simEnv{
-		clock:    &fakeClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)},
-		launcher: &fakeLauncher{},
+		clock:    simtest.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)),
+		launcher: &simtest.Launcher{},
 	}
 	env.opts = awssim.Options{Dir: dir, Clock: env.clock.Now, Delays: simDelays, Launcher: env.launcher}
 	env.restart(t)

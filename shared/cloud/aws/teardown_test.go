@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/sandbox/awssim"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -110,7 +111,7 @@ func TestDeleteEndpointServiceUnsuccessful(t *testing.T) {
 
 func TestSandboxIPTarget(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	clock := simtest.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
 	index, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

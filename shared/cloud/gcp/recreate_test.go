@@ -11,9 +11,7 @@ import (
 // launchedInstances returns how many instances with a startup script the
 // sandbox has booted.
 func (h *harness) launchedInstances() int {
-	h.launcher.mu.Lock()
-	defer h.launcher.mu.Unlock()
-	return len(h.launcher.scripts)
+	return len(h.launcher.Launched())
 }
 
 func TestCreateInstanceAfterDeleteWithSameToken(t *testing.T) {

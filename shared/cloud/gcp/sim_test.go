@@ -19,6 +19,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/sandbox/gcpsim"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -27,68 +28,6 @@ const (
 	region  = "us-central1"
 	zone    = "us-central1-a"
 )
-
-// fakeClock is a clock that moves only when a test advances it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// fakeLauncher serves each instance's port 443 with a loopback listener
-// that accepts connections and closes them.
-type fakeLauncher struct {
-	mu        sync.Mutex
-	listeners map[string]net.Listener
-	scripts   map[string]string
-}
-
-func (l *fakeLauncher) Launch(_ context.Context, id, script string) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.listeners == nil {
-		l.listeners, l.scripts = map[string]net.Listener{}, map[string]string{}
-	}
-	if ln, ok := l.listeners[id]; ok {
-		return ln.Addr().String(), nil
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	l.listeners[id], l.scripts[id] = ln, script
-	return ln.Addr().String(), nil
-}
-
-func (l *fakeLauncher) Stop(id string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if ln, ok := l.listeners[id]; ok {
-		ln.Close()
-		delete(l.listeners, id)
-	}
-	return nil
-}
 
 // recorded is one request that the client sent.
 type recorded struct {
@@ -146,13 +85,13 @@ type harness struct {
 	net      *Network
 	provider *Provider
 	rec      *recorder
-	clock    *fakeClock
-	launcher *fakeLauncher
+	clock    *simtest.Clock
+	launcher *simtest.Launcher
 }
 
 func start(t *testing.T, delays gcpsim.Delays) *harness {
 	t.Helper()
-	h := &harness{rec: &recorder{}, clock: &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, launcher: &fakeLauncher{}}
+	h := &harness{rec: &recorder{}, clock: simtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), launcher: &simtest.Launcher{}}
 	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{Clock: h.clock.Now, Delays: delays, Launcher: h.launcher, PageSize: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -5,81 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 )
-
-// testClock is a clock that moves only when a test advances it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// recordingLauncher records launches and serves each VM with a loopback
-// listener that accepts and closes connections.
-type recordingLauncher struct {
-	mu        sync.Mutex
-	launched  []string
-	userData  map[string]string
-	listeners map[string]net.Listener
-}
-
-func (l *recordingLauncher) Launch(_ context.Context, instanceID, userData string) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.listeners == nil {
-		l.listeners, l.userData = map[string]net.Listener{}, map[string]string{}
-	}
-	if ln, ok := l.listeners[instanceID]; ok {
-		return ln.Addr().String(), nil
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.Close()
-		}
-	}()
-	l.listeners[instanceID] = ln
-	l.launched = append(l.launched, instanceID)
-	l.userData[instanceID] = userData
-	return ln.Addr().String(), nil
-}
-
-func (l *recordingLauncher) Stop(instanceID string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if ln, ok := l.listeners[instanceID]; ok {
-		delete(l.listeners, instanceID)
-		return ln.Close()
-	}
-	return nil
-}
 
 func startTest(t *testing.T, opts Options) *Server {
 	t.Helper()
@@ -284,8 +219,8 @@ func TestPutSecretByARN(t *testing.T) {
 
 func TestWorldPersistsAndRelaunches(t *testing.T) {
 	dir := t.TempDir()
-	clock := &testClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
-	launcher := &recordingLauncher{}
+	clock := simtest.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	launcher := &simtest.Launcher{}
 	opts := Options{Dir: dir, Clock: clock.Now, Launcher: launcher, Delays: Delays{InstanceRunning: time.Minute}}
 
 	s, err := Start(context.Background(), opts)
@@ -304,8 +239,8 @@ func TestWorldPersistsAndRelaunches(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if len(launcher.launched) != 1 || len(launcher.listeners) != 0 {
-		t.Fatalf("after Close: launched %v, running %d; want one launch and none running", launcher.launched, len(launcher.listeners))
+	if len(launcher.Launched()) != 1 || launcher.Running() != 0 {
+		t.Fatalf("after Close: launched %v, running %d; want one launch and none running", launcher.Launched(), launcher.Running())
 	}
 
 	clock.Advance(time.Minute)
@@ -320,9 +255,9 @@ func TestWorldPersistsAndRelaunches(t *testing.T) {
 	if got := after.Instances[id].State; got != "running" {
 		t.Errorf("instance state after a minute = %q, want running", got)
 	}
-	if len(launcher.launched) != 2 || launcher.userData[id] != "serve 443" {
+	if len(launcher.Launched()) != 2 || launcher.UserData(id) != "serve 443" {
 		t.Errorf("relaunch: launched %v with user data %q; want a second launch of %s with the decoded user data",
-			launcher.launched, launcher.userData[id], id)
+			launcher.Launched(), launcher.UserData(id), id)
 	}
 }
 
@@ -331,7 +266,7 @@ func cmpIgnoreState() cmp.Option {
 }
 
 func TestVisibilityDelayHidesNewResources(t *testing.T) {
-	clock := &testClock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	clock := simtest.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
 	s := startTest(t, Options{Clock: clock.Now, Delays: Delays{Visibility: 5 * time.Second}})
 	post(t, s, "elasticloadbalancing", elbForm("CreateTargetGroup", "Name", "tg", "Protocol", "TCP", "Port", "443", "VpcId", "vpc-1"))
 

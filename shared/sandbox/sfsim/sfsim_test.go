@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/snowflake"
 )
 
@@ -44,24 +45,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Exit(m.Run())
-}
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // fakeLink is an endpoint service world with one allowed principal per
@@ -188,7 +171,7 @@ func (f *fakeInstaller) Install(_ context.Context, addr, indexURL, user, pass st
 type sandbox struct {
 	*Server
 	dir       string
-	clock     *fakeClock
+	clock     *simtest.Clock
 	link      *fakeLink
 	installer *fakeInstaller
 }
@@ -197,7 +180,7 @@ func startSandbox(t *testing.T, dir string) *sandbox {
 	t.Helper()
 	sb := &sandbox{
 		dir:       dir,
-		clock:     &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)},
+		clock:     simtest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)),
 		link:      newFakeLink(),
 		installer: &fakeInstaller{},
 	}
