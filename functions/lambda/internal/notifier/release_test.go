@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,17 +60,47 @@ type releaseFixture struct {
 	// blockPreflight makes the preflight task wait until its run is
 	// stopped, in place of failing or succeeding.
 	blockPreflight atomic.Bool
-	logs           bytes.Buffer
+	// clock is the engine's clock, which a test moves past an execution's
+	// TimeoutSeconds instead of waiting it out.
+	clock *skewedClock
+	logs  bytes.Buffer
 }
+
+// skewedClock is the wall clock moved forward by what tests add. Its
+// timers are wall-clock timers, so the engine's Run loop still wakes every
+// poll interval and then sees the moved time.
+type skewedClock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *skewedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+func (c *skewedClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew += d
+}
+
+func (c *skewedClock) NewTimer(d time.Duration) engine.Timer { return wallTimer{time.NewTimer(d)} }
+
+type wallTimer struct{ timer *time.Timer }
+
+func (w wallTimer) C() <-chan time.Time { return w.timer.C }
+func (w wallTimer) Stop() bool          { return w.timer.Stop() }
 
 func newReleaseFixture(t *testing.T) *releaseFixture {
 	t.Helper()
 	dynamoServer := dynamotest.Start(t)
 	dynamoServer.CreateTable(t, "repolink-notifier-test")
-	f := &releaseFixture{dynamo: dynamoServer, store: dynamo.New(dynamoServer.Client(), "repolink-notifier-test")}
+	f := &releaseFixture{dynamo: dynamoServer, store: dynamo.New(dynamoServer.Client(), "repolink-notifier-test"), clock: &skewedClock{}}
 
 	e, err := engine.Open(filepath.Join(t.TempDir(), "engine.db"), engine.Options{
-		Region: "us-west-2", Account: "123456789012", PollInterval: 20 * time.Millisecond,
+		Region: "us-west-2", Account: "123456789012", PollInterval: 20 * time.Millisecond, Clock: f.clock,
 	})
 	if err != nil {
 		t.Fatalf("open engine: %v", err)
@@ -360,10 +391,13 @@ func TestReleaseStoppedInPreflight(t *testing.T) {
 			if err != nil {
 				t.Fatalf("start DATA-1: %v", err)
 			}
-			if tt.status == "ABORTED" {
+			switch tt.status {
+			case "ABORTED":
 				if _, err := f.engine.Stop(t.Context(), "DATA-1", "", ""); err != nil {
 					t.Fatalf("stop DATA-1: %v", err)
 				}
+			case "TIMED_OUT":
+				f.clock.Advance(2 * time.Second)
 			}
 			x := f.waitClosed(t, started.ARN)
 			if x.Status != tt.status {
