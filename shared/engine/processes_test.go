@@ -13,6 +13,27 @@ import (
 // processPoll is the poll interval of the engines in these tests.
 const processPoll = 20 * time.Millisecond
 
+// skewedClock is the wall clock moved forward by what a test adds. Its
+// timers are wall-clock timers, so the Run loop still wakes every poll
+// interval and then sees the moved time.
+type skewedClock struct {
+	realClock
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *skewedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+func (c *skewedClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew += d
+}
+
 // openProcesses opens two engines on one store file, which stand for two
 // processes: one runs Run, and the other changes the store the way a
 // command line call does, without a Run loop of its own.
@@ -122,9 +143,10 @@ func TestRunFindsWorkPastTasksInFlight(t *testing.T) {
 		}
 		return json.RawMessage(`{}`), nil
 	}
+	clock := &skewedClock{}
 	e := openEngine(t, filepath.Join(t.TempDir(), "engine.db"), `{"StartAt":"M","States":{"M":{"Type":"Map",
 		"ItemsPath":"$.items","Iterator":{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"block","End":true}}},
-		"End":true}}}`, map[string]TaskFunc{"block": block}, Options{PollInterval: processPoll})
+		"End":true}}}`, map[string]TaskFunc{"block": block}, Options{PollInterval: processPoll, Clock: clock})
 	if err := e.Define("w", []byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"S"},
 		"S":{"Type":"Succeed"}}}`)); err != nil {
 		t.Fatal(err)
@@ -154,6 +176,15 @@ func TestRunFindsWorkPastTasksInFlight(t *testing.T) {
 	if _, err := e.Start(ctx, "w", "timer", json.RawMessage(`{}`)); err != nil {
 		t.Fatal(err)
 	}
+	// Once the Wait state has set its due time, the test moves the clock
+	// past it, and the Run loop must find it on its next read of the store.
+	for !slices.Contains(eventTypes(t, e, "timer"), "WaitStateEntered") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the timer execution entered no Wait state: %v", eventTypes(t, e, "timer"))
+		}
+		time.Sleep(processPoll)
+	}
+	clock.Advance(time.Second)
 	x := waitClosed(t, e, "timer")
 	if x.Status != StatusSucceeded {
 		t.Errorf("Wait state execution beside %d running tasks: %s, want SUCCEEDED", iterations, x.Status)
