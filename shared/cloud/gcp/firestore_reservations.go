@@ -64,6 +64,8 @@ type EndpointReservations struct {
 	// the parent of the accounts subcollection.
 	parent      string
 	callTimeout time.Duration
+	// pause waits between the attempts of update; nil means backoff.Pause.
+	pause func(ctx context.Context, attempt int) error
 }
 
 var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
@@ -189,7 +191,11 @@ func (s *EndpointReservations) update(ctx context.Context, account, op string, c
 				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry the step",
 				op, name, reservationAttempts)
 		}
-		if err := backoff.Pause(ctx, attempt); err != nil {
+		pause := s.pause
+		if pause == nil {
+			pause = backoff.Pause
+		}
+		if err := pause(ctx, attempt); err != nil {
 			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
 		}
 	}
