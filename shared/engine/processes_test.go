@@ -15,7 +15,7 @@ const processPoll = 20 * time.Millisecond
 
 // skewedClock is the wall clock moved forward by what a test adds. Its
 // timers are wall-clock timers, so the Run loop still wakes every poll
-// interval and then sees the moved time.
+// interval and then reads the moved time from Now.
 type skewedClock struct {
 	realClock
 	mu   sync.Mutex

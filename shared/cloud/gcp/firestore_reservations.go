@@ -64,7 +64,7 @@ type EndpointReservations struct {
 	// the parent of the accounts subcollection.
 	parent      string
 	callTimeout time.Duration
-	// pause waits between the attempts of update; nil means backoff.Pause.
+	// pause waits between the attempts of update. Nil means backoff.Pause.
 	pause func(ctx context.Context, attempt int) error
 }
 

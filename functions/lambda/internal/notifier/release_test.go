@@ -68,7 +68,7 @@ type releaseFixture struct {
 
 // skewedClock is the wall clock moved forward by what tests add. Its
 // timers are wall-clock timers, so the engine's Run loop still wakes every
-// poll interval and then sees the moved time.
+// poll interval and then reads the moved time from Now.
 type skewedClock struct {
 	mu   sync.Mutex
 	skew time.Duration
