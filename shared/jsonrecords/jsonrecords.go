@@ -187,7 +187,7 @@ func (t *Table[T]) Update(ctx context.Context, key string, change func(stored *T
 			return err
 		}
 	}
-	return fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), ErrContended)
+	return fmt.Errorf("update %s: %w", t.describe(key), ErrContended)
 }
 
 // updateOnce runs one attempt of Update and returns false when another
@@ -197,7 +197,7 @@ func (t *Table[T]) updateOnce(ctx context.Context, key string, change func(store
 	err := t.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT body FROM %s WHERE %s = ?`, t.layout.Table, t.layout.Key), key).Scan(&body)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("read %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+		return false, fmt.Errorf("read %s: %w", t.describe(key), err)
 	}
 	var stored *T
 	if found {
@@ -221,11 +221,11 @@ func (t *Table[T]) updateOnce(ctx context.Context, key string, change func(store
 		result, err = t.writeIf(ctx, key, *next, found, body)
 	}
 	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+		return false, fmt.Errorf("update %s: %w", t.describe(key), err)
 	}
 	n, err := result.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("update %s %s: %w", t.layout.Noun, t.describeKey(key), err)
+		return false, fmt.Errorf("update %s: %w", t.describe(key), err)
 	}
 	return n == 1, nil
 }
@@ -238,9 +238,12 @@ func (t *Table[T]) writeIf(ctx context.Context, key string, record T, found bool
 		return nil, fmt.Errorf("encode %s: %w", t.layout.Noun, err)
 	}
 	row := t.layout.Row(record)
-	if row.Key != key || len(row.Columns) != len(t.layout.Columns) {
-		return nil, fmt.Errorf("the changed record has key %q or %d column values, want key %q and %d values",
-			row.Key, len(row.Columns), key, len(t.layout.Columns))
+	if row.Key != key {
+		return nil, t.keyMismatch(row.Key, key)
+	}
+	if len(row.Columns) != len(t.layout.Columns) {
+		return nil, fmt.Errorf("the changed record has %d column values, want %d",
+			len(row.Columns), len(t.layout.Columns))
 	}
 	if !found {
 		args := []any{row.Key}
@@ -263,11 +266,25 @@ func (t *Table[T]) writeIf(ctx context.Context, key string, record T, found bool
 		t.layout.Table, strings.Join(sets, ", "), t.layout.Key), args...)
 }
 
-// describeKey returns key for messages, or "" for a layout whose keys are
-// secret.
-func (t *Table[T]) describeKey(key string) string {
-	if t.layout.SecretKey {
-		return ""
+// keyMismatch returns the error of a changed record whose key got differs
+// from the key want that Update was called with. For a layout whose keys are
+// secret, the message names neither key.
+func (t *Table[T]) keyMismatch(got, want string) error {
+	switch {
+	case !t.layout.SecretKey:
+		return fmt.Errorf("the changed record has key %q, want %q", got, want)
+	case got == "":
+		return errors.New("the changed record has an empty key, want the key of the updated record")
+	default:
+		return errors.New("the changed record has a different key than the updated record")
 	}
-	return key
+}
+
+// describe names the record of key in messages: the noun alone for a layout
+// whose keys are secret, and the noun with the quoted key otherwise.
+func (t *Table[T]) describe(key string) string {
+	if t.layout.SecretKey {
+		return t.layout.Noun
+	}
+	return fmt.Sprintf("%s %q", t.layout.Noun, key)
 }

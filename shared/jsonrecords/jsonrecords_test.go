@@ -153,3 +153,69 @@ func TestDeleteErrorHidesSecretKey(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdateErrorHidesSecretKey(t *testing.T) {
+	const key = "key-value"
+	for _, tt := range []struct {
+		name     string
+		secret   bool
+		newKey   string
+		wantText string
+	}{
+		{"plain other key", false, "other-value", `key "other-value", want "key-value"`},
+		{"plain empty key", false, "", `key "", want "key-value"`},
+		{"secret other key", true, "other-value", "a different key"},
+		{"secret empty key", true, "", "an empty key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			layout := noteLayout(false)
+			layout.SecretKey = tt.secret
+			table := openNotes(t, layout)
+			if err := table.Put(t.Context(), note{ID: key, Owner: "ann"}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+
+			err := table.Update(t.Context(), key, func(stored *note) (*note, error) {
+				changed := *stored
+				changed.ID = tt.newKey
+				return &changed, nil
+			})
+			if err == nil {
+				t.Fatal("Update that changed the key returned no error")
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %q does not contain %q", err, tt.wantText)
+			}
+			if !tt.secret {
+				return
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Errorf("error %q contains the updated key", err)
+			}
+			if tt.newKey != "" && strings.Contains(err.Error(), tt.newKey) {
+				t.Errorf("error %q contains the changed record's key", err)
+			}
+		})
+	}
+}
+
+func TestUpdateReadErrorHidesSecretKey(t *testing.T) {
+	for _, secret := range []bool{false, true} {
+		layout := noteLayout(false)
+		layout.SecretKey = secret
+		table := openNotes(t, layout)
+		if err := table.Close(); err != nil {
+			t.Fatal(err)
+		}
+		err := table.Update(t.Context(), "key-value", func(stored *note) (*note, error) { return stored, nil })
+		if err == nil {
+			t.Fatal("Update on a closed table returned no error")
+		}
+		if hasKey := strings.Contains(err.Error(), "key-value"); hasKey == secret {
+			t.Errorf("SecretKey %t: error %q contains the key: %t", secret, err, hasKey)
+		}
+		if strings.Contains(err.Error(), "note :") {
+			t.Errorf("SecretKey %t: error %q leaves a gap where the key was", secret, err)
+		}
+	}
+}
