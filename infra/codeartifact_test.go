@@ -80,9 +80,10 @@ func TestCodeArtifactStatements(t *testing.T) {
 func TestCredentialExpiryStatements(t *testing.T) {
 	r := fullStack(t)
 	statements := policyStatements(t, r.json)
-	// The dynamo package keys every credential expiry item with this
-	// prefix.
-	credentialKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "credential#*"}}
+	// The dynamo package keeps every credential expiry record in this
+	// partition. The notifier's claims in "credential#notices" stay out of
+	// reach, so the condition names the partition exactly.
+	credentialKeys := map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": "credential#expiries"}}
 
 	tests := []struct {
 		role    string

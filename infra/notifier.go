@@ -42,8 +42,9 @@ const (
 // UpdateItem on a reservations item, and a closed run's hold on its
 // request's run item, which is one UpdateItem on that item. It claims each
 // credential expiry notification that the poller hands it with a
-// conditional PutItem on an item under "credential#", which it releases
-// with DeleteItem after a failed POST.
+// conditional PutItem on an item in the "credential#notices" partition,
+// which it releases with DeleteItem after a failed POST. It cannot reach
+// the expiry records themselves.
 func notifierStatements(s arnScope, tableARN string, machines ...string) []awsiam.PolicyStatement {
 	var executions []string
 	for _, m := range machines {
@@ -60,8 +61,8 @@ func notifierStatements(s arnScope, tableARN string, machines ...string) []awsia
 				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
 			}}),
 		statement("ClaimCredentialNotices", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, []string{tableARN},
-			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": credentialPartitionPrefix + "*",
+			map[string]any{"ForAllValues:StringEquals": map[string]any{
+				"dynamodb:LeadingKeys": credentialNoticePartition,
 			}}),
 	}
 }

@@ -422,19 +422,25 @@ func operationsStatements(s arnScope, machineNames []string, teardownMachine str
 	return statements
 }
 
-// credentialPartitionPrefix starts the partition key of every credential
-// expiry item in the table, as the dynamo package in the main module writes
-// it.
-const credentialPartitionPrefix = "credential#"
+// Partition keys of the credential items in the table, as the dynamo
+// package in the main module writes them. The expiry records and the
+// notifier's claims on expiry notifications each have their own partition.
+// So the roles that record and renew expiries cannot forge or drop a
+// notice claim, and the notifier, which holds the webhook signing key,
+// cannot change an expiry record.
+const (
+	credentialExpiryPartition = "credential#expiries"
+	credentialNoticePartition = "credential#notices"
+)
 
 // credentialExpiryStatements lets a role call actions on the credential
 // expiry items: the secret step records a token's expiry, the poller stores
 // the renewed one, and teardown_snowflake deletes it. dynamodb:LeadingKeys
-// limits the calls to those items.
+// limits the calls to the expiry partition.
 func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
-		statement(sid, actions, []string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
-			"dynamodb:LeadingKeys": credentialPartitionPrefix + "*",
+		statement(sid, actions, []string{tableARN}, map[string]any{"ForAllValues:StringEquals": map[string]any{
+			"dynamodb:LeadingKeys": credentialExpiryPartition,
 		}}),
 	}
 }

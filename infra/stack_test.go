@@ -564,6 +564,10 @@ func TestIAMStatements(t *testing.T) {
 	// The dynamo package keys every run item with this prefix.
 	runKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "run#*"}}
 	runItemActions := []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+	// The dynamo package keeps every claim on a credential expiry
+	// notification in this partition, next to the expiry records in
+	// "credential#expiries", which the notifier must not reach.
+	noticeKeys := map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": "credential#notices"}}
 
 	// Every step checks for the running executions of its request.
 	runsOfRequestMachines := []string{
@@ -704,6 +708,8 @@ func TestIAMStatements(t *testing.T) {
 		{"FirewallRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
 		{"WaitRole", "HoldRunOfRequest", runItemActions, []string{"{WaitsTable.Arn}"}, runKeys},
 		{"NotifierRole", "ReleaseRunsOfRequest", []string{"dynamodb:UpdateItem"}, []string{"{WaitsTable.Arn}"}, runKeys},
+		{"NotifierRole", "ClaimCredentialNotices", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"},
+			[]string{"{WaitsTable.Arn}"}, noticeKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.role+"/"+tt.sid, func(t *testing.T) {

@@ -17,9 +17,8 @@ import (
 // credentialPartition is the partition key of every credential expiry
 // item. All records share it, so that the poller lists them with one
 // Query, and the partition stays small because each SECRET has at most
-// one record. The stack in infra/ lets the
-// roles that write these items reach only partition keys that start with
-// "credential#", so the prefix changes only with it.
+// one record. The stack in infra/ lets the roles that write these items
+// reach only this partition key, so it changes only with the stack.
 const credentialPartition = "credential#expiries"
 
 // Attribute of a credential expiry item besides the keys, body and

@@ -135,7 +135,7 @@ func TestCredentialsItemLayout(t *testing.T) {
 	}
 
 	// The stack in infra/ lets the roles that write these items reach only
-	// partition keys that start with "credential#".
+	// the partition key "credential#expiries".
 	out, err := client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String("repolink-test"),
 		KeyConditionExpression:    aws.String("pk = :pk"),

@@ -10,8 +10,9 @@ import (
 )
 
 // noticePartition is the partition key of the claims on credential expiry
-// notifications. It starts with "credential#", so that the roles limited
-// to the credential items reach it.
+// notifications. The stack in infra/ lets the notifier's role reach only
+// this partition key, and the roles that write the expiry records reach
+// only credentialPartition, so it changes only with the stack.
 const noticePartition = "credential#notices"
 
 // Attributes of a notice claim besides the keys and expires_at: its state,

@@ -3,6 +3,10 @@ package dynamo_test
 import (
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 func TestNoticeClaimOnce(t *testing.T) {
@@ -63,5 +67,38 @@ func TestNoticeReleaseAllowsClaim(t *testing.T) {
 	}
 	if err := notices.ReleaseNotice(ctx, "missing"); err != nil {
 		t.Errorf("ReleaseNotice of a missing claim: %v", err)
+	}
+}
+
+func TestNoticeItemPartition(t *testing.T) {
+	store, client := newStore(t)
+	ctx := t.Context()
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	const id = "xy12345/platform.packages.secret@2026-03-01T20:00:00Z"
+	if claimed, err := store.Credentials().ClaimNotice(ctx, id, now, now.Add(time.Minute), now.Add(time.Hour)); err != nil || !claimed {
+		t.Fatalf("ClaimNotice = %v, %v; want true", claimed, err)
+	}
+
+	// The stack in infra/ lets the notifier's role reach only the
+	// partition key "credential#notices", and the roles that write expiry
+	// records only "credential#expiries".
+	for _, tt := range []struct {
+		partition string
+		want      int
+	}{
+		{"credential#notices", 1},
+		{"credential#expiries", 0},
+	} {
+		out, err := client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String("repolink-test"),
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: tt.partition}},
+		})
+		if err != nil {
+			t.Fatalf("Query %s: %v", tt.partition, err)
+		}
+		if len(out.Items) != tt.want {
+			t.Errorf("partition %s has %d items, want %d", tt.partition, len(out.Items), tt.want)
+		}
 	}
 }
