@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -151,10 +152,33 @@ func (a *adapters) Snowflake(ctx context.Context, sf request.Snowflake) (snowfla
 	return a.snowflake.Session(ctx, sf)
 }
 
-// Close closes every Snowflake session.
+// snowflakeCloseTimeout bounds the closing of all Snowflake sessions
+// together, so that repolink up stops well inside a 30 s grace period, the
+// default terminationGracePeriodSeconds of a Kubernetes pod. Each close is
+// a logout of one HTTP round trip, and the sessions close in parallel.
+const snowflakeCloseTimeout = 5 * time.Second
+
+// Close closes every Snowflake session, giving them snowflakeCloseTimeout
+// in all. It logs the sessions not closed by then, which the process
+// leaves to expire on the Snowflake side.
 func (a *adapters) Close() {
 	a.closeGCP()
-	if err := a.snowflake.Close(); err != nil {
-		a.logger.Warn("close snowflake session failed", "error", err)
+	ctx, cancel := context.WithTimeout(context.Background(), snowflakeCloseTimeout)
+	defer cancel()
+	a.logCloseError(a.snowflake.CloseContext(ctx))
+}
+
+// logCloseError logs the error of closing the Snowflake sessions, naming
+// the sessions not closed in time.
+func (a *adapters) logCloseError(err error) {
+	if err == nil || a.logger == nil {
+		return
 	}
+	var notClosed *sessions.NotClosedError
+	if errors.As(err, &notClosed) {
+		a.logger.Warn("snowflake sessions not closed in time", "logins", notClosed.Logins,
+			"timeout", snowflakeCloseTimeout.String(), "error", err)
+		return
+	}
+	a.logger.Warn("close snowflake session failed", "error", err)
 }

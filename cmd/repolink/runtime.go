@@ -284,6 +284,7 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 func (rt *runtime) Close() {
 	if rt.adapters != nil {
 		// Closing a Snowflake session logs it out, which can take seconds.
+		// The sessions close in parallel, within snowflakeCloseTimeout.
 		started := time.Now()
 		rt.adapters.Close()
 		if rt.logger != nil {

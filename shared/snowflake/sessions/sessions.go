@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -147,20 +149,71 @@ func (c *Cache) Config(ctx context.Context, sf request.Snowflake) (snowflake.Con
 	return cfg, nil
 }
 
-// Close closes every session and removes it from the cache, so later calls
-// to Session open new sessions. It returns the close errors joined.
+// Close closes every session as CloseContext does, waiting for each.
 func (c *Cache) Close() error {
+	return c.CloseContext(context.Background())
+}
+
+// CloseContext closes every session at once and removes it from the
+// cache, so later calls to Session open new sessions. Closing a session
+// logs it out of Snowflake, one HTTP round trip each, so closing them in
+// turn takes the sum of those round trips. It returns when every session
+// has closed or when ctx is done, whichever comes first. Sessions still
+// closing then go on closing in the background, and the returned error
+// includes a *NotClosedError that names their logins. It returns the close
+// errors joined.
+func (c *Cache) CloseContext(ctx context.Context) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	open := c.sessions
+	c.sessions = map[string]*snowflake.Client{}
+	c.mu.Unlock()
+	if len(open) == 0 {
+		return nil
+	}
+
+	type result struct {
+		key string
+		err error
+	}
+	// The channel holds every result, so that a close that ends after
+	// ctx is done does not block.
+	results := make(chan result, len(open))
+	for key, s := range open {
+		go func() { results <- result{key: key, err: s.Close()} }()
+	}
+
 	var errs []error
-	for key, s := range c.sessions {
-		if err := s.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", key, err))
+	pending := len(open)
+	for pending > 0 {
+		select {
+		case r := <-results:
+			pending--
+			delete(open, r.key)
+			if r.err != nil {
+				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key, r.err))
+			}
+		case <-ctx.Done():
+			logins := slices.Sorted(maps.Keys(open))
+			return errors.Join(append(errs, &NotClosedError{Logins: logins, Err: ctx.Err()})...)
 		}
-		delete(c.sessions, key)
 	}
 	return errors.Join(errs...)
 }
+
+// NotClosedError lists the sessions that CloseContext left closing when
+// its context ended.
+type NotClosedError struct {
+	// Logins are the account/user/role keys of the sessions, in lower case.
+	Logins []string
+	// Err is the error of the context.
+	Err error
+}
+
+func (e *NotClosedError) Error() string {
+	return fmt.Sprintf("%d snowflake session(s) not closed: %v: %s", len(e.Logins), e.Err, strings.Join(e.Logins, ", "))
+}
+
+func (e *NotClosedError) Unwrap() error { return e.Err }
 
 func authMethod(sf request.Snowflake) string {
 	if sf.PrivateKeyRef != "" {
