@@ -81,10 +81,23 @@ or an operation that cannot be done (the message says what to change).
 var version = "dev"
 
 func main() {
+	os.Exit(runProcess(os.Args[1:]))
+}
+
+// runProcess runs the command line args on the standard streams of the
+// process and returns the exit status. An interrupt or SIGTERM cancels the
+// command's context.
+func runProcess(args []string) int {
+	// A reader that closes standard output early, such as head, must not
+	// kill a run halfway through building. With SIGPIPE delivered to a
+	// channel, a write to the closed pipe returns EPIPE instead, the
+	// progress output is lost, and the run goes on to its end. Notify
+	// rather than Ignore, because child processes inherit an ignored
+	// signal.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, args, os.Stdout, os.Stderr)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
