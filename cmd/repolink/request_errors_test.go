@@ -144,3 +144,23 @@ func TestRequestFileNumberOutOfRange(t *testing.T) {
 		})
 	}
 }
+
+func TestRequestFileJSONSyntaxError(t *testing.T) {
+	for _, command := range [][]string{{"run", "--sandbox"}, {"plan"}, {"teardown", "--sandbox"}} {
+		t.Run(strings.Join(command, " "), func(t *testing.T) {
+			path, code, _, errOut := runWithRequestFile(t, command, "[\n")
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if !strings.Contains(errOut, path+": invalid request") {
+				t.Errorf("stderr does not name the file %s:\n%s", path, errOut)
+			}
+			if !strings.Contains(errOut, "$: invalid JSON: ") {
+				t.Errorf("stderr does not report a JSON syntax error:\n%s", errOut)
+			}
+			if strings.Contains(errOut, "YAML") {
+				t.Errorf("stderr speaks of YAML for a .json file:\n%s", errOut)
+			}
+		})
+	}
+}

@@ -277,6 +277,9 @@ func readRequestWith(path string, parse func([]byte) (request.Request, error)) (
 		return request.Request{}, usagef("read request: %v", err)
 	}
 	req, err := parse(data)
+	if err != nil && strings.EqualFold(filepath.Ext(path), ".json") {
+		err = request.WithJSONSyntaxError(data, err)
+	}
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {

@@ -84,6 +84,28 @@ func parse(data []byte, validate func(*Request) error, jsonOnly bool) (Request, 
 	return req, nil
 }
 
+// WithJSONSyntaxError returns err, the error of Parse or ParseForTeardown
+// for data, with a YAML syntax error replaced by the JSON syntax error of
+// data. A reader of a file named *.json calls it, because Parse reads text
+// that does not start with "{" as YAML, and the author of a JSON file needs
+// to see where the JSON is broken. Other errors are returned unchanged.
+func WithJSONSyntaxError(data []byte, err error) error {
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Fields) != 1 {
+		return err
+	}
+	if field := invalid.Fields[0]; field.Path != "$" || !strings.HasPrefix(field.Message, invalidYAML) {
+		return err
+	}
+	doc, jsonErr := toJSON(data, true)
+	if jsonErr == nil {
+		if _, jsonErr = DecodeJSON(doc); jsonErr == nil {
+			return err
+		}
+	}
+	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error()}}}
+}
+
 // DecodeJSON decodes doc, one JSON value, as json.Unmarshal decodes it into
 // an any: into maps, slices, strings, float64, bools and nil. A number
 // beyond the range of float64, such as 1e400, on which json.Unmarshal
@@ -183,6 +205,9 @@ func dropCovered(fields, reported []FieldError) []FieldError {
 	return out
 }
 
+// invalidYAML starts the message of a YAML syntax error.
+const invalidYAML = "invalid YAML: "
+
 // byteOrderMark is the UTF-8 encoding of U+FEFF, which some editors
 // write at the start of a file.
 var byteOrderMark = []byte("\xef\xbb\xbf")
@@ -204,7 +229,7 @@ func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
 	// plain one resolves by keeping the last value.
 	doc, err := yaml.YAMLToJSONStrict(trimmed)
 	if err != nil {
-		return nil, fmt.Errorf("invalid YAML: %s", repeatedKeyPattern.ReplaceAllString(err.Error(), repeatedKeyMessage))
+		return nil, fmt.Errorf(invalidYAML+"%s", repeatedKeyPattern.ReplaceAllString(err.Error(), repeatedKeyMessage))
 	}
 	return doc, nil
 }
@@ -226,10 +251,10 @@ func checkOneDocument(data []byte) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("invalid YAML: %w", err)
+			return fmt.Errorf(invalidYAML+"%w", err)
 		}
 		if n > 1 && doc != nil {
-			return fmt.Errorf("invalid YAML: the file contains more than one document; remove the --- line and everything after it, or put each request in a file of its own")
+			return errors.New(invalidYAML + "the file contains more than one document; remove the --- line and everything after it, or put each request in a file of its own")
 		}
 	}
 }
@@ -397,7 +422,7 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 	case reflect.Slice:
 		items, ok := value.([]any)
 		if !ok {
-			return fail("must be an array")
+			return fail(notArrayMessage(path, value))
 		}
 		for i, item := range items {
 			if !s.check(fmt.Sprintf("%s[%d]", path, i), item, typ.Elem()) {
@@ -435,8 +460,14 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 
 // notStringMessage returns the message for a value that is not a string.
 // An unquoted version such as 3.10 is a number in YAML and JSON, and a
-// number drops trailing zeros, so the message requests quotes.
+// number drops trailing zeros, so the message requests quotes. YAML 1.1,
+// which the conversion to JSON follows, reads unquoted yes, no, on and off
+// as booleans, so the message for a boolean requests quotes too.
 func notStringMessage(path string, value any) string {
+	if _, ok := value.(bool); ok {
+		return `must be a string, not true or false; put the value in quotes, such as "no", ` +
+			"because YAML reads unquoted yes, no, on, off, true and false as true or false"
+	}
 	if _, ok := value.(float64); !ok {
 		return "must be a string"
 	}
@@ -444,6 +475,35 @@ func notStringMessage(path string, value any) string {
 		return `must be a string, not a number; quote the version, such as runtime_version: "3.10", because an unquoted 3.10 is the number 3.1`
 	}
 	return "must be a string, not a number; put the value in quotes"
+}
+
+// arrayExamples are example values of array fields, by field name, for
+// the message on a single value where an array belongs.
+var arrayExamples = map[string]string{
+	"packages":               `["requests"]`,
+	"grant_to_roles":         `["DATA_SCIENCE"]`,
+	"extra_allowed_prefixes": `["https://files.corp.example.com/packages/"]`,
+	"subnet_ids":             `["subnet-0123456789abcdef0"]`,
+	"security_group_ids":     `["sg-0123456789abcdef0"]`,
+	"target_tags":            `["pypi"]`,
+}
+
+// notArrayMessage returns the message for a value that is not an array.
+// A single string or number where a list belongs gets the hint to put it
+// in one, with an example for the field. The value itself is not echoed.
+func notArrayMessage(path string, value any) string {
+	switch value.(type) {
+	case string, float64, bool:
+	default:
+		return "must be an array"
+	}
+	example := `["VALUE"]`
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		if e, ok := arrayExamples[path[i+1:]]; ok {
+			example = e
+		}
+	}
+	return "must be an array; put the value in a list, such as " + example + ", even when it has one item"
 }
 
 func unknownFieldMessage(key string, known map[string]reflect.StructField) string {

@@ -722,3 +722,49 @@ func TestNumberForStringHint(t *testing.T) {
 		t.Errorf("name: message %q, want the hint to quote the value", message)
 	}
 }
+
+func TestTypeErrorHints(t *testing.T) {
+	const yamlBase = "id: DATA-1\nroute: public\nrepository:\n  name: public_pypi\n"
+	tests := []struct {
+		name string
+		doc  string
+		path string
+		want string
+	}{
+		{"yaml no for string", yamlBase + "  default_for: no\n", "$.repository.default_for",
+			`put the value in quotes, such as "no", because YAML reads unquoted yes, no, on, off, true and false as true or false`},
+		{"yaml on in list", yamlBase + "  grant_to_roles: [on]\n", "$.repository.grant_to_roles[0]",
+			`put the value in quotes, such as "no", because YAML reads unquoted yes, no, on, off, true and false as true or false`},
+		{"json string for packages", strings.Replace(exampleJSON(t, "aws-privatelink.json"),
+			`"packages": ["requests", "corp-utils==2.3.1"]`, `"packages": "requests"`, 1), "$.repository.packages",
+			`must be an array; put the value in a list, such as ["requests"], even when it has one item`},
+		{"yaml string for roles", yamlBase + "  grant_to_roles: DATA_SCIENCE\n", "$.repository.grant_to_roles",
+			`put the value in a list, such as ["DATA_SCIENCE"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			message, ok := fieldErrors(t, tt.doc)[tt.path]
+			if !ok {
+				t.Fatalf("no error at %s: %v", tt.path, fieldErrors(t, tt.doc))
+			}
+			if !strings.Contains(message, tt.want) {
+				t.Errorf("%s: message %q does not contain %q", tt.path, message, tt.want)
+			}
+		})
+	}
+}
+
+func TestWithJSONSyntaxError(t *testing.T) {
+	_, err := Parse([]byte("[\n"))
+	got := fieldErrorsOf(t, WithJSONSyntaxError([]byte("[\n"), err))["$"]
+	if !strings.HasPrefix(got, "invalid JSON: ") {
+		t.Errorf("message = %q, want one starting with \"invalid JSON: \"", got)
+	}
+
+	notObject := []byte("not json\n")
+	_, err = Parse(notObject)
+	want := fieldErrorsOf(t, err)["$"]
+	if got := fieldErrorsOf(t, WithJSONSyntaxError(notObject, err))["$"]; got != want {
+		t.Errorf("message for a document that YAML reads = %q, want it unchanged: %q", got, want)
+	}
+}
