@@ -180,7 +180,7 @@ func TestReadDocumentRejectsZeroEgressPort(t *testing.T) {
 	if err == nil {
 		t.Fatal("readDocument accepted an egress.port of 0")
 	}
-	if !strings.Contains(err.Error(), "$.egress.port: is 0") {
-		t.Errorf("error %q does not name $.egress.port", err)
+	if !strings.Contains(err.Error(), "$.request.egress.port: is 0") {
+		t.Errorf("error %q does not name $.request.egress.port", err)
 	}
 }

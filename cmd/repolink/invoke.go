@@ -53,7 +53,7 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	if err := checkLocalCredentials(ctx, doc.Request); err != nil {
+	if err := checkLocalCredentialsAt(ctx, doc.Request, "$.request"); err != nil {
 		return err
 	}
 
@@ -131,6 +131,16 @@ func parseRequest(data []byte) (request.Request, error) {
 	return req, err
 }
 
+// underRequest returns invalid with each path moved under $.request, where
+// the request sits in a workflow document, as StartExecution names them.
+func underRequest(invalid *request.ValidationError) *request.ValidationError {
+	fields := make([]request.FieldError, len(invalid.Fields))
+	for i, field := range invalid.Fields {
+		fields[i] = request.FieldError{Path: "$.request" + strings.TrimPrefix(field.Path, "$"), Message: field.Message}
+	}
+	return &request.ValidationError{Fields: fields}
+}
+
 // readDocumentWith is readDocument with the request parsed by parse.
 func readDocumentWith(path string, parse func([]byte) (request.Request, error)) (json.RawMessage, workflow.Document, error) {
 	var data []byte
@@ -175,7 +185,7 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 	if err != nil {
 		var invalid *request.ValidationError
 		if errors.As(err, &invalid) {
-			return nil, doc, usagef("--input %s: %v", path, invalid)
+			return nil, doc, usagef("--input %s: %v", path, underRequest(invalid))
 		}
 		return nil, doc, usagef("--input %s: %v", path, err)
 	}

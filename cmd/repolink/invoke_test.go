@@ -73,3 +73,48 @@ func TestInvokeResourcesOfWrongType(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokeNamesFieldsUnderRequest checks that a field error of the
+// request in --input carries the path within the workflow document, as
+// StartExecution reports it for the same input.
+func TestInvokeNamesFieldsUnderRequest(t *testing.T) {
+	requestJSON, err := os.ReadFile(writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:REPOLINK_TEST_UNSET_PASSWORD"}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		document string
+		want     string
+		old      string
+	}{
+		{"empty request", `{"request": {}}`, "\n  $.request.id: ", "\n  $.id"},
+		{"unset reference", `{"request": ` + string(requestJSON) + `}`,
+			"\n  $.request.repository.auth.password_ref: ", "\n  $.repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "input.json")
+			if err := os.WriteFile(input, []byte(tt.document), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			code, out, errOut := runCLI(t, "invoke", "secret", "--sandbox", "--state-dir", filepath.Join(dir, "state"), "--input", input)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.want, errOut)
+			}
+			if strings.Contains(errOut, tt.old) {
+				t.Errorf("stderr names a field without $.request:\n%s", errOut)
+			}
+		})
+	}
+}

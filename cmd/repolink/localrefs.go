@@ -21,6 +21,13 @@ import (
 // secret stores are left to the steps, because reading them needs the
 // clouds.
 func checkLocalCredentials(ctx context.Context, req request.Request) error {
+	return checkLocalCredentialsAt(ctx, req, "$")
+}
+
+// checkLocalCredentialsAt is checkLocalCredentials for a request at the
+// JSON path root of its document, such as $.request in the input of a
+// step, which the paths of the fields start with.
+func checkLocalCredentialsAt(ctx context.Context, req request.Request, root string) error {
 	resolver := secrets.NewResolver()
 	var problems strings.Builder
 	values := map[string]string{}
@@ -38,17 +45,17 @@ func checkLocalCredentials(ctx context.Context, req request.Request) error {
 		var invalid *secrets.InvalidValueError
 		if errors.As(err, &invalid) {
 			// The error already names the change to make.
-			fmt.Fprintf(&problems, "\n  %s: %v", field.Path, err)
+			fmt.Fprintf(&problems, "\n  %s: %v", root+strings.TrimPrefix(field.Path, "$"), err)
 			continue
 		}
 		if err != nil {
-			fmt.Fprintf(&problems, "\n  %s: %v; %s", field.Path, err, fix)
+			fmt.Fprintf(&problems, "\n  %s: %v; %s", root+strings.TrimPrefix(field.Path, "$"), err, fix)
 			continue
 		}
 		values[field.Path] = value
 	}
 	if err := checkPrivateKey(req, values); err != nil {
-		fmt.Fprintf(&problems, "\n  $.snowflake.private_key_ref: %v; point it at the user's RSA private key in PEM", err)
+		fmt.Fprintf(&problems, "\n  %s.snowflake.private_key_ref: %v; point it at the user's RSA private key in PEM", root, err)
 	}
 	if problems.Len() == 0 {
 		return nil

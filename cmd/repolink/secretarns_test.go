@@ -70,8 +70,8 @@ func TestReadDocumentRejectsSecretName(t *testing.T) {
 	if err == nil {
 		t.Fatal("readDocument accepted a secret name in place of an ARN")
 	}
-	if !strings.Contains(err.Error(), "$.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name") {
-		t.Errorf("error %q does not name $.repository.auth.password_ref", err)
+	if !strings.Contains(err.Error(), "$.request.repository.auth.password_ref: is an aws-secretsmanager: reference to a secret name") {
+		t.Errorf("error %q does not name $.request.repository.auth.password_ref", err)
 	}
 }
 
