@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -126,4 +130,104 @@ func denyServiceSecrets(allow secrets.AllowList, own []string) (secrets.AllowLis
 		return allow, usagef("%v", err)
 	}
 	return denied, nil
+}
+
+// servedLocalRefs is the record of repolink up's --allow-local-refs in
+// its service lock file, with which run checks a request before it hands
+// the execution to the service.
+type servedLocalRefs struct {
+	// Allow is the value of --allow-local-refs.
+	Allow string `json:"allow"`
+	// Own are the references to the service's own secrets, with the paths
+	// of file: references made absolute.
+	Own []string `json:"own"`
+}
+
+// localRefsRecordPrefix starts the line of the service lock file that
+// holds the servedLocalRefs record as JSON.
+const localRefsRecordPrefix = "local-refs "
+
+// newServedLocalRefs returns the record of the list and the service's own
+// secrets own, resolving relative file: references against the working
+// directory, where the service reads them.
+func newServedLocalRefs(list string, own []string) (servedLocalRefs, error) {
+	record := servedLocalRefs{Allow: list}
+	for _, ref := range own {
+		if ref == "" {
+			continue
+		}
+		if path, ok := strings.CutPrefix(ref, "file:"); ok {
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return record, fmt.Errorf("make the path of %s absolute: %w", ref, err)
+			}
+			ref = "file:" + abs
+		}
+		record.Own = append(record.Own, ref)
+	}
+	return record, nil
+}
+
+// line returns the record as a line of the service lock file.
+func (r servedLocalRefs) line() ([]byte, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode allowed local references: %w", err)
+	}
+	return append(append([]byte(localRefsRecordPrefix), data...), '\n'), nil
+}
+
+// readServedLocalRefs reads the record of the repolink up that serves dir
+// from its service lock file. It reports false when there is none, such as
+// while the service starts.
+func readServedLocalRefs(dir string) (servedLocalRefs, bool) {
+	var record servedLocalRefs
+	data, err := os.ReadFile(filepath.Join(dir, lockFile))
+	if err != nil {
+		return record, false
+	}
+	scanner := bufio.NewScanner(bytes.NewReader(data))
+	scanner.Buffer(nil, len(data)+1)
+	for scanner.Scan() {
+		text, ok := strings.CutPrefix(scanner.Text(), localRefsRecordPrefix)
+		if ok && json.Unmarshal([]byte(text), &record) == nil {
+			return record, true
+		}
+	}
+	return record, false
+}
+
+// servedLocalRefsFix is the change that lets run hand a request with a
+// rejected env: or file: reference to repolink up.
+const servedLocalRefsFix = "use an aws-secretsmanager:, azure-keyvault: or gcp-secretmanager: reference, " +
+	"or restart repolink up with the reference in --allow-local-refs"
+
+// checkServedLocalRefs returns a usage error naming each credential
+// reference of req that the repolink up serving dir rejects: an env: or
+// file: reference that its --allow-local-refs does not allow, or one that
+// names a secret of the service itself. The service's steps would reject
+// it only after an execution had started. It checks nothing when the
+// service has not recorded its list yet, and the steps reject such a
+// reference then.
+func checkServedLocalRefs(dir string, req request.Request) error {
+	record, ok := readServedLocalRefs(dir)
+	if !ok {
+		return nil
+	}
+	allow, err := secrets.ParseAllowList(strings.Split(record.Allow, ","))
+	if err == nil {
+		allow, err = allow.WithOwnSecrets(record.Own)
+	}
+	if err != nil {
+		return usagef("read the --allow-local-refs of the repolink up that serves %s: %v", dir, err)
+	}
+	fields := allow.FieldErrors(req, servedLocalRefsFix)
+	if len(fields) == 0 {
+		return nil
+	}
+	var problems strings.Builder
+	for _, field := range fields {
+		fmt.Fprintf(&problems, "\n  %s: %s", field.Path, field.Message)
+	}
+	return usagef("the repolink up that serves %s rejects a credential reference of the request:%s\nnothing was created", dir, problems.String())
 }

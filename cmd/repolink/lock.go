@@ -47,6 +47,23 @@ func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
 	return &serviceLock{file: f}, nil
 }
 
+// recordLocalRefs appends the record of the service's --allow-local-refs
+// to the lock file, where run reads it.
+func (l *serviceLock) recordLocalRefs(record servedLocalRefs) error {
+	line, err := record.line()
+	if err != nil {
+		return err
+	}
+	info, err := l.file.Stat()
+	if err != nil {
+		return fmt.Errorf("record allowed local references: %w", err)
+	}
+	if _, err := l.file.WriteAt(line, info.Size()); err != nil {
+		return fmt.Errorf("record allowed local references: %w", err)
+	}
+	return nil
+}
+
 // lockOpenError returns the error for a lock file of the state directory
 // dir that could not be opened. When dir is not writable, such as on a
 // read-only file system, it returns a usage error, because only another

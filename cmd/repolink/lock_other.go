@@ -14,6 +14,8 @@ func lockStateDir(string, bool) (*serviceLock, error) { return &serviceLock{}, n
 
 func (*serviceLock) release() {}
 
+func (*serviceLock) recordLocalRefs(servedLocalRefs) error { return nil }
+
 func serviceStatus(string) (serving, sandbox bool) { return false, false }
 
 func checkSandboxFree(string) error { return nil }

@@ -59,10 +59,12 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// A running repolink up runs the execution and reads the request's
 	// references itself. Otherwise this process runs it until it closes.
 	serving, _ := serviceStatus(*stateDir)
-	if !serving {
-		if err := checkLocalCredentials(ctx, req); err != nil {
+	if serving {
+		if err := checkServedLocalRefs(*stateDir, req); err != nil {
 			return err
 		}
+	} else if err := checkLocalCredentials(ctx, req); err != nil {
+		return err
 	}
 	dir, err := prepareStateDir(*stateDir, warnTo(stderr))
 	if err != nil {

@@ -58,6 +58,9 @@ type upOptions struct {
 	logLevel       slog.Level
 	// localRefs are the env: and file: references that requests may use.
 	localRefs secrets.AllowList
+	// localRefList is the value of --allow-local-refs that localRefs
+	// was parsed from.
+	localRefList string
 	// codeArtifactDomains are the CodeArtifact domains that requests of
 	// auth type codeartifact may get tokens for.
 	codeArtifactDomains workflow.CodeArtifactDomains
@@ -84,6 +87,10 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if opts.localRefs, err = denyServiceSecrets(opts.localRefs, own); err != nil {
 		return err
+	}
+	localRefsRecord, err := newServedLocalRefs(opts.localRefList, own)
+	if err != nil {
+		return usagef("%v", err)
 	}
 	if err := checkLocalServiceSecrets(ctx, opts); err != nil {
 		return err
@@ -112,6 +119,11 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer lock.release()
+	// run reads the list, so that it rejects a request that the steps
+	// would reject before it starts an execution.
+	if err := lock.recordLocalRefs(localRefsRecord); err != nil {
+		return err
+	}
 
 	svc, err := openService(ctx, opts, apiToken, logger)
 	if err != nil {
@@ -183,6 +195,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 		return opts, err
 	}
 	opts.localRefs = allow
+	opts.localRefList = *localRefs
 	if opts.codeArtifactDomains, err = workflow.ParseCodeArtifactDomains(*codeArtifactDomains, codeArtifactDomainsFix); err != nil {
 		return opts, usagef("--codeartifact-domains: %v", err)
 	}

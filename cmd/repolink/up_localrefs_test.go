@@ -265,3 +265,67 @@ func postRejectedRequest(t *testing.T, url, id string, edit func(map[string]any)
 	}
 	return resp.Errors[0].Message
 }
+
+// TestRunChecksLocalRefsOfUp checks that run rejects a request whose env:
+// reference the repolink up that serves the state directory does not
+// allow, or that names a secret of the service, with exit status 2 and
+// without starting an execution, as POST /v1/requests rejects it.
+func TestRunChecksLocalRefsOfUp(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	t.Setenv("REPOLINK_TEST_OTHER_PW", "other-index-password")
+	dir := t.TempDir()
+	startUp(t, dir, "--sandbox-latency", "none", "--allow-local-refs", "env:REPOLINK_TEST_SF_PW,env:REPOLINK_TEST_IDX_PW")
+
+	tests := []struct {
+		name string
+		ref  string
+		want string
+	}{
+		{"not allowed", "env:REPOLINK_TEST_OTHER_PW", "restart repolink up with the reference in --allow-local-refs"},
+		{"secret of up", "env:" + envWebhookSecret, "env:" + envWebhookSecret + " is not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := writeRequest(t, func(doc map[string]any) {
+				section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": tt.ref}
+			})
+			for attempt := 1; attempt <= 2; attempt++ {
+				code, out, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, req)
+				if code != exitInvalid {
+					t.Fatalf("run %d: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", attempt, code, exitInvalid, out, errOut)
+				}
+				if !strings.Contains(errOut, "$.repository.auth.password_ref: "+tt.ref+" is not allowed") {
+					t.Errorf("run %d: stderr does not name the field and reference:\n%s", attempt, errOut)
+				}
+				if !strings.Contains(errOut, tt.want) {
+					t.Errorf("run %d: stderr does not contain %q:\n%s", attempt, tt.want, errOut)
+				}
+				if !strings.Contains(errOut, "nothing was created") {
+					t.Errorf("run %d: stderr does not say that nothing was created:\n%s", attempt, errOut)
+				}
+				if strings.Contains(errOut, "other-index-password") || strings.Contains(errOut, testWebhookSecret) {
+					t.Errorf("run %d: stderr contains a secret value:\n%s", attempt, errOut)
+				}
+			}
+		})
+	}
+
+	allowed, err := readRequest(writeRequest(t, func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{"type": "password", "username": "u", "password_ref": "env:REPOLINK_TEST_IDX_PW"}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkServedLocalRefs(dir, allowed); err != nil {
+		t.Errorf("check of a reference that up allows: %v", err)
+	}
+
+	code, out, errOut := runCLI(t, "list", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("list: exit %d\nstderr:\n%s", code, errOut)
+	}
+	if strings.Contains(out, "DATA-4711") {
+		t.Errorf("list shows an execution of the rejected request:\n%s", out)
+	}
+}
