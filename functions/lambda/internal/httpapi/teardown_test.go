@@ -53,6 +53,8 @@ type teardownFixture struct {
 	// failBuild its Build task, before it records a resource, and
 	// failCheck its Check task, after that.
 	failPreflight, failBuild, failCheck atomic.Bool
+	// failTeardown fails the teardown task once the gate lets it go on.
+	failTeardown atomic.Bool
 	// lists counts the ListExecutions calls of the webhook.
 	lists atomic.Int32
 	// teardownReads counts the webhook's DescribeExecution calls on
@@ -110,6 +112,9 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 	e.Register("teardown_task", func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
 		select {
 		case <-f.gate:
+			if f.failTeardown.Load() {
+				return nil, errors.New("teardown_proxy_vm: access denied")
+			}
 			return json.RawMessage(`{}`), nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -489,5 +494,56 @@ func TestWebhookIgnoresPlacementOfPreflightFailure(t *testing.T) {
 	got := f.deliver(t, "moved request", moved, http.StatusAccepted)
 	if got.Execution != "DATA-4711-r2" {
 		t.Errorf("moved request: execution %q, want DATA-4711-r2 (error %q)", got.Execution, got.Error)
+	}
+}
+
+// TestWebhookRedriveOfferOfFailedRun checks that the reason for a request
+// that moves a run that failed after it built offers a redrive of that run
+// only while no later run of the ticket and no teardown followed it.
+func TestWebhookRedriveOfferOfFailedRun(t *testing.T) {
+	tests := []struct {
+		name string
+		// follow runs after DATA-4711 has failed.
+		follow      func(t *testing.T, f *teardownFixture, body []byte)
+		wantRedrive bool
+	}{
+		{"not followed", func(*testing.T, *teardownFixture, []byte) {}, true},
+		{"later run", func(t *testing.T, f *teardownFixture, body []byte) {
+			// A change of the packages keeps the placement, so it starts
+			// a second run, which fails after it built as well.
+			edited := []byte(strings.Replace(string(body), `"requests"`, `"numpy"`, 1))
+			got := f.deliver(t, "changed packages", edited, http.StatusAccepted)
+			if got.Execution != "DATA-4711-r2" {
+				t.Fatalf("changed packages started %q, want DATA-4711-r2 (error %q)", got.Execution, got.Error)
+			}
+			f.wait(t, "DATA-4711-r2")
+		}, false},
+		{"failed teardown", func(t *testing.T, f *teardownFixture, _ []byte) {
+			f.failTeardown.Store(true)
+			f.release()
+			f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+			f.wait(t, "DATA-4711-teardown")
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newTeardownFixture(t)
+			f.failCheck.Store(true)
+			body := readExample(t)
+			moved := []byte(strings.Replace(string(body), `"account": "myorg-analytics"`, `"account": "myorg-other"`, 1))
+			f.provisioned(t, body)
+			tt.follow(t, f, body)
+
+			got := f.deliver(t, "moved request", moved, http.StatusConflict)
+			if got.Execution != "DATA-4711" {
+				t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
+			}
+			if want := "Tear down the request first"; !strings.Contains(got.Error, want) {
+				t.Errorf("moved request: error %q lacks %q", got.Error, want)
+			}
+			if offered := strings.Contains(got.Error, "redrive"); offered != tt.wantRedrive {
+				t.Errorf("moved request: error %q offers a redrive: %t, want %t", got.Error, offered, tt.wantRedrive)
+			}
+		})
 	}
 }

@@ -336,6 +336,8 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 // its resources may exist. It returns "" and nil when
 // every known run has closed or left the execution history.
 func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canonical []byte, known []string, torn *teardown) (string, error) {
+	base := request.ExecutionName(req.ID)
+	latest := nextRunNumber(base, known) - 1
 	for _, name := range known {
 		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if errors.Is(err, sfn.ErrExecutionNotFound) {
@@ -345,7 +347,8 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 			return "", err
 		}
 		if !isOpen(x.Status) {
-			if err := w.checkPlacement(ctx, req, name, x, torn); err != nil {
+			followed := runNumber(base, name) < latest
+			if err := w.checkPlacement(ctx, req, name, x, followed, torn); err != nil {
 				return "", err
 			}
 			continue
@@ -369,7 +372,12 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 // started after x, torn being the latest, clears x. A run of req would
 // leave what x built behind, because a teardown removes only what the
 // latest run built.
-func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name string, x sfn.Execution, torn *teardown) error {
+//
+// The reason offers a redrive of a stopped x only when followed is false,
+// meaning no later run of the ticket is known, and no teardown started
+// after x. A redrive would finish the request of x over what the later run
+// or the teardown left.
+func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name string, x sfn.Execution, followed bool, torn *teardown) error {
 	var doc workflow.Document
 	if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
 		return nil
@@ -389,8 +397,11 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 			return err
 		}
 		built = "which may have built resources before it stopped, and no teardown has removed them"
-		next = fmt.Sprintf("Tear down the request first and then send this request again, "+
-			"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
+		teardownStarted := torn != nil && x.StartDate.Before(torn.startDate)
+		if !followed && !teardownStarted {
+			next = fmt.Sprintf("Tear down the request first and then send this request again, "+
+				"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
+		}
 	}
 	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
@@ -438,19 +449,27 @@ func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (boo
 func nextRunNumber(base string, known []string) int {
 	highest := 0
 	for _, name := range known {
-		n := 0
-		if name == base {
-			n = 1
-		} else if suffix, ok := strings.CutPrefix(name, base+"-r"); ok {
-			parsed, err := strconv.Atoi(suffix)
-			if err != nil || parsed < 2 {
-				continue
-			}
-			n = parsed
-		}
-		highest = max(highest, n)
+		highest = max(highest, runNumber(base, name))
 	}
 	return highest + 1
+}
+
+// runNumber returns the run number of name among the runs of base: 1 for
+// base itself, n for base-rn with n of at least 2, and 0 for the names of
+// other bases.
+func runNumber(base, name string) int {
+	if name == base {
+		return 1
+	}
+	suffix, ok := strings.CutPrefix(name, base+"-r")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(suffix)
+	if err != nil || n < 2 {
+		return 0
+	}
+	return n
 }
 
 // isOpen reports whether an execution status is one that can still change
