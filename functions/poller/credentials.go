@@ -61,6 +61,8 @@ func (p *Poller) renew(ctx context.Context, c workflow.CredentialExpiry, left ti
 		p.dropExpiry(ctx, c, report)
 	case errors.Is(err, secret.ErrRenewing):
 		log.Info("another poller is renewing the CodeArtifact token", "secret", c.Secret, "execution", c.Execution)
+	case errors.Is(err, secret.ErrRecordChanged):
+		log.Info("credential expiry record changed after it was listed, so the next poll checks it again", "secret", c.Secret, "execution", c.Execution)
 	case errors.Is(err, secret.ErrNotRenewable):
 		log.Info("credential replaced by a later run; token no longer renewed", "secret", c.Secret, "execution", c.Execution)
 	case err != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
@@ -21,6 +22,13 @@ const RenewalClaimTime = time.Minute
 // that repolink does not get, and the caller's copy of the record is stale.
 var ErrNotRenewable = errors.New("the stored expiry record is gone or not renewable")
 
+// ErrRecordChanged is the error of Renew when the stored record differs
+// from the caller's copy in more than WarnedAt and RenewingUntil, because a
+// run or another poller replaced it after the caller listed it. The caller
+// checked the secret and the expiry of its copy, so it renews nothing, and
+// the next poll checks the stored record. It matches ErrNotRenewable.
+var ErrRecordChanged = fmt.Errorf("%w: it changed after it was listed", ErrNotRenewable)
+
 // ErrRenewing is the error of Renew while another poller's claim on the
 // record lasts.
 var ErrRenewing = errors.New("another poller is renewing the token")
@@ -35,8 +43,10 @@ var afterRenewalClaim func()
 
 // claimRenewal marks the stored record of expiry as being renewed until
 // the time it returns, if it is still a renewable CodeArtifact record that
-// no other poller claims. It returns ErrNotRenewable for a record that is
-// gone or not renewable, and ErrRenewing for a claimed one. The
+// no other poller claims and that has not changed since the caller read
+// expiry. It returns ErrNotRenewable for a record that is gone or not
+// renewable, ErrRenewing for a claimed one, and ErrRecordChanged for one
+// that a run or another poller replaced. The
 // record, which each run replaces or deletes, distinguishes a CodeArtifact
 // token from a password that a user set, because no Snowflake output that
 // repolink reads shows a SECRET's USERNAME. Without a registry it returns
@@ -53,6 +63,9 @@ func claimRenewal(ctx context.Context, env *workflow.Env, expiry workflow.Creden
 		}
 		if stored.RenewingUntil.After(now) {
 			return nil, fmt.Errorf("%w until %s", ErrRenewing, stored.RenewingUntil.UTC().Format(time.RFC3339))
+		}
+		if !sameRenewal(*stored, expiry) {
+			return nil, ErrRecordChanged
 		}
 		claimed := *stored
 		claimed.RenewingUntil = until
@@ -115,9 +128,7 @@ func stopRenewal(ctx context.Context, env *workflow.Env, key string) error {
 			return stored, nil
 		}
 		if stored.RenewingUntil.After(now) {
-			return nil, workflow.Errorf(workflow.ErrNotReady,
-				"the poller is renewing the CodeArtifact token in secret %s until %s; the step is retried after that",
-				stored.Secret, stored.RenewingUntil.UTC().Format(time.RFC3339))
+			return nil, renewingError(*stored)
 		}
 		return nil, nil
 	})
@@ -125,4 +136,101 @@ func stopRenewal(ctx context.Context, env *workflow.Env, key string) error {
 		return workflow.Errorf(workflow.ErrTransient, "delete the renewable credential expiry record %s: %v", key, err)
 	}
 	return err
+}
+
+// sameRenewal reports whether a and b are the same record apart from
+// WarnedAt and RenewingUntil, which only the poller changes.
+func sameRenewal(a, b workflow.CredentialExpiry) bool {
+	if !a.IssuedAt.Equal(b.IssuedAt) || !a.ExpiresAt.Equal(b.ExpiresAt) {
+		return false
+	}
+	// Times are compared above, because equal instants can differ in
+	// their location.
+	for _, c := range []*workflow.CredentialExpiry{&a, &b} {
+		c.IssuedAt, c.ExpiresAt, c.WarnedAt, c.RenewingUntil = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// errReadOnly ends the Update of readExpiry without a write.
+var errReadOnly = errors.New("read the record only")
+
+// readExpiry returns the stored record of key, or nil when there is none.
+// The registry has no read method, so it runs an Update whose change
+// writes nothing.
+func readExpiry(ctx context.Context, env *workflow.Env, key string) (*workflow.CredentialExpiry, error) {
+	var read *workflow.CredentialExpiry
+	err := env.Credentials.Update(ctx, key, func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		read = stored
+		return nil, errReadOnly
+	})
+	if !errors.Is(err, errReadOnly) {
+		return nil, err
+	}
+	return read, nil
+}
+
+// awaitRenewal returns NotReady while a poller's claim on the record of key
+// lasts, so that a run sets its credential only when no renewal can set
+// another one after it. Otherwise it returns the stored record, nil when
+// there is none, for storeRenewable to check that no renewal started
+// later.
+func awaitRenewal(ctx context.Context, env *workflow.Env, key string) (*workflow.CredentialExpiry, error) {
+	if env.Credentials == nil {
+		return nil, nil
+	}
+	stored, err := readExpiry(ctx, env, key)
+	if err != nil {
+		return nil, workflow.Errorf(workflow.ErrTransient, "read the credential expiry record %s: %v", key, err)
+	}
+	if stored != nil && stored.RenewingUntil.After(env.Now()) {
+		return nil, renewingError(*stored)
+	}
+	return stored, nil
+}
+
+// storeRenewable stores the record of a token that the run has just set,
+// but only when the stored record still matches seen, which awaitRenewal
+// returned before the token was set. A poller's claim or renewal in
+// between may have set the old record's token after the run's, so then it
+// returns NotReady and the step sets its token again.
+func storeRenewable(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry, seen *workflow.CredentialExpiry) error {
+	if env.Credentials == nil {
+		return recordExpiry(ctx, env, expiry)
+	}
+	now := env.Now()
+	err := env.Credentials.Update(ctx, expiry.Key(), func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored != nil && stored.RenewingUntil.After(now) {
+			return nil, renewingError(*stored)
+		}
+		if !sameRecord(stored, seen) {
+			return nil, workflow.Errorf(workflow.ErrNotReady,
+				"the credential expiry record of secret %s changed while the step set its CodeArtifact token, "+
+					"because a poller renewed the token or another run replaced it, so the step is retried to set its token again",
+				expiry.Secret)
+		}
+		return &expiry, nil
+	})
+	if err != nil && workflow.NameOf(err) != workflow.ErrNotReady {
+		return workflow.Errorf(workflow.ErrTransient, "record the CodeArtifact token expiry of secret %s for renewal: %v", expiry.Secret, err)
+	}
+	return err
+}
+
+// sameRecord reports whether a and b, either of which may be nil, are the
+// same record apart from WarnedAt, so that no poller claimed or renewed
+// the token between the two reads.
+func sameRecord(a, b *workflow.CredentialExpiry) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.RenewingUntil.Equal(b.RenewingUntil) && sameRenewal(*a, *b)
+}
+
+// renewingError is the NotReady error of a run that waits for the claim on
+// stored to end.
+func renewingError(stored workflow.CredentialExpiry) error {
+	return workflow.Errorf(workflow.ErrNotReady,
+		"the poller is renewing the CodeArtifact token in secret %s until %s; the step is retried after that",
+		stored.Secret, stored.RenewingUntil.UTC().Format(time.RFC3339))
 }

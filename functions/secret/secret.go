@@ -96,12 +96,18 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		expiry = estimatedExpiry(req, username, issuedAt)
 	}
 
-	// A credential that repolink does not renew stops the renewal of the
-	// secret's token first. A new secret is this request's only once its
-	// owner is read after the create, so that another request's renewal is
-	// not stopped in its place.
+	// No credential is set while a poller renews the token in the secret,
+	// because the renewal would overwrite it. A credential that repolink
+	// does not renew also stops the renewal of the secret's token first.
+	// A new secret is this request's only once its owner is read after the
+	// create, so that another request's renewal is not stopped in its
+	// place.
 	renewable := expiry != nil && expiry.Renewable
 	key := workflow.CredentialKey(sf.Account, qualified)
+	seen, err := awaitRenewal(ctx, env, key)
+	if err != nil {
+		return Output{}, err
+	}
 	out := Output{Result: workflow.Result{Action: workflow.Updated, ID: qualified}}
 	if !create {
 		if !renewable {
@@ -134,6 +140,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if handMade {
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
 		}
+		// NOTE: a claim that a poller takes after awaitRenewal, on a secret
+		// that it found before the lookup above, makes this step return
+		// NotReady after the create, and the retry then reports updated.
 		if !renewable {
 			if err := stopRenewal(ctx, env, key); err != nil {
 				return Output{}, err
@@ -151,7 +160,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	expiry.Secret, expiry.Execution, expiry.Request = qualified, in.Execution, req
 	out.CredentialExpiresAt = &expiry.ExpiresAt
-	if err := recordExpiry(ctx, env, *expiry); err != nil {
+	if renewable {
+		err = storeRenewable(ctx, env, *expiry, seen)
+	} else {
+		err = recordExpiry(ctx, env, *expiry)
+	}
+	if err != nil {
 		return Output{}, err
 	}
 	return out, nil
@@ -229,7 +243,9 @@ var ErrSecretGone = errors.New("secret not found or not created for the request"
 
 // Renew gets a new CodeArtifact token for a renewable record, sets it in the
 // record's SECRET with ALTER SECRET, and stores and returns the record with
-// the new expiry. Running it again only replaces the token again.
+// the new expiry. Running it again only replaces the token again. It
+// renews only when the stored record matches expiry apart from WarnedAt
+// and RenewingUntil, and returns ErrRecordChanged otherwise.
 func Renew(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) (workflow.CredentialExpiry, error) {
 	req := expiry.Request
 	sf := req.Snowflake

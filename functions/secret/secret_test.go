@@ -156,11 +156,24 @@ func TestRunRecordsEstimatedExpiryOfStoredToken(t *testing.T) {
 	}
 }
 
-// failingRegistry is a credential registry whose Put fails.
+// errLocked is the error of every write to failingRegistry.
+var errLocked = errors.New("database is locked")
+
+// failingRegistry is a credential registry whose writes fail. Its Update
+// reads the record, so that a change that only reads it succeeds.
 type failingRegistry struct{ workflow.CredentialRegistry }
 
 func (failingRegistry) Put(context.Context, workflow.CredentialExpiry) error {
-	return errors.New("database is locked")
+	return errLocked
+}
+
+func (r failingRegistry) Update(ctx context.Context, key string, change func(*workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	return r.CredentialRegistry.Update(ctx, key, func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if _, err := change(stored); err != nil {
+			return nil, err
+		}
+		return nil, errLocked
+	})
 }
 
 func TestRunCodeArtifactRecordFailureRetries(t *testing.T) {
@@ -169,9 +182,14 @@ func TestRunCodeArtifactRecordFailureRetries(t *testing.T) {
 	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	issuer := &tokentest.Issuer{Clock: clock}
 	issuer.Env(sb.Env)
-	sb.Env.Credentials = failingRegistry{}
+	store, err := expiries.Open(filepath.Join(t.TempDir(), "credentials.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	sb.Env.Credentials = failingRegistry{store}
 
-	_, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request, Execution: "DATA-4711-r1"})
+	_, err = Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request, Execution: "DATA-4711-r1"})
 	if workflow.NameOf(err) != workflow.ErrTransient {
 		t.Fatalf("error = %v (%q), want %s", err, workflow.NameOf(err), workflow.ErrTransient)
 	}
