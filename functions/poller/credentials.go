@@ -105,9 +105,10 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 		if !p.notifyExpiry(ctx, c, report) {
 			return
 		}
-		c.WarnedAt = p.Env.Now()
 		if left > 0 {
-			if err := p.Env.Credentials.Put(ctx, c); err != nil {
+			warned := c
+			warned.WarnedAt = p.Env.Now()
+			if err := p.replaceListed(ctx, c, &warned); err != nil {
 				report.Errors++
 				log.Warn("record credential expiry warning failed", "secret", c.Secret, "error", err)
 			}
@@ -138,9 +139,32 @@ func (p *Poller) notifyExpiry(ctx context.Context, c workflow.CredentialExpiry, 
 	return true
 }
 
+// dropExpiry deletes the record c unless a run replaced it after the poll
+// listed it.
 func (p *Poller) dropExpiry(ctx context.Context, c workflow.CredentialExpiry, report *Report) {
-	if err := p.Env.Credentials.Delete(ctx, c.Key()); err != nil {
+	if err := p.replaceListed(ctx, c, nil); err != nil {
 		report.Errors++
 		p.logger().Warn("delete credential expiry failed", "secret", c.Secret, "error", err)
 	}
+}
+
+// errListedChanged ends the Update of replaceListed without a write.
+var errListedChanged = errors.New("the record changed after it was listed")
+
+// replaceListed stores next in place of the record c as this poll listed
+// it, or deletes the record when next is nil. A run that replaced or
+// deleted the record since, such as one that switched the request to a
+// token that repolink renews, keeps its record: the poller's write would
+// otherwise undo it, and the next poll reads it again.
+func (p *Poller) replaceListed(ctx context.Context, c workflow.CredentialExpiry, next *workflow.CredentialExpiry) error {
+	err := p.Env.Credentials.Update(ctx, c.Key(), func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+		if stored == nil || !secret.SameRenewal(*stored, c) {
+			return nil, errListedChanged
+		}
+		return next, nil
+	})
+	if errors.Is(err, errListedChanged) {
+		return nil
+	}
+	return err
 }

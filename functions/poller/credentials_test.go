@@ -356,3 +356,44 @@ func TestPollRenewsDespiteSlowEndpointQuery(t *testing.T) {
 		t.Errorf("Errors = %d, want 1 for the endpoint query that ended with the poll", report.Errors)
 	}
 }
+
+// staleList is a credential registry whose List returns the records of an
+// earlier read, as a poll sees them when a run replaces a record after the
+// poll listed it.
+type staleList struct {
+	workflow.CredentialRegistry
+	listed []workflow.CredentialExpiry
+}
+
+func (s staleList) List(context.Context) ([]workflow.CredentialExpiry, error) { return s.listed, nil }
+
+// TestPollKeepsRecordReplacedAfterList lists a password record that a run
+// then replaces with a record of a token that repolink renews. Neither the
+// poller's warning nor its drop of the expired listed record may overwrite
+// or delete the run's record.
+func TestPollKeepsRecordReplacedAfterList(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		advance time.Duration
+	}{
+		{name: "warning", advance: 9 * time.Hour},
+		{name: "expired", advance: 13 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRenewalFixture(t)
+			renewable := f.record(t)
+			listed := renewable
+			listed.Renewable = false
+			listed.Request.Repository.Auth.Type = "password"
+			f.poller.Env.Credentials = staleList{CredentialRegistry: f.store, listed: []workflow.CredentialExpiry{listed}}
+			f.clock.Advance(tt.advance)
+
+			f.poll(t)
+
+			got := f.record(t)
+			if !got.Renewable || !got.WarnedAt.IsZero() || !secret.SameRenewal(got, renewable) {
+				t.Errorf("record after the poll = %+v, want the run's renewable record unchanged", got)
+			}
+		})
+	}
+}

@@ -64,7 +64,7 @@ func claimRenewal(ctx context.Context, env *workflow.Env, expiry workflow.Creden
 		if stored.RenewingUntil.After(now) {
 			return nil, fmt.Errorf("%w until %s", ErrRenewing, stored.RenewingUntil.UTC().Format(time.RFC3339))
 		}
-		if !sameRenewal(*stored, expiry) {
+		if !SameRenewal(*stored, expiry) {
 			return nil, ErrRecordChanged
 		}
 		claimed := *stored
@@ -138,9 +138,9 @@ func stopRenewal(ctx context.Context, env *workflow.Env, key string) error {
 	return err
 }
 
-// sameRenewal reports whether a and b are the same record apart from
+// SameRenewal reports whether a and b are the same record apart from
 // WarnedAt and RenewingUntil, which only the poller changes.
-func sameRenewal(a, b workflow.CredentialExpiry) bool {
+func SameRenewal(a, b workflow.CredentialExpiry) bool {
 	if !a.IssuedAt.Equal(b.IssuedAt) || !a.ExpiresAt.Equal(b.ExpiresAt) {
 		return false
 	}
@@ -224,7 +224,7 @@ func sameRecord(a, b *workflow.CredentialExpiry) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.RenewingUntil.Equal(b.RenewingUntil) && sameRenewal(*a, *b)
+	return a.RenewingUntil.Equal(b.RenewingUntil) && SameRenewal(*a, *b)
 }
 
 // renewingError is the NotReady error of a run that waits for the claim on
