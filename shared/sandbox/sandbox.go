@@ -136,8 +136,12 @@ type Sandbox struct {
 
 // Start starts every part of the sandbox on free 127.0.0.1 ports. When the
 // FaultsEnv variable names a fault file, its rules are installed on the
-// clouds' fault hooks.
+// clouds' fault hooks. The parts serve until Close, also after ctx ends.
 func Start(ctx context.Context, opts Options) (*Sandbox, error) {
+	// Callers such as repolink up close their Snowflake sessions after
+	// ctx has ended. Parts that stopped with ctx would leave each logout
+	// retrying against a closed port for seconds.
+	ctx = context.WithoutCancel(ctx)
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
