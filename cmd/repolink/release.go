@@ -19,9 +19,9 @@ import (
 // before its endpoint step, unless a later run of the request took the
 // reservation over. A run that entered that step keeps its place,
 // because Snowflake may still create an endpoint that the run requested
-// before it was stopped or timed out. That place ends when the endpoint is
-// listed or when it expires. A redriven run reserves again at the endpoint
-// step.
+// before it was stopped or timed out. That place counts until the
+// endpoint is listed, and ends when it expires. A redriven run reserves
+// again at the endpoint step.
 func (rt *runtime) releaseOnClose(next func(engine.Event)) func(engine.Event) {
 	return func(ev engine.Event) {
 		if next != nil {

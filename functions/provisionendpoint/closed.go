@@ -21,7 +21,7 @@ const EndpointState = "Endpoint"
 // history cannot be read. An execution that entered EndpointState keeps
 // its place, and ReleaseClosed returns kept true: Snowflake may still
 // create the endpoint that the run requested before it closed, so the
-// place ends only when the endpoint is listed or the place expires. A
+// place counts until the endpoint is listed and ends when it expires. A
 // redriven run reserves again at the endpoint step.
 //
 // It releases nothing when env has no reservation store or entered

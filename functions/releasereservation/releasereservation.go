@@ -24,7 +24,8 @@ const Released = "released"
 // it, so that a later run of the request that reserved meanwhile keeps its
 // place. A run whose document records the endpoint step keeps its place,
 // because Snowflake may still create the endpoint that the step requested.
-// The place then ends when Snowflake lists the endpoint or it expires.
+// The place then counts until Snowflake lists the endpoint, and ends when
+// it expires.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if in.Execution == "" {

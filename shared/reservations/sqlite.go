@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -19,9 +18,11 @@ import (
 // TTL is how long a place stays reserved after its last reservation. A run
 // reserves at preflight and renews at the endpoint step, which normally
 // comes minutes later, so the bound leaves room for that step's retries.
-// A place ends earlier when the request's endpoint is listed or when the
-// run that owns it releases it on close. The TTL frees the place of a run
-// whose process was killed, and of a run closed during the endpoint step.
+// A place ends earlier only when the run that owns it releases it on
+// close. The TTL frees the place of a run whose process was killed, and
+// of a run closed during the endpoint step. A place whose endpoint exists
+// stays until the TTL too, so that a caller whose listing was taken before
+// the endpoint was created still counts it.
 const TTL = 2 * time.Hour
 
 // Store keeps reservations in a SQLite database file.
@@ -188,17 +189,14 @@ func (s *Store) Check(ctx context.Context, r workflow.EndpointReservation) (work
 	return decide(r, held), nil
 }
 
-// endedPlaces returns the requests among held whose places have ended.
-// A place whose endpoint is listed has ended, because the listed endpoint
-// counts in its stead. So has one that the store's EndedFunc reports as
-// ended, unless it is r's own place, which r takes over anyway.
+// endedPlaces returns the requests among held whose places the store's
+// EndedFunc reports as ended, except r's own place, which r takes over
+// anyway. A place whose endpoint is among r.Listed has not ended, because
+// another caller may hold a listing taken before that endpoint existed,
+// and the place is all that makes that caller count the endpoint.
 func (s *Store) endedPlaces(ctx context.Context, r workflow.EndpointReservation, held map[string]place) ([]string, error) {
 	var ended []string
 	for request, p := range held {
-		if p.service != "" && containsFold(r.Listed, p.service) {
-			ended = append(ended, request)
-			continue
-		}
 		if s.ended == nil || p.execution == "" || request == r.RequestID {
 			continue
 		}
@@ -217,10 +215,28 @@ func (s *Store) endedPlaces(ctx context.Context, r workflow.EndpointReservation,
 // request that holds a live place that has not ended. A request that holds
 // a place keeps it whatever the count.
 func decide(r workflow.EndpointReservation, held map[string]place) workflow.ReservationResult {
-	if _, reserved := held[r.RequestID]; reserved || len(r.Listed)+len(held) < r.Limit {
+	if _, reserved := held[r.RequestID]; reserved {
 		return workflow.ReservationResult{Reserved: true}
 	}
-	return workflow.ReservationResult{Holders: slices.Sorted(maps.Keys(held))}
+	counted := unlisted(held, r.Listed)
+	if len(r.Listed)+len(counted) < r.Limit {
+		return workflow.ReservationResult{Reserved: true}
+	}
+	return workflow.ReservationResult{Holders: counted}
+}
+
+// unlisted returns the sorted requests among held whose endpoint is not
+// among listed, so their places count beside the listed endpoints. A
+// place whose endpoint is listed counts once, as that endpoint.
+func unlisted(held map[string]place, listed []string) []string {
+	var requests []string
+	for request, p := range held {
+		if p.service == "" || !containsFold(listed, p.service) {
+			requests = append(requests, request)
+		}
+	}
+	slices.Sort(requests)
+	return requests
 }
 
 // Release implements workflow.EndpointReservations. A place without a

@@ -89,8 +89,8 @@ func TestCheckWritesNothing(t *testing.T) {
 		t.Errorf("Check of the holder's own request = %+v, want Reserved", got)
 	}
 
-	// The held place's endpoint is listed, so it no longer counts, but
-	// Check leaves it in the store for Reserve to drop.
+	// The held place's endpoint is listed, so the place no longer counts,
+	// but it stays in the store for a caller with an older listing.
 	listed := append([]string{"SVC-HELD"}, four[:3]...)
 	got, err = s.Check(context.Background(), reservationstest.Reservation("DATA-2", "", listed...))
 	if err != nil {

@@ -55,8 +55,8 @@ type Env struct {
 	//
 	// NOTE: the Cloud Functions deployment releases no place, because it
 	// has no teardown workflow and no handler for closed runs. A place
-	// there ends when its endpoint is listed or two hours after it was
-	// last reserved, so a failed run's place counts until then.
+	// there ends two hours after it was last reserved, so a failed run's
+	// place counts until then.
 	EndpointReservations EndpointReservations
 	// ProxyResolver is the DNS resolver address that the proxy VM's nginx
 	// uses for the upstream, such as the VPC resolver 169.254.169.253.
@@ -95,15 +95,25 @@ type WaitRegistry interface {
 // runs that check the limit at the same moment both see room for the last
 // endpoint, and one of them builds its whole network before provisioning
 // fails. A run reserves a place before it builds anything, and other runs
-// count that place until its endpoint is listed, the place is released, or
-// it expires.
+// count that place until the place is released or expires, except while
+// their listing contains the place's endpoint, which then counts in its
+// stead.
 type EndpointReservations interface {
 	// Reserve holds a place for r.RequestID in r.Account unless the listed
-	// endpoints and the places of other requests reach r.Limit. It first
-	// drops the places whose service is among r.Listed, because those
-	// endpoints count already. Reserve records r.ServiceID when it is set
-	// and renews the place. It is atomic across callers and processes, and
-	// a request that holds a place keeps it whatever the count.
+	// endpoints and the places of other requests reach r.Limit. A place
+	// whose service is among r.Listed does not count, because its endpoint
+	// counts already. Reserve keeps that place anyway, because a caller
+	// whose listing was taken before the endpoint was created counts the
+	// endpoint only through the place. So the endpoints and places never pass r.Limit,
+	// whatever the order of the callers' listings and reservations, given
+	// three conditions. A run creates its endpoint only after Reserve
+	// recorded its service. Its place is not released while a listing
+	// taken before the endpoint existed may still be used. No listing is
+	// older than the store's TTL of a place when Reserve uses it.
+	//
+	// Reserve records r.ServiceID when it is set and renews the place. It
+	// is atomic across callers and processes, and a request that holds a
+	// place keeps it whatever the count.
 	Reserve(ctx context.Context, r EndpointReservation) (ReservationResult, error)
 	// Release drops the place of requestID in account. When execution is
 	// not empty, it drops the place only while that execution holds it, so
@@ -118,8 +128,8 @@ type EndpointReservations interface {
 type EndpointReservationChecker interface {
 	EndpointReservations
 	// Check returns the result that Reserve would return for r now. It
-	// neither holds nor renews a place, and it drops no expired or listed
-	// place, but it does not count such places either.
+	// neither holds nor renews a place, and it drops no expired place, but
+	// it does not count such places either.
 	Check(ctx context.Context, r EndpointReservation) (ReservationResult, error)
 }
 

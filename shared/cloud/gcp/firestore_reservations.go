@@ -17,8 +17,10 @@ import (
 // ReservationTTL is how long a place stays reserved after its run last
 // reserved it. A run reserves at preflight and renews at the endpoint step,
 // which normally comes minutes later, so the bound leaves room for that
-// step's retries. A place ends earlier when the request's endpoint is
-// listed or when the teardown of the request releases it. The TTL frees
+// step's retries. A place ends earlier only when it is released, such as
+// by the teardown of the request. A place whose endpoint is listed stays
+// until the TTL too, so that a caller whose listing was taken before the
+// endpoint was created still counts it. The TTL frees
 // the place of a run that failed or was cancelled, because the Cloud
 // Functions deployment does not release a place when a run closes.
 const ReservationTTL = 2 * time.Hour
@@ -116,16 +118,20 @@ func (s *EndpointReservations) Reserve(ctx context.Context, r workflow.EndpointR
 	var result workflow.ReservationResult
 	err := s.update(ctx, r.Account, "reserve a private endpoint of "+r.Account+" for "+r.RequestID,
 		func(places []place) ([]place, bool) {
+			// A place whose endpoint is listed stays until it expires,
+			// because another caller may hold a listing taken before that
+			// endpoint existed, and the place is all that makes that
+			// caller count the endpoint.
 			active := slices.DeleteFunc(places, func(p place) bool {
-				return p.reservedAt.Before(r.Now.Add(-ReservationTTL)) || (p.service != "" && containsFold(r.Listed, p.service))
+				return p.reservedAt.Before(r.Now.Add(-ReservationTTL))
 			})
-			// Expired places and places whose endpoints are listed end
-			// even when the reservation is rejected.
+			// Expired places end even when the reservation is rejected.
 			changed := len(active) != len(places)
 
 			own := slices.IndexFunc(active, func(p place) bool { return p.request == r.RequestID })
-			if own < 0 && len(r.Listed)+len(active) >= r.Limit {
-				result = workflow.ReservationResult{Holders: holders(active)}
+			counted := unlisted(active, r.Listed)
+			if own < 0 && len(r.Listed)+len(counted) >= r.Limit {
+				result = workflow.ReservationResult{Holders: holders(counted)}
 				return active, changed
 			}
 			result = workflow.ReservationResult{Reserved: true}
@@ -301,6 +307,19 @@ func decodePlaces(doc *firestore.Document) ([]place, error) {
 		places = append(places, p)
 	}
 	return places, nil
+}
+
+// unlisted returns the places whose endpoint is not among listed, so they
+// count beside the listed endpoints. A place whose endpoint is listed
+// counts once, as that endpoint.
+func unlisted(places []place, listed []string) []place {
+	var counted []place
+	for _, p := range places {
+		if p.service == "" || !containsFold(listed, p.service) {
+			counted = append(counted, p)
+		}
+	}
+	return counted
 }
 
 // holders returns the sorted request IDs of places.

@@ -6,6 +6,7 @@ package reservationstest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,8 @@ func Run(t *testing.T, ttl time.Duration, newState func(t *testing.T) OpenFunc) 
 		{"renewal extends place", testRenewalExtends},
 		{"accounts apart", testAccountsApart},
 		{"holders exclude listed", testHoldersExcludeListed},
+		{"stale listing counts new endpoint", testStaleListing},
+		{"stale and fresh listings", testStaleAndFreshListings},
 		{"release frees place", testReleaseFreesPlace},
 		{"release only by holder", testReleaseOnlyByHolder},
 	}
@@ -243,11 +246,111 @@ func testHoldersExcludeListed(t *testing.T, open OpenFunc, _ time.Duration) {
 		t.Errorf("place past the limit (-want +got):\n%s", diff)
 	}
 
-	// The places of listed endpoints have ended: when those endpoints are
-	// gone from the list, they no longer count.
-	if got := Reserve(t, s, Reservation("DATA-500", "", "svc-1", "svc-2", "svc-3")); !got.Reserved {
-		t.Errorf("place rejected after listed endpoints' places ended: %+v", got)
+	// The places of listed endpoints stay, so a listing taken before those
+	// endpoints existed counts them as places.
+	got = Reserve(t, s, Reservation("DATA-500", "", two...))
+	want = workflow.ReservationResult{Holders: []string{"DATA-100", "DATA-201", "DATA-300"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("place with a listing older than the endpoints (-want +got):\n%s", diff)
 	}
+}
+
+// The endpoint of svc-a is created after the listing stale was taken and
+// before the listing fresh was taken.
+var (
+	stale = []string{"svc-1", "svc-2", "svc-3"}
+	fresh = []string{"svc-1", "svc-2", "svc-3", "svc-a"}
+)
+
+// reserveEndpoint reserves a place in account for request with listing,
+// then renews it with service as the endpoint step does, before it
+// creates the endpoint.
+func reserveEndpoint(t *testing.T, s workflow.EndpointReservations, account, request, service string, listing []string) {
+	t.Helper()
+	r := Reservation(request, "", listing...)
+	r.Account = account
+	if got := Reserve(t, s, r); !got.Reserved {
+		t.Fatalf("place for %s in %s rejected: %+v", request, account, got)
+	}
+	r.ServiceID = service
+	if got := Reserve(t, s, r); !got.Reserved {
+		t.Fatalf("renewal of %s's place in %s with service %s rejected: %+v", request, account, service, got)
+	}
+}
+
+func testStaleListing(t *testing.T, open OpenFunc, _ time.Duration) {
+	s := open(t)
+	// Three endpoints and the places of DATA-1 and DATA-2 fill the
+	// account. Then DATA-1's endpoint svc-a is created.
+	reserveEndpoint(t, s, "acme-prod", "DATA-1", "svc-a", stale)
+	if got := Reserve(t, s, Reservation("DATA-2", "", stale...)); !got.Reserved {
+		t.Fatalf("last place rejected: %+v", got)
+	}
+
+	// A run with a listing that contains svc-a counts it once.
+	got := Reserve(t, s, Reservation("DATA-3", "", fresh...))
+	want := workflow.ReservationResult{Holders: []string{"DATA-2"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("place with svc-a listed (-want +got):\n%s", diff)
+	}
+
+	// A run whose listing was taken before svc-a was created, and that
+	// reserves after the run above, still counts svc-a through DATA-1's
+	// place.
+	got = Reserve(t, s, Reservation("DATA-4", "", stale...))
+	want = workflow.ReservationResult{Holders: []string{"DATA-1", "DATA-2"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("place with a listing older than svc-a (-want +got):\n%s", diff)
+	}
+}
+
+// testStaleAndFreshListings reserves for four requests, two with a
+// listing taken before DATA-1's endpoint was created and two with one
+// taken after, in every order. The account has three endpoints besides
+// DATA-1's, so exactly one of the four gets the last place. Each order
+// runs in its own account.
+func testStaleAndFreshListings(t *testing.T, open OpenFunc, _ time.Duration) {
+	s := open(t)
+	runs := []struct {
+		request string
+		listing []string
+	}{
+		{"DATA-10", fresh},
+		{"DATA-11", stale},
+		{"DATA-12", stale},
+		{"DATA-13", fresh},
+	}
+	for n, order := range permutations(len(runs)) {
+		account := fmt.Sprintf("acme-order-%d", n)
+		reserveEndpoint(t, s, account, "DATA-1", "svc-a", stale)
+
+		var granted []string
+		for _, i := range order {
+			r := Reservation(runs[i].request, "", runs[i].listing...)
+			r.Account = account
+			if got := Reserve(t, s, r); got.Reserved {
+				granted = append(granted, runs[i].request)
+			}
+		}
+		if len(granted) != 1 {
+			t.Errorf("order %v: requests granted the last place = %v, want exactly one", order, granted)
+		}
+	}
+}
+
+// permutations returns every order of the indexes 0 to n-1.
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var orders [][]int
+	for _, shorter := range permutations(n - 1) {
+		for at := range n {
+			order := slices.Insert(slices.Clone(shorter), at, n-1)
+			orders = append(orders, order)
+		}
+	}
+	return orders
 }
 
 func testReleaseFreesPlace(t *testing.T, open OpenFunc, _ time.Duration) {

@@ -101,16 +101,16 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		}
 
 		places := maps.Clone(stored.places)
-		changed := dropEnded(places, r.Now.Add(-s.ReservationTTL).Unix(), r.Listed)
+		changed := dropExpired(places, r.Now.Add(-s.ReservationTTL).Unix())
 		current, reserved := places[r.RequestID]
-		if !reserved && len(r.Listed)+len(places) >= r.Limit {
-			result := workflow.ReservationResult{Holders: slices.Sorted(maps.Keys(places))}
+		counted := unlisted(places, r.Listed)
+		if !reserved && len(r.Listed)+len(counted) >= r.Limit {
+			result := workflow.ReservationResult{Holders: counted}
 			if !changed {
 				return result, nil
 			}
-			// The rejection is final, but the places that ended must be
-			// dropped, so that they stop counting once their endpoints
-			// leave the list.
+			// The rejection is final, but the expired places are
+			// dropped, so that the item does not keep them.
 			written, err := s.writePlaces(ctx, r.Account, stored, places, r.Now)
 			if err != nil {
 				return workflow.ReservationResult{}, err
@@ -138,20 +138,36 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 		r.Account, r.RequestID, s.table, ErrReservationContention, maxReserveAttempts)
 }
 
-// dropEnded removes the places that expired, reserved before the Unix time
-// expiredBefore, and the places whose service is among listed, because
-// those endpoints count already. It reports whether it removed any.
-func dropEnded(places map[string]place, expiredBefore int64, listed []string) bool {
+// dropExpired removes the places reserved before the Unix time
+// expiredBefore and reports whether it removed any. A place whose endpoint
+// is listed stays until it expires, because another caller may hold a
+// listing taken before that endpoint existed, and the place is all that
+// makes that caller count the endpoint.
+func dropExpired(places map[string]place, expiredBefore int64) bool {
 	changed := false
 	for request, p := range places {
-		ended := p.reservedAt < expiredBefore ||
-			(p.service != "" && slices.ContainsFunc(listed, func(v string) bool { return strings.EqualFold(v, p.service) }))
-		if ended {
+		if p.reservedAt < expiredBefore {
 			delete(places, request)
 			changed = true
 		}
 	}
 	return changed
+}
+
+// unlisted returns the sorted requests among places whose endpoint is not
+// among listed, so their places count beside the listed endpoints. A
+// place whose endpoint is listed counts once, as that endpoint. Service
+// IDs are compared without case.
+func unlisted(places map[string]place, listed []string) []string {
+	var requests []string
+	for request, p := range places {
+		isListed := p.service != "" && slices.ContainsFunc(listed, func(v string) bool { return strings.EqualFold(v, p.service) })
+		if !isListed {
+			requests = append(requests, request)
+		}
+	}
+	slices.Sort(requests)
+	return requests
 }
 
 // Release implements workflow.EndpointReservations. One UpdateItem removes
