@@ -148,6 +148,10 @@ func Open(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if err := migrateMachineCreationDates(context.Background(), db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
@@ -217,7 +221,8 @@ func (e *Engine) task(name string) (TaskFunc, bool) {
 
 // Define parses and validates an ASL definition and stores it under the
 // machine name, replacing an earlier one. Executions already started keep
-// the definition they started with. A *DefinitionError lists every problem
+// the definition they started with. A machine keeps the creation time of
+// its first definition. A *DefinitionError lists every problem
 // with the state and field it is in.
 func (e *Engine) Define(machine string, definition []byte) error {
 	if machine == "" {
@@ -234,8 +239,12 @@ func (e *Engine) Define(machine string, definition []byte) error {
 	e.mu.Lock()
 	e.definitions[sha256.Sum256(compact)] = sm
 	e.mu.Unlock()
-	_, err = e.db.Exec(`INSERT INTO machines (name, definition) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET definition = excluded.definition`, machine, string(compact))
+	// A created_at of 0 is a machine that a store without the column
+	// holds and that no execution dates, so this definition dates it.
+	_, err = e.db.Exec(`INSERT INTO machines (name, definition, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET definition = excluded.definition,
+			created_at = CASE WHEN machines.created_at = 0 THEN excluded.created_at ELSE machines.created_at END`,
+		machine, string(compact), e.clock.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("store state machine %q: %w", machine, err)
 	}

@@ -265,6 +265,37 @@ func (e *Engine) Machines(ctx context.Context) ([]string, error) {
 	return names, rows.Err()
 }
 
+// Machine is a defined state machine.
+type Machine struct {
+	Name string
+	// CreatedAt is when the machine was first defined. It is zero for a
+	// machine of an older store that no execution or later definition
+	// dates.
+	CreatedAt time.Time
+}
+
+// ListMachines returns the defined state machines in order of name.
+func (e *Engine) ListMachines(ctx context.Context) ([]Machine, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT name, created_at FROM machines ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list state machines: %w", err)
+	}
+	defer rows.Close()
+	var machines []Machine
+	for rows.Next() {
+		var m Machine
+		var created int64
+		if err := rows.Scan(&m.Name, &created); err != nil {
+			return nil, fmt.Errorf("list state machines: %w", err)
+		}
+		if created != 0 {
+			m.CreatedAt = time.Unix(0, created)
+		}
+		machines = append(machines, m)
+	}
+	return machines, rows.Err()
+}
+
 // History returns the events of an execution in order.
 func (e *Engine) History(ctx context.Context, name string) ([]Event, error) {
 	if _, err := loadExecution(ctx, e.db, name); err != nil {

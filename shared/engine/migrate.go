@@ -100,6 +100,39 @@ func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// migrateMachineCreationDates adds the created_at column to a machines
+// table made before it existed. A machine gets the start time of its
+// earliest execution, the latest time at which it is known to have
+// existed, or 0 when it has none, which its next definition replaces.
+func migrateMachineCreationDates(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate machines table: %w", err)
+	}
+	defer tx.Rollback()
+	var columns int
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`).Scan(&columns)
+	if err != nil {
+		return fmt.Errorf("migrate machines table: %w", err)
+	}
+	if columns > 0 {
+		return nil
+	}
+	for _, stmt := range []string{
+		`ALTER TABLE machines ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE machines SET created_at = COALESCE((SELECT MIN(started_at) FROM executions
+			WHERE executions.machine = machines.name), 0)`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate machines table: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate machines table: %w", err)
+	}
+	return nil
+}
+
 // migrateDefinitionHashes rebuilds an executions table made before the
 // definitions table, so that it has the definition_hash column and a
 // definition column that may be NULL. The executions already in it keep

@@ -30,7 +30,8 @@ import (
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
-	definition TEXT NOT NULL
+	definition TEXT NOT NULL,
+	created_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS executions (
 	name          TEXT PRIMARY KEY,

@@ -104,6 +104,9 @@ func TestListStateMachines(t *testing.T) {
 	var got []string
 	for _, m := range out.StateMachines {
 		got = append(got, aws.ToString(m.Name)+" "+aws.ToString(m.StateMachineArn))
+		if m.CreationDate == nil || time.Since(*m.CreationDate) > time.Minute {
+			t.Errorf("machine %s has creationDate %v, want about now", aws.ToString(m.Name), m.CreationDate)
+		}
 	}
 	want := []string{"m " + machineARN("m"), "other " + machineARN("other")}
 	if diff := cmp.Diff(want, got); diff != "" {

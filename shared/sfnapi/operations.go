@@ -185,17 +185,24 @@ func newName() string {
 
 // listStateMachines lists every defined machine on one page.
 func (h *handler) listStateMachines(ctx context.Context, _ []byte) (any, error) {
-	names, err := h.e.Machines(ctx)
+	defined, err := h.e.ListMachines(ctx)
 	if err != nil {
 		return nil, err
 	}
 	machines := []map[string]any{}
-	for _, name := range names {
-		machines = append(machines, map[string]any{
-			"stateMachineArn": h.e.StateMachineARN(name),
-			"name":            name,
+	for _, m := range defined {
+		item := map[string]any{
+			"stateMachineArn": h.e.StateMachineARN(m.Name),
+			"name":            m.Name,
 			"type":            "STANDARD",
-		})
+		}
+		// NOTE: a machine of an older store that nothing dates has no
+		// creationDate until it is defined again, as repolink up does
+		// at every start.
+		if !m.CreatedAt.IsZero() {
+			item["creationDate"] = epochSeconds(m.CreatedAt)
+		}
+		machines = append(machines, item)
 	}
 	return map[string]any{"stateMachines": machines}, nil
 }
