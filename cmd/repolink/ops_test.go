@@ -331,6 +331,7 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 	}
 	bad := writeRequest(t, func(doc map[string]any) {
 		doc["id"] = "DATA-4712"
+		section(doc, "repository")["name"] = "corp_pypi_failing"
 		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
 	})
 	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, bad); code != exitFailed {

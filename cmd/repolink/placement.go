@@ -28,6 +28,10 @@ type placementChangeError struct {
 	flags string
 }
 
+func (e *placementChangeError) setFlags(flags string) { e.flags = flags }
+
+func (e *placementChangeError) execution() string { return e.earlier }
+
 func (e *placementChangeError) Error() string {
 	built := "and no teardown has removed what that execution built"
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {

@@ -154,9 +154,12 @@ func addExecutions(ctx context.Context, dir string, req request.Request, flags s
 	}
 	defer eng.Close()
 	err = checkPlacement(ctx, eng, req, flags)
-	var moved *placementChangeError
-	if errors.As(err, &moved) {
-		report.Rejected = moved.Error()
+	if err == nil {
+		err = checkObjectClash(ctx, eng, req, flags)
+	}
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		report.Rejected = conflict.Error()
 	} else if err != nil {
 		return err
 	}

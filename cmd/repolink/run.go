@@ -113,10 +113,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if errors.As(err, &running) {
 		return usagef("%s", leftOpenAdvice(running, progress))
 	}
-	var moved *placementChangeError
-	if errors.As(err, &moved) {
-		moved.flags = progress.flags
-		return usagef("%v", moved)
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		conflict.setFlags(progress.flags)
+		return usagef("%v", conflict)
 	}
 	if err != nil {
 		return err
@@ -215,10 +215,10 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	if errors.As(err, &running) {
 		return usagef("%s", servedOpenAdvice(running, progress))
 	}
-	var moved *placementChangeError
-	if errors.As(err, &moved) {
-		moved.flags = progress.flags
-		return usagef("%v", moved)
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		conflict.setFlags(progress.flags)
+		return usagef("%v", conflict)
 	}
 	if err != nil {
 		return err
@@ -409,9 +409,10 @@ func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, r
 // request's ID with another request is a *webhook.RunningError, and a
 // running teardown of the request is a *teardownRunningError. A change of
 // the route, cloud account or region, or Snowflake account from an earlier
-// run whose resources exist is a *placementChangeError without flags.
-// Callers hold
-// the start lock of the request in the store's state directory
+// run whose resources exist is a *placementChangeError without flags. A
+// request that names a Snowflake object of another request's execution
+// whose resources exist is an *objectClashError without flags. Callers
+// hold the start lock of the request in the store's state directory
 // (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
@@ -444,6 +445,9 @@ func startExecution(ctx context.Context, eng *engine.Engine, req request.Request
 		return "", &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
 	}
 	if err := checkPlacement(ctx, eng, req, ""); err != nil {
+		return "", err
+	}
+	if err := checkObjectClash(ctx, eng, req, ""); err != nil {
 		return "", err
 	}
 	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {

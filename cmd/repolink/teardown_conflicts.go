@@ -192,7 +192,8 @@ func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution,
 // API of repolink up. The check rejects a teardown of a request while a
 // provision execution or another teardown of it runs. It rejects a provision execution while a
 // teardown or another provision execution of its request runs, and one
-// that changes the placement of an earlier run (checkPlacement). A start of
+// that changes the placement of an earlier run (checkPlacement) or names
+// the Snowflake objects of another request's run (checkObjectClash). A start of
 // the running execution itself passes, so that StartExecution stays
 // idempotent. flags are the flags of the commands that the reason suggests.
 func startCheck(eng *engine.Engine, flags string) func(context.Context, string, string, json.RawMessage) (string, error) {
@@ -215,23 +216,26 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 		if errors.As(err, &usage) {
 			return usage.Error(), nil
 		}
-		var moved *placementChangeError
-		if errors.As(err, &moved) {
-			return moved.Error(), nil
+		var conflict intakeConflict
+		if errors.As(err, &conflict) {
+			return conflict.Error(), nil
 		}
 		return "", err
 	}
 }
 
-// checkPlacementOfInput runs checkPlacement on the request in the execution
-// input of a provision execution. An input without a request passes,
-// because its first step fails.
+// checkPlacementOfInput runs checkPlacement and checkObjectClash on the
+// request in the execution input of a provision execution. An input without
+// a request passes, because its first step fails.
 func checkPlacementOfInput(ctx context.Context, eng *engine.Engine, input json.RawMessage, flags string) error {
 	var doc workflow.Document
 	if json.Unmarshal(input, &doc) != nil {
 		return nil
 	}
-	return checkPlacement(ctx, eng, doc.Request, flags)
+	if err := checkPlacement(ctx, eng, doc.Request, flags); err != nil {
+		return err
+	}
+	return checkObjectClash(ctx, eng, doc.Request, flags)
 }
 
 // lockStartsOfInput returns the sfnapi.Options.LockStarts for the Step

@@ -498,7 +498,10 @@ func TestRacingStartsOfSharedRunName(t *testing.T) {
 	eng := provisionStore(t, dir)
 	for round := range 20 {
 		base := fmt.Sprintf("NAME-%d", round)
+		// Each request of each round gets its own repository name, so that
+		// no running execution names the objects of another.
 		first := exampleRequest(t, base)
+		first.Repository.Name = fmt.Sprintf("name_%d_pypi", round)
 		if _, err := startExecution(ctx, eng, first); err != nil {
 			t.Fatal(err)
 		}
@@ -506,6 +509,7 @@ func TestRacingStartsOfSharedRunName(t *testing.T) {
 			t.Fatal(err)
 		}
 		other := exampleRequest(t, base+"-r2")
+		other.Repository.Name = fmt.Sprintf("name_%d_other_pypi", round)
 		a, b := openTestStore(t, dir), openTestStore(t, dir)
 		var rerun, otherRun string
 		var rerunErr, otherErr error
@@ -550,6 +554,7 @@ func TestServedStartsOfOtherRequestsDoNotWait(t *testing.T) {
 	t.Cleanup(unlock)
 
 	first, second := exampleRequest(t, "TD-1"), exampleRequest(t, "TD-2")
+	second.Repository.Name = "other_pypi"
 	started := make(chan error, 1)
 	go func() { started <- s.apiStart(provisionMachine, "TD-1", first) }()
 	select {
@@ -653,6 +658,7 @@ func TestServedProvisionRejectedWhileAnotherRuns(t *testing.T) {
 	}
 
 	other := exampleRequest(t, "TD-2")
+	other.Repository.Name = "other_pypi"
 	if err := s.apiStart(provisionMachine, "TD-2", other); err != nil {
 		t.Errorf("StartExecution of another request: %v", err)
 	}

@@ -546,10 +546,10 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if errors.As(err, &teardown) {
 		err = &webhook.RunningError{Ticket: req.ID, Execution: teardown.teardown, Teardown: true}
 	}
-	var moved *placementChangeError
-	if errors.As(err, &moved) {
-		moved.flags = commandFlags(s.sandbox, s.rt.dir)
-		err = &webhook.ConflictError{Ticket: req.ID, Execution: moved.earlier, Reason: moved.Error()}
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
+		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
 	}
 	if err == nil && earlier != "" && earlier != name {
 		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them",

@@ -52,8 +52,9 @@ type Executions interface {
 	// under the next free run name, as repolink run does for a changed
 	// request file. A *RunningError means that an execution of the ID is
 	// still running with another request. A *ConflictError means that
-	// the request conflicts with an earlier execution of the ID in a way
-	// that waiting does not resolve. A *request.ValidationError
+	// the request conflicts with an earlier execution of the ID, or of
+	// another ID that names the same Snowflake objects, in a way that
+	// waiting does not resolve. A *request.ValidationError
 	// means that this service cannot run the request as given.
 	Start(ctx context.Context, req request.Request) (string, error)
 	// Status returns the status of an execution, such as RUNNING.
@@ -83,8 +84,10 @@ func (e *RunningError) Error() string {
 }
 
 // ConflictError reports that a request must not start because of an
-// earlier execution of its ticket, such as a changed route while the
-// resources of the earlier execution exist. Reason contains what to do.
+// earlier execution, such as one of its ticket with another route, or one
+// of another ticket that names the same Snowflake objects, while the
+// resources of that execution exist. Execution names that execution, and
+// Reason contains what to do.
 type ConflictError struct {
 	Ticket    string
 	Execution string
@@ -373,7 +376,7 @@ func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog
 // execution of its ticket. Ticket adapters respond 200 with the reason, as
 // for a conflict with a running execution.
 func (h *Handler) rejectConflicting(ctx context.Context, w http.ResponseWriter, log *slog.Logger, conflicting *ConflictError, adapter bool) {
-	log.Warn("request conflicts with an earlier execution of the ticket; nothing new started",
+	log.Warn("request conflicts with an earlier execution; nothing new started",
 		"execution", conflicting.Execution, "reason", conflicting.Reason)
 	if adapter {
 		writeJSON(w, http.StatusOK, Response{Execution: conflicting.Execution, Status: h.status(ctx, conflicting.Execution),

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// intakeConflict is an error with which run, plan, the webhooks and the
+// StartExecution check of repolink up reject a provision execution before
+// it starts, because of an execution whose resources may exist.
+type intakeConflict interface {
+	error
+	// setFlags sets the flags of the commands that the message suggests.
+	setFlags(flags string)
+	// execution returns the name of the execution that the request
+	// conflicts with.
+	execution() string
+}
+
+// objectClashError is the error of a run whose request names a Snowflake
+// SECRET, API INTEGRATION or ARTIFACT REPOSITORY that a provision execution
+// of another request ID in the same Snowflake account may have created.
+type objectClashError struct {
+	requestID string
+	// objects are the clashing objects, each as its noun and name, such as
+	// "API integration PYPI_INTEGRATION".
+	objects []string
+	account string
+	other   string
+	earlier string
+	status  string
+	flags   string
+}
+
+var (
+	_ intakeConflict = (*objectClashError)(nil)
+	_ intakeConflict = (*placementChangeError)(nil)
+)
+
+func (e *objectClashError) setFlags(flags string) { e.flags = flags }
+
+func (e *objectClashError) execution() string { return e.earlier }
+
+func (e *objectClashError) Error() string {
+	state := "and no teardown of " + e.other + " has succeeded since"
+	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
+		state = "which may have built resources before it stopped, " + state
+	}
+	return fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
+		"a run would build its cloud resources and then fail with a conflict in the Snowflake steps. "+
+		"Give this request another repository.name, or tear down request %s first with 'repolink teardown%s %s'",
+		e.requestID, joinAnd(e.objects), e.account, e.other, e.earlier, e.status, state,
+		e.other, e.flags, e.earlier)
+}
+
+// snowflakeObject is a Snowflake object that a provision execution creates
+// and that another request can name too.
+type snowflakeObject struct {
+	noun string
+	// name is the rendered identifier: qualified for a schema object, as
+	// Ident renders each part. Two names are the same object when they
+	// are equal, because Ident upper-cases an unquoted name as Snowflake
+	// does and keeps the case of a quoted one.
+	name string
+}
+
+// snowflakeObjects returns the SECRET, API INTEGRATION and ARTIFACT
+// REPOSITORY of req, in the order the steps create them. The names follow
+// workflow.NamesFor, as the steps' names do.
+func snowflakeObjects(req request.Request) []snowflakeObject {
+	names := workflow.NamesFor(req)
+	sf := req.Snowflake
+	return []snowflakeObject{
+		{noun: "secret", name: snowflake.Qualified(sf.Database, sf.Schema, names.Secret)},
+		{noun: "API integration", name: snowflake.Ident(names.Integration)},
+		{noun: "artifact repository", name: snowflake.Qualified(sf.Database, sf.Schema, names.Repository)},
+	}
+}
+
+// sharedObjects returns the objects of a that b names too, as noun and
+// name, or nil when the two requests are in different Snowflake accounts.
+// Account identifiers are compared without case, as Snowflake does.
+func sharedObjects(a, b request.Request) []string {
+	if !strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) {
+		return nil
+	}
+	theirs := snowflakeObjects(b)
+	var shared []string
+	for i, o := range snowflakeObjects(a) {
+		if o.name == theirs[i].name {
+			shared = append(shared, o.noun+" "+o.name)
+		}
+	}
+	return shared
+}
+
+// checkObjectClash returns an *objectClashError when req names a Snowflake
+// object in the same Snowflake account as a provision execution of another
+// request ID whose resources may exist. Such an execution runs or
+// succeeded, or it stopped once a building step had started (see
+// workflow.MayHaveBuilt). A succeeded teardown of the other request that
+// started after that execution clears it. An execution that started
+// after a live execution of req's ID with the same objects is not checked,
+// because those objects belong to req's ID, and the steps stop the later
+// one. flags are the flags of the suggested teardown command.
+//
+// NOTE: the check runs under the start lock of req's ID only, so two
+// requests with different IDs that start at the same moment can both pass
+// it. The owner check of the secret, integration and repository steps
+// then stops the second one.
+func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
+	if req.ID == "" || req.Repository.Name == "" {
+		return nil
+	}
+	// List returns the latest started first.
+	all, err := eng.List(ctx)
+	if err != nil {
+		return err
+	}
+	for i, x := range all {
+		other, ok := provisionRequest(x)
+		if !ok || other.ID == "" || other.ID == req.ID {
+			continue
+		}
+		shared := sharedObjects(req, other)
+		if len(shared) == 0 {
+			continue
+		}
+		live, err := mayHaveResources(ctx, eng, x, other.ID)
+		if err != nil {
+			return err
+		}
+		if !live {
+			continue
+		}
+		first, err := ownedEarlier(ctx, eng, all[i+1:], req, other)
+		if err != nil {
+			return err
+		}
+		if first {
+			continue
+		}
+		return &objectClashError{
+			requestID: req.ID,
+			objects:   shared,
+			account:   req.Snowflake.Account,
+			other:     other.ID,
+			earlier:   x.Name,
+			status:    x.Status,
+			flags:     flags,
+		}
+	}
+	return nil
+}
+
+// ownedEarlier reports whether one of the executions earlier, which all
+// started before the execution of request other, is a provision execution
+// of req's ID that names the same Snowflake objects as other and whose
+// resources may exist.
+func ownedEarlier(ctx context.Context, eng *engine.Engine, earlier []engine.Execution, req, other request.Request) (bool, error) {
+	for _, x := range earlier {
+		own, ok := provisionRequest(x)
+		if !ok || own.ID != req.ID || len(sharedObjects(own, other)) == 0 {
+			continue
+		}
+		live, err := mayHaveResources(ctx, eng, x, req.ID)
+		if err != nil || live {
+			return live, err
+		}
+	}
+	return false, nil
+}
+
+// provisionRequest returns the request of x when x is a provision
+// execution with a readable input.
+func provisionRequest(x engine.Execution) (request.Request, bool) {
+	if x.Machine != provisionMachine {
+		return request.Request{}, false
+	}
+	var doc workflow.Document
+	if json.Unmarshal(x.Input, &doc) != nil {
+		return request.Request{}, false
+	}
+	return doc.Request, true
+}
+
+// mayHaveResources reports whether the provision execution x of the
+// request with ID id may have left resources that no teardown removed. It
+// may when it runs or succeeded, or stopped once a building step had
+// started, and no teardown of the request that started after it succeeded.
+func mayHaveResources(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) (bool, error) {
+	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
+		built, err := builtBeforeStop(ctx, eng, x.Name)
+		if err != nil || !built {
+			return false, err
+		}
+	}
+	_, tornDown, err := teardownsAfter(ctx, eng, id, x)
+	if err != nil {
+		return false, err
+	}
+	return !tornDown, nil
+}
