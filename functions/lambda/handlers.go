@@ -105,6 +105,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	awsCfg.HTTPClient = awsadapter.ReadOnlyBodies(awsCfg.HTTPClient)
 
 	// The table keeps the waits, the endpoint reservations and the
 	// credential expiries. The variables stay nil interfaces without a

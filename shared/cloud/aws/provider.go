@@ -115,5 +115,8 @@ func loadConfig(ctx context.Context, opts Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws: load configuration for %s: %w", opts.Region, err)
 	}
+	// Wrapped after loading, so that settings such as AWS_CA_BUNDLE still
+	// reach the SDK's own client.
+	cfg.HTTPClient = ReadOnlyBodies(cfg.HTTPClient)
 	return cfg, nil
 }
