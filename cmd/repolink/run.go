@@ -393,14 +393,22 @@ func openRun(runs []engine.Execution) *engine.Execution {
 // comes between its checks and its start. It calls startExecution again
 // when a start of another request took the run name that it chose
 // (retryTakenName).
-func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (name string, err error) {
+func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (string, error) {
+	name, _, err := findOrStartExecutionLocked(ctx, eng, dir, req)
+	return name, err
+}
+
+// findOrStartExecutionLocked is startExecutionLocked, and also reports
+// whether it started the execution (true) or found it running the request
+// already (false).
+func findOrStartExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (name string, started bool, err error) {
 	err = withStartLock(ctx, dir, req.ID, func() error {
 		return retryTakenName(func() error {
-			name, err = startExecution(ctx, eng, req)
+			name, started, err = findOrStartExecution(ctx, eng, req)
 			return err
 		})
 	})
-	return name, err
+	return name, started, err
 }
 
 // startExecution starts the request's execution, or resumes the open one.
@@ -415,45 +423,53 @@ func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, r
 // hold the start lock of the request in the store's state directory
 // (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
+	name, _, err := findOrStartExecution(ctx, eng, req)
+	return name, err
+}
+
+// findOrStartExecution is startExecution, and also reports whether it
+// started the execution (true) or found the open one running the request
+// (false).
+func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, bool, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
-		return "", fmt.Errorf("encode execution input: %w", err)
+		return "", false, fmt.Errorf("encode execution input: %w", err)
 	}
 	runs, free, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	open := openRun(runs)
 	if open == nil {
 		// A provision execution started through the Step Functions API
 		// may run the request under another name.
 		if open, err = runningRunOf(ctx, eng, provisionMachine, req.ID, ""); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	if open != nil {
 		if !sameJSON(open.Input, input) {
-			return "", &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
+			return "", false, &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}
-		return open.Name, nil
+		return open.Name, false, nil
 	}
 	teardown, err := runningRunOf(ctx, eng, teardownMachine, req.ID, "")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if teardown != nil {
-		return "", &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
+		return "", false, &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
 	}
 	if err := checkPlacement(ctx, eng, req, ""); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := checkObjectClash(ctx, eng, req, ""); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {
-		return "", fmt.Errorf("start execution %s: %w", free, err)
+		return "", false, fmt.Errorf("start execution %s: %w", free, err)
 	}
-	return free, nil
+	return free, true, nil
 }
 
 // changedFrom returns the latest execution of the request's ticket when it

@@ -525,9 +525,11 @@ type serviceExecutions struct {
 }
 
 // Start checks that this service can run the request, prepares the sandbox
-// for it, and starts its execution or returns the one that runs it. A
-// changed request of an ID whose executions have closed starts the next
-// run, as repolink run does.
+// for it, and starts its execution. When an execution already runs the
+// request, such as one that the Step Functions API or repolink run
+// started, it returns a *webhook.ExistingError that names it. A changed
+// request of an ID whose executions have closed starts the next run, as
+// repolink run does.
 func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (string, error) {
 	if err := s.check(req); err != nil {
 		return "", err
@@ -539,7 +541,10 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		return "", &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
-	name, err := startExecutionLocked(ctx, s.rt.engine, s.rt.dir, req)
+	name, started, err := findOrStartExecutionLocked(ctx, s.rt.engine, s.rt.dir, req)
+	if err == nil && !started {
+		return "", &webhook.ExistingError{Ticket: req.ID, Execution: name}
+	}
 	// The webhook returns a conflict that names a running execution of the
 	// ticket, and a running teardown of the request is one.
 	var teardown *teardownRunningError

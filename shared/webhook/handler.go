@@ -46,9 +46,10 @@ const startTimeout = 30 * time.Second
 // Executions starts and reads the executions that deliveries ask for.
 type Executions interface {
 	// Start starts the execution of a validated request and returns its
-	// name. Starting a request whose execution is already running with the
-	// same request returns that execution. When the request's ID has
-	// closed executions of other requests, Start begins a new execution
+	// name. While an execution of the same request runs, such as one that
+	// the Step Functions API started, Start starts nothing and returns an
+	// *ExistingError that names it. When the request's ID has closed
+	// executions of other requests, Start begins a new execution
 	// under the next free run name, as repolink run does for a changed
 	// request file. A *RunningError means that an execution of the ID is
 	// still running with another request. A *ConflictError means that
@@ -81,6 +82,19 @@ func (e *RunningError) Error() string {
 		return fmt.Sprintf("teardown %s of request %s is still running", e.Execution, e.Ticket)
 	}
 	return fmt.Sprintf("execution %s of request %s is still running with a different request", e.Execution, e.Ticket)
+}
+
+// ExistingError reports that Start found an execution of the same request
+// already running and started nothing. The handler records Execution as
+// the ticket's execution of the request and responds 200, as to a
+// duplicate delivery.
+type ExistingError struct {
+	Ticket    string
+	Execution string
+}
+
+func (e *ExistingError) Error() string {
+	return fmt.Sprintf("execution %s already runs request %s", e.Execution, e.Ticket)
 }
 
 // ConflictError reports that a request must not start because of an
@@ -283,8 +297,14 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 	d.RequestHash = requestHash(canonical, teardown, adapter)
 
+	// existing is set when this delivery found the request already running.
+	var existing *ExistingError
 	out, err := h.cfg.Store.Deliver(ctx, d, func(ctx context.Context) (string, error) {
-		return h.cfg.Executions.Start(ctx, req)
+		name, err := h.cfg.Executions.Start(ctx, req)
+		if errors.As(err, &existing) {
+			return existing.Execution, nil
+		}
+		return name, err
 	})
 	var invalid *request.ValidationError
 	var running *RunningError
@@ -306,7 +326,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 
 	log = log.With("execution", out.Execution)
-	if out.Kind == Started {
+	if out.Kind == Started && existing == nil {
 		log.Info("execution started by webhook")
 		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: statusRunning})
 		return
@@ -325,6 +345,9 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		}
 	}
 	switch {
+	case existing != nil:
+		log.Info("request already runs in an execution that this delivery did not start; nothing new started")
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
