@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
@@ -210,24 +211,69 @@ const servedLocalRefsFix = "use an aws-secretsmanager:, azure-keyvault: or gcp-s
 // service has not recorded its list yet, and the steps reject such a
 // reference then.
 func checkServedLocalRefs(dir string, req request.Request) error {
+	fields, err := servedLocalRefErrors(dir, req, servedLocalRefsFix)
+	if err != nil || len(fields) == 0 {
+		return err
+	}
+	return usagef("the repolink up that serves %s rejects a credential reference of the request:%s\nnothing was created",
+		dir, formatFieldErrors(fields))
+}
+
+// servedExecutionRefsFix is the change that lets redrive or teardown hand
+// an execution whose request has a rejected env: or file: reference to
+// repolink up. Changing the request file does not help, because both
+// commands run the request stored in the execution's input.
+const servedExecutionRefsFix = "restart repolink up with the reference in --allow-local-refs, " +
+	"or stop repolink up and run this command again, so that it runs the steps and reads the reference itself"
+
+// checkServedExecutionRefs is checkServedLocalRefs for the request req of
+// execution name of machine, which redrive and teardown hand to the
+// repolink up serving dir. It rejects the references that the service's
+// steps would reject only after the redrive or the teardown had started.
+// For the teardown machine it checks only the Snowflake credential, because
+// teardown_snowflake logs in with it and no teardown step reads the
+// repository credential.
+func checkServedExecutionRefs(dir, name, machine string, req request.Request) error {
+	fields, err := servedLocalRefErrors(dir, req, servedExecutionRefsFix)
+	if err != nil {
+		return err
+	}
+	if machine == teardownMachine {
+		fields = slices.DeleteFunc(fields, func(field request.FieldError) bool {
+			return !strings.HasPrefix(field.Path, "$.snowflake.")
+		})
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return usagef("the repolink up that serves %s rejects a credential reference of the request of execution %s:%s\nnothing was started",
+		dir, name, formatFieldErrors(fields))
+}
+
+// servedLocalRefErrors returns an error for each credential reference of
+// req that the repolink up serving dir rejects, each message ending in
+// fix. It returns none when the service has not recorded its list yet.
+func servedLocalRefErrors(dir string, req request.Request, fix string) ([]request.FieldError, error) {
 	record, ok := readServedLocalRefs(dir)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	allow, err := secrets.ParseAllowList(strings.Split(record.Allow, ","))
 	if err == nil {
 		allow, err = allow.WithOwnSecrets(record.Own)
 	}
 	if err != nil {
-		return usagef("read the --allow-local-refs of the repolink up that serves %s: %v", dir, err)
+		return nil, usagef("read the --allow-local-refs of the repolink up that serves %s: %v", dir, err)
 	}
-	fields := allow.FieldErrors(req, servedLocalRefsFix)
-	if len(fields) == 0 {
-		return nil
-	}
-	var problems strings.Builder
+	return allow.FieldErrors(req, fix), nil
+}
+
+// formatFieldErrors returns one indented "PATH: MESSAGE" line for each
+// field error, each starting with a newline.
+func formatFieldErrors(fields []request.FieldError) string {
+	var lines strings.Builder
 	for _, field := range fields {
-		fmt.Fprintf(&problems, "\n  %s: %s", field.Path, field.Message)
+		fmt.Fprintf(&lines, "\n  %s: %s", field.Path, field.Message)
 	}
-	return usagef("the repolink up that serves %s rejects a credential reference of the request:%s\nnothing was created", dir, problems.String())
+	return lines.String()
 }

@@ -68,6 +68,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	// A running repolink up runs the redriven execution; otherwise this
 	// process runs it until it closes.
 	if serving, _ := serviceStatus(dir); serving {
+		if err := checkServedExecutionRefs(dir, name, x.Machine, doc.Request); err != nil {
+			return err
+		}
 		eng, _, err := openEngineStore(dir)
 		if err != nil {
 			return err

@@ -74,6 +74,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	// A running repolink up runs the teardown; otherwise this process runs
 	// it until it closes.
 	if serving, _ := serviceStatus(dir); serving {
+		if err := checkServedExecutionRefs(dir, name, teardownMachine, doc.Request); err != nil {
+			return err
+		}
 		eng, _, err := openEngineStore(dir)
 		if err != nil {
 			return err
