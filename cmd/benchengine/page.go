@@ -155,8 +155,8 @@ measured count adds the last Choice and the Succeed state.
 ### Wall time and time beyond the critical path
 
 Wall time: {{len .Provision.Zero.Seconds}} runs of ` + "`bin/repolink run --sandbox --sandbox-latency none`" + `, each timed from exec to
-exit, including the sandbox start: {{joined .Provision.Zero.Seconds}} s. The sandbox's default poll interval is
-1 s, so the endpoint wait takes up to a second even with no delays. Each run took
+exit, including the sandbox start: {{joined .Provision.Zero.Seconds}} s. The poller polls as soon as the endpoint
+wait is registered, so with no delays the wait ends at that first poll. Each run took
 {{.Provision.Zero.Transitions.Billed}} transitions.
 
 Time beyond the critical path: {{len .Provision.Realistic}} runs with ` + "`--sandbox-latency realistic`" + ` (estimates of

@@ -318,7 +318,7 @@ const (
 // pollIntervalFlag defines --poll-interval. Zero, the default, means 1s
 // with --sandbox and 1m otherwise.
 func pollIntervalFlag(fs *flag.FlagSet) *time.Duration {
-	return fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints, from 1s to 1h (default 1s with --sandbox, 1m otherwise)")
+	return fs.Duration("poll-interval", 0, "how often the poller checks waiting endpoints, from 1s to 1h (default 1s with --sandbox, 1m otherwise); a newly registered wait is also checked at most 1s after it is registered")
 }
 
 // checkIntervalFlag rejects a value of the duration flag name outside

@@ -50,6 +50,9 @@ type runtime struct {
 	indexClient *http.Client
 	logger      *slog.Logger
 	poll        time.Duration
+	// registered gets a value when a step registers a wait, which makes
+	// the poll loop poll soon.
+	registered chan struct{}
 	// clock is the scaled sandbox clock, or nil for the wall clock.
 	clock *sandbox.ScaledClock
 	// reservations holds places among Snowflake accounts' private
@@ -168,11 +171,14 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		Secrets:             rt.adapters.requestSecrets,
 		CodeArtifact:        rt.adapters.CodeArtifact,
 		CodeArtifactDomains: opts.codeArtifactDomains,
-		Waits:               store,
 		ProxyResolver:       "169.254.169.253",
 		IndexSandbox:        opts.sandbox,
 		Now:                 time.Now,
 		Logger:              opts.logger,
+	}
+	if store != nil {
+		rt.registered = make(chan struct{}, 1)
+		rt.env.Waits = nudgingWaits{WaitRegistry: store, registered: rt.registered}
 	}
 	if rt.expiries != nil {
 		rt.env.Credentials = rt.expiries
@@ -252,6 +258,10 @@ func (rt *runtime) serve(ctx context.Context) (wait func()) {
 	return wg.Wait
 }
 
+// pollLoop polls every poll interval, and also soon after a wait is
+// registered, so that a run whose endpoint is live at once does not wait a
+// whole interval. Polls after registrations come at most once per
+// pollGap, so that many runs that register together cost one poll.
 func (rt *runtime) pollLoop(ctx context.Context) {
 	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices}
 	interval := rt.poll
@@ -260,14 +270,21 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 		// ticker needs a positive one.
 		interval = max(rt.clock.Wall(rt.poll), time.Millisecond)
 	}
+	gap := min(interval, pollGap)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-rt.registered:
+			if !sleepCtx(ctx, time.Until(last.Add(gap))) {
+				return
+			}
 		}
+		last = time.Now()
 		report, err := p.Poll(ctx)
 		if err != nil {
 			rt.logger.Warn("poll failed", "error", err)
@@ -278,6 +295,42 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 				"renewed", report.Renewed)
 		}
 	}
+}
+
+// pollGap is the least time between two polls after registrations.
+const pollGap = time.Second
+
+// sleepCtx waits for d, and reports false when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// nudgingWaits is a wait registry that sends on registered after each
+// wait it registers. A full channel already holds a pending poll.
+type nudgingWaits struct {
+	workflow.WaitRegistry
+	registered chan<- struct{}
+}
+
+func (w nudgingWaits) Put(ctx context.Context, wait workflow.Wait) error {
+	if err := w.WaitRegistry.Put(ctx, wait); err != nil {
+		return err
+	}
+	select {
+	case w.registered <- struct{}{}:
+	default:
+	}
+	return nil
 }
 
 // Close stops the sandbox and closes the stores.
