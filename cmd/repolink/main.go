@@ -65,8 +65,8 @@ Usage:
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version [--output text|json]                print the version
 
-Every command takes --state-dir DIR (default .repolink); list, status, history,
-plan, preflight, stop and version take --output json. Run 'repolink COMMAND --help' for
+Every command but version takes --state-dir DIR (default .repolink); list, status,
+history, plan, preflight, stop and version take --output json. Run 'repolink COMMAND --help' for
 the flags of a command.
 
 A state directory belongs to the sandbox or to the real clouds: the first run,
