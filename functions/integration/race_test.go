@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
@@ -10,15 +9,10 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// otherRequest is the request that creates the integration between the
-// step's lookup and its CREATE API INTEGRATION IF NOT EXISTS.
-const otherRequest = "DATA-9000"
-
-// startRace starts the sandbox with the request's secret and makes the
-// step's CREATE API INTEGRATION first create the integration that the
-// request expects, marked for requestID unless it is "". It returns the
-// document and a function that reports whether that create ran.
-func startRace(t *testing.T, requestID string) (*sfsandbox.Sandbox, workflow.Document, func() bool) {
+// startRace starts the sandbox with the request's secret and returns the
+// document and the race in which the integration that the request expects
+// appears before the step's CREATE API INTEGRATION.
+func startRace(t *testing.T) (*sfsandbox.Sandbox, workflow.Document, sfsandbox.Race) {
 	t.Helper()
 	sb := sfsandbox.Start(t)
 	sb.Exec(t, snowflake.CreateSecretGeneric("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET", "token-value"))
@@ -27,67 +21,34 @@ func startRace(t *testing.T, requestID string) (*sfsandbox.Sandbox, workflow.Doc
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmt := snowflake.CreateAPIIntegration("CORP_PYPI_INTEGRATION", spec.Prefixes, spec.Secrets, spec.PrivateLink)
-	if requestID != "" {
-		stmt = sfobject.WithOwner(stmt, requestID)
+	race := sfsandbox.Race{
+		Prefix: "CREATE API INTEGRATION",
+		Create: snowflake.CreateAPIIntegration("CORP_PYPI_INTEGRATION", spec.Prefixes, spec.Secrets, spec.PrivateLink),
+		Object: "API integration CORP_PYPI_INTEGRATION",
+		Show:   snowflake.ShowAPIIntegrations("CORP_PYPI_INTEGRATION"),
+		Run:    Run,
 	}
-	ran := sb.CreateBefore(t, "CREATE API INTEGRATION", stmt)
-	return sb, doc, ran
+	return sb, doc, race
 }
 
 func TestIntegrationCreatedMeanwhileByOtherRequest(t *testing.T) {
-	sb, doc, ran := startRace(t, otherRequest)
-
-	out, err := Run(t.Context(), sb.Env, doc)
-
-	if !ran() {
-		t.Fatal("the step ran no CREATE API INTEGRATION, so the other request never created the integration")
-	}
-	if name := workflow.NameOf(err); name != workflow.ErrConflict {
-		t.Fatalf("Run = %+v, %v (%s), want a Conflict", out, err, name)
-	}
-	for _, want := range []string{"API integration CORP_PYPI_INTEGRATION", "created for request " + otherRequest} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error = %q, want it to contain %q", err, want)
-		}
-	}
-	if out.Action == workflow.Created {
-		t.Errorf("action = %q after a Conflict", out.Action)
-	}
-	rows := sb.Query(t, snowflake.ShowAPIIntegrations("CORP_PYPI_INTEGRATION"))
-	if len(rows) != 1 || sfobject.Owner(rows[0]) != otherRequest {
-		t.Errorf("SHOW API INTEGRATIONS = %v, want one row owned by %s", rows, otherRequest)
-	}
+	sb, doc, race := startRace(t)
+	sb.CheckRaceByOtherRequest(t, race, doc)
 }
 
 func TestIntegrationCreatedMeanwhileRerunByOwner(t *testing.T) {
-	sb, doc, _ := startRace(t, otherRequest)
-	if _, err := Run(t.Context(), sb.Env, doc); workflow.NameOf(err) != workflow.ErrConflict {
-		t.Fatalf("Run error = %v, want a Conflict", err)
-	}
-	doc.Request.ID = otherRequest
+	sb, doc, race := startRace(t)
 
-	out, err := Run(t.Context(), sb.Env, doc)
+	out := sb.RerunRaceByOwner(t, race, doc)
 
-	if err != nil {
-		t.Fatalf("rerun by the owner: %v", err)
-	}
 	if out.Action != workflow.Adopted {
 		t.Errorf("rerun action = %q, want %q", out.Action, workflow.Adopted)
 	}
 }
 
 func TestIntegrationCreatedMeanwhileByHand(t *testing.T) {
-	sb, doc, _ := startRace(t, "")
-
-	out, err := Run(t.Context(), sb.Env, doc)
-
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if out.Action != workflow.Adopted {
-		t.Errorf("action = %q, want %q", out.Action, workflow.Adopted)
-	}
+	sb, doc, race := startRace(t)
+	sb.CheckRaceByHand(t, race, doc)
 }
 
 func TestIntegrationCreatedOnceRerunAdopts(t *testing.T) {

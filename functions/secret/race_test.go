@@ -1,8 +1,8 @@
 package secret
 
 import (
+	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +13,6 @@ import (
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
-
-// otherRequest is the request that creates the secret between the step's
-// lookup and its CREATE SECRET IF NOT EXISTS.
-const otherRequest = "DATA-9000"
 
 // startPasswordSecret starts the sandbox for a request with password
 // auth, whose step sets the user svc and the password pw-value.
@@ -32,40 +28,24 @@ func startPasswordSecret(t *testing.T) *sfsandbox.Sandbox {
 	return sb
 }
 
-// createSecretAs returns the CREATE SECRET statement of the request's
-// secret with the user other-user, marked for requestID unless it is "".
-func createSecretAs(requestID string) string {
-	stmt := snowflake.CreateSecretPassword("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET", "other-user", "other-password")
-	if requestID == "" {
-		return stmt
-	}
-	return sfobject.WithOwner(stmt, requestID)
+// secretRace is the race in which a secret with the user other-user
+// appears before the step's CREATE SECRET.
+var secretRace = sfsandbox.Race{
+	Prefix: "CREATE SECRET",
+	Create: snowflake.CreateSecretPassword("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET", "other-user", "other-password"),
+	Object: "secret PLATFORM.PACKAGES.CORP_PYPI_SECRET",
+	Show:   snowflake.ShowSecrets("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET"),
+	Run: func(ctx context.Context, env *workflow.Env, doc workflow.Document) (workflow.Result, error) {
+		out, err := Run(ctx, env, doc)
+		return out.Result, err
+	},
 }
 
 func TestSecretCreatedMeanwhileByOtherRequest(t *testing.T) {
 	sb := startPasswordSecret(t)
-	ran := sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
 
-	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request})
+	sb.CheckRaceByOtherRequest(t, secretRace, workflow.Document{Request: sb.Request})
 
-	if !ran() {
-		t.Fatal("the step ran no CREATE SECRET, so the other request never created the secret")
-	}
-	if name := workflow.NameOf(err); name != workflow.ErrConflict {
-		t.Fatalf("Run = %+v, %v (%s), want a Conflict", out, err, name)
-	}
-	for _, want := range []string{"secret PLATFORM.PACKAGES.CORP_PYPI_SECRET", "created for request " + otherRequest} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error = %q, want it to contain %q", err, want)
-		}
-	}
-	if out.Action == workflow.Created {
-		t.Errorf("action = %q after a Conflict", out.Action)
-	}
-	rows := sb.Query(t, snowflake.ShowSecrets("PLATFORM", "PACKAGES", "CORP_PYPI_SECRET"))
-	if len(rows) != 1 || sfobject.Owner(rows[0]) != otherRequest {
-		t.Errorf("SHOW SECRETS = %v, want one row owned by %s", rows, otherRequest)
-	}
 	if user, _ := secretValue(t, sb); user != "other-user" {
 		t.Errorf("secret user = %q, want other-user of the other request unchanged", user)
 	}
@@ -73,18 +53,9 @@ func TestSecretCreatedMeanwhileByOtherRequest(t *testing.T) {
 
 func TestSecretCreatedMeanwhileRerunByOwner(t *testing.T) {
 	sb := startPasswordSecret(t)
-	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
-	if _, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request}); workflow.NameOf(err) != workflow.ErrConflict {
-		t.Fatalf("Run error = %v, want a Conflict", err)
-	}
-	owner := sb.Request
-	owner.ID = otherRequest
 
-	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: owner})
+	out := sb.RerunRaceByOwner(t, secretRace, workflow.Document{Request: sb.Request})
 
-	if err != nil {
-		t.Fatalf("rerun by the owner: %v", err)
-	}
 	// The owner's own secret gets its credential again, which is an update.
 	if out.Action != workflow.Updated {
 		t.Errorf("rerun action = %q, want %q", out.Action, workflow.Updated)
@@ -96,16 +67,9 @@ func TestSecretCreatedMeanwhileRerunByOwner(t *testing.T) {
 
 func TestSecretCreatedMeanwhileByHand(t *testing.T) {
 	sb := startPasswordSecret(t)
-	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(""))
 
-	out, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request})
+	sb.CheckRaceByHand(t, secretRace, workflow.Document{Request: sb.Request})
 
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if out.Action != workflow.Adopted {
-		t.Errorf("action = %q, want %q", out.Action, workflow.Adopted)
-	}
 	if user, _ := secretValue(t, sb); user != "other-user" {
 		t.Errorf("secret user = %q, want other-user of the hand-made secret unchanged", user)
 	}
@@ -146,17 +110,17 @@ func TestSecretCreatedMeanwhileKeepsOtherRenewal(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	sb.Env.Credentials = store
 	other := sb.Request
-	other.ID = otherRequest
+	other.ID = sfsandbox.OtherRequestID
 	other.Repository.Auth = request.Auth{Type: request.AuthCodeArtifact}
 	record := workflow.CredentialExpiry{
 		Secret:    "PLATFORM.PACKAGES.CORP_PYPI_SECRET",
-		Execution: otherRequest,
+		Execution: sfsandbox.OtherRequestID,
 		Request:   other,
 		Renewable: true,
 		IssuedAt:  time.Now(),
 		ExpiresAt: time.Now().Add(12 * time.Hour),
 	}
-	sb.CreateBefore(t, "CREATE SECRET", createSecretAs(otherRequest))
+	sb.CreateBefore(t, secretRace.Prefix, sfobject.WithOwner(secretRace.Create, sfsandbox.OtherRequestID))
 	if err := store.Put(t.Context(), record); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +134,7 @@ func TestSecretCreatedMeanwhileKeepsOtherRenewal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(records) != 1 || records[0].Request.ID != otherRequest || !records[0].Renewable {
+	if len(records) != 1 || records[0].Request.ID != sfsandbox.OtherRequestID || !records[0].Renewable {
 		t.Errorf("expiry records = %+v, want the other request's renewable record", records)
 	}
 }
