@@ -20,6 +20,7 @@ import (
 	"github.com/repolink/repolink/functions/teardownsnowflake"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -36,7 +37,7 @@ func TestCredentialExpiriesInTable(t *testing.T) {
 	sb := sfsandbox.Start(t)
 	sb.Request = tokentest.Request(sb.Request)
 	started := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	clock := tokentest.NewClock(started)
+	clock := simtest.NewClock(started)
 	issuer := &tokentest.Issuer{Clock: clock}
 	issuer.Env(sb.Env)
 	logs := &bytes.Buffer{}

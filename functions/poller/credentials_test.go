@@ -16,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/shared/expiries"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -25,7 +26,7 @@ import (
 // clock's start, and a poller over the recorded expiry.
 type renewalFixture struct {
 	sb      *sfsandbox.Sandbox
-	clock   *tokentest.Clock
+	clock   *simtest.Clock
 	issuer  *tokentest.Issuer
 	store   *expiries.Store
 	dbPath  string
@@ -39,7 +40,7 @@ func newRenewalFixture(t *testing.T) *renewalFixture {
 	f := &renewalFixture{sb: sfsandbox.Start(t), logs: &bytes.Buffer{}}
 	f.sb.Request = tokentest.Request(f.sb.Request)
 	f.started = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	f.clock = tokentest.NewClock(f.started)
+	f.clock = simtest.NewClock(f.started)
 	f.issuer = &tokentest.Issuer{Clock: f.clock}
 	f.issuer.Env(f.sb.Env)
 	f.sb.Env.Logger = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

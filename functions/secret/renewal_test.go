@@ -14,6 +14,7 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
 	"github.com/repolink/repolink/shared/expiries"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -49,7 +50,7 @@ func TestRenewalWaitsForPasswordRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sb := sfsandbox.Start(t)
 			sb.Request = tokentest.Request(sb.Request)
-			clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+			clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 			issuer := &tokentest.Issuer{Clock: clock}
 			issuer.Env(sb.Env)
 			sb.Env.Credentials = open(t)
@@ -111,7 +112,7 @@ func TestRenewalClaimLapses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sb := sfsandbox.Start(t)
 			sb.Request = tokentest.Request(sb.Request)
-			clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+			clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 			issuer := &tokentest.Issuer{Clock: clock}
 			issuer.Env(sb.Env)
 			sb.Env.Credentials = open(t)
@@ -154,7 +155,7 @@ const otherDomainURL = "https://other-111122223333.d.codeartifact.eu-west-1.amaz
 // a token 9 hours ago, with the expiry record that a poller listed since.
 type renewalFixture struct {
 	sb     *sfsandbox.Sandbox
-	clock  *tokentest.Clock
+	clock  *simtest.Clock
 	issuer *tokentest.Issuer
 	listed workflow.CredentialExpiry
 }
@@ -163,7 +164,7 @@ func newRenewalFixture(t *testing.T, store workflow.CredentialRegistry) *renewal
 	t.Helper()
 	sb := sfsandbox.Start(t)
 	sb.Request = tokentest.Request(sb.Request)
-	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	issuer := &tokentest.Issuer{Clock: clock}
 	issuer.Env(sb.Env)
 	sb.Env.Credentials = store

@@ -15,6 +15,7 @@ import (
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/functions/internal/tokentest"
 	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -44,7 +45,7 @@ func TestRunCodeArtifactGetsToken(t *testing.T) {
 	sb := sfsandbox.Start(t)
 	sb.Request = tokentest.Request(sb.Request)
 	sb.Request.Repository.Auth.TokenDurationSeconds = 3600
-	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	issuer := &tokentest.Issuer{Clock: clock}
 	issuer.Env(sb.Env)
 	var logs bytes.Buffer
@@ -129,7 +130,7 @@ func TestRunRecordsEstimatedExpiryOfStoredToken(t *testing.T) {
 	sb.Request.Repository.Auth.Type = "password"
 	sb.Request.Repository.Auth.Username = "aws"
 	sb.Request.Repository.Auth.PasswordRef = "env:REPOLINK_TEST_PASSWORD"
-	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	sb.Env.Now = clock.Now
 	store, err := expiries.Open(filepath.Join(t.TempDir(), "credentials.db"))
 	if err != nil {
@@ -179,7 +180,7 @@ func (r failingRegistry) Update(ctx context.Context, key string, change func(*wo
 func TestRunCodeArtifactRecordFailureRetries(t *testing.T) {
 	sb := sfsandbox.Start(t)
 	sb.Request = tokentest.Request(sb.Request)
-	clock := tokentest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	issuer := &tokentest.Issuer{Clock: clock}
 	issuer.Env(sb.Env)
 	store, err := expiries.Open(filepath.Join(t.TempDir(), "credentials.db"))

@@ -1,5 +1,5 @@
-// Package tokentest provides a CodeArtifact token issuer and a clock for the
-// tests of the steps and the poller that get or renew index tokens.
+// Package tokentest provides a CodeArtifact token issuer for the tests of the
+// steps and the poller that get or renew index tokens.
 package tokentest
 
 import (
@@ -9,39 +9,17 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
 // IndexURL is a CodeArtifact repository endpoint in eu-west-1.
 const IndexURL = "https://corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com/pypi/main/simple/"
 
-// Clock is a clock that moves only when a test sets or advances it.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock at now.
-func NewClock(now time.Time) *Clock { return &Clock{now: now} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // Issuer returns distinct tokens that expire duration after the clock's
 // time, and records each call.
 type Issuer struct {
-	Clock *Clock
+	Clock *simtest.Clock
 
 	mu     sync.Mutex
 	calls  []Call
