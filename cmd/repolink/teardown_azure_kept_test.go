@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/engine"
@@ -21,36 +18,9 @@ import (
 // by that service, so the teardown must keep the load balancer, name the
 // service in the reason, delete everything else and succeed.
 func TestTeardownAzureKeptLoadBalancer(t *testing.T) {
-	req, err := readRequest(filepath.Join("..", "..", "examples", "azure-privatelink.json"))
-	if err != nil {
-		t.Fatalf("read example: %v", err)
-	}
+	rt, req := openSandbox(t, "azure-privatelink.json")
+	name, provisioned := provision(t, rt, req)
 	ctx := context.Background()
-	rt, err := openRuntime(ctx, runtimeOptions{
-		dir:     t.TempDir(),
-		sandbox: true,
-		hosts:   requestHosts(req),
-		logger:  slog.New(slog.DiscardHandler),
-		poll:    20 * time.Millisecond,
-		instant: true,
-	})
-	if err != nil {
-		t.Fatalf("open runtime: %v", err)
-	}
-	t.Cleanup(rt.Close)
-	if err := rt.seed(ctx, req); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	startEngine(t, rt)
-
-	name, err := startExecution(ctx, rt.engine, req)
-	if err != nil {
-		t.Fatalf("start provision: %v", err)
-	}
-	provisioned, err := rt.engine.Wait(ctx, name)
-	if err != nil || provisioned.Status != "SUCCEEDED" {
-		t.Fatalf("provision = %s, %v (%s: %s)", provisioned.Status, err, provisioned.Error, provisioned.Cause)
-	}
 
 	// Another request puts its own Private Link Service on the frontend of
 	// this request's load balancer.

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
@@ -30,39 +26,11 @@ func TestTeardownRemovesAzureAndGCPResources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strings.TrimSuffix(tc.example, ".json"), func(t *testing.T) {
-			req, err := readRequest(filepath.Join("..", "..", "examples", tc.example))
-			if err != nil {
-				t.Fatalf("read example: %v", err)
-			}
-			ctx := context.Background()
-			rt, err := openRuntime(ctx, runtimeOptions{
-				dir:     t.TempDir(),
-				sandbox: true,
-				hosts:   requestHosts(req),
-				logger:  slog.New(slog.DiscardHandler),
-				poll:    20 * time.Millisecond,
-				instant: true,
-			})
-			if err != nil {
-				t.Fatalf("open runtime: %v", err)
-			}
-			t.Cleanup(rt.Close)
-			if err := rt.seed(ctx, req); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
+			rt, req := openSandbox(t, tc.example)
 			// A Private Service Connect subnet that existed before the run
 			// is not the request's to delete.
 			pscSeeded := req.GCP != nil && rt.sandbox.GCP.HasSubnetwork(pscSubnetPath(req))
-			startEngine(t, rt)
-
-			name, err := startExecution(ctx, rt.engine, req)
-			if err != nil {
-				t.Fatalf("start provision: %v", err)
-			}
-			provisioned, err := rt.engine.Wait(ctx, name)
-			if err != nil || provisioned.Status != "SUCCEEDED" {
-				t.Fatalf("provision = %s, %v (%s: %s)", provisioned.Status, err, provisioned.Error, provisioned.Cause)
-			}
+			name, provisioned := provision(t, rt, req)
 			if found := cloudObjects(t, rt, req); len(found) < 6 {
 				t.Fatalf("after provisioning the sandbox holds only %v", found)
 			}

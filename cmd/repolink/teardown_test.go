@@ -65,6 +65,51 @@ func stepActions(t *testing.T, exec engine.Execution) map[string]string {
 	return out
 }
 
+// openSandbox reads the example request, opens a runtime on the sandbox
+// clouds in a test directory and seeds them for the request.
+func openSandbox(t *testing.T, example string) (*runtime, request.Request) {
+	t.Helper()
+	req, err := readRequest(filepath.Join("..", "..", "examples", example))
+	if err != nil {
+		t.Fatalf("read example: %v", err)
+	}
+	ctx := context.Background()
+	rt, err := openRuntime(ctx, runtimeOptions{
+		dir:     t.TempDir(),
+		sandbox: true,
+		hosts:   requestHosts(req),
+		logger:  slog.New(slog.DiscardHandler),
+		poll:    20 * time.Millisecond,
+		instant: true,
+	})
+	if err != nil {
+		t.Fatalf("open runtime: %v", err)
+	}
+	t.Cleanup(rt.Close)
+	if err := rt.seed(ctx, req); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return rt, req
+}
+
+// provision starts the engine of rt and runs the provisioning of req. It
+// fails the test unless the execution succeeds, and returns its name and
+// the closed execution.
+func provision(t *testing.T, rt *runtime, req request.Request) (string, engine.Execution) {
+	t.Helper()
+	startEngine(t, rt)
+	ctx := context.Background()
+	name, err := startExecution(ctx, rt.engine, req)
+	if err != nil {
+		t.Fatalf("start provision: %v", err)
+	}
+	provisioned, err := rt.engine.Wait(ctx, name)
+	if err != nil || provisioned.Status != "SUCCEEDED" {
+		t.Fatalf("provision = %s, %v (%s: %s)", provisioned.Status, err, provisioned.Error, provisioned.Cause)
+	}
+	return name, provisioned
+}
+
 func TestTeardownRemovesRequestResources(t *testing.T) {
 	cases := []struct {
 		example string
@@ -79,36 +124,8 @@ func TestTeardownRemovesRequestResources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strings.TrimSuffix(tc.example, ".json"), func(t *testing.T) {
-			req, err := readRequest(filepath.Join("..", "..", "examples", tc.example))
-			if err != nil {
-				t.Fatalf("read example: %v", err)
-			}
-			ctx := context.Background()
-			rt, err := openRuntime(ctx, runtimeOptions{
-				dir:     t.TempDir(),
-				sandbox: true,
-				hosts:   requestHosts(req),
-				logger:  slog.New(slog.DiscardHandler),
-				poll:    20 * time.Millisecond,
-				instant: true,
-			})
-			if err != nil {
-				t.Fatalf("open runtime: %v", err)
-			}
-			t.Cleanup(rt.Close)
-			if err := rt.seed(ctx, req); err != nil {
-				t.Fatalf("seed: %v", err)
-			}
-			startEngine(t, rt)
-
-			name, err := startExecution(ctx, rt.engine, req)
-			if err != nil {
-				t.Fatalf("start provision: %v", err)
-			}
-			provisioned, err := rt.engine.Wait(ctx, name)
-			if err != nil || provisioned.Status != "SUCCEEDED" {
-				t.Fatalf("provision = %s, %v (%s: %s)", provisioned.Status, err, provisioned.Error, provisioned.Cause)
-			}
+			rt, req := openSandbox(t, tc.example)
+			name, provisioned := provision(t, rt, req)
 			checkBuilt(t, rt, req)
 
 			teardown := runMachine(t, rt, "teardown", name+"-teardown", provisioned.Input)
@@ -245,30 +262,9 @@ func checkRemoved(t *testing.T, rt *runtime, req request.Request) {
 }
 
 func TestEgressRefreshRestoresRanges(t *testing.T) {
-	req, err := readRequest(filepath.Join("..", "..", "examples", "egress-ip.json"))
-	if err != nil {
-		t.Fatalf("read example: %v", err)
-	}
+	rt, req := openSandbox(t, "egress-ip.json")
+	name, _ := provision(t, rt, req)
 	ctx := context.Background()
-	rt, err := openRuntime(ctx, runtimeOptions{
-		dir: t.TempDir(), sandbox: true, hosts: requestHosts(req),
-		logger: slog.New(slog.DiscardHandler), poll: 20 * time.Millisecond, instant: true,
-	})
-	if err != nil {
-		t.Fatalf("open runtime: %v", err)
-	}
-	t.Cleanup(rt.Close)
-	if err := rt.seed(ctx, req); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	startEngine(t, rt)
-	name, err := startExecution(ctx, rt.engine, req)
-	if err != nil {
-		t.Fatalf("start provision: %v", err)
-	}
-	if exec, err := rt.engine.Wait(ctx, name); err != nil || exec.Status != "SUCCEEDED" {
-		t.Fatalf("provision = %s, %v (%s)", exec.Status, err, exec.Cause)
-	}
 
 	// Someone removes a range from the security group.
 	firewall, err := rt.adapters.Firewall(ctx, "aws")
