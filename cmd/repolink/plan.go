@@ -80,13 +80,21 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
+	var report planReport
+	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), &report); err != nil {
+		return err
+	}
 	// A sandbox that plan started itself has no Snowflake account, user or
 	// secrets for the request yet, so every Snowflake item would be unknown.
 	// The sandbox of another process is prepared by that process, and seed
-	// leaves it alone. A failed seed, such as for an unset env: reference,
-	// still leaves a plan of the cloud items, so it is only a warning.
-	if err := rt.seed(ctx, req); err != nil {
-		fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+	// leaves it alone. A run that would be rejected prepares nothing, so
+	// neither does its plan. A failed seed, such as for an unset env:
+	// reference, still leaves a plan of the cloud items, so it is only a
+	// warning.
+	if report.Rejected == "" {
+		if err := rt.seed(ctx, req); err != nil {
+			fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+		}
 	}
 	closeReservations, err := readReservations(rt, dir)
 	if err != nil {
@@ -94,10 +102,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer closeReservations()
 
-	report := planReport{Report: plan.Plan(ctx, rt.env, req)}
-	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), &report); err != nil {
-		return err
-	}
+	report.Report = plan.Plan(ctx, rt.env, req)
 	if *output == "json" {
 		return writeJSONTo(stdout, report)
 	}

@@ -99,12 +99,17 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer rt.Close()
-	if err := rt.seed(ctx, req); err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
-	}
 
+	// The sandbox is prepared for the request only once the start checks
+	// have passed, so that a rejected run changes nothing in it.
+	prepare := func(ctx context.Context) error {
+		if err := rt.seed(ctx, req); err != nil {
+			return fmt.Errorf("prepare sandbox: %w", err)
+		}
+		return nil
+	}
 	earlier := changedFrom(ctx, rt.engine, req)
-	name, err := startExecutionLocked(ctx, rt.engine, dir, req)
+	name, _, err := findOrStartExecutionLocked(ctx, rt.engine, dir, req, prepare)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
 		return teardown.usage(progress.storeFlags)
@@ -394,17 +399,18 @@ func openRun(runs []engine.Execution) *engine.Execution {
 // when a start of another request took the run name that it chose
 // (retryTakenName).
 func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (string, error) {
-	name, _, err := findOrStartExecutionLocked(ctx, eng, dir, req)
+	name, _, err := findOrStartExecutionLocked(ctx, eng, dir, req, nil)
 	return name, err
 }
 
 // findOrStartExecutionLocked is startExecutionLocked, and also reports
 // whether it started the execution (true) or found it running the request
-// already (false).
-func findOrStartExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request) (name string, started bool, err error) {
+// already (false). It passes prepare on to findOrStartExecution.
+func findOrStartExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request,
+	prepare func(context.Context) error) (name string, started bool, err error) {
 	err = withStartLock(ctx, dir, req.ID, func() error {
 		return retryTakenName(func() error {
-			name, started, err = findOrStartExecution(ctx, eng, req)
+			name, started, err = findOrStartExecution(ctx, eng, req, prepare)
 			return err
 		})
 	})
@@ -423,14 +429,17 @@ func findOrStartExecutionLocked(ctx context.Context, eng *engine.Engine, dir str
 // hold the start lock of the request in the store's state directory
 // (withStartLock).
 func startExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
-	name, _, err := findOrStartExecution(ctx, eng, req)
+	name, _, err := findOrStartExecution(ctx, eng, req, nil)
 	return name, err
 }
 
 // findOrStartExecution is startExecution, and also reports whether it
 // started the execution (true) or found the open one running the request
-// (false).
-func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.Request) (string, bool, error) {
+// (false). A non-nil prepare, such as the preparation of the sandbox for
+// the request, runs after every check has passed and before the start or
+// the resumption, so that nothing is prepared for a rejected request. Its
+// error is returned unchanged, and no execution starts.
+func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.Request, prepare func(context.Context) error) (string, bool, error) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
 		return "", false, fmt.Errorf("encode execution input: %w", err)
@@ -451,6 +460,9 @@ func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.R
 		if !sameJSON(open.Input, input) {
 			return "", false, &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}
+		if err := runPrepare(ctx, prepare); err != nil {
+			return "", false, err
+		}
 		return open.Name, false, nil
 	}
 	teardown, err := runningRunOf(ctx, eng, teardownMachine, req.ID, "")
@@ -466,10 +478,21 @@ func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.R
 	if err := checkObjectClash(ctx, eng, req, ""); err != nil {
 		return "", false, err
 	}
+	if err := runPrepare(ctx, prepare); err != nil {
+		return "", false, err
+	}
 	if _, err := eng.Start(ctx, provisionMachine, free, input); err != nil {
 		return "", false, fmt.Errorf("start execution %s: %w", free, err)
 	}
 	return free, true, nil
+}
+
+// runPrepare calls prepare, unless it is nil.
+func runPrepare(ctx context.Context, prepare func(context.Context) error) error {
+	if prepare == nil {
+		return nil
+	}
+	return prepare(ctx)
 }
 
 // changedFrom returns the latest execution of the request's ticket when it

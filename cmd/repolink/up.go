@@ -364,7 +364,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
+	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {
 		svc.handler = requireLoopbackHost(mux, logger)
@@ -525,23 +525,26 @@ type serviceExecutions struct {
 }
 
 // Start checks that this service can run the request, prepares the sandbox
-// for it, and starts its execution. When an execution already runs the
-// request, such as one that the Step Functions API or repolink run
-// started, it returns a *webhook.ExistingError that names it. A changed
-// request of an ID whose executions have closed starts the next run, as
-// repolink run does.
+// for it once every check has passed, and starts its execution. When an
+// execution already runs the request, such as one that the Step Functions
+// API or repolink run started, it returns a *webhook.ExistingError that
+// names it. A changed request of an ID whose executions have closed starts
+// the next run, as repolink run does.
 func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (string, error) {
 	if err := s.check(req); err != nil {
 		return "", err
 	}
-	// Preparing the sandbox here, and again in the preflight step, rejects
-	// a request that cannot be prepared before an execution starts.
-	// Starting needs no lock: the engine starts a name once.
-	if err := s.rt.seed(ctx, req); err != nil {
-		return "", &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
+	// Preparing the sandbox after the start checks, and again in the
+	// preflight step, rejects a request that cannot be prepared before an
+	// execution starts, and prepares nothing for a rejected request.
+	prepare := func(ctx context.Context) error {
+		if err := s.rt.seed(ctx, req); err != nil {
+			return &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
+		}
+		return nil
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
-	name, started, err := findOrStartExecutionLocked(ctx, s.rt.engine, s.rt.dir, req)
+	name, started, err := findOrStartExecutionLocked(ctx, s.rt.engine, s.rt.dir, req, prepare)
 	if err == nil && !started {
 		return "", &webhook.ExistingError{Ticket: req.ID, Execution: name}
 	}
@@ -554,6 +557,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
 		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
+		conflict.setRetry(retrySendRequest)
 		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
 	}
 	if err == nil && earlier != "" && earlier != name {
@@ -681,15 +685,17 @@ const sfnAccessKeyID = "repolink"
 // It rejects the redrives that 'repolink redrive' rejects after a teardown,
 // and a start or redrive of a request's teardown or provision execution
 // while the other one of the request runs, checking each under the start
-// lock of the request in the state directory dir. flags are the flags of
-// the commands that the rejection suggests. check rejects a provision
-// request that the service cannot run, such as one whose host the sandbox
-// index does not serve, with the message of POST /v1/requests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token, flags string, logger *slog.Logger) {
+// lock of the request in the state directory dir. The commands that a
+// rejection suggests carry --sandbox where they need it and sandbox is set.
+// check rejects a provision request that the service cannot run, such as
+// one whose host the sandbox index does not serve, with the message of
+// POST /v1/requests.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
+	flags := commandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
 		RedriveCheck: teardownRedriveCheck(eng, flags),
-		StartCheck:   startCheck(eng, flags),
+		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
