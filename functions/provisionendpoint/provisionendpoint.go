@@ -42,7 +42,9 @@ func (e EndpointInfo) ServiceID() string {
 }
 
 // Run provisions the endpoint when the account has none for the service,
-// restores one that is queued for deletion, and adopts a live one.
+// restores one that is queued for deletion, and adopts a live one. It
+// returns a Conflict instead of provisioning or restoring when an endpoint
+// to another provider service carries the index host (HostCarrier).
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	svc := in.Resources.EndpointService
@@ -62,6 +64,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
+	carrier := HostCarrier(infos, host, svc.ServiceName)
 	for _, info := range infos {
 		// Compared without case, as ServiceIs does, because Azure
 		// resource IDs ignore case.
@@ -75,6 +78,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		switch strings.ToUpper(info.EndpointState) {
 		case "PENDING_DELETION":
+			if carrier != nil {
+				return Output{}, hostTakenError(req, host, *carrier, nil)
+			}
 			if _, err := conn.Query(ctx, restoreStatement(svc.ServiceName)); err != nil {
 				return Output{}, fmt.Errorf("restore endpoint to %s: %w", svc.ServiceName, err)
 			}
@@ -86,6 +92,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
+	if carrier != nil {
+		return Output{}, hostTakenError(req, host, *carrier, nil)
+	}
 	// The limit is checked again here, right before provisioning, because
 	// endpoints that other runs provisioned since preflight count too.
 	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(svc.ServiceName)); err != nil {
@@ -117,10 +126,48 @@ func provisionFailed(ctx context.Context, conn snowflake.Conn, req request.Reque
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: serviceName}, Host: host, Status: info.Status}, nil
 		}
 	}
+	if carrier := HostCarrier(infos, host, serviceName); carrier != nil {
+		return Output{}, hostTakenError(req, host, *carrier, provisionErr)
+	}
 	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(serviceName)); err != nil {
 		return Output{}, workflow.Errorf(workflow.ErrConflict, "%v (Snowflake returned: %v)", err, provisionErr)
 	}
 	return Output{}, failed
+}
+
+// HostCarrier returns the endpoint in infos that carries host for another
+// provider service than serviceID, or nil when there is none. Snowflake
+// routes a host name of an account to one private endpoint, so a second
+// endpoint for the host would not get the traffic, and the request's
+// verification would pass through the other endpoint's proxy. Hosts and
+// services are compared without case. An endpoint that is deprovisioned
+// (PENDING_DELETION or DELETING) does not carry its host.
+func HostCarrier(infos []EndpointInfo, host, serviceID string) *EndpointInfo {
+	for i, info := range infos {
+		if !strings.EqualFold(info.Host, host) || strings.EqualFold(info.ServiceID(), serviceID) {
+			continue
+		}
+		switch strings.ToUpper(info.EndpointState) {
+		case "PENDING_DELETION", "DELETING":
+			continue
+		}
+		return &infos[i]
+	}
+	return nil
+}
+
+// hostTakenError is the Conflict of a request whose index host another
+// endpoint of the account carries. provisionErr is what Snowflake returned
+// to the provision, or nil when the step did not provision.
+func hostTakenError(req request.Request, host string, carrier EndpointInfo, provisionErr error) error {
+	msg := fmt.Sprintf("host %s already has the private endpoint %s to %s (%s) in Snowflake account %s, and an account routes a host to one endpoint only; "+
+		"serving two repositories from one request's endpoint is not supported, so tear down the request that owns that endpoint, "+
+		"or use another host name for this index, then run the request again",
+		host, carrier.EndpointName, carrier.ServiceID(), carrier.EndpointState, req.Snowflake.Account)
+	if provisionErr != nil {
+		msg += fmt.Sprintf(" (Snowflake returned: %v)", provisionErr)
+	}
+	return workflow.Errorf(workflow.ErrConflict, "%s", msg)
 }
 
 // Reserve holds a place among the account's private endpoints for the
@@ -277,9 +324,9 @@ func ReleaseHeld(ctx context.Context, env *workflow.Env, req request.Request, ex
 // MaxEndpoints private endpoints and none of them is the request's own,
 // which the endpoint step would adopt. own reports whether an endpoint
 // connects to the request's provider service; nil means the request has
-// none yet. An endpoint of another request for the same index host does
-// not count: every request connects to its own provider service, and
-// Snowflake provisions one endpoint per service.
+// none yet. An endpoint of another request for the same index host counts
+// like any other, because Run rejects a second endpoint for a host
+// (HostCarrier).
 func CheckCapacity(account string, infos []EndpointInfo, own func(EndpointInfo) bool) error {
 	if len(infos) < MaxEndpoints {
 		return nil

@@ -147,7 +147,11 @@ func runTogether(t *testing.T, account *limitAccount, reservations workflow.Endp
 	var wg sync.WaitGroup
 	for i, service := range []string{"svc-a", "svc-b"} {
 		wg.Go(func() {
-			_, errs[i] = Run(t.Context(), env, endpointDocument(fmt.Sprintf("DATA-%d", i+1), service))
+			// Each request has its own host, because an account routes a
+			// host to one endpoint only.
+			doc := endpointDocument(fmt.Sprintf("DATA-%d", i+1), service)
+			doc.Request.Repository.IndexURL = fmt.Sprintf("https://pypi%d.corp.example.com/simple/", i+1)
+			_, errs[i] = Run(t.Context(), env, doc)
 		})
 	}
 	wg.Wait()

@@ -48,13 +48,21 @@ func (secrets) Resolve(_ context.Context, ref string) (string, error) {
 // request RequestID on PLATFORM.PACKAGES with the repository CORP_PYPI.
 func Start(t *testing.T) *Sandbox {
 	t.Helper()
+	return StartWithLink(t, nil)
+}
+
+// StartWithLink is Start with link as the cloud side of private endpoints,
+// which SYSTEM$PROVISION_PRIVATELINK_ENDPOINT needs. A nil link leaves the
+// sandbox without one, as Start does.
+func StartWithLink(t *testing.T, link sfsim.PrivateLink) *Sandbox {
+	t.Helper()
 	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	ctx := t.Context()
 	// The test's context ends before its cleanups run, and a server that
 	// stopped with it would leave the session cache's Close below retrying
 	// the logout of each session for seconds. The cleanup stops the server
 	// after the sessions are closed.
-	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir()})
+	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir(), Link: link})
 	if err != nil {
 		t.Fatalf("start sandbox snowflake: %v", err)
 	}

@@ -99,6 +99,34 @@ func activeEndpoint(a *Account, serviceName string) *Endpoint {
 	return nil
 }
 
+// hostCarrier returns the provider service of the account's endpoint that
+// carries host, compared without case: an active endpoint, or one of
+// inFlight, which maps the services being provisioned to their hosts. It
+// returns "" when no endpoint carries host.
+func hostCarrier(a *Account, inFlight map[string]string, host string) string {
+	for _, ep := range a.Endpoints {
+		if ep.DeletedOn == nil && strings.EqualFold(ep.Host, host) {
+			return ep.ServiceName
+		}
+	}
+	for service, h := range inFlight {
+		if strings.EqualFold(h, host) {
+			return service
+		}
+	}
+	return ""
+}
+
+// hostTakenError is the error of a provision or restore whose host name
+// another endpoint of the account carries. Snowflake routes a host name of
+// an account to one private endpoint.
+//
+// NOTE: what Snowflake returns for a second endpoint with the same host
+// name is unconfirmed; the code and text here are the sandbox's own.
+func hostTakenError(op, host, service string) *SQLError {
+	return privateLinkError("Private endpoint %s failed: host name '%s' is already used by the endpoint to '%s' in this account.", op, host, service)
+}
+
 // countedEndpoints counts endpoints towards the limit: active ones and those
 // deprovisioned within the deletion window.
 func countedEndpoints(a *Account, now time.Time) int {
@@ -120,8 +148,11 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 	}
 	account := e.sess.account
 	inFlight := e.s.provisioning[account]
-	if activeEndpoint(e.account, serviceName) != nil || inFlight[serviceName] {
+	if _, ok := inFlight[serviceName]; ok || activeEndpoint(e.account, serviceName) != nil {
 		return nil, privateLinkError("Private endpoint provisioning failed: an endpoint to '%s' already exists in this account.", serviceName)
+	}
+	if other := hostCarrier(e.account, inFlight, host); other != "" {
+		return nil, hostTakenError("provisioning", host, other)
 	}
 	// Provisions that are still calling the cloud count too, so that two
 	// statements run at the same moment cannot both take the last place.
@@ -133,10 +164,10 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 	}
 
 	if inFlight == nil {
-		inFlight = map[string]bool{}
+		inFlight = map[string]string{}
 		e.s.provisioning[account] = inFlight
 	}
-	inFlight[serviceName] = true
+	inFlight[serviceName] = host
 	e.after = func(context.Context) (*result, error) {
 		endpointID, err := e.s.opts.Link.Connect(serviceName, AccountPrincipal)
 
@@ -191,6 +222,9 @@ func (e *execution) restore(serviceName, column string) (*result, error) {
 	}
 	if ep == nil || activeEndpoint(e.account, serviceName) != nil {
 		return nil, privateLinkError("Private endpoint restore failed: no endpoint to '%s' is marked for deletion.", serviceName)
+	}
+	if other := hostCarrier(e.account, e.s.provisioning[e.sess.account], ep.Host); other != "" {
+		return nil, hostTakenError("restore", ep.Host, other)
 	}
 	if e.s.opts.Link == nil {
 		return nil, privateLinkError("Private endpoint restore failed: the sandbox has no cloud configured.")

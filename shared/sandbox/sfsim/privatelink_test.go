@@ -102,7 +102,7 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 	for i := range maxEndpoints - 1 {
 		service := fmt.Sprintf("svc-%d", i)
 		sb.link.addService(service, AccountPrincipal, "")
-		mustExec(t, first, snowflake.ProvisionPrivateLinkEndpoint(service, testHost))
+		mustExec(t, first, snowflake.ProvisionPrivateLinkEndpoint(service, fmt.Sprintf("h%d.example.com", i)))
 	}
 	sb.link.addService("svc-held", AccountPrincipal, "")
 	sb.link.addService("svc-late", AccountPrincipal, "")
@@ -119,9 +119,11 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 	}
 	sb.link.mu.Unlock()
 	held := make(chan error, 1)
-	go func() { held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
+	go func() {
+		held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", "held.example.com"))
+	}()
 	<-entered
-	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
+	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", "late.example.com"))
 	close(release)
 
 	if err := <-held; err != nil {
@@ -132,6 +134,66 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 	}
 	if got := len(endpoints(t, first)); got != maxEndpoints {
 		t.Errorf("endpoints = %d, want %d", got, maxEndpoints)
+	}
+}
+
+func TestProvisionHostTaken(t *testing.T) {
+	sb := startSandbox(t, t.TempDir())
+	client := sb.connect(t)
+	ctx := context.Background()
+	for _, service := range []string{testService, "svc-second", "svc-third"} {
+		sb.link.addService(service, AccountPrincipal, "")
+	}
+	mustScalar(t, client, snowflake.ProvisionPrivateLinkEndpoint(testService, testHost))
+
+	err := client.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-second", strings.ToUpper(testHost)))
+	if err == nil || !strings.Contains(err.Error(), "already used by the endpoint to '"+testService+"'") {
+		t.Errorf("second endpoint for the host: error = %v, want one naming %s", err, testService)
+	}
+	if got := len(endpoints(t, client)); got != 1 {
+		t.Errorf("endpoints after the rejected provision = %d, want 1", got)
+	}
+	mustScalar(t, client, snowflake.ProvisionPrivateLinkEndpoint("svc-third", "other."+testHost))
+
+	// A deprovisioned endpoint no longer carries its host, so another
+	// endpoint can take it, and the first one can then not be restored.
+	mustScalar(t, client, snowflake.DeprovisionPrivateLinkEndpoint(testService))
+	mustScalar(t, client, snowflake.ProvisionPrivateLinkEndpoint("svc-second", testHost))
+	err = client.Exec(ctx, snowflake.RestorePrivateLinkEndpoint(testService))
+	if err == nil || !strings.Contains(err.Error(), "already used by the endpoint to 'svc-second'") {
+		t.Errorf("restore of the endpoint whose host was taken: error = %v, want one naming svc-second", err)
+	}
+}
+
+func TestProvisionHostTakenInFlight(t *testing.T) {
+	sb := startSandbox(t, t.TempDir())
+	ctx := context.Background()
+	first, second := sb.connect(t), sb.connect(t)
+	sb.link.addService("svc-held", AccountPrincipal, "")
+	sb.link.addService("svc-late", AccountPrincipal, "")
+
+	// The first provision waits inside the cloud call, before its
+	// endpoint is recorded, while the second one runs.
+	entered, release := make(chan struct{}), make(chan struct{})
+	sb.link.mu.Lock()
+	sb.link.beforeConnect = func(service string) {
+		if service == "svc-held" {
+			close(entered)
+			<-release
+		}
+	}
+	sb.link.mu.Unlock()
+	held := make(chan error, 1)
+	go func() { held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
+	<-entered
+	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
+	close(release)
+
+	if err := <-held; err != nil {
+		t.Errorf("first provision for the host: %v", err)
+	}
+	if lateErr == nil || !strings.Contains(lateErr.Error(), "already used by the endpoint to 'svc-held'") {
+		t.Errorf("provision for the same host meanwhile: error = %v, want one naming svc-held", lateErr)
 	}
 }
 

@@ -97,10 +97,11 @@ type Server struct {
 	sessions map[string]*session
 	nextID   int64
 	fault    func(sql string) error
-	// provisioning holds, per account, the provider services of the
-	// endpoints being provisioned: checked, but not yet recorded, because
-	// the cloud side is called without the lock.
-	provisioning map[string]map[string]bool
+	// provisioning maps, per account, the provider service of each
+	// endpoint being provisioned to its host name. Such an endpoint is
+	// checked but not yet recorded, because the cloud side is called
+	// without the lock.
+	provisioning map[string]map[string]string
 }
 
 // session is one login. Temporary functions live here and vanish with it.
@@ -168,7 +169,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		sealer:   sealer,
 		sessions: map[string]*session{},
 
-		provisioning: map[string]map[string]bool{},
+		provisioning: map[string]map[string]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /session/v1/login-request", s.handleLogin)
