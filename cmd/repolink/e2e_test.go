@@ -238,6 +238,9 @@ func TestEndToEndSecretsNeverLeak(t *testing.T) {
 			section(doc, "snowflake")["private_key_ref"] = "file:" + keyFile
 			section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_PASSWORD"
 			section(doc, "repository")["name"] = "corp_pypi_failing"
+			// A host of its own, because an account routes a host to the
+			// private endpoint of one request only.
+			section(doc, "repository")["index_url"] = "https://pypi-failing.corp.example.com/simple/"
 			section(doc, "repository")["packages"] = []string{"missing-package"}
 		}))
 	if code != exitFailed {
@@ -340,6 +343,7 @@ func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
 	req := writeRequest(t, func(doc map[string]any) {
 		doc["id"] = "DATA-4712"
 		section(doc, "repository")["name"] = "corp_pypi_two"
+		section(doc, "repository")["index_url"] = "https://pypi-two.corp.example.com/simple/"
 	})
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
 	if code != exitFailed {

@@ -109,7 +109,9 @@ func sharedObjects(a, b request.Request) []string {
 // started after that execution clears it. An execution that started
 // after a live execution of req's ID with the same objects is not checked,
 // because those objects belong to req's ID, and the steps stop the later
-// one. flags are the flags of the suggested teardown command.
+// one. flags are the flags of the suggested teardown command. A request
+// without such a clash is then checked for the host of its private
+// endpoint with checkHostClash.
 //
 // NOTE: the check runs under the start lock of req's ID only, so two
 // requests with different IDs that start at the same moment can both pass
@@ -157,7 +159,7 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 			flags:     flags,
 		}
 	}
-	return nil
+	return checkHostClash(ctx, eng, req, flags)
 }
 
 // ownedEarlier reports whether one of the executions earlier, which all

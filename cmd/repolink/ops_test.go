@@ -332,6 +332,9 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 	bad := writeRequest(t, func(doc map[string]any) {
 		doc["id"] = "DATA-4712"
 		section(doc, "repository")["name"] = "corp_pypi_failing"
+		// A host of its own, because an account routes a host to the
+		// private endpoint of one request only.
+		section(doc, "repository")["index_url"] = "https://pypi-failing.corp.example.com/simple/"
 		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
 	})
 	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, bad); code != exitFailed {
