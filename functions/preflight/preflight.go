@@ -230,9 +230,10 @@ func hasHost(infos []provisionendpoint.EndpointInfo, host string) bool {
 	})
 }
 
-// logReport logs each warning and the estimated expiry of a short-lived
-// credential. Check details carry no credential, because preflight keeps
-// it out of URLs and messages.
+// logReport logs each warning and the expiry of a short-lived credential
+// that the SECRET will hold. It logs no expiry for auth type codeartifact,
+// because repolink renews those tokens before they expire. Check details
+// carry no credential, because preflight keeps it out of URLs and messages.
 func logReport(env *workflow.Env, in workflow.Document, report checks.Report) {
 	if env.Logger == nil {
 		return
@@ -243,7 +244,7 @@ func logReport(env *workflow.Env, in workflow.Document, report checks.Report) {
 			logger.Warn("preflight check warned", "check", c.Name, "detail", c.Detail, "fix", c.Fix)
 		}
 	}
-	if report.CredentialExpiresAt != nil {
+	if report.CredentialExpiresAt != nil && in.Request.Repository.Auth.Type != request.AuthCodeArtifact {
 		logger.Warn("repository credential expires soon", "expires_at", report.CredentialExpiresAt.Format(time.RFC3339))
 	}
 	logger.Info("preflight finished", "passed", report.Count(checks.Passed),
