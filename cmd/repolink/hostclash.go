@@ -52,9 +52,9 @@ func (e *hostClashError) Error() string {
 }
 
 // endpointHost returns the host of the Snowflake private endpoint that a
-// provision execution of req provisions, compared without case, or "" for
-// a route without a private endpoint (public, egress-ip) or an index URL
-// without a host.
+// provision execution of req provisions, in lower case, or "" for a route
+// without a private endpoint (public, egress-ip) or an index URL without a
+// host.
 func endpointHost(req request.Request) string {
 	switch req.Route {
 	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
