@@ -54,14 +54,33 @@ func (l *serviceLock) recordLocalRefs(record servedLocalRefs) error {
 	if err != nil {
 		return err
 	}
-	info, err := l.file.Stat()
-	if err != nil {
-		return fmt.Errorf("record allowed local references: %w", err)
-	}
-	if _, err := l.file.WriteAt(line, info.Size()); err != nil {
+	if err := l.appendLine(line); err != nil {
 		return fmt.Errorf("record allowed local references: %w", err)
 	}
 	return nil
+}
+
+// recordDomains appends the record of the service's
+// --codeartifact-domains to the lock file, where run and redrive read it.
+func (l *serviceLock) recordDomains(record servedDomains) error {
+	line, err := record.line()
+	if err != nil {
+		return err
+	}
+	if err := l.appendLine(line); err != nil {
+		return fmt.Errorf("record CodeArtifact domains: %w", err)
+	}
+	return nil
+}
+
+// appendLine writes line at the end of the lock file.
+func (l *serviceLock) appendLine(line []byte) error {
+	info, err := l.file.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = l.file.WriteAt(line, info.Size())
+	return err
 }
 
 // lockOpenError returns the error for a lock file of the state directory

@@ -16,6 +16,8 @@ func (*serviceLock) release() {}
 
 func (*serviceLock) recordLocalRefs(servedLocalRefs) error { return nil }
 
+func (*serviceLock) recordDomains(servedDomains) error { return nil }
+
 func serviceStatus(string) (serving, sandbox bool) { return false, false }
 
 func checkSandboxFree(string) error { return nil }

@@ -19,16 +19,29 @@ type intakeConflict interface {
 	error
 	// setFlags sets the flags of the commands that the message suggests.
 	setFlags(flags string)
+	// setRetry sets the caller's action that starts the request again once
+	// the conflict is resolved, one of the retry constants.
+	setRetry(retry string)
 	// execution returns the name of the execution that the request
 	// conflicts with.
 	execution() string
 }
+
+// Actions with which the caller of an intake check starts the request
+// again, for the messages of an intakeConflict. A conflict without one set
+// names retryRunFile.
+const (
+	retryRunFile        = "run this file"
+	retryStartExecution = "start the execution again"
+	retrySendRequest    = "send the request again"
+)
 
 // objectClashError is the error of a run whose request names a Snowflake
 // SECRET, API INTEGRATION or ARTIFACT REPOSITORY that a provision execution
 // of another request ID in the same Snowflake account may have created.
 type objectClashError struct {
 	requestID string
+	route     request.Route
 	// objects are the clashing objects, each as its noun and name, such as
 	// "API integration PYPI_INTEGRATION".
 	objects []string
@@ -36,7 +49,14 @@ type objectClashError struct {
 	other   string
 	earlier string
 	status  string
-	flags   string
+	// teardown and teardownStatus are the latest teardown of request other
+	// that started after execution earlier, if any. It has not succeeded.
+	teardown       string
+	teardownStatus string
+	flags          string
+	// retry is the caller's action that starts the request again, one of
+	// the retry constants, or "" for retryRunFile.
+	retry string
 }
 
 var (
@@ -46,18 +66,47 @@ var (
 
 func (e *objectClashError) setFlags(flags string) { e.flags = flags }
 
+func (e *objectClashError) setRetry(retry string) { e.retry = retry }
+
 func (e *objectClashError) execution() string { return e.earlier }
 
 func (e *objectClashError) Error() string {
 	state := "and no teardown of " + e.other + " has succeeded since"
+	next := fmt.Sprintf("tear down request %s first with 'repolink teardown%s %s'", e.other, e.flags, e.earlier)
+	switch {
+	case e.teardownStatus == engine.StatusRunning:
+		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", e.teardown, e.other)
+		next = fmt.Sprintf("wait for teardown %s of request %s to succeed", e.teardown, e.other)
+	case e.teardown != "":
+		state = fmt.Sprintf("and teardown %s of %s, which started since, closed with %s", e.teardown, e.other, e.teardownStatus)
+		next = fmt.Sprintf("finish the teardown of request %s first with 'repolink redrive%s %s'", e.other, e.flags, e.teardown)
+	}
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
 		state = "which may have built resources before it stopped, " + state
 	}
+	retry := e.retry
+	if retry == "" {
+		retry = retryRunFile
+	}
 	return fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
-		"a run would build its cloud resources and then fail with a conflict in the Snowflake steps. "+
-		"Give this request another repository.name, or tear down request %s first with 'repolink teardown%s %s'",
+		"%s. Give this request another repository.name, or %s and then %s",
 		e.requestID, joinAnd(e.objects), e.account, e.other, e.earlier, e.status, state,
-		e.other, e.flags, e.earlier)
+		clashOutcome(e.route), next, retry)
+}
+
+// clashOutcome returns what an execution of a request of route would do
+// if the check did not reject it: build what the route builds before the
+// Snowflake steps, then fail in them.
+func clashOutcome(route request.Route) string {
+	const fail = "fail with a conflict in the Snowflake steps"
+	switch route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
+	case request.RouteEgressIP:
+		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
+	}
+	// The public route builds nothing before the Snowflake steps.
+	return "an execution of this request would " + fail
 }
 
 // snowflakeObject is a Snowflake object that a provision execution creates
@@ -149,8 +198,9 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 		if first {
 			continue
 		}
-		return &objectClashError{
+		clash := &objectClashError{
 			requestID: req.ID,
+			route:     req.Route,
 			objects:   shared,
 			account:   req.Snowflake.Account,
 			other:     other.ID,
@@ -158,6 +208,15 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 			status:    x.Status,
 			flags:     flags,
 		}
+		// A teardown that failed or runs is the one to finish, not a new one.
+		teardown, err := latestTeardown(ctx, eng, other.ID, x.Name)
+		if err != nil {
+			return err
+		}
+		if teardown != nil {
+			clash.teardown, clash.teardownStatus = teardown.Name, teardown.Status
+		}
+		return clash
 	}
 	return checkHostClash(ctx, eng, req, flags)
 }

@@ -26,9 +26,14 @@ type placementChangeError struct {
 	redrivable bool
 	// flags are the flags of the suggested teardown and redrive commands.
 	flags string
+	// retry is the caller's action that starts the request again, one of
+	// the retry constants, or "" for retryRunFile.
+	retry string
 }
 
 func (e *placementChangeError) setFlags(flags string) { e.flags = flags }
+
+func (e *placementChangeError) setRetry(retry string) { e.retry = retry }
 
 func (e *placementChangeError) execution() string { return e.earlier }
 
@@ -37,10 +42,14 @@ func (e *placementChangeError) Error() string {
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
 		built = "which may have built resources before it stopped, and no teardown has removed them"
 	}
-	next := fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then run this file", e.flags, e.earlier)
+	retry := e.retry
+	if retry == "" {
+		retry = retryRunFile
+	}
+	next := fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
 	if e.redrivable {
 		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
-			"and tear it down before you run this file", e.flags, e.earlier)
+			"and tear it down before you %s", e.flags, e.earlier, retry)
 	}
 	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+

@@ -106,7 +106,7 @@ func apiStartReasonOf(t *testing.T, dir, name string, req request.Request) strin
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	reason, err := startCheck(eng, "")(context.Background(), provisionMachine, name, documentOf(t, req))
+	reason, err := startCheck(eng, "", "")(context.Background(), provisionMachine, name, documentOf(t, req))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,6 +71,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err := checkServedExecutionRefs(dir, name, x.Machine, doc.Request); err != nil {
 			return err
 		}
+		if err := checkServedExecutionDomains(dir, name, x.Machine, doc.Request); err != nil {
+			return err
+		}
 		eng, _, err := openEngineStore(dir)
 		if err != nil {
 			return err

@@ -63,6 +63,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := checkServedLocalRefs(*stateDir, req); err != nil {
 			return err
 		}
+		if err := checkServedDomains(*stateDir, req); err != nil {
+			return err
+		}
 	} else if err := checkLocalCredentials(ctx, req); err != nil {
 		return err
 	}
@@ -496,8 +499,10 @@ func runPrepare(ctx context.Context, prepare func(context.Context) error) error 
 }
 
 // changedFrom returns the latest execution of the request's ticket when it
-// has closed and its request differs from req, or "" otherwise. A changed
-// repository name or location builds new objects beside the old ones.
+// has closed, its request differs from req, and no teardown of the request
+// that started after it has succeeded, or "" otherwise. A changed
+// repository name or location builds new objects beside the old ones, but
+// a succeeded teardown has removed the old ones already.
 func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) string {
 	want, err := json.Marshal(req)
 	if err != nil {
@@ -511,10 +516,13 @@ func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) s
 	var doc struct {
 		Request json.RawMessage `json:"request"`
 	}
-	if last.Status != engine.StatusRunning && json.Unmarshal(last.Input, &doc) == nil && !sameJSON(doc.Request, want) {
-		return last.Name
+	if last.Status == engine.StatusRunning || json.Unmarshal(last.Input, &doc) != nil || sameJSON(doc.Request, want) {
+		return ""
 	}
-	return ""
+	if _, tornDown, err := teardownsAfter(ctx, eng, req.ID, last); err != nil || tornDown {
+		return ""
+	}
+	return last.Name
 }
 
 // runOf reports whether x is an execution of machine for the request with

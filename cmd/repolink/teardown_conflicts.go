@@ -195,8 +195,10 @@ func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution,
 // that changes the placement of an earlier run (checkPlacement) or names
 // the Snowflake objects of another request's run (checkObjectClash). A start of
 // the running execution itself passes, so that StartExecution stays
-// idempotent. flags are the flags of the commands that the reason suggests.
-func startCheck(eng *engine.Engine, flags string) func(context.Context, string, string, json.RawMessage) (string, error) {
+// idempotent. flags are the flags of the suggested stop commands, and
+// runFlags those of the suggested teardown and redrive commands, which also
+// need --sandbox on a sandbox state directory.
+func startCheck(eng *engine.Engine, flags, runFlags string) func(context.Context, string, string, json.RawMessage) (string, error) {
 	return func(ctx context.Context, machine, name string, input json.RawMessage) (string, error) {
 		id := workflow.RequestID(input)
 		var err error
@@ -218,6 +220,8 @@ func startCheck(eng *engine.Engine, flags string) func(context.Context, string, 
 		}
 		var conflict intakeConflict
 		if errors.As(err, &conflict) {
+			conflict.setFlags(runFlags)
+			conflict.setRetry(retryStartExecution)
 			return conflict.Error(), nil
 		}
 		return "", err

@@ -64,6 +64,9 @@ type upOptions struct {
 	// codeArtifactDomains are the CodeArtifact domains that requests of
 	// auth type codeartifact may get tokens for.
 	codeArtifactDomains workflow.CodeArtifactDomains
+	// codeArtifactDomainList is the value of --codeartifact-domains that
+	// codeArtifactDomains was parsed from.
+	codeArtifactDomainList string
 }
 
 func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -119,9 +122,12 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer lock.release()
-	// run reads the list, so that it rejects a request that the steps
-	// would reject before it starts an execution.
+	// run, redrive and teardown read the lists, so that they reject a
+	// request that the steps would reject before they start anything.
 	if err := lock.recordLocalRefs(localRefsRecord); err != nil {
+		return err
+	}
+	if err := lock.recordDomains(servedDomains{List: opts.codeArtifactDomainList}); err != nil {
 		return err
 	}
 
@@ -196,6 +202,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	}
 	opts.localRefs = allow
 	opts.localRefList = *localRefs
+	opts.codeArtifactDomainList = *codeArtifactDomains
 	if opts.codeArtifactDomains, err = workflow.ParseCodeArtifactDomains(*codeArtifactDomains, codeArtifactDomainsFix); err != nil {
 		return opts, usagef("--codeartifact-domains: %v", err)
 	}
@@ -364,7 +371,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, commandFlags(false, opts.dir), logger)
+	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {
 		svc.handler = requireLoopbackHost(mux, logger)
@@ -557,6 +564,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
 		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
+		conflict.setRetry(retrySendRequest)
 		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
 	}
 	if err == nil && earlier != "" && earlier != name {
@@ -684,15 +692,17 @@ const sfnAccessKeyID = "repolink"
 // It rejects the redrives that 'repolink redrive' rejects after a teardown,
 // and a start or redrive of a request's teardown or provision execution
 // while the other one of the request runs, checking each under the start
-// lock of the request in the state directory dir. flags are the flags of
-// the commands that the rejection suggests. check rejects a provision
-// request that the service cannot run, such as one whose host the sandbox
-// index does not serve, with the message of POST /v1/requests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token, flags string, logger *slog.Logger) {
+// lock of the request in the state directory dir. The commands that a
+// rejection suggests carry --sandbox where they need it and sandbox is set.
+// check rejects a provision request that the service cannot run, such as
+// one whose host the sandbox index does not serve, with the message of
+// POST /v1/requests.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
+	flags := commandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
 		RedriveCheck: teardownRedriveCheck(eng, flags),
-		StartCheck:   startCheck(eng, flags),
+		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
