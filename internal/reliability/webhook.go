@@ -209,13 +209,22 @@ func loadTemplate(path string) (map[string]any, error) {
 }
 
 // body returns the template with ticket as its ID and, when notify is set,
-// a notify.url.
+// a notify.url. Each ticket gets a repository name of its own, because a
+// request that names another request's Snowflake objects is rejected.
 func body(template map[string]any, ticket, notify string) []byte {
 	doc := make(map[string]any, len(template)+1)
 	for k, v := range template {
 		doc[k] = v
 	}
 	doc["id"] = ticket
+	if repo, ok := template["repository"].(map[string]any); ok {
+		own := make(map[string]any, len(repo))
+		for k, v := range repo {
+			own[k] = v
+		}
+		own["name"] = strings.ToLower(strings.ReplaceAll(ticket, "-", "_")) + "_pypi"
+		doc["repository"] = own
+	}
 	if notify != "" {
 		doc["notify"] = map[string]any{"url": notify}
 	}
