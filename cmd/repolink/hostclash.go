@@ -90,14 +90,11 @@ func sameEndpointHost(a, b request.Request) bool {
 // req's ID only. The endpoint step stops the second of two requests that
 // pass it at the same moment, when it finds the host on the other
 // request's endpoint.
-func checkHostClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
+//
+// all are the provision executions, the latest started first.
+func checkHostClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
 	if req.ID == "" || endpointHost(req) == "" {
 		return nil
-	}
-	// List returns the latest started first.
-	all, err := eng.List(ctx)
-	if err != nil {
-		return err
 	}
 	for i, x := range all {
 		other, ok := provisionRequest(x)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strings"
+	"sync"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -170,8 +172,8 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 	if req.ID == "" || req.Repository.Name == "" {
 		return nil
 	}
-	// List returns the latest started first.
-	all, err := eng.List(ctx)
+	// ListMachineInputs returns the latest started first.
+	all, err := eng.ListMachineInputs(ctx, provisionMachine)
 	if err != nil {
 		return err
 	}
@@ -218,7 +220,7 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 		}
 		return clash
 	}
-	return checkHostClash(ctx, eng, req, flags)
+	return checkHostClash(ctx, eng, all, req, flags)
 }
 
 // ownedEarlier reports whether one of the executions earlier, which all
@@ -245,10 +247,52 @@ func provisionRequest(x engine.Execution) (request.Request, bool) {
 	if x.Machine != provisionMachine {
 		return request.Request{}, false
 	}
+	return executionRequest(x)
+}
+
+// decodedInputs holds the requests of the executions whose input
+// executionRequest decoded, so that the intake checks, which read every
+// provision execution for each start, decode each input once. An
+// execution's input never changes, redrives included. The key holds the
+// input's hash too, because a test process opens many stores that reuse
+// execution names.
+var decodedInputs struct {
+	sync.Mutex
+	requests map[inputKey]request.Request
+}
+
+// inputKey identifies an execution's input.
+type inputKey struct {
+	name string
+	hash uint64
+}
+
+// maxDecodedInputs bounds decodedInputs; past it the cache starts over.
+const maxDecodedInputs = 100_000
+
+// inputSeed seeds the hashes of decodedInputs.
+var inputSeed = maphash.MakeSeed()
+
+// executionRequest returns the request of the execution x's input, and
+// false when the input is not a readable document.
+func executionRequest(x engine.Execution) (request.Request, bool) {
+	key := inputKey{name: x.Name, hash: maphash.Bytes(inputSeed, x.Input)}
+	decodedInputs.Lock()
+	req, ok := decodedInputs.requests[key]
+	decodedInputs.Unlock()
+	if ok {
+		return req, true
+	}
 	var doc workflow.Document
 	if json.Unmarshal(x.Input, &doc) != nil {
 		return request.Request{}, false
 	}
+	decodedInputs.Lock()
+	if decodedInputs.requests == nil || len(decodedInputs.requests) >= maxDecodedInputs {
+		decodedInputs.requests = make(map[inputKey]request.Request)
+	}
+	decodedInputs.requests[key] = doc.Request
+	decodedInputs.Unlock()
 	return doc.Request, true
 }
 

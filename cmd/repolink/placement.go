@@ -69,23 +69,20 @@ func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request
 	if req.ID == "" {
 		return nil
 	}
-	// List returns the latest started first.
-	all, err := eng.List(ctx)
+	// ListMachineInputs returns the latest started first.
+	all, err := eng.ListMachineInputs(ctx, provisionMachine)
 	if err != nil {
 		return err
 	}
 	laterRun := false
 	for _, x := range all {
-		if !runOf(x, provisionMachine, req.ID) {
+		earlier, ok := executionRequest(x)
+		if !ok || earlier.ID != req.ID {
 			continue
 		}
 		followed := laterRun
 		laterRun = true
-		var doc workflow.Document
-		if json.Unmarshal(x.Input, &doc) != nil {
-			continue
-		}
-		changed := request.ChangedPlacement(doc.Request, req)
+		changed := request.ChangedPlacement(earlier, req)
 		if len(changed) == 0 {
 			continue
 		}

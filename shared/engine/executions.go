@@ -194,6 +194,35 @@ func (e *Engine) ListMachine(ctx context.Context, machine string, startedAfter t
 	return e.listWhere(ctx, `WHERE x.machine = ? AND x.started_at > ? ORDER BY x.started_at DESC, x.name`, machine, after)
 }
 
+// ListMachineInputs returns the executions of the named state machine,
+// newest first, with only their name, machine, input, status and start
+// and stop times set. It reads fewer columns than ListMachine, for callers
+// that scan every execution's input, such as a check at each start.
+func (e *Engine) ListMachineInputs(ctx context.Context, machine string) ([]Execution, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT name, machine, input, status, started_at, stopped_at
+		FROM executions WHERE machine = ? ORDER BY started_at DESC, name`, machine)
+	if err != nil {
+		return nil, fmt.Errorf("list executions of %s: %w", machine, err)
+	}
+	defer rows.Close()
+	var execs []Execution
+	for rows.Next() {
+		var x Execution
+		var input string
+		var started, stopped int64
+		if err := rows.Scan(&x.Name, &x.Machine, &input, &x.Status, &started, &stopped); err != nil {
+			return nil, fmt.Errorf("list executions of %s: %w", machine, err)
+		}
+		x.Input = json.RawMessage(input)
+		x.StartedAt = time.Unix(0, started).UTC()
+		if stopped != 0 {
+			x.StoppedAt = time.Unix(0, stopped).UTC()
+		}
+		execs = append(execs, x)
+	}
+	return execs, rows.Err()
+}
+
 // Running returns the executions that are running, the latest started
 // first. It reads only those, so its cost does not grow with the closed
 // executions that the store keeps.

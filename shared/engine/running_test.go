@@ -91,6 +91,19 @@ func TestListMachine(t *testing.T) {
 	if got := names(all); !slices.Equal(got, []string{"a", "c"}) {
 		t.Errorf("ListMachine(m) = %v, want [a c]", got)
 	}
+	inputs, err := e.ListMachineInputs(ctx, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(inputs); !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("ListMachineInputs(m) = %v, want [a c]", got)
+	}
+	for _, x := range inputs {
+		want := started[x.Name]
+		if x.Machine != "m" || string(x.Input) != "{}" || x.Status != want.Status || !x.StartedAt.Equal(want.StartedAt) {
+			t.Errorf("ListMachineInputs(m) item %+v, want machine m, input {}, status %s, started %v", x, want.Status, want.StartedAt)
+		}
+	}
 	later, err := e.ListMachine(ctx, "m", started["a"].StartedAt)
 	if err != nil {
 		t.Fatal(err)
