@@ -181,7 +181,7 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 		a := e.s.world.Accounts[account]
 		if activeEndpoint(a, serviceName) == nil {
 			a.Endpoints = append(a.Endpoints, &Endpoint{ServiceName: serviceName, Host: host, EndpointID: endpointID, CreatedOn: e.s.now()})
-			if err := saveWorld(e.s.opts.Dir, e.s.world); err != nil {
+			if err := e.s.save(); err != nil {
 				return nil, err
 			}
 		}
@@ -240,7 +240,7 @@ func (e *execution) restore(serviceName, column string) (*result, error) {
 		defer e.s.mu.Unlock()
 		ep.DeletedOn = nil
 		ep.EndpointID = endpointID
-		if err := saveWorld(e.s.opts.Dir, e.s.world); err != nil {
+		if err := e.s.save(); err != nil {
 			return nil, err
 		}
 		e.s.log.Info("private endpoint restored", "account", account, "service", serviceName, "endpoint_id", endpointID)
@@ -318,7 +318,7 @@ func (s *Server) markAvailable(ep Endpoint) time.Time {
 			if stored.AvailableSince == nil {
 				now := s.now()
 				stored.AvailableSince = &now
-				if err := saveWorld(s.opts.Dir, s.world); err != nil {
+				if err := s.save(); err != nil {
 					s.log.Error("save sandbox snowflake state failed", "error", err)
 				}
 			}

@@ -97,6 +97,9 @@ type Server struct {
 	sessions map[string]*session
 	nextID   int64
 	fault    func(sql string) error
+	// unsaved is set while the state file lacks a change, because its
+	// last save failed.
+	unsaved bool
 	// provisioning maps, per account, the provider service of each
 	// endpoint being provisioned to its host name. Such an endpoint is
 	// checked but not yet recorded, because the cloud side is called
@@ -216,19 +219,22 @@ func (s *Server) SetFault(fault func(sql string) error) {
 
 // EnsureAccount creates the account with its system roles when missing.
 func (s *Server) EnsureAccount(account string) error {
-	return s.change(func() {
-		s.ensureAccount(account)
+	return s.change(func() bool {
+		_, created := s.ensureAccount(account)
+		return created
 	})
 }
 
-func (s *Server) ensureAccount(account string) *Account {
+// ensureAccount returns the account, and whether it created it.
+func (s *Server) ensureAccount(account string) (*Account, bool) {
 	key := accountKey(account)
 	a := s.world.Accounts[key]
-	if a == nil {
-		a = newAccount(key)
-		s.world.Accounts[key] = a
+	if a != nil {
+		return a, false
 	}
-	return a
+	a = newAccount(key)
+	s.world.Accounts[key] = a
+	return a, true
 }
 
 // EnsureUser creates or updates a user. A nil publicKey or an empty password
@@ -242,55 +248,68 @@ func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, pass
 		}
 		encoded = base64.StdEncoding.EncodeToString(der)
 	}
-	return s.change(func() {
-		a := s.ensureAccount(account)
+	var digest string
+	if password != "" {
+		digest = s.sealer.Digest(password)
+	}
+	return s.change(func() bool {
+		a, changed := s.ensureAccount(account)
 		name := strings.ToUpper(user)
 		u := a.Users[name]
 		if u == nil {
 			u = &User{Name: name, DefaultRole: "ACCOUNTADMIN"}
 			a.Users[name] = u
+			changed = true
 		}
-		u.PublicKey = encoded
-		u.PasswordDigest, u.PasswordSHA256 = "", ""
-		if password != "" {
-			u.PasswordDigest = s.sealer.Digest(password)
+		if u.PublicKey != encoded || u.PasswordDigest != digest || u.PasswordSHA256 != "" {
+			u.PublicKey = encoded
+			u.PasswordDigest, u.PasswordSHA256 = digest, ""
+			changed = true
 		}
+		return changed
 	})
 }
 
 // EnsureRole creates a role, stored under the exact name given.
 func (s *Server) EnsureRole(account, role string) error {
-	return s.change(func() {
-		a := s.ensureAccount(account)
+	return s.change(func() bool {
+		a, changed := s.ensureAccount(account)
 		if a.Roles[role] == nil {
 			a.Roles[role] = &Role{Name: role, CreatedOn: s.opts.Clock()}
+			changed = true
 		}
+		return changed
 	})
 }
 
 // EnsureDatabase creates a database, with a PUBLIC schema, under the exact
 // name given.
 func (s *Server) EnsureDatabase(account, db string) error {
-	return s.change(func() {
-		a := s.ensureAccount(account)
+	return s.change(func() bool {
+		a, changed := s.ensureAccount(account)
 		if a.Databases[db] == nil {
 			a.Databases[db] = newDatabase(db, s.opts.Clock())
+			changed = true
 		}
+		return changed
 	})
 }
 
 // EnsureSchema creates a database and schema under the exact names given.
 func (s *Server) EnsureSchema(account, db, schema string) error {
-	return s.change(func() {
-		a := s.ensureAccount(account)
+	return s.change(func() bool {
+		a, changed := s.ensureAccount(account)
 		d := a.Databases[db]
 		if d == nil {
 			d = newDatabase(db, s.opts.Clock())
 			a.Databases[db] = d
+			changed = true
 		}
 		if d.Schemas[schema] == nil {
 			d.Schemas[schema] = newSchema(schema, s.opts.Clock())
+			changed = true
 		}
+		return changed
 	})
 }
 
@@ -305,12 +324,25 @@ func (s *Server) Snapshot(account string) (Account, error) {
 	return a.clone()
 }
 
-// change runs fn under the lock and saves the state.
-func (s *Server) change(fn func()) error {
+// change runs fn under the lock and saves the state when fn reports a
+// change, or when an earlier save failed. Each save writes the whole world,
+// so skipping it for an Ensure call that finds everything in place keeps
+// the cost of seeding a request from growing with the world.
+func (s *Server) change(fn func() bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fn()
-	return saveWorld(s.opts.Dir, s.world)
+	if !fn() && !s.unsaved {
+		return nil
+	}
+	return s.save()
+}
+
+// save writes the world to the state file and records whether the file
+// now lags the world in memory. Callers hold s.mu.
+func (s *Server) save() error {
+	err := saveWorld(s.opts.Dir, s.world)
+	s.unsaved = err != nil
+	return err
 }
 
 func randomToken() string {
