@@ -211,12 +211,23 @@ const servedLocalRefsFix = "use an aws-secretsmanager:, azure-keyvault: or gcp-s
 // service has not recorded its list yet, and the steps reject such a
 // reference then.
 func checkServedLocalRefs(dir string, req request.Request) error {
-	fields, err := servedLocalRefErrors(dir, req, servedLocalRefsFix)
-	if err != nil || len(fields) == 0 {
+	reason, err := servedLocalRefsRejection(dir, req)
+	if err != nil || reason == "" {
 		return err
 	}
-	return usagef("the repolink up that serves %s rejects a credential reference of the request:%s\nnothing was created",
-		dir, formatFieldErrors(fields))
+	return usagef("%s\nnothing was created", reason)
+}
+
+// servedLocalRefsRejection returns why the repolink up serving dir rejects
+// a credential reference of req, or "" when it rejects none. Plan reports
+// the reason as the one that run would give.
+func servedLocalRefsRejection(dir string, req request.Request) (string, error) {
+	fields, err := servedLocalRefErrors(dir, req, servedLocalRefsFix)
+	if err != nil || len(fields) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("the repolink up that serves %s rejects a credential reference of the request:%s",
+		dir, formatFieldErrors(fields)), nil
 }
 
 // servedExecutionRefsFix is the change that lets redrive or teardown hand

@@ -84,6 +84,9 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), &report); err != nil {
 		return err
 	}
+	if err := addServedRejection(*stateDir, req, &report); err != nil {
+		return err
+	}
 	// A sandbox that plan started itself has no Snowflake account, user or
 	// secrets for the request yet, so every Snowflake item would be unknown.
 	// The sandbox of another process is prepared by that process, and seed
@@ -190,6 +193,31 @@ func addExecutions(ctx context.Context, dir string, req request.Request, flags s
 	if teardown != nil && !teardown.StartedAt.Before(latest.StartedAt) {
 		tv := newView(*teardown)
 		report.Teardown = &tv
+	}
+	return nil
+}
+
+// addServedRejection sets report.Rejected when the repolink up serving dir
+// rejects a credential reference or the CodeArtifact domain of req. Run
+// checks both against up's lists before the intake checks of
+// addExecutions, so their reasons replace any reason of those. The report
+// names both lists' reasons, where run stops at the first.
+func addServedRejection(dir string, req request.Request, report *planReport) error {
+	if serving, _ := serviceStatus(dir); !serving {
+		return nil
+	}
+	var reasons []string
+	for _, check := range []func(string, request.Request) (string, error){servedLocalRefsRejection, servedDomainsRejection} {
+		reason, err := check(dir, req)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			reasons = append(reasons, reason)
+		}
+	}
+	if len(reasons) > 0 {
+		report.Rejected = strings.Join(reasons, "\n")
 	}
 	return nil
 }

@@ -77,12 +77,23 @@ func servedDomainErrors(dir string, req request.Request, fix string) ([]request.
 // domain. The service's preflight would reject the request only after an
 // execution had started and taken a run name.
 func checkServedDomains(dir string, req request.Request) error {
-	fields, err := servedDomainErrors(dir, req, codeArtifactDomainsFix)
-	if err != nil || len(fields) == 0 {
+	reason, err := servedDomainsRejection(dir, req)
+	if err != nil || reason == "" {
 		return err
 	}
-	return usagef("the repolink up that serves %s rejects the CodeArtifact domain of the request:%s\nnothing was created",
-		dir, formatFieldErrors(fields))
+	return usagef("%s\nnothing was created", reason)
+}
+
+// servedDomainsRejection returns why the repolink up serving dir rejects
+// the CodeArtifact domain of req, or "" when it does not. Plan reports the
+// reason as the one that run would give.
+func servedDomainsRejection(dir string, req request.Request) (string, error) {
+	fields, err := servedDomainErrors(dir, req, codeArtifactDomainsFix)
+	if err != nil || len(fields) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("the repolink up that serves %s rejects the CodeArtifact domain of the request:%s",
+		dir, formatFieldErrors(fields)), nil
 }
 
 // servedExecutionDomainsFix is the change that lets redrive hand an
