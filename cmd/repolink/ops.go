@@ -208,10 +208,17 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if undriven(ctx, eng, dir, x) {
 		resume = undrivenAdvice(x, flags, commandFlags(false, *stateDir))
 	}
-	if *output == "json" {
-		return writeJSONTo(stdout, newStatusView(x, v, flags, resume))
+	next, err := supersededAdvice(ctx, eng, x, v.RequestID, flags, commandFlags(false, *stateDir))
+	if err != nil {
+		return err
 	}
-	printStatus(stdout, x, v, flags)
+	if next == "" {
+		next = nextAction(x, flags, requestPlaceholder)
+	}
+	if *output == "json" {
+		return writeJSONTo(stdout, newStatusView(v, next, resume))
+	}
+	writeStatus(stdout, x, v, flags, next)
 	if resume != "" {
 		fmt.Fprintf(stdout, "next:          %s\n", resume)
 	}
@@ -228,13 +235,13 @@ type statusView struct {
 	Next string `json:"next,omitempty"`
 }
 
-// newStatusView returns the status view of execution x, whose view is v.
-// flags are as for printStatus, and resume is the undrivenAdvice for x, or
-// "" while a process runs x.
-func newStatusView(x engine.Execution, v executionView, flags, resume string) statusView {
+// newStatusView returns the status view of the execution whose view is v.
+// next is the next action when the execution closed without success, and
+// resume is the undrivenAdvice for it, or "" while a process runs it.
+func newStatusView(v executionView, next, resume string) statusView {
 	sv := statusView{executionView: v, Next: resume}
 	if v.Status != engine.StatusRunning && v.Status != engine.StatusSucceeded {
-		sv.Next = nextAction(x, flags, requestPlaceholder)
+		sv.Next = next
 	}
 	return sv
 }
@@ -269,6 +276,38 @@ func nextAction(x engine.Execution, flags, requestFile string) string {
 	return workflow.NextActionForInput(x.Status, x.Error, x.Input, cmds)
 }
 
+// supersededAdvice returns the next action for the closed provision
+// execution x of the request with ID id when a later provision execution
+// or a teardown of the request started after it, because redrive rejects
+// x then (checkLatestRun). It returns "" otherwise. flags are as for
+// nextCommands, and statusFlags are those of a suggested status command.
+func supersededAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, statusFlags string) (string, error) {
+	if x.Machine != provisionMachine || id == "" || x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded {
+		return "", nil
+	}
+	run := nextCommands(x.Machine, x.Name, flags, requestPlaceholder).Run
+	later, err := eng.ListMachine(ctx, provisionMachine, x.StartedAt)
+	if err != nil {
+		return "", err
+	}
+	// ListMachine returns the latest started first.
+	for _, other := range later {
+		if other.Name == x.Name || !runOf(other, provisionMachine, id) {
+			continue
+		}
+		return fmt.Sprintf("execution %s of request %s started after this one and is %s, so %s cannot be redriven; "+
+			"'repolink status%s %s' shows it and how to continue it, or %s to start a new execution",
+			other.Name, id, other.Status, x.Name, statusFlags, other.Name, run), nil
+	}
+	teardown, err := latestTeardown(ctx, eng, id, x.Name)
+	if err != nil || teardown == nil {
+		return "", err
+	}
+	return fmt.Sprintf("teardown %s of request %s started after this execution and is %s, so %s cannot be redriven; "+
+		"%s to provision afresh, which starts a new execution",
+		teardown.Name, id, teardown.Status, x.Name, run), nil
+}
+
 // lacksRequest reports whether x is an execution of one of repolink's
 // machines, which all read the request at $.request, without a request in
 // its input. A redrive of it fails the same way.
@@ -281,6 +320,12 @@ func lacksRequest(x engine.Execution) bool {
 // commands that continue it when it did not succeed. flags are the flags
 // that those commands need.
 func printStatus(w io.Writer, x engine.Execution, v executionView, flags string) {
+	writeStatus(w, x, v, flags, nextAction(x, flags, requestPlaceholder))
+}
+
+// writeStatus is printStatus with next as the next action of an execution
+// that did not succeed.
+func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next string) {
 	fmt.Fprintf(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
 		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
@@ -303,7 +348,7 @@ func printStatus(w io.Writer, x engine.Execution, v executionView, flags string)
 		if reason := failureText(x, flags); reason != "" {
 			fmt.Fprintf(w, "error:         %s\n", reason)
 		}
-		fmt.Fprintf(w, "next:          %s\n", nextAction(x, flags, requestPlaceholder))
+		fmt.Fprintf(w, "next:          %s\n", next)
 	}
 
 	var resources map[string]struct {
