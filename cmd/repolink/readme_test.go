@@ -39,3 +39,25 @@ func TestReadmeTokenFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeLocalResumeCredentials checks that the README warns that a
+// run, redrive or teardown without repolink up resumes the other open
+// executions of the state directory, whose steps read env: and file:
+// references from that process, and says what the operator does about it.
+func TestReadmeLocalResumeCredentials(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(data)), " ")
+	for _, want := range []string{
+		"also resumes every other execution left open in the directory",
+		"read their requests' `env:` and `file:` references from the environment and files of this process",
+		"start `repolink up` on the directory",
+		"export the same variables",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("README does not say %q", want)
+		}
+	}
+}
