@@ -529,12 +529,20 @@ func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) s
 // ID id. Execution names derive from request IDs, so the name of one
 // request's rerun or teardown can be another request's first execution.
 func runOf(x engine.Execution, machine, id string) bool {
+	if x.Machine != machine {
+		return false
+	}
+	// The decoded request is kept per execution, because the start checks
+	// run this for every running execution at each start.
+	if req, ok := executionRequest(x); ok {
+		return req.ID == id
+	}
 	var doc struct {
 		Request struct {
 			ID string `json:"id"`
 		} `json:"request"`
 	}
-	return x.Machine == machine && json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == id
+	return json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == id
 }
 
 func sameJSON(a, b []byte) bool {
