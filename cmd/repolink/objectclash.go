@@ -267,8 +267,11 @@ type inputKey struct {
 	hash uint64
 }
 
-// maxDecodedInputs bounds decodedInputs; past it the cache starts over.
-const maxDecodedInputs = 100_000
+// maxDecodedInputs bounds decodedInputs, whose requests take about 1.3 KB
+// each, so that it holds at most about 13 MB; past it the cache starts
+// over, and a store with more provision executions decodes them again at
+// each start.
+const maxDecodedInputs = 10_000
 
 // inputSeed seeds the hashes of decodedInputs.
 var inputSeed = maphash.MakeSeed()
