@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -171,11 +167,7 @@ func newServedLocalRefs(list string, own []string) (servedLocalRefs, error) {
 
 // line returns the record as a line of the service lock file.
 func (r servedLocalRefs) line() ([]byte, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode allowed local references: %w", err)
-	}
-	return append(append([]byte(localRefsRecordPrefix), data...), '\n'), nil
+	return lockRecordLine(localRefsRecordPrefix, "allowed local references", r)
 }
 
 // readServedLocalRefs reads the record of the repolink up that serves dir
@@ -183,19 +175,8 @@ func (r servedLocalRefs) line() ([]byte, error) {
 // while the service starts.
 func readServedLocalRefs(dir string) (servedLocalRefs, bool) {
 	var record servedLocalRefs
-	data, err := os.ReadFile(filepath.Join(dir, lockFile))
-	if err != nil {
-		return record, false
-	}
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	scanner.Buffer(nil, len(data)+1)
-	for scanner.Scan() {
-		text, ok := strings.CutPrefix(scanner.Text(), localRefsRecordPrefix)
-		if ok && json.Unmarshal([]byte(text), &record) == nil {
-			return record, true
-		}
-	}
-	return record, false
+	ok := readLockRecord(dir, localRefsRecordPrefix, &record)
+	return record, ok
 }
 
 // servedLocalRefsFix is the change that lets run hand a request with a

@@ -1,13 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -28,11 +22,7 @@ const domainsRecordPrefix = "codeartifact-domains "
 
 // line returns the record as a line of the service lock file.
 func (r servedDomains) line() ([]byte, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode CodeArtifact domains: %w", err)
-	}
-	return append(append([]byte(domainsRecordPrefix), data...), '\n'), nil
+	return lockRecordLine(domainsRecordPrefix, "CodeArtifact domains", r)
 }
 
 // readServedDomains reads the record of the repolink up that serves dir
@@ -40,19 +30,8 @@ func (r servedDomains) line() ([]byte, error) {
 // while the service starts.
 func readServedDomains(dir string) (servedDomains, bool) {
 	var record servedDomains
-	data, err := os.ReadFile(filepath.Join(dir, lockFile))
-	if err != nil {
-		return record, false
-	}
-	scanner := bufio.NewScanner(bytes.NewReader(data))
-	scanner.Buffer(nil, len(data)+1)
-	for scanner.Scan() {
-		text, ok := strings.CutPrefix(scanner.Text(), domainsRecordPrefix)
-		if ok && json.Unmarshal([]byte(text), &record) == nil {
-			return record, true
-		}
-	}
-	return record, false
+	ok := readLockRecord(dir, domainsRecordPrefix, &record)
+	return record, ok
 }
 
 // servedDomainErrors returns the error of $.repository.index_url when req is
