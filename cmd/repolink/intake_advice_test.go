@@ -18,8 +18,8 @@ import (
 
 // TestStartExecutionConflictAdvice checks that the StartExecution check of
 // a sandbox repolink up suggests commands with --sandbox, which a sandbox
-// state directory needs, and asks the caller to start the execution
-// again, not to run a file.
+// state directory needs. Its message ends with starting the execution
+// again, not with running a file.
 func TestStartExecutionConflictAdvice(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
@@ -161,10 +161,10 @@ func TestChangedRunAfterTeardownNoWarning(t *testing.T) {
 	}
 }
 
-// TestRunChecksCodeArtifactDomainsOfUp checks that run rejects a request
-// of auth type codeartifact whose domain the repolink up serving the state
-// directory does not list, with exit status 2 and without starting an
-// execution, and lets it through once up lists the domain.
+// TestRunChecksCodeArtifactDomainsOfUp checks that run rejects a
+// codeartifact request whose domain the serving repolink up does not list.
+// It exits 2 and starts no execution, and accepts the request once up
+// lists the domain.
 func TestRunChecksCodeArtifactDomainsOfUp(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")

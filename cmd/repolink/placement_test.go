@@ -174,7 +174,7 @@ func TestRunRejectsPlacementOfFailedRun(t *testing.T) {
 
 // checkPlacementOfFailedRun runs request id with the sandbox AWS rejecting
 // the call match, and checks that the failed run blocks a run of id with
-// another Snowflake account until its teardown. recorded says whether the
+// another Snowflake account until its teardown. recorded is true when the
 // failed run's status lists the created proxy VM.
 func checkPlacementOfFailedRun(t *testing.T, id, match string, recorded bool) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")

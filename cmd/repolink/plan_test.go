@@ -197,7 +197,7 @@ func TestPlanOtherRequestConflicts(t *testing.T) {
 	}
 
 	// The objects belong to a run that succeeded, so a run is rejected
-	// before it starts, and plan says so too.
+	// before it starts, and plan reports that too.
 	rejected := "request DATA-5000 names secret PLATFORM.PACKAGES.CORP_PYPI_SECRET"
 	if want := "a run would be rejected: " + rejected; !strings.Contains(out, want) {
 		t.Errorf("plan output lacks %q:\n%s", want, out)

@@ -43,7 +43,7 @@ func TestReadmeTokenFormats(t *testing.T) {
 // TestReadmeLocalResumeCredentials checks that the README warns that a
 // run, redrive or teardown without repolink up resumes the other open
 // executions of the state directory, whose steps read env: and file:
-// references from that process, and says what the operator does about it.
+// references from that process, and names what the operator should do.
 func TestReadmeLocalResumeCredentials(t *testing.T) {
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {

@@ -267,9 +267,9 @@ func postRejectedRequest(t *testing.T, url, id string, edit func(map[string]any)
 }
 
 // TestRunChecksLocalRefsOfUp checks that run rejects a request whose env:
-// reference the repolink up that serves the state directory does not
-// allow, or that names a secret of the service, with exit status 2 and
-// without starting an execution, as POST /v1/requests rejects it.
+// reference the serving repolink up does not allow, or that names a secret
+// of the service. It exits 2 and starts no execution, as POST
+// /v1/requests rejects the request.
 func TestRunChecksLocalRefsOfUp(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")

@@ -359,7 +359,7 @@ func TestPollRenewsDespiteSlowEndpointQuery(t *testing.T) {
 }
 
 // staleList is a credential registry whose List returns the records of an
-// earlier read, as a poll sees them when a run replaces a record after the
+// earlier read, as a poll lists them when a run replaces a record after the
 // poll listed it.
 type staleList struct {
 	workflow.CredentialRegistry

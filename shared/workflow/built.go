@@ -29,11 +29,11 @@ func BuiltAny(resources json.RawMessage) bool {
 }
 
 // MayHaveBuilt reports whether a provision run that stopped before it
-// succeeded may have left resources that a teardown must remove. That is
-// so when resources, the last $.resources of its history, records a built
-// resource (see BuiltAny), and also when lastTask, the last Task state the
-// run entered, is a building step: a step that fails after its cloud call
-// succeeded records nothing, so its resource shows in no output. A run
+// succeeded may have left resources that a teardown must remove.
+// resources is the last $.resources of its history, and it counts when it
+// records a built resource (see BuiltAny). lastTask is the last Task state
+// the run entered, and it counts when it is a building step, because a
+// step that fails after its cloud call succeeded records nothing. A run
 // that entered no Task state after preflight built nothing.
 func MayHaveBuilt(lastTask string, resources json.RawMessage) bool {
 	return BuiltAny(resources) || (lastTask != "" && lastTask != PreflightState)

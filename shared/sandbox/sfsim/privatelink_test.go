@@ -118,15 +118,15 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 		}
 	}
 	sb.link.mu.Unlock()
-	held := make(chan error, 1)
+	firstDone := make(chan error, 1)
 	go func() {
-		held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", "held.example.com"))
+		firstDone <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", "held.example.com"))
 	}()
 	<-entered
 	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", "late.example.com"))
 	close(release)
 
-	if err := <-held; err != nil {
+	if err := <-firstDone; err != nil {
 		t.Errorf("provision that took the last place: %v", err)
 	}
 	if lateErr == nil || !strings.Contains(lateErr.Error(), "the maximum") {
@@ -183,13 +183,13 @@ func TestProvisionHostTakenInFlight(t *testing.T) {
 		}
 	}
 	sb.link.mu.Unlock()
-	held := make(chan error, 1)
-	go func() { held <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
 	<-entered
 	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
 	close(release)
 
-	if err := <-held; err != nil {
+	if err := <-firstDone; err != nil {
 		t.Errorf("first provision for the host: %v", err)
 	}
 	if lateErr == nil || !strings.Contains(lateErr.Error(), "already used by the endpoint to 'svc-held'") {

@@ -435,10 +435,10 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 
 // TestWebhookRejectsPlacementOfFailedRun checks that a run that failed in
 // a building step blocks a request that moves it to another Snowflake
-// account, as a succeeded run does: after it recorded a created resource,
-// and in the building step itself, which records nothing but may have
-// built before it failed. The reason names the teardown and the redrive of
-// the failed run.
+// account, as a succeeded run does. The run fails once after it recorded a
+// created resource, and once in the building step itself, which records
+// nothing but may have built before it failed. The reason names the
+// teardown and the redrive of the failed run.
 func TestWebhookRejectsPlacementOfFailedRun(t *testing.T) {
 	t.Run("after a recorded resource", func(t *testing.T) {
 		checkWebhookPlacementOfFailedRun(t, func(f *teardownFixture) { f.failCheck.Store(true) })

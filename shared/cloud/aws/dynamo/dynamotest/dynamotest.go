@@ -104,7 +104,8 @@ type launcherProcess struct {
 	mu     sync.Mutex
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	// err is why the process could not start, reported to every test.
+	// err is the error that kept the process from starting, reported to
+	// every test.
 	err error
 }
 
