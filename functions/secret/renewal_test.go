@@ -48,20 +48,8 @@ func credentialStores(t *testing.T) map[string]func(t *testing.T) workflow.Crede
 func TestRenewalWaitsForPasswordRun(t *testing.T) {
 	for name, open := range credentialStores(t) {
 		t.Run(name, func(t *testing.T) {
-			sb := sfsandbox.Start(t)
-			sb.Request = tokentest.Request(sb.Request)
-			clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
-			issuer := &tokentest.Issuer{Clock: clock}
-			issuer.Env(sb.Env)
-			sb.Env.Credentials = open(t)
-			if _, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request, Execution: "DATA-4711-r1"}); err != nil {
-				t.Fatalf("secret step with codeartifact: %v", err)
-			}
-			records, err := sb.Env.Credentials.List(t.Context())
-			if err != nil || len(records) != 1 {
-				t.Fatalf("expiry records = %+v, %v; want one", records, err)
-			}
-			clock.Advance(9 * time.Hour)
+			f := newRenewalFixture(t, open(t))
+			sb := f.sb
 
 			passwordRun := sb.Request
 			passwordRun.Repository.Auth = request.Auth{Type: "password", Username: "svc-pypi", PasswordRef: "env:PYPI_PASSWORD"}
@@ -75,7 +63,7 @@ func TestRenewalWaitsForPasswordRun(t *testing.T) {
 			var duringClaim error
 			afterRenewalClaim = func() { duringClaim = runPassword() }
 			t.Cleanup(func() { afterRenewalClaim = nil })
-			if _, err := Renew(t.Context(), sb.Env, records[0]); err != nil {
+			if _, err := Renew(t.Context(), sb.Env, f.listed); err != nil {
 				t.Fatalf("Renew: %v", err)
 			}
 			afterRenewalClaim = nil
@@ -92,7 +80,7 @@ func TestRenewalWaitsForPasswordRun(t *testing.T) {
 			if user, password := secretValue(t, sb); user != "svc-pypi" || password != "user-password" {
 				t.Errorf("secret holds user %q and password %q, want the password run's", user, password)
 			}
-			records, err = sb.Env.Credentials.List(t.Context())
+			records, err := sb.Env.Credentials.List(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,23 +98,12 @@ func TestRenewalWaitsForPasswordRun(t *testing.T) {
 func TestRenewalClaimLapses(t *testing.T) {
 	for name, open := range credentialStores(t) {
 		t.Run(name, func(t *testing.T) {
-			sb := sfsandbox.Start(t)
-			sb.Request = tokentest.Request(sb.Request)
-			clock := simtest.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
-			issuer := &tokentest.Issuer{Clock: clock}
-			issuer.Env(sb.Env)
-			sb.Env.Credentials = open(t)
-			if _, err := Run(t.Context(), sb.Env, workflow.Document{Request: sb.Request, Execution: "DATA-4711-r1"}); err != nil {
-				t.Fatalf("secret step with codeartifact: %v", err)
-			}
-			records, err := sb.Env.Credentials.List(t.Context())
-			if err != nil || len(records) != 1 {
-				t.Fatalf("expiry records = %+v, %v; want one", records, err)
-			}
-			if _, err := claimRenewal(t.Context(), sb.Env, records[0]); err != nil {
+			f := newRenewalFixture(t, open(t))
+			sb, clock := f.sb, f.clock
+			if _, err := claimRenewal(t.Context(), sb.Env, f.listed); err != nil {
 				t.Fatalf("claimRenewal: %v", err)
 			}
-			if _, err := claimRenewal(t.Context(), sb.Env, records[0]); err == nil {
+			if _, err := claimRenewal(t.Context(), sb.Env, f.listed); err == nil {
 				t.Error("a second claim during the first one succeeded")
 			}
 
