@@ -96,52 +96,17 @@ func checkHostClash(ctx context.Context, eng *engine.Engine, all []engine.Execut
 	if req.ID == "" || endpointHost(req) == "" {
 		return nil
 	}
-	for i, x := range all {
-		other, ok := provisionRequest(x)
-		if !ok || other.ID == "" || other.ID == req.ID || !sameEndpointHost(req, other) {
-			continue
-		}
-		live, err := mayHaveResources(ctx, eng, x, other.ID)
-		if err != nil {
-			return err
-		}
-		if !live {
-			continue
-		}
-		first, err := hostOwnedEarlier(ctx, eng, all[i+1:], req, other)
-		if err != nil {
-			return err
-		}
-		if first {
-			continue
-		}
-		return &hostClashError{
-			requestID: req.ID,
-			host:      endpointHost(req),
-			account:   req.Snowflake.Account,
-			other:     other.ID,
-			earlier:   x.Name,
-			status:    x.Status,
-			flags:     flags,
-		}
+	x, other, err := firstClash(ctx, eng, all, req, sameEndpointHost)
+	if err != nil || x == nil {
+		return err
 	}
-	return nil
-}
-
-// hostOwnedEarlier reports whether one of the executions earlier, which
-// all started before the execution of request other, is a provision
-// execution of req's ID with the endpoint host of other whose resources
-// may exist.
-func hostOwnedEarlier(ctx context.Context, eng *engine.Engine, earlier []engine.Execution, req, other request.Request) (bool, error) {
-	for _, x := range earlier {
-		own, ok := provisionRequest(x)
-		if !ok || own.ID != req.ID || !sameEndpointHost(own, other) {
-			continue
-		}
-		live, err := mayHaveResources(ctx, eng, x, req.ID)
-		if err != nil || live {
-			return live, err
-		}
+	return &hostClashError{
+		requestID: req.ID,
+		host:      endpointHost(req),
+		account:   req.Snowflake.Account,
+		other:     other.ID,
+		earlier:   x.Name,
+		status:    x.Status,
+		flags:     flags,
 	}
-	return false, nil
 }

@@ -177,60 +177,73 @@ func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Reque
 	if err != nil {
 		return err
 	}
-	for i, x := range all {
-		other, ok := provisionRequest(x)
-		if !ok || other.ID == "" || other.ID == req.ID {
+	x, other, err := firstClash(ctx, eng, all, req, func(a, b request.Request) bool {
+		return len(sharedObjects(a, b)) > 0
+	})
+	if err != nil {
+		return err
+	}
+	if x == nil {
+		return checkHostClash(ctx, eng, all, req, flags)
+	}
+	clash := &objectClashError{
+		requestID: req.ID,
+		route:     req.Route,
+		objects:   sharedObjects(req, other),
+		account:   req.Snowflake.Account,
+		other:     other.ID,
+		earlier:   x.Name,
+		status:    x.Status,
+		flags:     flags,
+	}
+	// A teardown that failed or runs is the one to finish, not a new one.
+	teardown, err := latestTeardown(ctx, eng, other.ID, x.Name)
+	if err != nil {
+		return err
+	}
+	if teardown != nil {
+		clash.teardown, clash.teardownStatus = teardown.Name, teardown.Status
+	}
+	return clash
+}
+
+// firstClash returns the latest of all, the provision executions newest
+// first, that ran another request ID whose request clashes with req and
+// whose resources may exist, with that request. An execution is skipped
+// when a clashing execution of req's own ID with resources started before
+// it, because the first request keeps what it claimed. It returns a nil
+// execution when there is none.
+func firstClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, clashes func(a, b request.Request) bool) (*engine.Execution, request.Request, error) {
+	for i := range all {
+		other, ok := provisionRequest(all[i])
+		if !ok || other.ID == "" || other.ID == req.ID || !clashes(req, other) {
 			continue
 		}
-		shared := sharedObjects(req, other)
-		if len(shared) == 0 {
-			continue
-		}
-		live, err := mayHaveResources(ctx, eng, x, other.ID)
+		live, err := mayHaveResources(ctx, eng, all[i], other.ID)
 		if err != nil {
-			return err
+			return nil, request.Request{}, err
 		}
 		if !live {
 			continue
 		}
-		first, err := ownedEarlier(ctx, eng, all[i+1:], req, other)
+		first, err := ownedEarlier(ctx, eng, all[i+1:], req, other, clashes)
 		if err != nil {
-			return err
+			return nil, request.Request{}, err
 		}
-		if first {
-			continue
+		if !first {
+			return &all[i], other, nil
 		}
-		clash := &objectClashError{
-			requestID: req.ID,
-			route:     req.Route,
-			objects:   shared,
-			account:   req.Snowflake.Account,
-			other:     other.ID,
-			earlier:   x.Name,
-			status:    x.Status,
-			flags:     flags,
-		}
-		// A teardown that failed or runs is the one to finish, not a new one.
-		teardown, err := latestTeardown(ctx, eng, other.ID, x.Name)
-		if err != nil {
-			return err
-		}
-		if teardown != nil {
-			clash.teardown, clash.teardownStatus = teardown.Name, teardown.Status
-		}
-		return clash
 	}
-	return checkHostClash(ctx, eng, all, req, flags)
+	return nil, request.Request{}, nil
 }
 
 // ownedEarlier reports whether one of the executions earlier, which all
 // started before the execution of request other, is a provision execution
-// of req's ID that names the same Snowflake objects as other and whose
-// resources may exist.
-func ownedEarlier(ctx context.Context, eng *engine.Engine, earlier []engine.Execution, req, other request.Request) (bool, error) {
+// of req's ID that clashes with other and whose resources may exist.
+func ownedEarlier(ctx context.Context, eng *engine.Engine, earlier []engine.Execution, req, other request.Request, clashes func(a, b request.Request) bool) (bool, error) {
 	for _, x := range earlier {
 		own, ok := provisionRequest(x)
-		if !ok || own.ID != req.ID || len(sharedObjects(own, other)) == 0 {
+		if !ok || own.ID != req.ID || !clashes(own, other) {
 			continue
 		}
 		live, err := mayHaveResources(ctx, eng, x, req.ID)
