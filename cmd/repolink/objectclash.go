@@ -169,13 +169,18 @@ func sharedObjects(a, b request.Request) []string {
 // it. The owner check of the secret, integration and repository steps
 // then stops the second one.
 func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
-	if req.ID == "" || req.Repository.Name == "" {
-		return nil
-	}
-	// ListMachineInputs returns the latest started first.
 	all, err := eng.ListMachineInputs(ctx, provisionMachine)
 	if err != nil {
 		return err
+	}
+	return objectClash(ctx, eng, all, req, flags)
+}
+
+// objectClash is checkObjectClash on all, the provision executions newest
+// first.
+func objectClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
+	if req.ID == "" || req.Repository.Name == "" {
+		return nil
 	}
 	x, other, err := firstClash(ctx, eng, all, req, func(a, b request.Request) bool {
 		return len(sharedObjects(a, b)) > 0

@@ -57,22 +57,30 @@ func (e *placementChangeError) Error() string {
 		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.earlier, next)
 }
 
-// checkPlacement returns a *placementChangeError when req changes a
+// checkIntake runs placementConflict and then objectClash on one listing
+// of the provision executions, as every start does.
+func checkIntake(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
+	all, err := eng.ListMachineInputs(ctx, provisionMachine)
+	if err != nil {
+		return err
+	}
+	if err := placementConflict(ctx, eng, all, req, flags); err != nil {
+		return err
+	}
+	return objectClash(ctx, eng, all, req, flags)
+}
+
+// placementConflict returns a *placementChangeError when req changes a
 // placement field from an earlier provision execution of its ID whose
 // resources may exist: one that runs or succeeded, or one that failed,
 // timed out or was aborted once a building step had started (see
 // workflow.MayHaveBuilt). A succeeded teardown of the request that started
 // after the execution clears it. A run that stopped in preflight, before
-// any building step, is not checked. flags are the flags of the suggested
-// commands.
-func checkPlacement(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
+// any building step, is not checked. all are the provision executions,
+// the latest started first, and flags the flags of the suggested commands.
+func placementConflict(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
 	if req.ID == "" {
 		return nil
-	}
-	// ListMachineInputs returns the latest started first.
-	all, err := eng.ListMachineInputs(ctx, provisionMachine)
-	if err != nil {
-		return err
 	}
 	laterRun := false
 	for _, x := range all {

@@ -161,10 +161,7 @@ func addExecutions(ctx context.Context, dir string, req request.Request, flags s
 		return err
 	}
 	defer eng.Close()
-	err = checkPlacement(ctx, eng, req, flags)
-	if err == nil {
-		err = checkObjectClash(ctx, eng, req, flags)
-	}
+	err = checkIntake(ctx, eng, req, flags)
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
 		report.Rejected = conflict.Error()

@@ -475,10 +475,7 @@ func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.R
 	if teardown != nil {
 		return "", false, &teardownRunningError{requestID: req.ID, teardown: teardown.Name}
 	}
-	if err := checkPlacement(ctx, eng, req, ""); err != nil {
-		return "", false, err
-	}
-	if err := checkObjectClash(ctx, eng, req, ""); err != nil {
+	if err := checkIntake(ctx, eng, req, ""); err != nil {
 		return "", false, err
 	}
 	if err := runPrepare(ctx, prepare); err != nil {

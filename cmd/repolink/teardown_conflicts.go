@@ -192,7 +192,7 @@ func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution,
 // API of repolink up. The check rejects a teardown of a request while a
 // provision execution or another teardown of it runs. It rejects a provision execution while a
 // teardown or another provision execution of its request runs, and one
-// that changes the placement of an earlier run (checkPlacement) or names
+// that changes the placement of an earlier run (placementConflict) or names
 // the Snowflake objects of another request's run (checkObjectClash). A start of
 // the running execution itself passes, so that StartExecution stays
 // idempotent. flags are the flags of the suggested stop commands, and
@@ -228,18 +228,15 @@ func startCheck(eng *engine.Engine, flags, runFlags string) func(context.Context
 	}
 }
 
-// checkPlacementOfInput runs checkPlacement and checkObjectClash on the
-// request in the execution input of a provision execution. An input without
-// a request passes, because its first step fails.
+// checkPlacementOfInput runs checkIntake on the request in the execution
+// input of a provision execution. An input without a request passes,
+// because its first step fails.
 func checkPlacementOfInput(ctx context.Context, eng *engine.Engine, input json.RawMessage, flags string) error {
 	var doc workflow.Document
 	if json.Unmarshal(input, &doc) != nil {
 		return nil
 	}
-	if err := checkPlacement(ctx, eng, doc.Request, flags); err != nil {
-		return err
-	}
-	return checkObjectClash(ctx, eng, doc.Request, flags)
+	return checkIntake(ctx, eng, doc.Request, flags)
 }
 
 // lockStartsOfInput returns the sfnapi.Options.LockStarts for the Step
