@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"sigs.k8s.io/yaml"
@@ -220,6 +221,11 @@ func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
 		return nil, fmt.Errorf("request is empty")
 	}
 	if trimmed[0] == '{' || jsonOnly {
+		// encoding/json replaces each invalid byte with U+FFFD, so an ID
+		// such as "DATA-\xff" would run as another request than the file's.
+		if !utf8.Valid(trimmed) {
+			return nil, fmt.Errorf("invalid JSON: the text is not valid UTF-8 at byte %d; save the file as UTF-8", invalidUTF8Offset(data))
+		}
 		return trimmed, nil
 	}
 	if err := checkOneDocument(trimmed); err != nil {
@@ -232,6 +238,19 @@ func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
 		return nil, fmt.Errorf(invalidYAML+"%s", repeatedKeyPattern.ReplaceAllString(err.Error(), repeatedKeyMessage))
 	}
 	return doc, nil
+}
+
+// invalidUTF8Offset returns the offset in data of the first byte that
+// does not start a valid UTF-8 sequence, or len(data) when there is none.
+func invalidUTF8Offset(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
 }
 
 // repeatedKeyPattern matches the go.yaml.in/yaml/v2 error for a repeated

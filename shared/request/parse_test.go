@@ -25,3 +25,31 @@ func TestParseByteOrderMark(t *testing.T) {
 		})
 	}
 }
+
+// TestParseInvalidUTF8 checks that a JSON request with a byte that is not
+// UTF-8 is rejected at $ with the byte's offset, instead of running with
+// U+FFFD in place of the byte.
+func TestParseInvalidUTF8(t *testing.T) {
+	for name, parse := range map[string]func([]byte) (Request, error){
+		"Parse":     Parse,
+		"ParseJSON": ParseJSON,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parse([]byte("{\"id\": \"DATA-\xff\", \"route\": \"public\"}"))
+			var invalid *ValidationError
+			if !errors.As(err, &invalid) {
+				t.Fatalf("error = %v, want a *ValidationError", err)
+			}
+			if len(invalid.Fields) != 1 {
+				t.Fatalf("fields = %+v, want one", invalid.Fields)
+			}
+			if got := invalid.Fields[0].Path; got != "$" {
+				t.Errorf("path = %q, want $", got)
+			}
+			want := "invalid JSON: the text is not valid UTF-8 at byte 13; save the file as UTF-8"
+			if got := invalid.Fields[0].Message; got != want {
+				t.Errorf("message = %q, want %q", got, want)
+			}
+		})
+	}
+}
