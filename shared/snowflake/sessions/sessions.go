@@ -1,5 +1,6 @@
 // Package sessions opens Snowflake sessions for the logins named in
-// requests and keeps one per account, user and role, so that every
+// requests and keeps one per account, user, role and credential
+// reference, so that every
 // deployment reads credentials and builds the connection the same way.
 package sessions
 
@@ -8,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +54,25 @@ type Cache struct {
 	opts Options
 
 	mu       sync.Mutex
-	sessions map[string]*snowflake.Client
+	sessions map[sessionKey]*snowflake.Client
+}
+
+// sessionKey identifies a cached session. A request gets a session only
+// through its own credential references, because a session opened with
+// another request's credential would stand in for a credential that
+// Snowflake never checked.
+type sessionKey struct {
+	// login is the account, user and role, in lower case.
+	login string
+	// refs are the password, private key and passphrase references.
+	refs [3]string
+}
+
+func keyOf(sf request.Snowflake) sessionKey {
+	return sessionKey{
+		login: strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role),
+		refs:  [3]string{sf.PasswordRef, sf.PrivateKeyRef, sf.PrivateKeyPassphraseRef},
+	}
 }
 
 // New returns a cache that opens sessions with opts.
@@ -68,14 +86,15 @@ func New(opts Options) *Cache {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{opts: opts, sessions: map[string]*snowflake.Client{}}
+	return &Cache{opts: opts, sessions: map[sessionKey]*snowflake.Client{}}
 }
 
-// Session returns the session for the account, user and role of sf. It
-// reads the private key or password from its reference and opens the
-// session on first use, and returns the same session on later calls.
+// Session returns the session for the account, user and role of sf and
+// its credential references. It reads the private key or password from
+// its reference and opens the session on first use, and returns the same
+// session on later calls with the same login and references.
 func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
-	key := strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role)
+	key := keyOf(sf)
 	c.mu.Lock()
 	if s, ok := c.sessions[key]; ok {
 		c.mu.Unlock()
@@ -165,14 +184,14 @@ func (c *Cache) Close() error {
 func (c *Cache) CloseContext(ctx context.Context) error {
 	c.mu.Lock()
 	open := c.sessions
-	c.sessions = map[string]*snowflake.Client{}
+	c.sessions = map[sessionKey]*snowflake.Client{}
 	c.mu.Unlock()
 	if len(open) == 0 {
 		return nil
 	}
 
 	type result struct {
-		key string
+		key sessionKey
 		err error
 	}
 	// The channel holds every result, so that a close that ends after
@@ -190,10 +209,14 @@ func (c *Cache) CloseContext(ctx context.Context) error {
 			pending--
 			delete(open, r.key)
 			if r.err != nil {
-				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key, r.err))
+				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key.login, r.err))
 			}
 		case <-ctx.Done():
-			logins := slices.Sorted(maps.Keys(open))
+			var logins []string
+			for key := range open {
+				logins = append(logins, key.login)
+			}
+			slices.Sort(logins)
 			return errors.Join(append(errs, &NotClosedError{Logins: logins, Err: ctx.Err()})...)
 		}
 	}

@@ -217,3 +217,45 @@ func TestSessionWrongPassword(t *testing.T) {
 		t.Errorf("Close with no sessions: %v", err)
 	}
 }
+
+// TestSessionChecksEachCredential opens a session with one request's
+// password and then requests the same login through another reference,
+// which holds a wrong password. The cached session must not stand in for a
+// credential that Snowflake never checked.
+func TestSessionChecksEachCredential(t *testing.T) {
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	if err := server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"); err != nil {
+		t.Fatalf("seed sandbox snowflake: %v", err)
+	}
+
+	secrets := &fakeSecrets{values: map[string]string{
+		"env:PASSWORD":       "pw-value",
+		"env:OTHER_PASSWORD": "not-the-password",
+	}}
+	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	t.Cleanup(func() { cache.Close() })
+	login := request.Snowflake{Account: "myorg-analytics", User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD"}
+	first, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session: %v", err)
+	}
+
+	other := login
+	other.PasswordRef = "env:OTHER_PASSWORD"
+	if _, err := cache.Session(ctx, other); err == nil {
+		t.Error("Session with a reference to a wrong password returned the session of another reference")
+	}
+
+	again, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session again: %v", err)
+	}
+	if again != first {
+		t.Error("Session with the first reference opened a second session")
+	}
+}
