@@ -139,7 +139,12 @@ func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldE
 	var fields []request.FieldError
 	for _, field := range req.CredentialRefs() {
 		var message string
-		if _, ok := l.check(field.Ref); !ok {
+		if relativeFile(field.Ref) {
+			// No allow-list entry can name a relative path, so the usual
+			// advice to list the reference could not be followed.
+			message = fmt.Sprintf("%s is not allowed: this service reads a file: reference only by its absolute path, such as file:/run/secrets/index-token, "+
+				"and only when its operator allows it; %s", field.Ref, fix)
+		} else if _, ok := l.check(field.Ref); !ok {
 			message = fmt.Sprintf("%s is not allowed: this service reads env: and file: references only when its operator allows them; %s", field.Ref, fix)
 		} else if l.NamesOwnSecret(field.Ref) {
 			message = fmt.Sprintf("%s is not allowed: %s", field.Ref, ownSecretProblem)
@@ -149,6 +154,13 @@ func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldE
 		fields = append(fields, request.FieldError{Path: field.Path, Message: message})
 	}
 	return fields
+}
+
+// relativeFile reports whether ref is a file: reference whose path is not
+// absolute.
+func relativeFile(ref string) bool {
+	path, ok := strings.CutPrefix(ref, "file:")
+	return ok && !filepath.IsAbs(path)
 }
 
 func cleanAbsolute(path string) bool {

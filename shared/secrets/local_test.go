@@ -151,6 +151,33 @@ func TestAllowListFieldErrors(t *testing.T) {
 	}
 }
 
+// TestAllowListFieldErrorsRelativeFile checks that a relative file:
+// reference is rejected with the advice to give an absolute path, even by
+// a list that allows every file, because no allow-list entry can name a
+// relative path.
+func TestAllowListFieldErrorsRelativeFile(t *testing.T) {
+	list, err := ParseAllowList([]string{"file:/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request.Request{
+		Snowflake: request.Snowflake{PrivateKeyRef: "file:keys/snowflake.pem"},
+	}
+	fields := list.FieldErrors(req, "ask the operator")
+	if len(fields) != 1 {
+		t.Fatalf("got %d field errors, want 1: %+v", len(fields), fields)
+	}
+	if fields[0].Path != "$.snowflake.private_key_ref" {
+		t.Errorf("path = %s, want $.snowflake.private_key_ref", fields[0].Path)
+	}
+	if !strings.Contains(fields[0].Message, "only by its absolute path") {
+		t.Errorf("message %q does not ask for an absolute path", fields[0].Message)
+	}
+	if !strings.Contains(fields[0].Message, "ask the operator") {
+		t.Errorf("message %q does not carry the fix", fields[0].Message)
+	}
+}
+
 // symlinkTree creates, under a temporary directory:
 //
 //	allowed/key          a file
