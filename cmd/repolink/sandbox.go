@@ -57,6 +57,13 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	// Flag parsing stops at the first argument that is not a flag, so in
+	// "reset DIR --state-dir DIR" the flag would go unread and the reset
+	// would remove the default directory.
+	if fs.NArg() != 0 {
+		return usagef("sandbox reset takes no arguments; got %q; name the state directory with --state-dir DIR before any other argument\nnothing was changed",
+			strings.Join(fs.Args(), " "))
+	}
 
 	dir, err := filepath.Abs(*stateDir)
 	if err != nil {

@@ -121,3 +121,28 @@ func TestSandboxResetAcceptsModeFileAlone(t *testing.T) {
 		t.Errorf("stdout does not report the reset: %s", out)
 	}
 }
+
+// TestSandboxResetRejectsArguments checks that reset with an argument
+// other than a flag changes nothing, because flags after that argument,
+// such as --state-dir, would go unread.
+func TestSandboxResetRejectsArguments(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sandbox"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	makeFile(engineStore)(t, dir)
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir, "other")
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+	}
+	if strings.Contains(out, "removed") {
+		t.Errorf("stdout claims a reset: %s", out)
+	}
+	if !strings.Contains(errOut, `takes no arguments; got "other"`) {
+		t.Errorf("stderr %q does not name the argument", errOut)
+	}
+	if !exists(filepath.Join(dir, engineStore)) {
+		t.Error("sandbox reset removed the engine store")
+	}
+}
