@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/shared/cloud"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
@@ -28,10 +29,7 @@ type adapters struct {
 	// production endpoints and Application Default Credentials.
 	gcp     gcpadapter.Options
 	secrets *secrets.Resolver
-	waits   workflow.WaitRegistry
-	// reservations are the endpoint reservations, or nil when the
-	// deployment keeps none.
-	reservations workflow.EndpointReservations
+	stores  stores
 
 	mu        sync.Mutex
 	provider  *gcpadapter.Provider
@@ -39,32 +37,79 @@ type adapters struct {
 	snowflake *sessions.Cache
 }
 
-func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, waits workflow.WaitRegistry, reservations workflow.EndpointReservations) *adapters {
-	a := &adapters{logger: logger, gcp: gcp, waits: waits, reservations: reservations}
+// stores are the Firestore stores of the deployment, each nil when the
+// deployment keeps none, and the signing key of its notifications.
+type stores struct {
+	waits        workflow.WaitRegistry
+	reservations workflow.EndpointReservations
+	credentials  workflow.CredentialRegistry
+	// signingSecret is the gcp-secretmanager: reference of the HMAC key
+	// that signs notifications, or "" when none is configured. Requests
+	// may not reference it.
+	signingSecret string
+}
+
+func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapters {
+	a := &adapters{logger: logger, gcp: gcp, stores: s}
 	// The requester of an execution is not the operator, so no env: or
-	// file: reference of a request is read from the function instance.
-	a.secrets = secrets.NewResolver().Restrict(secrets.AllowList{}, localRefFix)
+	// file: reference of a request is read from the function instance,
+	// and no request may read the signing key into its SECRET. A
+	// gcp-secretmanager: reference gives no error here.
+	allow, _ := secrets.AllowList{}.WithOwnSecrets([]string{s.signingSecret})
+	a.secrets = secrets.NewResolver().Restrict(allow, localRefFix)
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets})
 	return a
 }
 
 // env returns the step environment. Google Cloud routes and Snowflake
-// steps work. The long wait and the endpoint reservations work when a wait
-// registry is configured. AWS and Azure routes fail with InvalidRequest.
+// steps work. The long wait, the endpoint reservations and the credential
+// expiry records work when a wait registry is configured. AWS and Azure
+// routes, and auth type codeartifact, fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
-	return &workflow.Env{
+	env := &workflow.Env{
 		Snowflake: a.Snowflake,
 		AWS:       unsupportedAWS,
 		Azure:     unsupportedAzure,
 		GCP:       a.GCP,
 		Firewall:  a.Firewall,
 		Secrets:   a.secrets,
-		Waits:     a.waits,
+		Waits:     a.stores.waits,
 		Now:       time.Now,
 		Logger:    a.logger,
 
-		EndpointReservations: a.reservations,
+		EndpointReservations: a.stores.reservations,
+	}
+	// A nil registry stays a nil interface, so that the steps and the
+	// poller skip the records.
+	if a.stores.credentials != nil {
+		env.Credentials = a.stores.credentials
+	}
+	return env
+}
+
+// credentialNotices returns the sender of the poller's credential_expires_soon
+// notifications, or nil when the deployment keeps no credential expiry
+// records or has no signing key, so that the poller only logs its warning.
+func (a *adapters) credentialNotices() poller.CredentialNotifier {
+	claims, ok := a.stores.credentials.(noticeClaims)
+	if !ok {
+		return nil
+	}
+	if a.stores.signingSecret == "" {
+		a.logger.Info("no signing key configured, so the poller sends no credential_expires_soon notification",
+			"setting", envSigningSecret)
+		return nil
+	}
+	ref := a.stores.signingSecret
+	return &credentialNotices{
+		claims: claims,
+		signingKey: func(ctx context.Context) ([]byte, error) {
+			key, err := a.resolveSecretManager(ctx, ref)
+			return []byte(key), err
+		},
+		now:    time.Now,
+		logger: a.logger,
 	}
 }
 

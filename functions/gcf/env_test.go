@@ -25,7 +25,7 @@ func TestLocalRefsRejected(t *testing.T) {
 	if err := os.WriteFile(file, []byte(value), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := newAdapters(slog.New(slog.DiscardHandler), gcpadapter.Options{}, nil, nil)
+	a := newAdapters(slog.New(slog.DiscardHandler), gcpadapter.Options{}, stores{})
 	ctx := context.Background()
 
 	for _, ref := range []string{"env:REPOLINK_TEST_INDEX_PASSWORD", "file:" + file} {

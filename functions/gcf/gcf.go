@@ -14,9 +14,15 @@
 // Workflows callback URL. Without a collection, await_endpoint fails with
 // InvalidRequest.
 //
+// The same collection keeps the endpoint reservations and the expiry
+// records of short-lived index credentials that the secret step stores.
+//
 // The function "poller", for Cloud Scheduler, runs one poll over the same
 // collection on every POST and completes each finished wait with an
-// authenticated POST to its callback URL.
+// authenticated POST to its callback URL. It also warns once about each
+// stored index token that expires soon and, when REPOLINK_WEBHOOK_SECRET
+// names the signing key in Secret Manager, posts the signed
+// credential_expires_soon notification to the request's notify.url.
 package gcf
 
 import (
@@ -63,10 +69,19 @@ func init() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: cloudLoggingAttr}))
 	var gcp gcpadapter.Options
-	waits := newWaitRegistry(os.Getenv, gcp, false, logger)
-	env := newAdapters(logger, gcp, waits, newEndpointReservations(os.Getenv, gcp, logger)).env()
+	a := newAdapters(logger, gcp, stores{
+		waits:         newWaitRegistry(os.Getenv, gcp, false, logger),
+		reservations:  newEndpointReservations(os.Getenv, gcp, logger),
+		credentials:   newCredentialExpiries(os.Getenv, gcp, logger),
+		signingSecret: loadSigningSecretRef(os.Getenv, logger),
+	})
+	env := a.env()
 	registered = newHandlers(env, logger)
-	registered[PollerFunction] = servePoller(&poller.Poller{Env: env, Tasks: newCallbackTasks(gcpadapter.CallbacksOptions{})}, logger)
+	registered[PollerFunction] = servePoller(&poller.Poller{
+		Env:     env,
+		Tasks:   newCallbackTasks(gcpadapter.CallbacksOptions{}),
+		Notices: a.credentialNotices(),
+	}, logger)
 
 	names := make([]string, 0, len(registered))
 	for name := range registered {

@@ -40,7 +40,9 @@ func servePoller(p *poller.Poller, logger *slog.Logger) http.HandlerFunc {
 			return
 		}
 		logger.Info("poll finished", "waits", report.Waits, "accounts", report.Accounts, "queries", report.Queries,
-			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending, "errors", report.Errors)
+			"succeeded", report.Succeeded, "failed", report.Failed, "pending", report.Pending,
+			"renewed", report.Renewed, "expiry_warnings", report.ExpiryWarnings, "expiry_notifications", report.ExpiryNotifications,
+			"errors", report.Errors)
 		writeJSON(w, http.StatusOK, report)
 	}
 }

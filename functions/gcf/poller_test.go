@@ -241,7 +241,7 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 
 			logs := &syncBuffer{}
 			logger := slog.New(slog.NewJSONHandler(logs, nil))
-			env := newAdapters(logger, opts, newWaitRegistry(environment(vars), opts, true, logger), nil).env()
+			env := newAdapters(logger, opts, stores{waits: newWaitRegistry(environment(vars), opts, true, logger)}).env()
 			env.Now = func() time.Time { return registeredAt }
 			env.Snowflake = func(context.Context, request.Snowflake) (snowflake.Conn, error) {
 				return endpointsConn{infos: tt.infos}, nil

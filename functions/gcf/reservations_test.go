@@ -52,7 +52,10 @@ func TestEndpointReservationsAcrossInstances(t *testing.T) {
 	vars := environment(map[string]string{envWaitsCollection: "waits", envProject: "proj-one"})
 	logger := slog.New(slog.DiscardHandler)
 	instance := func() *workflow.Env {
-		return newAdapters(logger, opts, newWaitRegistry(vars, opts, false, logger), newEndpointReservations(vars, opts, logger)).env()
+		return newAdapters(logger, opts, stores{
+			waits:        newWaitRegistry(vars, opts, false, logger),
+			reservations: newEndpointReservations(vars, opts, logger),
+		}).env()
 	}
 	first, second := instance(), instance()
 	if first.EndpointReservations == nil {

@@ -147,7 +147,7 @@ func TestAwaitEndpointWaitRegistry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logger := slog.New(slog.DiscardHandler)
 			registry := newWaitRegistry(environment(tt.vars), opts, false, logger)
-			server := serve(t, newAdapters(logger, opts, registry, nil).env(), "await_endpoint")
+			server := serve(t, newAdapters(logger, opts, stores{waits: registry}).env(), "await_endpoint")
 
 			input := awaitInput(t, token)
 			if tt.token != "" {

@@ -90,11 +90,12 @@ type CredentialNotifier interface {
 // and a restarted poller, from warning again. A notification that could not
 // be stored leaves WarnedAt unset, so the next poll tries it again.
 //
-// repolink up and the Lambda poller, given REPOLINK_NOTIFIER_FUNCTION, set
-// Notices.
+// repolink up, the Lambda poller given REPOLINK_NOTIFIER_FUNCTION, and the
+// Cloud Functions poller given REPOLINK_WEBHOOK_SECRET set Notices.
 //
-// NOTE: the Cloud Functions deployment keeps no credential expiry records,
-// so its poller neither renews tokens nor warns about them.
+// NOTE: two polls that list the record before either sets WarnedAt, such
+// as a Cloud Functions poll that outlasts the minute of its schedule, both
+// log the warning. Notices claims the notification, so it is sent once.
 func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, left time.Duration, report *Report) {
 	log := p.logger()
 	if c.WarnedAt.IsZero() {

@@ -1,0 +1,137 @@
+package gcf
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// newCredentialExpiries returns the credential expiry records that the
+// environment configures. When REPOLINK_WAITS_COLLECTION is set, they are
+// stored in Firestore under the waits collection, with the same project and
+// database settings. Otherwise it returns nil, and the secret step records
+// no expiry, so the poller does not warn before a stored token expires. An
+// invalid configuration gives records whose every call fails, so that the
+// secret step logs the error.
+func newCredentialExpiries(getenv func(string) string, opts gcpadapter.Options, logger *slog.Logger) workflow.CredentialRegistry {
+	cfg, err := loadWaitsConfig(getenv)
+	switch {
+	case err != nil:
+		// newWaitRegistry logs the same configuration error.
+		return failedCredentials{err: workflow.Invalid("the Cloud Functions deployment cannot record credential expiries: %v", err)}
+	case cfg.Collection == "":
+		logger.Info("no credential expiry records configured, so the poller does not warn before a stored index token expires",
+			"setting", envWaitsCollection)
+		return nil
+	}
+	return &firestoreCredentials{opts: opts, cfg: cfg}
+}
+
+// firestoreCredentials builds the Firestore client of the credential
+// expiry records on first use and reuses it for later invocations on the
+// same instance.
+type firestoreCredentials struct {
+	opts gcpadapter.Options
+	cfg  gcpadapter.WaitsConfig
+
+	mu    sync.Mutex
+	store *gcpadapter.CredentialExpiries
+}
+
+var (
+	_ workflow.CredentialRegistry = (*firestoreCredentials)(nil)
+	_ noticeClaims                = (*firestoreCredentials)(nil)
+)
+
+func (f *firestoreCredentials) open() (*gcpadapter.CredentialExpiries, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.store != nil {
+		return f.store, nil
+	}
+	// The client outlives the invocation that first needs it, so it is
+	// not bound to its context.
+	store, err := gcpadapter.NewCredentialExpiries(context.Background(), f.opts, f.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the credential expiries under the collection that %s, %s and %s name: %w",
+			envWaitsProject, envWaitsDatabase, envWaitsCollection, err)
+	}
+	f.store = store
+	return store, nil
+}
+
+func (f *firestoreCredentials) Put(ctx context.Context, c workflow.CredentialExpiry) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.Put(ctx, c)
+}
+
+func (f *firestoreCredentials) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
+	store, err := f.open()
+	if err != nil {
+		return nil, err
+	}
+	return store.List(ctx)
+}
+
+func (f *firestoreCredentials) Delete(ctx context.Context, key string) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.Delete(ctx, key)
+}
+
+func (f *firestoreCredentials) Update(ctx context.Context, key string, change func(*workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.Update(ctx, key, change)
+}
+
+func (f *firestoreCredentials) ClaimNotice(ctx context.Context, c workflow.CredentialExpiry, now, until time.Time) (bool, error) {
+	store, err := f.open()
+	if err != nil {
+		return false, err
+	}
+	return store.ClaimNotice(ctx, c, now, until)
+}
+
+func (f *firestoreCredentials) MarkNoticeSent(ctx context.Context, c workflow.CredentialExpiry) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.MarkNoticeSent(ctx, c)
+}
+
+func (f *firestoreCredentials) ReleaseNotice(ctx context.Context, c workflow.CredentialExpiry, until time.Time) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.ReleaseNotice(ctx, c, until)
+}
+
+// failedCredentials are the credential expiry records of a deployment
+// whose waits configuration is invalid. Every call returns err.
+type failedCredentials struct {
+	err error
+}
+
+func (f failedCredentials) Put(context.Context, workflow.CredentialExpiry) error { return f.err }
+func (f failedCredentials) List(context.Context) ([]workflow.CredentialExpiry, error) {
+	return nil, f.err
+}
+func (f failedCredentials) Delete(context.Context, string) error { return f.err }
+func (f failedCredentials) Update(context.Context, string, func(*workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	return f.err
+}

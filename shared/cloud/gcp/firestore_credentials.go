@@ -1,0 +1,417 @@
+package gcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	firestore "google.golang.org/api/firestore/v1"
+
+	"github.com/repolink/repolink/shared/reservations/backoff"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// The credential expiry records and the claims on their notifications are
+// in the subcollections records and notices of the document
+// credential-expiries of the waits collection. That document is never
+// written, so listing the waits returns neither. A record and the claim of
+// its notification have the same document ID, the hex SHA-256 of the
+// record's key, which is the lowercase Snowflake account, a slash and the
+// fully qualified SECRET.
+const (
+	credentialsDocumentID   = "credential-expiries"
+	credentialRecordsID     = "records"
+	credentialNoticesID     = "notices"
+	credentialWriteAttempts = 8
+)
+
+// Fields of a credential expiry record and of a notification claim. The
+// record itself is stored as JSON in body, as a wait is, so a new field in
+// workflow.CredentialExpiry needs no change here.
+const (
+	fieldKey          = "key"
+	fieldSecret       = "secret"
+	fieldExpiresAt    = "expires_at"
+	fieldState        = "state"
+	fieldClaimedUntil = "claimed_until"
+)
+
+// States of a notification claim.
+const (
+	NoticeSending = "sending"
+	NoticeSent    = "sent"
+)
+
+// errDocumentChanged reports that another writer changed, created or
+// deleted a document after it was read.
+var errDocumentChanged = errors.New("the document changed after it was read")
+
+// CredentialExpiries is the workflow.CredentialRegistry on Firestore, next
+// to the waits. Update reads a record and writes it back with the
+// precondition that its update time is still the one it read, so it never
+// undoes a change that another poller or a run wrote after the read. It
+// also keeps, per record, the claim that makes one poller send the
+// notification that the credential expires soon. Documents contain the
+// record as workflow defines it: names, times and credential references,
+// never a credential. It is safe for concurrent use.
+type CredentialExpiries struct {
+	docs *firestore.ProjectsDatabasesDocumentsService
+	// parent is the resource name of the document credential-expiries,
+	// the parent of both subcollections.
+	parent      string
+	callTimeout time.Duration
+	// pause waits between the attempts of a conditional write. Nil means
+	// backoff.Pause.
+	pause func(ctx context.Context, attempt int) error
+}
+
+var _ workflow.CredentialRegistry = (*CredentialExpiries)(nil)
+
+// NewCredentialExpiries builds the Firestore client from opts, as NewWaits
+// does, for the credential expiry records under the waits collection of
+// cfg. An invalid cfg gives an InvalidRequest error that lists every
+// problem.
+func NewCredentialExpiries(ctx context.Context, opts Options, cfg WaitsConfig) (*CredentialExpiries, error) {
+	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &CredentialExpiries{
+		docs:        docs,
+		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + credentialsDocumentID,
+		callTimeout: callTimeout,
+	}, nil
+}
+
+// RecordName returns the resource name of the record document of key.
+func (s *CredentialExpiries) RecordName(key string) string {
+	return s.parent + "/" + credentialRecordsID + "/" + documentID(key)
+}
+
+// NoticeName returns the resource name of the notification claim document
+// of key.
+func (s *CredentialExpiries) NoticeName(key string) string {
+	return s.parent + "/" + credentialNoticesID + "/" + documentID(key)
+}
+
+// Put stores c in place of the record with the same key, whatever that
+// record is.
+func (s *CredentialExpiries) Put(ctx context.Context, c workflow.CredentialExpiry) error {
+	doc, err := encodeExpiry(c)
+	if err != nil {
+		return err
+	}
+	name := s.RecordName(c.Key())
+	callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	// A patch without a precondition creates the document or replaces all
+	// its fields.
+	if _, err := s.docs.Patch(name, doc).Context(callCtx).Do(); err != nil {
+		return classifyFirestore(err, name, "store the credential expiry of secret %s", c.Secret)
+	}
+	return nil
+}
+
+// List returns every record, earliest expiry first, and reads every page.
+func (s *CredentialExpiries) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
+	collection := s.parent + "/" + credentialRecordsID
+	var list []workflow.CredentialExpiry
+	token := ""
+	for {
+		page, err := s.listPage(ctx, token)
+		if err != nil {
+			return nil, classifyFirestore(err, collection, "list credential expiries")
+		}
+		for _, doc := range page.Documents {
+			c, err := decodeExpiry(doc)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, c)
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		token = page.NextPageToken
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if !list[i].ExpiresAt.Equal(list[j].ExpiresAt) {
+			return list[i].ExpiresAt.Before(list[j].ExpiresAt)
+		}
+		return list[i].Key() < list[j].Key()
+	})
+	return list, nil
+}
+
+func (s *CredentialExpiries) listPage(ctx context.Context, token string) (*firestore.ListDocumentsResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	call := s.docs.List(s.parent, credentialRecordsID).PageSize(listPageSize).Context(ctx)
+	if token != "" {
+		call = call.PageToken(token)
+	}
+	return call.Do()
+}
+
+// Delete removes the record of key and the claim of its notification.
+// Deleting a missing record returns nil.
+func (s *CredentialExpiries) Delete(ctx context.Context, key string) error {
+	for _, name := range []string{s.RecordName(key), s.NoticeName(key)} {
+		callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
+		_, err := s.docs.Delete(name).Context(callCtx).Do()
+		cancel()
+		if err != nil {
+			return classifyFirestore(err, name, "delete the credential expiry of %s", key)
+		}
+	}
+	return nil
+}
+
+// Update implements workflow.CredentialRegistry. It writes with the
+// precondition that the record is as it was read, and after a conflicting
+// write it reads again and calls change again, up to 8 times. Deleting the
+// record also deletes the claim of its notification.
+func (s *CredentialExpiries) Update(ctx context.Context, key string, change func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error)) error {
+	deleted := false
+	err := s.update(ctx, credentialRecordsID, key, "update the credential expiry of "+key,
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			var stored *workflow.CredentialExpiry
+			if doc != nil {
+				c, err := decodeExpiry(doc)
+				if err != nil {
+					return nil, false, err
+				}
+				stored = &c
+			}
+			next, err := change(stored)
+			if err != nil {
+				return nil, false, err
+			}
+			if next == nil {
+				deleted = doc != nil
+				return nil, doc != nil, nil
+			}
+			if next.Key() != key {
+				return nil, false, fmt.Errorf("gcp: firestore update the credential expiry of %s: the changed record has the key %s", key, next.Key())
+			}
+			encoded, err := encodeExpiry(*next)
+			if err != nil {
+				return nil, false, err
+			}
+			if doc != nil && doc.Fields[fieldBody].StringValue == encoded.Fields[fieldBody].StringValue {
+				return nil, false, nil
+			}
+			return encoded, true, nil
+		})
+	if err != nil || !deleted {
+		return err
+	}
+	return s.deleteNotice(ctx, key)
+}
+
+func (s *CredentialExpiries) deleteNotice(ctx context.Context, key string) error {
+	name := s.NoticeName(key)
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	if _, err := s.docs.Delete(name).Context(ctx).Do(); err != nil {
+		return classifyFirestore(err, name, "delete the notification claim of %s", key)
+	}
+	return nil
+}
+
+// ClaimNotice claims the notification that the credential of c expires
+// soon for one sender until until. It returns false when that notification
+// for the same expiry time was sent, or when another sender's claim lasts
+// past now. A claim for an earlier expiry time of the same SECRET is
+// replaced.
+func (s *CredentialExpiries) ClaimNotice(ctx context.Context, c workflow.CredentialExpiry, now, until time.Time) (bool, error) {
+	key := c.Key()
+	claimed := false
+	err := s.update(ctx, credentialNoticesID, key, "claim the credential notification of "+key,
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			claimed = false
+			if doc != nil && sameExpiry(doc, c.ExpiresAt) {
+				if doc.Fields[fieldState].StringValue == NoticeSent {
+					return nil, false, nil
+				}
+				claimedUntil, err := time.Parse(time.RFC3339Nano, doc.Fields[fieldClaimedUntil].TimestampValue)
+				if err == nil && claimedUntil.After(now) {
+					return nil, false, nil
+				}
+			}
+			claimed = true
+			return encodeNotice(c, NoticeSending, until), true, nil
+		})
+	if err != nil {
+		return false, err
+	}
+	return claimed, nil
+}
+
+// MarkNoticeSent records that the notification of c was sent, so that no
+// sender claims it again. It changes nothing when the claim is gone, such
+// as after a teardown deleted the record, or is for another expiry time.
+func (s *CredentialExpiries) MarkNoticeSent(ctx context.Context, c workflow.CredentialExpiry) error {
+	key := c.Key()
+	return s.update(ctx, credentialNoticesID, key, "record the credential notification of "+key+" as sent",
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			if doc == nil || !sameExpiry(doc, c.ExpiresAt) {
+				return nil, false, nil
+			}
+			return encodeNotice(c, NoticeSent, time.Time{}), true, nil
+		})
+}
+
+// ReleaseNotice drops the claim on the notification of c that lasts until
+// until, after a failed send, so that the next poll can claim it at once.
+// Another sender's claim, or a sent notification, stays.
+func (s *CredentialExpiries) ReleaseNotice(ctx context.Context, c workflow.CredentialExpiry, until time.Time) error {
+	key := c.Key()
+	return s.update(ctx, credentialNoticesID, key, "release the credential notification claim of "+key,
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			if doc == nil || !sameExpiry(doc, c.ExpiresAt) || doc.Fields[fieldState].StringValue != NoticeSending {
+				return nil, false, nil
+			}
+			claimedUntil, err := time.Parse(time.RFC3339Nano, doc.Fields[fieldClaimedUntil].TimestampValue)
+			if err != nil || !claimedUntil.Equal(until) {
+				return nil, false, nil
+			}
+			return nil, true, nil
+		})
+}
+
+// sameExpiry reports whether the claim document doc is for a credential
+// that expires at expiresAt.
+func sameExpiry(doc *firestore.Document, expiresAt time.Time) bool {
+	stored, err := time.Parse(time.RFC3339Nano, doc.Fields[fieldExpiresAt].TimestampValue)
+	return err == nil && stored.Equal(expiresAt)
+}
+
+// update reads the document of key in the subcollection collectionID of
+// s.parent, passes it, or nil when it does not exist, to change, and writes what change returns when it reports a
+// write: the new document, or nil to delete it. The write succeeds only
+// while the document is as it was read. After a conflicting write by
+// another caller it reads again and calls change again, up to
+// credentialWriteAttempts times. op names the operation in errors.
+func (s *CredentialExpiries) update(ctx context.Context, collectionID, key, op string,
+	change func(doc *firestore.Document) (*firestore.Document, bool, error)) error {
+	id := documentID(key)
+	name := s.parent + "/" + collectionID + "/" + id
+	for attempt := 1; ; attempt++ {
+		doc, err := s.get(ctx, name)
+		if err != nil {
+			return classifyFirestore(err, name, "%s: read the document", op)
+		}
+		next, write, err := change(doc)
+		if err != nil || !write {
+			return err
+		}
+		err = s.write(ctx, collectionID, id, doc, next)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errDocumentChanged) {
+			return classifyFirestore(err, name, "%s: write the document", op)
+		}
+		if attempt >= credentialWriteAttempts {
+			return workflow.Errorf(workflow.ErrTransient,
+				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry",
+				op, name, credentialWriteAttempts)
+		}
+		pause := s.pause
+		if pause == nil {
+			pause = backoff.Pause
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
+		}
+	}
+}
+
+// get returns the document called name, or nil when it does not exist.
+func (s *CredentialExpiries) get(ctx context.Context, name string) (*firestore.Document, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	doc, err := s.docs.Get(name).Context(ctx).Do()
+	if rpcCode(err) == "NOT_FOUND" {
+		return nil, nil
+	}
+	return doc, err
+}
+
+// write stores next as the document id of the subcollection collectionID,
+// or deletes it when next is nil, on the condition that it is still base:
+// missing when base is nil, and otherwise last written at base's update
+// time. A failed condition returns errDocumentChanged.
+func (s *CredentialExpiries) write(ctx context.Context, collectionID, id string, base, next *firestore.Document) error {
+	name := s.parent + "/" + collectionID + "/" + id
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	var err error
+	switch {
+	case base == nil && next != nil:
+		_, err = s.docs.CreateDocument(s.parent, collectionID, next).DocumentId(id).Context(ctx).Do()
+		if rpcCode(err) == "ALREADY_EXISTS" {
+			return errDocumentChanged
+		}
+		return err
+	case base == nil:
+		return nil
+	case next == nil:
+		_, err = s.docs.Delete(name).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
+	default:
+		_, err = s.docs.Patch(name, next).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
+	}
+	switch rpcCode(err) {
+	case "FAILED_PRECONDITION", "NOT_FOUND", "ABORTED":
+		// NOT_FOUND: the document was deleted since it was read. ABORTED:
+		// Firestore stopped the write because of contention.
+		return errDocumentChanged
+	}
+	return err
+}
+
+// encodeExpiry returns the record document of c. The fields other than
+// body copy parts of it for reading in the console.
+func encodeExpiry(c workflow.CredentialExpiry) (*firestore.Document, error) {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode the credential expiry of secret %s: %w", c.Secret, err)
+	}
+	return &firestore.Document{Fields: map[string]firestore.Value{
+		fieldKey:       stringValue(c.Key()),
+		fieldSecret:    stringValue(c.Secret),
+		fieldExecution: stringValue(c.Execution),
+		fieldExpiresAt: {TimestampValue: c.ExpiresAt.UTC().Format(time.RFC3339Nano)},
+		fieldBody:      stringValue(string(body)),
+	}}, nil
+}
+
+func decodeExpiry(doc *firestore.Document) (workflow.CredentialExpiry, error) {
+	var c workflow.CredentialExpiry
+	body, ok := doc.Fields[fieldBody]
+	if !ok {
+		return c, fmt.Errorf("gcp: firestore decode credential expiry %s: the document has no %s field", doc.Name, fieldBody)
+	}
+	if err := json.Unmarshal([]byte(body.StringValue), &c); err != nil {
+		return c, fmt.Errorf("gcp: firestore decode credential expiry %s: %w", doc.Name, err)
+	}
+	return c, nil
+}
+
+// encodeNotice returns the claim document of the notification of c in
+// state, claimed until until, or with no claimed_until when until is zero.
+func encodeNotice(c workflow.CredentialExpiry, state string, until time.Time) *firestore.Document {
+	fields := map[string]firestore.Value{
+		fieldKey:       stringValue(c.Key()),
+		fieldExpiresAt: {TimestampValue: c.ExpiresAt.UTC().Format(time.RFC3339Nano)},
+		fieldState:     stringValue(state),
+	}
+	if !until.IsZero() {
+		fields[fieldClaimedUntil] = firestore.Value{TimestampValue: until.UTC().Format(time.RFC3339Nano)}
+	}
+	return &firestore.Document{Fields: fields}
+}
