@@ -58,7 +58,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.Usage = usage
 	switch {
 	case err == nil:
-		return nil
+		return checkStateDirGiven(fs)
 	case errors.Is(err, flag.ErrHelp):
 		fs.Usage()
 		return errHelp
@@ -66,6 +66,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	fmt.Fprintln(out, "repolink:", err)
 	fs.Usage()
 	return &usageError{msg: err.Error(), printed: true}
+}
+
+// checkStateDirGiven returns a usage error when fs has --state-dir and its
+// value is empty or only whitespace, as from an unset shell variable.
+// filepath.Abs turns an empty path into the current directory, where the
+// command would otherwise create or read its state.
+func checkStateDirGiven(fs *flag.FlagSet) error {
+	f := fs.Lookup("state-dir")
+	if f == nil || strings.TrimSpace(f.Value.String()) != "" {
+		return nil
+	}
+	return usagef("--state-dir is empty; pass the state directory, or leave the flag out for the default %s", defaultStateDir)
 }
 
 // stateDirFlag registers --state-dir.

@@ -79,3 +79,24 @@ func TestStatusUnknownNameQuotesStateDir(t *testing.T) {
 		t.Errorf("stderr does not contain %s:\n%s", want, errOut)
 	}
 }
+
+// TestEmptyStateDirRejected checks that an empty --state-dir, as from an
+// unset shell variable, is rejected instead of making the current
+// directory the state directory.
+func TestEmptyStateDirRejected(t *testing.T) {
+	for _, args := range [][]string{
+		{"list", "--state-dir", ""},
+		{"status", "--state-dir", " ", "DATA-4711"},
+		{"sandbox", "reset", "--state-dir="},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, out, errOut := runCLI(t, args...)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+			}
+			if !strings.Contains(errOut, "--state-dir is empty") {
+				t.Errorf("stderr does not say that --state-dir is empty:\n%s", errOut)
+			}
+		})
+	}
+}
