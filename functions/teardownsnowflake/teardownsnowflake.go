@@ -1,7 +1,8 @@
 // Package teardownsnowflake removes the Snowflake objects that provisioning
 // created for a request. It drops the verification function and procedure
 // if a run left them and unsets the default repository parameter where it
-// names the repository. Then it drops the ARTIFACT REPOSITORY, the API
+// names the request's repository, unless that repository stays because the
+// request did not create it. Then it drops the ARTIFACT REPOSITORY, the API
 // INTEGRATION and the SECRET, and the grants on them go with them, also
 // those that earlier runs of the request created under other names in the
 // request's schema and, for integrations, anywhere in the account.
@@ -41,8 +42,9 @@ type Kept struct {
 // so a retried or repeated teardown finds nothing and reports skipped. It
 // drops only the objects whose COMMENT marks them as created for this
 // request, so an object made by hand or for another request stays. The
-// default repository parameter also stays where it names a repository of
-// another request under the same name. A failure on an object of an
+// default repository parameter stays wherever it names such a kept
+// repository, because the person or request that made the repository may
+// have set the default. A failure on an object of an
 // earlier run is logged and reported in Output.Kept, so that the teardown
 // goes on to the network steps.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
@@ -75,7 +77,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		secretObject,
 	}
 	var drop []object
-	otherRepository := false
+	keptRepository := false
 	for _, obj := range objects {
 		scope := ""
 		if obj.kind != kindIntegrations {
@@ -97,8 +99,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			if owner != "" {
 				reason = "it was created for request " + owner
 			}
-			if owner != "" && obj.kind == kindRepositories {
-				otherRepository = true
+			if obj.kind == kindRepositories {
+				keptRepository = true
 			}
 			if env.Logger != nil {
 				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", reason)
@@ -109,9 +111,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		drop = append(drop, obj)
 	}
 
-	// A default that names another request's repository under the same
-	// name is that request's setting, so it stays with the repository.
-	if !otherRepository {
+	// A repository under the request's name that the request did not create
+	// was made by hand, and a run adopted it, or for another request. Its
+	// owner may have set a default that names it before any run, and that
+	// default stays valid while the repository stays, so it is kept.
+	if keptRepository && env.Logger != nil {
+		env.Logger.Info("default repository parameter kept with the repository", "repository", repo, "request", req.ID)
+	}
+	if !keptRepository {
 		unset, err := UnsetDefaults(ctx, conn, sf.Database, sf.Schema, repo)
 		if err != nil {
 			return Output{}, err
