@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/functions/poller"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -46,6 +47,7 @@ type firestoreCredentials struct {
 var (
 	_ workflow.CredentialRegistry = (*firestoreCredentials)(nil)
 	_ noticeClaims                = (*firestoreCredentials)(nil)
+	_ checkClaims                 = (*firestoreCredentials)(nil)
 )
 
 func (f *firestoreCredentials) open() (*gcpadapter.CredentialExpiries, error) {
@@ -119,6 +121,51 @@ func (f *firestoreCredentials) ReleaseNotice(ctx context.Context, c workflow.Cre
 		return err
 	}
 	return store.ReleaseNotice(ctx, c, until)
+}
+
+func (f *firestoreCredentials) ClaimCheck(ctx context.Context, now, until time.Time) (bool, error) {
+	store, err := f.open()
+	if err != nil {
+		return false, err
+	}
+	return store.ClaimCheck(ctx, now, until)
+}
+
+// checkClaimTime is how long one poll's claim on the credential checks
+// lasts. It is longer than the time that the poller gives them,
+// poller.CredentialCheckTimeout, and shorter than the minute between
+// scheduled polls.
+const checkClaimTime = poller.CredentialCheckTimeout + 10*time.Second
+
+// checkClaims keeps two polls that run at the same time from both checking
+// the credential expiry records. *gcpadapter.CredentialExpiries implements
+// it in Firestore.
+type checkClaims interface {
+	ClaimCheck(ctx context.Context, now, until time.Time) (bool, error)
+}
+
+// pollerCredentials are the credential expiry records as the poller reads
+// them. List claims the credential checks first and returns no record
+// while another poll holds the claim, so that a poll that outlasts the
+// minute of its schedule and the next one do not both log the warning.
+type pollerCredentials struct {
+	workflow.CredentialRegistry
+	claims checkClaims
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+func (p pollerCredentials) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
+	now := p.now()
+	claimed, err := p.claims.ClaimCheck(ctx, now, now.Add(checkClaimTime))
+	if err != nil {
+		return nil, fmt.Errorf("claim the credential checks: %w", err)
+	}
+	if !claimed {
+		p.logger.Info("credential checks skipped; another poll is running them")
+		return nil, nil
+	}
+	return p.CredentialRegistry.List(ctx)
 }
 
 // failedCredentials are the credential expiry records of a deployment

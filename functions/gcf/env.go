@@ -88,6 +88,18 @@ func (a *adapters) env() *workflow.Env {
 	return env
 }
 
+// newPoller returns the poller of env that completes waits through tasks.
+// It checks the credential expiry records only when no other poll is
+// checking them, and sends credential_expires_soon notifications when the
+// deployment has a signing key.
+func (a *adapters) newPoller(env *workflow.Env, tasks poller.Tasks) *poller.Poller {
+	pollEnv := *env
+	if claims, ok := env.Credentials.(checkClaims); ok {
+		pollEnv.Credentials = pollerCredentials{CredentialRegistry: env.Credentials, claims: claims, now: env.Now, logger: a.logger}
+	}
+	return &poller.Poller{Env: &pollEnv, Tasks: tasks, Notices: a.credentialNotices()}
+}
+
 // credentialNotices returns the sender of the poller's credential_expires_soon
 // notifications, or nil when the deployment keeps no credential expiry
 // records or has no signing key, so that the poller only logs its warning.

@@ -37,7 +37,6 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
@@ -77,11 +76,7 @@ func init() {
 	})
 	env := a.env()
 	registered = newHandlers(env, logger)
-	registered[PollerFunction] = servePoller(&poller.Poller{
-		Env:     env,
-		Tasks:   newCallbackTasks(gcpadapter.CallbacksOptions{}),
-		Notices: a.credentialNotices(),
-	}, logger)
+	registered[PollerFunction] = servePoller(a.newPoller(env, newCallbackTasks(gcpadapter.CallbacksOptions{})), logger)
 
 	names := make([]string, 0, len(registered))
 	for name := range registered {

@@ -93,9 +93,9 @@ type CredentialNotifier interface {
 // repolink up, the Lambda poller given REPOLINK_NOTIFIER_FUNCTION, and the
 // Cloud Functions poller given REPOLINK_WEBHOOK_SECRET set Notices.
 //
-// NOTE: two polls that list the record before either sets WarnedAt, such
-// as a Cloud Functions poll that outlasts the minute of its schedule, both
-// log the warning. Notices claims the notification, so it is sent once.
+// NOTE: two polls that list the record before either sets WarnedAt both
+// log the warning. The Cloud Functions poller claims the checks so that one
+// poll runs them, and Notices claims the notification, so it is sent once.
 func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, left time.Duration, report *Report) {
 	log := p.logger()
 	if c.WarnedAt.IsZero() {

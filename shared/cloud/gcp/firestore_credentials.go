@@ -25,6 +25,8 @@ const (
 	credentialsDocumentID   = "credential-expiries"
 	credentialRecordsID     = "records"
 	credentialNoticesID     = "notices"
+	credentialChecksID      = "checks"
+	credentialCheckKey      = "poller"
 	credentialWriteAttempts = 8
 )
 
@@ -281,6 +283,33 @@ func (s *CredentialExpiries) ReleaseNotice(ctx context.Context, c workflow.Crede
 			}
 			return nil, true, nil
 		})
+}
+
+// ClaimCheck claims the credential checks of all pollers for one poll
+// until until. It returns false while another poll's claim lasts past now,
+// so that two polls that run at the same time do not both warn about the
+// same record. The claim is one document, checks/<hex SHA-256 of
+// "poller">, with the field claimed_until.
+func (s *CredentialExpiries) ClaimCheck(ctx context.Context, now, until time.Time) (bool, error) {
+	claimed := false
+	err := s.update(ctx, credentialChecksID, credentialCheckKey, "claim the credential checks",
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			claimed = false
+			if doc != nil {
+				claimedUntil, err := time.Parse(time.RFC3339Nano, doc.Fields[fieldClaimedUntil].TimestampValue)
+				if err == nil && claimedUntil.After(now) {
+					return nil, false, nil
+				}
+			}
+			claimed = true
+			return &firestore.Document{Fields: map[string]firestore.Value{
+				fieldClaimedUntil: {TimestampValue: until.UTC().Format(time.RFC3339Nano)},
+			}}, true, nil
+		})
+	if err != nil {
+		return false, err
+	}
+	return claimed, nil
 }
 
 // sameExpiry reports whether the claim document doc is for a credential

@@ -337,3 +337,31 @@ func TestCredentialDeleteRemovesNotice(t *testing.T) {
 		})
 	}
 }
+
+func TestCredentialCheckClaim(t *testing.T) {
+	sim := startWaitsSim(t, "", 0)
+	first, second := newTestCredentials(t, sim, nil), newTestCredentials(t, sim, nil)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 5, 9, 45, 0, 0, time.UTC)
+	claim := func(store *CredentialExpiries, at time.Time) bool {
+		t.Helper()
+		claimed, err := store.ClaimCheck(ctx, at, at.Add(30*time.Second))
+		if err != nil {
+			t.Fatalf("ClaimCheck: %v", err)
+		}
+		return claimed
+	}
+
+	if !claim(first, now) {
+		t.Fatal("first claim = false, want true")
+	}
+	if claim(second, now.Add(10*time.Second)) {
+		t.Error("claim of another poller while the first lasts = true, want false")
+	}
+	if !claim(second, now.Add(time.Minute)) {
+		t.Error("claim after the first lapsed = false, want true")
+	}
+	if list, err := first.List(ctx); err != nil || len(list) != 0 {
+		t.Errorf("records = %+v (error %v), want none: the claim is not a record", list, err)
+	}
+}
