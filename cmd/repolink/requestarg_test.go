@@ -36,3 +36,21 @@ func TestRequestFileArgDanglingLink(t *testing.T) {
 		t.Errorf("checkRequestFileArg(%s) = %v, want nil", link, err)
 	}
 }
+
+// TestRequestCommandsRejectEmptyFileName checks that an empty request file
+// argument, as from an unset shell variable, gets a message that says so.
+func TestRequestCommandsRejectEmptyFileName(t *testing.T) {
+	for _, command := range []string{"plan", "preflight", "run"} {
+		t.Run(command, func(t *testing.T) {
+			dir := t.TempDir()
+			code, _, errOut := runCLI(t, command, "--state-dir", dir, "")
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			want := "the request file name is empty; " + command + " takes a request file"
+			if !strings.Contains(errOut, want) {
+				t.Errorf("stderr %q does not contain %q", errOut, want)
+			}
+		})
+	}
+}
