@@ -38,7 +38,7 @@ func TestRequestFileArgDanglingLink(t *testing.T) {
 }
 
 // TestRequestCommandsRejectEmptyFileName checks that an empty request file
-// argument, as from an unset shell variable, gets a message that says so.
+// argument, as from an unset shell variable, is reported as an empty name.
 func TestRequestCommandsRejectEmptyFileName(t *testing.T) {
 	for _, command := range []string{"plan", "preflight", "run"} {
 		t.Run(command, func(t *testing.T) {
