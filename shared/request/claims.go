@@ -1,0 +1,86 @@
+package request
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/repolink/repolink/shared/snowflake"
+)
+
+// Kinds of a Claim.
+const (
+	// ClaimObject is a SECRET, API INTEGRATION or ARTIFACT REPOSITORY.
+	ClaimObject = "object"
+	// ClaimHost is the host name that a private endpoint carries.
+	ClaimHost = "host"
+)
+
+// Claim is a name in a Snowflake account that a provision execution of a
+// request takes, and that no execution of another request ID may take
+// while the resources of the first one may exist.
+type Claim struct {
+	// Kind is ClaimObject or ClaimHost.
+	Kind string
+	// Noun names the kind of object in messages: "secret", "API
+	// integration", "artifact repository" or "index host".
+	Noun string
+	// Name is the object's identifier as snowflake.Ident renders each
+	// part, qualified for a schema object, or the lower-case host name.
+	// Ident upper-cases an unquoted name as Snowflake does and keeps the
+	// case of a quoted one, so two equal names are the same object.
+	Name string
+	// Account is the Snowflake account identifier in lower case, because
+	// Snowflake compares account identifiers without case.
+	Account string
+}
+
+// Key returns the string that identifies the claim among all claims: two
+// claims with the same key clash.
+func (c Claim) Key() string {
+	return c.Account + "\x00" + c.Noun + "\x00" + c.Name
+}
+
+// String returns the noun and the name, such as "API integration
+// CORP_PYPI_INTEGRATION".
+func (c Claim) String() string { return c.Noun + " " + c.Name }
+
+// Claims returns the names that a provision execution of r takes in its
+// Snowflake account: its SECRET, API INTEGRATION and ARTIFACT REPOSITORY,
+// in the order the steps create them, and then the host of its private
+// endpoint on a private-link route. A request without a repository name
+// claims no object, and one without an endpoint host no host.
+func Claims(r Request) []Claim {
+	account := strings.ToLower(r.Snowflake.Account)
+	var claims []Claim
+	if name := r.Repository.Name; name != "" {
+		// The names follow workflow.NamesFor, which the steps use; a test
+		// of this package compares the two.
+		sf := r.Snowflake
+		claims = append(claims,
+			Claim{Kind: ClaimObject, Noun: "secret", Name: snowflake.Qualified(sf.Database, sf.Schema, name+"_SECRET"), Account: account},
+			Claim{Kind: ClaimObject, Noun: "API integration", Name: snowflake.Ident(name + "_INTEGRATION"), Account: account},
+			Claim{Kind: ClaimObject, Noun: "artifact repository", Name: snowflake.Qualified(sf.Database, sf.Schema, name), Account: account},
+		)
+	}
+	if host := EndpointHost(r); host != "" {
+		claims = append(claims, Claim{Kind: ClaimHost, Noun: "index host", Name: host, Account: account})
+	}
+	return claims
+}
+
+// EndpointHost returns the host of the Snowflake private endpoint that a
+// provision execution of r provisions, in lower case, or "" for a route
+// without a private endpoint (public, egress-ip) or an index URL without a
+// host. An account routes a host name to one private endpoint only.
+func EndpointHost(r Request) string {
+	switch r.Route {
+	case RouteAWSPrivateLink, RouteAzurePrivateLink, RouteGCPPrivateLink:
+	default:
+		return ""
+	}
+	u, err := url.Parse(r.Repository.IndexURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
