@@ -342,9 +342,11 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 	}
 }
 
-// webhookStatements lets the webhook record deliveries, start provision
-// runs, and describe the runs of a ticket, to find whether an earlier run
-// still runs before it starts one for a changed request. With a teardown
+// webhookStatements lets the webhook record deliveries, claim the names
+// that a request takes in its Snowflake account, and start provision runs.
+// It also lets the webhook describe the runs of a ticket and of the
+// requests that hold the names, to find whether an earlier run still runs
+// or may have built resources before it starts one. With a teardown
 // machine, it also lets the webhook list and describe the teardowns, to
 // find whether a teardown of the request runs or has run. teardownMachine
 // is "" when the stack has no teardown machine.
@@ -352,9 +354,20 @@ func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine s
 	statements := []awsiam.PolicyStatement{
 		// A delivery claims a ticket with PutItem and records its run and
 		// a replaced claim with UpdateItem. GetItem also reads the
-		// request's run item, which names a running teardown.
+		// request's run item, which names a running teardown, and the
+		// teardown record start, which is keyed under "run#" too.
 		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-			[]string{tableARN}, nil),
+			[]string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": []string{ticketPartitionPrefix + "*", runPartitionPrefix + "*"},
+			}}),
+		// A delivery takes the request's Snowflake object names and index
+		// host with conditional PutItem calls, marks them started with
+		// UpdateItem, and deletes those it took when another request
+		// holds one of the others.
+		statement("ClaimSnowflakeNames", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+			[]string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": claimPartitionPrefix + "*",
+			}}),
 		statement("StartProvision", []string{"states:StartExecution"},
 			[]string{s.stateMachine(provisionMachine)}, nil),
 		// GetExecutionHistory reads whether a failed run built resources
@@ -375,6 +388,15 @@ func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine s
 // runPartitionPrefix starts the partition key of every run item in the
 // table, as the dynamo package in the main module writes it.
 const runPartitionPrefix = "run#"
+
+// ticketPartitionPrefix starts the partition key of every ticket item in
+// the table, as the dynamo package in the main module writes it.
+const ticketPartitionPrefix = "ticket#"
+
+// claimPartitionPrefix starts the partition key of every claim item in the
+// table, which holds a Snowflake object name or index host for one request
+// ID, as the dynamo package in the main module writes it.
+const claimPartitionPrefix = "claim#"
 
 // exclusionStatements let a step read the running executions of the
 // provision and teardown machines and their inputs, and take its request's

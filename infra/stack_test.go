@@ -564,6 +564,12 @@ func TestIAMStatements(t *testing.T) {
 	// The dynamo package keys every run item with this prefix.
 	runKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "run#*"}}
 	runItemActions := []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+	// The webhook reads and writes tickets and reads run items, and
+	// nothing else but claims.
+	deliveryKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{"ticket#*", "run#*"}}}
+	// The dynamo package keys every claim of a Snowflake object name or
+	// index host with this prefix.
+	claimKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "claim#*"}}
 	// The dynamo package keeps every claim on a credential expiry
 	// notification in this partition, next to the expiry records in
 	// "credential#expiries", which the notifier must not reach.
@@ -663,7 +669,10 @@ func TestIAMStatements(t *testing.T) {
 		{"SnowflakeRole", "ReserveEndpoints", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{"{WaitsTable.Arn}"}, reservationKeys},
 		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-			[]string{"{WaitsTable.Arn}"}, nil},
+			[]string{"{WaitsTable.Arn}"}, deliveryKeys},
+		{"WebhookRole", "ClaimSnowflakeNames",
+			[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+			[]string{"{WaitsTable.Arn}"}, claimKeys},
 		{"WebhookRole", "StartProvision", []string{"states:StartExecution"},
 			[]string{arn("states", "stateMachine:repolink-provision")}, nil},
 		{"WebhookRole", "DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},

@@ -253,6 +253,7 @@ func (a *app) newWebhook() *httpapi.Webhook {
 	if a.store != nil {
 		w.Deliveries = a.store
 		w.RunItems = a.store
+		w.Claims = a.store
 	}
 	return w
 }

@@ -175,4 +175,7 @@ func TestAppSharesOneStore(t *testing.T) {
 	if got := w.RunItems; got != httpapi.RunItems(store) {
 		t.Error("webhook RunItems is another store than the steps' waits, want the one store of the table")
 	}
+	if got := w.Claims; got != httpapi.Claims(store) {
+		t.Error("webhook Claims is another store than the steps' waits, want the one store of the table")
+	}
 }

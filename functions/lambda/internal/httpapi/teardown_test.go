@@ -155,6 +155,7 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 		Executions:      countingExecutions{Client: client, lists: &f.lists, teardownReads: &f.teardownReads},
 		StateMachineARN: machineARN,
 		TeardownMachine: teardownMachine,
+		Claims:          f.store,
 		Now:             func() time.Time { return now },
 	}
 	return f

@@ -75,8 +75,11 @@ type Webhook struct {
 	// RunItems is the store of the requests' run items, or nil to find a
 	// running teardown by listing the teardown machine's executions alone.
 	RunItems RunItems
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Claims is the store of the names that requests hold in Snowflake
+	// accounts, or nil to start a request without checking them.
+	Claims Claims
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // ranError means that a closed execution already ran the delivered
@@ -236,7 +239,7 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
 		return respond(http.StatusConflict, webhook.Response{Execution: running.Execution, Error: webhook.ChangedRequestReason(running)})
 	case errors.As(err, &conflicting):
-		log.Warn("request conflicts with an earlier execution of the ticket; nothing new started", "execution", conflicting.Execution)
+		log.Warn("request conflicts with an earlier execution; nothing new started", "execution", conflicting.Execution)
 		return respond(http.StatusConflict, webhook.Response{Execution: conflicting.Execution, Error: conflicting.Reason})
 	case err != nil:
 		log.Error("start execution failed", "error", err)
@@ -274,6 +277,10 @@ func requestHash(canonical []byte, torn *teardown) string {
 // run name of its ID (ID, ID-r2, ID-r3, ...) above the highest of the
 // ticket's known runs, and returns the name. A known run that still runs is
 // a *webhook.RunningError, or its name when it runs the same request.
+// Before each start it takes the names that the request claims in its
+// Snowflake account (takeClaims), so a request whose objects or endpoint
+// host another request ID holds gets a *webhook.ConflictError, and nothing
+// starts.
 //
 // Names at or below the highest known run are never started again, because
 // Step Functions accepts a name again once its closed execution has left
@@ -301,9 +308,14 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 
 	for n := nextRunNumber(base, known); n <= maxRuns; n++ {
 		name := request.RunName(base, n)
+		taken, err := w.takeClaims(ctx, req, name, torn, log)
+		if err != nil {
+			return "", err
+		}
 		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)
 		if err == nil {
 			log.Info("execution started by webhook", "execution", name, "execution_arn", started.ARN)
+			w.markClaimsStarted(ctx, req, name, taken, log)
 			return name, nil
 		}
 		if !errors.Is(err, sfn.ErrExecutionAlreadyExists) {

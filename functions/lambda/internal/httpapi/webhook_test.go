@@ -209,6 +209,7 @@ func newWebhook(t *testing.T) (*httpapi.Webhook, *stepFunctions) {
 		Deliveries:      store,
 		Executions:      client,
 		StateMachineARN: machineARN,
+		Claims:          store,
 		Now:             func() time.Time { return now },
 	}, states
 }

@@ -1,0 +1,404 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Claims stores which request ID holds each name that a provision
+// execution takes in a Snowflake account (request.Claims), one item per
+// name. *dynamo.Store implements it.
+type Claims interface {
+	// ReadClaim reads the claim of key with a strongly consistent read. A
+	// name without a claim has Found false.
+	ReadClaim(ctx context.Context, key string) (dynamo.Claim, error)
+	// WriteClaim stores claim on the condition that the item is still as
+	// read found it, and returns false when it is not.
+	WriteClaim(ctx context.Context, key, account, name string, read, claim dynamo.Claim) (dynamo.Claim, bool, error)
+	// DeleteClaim deletes the claim while it has version, and returns
+	// false when it has changed or is gone.
+	DeleteClaim(ctx context.Context, key string, version int64) (bool, error)
+	// MarkClaimStarted records that execution has started, while the
+	// request with ID requestID holds the claim for that execution.
+	MarkClaimStarted(ctx context.Context, key, requestID, execution string) (bool, error)
+}
+
+var _ Claims = (*dynamo.Store)(nil)
+
+// claimStartGrace is how long a claim whose execution has not been marked
+// started and is not found still counts as held. The webhook writes the
+// claim just before StartExecution, and a new execution can be missing
+// from DescribeExecution for a moment, as the run item check allows for.
+const claimStartGrace = 5 * time.Minute
+
+// maxClaimAttempts bounds the reads and writes of one claim while other
+// deliveries keep changing it.
+const maxClaimAttempts = 10
+
+// takenClaim is a claim that takeClaims wrote for this delivery.
+type takenClaim struct {
+	key   string
+	claim dynamo.Claim
+}
+
+// claimHolder is a holder of a claim whose resources may exist.
+type claimHolder struct {
+	request   string
+	execution string
+	// status is the execution's status, "" while it is being started and
+	// not found yet, or "gone" once it has left the execution history.
+	status string
+	// teardown is the latest teardown of the request that started after
+	// the execution. It has not succeeded.
+	teardown *teardown
+}
+
+// clash is a claim of a request that another request ID holds.
+type clash struct {
+	claim  request.Claim
+	holder claimHolder
+}
+
+// takeClaims takes the names that a provision execution of req, named
+// name, would take in its Snowflake account (request.Claims), one
+// conditional write each, before the execution starts. torn is the latest
+// teardown of req, which accept has read. It returns a
+// *webhook.ConflictError when another request ID holds one of them and its
+// resources may exist, and then holds none of the names it took here.
+//
+// A holder's resources may exist while its execution runs or succeeded,
+// or stopped once a building step had started (builtBeforeStop), and no
+// teardown of its request that started after the execution succeeded. A
+// holder whose resources cannot exist is taken over in the same
+// conditional write, so of two requests that take a name at the same
+// moment only one gets it. The names are written in the order of their
+// keys, so two requests that claim several of the same names meet at the
+// first one.
+//
+// A claim of req's own ID is written again for name unless it is held for
+// a started execution whose resources may exist. That execution's
+// resources keep the claim.
+func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name string, torn *teardown, log *slog.Logger) ([]takenClaim, error) {
+	claims := request.Claims(req)
+	if w.Claims == nil || req.ID == "" || len(claims) == 0 {
+		return nil, nil
+	}
+	check := &claimCheck{webhook: w, id: req.ID, torn: torn, holders: map[claimRef]*claimHolder{}}
+
+	// Every holder is read first, so that the error names all the objects
+	// that one other request holds.
+	reads := make([]dynamo.Claim, len(claims))
+	var clashes []clash
+	for i, c := range claims {
+		read, err := w.Claims.ReadClaim(ctx, c.Key())
+		if err != nil {
+			return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", c, c.Account, err)
+		}
+		reads[i] = read
+		holder, _, err := check.assess(ctx, read)
+		if err != nil {
+			return nil, err
+		}
+		if holder != nil {
+			clashes = append(clashes, clash{claim: c, holder: *holder})
+		}
+	}
+	if len(clashes) > 0 {
+		return nil, w.clashError(req, clashes)
+	}
+
+	order := make([]int, len(claims))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(claims[a].Key(), claims[b].Key()) })
+	var taken []takenClaim
+	for _, i := range order {
+		t, err := w.takeClaim(ctx, check, req, name, claims[i], reads[i])
+		if err != nil {
+			w.releaseClaims(ctx, taken, log)
+			return nil, err
+		}
+		if t != nil {
+			taken = append(taken, *t)
+		}
+	}
+	return taken, nil
+}
+
+// takeClaim writes the claim c of req for execution name, starting from
+// read, and reads again after each write that another delivery got in
+// before. It returns nil when req's own ID keeps the claim unchanged.
+func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.Request, name string, c request.Claim, read dynamo.Claim) (*takenClaim, error) {
+	for attempt := 1; attempt <= maxClaimAttempts; attempt++ {
+		if attempt > 1 {
+			var err error
+			if read, err = w.Claims.ReadClaim(ctx, c.Key()); err != nil {
+				return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", c, c.Account, err)
+			}
+		}
+		holder, keep, err := check.assess(ctx, read)
+		if err != nil {
+			return nil, err
+		}
+		if holder != nil {
+			return nil, w.clashError(req, []clash{{claim: c, holder: *holder}})
+		}
+		if keep {
+			return nil, nil
+		}
+		claim := dynamo.Claim{Request: req.ID, Execution: name, ClaimedAt: w.now()}
+		written, ok, err := w.Claims.WriteClaim(ctx, c.Key(), c.Account, c.String(), read, claim)
+		if err != nil {
+			return nil, fmt.Errorf("write the claim of %s in Snowflake account %s: %w", c, c.Account, err)
+		}
+		if ok {
+			return &takenClaim{key: c.Key(), claim: written}, nil
+		}
+	}
+	return nil, fmt.Errorf("claim %s in Snowflake account %s: other deliveries changed the claim %d times; send the request again",
+		c, c.Account, maxClaimAttempts)
+}
+
+// claimCheck decides on the claims that one delivery of the request with
+// ID id reads. torn is that request's latest teardown, which the delivery
+// has read already.
+type claimCheck struct {
+	webhook *Webhook
+	id      string
+	torn    *teardown
+	// holders caches the results of liveHolder, because the claims of one
+	// request usually share one holder.
+	holders map[claimRef]*claimHolder
+}
+
+// claimRef is what liveHolder decides on.
+type claimRef struct {
+	request, execution string
+	claimedAt          time.Time
+	started            bool
+}
+
+// assess decides on read, a claim as stored. It returns the holder when
+// another request ID holds the claim and its resources may exist, and keep
+// true when the delivery's own ID holds it for a started execution whose
+// resources may exist. Otherwise the delivery may write the claim.
+func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolder, bool, error) {
+	if !read.Found {
+		return nil, false, nil
+	}
+	// An unstarted claim of the own ID is one that an earlier delivery
+	// or an earlier run name of this delivery wrote, so it moves to the
+	// new name.
+	if read.Request == c.id && !read.Started {
+		return nil, false, nil
+	}
+	ref := claimRef{request: read.Request, execution: read.Execution, claimedAt: read.ClaimedAt, started: read.Started}
+	holder, ok := c.holders[ref]
+	if !ok {
+		var err error
+		if holder, err = c.webhook.liveHolder(ctx, read, c.teardownOf); err != nil {
+			return nil, false, err
+		}
+		c.holders[ref] = holder
+	}
+	if holder == nil {
+		return nil, false, nil
+	}
+	if read.Request == c.id {
+		return nil, true, nil
+	}
+	return holder, false, nil
+}
+
+// teardownOf returns the latest teardown of the request with ID id.
+func (c *claimCheck) teardownOf(ctx context.Context, id string) (*teardown, error) {
+	if id == c.id {
+		return c.torn, nil
+	}
+	return c.webhook.latestTeardown(ctx, id)
+}
+
+// liveHolder returns the holder of the claim c when its resources may
+// exist, or nil when they cannot: its execution stopped before any
+// building step, a teardown of its request succeeded after the execution
+// started, or the execution never started.
+//
+// latestTeardown returns the latest teardown of a request ID.
+func (w *Webhook) liveHolder(ctx context.Context, c dynamo.Claim, latestTeardown func(context.Context, string) (*teardown, error)) (*claimHolder, error) {
+	holder := &claimHolder{request: c.Request, execution: c.Execution}
+	arn := sfn.ExecutionARN(w.StateMachineARN, c.Execution)
+	x, err := w.Executions.DescribeExecution(ctx, arn)
+	if err != nil && !errors.Is(err, sfn.ErrExecutionNotFound) {
+		return nil, fmt.Errorf("read execution %s of request %s: %w", c.Execution, c.Request, err)
+	}
+	found := err == nil && workflow.RequestID(x.Input) == c.Request
+
+	// since is when the holder's resources were built at the earliest.
+	since := c.ClaimedAt
+	switch {
+	case !found && !c.Started:
+		if w.now().Sub(c.ClaimedAt) < claimStartGrace {
+			return holder, nil
+		}
+		return nil, nil
+	case !found:
+		// NOTE: the execution has left the execution history, 90 days
+		// after it closed, so its status is unknown. Its resources count
+		// as existing until a teardown of the request succeeds.
+		holder.status = "gone"
+	case isOpen(x.Status):
+		holder.status = x.Status
+		return holder, nil
+	default:
+		holder.status = x.Status
+		since = x.StartDate
+		if x.Status != "SUCCEEDED" {
+			built, err := w.builtBeforeStop(ctx, arn)
+			if err != nil || !built {
+				return nil, err
+			}
+		}
+	}
+
+	torn, err := latestTeardown(ctx, c.Request)
+	if err != nil {
+		return nil, err
+	}
+	if torn != nil && since.Before(torn.startDate) {
+		if torn.status == "SUCCEEDED" {
+			return nil, nil
+		}
+		holder.teardown = torn
+	}
+	return holder, nil
+}
+
+// releaseClaims deletes the claims that a delivery took before it was
+// rejected, so that they hold no name for an execution that never starts.
+// A claim that fails to delete is logged, and lapses after
+// claimStartGrace.
+func (w *Webhook) releaseClaims(ctx context.Context, taken []takenClaim, log *slog.Logger) {
+	for _, t := range taken {
+		if _, err := w.Claims.DeleteClaim(ctx, t.key, t.claim.Version); err != nil {
+			log.Warn("release claim of a rejected delivery failed", "error", err, "execution", t.claim.Execution)
+		}
+	}
+}
+
+// markClaimsStarted records that execution name has started on the claims
+// that the delivery took, so that they keep holding their names after the
+// execution has left the execution history. A mark that fails is logged:
+// the claim then holds its name while Step Functions keeps the execution.
+func (w *Webhook) markClaimsStarted(ctx context.Context, req request.Request, name string, taken []takenClaim, log *slog.Logger) {
+	for _, t := range taken {
+		if _, err := w.Claims.MarkClaimStarted(ctx, t.key, req.ID, name); err != nil {
+			log.Warn("mark claim started failed", "error", err, "execution", name)
+		}
+	}
+}
+
+// clashError returns the conflict for clashes, the claims of req that other
+// request IDs hold. The objects that the first holder of an object holds
+// come before the host, as repolink run reports them.
+func (w *Webhook) clashError(req request.Request, clashes []clash) *webhook.ConflictError {
+	first := clashes[0]
+	var objects []string
+	for _, c := range clashes {
+		if c.claim.Kind == request.ClaimObject && c.holder.request == first.holder.request {
+			objects = append(objects, c.claim.String())
+		}
+	}
+	holder := first.holder
+	state, next := w.holderState(holder)
+	var reason string
+	if first.claim.Kind == request.ClaimObject {
+		reason = fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
+			"%s. Give this request another repository.name, or %s and then send the request again",
+			req.ID, joinAnd(objects), req.Snowflake.Account, holder.request, holder.execution, statusText(holder.status), state,
+			clashOutcome(req.Route), next)
+	} else {
+		reason = fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
+			"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
+			"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported: "+
+			"%s, or use another host name for this index in repository.index_url, and then send the request again",
+			req.ID, first.claim.Name, req.Snowflake.Account, holder.request, holder.execution, statusText(holder.status), state,
+			holder.request, next)
+	}
+	return &webhook.ConflictError{Ticket: req.ID, Execution: holder.execution, Reason: reason}
+}
+
+// holderState returns what has happened to the holder's resources since
+// its execution, and what to do to free the names.
+func (w *Webhook) holderState(h claimHolder) (state, next string) {
+	state = "and no teardown of " + h.request + " has succeeded since"
+	next = "tear down request " + h.request + " first"
+	if machine := w.teardownMachineARN(); machine != "" {
+		next = fmt.Sprintf("tear down request %s first with 'aws stepfunctions start-execution --state-machine-arn %s --input file://input.json' "+
+			"with the input of execution %s in input.json", h.request, machine, h.execution)
+	}
+	switch {
+	case h.teardown != nil && isOpen(h.teardown.status):
+		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", h.teardown.name, h.request)
+		next = fmt.Sprintf("wait for teardown %s of request %s to succeed", h.teardown.name, h.request)
+	case h.teardown != nil:
+		state = fmt.Sprintf("and teardown %s of %s, which started since, closed with %s", h.teardown.name, h.request, h.teardown.status)
+		next = fmt.Sprintf("finish the teardown of request %s first with 'aws stepfunctions redrive-execution --execution-arn %s'",
+			h.request, sfn.ExecutionARN(w.teardownMachineARN(), h.teardown.name))
+	}
+	switch h.status {
+	case "":
+		state = "which another delivery of " + h.request + " is starting"
+	case "gone", "RUNNING", "SUCCEEDED":
+	default:
+		state = "which may have built resources before it stopped, " + state
+	}
+	return state, next
+}
+
+// statusText returns the status of a holder's execution as a message shows
+// it.
+func statusText(status string) string {
+	switch status {
+	case "":
+		return "starting"
+	case "gone":
+		return "no longer in the execution history"
+	}
+	return status
+}
+
+// clashOutcome returns what an execution of a request of route would do
+// if the check did not reject it: build what the route builds before the
+// Snowflake steps, then fail in them.
+func clashOutcome(route request.Route) string {
+	const fail = "fail with a conflict in the Snowflake steps"
+	switch route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
+	case request.RouteEgressIP:
+		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
+	}
+	// The public route builds nothing before the Snowflake steps.
+	return "an execution of this request would " + fail
+}
+
+// joinAnd joins items as a sentence lists them: "a", "a and b", "a, b
+// and c".
+func joinAnd(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}

@@ -1,0 +1,276 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+)
+
+// otherRequest returns the example request body under request ID id, with
+// each replacement applied as old, new pairs.
+func otherRequest(t *testing.T, id string, replacements ...string) []byte {
+	t.Helper()
+	body := strings.Replace(string(readExample(t)), `"id": "DATA-4711"`, `"id": "`+id+`"`, 1)
+	for i := 0; i+1 < len(replacements); i += 2 {
+		if !strings.Contains(body, replacements[i]) {
+			t.Fatalf("example request lacks %q", replacements[i])
+		}
+		body = strings.ReplaceAll(body, replacements[i], replacements[i+1])
+	}
+	return []byte(body)
+}
+
+// otherHost moves a request to another index host, so that it shares only
+// its Snowflake objects with the example.
+var otherHost = []string{"pypi.corp.example.com", "pypi2.corp.example.com"}
+
+// otherName gives a request another repository name, so that it shares
+// only its index host with the example.
+var otherName = []string{`"name": "corp_pypi"`, `"name": "team_pypi"`}
+
+// checkNotStarted fails when the engine has an execution called name.
+func (f *teardownFixture) checkNotStarted(t *testing.T, name string) {
+	t.Helper()
+	_, err := f.engine.Describe(context.Background(), name)
+	if !errors.Is(err, engine.ErrExecutionNotFound) {
+		t.Errorf("execution %s: describe error %v, want it not started", name, err)
+	}
+}
+
+// checkContains reports each of wants that message lacks.
+func checkContains(t *testing.T, step, message string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(message, want) {
+			t.Errorf("%s: error %q lacks %q", step, message, want)
+		}
+	}
+}
+
+func TestWebhookRejectsClashingObjects(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+
+	got := f.deliver(t, "other request", otherRequest(t, "DATA-4712", otherHost...), http.StatusConflict)
+	if got.Execution != "DATA-4711" {
+		t.Errorf("execution %q, want DATA-4711, the holder's", got.Execution)
+	}
+	checkContains(t, "other request", got.Error,
+		"request DATA-4712 names secret PLATFORM.PACKAGES.CORP_PYPI_SECRET, API integration CORP_PYPI_INTEGRATION "+
+			"and artifact repository PLATFORM.PACKAGES.CORP_PYPI in Snowflake account myorg-analytics, "+
+			"as request DATA-4711 does in execution DATA-4711 (SUCCEEDED), and no teardown of DATA-4711 has succeeded since",
+		"would build its proxy VM, load balancer and private endpoint and then fail with a conflict in the Snowflake steps",
+		"Give this request another repository.name",
+		"'aws stepfunctions start-execution --state-machine-arn arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown",
+		"send the request again")
+	if strings.Contains(got.Error, "index host") {
+		t.Errorf("other request: error %q names the index host, which differs", got.Error)
+	}
+	f.checkNotStarted(t, "DATA-4712")
+}
+
+func TestWebhookRejectsClashingHost(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+
+	got := f.deliver(t, "other request", otherRequest(t, "DATA-4712", otherName...), http.StatusConflict)
+	if got.Execution != "DATA-4711" {
+		t.Errorf("execution %q, want DATA-4711, the holder's", got.Execution)
+	}
+	checkContains(t, "other request", got.Error,
+		"request DATA-4712 uses the index host pypi.corp.example.com in Snowflake account myorg-analytics, "+
+			"as request DATA-4711 does in execution DATA-4711 (SUCCEEDED)",
+		"An account routes a host name to one private endpoint only",
+		"use another host name for this index in repository.index_url")
+	f.checkNotStarted(t, "DATA-4712")
+}
+
+func TestWebhookAllowsOtherAccount(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+
+	body := otherRequest(t, "DATA-4712", `"account": "myorg-analytics"`, `"account": "myorg-other"`)
+	got := f.deliver(t, "request in another account", body, http.StatusAccepted)
+	if got.Execution != "DATA-4712" {
+		t.Errorf("execution %q, want DATA-4712 (error %q)", got.Execution, got.Error)
+	}
+}
+
+// TestWebhookClaimOfStoppedRun checks that a holder whose run failed
+// before a building step is taken over, and one whose run failed in a
+// building step still blocks.
+func TestWebhookClaimOfStoppedRun(t *testing.T) {
+	t.Run("before building", func(t *testing.T) {
+		f := newTeardownFixture(t)
+		f.failPreflight.Store(true)
+		f.provisioned(t, readExample(t))
+		f.failPreflight.Store(false)
+
+		got := f.deliver(t, "other request", otherRequest(t, "DATA-4712"), http.StatusAccepted)
+		if got.Execution != "DATA-4712" {
+			t.Errorf("execution %q, want DATA-4712 (error %q)", got.Execution, got.Error)
+		}
+		// The names now belong to DATA-4712, whose run succeeded.
+		f.wait(t, "DATA-4712")
+		got = f.deliver(t, "example request again", otherRequest(t, "DATA-4711", `"requests"`, `"numpy"`), http.StatusConflict)
+		checkContains(t, "example request again", got.Error, "as request DATA-4712 does in execution DATA-4712 (SUCCEEDED)")
+	})
+	t.Run("in a building step", func(t *testing.T) {
+		f := newTeardownFixture(t)
+		f.failBuild.Store(true)
+		f.provisioned(t, readExample(t))
+
+		got := f.deliver(t, "other request", otherRequest(t, "DATA-4712"), http.StatusConflict)
+		checkContains(t, "other request", got.Error,
+			"as request DATA-4711 does in execution DATA-4711 (FAILED), which may have built resources before it stopped")
+		f.checkNotStarted(t, "DATA-4712")
+	})
+}
+
+// TestWebhookClaimAfterTeardown checks that a teardown of the holder
+// frees its names once it has succeeded, and that the reason names it
+// while it runs.
+func TestWebhookClaimAfterTeardown(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+	other := otherRequest(t, "DATA-4712")
+
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	got := f.deliver(t, "during the teardown", other, http.StatusConflict)
+	checkContains(t, "during the teardown", got.Error,
+		"and teardown DATA-4711-teardown of DATA-4711, which started since, is still running",
+		"wait for teardown DATA-4711-teardown of request DATA-4711 to succeed")
+
+	f.release()
+	f.wait(t, "DATA-4711-teardown")
+	got = f.deliver(t, "after the teardown", other, http.StatusAccepted)
+	if got.Execution != "DATA-4712" {
+		t.Errorf("after the teardown: execution %q, want DATA-4712 (error %q)", got.Execution, got.Error)
+	}
+}
+
+func TestWebhookClaimAfterFailedTeardown(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+	f.failTeardown.Store(true)
+	f.release()
+	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")
+	f.wait(t, "DATA-4711-teardown")
+
+	got := f.deliver(t, "other request", otherRequest(t, "DATA-4712"), http.StatusConflict)
+	checkContains(t, "other request", got.Error,
+		"and teardown DATA-4711-teardown of DATA-4711, which started since, closed with FAILED",
+		"'aws stepfunctions redrive-execution --execution-arn arn:aws:states:us-west-2:123456789012:execution:rl-teardown:DATA-4711-teardown'")
+}
+
+// TestWebhookUnstartedClaim checks that a claim written for an execution
+// that never started blocks other requests for the start grace only.
+func TestWebhookUnstartedClaim(t *testing.T) {
+	tests := []struct {
+		name       string
+		age        time.Duration
+		wantStatus int
+	}{
+		{"within the grace", time.Minute, http.StatusConflict},
+		{"after the grace", 10 * time.Minute, http.StatusAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook, states := newWebhook(t)
+			store := hook.Claims.(*dynamo.Store)
+			ghost, err := request.ParseJSON(otherRequest(t, "GHOST-1"))
+			if err != nil {
+				t.Fatalf("parse request: %v", err)
+			}
+			for _, c := range request.Claims(ghost) {
+				claim := dynamo.Claim{Request: "GHOST-1", Execution: "GHOST-1", ClaimedAt: now.Add(-tt.age)}
+				if _, ok, err := store.WriteClaim(context.Background(), c.Key(), c.Account, c.String(), dynamo.Claim{}, claim); err != nil || !ok {
+					t.Fatalf("write claim of %s: written %v, error %v", c, ok, err)
+				}
+			}
+
+			resp, err := hook.Handle(context.Background(), signedEvent(readExample(t), secret, now))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			wantStarts := 0
+			if tt.wantStatus == http.StatusAccepted {
+				wantStarts = 1
+			}
+			if got := states.startCount(); got != wantStarts {
+				t.Errorf("%d executions started, want %d", got, wantStarts)
+			}
+			if tt.wantStatus == http.StatusConflict {
+				checkContains(t, "delivery", decodeResponse(t, resp).Error,
+					"as request GHOST-1 does in execution GHOST-1 (starting), which another delivery of GHOST-1 is starting")
+			}
+		})
+	}
+}
+
+// TestWebhookConcurrentClaims sends two requests of different IDs that
+// share their Snowflake objects, or in odd rounds only their index host,
+// at the same moment, and checks that exactly one starts.
+func TestWebhookConcurrentClaims(t *testing.T) {
+	hook, states := newWebhook(t)
+	const rounds = 30
+	for round := range rounds {
+		// Each round uses names of its own, so that earlier rounds' claims
+		// do not decide it.
+		name := fmt.Sprintf(`"name": "repo_%d"`, round)
+		host := fmt.Sprintf("pypi%d.corp.example.com", round)
+		first := otherRequest(t, fmt.Sprintf("A-%d", round), `"name": "corp_pypi"`, name, "pypi.corp.example.com", host)
+		second := otherRequest(t, fmt.Sprintf("B-%d", round), `"name": "corp_pypi"`, name, "pypi.corp.example.com", host)
+		if round%2 == 1 {
+			second = otherRequest(t, fmt.Sprintf("B-%d", round),
+				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round), "pypi.corp.example.com", host)
+		}
+
+		before := states.startCount()
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for i, body := range [][]byte{first, second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				resp, err := hook.Handle(context.Background(), signedEvent(body, secret, now))
+				if err != nil {
+					t.Errorf("round %d: Handle: %v", round, err)
+				}
+				statuses[i] = resp.StatusCode
+			}()
+		}
+		close(gate)
+		wg.Wait()
+
+		accepted, conflicts := 0, 0
+		for _, status := range statuses {
+			switch status {
+			case http.StatusAccepted:
+				accepted++
+			case http.StatusConflict:
+				conflicts++
+			}
+		}
+		if accepted != 1 || conflicts != 1 {
+			t.Errorf("round %d: statuses %v, want one 202 and one 409", round, statuses)
+		}
+		if got := states.startCount() - before; got != 1 {
+			t.Errorf("round %d: %d executions started, want 1", round, got)
+		}
+	}
+}
