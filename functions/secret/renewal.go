@@ -133,7 +133,7 @@ func stopRenewal(ctx context.Context, env *workflow.Env, key string) error {
 		return nil, nil
 	})
 	if err != nil && workflow.NameOf(err) != workflow.ErrNotReady {
-		return workflow.Errorf(workflow.ErrTransient, "delete the renewable credential expiry record %s: %v", key, err)
+		return registryError(err, "delete the renewable credential expiry record %s", key)
 	}
 	return err
 }
@@ -181,7 +181,7 @@ func awaitRenewal(ctx context.Context, env *workflow.Env, key string) (*workflow
 	}
 	stored, err := readExpiry(ctx, env, key)
 	if err != nil {
-		return nil, workflow.Errorf(workflow.ErrTransient, "read the credential expiry record %s: %v", key, err)
+		return nil, registryError(err, "read the credential expiry record %s", key)
 	}
 	if stored != nil && stored.RenewingUntil.After(env.Now()) {
 		return nil, renewingError(*stored)
@@ -212,9 +212,25 @@ func storeRenewable(ctx context.Context, env *workflow.Env, expiry workflow.Cred
 		return &expiry, nil
 	})
 	if err != nil && workflow.NameOf(err) != workflow.ErrNotReady {
-		return workflow.Errorf(workflow.ErrTransient, "record the CodeArtifact token expiry of secret %s for renewal: %v", expiry.Secret, err)
+		return registryError(err, "record the CodeArtifact token expiry of secret %s for renewal", expiry.Secret)
 	}
 	return err
+}
+
+// registryError wraps a failed call to the credential registry for the
+// state machine. A denied call and an invalid request keep their names,
+// PermissionDenied and InvalidRequest, so that the step fails at once,
+// because only a change to the deployment fixes them. Throttled stays
+// Throttled. Any other failure, such as a server error, a lost connection
+// or a record that other writers kept changing, is Transient, so that the
+// step is retried.
+func registryError(err error, format string, args ...any) error {
+	operation := fmt.Sprintf(format, args...)
+	switch workflow.NameOf(err) {
+	case workflow.ErrPermissionDenied, workflow.ErrInvalidRequest, workflow.ErrThrottled:
+		return fmt.Errorf("%s: %w", operation, err)
+	}
+	return workflow.Errorf(workflow.ErrTransient, "%s: %v", operation, err)
 }
 
 // sameRecord reports whether a and b, either of which may be nil, are the

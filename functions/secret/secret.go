@@ -198,10 +198,10 @@ func estimatedExpiry(req request.Request, user string, issuedAt time.Time) *work
 }
 
 // recordExpiry stores the record for the poller. For a credential that
-// repolink renews, a failure is returned as Transient so that the step is
-// retried, because without the record the token expires unrenewed. For
-// any other credential a failure is only logged, because the secret works
-// and only the expiry warning is lost.
+// repolink renews, a failure fails the step, because without the record
+// the token expires unrenewed, and registryError decides whether it is
+// retried. For any other credential a failure is only logged, because the
+// secret works and only the expiry warning is lost.
 func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.CredentialExpiry) error {
 	log := env.Logger
 	if env.Credentials == nil {
@@ -216,7 +216,7 @@ func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.Creden
 		return nil
 	}
 	if expiry.Renewable {
-		return workflow.Errorf(workflow.ErrTransient, "record the CodeArtifact token expiry of secret %s for renewal: %v", expiry.Secret, err)
+		return registryError(err, "record the CodeArtifact token expiry of secret %s for renewal", expiry.Secret)
 	}
 	if log != nil {
 		log.Warn("record credential expiry failed", "secret", expiry.Secret, "execution", expiry.Execution, "error", err)
@@ -225,14 +225,15 @@ func recordExpiry(ctx context.Context, env *workflow.Env, expiry workflow.Creden
 }
 
 // forgetExpiry deletes the expiry record of a secret whose credential has
-// no known expiry. A failure is returned as Transient, because a renewable
-// record left behind would make the poller overwrite the new credential.
+// no known expiry. A failure fails the step, because a renewable record
+// left behind would make the poller overwrite the new credential, and
+// registryError decides whether it is retried.
 func forgetExpiry(ctx context.Context, env *workflow.Env, key string) error {
 	if env.Credentials == nil {
 		return nil
 	}
 	if err := env.Credentials.Delete(ctx, key); err != nil {
-		return workflow.Errorf(workflow.ErrTransient, "delete the old credential expiry record %s: %v", key, err)
+		return registryError(err, "delete the old credential expiry record %s", key)
 	}
 	return nil
 }

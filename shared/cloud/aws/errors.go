@@ -53,6 +53,9 @@ var invalidCodes = map[string]bool{
 	"OptInRequired":               true,
 	"InvalidRequestException":     true,
 	"InvalidParameterException":   true,
+	// The code of the JSON protocol services, such as DynamoDB and
+	// CodeArtifact, for input that fails their checks.
+	"ValidationException": true,
 }
 
 // permissionCodes are API error codes for a call that the caller's IAM
@@ -107,6 +110,15 @@ func describe(err error) string {
 		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
 	}
 	return err.Error()
+}
+
+// ErrorName returns the ASL error name that Retry and Catch match on for
+// an AWS SDK error, or "" when the error has no known code or status.
+// Timeouts, server errors and lost connections are Transient, and an
+// unknown resource ID is NotReady. The DynamoDB stores use it, so that
+// they name errors as the provider does.
+func ErrorName(err error) string {
+	return nameOf(err)
 }
 
 // nameOf returns the ASL error name for an SDK error, or "".

@@ -63,7 +63,7 @@ func (c *CredentialStore) Put(ctx context.Context, expiry workflow.CredentialExp
 	}
 	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
 	if err != nil {
-		return s.classify(err, "store credential expiry of secret %s", expiry.Secret)
+		return s.classifyIn(err, credentialPartition, "store credential expiry of secret %s", expiry.Secret)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func (c *CredentialStore) List(ctx context.Context) ([]workflow.CredentialExpiry
 	for page := dynamodb.NewQueryPaginator(s.client, input); page.HasMorePages(); {
 		out, err := page.NextPage(ctx)
 		if err != nil {
-			return nil, s.classify(err, "list credential expiries")
+			return nil, s.classifyIn(err, credentialPartition, "list credential expiries")
 		}
 		for _, item := range out.Items {
 			var expiry workflow.CredentialExpiry
@@ -124,7 +124,7 @@ func (c *CredentialStore) Delete(ctx context.Context, registryKey string) error 
 		Key:       key(credentialPartition, credentialSortKey(registryKey)),
 	})
 	if err != nil {
-		return s.classify(err, "delete credential expiry %s", registryKey)
+		return s.classifyIn(err, credentialPartition, "delete credential expiry %s", registryKey)
 	}
 	return nil
 }
@@ -159,7 +159,7 @@ func (c *CredentialStore) updateOnce(ctx context.Context, registryKey string, ch
 		ConsistentRead:       aws.Bool(true),
 	})
 	if err != nil {
-		return false, s.classify(err, "read credential expiry %s", registryKey)
+		return false, s.classifyIn(err, credentialPartition, "read credential expiry %s", registryKey)
 	}
 	body, found := stringOf(out.Item, attrBody), len(out.Item) > 0
 	var stored *workflow.CredentialExpiry
@@ -203,7 +203,7 @@ func (c *CredentialStore) updateOnce(ctx context.Context, registryKey string, ch
 		return false, nil
 	}
 	if err != nil {
-		return false, s.classify(err, "update credential expiry %s", registryKey)
+		return false, s.classifyIn(err, credentialPartition, "update credential expiry %s", registryKey)
 	}
 	return true, nil
 }

@@ -12,15 +12,12 @@
 //	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
 //	run           pk "run#<sha256 of the request ID>"                  sk "run"
 //	credential    pk "credential#expiries"                             sk "secret#<sha256 of the account/SECRET key>"
-//	claim         pk "claim#<sha256 of the claim key>"                 sk "claim"
 //
 // All waits share one partition so that the poller reads them with a single
 // Query, and so do all credential expiries. Each provision run in its long
 // wait has one open wait and each SECRET one expiry, so both partitions
 // stay small. Each account has one reservations item with all
-// its places, so that one conditional write decides on all of them. A
-// claim item records which request ID holds one Snowflake object name or
-// index host of an account (request.Claim).
+// its places, so that one conditional write decides on all of them.
 package dynamo
 
 import (
@@ -32,11 +29,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	awscloud "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -114,24 +111,52 @@ func isConditionFailed(err error) bool {
 	return errors.As(err, &failed)
 }
 
-// classify wraps an SDK error with the operation and table, named Throttled
-// or Transient when another try later can succeed.
+// classify wraps an SDK error with the operation and table and names it
+// as errorName does.
 func (s *Store) classify(err error, format string, args ...any) error {
+	return s.classifyIn(err, "", format, args...)
+}
+
+// classifyIn is classify for a call on the items of one partition key. A
+// denied call's message names the table and the partition, because the
+// deployment's IAM policies allow each role only some partition keys of
+// the table, with the condition key dynamodb:LeadingKeys.
+func (s *Store) classifyIn(err error, partition, format string, args ...any) error {
 	op := fmt.Sprintf("aws: dynamodb %s in table %s", fmt.Sprintf(format, args...), s.table)
+	name := errorName(err)
+	if name == "" {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	message := op + ": " + err.Error()
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		code := apiErr.ErrorCode()
-		if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
-			return &namedError{name: workflow.ErrThrottled, message: op + ": " + code + ": " + apiErr.ErrorMessage(), cause: err}
-		}
-		if code == "InternalServerError" || code == "ServiceUnavailable" {
-			return &namedError{name: workflow.ErrTransient, message: op + ": " + code + ": " + apiErr.ErrorMessage(), cause: err}
+		message = op + ": " + apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	if name == workflow.ErrPermissionDenied {
+		message += "; allow the role this action on table " + s.table
+		if partition != "" {
+			message += " for the partition key " + partition + " (condition key dynamodb:LeadingKeys)"
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &namedError{name: workflow.ErrTransient, message: op + ": " + err.Error(), cause: err}
+	return &namedError{name: name, message: message, cause: err}
+}
+
+// errorName returns the ASL error name of a DynamoDB SDK error, as
+// awscloud.ErrorName names AWS errors, or "". A missing table is not a
+// resource that appears by waiting, unlike the unknown IDs that
+// awscloud.ErrorName calls NotReady, so its ResourceNotFoundException
+// stays unnamed.
+func errorName(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "InternalServerError", "ServiceUnavailable":
+			return workflow.ErrTransient
+		case "ResourceNotFoundException":
+			return ""
+		}
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return awscloud.ErrorName(err)
 }
 
 // namedError is an SDK failure with the ASL error name that Retry matches

@@ -399,6 +399,8 @@ func TestErrorNames(t *testing.T) {
 		{"internal error", &types.InternalServerError{Message: aws.String("oops")}, workflow.ErrTransient},
 		{"deadline", context.DeadlineExceeded, workflow.ErrTransient},
 		{"missing table", &types.ResourceNotFoundException{Message: aws.String("no table")}, ""},
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: dynamodb:PutItem"}, workflow.ErrPermissionDenied},
+		{"validation", &smithy.GenericAPIError{Code: "ValidationException", Message: "invalid key"}, workflow.ErrInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
