@@ -274,3 +274,73 @@ func TestWebhookConcurrentClaims(t *testing.T) {
 		}
 	}
 }
+
+// racingClaims is the claim store of a delivery that another request's
+// delivery overtakes: just before the delivery writes the claim of
+// raceKey, the other request's claim is written there.
+type racingClaims struct {
+	*dynamo.Store
+	raceKey string
+	other   dynamo.Claim
+	once    sync.Once
+}
+
+func (r *racingClaims) WriteClaim(ctx context.Context, key, account, name string, read, claim dynamo.Claim) (dynamo.Claim, bool, error) {
+	if key == r.raceKey {
+		var err error
+		r.once.Do(func() { _, _, err = r.Store.WriteClaim(ctx, key, account, name, read, r.other) })
+		if err != nil {
+			return dynamo.Claim{}, false, err
+		}
+	}
+	return r.Store.WriteClaim(ctx, key, account, name, read, claim)
+}
+
+// TestWebhookReleasesClaimsOfRejected checks that a delivery that loses
+// the race for one name releases the names it took before it.
+func TestWebhookReleasesClaimsOfRejected(t *testing.T) {
+	hook, states := newWebhook(t)
+	store := hook.Claims.(*dynamo.Store)
+	body := readExample(t)
+	req, err := request.ParseJSON(body)
+	if err != nil {
+		t.Fatalf("parse request: %v", err)
+	}
+	claims := request.Claims(req)
+	host := claims[len(claims)-1]
+	if host.Kind != request.ClaimHost {
+		t.Fatalf("last claim is %s, want the index host", host)
+	}
+	hook.Claims = &racingClaims{
+		Store:   store,
+		raceKey: host.Key(),
+		other:   dynamo.Claim{Request: "RIVAL-1", Execution: "RIVAL-1", ClaimedAt: now},
+	}
+
+	resp, err := hook.Handle(context.Background(), signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("status %d, want 409 (body %s)", resp.StatusCode, resp.Body)
+	}
+	checkContains(t, "delivery", decodeResponse(t, resp).Error,
+		"request DATA-4711 uses the index host pypi.corp.example.com in Snowflake account myorg-analytics, "+
+			"as request RIVAL-1 does in execution RIVAL-1 (starting)")
+	if got := states.startCount(); got != 0 {
+		t.Errorf("%d executions started, want 0", got)
+	}
+
+	for _, c := range claims {
+		read, err := store.ReadClaim(context.Background(), c.Key())
+		if err != nil {
+			t.Fatalf("read claim of %s: %v", c, err)
+		}
+		switch {
+		case c.Kind == request.ClaimHost && read.Request != "RIVAL-1":
+			t.Errorf("claim of %s is held by %q, want RIVAL-1", c, read.Request)
+		case c.Kind == request.ClaimObject && read.Found:
+			t.Errorf("claim of %s is held by %q after the rejection, want it released", c, read.Request)
+		}
+	}
+}
