@@ -256,6 +256,10 @@ type NotAllowedError struct {
 }
 
 func (e *NotAllowedError) Error() string {
+	if relativeFile(e.Ref) {
+		return fmt.Sprintf("resolve secret %s: not allowed: this service reads a file: reference of a request only by its absolute path, "+
+			"such as file:/run/secrets/index-token, and only when its operator allows it; %s", e.Ref, e.Fix)
+	}
 	return fmt.Sprintf("resolve secret %s: not allowed: this service reads env: and file: references of a request only when its operator allows them; %s", e.Ref, e.Fix)
 }
 

@@ -117,6 +117,29 @@ func TestRestrictedResolverRejectsLocalRefs(t *testing.T) {
 	}
 }
 
+// TestRestrictedResolverRelativeFile checks that a restricted resolver
+// rejects a relative file: reference with the advice to give an absolute
+// path, because no allow-list entry can name a relative path.
+func TestRestrictedResolverRelativeFile(t *testing.T) {
+	list, err := ParseAllowList([]string{"file:/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolver := NewResolver().Restrict(list, "use a secret store reference")
+
+	_, err = resolver.Resolve(context.Background(), "file:keys/index-token")
+	var notAllowed *NotAllowedError
+	if !errors.As(err, &notAllowed) {
+		t.Fatalf("error = %v, want *NotAllowedError", err)
+	}
+	if !strings.Contains(err.Error(), "only by its absolute path") {
+		t.Errorf("error %q does not ask for an absolute path", err)
+	}
+	if !strings.Contains(err.Error(), "use a secret store reference") {
+		t.Errorf("error %q does not carry the fix", err)
+	}
+}
+
 func TestRestrictKeepsOriginalResolver(t *testing.T) {
 	t.Setenv("REPOLINK_TEST_OPERATOR", "operator-value")
 	resolver := NewResolver()
