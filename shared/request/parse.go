@@ -99,10 +99,12 @@ func WithJSONSyntaxError(data []byte, err error) error {
 		return err
 	}
 	doc, jsonErr := toJSON(data, true)
-	if jsonErr == nil {
-		if _, jsonErr = DecodeJSON(doc); jsonErr == nil {
-			return err
-		}
+	if jsonErr != nil {
+		// toJSON's own errors, such as invalid UTF-8, already say JSON.
+		return &ValidationError{Fields: []FieldError{{Path: "$", Message: jsonErr.Error()}}}
+	}
+	if _, jsonErr = DecodeJSON(doc); jsonErr == nil {
+		return err
 	}
 	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error()}}}
 }

@@ -53,3 +53,20 @@ func TestParseInvalidUTF8(t *testing.T) {
 		})
 	}
 }
+
+// TestWithJSONSyntaxErrorInvalidUTF8 checks that a file named *.json that
+// YAML reads, because it does not start with "{", and that is not UTF-8
+// gets the UTF-8 message once.
+func TestWithJSONSyntaxErrorInvalidUTF8(t *testing.T) {
+	data := []byte("id: \xff\n")
+	_, err := Parse(data)
+	err = WithJSONSyntaxError(data, err)
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || len(invalid.Fields) != 1 {
+		t.Fatalf("error = %v, want one field error", err)
+	}
+	want := "invalid JSON: the text is not valid UTF-8 at byte 4; save the file as UTF-8"
+	if got := invalid.Fields[0].Message; got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+}
