@@ -55,7 +55,28 @@ type Cache struct {
 
 	mu       sync.Mutex
 	sessions map[sessionKey]*snowflake.Client
+	// generation counts the calls of CloseContext. A login that ends in a
+	// later generation than it began logs its session out, because the
+	// CloseContext that ended its generation did not see that session.
+	generation uint64
+	// logins are the logins of the current generation that are in flight.
+	logins map[*pendingLogin]struct{}
 }
+
+// pendingLogin is a Session call that is logging in.
+type pendingLogin struct {
+	key sessionKey
+	// done is closed when the call has ended, after the logout of a
+	// session that it opened during CloseContext.
+	done chan struct{}
+	// logoutErr is the error of that logout, set before done is closed.
+	logoutErr error
+}
+
+// ErrClosing is the error of a Session call whose login ended after
+// CloseContext began. The call logged its session out, and a new call
+// opens another one.
+var ErrClosing = errors.New("the snowflake session cache is closing")
 
 // sessionKey identifies a cached session. A request gets a session only
 // through its own credential references, because a session opened with
@@ -86,13 +107,15 @@ func New(opts Options) *Cache {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Cache{opts: opts, sessions: map[sessionKey]*snowflake.Client{}}
+	return &Cache{opts: opts, sessions: map[sessionKey]*snowflake.Client{}, logins: map[*pendingLogin]struct{}{}}
 }
 
 // Session returns the session for the account, user and role of sf and
 // its credential references. It reads the private key or password from
 // its reference and opens the session on first use, and returns the same
-// session on later calls with the same login and references.
+// session on later calls with the same login and references. When
+// CloseContext begins while the call logs in, the call logs the new
+// session out and returns an error that wraps ErrClosing.
 func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
 	key := keyOf(sf)
 	c.mu.Lock()
@@ -100,7 +123,16 @@ func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Co
 		c.mu.Unlock()
 		return s, nil
 	}
+	generation := c.generation
+	login := &pendingLogin{key: key, done: make(chan struct{})}
+	c.logins[login] = struct{}{}
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.logins, login)
+		c.mu.Unlock()
+		close(login.done)
+	}()
 
 	cfg, err := c.Config(ctx, sf)
 	if err != nil {
@@ -112,15 +144,22 @@ func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Co
 	}
 	c.opts.Logger.Info("snowflake session opened", "account", sf.Account, "user", sf.User, "auth", authMethod(sf))
 
+	c.mu.Lock()
+	if c.generation != generation {
+		c.mu.Unlock()
+		// CloseContext waits for done and reports a failed logout.
+		login.logoutErr = client.Close()
+		return nil, fmt.Errorf("open snowflake session of %s: %w, so the new session was logged out", key.login, ErrClosing)
+	}
 	// Another caller may have opened a session for the same login while
 	// this one connected, so keep the first and close the other.
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if existing, ok := c.sessions[key]; ok {
+		c.mu.Unlock()
 		client.Close()
 		return existing, nil
 	}
 	c.sessions[key] = client
+	c.mu.Unlock()
 	return client, nil
 }
 
@@ -176,48 +215,64 @@ func (c *Cache) Close() error {
 // CloseContext closes every session at once and removes it from the
 // cache, so later calls to Session open new sessions. Closing a session
 // logs it out of Snowflake, one HTTP round trip each, so closing them in
-// turn takes the sum of those round trips. It returns when every session
-// has closed or when ctx is done, whichever comes first. Sessions still
-// closing then go on closing in the background, and the returned error
-// includes a *NotClosedError that names their logins. It returns the close
-// errors joined.
+// turn takes the sum of those round trips. It also waits for the Session
+// calls that are logging in, which log their sessions out themselves. It
+// returns when every session has closed or when ctx is done, whichever
+// comes first. Sessions still closing or logging in then go on in the
+// background, and the returned error includes a *NotClosedError that
+// names their logins. It returns the close errors joined.
 func (c *Cache) CloseContext(ctx context.Context) error {
 	c.mu.Lock()
 	open := c.sessions
 	c.sessions = map[sessionKey]*snowflake.Client{}
+	logins := c.logins
+	c.logins = map[*pendingLogin]struct{}{}
+	c.generation++
 	c.mu.Unlock()
-	if len(open) == 0 {
+	if len(open) == 0 && len(logins) == 0 {
 		return nil
 	}
 
+	// Several logins of one key can be in flight, so the results are
+	// counted per key.
 	type result struct {
 		key sessionKey
 		err error
 	}
 	// The channel holds every result, so that a close that ends after
 	// ctx is done does not block.
-	results := make(chan result, len(open))
+	results := make(chan result, len(open)+len(logins))
+	pending := map[sessionKey]int{}
 	for key, s := range open {
+		pending[key]++
 		go func() { results <- result{key: key, err: s.Close()} }()
+	}
+	for login := range logins {
+		pending[login.key]++
+		go func() {
+			<-login.done
+			results <- result{key: login.key, err: login.logoutErr}
+		}()
 	}
 
 	var errs []error
-	pending := len(open)
-	for pending > 0 {
+	for len(pending) > 0 {
 		select {
 		case r := <-results:
-			pending--
-			delete(open, r.key)
+			pending[r.key]--
+			if pending[r.key] == 0 {
+				delete(pending, r.key)
+			}
 			if r.err != nil {
 				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key.login, r.err))
 			}
 		case <-ctx.Done():
-			var logins []string
-			for key := range open {
-				logins = append(logins, key.login)
+			var notClosed []string
+			for key := range pending {
+				notClosed = append(notClosed, key.login)
 			}
-			slices.Sort(logins)
-			return errors.Join(append(errs, &NotClosedError{Logins: logins, Err: ctx.Err()})...)
+			slices.Sort(notClosed)
+			return errors.Join(append(errs, &NotClosedError{Logins: notClosed, Err: ctx.Err()})...)
 		}
 	}
 	return errors.Join(errs...)
