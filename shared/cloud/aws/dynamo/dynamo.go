@@ -12,12 +12,15 @@
 //	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
 //	run           pk "run#<sha256 of the request ID>"                  sk "run"
 //	credential    pk "credential#expiries"                             sk "secret#<sha256 of the account/SECRET key>"
+//	claim         pk "claim#<sha256 of the claim key>"                 sk "claim"
 //
 // All waits share one partition so that the poller reads them with a single
 // Query, and so do all credential expiries. Each provision run in its long
 // wait has one open wait and each SECRET one expiry, so both partitions
 // stay small. Each account has one reservations item with all
-// its places, so that one conditional write decides on all of them.
+// its places, so that one conditional write decides on all of them. A
+// claim item records which request ID holds one Snowflake object name or
+// index host of an account (request.Claim).
 package dynamo
 
 import (
