@@ -51,7 +51,7 @@ func parse(data []byte, validate func(*Request) error, jsonOnly bool) (Request, 
 
 	generic, err := DecodeJSON(doc)
 	if err != nil {
-		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
+		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + err.Error() + syntaxPosition(data, doc, err)}}}
 	}
 	// A document that is not an object, such as a line of text that YAML
 	// reads as a string, has no fields to check.
@@ -100,13 +100,36 @@ func WithJSONSyntaxError(data []byte, err error) error {
 	}
 	doc, jsonErr := toJSON(data, true)
 	if jsonErr != nil {
-		// toJSON's own errors, such as invalid UTF-8, already say JSON.
+		// The messages of toJSON's own errors, such as invalid UTF-8,
+		// start with "invalid JSON" already.
 		return &ValidationError{Fields: []FieldError{{Path: "$", Message: jsonErr.Error()}}}
 	}
 	if _, jsonErr = DecodeJSON(doc); jsonErr == nil {
 		return err
 	}
-	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error()}}}
+	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error() + syntaxPosition(data, doc, jsonErr)}}}
+}
+
+// syntaxPosition returns " at line L, column C" for err, a JSON syntax
+// error in doc, so that the author of a long request file can find it.
+// Lines and columns count from 1 in data, without its byte order mark,
+// and columns count characters. It returns "" for another error, and when
+// doc is not the text of data but JSON converted from YAML.
+func syntaxPosition(data, doc []byte, err error) string {
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) || syntax.Offset < 1 {
+		return ""
+	}
+	text := bytes.TrimPrefix(data, byteOrderMark)
+	start := bytes.Index(text, doc)
+	if start < 0 {
+		return ""
+	}
+	// Offset counts the bytes read up to and including the invalid one.
+	before := text[:start+int(syntax.Offset)-1]
+	line := bytes.Count(before, []byte("\n")) + 1
+	column := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	return fmt.Sprintf(" at line %d, column %d", line, column)
 }
 
 // DecodeJSON decodes doc, one JSON value, as json.Unmarshal decodes it into

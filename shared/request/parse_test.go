@@ -2,6 +2,7 @@ package request
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +69,39 @@ func TestWithJSONSyntaxErrorInvalidUTF8(t *testing.T) {
 	want := "invalid JSON: the text is not valid UTF-8 at byte 4; save the file as UTF-8"
 	if got := invalid.Fields[0].Message; got != want {
 		t.Errorf("message = %q, want %q", got, want)
+	}
+}
+
+// TestParseJSONSyntaxErrorPosition checks that a JSON syntax error names
+// the line and the column, in characters, of the invalid character.
+func TestParseJSONSyntaxErrorPosition(t *testing.T) {
+	doc := "{\n  \"id\": \"DATA-1\",\n  \"route\": \"público\",,\n}"
+	for name, data := range map[string]string{
+		"plain":           doc,
+		"byte order mark": "\xef\xbb\xbf" + doc,
+		"leading lines":   "\n\n" + doc,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(data))
+			want := "invalid JSON: invalid character ',' looking for beginning of object key string at line 3, column 22"
+			if name == "leading lines" {
+				want = strings.Replace(want, "line 3", "line 5", 1)
+			}
+			if got := fieldErrorsOf(t, err)["$"]; got != want {
+				t.Errorf("message = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestWithJSONSyntaxErrorPosition checks that a file named *.json that
+// YAML reads, because it does not start with "{", gets the line and the
+// column of its JSON syntax error.
+func TestWithJSONSyntaxErrorPosition(t *testing.T) {
+	data := []byte("[\n  1,\n  }\n]")
+	_, err := Parse(data)
+	got := fieldErrorsOf(t, WithJSONSyntaxError(data, err))["$"]
+	if want := "at line 3, column 3"; !strings.HasSuffix(got, want) {
+		t.Errorf("message = %q, want one ending in %q", got, want)
 	}
 }
