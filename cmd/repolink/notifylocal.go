@@ -83,11 +83,19 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 	case rec.State == notify.StateSkipped:
 		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %s\n", x.Name, rec.LastError)
 	case rec.State == notify.StateFailed:
-		fmt.Fprintf(stderr, "repolink: notification of %s to %s failed after %d attempts: %s\n", x.Name, host, rec.Attempts, rec.LastError)
+		fmt.Fprintf(stderr, "repolink: notification of %s to %s failed after %s: %s\n", x.Name, host, attempts(rec.Attempts), rec.LastError)
 	default:
-		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered after %d attempts: %s; repolink up on this state directory retries it\n",
-			x.Name, host, rec.Attempts, rec.LastError)
+		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered after %s: %s; repolink up on this state directory retries it\n",
+			x.Name, host, attempts(rec.Attempts), rec.LastError)
 	}
+}
+
+// attempts returns n with the noun attempt, in the singular for 1.
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 // hostOf returns the host of a notify URL, because its path or query may

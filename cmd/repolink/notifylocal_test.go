@@ -107,7 +107,7 @@ func TestRunReportsRejectedNotification(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if want := "notification of DATA-4711 to " + recv.Listener.Addr().String() + " failed after 1 attempts: receiver responded 400"; !strings.Contains(errOut, want) {
+	if want := "notification of DATA-4711 to " + recv.Listener.Addr().String() + " failed after 1 attempt: receiver responded 400"; !strings.Contains(errOut, want) {
 		t.Errorf("run stderr lacks %q:\n%s", want, errOut)
 	}
 }
