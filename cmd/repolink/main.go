@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -90,14 +91,34 @@ func main() {
 func runProcess(args []string) int {
 	// A reader that closes standard output early, such as head, must not
 	// kill a run halfway through building. With SIGPIPE delivered to a
-	// channel, a write to the closed pipe returns EPIPE instead, the
-	// progress output is lost, and the run goes on to its end. Notify
-	// rather than Ignore, because child processes inherit an ignored
-	// signal.
+	// channel, a write to the closed pipe returns EPIPE instead, and
+	// closedPipeWriter drops the rest of the output, so every command goes
+	// on to its end and exits as it would on a terminal. Notify rather than
+	// Ignore, because child processes inherit an ignored signal.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, args, os.Stdout, os.Stderr)
+	return run(ctx, args, &closedPipeWriter{w: os.Stdout}, os.Stderr)
+}
+
+// closedPipeWriter writes to w until a write fails with EPIPE because the
+// reader closed the pipe. From then on it reports every write as done and
+// drops it. Other write errors are returned as they are.
+type closedPipeWriter struct {
+	w      io.Writer
+	closed atomic.Bool
+}
+
+func (c *closedPipeWriter) Write(p []byte) (int, error) {
+	if c.closed.Load() {
+		return len(p), nil
+	}
+	n, err := c.w.Write(p)
+	if errors.Is(err, syscall.EPIPE) {
+		c.closed.Store(true)
+		return len(p), nil
+	}
+	return n, err
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
