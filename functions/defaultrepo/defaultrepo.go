@@ -1,6 +1,7 @@
 // Package defaultrepo sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the level
 // that repository.default_for names: account, database or schema. It unsets
-// the parameter on the other levels where it names the request's repository.
+// the parameter on the other levels where it names the request's repository,
+// unless the request did not create that repository.
 package defaultrepo
 
 import (
@@ -24,7 +25,10 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // affects every new Python function and procedure in the account, so it is
 // opt-in. Run then unsets the parameter on every other level that sets it to
 // the request's repository, such as the schema after default_for changed
-// from schema to none. A level that names another repository is left alone.
+// from schema to none. A level that names another repository is left alone,
+// and so is every other level when the repository under the request's name
+// was made by hand, and a run adopted it, because its owner may have set
+// those defaults. Teardown keeps them by the same rule.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -60,10 +64,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
-	stale, err := Stale(ctx, conn, sf, level, repo)
+	others, err := FindOthers(ctx, conn, req, level)
 	if err != nil {
 		return Output{}, err
 	}
+	if len(others.Kept) > 0 && env.Logger != nil {
+		env.Logger.Info("default repository parameter kept on other levels", "levels", others.Kept,
+			"repository", repo, "request", req.ID, "reason", "the repository was "+others.Origin)
+	}
+	stale := others.Unset
 	for _, l := range stale {
 		stmt, err := snowflake.UnsetDefaultRepository(l, sf.Database, sf.Schema)
 		if err != nil {
@@ -81,6 +90,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	if len(stale) > 0 {
 		id += "; unset on the " + strings.Join(stale, ", ")
+	}
+	if len(others.Kept) > 0 {
+		id += "; " + others.KeptDetail()
 	}
 	switch {
 	case changed:

@@ -656,6 +656,27 @@ func TestPlanDefaultNoneUnsets(t *testing.T) {
 	}
 }
 
+// TestPlanDefaultKeptForAdoptedRepository lets a person's repository carry
+// the request's name with the schema default naming it. A run with
+// default_for none leaves that default alone, and plan reports that.
+func TestPlanDefaultKeptForAdoptedRepository(t *testing.T) {
+	req := exampleRequest(t)
+	req.Repository.DefaultFor = "none"
+	network, conn := settledWorld(t)
+	conn.objects["ARTIFACT REPOSITORIES"] = repositoryRow("", "CORP_PYPI_INTEGRATION")
+
+	report := Plan(context.Background(), env(network, conn, nil), req)
+
+	it := item(t, report, "default")
+	if it.State != Skip {
+		t.Errorf("default state = %q (%s), want skip", it.State, it.Detail)
+	}
+	want := "the run keeps it on the schema, where it names a repository not created by repolink"
+	if !strings.Contains(it.Detail, want) {
+		t.Errorf("default detail = %q, want it to contain %q", it.Detail, want)
+	}
+}
+
 // TestPlanExistingObjectByOwner lets each Snowflake object of the request
 // exist already, owned by this request, another one or nobody, and checks
 // the state and detail that plan reports for it. The integration rows give

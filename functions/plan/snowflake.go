@@ -166,7 +166,8 @@ func capacityConflict(err error) string {
 // defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY on every level. The
 // default step sets it on the requested level when that level does not set
 // it to the request's repository itself, and unsets it on the other levels
-// that set it to the request's repository.
+// that set it to the request's repository, unless the request did not
+// create that repository.
 func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	sf := p.req.Snowflake
 	level := p.req.Repository.DefaultFor
@@ -193,13 +194,13 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 			changes = append(changes, "sets it on "+target+" to "+repo)
 		}
 	}
-	stale, err := defaultrepo.Stale(ctx, conn, sf, level, repo)
+	others, err := defaultrepo.FindOthers(ctx, conn, p.req, level)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return it
 	}
-	if len(stale) > 0 {
-		changes = append(changes, "unsets it on the "+strings.Join(stale, ", ")+", where it names "+repo+" and default_for does not")
+	if len(others.Unset) > 0 {
+		changes = append(changes, "unsets it on the "+strings.Join(others.Unset, ", ")+", where it names "+repo+" and default_for does not")
 	}
 	switch {
 	case len(changes) > 0:
@@ -208,6 +209,13 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 		it.State, it.Detail = Skip, "default_for is none"
 	default:
 		it.State = Adopt
+	}
+	if len(others.Kept) > 0 {
+		kept := "the run keeps it on the " + strings.Join(others.Kept, ", ") + ", where it names a repository " + others.Origin
+		if it.Detail != "" {
+			kept = it.Detail + "; " + kept
+		}
+		it.Detail = kept
 	}
 	return it
 }

@@ -66,6 +66,21 @@ func Owner(row snowflake.Row) string {
 	return owner
 }
 
+// Origin returns where the object of a SHOW row came from when its COMMENT
+// does not name requestID: "not created by repolink" for an object made by
+// hand, such as one that a run adopted, or "created for request X". It
+// returns "" for the request's own object.
+func Origin(row snowflake.Row, requestID string) string {
+	switch owner := Owner(row); owner {
+	case requestID:
+		return ""
+	case "":
+		return "not created by repolink"
+	default:
+		return "created for request " + owner
+	}
+}
+
 // CheckOwner returns a Conflict error when the object of a SHOW row was
 // created for another request, so that a step does not adopt, and a
 // teardown does not drop, another request's object.
