@@ -1,6 +1,7 @@
 package teardownsnowflake
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/repolink/repolink/functions/defaultrepo"
@@ -65,5 +66,13 @@ func TestSandboxKeepsDefaultOfAdoptedRepository(t *testing.T) {
 	}
 	if got := defaultOn(t, sb, "ACCOUNT", "ACCOUNT"); got != repo {
 		t.Errorf("account default after teardown = %q, want %s kept", got, repo)
+	}
+	wantDefault := Kept{
+		Type:   "DEFAULT_PYTHON_ARTIFACT_REPOSITORY",
+		Name:   "ACCOUNT",
+		Reason: "it names the kept repository " + repo + ", which was not created by repolink, so its owner may have set it",
+	}
+	if !slices.Contains(out.Kept, wantDefault) {
+		t.Errorf("kept = %+v, want the account default %+v", out.Kept, wantDefault)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/repolink/repolink/functions/defaultrepo"
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -33,7 +34,9 @@ type Output struct {
 type Kept struct {
 	// Type is the object type, such as ARTIFACT REPOSITORY.
 	Type string `json:"type"`
-	// Name is the fully qualified name for a repository or secret.
+	// Name is the fully qualified name for a repository or secret. For the
+	// default repository parameter it is the object that sets it, such as
+	// ACCOUNT or SCHEMA DB.SCHEMA.
 	Name   string `json:"name"`
 	Reason string `json:"reason"`
 }
@@ -77,7 +80,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		secretObject,
 	}
 	var drop []object
-	keptRepository := false
+	// repositoryOrigin is the sfobject.Origin phrase of the repository under
+	// the request's name, or "" when the request created it.
+	repositoryOrigin := ""
 	for _, obj := range objects {
 		scope := ""
 		if obj.kind != kindIntegrations {
@@ -94,13 +99,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if row == nil {
 			continue
 		}
-		if owner := sfobject.Owner(row); owner != req.ID {
-			reason := "it was not created by repolink"
-			if owner != "" {
-				reason = "it was created for request " + owner
-			}
+		if origin := sfobject.Origin(row, req.ID); origin != "" {
+			reason := "it was " + origin
 			if obj.kind == kindRepositories {
-				keptRepository = true
+				repositoryOrigin = origin
 			}
 			if env.Logger != nil {
 				env.Logger.Warn("snowflake object kept", "kind", obj.kind, "name", obj.name, "request", req.ID, "reason", reason)
@@ -114,11 +116,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// A repository under the request's name that the request did not create
 	// was made by hand, and a run adopted it, or for another request. Its
 	// owner may have set a default that names it before any run, and that
-	// default stays valid while the repository stays, so it is kept.
-	if keptRepository && env.Logger != nil {
-		env.Logger.Info("default repository parameter kept with the repository", "repository", repo, "request", req.ID)
-	}
-	if !keptRepository {
+	// default stays valid while the repository stays, so it is kept. The
+	// default step leaves it alone by the same rule.
+	if repositoryOrigin != "" {
+		kept = append(kept, keptDefaults(ctx, env.Logger, conn, req, repo, repositoryOrigin)...)
+	} else {
 		unset, err := UnsetDefaults(ctx, conn, sf.Database, sf.Schema, repo)
 		if err != nil {
 			return Output{}, err
@@ -166,6 +168,34 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// those of earlier runs too.
 	id := strings.Join(append([]string{repo}, earlierRepos...), ", ")
 	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept}, nil
+}
+
+// keptDefaults returns the levels that set the default repository parameter
+// to repo, the kept repository under the request's name, as entries of
+// Output.Kept. Listing them only informs the operator, so a failed read is
+// logged and the teardown goes on.
+func keptDefaults(ctx context.Context, log *slog.Logger, conn snowflake.Conn, req request.Request, repo, origin string) []Kept {
+	sf := req.Snowflake
+	levels, err := defaultrepo.Stale(ctx, conn, sf, "", repo)
+	if err != nil {
+		if log != nil {
+			log.Warn("list defaults of kept repository failed", "repository", repo, "request", req.ID, "error", err)
+		}
+		return nil
+	}
+	var kept []Kept
+	for _, level := range levels {
+		target, err := defaultrepo.Target(sf, level)
+		if err != nil {
+			continue
+		}
+		reason := "it names the kept repository " + repo + ", which was " + origin + ", so its owner may have set it"
+		if log != nil {
+			log.Info("default repository parameter kept", "target", target, "repository", repo, "request", req.ID, "reason", reason)
+		}
+		kept = append(kept, Kept{Type: snowflake.DefaultRepositoryParameter, Name: target, Reason: reason})
+	}
+	return kept
 }
 
 // isKept reports whether obj is in kept. A SECRET under the request's name
