@@ -49,7 +49,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return usagef("%v", err)
 	}
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
 	}
