@@ -38,11 +38,6 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		return usagef("%s takes one task token; got %d arguments", op, len(positional))
 	}
 	token := positional[0]
-	if output != nil {
-		if err := checkOutputJSON(*output); err != nil {
-			return err
-		}
-	}
 	if errName != nil && *errName == "" {
 		return usagef("--error is required; pass the error name that the state machine catches, such as Rejected")
 	}
@@ -56,24 +51,28 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 
 	eng, dir, err := openEngineStore(*stateDir)
-	if errors.Is(err, errNoStore) {
-		return noStoreError(dir, "no task waits for this token")
-	}
-	if err != nil {
+	noStore := errors.Is(err, errNoStore)
+	if err != nil && !noStore {
 		return err
 	}
-	defer eng.Close()
 
 	// The task is looked up only to check the output and to name it, and
 	// an unknown token is left to the engine, which rejects it.
-	task, found, err := findWaitingTask(ctx, eng, token)
-	if err != nil {
-		return err
-	}
-	if found && output != nil {
-		if err := task.checkOutput(json.RawMessage(*output)); err != nil {
+	var task waitingTask
+	found := false
+	if !noStore {
+		defer eng.Close()
+		if task, found, err = findWaitingTask(ctx, eng, token); err != nil {
 			return err
 		}
+	}
+	if output != nil {
+		if err := checkTaskOutput(*output, task, found); err != nil {
+			return err
+		}
+	}
+	if noStore {
+		return noStoreError(dir, "no task waits for this token")
 	}
 
 	switch op {
@@ -99,20 +98,37 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	return nil
 }
 
-// checkOutputJSON checks the --output-json of send-task-success. Every
-// repolink task returns an object, and the next state reads its fields,
-// so any other JSON value would fail the run one state later.
-func checkOutputJSON(output string) error {
+// checkTaskOutput checks the --output-json of send-task-success, against
+// the task that the token belongs to when found is true. Every repolink
+// task returns an object, and the next state reads its fields, so any
+// other JSON value would fail the run one state later.
+func checkTaskOutput(output string, task waitingTask, found bool) error {
 	if output == "" {
-		return usagef("--output-json is required; pass the task's result as a JSON object. The provision machine's AwaitEndpoint task takes the poller's report, such as %s",
-			awaitEndpointExample(""))
+		return usagef("--output-json is required; pass %s", expectedOutput(task, found))
 	}
 	var object map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(output), &object); err != nil || object == nil {
-		return usagef("--output-json must be a JSON object, such as the poller's report that the provision machine's AwaitEndpoint task takes: %s",
-			awaitEndpointExample(""))
+		return usagef("--output-json must be a JSON object; pass %s", expectedOutput(task, found))
+	}
+	if found {
+		return task.checkOutput(json.RawMessage(output))
 	}
 	return nil
+}
+
+// expectedOutput returns the text that names the result task takes, with
+// the poller's report for the task's cloud as the example for an
+// AwaitEndpoint task. Without a task it names the report of every cloud.
+func expectedOutput(task waitingTask, found bool) string {
+	switch {
+	case !found:
+		return "the task's result as a JSON object. The provision machine's AwaitEndpoint task takes the poller's report, such as " +
+			awaitEndpointExample("")
+	case task.isAwaitEndpoint():
+		return "the poller's report that the " + task.label() + " task of execution " + task.execution + " takes, such as " +
+			awaitEndpointExample(task.route)
+	}
+	return "the result of the " + task.label() + " task of execution " + task.execution + " as a JSON object"
 }
 
 // taskOutcome returns the line that describes what a send-task command

@@ -184,16 +184,28 @@ func TestSendTaskSuccessExamplePerRoute(t *testing.T) {
 		"azure-privatelink": `{"endpoint_state": "CREATED", "status": "APPROVED"}`,
 		"gcp-privatelink":   `{"endpoint_state": "CREATED", "status": "ACCEPTED"}`,
 	} {
-		t.Run(route, func(t *testing.T) {
-			token := startAwait(t, eng, route, route)
-			code, _, errOut := runCLI(t, "send-task-success", token, "--state-dir", dir, "--output-json", "{}")
-			if code != exitInvalid {
-				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
-			}
-			if got := quotedExample(t, errOut); got != want {
-				t.Errorf("example %s, want %s", got, want)
-			}
-		})
+		token := startAwait(t, eng, route, route)
+		for name, output := range map[string][]string{
+			"empty object":  {"--output-json", "{}"},
+			"array":         {"--output-json", "[]"},
+			"string":        {"--output-json", `"live"`},
+			"invalid JSON":  {"--output-json", "{not json"},
+			"missing value": nil,
+		} {
+			t.Run(route+"/"+name, func(t *testing.T) {
+				args := append([]string{"send-task-success", token, "--state-dir", dir}, output...)
+				code, _, errOut := runCLI(t, args...)
+				if code != exitInvalid {
+					t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+				}
+				if got := quotedExample(t, errOut); got != want {
+					t.Errorf("example %s, want %s; stderr: %s", got, want, errOut)
+				}
+				if !strings.Contains(errOut, "execution "+route) {
+					t.Errorf("stderr does not name execution %s: %s", route, errOut)
+				}
+			})
+		}
 	}
 }
 

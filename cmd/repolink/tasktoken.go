@@ -264,16 +264,22 @@ func joinAnd(items []string) string {
 
 // awaitEndpointExample returns, quoted for a shell, the report that the
 // poller sends for a live endpoint of route, as workflow.EndpointLive.
-// Snowflake's status of a live connection differs per cloud.
+// Snowflake's status of a live connection differs per cloud, so for a
+// route without a cloud, such as "", it gives the AWS report and names the
+// status of the other clouds after it.
 func awaitEndpointExample(route request.Route) string {
-	status := map[request.Route]string{
-		request.RouteAzurePrivateLink: "APPROVED",
-		request.RouteGCPPrivateLink:   "ACCEPTED",
-	}[route]
-	if status == "" {
-		status = "Available"
+	cloud := (&request.Request{Route: route}).RouteCloud()
+	if live, ok := poller.LiveStatuses[cloud]; ok {
+		return endpointReportText(live)
 	}
-	return fmt.Sprintf(`'{"endpoint_state": "CREATED", "status": "%s"}'`, status)
+	return fmt.Sprintf("%s on AWS, with status %s on Azure and %s on GCP", endpointReportText(poller.LiveStatuses["aws"]),
+		poller.LiveStatuses["azure"], poller.LiveStatuses["gcp"])
+}
+
+// endpointReportText returns, quoted for a shell, the poller's report of
+// a live endpoint whose status is status.
+func endpointReportText(status string) string {
+	return fmt.Sprintf(`'{"endpoint_state": "%s", "status": "%s"}'`, poller.LiveEndpointState, status)
 }
 
 // aslStates is the part of an Amazon States Language definition, or of a
