@@ -289,7 +289,8 @@ func (s *Server) indexAddress(plan installPlan) (string, error) {
 		return addr, nil
 	}
 
-	for _, ep := range s.endpointsFor(plan.account, plan.host) {
+	endpoints := s.endpointsFor(plan.account, plan.host)
+	for _, ep := range endpoints {
 		state, _ := s.endpointState(ep)
 		if state.endpointState != "CREATED" {
 			continue
@@ -300,7 +301,13 @@ func (s *Server) indexAddress(plan installPlan) (string, error) {
 		}
 		return addr, nil
 	}
-	return "", installError(plan, fmt.Errorf("no private endpoint in state CREATED for host '%s'; provision one with SYSTEM$PROVISION_PRIVATELINK_ENDPOINT and wait until it is Available", plan.host))
+	if len(endpoints) == 0 {
+		return "", installError(plan, fmt.Errorf("no private endpoint in state CREATED for host '%s'; provision one with SYSTEM$PROVISION_PRIVATELINK_ENDPOINT "+
+			"and wait until its status is Available on AWS, APPROVED on Azure or ACCEPTED on GCP", plan.host))
+	}
+	ep := endpoints[0]
+	return "", installError(plan, fmt.Errorf("no private endpoint in state CREATED for host '%s'; wait until the endpoint to %s is CREATED and its status is %s",
+		plan.host, ep.ServiceName, liveStatus(ep.ServiceName)))
 }
 
 // installError words an install failure like Snowflake's troubleshooting

@@ -305,6 +305,20 @@ func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 	}
 }
 
+// liveStatus returns the status that SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO
+// reports for a live endpoint to serviceName: ACCEPTED for a Google Cloud
+// service attachment, APPROVED for an Azure resource and Available for an
+// AWS endpoint service.
+func liveStatus(serviceName string) string {
+	switch {
+	case isGCPService(serviceName):
+		return "ACCEPTED"
+	case strings.HasPrefix(strings.ToLower(serviceName), "/subscriptions/"):
+		return "APPROVED"
+	}
+	return "Available"
+}
+
 // markAvailable records when the endpoint was first seen available and
 // returns that time.
 func (s *Server) markAvailable(ep Endpoint) time.Time {

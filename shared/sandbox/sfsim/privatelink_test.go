@@ -293,6 +293,54 @@ func TestVerifyFunctionInstalls(t *testing.T) {
 	}
 }
 
+// TestVerifyFunctionPendingEndpointStatus checks that the error for an
+// endpoint that is not CREATED yet names the status of a live endpoint on
+// the cloud of the endpoint's service.
+func TestVerifyFunctionPendingEndpointStatus(t *testing.T) {
+	repo := snowflake.Qualified(testDB, testSchema, "corp_pypi")
+	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "f", repo, "", []string{"requests"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		service string
+		want    string
+		wrong   []string
+	}{
+		{"aws", testService, "wait until the endpoint to " + testService + " is CREATED and its status is Available", []string{"APPROVED", "ACCEPTED"}},
+		{"azure", "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls1",
+			"is CREATED and its status is APPROVED", []string{"Available", "ACCEPTED"}},
+		{"gcp", "projects/proj-one/regions/us-central1/serviceAttachments/sa1",
+			"is CREATED and its status is ACCEPTED", []string{"Available", "APPROVED"}},
+		{"no endpoint", "", "wait until its status is Available on AWS, APPROVED on Azure or ACCEPTED on GCP", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := startSandbox(t, t.TempDir())
+			client := sb.connect(t)
+			createObjects(t, client, "corp_secret", "corp_int", "corp_pypi", true)
+			if tt.service != "" {
+				sb.link.addService(tt.service, AccountPrincipal, "127.0.0.1:1")
+				mustScalar(t, client, snowflake.ProvisionPrivateLinkEndpoint(tt.service, testHost))
+			}
+
+			err := client.Exec(context.Background(), create)
+			if err == nil {
+				t.Fatal("create function succeeded, want an error for the endpoint that is not CREATED")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one containing %q", err, tt.want)
+			}
+			for _, status := range tt.wrong {
+				if strings.Contains(err.Error(), status) {
+					t.Errorf("error = %v, names %s, the status of another cloud", err, status)
+				}
+			}
+		})
+	}
+}
+
 func TestVerifyFunctionFailures(t *testing.T) {
 	repo := snowflake.Qualified(testDB, testSchema, "corp_pypi")
 	create, err := snowflake.CreateVerifyFunction(testDB, testSchema, "f", repo, "", []string{"requests"})
