@@ -4,10 +4,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -109,7 +111,7 @@ func (a *operationsAPI) describe(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	v, err := describeExecution(r.Context(), a.engine, name)
 	if errors.Is(err, engine.ErrExecutionNotFound) {
-		writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
+		writeExecutionNotFound(w, name)
 		return
 	}
 	if err != nil {
@@ -123,7 +125,7 @@ func (a *operationsAPI) history(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	events, err := a.engine.History(r.Context(), name)
 	if errors.Is(err, engine.ErrExecutionNotFound) {
-		writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
+		writeExecutionNotFound(w, name)
 		return
 	}
 	if err != nil {
@@ -131,6 +133,28 @@ func (a *operationsAPI) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAPI(w, http.StatusOK, map[string]any{"execution": name, "events": newEventViews(events)})
+}
+
+// writeExecutionNotFound writes the response for a name that the store
+// has no execution of: 400 for a name that breaks the execution name rules,
+// else 404. The store is searched first, so an execution that an older
+// repolink started under rules since tightened stays readable.
+func writeExecutionNotFound(w http.ResponseWriter, name string) {
+	if err := checkExecutionName(name); err != nil {
+		writeAPI(w, http.StatusBadRequest, apiError{Error: err.Error() + "; use a name that GET /v1/executions lists"})
+		return
+	}
+	writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
+}
+
+// checkExecutionName checks name against the execution name rules.
+// engine.ValidateName reads each invalid UTF-8 byte as U+FFFD and accepts
+// it, so invalid UTF-8 is checked here.
+func checkExecutionName(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w %q: not valid UTF-8", engine.ErrInvalidName, name)
+	}
+	return engine.ValidateName(name)
 }
 
 func (a *operationsAPI) failed(w http.ResponseWriter, op string, err error) {

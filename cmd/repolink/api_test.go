@@ -95,3 +95,41 @@ func TestOperationsAPIWithoutToken(t *testing.T) {
 		})
 	}
 }
+
+func TestOperationsAPIInvalidName(t *testing.T) {
+	api := &operationsAPI{
+		engine: testStore(t, t.TempDir(), nil),
+		listen: "127.0.0.1:8080",
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	mux := http.NewServeMux()
+	api.register(mux)
+
+	tests := []struct {
+		name     string
+		path     string
+		wantCode int
+		wantBody string
+	}{
+		{"invalid UTF-8", "/v1/executions/%ff", http.StatusBadRequest, `invalid execution name \"\\xff\"`},
+		{"invalid UTF-8 history", "/v1/executions/%ff/history", http.StatusBadRequest, `invalid execution name \"\\xff\"`},
+		{"space", "/v1/executions/DATA%204711", http.StatusBadRequest, `invalid execution name \"DATA 4711\"`},
+		{"format character", "/v1/executions/DATA%E2%80%8B4711/history", http.StatusBadRequest, `invalid execution name \"DATA\\u200b4711\"`},
+		{"too long", "/v1/executions/" + strings.Repeat("A", 81), http.StatusBadRequest, "must have 1 to 80 characters"},
+		{"unknown name", "/v1/executions/DATA-4711", http.StatusNotFound, "no execution named DATA-4711"},
+		{"unknown name history", "/v1/executions/DATA-4711/history", http.StatusNotFound, "no execution named DATA-4711"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+
+			if w.Code != tt.wantCode {
+				t.Errorf("status = %d, want %d; body %s", w.Code, tt.wantCode, w.Body.String())
+			}
+			if !strings.Contains(w.Body.String(), tt.wantBody) {
+				t.Errorf("body %s does not contain %s", w.Body.String(), tt.wantBody)
+			}
+		})
+	}
+}
