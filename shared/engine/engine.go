@@ -89,6 +89,7 @@ type Event struct {
 // Engine runs state machines and stores their executions in SQLite.
 type Engine struct {
 	db           *sql.DB
+	path         string
 	clock        Clock
 	log          *slog.Logger
 	onEvent      func(Event)
@@ -163,6 +164,7 @@ func Open(path string, opts Options) (*Engine, error) {
 
 	e := &Engine{
 		db:           db,
+		path:         path,
 		clock:        opts.Clock,
 		log:          opts.Logger,
 		onEvent:      opts.OnEvent,

@@ -393,3 +393,45 @@ func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Executi
 	}
 	return e.Describe(ctx, name)
 }
+
+// Path returns the path of the store file that Open opened.
+func (e *Engine) Path() string { return e.path }
+
+// AddedExecution is an execution's name, machine and input, with Seq, the
+// position at which the store added it.
+type AddedExecution struct {
+	Seq     int64
+	Name    string
+	Machine string
+	Input   json.RawMessage
+}
+
+// ListAddedAfter returns up to limit executions whose Seq is greater than
+// seq, in order of Seq. Every execution that a store adds gets a greater
+// Seq than all before it, and an execution's Seq, name, machine and input
+// never change. So a caller that keeps the last Seq it read reads only the
+// executions added since, from any process.
+//
+// NOTE: Seq is the SQLite rowid of the executions table. The store never
+// deletes executions and never runs VACUUM, which may renumber rowids. A
+// caller that must detect a renumbered or replaced store can check that
+// the execution it read last still has its Seq.
+func (e *Engine) ListAddedAfter(ctx context.Context, seq int64, limit int) ([]AddedExecution, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT rowid, name, machine, input FROM executions
+		WHERE rowid > ? ORDER BY rowid LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list executions added after %d: %w", seq, err)
+	}
+	defer rows.Close()
+	var added []AddedExecution
+	for rows.Next() {
+		var x AddedExecution
+		var input string
+		if err := rows.Scan(&x.Seq, &x.Name, &x.Machine, &input); err != nil {
+			return nil, fmt.Errorf("list executions added after %d: %w", seq, err)
+		}
+		x.Input = json.RawMessage(input)
+		added = append(added, x)
+	}
+	return added, rows.Err()
+}
