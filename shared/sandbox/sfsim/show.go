@@ -28,6 +28,8 @@ func (e *execution) show() (*result, error) {
 		return e.showParameters()
 	case p.accept("GRANTS", "ON"):
 		return e.showGrants()
+	case p.accept("ROLES"):
+		return e.showRoles()
 	}
 	return nil, p.unexpected()
 }
@@ -258,6 +260,39 @@ func (e *execution) showGrants() (*result, error) {
 	return res, nil
 }
 
+// showRoles runs SHOW ROLES [LIKE 'pattern'], in the form and with the
+// columns of Snowflake's SHOW ROLES reference page
+// (https://docs.snowflake.com/en/sql-reference/sql/show-roles). Its other
+// clauses, TERSE, IN CLASS, STARTS WITH and LIMIT, fail to parse.
+//
+// NOTE: Snowflake lists only the roles that the current role can view. The
+// sandbox has no role hierarchy, so it lists every role in every session,
+// with 0 for the counts of users and roles and no owner.
+func (e *execution) showRoles() (*result, error) {
+	match, err := e.likeClause()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.p.end(); err != nil {
+		return nil, err
+	}
+	defaultRole := ""
+	if user := e.account.Users[e.sess.user]; user != nil {
+		defaultRole = user.DefaultRole
+	}
+	res := &result{columns: []string{"created_on", "name", "is_default", "is_current", "is_inherited",
+		"assigned_to_users", "granted_to_roles", "granted_roles", "owner", "comment"}}
+	for _, name := range sortedKeys(e.account.Roles) {
+		if !match(name) {
+			continue
+		}
+		role := e.account.Roles[name]
+		res.rows = append(res.rows, cells(timestamp(role.CreatedOn), name, yesNo(name == defaultRole),
+			yesNo(name == e.sess.role), "N", "0", "0", "0", "", ""))
+	}
+	return res, nil
+}
+
 // owner returns the owner role of a grant target, when the sandbox tracks
 // one.
 func (e *execution) owner(objectType, objectName string) (string, time.Time) {
@@ -299,6 +334,14 @@ func boolText(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// yesNo renders a flag the way SHOW ROLES prints it.
+func yesNo(b bool) string {
+	if b {
+		return "Y"
+	}
+	return "N"
 }
 
 func sortedKeys[T any](m map[string]T) []string {
