@@ -43,6 +43,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
+	// A missing role fails the run before any grant, not after some.
+	if err := CheckRoles(ctx, conn, req); err != nil {
+		return Output{}, err
+	}
 	var missing []RoleGrant
 	if len(roles) > 0 {
 		wanted := Wanted(sf.Database, sf.Schema, names.Integration, sfobject.Qualified(sf, names.Repository))
@@ -52,7 +56,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	for _, m := range missing {
 		if err := conn.Exec(ctx, m.Statement()); err != nil {
-			return Output{}, fmt.Errorf("grant %s on %s %s to role %s: %w", m.Privilege, m.Kind, m.Object, m.Role, err)
+			return Output{}, grantError(ctx, conn, req, m, err)
 		}
 	}
 
@@ -76,6 +80,22 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		action = workflow.Skipped
 	}
 	return Output{Result: workflow.Result{Action: action, ID: summary(roles, stale)}, Roles: roles}, nil
+}
+
+// grantError returns the error of a failed GRANT. When Snowflake reports
+// that something does not exist and the role is missing, such as one
+// dropped after CheckRoles, the error is InvalidRequest, which the state
+// machine does not retry. Other errors keep their classification.
+func grantError(ctx context.Context, conn snowflake.Conn, req request.Request, m RoleGrant, err error) error {
+	err = fmt.Errorf("grant %s on %s %s to role %s: %w", m.Privilege, m.Kind, m.Object, m.Role, err)
+	if !snowflake.IsNotExist(err) {
+		return err
+	}
+	missing, lookupErr := MissingRoles(ctx, conn, []string{m.Role})
+	if lookupErr != nil || len(missing) == 0 {
+		return err
+	}
+	return workflow.Invalid("%s", MissingRolesMessage(req.Snowflake, missing))
 }
 
 // summary returns the step's ID: the roles, or none, followed by the roles

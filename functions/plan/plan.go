@@ -31,7 +31,9 @@ const (
 	Run = "run"
 	// Conflict means the resource exists but differs from the request in a
 	// way that a run does not change, so the run stops with a Conflict
-	// error. Detail names what differs and what to do.
+	// error. It also means that the request names something the account
+	// lacks, such as a role to grant to, so preflight stops the run with
+	// InvalidRequest. Detail names what differs and what to do.
 	Conflict = "conflict"
 	// Skip means the step does not apply to the request.
 	Skip = "skip"

@@ -140,6 +140,9 @@ type readOnlyConn struct {
 	defaultLevel string
 	// grantees are the roles that hold USAGE and READ on every object.
 	grantees []string
+	// roles are the roles that SHOW ROLES lists. When nil, it lists
+	// DATA_SCIENCE and ANALYST.
+	roles []string
 	// integration is DESCRIBE API INTEGRATION as property → property_value,
 	// the settings of the example request when nil.
 	integration map[string]string
@@ -160,6 +163,8 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 		return c.parameters(stmt), nil
 	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):
 		return c.grants(stmt)
+	case strings.HasPrefix(stmt, "SHOW ROLES LIKE "):
+		return c.showRoles(stmt), nil
 	case strings.HasPrefix(stmt, "DESCRIBE API INTEGRATION "):
 		return c.describe(), nil
 	}
@@ -229,6 +234,24 @@ func (c *readOnlyConn) grants(stmt string) ([]snowflake.Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// showRoles returns the rows of SHOW ROLES LIKE for a pattern without
+// wildcards: the roles whose names equal the pattern in any case.
+func (c *readOnlyConn) showRoles(stmt string) []snowflake.Row {
+	roles := c.roles
+	if roles == nil {
+		roles = []string{"DATA_SCIENCE", "ANALYST"}
+	}
+	pattern := strings.TrimSuffix(strings.TrimPrefix(stmt, "SHOW ROLES LIKE '"), "'")
+	pattern = strings.ReplaceAll(strings.ReplaceAll(pattern, `\\_`, "_"), "''", "'")
+	var rows []snowflake.Row
+	for _, role := range roles {
+		if strings.EqualFold(role, pattern) {
+			rows = append(rows, snowflake.Row{"name": role})
+		}
+	}
+	return rows
 }
 
 // ownRow returns the SHOW row of an object that repolink created for
@@ -531,6 +554,8 @@ func TestPlanChangesInPlace(t *testing.T) {
 		{"role lacks grants", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = nil }, "grants", Create},
 		{"role no longer listed", func(_ *readOnlyNetwork, c *readOnlyConn) { c.grantees = []string{"DATA_SCIENCE", "ANALYST"} }, "grants", Update},
 		{"repository to create", func(_ *readOnlyNetwork, c *readOnlyConn) { c.objects["ARTIFACT REPOSITORIES"] = nil }, "grants", Create},
+		{"role missing", func(_ *readOnlyNetwork, c *readOnlyConn) { c.roles = []string{"ANALYST"} }, "grants", Conflict},
+		{"role only in another case", func(_ *readOnlyNetwork, c *readOnlyConn) { c.roles = []string{"Data_Science"} }, "grants", Conflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

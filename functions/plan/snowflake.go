@@ -225,7 +225,8 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 // what repolink granted on the integration and repository to roles that the
 // request no longer lists. So the item is Update when there is something to
 // revoke, Create when there is only something to grant, and Adopt or Skip
-// otherwise. A privilege on an integration or
+// otherwise. It is Conflict when a role is missing from the account,
+// because preflight then stops the run. A privilege on an integration or
 // repository that a run creates is missing without a lookup, because SHOW
 // GRANTS fails on an object that does not exist.
 func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integration, repository Item) Item {
@@ -235,6 +236,17 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 	creates := map[string]bool{
 		"INTEGRATION":         integration.State == Create,
 		"ARTIFACT REPOSITORY": repository.State == Create,
+	}
+	if len(roles) > 0 {
+		absent, err := grants.MissingRoles(ctx, conn, roles)
+		if err != nil {
+			it.State, it.Detail = Unknown, err.Error()
+			return it
+		}
+		if len(absent) > 0 {
+			it.State, it.Detail = Conflict, "the run will stop in preflight, because "+grants.MissingRolesMessage(p.req.Snowflake, absent)
+			return it
+		}
 	}
 	missing := 0
 	if len(roles) > 0 {

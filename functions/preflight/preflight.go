@@ -1,6 +1,7 @@
 // Package preflight checks the package index before any cloud or
 // Snowflake object is created. A bad URL, credential, certificate or
-// package list fails the run at once with what to change. For a
+// package list, or a role in grant_to_roles that the Snowflake account
+// does not have, fails the run at once with what to change. For a
 // private-link run it also checks that the Snowflake account has room for
 // another private endpoint, and reserves that place.
 package preflight
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/grants"
 	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -62,6 +64,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
 		if err := checkOwners(ctx, env, req); err != nil {
+			return Output{}, err
+		}
+		if err := checkRoles(ctx, env, req); err != nil {
 			return Output{}, err
 		}
 		if err := checkZones(ctx, env, req); err != nil {
@@ -138,6 +143,21 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 		}
 	}
 	return nil
+}
+
+// checkRoles fails a run whose grant_to_roles names a role that the
+// Snowflake account does not have, or that the login role cannot see,
+// before anything is built for it. The grants step, which runs after the
+// secret, the integration and the repository exist, would fail otherwise.
+func checkRoles(ctx context.Context, env *workflow.Env, req request.Request) error {
+	if len(req.Repository.GrantToRoles) == 0 {
+		return nil
+	}
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return err
+	}
+	return grants.CheckRoles(ctx, conn, req)
 }
 
 // checkZones fails an AWS private-link run whose subnets miss an

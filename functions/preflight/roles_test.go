@@ -1,0 +1,80 @@
+package preflight
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestSandboxStepChecksRoles runs preflight against the sandbox Snowflake
+// with grant_to_roles variants. A missing role must fail the step with
+// InvalidRequest naming the field and the role, and no Snowflake object may
+// exist afterwards.
+func TestSandboxStepChecksRoles(t *testing.T) {
+	idx := startIndex(t)
+	sb := sfsandbox.Start(t)
+	sb.Exec(t, `CREATE ROLE "Data-Science"`)
+	env := &workflow.Env{
+		Secrets:   fakeSecrets{passwordRef: testPassword},
+		Now:       time.Now,
+		Logger:    slog.New(slog.DiscardHandler),
+		Snowflake: sb.Env.Snowflake,
+	}
+
+	tests := []struct {
+		name  string
+		roles []string
+		// want are the texts that the error contains. When empty, the
+		// step must pass.
+		want []string
+	}{
+		{"no roles", nil, nil},
+		{"existing role", []string{"DATA_SCIENCE"}, nil},
+		{"plain name in lower case", []string{"data_science"}, nil},
+		{"case-sensitive name", []string{"Data-Science"}, nil},
+		{"missing role", []string{"NO_SUCH_ROLE"},
+			[]string{"repository.grant_to_roles", "NO_SUCH_ROLE", "CREATE ROLE NO_SUCH_ROLE", "cannot see it"}},
+		{"one of two missing", []string{"DATA_SCIENCE", "MISSING_ONE"}, []string{"MISSING_ONE"}},
+		{"case-sensitive name in another case", []string{"data-science"},
+			[]string{`"data-science"`, "Data-Science", "only in case"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := document()
+			doc.Request.Route = request.RoutePublic
+			doc.Request.Snowflake = sb.Request.Snowflake
+			doc.Request.Repository.Name = "corp_pypi"
+			doc.Request.Repository.GrantToRoles = tt.roles
+
+			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
+
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("step: %v", err)
+				}
+				return
+			}
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "DATA_SCIENCE") {
+				t.Errorf("error %q names DATA_SCIENCE, which exists", err)
+			}
+		})
+	}
+	for _, show := range []string{"SHOW SECRETS IN ACCOUNT", "SHOW API INTEGRATIONS", "SHOW ARTIFACT REPOSITORIES IN ACCOUNT"} {
+		if rows := sb.Query(t, show); len(rows) != 0 {
+			t.Errorf("%s = %v after preflight, want none", show, rows)
+		}
+	}
+}
