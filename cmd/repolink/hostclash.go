@@ -86,17 +86,17 @@ func sameEndpointHost(a, b request.Request) bool {
 // first request keeps the host. flags are the flags of the suggested
 // teardown command.
 //
-// NOTE: like checkObjectClash, the check runs under the start lock of
-// req's ID only. The endpoint step stops the second of two requests that
-// pass it at the same moment, when it finds the host on the other
-// request's endpoint.
+// Like checkObjectClash, a start runs the check under the start locks of
+// req's ID and of its claims, which include the host, so of two requests
+// that start with one host at the same moment, only the first passes.
 //
-// all are the provision executions, the latest started first.
-func checkHostClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
+// all are the provision executions that objectClash gets, the latest
+// started first.
+func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req request.Request, flags string) error {
 	if req.ID == "" || endpointHost(req) == "" {
 		return nil
 	}
-	x, other, err := firstClash(ctx, eng, all, req, sameEndpointHost)
+	x, other, err := firstClash(ctx, runs, all, req, sameEndpointHost)
 	if err != nil || x == nil {
 		return err
 	}

@@ -164,32 +164,38 @@ func sharedObjects(a, b request.Request) []string {
 // without such a clash is then checked for the host of its private
 // endpoint with checkHostClash.
 //
-// NOTE: the check runs under the start lock of req's ID only, so two
-// requests with different IDs that start at the same moment can both pass
-// it. The owner check of the secret, integration and repository steps
-// then stops the second one.
+// A start runs the check under the start locks of req's ID and of its
+// claims (intakeLockKeys), so of two requests with different IDs that name
+// the same objects or host and start at the same moment, the second waits
+// for the first to start and then fails the check.
 func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
-	all, err := eng.ListMachineInputs(ctx, provisionMachine)
+	runs, release, err := openIntakeRuns(ctx, eng)
 	if err != nil {
 		return err
 	}
-	return objectClash(ctx, eng, all, req, flags)
+	defer release()
+	all, err := runs.candidates(ctx, req)
+	if err != nil {
+		return err
+	}
+	return objectClash(ctx, runs, all, req, flags)
 }
 
 // objectClash is checkObjectClash on all, the provision executions newest
-// first.
-func objectClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
+// first. all must contain every provision execution of req's ID and of the
+// requests that share a claim key with req (intakeRuns.candidates).
+func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req request.Request, flags string) error {
 	if req.ID == "" || req.Repository.Name == "" {
 		return nil
 	}
-	x, other, err := firstClash(ctx, eng, all, req, func(a, b request.Request) bool {
+	x, other, err := firstClash(ctx, runs, all, req, func(a, b request.Request) bool {
 		return len(sharedObjects(a, b)) > 0
 	})
 	if err != nil {
 		return err
 	}
 	if x == nil {
-		return checkHostClash(ctx, eng, all, req, flags)
+		return checkHostClash(ctx, runs, all, req, flags)
 	}
 	clash := &objectClashError{
 		requestID: req.ID,
@@ -202,7 +208,7 @@ func objectClash(ctx context.Context, eng *engine.Engine, all []engine.Execution
 		flags:     flags,
 	}
 	// A teardown that failed or runs is the one to finish, not a new one.
-	teardown, err := latestTeardown(ctx, eng, other.ID, x.Name)
+	teardown, err := runs.latestTeardownAfter(ctx, other.ID, *x)
 	if err != nil {
 		return err
 	}
@@ -218,20 +224,20 @@ func objectClash(ctx context.Context, eng *engine.Engine, all []engine.Execution
 // when a clashing execution of req's own ID with resources started before
 // it, because the first request keeps what it claimed. It returns a nil
 // execution when there is none.
-func firstClash(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, clashes func(a, b request.Request) bool) (*engine.Execution, request.Request, error) {
+func firstClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req request.Request, clashes func(a, b request.Request) bool) (*engine.Execution, request.Request, error) {
 	for i := range all {
 		other, ok := provisionRequest(all[i])
 		if !ok || other.ID == "" || other.ID == req.ID || !clashes(req, other) {
 			continue
 		}
-		live, err := mayHaveResources(ctx, eng, all[i], other.ID)
+		live, err := mayHaveResources(ctx, runs, all[i], other.ID)
 		if err != nil {
 			return nil, request.Request{}, err
 		}
 		if !live {
 			continue
 		}
-		first, err := ownedEarlier(ctx, eng, all[i+1:], req, other, clashes)
+		first, err := ownedEarlier(ctx, runs, all[i+1:], req, other, clashes)
 		if err != nil {
 			return nil, request.Request{}, err
 		}
@@ -245,13 +251,13 @@ func firstClash(ctx context.Context, eng *engine.Engine, all []engine.Execution,
 // ownedEarlier reports whether one of the executions earlier, which all
 // started before the execution of request other, is a provision execution
 // of req's ID that clashes with other and whose resources may exist.
-func ownedEarlier(ctx context.Context, eng *engine.Engine, earlier []engine.Execution, req, other request.Request, clashes func(a, b request.Request) bool) (bool, error) {
+func ownedEarlier(ctx context.Context, runs *intakeRuns, earlier []engine.Execution, req, other request.Request, clashes func(a, b request.Request) bool) (bool, error) {
 	for _, x := range earlier {
 		own, ok := provisionRequest(x)
 		if !ok || own.ID != req.ID || !clashes(own, other) {
 			continue
 		}
-		live, err := mayHaveResources(ctx, eng, x, req.ID)
+		live, err := mayHaveResources(ctx, runs, x, req.ID)
 		if err != nil || live {
 			return live, err
 		}
@@ -269,8 +275,9 @@ func provisionRequest(x engine.Execution) (request.Request, bool) {
 }
 
 // decodedInputs holds the requests of the executions whose input
-// executionRequest decoded, so that the intake checks, which read every
-// provision execution for each start, decode each input once. An
+// executionRequest decoded, so that runOf, which the start checks call for
+// every running execution at each start, and the intake checks decode
+// each input once. An
 // execution's input never changes, redrives included. The key holds the
 // input's hash too, because a test process opens many stores that reuse
 // execution names.
@@ -321,14 +328,14 @@ func executionRequest(x engine.Execution) (request.Request, bool) {
 // request with ID id may have left resources that no teardown removed. It
 // may when it runs or succeeded, or stopped once a building step had
 // started, and no teardown of the request that started after it succeeded.
-func mayHaveResources(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) (bool, error) {
+func mayHaveResources(ctx context.Context, runs *intakeRuns, x engine.Execution, id string) (bool, error) {
 	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
-		built, err := builtBeforeStop(ctx, eng, x.Name)
+		built, err := builtBeforeStop(ctx, runs.eng, x.Name)
 		if err != nil || !built {
 			return false, err
 		}
 	}
-	_, tornDown, err := teardownsAfter(ctx, eng, id, x)
+	_, tornDown, err := runs.teardownsAfter(ctx, id, x)
 	if err != nil {
 		return false, err
 	}

@@ -57,17 +57,22 @@ func (e *placementChangeError) Error() string {
 		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.earlier, next)
 }
 
-// checkIntake runs placementConflict and then objectClash on one listing
-// of the provision executions, as every start does.
+// checkIntake runs placementConflict and then objectClash on the provision
+// executions that the intake index names for req, as every start does.
 func checkIntake(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
-	all, err := eng.ListMachineInputs(ctx, provisionMachine)
+	runs, release, err := openIntakeRuns(ctx, eng)
 	if err != nil {
 		return err
 	}
-	if err := placementConflict(ctx, eng, all, req, flags); err != nil {
+	defer release()
+	all, err := runs.candidates(ctx, req)
+	if err != nil {
 		return err
 	}
-	return objectClash(ctx, eng, all, req, flags)
+	if err := placementConflict(ctx, runs, all, req, flags); err != nil {
+		return err
+	}
+	return objectClash(ctx, runs, all, req, flags)
 }
 
 // placementConflict returns a *placementChangeError when req changes a
@@ -76,9 +81,10 @@ func checkIntake(ctx context.Context, eng *engine.Engine, req request.Request, f
 // timed out or was aborted once a building step had started (see
 // workflow.MayHaveBuilt). A succeeded teardown of the request that started
 // after the execution clears it. A run that stopped in preflight, before
-// any building step, is not checked. all are the provision executions,
-// the latest started first, and flags the flags of the suggested commands.
-func placementConflict(ctx context.Context, eng *engine.Engine, all []engine.Execution, req request.Request, flags string) error {
+// any building step, is not checked. all are the provision executions of
+// req's ID and maybe others, the latest started first, and flags the flags
+// of the suggested commands.
+func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execution, req request.Request, flags string) error {
 	if req.ID == "" {
 		return nil
 	}
@@ -96,7 +102,7 @@ func placementConflict(ctx context.Context, eng *engine.Engine, all []engine.Exe
 		}
 		closedEarly := x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded
 		if closedEarly {
-			built, err := builtBeforeStop(ctx, eng, x.Name)
+			built, err := builtBeforeStop(ctx, runs.eng, x.Name)
 			if err != nil {
 				return err
 			}
@@ -104,7 +110,7 @@ func placementConflict(ctx context.Context, eng *engine.Engine, all []engine.Exe
 				continue
 			}
 		}
-		teardownStarted, tornDown, err := teardownsAfter(ctx, eng, req.ID, x)
+		teardownStarted, tornDown, err := runs.teardownsAfter(ctx, req.ID, x)
 		if err != nil {
 			return err
 		}
@@ -146,18 +152,10 @@ func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool
 // teardownsAfter reports whether a teardown of the request with ID id
 // started after the execution x, and whether one of them has succeeded.
 func teardownsAfter(ctx context.Context, eng *engine.Engine, id string, x engine.Execution) (started, succeeded bool, err error) {
-	teardowns, err := eng.ListMachine(ctx, teardownMachine, x.StartedAt)
+	runs, release, err := openIntakeRuns(ctx, eng)
 	if err != nil {
 		return false, false, err
 	}
-	for _, t := range teardowns {
-		if !runOf(t, teardownMachine, id) {
-			continue
-		}
-		started = true
-		if t.Status == engine.StatusSucceeded {
-			return true, true, nil
-		}
-	}
-	return started, false, nil
+	defer release()
+	return runs.teardownsAfter(ctx, id, x)
 }

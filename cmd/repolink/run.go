@@ -363,27 +363,26 @@ func latestRun(ctx context.Context, eng *engine.Engine, id string) (latest *engi
 // latestExecution returns the execution of machine, provisionMachine or
 // teardownMachine, for the request with ID id: a running one first, or else
 // the latest started, or nil when the request has none. It goes by the
-// request ID in each execution's input, not by the name, so it also finds
-// executions started through the Step Functions API under other names.
+// request ID in each execution's input, through the intake index, not by
+// the name, so it also finds executions started through the Step Functions
+// API under other names.
 func latestExecution(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
-	// List returns the latest started first.
-	all, err := eng.List(ctx)
+	runs, release, err := openIntakeRuns(ctx, eng)
 	if err != nil {
 		return nil, err
 	}
-	var newest *engine.Execution
+	defer release()
+	// executions returns the latest started first.
+	all, err := runs.executions(ctx, machine, []string{id})
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
 	for i := range all {
-		if !runOf(all[i], machine, id) {
-			continue
-		}
 		if all[i].Status == engine.StatusRunning {
 			return &all[i], nil
 		}
-		if newest == nil {
-			newest = &all[i]
-		}
 	}
-	return newest, nil
+	return &all[0], nil
 }
 
 // openRun returns the running execution among runs, or nil.
@@ -411,7 +410,7 @@ func startExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, r
 // already (false). It passes prepare on to findOrStartExecution.
 func findOrStartExecutionLocked(ctx context.Context, eng *engine.Engine, dir string, req request.Request,
 	prepare func(context.Context) error) (name string, started bool, err error) {
-	err = withStartLock(ctx, dir, req.ID, func() error {
+	err = withStartLocks(ctx, dir, req.ID, intakeLockKeys(req), func() error {
 		return retryTakenName(func() error {
 			name, started, err = findOrStartExecution(ctx, eng, req, prepare)
 			return err

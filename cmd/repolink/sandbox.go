@@ -96,8 +96,9 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	// Executions refer to resources of the old world, so they go too, and
 	// so do the webhook's ticket records, the notifications and the
-	// endpoint reservations, which name those executions' requests.
-	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db", "reservations.db"} {
+	// endpoint reservations, which name those executions' requests, and
+	// the intake index of the executions.
+	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db", "reservations.db", intakeIndexFile} {
 		if err := removeDB(filepath.Join(dir, name)); err != nil {
 			return err
 		}

@@ -26,7 +26,13 @@ const startLockRetry = 5 * time.Millisecond
 // startLockPath returns the path of the start lock file of the request with
 // ID requestID in the state directory dir.
 func startLockPath(dir, requestID string) string {
-	return filepath.Join(dir, startLockDir, fmt.Sprintf("%02d.lock", startLockStripe(requestID)))
+	return stripeLockPath(dir, startLockStripe(requestID))
+}
+
+// stripeLockPath returns the path of the start lock file of stripe in the
+// state directory dir.
+func stripeLockPath(dir string, stripe int) string {
+	return filepath.Join(dir, startLockDir, fmt.Sprintf("%02d.lock", stripe))
 }
 
 // legacyStartLock is the file in the state directory that repolink locked
@@ -39,28 +45,47 @@ const legacyStartLock = "start.lock"
 // lockStarts takes the start lock of the request with ID requestID in dir,
 // waiting until ctx is done, and returns the function that releases it.
 func lockStarts(ctx context.Context, dir, requestID string) (func(), error) {
-	path := startLockPath(dir, requestID)
-	leave, err := enterStartGate(ctx, dir, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("wait for start lock %s of request %q: %w", path, requestID, err)
+	return lockStartsWith(ctx, dir, requestID, nil)
+}
+
+// lockStartsWith takes the start locks of the request with ID requestID
+// and of the claim keys claims (intakeLockKeys) in dir, waiting until ctx
+// is done, and returns the function that releases them. It takes the
+// stripes in ascending order, so two starts that need some of the same
+// stripes cannot each hold one that the other waits for.
+func lockStartsWith(ctx context.Context, dir, requestID string, claims []string) (func(), error) {
+	var held []func()
+	release := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i]()
+		}
 	}
-	stripe, err := takeFlock(ctx, path, syscall.LOCK_EX)
-	if err != nil {
-		leave()
-		return nil, fmt.Errorf("take start lock %s of request %q: %w", path, requestID, err)
+	for _, stripe := range startLockStripesOf(requestID, claims) {
+		path := stripeLockPath(dir, stripe)
+		leave, err := enterStartGate(ctx, dir, stripe)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("wait for start lock %s of request %q: %w", path, requestID, err)
+		}
+		f, err := takeFlock(ctx, path, syscall.LOCK_EX)
+		if err != nil {
+			leave()
+			release()
+			return nil, fmt.Errorf("take start lock %s of request %q: %w", path, requestID, err)
+		}
+		held = append(held, func() {
+			releaseFlock(f)
+			leave()
+		})
 	}
 	legacy := filepath.Join(dir, legacyStartLock)
 	shared, err := takeFlock(ctx, legacy, syscall.LOCK_SH)
 	if err != nil {
-		releaseFlock(stripe)
-		leave()
+		release()
 		return nil, fmt.Errorf("take start lock %s of request %q: %w", legacy, requestID, err)
 	}
-	return func() {
-		releaseFlock(shared)
-		releaseFlock(stripe)
-		leave()
-	}, nil
+	held = append(held, func() { releaseFlock(shared) })
+	return release, nil
 }
 
 // takeFlock opens the lock file at path, creating it when it is missing,

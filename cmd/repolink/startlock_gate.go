@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -18,7 +19,15 @@ import (
 // goroutines of one process pass a gate per lock in turn (enterStartGate),
 // and on Unix, processes exclude each other with flock.
 func withStartLock(ctx context.Context, dir, requestID string, fn func() error) error {
-	unlock, err := lockStarts(ctx, dir, requestID)
+	return withStartLocks(ctx, dir, requestID, nil, fn)
+}
+
+// withStartLocks is withStartLock that also holds the start locks of the
+// claim keys claims, such as those of a provision request
+// (intakeLockKeys), so that no start of another request with one of the
+// claims comes between the checks in fn and the start that fn makes.
+func withStartLocks(ctx context.Context, dir, requestID string, claims []string, fn func() error) error {
+	unlock, err := lockStartsWith(ctx, dir, requestID, claims)
 	if err != nil {
 		return err
 	}
@@ -40,6 +49,18 @@ const startLockStripes = 64
 func startLockStripe(requestID string) int {
 	sum := sha256.Sum256([]byte(requestID))
 	return int(binary.BigEndian.Uint16(sum[:2]) % startLockStripes)
+}
+
+// startLockStripesOf returns the stripes of the request ID requestID and
+// of the claim keys claims, each once, in ascending order, which is the
+// order in which a start takes them.
+func startLockStripesOf(requestID string, claims []string) []int {
+	stripes := []int{startLockStripe(requestID)}
+	for _, claim := range claims {
+		stripes = append(stripes, startLockStripe(claim))
+	}
+	slices.Sort(stripes)
+	return slices.Compact(stripes)
 }
 
 // startGateKey identifies a start lock: a cleaned state directory path and
@@ -70,10 +91,10 @@ var (
 )
 
 // enterStartGate waits until this goroutine holds the gate of the start
-// lock of the request with ID requestID in dir, or ctx is done, and returns
-// the function that leaves the gate.
-func enterStartGate(ctx context.Context, dir, requestID string) (func(), error) {
-	key := startGateKey{dir: filepath.Clean(dir), stripe: startLockStripe(requestID)}
+// lock of stripe in dir, or ctx is done, and returns the function that
+// leaves the gate.
+func enterStartGate(ctx context.Context, dir string, stripe int) (func(), error) {
+	key := startGateKey{dir: filepath.Clean(dir), stripe: stripe}
 	startGatesMu.Lock()
 	gate := startGates[key]
 	if gate == nil {

@@ -25,20 +25,26 @@ import (
 // second one finds the first one running.
 
 // runningRunOf returns a running execution of machine for the request with
-// ID id other than the execution named except, or nil when none runs. It
-// reads every running execution in eng, because a name does not show the
-// machine or the request for certain.
+// ID id other than the execution named except, or nil when none runs, the
+// latest started when several run. It finds the request's executions in
+// the intake index by the request ID in their input, because a name does
+// not show the machine or the request for certain, and reads only those.
 func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id, except string) (*engine.Execution, error) {
 	// An execution whose input has no request ID fails at its first step.
 	if id == "" {
 		return nil, nil
 	}
-	all, err := eng.Running(ctx)
+	runs, release, err := openIntakeRuns(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	all, err := runs.executions(ctx, machine, []string{id})
 	if err != nil {
 		return nil, err
 	}
 	for i := range all {
-		if all[i].Status == engine.StatusRunning && all[i].Name != except && runOf(all[i], machine, id) {
+		if all[i].Status == engine.StatusRunning && all[i].Name != except {
 			return &all[i], nil
 		}
 	}
@@ -240,11 +246,17 @@ func checkPlacementOfInput(ctx context.Context, eng *engine.Engine, input json.R
 }
 
 // lockStartsOfInput returns the sfnapi.Options.LockStarts for the Step
-// Functions API of repolink up, which takes the start lock in the state
-// directory dir of the request whose ID is in the execution input.
+// Functions API of repolink up, which takes the start locks in the state
+// directory dir of the request in the execution input: those of its ID
+// and of its claims (intakeLockKeys). An input without a readable request
+// takes the lock of the ID that workflow.RequestID reads.
 func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(), error) {
 	return func(ctx context.Context, input json.RawMessage) (func(), error) {
-		return lockStarts(ctx, dir, workflow.RequestID(input))
+		var doc workflow.Document
+		if json.Unmarshal(input, &doc) != nil {
+			return lockStarts(ctx, dir, workflow.RequestID(input))
+		}
+		return lockStartsWith(ctx, dir, doc.Request.ID, intakeLockKeys(doc.Request))
 	}
 }
 

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sqlitefile"
+)
+
+// intakeIndexFile is the SQLite file beside the engine store that indexes
+// the store's provision and teardown executions for the start checks. With
+// it a start reads only the executions of the requests that it can
+// conflict with, not every execution in the store.
+const intakeIndexFile = "intake.db"
+
+// intakeIndexSchema holds facts that never change once an execution
+// exists, because an execution's machine and input never change. Statuses,
+// start times and histories are read from the engine store when a check
+// needs them.
+//
+//   - request_runs lists the executions of each request ID, by machine.
+//   - claims lists, for each claim key (claimKeys), the request IDs whose
+//     provision executions named it.
+//   - scanned is the Seq (engine.AddedExecution) and name of the last
+//     execution that the index contains. The executions up to it are in
+//     the index, and those after it are added at the next check.
+const intakeIndexSchema = `
+CREATE TABLE IF NOT EXISTS request_runs (
+	request_id TEXT NOT NULL,
+	machine    TEXT NOT NULL,
+	execution  TEXT NOT NULL,
+	PRIMARY KEY (request_id, machine, execution)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+	claim      TEXT NOT NULL,
+	request_id TEXT NOT NULL,
+	PRIMARY KEY (claim, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scanned (
+	id        INTEGER PRIMARY KEY CHECK (id = 1),
+	seq       INTEGER NOT NULL,
+	execution TEXT NOT NULL
+);
+`
+
+// intakeIndexPage is how many executions catchUp reads from the engine
+// store and adds to the index in one transaction.
+const intakeIndexPage = 1000
+
+// maxIdleIntakeIndexes is how many index files that no check uses this
+// process keeps open, such as for the many state directories of a test
+// process. A service uses one.
+const maxIdleIntakeIndexes = 4
+
+// intakeIndex is an open index file.
+type intakeIndex struct {
+	db   *sql.DB
+	path string
+	// catchUpMu makes the goroutines of this process catch up one at a
+	// time, so that a burst of starts reads the new executions once.
+	catchUpMu sync.Mutex
+	// users counts the checks that use the index, guarded by
+	// intakeIndexes.mu.
+	users int
+}
+
+// scanMark is the row of the scanned table.
+type scanMark struct {
+	seq       int64
+	execution string
+}
+
+// intakeIndexes contains the open index files by path.
+var intakeIndexes struct {
+	mu   sync.Mutex
+	open map[string]*intakeIndex
+}
+
+// acquireIntakeIndex returns the index of the engine store of eng, opened
+// once per process, and the function that releases it.
+func acquireIntakeIndex(eng *engine.Engine) (*intakeIndex, func(), error) {
+	path := filepath.Join(filepath.Dir(eng.Path()), intakeIndexFile)
+	intakeIndexes.mu.Lock()
+	defer intakeIndexes.mu.Unlock()
+	ix := intakeIndexes.open[path]
+	if ix == nil {
+		db, err := sqlitefile.Open(path, intakeIndexSchema, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open intake index %s: %w", path, err)
+		}
+		ix = &intakeIndex{db: db, path: path}
+		if intakeIndexes.open == nil {
+			intakeIndexes.open = map[string]*intakeIndex{}
+		}
+		closeIdleIntakeIndexes()
+		intakeIndexes.open[path] = ix
+	}
+	ix.users++
+	release := func() {
+		intakeIndexes.mu.Lock()
+		ix.users--
+		intakeIndexes.mu.Unlock()
+	}
+	return ix, release, nil
+}
+
+// closeIdleIntakeIndexes closes the open indexes that no check uses once
+// more than maxIdleIntakeIndexes are open. The caller holds
+// intakeIndexes.mu.
+func closeIdleIntakeIndexes() {
+	if len(intakeIndexes.open) < maxIdleIntakeIndexes {
+		return
+	}
+	for path, ix := range intakeIndexes.open {
+		if ix.users == 0 {
+			ix.db.Close()
+			delete(intakeIndexes.open, path)
+		}
+	}
+}
+
+// catchUp adds to the index the executions that eng's store added since
+// the last one that the index contains. Every write only adds rows that
+// follow from an execution's name, machine and input and moves the
+// scanned mark forward, so two processes that catch up at the same time
+// write the same rows, and the index is complete up to the mark that
+// either wrote. An index without the scanned row, such as the one that a
+// store from before the index first gets, is built from all executions
+// in this way.
+//
+// An index whose mark names an execution that the store does not have at
+// that Seq belongs to another store, such as one that a sandbox reset
+// replaced, and is emptied and built again.
+func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
+	ix.catchUpMu.Lock()
+	defer ix.catchUpMu.Unlock()
+	mark, err := ix.mark(ctx)
+	if err != nil {
+		return err
+	}
+	if mark.seq > 0 {
+		valid, err := markMatches(ctx, eng, mark)
+		if err != nil {
+			return err
+		}
+		if !valid {
+			if err := ix.reset(ctx, mark); err != nil {
+				return err
+			}
+			if mark, err = ix.mark(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		added, err := eng.ListAddedAfter(ctx, mark.seq, intakeIndexPage)
+		if err != nil {
+			return err
+		}
+		if len(added) == 0 {
+			break
+		}
+		if err := ix.add(ctx, added); err != nil {
+			return err
+		}
+		last := added[len(added)-1]
+		mark = scanMark{seq: last.Seq, execution: last.Name}
+		if len(added) < intakeIndexPage {
+			break
+		}
+	}
+	return nil
+}
+
+// mark returns the scanned row, or a zero scanMark for an index without
+// one.
+func (ix *intakeIndex) mark(ctx context.Context) (scanMark, error) {
+	var m scanMark
+	err := ix.db.QueryRowContext(ctx, `SELECT seq, execution FROM scanned WHERE id = 1`).Scan(&m.seq, &m.execution)
+	if errors.Is(err, sql.ErrNoRows) {
+		return scanMark{}, nil
+	}
+	if err != nil {
+		return scanMark{}, fmt.Errorf("read intake index %s: %w", ix.path, err)
+	}
+	return m, nil
+}
+
+// markMatches reports whether eng's store has the execution of mark at
+// mark's Seq.
+func markMatches(ctx context.Context, eng *engine.Engine, mark scanMark) (bool, error) {
+	added, err := eng.ListAddedAfter(ctx, mark.seq-1, 1)
+	if err != nil {
+		return false, err
+	}
+	return len(added) == 1 && added[0].Seq == mark.seq && added[0].Name == mark.execution, nil
+}
+
+// reset empties the index when its scanned row is still stale, and leaves
+// it as it is when another process has reset it since.
+func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reset intake index %s: %w", ix.path, err)
+	}
+	defer tx.Rollback()
+	var current scanMark
+	err = tx.QueryRowContext(ctx, `SELECT seq, execution FROM scanned WHERE id = 1`).Scan(&current.seq, &current.execution)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && current != stale {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reset intake index %s: %w", ix.path, err)
+	}
+	for _, table := range []string{"request_runs", "claims", "scanned"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return fmt.Errorf("reset intake index %s: %w", ix.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("reset intake index %s: %w", ix.path, err)
+	}
+	return nil
+}
+
+// add writes the rows of the executions added, which are in order of Seq,
+// and moves the scanned mark to the last of them unless another process
+// has moved it further.
+func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution) error {
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update intake index %s: %w", ix.path, err)
+	}
+	defer tx.Rollback()
+	for _, a := range added {
+		if a.Machine != provisionMachine && a.Machine != teardownMachine {
+			continue
+		}
+		x := engine.Execution{Name: a.Name, Machine: a.Machine, Input: a.Input}
+		id := runRequestID(x)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO request_runs (request_id, machine, execution) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, id, a.Machine, a.Name); err != nil {
+			return fmt.Errorf("update intake index %s: %w", ix.path, err)
+		}
+		req, ok := provisionRequest(x)
+		if !ok || req.ID == "" {
+			continue
+		}
+		for _, claim := range claimKeys(req) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO claims (claim, request_id) VALUES (?, ?)
+				ON CONFLICT DO NOTHING`, claim, req.ID); err != nil {
+				return fmt.Errorf("update intake index %s: %w", ix.path, err)
+			}
+		}
+	}
+	last := added[len(added)-1]
+	if _, err := tx.ExecContext(ctx, `INSERT INTO scanned (id, seq, execution) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, execution = excluded.execution
+		WHERE excluded.seq > scanned.seq`, last.Seq, last.Name); err != nil {
+		return fmt.Errorf("update intake index %s: %w", ix.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update intake index %s: %w", ix.path, err)
+	}
+	return nil
+}
+
+// runs returns the names of the executions of machine for the request with
+// ID id.
+func (ix *intakeIndex) runs(ctx context.Context, machine, id string) ([]string, error) {
+	return ix.strings(ctx, `SELECT execution FROM request_runs WHERE request_id = ? AND machine = ?`, id, machine)
+}
+
+// claimants returns the IDs of the requests with a provision execution
+// that named one of the claim keys.
+func (ix *intakeIndex) claimants(ctx context.Context, claims []string) ([]string, error) {
+	if len(claims) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(claims))
+	for i, c := range claims {
+		args[i] = c
+	}
+	marks := strings.Repeat(", ?", len(claims))[2:]
+	return ix.strings(ctx, `SELECT DISTINCT request_id FROM claims WHERE claim IN (`+marks+`)`, args...)
+}
+
+// strings returns the single text column of the rows of query.
+func (ix *intakeIndex) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := ix.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read intake index %s: %w", ix.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("read intake index %s: %w", ix.path, err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read intake index %s: %w", ix.path, err)
+	}
+	return out, nil
+}
+
+// runRequestID returns the request ID of the execution x as runOf reads
+// it, so that runOf(x, x.Machine, runRequestID(x)) holds.
+func runRequestID(x engine.Execution) string {
+	if req, ok := executionRequest(x); ok {
+		return req.ID
+	}
+	var doc struct {
+		Request struct {
+			ID string `json:"id"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(x.Input, &doc) != nil {
+		return ""
+	}
+	return doc.Request.ID
+}
+
+// claimKeys returns the keys under which the index lists a provision
+// execution of req: one per Snowflake object (snowflakeObjects) and one for
+// the private endpoint's host (endpointHost), each with the Snowflake
+// account. Two requests share a key exactly when sharedObjects or
+// sameEndpointHost finds the clash that the key stands for, because
+// account identifiers and hosts are case-folded as strings.EqualFold
+// compares them, and object names are kept as rendered.
+func claimKeys(req request.Request) []string {
+	account := foldCase(req.Snowflake.Account)
+	var keys []string
+	for _, o := range snowflakeObjects(req) {
+		keys = append(keys, claimKey(o.noun, account, o.name))
+	}
+	if host := endpointHost(req); host != "" {
+		keys = append(keys, claimKey("host", account, foldCase(host)))
+	}
+	return keys
+}
+
+// claimKey encodes its parts as a JSON array, which no two different
+// lists of parts share.
+func claimKey(parts ...string) string {
+	data, _ := json.Marshal(parts)
+	return string(data)
+}
+
+// foldCase replaces each rune of s with the smallest rune of its Unicode
+// simple case-folding orbit, so that foldCase(a) == foldCase(b) exactly
+// when strings.EqualFold(a, b).
+func foldCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		smallest := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			smallest = min(smallest, f)
+		}
+		return smallest
+	}, s)
+}
+
+// intakeLockKeys returns the claim keys whose start locks a start of req
+// holds besides its ID's, so that two requests with different IDs that
+// would clash in objectClash or checkHostClash take a common lock. Every
+// clash of Snowflake objects implies one key: the account and the
+// repository name in upper case, because an equal rendered secret,
+// integration or repository name means repository names equal as
+// Snowflake compares them, which differ at most in case. A clash of hosts
+// implies the account and host key of claimKeys.
+func intakeLockKeys(req request.Request) []string {
+	account := foldCase(req.Snowflake.Account)
+	var keys []string
+	if req.Repository.Name != "" {
+		keys = append(keys, claimKey("objects", account, strings.ToUpper(req.Repository.Name)))
+	}
+	if host := endpointHost(req); host != "" {
+		keys = append(keys, claimKey("host", account, foldCase(host)))
+	}
+	return keys
+}
