@@ -275,10 +275,9 @@ func provisionRequest(x engine.Execution) (request.Request, bool) {
 }
 
 // decodedInputs holds the requests of the executions whose input
-// executionRequest decoded, so that runOf, which the start checks call for
-// every running execution at each start, and the intake checks decode
-// each input once. An
-// execution's input never changes, redrives included. The key holds the
+// executionRequest decoded, so that the start checks, which read the
+// executions of the same requests again at each start, decode each input
+// once. An execution's input never changes, redrives included. The key holds the
 // input's hash too, because a test process opens many stores that reuse
 // execution names.
 var decodedInputs struct {
@@ -293,9 +292,8 @@ type inputKey struct {
 }
 
 // maxDecodedInputs bounds decodedInputs, whose requests take about 1.3 KB
-// each, so that it holds at most about 13 MB; past it the cache starts
-// over, and a store with more provision executions decodes them again at
-// each start.
+// each, so that it holds at most about 13 MB. Past it the cache starts
+// over, and the start checks decode the inputs that they read again.
 const maxDecodedInputs = 10_000
 
 // inputSeed seeds the hashes of decodedInputs.

@@ -529,7 +529,7 @@ func runOf(x engine.Execution, machine, id string) bool {
 		return false
 	}
 	// The decoded request is kept per execution, because the start checks
-	// run this for every running execution at each start.
+	// read the executions of the same requests again at each start.
 	if req, ok := executionRequest(x); ok {
 		return req.ID == id
 	}
