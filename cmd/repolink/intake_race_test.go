@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/repolink/repolink/shared/request"
 )
@@ -90,4 +92,52 @@ func TestSimultaneousClaimsOneWins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStartExecutionLockCoversClaims checks that the start lock that the
+// Step Functions API takes for an execution input holds the locks of the
+// request's claims: a start of another request with the same repository
+// name waits for it, and one with another name does not.
+func TestStartExecutionLockCoversClaims(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	owner := exampleRequest(t, "LC-1")
+	unlock, err := lockStartsOfInput(dir)(ctx, documentOf(t, owner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+
+	// Pick IDs whose own stripes differ from the owner's, so that only a
+	// claim can make them wait.
+	otherID := func(prefix string) string {
+		for i := 0; ; i++ {
+			id := fmt.Sprintf("%s-%d", prefix, i)
+			if startLockStripe(id) != startLockStripe(owner.ID) {
+				return id
+			}
+		}
+	}
+	same := exampleRequest(t, otherID("LC-SAME"))
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := lockStartsWith(short, dir, same.ID, intakeLockKeys(same)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("lock of a request with the same repository name: error = %v, want it to wait until the deadline", err)
+	}
+
+	other := exampleRequest(t, "")
+	other.Repository.Name = "unclaimed_pypi"
+	for i := 0; ; i++ {
+		other.ID = fmt.Sprintf("LC-OTHER-%d", i)
+		if !slices.ContainsFunc(startLockStripesOf(other.ID, intakeLockKeys(other)), func(s int) bool {
+			return slices.Contains(startLockStripesOf(owner.ID, intakeLockKeys(owner)), s)
+		}) {
+			break
+		}
+	}
+	release, err := lockStartsWith(ctx, dir, other.ID, intakeLockKeys(other))
+	if err != nil {
+		t.Fatalf("lock of a request with other claims: %v", err)
+	}
+	release()
 }

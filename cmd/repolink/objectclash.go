@@ -165,9 +165,9 @@ func sharedObjects(a, b request.Request) []string {
 // endpoint with checkHostClash.
 //
 // A start runs the check under the start locks of req's ID and of its
-// claims (intakeLockKeys), so of two requests with different IDs that name
+// claims (intakeLockKeys). So of two requests with different IDs that name
 // the same objects or host and start at the same moment, the second waits
-// for the first to start and then fails the check.
+// until the first has started and then fails the check.
 func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
 	runs, release, err := openIntakeRuns(ctx, eng)
 	if err != nil {
