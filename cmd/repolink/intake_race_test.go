@@ -95,8 +95,8 @@ func TestSimultaneousClaimsOneWins(t *testing.T) {
 }
 
 // TestStartExecutionLockCoversClaims checks that the start lock that the
-// Step Functions API takes for an execution input holds the locks of the
-// request's claims: a start of another request with the same repository
+// Step Functions API takes for an execution input includes the locks of the
+// request's claims. A start of another request with the same repository
 // name waits for it, and one with another name does not.
 func TestStartExecutionLockCoversClaims(t *testing.T) {
 	ctx := context.Background()
