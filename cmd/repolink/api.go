@@ -4,12 +4,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -140,21 +138,11 @@ func (a *operationsAPI) history(w http.ResponseWriter, r *http.Request) {
 // else 404. The store is searched first, so an execution that an older
 // repolink started under rules since tightened stays readable.
 func writeExecutionNotFound(w http.ResponseWriter, name string) {
-	if err := checkExecutionName(name); err != nil {
+	if err := engine.ValidateName(name); err != nil {
 		writeAPI(w, http.StatusBadRequest, apiError{Error: err.Error() + "; use a name that GET /v1/executions lists"})
 		return
 	}
 	writeAPI(w, http.StatusNotFound, apiError{Error: "no execution named " + name})
-}
-
-// checkExecutionName checks name against the execution name rules.
-// engine.ValidateName reads each invalid UTF-8 byte as U+FFFD and accepts
-// it, so invalid UTF-8 is checked here.
-func checkExecutionName(name string) error {
-	if !utf8.ValidString(name) {
-		return fmt.Errorf("%w %q: not valid UTF-8", engine.ErrInvalidName, name)
-	}
-	return engine.ValidateName(name)
 }
 
 func (a *operationsAPI) failed(w http.ResponseWriter, op string, err error) {

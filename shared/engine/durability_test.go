@@ -328,6 +328,9 @@ func TestStartRejects(t *testing.T) {
 		{"byte order mark", "m", "\ufeffT-1", `{}`, ErrInvalidName},
 		{"soft hyphen", "m", "T\u00ad1", `{}`, ErrInvalidName},
 		{"right-to-left mark", "m", "T-1\u200f", `{}`, ErrInvalidName},
+		{"invalid UTF-8 byte", "m", "T-1\xff", `{}`, ErrInvalidName},
+		{"truncated UTF-8 sequence", "m", "T-1\xc3", `{}`, ErrInvalidName},
+		{"UTF-8 encoded surrogate", "m", "T\xed\xa0\x80", `{}`, ErrInvalidName},
 		{"invalid JSON", "m", "ok", `{`, ErrInvalidInput},
 		{"input too large", "m", "ok", `"` + string(make([]byte, 0)) + string(bytesOf('x', maxPayloadBytes)) + `"`, ErrInvalidInput},
 		{"unknown machine", "nope", "ok", `{}`, ErrMachineNotFound},
@@ -339,8 +342,22 @@ func TestStartRejects(t *testing.T) {
 			}
 		})
 	}
-	if err := ValidateName("T-1_ok.é"); err != nil {
-		t.Errorf("ValidateName rejected a valid name: %v", err)
+	for _, valid := range []string{"T-1_ok.é", "T-1\ufffd"} {
+		if err := ValidateName(valid); err != nil {
+			t.Errorf("ValidateName rejected the valid name %q: %v", valid, err)
+		}
+	}
+}
+
+func TestValidateNameInvalidUTF8Position(t *testing.T) {
+	err := ValidateName("aé\xffb")
+	if !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("ValidateName error = %v, want ErrInvalidName", err)
+	}
+	for _, want := range []string{`"aé\xffb"`, "0xff", "position 3", "not valid UTF-8"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateName error %q does not contain %q", err, want)
+		}
 	}
 }
 

@@ -18,7 +18,12 @@ import (
 // < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /. It also rejects Unicode
 // format characters (category Cf), such as U+200B ZERO WIDTH SPACE. They
 // are invisible, so a name with one reads like another execution's name.
+// A name that is not valid UTF-8 is rejected too, because ranging over it
+// would read each invalid byte as U+FFFD, which the rules allow.
 func ValidateName(name string) error {
+	if err := checkNameUTF8(name); err != nil {
+		return err
+	}
 	n := utf8.RuneCountInString(name)
 	if n == 0 || n > 80 {
 		return fmt.Errorf("%w %q: must have 1 to 80 characters, has %d", ErrInvalidName, name, n)
@@ -35,6 +40,22 @@ func ValidateName(name string) error {
 			return fmt.Errorf("%w %q: the invisible format character %U at position %d is not allowed; "+
 				"remove it so that the name reads as it is", ErrInvalidName, name, r, position)
 		}
+	}
+	return nil
+}
+
+// checkNameUTF8 returns an ErrInvalidName error naming the first byte of
+// name that does not begin a valid UTF-8 sequence, and its character
+// position, or nil when name is valid UTF-8.
+func checkNameUTF8(name string) error {
+	position := 0
+	for i := 0; i < len(name); {
+		position++
+		r, size := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Errorf("%w %q: the byte %#x at position %d is not valid UTF-8", ErrInvalidName, name, name[i], position)
+		}
+		i += size
 	}
 	return nil
 }
