@@ -32,9 +32,10 @@ type localNotifier struct {
 	flags string
 }
 
-// checkRequest warns on stderr, before anything starts, when req has a
-// notify.url but REPOLINK_WEBHOOK_SECRET is not set. This process then
-// cannot sign the notification, so it sends none.
+// checkRequest warns on stderr when req has a notify.url but
+// REPOLINK_WEBHOOK_SECRET is not set. This process then cannot sign the
+// notification, so it sends none. run calls it once its execution has
+// started, so that a rejected run gets no warning.
 func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 	if req.Notify == nil || req.Notify.URL == "" || os.Getenv(envWebhookSecret) != "" {
 		return

@@ -294,3 +294,33 @@ func waitForStartGateUsers(dir, id string, n int) error {
 	}
 	return fmt.Errorf("start gate of %s in %s did not reach %d users within a minute", id, dir, n)
 }
+
+func TestRejectedRunSkipsNotifyWarning(t *testing.T) {
+	t.Setenv(envWebhookSecret, "")
+	recv := newNotifyReceiver(t, http.StatusOK)
+	dir := t.TempDir()
+	requestFor := func(account string) string {
+		return writeRequest(t, func(doc map[string]any) {
+			doc["id"] = "NW-1"
+			section(doc, "snowflake")["account"] = account
+			doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+		})
+	}
+	const warning = "no notification is sent when the execution closes"
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, requestFor("acct-first"))
+	if code != exitOK {
+		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, warning) {
+		t.Errorf("first run stderr lacks %q:\n%s", warning, errOut)
+	}
+
+	code, out, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, requestFor("acct-second"))
+	if code != exitInvalid {
+		t.Fatalf("run with another account: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	if strings.Contains(errOut, warning) {
+		t.Errorf("rejected run warns %q:\n%s", warning, errOut)
+	}
+}

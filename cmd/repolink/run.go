@@ -86,7 +86,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runByService(ctx, req, dir, *sandboxMode, progress, stderr)
 	}
 	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
-	notifier.checkRequest(req, stderr)
 	rt, err := openRuntime(ctx, runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,
@@ -130,6 +129,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	warnChanged(earlier, name, req.ID, stderr)
+	notifier.checkRequest(req, stderr)
 	mode := "real clouds"
 	if *sandboxMode {
 		mode = "sandbox in " + rt.sandbox.Dir()
