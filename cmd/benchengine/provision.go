@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -278,18 +277,9 @@ func runProvision(ctx context.Context, s provisionSettings, flags ...string) (pr
 // it first saw a private endpoint's connection available. A run provisions
 // one endpoint; zero means none was seen available.
 func endpointAvailableSince(sandboxDir string) (time.Time, error) {
-	// NOTE: the file name and layout are those that sfsim saves its world
-	// in; a change there shows as an error here.
-	data, err := os.ReadFile(filepath.Join(sandboxDir, "snowflake", "snowflake.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return time.Time{}, nil
-	}
+	world, err := sfsim.ReadWorld(filepath.Join(sandboxDir, "snowflake"))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read the sandbox Snowflake world: %w", err)
-	}
-	var world sfsim.World
-	if err := json.Unmarshal(data, &world); err != nil {
-		return time.Time{}, fmt.Errorf("parse the sandbox Snowflake world: %w", err)
+		return time.Time{}, err
 	}
 	for _, account := range world.Accounts {
 		for _, ep := range account.Endpoints {

@@ -94,6 +94,7 @@ func TestCategoryOf(t *testing.T) {
 		{"killnine/093/sandbox/aws/aws.json.x.tmp", "other files"},
 		{"killnine/093/engine.db.12.tmp", "SQLite files"},
 		{"faults/secret-reject/sandbox/snowflake/snowflake.json", "sandbox world files"},
+		{"faults/secret-reject/sandbox/snowflake/snowflake.journal", "sandbox world files"},
 		{"killnine/001/sandbox/ca/ca.key", ""},
 		{"webhook/service/sandbox/azure/azure.json", "sandbox world files"},
 		{"killnine/001/sandbox/aws/seal.key", "other files"},

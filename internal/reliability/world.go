@@ -23,29 +23,29 @@ type world struct {
 	awsSecrets map[string]string
 }
 
-// readWorld reads the world files under stateDir/sandbox. A missing file
+// readWorld reads the world files under stateDir/sandbox, and for the
+// Snowflake world the journal of a sandbox that was killed. A missing file
 // reads as an empty world, since a run killed early may not have written it.
 func readWorld(stateDir string) (world, error) {
 	var w world
-	files := []struct {
-		path string
-		into any
-	}{
-		{filepath.Join(stateDir, "sandbox", "aws", "aws.json"), &w.aws},
-		{filepath.Join(stateDir, "sandbox", "snowflake", "snowflake.json"), &w.snowflake},
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f.path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return w, fmt.Errorf("read sandbox world: %w", err)
-		}
-		if err := json.Unmarshal(data, f.into); err != nil {
-			return w, fmt.Errorf("decode sandbox world %s: %w", f.path, err)
+	path := filepath.Join(stateDir, "sandbox", "aws", "aws.json")
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return w, fmt.Errorf("read sandbox world: %w", err)
+	default:
+		if err := json.Unmarshal(data, &w.aws); err != nil {
+			return w, fmt.Errorf("decode sandbox world %s: %w", path, err)
 		}
 	}
+
+	snowflake, err := sfsim.ReadWorld(filepath.Join(stateDir, "sandbox", "snowflake"))
+	if err != nil {
+		return w, err
+	}
+	w.snowflake = *snowflake
+
 	secrets, err := openSecrets(filepath.Join(stateDir, "sandbox", "aws"), w.aws.Secrets)
 	if err != nil {
 		return w, err

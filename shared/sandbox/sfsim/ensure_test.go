@@ -2,6 +2,8 @@ package sfsim
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,9 +11,8 @@ import (
 )
 
 // TestEnsureSavesOnlyChanges checks that an Ensure call that finds
-// everything in place leaves the state file alone, and that one that
-// creates or changes something replaces it. The test dates the file in the
-// past, and each save writes a new file with the current time.
+// everything in place leaves the state file and journal alone, and that one
+// that creates or changes something writes one of them.
 func TestEnsureSavesOnlyChanges(t *testing.T) {
 	dir := t.TempDir()
 	server, err := Start(context.Background(), Options{Dir: dir})
@@ -38,21 +39,33 @@ func TestEnsureSavesOnlyChanges(t *testing.T) {
 	if err := seed(); err != nil {
 		t.Fatalf("first seed: %v", err)
 	}
-	path := filepath.Join(dir, stateFile)
+	// The files are dated in the past, and each save writes the journal,
+	// the state file or both with the current time.
+	paths := []string{filepath.Join(dir, stateFile), filepath.Join(dir, journalFile)}
 	past := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	backdate := func() {
 		t.Helper()
-		if err := os.Chtimes(path, past, past); err != nil {
-			t.Fatal(err)
+		for _, path := range paths {
+			if err := os.Chtimes(path, past, past); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
 		}
 	}
 	saved := func() bool {
 		t.Helper()
-		info, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
+		for _, path := range paths {
+			info, err := os.Stat(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.ModTime().Equal(past) {
+				return true
+			}
 		}
-		return !info.ModTime().Equal(past)
+		return false
 	}
 
 	backdate()
@@ -60,14 +73,14 @@ func TestEnsureSavesOnlyChanges(t *testing.T) {
 		t.Fatalf("second seed: %v", err)
 	}
 	if saved() {
-		t.Error("a seed that changed nothing rewrote the state file")
+		t.Error("a seed that changed nothing wrote the state file or journal")
 	}
 
 	if err := server.EnsureUser(account, "repolink_svc", nil, "second password"); err != nil {
 		t.Fatalf("EnsureUser with a new password: %v", err)
 	}
 	if !saved() {
-		t.Error("a new password left the state file unchanged")
+		t.Error("a new password left the state file and journal unchanged")
 	}
 
 	backdate()
@@ -75,7 +88,7 @@ func TestEnsureSavesOnlyChanges(t *testing.T) {
 		t.Fatalf("EnsureRole of a new role: %v", err)
 	}
 	if !saved() {
-		t.Error("a new role left the state file unchanged")
+		t.Error("a new role left the state file and journal unchanged")
 	}
 
 	if err := server.Close(); err != nil {

@@ -36,7 +36,7 @@ func (s *Server) run(ctx context.Context, sess *session, sql string) (*result, e
 	e := &execution{s: s, sess: sess, account: s.world.Accounts[sess.account], p: &parser{tokens: statements[0]}}
 	res, err := e.execute()
 	if err == nil && e.changed {
-		err = s.save()
+		err = s.save(sess.account)
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -181,7 +181,7 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 		a := e.s.world.Accounts[account]
 		if activeEndpoint(a, serviceName) == nil {
 			a.Endpoints = append(a.Endpoints, &Endpoint{ServiceName: serviceName, Host: host, EndpointID: endpointID, CreatedOn: e.s.now()})
-			if err := e.s.save(); err != nil {
+			if err := e.s.save(account); err != nil {
 				return nil, err
 			}
 		}
@@ -240,7 +240,7 @@ func (e *execution) restore(serviceName, column string) (*result, error) {
 		defer e.s.mu.Unlock()
 		ep.DeletedOn = nil
 		ep.EndpointID = endpointID
-		if err := e.s.save(); err != nil {
+		if err := e.s.save(account); err != nil {
 			return nil, err
 		}
 		e.s.log.Info("private endpoint restored", "account", account, "service", serviceName, "endpoint_id", endpointID)
@@ -324,7 +324,7 @@ func liveStatus(serviceName string) string {
 func (s *Server) markAvailable(ep Endpoint) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.world.Accounts {
+	for key, a := range s.world.Accounts {
 		for _, stored := range a.Endpoints {
 			if stored.ServiceName != ep.ServiceName || stored.EndpointID != ep.EndpointID || stored.DeletedOn != nil {
 				continue
@@ -332,7 +332,7 @@ func (s *Server) markAvailable(ep Endpoint) time.Time {
 			if stored.AvailableSince == nil {
 				now := s.now()
 				stored.AvailableSince = &now
-				if err := s.save(); err != nil {
+				if err := s.save(key); err != nil {
 					s.log.Error("save sandbox snowflake state failed", "error", err)
 				}
 			}

@@ -19,6 +19,8 @@ func TestSecretValueNotSaved(t *testing.T) {
 	first := startSandbox(t, dir)
 	client := first.connect(t)
 	mustExec(t, client, snowflake.CreateSecretPassword(testDB, testSchema, "kept", "svc-user", password))
+	// The journal has the secret now, and Close folds it into the state file.
+	worldfiletest.AssertNoFileContains(t, dir, password)
 	client.Close()
 	if err := first.Close(); err != nil {
 		t.Fatal(err)

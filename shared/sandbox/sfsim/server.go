@@ -1,8 +1,8 @@
 // Package sfsim is the sandbox Snowflake: an HTTP server on 127.0.0.1 that
 // serves the REST protocol of gosnowflake v1.19.1 (login with a password or
 // a key-pair JWT, query-request, telemetry, session close). It runs the SQL
-// that shared/snowflake renders against an in-memory model saved to a JSON
-// file.
+// that shared/snowflake renders against an in-memory model, saved to a JSON
+// state file and a journal of the accounts that changed since.
 //
 // The sandbox does not run Python. A function or procedure installs its
 // packages through the Installer when it is created, the way Snowflake
@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -97,9 +98,15 @@ type Server struct {
 	sessions map[string]*session
 	nextID   int64
 	fault    func(sql string) error
-	// unsaved is set while the state file lacks a change, because its
-	// last save failed.
+	// unsaved is set while the state file and journal lack a change,
+	// because its save failed.
 	unsaved bool
+	// journal is the open journal file, nil when Dir is empty or after
+	// Close. journalSize and stateSize are the sizes in bytes of the
+	// journal and of the state file at its last write.
+	journal     *os.File
+	journalSize int64
+	stateSize   int64
 	// provisioning maps, per account, the provider service of each
 	// endpoint being provisioned to its host name. Such an endpoint is
 	// checked but not yet recorded, because the cloud side is called
@@ -142,7 +149,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	world, err := loadWorld(opts.Dir)
+	world, journalSize, err := loadWorld(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +181,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 		provisioning: map[string]map[string]string{},
 	}
+	if err := s.openJournal(journalSize); err != nil {
+		listener.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /session/v1/login-request", s.handleLogin)
 	mux.HandleFunc("POST /queries/v1/query-request", s.handleQuery)
@@ -202,10 +213,12 @@ func (s *Server) Port() int {
 	return s.listener.Addr().(*net.TCPAddr).Port
 }
 
-// Close stops the server. State is already on disk.
+// Close stops the server and folds the journal into the state file. Every
+// change is on disk before Close, which only makes the state file whole.
 func (s *Server) Close() error {
 	s.stopOnDone()
-	return s.http.Close()
+	err := s.http.Close()
+	return errors.Join(err, s.closeJournal())
 }
 
 // SetFault installs a hook that runs before each query. A returned
@@ -219,7 +232,7 @@ func (s *Server) SetFault(fault func(sql string) error) {
 
 // EnsureAccount creates the account with its system roles when missing.
 func (s *Server) EnsureAccount(account string) error {
-	return s.change(func() bool {
+	return s.change(account, func() bool {
 		_, created := s.ensureAccount(account)
 		return created
 	})
@@ -252,7 +265,7 @@ func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, pass
 	if password != "" {
 		digest = s.sealer.Digest(password)
 	}
-	return s.change(func() bool {
+	return s.change(account, func() bool {
 		a, changed := s.ensureAccount(account)
 		name := strings.ToUpper(user)
 		u := a.Users[name]
@@ -272,7 +285,7 @@ func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, pass
 
 // EnsureRole creates a role, stored under the exact name given.
 func (s *Server) EnsureRole(account, role string) error {
-	return s.change(func() bool {
+	return s.change(account, func() bool {
 		a, changed := s.ensureAccount(account)
 		if a.Roles[role] == nil {
 			a.Roles[role] = &Role{Name: role, CreatedOn: s.opts.Clock()}
@@ -285,7 +298,7 @@ func (s *Server) EnsureRole(account, role string) error {
 // EnsureDatabase creates a database, with a PUBLIC schema, under the exact
 // name given.
 func (s *Server) EnsureDatabase(account, db string) error {
-	return s.change(func() bool {
+	return s.change(account, func() bool {
 		a, changed := s.ensureAccount(account)
 		if a.Databases[db] == nil {
 			a.Databases[db] = newDatabase(db, s.opts.Clock())
@@ -297,7 +310,7 @@ func (s *Server) EnsureDatabase(account, db string) error {
 
 // EnsureSchema creates a database and schema under the exact names given.
 func (s *Server) EnsureSchema(account, db, schema string) error {
-	return s.change(func() bool {
+	return s.change(account, func() bool {
 		a, changed := s.ensureAccount(account)
 		d := a.Databases[db]
 		if d == nil {
@@ -324,25 +337,17 @@ func (s *Server) Snapshot(account string) (Account, error) {
 	return a.clone()
 }
 
-// change runs fn under the lock and saves the state when fn reports a
-// change, or when an earlier save failed. Each save writes the whole world,
-// so skipping it for an Ensure call that finds everything in place keeps
-// the cost of seeding a request from growing with the world.
-func (s *Server) change(fn func() bool) error {
+// change runs fn, which may change only the account named account, under
+// the lock. It saves that account when fn reports a change, or when an
+// earlier save failed, so an Ensure call that finds everything in place
+// writes nothing.
+func (s *Server) change(account string, fn func() bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !fn() && !s.unsaved {
 		return nil
 	}
-	return s.save()
-}
-
-// save writes the world to the state file and records whether the file
-// now lags the world in memory. Callers hold s.mu.
-func (s *Server) save() error {
-	err := saveWorld(s.opts.Dir, s.world)
-	s.unsaved = err != nil
-	return err
+	return s.save(accountKey(account))
 }
 
 func randomToken() string {

@@ -232,14 +232,21 @@ func (u *User) rsaPublicKey() (*rsa.PublicKey, []byte, error) {
 	return rsaKey, der, nil
 }
 
-// loadWorld reads the state file, or returns an empty world when there is
-// none.
-func loadWorld(dir string) (*World, error) {
+// loadWorld reads the state file and applies the journal, or returns an
+// empty world when there is neither. It also returns the journal's size.
+func loadWorld(dir string) (*World, int64, error) {
 	w, err := worldfile.LoadDir(dir, stateFile, (*World).fillMaps)
 	if err != nil {
-		return nil, fmt.Errorf("load sandbox snowflake state: %w", err)
+		return nil, 0, fmt.Errorf("load sandbox snowflake state: %w", err)
 	}
-	return w, nil
+	if dir == "" {
+		return w, 0, nil
+	}
+	journalSize, err := replayJournal(dir, w)
+	if err != nil {
+		return nil, 0, err
+	}
+	return w, journalSize, nil
 }
 
 // sealClearSecrets moves the clear values of secrets that an earlier
@@ -274,7 +281,7 @@ func (w *World) fillMaps() {
 	}
 }
 
-// saveWorld writes the state file atomically.
+// saveWorld writes the whole world to the state file atomically.
 func saveWorld(dir string, w *World) error {
 	if err := worldfile.SaveDir(dir, stateFile, w); err != nil {
 		return fmt.Errorf("save sandbox snowflake state: %w", err)
