@@ -18,6 +18,10 @@ const (
 	exitOK      = 0
 	exitFailed  = 1
 	exitInvalid = 2
+	// exitInterrupted is 128 plus the number of SIGINT, the status that
+	// shells report for a command that an interrupt ended. SIGTERM gets it
+	// too, so that scripts test for one status.
+	exitInterrupted = 130
 )
 
 // usageError marks invalid input or an impossible operation: exit status 2.
@@ -39,6 +43,14 @@ func usagef(format string, args ...any) error {
 type failedError struct{ msg string }
 
 func (e *failedError) Error() string { return e.msg }
+
+// interruptedError marks a command that an interrupt or SIGTERM ended
+// before its execution closed: exit status 130. The execution keeps its
+// state. The message with the commands that resume or follow it has
+// already been printed.
+type interruptedError struct{}
+
+func (e *interruptedError) Error() string { return "interrupted" }
 
 const usage = `repolink connects a Python package index to a Snowflake artifact repository.
 
@@ -75,7 +87,8 @@ up, redrive or teardown on it records which; preflight, invoke and plan only
 check it. Commands in the other mode exit with status 2.
 
 Exit status: 0 succeeded, 1 the operation failed, 2 invalid input, command line
-or an operation that cannot be done (the message says what to change).
+or an operation that cannot be done (the message says what to change), 130 run
+was interrupted and its execution stays open (the message says how to resume it).
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -179,6 +192,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitInvalid
 	case errors.As(err, &failed):
 		return exitFailed
+	case errors.As(err, new(*interruptedError)):
+		return exitInterrupted
 	default:
 		fmt.Fprintln(stderr, "repolink:", err)
 		return exitFailed

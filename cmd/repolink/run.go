@@ -144,8 +144,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	exec, err := rt.engine.Wait(ctx, name)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open and resumes with the next run of the same request\n", name)
-			return &failedError{msg: "interrupted"}
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state and stays open. To resume it, run 'repolink run%s %s' again, "+
+				"or start 'repolink up%s' on this state directory. Follow it with 'repolink status%s %s'\n",
+				name, progress.flags, shellQuote(progress.requestFile), progress.flags, progress.storeFlags, name)
+			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}
@@ -237,9 +239,9 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	closed, err := follow(ctx, eng, name, 0, progress.event)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; repolink up keeps running execution %s; follow it with 'repolink status%s %s'\n",
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state, and repolink up keeps running it. Follow it with 'repolink status%s %s'\n",
 				name, progress.storeFlags, name)
-			return &failedError{msg: "interrupted"}
+			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}
