@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
-	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/request/clash"
 )
 
 // hostClashError is the error of a private-link run whose index host is
@@ -35,45 +34,22 @@ func (e *hostClashError) setRetry(retry string) { e.retry = retry }
 func (e *hostClashError) execution() string { return e.earlier }
 
 func (e *hostClashError) Error() string {
-	state := "and no teardown of " + e.other + " has succeeded since"
-	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
-		state = "which may have built resources before it stopped, " + state
+	rejection := clash.Rejection{
+		RequestID: e.requestID,
+		Account:   e.account,
+		Holder:    clash.Holder{Request: e.other, Execution: e.earlier, Status: e.status},
+		Commands:  repolinkCommands(e.flags),
+		Retry:     e.retry,
 	}
-	then := ""
-	if e.retry != "" {
-		then = ", and then " + e.retry
-	}
-	return fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
-		"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
-		"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported: "+
-		"tear down request %s first with 'repolink teardown%s %s', or use another host name for this index in repository.index_url%s",
-		e.requestID, e.host, e.account, e.other, e.earlier, e.status, state,
-		e.other, e.other, e.flags, e.earlier, then)
-}
-
-// endpointHost returns the host of the Snowflake private endpoint that a
-// provision execution of req provisions, in lower case, or "" for a route
-// without a private endpoint (public, egress-ip) or an index URL without a
-// host.
-func endpointHost(req request.Request) string {
-	switch req.Route {
-	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
-	default:
-		return ""
-	}
-	host, err := provisionendpoint.IndexHost(req.Repository.IndexURL)
-	if err != nil {
-		return ""
-	}
-	return host
+	return rejection.Host(e.host)
 }
 
 // sameEndpointHost reports whether the private endpoints of a and b would
 // carry the same host in the same Snowflake account. Account identifiers
 // and host names are compared without case, as Snowflake and DNS do.
 func sameEndpointHost(a, b request.Request) bool {
-	host := endpointHost(a)
-	return host != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && strings.EqualFold(host, endpointHost(b))
+	host := request.EndpointHost(a)
+	return host != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && strings.EqualFold(host, request.EndpointHost(b))
 }
 
 // checkHostClash returns a *hostClashError when req is a private-link
@@ -93,7 +69,7 @@ func sameEndpointHost(a, b request.Request) bool {
 // all are the provision executions that objectClash gets, the latest
 // started first.
 func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req request.Request, flags string) error {
-	if req.ID == "" || endpointHost(req) == "" {
+	if req.ID == "" || request.EndpointHost(req) == "" {
 		return nil
 	}
 	x, other, err := firstClash(ctx, runs, all, req, sameEndpointHost)
@@ -102,7 +78,7 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 	}
 	return &hostClashError{
 		requestID: req.ID,
-		host:      endpointHost(req),
+		host:      request.EndpointHost(req),
 		account:   req.Snowflake.Account,
 		other:     other.ID,
 		earlier:   x.Name,

@@ -333,20 +333,22 @@ func runRequestID(x engine.Execution) string {
 }
 
 // claimKeys returns the keys under which the index lists a provision
-// execution of req: one per Snowflake object (snowflakeObjects) and one for
-// the private endpoint's host (endpointHost), each with the Snowflake
-// account. Two requests share a key exactly when sharedObjects or
+// execution of req: one per claim of req (request.Claims), each with the
+// Snowflake account. Two requests share a key exactly when sharedObjects or
 // sameEndpointHost finds the clash that the key stands for, because
 // account identifiers and hosts are case-folded as strings.EqualFold
 // compares them, and object names are kept as rendered.
 func claimKeys(req request.Request) []string {
 	account := foldCase(req.Snowflake.Account)
 	var keys []string
-	for _, o := range snowflakeObjects(req) {
-		keys = append(keys, claimKey(o.noun, account, o.name))
-	}
-	if host := endpointHost(req); host != "" {
-		keys = append(keys, claimKey("host", account, foldCase(host)))
+	for _, c := range request.Claims(req) {
+		if c.Kind == request.ClaimHost {
+			// Index files that exist already list a host under "host",
+			// not under the claim's noun.
+			keys = append(keys, claimKey("host", account, foldCase(c.Name)))
+			continue
+		}
+		keys = append(keys, claimKey(c.Noun, account, c.Name))
 	}
 	return keys
 }
@@ -385,7 +387,7 @@ func intakeLockKeys(req request.Request) []string {
 	if req.Repository.Name != "" {
 		keys = append(keys, claimKey("objects", account, strings.ToUpper(req.Repository.Name)))
 	}
-	if host := endpointHost(req); host != "" {
+	if host := request.EndpointHost(req); host != "" {
 		keys = append(keys, claimKey("host", account, foldCase(host)))
 	}
 	return keys

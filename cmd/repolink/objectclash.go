@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -73,66 +74,47 @@ func (e *objectClashError) setRetry(retry string) { e.retry = retry }
 func (e *objectClashError) execution() string { return e.earlier }
 
 func (e *objectClashError) Error() string {
-	state := "and no teardown of " + e.other + " has succeeded since"
-	next := fmt.Sprintf("tear down request %s first with 'repolink teardown%s %s'", e.other, e.flags, e.earlier)
-	switch {
-	case e.teardownStatus == engine.StatusRunning:
-		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", e.teardown, e.other)
-		next = fmt.Sprintf("wait for teardown %s of request %s to succeed", e.teardown, e.other)
-	case e.teardown != "":
-		state = fmt.Sprintf("and teardown %s of %s, which started since, closed with %s", e.teardown, e.other, e.teardownStatus)
-		next = fmt.Sprintf("finish the teardown of request %s first with 'repolink redrive%s %s'", e.other, e.flags, e.teardown)
-	}
-	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
-		state = "which may have built resources before it stopped, " + state
-	}
 	retry := e.retry
 	if retry == "" {
 		retry = retryRunFile
 	}
-	return fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
-		"%s. Give this request another repository.name, or %s and then %s",
-		e.requestID, joinAnd(e.objects), e.account, e.other, e.earlier, e.status, state,
-		clashOutcome(e.route), next, retry)
-}
-
-// clashOutcome returns what an execution of a request of route would do
-// if the check did not reject it: build what the route builds before the
-// Snowflake steps, then fail in them.
-func clashOutcome(route request.Route) string {
-	const fail = "fail with a conflict in the Snowflake steps"
-	switch route {
-	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
-		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
-	case request.RouteEgressIP:
-		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
+	rejection := clash.Rejection{
+		RequestID: e.requestID,
+		Route:     e.route,
+		Account:   e.account,
+		Holder: clash.Holder{
+			Request:        e.other,
+			Execution:      e.earlier,
+			Status:         e.status,
+			Teardown:       e.teardown,
+			TeardownStatus: e.teardownStatus,
+		},
+		Commands: repolinkCommands(e.flags),
+		Retry:    retry,
 	}
-	// The public route builds nothing before the Snowflake steps.
-	return "an execution of this request would " + fail
+	return rejection.Objects(e.objects)
 }
 
-// snowflakeObject is a Snowflake object that a provision execution creates
-// and that another request can name too.
-type snowflakeObject struct {
-	noun string
-	// name is the rendered identifier: qualified for a schema object, as
-	// Ident renders each part. Two names are the same object when they
-	// are equal, because Ident upper-cases an unquoted name as Snowflake
-	// does and keeps the case of a quoted one.
-	name string
-}
-
-// snowflakeObjects returns the SECRET, API INTEGRATION and ARTIFACT
-// REPOSITORY of req, in the order the steps create them. The names follow
-// workflow.NamesFor, as the steps' names do.
-func snowflakeObjects(req request.Request) []snowflakeObject {
-	names := workflow.NamesFor(req)
-	sf := req.Snowflake
-	return []snowflakeObject{
-		{noun: "secret", name: snowflake.Qualified(sf.Database, sf.Schema, names.Secret)},
-		{noun: "API integration", name: snowflake.Ident(names.Integration)},
-		{noun: "artifact repository", name: snowflake.Qualified(sf.Database, sf.Schema, names.Repository)},
+// repolinkCommands returns the repolink commands, with flags, that a clash
+// message suggests.
+func repolinkCommands(flags string) clash.Commands {
+	return clash.Commands{
+		Teardown: func(_, execution string) string {
+			return fmt.Sprintf("'repolink teardown%s %s'", flags, execution)
+		},
+		Redrive: func(teardown string) string {
+			return fmt.Sprintf("'repolink redrive%s %s'", flags, teardown)
+		},
 	}
+}
+
+// objectClaims returns the claims of req on Snowflake objects, its SECRET,
+// API INTEGRATION and ARTIFACT REPOSITORY in the order the steps create
+// them, or none for a request without a repository name.
+func objectClaims(req request.Request) []request.Claim {
+	return slices.DeleteFunc(request.Claims(req), func(c request.Claim) bool {
+		return c.Kind != request.ClaimObject
+	})
 }
 
 // sharedObjects returns the objects of a that b names too, as noun and
@@ -142,11 +124,11 @@ func sharedObjects(a, b request.Request) []string {
 	if !strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) {
 		return nil
 	}
-	theirs := snowflakeObjects(b)
+	theirs := objectClaims(b)
 	var shared []string
-	for i, o := range snowflakeObjects(a) {
-		if o.name == theirs[i].name {
-			shared = append(shared, o.noun+" "+o.name)
+	for i, o := range objectClaims(a) {
+		if i < len(theirs) && o.Name == theirs[i].Name {
+			shared = append(shared, o.String())
 		}
 	}
 	return shared
@@ -197,7 +179,7 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 	if x == nil {
 		return checkHostClash(ctx, runs, all, req, flags)
 	}
-	clash := &objectClashError{
+	conflict := &objectClashError{
 		requestID: req.ID,
 		route:     req.Route,
 		objects:   sharedObjects(req, other),
@@ -213,9 +195,9 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 		return err
 	}
 	if teardown != nil {
-		clash.teardown, clash.teardownStatus = teardown.Name, teardown.Status
+		conflict.teardown, conflict.teardownStatus = teardown.Name, teardown.Status
 	}
-	return clash
+	return conflict
 }
 
 // firstClash returns the latest of all, the provision executions newest

@@ -12,6 +12,7 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/request"
+	claimclash "github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -56,8 +57,9 @@ type takenClaim struct {
 type claimHolder struct {
 	request   string
 	execution string
-	// status is the execution's status, "" while it is being started and
-	// not found yet, or "gone" once it has left the execution history.
+	// status is the execution's status, claimclash.StatusStarting while
+	// it is being started and not found yet, or claimclash.StatusGone once
+	// it has left the execution history.
 	status string
 	// teardown is the latest teardown of the request that started after
 	// the execution. It has not succeeded.
@@ -257,7 +259,7 @@ func (w *Webhook) liveHolder(ctx context.Context, c dynamo.Claim, latestTeardown
 		// NOTE: the execution has left the execution history, 90 days
 		// after it closed, so its status is unknown. Its resources count
 		// as existing until a teardown of the request succeeds.
-		holder.status = "gone"
+		holder.status = claimclash.StatusGone
 	case isOpen(x.Status):
 		holder.status = x.Status
 		return holder, nil
@@ -320,85 +322,46 @@ func (w *Webhook) clashError(req request.Request, clashes []clash) *webhook.Conf
 			objects = append(objects, c.claim.String())
 		}
 	}
-	holder := first.holder
-	state, next := w.holderState(holder)
-	var reason string
+	rejection := claimclash.Rejection{
+		RequestID: req.ID,
+		Route:     req.Route,
+		Account:   req.Snowflake.Account,
+		Holder:    first.holder.clashHolder(),
+		Commands:  w.clashCommands(),
+		Retry:     "send the request again",
+	}
+	reason := rejection.Host(first.claim.Name)
 	if first.claim.Kind == request.ClaimObject {
-		reason = fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
-			"%s. Give this request another repository.name, or %s and then send the request again",
-			req.ID, joinAnd(objects), req.Snowflake.Account, holder.request, holder.execution, statusText(holder.status), state,
-			clashOutcome(req.Route), next)
-	} else {
-		reason = fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
-			"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
-			"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported: "+
-			"%s, or use another host name for this index in repository.index_url, and then send the request again",
-			req.ID, first.claim.Name, req.Snowflake.Account, holder.request, holder.execution, statusText(holder.status), state,
-			holder.request, next)
+		reason = rejection.Objects(objects)
 	}
-	return &webhook.ConflictError{Ticket: req.ID, Execution: holder.execution, Reason: reason}
+	return &webhook.ConflictError{Ticket: req.ID, Execution: first.holder.execution, Reason: reason}
 }
 
-// holderState returns what has happened to the holder's resources since
-// its execution, and what to do to free the names.
-func (w *Webhook) holderState(h claimHolder) (state, next string) {
-	state = "and no teardown of " + h.request + " has succeeded since"
-	next = "tear down request " + h.request + " first"
-	if machine := w.teardownMachineARN(); machine != "" {
-		next = fmt.Sprintf("tear down request %s first with 'aws stepfunctions start-execution --state-machine-arn %s --input file://input.json' "+
-			"with the input of execution %s in input.json", h.request, machine, h.execution)
+// clashHolder returns h as a clash message names it.
+func (h claimHolder) clashHolder() claimclash.Holder {
+	holder := claimclash.Holder{Request: h.request, Execution: h.execution, Status: h.status}
+	if h.teardown != nil {
+		holder.Teardown, holder.TeardownStatus = h.teardown.name, h.teardown.status
 	}
-	switch {
-	case h.teardown != nil && isOpen(h.teardown.status):
-		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", h.teardown.name, h.request)
-		next = fmt.Sprintf("wait for teardown %s of request %s to succeed", h.teardown.name, h.request)
-	case h.teardown != nil:
-		state = fmt.Sprintf("and teardown %s of %s, which started since, closed with %s", h.teardown.name, h.request, h.teardown.status)
-		next = fmt.Sprintf("finish the teardown of request %s first with 'aws stepfunctions redrive-execution --execution-arn %s'",
-			h.request, sfn.ExecutionARN(w.teardownMachineARN(), h.teardown.name))
-	}
-	switch h.status {
-	case "":
-		state = "which another delivery of " + h.request + " is starting"
-	case "gone", "RUNNING", "SUCCEEDED":
-	default:
-		state = "which may have built resources before it stopped, " + state
-	}
-	return state, next
+	return holder
 }
 
-// statusText returns the status of a holder's execution as a message shows
-// it.
-func statusText(status string) string {
-	switch status {
-	case "":
-		return "starting"
-	case "gone":
-		return "no longer in the execution history"
+// clashCommands returns the AWS CLI commands that a clash message
+// suggests. Without a teardown machine ARN it suggests the teardown
+// without a command.
+func (w *Webhook) clashCommands() claimclash.Commands {
+	return claimclash.Commands{
+		Teardown: func(_, execution string) string {
+			machine := w.teardownMachineARN()
+			if machine == "" {
+				return ""
+			}
+			return fmt.Sprintf("'aws stepfunctions start-execution --state-machine-arn %s --input file://input.json' "+
+				"with the input of execution %s in input.json", machine, execution)
+		},
+		Redrive: func(teardown string) string {
+			return fmt.Sprintf("'aws stepfunctions redrive-execution --execution-arn %s'",
+				sfn.ExecutionARN(w.teardownMachineARN(), teardown))
+		},
 	}
-	return status
-}
-
-// clashOutcome returns what an execution of a request of route would do
-// if the check did not reject it: build what the route builds before the
-// Snowflake steps, then fail in them.
-func clashOutcome(route request.Route) string {
-	const fail = "fail with a conflict in the Snowflake steps"
-	switch route {
-	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
-		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
-	case request.RouteEgressIP:
-		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
-	}
-	// The public route builds nothing before the Snowflake steps.
-	return "an execution of this request would " + fail
-}
-
-// joinAnd joins items as a sentence lists them: "a", "a and b", "a, b
-// and c".
-func joinAnd(items []string) string {
-	if len(items) == 1 {
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

@@ -1,0 +1,168 @@
+// Package clash builds the messages that reject a provision request whose
+// claims (request.Claims) a provision execution of another request ID
+// holds. The repolink CLI and the AWS webhook share them, each with its
+// own commands to suggest.
+package clash
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// Statuses of a holder's execution besides the Step Functions ones.
+const (
+	// StatusStarting is the status of an execution that another delivery
+	// of the holder's request is starting and that is not found yet.
+	StatusStarting = ""
+	// StatusGone is the status of an execution that has left the
+	// execution history, so its status is unknown.
+	StatusGone = "gone"
+)
+
+// Holder is a provision execution of another request ID that holds a
+// claim of the rejected request and whose resources may exist.
+type Holder struct {
+	// Request is the holder's request ID.
+	Request string
+	// Execution is the name of the holder's provision execution.
+	Execution string
+	// Status is the execution's Step Functions status, StatusStarting or
+	// StatusGone.
+	Status string
+	// Teardown and TeardownStatus are the latest teardown of Request that
+	// started after Execution, if any. It has not succeeded.
+	Teardown       string
+	TeardownStatus string
+}
+
+// Commands are the commands that a message suggests to free the claims.
+type Commands struct {
+	// Teardown returns the quoted command that tears down request id,
+	// whose provision execution is execution, with any note on its input.
+	// A nil Teardown or an empty result suggests the teardown without a
+	// command.
+	Teardown func(id, execution string) string
+	// Redrive returns the quoted command that redrives the teardown
+	// execution teardown.
+	Redrive func(teardown string) string
+}
+
+// Rejection is the rejection of a provision request because of a Holder.
+type Rejection struct {
+	// RequestID, Route and Account are those of the rejected request, the
+	// account as the request spells it.
+	RequestID string
+	Route     request.Route
+	Account   string
+	Holder    Holder
+	Commands  Commands
+	// Retry is the caller's action that starts the request again once the
+	// clash is resolved, such as "send the request again". Host leaves it
+	// out when it is "".
+	Retry string
+}
+
+// Objects returns the message for a request that names objects, each as
+// its noun and name (request.Claim.String), in the Snowflake account of
+// the holder.
+func (r Rejection) Objects(objects []string) string {
+	state, next := r.holderState()
+	return fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
+		"%s. Give this request another repository.name, or %s and then %s",
+		r.RequestID, joinAnd(objects), r.Account, r.Holder.Request, r.Holder.Execution, statusText(r.Holder.Status), state,
+		outcome(r.Route), next, r.Retry)
+}
+
+// Host returns the message for a private-link request whose private
+// endpoint would carry host, the index host of the holder's endpoint in
+// the same Snowflake account.
+func (r Rejection) Host(host string) string {
+	state, next := r.holderState()
+	then := ""
+	if r.Retry != "" {
+		then = ", and then " + r.Retry
+	}
+	h := r.Holder
+	return fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
+		"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
+		"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported: "+
+		"%s, or use another host name for this index in repository.index_url%s",
+		r.RequestID, host, r.Account, h.Request, h.Execution, statusText(h.Status), state,
+		h.Request, next, then)
+}
+
+// holderState returns what has happened to the holder's resources since
+// its execution started, and what to do first to free the claims.
+func (r Rejection) holderState() (state, next string) {
+	h := r.Holder
+	state = "and no teardown of " + h.Request + " has succeeded since"
+	next = "tear down request " + h.Request + " first"
+	if r.Commands.Teardown != nil {
+		if command := r.Commands.Teardown(h.Request, h.Execution); command != "" {
+			next += " with " + command
+		}
+	}
+	switch {
+	case h.Teardown != "" && isOpen(h.TeardownStatus):
+		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", h.Teardown, h.Request)
+		next = fmt.Sprintf("wait for teardown %s of request %s to succeed", h.Teardown, h.Request)
+	case h.Teardown != "":
+		state = fmt.Sprintf("and teardown %s of %s, which started since, closed with %s", h.Teardown, h.Request, h.TeardownStatus)
+		next = "finish the teardown of request " + h.Request + " first"
+		if r.Commands.Redrive != nil {
+			next += " with " + r.Commands.Redrive(h.Teardown)
+		}
+	}
+	switch h.Status {
+	case StatusStarting:
+		state = "which another delivery of " + h.Request + " is starting"
+	case StatusGone, "RUNNING", "SUCCEEDED":
+	default:
+		state = "which may have built resources before it stopped, " + state
+	}
+	return state, next
+}
+
+// isOpen reports whether an execution with the Step Functions status
+// status has not closed.
+func isOpen(status string) bool {
+	return status == "RUNNING" || status == "PENDING_REDRIVE"
+}
+
+// statusText returns the status of a holder's execution as a message shows
+// it.
+func statusText(status string) string {
+	switch status {
+	case StatusStarting:
+		return "starting"
+	case StatusGone:
+		return "no longer in the execution history"
+	}
+	return status
+}
+
+// outcome returns what an execution of a request of route would do if
+// the check did not reject it: build what the route builds before the
+// Snowflake steps, then fail in them.
+func outcome(route request.Route) string {
+	const fail = "fail with a conflict in the Snowflake steps"
+	switch route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
+	case request.RouteEgressIP:
+		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
+	}
+	// The public route builds nothing before the Snowflake steps.
+	return "an execution of this request would " + fail
+}
+
+// joinAnd joins items as a sentence lists them: "a", "a and b", "a, b and
+// c".
+func joinAnd(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}

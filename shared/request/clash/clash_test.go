@@ -1,0 +1,99 @@
+package clash_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/request/clash"
+)
+
+var testCommands = clash.Commands{
+	Teardown: func(id, execution string) string { return "'teardown " + execution + "'" },
+	Redrive:  func(teardown string) string { return "'redrive " + teardown + "'" },
+}
+
+func TestObjectsAdvice(t *testing.T) {
+	tests := []struct {
+		name   string
+		holder clash.Holder
+		want   []string
+	}{
+		{
+			name:   "succeeded",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "SUCCEEDED"},
+			want: []string{
+				"as request R-1 does in execution X-1 (SUCCEEDED), and no teardown of R-1 has succeeded since;",
+				"or tear down request R-1 first with 'teardown X-1' and then send it",
+			},
+		},
+		{
+			name:   "failed",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "FAILED"},
+			want:   []string{"(FAILED), which may have built resources before it stopped, and no teardown"},
+		},
+		{
+			name:   "teardown running",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "SUCCEEDED", Teardown: "T-1", TeardownStatus: "RUNNING"},
+			want: []string{
+				"and teardown T-1 of R-1, which started since, is still running;",
+				"or wait for teardown T-1 of request R-1 to succeed and then send it",
+			},
+		},
+		{
+			name:   "teardown failed",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "SUCCEEDED", Teardown: "T-1", TeardownStatus: "FAILED"},
+			want: []string{
+				"and teardown T-1 of R-1, which started since, closed with FAILED;",
+				"or finish the teardown of request R-1 first with 'redrive T-1' and then send it",
+			},
+		},
+		{
+			name:   "starting",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: clash.StatusStarting},
+			want:   []string{"in execution X-1 (starting), which another delivery of R-1 is starting;"},
+		},
+		{
+			name:   "gone",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: clash.StatusGone},
+			want:   []string{"(no longer in the execution history), and no teardown of R-1 has succeeded since;"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := clash.Rejection{RequestID: "R-2", Route: request.RoutePublic, Account: "Acct", Holder: tt.holder, Commands: testCommands, Retry: "send it"}
+			message := r.Objects([]string{"secret A", "API integration B", "artifact repository C"})
+			if !strings.HasPrefix(message, "request R-2 names secret A, API integration B and artifact repository C in Snowflake account Acct,") {
+				t.Errorf("message lacks the request and its objects:\n%s", message)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(message, want) {
+					t.Errorf("message lacks %q:\n%s", want, message)
+				}
+			}
+		})
+	}
+}
+
+func TestHostRetry(t *testing.T) {
+	r := clash.Rejection{RequestID: "R-2", Account: "Acct", Holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "RUNNING"}, Commands: testCommands}
+	message := r.Host("pypi.example.com")
+	if !strings.HasPrefix(message, "request R-2 uses the index host pypi.example.com in Snowflake account Acct,") {
+		t.Errorf("message lacks the request and its host:\n%s", message)
+	}
+	if want := "tear down request R-1 first with 'teardown X-1', or use another host name for this index in repository.index_url"; !strings.HasSuffix(message, want) {
+		t.Errorf("message without a retry does not end with %q:\n%s", want, message)
+	}
+
+	r.Retry = "send it"
+	if want := "repository.index_url, and then send it"; !strings.HasSuffix(r.Host("pypi.example.com"), want) {
+		t.Errorf("message with a retry does not end with %q:\n%s", want, r.Host("pypi.example.com"))
+	}
+}
+
+func TestTeardownWithoutCommand(t *testing.T) {
+	r := clash.Rejection{RequestID: "R-2", Account: "Acct", Holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "RUNNING"}, Retry: "send it"}
+	if want := "or tear down request R-1 first and then send it"; !strings.HasSuffix(r.Objects([]string{"secret A"}), want) {
+		t.Errorf("message without commands does not end with %q:\n%s", want, r.Objects([]string{"secret A"}))
+	}
+}
