@@ -110,19 +110,7 @@ func (s *Store) WriteClaim(ctx context.Context, claimKey, account, name string, 
 	item[attrStarted] = &types.AttributeValueMemberBOOL{Value: claim.Started}
 	item[attrVersion] = numberAttr(claim.Version)
 	in := &dynamodb.PutItemInput{TableName: s.tableName(), Item: item}
-	if !read.Found {
-		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
-	} else {
-		// An item without a version, such as one written by hand, is read
-		// as version 0, so the condition accepts a missing attribute then.
-		condition := "#version = :version"
-		if read.Version == 0 {
-			condition = "(attribute_not_exists(#version) OR #version = :version)"
-		}
-		in.ConditionExpression = aws.String(condition)
-		in.ExpressionAttributeNames = map[string]string{"#version": attrVersion}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":version": numberAttr(read.Version)}
-	}
+	setVersionCondition(in, read.Found, read.Version)
 	_, err := s.client.PutItem(ctx, in)
 	if isConditionFailed(err) {
 		return Claim{}, false, nil

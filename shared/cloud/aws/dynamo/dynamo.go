@@ -108,6 +108,24 @@ func New(client Client, table string) *Store {
 	}
 }
 
+// setVersionCondition makes the put in succeed only while the item is as a
+// read found it: absent when found is false, and otherwise at version.
+// An item without a version, such as one written by hand, is read as
+// version 0, so the condition accepts a missing attribute then.
+func setVersionCondition(in *dynamodb.PutItemInput, found bool, version int64) {
+	if !found {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+		return
+	}
+	condition := "#version = :version"
+	if version == 0 {
+		condition = "(attribute_not_exists(#version) OR #version = :version)"
+	}
+	in.ConditionExpression = aws.String(condition)
+	in.ExpressionAttributeNames = map[string]string{"#version": attrVersion}
+	in.ExpressionAttributeValues = map[string]types.AttributeValue{":version": numberAttr(version)}
+}
+
 // isConditionFailed reports whether err is a failed condition expression.
 func isConditionFailed(err error) bool {
 	var failed *types.ConditionalCheckFailedException
