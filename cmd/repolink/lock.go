@@ -12,16 +12,9 @@ import (
 	"syscall"
 )
 
-// lockFile is the file in the state directory that repolink up holds an
-// exclusive flock on while it serves the directory.
-const lockFile = "up.lock"
-
 // errServing is returned by lockStateDir when another repolink up serves
 // the state directory.
 var errServing = errors.New("another repolink up serves this state directory")
-
-// serviceLock is repolink up's hold on a state directory.
-type serviceLock struct{ file *os.File }
 
 // lockStateDir takes the service lock of dir and records whether the
 // service runs the sandbox, which other commands must then not start.
@@ -45,42 +38,6 @@ func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
 		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d\nmode %s\n", os.Getpid(), mode)), 0)
 	}
 	return &serviceLock{file: f}, nil
-}
-
-// recordLocalRefs appends the record of the service's --allow-local-refs
-// to the lock file, where run reads it.
-func (l *serviceLock) recordLocalRefs(record servedLocalRefs) error {
-	line, err := record.line()
-	if err != nil {
-		return err
-	}
-	if err := l.appendLine(line); err != nil {
-		return fmt.Errorf("record allowed local references: %w", err)
-	}
-	return nil
-}
-
-// recordDomains appends the record of the service's
-// --codeartifact-domains to the lock file, where run and redrive read it.
-func (l *serviceLock) recordDomains(record servedDomains) error {
-	line, err := record.line()
-	if err != nil {
-		return err
-	}
-	if err := l.appendLine(line); err != nil {
-		return fmt.Errorf("record CodeArtifact domains: %w", err)
-	}
-	return nil
-}
-
-// appendLine writes line at the end of the lock file.
-func (l *serviceLock) appendLine(line []byte) error {
-	info, err := l.file.Stat()
-	if err != nil {
-		return err
-	}
-	_, err = l.file.WriteAt(line, info.Size())
-	return err
 }
 
 // lockOpenError returns the error for a lock file of the state directory

@@ -10,6 +10,49 @@ import (
 	"strings"
 )
 
+// lockFile is the file in the state directory that repolink up holds an
+// exclusive flock on while it serves the directory.
+const lockFile = "up.lock"
+
+// serviceLock is repolink up's hold on a state directory.
+type serviceLock struct{ file *os.File }
+
+// recordLocalRefs appends the record of the service's --allow-local-refs
+// to the lock file, where run reads it.
+func (l *serviceLock) recordLocalRefs(record servedLocalRefs) error {
+	line, err := record.line()
+	if err != nil {
+		return err
+	}
+	if err := l.appendLine(line); err != nil {
+		return fmt.Errorf("record allowed local references: %w", err)
+	}
+	return nil
+}
+
+// recordDomains appends the record of the service's
+// --codeartifact-domains to the lock file, where run and redrive read it.
+func (l *serviceLock) recordDomains(record servedDomains) error {
+	line, err := record.line()
+	if err != nil {
+		return err
+	}
+	if err := l.appendLine(line); err != nil {
+		return fmt.Errorf("record CodeArtifact domains: %w", err)
+	}
+	return nil
+}
+
+// appendLine writes line at the end of the lock file.
+func (l *serviceLock) appendLine(line []byte) error {
+	info, err := l.file.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = l.file.WriteAt(line, info.Size())
+	return err
+}
+
 // lockRecordLine returns value as a line of the service lock file: prefix,
 // then value as JSON. what names the record in the error.
 func lockRecordLine(prefix, what string, value any) ([]byte, error) {
