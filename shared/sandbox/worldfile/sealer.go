@@ -87,14 +87,22 @@ func loadSealKey(dir string) ([]byte, error) {
 			return nil, err
 		}
 		key, err := os.ReadFile(path)
-		if err == nil {
+		if err == nil && len(key) > 0 {
 			return key, nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("read seal key: %w", err)
 		}
 		if err := checkNothingSealed(dir); err != nil {
 			return nil, err
+		}
+		if err == nil {
+			// An empty key file is what a process killed while creating
+			// the key left before keys were written with a link. Nothing is
+			// sealed under it, so a new key replaces it.
+			if err := os.Remove(path); err != nil {
+				return nil, fmt.Errorf("remove empty seal key: %w", err)
+			}
 		}
 	}
 
@@ -106,34 +114,45 @@ func loadSealKey(dir string) ([]byte, error) {
 		return key, nil
 	}
 
-	// O_EXCL keeps the key of a process that created it at the same time.
+	// The key is written to a temporary file and then linked to its name,
+	// so a process killed at any point leaves no key or a whole one under
+	// that name.
+	// The link fails when the name exists, which keeps the key of a process
+	// that created it at the same time.
 	path := filepath.Join(dir, sealKeyFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.CreateTemp(dir, sealKeyFile+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create seal key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(key); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("write seal key %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write seal key %s: %w", tmp.Name(), err)
+	}
+	err = os.Link(tmp.Name(), path)
 	if errors.Is(err, fs.ErrExist) {
 		return loadSealKey(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create seal key: %w", err)
-	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("write seal key %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return nil, fmt.Errorf("write seal key %s: %w", path, err)
+		return nil, fmt.Errorf("create seal key %s: %w", path, err)
 	}
 	return key, nil
 }
 
-// checkNothingSealed returns an error when a world file in dir, which has
-// no seal key, contains sealed values. A new key would not open them, so
-// every later read of such a value would fail.
+// checkNothingSealed returns an error when a world file or journal in dir,
+// which has no seal key, contains sealed values. A new key would not open
+// them, so every later read of such a value would fail.
 func checkNothingSealed(dir string) error {
-	worlds, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		return fmt.Errorf("list saved worlds: %w", err)
+	var worlds []string
+	for _, pattern := range []string{"*.json", "*.journal"} {
+		matches, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return fmt.Errorf("list saved worlds: %w", err)
+		}
+		worlds = append(worlds, matches...)
 	}
 	for _, world := range worlds {
 		data, err := os.ReadFile(world)

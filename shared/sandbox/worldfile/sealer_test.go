@@ -191,3 +191,56 @@ func TestLoadSealerMissingKeyWithSealedWorld(t *testing.T) {
 		t.Errorf("LoadSealer of a world without sealed values: %v", err)
 	}
 }
+
+func TestLoadSealerMissingKeyWithSealedJournal(t *testing.T) {
+	dir := t.TempDir()
+	sealer, err := LoadSealer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := sealer.Seal("index-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := `{"account":"A","state":{"password_sealed":"` + sealed + `"}}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "snowflake.journal"), []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, sealKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = LoadSealer(dir)
+	if err == nil || !strings.Contains(err.Error(), "snowflake.journal") {
+		t.Errorf("LoadSealer without the key of a sealed journal: %v, want an error naming snowflake.journal", err)
+	}
+}
+
+// TestLoadSealerReplacesEmptyKey loads a directory whose key file is
+// empty, as a process killed while creating the key left it, with no
+// sealed value.
+func TestLoadSealerReplacesEmptyKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, sealKeyFile)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := LoadSealer(dir); err != nil {
+		t.Fatalf("LoadSealer with an empty key file: %v", err)
+	}
+	key, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(key) != 32 {
+		t.Errorf("key file has %d bytes, want 32", len(key))
+	}
+	temporary, err := filepath.Glob(filepath.Join(dir, sealKeyFile+".*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(temporary) != 0 {
+		t.Errorf("temporary key files left behind: %v", temporary)
+	}
+}
