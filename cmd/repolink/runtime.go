@@ -17,6 +17,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox"
@@ -263,7 +264,11 @@ func (rt *runtime) serve(ctx context.Context) (wait func()) {
 // whole interval. Polls after registrations come at most once per
 // pollGap, so that many runs that register together cost one poll.
 func (rt *runtime) pollLoop(ctx context.Context) {
-	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices}
+	// The warning gives the advice of the notification that
+	// rt.credentialNotices sends, with the flags of this state directory.
+	flags := commandFlags(rt.sandbox != nil, rt.dir)
+	nextAction := func(req request.Request) string { return payload.CredentialNextAction(req, flags) }
+	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices, NextAction: nextAction}
 	interval := rt.poll
 	if rt.clock != nil {
 		// A large clock scale can shrink the interval to nothing, and a

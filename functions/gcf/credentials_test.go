@@ -487,7 +487,7 @@ func TestNoNotifierWithoutSigningKey(t *testing.T) {
 
 // expiryWarning is the message of the poller's warning about a credential
 // that expires soon.
-const expiryWarning = "index credential expires soon; store a new one and run the request again, or use auth type codeartifact"
+const expiryWarning = "index credential expires soon"
 
 // String returns everything logged so far.
 func (b *syncBuffer) String() string {
@@ -527,5 +527,57 @@ func TestNextActionForStoredCodeArtifactToken(t *testing.T) {
 	}
 	if strings.Contains(next, "set repository.auth.type to codeartifact") {
 		t.Errorf("next = %q advises auth type codeartifact, which this deployment rejects", next)
+	}
+}
+
+// The deployment rejects auth type codeartifact, so the poller's warning
+// gives the advice of the deployment's notification instead.
+func TestExpiryWarningGivesDeploymentAdvice(t *testing.T) {
+	cases := []struct {
+		name     string
+		indexURL string
+		username string
+		// advance leaves less than a third of the token's lifetime: 1 hour
+		// for Artifact Registry and 12 hours for CodeArtifact.
+		advance time.Duration
+	}{
+		{"artifact registry token", "https://us-central1-python.pkg.dev/corp-packages-prod/pypi/simple/", "oauth2accesstoken", 45 * time.Minute},
+		{"codeartifact token", "https://corp-111122223333.d.codeartifact.us-east-1.amazonaws.com/pypi/main/simple/", "aws", 9 * time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newCredentialFixture(t)
+			f.doc.Request.Repository.IndexURL = tc.indexURL
+			f.doc.Request.Repository.Auth.Username = tc.username
+			inst := f.instance(t)
+			f.runStep(t, inst, "secret")
+
+			f.clock.Advance(tc.advance)
+			f.poll(t, inst)
+
+			warnings := inst.logs.records(t, expiryWarning)
+			if len(warnings) != 1 {
+				t.Fatalf("expiry warnings logged = %d, want 1; log:\n%s", len(warnings), inst.logs)
+			}
+			next, _ := warnings[0]["next"].(string)
+			if want := nextAction(f.doc.Request); next != want {
+				t.Errorf("warning next = %q, want %q", next, want)
+			}
+			if log := inst.logs.String(); strings.Contains(log, "auth type codeartifact") || strings.Contains(log, "auth.type to codeartifact") {
+				t.Errorf("log advises auth type codeartifact, which this deployment rejects:\n%s", log)
+			}
+
+			bodies, _ := f.recv.received()
+			if len(bodies) != 1 {
+				t.Fatalf("notifications received = %d, want 1", len(bodies))
+			}
+			var notice map[string]any
+			if err := json.Unmarshal([]byte(bodies[0]), &notice); err != nil {
+				t.Fatalf("notification %s is not JSON: %v", bodies[0], err)
+			}
+			if notice["next"] != next {
+				t.Errorf("notification next = %v, want the warning's %q", notice["next"], next)
+			}
+		})
 	}
 }

@@ -91,13 +91,14 @@ func (a *adapters) env() *workflow.Env {
 // newPoller returns the poller of env that completes waits through tasks.
 // It checks the credential expiry records only when no other poll is
 // checking them, and sends credential_expires_soon notifications when the
-// deployment has a signing key.
+// deployment has a signing key. Its warnings give the advice of nextAction,
+// because this deployment rejects auth type codeartifact.
 func (a *adapters) newPoller(env *workflow.Env, tasks poller.Tasks) *poller.Poller {
 	pollEnv := *env
 	if claims, ok := env.Credentials.(checkClaims); ok {
 		pollEnv.Credentials = pollerCredentials{CredentialRegistry: env.Credentials, claims: claims, now: env.Now, logger: a.logger}
 	}
-	return &poller.Poller{Env: &pollEnv, Tasks: tasks, Notices: a.credentialNotices()}
+	return &poller.Poller{Env: &pollEnv, Tasks: tasks, Notices: a.credentialNotices(), NextAction: nextAction}
 }
 
 // credentialNotices returns the sender of the poller's credential_expires_soon

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/secret"
+	"github.com/repolink/repolink/shared/notify/payload"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -100,9 +102,10 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 	log := p.logger()
 	if c.WarnedAt.IsZero() {
 		report.ExpiryWarnings++
-		log.Warn("index credential expires soon; store a new one and run the request again, or use auth type codeartifact",
+		log.Warn("index credential expires soon",
 			"secret", c.Secret, "execution", c.Execution, "request", c.Request.ID,
-			"expires_at", c.ExpiresAt.UTC().Format(time.RFC3339), "left", max(left, 0).Round(time.Second).String())
+			"expires_at", c.ExpiresAt.UTC().Format(time.RFC3339), "left", max(left, 0).Round(time.Second).String(),
+			"next", p.nextAction(c.Request))
 		if !p.notifyExpiry(ctx, c, report) {
 			return
 		}
@@ -119,6 +122,15 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 	if left <= 0 {
 		p.dropExpiry(ctx, c, report)
 	}
+}
+
+// nextAction returns how to replace the short-lived credential that req
+// stored, through NextAction when it is set.
+func (p *Poller) nextAction(req request.Request) string {
+	if p.NextAction != nil {
+		return p.NextAction(req)
+	}
+	return payload.CredentialNextAction(req, "")
 }
 
 // notifyExpiry stores the notification that c expires soon, when the

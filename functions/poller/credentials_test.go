@@ -3,6 +3,7 @@ package poller
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/repolink/repolink/functions/internal/tokentest"
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/shared/expiries"
+	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -248,6 +250,53 @@ func TestPollWarnsOnceAboutStoredToken(t *testing.T) {
 }
 
 // fixedSecrets resolves every credential reference to one value.
+// The warning about a stored token gives the deployment's NextAction, or
+// payload.CredentialNextAction without flags when the poller has none.
+func TestExpiryWarningNextAction(t *testing.T) {
+	cases := []struct {
+		name       string
+		nextAction func(request.Request) string
+		want       func(request.Request) string
+	}{
+		{"default", nil, func(req request.Request) string { return payload.CredentialNextAction(req, "") }},
+		{"deployment", func(request.Request) string { return "store a new token" }, func(request.Request) string { return "store a new token" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRenewalFixture(t)
+			f.poller.NextAction = tc.nextAction
+			rec := f.record(t)
+			rec.Renewable = false
+			rec.Request.Repository.Auth.Type = "password"
+			if err := f.store.Put(t.Context(), rec); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(9 * time.Hour)
+			f.poll(t)
+
+			var warnings []string
+			for line := range strings.Lines(f.logs.String()) {
+				var record struct {
+					Msg  string `json:"msg"`
+					Next string `json:"next"`
+				}
+				if err := json.Unmarshal([]byte(line), &record); err != nil {
+					t.Fatalf("log line %q is not JSON: %v", line, err)
+				}
+				if record.Msg == "index credential expires soon" {
+					warnings = append(warnings, record.Next)
+				}
+			}
+			if len(warnings) != 1 {
+				t.Fatalf("warnings logged = %d, want 1; log:\n%s", len(warnings), f.logs)
+			}
+			if want := tc.want(rec.Request); warnings[0] != want {
+				t.Errorf("warning next = %q, want %q", warnings[0], want)
+			}
+		})
+	}
+}
+
 type fixedSecrets string
 
 func (s fixedSecrets) Resolve(context.Context, string) (string, error) { return string(s), nil }

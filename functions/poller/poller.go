@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -59,6 +60,12 @@ type Poller struct {
 	// Notices sends the notification that an index credential expires
 	// soon. Without it the poller only logs a warning.
 	Notices CredentialNotifier
+	// NextAction returns how to replace the short-lived credential that a
+	// request stored, as the deployment's notification words it. The
+	// warning logs it under "next". When NextAction is nil, the warning
+	// gives payload.CredentialNextAction without command flags, which
+	// advises auth type codeartifact and the webhook.
+	NextAction func(request.Request) string
 }
 
 // Verdict is the poller's conclusion about one wait.
