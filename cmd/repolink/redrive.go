@@ -201,7 +201,7 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode s
 	}
 	progress.beginRedrive(name, x.RedriveCount, mode)
 
-	closed, err := follow(ctx, eng, name, lastID, progress.event)
+	closed, err := follow(ctx, eng, name, lastID, progress.event, nil)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open: repolink up on this state directory resumes it, "+
@@ -219,7 +219,9 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode s
 // follow passes the execution's history events after afterID to fn in
 // order until the execution closes, and returns the closed execution. It
 // reads the store, so it also passes events that another process writes.
-func follow(ctx context.Context, eng *engine.Engine, name string, afterID int64, fn func(engine.Event)) (engine.Execution, error) {
+// A non-nil check gets the execution at each read while it runs.
+func follow(ctx context.Context, eng *engine.Engine, name string, afterID int64, fn func(engine.Event),
+	check func(context.Context, engine.Execution)) (engine.Execution, error) {
 	ticker := time.NewTicker(followInterval)
 	defer ticker.Stop()
 	for {
@@ -241,6 +243,9 @@ func follow(ctx context.Context, eng *engine.Engine, name string, afterID int64,
 		}
 		if x.Status != engine.StatusRunning {
 			return x, nil
+		}
+		if check != nil {
+			check(ctx, x)
 		}
 		select {
 		case <-ctx.Done():

@@ -236,11 +236,11 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	warnChanged(earlier, name, req.ID, stderr)
 	progress.begin(name, "run by repolink up")
 
-	closed, err := follow(ctx, eng, name, 0, progress.event)
+	watch := &runnerWatch{eng: eng, dir: dir, progress: progress, stderr: stderr}
+	closed, err := follow(ctx, eng, name, 0, progress.event, watch.check)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state, and repolink up keeps running it. Follow it with 'repolink status%s %s'\n",
-				name, progress.storeFlags, name)
+			fmt.Fprintf(stderr, "repolink: interrupted; %s\n", watch.interruptedAdvice(ctx, name))
 			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)

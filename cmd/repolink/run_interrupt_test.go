@@ -37,11 +37,16 @@ func (r *backgroundRun) waitOutput(t *testing.T, want string) {
 	waitFor(t, "output "+want, func() bool {
 		select {
 		case code := <-r.done:
+			// Output is written before the command returns, so it is
+			// complete now.
 			r.done <- code
-			t.Fatalf("command exited %d before printing %q\nstdout:\n%s\nstderr:\n%s", code, want, r.stdout, r.stderr)
+			if !strings.Contains(r.stdout.String(), want) {
+				t.Fatalf("command exited %d before printing %q\nstdout:\n%s\nstderr:\n%s", code, want, r.stdout, r.stderr)
+			}
+			return true
 		default:
+			return strings.Contains(r.stdout.String(), want)
 		}
-		return strings.Contains(r.stdout.String(), want)
 	})
 }
 
@@ -91,5 +96,87 @@ func TestRunInterruptedExitStatus(t *testing.T) {
 	}
 	if x.Status != engine.StatusRunning {
 		t.Errorf("INT-1 after the interrupt is %s, want %s", x.Status, engine.StatusRunning)
+	}
+}
+
+// TestRunNoticesUpStopped stops repolink up while a run that handed its
+// execution to up follows it. The run must print once that nothing runs the
+// execution, with the commands that resume it, and its interrupt message
+// must not claim that up still runs it.
+func TestRunNoticesUpStopped(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	up := startUp(t, dir)
+	r := startRun(t, "run", "--sandbox", "--state-dir", dir, "../../examples/aws-privatelink.json")
+	r.waitOutput(t, "execution DATA-4711 (run by repolink up)")
+
+	up.stop()
+	const undrivenNote = "execution DATA-4711 is open"
+	waitFor(t, "the run to report that nothing runs DATA-4711", func() bool {
+		return strings.Contains(r.stderr.String(), undrivenNote)
+	})
+	// The run checks about every 200ms, so a second is several checks.
+	time.Sleep(time.Second)
+	errOut := r.stderr.String()
+	if n := strings.Count(errOut, undrivenNote); n != 1 {
+		t.Errorf("run reported %d times that nothing runs DATA-4711, want once:\n%s", n, errOut)
+	}
+	for _, want := range []string{
+		"nothing runs it now: no repolink up serves this state directory",
+		"run 'repolink run --sandbox --state-dir " + dir + " FILE'",
+		"start 'repolink up --sandbox --state-dir " + dir + "'",
+		"'repolink stop --state-dir " + dir + " DATA-4711'",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("run stderr after up stopped lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	if code := r.interrupt(t); code != exitInterrupted {
+		t.Errorf("interrupted run: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
+	}
+	_, interrupted, found := strings.Cut(r.stderr.String(), "repolink: interrupted; ")
+	if !found {
+		t.Fatalf("run stderr has no interrupt message:\n%s", r.stderr)
+	}
+	if strings.Contains(interrupted, "repolink up keeps running") {
+		t.Errorf("interrupt message claims that the stopped up runs DATA-4711:\n%s", interrupted)
+	}
+	if !strings.Contains(interrupted, "nothing runs it now") {
+		t.Errorf("interrupt message does not say that nothing runs DATA-4711:\n%s", interrupted)
+	}
+}
+
+// TestRunFollowsRestartedUp restarts repolink up while a run that handed
+// its execution to up follows it. The run must print that a process runs the
+// execution again and end with the execution's result.
+func TestRunFollowsRestartedUp(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	up := startUp(t, dir)
+	r := startRun(t, "run", "--sandbox", "--state-dir", dir, "../../examples/aws-privatelink.json")
+	r.waitOutput(t, "execution DATA-4711 (run by repolink up)")
+	up.stop()
+	waitFor(t, "the run to report that nothing runs DATA-4711", func() bool {
+		return strings.Contains(r.stderr.String(), "nothing runs it now")
+	})
+
+	// The default sandbox latency keeps the execution open for several
+	// of the run's checks, so that a check finds it run again.
+	startUp(t, dir)
+	r.waitOutput(t, "status:           SUCCEEDED")
+	select {
+	case code := <-r.done:
+		r.done <- code
+		if code != exitOK {
+			t.Errorf("run after up restarted: exit %d, want %d\nstderr:\n%s", code, exitOK, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run did not return within 30s of the summary\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	if want := "a process runs execution DATA-4711 again"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("run stderr lacks %q:\n%s", want, r.stderr)
 	}
 }

@@ -145,7 +145,7 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 	}
 	progress.begin(name, mode)
 
-	closed, err := follow(ctx, eng, name, 0, progress.event)
+	closed, err := follow(ctx, eng, name, 0, progress.event, nil)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open: repolink up on this state directory resumes it, "+

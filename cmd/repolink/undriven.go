@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/repolink/repolink/shared/engine"
 )
@@ -59,4 +61,54 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 		return nil
 	}
 	return usagef("%s, then %s", undrivenAdvice(x, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
+}
+
+// runnerWatch reports on stderr when the execution that run handed to
+// repolink up has no process to run it any more, because up stopped, and
+// when a process runs it again, such as a restarted up.
+type runnerWatch struct {
+	eng      *engine.Engine
+	dir      string
+	progress *progress
+	stderr   io.Writer
+	// undriven is whether the last check found no process to run the
+	// execution, so that each change is reported once.
+	undriven bool
+}
+
+// check reports a change of whether a process runs the running
+// execution x.
+func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
+	now := undriven(ctx, w.eng, w.dir, x)
+	if now == w.undriven {
+		return
+	}
+	w.undriven = now
+	if now {
+		fmt.Fprintf(w.stderr, "repolink: %s. This run goes on following it and shows its progress once a process resumes it\n",
+			undrivenAdvice(x, w.progress.flags, w.progress.storeFlags))
+		return
+	}
+	fmt.Fprintf(w.stderr, "repolink: a process runs execution %s again\n", x.Name)
+}
+
+// interruptedAdvice returns what happens to execution name after run
+// stops following it, by whether repolink up or another process runs it.
+// ctx is the interrupted context, so the store is read without its
+// cancellation.
+func (w *runnerWatch) interruptedAdvice(ctx context.Context, name string) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	followHint := fmt.Sprintf("Follow it with 'repolink status%s %s'", w.progress.storeFlags, name)
+	if serving, _ := serviceStatus(w.dir); serving {
+		return fmt.Sprintf("execution %s keeps its state, and repolink up keeps running it. %s", name, followHint)
+	}
+	x, err := w.eng.Describe(ctx, name)
+	if err != nil || x.Status != engine.StatusRunning {
+		return fmt.Sprintf("execution %s keeps its state. %s", name, followHint)
+	}
+	if undriven(ctx, w.eng, w.dir, x) {
+		return undrivenAdvice(x, w.progress.flags, w.progress.storeFlags)
+	}
+	return fmt.Sprintf("execution %s keeps its state, and another repolink process runs it. %s", name, followHint)
 }
