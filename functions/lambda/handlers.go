@@ -27,6 +27,8 @@ import (
 	awsadapter "github.com/repolink/repolink/shared/cloud/aws"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
+	"github.com/repolink/repolink/shared/notify/payload"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -213,12 +215,16 @@ func (a *app) poller() invoke.Handler {
 // the notification of a credential that expires soon through the notifier
 // function, and without it only logs a warning.
 func (a *app) newPoller() *poller.Poller {
-	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}}
+	p := &poller.Poller{Env: a.adapters.Env(), Tasks: tasks{sfn.New(sfnsdk.NewFromConfig(a.aws))}, NextAction: lambdaNextAction}
 	if a.cfg.NotifierFunction != "" {
 		p.Notices = credentialNotices{client: lambdasdk.NewFromConfig(a.aws), function: a.cfg.NotifierFunction}
 	}
 	return p
 }
+
+// lambdaNextAction returns the advice of the notifier function's
+// credential_expires_soon notification, which the poller's warning gives too.
+func lambdaNextAction(req request.Request) string { return payload.CredentialNextAction(req, "") }
 
 // webhook serves API Gateway HTTP API events.
 func (a *app) webhook() invoke.Handler {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/secret"
-	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -124,13 +123,17 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 	}
 }
 
+// defaultNextAction is the advice of the warning of a poller without
+// NextAction.
+const defaultNextAction = "store a new credential where repository.auth references it, then run the request again"
+
 // nextAction returns how to replace the short-lived credential that req
 // stored, through NextAction when it is set.
 func (p *Poller) nextAction(req request.Request) string {
 	if p.NextAction != nil {
 		return p.NextAction(req)
 	}
-	return payload.CredentialNextAction(req, "")
+	return defaultNextAction
 }
 
 // notifyExpiry stores the notification that c expires soon, when the

@@ -16,7 +16,6 @@ import (
 	"github.com/repolink/repolink/functions/internal/tokentest"
 	"github.com/repolink/repolink/functions/secret"
 	"github.com/repolink/repolink/shared/expiries"
-	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -251,14 +250,14 @@ func TestPollWarnsOnceAboutStoredToken(t *testing.T) {
 
 // fixedSecrets resolves every credential reference to one value.
 // The warning about a stored token gives the deployment's NextAction, or
-// payload.CredentialNextAction without flags when the poller has none.
+// defaultNextAction when the poller has none.
 func TestExpiryWarningNextAction(t *testing.T) {
 	cases := []struct {
 		name       string
 		nextAction func(request.Request) string
 		want       func(request.Request) string
 	}{
-		{"default", nil, func(req request.Request) string { return payload.CredentialNextAction(req, "") }},
+		{"default", nil, func(request.Request) string { return defaultNextAction }},
 		{"deployment", func(request.Request) string { return "store a new token" }, func(request.Request) string { return "store a new token" }},
 	}
 	for _, tc := range cases {

@@ -63,8 +63,7 @@ type Poller struct {
 	// NextAction returns how to replace the short-lived credential that a
 	// request stored, as the deployment's notification words it. The
 	// warning logs it under "next". When NextAction is nil, the warning
-	// gives payload.CredentialNextAction without command flags, which
-	// advises auth type codeartifact and the webhook.
+	// gives defaultNextAction, which every deployment supports.
 	NextAction func(request.Request) string
 }
 
