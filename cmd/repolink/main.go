@@ -87,8 +87,9 @@ up, redrive or teardown on it records which; preflight, invoke and plan only
 check it. Commands in the other mode exit with status 2.
 
 Exit status: 0 succeeded, 1 the operation failed, 2 invalid input, command line
-or an operation that cannot be done (the message says what to change), 130 run
-was interrupted and its execution stays open (the message says how to resume it).
+or an operation that cannot be done (the message says what to change), 130 run,
+redrive or teardown was interrupted and its execution stays open (the message
+says how to resume it).
 `
 
 // version is set at build time with -ldflags "-X main.version=...".

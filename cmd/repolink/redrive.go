@@ -204,9 +204,9 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode s
 	closed, err := follow(ctx, eng, name, lastID, progress.event, nil)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s stays open: repolink up on this state directory resumes it, "+
+			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state and stays open: repolink up on this state directory resumes it, "+
 				"or stop it with 'repolink stop%s %s' and redrive it again\n", name, progress.storeFlags, name)
-			return &failedError{msg: "interrupted"}
+			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}

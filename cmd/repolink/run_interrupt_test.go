@@ -180,3 +180,42 @@ func TestRunFollowsRestartedUp(t *testing.T) {
 		t.Errorf("run stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
+
+// TestRedriveTeardownInterruptedExitStatus interrupts a redrive and a
+// teardown while their executions run. Both must exit with the status of
+// an interrupted command and say that the execution keeps its state.
+func TestRedriveTeardownInterruptedExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	file := writeRequest(t, func(doc map[string]any) { doc["id"] = "INT-2" })
+
+	// An interrupted run leaves INT-2 open, and stop makes it ABORTED, so
+	// that it can be redriven.
+	r := startRun(t, "run", "--sandbox", "--state-dir", dir, file)
+	r.waitOutput(t, "execution INT-2 (")
+	if code := r.interrupt(t); code != exitInterrupted {
+		t.Fatalf("interrupted run: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
+	}
+	if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
+		t.Fatalf("stop: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	r = startRun(t, "redrive", "--sandbox", "--state-dir", dir, "INT-2")
+	r.waitOutput(t, "execution INT-2 redrive 1 (")
+	if code := r.interrupt(t); code != exitInterrupted {
+		t.Errorf("interrupted redrive: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
+	}
+	if want := "execution INT-2 keeps its state and stays open"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("interrupted redrive stderr lacks %q:\n%s", want, r.stderr)
+	}
+
+	if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
+		t.Fatalf("stop after the redrive: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	r = startRun(t, "teardown", "--sandbox", "--state-dir", dir, "INT-2")
+	r.waitOutput(t, "execution INT-2-teardown (")
+	if code := r.interrupt(t); code != exitInterrupted {
+		t.Errorf("interrupted teardown: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
+	}
+	if want := "teardown INT-2-teardown keeps its state and stays open"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("interrupted teardown stderr lacks %q:\n%s", want, r.stderr)
+	}
+}

@@ -148,9 +148,9 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 	closed, err := follow(ctx, eng, name, 0, progress.event, nil)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s stays open: repolink up on this state directory resumes it, "+
+			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s keeps its state and stays open: repolink up on this state directory resumes it, "+
 				"or stop it with 'repolink stop%s %s' and redrive it\n", name, progress.storeFlags, name)
-			return name, &failedError{msg: "interrupted"}
+			return name, &interruptedError{}
 		}
 		return name, fmt.Errorf("wait for execution %s: %w", name, err)
 	}
