@@ -1,7 +1,7 @@
 // Package sessions opens Snowflake sessions for the logins named in
-// requests and keeps one per account, user, role and credential
-// reference, so that every
-// deployment reads credentials and builds the connection the same way.
+// requests and keeps one per account, user, role, credential references,
+// warehouse, database and schema, so that every deployment reads
+// credentials and builds the connection the same way.
 package sessions
 
 import (
@@ -81,18 +81,23 @@ var ErrClosing = errors.New("the snowflake session cache is closing")
 // sessionKey identifies a cached session. A request gets a session only
 // through its own credential references, because a session opened with
 // another request's credential would stand in for a credential that
-// Snowflake never checked.
+// Snowflake never checked. It also needs its own warehouse, database and
+// schema, because a session keeps those it was opened with, and the
+// verification SELECT runs on the session's warehouse.
 type sessionKey struct {
 	// login is the account, user and role, in lower case.
 	login string
 	// refs are the password, private key and passphrase references.
 	refs [3]string
+	// context is the warehouse, database and schema.
+	context [3]string
 }
 
 func keyOf(sf request.Snowflake) sessionKey {
 	return sessionKey{
-		login: strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role),
-		refs:  [3]string{sf.PasswordRef, sf.PrivateKeyRef, sf.PrivateKeyPassphraseRef},
+		login:   strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role),
+		refs:    [3]string{sf.PasswordRef, sf.PrivateKeyRef, sf.PrivateKeyPassphraseRef},
+		context: [3]string{sf.Warehouse, sf.Database, sf.Schema},
 	}
 }
 
@@ -110,10 +115,11 @@ func New(opts Options) *Cache {
 	return &Cache{opts: opts, sessions: map[sessionKey]*snowflake.Client{}, logins: map[*pendingLogin]struct{}{}}
 }
 
-// Session returns the session for the account, user and role of sf and
-// its credential references. It reads the private key or password from
-// its reference and opens the session on first use, and returns the same
-// session on later calls with the same login and references. When
+// Session returns the session for the account, user and role of sf, its
+// credential references, warehouse, database and schema. It reads the
+// private key or password from its reference and opens the session on
+// first use, and returns the same session on later calls with the same
+// values. When
 // CloseContext begins while the call logs in, the call logs the new
 // session out and returns an error that wraps ErrClosing.
 func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {

@@ -259,3 +259,46 @@ func TestSessionChecksEachCredential(t *testing.T) {
 		t.Error("Session with the first reference opened a second session")
 	}
 }
+
+// TestSessionPerWarehouse requests one login with two warehouses. A
+// session runs its queries, such as the verification SELECT, on the
+// warehouse it was opened with, so the second request must not get the
+// session of the first.
+func TestSessionPerWarehouse(t *testing.T) {
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	if err := server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"); err != nil {
+		t.Fatalf("seed sandbox snowflake: %v", err)
+	}
+
+	secrets := &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw-value"}}
+	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	t.Cleanup(func() { cache.Close() })
+	login := request.Snowflake{Account: "myorg-analytics", User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD", Warehouse: "VERIFY_WH"}
+	first, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session: %v", err)
+	}
+
+	other := login
+	other.Warehouse = "OTHER_WH"
+	second, err := cache.Session(ctx, other)
+	if err != nil {
+		t.Fatalf("Session with another warehouse: %v", err)
+	}
+	if second == first {
+		t.Error("Session with another warehouse returned the session of the first warehouse")
+	}
+
+	again, err := cache.Session(ctx, login)
+	if err != nil {
+		t.Fatalf("Session again: %v", err)
+	}
+	if again != first {
+		t.Error("Session with the first warehouse opened a second session")
+	}
+}
