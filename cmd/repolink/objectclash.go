@@ -37,6 +37,7 @@ const (
 	retryRunFile        = "run this file"
 	retryStartExecution = "start the execution again"
 	retrySendRequest    = "send the request again"
+	retryRedrive        = "redrive the execution again"
 )
 
 // objectClashError is the error of a run whose request names a Snowflake

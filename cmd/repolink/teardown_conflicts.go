@@ -163,11 +163,34 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 		if err := checkNoTeardownRunning(ctx, eng, id, "redriving "+x.Name, flags); err != nil {
 			return err
 		}
-		return checkLatestRun(ctx, eng, x, id)
+		if err := checkLatestRun(ctx, eng, x, id); err != nil {
+			return err
+		}
+		return checkRedriveClash(ctx, eng, x, flags)
 	case teardownMachine:
 		return checkTeardownStart(ctx, eng, id, x.Name, flags)
 	}
 	return nil
+}
+
+// checkRedriveClash returns a usage error when the request of the
+// provision execution x names the Snowflake objects or the index host of
+// another request's execution whose resources may exist, as
+// checkObjectClash finds for a start. A redrive builds what a start would,
+// such as after x stopped before any building step and so freed its
+// names for the other request.
+func checkRedriveClash(ctx context.Context, eng *engine.Engine, x engine.Execution, flags string) error {
+	req, ok := provisionRequest(x)
+	if !ok {
+		return nil
+	}
+	err := checkObjectClash(ctx, eng, req, flags)
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		conflict.setRetry(retryRedrive)
+		return usagef("%v", conflict)
+	}
+	return err
 }
 
 // checkLatestRun returns a usage error when a later provision execution or
@@ -291,8 +314,8 @@ func (e *teardownRunningError) usage(flags string) error {
 
 // redriveChecked redrives the execution name in eng unless
 // checkRedriveConflicts rejects it, checking and redriving under the start
-// lock of the execution's request in the state directory dir. flags are the
-// flags of the commands that a usage error suggests.
+// locks of the execution's request and its claims in the state directory
+// dir. flags are the flags of the commands that a usage error suggests.
 func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags string) (engine.Execution, error) {
 	// The input, and so the request ID, of an execution never changes, so
 	// it can be read before the lock. The status is read again under it.
@@ -301,8 +324,15 @@ func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags st
 		return engine.Execution{}, err
 	}
 	id := workflow.RequestID(x.Input)
+	// A provision redrive also takes the locks of its request's claims, as
+	// a start does, so that no start with one of them comes between
+	// checkRedriveClash and the redrive.
+	var claims []string
+	if req, ok := provisionRequest(x); ok {
+		claims = intakeLockKeys(req)
+	}
 	var redriven engine.Execution
-	err = withStartLock(ctx, dir, id, func() error {
+	err = withStartLocks(ctx, dir, id, claims, func() error {
 		x, err := eng.Describe(ctx, name)
 		if err != nil {
 			return err
