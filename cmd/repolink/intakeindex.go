@@ -33,6 +33,13 @@ const intakeIndexFile = "intake.db"
 //   - scanned is the Seq (engine.AddedExecution) and name of the last
 //     execution that the index contains. The executions up to it are in
 //     the index, and those after it are added at the next check.
+//   - scanned_start is the start time of that execution, in Unix
+//     nanoseconds. A store that replaced another one can give its own
+//     execution the same Seq and name, such as a rerun of the same
+//     request ID, so the name alone does not show that the index belongs
+//     to the store. It is a table of its own so that index files from
+//     before it keep their scanned table, and a scanned row without a
+//     scanned_start row is rebuilt once.
 const intakeIndexSchema = `
 CREATE TABLE IF NOT EXISTS request_runs (
 	request_id TEXT NOT NULL,
@@ -49,6 +56,10 @@ CREATE TABLE IF NOT EXISTS scanned (
 	id        INTEGER PRIMARY KEY CHECK (id = 1),
 	seq       INTEGER NOT NULL,
 	execution TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scanned_start (
+	id         INTEGER PRIMARY KEY CHECK (id = 1),
+	started_at INTEGER NOT NULL
 );
 `
 
@@ -73,10 +84,12 @@ type intakeIndex struct {
 	users int
 }
 
-// scanMark is the row of the scanned table.
+// scanMark is the row of the scanned table, with the start time from
+// scanned_start, or 0 when that row is missing.
 type scanMark struct {
 	seq       int64
 	execution string
+	startedAt int64
 }
 
 // intakeIndexes contains the open index files by path.
@@ -138,8 +151,8 @@ func closeIdleIntakeIndexes() {
 // in this way.
 //
 // An index whose mark names an execution that the store does not have at
-// that Seq belongs to another store, such as one that a sandbox reset
-// replaced, and is emptied and built again.
+// that Seq with that start time belongs to another store, such as one that
+// a sandbox reset replaced, and is emptied and built again.
 func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 	ix.catchUpMu.Lock()
 	defer ix.catchUpMu.Unlock()
@@ -169,11 +182,15 @@ func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 		if len(added) == 0 {
 			break
 		}
-		if err := ix.add(ctx, added); err != nil {
+		last := added[len(added)-1]
+		x, err := eng.Describe(ctx, last.Name)
+		if err != nil {
 			return err
 		}
-		last := added[len(added)-1]
-		mark = scanMark{seq: last.Seq, execution: last.Name}
+		mark = scanMark{seq: last.Seq, execution: last.Name, startedAt: x.StartedAt.UnixNano()}
+		if err := ix.add(ctx, added, mark); err != nil {
+			return err
+		}
 		if len(added) < intakeIndexPage {
 			break
 		}
@@ -181,11 +198,15 @@ func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 	return nil
 }
 
+// selectMark reads the scanned row and its start time.
+const selectMark = `SELECT seq, execution, COALESCE((SELECT started_at FROM scanned_start WHERE id = 1), 0)
+	FROM scanned WHERE id = 1`
+
 // mark returns the scanned row, or a zero scanMark for an index without
 // one.
 func (ix *intakeIndex) mark(ctx context.Context) (scanMark, error) {
 	var m scanMark
-	err := ix.db.QueryRowContext(ctx, `SELECT seq, execution FROM scanned WHERE id = 1`).Scan(&m.seq, &m.execution)
+	err := ix.db.QueryRowContext(ctx, selectMark).Scan(&m.seq, &m.execution, &m.startedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return scanMark{}, nil
 	}
@@ -196,13 +217,20 @@ func (ix *intakeIndex) mark(ctx context.Context) (scanMark, error) {
 }
 
 // markMatches reports whether eng's store has the execution of mark at
-// mark's Seq.
+// mark's Seq, started at mark's start time.
 func markMatches(ctx context.Context, eng *engine.Engine, mark scanMark) (bool, error) {
 	added, err := eng.ListAddedAfter(ctx, mark.seq-1, 1)
 	if err != nil {
 		return false, err
 	}
-	return len(added) == 1 && added[0].Seq == mark.seq && added[0].Name == mark.execution, nil
+	if len(added) != 1 || added[0].Seq != mark.seq || added[0].Name != mark.execution {
+		return false, nil
+	}
+	x, err := eng.Describe(ctx, mark.execution)
+	if err != nil {
+		return false, err
+	}
+	return x.StartedAt.UnixNano() == mark.startedAt, nil
 }
 
 // reset empties the index when its scanned row is still stale, and leaves
@@ -214,14 +242,14 @@ func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
 	}
 	defer tx.Rollback()
 	var current scanMark
-	err = tx.QueryRowContext(ctx, `SELECT seq, execution FROM scanned WHERE id = 1`).Scan(&current.seq, &current.execution)
+	err = tx.QueryRowContext(ctx, selectMark).Scan(&current.seq, &current.execution, &current.startedAt)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && current != stale {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("reset intake index %s: %w", ix.path, err)
 	}
-	for _, table := range []string{"request_runs", "claims", "scanned"} {
+	for _, table := range []string{"request_runs", "claims", "scanned", "scanned_start"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("reset intake index %s: %w", ix.path, err)
 		}
@@ -233,9 +261,9 @@ func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
 }
 
 // add writes the rows of the executions added, which are in order of Seq,
-// and moves the scanned mark to the last of them unless another process
-// has moved it further.
-func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution) error {
+// and moves the scanned mark to last, the mark of the last of them, unless
+// another process has moved it further.
+func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution, last scanMark) error {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("update intake index %s: %w", ix.path, err)
@@ -262,11 +290,17 @@ func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution) e
 			}
 		}
 	}
-	last := added[len(added)-1]
-	if _, err := tx.ExecContext(ctx, `INSERT INTO scanned (id, seq, execution) VALUES (1, ?, ?)
+	moved, err := tx.ExecContext(ctx, `INSERT INTO scanned (id, seq, execution) VALUES (1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, execution = excluded.execution
-		WHERE excluded.seq > scanned.seq`, last.Seq, last.Name); err != nil {
+		WHERE excluded.seq > scanned.seq`, last.seq, last.execution)
+	if err != nil {
 		return fmt.Errorf("update intake index %s: %w", ix.path, err)
+	}
+	if n, err := moved.RowsAffected(); err != nil || n > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scanned_start (id, started_at) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at`, last.startedAt); err != nil {
+			return fmt.Errorf("update intake index %s: %w", ix.path, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("update intake index %s: %w", ix.path, err)
