@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/request"
@@ -297,6 +299,17 @@ func (w *Webhook) releaseClaims(ctx context.Context, taken []takenClaim, log *sl
 			log.Warn("release claim of a rejected delivery failed", "error", err, "execution", t.claim.Execution)
 		}
 	}
+}
+
+// startRejected reports whether Step Functions answered a StartExecution
+// with err, a client fault such as ExecutionLimitExceeded or
+// InvalidExecutionInput, so that no execution started. The claims of such
+// a start are released. After a timeout, a network error or a server
+// fault the execution may have started, so its claims stay and lapse
+// after claimStartGrace when it did not.
+func startRejected(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorFault() == smithy.FaultClient
 }
 
 // markClaimsStarted records that execution name has started on the claims

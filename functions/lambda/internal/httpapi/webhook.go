@@ -319,6 +319,9 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 			return name, nil
 		}
 		if !errors.Is(err, sfn.ErrExecutionAlreadyExists) {
+			if startRejected(err) {
+				w.releaseClaims(ctx, taken, log)
+			}
 			return "", err
 		}
 
