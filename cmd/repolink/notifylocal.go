@@ -34,8 +34,8 @@ type localNotifier struct {
 
 // checkRequest warns on stderr when req has a notify.url but
 // REPOLINK_WEBHOOK_SECRET is not set. This process then cannot sign the
-// notification, so it sends none. run calls it once its execution has
-// started, so that a rejected run gets no warning.
+// notification, so it sends none. run, redrive and teardown call it once
+// their execution has started, so that a rejected command gets no warning.
 func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 	if req.Notify == nil || req.Notify.URL == "" || os.Getenv(envWebhookSecret) != "" {
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -322,5 +323,73 @@ func TestRejectedRunSkipsNotifyWarning(t *testing.T) {
 	}
 	if strings.Contains(errOut, warning) {
 		t.Errorf("rejected run warns %q:\n%s", warning, errOut)
+	}
+}
+
+// TestRejectedRedriveTeardownSkipNotifyWarning rejects a redrive and a
+// teardown at their start checks, because the index password that the
+// request references is no longer set. Neither starts an execution, so
+// neither may warn that its notification is not sent.
+func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
+	const passwordVar = "REPOLINK_TEST_NOTIFY_PASSWORD"
+	t.Setenv(envWebhookSecret, "")
+	t.Setenv(passwordVar, "index-password")
+	recv := newNotifyReceiver(t, http.StatusOK)
+	// Each request has a state directory of its own, because both name the
+	// same Snowflake objects.
+	succeededDir, stoppedDir := t.TempDir(), t.TempDir()
+	requestFor := func(id string) string {
+		return writeRequest(t, func(doc map[string]any) {
+			doc["id"] = id
+			section(section(doc, "repository"), "auth")["password_ref"] = "env:" + passwordVar
+			doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+		})
+	}
+	const warning = "no notification is sent when the execution closes"
+
+	// NW-2 succeeds, so it can be torn down. NW-3 is interrupted and
+	// stopped, so it can be redriven.
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", succeededDir, requestFor("NW-2"))
+	if code != exitOK {
+		t.Fatalf("run of NW-2: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, warning) {
+		t.Errorf("run of NW-2 stderr lacks %q:\n%s", warning, errOut)
+	}
+	r := startRun(t, "run", "--sandbox", "--state-dir", stoppedDir, requestFor("NW-3"))
+	r.waitOutput(t, "execution NW-3 (")
+	if code := r.interrupt(t); code != exitInterrupted {
+		t.Fatalf("interrupted run of NW-3: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
+	}
+	if code, out, errOut := runCLI(t, "stop", "--state-dir", stoppedDir, "NW-3"); code != exitOK {
+		t.Fatalf("stop NW-3: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	// Setenv restores the variable when the test ends.
+	os.Unsetenv(passwordVar)
+	for _, args := range [][]string{{"teardown", succeededDir, "NW-2"}, {"redrive", stoppedDir, "NW-3"}} {
+		code, out, errOut := runCLI(t, args[0], "--sandbox", "--state-dir", args[1], args[2])
+		if code != exitInvalid {
+			t.Fatalf("%s %s without the password: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+				args[0], args[2], code, exitInvalid, out, errOut)
+		}
+		if reason := "environment variable " + passwordVar + " is not set"; !strings.Contains(errOut, reason) {
+			t.Errorf("rejected %s %s stderr lacks %q:\n%s", args[0], args[2], reason, errOut)
+		}
+		if strings.Contains(errOut, warning) {
+			t.Errorf("rejected %s %s warns %q:\n%s", args[0], args[2], warning, errOut)
+		}
+	}
+
+	// With the password set again, both start their execution and warn.
+	t.Setenv(passwordVar, "index-password")
+	for _, args := range [][]string{{"teardown", succeededDir, "NW-2"}, {"redrive", stoppedDir, "NW-3"}} {
+		code, out, errOut := runCLI(t, args[0], "--sandbox", "--sandbox-latency", "none", "--state-dir", args[1], args[2])
+		if code != exitOK {
+			t.Fatalf("%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", args[0], args[2], code, out, errOut)
+		}
+		if !strings.Contains(errOut, warning) {
+			t.Errorf("%s %s stderr lacks %q:\n%s", args[0], args[2], warning, errOut)
+		}
 	}
 }

@@ -79,11 +79,11 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		defer eng.Close()
-		return redriveAndFollow(ctx, eng, dir, name, "run by repolink up", progress, stderr)
+		watch := &runnerWatch{eng: eng, dir: dir, command: "redrive", progress: progress, stderr: stderr}
+		return redriveAndFollow(ctx, eng, dir, name, followSetup{mode: "run by repolink up", watch: watch}, progress, stderr)
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
-	notifier.checkRequest(doc.Request, stderr)
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -95,7 +95,8 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer stop()
-	followErr := redriveAndFollow(ctx, rt.engine, dir, name, mode, progress, stderr)
+	setup := followSetup{mode: mode, started: func() { notifier.checkRequest(doc.Request, stderr) }}
+	followErr := redriveAndFollow(ctx, rt.engine, dir, name, setup, progress, stderr)
 	if closed, err := rt.engine.Describe(ctx, name); err == nil && closed.RedriveCount > x.RedriveCount {
 		notifier.send(ctx, rt.engine, closed, stderr)
 	}
@@ -178,11 +179,24 @@ func checkTeardowns(ctx context.Context, eng *engine.Engine, x engine.Execution,
 		"run the request again to provision afresh, which starts a new execution", teardown.Name, x.Name, teardown.Status)
 }
 
+// followSetup is the configuration with which a redrive or teardown
+// follows the execution that it starts.
+type followSetup struct {
+	// mode names who runs the execution, for the progress header.
+	mode string
+	// watch reports when nothing runs the execution any more. It is set
+	// when repolink up runs the execution, and nil when this process does.
+	watch *runnerWatch
+	// started, when set, is called once the execution has started, so that
+	// a command rejected by its start checks prints nothing about it.
+	started func()
+}
+
 // redriveAndFollow redrives an execution, prints its progress from the
 // history until it closes, and prints the summary. dir is the state
 // directory of eng, whose start lock of the execution's request covers the
 // checks of redriveChecked and the redrive.
-func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode string, progress *progress, stderr io.Writer) error {
+func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name string, setup followSetup, progress *progress, stderr io.Writer) error {
 	events, err := eng.History(ctx, name)
 	if err != nil {
 		return err
@@ -199,15 +213,35 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name, mode s
 	if err != nil {
 		return err
 	}
-	progress.beginRedrive(name, x.RedriveCount, mode)
+	if setup.started != nil {
+		setup.started()
+	}
+	progress.beginRedrive(name, x.RedriveCount, setup.mode)
 
-	closed, err := follow(ctx, eng, name, lastID, progress.event, nil)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state and stays open: repolink up on this state directory resumes it, "+
-				"or stop it with 'repolink stop%s %s' and redrive it again\n", name, progress.storeFlags, name)
-			return &interruptedError{}
+	interrupted := fmt.Sprintf("execution %s keeps its state and stays open: repolink up on this state directory resumes it, "+
+		"or stop it with 'repolink stop%s %s' and redrive it again", name, progress.storeFlags, name)
+	return followToSummary(ctx, eng, name, lastID, setup.watch, interrupted, progress, stderr)
+}
+
+// followToSummary follows execution name from the history event after
+// afterID until it closes, and prints its summary. A non-nil watch reports
+// when nothing runs the execution and writes the interrupt message.
+// Without a watch, the interrupt message is interrupted.
+func followToSummary(ctx context.Context, eng *engine.Engine, name string, afterID int64, watch *runnerWatch, interrupted string,
+	progress *progress, stderr io.Writer) error {
+	var check func(context.Context, engine.Execution)
+	if watch != nil {
+		check = watch.check
+	}
+	closed, err := follow(ctx, eng, name, afterID, progress.event, check)
+	if errors.Is(err, context.Canceled) {
+		if watch != nil {
+			interrupted = watch.interruptedAdvice(ctx, name)
 		}
+		fmt.Fprintf(stderr, "repolink: interrupted; %s\n", interrupted)
+		return &interruptedError{}
+	}
+	if err != nil {
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}
 	if !progress.summary(closed) {

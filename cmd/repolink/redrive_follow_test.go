@@ -60,7 +60,7 @@ func TestRedriveFollowShowsOwnSteps(t *testing.T) {
 	var out, errOut bytes.Buffer
 	p := newProgress(&out)
 	p.setFlags(false, "state")
-	if err := redriveAndFollow(ctx, eng, dir, "RD-B", "test", p, &errOut); err != nil {
+	if err := redriveAndFollow(ctx, eng, dir, "RD-B", followSetup{mode: "test"}, p, &errOut); err != nil {
 		t.Fatalf("redrive: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 	}
 

@@ -236,19 +236,8 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	warnChanged(earlier, name, req.ID, stderr)
 	progress.begin(name, "run by repolink up")
 
-	watch := &runnerWatch{eng: eng, dir: dir, progress: progress, stderr: stderr}
-	closed, err := follow(ctx, eng, name, 0, progress.event, watch.check)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; %s\n", watch.interruptedAdvice(ctx, name))
-			return &interruptedError{}
-		}
-		return fmt.Errorf("wait for execution %s: %w", name, err)
-	}
-	if !progress.summary(closed) {
-		return &failedError{msg: "execution " + closed.Status}
-	}
-	return nil
+	watch := &runnerWatch{eng: eng, dir: dir, command: "run", progress: progress, stderr: stderr}
+	return followToSummary(ctx, eng, name, 0, watch, "", progress, stderr)
 }
 
 // checkServedHosts returns a usage error when the sandbox that another

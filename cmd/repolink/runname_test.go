@@ -80,7 +80,7 @@ func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	// No Run loop runs the teardown, so following it ends at the timeout.
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	_, _ = startAndFollow(short, eng, dir, "A", "A", input, "test", false, newProgress(io.Discard), io.Discard)
+	_, _ = startAndFollow(short, eng, dir, "A", "A", input, followSetup{mode: "test"}, false, newProgress(io.Discard), io.Discard)
 	x, err := eng.Describe(ctx, "A-teardown-r2")
 	if err != nil {
 		t.Fatalf("teardown of A: %v", err)

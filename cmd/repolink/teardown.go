@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -82,12 +81,13 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return err
 		}
 		defer eng.Close()
-		_, err = startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, "run by repolink up", false, progress, stderr)
+		watch := &runnerWatch{eng: eng, dir: dir, command: "teardown", progress: progress, stderr: stderr}
+		setup := followSetup{mode: "run by repolink up", watch: watch}
+		_, err = startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, setup, false, progress, stderr)
 		return err
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
-	notifier.checkRequest(doc.Request, stderr)
 	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
 		dir:     dir,
 		sandbox: *flags.sandbox,
@@ -98,7 +98,8 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer stop()
-	followed, followErr := startAndFollow(ctx, rt.engine, dir, name, doc.Request.ID, input, mode, true, progress, stderr)
+	setup := followSetup{mode: mode, started: func() { notifier.checkRequest(doc.Request, stderr) }}
+	followed, followErr := startAndFollow(ctx, rt.engine, dir, name, doc.Request.ID, input, setup, true, progress, stderr)
 	if followed != "" {
 		if x, err := rt.engine.Describe(ctx, followed); err == nil {
 			notifier.send(ctx, rt.engine, x, stderr)
@@ -131,7 +132,8 @@ func checkTeardown(x engine.Execution, stopFlags string) error {
 // execution of the request, or a running teardown of another run of it, is
 // a usage error that names it. dir is the state directory of eng, whose
 // start lock of the request covers the checks and the start.
-func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, mode string, local bool, progress *progress, stderr io.Writer) (string, error) {
+func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, requestID string, input []byte, setup followSetup, local bool,
+	progress *progress, stderr io.Writer) (string, error) {
 	var name string
 	err := withStartLock(ctx, dir, requestID, func() error {
 		return retryTakenName(func() error {
@@ -143,21 +145,14 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 	if err != nil {
 		return "", err
 	}
-	progress.begin(name, mode)
+	if setup.started != nil {
+		setup.started()
+	}
+	progress.begin(name, setup.mode)
 
-	closed, err := follow(ctx, eng, name, 0, progress.event, nil)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; teardown %s keeps its state and stays open: repolink up on this state directory resumes it, "+
-				"or stop it with 'repolink stop%s %s' and redrive it\n", name, progress.storeFlags, name)
-			return name, &interruptedError{}
-		}
-		return name, fmt.Errorf("wait for execution %s: %w", name, err)
-	}
-	if !progress.summary(closed) {
-		return name, &failedError{msg: "execution " + closed.Status}
-	}
-	return name, nil
+	interrupted := fmt.Sprintf("teardown %s keeps its state and stays open: repolink up on this state directory resumes it, "+
+		"or stop it with 'repolink stop%s %s' and redrive it", name, progress.storeFlags, name)
+	return name, followToSummary(ctx, eng, name, 0, setup.watch, interrupted, progress, stderr)
 }
 
 // startTeardown starts the next free teardown execution of a provision

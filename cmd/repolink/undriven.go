@@ -63,12 +63,16 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 	return usagef("%s, then %s", undrivenAdvice(x, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
 }
 
-// runnerWatch reports on stderr when the execution that run handed to
-// repolink up has no process to run it any more, because up stopped, and
-// when a process runs it again, such as a restarted up.
+// runnerWatch reports on stderr when the execution that a run, redrive or
+// teardown handed to repolink up has no process to run it any more,
+// because up stopped, and when a process runs it again, such as a restarted
+// up.
 type runnerWatch struct {
-	eng      *engine.Engine
-	dir      string
+	eng *engine.Engine
+	dir string
+	// command is the command that follows the execution, such as "run",
+	// for its messages.
+	command  string
 	progress *progress
 	stderr   io.Writer
 	// undriven is whether the last check found no process to run the
@@ -85,15 +89,15 @@ func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
 	}
 	w.undriven = now
 	if now {
-		fmt.Fprintf(w.stderr, "repolink: %s. This run goes on following it and shows its progress once a process resumes it\n",
-			undrivenAdvice(x, w.progress.flags, w.progress.storeFlags))
+		fmt.Fprintf(w.stderr, "repolink: %s. This %s goes on following it and shows its progress once a process resumes it\n",
+			undrivenAdvice(x, w.progress.flags, w.progress.storeFlags), w.command)
 		return
 	}
 	fmt.Fprintf(w.stderr, "repolink: a process runs execution %s again\n", x.Name)
 }
 
-// interruptedAdvice returns what happens to execution name after run
-// stops following it, by whether repolink up or another process runs it.
+// interruptedAdvice returns what happens to execution name after the
+// command stops following it, by whether repolink up or another process runs it.
 // ctx is the interrupted context, so the store is read without its
 // cancellation.
 func (w *runnerWatch) interruptedAdvice(ctx context.Context, name string) string {
