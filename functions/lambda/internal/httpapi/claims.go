@@ -92,7 +92,9 @@ type clash struct {
 //
 // A claim of req's own ID is written again for name unless it is held for
 // a started execution whose resources may exist. That execution's
-// resources keep the claim.
+// resources keep the claim. An execution counts as started when its claim
+// is marked started or when DescribeExecution finds it, because the mark
+// after StartExecution can fail.
 func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name string, torn *teardown, log *slog.Logger) ([]takenClaim, error) {
 	claims := request.Claims(req)
 	if w.Claims == nil || req.ID == "" || len(claims) == 0 {
@@ -129,7 +131,7 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(claims[a].Key(), claims[b].Key()) })
 	var taken []takenClaim
 	for _, i := range order {
-		t, err := w.takeClaim(ctx, check, req, name, claims[i], reads[i])
+		t, err := w.takeClaim(ctx, check, req, name, claims[i], reads[i], log)
 		if err != nil {
 			w.releaseClaims(ctx, taken, log)
 			return nil, err
@@ -143,8 +145,9 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 
 // takeClaim writes the claim c of req for execution name, starting from
 // read, and reads again after each write that another delivery got in
-// before. It returns nil when req's own ID keeps the claim unchanged.
-func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.Request, name string, c request.Claim, read dynamo.Claim) (*takenClaim, error) {
+// before. It returns nil when req's own ID keeps the claim for an earlier
+// execution, and then marks the claim started if it is not yet.
+func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.Request, name string, c request.Claim, read dynamo.Claim, log *slog.Logger) (*takenClaim, error) {
 	for attempt := 1; attempt <= maxClaimAttempts; attempt++ {
 		if attempt > 1 {
 			var err error
@@ -160,6 +163,9 @@ func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.
 			return nil, w.clashError(req, []clash{{claim: c, holder: *holder}})
 		}
 		if keep {
+			if !read.Started {
+				w.markClaimStarted(ctx, c.Key(), req.ID, read.Execution, log)
+			}
 			return nil, nil
 		}
 		claim := dynamo.Claim{Request: req.ID, Execution: name, ClaimedAt: w.now()}
@@ -198,14 +204,14 @@ type claimRef struct {
 // another request ID holds the claim and its resources may exist, and keep
 // true when the delivery's own ID holds it for a started execution whose
 // resources may exist. Otherwise the delivery may write the claim.
+//
+// A claim of the own ID that is not marked started moves to the new name
+// only when its execution is not found. An earlier delivery or an earlier
+// run name of this delivery wrote it for a start that failed or took
+// another request's name. A found execution did start, and only the mark
+// after its start failed, so the claim counts as started.
 func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolder, bool, error) {
 	if !read.Found {
-		return nil, false, nil
-	}
-	// An unstarted claim of the own ID is one that an earlier delivery
-	// or an earlier run name of this delivery wrote, so it moves to the
-	// new name.
-	if read.Request == c.id && !read.Started {
 		return nil, false, nil
 	}
 	ref := claimRef{request: read.Request, execution: read.Execution, claimedAt: read.ClaimedAt, started: read.Started}
@@ -220,10 +226,15 @@ func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolde
 	if holder == nil {
 		return nil, false, nil
 	}
-	if read.Request == c.id {
-		return nil, true, nil
+	if read.Request != c.id {
+		return holder, false, nil
 	}
-	return holder, false, nil
+	// StatusStarting is the status of an unstarted claim whose execution
+	// is not found.
+	if !read.Started && holder.status == claimclash.StatusStarting {
+		return nil, false, nil
+	}
+	return nil, true, nil
 }
 
 // teardownOf returns the latest teardown of the request with ID id.
@@ -318,9 +329,15 @@ func startRejected(err error) bool {
 // the claim then holds its name while Step Functions keeps the execution.
 func (w *Webhook) markClaimsStarted(ctx context.Context, req request.Request, name string, taken []takenClaim, log *slog.Logger) {
 	for _, t := range taken {
-		if _, err := w.Claims.MarkClaimStarted(ctx, t.key, req.ID, name); err != nil {
-			log.Warn("mark claim started failed", "error", err, "execution", name)
-		}
+		w.markClaimStarted(ctx, t.key, req.ID, name, log)
+	}
+}
+
+// markClaimStarted records that execution of the request with ID
+// requestID has started on the claim of key, and logs a mark that fails.
+func (w *Webhook) markClaimStarted(ctx context.Context, key, requestID, execution string, log *slog.Logger) {
+	if _, err := w.Claims.MarkClaimStarted(ctx, key, requestID, execution); err != nil {
+		log.Warn("mark claim started failed", "error", err, "execution", execution)
 	}
 }
 
