@@ -31,7 +31,7 @@ func run() int {
 	flag.StringVar(&suites, "suites", strings.Join(reliability.AllSuites, ","), "comma-separated suites to run")
 	flag.StringVar(&budgets, "budgets", "", "comma-separated suite=duration budgets that replace the defaults, such as faults=6m")
 	flag.IntVar(&cfg.Trials, "trials", 100, "kill -9 trials")
-	flag.IntVar(&cfg.Parallel, "parallel", 2, "kill -9 trials that run at once")
+	flag.IntVar(&cfg.Parallel, "parallel", 3, "kill -9 trials that run at once")
 	flag.IntVar(&cfg.FaultParallel, "fault-parallel", 4, "fault cases that run at once")
 	flag.IntVar(&cfg.Deliveries, "deliveries", 10000, "signed webhook deliveries")
 	flag.Float64Var(&cfg.Duplicates, "duplicates", 0.3, "share of the deliveries that repeat an earlier ticket")

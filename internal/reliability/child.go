@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,16 +51,53 @@ type child struct {
 }
 
 // lockedBuffer is a buffer that a running child writes while the suite
-// reads it.
+// reads it. It also records when each line arrived, so that a kill -9
+// trial can follow the run's progress output.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// lineTimes contains the arrival time of each complete line.
+	lineTimes []time.Time
+	// lineArrived, when not nil, receives a value without blocking after
+	// each write that completes a line.
+	lineArrived chan struct{}
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
+	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	lines := bytes.Count(p, []byte("\n"))
+	for range lines {
+		b.lineTimes = append(b.lineTimes, now)
+	}
+	if lines > 0 && b.lineArrived != nil {
+		select {
+		case b.lineArrived <- struct{}{}:
+		default:
+		}
+	}
 	return b.buf.Write(p)
+}
+
+// lineTime returns the arrival time of line n, counted from 1, and false
+// while fewer lines have arrived.
+func (b *lockedBuffer) lineTime(n int) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n < 1 || n > len(b.lineTimes) {
+		return time.Time{}, false
+	}
+	return b.lineTimes[n-1], true
+}
+
+// lines returns the output so far with the arrival time of each complete
+// line.
+func (b *lockedBuffer) lines() ([]string, []time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	text := strings.Split(b.buf.String(), "\n")
+	return text[:len(b.lineTimes)], slices.Clone(b.lineTimes)
 }
 
 func (b *lockedBuffer) String() string {
@@ -84,6 +122,7 @@ type childResult struct {
 // args. Ending ctx kills the child's process group.
 func (s *session) startChild(ctx context.Context, name string, env []string, bin string, args ...string) (*child, error) {
 	c := &child{name: name, logDir: s.dir("logs")}
+	c.stdout.lineArrived = make(chan struct{}, 1)
 	c.cmd = exec.CommandContext(ctx, bin, args...)
 	c.cmd.Dir = s.cfg.Root
 	c.cmd.Env = env
@@ -185,9 +224,10 @@ type execution struct {
 
 // historyEvent is one row of repolink history --output json.
 type historyEvent struct {
-	ID    int64  `json:"id"`
-	Type  string `json:"type"`
-	State string `json:"state"`
+	ID        int64     `json:"id"`
+	Type      string    `json:"type"`
+	State     string    `json:"state"`
+	Timestamp time.Time `json:"timestamp"`
 }
 
 // listExecutions runs repolink list on a state directory. A directory

@@ -12,39 +12,60 @@ import (
 	"github.com/repolink/repolink/shared/sandbox/vm"
 )
 
-// Kill delays are drawn from this range. An uninterrupted run of the
-// example with zero sandbox latency takes about 1.5 s on an idle machine,
-// so most kills land inside it and the rest test a restart after success.
-const (
-	minKillDelay = 50 * time.Millisecond
-	maxKillDelay = 1500 * time.Millisecond
-)
+// maxKillAttempts is how many kills a trial tries. A kill that comes after
+// the run has finished is no trial, so the trial draws another kill point
+// and runs again in a fresh state directory.
+const maxKillAttempts = 3
 
 // restartTimeout bounds the run after the kill. It has to outlast the
 // engine's runner lease, which the killed process held and which a new
 // process takes over only after it expires (at least 5 s).
 const restartTimeout = 90 * time.Second
 
-// runKillNine provisions the example request in a fresh state directory
-// per trial, kills the run with SIGKILL after a random delay, runs it again
-// and checks that the open execution finished and nothing was created
-// twice.
+// runKillNine times the run's progress lines in calibration runs. Then it
+// provisions the example request in a fresh state directory per trial and
+// kills the run with SIGKILL at a random point of its progress. It runs
+// the request again and checks that the open execution finished, that no
+// completed task ran again and that nothing was created twice.
 func runKillNine(ctx context.Context, s *session) {
-	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), 9))
-	delays := make([]time.Duration, s.cfg.Trials)
-	for i := range delays {
-		delays[i] = minKillDelay + time.Duration(rng.Int64N(int64(maxKillDelay-minKillDelay)))
-	}
 	request := s.example("aws-privatelink.json")
-	forEach(ctx, s.cfg.Parallel, len(delays), func(i int) {
+	start := time.Now()
+	cal, err := calibrate(ctx, s, request)
+	if err != nil {
+		s.report.fail(SuiteKillNine, "calibration", time.Since(start), err.Error())
+		return
+	}
+	s.report.pass(SuiteKillNine, "calibration", time.Since(start), describeCalibration(cal))
+
+	spread := newKillSpread()
+	forEach(ctx, s.cfg.Parallel, s.cfg.Trials, func(i int) {
 		name := fmt.Sprintf("trial %03d", i+1)
 		if reason := budgetLeft(ctx); reason != "" {
-			s.report.fail(SuiteKillNine, name, 0, fmt.Sprintf("kill after %s: %s", delays[i], reason))
+			s.report.fail(SuiteKillNine, name, 0, reason)
 			return
 		}
-		killTrial(ctx, s, i+1, delays[i], request)
+		// Each trial draws from its own stream, so that a seed repeats
+		// its kill points whatever order the trials run in.
+		rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(i+1)))
+		killTrial(ctx, s, i+1, cal, rng, request, spread)
 	})
+	spread.report(s, cal)
 }
+
+// killArgs returns the arguments of the run that a trial kills and
+// resumes. The sandbox clouds respond at once, except that the sandbox
+// Snowflake reports the new endpoint pending for 500 ms. The poller then
+// finds it pending when the wait is registered and live at its next check
+// 1 s later, so the endpoint wait lasts about 1 s and holds a registered
+// wait that a kill can interrupt. Without the delay it lasts about 1 ms.
+func killArgs(stateDir, request string) []string {
+	return []string{"run", "--sandbox", "--sandbox-latency", "none", "--sandbox-endpoint-delay", endpointDelay.String(),
+		"--state-dir", stateDir, request}
+}
+
+// endpointDelay is how long the sandbox Snowflake reports a new endpoint
+// pending in the runs that the trials kill.
+const endpointDelay = 500 * time.Millisecond
 
 // forEach calls fn(i) for i in [0, n), at most parallel at a time, and
 // returns when every call has returned.
@@ -100,20 +121,52 @@ func (k killOutcome) String() string {
 	return strings.Join(parts, ", ")
 }
 
-func killTrial(ctx context.Context, s *session, n int, delay time.Duration, request string) {
+// killTrial kills a run at a drawn point and checks the run that resumes
+// it. A kill that comes after the run finished counts as missed, and the
+// trial tries another point, maxKillAttempts times in all.
+func killTrial(ctx context.Context, s *session, n int, cal calibration, rng *rand.Rand, request string, spread *killSpread) {
 	name := fmt.Sprintf("trial %03d", n)
-	label := fmt.Sprintf("killnine-%03d", n)
-	stateDir := s.dir(SuiteKillNine, fmt.Sprintf("%03d", n))
-	args := []string{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", stateDir, request}
 	start := time.Now()
+	var missed []string
+	for attempt := 1; attempt <= maxKillAttempts; attempt++ {
+		label := fmt.Sprintf("killnine-%03d", n)
+		dirName := fmt.Sprintf("%03d", n)
+		if attempt > 1 {
+			label += fmt.Sprintf("-attempt%d", attempt)
+			dirName += fmt.Sprintf("-attempt%d", attempt)
+		}
+		stateDir := s.dir(SuiteKillNine, dirName)
+		point := cal.draw(rng)
+		where := cal.describe(point)
 
-	outcome, err := killRun(ctx, s, label, stateDir, delay, args)
-	if err != nil {
-		s.report.fail(SuiteKillNine, name, time.Since(start), fmt.Sprintf("kill after %s: %v", delay, err))
+		outcome, err := killRun(ctx, s, label, stateDir, point, killArgs(stateDir, request))
+		if err != nil {
+			s.report.fail(SuiteKillNine, name, time.Since(start), fmt.Sprintf("%s: %v", where, err))
+			return
+		}
+		if outcome.closedBeforeKill() {
+			spread.addMissed()
+			missed = append(missed, fmt.Sprintf("attempt %d, %s: %s", attempt, where, outcome))
+			keepWorld(s, stateDir)
+			continue
+		}
+		detail, problems := checkResume(ctx, s, label, stateDir, killArgs(stateDir, request), outcome, point, spread)
+		if len(missed) > 0 {
+			detail += fmt.Sprintf(" (after %d kills that came after the run had finished)", len(missed))
+		}
+		s.report.check(SuiteKillNine, name, time.Since(start), where+": "+detail, problems)
 		return
 	}
-	detail := fmt.Sprintf("kill after %s: %s", delay, outcome)
+	s.report.fail(SuiteKillNine, name, time.Since(start),
+		fmt.Sprintf("every one of %d kills came after the run had finished, so the trial tested no kill mid-run:\n%s",
+			maxKillAttempts, strings.Join(missed, "\n")))
+}
 
+// checkResume runs the killed run again and checks what it left. It
+// returns where the kill landed and the problems found.
+func checkResume(ctx context.Context, s *session, label, stateDir string, args []string, outcome killOutcome,
+	point killPoint, spread *killSpread) (string, []string) {
+	restartAt := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, restartTimeout)
 	restart := s.repolink(runCtx, label+"-restart", childEnv(), args...)
 	cancel()
@@ -122,7 +175,12 @@ func killTrial(ctx context.Context, s *session, n int, delay time.Duration, requ
 	if restart.err != nil || restart.code != 0 || !strings.Contains(restart.stdout, "status:           SUCCEEDED") {
 		problems = append(problems, "the run after the kill did not succeed: "+restart.describe())
 	}
-	problems = append(problems, checkExecutions(ctx, s, label, stateDir, outcome)...)
+	events, execProblems := checkExecutions(ctx, s, label, stateDir, outcome)
+	problems = append(problems, execProblems...)
+	problems = append(problems, rerunTasks(events, restartAt)...)
+	state, lastEvent := landing(events, restartAt)
+	spread.addLanded(point, state)
+
 	w, err := readWorld(stateDir)
 	if err != nil {
 		problems = append(problems, err.Error())
@@ -132,12 +190,26 @@ func killTrial(ctx context.Context, s *session, n int, delay time.Duration, requ
 	if err := vm.StopAll(filepath.Join(stateDir, "sandbox", "vms")); err != nil {
 		problems = append(problems, "stop leftover proxy VMs: "+err.Error())
 	}
-	s.report.check(SuiteKillNine, name, time.Since(start), detail, problems)
+
+	detail := "landed " + state
+	if state != beforeStart && state != noStateYet {
+		detail = fmt.Sprintf("landed in %s after %s", state, lastEvent)
+	}
+	return detail, problems
 }
 
-// killRun starts a run and sends it SIGKILL after delay, unless it exits
+// keepWorld registers the secrets of a state directory whose kill came
+// after the run finished, for the secret scan, and stops its proxy VMs.
+func keepWorld(s *session, stateDir string) {
+	if w, err := readWorld(stateDir); err == nil {
+		s.secrets.addWorld(w)
+	}
+	_ = vm.StopAll(filepath.Join(stateDir, "sandbox", "vms"))
+}
+
+// killRun starts a run and sends it SIGKILL at point, unless it exits
 // first. It returns the executions that the killed run left behind.
-func killRun(ctx context.Context, s *session, label, stateDir string, delay time.Duration, args []string) (killOutcome, error) {
+func killRun(ctx context.Context, s *session, label, stateDir string, point killPoint, args []string) (killOutcome, error) {
 	c, err := s.startChild(ctx, label+"-killed", childEnv(), s.cfg.Binary, args...)
 	if err != nil {
 		return killOutcome{}, err
@@ -146,14 +218,19 @@ func killRun(ctx context.Context, s *session, label, stateDir string, delay time
 	go func() { done <- c.wait() }()
 
 	var outcome killOutcome
-	timer := time.NewTimer(delay)
+	segmentStart, res, err := waitSegment(ctx, c, done, point.segment)
+	switch {
+	case err != nil:
+		return outcome, err
+	case res != nil:
+		return finishedBeforeKill(ctx, s, label, stateDir, *res)
+	}
+
+	timer := time.NewTimer(time.Until(segmentStart.Add(point.offset)))
 	defer timer.Stop()
 	select {
 	case res := <-done:
-		if res.code != 0 {
-			return outcome, fmt.Errorf("the run exited on its own before the kill: %s", res.describe())
-		}
-		outcome.missed = true
+		return finishedBeforeKill(ctx, s, label, stateDir, res)
 	case <-timer.C:
 		if err := c.kill(); err != nil {
 			<-done
@@ -170,13 +247,48 @@ func killRun(ctx context.Context, s *session, label, stateDir string, delay time
 	return outcome, err
 }
 
+// waitSegment waits until segment begins: at the process start for
+// segment 0, and when progress line segment arrives for the others. It
+// returns the start time of the segment, or the result of a child that
+// exited first.
+func waitSegment(ctx context.Context, c *child, done <-chan childResult, segment int) (time.Time, *childResult, error) {
+	if segment == 0 {
+		return c.start, nil, nil
+	}
+	for {
+		if at, ok := c.stdout.lineTime(segment); ok {
+			return at, nil, nil
+		}
+		select {
+		case <-c.stdout.lineArrived:
+		case res := <-done:
+			return time.Time{}, &res, nil
+		case <-ctx.Done():
+			_ = c.kill()
+			<-done
+			return time.Time{}, nil, fmt.Errorf("%s", budgetLeft(ctx))
+		}
+	}
+}
+
+// finishedBeforeKill returns the outcome of a run that exited before the
+// kill, or an error when it failed.
+func finishedBeforeKill(ctx context.Context, s *session, label, stateDir string, res childResult) (killOutcome, error) {
+	if res.code != 0 {
+		return killOutcome{}, fmt.Errorf("the run exited on its own before the kill: %s", res.describe())
+	}
+	before, err := s.listExecutions(ctx, label+"-list-killed", stateDir)
+	return killOutcome{missed: true, before: before}, err
+}
+
 // checkExecutions checks that the run after the kill finished the
 // execution that the killed run left open, or started the only one, and
-// that no execution was lost or started twice.
-func checkExecutions(ctx context.Context, s *session, label, stateDir string, outcome killOutcome) []string {
+// that no execution was lost or started twice. It returns the history of
+// that execution.
+func checkExecutions(ctx context.Context, s *session, label, stateDir string, outcome killOutcome) ([]historyEvent, []string) {
 	after, err := s.listExecutions(ctx, label+"-list-after", stateDir)
 	if err != nil {
-		return []string{err.Error()}
+		return nil, []string{err.Error()}
 	}
 	var problems []string
 	for _, x := range after {
@@ -184,14 +296,8 @@ func checkExecutions(ctx context.Context, s *session, label, stateDir string, ou
 			problems = append(problems, fmt.Sprintf("execution %s is %s in %s, want SUCCEEDED", x.Name, x.Status, x.CurrentState))
 		}
 	}
-	want := 1
-	if outcome.closedBeforeKill() {
-		// The first run closed its execution, so the second run starts
-		// DATA-4711-r2, which adopts everything.
-		want = 2
-	}
-	if len(after) != want {
-		problems = append(problems, fmt.Sprintf("%d executions after the restart, want %d: %v", len(after), want, after))
+	if len(after) != 1 {
+		problems = append(problems, fmt.Sprintf("%d executions after the restart, want 1: %v", len(after), after))
 	}
 	names := map[string]bool{}
 	for _, x := range after {
@@ -203,12 +309,12 @@ func checkExecutions(ctx context.Context, s *session, label, stateDir string, ou
 		}
 	}
 	if len(after) == 0 {
-		return problems
+		return nil, problems
 	}
 
 	events, err := s.history(ctx, label+"-history", stateDir, after[0].Name)
 	if err != nil {
-		return append(problems, err.Error())
+		return nil, append(problems, err.Error())
 	}
 	counts := map[string]int{}
 	for _, ev := range events {
@@ -218,5 +324,5 @@ func checkExecutions(ctx context.Context, s *session, label, stateDir string, ou
 		problems = append(problems, fmt.Sprintf("history of %s has %d ExecutionStarted and %d ExecutionSucceeded events, want 1 each",
 			after[0].Name, counts["ExecutionStarted"], counts["ExecutionSucceeded"]))
 	}
-	return problems
+	return events, problems
 }

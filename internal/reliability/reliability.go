@@ -94,7 +94,7 @@ func (c *Config) setDefaults() {
 		c.Trials = 100
 	}
 	if c.Parallel == 0 {
-		c.Parallel = 2
+		c.Parallel = 3
 	}
 	if c.FaultParallel == 0 {
 		c.FaultParallel = 4
