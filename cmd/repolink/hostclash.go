@@ -23,6 +23,9 @@ type hostClashError struct {
 	// retry is the caller's step to start the request again, or "" for a
 	// message that names none.
 	retry string
+	// redriven is the stopped execution of requestID whose redrive the
+	// clash rejects, or "" for a new run.
+	redriven string
 }
 
 var _ intakeConflict = (*hostClashError)(nil)
@@ -30,6 +33,8 @@ var _ intakeConflict = (*hostClashError)(nil)
 func (e *hostClashError) setFlags(flags string) { e.flags = flags }
 
 func (e *hostClashError) setRetry(retry string) { e.retry = retry }
+
+func (e *hostClashError) setRedriven(execution string) { e.redriven = execution }
 
 func (e *hostClashError) execution() string { return e.earlier }
 
@@ -40,6 +45,7 @@ func (e *hostClashError) Error() string {
 		Holder:    clash.Holder{Request: e.other, Execution: e.earlier, Status: e.status},
 		Commands:  repolinkCommands(e.flags),
 		Retry:     e.retry,
+		Redriven:  e.redriven,
 	}
 	return rejection.Host(e.host)
 }

@@ -61,6 +61,9 @@ type objectClashError struct {
 	// retry is the caller's action that starts the request again, one of
 	// the retry constants, or "" for retryRunFile.
 	retry string
+	// redriven is the stopped execution of requestID whose redrive the
+	// clash rejects, or "" for a new run.
+	redriven string
 }
 
 var (
@@ -71,6 +74,8 @@ var (
 func (e *objectClashError) setFlags(flags string) { e.flags = flags }
 
 func (e *objectClashError) setRetry(retry string) { e.retry = retry }
+
+func (e *objectClashError) setRedriven(execution string) { e.redriven = execution }
 
 func (e *objectClashError) execution() string { return e.earlier }
 
@@ -92,6 +97,7 @@ func (e *objectClashError) Error() string {
 		},
 		Commands: repolinkCommands(e.flags),
 		Retry:    retry,
+		Redriven: e.redriven,
 	}
 	return rejection.Objects(e.objects)
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 )
 
 // TestRedriveRejectsOtherRequestsObjects stops a provision execution before
@@ -25,4 +27,60 @@ func TestRedriveRejectsOtherRequestsObjects(t *testing.T) {
 	err := s.apiRedrive(provisionMachine, "RC-1")
 	assertRejected(t, "RedriveExecution of RC-1", err, "ExecutionNotRedrivable", holder)
 	s.assertStatus(t, "RC-1", engine.StatusAborted)
+}
+
+// TestRedriveClashAdvice checks that a redrive rejected for another
+// request's objects or index host gets advice for a redrive: free the
+// names and redrive again, or tear down the stopped execution and start a
+// new run with other names. Giving the request other names and redriving
+// would rebuild the old names, because a redrive reruns the stored input.
+func TestRedriveClashAdvice(t *testing.T) {
+	const host = "pypi.corp.example.com"
+	tests := []struct {
+		name          string
+		first, second request.Request
+		want          []string
+		wantNot       string
+	}{
+		{
+			name:   "objects",
+			first:  exampleRequest(t, "RC-1"),
+			second: exampleRequest(t, "RC-2"),
+			want: []string{
+				"a redrive of execution RC-1 would",
+				"The names now belong to request RC-2, so tear down request RC-2 first with 'repolink teardown",
+				"and then redrive the execution again, or tear down execution RC-1 of this request with 'repolink teardown",
+				"RC-1' and start the request as a new run with another repository.name",
+			},
+			wantNot: "Give this request another repository.name",
+		},
+		{
+			name:   "host",
+			first:  privateLinkRequest(t, "RC-1", "first_pypi", host),
+			second: privateLinkRequest(t, "RC-2", "second_pypi", host),
+			want: []string{
+				"The index host now belongs to request RC-2, so tear down request RC-2 first with 'repolink teardown",
+				"and then redrive the execution again, or tear down execution RC-1 of this request with 'repolink teardown",
+				"RC-1' and start the request as a new run with another host name for this index in repository.index_url",
+			},
+			wantNot: "or use another host name",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServedStore(t)
+			s.start(t, provisionMachine, "RC-1", tt.first)
+			s.stop(t, "RC-1")
+			s.start(t, provisionMachine, "RC-2", tt.second)
+
+			code, _, errOut := runCLIWithin(t, "redrive", "--state-dir", s.dir, "RC-1")
+			assertUsage(t, "redrive RC-1", code, errOut, tt.want...)
+			if strings.Contains(errOut, tt.wantNot) {
+				t.Errorf("redrive RC-1: stderr contains %q, advice for a new run:\n%s", tt.wantNot, errOut)
+			}
+
+			err := s.apiRedrive(provisionMachine, "RC-1")
+			assertRejected(t, "RedriveExecution of RC-1", err, "ExecutionNotRedrivable", tt.want...)
+		})
+	}
 }

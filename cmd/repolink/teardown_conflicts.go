@@ -188,10 +188,24 @@ func checkRedriveClash(ctx context.Context, eng *engine.Engine, x engine.Executi
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
 		conflict.setRetry(retryRedrive)
+		if clash, ok := conflict.(redriveClash); ok {
+			clash.setRedriven(x.Name)
+		}
 		return usagef("%v", conflict)
 	}
 	return err
 }
+
+// redriveClash is an intake conflict whose message can give the advice
+// for a redrive of the execution that setRedriven names.
+type redriveClash interface {
+	setRedriven(execution string)
+}
+
+var (
+	_ redriveClash = (*objectClashError)(nil)
+	_ redriveClash = (*hostClashError)(nil)
+)
 
 // checkLatestRun returns a usage error when a later provision execution or
 // a teardown of the request with ID id started after the provision

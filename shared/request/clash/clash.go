@@ -62,6 +62,11 @@ type Rejection struct {
 	// clash is resolved, such as "send the request again". Host leaves it
 	// out when it is "".
 	Retry string
+	// Redriven is the stopped provision execution of the rejected request
+	// when the rejection is of a redrive of it, or "" for a new run. A
+	// redrive reruns the stored request, so the message does not suggest
+	// changing the request but a new run after a teardown of Redriven.
+	Redriven string
 }
 
 // Objects returns the message for a request that names objects, each as
@@ -69,10 +74,16 @@ type Rejection struct {
 // the holder.
 func (r Rejection) Objects(objects []string) string {
 	state, next := r.holderState()
-	return fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s; "+
-		"%s. Give this request another repository.name, or %s and then %s",
-		r.RequestID, joinAnd(objects), r.Account, r.Holder.Request, r.Holder.Execution, statusText(r.Holder.Status), state,
-		outcome(r.Route), next, r.Retry)
+	h := r.Holder
+	conflict := fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s",
+		r.RequestID, joinAnd(objects), r.Account, h.Request, h.Execution, statusText(h.Status), state)
+	if r.Redriven != "" {
+		return fmt.Sprintf("%s; %s. The names now belong to request %s, so %s and then %s, "+
+			"or %s and start the request as a new run with another repository.name",
+			conflict, outcome("a redrive of execution "+r.Redriven, r.Route), h.Request, next, r.Retry, r.teardownRedriven())
+	}
+	return fmt.Sprintf("%s; %s. Give this request another repository.name, or %s and then %s",
+		conflict, outcome("an execution of this request", r.Route), next, r.Retry)
 }
 
 // Host returns the message for a private-link request whose private
@@ -80,17 +91,36 @@ func (r Rejection) Objects(objects []string) string {
 // the same Snowflake account.
 func (r Rejection) Host(host string) string {
 	state, next := r.holderState()
+	h := r.Holder
+	conflict := fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
+		"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
+		"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported",
+		r.RequestID, host, r.Account, h.Request, h.Execution, statusText(h.Status), state, h.Request)
+	if r.Redriven != "" {
+		if r.Retry != "" {
+			next += " and then " + r.Retry
+		}
+		return fmt.Sprintf("%s. The index host now belongs to request %s, so %s, "+
+			"or %s and start the request as a new run with another host name for this index in repository.index_url",
+			conflict, h.Request, next, r.teardownRedriven())
+	}
 	then := ""
 	if r.Retry != "" {
 		then = ", and then " + r.Retry
 	}
-	h := r.Holder
-	return fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, as request %s does in execution %s (%s), %s. "+
-		"An account routes a host name to one private endpoint only, so the verification of this request would pass through the endpoint and proxy of request %s "+
-		"and break when that request is torn down. Serving both repositories from one request's endpoint is not supported: "+
-		"%s, or use another host name for this index in repository.index_url%s",
-		r.RequestID, host, r.Account, h.Request, h.Execution, statusText(h.Status), state,
-		h.Request, next, then)
+	return fmt.Sprintf("%s: %s, or use another host name for this index in repository.index_url%s", conflict, next, then)
+}
+
+// teardownRedriven returns the advice to tear down Redriven, the stopped
+// execution of the rejected request, with the teardown command if any.
+func (r Rejection) teardownRedriven() string {
+	advice := "tear down execution " + r.Redriven + " of this request"
+	if r.Commands.Teardown != nil {
+		if command := r.Commands.Teardown(r.RequestID, r.Redriven); command != "" {
+			advice += " with " + command
+		}
+	}
+	return advice
 }
 
 // holderState returns what has happened to the holder's resources since
@@ -143,19 +173,19 @@ func statusText(status string) string {
 	return status
 }
 
-// outcome returns what an execution of a request of route would do if
-// the check did not reject it: build what the route builds before the
-// Snowflake steps, then fail in them.
-func outcome(route request.Route) string {
+// outcome returns what run, an execution or a redrive of a request of
+// route, would do if the check did not reject it: build what the route
+// builds before the Snowflake steps, then fail in them.
+func outcome(run string, route request.Route) string {
 	const fail = "fail with a conflict in the Snowflake steps"
 	switch route {
 	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
-		return "an execution of this request would build its proxy VM, load balancer and private endpoint and then " + fail
+		return run + " would build its proxy VM, load balancer and private endpoint and then " + fail
 	case request.RouteEgressIP:
-		return "an execution of this request would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
+		return run + " would open the repository's firewall to Snowflake's egress IP ranges and then " + fail
 	}
 	// The public route builds nothing before the Snowflake steps.
-	return "an execution of this request would " + fail
+	return run + " would " + fail
 }
 
 // joinAnd joins items as a sentence lists them: "a", "a and b", "a, b and

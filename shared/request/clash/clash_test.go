@@ -97,3 +97,35 @@ func TestTeardownWithoutCommand(t *testing.T) {
 		t.Errorf("message without commands does not end with %q:\n%s", want, r.Objects([]string{"secret A"}))
 	}
 }
+
+func TestRedriveAdvice(t *testing.T) {
+	holder := clash.Holder{Request: "R-1", Execution: "X-1", Status: "SUCCEEDED"}
+	r := clash.Rejection{RequestID: "R-2", Route: request.RoutePublic, Account: "Acct", Holder: holder,
+		Commands: testCommands, Retry: "redrive it", Redriven: "X-2"}
+
+	objects := r.Objects([]string{"secret A"})
+	for _, want := range []string{
+		"; a redrive of execution X-2 would fail with a conflict in the Snowflake steps.",
+		"The names now belong to request R-1, so tear down request R-1 first with 'teardown X-1' and then redrive it, " +
+			"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another repository.name",
+	} {
+		if !strings.Contains(objects, want) {
+			t.Errorf("objects message lacks %q:\n%s", want, objects)
+		}
+	}
+	if strings.Contains(objects, "Give this request another repository.name") {
+		t.Errorf("objects message suggests changing the redriven request:\n%s", objects)
+	}
+
+	host := r.Host("pypi.example.com")
+	want := "is not supported. The index host now belongs to request R-1, so tear down request R-1 first with 'teardown X-1' and then redrive it, " +
+		"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another host name for this index in repository.index_url"
+	if !strings.HasSuffix(host, want) {
+		t.Errorf("host message does not end with %q:\n%s", want, host)
+	}
+
+	r.Commands = clash.Commands{}
+	if want := "or tear down execution X-2 of this request and start the request as a new run"; !strings.Contains(r.Objects([]string{"secret A"}), want) {
+		t.Errorf("message without commands lacks %q:\n%s", want, r.Objects([]string{"secret A"}))
+	}
+}
