@@ -57,7 +57,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return fmt.Errorf("read input of execution %s: %w", name, err)
 	}
-	if err := checkNotTornDown(ctx, *flags.stateDir, x, doc.Request.ID); err != nil {
+	if err := checkNotTornDown(ctx, *flags.stateDir, *flags.sandbox, x, doc.Request.ID); err != nil {
 		return err
 	}
 
@@ -127,20 +127,22 @@ func checkRedrivable(x engine.Execution, stopFlags, runFlags string) error {
 // IDs of resources that the teardown deleted, and wait for them in vain. It
 // also returns one when x and another execution of its request are a
 // provision and a teardown, and the other one runs (checkRedriveConflicts).
-func checkNotTornDown(ctx context.Context, stateDir string, x engine.Execution, requestID string) error {
+// sandbox is the --sandbox flag of the command, for the suggested commands.
+func checkNotTornDown(ctx context.Context, stateDir string, sandbox bool, x engine.Execution, requestID string) error {
 	eng, _, err := openStoreFor(stateDir, x.Name)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	return checkRedriveConflicts(ctx, eng, x, requestID, commandFlags(false, stateDir))
+	return checkRedriveConflicts(ctx, eng, x, requestID, commandFlags(false, stateDir), commandFlags(sandbox, stateDir))
 }
 
 // teardownRedriveCheck returns the sfnapi.Options.RedriveCheck with which
 // the Step Functions API of repolink up rejects the redrives that
 // 'repolink redrive' rejects after or during a teardown, for the same
-// reason. flags are the flags of the commands that the reason suggests.
-func teardownRedriveCheck(eng *engine.Engine, flags string) func(context.Context, engine.Execution) (string, error) {
+// reason. flags and runFlags are the flags of the commands that the reason
+// suggests, as checkRedriveConflicts takes them.
+func teardownRedriveCheck(eng *engine.Engine, flags, runFlags string) func(context.Context, engine.Execution) (string, error) {
 	return func(ctx context.Context, x engine.Execution) (string, error) {
 		if x.Machine != provisionMachine && x.Machine != teardownMachine {
 			return "", nil
@@ -154,7 +156,7 @@ func teardownRedriveCheck(eng *engine.Engine, flags string) func(context.Context
 		if err := json.Unmarshal(x.Input, &doc); err != nil {
 			return "", fmt.Errorf("read input of execution %s: %w", x.Name, err)
 		}
-		err := checkRedriveConflicts(ctx, eng, x, doc.Request.ID, flags)
+		err := checkRedriveConflicts(ctx, eng, x, doc.Request.ID, flags, runFlags)
 		var usage *usageError
 		if errors.As(err, &usage) {
 			return usage.Error(), nil
@@ -206,7 +208,7 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name string,
 		lastID = events[len(events)-1].ID
 	}
 
-	x, err := redriveChecked(ctx, eng, dir, name, progress.storeFlags)
+	x, err := redriveChecked(ctx, eng, dir, name, progress.storeFlags, progress.flags)
 	if errors.Is(err, engine.ErrCannotRedrive) {
 		return usagef("%v", err)
 	}

@@ -1,8 +1,18 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -83,4 +93,49 @@ func TestRedriveClashAdvice(t *testing.T) {
 			assertRejected(t, "RedriveExecution of RC-1", err, "ExecutionNotRedrivable", tt.want...)
 		})
 	}
+}
+
+// TestRedriveClashAdviceSandbox checks that the teardown commands in the
+// advice of a rejected redrive carry --sandbox on a sandbox state
+// directory. Without it the suggested teardown exits with status 2,
+// because the directory belongs to the sandbox.
+func TestRedriveClashAdviceSandbox(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	eng := provisionStore(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, modeFile), []byte(modeSandbox+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := eng.Start(ctx, provisionMachine, "RC-1", documentOf(t, exampleRequest(t, "RC-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "RC-1", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(ctx, provisionMachine, "RC-2", documentOf(t, exampleRequest(t, "RC-2"))); err != nil {
+		t.Fatal(err)
+	}
+
+	flags := commandFlags(true, dir)
+	want := []string{
+		"tear down request RC-2 first with 'repolink teardown" + flags + " RC-2'",
+		"tear down execution RC-1 of this request with 'repolink teardown" + flags + " RC-1'",
+	}
+	code, _, errOut := runCLIWithin(t, "redrive", "--sandbox", "--state-dir", dir, "RC-1")
+	assertUsage(t, "redrive --sandbox RC-1", code, errOut, want...)
+
+	mux := http.NewServeMux()
+	mountStepFunctionsAPI(mux, eng, checkSecretARNs, dir, "127.0.0.1:0", "", true, slog.New(slog.DiscardHandler))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client := sfn.New(sfn.Options{
+		Region:           "local",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "dummy-secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	_, err := client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{
+		ExecutionArn: aws.String(eng.ExecutionARN(provisionMachine, "RC-1"))})
+	assertRejected(t, "RedriveExecution of RC-1", err, "ExecutionNotRedrivable", want...)
 }

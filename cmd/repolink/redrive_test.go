@@ -30,7 +30,7 @@ func TestRedriveRefusedAfterTeardown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkNotTornDown(ctx, dir, provisioned, "A"); err != nil {
+	if err := checkNotTornDown(ctx, dir, false, provisioned, "A"); err != nil {
 		t.Fatalf("before any teardown: %v, want no error", err)
 	}
 
@@ -41,7 +41,7 @@ func TestRedriveRefusedAfterTeardown(t *testing.T) {
 	if _, err := eng.Start(ctx, teardownMachine, "A-teardown", input); err != nil {
 		t.Fatal(err)
 	}
-	err = checkNotTornDown(ctx, dir, provisioned, "A")
+	err = checkNotTornDown(ctx, dir, false, provisioned, "A")
 	var usage *usageError
 	if !errors.As(err, &usage) {
 		t.Fatalf("while the teardown runs: %v, want a usage error", err)
@@ -53,7 +53,7 @@ func TestRedriveRefusedAfterTeardown(t *testing.T) {
 	if _, err := eng.Stop(ctx, "A-teardown", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	err = checkNotTornDown(ctx, dir, provisioned, "A")
+	err = checkNotTornDown(ctx, dir, false, provisioned, "A")
 	if !errors.As(err, &usage) {
 		t.Fatalf("after the teardown: %v, want a usage error", err)
 	}
@@ -88,7 +88,7 @@ func TestAPIRedriveRejectedAfterTeardown(t *testing.T) {
 	if _, err := eng.Stop(ctx, "A-teardown", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	cliErr := checkNotTornDown(ctx, dir, provisioned, "A")
+	cliErr := checkNotTornDown(ctx, dir, false, provisioned, "A")
 	if cliErr == nil {
 		t.Fatal("checkNotTornDown after the teardown: no error, want a usage error")
 	}

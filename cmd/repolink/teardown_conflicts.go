@@ -153,8 +153,11 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 // not be redriven when a teardown of it has run or runs (checkTeardowns), a
 // teardown of its request runs, or a later run or teardown of its request
 // started after it (checkLatestRun). A teardown must not be redriven while a
-// provision execution or another teardown of its request runs.
-func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
+// provision execution or another teardown of its request runs. flags are
+// the flags of the suggested stop and history commands, and runFlags those
+// of the suggested teardown and redrive commands, which also need --sandbox
+// on a sandbox state directory.
+func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, runFlags string) error {
 	switch x.Machine {
 	case provisionMachine:
 		if err := checkTeardowns(ctx, eng, x, id, flags); err != nil {
@@ -166,7 +169,7 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 		if err := checkLatestRun(ctx, eng, x, id); err != nil {
 			return err
 		}
-		return checkRedriveClash(ctx, eng, x, flags)
+		return checkRedriveClash(ctx, eng, x, runFlags)
 	case teardownMachine:
 		return checkTeardownStart(ctx, eng, id, x.Name, flags)
 	}
@@ -178,7 +181,8 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 // another request's execution whose resources may exist, as
 // checkObjectClash finds for a start. A redrive builds what a start would,
 // such as after x stopped before any building step and so freed its
-// names for the other request.
+// names for the other request. flags are the flags of the suggested
+// teardown and redrive commands.
 func checkRedriveClash(ctx context.Context, eng *engine.Engine, x engine.Execution, flags string) error {
 	req, ok := provisionRequest(x)
 	if !ok {
@@ -187,6 +191,7 @@ func checkRedriveClash(ctx context.Context, eng *engine.Engine, x engine.Executi
 	err := checkObjectClash(ctx, eng, req, flags)
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
+		conflict.setFlags(flags)
 		conflict.setRetry(retryRedrive)
 		if clash, ok := conflict.(redriveClash); ok {
 			clash.setRedriven(x.Name)
@@ -329,8 +334,9 @@ func (e *teardownRunningError) usage(flags string) error {
 // redriveChecked redrives the execution name in eng unless
 // checkRedriveConflicts rejects it, checking and redriving under the start
 // locks of the execution's request and its claims in the state directory
-// dir. flags are the flags of the commands that a usage error suggests.
-func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags string) (engine.Execution, error) {
+// dir. flags and runFlags are the flags of the commands that a usage error
+// suggests, as checkRedriveConflicts takes them.
+func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags, runFlags string) (engine.Execution, error) {
 	// The input, and so the request ID, of an execution never changes, so
 	// it can be read before the lock. The status is read again under it.
 	x, err := eng.Describe(ctx, name)
@@ -351,7 +357,7 @@ func redriveChecked(ctx context.Context, eng *engine.Engine, dir, name, flags st
 		if err != nil {
 			return err
 		}
-		if err := checkRedriveConflicts(ctx, eng, x, id, flags); err != nil {
+		if err := checkRedriveConflicts(ctx, eng, x, id, flags, runFlags); err != nil {
 			return err
 		}
 		redriven, err = eng.Redrive(ctx, name)

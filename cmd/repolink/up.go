@@ -701,7 +701,7 @@ func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(re
 	flags := commandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
-		RedriveCheck: teardownRedriveCheck(eng, flags),
+		RedriveCheck: teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)),
 		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
