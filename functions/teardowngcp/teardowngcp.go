@@ -4,9 +4,10 @@
 // attachment has no live consumer endpoint. The other steps then delete the
 // service attachment, the forwarding rule, the backend service, the health
 // check, the instance group, the proxy VM, the firewall rules and last the
-// Private Service Connect subnet when repolink created it. Each deletes
-// only what carries the request's tag and reports skipped when it finds
-// nothing. While another resource of the request still uses a resource,
+// Private Service Connect subnet when repolink created it and no other
+// service attachment uses it. Each deletes only what carries the request's
+// tag, except the subnet, which the requests that set the same
+// gcp.psc_subnet share, and reports skipped when it finds nothing. While another resource of the request still uses a resource,
 // the step returns NotReady, so that the state machine retries with
 // backoff. When a resource that is not the request's uses it, such as
 // another request's service attachment on a shared subnet, the step reports
@@ -67,12 +68,20 @@ func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Docum
 		})
 }
 
-// PSCSubnet deletes the Private Service Connect subnet when repolink
-// created it for the request, and leaves a subnet that existed before. A
-// subnet that another service attachment still takes NAT addresses from,
-// such as one of another request that set the same gcp.psc_subnet, is
-// reported as kept, so that the rest of the teardown goes on. A subnet that
-// another request created is reported as kept too, naming that request.
+// PSCSubnet deletes the Private Service Connect subnet that the request
+// names when repolink created it, for this request or for another one that
+// set the same gcp.psc_subnet, and no other service attachment takes NAT
+// addresses from it. So the teardown of the last request that uses a
+// shared subnet deletes it, whichever request created it. A subnet without
+// repolink's tags was made by hand and stays. A subnet that another
+// attachment still uses is reported as kept, so that the rest of the
+// teardown goes on. When two teardowns delete it at once, the second
+// delete finds it gone, and both report deleted.
+//
+// NOTE: a request whose provision adopted the subnet but has not created
+// its service attachment yet does not count as a user. Its service
+// attachment step then fails on the missing subnet, and a redrive creates
+// the subnet again.
 func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	network, err := gcproute.Network(ctx, env, req)
@@ -90,50 +99,64 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 	if subnet == nil || subnet.Tags[cloud.TagRequest] == "" {
 		return Output{Action: workflow.Skipped, ID: g.PSCSubnet}, nil
 	}
-	owner := subnet.Tags[cloud.TagRequest]
-	if owner != req.ID {
-		// The request adopted the subnet that another request created,
-		// and that request's teardown deletes it once no attachment uses it.
-		return Output{Action: workflow.Kept, ID: subnet.Path,
-			Reason: fmt.Sprintf("created for request %s, whose teardown deletes it; if that teardown kept it and no service attachment uses it now, delete it by hand", owner)}, nil
-	}
+
 	users, err := subnetUsers(ctx, network, g.Region, subnet.Path, gcproute.NamesFor(req).ServiceAttachment)
 	if err != nil {
 		return Output{}, err
 	}
 	if len(users) > 0 {
-		return Output{Action: workflow.Kept, ID: subnet.Path,
-			Reason: "service attachment " + strings.Join(users, ", ") + " still takes NAT addresses from it; delete the subnet by hand once no attachment uses it"}, nil
+		return Output{Action: workflow.Kept, ID: subnet.Path, Reason: usersReason(users)}, nil
 	}
+
 	if err := network.DeleteSubnetwork(ctx, g.Region, g.PSCSubnet); err != nil {
+		// An attachment created since the list blocks the delete.
 		if user := foreignUser(err, gcproute.NamesFor(req)); user != "" {
 			return Output{Action: workflow.Kept, ID: subnet.Path,
-				Reason: user + " still uses it; delete the subnet by hand once no attachment uses it"}, nil
+				Reason: user + " still uses it; the teardown of the last request that uses the subnet deletes it, and a subnet that an attachment made by hand uses must be deleted by hand once unused"}, nil
 		}
 		return Output{}, fmt.Errorf("delete subnetwork %s: %w", subnet.Path, err)
 	}
 	return Output{Action: workflow.Deleted, ID: subnet.Path}, nil
 }
 
-// subnetUsers returns the paths of the attachments in region, other than
-// the request's own, that take NAT addresses from the subnet. The request's
-// own attachment is left out because it may still be going away, and then
-// a delete of the subnet fails with NotReady and is retried.
-func subnetUsers(ctx context.Context, network cloud.GCPNetwork, region, subnet, own string) ([]string, error) {
+// subnetUsers returns the attachments in region, other than the request's
+// own, that take NAT addresses from the subnet. The request's own
+// attachment is left out because it may still be going away, and then a
+// delete of the subnet fails with NotReady and is retried.
+func subnetUsers(ctx context.Context, network cloud.GCPNetwork, region, subnet, own string) ([]cloud.GCPServiceAttachment, error) {
 	attachments, err := network.ListServiceAttachments(ctx, region)
 	if err != nil {
 		return nil, fmt.Errorf("list service attachments in %s: %w", region, err)
 	}
-	var users []string
+	var users []cloud.GCPServiceAttachment
 	for _, sa := range attachments {
 		if sa.Name == own {
 			continue
 		}
 		if slices.ContainsFunc(sa.NATSubnets, func(s string) bool { return gcproute.SamePath(s, subnet) }) {
-			users = append(users, sa.Path)
+			users = append(users, sa)
 		}
 	}
 	return users, nil
+}
+
+// usersReason returns the reason to keep the subnet: the attachments that
+// use it and who deletes it later, which is the teardown of the last
+// request among them unless one of them was made by hand.
+func usersReason(users []cloud.GCPServiceAttachment) string {
+	paths := make([]string, 0, len(users))
+	byHand := false
+	for _, sa := range users {
+		paths = append(paths, sa.Path)
+		if sa.Tags[cloud.TagRequest] == "" {
+			byHand = true
+		}
+	}
+	reason := "service attachment " + strings.Join(paths, ", ") + " still takes NAT addresses from it; "
+	if byHand {
+		return reason + "delete the subnet by hand once no attachment uses it"
+	}
+	return reason + "the teardown of the last request that uses the subnet deletes it"
 }
 
 // ForwardingRule deletes the request's forwarding rule.

@@ -142,7 +142,7 @@ func TestPSCSubnetOnlyWhenCreated(t *testing.T) {
 	}{
 		{"created for the request", &cloud.GCPSubnetwork{Path: "p/snet-psc", Tags: mine}, workflow.Deleted, []string{"subnetwork snet-psc"}},
 		{"existed before", &cloud.GCPSubnetwork{Path: "p/snet-psc"}, workflow.Skipped, nil},
-		{"another request's", &cloud.GCPSubnetwork{Path: "p/snet-psc", Tags: map[string]string{cloud.TagRequest: "DATA-1"}}, workflow.Kept, nil},
+		{"another request's, unused", &cloud.GCPSubnetwork{Path: "p/snet-psc", Tags: map[string]string{cloud.TagRequest: "DATA-1"}}, workflow.Deleted, []string{"subnetwork snet-psc"}},
 		{"gone", nil, workflow.Skipped, nil},
 	}
 	for _, tc := range cases {
