@@ -94,17 +94,23 @@ func MissingRolesMessage(sf request.Snowflake, missing []MissingRole) string {
 		role = "role " + snowflake.Ident(sf.Role)
 	}
 
-	noun := "roles"
+	noun, pronoun := "roles", "them"
 	if len(names) == 1 {
-		noun = "a role"
+		noun, pronoun = "a role", "it"
+	}
+	// Each missing role gets its statement, so that running them all
+	// creates every role that the next run needs.
+	creates := make([]string, len(names))
+	for i, name := range names {
+		creates[i] = "CREATE ROLE " + name
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s names %s that Snowflake account %s does not have: %s", RolesField, noun, sf.Account, strings.Join(names, ", "))
 	for _, hint := range hints {
 		b.WriteString("; " + hint)
 	}
-	fmt.Fprintf(&b, ". Create each role (CREATE ROLE %s) or correct its name in %s. "+
-		"SHOW ROLES run as %s did not list it; if a role exists but that role cannot see it, set snowflake.role to a role that can",
-		names[0], RolesField, role)
+	fmt.Fprintf(&b, ". Create each role (%s) or correct its name in %s. "+
+		"SHOW ROLES run as %s did not list %s; if a role exists but that role cannot see it, set snowflake.role to a role that can",
+		strings.Join(creates, "; "), RolesField, role, pronoun)
 	return b.String()
 }

@@ -112,3 +112,29 @@ func TestSandboxGrantToDroppedRoleIsInvalid(t *testing.T) {
 		t.Errorf("error %q does not name the role", err)
 	}
 }
+
+// TestMissingRolesMessageNamesEach checks that the message for several
+// missing roles gives a CREATE ROLE statement for each of them, so that
+// running the advice once creates every role that the run needs.
+func TestMissingRolesMessageNamesEach(t *testing.T) {
+	sf := request.Snowflake{Account: "myorg-analytics", Role: "ACCOUNTADMIN"}
+	missing := []MissingRole{{Role: "MISSING_ONE"}, {Role: "Missing-Two"}}
+
+	got := MissingRolesMessage(sf, missing)
+	for _, want := range []string{
+		`(CREATE ROLE MISSING_ONE; CREATE ROLE "Missing-Two")`,
+		"did not list them;",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("message lacks %q:\n%s", want, got)
+		}
+	}
+
+	one := MissingRolesMessage(sf, missing[:1])
+	if !strings.Contains(one, "(CREATE ROLE MISSING_ONE)") {
+		t.Errorf("message for one role lacks %q:\n%s", "(CREATE ROLE MISSING_ONE)", one)
+	}
+	if !strings.Contains(one, "did not list it;") {
+		t.Errorf("message for one role lacks %q:\n%s", "did not list it;", one)
+	}
+}
