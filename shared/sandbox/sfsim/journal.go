@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,27 +30,87 @@ type journalRecord struct {
 	State   *Account `json:"state"`
 }
 
+// readWorldAttempts bounds how often ReadWorld reads again because a
+// compaction replaced the state file during a read. Apart from Start,
+// Close and the save after a failed one, a sandbox compacts only after
+// appending at least journalMinCompact bytes, so a repeated read is rare.
+const readWorldAttempts = 10
+
 // ReadWorld reads the world that a sandbox Snowflake saved in dir: the
 // state file with the journal applied. Unlike Start, it changes no file, so
 // it can read the world of a sandbox that is running or was killed. A
 // missing file reads as an empty world.
 func ReadWorld(dir string) (*World, error) {
-	w := &World{}
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
-	default:
-		if err := json.Unmarshal(data, w); err != nil {
-			return nil, fmt.Errorf("parse sandbox snowflake state: %w", err)
+	return readWorld(dir, nil)
+}
+
+// readWorld reads the world in dir. A compaction of a running sandbox
+// between the read of the state file and the read of the journal would
+// leave a world that lacks the journal's changes, so readWorld reads again
+// when the state file was replaced in between. A non-nil afterState runs
+// between the two reads, so that tests can compact there.
+func readWorld(dir string, afterState func()) (*World, error) {
+	for range readWorldAttempts {
+		w, stable, err := readWorldOnce(dir, afterState)
+		if err != nil || stable {
+			return w, err
 		}
 	}
-	w.fillMaps()
-	if _, err := replayJournal(dir, w); err != nil {
-		return nil, err
+	return nil, fmt.Errorf("read sandbox snowflake state in %s: the state file was replaced during each of %d reads; try again",
+		dir, readWorldAttempts)
+}
+
+// readWorldOnce reads the state file and applies the journal. It reports
+// whether the state file at the end of the read is the one that it read,
+// so that the journal read belongs to that state file.
+func readWorldOnce(dir string, afterState func()) (*World, bool, error) {
+	path := filepath.Join(dir, stateFile)
+	w := &World{}
+	read, err := readStateFile(path, w)
+	if err != nil {
+		return nil, false, err
 	}
-	return w, nil
+	w.fillMaps()
+	if afterState != nil {
+		afterState()
+	}
+	if _, err := replayJournal(dir, w); err != nil {
+		return nil, false, err
+	}
+
+	now, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return w, read == nil, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("check sandbox snowflake state: %w", err)
+	}
+	return w, read != nil && os.SameFile(read, now), nil
+}
+
+// readStateFile parses the state file at path into w and returns the file's
+// information, or nil when there is no state file.
+func readStateFile(path string, w *World) (fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read sandbox snowflake state: %w", err)
+	}
+	if err := json.Unmarshal(data, w); err != nil {
+		return nil, fmt.Errorf("parse sandbox snowflake state: %w", err)
+	}
+	return info, nil
 }
 
 // replayJournal applies the journal in dir to w and returns the journal's

@@ -193,3 +193,41 @@ func appendFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadWorldDuringCompaction compacts the journal of a running sandbox
+// after ReadWorld has read the state file and before it reads the journal,
+// and checks that the world read still has the journaled objects.
+func TestReadWorldDuringCompaction(t *testing.T) {
+	dir := t.TempDir()
+	sb := startSandbox(t, dir)
+	createObjects(t, sb.connect(t), "kept_secret", "kept_int", "kept_repo", false)
+
+	compactions := 0
+	world, err := readWorld(dir, func() {
+		if compactions > 0 {
+			return
+		}
+		compactions++
+		sb.mu.Lock()
+		defer sb.mu.Unlock()
+		if err := sb.compact(); err != nil {
+			t.Fatalf("compact: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("readWorld: %v", err)
+	}
+	if compactions != 1 {
+		t.Fatalf("compactions = %d, want 1", compactions)
+	}
+	account := world.Accounts[accountKey(testAccount)]
+	if account == nil {
+		t.Fatalf("account %s is missing", testAccount)
+	}
+	if account.Integrations["KEPT_INT"] == nil {
+		t.Error("integration KEPT_INT is missing")
+	}
+	if account.Databases[testDB].Schemas[testSchema].Secrets["KEPT_SECRET"] == nil {
+		t.Error("secret KEPT_SECRET is missing")
+	}
+}
