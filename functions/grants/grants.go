@@ -170,7 +170,7 @@ func Stale(ctx context.Context, conn snowflake.Conn, req request.Request, roles 
 	names := workflow.NamesFor(req)
 	listed := map[string]bool{}
 	for _, role := range roles {
-		listed[normalizeRole(role)] = true
+		listed[snowflake.StoredName(role)] = true
 	}
 	objects := []struct {
 		grant       Grant
@@ -228,7 +228,7 @@ func Missing(ctx context.Context, conn snowflake.Conn, wanted []Grant, roles []s
 			return nil, err
 		}
 		for _, role := range roles {
-			if !existing[normalizeRole(role)] {
+			if !existing[snowflake.StoredName(role)] {
 				missing = append(missing, RoleGrant{Grant: g, Role: role})
 			}
 		}
@@ -250,7 +250,8 @@ func Wanted(database, schema, integration, repository string) []Grant {
 	}
 }
 
-// holders returns the roles that already hold g, keyed by normalised name.
+// holders returns the roles that already hold g, keyed by the name that
+// SHOW GRANTS prints, which is the stored name.
 func holders(ctx context.Context, conn snowflake.Conn, g Grant) (map[string]bool, error) {
 	rows, err := conn.Query(ctx, "SHOW GRANTS ON "+g.Kind+" "+g.Object)
 	if err != nil {
@@ -259,18 +260,8 @@ func holders(ctx context.Context, conn snowflake.Conn, g Grant) (map[string]bool
 	roles := map[string]bool{}
 	for _, row := range rows {
 		if strings.EqualFold(row["privilege"], g.Privilege) && strings.EqualFold(row["granted_to"], "ROLE") {
-			roles[normalizeRole(row["grantee_name"])] = true
+			roles[row["grantee_name"]] = true
 		}
 	}
 	return roles, nil
-}
-
-// normalizeRole maps a role name to the form SHOW GRANTS prints, following
-// the identifier rule of Ident: safe names upper-case, others as written.
-func normalizeRole(role string) string {
-	ident := snowflake.Ident(role)
-	if strings.HasPrefix(ident, `"`) {
-		return role
-	}
-	return strings.ToUpper(role)
 }

@@ -85,8 +85,8 @@ func MissingRolesMessage(sf request.Snowflake, missing []MissingRole) string {
 	for _, m := range missing {
 		names = append(names, snowflake.Ident(m.Role))
 		if len(m.Similar) > 0 {
-			hints = append(hints, fmt.Sprintf("%q differs from the existing %s only in case, and a name that is not a plain identifier is case-sensitive",
-				m.Role, strings.Join(m.Similar, ", ")))
+			hints = append(hints, fmt.Sprintf("%s differs from the existing %s only in case, and a quoted name or one that is not a plain identifier is case-sensitive",
+				snowflake.Ident(m.Role), strings.Join(m.Similar, ", ")))
 		}
 	}
 	role := "the user's default role"

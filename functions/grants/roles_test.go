@@ -2,6 +2,7 @@ package grants
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,9 @@ func TestSandboxMissingRoles(t *testing.T) {
 		{"one of two missing", []string{"DATA_SCIENCE", "MISSING_ONE"}, []string{"MISSING_ONE"}, ""},
 		{"underscore is no wildcard", []string{"ANALYS_"}, []string{"ANALYS_"}, ""},
 		{"case-sensitive name in another case", []string{"data-science"}, []string{"data-science"}, "Data-Science"},
+		{"quoted case-sensitive name", []string{`"Data-Science"`}, nil, ""},
+		{"quoted upper-case name", []string{`"DATA_SCIENCE"`}, nil, ""},
+		{"quoted lower-case name", []string{`"data_science"`}, []string{`"data_science"`}, "DATA_SCIENCE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,5 +140,62 @@ func TestMissingRolesMessageNamesEach(t *testing.T) {
 	}
 	if !strings.Contains(one, "did not list it;") {
 		t.Errorf("message for one role lacks %q:\n%s", "did not list it;", one)
+	}
+}
+
+// TestMissingRolesMessageShowsQuotedRole checks that a role given as a
+// quoted identifier appears in the message as the request writes it, not
+// with its quotes quoted again.
+func TestMissingRolesMessageShowsQuotedRole(t *testing.T) {
+	sf := request.Snowflake{Account: "myorg-analytics", Role: `"Deploy-Admin"`}
+	missing := []MissingRole{{Role: `"data_science"`, Similar: []string{"DATA_SCIENCE"}}}
+
+	got := MissingRolesMessage(sf, missing)
+
+	for _, want := range []string{
+		`does not have: "data_science";`,
+		`(CREATE ROLE "data_science")`,
+		`"data_science" differs from the existing DATA_SCIENCE only in case`,
+		`run as role "Deploy-Admin"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("message lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, `"""`) {
+		t.Errorf("message quotes a quoted name again:\n%s", got)
+	}
+}
+
+// TestSandboxGrantsToQuotedRole runs the step for a role given as a quoted
+// identifier whose stored name is mixed case. The step must grant to that
+// role, and a second run must find the grants and grant nothing.
+func TestSandboxGrantsToQuotedRole(t *testing.T) {
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	sb.Exec(t, `CREATE ROLE "Data-Science"`)
+	doc := workflow.Document{Request: sb.Request}
+	doc.Request.Repository.GrantToRoles = []string{`"Data-Science"`}
+
+	first, err := Run(t.Context(), sb.Env, doc)
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if first.Action != workflow.Created {
+		t.Errorf("first run action = %q (%s), want created", first.Action, first.ID)
+	}
+	if got := holdersOf(t, sb, "ARTIFACT REPOSITORY PLATFORM.PACKAGES.CORP_PYPI", "READ"); !slices.Equal(got, []string{"Data-Science"}) {
+		t.Errorf("READ holders = %q, want Data-Science", got)
+	}
+	if got := holdersOf(t, sb, "DATABASE PLATFORM", "USAGE"); !slices.Equal(got, []string{"Data-Science"}) {
+		t.Errorf("USAGE holders on the database = %q, want Data-Science", got)
+	}
+
+	again, err := Run(t.Context(), sb.Env, doc)
+	if err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	if again.Action != workflow.Adopted {
+		t.Errorf("rerun action = %q (%s), want adopted, because the role holds every grant", again.Action, again.ID)
 	}
 }

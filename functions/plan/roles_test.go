@@ -28,6 +28,8 @@ func TestSandboxPlanMarksMissingRoles(t *testing.T) {
 		{"missing role", []string{"DATA_SCIENCE", "NO_SUCH_ROLE"}, Conflict,
 			[]string{"the run will stop in preflight", "repository.grant_to_roles", "NO_SUCH_ROLE", "CREATE ROLE NO_SUCH_ROLE"}},
 		{"case-sensitive name in another case", []string{"data-science"}, Conflict, []string{`"data-science"`, "Data-Science"}},
+		{"quoted case-sensitive name", []string{`"Data-Science"`}, Create, nil},
+		{"quoted missing role", []string{`"Missing-Role"`}, Conflict, []string{`CREATE ROLE "Missing-Role"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

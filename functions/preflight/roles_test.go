@@ -42,6 +42,9 @@ func TestSandboxStepChecksRoles(t *testing.T) {
 		{"one of two missing", []string{"DATA_SCIENCE", "MISSING_ONE"}, []string{"MISSING_ONE"}},
 		{"case-sensitive name in another case", []string{"data-science"},
 			[]string{`"data-science"`, "Data-Science", "only in case"}},
+		{"quoted case-sensitive name", []string{`"Data-Science"`}, nil},
+		{"quoted missing role", []string{`"Missing-Role"`},
+			[]string{`does not have: "Missing-Role".`, `CREATE ROLE "Missing-Role"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +69,9 @@ func TestSandboxStepChecksRoles(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q lacks %q", err, want)
 				}
+			}
+			if strings.Contains(err.Error(), `"""`) {
+				t.Errorf("error %q quotes a quoted name again", err)
 			}
 			if strings.Contains(err.Error(), "DATA_SCIENCE") {
 				t.Errorf("error %q names DATA_SCIENCE, which exists", err)

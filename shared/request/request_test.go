@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -766,5 +767,25 @@ func TestWithJSONSyntaxError(t *testing.T) {
 	want := fieldErrorsOf(t, err)["$"]
 	if got := fieldErrorsOf(t, WithJSONSyntaxError(notObject, err))["$"]; got != want {
 		t.Errorf("message for a document that YAML reads = %q, want it unchanged: %q", got, want)
+	}
+}
+
+func TestValidateRejectsQuotedRoleListedTwice(t *testing.T) {
+	req, err := Parse([]byte(validJSON()))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	req.Repository.GrantToRoles = []string{"DATA_SCIENCE", `"DATA_SCIENCE"`, `"Data-Science"`, "Data-Science"}
+	var verr *ValidationError
+	if !errors.As(req.Validate(), &verr) {
+		t.Fatal("Validate accepted DATA_SCIENCE and \"DATA_SCIENCE\", one role twice")
+	}
+	var paths []string
+	for _, f := range verr.Fields {
+		paths = append(paths, f.Path)
+	}
+	want := []string{"$.repository.grant_to_roles[1]", "$.repository.grant_to_roles[3]"}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("error paths = %q, want %q", paths, want)
 	}
 }

@@ -52,20 +52,51 @@ func isPlainIdentifier(name string) bool {
 	return !reservedWords[strings.ToUpper(name)]
 }
 
-// Ident renders one identifier. A plain name is upper-cased and left
-// unquoted, the way Snowflake stores unquoted names. Any other name is
-// double-quoted with inner `"` doubled and its case kept. Using Ident for
-// create, reference, grant and lookup keeps them on the same stored name.
+// quotedName returns the name inside a quoted identifier, such as
+// Data-Science for "Data-Science", and reports whether name has that form:
+// a double quote at each end, at least one character between them, and
+// each double quote inside doubled. Snowflake reads a quoted name this way
+// in SQL and at login, where gosnowflake sends the request's role,
+// database, schema and warehouse as written, so Ident reads it the same way.
+func quotedName(name string) (string, bool) {
+	if len(name) < 3 || name[0] != '"' || name[len(name)-1] != '"' {
+		return "", false
+	}
+	inner := name[1 : len(name)-1]
+	if strings.Count(inner, `""`)*2 != strings.Count(inner, `"`) {
+		return "", false
+	}
+	return strings.ReplaceAll(inner, `""`, `"`), true
+}
+
+// quote double-quotes name with each inner `"` doubled, so that Snowflake
+// reads the name with every character and its case.
+func quote(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// Ident renders one identifier of a name given in a request. A name written
+// as a quoted identifier, such as "data_science" with the quotes, names
+// exactly the text inside. A plain name is upper-cased and left unquoted,
+// the way Snowflake stores unquoted names. Any other name is double-quoted
+// with inner `"` doubled and its case kept. Using Ident for create,
+// reference, grant and lookup keeps them on the same stored name.
 func Ident(name string) string {
+	if inner, ok := quotedName(name); ok {
+		return StoredIdent(inner)
+	}
 	if isPlainIdentifier(name) {
 		return strings.ToUpper(name)
 	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+	return quote(name)
 }
 
 // StoredName returns the name as Snowflake stores it and SHOW prints it after
 // creating the object with Ident(name).
 func StoredName(name string) string {
+	if inner, ok := quotedName(name); ok {
+		return inner
+	}
 	if isPlainIdentifier(name) {
 		return strings.ToUpper(name)
 	}
@@ -80,7 +111,7 @@ func StoredIdent(name string) string {
 	if StoredName(name) == name {
 		return Ident(name)
 	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+	return quote(name)
 }
 
 // SameName reports whether a name printed by SHOW is the object created

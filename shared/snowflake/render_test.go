@@ -30,6 +30,13 @@ func TestIdent(t *testing.T) {
 		{"newline", "a\nb", "\"a\nb\""},
 		{"non-ASCII", "données", `"données"`},
 		{"empty", "", `""`},
+		{"quoted lower case", `"data_science"`, `"data_science"`},
+		{"quoted mixed case", `"Data-Science"`, `"Data-Science"`},
+		{"quoted upper plain", `"DATA_SCIENCE"`, "DATA_SCIENCE"},
+		{"quoted with doubled quote", `"a""b"`, `"a""b"`},
+		{"quoted around a quoted name", `"""x"""`, `"""x"""`},
+		{"lone inner quote is literal", `"a"b"`, `"""a""b"""`},
+		{"only quotes is literal", `""`, `""""""`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +60,12 @@ func TestStoredNameAndSameName(t *testing.T) {
 		{"quoted keeps case", "corp-pypi", "corp-pypi", "corp-pypi", true},
 		{"quoted differs in case", "corp-pypi", "corp-pypi", "CORP-PYPI", false},
 		{"like wildcard is not a match", "a_b", "A_B", "AXB", false},
+		{"quoted lower case keeps case", `"data_science"`, "data_science", "data_science", true},
+		{"quoted lower case is not upper", `"data_science"`, "data_science", "DATA_SCIENCE", false},
+		{"quoted mixed case", `"Data-Science"`, "Data-Science", "Data-Science", true},
+		{"quoted upper is unquoted upper", `"DATA_SCIENCE"`, "DATA_SCIENCE", "DATA_SCIENCE", true},
+		{"quoted with doubled quote", `"a""b"`, `a"b`, `a"b`, true},
+		{"lone inner quote is literal", `"a"b"`, `"a"b"`, `"a"b"`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
