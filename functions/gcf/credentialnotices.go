@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
@@ -194,13 +195,7 @@ func (n *credentialNotices) post(ctx context.Context, target *url.URL, c workflo
 // httpClient returns the client with redirects turned off, so that a
 // signed body goes only to the URL in the request.
 func (n *credentialNotices) httpClient() *http.Client {
-	client := &http.Client{Timeout: noticeTimeout}
-	if n.client != nil {
-		copied := *n.client
-		client = &copied
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return client
+	return noredirect.Client(n.client, noticeTimeout)
 }
 
 // nextAction returns how to replace the short-lived credential that req

@@ -22,6 +22,7 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -116,12 +117,7 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.Store == nil || cfg.Executions == nil {
 		return nil, errors.New("notifier needs a store and executions")
 	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: requestTimeout}
-	}
-	client := *cfg.Client
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	cfg.Client = &client
+	cfg.Client = noredirect.Client(cfg.Client, requestTimeout)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

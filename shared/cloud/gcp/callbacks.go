@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 
+	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -103,7 +104,7 @@ func NewCallbacks(ctx context.Context, opts CallbacksOptions) (*Callbacks, error
 			Transport: &oauth2.Transport{Source: source, Base: opts.Transport},
 			// The transport adds the bearer token to every request,
 			// including a redirected one, so no redirect is followed.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			CheckRedirect: noredirect.Check,
 		},
 		allowLoopback: opts.AllowLoopback,
 		callTimeout:   opts.CallTimeout,

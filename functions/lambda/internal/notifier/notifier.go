@@ -27,6 +27,7 @@ import (
 
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -359,13 +360,7 @@ func redact(err error) error {
 }
 
 func (n *Notifier) client() *http.Client {
-	client := &http.Client{Timeout: DefaultTimeout}
-	if n.Client != nil {
-		copied := *n.Client
-		client = &copied
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return client
+	return noredirect.Client(n.Client, DefaultTimeout)
 }
 
 func (n *Notifier) now() time.Time {
