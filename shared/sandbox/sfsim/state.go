@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
@@ -241,6 +243,11 @@ func loadWorld(dir string) (*World, int64, error) {
 	}
 	if dir == "" {
 		return w, 0, nil
+	}
+	// The journal contains whole accounts, as the state file does, so it
+	// gets the same mode 0600 that loading gives the state file.
+	if err := privatefile.Restrict(filepath.Join(dir, journalFile)); err != nil {
+		return nil, 0, fmt.Errorf("load sandbox snowflake journal: %w", err)
 	}
 	journalSize, err := replayJournal(dir, w)
 	if err != nil {
