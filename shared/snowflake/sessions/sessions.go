@@ -85,8 +85,12 @@ var ErrClosing = errors.New("the snowflake session cache is closing")
 // schema, because a session keeps those it was opened with, and the
 // verification SELECT runs on the session's warehouse.
 type sessionKey struct {
-	// login is the account, user and role, in lower case.
-	login string
+	// account and user are in lower case, because Snowflake matches
+	// account identifiers and login names in any case.
+	account, user string
+	// role is the stored name, because a role is an identifier. "Data" and
+	// "data" in double quotes are two roles, but data and DATA are one.
+	role string
 	// refs are the password, private key and passphrase references.
 	refs [3]string
 	// context is the warehouse, database and schema.
@@ -95,10 +99,17 @@ type sessionKey struct {
 
 func keyOf(sf request.Snowflake) sessionKey {
 	return sessionKey{
-		login:   strings.ToLower(sf.Account + "/" + sf.User + "/" + sf.Role),
+		account: strings.ToLower(sf.Account),
+		user:    strings.ToLower(sf.User),
+		role:    snowflake.StoredName(sf.Role),
 		refs:    [3]string{sf.PasswordRef, sf.PrivateKeyRef, sf.PrivateKeyPassphraseRef},
 		context: [3]string{sf.Warehouse, sf.Database, sf.Schema},
 	}
+}
+
+// login returns the account, user and role of k for messages.
+func (k sessionKey) login() string {
+	return k.account + "/" + k.user + "/" + k.role
 }
 
 // New returns a cache that opens sessions with opts.
@@ -155,7 +166,7 @@ func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Co
 		c.mu.Unlock()
 		// CloseContext waits for done and reports a failed logout.
 		login.logoutErr = client.Close()
-		return nil, fmt.Errorf("open snowflake session of %s: %w, so the new session was logged out", key.login, ErrClosing)
+		return nil, fmt.Errorf("open snowflake session of %s: %w, so the new session was logged out", key.login(), ErrClosing)
 	}
 	// Another caller may have opened a session for the same login while
 	// this one connected, so keep the first and close the other.
@@ -270,12 +281,12 @@ func (c *Cache) CloseContext(ctx context.Context) error {
 				delete(pending, r.key)
 			}
 			if r.err != nil {
-				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key.login, r.err))
+				errs = append(errs, fmt.Errorf("close snowflake session of %s: %w", r.key.login(), r.err))
 			}
 		case <-ctx.Done():
 			var notClosed []string
 			for key := range pending {
-				notClosed = append(notClosed, key.login)
+				notClosed = append(notClosed, key.login())
 			}
 			slices.Sort(notClosed)
 			return errors.Join(append(errs, &NotClosedError{Logins: notClosed, Err: ctx.Err()})...)
@@ -287,7 +298,8 @@ func (c *Cache) CloseContext(ctx context.Context) error {
 // NotClosedError lists the sessions that CloseContext left closing when
 // its context ended.
 type NotClosedError struct {
-	// Logins are the account/user/role keys of the sessions, in lower case.
+	// Logins are the account/user/role of the sessions, with the account
+	// and user in lower case and the role as Snowflake stores it.
 	Logins []string
 	// Err is the error of the context.
 	Err error

@@ -13,6 +13,7 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
+	"github.com/repolink/repolink/shared/snowflake"
 )
 
 func TestMain(m *testing.M) {
@@ -300,5 +301,68 @@ func TestSessionPerWarehouse(t *testing.T) {
 	}
 	if again != first {
 		t.Error("Session with the first warehouse opened a second session")
+	}
+}
+
+// TestSessionPerQuotedRole requests two roles whose names in double quotes
+// differ only in case. Snowflake reads them as two roles, so each request
+// must get a session of its own role, while a plain name in another case
+// is the same role and gets the same session.
+func TestSessionPerQuotedRole(t *testing.T) {
+	ctx := t.Context()
+	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	for _, step := range []error{
+		server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"),
+		server.EnsureRole("myorg-analytics", "Data"),
+		server.EnsureRole("myorg-analytics", "data"),
+		server.EnsureRole("myorg-analytics", "DATA"),
+	} {
+		if step != nil {
+			t.Fatalf("seed sandbox snowflake: %v", step)
+		}
+	}
+
+	secrets := &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw-value"}}
+	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	t.Cleanup(func() { cache.Close() })
+	login := request.Snowflake{Account: "myorg-analytics", User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD"}
+
+	tests := []struct {
+		role string
+		want string
+	}{
+		{`"Data"`, "Data"},
+		{`"data"`, "data"},
+		{"data", "DATA"},
+		{`"DATA"`, "DATA"},
+	}
+	sessionOf := map[string]snowflake.Conn{}
+	for _, tt := range tests {
+		sf := login
+		sf.Role = tt.role
+		session, err := cache.Session(ctx, sf)
+		if err != nil {
+			t.Fatalf("Session with role %s: %v", tt.role, err)
+		}
+		rows, err := session.Query(ctx, "SELECT CURRENT_ROLE()")
+		if err != nil {
+			t.Fatalf("SELECT CURRENT_ROLE() with role %s: %v", tt.role, err)
+		}
+		if len(rows) != 1 || len(rows[0]) != 1 {
+			t.Fatalf("SELECT CURRENT_ROLE() with role %s returned %v, want one value", tt.role, rows)
+		}
+		for _, got := range rows[0] {
+			if got != tt.want {
+				t.Errorf("current role of the session for %s = %q, want %q", tt.role, got, tt.want)
+			}
+		}
+		if earlier, ok := sessionOf[tt.want]; ok && earlier != session {
+			t.Errorf("Session with role %s opened a second session for role %s", tt.role, tt.want)
+		}
+		sessionOf[tt.want] = session
 	}
 }
