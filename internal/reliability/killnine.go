@@ -24,9 +24,10 @@ const restartTimeout = 90 * time.Second
 
 // runKillNine times the run's progress lines in calibration runs. Then it
 // provisions the example request in a fresh state directory per trial and
-// kills the run with SIGKILL at a random point of its progress. It runs
-// the request again and checks that the open execution finished, that no
-// completed task ran again and that nothing was created twice.
+// kills the run with SIGKILL at a random point of its progress, or of its
+// startup in every 20th trial. It runs the request again and checks that
+// the open execution finished, that no completed task ran again and that
+// nothing was created twice.
 func runKillNine(ctx context.Context, s *session) {
 	request := s.example("aws-privatelink.json")
 	start := time.Now()
@@ -47,7 +48,7 @@ func runKillNine(ctx context.Context, s *session) {
 		// Each trial draws from its own stream, so that a seed repeats
 		// its kill points whatever order the trials run in.
 		rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(i+1)))
-		killTrial(ctx, s, i+1, cal, rng, request, spread)
+		killTrial(ctx, s, i+1, isStartupTrial(i+1), cal, rng, request, spread)
 	})
 	spread.report(s, cal)
 }
@@ -122,9 +123,11 @@ func (k killOutcome) String() string {
 }
 
 // killTrial kills a run at a drawn point and checks the run that resumes
-// it. A kill that comes after the run finished counts as missed, and the
-// trial tries another point, maxKillAttempts times in all.
-func killTrial(ctx context.Context, s *session, n int, cal calibration, rng *rand.Rand, request string, spread *killSpread) {
+// it. A startup trial draws its points in the process startup. A kill that
+// comes after the run finished counts as missed, and the trial tries
+// another point, maxKillAttempts times in all.
+func killTrial(ctx context.Context, s *session, n int, startup bool, cal calibration, rng *rand.Rand, request string,
+	spread *killSpread) {
 	name := fmt.Sprintf("trial %03d", n)
 	start := time.Now()
 	var missed []string
@@ -136,7 +139,7 @@ func killTrial(ctx context.Context, s *session, n int, cal calibration, rng *ran
 			dirName += fmt.Sprintf("-attempt%d", attempt)
 		}
 		stateDir := s.dir(SuiteKillNine, dirName)
-		point := cal.draw(rng)
+		point := cal.draw(rng, startup)
 		where := cal.describe(point)
 
 		outcome, err := killRun(ctx, s, label, stateDir, point, killArgs(stateDir, request))
@@ -192,6 +195,9 @@ func checkResume(ctx context.Context, s *session, label, stateDir string, args [
 	}
 
 	detail := "landed " + state
+	if state == beforeStart {
+		detail += ", during startup, so the second run started the execution afresh"
+	}
 	if state != beforeStart && state != noStateYet {
 		detail = fmt.Sprintf("landed in %s after %s", state, lastEvent)
 	}

@@ -79,6 +79,87 @@ func TestRerunTasks(t *testing.T) {
 	}
 }
 
+// awaitEndpointLoop is the history of a run that went through the endpoint
+// wait twice, because the first check found the endpoint not live. The
+// events are stamped 1 ms apart from base, in order.
+func awaitEndpointLoop(base time.Time) []historyEvent {
+	types := []struct{ typ, state string }{
+		{"TaskStateEntered", "AwaitEndpoint"},
+		{"TaskScheduled", "AwaitEndpoint"},
+		{"TaskStarted", "AwaitEndpoint"},
+		{"TaskSubmitted", "AwaitEndpoint"},
+		{"TaskSucceeded", "AwaitEndpoint"},
+		{"TaskStateExited", "AwaitEndpoint"},
+		{"ChoiceStateEntered", "CheckEndpointLive"},
+		{"ChoiceStateExited", "CheckEndpointLive"},
+		{"PassStateEntered", "EndpointNotLive"},
+		{"PassStateExited", "EndpointNotLive"},
+		{"TaskStateEntered", "AwaitEndpoint"},
+		{"TaskScheduled", "AwaitEndpoint"},
+		{"TaskStarted", "AwaitEndpoint"},
+		{"TaskSubmitted", "AwaitEndpoint"},
+		{"TaskSucceeded", "AwaitEndpoint"},
+		{"TaskStateExited", "AwaitEndpoint"},
+	}
+	var events []historyEvent
+	for i, e := range types {
+		events = append(events, historyEvent{ID: int64(i + 1), Type: e.typ, State: e.state,
+			Timestamp: base.Add(time.Duration(i) * time.Millisecond)})
+	}
+	return events
+}
+
+func TestRerunTasksStateLoop(t *testing.T) {
+	base := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	events := awaitEndpointLoop(base)
+
+	// The kill came after the second visit of AwaitEndpoint was entered
+	// (event 11), so its task ran only after the restart.
+	restartAt := base.Add(10*time.Millisecond + time.Microsecond)
+	if problems := rerunTasks(events, restartAt); len(problems) != 0 {
+		t.Errorf("rerunTasks found %q, want nothing for a second visit of AwaitEndpoint", problems)
+	}
+
+	// The kill came after the first visit had exited (event 6), so the
+	// second visit starts after the restart.
+	restartAt = base.Add(5*time.Millisecond + time.Microsecond)
+	if problems := rerunTasks(events, restartAt); len(problems) != 0 {
+		t.Errorf("rerunTasks found %q, want nothing when the kill came between two visits", problems)
+	}
+}
+
+func TestRerunTasksSameVisit(t *testing.T) {
+	base := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	restartAt := base.Add(time.Second)
+	after := restartAt.Add(5 * time.Second)
+
+	// The second visit's task succeeded before the kill and was scheduled
+	// again after it.
+	events := append(awaitEndpointLoop(base)[:15],
+		historyEvent{ID: 16, Type: "TaskScheduled", State: "AwaitEndpoint", Timestamp: after})
+	problems := rerunTasks(events, restartAt)
+	if len(problems) != 1 {
+		t.Fatalf("rerunTasks found %d problems, want 1: %q", len(problems), problems)
+	}
+	if !strings.Contains(problems[0], "visit 2") {
+		t.Errorf("problem %q does not name visit 2", problems[0])
+	}
+
+	// A StateEntered without a StateExited before it continues the visit,
+	// so a task that succeeded in it must not run again.
+	events = []historyEvent{
+		{ID: 1, Type: "TaskStateEntered", State: "Secret", Timestamp: base},
+		{ID: 2, Type: "TaskStarted", State: "Secret", Timestamp: base},
+		{ID: 3, Type: "TaskSucceeded", State: "Secret", Timestamp: base},
+		{ID: 4, Type: "TaskStateEntered", State: "Secret", Timestamp: after},
+		{ID: 5, Type: "TaskStarted", State: "Secret", Timestamp: after},
+	}
+	if problems := rerunTasks(events, restartAt); len(problems) != 1 {
+		t.Errorf("rerunTasks found %d problems, want 1 for a task run again after a second StateEntered: %q",
+			len(problems), problems)
+	}
+}
+
 func TestCalibrationDraw(t *testing.T) {
 	cal := calibration{
 		labels: []string{"process start", "execution line", "'secret created'"},
@@ -88,23 +169,46 @@ func TestCalibrationDraw(t *testing.T) {
 	seen := map[int]int{}
 	var points []killPoint
 	for range 300 {
-		p := cal.draw(rng)
+		p := cal.draw(rng, false)
 		points = append(points, p)
 		seen[p.segment]++
 		if p.offset < 0 || (p.offset > 0 && p.offset >= cal.gaps[p.segment]) {
 			t.Errorf("point %+v lies outside its segment of %s", p, cal.gaps[p.segment])
 		}
 	}
-	for segment := range cal.gaps {
-		if seen[segment] < 50 {
-			t.Errorf("segment %d drawn %d times of 300, want about 100", segment, seen[segment])
+	if seen[0] != 0 {
+		t.Errorf("segment 0 drawn %d times of 300 outside a startup trial, want 0", seen[0])
+	}
+	for segment := 1; segment < len(cal.gaps); segment++ {
+		if seen[segment] < 100 {
+			t.Errorf("segment %d drawn %d times of 300, want about 150", segment, seen[segment])
+		}
+	}
+
+	for range 20 {
+		if p := cal.draw(rng, true); p.segment != 0 || p.offset < 0 || p.offset >= cal.gaps[0] {
+			t.Errorf("startup draw %+v, want a point in segment 0 of %s", p, cal.gaps[0])
 		}
 	}
 
 	again := rand.New(rand.NewPCG(1, 1))
 	for i, want := range points {
-		if got := cal.draw(again); got != want {
+		if got := cal.draw(again, false); got != want {
 			t.Fatalf("draw %d with the same seed = %+v, want %+v", i, got, want)
+		}
+	}
+}
+
+func TestStartupTrialShare(t *testing.T) {
+	for _, trials := range []int{19, 20, 100} {
+		startup := 0
+		for n := 1; n <= trials; n++ {
+			if isStartupTrial(n) {
+				startup++
+			}
+		}
+		if want := trials / 20; startup != want {
+			t.Errorf("%d startup trials of %d, want %d", startup, trials, want)
 		}
 	}
 }
@@ -118,12 +222,15 @@ func TestKillSpreadReport(t *testing.T) {
 	tests := []struct {
 		name    string
 		landed  int
+		startup int
 		missed  int
 		verdict string
 	}{
-		{"nine of ten", 9, 1, "PASS"},
-		{"eight of ten", 8, 2, "FAIL"},
-		{"none", 0, 0, "FAIL"},
+		{"nine of ten", 9, 0, 1, "PASS"},
+		{"eight of ten", 8, 0, 2, "FAIL"},
+		{"none", 0, 0, 0, "FAIL"},
+		{"one startup of twenty", 19, 1, 0, "PASS"},
+		{"two startup of ten", 8, 2, 0, "FAIL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +238,10 @@ func TestKillSpreadReport(t *testing.T) {
 			s := &session{report: newReport(&out)}
 			spread := newKillSpread()
 			for i := range tt.landed {
-				spread.addLanded(killPoint{segment: i % 2}, "Grants")
+				spread.addLanded(killPoint{segment: 1 + i%2}, "Grants")
+			}
+			for range tt.startup {
+				spread.addLanded(killPoint{segment: 0}, beforeStart)
 			}
 			for range tt.missed {
 				spread.addMissed()
@@ -144,6 +254,12 @@ func TestKillSpreadReport(t *testing.T) {
 			}
 			if want := fmt.Sprintf("  %-24s %3d", "Grants", tt.landed); !strings.Contains(text, want) {
 				t.Errorf("report has no histogram line %q:\n%s", want, text)
+			}
+			if want := fmt.Sprintf("kills during startup, before ExecutionStarted, which test a fresh run: %d", tt.startup); !strings.Contains(text, want) {
+				t.Errorf("report has no line %q:\n%s", want, text)
+			}
+			if want := fmt.Sprintf("%d landed during startup", tt.startup); !strings.Contains(text, want) {
+				t.Errorf("case detail does not say %q:\n%s", want, text)
 			}
 		})
 	}
@@ -214,7 +330,7 @@ func TestKillTrialMissedKillsFail(t *testing.T) {
 		gaps:   []time.Duration{time.Hour, time.Hour},
 	}
 	spread := newKillSpread()
-	killTrial(context.Background(), s, 1, cal, rand.New(rand.NewPCG(1, 1)), "request.json", spread)
+	killTrial(context.Background(), s, 1, false, cal, rand.New(rand.NewPCG(1, 1)), "request.json", spread)
 
 	passed, failed := s.report.tally()
 	if passed != 0 || failed != 1 {
