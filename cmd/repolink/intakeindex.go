@@ -40,6 +40,8 @@ const intakeIndexFile = "intake.db"
 //     to the store. It is a table of its own so that index files from
 //     before it keep their scanned table, and a scanned row without a
 //     scanned_start row is rebuilt once.
+//   - key_format is the intakeKeyFormat of the claim keys in claims. An
+//     index file without its row holds keys of format 1.
 const intakeIndexSchema = `
 CREATE TABLE IF NOT EXISTS request_runs (
 	request_id TEXT NOT NULL,
@@ -61,7 +63,20 @@ CREATE TABLE IF NOT EXISTS scanned_start (
 	id         INTEGER PRIMARY KEY CHECK (id = 1),
 	started_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS key_format (
+	id      INTEGER PRIMARY KEY CHECK (id = 1),
+	version INTEGER NOT NULL
+);
 `
+
+// intakeKeyFormat is the version of the claim keys that claimKeys builds.
+// An index whose claims have another version is emptied and built again,
+// because a stored key that claimKeys now renders differently no longer
+// matches, so a check could miss the request that stored it. Raise it with
+// every change to the keys. Format 2 renders a database or schema name in
+// double quotes, such as "Data", as the quoted identifier it is
+// (snowflake.Ident), where format 1 quoted it again as """Data""".
+const intakeKeyFormat = 2
 
 // intakeIndexPage is how many executions catchUp reads from the engine
 // store and adds to the index in one transaction.
@@ -85,11 +100,13 @@ type intakeIndex struct {
 }
 
 // scanMark is the row of the scanned table, with the start time from
-// scanned_start, or 0 when that row is missing.
+// scanned_start and the version from key_format, each 0 when its row is
+// missing.
 type scanMark struct {
 	seq       int64
 	execution string
 	startedAt int64
+	keyFormat int64
 }
 
 // intakeIndexes contains the open index files by path.
@@ -152,7 +169,8 @@ func closeIdleIntakeIndexes() {
 //
 // An index whose mark names an execution that the store does not have at
 // that Seq with that start time belongs to another store, such as one that
-// a sandbox reset replaced, and is emptied and built again.
+// a sandbox reset replaced, and is emptied and built again. So is an index
+// whose claim keys are not of intakeKeyFormat.
 func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 	ix.catchUpMu.Lock()
 	defer ix.catchUpMu.Unlock()
@@ -161,9 +179,11 @@ func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 		return err
 	}
 	if mark.seq > 0 {
-		valid, err := markMatches(ctx, eng, mark)
-		if err != nil {
-			return err
+		valid := mark.keyFormat == intakeKeyFormat
+		if valid {
+			if valid, err = markMatches(ctx, eng, mark); err != nil {
+				return err
+			}
 		}
 		if !valid {
 			if err := ix.reset(ctx, mark); err != nil {
@@ -187,7 +207,7 @@ func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 		if err != nil {
 			return err
 		}
-		mark = scanMark{seq: last.Seq, execution: last.Name, startedAt: x.StartedAt.UnixNano()}
+		mark = scanMark{seq: last.Seq, execution: last.Name, startedAt: x.StartedAt.UnixNano(), keyFormat: intakeKeyFormat}
 		if err := ix.add(ctx, added, mark); err != nil {
 			return err
 		}
@@ -198,15 +218,16 @@ func (ix *intakeIndex) catchUp(ctx context.Context, eng *engine.Engine) error {
 	return nil
 }
 
-// selectMark reads the scanned row and its start time.
-const selectMark = `SELECT seq, execution, COALESCE((SELECT started_at FROM scanned_start WHERE id = 1), 0)
+// selectMark reads the scanned row, its start time and the key format.
+const selectMark = `SELECT seq, execution, COALESCE((SELECT started_at FROM scanned_start WHERE id = 1), 0),
+	COALESCE((SELECT version FROM key_format WHERE id = 1), 0)
 	FROM scanned WHERE id = 1`
 
 // mark returns the scanned row, or a zero scanMark for an index without
 // one.
 func (ix *intakeIndex) mark(ctx context.Context) (scanMark, error) {
 	var m scanMark
-	err := ix.db.QueryRowContext(ctx, selectMark).Scan(&m.seq, &m.execution, &m.startedAt)
+	err := ix.db.QueryRowContext(ctx, selectMark).Scan(&m.seq, &m.execution, &m.startedAt, &m.keyFormat)
 	if errors.Is(err, sql.ErrNoRows) {
 		return scanMark{}, nil
 	}
@@ -233,8 +254,9 @@ func markMatches(ctx context.Context, eng *engine.Engine, mark scanMark) (bool, 
 	return x.StartedAt.UnixNano() == mark.startedAt, nil
 }
 
-// reset empties the index when its scanned row is still stale, and leaves
-// it as it is when another process has reset it since.
+// reset empties the index when its scanned row and key format are still
+// those of stale, and leaves it as it is when another process has reset it
+// since.
 func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -242,14 +264,14 @@ func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
 	}
 	defer tx.Rollback()
 	var current scanMark
-	err = tx.QueryRowContext(ctx, selectMark).Scan(&current.seq, &current.execution, &current.startedAt)
+	err = tx.QueryRowContext(ctx, selectMark).Scan(&current.seq, &current.execution, &current.startedAt, &current.keyFormat)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && current != stale {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("reset intake index %s: %w", ix.path, err)
 	}
-	for _, table := range []string{"request_runs", "claims", "scanned", "scanned_start"} {
+	for _, table := range []string{"request_runs", "claims", "scanned", "scanned_start", "key_format"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("reset intake index %s: %w", ix.path, err)
 		}
@@ -262,7 +284,9 @@ func (ix *intakeIndex) reset(ctx context.Context, stale scanMark) error {
 
 // add writes the rows of the executions added, which are in order of Seq,
 // and moves the scanned mark to last, the mark of the last of them, unless
-// another process has moved it further.
+// another process has moved it further. It records intakeKeyFormat as the
+// format of the claim keys, which catchUp makes true by emptying an index
+// of another format first.
 func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution, last scanMark) error {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -289,6 +313,10 @@ func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution, l
 				return fmt.Errorf("update intake index %s: %w", ix.path, err)
 			}
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO key_format (id, version) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version`, intakeKeyFormat); err != nil {
+		return fmt.Errorf("update intake index %s: %w", ix.path, err)
 	}
 	moved, err := tx.ExecContext(ctx, `INSERT INTO scanned (id, seq, execution) VALUES (1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, execution = excluded.execution
