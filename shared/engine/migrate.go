@@ -71,33 +71,11 @@ func migrateCursorIDs(ctx context.Context, db *sql.DB) error {
 // the write transaction, so two processes that open an old store at once
 // add the column once.
 func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate executions table: %w", err)
-	}
-	defer tx.Rollback()
-	var columns int
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'redriven_at'`).Scan(&columns)
-	if err != nil {
-		return fmt.Errorf("migrate executions table: %w", err)
-	}
-	if columns > 0 {
-		return nil
-	}
-	for _, stmt := range []string{
+	return addColumn(ctx, db, "executions", "redriven_at",
 		`ALTER TABLE executions ADD COLUMN redriven_at INTEGER NOT NULL DEFAULT 0`,
 		`UPDATE executions SET redriven_at = COALESCE((SELECT MAX(ts) FROM events
 			WHERE events.execution = executions.name AND events.type = 'ExecutionRedriven'), 0)
-			WHERE redrive_count > 0`,
-	} {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate executions table: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate executions table: %w", err)
-	}
-	return nil
+			WHERE redrive_count > 0`)
 }
 
 // migrateMachineCreationDates adds the created_at column to a machines
@@ -105,30 +83,37 @@ func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
 // earliest execution, the latest time at which it is known to have
 // existed, or 0 when it has none, which its next definition replaces.
 func migrateMachineCreationDates(ctx context.Context, db *sql.DB) error {
+	return addColumn(ctx, db, "machines", "created_at",
+		`ALTER TABLE machines ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE machines SET created_at = COALESCE((SELECT MIN(started_at) FROM executions
+			WHERE executions.machine = machines.name), 0)`)
+}
+
+// addColumn runs stmts, which add column to table and fill it, in one write
+// transaction, unless table already has column. The check runs in that
+// transaction, so two processes that open an old store at once add the
+// column once.
+func addColumn(ctx context.Context, db *sql.DB, table, column string, stmts ...string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate machines table: %w", err)
+		return fmt.Errorf("migrate %s table: %w", table, err)
 	}
 	defer tx.Rollback()
 	var columns int
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`).Scan(&columns)
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&columns)
 	if err != nil {
-		return fmt.Errorf("migrate machines table: %w", err)
+		return fmt.Errorf("migrate %s table: %w", table, err)
 	}
 	if columns > 0 {
 		return nil
 	}
-	for _, stmt := range []string{
-		`ALTER TABLE machines ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0`,
-		`UPDATE machines SET created_at = COALESCE((SELECT MIN(started_at) FROM executions
-			WHERE executions.machine = machines.name), 0)`,
-	} {
+	for _, stmt := range stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate machines table: %w", err)
+			return fmt.Errorf("migrate %s table: %w", table, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate machines table: %w", err)
+		return fmt.Errorf("migrate %s table: %w", table, err)
 	}
 	return nil
 }
