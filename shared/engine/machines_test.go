@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -42,27 +40,10 @@ func TestListMachinesKeepsCreationTime(t *testing.T) {
 }
 
 func TestOpenMigratesMachineCreationDates(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "engine.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	column := ",\n\tcreated_at INTEGER NOT NULL DEFAULT 0"
-	if !strings.Contains(schema, column) {
-		t.Fatalf("schema has no machines.created_at column to leave out")
-	}
-	old := strings.Replace(schema, column, "", 1)
-	for _, stmt := range []string{
-		old,
+	path := createStoreWithout(t, ",\n\tcreated_at INTEGER NOT NULL DEFAULT 0",
 		`INSERT INTO machines (name, definition) VALUES ('used', '{}'), ('unused', '{}')`,
 		`INSERT INTO executions (name, machine, definition, input, status, started_at)
-			VALUES ('a', 'used', '{}', '{}', 'SUCCEEDED', 7000), ('b', 'used', '{}', '{}', 'SUCCEEDED', 3000)`,
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+			VALUES ('a', 'used', '{}', '{}', 'SUCCEEDED', 7000), ('b', 'used', '{}', '{}', 'SUCCEEDED', 3000)`)
 
 	e, err := Open(path, Options{})
 	if err != nil {

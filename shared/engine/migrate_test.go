@@ -72,30 +72,13 @@ func TestOpenMigratesCursorIDs(t *testing.T) {
 }
 
 func TestOpenMigratesRedriveDates(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "engine.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	column := ",\n\tredriven_at   INTEGER NOT NULL DEFAULT 0"
-	if !strings.Contains(schema, column) {
-		t.Fatalf("schema has no redriven_at column to leave out")
-	}
-	old := strings.Replace(schema, column, "", 1)
-	for _, stmt := range []string{
-		old,
+	path := createStoreWithout(t, ",\n\tredriven_at   INTEGER NOT NULL DEFAULT 0",
 		`INSERT INTO executions (name, machine, definition, input, status, started_at, redrive_count)
 			VALUES ('redriven', 'm', '{}', '{}', 'FAILED', 1, 2), ('plain', 'm', '{}', '{}', 'FAILED', 1, 0)`,
 		`INSERT INTO events (execution, id, type, state, ts, details) VALUES
 			('redriven', 1, 'ExecutionRedriven', '', 5000, '{}'),
 			('redriven', 2, 'ExecutionRedriven', '', 9000, '{}'),
-			('redriven', 3, 'ExecutionFailed', '', 12000, '{}')`,
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+			('redriven', 3, 'ExecutionFailed', '', 12000, '{}')`)
 
 	e, err := Open(path, Options{})
 	if err != nil {
@@ -310,4 +293,25 @@ func TestOpenRejectsNewerStoreFormat(t *testing.T) {
 	if !strings.Contains(err.Error(), "use a newer repolink") {
 		t.Errorf("Open error = %q, want one that says to use a newer repolink", err)
 	}
+}
+
+// createStoreWithout creates a store whose schema leaves out column, the
+// way an older engine made it, runs stmts in it and returns its path.
+func createStoreWithout(t *testing.T, column string, stmts ...string) string {
+	t.Helper()
+	if !strings.Contains(schema, column) {
+		t.Fatalf("schema has no column %q to leave out", column)
+	}
+	path := filepath.Join(t.TempDir(), "engine.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range append([]string{strings.Replace(schema, column, "", 1)}, stmts...) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
 }
