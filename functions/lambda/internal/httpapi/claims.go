@@ -218,7 +218,7 @@ func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolde
 	holder, ok := c.holders[ref]
 	if !ok {
 		var err error
-		if holder, err = c.webhook.liveHolder(ctx, read, c.teardownOf); err != nil {
+		if holder, err = c.liveHolder(ctx, read); err != nil {
 			return nil, false, err
 		}
 		c.holders[ref] = holder
@@ -237,34 +237,33 @@ func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolde
 	return nil, true, nil
 }
 
-// teardownOf returns the latest teardown of the request with ID id.
-func (c *claimCheck) teardownOf(ctx context.Context, id string) (*teardown, error) {
+// latestTeardown returns the latest teardown of the request with ID id.
+func (c *claimCheck) latestTeardown(ctx context.Context, id string) (*teardown, error) {
 	if id == c.id {
 		return c.torn, nil
 	}
 	return c.webhook.latestTeardown(ctx, id)
 }
 
-// liveHolder returns the holder of the claim c when its resources may
+// liveHolder returns the holder of the claim read when its resources may
 // exist, or nil when they cannot: its execution stopped before any
 // building step, a teardown of its request succeeded after the execution
 // started, or the execution never started.
-//
-// latestTeardown returns the latest teardown of a request ID.
-func (w *Webhook) liveHolder(ctx context.Context, c dynamo.Claim, latestTeardown func(context.Context, string) (*teardown, error)) (*claimHolder, error) {
-	holder := &claimHolder{request: c.Request, execution: c.Execution}
-	arn := sfn.ExecutionARN(w.StateMachineARN, c.Execution)
+func (c *claimCheck) liveHolder(ctx context.Context, read dynamo.Claim) (*claimHolder, error) {
+	w := c.webhook
+	holder := &claimHolder{request: read.Request, execution: read.Execution}
+	arn := sfn.ExecutionARN(w.StateMachineARN, read.Execution)
 	x, err := w.Executions.DescribeExecution(ctx, arn)
 	if err != nil && !errors.Is(err, sfn.ErrExecutionNotFound) {
-		return nil, fmt.Errorf("read execution %s of request %s: %w", c.Execution, c.Request, err)
+		return nil, fmt.Errorf("read execution %s of request %s: %w", read.Execution, read.Request, err)
 	}
-	found := err == nil && workflow.RequestID(x.Input) == c.Request
+	found := err == nil && workflow.RequestID(x.Input) == read.Request
 
 	// since is when the holder's resources were built at the earliest.
-	since := c.ClaimedAt
+	since := read.ClaimedAt
 	switch {
-	case !found && !c.Started:
-		if w.now().Sub(c.ClaimedAt) < claimStartGrace {
+	case !found && !read.Started:
+		if w.now().Sub(read.ClaimedAt) < claimStartGrace {
 			return holder, nil
 		}
 		return nil, nil
@@ -287,7 +286,7 @@ func (w *Webhook) liveHolder(ctx context.Context, c dynamo.Claim, latestTeardown
 		}
 	}
 
-	torn, err := latestTeardown(ctx, c.Request)
+	torn, err := c.latestTeardown(ctx, read.Request)
 	if err != nil {
 		return nil, err
 	}
