@@ -10,7 +10,6 @@ import (
 
 	firestore "google.golang.org/api/firestore/v1"
 
-	"github.com/repolink/repolink/shared/reservations/backoff"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -47,10 +46,6 @@ const (
 	NoticeSent    = "sent"
 )
 
-// errDocumentChanged reports that another writer changed, created or
-// deleted a document after it was read.
-var errDocumentChanged = errors.New("the document changed after it was read")
-
 // CredentialExpiries is the workflow.CredentialRegistry on Firestore, next
 // to the waits. Update reads a record and writes it back with the
 // precondition that its update time is still the one it read, so it never
@@ -60,14 +55,8 @@ var errDocumentChanged = errors.New("the document changed after it was read")
 // record as workflow defines it: names, times and credential references,
 // never a credential. It is safe for concurrent use.
 type CredentialExpiries struct {
-	docs *firestore.ProjectsDatabasesDocumentsService
-	// parent is the resource name of the document credential-expiries,
-	// the parent of both subcollections.
-	parent      string
-	callTimeout time.Duration
-	// pause waits between the attempts of a conditional write. Nil means
-	// backoff.Pause.
-	pause func(ctx context.Context, attempt int) error
+	// The subcollections are those of the document credential-expiries.
+	subcollections
 }
 
 var _ workflow.CredentialRegistry = (*CredentialExpiries)(nil)
@@ -77,15 +66,11 @@ var _ workflow.CredentialRegistry = (*CredentialExpiries)(nil)
 // cfg. An invalid cfg gives an InvalidRequest error that lists every
 // problem.
 func NewCredentialExpiries(ctx context.Context, opts Options, cfg WaitsConfig) (*CredentialExpiries, error) {
-	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
+	sub, err := openSubcollections(ctx, opts, cfg, credentialsDocumentID)
 	if err != nil {
 		return nil, err
 	}
-	return &CredentialExpiries{
-		docs:        docs,
-		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + credentialsDocumentID,
-		callTimeout: callTimeout,
-	}, nil
+	return &CredentialExpiries{subcollections: sub}, nil
 }
 
 // RecordName returns the resource name of the record document of key.
@@ -350,57 +335,10 @@ func (s *CredentialExpiries) update(ctx context.Context, collectionID, key, op s
 				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry",
 				op, name, credentialWriteAttempts)
 		}
-		pause := s.pause
-		if pause == nil {
-			pause = backoff.Pause
-		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := s.pauseBeforeRetry(ctx, attempt); err != nil {
 			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
 		}
 	}
-}
-
-// get returns the document called name, or nil when it does not exist.
-func (s *CredentialExpiries) get(ctx context.Context, name string) (*firestore.Document, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	doc, err := s.docs.Get(name).Context(ctx).Do()
-	if rpcCode(err) == "NOT_FOUND" {
-		return nil, nil
-	}
-	return doc, err
-}
-
-// write stores next as the document id of the subcollection collectionID,
-// or deletes it when next is nil, on the condition that it is still base:
-// missing when base is nil, and otherwise last written at base's update
-// time. A failed condition returns errDocumentChanged.
-func (s *CredentialExpiries) write(ctx context.Context, collectionID, id string, base, next *firestore.Document) error {
-	name := s.parent + "/" + collectionID + "/" + id
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	var err error
-	switch {
-	case base == nil && next != nil:
-		_, err = s.docs.CreateDocument(s.parent, collectionID, next).DocumentId(id).Context(ctx).Do()
-		if rpcCode(err) == "ALREADY_EXISTS" {
-			return errDocumentChanged
-		}
-		return err
-	case base == nil:
-		return nil
-	case next == nil:
-		_, err = s.docs.Delete(name).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
-	default:
-		_, err = s.docs.Patch(name, next).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
-	}
-	switch rpcCode(err) {
-	case "FAILED_PRECONDITION", "NOT_FOUND", "ABORTED":
-		// NOT_FOUND: the document was deleted since it was read. ABORTED:
-		// Firestore stopped the write because of contention.
-		return errDocumentChanged
-	}
-	return err
 }
 
 // encodeExpiry returns the record document of c. The fields other than

@@ -10,7 +10,6 @@ import (
 
 	firestore "google.golang.org/api/firestore/v1"
 
-	"github.com/repolink/repolink/shared/reservations/backoff"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -49,10 +48,6 @@ const (
 	fieldReservedAt = "reserved_at"
 )
 
-// errWriteConflict reports that another writer changed or created the
-// account's document after Reserve or Release read it.
-var errWriteConflict = errors.New("the reservation document changed after it was read")
-
 // EndpointReservations is the workflow.EndpointReservations on Firestore,
 // next to the waits. Each Snowflake account has one document that contains
 // its places. Its ID is the hex SHA-256 of the lowercase account name, so
@@ -61,13 +56,8 @@ var errWriteConflict = errors.New("the reservation document changed after it was
 // the one they read, so two callers in any processes never both take the
 // last place. It is safe for concurrent use.
 type EndpointReservations struct {
-	docs *firestore.ProjectsDatabasesDocumentsService
-	// parent is the resource name of the document endpoint-reservations,
-	// the parent of the accounts subcollection.
-	parent      string
-	callTimeout time.Duration
-	// pause waits between the attempts of update. Nil means backoff.Pause.
-	pause func(ctx context.Context, attempt int) error
+	// The subcollections are those of the document endpoint-reservations.
+	subcollections
 }
 
 var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
@@ -76,15 +66,11 @@ var _ workflow.EndpointReservations = (*EndpointReservations)(nil)
 // NewWaits does, for the reservations under the waits collection of cfg.
 // An invalid cfg gives an InvalidRequest error that lists every problem.
 func NewEndpointReservations(ctx context.Context, opts Options, cfg WaitsConfig) (*EndpointReservations, error) {
-	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
+	sub, err := openSubcollections(ctx, opts, cfg, reservationsDocumentID)
 	if err != nil {
 		return nil, err
 	}
-	return &EndpointReservations{
-		docs:        docs,
-		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + reservationsDocumentID,
-		callTimeout: callTimeout,
-	}, nil
+	return &EndpointReservations{subcollections: sub}, nil
 }
 
 // Collection returns the resource name of the collection of reservation
@@ -185,11 +171,12 @@ func (s *EndpointReservations) update(ctx context.Context, account, op string, c
 		if !changed {
 			return nil
 		}
-		err = s.write(ctx, name, account, doc, updated)
+		id := documentID(strings.ToLower(account))
+		err = s.write(ctx, reservationsCollectionID, id, doc, encodePlaces(account, updated))
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, errWriteConflict) {
+		if !errors.Is(err, errDocumentChanged) {
 			return classifyFirestore(err, name, "%s: write the reservation document", op)
 		}
 		if attempt >= reservationAttempts {
@@ -197,61 +184,10 @@ func (s *EndpointReservations) update(ctx context.Context, account, op string, c
 				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry the step",
 				op, name, reservationAttempts)
 		}
-		pause := s.pause
-		if pause == nil {
-			pause = backoff.Pause
-		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := s.pauseBeforeRetry(ctx, attempt); err != nil {
 			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
 		}
 	}
-}
-
-// get returns the document called name, or nil when it does not exist.
-func (s *EndpointReservations) get(ctx context.Context, name string) (*firestore.Document, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	doc, err := s.docs.Get(name).Context(ctx).Do()
-	if rpcCode(err) == "NOT_FOUND" {
-		// A missing database also gives NOT_FOUND, which the
-		// createDocument call of write then returns.
-		return nil, nil
-	}
-	return doc, err
-}
-
-// write stores places as the document called name. When base is nil, it
-// creates the document, which fails with ALREADY_EXISTS when another
-// caller created it first. Otherwise it patches the document with the
-// precondition that its update time is still that of base, which fails
-// with FAILED_PRECONDITION (HTTP 400) when another caller wrote it since.
-// Both failures return errWriteConflict.
-func (s *EndpointReservations) write(ctx context.Context, name, account string, base *firestore.Document, places []place) error {
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	doc := encodePlaces(account, places)
-	if base == nil {
-		_, err := s.docs.CreateDocument(s.parent, reservationsCollectionID, doc).
-			DocumentId(documentID(strings.ToLower(account))).
-			Context(ctx).
-			Do()
-		if rpcCode(err) == "ALREADY_EXISTS" {
-			return errWriteConflict
-		}
-		return err
-	}
-	_, err := s.docs.Patch(name, doc).
-		CurrentDocumentUpdateTime(base.UpdateTime).
-		Context(ctx).
-		Do()
-	switch rpcCode(err) {
-	case "FAILED_PRECONDITION", "NOT_FOUND", "ABORTED":
-		// NOT_FOUND: the document was deleted since it was read. ABORTED:
-		// Firestore stopped the write because of contention on the
-		// document.
-		return errWriteConflict
-	}
-	return err
 }
 
 // encodePlaces returns the reservation document of account with places.

@@ -1,0 +1,103 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	firestore "google.golang.org/api/firestore/v1"
+
+	"github.com/repolink/repolink/shared/reservations/backoff"
+)
+
+// errDocumentChanged reports that another writer changed, created or
+// deleted a document after it was read.
+var errDocumentChanged = errors.New("the document changed after it was read")
+
+// subcollections is the Firestore client for the subcollections of one
+// document of the waits collection. That document is never written, so
+// listing the waits does not return it. CredentialExpiries and
+// EndpointReservations embed it for their reads and conditional writes.
+type subcollections struct {
+	docs *firestore.ProjectsDatabasesDocumentsService
+	// parent is the resource name of the never-written document, the
+	// parent of the subcollections.
+	parent      string
+	callTimeout time.Duration
+	// pause waits between the attempts of a conditional write. Nil means
+	// backoff.Pause.
+	pause func(ctx context.Context, attempt int) error
+}
+
+// openSubcollections builds the Firestore client from opts, as NewWaits
+// does, for the subcollections of the document parentID of the waits
+// collection of cfg. An invalid cfg gives an InvalidRequest error that
+// lists every problem.
+func openSubcollections(ctx context.Context, opts Options, cfg WaitsConfig, parentID string) (subcollections, error) {
+	docs, cfg, callTimeout, err := openDocuments(ctx, opts, cfg)
+	if err != nil {
+		return subcollections{}, err
+	}
+	return subcollections{
+		docs:        docs,
+		parent:      cfg.documentsRoot() + "/" + cfg.Collection + "/" + parentID,
+		callTimeout: callTimeout,
+	}, nil
+}
+
+// get returns the document called name, or nil when it does not exist.
+func (s *subcollections) get(ctx context.Context, name string) (*firestore.Document, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	doc, err := s.docs.Get(name).Context(ctx).Do()
+	if rpcCode(err) == "NOT_FOUND" {
+		// A missing database also gives NOT_FOUND, which a later
+		// CreateDocument call of write returns.
+		return nil, nil
+	}
+	return doc, err
+}
+
+// write stores next as the document id of the subcollection collectionID,
+// or deletes it when next is nil, on the condition that it is still base.
+// When base is nil, it creates the document, which fails with
+// ALREADY_EXISTS when another caller created it first. Otherwise it writes
+// with the precondition that the update time is still that of base, which
+// fails with FAILED_PRECONDITION (HTTP 400) when another caller wrote it
+// since. Both failures return errDocumentChanged.
+func (s *subcollections) write(ctx context.Context, collectionID, id string, base, next *firestore.Document) error {
+	name := s.parent + "/" + collectionID + "/" + id
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	var err error
+	switch {
+	case base == nil && next != nil:
+		_, err = s.docs.CreateDocument(s.parent, collectionID, next).DocumentId(id).Context(ctx).Do()
+		if rpcCode(err) == "ALREADY_EXISTS" {
+			return errDocumentChanged
+		}
+		return err
+	case base == nil:
+		return nil
+	case next == nil:
+		_, err = s.docs.Delete(name).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
+	default:
+		_, err = s.docs.Patch(name, next).CurrentDocumentUpdateTime(base.UpdateTime).Context(ctx).Do()
+	}
+	switch rpcCode(err) {
+	case "FAILED_PRECONDITION", "NOT_FOUND", "ABORTED":
+		// NOT_FOUND: the document was deleted since it was read. ABORTED:
+		// Firestore stopped the write because of contention.
+		return errDocumentChanged
+	}
+	return err
+}
+
+// pauseBeforeRetry waits after the failed attempt of a conditional write,
+// with s.pause, or backoff.Pause when s.pause is nil.
+func (s *subcollections) pauseBeforeRetry(ctx context.Context, attempt int) error {
+	if s.pause == nil {
+		return backoff.Pause(ctx, attempt)
+	}
+	return s.pause(ctx, attempt)
+}
