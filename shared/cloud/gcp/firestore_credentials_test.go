@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
@@ -20,18 +18,7 @@ import (
 // requests transport sends; nil means a transport of the store's own.
 func newTestCredentials(t *testing.T, sim *gcpsim.Server, transport http.RoundTripper) *CredentialExpiries {
 	t.Helper()
-	if transport == nil {
-		transport = newTestTransport(t)
-	}
-	store, err := NewCredentialExpiries(context.Background(), Options{
-		Endpoint:      sim.URL(),
-		ClientOptions: []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: transport})},
-		CallTimeout:   5 * time.Second,
-	}, WaitsConfig{Project: project, Collection: waitsCollection})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return store
+	return openTestStore(t, sim, transport, NewCredentialExpiries)
 }
 
 // testExpiry returns the expiry record of the SECRET of request id, issued

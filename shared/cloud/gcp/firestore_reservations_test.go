@@ -25,10 +25,19 @@ import (
 // transport sends; nil means a transport of the store's own.
 func newTestReservations(t *testing.T, sim *gcpsim.Server, transport http.RoundTripper) *EndpointReservations {
 	t.Helper()
+	return openTestStore(t, sim, transport, NewEndpointReservations)
+}
+
+// openTestStore opens a store with open under the waits collection of the
+// simulator. Its requests go through transport, or through a transport of
+// the store's own when transport is nil.
+func openTestStore[S any](t *testing.T, sim *gcpsim.Server, transport http.RoundTripper,
+	open func(context.Context, Options, WaitsConfig) (S, error)) S {
+	t.Helper()
 	if transport == nil {
 		transport = newTestTransport(t)
 	}
-	store, err := NewEndpointReservations(context.Background(), Options{
+	store, err := open(context.Background(), Options{
 		Endpoint:      sim.URL(),
 		ClientOptions: []option.ClientOption{option.WithHTTPClient(&http.Client{Transport: transport})},
 		CallTimeout:   5 * time.Second,
