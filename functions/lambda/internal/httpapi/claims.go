@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/repolink/repolink/functions/lambda/internal/exclusion"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/request"
@@ -42,8 +43,8 @@ var _ Claims = (*dynamo.Store)(nil)
 // claimStartGrace is how long a claim whose execution has not been marked
 // started and is not found still counts as held. The webhook writes the
 // claim just before StartExecution, and a new execution can be missing
-// from DescribeExecution for a moment, as the run item check allows for.
-const claimStartGrace = 5 * time.Minute
+// from DescribeExecution for a moment, so it is the run item check's grace.
+const claimStartGrace = exclusion.NotFoundGrace
 
 // maxClaimAttempts bounds the reads and writes of one claim while other
 // deliveries keep changing it.
