@@ -3,15 +3,7 @@ package sessions
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/sfsim"
 )
 
 // logoutGate is a proxy in front of the sandbox Snowflake that holds each
@@ -64,38 +55,11 @@ func (g *logoutGate) wrap(next http.Handler) http.Handler {
 // accounts behind gate and returns a cache with one open session in each.
 func openSessions(t *testing.T, gate *logoutGate, accounts []string) *Cache {
 	t.Helper()
-	// The server outlives the test's context, so that the logouts that
-	// the cleanup lets through still reach it.
-	server, err := sfsim.Start(context.Background(), sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	target, err := url.Parse(fmt.Sprintf("http://%s:%d", server.Host(), server.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	forward := httputil.NewSingleHostReverseProxy(target)
-	// A logout that the cleanup lets through after the test may fail, so
-	// the proxy does not log.
-	forward.ErrorLog = log.New(io.Discard, "", 0)
-	proxy := httptest.NewServer(gate.wrap(forward))
-	t.Cleanup(proxy.Close)
+	cache := startProxiedCache(t, gate.wrap, accounts...)
 	// Cleanups run in the reverse order of registration, so the held
 	// logouts end before the proxy waits for its requests.
 	t.Cleanup(gate.open)
-	host, port, _ := strings.Cut(strings.TrimPrefix(proxy.URL, "http://"), ":")
-	portNumber, err := strconv.Atoi(port)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	cache := New(Options{Secrets: &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw-value"}},
-		Host: host, Port: portNumber, Protocol: "http"})
 	for _, account := range accounts {
-		if err := server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"); err != nil {
-			t.Fatalf("seed sandbox snowflake: %v", err)
-		}
 		if _, err := cache.Session(t.Context(), request.Snowflake{Account: account, User: "REPOLINK_SVC", PasswordRef: "env:PASSWORD"}); err != nil {
 			t.Fatalf("Session for %s: %v", account, err)
 		}

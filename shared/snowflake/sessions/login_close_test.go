@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/sfsim"
 )
 
 // loginGate is a proxy handler in front of the sandbox Snowflake that,
@@ -49,28 +48,21 @@ func (g *loginGate) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// startGatedCache starts the sandbox Snowflake with the user REPOLINK_SVC
-// in each of accounts behind gate and returns a cache that logs in through
-// it.
-func startGatedCache(t *testing.T, gate *loginGate, accounts ...string) *Cache {
+// startProxiedCache starts the sandbox Snowflake with the user
+// REPOLINK_SVC in each of accounts behind a proxy that wrap builds around
+// the forwarding handler, and returns a cache that logs in through it.
+func startProxiedCache(t *testing.T, wrap func(http.Handler) http.Handler, accounts ...string) *Cache {
 	t.Helper()
-	server, err := sfsim.Start(context.Background(), sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	for _, account := range accounts {
-		if err := server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"); err != nil {
-			t.Fatalf("seed sandbox snowflake: %v", err)
-		}
-	}
+	server := startSandbox(t, accounts...)
 	target, err := url.Parse(fmt.Sprintf("http://%s:%d", server.Host(), server.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	forward := httputil.NewSingleHostReverseProxy(target)
+	// A logout that a test lets through after it ends may fail, so the
+	// proxy does not log.
 	forward.ErrorLog = log.New(io.Discard, "", 0)
-	proxy := httptest.NewServer(gate.wrap(forward))
+	proxy := httptest.NewServer(wrap(forward))
 	t.Cleanup(proxy.Close)
 	host, port, _ := strings.Cut(strings.TrimPrefix(proxy.URL, "http://"), ":")
 	portNumber, err := strconv.Atoi(port)
@@ -86,7 +78,7 @@ func startGatedCache(t *testing.T, gate *loginGate, accounts ...string) *Cache {
 // the cache where no later CloseContext would find it.
 func TestLoginDuringCloseLoggedOut(t *testing.T) {
 	gate := newLoginGate()
-	cache := startGatedCache(t, gate, "myorg-one", "myorg-two")
+	cache := startProxiedCache(t, gate.wrap, "myorg-one", "myorg-two")
 	// The timeout only keeps a failing test from hanging.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()

@@ -46,6 +46,25 @@ func readKey(t *testing.T, name string) string {
 	return string(data)
 }
 
+// startSandbox starts the sandbox Snowflake with the user REPOLINK_SVC and
+// the password pw-value in each of accounts.
+func startSandbox(t *testing.T, accounts ...string) *sfsim.Server {
+	t.Helper()
+	// The server outlives the test's context, so that the logouts that a
+	// cleanup lets through still reach it.
+	server, err := sfsim.Start(context.Background(), sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	for _, account := range accounts {
+		if err := server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"); err != nil {
+			t.Fatalf("seed sandbox snowflake: %v", err)
+		}
+	}
+	return server
+}
+
 func TestConfig(t *testing.T) {
 	secrets := &fakeSecrets{values: map[string]string{
 		"env:PASSWORD":   "pw-value",
@@ -225,14 +244,7 @@ func TestSessionWrongPassword(t *testing.T) {
 // credential that Snowflake never checked.
 func TestSessionChecksEachCredential(t *testing.T) {
 	ctx := t.Context()
-	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	if err := server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"); err != nil {
-		t.Fatalf("seed sandbox snowflake: %v", err)
-	}
+	server := startSandbox(t, "myorg-analytics")
 
 	secrets := &fakeSecrets{values: map[string]string{
 		"env:PASSWORD":       "pw-value",
@@ -267,14 +279,7 @@ func TestSessionChecksEachCredential(t *testing.T) {
 // session of the first.
 func TestSessionPerWarehouse(t *testing.T) {
 	ctx := t.Context()
-	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	if err := server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"); err != nil {
-		t.Fatalf("seed sandbox snowflake: %v", err)
-	}
+	server := startSandbox(t, "myorg-analytics")
 
 	secrets := &fakeSecrets{values: map[string]string{"env:PASSWORD": "pw-value"}}
 	cache := New(Options{Secrets: secrets, Host: server.Host(), Port: server.Port(), Protocol: "http"})
@@ -310,13 +315,8 @@ func TestSessionPerWarehouse(t *testing.T) {
 // is the same role and gets the same session.
 func TestSessionPerQuotedRole(t *testing.T) {
 	ctx := t.Context()
-	server, err := sfsim.Start(ctx, sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
+	server := startSandbox(t, "myorg-analytics")
 	for _, step := range []error{
-		server.EnsureUser("myorg-analytics", "REPOLINK_SVC", nil, "pw-value"),
 		server.EnsureRole("myorg-analytics", "Data"),
 		server.EnsureRole("myorg-analytics", "data"),
 		server.EnsureRole("myorg-analytics", "DATA"),
