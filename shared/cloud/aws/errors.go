@@ -94,7 +94,7 @@ func classify(err error, region, format string, args ...any) error {
 		return nil
 	}
 	op := fmt.Sprintf("aws: %s in region %s", fmt.Sprintf(format, args...), region)
-	name := nameOf(err)
+	name := ErrorName(err)
 	if name == "" {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -118,11 +118,6 @@ func describe(err error) string {
 // unknown resource ID is NotReady. The DynamoDB stores use it, so that
 // they name errors as the provider does.
 func ErrorName(err error) string {
-	return nameOf(err)
-}
-
-// nameOf returns the ASL error name for an SDK error, or "".
-func nameOf(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		code := apiErr.ErrorCode()
