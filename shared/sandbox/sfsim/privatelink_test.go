@@ -97,7 +97,6 @@ func TestProvisionEndpointLifecycle(t *testing.T) {
 
 func TestProvisionLimitConcurrent(t *testing.T) {
 	sb := startSandbox(t, t.TempDir())
-	ctx := context.Background()
 	first, second := sb.connect(t), sb.connect(t)
 	for i := range maxEndpoints - 1 {
 		service := fmt.Sprintf("svc-%d", i)
@@ -109,6 +108,26 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 
 	// The first statement for the last place waits inside the cloud call
 	// while the second one runs.
+	heldErr, lateErr := execWhileHeld(sb, first, second,
+		snowflake.ProvisionPrivateLinkEndpoint("svc-held", "held.example.com"),
+		snowflake.ProvisionPrivateLinkEndpoint("svc-late", "late.example.com"))
+
+	if heldErr != nil {
+		t.Errorf("provision that took the last place: %v", heldErr)
+	}
+	if lateErr == nil || !strings.Contains(lateErr.Error(), "the maximum") {
+		t.Errorf("provision past the limit: error = %v, want one naming the maximum", lateErr)
+	}
+	if got := len(endpoints(t, first)); got != maxEndpoints {
+		t.Errorf("endpoints = %d, want %d", got, maxEndpoints)
+	}
+}
+
+// execWhileHeld runs held on first, holds it in the cloud call for the
+// service svc-held, and runs late on second meanwhile. It returns the
+// errors of both statements.
+func execWhileHeld(sb *sandbox, first, second *snowflake.Client, held, late string) (heldErr, lateErr error) {
+	ctx := context.Background()
 	entered, release := make(chan struct{}), make(chan struct{})
 	sb.link.mu.Lock()
 	sb.link.beforeConnect = func(service string) {
@@ -118,23 +137,12 @@ func TestProvisionLimitConcurrent(t *testing.T) {
 		}
 	}
 	sb.link.mu.Unlock()
-	firstDone := make(chan error, 1)
-	go func() {
-		firstDone <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", "held.example.com"))
-	}()
+	heldDone := make(chan error, 1)
+	go func() { heldDone <- first.Exec(ctx, held) }()
 	<-entered
-	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", "late.example.com"))
+	lateErr = second.Exec(ctx, late)
 	close(release)
-
-	if err := <-firstDone; err != nil {
-		t.Errorf("provision that took the last place: %v", err)
-	}
-	if lateErr == nil || !strings.Contains(lateErr.Error(), "the maximum") {
-		t.Errorf("provision past the limit: error = %v, want one naming the maximum", lateErr)
-	}
-	if got := len(endpoints(t, first)); got != maxEndpoints {
-		t.Errorf("endpoints = %d, want %d", got, maxEndpoints)
-	}
+	return <-heldDone, lateErr
 }
 
 func TestProvisionHostTaken(t *testing.T) {
@@ -167,30 +175,18 @@ func TestProvisionHostTaken(t *testing.T) {
 
 func TestProvisionHostTakenInFlight(t *testing.T) {
 	sb := startSandbox(t, t.TempDir())
-	ctx := context.Background()
 	first, second := sb.connect(t), sb.connect(t)
 	sb.link.addService("svc-held", AccountPrincipal, "")
 	sb.link.addService("svc-late", AccountPrincipal, "")
 
 	// The first provision waits inside the cloud call, before its
 	// endpoint is recorded, while the second one runs.
-	entered, release := make(chan struct{}), make(chan struct{})
-	sb.link.mu.Lock()
-	sb.link.beforeConnect = func(service string) {
-		if service == "svc-held" {
-			close(entered)
-			<-release
-		}
-	}
-	sb.link.mu.Unlock()
-	firstDone := make(chan error, 1)
-	go func() { firstDone <- first.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost)) }()
-	<-entered
-	lateErr := second.Exec(ctx, snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
-	close(release)
+	heldErr, lateErr := execWhileHeld(sb, first, second,
+		snowflake.ProvisionPrivateLinkEndpoint("svc-held", testHost),
+		snowflake.ProvisionPrivateLinkEndpoint("svc-late", testHost))
 
-	if err := <-firstDone; err != nil {
-		t.Errorf("first provision for the host: %v", err)
+	if heldErr != nil {
+		t.Errorf("first provision for the host: %v", heldErr)
 	}
 	if lateErr == nil || !strings.Contains(lateErr.Error(), "already used by the endpoint to 'svc-held'") {
 		t.Errorf("provision for the same host meanwhile: error = %v, want one naming svc-held", lateErr)
