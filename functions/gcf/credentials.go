@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/repolink/repolink/functions/poller"
@@ -30,18 +29,17 @@ func newCredentialExpiries(getenv func(string) string, opts gcpadapter.Options, 
 			"setting", envWaitsCollection)
 		return nil
 	}
-	return &firestoreCredentials{opts: opts, cfg: cfg}
+	return &firestoreCredentials{lazyStore[gcpadapter.CredentialExpiries]{
+		opts: opts, cfg: cfg, build: gcpadapter.NewCredentialExpiries,
+		name: "the credential expiries under the collection",
+	}}
 }
 
 // firestoreCredentials builds the Firestore client of the credential
 // expiry records on first use and reuses it for later invocations on the
 // same instance.
 type firestoreCredentials struct {
-	opts gcpadapter.Options
-	cfg  gcpadapter.WaitsConfig
-
-	mu    sync.Mutex
-	store *gcpadapter.CredentialExpiries
+	lazyStore[gcpadapter.CredentialExpiries]
 }
 
 var (
@@ -49,23 +47,6 @@ var (
 	_ noticeClaims                = (*firestoreCredentials)(nil)
 	_ checkClaims                 = (*firestoreCredentials)(nil)
 )
-
-func (f *firestoreCredentials) open() (*gcpadapter.CredentialExpiries, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.store != nil {
-		return f.store, nil
-	}
-	// The client outlives the invocation that first needs it, so it is
-	// not bound to its context.
-	store, err := gcpadapter.NewCredentialExpiries(context.Background(), f.opts, f.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open the credential expiries under the collection that %s, %s and %s name: %w",
-			envWaitsProject, envWaitsDatabase, envWaitsCollection, err)
-	}
-	f.store = store
-	return store, nil
-}
 
 func (f *firestoreCredentials) Put(ctx context.Context, c workflow.CredentialExpiry) error {
 	store, err := f.open()

@@ -2,9 +2,7 @@ package gcf
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"sync"
 
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
@@ -28,34 +26,16 @@ func newEndpointReservations(getenv func(string) string, opts gcpadapter.Options
 			"setting", envWaitsCollection)
 		return nil
 	}
-	return &firestoreReservations{opts: opts, cfg: cfg}
+	return &firestoreReservations{lazyStore[gcpadapter.EndpointReservations]{
+		opts: opts, cfg: cfg, build: gcpadapter.NewEndpointReservations,
+		name: "the endpoint reservations under the collection",
+	}}
 }
 
 // firestoreReservations builds the Firestore reservations client on first
 // use and reuses it for later invocations on the same instance.
 type firestoreReservations struct {
-	opts gcpadapter.Options
-	cfg  gcpadapter.WaitsConfig
-
-	mu    sync.Mutex
-	store *gcpadapter.EndpointReservations
-}
-
-func (f *firestoreReservations) open() (*gcpadapter.EndpointReservations, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.store != nil {
-		return f.store, nil
-	}
-	// The client outlives the invocation that first needs it, so it is
-	// not bound to its context.
-	store, err := gcpadapter.NewEndpointReservations(context.Background(), f.opts, f.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open the endpoint reservations under the collection that %s, %s and %s name: %w",
-			envWaitsProject, envWaitsDatabase, envWaitsCollection, err)
-	}
-	f.store = store
-	return store, nil
+	lazyStore[gcpadapter.EndpointReservations]
 }
 
 func (f *firestoreReservations) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/workflow"
@@ -60,37 +59,22 @@ func newWaitRegistry(getenv func(string) string, opts gcpadapter.Options, allowL
 		return noWaits{err: errNoWaits}
 	}
 	logger.Info("wait registry configured", "project", cfg.Project, "database", cfg.Database, "collection", cfg.Collection)
-	return &firestoreWaits{opts: opts, cfg: cfg, allowLoopback: allowLoopback}
+	return &firestoreWaits{
+		lazyStore: lazyStore[gcpadapter.Waits]{
+			opts: opts, cfg: cfg, build: gcpadapter.NewWaits,
+			name: "the wait registry",
+		},
+		allowLoopback: allowLoopback,
+	}
 }
 
 // firestoreWaits is the Firestore wait registry. It builds the client on
 // first use and keeps it for later invocations on the same instance, as
 // the other clients are kept.
 type firestoreWaits struct {
-	opts gcpadapter.Options
-	cfg  gcpadapter.WaitsConfig
+	lazyStore[gcpadapter.Waits]
 	// allowLoopback also accepts loopback callback URLs, for tests.
 	allowLoopback bool
-
-	mu    sync.Mutex
-	store *gcpadapter.Waits
-}
-
-func (f *firestoreWaits) open() (*gcpadapter.Waits, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.store != nil {
-		return f.store, nil
-	}
-	// The client outlives the invocation that first needs it, so it is
-	// not bound to its context.
-	store, err := gcpadapter.NewWaits(context.Background(), f.opts, f.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open the wait registry that %s, %s and %s name: %w",
-			envWaitsProject, envWaitsDatabase, envWaitsCollection, err)
-	}
-	f.store = store
-	return store, nil
 }
 
 // Put stores w. A token that the poller would not complete, such as a Step
