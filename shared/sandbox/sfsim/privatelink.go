@@ -305,6 +305,12 @@ func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 	}
 }
 
+// isAzureService reports whether a service ID is an Azure resource ID,
+// which starts with /subscriptions/ in any case.
+func isAzureService(serviceID string) bool {
+	return strings.HasPrefix(strings.ToLower(serviceID), "/subscriptions/")
+}
+
 // liveStatus returns the status that SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO
 // reports for a live endpoint to serviceName: ACCEPTED for a Google Cloud
 // service attachment, APPROVED for an Azure resource and Available for an
@@ -313,7 +319,7 @@ func liveStatus(serviceName string) string {
 	switch {
 	case isGCPService(serviceName):
 		return "ACCEPTED"
-	case strings.HasPrefix(strings.ToLower(serviceName), "/subscriptions/"):
+	case isAzureService(serviceName):
 		return "APPROVED"
 	}
 	return "Available"
@@ -406,7 +412,7 @@ func (s *Server) endpointsInfo(account string) string {
 			})
 			continue
 		}
-		if strings.HasPrefix(strings.ToLower(ep.ServiceName), "/subscriptions/") {
+		if isAzureService(ep.ServiceName) {
 			out = append(out, azureInfo{
 				ProviderResourceID:  ep.ServiceName,
 				SnowflakeResourceID: ep.EndpointID,
