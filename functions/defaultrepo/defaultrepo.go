@@ -25,10 +25,11 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // affects every new Python function and procedure in the account, so it is
 // opt-in. Run then unsets the parameter on every other level that sets it to
 // the request's repository, such as the schema after default_for changed
-// from schema to none. A level that names another repository is left alone,
-// and so is every other level when the repository under the request's name
-// was made by hand, and a run adopted it, because its owner may have set
-// those defaults. Teardown keeps them by the same rule.
+// from schema to none. A level that names another repository is left alone.
+// So is every other level when the request did not create the repository
+// under its name, such as one made by hand that a run adopted, because the
+// repository's owner may have set those defaults. Teardown keeps them by the
+// same rule.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake

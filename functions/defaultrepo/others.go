@@ -59,8 +59,8 @@ func FindOthers(ctx context.Context, conn snowflake.Conn, req request.Request, k
 
 // RepositoryOrigin looks up the artifact repository name in the request's
 // schema and returns where it came from when the request did not create
-// it, as sfobject.Origin phrases it. Such a repository was made by hand,
-// and a run adopted it, or it belongs to another request. Its owner may
+// it, as sfobject.Origin phrases it. Such a repository was made by hand and
+// adopted by a run, or it belongs to another request. Its owner may
 // have set defaults that name it, so neither the default step nor teardown
 // unsets them. It returns "" for the request's own repository, and for
 // one that does not exist yet, because the repository step creates it for

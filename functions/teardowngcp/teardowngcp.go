@@ -6,10 +6,10 @@
 // check, the instance group, the proxy VM, the firewall rules and last the
 // Private Service Connect subnet when repolink created it and no other
 // service attachment uses it. Each deletes only what carries the request's
-// tag, except the subnet, which the requests that set the same
-// gcp.psc_subnet share, and reports skipped when it finds nothing. While another resource of the request still uses a resource,
-// the step returns NotReady, so that the state machine retries with
-// backoff. When a resource that is not the request's uses it, such as
+// tag and reports skipped when it finds nothing. The subnet is the
+// exception, because the requests that set the same gcp.psc_subnet share
+// it. While another resource of the request still uses a resource, the
+// step returns NotReady, so that the state machine retries with backoff. When a resource that is not the request's uses it, such as
 // another request's service attachment on a shared subnet, the step reports
 // it as kept with the reason, and the teardown goes on.
 package teardowngcp

@@ -114,7 +114,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	// A repository under the request's name that the request did not create
-	// was made by hand, and a run adopted it, or for another request. Its
+	// was made by hand and adopted by a run, or made for another request. Its
 	// owner may have set a default that names it before any run, and that
 	// default stays valid while the repository stays, so it is kept. The
 	// default step leaves it alone by the same rule.
