@@ -132,17 +132,17 @@ func killTrial(ctx context.Context, s *session, n int, startup bool, cal calibra
 	start := time.Now()
 	var missed []string
 	for attempt := 1; attempt <= maxKillAttempts; attempt++ {
-		label := fmt.Sprintf("killnine-%03d", n)
 		dirName := fmt.Sprintf("%03d", n)
 		if attempt > 1 {
-			label += fmt.Sprintf("-attempt%d", attempt)
 			dirName += fmt.Sprintf("-attempt%d", attempt)
 		}
+		label := "killnine-" + dirName
 		stateDir := s.dir(SuiteKillNine, dirName)
+		args := killArgs(stateDir, request)
 		point := cal.draw(rng, startup)
 		where := cal.describe(point)
 
-		outcome, err := killRun(ctx, s, label, stateDir, point, killArgs(stateDir, request))
+		outcome, err := killRun(ctx, s, label, stateDir, point, args)
 		if err != nil {
 			s.report.fail(SuiteKillNine, name, time.Since(start), fmt.Sprintf("%s: %v", where, err))
 			return
@@ -153,7 +153,7 @@ func killTrial(ctx context.Context, s *session, n int, startup bool, cal calibra
 			keepWorld(s, stateDir)
 			continue
 		}
-		detail, problems := checkResume(ctx, s, label, stateDir, killArgs(stateDir, request), outcome, point, spread)
+		detail, problems := checkResume(ctx, s, label, stateDir, args, outcome, point, spread)
 		if len(missed) > 0 {
 			detail += fmt.Sprintf(" (after %d kills that came after the run had finished)", len(missed))
 		}

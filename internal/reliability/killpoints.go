@@ -102,17 +102,14 @@ func calibrate(ctx context.Context, s *session, request string) (calibration, er
 		}
 		if i == 0 {
 			cal.labels = labels
+			if cal.states, err = executionStates(ctx, s, label, stateDir); err != nil {
+				return cal, err
+			}
 		} else if !slices.Equal(labels, cal.labels) {
 			return cal, fmt.Errorf("calibration run %d printed the steps %q, run 1 printed %q", i+1, labels, cal.labels)
 		}
 		gaps = append(gaps, runGaps)
 		took = append(took, runTook)
-		if i > 0 {
-			continue
-		}
-		if cal.states, err = executionStates(ctx, s, label, stateDir); err != nil {
-			return cal, err
-		}
 	}
 
 	cal.took = median(took)
