@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -218,10 +219,7 @@ func body(template map[string]any, ticket, notify string) []byte {
 	}
 	doc["id"] = ticket
 	if repo, ok := template["repository"].(map[string]any); ok {
-		own := make(map[string]any, len(repo))
-		for k, v := range repo {
-			own[k] = v
-		}
+		own := maps.Clone(repo)
 		own["name"] = strings.ToLower(strings.ReplaceAll(ticket, "-", "_")) + "_pypi"
 		doc["repository"] = own
 	}
