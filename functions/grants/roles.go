@@ -32,7 +32,7 @@ type MissingRole struct {
 // NOTE: treating a hidden role as missing can stop a run whose GRANT would
 // have worked. It is the safe side, because a wrong name otherwise fails
 // only after the secret, the integration and the repository are built, and
-// the message tells how to make the role visible.
+// the message explains how to make the role visible.
 func MissingRoles(ctx context.Context, conn snowflake.Conn, roles []string) ([]MissingRole, error) {
 	var missing []MissingRole
 	for _, role := range roles {

@@ -45,9 +45,9 @@ func (c Claim) Key() string {
 func (c Claim) String() string { return c.Noun + " " + c.Name }
 
 // Claims returns the names that a provision execution of r takes in its
-// Snowflake account: its SECRET, API INTEGRATION and ARTIFACT REPOSITORY,
-// in the order the steps create them, and then the host of its private
-// endpoint on a private-link route. A request without a repository name
+// Snowflake account. They are its SECRET, API INTEGRATION and ARTIFACT
+// REPOSITORY, in the order the steps create them, and then the host of its
+// private endpoint on a private-link route. A request without a repository name
 // claims no object, and one without an endpoint host no host.
 func Claims(r Request) []Claim {
 	account := strings.ToLower(r.Snowflake.Account)

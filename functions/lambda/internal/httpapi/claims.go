@@ -312,7 +312,7 @@ func (w *Webhook) releaseClaims(ctx context.Context, taken []takenClaim, log *sl
 	}
 }
 
-// startRejected reports whether Step Functions answered a StartExecution
+// startRejected reports whether Step Functions rejected a StartExecution
 // with err, a client fault such as ExecutionLimitExceeded or
 // InvalidExecutionInput, so that no execution started. The claims of such
 // a start are released. After a timeout, a network error or a server
