@@ -176,17 +176,7 @@ func (f *credentialFixture) runStep(t *testing.T, inst *instance, name string) {
 // poll runs one poll of inst through the poller function.
 func (f *credentialFixture) poll(t *testing.T, inst *instance) poller.Report {
 	t.Helper()
-	server := httptest.NewServer(servePoller(inst.poller, slog.New(slog.NewJSONHandler(inst.logs, nil))))
-	t.Cleanup(server.Close)
-	status, body := post(t, server.URL, nil)
-	if status != http.StatusOK {
-		t.Fatalf("poll status = %d (body %s), want 200", status, body)
-	}
-	var report poller.Report
-	if err := json.Unmarshal(body, &report); err != nil {
-		t.Fatalf("poll body %s is not a report: %v", body, err)
-	}
-	return report
+	return runPoll(t, inst.poller, slog.New(slog.NewJSONHandler(inst.logs, nil)))
 }
 
 // records returns the credential expiry records in Firestore.

@@ -277,17 +277,7 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 				Transport:     loopbackOnly{},
 				AllowLoopback: true,
 			})
-			pollServer := httptest.NewServer(servePoller(&poller.Poller{Env: &pollEnv, Tasks: tasks}, logger))
-			t.Cleanup(pollServer.Close)
-
-			status, body := post(t, pollServer.URL, nil)
-			if status != http.StatusOK {
-				t.Fatalf("poll status = %d (body %s), want 200", status, body)
-			}
-			var report poller.Report
-			if err := json.Unmarshal(body, &report); err != nil {
-				t.Fatalf("poll body %s is not a report: %v", body, err)
-			}
+			report := runPoll(t, &poller.Poller{Env: &pollEnv, Tasks: tasks}, logger)
 			if diff := cmp.Diff(tt.wantReport, report); diff != "" {
 				t.Errorf("report (-want +got):\n%s", diff)
 			}
@@ -371,4 +361,21 @@ func TestPollerRejectsGet(t *testing.T) {
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET status = %d, want 405", resp.StatusCode)
 	}
+}
+
+// runPoll runs one poll of p through the poller function and returns the
+// report of its response.
+func runPoll(t *testing.T, p *poller.Poller, logger *slog.Logger) poller.Report {
+	t.Helper()
+	server := httptest.NewServer(servePoller(p, logger))
+	t.Cleanup(server.Close)
+	status, body := post(t, server.URL, nil)
+	if status != http.StatusOK {
+		t.Fatalf("poll status = %d (body %s), want 200", status, body)
+	}
+	var report poller.Report
+	if err := json.Unmarshal(body, &report); err != nil {
+		t.Fatalf("poll body %s is not a report: %v", body, err)
+	}
+	return report
 }
