@@ -130,9 +130,8 @@ func New(opts Options) *Cache {
 // credential references, warehouse, database and schema. It reads the
 // private key or password from its reference and opens the session on
 // first use, and returns the same session on later calls with the same
-// values. When
-// CloseContext begins while the call logs in, the call logs the new
-// session out and returns an error that wraps ErrClosing.
+// values. When CloseContext begins while the call logs in, the call logs
+// the new session out and returns an error that wraps ErrClosing.
 func (c *Cache) Session(ctx context.Context, sf request.Snowflake) (snowflake.Conn, error) {
 	key := keyOf(sf)
 	c.mu.Lock()
