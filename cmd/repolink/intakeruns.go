@@ -32,6 +32,32 @@ func openIntakeRuns(ctx context.Context, eng *engine.Engine) (*intakeRuns, func(
 	return &intakeRuns{eng: eng, ix: ix}, release, nil
 }
 
+// requestExecutions returns the executions of machine for the request with
+// ID id, the latest started first, as intakeRuns.executions finds them.
+func requestExecutions(ctx context.Context, eng *engine.Engine, machine, id string) ([]engine.Execution, error) {
+	runs, release, err := openIntakeRuns(ctx, eng)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return runs.executions(ctx, machine, []string{id})
+}
+
+// checkCandidates calls check with the intakeRuns of eng's store and the
+// candidates for req, and releases the index after check returns.
+func checkCandidates(ctx context.Context, eng *engine.Engine, req request.Request, check func(*intakeRuns, []engine.Execution) error) error {
+	runs, release, err := openIntakeRuns(ctx, eng)
+	if err != nil {
+		return err
+	}
+	defer release()
+	all, err := runs.candidates(ctx, req)
+	if err != nil {
+		return err
+	}
+	return check(runs, all)
+}
+
 // candidates returns the provision executions of req's ID and of every
 // request that named one of req's claim keys (claimKeys), the latest
 // started first. Every provision execution that placementConflict,

@@ -158,16 +158,9 @@ func sharedObjects(a, b request.Request) []string {
 // the same objects or host and start at the same moment, the second waits
 // until the first has started and then fails the check.
 func checkObjectClash(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
-	runs, release, err := openIntakeRuns(ctx, eng)
-	if err != nil {
-		return err
-	}
-	defer release()
-	all, err := runs.candidates(ctx, req)
-	if err != nil {
-		return err
-	}
-	return objectClash(ctx, runs, all, req, flags)
+	return checkCandidates(ctx, eng, req, func(runs *intakeRuns, all []engine.Execution) error {
+		return objectClash(ctx, runs, all, req, flags)
+	})
 }
 
 // objectClash is checkObjectClash on all, the provision executions newest

@@ -60,19 +60,12 @@ func (e *placementChangeError) Error() string {
 // checkIntake runs placementConflict and then objectClash on the provision
 // executions that the intake index names for req, as every start does.
 func checkIntake(ctx context.Context, eng *engine.Engine, req request.Request, flags string) error {
-	runs, release, err := openIntakeRuns(ctx, eng)
-	if err != nil {
-		return err
-	}
-	defer release()
-	all, err := runs.candidates(ctx, req)
-	if err != nil {
-		return err
-	}
-	if err := placementConflict(ctx, runs, all, req, flags); err != nil {
-		return err
-	}
-	return objectClash(ctx, runs, all, req, flags)
+	return checkCandidates(ctx, eng, req, func(runs *intakeRuns, all []engine.Execution) error {
+		if err := placementConflict(ctx, runs, all, req, flags); err != nil {
+			return err
+		}
+		return objectClash(ctx, runs, all, req, flags)
+	})
 }
 
 // placementConflict returns a *placementChangeError when req changes a

@@ -358,13 +358,7 @@ func latestRun(ctx context.Context, eng *engine.Engine, id string) (latest *engi
 // the name, so it also finds executions started through the Step Functions
 // API under other names.
 func latestExecution(ctx context.Context, eng *engine.Engine, machine, id string) (*engine.Execution, error) {
-	runs, release, err := openIntakeRuns(ctx, eng)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	// executions returns the latest started first.
-	all, err := runs.executions(ctx, machine, []string{id})
+	all, err := requestExecutions(ctx, eng, machine, id)
 	if err != nil || len(all) == 0 {
 		return nil, err
 	}

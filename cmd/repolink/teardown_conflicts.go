@@ -34,12 +34,7 @@ func runningRunOf(ctx context.Context, eng *engine.Engine, machine, id, except s
 	if id == "" {
 		return nil, nil
 	}
-	runs, release, err := openIntakeRuns(ctx, eng)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	all, err := runs.executions(ctx, machine, []string{id})
+	all, err := requestExecutions(ctx, eng, machine, id)
 	if err != nil {
 		return nil, err
 	}
