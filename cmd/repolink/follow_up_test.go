@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// upFollowCases are a redrive and a teardown of the request DATA-4711
-// that repolink up runs while the command follows the execution.
-var upFollowCases = []struct {
+// upFollowCase is a redrive or teardown whose execution repolink up runs
+// while the command follows it.
+type upFollowCase struct {
 	command string
 	// execution is the execution that the command follows.
 	execution string
@@ -17,7 +17,10 @@ var upFollowCases = []struct {
 	// provision is whether the execution is a provision execution, which
 	// a run of its request file also resumes.
 	provision bool
-}{
+}
+
+// upFollowCases are a redrive and a teardown of the request DATA-4711.
+var upFollowCases = []upFollowCase{
 	{command: "redrive", execution: "DATA-4711", header: "execution DATA-4711 redrive 1 (run by repolink up)", provision: true},
 	{command: "teardown", execution: "DATA-4711-teardown", header: "execution DATA-4711-teardown (run by repolink up)"},
 }
@@ -43,6 +46,19 @@ func prepareUpFollow(t *testing.T, dir, command string) {
 	}
 }
 
+// startUpFollow prepares a state directory for tc, starts repolink up on it
+// and then tc.command, and waits until the command shows that up runs the
+// execution.
+func startUpFollow(t *testing.T, tc upFollowCase) (string, *upProcess, *backgroundRun) {
+	t.Helper()
+	dir := t.TempDir()
+	prepareUpFollow(t, dir, tc.command)
+	up := startUp(t, dir)
+	r := startRun(t, tc.command, "--sandbox", "--state-dir", dir, "DATA-4711")
+	r.waitOutput(t, tc.header)
+	return dir, up, r
+}
+
 // TestRedriveTeardownNoticeUpStopped stops repolink up while a redrive or
 // teardown that up runs follows its execution. The command must print once
 // that nothing runs the execution, with the commands that resume it, and
@@ -52,11 +68,7 @@ func TestRedriveTeardownNoticeUpStopped(t *testing.T) {
 	t.Setenv(envAPIToken, "")
 	for _, tc := range upFollowCases {
 		t.Run(tc.command, func(t *testing.T) {
-			dir := t.TempDir()
-			prepareUpFollow(t, dir, tc.command)
-			up := startUp(t, dir)
-			r := startRun(t, tc.command, "--sandbox", "--state-dir", dir, "DATA-4711")
-			r.waitOutput(t, tc.header)
+			dir, up, r := startUpFollow(t, tc)
 
 			up.stop()
 			undrivenNote := "execution " + tc.execution + " is open"
@@ -108,11 +120,7 @@ func TestRedriveTeardownFollowRestartedUp(t *testing.T) {
 	t.Setenv(envAPIToken, "")
 	for _, tc := range upFollowCases {
 		t.Run(tc.command, func(t *testing.T) {
-			dir := t.TempDir()
-			prepareUpFollow(t, dir, tc.command)
-			up := startUp(t, dir)
-			r := startRun(t, tc.command, "--sandbox", "--state-dir", dir, "DATA-4711")
-			r.waitOutput(t, tc.header)
+			dir, up, r := startUpFollow(t, tc)
 			up.stop()
 			waitFor(t, "the "+tc.command+" to report that nothing runs "+tc.execution, func() bool {
 				return strings.Contains(r.stderr.String(), "nothing runs it now")
@@ -124,14 +132,8 @@ func TestRedriveTeardownFollowRestartedUp(t *testing.T) {
 			// restart, so only its result is checked.
 			startUp(t, dir)
 			r.waitOutput(t, "status:           SUCCEEDED")
-			select {
-			case code := <-r.done:
-				r.done <- code
-				if code != exitOK {
-					t.Errorf("%s after up restarted: exit %d, want %d\nstderr:\n%s", tc.command, code, exitOK, r.stderr)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatalf("%s did not return within 30s of the summary\nstdout:\n%s\nstderr:\n%s", tc.command, r.stdout, r.stderr)
+			if code := r.wait(t, "the summary"); code != exitOK {
+				t.Errorf("%s after up restarted: exit %d, want %d\nstderr:\n%s", tc.command, code, exitOK, r.stderr)
 			}
 			want := "a process runs execution " + tc.execution + " again"
 			if tc.provision && !strings.Contains(r.stderr.String(), want) {

@@ -54,12 +54,19 @@ func (r *backgroundRun) waitOutput(t *testing.T, want string) {
 func (r *backgroundRun) interrupt(t *testing.T) int {
 	t.Helper()
 	r.cancel()
+	return r.wait(t, "the interrupt")
+}
+
+// wait waits up to 30s after event for the command to return and returns
+// its exit status.
+func (r *backgroundRun) wait(t *testing.T, event string) int {
+	t.Helper()
 	select {
 	case code := <-r.done:
 		r.done <- code
 		return code
 	case <-time.After(30 * time.Second):
-		t.Fatalf("command did not return within 30s of the interrupt\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		t.Fatalf("command did not return within 30s of %s\nstdout:\n%s\nstderr:\n%s", event, r.stdout, r.stderr)
 		return 0
 	}
 }
@@ -167,14 +174,8 @@ func TestRunFollowsRestartedUp(t *testing.T) {
 	// of the run's checks, so that a check finds it run again.
 	startUp(t, dir)
 	r.waitOutput(t, "status:           SUCCEEDED")
-	select {
-	case code := <-r.done:
-		r.done <- code
-		if code != exitOK {
-			t.Errorf("run after up restarted: exit %d, want %d\nstderr:\n%s", code, exitOK, r.stderr)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("run did not return within 30s of the summary\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	if code := r.wait(t, "the summary"); code != exitOK {
+		t.Errorf("run after up restarted: exit %d, want %d\nstderr:\n%s", code, exitOK, r.stderr)
 	}
 	if want := "a process runs execution DATA-4711 again"; !strings.Contains(r.stderr.String(), want) {
 		t.Errorf("run stderr lacks %q:\n%s", want, r.stderr)
@@ -195,27 +196,26 @@ func TestRedriveTeardownInterruptedExitStatus(t *testing.T) {
 	if code := r.interrupt(t); code != exitInterrupted {
 		t.Fatalf("interrupted run: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
 	}
-	if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
-		t.Fatalf("stop: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	r = startRun(t, "redrive", "--sandbox", "--state-dir", dir, "INT-2")
-	r.waitOutput(t, "execution INT-2 redrive 1 (")
-	if code := r.interrupt(t); code != exitInterrupted {
-		t.Errorf("interrupted redrive: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
-	}
-	if want := "execution INT-2 keeps its state and stays open"; !strings.Contains(r.stderr.String(), want) {
-		t.Errorf("interrupted redrive stderr lacks %q:\n%s", want, r.stderr)
-	}
-
-	if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
-		t.Fatalf("stop after the redrive: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	r = startRun(t, "teardown", "--sandbox", "--state-dir", dir, "INT-2")
-	r.waitOutput(t, "execution INT-2-teardown (")
-	if code := r.interrupt(t); code != exitInterrupted {
-		t.Errorf("interrupted teardown: exit %d, want %d\nstderr:\n%s", code, exitInterrupted, r.stderr)
-	}
-	if want := "teardown INT-2-teardown keeps its state and stays open"; !strings.Contains(r.stderr.String(), want) {
-		t.Errorf("interrupted teardown stderr lacks %q:\n%s", want, r.stderr)
+	for _, step := range []struct {
+		command string
+		// header is the progress line that shows that the execution runs.
+		header string
+		// kept is the interrupt message that the execution keeps its state.
+		kept string
+	}{
+		{command: "redrive", header: "execution INT-2 redrive 1 (", kept: "execution INT-2 keeps its state and stays open"},
+		{command: "teardown", header: "execution INT-2-teardown (", kept: "teardown INT-2-teardown keeps its state and stays open"},
+	} {
+		if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
+			t.Fatalf("stop before the %s: exit %d\nstdout:\n%s\nstderr:\n%s", step.command, code, out, errOut)
+		}
+		r = startRun(t, step.command, "--sandbox", "--state-dir", dir, "INT-2")
+		r.waitOutput(t, step.header)
+		if code := r.interrupt(t); code != exitInterrupted {
+			t.Errorf("interrupted %s: exit %d, want %d\nstderr:\n%s", step.command, code, exitInterrupted, r.stderr)
+		}
+		if !strings.Contains(r.stderr.String(), step.kept) {
+			t.Errorf("interrupted %s stderr lacks %q:\n%s", step.command, step.kept, r.stderr)
+		}
 	}
 }

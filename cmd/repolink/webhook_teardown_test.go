@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/webhook/sqlitestore"
 )
@@ -21,36 +22,7 @@ import (
 // closed, the same request must start a new run.
 func TestWebhookRequestDuringAndAfterTeardown(t *testing.T) {
 	s := newServedStore(t)
-	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
-	secret := []byte("webhook-test-secret")
-	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	hook.Register(mux)
-
-	body, err := json.Marshal(exampleRequest(t, "TD-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	post := func() (int, webhook.Response) {
-		t.Helper()
-		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		webhook.SetSignature(r.Header, secret, time.Now(), body)
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
-		var resp webhook.Response
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
-		}
-		return w.Code, resp
-	}
+	post := newWebhookPoster(t, s, exampleRequest(t, "TD-1"))
 
 	if code, resp := post(); code != http.StatusAccepted || resp.Execution != "TD-1" {
 		t.Fatalf("first delivery = %d %+v, want 202 TD-1", code, resp)
@@ -78,5 +50,42 @@ func TestWebhookRequestDuringAndAfterTeardown(t *testing.T) {
 	code, resp = post()
 	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "TD-1-r2" {
 		t.Errorf("redelivery after the teardown = %d %+v, want 200 duplicate of TD-1-r2", code, resp)
+	}
+}
+
+// newWebhookPoster serves POST /v1/requests of the service over the
+// executions in s. The function it returns delivers req, signed, and
+// returns the status code and the decoded response.
+func newWebhookPoster(t *testing.T, s *servedStore, req request.Request) func() (int, webhook.Response) {
+	t.Helper()
+	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
+	secret := []byte("webhook-test-secret")
+	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	hook.Register(mux)
+
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() (int, webhook.Response) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
+		webhook.SetSignature(r.Header, secret, time.Now(), body)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		var resp webhook.Response
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
+		}
+		return w.Code, resp
 	}
 }
