@@ -160,8 +160,8 @@ func closeIdleIntakeIndexes() {
 
 // catchUp adds to the index the executions that eng's store added since
 // the last one that the index contains. Every write only adds rows that
-// follow from an execution's name, machine and input and moves the
-// scanned mark forward, so two processes that catch up at the same time
+// follow from an execution's name, machine and input, and moves the
+// scanned mark forward. So two processes that catch up at the same time
 // write the same rows, and the index is complete up to the mark that
 // either wrote. An index without the scanned row, such as the one that a
 // store from before the index first gets, is built from all executions

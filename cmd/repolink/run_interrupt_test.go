@@ -184,7 +184,7 @@ func TestRunFollowsRestartedUp(t *testing.T) {
 
 // TestRedriveTeardownInterruptedExitStatus interrupts a redrive and a
 // teardown while their executions run. Both must exit with the status of
-// an interrupted command and say that the execution keeps its state.
+// an interrupted command and print that the execution keeps its state.
 func TestRedriveTeardownInterruptedExitStatus(t *testing.T) {
 	dir := t.TempDir()
 	file := writeRequest(t, func(doc map[string]any) { doc["id"] = "INT-2" })

@@ -54,10 +54,10 @@ func lockStarts(ctx context.Context, dir, requestID string) (func(), error) {
 // stripes in ascending order, so two starts that need some of the same
 // stripes cannot each hold one that the other waits for.
 func lockStartsWith(ctx context.Context, dir, requestID string, claims []string) (func(), error) {
-	var held []func()
+	var releases []func()
 	release := func() {
-		for i := len(held) - 1; i >= 0; i-- {
-			held[i]()
+		for i := len(releases) - 1; i >= 0; i-- {
+			releases[i]()
 		}
 	}
 	for _, stripe := range startLockStripesOf(requestID, claims) {
@@ -73,7 +73,7 @@ func lockStartsWith(ctx context.Context, dir, requestID string, claims []string)
 			release()
 			return nil, fmt.Errorf("take start lock %s of request %q: %w", path, requestID, err)
 		}
-		held = append(held, func() {
+		releases = append(releases, func() {
 			releaseFlock(f)
 			leave()
 		})
@@ -84,7 +84,7 @@ func lockStartsWith(ctx context.Context, dir, requestID string, claims []string)
 		release()
 		return nil, fmt.Errorf("take start lock %s of request %q: %w", legacy, requestID, err)
 	}
-	held = append(held, func() { releaseFlock(shared) })
+	releases = append(releases, func() { releaseFlock(shared) })
 	return release, nil
 }
 

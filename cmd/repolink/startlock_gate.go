@@ -24,8 +24,8 @@ func withStartLock(ctx context.Context, dir, requestID string, fn func() error) 
 
 // withStartLocks is withStartLock that also holds the start locks of the
 // claim keys claims, such as those of a provision request
-// (intakeLockKeys), so that no start of another request with one of the
-// claims comes between the checks in fn and the start that fn makes.
+// (intakeLockKeys). So no start of another request with one of the claims
+// comes between the checks in fn and the start that fn makes.
 func withStartLocks(ctx context.Context, dir, requestID string, claims []string, fn func() error) error {
 	unlock, err := lockStartsWith(ctx, dir, requestID, claims)
 	if err != nil {
