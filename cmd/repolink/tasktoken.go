@@ -15,6 +15,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
 )
@@ -157,7 +158,7 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 	}
 	if wrong := nonStringFields(selector, doc); len(wrong) > 0 {
 		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass a string in each of these fields",
-			joinAnd(wrong), t.label(), t.execution)
+			clash.JoinAnd(wrong), t.label(), t.execution)
 	}
 	return nil
 }
@@ -193,7 +194,7 @@ func (t waitingTask) checkEndpointLive(doc any) error {
 	}
 	if len(wrongType) > 0 {
 		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so the run would wait again instead of going on; pass %s",
-			joinAnd(wrongType), t.label(), t.execution, example)
+			clash.JoinAnd(wrongType), t.label(), t.execution, example)
 	}
 
 	state, _ := fields["endpoint_state"].(string)
@@ -246,20 +247,12 @@ func fieldsText(fields []string) string {
 	if len(fields) == 1 {
 		return "the field " + fields[0]
 	}
-	return "the fields " + joinAnd(fields)
+	return "the fields " + clash.JoinAnd(fields)
 }
 
 func isString(v any) bool {
 	_, ok := v.(string)
 	return ok
-}
-
-// joinAnd joins items as "a", "a and b" or "a, b and c".
-func joinAnd(items []string) string {
-	if len(items) == 1 {
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // awaitEndpointExample returns, quoted for a shell, the report that the

@@ -76,7 +76,7 @@ func (r Rejection) Objects(objects []string) string {
 	state, next := r.holderState()
 	h := r.Holder
 	conflict := fmt.Sprintf("request %s names %s in Snowflake account %s, as request %s does in execution %s (%s), %s",
-		r.RequestID, joinAnd(objects), r.Account, h.Request, h.Execution, statusText(h.Status), state)
+		r.RequestID, JoinAnd(objects), r.Account, h.Request, h.Execution, statusText(h.Status), state)
 	if r.Redriven != "" {
 		return fmt.Sprintf("%s; %s. The names now belong to request %s, so %s and then %s, "+
 			"or %s and start the request as a new run with another repository.name",
@@ -188,9 +188,9 @@ func outcome(run string, route request.Route) string {
 	return run + " would " + fail
 }
 
-// joinAnd joins items as a sentence lists them: "a", "a and b", "a, b and
+// JoinAnd joins items as a sentence lists them: "a", "a and b", "a, b and
 // c".
-func joinAnd(items []string) string {
+func JoinAnd(items []string) string {
 	if len(items) == 1 {
 		return items[0]
 	}

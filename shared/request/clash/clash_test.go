@@ -129,3 +129,19 @@ func TestRedriveAdvice(t *testing.T) {
 		t.Errorf("message without commands lacks %q:\n%s", want, r.Objects([]string{"secret A"}))
 	}
 }
+
+func TestJoinAnd(t *testing.T) {
+	tests := []struct {
+		items []string
+		want  string
+	}{
+		{items: []string{"a"}, want: "a"},
+		{items: []string{"a", "b"}, want: "a and b"},
+		{items: []string{"a", "b", "c"}, want: "a, b and c"},
+	}
+	for _, tt := range tests {
+		if got := clash.JoinAnd(tt.items); got != tt.want {
+			t.Errorf("JoinAnd(%q) = %q, want %q", tt.items, got, tt.want)
+		}
+	}
+}
