@@ -53,17 +53,11 @@ func notifierStatements(s arnScope, tableARN string, machines ...string) []awsia
 	return []awsiam.PolicyStatement{
 		statement("DescribeProvisionRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"}, executions, nil),
 		statement("ReleaseEndpoints", []string{"dynamodb:UpdateItem"}, []string{tableARN},
-			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": reservationsPartitionPrefix + "*",
-			}}),
+			partitionsStartingWith(reservationsPartitionPrefix)),
 		statement("ReleaseRunsOfRequest", []string{"dynamodb:UpdateItem"}, []string{tableARN},
-			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
-			}}),
+			partitionsStartingWith(runPartitionPrefix)),
 		statement("ClaimCredentialNotices", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, []string{tableARN},
-			map[string]any{"ForAllValues:StringEquals": map[string]any{
-				"dynamodb:LeadingKeys": credentialNoticePartition,
-			}}),
+			partitionIs(credentialNoticePartition)),
 	}
 }
 

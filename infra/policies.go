@@ -307,9 +307,7 @@ func reservationStatements(tableARN string) []awsiam.PolicyStatement {
 			"dynamodb:GetItem",
 			"dynamodb:PutItem",
 			"dynamodb:UpdateItem",
-		}, []string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
-			"dynamodb:LeadingKeys": reservationsPartitionPrefix + "*",
-		}}),
+		}, []string{tableARN}, partitionsStartingWith(reservationsPartitionPrefix)),
 	}
 }
 
@@ -357,17 +355,13 @@ func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine s
 		// request's run item, which names a running teardown, and the
 		// teardown record start, which is keyed under "run#" too.
 		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-			[]string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": []string{ticketPartitionPrefix + "*", runPartitionPrefix + "*"},
-			}}),
+			[]string{tableARN}, partitionsStartingWith(ticketPartitionPrefix, runPartitionPrefix)),
 		// A delivery takes the request's Snowflake object names and index
 		// host with conditional PutItem calls, marks them started with
 		// UpdateItem, and deletes those it took when another request
 		// holds one of the others.
 		statement("ClaimSnowflakeNames", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-			[]string{tableARN}, map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": claimPartitionPrefix + "*",
-			}}),
+			[]string{tableARN}, partitionsStartingWith(claimPartitionPrefix)),
 		statement("StartProvision", []string{"states:StartExecution"},
 			[]string{s.stateMachine(provisionMachine)}, nil),
 		// GetExecutionHistory reads whether a failed run built resources
@@ -383,6 +377,26 @@ func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine s
 				[]string{s.executions(teardownMachine)}, nil))
 	}
 	return statements
+}
+
+// partitionsStartingWith returns the condition that limits a statement's
+// item calls to the partition keys that start with one of prefixes.
+func partitionsStartingWith(prefixes ...string) map[string]any {
+	patterns := make([]string, len(prefixes))
+	for i, prefix := range prefixes {
+		patterns[i] = prefix + "*"
+	}
+	var keys any = patterns
+	if len(patterns) == 1 {
+		keys = patterns[0]
+	}
+	return map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": keys}}
+}
+
+// partitionIs returns the condition that limits a statement's item calls
+// to the partition key partition.
+func partitionIs(partition string) map[string]any {
+	return map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": partition}}
 }
 
 // runPartitionPrefix starts the partition key of every run item in the
@@ -415,9 +429,7 @@ func exclusionStatements(s arnScope, tableARN, provisionMachine, teardownMachine
 		statement("ListRunsOfRequest", []string{"states:ListExecutions"}, machines, nil),
 		statement("DescribeRunsOfRequest", []string{"states:DescribeExecution"}, executions, nil),
 		statement("HoldRunOfRequest", []string{"dynamodb:GetItem", "dynamodb:PutItem"}, []string{tableARN},
-			map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": runPartitionPrefix + "*",
-			}}),
+			partitionsStartingWith(runPartitionPrefix)),
 	}
 }
 
@@ -461,9 +473,7 @@ const (
 // limits the calls to the expiry partition.
 func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
-		statement(sid, actions, []string{tableARN}, map[string]any{"ForAllValues:StringEquals": map[string]any{
-			"dynamodb:LeadingKeys": credentialExpiryPartition,
-		}}),
+		statement(sid, actions, []string{tableARN}, partitionIs(credentialExpiryPartition)),
 	}
 }
 
