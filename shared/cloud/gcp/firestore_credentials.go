@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -21,12 +20,11 @@ import (
 // record's key, which is the lowercase Snowflake account, a slash and the
 // fully qualified SECRET.
 const (
-	credentialsDocumentID   = "credential-expiries"
-	credentialRecordsID     = "records"
-	credentialNoticesID     = "notices"
-	credentialChecksID      = "checks"
-	credentialCheckKey      = "poller"
-	credentialWriteAttempts = 8
+	credentialsDocumentID = "credential-expiries"
+	credentialRecordsID   = "records"
+	credentialNoticesID   = "notices"
+	credentialChecksID    = "checks"
+	credentialCheckKey    = "poller"
 )
 
 // Fields of a credential expiry record and of a notification claim. The
@@ -302,43 +300,6 @@ func (s *CredentialExpiries) ClaimCheck(ctx context.Context, now, until time.Tim
 func sameExpiry(doc *firestore.Document, expiresAt time.Time) bool {
 	stored, err := time.Parse(time.RFC3339Nano, doc.Fields[fieldExpiresAt].TimestampValue)
 	return err == nil && stored.Equal(expiresAt)
-}
-
-// update reads the document of key in the subcollection collectionID of
-// s.parent, passes it, or nil when it does not exist, to change, and writes what change returns when it reports a
-// write: the new document, or nil to delete it. The write succeeds only
-// while the document is as it was read. After a conflicting write by
-// another caller it reads again and calls change again, up to
-// credentialWriteAttempts times. op names the operation in errors.
-func (s *CredentialExpiries) update(ctx context.Context, collectionID, key, op string,
-	change func(doc *firestore.Document) (*firestore.Document, bool, error)) error {
-	id := documentID(key)
-	name := s.parent + "/" + collectionID + "/" + id
-	for attempt := 1; ; attempt++ {
-		doc, err := s.get(ctx, name)
-		if err != nil {
-			return classifyFirestore(err, name, "%s: read the document", op)
-		}
-		next, write, err := change(doc)
-		if err != nil || !write {
-			return err
-		}
-		err = s.write(ctx, collectionID, id, doc, next)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, errDocumentChanged) {
-			return classifyFirestore(err, name, "%s: write the document", op)
-		}
-		if attempt >= credentialWriteAttempts {
-			return workflow.Errorf(workflow.ErrTransient,
-				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry",
-				op, name, credentialWriteAttempts)
-		}
-		if err := s.pauseBeforeRetry(ctx, attempt); err != nil {
-			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
-		}
-	}
 }
 
 // encodeExpiry returns the record document of c. The fields other than

@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,11 +22,6 @@ import (
 // the place of a run that failed or was cancelled, because the Cloud
 // Functions deployment does not release a place when a run closes.
 const ReservationTTL = 2 * time.Hour
-
-// reservationAttempts is how many times Reserve and Release read and write
-// the account's document before they give up, when another writer changes
-// it between the read and the write every time.
-const reservationAttempts = 8
 
 // The reservation documents are in the subcollection accounts of the
 // document endpoint-reservations of the waits collection. That document is
@@ -102,7 +96,7 @@ type place struct {
 // r.Execution as its holder, so a later run of the request takes it over.
 func (s *EndpointReservations) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
 	var result workflow.ReservationResult
-	err := s.update(ctx, r.Account, "reserve a private endpoint of "+r.Account+" for "+r.RequestID,
+	err := s.updatePlaces(ctx, r.Account, "reserve a private endpoint of "+r.Account+" for "+r.RequestID,
 		func(places []place) ([]place, bool) {
 			// A place whose endpoint is listed stays until it expires,
 			// because another caller may hold a listing taken before that
@@ -141,7 +135,7 @@ func (s *EndpointReservations) Reserve(ctx context.Context, r workflow.EndpointR
 // Release implements workflow.EndpointReservations. A place without a
 // recorded holder matches any execution.
 func (s *EndpointReservations) Release(ctx context.Context, account, requestID, execution string) error {
-	return s.update(ctx, account, "release the private endpoint reservation of "+requestID+" in "+account,
+	return s.updatePlaces(ctx, account, "release the private endpoint reservation of "+requestID+" in "+account,
 		func(places []place) ([]place, bool) {
 			remaining := slices.DeleteFunc(places, func(p place) bool {
 				return p.request == requestID && (execution == "" || p.execution == "" || p.execution == execution)
@@ -150,44 +144,22 @@ func (s *EndpointReservations) Release(ctx context.Context, account, requestID, 
 		})
 }
 
-// update reads the places of account, passes them to change, and writes
-// the places that change returns when it reports a change. The write
-// succeeds only while the document is as it was read. After a conflicting
-// write by another caller it reads again and calls change again, up to
-// reservationAttempts times, with a short random pause between attempts.
-// op names the operation in errors.
-func (s *EndpointReservations) update(ctx context.Context, account, op string, change func([]place) ([]place, bool)) error {
-	name := s.DocumentName(account)
-	for attempt := 1; ; attempt++ {
-		doc, err := s.get(ctx, name)
-		if err != nil {
-			return classifyFirestore(err, name, "%s: read the reservation document", op)
-		}
-		places, err := decodePlaces(doc)
-		if err != nil {
-			return err
-		}
-		updated, changed := change(places)
-		if !changed {
-			return nil
-		}
-		id := documentID(strings.ToLower(account))
-		err = s.write(ctx, reservationsCollectionID, id, doc, encodePlaces(account, updated))
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, errDocumentChanged) {
-			return classifyFirestore(err, name, "%s: write the reservation document", op)
-		}
-		if attempt >= reservationAttempts {
-			return workflow.Errorf(workflow.ErrTransient,
-				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry the step",
-				op, name, reservationAttempts)
-		}
-		if err := s.pauseBeforeRetry(ctx, attempt); err != nil {
-			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
-		}
-	}
+// updatePlaces reads the places of account, passes them to change, and
+// writes the places that change returns when it reports a change, with the
+// retries of update. op names the operation in errors.
+func (s *EndpointReservations) updatePlaces(ctx context.Context, account, op string, change func([]place) ([]place, bool)) error {
+	return s.update(ctx, reservationsCollectionID, strings.ToLower(account), op,
+		func(doc *firestore.Document) (*firestore.Document, bool, error) {
+			places, err := decodePlaces(doc)
+			if err != nil {
+				return nil, false, err
+			}
+			updated, changed := change(places)
+			if !changed {
+				return nil, false, nil
+			}
+			return encodePlaces(account, updated), true, nil
+		})
 }
 
 // encodePlaces returns the reservation document of account with places.

@@ -400,8 +400,8 @@ func TestReservationsConflictLimit(t *testing.T) {
 			if !strings.Contains(err.Error(), s.DocumentName("acme-prod")) {
 				t.Errorf("error %q does not name the document", err)
 			}
-			if writes := len(rec.find(tt.method, reservationsDocumentID)) - before; writes != reservationAttempts {
-				t.Errorf("writes = %d, want %d", writes, reservationAttempts)
+			if writes := len(rec.find(tt.method, reservationsDocumentID)) - before; writes != writeAttempts {
+				t.Errorf("writes = %d, want %d", writes, writeAttempts)
 			}
 		})
 	}

@@ -3,12 +3,19 @@ package gcp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	firestore "google.golang.org/api/firestore/v1"
 
 	"github.com/repolink/repolink/shared/reservations/backoff"
+	"github.com/repolink/repolink/shared/workflow"
 )
+
+// writeAttempts is how many times update reads and writes a document
+// before it gives up, when another writer changes the document between the
+// read and the write every time.
+const writeAttempts = 8
 
 // errDocumentChanged reports that another writer changed, created or
 // deleted a document after it was read.
@@ -56,6 +63,44 @@ func (s *subcollections) get(ctx context.Context, name string) (*firestore.Docum
 		return nil, nil
 	}
 	return doc, err
+}
+
+// update reads the document key of the subcollection collectionID, passes
+// it, or nil when it does not exist, to change, and writes what change
+// returns when it reports a write: the new document, or nil to delete it.
+// The write succeeds only while the document is as it was read. After a
+// conflicting write by another caller it pauses, reads again and calls
+// change again, up to writeAttempts times. op names the operation in
+// errors.
+func (s *subcollections) update(ctx context.Context, collectionID, key, op string,
+	change func(doc *firestore.Document) (*firestore.Document, bool, error)) error {
+	id := documentID(key)
+	name := s.parent + "/" + collectionID + "/" + id
+	for attempt := 1; ; attempt++ {
+		doc, err := s.get(ctx, name)
+		if err != nil {
+			return classifyFirestore(err, name, "%s: read the document", op)
+		}
+		next, write, err := change(doc)
+		if err != nil || !write {
+			return err
+		}
+		err = s.write(ctx, collectionID, id, doc, next)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errDocumentChanged) {
+			return classifyFirestore(err, name, "%s: write the document", op)
+		}
+		if attempt >= writeAttempts {
+			return workflow.Errorf(workflow.ErrTransient,
+				"gcp: firestore %s in %s: other writers changed the document in each of %d attempts, so retry",
+				op, name, writeAttempts)
+		}
+		if err := s.pauseBeforeRetry(ctx, attempt); err != nil {
+			return fmt.Errorf("gcp: firestore %s in %s: %w", op, name, err)
+		}
+	}
 }
 
 // write stores next as the document id of the subcollection collectionID,
