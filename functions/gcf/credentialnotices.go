@@ -1,12 +1,9 @@
 package gcf
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,8 +14,8 @@ import (
 	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
+	"github.com/repolink/repolink/shared/notify/signedpost"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -163,33 +160,11 @@ func (n *credentialNotices) post(ctx context.Context, target *url.URL, c workflo
 	if err != nil {
 		return 0, fmt.Errorf("encode the credential notification of secret %s: %w", c.Secret, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	status, err := signedpost.Post(ctx, n.httpClient(), target.String(), key, n.now(), body)
 	if err != nil {
-		return 0, workflow.Invalid("the request's notify.url on %s is invalid", target.Host)
+		return status, fmt.Errorf("credential notification of secret %s: %w", c.Secret, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "repolink-notify")
-	webhook.SetSignature(req.Header, key, n.now(), body)
-
-	resp, err := n.httpClient().Do(req)
-	if err != nil {
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return 0, workflow.Errorf(workflow.ErrTransient, "post the credential notification to %s: %v", target.Host, err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-
-	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests:
-		return code, workflow.Errorf(workflow.ErrThrottled, "post the credential notification to %s: HTTP %d", target.Host, code)
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
-		return code, workflow.Errorf(workflow.ErrTransient, "post the credential notification to %s: HTTP %d", target.Host, code)
-	default:
-		return code, nil
-	}
+	return status, nil
 }
 
 // httpClient returns the client with redirects turned off, so that a

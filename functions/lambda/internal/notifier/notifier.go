@@ -13,12 +13,9 @@
 package notifier
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,7 +26,7 @@ import (
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
-	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/notify/signedpost"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -322,41 +319,14 @@ func (n *Notifier) send(ctx context.Context, target string, note any) (Result, e
 	if err != nil {
 		return Result{}, fmt.Errorf("notifier: encode notification: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	code, err := signedpost.Post(ctx, n.client(), target, secret, n.now(), body)
 	if err != nil {
-		return Result{}, workflow.Invalid("notifier: the request's notify.url is invalid: %v", redact(err))
+		return Result{}, fmt.Errorf("notifier: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "repolink-notify")
-	webhook.SetSignature(req.Header, secret, n.now(), body)
-
-	resp, err := n.client().Do(req)
-	if err != nil {
-		return Result{}, workflow.Errorf(workflow.ErrTransient, "notifier: post to %s: %v", u.Host, redact(err))
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
+	if code >= 200 && code < 300 {
 		return Result{Delivered: true, StatusCode: code}, nil
-	case code == http.StatusTooManyRequests:
-		return Result{}, workflow.Errorf(workflow.ErrThrottled, "notifier: %s returned HTTP %d", u.Host, code)
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
-		return Result{}, workflow.Errorf(workflow.ErrTransient, "notifier: %s returned HTTP %d", u.Host, code)
-	default:
-		return Result{StatusCode: code}, nil
 	}
-}
-
-// redact returns err without the URL that *url.Error repeats, because a
-// notify URL may carry a token in its query. Messages name the host only.
-func redact(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Err
-	}
-	return err
+	return Result{StatusCode: code}, nil
 }
 
 func (n *Notifier) client() *http.Client {
