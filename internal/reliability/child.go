@@ -183,6 +183,12 @@ func (s *session) repolink(ctx context.Context, name string, env []string, args 
 	return s.runChild(ctx, name, env, s.cfg.Binary, args...)
 }
 
+// succeededRun reports whether r is a repolink run or redrive that exited
+// with status 0 and whose summary shows the execution SUCCEEDED.
+func (r childResult) succeededRun() bool {
+	return r.err == nil && r.code == 0 && strings.Contains(r.stdout, "status:           SUCCEEDED")
+}
+
 // describe returns a short account of how a child ended, for failure
 // details: the exit status and the last lines of its output.
 func (r childResult) describe() string {

@@ -186,7 +186,7 @@ func writeFaultFile(path, hits string, rule sandbox.FaultRule) error {
 // attempts of the faulted state, which is the number of retries when the
 // run succeeded.
 func checkTransient(ctx context.Context, s *session, c faultCase, label, stateDir string, run childResult, problems []string) (int, []string) {
-	if run.err != nil || run.code != 0 || !strings.Contains(run.stdout, "status:           SUCCEEDED") {
+	if !run.succeededRun() {
 		problems = append(problems, "the run did not succeed after the fault passed: "+run.describe())
 	}
 	events, err := s.history(ctx, label+"-history", stateDir, "DATA-4711")
@@ -235,7 +235,7 @@ func checkTerminal(ctx context.Context, s *session, c faultCase, label, stateDir
 	redrive := s.repolink(runCtx, label+"-redrive", childEnv(),
 		"redrive", "--sandbox", "--sandbox-latency", "none", "--state-dir", stateDir, "DATA-4711")
 	cancel()
-	if redrive.err != nil || redrive.code != 0 || !strings.Contains(redrive.stdout, "status:           SUCCEEDED") {
+	if !redrive.succeededRun() {
 		problems = append(problems, "repolink redrive after clearing the fault did not succeed: "+redrive.describe())
 	}
 

@@ -175,7 +175,7 @@ func checkResume(ctx context.Context, s *session, label, stateDir string, args [
 	cancel()
 
 	var problems []string
-	if restart.err != nil || restart.code != 0 || !strings.Contains(restart.stdout, "status:           SUCCEEDED") {
+	if !restart.succeededRun() {
 		problems = append(problems, "the run after the kill did not succeed: "+restart.describe())
 	}
 	events, execProblems := checkExecutions(ctx, s, label, stateDir, outcome)

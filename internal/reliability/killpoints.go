@@ -132,7 +132,7 @@ func calibrationRun(ctx context.Context, s *session, label, stateDir string, arg
 	}
 	res := c.wait()
 	defer func() { _ = vm.StopAll(filepath.Join(stateDir, "sandbox", "vms")) }()
-	if res.err != nil || res.code != 0 || !strings.Contains(res.stdout, "status:           SUCCEEDED") {
+	if !res.succeededRun() {
 		return nil, nil, 0, fmt.Errorf("calibration run did not succeed: %s", res.describe())
 	}
 	w, err := readWorld(stateDir)
