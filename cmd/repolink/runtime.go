@@ -14,6 +14,7 @@ import (
 
 	"github.com/repolink/repolink/functions/poller"
 	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/defaultlevels"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/expiries"
@@ -43,6 +44,9 @@ type runtime struct {
 	// expiries records when the index credentials of runs' SECRETs
 	// expire, for the poller.
 	expiries *expiries.Store
+	// defaults records the levels on which runs set the default
+	// repository parameter.
+	defaults *defaultlevels.Store
 	env      *workflow.Env
 	adapters *adapters
 	sandbox  *sandbox.Sandbox
@@ -158,6 +162,16 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 			return nil, err
 		}
 	}
+	// A read-only runtime, such as that of plan, reads the records of
+	// earlier runs but creates no file for them.
+	defaultsPath := filepath.Join(opts.dir, "defaults.db")
+	if _, statErr := os.Stat(defaultsPath); !opts.readOnly || statErr == nil {
+		var err error
+		if rt.defaults, err = defaultlevels.Open(defaultsPath); err != nil {
+			rt.Close()
+			return nil, err
+		}
+	}
 	var indexHTTP func() *http.Client
 	if client := rt.indexClient; client != nil {
 		indexHTTP = func() *http.Client { return client }
@@ -183,6 +197,9 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	}
 	if rt.expiries != nil {
 		rt.env.Credentials = rt.expiries
+	}
+	if rt.defaults != nil {
+		rt.env.Defaults = rt.defaults
 	}
 	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent)}
 	if opts.clock != nil {
@@ -354,6 +371,9 @@ func (rt *runtime) Close() {
 	}
 	if rt.waits != nil {
 		rt.waits.Close()
+	}
+	if rt.defaults != nil {
+		rt.defaults.Close()
 	}
 	if rt.expiries != nil {
 		rt.expiries.Close()

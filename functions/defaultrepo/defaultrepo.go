@@ -1,7 +1,8 @@
 // Package defaultrepo sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the level
 // that repository.default_for names: account, database or schema. It unsets
-// the parameter on the other levels where it names the request's repository,
-// unless the request did not create that repository.
+// the parameter on the other levels where an earlier run set it to the
+// request's repository, and on every level that names the repository when
+// the request created it.
 package defaultrepo
 
 import (
@@ -23,13 +24,17 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // Run sets the parameter on the requested level when that level does not
 // set it to the request's repository itself. Setting it on the account
 // affects every new Python function and procedure in the account, so it is
-// opt-in. Run then unsets the parameter on every other level that sets it to
-// the request's repository, such as the schema after default_for changed
-// from schema to none. A level that names another repository is left alone.
-// So is every other level when the request did not create the repository
-// under its name, such as one made by hand that a run adopted, because the
-// repository's owner may have set those defaults. Teardown keeps them by the
-// same rule.
+// opt-in. Before it sets a level, Run records it in env.Defaults.
+//
+// Run then unsets the parameter on every other level that env.Defaults
+// records as set by a run, such as the schema after default_for changed
+// from schema to database, when that level still names the repository that
+// the run set. A recorded level that names another repository now was
+// changed by a person, so it stays, and the output says so. A level that
+// no run set but that names the request's repository is unset too when the
+// request created the repository. It stays when the repository was made by
+// hand and adopted by a run, because the repository's owner may have set
+// it. Teardown keeps such defaults by the same rule.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -58,6 +63,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if !set {
+			// The record comes first, so that a run that fails after the
+			// ALTER still leaves the level recorded as its own.
+			if err := record(ctx, env.Defaults, req, level, target, repo); err != nil {
+				return Output{}, err
+			}
 			if err := conn.Exec(ctx, "ALTER "+target+" SET "+parameter+" = "+repo); err != nil {
 				return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
 			}
@@ -65,7 +75,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 	}
 
-	others, err := FindOthers(ctx, conn, req, level)
+	others, err := FindOthers(ctx, env.Defaults, conn, req, level)
 	if err != nil {
 		return Output{}, err
 	}
@@ -84,6 +94,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		changed = true
 	}
+	for _, d := range others.Forget {
+		if err := env.Defaults.Delete(ctx, d.Key()); err != nil {
+			return Output{}, fmt.Errorf("delete the record that a run set %s on %s: %w", parameter, d.Target, err)
+		}
+	}
+	if len(others.Left) > 0 && env.Logger != nil {
+		env.Logger.Info("default repository parameter left on other levels", "levels", others.Left,
+			"repository", repo, "request", req.ID, "reason", "it names another repository now")
+	}
 
 	id := target
 	if id == "" {
@@ -94,6 +113,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	if len(others.Kept) > 0 {
 		id += "; " + others.KeptDetail()
+	}
+	for _, detail := range others.LeftDetail() {
+		id += "; " + detail
 	}
 	switch {
 	case changed:
@@ -156,16 +178,43 @@ func Target(sf request.Snowflake, level string) (string, error) {
 // not count, because unsetting that level would take it away. It only runs
 // SHOW PARAMETERS.
 func IsSet(ctx context.Context, conn snowflake.Conn, target, level, repo string) (bool, error) {
+	value, err := ownValue(ctx, conn, target, level)
+	if err != nil {
+		return false, err
+	}
+	return value != "" && SameRepository(value, repo), nil
+}
+
+// ownValue returns the value of the parameter that target, whose level is
+// account, database or schema, sets itself, or "" when it sets none.
+func ownValue(ctx context.Context, conn snowflake.Conn, target, level string) (string, error) {
 	rows, err := conn.Query(ctx, "SHOW PARAMETERS LIKE "+snowflake.Literal(parameter)+" IN "+target)
 	if err != nil {
-		return false, fmt.Errorf("read %s on %s: %w", parameter, target, err)
+		return "", fmt.Errorf("read %s on %s: %w", parameter, target, err)
 	}
 	for _, row := range rows {
-		if strings.EqualFold(row["key"], parameter) && strings.EqualFold(row["level"], level) && SameRepository(row["value"], repo) {
-			return true, nil
+		if strings.EqualFold(row["key"], parameter) && strings.EqualFold(row["level"], level) {
+			return row["value"], nil
 		}
 	}
-	return false, nil
+	return "", nil
+}
+
+// record stores in registry that the run sets the parameter on target to
+// repo. A nil registry records nothing.
+func record(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, level, target, repo string) error {
+	if registry == nil {
+		return nil
+	}
+	sf := req.Snowflake
+	d := workflow.DefaultSetting{
+		Account: sf.Account, Request: req.ID, Level: level, Target: target, Repository: repo,
+		Database: sf.Database, Schema: sf.Schema,
+	}
+	if err := registry.Put(ctx, d); err != nil {
+		return fmt.Errorf("record that the run sets %s on %s: %w", parameter, target, err)
+	}
+	return nil
 }
 
 // SameRepository compares a parameter value with a rendered qualified name,

@@ -2,6 +2,8 @@ package defaultrepo
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
@@ -11,17 +13,26 @@ import (
 )
 
 // Others are the levels other than the one that default_for names that set
-// the parameter to the request's repository itself.
+// the parameter to the request's repository itself, or that a run of the
+// request set it on.
 type Others struct {
-	// Unset are the levels that the default step unsets, because the
-	// request created the repository or has yet to create it.
+	// Unset are the levels that the default step unsets: those that name
+	// the repository when the request created it or has yet to create
+	// it, and those that a run set, whoever created the repository.
 	Unset []string
 	// Kept are the levels that stay, because the repository under the
-	// request's name is not the request's own.
+	// request's name is not the request's own and no run set them.
 	Kept []string
 	// Origin is the sfobject.Origin phrase of that repository, such as
 	// "not created by repolink", when Kept is not empty.
 	Origin string
+	// Left describes the levels that a run set but that now name another
+	// repository, such as "schema, which a run set but which now names
+	// DB.SCHEMA.OTHER". They stay, because a person changed them.
+	Left []string
+	// Forget are the records of the registry that the default step deletes
+	// once it has unset Unset.
+	Forget []workflow.DefaultSetting
 }
 
 // KeptDetail returns a phrase naming the kept levels and why they stay, or
@@ -33,28 +44,101 @@ func (o Others) KeptDetail() string {
 	return "kept on the " + strings.Join(o.Kept, ", ") + ", where it names a repository " + o.Origin
 }
 
+// LeftDetail returns a phrase for each level in Left, such as "left on the
+// schema, which a run set but which now names DB.SCHEMA.OTHER".
+func (o Others) LeftDetail() []string {
+	details := make([]string, len(o.Left))
+	for i, l := range o.Left {
+		details[i] = "left on the " + l
+	}
+	return details
+}
+
 // FindOthers reads the parameter on every level except keep and sorts the
-// levels that set it to the request's repository by whether the default
-// step unsets them. It only runs SHOW statements, so plan uses it too.
-//
-// NOTE: nothing records which level a run set, so when default_for of a
-// request with an adopted repository moves, the default on the old level
-// stays too and has to be unset by hand.
-func FindOthers(ctx context.Context, conn snowflake.Conn, req request.Request, keep string) (Others, error) {
+// levels that set it to the request's repository, or that registry records
+// as set by a run of the request, by whether the default step unsets them.
+// A nil registry records nothing. It only runs SHOW statements and reads
+// the registry, so plan uses it too.
+func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn snowflake.Conn, req request.Request, keep string) (Others, error) {
 	sf := req.Snowflake
 	name := workflow.NamesFor(req).Repository
-	stale, err := Stale(ctx, conn, sf, keep, sfobject.Qualified(sf, name))
-	if err != nil || len(stale) == 0 {
-		return Others{}, err
-	}
-	origin, err := RepositoryOrigin(ctx, conn, sf, name, req.ID)
+	repo := sfobject.Qualified(sf, name)
+	stale, err := Stale(ctx, conn, sf, keep, repo)
 	if err != nil {
 		return Others{}, err
 	}
-	if origin != "" {
-		return Others{Kept: stale, Origin: origin}, nil
+	recorded, err := Recorded(ctx, registry, req)
+	if err != nil {
+		return Others{}, err
 	}
-	return Others{Unset: stale}, nil
+
+	var out Others
+	unset := map[string]bool{}
+	for _, d := range recorded {
+		if d.Level == keep {
+			continue
+		}
+		value, err := ownValue(ctx, conn, d.Target, d.Level)
+		if err != nil && !snowflake.IsNotExist(err) {
+			return Others{}, err
+		}
+		switch {
+		case value == "":
+		case SameRepository(value, d.Repository):
+			unset[d.Level] = true
+		default:
+			out.Left = append(out.Left, d.Level+", which a run set but which now names "+value)
+		}
+		out.Forget = append(out.Forget, d)
+	}
+
+	origin := ""
+	if slices.ContainsFunc(stale, func(l string) bool { return !unset[l] }) {
+		if origin, err = RepositoryOrigin(ctx, conn, sf, name, req.ID); err != nil {
+			return Others{}, err
+		}
+	}
+	for _, l := range stale {
+		if origin != "" && !unset[l] {
+			out.Kept = append(out.Kept, l)
+			out.Origin = origin
+			continue
+		}
+		unset[l] = true
+	}
+	for _, l := range levels {
+		if unset[l] {
+			out.Unset = append(out.Unset, l)
+		}
+	}
+	return out, nil
+}
+
+// Recorded returns the records of registry for req's Snowflake account and
+// request whose targets are in req's database and schema, or nil for a nil
+// registry.
+//
+// NOTE: a record of another database or schema, from before the request
+// changed them, is not returned, so its default stays set.
+func Recorded(ctx context.Context, registry workflow.DefaultRegistry, req request.Request) ([]workflow.DefaultSetting, error) {
+	if registry == nil {
+		return nil, nil
+	}
+	all, err := registry.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the default repository levels that runs of request %s set: %w", req.ID, err)
+	}
+	var recorded []workflow.DefaultSetting
+	for _, d := range all {
+		if !strings.EqualFold(d.Account, req.Snowflake.Account) || d.Request != req.ID {
+			continue
+		}
+		if target, err := Target(req.Snowflake, d.Level); err != nil || target != d.Target {
+			continue
+		}
+		recorded = append(recorded, d)
+	}
+	return recorded, nil
 }
 
 // RepositoryOrigin looks up the artifact repository name in the request's

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations"
@@ -699,6 +700,39 @@ func TestPlanDefaultKeptForAdoptedRepository(t *testing.T) {
 	want := "the run keeps it on the schema, where it names a repository not created by repolink"
 	if !strings.Contains(it.Detail, want) {
 		t.Errorf("default detail = %q, want it to contain %q", it.Detail, want)
+	}
+}
+
+// TestPlanDefaultRecordedForAdoptedRepository is
+// TestPlanDefaultKeptForAdoptedRepository with the schema default recorded
+// as set by a run of the request. Plan reports that the run unsets it.
+func TestPlanDefaultRecordedForAdoptedRepository(t *testing.T) {
+	req := exampleRequest(t)
+	req.Repository.DefaultFor = "database"
+	network, conn := settledWorld(t)
+	conn.objects["ARTIFACT REPOSITORIES"] = repositoryRow("", "CORP_PYPI_INTEGRATION")
+	e := env(network, conn, nil)
+	defaults := &sfsandbox.Defaults{}
+	e.Defaults = defaults
+	err := defaults.Put(context.Background(), workflow.DefaultSetting{
+		Account: req.Snowflake.Account, Request: req.ID, Level: "schema",
+		Target: "SCHEMA PLATFORM.PACKAGES", Repository: "PLATFORM.PACKAGES.CORP_PYPI",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	report := Plan(context.Background(), e, req)
+
+	it := item(t, report, "default")
+	if it.State != Update {
+		t.Errorf("default state = %q (%s), want update", it.State, it.Detail)
+	}
+	if want := "unsets it on the schema"; !strings.Contains(it.Detail, want) {
+		t.Errorf("default detail = %q, want it to contain %q", it.Detail, want)
+	}
+	if strings.Contains(it.Detail, "keeps") {
+		t.Errorf("default detail = %q, want nothing kept", it.Detail)
 	}
 }
 

@@ -165,9 +165,9 @@ func capacityConflict(err error) string {
 
 // defaultItem reads DEFAULT_PYTHON_ARTIFACT_REPOSITORY on every level. The
 // default step sets it on the requested level when that level does not set
-// it to the request's repository itself, and unsets it on the other levels
-// that set it to the request's repository, unless the request did not
-// create that repository.
+// it to the request's repository itself. It unsets it on the other levels
+// that a run set, and on those that set it to the request's repository
+// when the request created that repository.
 func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	sf := p.req.Snowflake
 	level := p.req.Repository.DefaultFor
@@ -194,7 +194,7 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 			changes = append(changes, "sets it on "+target+" to "+repo)
 		}
 	}
-	others, err := defaultrepo.FindOthers(ctx, conn, p.req, level)
+	others, err := defaultrepo.FindOthers(ctx, p.env.Defaults, conn, p.req, level)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return it
@@ -216,6 +216,13 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 			kept = it.Detail + "; " + kept
 		}
 		it.Detail = kept
+	}
+	for _, detail := range others.LeftDetail() {
+		left := "the run " + detail
+		if it.Detail != "" {
+			left = it.Detail + "; " + left
+		}
+		it.Detail = left
 	}
 	return it
 }

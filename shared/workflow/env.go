@@ -40,6 +40,14 @@ type Env struct {
 	// Credentials records when the index credential of each run's SECRET
 	// expires, for the poller. Nil means nothing is recorded.
 	Credentials CredentialRegistry
+	// Defaults records the levels on which runs set the default repository
+	// parameter. Nil means nothing is recorded, and a run then unsets a
+	// default on a level that default_for no longer names only when the
+	// request created the repository.
+	//
+	// NOTE: only repolink run and repolink up record them, in the state
+	// directory. The Lambda and Cloud Functions deployments pass nil.
+	Defaults DefaultRegistry
 	// IndexHTTP returns the client that preflight reaches the index with;
 	// nil means a client that trusts the system CA pool.
 	IndexHTTP func() *http.Client

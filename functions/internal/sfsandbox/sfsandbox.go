@@ -95,7 +95,7 @@ func StartWithLink(t *testing.T, link sfsim.PrivateLink) *Sandbox {
 	if err != nil {
 		t.Fatalf("open session: %v", err)
 	}
-	return &Sandbox{Server: server, Env: &workflow.Env{Snowflake: cache.Session}, Conn: conn, Request: req}
+	return &Sandbox{Server: server, Env: &workflow.Env{Snowflake: cache.Session, Defaults: &Defaults{}}, Conn: conn, Request: req}
 }
 
 // CreateObjects creates the request's secret, integration and repository
