@@ -68,7 +68,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags: map[string]string{cloud.TagExecution: in.Execution},
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create service attachment %s: %w", names.ServiceAttachment, err)
+			return Output{}, classifyCreateError(ctx, network, in, err)
 		}
 		sa = &created
 	}
@@ -129,6 +129,26 @@ func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.
 			subnet.Path, subnet.Region, fr.Path, fr.Region)
 	}
 	return subnet, action, nil
+}
+
+// classifyCreateError returns the error of a failed attachment insert, or
+// NotReady when the NAT subnet is gone since ensureNATSubnet found it.
+// Another request's teardown can delete a shared subnet in that moment,
+// because it lists the subnet's users before this request's NAT firewall
+// rule exists. The retry of this step then creates the subnet again.
+//
+// NOTE: while the subnet's delete operation still runs, the lookup may
+// still find the subnet, and the insert's own error is returned. Which
+// error Compute Engine returns for that insert was not observed.
+func classifyCreateError(ctx context.Context, network cloud.GCPNetwork, in workflow.Document, err error) error {
+	g := in.Request.GCP
+	name := gcproute.NamesFor(in.Request).ServiceAttachment
+	subnet, findErr := network.FindSubnetwork(ctx, g.Region, g.PSCSubnet)
+	if findErr == nil && subnet == nil {
+		return workflow.NotReady("create service attachment %s: Private Service Connect subnet %s was deleted after this step found it, such as by the teardown of another request that used it; the retry creates the subnet again",
+			name, g.PSCSubnet)
+	}
+	return fmt.Errorf("create service attachment %s: %w", name, err)
 }
 
 func orPrivate(purpose string) string {

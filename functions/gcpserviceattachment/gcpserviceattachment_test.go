@@ -24,6 +24,10 @@ type network struct {
 	rules    map[string]*cloud.GCPFirewallRule
 	subnets  []cloud.GCPSubnetworkSpec
 	attached []cloud.GCPServiceAttachmentSpec
+	// insertErr fails CreateServiceAttachment, which then also deletes
+	// the subnet when deleteSubnet is set.
+	insertErr    error
+	deleteSubnet bool
 }
 
 func (n *network) FindForwardingRule(context.Context, string, string) (*cloud.GCPForwardingRule, error) {
@@ -61,6 +65,12 @@ func (n *network) FindServiceAttachment(context.Context, string, string) (*cloud
 }
 
 func (n *network) CreateServiceAttachment(_ context.Context, spec cloud.GCPServiceAttachmentSpec) (cloud.GCPServiceAttachment, error) {
+	if n.insertErr != nil {
+		if n.deleteSubnet {
+			n.subnet = nil
+		}
+		return cloud.GCPServiceAttachment{}, n.insertErr
+	}
 	n.attached = append(n.attached, spec)
 	n.sa = &cloud.GCPServiceAttachment{Name: spec.Name, Path: "projects/corp-prod/regions/us-central1/serviceAttachments/" + spec.Name,
 		ConnectionPreference: "ACCEPT_MANUAL", TargetService: spec.TargetService, NATSubnets: spec.NATSubnets,
@@ -127,6 +137,27 @@ func TestRunCreatesSubnetAndAttachment(t *testing.T) {
 	}
 	if again.Action != workflow.Created {
 		t.Errorf("second run in the same execution reports %q, want created", again.Action)
+	}
+}
+
+func TestRunInsertFailure(t *testing.T) {
+	insertErr := workflow.Invalid("gcp: insert service attachment: HTTP 400 invalid: The referenced subnetwork resource cannot be found.")
+	cases := []struct {
+		name         string
+		deleteSubnet bool
+		wantErr      string
+	}{
+		{"subnet deleted meanwhile", true, workflow.ErrNotReady},
+		{"subnet still there", false, workflow.ErrInvalidRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &network{insertErr: insertErr, deleteSubnet: tc.deleteSubnet}
+			_, err := run(t, fake)
+			if got := workflow.NameOf(err); got != tc.wantErr {
+				t.Errorf("Run = %v, want error name %q", err, tc.wantErr)
+			}
+		})
 	}
 }
 

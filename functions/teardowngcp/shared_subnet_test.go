@@ -29,6 +29,9 @@ const (
 	// regionPrefix is the part of a regional Compute Engine path before
 	// the collection.
 	regionPrefix = "/compute/v1/projects/" + simProject + "/regions/" + simRegion + "/"
+	// firewallsPath is the Compute Engine path of the project's firewall
+	// rules, which are global.
+	firewallsPath = "/compute/v1/projects/" + simProject + "/global/firewalls"
 )
 
 var sharedSubnetPath = "projects/" + simProject + "/regions/" + simRegion + "/subnetworks/" + sharedSubnet
@@ -119,6 +122,21 @@ type sharedSubnetSim struct {
 // requests adopt it.
 func startSharedSubnetSim(t *testing.T, byHand bool) *sharedSubnetSim {
 	t.Helper()
+	s := newSharedSubnetSim(t, byHand)
+	env := s.env(t, newGatedTransport())
+	for _, id := range sharingRequests {
+		s.provision(t, env, sharingDocument(id))
+	}
+	if !s.server.HasSubnetwork(sharedSubnetPath) {
+		t.Fatalf("subnet %s missing after provisioning", sharedSubnetPath)
+	}
+	return s
+}
+
+// newSharedSubnetSim starts the sandbox with the network and, with byHand,
+// the subnet, and provisions nothing.
+func newSharedSubnetSim(t *testing.T, byHand bool) *sharedSubnetSim {
+	t.Helper()
 	server, err := gcpsim.Start(t.Context(), gcpsim.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -135,16 +153,7 @@ func startSharedSubnetSim(t *testing.T, byHand bool) *sharedSubnetSim {
 			t.Fatal(err)
 		}
 	}
-
-	s := &sharedSubnetSim{server: server}
-	env := s.env(t, newGatedTransport())
-	for _, id := range sharingRequests {
-		s.provision(t, env, sharingDocument(id))
-	}
-	if !server.HasSubnetwork(sharedSubnetPath) {
-		t.Fatalf("subnet %s missing after provisioning", sharedSubnetPath)
-	}
-	return s
+	return &sharedSubnetSim{server: server}
 }
 
 // env returns the step environment whose Google Cloud adapter is the real
@@ -173,6 +182,16 @@ func (s *sharedSubnetSim) env(t *testing.T, transport http.RoundTripper) *workfl
 // provision builds the request's load balancer and runs the service
 // attachment step, which creates the subnet when it is absent.
 func (s *sharedSubnetSim) provision(t *testing.T, env *workflow.Env, doc workflow.Document) {
+	t.Helper()
+	doc = s.buildLoadBalancer(t, env, doc)
+	if _, err := gcpserviceattachment.Run(t.Context(), env, doc); err != nil {
+		t.Fatalf("service attachment step of %s: %v", doc.Request.ID, err)
+	}
+}
+
+// buildLoadBalancer creates the request's load balancer and returns the
+// document that the service attachment step takes.
+func (s *sharedSubnetSim) buildLoadBalancer(t *testing.T, env *workflow.Env, doc workflow.Document) workflow.Document {
 	t.Helper()
 	ctx := t.Context()
 	req := doc.Request
@@ -203,9 +222,7 @@ func (s *sharedSubnetSim) provision(t *testing.T, env *workflow.Env, doc workflo
 	}
 
 	doc.Resources.LoadBalancer = &workflow.LoadBalancer{Result: workflow.Result{ID: fr.Path}}
-	if _, err := gcpserviceattachment.Run(ctx, env, doc); err != nil {
-		t.Fatalf("service attachment step of %s: %v", req.ID, err)
-	}
+	return doc
 }
 
 // teardownSteps are the Compute Engine teardown steps in the order of
@@ -313,9 +330,13 @@ func TestSharedPSCSubnetTeardownInSequence(t *testing.T) {
 func TestSharedPSCSubnetTeardownConcurrent(t *testing.T) {
 	creator, other := sharingRequests[0], sharingRequests[1]
 	list := "GET serviceAttachments"
+	listRules := "GET " + firewallsPath
 	deleteSubnet := "DELETE subnetworks/" + sharedSubnet
 	deleteAttachment := func(id string) string {
 		return "DELETE serviceAttachments/" + gcproute.NamesFor(request.Request{ID: id}).ServiceAttachment
+	}
+	deleteNATRule := func(id string) string {
+		return "DELETE " + firewallsPath + "/" + gcproute.NamesFor(request.Request{ID: id}).NATFirewall
 	}
 
 	cases := []struct {
@@ -339,14 +360,15 @@ func TestSharedPSCSubnetTeardownConcurrent(t *testing.T) {
 			wantDeleteCalls: 1,
 		},
 		{
-			// Both list after both attachments are gone, and both send the
-			// delete of the subnet, which only one of them finds.
+			// Both list after both attachments and both NAT firewall rules
+			// are gone, and both send the delete of the subnet, which only
+			// one of them finds.
 			name: "both delete",
 			order: func(c, o *gatedTransport) {
-				c.gates[list] = o.signal(deleteAttachment(other))
-				o.gates[list] = c.signal(deleteAttachment(creator))
-				c.gates[deleteSubnet] = o.signal(list)
-				o.gates[deleteSubnet] = c.signal(list)
+				c.gates[list] = o.signal(deleteNATRule(other))
+				o.gates[list] = c.signal(deleteNATRule(creator))
+				c.gates[deleteSubnet] = o.signal(listRules)
+				o.gates[deleteSubnet] = c.signal(listRules)
 			},
 			wantActions:     map[string]string{creator: workflow.Deleted, other: workflow.Deleted},
 			wantDeleteCalls: 2,

@@ -5,7 +5,7 @@
 // service attachment, the forwarding rule, the backend service, the health
 // check, the instance group, the proxy VM, the firewall rules and last the
 // Private Service Connect subnet when repolink created it and no other
-// service attachment uses it. Each deletes only what carries the request's
+// request uses it. Each deletes only what carries the request's
 // tag and reports skipped when it finds nothing. The subnet is the
 // exception, because the requests that set the same gcp.psc_subnet share
 // it. While another resource of the request still uses a resource, the
@@ -74,14 +74,15 @@ func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Docum
 // addresses from it. So the teardown of the last request that uses a
 // shared subnet deletes it, whichever request created it. A subnet without
 // repolink's tags was made by hand and stays. A subnet that another
-// attachment still uses is reported as kept, so that the rest of the
-// teardown goes on. When two teardowns delete it at once, the second
-// delete finds it gone, and both report deleted.
+// attachment, or another request that has not created its attachment yet,
+// still uses is reported as kept, so that the rest of the teardown goes
+// on. When two teardowns delete it at once, the second delete finds it
+// gone, and both report deleted.
 //
-// NOTE: a request whose provision adopted the subnet but has not created
-// its service attachment yet does not count as a user. Its service
-// attachment step then fails on the missing subnet, and a redrive creates
-// the subnet again.
+// Compute Engine cannot make the delete conditional on the lists, so a
+// request that selects the subnet between the lists and the delete still
+// loses it. Its service attachment step then returns NotReady, and the
+// retry creates the subnet again.
 func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	network, err := gcproute.Network(ctx, env, req)
@@ -100,12 +101,18 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 		return Output{Action: workflow.Skipped, ID: g.PSCSubnet}, nil
 	}
 
+	// The attachments are listed before the firewall rules, because a
+	// request creates its NAT firewall rule before its attachment.
 	users, err := subnetUsers(ctx, network, g.Region, subnet.Path, gcproute.NamesFor(req).ServiceAttachment)
 	if err != nil {
 		return Output{}, err
 	}
-	if len(users) > 0 {
-		return Output{Action: workflow.Kept, ID: subnet.Path, Reason: usersReason(users)}, nil
+	pending, err := pendingUsers(ctx, network, subnet, req.ID, users)
+	if err != nil {
+		return Output{}, err
+	}
+	if len(users) > 0 || len(pending) > 0 {
+		return Output{Action: workflow.Kept, ID: subnet.Path, Reason: usersReason(users, pending)}, nil
 	}
 
 	if err := network.DeleteSubnetwork(ctx, g.Region, g.PSCSubnet); err != nil {
@@ -140,19 +147,61 @@ func subnetUsers(ctx context.Context, network cloud.GCPNetwork, region, subnet, 
 	return users, nil
 }
 
-// usersReason returns the reason to keep the subnet: the attachments that
-// use it and who deletes it later, which is the teardown of the last
-// request among them unless one of them was made by hand.
-func usersReason(users []cloud.GCPServiceAttachment) string {
-	paths := make([]string, 0, len(users))
-	byHand := false
-	for _, sa := range users {
-		paths = append(paths, sa.Path)
-		if sa.Tags[cloud.TagRequest] == "" {
-			byHand = true
-		}
+// pendingUsers returns the NAT firewall rules of the other requests that
+// open the proxy port to the subnet's range and have no attachment among
+// users. The service attachment step creates that rule right after it
+// selects or creates the subnet, so such a request uses the subnet before
+// its attachment exists. The subnet itself cannot carry the mark, because
+// Compute Engine sets a subnet's description only at creation and gives
+// subnets no labels (computepb.Subnetwork in cloud.google.com/go/compute
+// v1.75.0).
+func pendingUsers(ctx context.Context, network cloud.GCPNetwork, subnet *cloud.GCPSubnetwork, own string, users []cloud.GCPServiceAttachment) ([]cloud.GCPFirewallRule, error) {
+	rules, err := network.ListFirewallRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list firewall rules: %w", err)
 	}
-	reason := "service attachment " + strings.Join(paths, ", ") + " still takes NAT addresses from it; "
+	var pending []cloud.GCPFirewallRule
+	for _, rule := range rules {
+		owner := rule.Tags[cloud.TagRequest]
+		if owner == "" || owner == own || rule.Name != gcproute.NamesFor(request.Request{ID: owner}).NATFirewall {
+			continue
+		}
+		// Subnets of one network never overlap, so the network and the
+		// range identify the subnet. A rule left from a deleted subnet
+		// of the same range also counts, which keeps this subnet until
+		// that rule's request is torn down.
+		if !gcproute.SamePath(rule.Network, subnet.Network) || !slices.Contains(rule.SourceRanges, subnet.IPCIDRRange) {
+			continue
+		}
+		if slices.ContainsFunc(users, func(sa cloud.GCPServiceAttachment) bool { return sa.Tags[cloud.TagRequest] == owner }) {
+			continue
+		}
+		pending = append(pending, rule)
+	}
+	return pending, nil
+}
+
+// usersReason returns the reason to keep the subnet: the attachments and
+// the requests that use it and who deletes it later, which is the teardown
+// of the last request among them unless an attachment was made by hand.
+func usersReason(users []cloud.GCPServiceAttachment, pending []cloud.GCPFirewallRule) string {
+	var parts []string
+	byHand := false
+	if len(users) > 0 {
+		paths := make([]string, 0, len(users))
+		for _, sa := range users {
+			paths = append(paths, sa.Path)
+			if sa.Tags[cloud.TagRequest] == "" {
+				byHand = true
+			}
+		}
+		parts = append(parts, "service attachment "+strings.Join(paths, ", ")+" still takes NAT addresses from it")
+	}
+	for _, rule := range pending {
+		parts = append(parts, fmt.Sprintf("request %s selected it and has no service attachment yet (firewall rule %s)",
+			rule.Tags[cloud.TagRequest], rule.Path))
+	}
+	reason := strings.Join(parts, "; ") + "; "
 	if byHand {
 		return reason + "delete the subnet by hand once no attachment uses it"
 	}

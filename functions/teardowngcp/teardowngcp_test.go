@@ -26,8 +26,10 @@ type network struct {
 	subnet    *cloud.GCPSubnetwork
 	fr        *cloud.GCPForwardingRule
 	firewalls map[string]*cloud.GCPFirewallRule
-	deleteErr error
-	deleted   []string
+	// otherRules are firewall rules that FindFirewallRule does not find.
+	otherRules []cloud.GCPFirewallRule
+	deleteErr  error
+	deleted    []string
 }
 
 func (n *network) FindServiceAttachment(context.Context, string, string) (*cloud.GCPServiceAttachment, error) {
@@ -69,6 +71,16 @@ func (n *network) DeleteForwardingRule(_ context.Context, _, name string) error 
 
 func (n *network) FindFirewallRule(_ context.Context, name string) (*cloud.GCPFirewallRule, error) {
 	return n.firewalls[name], nil
+}
+
+// ListFirewallRules returns the rules that FindFirewallRule finds and the
+// other requests' rules.
+func (n *network) ListFirewallRules(context.Context) ([]cloud.GCPFirewallRule, error) {
+	out := append([]cloud.GCPFirewallRule(nil), n.otherRules...)
+	for _, rule := range n.firewalls {
+		out = append(out, *rule)
+	}
+	return out, nil
 }
 
 func (n *network) DeleteFirewallRule(_ context.Context, name string) error {
@@ -187,6 +199,58 @@ func TestPSCSubnetKeptWhileShared(t *testing.T) {
 	out, err = run(t, n, PSCSubnet)
 	if err != nil || out.Action != workflow.Deleted {
 		t.Errorf("PSCSubnet with only the own attachment = %+v, %v; want deleted", out, err)
+	}
+}
+
+func TestPSCSubnetKeptForPendingRequest(t *testing.T) {
+	subnet := &cloud.GCPSubnetwork{Path: "projects/corp/regions/us-central1/subnetworks/snet-psc", Tags: mine,
+		Network: "projects/corp/global/networks/vpc", IPCIDRRange: "192.168.255.0/28"}
+	other := "DATA-1"
+	otherRule := func(name, network, source string) cloud.GCPFirewallRule {
+		return cloud.GCPFirewallRule{Name: name, Path: "projects/corp/global/firewalls/" + name,
+			Network: network, SourceRanges: []string{source}, Tags: map[string]string{cloud.TagRequest: other}}
+	}
+	natRule := gcproute.NamesFor(request.Request{ID: other}).NATFirewall
+	otherAttachment := cloud.GCPServiceAttachment{Path: "projects/corp/regions/us-central1/serviceAttachments/other-sa",
+		NATSubnets: []string{subnet.Path}, Tags: map[string]string{cloud.TagRequest: other}}
+
+	cases := []struct {
+		name        string
+		rules       []cloud.GCPFirewallRule
+		attachments []cloud.GCPServiceAttachment
+		wantAction  string
+		// wantReason is text that the reason of a kept subnet contains.
+		wantReason string
+	}{
+		{"NAT rule of a pending request", []cloud.GCPFirewallRule{otherRule(natRule, subnet.Network, subnet.IPCIDRRange)}, nil,
+			workflow.Kept, "request " + other + " selected it and has no service attachment yet"},
+		{"self link of the network", []cloud.GCPFirewallRule{otherRule(natRule, "https://www.googleapis.com/compute/v1/"+subnet.Network, subnet.IPCIDRRange)}, nil,
+			workflow.Kept, "request " + other},
+		{"pending request with its attachment", []cloud.GCPFirewallRule{otherRule(natRule, subnet.Network, subnet.IPCIDRRange)},
+			[]cloud.GCPServiceAttachment{otherAttachment}, workflow.Kept, "service attachment " + otherAttachment.Path + " still takes NAT addresses from it; the teardown"},
+		{"rule for another range", []cloud.GCPFirewallRule{otherRule(natRule, subnet.Network, "10.9.0.0/28")}, nil, workflow.Deleted, ""},
+		{"rule in another network", []cloud.GCPFirewallRule{otherRule(natRule, "projects/corp/global/networks/other", subnet.IPCIDRRange)}, nil, workflow.Deleted, ""},
+		{"health check rule", []cloud.GCPFirewallRule{otherRule(gcproute.NamesFor(request.Request{ID: other}).HealthFirewall, subnet.Network, subnet.IPCIDRRange)}, nil, workflow.Deleted, ""},
+		{"rule made by hand", []cloud.GCPFirewallRule{{Name: natRule, Network: subnet.Network, SourceRanges: []string{subnet.IPCIDRRange}}}, nil, workflow.Deleted, ""},
+		{"own NAT rule", []cloud.GCPFirewallRule{{Name: namesFor(document()).NATFirewall, Network: subnet.Network, SourceRanges: []string{subnet.IPCIDRRange}, Tags: mine}}, nil, workflow.Deleted, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &network{subnet: subnet, otherRules: tc.rules, others: tc.attachments}
+			out, err := run(t, n, PSCSubnet)
+			if err != nil {
+				t.Fatalf("PSCSubnet: %v", err)
+			}
+			if out.Action != tc.wantAction {
+				t.Errorf("action = %q (%s), want %q", out.Action, out.Reason, tc.wantAction)
+			}
+			if !strings.Contains(out.Reason, tc.wantReason) {
+				t.Errorf("reason %q does not contain %q", out.Reason, tc.wantReason)
+			}
+			if tc.wantAction == workflow.Kept && len(n.deleted) != 0 {
+				t.Errorf("deleted %v, want nothing", n.deleted)
+			}
+		})
 	}
 }
 

@@ -292,6 +292,9 @@ type GCPNetwork interface {
 	CreateHealthCheck(ctx context.Context, spec GCPHealthCheckSpec) (GCPHealthCheck, error)
 
 	FindFirewallRule(ctx context.Context, name string) (*GCPFirewallRule, error)
+	// ListFirewallRules returns every VPC firewall rule of the project, in
+	// every network, also those that repolink did not create.
+	ListFirewallRules(ctx context.Context) ([]GCPFirewallRule, error)
 	CreateFirewallRule(ctx context.Context, spec GCPFirewallRuleSpec) (GCPFirewallRule, error)
 	// UpdateFirewallRule sets the rule's allowed TCP ports, source ranges
 	// and target tags to those of spec.

@@ -337,6 +337,20 @@ func (n *Network) FindFirewallRule(ctx context.Context, name string) (*cloud.GCP
 	return firewallOf(fw), nil
 }
 
+// ListFirewallRules returns the VPC firewall rules of the project.
+func (n *Network) ListFirewallRules(ctx context.Context) ([]cloud.GCPFirewallRule, error) {
+	ctx, cancel := n.p.call(ctx)
+	defer cancel()
+	var out []cloud.GCPFirewallRule
+	for fw, err := range n.p.firewalls.List(ctx, &computepb.ListFirewallsRequest{Project: n.project}).All() {
+		if err != nil {
+			return nil, classify(err, n.project, "list firewall rules")
+		}
+		out = append(out, *firewallOf(fw))
+	}
+	return out, nil
+}
+
 func (n *Network) firewallResource(spec cloud.GCPFirewallRuleSpec) *computepb.Firewall {
 	return &computepb.Firewall{
 		Name:         proto.String(spec.Name),
