@@ -2,7 +2,6 @@ package defaultrepo
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -112,33 +111,6 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 		}
 	}
 	return out, nil
-}
-
-// Recorded returns the records of registry for req's Snowflake account and
-// request whose targets are in req's database and schema, or nil for a nil
-// registry.
-//
-// NOTE: a record of another database or schema, from before the request
-// changed them, is not returned, so its default stays set.
-func Recorded(ctx context.Context, registry workflow.DefaultRegistry, req request.Request) ([]workflow.DefaultSetting, error) {
-	if registry == nil {
-		return nil, nil
-	}
-	all, err := registry.List(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list the default repository levels that runs of request %s set: %w", req.ID, err)
-	}
-	var recorded []workflow.DefaultSetting
-	for _, d := range all {
-		if !strings.EqualFold(d.Account, req.Snowflake.Account) || d.Request != req.ID {
-			continue
-		}
-		if target, err := Target(req.Snowflake, d.Level); err != nil || target != d.Target {
-			continue
-		}
-		recorded = append(recorded, d)
-	}
-	return recorded, nil
 }
 
 // RepositoryOrigin looks up the artifact repository name in the request's

@@ -1,8 +1,8 @@
 // Package teardownsnowflake removes the Snowflake objects that provisioning
 // created for a request. It drops the verification function and procedure
-// if a run left them and unsets the default repository parameter where it
-// names the request's repository, unless that repository stays because the
-// request did not create it. Then it drops the ARTIFACT REPOSITORY, the API
+// if a run left them and unsets the default repository parameter where a
+// run recorded setting it, and where it names the request's repository
+// unless that repository stays because the request did not create it. Then it drops the ARTIFACT REPOSITORY, the API
 // INTEGRATION and the SECRET, and the grants on them go with them, also
 // those that earlier runs of the request created under other names in the
 // request's schema and, for integrations, anywhere in the account.
@@ -47,9 +47,10 @@ type Kept struct {
 // request, so an object made by hand or for another request stays. The
 // default repository parameter stays wherever it names such a kept
 // repository, because the person or request that made the repository may
-// have set the default. A failure on an object of an
-// earlier run is logged and reported in Output.Kept, so that the teardown
-// goes on to the network steps.
+// have set the default, unless env.Defaults records that a run set it and
+// it still names the repository that the run set. A failure on an object
+// of an earlier run is logged and reported in Output.Kept, so that the
+// teardown goes on to the network steps.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -112,6 +113,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		drop = append(drop, obj)
 	}
+
+	// A default that a run recorded as its own goes first, whoever made
+	// the repository.
+	unsetRecorded, keptRecorded, err := unsetRecordedDefaults(ctx, env, conn, req)
+	if err != nil {
+		return Output{}, err
+	}
+	removed += unsetRecorded
+	kept = append(kept, keptRecorded...)
 
 	// A repository under the request's name that the request did not create
 	// was made by hand and adopted by a run, or made for another request. Its
