@@ -29,12 +29,14 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // Run then unsets the parameter on every other level that env.Defaults
 // records as set by a run, such as the schema after default_for changed
 // from schema to database, when that level still names the repository that
-// the run set. A recorded level that names another repository now was
-// changed by a person, so it stays, and the output says so. A level that
-// no run set but that names the request's repository is unset too when the
-// request created the repository. It stays when the repository was made by
-// hand and adopted by a run, because the repository's owner may have set
-// it. Teardown keeps such defaults by the same rule.
+// the run set. That includes a level of the database or schema that the
+// request named before it changed them. A recorded level that names
+// another repository now was changed by a person, so it stays, and the
+// output says so. A level that no run set but that names the request's
+// repository is unset too when the request created the repository. It
+// stays when the repository was made by hand and adopted by a run, because
+// the repository's owner may have set it. Teardown keeps such defaults by
+// the same rule, and unsets the recorded ones.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -94,6 +96,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		changed = true
 	}
+	for _, d := range others.Elsewhere {
+		if err := UnsetRecorded(ctx, conn, d); err != nil {
+			return Output{}, err
+		}
+		changed = true
+	}
 	for _, d := range others.Forget {
 		if err := env.Defaults.Delete(ctx, d.Key()); err != nil {
 			return Output{}, fmt.Errorf("delete the record that a run set %s on %s: %w", parameter, d.Target, err)
@@ -110,6 +118,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	if len(stale) > 0 {
 		id += "; unset on the " + strings.Join(stale, ", ")
+	}
+	for _, target := range others.ElsewhereTargets() {
+		id += "; unset on " + target
 	}
 	if len(others.Kept) > 0 {
 		id += "; " + others.KeptDetail()

@@ -82,3 +82,68 @@ func TestSandboxDefaultMovesFromRunLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxDefaultOfFormerSchema runs the request with default_for schema
+// and then again after the request moved to another schema. The second run
+// unsets the default that the first run set on the former schema, unless a
+// person has pointed it at another repository meanwhile.
+func TestSandboxDefaultOfFormerSchema(t *testing.T) {
+	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
+	tests := []struct {
+		name         string
+		changeFormer bool
+		// wantFormer is the value that the former schema sets itself after
+		// the second run, "" when it sets none.
+		wantFormer string
+		wantID     string
+	}{
+		{"former schema as the run set it", false, "",
+			"SCHEMA PLATFORM.PACKAGES_NEW; unset on SCHEMA PLATFORM.PACKAGES"},
+		{"former schema changed", true, other,
+			"SCHEMA PLATFORM.PACKAGES_NEW; left on SCHEMA PLATFORM.PACKAGES, which a run set but which now names " + other},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := sfsandbox.Start(t)
+			if err := sb.Server.EnsureSchema(sb.Request.Snowflake.Account, "PLATFORM", "PACKAGES_NEW"); err != nil {
+				t.Fatalf("create the new schema: %v", err)
+			}
+			sb.CreateObjects(t)
+			doc := sb.Document()
+			if _, err := Run(t.Context(), sb.Env, doc); err != nil {
+				t.Fatalf("run in the former schema: %v", err)
+			}
+			if tt.changeFormer {
+				sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+				sb.Exec(t, "ALTER SCHEMA PLATFORM.PACKAGES SET DEFAULT_PYTHON_ARTIFACT_REPOSITORY = "+other)
+			}
+
+			sb.Exec(t, "CREATE ARTIFACT REPOSITORY PLATFORM.PACKAGES_NEW.CORP_PYPI TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+			doc.Request.Snowflake.Schema = "PACKAGES_NEW"
+			out, err := Run(t.Context(), sb.Env, doc)
+			if err != nil {
+				t.Fatalf("run in the new schema: %v", err)
+			}
+			if out.ID != tt.wantID {
+				t.Errorf("ID = %q, want %q", out.ID, tt.wantID)
+			}
+			former, level := valueOn(t, sb, "SCHEMA PLATFORM.PACKAGES")
+			if level != "SCHEMA" {
+				former = ""
+			}
+			if former != tt.wantFormer {
+				t.Errorf("former schema default = %q, want %q", former, tt.wantFormer)
+			}
+			if value, level := valueOn(t, sb, "SCHEMA PLATFORM.PACKAGES_NEW"); level != "SCHEMA" || value != "PLATFORM.PACKAGES_NEW.CORP_PYPI" {
+				t.Errorf("new schema default = %q from %q, want the new repository set on SCHEMA", value, level)
+			}
+			records, err := sb.Env.Defaults.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(records) != 1 || records[0].Target != "SCHEMA PLATFORM.PACKAGES_NEW" {
+				t.Errorf("records = %+v, want only the new schema", records)
+			}
+		})
+	}
+}

@@ -25,12 +25,16 @@ type Others struct {
 	// Origin is the sfobject.Origin phrase of that repository, such as
 	// "not created by repolink", when Kept is not empty.
 	Origin string
+	// Elsewhere are the records of levels in a database or schema that the
+	// request named before, which still name the repository that a run
+	// set there. The default step unsets them on the recorded target.
+	Elsewhere []workflow.DefaultSetting
 	// Left describes the levels that a run set but that now name another
-	// repository, such as "schema, which a run set but which now names
+	// repository, such as "the schema, which a run set but which now names
 	// DB.SCHEMA.OTHER". They stay, because a person changed them.
 	Left []string
 	// Forget are the records of the registry that the default step deletes
-	// once it has unset Unset.
+	// once it has unset Unset and Elsewhere.
 	Forget []workflow.DefaultSetting
 }
 
@@ -48,9 +52,19 @@ func (o Others) KeptDetail() string {
 func (o Others) LeftDetail() []string {
 	details := make([]string, len(o.Left))
 	for i, l := range o.Left {
-		details[i] = "left on the " + l
+		details[i] = "left on " + l
 	}
 	return details
+}
+
+// ElsewhereTargets returns the targets of Elsewhere, such as SCHEMA
+// OLD_DB.PACKAGES.
+func (o Others) ElsewhereTargets() []string {
+	targets := make([]string, len(o.Elsewhere))
+	for i, d := range o.Elsewhere {
+		targets[i] = d.Target
+	}
+	return targets
 }
 
 // FindOthers reads the parameter on every level except keep and sorts the
@@ -74,19 +88,29 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 	var out Others
 	unset := map[string]bool{}
 	for _, d := range recorded {
-		if d.Level == keep {
+		current, err := Target(sf, d.Level)
+		if err != nil {
+			return Others{}, err
+		}
+		if d.Level == keep && d.Target == current {
 			continue
 		}
-		value, err := ownValue(ctx, conn, d.Target, d.Level)
-		if err != nil && !snowflake.IsNotExist(err) {
+		value, err := RecordedValue(ctx, conn, d)
+		if err != nil {
 			return Others{}, err
+		}
+		place := "the " + d.Level
+		if d.Target != current {
+			place = d.Target
 		}
 		switch {
 		case value == "":
-		case SameRepository(value, d.Repository):
+		case !SameRepository(value, d.Repository):
+			out.Left = append(out.Left, place+", which a run set but which now names "+value)
+		case d.Target == current:
 			unset[d.Level] = true
 		default:
-			out.Left = append(out.Left, d.Level+", which a run set but which now names "+value)
+			out.Elsewhere = append(out.Elsewhere, d)
 		}
 		out.Forget = append(out.Forget, d)
 	}

@@ -11,11 +11,11 @@ import (
 )
 
 // Recorded returns the records of registry for req's Snowflake account and
-// request whose targets are in req's database and schema, or nil for a nil
-// registry.
-//
-// NOTE: a record of another database or schema, from before the request
-// changed them, is not returned, so its default stays set.
+// request, or nil for a nil registry. They include the levels of a
+// database or schema that the request named before it changed them, so
+// that the default step and teardown unset those too. A record whose
+// target does not match its level, database and schema is skipped, so that
+// no statement runs on a target that a changed record names.
 func Recorded(ctx context.Context, registry workflow.DefaultRegistry, req request.Request) ([]workflow.DefaultSetting, error) {
 	if registry == nil {
 		return nil, nil
@@ -29,12 +29,18 @@ func Recorded(ctx context.Context, registry workflow.DefaultRegistry, req reques
 		if !strings.EqualFold(d.Account, req.Snowflake.Account) || d.Request != req.ID {
 			continue
 		}
-		if target, err := Target(req.Snowflake, d.Level); err != nil || target != d.Target {
+		if target, err := recordTarget(d); err != nil || target != d.Target {
 			continue
 		}
 		recorded = append(recorded, d)
 	}
 	return recorded, nil
+}
+
+// recordTarget returns the object that d's level, database and schema
+// name, as Target renders it.
+func recordTarget(d workflow.DefaultSetting) (string, error) {
+	return Target(request.Snowflake{Database: d.Database, Schema: d.Schema}, d.Level)
 }
 
 // RecordedValue returns the value of the parameter that the target of d

@@ -716,6 +716,7 @@ func TestPlanDefaultRecordedForAdoptedRepository(t *testing.T) {
 	e.Defaults = defaults
 	err := defaults.Put(context.Background(), workflow.DefaultSetting{
 		Account: req.Snowflake.Account, Request: req.ID, Level: "schema",
+		Database: "PLATFORM", Schema: "PACKAGES",
 		Target: "SCHEMA PLATFORM.PACKAGES", Repository: "PLATFORM.PACKAGES.CORP_PYPI",
 	})
 	if err != nil {

@@ -202,6 +202,9 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	if len(others.Unset) > 0 {
 		changes = append(changes, "unsets it on the "+strings.Join(others.Unset, ", ")+", where it names "+repo+" and default_for does not")
 	}
+	for _, target := range others.ElsewhereTargets() {
+		changes = append(changes, "unsets it on "+target+", which a run set before the request changed its database or schema")
+	}
 	switch {
 	case len(changes) > 0:
 		it.State, it.Detail = Update, "the run "+strings.Join(changes, " and ")

@@ -14,7 +14,8 @@ import (
 // level that env.Defaults records as set by a run of req, when the level
 // still names the repository that the run set, and then deletes the
 // record. This holds also for an adopted repository, whose other defaults
-// stay. A recorded level that names another repository now was changed by a
+// stay, and for a database or schema that the request named before. A
+// recorded level that names another repository now was changed by a
 // person, so it stays and comes back in kept. It returns how many levels
 // it unset.
 func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflake.Conn, req request.Request) (int, []Kept, error) {

@@ -92,3 +92,36 @@ func TestSandboxRecordedDefaultAdopted(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxRecordedDefaultFormerSchema runs the default step with
+// default_for schema and tears the request down after it moved to another
+// schema. Teardown unsets the default that the run set on the former
+// schema.
+func TestSandboxRecordedDefaultFormerSchema(t *testing.T) {
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	doc := sb.Document()
+	if _, err := defaultrepo.Run(t.Context(), sb.Env, doc); err != nil {
+		t.Fatalf("default step: %v", err)
+	}
+	if err := sb.Server.EnsureSchema(doc.Request.Snowflake.Account, "PLATFORM", "PACKAGES_NEW"); err != nil {
+		t.Fatalf("create the new schema: %v", err)
+	}
+
+	req := doc.Request
+	req.Snowflake.Schema = "PACKAGES_NEW"
+	if _, err := Run(t.Context(), sb.Env, workflow.Document{Request: req}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	if got := defaultOn(t, sb, "SCHEMA PLATFORM.PACKAGES", "SCHEMA"); got != "" {
+		t.Errorf("former schema default after teardown = %q, want none", got)
+	}
+	records, err := sb.Env.Defaults.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 0 {
+		t.Errorf("records after teardown = %+v, want none", records)
+	}
+}
