@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // upFollowCase is a redrive or teardown whose execution repolink up runs
@@ -59,15 +63,32 @@ func startUpFollow(t *testing.T, tc upFollowCase) (string, *upProcess, *backgrou
 	return dir, up, r
 }
 
+// errTakeOverDisabled is the error of every take-over after failTakeOver.
+var errTakeOverDisabled = errors.New("take-over disabled by the test")
+
+// failTakeOver makes every take-over of the test fail with
+// errTakeOverDisabled, as when the command cannot start the sandbox, so
+// that the command waits for another process to run its execution.
+func failTakeOver(t *testing.T) {
+	t.Helper()
+	saved := openTakeOver
+	openTakeOver = func(context.Context, request.Request, runtimeOptions) (*runtime, string, func(), error) {
+		return nil, "", nil, errTakeOverDisabled
+	}
+	t.Cleanup(func() { openTakeOver = saved })
+}
+
 // TestRedriveTeardownNoticeUpStopped stops repolink up while a redrive or
-// teardown that up runs follows its execution. The command must print once
-// that nothing runs the execution, with the commands that resume it, and
-// its interrupt message must state it too.
+// teardown that up runs follows its execution, and the command cannot take
+// the execution over. The command must print why, and once that nothing
+// runs the execution, with the commands that resume it, and its interrupt
+// message must state it too.
 func TestRedriveTeardownNoticeUpStopped(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
 	for _, tc := range upFollowCases {
 		t.Run(tc.command, func(t *testing.T) {
+			failTakeOver(t)
 			dir, up, r := startUpFollow(t, tc)
 
 			up.stop()
@@ -87,6 +108,7 @@ func TestRedriveTeardownNoticeUpStopped(t *testing.T) {
 				"start 'repolink up --sandbox --state-dir " + dir + "'",
 				"'repolink stop --state-dir " + dir + " " + tc.execution + "'",
 				"This " + tc.command + " goes on following it",
+				"this " + tc.command + " failed to take over execution " + tc.execution + ": " + errTakeOverDisabled.Error(),
 			}
 			if tc.provision {
 				wants = append(wants, "run 'repolink run --sandbox --state-dir "+dir+" FILE'")
@@ -112,14 +134,15 @@ func TestRedriveTeardownNoticeUpStopped(t *testing.T) {
 }
 
 // TestRedriveTeardownFollowRestartedUp restarts repolink up while a
-// redrive or teardown that up runs follows its execution. The command must
-// print that a process runs the execution again and end with the
-// execution's result.
+// redrive or teardown that up runs follows its execution, which the command
+// cannot take over. The command must print that a process runs the
+// execution again and end with the execution's result.
 func TestRedriveTeardownFollowRestartedUp(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
 	for _, tc := range upFollowCases {
 		t.Run(tc.command, func(t *testing.T) {
+			failTakeOver(t)
 			dir, up, r := startUpFollow(t, tc)
 			up.stop()
 			waitFor(t, "the "+tc.command+" to report that nothing runs "+tc.execution, func() bool {

@@ -80,6 +80,13 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		defer eng.Close()
 		watch := &runnerWatch{eng: eng, dir: dir, command: "redrive", progress: progress, stderr: stderr}
+		watch.takeOver = newTakeOver(doc.Request, runtimeOptions{
+			dir:     dir,
+			sandbox: *flags.sandbox,
+			logger:  logger,
+			poll:    *pollInterval,
+			instant: *flags.latency == "none",
+		}, commandFlags(*flags.sandbox, *flags.stateDir))
 		return redriveAndFollow(ctx, eng, dir, name, followSetup{mode: "run by repolink up", watch: watch}, progress, stderr)
 	}
 
@@ -227,8 +234,8 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name string,
 
 // followToSummary follows execution name from the history event after
 // afterID until it closes, and prints its summary. A non-nil watch reports
-// when nothing runs the execution and writes the interrupt message.
-// Without a watch, the interrupt message is interrupted.
+// when nothing runs the execution, or takes it over, and writes the
+// interrupt message. Without a watch, the interrupt message is interrupted.
 func followToSummary(ctx context.Context, eng *engine.Engine, name string, afterID int64, watch *runnerWatch, interrupted string,
 	progress *progress, stderr io.Writer) error {
 	var check func(context.Context, engine.Execution)
@@ -236,6 +243,11 @@ func followToSummary(ctx context.Context, eng *engine.Engine, name string, after
 		check = watch.check
 	}
 	closed, err := follow(ctx, eng, name, afterID, progress.event, check)
+	var takeOver *takeOver
+	if watch != nil {
+		takeOver = watch.takeOver
+	}
+	defer takeOver.halt()
 	if errors.Is(err, context.Canceled) {
 		if watch != nil {
 			interrupted = watch.interruptedAdvice(ctx, name)
@@ -246,7 +258,9 @@ func followToSummary(ctx context.Context, eng *engine.Engine, name string, after
 	if err != nil {
 		return fmt.Errorf("wait for execution %s: %w", name, err)
 	}
-	if !progress.summary(closed) {
+	ok := progress.summary(closed)
+	takeOver.end(ctx, closed, stderr)
+	if !ok {
 		return &failedError{msg: "execution " + closed.Status}
 	}
 	return nil

@@ -82,21 +82,23 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	progress := newProgress(stdout)
 	progress.setFlags(*sandboxMode, *stateDir)
 	progress.requestFile = positional[0]
-	if serving {
-		return runByService(ctx, req, dir, *sandboxMode, progress, stderr)
-	}
-	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
-	rt, err := openRuntime(ctx, runtimeOptions{
+	local := runtimeOptions{
 		dir:     dir,
 		sandbox: *sandboxMode,
 		hosts:   requestHosts(req),
 		logger:  logger,
-		onEvent: progress.event,
 		poll:    *pollInterval,
 		instant: *latency == "none",
 		delays:  timed.delays,
 		clock:   timed.clock,
-	})
+	}
+	if serving {
+		takeOver := newTakeOver(req, local, commandFlags(*sandboxMode, *stateDir))
+		return runByService(ctx, req, dir, *sandboxMode, takeOver, progress, stderr)
+	}
+	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
+	local.onEvent = progress.event
+	rt, err := openRuntime(ctx, local)
 	if err != nil {
 		return err
 	}
@@ -196,8 +198,9 @@ func servedOpenAdvice(running *webhook.RunningError, p *progress) string {
 // runByService starts the request's execution in the engine store of the
 // repolink up that serves dir, which runs the steps, and prints its progress
 // until it closes. In sandbox mode the service prepares its sandbox for the
-// request in the preflight step.
-func runByService(ctx context.Context, req request.Request, dir string, sandbox bool, progress *progress, stderr io.Writer) error {
+// request in the preflight step. When the service stops before the
+// execution closes, takeOver runs it in this process.
+func runByService(ctx context.Context, req request.Request, dir string, sandbox bool, takeOver *takeOver, progress *progress, stderr io.Writer) error {
 	if err := checkStateMode(dir, sandbox); err != nil {
 		return err
 	}
@@ -236,7 +239,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	warnChanged(earlier, name, req.ID, stderr)
 	progress.begin(name, "run by repolink up")
 
-	watch := &runnerWatch{eng: eng, dir: dir, command: "run", progress: progress, stderr: stderr}
+	watch := &runnerWatch{eng: eng, dir: dir, command: "run", progress: progress, stderr: stderr, takeOver: takeOver}
 	return followToSummary(ctx, eng, name, 0, watch, "", progress, stderr)
 }
 

@@ -82,6 +82,12 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		defer eng.Close()
 		watch := &runnerWatch{eng: eng, dir: dir, command: "teardown", progress: progress, stderr: stderr}
+		watch.takeOver = newTakeOver(doc.Request, runtimeOptions{
+			dir:     dir,
+			sandbox: *flags.sandbox,
+			logger:  logger,
+			instant: *flags.latency == "none",
+		}, commandFlags(*flags.sandbox, *flags.stateDir))
 		setup := followSetup{mode: "run by repolink up", watch: watch}
 		_, err = startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, setup, false, progress, stderr)
 		return err

@@ -66,7 +66,8 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 // runnerWatch reports on stderr when the execution that a run, redrive or
 // teardown handed to repolink up has no process to run it any more,
 // because up stopped, and when a process runs it again, such as a restarted
-// up.
+// up. With a takeOver, the command runs the execution itself once up has
+// stopped, and reports only when it cannot.
 type runnerWatch struct {
 	eng *engine.Engine
 	dir string
@@ -78,11 +79,18 @@ type runnerWatch struct {
 	// undriven is whether the last check found no process to run the
 	// execution, so that each change is reported once.
 	undriven bool
+	// takeOver, when set, runs the execution in this process once up has
+	// stopped.
+	takeOver *takeOver
 }
 
-// check reports a change of whether a process runs the running
-// execution x.
+// check takes the running execution x over when up has stopped, and
+// otherwise reports a change of whether a process runs it.
 func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
+	if w.takeOverIfDue(ctx, x) {
+		w.undriven = false
+		return
+	}
 	now := undriven(ctx, w.eng, w.dir, x)
 	if now == w.undriven {
 		return
@@ -103,6 +111,9 @@ func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
 func (w *runnerWatch) interruptedAdvice(ctx context.Context, name string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	// A runtime of this process that took the execution over holds the
+	// runner lease until it has stopped.
+	w.takeOver.halt()
 	followHint := fmt.Sprintf("Follow it with 'repolink status%s %s'", w.progress.storeFlags, name)
 	if serving, _ := serviceStatus(w.dir); serving {
 		return fmt.Sprintf("execution %s keeps its state, and repolink up keeps running it. %s", name, followHint)
