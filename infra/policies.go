@@ -477,6 +477,22 @@ func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsia
 	}
 }
 
+// defaultPartition is the partition key of the default repository records
+// in the table, as the dynamo package in the main module writes them.
+const defaultPartition = "default#levels"
+
+// defaultRecordStatements lets the Snowflake steps keep the records of the
+// levels on which runs set the default repository parameter: the default
+// step records a level and lists and deletes the records of levels it
+// unsets, and teardown_snowflake lists and deletes them.
+// dynamodb:LeadingKeys limits the calls to the partition of the records.
+func defaultRecordStatements(tableARN string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("RecordDefaultRepositoryLevels", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+			[]string{tableARN}, partitionIs(defaultPartition)),
+	}
+}
+
 // codeArtifactStatements lets preflight, the secret step and the poller get
 // CodeArtifact authorization tokens for requests of auth type codeartifact,
 // and lets those tokens read packages. A token carries the permissions of

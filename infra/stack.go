@@ -246,6 +246,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	// that a renewal never overwrites a credential that a run set.
 	statements[GroupSnowflake] = append(statements[GroupSnowflake],
 		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem")...)
+	statements[GroupSnowflake] = append(statements[GroupSnowflake], defaultRecordStatements(tableARN)...)
 	statements[GroupPoller] = append(statements[GroupPoller],
 		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")...)
 	switch {

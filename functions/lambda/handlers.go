@@ -109,18 +109,20 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	}
 	awsCfg.HTTPClient = awsadapter.ReadOnlyBodies(awsCfg.HTTPClient)
 
-	// The table keeps the waits, the endpoint reservations and the
-	// credential expiries. The variables stay nil interfaces without a
-	// table, so that the steps see no store.
+	// The table keeps the waits, the endpoint reservations, the credential
+	// expiries and the default repository records. The variables stay nil
+	// interfaces without a table, so that the steps see no store.
 	var store *dynamo.Store
 	var waits workflow.WaitRegistry
 	var reservations workflow.EndpointReservations
 	var credentials workflow.CredentialRegistry
+	var defaults workflow.DefaultRegistry
 	if cfg.Table != "" {
 		store = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 		waits = store
 		reservations = store
 		credentials = store.Credentials()
+		defaults = store.Defaults()
 	}
 	// The webhook secret is the only secret that the deployment reads for
 	// itself, and no request may read it.
@@ -140,6 +142,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		Waits:                waits,
 		EndpointReservations: reservations,
 		Credentials:          credentials,
+		Defaults:             defaults,
 		WaitDeadline:         cfg.WaitDeadline,
 		Now:                  time.Now,
 		Logger:               logger,

@@ -51,6 +51,10 @@ type Options struct {
 	// teardown_snowflake deletes. Nil leaves CodeArtifact tokens
 	// unrenewed.
 	Credentials workflow.CredentialRegistry
+	// Defaults records the levels on which the default step sets the
+	// default repository parameter, so that a later run and
+	// teardown_snowflake unset them. Nil records nothing.
+	Defaults workflow.DefaultRegistry
 	// CodeArtifactDomains limits the domains that requests of auth type
 	// codeartifact get tokens for. Nil allows every domain.
 	CodeArtifactDomains *workflow.CodeArtifactDomains
@@ -108,6 +112,7 @@ func (a *Adapters) Env() *workflow.Env {
 		Waits:                a.opts.Waits,
 		EndpointReservations: a.opts.EndpointReservations,
 		Credentials:          a.opts.Credentials,
+		Defaults:             a.opts.Defaults,
 		ProxyResolver:        ProxyResolver,
 		WaitDeadline:         a.opts.WaitDeadline,
 		Now:                  a.opts.Now,

@@ -1,8 +1,8 @@
 // Package dynamo keeps the registered long waits, the tickets that webhook
 // deliveries started, the endpoint reservations of Snowflake accounts, the
-// executions that run each request and the expiries of the index
-// credentials in runs' SECRETs in one DynamoDB table, for the Lambda
-// deployment.
+// executions that run each request, the expiries of the index credentials
+// in runs' SECRETs and the levels on which runs set the default repository
+// in one DynamoDB table, for the Lambda deployment.
 //
 // The table has a string partition key pk, a string sort key sk and the TTL
 // attribute expires_at (Unix seconds). Items are laid out as:
@@ -13,11 +13,13 @@
 //	run           pk "run#<sha256 of the request ID>"                  sk "run"
 //	credential    pk "credential#expiries"                             sk "secret#<sha256 of the account/SECRET key>"
 //	claim         pk "claim#<sha256 of the claim key>"                 sk "claim"
+//	default       pk "default#levels"                                  sk "target#<sha256 of the account/request/target key>"
 //
 // All waits share one partition so that the poller reads them with a single
-// Query, and so do all credential expiries. Each provision run in its long
-// wait has one open wait and each SECRET one expiry, so both partitions
-// stay small. Each account has one reservations item with all
+// Query, and so do all credential expiries and all default repository
+// records. Each provision run in its long wait has one open wait, each
+// SECRET one expiry and each level of a request one default record, so
+// these partitions stay small. Each account has one reservations item with all
 // its places, so that one conditional write decides on all of them. A
 // claim item records which request ID holds one Snowflake object name or
 // index host of an account (request.Claim).

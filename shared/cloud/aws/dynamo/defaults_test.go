@@ -1,0 +1,93 @@
+package dynamo_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+func defaultSetting(level, target string) workflow.DefaultSetting {
+	return workflow.DefaultSetting{
+		Account: "myorg-analytics", Request: "DATA-4711", Level: level,
+		Database: "PLATFORM", Schema: "PACKAGES", Target: target,
+		Repository: "PLATFORM.PACKAGES.CORP_PYPI",
+	}
+}
+
+func TestDefaultsPutListDelete(t *testing.T) {
+	store, _ := newStore(t)
+	defaults := store.Defaults()
+	ctx := context.Background()
+
+	schema := defaultSetting("schema", "SCHEMA PLATFORM.PACKAGES")
+	database := defaultSetting("database", "DATABASE PLATFORM")
+	// The sort key holds a hash, so names longer than DynamoDB's
+	// 1,024-byte sort key limit still work.
+	long := defaultSetting("schema", "SCHEMA PLATFORM."+strings.Repeat("S", 2000))
+	replaced := schema
+	replaced.Repository = "PLATFORM.PACKAGES.OTHER_PYPI"
+	for _, d := range []workflow.DefaultSetting{schema, database, long, replaced} {
+		if err := defaults.Put(ctx, d); err != nil {
+			t.Fatalf("Put(%.40s): %v", d.Key(), err)
+		}
+	}
+
+	got, err := defaults.List(ctx)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	want := []workflow.DefaultSetting{database, replaced, long}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+
+	if err := defaults.Delete(ctx, schema.Key()); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := defaults.Delete(ctx, schema.Key()); err != nil {
+		t.Errorf("Delete of a missing record: %v, want nil", err)
+	}
+	got, err = defaults.List(ctx)
+	if err != nil {
+		t.Fatalf("List after Delete: %v", err)
+	}
+	if diff := cmp.Diff([]workflow.DefaultSetting{database, long}, got); diff != "" {
+		t.Errorf("List after Delete (-want +got):\n%s", diff)
+	}
+}
+
+func TestDefaultsItemLayout(t *testing.T) {
+	store, client := newStore(t)
+	ctx := context.Background()
+	if err := store.Defaults().Put(ctx, defaultSetting("schema", "SCHEMA PLATFORM.PACKAGES")); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+
+	// The stack in infra/ lets the roles that write these items reach only
+	// the partition key "default#levels".
+	out, err := client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String("repolink-test"),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "default#levels"}},
+	})
+	if err != nil {
+		t.Fatalf("Query: %v", err)
+	}
+	if len(out.Items) != 1 {
+		t.Fatalf("Query returned %d items, want 1", len(out.Items))
+	}
+	item := out.Items[0]
+	if sk, _ := item["sk"].(*types.AttributeValueMemberS); sk == nil || !strings.HasPrefix(sk.Value, "target#") {
+		t.Errorf("sk = %v, want target#<hash>", item["sk"])
+	}
+	if _, ok := item["expires_at"]; ok {
+		t.Errorf("expires_at = %v, want none, because teardown deletes the record", item["expires_at"])
+	}
+}
