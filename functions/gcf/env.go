@@ -43,6 +43,7 @@ type stores struct {
 	waits        workflow.WaitRegistry
 	reservations workflow.EndpointReservations
 	credentials  workflow.CredentialRegistry
+	defaults     workflow.DefaultRegistry
 	// signingSecret is the gcp-secretmanager: reference of the HMAC key
 	// that signs notifications, or "" when none is configured. Requests
 	// may not reference it.
@@ -63,8 +64,9 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapter
 }
 
 // env returns the step environment. Google Cloud routes and Snowflake
-// steps work. The long wait, the endpoint reservations and the credential
-// expiry records work when a wait registry is configured. AWS and Azure
+// steps work. The long wait, the endpoint reservations, the credential
+// expiry records and the default repository records work when a wait
+// registry is configured. AWS and Azure
 // routes, and auth type codeartifact, fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	env := &workflow.Env{
@@ -84,6 +86,9 @@ func (a *adapters) env() *workflow.Env {
 	// poller skip the records.
 	if a.stores.credentials != nil {
 		env.Credentials = a.stores.credentials
+	}
+	if a.stores.defaults != nil {
+		env.Defaults = a.stores.defaults
 	}
 	return env
 }

@@ -72,6 +72,7 @@ func init() {
 		waits:         newWaitRegistry(os.Getenv, gcp, false, logger),
 		reservations:  newEndpointReservations(os.Getenv, gcp, logger),
 		credentials:   newCredentialExpiries(os.Getenv, gcp, logger),
+		defaults:      newDefaultLevels(os.Getenv, gcp, logger),
 		signingSecret: loadSigningSecretRef(os.Getenv, logger),
 	})
 	env := a.env()

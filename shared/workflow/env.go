@@ -45,9 +45,9 @@ type Env struct {
 	// default on a level that default_for no longer names only when the
 	// request created the repository.
 	//
-	// NOTE: repolink run and repolink up record them in the state
-	// directory and the Lambda deployment in its DynamoDB table. The Cloud
-	// Functions deployment passes nil.
+	// repolink run and repolink up record them in the state directory, the
+	// Lambda deployment in its DynamoDB table and the Cloud Functions
+	// deployment in Firestore when a waits collection is configured.
 	Defaults DefaultRegistry
 	// IndexHTTP returns the client that preflight reaches the index with;
 	// nil means a client that trusts the system CA pool.

@@ -1,0 +1,111 @@
+package gcf
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"google.golang.org/api/option"
+
+	"github.com/repolink/repolink/functions/defaultrepo"
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/functions/teardownsnowflake"
+	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestDefaultRecordsInFirestore runs the default step and
+// teardown_snowflake with the default repository records in Firestore, as
+// the functions do. The default step records the schema. A run with
+// default_for database unsets the schema and records the database, and
+// teardown unsets the database and deletes the records.
+func TestDefaultRecordsInFirestore(t *testing.T) {
+	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	vars := environment(map[string]string{envWaitsCollection: "waits", envProject: "corp-packages-prod"})
+	logger := slog.New(slog.DiscardHandler)
+	env := newAdapters(logger, opts, stores{defaults: newDefaultLevels(vars, opts, logger)}).env()
+	if _, ok := env.Defaults.(*firestoreDefaults); !ok {
+		t.Fatalf("Defaults with a collection is %T, want *firestoreDefaults", env.Defaults)
+	}
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	env.Snowflake = sb.Env.Snowflake
+	ctx := t.Context()
+	doc := sb.Document()
+
+	if _, err := defaultrepo.Run(ctx, env, doc); err != nil {
+		t.Fatalf("default step with default_for schema: %v", err)
+	}
+	checkRecordTargets(t, env, "SCHEMA PLATFORM.PACKAGES")
+
+	doc.Request.Repository.DefaultFor = "database"
+	out, err := defaultrepo.Run(ctx, env, doc)
+	if err != nil {
+		t.Fatalf("default step with default_for database: %v", err)
+	}
+	if want := "DATABASE PLATFORM; unset on the schema"; out.ID != want {
+		t.Errorf("default step ID = %q, want %q", out.ID, want)
+	}
+	checkRecordTargets(t, env, "DATABASE PLATFORM")
+
+	if _, err := teardownsnowflake.Run(ctx, env, doc); err != nil {
+		t.Fatalf("teardown_snowflake: %v", err)
+	}
+	checkRecordTargets(t, env)
+	for _, target := range []string{"SCHEMA PLATFORM.PACKAGES", "DATABASE PLATFORM"} {
+		for _, row := range sb.Query(t, "SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN "+target) {
+			if row["value"] != "" {
+				t.Errorf("%s default after teardown = %q from %s, want none", target, row["value"], row["level"])
+			}
+		}
+	}
+}
+
+// checkRecordTargets checks that the default repository records in env
+// have exactly the targets want, in key order.
+func checkRecordTargets(t *testing.T, env *workflow.Env, want ...string) {
+	t.Helper()
+	records, err := env.Defaults.List(t.Context())
+	if err != nil {
+		t.Fatalf("list default repository records: %v", err)
+	}
+	var got []string
+	for _, d := range records {
+		got = append(got, d.Target)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("record targets = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record target %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestDefaultLevelsConfiguration(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	opts := gcpadapter.Options{Endpoint: "http://127.0.0.1:1", ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+
+	none := newAdapters(logger, opts, stores{defaults: newDefaultLevels(environment(nil), opts, logger)})
+	if got := none.env().Defaults; got != nil {
+		t.Errorf("Defaults without a collection is %T, want nil", got)
+	}
+
+	// A collection without a project fails every call, so that the default
+	// step sets no level that nothing records.
+	invalid := newDefaultLevels(environment(map[string]string{envWaitsCollection: "waits"}), opts, logger)
+	if invalid == nil {
+		t.Fatal("Defaults with an invalid configuration is nil, want one that fails every call")
+	}
+	err := invalid.Put(context.Background(), workflow.DefaultSetting{})
+	if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+		t.Errorf("Put with an invalid configuration = %v, want InvalidRequest", err)
+	}
+}

@@ -1,0 +1,135 @@
+package gcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	firestore "google.golang.org/api/firestore/v1"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// The default repository records are in the subcollection records of the
+// document default-levels of the waits collection. That document is never
+// written, so listing the waits does not return them. A record's document
+// ID is the hex SHA-256 of its key: the lowercase Snowflake account, the
+// request ID and the object that sets the parameter, joined by slashes.
+const (
+	defaultsDocumentID = "default-levels"
+	defaultRecordsID   = "records"
+)
+
+// Field of a default repository record besides key and body: the object
+// that sets the parameter, such as SCHEMA DB.SCHEMA, for reading in the
+// console.
+const fieldTarget = "target"
+
+// DefaultLevels is the workflow.DefaultRegistry on Firestore, next to the
+// waits. Documents contain the record as workflow defines it, in body. It
+// is safe for concurrent use.
+type DefaultLevels struct {
+	// The subcollections are those of the document default-levels.
+	subcollections
+}
+
+var _ workflow.DefaultRegistry = (*DefaultLevels)(nil)
+
+// NewDefaultLevels builds the Firestore client from opts, as NewWaits
+// does, for the default repository records under the waits collection of
+// cfg. An invalid cfg gives an InvalidRequest error that lists every
+// problem.
+func NewDefaultLevels(ctx context.Context, opts Options, cfg WaitsConfig) (*DefaultLevels, error) {
+	sub, err := openSubcollections(ctx, opts, cfg, defaultsDocumentID)
+	if err != nil {
+		return nil, err
+	}
+	return &DefaultLevels{subcollections: sub}, nil
+}
+
+// RecordName returns the resource name of the record document of key.
+func (s *DefaultLevels) RecordName(key string) string {
+	return s.parent + "/" + defaultRecordsID + "/" + documentID(key)
+}
+
+// Put stores d in place of the record with the same key.
+func (s *DefaultLevels) Put(ctx context.Context, d workflow.DefaultSetting) error {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode the default repository record of request %s on %s: %w", d.Request, d.Target, err)
+	}
+	doc := &firestore.Document{Fields: map[string]firestore.Value{
+		fieldKey:    stringValue(d.Key()),
+		fieldTarget: stringValue(d.Target),
+		fieldBody:   stringValue(string(body)),
+	}}
+	name := s.RecordName(d.Key())
+	callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	// A patch without a precondition creates the document or replaces all
+	// its fields.
+	if _, err := s.docs.Patch(name, doc).Context(callCtx).Do(); err != nil {
+		return classifyFirestore(err, name, "store the default repository record of request %s on %s", d.Request, d.Target)
+	}
+	return nil
+}
+
+// List returns every record in key order and reads every page.
+func (s *DefaultLevels) List(ctx context.Context) ([]workflow.DefaultSetting, error) {
+	collection := s.parent + "/" + defaultRecordsID
+	var list []workflow.DefaultSetting
+	token := ""
+	for {
+		page, err := s.listPage(ctx, token)
+		if err != nil {
+			return nil, classifyFirestore(err, collection, "list default repository records")
+		}
+		for _, doc := range page.Documents {
+			d, err := decodeDefault(doc)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, d)
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		token = page.NextPageToken
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Key() < list[j].Key() })
+	return list, nil
+}
+
+func (s *DefaultLevels) listPage(ctx context.Context, token string) (*firestore.ListDocumentsResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	call := s.docs.List(s.parent, defaultRecordsID).PageSize(listPageSize).Context(ctx)
+	if token != "" {
+		call = call.PageToken(token)
+	}
+	return call.Do()
+}
+
+// Delete removes the record of key. Deleting a missing record returns nil.
+func (s *DefaultLevels) Delete(ctx context.Context, key string) error {
+	name := s.RecordName(key)
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	if _, err := s.docs.Delete(name).Context(ctx).Do(); err != nil {
+		return classifyFirestore(err, name, "delete the default repository record %s", key)
+	}
+	return nil
+}
+
+func decodeDefault(doc *firestore.Document) (workflow.DefaultSetting, error) {
+	var d workflow.DefaultSetting
+	body, ok := doc.Fields[fieldBody]
+	if !ok {
+		return d, fmt.Errorf("gcp: firestore decode default repository record %s: the document has no %s field", doc.Name, fieldBody)
+	}
+	if err := json.Unmarshal([]byte(body.StringValue), &d); err != nil {
+		return d, fmt.Errorf("gcp: firestore decode default repository record %s: %w", doc.Name, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,82 @@
+package gcp
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// testDefault returns the record that a run of request id set the default
+// repository parameter on the schema.
+func testDefault(id string) workflow.DefaultSetting {
+	return workflow.DefaultSetting{
+		Account: "MyOrg-Analytics", Request: id, Level: "schema",
+		Database: "PLATFORM", Schema: "PACKAGES", Target: "SCHEMA PLATFORM.PACKAGES",
+		Repository: "PLATFORM.PACKAGES.CORP_PYPI",
+	}
+}
+
+func TestDefaultLevelsPutListDelete(t *testing.T) {
+	sim := startWaitsSim(t, "", 1)
+	store := openTestStore(t, sim, nil, NewDefaultLevels)
+	ctx := context.Background()
+
+	first, second := testDefault("DATA-1"), testDefault("DATA-2")
+	for _, d := range []workflow.DefaultSetting{second, first} {
+		if err := store.Put(ctx, d); err != nil {
+			t.Fatalf("Put %s: %v", d.Key(), err)
+		}
+	}
+	replaced := first
+	replaced.Repository = "PLATFORM.PACKAGES.OTHER_PYPI"
+	if err := store.Put(ctx, replaced); err != nil {
+		t.Fatalf("Put again: %v", err)
+	}
+
+	// The simulator returns one document a page, so List reads two pages.
+	list, err := store.List(ctx)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if diff := cmp.Diff([]workflow.DefaultSetting{replaced, second}, list); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+
+	for range 2 {
+		if err := store.Delete(ctx, first.Key()); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+	}
+	list, err = store.List(ctx)
+	if err != nil {
+		t.Fatalf("List after Delete: %v", err)
+	}
+	if diff := cmp.Diff([]workflow.DefaultSetting{second}, list); diff != "" {
+		t.Errorf("List after Delete (-want +got):\n%s", diff)
+	}
+}
+
+// The records are under the waits collection, and the waits store lists
+// none of them.
+func TestDefaultLevelsHiddenFromWaits(t *testing.T) {
+	sim := startWaitsSim(t, "", 0)
+	store := openTestStore(t, sim, nil, NewDefaultLevels)
+	if err := store.Put(context.Background(), testDefault("DATA-1")); err != nil {
+		t.Fatal(err)
+	}
+	waits := newTestWaits(t, sim, &recorder{})
+	list, err := waits.List(context.Background())
+	if err != nil {
+		t.Fatalf("List waits: %v", err)
+	}
+	if len(list) != 0 {
+		t.Errorf("waits = %+v, want none", list)
+	}
+	if name := store.RecordName("acct/DATA-1/ACCOUNT"); !strings.HasPrefix(name, waits.Collection()+"/default-levels/records/") {
+		t.Errorf("record name %s is not under %s/default-levels/records", name, waits.Collection())
+	}
+}
