@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/shared/sandbox"
@@ -16,9 +17,11 @@ const sandboxUsage = `Usage: repolink sandbox COMMAND [--state-dir DIR]
 Commands:
   reset   stop the sandbox's proxy VMs, remove its world and remove the
           executions of the state directory with their ticket records and
-          notifications, so that the next run starts afresh. The directory
-          must contain repolink state: a mode file, a sandbox/ world or a
-          store such as engine.db
+          notifications, so that the next run starts afresh. In a sandbox
+          directory it also removes defaults.db and credentials.db, whose
+          records name objects of the sandbox Snowflake. It prints what it
+          removed. The directory must contain repolink state: a mode file,
+          a sandbox/ world or a store such as engine.db
 
 Run 'repolink sandbox COMMAND --help' for the flags of a command.
 `
@@ -91,19 +94,74 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer lock.release()
 
-	if err := sandbox.Reset(filepath.Join(dir, "sandbox")); err != nil {
+	removed, keptStores, err := resetSandboxDir(dir, mode)
+	if err != nil {
 		return err
 	}
-	// Executions refer to resources of the old world, so they go too, and
-	// so do the webhook's ticket records, the notifications and the
-	// endpoint reservations, which name those executions' requests, and
-	// the intake index of the executions.
-	for _, name := range []string{"engine.db", "waits.db", "webhook.db", "notify.db", "reservations.db", intakeIndexFile} {
-		if err := removeDB(filepath.Join(dir, name)); err != nil {
-			return err
-		}
+
+	if len(removed) == 0 {
+		fmt.Fprintf(stdout, "removed nothing from %s: it contains no sandbox world and no store; the next run starts afresh\n", dir)
+	} else {
+		fmt.Fprintf(stdout, "removed %s from %s; the next run starts afresh\n", strings.Join(removed, ", "), dir)
+	}
+	if len(keptStores) > 0 {
+		fmt.Fprintf(stdout, "kept %s: no sandbox ran in %s, so their records describe real cloud objects\n", strings.Join(keptStores, ", "), dir)
+	}
+	return nil
+}
+
+// executionStores are the stores that reset removes in every directory it
+// accepts. Executions refer to resources of the old world, so they go, and
+// so do the webhook's ticket records, the notifications and the endpoint
+// reservations, which name those executions' requests, and the intake
+// index of the executions.
+var executionStores = []string{engineStore, "waits.db", "webhook.db", "notify.db", reservationStore, intakeIndexFile}
+
+// sandboxRecordStores are the stores whose records name Snowflake objects:
+// the levels on which runs set the default repository, and the expiries of
+// the index credentials in SECRETs. In a sandbox directory these are
+// objects of the old world. A record left behind would make a run in the
+// new world unset a default that no run there set, or make up's poller
+// renew a SECRET of the old world. Without a mode and a world, only
+// preflight and invoke without --sandbox can have written them, so their
+// records describe real objects and stay.
+//
+// NOTE: a directory where invoke without --sandbox wrote records before a
+// sandbox run claimed it holds records of both; reset removes them all.
+var sandboxRecordStores = []string{"defaults.db", "credentials.db"}
+
+// resetSandboxDir removes the sandbox world and the stores of dir, given
+// its recorded mode, and returns the names of the entries it removed and
+// of the stores with records that it kept.
+func resetSandboxDir(dir, mode string) (removed, keptStores []string, err error) {
+	world := filepath.Join(dir, "sandbox")
+	hadWorld := exists(world)
+	if err := sandbox.Reset(world); err != nil {
+		return nil, nil, err
+	}
+	if hadWorld {
+		removed = append(removed, "sandbox/")
 	}
 
-	fmt.Fprintf(stdout, "sandbox world and executions in %s removed; the next run starts afresh\n", dir)
-	return nil
+	stores := executionStores
+	if mode == modeSandbox {
+		stores = append(slices.Clip(stores), sandboxRecordStores...)
+	} else {
+		for _, name := range sandboxRecordStores {
+			if exists(filepath.Join(dir, name)) {
+				keptStores = append(keptStores, name)
+			}
+		}
+	}
+	for _, name := range stores {
+		path := filepath.Join(dir, name)
+		found := exists(path) || exists(path+"-wal") || exists(path+"-shm")
+		if err := removeDB(path); err != nil {
+			return removed, keptStores, err
+		}
+		if found {
+			removed = append(removed, name)
+		}
+	}
+	return removed, keptStores, nil
 }

@@ -146,3 +146,63 @@ func TestSandboxResetRejectsArguments(t *testing.T) {
 		t.Error("sandbox reset removed the engine store")
 	}
 }
+
+// TestSandboxResetRemovesSandboxRecords checks that reset of a sandbox
+// directory removes the default levels and credential expiries, which name
+// objects of the old world, and prints each entry it removed.
+func TestSandboxResetRemovesSandboxRecords(t *testing.T) {
+	dir := t.TempDir()
+	writeMode(modeSandbox)(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "sandbox"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{engineStore, "defaults.db", "defaults.db-wal", "credentials.db"} {
+		makeFile(name)(t, dir)
+	}
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitOK, errOut)
+	}
+	for _, name := range []string{"sandbox", engineStore, "defaults.db", "defaults.db-wal", "credentials.db"} {
+		if exists(filepath.Join(dir, name)) {
+			t.Errorf("sandbox reset left %s", name)
+		}
+	}
+	want := "removed sandbox/, engine.db, defaults.db, credentials.db from " + dir
+	if !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not contain %q", out, want)
+	}
+	if strings.Contains(out, "kept") {
+		t.Errorf("stdout %q reports kept stores", out)
+	}
+}
+
+// TestSandboxResetKeepsRecordsWithoutSandbox checks that reset keeps the
+// default levels and credential expiries of a directory where no sandbox
+// ran, because only commands without --sandbox can have written them.
+func TestSandboxResetKeepsRecordsWithoutSandbox(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"waits.db", "defaults.db", "credentials.db"} {
+		makeFile(name)(t, dir)
+	}
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitOK, errOut)
+	}
+	for _, name := range []string{"defaults.db", "credentials.db"} {
+		if !exists(filepath.Join(dir, name)) {
+			t.Errorf("sandbox reset removed %s of a directory where no sandbox ran", name)
+		}
+	}
+	if exists(filepath.Join(dir, "waits.db")) {
+		t.Error("sandbox reset left waits.db")
+	}
+	if want := "removed waits.db from " + dir; !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not contain %q", out, want)
+	}
+	if want := "kept defaults.db, credentials.db"; !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not contain %q", out, want)
+	}
+}
