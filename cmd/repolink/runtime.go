@@ -114,6 +114,12 @@ type runtimeOptions struct {
 	seedInPreflight bool
 }
 
+// cloudEndpoints returns the endpoints of the clients outside sandbox mode.
+// The default returns none, so each client uses its public endpoint. Tests of
+// several processes replace it to send those clients to a sandbox that
+// another process runs on 127.0.0.1.
+var cloudEndpoints = func(*runtime) (endpoints, error) { return endpoints{}, nil }
+
 // openRuntime opens the stores in the state directory, starts the sandbox
 // when asked, and registers the steps and the state machine.
 func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
@@ -141,8 +147,15 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 		if rt.poll == 0 {
 			rt.poll = time.Second
 		}
-	} else if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
-		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	} else {
+		if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
+			os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+		}
+		var err error
+		if eps, err = cloudEndpoints(rt); err != nil {
+			rt.Close()
+			return nil, err
+		}
 	}
 	if rt.poll == 0 {
 		rt.poll = time.Minute

@@ -21,6 +21,9 @@ func TestUpChildProcess(t *testing.T) {
 	if args == "" {
 		t.Skip("runs only as the child process of startUpChild")
 	}
+	if dir := os.Getenv(cloudSandboxDirEnv); dir != "" {
+		cloudEndpoints = attachCloudSandbox(dir)
+	}
 	os.Exit(runProcess(strings.Split(args, "\n")))
 }
 
@@ -29,9 +32,18 @@ func TestUpChildProcess(t *testing.T) {
 func startUpChild(t *testing.T, dir string) *exec.Cmd {
 	t.Helper()
 	args := []string{"up", "--sandbox", "--listen", "127.0.0.1:0", "--state-dir", dir}
+	cmd, _ := startUpChildWith(t, args, envAPIToken+"=")
+	return cmd
+}
+
+// startUpChildWith starts repolink with args, such as those of up, in a
+// child process with the extra environment variables env, and waits until
+// it listens. It returns the process and its standard error.
+func startUpChildWith(t *testing.T, args []string, env ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUpChildProcess$")
-	cmd.Env = append(os.Environ(), upChildArgs+"="+strings.Join(args, "\n"),
-		envWebhookSecret+"="+testWebhookSecret, envAPIToken+"=")
+	cmd.Env = append(os.Environ(), upChildArgs+"="+strings.Join(args, "\n"), envWebhookSecret+"="+testWebhookSecret)
+	cmd.Env = append(cmd.Env, env...)
 	logs := &syncBuffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
@@ -55,7 +67,7 @@ func startUpChild(t *testing.T, dir string) *exec.Cmd {
 		}
 		return strings.Contains(logs.String(), `"msg":"repolink up started"`)
 	})
-	return cmd
+	return cmd, logs
 }
 
 // takeOverCase is a command that follows an execution of repolink up.
