@@ -74,6 +74,54 @@ func TestValidateRejectsBlankListEntries(t *testing.T) {
 	}
 }
 
+func TestValidateRejectsBlankQuotedNames(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Request)
+		path string
+		want string
+	}{
+		{"blank quoted schema", func(r *Request) { r.Snowflake.Schema = `"  "` },
+			"$.snowflake.schema", "only whitespace between the quotes"},
+		{"empty quotes schema", func(r *Request) { r.Snowflake.Schema = `""` },
+			"$.snowflake.schema", "nothing between the quotes"},
+		{"blank quoted database", func(r *Request) { r.Snowflake.Database = `" "` },
+			"$.snowflake.database", "only whitespace between the quotes"},
+		{"tab quoted warehouse", func(r *Request) { r.Snowflake.Warehouse = "\"\t\"" },
+			"$.snowflake.warehouse", "only whitespace between the quotes"},
+		{"empty quotes role", func(r *Request) { r.Snowflake.Role = `""` },
+			"$.snowflake.role", "nothing between the quotes"},
+		{"blank quoted grant role", func(r *Request) { r.Repository.GrantToRoles = []string{"DATA_SCIENCE", `"   "`} },
+			"$.repository.grant_to_roles[1]", "only whitespace between the quotes"},
+		{"padded quoted schema", func(r *Request) { r.Snowflake.Schema = `" PACKAGES"` },
+			"$.snowflake.schema", `another object than "PACKAGES"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			field := validateOne(t, tt.edit)
+			if field.Path != tt.path {
+				t.Errorf("path = %q, want %q", field.Path, tt.path)
+			}
+			if !strings.Contains(field.Message, tt.want) {
+				t.Errorf("message %q does not contain %q", field.Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateAcceptsQuotedNames(t *testing.T) {
+	req, err := Parse([]byte(exampleJSON(t, "aws-privatelink.json")))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	req.Snowflake.Schema = `"Packages Two"`
+	req.Snowflake.Role = `"a""b"`
+	req.Repository.GrantToRoles = []string{`"data_science"`}
+	if err := req.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
 func TestValidateRejectsBlankTargetTag(t *testing.T) {
 	doc := exampleJSON(t, "egress-ip.json")
 	doc = strings.Replace(doc, `"cloud": "aws",

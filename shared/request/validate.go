@@ -188,9 +188,38 @@ func (v *validator) identifier(path, value string) {
 		v.add(path, fmt.Sprintf("%q has leading or trailing whitespace, which would make it another object than %q; remove the whitespace", value, trimmed))
 		return
 	}
+	if !v.quotedIdentifier(path, value) {
+		return
+	}
 	if v.printable(path, value, "remove it") {
 		v.visible(path, value, "another object than the one shown", "remove it")
 	}
+}
+
+// quotedIdentifier checks the name inside a quoted identifier, which
+// snowflake.Ident and StoredName use as written. It rejects "" and a
+// quoted name that is blank or starts or ends with whitespace, which
+// Snowflake would otherwise create as such. It reports whether value
+// passed.
+func (v *validator) quotedIdentifier(path, value string) bool {
+	if value == `""` {
+		v.add(path, `is a quoted name with nothing between the quotes; write the name between them, such as "\"Data Science\"" in JSON, or leave out the quotes`)
+		return false
+	}
+	stored := snowflake.StoredName(value)
+	if stored == value {
+		return true
+	}
+	trimmed := strings.TrimSpace(stored)
+	switch {
+	case trimmed == "":
+		v.add(path, "is a quoted name with only whitespace between the quotes; write the name between them")
+		return false
+	case trimmed != stored:
+		v.add(path, fmt.Sprintf("quotes the name %q, which starts or ends with whitespace and so would name another object than %q; remove the whitespace", stored, trimmed))
+		return false
+	}
+	return true
 }
 
 // printable rejects a value that a terminal would not show as written.
