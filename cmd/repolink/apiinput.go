@@ -112,7 +112,7 @@ func invalidAPIInput(machine string, problems []string) error {
 // and list would show a provision run as a teardown.
 func checkAPIName(machine, name string) string {
 	if machine == provisionMachine && request.IsTeardownName(name) {
-		return fmt.Sprintf("execution name %q ends like a teardown execution name (-teardown, -teardown-r2, ...); "+
+		return fmt.Sprintf("execution name %q ends like a teardown execution name (-teardown, or -teardown-rN with N of 2 or more); "+
 			"name a provision execution after its request ID, such as DATA-4711 or DATA-4711-r2", name)
 	}
 	return ""

@@ -63,8 +63,10 @@ func RunName(base string, n int) string {
 
 // teardownNamePattern matches the end of a teardown run's execution name:
 // the provision execution's name followed by -teardown and, from the
-// second run on, a run suffix such as -r2.
-var teardownNamePattern = regexp.MustCompile(`-teardown(-r[0-9]+)?$`)
+// second run on, the run suffix of RunName: -r and a number of 2 or more
+// without leading zeros. -teardown-r0 and -teardown-r1 never name a
+// teardown run, so they do not match.
+var teardownNamePattern = regexp.MustCompile(`-teardown(-r([2-9]|[1-9][0-9]+))?$`)
 
 // IsTeardownName reports whether name has the form of a teardown run's
 // execution name, such as DATA-4711-teardown or DATA-4711-teardown-r2.

@@ -543,6 +543,11 @@ func TestValidateTeardownLikeID(t *testing.T) {
 		{"DATA-4711-teardown", true},
 		{"DATA-4711-teardown-r2", true},
 		{"DATA-4711-teardown-r13", true},
+		{"DATA-4711-teardown-r10", true},
+		// RunName never gives a run the suffix -r0, -r1 or a leading zero.
+		{"DATA-4711-teardown-r0", false},
+		{"DATA-4711-teardown-r1", false},
+		{"DATA-4711-teardown-r02", false},
 		{"teardown", false},
 		{"DATA-4711-teardowns", false},
 		{"DATA-4711-teardown-x", false},
@@ -579,6 +584,9 @@ func TestValidateTeardownLikeID(t *testing.T) {
 			}
 			if !strings.Contains(verr.Fields[0].Message, "use an ID without that ending") {
 				t.Errorf("message %q does not say what to change", verr.Fields[0].Message)
+			}
+			if !strings.Contains(verr.Fields[0].Message, "-teardown-rN with N of 2 or more") {
+				t.Errorf("message %q does not state which endings are rejected", verr.Fields[0].Message)
 			}
 		})
 	}

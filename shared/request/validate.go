@@ -107,7 +107,7 @@ func (r *Request) Validate() error {
 	// so on AWS a provision run named like a teardown run can share its
 	// name, and the operations API then shows only one of them.
 	if IsTeardownName(ExecutionName(r.ID)) {
-		v.add("$.id", fmt.Sprintf("%q ends like a teardown execution name (-teardown, -teardown-r2, ...), "+
+		v.add("$.id", fmt.Sprintf("%q ends like a teardown execution name (-teardown, or -teardown-rN with N of 2 or more), "+
 			"so its executions could share a name with a teardown; use an ID without that ending, such as the ticket key", r.ID))
 	}
 	const routes = "aws-privatelink, azure-privatelink, gcp-privatelink, egress-ip or public"
