@@ -24,7 +24,8 @@ type Mapping struct {
 	// Event is the payload path of the event name, such as webhookEvent.
 	Event string `json:"event,omitempty"`
 	// Events lists the event names that start a run. Other events get a
-	// 200 response and start nothing. Empty means every event.
+	// 200 response and start nothing. Absent means every event, and an
+	// empty list is rejected.
 	Events []string `json:"events,omitempty"`
 	// When lists payload paths and the text each must equal, such as the
 	// ticket status that approves the request; other deliveries are
@@ -87,6 +88,7 @@ func ReadMapping(path string) (Mapping, error) {
 // mapping, or nil.
 func (m *Mapping) check() error {
 	problems := m.checkRequired()
+	problems = append(problems, m.checkSelection()...)
 	problems = append(problems, m.checkFields()...)
 	problems = append(problems, m.checkSharedRequest()...)
 	if len(problems) > 0 {
@@ -112,6 +114,33 @@ func (m *Mapping) checkRequired() []request.FieldError {
 	}
 	if err := m.Auth.check(); err != nil {
 		problems = append(problems, request.FieldError{Path: "$.auth", Message: err.Error()})
+	}
+	return problems
+}
+
+// checkSelection reports an events list or when object that would not
+// select deliveries as its author meant. An empty one would start a run on
+// every event, such as a deleted ticket, and events without event would
+// match no delivery.
+func (m *Mapping) checkSelection() []request.FieldError {
+	var problems []request.FieldError
+	if m.Events != nil && len(m.Events) == 0 {
+		problems = append(problems, request.FieldError{Path: "$.events",
+			Message: `is an empty list, which would start a run on every event, such as a deleted ticket; list the events that start a run, such as ["jira:issue_created", "jira:issue_updated"]`})
+	}
+	for i, event := range m.Events {
+		if strings.TrimSpace(event) == "" {
+			problems = append(problems, request.FieldError{Path: fmt.Sprintf("$.events[%d]", i),
+				Message: "is empty or only whitespace; set an event name, such as jira:issue_updated, or remove the entry"})
+		}
+	}
+	if len(m.Events) > 0 && m.Event == "" {
+		problems = append(problems, request.FieldError{Path: "$.event",
+			Message: "missing; events needs the payload path of the event name, such as webhookEvent, because without it no delivery matches events"})
+	}
+	if m.When != nil && len(m.When) == 0 {
+		problems = append(problems, request.FieldError{Path: "$.when",
+			Message: `is an empty object, which would start a run for every ticket; list payload paths and the text each must equal, such as {"issue.fields.status.name": "Approved"}, or remove when`})
 	}
 	return problems
 }

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -144,6 +145,30 @@ func TestParseMappingRejects(t *testing.T) {
 			message: []string{"unknown field"},
 		},
 		{
+			name:    "empty events",
+			replace: []string{`"events": ["jira:issue_created", "jira:issue_updated"],`, `"events": [],`},
+			path:    "$.events",
+			message: []string{"is an empty list", "every event", "jira:issue_created"},
+		},
+		{
+			name:    "blank event name",
+			replace: []string{`"events": ["jira:issue_created", "jira:issue_updated"],`, `"events": ["jira:issue_created", " "],`},
+			path:    "$.events[1]",
+			message: []string{"is empty or only whitespace"},
+		},
+		{
+			name:    "events without event path",
+			replace: []string{`"event": "webhookEvent",`, ``},
+			path:    "$.event",
+			message: []string{"missing", "webhookEvent"},
+		},
+		{
+			name:    "empty when",
+			replace: []string{`"when": {"issue.fields.status.name": "Approved"},`, `"when": {},`},
+			path:    "$.when",
+			message: []string{"is an empty object", "remove when"},
+		},
+		{
 			name:    "missing ticket_id",
 			replace: []string{`"ticket_id": "issue.key",`, ``},
 			path:    "$.ticket_id",
@@ -196,6 +221,42 @@ func TestParseMappingAcceptsExamples(t *testing.T) {
 		if got := mappingProblems(t, data); got != nil {
 			t.Errorf("%s: problems %v", name, got)
 		}
+	}
+}
+
+func TestReadMappingRejectsEmptyEvents(t *testing.T) {
+	for _, name := range []string{"jira", "servicenow"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile("../../examples/" + name + "-mapping.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			doc["events"] = []any{}
+			delete(doc, "when")
+			edited, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), name+"-mapping.json")
+			if err := os.WriteFile(path, edited, 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			_, err = ReadMapping(path)
+			if err == nil {
+				t.Fatal("ReadMapping accepted an empty events list")
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if !strings.Contains(err.Error(), "$.events: is an empty list") {
+				t.Errorf("error %q does not name $.events", err)
+			}
+		})
 	}
 }
 
