@@ -620,7 +620,7 @@ func (t *txn) fail(c *cursor, s *state, err error) error {
 			return errSpeculative
 		}
 		t.e.log.Warn("retrying state", "execution", t.exec.Name, "state", s.Name, "error", se.Name,
-			"attempt", c.Retries[i], "delay", delay)
+			"attempt", c.Retries[i], "delay", delay.Round(time.Millisecond).String())
 		return t.saveCursor(c)
 	}
 	for _, k := range s.Catch {

@@ -143,7 +143,8 @@ func (p *passthrough) serve(client net.Conn) {
 	sent, received := p.splice(client, upstream)
 	p.logger.Info("proxy connection", "remote_addr", client.RemoteAddr().String(), "sni", sni,
 		"allowed", true, "upstream", upstream.RemoteAddr().String(),
-		"sent", sent, "received", received+int64(len(hello)), "duration", time.Since(start))
+		"sent", sent, "received", received+int64(len(hello)),
+		"duration", time.Since(start).Round(time.Millisecond).String())
 }
 
 // splice copies in both directions until both sides finish, and returns
