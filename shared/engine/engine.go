@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/repolink/repolink/shared/sqlitefile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // TaskFunc runs a Task state's work. An error with an ErrorName() string
@@ -37,6 +39,10 @@ type Options struct {
 	// "local" and "000000000000".
 	Region  string
 	Account string
+	// StoreHealth records the outcomes of Run's store writes, so that a
+	// full or read-only store is logged as one condition. Nil means a
+	// Monitor of the store's directory that logs to Logger.
+	StoreHealth *storehealth.Monitor
 }
 
 // Execution is one run of a state machine.
@@ -97,6 +103,7 @@ type Engine struct {
 	region       string
 	account      string
 	maxEvents    int64
+	health       *storehealth.Monitor
 
 	writeMu    sync.Mutex
 	writeQueue []*writeRequest // requests waiting for the next batch
@@ -172,6 +179,7 @@ func Open(path string, opts Options) (*Engine, error) {
 		region:       opts.Region,
 		account:      opts.Account,
 		maxEvents:    maxHistoryEvents,
+		health:       opts.StoreHealth,
 		stmts:        map[string]*sql.Stmt{},
 		tasks:        map[string]TaskFunc{},
 		definitions:  map[[32]byte]*stateMachine{},
@@ -185,6 +193,9 @@ func Open(path string, opts Options) (*Engine, error) {
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.health == nil {
+		e.health = storehealth.New(filepath.Dir(path), storehealth.Options{Logger: e.log})
 	}
 	if e.pollInterval <= 0 {
 		e.pollInterval = 200 * time.Millisecond

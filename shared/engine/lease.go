@@ -45,6 +45,7 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 		l.held = false
 		return false, fmt.Errorf("take runner lease: %w", err)
 	}
+	l.e.health.Record(nil)
 	n, _ := res.RowsAffected()
 	switch {
 	case n == 1 && !l.held && l.waitingSince.IsZero():
@@ -94,7 +95,7 @@ func (l *lease) release(ctx context.Context) {
 	if !l.held {
 		return
 	}
-	if _, err := l.e.db.ExecContext(ctx, `DELETE FROM runner WHERE id = 1 AND owner = ?`, l.owner); err != nil {
+	if _, err := l.e.db.ExecContext(ctx, `DELETE FROM runner WHERE id = 1 AND owner = ?`, l.owner); err != nil && !l.e.health.Record(err) {
 		l.e.log.Warn("release runner lease", "error", err)
 	}
 	l.held = false

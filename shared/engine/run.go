@@ -91,13 +91,13 @@ func (e *Engine) Run(ctx context.Context) error {
 				e.log.Warn("prepare statements", "error", err)
 			}
 			held, err := runner.hold(ctx, now)
-			if err != nil && ctx.Err() == nil {
+			if err != nil && ctx.Err() == nil && !e.health.Record(err) {
 				e.log.Error("hold runner lease", "error", err)
 			}
 			var ids []int64
 			var readSeq int64
 			if held {
-				if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil {
+				if err := e.timeOutExecutions(ctx, now); err != nil && ctx.Err() == nil && !e.health.Record(err) {
 					e.log.Error("check execution timeouts", "error", err)
 				}
 				readSeq = e.commitSeq.Load()
@@ -147,7 +147,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				next = r.due
 			}
 			if r.err != nil && ctx.Err() == nil {
-				e.log.Error("advance execution", "cursor", r.id, "error", r.err)
+				if !e.health.Record(r.err) {
+					e.log.Error("advance execution", "cursor", r.id, "error", r.err)
+				}
 				skipUntil[r.id] = e.clock.Now().Add(stepRetryDelay)
 			}
 		case <-e.wake:
