@@ -142,9 +142,21 @@ func TestSandboxLatencyValues(t *testing.T) {
 		if code != 2 {
 			t.Errorf("%s --sandbox-latency slow: exit code %d, want 2", cmd, code)
 		}
-		if !strings.Contains(stderr, `--sandbox-latency must be default or none, not "slow"`) {
-			t.Errorf("%s --sandbox-latency slow: stderr does not name the flag and value:\n%s", cmd, stderr)
+		want := `--sandbox-latency must be default or none, not "slow"`
+		if cmd == "run" {
+			want = `--sandbox-latency must be default, none or realistic, not "slow"`
 		}
+		if !strings.Contains(stderr, want) {
+			t.Errorf("%s --sandbox-latency slow: stderr does not contain %q:\n%s", cmd, want, stderr)
+		}
+	}
+	_, _, stderr := runCLI(t, "up", "--sandbox-latency", "realistic", "--state-dir", t.TempDir())
+	if !strings.Contains(stderr, "only run accepts realistic") {
+		t.Errorf("up --sandbox-latency realistic: stderr does not say that only run accepts it:\n%s", stderr)
+	}
+	_, _, help := runCLI(t, "run", "-h")
+	if !strings.Contains(help, "or realistic") {
+		t.Errorf("run -h does not list the realistic latency:\n%s", help)
 	}
 	if err := checkLatency("realistic", false); err == nil {
 		t.Error("checkLatency(realistic) outside run = nil, want an error")

@@ -192,7 +192,7 @@ func addExecutionFlags(fs *flag.FlagSet, sandboxUsage string) executionFlags {
 		sandbox:  fs.Bool("sandbox", false, sandboxUsage),
 		stateDir: stateDirFlag(fs),
 		verbose:  fs.Bool("verbose", false, "log engine and adapter details to stderr"),
-		latency:  latencyFlag(fs),
+		latency:  latencyFlag(fs, false),
 	}
 }
 
@@ -300,17 +300,28 @@ func serveLocally(ctx context.Context, req request.Request, opts runtimeOptions)
 	return rt, mode, stop, nil
 }
 
-// latencyFlag defines --sandbox-latency.
-func latencyFlag(fs *flag.FlagSet) *string {
-	return fs.String("sandbox-latency", "default", "how long sandbox clouds take: default (about a second per wait) or none")
+// latencyFlag defines --sandbox-latency. With bench, as on run, the help
+// also lists realistic, the delays that the provision benchmark uses.
+func latencyFlag(fs *flag.FlagSet, bench bool) *string {
+	usage := "how long sandbox clouds take: default (about a second per wait) or none"
+	if bench {
+		usage = "how long sandbox clouds take: default (about a second per wait), none, " +
+			"or realistic (estimates of the clouds' delays, for benchmarks; needs --sandbox)"
+	}
+	return fs.String("sandbox-latency", "default", usage)
 }
 
-// checkLatency checks a --sandbox-latency value. realistic, the delays that
-// make bench uses, is accepted only where bench is true and is not listed
-// in the help.
+// checkLatency checks a --sandbox-latency value. realistic is accepted only
+// where bench is true, and the error lists exactly the values accepted.
 func checkLatency(value string, bench bool) error {
 	if value == "default" || value == "none" || (bench && value == "realistic") {
 		return nil
+	}
+	if bench {
+		return usagef("--sandbox-latency must be default, none or realistic, not %q", value)
+	}
+	if value == "realistic" {
+		return usagef("--sandbox-latency must be default or none, not %q, because only run accepts realistic", value)
 	}
 	return usagef("--sandbox-latency must be default or none, not %q", value)
 }

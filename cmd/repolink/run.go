@@ -27,7 +27,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	stateDir := stateDirFlag(fs)
 	pollInterval := pollIntervalFlag(fs)
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
-	latency := latencyFlag(fs)
+	latency := latencyFlag(fs, true)
 	timing := addSandboxTimingFlags(fs)
 	hideFlags(fs, synopsis, stderr, hiddenTimingFlags...)
 	positional, err := parseInterspersed(fs, args)
