@@ -73,8 +73,9 @@ Usage:
                                                        fail a waiting task
   repolink send-task-heartbeat TOKEN                   restart a waiting task's heartbeat timeout
   repolink invoke [--sandbox] STEP --input FILE        run one step by hand and print its output
-  repolink teardown [--sandbox] NAME                   remove what provision execution NAME built; a request
-                                                       file in place of NAME names its request's latest execution
+  repolink teardown [--sandbox] NAME                   remove what provision execution NAME built; NAME must be
+                                                       its request's latest execution, which a request file in
+                                                       place of NAME names
   repolink sandbox reset [--state-dir DIR]             start the sandbox world afresh
   repolink version [--output text|json]                print the version
 

@@ -72,6 +72,12 @@ func TestTeardownNameSkipsOtherRequest(t *testing.T) {
 	if _, err := eng.Stop(ctx, "A-teardown", "", ""); err != nil {
 		t.Fatal(err)
 	}
+	if name, err := startExecution(ctx, eng, exampleRequest(t, "A")); err != nil || name != "A" {
+		t.Fatalf("start the run of A: %q, %v, want A", name, err)
+	}
+	if _, err := eng.Stop(ctx, "A", "", ""); err != nil {
+		t.Fatal(err)
+	}
 
 	input, err := json.Marshal(workflow.Document{Request: request.Request{ID: "A"}, Resources: workflow.Resources{}})
 	if err != nil {

@@ -18,6 +18,8 @@ const teardownMachine = execview.Teardown
 func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("teardown", "teardown [--sandbox] [--state-dir DIR] NAME|REQUEST_FILE", stderr)
 	flags := addExecutionFlags(fs, "tear down in the local sandbox, where the execution's resources were built")
+	addUsageNotes(fs, "NAME is a provision execution and must be the latest run of its request, because a teardown deletes\n"+
+		"the request's resources, which its latest run built or adopted. A request file in place of NAME names that run.\n")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -54,7 +56,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	// Checked here before a sandbox starts, and again when the teardown
 	// starts.
-	if err := checkNoProvisionRunningIn(ctx, dir, workflow.RequestID(provisioned.Input), commandFlags(false, *flags.stateDir)); err != nil {
+	requestID := workflow.RequestID(provisioned.Input)
+	if err := checkTeardownTarget(ctx, dir, provisioned, requestID, commandFlags(false, *flags.stateDir),
+		commandFlags(*flags.sandbox, *flags.stateDir)); err != nil {
 		return err
 	}
 	var doc workflow.Document
@@ -144,7 +148,7 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 	err := withStartLock(ctx, dir, requestID, func() error {
 		return retryTakenName(func() error {
 			var err error
-			name, err = startTeardown(ctx, eng, provisioned, requestID, input, local, progress.storeFlags, stderr)
+			name, err = startTeardown(ctx, eng, provisioned, requestID, input, local, progress.storeFlags, progress.flags, stderr)
 			return err
 		})
 	})
@@ -164,8 +168,10 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 // startTeardown starts the next free teardown execution of a provision
 // execution of request requestID, or returns the open one as
 // startAndFollow describes, and returns its name. flags are the flags of
-// the commands that a usage error suggests.
-func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, local bool, flags string, stderr io.Writer) (string, error) {
+// the stop and history commands that a usage error suggests, and runFlags
+// those of a suggested teardown command.
+func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, local bool, flags, runFlags string,
+	stderr io.Writer) (string, error) {
 	runs, name, err := requestRuns(ctx, eng, teardownMachine, provisioned+"-teardown", requestID)
 	if err != nil {
 		return "", err
@@ -179,6 +185,13 @@ func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, request
 		return open.Name, nil
 	}
 	if err := checkTeardownStart(ctx, eng, requestID, "", flags); err != nil {
+		return "", err
+	}
+	x, err := eng.Describe(ctx, provisioned)
+	if err != nil {
+		return "", fmt.Errorf("read execution %s: %w", provisioned, err)
+	}
+	if err := checkNotSuperseded(ctx, eng, x, requestID, runFlags); err != nil {
 		return "", err
 	}
 	if _, err := eng.Start(ctx, teardownMachine, name, input); err != nil {

@@ -148,7 +148,8 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 // not be redriven when a teardown of it has run or runs (checkTeardowns), a
 // teardown of its request runs, or a later run or teardown of its request
 // started after it (checkLatestRun). A teardown must not be redriven while a
-// provision execution or another teardown of its request runs. flags are
+// provision execution or another teardown of its request runs, nor once a
+// provision execution of its request started after it (checkNotSuperseded). flags are
 // the flags of the suggested stop and history commands, and runFlags those
 // of the suggested teardown and redrive commands, which also need --sandbox
 // on a sandbox state directory.
@@ -166,7 +167,10 @@ func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Exe
 		}
 		return checkRedriveClash(ctx, eng, x, runFlags)
 	case teardownMachine:
-		return checkTeardownStart(ctx, eng, id, x.Name, flags)
+		if err := checkTeardownStart(ctx, eng, id, x.Name, flags); err != nil {
+			return err
+		}
+		return checkNotSuperseded(ctx, eng, x, id, runFlags)
 	}
 	return nil
 }
@@ -212,16 +216,13 @@ var (
 // execution x. A redrive of x would build x's request again over what the
 // later run built, or build again what the teardown removed.
 func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) error {
-	later, err := eng.ListMachine(ctx, provisionMachine, x.StartedAt)
+	run, err := laterRun(ctx, eng, x, id)
 	if err != nil {
 		return err
 	}
-	// ListMachine returns the latest started first.
-	for _, run := range later {
-		if run.Name != x.Name && runOf(run, provisionMachine, id) {
-			return usagef("execution %s of request %s started after execution %s, so a redrive of %s would build its older request again over what %s built; "+
-				"redrive %s if it failed, or run the request again, which starts a new execution", run.Name, id, x.Name, x.Name, run.Name, run.Name)
-		}
+	if run != nil {
+		return usagef("execution %s of request %s started after execution %s, so a redrive of %s would build its older request again over what %s built; "+
+			"redrive %s if it failed, or run the request again, which starts a new execution", run.Name, id, x.Name, x.Name, run.Name, run.Name)
 	}
 	teardown, err := latestTeardown(ctx, eng, id, x.Name)
 	if err != nil || teardown == nil {
@@ -229,6 +230,45 @@ func checkLatestRun(ctx context.Context, eng *engine.Engine, x engine.Execution,
 	}
 	return usagef("teardown %s of request %s started after execution %s (%s), so a redrive of %s would build again what the teardown removed; "+
 		"run the request again to provision afresh, which starts a new execution", teardown.Name, id, x.Name, teardown.Status, x.Name)
+}
+
+// laterRun returns the latest provision execution of the request with ID
+// id that started after the execution x, or nil when none did.
+func laterRun(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) (*engine.Execution, error) {
+	later, err := eng.ListMachine(ctx, provisionMachine, x.StartedAt)
+	if err != nil {
+		return nil, err
+	}
+	// ListMachine returns the latest started first.
+	for i := range later {
+		if later[i].Name != x.Name && runOf(later[i], provisionMachine, id) {
+			return &later[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// checkNotSuperseded returns a usage error when a provision execution of
+// the request with ID id started after x, a provision execution to tear
+// down or a teardown to redrive. A teardown deletes the resources of the
+// request, which the latest run built or adopted, and not those of one
+// run. So a teardown of x would delete what the later run built, although
+// the operator named an older execution. flags are the flags of the
+// suggested teardown command, which also needs --sandbox on a sandbox
+// state directory.
+func checkNotSuperseded(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags string) error {
+	later, err := laterRun(ctx, eng, x, id)
+	if err != nil || later == nil {
+		return err
+	}
+	if x.Machine == teardownMachine {
+		return usagef("execution %s of request %s started after teardown %s and is %s, so a redrive of %s would delete what %s built; "+
+			"to remove the request's resources, run 'repolink teardown%s %s', which starts a new teardown with the latest run's request",
+			later.Name, id, x.Name, later.Status, x.Name, later.Name, flags, later.Name)
+	}
+	return usagef("execution %s is not the latest run of request %s: %s started after it and is %s. "+
+		"A teardown deletes the request's resources, which are now those of %s, so name that run: 'repolink teardown%s %s'",
+		x.Name, id, later.Name, later.Status, later.Name, flags, later.Name)
 }
 
 // startCheck returns the sfnapi.Options.StartCheck for the Step Functions
@@ -297,15 +337,26 @@ func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(
 	}
 }
 
-// checkNoProvisionRunningIn is checkNoProvisionRunning on the engine store
-// in the state directory dir.
-func checkNoProvisionRunningIn(ctx context.Context, dir, id, flags string) error {
+// checkTeardownTarget runs, on the engine store in the state directory
+// dir, the checks of startTeardown that do not depend on an open teardown:
+// checkNoProvisionRunning and, unless a teardown of the request runs,
+// checkNotSuperseded for the provision execution x. A running teardown is
+// left to startTeardown, which resumes it or names it. flags and runFlags
+// are as for startTeardown.
+func checkTeardownTarget(ctx context.Context, dir string, x engine.Execution, id, flags, runFlags string) error {
 	eng, _, err := openEngineStore(dir)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	return checkNoProvisionRunning(ctx, eng, id, flags)
+	if err := checkNoProvisionRunning(ctx, eng, id, flags); err != nil {
+		return err
+	}
+	running, err := runningRunOf(ctx, eng, teardownMachine, id, "")
+	if err != nil || running != nil {
+		return err
+	}
+	return checkNotSuperseded(ctx, eng, x, id, runFlags)
 }
 
 // teardownRunningError is the error of startExecution for a request whose

@@ -60,12 +60,20 @@ func TestTeardownRejectedWhileRerunProvisions(t *testing.T) {
 		t.Errorf("TD-1-r2 after the rejected teardown: %s, %v, want RUNNING", x.Status, err)
 	}
 
-	// Once the second execution is stopped, the teardown goes ahead.
+	// Once the second execution is stopped, a teardown of it, the latest
+	// run, goes ahead, and one of the first execution names it.
 	if _, err := eng.Stop(context.Background(), "TD-1-r2", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1"); code != exitOK {
-		t.Fatalf("teardown after the stop: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	code, out, errOut = runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1")
+	if code != exitInvalid {
+		t.Fatalf("teardown of TD-1 after the stop: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	if !strings.Contains(errOut, "TD-1-r2 started after it") {
+		t.Errorf("teardown of TD-1 after the stop does not name TD-1-r2:\n%s", errOut)
+	}
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "TD-1-r2"); code != exitOK {
+		t.Fatalf("teardown of TD-1-r2 after the stop: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
 
@@ -612,7 +620,7 @@ func TestRacingStartsNeverBothRun(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			teardownErr = withStartLock(ctx, dir, id, func() error {
-				_, err := startTeardown(ctx, tearer, id, id, input, false, "", io.Discard)
+				_, err := startTeardown(ctx, tearer, id, id, input, false, "", "", io.Discard)
 				return err
 			})
 		})

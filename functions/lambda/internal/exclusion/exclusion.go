@@ -98,7 +98,9 @@ type Checker struct {
 // Check returns a Conflict error when the execution of task must not go on,
 // because another execution of its request runs, or, after a redrive of a
 // provision execution, because a later provision execution or a teardown
-// of its request started after it (checkLatestRun). An execution of a machine
+// of its request started after it (checkLatestRun), or, after a redrive of
+// a teardown, because a provision execution of its request started after
+// it (checkNoLaterProvision). An execution of a machine
 // that is neither Provision nor Teardown, such as the egress refresh
 // machine, and a task input without a state machine ARN, such as a step
 // invoked by hand, are not checked.
@@ -111,9 +113,13 @@ func (c *Checker) Check(ctx context.Context, task Task) error {
 		return err
 	}
 	// A redriven provision execution must also still be its request's
-	// latest run.
-	if machine == c.Provision && task.RedriveCount > 0 {
+	// latest run, and a redriven teardown must not delete what a later run
+	// built.
+	switch {
+	case machine == c.Provision && task.RedriveCount > 0:
 		return c.checkLatestRun(ctx, task, prefix)
+	case machine == c.Teardown && task.RedriveCount > 0:
+		return c.checkNoLaterProvision(ctx, task, prefix)
 	}
 	return nil
 }

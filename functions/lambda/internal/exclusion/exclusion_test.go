@@ -465,6 +465,32 @@ func TestRedriveChecksFailedStep(t *testing.T) {
 	redriveAfterTeardown(t, f)
 }
 
+// TestTeardownRedriveAfterLaterProvision fails teardown DATA-1-teardown at
+// its second task, runs DATA-1-r2 of the same request and redrives the
+// teardown. The redrive must fail with a Conflict that names DATA-1-r2
+// before the second task deletes anything.
+func TestTeardownRedriveAfterLaterProvision(t *testing.T) {
+	f := newFixture(t)
+	second := f.steps[teardownMachine+"_second"]
+	second.setFail(true)
+	f.start(t, teardownMachine, "DATA-1-teardown", "DATA-1")
+	if x := f.wait(t, "DATA-1-teardown"); x.Error != workflow.ErrRejected {
+		t.Fatalf("DATA-1-teardown: error %q, want %q", x.Error, workflow.ErrRejected)
+	}
+	second.setFail(false)
+	succeed(t, f, "DATA-1-r2", "DATA-1")
+
+	if _, err := f.engine.Redrive(context.Background(), "DATA-1-teardown"); err != nil {
+		t.Fatalf("redrive DATA-1-teardown: %v", err)
+	}
+	checkConflict(t, f.wait(t, "DATA-1-teardown"),
+		"execution DATA-1-r2 of request DATA-1 started after teardown DATA-1-teardown (SUCCEEDED)",
+		"would delete what DATA-1-r2 built")
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("teardown's second step ran %d times, want 1 (not for the redrive)", n)
+	}
+}
+
 func TestCheckSkipsOtherMachines(t *testing.T) {
 	checker := &Checker{Executions: nil, Provision: provisionMachine, Teardown: teardownMachine}
 	tests := []struct {

@@ -59,6 +59,36 @@ func (c *Checker) checkLatestRun(ctx context.Context, task Task, prefix string) 
 	return nil
 }
 
+// checkNoLaterProvision returns a Conflict error when a provision
+// execution of the request of task started after the teardown of task,
+// which runs again after a redrive. A teardown deletes the resources of the
+// request, so the redrive would delete what that later execution built.
+// repolink up rejects such a redrive for the same reason. Executions of any
+// status count, and the check finds them with ListExecutions, as
+// checkLatestRun does.
+func (c *Checker) checkNoLaterProvision(ctx context.Context, task Task, prefix string) error {
+	id := task.Request.ID
+	if task.Execution == "" {
+		return workflow.Invalid("check for later runs of request %s after a redrive: the task input has no execution name; "+
+			"pass $$.Execution.Name as execution", id)
+	}
+	self, err := c.Executions.DescribeExecution(ctx, sfn.ExecutionARN(prefix+c.Teardown, task.Execution))
+	if err != nil {
+		return laterCheckFailed(err)
+	}
+	later, err := c.latestAfter(ctx, prefix+c.Provision, id, self)
+	if err != nil {
+		return laterCheckFailed(err)
+	}
+	if later == nil {
+		return nil
+	}
+	return workflow.Errorf(workflow.ErrConflict, "execution %s of request %s started after teardown %s (%s), "+
+		"so this redrive of %s would delete what %s built; "+
+		"to remove the request's resources, start a new teardown with the request of %s",
+		later.Name, id, self.Name, later.Status, self.Name, later.Name, later.Name)
+}
+
 // latestAfter returns the latest started execution of the state machine
 // machineARN for the request with ID id that started after the execution
 // x, or nil when none did. It reads the input of each execution of the
