@@ -107,7 +107,7 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if serving, _ := serviceStatus(opts.dir); serving {
 			return errServingDir(opts.dir)
 		}
-		return usagef("listen on %s: %v; choose another --listen address, or stop what serves it", opts.listen, err)
+		return listenError(opts.listen, err)
 	}
 	defer ln.Close()
 	warn := func(msg string) { logger.Warn(msg) }
@@ -250,7 +250,7 @@ func checkListen(listen string) error {
 	if host == "" {
 		return usagef("--listen %q has no host, so it would listen on every interface; write 127.0.0.1:%s, or 0.0.0.0:%s to listen on every interface", listen, port, port)
 	}
-	return nil
+	return checkListenHost(listen, host, port)
 }
 
 // checkListenPort checks the port of the --listen address listen. Numeric
