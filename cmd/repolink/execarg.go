@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -37,7 +38,7 @@ func isRequestFile(arg string) bool {
 // argument is an execution name and is returned as it is.
 func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Writer) (string, error) {
 	if !isRequestFile(arg) {
-		return arg, nil
+		return arg, checkFileArg(ctx, stateDir, arg)
 	}
 	// The file only names the request, and its executions use their own
 	// copy, so a request that an earlier repolink accepted still names
@@ -72,4 +73,49 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 			arg, latest.Name, flags, shellQuote(arg))
 	}
 	return latest.Name, nil
+}
+
+// checkFileArg returns a usage error when arg, which isRequestFile rejects,
+// looks like a file name and no execution has that name. Such an argument
+// is a missing file that ends in a request file extension or has a
+// directory part, or an existing path with another ending, such as
+// request.txt. The plain "no execution named" error would hide that the
+// file was the mistake.
+func checkFileArg(ctx context.Context, stateDir, arg string) error {
+	_, statErr := os.Lstat(arg)
+	exists := statErr == nil
+	requestExt := slices.Contains(requestFileExtensions, strings.ToLower(filepath.Ext(arg)))
+	hasDir := strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, filepath.Separator)
+	if !exists && !requestExt && !hasDir {
+		return nil
+	}
+	if named, err := executionExists(ctx, stateDir, arg); err != nil || named {
+		return err
+	}
+	listFlags := commandFlags(false, stateDir)
+	if !exists {
+		return usagef("file %s does not exist, and no execution has that name; check the file name, "+
+			"or run 'repolink list%s' for the execution names", arg, listFlags)
+	}
+	return usagef("%s is not read as a request file, because only names ending in %s are, and no execution has that name; "+
+		"rename the file if it contains a request, or run 'repolink list%s' for the execution names",
+		arg, strings.Join(requestFileExtensions, ", "), listFlags)
+}
+
+// executionExists reports whether the engine store in stateDir has an
+// execution named name. A state directory without a store has none.
+func executionExists(ctx context.Context, stateDir, name string) (bool, error) {
+	eng, _, err := openEngineStore(stateDir)
+	if errors.Is(err, errNoStore) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer eng.Close()
+	_, err = eng.Describe(ctx, name)
+	if errors.Is(err, engine.ErrExecutionNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

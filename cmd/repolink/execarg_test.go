@@ -185,3 +185,71 @@ func TestEmptyExecutionName(t *testing.T) {
 		}
 	}
 }
+
+// TestFileArgMistakes checks that redrive and teardown name the file as
+// the mistake when their argument looks like a request file that is
+// missing or that they do not read, and still take an execution whose
+// name looks like a file.
+func TestFileArgMistakes(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil)); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	text := filepath.Join(t.TempDir(), "request.txt")
+	if err := os.WriteFile(text, []byte(`{"id":"DATA-4711"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing.json")
+
+	tests := []struct {
+		name string
+		arg  string
+		want string
+	}{
+		{"missing json", "missing.json", "file missing.json does not exist, and no execution has that name"},
+		{"missing path", missing, "file " + missing + " does not exist"},
+		{"missing yaml", "missing.YML", "file missing.YML does not exist"},
+		{"txt file", text, text + " is not read as a request file, because only names ending in .json, .yaml, .yml are"},
+	}
+	for _, command := range []string{"redrive", "teardown"} {
+		for _, tt := range tests {
+			t.Run(command+" "+tt.name, func(t *testing.T) {
+				code, out, errOut := runCLI(t, command, "--sandbox", "--state-dir", dir, tt.arg)
+				if code != exitInvalid {
+					t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+				}
+				if !strings.Contains(errOut, tt.want) {
+					t.Errorf("stderr lacks %q:\n%s", tt.want, errOut)
+				}
+				if strings.Contains(errOut, "no execution named") {
+					t.Errorf("stderr names a missing execution in place of the file:\n%s", errOut)
+				}
+			})
+		}
+	}
+
+	// A name without a file or a directory part stays an execution name.
+	code, _, errOut := runCLI(t, "teardown", "--sandbox", "--state-dir", dir, "NO-SUCH-RUN")
+	if code != exitInvalid || !strings.Contains(errOut, "no execution named NO-SUCH-RUN") {
+		t.Errorf("teardown NO-SUCH-RUN: exit %d, stderr:\n%s", code, errOut)
+	}
+
+	// An execution named like a missing request file, as the Step
+	// Functions API allows, is still found by its name.
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(map[string]any{"request": exampleRequest(t, "DATA-9"), "resources": map[string]any{}})
+	if err == nil {
+		_, err = eng.Start(context.Background(), provisionMachine, "DATA-9.json", input)
+	}
+	eng.Close()
+	if err != nil {
+		t.Fatalf("start DATA-9.json: %v", err)
+	}
+	code, _, errOut = runCLI(t, "teardown", "--sandbox", "--state-dir", dir, "DATA-9.json")
+	if code != exitInvalid || !strings.Contains(errOut, "execution DATA-9.json is") {
+		t.Errorf("teardown DATA-9.json: exit %d, want %d for the running execution, stderr:\n%s", code, exitInvalid, errOut)
+	}
+}
