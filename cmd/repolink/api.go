@@ -10,11 +10,14 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // operationsAPI serves the read-only operations endpoints of repolink up.
 type operationsAPI struct {
 	engine *engine.Engine
+	// health reports whether the state stores take writes, for /healthz.
+	health *storehealth.Monitor
 	// token is the bearer token that every /v1/executions request must
 	// carry. Empty means no authentication, which only sandbox mode allows,
 	// and then only on a loopback listen address.
@@ -28,14 +31,27 @@ func (a *operationsAPI) register(mux *http.ServeMux) {
 	if a.token == "" && !loopbackListen(a.listen) {
 		a.logger.Warn("executions endpoints reject every request", "reason", "no API token is set and the listen address is not a loopback address", "listen", a.listen)
 	}
-	mux.HandleFunc("GET /healthz", a.health)
+	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /v1/executions", a.authorized(a.list))
 	mux.HandleFunc("GET /v1/executions/{name}", a.authorized(a.describe))
 	mux.HandleFunc("GET /v1/executions/{name}/history", a.authorized(a.history))
 }
 
-func (a *operationsAPI) health(w http.ResponseWriter, _ *http.Request) {
-	writeAPI(w, http.StatusOK, map[string]string{"status": "ok"})
+// healthz responds 200 while the state stores take writes, and 503 with
+// the reason while they are full or read-only, so that a load balancer or
+// monitor detects that the service cannot take requests. The endpoint needs
+// no token, so the reason leaves out the directory, which the log names.
+func (a *operationsAPI) healthz(w http.ResponseWriter, _ *http.Request) {
+	var unwritable *storehealth.UnwritableError
+	if !errors.As(a.health.Err(), &unwritable) {
+		writeAPI(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	}
+	reason := "the state store is full; free space on its file system (the service log names the directory)"
+	if unwritable.ReadOnly {
+		reason = "the state store is read-only; make its directory and .db files writable (the service log names the directory)"
+	}
+	writeAPI(w, http.StatusServiceUnavailable, map[string]string{"status": "unhealthy", "error": reason})
 }
 
 // authorized checks the bearer token in constant time before calling next.

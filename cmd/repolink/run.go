@@ -16,6 +16,7 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -98,9 +99,16 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
 	local.onEvent = progress.event
+	// A run whose state store becomes full or read-only stops, because it
+	// would otherwise wait with no sign of progress until someone frees
+	// space. Its execution keeps the state it last stored, and running
+	// the command again resumes it.
+	waitCtx, stopWaiting := context.WithCancelCause(ctx)
+	defer stopWaiting(nil)
+	local.onUnwritable = stopWaiting
 	rt, err := openRuntime(ctx, local)
 	if err != nil {
-		return err
+		return storehealth.Classify(dir, err)
 	}
 	defer rt.Close()
 
@@ -128,7 +136,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("%v", conflict)
 	}
 	if err != nil {
-		return err
+		return storehealth.Classify(dir, err)
 	}
 	warnChanged(earlier, name, req.ID, stderr)
 	notifier.checkRequest(req, stderr)
@@ -143,8 +151,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer waitServing()
 	defer stopServing()
 
-	exec, err := rt.engine.Wait(ctx, name)
+	exec, err := rt.engine.Wait(waitCtx, name)
 	if err != nil {
+		var unwritable *storehealth.UnwritableError
+		if errors.As(context.Cause(waitCtx), &unwritable) && ctx.Err() == nil {
+			return fmt.Errorf("execution %s stopped: %w. It keeps the state it last stored, so once the store takes writes, run 'repolink run%s %s' again to resume it",
+				name, unwritable, progress.flags, shellQuote(progress.requestFile))
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state and stays open. To resume it, run 'repolink run%s %s' again, "+
 				"or start 'repolink up%s' on this state directory. Follow it with 'repolink status%s %s'\n",

@@ -23,6 +23,7 @@ import (
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/secrets"
+	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/waits"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
@@ -40,7 +41,10 @@ type runtime struct {
 	sandboxLock *serviceLock
 	dir         string
 	engine      *engine.Engine
-	waits       *waits.Store
+	// health tracks whether the stores in dir take writes. The engine,
+	// the poller and, under up, intake and the notifier record in it.
+	health *storehealth.Monitor
+	waits  *waits.Store
 	// expiries records when the index credentials of runs' SECRETs
 	// expire, for the poller.
 	expiries *expiries.Store
@@ -79,7 +83,11 @@ type runtimeOptions struct {
 	hosts   []string
 	logger  *slog.Logger
 	onEvent func(engine.Event)
-	poll    time.Duration
+	// onUnwritable, when set, is called with the *storehealth.UnwritableError
+	// when the stores become full or read-only. The caller then reports the
+	// condition itself, so the runtime does not log it.
+	onUnwritable func(error)
+	poll         time.Duration
 	// instant makes every sandbox cloud operation complete at once.
 	instant bool
 	// delays, when set, replace the sandbox's delays, and instant with them.
@@ -214,7 +222,12 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	if rt.defaults != nil {
 		rt.env.Defaults = rt.defaults
 	}
-	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent)}
+	healthOpts := storehealth.Options{Logger: opts.logger, OnUnwritable: opts.onUnwritable}
+	if opts.onUnwritable != nil {
+		healthOpts.Logger = nil
+	}
+	rt.health = storehealth.New(opts.dir, healthOpts)
+	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent), StoreHealth: rt.health}
 	if opts.clock != nil {
 		rt.env.Now = opts.clock.Now
 		engineOpts.Clock = scaledEngineClock{opts.clock}
@@ -298,7 +311,8 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 	// rt.credentialNotices sends, with the flags of this state directory.
 	flags := commandFlags(rt.sandbox != nil, rt.dir)
 	nextAction := func(req request.Request) string { return payload.CredentialNextAction(req, flags) }
-	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices, NextAction: nextAction}
+	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices, NextAction: nextAction,
+		StoreHealth: rt.health}
 	interval := rt.poll
 	if rt.clock != nil {
 		// A large clock scale can shrink the interval to nothing, and a
@@ -322,7 +336,9 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 		last = time.Now()
 		report, err := p.Poll(ctx)
 		if err != nil {
-			rt.logger.Warn("poll failed", "error", err)
+			if !rt.health.Record(err) {
+				rt.logger.Warn("poll failed", "error", err)
+			}
 			continue
 		}
 		if report.Waits > 0 || report.Renewed > 0 {

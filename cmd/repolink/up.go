@@ -345,11 +345,12 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs,
 		codeArtifactDomains: opts.codeArtifactDomains}
 	hook, err := webhook.New(webhook.Config{
-		Secret:     secret,
-		Executions: executions,
-		Store:      svc.deliveries,
-		Logger:     logger,
-		Sources:    sources,
+		Secret:      secret,
+		Executions:  executions,
+		Store:       svc.deliveries,
+		Logger:      logger,
+		StoreHealth: rt.health,
+		Sources:     sources,
 	})
 	if err != nil {
 		svc.close()
@@ -360,7 +361,8 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		return nil, err
 	}
 	svc.notifier, err = notify.New(notify.Config{Store: svc.notes, Executions: rt.engine, Secret: secret,
-		Sandbox: opts.sandbox, CommandFlags: commandFlags(opts.sandbox, opts.dir), Logger: logger})
+		Sandbox: opts.sandbox, CommandFlags: commandFlags(opts.sandbox, opts.dir), Logger: logger,
+		StoreHealth: rt.health})
 	if err != nil {
 		svc.close()
 		return nil, err
@@ -370,7 +372,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 
 	mux := http.NewServeMux()
 	hook.Register(mux)
-	(&operationsAPI{engine: rt.engine, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
+	(&operationsAPI{engine: rt.engine, health: rt.health, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
 	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {

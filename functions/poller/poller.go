@@ -15,6 +15,7 @@ import (
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -65,6 +66,10 @@ type Poller struct {
 	// warning logs it under "next". When NextAction is nil, the warning
 	// gives defaultNextAction, which every deployment supports.
 	NextAction func(request.Request) string
+	// StoreHealth, when set, records the outcomes of task completions and
+	// wait deletions, which write to local stores. It logs a full or
+	// read-only store in place of each failed write.
+	StoreHealth *storehealth.Monitor
 }
 
 // Verdict is the poller's conclusion about one wait.
@@ -279,11 +284,16 @@ func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
 func (p *Poller) complete(ctx context.Context, w workflow.Wait, report *Report, send func() error) {
 	if err := send(); err != nil && !errors.Is(err, ErrTokenGone) {
 		report.Errors++
-		p.logger().Warn("complete wait failed", "execution", w.Execution, "error_type", workflow.NameOf(err), "error", err)
+		if !p.StoreHealth.Record(err) {
+			p.logger().Warn("complete wait failed", "execution", w.Execution, "error_type", workflow.NameOf(err), "error", err)
+		}
 		return
 	}
-	if err := p.Env.Waits.Delete(ctx, w.Token); err != nil {
+	err := p.Env.Waits.Delete(ctx, w.Token)
+	if err != nil {
 		report.Errors++
+	}
+	if !p.StoreHealth.Record(err) && err != nil {
 		p.logger().Warn("delete wait failed", "execution", w.Execution, "error", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
+	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -97,6 +98,10 @@ type Config struct {
 	MaxAttempts int
 	BaseDelay   time.Duration
 	MaxDelay    time.Duration
+	// StoreHealth, when set, records the outcomes of Run's scans and
+	// deliveries, which write to the notification store. It logs a full
+	// or read-only store in place of each failed pass.
+	StoreHealth *storehealth.Monitor
 }
 
 // Notifier finds closed executions and delivers their notifications.
@@ -152,10 +157,10 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
-		if err := n.Scan(ctx); err != nil && ctx.Err() == nil {
+		if err := n.Scan(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("look for closed executions failed", "error", err)
 		}
-		if err := n.Deliver(ctx); err != nil && ctx.Err() == nil {
+		if err := n.Deliver(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("deliver notifications failed", "error", err)
 		}
 		select {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // MaxRequestBody is the largest body of POST /v1/requests, in bytes, and a
@@ -126,6 +127,9 @@ type Config struct {
 	// Sources are the ticket-system adapters, each served at
 	// POST /v1/hooks/<name>.
 	Sources []Source
+	// StoreHealth, when set, records the outcomes of starts, so that a
+	// full or read-only store is logged as one condition.
+	StoreHealth *storehealth.Monitor
 }
 
 // Handler serves the webhook endpoints.
@@ -319,11 +323,15 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	case errors.As(err, &conflicting):
 		h.rejectConflicting(ctx, w, log, conflicting, adapter)
 		return
+	case storehealth.IsUnwritable(err):
+		h.storeUnwritable(w, log, err)
+		return
 	case err != nil:
 		log.Error("start execution failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not start the execution; the service log has the cause"})
 		return
 	}
+	h.cfg.StoreHealth.Record(nil)
 
 	log = log.With("execution", out.Execution)
 	if out.Kind == Started && existing == nil {
@@ -370,6 +378,23 @@ func requestHash(canonical []byte, teardown string, adapter bool) string {
 		h.Write([]byte("\x00after teardown " + teardown))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// storeUnwritableRetry is the Retry-After of a delivery rejected because
+// the store is full or read-only, in seconds. Freeing space or fixing file
+// modes takes an operator, so an earlier retry would fail the same way.
+const storeUnwritableRetry = "60"
+
+// storeUnwritable responds 503 to a delivery that could not be stored
+// because the service's state store is full or read-only. The response
+// leaves out the store's directory, which only the service log names.
+func (h *Handler) storeUnwritable(w http.ResponseWriter, log *slog.Logger, err error) {
+	if !h.cfg.StoreHealth.Record(err) {
+		log.Error("start execution failed", "error", err)
+	}
+	w.Header().Set("Retry-After", storeUnwritableRetry)
+	writeJSON(w, http.StatusServiceUnavailable, Response{Error: "could not start the execution: the service's state store is full or read-only, " +
+		"so it takes no requests until its operator frees space or makes it writable; send the delivery again later"})
 }
 
 // teardownReadFailed responds to a delivery whose request's teardowns could

@@ -5,18 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 var (
@@ -482,6 +485,10 @@ func TestRequestWebhookStartFailure(t *testing.T) {
 	}{
 		{name: "request the service cannot run", err: &request.ValidationError{Fields: []request.FieldError{{Path: "$.notify.url", Message: "must use https://"}}}, wantCode: http.StatusBadRequest},
 		{name: "store error", err: errors.New("disk full"), wantCode: http.StatusInternalServerError},
+		{name: "full store", err: fmt.Errorf("commit transaction: %w", syscall.ENOSPC), wantCode: http.StatusServiceUnavailable,
+			wantError: "state store is full or read-only"},
+		{name: "read-only store", err: &storehealth.UnwritableError{Dir: "/srv/repolink", ReadOnly: true, Err: errors.New("disk full")},
+			wantCode: http.StatusServiceUnavailable, wantError: "state store is full or read-only"},
 		{name: "conflict with an earlier execution", err: &ConflictError{Ticket: "DATA-4711", Execution: "DATA-4711",
 			Reason: "request DATA-4711 changes route from execution DATA-4711"}, wantCode: http.StatusConflict,
 			wantError: "request DATA-4711 changes route from execution DATA-4711"},

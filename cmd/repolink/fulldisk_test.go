@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fullDiskChild names the state directory on a small tmpfs when the test
+// binary runs as the child of TestRunFullDiskStops.
+const fullDiskChild = "REPOLINK_TEST_FULL_DISK_DIR"
+
+// TestRunFullDiskStops checks that a sandbox run whose state directory
+// fills up stops with an error that names the directory and tells the user to free
+// space, instead of retrying without end. The child runs in a private mount
+// namespace with a 1 MiB tmpfs, which needs root and unshare(1).
+func TestRunFullDiskStops(t *testing.T) {
+	if os.Getenv(fullDiskChild) != "" {
+		runFullDiskChild(t)
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs in a private mount namespace")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("needs unshare(1) to make a private mount namespace")
+	}
+	mount := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && exec %s -test.run '^TestRunFullDiskStops$' -test.v",
+		mount, os.Args[0])
+	cmd := exec.CommandContext(ctx, unshare, "-m", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), fullDiskChild+"="+filepath.Join(mount, "st"))
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("the run on a full disk did not stop within 2 minutes:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("child test failed: %v\n%s", err, out)
+	}
+}
+
+// runFullDiskChild runs the example request on the state directory that
+// the parent test mounted, and checks how the run ends.
+func runFullDiskChild(t *testing.T) {
+	dir := os.Getenv(fullDiskChild)
+	var stdout, stderr bytes.Buffer
+	err := runCommand(context.Background(), []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir,
+		"../../examples/aws-privatelink.json"}, &stdout, &stderr)
+	if err == nil {
+		t.Fatalf("run on a 1 MiB state directory succeeded; the test needs a full disk\n%s", stdout.String())
+	}
+	msg := err.Error()
+	for _, want := range []string{dir, "is full", "free space", "again to resume"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if n := strings.Count(stderr.String(), "disk is full"); n > 0 {
+		t.Errorf("stderr repeats the full disk %d times besides the error:\n%s", n, stderr.String())
+	}
+}
