@@ -32,16 +32,53 @@ type localNotifier struct {
 	flags string
 }
 
-// checkRequest warns on stderr when req has a notify.url but
-// REPOLINK_WEBHOOK_SECRET is not set. This process then cannot sign the
-// notification, so it sends none. run, redrive and teardown call it once
-// their execution has started, so that a rejected command gets no warning.
+// checkRequest warns once on stderr when this command will not send the
+// notification of req's execution. In sandbox mode that is so for a
+// notify.url whose host is not a loopback address. Otherwise it is so when
+// REPOLINK_WEBHOOK_SECRET is not set, because this process cannot sign the
+// notification. run, redrive and teardown call it once their execution has
+// started, so that a rejected command gets no warning.
 func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
-	if req.Notify == nil || req.Notify.URL == "" || os.Getenv(envWebhookSecret) != "" {
+	if req.Notify == nil || req.Notify.URL == "" {
 		return
 	}
-	fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so no notification is sent when the execution closes; "+
-		"set it to the webhook secret that the receiver checks\n", envWebhookSecret)
+	if host, skipped := l.sandboxSkips(req.Notify.URL); skipped {
+		fmt.Fprintf(stderr, "repolink: warning: notify.url host %s is not a loopback address, and sandbox mode sends "+
+			"notifications only to loopback receivers, such as http://127.0.0.1:PORT/, because a sandbox run builds "+
+			"nothing real. No notification of this execution is sent\n", host)
+		return
+	}
+	if os.Getenv(envWebhookSecret) != "" {
+		return
+	}
+	// repolink up sends the notifications of the executions that closed
+	// after notify.db was created, so creating it now, before this
+	// execution closes, lets an up started later send this one.
+	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so no notification is sent "+
+			"when the execution closes, and repolink up cannot send it later, because the notification store did not open: %v\n",
+			envWebhookSecret, err)
+		return
+	}
+	store.Close()
+	fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so this command does not send "+
+		"the notification when the execution closes. A repolink up started on this state directory with %s set sends it; "+
+		"set the variable to the webhook secret that the receiver checks\n", envWebhookSecret, envWebhookSecret)
+}
+
+// sandboxSkips reports whether this command, in sandbox mode, skips the
+// notify.url raw because its host is not a loopback address, as the
+// notifier does, and returns the host.
+func (l localNotifier) sandboxSkips(raw string) (string, bool) {
+	if !l.sandbox {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	return u.Host, !loopbackHost(u.Host)
 }
 
 // send delivers the notification of closed execution x, when its request
@@ -67,12 +104,18 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 		return
 	}
 
-	if host := notifyHost(x.Input); host != "" {
+	target := notifyURL(x.Input)
+	_, skipped := l.sandboxSkips(target)
+	if target != "" && !skipped {
 		fmt.Fprintf(stderr, "repolink: sending the notification of %s to %s; retrying for up to %s, interrupt to leave it to repolink up\n",
-			x.Name, host, localNotifyWait)
+			x.Name, hostOf(target), localNotifyWait)
 	}
 	rec, ok, err := n.Send(ctx, x, localNotifyWait)
 	if !ok {
+		return
+	}
+	// checkRequest has already warned that the sandbox skips this receiver.
+	if skipped && err == nil && rec.State == notify.StateSkipped {
 		return
 	}
 	host := hostOf(rec.URL)
@@ -109,9 +152,9 @@ func hostOf(raw string) string {
 	return u.Host
 }
 
-// notifyHost returns the host of the notify.url in a workflow document, or
-// "" when the request has none.
-func notifyHost(input []byte) string {
+// notifyURL returns the notify.url in a workflow document, or "" when the
+// request has none.
+func notifyURL(input []byte) string {
 	var doc struct {
 		Request struct {
 			Notify struct {
@@ -119,8 +162,8 @@ func notifyHost(input []byte) string {
 			} `json:"notify"`
 		} `json:"request"`
 	}
-	if json.Unmarshal(input, &doc) != nil || doc.Request.Notify.URL == "" {
+	if json.Unmarshal(input, &doc) != nil {
 		return ""
 	}
-	return hostOf(doc.Request.Notify.URL)
+	return doc.Request.Notify.URL
 }

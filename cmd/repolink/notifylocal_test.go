@@ -307,7 +307,7 @@ func TestRejectedRunSkipsNotifyWarning(t *testing.T) {
 			doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
 		})
 	}
-	const warning = "no notification is sent when the execution closes"
+	const warning = "so this command does not send the notification when the execution closes"
 
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, requestFor("acct-first"))
 	if code != exitOK {
@@ -345,7 +345,7 @@ func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
 			doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
 		})
 	}
-	const warning = "no notification is sent when the execution closes"
+	const warning = "so this command does not send the notification when the execution closes"
 
 	// NW-2 succeeds, so it can be torn down. NW-3 is interrupted and
 	// stopped, so it can be redriven.
@@ -391,5 +391,71 @@ func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
 		if !strings.Contains(errOut, warning) {
 			t.Errorf("%s %s stderr lacks %q:\n%s", args[0], args[2], warning, errOut)
 		}
+	}
+}
+
+// TestUpSendsNotificationOfRunWithoutSecret checks that the warning of a
+// run without REPOLINK_WEBHOOK_SECRET holds: a repolink up started later
+// on a fresh state directory sends the notification.
+func TestUpSendsNotificationOfRunWithoutSecret(t *testing.T) {
+	t.Setenv(envWebhookSecret, "")
+	t.Setenv(envAPIToken, "")
+	recv := newNotifyReceiver(t, http.StatusNoContent)
+	dir := t.TempDir()
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if want := "A repolink up started on this state directory with " + envWebhookSecret + " set sends it"; !strings.Contains(errOut, want) {
+		t.Errorf("run stderr lacks %q:\n%s", want, errOut)
+	}
+	if got, _ := recv.received(); len(got) != 0 {
+		t.Fatalf("receiver got %d notifications from run without a secret, want none", len(got))
+	}
+
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	startUp(t, dir, "--sandbox-latency", "none")
+	waitFor(t, "repolink up to send the notification of DATA-4711", func() bool {
+		got, _ := recv.received()
+		return len(got) > 0
+	})
+	got, errs := recv.received()
+	if len(errs) > 0 {
+		t.Fatalf("receiver rejected notifications: %v", errs)
+	}
+	if got[0].Execution != "DATA-4711" || got[0].Event != notify.EventSucceeded {
+		t.Errorf("notification = %s of %s, want succeeded of DATA-4711", got[0].Event, got[0].Execution)
+	}
+}
+
+// TestSandboxRunWarnsNonLoopbackNotifyOnce checks that a sandbox run with
+// a notify.url on another host warns once, at start, that it sends
+// nothing there, and neither retries nor reports it again at the close.
+func TestSandboxRunWarnsNonLoopbackNotifyOnce(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": "https://hooks.example.com/repolink?token=abc"}
+	})
+
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", t.TempDir(), req)
+	if code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	warning := "notify.url host hooks.example.com is not a loopback address, and sandbox mode sends notifications only to loopback receivers"
+	if !strings.Contains(errOut, warning) {
+		t.Errorf("run stderr lacks %q:\n%s", warning, errOut)
+	}
+	if n := strings.Count(errOut, "hooks.example.com"); n != 1 {
+		t.Errorf("run stderr names hooks.example.com %d times, want once:\n%s", n, errOut)
+	}
+	if strings.Contains(errOut, "retrying for up to") {
+		t.Errorf("run stderr says it retries a notification that the sandbox skips:\n%s", errOut)
+	}
+	if strings.Contains(errOut, "token=abc") {
+		t.Errorf("run stderr shows the notify URL's query:\n%s", errOut)
 	}
 }
