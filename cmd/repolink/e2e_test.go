@@ -421,12 +421,27 @@ func TestEndToEndChangedRequestWarns(t *testing.T) {
 	if strings.Contains(errOut, "warning") {
 		t.Errorf("first run warned:\n%s", errOut)
 	}
+
+	// A changed warehouse keeps every object name, and so does the run of
+	// the original file after it.
+	otherWarehouse := writeRequest(t, func(doc map[string]any) { section(doc, "snowflake")["warehouse"] = "OTHER_WH" })
+	for _, file := range []string{otherWarehouse, writeRequest(t, nil)} {
+		code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file)
+		if code != exitOK {
+			t.Fatalf("run exit %d: %s", code, errOut)
+		}
+		if strings.Contains(errOut, "warning") {
+			t.Errorf("run that keeps every object name warned:\n%s", errOut)
+		}
+	}
+
 	renamed := writeRequest(t, func(doc map[string]any) { section(doc, "repository")["name"] = "corp_pypi_two" })
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, renamed)
 	if code != exitOK {
-		t.Fatalf("second run exit %d: %s", code, errOut)
+		t.Fatalf("renamed run exit %d: %s", code, errOut)
 	}
-	want := "warning: execution DATA-4711 ran request DATA-4711 with other settings"
+	want := "warning: execution DATA-4711-r3 of request DATA-4711 created secret PLATFORM.PACKAGES.CORP_PYPI_SECRET, " +
+		"API integration CORP_PYPI_INTEGRATION and artifact repository PLATFORM.PACKAGES.CORP_PYPI, which this request no longer names"
 	if !strings.Contains(errOut, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, errOut)
 	}

@@ -156,7 +156,7 @@ func TestChangedRunAfterTeardownNoWarning(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run of the changed CW-1: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if strings.Contains(errOut, "with other settings") {
+	if strings.Contains(errOut, "which this request no longer names") {
 		t.Errorf("run after a succeeded teardown warns about the earlier run:\n%s", errOut)
 	}
 }

@@ -56,7 +56,7 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id")
-	if strings.Contains(errOut, "warning: execution PL-1 ran request PL-1 with other settings") {
+	if strings.Contains(errOut, "warning: execution PL-1 of request PL-1 created") {
 		t.Errorf("rejected run printed the warning for a started run:\n%s", errOut)
 	}
 	eng, _, err := openEngineStore(dir)

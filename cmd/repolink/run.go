@@ -16,6 +16,7 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -174,15 +175,17 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// warnChanged prints a warning to stderr when the execution earlier, which
-// changedFrom returned before the start of the execution name, ran the
-// request's ID with other settings, because objects that it created under
-// other names stay. It prints nothing once the start has been rejected.
-func warnChanged(earlier, name, requestID string, stderr io.Writer) {
-	if earlier != "" && earlier != name {
-		fmt.Fprintf(stderr, "repolink: warning: execution %s ran request %s with other settings; "+
-			"objects that it created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them\n", earlier, requestID)
+// warnChanged prints a warning to stderr when changed, which changedFrom
+// returned before the start of the execution name, names objects of an
+// earlier execution that the new request does not name, because those
+// objects stay. It prints nothing once the start has been rejected.
+func warnChanged(changed renamedObjects, name, requestID string, stderr io.Writer) {
+	if changed.earlier == "" || changed.earlier == name {
+		return
 	}
+	fmt.Fprintf(stderr, "repolink: warning: execution %s of request %s created %s, which this request no longer names; "+
+		"they stay until a teardown of any run of the request removes them\n",
+		changed.earlier, requestID, clash.JoinAnd(changed.objects))
 }
 
 // leftOpenAdvice returns the reason that run cannot start a changed
@@ -495,31 +498,68 @@ func runPrepare(ctx context.Context, prepare func(context.Context) error) error 
 	return prepare(ctx)
 }
 
-// changedFrom returns the latest execution of the request's ticket when it
-// has closed, its request differs from req, and no teardown of the request
-// that started after it has succeeded, or "" otherwise. A changed
-// repository name or location builds new objects beside the old ones, but
-// a succeeded teardown has removed the old ones already.
-func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) string {
+// renamedObjects is the result of changedFrom: the latest execution of a
+// request and the objects that it created under names that the changed
+// request no longer derives, such as "artifact repository DB.SCHEMA.NAME".
+type renamedObjects struct {
+	earlier string
+	objects []string
+}
+
+// changedFrom returns the latest execution of the request's ticket and
+// the objects that its request named and req does not. It returns the
+// zero value while that execution runs, when req names all its objects,
+// and when a teardown of the request that started after it has succeeded. A changed repository name, database, schema or index
+// host builds new objects beside the old ones, but a succeeded teardown
+// has removed the old ones already. A change of other settings, such as
+// the warehouse, keeps every name, so it leaves nothing behind.
+func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) renamedObjects {
 	want, err := json.Marshal(req)
 	if err != nil {
-		return ""
+		return renamedObjects{}
 	}
 	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
 	if err != nil || len(runs) == 0 {
-		return ""
+		return renamedObjects{}
 	}
 	last := runs[len(runs)-1]
 	var doc struct {
 		Request json.RawMessage `json:"request"`
 	}
 	if last.Status == engine.StatusRunning || json.Unmarshal(last.Input, &doc) != nil || sameJSON(doc.Request, want) {
-		return ""
+		return renamedObjects{}
+	}
+	earlierReq, ok := provisionRequest(last)
+	if !ok {
+		return renamedObjects{}
+	}
+	objects := objectsNotNamed(earlierReq, req)
+	if len(objects) == 0 {
+		return renamedObjects{}
 	}
 	if _, tornDown, err := teardownsAfter(ctx, eng, req.ID, last); err != nil || tornDown {
-		return ""
+		return renamedObjects{}
 	}
-	return last.Name
+	return renamedObjects{earlier: last.Name, objects: objects}
+}
+
+// objectsNotNamed returns the Snowflake objects and the index host that
+// earlier claims and later does not, as noun and name. Claims compare
+// account identifiers without case and object names as Snowflake resolves
+// them, so a change of case in an unquoted name or the account names no
+// new object.
+func objectsNotNamed(earlier, later request.Request) []string {
+	kept := map[string]bool{}
+	for _, c := range request.Claims(later) {
+		kept[c.Key()] = true
+	}
+	var objects []string
+	for _, c := range request.Claims(earlier) {
+		if !kept[c.Key()] {
+			objects = append(objects, c.String())
+		}
+	}
+	return objects
 }
 
 // runOf reports whether x is an execution of machine for the request with

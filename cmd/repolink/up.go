@@ -569,9 +569,9 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		conflict.setRetry(retrySendRequest)
 		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
 	}
-	if err == nil && earlier != "" && earlier != name {
-		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created under other names, such as a renamed repository, stay until a teardown of any run of the request removes them",
-			"execution", name, "earlier", earlier, "request_id", req.ID)
+	if err == nil && earlier.earlier != "" && earlier.earlier != name {
+		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created and this request no longer names stay until a teardown of any run of the request removes them",
+			"execution", name, "earlier", earlier.earlier, "objects", earlier.objects, "request_id", req.ID)
 	}
 	return name, err
 }

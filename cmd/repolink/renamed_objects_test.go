@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/request"
+)
+
+// TestChangedFromNamesRenamedObjects runs request C once and closes it,
+// then checks which changes of C make changedFrom name objects that the
+// changed request leaves behind.
+func TestChangedFromNamesRenamedObjects(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*request.Request)
+		want   []string
+	}{
+		{"warehouse", func(r *request.Request) { r.Snowflake.Warehouse = "OTHER_WH" }, nil},
+		{"account case", func(r *request.Request) { r.Snowflake.Account = strings.ToUpper(r.Snowflake.Account) }, nil},
+		{"repository name case", func(r *request.Request) { r.Repository.Name = strings.ToUpper(r.Repository.Name) }, nil},
+		{"packages", func(r *request.Request) { r.Repository.Packages = []string{"corp-utils==2.3.1"} }, nil},
+		{"repository name", func(r *request.Request) { r.Repository.Name = "public_pypi_two" }, []string{
+			"secret PLATFORM.PACKAGES.PUBLIC_PYPI_SECRET",
+			"API integration PUBLIC_PYPI_INTEGRATION",
+			"artifact repository PLATFORM.PACKAGES.PUBLIC_PYPI",
+		}},
+		{"schema", func(r *request.Request) { r.Snowflake.Schema = "OTHER" }, []string{
+			"secret PLATFORM.PACKAGES.PUBLIC_PYPI_SECRET",
+			"artifact repository PLATFORM.PACKAGES.PUBLIC_PYPI",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			eng := provisionStore(t, t.TempDir())
+			first := exampleRequest(t, "C")
+			if name, err := startExecution(ctx, eng, first); err != nil || name != "C" {
+				t.Fatalf("first run of C: name %q, error %v", name, err)
+			}
+			if _, err := eng.Stop(ctx, "C", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			changed := first
+			changed.Repository.Packages = slices.Clone(first.Repository.Packages)
+			tt.change(&changed)
+
+			got := changedFrom(ctx, eng, changed)
+			if tt.want == nil {
+				if got.earlier != "" {
+					t.Errorf("changedFrom = %+v, want none for a change that keeps every name", got)
+				}
+				return
+			}
+			if got.earlier != "C" {
+				t.Errorf("changedFrom earlier = %q, want C", got.earlier)
+			}
+			if diff := cmp.Diff(tt.want, got.objects); diff != "" {
+				t.Errorf("changedFrom objects (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
