@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/repolink/repolink/functions/internal/awszones"
@@ -121,7 +122,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
 			"listener %s uses %s, which terminates or inspects TLS before the proxy; delete it so that a TCP listener is created", listener.ARN, listener.Protocol)
 	}
-	if err := checkHealthy(ctx, network, tg.ID); err != nil {
+	healthy, err := checkHealthy(ctx, network, tg.ID)
+	if err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
 			if deleted := targetgroup.CheckDeleted(ctx, network, names.TargetGroup, tg.ID); deleted != nil {
 				return Output{}, deleted
@@ -134,29 +136,31 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		action = workflow.Updated
 	}
 	return Output{
-		Result:      workflow.Result{Action: action, ID: lb.ARN},
-		ListenerARN: listener.ARN,
-		DNSName:     lb.DNSName,
+		Result:        workflow.Result{Action: action, ID: lb.ARN},
+		ListenerARN:   listener.ARN,
+		DNSName:       lb.DNSName,
+		HealthyTarget: healthy,
 	}, nil
 }
 
-// checkHealthy returns NotReady until a target of the group is healthy.
-func checkHealthy(ctx context.Context, network cloud.AWSNetwork, targetGroupARN string) error {
+// checkHealthy returns the first healthy target of the group as ID:port,
+// or NotReady until one is healthy.
+func checkHealthy(ctx context.Context, network cloud.AWSNetwork, targetGroupARN string) (string, error) {
 	health, err := network.TargetHealth(ctx, targetGroupARN)
 	if err != nil {
-		return fmt.Errorf("read target health of %s: %w", targetGroupARN, err)
+		return "", fmt.Errorf("read target health of %s: %w", targetGroupARN, err)
 	}
 	states := make([]string, 0, len(health))
 	for _, target := range health {
 		if strings.EqualFold(target.State, "healthy") {
-			return nil
+			return target.ID + ":" + strconv.Itoa(target.Port), nil
 		}
 		states = append(states, target.ID+" "+target.State)
 	}
 	if len(states) == 0 {
 		states = append(states, "no target registered")
 	}
-	return workflow.NotReady("no healthy target behind the load balancer yet (%s); waiting for the proxy to pass the TCP health check", strings.Join(states, ", "))
+	return "", workflow.NotReady("no healthy target behind the load balancer yet (%s); waiting for the proxy to pass the TCP health check", strings.Join(states, ", "))
 }
 
 // checkSecurityGroups rejects a load balancer whose security groups would

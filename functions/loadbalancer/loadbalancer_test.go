@@ -278,3 +278,21 @@ func TestRunWaitsForAddedSubnets(t *testing.T) {
 		t.Errorf("error %q does not name the added subnet", err)
 	}
 }
+
+// TestRunRecordsHealthyTarget checks that the step's output names the
+// target whose health it checked, because the target group step runs
+// before any listener uses the group and cannot see its health.
+func TestRunRecordsHealthyTarget(t *testing.T) {
+	n := &network{
+		lb:       activeLB(),
+		attrs:    map[string]string{AttrCrossZone: "true"},
+		listener: &cloud.Listener{ARN: "arn:listener", Protocol: "TCP", Port: 443, TargetGroupARN: "arn:tg"},
+	}
+	out, err := runWith(t, n)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.HealthyTarget != "i-0abc:443" {
+		t.Errorf("HealthyTarget = %q, want i-0abc:443", out.HealthyTarget)
+	}
+}

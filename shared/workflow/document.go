@@ -87,10 +87,11 @@ type ProxyVM struct {
 	PrivateIP string `json:"private_ip,omitempty"`
 }
 
-// TargetGroup is the TCP 443 target group with the proxy registered.
+// TargetGroup is the TCP 443 target group with the proxy registered. It
+// has no health field, because a group that no listener uses reports its
+// targets as unused. LoadBalancer.HealthyTarget records the checked health.
 type TargetGroup struct {
 	Result
-	Healthy bool `json:"healthy"`
 }
 
 // LoadBalancer is the internal network load balancer and its listener.
@@ -98,6 +99,11 @@ type LoadBalancer struct {
 	Result
 	ListenerARN string `json:"listener_arn"`
 	DNSName     string `json:"dns_name,omitempty"`
+	// HealthyTarget is the target, as ID:port, that the target group's
+	// health check reported healthy when the load_balancer step of the
+	// aws-privatelink route finished. The step waits until one is, so it
+	// is set whenever the step succeeded. Azure and GCP leave it empty.
+	HealthyTarget string `json:"healthy_target,omitempty"`
 }
 
 // EndpointService is the VPC endpoint service with Snowflake's principal
