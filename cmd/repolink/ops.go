@@ -215,10 +215,19 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if next == "" {
 		next = nextAction(x, flags, requestPlaceholder)
 	}
+	queued, err := queuedText(ctx, eng, x, v)
+	if err != nil {
+		return err
+	}
 	if *output == "json" {
-		return writeJSONTo(stdout, newStatusView(v, next, resume))
+		sv := newStatusView(v, next, resume)
+		sv.Queued = queued
+		return writeJSONTo(stdout, sv)
 	}
 	writeStatus(stdout, x, v, flags, next)
+	if queued != "" {
+		fmt.Fprintf(stdout, "queued:        %s\n", queued)
+	}
 	if resume != "" {
 		fmt.Fprintf(stdout, "next:          %s\n", resume)
 	}
@@ -233,6 +242,34 @@ type statusView struct {
 	// the advice to resume or stop a running execution that no process
 	// runs. It is empty otherwise.
 	Next string `json:"next,omitempty"`
+	// Queued describes the task results that send-task-success or
+	// send-task-failure stored for the running execution and that the
+	// engine has not applied yet. It is empty when there are none.
+	Queued string `json:"queued,omitempty"`
+}
+
+// queuedText returns the text of the queued task results of the running
+// execution x, whose view is v, or "" when it has none. A result stays
+// queued until the engine next runs the execution.
+func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView) (string, error) {
+	if x.Status != engine.StatusRunning {
+		return "", nil
+	}
+	results, err := eng.QueuedResults(ctx, x.Name)
+	if err != nil || len(results) == 0 {
+		return "", err
+	}
+	task := stepLabel(v.CurrentStep, v.CurrentState)
+	var texts []string
+	for _, r := range results {
+		if r.Succeeded {
+			texts = append(texts, "a success result for "+task+", sent with send-task-success")
+		} else {
+			texts = append(texts, fmt.Sprintf("a failure result (%s) for %s, sent with send-task-failure", r.Error, task))
+		}
+	}
+	return strings.Join(texts, "; ") + "; the engine applies it when it next runs the execution: " +
+		"when repolink up starts, or with the next run or redrive on this state directory", nil
 }
 
 // newStatusView returns the status view of the execution whose view is v.

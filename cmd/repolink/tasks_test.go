@@ -386,3 +386,79 @@ func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestSendTaskSuccessQueuedWithoutRunner sends a task result while no Run
+// loop runs the execution, and checks that status shows the result as
+// queued, that a second send names it, and that the next Run applies it.
+func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	eng.Register("waiter", func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{}`), nil })
+	if err := eng.Define("tokens", []byte(tokenMachine)); err != nil {
+		t.Fatal(err)
+	}
+	runEngine := func() (stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = eng.Run(ctx)
+		}()
+		return func() { cancel(); <-done }
+	}
+
+	// Run the execution up to its waiting task, then stop the Run loop,
+	// as a stopped repolink up leaves it.
+	stopEngine := runEngine()
+	if _, err := eng.Start(context.Background(), "tokens", "queued", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	token := pendingToken(t, eng, "queued")
+	stopEngine()
+
+	output := `{"status": "available"}`
+	if code, out, errOut := runCLI(t, "send-task-success", "--state-dir", dir, token, "--output-json", output); code != exitOK {
+		t.Fatalf("send-task-success exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, "status", "--state-dir", dir, "queued")
+	if code != exitOK {
+		t.Fatalf("status exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "queued:        a success result for ") || !strings.Contains(out, "sent with send-task-success") {
+		t.Errorf("status does not show the queued result:\n%s", out)
+	}
+	code, out, _ = runCLI(t, "status", "--state-dir", dir, "--output", "json", "queued")
+	var view struct {
+		Queued string `json:"queued"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &view) != nil {
+		t.Fatalf("status --output json exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(view.Queued, "a success result for ") {
+		t.Errorf("status --output json queued = %q, want the queued result", view.Queued)
+	}
+
+	code, _, errOut = runCLI(t, "send-task-success", "--state-dir", dir, token, "--output-json", output)
+	if code != exitInvalid {
+		t.Fatalf("second send-task-success exit %d, want %d\nstderr:\n%s", code, exitInvalid, errOut)
+	}
+	if !strings.Contains(errOut, "already sent and is queued") {
+		t.Errorf("second send-task-success does not say that the result is queued:\n%s", errOut)
+	}
+
+	// The next Run loop applies the queued result.
+	stopEngine = runEngine()
+	defer stopEngine()
+	x := waitClosed(t, eng, "queued")
+	if x.Status != engine.StatusSucceeded || !strings.Contains(string(x.Output), "available") {
+		t.Errorf("execution queued = %s with output %s, want SUCCEEDED with the sent output", x.Status, x.Output)
+	}
+	if _, out, _ := runCLI(t, "status", "--state-dir", dir, "queued"); strings.Contains(out, "queued:  ") {
+		t.Errorf("status shows a queued result after the execution closed:\n%s", out)
+	}
+}

@@ -103,6 +103,16 @@ func (e *Engine) updateToken(ctx context.Context, token, op string, update func(
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	if status == tokenSucceeded || status == tokenFailed {
+		queued, err := resultQueued(ctx, tx, cursor, token)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if queued {
+			return fmt.Errorf("%s: %w: %w: %w: the Run loop applies it when it next runs the execution",
+				op, ErrInvalidToken, ErrTaskClosed, ErrResultQueued)
+		}
+	}
 	if status != tokenPending {
 		return fmt.Errorf("%s: %w: %w: it completed, timed out or was cancelled", op, ErrInvalidToken, ErrTaskClosed)
 	}
