@@ -107,10 +107,12 @@ func TestRunInterruptedExitStatus(t *testing.T) {
 }
 
 // TestRunNoticesUpStopped stops repolink up while a run that handed its
-// execution to up follows it. The run must print once that nothing runs the
-// execution, with the commands that resume it, and its interrupt message
-// must not claim that up still runs it.
+// execution to up follows it, and the run cannot take the execution over.
+// The run must print once that nothing runs the execution, with the
+// commands that resume it, and its interrupt message must not claim that up
+// still runs it.
 func TestRunNoticesUpStopped(t *testing.T) {
+	failTakeOver(t)
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
 	dir := t.TempDir()

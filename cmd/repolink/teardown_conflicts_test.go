@@ -594,18 +594,26 @@ func TestServedStartsOfOtherRequestsDoNotWait(t *testing.T) {
 	s.assertStatus(t, "TD-2", engine.StatusRunning)
 }
 
-// TestRacingStartsNeverBothRun starts a provision execution and a teardown
-// of one request at the same time, each through its own engine handle on
-// the store, as two processes do, and checks that at most one of them
-// starts.
+// TestRacingStartsNeverBothRun starts a rerun of a stopped provision
+// execution and a teardown of that execution at the same time, each
+// through its own engine handle on the store, as two processes do, and
+// checks that exactly one of them starts. Each round has a store of its
+// own, so that the rounds' requests, which name the same Snowflake objects,
+// do not clash with one another.
 func TestRacingStartsNeverBothRun(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	provisionStore(t, dir)
 	for round := range 10 {
+		dir := t.TempDir()
+		eng := provisionStore(t, dir)
 		id := fmt.Sprintf("RACE-%d", round)
 		req := exampleRequest(t, id)
 		input := documentOf(t, req)
+		if _, err := startExecution(ctx, eng, req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Stop(ctx, id, "Stopped", "stopped by the test"); err != nil {
+			t.Fatal(err)
+		}
 		provisioner, tearer := openTestStore(t, dir), openTestStore(t, dir)
 		var provisionErr, teardownErr error
 		var wg sync.WaitGroup
