@@ -39,12 +39,13 @@ func checkMappings(jira, serviceNow string, allow secrets.AllowList) error {
 	return nil
 }
 
-// checkLocalServiceSecrets reads the env: and file: references of the
-// service's own secrets, --webhook-secret-ref and the auth secrets of the
-// mapping files, and returns a usage error for the first one that is
-// missing or empty. up calls it before it creates anything under the state
-// directory, so that such a mistake leaves the directory as it was. It
-// reports the same errors that openService would.
+// checkLocalServiceSecrets reads REPOLINK_WEBHOOK_SECRET, or the env: or
+// file: reference of --webhook-secret-ref, and the env: and file:
+// references of the mapping files' auth secrets. It returns a usage error
+// for the first one that is missing or empty, or is a webhook secret that
+// checkServiceSecret rejects. up calls it before it creates anything under
+// the state directory, so that such a mistake leaves the directory as it
+// was. It reports the same errors that openService would.
 //
 // NOTE: cloud secret store references are read only when openService
 // runs, because in sandbox mode their store is part of the sandbox world
@@ -52,7 +53,7 @@ func checkMappings(jira, serviceNow string, allow secrets.AllowList) error {
 // the state directory is set up.
 func checkLocalServiceSecrets(ctx context.Context, opts upOptions) error {
 	local := secrets.NewResolver()
-	if secrets.IsLocal(opts.secretRef) {
+	if opts.secretRef == "" || secrets.IsLocal(opts.secretRef) {
 		if _, err := webhookSecret(ctx, local, opts.secretRef); err != nil {
 			return err
 		}

@@ -73,7 +73,7 @@ func TestUpRestartWaitsForTakeOver(t *testing.T) {
 	sandboxDir := startCloudSandbox(t, file)
 	dir := t.TempDir()
 	upArgs := []string{"up", "--listen", "127.0.0.1:0", "--state-dir", dir, "--poll-interval", "1s"}
-	upEnv := []string{cloudSandboxDirEnv + "=" + sandboxDir, envAPIToken + "=test-api-token"}
+	upEnv := []string{cloudSandboxDirEnv + "=" + sandboxDir, envAPIToken + "=takeover-test-api-token"}
 
 	first, _ := startUpChildWith(t, upArgs, upEnv...)
 	r := startRun(t, "run", "--state-dir", dir, "--poll-interval", "1s", file)

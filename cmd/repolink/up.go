@@ -82,7 +82,12 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	apiToken := os.Getenv(envAPIToken)
 	if !opts.sandbox && apiToken == "" {
-		return usagef("%s is not set; outside sandbox mode the operations API needs a bearer token, so set it to a long random value", envAPIToken)
+		return usagef("%s is not set; outside sandbox mode the operations API needs a bearer token, so %s", envAPIToken, makeSecretHint)
+	}
+	if apiToken != "" {
+		if err := checkServiceSecret(envAPIToken, apiToken); err != nil {
+			return err
+		}
 	}
 	own, err := serviceSecretRefs(opts)
 	if err != nil {
@@ -157,6 +162,7 @@ const upEnvironment = `Environment:
                            is ` + sfnAccessKeyID + `; up does not start without it outside sandbox mode.
                            With --sandbox and without it, both APIs answer only on a loopback
                            --listen address
+  Both secrets must be at least 16 bytes, such as the output of: openssl rand -hex 32
 `
 
 func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
@@ -460,21 +466,25 @@ func (s *service) close() {
 var errMissingSecret = usagef("the webhook secret is missing; set %s or --webhook-secret-ref (such as env:NAME or aws-secretsmanager:ARN), because repolink up does not accept unsigned requests", envWebhookSecret)
 
 // webhookSecret reads the webhook secret from --webhook-secret-ref or
-// REPOLINK_WEBHOOK_SECRET. A missing or empty secret is a usage error,
-// because the webhook never runs unverified.
+// REPOLINK_WEBHOOK_SECRET. A missing, blank or short secret is a usage
+// error, because the webhook never runs unverified.
 func webhookSecret(ctx context.Context, resolver *secrets.Resolver, ref string) ([]byte, error) {
 	if ref == "" {
-		if secret := os.Getenv(envWebhookSecret); secret != "" {
-			return []byte(secret), nil
+		secret := os.Getenv(envWebhookSecret)
+		if secret == "" {
+			return nil, errMissingSecret
 		}
-		return nil, errMissingSecret
+		if err := checkServiceSecret(envWebhookSecret, secret); err != nil {
+			return nil, err
+		}
+		return []byte(secret), nil
 	}
 	secret, err := resolver.Resolve(ctx, ref)
 	if err != nil {
 		return nil, usagef("read --webhook-secret-ref: %v", err)
 	}
-	if secret == "" {
-		return nil, usagef("the secret that --webhook-secret-ref references is empty; repolink up does not accept unsigned requests")
+	if err := checkServiceSecret("the secret that --webhook-secret-ref "+ref+" references", secret); err != nil {
+		return nil, err
 	}
 	return []byte(secret), nil
 }

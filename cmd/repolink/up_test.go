@@ -380,19 +380,19 @@ func TestUpRejectsConfiguration(t *testing.T) {
 		wantErr string
 	}{
 		{name: "no webhook secret", args: []string{"--sandbox"}, wantErr: "webhook secret is missing"},
-		{name: "empty secret reference", secret: "set", args: []string{"--sandbox", "--webhook-secret-ref", "env:REPOLINK_TEST_EMPTY_SECRET"}, wantErr: "--webhook-secret-ref"},
-		{name: "no API token outside sandbox", secret: "set", wantErr: envAPIToken},
-		{name: "listen without port", secret: "set", token: "t", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
-		{name: "listen port out of range", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:99999"}, wantErr: "--listen \"127.0.0.1:99999\" has the invalid port \"99999\"; use a number from 1 to 65535, or 0 to let the system choose"},
-		{name: "listen empty port", secret: "set", args: []string{"--sandbox", "--listen", "127.0.0.1:"}, wantErr: "--listen \"127.0.0.1:\" has no port"},
-		{name: "arguments", secret: "set", args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
-		{name: "bad mapping", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},
-		{name: "allow-list without scheme", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with the scheme env or file"},
-		{name: "allow-list relative file", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "file:keys/*"}, wantErr: "absolute path"},
-		{name: "allow-list allows webhook secret", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:REPOLINK_*"}, wantErr: "env:" + envWebhookSecret + ", a secret of repolink up itself"},
-		{name: "allow-list allows API token", secret: "set", args: []string{"--sandbox", "--allow-local-refs", "env:" + envAPIToken}, wantErr: "env:" + envAPIToken + ", a secret of repolink up itself"},
-		{name: "allow-list allows secret ref", secret: "set", args: []string{"--sandbox", "--webhook-secret-ref", "file:/run/secrets/hook", "--allow-local-refs", "file:/run/secrets/*"}, wantErr: "file:/run/secrets/hook, a secret"},
-		{name: "allow-list allows mapping secret", secret: "set", args: []string{"--sandbox", "--jira-mapping", "../../examples/jira-mapping.json", "--allow-local-refs", "env:REPOLINK_JIRA_SECRET"}, wantErr: "env:REPOLINK_JIRA_SECRET, a secret"},
+		{name: "empty secret reference", secret: testWebhookSecret, args: []string{"--sandbox", "--webhook-secret-ref", "env:REPOLINK_TEST_EMPTY_SECRET"}, wantErr: "--webhook-secret-ref"},
+		{name: "no API token outside sandbox", secret: testWebhookSecret, wantErr: envAPIToken},
+		{name: "listen without port", secret: testWebhookSecret, token: "up-test-api-token", args: []string{"--listen", "localhost"}, wantErr: "host:port"},
+		{name: "listen port out of range", secret: testWebhookSecret, args: []string{"--sandbox", "--listen", "127.0.0.1:99999"}, wantErr: "--listen \"127.0.0.1:99999\" has the invalid port \"99999\"; use a number from 1 to 65535, or 0 to let the system choose"},
+		{name: "listen empty port", secret: testWebhookSecret, args: []string{"--sandbox", "--listen", "127.0.0.1:"}, wantErr: "--listen \"127.0.0.1:\" has no port"},
+		{name: "arguments", secret: testWebhookSecret, args: []string{"--sandbox", "extra"}, wantErr: "no arguments"},
+		{name: "bad mapping", secret: testWebhookSecret, args: []string{"--sandbox", "--jira-mapping", "../../examples/aws-privatelink.json"}, wantErr: "--jira-mapping"},
+		{name: "allow-list without scheme", secret: testWebhookSecret, args: []string{"--sandbox", "--allow-local-refs", "SNOWFLAKE_KEY"}, wantErr: "must start with the scheme env or file"},
+		{name: "allow-list relative file", secret: testWebhookSecret, args: []string{"--sandbox", "--allow-local-refs", "file:keys/*"}, wantErr: "absolute path"},
+		{name: "allow-list allows webhook secret", secret: testWebhookSecret, args: []string{"--sandbox", "--allow-local-refs", "env:REPOLINK_*"}, wantErr: "env:" + envWebhookSecret + ", a secret of repolink up itself"},
+		{name: "allow-list allows API token", secret: testWebhookSecret, args: []string{"--sandbox", "--allow-local-refs", "env:" + envAPIToken}, wantErr: "env:" + envAPIToken + ", a secret of repolink up itself"},
+		{name: "allow-list allows secret ref", secret: testWebhookSecret, args: []string{"--sandbox", "--webhook-secret-ref", "file:/run/secrets/hook", "--allow-local-refs", "file:/run/secrets/*"}, wantErr: "file:/run/secrets/hook, a secret"},
+		{name: "allow-list allows mapping secret", secret: testWebhookSecret, args: []string{"--sandbox", "--jira-mapping", "../../examples/jira-mapping.json", "--allow-local-refs", "env:REPOLINK_JIRA_SECRET"}, wantErr: "env:REPOLINK_JIRA_SECRET, a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
