@@ -70,12 +70,8 @@ func checkLocalServiceSecrets(ctx context.Context, opts upOptions) error {
 			if !secrets.IsLocal(ref.ref) {
 				continue
 			}
-			value, err := local.Resolve(ctx, ref.ref)
-			if err != nil {
-				return usagef("--%s-mapping: %s mapping: read %s: %v", s.name, s.name, ref.field, err)
-			}
-			if value == "" {
-				return usagef("--%s-mapping: %s mapping: %s is empty; set the referenced secret", s.name, s.name, ref.field)
+			if _, err := webhook.ReadSecret(ctx, local, ref.field, ref.ref); err != nil {
+				return usagef("--%s-mapping: mapping %s: %v", s.name, s.path, err)
 			}
 		}
 	}

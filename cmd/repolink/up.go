@@ -523,7 +523,7 @@ func ticketSources(ctx context.Context, rt *runtime, opts upOptions) ([]webhook.
 		}
 		src, err := webhook.NewSource(ctx, s.name, m, rt.adapters.secrets)
 		if err != nil {
-			return nil, usagef("--%s-mapping: %v", s.name, err)
+			return nil, usagef("--%s-mapping: mapping %s: %v", s.name, s.path, err)
 		}
 		sources = append(sources, src)
 	}

@@ -22,16 +22,23 @@ func TestUpMissingServiceSecretCreatesNothing(t *testing.T) {
 		replace []string
 		args    []string
 		want    []string
+		// namesMapping is true for an error that must name the mapping
+		// file.
+		namesMapping bool
 	}{
 		{
 			name: "jira secret unset",
 			env:  map[string]string{"REPOLINK_JIRA_SECRET": ""},
-			want: []string{"--jira-mapping", "auth.secret_ref", "REPOLINK_JIRA_SECRET is not set"},
+			want: []string{"--jira-mapping", "$.auth.secret_ref", "REPOLINK_JIRA_SECRET is not set",
+				"set the environment variable REPOLINK_JIRA_SECRET, or change the reference"},
+			namesMapping: true,
 		},
 		{
 			name:    "jira secret file empty",
 			replace: []string{`"env:REPOLINK_JIRA_SECRET"`, `"file:` + emptyFile + `"`},
-			want:    []string{"--jira-mapping", "auth.secret_ref", "value is empty"},
+			want: []string{"--jira-mapping", "$.auth.secret_ref", "value is empty",
+				"write the secret to " + emptyFile + ", or change the reference"},
+			namesMapping: true,
 		},
 		{
 			name: "webhook secret ref unset",
@@ -73,6 +80,9 @@ func TestUpMissingServiceSecretCreatesNothing(t *testing.T) {
 					if !strings.Contains(errOut, want) {
 						t.Errorf("stderr %q does not contain %q", errOut, want)
 					}
+				}
+				if tt.namesMapping && !strings.Contains(errOut, "mapping "+mapping+": ") {
+					t.Errorf("stderr %q does not name the mapping file %s", errOut, mapping)
 				}
 				entries, err := os.ReadDir(dir)
 				switch {

@@ -100,17 +100,10 @@ type Source struct {
 // unauthenticated.
 func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (Source, error) {
 	if err := m.check(); err != nil {
-		return Source{}, fmt.Errorf("%s mapping: %w", name, err)
+		return Source{}, err
 	}
 	read := func(field, ref string) ([]byte, error) {
-		value, err := secrets.Resolve(ctx, ref)
-		if err != nil {
-			return nil, fmt.Errorf("%s mapping: read %s: %w", name, field, err)
-		}
-		if value == "" {
-			return nil, fmt.Errorf("%s mapping: %s is empty; set the referenced secret", name, field)
-		}
-		return []byte(value), nil
+		return ReadSecret(ctx, secrets, field, ref)
 	}
 
 	var checks []func(*http.Request, []byte) error
@@ -143,7 +136,7 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 		}
 		if s.KeyEncoding == "base64" {
 			if key, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(key))); err != nil {
-				return Source{}, fmt.Errorf("%s mapping: auth.signature.key_ref is not base64 text", name)
+				return Source{}, errors.New("$.auth.signature.key_ref: the referenced key is not base64 text; store the key base64-encoded, or set auth.signature.key_encoding to raw")
 			}
 		}
 		checks = append(checks, func(r *http.Request, body []byte) error {
@@ -159,6 +152,28 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 		}
 		return nil
 	}}, nil
+}
+
+// ReadSecret resolves ref, the credential reference at field of a mapping,
+// such as auth.secret_ref. An empty secret is an error, so that a source
+// never accepts deliveries unauthenticated. The error names the field by
+// its JSON path and the change that fixes it, and never contains the
+// value.
+func ReadSecret(ctx context.Context, secrets Resolver, field, ref string) ([]byte, error) {
+	fix := "store the secret that it references, or change the reference"
+	if variable, ok := strings.CutPrefix(ref, "env:"); ok {
+		fix = "set the environment variable " + variable + ", or change the reference"
+	} else if path, ok := strings.CutPrefix(ref, "file:"); ok {
+		fix = "write the secret to " + path + ", or change the reference"
+	}
+	value, err := secrets.Resolve(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("$.%s: %w; %s", field, err, fix)
+	}
+	if value == "" {
+		return nil, fmt.Errorf("$.%s: the secret that %s references is empty; %s", field, ref, fix)
+	}
+	return []byte(value), nil
 }
 
 func basicAuth(user string, password []byte) func(*http.Request, []byte) error {

@@ -361,8 +361,12 @@ func TestNewSourceRejectsMissingCredentials(t *testing.T) {
 		auth AuthConfig
 		want string
 	}{
-		{name: "empty secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_EMPTY"}, want: "is empty"},
-		{name: "unresolved secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_UNSET"}, want: "not found"},
+		{name: "empty secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_EMPTY"},
+			want: "$.auth.secret_ref: the secret that env:REPOLINK_EMPTY references is empty; set the environment variable REPOLINK_EMPTY, or change the reference"},
+		{name: "unresolved secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_UNSET"},
+			want: "$.auth.secret_ref: reference env:REPOLINK_UNSET not found; set the environment variable REPOLINK_UNSET, or change the reference"},
+		{name: "unresolved cloud secret", auth: AuthConfig{Type: AuthBasic, Username: "u", PasswordRef: "aws-secretsmanager:arn:unset"},
+			want: "$.auth.password_ref: reference aws-secretsmanager:arn:unset not found; store the secret that it references, or change the reference"},
 		{name: "no secret ref", auth: AuthConfig{Type: AuthHMAC}, want: "secret_ref is missing"},
 		{name: "no auth", auth: AuthConfig{}, want: "auth.type"},
 		{name: "empty token", auth: AuthConfig{Type: AuthBearer, TokenRef: "env:REPOLINK_EMPTY"}, want: "is empty"},
