@@ -238,9 +238,39 @@ const invalidYAML = "invalid YAML: "
 // write at the start of a file.
 var byteOrderMark = []byte("\xef\xbb\xbf")
 
+// otherEncodings are the byte order marks of the UTF-16 and UTF-32
+// encodings, longest first, because the UTF-32LE mark starts with the
+// UTF-16LE one.
+var otherEncodings = []struct {
+	name string
+	mark []byte
+}{
+	{"UTF-32BE", []byte("\x00\x00\xfe\xff")},
+	{"UTF-32LE", []byte("\xff\xfe\x00\x00")},
+	{"UTF-16BE", []byte("\xfe\xff")},
+	{"UTF-16LE", []byte("\xff\xfe")},
+}
+
+// CheckByteOrderMark returns an error when data starts with the byte order mark
+// of UTF-16 or UTF-32, such as a file that an editor saved as "Unicode".
+// Requests and mappings must be UTF-8, and the JSON and YAML decoders
+// would misread such text.
+func CheckByteOrderMark(data []byte) error {
+	for _, encoding := range otherEncodings {
+		if bytes.HasPrefix(data, encoding.mark) {
+			return fmt.Errorf("the text is %s (it starts with the %s byte order mark), but it must be UTF-8; save or send it as UTF-8", encoding.name, encoding.name)
+		}
+	}
+	return nil
+}
+
 // toJSON accepts JSON as it is and, unless jsonOnly, converts YAML to
-// JSON. A leading byte order mark is dropped.
+// JSON. A leading UTF-8 byte order mark is dropped, and a UTF-16 or
+// UTF-32 one is rejected.
 func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
+	if err := CheckByteOrderMark(data); err != nil {
+		return nil, err
+	}
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, byteOrderMark))
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("request is empty")

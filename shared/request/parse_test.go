@@ -27,6 +27,40 @@ func TestParseByteOrderMark(t *testing.T) {
 	}
 }
 
+func TestParseRejectsUTF16AndUTF32(t *testing.T) {
+	tests := []struct {
+		encoding string
+		data     string
+	}{
+		{"UTF-16LE", "\xff\xfe{\x00\"\x00i\x00d\x00\"\x00:\x00\"\x00X\x00\"\x00}\x00"},
+		{"UTF-16LE", "\xff\xfe{\"id\":\"X\"}"},
+		{"UTF-16BE", "\xfe\xff\x00{\x00}"},
+		{"UTF-32LE", "\xff\xfe\x00\x00{\x00\x00\x00}\x00\x00\x00"},
+		{"UTF-32BE", "\x00\x00\xfe\xff\x00\x00\x00{\x00\x00\x00}"},
+	}
+	for _, tt := range tests {
+		for name, parse := range map[string]func([]byte) (Request, error){"Parse": Parse, "ParseJSON": ParseJSON} {
+			t.Run(tt.encoding+"/"+name, func(t *testing.T) {
+				_, err := parse([]byte(tt.data))
+				var invalid *ValidationError
+				if !errors.As(err, &invalid) || len(invalid.Fields) != 1 {
+					t.Fatalf("error = %v, want one field error", err)
+				}
+				got := invalid.Fields[0]
+				if got.Path != "$" {
+					t.Errorf("path = %q, want $", got.Path)
+				}
+				if !strings.Contains(got.Message, "the text is "+tt.encoding) {
+					t.Errorf("message %q does not name %s", got.Message, tt.encoding)
+				}
+				if !strings.Contains(got.Message, "save or send it as UTF-8") {
+					t.Errorf("message %q does not say to save as UTF-8", got.Message)
+				}
+			})
+		}
+	}
+}
+
 // TestParseInvalidUTF8 checks that a JSON request with a byte that is not
 // UTF-8 is rejected at $ with the byte's offset, instead of running with
 // U+FFFD in place of the byte.

@@ -260,6 +260,13 @@ func TestReadMappingRejectsEmptyEvents(t *testing.T) {
 	}
 }
 
+func TestParseMappingRejectsUTF16(t *testing.T) {
+	got := mappingProblems(t, []byte("\xff\xfe{\x00}\x00"))
+	if message := got["$"]; !strings.Contains(message, "UTF-16LE") || !strings.Contains(message, "as UTF-8") {
+		t.Errorf("problems = %v, want one at $ that names UTF-16LE and UTF-8", got)
+	}
+}
+
 func TestReadMappingStopsAtSizeLimit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mapping.json")
 	f, err := os.Create(path)
