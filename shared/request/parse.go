@@ -110,8 +110,16 @@ func WithJSONSyntaxError(data []byte, err error) error {
 	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error() + syntaxPosition(data, doc, jsonErr)}}}
 }
 
+// JSONSyntaxMessage returns the message for err, the error of decoding
+// all of data as JSON, with the line, column and likely mistake of a
+// syntax error, such as for a mapping file.
+func JSONSyntaxMessage(data []byte, err error) string {
+	return "invalid JSON: " + err.Error() + syntaxPosition(data, data, err)
+}
+
 // syntaxPosition returns " at line L, column C" for err, a JSON syntax
-// error in doc, so that the author of a long request file can find it.
+// error in doc, followed by the hint of syntaxHint, so that the author of
+// a long request file can find and fix it.
 // Lines and columns count from 1 in data, without its byte order mark,
 // and columns count characters. It returns "" for another error, and when
 // doc is not the text of data but JSON converted from YAML.
@@ -125,11 +133,46 @@ func syntaxPosition(data, doc []byte, err error) string {
 	if start < 0 {
 		return ""
 	}
-	// Offset counts the bytes read up to and including the invalid one.
-	before := text[:start+int(syntax.Offset)-1]
+	// Offset counts the bytes read up to and including the invalid one,
+	// and at the end of the document it counts every byte, so the position
+	// is right after the last one.
+	end := start + int(syntax.Offset) - 1
+	if syntax.Error() == unexpectedEnd {
+		end = start + int(syntax.Offset)
+	}
+	before := text[:min(end, len(text))]
 	line := bytes.Count(before, []byte("\n")) + 1
 	column := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
-	return fmt.Sprintf(" at line %d, column %d", line, column)
+	return fmt.Sprintf(" at line %d, column %d", line, column) + syntaxHint(syntax.Error())
+}
+
+// unexpectedEnd is the message of encoding/json for a document that ends
+// before its top-level value is complete.
+const unexpectedEnd = "unexpected end of JSON input"
+
+// syntaxHints pairs the end of an encoding/json syntax error message with
+// the likely mistake, checked in order.
+var syntaxHints = []struct{ suffix, hint string }{
+	{unexpectedEnd, "the document ends early: a closing } or ] is probably missing at the end of the file, or a string has no closing quote"},
+	{"after top-level value", "the document continues after its closing }: remove the text from here on, such as a } too many"},
+	{"after object key:value pair", "a comma is probably missing before this"},
+	{"after array element", "a comma is probably missing before this"},
+	{"looking for beginning of object key string", "keys need double quotes, and JSON allows no comma after the last field of an object"},
+	{"after object key", "a colon is missing between the key and its value"},
+	{"looking for beginning of value", "a value is missing or is not JSON, such as after a comma after the last list item, or a word or string without double quotes"},
+	{"in string literal", "a string contains a control character, such as a tab or line break; write it as \\t or \\n"},
+	{"in string escape code", "a backslash inside a string must be written as \\\\ unless it starts an escape such as \\n"},
+}
+
+// syntaxHint returns "; " and the likely mistake behind a JSON syntax
+// error message, or "" when there is no hint for it.
+func syntaxHint(message string) string {
+	for _, h := range syntaxHints {
+		if strings.HasSuffix(message, h.suffix) {
+			return "; " + h.hint
+		}
+	}
+	return ""
 }
 
 // DecodeJSON decodes doc, one JSON value, as json.Unmarshal decodes it into
@@ -141,13 +184,23 @@ func DecodeJSON(doc []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var value any
-	if err := dec.Decode(&value); err != nil {
-		return nil, err
+	err := dec.Decode(&value)
+	if err == nil {
+		if _, err = dec.Token(); errors.Is(err, io.EOF) {
+			return convertNumbers(value), nil
+		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("invalid character after the top-level value")
+	// A Decoder reports a truncated document as io.ErrUnexpectedEOF and
+	// text after the value without an offset, but json.Unmarshal returns
+	// a *json.SyntaxError with the offset for both.
+	var raw json.RawMessage
+	if syntaxErr := json.Unmarshal(doc, &raw); syntaxErr != nil {
+		return nil, syntaxErr
 	}
-	return convertNumbers(value), nil
+	if err == nil {
+		err = errors.New("invalid character after the top-level value")
+	}
+	return nil, err
 }
 
 // outOfRangeNumber is a JSON number that float64 cannot hold.

@@ -121,8 +121,8 @@ func TestParseJSONSyntaxErrorPosition(t *testing.T) {
 			if name == "leading lines" {
 				want = strings.Replace(want, "line 3", "line 5", 1)
 			}
-			if got := fieldErrorsOf(t, err)["$"]; got != want {
-				t.Errorf("message = %q, want %q", got, want)
+			if got := fieldErrorsOf(t, err)["$"]; !strings.HasPrefix(got, want+"; ") {
+				t.Errorf("message = %q, want one starting with %q and a hint", got, want)
 			}
 		})
 	}
@@ -135,7 +135,40 @@ func TestWithJSONSyntaxErrorPosition(t *testing.T) {
 	data := []byte("[\n  1,\n  }\n]")
 	_, err := Parse(data)
 	got := fieldErrorsOf(t, WithJSONSyntaxError(data, err))["$"]
-	if want := "at line 3, column 3"; !strings.HasSuffix(got, want) {
-		t.Errorf("message = %q, want one ending in %q", got, want)
+	if want := "at line 3, column 3; "; !strings.Contains(got, want) {
+		t.Errorf("message = %q, want one containing %q", got, want)
+	}
+}
+
+func TestParseJSONSyntaxErrorHints(t *testing.T) {
+	tests := []struct {
+		name     string
+		doc      string
+		position string
+		hint     string
+	}{
+		{"missing closing brace", "{\n  \"id\": \"DATA-1\",\n  \"route\": {\"a\": 1}\n", "at line 3, column 20", "a closing } or ] is probably missing at the end of the file"},
+		{"extra closing brace", "{\n  \"id\": \"DATA-1\"\n}\n}\n", "at line 4, column 1", "remove the text from here on, such as a } too many"},
+		{"missing comma", "{\n  \"id\": \"DATA-1\"\n  \"route\": \"public\"\n}", "at line 3, column 3", "a comma is probably missing before this"},
+		{"trailing comma", "{\n  \"id\": \"DATA-1\",\n}", "at line 3, column 1", "no comma after the last field"},
+		{"missing colon", "{\"id\" \"DATA-1\"}", "at line 1, column 7", "a colon is missing"},
+		{"tab in string", "{\"id\": \"DATA\t1\"}", "at line 1, column 13", "write it as \\t"},
+	}
+	for _, tt := range tests {
+		for name, parse := range map[string]func([]byte) (Request, error){"Parse": Parse, "ParseJSON": ParseJSON} {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				_, err := parse([]byte(tt.doc))
+				got := fieldErrorsOf(t, err)["$"]
+				if !strings.HasPrefix(got, "invalid JSON: ") {
+					t.Errorf("message = %q, want an invalid JSON error", got)
+				}
+				if !strings.Contains(got, tt.position) {
+					t.Errorf("message = %q, want %q", got, tt.position)
+				}
+				if !strings.Contains(got, tt.hint) {
+					t.Errorf("message = %q, want the hint %q", got, tt.hint)
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package webhook
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,6 +265,22 @@ func TestParseMappingRejectsUTF16(t *testing.T) {
 	got := mappingProblems(t, []byte("\xff\xfe{\x00}\x00"))
 	if message := got["$"]; !strings.Contains(message, "UTF-16LE") || !strings.Contains(message, "as UTF-8") {
 		t.Errorf("problems = %v, want one at $ that names UTF-16LE and UTF-8", got)
+	}
+}
+
+func TestParseMappingSyntaxErrorPosition(t *testing.T) {
+	data, err := os.ReadFile("../../examples/jira-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := strings.TrimSuffix(strings.TrimSpace(string(data)), "}")
+	got := mappingProblems(t, []byte(truncated))["$"]
+	lines := strings.Count(truncated, "\n") + 1
+	if want := fmt.Sprintf("at line %d, column ", lines); !strings.Contains(got, want) {
+		t.Errorf("message = %q, want one containing %q", got, want)
+	}
+	if want := "a closing } or ] is probably missing"; !strings.Contains(got, want) {
+		t.Errorf("message = %q, want the hint %q", got, want)
 	}
 }
 

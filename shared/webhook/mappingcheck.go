@@ -43,7 +43,7 @@ func ParseMapping(data []byte) (Mapping, error) {
 	}
 	var generic any
 	if err := json.Unmarshal(data, &generic); err != nil {
-		return Mapping{}, &MappingError{Fields: []request.FieldError{{Path: "$", Message: "invalid JSON: " + err.Error()}}}
+		return Mapping{}, &MappingError{Fields: []request.FieldError{{Path: "$", Message: request.JSONSyntaxMessage(data, err)}}}
 	}
 	top, ok := generic.(map[string]any)
 	if !ok {
