@@ -158,9 +158,11 @@ func TestRunNoticesUpStopped(t *testing.T) {
 }
 
 // TestRunFollowsRestartedUp restarts repolink up while a run that handed
-// its execution to up follows it. The run must print that a process runs the
-// execution again and end with the execution's result.
+// its execution to up follows it and cannot take it over. The run must print
+// that a process runs the execution again and end with the execution's
+// result.
 func TestRunFollowsRestartedUp(t *testing.T) {
+	failTakeOver(t)
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
 	dir := t.TempDir()
