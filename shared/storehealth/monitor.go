@@ -78,11 +78,10 @@ func (m *Monitor) Record(err error) bool {
 		m.recordSuccess()
 		return false
 	}
-	if !IsUnwritable(err) {
+	var unwritable *UnwritableError
+	if !errors.As(Classify(m.dir, err), &unwritable) {
 		return false
 	}
-	var unwritable *UnwritableError
-	errors.As(Classify(m.dir, err), &unwritable)
 	if m.recordFailure(unwritable) && m.opts.OnUnwritable != nil {
 		m.opts.OnUnwritable(unwritable)
 	}
