@@ -102,14 +102,11 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 	if err := m.check(); err != nil {
 		return Source{}, err
 	}
-	read := func(field, ref string) ([]byte, error) {
-		return ReadSecret(ctx, secrets, field, ref)
-	}
 
 	var checks []func(*http.Request, []byte) error
 	switch m.Auth.Type {
 	case AuthHMAC:
-		secret, err := read("auth.secret_ref", m.Auth.SecretRef)
+		secret, err := ReadSecret(ctx, secrets, "auth.secret_ref", m.Auth.SecretRef)
 		if err != nil {
 			return Source{}, err
 		}
@@ -117,20 +114,20 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 			return VerifyHubSignature(secret, r.Header.Get(HeaderHubSignature), body)
 		})
 	case AuthBasic:
-		password, err := read("auth.password_ref", m.Auth.PasswordRef)
+		password, err := ReadSecret(ctx, secrets, "auth.password_ref", m.Auth.PasswordRef)
 		if err != nil {
 			return Source{}, err
 		}
 		checks = append(checks, basicAuth(m.Auth.Username, password))
 	case AuthBearer:
-		token, err := read("auth.token_ref", m.Auth.TokenRef)
+		token, err := ReadSecret(ctx, secrets, "auth.token_ref", m.Auth.TokenRef)
 		if err != nil {
 			return Source{}, err
 		}
 		checks = append(checks, bearerAuth(token))
 	}
 	if s := m.Auth.Signature; s != nil {
-		key, err := read("auth.signature.key_ref", s.KeyRef)
+		key, err := ReadSecret(ctx, secrets, "auth.signature.key_ref", s.KeyRef)
 		if err != nil {
 			return Source{}, err
 		}
