@@ -84,27 +84,10 @@ func (c *CredentialStore) item(expiry workflow.CredentialExpiry) (map[string]typ
 // List returns every record, the earliest expiry first. It reads all pages
 // of the partition with a strongly consistent Query.
 func (c *CredentialStore) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
-	s := c.store
-	input := &dynamodb.QueryInput{
-		TableName:                 s.tableName(),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": stringAttr(credentialPartition)},
-		ProjectionExpression:      aws.String(attrBody),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var list []workflow.CredentialExpiry
-	for page := dynamodb.NewQueryPaginator(s.client, input); page.HasMorePages(); {
-		out, err := page.NextPage(ctx)
-		if err != nil {
-			return nil, s.classifyIn(err, credentialPartition, "list credential expiries")
-		}
-		for _, item := range out.Items {
-			var expiry workflow.CredentialExpiry
-			if err := json.Unmarshal([]byte(stringOf(item, attrBody)), &expiry); err != nil {
-				return nil, fmt.Errorf("aws: dynamodb decode credential expiry in table %s: %w", s.table, err)
-			}
-			list = append(list, expiry)
-		}
+	list, err := queryBodies[workflow.CredentialExpiry](ctx, c.store, credentialPartition,
+		"credential expiries", "credential expiry")
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(list, func(i, j int) bool {
 		if !list[i].ExpiresAt.Equal(list[j].ExpiresAt) {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -69,27 +67,10 @@ func (d *DefaultStore) Put(ctx context.Context, setting workflow.DefaultSetting)
 // the partition with a strongly consistent Query, so that a run reads the
 // record that the run before it wrote.
 func (d *DefaultStore) List(ctx context.Context) ([]workflow.DefaultSetting, error) {
-	s := d.store
-	input := &dynamodb.QueryInput{
-		TableName:                 s.tableName(),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": stringAttr(defaultPartition)},
-		ProjectionExpression:      aws.String(attrBody),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var list []workflow.DefaultSetting
-	for page := dynamodb.NewQueryPaginator(s.client, input); page.HasMorePages(); {
-		out, err := page.NextPage(ctx)
-		if err != nil {
-			return nil, s.classifyIn(err, defaultPartition, "list default repository records")
-		}
-		for _, item := range out.Items {
-			var setting workflow.DefaultSetting
-			if err := json.Unmarshal([]byte(stringOf(item, attrBody)), &setting); err != nil {
-				return nil, fmt.Errorf("aws: dynamodb decode default repository record in table %s: %w", s.table, err)
-			}
-			list = append(list, setting)
-		}
+	list, err := queryBodies[workflow.DefaultSetting](ctx, d.store, defaultPartition,
+		"default repository records", "default repository record")
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Key() < list[j].Key() })
 	return list, nil

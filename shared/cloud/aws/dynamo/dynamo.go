@@ -29,6 +29,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -197,6 +198,36 @@ func (e *namedError) Unwrap() error     { return e.cause }
 func hashKey(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// queryBodies returns the JSON bodies of every item of partition, decoded
+// as T. It reads all pages with a strongly consistent Query, so that a
+// record written a moment ago is listed. plural and singular name the
+// records in errors, such as "credential expiries" and "credential
+// expiry".
+func queryBodies[T any](ctx context.Context, s *Store, partition, plural, singular string) ([]T, error) {
+	input := &dynamodb.QueryInput{
+		TableName:                 s.tableName(),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": stringAttr(partition)},
+		ProjectionExpression:      aws.String(attrBody),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var list []T
+	for page := dynamodb.NewQueryPaginator(s.client, input); page.HasMorePages(); {
+		out, err := page.NextPage(ctx)
+		if err != nil {
+			return nil, s.classifyIn(err, partition, "list %s", plural)
+		}
+		for _, item := range out.Items {
+			var record T
+			if err := json.Unmarshal([]byte(stringOf(item, attrBody)), &record); err != nil {
+				return nil, fmt.Errorf("aws: dynamodb decode %s in table %s: %w", singular, s.table, err)
+			}
+			list = append(list, record)
+		}
+	}
+	return list, nil
 }
 
 func stringAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
