@@ -102,25 +102,17 @@ func (s *CredentialExpiries) Put(ctx context.Context, c workflow.CredentialExpir
 
 // List returns every record, earliest expiry first, and reads every page.
 func (s *CredentialExpiries) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
-	collection := s.parent + "/" + credentialRecordsID
 	var list []workflow.CredentialExpiry
-	token := ""
-	for {
-		page, err := s.listPage(ctx, token)
+	err := s.listAll(ctx, credentialRecordsID, "credential expiries", func(doc *firestore.Document) error {
+		c, err := decodeExpiry(doc)
 		if err != nil {
-			return nil, classifyFirestore(err, collection, "list credential expiries")
+			return err
 		}
-		for _, doc := range page.Documents {
-			c, err := decodeExpiry(doc)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, c)
-		}
-		if page.NextPageToken == "" {
-			break
-		}
-		token = page.NextPageToken
+		list = append(list, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(list, func(i, j int) bool {
 		if !list[i].ExpiresAt.Equal(list[j].ExpiresAt) {
@@ -129,16 +121,6 @@ func (s *CredentialExpiries) List(ctx context.Context) ([]workflow.CredentialExp
 		return list[i].Key() < list[j].Key()
 	})
 	return list, nil
-}
-
-func (s *CredentialExpiries) listPage(ctx context.Context, token string) (*firestore.ListDocumentsResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	call := s.docs.List(s.parent, credentialRecordsID).PageSize(listPageSize).Context(ctx)
-	if token != "" {
-		call = call.PageToken(token)
-	}
-	return call.Do()
 }
 
 // Delete removes the record of key and the claim of its notification.

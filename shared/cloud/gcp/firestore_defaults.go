@@ -77,38 +77,20 @@ func (s *DefaultLevels) Put(ctx context.Context, d workflow.DefaultSetting) erro
 
 // List returns every record in key order and reads every page.
 func (s *DefaultLevels) List(ctx context.Context) ([]workflow.DefaultSetting, error) {
-	collection := s.parent + "/" + defaultRecordsID
 	var list []workflow.DefaultSetting
-	token := ""
-	for {
-		page, err := s.listPage(ctx, token)
+	err := s.listAll(ctx, defaultRecordsID, "default repository records", func(doc *firestore.Document) error {
+		d, err := decodeDefault(doc)
 		if err != nil {
-			return nil, classifyFirestore(err, collection, "list default repository records")
+			return err
 		}
-		for _, doc := range page.Documents {
-			d, err := decodeDefault(doc)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, d)
-		}
-		if page.NextPageToken == "" {
-			break
-		}
-		token = page.NextPageToken
+		list = append(list, d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Key() < list[j].Key() })
 	return list, nil
-}
-
-func (s *DefaultLevels) listPage(ctx context.Context, token string) (*firestore.ListDocumentsResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	call := s.docs.List(s.parent, defaultRecordsID).PageSize(listPageSize).Context(ctx)
-	if token != "" {
-		call = call.PageToken(token)
-	}
-	return call.Do()
 }
 
 // Delete removes the record of key. Deleting a missing record returns nil.

@@ -65,6 +65,39 @@ func (s *subcollections) get(ctx context.Context, name string) (*firestore.Docum
 	return doc, err
 }
 
+// listAll passes every document of the subcollection collectionID to
+// decode, page by page. plural names the documents in errors, such as
+// "credential expiries".
+func (s *subcollections) listAll(ctx context.Context, collectionID, plural string, decode func(*firestore.Document) error) error {
+	collection := s.parent + "/" + collectionID
+	token := ""
+	for {
+		page, err := s.listPage(ctx, collectionID, token)
+		if err != nil {
+			return classifyFirestore(err, collection, "list %s", plural)
+		}
+		for _, doc := range page.Documents {
+			if err := decode(doc); err != nil {
+				return err
+			}
+		}
+		if page.NextPageToken == "" {
+			return nil
+		}
+		token = page.NextPageToken
+	}
+}
+
+func (s *subcollections) listPage(ctx context.Context, collectionID, token string) (*firestore.ListDocumentsResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	call := s.docs.List(s.parent, collectionID).PageSize(listPageSize).Context(ctx)
+	if token != "" {
+		call = call.PageToken(token)
+	}
+	return call.Do()
+}
+
 // update reads the document key of the subcollection collectionID, passes
 // it, or nil when it does not exist, to change, and writes what change
 // returns when it reports a write: the new document, or nil to delete it.
