@@ -509,24 +509,18 @@ type renamedObjects struct {
 // changedFrom returns the latest execution of the request's ticket and
 // the objects that its request named and req does not. It returns the
 // zero value while that execution runs, when req names all its objects,
-// and when a teardown of the request that started after it has succeeded. A changed repository name, database, schema or index
-// host builds new objects beside the old ones, but a succeeded teardown
-// has removed the old ones already. A change of other settings, such as
-// the warehouse, keeps every name, so it leaves nothing behind.
+// and when a teardown of the request that started after it has succeeded.
+// A changed repository name, database, schema or index host builds new
+// objects beside the old ones, but a succeeded teardown has removed the
+// old ones already. A change of other settings, such as the warehouse,
+// keeps every name, so it leaves nothing behind.
 func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) renamedObjects {
-	want, err := json.Marshal(req)
-	if err != nil {
-		return renamedObjects{}
-	}
 	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
 	if err != nil || len(runs) == 0 {
 		return renamedObjects{}
 	}
 	last := runs[len(runs)-1]
-	var doc struct {
-		Request json.RawMessage `json:"request"`
-	}
-	if last.Status == engine.StatusRunning || json.Unmarshal(last.Input, &doc) != nil || sameJSON(doc.Request, want) {
+	if last.Status == engine.StatusRunning {
 		return renamedObjects{}
 	}
 	earlierReq, ok := provisionRequest(last)
