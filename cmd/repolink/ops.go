@@ -268,9 +268,13 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 			texts = append(texts, fmt.Sprintf("a failure result (%s) for %s, sent with send-task-failure", r.Error, task))
 		}
 	}
-	return strings.Join(texts, "; ") + "; the engine applies it when it next runs the execution: " +
-		"when repolink up starts, or with the next run or redrive on this state directory", nil
+	return strings.Join(texts, "; ") + "; " + queuedResultAdvice, nil
 }
+
+// queuedResultAdvice tells when a result that send-task-success or
+// send-task-failure queued takes effect, for status and for a second send.
+const queuedResultAdvice = "the engine applies a queued result when it next runs the execution: " +
+	"when repolink up starts, or with the next run or redrive on this state directory"
 
 // newStatusView returns the status view of the execution whose view is v.
 // next is the next action when the execution closed without success, and

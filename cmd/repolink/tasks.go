@@ -89,9 +89,8 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		if found {
 			name = task.execution
 		}
-		return usagef("a result for this task token was already sent and is queued: the engine applies it when it next runs the execution, "+
-			"when repolink up starts or with the next run or redrive on this state directory; 'repolink status%s %s' shows it",
-			commandFlags(false, *stateDir), name)
+		return usagef("a result for this task token was already sent and is queued; %s. 'repolink status%s %s' shows it",
+			queuedResultAdvice, commandFlags(false, *stateDir), name)
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
 			commandFlags(false, *stateDir))
