@@ -32,7 +32,7 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // the run set. That includes a level of the database or schema that the
 // request named before it changed them. A recorded level that names
 // another repository now was changed by a person, so it stays, and the
-// output says so. A level that no run set but that names the request's
+// output reports it. A level that no run set but that names the request's
 // repository is unset too when the request created the repository. It
 // stays when the repository was made by hand and adopted by a run, because
 // the repository's owner may have set it. Teardown keeps such defaults by

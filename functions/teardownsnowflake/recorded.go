@@ -38,7 +38,7 @@ func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflak
 			}
 			unset++
 			if env.Logger != nil {
-				env.Logger.Info("default repository parameter that a run set unset", "target", d.Target, "repository", d.Repository, "request", req.ID)
+				env.Logger.Info("recorded default repository parameter unset", "target", d.Target, "repository", d.Repository, "request", req.ID)
 			}
 		default:
 			reason := "a run set it to " + d.Repository + ", but it names " + value + " now"

@@ -2,8 +2,9 @@
 // created for a request. It drops the verification function and procedure
 // if a run left them and unsets the default repository parameter where a
 // run recorded setting it, and where it names the request's repository
-// unless that repository stays because the request did not create it. Then it drops the ARTIFACT REPOSITORY, the API
-// INTEGRATION and the SECRET, and the grants on them go with them, also
+// unless that repository stays because the request did not create it.
+// Then it drops the ARTIFACT REPOSITORY, the API INTEGRATION and the
+// SECRET, and the grants on them go with them, also
 // those that earlier runs of the request created under other names in the
 // request's schema and, for integrations, anywhere in the account.
 package teardownsnowflake

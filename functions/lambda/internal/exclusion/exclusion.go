@@ -100,10 +100,10 @@ type Checker struct {
 // provision execution, because a later provision execution or a teardown
 // of its request started after it (checkLatestRun), or, after a redrive of
 // a teardown, because a provision execution of its request started after
-// it (checkNoLaterProvision). An execution of a machine
-// that is neither Provision nor Teardown, such as the egress refresh
-// machine, and a task input without a state machine ARN, such as a step
-// invoked by hand, are not checked.
+// it (checkNoLaterProvision). An execution of a machine that is neither
+// Provision nor Teardown, such as the egress refresh machine, and a task
+// input without a state machine ARN, such as a step invoked by hand, are
+// not checked.
 func (c *Checker) Check(ctx context.Context, task Task) error {
 	prefix, machine, ok := splitMachineARN(task.StateMachine)
 	if !ok || task.Request.ID == "" {
