@@ -64,6 +64,13 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
 	progress.setFlags(*flags.sandbox, *flags.stateDir)
+	local := runtimeOptions{
+		dir:     dir,
+		sandbox: *flags.sandbox,
+		logger:  logger,
+		poll:    *pollInterval,
+		instant: *flags.latency == "none",
+	}
 
 	// A running repolink up runs the redriven execution; otherwise this
 	// process runs it until it closes.
@@ -80,24 +87,12 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		defer eng.Close()
 		watch := &runnerWatch{eng: eng, dir: dir, command: "redrive", progress: progress, stderr: stderr}
-		watch.takeOver = newTakeOver(doc.Request, runtimeOptions{
-			dir:     dir,
-			sandbox: *flags.sandbox,
-			logger:  logger,
-			poll:    *pollInterval,
-			instant: *flags.latency == "none",
-		}, commandFlags(*flags.sandbox, *flags.stateDir))
+		watch.takeOver = newTakeOver(doc.Request, local, commandFlags(*flags.sandbox, *flags.stateDir))
 		return redriveAndFollow(ctx, eng, dir, name, followSetup{mode: "run by repolink up", watch: watch}, progress, stderr)
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
-	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
-		dir:     dir,
-		sandbox: *flags.sandbox,
-		logger:  logger,
-		poll:    *pollInterval,
-		instant: *flags.latency == "none",
-	})
+	rt, mode, stop, err := serveLocally(ctx, doc.Request, local)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,12 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	logger := flags.logger(stderr)
 	progress := newProgress(stdout)
 	progress.setFlags(*flags.sandbox, *flags.stateDir)
+	local := runtimeOptions{
+		dir:     dir,
+		sandbox: *flags.sandbox,
+		logger:  logger,
+		instant: *flags.latency == "none",
+	}
 
 	// A running repolink up runs the teardown; otherwise this process runs
 	// it until it closes.
@@ -86,24 +92,14 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		defer eng.Close()
 		watch := &runnerWatch{eng: eng, dir: dir, command: "teardown", progress: progress, stderr: stderr}
-		watch.takeOver = newTakeOver(doc.Request, runtimeOptions{
-			dir:     dir,
-			sandbox: *flags.sandbox,
-			logger:  logger,
-			instant: *flags.latency == "none",
-		}, commandFlags(*flags.sandbox, *flags.stateDir))
+		watch.takeOver = newTakeOver(doc.Request, local, commandFlags(*flags.sandbox, *flags.stateDir))
 		setup := followSetup{mode: "run by repolink up", watch: watch}
 		_, err = startAndFollow(ctx, eng, dir, name, doc.Request.ID, input, setup, false, progress, stderr)
 		return err
 	}
 
 	notifier := localNotifier{dir: dir, sandbox: *flags.sandbox, flags: commandFlags(*flags.sandbox, *flags.stateDir)}
-	rt, mode, stop, err := serveLocally(ctx, doc.Request, runtimeOptions{
-		dir:     dir,
-		sandbox: *flags.sandbox,
-		logger:  logger,
-		instant: *flags.latency == "none",
-	})
+	rt, mode, stop, err := serveLocally(ctx, doc.Request, local)
 	if err != nil {
 		return err
 	}
