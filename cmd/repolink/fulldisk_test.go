@@ -3,17 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // fullDiskChild names the state directory on a small tmpfs when the test
-// binary runs as the child of TestRunFullDiskStops.
+// binary runs as the child that runOnSmallTmpfs starts.
 const fullDiskChild = "REPOLINK_TEST_FULL_DISK_DIR"
 
 // TestRunFullDiskStops checks that a sandbox run whose state directory
@@ -32,16 +34,24 @@ func TestRunFullDiskStops(t *testing.T) {
 	if err != nil {
 		t.Skip("needs unshare(1) to make a private mount namespace")
 	}
+	runOnSmallTmpfs(t, unshare, "TestRunFullDiskStops")
+}
+
+// runOnSmallTmpfs runs the test named test again in a child process, in a
+// private mount namespace with a 1 MiB tmpfs, and passes it the path of a
+// state directory on that tmpfs in fullDiskChild.
+func runOnSmallTmpfs(t *testing.T, unshare, test string) {
+	t.Helper()
 	mount := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && exec %s -test.run '^TestRunFullDiskStops$' -test.v",
-		mount, os.Args[0])
+	script := fmt.Sprintf("mount -t tmpfs -o size=1m tmpfs %s && exec %s -test.run '^%s$' -test.v",
+		mount, os.Args[0], test)
 	cmd := exec.CommandContext(ctx, unshare, "-m", "sh", "-c", script)
 	cmd.Env = append(os.Environ(), fullDiskChild+"="+filepath.Join(mount, "st"))
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatalf("the run on a full disk did not stop within 2 minutes:\n%s", out)
+		t.Fatalf("the command on a full disk did not stop within 2 minutes:\n%s", out)
 	}
 	if err != nil {
 		t.Fatalf("child test failed: %v\n%s", err, out)
@@ -66,5 +76,68 @@ func runFullDiskChild(t *testing.T) {
 	}
 	if n := strings.Count(stderr.String(), "disk is full"); n > 0 {
 		t.Errorf("stderr repeats the full disk %d times besides the error:\n%s", n, stderr.String())
+	}
+}
+
+// TestRunByServiceFullDisk checks that a run sent to the repolink up that
+// serves a full state directory fails with the error that names the
+// directory and advises freeing space, as a local run does.
+func TestRunByServiceFullDisk(t *testing.T) {
+	dir := os.Getenv(fullDiskChild)
+	if dir == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to mount a tmpfs in a private mount namespace")
+		}
+		unshare, err := exec.LookPath("unshare")
+		if err != nil {
+			t.Skip("needs unshare(1) to make a private mount namespace")
+		}
+		runOnSmallTmpfs(t, unshare, "TestRunByServiceFullDisk")
+		return
+	}
+
+	// The store and the service lock take the place of a repolink up that
+	// serves dir.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	provisionStore(t, dir)
+	lock, err := lockStateDir(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.release()
+	fillFileSystem(t, dir)
+
+	var stdout, stderr bytes.Buffer
+	err = runCommand(context.Background(), []string{"--state-dir", dir, "../../examples/public.json"}, &stdout, &stderr)
+	if err == nil {
+		t.Fatalf("run on a full state directory succeeded\n%s", stdout.String())
+	}
+	msg := err.Error()
+	for _, want := range []string{dir, "is full", "free space"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+// fillFileSystem writes a file in dir until the file system of dir has no
+// space left.
+func fillFileSystem(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := f.Write(block); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill file system of %s: %v", dir, err)
+			}
+			return
+		}
 	}
 }

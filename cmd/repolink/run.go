@@ -96,7 +96,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if serving {
 		takeOver := newTakeOver(req, local, commandFlags(*sandboxMode, *stateDir))
-		return runByService(ctx, req, dir, *sandboxMode, takeOver, progress, stderr)
+		return storehealth.Classify(dir, runByService(ctx, req, dir, *sandboxMode, takeOver, progress, stderr))
 	}
 	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
 	local.onEvent = progress.event
