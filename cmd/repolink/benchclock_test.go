@@ -44,7 +44,7 @@ func TestRunTimingFlagsInvalid(t *testing.T) {
 		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "need --sandbox"},
 		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "need --sandbox"},
 		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "must be 1 or more"},
-		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default or none"},
+		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default, none or realistic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -108,11 +108,15 @@ func TestExecutionOfNameOrMissingRun(t *testing.T) {
 	ctx := context.Background()
 	var stderr bytes.Buffer
 
-	// A name that is not an existing file stays an execution name.
-	for _, arg := range []string{"DATA-4711", "missing.json", t.TempDir() + ".json"} {
-		name, err := executionOf(ctx, t.TempDir(), arg, "", &stderr)
-		if err != nil || name != arg {
-			t.Errorf("executionOf(%q) = %q, %v; want the argument itself", arg, name, err)
+	// A name that does not look like a file stays an execution name.
+	if name, err := executionOf(ctx, t.TempDir(), "DATA-4711", "", &stderr); err != nil || name != "DATA-4711" {
+		t.Errorf("executionOf(DATA-4711) = %q, %v; want the argument itself", name, err)
+	}
+	// A file name that no file and no execution has is a mistyped file.
+	for _, arg := range []string{"missing.json", t.TempDir() + ".json"} {
+		_, err := executionOf(ctx, t.TempDir(), arg, "", &stderr)
+		if err == nil || !strings.Contains(err.Error(), "file "+arg+" does not exist") {
+			t.Errorf("executionOf(%q) error = %v; want that the file does not exist", arg, err)
 		}
 	}
 
