@@ -19,7 +19,7 @@ import (
 const fullDiskChild = "REPOLINK_TEST_FULL_DISK_DIR"
 
 // TestRunFullDiskStops checks that a sandbox run whose state directory
-// fills up stops with an error that names the directory and tells the user to free
+// fills up stops with an error that names the directory and advises freeing
 // space, instead of retrying without end. The child runs in a private mount
 // namespace with a 1 MiB tmpfs, which needs root and unshare(1).
 func TestRunFullDiskStops(t *testing.T) {

@@ -271,8 +271,8 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 	return strings.Join(texts, "; ") + "; " + queuedResultAdvice, nil
 }
 
-// queuedResultAdvice tells when a result that send-task-success or
-// send-task-failure queued takes effect, for status and for a second send.
+// queuedResultAdvice is the advice, in status and in the error of a second
+// send, on when a result of send-task-success or send-task-failure takes effect.
 const queuedResultAdvice = "the engine applies a queued result when it next runs the execution: " +
 	"when repolink up starts, or with the next run or redrive on this state directory"
 
