@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,6 +119,71 @@ func TestRunByServiceFullDisk(t *testing.T) {
 	for _, want := range []string{dir, "is full", "free space"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+// TestCommandsFullDiskStore checks that the commands that open the engine
+// store of a full state directory fail with the error that names the
+// directory and advises freeing space, whether or not repolink up serves it.
+func TestCommandsFullDiskStore(t *testing.T) {
+	dir := os.Getenv(fullDiskChild)
+	if dir == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to mount a tmpfs in a private mount namespace")
+		}
+		unshare, err := exec.LookPath("unshare")
+		if err != nil {
+			t.Skip("needs unshare(1) to make a private mount namespace")
+		}
+		runOnSmallTmpfs(t, unshare, "TestCommandsFullDiskStore")
+		return
+	}
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	eng := provisionStore(t, dir)
+	ctx := context.Background()
+	if _, err := eng.Start(ctx, provisionMachine, "FD-1", documentOf(t, exampleRequest(t, "FD-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Stop(ctx, "FD-1", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The store stays open, as in a running repolink up, so that SQLite
+	// keeps its write-ahead log and shared-memory files. A later open then
+	// needs no space for them, and its first write fails with SQLITE_FULL.
+	fillFileSystem(t, dir)
+
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	}{
+		{"status", statusCommand},
+		{"redrive", redriveCommand},
+		{"teardown", teardownCommand},
+	}
+	for _, served := range []bool{false, true} {
+		if served {
+			lock, err := lockStateDir(dir, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.release()
+		}
+		for _, c := range commands {
+			var stdout, stderr bytes.Buffer
+			err := c.run(ctx, []string{"--state-dir", dir, "FD-1"}, &stdout, &stderr)
+			if err == nil {
+				t.Errorf("%s on a full state directory (served %t) succeeded\n%s", c.name, served, stdout.String())
+				continue
+			}
+			for _, want := range []string{dir, "is full", "free space"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%s (served %t): error %q lacks %q", c.name, served, err, want)
+				}
+			}
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -47,7 +48,7 @@ func openEngineStore(stateDir string) (*engine.Engine, string, error) {
 			return nil, dir, usagef("state directory %s is not writable: the engine store needs write access to its directory even to be read, "+
 				"because SQLite keeps its write-ahead log and shared-memory files there; run the command as a user who can write %s", dir, dir)
 		}
-		return nil, dir, fmt.Errorf("open engine store: %w", err)
+		return nil, dir, storehealth.Classify(dir, fmt.Errorf("open engine store: %w", err))
 	}
 	return eng, dir, nil
 }
