@@ -182,7 +182,12 @@ func (s *Server) runInstances(ctx context.Context, form url.Values) (any, error)
 	out := s.reservationXML(inst, now)
 	s.mu.Unlock()
 
-	s.launch(ctx, inst.ID, inst.UserData)
+	// As on EC2, an accepted RunInstances boots the instance even when the
+	// client disconnects before the response. A retry with the same client
+	// token finds the instance and does not launch it again, so a launch
+	// ended with the request would leave a running instance that never
+	// passes a health check. The launcher bounds the start itself.
+	s.launch(context.WithoutCancel(ctx), inst.ID, inst.UserData)
 	return out, nil
 }
 

@@ -265,8 +265,12 @@ func (s *Server) insertInstance(ctx context.Context, c call) (any, *apiError) {
 	}
 	s.mu.Unlock()
 
+	// As on Compute Engine, an accepted insert boots the instance even when
+	// the client disconnects before the response. A retry replays the
+	// operation of its requestId or finds the name taken, and neither
+	// launches again. The launcher bounds the start itself.
 	if script != "" {
-		s.launch(ctx, inst.ID, script)
+		s.launch(context.WithoutCancel(ctx), inst.ID, script)
 	}
 	return op, nil
 }

@@ -1,0 +1,73 @@
+package awssim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/sandbox/simtest"
+)
+
+// cancelAwareLauncher is a simtest.Launcher that fails a launch whose
+// context has ended, as the proxy VM launcher does while it waits for the
+// VM's ports to open.
+type cancelAwareLauncher struct {
+	simtest.Launcher
+}
+
+func (l *cancelAwareLauncher) Launch(ctx context.Context, id, userData string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("launch %s: %w", id, err)
+	}
+	return l.Launcher.Launch(ctx, id, userData)
+}
+
+// TestRunInstancesLaunchesAfterDisconnect serves RunInstances on a request
+// whose client has already disconnected, as when the caller is stopped
+// mid-call. The instance must still boot, and a retry with the same client
+// token must find it with its VM serving, so that its health checks can
+// pass.
+func TestRunInstancesLaunchesAfterDisconnect(t *testing.T) {
+	launcher := &cancelAwareLauncher{}
+	s := startTest(t, Options{Launcher: launcher})
+	form := ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+		"SubnetId", "subnet-01", "UserData", "c2VydmUgNDQz", "ClientToken", "tok")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, s.URL(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", strings.Replace(testAuth, "%s", "ec2", 1))
+	req.Header.Set("X-Amz-Date", "20261204T120000Z")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("RunInstances after the client disconnected = %d %s", rec.Code, rec.Body)
+	}
+
+	if status, body := post(t, s, "ec2", form); status != http.StatusOK {
+		t.Fatalf("RunInstances retry = %d %s", status, body)
+	}
+	instances := s.Snapshot().Instances
+	if len(instances) != 1 {
+		t.Fatalf("instances = %d, want 1", len(instances))
+	}
+	var id string
+	for id = range instances {
+	}
+	if got := launcher.Launched(); len(got) != 1 || got[0] != id {
+		t.Errorf("launched VMs = %v, want [%s]", got, id)
+	}
+	if launcher.Running() != 1 {
+		t.Errorf("running VMs = %d, want 1", launcher.Running())
+	}
+	s.vmMu.Lock()
+	addr := s.addrs[id]
+	s.vmMu.Unlock()
+	if addr == "" {
+		t.Errorf("instance %s has no VM address, so its health checks fail", id)
+	}
+}
