@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"syscall"
@@ -37,15 +36,17 @@ func attachCloudSandbox(sandboxDir string) func(*runtime) (endpoints, error) {
 // startCloudSandbox runs a sandbox prepared for the request in file on a
 // state directory of its own, and makes the runtimes of this process
 // without --sandbox use it in place of the real clouds. It returns that
-// directory, for cloudSandboxDirEnv of child processes.
-func startCloudSandbox(t *testing.T, file string) string {
+// directory, for cloudSandboxDirEnv of child processes, and the sandbox's
+// log.
+func startCloudSandbox(t *testing.T, file string) (string, *syncBuffer) {
 	t.Helper()
 	req, err := readRequest(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sandboxDir := t.TempDir()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	rt, err := openRuntime(context.Background(), runtimeOptions{dir: sandboxDir, sandbox: true, hosts: requestHosts(req),
 		logger: logger, noExecutions: true})
 	if err != nil {
@@ -59,7 +60,7 @@ func startCloudSandbox(t *testing.T, file string) string {
 	saved := cloudEndpoints
 	cloudEndpoints = attachCloudSandbox(sandboxDir)
 	t.Cleanup(func() { cloudEndpoints = saved })
-	return sandboxDir
+	return sandboxDir, logs
 }
 
 // TestUpRestartWaitsForTakeOver stops repolink up on a state directory
@@ -70,12 +71,18 @@ func startCloudSandbox(t *testing.T, file string) string {
 // the clouds of a sandbox that this process runs.
 func TestUpRestartWaitsForTakeOver(t *testing.T) {
 	const file = "../../examples/aws-privatelink.json"
-	sandboxDir := startCloudSandbox(t, file)
+	sandboxDir, sandboxLogs := startCloudSandbox(t, file)
 	dir := t.TempDir()
 	upArgs := []string{"up", "--listen", "127.0.0.1:0", "--state-dir", dir, "--poll-interval", "1s"}
 	upEnv := []string{cloudSandboxDirEnv + "=" + sandboxDir, envAPIToken + "=takeover-test-api-token"}
 
-	first, _ := startUpChildWith(t, upArgs, upEnv...)
+	first, firstLogs := startUpChildWith(t, upArgs, upEnv...)
+	var logs *syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("first up:\n%s\nrestarted up:\n%v\nsandbox:\n%s", firstLogs, logs, sandboxLogs)
+		}
+	})
 	r := startRun(t, "run", "--state-dir", dir, "--poll-interval", "1s", file)
 	r.waitOutput(t, "execution DATA-4711 (run by repolink up)")
 	r.waitOutput(t, "  preflight ")
@@ -86,7 +93,7 @@ func TestUpRestartWaitsForTakeOver(t *testing.T) {
 	waitFor(t, "the run to take the execution over", func() bool {
 		return strings.Contains(r.stderr.String(), "this run takes over execution DATA-4711")
 	})
-	_, logs := startUpChildWith(t, upArgs, upEnv...)
+	_, logs = startUpChildWith(t, upArgs, upEnv...)
 
 	if code := r.wait(t, "repolink up was restarted"); code != exitOK {
 		t.Fatalf("run after up was restarted: exit %d, want %d\nstdout:\n%s\nstderr:\n%s\nrestarted up:\n%s", code, exitOK, r.stdout, r.stderr, logs)
