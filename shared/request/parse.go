@@ -110,11 +110,28 @@ func WithJSONSyntaxError(data []byte, err error) error {
 	return &ValidationError{Fields: []FieldError{{Path: "$", Message: "invalid JSON: " + jsonErr.Error() + syntaxPosition(data, doc, jsonErr)}}}
 }
 
-// JSONSyntaxMessage returns the message for err, the error of decoding
-// all of data as JSON, with the line, column and likely mistake of a
-// syntax error, such as for a mapping file.
-func JSONSyntaxMessage(data []byte, err error) string {
-	return "invalid JSON: " + err.Error() + syntaxPosition(data, data, err)
+// DecodeJSONText decodes data, the text of one JSON value such as a
+// mapping file, as DecodeJSON does, after reading it as Parse reads a JSON
+// request. It drops a leading UTF-8 byte order mark and the surrounding
+// white space, and rejects empty text, UTF-16, UTF-32 and invalid UTF-8.
+// A syntax error names its line, column and likely mistake, and wraps the
+// *json.SyntaxError.
+func DecodeJSONText(data []byte) (any, error) {
+	doc, err := trimText(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) == 0 {
+		return nil, errors.New("invalid JSON: the text is empty")
+	}
+	if err := checkUTF8(data, doc); err != nil {
+		return nil, err
+	}
+	value, err := DecodeJSON(doc)
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w%s", err, syntaxPosition(data, doc, err))
+	}
+	return value, nil
 }
 
 // syntaxPosition returns " at line L, column C" for err, a JSON syntax
@@ -321,18 +338,16 @@ func CheckByteOrderMark(data []byte) error {
 // JSON. A leading UTF-8 byte order mark is dropped, and a UTF-16 or
 // UTF-32 one is rejected.
 func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
-	if err := CheckByteOrderMark(data); err != nil {
+	trimmed, err := trimText(data)
+	if err != nil {
 		return nil, err
 	}
-	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, byteOrderMark))
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("request is empty")
 	}
 	if trimmed[0] == '{' || jsonOnly {
-		// encoding/json replaces each invalid byte with U+FFFD, so an ID
-		// such as "DATA-\xff" would run as another request than the file's.
-		if !utf8.Valid(trimmed) {
-			return nil, fmt.Errorf("invalid JSON: the text is not valid UTF-8 at byte %d; save the file as UTF-8", invalidUTF8Offset(data))
+		if err := checkUTF8(data, trimmed); err != nil {
+			return nil, err
 		}
 		return trimmed, nil
 	}
@@ -346,6 +361,27 @@ func toJSON(data []byte, jsonOnly bool) ([]byte, error) {
 		return nil, fmt.Errorf(invalidYAML+"%s", repeatedKeyPattern.ReplaceAllString(err.Error(), repeatedKeyMessage))
 	}
 	return doc, nil
+}
+
+// trimText returns data without a leading UTF-8 byte order mark and
+// without the white space around it. It rejects a UTF-16 or UTF-32 byte
+// order mark.
+func trimText(data []byte) ([]byte, error) {
+	if err := CheckByteOrderMark(data); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(bytes.TrimPrefix(data, byteOrderMark)), nil
+}
+
+// checkUTF8 returns an error that names the offset in data of the first
+// invalid byte when doc, the JSON text in data, is not valid UTF-8.
+// encoding/json replaces each invalid byte with U+FFFD, so an ID such as
+// "DATA-\xff" would run as another request than the file's.
+func checkUTF8(data, doc []byte) error {
+	if utf8.Valid(doc) {
+		return nil
+	}
+	return fmt.Errorf("invalid JSON: the text is not valid UTF-8 at byte %d; save the file as UTF-8", invalidUTF8Offset(data))
 }
 
 // invalidUTF8Offset returns the offset in data of the first byte that

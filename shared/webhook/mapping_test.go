@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/repolink/repolink/shared/request"
 )
@@ -268,19 +269,60 @@ func TestParseMappingRejectsUTF16(t *testing.T) {
 	}
 }
 
+// TestParseMappingByteOrderMark checks that a mapping saved as UTF-8 with
+// a byte order mark parses, as a request file with one does.
+func TestParseMappingByteOrderMark(t *testing.T) {
+	data, err := os.ReadFile("../../examples/jira-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseMapping(append([]byte("\xef\xbb\xbf"), data...)); err != nil {
+		t.Errorf("ParseMapping error = %v, want nil", err)
+	}
+}
+
+func TestParseMappingRejectsInvalidUTF8(t *testing.T) {
+	got := mappingProblems(t, editMapping(t, `"issue.key"`, "\"issue.\xffkey\""))["$"]
+	if want := "not valid UTF-8"; !strings.Contains(got, want) {
+		t.Errorf("message = %q, want one containing %q", got, want)
+	}
+}
+
+// TestParseMappingSyntaxErrorPosition checks that a mapping that ends
+// early gets the position right after its last character, whatever white
+// space follows it, as a request file does, because the missing } or ]
+// belongs there.
 func TestParseMappingSyntaxErrorPosition(t *testing.T) {
 	data, err := os.ReadFile("../../examples/jira-mapping.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	truncated := strings.TrimSuffix(strings.TrimSpace(string(data)), "}")
-	got := mappingProblems(t, []byte(truncated))["$"]
-	lines := strings.Count(truncated, "\n") + 1
-	if want := fmt.Sprintf("at line %d, column ", lines); !strings.Contains(got, want) {
-		t.Errorf("message = %q, want one containing %q", got, want)
+	truncated := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(data)), "}"))
+	lines := strings.Split(truncated, "\n")
+	want := fmt.Sprintf("at line %d, column %d;", len(lines), utf8.RuneCountInString(lines[len(lines)-1])+1)
+	tests := map[string]string{
+		"no line break":   truncated,
+		"line break":      truncated + "\n",
+		"blank lines":     truncated + "\n\n  \n",
+		"byte order mark": "\xef\xbb\xbf" + truncated + "\r\n",
 	}
-	if want := "a closing } or ] is probably missing"; !strings.Contains(got, want) {
-		t.Errorf("message = %q, want the hint %q", got, want)
+	for name, text := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := mappingProblems(t, []byte(text))["$"]
+			if !strings.Contains(got, want) {
+				t.Errorf("message = %q, want one containing %q", got, want)
+			}
+			if hint := "a closing } or ] is probably missing"; !strings.Contains(got, hint) {
+				t.Errorf("message = %q, want the hint %q", got, hint)
+			}
+		})
+	}
+}
+
+func TestParseMappingRejectsEmpty(t *testing.T) {
+	got := mappingProblems(t, []byte("\xef\xbb\xbf \n"))["$"]
+	if want := "the text is empty"; !strings.Contains(got, want) {
+		t.Errorf("message = %q, want one containing %q", got, want)
 	}
 }
 

@@ -38,12 +38,9 @@ func (e *MappingError) Error() string {
 // fields and credential references, and the authentication. A
 // *MappingError lists every problem.
 func ParseMapping(data []byte) (Mapping, error) {
-	if err := request.CheckByteOrderMark(data); err != nil {
+	generic, err := request.DecodeJSONText(data)
+	if err != nil {
 		return Mapping{}, &MappingError{Fields: []request.FieldError{{Path: "$", Message: err.Error()}}}
-	}
-	var generic any
-	if err := json.Unmarshal(data, &generic); err != nil {
-		return Mapping{}, &MappingError{Fields: []request.FieldError{{Path: "$", Message: request.JSONSyntaxMessage(data, err)}}}
 	}
 	top, ok := generic.(map[string]any)
 	if !ok {
