@@ -23,9 +23,10 @@ const nginxSupported = true
 
 // Bounds for an nginx process to open its ports and to exit.
 const (
-	nginxStartTimeout = 10 * time.Second
-	nginxStopTimeout  = 5 * time.Second
-	readyPollInterval = 20 * time.Millisecond
+	nginxStartTimeout  = 10 * time.Second
+	nginxStopTimeout   = 5 * time.Second
+	readyPollInterval  = 20 * time.Millisecond
+	termResendInterval = 100 * time.Millisecond
 )
 
 // startNginx writes the rendered nginx.conf into the instance directory and
@@ -137,31 +138,51 @@ func allAccept(ctx context.Context, addrs []string) bool {
 	return true
 }
 
-// stopProcessGroup sends SIGTERM to the process group, which makes the
-// nginx master stop its workers, and sends SIGKILL if the master has not
-// exited within the stop timeout.
+// stopProcessGroup sends SIGTERM to the process group every
+// termResendInterval until the process exits, and SIGKILL if it has not
+// exited within the stop timeout. It resends because nginx 1.22.1 with
+// master_process off loses a SIGTERM that arrives after it installs its
+// signal handlers and before its first epoll_wait. The handler only sets a
+// flag that nginx checks after epoll_wait returns, and with no connections
+// that wait has no timeout.
 func stopProcessGroup(pid int, exited <-chan struct{}) error {
 	select {
 	case <-exited:
 		return nil
 	default:
 	}
-	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal nginx process group %d: %w", pid, err)
+	stopped, err := terminate(pid, exited)
+	if err != nil || stopped {
+		return err
 	}
 
-	timer := time.NewTimer(nginxStopTimeout)
-	defer timer.Stop()
-	select {
-	case <-exited:
-		return nil
-	case <-timer.C:
-	}
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill nginx process group %d: %w", pid, err)
 	}
 	<-exited
 	return fmt.Errorf("nginx process group %d ignored SIGTERM for %s and was killed", pid, nginxStopTimeout)
+}
+
+// terminate sends SIGTERM to the process group until the process exits or
+// the stop timeout passes, and reports whether the process exited.
+func terminate(pid int, exited <-chan struct{}) (bool, error) {
+	deadline := time.NewTimer(nginxStopTimeout)
+	defer deadline.Stop()
+	resend := time.NewTicker(termResendInterval)
+	defer resend.Stop()
+
+	for {
+		if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return false, fmt.Errorf("signal nginx process group %d: %w", pid, err)
+		}
+		select {
+		case <-exited:
+			return true, nil
+		case <-deadline.C:
+			return false, nil
+		case <-resend.C:
+		}
+	}
 }
 
 // tail returns the last lines of a log file for an error message.

