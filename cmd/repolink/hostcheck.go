@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
+
+	"github.com/repolink/repolink/shared/notify"
 )
 
 // requireLoopbackHost wraps next so that it rejects with 403 every request
@@ -17,7 +18,7 @@ import (
 // a browser, which still sends the page's own host name.
 func requireLoopbackHost(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if loopbackHost(r.Host) || webhookDelivery(r) {
+		if notify.IsLoopback(r.Host) || webhookDelivery(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -28,21 +29,6 @@ func requireLoopbackHost(next http.Handler, logger *slog.Logger) http.Handler {
 			"reach it through DNS rebinding. Send the request to http://127.0.0.1:PORT, or restart repolink up with %s set",
 			r.Host, envAPIToken, envAPIToken)})
 	})
-}
-
-// loopbackHost reports whether a Host header, with or without a port, is
-// localhost or a loopback IP address.
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // webhookDelivery reports whether r is for a webhook route, which

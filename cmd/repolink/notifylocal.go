@@ -68,17 +68,12 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 }
 
 // sandboxSkips reports whether this command, in sandbox mode, skips the
-// notify.url raw because its host is not a loopback address, as the
-// notifier does, and returns the host.
+// notify.url raw, as notify.SandboxSkips does, and returns its host.
 func (l localNotifier) sandboxSkips(raw string) (string, bool) {
 	if !l.sandbox {
 		return "", false
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", false
-	}
-	return u.Host, !loopbackHost(u.Host)
+	return notify.SandboxSkips(raw)
 }
 
 // send delivers the notification of closed execution x, when its request

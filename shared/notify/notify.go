@@ -310,7 +310,7 @@ func (n *Notifier) skipReason(raw string) string {
 		return "notify.url is not a valid URL"
 	}
 	if n.cfg.Sandbox {
-		if !isLoopback(u.Hostname()) {
+		if _, skipped := SandboxSkips(raw); skipped {
 			return "sandbox mode calls only receivers on a loopback address, such as http://127.0.0.1:PORT/"
 		}
 		return ""
@@ -321,7 +321,26 @@ func (n *Notifier) skipReason(raw string) string {
 	return ""
 }
 
-func isLoopback(host string) bool {
+// SandboxSkips reports whether a notifier in sandbox mode skips the notify
+// URL raw because its host is not a loopback address, and returns that
+// host with its port. It returns false for a URL without a host, which the
+// notifier skips as invalid instead.
+func SandboxSkips(raw string) (host string, skipped bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	return u.Host, !IsLoopback(u.Host)
+}
+
+// IsLoopback reports whether host is localhost or a loopback IP address.
+// It accepts a host as a URL or an HTTP Host header carries it: with or
+// without a port, and with an IPv6 address in brackets or without them.
+func IsLoopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
