@@ -146,7 +146,18 @@ var levels = []string{snowflake.LevelAccount, snowflake.LevelDatabase, snowflake
 // level whose database or schema does not exist sets nothing. It only runs
 // SHOW PARAMETERS, so plan uses it too.
 func Stale(ctx context.Context, conn snowflake.Conn, sf request.Snowflake, keep, repo string) ([]string, error) {
-	var stale []string
+	values, err := ownValues(ctx, conn, sf, keep)
+	if err != nil {
+		return nil, err
+	}
+	return levelsSetTo(values, repo), nil
+}
+
+// ownValues reads the parameter on every level except keep and maps each
+// level to the value that it sets itself. The value is "" when the level
+// sets none or its database or schema does not exist.
+func ownValues(ctx context.Context, conn snowflake.Conn, sf request.Snowflake, keep string) (map[string]string, error) {
+	values := map[string]string{}
 	for _, level := range levels {
 		if level == keep {
 			continue
@@ -155,18 +166,25 @@ func Stale(ctx context.Context, conn snowflake.Conn, sf request.Snowflake, keep,
 		if err != nil {
 			return nil, err
 		}
-		set, err := IsSet(ctx, conn, target, level, repo)
-		if snowflake.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
+		value, err := ownValue(ctx, conn, target, level)
+		if err != nil && !snowflake.IsNotExist(err) {
 			return nil, err
 		}
-		if set {
-			stale = append(stale, level)
+		values[level] = value
+	}
+	return values, nil
+}
+
+// levelsSetTo returns the levels, from the broadest, whose value in values
+// is the rendered repository name repo.
+func levelsSetTo(values map[string]string, repo string) []string {
+	var set []string
+	for _, level := range levels {
+		if value := values[level]; value != "" && SameRepository(value, repo) {
+			set = append(set, level)
 		}
 	}
-	return stale, nil
+	return set
 }
 
 // Target returns the object that repository.default_for names, as ALTER

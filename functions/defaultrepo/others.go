@@ -76,10 +76,11 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 	sf := req.Snowflake
 	name := workflow.NamesFor(req).Repository
 	repo := sfobject.Qualified(sf, name)
-	stale, err := Stale(ctx, conn, sf, keep, repo)
+	values, err := ownValues(ctx, conn, sf, keep)
 	if err != nil {
 		return Others{}, err
 	}
+	stale := levelsSetTo(values, repo)
 	recorded, err := Recorded(ctx, registry, req)
 	if err != nil {
 		return Others{}, err
@@ -95,9 +96,13 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 		if d.Level == keep && d.Target == current {
 			continue
 		}
-		value, err := RecordedValue(ctx, conn, d)
-		if err != nil {
-			return Others{}, err
+		// values holds the current target of every level except keep, so a
+		// record of such a target needs no second SHOW PARAMETERS.
+		value, read := values[d.Level]
+		if d.Target != current || !read {
+			if value, err = RecordedValue(ctx, conn, d); err != nil {
+				return Others{}, err
+			}
 		}
 		place := "the " + d.Level
 		if d.Target != current {
