@@ -255,6 +255,16 @@ func openStoreFor(stateDir, name string) (*engine.Engine, string, error) {
 	return eng, dir, err
 }
 
+// readStoreFor opens the engine store in stateDir as openStoreFor does,
+// for a command that only reads the execution name.
+func readStoreFor(stateDir, name string) (*engine.Engine, string, error) {
+	eng, dir, err := readEngineStore(stateDir)
+	if errors.Is(err, errNoStore) {
+		return nil, dir, noStoreError(dir, "no execution named "+name)
+	}
+	return eng, dir, err
+}
+
 // loadExecution reads an execution from the store in stateDir and returns
 // it with the store's absolute directory, or a usage error that explains why it
 // cannot be read.

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/repolink/repolink/shared/engine"
 )
 
 // fullDiskChild names the state directory on a small tmpfs when the test
@@ -123,9 +125,11 @@ func TestRunByServiceFullDisk(t *testing.T) {
 	}
 }
 
-// TestCommandsFullDiskStore checks that the commands that open the engine
-// store of a full state directory fail with the error that names the
-// directory and advises freeing space, whether or not repolink up serves it.
+// TestCommandsFullDiskStore checks that the commands that change the
+// engine store of a full state directory fail with the error that names the
+// directory and advises freeing space. They do so whether or not repolink
+// up serves the directory, and whether or not the store was open when the
+// file system filled.
 func TestCommandsFullDiskStore(t *testing.T) {
 	dir := os.Getenv(fullDiskChild)
 	if dir == "" {
@@ -140,6 +144,111 @@ func TestCommandsFullDiskStore(t *testing.T) {
 		return
 	}
 
+	// The store in open stays open, as in a running repolink up, so that
+	// SQLite keeps its write-ahead log and shared-memory files. A later
+	// open then needs no space for them, and its first write fails with
+	// SQLITE_FULL. The store in closed was closed, so SQLite removed those
+	// files, and a later open fails to grow a new shared-memory file.
+	open := filepath.Join(dir, "open")
+	storeWithStoppedExecution(t, open)
+	closed := filepath.Join(dir, "closed")
+	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
+		t.Fatal(err)
+	}
+	fillFileSystem(t, dir)
+
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	}{
+		{"redrive", redriveCommand},
+		{"teardown", teardownCommand},
+	}
+	ctx := context.Background()
+	for _, store := range []string{open, closed} {
+		for _, served := range []bool{false, true} {
+			var lock *serviceLock
+			if served {
+				var err error
+				if lock, err = lockStateDir(store, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, c := range commands {
+				var stdout, stderr bytes.Buffer
+				err := c.run(ctx, []string{"--state-dir", store, "FD-1"}, &stdout, &stderr)
+				if err == nil {
+					t.Errorf("%s on full %s (served %t) succeeded\n%s", c.name, store, served, stdout.String())
+					continue
+				}
+				for _, want := range []string{store, "is full", "free space"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s on %s (served %t): error %q lacks %q", c.name, store, served, err, want)
+					}
+				}
+			}
+			if lock != nil {
+				lock.release()
+			}
+		}
+	}
+}
+
+// TestReadCommandsFullDisk checks that list, status and history show the
+// executions of a full state directory, whether or not the store was open
+// when the file system filled.
+func TestReadCommandsFullDisk(t *testing.T) {
+	dir := os.Getenv(fullDiskChild)
+	if dir == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to mount a tmpfs in a private mount namespace")
+		}
+		unshare, err := exec.LookPath("unshare")
+		if err != nil {
+			t.Skip("needs unshare(1) to make a private mount namespace")
+		}
+		runOnSmallTmpfs(t, unshare, "TestReadCommandsFullDisk")
+		return
+	}
+
+	open := filepath.Join(dir, "open")
+	storeWithStoppedExecution(t, open)
+	closed := filepath.Join(dir, "closed")
+	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
+		t.Fatal(err)
+	}
+	fillFileSystem(t, dir)
+
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+		args []string
+		want string
+	}{
+		{"list", listCommand, nil, "FD-1"},
+		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
+		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
+	}
+	ctx := context.Background()
+	for _, store := range []string{open, closed} {
+		for _, c := range commands {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--state-dir", store}, c.args...)
+			if err := c.run(ctx, args, &stdout, &stderr); err != nil {
+				t.Errorf("%s on full %s: %v", c.name, store, err)
+				continue
+			}
+			if !strings.Contains(stdout.String(), c.want) {
+				t.Errorf("%s on full %s: output lacks %q:\n%s", c.name, store, c.want, stdout.String())
+			}
+		}
+	}
+}
+
+// storeWithStoppedExecution creates the engine store in dir with the
+// stopped provision execution FD-1, and returns the open store.
+func storeWithStoppedExecution(t *testing.T, dir string) *engine.Engine {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -151,41 +260,7 @@ func TestCommandsFullDiskStore(t *testing.T) {
 	if _, err := eng.Stop(ctx, "FD-1", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	// The store stays open, as in a running repolink up, so that SQLite
-	// keeps its write-ahead log and shared-memory files. A later open then
-	// needs no space for them, and its first write fails with SQLITE_FULL.
-	fillFileSystem(t, dir)
-
-	commands := []struct {
-		name string
-		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-	}{
-		{"status", statusCommand},
-		{"redrive", redriveCommand},
-		{"teardown", teardownCommand},
-	}
-	for _, served := range []bool{false, true} {
-		if served {
-			lock, err := lockStateDir(dir, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer lock.release()
-		}
-		for _, c := range commands {
-			var stdout, stderr bytes.Buffer
-			err := c.run(ctx, []string{"--state-dir", dir, "FD-1"}, &stdout, &stderr)
-			if err == nil {
-				t.Errorf("%s on a full state directory (served %t) succeeded\n%s", c.name, served, stdout.String())
-				continue
-			}
-			for _, want := range []string{dir, "is full", "free space"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("%s (served %t): error %q lacks %q", c.name, served, err, want)
-				}
-			}
-		}
-	}
+	return eng
 }
 
 // fillFileSystem writes a file in dir until the file system of dir has no

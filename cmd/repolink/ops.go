@@ -34,6 +34,19 @@ var errNoStore = errors.New("no engine store")
 // repolink run may be running at the same time. It creates nothing: a
 // directory without a store is errNoStore.
 func openEngineStore(stateDir string) (*engine.Engine, string, error) {
+	return openStoreWith(stateDir, engine.Open)
+}
+
+// readEngineStore opens the engine store of a state directory as
+// openEngineStore does, for a command that only reads it. Opening a store
+// in the current format writes nothing, so the command works on a full
+// file system.
+func readEngineStore(stateDir string) (*engine.Engine, string, error) {
+	return openStoreWith(stateDir, engine.OpenReadOnly)
+}
+
+// openStoreWith opens the engine store of a state directory with open.
+func openStoreWith(stateDir string, open func(string, engine.Options) (*engine.Engine, error)) (*engine.Engine, string, error) {
 	dir, err := filepath.Abs(stateDir)
 	if err != nil {
 		return nil, "", usagef("state directory %s: %v", stateDir, err)
@@ -42,7 +55,7 @@ func openEngineStore(stateDir string) (*engine.Engine, string, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, dir, errNoStore
 	}
-	eng, err := engine.Open(path, engine.Options{})
+	eng, err := open(path, engine.Options{})
 	if err != nil {
 		if !writable(dir) {
 			return nil, dir, usagef("state directory %s is not writable: the engine store needs write access to its directory even to be read, "+
@@ -131,7 +144,7 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	var views []executionView
-	eng, dir, err := openEngineStore(*stateDir)
+	eng, dir, err := readEngineStore(*stateDir)
 	switch {
 	case errors.Is(err, errNoStore):
 		// A directory without a store has no executions yet, but a
@@ -190,7 +203,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	eng, dir, err := openStoreFor(*stateDir, name)
+	eng, dir, err := readStoreFor(*stateDir, name)
 	if err != nil {
 		return err
 	}
@@ -426,7 +439,7 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 
-	eng, dir, err := openStoreFor(*stateDir, name)
+	eng, dir, err := readStoreFor(*stateDir, name)
 	if err != nil {
 		return err
 	}

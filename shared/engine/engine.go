@@ -168,7 +168,34 @@ func Open(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("set store format of %s: %w", path, err)
 	}
+	return newEngine(db, path, opts), nil
+}
 
+// OpenReadOnly opens the existing store at path for a caller that only
+// reads, such as a command that shows executions. When the store has the
+// current format and schema, it opens the file with no write at all, so it
+// works on a full file system, and the Engine's writes fail. Otherwise it
+// opens the store as Open does, to migrate it.
+func OpenReadOnly(path string, opts Options) (*Engine, error) {
+	ctx := context.Background()
+	db, err := sqlitefile.OpenReader(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	current, err := schemaCurrent(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if !current {
+		db.Close()
+		return Open(path, opts)
+	}
+	return newEngine(db, path, opts), nil
+}
+
+// newEngine returns an Engine on the opened store db at path.
+func newEngine(db *sql.DB, path string, opts Options) *Engine {
 	e := &Engine{
 		db:           db,
 		path:         path,
@@ -206,7 +233,7 @@ func Open(path string, opts Options) (*Engine, error) {
 	if e.account == "" {
 		e.account = "000000000000"
 	}
-	return e, nil
+	return e
 }
 
 // Close closes the store. Stop Run first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -26,6 +27,59 @@ func checkStoreFormat(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// schemaCurrent reports whether the store has the current format and every
+// table, column and index that Open creates or migrates, so that Open would
+// write nothing but the unchanged format. Extend it with every migration.
+func schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+	var format int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&format); err != nil {
+		return false, fmt.Errorf("read store format: %w", err)
+	}
+	if format != storeFormat {
+		return false, nil
+	}
+
+	stored := map[string]string{}
+	rows, err := db.QueryContext(ctx, `SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type IN ('table', 'index')`)
+	if err != nil {
+		return false, fmt.Errorf("read store schema: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return false, fmt.Errorf("read store schema: %w", err)
+		}
+		stored[name] = text
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read store schema: %w", err)
+	}
+	for _, match := range schemaObject.FindAllStringSubmatch(schema, -1) {
+		if _, ok := stored[match[1]]; !ok {
+			return false, nil
+		}
+	}
+	if !strings.Contains(stored["cursors"], "AUTOINCREMENT") {
+		return false, nil
+	}
+
+	// The columns that addColumn and migrateDefinitionHashes add, and the
+	// definition column that migrateDefinitionHashes makes nullable.
+	var columns, definitionNotNull int
+	err = db.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name IN ('redriven_at', 'definition_hash')) +
+		(SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'),
+		(SELECT "notnull" FROM pragma_table_info('executions') WHERE name = 'definition')`).Scan(&columns, &definitionNotNull)
+	if err != nil {
+		return false, fmt.Errorf("read store columns: %w", err)
+	}
+	return columns == 3 && definitionNotNull == 0, nil
+}
+
+// schemaObject matches the name of each table and index in schema.
+var schemaObject = regexp.MustCompile(`CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)`)
 
 // migrateCursorIDs recreates a cursors table made before cursor IDs were
 // AUTOINCREMENT, keeping its rows. Run schema again afterwards to create

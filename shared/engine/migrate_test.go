@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -314,4 +315,63 @@ func createStoreWithout(t *testing.T, column string, stmts ...string) string {
 		}
 	}
 	return path
+}
+
+// TestOpenReadOnlyCurrentStore checks that OpenReadOnly reads a store in
+// the current format and rejects writes through it.
+func TestOpenReadOnlyCurrentStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil, Options{})
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	defer r.Close()
+	if _, err := r.Describe(ctx, "run"); err != nil {
+		t.Errorf("Describe through the reader: %v", err)
+	}
+	if _, err := r.Start(ctx, "m", "other", json.RawMessage(`{}`)); err == nil {
+		t.Error("Start through the reader succeeded, want the write rejected")
+	}
+}
+
+// TestOpenReadOnlyMigratesOldStore checks that OpenReadOnly migrates a
+// store in an older format, as Open does.
+func TestOpenReadOnlyMigratesOldStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The machines table of format 1 before it had created_at.
+	old := strings.Replace(schema, "definition TEXT NOT NULL,\n\tcreated_at INTEGER NOT NULL DEFAULT 0", "definition TEXT NOT NULL", 1)
+	if old == schema {
+		t.Fatal("the schema has no machines.created_at column to leave out")
+	}
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	r, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	defer r.Close()
+	var columns int
+	err = r.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`).Scan(&columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if columns != 1 {
+		t.Errorf("machines has %d created_at columns after OpenReadOnly, want 1", columns)
+	}
 }

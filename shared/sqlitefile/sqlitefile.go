@@ -3,6 +3,7 @@
 package sqlitefile
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -49,6 +50,50 @@ func Open(path, schema string, immediate bool) (*sql.DB, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create tables: %w", err)
+	}
+	return db, nil
+}
+
+// sqliteIOErrShmSize is SQLite's SQLITE_IOERR_SHMSIZE, the error of a
+// failed attempt to grow the -shm file of a WAL database, as on a full file
+// system.
+const sqliteIOErrShmSize = 4874
+
+// OpenReader opens the existing database at path for a caller that only
+// reads. It runs no schema and sets query_only, so a write through the
+// handle fails. It reads the database once, so an open error returns here.
+//
+// A WAL database that no process has open needs a new -shm file before the
+// first read, and growing it fails on a full file system. OpenReader then
+// opens the database in exclusive locking mode, in which SQLite keeps the
+// WAL index in heap memory. That connection holds an exclusive lock until
+// it closes, so another process that opens the database waits for it, up
+// to its busy timeout.
+func OpenReader(ctx context.Context, path string) (*sql.DB, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?mode=rw&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	db, err := openAndRead(ctx, dsn)
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) || coded.Code() != sqliteIOErrShmSize {
+		return db, err
+	}
+	// locking_mode comes first, because the first read decides where the
+	// WAL index lives.
+	return openAndRead(ctx, dsn+"&_pragma=locking_mode(EXCLUSIVE)")
+}
+
+// openAndRead opens the database that dsn names with one connection and
+// reads its schema.
+func openAndRead(ctx context.Context, dsn string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master`).Scan(&tables); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

@@ -17,7 +17,15 @@ import (
 const (
 	sqliteReadOnly = 8
 	sqliteFull     = 13
+	// sqliteIOErrShmSize (SQLITE_IOERR_SHMSIZE) is a failure to grow the
+	// -shm file of a WAL database. A full file system is one cause, so
+	// Classify checks the free space before it calls the store full.
+	sqliteIOErrShmSize = 4874
 )
+
+// shmRegionSize is the size of one region of a -shm file, the step in
+// which SQLite grows it.
+const shmRegionSize = 32 << 10
 
 // UnwritableError is the error of a write to a store whose file system is
 // full or whose file is read-only. It names the store's directory and says
@@ -44,7 +52,9 @@ func (e *UnwritableError) Unwrap() error { return e.Err }
 
 // Classify returns err as an *UnwritableError for the store in dir when
 // err is the error of a full file system or a read-only store, and returns
-// err unchanged otherwise. An err that already is an *UnwritableError keeps
+// err unchanged otherwise. A failure to grow a -shm file counts as a full
+// file system only when dir is given and its file system has no room for
+// one more -shm region. An err that already is an *UnwritableError keeps
 // its directory.
 func Classify(dir string, err error) error {
 	if err == nil {
@@ -55,10 +65,22 @@ func Classify(dir string, err error) error {
 		return err
 	}
 	readOnly, ok := unwritableCause(err)
-	if !ok {
+	if !ok && !shmGrowthFailedForSpace(dir, err) {
 		return err
 	}
 	return &UnwritableError{Dir: dir, ReadOnly: readOnly, Err: err}
+}
+
+// shmGrowthFailedForSpace reports whether err is SQLite's failure to grow
+// a -shm file in dir and the file system of dir has less than one -shm
+// region free. The error itself does not say why the file did not grow.
+func shmGrowthFailedForSpace(dir string, err error) bool {
+	var coded interface{ Code() int }
+	if dir == "" || !errors.As(err, &coded) || coded.Code() != sqliteIOErrShmSize {
+		return false
+	}
+	free, ok := freeBytes(dir)
+	return ok && free < shmRegionSize
 }
 
 // IsUnwritable reports whether err is the error of a full file system or a

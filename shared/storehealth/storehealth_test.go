@@ -84,6 +84,24 @@ func TestClassifyOtherErrors(t *testing.T) {
 	}
 }
 
+// codedError is an error with a SQLite result code, as the driver returns.
+type codedError int
+
+func (e codedError) Error() string { return fmt.Sprintf("sqlite error (%d)", int(e)) }
+func (e codedError) Code() int     { return int(e) }
+
+// TestClassifyShmGrowthWithSpace checks that a failure to grow a -shm file
+// is no full store when its file system has space left or its directory is
+// not known.
+func TestClassifyShmGrowthWithSpace(t *testing.T) {
+	err := fmt.Errorf("open store: %w", codedError(sqliteIOErrShmSize))
+	for _, dir := range []string{t.TempDir(), ""} {
+		if got := Classify(dir, err); got != err {
+			t.Errorf("Classify(%q, %v) = %v, want it unchanged", dir, err, got)
+		}
+	}
+}
+
 // TestMonitorLogsRepeatsAtInterval checks that a Monitor logs the start of
 // the condition once, repeats at RepeatInterval with a count, and reports
 // the stores writable again only after writes have succeeded for a while.
