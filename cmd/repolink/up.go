@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -324,6 +325,9 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 				n.Wake()
 			}
 		}
+		if opts.sandbox && ev.Type == "ExecutionStarted" {
+			warnSandboxSkipsNotify(logger, ev)
+		}
 	}
 	rt, err := openRuntime(ctx, runtimeOptions{dir: opts.dir, sandbox: opts.sandbox, hosts: opts.sandboxHosts,
 		logger: logger, onEvent: onEvent, poll: opts.poll, instant: opts.instant, localRefs: &opts.localRefs,
@@ -390,6 +394,27 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 // closingEvents are the history events that close an execution.
 var closingEvents = map[string]bool{
 	"ExecutionSucceeded": true, "ExecutionFailed": true, "ExecutionTimedOut": true, "ExecutionAborted": true,
+}
+
+// warnSandboxSkipsNotify logs a warning for event ev, the start of an
+// execution, when sandbox mode sends no notification of it because the
+// host of its request's notify.url is not a loopback address. up calls it
+// for the executions that its own engine starts, which are those of the
+// webhook and the Step Functions API. run, redrive and teardown warn on
+// stderr instead.
+func warnSandboxSkipsNotify(logger *slog.Logger, ev engine.Event) {
+	var details struct {
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.Unmarshal(ev.Details, &details); err != nil {
+		return
+	}
+	host, skipped := notify.SandboxSkips(notifyURL(details.Input))
+	if !skipped {
+		return
+	}
+	logger.Warn("notification of execution will not be sent", "execution", ev.Execution, "notify_host", host,
+		"reason", "sandbox mode sends notifications only to loopback receivers, such as http://127.0.0.1:PORT/")
 }
 
 // run serves until ctx is done or the listener fails, then stops in order:
