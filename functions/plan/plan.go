@@ -124,6 +124,11 @@ type planner struct {
 	serviceItem int
 	serviceName string
 	awsNetwork  cloud.AWSNetwork
+
+	// connection is the endpoint connection's item. The run accepts the
+	// connection after the Snowflake endpoint step, so the item follows
+	// the endpoint's item.
+	connection *Item
 }
 
 func (p *planner) add(items ...Item) { p.report.Items = append(p.report.Items, items...) }
@@ -198,7 +203,7 @@ func (p *planner) aws(ctx context.Context) {
 	p.add(it)
 
 	if svc == nil {
-		p.add(Item{Step: "connection", Kind: "endpoint connection", Name: "from Snowflake", State: Create, Detail: "accepted once Snowflake requests it"})
+		p.connection = &Item{Step: "connection", Kind: "endpoint connection", Name: "from Snowflake", State: Create, Detail: "accepted once Snowflake requests it"}
 		return
 	}
 	conns, err := network.EndpointConnections(ctx, svc.ID)
@@ -209,7 +214,15 @@ func (p *planner) aws(ctx context.Context) {
 			it.State, it.Detail = Update, it.Detail+"; the run accepts it"
 		}
 	}
-	p.add(it)
+	p.connection = &it
+}
+
+// addConnection adds the endpoint connection's item, when the AWS lookups
+// made one.
+func (p *planner) addConnection() {
+	if p.connection != nil {
+		p.add(*p.connection)
+	}
 }
 
 // checkTarget marks an existing target group Update when a run would

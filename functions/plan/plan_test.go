@@ -843,3 +843,37 @@ func TestPlanDriftConflictAsPreflight(t *testing.T) {
 		})
 	}
 }
+
+// The provision state machine runs EndpointService, then the Snowflake
+// Endpoint, then Connection, so the items list them in that order, with
+// and without a Snowflake login.
+func TestPlanItemsInRunOrder(t *testing.T) {
+	req := exampleRequest(t)
+	settledNetwork, settledConn := settledWorld(t)
+	emptyConn := &readOnlyConn{t: t, objects: map[string]snowflake.Row{"SECRETS": nil, "API INTEGRATIONS": nil, "ARTIFACT REPOSITORIES": nil},
+		endpoints: "[]", principal: snowflakePrincipal}
+	want := []string{"proxy_vm", "target_group", "load_balancer", "endpoint_service", "endpoint", "connection",
+		"secret", "integration", "repository", "default", "grants", "verification"}
+
+	tests := []struct {
+		name string
+		env  *workflow.Env
+	}{
+		{"nothing exists", env(&readOnlyNetwork{t: t}, emptyConn, nil)},
+		{"everything exists", env(settledNetwork, settledConn, nil)},
+		{"login fails", env(settledNetwork, nil, errors.New("390144 JWT token is invalid"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, it := range Plan(context.Background(), tt.env, req).Items {
+				if len(got) == 0 || got[len(got)-1] != it.Step {
+					got = append(got, it.Step)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

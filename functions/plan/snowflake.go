@@ -25,6 +25,9 @@ func (p *planner) snowflake(ctx context.Context) {
 		for _, it := range p.snowflakeItems() {
 			it.State, it.Detail = Unknown, "log in to Snowflake: "+err.Error()
 			p.add(it)
+			if it.Step == "endpoint" {
+				p.addConnection()
+			}
 		}
 		return
 	}
@@ -32,6 +35,7 @@ func (p *planner) snowflake(ctx context.Context) {
 	if req.Route == request.RouteAWSPrivateLink {
 		p.checkPrincipal(ctx, conn)
 		p.add(p.endpoint(ctx, conn))
+		p.addConnection()
 	}
 	objects := sfobject.Objects(req)
 	items := make(map[string]Item, len(objects))
