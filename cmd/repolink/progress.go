@@ -222,9 +222,12 @@ func (p *progress) summary(exec engine.Execution) bool {
 
 	if exec.Machine == teardownMachine {
 		counts := countActions(exec.Output)
-		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted],
-			counts[workflow.Skipped]+counts[workflow.Adopted]+counts[workflow.Kept])
-		for _, k := range keptObjects(exec.Output) {
+		kept := keptObjects(exec.Output)
+		// Each kept line is one object left, whether a step kept its own
+		// resource or listed the object in its result's kept list.
+		left := counts[workflow.Skipped] + counts[workflow.Adopted] + len(kept)
+		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], left)
+		for _, k := range kept {
 			fmt.Fprintf(p.out, "  kept:             %s\n", k)
 		}
 		if endpointDeleted(exec.Output) {
