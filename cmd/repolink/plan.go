@@ -248,6 +248,10 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	s := r.Summary
 	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown\n",
 		s.Create, s.Update, s.Adopt, s.Conflict, s.Unknown)
+	if shared := sharedSteps(r.Items); len(shared) > 0 {
+		fmt.Fprintf(w, "a run's summary counts steps, not items, so the items of %s count once there\n",
+			strings.Join(shared, ", "))
+	}
 	if s.Conflict > 0 {
 		fmt.Fprintln(w, "a run stops at the first conflict; its line says what to change")
 	}
@@ -291,4 +295,30 @@ func stopTime(v *executionView) string {
 		return "unknown"
 	}
 	return v.StoppedAt.Format(time.RFC3339)
+}
+
+// sharedSteps returns, in plan order, the steps that have more than one
+// counted item, such as load_balancer with its load balancer and listener.
+// Each step records one action, so the summary of a run counts it once.
+func sharedSteps(items []plan.Item) []string {
+	counted := map[string]int{}
+	var order []string
+	for _, it := range items {
+		switch it.State {
+		case plan.Create, plan.Update, plan.Adopt, plan.Conflict, plan.Unknown:
+		default:
+			continue
+		}
+		if counted[it.Step] == 0 {
+			order = append(order, it.Step)
+		}
+		counted[it.Step]++
+	}
+	var shared []string
+	for _, step := range order {
+		if counted[step] > 1 {
+			shared = append(shared, step)
+		}
+	}
+	return shared
 }

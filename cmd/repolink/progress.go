@@ -253,7 +253,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 		}
 	}
 	counts := countActions(exec.Output)
-	line := fmt.Sprintf("%d created, %d adopted, %d updated", counts[workflow.Created], counts[workflow.Adopted], counts[workflow.Updated])
+	// Each step records one action, so a step that makes two resources,
+	// such as a load balancer and its listener, counts once.
+	line := fmt.Sprintf("%d created, %d adopted, %d updated, counted by step", counts[workflow.Created], counts[workflow.Adopted], counts[workflow.Updated])
 	if counts[workflow.Created] == 0 {
 		line += " (everything already existed; nothing was created)"
 	}
