@@ -22,7 +22,9 @@ type Output = workflow.Result
 const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 
 // Run sets the parameter on the requested level when that level does not
-// set it to the request's repository itself. Setting it on the account
+// set it to the request's repository itself. It fails with a Conflict, and
+// sets nothing, when that level names the repository that a run of another
+// request set there. Setting it on the account
 // affects every new Python function and procedure in the account, so it is
 // opt-in. Before it sets a level, Run records it in env.Defaults.
 //
@@ -65,6 +67,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if !set {
+			claim, err := Claim(ctx, env.Defaults, conn, req, level, target)
+			if err != nil {
+				return Output{}, err
+			}
+			if claim != nil {
+				return Output{}, ClaimConflict(*claim)
+			}
 			// The record comes first, so that a run that fails after the
 			// ALTER still leaves the level recorded as its own.
 			if err := record(ctx, env.Defaults, req, level, target, repo); err != nil {

@@ -737,6 +737,40 @@ func TestPlanDefaultRecordedForAdoptedRepository(t *testing.T) {
 	}
 }
 
+// TestPlanDefaultLevelOfOtherRequest plans a request whose default_for
+// names the schema, which a run of another request set to that request's
+// repository. Plan reports the conflict with which preflight stops the run.
+func TestPlanDefaultLevelOfOtherRequest(t *testing.T) {
+	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
+	req := exampleRequest(t)
+	req.Repository.DefaultFor = "schema"
+	network, conn := settledWorld(t)
+	conn.defaultRepo = other
+	e := env(network, conn, nil)
+	defaults := &sfsandbox.Defaults{}
+	e.Defaults = defaults
+	err := defaults.Put(context.Background(), workflow.DefaultSetting{
+		Account: req.Snowflake.Account, Request: "DATA-4799", Level: "schema",
+		Database: "PLATFORM", Schema: "PACKAGES",
+		Target: "SCHEMA PLATFORM.PACKAGES", Repository: other,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	report := Plan(context.Background(), e, req)
+
+	it := item(t, report, "default")
+	if it.State != Conflict {
+		t.Errorf("default state = %q (%s), want conflict", it.State, it.Detail)
+	}
+	for _, want := range []string{"names " + other, "request DATA-4799", "repository.default_for"} {
+		if !strings.Contains(it.Detail, want) {
+			t.Errorf("default detail = %q, want it to contain %q", it.Detail, want)
+		}
+	}
+}
+
 // TestPlanExistingObjectByOwner lets each Snowflake object of the request
 // exist already, owned by this request, another one or nobody, and checks
 // the state and detail that plan reports for it. The integration rows give

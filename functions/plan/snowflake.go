@@ -171,7 +171,9 @@ func capacityConflict(err error) string {
 // default step sets it on the requested level when that level does not set
 // it to the request's repository itself. It unsets it on the other levels
 // that a run set, and on those that set it to the request's repository
-// when the request created that repository.
+// when the request created that repository. It is Conflict when the
+// requested level names the repository that a run of another request set
+// there, because preflight then stops the run.
 func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	sf := p.req.Snowflake
 	level := p.req.Repository.DefaultFor
@@ -195,6 +197,15 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 		if set {
 			it.ID, it.Detail = target, "names "+repo
 		} else {
+			claim, err := defaultrepo.Claim(ctx, p.env.Defaults, conn, p.req, level, target)
+			if err != nil {
+				it.State, it.Detail = Unknown, err.Error()
+				return it
+			}
+			if claim != nil {
+				it.State, it.Detail = Conflict, "the run will stop in preflight, because "+defaultrepo.ClaimConflict(*claim).Error()
+				return it
+			}
 			changes = append(changes, "sets it on "+target+" to "+repo)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/defaultrepo"
 	"github.com/repolink/repolink/functions/grants"
 	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/internal/sfobject"
@@ -67,6 +68,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			return Output{}, err
 		}
 		if err := checkRoles(ctx, env, req); err != nil {
+			return Output{}, err
+		}
+		if err := checkDefaultLevel(ctx, env, req); err != nil {
 			return Output{}, err
 		}
 		if err := checkZones(ctx, env, req); err != nil {
@@ -143,6 +147,20 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 		}
 	}
 	return nil
+}
+
+// checkDefaultLevel fails a run whose repository.default_for names a level
+// that a run of another request set to that request's repository, before
+// anything is built for it, as the default step would fail later.
+func checkDefaultLevel(ctx context.Context, env *workflow.Env, req request.Request) error {
+	if req.Repository.DefaultFor == "" || req.Repository.DefaultFor == "none" || env.Defaults == nil {
+		return nil
+	}
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return err
+	}
+	return defaultrepo.CheckClaim(ctx, env.Defaults, conn, req)
 }
 
 // checkRoles fails a run whose grant_to_roles names a role that the
