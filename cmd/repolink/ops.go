@@ -229,7 +229,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if next == "" {
 		next = nextAction(x, flags, requestPlaceholder)
 	}
-	queued, err := queuedText(ctx, eng, x, v)
+	queued, err := queuedText(ctx, eng, x, v, flags)
 	if err != nil {
 		return err
 	}
@@ -263,9 +263,10 @@ type statusView struct {
 }
 
 // queuedText returns the text of the queued task results of the running
-// execution x, whose view is v, or "" when it has none. A result stays
-// queued until the engine next runs the execution.
-func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView) (string, error) {
+// execution x, whose view is v, or "" when it has none, with
+// queuedResultAdvice for runFlags. A result stays queued until the engine
+// next runs the execution.
+func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, runFlags string) (string, error) {
 	if x.Status != engine.StatusRunning {
 		return "", nil
 	}
@@ -282,13 +283,26 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 			texts = append(texts, fmt.Sprintf("a failure result (%s) for %s, sent with send-task-failure", r.Error, task))
 		}
 	}
-	return strings.Join(texts, "; ") + "; " + queuedResultAdvice, nil
+	return strings.Join(texts, "; ") + ". " + queuedResultAdvice(x.Machine, runFlags), nil
 }
 
-// queuedResultAdvice is the advice, in status and in the error of a second
-// send, on when a result of send-task-success or send-task-failure takes effect.
-const queuedResultAdvice = "the engine applies a queued result when it next runs the execution: " +
-	"when repolink up starts, or with the next run or redrive on this state directory"
+// queuedResultAdvice returns when a result that send-task-success or
+// send-task-failure queued for an execution of machine takes effect. The
+// engine applies it only while a process runs the execution: repolink up,
+// or, for a provision execution, a run of the request file that started
+// it. Redrive takes only closed executions, so it applies none. An empty
+// machine, for a task that was not found, names both commands. runFlags
+// are the flags of those commands, such as " --sandbox --state-dir DIR".
+func queuedResultAdvice(machine, runFlags string) string {
+	apply := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
+	switch machine {
+	case provisionMachine:
+		apply = fmt.Sprintf("run 'repolink run%s FILE' with the request file that started the execution, or %s", runFlags, apply)
+	case "":
+		apply = fmt.Sprintf("%s, or, for a provision execution, run 'repolink run%s FILE' with the request file that started it", apply, runFlags)
+	}
+	return "the engine applies a queued result only when a process runs the execution again. To apply it, " + apply
+}
 
 // newStatusView returns the status view of the execution whose view is v.
 // next is the next action when the execution closed without success, and

@@ -11,8 +11,8 @@ import (
 )
 
 // taskCommand runs one of send-task-success, send-task-failure and
-// send-task-heartbeat. They change the store only; the Run loop of
-// repolink up, or of the next run or redrive, applies the outcome.
+// send-task-heartbeat. They change the store only, and the process that
+// runs the execution applies the outcome (see queuedResultAdvice).
 func taskCommand(ctx context.Context, op string, args []string, stdout, stderr io.Writer) error {
 	synopsis := map[string]string{
 		"send-task-success":   "send-task-success [--state-dir DIR] --output-json JSON TOKEN",
@@ -90,7 +90,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 			name = task.execution
 		}
 		return usagef("a result for this task token was already sent and is queued; %s. 'repolink status%s %s' shows it",
-			queuedResultAdvice, commandFlags(false, *stateDir), name)
+			queuedResultAdvice(task.machine, hintFlags(dir, *stateDir)), commandFlags(false, *stateDir), name)
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
 			commandFlags(false, *stateDir))
@@ -100,8 +100,8 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		return err
 	}
 
-	serving, _ := serviceStatus(dir)
-	fmt.Fprintln(stdout, taskOutcome(op, task, found, serving))
+	runner := currentRunner(ctx, eng, dir)
+	fmt.Fprintln(stdout, taskOutcome(op, task, found, runner, hintFlags(dir, *stateDir)))
 	return nil
 }
 
@@ -138,9 +138,36 @@ func expectedOutput(task waitingTask, found bool) string {
 	return "the result of the " + task.label() + " task of execution " + task.execution + " as a JSON object"
 }
 
+// taskRunner is what runs an execution when a send-task command stores
+// its result.
+type taskRunner int
+
+const (
+	// runnerNone is no process: the result stays queued.
+	runnerNone taskRunner = iota
+	// runnerUp is the repolink up that serves the state directory.
+	runnerUp
+	// runnerProcess is a run, redrive or teardown process that holds the
+	// engine's runner lease.
+	runnerProcess
+)
+
+// currentRunner returns what runs the executions of the engine store eng
+// in the state directory dir. A failed lease check counts as no process.
+func currentRunner(ctx context.Context, eng *engine.Engine, dir string) taskRunner {
+	if serving, _ := serviceStatus(dir); serving {
+		return runnerUp
+	}
+	if active, err := eng.RunnerActive(ctx); err == nil && active {
+		return runnerProcess
+	}
+	return runnerNone
+}
+
 // taskOutcome returns the line that describes what a send-task command
-// did. serving reports whether repolink up serves the state directory.
-func taskOutcome(op string, task waitingTask, found, serving bool) string {
+// did. runner is what runs the execution now, and runFlags are the flags
+// of the commands that the line suggests when nothing runs it.
+func taskOutcome(op string, task waitingTask, found bool, runner taskRunner, runFlags string) string {
 	name := "the task"
 	if found {
 		name = "the " + task.label() + " task of execution " + task.execution
@@ -153,14 +180,17 @@ func taskOutcome(op string, task waitingTask, found, serving bool) string {
 	if op == "send-task-failure" {
 		outcome = name + " failed"
 	}
-	if serving {
+	switch runner {
+	case runnerUp:
 		return outcome + "; repolink up continues the execution"
+	case runnerProcess:
+		return outcome + "; the repolink run, redrive or teardown process that runs this state directory's engine continues the execution"
 	}
-	// Without repolink up, a run or redrive process may follow the
-	// execution and continue it at once, or none does until the next
-	// process opens the engine store.
-	return outcome + "; the process that follows the execution, such as repolink run or redrive, continues it at once, " +
-		"and without one it continues when repolink up starts, or with the next run or redrive on this state directory"
+	machine := ""
+	if found {
+		machine = task.machine
+	}
+	return outcome + ", but nothing runs the execution now, so the result is queued. " + queuedResultAdvice(machine, runFlags)
 }
 
 // heartbeatOutcome returns the line that describes what a heartbeat

@@ -370,18 +370,36 @@ func TestAwaitEndpointWrongTypeWaitsAgain(t *testing.T) {
 }
 
 func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
-	task := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint"}
+	provision := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint"}
+	teardown := waitingTask{execution: "DATA-4711-teardown", machine: teardownMachine, state: "AwaitEndpoint"}
 	for _, op := range []string{"send-task-success", "send-task-failure"} {
 		t.Run(op, func(t *testing.T) {
-			got := taskOutcome(op, task, true, false)
-			if !strings.Contains(got, "the process that follows the execution, such as repolink run or redrive, continues it at once") {
-				t.Errorf("outcome %q does not say that a following run continues the execution at once", got)
+			if got := taskOutcome(op, provision, true, runnerUp, ""); !strings.HasSuffix(got, "; repolink up continues the execution") {
+				t.Errorf("outcome with repolink up serving = %q, want it to name repolink up", got)
 			}
-			if !strings.Contains(got, "continues when repolink up starts, or with the next run or redrive on this state directory") {
-				t.Errorf("outcome %q does not say how the execution continues without such a process", got)
+			if got := taskOutcome(op, provision, true, runnerProcess, ""); !strings.Contains(got, "process that runs this state directory's engine continues the execution") {
+				t.Errorf("outcome with a run process = %q, want it to name that process", got)
 			}
-			if served := taskOutcome(op, task, true, true); !strings.HasSuffix(served, "; repolink up continues the execution") {
-				t.Errorf("outcome with repolink up serving = %q, want it to name repolink up", served)
+
+			queued := taskOutcome(op, provision, true, runnerNone, " --sandbox")
+			for _, want := range []string{
+				"nothing runs the execution now, so the result is queued",
+				"run 'repolink run --sandbox FILE' with the request file that started the execution",
+				"start 'repolink up --sandbox' on this state directory",
+			} {
+				if !strings.Contains(queued, want) {
+					t.Errorf("outcome without a process = %q, want it to contain %q", queued, want)
+				}
+			}
+			for _, unwant := range []string{"redrive", "continues it at once"} {
+				if strings.Contains(queued, unwant) {
+					t.Errorf("outcome without a process = %q, want no %q", queued, unwant)
+				}
+			}
+
+			// Only repolink up resumes an open teardown that nothing runs.
+			if got := taskOutcome(op, teardown, true, runnerNone, ""); strings.Contains(got, "repolink run") {
+				t.Errorf("teardown outcome without a process = %q, want no repolink run", got)
 			}
 		})
 	}
@@ -421,17 +439,22 @@ func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
 	stopEngine()
 
 	output := `{"status": "available"}`
-	if code, out, errOut := runCLI(t, "send-task-success", "--state-dir", dir, token, "--output-json", output); code != exitOK {
+	code, out, errOut := runCLI(t, "send-task-success", "--state-dir", dir, token, "--output-json", output)
+	if code != exitOK {
 		t.Fatalf("send-task-success exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	// Redrive rejects an open execution, so only repolink up applies the
+	// result of this execution, which is neither provision nor teardown.
+	checkQueuedAdvice(t, "send-task-success", out)
 
-	code, out, errOut := runCLI(t, "status", "--state-dir", dir, "queued")
+	code, out, errOut = runCLI(t, "status", "--state-dir", dir, "queued")
 	if code != exitOK {
 		t.Fatalf("status exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "queued:        a success result for ") || !strings.Contains(out, "sent with send-task-success") {
 		t.Errorf("status does not show the queued result:\n%s", out)
 	}
+	checkQueuedAdvice(t, "status", out)
 	code, out, _ = runCLI(t, "status", "--state-dir", dir, "--output", "json", "queued")
 	var view struct {
 		Queued string `json:"queued"`
@@ -450,6 +473,7 @@ func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
 	if !strings.Contains(errOut, "already sent and is queued") {
 		t.Errorf("second send-task-success does not say that the result is queued:\n%s", errOut)
 	}
+	checkQueuedAdvice(t, "second send-task-success", errOut)
 
 	// The next Run loop applies the queued result.
 	stopEngine = runEngine()
@@ -460,5 +484,17 @@ func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
 	}
 	if _, out, _ := runCLI(t, "status", "--state-dir", dir, "queued"); strings.Contains(out, "queued:  ") {
 		t.Errorf("status shows a queued result after the execution closed:\n%s", out)
+	}
+}
+
+// checkQueuedAdvice checks that the output of command names repolink up as
+// what applies a queued result, and not a redrive.
+func checkQueuedAdvice(t *testing.T, command, out string) {
+	t.Helper()
+	if !strings.Contains(out, "To apply it, start 'repolink up") {
+		t.Errorf("%s does not name repolink up as what applies the queued result:\n%s", command, out)
+	}
+	if strings.Contains(out, "redrive") {
+		t.Errorf("%s names redrive, which rejects an open execution:\n%s", command, out)
 	}
 }
