@@ -255,6 +255,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
 	}
 	rt.reservations.SetEnded(closedBeforeEndpoint(eng))
 	rt.env.EndpointReservations = rt.reservations
+	rt.env.EarlierRequests = provisionRequests(eng)
 	handlers := registry.Handlers(rt.env)
 	if opts.seedInPreflight && rt.sandbox != nil {
 		handlers["preflight"] = rt.seedBefore("preflight", handlers["preflight"])

@@ -6,7 +6,8 @@
 // Then it drops the ARTIFACT REPOSITORY, the API INTEGRATION and the
 // SECRET, and the grants on them go with them, also
 // those that earlier runs of the request created under other names in the
-// request's schema and, for integrations, anywhere in the account.
+// request's schema or in one that an earlier run's request named and, for
+// integrations, anywhere in the account.
 package teardownsnowflake
 
 import (
@@ -142,7 +143,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// Earlier runs of the request may have used another repository name.
 	// The network that their objects point at is the request's, and this
 	// teardown removes it, so their objects go too.
-	earlier, outside, err := earlierObjects(ctx, conn, req.ID, objects)
+	named, err := namedEarlier(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	earlier, outside, err := earlierObjects(ctx, conn, req.ID, objects, named)
 	if err != nil {
 		return Output{}, err
 	}
@@ -353,16 +358,17 @@ func (o object) kept(reason string) Kept {
 // earlierObjects returns the repositories, integrations and secrets in the
 // account whose COMMENT marks them as created for requestID, other than
 // current, the objects under the request's present names. Repositories
-// and secrets count only in the schema of current. Those in another
-// database or schema come back as outside, because a zero-copy clone or a
-// replica of the request's database copies them with their comment, and
-// the copies belong to the owner of the clone. A kind that the role cannot
-// list in the account is an error, because a teardown that skipped them
-// would leave objects pointing at a removed network.
+// and secrets count in the schema of current, and elsewhere only when they
+// are among named, the objects that earlier runs' requests named. The
+// others in another database or schema come back as outside, because a
+// zero-copy clone or a replica of the request's database copies them with
+// their comment, and the copies belong to the owner of the clone. A kind
+// that the role cannot list in the account is an error, because a teardown
+// that skipped them would leave objects pointing at a removed network.
 //
-// NOTE: an earlier run in another Snowflake account, or in another schema
-// of this one, is out of reach, so its repository and secret stay.
-func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, current []object) (found []object, outside []Kept, err error) {
+// NOTE: an earlier run in another Snowflake account is out of reach, so
+// its repository and secret stay.
+func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, current, named []object) (found []object, outside []Kept, err error) {
 	var database, schema string
 	for _, obj := range current {
 		if obj.kind != kindIntegrations {
@@ -391,7 +397,7 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 				if obj.database == "" || obj.schema == "" {
 					continue
 				}
-				if obj.database != database || obj.schema != schema {
+				if (obj.database != database || obj.schema != schema) && !slices.Contains(named, obj) {
 					home := snowflake.StoredIdent(database) + "." + snowflake.StoredIdent(schema)
 					outside = append(outside, obj.kept("it is outside the request's schema "+home+", as in a clone or replica of it"))
 					continue
@@ -403,6 +409,30 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 		}
 	}
 	return found, outside, nil
+}
+
+// namedEarlier returns the repositories and secrets that the requests in
+// env.EarlierRequests named in the Snowflake account of req.
+func namedEarlier(ctx context.Context, env *workflow.Env, req request.Request) ([]object, error) {
+	if env.EarlierRequests == nil {
+		return nil, nil
+	}
+	requests, err := env.EarlierRequests(ctx, req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list earlier runs of request %s: %w", req.ID, err)
+	}
+	var named []object
+	for _, r := range requests {
+		sf := r.Snowflake
+		if !strings.EqualFold(sf.Account, req.Snowflake.Account) {
+			continue
+		}
+		names := workflow.NamesFor(r)
+		named = append(named,
+			stored(kindRepositories, sf.Database, sf.Schema, names.Repository),
+			stored(kindSecrets, sf.Database, sf.Schema, names.Secret))
+	}
+	return named, nil
 }
 
 // levels are the objects that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set

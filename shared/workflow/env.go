@@ -49,6 +49,16 @@ type Env struct {
 	// Lambda deployment in its DynamoDB table and the Cloud Functions
 	// deployment in Firestore when a waits collection is configured.
 	Defaults DefaultRegistry
+	// EarlierRequests returns the requests of the provision runs of the
+	// request with the given ID that the deployment's execution store
+	// contains. A teardown drops the repositories and secrets that they
+	// named and that still carry the request's comment, even outside the
+	// request's current schema. Nil means no runs are known.
+	//
+	// NOTE: only repolink run and repolink up set it. On the Lambda and
+	// Cloud Functions deployments an earlier run's repository and secret
+	// outside the request's current schema stay after a teardown.
+	EarlierRequests func(ctx context.Context, requestID string) ([]request.Request, error)
 	// IndexHTTP returns the client that preflight reaches the index with;
 	// nil means a client that trusts the system CA pool.
 	IndexHTTP func() *http.Client
