@@ -187,7 +187,7 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		took := "-"
 		if v.StoppedAt != nil {
-			took = elapsed(v.StoppedAt.Sub(v.StartedAt))
+			took = elapsed(v.StoppedAt.Sub(v.StartedAt.Time))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, v.Status, step, v.StartedAt.Format(time.RFC3339), took)
 	}
@@ -405,7 +405,7 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	}
 	fmt.Fprintf(w, "started:       %s\n", v.StartedAt.Format(time.RFC3339))
 	if v.StoppedAt != nil {
-		fmt.Fprintf(w, "stopped:       %s (took %s)\n", v.StoppedAt.Format(time.RFC3339), elapsed(v.StoppedAt.Sub(v.StartedAt)))
+		fmt.Fprintf(w, "stopped:       %s (took %s)\n", v.StoppedAt.Format(time.RFC3339), elapsed(v.StoppedAt.Sub(v.StartedAt.Time)))
 	}
 	if v.RedriveCount > 0 {
 		fmt.Fprintf(w, "redrives:      %d\n", v.RedriveCount)

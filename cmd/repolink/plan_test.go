@@ -17,6 +17,7 @@ import (
 
 	"github.com/repolink/repolink/functions/plan"
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/reservations"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -279,7 +280,7 @@ func TestReadmePlanJSON(t *testing.T) {
 	example, table, _ := strings.Cut(example, "```\n")
 	table, _, _ = strings.Cut(strings.TrimSpace(table), "\n\n")
 
-	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	started := execview.At(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	report := planReport{
 		Report: plan.Report{Request: "DATA-4711", Route: "public", Items: []plan.Item{
 			{Step: "secret", Kind: "SECRET", Name: "CORP_PYPI_SECRET", State: plan.Update, ID: "CORP_PYPI_SECRET", Detail: "the run sets the credential again"},
@@ -415,7 +416,7 @@ func TestPlanAfterTeardown(t *testing.T) {
 }
 
 func TestPrintPlanFailedTeardown(t *testing.T) {
-	stopped := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	stopped := execview.At(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	report := planReport{
 		Report:    plan.Report{Request: "DATA-4711", Route: "public"},
 		Execution: &executionView{Name: "DATA-4711", Status: "SUCCEEDED"},

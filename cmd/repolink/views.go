@@ -29,7 +29,7 @@ func newView(x engine.Execution) executionView {
 		Name:         x.Name,
 		Status:       x.Status,
 		CurrentState: x.CurrentState,
-		StartedAt:    x.StartedAt.UTC(),
+		StartedAt:    execview.At(x.StartedAt),
 		StoppedAt:    execview.StopTime(x.StoppedAt),
 		RedriveCount: x.RedriveCount,
 		Error:        x.Error,

@@ -467,7 +467,7 @@ func TestBootstrapOperationsList(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("statusCode = %d, want 200 (body %s)", resp.StatusCode, resp.Body)
 	}
-	want := `{"executions":[{"name":"DATA-4711","status":"RUNNING","started_at":"2025-03-01T12:00:00Z","redrive_count":0}]}`
+	want := `{"executions":[{"name":"DATA-4711","status":"RUNNING","started_at":"2025-03-01T12:00:00.000Z","redrive_count":0}]}`
 	if resp.Body != want {
 		t.Errorf("body = %s, want %s", resp.Body, want)
 	}

@@ -23,13 +23,13 @@ type Execution struct {
 	// CurrentState is the state machine state the execution is in, or the
 	// one it stopped in. CurrentStep is its step's task name, for a Task
 	// state.
-	CurrentState string     `json:"current_state,omitempty"`
-	CurrentStep  string     `json:"current_step,omitempty"`
-	StartedAt    time.Time  `json:"started_at"`
-	StoppedAt    *time.Time `json:"stopped_at,omitempty"`
-	RedriveCount int        `json:"redrive_count"`
-	Error        string     `json:"error,omitempty"`
-	Cause        string     `json:"cause,omitempty"`
+	CurrentState string `json:"current_state,omitempty"`
+	CurrentStep  string `json:"current_step,omitempty"`
+	StartedAt    Time   `json:"started_at"`
+	StoppedAt    *Time  `json:"stopped_at,omitempty"`
+	RedriveCount int    `json:"redrive_count"`
+	Error        string `json:"error,omitempty"`
+	Cause        string `json:"cause,omitempty"`
 	// FailedStep is the step that an execution that did not succeed
 	// stopped in, which the steps write at the start of the cause
 	// ("proxy_vm: ..."). When the cause names no step, such as for an
@@ -46,14 +46,14 @@ type Event struct {
 	ID        int64           `json:"id"`
 	Type      string          `json:"type"`
 	State     string          `json:"state,omitempty"`
-	Timestamp time.Time       `json:"timestamp"`
+	Timestamp Time            `json:"timestamp"`
 	Details   json.RawMessage `json:"details,omitempty"`
 }
 
 // NewEvent returns the view of a history event without its state. It
 // leaves out details that are empty, {} or null.
 func NewEvent(id int64, eventType string, timestamp time.Time, details json.RawMessage) Event {
-	v := Event{ID: id, Type: eventType, Timestamp: timestamp.UTC()}
+	v := Event{ID: id, Type: eventType, Timestamp: At(timestamp)}
 	if len(details) > 0 && string(details) != "{}" && string(details) != "null" {
 		v.Details = details
 	}
@@ -202,12 +202,33 @@ func LastResources(details []json.RawMessage) json.RawMessage {
 	return nil
 }
 
-// StopTime returns t in UTC, or nil for the zero time of an execution that
-// has not stopped.
-func StopTime(t time.Time) *time.Time {
+// StopTime returns t as a Time, or nil for the zero time of an execution
+// that has not stopped.
+func StopTime(t time.Time) *Time {
 	if t.IsZero() {
 		return nil
 	}
-	utc := t.UTC()
-	return &utc
+	at := At(t)
+	return &at
+}
+
+// TimeLayout is the layout of the timestamps in the JSON views: UTC with
+// milliseconds, the precision of the dates that the Step Functions API
+// returns.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// Time is a timestamp of a view. It is written in JSON with TimeLayout,
+// so that every timestamp has the same width, and reads any RFC 3339 time.
+type Time struct {
+	time.Time
+}
+
+// At returns t in UTC as a Time.
+func At(t time.Time) Time {
+	return Time{t.UTC()}
+}
+
+// MarshalJSON writes t with TimeLayout, in UTC.
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + t.UTC().Format(TimeLayout) + `"`), nil
 }

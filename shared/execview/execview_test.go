@@ -2,6 +2,7 @@ package execview
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,5 +153,41 @@ func TestLastResourcesNewestOutput(t *testing.T) {
 	}
 	if got := LastResources(details[2:]); got != nil {
 		t.Errorf("LastResources without outputs = %s, want nil", got)
+	}
+}
+
+func TestTimestampsInMilliseconds(t *testing.T) {
+	east := time.FixedZone("east", 3600)
+	started := time.Date(2026, 12, 5, 19, 31, 36, 977821153, east)
+	stopped := time.Date(2026, 12, 5, 19, 32, 0, 0, east)
+	view := Execution{Name: "DATA-4711", Status: "SUCCEEDED", StartedAt: At(started), StoppedAt: StopTime(stopped)}
+	event := NewEvent(1, "ExecutionStarted", started, nil)
+
+	encoded, err := json.Marshal(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"started_at":"2026-12-05T18:31:36.977Z"`, `"stopped_at":"2026-12-05T18:32:00.000Z"`} {
+		if !strings.Contains(string(encoded), want) {
+			t.Errorf("execution JSON %s lacks %s", encoded, want)
+		}
+	}
+	encodedEvent, err := json.Marshal(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"timestamp":"2026-12-05T18:31:36.977Z"`; !strings.Contains(string(encodedEvent), want) {
+		t.Errorf("event JSON %s lacks %s", encodedEvent, want)
+	}
+
+	var decoded Execution
+	if err := json.Unmarshal(encoded, &decoded); err != nil {
+		t.Fatalf("read execution JSON %s: %v", encoded, err)
+	}
+	if want := started.Truncate(time.Millisecond); !decoded.StartedAt.Equal(want) {
+		t.Errorf("decoded started_at = %v, want %v", decoded.StartedAt, want)
+	}
+	if decoded.StoppedAt == nil || !decoded.StoppedAt.Equal(stopped) {
+		t.Errorf("decoded stopped_at = %v, want %v", decoded.StoppedAt, stopped)
 	}
 }

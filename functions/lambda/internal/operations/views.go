@@ -24,7 +24,7 @@ func summaryView(x sfn.ExecutionSummary) executionView {
 	return executionView{
 		Name:         x.Name,
 		Status:       x.Status,
-		StartedAt:    x.StartDate.UTC(),
+		StartedAt:    execview.At(x.StartDate),
 		StoppedAt:    execview.StopTime(x.StopDate),
 		RedriveCount: x.RedriveCount,
 	}
@@ -39,7 +39,7 @@ func describeView(machine string, x sfn.Execution, recent []sfn.HistoryEvent) ex
 	v := executionView{
 		Name:         x.Name,
 		Status:       x.Status,
-		StartedAt:    x.StartDate.UTC(),
+		StartedAt:    execview.At(x.StartDate),
 		StoppedAt:    execview.StopTime(x.StopDate),
 		RedriveCount: x.RedriveCount,
 		Error:        x.Error,
