@@ -222,12 +222,9 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if undriven(ctx, eng, dir, x) {
 		resume = undrivenAdvice(x, flags, commandFlags(false, *stateDir))
 	}
-	next, err := supersededAdvice(ctx, eng, x, v.RequestID, flags, commandFlags(false, *stateDir))
+	next, err := closedAdvice(ctx, eng, x, v, flags, commandFlags(false, *stateDir))
 	if err != nil {
 		return err
-	}
-	if next == "" {
-		next = nextAction(x, flags, requestPlaceholder)
 	}
 	queued, err := queuedText(ctx, eng, x, v, flags)
 	if err != nil {
@@ -343,6 +340,19 @@ func nextAction(x engine.Execution, flags, requestFile string) string {
 		return workflow.NextAction(x.Status, x.Error, cmds)
 	}
 	return workflow.NextActionForInput(x.Status, x.Error, x.Input, cmds)
+}
+
+// closedAdvice returns the next action for the execution x, whose view is
+// v, once it has closed: supersededAdvice when a later run or a teardown
+// started after it, and nextAction otherwise. status and stop print it as
+// their next line and in the "next" field of their JSON. flags and
+// statusFlags are as for supersededAdvice.
+func closedAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, flags, statusFlags string) (string, error) {
+	next, err := supersededAdvice(ctx, eng, x, v.RequestID, flags, statusFlags)
+	if err != nil || next != "" {
+		return next, err
+	}
+	return nextAction(x, flags, requestPlaceholder), nil
 }
 
 // supersededAdvice returns the next action for the closed provision

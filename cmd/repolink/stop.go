@@ -55,10 +55,14 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *output == "json" {
-		return writeJSONTo(stdout, v)
+	next, err := closedAdvice(ctx, eng, x, v, hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
+	if err != nil {
+		return err
 	}
-	printStopped(stdout, x, v, hintFlags(dir, *stateDir))
+	if *output == "json" {
+		return writeJSONTo(stdout, newStatusView(v, next, ""))
+	}
+	printStopped(stdout, x, v, next)
 	return nil
 }
 
@@ -66,13 +70,13 @@ func stopClosedError(x engine.Execution) error {
 	return usagef("execution %s already closed with status %s, so there is nothing to stop", x.Name, x.Status)
 }
 
-// printStopped writes the outcome of stop and the commands that continue
-// from it. flags are the flags that those commands need.
-func printStopped(w io.Writer, x engine.Execution, v executionView, flags string) {
+// printStopped writes the outcome of stop and next, the commands that
+// continue from it.
+func printStopped(w io.Writer, x engine.Execution, v executionView, next string) {
 	fmt.Fprintf(w, "execution %s stopped: status %s", x.Name, x.Status)
 	if x.CurrentState != "" {
 		fmt.Fprintf(w, " in %s", stepLabel(v.CurrentStep, x.CurrentState))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "next: %s\n", nextAction(x, flags, requestPlaceholder))
+	fmt.Fprintf(w, "next: %s\n", next)
 }

@@ -90,6 +90,25 @@ func TestStopCommand(t *testing.T) {
 	if v.Name != "json" || v.Status != engine.StatusAborted {
 		t.Errorf("stop --output json = %s %s, want json ABORTED", v.Name, v.Status)
 	}
+
+	// stop --output json has the next field of status --output json.
+	var stopped, status statusView
+	if err := json.Unmarshal([]byte(out), &stopped); err != nil {
+		t.Fatalf("stop output is not a status view: %v\n%s", err, out)
+	}
+	code, out, errOut = runCLI(t, "status", "--state-dir", dir, "--output", "json", "json")
+	if code != exitOK {
+		t.Fatalf("status --output json exit %d: %s", code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &status); err != nil {
+		t.Fatalf("status output is not a status view: %v\n%s", err, out)
+	}
+	if !strings.Contains(stopped.Next, "repolink redrive") {
+		t.Errorf("stop --output json next = %q, want the redrive command", stopped.Next)
+	}
+	if stopped.Next != status.Next {
+		t.Errorf("stop --output json next = %q, status --output json next = %q, want the same", stopped.Next, status.Next)
+	}
 }
 
 func TestPrintStoppedNext(t *testing.T) {
@@ -137,7 +156,7 @@ func TestPrintStoppedNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out strings.Builder
-			printStopped(&out, tt.exec, newView(tt.exec), " --sandbox")
+			printStopped(&out, tt.exec, newView(tt.exec), nextAction(tt.exec, " --sandbox", requestPlaceholder))
 			for _, want := range tt.want {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("output lacks %q:\n%s", want, out.String())
