@@ -37,7 +37,11 @@ func (e *placementChangeError) setRetry(retry string) { e.retry = retry }
 
 func (e *placementChangeError) execution() string { return e.earlier }
 
-func (e *placementChangeError) Error() string {
+func (e *placementChangeError) Error() string { return e.reason() + ", or give this request a new id" }
+
+// reason returns the message without the advice to give the request a new
+// ID, which the webhook adds in the form that suits the sender.
+func (e *placementChangeError) reason() string {
 	built := "and no teardown has removed what that execution built"
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
 		built = "which may have built resources before it stopped, and no teardown has removed them"
@@ -53,7 +57,7 @@ func (e *placementChangeError) Error() string {
 	}
 	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
-		"%s, or give this request a new id",
+		"%s",
 		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.earlier, next)
 }
 

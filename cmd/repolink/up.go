@@ -602,7 +602,12 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if errors.As(err, &conflict) {
 		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
 		conflict.setRetry(retrySendRequest)
-		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
+		conflictErr := &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
+		var placement *placementChangeError
+		if errors.As(err, &placement) {
+			conflictErr.Reason, conflictErr.OtherID = placement.reason(), true
+		}
+		err = conflictErr
 	}
 	if err == nil && earlier.earlier != "" && earlier.earlier != name {
 		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created and this request no longer names stay until a teardown of any run of the request removes them",

@@ -107,9 +107,27 @@ type ConflictError struct {
 	Ticket    string
 	Execution string
 	Reason    string
+	// OtherID reports that a request with another ID would not conflict,
+	// such as one that changes the route of the earlier execution. The
+	// reason then ends with how to get another ID: a new id for a signed
+	// request, or a new ticket for a ticket adapter, because the ticket key
+	// is the request ID.
+	OtherID bool
 }
 
-func (e *ConflictError) Error() string { return e.Reason }
+func (e *ConflictError) Error() string { return e.reason(false) }
+
+// reason returns Reason with the advice for OtherID that suits a ticket
+// adapter (ticket true) or a signed request.
+func (e *ConflictError) reason(ticket bool) string {
+	switch {
+	case !e.OtherID:
+		return e.Reason
+	case ticket:
+		return e.Reason + ", or open a new ticket for the changed request, because the request ID comes from the ticket and cannot change"
+	}
+	return e.Reason + ", or give this request a new id"
+}
 
 // statusRunning is the status of a running execution.
 const statusRunning = "RUNNING"
@@ -424,14 +442,15 @@ func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog
 // execution of its ticket. Ticket adapters respond 200 with the reason, as
 // for a conflict with a running execution.
 func (h *Handler) rejectConflicting(ctx context.Context, w http.ResponseWriter, log *slog.Logger, conflicting *ConflictError, adapter bool) {
+	reason := conflicting.reason(adapter)
 	log.Warn("request conflicts with an earlier execution; nothing new started",
-		"execution", conflicting.Execution, "reason", conflicting.Reason)
+		"execution", conflicting.Execution, "reason", reason)
 	if adapter {
 		writeJSON(w, http.StatusOK, Response{Execution: conflicting.Execution, Status: h.status(ctx, conflicting.Execution),
-			Reason: conflicting.Reason})
+			Reason: reason})
 		return
 	}
-	writeJSON(w, http.StatusConflict, Response{Execution: conflicting.Execution, Error: conflicting.Reason})
+	writeJSON(w, http.StatusConflict, Response{Execution: conflicting.Execution, Error: reason})
 }
 
 // ChangedRequestReason returns the response error for a request that POST

@@ -420,9 +420,9 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	}
 	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
 		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
-		"%s, or give this request a new id",
+		"%s",
 		req.ID, strings.Join(changed, ", "), name, x.Status, built, name, next)
-	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason}
+	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason, OtherID: true}
 }
 
 // builtBeforeStop reports whether the execution executionARN, which
