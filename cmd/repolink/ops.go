@@ -283,9 +283,9 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 	return strings.Join(texts, "; ") + ". " + queuedResultAdvice(x.Machine, runFlags), nil
 }
 
-// queuedResultAdvice returns when a result that send-task-success or
-// send-task-failure queued for an execution of machine takes effect. The
-// engine applies it only while a process runs the execution: repolink up,
+// queuedResultAdvice returns the sentences that say when a result that
+// send-task-success or send-task-failure queued for an execution of
+// machine takes effect. The engine applies it only while a process runs the execution: repolink up,
 // or, for a provision execution, a run of the request file that started
 // it. Redrive takes only closed executions, so it applies none. An empty
 // machine, for a task that was not found, names both commands. runFlags
@@ -298,7 +298,7 @@ func queuedResultAdvice(machine, runFlags string) string {
 	case "":
 		apply = fmt.Sprintf("%s, or, for a provision execution, run 'repolink run%s FILE' with the request file that started it", apply, runFlags)
 	}
-	return "the engine applies a queued result only when a process runs the execution again. To apply it, " + apply
+	return "The engine applies a queued result only when a process runs the execution again. To apply it, " + apply
 }
 
 // newStatusView returns the status view of the execution whose view is v.

@@ -89,7 +89,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		if found {
 			name = task.execution
 		}
-		return usagef("a result for this task token was already sent and is queued; %s. 'repolink status%s %s' shows it",
+		return usagef("a result for this task token was already sent and is queued. %s. 'repolink status%s %s' shows it",
 			queuedResultAdvice(task.machine, hintFlags(dir, *stateDir)), commandFlags(false, *stateDir), name)
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",

@@ -494,6 +494,9 @@ func checkQueuedAdvice(t *testing.T, command, out string) {
 	if !strings.Contains(out, "To apply it, start 'repolink up") {
 		t.Errorf("%s does not name repolink up as what applies the queued result:\n%s", command, out)
 	}
+	if !strings.Contains(out, ". The engine applies a queued result") {
+		t.Errorf("%s does not start the advice on the queued result as a sentence:\n%s", command, out)
+	}
 	if strings.Contains(out, "redrive") {
 		t.Errorf("%s names redrive, which rejects an open execution:\n%s", command, out)
 	}
