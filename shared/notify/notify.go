@@ -310,7 +310,7 @@ func (n *Notifier) skipReason(raw string) string {
 		return "notify.url is not a valid URL"
 	}
 	if n.cfg.Sandbox {
-		if _, skipped := SandboxSkips(raw); skipped {
+		if !IsLoopback(u.Host) {
 			return "sandbox mode calls only receivers on a loopback address, such as http://127.0.0.1:PORT/"
 		}
 		return ""
