@@ -283,9 +283,9 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 	return strings.Join(texts, "; ") + ". " + queuedResultAdvice(x.Machine, runFlags), nil
 }
 
-// queuedResultAdvice returns the sentences that say when a result that
-// send-task-success or send-task-failure queued for an execution of
-// machine takes effect. The engine applies it only while a process runs the execution: repolink up,
+// queuedResultAdvice returns the advice, as whole sentences, on when a
+// result that send-task-success or send-task-failure queued for an
+// execution of machine takes effect. The engine applies it only while a process runs the execution: repolink up,
 // or, for a provision execution, a run of the request file that started
 // it. Redrive takes only closed executions, so it applies none. An empty
 // machine, for a task that was not found, names both commands. runFlags

@@ -488,7 +488,7 @@ func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
 }
 
 // checkQueuedAdvice checks that the output of command names repolink up as
-// what applies a queued result, and not a redrive.
+// what applies a queued result, and not a redrive, in a sentence of its own.
 func checkQueuedAdvice(t *testing.T, command, out string) {
 	t.Helper()
 	if !strings.Contains(out, "To apply it, start 'repolink up") {
