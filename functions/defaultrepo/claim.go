@@ -32,7 +32,7 @@ func Claim(ctx context.Context, registry workflow.DefaultRegistry, conn snowflak
 			continue
 		}
 		if !read {
-			if value, err = ownValue(ctx, conn, target, level); err != nil && !snowflake.IsNotExist(err) {
+			if value, err = RecordedValue(ctx, conn, d); err != nil {
 				return nil, err
 			}
 			read = true
