@@ -24,9 +24,9 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // Run sets the parameter on the requested level when that level does not
 // set it to the request's repository itself. It fails with a Conflict, and
 // sets nothing, when that level names the repository that a run of another
-// request set there. Setting it on the account
-// affects every new Python function and procedure in the account, so it is
-// opt-in. Before it sets a level, Run records it in env.Defaults.
+// request set there. Setting it on the account affects every new Python
+// function and procedure in the account, so it is opt-in. Before it sets a
+// level, Run records it in env.Defaults.
 //
 // Run then unsets the parameter on every other level that env.Defaults
 // records as set by a run, such as the schema after default_for changed
