@@ -14,6 +14,7 @@ import (
 	"github.com/repolink/repolink/shared/privatefile"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Open opens or creates the database at path and runs schema on it. The
@@ -54,11 +55,6 @@ func Open(path, schema string, immediate bool) (*sql.DB, error) {
 	return db, nil
 }
 
-// sqliteIOErrShmSize is SQLite's SQLITE_IOERR_SHMSIZE, the error of a
-// failed attempt to grow the -shm file of a WAL database, as on a full file
-// system.
-const sqliteIOErrShmSize = 4874
-
 // OpenReader opens the existing database at path for a caller that only
 // reads. It runs no schema and sets query_only, so a write through the
 // handle fails. It reads the database once, so an open error returns here.
@@ -74,7 +70,7 @@ func OpenReader(ctx context.Context, path string) (*sql.DB, error) {
 		"?mode=rw&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 	db, err := openAndRead(ctx, dsn)
 	var coded interface{ Code() int }
-	if !errors.As(err, &coded) || coded.Code() != sqliteIOErrShmSize {
+	if !errors.As(err, &coded) || coded.Code() != sqlite3.SQLITE_IOERR_SHMSIZE {
 		return db, err
 	}
 	// locking_mode comes first, because the first read decides where the
