@@ -344,6 +344,8 @@ func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
 		doc["id"] = "DATA-4712"
 		section(doc, "repository")["name"] = "corp_pypi_two"
 		section(doc, "repository")["index_url"] = "https://pypi-two.corp.example.com/simple/"
+		// The first request holds the schema's default level.
+		section(doc, "repository")["default_for"] = "none"
 	})
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
 	if code != exitFailed {
