@@ -304,9 +304,7 @@ func sharedSteps(items []plan.Item) []string {
 	counted := map[string]int{}
 	var order []string
 	for _, it := range items {
-		switch it.State {
-		case plan.Create, plan.Update, plan.Adopt, plan.Conflict, plan.Unknown:
-		default:
+		if !plan.Counted(it.State) {
 			continue
 		}
 		if counted[it.Step] == 0 {

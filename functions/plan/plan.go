@@ -73,13 +73,37 @@ type Summary struct {
 
 // Summarize counts the report's items by state.
 func (r Report) Summarize() Summary {
-	return Summary{
-		Create:   r.Count(Create),
-		Update:   r.Count(Update),
-		Adopt:    r.Count(Adopt),
-		Conflict: r.Count(Conflict),
-		Unknown:  r.Count(Unknown),
+	var s Summary
+	for _, it := range r.Items {
+		s.add(it.State)
 	}
+	return s
+}
+
+// Counted reports whether a Summary counts items in the given state.
+func Counted(state string) bool {
+	var s Summary
+	return s.add(state)
+}
+
+// add counts one item in the given state. It returns false, and changes
+// nothing, for a state that a Summary does not count.
+func (s *Summary) add(state string) bool {
+	switch state {
+	case Create:
+		s.Create++
+	case Update:
+		s.Update++
+	case Adopt:
+		s.Adopt++
+	case Conflict:
+		s.Conflict++
+	case Unknown:
+		s.Unknown++
+	default:
+		return false
+	}
+	return true
 }
 
 // Count returns how many items have the given state.
