@@ -602,18 +602,26 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if errors.As(err, &conflict) {
 		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
 		conflict.setRetry(retrySendRequest)
-		conflictErr := &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: conflict.Error()}
-		var placement *placementChangeError
-		if errors.As(err, &placement) {
-			conflictErr.Reason, conflictErr.OtherID = placement.reason(), true
-		}
-		err = conflictErr
+		reason, otherID := webhookConflictReason(err, conflict)
+		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: reason, OtherID: otherID}
 	}
 	if err == nil && earlier.earlier != "" && earlier.earlier != name {
 		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created and this request no longer names stay until a teardown of any run of the request removes them",
 			"execution", name, "earlier", earlier.earlier, "objects", earlier.objects, "request_id", req.ID)
 	}
 	return name, err
+}
+
+// webhookConflictReason returns the reason of the webhook's conflict reply
+// for conflict, the intakeConflict in err, and whether a request with
+// another ID would not conflict. A placement change leaves out its advice to
+// give the request a new ID, because the webhook adds it for the sender.
+func webhookConflictReason(err error, conflict intakeConflict) (reason string, otherID bool) {
+	var placement *placementChangeError
+	if errors.As(err, &placement) {
+		return placement.reason(), true
+	}
+	return conflict.Error(), false
 }
 
 // seedErrorPath returns the JSON path of the credential field that the

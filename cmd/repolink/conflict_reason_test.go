@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestWebhookConflictReasonPlacement(t *testing.T) {
+	placement := &placementChangeError{requestID: "DATA-1", fields: []string{"$.aws.region"}, earlier: "DATA-1", status: "SUCCEEDED"}
+	err := fmt.Errorf("start DATA-1: %w", placement)
+
+	reason, otherID := webhookConflictReason(err, placement)
+	if reason != placement.reason() {
+		t.Errorf("reason = %q, want %q", reason, placement.reason())
+	}
+	if strings.Contains(reason, "new id") {
+		t.Errorf("reason %q contains the advice to use a new id, which the webhook adds", reason)
+	}
+	if !otherID {
+		t.Error("otherID = false, want true for a placement change")
+	}
+}
+
+func TestWebhookConflictReasonObjectClash(t *testing.T) {
+	clash := &objectClashError{requestID: "DATA-2", objects: []string{"SECRET PYPI_SECRET"}, account: "acct", other: "DATA-1", earlier: "DATA-1", status: "SUCCEEDED"}
+	err := fmt.Errorf("start DATA-2: %w", clash)
+
+	reason, otherID := webhookConflictReason(err, clash)
+	if reason != clash.Error() {
+		t.Errorf("reason = %q, want %q", reason, clash.Error())
+	}
+	if otherID {
+		t.Error("otherID = true, want false for an object clash")
+	}
+}
