@@ -234,8 +234,9 @@ func printPlan(w io.Writer, r planReport, flags string) {
 			detail += it.Detail
 		}
 		// A conflict's detail gives why the run stops and what to change,
-		// so it is not shortened.
-		if it.State == plan.Conflict {
+		// and a replaced value is one that a person may still need, so
+		// neither is shortened.
+		if it.State == plan.Conflict || it.Replaces != "" {
 			detail = strings.Join(strings.Fields(detail), " ")
 		} else {
 			detail = oneLine(detail, 120)

@@ -39,6 +39,10 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // stays when the repository was made by hand and adopted by a run, because
 // the repository's owner may have set it. Teardown keeps such defaults by
 // the same rule, and unsets the recorded ones.
+//
+// When the requested level names another repository that no run of the
+// request set, Run still sets it, because default_for requests that level,
+// but its output and a warning in the log name the value it replaced.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -61,6 +65,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 
 	changed := false
+	replaced := ""
 	if target != "" {
 		set, err := IsSet(ctx, conn, target, level, repo)
 		if err != nil {
@@ -74,6 +79,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			if claim != nil {
 				return Output{}, ClaimConflict(*claim)
 			}
+			if replaced, err = Replaced(ctx, env.Defaults, conn, req, level, target, repo); err != nil {
+				return Output{}, err
+			}
 			// The record comes first, so that a run that fails after the
 			// ALTER still leaves the level recorded as its own.
 			if err := record(ctx, env.Defaults, req, level, target, repo); err != nil {
@@ -83,6 +91,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 				return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
 			}
 			changed = true
+			if replaced != "" && env.Logger != nil {
+				env.Logger.Warn("default repository parameter replaced a value that no run of the request set",
+					"target", target, "previous", replaced, "repository", repo, "request", req.ID)
+			}
 		}
 	}
 
@@ -125,6 +137,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if id == "" {
 		id = "none"
 	}
+	if replaced != "" {
+		id += "; " + ReplacedDetail(replaced, req.ID)
+	}
 	if len(stale) > 0 {
 		id += "; unset on the " + strings.Join(stale, ", ")
 	}
@@ -144,6 +159,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{Action: workflow.Skipped, ID: id}, nil
 	}
 	return Output{Action: workflow.Adopted, ID: id}, nil
+}
+
+// ReplacedDetail returns the phrase for a value that the default step
+// replaced and that no run of the request with ID request set.
+func ReplacedDetail(value, request string) string {
+	return "replaced " + value + ", which no run of request " + request + " set"
 }
 
 // levels are the levels that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set

@@ -65,3 +65,34 @@ func UnsetRecorded(ctx context.Context, conn snowflake.Conn, d workflow.DefaultS
 	}
 	return nil
 }
+
+// Replaced returns the value that target, the object of level, sets itself
+// when it names a repository other than repo and no recorded run of req set
+// that value there, so a person or another tool most likely did. It
+// returns "" when target sets no value, names repo, or no longer exists.
+// The default step replaces such a value, because default_for requests
+// it, but it reports the value. Replaced only runs SHOW PARAMETERS and
+// reads the registry, so plan uses it too.
+func Replaced(ctx context.Context, registry workflow.DefaultRegistry, conn snowflake.Conn, req request.Request, level, target, repo string) (string, error) {
+	value, err := ownValue(ctx, conn, target, level)
+	if snowflake.IsNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if value == "" || SameRepository(value, repo) {
+		return "", nil
+	}
+
+	recorded, err := Recorded(ctx, registry, req)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range recorded {
+		if d.Target == target && SameRepository(value, d.Repository) {
+			return "", nil
+		}
+	}
+	return value, nil
+}

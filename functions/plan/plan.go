@@ -50,6 +50,9 @@ type Item struct {
 	// ID is the resource ID of an existing resource.
 	ID     string `json:"id,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Replaces is the value that the run overwrites although no run of the
+	// request set it, such as a default repository that a person set.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Report lists the items of a request in the order the steps run.

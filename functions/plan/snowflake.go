@@ -173,7 +173,9 @@ func capacityConflict(err error) string {
 // that a run set, and on those that set it to the request's repository
 // when the request created that repository. It is Conflict when the
 // requested level names the repository that a run of another request set
-// there, because preflight then stops the run.
+// there, because preflight then stops the run. When the requested level
+// names another repository that no run of the request set, the item names
+// the value that the run replaces.
 func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	sf := p.req.Snowflake
 	level := p.req.Repository.DefaultFor
@@ -206,7 +208,17 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 				it.State, it.Detail = Conflict, "the run will stop in preflight, because "+defaultrepo.ClaimConflict(*claim).Error()
 				return it
 			}
-			changes = append(changes, "sets it on "+target+" to "+repo)
+			replaced, err := defaultrepo.Replaced(ctx, p.env.Defaults, conn, p.req, level, target, repo)
+			if err != nil {
+				it.State, it.Detail = Unknown, err.Error()
+				return it
+			}
+			change := "sets it on " + target + " to " + repo
+			if replaced != "" {
+				it.Replaces = replaced
+				change += ", replacing " + replaced + ", which no run of request " + p.req.ID + " set"
+			}
+			changes = append(changes, change)
 		}
 	}
 	others, err := defaultrepo.FindOthers(ctx, p.env.Defaults, conn, p.req, level)
