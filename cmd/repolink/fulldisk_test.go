@@ -26,9 +26,18 @@ const fullDiskChild = "REPOLINK_TEST_FULL_DISK_DIR"
 // space, instead of retrying without end. The child runs in a private mount
 // namespace with a 1 MiB tmpfs, which needs root and unshare(1).
 func TestRunFullDiskStops(t *testing.T) {
-	if os.Getenv(fullDiskChild) != "" {
+	if fullDiskDir(t) != "" {
 		runFullDiskChild(t)
-		return
+	}
+}
+
+// fullDiskDir runs the calling test again as a child on a small tmpfs by
+// runOnSmallTmpfs and returns "". In that child it returns the state
+// directory instead. It skips the test without root or unshare(1).
+func fullDiskDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv(fullDiskChild); dir != "" {
+		return dir
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a tmpfs in a private mount namespace")
@@ -37,7 +46,8 @@ func TestRunFullDiskStops(t *testing.T) {
 	if err != nil {
 		t.Skip("needs unshare(1) to make a private mount namespace")
 	}
-	runOnSmallTmpfs(t, unshare, "TestRunFullDiskStops")
+	runOnSmallTmpfs(t, unshare, t.Name())
+	return ""
 }
 
 // runOnSmallTmpfs runs the test named test again in a child process, in a
@@ -86,16 +96,8 @@ func runFullDiskChild(t *testing.T) {
 // serves a full state directory fails with the error that names the
 // directory and advises freeing space, as a local run does.
 func TestRunByServiceFullDisk(t *testing.T) {
-	dir := os.Getenv(fullDiskChild)
+	dir := fullDiskDir(t)
 	if dir == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs in a private mount namespace")
-		}
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			t.Skip("needs unshare(1) to make a private mount namespace")
-		}
-		runOnSmallTmpfs(t, unshare, "TestRunByServiceFullDisk")
 		return
 	}
 
@@ -131,31 +133,12 @@ func TestRunByServiceFullDisk(t *testing.T) {
 // up serves the directory, and whether or not the store was open when the
 // file system filled.
 func TestCommandsFullDiskStore(t *testing.T) {
-	dir := os.Getenv(fullDiskChild)
+	dir := fullDiskDir(t)
 	if dir == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs in a private mount namespace")
-		}
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			t.Skip("needs unshare(1) to make a private mount namespace")
-		}
-		runOnSmallTmpfs(t, unshare, "TestCommandsFullDiskStore")
 		return
 	}
 
-	// The store in open stays open, as in a running repolink up, so that
-	// SQLite keeps its write-ahead log and shared-memory files. A later
-	// open then needs no space for them, and its first write fails with
-	// SQLITE_FULL. The store in closed was closed, so SQLite removed those
-	// files, and a later open fails to grow a new shared-memory file.
-	open := filepath.Join(dir, "open")
-	storeWithStoppedExecution(t, open)
-	closed := filepath.Join(dir, "closed")
-	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
-		t.Fatal(err)
-	}
-	fillFileSystem(t, dir)
+	open, closed := fullStores(t, dir)
 
 	commands := []struct {
 		name string
@@ -198,26 +181,12 @@ func TestCommandsFullDiskStore(t *testing.T) {
 // executions of a full state directory, whether or not the store was open
 // when the file system filled.
 func TestReadCommandsFullDisk(t *testing.T) {
-	dir := os.Getenv(fullDiskChild)
+	dir := fullDiskDir(t)
 	if dir == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to mount a tmpfs in a private mount namespace")
-		}
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			t.Skip("needs unshare(1) to make a private mount namespace")
-		}
-		runOnSmallTmpfs(t, unshare, "TestReadCommandsFullDisk")
 		return
 	}
 
-	open := filepath.Join(dir, "open")
-	storeWithStoppedExecution(t, open)
-	closed := filepath.Join(dir, "closed")
-	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
-		t.Fatal(err)
-	}
-	fillFileSystem(t, dir)
+	open, closed := fullStores(t, dir)
 
 	commands := []struct {
 		name string
@@ -261,6 +230,25 @@ func storeWithStoppedExecution(t *testing.T, dir string) *engine.Engine {
 		t.Fatal(err)
 	}
 	return eng
+}
+
+// fullStores creates two engine stores under dir, each with the stopped
+// execution FD-1, and then fills the file system of dir. The store in open
+// stays open, as in a running repolink up, so that SQLite keeps its
+// write-ahead log and shared-memory files. A later open then needs no space
+// for them, and its first write fails with SQLITE_FULL. The store in closed
+// was closed, so SQLite removed those files, and a later open fails to grow
+// a new shared-memory file.
+func fullStores(t *testing.T, dir string) (open, closed string) {
+	t.Helper()
+	open = filepath.Join(dir, "open")
+	storeWithStoppedExecution(t, open)
+	closed = filepath.Join(dir, "closed")
+	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
+		t.Fatal(err)
+	}
+	fillFileSystem(t, dir)
+	return open, closed
 }
 
 // fillFileSystem writes a file in dir until the file system of dir has no
