@@ -2,7 +2,6 @@ package awssim
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,27 +10,13 @@ import (
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 )
 
-// cancelAwareLauncher is a simtest.Launcher that fails a launch whose
-// context has ended, as the proxy VM launcher does while it waits for the
-// VM's ports to open.
-type cancelAwareLauncher struct {
-	simtest.Launcher
-}
-
-func (l *cancelAwareLauncher) Launch(ctx context.Context, id, userData string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("launch %s: %w", id, err)
-	}
-	return l.Launcher.Launch(ctx, id, userData)
-}
-
 // TestRunInstancesLaunchesAfterDisconnect serves RunInstances on a request
 // whose client has already disconnected, as when the caller is stopped
 // mid-call. The instance must still boot, and a retry with the same client
 // token must find it with its VM serving, so that its health checks can
 // pass.
 func TestRunInstancesLaunchesAfterDisconnect(t *testing.T) {
-	launcher := &cancelAwareLauncher{}
+	launcher := &simtest.CancelAwareLauncher{}
 	s := startTest(t, Options{Launcher: launcher})
 	form := ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
 		"SubnetId", "subnet-01", "UserData", "c2VydmUgNDQz", "ClientToken", "tok")

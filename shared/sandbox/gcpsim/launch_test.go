@@ -2,7 +2,6 @@ package gcpsim
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,26 +10,12 @@ import (
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 )
 
-// cancelAwareLauncher is a simtest.Launcher that fails a launch whose
-// context has ended, as the proxy VM launcher does while it waits for the
-// VM's ports to open.
-type cancelAwareLauncher struct {
-	simtest.Launcher
-}
-
-func (l *cancelAwareLauncher) Launch(ctx context.Context, id, script string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("launch %s: %w", id, err)
-	}
-	return l.Launcher.Launch(ctx, id, script)
-}
-
 // TestInsertInstanceLaunchesAfterDisconnect serves an instance insert on a
 // request whose client has already disconnected, as when the caller is
 // stopped mid-call. The instance must still boot with its VM serving, so
 // that its health checks can pass.
 func TestInsertInstanceLaunchesAfterDisconnect(t *testing.T) {
-	launcher := &cancelAwareLauncher{}
+	launcher := &simtest.CancelAwareLauncher{}
 	s, err := Start(context.Background(), Options{Launcher: launcher})
 	if err != nil {
 		t.Fatal(err)

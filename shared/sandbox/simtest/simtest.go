@@ -4,6 +4,7 @@ package simtest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -106,4 +107,20 @@ func (l *Launcher) Running() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.listeners)
+}
+
+// CancelAwareLauncher is a Launcher that fails a launch whose context has
+// ended, as the proxy VM launcher does while it waits for the VM's ports to
+// open. Its zero value is ready to use.
+type CancelAwareLauncher struct {
+	Launcher
+}
+
+// Launch launches the VM as Launcher.Launch does, unless ctx has ended.
+// Then it records nothing and fails with the error of ctx.
+func (l *CancelAwareLauncher) Launch(ctx context.Context, id, userData string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("launch %s: %w", id, err)
+	}
+	return l.Launcher.Launch(ctx, id, userData)
 }

@@ -1,6 +1,8 @@
 package simtest
 
 import (
+	"context"
+	"errors"
 	"net"
 	"slices"
 	"testing"
@@ -60,5 +62,27 @@ func TestLauncherRelaunchAfterStop(t *testing.T) {
 	}
 	if err := l.Stop("i-2"); err != nil {
 		t.Errorf("Stop of a VM never launched: %v", err)
+	}
+}
+
+func TestCancelAwareLauncherEndedContext(t *testing.T) {
+	var l CancelAwareLauncher
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := l.Launch(ctx, "i-1", "serve 443"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Launch with an ended context: error %v, want context.Canceled", err)
+	}
+	if got := l.Launched(); len(got) != 0 {
+		t.Errorf("Launched = %v after a canceled launch, want none", got)
+	}
+
+	if _, err := l.Launch(t.Context(), "i-1", "serve 443"); err != nil {
+		t.Fatalf("Launch with a live context: %v", err)
+	}
+	if l.Running() != 1 {
+		t.Errorf("Running = %d, want 1", l.Running())
+	}
+	if err := l.Stop("i-1"); err != nil {
+		t.Errorf("Stop: %v", err)
 	}
 }
