@@ -9,7 +9,7 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Store keeps default repository records in a SQLite database file. Put
+// Store is a SQLite database file of default repository levels. Put
 // replaces the record with the same key, and deleting a missing record is
 // not an error.
 type Store struct {

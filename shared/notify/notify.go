@@ -99,8 +99,9 @@ type Config struct {
 	BaseDelay   time.Duration
 	MaxDelay    time.Duration
 	// StoreHealth, when set, records the outcomes of Run's scans and
-	// deliveries, which write to the notification store. It logs a full
-	// or read-only store in place of each failed pass.
+	// deliveries, which write to the notification store. Run then leaves
+	// the logging of a full or read-only store to StoreHealth and does not
+	// log each failed pass.
 	StoreHealth *storehealth.Monitor
 }
 
@@ -334,8 +335,8 @@ func SandboxSkips(raw string) (host string, skipped bool) {
 }
 
 // IsLoopback reports whether host is localhost or a loopback IP address.
-// It accepts a host as a URL or an HTTP Host header carries it: with or
-// without a port, and with an IPv6 address in brackets or without them.
+// It accepts host in the form of a URL host or an HTTP Host header, so
+// with or without a port, and with an IPv6 address in brackets or without.
 func IsLoopback(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -111,9 +111,10 @@ func WithJSONSyntaxError(data []byte, err error) error {
 }
 
 // DecodeJSONText decodes data, the text of one JSON value such as a
-// mapping file, as DecodeJSON does, after reading it as Parse reads a JSON
-// request. It drops a leading UTF-8 byte order mark and the surrounding
-// white space, and rejects empty text, UTF-16, UTF-32 and invalid UTF-8.
+// mapping file, as DecodeJSON does. It first reads data as Parse reads a
+// JSON request. So it drops a leading UTF-8 byte order mark and the
+// surrounding white space, and rejects empty text, UTF-16, UTF-32 and
+// invalid UTF-8.
 // A syntax error names its line, column and likely mistake, and wraps the
 // *json.SyntaxError.
 func DecodeJSONText(data []byte) (any, error) {
@@ -321,10 +322,10 @@ var otherEncodings = []struct {
 	{"UTF-16LE", []byte("\xff\xfe")},
 }
 
-// CheckByteOrderMark returns an error when data starts with the byte order mark
-// of UTF-16 or UTF-32, such as a file that an editor saved as "Unicode".
-// Requests and mappings must be UTF-8, and the JSON and YAML decoders
-// would misread such text.
+// CheckByteOrderMark returns an error when data starts with the byte order
+// mark of UTF-16 or UTF-32, such as a file that an editor saved as
+// "Unicode". Requests and mappings must be UTF-8, because the JSON and YAML
+// decoders would misread such text.
 func CheckByteOrderMark(data []byte) error {
 	for _, encoding := range otherEncodings {
 		if bytes.HasPrefix(data, encoding.mark) {

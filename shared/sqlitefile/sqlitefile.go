@@ -57,12 +57,13 @@ func Open(path, schema string, immediate bool) (*sql.DB, error) {
 
 // OpenReader opens the existing database at path for a caller that only
 // reads. It runs no schema and sets query_only, so a write through the
-// handle fails. It reads the database once, so an open error returns here.
+// handle fails. It reads the database once, so that an error in opening it
+// is returned here and not at the caller's first query.
 //
 // A WAL database that no process has open needs a new -shm file before the
 // first read, and growing it fails on a full file system. OpenReader then
 // opens the database in exclusive locking mode, in which SQLite keeps the
-// WAL index in heap memory. That connection holds an exclusive lock until
+// WAL index in heap memory. That connection keeps an exclusive lock until
 // it closes, so another process that opens the database waits for it, up
 // to its busy timeout.
 func OpenReader(ctx context.Context, path string) (*sql.DB, error) {
@@ -73,8 +74,8 @@ func OpenReader(ctx context.Context, path string) (*sql.DB, error) {
 	if !errors.As(err, &coded) || coded.Code() != sqlite3.SQLITE_IOERR_SHMSIZE {
 		return db, err
 	}
-	// locking_mode comes first, because the first read decides where the
-	// WAL index lives.
+	// locking_mode must be set before the first read, because that read
+	// decides where the WAL index lives.
 	return openAndRead(ctx, dsn+"&_pragma=locking_mode(EXCLUSIVE)")
 }
 

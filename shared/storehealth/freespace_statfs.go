@@ -4,8 +4,8 @@ package storehealth
 
 import "syscall"
 
-// freeBytes returns the bytes that an unprivileged user can still write on
-// the file system of dir.
+// freeBytes returns the number of free bytes that an unprivileged user can
+// write on the file system of dir, and false when statfs fails.
 func freeBytes(dir string) (uint64, bool) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {

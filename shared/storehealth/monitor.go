@@ -17,9 +17,10 @@ const DefaultRepeatInterval = time.Minute
 // write failed to get, so one success alone does not end the condition.
 const settleTime = 10 * time.Second
 
-// Options configure a Monitor.
+// Options are the settings of a Monitor.
 type Options struct {
-	// Logger receives the reports of the condition. Nil discards them.
+	// Logger is the destination of the log records about the condition.
+	// Nil discards them.
 	Logger *slog.Logger
 	// RepeatInterval is how often the Monitor logs again, with a count of
 	// the failed writes, while the stores stay unwritable. Zero means
@@ -32,12 +33,13 @@ type Options struct {
 	OnUnwritable func(error)
 }
 
-// Monitor tracks whether the SQLite stores in one directory take writes.
-// Every loop that retries store writes (the engine's lease and steps, the
-// poller, the notifier and intake) records its outcomes in the same
-// Monitor. So a full or read-only store is one condition, logged once when
-// it starts, then every RepeatInterval with a count, and once when it ends.
-// The methods of a nil *Monitor do nothing.
+// Monitor is the write state of the SQLite stores in one directory. Every
+// loop that retries store writes (the engine's lease and steps, the poller,
+// the notifier and intake) records its outcomes in the same Monitor. So a
+// full or read-only store is one condition. It is logged once when it
+// starts, then with a count at most once per RepeatInterval while writes
+// keep failing, and once when it ends. The methods of a nil *Monitor do
+// nothing.
 type Monitor struct {
 	dir  string
 	opts Options

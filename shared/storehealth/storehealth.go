@@ -28,8 +28,8 @@ const (
 const shmRegionSize = 32 << 10
 
 // UnwritableError is the error of a write to a store whose file system is
-// full or whose file is read-only. It names the store's directory and says
-// what to change there.
+// full or whose file is read-only. Its message names the store's directory
+// and the change that fixes it.
 type UnwritableError struct {
 	// Dir is the directory of the store file, or empty when it is not known.
 	Dir      string

@@ -53,13 +53,13 @@ func TestClassifySQLiteErrors(t *testing.T) {
 			}
 			var unwritable *UnwritableError
 			if !errors.As(Classify(dir, tt.err), &unwritable) {
-				t.Fatalf("Classify(%v) is no *UnwritableError", tt.err)
+				t.Fatalf("Classify(%v) is not an *UnwritableError", tt.err)
 			}
 			if unwritable.ReadOnly != tt.wantReadOnly {
 				t.Errorf("ReadOnly = %v, want %v", unwritable.ReadOnly, tt.wantReadOnly)
 			}
 			if msg := unwritable.Error(); !strings.Contains(msg, dir) || !strings.Contains(msg, tt.wantText) {
-				t.Errorf("message %q names no %s or no %q", msg, dir, tt.wantText)
+				t.Errorf("message %q does not contain %s and %q", msg, dir, tt.wantText)
 			}
 			if !errors.Is(unwritable, tt.err) {
 				t.Error("the *UnwritableError does not wrap the cause")
@@ -90,9 +90,9 @@ type codedError int
 func (e codedError) Error() string { return fmt.Sprintf("sqlite error (%d)", int(e)) }
 func (e codedError) Code() int     { return int(e) }
 
-// TestClassifyShmGrowthWithSpace checks that a failure to grow a -shm file
-// is no full store when its file system has space left or its directory is
-// not known.
+// TestClassifyShmGrowthWithSpace checks that Classify does not call a store
+// full after a failure to grow its -shm file when the file system has space
+// left or the directory is not known.
 func TestClassifyShmGrowthWithSpace(t *testing.T) {
 	err := fmt.Errorf("open store: %w", codedError(sqliteIOErrShmSize))
 	for _, dir := range []string{t.TempDir(), ""} {

@@ -18,9 +18,9 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// maxDrain is how many bytes of a response body Post reads and discards
-// before it closes the body, so that the connection of a short response
-// can be reused.
+// maxDrain is the maximum number of response body bytes that Post reads
+// and discards before it closes the body, so that the connection of a
+// short response can be reused.
 const maxDrain = 64 << 10
 
 // Post sends body as JSON to target in a POST signed with secret at now,
@@ -33,7 +33,7 @@ const maxDrain = 64 << 10
 func Post(ctx context.Context, client *http.Client, target string, secret []byte, now time.Time, body []byte) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, workflow.Invalid("the request's notify.url is invalid: %v", redact(err))
+		return 0, workflow.Invalid("the request's notify.url is invalid: %v; fix notify.url in the request", redact(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "repolink-notify")
