@@ -259,10 +259,10 @@ type statusView struct {
 	Queued string `json:"queued,omitempty"`
 }
 
-// queuedText returns the text of the queued task results of the running
-// execution x, whose view is v, or "" when it has none, with
-// queuedResultAdvice for runFlags. A result stays queued until the engine
-// next runs the execution.
+// queuedText describes the queued task results of the running execution
+// x, whose view is v, and ends with queuedResultAdvice for runFlags. It
+// returns "" when x is not running or has no queued result. A result stays
+// queued until the engine next runs the execution.
 func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, runFlags string) (string, error) {
 	if x.Status != engine.StatusRunning {
 		return "", nil
@@ -285,11 +285,12 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 
 // queuedResultAdvice returns the advice, as whole sentences, on when a
 // result that send-task-success or send-task-failure queued for an
-// execution of machine takes effect. The engine applies it only while a process runs the execution: repolink up,
-// or, for a provision execution, a run of the request file that started
-// it. Redrive takes only closed executions, so it applies none. An empty
-// machine, for a task that was not found, names both commands. runFlags
-// are the flags of those commands, such as " --sandbox --state-dir DIR".
+// execution of machine takes effect. The engine applies it only while a
+// process runs the execution. That process is repolink up or, for a
+// provision execution, a run of the request file that started it. Redrive
+// accepts only closed executions, so it applies none. An empty machine,
+// for a task that was not found, names both commands. runFlags are the
+// flags of those commands, such as " --sandbox --state-dir DIR".
 func queuedResultAdvice(machine, runFlags string) string {
 	apply := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
 	switch machine {
@@ -343,10 +344,10 @@ func nextAction(x engine.Execution, flags, requestFile string) string {
 }
 
 // closedAdvice returns the next action for the execution x, whose view is
-// v, once it has closed: supersededAdvice when a later run or a teardown
-// started after it, and nextAction otherwise. status and stop print it as
-// their next line and in the "next" field of their JSON. flags and
-// statusFlags are as for supersededAdvice.
+// v. It is supersededAdvice when x has closed and a later run or a
+// teardown of its request started after it, and nextAction otherwise.
+// status and stop print it as their next line and in the "next" field of
+// their JSON. flags and statusFlags are as for supersededAdvice.
 func closedAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, flags, statusFlags string) (string, error) {
 	next, err := supersededAdvice(ctx, eng, x, v.RequestID, flags, statusFlags)
 	if err != nil || next != "" {

@@ -498,9 +498,10 @@ func runPrepare(ctx context.Context, prepare func(context.Context) error) error 
 	return prepare(ctx)
 }
 
-// renamedObjects is the result of changedFrom: the latest execution of a
-// request and the objects that it created under names that the changed
-// request no longer derives, such as "artifact repository DB.SCHEMA.NAME".
+// renamedObjects is the result of changedFrom. It contains the latest
+// execution of a request and the objects that it created under names that
+// the changed request no longer derives, such as
+// "artifact repository DB.SCHEMA.NAME".
 type renamedObjects struct {
 	earlier string
 	objects []string

@@ -9,13 +9,13 @@ import (
 	"github.com/repolink/repolink/shared/request"
 )
 
-// takeOver runs, in this process, the execution that a run, redrive or
-// teardown handed to repolink up, once up no longer serves the state
-// directory, such as after it was stopped or killed. The engine's runner
-// lease decides which process runs the execution's steps. A killed up holds
-// the lease until it expires, so this process starts the steps only then,
-// and an up started again on a directory without a sandbox waits for this
-// process to release the lease.
+// takeOver is the state of a run, redrive or teardown command that runs,
+// in this process, the execution it handed to repolink up once up no
+// longer serves the state directory, such as after it was stopped or
+// killed. The engine's runner lease decides which process runs the
+// execution's steps. A killed up holds the lease until it expires, so
+// this process starts the steps only then. An up started again on a
+// directory without a sandbox waits for this process to release the lease.
 type takeOver struct {
 	// req is the request of the execution, whose credential references
 	// and hosts the local runtime checks and serves.
@@ -33,8 +33,8 @@ type takeOver struct {
 	tried bool
 }
 
-// openTakeOver opens and starts the local runtime of a take-over. It is a
-// variable so that tests can make a take-over fail.
+// openTakeOver is the function that opens and starts the local runtime
+// of a take-over. It is a variable so that tests can make a take-over fail.
 var openTakeOver = serveLocally
 
 // newTakeOver returns the take-over of an execution of req by a command

@@ -138,12 +138,13 @@ func expectedOutput(task waitingTask, found bool) string {
 	return "the result of the " + task.label() + " task of execution " + task.execution + " as a JSON object"
 }
 
-// taskRunner is what runs an execution when a send-task command stores
-// its result.
+// taskRunner is the kind of process that runs an execution when a
+// send-task command stores its result.
 type taskRunner int
 
 const (
-	// runnerNone is no process: the result stays queued.
+	// runnerNone means that no process runs the execution, so the result
+	// stays queued.
 	runnerNone taskRunner = iota
 	// runnerUp is the repolink up that serves the state directory.
 	runnerUp

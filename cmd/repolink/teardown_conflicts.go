@@ -149,10 +149,10 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 // teardown of its request runs, or a later run or teardown of its request
 // started after it (checkLatestRun). A teardown must not be redriven while a
 // provision execution or another teardown of its request runs, nor once a
-// provision execution of its request started after it (checkNotSuperseded). flags are
-// the flags of the suggested stop and history commands, and runFlags those
-// of the suggested teardown and redrive commands, which also need --sandbox
-// on a sandbox state directory.
+// provision execution of its request started after it
+// (checkNotSuperseded). flags are the flags of the suggested stop and
+// history commands, and runFlags those of the suggested teardown and
+// redrive commands, which also need --sandbox on a sandbox state directory.
 func checkRedriveConflicts(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, runFlags string) error {
 	switch x.Machine {
 	case provisionMachine:
@@ -338,11 +338,11 @@ func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(
 }
 
 // checkTeardownTarget runs, on the engine store in the state directory
-// dir, the checks of startTeardown that do not depend on an open teardown:
-// checkNoProvisionRunning and, unless a teardown of the request runs,
-// checkNotSuperseded for the provision execution x. A running teardown is
-// left to startTeardown, which resumes it or names it. flags and runFlags
-// are as for startTeardown.
+// dir, the checks of startTeardown that do not depend on an open teardown.
+// These are checkNoProvisionRunning and, unless a teardown of the request
+// runs, checkNotSuperseded for the provision execution x. A running
+// teardown is left to startTeardown, which resumes it or names it. flags
+// and runFlags are as for startTeardown.
 func checkTeardownTarget(ctx context.Context, dir string, x engine.Execution, id, flags, runFlags string) error {
 	eng, _, err := openEngineStore(dir)
 	if err != nil {

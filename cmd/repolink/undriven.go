@@ -63,11 +63,12 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 	return usagef("%s, then %s", undrivenAdvice(x, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
 }
 
-// runnerWatch reports on stderr when the execution that a run, redrive or
-// teardown handed to repolink up has no process to run it any more,
-// because up stopped, and when a process runs it again, such as a restarted
-// up. With a takeOver, the command runs the execution itself once up has
-// stopped, and reports only when it cannot.
+// runnerWatch is the check, repeated while a run, redrive or teardown
+// follows the execution it handed to repolink up, that reports on stderr
+// when no process runs the execution any more because up stopped. It also
+// reports when a process, such as a restarted up, runs it again. With a
+// takeOver, the command runs the execution itself once up has stopped,
+// and reports only when it cannot.
 type runnerWatch struct {
 	eng *engine.Engine
 	dir string
@@ -105,9 +106,9 @@ func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
 }
 
 // interruptedAdvice returns what happens to execution name after the
-// command stops following it, by whether repolink up or another process runs it.
-// ctx is the interrupted context, so the store is read without its
-// cancellation.
+// command stops following it, by whether repolink up or another process
+// runs it. ctx is the interrupted context, so the store is read without
+// its cancellation.
 func (w *runnerWatch) interruptedAdvice(ctx context.Context, name string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
