@@ -481,11 +481,16 @@ func credentialExpiryStatements(sid, tableARN string, actions ...string) []awsia
 // in the table, as the dynamo package in the main module writes them.
 const defaultPartition = "default#levels"
 
-// defaultRecordStatements lets the Snowflake steps keep the records of the
-// levels on which runs set the default repository parameter: the default
-// step records a level and lists and deletes the records of levels it
-// unsets, and teardown_snowflake lists and deletes them.
-// dynamodb:LeadingKeys limits the calls to the partition of the records.
+// defaultRecordStatements returns the statements that let the Snowflake
+// steps keep the records of the levels on which runs set the default
+// repository parameter. The default step records a level and lists and
+// deletes the records of levels that it unsets, and teardown_snowflake
+// lists and deletes them. dynamodb:LeadingKeys limits the calls to the
+// partition of the records.
+//
+// NOTE: preflight lists these records too, through defaultrepo.CheckClaim,
+// but the stack grants this statement to the Snowflake role only, so IAM
+// denies preflight's Query for a request with default_for set.
 func defaultRecordStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		statement("RecordDefaultRepositoryLevels", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},

@@ -48,8 +48,8 @@ func Claim(ctx context.Context, registry workflow.DefaultRegistry, conn snowflak
 // repository.default_for names the level of d, the record that Claim found.
 func ClaimConflict(d workflow.DefaultSetting) error {
 	return workflow.Errorf(workflow.ErrConflict,
-		"%s on %s names %s, which a run of request %s set; "+
-			"two requests cannot share one default level, so tear down request %s first, "+
+		"%s on %s names %s, which a run of request %s set. "+
+			"Two requests cannot share one default level, so tear down request %s first, "+
 			"or set repository.default_for to another level or to none",
 		parameter, d.Target, d.Repository, d.Request, d.Request)
 }

@@ -125,7 +125,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	for _, d := range others.Forget {
 		if err := env.Defaults.Delete(ctx, d.Key()); err != nil {
-			return Output{}, fmt.Errorf("delete the record that a run set %s on %s: %w", parameter, d.Target, err)
+			return Output{}, fmt.Errorf("delete the record of the %s that a run set on %s: %w", parameter, d.Target, err)
 		}
 	}
 	if len(others.Left) > 0 && env.Logger != nil {

@@ -15,9 +15,10 @@ import (
 // the parameter to the request's repository itself, or that a run of the
 // request set it on.
 type Others struct {
-	// Unset are the levels that the default step unsets: those that name
-	// the repository when the request created it or has yet to create
-	// it, and those that a run set, whoever created the repository.
+	// Unset are the levels that the default step unsets. They include the
+	// levels that name the repository when the request created it or has
+	// yet to create it, and the levels that a run set, regardless of who
+	// created the repository.
 	Unset []string
 	// Kept are the levels that stay, because the repository under the
 	// request's name is not the request's own and no run set them.
@@ -96,8 +97,9 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 		if d.Level == keep && d.Target == current {
 			continue
 		}
-		// values holds the current target of every level except keep, so a
-		// record of such a target needs no second SHOW PARAMETERS.
+		// values contains the value on the current target of every level
+		// except keep, so a record of such a target needs no second SHOW
+		// PARAMETERS.
 		value, read := values[d.Level]
 		if d.Target != current || !read {
 			if value, err = RecordedValue(ctx, conn, d); err != nil {

@@ -171,7 +171,7 @@ func capacityConflict(err error) string {
 // default step sets it on the requested level when that level does not set
 // it to the request's repository itself. It unsets it on the other levels
 // that a run set, and on those that set it to the request's repository
-// when the request created that repository. It is Conflict when the
+// when the request created that repository. The item is Conflict when the
 // requested level names the repository that a run of another request set
 // there, because preflight then stops the run. When the requested level
 // names another repository that no run of the request set, the item names

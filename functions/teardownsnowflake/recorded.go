@@ -12,12 +12,12 @@ import (
 
 // unsetRecordedDefaults unsets the default repository parameter on each
 // level that env.Defaults records as set by a run of req, when the level
-// still names the repository that the run set, and then deletes the
-// record. This holds also for an adopted repository, whose other defaults
-// stay, and for a database or schema that the request named before. A
-// recorded level that names another repository now was changed by a
-// person, so it stays and comes back in kept. It returns how many levels
-// it unset.
+// still names the repository that the run set. It then deletes the record.
+// This also applies to an adopted repository, whose other defaults stay,
+// and to a database or schema that the request named before. A recorded
+// level that names another repository now was changed by a person, so it
+// stays and is returned in kept. The int result is the number of levels
+// that it unset.
 func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflake.Conn, req request.Request) (int, []Kept, error) {
 	recorded, err := defaultrepo.Recorded(ctx, env.Defaults, req)
 	if err != nil {
@@ -48,7 +48,7 @@ func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflak
 			kept = append(kept, Kept{Type: snowflake.DefaultRepositoryParameter, Name: d.Target, Reason: reason})
 		}
 		if err := env.Defaults.Delete(ctx, d.Key()); err != nil {
-			return unset, kept, fmt.Errorf("delete the record that a run set %s on %s: %w", snowflake.DefaultRepositoryParameter, d.Target, err)
+			return unset, kept, fmt.Errorf("delete the record of the %s that a run set on %s: %w", snowflake.DefaultRepositoryParameter, d.Target, err)
 		}
 	}
 	return unset, kept, nil

@@ -116,8 +116,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		drop = append(drop, obj)
 	}
 
-	// A default that a run recorded as its own goes first, whoever made
-	// the repository.
+	// Recorded defaults are unset first, regardless of who created the
+	// repository, because a run of the request set them.
 	unsetRecorded, keptRecorded, err := unsetRecordedDefaults(ctx, env, conn, req)
 	if err != nil {
 		return Output{}, err
