@@ -29,9 +29,23 @@ func TestDefaultRecordStatements(t *testing.T) {
 		t.Errorf("condition (-want +got):\n%s", diff)
 	}
 
+	read, ok := findStatement(statements, "PreflightRole", "ReadDefaultRepositoryLevels")
+	if !ok {
+		t.Fatal("role PreflightRole has no statement ReadDefaultRepositoryLevels")
+	}
+	if diff := cmp.Diff([]string{"dynamodb:Query"}, read.Actions); diff != "" {
+		t.Errorf("preflight actions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"{WaitsTable.Arn}"}, read.Resources); diff != "" {
+		t.Errorf("preflight resources (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(defaultKeys, read.Condition); diff != "" {
+		t.Errorf("preflight condition (-want +got):\n%s", diff)
+	}
+
 	// No other role reaches the records.
 	for _, other := range statements {
-		if other.Role == "SnowflakeRole" {
+		if other.Role == "SnowflakeRole" || other.Role == "PreflightRole" && other.Sid == "ReadDefaultRepositoryLevels" {
 			continue
 		}
 		if strings.Contains(fmt.Sprint(other.Condition), "default#") {

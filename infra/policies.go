@@ -487,14 +487,19 @@ const defaultPartition = "default#levels"
 // deletes the records of levels that it unsets, and teardown_snowflake
 // lists and deletes them. dynamodb:LeadingKeys limits the calls to the
 // partition of the records.
-//
-// NOTE: preflight lists these records too, through defaultrepo.CheckClaim,
-// but the stack grants this statement to the Snowflake role only, so IAM
-// denies preflight's Query for a request with default_for set.
 func defaultRecordStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		statement("RecordDefaultRepositoryLevels", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
 			[]string{tableARN}, partitionIs(defaultPartition)),
+	}
+}
+
+// defaultRecordReadStatements returns the statement that lets preflight
+// list the default repository records, so that it can reject a request
+// whose default_for names a level that another request's run set.
+func defaultRecordReadStatements(tableARN string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("ReadDefaultRepositoryLevels", []string{"dynamodb:Query"}, []string{tableARN}, partitionIs(defaultPartition)),
 	}
 }
 
