@@ -10,6 +10,7 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/google/uuid"
+	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/repolink/repolink/shared/cloud"
@@ -49,14 +50,10 @@ func instanceOf(in *computepb.Instance) *cloud.GCPInstance {
 
 // FindInstance returns the instance called name in zone.
 func (n *Network) FindInstance(ctx context.Context, zone, name string) (*cloud.GCPInstance, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	in, err := n.p.instances.Get(ctx, &computepb.GetInstanceRequest{Project: n.project, Zone: zone, Instance: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get instance %s in %s", name, zone)
+	in, err := get(ctx, n, n.p.instances.Get, &computepb.GetInstanceRequest{Project: n.project, Zone: zone, Instance: name},
+		"get instance %s in %s", name, zone)
+	if err != nil || in == nil {
+		return nil, err
 	}
 	return instanceOf(in), nil
 }
@@ -177,12 +174,10 @@ func regionOf(zone string) string {
 func (n *Network) FindInstanceGroup(ctx context.Context, zone, name string) (*cloud.GCPInstanceGroup, error) {
 	ctx, cancel := n.p.call(ctx)
 	defer cancel()
-	group, err := n.p.instanceGroups.Get(ctx, &computepb.GetInstanceGroupRequest{Project: n.project, Zone: zone, InstanceGroup: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get instance group %s in %s", name, zone)
+	group, err := get(ctx, n, n.p.instanceGroups.Get, &computepb.GetInstanceGroupRequest{Project: n.project, Zone: zone, InstanceGroup: name},
+		"get instance group %s in %s", name, zone)
+	if err != nil || group == nil {
+		return nil, err
 	}
 	out := &cloud.GCPInstanceGroup{
 		Name:    group.GetName(),
@@ -211,9 +206,7 @@ func (n *Network) CreateInstanceGroup(ctx context.Context, spec cloud.GCPInstanc
 		Description: proto.String(describeTags(spec.RequestID, spec.Tags)),
 		Network:     proto.String(ref(n.project, "global", "networks", spec.Network)),
 	}}
-	if err := n.insert(ctx, "insert instance group "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.instanceGroups.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.instanceGroups.Insert, req, "insert instance group "+spec.Name); err != nil {
 		return cloud.GCPInstanceGroup{}, err
 	}
 	return found(n.FindInstanceGroup(ctx, spec.Zone, spec.Name))
@@ -233,9 +226,7 @@ func (n *Network) AddInstanceToGroup(ctx context.Context, zone, group, instance 
 		InstanceGroupsAddInstancesRequestResource: &computepb.InstanceGroupsAddInstancesRequest{
 			Instances: []*computepb.InstanceReference{{Instance: proto.String(path)}},
 		}}
-	err = n.insert(ctx, "add "+instance+" to instance group "+group, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.instanceGroups.AddInstances(ctx, req)
-	})
+	err = apply(ctx, n, n.p.instanceGroups.AddInstances, req, "add "+instance+" to instance group "+group)
 	if err != nil && reasonOf(err) == "memberAlreadyExists" {
 		return nil
 	}
@@ -246,14 +237,10 @@ func (n *Network) AddInstanceToGroup(ctx context.Context, zone, group, instance 
 
 // FindHealthCheck returns the regional health check called name.
 func (n *Network) FindHealthCheck(ctx context.Context, region, name string) (*cloud.GCPHealthCheck, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	hc, err := n.p.healthChecks.Get(ctx, &computepb.GetRegionHealthCheckRequest{Project: n.project, Region: region, HealthCheck: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get health check %s in %s", name, region)
+	hc, err := get(ctx, n, n.p.healthChecks.Get, &computepb.GetRegionHealthCheckRequest{Project: n.project, Region: region, HealthCheck: name},
+		"get health check %s in %s", name, region)
+	if err != nil || hc == nil {
+		return nil, err
 	}
 	out := &cloud.GCPHealthCheck{
 		Name:   hc.GetName(),
@@ -288,9 +275,7 @@ func (n *Network) CreateHealthCheck(ctx context.Context, spec cloud.GCPHealthChe
 		HealthyThreshold:   proto.Int32(2),
 		UnhealthyThreshold: proto.Int32(2),
 	}}
-	if err := n.insert(ctx, "insert health check "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.healthChecks.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.healthChecks.Insert, req, "insert health check "+spec.Name); err != nil {
 		return cloud.GCPHealthCheck{}, err
 	}
 	return found(n.FindHealthCheck(ctx, spec.Region, spec.Name))
@@ -325,14 +310,10 @@ func firewallOf(fw *computepb.Firewall) *cloud.GCPFirewallRule {
 
 // FindFirewallRule returns the VPC firewall rule called name.
 func (n *Network) FindFirewallRule(ctx context.Context, name string) (*cloud.GCPFirewallRule, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	fw, err := n.p.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: n.project, Firewall: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get firewall rule %s", name)
+	fw, err := get(ctx, n, n.p.firewalls.Get, &computepb.GetFirewallRequest{Project: n.project, Firewall: name},
+		"get firewall rule %s", name)
+	if err != nil || fw == nil {
+		return nil, err
 	}
 	return firewallOf(fw), nil
 }
@@ -367,9 +348,7 @@ func (n *Network) firewallResource(spec cloud.GCPFirewallRuleSpec) *computepb.Fi
 // CreateFirewallRule inserts an ingress rule.
 func (n *Network) CreateFirewallRule(ctx context.Context, spec cloud.GCPFirewallRuleSpec) (cloud.GCPFirewallRule, error) {
 	req := &computepb.InsertFirewallRequest{Project: n.project, FirewallResource: n.firewallResource(spec)}
-	if err := n.insert(ctx, "insert firewall rule "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.firewalls.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.firewalls.Insert, req, "insert firewall rule "+spec.Name); err != nil {
 		return cloud.GCPFirewallRule{}, err
 	}
 	return found(n.FindFirewallRule(ctx, spec.Name))
@@ -379,23 +358,17 @@ func (n *Network) CreateFirewallRule(ctx context.Context, spec cloud.GCPFirewall
 // because a patch cannot clear a list such as the target tags.
 func (n *Network) UpdateFirewallRule(ctx context.Context, spec cloud.GCPFirewallRuleSpec) error {
 	req := &computepb.UpdateFirewallRequest{Project: n.project, Firewall: spec.Name, FirewallResource: n.firewallResource(spec)}
-	return n.insert(ctx, "update firewall rule "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.firewalls.Update(ctx, req)
-	})
+	return apply(ctx, n, n.p.firewalls.Update, req, "update firewall rule "+spec.Name)
 }
 
 // --- backend services ---
 
 // FindBackendService returns the regional backend service called name.
 func (n *Network) FindBackendService(ctx context.Context, region, name string) (*cloud.GCPBackendService, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	bs, err := n.p.backendServices.Get(ctx, &computepb.GetRegionBackendServiceRequest{Project: n.project, Region: region, BackendService: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get backend service %s in %s", name, region)
+	bs, err := get(ctx, n, n.p.backendServices.Get, &computepb.GetRegionBackendServiceRequest{Project: n.project, Region: region, BackendService: name},
+		"get backend service %s in %s", name, region)
+	if err != nil || bs == nil {
+		return nil, err
 	}
 	out := &cloud.GCPBackendService{
 		Name:                bs.GetName(),
@@ -424,9 +397,7 @@ func (n *Network) CreateBackendService(ctx context.Context, spec cloud.GCPBacken
 		HealthChecks:        []string{resourcePath(spec.HealthCheck)},
 		Backends:            []*computepb.Backend{{Group: proto.String(resourcePath(spec.Group)), BalancingMode: proto.String("CONNECTION")}},
 	}}
-	if err := n.insert(ctx, "insert backend service "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.backendServices.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.backendServices.Insert, req, "insert backend service "+spec.Name); err != nil {
 		return cloud.GCPBackendService{}, err
 	}
 	return found(n.FindBackendService(ctx, spec.Region, spec.Name))
@@ -455,14 +426,10 @@ func (n *Network) BackendHealth(ctx context.Context, region, backendService, gro
 
 // FindForwardingRule returns the regional forwarding rule called name.
 func (n *Network) FindForwardingRule(ctx context.Context, region, name string) (*cloud.GCPForwardingRule, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	fr, err := n.p.forwardingRules.Get(ctx, &computepb.GetForwardingRuleRequest{Project: n.project, Region: region, ForwardingRule: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get forwarding rule %s in %s", name, region)
+	fr, err := get(ctx, n, n.p.forwardingRules.Get, &computepb.GetForwardingRuleRequest{Project: n.project, Region: region, ForwardingRule: name},
+		"get forwarding rule %s in %s", name, region)
+	if err != nil || fr == nil {
+		return nil, err
 	}
 	return &cloud.GCPForwardingRule{
 		Name:                fr.GetName(),
@@ -492,9 +459,7 @@ func (n *Network) CreateForwardingRule(ctx context.Context, spec cloud.GCPForwar
 		Network:             proto.String(ref(n.project, "global", "networks", spec.Network)),
 		Subnetwork:          proto.String(ref(n.project, "regions/"+spec.Region, "subnetworks", spec.Subnetwork)),
 	}}
-	if err := n.insert(ctx, "insert forwarding rule "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.forwardingRules.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.forwardingRules.Insert, req, "insert forwarding rule "+spec.Name); err != nil {
 		return cloud.GCPForwardingRule{}, err
 	}
 	return found(n.FindForwardingRule(ctx, spec.Region, spec.Name))
@@ -504,14 +469,10 @@ func (n *Network) CreateForwardingRule(ctx context.Context, spec cloud.GCPForwar
 
 // FindSubnetwork returns the subnet called name in region.
 func (n *Network) FindSubnetwork(ctx context.Context, region, name string) (*cloud.GCPSubnetwork, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	sub, err := n.p.subnetworks.Get(ctx, &computepb.GetSubnetworkRequest{Project: n.project, Region: region, Subnetwork: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get subnetwork %s in %s", name, region)
+	sub, err := get(ctx, n, n.p.subnetworks.Get, &computepb.GetSubnetworkRequest{Project: n.project, Region: region, Subnetwork: name},
+		"get subnetwork %s in %s", name, region)
+	if err != nil || sub == nil {
+		return nil, err
 	}
 	return &cloud.GCPSubnetwork{
 		Name:        sub.GetName(),
@@ -533,9 +494,7 @@ func (n *Network) CreateSubnetwork(ctx context.Context, spec cloud.GCPSubnetwork
 		IpCidrRange: proto.String(spec.IPCIDRRange),
 		Purpose:     proto.String(spec.Purpose),
 	}}
-	if err := n.insert(ctx, "insert subnetwork "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.subnetworks.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.subnetworks.Insert, req, "insert subnetwork "+spec.Name); err != nil {
 		return cloud.GCPSubnetwork{}, err
 	}
 	return found(n.FindSubnetwork(ctx, spec.Region, spec.Name))
@@ -568,23 +527,15 @@ func acceptListProto(e cloud.GCPConsumerAcceptList) *computepb.ServiceAttachment
 // getAttachment returns the attachment proto, or nil when it does not
 // exist.
 func (n *Network) getAttachment(ctx context.Context, region, name string) (*computepb.ServiceAttachment, error) {
-	ctx, cancel := n.p.call(ctx)
-	defer cancel()
-	sa, err := n.p.serviceAttachments.Get(ctx, &computepb.GetServiceAttachmentRequest{Project: n.project, Region: region, ServiceAttachment: name})
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, classify(err, n.project, "get service attachment %s in %s", name, region)
-	}
-	return sa, nil
+	return get(ctx, n, n.p.serviceAttachments.Get, &computepb.GetServiceAttachmentRequest{Project: n.project, Region: region, ServiceAttachment: name},
+		"get service attachment %s in %s", name, region)
 }
 
 // FindServiceAttachment returns the attachment with its accept list and
 // connected endpoints.
 func (n *Network) FindServiceAttachment(ctx context.Context, region, name string) (*cloud.GCPServiceAttachment, error) {
 	sa, err := n.getAttachment(ctx, region, name)
-	if sa == nil || err != nil {
+	if err != nil || sa == nil {
 		return nil, err
 	}
 	out := &cloud.GCPServiceAttachment{
@@ -649,9 +600,7 @@ func (n *Network) CreateServiceAttachment(ctx context.Context, spec cloud.GCPSer
 		resource.ConsumerAcceptLists = append(resource.ConsumerAcceptLists, acceptListProto(e))
 	}
 	req := &computepb.InsertServiceAttachmentRequest{Project: n.project, Region: spec.Region, ServiceAttachmentResource: resource}
-	if err := n.insert(ctx, "insert service attachment "+spec.Name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.serviceAttachments.Insert(ctx, req)
-	}); err != nil {
+	if err := apply(ctx, n, n.p.serviceAttachments.Insert, req, "insert service attachment "+spec.Name); err != nil {
 		return cloud.GCPServiceAttachment{}, err
 	}
 	return found(n.FindServiceAttachment(ctx, spec.Region, spec.Name))
@@ -681,9 +630,7 @@ func (n *Network) AddConsumerAcceptList(ctx context.Context, region, name string
 			ConsumerAcceptLists: append(slices.Clone(lists), acceptListProto(entry)),
 			Fingerprint:         proto.String(sa.GetFingerprint()),
 		}}
-	return n.insert(ctx, "patch the accept list of service attachment "+name, func(ctx context.Context) (*compute.Operation, error) {
-		return n.p.serviceAttachments.Patch(ctx, req)
-	})
+	return apply(ctx, n, n.p.serviceAttachments.Patch, req, "patch the accept list of service attachment "+name)
 }
 
 // insert sends one insert, patch or update call and waits for its
@@ -699,6 +646,31 @@ func (n *Network) insert(ctx context.Context, what string, send func(context.Con
 		return classify(err, n.project, "wait for %s", what)
 	}
 	return nil
+}
+
+// get sends one get request through call. It returns nil and no error when
+// the resource does not exist.
+func get[Req, T any](ctx context.Context, n *Network, call func(context.Context, Req, ...gax.CallOption) (*T, error),
+	req Req, format string, args ...any) (*T, error) {
+	ctx, cancel := n.p.call(ctx)
+	defer cancel()
+	v, err := call(ctx, req)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, n.project, format, args...)
+	}
+	return v, nil
+}
+
+// apply sends one insert, patch or update request through call and waits
+// for its operation.
+func apply[Req any](ctx context.Context, n *Network, call func(context.Context, Req, ...gax.CallOption) (*compute.Operation, error),
+	req Req, what string) error {
+	return n.insert(ctx, what, func(ctx context.Context) (*compute.Operation, error) {
+		return call(ctx, req)
+	})
 }
 
 // found returns what a lookup right after a create found, or NotReady when
