@@ -55,10 +55,19 @@ type Env struct {
 	// named and that still carry the request's comment, even outside the
 	// request's current schema. Nil means no runs are known.
 	//
-	// NOTE: only repolink run and repolink up set it. On the Lambda and
-	// Cloud Functions deployments an earlier run's repository and secret
-	// outside the request's current schema stay after a teardown.
+	// repolink run and repolink up set it. The Lambda and Cloud Functions
+	// deployments set Locations in its place.
 	EarlierRequests func(ctx context.Context, requestID string) ([]request.Request, error)
+	// Locations records the databases and schemas in which runs create
+	// their repository and secret. A teardown drops the objects at the
+	// recorded locations that still carry the request's comment, as it
+	// does for EarlierRequests, and then deletes the records. Nil means
+	// nothing is recorded.
+	//
+	// The Lambda deployment records them in its DynamoDB table, and the
+	// Cloud Functions deployment in Firestore when a waits collection is
+	// configured.
+	Locations LocationRegistry
 	// IndexHTTP returns the client that preflight reaches the index with;
 	// nil means a client that trusts the system CA pool.
 	IndexHTTP func() *http.Client
