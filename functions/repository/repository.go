@@ -37,6 +37,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if existing == nil {
+		if err := workflow.RecordLocation(ctx, env, req); err != nil {
+			return Output{}, err
+		}
 		stmt := snowflake.CreateArtifactRepository(sf.Database, sf.Schema, names.Repository, names.Integration,
 			req.Repository.IndexURL, secret)
 		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
@@ -67,6 +70,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 	stmt := snowflake.AlterArtifactRepositoryIndexURL(sf.Database, sf.Schema, names.Repository, req.Repository.IndexURL)
 	if len(drifts) > 0 {
+		if err := workflow.RecordLocation(ctx, env, req); err != nil {
+			return Output{}, err
+		}
 		stmt = sfobject.WithOwner(snowflake.ReplaceArtifactRepository(sf.Database, sf.Schema, names.Repository,
 			names.Integration, req.Repository.IndexURL, secret), req.ID)
 	}

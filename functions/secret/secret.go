@@ -122,6 +122,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, fmt.Errorf("set the credential of secret %s: %w", qualified, err)
 		}
 	} else {
+		if err := workflow.RecordLocation(ctx, env, req); err != nil {
+			return Output{}, err
+		}
 		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
 			// The statement holds the credential, so only the object is named.
 			return Output{}, fmt.Errorf("create secret %s: %w", qualified, err)

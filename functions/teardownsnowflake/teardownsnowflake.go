@@ -6,8 +6,9 @@
 // Then it drops the ARTIFACT REPOSITORY, the API INTEGRATION and the
 // SECRET, and the grants on them go with them, also
 // those that earlier runs of the request created under other names in the
-// request's schema or in one that an earlier run's request named and, for
-// integrations, anywhere in the account.
+// request's schema or in one that an earlier run's request named or that
+// a run recorded in workflow.Env.Locations and, for integrations, anywhere
+// in the account.
 package teardownsnowflake
 
 import (
@@ -143,7 +144,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// Earlier runs of the request may have used another repository name.
 	// The network that their objects point at is the request's, and this
 	// teardown removes it, so their objects go too.
-	named, err := namedEarlier(ctx, env, req)
+	named, recorded, err := namedEarlier(ctx, env, req)
 	if err != nil {
 		return Output{}, err
 	}
@@ -158,9 +159,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	kept = append(kept, outside...)
 
-	earlier, unsetEarlier, failed := unsetEarlierDefaults(ctx, env.Logger, conn, req.ID, earlier)
+	earlier, unsetEarlier, unsetFailed := unsetEarlierDefaults(ctx, env.Logger, conn, req.ID, earlier)
 	removed += unsetEarlier
-	kept = append(kept, failed...)
+	kept = append(kept, unsetFailed...)
 	drop = append(drop, earlier...)
 	// Repositories name their integration, and integrations their secret,
 	// so they go in that order.
@@ -172,6 +173,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	removed += dropped
 	kept = append(kept, failed...)
+	if err := forgetLocations(ctx, env, recorded, append(unsetFailed, failed...)); err != nil {
+		return Output{}, err
+	}
 	if !isKept(kept, secretObject) {
 		forgetCredentialExpiry(ctx, env, sf.Account, sfobject.Qualified(sf, names.Secret))
 	}
@@ -362,7 +366,9 @@ func (o object) kept(reason string) Kept {
 // are among named, the objects that earlier runs' requests named. The
 // others in another database or schema come back as outside, because a
 // zero-copy clone or a replica of the request's database copies them with
-// their comment, and the copies belong to the owner of the clone. A kind
+// their comment, and the copies belong to the owner of the clone. An
+// object in named without the request's comment also comes back as
+// outside, because a person or another request has made it theirs. A kind
 // that the role cannot list in the account is an error, because a teardown
 // that skipped them would leave objects pointing at a removed network.
 //
@@ -388,15 +394,23 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 			return nil, nil, fmt.Errorf("list %s of request %s: %w", strings.ToLower(kind), requestID, err)
 		}
 		for _, row := range rows {
-			if sfobject.Owner(row) != requestID {
-				continue
-			}
 			obj := object{kind: kind, name: row["name"]}
 			if kind != kindIntegrations {
 				obj.database, obj.schema = row["database_name"], row["schema_name"]
 				if obj.database == "" || obj.schema == "" {
 					continue
 				}
+			}
+			if origin := sfobject.Origin(row, requestID); origin != "" {
+				// An object that an earlier run named but that a person
+				// made or changed, or that another request created since,
+				// is not the request's.
+				if slices.Contains(named, obj) && !slices.Contains(current, obj) {
+					outside = append(outside, obj.kept("an earlier run of the request named it, but it was "+origin))
+				}
+				continue
+			}
+			if kind != kindIntegrations {
 				if (obj.database != database || obj.schema != schema) && !slices.Contains(named, obj) {
 					home := snowflake.StoredIdent(database) + "." + snowflake.StoredIdent(schema)
 					outside = append(outside, obj.kept("it is outside the request's schema "+home+", as in a clone or replica of it"))
@@ -412,27 +426,67 @@ func earlierObjects(ctx context.Context, conn snowflake.Conn, requestID string, 
 }
 
 // namedEarlier returns the repositories and secrets that the requests in
-// env.EarlierRequests named in the Snowflake account of req.
-func namedEarlier(ctx context.Context, env *workflow.Env, req request.Request) ([]object, error) {
-	if env.EarlierRequests == nil {
-		return nil, nil
+// env.EarlierRequests named, and those at the locations in env.Locations,
+// in the Snowflake account of req. It also returns the recorded locations
+// in that account, which the teardown deletes once their objects are gone.
+func namedEarlier(ctx context.Context, env *workflow.Env, req request.Request) ([]object, []workflow.ObjectLocation, error) {
+	var locations []workflow.ObjectLocation
+	if env.EarlierRequests != nil {
+		requests, err := env.EarlierRequests(ctx, req.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list earlier runs of request %s: %w", req.ID, err)
+		}
+		for _, r := range requests {
+			locations = append(locations, workflow.LocationOf(r))
+		}
 	}
-	requests, err := env.EarlierRequests(ctx, req.ID)
-	if err != nil {
-		return nil, fmt.Errorf("list earlier runs of request %s: %w", req.ID, err)
+	var recorded []workflow.ObjectLocation
+	if env.Locations != nil {
+		list, err := env.Locations.List(ctx, req.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list the object locations of request %s: %w", req.ID, err)
+		}
+		for _, l := range list {
+			if strings.EqualFold(l.Account, req.Snowflake.Account) {
+				recorded = append(recorded, l)
+			}
+		}
+		locations = append(locations, recorded...)
 	}
+
 	var named []object
-	for _, r := range requests {
-		sf := r.Snowflake
-		if !strings.EqualFold(sf.Account, req.Snowflake.Account) {
+	for _, l := range locations {
+		if !strings.EqualFold(l.Account, req.Snowflake.Account) {
 			continue
 		}
-		names := workflow.NamesFor(r)
-		named = append(named,
-			stored(kindRepositories, sf.Database, sf.Schema, names.Repository),
-			stored(kindSecrets, sf.Database, sf.Schema, names.Secret))
+		named = append(named, locationObjects(l)...)
 	}
-	return named, nil
+	return named, recorded, nil
+}
+
+// locationObjects returns the repository and the secret at l.
+func locationObjects(l workflow.ObjectLocation) []object {
+	return []object{
+		stored(kindRepositories, l.Database, l.Schema, l.Repository),
+		stored(kindSecrets, l.Database, l.Schema, l.Secret),
+	}
+}
+
+// forgetLocations deletes the recorded locations whose objects are gone. It
+// keeps those with an object in failed, the objects that stay because a
+// drop or an unset failed, so that the next teardown tries again. A
+// location whose object a person or another request took over is deleted,
+// because that object is no longer the request's.
+func forgetLocations(ctx context.Context, env *workflow.Env, recorded []workflow.ObjectLocation, failed []Kept) error {
+	for _, l := range recorded {
+		if slices.ContainsFunc(locationObjects(l), func(obj object) bool { return isKept(failed, obj) }) {
+			continue
+		}
+		if err := env.Locations.Delete(ctx, l); err != nil {
+			return fmt.Errorf("delete the object location record of request %s in %s.%s: %w", l.Request, l.Database, l.Schema, err)
+		}
+	}
+	return nil
 }
 
 // levels are the objects that DEFAULT_PYTHON_ARTIFACT_REPOSITORY can be set

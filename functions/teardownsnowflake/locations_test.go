@@ -1,0 +1,191 @@
+package teardownsnowflake
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
+	"github.com/repolink/repolink/shared/sandbox/sfsim"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/snowflake/sessions"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestRunSandboxRecordedLocations tears down a request whose earlier runs
+// created objects in the schemas STAGING and SHARED, known only from the
+// object location records in DynamoDB, as on the Lambda deployment. In
+// SHARED another request has since created the secret under the same name.
+func TestRunSandboxRecordedLocations(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	ctx := t.Context()
+	dynamoServer := dynamotest.Start(t)
+	dynamoServer.CreateTable(t, "repolink-test")
+	locations := dynamo.New(dynamoServer.Client(), "repolink-test").Locations()
+
+	// The server outlives the test's context, so that the session cache's
+	// Close in the cleanups can log out.
+	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox snowflake: %v", err)
+	}
+	t.Cleanup(func() { server.Close() })
+	const account = "myorg-analytics"
+	for _, step := range []error{
+		server.EnsureAccount(account),
+		server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"),
+		server.EnsureSchema(account, "PLATFORM", "PACKAGES"),
+		server.EnsureSchema(account, "PLATFORM", "STAGING"),
+		server.EnsureSchema(account, "PLATFORM", "SHARED"),
+	} {
+		if step != nil {
+			t.Fatalf("seed sandbox snowflake: %v", step)
+		}
+	}
+	cache := sessions.New(sessions.Options{Secrets: envSecrets{"env:PASSWORD": "pw-value"}, Host: server.Host(), Port: server.Port(), Protocol: "http"})
+	t.Cleanup(func() { cache.Close() })
+
+	req := testRequest()
+	req.Snowflake.User = "REPOLINK_SVC"
+	req.Snowflake.PasswordRef = "env:PASSWORD"
+	conn, err := cache.Session(ctx, req.Snowflake)
+	if err != nil {
+		t.Fatalf("open session: %v", err)
+	}
+	env := &workflow.Env{Snowflake: cache.Session, Locations: locations}
+	names := workflow.NamesFor(req)
+	// Each run records its location and creates its secret, with the
+	// comment of owner, before the integration, which names every secret.
+	// Its repository comes last.
+	schemas := []string{"STAGING", "SHARED", "PACKAGES"}
+	owners := []string{req.ID, "DATA-9999", req.ID}
+	var secrets []string
+	for i, schema := range schemas {
+		run := req
+		run.Snowflake.Schema = schema
+		if err := workflow.RecordLocation(ctx, env, run); err != nil {
+			t.Fatalf("record location in %s: %v", schema, err)
+		}
+		stmt := sfobject.WithOwner(snowflake.CreateSecretGeneric("PLATFORM", schema, names.Secret, "token-value"), owners[i])
+		if err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("create secret in %s: %v", schema, err)
+		}
+		secrets = append(secrets, "PLATFORM."+schema+"."+names.Secret)
+	}
+	integration := snowflake.CreateAPIIntegration(names.Integration, []string{"https://pypi.example.internal/"}, secrets, false)
+	if err := conn.Exec(ctx, sfobject.WithOwner(integration, req.ID)); err != nil {
+		t.Fatalf("create integration: %v", err)
+	}
+	for i, schema := range schemas {
+		stmt := snowflake.CreateArtifactRepository("PLATFORM", schema, names.Repository, names.Integration,
+			"https://pypi.example.internal/simple", secrets[i])
+		if err := conn.Exec(ctx, sfobject.WithOwner(stmt, req.ID)); err != nil {
+			t.Fatalf("create repository in %s: %v", schema, err)
+		}
+	}
+
+	left := func(stmt string) []string {
+		t.Helper()
+		rows, err := conn.Query(ctx, stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		var out []string
+		for _, row := range rows {
+			out = append(out, row["schema_name"]+"."+row["name"])
+		}
+		slices.Sort(out)
+		return out
+	}
+	recorded := func() []string {
+		t.Helper()
+		list, err := locations.List(ctx, req.ID)
+		if err != nil {
+			t.Fatalf("list locations: %v", err)
+		}
+		var schemas []string
+		for _, l := range list {
+			schemas = append(schemas, l.Schema)
+		}
+		return schemas
+	}
+	keptNames := func(out Output) []string {
+		var names []string
+		for _, k := range out.Kept {
+			names = append(names, k.Type+" "+k.Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+
+	// The first teardown cannot drop the repository in STAGING, so that
+	// location stays recorded for the next one.
+	failing := "DROP ARTIFACT REPOSITORY IF EXISTS PLATFORM.STAGING.CORP_PYPI"
+	server.SetFault(func(sql string) error {
+		if sql == failing {
+			return &sfsim.SQLError{Code: snowflake.CodeInsufficientPrivs, Message: "Insufficient privileges to operate on artifact repository 'CORP_PYPI'."}
+		}
+		return nil
+	})
+	out, err := Run(ctx, env, workflow.Document{Request: req})
+	server.SetFault(nil)
+	if err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	if out.Action != workflow.Deleted {
+		t.Errorf("first Run action = %q, want %q", out.Action, workflow.Deleted)
+	}
+	wantKept := []string{"ARTIFACT REPOSITORY PLATFORM.STAGING.CORP_PYPI", "SECRET PLATFORM.SHARED.CORP_PYPI_SECRET"}
+	if got := keptNames(out); !slices.Equal(got, wantKept) {
+		t.Errorf("first Run kept %q, want %q", got, wantKept)
+	}
+	for _, k := range out.Kept {
+		if k.Name == "PLATFORM.SHARED.CORP_PYPI_SECRET" && !strings.Contains(k.Reason, "created for request DATA-9999") {
+			t.Errorf("reason for the secret of DATA-9999 = %q, want it to name that request", k.Reason)
+		}
+	}
+	if got, want := left("SHOW ARTIFACT REPOSITORIES IN ACCOUNT"), []string{"STAGING.CORP_PYPI"}; !slices.Equal(got, want) {
+		t.Errorf("repositories after the first Run = %q, want %q", got, want)
+	}
+	if got, want := left("SHOW SECRETS IN ACCOUNT"), []string{"SHARED.CORP_PYPI_SECRET"}; !slices.Equal(got, want) {
+		t.Errorf("secrets after the first Run = %q, want %q", got, want)
+	}
+	if got, want := recorded(), []string{"STAGING"}; !slices.Equal(got, want) {
+		t.Errorf("locations after the first Run = %q, want %q", got, want)
+	}
+
+	out, err = Run(ctx, env, workflow.Document{Request: req})
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	if out.Action != workflow.Deleted {
+		t.Errorf("second Run action = %q, want %q", out.Action, workflow.Deleted)
+	}
+	if got := keptNames(out); len(got) != 0 {
+		t.Errorf("second Run kept %q, want nothing", got)
+	}
+	if got := left("SHOW ARTIFACT REPOSITORIES IN ACCOUNT"); len(got) != 0 {
+		t.Errorf("repositories after the second Run = %q, want none", got)
+	}
+	if got := recorded(); len(got) != 0 {
+		t.Errorf("locations after the second Run = %q, want none", got)
+	}
+
+	// A third teardown finds nothing and changes nothing.
+	out, err = Run(ctx, env, workflow.Document{Request: req})
+	if err != nil {
+		t.Fatalf("third Run: %v", err)
+	}
+	if out.Action != workflow.Skipped {
+		t.Errorf("third Run action = %q, want %q", out.Action, workflow.Skipped)
+	}
+	if got := keptNames(out); len(got) != 0 {
+		t.Errorf("third Run kept %q, want nothing", got)
+	}
+	if got, want := left("SHOW SECRETS IN ACCOUNT"), []string{"SHARED.CORP_PYPI_SECRET"}; !slices.Equal(got, want) {
+		t.Errorf("secrets after the third Run = %q, want %q", got, want)
+	}
+}
