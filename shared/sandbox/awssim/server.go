@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -133,17 +132,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-			return nil, fmt.Errorf("awssim: create state directory: %w", err)
-		}
-	}
-
-	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
-	if err != nil {
-		return nil, fmt.Errorf("awssim: load world: %w", err)
-	}
-	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
+	world, sealer, err := worldfile.OpenDir(opts.Dir, stateFile, (*World).fillMaps, (*World).sealClearSecrets)
 	if err != nil {
 		return nil, fmt.Errorf("awssim: %w", err)
 	}

@@ -21,7 +21,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -136,23 +135,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-			return nil, fmt.Errorf("azuresim: create state directory: %w", err)
-		}
-	}
-	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
+	world, sealer, err := worldfile.OpenDir(opts.Dir, stateFile, (*World).fillMaps, (*World).sealClearSecrets)
 	if err != nil {
-		return nil, fmt.Errorf("azuresim: load world: %w", err)
+		return nil, fmt.Errorf("azuresim: %w", err)
 	}
 	cert, err := opts.CA.Issue("127.0.0.1", "localhost")
 	if err != nil {
 		return nil, fmt.Errorf("azuresim: issue certificate: %w", err)
-	}
-
-	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
-	if err != nil {
-		return nil, fmt.Errorf("azuresim: %w", err)
 	}
 
 	s := &Server{opts: opts, log: opts.Logger, world: world, sealer: sealer, addrs: map[string]string{}}

@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -144,16 +143,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
 	}
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-			return nil, fmt.Errorf("gcpsim: create state directory: %w", err)
-		}
-	}
-	world, err := worldfile.LoadDir(opts.Dir, stateFile, (*World).fillMaps)
-	if err != nil {
-		return nil, fmt.Errorf("gcpsim: load world: %w", err)
-	}
-	sealer, err := worldfile.LoadSealerAndSealWorld(opts.Dir, stateFile, world, world.sealClearSecrets)
+	world, sealer, err := worldfile.OpenDir(opts.Dir, stateFile, (*World).fillMaps, (*World).sealClearSecrets)
 	if err != nil {
 		return nil, fmt.Errorf("gcpsim: %w", err)
 	}

@@ -234,6 +234,28 @@ func LoadSealerAndSealWorld(dir, name string, world any, sealClear func(*Sealer)
 	return sealer, nil
 }
 
+// OpenDir creates dir unless it is empty, loads the world from the file
+// name in dir with LoadDir, and loads the Sealer with
+// LoadSealerAndSealWorld, passing the world to sealClear.
+func OpenDir[T any](dir, name string, fill func(*T), sealClear func(*T, *Sealer) (bool, error)) (*T, *Sealer, error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create state directory: %w", err)
+		}
+	}
+	world, err := LoadDir(dir, name, fill)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load world: %w", err)
+	}
+	sealer, err := LoadSealerAndSealWorld(dir, name, world, func(s *Sealer) (bool, error) {
+		return sealClear(world, s)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return world, sealer, nil
+}
+
 // SealClearValues seals the value in clear of each secret in secrets that
 // has one into its sealed field, and empties the field in clear. fields
 // returns the two fields of a secret. It reports whether it sealed any value. An

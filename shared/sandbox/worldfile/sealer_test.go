@@ -158,6 +158,76 @@ func TestLoadSealerAndSealWorldSavesOnlyMoved(t *testing.T) {
 	}
 }
 
+type testWorld struct {
+	Secrets map[string]*testSecret `json:"secrets"`
+}
+
+func (w *testWorld) fillMaps() {
+	if w.Secrets == nil {
+		w.Secrets = map[string]*testSecret{}
+	}
+}
+
+func (w *testWorld) sealClear(s *Sealer) (bool, error) {
+	return SealClearValues(s, w.Secrets, "value", testSecretFields)
+}
+
+func TestOpenDirCreatesDirAndSealsWorld(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	earlier := &testWorld{Secrets: map[string]*testSecret{"api": {InClear: "clear-value"}}}
+	if err := SaveDir(dir, "world.json", earlier); err != nil {
+		t.Fatal(err)
+	}
+
+	world, sealer, err := OpenDir(dir, "world.json", (*testWorld).fillMaps, (*testWorld).sealClear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := world.Secrets["api"].InClear; got != "" {
+		t.Errorf("value in clear after OpenDir = %q, want empty", got)
+	}
+	opened, err := sealer.Open(world.Secrets["api"].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened != "clear-value" {
+		t.Errorf("Open of the sealed value = %q, want the value in clear", opened)
+	}
+	var saved testWorld
+	if err := Load(filepath.Join(dir, "world.json"), &saved); err != nil {
+		t.Fatal(err)
+	}
+	if got := saved.Secrets["api"].InClear; got != "" {
+		t.Errorf("saved value in clear = %q, want empty", got)
+	}
+
+	fresh := filepath.Join(t.TempDir(), "new", "state")
+	world, _, err = OpenDir(fresh, "world.json", (*testWorld).fillMaps, (*testWorld).sealClear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if world.Secrets == nil {
+		t.Error("Secrets of a new world is nil, want an empty map")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("state directory after OpenDir: %v", err)
+	}
+}
+
+func TestOpenDirInvalidWorldFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "world.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := OpenDir(dir, "world.json", (*testWorld).fillMaps, (*testWorld).sealClear)
+	if err == nil || !strings.HasPrefix(err.Error(), "load world: ") {
+		t.Errorf("err = %v, want one starting with %q", err, "load world: ")
+	}
+}
+
 func TestLoadSealerMissingKeyWithSealedWorld(t *testing.T) {
 	dir := t.TempDir()
 	sealer, err := LoadSealer(dir)
