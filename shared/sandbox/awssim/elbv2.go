@@ -618,22 +618,35 @@ func (s *Server) modifyAttributes(form url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, attr := range attrs {
-		if _, known := networkAttributes[attr["Key"]]; !known {
-			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "Key %s not valid", attr["Key"])
-		}
-		if strings.HasSuffix(attr["Key"], ".enabled") && attr["Value"] != "true" && attr["Value"] != "false" {
-			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest",
-				"Value '%s' for attribute %s is not valid: want true or false", attr["Value"], attr["Key"])
-		}
-	}
-	for _, attr := range attrs {
-		lb.Attributes[attr["Key"]] = attr["Value"]
+	if err := setAttributes(&lb.Attributes, networkAttributes, attrs); err != nil {
+		return nil, err
 	}
 	if err := s.commit(); err != nil {
 		return nil, err
 	}
 	return attributesXML(lb.Attributes), nil
+}
+
+// setAttributes checks that every key in attrs is in known and that each
+// ".enabled" value is true or false. Only when all are valid does it write
+// them into *dst, creating the map when it is nil.
+func setAttributes(dst *map[string]string, known map[string]string, attrs []map[string]string) error {
+	for _, attr := range attrs {
+		if _, ok := known[attr["Key"]]; !ok {
+			return errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "Key %s not valid", attr["Key"])
+		}
+		if strings.HasSuffix(attr["Key"], ".enabled") && attr["Value"] != "true" && attr["Value"] != "false" {
+			return errorf(http.StatusBadRequest, "InvalidConfigurationRequest",
+				"Value '%s' for attribute %s is not valid: want true or false", attr["Value"], attr["Key"])
+		}
+	}
+	if *dst == nil {
+		*dst = map[string]string{}
+	}
+	for _, attr := range attrs {
+		(*dst)[attr["Key"]] = attr["Value"]
+	}
+	return nil
 }
 
 // effectiveAttributes returns the defaults of a target group's attributes
@@ -668,20 +681,8 @@ func (s *Server) modifyTargetGroupAttributes(form url.Values) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, attr := range attrs {
-		if _, known := targetGroupAttributes[attr["Key"]]; !known {
-			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "Key %s not valid", attr["Key"])
-		}
-		if strings.HasSuffix(attr["Key"], ".enabled") && attr["Value"] != "true" && attr["Value"] != "false" {
-			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest",
-				"Value '%s' for attribute %s is not valid: want true or false", attr["Value"], attr["Key"])
-		}
-	}
-	if tg.Attributes == nil {
-		tg.Attributes = map[string]string{}
-	}
-	for _, attr := range attrs {
-		tg.Attributes[attr["Key"]] = attr["Value"]
+	if err := setAttributes(&tg.Attributes, targetGroupAttributes, attrs); err != nil {
+		return nil, err
 	}
 	if err := s.commit(); err != nil {
 		return nil, err

@@ -45,3 +45,24 @@ func TestTargetGroupAttributes(t *testing.T) {
 		}
 	}
 }
+
+func TestSetAttributesInvalidSetsNone(t *testing.T) {
+	var attrs map[string]string
+	batch := []map[string]string{
+		{"Key": "proxy_protocol_v2.enabled", "Value": "true"},
+		{"Key": "no.such.key", "Value": "1"},
+	}
+	if err := setAttributes(&attrs, targetGroupAttributes, batch); err == nil {
+		t.Error("setAttributes with an unknown key: err = nil, want InvalidConfigurationRequest")
+	}
+	if attrs != nil {
+		t.Errorf("attributes after a rejected batch = %v, want nil", attrs)
+	}
+
+	if err := setAttributes(&attrs, targetGroupAttributes, batch[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := attrs["proxy_protocol_v2.enabled"]; got != "true" {
+		t.Errorf("proxy_protocol_v2.enabled = %q, want true", got)
+	}
+}
