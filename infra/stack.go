@@ -247,6 +247,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 	statements[GroupSnowflake] = append(statements[GroupSnowflake],
 		credentialExpiryStatements("RecordCredentialExpiries", tableARN, "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:GetItem")...)
 	statements[GroupSnowflake] = append(statements[GroupSnowflake], defaultRecordStatements(tableARN)...)
+	statements[GroupSnowflake] = append(statements[GroupSnowflake], locationRecordStatements(tableARN)...)
 	statements[GroupPreflight] = append(statements[GroupPreflight], defaultRecordReadStatements(tableARN)...)
 	statements[GroupPoller] = append(statements[GroupPoller],
 		credentialExpiryStatements("RenewCredentialExpiries", tableARN, "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")...)

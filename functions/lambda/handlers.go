@@ -110,19 +110,22 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	awsCfg.HTTPClient = awsadapter.ReadOnlyBodies(awsCfg.HTTPClient)
 
 	// The table keeps the waits, the endpoint reservations, the credential
-	// expiries and the default repository records. The variables stay nil
-	// interfaces without a table, so that the steps see no store.
+	// expiries, the default repository records and the object locations.
+	// The variables stay nil interfaces without a table, so that the steps
+	// see no store.
 	var store *dynamo.Store
 	var waits workflow.WaitRegistry
 	var reservations workflow.EndpointReservations
 	var credentials workflow.CredentialRegistry
 	var defaults workflow.DefaultRegistry
+	var locations workflow.LocationRegistry
 	if cfg.Table != "" {
 		store = dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 		waits = store
 		reservations = store
 		credentials = store.Credentials()
 		defaults = store.Defaults()
+		locations = store.Locations()
 	}
 	// The webhook secret is the only secret that the deployment reads for
 	// itself, and no request may read it.
@@ -143,6 +146,7 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		EndpointReservations: reservations,
 		Credentials:          credentials,
 		Defaults:             defaults,
+		Locations:            locations,
 		WaitDeadline:         cfg.WaitDeadline,
 		Now:                  time.Now,
 		Logger:               logger,
