@@ -19,7 +19,7 @@ func TestDefaultRecordStatements(t *testing.T) {
 	if !ok {
 		t.Fatal("role SnowflakeRole has no statement RecordDefaultRepositoryLevels")
 	}
-	if diff := cmp.Diff([]string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, st.Actions); diff != "" {
+	if diff := cmp.Diff([]string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, st.Actions); diff != "" {
 		t.Errorf("actions (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"{WaitsTable.Arn}"}, st.Resources); diff != "" {

@@ -483,13 +483,15 @@ const defaultPartition = "default#levels"
 
 // defaultRecordStatements returns the statements that let the Snowflake
 // steps keep the records of the levels on which runs set the default
-// repository parameter. The default step records a level and lists and
-// deletes the records of levels that it unsets, and teardown_snowflake
-// lists and deletes them. dynamodb:LeadingKeys limits the calls to the
-// partition of the records.
+// repository parameter, and the claims on those levels. The default step
+// records a level and lists and deletes the records of levels that it
+// unsets, and teardown_snowflake lists and deletes them. Both read a
+// level's claim with GetItem and write it with a conditional PutItem or
+// DeleteItem. dynamodb:LeadingKeys limits the calls to the partition of
+// the records.
 func defaultRecordStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
-		statement("RecordDefaultRepositoryLevels", []string{"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+		statement("RecordDefaultRepositoryLevels", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
 			[]string{tableARN}, partitionIs(defaultPartition)),
 	}
 }

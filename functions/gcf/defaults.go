@@ -66,6 +66,14 @@ func (f *firestoreDefaults) Delete(ctx context.Context, key string) error {
 	return store.Delete(ctx, key)
 }
 
+func (f *firestoreDefaults) UpdateClaim(ctx context.Context, key string, change workflow.ChangeClaim) error {
+	store, err := f.open()
+	if err != nil {
+		return err
+	}
+	return store.UpdateClaim(ctx, key, change)
+}
+
 // failedDefaults are the default repository records of a deployment whose
 // waits configuration is invalid. Every call returns err.
 type failedDefaults struct {
@@ -77,3 +85,6 @@ func (f failedDefaults) List(context.Context) ([]workflow.DefaultSetting, error)
 	return nil, f.err
 }
 func (f failedDefaults) Delete(context.Context, string) error { return f.err }
+func (f failedDefaults) UpdateClaim(context.Context, string, workflow.ChangeClaim) error {
+	return f.err
+}

@@ -3,17 +3,19 @@
 package defaultlevels
 
 import (
+	"errors"
 	"time"
 
 	"github.com/repolink/repolink/shared/jsonrecords"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Store is a SQLite database file of default repository levels. Put
-// replaces the record with the same key, and deleting a missing record is
-// not an error.
+// Store is a SQLite database file of default repository levels and the
+// claims on them. Put replaces the record with the same key, and deleting
+// a missing record is not an error.
 type Store struct {
 	*jsonrecords.Table[workflow.DefaultSetting]
+	claims *jsonrecords.Table[workflow.LevelClaim]
 }
 
 var _ workflow.DefaultRegistry = (*Store)(nil)
@@ -38,5 +40,15 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{table}, nil
+	claims, err := jsonrecords.Open(path, claimLayout)
+	if err != nil {
+		table.Close()
+		return nil, err
+	}
+	return &Store{Table: table, claims: claims}, nil
+}
+
+// Close closes both tables' handles on the file.
+func (s *Store) Close() error {
+	return errors.Join(s.Table.Close(), s.claims.Close())
 }

@@ -2,6 +2,7 @@ package sfsandbox
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -13,6 +14,7 @@ import (
 type Defaults struct {
 	mu      sync.Mutex
 	records map[string]workflow.DefaultSetting
+	claims  map[string]workflow.LevelClaim
 }
 
 var _ workflow.DefaultRegistry = (*Defaults)(nil)
@@ -44,5 +46,32 @@ func (r *Defaults) Delete(_ context.Context, key string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.records, key)
+	return nil
+}
+
+// UpdateClaim passes the claim of key, or nil, to change and stores what
+// change returns, all under one lock.
+func (r *Defaults) UpdateClaim(_ context.Context, key string, change workflow.ChangeClaim) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var stored *workflow.LevelClaim
+	if c, ok := r.claims[key]; ok {
+		stored = &c
+	}
+	next, write, err := change(stored)
+	if err != nil || !write {
+		return err
+	}
+	if next == nil {
+		delete(r.claims, key)
+		return nil
+	}
+	if next.Key() != key {
+		return fmt.Errorf("update default level claim %q: the changed claim has key %q", key, next.Key())
+	}
+	if r.claims == nil {
+		r.claims = map[string]workflow.LevelClaim{}
+	}
+	r.claims[key] = *next
 	return nil
 }

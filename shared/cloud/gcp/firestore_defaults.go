@@ -115,3 +115,53 @@ func decodeDefault(doc *firestore.Document) (workflow.DefaultSetting, error) {
 	}
 	return d, nil
 }
+
+// defaultClaimsID is the subcollection of the default level claims, beside
+// the records. A claim's document ID is the hex SHA-256 of its claim key,
+// which has no request ID, so two requests write the same document.
+const defaultClaimsID = "claims"
+
+// UpdateClaim changes the claim of key with a create-if-absent write when
+// the level has no claim, and an update-time precondition otherwise, so
+// that a concurrent writer makes it read again.
+func (s *DefaultLevels) UpdateClaim(ctx context.Context, key string, change workflow.ChangeClaim) error {
+	op := "update the default level claim " + key
+	return s.update(ctx, defaultClaimsID, key, op, func(doc *firestore.Document) (*firestore.Document, bool, error) {
+		var stored *workflow.LevelClaim
+		if doc != nil {
+			stored = new(workflow.LevelClaim)
+			if err := decodeBody(doc, stored, "default level claim"); err != nil {
+				return nil, false, err
+			}
+		}
+		next, write, err := change(stored)
+		if err != nil || !write || next == nil {
+			return nil, write, err
+		}
+		if next.Key() != key {
+			return nil, false, fmt.Errorf("gcp: firestore %s: the changed claim has key %s", op, next.Key())
+		}
+		body, err := json.Marshal(next)
+		if err != nil {
+			return nil, false, fmt.Errorf("gcp: firestore %s: encode: %w", op, err)
+		}
+		return &firestore.Document{Fields: map[string]firestore.Value{
+			fieldKey:    stringValue(key),
+			fieldTarget: stringValue(next.Target),
+			fieldBody:   stringValue(string(body)),
+		}}, true, nil
+	})
+}
+
+// decodeBody decodes the JSON in the body field of doc into v. noun names
+// the document in errors.
+func decodeBody(doc *firestore.Document, v any, noun string) error {
+	body, ok := doc.Fields[fieldBody]
+	if !ok {
+		return fmt.Errorf("gcp: firestore decode %s %s: the document has no %s field", noun, doc.Name, fieldBody)
+	}
+	if err := json.Unmarshal([]byte(body.StringValue), v); err != nil {
+		return fmt.Errorf("gcp: firestore decode %s %s: %w", noun, doc.Name, err)
+	}
+	return nil
+}

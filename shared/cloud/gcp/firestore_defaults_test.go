@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/shared/workflow/claimtest"
 )
 
 // testDefault returns the record that a run of request id set the default
@@ -78,5 +79,31 @@ func TestDefaultLevelsHiddenFromWaits(t *testing.T) {
 	}
 	if name := store.RecordName("acct/DATA-1/ACCOUNT"); !strings.HasPrefix(name, waits.Collection()+"/default-levels/records/") {
 		t.Errorf("record name %s is not under %s/default-levels/records", name, waits.Collection())
+	}
+}
+
+// TestDefaultLevelClaims checks the claims on the Firestore simulator
+// through two clients, and that List returns the records without the
+// claims beside them.
+func TestDefaultLevelClaims(t *testing.T) {
+	sim := startWaitsSim(t, "", 1)
+	var stores []*DefaultLevels
+	for range 2 {
+		store := openTestStore(t, sim, nil, NewDefaultLevels)
+		store.pause = func(context.Context, int) error { return nil }
+		stores = append(stores, store)
+	}
+	claimtest.Check(t, stores[0], stores[1])
+
+	record := testDefault("DATA-1")
+	if err := stores[0].Put(context.Background(), record); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	list, err := stores[0].List(context.Background())
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if diff := cmp.Diff([]workflow.DefaultSetting{record}, list); diff != "" {
+		t.Errorf("List beside a claim (-want +got):\n%s", diff)
 	}
 }

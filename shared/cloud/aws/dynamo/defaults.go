@@ -44,7 +44,7 @@ func (s *Store) Defaults() *DefaultStore {
 // defaultSortKey keys a record by a hash of its registry key, so that the
 // sort key stays within DynamoDB's 1,024-byte limit however long the
 // account, request and target names are.
-func defaultSortKey(key string) string { return "target#" + hashKey(key) }
+func defaultSortKey(key string) string { return defaultRecordPrefix + hashKey(key) }
 
 // Put stores a record, replacing the one with the same key.
 func (d *DefaultStore) Put(ctx context.Context, setting workflow.DefaultSetting) error {
@@ -63,11 +63,11 @@ func (d *DefaultStore) Put(ctx context.Context, setting workflow.DefaultSetting)
 	return nil
 }
 
-// List returns every record in registry key order. It reads all pages of
-// the partition with a strongly consistent Query, so that a run reads the
-// record that the run before it wrote.
+// List returns every record in registry key order, without the claims. It
+// reads all pages of the partition with a strongly consistent Query, so
+// that a run reads the record that the run before it wrote.
 func (d *DefaultStore) List(ctx context.Context) ([]workflow.DefaultSetting, error) {
-	list, err := queryBodies[workflow.DefaultSetting](ctx, d.store, defaultPartition,
+	list, err := queryBodiesWithPrefix[workflow.DefaultSetting](ctx, d.store, defaultPartition, defaultRecordPrefix,
 		"default repository records", "default repository record")
 	if err != nil {
 		return nil, err

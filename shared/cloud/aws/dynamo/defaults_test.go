@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/shared/workflow/claimtest"
 )
 
 func defaultSetting(level, target string) workflow.DefaultSetting {
@@ -89,5 +91,25 @@ func TestDefaultsItemLayout(t *testing.T) {
 	}
 	if _, ok := item["expires_at"]; ok {
 		t.Errorf("expires_at = %v, want none, because teardown deletes the record", item["expires_at"])
+	}
+}
+
+// TestDefaultClaims checks the claims on dynalite through two clients, and
+// that List returns the records without the claims beside them.
+func TestDefaultClaims(t *testing.T) {
+	store, client := newStore(t)
+	other := dynamo.New(client, "repolink-test")
+	claimtest.Check(t, store.Defaults(), other.Defaults())
+
+	record := defaultSetting("schema", "SCHEMA PLATFORM.PACKAGES")
+	if err := store.Defaults().Put(context.Background(), record); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	got, err := store.Defaults().List(context.Background())
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if diff := cmp.Diff([]workflow.DefaultSetting{record}, got); diff != "" {
+		t.Errorf("List beside a claim (-want +got):\n%s", diff)
 	}
 }

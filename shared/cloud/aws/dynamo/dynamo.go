@@ -206,12 +206,22 @@ func hashKey(s string) string {
 // records in errors, such as "credential expiries" and "credential
 // expiry".
 func queryBodies[T any](ctx context.Context, s *Store, partition, plural, singular string) ([]T, error) {
+	return queryBodiesWithPrefix[T](ctx, s, partition, "", plural, singular)
+}
+
+// queryBodiesWithPrefix is queryBodies for the items of partition whose
+// sort key starts with prefix. An empty prefix reads them all.
+func queryBodiesWithPrefix[T any](ctx context.Context, s *Store, partition, prefix, plural, singular string) ([]T, error) {
 	input := &dynamodb.QueryInput{
 		TableName:                 s.tableName(),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": stringAttr(partition)},
 		ProjectionExpression:      aws.String(attrBody),
 		ConsistentRead:            aws.Bool(true),
+	}
+	if prefix != "" {
+		input.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
+		input.ExpressionAttributeValues[":prefix"] = stringAttr(prefix)
 	}
 	var list []T
 	for page := dynamodb.NewQueryPaginator(s.client, input); page.HasMorePages(); {
