@@ -44,6 +44,7 @@ type stores struct {
 	reservations workflow.EndpointReservations
 	credentials  workflow.CredentialRegistry
 	defaults     workflow.DefaultRegistry
+	locations    workflow.LocationRegistry
 	// signingSecret is the gcp-secretmanager: reference of the HMAC key
 	// that signs notifications, or "" when none is configured. Requests
 	// may not reference it.
@@ -65,8 +66,8 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapter
 
 // env returns the step environment. Google Cloud routes and Snowflake
 // steps work. The long wait, the endpoint reservations, the credential
-// expiry records and the default repository records work when a wait
-// registry is configured. AWS and Azure routes, and auth type
+// expiry records, the default repository records and the object location
+// records work when a wait registry is configured. AWS and Azure routes, and auth type
 // codeartifact, fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	env := &workflow.Env{
@@ -89,6 +90,9 @@ func (a *adapters) env() *workflow.Env {
 	}
 	if a.stores.defaults != nil {
 		env.Defaults = a.stores.defaults
+	}
+	if a.stores.locations != nil {
+		env.Locations = a.stores.locations
 	}
 	return env
 }

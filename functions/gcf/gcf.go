@@ -14,8 +14,10 @@
 // Workflows callback URL. Without a collection, await_endpoint fails with
 // InvalidRequest.
 //
-// The same collection keeps the endpoint reservations and the expiry
-// records of short-lived index credentials that the secret step stores.
+// The same collection keeps the endpoint reservations, the expiry
+// records of short-lived index credentials that the secret step stores,
+// and the places where the secret and repository steps create their
+// objects, which teardown_snowflake reads.
 //
 // The function "poller", for Cloud Scheduler, runs one poll over the same
 // collection on every POST and completes each finished wait with an
@@ -73,6 +75,7 @@ func init() {
 		reservations:  newEndpointReservations(os.Getenv, gcp, logger),
 		credentials:   newCredentialExpiries(os.Getenv, gcp, logger),
 		defaults:      newDefaultLevels(os.Getenv, gcp, logger),
+		locations:     newObjectLocations(os.Getenv, gcp, logger),
 		signingSecret: loadSigningSecretRef(os.Getenv, logger),
 	})
 	env := a.env()

@@ -30,11 +30,14 @@ var SeededRoles = []string{"DATA_SCIENCE"}
 // env: and file: references must already resolve.
 func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolver) error {
 	sf := req.Snowflake
+	// The request's names are identifiers, so unquoted names are stored
+	// upper-cased and quoted ones exactly, as Snowflake stores them.
+	db, schema := snowflake.StoredName(sf.Database), snowflake.StoredName(sf.Schema)
 	for _, err := range []error{
 		sb.Snowflake.EnsureAccount(sf.Account),
-		sb.Snowflake.EnsureDatabase(sf.Account, sf.Database),
-		sb.Snowflake.EnsureSchema(sf.Account, sf.Database, sf.Schema),
-		sb.Snowflake.EnsureRole(sf.Account, sf.Role),
+		sb.Snowflake.EnsureDatabase(sf.Account, db),
+		sb.Snowflake.EnsureSchema(sf.Account, db, schema),
+		sb.Snowflake.EnsureRole(sf.Account, snowflake.StoredName(sf.Role)),
 	} {
 		if err != nil {
 			return fmt.Errorf("seed snowflake account %s: %w", sf.Account, err)

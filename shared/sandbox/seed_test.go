@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/repolink/repolink/shared/request"
@@ -160,5 +162,45 @@ func TestSeedSkipsRequestedGrantRoles(t *testing.T) {
 		if account.Roles[role] == nil {
 			t.Errorf("role %s missing after seeding", role)
 		}
+	}
+}
+
+func TestSeedStoresNamesAsIdentifiers(t *testing.T) {
+	ctx := t.Context()
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	key, err := newPrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+
+	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
+	req.Snowflake.Database = `"PLATFORM"`
+	req.Snowflake.Schema = "packages"
+	req.Snowflake.Role = "deployer"
+	if err := sb.Seed(ctx, req, secrets); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+
+	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := account.Databases["PLATFORM"]
+	if db == nil {
+		t.Fatalf("database PLATFORM missing after seeding database %s; databases: %v", req.Snowflake.Database, slices.Sorted(maps.Keys(account.Databases)))
+	}
+	if db.Schemas["PACKAGES"] == nil {
+		t.Errorf("schema PACKAGES missing after seeding schema %s; schemas: %v", req.Snowflake.Schema, slices.Sorted(maps.Keys(db.Schemas)))
+	}
+	if account.Roles["DEPLOYER"] == nil {
+		t.Errorf("role DEPLOYER missing after seeding role %s", req.Snowflake.Role)
+	}
+	if account.Databases[`"PLATFORM"`] != nil {
+		t.Errorf("database stored with its quotes")
 	}
 }

@@ -174,36 +174,16 @@ func (w *World) sealClearSecrets(sealer *worldfile.Sealer) (bool, error) {
 }
 
 func (w *World) fillMaps() {
-	if w.Instances == nil {
-		w.Instances = map[string]*Instance{}
-	}
-	if w.TargetGroups == nil {
-		w.TargetGroups = map[string]*TargetGroup{}
-	}
-	if w.LoadBalancers == nil {
-		w.LoadBalancers = map[string]*LoadBalancer{}
-	}
-	if w.Listeners == nil {
-		w.Listeners = map[string]*Listener{}
-	}
-	if w.EndpointServices == nil {
-		w.EndpointServices = map[string]*EndpointService{}
-	}
-	if w.Connections == nil {
-		w.Connections = map[string]*EndpointConnection{}
-	}
-	if w.Secrets == nil {
-		w.Secrets = map[string]*Secret{}
-	}
-	if w.SecurityGroups == nil {
-		w.SecurityGroups = map[string]*SecurityGroup{}
-	}
-	if w.SubnetZones == nil {
-		w.SubnetZones = map[string]string{}
-	}
-	if w.SubnetVPCs == nil {
-		w.SubnetVPCs = map[string]string{}
-	}
+	worldfile.FillMap(&w.Instances)
+	worldfile.FillMap(&w.TargetGroups)
+	worldfile.FillMap(&w.LoadBalancers)
+	worldfile.FillMap(&w.Listeners)
+	worldfile.FillMap(&w.EndpointServices)
+	worldfile.FillMap(&w.Connections)
+	worldfile.FillMap(&w.Secrets)
+	worldfile.FillMap(&w.SecurityGroups)
+	worldfile.FillMap(&w.SubnetZones)
+	worldfile.FillMap(&w.SubnetVPCs)
 }
 
 // copyWorld returns a deep copy of w.

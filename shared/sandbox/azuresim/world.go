@@ -89,21 +89,11 @@ type Operation struct {
 }
 
 func (w *World) fillMaps() {
-	if w.Resources == nil {
-		w.Resources = map[string]*Resource{}
-	}
-	if w.Connections == nil {
-		w.Connections = map[string]*Connection{}
-	}
-	if w.Operations == nil {
-		w.Operations = map[string]*Operation{}
-	}
-	if w.NextHost == nil {
-		w.NextHost = map[string]int{}
-	}
-	if w.Secrets == nil {
-		w.Secrets = map[string]*Secret{}
-	}
+	worldfile.FillMap(&w.Resources)
+	worldfile.FillMap(&w.Connections)
+	worldfile.FillMap(&w.Operations)
+	worldfile.FillMap(&w.NextHost)
+	worldfile.FillMap(&w.Secrets)
 }
 
 // commit persists the world. Callers hold s.mu.

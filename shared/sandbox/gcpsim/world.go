@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // stateFile is the name of the world file in Options.Dir.
@@ -232,48 +234,20 @@ func (o *Operation) Path() string {
 }
 
 func (w *World) fillMaps() {
-	if w.Networks == nil {
-		w.Networks = map[string]*Network{}
-	}
-	if w.Subnetworks == nil {
-		w.Subnetworks = map[string]*Subnetwork{}
-	}
-	if w.Instances == nil {
-		w.Instances = map[string]*Instance{}
-	}
-	if w.InstanceGroups == nil {
-		w.InstanceGroups = map[string]*InstanceGroup{}
-	}
-	if w.HealthChecks == nil {
-		w.HealthChecks = map[string]*HealthCheck{}
-	}
-	if w.Firewalls == nil {
-		w.Firewalls = map[string]*Firewall{}
-	}
-	if w.BackendServices == nil {
-		w.BackendServices = map[string]*BackendService{}
-	}
-	if w.ForwardingRules == nil {
-		w.ForwardingRules = map[string]*ForwardingRule{}
-	}
-	if w.ServiceAttachments == nil {
-		w.ServiceAttachments = map[string]*ServiceAttachment{}
-	}
-	if w.Endpoints == nil {
-		w.Endpoints = map[string]*Endpoint{}
-	}
-	if w.Operations == nil {
-		w.Operations = map[string]*Operation{}
-	}
-	if w.Secrets == nil {
-		w.Secrets = map[string]*Secret{}
-	}
-	if w.Documents == nil {
-		w.Documents = map[string]*Document{}
-	}
-	if w.RequestIDs == nil {
-		w.RequestIDs = map[string]string{}
-	}
+	worldfile.FillMap(&w.Networks)
+	worldfile.FillMap(&w.Subnetworks)
+	worldfile.FillMap(&w.Instances)
+	worldfile.FillMap(&w.InstanceGroups)
+	worldfile.FillMap(&w.HealthChecks)
+	worldfile.FillMap(&w.Firewalls)
+	worldfile.FillMap(&w.BackendServices)
+	worldfile.FillMap(&w.ForwardingRules)
+	worldfile.FillMap(&w.ServiceAttachments)
+	worldfile.FillMap(&w.Endpoints)
+	worldfile.FillMap(&w.Operations)
+	worldfile.FillMap(&w.Secrets)
+	worldfile.FillMap(&w.Documents)
+	worldfile.FillMap(&w.RequestIDs)
 	if w.NextID == 0 {
 		w.NextID = 1000000000000000000
 	}

@@ -103,6 +103,14 @@ func LoadDir[T any](dir, name string, fill func(*T)) (*T, error) {
 	return v, nil
 }
 
+// FillMap sets *m to an empty map when it is nil, as a fill function of
+// LoadDir does for each map of a world.
+func FillMap[K comparable, V any](m *map[K]V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+}
+
 // SaveDir writes v to the file name in dir with Save. An empty dir keeps
 // the world in memory only, so SaveDir writes nothing.
 func SaveDir(dir, name string, v any) error {

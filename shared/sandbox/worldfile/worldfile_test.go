@@ -243,3 +243,17 @@ func TestLoadRemovesTempFilesOfKilledSaves(t *testing.T) {
 		}
 	}
 }
+
+func TestFillMapKeepsExistingMap(t *testing.T) {
+	var empty map[string]int
+	FillMap(&empty)
+	if empty == nil {
+		t.Error("FillMap of a nil map left it nil, want an empty map")
+	}
+
+	existing := map[string]int{"a": 1}
+	FillMap(&existing)
+	if existing["a"] != 1 {
+		t.Errorf("FillMap of a map with entries = %v, want it unchanged", existing)
+	}
+}
