@@ -1,7 +1,8 @@
 // Package preflight checks the package index before any cloud or
 // Snowflake object is created. A bad URL, credential, certificate or
-// package list, or a role in grant_to_roles that the Snowflake account
-// does not have, fails the run at once with what to change. For a
+// package list, a missing snowflake.database or snowflake.schema, or a role
+// in grant_to_roles that the Snowflake account does not have, fails the run
+// at once with what to change. For a
 // private-link run it also checks that the Snowflake account has room for
 // another private endpoint, and reserves that place.
 package preflight
@@ -63,6 +64,9 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 
 		if report.Failed() {
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
+		}
+		if err := checkLocation(ctx, env, req); err != nil {
+			return Output{}, err
 		}
 		if err := checkOwners(ctx, env, req); err != nil {
 			return Output{}, err
@@ -130,7 +134,8 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 	for _, obj := range sfobject.Objects(req) {
 		row, err := obj.Find(ctx, conn)
 		if snowflake.IsNotExist(err) {
-			// The database or schema does not exist yet, which the later steps report.
+			// The database or schema was dropped after checkLocation
+			// found it, which the secret step reports.
 			continue
 		}
 		if err != nil {
