@@ -24,9 +24,11 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // Run sets the parameter on the requested level when that level does not
 // set it to the request's repository itself. It fails with a Conflict, and
 // sets nothing, when that level names the repository that a run of another
-// request set there. Setting it on the account affects every new Python
-// function and procedure in the account, so it is opt-in. Before it sets a
-// level, Run records it in env.Defaults.
+// request set there, or that another request claimed. Setting it on the
+// account affects every new Python function and procedure in the account,
+// so it is opt-in. Before it sets a level, Run takes the level's claim and
+// records the level in env.Defaults. It releases the claims of the levels
+// whose records it deletes.
 //
 // Run then unsets the parameter on every other level that env.Defaults
 // records as set by a run, such as the schema after default_for changed
@@ -72,6 +74,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if !set {
+			// Records written before levels had claims show another
+			// request's level only here.
 			claim, err := Claim(ctx, env.Defaults, conn, req, level, target)
 			if err != nil {
 				return Output{}, err
@@ -79,16 +83,26 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			if claim != nil {
 				return Output{}, ClaimConflict(*claim)
 			}
+		}
+		// The claim is one conditional write, so of two requests that
+		// passed the checks above at the same moment only one goes on.
+		if err := TakeLevel(ctx, env.Defaults, conn, req, level, target, repo, set); err != nil {
+			return Output{}, err
+		}
+		if !set {
 			if replaced, err = Replaced(ctx, env.Defaults, conn, req, level, target, repo); err != nil {
 				return Output{}, err
 			}
 			// The record comes first, so that a run that fails after the
 			// ALTER still leaves the level recorded as its own.
-			if err := record(ctx, env.Defaults, req, level, target, repo); err != nil {
+			if err := record(ctx, env.Defaults, req, level, target, repo, replaced); err != nil {
 				return Output{}, err
 			}
 			if err := conn.Exec(ctx, "ALTER "+target+" SET "+parameter+" = "+repo); err != nil {
 				return Output{}, fmt.Errorf("set %s on %s: %w", parameter, target, err)
+			}
+			if err := MarkLevelSet(ctx, env.Defaults, req, target); err != nil {
+				return Output{}, err
 			}
 			changed = true
 			if replaced != "" && env.Logger != nil {
@@ -126,6 +140,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	for _, d := range others.Forget {
 		if err := env.Defaults.Delete(ctx, d.Key()); err != nil {
 			return Output{}, fmt.Errorf("delete the record of the %s that a run set on %s: %w", parameter, d.Target, err)
+		}
+		if err := ReleaseLevel(ctx, env.Defaults, req, d.Target); err != nil {
+			return Output{}, err
 		}
 	}
 	if len(others.Left) > 0 && env.Logger != nil {
@@ -260,15 +277,16 @@ func ownValue(ctx context.Context, conn snowflake.Conn, target, level string) (s
 }
 
 // record stores in registry that the run sets the parameter on target to
-// repo. A nil registry records nothing.
-func record(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, level, target, repo string) error {
+// repo in place of replaced, the value that Replaced returned. A nil
+// registry records nothing.
+func record(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, level, target, repo, replaced string) error {
 	if registry == nil {
 		return nil
 	}
 	sf := req.Snowflake
 	d := workflow.DefaultSetting{
 		Account: sf.Account, Request: req.ID, Level: level, Target: target, Repository: repo,
-		Database: sf.Database, Schema: sf.Schema,
+		Database: sf.Database, Schema: sf.Schema, Replaced: replaced,
 	}
 	if err := registry.Put(ctx, d); err != nil {
 		return fmt.Errorf("record that the run sets %s on %s: %w", parameter, target, err)

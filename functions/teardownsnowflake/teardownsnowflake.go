@@ -30,6 +30,9 @@ import (
 type Output struct {
 	workflow.Result
 	Kept []Kept `json:"kept,omitempty"`
+	// Notes name what the teardown changed that a person may want back,
+	// such as a default repository that a run had replaced.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Kept is an object that carries one of the request's names or its comment
@@ -119,7 +122,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 	// Recorded defaults are unset first, regardless of who created the
 	// repository, because a run of the request set them.
-	unsetRecorded, keptRecorded, err := unsetRecordedDefaults(ctx, env, conn, req)
+	unsetRecorded, keptRecorded, notes, err := unsetRecordedDefaults(ctx, env, conn, req)
 	if err != nil {
 		return Output{}, err
 	}
@@ -187,7 +190,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// The ID lists every repository that went, so that the operator sees
 	// those of earlier runs too.
 	id := strings.Join(append([]string{repo}, earlierRepos...), ", ")
-	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept}, nil
+	return Output{Result: workflow.Result{Action: action, ID: id}, Kept: kept, Notes: notes}, nil
 }
 
 // keptDefaults returns the levels that set the default repository parameter

@@ -22,6 +22,10 @@ type DefaultSetting struct {
 	Target string `json:"target"`
 	// Repository is the qualified repository name that the run set.
 	Repository string `json:"repository"`
+	// Replaced is the value that the level had when the run set it and
+	// that no run of the request had set, such as a repository that a
+	// person chose. Teardown names it but does not restore it.
+	Replaced string `json:"replaced,omitempty"`
 }
 
 // Key returns the registry key: the Snowflake account, the request and the

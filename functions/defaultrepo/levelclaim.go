@@ -1,0 +1,125 @@
+package defaultrepo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TakeLevel takes the claim on target, the object of level, for req with
+// one conditional write in registry, before the default step sets the
+// parameter there. set is true when target already sets the parameter to
+// repo. Taking a claim that req holds writes only when the claim changes,
+// such as when the level is now set, so a second run of the step changes
+// nothing.
+//
+// TakeLevel fails with a Conflict, and writes nothing, when another
+// request holds the claim and either has not set the level yet or the
+// level still names that request's repository. A claim whose level a
+// person has changed since is taken over. A nil registry claims nothing.
+func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snowflake.Conn, req request.Request, level, target, repo string, set bool) error {
+	if registry == nil {
+		return nil
+	}
+	mine := workflow.LevelClaim{
+		Account: req.Snowflake.Account, Level: level, Target: target,
+		Request: req.ID, Repository: repo, Set: set,
+	}
+	// conflict is returned as it is, because its message names the level
+	// already.
+	var conflict error
+	err := registry.UpdateClaim(ctx, mine.Key(), func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+		conflict = nil
+		if stored == nil {
+			return &mine, true, nil
+		}
+		if stored.Request == req.ID {
+			if stored.Repository == repo && stored.Level == level && (stored.Set || !set) {
+				return nil, false, nil
+			}
+			return &mine, true, nil
+		}
+		if !stored.Set {
+			conflict = levelConflict(*stored, "is setting it")
+			return nil, false, conflict
+		}
+		// Read the value after the claim, so that a holder that marked
+		// the claim set has already run its ALTER.
+		value, err := RecordedValue(ctx, conn, claimSetting(*stored))
+		if err != nil {
+			return nil, false, err
+		}
+		if value != "" && SameRepository(value, stored.Repository) {
+			conflict = levelConflict(*stored, "set it")
+			return nil, false, conflict
+		}
+		return &mine, true, nil
+	})
+	if conflict != nil {
+		return conflict
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s on %s for request %s: %w", parameter, target, req.ID, err)
+	}
+	return nil
+}
+
+// MarkLevelSet records in the claim that req holds on target that its run
+// has set the parameter there, so that another request may take the level
+// over once a person changes it. It changes nothing when req does not hold
+// the claim.
+func MarkLevelSet(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, target string) error {
+	if registry == nil {
+		return nil
+	}
+	key := workflow.LevelClaimKey(req.Snowflake.Account, target)
+	err := registry.UpdateClaim(ctx, key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+		if stored == nil || stored.Request != req.ID || stored.Set {
+			return nil, false, nil
+		}
+		next := *stored
+		next.Set = true
+		return &next, true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark the claim of request %s on %s as set: %w", req.ID, target, err)
+	}
+	return nil
+}
+
+// ReleaseLevel deletes the claim on target when req holds it. A claim of
+// another request, or none, stays as it is.
+func ReleaseLevel(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, target string) error {
+	if registry == nil {
+		return nil
+	}
+	key := workflow.LevelClaimKey(req.Snowflake.Account, target)
+	err := registry.UpdateClaim(ctx, key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+		return nil, stored != nil && stored.Request == req.ID, nil
+	})
+	if err != nil {
+		return fmt.Errorf("release the claim of request %s on %s: %w", req.ID, target, err)
+	}
+	return nil
+}
+
+// levelConflict returns the Conflict error for a level that the claim c of
+// another request holds. action is what that request's run did, such as
+// "set it".
+func levelConflict(c workflow.LevelClaim, action string) error {
+	return workflow.Errorf(workflow.ErrConflict,
+		"%s on %s is claimed by request %s, whose run %s to %s. "+
+			"Two requests cannot share one default level, so tear down request %s first, "+
+			"or set repository.default_for to another level or to none",
+		parameter, c.Target, c.Request, action, c.Repository, c.Request)
+}
+
+// claimSetting returns c as a record, for reading the value on its target.
+func claimSetting(c workflow.LevelClaim) workflow.DefaultSetting {
+	return workflow.DefaultSetting{
+		Account: c.Account, Request: c.Request, Level: c.Level, Target: c.Target, Repository: c.Repository,
+	}
+}

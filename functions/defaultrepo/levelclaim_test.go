@@ -1,0 +1,79 @@
+package defaultrepo
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// storedClaim returns the claim on the schema of sb, or nil.
+func storedClaim(t *testing.T, sb *sfsandbox.Sandbox) *workflow.LevelClaim {
+	t.Helper()
+	var got *workflow.LevelClaim
+	key := workflow.LevelClaimKey(sb.Request.Snowflake.Account, "SCHEMA PLATFORM.PACKAGES")
+	err := sb.Env.Defaults.UpdateClaim(t.Context(), key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+		got = stored
+		return nil, false, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestSandboxClaimSecondRun runs the default step twice. The first run
+// leaves a claim marked set, and the second changes nothing.
+func TestSandboxClaimSecondRun(t *testing.T) {
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	doc := sb.Document()
+	if _, err := Run(t.Context(), sb.Env, doc); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	want := &workflow.LevelClaim{
+		Account: doc.Request.Snowflake.Account, Level: "schema", Target: "SCHEMA PLATFORM.PACKAGES",
+		Request: doc.Request.ID, Repository: "PLATFORM.PACKAGES.CORP_PYPI", Set: true,
+	}
+	if diff := cmp.Diff(want, storedClaim(t, sb)); diff != "" {
+		t.Errorf("claim after the first run (-want +got):\n%s", diff)
+	}
+
+	out, err := Run(t.Context(), sb.Env, doc)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if out.Action != workflow.Adopted {
+		t.Errorf("second run action = %q (%s), want adopted", out.Action, out.ID)
+	}
+	if diff := cmp.Diff(want, storedClaim(t, sb)); diff != "" {
+		t.Errorf("claim after the second run (-want +got):\n%s", diff)
+	}
+}
+
+// TestSandboxClaimTakenOverAfterChange lets a person point the schema that
+// one request's run set at another repository. A second request with the
+// same default_for then takes the claim over.
+func TestSandboxClaimTakenOverAfterChange(t *testing.T) {
+	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+	if _, err := Run(t.Context(), sb.Env, sb.Document()); err != nil {
+		t.Fatalf("run of the first request: %v", err)
+	}
+	sb.Exec(t, "ALTER SCHEMA PLATFORM.PACKAGES SET DEFAULT_PYTHON_ARTIFACT_REPOSITORY = "+other)
+
+	second := sb.Document()
+	second.Request.ID = "DATA-4799"
+	second.Request.Repository.Name = "other_pypi"
+	if _, err := Run(t.Context(), sb.Env, second); err != nil {
+		t.Fatalf("run of the second request: %v", err)
+	}
+	got := storedClaim(t, sb)
+	if got == nil || got.Request != second.Request.ID || !got.Set {
+		t.Errorf("claim = %+v, want the second request's, marked set", got)
+	}
+}
