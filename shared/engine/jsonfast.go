@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -24,6 +25,10 @@ const maxFastDepth = 256
 // that it leaves to encoding/json.
 func parseFast(text []byte) (any, bool) {
 	p := fastParser{text: text}
+	if stack, ok := memberStacks.Get().(*[]objectMember); ok {
+		p.members = *stack
+	}
+	defer p.releaseMembers()
 	p.skipSpace()
 	v, ok := p.value(0)
 	if !ok {
@@ -33,9 +38,37 @@ func parseFast(text []byte) (any, bool) {
 	return v, p.pos == len(p.text)
 }
 
+// memberStacks holds the member stacks of finished parses for reuse.
+var memberStacks sync.Pool
+
+// maxPooledMembers is the capacity above which a member stack is dropped
+// instead of pooled, so that one large document does not pin its stack.
+const maxPooledMembers = 1024
+
+// releaseMembers returns the parser's member stack to memberStacks.
+func (p *fastParser) releaseMembers() {
+	if p.members == nil || cap(p.members) > maxPooledMembers {
+		return
+	}
+	// A parse that failed leaves members behind, which must not be kept
+	// alive by the pool.
+	clear(p.members)
+	stack := p.members[:0]
+	memberStacks.Put(&stack)
+}
+
 type fastParser struct {
 	text []byte
 	pos  int
+	// members is a stack of the members of the objects being read. An
+	// object's members stay on it until the closing brace, so that its map
+	// is made at its final size instead of growing member by member.
+	members []objectMember
+}
+
+type objectMember struct {
+	key   string
+	value any
 }
 
 func (p *fastParser) skipSpace() {
@@ -82,12 +115,12 @@ func (p *fastParser) literal(word string) bool {
 
 func (p *fastParser) object(depth int) (any, bool) {
 	p.pos++ // {
-	obj := map[string]any{}
 	p.skipSpace()
 	if p.pos < len(p.text) && p.text[p.pos] == '}' {
 		p.pos++
-		return obj, true
+		return map[string]any{}, true
 	}
+	first := len(p.members)
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.text) || p.text[p.pos] != '"' {
@@ -107,8 +140,7 @@ func (p *fastParser) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		// A repeated key keeps its last value, as in encoding/json.
-		obj[key] = v
+		p.members = append(p.members, objectMember{key: key, value: v})
 		p.skipSpace()
 		if p.pos >= len(p.text) {
 			return nil, false
@@ -118,11 +150,25 @@ func (p *fastParser) object(depth int) (any, bool) {
 			p.pos++
 		case '}':
 			p.pos++
-			return obj, true
+			return p.popObject(first), true
 		default:
 			return nil, false
 		}
 	}
+}
+
+// popObject returns the members above first on the stack as a map and
+// removes them from the stack.
+func (p *fastParser) popObject(first int) map[string]any {
+	members := p.members[first:]
+	obj := make(map[string]any, len(members))
+	for _, m := range members {
+		// A repeated key keeps its last value, as in encoding/json.
+		obj[m.key] = m.value
+	}
+	clear(members)
+	p.members = p.members[:first]
+	return obj
 }
 
 func (p *fastParser) array(depth int) (any, bool) {

@@ -171,3 +171,27 @@ func BenchmarkDecodeStateInput(b *testing.B) {
 		}
 	}
 }
+
+// TestParseFastSizesObjects checks that an object's map is made at its
+// final size. A map that grows member by member allocates its table again
+// at every doubling.
+func TestParseFastSizesObjects(t *testing.T) {
+	const members = 200
+	text := []byte(`{`)
+	for i := range members {
+		if i > 0 {
+			text = append(text, ',')
+		}
+		text = fmt.Appendf(text, `"k%03d":true`, i)
+	}
+	text = append(text, '}')
+	if _, ok := parseFast(text); !ok {
+		t.Fatalf("parseFast left the %d-member object to encoding/json", members)
+	}
+	// One string per key, the map, and a few for the parser itself.
+	const maxAllocs = members + 8
+	allocs := testing.AllocsPerRun(100, func() { parseFast(text) })
+	if allocs > maxAllocs {
+		t.Errorf("parseFast of a %d-member object made %.0f allocations, want at most %d", members, allocs, maxAllocs)
+	}
+}
