@@ -134,7 +134,8 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 			return nil, err
 		}
 		zero := int64(0)
-		root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero}
+		root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero,
+			inputEncoded: true}
 		if err := insertCursor(sctx, tx, root); err != nil {
 			return nil, err
 		}

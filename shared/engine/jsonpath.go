@@ -61,6 +61,19 @@ func (p *Path) Definite() bool {
 	return true
 }
 
+// topLevelName returns the field name of a path of the form $.name, which
+// Set writes as one member of the top-level object.
+func (p *Path) topLevelName() (string, bool) {
+	if p.context || len(p.segments) != 1 {
+		return "", false
+	}
+	seg := p.segments[0]
+	if seg.kind != segName || seg.recursive {
+		return "", false
+	}
+	return seg.name, true
+}
+
 // isReference reports whether the path is a reference path: a definite path
 // of names and non-negative indexes that can be written to (ResultPath).
 func (p *Path) isReference() bool {

@@ -398,6 +398,9 @@ func (t *txn) pass(c *cursor, s *state, input any) error {
 		}
 	}
 	if s.HasResult {
+		if output, ok := splicedOutput(c, s, s.Result); ok {
+			return t.exitEncoded(c, s, output, s.Next)
+		}
 		// The fixed Result shares nothing with input, so ResultPath can
 		// place it into input itself instead of into a copy. A Pass
 		// state has no ResultSelector.
@@ -421,6 +424,11 @@ func (t *txn) choice(c *cursor, s *state, input any) error {
 	next, err := s.choose(effective, ctxObj)
 	if err != nil {
 		return t.fail(c, s, err)
+	}
+	if c.inputEncoded && s.InputPath.path == nil && !s.InputPath.null &&
+		s.OutputPath.path == nil && !s.OutputPath.null {
+		// The output is the input, whose text encodeJSON wrote.
+		return t.exitEncoded(c, s, c.Input, next)
 	}
 	output, err := applyOutputPath(s.OutputPath, effective)
 	if err != nil {
@@ -504,6 +512,9 @@ func (t *txn) result(c *cursor, s *state, result any) error {
 			return t.fail(c, s, err)
 		}
 	}
+	if output, ok := splicedOutput(c, s, result); ok {
+		return t.exitEncoded(c, s, output, s.Next)
+	}
 	// ResultPath changes the input in place, and result may share values
 	// with the input that the state decoded, so it gets a fresh copy.
 	input, err := decodeJSON(c.Input)
@@ -533,6 +544,11 @@ func (t *txn) exit(c *cursor, s *state, output any, next string) error {
 	if err != nil {
 		return t.failCursor(c, s, newStateError(ErrorRuntime, "%v", err))
 	}
+	return t.exitEncoded(c, s, encoded, next)
+}
+
+// exitEncoded is exit with the output as encodeJSON encodes it.
+func (t *txn) exitEncoded(c *cursor, s *state, encoded json.RawMessage, next string) error {
 	if err := checkSize(encoded, "output of state "+s.Name); err != nil {
 		return t.fail(c, s, err)
 	}
@@ -549,6 +565,7 @@ func (t *txn) exit(c *cursor, s *state, output any, next string) error {
 	}
 	c.State = next
 	c.Input = encoded
+	c.inputEncoded = true
 	c.Phase = phaseEnter
 	c.Effective = nil
 	c.Token = ""

@@ -165,6 +165,11 @@ type cursor struct {
 	Output           json.RawMessage
 	Error            string
 	Cause            string
+
+	// inputEncoded marks an Input that encodeJSON wrote in this process,
+	// which splicedOutput can edit as text. It is not stored, so a cursor
+	// read from the store takes the general path.
+	inputEncoded bool
 }
 
 const cursorColumns = `id, execution, parent, branch, scope, state, input, phase, due_at, version,

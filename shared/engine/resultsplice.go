@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Most states of a workflow place their result at a top-level field of
+// their input ("ResultPath": "$.name") and keep the default OutputPath. When
+// the input text is the encoding that encodeJSON gives for it, the output
+// text is that same text with one member inserted or replaced, so the
+// functions below build it by editing the text instead of decoding the
+// input, setting the field and encoding the whole document again. The
+// result is byte for byte what the decode, set and encode steps give.
+
+// splicedOutput returns the output text of state s for result, placed by
+// ResultPath into the input of cursor c, when the fast path applies. It
+// returns false when the state's paths or the input need the general path.
+func splicedOutput(c *cursor, s *state, result any) (json.RawMessage, bool) {
+	if !c.inputEncoded || s.OutputPath.null || s.OutputPath.path != nil ||
+		s.ResultPath.null || s.ResultPath.path == nil {
+		return nil, false
+	}
+	name, ok := s.ResultPath.path.topLevelName()
+	if !ok {
+		return nil, false
+	}
+	// Depth 1 is the depth of the member in the output, so that appendFast
+	// hands over the same values as when it encodes the whole output.
+	value, ok := appendFast(nil, result, 1)
+	if !ok {
+		return nil, false
+	}
+	return setMember(c.Input, name, value)
+}
+
+// setMember returns the JSON object text obj with the member name set to
+// the encoded value. obj must be compact, with its keys sorted and free of
+// escape sequences, as encodeJSON writes an object; the new member takes its
+// place in that order. It returns false for any other text and for a name
+// that needs escaping.
+func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, false
+	}
+	key := appendString(nil, name)
+	if !bytes.Equal(key[1:len(key)-1], []byte(name)) {
+		return nil, false
+	}
+
+	// start and end delimit the member text to replace, or both are the
+	// position where the new member goes.
+	start, end := len(obj)-1, len(obj)-1
+	p := fastParser{text: obj, pos: 1}
+	var previous []byte
+	for p.pos < len(obj)-1 {
+		memberStart := p.pos
+		if obj[p.pos] != '"' || !p.skipString() {
+			return nil, false
+		}
+		memberKey := obj[memberStart+1 : p.pos-1]
+		if bytes.IndexByte(memberKey, '\\') >= 0 || (previous != nil && bytes.Compare(previous, memberKey) >= 0) {
+			return nil, false
+		}
+		previous = memberKey
+		if p.pos >= len(obj) || obj[p.pos] != ':' {
+			return nil, false
+		}
+		p.pos++
+		if !p.skipCompact(1) || p.pos >= len(obj) {
+			return nil, false
+		}
+		memberEnd := p.pos
+		if obj[p.pos] == ',' {
+			p.pos++
+			if p.pos == len(obj)-1 {
+				return nil, false
+			}
+		} else if p.pos != len(obj)-1 {
+			return nil, false
+		}
+		if start != len(obj)-1 {
+			// The position is found; the loop only checks the rest.
+			continue
+		}
+		switch order := bytes.Compare(memberKey, []byte(name)); {
+		case order == 0:
+			start, end = memberStart, memberEnd
+		case order > 0:
+			start, end = memberStart, memberStart
+		}
+	}
+
+	out := make([]byte, 0, len(obj)+len(key)+len(value)+2)
+	out = append(out, obj[:start]...)
+	if start == end && start == len(obj)-1 && len(obj) > 2 {
+		// The member goes last, after the existing ones.
+		out = append(out, ',')
+	}
+	out = append(out, key...)
+	out = append(out, ':')
+	out = append(out, value...)
+	if start == end && start != len(obj)-1 {
+		// The member goes before an existing one.
+		out = append(out, ',')
+	}
+	return append(out, obj[end:]...), true
+}
