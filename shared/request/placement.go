@@ -9,8 +9,11 @@ type placementField struct {
 	value string
 }
 
-// placementFields returns the route, the Snowflake account and the cloud
-// account and region fields of r, with "" for an absent block.
+// placementFields returns the route, the Snowflake account, the cloud
+// account and region fields and the egress firewall group of r, with ""
+// for an absent block. A run opens its egress rules in the named group or
+// network, so a change of it leaves the earlier rules open just as a move
+// to another region leaves the earlier resources.
 func (r Request) placementFields() []placementField {
 	var aws AWS
 	if r.AWS != nil {
@@ -40,6 +43,9 @@ func (r Request) placementFields() []placementField {
 		{"egress.cloud", egress.Cloud},
 		{"egress.region", egress.Region},
 		{"egress.project", egress.Project},
+		{"egress.security_group_id", egress.SecurityGroupID},
+		{"egress.network_security_group_id", strings.ToLower(egress.NetworkSecurityGroupID)},
+		{"egress.network", egress.Network},
 	}
 }
 
