@@ -27,6 +27,26 @@ func TestRunRejectsChangedEgressGroup(t *testing.T) {
 		"changes egress.security_group_id from execution", "repolink teardown --sandbox --state-dir "+dir)
 }
 
+// TestRunRejectsChangedProxy runs the aws-privatelink example with its
+// nginx proxy and then the same request with proxy none, which would leave
+// the proxy VM and its target group behind.
+func TestRunRejectsChangedProxy(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	first := writeRequest(t, nil)
+	noProxy := writeRequest(t, func(doc map[string]any) {
+		section(doc, "aws")["proxy"] = "none"
+		section(doc, "aws")["target_address"] = "10.0.1.25"
+	})
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitOK {
+		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, noProxy)
+	assertUsage(t, "run with proxy none", code, errOut,
+		"changes aws.proxy from execution", "repolink teardown --sandbox --state-dir "+dir, "new id")
+}
+
 // writeExampleEdit writes the example request at path, changed by edit, to
 // a file in a test directory and returns its path.
 func writeExampleEdit(t *testing.T, path string, edit func(map[string]any)) string {

@@ -10,10 +10,11 @@ type placementField struct {
 }
 
 // placementFields returns the route, the Snowflake account, the cloud
-// account and region fields and the egress firewall group of r, with ""
-// for an absent block. A run opens its egress rules in the named group or
-// network, so a change of it leaves the earlier rules open just as a move
-// to another region leaves the earlier resources.
+// account and region fields, the egress firewall group and the proxy
+// choice of r, with "" for an absent block. A run opens its egress rules in
+// the named group or network, and it builds a proxy VM only with proxy
+// nginx. So a change of either leaves the earlier rules or resources
+// behind, as a move to another region does.
 func (r Request) placementFields() []placementField {
 	var aws AWS
 	if r.AWS != nil {
@@ -46,14 +47,27 @@ func (r Request) placementFields() []placementField {
 		{"egress.security_group_id", egress.SecurityGroupID},
 		{"egress.network_security_group_id", strings.ToLower(egress.NetworkSecurityGroupID)},
 		{"egress.network", egress.Network},
+		{"aws.proxy", proxyChoice(r.AWS != nil, aws.Proxy)},
+		{"azure.proxy", proxyChoice(r.Azure != nil, azure.Proxy)},
+		{"gcp.proxy", proxyChoice(r.GCP != nil, gcp.Proxy)},
 	}
 }
 
+// proxyChoice returns the proxy of a cloud block that is present, with the
+// default nginx for an empty one, so that a request recorded before
+// validation filled the default compares equal to one recorded after.
+func proxyChoice(present bool, proxy string) string {
+	if !present || proxy != "" {
+		return proxy
+	}
+	return "nginx"
+}
+
 // ChangedPlacement returns the paths of the fields that decide where a run
-// builds, such as route and snowflake.account, whose values differ between
-// earlier and later. A teardown removes what the latest run of a request
-// built, so a run that changes one of them leaves the earlier run's
-// resources behind.
+// builds, such as route and snowflake.account, or what it builds there,
+// such as aws.proxy, whose values differ between earlier and later. A
+// teardown removes what the latest run of a request built, so a run that
+// changes one of them leaves the earlier run's resources behind.
 func ChangedPlacement(earlier, later Request) []string {
 	before := earlier.placementFields()
 	var changed []string

@@ -21,7 +21,14 @@ func TestChangedPlacement(t *testing.T) {
 			r.Route = RouteGCPPrivateLink
 			r.AWS = nil
 			r.GCP = &GCP{Project: "corp-packages", Region: "us-central1"}
-		}, want: []string{"route", "aws.region", "gcp.project", "gcp.region"}},
+		}, want: []string{"route", "aws.region", "gcp.project", "gcp.region", "aws.proxy", "gcp.proxy"}},
+		{name: "aws proxy", edit: func(r *Request) { r.AWS.Proxy = "none" }, want: []string{"aws.proxy"}},
+		{name: "aws default proxy", edit: func(r *Request) { r.AWS.Proxy = "nginx" }},
+		{name: "azure proxy", edit: func(r *Request) {
+			r.Route = RouteAzurePrivateLink
+			r.AWS = nil
+			r.Azure = &Azure{Proxy: "none"}
+		}, want: []string{"route", "aws.region", "aws.proxy", "azure.proxy"}},
 		{name: "security group", edit: func(r *Request) {
 			r.Egress = &Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0fffffffffffffff1"}
 		}, want: []string{"egress.cloud", "egress.region", "egress.security_group_id"}},
