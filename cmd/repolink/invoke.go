@@ -165,6 +165,13 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 		}
 		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
 	}
+	if problems := checkStepInputFields(fields); len(problems) > 0 {
+		var b strings.Builder
+		for _, field := range problems {
+			fmt.Fprintf(&b, "\n  %s: %s", field.Path, field.Message)
+		}
+		return nil, doc, usagef("--input %s: invalid step input:%s", path, b.String())
+	}
 	if raw, ok := fields["resources"]; ok && string(raw) != "null" {
 		if problems := workflow.CheckResources(raw); len(problems) > 0 {
 			var b strings.Builder
@@ -199,4 +206,51 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 		return nil, doc, fmt.Errorf("encode step input: %w", err)
 	}
 	return input, doc, nil
+}
+
+// stepInputFields maps each top-level field of a step's input, other than
+// request and resources, to the message that rejects a value of another
+// type. The state machines add execution, state_machine and redrive_count
+// from the context object, and token for a callback task, so the input of a
+// step copied from 'repolink history' has them too.
+var stepInputFields = map[string]string{
+	"execution":     "must be a string, the execution name",
+	"token":         "must be a string, the task token of a callback task",
+	"state_machine": "must be a string, the state machine's ARN or name",
+	"redrive_count": "must be an integer of 0 or more, the number of redrives so far",
+}
+
+// checkStepInputFields returns an error for each top-level field of a step
+// input that is unknown and for each of stepInputFields of the wrong type.
+// The request and resources have their own checks. A null counts as absent.
+func checkStepInputFields(fields map[string]json.RawMessage) []request.FieldError {
+	var problems []request.FieldError
+	for _, key := range sortedKeys(fields) {
+		path := "$." + key
+		if key == "request" || key == "resources" {
+			continue
+		}
+		message, known := stepInputFields[key]
+		if !known {
+			problems = append(problems, request.FieldError{Path: path,
+				Message: "unknown field; a step input has only request, resources, execution, token, state_machine and redrive_count"})
+			continue
+		}
+		raw := fields[key]
+		if string(raw) == "null" {
+			continue
+		}
+		var err error
+		if key == "redrive_count" {
+			var count uint32
+			err = json.Unmarshal(raw, &count)
+		} else {
+			var text string
+			err = json.Unmarshal(raw, &text)
+		}
+		if err != nil {
+			problems = append(problems, request.FieldError{Path: path, Message: message})
+		}
+	}
+	return problems
 }

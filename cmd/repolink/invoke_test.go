@@ -118,3 +118,63 @@ func TestInvokeNamesFieldsUnderRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestInvokeTopLevelFields(t *testing.T) {
+	requestJSON, err := os.ReadFile(writeRequest(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		fields string
+		want   string
+	}{
+		{"unknown field", `"extra": 1`, "$.extra: unknown field"},
+		{"execution object", `"execution": {"name": "zz"}`, "$.execution: must be a string"},
+		{"token number", `"token": 5`, "$.token: must be a string"},
+		{"state machine array", `"state_machine": []`, "$.state_machine: must be a string"},
+		{"redrive count negative", `"redrive_count": -1`, "$.redrive_count: must be an integer of 0 or more"},
+		{"redrive count fraction", `"redrive_count": 1.5`, "$.redrive_count: must be an integer of 0 or more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "input.json")
+			document := `{"request": ` + string(requestJSON) + `, "resources": {}, ` + tt.fields + `}`
+			if err := os.WriteFile(path, []byte(document), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			_, _, err := readDocument(path)
+			if err == nil {
+				t.Fatal("readDocument accepted the document")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "is not a workflow document") {
+				t.Errorf("error %q says the document has no request object", err)
+			}
+		})
+	}
+}
+
+func TestInvokeAcceptsTaskInputFields(t *testing.T) {
+	requestJSON, err := os.ReadFile(writeRequest(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "input.json")
+	document := `{"request": ` + string(requestJSON) + `, "resources": {}, "execution": "DATA-1", "token": "t",` +
+		` "state_machine": "arn:aws:states:us-east-1:123456789012:stateMachine:provision", "redrive_count": 2}`
+	if err := os.WriteFile(path, []byte(document), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, doc, err := readDocument(path)
+	if err != nil {
+		t.Fatalf("readDocument: %v", err)
+	}
+	if doc.Execution != "DATA-1" {
+		t.Errorf("execution = %q, want DATA-1", doc.Execution)
+	}
+}
