@@ -233,7 +233,8 @@ func RequestedTarget(req request.Request, instanceID string) (string, error) {
 }
 
 // targetFor returns the proxy instance on the proxy port, or with proxy none
-// the repository's address on the port of aws.upstream.
+// the repository's address on the port of aws.upstream, or on the proxy port
+// when aws.upstream is absent.
 func targetFor(in workflow.Document) (target, error) {
 	req := in.Request
 	if !proxyvm.Direct(req) {
@@ -243,13 +244,16 @@ func targetFor(in workflow.Document) (target, error) {
 		}
 		return target{kind: "instance", id: vm.ID, port: proxyvm.ProxyPort}, nil
 	}
+	if req.AWS.TargetAddress == "" {
+		return target{}, workflow.Invalid("aws.proxy none needs aws.target_address, the repository's private IPv4 address")
+	}
+	if req.AWS.Upstream == "" {
+		return target{kind: "ip", id: req.AWS.TargetAddress, port: proxyvm.ProxyPort}, nil
+	}
 	_, portText, err := net.SplitHostPort(req.AWS.Upstream)
 	port, convErr := strconv.Atoi(portText)
 	if err != nil || convErr != nil || port < 1 || port > 65535 {
-		return target{}, workflow.Invalid("aws.upstream %q has no valid port; use host:port, such as pypi.corp.example.com:443", req.AWS.Upstream)
-	}
-	if req.AWS.TargetAddress == "" {
-		return target{}, workflow.Invalid("aws.proxy none needs aws.target_address, the repository's private IPv4 address")
+		return target{}, workflow.Invalid("aws.upstream %q has no valid port; use host:port, such as pypi.corp.example.com:443, or leave it out for port 443", req.AWS.Upstream)
 	}
 	return target{kind: "ip", id: req.AWS.TargetAddress, port: port}, nil
 }

@@ -94,6 +94,14 @@ func TestRunRegistersTarget(t *testing.T) {
 			wantPort:   8443,
 			registered: []string{"10.0.1.25:8443"},
 		},
+		{
+			name:       "repository address without upstream",
+			aws:        request.AWS{Region: "us-west-2", VPCID: "vpc-1", Proxy: "none", TargetAddress: "10.0.1.25"},
+			vm:         &workflow.ProxyVM{Result: workflow.Result{Action: workflow.Skipped, ID: "none"}},
+			wantType:   "ip",
+			wantPort:   443,
+			registered: []string{"10.0.1.25:443"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

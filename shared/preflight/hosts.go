@@ -143,8 +143,12 @@ func (r *run) checkPrivatePath() {
 		r.add("private_path", Passed, "the index and its files are on "+hostOf(r.index)+", which the private endpoint serves", "")
 		return
 	}
+	route := fmt.Sprintf("the proxy sends every allowed server name to aws.upstream (%s), so those hosts work only if that upstream serves them", aws.Upstream)
+	if aws.Proxy == "none" {
+		route = fmt.Sprintf("the load balancer sends every connection to aws.target_address (%s), so those hosts work only if that address serves them", aws.TargetAddress)
+	}
 	r.add("private_path", Warned,
-		fmt.Sprintf("files also come from %s; over the private endpoint the proxy sends every allowed server name to aws.upstream (%s), so those hosts work only if that upstream serves them", strings.Join(others, ", "), aws.Upstream),
+		fmt.Sprintf("files also come from %s; over the private endpoint %s", strings.Join(others, ", "), route),
 		"configure the index to serve files from "+hostOf(r.index)+" instead of redirecting to object storage or a CDN")
 }
 

@@ -654,3 +654,33 @@ func TestRunProjectsForbidden(t *testing.T) {
 		})
 	}
 }
+
+// TestPrivatePathWithoutProxy checks that with proxy none the warning about
+// files on another host names the target address, not an absent upstream.
+func TestPrivatePathWithoutProxy(t *testing.T) {
+	ca := newCA(t)
+	idx := startIndex(t, ca, testUser, testPassword, repoHost)
+	cdn := startIndex(t, ca, "", "", cdnHost)
+	idx.SetBehavior(pyindex.Behavior{FileRedirect: "https://" + cdnHost + "/files/"})
+
+	req := testRequest()
+	req.Repository.ExtraAllowedPrefixes = []string{"https://" + cdnHost}
+	req.AWS.Proxy = "none"
+	req.AWS.TargetAddress = "10.0.1.25"
+	req.AWS.Upstream = ""
+	report := Run(t.Context(), Options{
+		HTTP:     servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca),
+		Request:  req,
+		Username: testUser,
+		Password: testPassword,
+		Sandbox:  true,
+	})
+
+	detail := find(report, "private_path").Detail
+	if !strings.Contains(detail, "aws.target_address (10.0.1.25)") {
+		t.Errorf("private_path detail = %q, want it to name aws.target_address", detail)
+	}
+	if strings.Contains(detail, "aws.upstream") {
+		t.Errorf("private_path detail = %q names aws.upstream, which proxy none does not use", detail)
+	}
+}

@@ -155,9 +155,7 @@ func (v *validator) azure(a *Azure) {
 	if a.SubnetName != "" && a.SubnetName == a.PLSSubnetName {
 		v.add("$.azure.pls_subnet_name", "must differ from subnet_name, because its network policies are disabled for the Private Link Service")
 	}
-	if v.require("$.azure.upstream", a.Upstream, "set host:port of the index as the proxy reaches it") {
-		v.upstreamAt("$.azure.upstream", a.Upstream)
-	}
+	v.upstream("$.azure.upstream", a.Upstream, a.Proxy)
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
 	v.printable("$.azure.vm_size", a.VMSize, "remove it")
 	v.printable("$.azure.image", a.Image, "remove it")
@@ -186,9 +184,7 @@ func (v *validator) gcp(g *GCP) {
 		v.add("$.gcp.psc_subnet", "must differ from subnet, because a Private Service Connect subnet serves no VMs")
 	}
 	v.pscSubnetCIDR(g.PSCSubnetCIDR)
-	if v.require("$.gcp.upstream", g.Upstream, "set host:port of the index as the proxy reaches it") {
-		v.upstreamAt("$.gcp.upstream", g.Upstream)
-	}
+	v.upstream("$.gcp.upstream", g.Upstream, g.Proxy)
 	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress, false)
 	v.gcpTargetTags(g)
 	v.printable("$.gcp.machine_type", g.MachineType, "remove it")

@@ -532,9 +532,7 @@ func (v *validator) aws(a *AWS) {
 			v.add(fmt.Sprintf("$.aws.security_group_ids[%d]", i), fmt.Sprintf("%q is not a security group ID; use sg- followed by hex digits", group))
 		}
 	}
-	if v.require("$.aws.upstream", a.Upstream, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443") {
-		v.upstreamAt("$.aws.upstream", a.Upstream)
-	}
+	v.upstream("$.aws.upstream", a.Upstream, a.Proxy)
 	v.proxyMode("$.aws", a.Proxy, a.TargetAddress, true)
 	switch strings.ToLower(a.Listener) {
 	case "tcp":
@@ -548,6 +546,17 @@ func (v *validator) aws(a *AWS) {
 	}
 	v.printable("$.aws.instance_type", a.InstanceType, "remove it")
 	v.printable("$.aws.image_id", a.ImageID, "remove it")
+}
+
+// upstream checks host:port of the index as the proxy VM reaches it. With
+// proxy none no proxy dials it, so it may be left out.
+func (v *validator) upstream(path, value, proxy string) {
+	if proxy == "none" && strings.TrimSpace(value) == "" {
+		return
+	}
+	if v.require(path, value, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443, or use proxy none") {
+		v.upstreamAt(path, value)
+	}
 }
 
 func (v *validator) upstreamAt(path, value string) {
