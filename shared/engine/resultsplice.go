@@ -8,10 +8,9 @@ import (
 // Most states of a workflow place their result at a top-level field of
 // their input ("ResultPath": "$.name") and keep the default OutputPath. When
 // the input text is the encoding that encodeJSON gives for it, the output
-// text is that same text with one member inserted or replaced, so the
-// functions below build it by editing the text instead of decoding the
-// input, setting the field and encoding the whole document again. The
-// result is byte for byte what the decode, set and encode steps give.
+// text is that same text with one member inserted or replaced. So the
+// functions below edit the text instead of decoding the input, setting the
+// field and encoding the whole document again, and give the same bytes.
 
 // splicedOutput returns the output text of state s for result, placed by
 // ResultPath into the input of cursor c, when the fast path applies. It
@@ -32,6 +31,17 @@ func splicedOutput(c *cursor, s *state, result any) (json.RawMessage, bool) {
 		return nil, false
 	}
 	return setMember(c.Input, name, value)
+}
+
+// passOutput returns the output of a Pass state that places its fixed
+// Result into its input, without decoding the input, when splicedOutput
+// applies. A state with an InputPath or Parameters takes the general path,
+// which reports their errors.
+func passOutput(c *cursor, s *state) (json.RawMessage, bool) {
+	if s.Type != typePass || !s.HasResult || s.InputPath.path != nil || s.Parameters != nil {
+		return nil, false
+	}
+	return splicedOutput(c, s, s.Result)
 }
 
 // setMember returns the JSON object text obj with the member name set to

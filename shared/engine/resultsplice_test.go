@@ -151,3 +151,28 @@ func passState(t *testing.T, fields string) *state {
 	}
 	return sm.States["S"]
 }
+
+func TestPassOutputSkipsDecoding(t *testing.T) {
+	input := []byte(`{"a":1}`)
+	for _, tc := range []struct {
+		definition string
+		want       string // empty for the general path
+	}{
+		{`{"Result":{"x":2},"ResultPath":"$.r"}`, `{"a":1,"r":{"x":2}}`},
+		{`{"Result":{"x":2},"ResultPath":"$.r","InputPath":null}`, `{"a":1,"r":{"x":2}}`},
+		{`{"Result":{"x":2},"ResultPath":"$.r","InputPath":"$.missing"}`, ""},
+		{`{"Result":{"x":2},"ResultPath":"$.r","Parameters":{"p.$":"$.a"}}`, ""},
+		{`{"ResultPath":"$.r"}`, ""},
+	} {
+		s := passState(t, tc.definition)
+		out, ok := passOutput(&cursor{Input: input, inputEncoded: true}, s)
+		switch {
+		case tc.want == "" && ok:
+			t.Errorf("%s: fast path gave %s, want the general path", tc.definition, out)
+		case tc.want != "" && !ok:
+			t.Errorf("%s: took the general path, want %s", tc.definition, tc.want)
+		case tc.want != "" && string(out) != tc.want:
+			t.Errorf("%s = %s, want %s", tc.definition, out, tc.want)
+		}
+	}
+}

@@ -355,6 +355,9 @@ func (t *txn) enter(c *cursor, s *state) error {
 	if err := checkSize(c.Input, "input of state "+s.Name); err != nil {
 		return t.fail(c, s, err)
 	}
+	if output, ok := passOutput(c, s); ok {
+		return t.exitEncoded(c, s, output, s.Next)
+	}
 	input, err := decodeJSON(c.Input)
 	if err != nil {
 		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
