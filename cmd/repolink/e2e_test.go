@@ -426,7 +426,7 @@ func TestEndToEndChangedRequestWarns(t *testing.T) {
 
 	// A changed warehouse keeps every object name, and so does the run of
 	// the original file after it.
-	otherWarehouse := writeRequest(t, func(doc map[string]any) { section(doc, "snowflake")["warehouse"] = "OTHER_WH" })
+	otherWarehouse := writeRequest(t, func(doc map[string]any) { section(doc, "snowflake")["warehouse"] = "COMPUTE_WH" })
 	for _, file := range []string{otherWarehouse, writeRequest(t, nil)} {
 		code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file)
 		if code != exitOK {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/shared/repoindex"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -42,7 +43,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, workflow.Invalid("repository.packages: %v", err)
 	}
-	installed, err := check(ctx, conn, create,
+	installed, err := check(ctx, sf, conn, create,
 		snowflake.CallVerifyFunction(sf.Database, sf.Schema, names.Function),
 		snowflake.DropVerifyFunction(sf.Database, sf.Schema, names.Function), packages)
 	if err != nil {
@@ -56,7 +57,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err != nil {
 			return Output{}, workflow.Invalid("repository.packages: %v", err)
 		}
-		if _, err := check(ctx, conn, create,
+		if _, err := check(ctx, sf, conn, create,
 			snowflake.CallVerifyProcedure(sf.Database, sf.Schema, names.Procedure),
 			snowflake.DropVerifyProcedure(sf.Database, sf.Schema, names.Procedure), procPackages); err != nil {
 			return Output{}, fmt.Errorf("verify procedure with %s: %w", repo, err)
@@ -71,13 +72,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // check creates the object, calls it, and drops it even when the call fails.
-func check(ctx context.Context, conn snowflake.Conn, create, call, drop string, packages []string) ([]string, error) {
+func check(ctx context.Context, sf request.Snowflake, conn snowflake.Conn, create, call, drop string, packages []string) ([]string, error) {
 	if err := conn.Exec(ctx, create); err != nil {
 		return nil, classify(err)
 	}
 	defer func() { _ = conn.Exec(context.WithoutCancel(ctx), drop) }()
 
 	rows, err := conn.Query(ctx, call)
+	if snowflake.IsNoWarehouse(err) {
+		return nil, noWarehouse(sf, err)
+	}
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -88,6 +92,19 @@ func check(ctx context.Context, conn snowflake.Conn, create, call, drop string, 
 		}
 	}
 	return Missing(report, packages)
+}
+
+// noWarehouse returns the InvalidRequest error of a verification call that
+// had no warehouse to run on. The session has none when its login named a
+// missing warehouse, or named none for a user without a default warehouse.
+func noWarehouse(sf request.Snowflake, err error) error {
+	if sf.Warehouse == "" {
+		return workflow.Invalid("the session has no warehouse to run the verification on, because the request sets no "+
+			"snowflake.warehouse and user %s has no default warehouse; set snowflake.warehouse (%v)", sf.User, err)
+	}
+	return workflow.Invalid("snowflake.warehouse %s does not exist in Snowflake account %s, or role %s cannot use it; "+
+		"create the warehouse, grant the role USAGE on it, or set snowflake.warehouse to an existing warehouse (%v)",
+		snowflake.Ident(sf.Warehouse), sf.Account, snowflake.Ident(sf.Role), err)
 }
 
 // Missing parses the "name==version,..." report of the handler and returns

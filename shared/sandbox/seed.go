@@ -23,9 +23,14 @@ type Resolver interface {
 // roles and snowflake.role, for the requests in examples/ to grant to.
 var SeededRoles = []string{"DATA_SCIENCE"}
 
+// SeededWarehouses are the warehouses that Seed creates: REPOLINK_WH, which
+// the requests in examples/ use, and COMPUTE_WH for a request that changes
+// its warehouse.
+var SeededWarehouses = []string{"REPOLINK_WH", "COMPUTE_WH"}
+
 // Seed prepares the sandbox for a request, as an administrator would prepare
-// a real account: the Snowflake account, database, schema, roles and service
-// user, and the index credentials. A secret that the request references in
+// a real account: the Snowflake account, database, schema, warehouses, roles
+// and service user, and the index credentials. A secret that the request references in
 // the sandbox's Secrets Manager is generated when it does not exist yet;
 // env: and file: references must already resolve.
 func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolver) error {
@@ -41,6 +46,13 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 	} {
 		if err != nil {
 			return fmt.Errorf("seed snowflake account %s: %w", sf.Account, err)
+		}
+	}
+	// The request's snowflake.warehouse is not seeded, so that a misspelled
+	// warehouse fails the verification as it does in Snowflake.
+	for _, warehouse := range SeededWarehouses {
+		if err := sb.Snowflake.EnsureWarehouse(sf.Account, warehouse); err != nil {
+			return fmt.Errorf("seed warehouse %s: %w", warehouse, err)
 		}
 	}
 	// The roles of repository.grant_to_roles are not seeded, so that a

@@ -204,3 +204,36 @@ func TestSeedStoresNamesAsIdentifiers(t *testing.T) {
 		t.Errorf("database stored with its quotes")
 	}
 }
+
+func TestSeedSkipsRequestedWarehouse(t *testing.T) {
+	ctx := t.Context()
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	key, err := newPrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+
+	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
+	req.Snowflake.Warehouse = "NO_SUCH_WH"
+	if err := sb.Seed(ctx, req, secrets); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+
+	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if account.Warehouses["NO_SUCH_WH"] != nil {
+		t.Errorf("warehouse NO_SUCH_WH of snowflake.warehouse was created")
+	}
+	for _, warehouse := range SeededWarehouses {
+		if account.Warehouses[warehouse] == nil {
+			t.Errorf("warehouse %s missing after seeding", warehouse)
+		}
+	}
+}

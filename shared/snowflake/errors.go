@@ -17,6 +17,7 @@ const (
 	CodeAlreadyExists      = "002002"
 	CodeDoesNotExist       = "002003"
 	CodeInsufficientPrivs  = "003001"
+	CodeNoWarehouse        = "000606" // a statement needs a warehouse, and the session has none
 	CodeIncorrectLogin     = "390100"
 	CodeJWTInvalid         = "390144"
 	CodeUserNotFound       = "390422"
@@ -86,6 +87,13 @@ func hasCode(err error, codes ...string) bool {
 // IsNotExist reports whether err is Snowflake's "does not exist or not
 // authorized" (002003).
 func IsNotExist(err error) bool { return hasCode(err, CodeDoesNotExist) }
+
+// IsNoWarehouse reports whether err is Snowflake's "No active warehouse
+// selected in the current session" (000606), which a login that names a
+// missing warehouse leads to.
+// NOTE: the code is not confirmed by Snowflake's documentation or by a
+// recorded reply.
+func IsNoWarehouse(err error) bool { return hasCode(err, CodeNoWarehouse) }
 
 // IsAlreadyExists reports whether err is Snowflake's "already exists" (002002).
 func IsAlreadyExists(err error) bool { return hasCode(err, CodeAlreadyExists) }

@@ -92,7 +92,12 @@ func (e *execution) use() (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.sess.warehouse = wh
+		// NOTE: the code and message of this error are the sandbox's
+		// does-not-exist error, not checked against Snowflake.
+		if e.account.Warehouses[wh] == nil {
+			return nil, notExistError("Warehouse", wh)
+		}
+		e.sess.warehouse, e.sess.missingWarehouse = wh, ""
 	case p.accept("SCHEMA"):
 		parts, err := p.lastName()
 		if err != nil {

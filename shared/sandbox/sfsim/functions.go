@@ -398,6 +398,10 @@ func (e *execution) callFunction(kind string, parts, args []string, column strin
 		}
 		return nil, &SQLError{Code: "002141", SQLState: "42601", Message: fmt.Sprintf("SQL compilation error:\n%s %s", what, name)}
 	}
+	if e.sess.missingWarehouse != "" {
+		e.s.log.Info("function called without a warehouse", "session_id", e.sess.id, "warehouse", e.sess.missingWarehouse)
+		return nil, noWarehouseError()
+	}
 	return scalarResult(column, fn.result), nil
 }
 

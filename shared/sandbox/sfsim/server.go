@@ -123,7 +123,11 @@ type session struct {
 	database  string
 	schema    string
 	warehouse string
-	functions map[string]*function
+	// missingWarehouse is the warehouse named at login when the account
+	// has no such warehouse. The session then has none, and Python
+	// functions and procedures fail in it until USE WAREHOUSE succeeds.
+	missingWarehouse string
+	functions        map[string]*function
 }
 
 // function is a temporary function or procedure and the package list its
@@ -289,6 +293,22 @@ func (s *Server) EnsureRole(account, role string) error {
 		a, changed := s.ensureAccount(account)
 		if a.Roles[role] == nil {
 			a.Roles[role] = &Role{Name: role, CreatedOn: s.opts.Clock()}
+			changed = true
+		}
+		return changed
+	})
+}
+
+// EnsureWarehouse creates a warehouse, stored under the exact name given.
+func (s *Server) EnsureWarehouse(account, warehouse string) error {
+	return s.change(account, func() bool {
+		a, changed := s.ensureAccount(account)
+		if a.Warehouses == nil {
+			// Worlds saved by earlier versions have no warehouses.
+			a.Warehouses = map[string]*Warehouse{}
+		}
+		if a.Warehouses[warehouse] == nil {
+			a.Warehouses[warehouse] = &Warehouse{Name: warehouse, CreatedOn: s.opts.Clock()}
 			changed = true
 		}
 		return changed

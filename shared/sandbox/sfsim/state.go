@@ -31,6 +31,7 @@ type Account struct {
 	Users        map[string]*User        `json:"users"`
 	Roles        map[string]*Role        `json:"roles"`
 	Databases    map[string]*Database    `json:"databases"`
+	Warehouses   map[string]*Warehouse   `json:"warehouses"`
 	Integrations map[string]*Integration `json:"integrations"`
 	// Parameters are the account-level parameters, such as
 	// DEFAULT_PYTHON_ARTIFACT_REPOSITORY.
@@ -54,6 +55,13 @@ type User struct {
 
 // Role is an account role.
 type Role struct {
+	Name      string    `json:"name"`
+	CreatedOn time.Time `json:"created_on"`
+}
+
+// Warehouse is a virtual warehouse. Python functions and procedures run
+// only in a session that has one.
+type Warehouse struct {
 	Name      string    `json:"name"`
 	CreatedOn time.Time `json:"created_on"`
 }
@@ -162,6 +170,7 @@ func newAccount(name string) *Account {
 		Users:        map[string]*User{},
 		Roles:        map[string]*Role{},
 		Databases:    map[string]*Database{},
+		Warehouses:   map[string]*Warehouse{},
 		Integrations: map[string]*Integration{},
 		Parameters:   map[string]string{},
 	}

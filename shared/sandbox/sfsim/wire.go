@@ -42,6 +42,14 @@ func notExistError(kind, name string) *SQLError {
 	return &SQLError{Code: "002003", SQLState: "02000", Message: fmt.Sprintf("SQL compilation error:\n%s '%s' does not exist or not authorized.", kind, name)}
 }
 
+// noWarehouseError is the failure of a statement that needs a warehouse in
+// a session without one.
+// NOTE: the code, SQL state and message are not confirmed by Snowflake's
+// documentation or by a recorded reply.
+func noWarehouseError() *SQLError {
+	return &SQLError{Code: "000606", SQLState: "57P03", Message: "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command."}
+}
+
 func alreadyExistsError(name string) *SQLError {
 	return &SQLError{Code: "002002", SQLState: "42710", Message: fmt.Sprintf("SQL compilation error:\nObject '%s' already exists.", name)}
 }
@@ -164,8 +172,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		account:   account.Name,
 		user:      user.Name,
 		role:      role,
-		warehouse: strings.ToUpper(query.Get("warehouse")),
 		functions: map[string]*function{},
+	}
+	// NOTE: the sandbox assumes that Snowflake accepts a login that names
+	// a missing warehouse and leaves the session without one. A login
+	// without a warehouse gets none either, and the sandbox lets its
+	// functions run, because it does not model a user's DEFAULT_WAREHOUSE.
+	if name := query.Get("warehouse"); name != "" {
+		if wh := resolveLoginName(name, account.Warehouses); account.Warehouses[wh] != nil {
+			sess.warehouse = wh
+		} else {
+			sess.missingWarehouse = name
+		}
 	}
 	// NOTE: Snowflake may reject a missing default database or schema at
 	// login; the sandbox leaves the session without one instead.
