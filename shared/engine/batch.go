@@ -29,6 +29,10 @@ const maxBatch = 512
 // statement writes, with 6 bound values each.
 const maxEventRows = 64
 
+// maxKeptEvents is the capacity above which a batch drops its events
+// buffer instead of keeping it for the next batch.
+const maxKeptEvents = 4096
+
 // errNoChange ends a request without writing anything and without an
 // error for its caller.
 var errNoChange = errors.New("nothing to write")
@@ -133,6 +137,15 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx.events = e.batchEvents[:0]
+	defer func() {
+		// The buffer keeps no event details alive until the next batch.
+		clear(tx.events)
+		e.batchEvents = nil
+		if cap(tx.events) <= maxKeptEvents {
+			e.batchEvents = tx.events[:0]
+		}
+	}()
 	for i, req := range batch {
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
 			tx.Rollback()
@@ -155,7 +168,7 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 			return fmt.Errorf("release savepoint: %w", err)
 		}
 	}
-	if err := insertEvents(ctx, tx, tx.events); err != nil {
+	if err := e.insertEvents(ctx, tx, tx.events); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -166,10 +179,16 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 }
 
 // insertEvents writes history events with multi-row INSERT statements.
-func insertEvents(ctx context.Context, tx *storeTx, events []Event) error {
+// Call it only from the caller running a batch, which owns e.eventArgs.
+func (e *Engine) insertEvents(ctx context.Context, tx *storeTx, events []Event) error {
+	args := e.eventArgs[:0]
+	defer func() {
+		clear(args)
+		e.eventArgs = args[:0]
+	}()
 	for len(events) > 0 {
 		n := min(len(events), maxEventRows)
-		args := make([]any, 0, 6*n)
+		args = args[:0]
 		for _, ev := range events[:n] {
 			args = append(args, ev.Execution, ev.ID, ev.Type, ev.State, ev.Timestamp.UnixNano(), string(ev.Details))
 		}

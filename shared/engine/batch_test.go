@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Requests that goroutines queue while a new batch is about to start
@@ -41,5 +43,46 @@ func TestUpdateJoinsRunnableRequests(t *testing.T) {
 	// commit.
 	if commits := e.commitSeq.Load() - before; commits > 2 {
 		t.Errorf("%d requests queued at once took %d commits, want 1 or 2", requests, commits)
+	}
+}
+
+// A batch keeps its events buffer and the bound values of its INSERT for
+// the next batch, emptied so that they keep no event details alive.
+func TestBatchKeepsEmptiedBuffers(t *testing.T) {
+	e := testEngine(t, "", nil)
+	const events = 10
+	err := e.update(func(tx *storeTx) (func(), error) {
+		for id := range events {
+			tx.events = append(tx.events, Event{Execution: "buffers", ID: int64(id + 1), Type: "Test",
+				Timestamp: time.Unix(0, 0), Details: json.RawMessage(`{"payload":"details"}`)})
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatalf("update: %v", err)
+	}
+
+	if got := cap(e.batchEvents); got < events {
+		t.Errorf("events buffer kept with capacity %d, want at least %d", got, events)
+	}
+	for i, ev := range e.batchEvents[:cap(e.batchEvents)] {
+		if ev.Details != nil || ev.Execution != "" {
+			t.Errorf("events buffer entry %d still contains event %q %d", i, ev.Execution, ev.ID)
+		}
+	}
+	if got := cap(e.eventArgs); got < 6*events {
+		t.Errorf("bound values buffer kept with capacity %d, want at least %d", got, 6*events)
+	}
+	for i, arg := range e.eventArgs[:cap(e.eventArgs)] {
+		if arg != nil {
+			t.Errorf("bound values buffer entry %d still contains %v", i, arg)
+		}
+	}
+	var stored int
+	if err := e.db.QueryRow(`SELECT COUNT(*) FROM events WHERE execution = 'buffers'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != events {
+		t.Errorf("%d events stored, want %d", stored, events)
 	}
 }

@@ -296,6 +296,11 @@ func (t *txn) appendEvent(typ, stateName string, raw json.RawMessage) {
 		Timestamp: t.now.UTC(),
 		Details:   raw,
 	}
+	if t.events == nil {
+		// Most requests append a few events, so the first append makes
+		// room for 8.
+		t.events = make([]Event, 0, 8)
+	}
 	t.events = append(t.events, ev)
 }
 
