@@ -14,7 +14,8 @@ import (
 
 // Find runs a SHOW statement for kind (such as "SECRETS") filtered by name,
 // in scope (such as "IN SCHEMA DB.SCHEMA", or "" for the account), and
-// returns the row whose name matches exactly, or nil.
+// returns the row whose name matches exactly, or nil. Errors name the object
+// as Snowflake resolves it, such as PUBLIC_PYPI_SECRET for public_pypi_SECRET.
 func Find(ctx context.Context, conn snowflake.Conn, kind, name, scope string) (snowflake.Row, error) {
 	stmt := "SHOW " + kind + " LIKE " + snowflake.Literal(snowflake.LikePattern(name))
 	if scope != "" {
@@ -22,7 +23,7 @@ func Find(ctx context.Context, conn snowflake.Conn, kind, name, scope string) (s
 	}
 	rows, err := conn.Query(ctx, stmt)
 	if err != nil {
-		return nil, fmt.Errorf("look up %s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("look up %s %s: %w", kind, snowflake.Ident(name), err)
 	}
 	for _, row := range rows {
 		if snowflake.SameName(row["name"], name) {
@@ -106,7 +107,7 @@ func FindCreated(ctx context.Context, conn snowflake.Conn, kind, name, scope str
 		return nil, err
 	}
 	if row == nil {
-		return nil, workflow.Errorf(workflow.ErrTransient, "look up %s %s after creating it: not found", kind, name)
+		return nil, workflow.Errorf(workflow.ErrTransient, "look up %s %s after creating it: not found", kind, snowflake.Ident(name))
 	}
 	return row, nil
 }
