@@ -433,19 +433,25 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 
 	var resources map[string]struct {
 		workflow.Result
-		Status string `json:"status"`
+		Status string   `json:"status"`
+		Notes  []string `json:"notes"`
 	}
 	if json.Unmarshal(v.Resources, &resources) != nil || len(resources) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "resources:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var notes []string
 	for _, key := range sortedKeys(resources) {
 		r := resources[key]
 		result := resultOf(key, r.Action, r.ID, r.Status)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
+		notes = append(notes, r.Notes...)
 	}
 	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "note:          %s\n", n)
+	}
 }
 
 func stepLabel(step, state string) string {

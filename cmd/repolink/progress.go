@@ -230,6 +230,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 		for _, k := range kept {
 			fmt.Fprintf(p.out, "  kept:             %s\n", k)
 		}
+		for _, n := range resourceNotes(exec.Output) {
+			fmt.Fprintf(p.out, "  note:             %s\n", n)
+		}
 		if endpointDeleted(exec.Output) {
 			fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
 		}
@@ -348,6 +351,25 @@ func keptObjects(output json.RawMessage) []string {
 		}
 	}
 	return lines
+}
+
+// resourceNotes returns the notes of the steps in an execution's output,
+// such as a default repository that teardown unset although a run had
+// replaced a person's value there, sorted by the steps' result keys.
+func resourceNotes(output json.RawMessage) []string {
+	var doc struct {
+		Resources map[string]struct {
+			Notes []string `json:"notes"`
+		} `json:"resources"`
+	}
+	if json.Unmarshal(output, &doc) != nil {
+		return nil
+	}
+	var notes []string
+	for _, k := range sortedKeys(doc.Resources) {
+		notes = append(notes, doc.Resources[k].Notes...)
+	}
+	return notes
 }
 
 // eventDetails is the decoded details of a history event.

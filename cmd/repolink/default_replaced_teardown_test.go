@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTeardownNamesReplacedDefault runs a request with default_for schema
+// over a schema default that a person set, and tears it down. Teardown
+// leaves the schema unset, and its summary and status name the value that
+// the run replaced.
+func TestTeardownNamesReplacedDefault(t *testing.T) {
+	dir := t.TempDir()
+	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
+	none := writePublicRequest(t, "none.json", func(doc map[string]any) {
+		section(doc, "repository")["default_for"] = "none"
+	})
+	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, none)...)...); code != exitOK {
+		t.Fatalf("run with default_for none: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	setSchemaDefaultByHand(t, dir, "PLATFORM.PACKAGES.TEAM_PYPI")
+	schema := writePublicRequest(t, "schema.json", func(doc map[string]any) {
+		section(doc, "repository")["default_for"] = "schema"
+	})
+	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, schema)...)...); code != exitOK {
+		t.Fatalf("run with default_for schema: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, append([]string{"teardown"}, append(sandbox, schema)...)...)
+	if code != exitOK {
+		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	note := "the default on SCHEMA PLATFORM.PACKAGES was PLATFORM.PACKAGES.TEAM_PYPI before a run of request DATA-4721 " +
+		"replaced it; teardown left it unset, so set it again if it should stay the default"
+	if !strings.Contains(out, "note:             "+note) {
+		t.Errorf("teardown summary lacks the note %q:\n%s", note, out)
+	}
+
+	execution := summaryField(out, "execution:")
+	if execution == "" {
+		t.Fatalf("teardown summary names no execution:\n%s", out)
+	}
+	code, out, errOut = runCLI(t, "status", "--state-dir", dir, execution)
+	if code != exitOK {
+		t.Fatalf("status: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, note) {
+		t.Errorf("status of the teardown lacks the note %q:\n%s", note, out)
+	}
+}
+
+// summaryField returns the value after the last line of out that starts,
+// after spaces, with label.
+func summaryField(out, label string) string {
+	value := ""
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok {
+			value = strings.TrimSpace(rest)
+		}
+	}
+	return value
+}
