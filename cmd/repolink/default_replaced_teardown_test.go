@@ -7,8 +7,8 @@ import (
 
 // TestTeardownNamesReplacedDefault runs a request with default_for schema
 // over a schema default that a person set, and tears it down. Teardown
-// leaves the schema unset, and its summary and status name the value that
-// the run replaced.
+// leaves the schema unset. The status of the run, and the summary and
+// status of the teardown, name the value that the run replaced.
 func TestTeardownNamesReplacedDefault(t *testing.T) {
 	dir := t.TempDir()
 	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
@@ -22,11 +22,20 @@ func TestTeardownNamesReplacedDefault(t *testing.T) {
 	schema := writePublicRequest(t, "schema.json", func(doc map[string]any) {
 		section(doc, "repository")["default_for"] = "schema"
 	})
-	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, schema)...)...); code != exitOK {
+	code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, schema)...)...)
+	if code != exitOK {
 		t.Fatalf("run with default_for schema: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	run := summaryField(out, "execution:")
+	code, out, errOut = runCLI(t, "status", "--state-dir", dir, run)
+	if code != exitOK {
+		t.Fatalf("status of the run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if want := "replaced PLATFORM.PACKAGES.TEAM_PYPI, which no run of request DATA-4721 set"; !strings.Contains(out, want) {
+		t.Errorf("status of the run %q lacks %q:\n%s", run, want, out)
+	}
 
-	code, out, errOut := runCLI(t, append([]string{"teardown"}, append(sandbox, schema)...)...)
+	code, out, errOut = runCLI(t, append([]string{"teardown"}, append(sandbox, schema)...)...)
 	if code != exitOK {
 		t.Fatalf("teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
