@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -170,7 +171,7 @@ func teardownRedriveCheck(eng *engine.Engine, flags, runFlags string) func(conte
 // checkTeardowns returns a usage error when a teardown of the provision
 // execution x in eng has run or is running.
 func checkTeardowns(ctx context.Context, eng *engine.Engine, x engine.Execution, requestID, flags string) error {
-	teardowns, _, err := requestRuns(ctx, eng, teardownMachine, x.Name+"-teardown", requestID)
+	teardowns, _, err := requestRuns(ctx, eng, teardownMachine, request.TeardownBase(x.Name), requestID)
 	if err != nil || len(teardowns) == 0 {
 		return err
 	}

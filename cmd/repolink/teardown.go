@@ -8,6 +8,7 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -168,7 +169,7 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 // those of a suggested teardown command.
 func startTeardown(ctx context.Context, eng *engine.Engine, provisioned, requestID string, input []byte, local bool, flags, runFlags string,
 	stderr io.Writer) (string, error) {
-	runs, name, err := requestRuns(ctx, eng, teardownMachine, provisioned+"-teardown", requestID)
+	runs, name, err := requestRuns(ctx, eng, teardownMachine, request.TeardownBase(provisioned), requestID)
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // maxBaseName leaves room for a run suffix such as "-r12" within the 80
@@ -51,14 +53,71 @@ func ExecutionName(id string) string {
 	return name + "-" + suffix
 }
 
-// RunName returns the execution name of the n-th run of a request, where
-// the first run has no suffix. A closed execution name cannot be reused on
-// Step Functions, so a rerun gets a new name.
+// MaxNameLength is the maximum length of a Step Functions execution name,
+// in characters. The local engine enforces the same limit.
+const MaxNameLength = 80
+
+// teardownTail is the ending that TeardownBase adds to the name of a
+// provision execution.
+const teardownTail = "-teardown"
+
+// TeardownBase returns the base name, for RunName, of the teardown runs of
+// the provision execution named provisioned.
+func TeardownBase(provisioned string) string {
+	return provisioned + teardownTail
+}
+
+// RunName returns the execution name of the n-th run of base: base for the
+// first run, then base-r2, base-r3 and so on. A closed execution name cannot
+// be reused on Step Functions, so a rerun gets a new name. When that name
+// would be longer than MaxNameLength, base is cut short and followed by a
+// hash of the whole base, so that the name stays unique and the same on
+// every call. A teardown base keeps its -teardown ending, which
+// IsTeardownName matches. A name that fits is left unchanged, so the
+// executions of earlier runs are still found under their names.
 func RunName(base string, n int) string {
-	if n <= 1 {
-		return base
+	tail := ""
+	if n > 1 {
+		tail = fmt.Sprintf("-r%d", n)
 	}
-	return fmt.Sprintf("%s-r%d", base, n)
+	if stem, ok := strings.CutSuffix(base, teardownTail); ok && stem != "" {
+		return fitName(stem, teardownTail+tail)
+	}
+	return fitName(base, tail)
+}
+
+// RunNumber returns n when name is RunName(base, n), and 0 when name is no
+// run of base.
+func RunNumber(base, name string) int {
+	if name == RunName(base, 1) {
+		return 1
+	}
+	i := strings.LastIndex(name, "-r")
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(name[i+len("-r"):])
+	if err != nil || n < 2 || RunName(base, n) != name {
+		return 0
+	}
+	return n
+}
+
+// fitName returns stem followed by tail. When that is longer than
+// MaxNameLength characters, it cuts stem short and adds a hash of stem
+// before tail.
+func fitName(stem, tail string) string {
+	if utf8.RuneCountInString(stem)+utf8.RuneCountInString(tail) <= MaxNameLength {
+		return stem + tail
+	}
+	sum := sha256.Sum256([]byte(stem))
+	hash := hex.EncodeToString(sum[:])[:8]
+	keep := max(MaxNameLength-utf8.RuneCountInString(tail)-len(hash)-1, 0)
+	cut := strings.TrimRight(string([]rune(stem)[:keep]), "-")
+	if cut == "" {
+		return hash + tail
+	}
+	return cut + "-" + hash + tail
 }
 
 // teardownNamePattern matches the end of a teardown run's execution name:

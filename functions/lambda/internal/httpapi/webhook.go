@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -362,7 +361,7 @@ func (w *Webhook) checkKnownRuns(ctx context.Context, req request.Request, canon
 			return "", err
 		}
 		if !isOpen(x.Status) {
-			followed := runNumber(base, name) < latest
+			followed := request.RunNumber(base, name) < latest
 			if err := w.checkPlacement(ctx, req, name, x, followed, torn); err != nil {
 				return "", err
 			}
@@ -464,27 +463,9 @@ func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (boo
 func nextRunNumber(base string, known []string) int {
 	highest := 0
 	for _, name := range known {
-		highest = max(highest, runNumber(base, name))
+		highest = max(highest, request.RunNumber(base, name))
 	}
 	return highest + 1
-}
-
-// runNumber returns the run number of name among the runs of base: 1 for
-// base itself, n for base-rn with n of at least 2, and 0 for the names of
-// other bases.
-func runNumber(base, name string) int {
-	if name == base {
-		return 1
-	}
-	suffix, ok := strings.CutPrefix(name, base+"-r")
-	if !ok {
-		return 0
-	}
-	n, err := strconv.Atoi(suffix)
-	if err != nil || n < 2 {
-		return 0
-	}
-	return n
 }
 
 // isOpen reports whether an execution status is one that can still change
