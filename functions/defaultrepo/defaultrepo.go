@@ -145,6 +145,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 	}
+	if err := ReleaseOtherLevels(ctx, env.Defaults, req, level); err != nil {
+		return Output{}, err
+	}
 	if len(others.Left) > 0 && env.Logger != nil {
 		env.Logger.Info("default repository parameter left on other levels", "levels", others.Left,
 			"repository", repo, "request", req.ID, "reason", "it names another repository now")

@@ -106,6 +106,29 @@ func ReleaseLevel(ctx context.Context, registry workflow.DefaultRegistry, req re
 	return nil
 }
 
+// ReleaseOtherLevels releases the claims that req holds on the levels of
+// its current database and schema other than keep, which may be "" to
+// release all three. A run that stopped between taking a claim and
+// recording its level left such a claim without a record.
+//
+// NOTE: a claim without a record on a database or schema that the request
+// no longer names stays until a person deletes it from the records store.
+func ReleaseOtherLevels(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, keep string) error {
+	for _, level := range levels {
+		if level == keep {
+			continue
+		}
+		target, err := Target(req.Snowflake, level)
+		if err != nil {
+			return err
+		}
+		if err := ReleaseLevel(ctx, registry, req, target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // levelConflict returns the Conflict error for a level that the claim c of
 // another request holds. action is what that request's run did, such as
 // "set it".

@@ -77,3 +77,24 @@ func TestSandboxClaimTakenOverAfterChange(t *testing.T) {
 		t.Errorf("claim = %+v, want the second request's, marked set", got)
 	}
 }
+
+// TestSandboxClaimReleasedWhenLevelMoves claims the schema for a request
+// whose run stopped before it recorded the level, and then runs the
+// request with default_for database, which releases the schema's claim.
+func TestSandboxClaimReleasedWhenLevelMoves(t *testing.T) {
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	doc := sb.Document()
+	err := TakeLevel(t.Context(), sb.Env.Defaults, sb.Conn, doc.Request, "schema", "SCHEMA PLATFORM.PACKAGES", "PLATFORM.PACKAGES.CORP_PYPI", false)
+	if err != nil {
+		t.Fatalf("TakeLevel: %v", err)
+	}
+
+	doc.Request.Repository.DefaultFor = "database"
+	if _, err := Run(t.Context(), sb.Env, doc); err != nil {
+		t.Fatalf("run with default_for database: %v", err)
+	}
+	if got := storedClaim(t, sb); got != nil {
+		t.Errorf("schema claim = %+v, want none", got)
+	}
+}

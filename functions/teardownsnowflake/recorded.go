@@ -19,8 +19,8 @@ import (
 // stays and is returned in kept. The int result is the number of levels
 // that it unset. A level whose run replaced a value that a person had set
 // is left unset, not restored, and a note in notes names that value.
-// It releases the request's claims on the recorded levels and on the level
-// that default_for names.
+// It releases the request's claims on the recorded levels and on every
+// level of the request's database and schema.
 func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflake.Conn, req request.Request) (unset int, kept []Kept, notes []string, err error) {
 	recorded, err := defaultrepo.Recorded(ctx, env.Defaults, req)
 	if err != nil {
@@ -58,16 +58,8 @@ func unsetRecordedDefaults(ctx context.Context, env *workflow.Env, conn snowflak
 			return unset, kept, notes, err
 		}
 	}
-	// A run that stopped between taking the claim and recording the level
-	// left a claim without a record.
-	if level := req.Repository.DefaultFor; level != "" && level != "none" {
-		target, err := defaultrepo.Target(req.Snowflake, level)
-		if err != nil {
-			return unset, kept, notes, err
-		}
-		if err := defaultrepo.ReleaseLevel(ctx, env.Defaults, req, target); err != nil {
-			return unset, kept, notes, err
-		}
+	if err := defaultrepo.ReleaseOtherLevels(ctx, env.Defaults, req, ""); err != nil {
+		return unset, kept, notes, err
 	}
 	return unset, kept, notes, nil
 }
