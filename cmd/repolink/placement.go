@@ -29,6 +29,9 @@ type placementChangeError struct {
 	// retry is the caller's action that starts the request again, one of
 	// the retry constants, or "" for retryRunFile.
 	retry string
+	// consequence is the clause from request.ChangeConsequence that
+	// describes what a run with the change would do.
+	consequence string
 }
 
 func (e *placementChangeError) setFlags(flags string) { e.flags = flags }
@@ -55,10 +58,8 @@ func (e *placementChangeError) reason() string {
 		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
 			"and tear it down before you %s", e.flags, e.earlier, retry)
 	}
-	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; "+
-		"a run with the change would build new resources and leave those of %s behind, because a teardown removes only what the latest run built. "+
-		"%s",
-		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.earlier, next)
+	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s",
+		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.consequence, next)
 }
 
 // checkIntake runs placementConflict and then objectClash on the provision
@@ -115,12 +116,13 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			continue
 		}
 		return &placementChangeError{
-			requestID:  req.ID,
-			fields:     changed,
-			earlier:    x.Name,
-			status:     x.Status,
-			redrivable: closedEarly && !followed && !teardownStarted,
-			flags:      flags,
+			requestID:   req.ID,
+			fields:      changed,
+			earlier:     x.Name,
+			status:      x.Status,
+			redrivable:  closedEarly && !followed && !teardownStarted,
+			flags:       flags,
+			consequence: request.ChangeConsequence(earlier, req, changed, x.Name),
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +70,41 @@ func writeExampleEdit(t *testing.T, path string, edit func(map[string]any)) stri
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestRunRejectsChangedSecretType runs the public example with a token and
+// then the same request with a password. Its SECRET would need another
+// TYPE, which the secret step cannot set, so run and plan reject the change
+// before the start and name repository.auth.type.
+func TestRunRejectsChangedSecretType(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	first := "../../examples/public.json"
+	password := writeExampleEdit(t, first, func(doc map[string]any) {
+		section(doc, "repository")["auth"] = map[string]any{
+			"type":         "password",
+			"username":     "reader",
+			"password_ref": "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password",
+		}
+	})
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, first); code != exitOK {
+		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	rejected := "changes repository.auth.type from execution"
+	consequence := "has TYPE = GENERIC_STRING, auth type password needs TYPE = PASSWORD"
+	teardown := "repolink teardown --sandbox --state-dir " + dir
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, password)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	planned := "the secret has TYPE = GENERIC_STRING, but repository.auth.type password needs TYPE = PASSWORD"
+	for _, want := range []string{"a run would be rejected: ", rejected, consequence, teardown, planned} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, password)
+	assertUsage(t, "run with a password", code, errOut, rejected, consequence, teardown)
 }

@@ -81,6 +81,10 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 	switch {
 	case !own && len(drifts) > 0:
 		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+obj.DriftConflict(drifts).Error()
+	case obj.Step == "secret" && own && secretTypeDiffers(row, p.req):
+		it.State, it.Detail = Conflict, fmt.Sprintf("the secret has TYPE = %s, but repository.auth.type %s needs TYPE = %s, "+
+			"which the run cannot set on it; tear down the request first", row["secret_type"],
+			p.req.Repository.Auth.Type, request.SecretType(p.req.Repository.Auth.Type))
 	case obj.Step == "secret" && own:
 		it.State, it.Detail = Update, "the run sets the credential again"
 	case obj.Step == "secret":
@@ -354,4 +358,12 @@ func (p *planner) snowflakeItems() []Item {
 		p.verificationItem(),
 	)
 	return items
+}
+
+// secretTypeDiffers reports whether row, the SHOW SECRETS row of the
+// request's secret, has another TYPE than the request's auth type creates.
+// A row without secret_type is taken to match.
+func secretTypeDiffers(row snowflake.Row, req request.Request) bool {
+	got := row["secret_type"]
+	return got != "" && !strings.EqualFold(got, request.SecretType(req.Repository.Auth.Type))
 }

@@ -54,6 +54,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if handMade {
 			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: qualified}}, nil
 		}
+		if err := checkType(existing, qualified, req.Repository.Auth.Type); err != nil {
+			return Output{}, err
+		}
 	}
 
 	create := existing == nil
@@ -183,6 +186,20 @@ func checkOwner(row snowflake.Row, qualified, requestID string) (handMade bool, 
 		return false, err
 	}
 	return sfobject.Owner(row) == "", nil
+}
+
+// checkType returns an InvalidRequest error when row, the SHOW SECRETS row
+// of this request's secret qualified, has another TYPE than authType
+// creates. ALTER SECRET sets only the properties of the secret's own TYPE,
+// so the step would otherwise fail on the statement that sets the
+// credential. A row without secret_type is taken to match.
+func checkType(row snowflake.Row, qualified, authType string) error {
+	got, want := row["secret_type"], request.SecretType(authType)
+	if got == "" || strings.EqualFold(got, want) {
+		return nil
+	}
+	return workflow.Invalid("secret %s has TYPE = %s, but repository.auth.type %s needs TYPE = %s, which ALTER SECRET cannot set; "+
+		"tear down the request first, or set repository.auth.type back", qualified, got, authType, want)
 }
 
 // estimatedExpiry returns the expiry record of a stored credential that is

@@ -1,6 +1,9 @@
 package request
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // placementField is a request field that decides where a run builds its
 // resources.
@@ -50,7 +53,18 @@ func (r Request) placementFields() []placementField {
 		{"aws.proxy", proxyChoice(r.AWS != nil, aws.Proxy)},
 		{"azure.proxy", proxyChoice(r.Azure != nil, azure.Proxy)},
 		{"gcp.proxy", proxyChoice(r.GCP != nil, gcp.Proxy)},
+		{"repository.auth.type", SecretType(r.Repository.Auth.Type)},
 	}
+}
+
+// SecretType returns the TYPE of the SECRET that the auth type authType
+// creates: GENERIC_STRING for token, PASSWORD for password and
+// codeartifact.
+func SecretType(authType string) string {
+	if authType == "token" {
+		return "GENERIC_STRING"
+	}
+	return "PASSWORD"
 }
 
 // proxyChoice returns the proxy of a cloud block that is present, with the
@@ -63,9 +77,31 @@ func proxyChoice(present bool, proxy string) string {
 	return "nginx"
 }
 
+// ChangeConsequence returns the clause of a rejection's reason that
+// describes what a run of later would do to what the execution named
+// execution built with earlier, given changed, the fields that differ.
+//
+// A change of the auth type between token and password needs a SECRET of
+// another TYPE, and ALTER SECRET sets only the properties of the secret's
+// own TYPE. Such a run is rejected instead of replacing the SECRET with
+// CREATE OR REPLACE, because the API INTEGRATION lists the SECRET in
+// ALLOWED_AUTHENTICATION_SECRETS and the ARTIFACT REPOSITORY names it.
+// NOTE: whether those two keep working after CREATE OR REPLACE SECRET is
+// not documented, so a run does not replace the SECRET.
+func ChangeConsequence(earlier, later Request, changed []string, execution string) string {
+	if len(changed) == 1 && changed[0] == "repository.auth.type" {
+		return fmt.Sprintf("a run with the change would fail in its secret step, because the SECRET that %s created "+
+			"has TYPE = %s, auth type %s needs TYPE = %s, and ALTER SECRET cannot change the TYPE of a secret",
+			execution, SecretType(earlier.Repository.Auth.Type), later.Repository.Auth.Type, SecretType(later.Repository.Auth.Type))
+	}
+	return fmt.Sprintf("a run with the change would build new resources and leave those of %s behind, "+
+		"because a teardown removes only what the latest run built", execution)
+}
+
 // ChangedPlacement returns the paths of the fields that decide where a run
 // builds, such as route and snowflake.account, or what it builds there,
-// such as aws.proxy, whose values differ between earlier and later. A
+// such as aws.proxy or the TYPE of the SECRET that repository.auth.type
+// chooses, whose values differ between earlier and later. A
 // teardown removes what the latest run of a request built, so a run that
 // changes one of them leaves the earlier run's resources behind.
 func ChangedPlacement(earlier, later Request) []string {

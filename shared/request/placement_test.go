@@ -8,6 +8,7 @@ import (
 
 func TestChangedPlacement(t *testing.T) {
 	earlier := Request{Route: RouteAWSPrivateLink, Snowflake: Snowflake{Account: "Org-Acct"}, AWS: &AWS{Region: "us-west-2"}}
+	earlier.Repository.Auth.Type = "password"
 	tests := []struct {
 		name string
 		edit func(r *Request)
@@ -29,6 +30,8 @@ func TestChangedPlacement(t *testing.T) {
 			r.AWS = nil
 			r.Azure = &Azure{Proxy: "none"}
 		}, want: []string{"route", "aws.region", "aws.proxy", "azure.proxy"}},
+		{name: "auth token", edit: func(r *Request) { r.Repository.Auth.Type = "token" }, want: []string{"repository.auth.type"}},
+		{name: "auth codeartifact", edit: func(r *Request) { r.Repository.Auth.Type = AuthCodeArtifact }},
 		{name: "security group", edit: func(r *Request) {
 			r.Egress = &Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0fffffffffffffff1"}
 		}, want: []string{"egress.cloud", "egress.region", "egress.security_group_id"}},
@@ -87,5 +90,21 @@ func TestChangedEgressGroup(t *testing.T) {
 				t.Errorf("ChangedPlacement = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestChangeConsequence(t *testing.T) {
+	earlier := Request{Repository: Repository{Auth: Auth{Type: "token"}}}
+	later := Request{Repository: Repository{Auth: Auth{Type: "password"}}}
+
+	got := ChangeConsequence(earlier, later, []string{"repository.auth.type"}, "DATA-1")
+	for _, want := range []string{"secret step", "DATA-1", "TYPE = GENERIC_STRING", "auth type password needs TYPE = PASSWORD"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("auth type change: %q lacks %q", got, want)
+		}
+	}
+	got = ChangeConsequence(earlier, later, []string{"aws.region", "repository.auth.type"}, "DATA-1")
+	if want := "leave those of DATA-1 behind"; !strings.Contains(got, want) {
+		t.Errorf("region change: %q lacks %q", got, want)
 	}
 }
