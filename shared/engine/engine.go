@@ -128,6 +128,11 @@ type Engine struct {
 	wake        chan struct{}                // signals Run that new work is due
 	started     []startedRoot                // executions that Start hands over to Run
 	startedWake chan struct{}                // signals Run that started is not empty
+
+	// storedDefinitions are the hashes of the definitions rows that this
+	// engine's transactions committed, guarded by mu. The engine never
+	// deletes such a row, so Start skips writing them again.
+	storedDefinitions map[[32]byte]bool
 }
 
 // maxHistoryEvents is the Step Functions limit on events in one execution.
@@ -310,6 +315,25 @@ func (e *Engine) parsedDefinition(machine, text string) (*stateMachine, [32]byte
 	e.definitions[key] = sm
 	e.mu.Unlock()
 	return sm, key, nil
+}
+
+// definitionStored reports whether a transaction of this engine committed
+// the definitions row with the hash key.
+func (e *Engine) definitionStored(key [32]byte) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.storedDefinitions[key]
+}
+
+// markDefinitionStored records that the definitions row with the hash key
+// committed. Call it only after the commit.
+func (e *Engine) markDefinitionStored(key [32]byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.storedDefinitions == nil {
+		e.storedDefinitions = map[[32]byte]bool{}
+	}
+	e.storedDefinitions[key] = true
 }
 
 // cachedDefinition returns the parsed definition whose text has the

@@ -122,14 +122,23 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if sm.TimeoutSeconds > 0 {
 			x.Deadline = now.Add(time.Duration(sm.TimeoutSeconds) * time.Second).UnixNano()
 		}
-		_, err = tx.ExecContext(sctx, `INSERT INTO definitions (hash, text) VALUES (?, ?)
-			ON CONFLICT (hash) DO NOTHING`, x.DefinitionHash, definition)
-		if err != nil {
-			return nil, fmt.Errorf("store definition: %w", err)
+		storedDefinition := e.definitionStored(hash)
+		if !storedDefinition {
+			_, err = tx.ExecContext(sctx, `INSERT INTO definitions (hash, text) VALUES (?, ?)
+				ON CONFLICT (hash) DO NOTHING`, x.DefinitionHash, definition)
+			if err != nil {
+				return nil, fmt.Errorf("store definition: %w", err)
+			}
+		}
+		// The event comes first, so that the new row has its event count
+		// and needs no UPDATE.
+		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x}
+		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
+			return nil, err
 		}
 		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, definition_hash,
-			input, status, started_at, deadline) VALUES (?, ?, NULL, ?, ?, ?, ?, ?)`,
-			x.Name, x.Machine, x.DefinitionHash, string(x.Input), x.Status, x.StartedAt, x.Deadline)
+			input, status, started_at, deadline, event_count) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
+			x.Name, x.Machine, x.DefinitionHash, string(x.Input), x.Status, x.StartedAt, x.Deadline, x.EventCount)
 		if err != nil {
 			return nil, err
 		}
@@ -139,17 +148,14 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err := insertCursor(sctx, tx, root); err != nil {
 			return nil, err
 		}
-		t := &txn{e: e, ctx: sctx, tx: tx, now: now, exec: x, execRead: x.version()}
-		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
-			return nil, err
-		}
-		if err := t.save(); err != nil {
-			return nil, err
-		}
+		tx.events = append(tx.events, t.events...)
 		out = x.public(root)
 		committed := *x
 		rows := &stepRows{c: root, exec: &committed}
 		return func() {
+			if !storedDefinition {
+				e.markDefinitionStored(hash)
+			}
 			t.publish()
 			e.handOver(startedRoot{id: root.ID, deadline: x.Deadline, rows: rows})
 			e.log.Info("execution started", "execution", name, "machine", machine)
