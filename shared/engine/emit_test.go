@@ -32,6 +32,36 @@ func TestEmitStateMatchesEmit(t *testing.T) {
 	}
 }
 
+func TestEmitEncodedStateMatchesEmit(t *testing.T) {
+	names := []string{"P01", `quote " and \ slash`, "\u2028 \xff"}
+	values := []any{
+		map[string]any{"n": json.Number("1"), "s": "x", "list": []any{true, nil}}, "text \u2028", nil,
+		map[string]any{},
+	}
+	for _, key := range []string{"input", "output"} {
+		for _, name := range names {
+			for _, v := range values {
+				value, err := encodeJSON(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				viaState := newEmitTxn()
+				if err := viaState.emitEncodedState("PassStateEntered", name, key, value); err != nil {
+					t.Fatalf("emitEncodedState(%q, %q, %s): %v", name, key, value, err)
+				}
+				viaMap := newEmitTxn()
+				if err := viaMap.emit("PassStateEntered", name, map[string]any{"name": name, key: raw(value)}); err != nil {
+					t.Fatalf("emit(%q, %q, %s): %v", name, key, value, err)
+				}
+				got, want := viaState.events[0].Details, viaMap.events[0].Details
+				if !bytes.Equal(got, want) {
+					t.Errorf("emitEncodedState(%q, %q, %s) details = %s, emit writes %s", name, key, value, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestEmitStateInvalidValue(t *testing.T) {
 	tx := newEmitTxn()
 	if err := tx.emitState("PassStateExited", "P", "output", json.RawMessage(`{bad`)); err == nil {

@@ -349,7 +349,11 @@ func (t *txn) enter(c *cursor, s *state) error {
 	c.RetryCount = 0
 	c.Token = ""
 	c.Effective = nil
-	if err := t.emitState(s.Type+"StateEntered", s.Name, "input", c.Input); err != nil {
+	emitEntered := t.emitState
+	if c.inputEncoded {
+		emitEntered = t.emitEncodedState
+	}
+	if err := emitEntered(s.Type+"StateEntered", s.Name, "input", c.Input); err != nil {
 		return err
 	}
 	if err := checkSize(c.Input, "input of state "+s.Name); err != nil {
@@ -555,7 +559,7 @@ func (t *txn) exitEncoded(c *cursor, s *state, encoded json.RawMessage, next str
 	if err := checkSize(encoded, "output of state "+s.Name); err != nil {
 		return t.fail(c, s, err)
 	}
-	if err := t.emitState(s.Type+"StateExited", s.Name, "output", encoded); err != nil {
+	if err := t.emitEncodedState(s.Type+"StateExited", s.Name, "output", encoded); err != nil {
 		return err
 	}
 	if s.Type == typeParallel || s.Type == typeMap {

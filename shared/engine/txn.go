@@ -250,22 +250,38 @@ func (t *txn) emit(typ, stateName string, details map[string]any) error {
 // event (key "output") of the state named name. Its details are the same
 // as emit writes for {"name": name, key: raw(value)}, without a map.
 func (t *txn) emitState(typ, name, key string, value json.RawMessage) error {
+	return t.emitStateValue(typ, name, key, value, false)
+}
+
+// emitEncodedState is emitState for a value that encodeJSON wrote, which
+// is compact already, so that the value is copied without a check.
+func (t *txn) emitEncodedState(typ, name, key string, value json.RawMessage) error {
+	return t.emitStateValue(typ, name, key, value, true)
+}
+
+func (t *txn) emitStateValue(typ, name, key string, value json.RawMessage, encoded bool) error {
 	if t.historyClosed(typ) {
 		return nil
 	}
-	nameField := appendString([]byte(`"name":`), name)
-	details := []byte{'{'}
+	// The size fits the details unless the name needs escaping.
+	details := make([]byte, 0, len(`{"name":"","output":}`)+len(name)+len(value))
+	details = append(details, '{')
 	if key == "output" {
-		details = append(append(details, nameField...), `,"output":`...)
+		details = appendString(append(details, `"name":`...), name)
+		details = append(details, `,"output":`...)
 	} else {
 		details = append(details, `"input":`...)
 	}
-	details, ok := appendRaw(details, raw(value))
-	if !ok {
-		return t.emit(typ, name, map[string]any{"name": name, key: raw(value)})
+	if encoded && len(value) > 0 {
+		details = append(details, value...)
+	} else {
+		var ok bool
+		if details, ok = appendRaw(details, raw(value)); !ok {
+			return t.emit(typ, name, map[string]any{"name": name, key: raw(value)})
+		}
 	}
 	if key != "output" {
-		details = append(append(details, ','), nameField...)
+		details = appendString(append(details, `,"name":`...), name)
 	}
 	t.appendEvent(typ, name, append(details, '}'))
 	return nil
