@@ -51,15 +51,18 @@ func TestChangedFromNamesRenamedObjects(t *testing.T) {
 
 			got := changedFrom(ctx, eng, changed)
 			if tt.want == nil {
-				if got.earlier != "" {
+				if len(got) != 0 {
 					t.Errorf("changedFrom = %+v, want none for a change that keeps every name", got)
 				}
 				return
 			}
-			if got.earlier != "C" {
-				t.Errorf("changedFrom earlier = %q, want C", got.earlier)
+			if len(got) != 1 {
+				t.Fatalf("changedFrom = %+v, want one earlier execution, C", got)
 			}
-			if diff := cmp.Diff(tt.want, got.objects); diff != "" {
+			if got[0].earlier != "C" {
+				t.Errorf("changedFrom earlier = %q, want C", got[0].earlier)
+			}
+			if diff := cmp.Diff(tt.want, got[0].objects); diff != "" {
 				t.Errorf("changedFrom objects (-want +got):\n%s", diff)
 			}
 		})

@@ -176,16 +176,22 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // warnChanged prints a warning to stderr when changed, which changedFrom
-// returned before the start of the execution name, names objects of an
-// earlier execution that the new request does not name, because those
+// returned before the start of the execution name, names objects of
+// earlier executions that the new request does not name, because those
 // objects stay. It prints nothing once the start has been rejected.
 func warnChanged(changed renamedObjects, name, requestID string, stderr io.Writer) {
-	if changed.earlier == "" || changed.earlier == name {
+	if len(changed) == 0 || changed[0].earlier == name {
 		return
 	}
-	fmt.Fprintf(stderr, "repolink: warning: execution %s of request %s created %s, which this request no longer names; "+
-		"they stay until a teardown of any run of the request removes them\n",
-		changed.earlier, requestID, clash.JoinAnd(changed.objects))
+	created := make([]string, len(changed))
+	for i, run := range changed {
+		created[i] = fmt.Sprintf("execution %s created %s", run.earlier, clash.JoinAnd(run.objects))
+		if i == 0 {
+			created[i] = fmt.Sprintf("execution %s of request %s created %s", run.earlier, requestID, clash.JoinAnd(run.objects))
+		}
+	}
+	fmt.Fprintf(stderr, "repolink: warning: %s, which this request no longer names; "+
+		"they stay until a teardown of any run of the request removes them\n", strings.Join(created, "; "))
 }
 
 // leftOpenAdvice returns the reason that run cannot start a changed
@@ -498,59 +504,66 @@ func runPrepare(ctx context.Context, prepare func(context.Context) error) error 
 	return prepare(ctx)
 }
 
-// renamedObjects is the result of changedFrom. It contains the latest
-// execution of a request and the objects that it created under names that
-// the changed request no longer derives, such as
+// renamedObjects is the result of changedFrom. It contains, latest first,
+// the earlier executions of a request that created objects under names
+// that the changed request no longer derives, such as
 // "artifact repository DB.SCHEMA.NAME".
-type renamedObjects struct {
+type renamedObjects []renamedRun
+
+// renamedRun is an earlier execution and those of its objects that
+// neither the changed request nor a later execution names.
+type renamedRun struct {
 	earlier string
 	objects []string
 }
 
-// changedFrom returns the latest execution of the request's ticket and
-// the objects that its request named and req does not. It returns the
-// zero value while that execution runs, when req names all its objects,
-// and when a teardown of the request that started after it has succeeded.
-// A changed repository name, database, schema or index host builds new
-// objects beside the old ones, but a succeeded teardown has removed the
-// old ones already. A change of other settings, such as the warehouse,
-// keeps every name, so it leaves nothing behind.
+// changedFrom returns the earlier executions of the request's ticket since
+// its last succeeded teardown and the objects that their requests named and
+// req does not. An object that several of them named is listed under the
+// latest one. It returns nil while the latest execution runs, when req
+// names all their objects, and when a teardown that started after the
+// latest execution has succeeded. A changed repository name, database,
+// schema or index host builds new objects beside the old ones, which stay
+// until a teardown removes every object that the request's runs created.
+// A change of other settings, such as the warehouse, keeps every name, so
+// it leaves nothing behind.
 func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) renamedObjects {
 	runs, _, err := requestRuns(ctx, eng, provisionMachine, request.ExecutionName(req.ID), req.ID)
-	if err != nil || len(runs) == 0 {
-		return renamedObjects{}
+	if err != nil || len(runs) == 0 || runs[len(runs)-1].Status == engine.StatusRunning {
+		return nil
 	}
-	last := runs[len(runs)-1]
-	if last.Status == engine.StatusRunning {
-		return renamedObjects{}
+	named := map[string]bool{}
+	for _, c := range request.Claims(req) {
+		named[c.Key()] = true
 	}
-	earlierReq, ok := provisionRequest(last)
-	if !ok {
-		return renamedObjects{}
+	var changed renamedObjects
+	for i := len(runs) - 1; i >= 0; i-- {
+		x := runs[i]
+		// A succeeded teardown removes the objects of every run before it.
+		if _, tornDown, err := teardownsAfter(ctx, eng, req.ID, x); err != nil || tornDown {
+			break
+		}
+		earlierReq, ok := provisionRequest(x)
+		if !ok {
+			continue
+		}
+		if objects := objectsNotNamed(earlierReq, named); len(objects) > 0 {
+			changed = append(changed, renamedRun{earlier: x.Name, objects: objects})
+		}
 	}
-	objects := objectsNotNamed(earlierReq, req)
-	if len(objects) == 0 {
-		return renamedObjects{}
-	}
-	if _, tornDown, err := teardownsAfter(ctx, eng, req.ID, last); err != nil || tornDown {
-		return renamedObjects{}
-	}
-	return renamedObjects{earlier: last.Name, objects: objects}
+	return changed
 }
 
 // objectsNotNamed returns the Snowflake objects and the index host that
-// earlier claims and later does not, as noun and name. Claims compare
-// account identifiers without case and object names as Snowflake resolves
-// them, so a change of case in an unquoted name or the account names no
-// new object.
-func objectsNotNamed(earlier, later request.Request) []string {
-	kept := map[string]bool{}
-	for _, c := range request.Claims(later) {
-		kept[c.Key()] = true
-	}
+// earlier claims and named does not contain, as noun and name, and adds
+// their keys to named. Claims compare account identifiers without case and
+// object names as Snowflake resolves them, so a change of case in an
+// unquoted name or the account names no new object.
+func objectsNotNamed(earlier request.Request, named map[string]bool) []string {
 	var objects []string
 	for _, c := range request.Claims(earlier) {
-		if !kept[c.Key()] {
+		if !named[c.Key()] {
+			named[c.Key()] = true
 			objects = append(objects, c.String())
 		}
 	}

@@ -36,8 +36,8 @@ func TestRunNamesSkipOtherRequests(t *testing.T) {
 		t.Fatalf("first run of B-r2: name %q, error %v", name, err)
 	}
 
-	if from := changedFrom(ctx, eng, b); from.earlier != "" {
-		t.Errorf("changedFrom for B = %q, want none: B-r2 is another request", from.earlier)
+	if from := changedFrom(ctx, eng, b); len(from) != 0 {
+		t.Errorf("changedFrom for B = %+v, want none: B-r2 is another request", from)
 	}
 	name, err := startExecution(ctx, eng, b)
 	if err != nil {

@@ -605,9 +605,11 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		reason, otherID := webhookConflictReason(err, conflict)
 		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: reason, OtherID: otherID}
 	}
-	if err == nil && earlier.earlier != "" && earlier.earlier != name {
-		s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created and this request no longer names stay until a teardown of any run of the request removes them",
-			"execution", name, "earlier", earlier.earlier, "objects", earlier.objects, "request_id", req.ID)
+	if err == nil && len(earlier) > 0 && earlier[0].earlier != name {
+		for _, run := range earlier {
+			s.rt.logger.Warn("execution started for a changed request; objects that the earlier execution created and this request no longer names stay until a teardown of any run of the request removes them",
+				"execution", name, "earlier", run.earlier, "objects", run.objects, "request_id", req.ID)
+		}
 	}
 	return name, err
 }
