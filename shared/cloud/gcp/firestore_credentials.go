@@ -90,11 +90,7 @@ func (s *CredentialExpiries) Put(ctx context.Context, c workflow.CredentialExpir
 		return err
 	}
 	name := s.RecordName(c.Key())
-	callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	// A patch without a precondition creates the document or replaces all
-	// its fields.
-	if _, err := s.docs.Patch(name, doc).Context(callCtx).Do(); err != nil {
+	if err := s.put(ctx, name, doc); err != nil {
 		return classifyFirestore(err, name, "store the credential expiry of secret %s", c.Secret)
 	}
 	return nil
@@ -102,15 +98,8 @@ func (s *CredentialExpiries) Put(ctx context.Context, c workflow.CredentialExpir
 
 // List returns every record, earliest expiry first, and reads every page.
 func (s *CredentialExpiries) List(ctx context.Context) ([]workflow.CredentialExpiry, error) {
-	var list []workflow.CredentialExpiry
-	err := s.listAll(ctx, credentialRecordsID, "credential expiries", func(doc *firestore.Document) error {
-		c, err := decodeExpiry(doc)
-		if err != nil {
-			return err
-		}
-		list = append(list, c)
-		return nil
-	})
+	list, err := listBodies[workflow.CredentialExpiry](ctx, &s.subcollections, credentialRecordsID,
+		"credential expiries", "credential expiry")
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +116,7 @@ func (s *CredentialExpiries) List(ctx context.Context) ([]workflow.CredentialExp
 // Deleting a missing record returns nil.
 func (s *CredentialExpiries) Delete(ctx context.Context, key string) error {
 	for _, name := range []string{s.RecordName(key), s.NoticeName(key)} {
-		callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
-		_, err := s.docs.Delete(name).Context(callCtx).Do()
-		cancel()
-		if err != nil {
+		if err := s.remove(ctx, name); err != nil {
 			return classifyFirestore(err, name, "delete the credential expiry of %s", key)
 		}
 	}
@@ -147,11 +133,10 @@ func (s *CredentialExpiries) Update(ctx context.Context, key string, change func
 		func(doc *firestore.Document) (*firestore.Document, bool, error) {
 			var stored *workflow.CredentialExpiry
 			if doc != nil {
-				c, err := decodeExpiry(doc)
-				if err != nil {
+				stored = new(workflow.CredentialExpiry)
+				if err := decodeBody(doc, stored, "credential expiry"); err != nil {
 					return nil, false, err
 				}
-				stored = &c
 			}
 			next, err := change(stored)
 			if err != nil {
@@ -181,9 +166,7 @@ func (s *CredentialExpiries) Update(ctx context.Context, key string, change func
 
 func (s *CredentialExpiries) deleteNotice(ctx context.Context, key string) error {
 	name := s.NoticeName(key)
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	if _, err := s.docs.Delete(name).Context(ctx).Do(); err != nil {
+	if err := s.remove(ctx, name); err != nil {
 		return classifyFirestore(err, name, "delete the notification claim of %s", key)
 	}
 	return nil
@@ -298,18 +281,6 @@ func encodeExpiry(c workflow.CredentialExpiry) (*firestore.Document, error) {
 		fieldExpiresAt: {TimestampValue: c.ExpiresAt.UTC().Format(time.RFC3339Nano)},
 		fieldBody:      stringValue(string(body)),
 	}}, nil
-}
-
-func decodeExpiry(doc *firestore.Document) (workflow.CredentialExpiry, error) {
-	var c workflow.CredentialExpiry
-	body, ok := doc.Fields[fieldBody]
-	if !ok {
-		return c, fmt.Errorf("gcp: firestore decode credential expiry %s: the document has no %s field", doc.Name, fieldBody)
-	}
-	if err := json.Unmarshal([]byte(body.StringValue), &c); err != nil {
-		return c, fmt.Errorf("gcp: firestore decode credential expiry %s: %w", doc.Name, err)
-	}
-	return c, nil
 }
 
 // encodeNotice returns the claim document of the notification of c in

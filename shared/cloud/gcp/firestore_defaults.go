@@ -65,11 +65,7 @@ func (s *DefaultLevels) Put(ctx context.Context, d workflow.DefaultSetting) erro
 		fieldBody:   stringValue(string(body)),
 	}}
 	name := s.RecordName(d.Key())
-	callCtx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	// A patch without a precondition creates the document or replaces all
-	// its fields.
-	if _, err := s.docs.Patch(name, doc).Context(callCtx).Do(); err != nil {
+	if err := s.put(ctx, name, doc); err != nil {
 		return classifyFirestore(err, name, "store the default repository record of request %s on %s", d.Request, d.Target)
 	}
 	return nil
@@ -77,15 +73,8 @@ func (s *DefaultLevels) Put(ctx context.Context, d workflow.DefaultSetting) erro
 
 // List returns every record in key order and reads every page.
 func (s *DefaultLevels) List(ctx context.Context) ([]workflow.DefaultSetting, error) {
-	var list []workflow.DefaultSetting
-	err := s.listAll(ctx, defaultRecordsID, "default repository records", func(doc *firestore.Document) error {
-		d, err := decodeDefault(doc)
-		if err != nil {
-			return err
-		}
-		list = append(list, d)
-		return nil
-	})
+	list, err := listBodies[workflow.DefaultSetting](ctx, &s.subcollections, defaultRecordsID,
+		"default repository records", "default repository record")
 	if err != nil {
 		return nil, err
 	}
@@ -96,24 +85,10 @@ func (s *DefaultLevels) List(ctx context.Context) ([]workflow.DefaultSetting, er
 // Delete removes the record of key. Deleting a missing record returns nil.
 func (s *DefaultLevels) Delete(ctx context.Context, key string) error {
 	name := s.RecordName(key)
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	if _, err := s.docs.Delete(name).Context(ctx).Do(); err != nil {
+	if err := s.remove(ctx, name); err != nil {
 		return classifyFirestore(err, name, "delete the default repository record %s", key)
 	}
 	return nil
-}
-
-func decodeDefault(doc *firestore.Document) (workflow.DefaultSetting, error) {
-	var d workflow.DefaultSetting
-	body, ok := doc.Fields[fieldBody]
-	if !ok {
-		return d, fmt.Errorf("gcp: firestore decode default repository record %s: the document has no %s field", doc.Name, fieldBody)
-	}
-	if err := json.Unmarshal([]byte(body.StringValue), &d); err != nil {
-		return d, fmt.Errorf("gcp: firestore decode default repository record %s: %w", doc.Name, err)
-	}
-	return d, nil
 }
 
 // defaultClaimsID is the subcollection of the default level claims, beside
@@ -151,17 +126,4 @@ func (s *DefaultLevels) UpdateClaim(ctx context.Context, key string, change work
 			fieldBody:   stringValue(string(body)),
 		}}, true, nil
 	})
-}
-
-// decodeBody decodes the JSON in the body field of doc into v. noun names
-// the document in errors.
-func decodeBody(doc *firestore.Document, v any, noun string) error {
-	body, ok := doc.Fields[fieldBody]
-	if !ok {
-		return fmt.Errorf("gcp: firestore decode %s %s: the document has no %s field", noun, doc.Name, fieldBody)
-	}
-	if err := json.Unmarshal([]byte(body.StringValue), v); err != nil {
-		return fmt.Errorf("gcp: firestore decode %s %s: %w", noun, doc.Name, err)
-	}
-	return nil
 }

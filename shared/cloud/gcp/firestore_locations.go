@@ -68,11 +68,7 @@ func (s *ObjectLocations) Put(ctx context.Context, l workflow.ObjectLocation) er
 		fieldBody:    stringValue(string(body)),
 	}}
 	name := s.RecordName(l)
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	// A patch without a precondition creates the document or replaces all
-	// its fields.
-	if _, err := s.docs.Patch(name, doc).Context(ctx).Do(); err != nil {
+	if err := s.put(ctx, name, doc); err != nil {
 		return classifyFirestore(err, name, "store the object location record of request %s in %s.%s", l.Request, l.Database, l.Schema)
 	}
 	return nil
@@ -81,15 +77,8 @@ func (s *ObjectLocations) Put(ctx context.Context, l workflow.ObjectLocation) er
 // List returns the records of a request in key order and reads every
 // page.
 func (s *ObjectLocations) List(ctx context.Context, requestID string) ([]workflow.ObjectLocation, error) {
-	var list []workflow.ObjectLocation
-	err := s.listAll(ctx, locationCollection(requestID), "object location records of request "+requestID, func(doc *firestore.Document) error {
-		l, err := decodeLocation(doc)
-		if err != nil {
-			return err
-		}
-		list = append(list, l)
-		return nil
-	})
+	list, err := listBodies[workflow.ObjectLocation](ctx, &s.subcollections, locationCollection(requestID),
+		"object location records of request "+requestID, "object location record")
 	if err != nil {
 		return nil, err
 	}
@@ -100,22 +89,8 @@ func (s *ObjectLocations) List(ctx context.Context, requestID string) ([]workflo
 // Delete removes the record of l. Deleting a missing record returns nil.
 func (s *ObjectLocations) Delete(ctx context.Context, l workflow.ObjectLocation) error {
 	name := s.RecordName(l)
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	if _, err := s.docs.Delete(name).Context(ctx).Do(); err != nil {
+	if err := s.remove(ctx, name); err != nil {
 		return classifyFirestore(err, name, "delete the object location record of request %s in %s.%s", l.Request, l.Database, l.Schema)
 	}
 	return nil
-}
-
-func decodeLocation(doc *firestore.Document) (workflow.ObjectLocation, error) {
-	var l workflow.ObjectLocation
-	body, ok := doc.Fields[fieldBody]
-	if !ok {
-		return l, fmt.Errorf("gcp: firestore decode object location record %s: the document has no %s field", doc.Name, fieldBody)
-	}
-	if err := json.Unmarshal([]byte(body.StringValue), &l); err != nil {
-		return l, fmt.Errorf("gcp: firestore decode object location record %s: %w", doc.Name, err)
-	}
-	return l, nil
 }

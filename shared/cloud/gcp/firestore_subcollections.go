@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -86,6 +87,56 @@ func (s *subcollections) listAll(ctx context.Context, collectionID, plural strin
 		}
 		token = page.NextPageToken
 	}
+}
+
+// listBodies decodes the body of every document of the subcollection
+// collectionID into a T, in the order of the pages. plural names the
+// documents in list errors and singular in decode errors.
+func listBodies[T any](ctx context.Context, s *subcollections, collectionID, plural, singular string) ([]T, error) {
+	var list []T
+	err := s.listAll(ctx, collectionID, plural, func(doc *firestore.Document) error {
+		var v T
+		if err := decodeBody(doc, &v, singular); err != nil {
+			return err
+		}
+		list = append(list, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// decodeBody decodes the JSON in the body field of doc into v. noun names
+// the document in errors.
+func decodeBody(doc *firestore.Document, v any, noun string) error {
+	body, ok := doc.Fields[fieldBody]
+	if !ok {
+		return fmt.Errorf("gcp: firestore decode %s %s: the document has no %s field", noun, doc.Name, fieldBody)
+	}
+	if err := json.Unmarshal([]byte(body.StringValue), v); err != nil {
+		return fmt.Errorf("gcp: firestore decode %s %s: %w", noun, doc.Name, err)
+	}
+	return nil
+}
+
+// put writes doc as the document called name. The patch has no
+// precondition, so it creates the document or replaces all its fields.
+func (s *subcollections) put(ctx context.Context, name string, doc *firestore.Document) error {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	_, err := s.docs.Patch(name, doc).Context(ctx).Do()
+	return err
+}
+
+// remove deletes the document called name without a precondition, which
+// succeeds when the document does not exist.
+func (s *subcollections) remove(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	_, err := s.docs.Delete(name).Context(ctx).Do()
+	return err
 }
 
 func (s *subcollections) listPage(ctx context.Context, collectionID, token string) (*firestore.ListDocumentsResponse, error) {
