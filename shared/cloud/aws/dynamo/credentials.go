@@ -61,8 +61,7 @@ func (c *CredentialStore) Put(ctx context.Context, expiry workflow.CredentialExp
 	if err != nil {
 		return err
 	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
-	if err != nil {
+	if err := s.putItem(ctx, item); err != nil {
 		return s.classifyIn(err, credentialPartition, "store credential expiry of secret %s", expiry.Secret)
 	}
 	return nil
@@ -70,13 +69,11 @@ func (c *CredentialStore) Put(ctx context.Context, expiry workflow.CredentialExp
 
 // item returns the item of a record.
 func (c *CredentialStore) item(expiry workflow.CredentialExpiry) (map[string]types.AttributeValue, error) {
-	body, err := json.Marshal(expiry)
+	item, err := bodyItem(credentialPartition, credentialSortKey(expiry.Key()), expiry)
 	if err != nil {
 		return nil, fmt.Errorf("encode credential expiry of secret %s: %w", expiry.Secret, err)
 	}
-	item := key(credentialPartition, credentialSortKey(expiry.Key()))
 	item[attrCredentialKey] = stringAttr(expiry.Key())
-	item[attrBody] = stringAttr(string(body))
 	item[attrExpiresAt] = numberAttr(expiry.ExpiresAt.Add(c.Retention).Unix())
 	return item, nil
 }
@@ -102,11 +99,7 @@ func (c *CredentialStore) List(ctx context.Context) ([]workflow.CredentialExpiry
 // returns nil.
 func (c *CredentialStore) Delete(ctx context.Context, registryKey string) error {
 	s := c.store
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: s.tableName(),
-		Key:       key(credentialPartition, credentialSortKey(registryKey)),
-	})
-	if err != nil {
+	if err := s.deleteItem(ctx, credentialPartition, credentialSortKey(registryKey)); err != nil {
 		return s.classifyIn(err, credentialPartition, "delete credential expiry %s", registryKey)
 	}
 	return nil

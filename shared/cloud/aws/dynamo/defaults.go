@@ -2,11 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -49,15 +46,12 @@ func defaultSortKey(key string) string { return defaultRecordPrefix + hashKey(ke
 // Put stores a record, replacing the one with the same key.
 func (d *DefaultStore) Put(ctx context.Context, setting workflow.DefaultSetting) error {
 	s := d.store
-	body, err := json.Marshal(setting)
+	item, err := bodyItem(defaultPartition, defaultSortKey(setting.Key()), setting)
 	if err != nil {
 		return fmt.Errorf("encode default repository record of request %s on %s: %w", setting.Request, setting.Target, err)
 	}
-	item := key(defaultPartition, defaultSortKey(setting.Key()))
 	item[attrDefaultKey] = stringAttr(setting.Key())
-	item[attrBody] = stringAttr(string(body))
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
-	if err != nil {
+	if err := s.putItem(ctx, item); err != nil {
 		return s.classifyIn(err, defaultPartition, "store default repository record of request %s on %s", setting.Request, setting.Target)
 	}
 	return nil
@@ -80,11 +74,7 @@ func (d *DefaultStore) List(ctx context.Context) ([]workflow.DefaultSetting, err
 // returns nil.
 func (d *DefaultStore) Delete(ctx context.Context, registryKey string) error {
 	s := d.store
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: s.tableName(),
-		Key:       key(defaultPartition, defaultSortKey(registryKey)),
-	})
-	if err != nil {
+	if err := s.deleteItem(ctx, defaultPartition, defaultSortKey(registryKey)); err != nil {
 		return s.classifyIn(err, defaultPartition, "delete default repository record %s", registryKey)
 	}
 	return nil

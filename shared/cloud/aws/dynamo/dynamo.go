@@ -240,6 +240,35 @@ func queryBodiesWithPrefix[T any](ctx context.Context, s *Store, partition, pref
 	return list, nil
 }
 
+// bodyItem returns the item with the keys partition and sortKey and v
+// encoded as JSON in its body attribute.
+func bodyItem(partition, sortKey string, v any) (map[string]types.AttributeValue, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	item := key(partition, sortKey)
+	item[attrBody] = stringAttr(string(body))
+	return item, nil
+}
+
+// putItem stores item without a condition, replacing the item with the
+// same keys.
+func (s *Store) putItem(ctx context.Context, item map[string]types.AttributeValue) error {
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
+	return err
+}
+
+// deleteItem removes the item with the keys partition and sortKey without
+// a condition, which succeeds when the item does not exist.
+func (s *Store) deleteItem(ctx context.Context, partition, sortKey string) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: s.tableName(),
+		Key:       key(partition, sortKey),
+	})
+	return err
+}
+
 func stringAttr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func numberAttr(v int64) types.AttributeValue {

@@ -2,11 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -44,16 +41,13 @@ func (s *Store) Locations() *LocationStore {
 // Put stores a record, replacing the one with the same key.
 func (l *LocationStore) Put(ctx context.Context, location workflow.ObjectLocation) error {
 	s := l.store
-	body, err := json.Marshal(location)
+	partition := locationPartition(location.Request)
+	item, err := bodyItem(partition, locationSortKey(location.Key()), location)
 	if err != nil {
 		return fmt.Errorf("encode object location record of request %s: %w", location.Request, err)
 	}
-	partition := locationPartition(location.Request)
-	item := key(partition, locationSortKey(location.Key()))
 	item[attrRequest] = stringAttr(location.Request)
-	item[attrBody] = stringAttr(string(body))
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.tableName(), Item: item})
-	if err != nil {
+	if err := s.putItem(ctx, item); err != nil {
 		return s.classifyIn(err, partition, "store object location record of request %s in %s.%s",
 			location.Request, location.Database, location.Schema)
 	}
@@ -78,11 +72,7 @@ func (l *LocationStore) List(ctx context.Context, requestID string) ([]workflow.
 func (l *LocationStore) Delete(ctx context.Context, location workflow.ObjectLocation) error {
 	s := l.store
 	partition := locationPartition(location.Request)
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: s.tableName(),
-		Key:       key(partition, locationSortKey(location.Key())),
-	})
-	if err != nil {
+	if err := s.deleteItem(ctx, partition, locationSortKey(location.Key())); err != nil {
 		return s.classifyIn(err, partition, "delete object location record of request %s in %s.%s",
 			location.Request, location.Database, location.Schema)
 	}
