@@ -20,7 +20,6 @@ import (
 	"github.com/repolink/repolink/functions/poller"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -93,11 +92,7 @@ type credentialFixture struct {
 
 func newCredentialFixture(t *testing.T) *credentialFixture {
 	t.Helper()
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim, opts := startGCPSim(t)
 	for name, value := range map[string]string{arTokenSecret: arAccessToken, signingKeySecret: signingKeyValue} {
 		if err := sim.PutSecret(name, value); err != nil {
 			t.Fatal(err)
@@ -105,7 +100,7 @@ func newCredentialFixture(t *testing.T) *credentialFixture {
 	}
 
 	f := &credentialFixture{
-		opts: gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}},
+		opts: opts,
 		vars: environment(map[string]string{
 			envWaitsCollection: credentialsColl,
 			envProject:         credentialsProj,
@@ -454,7 +449,7 @@ func TestRequestMayNotReadSigningKey(t *testing.T) {
 
 func TestNoNotifierWithoutSigningKey(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	opts := gcpadapter.Options{Endpoint: "http://127.0.0.1:1", ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := unreachableOptions()
 	vars := environment(map[string]string{envWaitsCollection: credentialsColl, envProject: credentialsProj})
 	a := newAdapters(logger, opts, stores{credentials: newCredentialExpiries(vars, opts, logger), signingSecret: loadSigningSecretRef(vars, logger)})
 	if got := a.credentialNotices(); got != nil {

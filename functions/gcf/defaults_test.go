@@ -5,13 +5,9 @@ import (
 	"log/slog"
 	"testing"
 
-	"google.golang.org/api/option"
-
 	"github.com/repolink/repolink/functions/defaultrepo"
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/functions/teardownsnowflake"
-	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -21,12 +17,7 @@ import (
 // default_for database unsets the schema and records the database, and
 // teardown unsets the database and deletes the records.
 func TestDefaultRecordsInFirestore(t *testing.T) {
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	_, opts := startGCPSim(t)
 	vars := environment(map[string]string{envWaitsCollection: "waits", envProject: "corp-packages-prod"})
 	logger := slog.New(slog.DiscardHandler)
 	env := newAdapters(logger, opts, stores{defaults: newDefaultLevels(vars, opts, logger)}).env()
@@ -91,7 +82,7 @@ func checkRecordTargets(t *testing.T, env *workflow.Env, want ...string) {
 
 func TestDefaultLevelsConfiguration(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	opts := gcpadapter.Options{Endpoint: "http://127.0.0.1:1", ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := unreachableOptions()
 
 	none := newAdapters(logger, opts, stores{defaults: newDefaultLevels(environment(nil), opts, logger)})
 	if got := none.env().Defaults; got != nil {

@@ -5,13 +5,9 @@ import (
 	"log/slog"
 	"testing"
 
-	"google.golang.org/api/option"
-
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/functions/teardownsnowflake"
-	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
-	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -21,12 +17,7 @@ import (
 // teardown_snowflake drops the repository and secret there and deletes the
 // record.
 func TestLocationRecordsInFirestore(t *testing.T) {
-	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	opts := gcpadapter.Options{Endpoint: sim.URL(), ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	_, opts := startGCPSim(t)
 	vars := environment(map[string]string{envWaitsCollection: "waits", envProject: "corp-packages-prod"})
 	logger := slog.New(slog.DiscardHandler)
 	env := newAdapters(logger, opts, stores{locations: newObjectLocations(vars, opts, logger)}).env()
@@ -84,7 +75,7 @@ func TestLocationRecordsInFirestore(t *testing.T) {
 
 func TestObjectLocationsConfiguration(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	opts := gcpadapter.Options{Endpoint: "http://127.0.0.1:1", ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := unreachableOptions()
 
 	none := newAdapters(logger, opts, stores{locations: newObjectLocations(environment(nil), opts, logger)})
 	if got := none.env().Locations; got != nil {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/api/option"
-
 	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
@@ -16,7 +14,7 @@ import (
 
 func TestNewEndpointReservations(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	opts := gcpadapter.Options{Endpoint: "http://127.0.0.1:1", ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
+	opts := unreachableOptions()
 
 	if got := newEndpointReservations(environment(map[string]string{envProject: "proj-one"}), opts, logger); got != nil {
 		t.Errorf("reservations without a waits collection = %T, want nil", got)

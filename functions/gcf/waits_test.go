@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/api/option"
 
 	"github.com/repolink/repolink/functions/internal/gcpsandbox"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -34,6 +36,28 @@ func TestMain(m *testing.M) {
 // environment returns a getenv function over vars.
 func environment(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
+}
+
+// startGCPSim starts the Google Cloud simulator on 127.0.0.1 for the test
+// and returns it with client options that reach it without credentials.
+func startGCPSim(t *testing.T) (*gcpsim.Server, gcpadapter.Options) {
+	t.Helper()
+	sim, err := gcpsim.Start(context.Background(), gcpsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim, simOptions(sim.URL())
+}
+
+// unreachableOptions returns client options for a local port on which
+// nothing listens, so that every call fails without leaving the machine.
+func unreachableOptions() gcpadapter.Options {
+	return simOptions("http://127.0.0.1:1")
+}
+
+func simOptions(endpoint string) gcpadapter.Options {
+	return gcpadapter.Options{Endpoint: endpoint, ClientOptions: []option.ClientOption{option.WithoutAuthentication()}}
 }
 
 func TestLoadWaitsConfig(t *testing.T) {
