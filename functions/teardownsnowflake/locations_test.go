@@ -1,7 +1,6 @@
 package teardownsnowflake
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/snowflake"
-	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -20,42 +18,14 @@ import (
 // object location records in DynamoDB, as on the Lambda deployment. In
 // SHARED another request has since created the secret under the same name.
 func TestRunSandboxRecordedLocations(t *testing.T) {
-	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	ctx := t.Context()
 	dynamoServer := dynamotest.Start(t)
 	dynamoServer.CreateTable(t, "repolink-test")
 	locations := dynamo.New(dynamoServer.Client(), "repolink-test").Locations()
 
-	// The server outlives the test's context, so that the session cache's
-	// Close in the cleanups can log out.
-	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	const account = "myorg-analytics"
-	for _, step := range []error{
-		server.EnsureAccount(account),
-		server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"),
-		server.EnsureSchema(account, "PLATFORM", "PACKAGES"),
-		server.EnsureSchema(account, "PLATFORM", "STAGING"),
-		server.EnsureSchema(account, "PLATFORM", "SHARED"),
-	} {
-		if step != nil {
-			t.Fatalf("seed sandbox snowflake: %v", step)
-		}
-	}
-	cache := sessions.New(sessions.Options{Secrets: envSecrets{"env:PASSWORD": "pw-value"}, Host: server.Host(), Port: server.Port(), Protocol: "http"})
-	t.Cleanup(func() { cache.Close() })
-
-	req := testRequest()
-	req.Snowflake.User = "REPOLINK_SVC"
-	req.Snowflake.PasswordRef = "env:PASSWORD"
-	conn, err := cache.Session(ctx, req.Snowflake)
-	if err != nil {
-		t.Fatalf("open session: %v", err)
-	}
-	env := &workflow.Env{Snowflake: cache.Session, Locations: locations}
+	sb := startSandbox(t, "PLATFORM.STAGING", "PLATFORM.SHARED")
+	server, conn, req := sb.Server, sb.Conn, sb.Request
+	env := &workflow.Env{Snowflake: sb.Env.Snowflake, Locations: locations}
 	names := workflow.NamesFor(req)
 	// Each run records its location and creates its secret, with the
 	// comment of owner, before the integration, which names every secret.

@@ -1,64 +1,39 @@
 package teardownsnowflake
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
+	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/snowflake"
-	"github.com/repolink/repolink/shared/snowflake/sessions"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-type envSecrets map[string]string
-
-func (s envSecrets) Resolve(_ context.Context, ref string) (string, error) {
-	if v, ok := s[ref]; ok {
-		return v, nil
+// startSandbox starts the sandbox Snowflake for the request of
+// sfsandbox.Start, with the schemas PLATFORM.PACKAGES and schemas, each
+// written DATABASE.SCHEMA.
+func startSandbox(t *testing.T, schemas ...string) *sfsandbox.Sandbox {
+	t.Helper()
+	sb := sfsandbox.Start(t)
+	for _, schema := range schemas {
+		database, name, _ := strings.Cut(schema, ".")
+		if err := sb.Server.EnsureSchema(sb.Request.Snowflake.Account, database, name); err != nil {
+			t.Fatalf("create schema %s: %v", schema, err)
+		}
 	}
-	return "", errors.New("secret reference not found: " + ref)
+	return sb
 }
 
 // TestRunSandboxClonesAndFailedDrop runs the teardown against the sandbox
 // Snowflake, with copies of the request's objects in a cloned database and
 // an earlier repository whose drop fails.
 func TestRunSandboxClonesAndFailedDrop(t *testing.T) {
-	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	ctx := t.Context()
-	// The test's context ends before its cleanups run, and a server that
-	// stopped with it would leave the session cache's Close below retrying
-	// the logout of each session for seconds. The cleanup stops the server
-	// after the sessions are closed.
-	server, err := sfsim.Start(context.WithoutCancel(ctx), sfsim.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox snowflake: %v", err)
-	}
-	t.Cleanup(func() { server.Close() })
-	const account = "myorg-analytics"
-	for _, step := range []error{
-		server.EnsureAccount(account),
-		server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"),
-		server.EnsureSchema(account, "PLATFORM", "PACKAGES"),
-		server.EnsureSchema(account, "PLATFORM_DEV", "PACKAGES"),
-	} {
-		if step != nil {
-			t.Fatalf("seed sandbox snowflake: %v", step)
-		}
-	}
-	cache := sessions.New(sessions.Options{Secrets: envSecrets{"env:PASSWORD": "pw-value"}, Host: server.Host(), Port: server.Port(), Protocol: "http"})
-	t.Cleanup(func() { cache.Close() })
-
-	req := testRequest()
-	req.Snowflake.User = "REPOLINK_SVC"
-	req.Snowflake.PasswordRef = "env:PASSWORD"
-	conn, err := cache.Session(ctx, req.Snowflake)
-	if err != nil {
-		t.Fatalf("open session: %v", err)
-	}
+	sb := startSandbox(t, "PLATFORM_DEV.PACKAGES")
+	server, conn, req := sb.Server, sb.Conn, sb.Request
 	names := workflow.NamesFor(req)
 	create := func(database, repository, integration, secret string) {
 		t.Helper()
@@ -85,7 +60,7 @@ func TestRunSandboxClonesAndFailedDrop(t *testing.T) {
 		}
 		return nil
 	})
-	env := &workflow.Env{Snowflake: cache.Session}
+	env := &workflow.Env{Snowflake: sb.Env.Snowflake}
 	out, err := Run(ctx, env, workflow.Document{Request: req})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
