@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/sfobject"
-	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
-	"github.com/repolink/repolink/shared/cloud/aws/dynamo/dynamotest"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
@@ -19,11 +17,8 @@ import (
 // SHARED another request has since created the secret under the same name.
 func TestRunSandboxRecordedLocations(t *testing.T) {
 	ctx := t.Context()
-	dynamoServer := dynamotest.Start(t)
-	dynamoServer.CreateTable(t, "repolink-test")
-	locations := dynamo.New(dynamoServer.Client(), "repolink-test").Locations()
-
 	sb := startSandbox(t, "PLATFORM.STAGING", "PLATFORM.SHARED")
+	locations := sb.RecordLocationsInDynamo(t)
 	server, conn, req := sb.Server, sb.Conn, sb.Request
 	env := &workflow.Env{Snowflake: sb.Env.Snowflake, Locations: locations}
 	names := workflow.NamesFor(req)
