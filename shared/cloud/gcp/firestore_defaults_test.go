@@ -9,6 +9,7 @@ import (
 
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/shared/workflow/claimtest"
+	"github.com/repolink/repolink/shared/workflow/registrytest"
 )
 
 // testDefault returns the record that a run of request id set the default
@@ -22,43 +23,10 @@ func testDefault(id string) workflow.DefaultSetting {
 }
 
 func TestDefaultLevelsPutListDelete(t *testing.T) {
+	// The simulator returns one document a page, so List reads each record
+	// from its own page.
 	sim := startWaitsSim(t, "", 1)
-	store := openTestStore(t, sim, nil, NewDefaultLevels)
-	ctx := context.Background()
-
-	first, second := testDefault("DATA-1"), testDefault("DATA-2")
-	for _, d := range []workflow.DefaultSetting{second, first} {
-		if err := store.Put(ctx, d); err != nil {
-			t.Fatalf("Put %s: %v", d.Key(), err)
-		}
-	}
-	replaced := first
-	replaced.Repository = "PLATFORM.PACKAGES.OTHER_PYPI"
-	if err := store.Put(ctx, replaced); err != nil {
-		t.Fatalf("Put again: %v", err)
-	}
-
-	// The simulator returns one document a page, so List reads two pages.
-	list, err := store.List(ctx)
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.DefaultSetting{replaced, second}, list); diff != "" {
-		t.Errorf("List (-want +got):\n%s", diff)
-	}
-
-	for range 2 {
-		if err := store.Delete(ctx, first.Key()); err != nil {
-			t.Fatalf("Delete: %v", err)
-		}
-	}
-	list, err = store.List(ctx)
-	if err != nil {
-		t.Fatalf("List after Delete: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.DefaultSetting{second}, list); diff != "" {
-		t.Errorf("List after Delete (-want +got):\n%s", diff)
-	}
+	registrytest.CheckDefaults(t, openTestStore(t, sim, nil, NewDefaultLevels))
 }
 
 // The records are under the waits collection, and the waits store lists

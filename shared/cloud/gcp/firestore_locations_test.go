@@ -1,13 +1,11 @@
 package gcp
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/repolink/repolink/shared/workflow"
+	"github.com/repolink/repolink/shared/workflow/registrytest"
 )
 
 func testLocation(request, schema string) workflow.ObjectLocation {
@@ -18,54 +16,10 @@ func testLocation(request, schema string) workflow.ObjectLocation {
 }
 
 func TestObjectLocationsPutListDelete(t *testing.T) {
+	// The simulator returns one document a page, so List reads each record
+	// from its own page.
 	sim := startWaitsSim(t, "", 1)
-	store := openTestStore(t, sim, nil, NewObjectLocations)
-	ctx := context.Background()
-
-	packages := testLocation("DATA-1", "PACKAGES")
-	staging := testLocation("DATA-1", "STAGING")
-	other := testLocation("DATA-2", "PACKAGES")
-	for _, l := range []workflow.ObjectLocation{staging, other, packages, packages} {
-		if err := store.Put(ctx, l); err != nil {
-			t.Fatalf("Put %s: %v", l.Key(), err)
-		}
-	}
-
-	// The simulator returns one document a page, so List reads two pages.
-	list, err := store.List(ctx, "DATA-1")
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.ObjectLocation{packages, staging}, list); diff != "" {
-		t.Errorf("List (-want +got):\n%s", diff)
-	}
-
-	for range 2 {
-		if err := store.Delete(ctx, packages); err != nil {
-			t.Fatalf("Delete: %v", err)
-		}
-	}
-	list, err = store.List(ctx, "DATA-1")
-	if err != nil {
-		t.Fatalf("List after Delete: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.ObjectLocation{staging}, list); diff != "" {
-		t.Errorf("List after Delete (-want +got):\n%s", diff)
-	}
-	list, err = store.List(ctx, "DATA-2")
-	if err != nil {
-		t.Fatalf("List of another request: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.ObjectLocation{other}, list); diff != "" {
-		t.Errorf("List of another request (-want +got):\n%s", diff)
-	}
-	list, err = store.List(ctx, "DATA-3")
-	if err != nil {
-		t.Fatalf("List of a request without records: %v", err)
-	}
-	if len(list) != 0 {
-		t.Errorf("List of a request without records = %v, want none", list)
-	}
+	registrytest.CheckLocations(t, openTestStore(t, sim, nil, NewObjectLocations))
 }
 
 func TestObjectLocationsUnderWaitsCollection(t *testing.T) {

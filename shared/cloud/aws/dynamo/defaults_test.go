@@ -13,6 +13,7 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/shared/workflow/claimtest"
+	"github.com/repolink/repolink/shared/workflow/registrytest"
 )
 
 func defaultSetting(level, target string) workflow.DefaultSetting {
@@ -25,44 +26,7 @@ func defaultSetting(level, target string) workflow.DefaultSetting {
 
 func TestDefaultsPutListDelete(t *testing.T) {
 	store, _ := newStore(t)
-	defaults := store.Defaults()
-	ctx := context.Background()
-
-	schema := defaultSetting("schema", "SCHEMA PLATFORM.PACKAGES")
-	database := defaultSetting("database", "DATABASE PLATFORM")
-	// The sort key holds a hash, so names longer than DynamoDB's
-	// 1,024-byte sort key limit still work.
-	long := defaultSetting("schema", "SCHEMA PLATFORM."+strings.Repeat("S", 2000))
-	replaced := schema
-	replaced.Repository = "PLATFORM.PACKAGES.OTHER_PYPI"
-	for _, d := range []workflow.DefaultSetting{schema, database, long, replaced} {
-		if err := defaults.Put(ctx, d); err != nil {
-			t.Fatalf("Put(%.40s): %v", d.Key(), err)
-		}
-	}
-
-	got, err := defaults.List(ctx)
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	want := []workflow.DefaultSetting{database, replaced, long}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("List (-want +got):\n%s", diff)
-	}
-
-	if err := defaults.Delete(ctx, schema.Key()); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	if err := defaults.Delete(ctx, schema.Key()); err != nil {
-		t.Errorf("Delete of a missing record: %v, want nil", err)
-	}
-	got, err = defaults.List(ctx)
-	if err != nil {
-		t.Fatalf("List after Delete: %v", err)
-	}
-	if diff := cmp.Diff([]workflow.DefaultSetting{database, long}, got); diff != "" {
-		t.Errorf("List after Delete (-want +got):\n%s", diff)
-	}
+	registrytest.CheckDefaults(t, store.Defaults())
 }
 
 func TestDefaultsItemLayout(t *testing.T) {
