@@ -27,9 +27,9 @@ func objectLocation(request, schema string) workflow.ObjectLocation {
 }
 
 // CheckLocations puts records of two requests into locations, which must
-// be empty, and checks List and Delete: List returns one request's
-// records in key order, Put replaces a record with the same key, and
-// deleting a missing record returns nil.
+// be empty. It checks that List returns one request's records in key
+// order, that Put replaces a record with the same key, and that deleting
+// a missing record returns nil.
 func CheckLocations(t *testing.T, locations workflow.LocationRegistry) {
 	t.Helper()
 	ctx := context.Background()
@@ -91,9 +91,9 @@ func defaultSetting(request, level, target string) workflow.DefaultSetting {
 }
 
 // CheckDefaults puts records of two requests into defaults, which must be
-// empty, and checks List and Delete: List returns every record in key
-// order, Put replaces a record with the same key, and deleting a missing
-// record returns nil.
+// empty. It checks that List returns every record in key order, that Put
+// replaces a record with the same key, and that deleting a missing record
+// returns nil.
 func CheckDefaults(t *testing.T, defaults workflow.DefaultRegistry) {
 	t.Helper()
 	ctx := context.Background()
