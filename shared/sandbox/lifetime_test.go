@@ -15,16 +15,7 @@ import (
 func TestSandboxServesUntilClose(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	key, err := newPrivateKeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+	sb, secrets := startCorpSandbox(ctx, t)
 	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
 	if err := sb.Seed(ctx, req, secrets); err != nil {
 		t.Fatalf("seed: %v", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/sfsim"
 )
 
 // envResolver resolves env: references from a map, as the operator's
@@ -64,6 +65,38 @@ func indexStatus(t *testing.T, sb *Sandbox, host, user, pass string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// startCorpSandbox starts a sandbox with the index host
+// pypi.corp.example.com, which stops when the test ends. It returns it with
+// the secrets of a request made by exampleRequest with the index credential
+// env:CORP_PASSWORD.
+func startCorpSandbox(ctx context.Context, t *testing.T) (*Sandbox, envResolver) {
+	t.Helper()
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	key, err := newPrivateKeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+}
+
+// seedAccount seeds sb for req and returns the request's Snowflake account
+// after seeding.
+func seedAccount(t *testing.T, sb *Sandbox, req request.Request, secrets envResolver) sfsim.Account {
+	t.Helper()
+	if err := sb.Seed(t.Context(), req, secrets); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return account
 }
 
 func TestSeedKeepsEveryRequestsIndexCredential(t *testing.T) {
@@ -134,27 +167,11 @@ func TestSeedKeepsEveryRequestsIndexCredential(t *testing.T) {
 
 func TestSeedSkipsRequestedGrantRoles(t *testing.T) {
 	ctx := t.Context()
-	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	key, err := newPrivateKeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+	sb, secrets := startCorpSandbox(ctx, t)
 
 	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
 	req.Repository.GrantToRoles = []string{"NO_SUCH_ROLE_XYZ"}
-	if err := sb.Seed(ctx, req, secrets); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-
-	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
-	if err != nil {
-		t.Fatal(err)
-	}
+	account := seedAccount(t, sb, req, secrets)
 	if account.Roles["NO_SUCH_ROLE_XYZ"] != nil {
 		t.Errorf("role NO_SUCH_ROLE_XYZ of repository.grant_to_roles was created")
 	}
@@ -167,29 +184,13 @@ func TestSeedSkipsRequestedGrantRoles(t *testing.T) {
 
 func TestSeedStoresNamesAsIdentifiers(t *testing.T) {
 	ctx := t.Context()
-	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	key, err := newPrivateKeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+	sb, secrets := startCorpSandbox(ctx, t)
 
 	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
 	req.Snowflake.Database = `"PLATFORM"`
 	req.Snowflake.Schema = "packages"
 	req.Snowflake.Role = "deployer"
-	if err := sb.Seed(ctx, req, secrets); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-
-	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
-	if err != nil {
-		t.Fatal(err)
-	}
+	account := seedAccount(t, sb, req, secrets)
 	db := account.Databases["PLATFORM"]
 	if db == nil {
 		t.Fatalf("database PLATFORM missing after seeding database %s; databases: %v", req.Snowflake.Database, slices.Sorted(maps.Keys(account.Databases)))
@@ -207,27 +208,11 @@ func TestSeedStoresNamesAsIdentifiers(t *testing.T) {
 
 func TestSeedSkipsRequestedWarehouse(t *testing.T) {
 	ctx := t.Context()
-	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{"pypi.corp.example.com"}, Delays: ZeroDelays, ForceGoVMs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	key, err := newPrivateKeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := envResolver{"env:SNOWFLAKE_KEY": key, "env:CORP_PASSWORD": "corp-password"}
+	sb, secrets := startCorpSandbox(ctx, t)
 
 	req := exampleRequest(t, "aws-privatelink.json", "env:CORP_PASSWORD")
 	req.Snowflake.Warehouse = "NO_SUCH_WH"
-	if err := sb.Seed(ctx, req, secrets); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-
-	account, err := sb.Snowflake.Snapshot(req.Snowflake.Account)
-	if err != nil {
-		t.Fatal(err)
-	}
+	account := seedAccount(t, sb, req, secrets)
 	if account.Warehouses["NO_SUCH_WH"] != nil {
 		t.Errorf("warehouse NO_SUCH_WH of snowflake.warehouse was created")
 	}
