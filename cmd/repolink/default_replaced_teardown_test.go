@@ -10,18 +10,7 @@ import (
 // leaves the schema unset. The status of the run, and the summary and
 // status of the teardown, name the value that the run replaced.
 func TestTeardownNamesReplacedDefault(t *testing.T) {
-	dir := t.TempDir()
-	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
-	none := writePublicRequest(t, "none.json", func(doc map[string]any) {
-		section(doc, "repository")["default_for"] = "none"
-	})
-	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, none)...)...); code != exitOK {
-		t.Fatalf("run with default_for none: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	setSchemaDefaultByHand(t, dir, "PLATFORM.PACKAGES.TEAM_PYPI")
-	schema := writePublicRequest(t, "schema.json", func(doc map[string]any) {
-		section(doc, "repository")["default_for"] = "schema"
-	})
+	dir, sandbox, schema := prepareHandSetDefault(t)
 	code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, schema)...)...)
 	if code != exitOK {
 		t.Fatalf("run with default_for schema: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

@@ -16,19 +16,7 @@ import (
 // the person's value, and plan, the run's output and its log name that
 // value.
 func TestRunNamesReplacedHandSetDefault(t *testing.T) {
-	dir := t.TempDir()
-	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
-	none := writePublicRequest(t, "none.json", func(doc map[string]any) {
-		section(doc, "repository")["default_for"] = "none"
-	})
-	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, none)...)...); code != exitOK {
-		t.Fatalf("run with default_for none: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	setSchemaDefaultByHand(t, dir, "PLATFORM.PACKAGES.TEAM_PYPI")
-
-	schema := writePublicRequest(t, "schema.json", func(doc map[string]any) {
-		section(doc, "repository")["default_for"] = "schema"
-	})
+	dir, sandbox, schema := prepareHandSetDefault(t)
 	replaced := "replacing PLATFORM.PACKAGES.TEAM_PYPI, which no run of request DATA-4721 set"
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, schema)
 	if code != exitOK {
@@ -56,6 +44,29 @@ func TestRunNamesReplacedHandSetDefault(t *testing.T) {
 	if strings.Contains(out, "replacing") {
 		t.Errorf("plan after the run still reports a replaced value:\n%s", out)
 	}
+}
+
+// prepareHandSetDefault runs the public request with default_for none in
+// the sandbox in a new state directory, and sets the schema default to
+// PLATFORM.PACKAGES.TEAM_PYPI by hand. It returns the state directory, the
+// flags that select that sandbox, and the path of the same request with
+// default_for schema.
+func prepareHandSetDefault(t *testing.T) (dir string, sandbox []string, schema string) {
+	t.Helper()
+	dir = t.TempDir()
+	sandbox = []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
+	none := writePublicRequest(t, "none.json", func(doc map[string]any) {
+		section(doc, "repository")["default_for"] = "none"
+	})
+	if code, out, errOut := runCLI(t, append([]string{"run"}, append(sandbox, none)...)...); code != exitOK {
+		t.Fatalf("run with default_for none: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	setSchemaDefaultByHand(t, dir, "PLATFORM.PACKAGES.TEAM_PYPI")
+
+	schema = writePublicRequest(t, "schema.json", func(doc map[string]any) {
+		section(doc, "repository")["default_for"] = "schema"
+	})
+	return dir, sandbox, schema
 }
 
 // setSchemaDefaultByHand creates the repository repo beside the request's
