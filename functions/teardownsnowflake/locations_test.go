@@ -54,16 +54,7 @@ func TestRunSandboxRecordedLocations(t *testing.T) {
 
 	left := func(stmt string) []string {
 		t.Helper()
-		rows, err := conn.Query(ctx, stmt)
-		if err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-		var out []string
-		for _, row := range rows {
-			out = append(out, row["schema_name"]+"."+row["name"])
-		}
-		slices.Sort(out)
-		return out
+		return shownNames(t, sb, stmt, "schema_name")
 	}
 	recorded := func() []string {
 		t.Helper()

@@ -12,6 +12,19 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
+// shownNames runs the SHOW statement stmt on sb and returns the name of
+// each object it lists, after the value of its column qualifier and a dot,
+// in sorted order.
+func shownNames(t *testing.T, sb *sfsandbox.Sandbox, stmt, qualifier string) []string {
+	t.Helper()
+	var names []string
+	for _, row := range sb.Query(t, stmt) {
+		names = append(names, row[qualifier]+"."+row["name"])
+	}
+	slices.Sort(names)
+	return names
+}
+
 // startSandbox starts the sandbox Snowflake for the request of
 // sfsandbox.Start, with the schemas PLATFORM.PACKAGES and schemas, each
 // written DATABASE.SCHEMA.
@@ -83,15 +96,7 @@ func TestRunSandboxClonesAndFailedDrop(t *testing.T) {
 
 	left := func(stmt string) []string {
 		t.Helper()
-		rows, err := conn.Query(ctx, stmt)
-		if err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-		var out []string
-		for _, row := range rows {
-			out = append(out, row["database_name"]+"."+row["name"])
-		}
-		return out
+		return shownNames(t, sb, stmt, "database_name")
 	}
 	if got := left("SHOW ARTIFACT REPOSITORIES IN ACCOUNT"); !slices.Equal(got, []string{"PLATFORM.OLD_PYPI", "PLATFORM_DEV.DEV_PYPI"}) {
 		t.Errorf("repositories left = %q, want the failed one and the clone's", got)
