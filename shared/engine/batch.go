@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 )
 
 // Group commit. Every write of the Run loop, and of Start, Stop and
@@ -24,10 +23,6 @@ import (
 
 // maxBatch is the maximum number of requests in one transaction.
 const maxBatch = 512
-
-// maxEventRows is the maximum number of history events that one INSERT
-// statement writes, with 6 bound values each.
-const maxEventRows = 64
 
 // maxKeptEvents is the capacity above which a batch drops its events
 // buffer instead of keeping it for the next batch.
@@ -177,38 +172,3 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 	}
 	return nil
 }
-
-// insertEvents writes history events with multi-row INSERT statements.
-// Call it only from the caller running a batch, which owns e.eventArgs.
-func (e *Engine) insertEvents(ctx context.Context, tx *storeTx, events []Event) error {
-	args := e.eventArgs[:0]
-	defer func() {
-		clear(args)
-		e.eventArgs = args[:0]
-	}()
-	for len(events) > 0 {
-		n := min(len(events), maxEventRows)
-		args = args[:0]
-		for _, ev := range events[:n] {
-			args = append(args, ev.Execution, ev.ID, ev.Type, ev.State, ev.Timestamp.UnixNano(), string(ev.Details))
-		}
-		if _, err := tx.ExecContext(ctx, eventInsert(n), args...); err != nil {
-			return fmt.Errorf("append %d history events: %w", n, err)
-		}
-		events = events[n:]
-	}
-	return nil
-}
-
-// eventInserts caches the INSERT statement text by row count, so that
-// the prepared statement cache keys on the same strings.
-var eventInserts [maxEventRows + 1]string
-
-func init() {
-	for n := 1; n <= maxEventRows; n++ {
-		eventInserts[n] = `INSERT INTO events (execution, id, type, state, ts, details) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
-	}
-}
-
-func eventInsert(n int) string { return eventInserts[n] }

@@ -46,8 +46,9 @@ func TestUpdateJoinsRunnableRequests(t *testing.T) {
 	}
 }
 
-// A batch keeps its events buffer and the bound values of its INSERT for
-// the next batch, emptied so that they keep no event details alive.
+// A batch keeps its events buffer, the bound values of its INSERT and its
+// history parts for the next batch, emptied so that they keep no event
+// details alive.
 func TestBatchKeepsEmptiedBuffers(t *testing.T) {
 	e := testEngine(t, "", nil)
 	const events = 10
@@ -70,19 +71,27 @@ func TestBatchKeepsEmptiedBuffers(t *testing.T) {
 			t.Errorf("events buffer entry %d still contains event %q %d", i, ev.Execution, ev.ID)
 		}
 	}
-	if got := cap(e.eventArgs); got < 6*events {
-		t.Errorf("bound values buffer kept with capacity %d, want at least %d", got, 6*events)
+	if got := cap(e.eventArgs); got < 4 {
+		t.Errorf("bound values buffer kept with capacity %d, want at least 4", got)
 	}
 	for i, arg := range e.eventArgs[:cap(e.eventArgs)] {
 		if arg != nil {
 			t.Errorf("bound values buffer entry %d still contains %v", i, arg)
 		}
 	}
-	var stored int
-	if err := e.db.QueryRow(`SELECT COUNT(*) FROM events WHERE execution = 'buffers'`).Scan(&stored); err != nil {
+	if got := cap(e.historyParts); got < 1 {
+		t.Errorf("history parts buffer kept with capacity %d, want at least 1", got)
+	}
+	for i, p := range e.historyParts[:cap(e.historyParts)] {
+		if p.execution != "" {
+			t.Errorf("history parts buffer entry %d still contains execution %q", i, p.execution)
+		}
+	}
+	stored, err := e.readHistory(context.Background(), "buffers")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if stored != events {
-		t.Errorf("%d events stored, want %d", stored, events)
+	if len(stored) != events {
+		t.Errorf("%d events stored, want %d", len(stored), events)
 	}
 }

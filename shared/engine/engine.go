@@ -108,10 +108,13 @@ type Engine struct {
 	writeMu    sync.Mutex
 	writeQueue []*writeRequest // requests waiting for the next batch
 	writing    bool            // a caller of update is running a batch
-	// batchEvents and eventArgs are buffers that the caller running a
-	// batch reuses, so that batches do not allocate them again.
-	batchEvents []Event
-	eventArgs   []any
+	// batchEvents, eventArgs, historyParts and partBuf are buffers that
+	// the caller running a batch reuses, so that batches do not allocate
+	// them again.
+	batchEvents  []Event
+	eventArgs    []any
+	historyParts []historyPart
+	partBuf      []byte
 	// commitSeq counts the batches that committed, so that Run can tell
 	// whether a read of the store came after a cursor's last write.
 	commitSeq atomic.Int64

@@ -358,25 +358,11 @@ func (e *Engine) History(ctx context.Context, name string) ([]Event, error) {
 	if _, err := loadExecution(ctx, e.db, name); err != nil {
 		return nil, fmt.Errorf("read history of %q: %w", name, err)
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT id, type, state, ts, details FROM events
-		WHERE execution = ? ORDER BY id`, name)
+	events, err := e.readHistory(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %q: %w", name, err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		ev := Event{Execution: name}
-		var ts int64
-		var details string
-		if err := rows.Scan(&ev.ID, &ev.Type, &ev.State, &ts, &details); err != nil {
-			return nil, fmt.Errorf("read history of %q: %w", name, err)
-		}
-		ev.Timestamp = time.Unix(0, ts).UTC()
-		ev.Details = json.RawMessage(details)
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return events, nil
 }
 
 // Wait blocks until the execution is closed and returns it. It notices

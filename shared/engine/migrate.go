@@ -12,7 +12,9 @@ import (
 // in SQLite's user_version. Raise it with every change that an older
 // engine would misread. Engines built before the definitions table do not
 // check it, but the NULL definition column of newer executions stops them.
-const storeFormat = 1
+// Format 2 stores new history events in event_parts, which format 1
+// engines do not read.
+const storeFormat = 2
 
 // checkStoreFormat rejects a store that a newer engine wrote, before any
 // migration or write changes it.
@@ -123,7 +125,8 @@ func migrateCursorIDs(ctx context.Context, db *sql.DB) error {
 // made before it existed, and fills it for executions redriven before then
 // from the time of their last ExecutionRedriven event. The check runs in
 // the write transaction, so two processes that open an old store at once
-// add the column once.
+// add the column once. A store without the column predates event_parts,
+// so all of its events are rows of the events table.
 func migrateRedriveDates(ctx context.Context, db *sql.DB) error {
 	return addColumn(ctx, db, "executions", "redriven_at",
 		`ALTER TABLE executions ADD COLUMN redriven_at INTEGER NOT NULL DEFAULT 0`,

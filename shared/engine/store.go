@@ -27,6 +27,11 @@ import (
 // such an execution, because that repolink fails to read the row. An
 // empty text would instead make it fail the execution as an invalid
 // definition.
+//
+// The history of an execution is in event_parts, one row for the events
+// that one write batch appended, from first_id to last_id, encoded by
+// appendPart. Engines before store format 2 wrote one events row per
+// event instead, and History reads both.
 const schema = `
 CREATE TABLE IF NOT EXISTS machines (
 	name       TEXT PRIMARY KEY,
@@ -67,6 +72,13 @@ CREATE TABLE IF NOT EXISTS events (
 	ts        INTEGER NOT NULL,
 	details   TEXT NOT NULL,
 	PRIMARY KEY (execution, id)
+);
+CREATE TABLE IF NOT EXISTS event_parts (
+	execution TEXT NOT NULL,
+	first_id  INTEGER NOT NULL,
+	last_id   INTEGER NOT NULL,
+	data      BLOB NOT NULL,
+	PRIMARY KEY (execution, first_id)
 );
 CREATE TABLE IF NOT EXISTS cursors (
 	id                INTEGER PRIMARY KEY AUTOINCREMENT,
