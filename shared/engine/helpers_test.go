@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -72,6 +73,19 @@ func execute(t *testing.T, e *Engine, name, input string) Execution {
 		t.Fatalf("Wait: %v", err)
 	}
 	return x
+}
+
+// awaitEvent waits until the history of execution name has an event of
+// type kind, so that a test stops Run only after that event committed.
+func awaitEvent(t *testing.T, e *Engine, name, kind string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(eventTypes(t, e, name), kind) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s event after 10s", name, kind)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func eventTypes(t *testing.T, e *Engine, name string) []string {

@@ -21,6 +21,7 @@ func TestQueuedResultsUntilRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		tokens[name] = <-reg.arrived
+		awaitEvent(t, e, name, "TaskSubmitted")
 	}
 	stop()
 
