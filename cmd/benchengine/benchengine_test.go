@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -388,4 +392,211 @@ func sampleReport() report {
 // realisticDelaysForTest are small delays whose sums are easy to check.
 func realisticDelaysForTest() sandbox.Delays {
 	return sandbox.Delays{InstanceRunning: 30 * time.Second, LoadBalancerActive: 30 * time.Second, TargetHealthy: 20 * time.Second}
+}
+
+// The history floor writes the event_parts rows that the engine wrote for
+// the same executions, byte for byte, and the engine reads them back.
+func TestHistoryFloorWritesEngineParts(t *testing.T) {
+	definition, err := os.ReadFile("../../tools/bench/machine.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	e, err := engine.Open(filepath.Join(dir, "engine.db"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.Register("bench", func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	})
+	if err := e.Define("bench", definition); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+	const executions = 20
+	if _, err := runBatch(ctx, e, "run", executions); err != nil {
+		t.Fatal(err)
+	}
+	histories := make([][]engine.Event, executions)
+	for i := range histories {
+		if histories[i], err = e.History(ctx, fmt.Sprintf("run-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	parts, err := historyParts(filepath.Join(dir, "engine.db"), histories)
+	if err != nil {
+		t.Fatalf("historyParts: %v", err)
+	}
+	perSecond, meanBytes, err := historyFloor(dir, parts)
+	if err != nil {
+		t.Fatalf("historyFloor: %v", err)
+	}
+	if perSecond <= 0 {
+		t.Errorf("floor rate = %v, want more than 0", perSecond)
+	}
+	want := partRows(t, filepath.Join(dir, "engine.db"))
+	got := partRows(t, filepath.Join(dir, "floor.db"))
+	if len(want) <= executions {
+		t.Fatalf("engine stored %d event_parts rows for %d executions, want more than one each", len(want), executions)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("floor event_parts rows differ from the engine's (-engine +floor):\n%s", diff)
+	}
+	size := 0
+	for _, row := range want {
+		size += len(row.Data)
+	}
+	if meanBytes != size/executions {
+		t.Errorf("mean part bytes = %d, want %d", meanBytes, size/executions)
+	}
+
+	// The floor writes no executions rows, which History needs.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "floor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range histories {
+		if _, err := db.Exec(`INSERT INTO executions (name, machine, input, status, started_at)
+			VALUES (?, 'bench', '{}', 'SUCCEEDED', 1)`, h[0].Execution); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	floor, err := engine.Open(filepath.Join(dir, "floor.db"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer floor.Close()
+	for i, h := range histories {
+		read, err := floor.History(ctx, h[0].Execution)
+		if err != nil {
+			t.Fatalf("History of the floor store: %v", err)
+		}
+		if diff := cmp.Diff(h, read); diff != "" {
+			t.Errorf("history %d read from the floor store differs (-engine +floor):\n%s", i, diff)
+		}
+	}
+}
+
+type partRow struct {
+	Execution   string
+	First, Last int64
+	Data        []byte
+}
+
+// partRows returns the event_parts rows of the store at path.
+func partRows(t *testing.T, path string) []partRow {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT execution, first_id, last_id, data FROM event_parts ORDER BY execution, first_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []partRow
+	for rows.Next() {
+		var row partRow
+		if err := rows.Scan(&row.Execution, &row.First, &row.Last, &row.Data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// floorReport is sampleReport with a history floor measured at floor
+// executions per second.
+func floorReport(floor float64) report {
+	r := sampleReport()
+	r.Engine.HistoryBytes = 10_500
+	r.Engine.Parts = 10
+	r.Engine.PartBytes = 12_000
+	r.Engine.FloorPerSecond = floor
+	return r
+}
+
+// throughputMiss returns the explanation of the missed engine throughput.
+func throughputMiss(t *testing.T, r report) string {
+	t.Helper()
+	for _, m := range r.Misses() {
+		if m.Measure == "Engine throughput" {
+			return m.Why
+		}
+	}
+	t.Fatal("no missed engine throughput")
+	return ""
+}
+
+func TestFloorExplanationParts(t *testing.T) {
+	explanation := throughputMiss(t, floorReport(8000))
+	for _, want := range []string{
+		"Each execution's 66 events and 10.5 KB of event details were stored as the engine stored them, in 10.0 event_parts rows of 12.0 KB in all",
+		"ran at 8000 executions/s, 4.00x the peer",
+		"reached 5% of that rate",
+		"Below 10x for the history alone, the 10x target cannot be met",
+	} {
+		if !strings.Contains(explanation, want) {
+			t.Errorf("explanation does not contain %q:\n%s", want, explanation)
+		}
+	}
+	if strings.Contains(explanation, "one row per event") {
+		t.Errorf("explanation still says the engine stores one row per event:\n%s", explanation)
+	}
+}
+
+func TestFloorExplanationHighFloor(t *testing.T) {
+	explanation := throughputMiss(t, floorReport(30_000))
+	if want := "does not by itself rule out 10x"; !strings.Contains(explanation, want) {
+		t.Errorf("explanation does not contain %q:\n%s", want, explanation)
+	}
+	if unwanted := "cannot be met"; strings.Contains(explanation, unwanted) {
+		t.Errorf("explanation contains %q:\n%s", unwanted, explanation)
+	}
+}
+
+func TestFloorExplanationEngineFaster(t *testing.T) {
+	explanation := throughputMiss(t, floorReport(300))
+	if want := "ran at 133% of that rate, so in this run the history floor bounds nothing"; !strings.Contains(explanation, want) {
+		t.Errorf("explanation does not contain %q:\n%s", want, explanation)
+	}
+	if unwanted := "reached"; strings.Contains(explanation, unwanted) {
+		t.Errorf("explanation contains %q:\n%s", unwanted, explanation)
+	}
+}
+
+func TestPageHistoryFloorMethod(t *testing.T) {
+	var page bytes.Buffer
+	if err := pageTemplate.Execute(&page, floorReport(8000)); err != nil {
+		t.Fatal(err)
+	}
+	text := page.String()
+	for _, want := range []string{
+		"10.0 rows and 12000 bytes per execution on average",
+		"engine.AppendHistoryPart",
+		"executions per second, writing only their history to SQLite as the engine stores it",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page does not contain %q", want)
+		}
+	}
+	for _, unwanted := range []string{"events table", "one row per event"} {
+		if strings.Contains(text, unwanted) {
+			t.Errorf("page contains %q", unwanted)
+		}
+	}
 }

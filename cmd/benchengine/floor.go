@@ -18,70 +18,142 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 )
 
-// floorRows is the number of events that one INSERT writes, as in the engine.
+// floorRows is the number of event_parts rows that one INSERT writes, as
+// in the engine.
 const floorRows = 64
 
+// historyParts splits each history into the parts that the engine stored
+// in the database at path store. A part is the events of one execution
+// that one write batch appended, which the engine stores as one
+// event_parts row.
+func historyParts(store string, histories [][]engine.Event) ([][][]engine.Event, error) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: store}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", store, err)
+	}
+	defer db.Close()
+	out := make([][][]engine.Event, len(histories))
+	for i, h := range histories {
+		if len(h) == 0 {
+			continue
+		}
+		if out[i], err = splitHistory(db, h); err != nil {
+			return nil, fmt.Errorf("split the history of %s: %w", h[0].Execution, err)
+		}
+	}
+	return out, nil
+}
+
+// splitHistory cuts a history, in order of ID, at the last event of each
+// of its event_parts rows.
+func splitHistory(db *sql.DB, history []engine.Event) ([][]engine.Event, error) {
+	rows, err := db.Query(`SELECT first_id, last_id FROM event_parts WHERE execution = ? ORDER BY first_id`,
+		history[0].Execution)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var parts [][]engine.Event
+	rest := history
+	for rows.Next() {
+		var first, last int64
+		if err := rows.Scan(&first, &last); err != nil {
+			return nil, err
+		}
+		if len(rest) == 0 || rest[0].ID != first {
+			return nil, fmt.Errorf("event_parts row from event %d does not start at the next event of the history", first)
+		}
+		n := 0
+		for n < len(rest) && rest[n].ID <= last {
+			n++
+		}
+		parts = append(parts, rest[:n])
+		rest = rest[n:]
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("events from %d on are in no event_parts row", rest[0].ID)
+	}
+	return parts, nil
+}
+
 // historyFloor returns the rate of storing only the history of the measured
-// executions: their events go into the events table of a fresh engine
-// store, one row per event and 64 rows per statement, in one transaction.
-// An engine that stores history this way cannot run faster on this machine.
-func historyFloor(dir string, histories [][]engine.Event) (perSecond float64, err error) {
+// executions, split into the parts that the engine wrote: each part is
+// encoded with the engine's encoding and written as one event_parts row of
+// a fresh engine store, 64 rows per statement, all in one transaction. The
+// engine writes the same rows in a transaction per write batch, beside the
+// state changes, so it cannot run faster on this machine. It also returns
+// the mean encoded size of one execution's parts.
+func historyFloor(dir string, histories [][][]engine.Event) (perSecond float64, meanBytes int, err error) {
 	path := filepath.Join(dir, "floor.db")
 	e, err := engine.Open(path, engine.Options{})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	e.Close()
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+
 		"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", path, err)
+		return 0, 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
-	var events []engine.Event
+	var parts [][]engine.Event
 	for _, h := range histories {
-		events = append(events, h...)
+		parts = append(parts, h...)
 	}
 	ctx := context.Background()
 	start := time.Now()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer tx.Rollback()
 	full, err := tx.PrepareContext(ctx, floorInsert(floorRows))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	args := make([]any, 0, 6*floorRows)
-	for len(events) > 0 {
-		n := min(len(events), floorRows)
+	args := make([]any, 0, 4*floorRows)
+	var buf []byte
+	var ends []int
+	size := 0
+	for len(parts) > 0 {
+		n := min(len(parts), floorRows)
 		args = args[:0]
-		for _, ev := range events[:n] {
-			args = append(args, ev.Execution, ev.ID, ev.Type, ev.State, ev.Timestamp.UnixNano(), string(ev.Details))
+		buf, ends = buf[:0], ends[:0]
+		for _, part := range parts[:n] {
+			buf = engine.AppendHistoryPart(buf, part)
+			ends = append(ends, len(buf))
 		}
+		from := 0
+		for i, part := range parts[:n] {
+			args = append(args, part[0].Execution, part[0].ID, part[len(part)-1].ID, buf[from:ends[i]])
+			from = ends[i]
+		}
+		size += len(buf)
 		stmt := full
 		if n < floorRows {
 			if stmt, err = tx.PrepareContext(ctx, floorInsert(n)); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return 0, fmt.Errorf("write %d events: %w", n, err)
+			return 0, 0, fmt.Errorf("write %d history parts: %w", n, err)
 		}
-		events = events[n:]
+		parts = parts[n:]
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(len(histories)) / time.Since(start).Seconds(), nil
+	return float64(len(histories)) / time.Since(start).Seconds(), size / max(len(histories), 1), nil
 }
 
 func floorInsert(n int) string {
-	return `INSERT INTO events (execution, id, type, state, ts, details) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
+	return `INSERT INTO event_parts (execution, first_id, last_id, data) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", n), ", ")
 }
 
 // durableFloor measures the writes that any engine needs to keep the

@@ -69,6 +69,11 @@ type throughputResult struct {
 	Events int `json:"events"`
 	// HistoryBytes is the mean size of the event details of one execution.
 	HistoryBytes int `json:"history_bytes"`
+	// Parts is the mean number of event_parts rows, one per write batch
+	// that changed it, that the engine stored for one execution.
+	Parts float64 `json:"parts"`
+	// PartBytes is the mean encoded size of those rows for one execution.
+	PartBytes int `json:"part_bytes"`
 	// FloorPerSecond is the rate at which the history of the measured
 	// executions alone is written to SQLite (see historyFloor).
 	FloorPerSecond float64 `json:"floor_per_second"`
@@ -142,7 +147,15 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 			size += len(ev.Details)
 		}
 	}
-	floor, err := historyFloor(dir, histories)
+	parts, err := historyParts(filepath.Join(dir, "engine.db"), histories)
+	if err != nil {
+		return throughputResult{}, err
+	}
+	partCount := 0
+	for _, p := range parts {
+		partCount += len(p)
+	}
+	floor, partBytes, err := historyFloor(dir, parts)
 	if err != nil {
 		return throughputResult{}, fmt.Errorf("measure the history floor: %w", err)
 	}
@@ -156,6 +169,8 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 		PerSecond:      float64(executions) / elapsed.Seconds(),
 		Events:         len(histories[0]),
 		HistoryBytes:   size / executions,
+		Parts:          float64(partCount) / float64(executions),
+		PartBytes:      partBytes,
 		FloorPerSecond: floor,
 
 		DurablePerSecond: durable,

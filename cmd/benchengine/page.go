@@ -82,9 +82,13 @@ aws-local-stepfunctions runs the same definition with every Task state replaced 
 (` + "`taskResourceLocalHandlers`" + `) and keeps everything in memory.
 
 History floor: after the measured batch, the engine's histories of those {{.Engine.Executions}} executions
-({{.Engine.Events}} events, {{.Engine.HistoryBytes}} bytes of details each) are written into the events table of
-a fresh store with nothing else. Each prepared INSERT writes 64 rows, all in one transaction. The rate is executions
-over the time of that transaction. An engine that stores one row per event cannot pass this rate here.
+({{.Engine.Events}} events, {{.Engine.HistoryBytes}} bytes of details each) are written into a fresh store with nothing
+else, split as the engine stored them: one event_parts row for the events of one execution that one write batch
+appended, {{f1 .Engine.Parts}} rows and {{.Engine.PartBytes}} bytes per execution on average. Each row is encoded with the
+engine's own encoding (` + "`engine.AppendHistoryPart`" + `), and each prepared INSERT writes 64 rows, all in one
+transaction. The rate is executions over the time of that transaction, encoding included. The engine writes the same
+rows, but in one transaction per write batch and together with the state of each execution, so it cannot pass this
+rate here.
 
 Durable floor: an estimate of the least that an engine must write for the same executions, with no state machine
 work. A task that completed must never run again, so each task outcome commits before the next task starts, and
@@ -92,8 +96,8 @@ the history must be in SQLite. A fresh database gets, for each execution, a row 
 task shared by all executions, each task's output over that row; and, with the last outcome, the execution's event
 details in one row, compressed with DEFLATE at its fastest level on every core ({{.Engine.CompressedBytes}} bytes
 on average). The rate is executions over the time from the first write to the last commit, compression included.
-An engine could write the history in parts with the outcomes instead of at the end; that writes as many rows and
-about as many bytes.
+The engine instead writes each execution's history in uncompressed parts, one with each write batch that changes
+the execution ({{.Engine.PartBytes}} bytes per execution, as above).
 
 Memory: a child process opens a fresh store, defines a machine whose only state is a
 lambda:invoke.waitForTaskToken Task, starts its Run loop and idles for a second. It then collects garbage and

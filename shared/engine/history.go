@@ -58,6 +58,11 @@ func appendPart(buf []byte, events []Event) []byte {
 	return buf
 }
 
+// AppendHistoryPart appends to buf the event_parts data value that a write
+// batch stores for events, which must be new events of one execution in
+// order of ID. It lets a benchmark store histories as the engine does.
+func AppendHistoryPart(buf []byte, events []Event) []byte { return appendPart(buf, events) }
+
 func appendText(buf []byte, text string) []byte {
 	buf = binary.AppendUvarint(buf, uint64(len(text)))
 	return append(buf, text...)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -260,5 +261,49 @@ func TestHistoryRejectsBadParts(t *testing.T) {
 				t.Errorf("History error = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// AppendHistoryPart returns the bytes that a run stores in event_parts, so
+// that a benchmark that uses it writes what the engine writes.
+func TestAppendHistoryPartMatchesStore(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"P","States":{
+		"P":{"Type":"Pass","Next":"T"},
+		"T":{"Type":"Task","Resource":"echo","End":true}}}`, map[string]TaskFunc{"echo": echoTask()})
+	runEngine(t, e)
+	if x := execute(t, e, "run", `{"a":1}`); x.Status != StatusSucceeded {
+		t.Fatalf("execution %s: %s %s", x.Status, x.Error, x.Cause)
+	}
+	events, err := e.History(context.Background(), "run")
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+
+	rows, err := e.db.Query(`SELECT first_id, last_id, data FROM event_parts WHERE execution = 'run' ORDER BY first_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	parts := 0
+	for rows.Next() {
+		var first, last int64
+		var stored []byte
+		if err := rows.Scan(&first, &last, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if first < 1 || last > int64(len(events)) || first > last {
+			t.Fatalf("part spans events %d to %d of a history of %d", first, last, len(events))
+		}
+		got := AppendHistoryPart(nil, events[first-1:last])
+		if !bytes.Equal(got, stored) {
+			t.Errorf("AppendHistoryPart of events %d to %d = %x, want the stored %x", first, last, got, stored)
+		}
+		parts++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if parts == 0 {
+		t.Fatal("the run stored no event_parts rows")
 	}
 }
