@@ -236,7 +236,7 @@ func printPlan(w io.Writer, r planReport, flags string) {
 		// A conflict's detail gives why the run stops and what to change,
 		// and a replaced value is one that a person may still need, so
 		// neither is shortened.
-		if it.State == plan.Conflict || it.Replaces != "" {
+		if it.State == plan.Conflict || it.Replaces != "" || len(it.Unreplaced) > 0 {
 			detail = strings.Join(strings.Fields(detail), " ")
 		} else {
 			detail = oneLine(detail, 120)

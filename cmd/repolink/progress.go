@@ -263,6 +263,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 		line += " (everything already existed; nothing was created)"
 	}
 	fmt.Fprintf(p.out, "  resources:        %s\n", line)
+	for _, n := range resourceNotes(exec.Output) {
+		fmt.Fprintf(p.out, "  note:             %s\n", n)
+	}
 	fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 	return true
 }
@@ -354,8 +357,9 @@ func keptObjects(output json.RawMessage) []string {
 }
 
 // resourceNotes returns the notes of the steps in an execution's output,
-// such as a default repository that teardown unset although a run had
-// replaced a person's value there, sorted by the steps' result keys.
+// such as a default repository level that teardown or a later run unset
+// although a run had replaced a person's value there, sorted by the steps'
+// result keys.
 func resourceNotes(output json.RawMessage) []string {
 	var doc struct {
 		Resources map[string]struct {

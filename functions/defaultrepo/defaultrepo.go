@@ -16,8 +16,9 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output is the level that was set and what the step did.
-type Output = workflow.Result
+// Output is the level that was set, what the step did, and notes naming
+// values that earlier runs replaced on the levels that the step unset.
+type Output = workflow.Default
 
 const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 
@@ -44,7 +45,10 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 //
 // When the requested level names another repository that no run of the
 // request set, Run still sets it, because default_for requests that level,
-// but its output and a warning in the log name the value it replaced.
+// but its output and a warning in the log name the value it replaced. The
+// record keeps that value, so a later run that unsets the level because
+// default_for moved names it again in its ID, notes and log, since
+// unsetting the level does not bring the value back.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -148,6 +152,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := ReleaseOtherLevels(ctx, env.Defaults, req, level); err != nil {
 		return Output{}, err
 	}
+	for _, d := range others.Replaced {
+		if env.Logger != nil {
+			env.Logger.Warn("default repository parameter unset on a level where a run had replaced a value",
+				"target", d.Target, "previous", d.Replaced, "repository", d.Repository, "request", req.ID)
+		}
+	}
 	if len(others.Left) > 0 && env.Logger != nil {
 		env.Logger.Info("default repository parameter left on other levels", "levels", others.Left,
 			"repository", repo, "request", req.ID, "reason", "it names another repository now")
@@ -172,13 +182,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	for _, detail := range others.LeftDetail() {
 		id += "; " + detail
 	}
+	for _, d := range others.Replaced {
+		id += "; " + d.Target + " was " + d.Replaced + " before a run replaced it, and is now unset"
+	}
+	out := Output{Result: workflow.Result{Action: workflow.Adopted, ID: id}, Notes: others.ReplacedNotes()}
 	switch {
 	case changed:
-		return Output{Action: workflow.Updated, ID: id}, nil
+		out.Action = workflow.Updated
 	case target == "":
-		return Output{Action: workflow.Skipped, ID: id}, nil
+		out.Action = workflow.Skipped
 	}
-	return Output{Action: workflow.Adopted, ID: id}, nil
+	return out, nil
 }
 
 // ReplacedDetail returns the phrase for a value that the default step

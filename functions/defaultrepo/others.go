@@ -34,6 +34,11 @@ type Others struct {
 	// repository, such as "the schema, which a run set but which now names
 	// DB.SCHEMA.OTHER". They stay, because a person changed them.
 	Left []string
+	// Replaced are the records of the levels in Unset and Elsewhere whose
+	// run replaced a value that no run of the request had set. Unsetting
+	// such a level does not bring that value back, so the default step
+	// names it.
+	Replaced []workflow.DefaultSetting
 	// Forget are the records of the registry that the default step deletes
 	// once it has unset Unset and Elsewhere.
 	Forget []workflow.DefaultSetting
@@ -56,6 +61,18 @@ func (o Others) LeftDetail() []string {
 		details[i] = "left on " + l
 	}
 	return details
+}
+
+// ReplacedNotes returns a note for each record in Replaced, naming the
+// value that a run replaced on the level and that the level no longer has.
+func (o Others) ReplacedNotes() []string {
+	notes := make([]string, len(o.Replaced))
+	for i, d := range o.Replaced {
+		notes[i] = "the default on " + d.Target + " was " + d.Replaced + " before a run of request " + d.Request +
+			" replaced it; it is now unset, because repository.default_for no longer names that level, " +
+			"so set it again if it should stay the default"
+	}
+	return notes
 }
 
 // ElsewhereTargets returns the targets of Elsewhere, such as SCHEMA
@@ -118,6 +135,9 @@ func FindOthers(ctx context.Context, registry workflow.DefaultRegistry, conn sno
 			unset[d.Level] = true
 		default:
 			out.Elsewhere = append(out.Elsewhere, d)
+		}
+		if d.Replaced != "" && value != "" && SameRepository(value, d.Repository) {
+			out.Replaced = append(out.Replaced, d)
 		}
 		out.Forget = append(out.Forget, d)
 	}

@@ -53,6 +53,9 @@ type Item struct {
 	// Replaces is the value that the run overwrites although no run of the
 	// request set it, such as a default repository that a person set.
 	Replaces string `json:"replaces,omitempty"`
+	// Unreplaced are the values that earlier runs replaced on the levels
+	// that the run unsets, which the run does not set again.
+	Unreplaced []string `json:"unreplaced,omitempty"`
 }
 
 // Report lists the items of a request in the order the steps run.

@@ -236,6 +236,10 @@ func (p *planner) defaultItem(ctx context.Context, conn snowflake.Conn) Item {
 	for _, target := range others.ElsewhereTargets() {
 		changes = append(changes, "unsets it on "+target+", which a run set before the request changed its database or schema")
 	}
+	for _, d := range others.Replaced {
+		it.Unreplaced = append(it.Unreplaced, d.Replaced)
+		changes = append(changes, "leaves "+d.Target+" unset, although it was "+d.Replaced+" before a run replaced it")
+	}
 	switch {
 	case len(changes) > 0:
 		it.State, it.Detail = Update, "the run "+strings.Join(changes, " and ")

@@ -42,6 +42,15 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Default is the outcome of the default repository step.
+type Default struct {
+	Result
+	// Notes name what the step changed that a person may want back, such
+	// as a value that an earlier run replaced on a level that the step
+	// has now unset.
+	Notes []string `json:"notes,omitempty"`
+}
+
 // Resources holds one entry per step, under the key the state machine
 // writes with ResultPath ($.resources.<step>).
 type Resources struct {
@@ -56,7 +65,7 @@ type Resources struct {
 	Secret          *Secret          `json:"secret,omitempty"`
 	Integration     *Result          `json:"integration,omitempty"`
 	Repository      *Result          `json:"repository,omitempty"`
-	Default         *Result          `json:"default,omitempty"`
+	Default         *Default         `json:"default,omitempty"`
 	Grants          *Grants          `json:"grants,omitempty"`
 	Verification    *Verification    `json:"verification,omitempty"`
 	EgressRanges    *EgressRanges    `json:"egress_ranges,omitempty"`
