@@ -50,6 +50,12 @@ type FirewallChange struct {
 	// rules stay, because another request or their owner outside repolink
 	// still relies on them.
 	Kept []string
+	// Updated reports that the call rewrote or deleted at least one rule
+	// that the request owns, even when no range was added or removed, for
+	// example when only the port or the target tags changed. The Azure and
+	// Google Cloud adapters set it. The AWS adapter leaves it unset and
+	// reports each rule it revokes through Removed.
+	Updated bool
 	// OtherRequests are the IDs of the other requests that rely on the
 	// adopted or kept rules.
 	OtherRequests []string

@@ -89,9 +89,11 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 	return sourcePrefixes(resp.SecurityRule), nil
 }
 
-// SetIngressRanges writes the request's rule with exactly cidrs as source
-// prefixes, deletes it when cidrs is empty, and changes nothing when the
-// rule already lists them. Each request has a rule of its own: Azure
+// SetIngressRanges writes the request's rule for the target's port with
+// exactly cidrs as source prefixes, deletes it when cidrs is empty, and
+// changes nothing when the rule already lists them. It also deletes the
+// request's rules on every other port, so that a port change or a teardown
+// leaves no rule of an earlier port open. Each request has a rule of its own: Azure
 // requires only the name, and the priority within a direction, to be
 // unique in a group, so two requests' rules may list the same ranges. No
 // request relies on another's rule, and the change never lists adopted or
@@ -145,20 +147,26 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 const maxGroupWrites = 5
 
 // withRequestRule returns the change that makes the request's rule in group
-// allow exactly cidrs, and a copy of group with that change made, or nil
-// when the rule is right already.
+// allow exactly cidrs on the target's port, and a copy of group with that
+// change made, or nil when the rule is right already. The copy drops the
+// request's rules on every other port, which are left from a port that the
+// request named before.
 func withRequestRule(group armnetwork.SecurityGroup, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, *armnetwork.SecurityGroup, error) {
 	var change cloud.FirewallChange
 	name := RuleName(target.RequestID, target.Port)
 	var rules []*armnetwork.SecurityRule
 	var existing *armnetwork.SecurityRule
+	var dropped []string
 	if group.Properties != nil {
 		for _, rule := range group.Properties.SecurityRules {
-			if rule != nil && strings.EqualFold(str(rule.Name), name) {
+			switch {
+			case rule != nil && strings.EqualFold(str(rule.Name), name):
 				existing = rule
-				continue
+			case rule != nil && isRequestRule(str(rule.Name), target.RequestID):
+				dropped = append(dropped, sourcePrefixes(*rule)...)
+			default:
+				rules = append(rules, rule)
 			}
-			rules = append(rules, rule)
 		}
 	}
 
@@ -168,13 +176,14 @@ func withRequestRule(group armnetwork.SecurityGroup, target cloud.FirewallTarget
 		before = normalized(sourcePrefixes(*existing))
 	}
 	change.Added = difference(want, before)
-	change.Removed = difference(before, want)
+	change.Removed = difference(normalized(append(dropped, before...)), want)
+	change.Updated = len(dropped) > 0 || existing != nil && !slices.Equal(before, want)
 	switch {
-	case len(want) == 0 && existing == nil:
+	case len(want) == 0 && existing == nil && len(dropped) == 0:
 		return change, nil, nil
 	case len(want) == 0:
 		return change, withRules(group, rules), nil
-	case existing != nil && slices.Equal(before, want):
+	case existing != nil && slices.Equal(before, want) && len(dropped) == 0:
 		return change, nil, nil
 	}
 
@@ -243,12 +252,30 @@ var ruleNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // RuleName returns the name of the request's rule for port: readable, at
 // most 80 characters, and unique per request ID through a hash.
 func RuleName(requestID string, port int) string {
+	return ruleNamePrefix(requestID) + strconv.Itoa(port)
+}
+
+// ruleNamePrefix returns the part of the request's rule names before the
+// port.
+func ruleNamePrefix(requestID string) string {
 	sum := sha256.Sum256([]byte(requestID))
 	readable := strings.Trim(ruleNameUnsafe.ReplaceAllString(requestID, "-"), "-.")
 	if len(readable) > 40 {
 		readable = readable[:40]
 	}
-	return fmt.Sprintf("repolink-%s-%s-%d", readable, hex.EncodeToString(sum[:])[:8], port)
+	return fmt.Sprintf("repolink-%s-%s-", readable, hex.EncodeToString(sum[:])[:8])
+}
+
+// isRequestRule reports whether name is RuleName of the request for some
+// port. Another request's name cannot match, because after the shared
+// prefix it continues with a hash and a dash, not only digits.
+func isRequestRule(name, requestID string) bool {
+	prefix := ruleNamePrefix(requestID)
+	if len(name) <= len(prefix) || !strings.EqualFold(name[:len(prefix)], prefix) {
+		return false
+	}
+	_, err := strconv.ParseUint(name[len(prefix):], 10, 16)
+	return err == nil
 }
 
 // freePriority returns the lowest priority that no inbound rule of the

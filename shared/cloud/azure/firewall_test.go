@@ -84,6 +84,82 @@ func TestFirewallRuleLifecycle(t *testing.T) {
 	}
 }
 
+func TestFirewallPortChangeDropsOldRule(t *testing.T) {
+	f := newFixture(t, azuresim.Delays{})
+	ctx := t.Context()
+	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firewall, err := NewFirewall(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranges := []string{"198.51.100.0/24"}
+	// The other request's ID starts with this one's, so its rule name shares
+	// the readable part.
+	other := cloud.FirewallTarget{RequestID: "DATA-4720-2", Port: 443, NetworkSecurityGroupID: nsgID}
+	if _, err := firewall.SetIngressRanges(ctx, other, ranges); err != nil {
+		t.Fatalf("set ranges of another request: %v", err)
+	}
+	old := cloud.FirewallTarget{RequestID: "DATA-4720", Port: 443, NetworkSecurityGroupID: nsgID}
+	if _, err := firewall.SetIngressRanges(ctx, old, ranges); err != nil {
+		t.Fatalf("set ranges on port 443: %v", err)
+	}
+
+	moved := old
+	moved.Port = 8443
+	change, err := firewall.SetIngressRanges(ctx, moved, ranges)
+	if err != nil {
+		t.Fatalf("set ranges on port 8443: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Added: ranges, Updated: true}, change); diff != "" {
+		t.Errorf("change on the port move (-want +got):\n%s", diff)
+	}
+	written := lastRequest(t, f.sim, http.MethodPut, groupSuffix)
+	want := []string{RuleName(other.RequestID, 443), RuleName(moved.RequestID, 8443)}
+	if got := groupRuleNames(written); !cmp.Equal(got, want) {
+		t.Errorf("rules after the port move = %v, want %v", got, want)
+	}
+
+	// A teardown names the current port but must also find a rule left on
+	// an earlier one.
+	if _, err := firewall.SetIngressRanges(ctx, old, ranges); err != nil {
+		t.Fatalf("set ranges on port 443 again: %v", err)
+	}
+	change, err = firewall.SetIngressRanges(ctx, moved, nil)
+	if err != nil {
+		t.Fatalf("remove all ranges: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges, Updated: true}, change); diff != "" {
+		t.Errorf("change on removal (-want +got):\n%s", diff)
+	}
+	written = lastRequest(t, f.sim, http.MethodPut, groupSuffix)
+	if got := groupRuleNames(written); !cmp.Equal(got, want[:1]) {
+		t.Errorf("rules after removal = %v, want only %v", got, want[:1])
+	}
+}
+
+func TestIsRequestRule(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{RuleName("DATA-4720", 443), true},
+		{strings.ToUpper(RuleName("DATA-4720", 8443)), true},
+		{RuleName("DATA-4720-2", 443), false},
+		{RuleName("DATA-4720", 443) + "-x", false},
+		{ruleNamePrefix("DATA-4720"), false},
+		{ruleNamePrefix("DATA-4720") + "99999", false},
+		{"allow-https", false},
+	}
+	for _, tt := range tests {
+		if got := isRequestRule(tt.name, "DATA-4720"); got != tt.want {
+			t.Errorf("isRequestRule(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestRuleNameIsBoundedAndDistinct(t *testing.T) {
 	long := strings.Repeat("x", 200)
 	tests := []struct{ a, b string }{
@@ -133,7 +209,7 @@ func TestFirewallTwoRequestsSameRanges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("remove the ranges of %s: %v", first.RequestID, err)
 	}
-	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges}, change); diff != "" {
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges, Updated: true}, change); diff != "" {
 		t.Errorf("change on removal (-want +got):\n%s", diff)
 	}
 	got, err := firewall.IngressRanges(ctx, second)

@@ -31,17 +31,22 @@ type Firewall struct {
 	p *Provider
 }
 
-// ruleBase returns the name prefix of the target's rules.
+// egressRulePrefix starts the name of every egress rule, whatever its
+// request, network and port.
+const egressRulePrefix = "repolink-egress-"
+
+// ruleBase returns the name prefix of the target's rules on its port.
 func ruleBase(target cloud.FirewallTarget) string {
 	sum := sha256.Sum256([]byte(target.RequestID + "\x00" + target.Network + "\x00" + strconv.Itoa(target.Port)))
-	return "repolink-egress-" + hex.EncodeToString(sum[:])[:10] + "-"
+	return egressRulePrefix + hex.EncodeToString(sum[:])[:10] + "-"
 }
 
-// rules returns repolink's rules for the target, by name.
+// rules returns repolink's egress rules for the target's request and
+// network on any port, by name. Rules on another port are those of a port
+// that the request named before.
 func (f *Firewall) rules(ctx context.Context, target cloud.FirewallTarget) (map[string]*cloud.GCPFirewallRule, error) {
 	ctx, cancel := f.p.call(ctx)
 	defer cancel()
-	base := ruleBase(target)
 	network := ref(target.Project, "global", "networks", target.Network)
 	out := map[string]*cloud.GCPFirewallRule{}
 	for fw, err := range f.p.firewalls.List(ctx, &computepb.ListFirewallsRequest{Project: target.Project}).All() {
@@ -49,7 +54,7 @@ func (f *Firewall) rules(ctx context.Context, target cloud.FirewallTarget) (map[
 			return nil, classify(err, target.Project, "list firewall rules")
 		}
 		rule := firewallOf(fw)
-		if !strings.HasPrefix(rule.Name, base) || rule.Tags[cloud.TagRequest] != target.RequestID || rule.Network != network {
+		if !strings.HasPrefix(rule.Name, egressRulePrefix) || rule.Tags[cloud.TagRequest] != target.RequestID || rule.Network != network {
 			continue
 		}
 		out[rule.Name] = rule
@@ -64,9 +69,10 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 	if err != nil {
 		return nil, err
 	}
+	base := ruleBase(target)
 	var out []string
 	for _, rule := range rules {
-		if rule.Disabled || !allowsPort(rule.TCPPorts, target.Port) {
+		if !strings.HasPrefix(rule.Name, base) || rule.Disabled || !allowsPort(rule.TCPPorts, target.Port) {
 			continue
 		}
 		for _, r := range rule.SourceRanges {
@@ -79,40 +85,27 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 	return out, nil
 }
 
-// SetIngressRanges makes repolink's rules allow exactly cidrs. Rules whose
-// ranges, port or target tags differ are updated, missing rules are created,
-// and rules no longer needed are deleted. No rule is left without source
-// ranges, because an ingress rule without a source allows every address.
-// Each request has rules of its own, named after it, because Compute Engine
-// accepts rules that repeat another rule's ranges. No request relies on
-// another's rule, and the change never lists adopted or kept ranges.
+// SetIngressRanges makes repolink's rules allow exactly cidrs on the
+// target's port. Rules whose ranges or target tags differ are updated,
+// missing rules are created, and rules no longer needed are deleted,
+// including every rule of the request on a port it no longer names. No rule
+// is left without source ranges, because an ingress rule without a source
+// allows every address. Each request has rules of its own, named after it,
+// because Compute Engine accepts rules that repeat another rule's ranges.
+// No request relies on another's rule, and the change never lists adopted
+// or kept ranges.
 func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTarget, cidrs []string) (cloud.FirewallChange, error) {
-	var change cloud.FirewallChange
 	want := slices.Clone(cidrs)
 	slices.Sort(want)
 	want = slices.Compact(want)
 	rules, err := f.rules(ctx, target)
 	if err != nil {
-		return change, err
+		return cloud.FirewallChange{}, err
 	}
-	var before []string
-	for _, rule := range rules {
-		before = append(before, rule.SourceRanges...)
-	}
-	slices.Sort(before)
-	before = slices.Compact(before)
-	for _, cidr := range want {
-		if !slices.Contains(before, cidr) {
-			change.Added = append(change.Added, cidr)
-		}
-	}
-	for _, cidr := range before {
-		if !slices.Contains(want, cidr) {
-			change.Removed = append(change.Removed, cidr)
-		}
-	}
-	network := f.p.Network(target.Project)
 	base := ruleBase(target)
+	change := rangeChange(rules, base, want)
+
+	network := f.p.Network(target.Project)
 	keep := map[string]bool{}
 	for i := 0; i*maxRangesPerRule < len(want); i++ {
 		chunk := want[i*maxRangesPerRule : min((i+1)*maxRangesPerRule, len(want))]
@@ -132,6 +125,7 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 			if err := network.UpdateFirewallRule(ctx, spec); err != nil {
 				return cloud.FirewallChange{}, err
 			}
+			change.Updated = true
 		}
 	}
 	for _, name := range sortedNames(rules) {
@@ -144,8 +138,34 @@ func (f *Firewall) SetIngressRanges(ctx context.Context, target cloud.FirewallTa
 		if err != nil && !isNotFound(err) {
 			return cloud.FirewallChange{}, fmt.Errorf("remove stale egress rule: %w", err)
 		}
+		change.Updated = true
 	}
 	return change, nil
+}
+
+// rangeChange returns the ranges that setting want adds to the rules named
+// with base, and the ranges of every rule of the request that want drops.
+func rangeChange(rules map[string]*cloud.GCPFirewallRule, base string, want []string) cloud.FirewallChange {
+	var change cloud.FirewallChange
+	var onPort, all []string
+	for name, rule := range rules {
+		all = append(all, rule.SourceRanges...)
+		if strings.HasPrefix(name, base) {
+			onPort = append(onPort, rule.SourceRanges...)
+		}
+	}
+	for _, cidr := range want {
+		if !slices.Contains(onPort, cidr) {
+			change.Added = append(change.Added, cidr)
+		}
+	}
+	slices.Sort(all)
+	for _, cidr := range slices.Compact(all) {
+		if !slices.Contains(want, cidr) {
+			change.Removed = append(change.Removed, cidr)
+		}
+	}
+	return change
 }
 
 // sameRule reports whether an existing rule already matches spec.

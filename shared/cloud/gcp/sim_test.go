@@ -517,7 +517,7 @@ func TestEgressFirewallTwoRequestsSameRanges(t *testing.T) {
 	if err != nil {
 		t.Fatalf("remove the ranges of %s: %v", first.RequestID, err)
 	}
-	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges}, change); diff != "" {
+	if diff := cmp.Diff(cloud.FirewallChange{Removed: ranges, Updated: true}, change); diff != "" {
 		t.Errorf("change on removal (-want +got):\n%s", diff)
 	}
 	got, err := fw.IngressRanges(ctx, second)
@@ -529,6 +529,81 @@ func TestEgressFirewallTwoRequestsSameRanges(t *testing.T) {
 	}
 	if deletes := h.rec.find(http.MethodDelete, ruleBase(second)); len(deletes) != 0 {
 		t.Errorf("removing %s deleted %d rules of %s, want none", first.RequestID, len(deletes), second.RequestID)
+	}
+}
+
+func TestEgressFirewallPortChangeDropsOldRule(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	fw := h.provider.Firewall()
+	old := cloud.FirewallTarget{RequestID: "DATA-4720", Port: 443, Project: project, Network: "vpc-one", TargetTags: []string{"pypi"}}
+	other := old
+	other.RequestID = "DATA-4730"
+	ranges := []string{"192.0.2.0/24"}
+	for _, target := range []cloud.FirewallTarget{other, old} {
+		if _, err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
+			t.Fatalf("SetIngressRanges of %s: %v", target.RequestID, err)
+		}
+	}
+
+	moved := old
+	moved.Port = 8443
+	change, err := fw.SetIngressRanges(ctx, moved, ranges)
+	if err != nil {
+		t.Fatalf("move to port 8443: %v", err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Added: ranges, Updated: true}, change); diff != "" {
+		t.Errorf("change on the port move (-want +got):\n%s", diff)
+	}
+	if rule, err := h.net.FindFirewallRule(ctx, ruleBase(old)+"0"); err != nil || rule != nil {
+		t.Errorf("rule on port 443 after the move = %+v, %v; want none", rule, err)
+	}
+	if got, _ := fw.IngressRanges(ctx, moved); !slices.Equal(got, ranges) {
+		t.Errorf("ranges on port 8443 = %v, want %v", got, ranges)
+	}
+
+	// A teardown names the current port but must also find a rule left on
+	// an earlier one.
+	if _, err := fw.SetIngressRanges(ctx, old, ranges); err != nil {
+		t.Fatalf("set port 443 again: %v", err)
+	}
+	if _, err := fw.SetIngressRanges(ctx, moved, nil); err != nil {
+		t.Fatalf("remove all ranges: %v", err)
+	}
+	for _, target := range []cloud.FirewallTarget{old, moved} {
+		if rule, err := h.net.FindFirewallRule(ctx, ruleBase(target)+"0"); err != nil || rule != nil {
+			t.Errorf("rule on port %d after removal = %+v, %v; want none", target.Port, rule, err)
+		}
+	}
+	if got, _ := fw.IngressRanges(ctx, other); !slices.Equal(got, ranges) {
+		t.Errorf("ranges of %s = %v, want its rule kept", other.RequestID, got)
+	}
+}
+
+func TestEgressFirewallTargetTagsChange(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	fw := h.provider.Firewall()
+	target := cloud.FirewallTarget{RequestID: "DATA-4720", Port: 443, Project: project, Network: "vpc-one", TargetTags: []string{"pypi"}}
+	ranges := []string{"192.0.2.0/24"}
+	if _, err := fw.SetIngressRanges(ctx, target, ranges); err != nil {
+		t.Fatal(err)
+	}
+
+	target.TargetTags = []string{"other"}
+	change, err := fw.SetIngressRanges(ctx, target, ranges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(cloud.FirewallChange{Updated: true}, change); diff != "" {
+		t.Errorf("change of the target tags (-want +got):\n%s", diff)
+	}
+	rule, err := h.net.FindFirewallRule(ctx, ruleBase(target)+"0")
+	if err != nil || rule == nil {
+		t.Fatalf("find rule: %+v, %v", rule, err)
+	}
+	if !slices.Equal(rule.TargetTags, []string{"other"}) {
+		t.Errorf("target tags = %v, want [other]", rule.TargetTags)
 	}
 }
 
