@@ -6,7 +6,6 @@ package egressranges
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/repolink/repolink/shared/cloud"
@@ -26,9 +25,9 @@ const Statement = "SELECT SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES()"
 // Run reads the egress ranges, keeps those in effect, and makes the
 // firewall rules that the request relies on allow exactly them on the
 // repository port. It reports created when the request had no rules yet,
-// updated when the set changed, and adopted when it was already right or
-// when rules of other requests or administrators already allowed every
-// range.
+// updated when the set or another property of its rules changed, and
+// adopted when everything was already right or when rules of other
+// requests or administrators already allowed every range.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
@@ -67,17 +66,20 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, fmt.Errorf("read the rules of %s: %w", id, err)
 	}
+	// SetIngressRanges runs even when the ranges on the port are right,
+	// because a rule may still target the wrong tags, or a rule may be
+	// left on a port that the request named before.
+	change, err := firewall.SetIngressRanges(ctx, target, cidrs)
+	if err != nil {
+		return Output{}, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err)
+	}
 	action := workflow.Adopted
-	if !slices.Equal(before, cidrs) {
-		change, err := firewall.SetIngressRanges(ctx, target, cidrs)
-		if err != nil {
-			return Output{}, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err)
-		}
+	if changed(change) {
 		action = firstAction(before, change)
-		if len(change.Adopted) > 0 && env.Logger != nil {
-			env.Logger.Info("adopted firewall rules that already allowed egress ranges",
-				"request", req.ID, "firewall", id, "ranges", change.Adopted, "other_requests", change.OtherRequests)
-		}
+	}
+	if len(change.Adopted) > 0 && env.Logger != nil {
+		env.Logger.Info("adopted firewall rules that already allowed egress ranges",
+			"request", req.ID, "firewall", id, "ranges", change.Adopted, "other_requests", change.OtherRequests)
 	}
 
 	out := Output{Result: workflow.Result{Action: action, ID: id}, Ranges: cidrs}
@@ -85,6 +87,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		out.NextChange = next.UTC().Format(time.RFC3339)
 	}
 	return out, nil
+}
+
+// changed reports whether SetIngressRanges changed a rule or which rules
+// the request relies on.
+func changed(change cloud.FirewallChange) bool {
+	return change.Updated || len(change.Added) > 0 || len(change.Adopted) > 0 ||
+		len(change.Removed) > 0 || len(change.Kept) > 0
 }
 
 // firstAction returns the action of a run that changed the rules: updated

@@ -160,11 +160,12 @@ func (c *fakeConn) Query(_ context.Context, stmt string) ([]snowflake.Row, error
 	return []snowflake.Row{{"system$get_snowflake_egress_ip_ranges()": c.value}}, nil
 }
 
-// fakeFirewall keeps the ranges of one target. With shared set, rules of
-// the requests in shared already allow every range, so SetIngressRanges
-// adopts them in place of adding rules.
+// fakeFirewall keeps the ranges and target tags of one target. With shared
+// set, rules of the requests in shared already allow every range, so
+// SetIngressRanges adopts them in place of adding rules.
 type fakeFirewall struct {
 	ranges  []string
+	tags    []string
 	targets []cloud.FirewallTarget
 	sets    int
 	shared  []string
@@ -188,7 +189,11 @@ func (f *fakeFirewall) SetIngressRanges(_ context.Context, target cloud.Firewall
 			change.Added = append(change.Added, cidr)
 		}
 	}
+	if len(f.ranges) > 0 && !slices.Equal(f.tags, target.TargetTags) {
+		change.Updated = true
+	}
 	f.ranges = slices.Clone(cidrs)
+	f.tags = slices.Clone(target.TargetTags)
 	f.sets++
 	return change, nil
 }
@@ -249,8 +254,8 @@ func TestRunCreatesUpdatesAdopts(t *testing.T) {
 	if got.Action != workflow.Adopted {
 		t.Errorf("second Run action = %q, want adopted", got.Action)
 	}
-	if fw.sets != 1 {
-		t.Errorf("firewall set %d times over two runs, want 1", fw.sets)
+	if diff := cmp.Diff(want.Ranges, fw.ranges); diff != "" {
+		t.Errorf("firewall ranges after the second Run (-want +got):\n%s", diff)
 	}
 
 	// Two months later the announced range is in effect.
@@ -264,6 +269,30 @@ func TestRunCreatesUpdatesAdopts(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"192.0.2.0/24", "198.51.100.0/25", "203.0.113.0/24"}, fw.ranges); diff != "" {
 		t.Errorf("firewall ranges later (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunUpdatesTargetTags(t *testing.T) {
+	fw := &fakeFirewall{}
+	var clouds []string
+	env := newEnv(&fakeConn{value: awsOutput}, fw, &clouds)
+	req := egressRequest()
+	req.Egress = &request.Egress{Cloud: "gcp", Project: "proj-1", Network: "net1", TargetTags: []string{"pypi"}, Port: 443}
+	ctx := context.Background()
+	if _, err := Run(ctx, env, workflow.Document{Request: req}); err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+
+	req.Egress.TargetTags = []string{"other"}
+	got, err := Run(ctx, env, workflow.Document{Request: req})
+	if err != nil {
+		t.Fatalf("Run with new target tags: %v", err)
+	}
+	if got.Action != workflow.Updated {
+		t.Errorf("Run with new target tags: action = %q, want updated", got.Action)
+	}
+	if diff := cmp.Diff([]string{"other"}, fw.tags); diff != "" {
+		t.Errorf("target tags of the rules (-want +got):\n%s", diff)
 	}
 }
 
