@@ -179,9 +179,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := forgetLocations(ctx, env, recorded, append(unsetFailed, failed...)); err != nil {
 		return Output{}, err
 	}
-	if !isKept(kept, secretObject) {
-		forgetCredentialExpiry(ctx, env, sf.Account, sfobject.Qualified(sf, names.Secret))
-	}
+	forgetCredentialExpiries(ctx, env, req, append([]object{secretObject}, drop...), named, kept)
 
 	action := workflow.Skipped
 	if removed > 0 {
@@ -234,19 +232,45 @@ func isKept(kept []Kept, obj object) bool {
 	return false
 }
 
-// forgetCredentialExpiry deletes the expiry record of the request's secret,
-// so that the poller neither renews nor warns about a credential that is
-// gone. A failure is logged, because the poller also drops the record of a
-// renewable token once it finds the secret gone.
-//
-// NOTE: records of secrets with an earlier run's repository name stay until
-// the poller finds them near expiry.
-func forgetCredentialExpiry(ctx context.Context, env *workflow.Env, account, secret string) {
+// forgetCredentialExpiries deletes the expiry record of each secret in
+// dropped, the request's own and those that the teardown dropped, so that
+// the poller neither renews nor warns about a credential that is gone. It
+// also deletes the records that runs of req wrote for the secrets in named,
+// which earlier runs or recorded locations name, when the teardown did not
+// find them. A secret in kept stays, so it keeps its record. A failure is
+// logged, because the poller also drops the record of a renewable token
+// once it finds the secret gone.
+func forgetCredentialExpiries(ctx context.Context, env *workflow.Env, req request.Request, dropped, named []object, kept []Kept) {
 	if env.Credentials == nil {
 		return
 	}
-	if err := env.Credentials.Delete(ctx, workflow.CredentialKey(account, secret)); err != nil && env.Logger != nil {
-		env.Logger.Warn("delete credential expiry failed", "secret", secret, "error", err)
+	account := req.Snowflake.Account
+	forgotten := map[string]bool{}
+	for _, obj := range dropped {
+		if obj.kind != kindSecrets || isKept(kept, obj) || forgotten[obj.qualified()] {
+			continue
+		}
+		forgotten[obj.qualified()] = true
+		key := workflow.CredentialKey(account, obj.qualified())
+		if err := env.Credentials.Delete(ctx, key); err != nil && env.Logger != nil {
+			env.Logger.Warn("delete credential expiry failed", "secret", obj.qualified(), "request", req.ID, "error", err)
+		}
+	}
+	for _, obj := range named {
+		if obj.kind != kindSecrets || isKept(kept, obj) || forgotten[obj.qualified()] {
+			continue
+		}
+		forgotten[obj.qualified()] = true
+		key := workflow.CredentialKey(account, obj.qualified())
+		err := env.Credentials.Update(ctx, key, func(stored *workflow.CredentialExpiry) (*workflow.CredentialExpiry, error) {
+			if stored != nil && stored.Request.ID != req.ID {
+				return stored, nil
+			}
+			return nil, nil
+		})
+		if err != nil && env.Logger != nil {
+			env.Logger.Warn("delete credential expiry failed", "secret", obj.qualified(), "request", req.ID, "error", err)
+		}
 	}
 }
 
