@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -222,6 +223,13 @@ func firewallStatements(s arnScope, securityGroupIDs []string, anyGroup bool) []
 			"ec2:AuthorizeSecurityGroupIngress",
 			"ec2:RevokeSecurityGroupIngress",
 		}, groups, nil),
+		// A request that passes a shared rule on rewrites its description
+		// to name the new owner.
+		// NOTE: the resource types that IAM checks for this action were not
+		// confirmed against the EC2 service authorization reference, so the
+		// statement allows both the groups and their rules.
+		statement("DescribeRulesOwner", []string{"ec2:UpdateSecurityGroupRuleDescriptionsIngress"},
+			append(slices.Clone(groups), rules), nil),
 		statement("TagRulesOnCreate", []string{"ec2:CreateTags"}, []string{rules},
 			map[string]any{"StringEquals": map[string]any{
 				"ec2:CreateAction": "AuthorizeSecurityGroupIngress",

@@ -651,6 +651,8 @@ func TestIAMStatements(t *testing.T) {
 		{"FirewallRole", "ChangeGroupRules",
 			[]string{"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"},
 			[]string{arn("ec2", "security-group/"+exampleSecurityGroup)}, nil},
+		{"FirewallRole", "DescribeRulesOwner", []string{"ec2:UpdateSecurityGroupRuleDescriptionsIngress"},
+			[]string{arn("ec2", "security-group/"+exampleSecurityGroup), arn("ec2", "security-group-rule/*")}, nil},
 		{"FirewallRole", "TagRulesOnCreate", []string{"ec2:CreateTags"},
 			[]string{arn("ec2", "security-group-rule/*")},
 			map[string]any{"StringEquals": map[string]any{"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}}},

@@ -21,8 +21,8 @@ var _ cloud.Firewall = (*Firewall)(nil)
 
 // Firewall implements cloud.Firewall with the inbound rules of an EC2
 // security group. Every rule it adds carries the tag repolink:request with
-// the ID of the request that created it, its owner, and a description that
-// names that request. A rule without a repolink:request tag counts as the
+// the ID of its owner, at first the request that created it, and a
+// description that names the owner. A rule without a repolink:request tag counts as the
 // request's when its description matches, so that rules whose tags were
 // removed are still found.
 //

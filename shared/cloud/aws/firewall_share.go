@@ -208,16 +208,32 @@ func (p *Provider) releaseRule(ctx context.Context, target cloud.FirewallTarget,
 		rule.id, rule.cidr, target.Port, target.SecurityGroupID, maxHandOvers)
 }
 
-// passOn makes the adopter the owner of the rule by setting the
-// repolink:request tag to its ID. The adopter keeps its adopter tag, which
-// shows that it still relies on the rule. So when two requests pass the
-// same rule on at the same moment, neither removes a tag that the other's
-// new owner relies on.
+// passOn makes the adopter the owner of the rule: it sets the rule's
+// description to name the adopter, then the repolink:request tag to its ID.
+// The adopter keeps its adopter tag, which shows that it still relies on
+// the rule. So when two requests pass the same rule on at the same moment,
+// neither removes a tag that the other's new owner relies on.
 //
-// NOTE: the rule's description keeps naming the request that created it.
-// Only a rule without a repolink:request tag is matched by description.
+// The description comes first because the tag decides ownership. When the
+// tag write fails, the rule still belongs to this request, which passes it
+// on again on the next run and writes the description again.
 func (p *Provider) passOn(ctx context.Context, target cloud.FirewallTarget, rule ingressRule, adopter string) error {
-	_, err := p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{
+	_, err := p.ec2.UpdateSecurityGroupRuleDescriptionsIngress(ctx, &ec2.UpdateSecurityGroupRuleDescriptionsIngressInput{
+		GroupId: aws.String(target.SecurityGroupID),
+		SecurityGroupRuleDescriptions: []types.SecurityGroupRuleDescription{{
+			SecurityGroupRuleId: aws.String(rule.id),
+			Description:         aws.String(ruleDescription(adopter)),
+		}},
+	})
+	if apiCode(err) == ruleNotFound {
+		return nil
+	}
+	if err != nil {
+		return classify(err, p.region, "describe rule %s (%s on port %d) of security group %s as owned by request %q",
+			rule.id, rule.cidr, target.Port, target.SecurityGroupID, adopter)
+	}
+
+	_, err = p.ec2.CreateTags(ctx, &ec2.CreateTagsInput{
 		Resources: []string{rule.id},
 		Tags:      []types.Tag{{Key: aws.String(cloud.TagRequest), Value: aws.String(adopter)}},
 	})

@@ -257,6 +257,15 @@ func TestFirewallSharedRuleAdopted(t *testing.T) {
 			t.Errorf("tags of the rule for %s (-want +got):\n%s", cidr, diff)
 		}
 	}
+	// The description follows the owner, so that a reader of the group
+	// sees the request that now relies on the rule.
+	wantRules := []string{
+		"192.0.2.0/24 tcp 443 repolink request DATA-4730 DATA-4730",
+		"198.51.100.0/25 tcp 443 repolink request DATA-4730 DATA-4730",
+	}
+	if diff := cmp.Diff(wantRules, groupRules(t, env)); diff != "" {
+		t.Errorf("rules after the first request let go (-want +got):\n%s", diff)
+	}
 	if got, err := f.IngressRanges(ctx, firewallTarget); err != nil || len(got) != 0 {
 		t.Errorf("IngressRanges of the first request = %v, %v; want none", got, err)
 	}

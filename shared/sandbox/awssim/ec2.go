@@ -49,6 +49,8 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return s.authorizeIngress(form)
 	case "RevokeSecurityGroupIngress":
 		return s.revokeIngress(form)
+	case "UpdateSecurityGroupRuleDescriptionsIngress":
+		return s.updateIngressDescriptions(form)
 	case "DescribeSecurityGroupRules":
 		return s.describeSecurityGroupRules(form)
 	case "DescribeAvailabilityZones":

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -275,6 +276,52 @@ func (s *Server) revokeIngress(form url.Values) (any, error) {
 	if err := s.commit(); err != nil {
 		sg.Rules = previous
 		return nil, err
+	}
+	out.Return = true
+	return out, nil
+}
+
+// updateIngressDescriptions sets the descriptions of inbound rules named by
+// SecurityGroupRuleDescription.N. The sandbox does not support the older
+// IpPermissions form of the call, which names rules by their ranges.
+func (s *Server) updateIngressDescriptions(form url.Values) (any, error) {
+	if form.Has("IpPermissions.1.IpProtocol") {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterCombination",
+			"the sandbox supports only SecurityGroupRuleDescriptions, not IpPermissions: name the rules by ID")
+	}
+	descriptions := structs(form, "SecurityGroupRuleDescription")
+	if len(descriptions) == 0 {
+		return nil, errorf(http.StatusBadRequest, "MissingParameter", "The request must contain either IpPermissions or SecurityGroupRuleDescriptions")
+	}
+	for _, d := range descriptions {
+		if !ruleDescriptionPattern.MatchString(d["Description"]) {
+			return nil, errorf(http.StatusBadRequest, "InvalidParameterValue",
+				"Invalid rule description. Valid descriptions are strings less than 256 characters from the following set: a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sg, err := s.securityGroup(form.Get("GroupId"))
+	if err != nil {
+		return nil, err
+	}
+	previous := slices.Clone(sg.Rules)
+	for _, d := range descriptions {
+		i := slices.IndexFunc(sg.Rules, func(r SecurityGroupRule) bool { return r.ID == d["SecurityGroupRuleId"] })
+		if i < 0 {
+			sg.Rules = previous
+			return nil, errorf(http.StatusBadRequest, "InvalidSecurityGroupRuleId.NotFound",
+				"The security group rule ID '%s' does not exist", d["SecurityGroupRuleId"])
+		}
+		sg.Rules[i].Description = d["Description"]
+	}
+	if err := s.commit(); err != nil {
+		sg.Rules = previous
+		return nil, err
+	}
+	var out struct {
+		Return bool `xml:"return"`
 	}
 	out.Return = true
 	return out, nil

@@ -131,3 +131,52 @@ func TestSecurityGroupRuleTags(t *testing.T) {
 		t.Errorf("tags after a rejected CreateTags (-want +got):\n%s", diff)
 	}
 }
+
+func TestSecurityGroupRuleDescriptionUpdate(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+		t.Fatalf("EnsureSecurityGroup: %v", err)
+	}
+	status, body := post(t, s, ServiceEC2, ec2Form("AuthorizeSecurityGroupIngress",
+		"GroupId", "sg-0abc", "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443",
+		"IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "192.0.2.0/24",
+		"IpPermissions.1.IpRanges.1.Description", "repolink request EA-1"))
+	if status != http.StatusOK {
+		t.Fatalf("AuthorizeSecurityGroupIngress = %d %s", status, body)
+	}
+	id := s.Snapshot().SecurityGroups["sg-0abc"].Rules[0].ID
+
+	cases := []struct {
+		name   string
+		form   []string
+		status int
+		code   string
+		want   string
+	}{
+		{"by rule ID", []string{"GroupId", "sg-0abc", "SecurityGroupRuleDescription.1.SecurityGroupRuleId", id,
+			"SecurityGroupRuleDescription.1.Description", "repolink request EB-1"},
+			http.StatusOK, "<return>true</return>", "repolink request EB-1"},
+		{"unknown rule", []string{"GroupId", "sg-0abc", "SecurityGroupRuleDescription.1.SecurityGroupRuleId", "sgr-0fff",
+			"SecurityGroupRuleDescription.1.Description", "other"},
+			http.StatusBadRequest, "InvalidSecurityGroupRuleId.NotFound", "repolink request EB-1"},
+		{"bad description", []string{"GroupId", "sg-0abc", "SecurityGroupRuleDescription.1.SecurityGroupRuleId", id,
+			"SecurityGroupRuleDescription.1.Description", "naïve"},
+			http.StatusBadRequest, "InvalidParameterValue", "repolink request EB-1"},
+		{"unknown group", []string{"GroupId", "sg-0fff", "SecurityGroupRuleDescription.1.SecurityGroupRuleId", id,
+			"SecurityGroupRuleDescription.1.Description", "other"},
+			http.StatusBadRequest, "InvalidGroup.NotFound", "repolink request EB-1"},
+		{"no rules", []string{"GroupId", "sg-0abc"},
+			http.StatusBadRequest, "MissingParameter", "repolink request EB-1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(t, s, ServiceEC2, ec2Form("UpdateSecurityGroupRuleDescriptionsIngress", tc.form...))
+			if status != tc.status || !strings.Contains(body, tc.code) {
+				t.Errorf("UpdateSecurityGroupRuleDescriptionsIngress = %d %s, want %d %s", status, body, tc.status, tc.code)
+			}
+			if got := s.Snapshot().SecurityGroups["sg-0abc"].Rules[0].Description; got != tc.want {
+				t.Errorf("description = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
