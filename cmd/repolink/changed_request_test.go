@@ -74,12 +74,19 @@ func TestEndToEndUpChangedRequest(t *testing.T) {
 		t.Errorf("resources of DATA-4711-r2 = %s, want the changed packages", v.Resources)
 	}
 
+	// The first request again goes back to it in the next run, and a
+	// repeat of it is a duplicate of that run.
 	code, resp = postSigned(t, up.url+"/v1/requests", first, testWebhookSecret)
-	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "DATA-4711" {
-		t.Errorf("first request again = %d %+v, want 200 duplicate of DATA-4711", code, resp)
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r3" {
+		t.Fatalf("first request again = %d %+v, want 202 DATA-4711-r3\nlogs:\n%s", code, resp, up.logs)
 	}
-	if !strings.Contains(resp.Reason, "DATA-4711-r2") {
-		t.Errorf("reason %q does not name the latest execution DATA-4711-r2", resp.Reason)
+	v = waitForStatus(t, up, "DATA-4711-r3", "", "SUCCEEDED")
+	if !strings.Contains(string(v.Resources), `"requests==`) {
+		t.Errorf("resources of DATA-4711-r3 = %s, want the first request's package requests", v.Resources)
+	}
+	code, resp = postSigned(t, up.url+"/v1/requests", first, testWebhookSecret)
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "DATA-4711-r3" {
+		t.Errorf("first request repeated = %d %+v, want 200 duplicate of DATA-4711-r3", code, resp)
 	}
 	// The changed packages keep every object name, so nothing is left
 	// behind to warn about.

@@ -286,6 +286,11 @@ func (h *Handler) invalid(w http.ResponseWriter, source string, err error) {
 // the ticket has none with this request. Ticket adapters respond 200 to a
 // conflict, because ticket systems redeliver after a 409.
 //
+// POST /v1/requests starts a new execution for a request that an earlier
+// execution of the ticket ran, but not the latest one, because its caller
+// goes back to that request. A ticket adapter starts nothing for such a
+// delivery, because a ticket system may redeliver an old version late.
+//
 // While a teardown of the request runs, every delivery is a conflict that
 // names the teardown. After a teardown, POST /v1/requests starts a new
 // provision execution for a request that the ticket ran before, because
@@ -318,6 +323,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		return
 	}
 	d.RequestHash = requestHash(canonical, teardown, adapter)
+	d.RerunEarlier = !adapter
 
 	// existing is set when this delivery found the request already running.
 	var existing *ExistingError

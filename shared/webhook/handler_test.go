@@ -134,7 +134,11 @@ func (m *memStore) Deliver(ctx context.Context, d Delivery, start func(context.C
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out Outcome
-	if execution, ok := m.runs[d.Ticket][d.RequestHash]; ok {
+	execution, ok := m.runs[d.Ticket][d.RequestHash]
+	if ok && d.RerunEarlier && execution != m.latest[d.Ticket] {
+		ok = false
+	}
+	if ok {
 		out = Outcome{Kind: Duplicate, Execution: execution}
 		if latest := m.latest[d.Ticket]; latest != execution {
 			out.Latest = latest
@@ -373,23 +377,30 @@ func TestRequestWebhookDuplicateAndChange(t *testing.T) {
 		t.Errorf("changed request response (-want +got):\n%s", diff)
 	}
 
-	// The first request again is a late redelivery, not a change.
+	// The first request again, after DATA-4711-r2 ran the changed one,
+	// goes back to it in the next run.
 	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
-	if code != http.StatusOK {
-		t.Errorf("earlier request status = %d, want 200", code)
+	if code != http.StatusAccepted {
+		t.Errorf("earlier request status = %d, want 202", code)
 	}
-	if resp.Execution != "DATA-4711" || !resp.Duplicate {
-		t.Errorf("earlier request response = %+v, want a duplicate of DATA-4711", resp)
-	}
-	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
-		t.Errorf("earlier request reason = %q, want it to name DATA-4711-r2", resp.Reason)
+	if diff := cmp.Diff(Response{Execution: "DATA-4711-r3", Status: "RUNNING"}, resp); diff != "" {
+		t.Errorf("earlier request response (-want +got):\n%s", diff)
 	}
 
-	if got := svc.execs.starts.Load(); got != 2 {
-		t.Errorf("executions started = %d, want 2", got)
+	// That request again is a duplicate of the latest run.
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	if code != http.StatusOK {
+		t.Errorf("repeated request status = %d, want 200", code)
 	}
-	if n := svc.store.deliveryCount("DATA-4711"); n != 4 {
-		t.Errorf("recorded deliveries = %d, want 4", n)
+	if diff := cmp.Diff(Response{Execution: "DATA-4711-r3", Status: "RUNNING", Duplicate: true}, resp); diff != "" {
+		t.Errorf("repeated request response (-want +got):\n%s", diff)
+	}
+
+	if got := svc.execs.starts.Load(); got != 3 {
+		t.Errorf("executions started = %d, want 3", got)
+	}
+	if n := svc.store.deliveryCount("DATA-4711"); n != 5 {
+		t.Errorf("recorded deliveries = %d, want 5", n)
 	}
 }
 

@@ -233,6 +233,37 @@ func TestJiraRedeliveryAnswers2xx(t *testing.T) {
 	}
 }
 
+// TestJiraEarlierVersionStartsNothing checks that a ticket adapter, unlike
+// POST /v1/requests, starts nothing for an earlier version of a ticket,
+// because the ticket system may deliver it late.
+func TestJiraEarlierVersionStartsNothing(t *testing.T) {
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body := payload(t, "jira-issue-updated.json")
+	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
+	code, resp := svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
+		t.Fatalf("edited ticket = %d %+v, want 202 starting DATA-4711-r2", code, resp)
+	}
+
+	code, resp = svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK {
+		t.Errorf("earlier version status = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("earlier version response = %+v, want a duplicate of DATA-4711", resp)
+	}
+	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
+		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
+	}
+	if got := svc.execs.starts.Load(); got != 2 {
+		t.Errorf("executions started = %d, want 2", got)
+	}
+}
+
 // TestJiraDeliveryDuringAndAfterTeardown delivers the unchanged ticket
 // while its teardown runs and after it has closed. Both start nothing and
 // name the teardown with a 2xx response. A changed ticket then starts a

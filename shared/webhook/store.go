@@ -12,8 +12,10 @@ type Store interface {
 	// delivery's request is new to the ticket. That is the case when the
 	// ticket has no execution yet, or when the request differs from every
 	// request that the ticket started before, such as after the ticket
-	// changed. Deliver then records the execution that start returns as
-	// the ticket's latest. A delivery of a request that the ticket already started
+	// changed. With d.RerunEarlier, a request that the ticket started
+	// before, but not in its latest execution, counts as new too. Deliver
+	// then records the execution that start returns as the ticket's latest.
+	// Otherwise a delivery of a request that the ticket already started
 	// calls nothing, so that a late redelivery of an earlier request does
 	// not undo a change. Concurrent deliveries of one ticket call start
 	// one at a time, and a delivery that races with a start waits for its
@@ -32,7 +34,8 @@ type Delivery struct {
 	// Source is "request", "jira" or "servicenow".
 	Source string
 	// Ticket is the request ID. Each request of a ticket starts at most
-	// one execution.
+	// one execution in a row: only RerunEarlier starts it again after the
+	// ticket ran another request.
 	Ticket string
 	// Event is the source's event name, such as jira:issue_updated.
 	Event string
@@ -41,6 +44,12 @@ type Delivery struct {
 	// RequestHash identifies the request that the delivery carries.
 	RequestHash string
 	ReceivedAt  time.Time
+	// RerunEarlier makes a request that an earlier execution of the ticket
+	// ran, but not its latest one, start a new execution, so that a caller
+	// can go back to an earlier request. POST /v1/requests sets it. Ticket
+	// adapters do not, because a ticket system may redeliver an earlier
+	// version of the ticket late.
+	RerunEarlier bool
 }
 
 // Outcome kinds.

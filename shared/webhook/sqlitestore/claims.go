@@ -158,7 +158,8 @@ func (s *Store) release(ctx context.Context, ticket, owner string) error {
 // recordedOutcome returns the duplicate outcome of a delivery whose
 // request the ticket already started, and false when the request is new
 // to the ticket. The tickets row holds the latest execution and runs every
-// execution, so a request found only in runs is an earlier one.
+// execution, so a request found only in runs is an earlier one, which is
+// new to the ticket again for a delivery with RerunEarlier.
 func recordedOutcome(ctx context.Context, tx *sql.Tx, d webhook.Delivery) (webhook.Outcome, bool, error) {
 	var latest, latestHash string
 	err := tx.QueryRowContext(ctx, `SELECT execution, request_hash FROM tickets WHERE ticket = ?`, d.Ticket).
@@ -171,6 +172,9 @@ func recordedOutcome(ctx context.Context, tx *sql.Tx, d webhook.Delivery) (webho
 	}
 	if latestHash == d.RequestHash {
 		return webhook.Outcome{Kind: webhook.Duplicate, Execution: latest}, true, nil
+	}
+	if d.RerunEarlier {
+		return webhook.Outcome{}, false, nil
 	}
 
 	var earlier string

@@ -92,6 +92,47 @@ func TestDeliverOutcomes(t *testing.T) {
 	}
 }
 
+// TestDeliverRerunEarlier checks that a delivery with RerunEarlier starts
+// an earlier request of the ticket again, and that a repeat of it is then
+// a duplicate of the new execution.
+func TestDeliverRerunEarlier(t *testing.T) {
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
+	st := &starter{}
+	ctx := context.Background()
+
+	steps := []struct {
+		name      string
+		hash      string
+		execution string
+		want      webhook.Outcome
+	}{
+		{name: "first request", hash: "h1", execution: "DATA-1",
+			want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}},
+		{name: "other request", hash: "h2", execution: "DATA-1-r2",
+			want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}},
+		{name: "earlier request", hash: "h1", execution: "DATA-1-r3",
+			want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r3"}},
+		{name: "earlier request again", hash: "h1",
+			want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1-r3"}},
+		{name: "other request again", hash: "h2", execution: "DATA-1-r4",
+			want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r4"}},
+	}
+	for _, step := range steps {
+		d := delivery("DATA-1", step.hash)
+		d.RerunEarlier = true
+		got, err := store.Deliver(ctx, d, st.start(step.execution))
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if diff := cmp.Diff(step.want, got); diff != "" {
+			t.Errorf("%s: outcome (-want +got):\n%s", step.name, diff)
+		}
+	}
+	if got := st.calls.Load(); got != 4 {
+		t.Errorf("start calls = %d, want 4", got)
+	}
+}
+
 func TestDeliverFailedStartReleasesClaim(t *testing.T) {
 	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{})
 	ctx := context.Background()

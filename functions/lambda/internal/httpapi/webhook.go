@@ -221,7 +221,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 		return respond(http.StatusConflict, webhook.Response{Execution: torn.name, Error: webhook.ChangedRequestReason(running)})
 	}
 
-	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: requestHash(canonical, torn), Source: source, ReceivedAt: w.now()}
+	// A request that an earlier run of the ticket ran, but not the latest
+	// one, starts the next run, as POST /v1/requests of repolink up does.
+	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: requestHash(canonical, torn), Source: source,
+		ReceivedAt: w.now(), RerunEarlier: true}
 	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context, runs []string) (string, error) {
 		return w.startRun(ctx, req, canonical, input, runs, torn, log)
 	})
@@ -249,10 +252,6 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	switch {
 	case out.Kind == dynamo.Started:
 		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: "RUNNING"})
-	case out.Latest != "":
-		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
-		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true,
-			Reason: webhook.EarlierRequestReason(req.ID, out.Execution, out.Latest)})
 	default:
 		log.Info("duplicate delivery; nothing new started")
 		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true})

@@ -42,7 +42,8 @@ const (
 // Delivery is one verified webhook delivery of a ticket.
 type Delivery struct {
 	// Ticket is the request ID. Each request of a ticket starts at most
-	// one execution.
+	// one execution in a row: only RerunEarlier starts it again after the
+	// ticket ran another request.
 	Ticket string
 	// RequestHash identifies the request that the delivery carries.
 	RequestHash string
@@ -52,6 +53,11 @@ type Delivery struct {
 	DeliveryID string
 	// ReceivedAt is zero for now.
 	ReceivedAt time.Time
+	// RerunEarlier makes a request that an earlier execution of the ticket
+	// ran, but not its latest one, start a new execution, so that a caller
+	// can go back to an earlier request. Without it such a delivery is a
+	// duplicate, as a late redelivery from a ticket system should be.
+	RerunEarlier bool
 }
 
 // Outcome is the result of a delivery: whether it started an execution.
@@ -72,7 +78,8 @@ var ErrDeliveryRace = errors.New("concurrent deliveries of the ticket with diffe
 // is new, or its request changed. A conditional write claims the ticket, so
 // concurrent deliveries record one request. The ticket item keeps the hash
 // of every request that the ticket started, so a late redelivery of an
-// earlier request is a duplicate and undoes no change.
+// earlier request is a duplicate and undoes no change, unless
+// d.RerunEarlier is set.
 //
 // When start fails, the claim stays without an execution and the error is
 // returned. The next delivery of the ticket then calls start again, so start
@@ -98,7 +105,8 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(ctx context.
 			return Outcome{}, err
 		}
 		if !claimed {
-			if out, ok := stored.duplicate(d.RequestHash); ok {
+			out, ok := stored.duplicate(d.RequestHash)
+			if ok && !(d.RerunEarlier && out.Latest != "") {
 				return out, nil
 			}
 		}

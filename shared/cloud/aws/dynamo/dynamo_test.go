@@ -229,6 +229,12 @@ func delivery(ticket, hash string) dynamo.Delivery {
 	return dynamo.Delivery{Ticket: ticket, RequestHash: hash, Source: "request"}
 }
 
+// rerun returns d with RerunEarlier set.
+func rerun(d dynamo.Delivery) dynamo.Delivery {
+	d.RerunEarlier = true
+	return d
+}
+
 func TestDeliverOutcomes(t *testing.T) {
 	store, _ := newStore(t)
 	ctx := context.Background()
@@ -251,6 +257,9 @@ func TestDeliverOutcomes(t *testing.T) {
 		{"earlier request", delivery("DATA-4711", "hash-a"), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711", Latest: "DATA-4711-r2"}, 2, []string{"DATA-4711"}},
 		{"third request", delivery("DATA-4711", "hash-c"), "DATA-4711-r3", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r3"}, 3, []string{"DATA-4711", "DATA-4711-r2"}},
 		{"other ticket", delivery("DATA-4712", "hash-a"), "DATA-4712", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4712"}, 4, nil},
+		{"earlier request rerun", rerun(delivery("DATA-4711", "hash-a")), "DATA-4711-r4", dynamo.Outcome{Kind: dynamo.Started, Execution: "DATA-4711-r4"}, 5, []string{"DATA-4711", "DATA-4711-r2", "DATA-4711-r3"}},
+		{"rerun request again", rerun(delivery("DATA-4711", "hash-a")), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4711-r4"}, 5, []string{"DATA-4711", "DATA-4711-r2", "DATA-4711-r3"}},
+		{"latest request rerun", rerun(delivery("DATA-4712", "hash-a")), "", dynamo.Outcome{Kind: dynamo.Duplicate, Execution: "DATA-4712"}, 5, []string{"DATA-4711", "DATA-4711-r2", "DATA-4711-r3"}},
 	}
 	for _, step := range steps {
 		start.name = step.started
