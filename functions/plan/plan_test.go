@@ -354,6 +354,7 @@ func TestPlanNothingExists(t *testing.T) {
 		"default/DEFAULT_PYTHON_ARTIFACT_REPOSITORY": Update,
 		"grants/grants":                              Create,
 		"verification/temporary function":            Run,
+		"verification/warehouse":                     Unknown,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -372,7 +373,8 @@ func TestPlanEverythingExists(t *testing.T) {
 	if n := report.Count(Adopt); n != 10 {
 		t.Errorf("%d items would be adopted, want 10: %+v", n, report.Items)
 	}
-	wantSummary := Summary{Create: 0, Update: 2, Adopt: 10, Conflict: 0, Unknown: 0}
+	// The warehouse is the one item that plan does not look up.
+	wantSummary := Summary{Create: 0, Update: 2, Adopt: 10, Conflict: 0, Unknown: 1}
 	if diff := cmp.Diff(wantSummary, report.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -658,8 +660,9 @@ func TestPlanSnowflakeLoginFails(t *testing.T) {
 			t.Errorf("%s detail = %q, want the login error", step, it.Detail)
 		}
 	}
-	if got := report.Summary.Unknown; got != len(snowflakeSteps) {
-		t.Errorf("summary unknown = %d, want %d: %+v", got, len(snowflakeSteps), report.Items)
+	// The verification step has two items: the function and the warehouse.
+	if got := report.Summary.Unknown; got != len(snowflakeSteps)+1 {
+		t.Errorf("summary unknown = %d, want %d: %+v", got, len(snowflakeSteps)+1, report.Items)
 	}
 	if got := item(t, report, "grants").Name; got != item(t, loggedIn, "grants").Name {
 		t.Errorf("grants name = %q, want the roles %q", got, item(t, loggedIn, "grants").Name)
@@ -907,6 +910,46 @@ func TestPlanItemsInRunOrder(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlanWarehouseUnchecked(t *testing.T) {
+	tests := []struct {
+		name, warehouse, wantName, wantDetail string
+	}{
+		{"named", "repolink_wh", "REPOLINK_WH", "if it is missing or the role cannot use it"},
+		{"user default", "", "default of user REPOLINK_SVC", "the request sets no snowflake.warehouse"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := exampleRequest(t)
+			req.Snowflake.Warehouse = tt.warehouse
+			network, conn := settledWorld(t)
+
+			report := Plan(context.Background(), env(network, conn, nil), req)
+
+			var warehouse *Item
+			for i, it := range report.Items {
+				if it.Step == "verification" && it.Kind == "warehouse" {
+					warehouse = &report.Items[i]
+				}
+			}
+			if warehouse == nil {
+				t.Fatalf("plan has no warehouse item: %+v", report.Items)
+			}
+			if warehouse.State != Unknown {
+				t.Errorf("warehouse state = %q, want %q", warehouse.State, Unknown)
+			}
+			if warehouse.Name != tt.wantName {
+				t.Errorf("warehouse name = %q, want %q", warehouse.Name, tt.wantName)
+			}
+			if !strings.Contains(warehouse.Detail, tt.wantDetail) {
+				t.Errorf("warehouse detail = %q, want it to contain %q", warehouse.Detail, tt.wantDetail)
+			}
+			if report.Summary.Unknown == 0 {
+				t.Errorf("summary unknown = 0, want the unchecked warehouse counted")
 			}
 		})
 	}

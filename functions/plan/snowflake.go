@@ -46,7 +46,7 @@ func (p *planner) snowflake(ctx context.Context) {
 	}
 	p.add(p.defaultItem(ctx, conn))
 	p.add(p.grantsItem(ctx, conn, items["integration"], items["repository"]))
-	p.add(p.verificationItem())
+	p.add(p.verificationItem(), p.warehouseItem())
 }
 
 func (p *planner) verificationItem() Item {
@@ -96,6 +96,25 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 	case obj.Step == "repository" && own:
 		it.State, it.Detail = Update, "the run sets INDEX_URL again, because Snowflake does not show it"
 	}
+	return it
+}
+
+// warehouseItem returns the session's warehouse, which the verification
+// runs on, as Unknown. Neither plan nor preflight looks warehouses up, so a
+// warehouse that is missing, or that the role cannot use, shows only when
+// the verification step fails with InvalidRequest after the other steps
+// have built everything.
+func (p *planner) warehouseItem() Item {
+	sf := p.req.Snowflake
+	it := Item{Step: "verification", Kind: "warehouse", State: Unknown}
+	if sf.Warehouse == "" {
+		it.Name = "default of user " + sf.User
+		it.Detail = "not checked; the request sets no snowflake.warehouse, so the verification step fails " +
+			"after the others if the user has no default warehouse"
+		return it
+	}
+	it.Name = snowflake.StoredName(sf.Warehouse)
+	it.Detail = "not checked; if it is missing or the role cannot use it, the verification step fails after the others"
 	return it
 }
 
@@ -360,6 +379,7 @@ func (p *planner) snowflakeItems() []Item {
 		Item{Step: "default", Kind: "DEFAULT_PYTHON_ARTIFACT_REPOSITORY", Name: p.req.Repository.DefaultFor},
 		Item{Step: "grants", Kind: "grants", Name: strings.Join(p.req.Repository.GrantToRoles, ", ")},
 		p.verificationItem(),
+		p.warehouseItem(),
 	)
 	return items
 }
