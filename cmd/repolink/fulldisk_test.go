@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/sqlitefile"
 )
 
 // fullDiskChild names the state directory on a small tmpfs when the test
@@ -146,6 +148,10 @@ func TestCommandsFullDiskStore(t *testing.T) {
 	}{
 		{"redrive", redriveCommand},
 		{"teardown", teardownCommand},
+		{"stop", stopCommand},
+		{"send-task-heartbeat", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return taskCommand(ctx, "send-task-heartbeat", args, stdout, stderr)
+		}},
 	}
 	ctx := context.Background()
 	for _, store := range []string{open, closed} {
@@ -172,6 +178,48 @@ func TestCommandsFullDiskStore(t *testing.T) {
 			}
 			if lock != nil {
 				lock.release()
+			}
+		}
+	}
+}
+
+// TestSandboxCommandsFullDisk checks that plan, preflight and invoke, whose
+// sandbox writes its world into a full state directory, fail with the
+// error that names the directory and advises freeing space.
+func TestSandboxCommandsFullDisk(t *testing.T) {
+	dir := fullDiskDir(t)
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(t.TempDir(), "input.json")
+	if err := os.WriteFile(input, documentOf(t, exampleRequest(t, "FD-1")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fillFileSystem(t, dir)
+
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+		args []string
+	}{
+		{"plan", planCommand, []string{"../../examples/public.json"}},
+		{"preflight", preflightCommand, []string{"../../examples/public.json"}},
+		{"invoke", invokeCommand, []string{"--input", input, "preflight"}},
+	}
+	for _, c := range commands {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"--sandbox", "--state-dir", dir}, c.args...)
+		err := c.run(context.Background(), args, &stdout, &stderr)
+		if err == nil {
+			t.Errorf("%s on full %s succeeded\n%s", c.name, dir, stdout.String())
+			continue
+		}
+		for _, want := range []string{dir, "is full", "free space"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q lacks %q", c.name, err, want)
 			}
 		}
 	}
@@ -212,6 +260,80 @@ func TestReadCommandsFullDisk(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReadCommandsFullDiskOlderStore checks that list, status and history
+// show the executions of a full state directory whose store has an older
+// format, which they cannot migrate there, and leave the store file as it
+// was.
+func TestReadCommandsFullDiskOlderStore(t *testing.T) {
+	dir := fullDiskDir(t)
+	if dir == "" {
+		return
+	}
+
+	store := filepath.Join(dir, "older")
+	if err := storeWithStoppedExecution(t, store).Close(); err != nil {
+		t.Fatal(err)
+	}
+	dropColumn(t, filepath.Join(store, engineStore), "machines", "created_at")
+	fillFileSystem(t, dir)
+
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+		args []string
+		want string
+	}{
+		{"list", listCommand, nil, "FD-1"},
+		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
+		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
+	}
+	for _, c := range commands {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"--state-dir", store}, c.args...)
+		if err := c.run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Errorf("%s on full older store: %v", c.name, err)
+			continue
+		}
+		if !strings.Contains(stdout.String(), c.want) {
+			t.Errorf("%s on full older store: output lacks %q:\n%s", c.name, c.want, stdout.String())
+		}
+	}
+	if n := columnCount(t, filepath.Join(store, engineStore), "machines", "created_at"); n != 0 {
+		t.Errorf("machines has %d created_at columns after the read commands, want the older format left as it was", n)
+	}
+}
+
+// dropColumn removes column from table in the SQLite file at path, so that
+// the store has the format of an engine from before that column.
+func dropColumn(t *testing.T, path, table, column string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", table, column)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// columnCount returns how many columns named column table has in the
+// SQLite file at path, read without writing.
+func columnCount(t *testing.T, path, table, column string) int {
+	t.Helper()
+	db, err := sqlitefile.OpenReader(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // storeWithStoppedExecution creates the engine store in dir with the

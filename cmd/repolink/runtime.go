@@ -129,8 +129,11 @@ type runtimeOptions struct {
 var cloudEndpoints = func(*runtime) (endpoints, error) { return endpoints{}, nil }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
-// when asked, and registers the steps and the state machine.
-func openRuntime(ctx context.Context, opts runtimeOptions) (*runtime, error) {
+// when asked, and registers the steps and the state machine. A failure
+// because the state directory is full or read-only returns a
+// *storehealth.UnwritableError that names the directory.
+func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err error) {
+	defer func() { err = storehealth.Classify(opts.dir, err) }()
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
 	// Only a runtime that opens the engine store, and so can start
 	// executions, records the mode, just before it opens that store. Other

@@ -152,42 +152,42 @@ func Open(path string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := checkStoreFormat(context.Background(), db); err != nil {
+	if err := migrate(context.Background(), db, path); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := migrateCursorIDs(context.Background(), db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := migrateRedriveDates(context.Background(), db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := migrateDefinitionHashes(context.Background(), db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := migrateMachineCreationDates(context.Background(), db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("create schema in %s: %w", path, err)
-	}
-	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("set store format of %s: %w", path, err)
+		return nil, err
 	}
 	return newEngine(db, path, opts), nil
+}
+
+// migrate brings the opened store db at path to the current format and
+// schema. Each step commits on its own, and a later call finishes the
+// steps that an earlier call did not reach.
+func migrate(ctx context.Context, db *sql.DB, path string) error {
+	steps := []func(context.Context, *sql.DB) error{
+		checkStoreFormat, migrateCursorIDs, migrateRedriveDates, migrateDefinitionHashes, migrateMachineCreationDates,
+	}
+	for _, step := range steps {
+		if err := step(ctx, db); err != nil {
+			return fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
+		return fmt.Errorf("set store format of %s: %w", path, err)
+	}
+	return nil
 }
 
 // OpenReadOnly opens the existing store at path for a caller that only
 // reads, such as a command that shows executions. When the store has the
 // current format and schema, it opens the file with no write at all, so it
 // works on a full file system, and the Engine's writes fail. Otherwise it
-// opens the store as Open does, to migrate it.
+// opens the store as Open does, to migrate it. When that migration fails
+// because the file system is full or the file is read-only, it reads a
+// migrated copy of the store in memory instead and leaves the file as it
+// was.
 func OpenReadOnly(path string, opts Options) (*Engine, error) {
 	ctx := context.Background()
 	db, err := sqlitefile.OpenReader(ctx, path)
@@ -199,9 +199,32 @@ func OpenReadOnly(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if !current {
+	if current {
+		return newEngine(db, path, opts), nil
+	}
+	db.Close()
+	e, err := Open(path, opts)
+	if err == nil || !storehealth.IsUnwritable(storehealth.Classify(filepath.Dir(path), err)) {
+		return e, err
+	}
+	return openMigratedCopy(ctx, path, opts, err)
+}
+
+// openMigratedCopy returns a read-only Engine on a copy of the store at
+// path in memory, migrated to the current format. migrateErr is the error
+// of migrating the file itself.
+func openMigratedCopy(ctx context.Context, path string, opts Options, migrateErr error) (*Engine, error) {
+	db, err := sqlitefile.OpenMemoryCopy(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("%w; reading a migrated copy in memory failed too: %w", migrateErr, err)
+	}
+	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
-		return Open(path, opts)
+		return nil, fmt.Errorf("%w; migrating a copy in memory failed too: %w", migrateErr, err)
+	}
+	if _, err := db.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return newEngine(db, path, opts), nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -373,5 +374,42 @@ func TestOpenReadOnlyMigratesOldStore(t *testing.T) {
 	}
 	if columns != 1 {
 		t.Errorf("machines has %d created_at columns after OpenReadOnly, want 1", columns)
+	}
+}
+
+// TestOpenMigratedCopyLeavesFile checks that the in-memory copy, which
+// OpenReadOnly reads when it cannot migrate the file, shows the stored
+// executions in the current format, rejects writes, and leaves the file
+// in its older format.
+func TestOpenMigratedCopyLeavesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil, Options{})
+	ctx := context.Background()
+	if _, err := e.Start(ctx, "m", "run", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec(`ALTER TABLE machines DROP COLUMN created_at`); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := openMigratedCopy(ctx, path, Options{}, errors.New("migrate file"))
+	if err != nil {
+		t.Fatalf("openMigratedCopy: %v", err)
+	}
+	defer r.Close()
+	if _, err := r.Describe(ctx, "run"); err != nil {
+		t.Errorf("Describe through the copy: %v", err)
+	}
+	if _, err := r.Start(ctx, "m", "other", json.RawMessage(`{}`)); err == nil {
+		t.Error("Start through the copy succeeded, want the write rejected")
+	}
+
+	var columns int
+	err = e.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`).Scan(&columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if columns != 0 {
+		t.Errorf("the file's machines table has %d created_at columns, want the older format left as it was", columns)
 	}
 }

@@ -117,3 +117,80 @@ func createPrivate(path string) error {
 	}
 	return nil
 }
+
+// OpenMemoryCopy reads the existing database at path as OpenReader does and
+// returns a handle on a copy of it in this process's memory. Writes through
+// the handle change the copy only, so a caller can migrate the copy of a
+// database whose file system is full. The copy lives as long as the
+// handle's one connection, and it takes as much memory as the database
+// file.
+func OpenMemoryCopy(ctx context.Context, path string) (*sql.DB, error) {
+	reader, err := OpenReader(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	content, err := serialize(ctx, reader)
+	reader.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	// SQLite opens no in-memory database marked for WAL mode, which is
+	// bytes 18 and 19 of the header, so the copy uses the rollback
+	// journal.
+	if len(content) < 20 {
+		return nil, fmt.Errorf("read %s: %d bytes is too short for an SQLite database", path, len(content))
+	}
+	content[18], content[19] = 1, 1
+
+	db, err := sql.Open("sqlite", "file::memory:")
+	if err != nil {
+		return nil, err
+	}
+	// The copy belongs to one connection, which the pool must keep.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := deserialize(ctx, db, content); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("copy %s into memory: %w", path, err)
+	}
+	return db, nil
+}
+
+// serialize returns the content of the main database of db, with the
+// transactions in its write-ahead log applied.
+func serialize(ctx context.Context, db *sql.DB) ([]byte, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var content []byte
+	err = conn.Raw(func(driverConn any) error {
+		s, ok := driverConn.(interface{ Serialize() ([]byte, error) })
+		if !ok {
+			return errors.New("the SQLite driver cannot serialize a database")
+		}
+		content, err = s.Serialize()
+		return err
+	})
+	return content, err
+}
+
+// deserialize replaces the main database of db's one connection with
+// content.
+func deserialize(ctx context.Context, db *sql.DB, content []byte) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		d, ok := driverConn.(interface{ Deserialize([]byte) error })
+		if !ok {
+			return errors.New("the SQLite driver cannot deserialize a database")
+		}
+		return d.Deserialize(content)
+	})
+}
