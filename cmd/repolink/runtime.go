@@ -185,6 +185,15 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 			rt.Close()
 			return nil, err
 		}
+		// preflight and invoke without --sandbox leave the mode unset, so
+		// a later sandbox run can claim the directory with their records
+		// of real objects in it.
+		if !opts.sandbox && opts.noExecutions {
+			if err := markCloudRecords(opts.dir); err != nil {
+				rt.Close()
+				return nil, err
+			}
+		}
 	}
 	// A read-only runtime, such as that of plan, reads the records of
 	// earlier runs but creates no file for them.

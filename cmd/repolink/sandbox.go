@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +21,9 @@ Commands:
           executions of the state directory with their ticket records and
           notifications, so that the next run starts afresh. In a sandbox
           directory it also removes defaults.db and credentials.db, whose
-          records name objects of the sandbox Snowflake. It prints what it
+          records name objects of the sandbox Snowflake, unless preflight
+          or invoke without --sandbox wrote records there too: then it
+          changes nothing and says why. It prints what it
           removed. The directory must contain repolink state: a mode file,
           a sandbox/ world or a store such as engine.db
 
@@ -94,6 +98,11 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer lock.release()
 
+	if mode == modeSandbox {
+		if err := checkNoCloudRecords(dir); err != nil {
+			return err
+		}
+	}
 	removed, keptStores, err := resetSandboxDir(dir, mode)
 	if err != nil {
 		return err
@@ -125,9 +134,9 @@ var executionStores = []string{engineStore, "waits.db", "webhook.db", "notify.db
 // renew a SECRET of the old world. Without a mode and a world, only
 // preflight and invoke without --sandbox can have written them, so their
 // records describe real objects and stay.
-//
-// NOTE: a directory where invoke without --sandbox wrote records before a
-// sandbox run claimed it holds records of both; reset removes them all.
+// A directory where such a command wrote records before a sandbox run
+// claimed it contains records of both, which reset cannot tell apart, so
+// cloudRecordsFile marks it and reset rejects it.
 var sandboxRecordStores = []string{"defaults.db", "credentials.db"}
 
 // resetSandboxDir removes the sandbox world and the stores of dir, given
@@ -146,6 +155,11 @@ func resetSandboxDir(dir, mode string) (removed, keptStores []string, err error)
 	stores := executionStores
 	if mode == modeSandbox {
 		stores = append(slices.Clip(stores), sandboxRecordStores...)
+		// sandboxCommand rejects a marked directory that still has one of
+		// these stores, so the mark is out of date once they go.
+		if err := os.Remove(filepath.Join(dir, cloudRecordsFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, nil, fmt.Errorf("remove %s: %w", cloudRecordsFile, err)
+		}
 	} else {
 		for _, name := range sandboxRecordStores {
 			if exists(filepath.Join(dir, name)) {
@@ -164,4 +178,46 @@ func resetSandboxDir(dir, mode string) (removed, keptStores []string, err error)
 		}
 	}
 	return removed, keptStores, nil
+}
+
+// cloudRecordsFile is the file that marks a state directory in which
+// preflight or invoke without --sandbox opened the sandboxRecordStores, so
+// that they may contain records of real cloud objects.
+const cloudRecordsFile = "cloud-records"
+
+// markCloudRecords creates cloudRecordsFile in dir unless it exists.
+func markCloudRecords(dir string) error {
+	path := filepath.Join(dir, cloudRecordsFile)
+	if exists(path) {
+		return nil
+	}
+	text := "preflight or invoke without --sandbox wrote records of real cloud objects into " +
+		strings.Join(sandboxRecordStores, " and ") + " in this directory\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("mark records of real cloud objects: %w", err)
+	}
+	return nil
+}
+
+// checkNoCloudRecords returns a usage error when the sandbox directory dir
+// is marked with cloudRecordsFile and still has one of the
+// sandboxRecordStores, because reset would delete records of real cloud
+// objects with the sandbox's records.
+func checkNoCloudRecords(dir string) error {
+	if !exists(filepath.Join(dir, cloudRecordsFile)) {
+		return nil
+	}
+	var found []string
+	for _, name := range sandboxRecordStores {
+		if exists(filepath.Join(dir, name)) {
+			found = append(found, name)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return usagef("state directory %s contains records of real cloud objects: preflight or invoke without --sandbox wrote them into %s "+
+		"before a sandbox run used the directory, and reset cannot tell them from the sandbox's records\nnothing was changed; "+
+		"move %s with their -wal and -shm files out of %s to keep the records, or delete them, then delete %s and run sandbox reset again",
+		dir, strings.Join(found, " and "), strings.Join(found, " and "), dir, filepath.Join(dir, cloudRecordsFile))
 }

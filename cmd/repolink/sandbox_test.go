@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,6 +205,65 @@ func TestSandboxResetKeepsRecordsWithoutSandbox(t *testing.T) {
 		t.Errorf("stdout %q does not contain %q", out, want)
 	}
 	if want := "kept defaults.db, credentials.db"; !strings.Contains(out, want) {
+		t.Errorf("stdout %q does not contain %q", out, want)
+	}
+}
+
+// TestSandboxResetRejectsCloudRecords checks that reset of a sandbox
+// directory in which invoke without --sandbox opened the record stores
+// before a sandbox run changes nothing and names the stores.
+func TestSandboxResetRejectsCloudRecords(t *testing.T) {
+	dir := t.TempDir()
+	rt, err := openRuntime(context.Background(), runtimeOptions{dir: dir, noExecutions: true, logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.Close()
+	if !exists(filepath.Join(dir, cloudRecordsFile)) {
+		t.Fatalf("a runtime without --sandbox left no %s", cloudRecordsFile)
+	}
+	// A later sandbox run claims the directory and adds its own records.
+	writeMode(modeSandbox)(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "sandbox"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	makeFile(engineStore)(t, dir)
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stdout: %s", code, exitInvalid, out)
+	}
+	for _, name := range []string{"sandbox", engineStore, "defaults.db", "credentials.db", cloudRecordsFile} {
+		if !exists(filepath.Join(dir, name)) {
+			t.Errorf("rejected sandbox reset removed %s", name)
+		}
+	}
+	for _, want := range []string{"records of real cloud objects", "defaults.db and credentials.db", "nothing was changed"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr %q does not contain %q", errOut, want)
+		}
+	}
+}
+
+// TestSandboxResetAfterCloudRecordsMoved checks that reset of a marked
+// sandbox directory whose record stores were moved out resets it and
+// removes the mark.
+func TestSandboxResetAfterCloudRecordsMoved(t *testing.T) {
+	dir := t.TempDir()
+	writeMode(modeSandbox)(t, dir)
+	makeFile(cloudRecordsFile)(t, dir)
+	makeFile(engineStore)(t, dir)
+
+	code, out, errOut := runCLI(t, "sandbox", "reset", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitOK, errOut)
+	}
+	for _, name := range []string{engineStore, cloudRecordsFile} {
+		if exists(filepath.Join(dir, name)) {
+			t.Errorf("sandbox reset left %s", name)
+		}
+	}
+	if want := "removed engine.db from " + dir; !strings.Contains(out, want) {
 		t.Errorf("stdout %q does not contain %q", out, want)
 	}
 }
