@@ -366,7 +366,7 @@ func sampleReport() report {
 	}
 	return report{
 		Date: "2026-01-01", CPU: "test CPU", Go: "go1.26", Load: "0.00 0.00 0.00", CPUs: 2, Warmup: 200,
-		Engine:     throughputResult{Executions: 2000, Seconds: 5, PerSecond: 400, Events: 66},
+		Engine:     throughputResult{Executions: 2000, Seconds: 5, PerSecond: 400, Events: 66, StartGoroutines: 32},
 		Peer:       peerResult{Implementation: "aws-local-stepfunctions 3.0.0", Node: "v22", PerSecond: 2000},
 		Waits:      waitsResult{Executions: 1000, RSSBefore: 10, RSSAfter: 17, RSSAdded: 7},
 		Polls:      pollsResult{Waits: 1000, Accounts: 3, Warm: pollPass{Queries: 3, EndpointsQueries: 3}, Naive: pollPass{Queries: 1000, EndpointsQueries: 1000}, Pending: 1000},
@@ -598,5 +598,21 @@ func TestPageHistoryFloorMethod(t *testing.T) {
 		if strings.Contains(text, unwanted) {
 			t.Errorf("page contains %q", unwanted)
 		}
+	}
+}
+
+// The method text states the number of goroutines that started the
+// measured executions, as the run recorded it.
+func TestPageStartGoroutines(t *testing.T) {
+	var page bytes.Buffer
+	if err := pageTemplate.Execute(&page, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	text := page.String()
+	if want := "Start calls come from 32 goroutines"; !strings.Contains(text, want) {
+		t.Errorf("page does not contain %q", want)
+	}
+	if unwanted := "follow one another"; strings.Contains(text, unwanted) {
+		t.Errorf("page contains %q", unwanted)
 	}
 }

@@ -20,11 +20,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -82,6 +85,9 @@ type throughputResult struct {
 	// CompressedBytes the mean size of a compressed history there.
 	DurablePerSecond float64 `json:"durable_per_second"`
 	CompressedBytes  int     `json:"compressed_bytes"`
+	// StartGoroutines is the number of goroutines that started the
+	// executions.
+	StartGoroutines int `json:"start_goroutines"`
 }
 
 func throughputCommand(args []string) error {
@@ -175,16 +181,22 @@ func measureThroughput(definition []byte, executions, warmup int) (throughputRes
 
 		DurablePerSecond: durable,
 		CompressedBytes:  compressed,
+		StartGoroutines:  startGoroutines,
 	}, nil
 }
 
+// startGoroutines is the number of goroutines that start the executions
+// of a batch. Start calls that arrive together share one commit, so
+// concurrent callers start executions at a higher rate than one caller.
+const startGoroutines = 32
+
+// runBatch starts n executions from startGoroutines goroutines, each
+// taking the next name in turn, then waits for all of them, and returns
+// the time that took.
 func runBatch(ctx context.Context, e *engine.Engine, prefix string, n int) (time.Duration, error) {
 	start := time.Now()
-	for i := range n {
-		input := fmt.Sprintf(`{"n":%d}`, i)
-		if _, err := e.Start(ctx, "bench", fmt.Sprintf("%s-%d", prefix, i), json.RawMessage(input)); err != nil {
-			return 0, err
-		}
+	if err := startAll(ctx, e, prefix, n); err != nil {
+		return 0, err
 	}
 	for i := range n {
 		x, err := e.Wait(ctx, fmt.Sprintf("%s-%d", prefix, i))
@@ -196,6 +208,34 @@ func runBatch(ctx context.Context, e *engine.Engine, prefix string, n int) (time
 		}
 	}
 	return time.Since(start), nil
+}
+
+// startAll starts the executions prefix-0 to prefix-(n-1) from
+// startGoroutines goroutines. A goroutine stops at its first failed Start,
+// and startAll returns the errors of all goroutines joined.
+func startAll(ctx context.Context, e *engine.Engine, prefix string, n int) error {
+	var next atomic.Int64
+	errs := make([]error, startGoroutines)
+	var wg sync.WaitGroup
+	for g := range startGoroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				input := fmt.Sprintf(`{"n":%d}`, i)
+				if _, err := e.Start(ctx, "bench", fmt.Sprintf("%s-%d", prefix, i), json.RawMessage(input)); err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // printJSON writes v as one JSON line.

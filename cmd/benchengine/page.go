@@ -74,10 +74,10 @@ Throughput: both implementations run tools/bench/machine.asl.json, 20 states in 
 an And rule, 8 Task states whose function returns ` + "`{\"ok\":true}`" + ` at once, each with Parameters, ResultSelector and
 ResultPath). Each first runs a warm-up batch of {{.Warmup}} executions, then starts {{.Engine.Executions}}
 executions without waiting for any to finish, then waits for all of them; the rate is executions over the wall
-time of that batch. The engine's Start calls follow one another, each returning once the start committed
-(starting each from a goroutine of its own was no faster when tried on this machine); aws-local-stepfunctions starts
-them all in one loop. The engine runs in its own process on a fresh SQLite store, with its Run loop and the task
-function in process ({{.Engine.Events}} history events per execution).
+time of that batch. The engine's Start calls come from {{.Engine.StartGoroutines}} goroutines, each taking the next
+execution in turn, and each call returns once its start committed. Start calls that arrive together share one
+commit. aws-local-stepfunctions starts them all in one loop. The engine runs in its own process on a fresh SQLite
+store, with its Run loop and the task function in process ({{.Engine.Events}} history events per execution).
 aws-local-stepfunctions runs the same definition with every Task state replaced by a local function
 (` + "`taskResourceLocalHandlers`" + `) and keeps everything in memory.
 
