@@ -223,8 +223,8 @@ func firewallStatements(s arnScope, securityGroupIDs []string, anyGroup bool) []
 			"ec2:AuthorizeSecurityGroupIngress",
 			"ec2:RevokeSecurityGroupIngress",
 		}, groups, nil),
-		// A request that passes a shared rule on rewrites its description
-		// to name the new owner.
+		// A request that hands a shared rule over to a request that adopted
+		// it rewrites the rule's description to name the new owner.
 		// NOTE: the resource types that IAM checks for this action were not
 		// confirmed against the EC2 service authorization reference, so the
 		// statement allows both the groups and their rules.

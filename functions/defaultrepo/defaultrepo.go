@@ -29,7 +29,8 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // account affects every new Python function and procedure in the account,
 // so it is opt-in. Before it sets a level, Run takes the level's claim and
 // records the level in env.Defaults. It releases the claims of the levels
-// whose records it deletes.
+// whose records it deletes, and its claims on the other levels of the
+// request's database and schema.
 //
 // Run then unsets the parameter on every other level that env.Defaults
 // records as set by a run, such as the schema after default_for changed
@@ -46,9 +47,9 @@ const parameter = "DEFAULT_PYTHON_ARTIFACT_REPOSITORY"
 // When the requested level names another repository that no run of the
 // request set, Run still sets it, because default_for requests that level,
 // but its output and a warning in the log name the value it replaced. The
-// record keeps that value, so a later run that unsets the level because
-// default_for moved names it again in its ID, notes and log, since
-// unsetting the level does not bring the value back.
+// record stores that value. Unsetting the level does not restore it, so a
+// later run that unsets the level after default_for moved names the value
+// again in its ID, notes and log.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	sf := req.Snowflake
@@ -78,8 +79,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if !set {
-			// Records written before levels had claims show another
-			// request's level only here.
+			// Records that runs wrote before level claims existed have no
+			// claim, so only this check finds another request's level.
 			claim, err := Claim(ctx, env.Defaults, conn, req, level, target)
 			if err != nil {
 				return Output{}, err
@@ -88,8 +89,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 				return Output{}, ClaimConflict(*claim)
 			}
 		}
-		// The claim is one conditional write, so of two requests that
-		// passed the checks above at the same moment only one goes on.
+		// Taking the claim is one conditional write, so when two requests
+		// pass the checks above at the same time, only one continues.
 		if err := TakeLevel(ctx, env.Defaults, conn, req, level, target, repo, set); err != nil {
 			return Output{}, err
 		}

@@ -12,14 +12,14 @@ import (
 // TakeLevel takes the claim on target, the object of level, for req with
 // one conditional write in registry, before the default step sets the
 // parameter there. set is true when target already sets the parameter to
-// repo. Taking a claim that req holds writes only when the claim changes,
-// such as when the level is now set, so a second run of the step changes
-// nothing.
+// repo. When req already has the claim, TakeLevel writes only if the claim
+// changes, such as when the level is now set, so a second run of the step
+// changes nothing.
 //
 // TakeLevel fails with a Conflict, and writes nothing, when another
-// request holds the claim and either has not set the level yet or the
-// level still names that request's repository. A claim whose level a
-// person has changed since is taken over. A nil registry claims nothing.
+// request has the claim and either has not set the level yet or the level
+// still names that request's repository. It takes over a claim whose level
+// a person has since unset or changed. A nil registry claims nothing.
 func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snowflake.Conn, req request.Request, level, target, repo string, set bool) error {
 	if registry == nil {
 		return nil
@@ -46,8 +46,8 @@ func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snow
 			conflict = levelConflict(*stored, "is setting it")
 			return nil, false, conflict
 		}
-		// Read the value after the claim, so that a holder that marked
-		// the claim set has already run its ALTER.
+		// Read the value after the claim, so that an owner that marked the
+		// claim set has already run its ALTER.
 		value, err := RecordedValue(ctx, conn, claimSetting(*stored))
 		if err != nil {
 			return nil, false, err
@@ -67,10 +67,9 @@ func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snow
 	return nil
 }
 
-// MarkLevelSet records in the claim that req holds on target that its run
-// has set the parameter there, so that another request may take the level
-// over once a person changes it. It changes nothing when req does not hold
-// the claim.
+// MarkLevelSet records in req's claim on target that its run has set the
+// parameter there, so that another request may take the level over once a
+// person changes it. It changes nothing when req does not have the claim.
 func MarkLevelSet(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, target string) error {
 	if registry == nil {
 		return nil
@@ -90,8 +89,8 @@ func MarkLevelSet(ctx context.Context, registry workflow.DefaultRegistry, req re
 	return nil
 }
 
-// ReleaseLevel deletes the claim on target when req holds it. A claim of
-// another request, or none, stays as it is.
+// ReleaseLevel deletes the claim on target when req has it. It leaves a
+// claim of another request as it is.
 func ReleaseLevel(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, target string) error {
 	if registry == nil {
 		return nil
@@ -106,10 +105,11 @@ func ReleaseLevel(ctx context.Context, registry workflow.DefaultRegistry, req re
 	return nil
 }
 
-// ReleaseOtherLevels releases the claims that req holds on the levels of
-// its current database and schema other than keep, which may be "" to
-// release all three. A run that stopped between taking a claim and
-// recording its level left such a claim without a record.
+// ReleaseOtherLevels releases req's claims on the levels of its current
+// database and schema other than keep, which may be "" to release all
+// three. These claims may have no record, because a run that stopped
+// between taking a claim and recording its level leaves the claim without
+// one.
 //
 // NOTE: a claim without a record on a database or schema that the request
 // no longer names stays until a person deletes it from the records store.
@@ -129,8 +129,8 @@ func ReleaseOtherLevels(ctx context.Context, registry workflow.DefaultRegistry, 
 	return nil
 }
 
-// levelConflict returns the Conflict error for a level that the claim c of
-// another request holds. action is what that request's run did, such as
+// levelConflict returns the Conflict error for a level whose claim c belongs
+// to another request. action is what that request's run did, such as
 // "set it".
 func levelConflict(c workflow.LevelClaim, action string) error {
 	return workflow.Errorf(workflow.ErrConflict,

@@ -67,8 +67,8 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapter
 // env returns the step environment. Google Cloud routes and Snowflake
 // steps work. The long wait, the endpoint reservations, the credential
 // expiry records, the default repository records and the object location
-// records work when a wait registry is configured. AWS and Azure routes, and auth type
-// codeartifact, fail with InvalidRequest.
+// records work when a wait registry is configured. AWS and Azure routes,
+// and auth type codeartifact, fail with InvalidRequest.
 func (a *adapters) env() *workflow.Env {
 	env := &workflow.Env{
 		Snowflake: a.Snowflake,

@@ -13,9 +13,9 @@ import (
 // stored in Firestore under the waits collection, with the same project
 // and database settings. Otherwise it returns nil, and a teardown keeps an
 // earlier run's repository and secret in a schema that the request has
-// left. An invalid configuration gives records whose every call fails, so
-// that the secret and repository steps fail before they create an object
-// that nothing records.
+// left. With an invalid configuration it returns records whose every call
+// fails, so that the secret and repository steps fail before they create an
+// object that nothing records.
 func newObjectLocations(getenv func(string) string, opts gcpadapter.Options, logger *slog.Logger) workflow.LocationRegistry {
 	cfg, err := loadWaitsConfig(getenv)
 	switch {

@@ -54,7 +54,7 @@ type Item struct {
 	// request set it, such as a default repository that a person set.
 	Replaces string `json:"replaces,omitempty"`
 	// Unreplaced are the values that earlier runs replaced on the levels
-	// that the run unsets, which the run does not set again.
+	// that the run unsets. The run does not restore them.
 	Unreplaced []string `json:"unreplaced,omitempty"`
 }
 

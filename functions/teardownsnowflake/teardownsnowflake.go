@@ -4,11 +4,11 @@
 // run recorded setting it, and where it names the request's repository
 // unless that repository stays because the request did not create it.
 // Then it drops the ARTIFACT REPOSITORY, the API INTEGRATION and the
-// SECRET, and the grants on them go with them, also
-// those that earlier runs of the request created under other names in the
-// request's schema or in one that an earlier run's request named or that
-// a run recorded in workflow.Env.Locations and, for integrations, anywhere
-// in the account.
+// SECRET, and the grants on them go with them. It also drops those that
+// earlier runs of the request created under other names. It looks for them
+// in the request's schema, in the schemas that earlier runs' requests named
+// and in the schemas that runs recorded in workflow.Env.Locations, and for
+// integrations anywhere in the account.
 package teardownsnowflake
 
 import (
@@ -235,9 +235,9 @@ func isKept(kept []Kept, obj object) bool {
 // forgetCredentialExpiries deletes the expiry record of each secret in
 // dropped, the request's own and those that the teardown dropped, so that
 // the poller neither renews nor warns about a credential that is gone. It
-// also deletes the records that runs of req wrote for the secrets in named,
-// which earlier runs or recorded locations name, when the teardown did not
-// find them. A secret in kept stays, so it keeps its record. A failure is
+// also deletes the records that runs of req wrote for the other secrets in
+// named, the secrets of earlier runs' requests and recorded locations. A
+// secret in kept stays, so it keeps its record. A failure is
 // logged, because the poller also drops the record of a renewable token
 // once it finds the secret gone.
 func forgetCredentialExpiries(ctx context.Context, env *workflow.Env, req request.Request, dropped, named []object, kept []Kept) {

@@ -55,9 +55,9 @@ type Options struct {
 	// default repository parameter, so that a later run and
 	// teardown_snowflake unset them. Nil records nothing.
 	Defaults workflow.DefaultRegistry
-	// Locations records where the secret and repository steps create
-	// their objects, so that teardown_snowflake drops them after the
-	// request moved to another schema. Nil records nothing.
+	// Locations is the registry of where the secret and repository steps
+	// create their objects, so that teardown_snowflake drops them after
+	// the request moved to another schema. Nil records nothing.
 	Locations workflow.LocationRegistry
 	// CodeArtifactDomains limits the domains that requests of auth type
 	// codeartifact get tokens for. Nil allows every domain.
