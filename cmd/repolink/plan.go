@@ -247,14 +247,17 @@ func printPlan(w io.Writer, r planReport, flags string) {
 
 	// The JSON plan has the same counts in its "summary" field.
 	s := r.Summary
-	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown\n",
-		s.Create, s.Update, s.Adopt, s.Conflict, s.Unknown)
+	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown, %d unchecked\n",
+		s.Create, s.Update, s.Adopt, s.Conflict, s.Unknown, s.Unchecked)
 	if shared := sharedSteps(r.Items); len(shared) > 0 {
 		fmt.Fprintf(w, "a run's summary counts steps, not items, so the items of %s count once there\n",
 			strings.Join(shared, ", "))
 	}
 	if s.Conflict > 0 {
 		fmt.Fprintln(w, "a run stops at the first conflict; its line says what to change")
+	}
+	if s.Unchecked > 0 {
+		fmt.Fprintln(w, "plan cannot look up the unchecked items; check each one as its line says, because a run stops where one is missing")
 	}
 	switch {
 	case r.Rejected != "":

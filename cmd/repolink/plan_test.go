@@ -49,8 +49,8 @@ func TestPlanWhileUpServes(t *testing.T) {
 	}
 	// A rerun sets the secret's credential and the repository's INDEX_URL
 	// again and adopts the rest. The warehouse is the one item that plan
-	// does not look up.
-	for _, want := range []string{"0 to create, 2 to update,", " 1 unknown", "latest execution DATA-4711 is SUCCEEDED"} {
+	// does not look up, and it is not counted as unknown.
+	for _, want := range []string{"0 to create, 2 to update,", " 0 unknown, 1 unchecked", "latest execution DATA-4711 is SUCCEEDED"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
@@ -84,7 +84,7 @@ func TestPrintPlanUpdateItem(t *testing.T) {
 
 	printPlan(&out, report, "")
 
-	if !strings.Contains(out.String(), "1 to create, 1 to update, 1 to adopt, 0 in conflict, 0 unknown") {
+	if !strings.Contains(out.String(), "1 to create, 1 to update, 1 to adopt, 0 in conflict, 0 unknown, 0 unchecked") {
 		t.Errorf("summary line lacks the update count:\n%s", out.String())
 	}
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -155,8 +155,8 @@ func TestPlanJSONMatchesText(t *testing.T) {
 		}
 	}
 	var want plan.Summary
-	_, err := fmt.Sscanf(line, "%d to create, %d to update, %d to adopt, %d in conflict, %d unknown",
-		&want.Create, &want.Update, &want.Adopt, &want.Conflict, &want.Unknown)
+	_, err := fmt.Sscanf(line, "%d to create, %d to update, %d to adopt, %d in conflict, %d unknown, %d unchecked",
+		&want.Create, &want.Update, &want.Adopt, &want.Conflict, &want.Unknown, &want.Unchecked)
 	if err != nil {
 		t.Fatalf("read the text summary line %q: %v\n%s", line, err, text)
 	}
@@ -194,7 +194,7 @@ func TestPlanOtherRequestConflicts(t *testing.T) {
 			t.Errorf("%s line = %q, want the owner of the object", step, line)
 		}
 	}
-	if want := "3 in conflict, 1 unknown"; !strings.Contains(out, want) {
+	if want := "3 in conflict, 0 unknown, 1 unchecked"; !strings.Contains(out, want) {
 		t.Errorf("plan summary lacks %q:\n%s", want, out)
 	}
 
@@ -449,12 +449,15 @@ func TestPlanSandboxFreshStateDir(t *testing.T) {
 	if strings.Contains(out, "SecretNotFound") {
 		t.Errorf("plan output contains SecretNotFound:\n%s", out)
 	}
-	// The warehouse is unknown whatever the sandbox holds, because plan
-	// does not look it up. Every other item must have been read.
+	// Every item must have been read. The warehouse, which plan does not
+	// look up, is unchecked, not unknown.
 	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, " unknown ") && !strings.HasPrefix(strings.Join(strings.Fields(line), " "), "verification warehouse ") {
+		if strings.Contains(line, " unknown ") {
 			t.Errorf("plan line %q is unknown", line)
 		}
+	}
+	if !strings.Contains(out, " warehouse ") || !strings.Contains(out, " unchecked ") {
+		t.Errorf("plan lacks the unchecked warehouse line:\n%s", out)
 	}
 	if line := lineStarting(out, "integration "); line == "" {
 		t.Errorf("plan output has no integration line:\n%s", out)

@@ -39,6 +39,11 @@ const (
 	Skip = "skip"
 	// Unknown means the lookup failed; Detail has the error.
 	Unknown = "unknown"
+	// Unchecked means that plan has no read-only lookup for the resource,
+	// such as the warehouse that the verification runs on, so only a run
+	// finds out whether it exists. Detail names what fails when it is
+	// missing.
+	Unchecked = "unchecked"
 )
 
 // Item is one resource that a step manages.
@@ -68,13 +73,16 @@ type Report struct {
 }
 
 // Summary is the number of items in each state that decides whether to
-// run. The items that run or skip are not counted.
+// run. The items that run or skip are not counted. Unchecked is kept apart
+// from Unknown so that Conflict and Unknown both 0 still means that every
+// lookup found nothing at which a run stops.
 type Summary struct {
-	Create   int `json:"create"`
-	Update   int `json:"update"`
-	Adopt    int `json:"adopt"`
-	Conflict int `json:"conflict"`
-	Unknown  int `json:"unknown"`
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Adopt     int `json:"adopt"`
+	Conflict  int `json:"conflict"`
+	Unknown   int `json:"unknown"`
+	Unchecked int `json:"unchecked"`
 }
 
 // Summarize counts the report's items by state.
@@ -106,6 +114,8 @@ func (s *Summary) add(state string) bool {
 		s.Conflict++
 	case Unknown:
 		s.Unknown++
+	case Unchecked:
+		s.Unchecked++
 	default:
 		return false
 	}

@@ -354,7 +354,7 @@ func TestPlanNothingExists(t *testing.T) {
 		"default/DEFAULT_PYTHON_ARTIFACT_REPOSITORY": Update,
 		"grants/grants":                              Create,
 		"verification/temporary function":            Run,
-		"verification/warehouse":                     Unknown,
+		"verification/warehouse":                     Unchecked,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -373,8 +373,9 @@ func TestPlanEverythingExists(t *testing.T) {
 	if n := report.Count(Adopt); n != 10 {
 		t.Errorf("%d items would be adopted, want 10: %+v", n, report.Items)
 	}
-	// The warehouse is the one item that plan does not look up.
-	wantSummary := Summary{Create: 0, Update: 2, Adopt: 10, Conflict: 0, Unknown: 1}
+	// The warehouse is the one item that plan does not look up, and it is
+	// counted apart from failed lookups.
+	wantSummary := Summary{Create: 0, Update: 2, Adopt: 10, Conflict: 0, Unknown: 0, Unchecked: 1}
 	if diff := cmp.Diff(wantSummary, report.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -660,9 +661,13 @@ func TestPlanSnowflakeLoginFails(t *testing.T) {
 			t.Errorf("%s detail = %q, want the login error", step, it.Detail)
 		}
 	}
-	// The verification step has two items: the function and the warehouse.
-	if got := report.Summary.Unknown; got != len(snowflakeSteps)+1 {
-		t.Errorf("summary unknown = %d, want %d: %+v", got, len(snowflakeSteps)+1, report.Items)
+	// The warehouse, the second item of the verification step, is
+	// unchecked with or without a login.
+	if got := report.Summary.Unknown; got != len(snowflakeSteps) {
+		t.Errorf("summary unknown = %d, want %d: %+v", got, len(snowflakeSteps), report.Items)
+	}
+	if got := report.Summary.Unchecked; got != 1 {
+		t.Errorf("summary unchecked = %d, want 1: %+v", got, report.Items)
 	}
 	if got := item(t, report, "grants").Name; got != item(t, loggedIn, "grants").Name {
 		t.Errorf("grants name = %q, want the roles %q", got, item(t, loggedIn, "grants").Name)
@@ -939,8 +944,8 @@ func TestPlanWarehouseUnchecked(t *testing.T) {
 			if warehouse == nil {
 				t.Fatalf("plan has no warehouse item: %+v", report.Items)
 			}
-			if warehouse.State != Unknown {
-				t.Errorf("warehouse state = %q, want %q", warehouse.State, Unknown)
+			if warehouse.State != Unchecked {
+				t.Errorf("warehouse state = %q, want %q", warehouse.State, Unchecked)
 			}
 			if warehouse.Name != tt.wantName {
 				t.Errorf("warehouse name = %q, want %q", warehouse.Name, tt.wantName)
@@ -948,8 +953,11 @@ func TestPlanWarehouseUnchecked(t *testing.T) {
 			if !strings.Contains(warehouse.Detail, tt.wantDetail) {
 				t.Errorf("warehouse detail = %q, want it to contain %q", warehouse.Detail, tt.wantDetail)
 			}
-			if report.Summary.Unknown == 0 {
-				t.Errorf("summary unknown = 0, want the unchecked warehouse counted")
+			if report.Summary.Unchecked != 1 {
+				t.Errorf("summary unchecked = %d, want 1 for the warehouse", report.Summary.Unchecked)
+			}
+			if report.Summary.Unknown != 0 {
+				t.Errorf("summary unknown = %d, want 0: %+v", report.Summary.Unknown, report.Items)
 			}
 		})
 	}

@@ -23,7 +23,9 @@ func (p *planner) snowflake(ctx context.Context) {
 	conn, err := p.env.Snowflake(ctx, sf)
 	if err != nil {
 		for _, it := range p.snowflakeItems() {
-			it.State, it.Detail = Unknown, "log in to Snowflake: "+err.Error()
+			if it.State != Unchecked {
+				it.State, it.Detail = Unknown, "log in to Snowflake: "+err.Error()
+			}
 			p.add(it)
 			if it.Step == "endpoint" {
 				p.addConnection()
@@ -100,13 +102,13 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 }
 
 // warehouseItem returns the session's warehouse, which the verification
-// runs on, as Unknown. Neither plan nor preflight looks warehouses up, so a
-// warehouse that is missing, or that the role cannot use, shows only when
+// runs on, as Unchecked. Neither plan nor preflight looks warehouses up, so
+// a warehouse that is missing, or that the role cannot use, shows only when
 // the verification step fails with InvalidRequest after the other steps
 // have built everything.
 func (p *planner) warehouseItem() Item {
 	sf := p.req.Snowflake
-	it := Item{Step: "verification", Kind: "warehouse", State: Unknown}
+	it := Item{Step: "verification", Kind: "warehouse", State: Unchecked}
 	if sf.Warehouse == "" {
 		it.Name = "default of user " + sf.User
 		it.Detail = "not checked; the request sets no snowflake.warehouse, so the verification step fails " +
