@@ -126,9 +126,10 @@ func proxyChoice(present bool, proxy string) string {
 	return "nginx"
 }
 
-// ChangeConsequence returns the clause of a rejection's reason that
-// describes what a run of later would do to what the execution named
-// execution built with earlier, given changed, the fields that differ.
+// ChangeConsequence returns the clause of a rejection reason that describes
+// what a run of later would do to the resources that the execution named
+// execution built from earlier. changed contains the paths of the fields
+// that differ, as ChangedPlacement returns them.
 //
 // A change of the auth type between token and password needs a SECRET of
 // another TYPE, and ALTER SECRET sets only the properties of the secret's
@@ -161,12 +162,13 @@ var networkFields = []string{
 	"gcp.network", "gcp.subnet", "gcp.psc_subnet", "gcp.psc_subnet_cidr",
 }
 
-// ChangedPlacement returns the paths of the fields that decide where a run
-// builds, such as route and snowflake.account, or what it builds there,
-// such as aws.proxy or the TYPE of the SECRET that repository.auth.type
-// chooses, whose values differ between earlier and later. A
-// teardown removes what the latest run of a request built, so a run that
-// changes one of them leaves the earlier run's resources behind.
+// ChangedPlacement returns the paths of the placement fields whose values
+// differ between earlier and later. These fields decide where a run builds,
+// such as route and snowflake.account, or what it builds there, such as
+// aws.proxy or the TYPE of the SECRET that repository.auth.type chooses.
+// A teardown removes only what the latest run of a request built, so most
+// such changes leave the earlier run's resources behind. ChangeConsequence
+// describes what a run with a given change would do.
 func ChangedPlacement(earlier, later Request) []string {
 	before := earlier.placementFields()
 	var changed []string

@@ -29,10 +29,10 @@ var SeededRoles = []string{"DATA_SCIENCE"}
 var SeededWarehouses = []string{"REPOLINK_WH", "COMPUTE_WH"}
 
 // Seed prepares the sandbox for a request, as an administrator would prepare
-// a real account: the Snowflake account, database, schema, warehouses, roles
-// and service user, and the index credentials. A secret that the request references in
-// the sandbox's Secrets Manager is generated when it does not exist yet;
-// env: and file: references must already resolve.
+// a real account: the Snowflake account, database, schema, warehouses,
+// roles and service user, and the index credentials. A secret that the
+// request references in the sandbox's Secrets Manager is generated when it
+// does not exist yet, but env: and file: references must already resolve.
 func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolver) error {
 	sf := req.Snowflake
 	// The request's names are identifiers, so unquoted names are stored

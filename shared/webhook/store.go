@@ -33,9 +33,9 @@ type Store interface {
 type Delivery struct {
 	// Source is "request", "jira" or "servicenow".
 	Source string
-	// Ticket is the request ID. Each request of a ticket starts at most
-	// one execution in a row: only RerunEarlier starts it again after the
-	// ticket ran another request.
+	// Ticket is the request ID. Repeated deliveries of the same request
+	// start one execution. Only RerunEarlier starts a request again after
+	// the ticket ran another request.
 	Ticket string
 	// Event is the source's event name, such as jira:issue_updated.
 	Event string

@@ -50,8 +50,9 @@ type DefaultRegistry interface {
 	UpdateClaim(ctx context.Context, key string, change ChangeClaim) error
 }
 
-// LevelClaim records which request holds one default level: the object
-// that sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY in one Snowflake account.
+// LevelClaim records which request owns one default level, which is the
+// object that sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY in one Snowflake
+// account.
 // The default step takes it with a conditional write before it sets the
 // parameter, so that of two requests that name the same level at the same
 // moment only one sets it. Teardown and a run that moves default_for
@@ -62,7 +63,7 @@ type LevelClaim struct {
 	Level string `json:"level"`
 	// Target is the object that sets the parameter, as ALTER takes it.
 	Target string `json:"target"`
-	// Request is the ID of the request that holds the level.
+	// Request is the ID of the request that owns the level.
 	Request string `json:"request"`
 	// Repository is the qualified repository name that the request sets.
 	Repository string `json:"repository"`

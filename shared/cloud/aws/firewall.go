@@ -22,9 +22,9 @@ var _ cloud.Firewall = (*Firewall)(nil)
 // Firewall implements cloud.Firewall with the inbound rules of an EC2
 // security group. Every rule it adds carries the tag repolink:request with
 // the ID of its owner, at first the request that created it, and a
-// description that names the owner. A rule without a repolink:request tag counts as the
-// request's when its description matches, so that rules whose tags were
-// removed are still found.
+// description that names the owner. A rule without a repolink:request tag
+// counts as the request's when its description matches, so that rules
+// whose tags were removed are still found.
 //
 // EC2 rejects a second rule with the same protocol, ports and range
 // (InvalidPermission.Duplicate), so two requests on one group share a rule.

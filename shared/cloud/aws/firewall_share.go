@@ -229,7 +229,7 @@ func (p *Provider) passOn(ctx context.Context, target cloud.FirewallTarget, rule
 		return nil
 	}
 	if err != nil {
-		return classify(err, p.region, "describe rule %s (%s on port %d) of security group %s as owned by request %q",
+		return classify(err, p.region, "set the description of rule %s (%s on port %d) of security group %s to name request %q",
 			rule.id, rule.cidr, target.Port, target.SecurityGroupID, adopter)
 	}
 

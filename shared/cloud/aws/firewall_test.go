@@ -257,8 +257,8 @@ func TestFirewallSharedRuleAdopted(t *testing.T) {
 			t.Errorf("tags of the rule for %s (-want +got):\n%s", cidr, diff)
 		}
 	}
-	// The description follows the owner, so that a reader of the group
-	// sees the request that now relies on the rule.
+	// The description follows the owner, so that the rule names the
+	// request that now relies on it.
 	wantRules := []string{
 		"192.0.2.0/24 tcp 443 repolink request DATA-4730 DATA-4730",
 		"198.51.100.0/25 tcp 443 repolink request DATA-4730 DATA-4730",

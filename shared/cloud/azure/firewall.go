@@ -93,11 +93,11 @@ func (f *Firewall) IngressRanges(ctx context.Context, target cloud.FirewallTarge
 // exactly cidrs as source prefixes, deletes it when cidrs is empty, and
 // changes nothing when the rule already lists them. It also deletes the
 // request's rules on every other port, so that a port change or a teardown
-// leaves no rule of an earlier port open. Each request has a rule of its own: Azure
-// requires only the name, and the priority within a direction, to be
-// unique in a group, so two requests' rules may list the same ranges. No
-// request relies on another's rule, and the change never lists adopted or
-// kept ranges.
+// leaves no rule of an earlier port open. Each request has a rule of its
+// own, because Azure requires only the name, and the priority within a
+// direction, to be unique in a group. So two requests' rules may list the
+// same ranges. No request relies on another's rule, and the change never
+// lists adopted or kept ranges.
 //
 // A new rule takes the lowest priority that no inbound rule of the group
 // uses. Two requests that read the group at the same moment would pick the
@@ -267,8 +267,9 @@ func ruleNamePrefix(requestID string) string {
 }
 
 // isRequestRule reports whether name is RuleName of the request for some
-// port. Another request's name cannot match, because after the shared
-// prefix it continues with a hash and a dash, not only digits.
+// port. A rule name of another request that starts with the same prefix
+// does not match, because the rest of it contains that request's hash and
+// a dash, not only the digits of a port.
 func isRequestRule(name, requestID string) bool {
 	prefix := ruleNamePrefix(requestID)
 	if len(name) <= len(prefix) || !strings.EqualFold(name[:len(prefix)], prefix) {

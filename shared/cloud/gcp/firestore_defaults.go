@@ -114,7 +114,7 @@ func (s *DefaultLevels) UpdateClaim(ctx context.Context, key string, change work
 			return nil, write, err
 		}
 		if next.Key() != key {
-			return nil, false, fmt.Errorf("gcp: firestore %s: the changed claim has key %s", op, next.Key())
+			return nil, false, fmt.Errorf("gcp: firestore %s: invalid change, which returned a claim with key %s instead of the same key", op, next.Key())
 		}
 		body, err := json.Marshal(next)
 		if err != nil {

@@ -234,9 +234,9 @@ func LoadSealerAndSealWorld(dir, name string, world any, sealClear func(*Sealer)
 	return sealer, nil
 }
 
-// OpenDir creates dir unless it is empty, loads the world from the file
-// name in dir with LoadDir, and loads the Sealer with
-// LoadSealerAndSealWorld, passing the world to sealClear.
+// OpenDir creates the directory dir when dir is not "", and loads the
+// world from the file name in dir with LoadDir. It then loads the Sealer
+// with LoadSealerAndSealWorld, which passes the world to sealClear.
 func OpenDir[T any](dir, name string, fill func(*T), sealClear func(*T, *Sealer) (bool, error)) (*T, *Sealer, error) {
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {

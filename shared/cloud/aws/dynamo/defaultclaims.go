@@ -72,7 +72,7 @@ func (d *DefaultStore) updateClaimOnce(ctx context.Context, claimKey string, cha
 		return err
 	}
 	if next != nil && next.Key() != claimKey {
-		return fmt.Errorf("aws: dynamodb write default level claim %s: the changed claim has key %s", claimKey, next.Key())
+		return fmt.Errorf("aws: dynamodb write default level claim %s: invalid change, which returned a claim with key %s instead of the same key", claimKey, next.Key())
 	}
 	condition := "attribute_not_exists(" + attrPK + ")"
 	values := map[string]types.AttributeValue{}

@@ -41,9 +41,9 @@ const (
 
 // Delivery is one verified webhook delivery of a ticket.
 type Delivery struct {
-	// Ticket is the request ID. Each request of a ticket starts at most
-	// one execution in a row: only RerunEarlier starts it again after the
-	// ticket ran another request.
+	// Ticket is the request ID. Repeated deliveries of the same request
+	// start one execution. Only RerunEarlier starts a request again after
+	// the ticket ran another request.
 	Ticket string
 	// RequestHash identifies the request that the delivery carries.
 	RequestHash string

@@ -209,8 +209,9 @@ func queryBodies[T any](ctx context.Context, s *Store, partition, plural, singul
 	return queryBodiesWithPrefix[T](ctx, s, partition, "", plural, singular)
 }
 
-// queryBodiesWithPrefix is queryBodies for the items of partition whose
-// sort key starts with prefix. An empty prefix reads them all.
+// queryBodiesWithPrefix returns the decoded bodies of the items of
+// partition whose sort key starts with prefix, as queryBodies does for all
+// items. An empty prefix reads them all.
 func queryBodiesWithPrefix[T any](ctx context.Context, s *Store, partition, prefix, plural, singular string) ([]T, error) {
 	input := &dynamodb.QueryInput{
 		TableName:                 s.tableName(),
