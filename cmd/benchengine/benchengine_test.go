@@ -555,7 +555,7 @@ func TestFloorExplanationParts(t *testing.T) {
 		}
 	}
 	if strings.Contains(explanation, "one row per event") {
-		t.Errorf("explanation still says the engine stores one row per event:\n%s", explanation)
+		t.Errorf("explanation still states that the engine stores one row per event:\n%s", explanation)
 	}
 }
 

@@ -152,7 +152,7 @@ func TestInvokeTopLevelFields(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 			if strings.Contains(err.Error(), "is not a workflow document") {
-				t.Errorf("error %q says the document has no request object", err)
+				t.Errorf("error %q reports that the document has no request object", err)
 			}
 		})
 	}

@@ -129,8 +129,8 @@ type runtimeOptions struct {
 var cloudEndpoints = func(*runtime) (endpoints, error) { return endpoints{}, nil }
 
 // openRuntime opens the stores in the state directory, starts the sandbox
-// when asked, and registers the steps and the state machine. A failure
-// because the state directory is full or read-only returns a
+// when opts requests it, and registers the steps and the state machine. A
+// failure because the state directory is full or read-only returns a
 // *storehealth.UnwritableError that names the directory.
 func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err error) {
 	defer func() { err = storehealth.Classify(opts.dir, err) }()

@@ -21,11 +21,11 @@ Commands:
           executions of the state directory with their ticket records and
           notifications, so that the next run starts afresh. In a sandbox
           directory it also removes defaults.db and credentials.db, whose
-          records name objects of the sandbox Snowflake, unless preflight
-          or invoke without --sandbox wrote records there too: then it
-          changes nothing and says why. It prints what it
-          removed. The directory must contain repolink state: a mode file,
-          a sandbox/ world or a store such as engine.db
+          records name objects of the sandbox Snowflake. When preflight or
+          invoke without --sandbox also wrote records there, reset changes
+          nothing and prints the reason. It prints what it removed. The
+          directory must contain repolink state: a mode file, a sandbox/
+          world or a store such as engine.db
 
 Run 'repolink sandbox COMMAND --help' for the flags of a command.
 `
@@ -217,7 +217,8 @@ func checkNoCloudRecords(dir string) error {
 		return nil
 	}
 	return usagef("state directory %s contains records of real cloud objects: preflight or invoke without --sandbox wrote them into %s "+
-		"before a sandbox run used the directory, and reset cannot tell them from the sandbox's records\nnothing was changed; "+
-		"move %s with their -wal and -shm files out of %s to keep the records, or delete them, then delete %s and run sandbox reset again",
+		"before a sandbox run used the directory, and reset cannot tell them from the sandbox's records\nnothing was changed. "+
+		"To keep the records, move %s with their -wal and -shm files out of %s, or else delete them. "+
+		"Then run sandbox reset again, which also removes %s",
 		dir, strings.Join(found, " and "), strings.Join(found, " and "), dir, filepath.Join(dir, cloudRecordsFile))
 }

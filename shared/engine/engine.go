@@ -132,8 +132,8 @@ type Engine struct {
 	started     []startedRoot                // executions that Start hands over to Run
 	startedWake chan struct{}                // signals Run that started is not empty
 
-	// storedDefinitions are the hashes of the definitions rows that this
-	// engine's transactions committed, guarded by mu. The engine never
+	// storedDefinitions is the set of hashes of the definitions rows that
+	// this engine's transactions committed, guarded by mu. The engine never
 	// deletes such a row, so Start skips writing them again.
 	storedDefinitions map[[32]byte]bool
 }

@@ -247,7 +247,7 @@ func TestHistoryRejectsBadParts(t *testing.T) {
 	}{
 		{"empty", []byte{}, "truncated or corrupt"},
 		{"truncated", whole[:len(whole)-1], "truncated or corrupt"},
-		{"unknown format", append([]byte{partFormat + 1}, whole[1:]...), fmt.Sprintf("format %d is unknown", partFormat+1)},
+		{"unknown format", append([]byte{partFormat + 1}, whole[1:]...), fmt.Sprintf("unknown history part format %d", partFormat+1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := testEngine(t, "", nil)

@@ -38,7 +38,7 @@ func parseFast(text []byte) (any, bool) {
 	return v, p.pos == len(p.text)
 }
 
-// memberStacks holds the member stacks of finished parses for reuse.
+// memberStacks is a pool of the member stacks of finished parses for reuse.
 var memberStacks sync.Pool
 
 // maxPooledMembers is the capacity above which a member stack is dropped

@@ -46,7 +46,7 @@ func passOutput(c *cursor, s *state) (json.RawMessage, bool) {
 
 // setMember returns the JSON object text obj with the member name set to
 // the encoded value. obj must be compact, with its keys sorted and free of
-// escape sequences, as encodeJSON writes an object; the new member takes its
+// escape sequences, as encodeJSON writes an object. The new member takes its
 // place in that order. It returns false for any other text and for a name
 // that needs escaping.
 func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
@@ -90,7 +90,7 @@ func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
 			return nil, false
 		}
 		if start != len(obj)-1 {
-			// The position is found; the loop only checks the rest.
+			// The position is found, so the loop only checks the rest.
 			continue
 		}
 		switch order := bytes.Compare(memberKey, []byte(name)); {

@@ -73,7 +73,7 @@ func TestStartMarksDefinitionStored(t *testing.T) {
 }
 
 // startInOneBatch calls Start once for each input, concurrently, while a
-// request holds the store, so that every call queues before the next
+// request keeps the store busy, so that every call queues before the next
 // batch begins and all of them share that batch. It returns the results
 // in the order of inputs and the number of commits that they took.
 func startInOneBatch(t *testing.T, e *Engine, name string, inputs []string) ([]Execution, []error, int64) {
