@@ -233,10 +233,7 @@ func printPlan(w io.Writer, r planReport, flags string) {
 			}
 			detail += it.Detail
 		}
-		// A conflict's detail gives why the run stops and what to change,
-		// and a replaced value is one that a person may still need, so
-		// neither is shortened.
-		if it.State == plan.Conflict || it.Replaces != "" || len(it.Unreplaced) > 0 {
+		if keepWholeDetail(it) {
 			detail = strings.Join(strings.Fields(detail), " ")
 		} else {
 			detail = oneLine(detail, 120)
@@ -271,6 +268,23 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	default:
 		fmt.Fprintf(w, "no execution yet; a run would be %s\n", r.NextRun)
 	}
+}
+
+// keepWholeDetail reports whether the text plan prints the whole detail of
+// it. The detail of an item that a run changes or that may stop it, such as
+// an update, a conflict or an unknown lookup, gives what the run would do
+// or what to change, and a replaced value is one that a person may still
+// need, so none of them is shortened. Only the details of items that a run
+// keeps, runs or skips are cut to one short line.
+func keepWholeDetail(it plan.Item) bool {
+	if it.Replaces != "" || len(it.Unreplaced) > 0 {
+		return true
+	}
+	switch it.State {
+	case plan.Adopt, plan.Run, plan.Skip:
+		return false
+	}
+	return true
 }
 
 // printTeardown writes the line of a plan whose latest execution a teardown
