@@ -32,6 +32,9 @@ type placementChangeError struct {
 	// consequence is the clause from request.ChangeConsequence that
 	// describes what a run with the change would do.
 	consequence string
+	// endpointCost is the sentence from request.TeardownEndpointCost, or ""
+	// when the earlier run has no private endpoint.
+	endpointCost string
 }
 
 func (e *placementChangeError) setFlags(flags string) { e.flags = flags }
@@ -53,7 +56,11 @@ func (e *placementChangeError) reason() string {
 	if retry == "" {
 		retry = retryRunFile
 	}
-	next := fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
+	next := ""
+	if e.endpointCost != "" {
+		next = e.endpointCost + ". "
+	}
+	next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
 	if e.redrivable {
 		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
 			"and tear it down before you %s", e.flags, e.earlier, retry)
@@ -116,13 +123,14 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			continue
 		}
 		return &placementChangeError{
-			requestID:   req.ID,
-			fields:      changed,
-			earlier:     x.Name,
-			status:      x.Status,
-			redrivable:  closedEarly && !followed && !teardownStarted,
-			flags:       flags,
-			consequence: request.ChangeConsequence(earlier, req, changed, x.Name),
+			requestID:    req.ID,
+			fields:       changed,
+			earlier:      x.Name,
+			status:       x.Status,
+			redrivable:   closedEarly && !followed && !teardownStarted,
+			flags:        flags,
+			consequence:  request.ChangeConsequence(earlier, req, changed, x.Name),
+			endpointCost: request.TeardownEndpointCost(earlier),
 		}
 	}
 	return nil

@@ -20,7 +20,7 @@ type Output = workflow.Endpoint
 
 // MaxEndpoints is how many private endpoints Snowflake allows per account,
 // counting those deprovisioned in the last 7 days.
-const MaxEndpoints = 5
+const MaxEndpoints = request.MaxPrivateEndpoints
 
 // EndpointInfo is one entry of SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO.
 type EndpointInfo struct {

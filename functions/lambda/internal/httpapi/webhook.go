@@ -416,6 +416,9 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 				"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
 		}
 	}
+	if cost := request.TeardownEndpointCost(doc.Request); cost != "" {
+		next = cost + ". " + next
+	}
 	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s",
 		req.ID, strings.Join(changed, ", "), name, x.Status, built, request.ChangeConsequence(doc.Request, req, changed, name), next)
 	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason, OtherID: true}
