@@ -38,9 +38,9 @@ func openEngineStore(stateDir string) (*engine.Engine, string, error) {
 }
 
 // readEngineStore opens the engine store of a state directory as
-// openEngineStore does, for a command that only reads it. Opening a store
-// in the current format writes nothing, so the command works on a full
-// file system.
+// openEngineStore does, for a command that only reads it. It writes
+// nothing to the store, so the command works on a full file system and
+// leaves a store of an older format for an older repolink to open.
 func readEngineStore(stateDir string) (*engine.Engine, string, error) {
 	return openStoreWith(stateDir, engine.OpenReadOnly)
 }

@@ -124,7 +124,7 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 	if _, err := os.Stat(path); err != nil {
 		return func() {}, nil
 	}
-	eng, _, err := openEngineStore(dir)
+	eng, _, err := readEngineStore(dir)
 	if err != nil && !errors.Is(err, errNoStore) {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 // that the reason suggests.
 func addExecutions(ctx context.Context, dir string, req request.Request, flags string, report *planReport) error {
 	report.NextRun = request.ExecutionName(req.ID)
-	eng, _, err := openEngineStore(dir)
+	eng, _, err := readEngineStore(dir)
 	if errors.Is(err, errNoStore) {
 		return nil
 	}

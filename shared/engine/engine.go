@@ -104,6 +104,10 @@ type Engine struct {
 	account      string
 	maxEvents    int64
 	health       *storehealth.Monitor
+	// noEventParts is set for a store in format 1 opened by OpenReadOnly,
+	// which has no event_parts table, so that readHistory reads only the
+	// events table.
+	noEventParts bool
 
 	writeMu    sync.Mutex
 	writeQueue []*writeRequest // requests waiting for the next batch
@@ -181,46 +185,47 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 }
 
 // OpenReadOnly opens the existing store at path for a caller that only
-// reads, such as a command that shows executions. When the store has the
-// current format and schema, it opens the file with no write at all, so it
-// works on a full file system, and the Engine's writes fail. Otherwise it
-// opens the store as Open does, to migrate it. When that migration fails
-// because the file system is full or the file is read-only, it reads a
-// migrated copy of the store in memory instead and leaves the file as it
-// was.
+// reads, such as a command that shows executions. It never migrates the
+// file, so an older repolink can still open it afterwards. When the store
+// has the current format and schema, or format 1, which lacks only the
+// event_parts table, it opens the file with no write at all, so it works
+// on a full file system, and the Engine's writes fail. It reads a store in
+// any other older format from a copy in memory, as large as the file, that
+// it migrates to the current format.
 func OpenReadOnly(path string, opts Options) (*Engine, error) {
 	ctx := context.Background()
 	db, err := sqlitefile.OpenReader(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	current, err := schemaCurrent(ctx, db)
+	if err := checkStoreFormat(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	readable, eventParts, err := readableSchema(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if current {
-		return newEngine(db, path, opts), nil
+	if readable {
+		e := newEngine(db, path, opts)
+		e.noEventParts = !eventParts
+		return e, nil
 	}
 	db.Close()
-	e, err := Open(path, opts)
-	if err == nil || !storehealth.IsUnwritable(storehealth.Classify(filepath.Dir(path), err)) {
-		return e, err
-	}
-	return openMigratedCopy(ctx, path, opts, err)
+	return openMigratedCopy(ctx, path, opts)
 }
 
 // openMigratedCopy returns a read-only Engine on a copy of the store at
-// path in memory, migrated to the current format. migrateErr is the error
-// of migrating the file itself.
-func openMigratedCopy(ctx context.Context, path string, opts Options, migrateErr error) (*Engine, error) {
+// path in memory, migrated to the current format.
+func openMigratedCopy(ctx context.Context, path string, opts Options) (*Engine, error) {
 	db, err := sqlitefile.OpenMemoryCopy(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("%w; reading a migrated copy in memory failed too: %w", migrateErr, err)
+		return nil, fmt.Errorf("read a copy of store %s in memory: %w", path, err)
 	}
 	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("%w; migrating a copy in memory failed too: %w", migrateErr, err)
+		return nil, fmt.Errorf("migrate a copy of store %s in memory: %w", path, err)
 	}
 	if _, err := db.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
 		db.Close()

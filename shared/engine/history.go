@@ -250,6 +250,9 @@ func (e *Engine) readHistory(ctx context.Context, name string) ([]Event, error) 
 	if err != nil {
 		return nil, err
 	}
+	if e.noEventParts {
+		return out, nil
+	}
 	rows, err := e.db.QueryContext(ctx, `SELECT first_id, data FROM event_parts
 		WHERE execution = ? ORDER BY first_id`, name)
 	if err != nil {

@@ -148,33 +148,7 @@ func TestExecutionStoresHistoryParts(t *testing.T) {
 // the events table. Open adds event_parts, History reads the old rows,
 // and a running execution continues its history in parts.
 func TestHistoryOfOldStore(t *testing.T) {
-	table := createTableStatement("event_parts")
-	path := filepath.Join(t.TempDir(), "engine.db")
-	definition := `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":2,"ResultPath":"$.a","End":true}}}`
-	stmts := []string{
-		strings.Replace(schema, table, "", 1),
-		`PRAGMA user_version = 1`,
-		`INSERT INTO machines (name, definition) VALUES ('m', '` + definition + `')`,
-		`INSERT INTO executions (name, machine, definition, input, status, started_at, event_count)
-			VALUES ('done', 'm', '` + definition + `', '{}', 'SUCCEEDED', 1, 2),
-			('running', 'm', '` + definition + `', '{"x":1}', 'RUNNING', 1, 1)`,
-		`INSERT INTO cursors (execution, state, input, phase, due_at) VALUES ('running', 'A', '{"x":1}', 'enter', 0)`,
-		`INSERT INTO events (execution, id, type, state, ts, details) VALUES
-			('done', 1, 'ExecutionStarted', '', 1000, '{"input":{}}'),
-			('done', 2, 'ExecutionSucceeded', '', 2000, '{"output":{}}'),
-			('running', 1, 'ExecutionStarted', '', 3000, '{"input":{"x":1},"stateMachine":"m"}')`,
-	}
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range stmts {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	db.Close()
-
+	path := createRowHistoryStore(t)
 	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
 	ctx := context.Background()
 	done, err := e.History(ctx, "done")
@@ -220,6 +194,41 @@ func TestHistoryOfOldStore(t *testing.T) {
 	if format != storeFormat {
 		t.Errorf("store format after Open = %d, want %d", format, storeFormat)
 	}
+}
+
+// createRowHistoryStore creates a store in format 1, which keeps its
+// history as rows of the events table and has no event_parts table, and
+// returns its path. Execution done has succeeded with two events, and
+// execution running has started in a Pass state.
+func createRowHistoryStore(t *testing.T) string {
+	t.Helper()
+	table := createTableStatement("event_parts")
+	path := filepath.Join(t.TempDir(), "engine.db")
+	definition := `{"StartAt":"A","States":{"A":{"Type":"Pass","Result":2,"ResultPath":"$.a","End":true}}}`
+	stmts := []string{
+		strings.Replace(schema, table, "", 1),
+		`PRAGMA user_version = 1`,
+		`INSERT INTO machines (name, definition) VALUES ('m', '` + definition + `')`,
+		`INSERT INTO executions (name, machine, definition, input, status, started_at, event_count)
+			VALUES ('done', 'm', '` + definition + `', '{}', 'SUCCEEDED', 1, 2),
+			('running', 'm', '` + definition + `', '{"x":1}', 'RUNNING', 1, 1)`,
+		`INSERT INTO cursors (execution, state, input, phase, due_at) VALUES ('running', 'A', '{"x":1}', 'enter', 0)`,
+		`INSERT INTO events (execution, id, type, state, ts, details) VALUES
+			('done', 1, 'ExecutionStarted', '', 1000, '{"input":{}}'),
+			('done', 2, 'ExecutionSucceeded', '', 2000, '{"output":{}}'),
+			('running', 1, 'ExecutionStarted', '', 3000, '{"input":{"x":1},"stateMachine":"m"}')`,
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range stmts {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return path
 }
 
 // Appending to one decoded event's details leaves the next event intact,

@@ -30,41 +30,53 @@ func checkStoreFormat(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// schemaCurrent reports whether the store has the current format and every
-// table, column and index that Open creates or migrates, so that Open would
-// write nothing but the unchanged format. Extend it with every migration.
-func schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
+// rowHistoryFormat is the last store format that keeps every history event
+// as a row of the events table. It has the schema of format 2 without the
+// event_parts table.
+const rowHistoryFormat = 1
+
+// readableSchema reports whether the engine can read the store as it is,
+// with no migration. That holds for a store in the current format with
+// every table, column and index that Open creates or migrates, and for a
+// store in rowHistoryFormat that lacks only event_parts. eventParts reports
+// whether the store has the event_parts table. Extend it with every
+// migration.
+func readableSchema(ctx context.Context, db *sql.DB) (readable, eventParts bool, err error) {
 	var format int
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&format); err != nil {
-		return false, fmt.Errorf("read store format: %w", err)
+		return false, false, fmt.Errorf("read store format: %w", err)
 	}
-	if format != storeFormat {
-		return false, nil
+	if format != storeFormat && format != rowHistoryFormat {
+		return false, false, nil
 	}
 
 	stored := map[string]string{}
 	rows, err := db.QueryContext(ctx, `SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type IN ('table', 'index')`)
 	if err != nil {
-		return false, fmt.Errorf("read store schema: %w", err)
+		return false, false, fmt.Errorf("read store schema: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var name, text string
 		if err := rows.Scan(&name, &text); err != nil {
-			return false, fmt.Errorf("read store schema: %w", err)
+			return false, false, fmt.Errorf("read store schema: %w", err)
 		}
 		stored[name] = text
 	}
 	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("read store schema: %w", err)
+		return false, false, fmt.Errorf("read store schema: %w", err)
 	}
+	_, eventParts = stored["event_parts"]
 	for _, match := range schemaObject.FindAllStringSubmatch(schema, -1) {
+		if match[1] == "event_parts" && format == rowHistoryFormat {
+			continue
+		}
 		if _, ok := stored[match[1]]; !ok {
-			return false, nil
+			return false, false, nil
 		}
 	}
 	if !strings.Contains(stored["cursors"], "AUTOINCREMENT") {
-		return false, nil
+		return false, false, nil
 	}
 
 	// The columns that addColumn and migrateDefinitionHashes add, and the
@@ -75,9 +87,9 @@ func schemaCurrent(ctx context.Context, db *sql.DB) (bool, error) {
 		(SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'),
 		(SELECT "notnull" FROM pragma_table_info('executions') WHERE name = 'definition')`).Scan(&columns, &definitionNotNull)
 	if err != nil {
-		return false, fmt.Errorf("read store columns: %w", err)
+		return false, false, fmt.Errorf("read store columns: %w", err)
 	}
-	return columns == 3 && definitionNotNull == 0, nil
+	return columns == 3 && definitionNotNull == 0, eventParts, nil
 }
 
 // schemaObject matches the name of each table and index in schema.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -341,14 +340,16 @@ func TestOpenReadOnlyCurrentStore(t *testing.T) {
 	}
 }
 
-// TestOpenReadOnlyMigratesOldStore checks that OpenReadOnly migrates a
-// store in an older format, as Open does.
-func TestOpenReadOnlyMigratesOldStore(t *testing.T) {
+// TestOpenReadOnlyLeavesOldStore checks that OpenReadOnly reads a store
+// that needs a migration from a migrated copy, and leaves the file in its
+// older schema.
+func TestOpenReadOnlyLeavesOldStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "engine.db")
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	// The machines table of format 1 before it had created_at.
 	old := strings.Replace(schema, "definition TEXT NOT NULL,\n\tcreated_at INTEGER NOT NULL DEFAULT 0", "definition TEXT NOT NULL", 1)
 	if old == schema {
@@ -360,20 +361,71 @@ func TestOpenReadOnlyMigratesOldStore(t *testing.T) {
 	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
 
 	r, err := OpenReadOnly(path, Options{})
 	if err != nil {
 		t.Fatalf("OpenReadOnly: %v", err)
 	}
 	defer r.Close()
+	createdAt := `SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`
 	var columns int
-	err = r.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('machines') WHERE name = 'created_at'`).Scan(&columns)
-	if err != nil {
+	if err := r.db.QueryRow(createdAt).Scan(&columns); err != nil {
 		t.Fatal(err)
 	}
 	if columns != 1 {
-		t.Errorf("machines has %d created_at columns after OpenReadOnly, want 1", columns)
+		t.Errorf("machines has %d created_at columns through OpenReadOnly, want 1", columns)
+	}
+	if err := db.QueryRow(createdAt).Scan(&columns); err != nil {
+		t.Fatal(err)
+	}
+	if columns != 0 {
+		t.Errorf("the file's machines table has %d created_at columns after OpenReadOnly, want 0", columns)
+	}
+}
+
+// TestOpenReadOnlyRowHistoryStore checks that OpenReadOnly reads a store
+// in format 1 as it is, history included, and leaves it in format 1, so
+// that a repolink of that format can still open it.
+func TestOpenReadOnlyRowHistoryStore(t *testing.T) {
+	path := createRowHistoryStore(t)
+
+	r, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	ctx := context.Background()
+	history, err := r.History(ctx, "done")
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	var types []string
+	for _, ev := range history {
+		types = append(types, ev.Type)
+	}
+	if got, want := strings.Join(types, " "), "ExecutionStarted ExecutionSucceeded"; got != want {
+		t.Errorf("history of a format 1 store = %s, want %s", got, want)
+	}
+	if _, err := r.Start(ctx, "m", "other", json.RawMessage(`{}`)); err == nil {
+		t.Error("Start through the reader succeeded, want the write rejected")
+	}
+	r.Close()
+
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var format, parts int
+	err = db.QueryRow(`SELECT (SELECT user_version FROM pragma_user_version),
+		(SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_parts')`).Scan(&format, &parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if format != rowHistoryFormat {
+		t.Errorf("store format after OpenReadOnly = %d, want %d", format, rowHistoryFormat)
+	}
+	if parts != 0 {
+		t.Error("OpenReadOnly created the event_parts table, want the store left as it was")
 	}
 }
 
@@ -392,7 +444,7 @@ func TestOpenMigratedCopyLeavesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := openMigratedCopy(ctx, path, Options{}, errors.New("migrate file"))
+	r, err := openMigratedCopy(ctx, path, Options{})
 	if err != nil {
 		t.Fatalf("openMigratedCopy: %v", err)
 	}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/engine"
+)
+
+// TestReadCommandsKeepStoreFormat checks that list, status, history and plan
+// read an engine store of an older format without converting it, so that
+// the repolink that wrote it can still open it afterwards.
+func TestReadCommandsKeepStoreFormat(t *testing.T) {
+	stores := []struct {
+		name string
+		// make turns the store at path, with the stopped execution FD-1,
+		// into a store of an older format.
+		make func(t *testing.T, path string)
+		// check returns how the store at path differs from the older
+		// format, or "" when it has that format.
+		check func(t *testing.T, path string) string
+	}{
+		{"format 1", makeRowHistoryStore, func(t *testing.T, path string) string {
+			format, parts := storeFormatOf(t, path)
+			switch {
+			case format != 1:
+				return fmt.Sprintf("store format is %d, want 1", format)
+			case parts:
+				return "the store has an event_parts table, which format 1 lacks"
+			}
+			return ""
+		}},
+		{"before machines.created_at", func(t *testing.T, path string) {
+			dropColumn(t, path, "machines", "created_at")
+		}, func(t *testing.T, path string) string {
+			if columnCount(t, path, "machines", "created_at") != 0 {
+				return "machines has a created_at column, which the older schema lacks"
+			}
+			return ""
+		}},
+	}
+	commands := []struct {
+		name string
+		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+		args []string
+		want string
+	}{
+		{"list", listCommand, nil, "FD-1"},
+		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
+		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
+		{"plan", planCommand, []string{"--sandbox", filepath.Join("..", "..", "examples", "public.json")}, "a run would be DATA-4721"},
+	}
+	for _, s := range stores {
+		for _, c := range commands {
+			t.Run(s.name+"/"+c.name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "state")
+				if err := storeWithStoppedExecution(t, dir).Close(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := writeModeFile(dir, modeOf(true)); err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(dir, engineStore)
+				s.make(t, path)
+
+				var stdout, stderr bytes.Buffer
+				args := append([]string{"--state-dir", dir}, c.args...)
+				if err := c.run(context.Background(), args, &stdout, &stderr); err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if !strings.Contains(stdout.String(), c.want) {
+					t.Errorf("%s: output lacks %q:\n%s", c.name, c.want, stdout.String())
+				}
+				if problem := s.check(t, path); problem != "" {
+					t.Errorf("after %s: %s", c.name, problem)
+				}
+			})
+		}
+	}
+}
+
+// makeRowHistoryStore turns the engine store at path, which the current
+// engine wrote, into a store of format 1: the history of every execution
+// moves from event_parts to one events row per event, and the event_parts
+// table is dropped.
+func makeRowHistoryStore(t *testing.T, path string) {
+	t.Helper()
+	eng, err := engine.Open(path, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	executions, err := eng.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	for _, x := range executions {
+		history, err := eng.History(ctx, x.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range history {
+			_, err := db.Exec(`INSERT INTO events (execution, id, type, state, ts, details) VALUES (?, ?, ?, ?, ?, ?)`,
+				ev.Execution, ev.ID, ev.Type, ev.State, ev.Timestamp.UnixNano(), string(ev.Details))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, stmt := range []string{`DROP TABLE event_parts`, `PRAGMA user_version = 1`} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// storeFormatOf returns the store format of the SQLite file at path and
+// whether it has the event_parts table.
+func storeFormatOf(t *testing.T, path string) (format int, eventParts bool) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var parts int
+	err = db.QueryRow(`SELECT (SELECT user_version FROM pragma_user_version),
+		(SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_parts')`).Scan(&format, &parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return format, parts > 0
+}
