@@ -287,6 +287,14 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 		rt.Close()
 		return nil, fmt.Errorf("load egress-refresh state machine: %w", err)
 	}
+	// repolink up serves a fixed list of hosts and prepares the sandbox in
+	// the preflight step instead.
+	if rt.sandbox != nil && !opts.seedInPreflight {
+		if err := rt.prepareOpenExecutions(ctx); err != nil {
+			rt.Close()
+			return nil, err
+		}
+	}
 	return rt, nil
 }
 

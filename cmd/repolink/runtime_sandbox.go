@@ -171,3 +171,30 @@ func (rt *runtime) seedBefore(step string, handler registry.Handler) registry.Ha
 		return handler(ctx, input)
 	}
 }
+
+// prepareOpenExecutions prepares the sandbox for the request of every open
+// execution in the store, because the engine of this process resumes them
+// along with its own: the index certificate covers their repository hosts
+// and Seed runs for them. A request that cannot be prepared is logged, and
+// its execution then fails at the step that needs what is missing.
+func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
+	open, err := rt.engine.Running(ctx)
+	if err != nil {
+		return fmt.Errorf("list open executions: %w", err)
+	}
+	for _, x := range open {
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Validate() != nil {
+			continue
+		}
+		err := rt.sandbox.ServeHosts(requestHosts(doc.Request)...)
+		if err == nil {
+			err = rt.seed(ctx, doc.Request)
+		}
+		if err != nil && rt.logger != nil {
+			rt.logger.Error("prepare the sandbox for an open execution", "execution", x.Name,
+				"request_id", doc.Request.ID, "error", err)
+		}
+	}
+	return nil
+}

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"crypto/x509"
 	"errors"
-	"slices"
 
 	"github.com/repolink/repolink/shared/sandbox/azuresim"
 )
@@ -35,7 +34,7 @@ func (sb *Sandbox) Addresses() Addresses {
 		SnowflakePort: sb.SnowflakePort(),
 		Index:         sb.Index.Addr(),
 		CA:            string(sb.Index.CA().CertPEM()),
-		Hosts:         slices.Clone(sb.hosts),
+		Hosts:         sb.Index.Hosts(),
 	}
 }
 

@@ -128,8 +128,6 @@ type Sandbox struct {
 	GCP       *gcpsim.Server
 	Snowflake *sfsim.Server
 	VMs       *vm.Launcher
-	// hosts are the repository hosts that the index serves.
-	hosts []string
 	// roots trusts the sandbox CA, which signs the HTTPS front ends.
 	roots *x509.CertPool
 }
@@ -159,7 +157,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("create sandbox directory: %w", err)
 		}
 	}
-	sb := &Sandbox{dir: opts.Dir, logger: logger, hosts: opts.Hosts}
+	sb := &Sandbox{dir: opts.Dir, logger: logger}
 
 	ca, err := pyindex.LoadOrCreateCA(filepath.Join(opts.Dir, "ca"))
 	if err != nil {
@@ -300,12 +298,19 @@ func (sb *Sandbox) resolveBackendIP(string) (string, error) {
 // routes: a repository host that the index certificate covers is the
 // sandbox index, and any other host has no public address.
 func (sb *Sandbox) publicAddress(host string) (string, error) {
-	for _, h := range sb.hosts {
+	for _, h := range sb.Index.Hosts() {
 		if strings.EqualFold(h, host) {
 			return sb.Index.Addr(), nil
 		}
 	}
 	return "", fmt.Errorf("host %s has no public address in the sandbox; only the request's repository hosts do", host)
+}
+
+// ServeHosts makes the index serve the repository hosts too, over a
+// certificate that covers them, and gives them a public address in the
+// sandbox. The names are added to those of Options.Hosts.
+func (sb *Sandbox) ServeHosts(hosts ...string) error {
+	return sb.Index.AddHosts(hosts...)
 }
 
 // RunningVMs returns the number of proxy VMs that run.

@@ -88,7 +88,11 @@ type Index struct {
 	projects map[string][]wheelFile // by normalised name, oldest first
 	names    []string               // normalised names, sorted
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// hosts are the names that cert covers besides localhost and
+	// 127.0.0.1.
+	hosts    []string
+	cert     *tls.Certificate
 	username string
 	password string
 	// hostCredentials are the credentials that SetCredential added.
@@ -131,11 +135,8 @@ func Start(ctx context.Context, opts Options) (*Index, error) {
 	if err := idx.build(); err != nil {
 		return nil, err
 	}
-
-	hosts := append(slices.Clone(opts.Hosts), "localhost", "127.0.0.1")
-	cert, err := ca.Issue(hosts...)
-	if err != nil {
-		return nil, fmt.Errorf("issue index certificate: %w", err)
+	if err := idx.AddHosts(opts.Hosts...); err != nil {
+		return nil, err
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -145,7 +146,7 @@ func Start(ctx context.Context, opts Options) (*Index, error) {
 	idx.ln = ln
 	idx.srv = &http.Server{
 		Handler:   idx,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLSConfig: &tls.Config{GetCertificate: idx.certificate, MinVersion: tls.VersionTLS12},
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 
@@ -160,6 +161,45 @@ func Start(ctx context.Context, opts Options) (*Index, error) {
 	logger.Info("package index started", "url", idx.URL(), "hosts", opts.Hosts,
 		"auth", opts.Username != "" || opts.Password != "" || len(hostCredentials.Entries) > 0)
 	return idx, nil
+}
+
+// AddHosts makes the certificate cover hosts too, such as the repository
+// hosts of a request that reaches the index after Start. Connections that
+// begin afterwards get a certificate that covers them. Names already
+// covered are ignored, without regard to case.
+func (idx *Index) AddHosts(hosts ...string) error {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	added := slices.Clone(idx.hosts)
+	for _, host := range hosts {
+		if !slices.ContainsFunc(added, func(h string) bool { return strings.EqualFold(h, host) }) {
+			added = append(added, host)
+		}
+	}
+	if idx.cert != nil && len(added) == len(idx.hosts) {
+		return nil
+	}
+	cert, err := idx.ca.Issue(append(slices.Clone(added), "localhost", "127.0.0.1")...)
+	if err != nil {
+		return fmt.Errorf("issue index certificate: %w", err)
+	}
+	idx.hosts, idx.cert = added, &cert
+	return nil
+}
+
+// Hosts returns the names that the certificate covers besides localhost
+// and 127.0.0.1.
+func (idx *Index) Hosts() []string {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	return slices.Clone(idx.hosts)
+}
+
+// certificate returns the current certificate, for tls.Config.
+func (idx *Index) certificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	idx.mu.Lock()
+	defer idx.mu.Unlock()
+	return idx.cert, nil
 }
 
 func (idx *Index) build() error {
