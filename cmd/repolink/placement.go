@@ -18,8 +18,11 @@ import (
 type placementChangeError struct {
 	requestID string
 	fields    []string
-	earlier   string
-	status    string
+	// changes are the fields with their earlier and later values, from
+	// request.DescribeChanges.
+	changes []string
+	earlier string
+	status  string
 	// redrivable is set for an earlier run that failed, timed out or was
 	// aborted after it built resources, and that a redrive may finish,
 	// because no later run or teardown of the request followed it.
@@ -65,8 +68,12 @@ func (e *placementChangeError) reason() string {
 		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
 			"and tear it down before you %s", e.flags, e.earlier, retry)
 	}
-	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s",
-		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.consequence, next)
+	values := ""
+	if len(e.changes) > 0 {
+		values = "The request changes " + strings.Join(e.changes, "; ") + ". "
+	}
+	return fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s%s",
+		e.requestID, strings.Join(e.fields, ", "), e.earlier, e.status, built, e.consequence, values, next)
 }
 
 // checkIntake runs placementConflict and then objectClash on the provision
@@ -125,6 +132,7 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 		return &placementChangeError{
 			requestID:    req.ID,
 			fields:       changed,
+			changes:      request.DescribeChanges(earlier, req, changed),
 			earlier:      x.Name,
 			status:       x.Status,
 			redrivable:   closedEarly && !followed && !teardownStarted,

@@ -45,7 +45,7 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"a run would be rejected: " + rejected, teardown, "new id", "maximum of 5 private endpoints"} {
+	for _, want := range []string{"a run would be rejected: " + rejected, teardown, "new id", "maximum of 5 private endpoints", "from acct-first to acct-second"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}
@@ -57,7 +57,8 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	// The teardown advice says that it costs a private endpoint place.
 	endpointCost := "maximum of 5 private endpoints for 7 days"
-	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id", endpointCost)
+	values := "The request changes snowflake.account from acct-first to acct-second."
+	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id", endpointCost, values)
 	if strings.Contains(errOut, "warning: execution PL-1 of request PL-1 created") {
 		t.Errorf("rejected run printed the warning for a started run:\n%s", errOut)
 	}

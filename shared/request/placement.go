@@ -16,6 +16,13 @@ type placementField struct {
 	// element of the earlier one or, with keepFirst, starts with another.
 	grows     bool
 	keepFirst bool
+	// list marks a value of comma-joined elements, which DescribeChanges
+	// prints as a list.
+	list bool
+	// display, when set, is the value that DescribeChanges prints in place
+	// of value, such as the auth type where value is the SECRET TYPE that
+	// it creates.
+	display string
 }
 
 // placementFields returns the route, the Snowflake account, the cloud
@@ -49,7 +56,7 @@ func (r Request) placementFields() []placementField {
 		{path: "aws.region", value: aws.Region},
 		{path: "aws.vpc_id", value: aws.VPCID},
 		awsSubnets(r.AWS != nil, aws),
-		{path: "aws.security_group_ids", value: sortedList(aws.SecurityGroupIDs)},
+		{path: "aws.security_group_ids", value: sortedList(aws.SecurityGroupIDs), list: true},
 		{path: "azure.subscription_id", value: strings.ToLower(azure.SubscriptionID)},
 		{path: "azure.resource_group", value: strings.ToLower(azure.ResourceGroup)},
 		{path: "azure.location", value: azure.Location},
@@ -72,7 +79,7 @@ func (r Request) placementFields() []placementField {
 		{path: "aws.proxy", value: proxyChoice(r.AWS != nil, aws.Proxy)},
 		{path: "azure.proxy", value: proxyChoice(r.Azure != nil, azure.Proxy)},
 		{path: "gcp.proxy", value: proxyChoice(r.GCP != nil, gcp.Proxy)},
-		{path: "repository.auth.type", value: SecretType(r.Repository.Auth.Type)},
+		{path: "repository.auth.type", value: SecretType(r.Repository.Auth.Type), display: r.Repository.Auth.Type},
 	}
 }
 
@@ -87,6 +94,7 @@ func awsSubnets(present bool, a AWS) placementField {
 		value:     strings.Join(a.SubnetIDs, ","),
 		grows:     true,
 		keepFirst: proxyChoice(present, a.Proxy) == "nginx",
+		list:      true,
 	}
 }
 

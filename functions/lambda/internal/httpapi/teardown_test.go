@@ -424,6 +424,9 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 	if want := "request DATA-4711 changes snowflake.account from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
 		t.Errorf("moved request: error %q lacks %q", got.Error, want)
 	}
+	if want := "The request changes snowflake.account from myorg-analytics to myorg-other."; !strings.Contains(got.Error, want) {
+		t.Errorf("moved request: error %q lacks the old and new values, %q", got.Error, want)
+	}
 	if want := "maximum of 5 private endpoints for 7 days"; !strings.Contains(got.Error, want) {
 		t.Errorf("moved request: error %q lacks the endpoint place that a teardown costs, %q", got.Error, want)
 	}

@@ -419,8 +419,9 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	if cost := request.TeardownEndpointCost(doc.Request); cost != "" {
 		next = cost + ". " + next
 	}
-	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s",
-		req.ID, strings.Join(changed, ", "), name, x.Status, built, request.ChangeConsequence(doc.Request, req, changed, name), next)
+	values := "The request changes " + strings.Join(request.DescribeChanges(doc.Request, req, changed), "; ") + ". "
+	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s%s",
+		req.ID, strings.Join(changed, ", "), name, x.Status, built, request.ChangeConsequence(doc.Request, req, changed, name), values, next)
 	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason, OtherID: true}
 }
 
