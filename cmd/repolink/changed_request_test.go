@@ -94,3 +94,35 @@ func TestEndToEndUpChangedRequest(t *testing.T) {
 		t.Errorf("log warns about a changed request that keeps every object name:\n%s", up.logs)
 	}
 }
+
+// TestUpRequestOfClosedRunDuplicate posts the request that repolink run
+// ran in the latest execution of its ID. That execution closed before up
+// started, and the post must name it as a duplicate instead of starting
+// the next run.
+func TestUpRequestOfClosedRunDuplicate(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	file := writeRequest(t, nil)
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, file); code != 0 {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	up := startUp(t, dir, "--sandbox-latency", "none")
+	for range 2 {
+		code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
+		if code != http.StatusOK {
+			t.Errorf("request of the run = %d %+v, want 200\nlogs:\n%s", code, resp, up.logs)
+		}
+		if !resp.Duplicate || resp.Execution != "DATA-4711" {
+			t.Errorf("request of the run = %+v, want a duplicate of DATA-4711", resp)
+		}
+		if resp.Status != "SUCCEEDED" {
+			t.Errorf("status = %q, want SUCCEEDED", resp.Status)
+		}
+	}
+}

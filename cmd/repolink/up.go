@@ -570,10 +570,12 @@ type serviceExecutions struct {
 
 // Start checks that this service can run the request, prepares the sandbox
 // for it once every check has passed, and starts its execution. When an
-// execution already runs the request, such as one that the Step Functions
-// API or repolink run started, it returns a *webhook.ExistingError that
-// names it. A changed request of an ID whose executions have closed starts
-// the next run, as repolink run does.
+// execution already runs the request, or the latest execution of the ID
+// ran the same request and no teardown started after it, Start returns a
+// *webhook.ExistingError that names that execution. This holds however the
+// execution was started: by a delivery, the Step Functions API or
+// repolink run. A changed request of an ID whose executions have closed
+// starts the next run, as repolink run does.
 func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (string, error) {
 	if err := s.check(req); err != nil {
 		return "", err
@@ -586,6 +588,13 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 			return &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
 		}
 		return nil
+	}
+	latest, err := closedLatestOf(ctx, s.rt.engine, req)
+	if err != nil {
+		return "", err
+	}
+	if latest != "" {
+		return "", &webhook.ExistingError{Ticket: req.ID, Execution: latest}
 	}
 	earlier := changedFrom(ctx, s.rt.engine, req)
 	name, started, err := findOrStartExecutionLocked(ctx, s.rt.engine, s.rt.dir, req, prepare)
@@ -612,6 +621,36 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		}
 	}
 	return name, err
+}
+
+// closedLatestOf returns the name of the latest provision execution of
+// req.ID when it has closed after running req itself and no teardown of
+// the ID started after it, and "" otherwise.
+func closedLatestOf(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
+	latest, err := latestExecution(ctx, eng, provisionMachine, req.ID)
+	if err != nil || latest == nil || latest.Status == engine.StatusRunning {
+		return "", err
+	}
+	ran, ok := provisionRequest(*latest)
+	if !ok {
+		return "", nil
+	}
+	want, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("encode request %s: %w", req.ID, err)
+	}
+	got, err := json.Marshal(ran)
+	if err != nil {
+		return "", fmt.Errorf("encode request of execution %s: %w", latest.Name, err)
+	}
+	if !sameJSON(want, got) {
+		return "", nil
+	}
+	tornDown, _, err := teardownsAfter(ctx, eng, req.ID, *latest)
+	if err != nil || tornDown {
+		return "", err
+	}
+	return latest.Name, nil
 }
 
 // webhookConflictReason returns the reason of the webhook's conflict reply

@@ -48,8 +48,9 @@ const startTimeout = 30 * time.Second
 type Executions interface {
 	// Start starts the execution of a validated request and returns its
 	// name. While an execution of the same request runs, such as one that
-	// the Step Functions API started, Start starts nothing and returns an
-	// *ExistingError that names it. When the request's ID has closed
+	// the Step Functions API started, or when the ID's latest execution
+	// ran the same request and has closed, Start starts nothing and
+	// returns an *ExistingError that names it. When the request's ID has closed
 	// executions of other requests, Start begins a new execution
 	// under the next free run name, as repolink run does for a changed
 	// request file. A *RunningError means that an execution of the ID is
@@ -85,8 +86,8 @@ func (e *RunningError) Error() string {
 	return fmt.Sprintf("execution %s of request %s is still running with a different request", e.Execution, e.Ticket)
 }
 
-// ExistingError reports that Start found an execution of the same request
-// already running and started nothing. The handler records Execution as
+// ExistingError reports that Start found an execution of the same request,
+// running or the ticket's latest, and started nothing. The handler records Execution as
 // the ticket's execution of the request and responds 200, as to a
 // duplicate delivery.
 type ExistingError struct {
@@ -95,7 +96,7 @@ type ExistingError struct {
 }
 
 func (e *ExistingError) Error() string {
-	return fmt.Sprintf("execution %s already runs request %s", e.Execution, e.Ticket)
+	return fmt.Sprintf("execution %s runs or last ran request %s", e.Execution, e.Ticket)
 }
 
 // ConflictError reports that a request must not start because of an
@@ -378,7 +379,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 	switch {
 	case existing != nil:
-		log.Info("request already runs in an execution that this delivery did not start; nothing new started")
+		log.Info("request runs or last ran in an execution that this delivery did not start; nothing new started")
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
