@@ -13,8 +13,8 @@ import (
 // one conditional write in registry, before the default step sets the
 // parameter there. set is true when target already sets the parameter to
 // repo. When req already has the claim, TakeLevel writes only if the claim
-// changes, such as when the level is now set, so a second run of the step
-// changes nothing.
+// changes, such as when the level is now set or no longer set, so a second
+// run of the step changes nothing.
 //
 // TakeLevel fails with a Conflict, and writes nothing, when another
 // request has the claim and either has not set the level yet or the level
@@ -37,7 +37,10 @@ func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snow
 			return &mine, true, nil
 		}
 		if stored.Request == req.ID {
-			if stored.Repository == repo && stored.Level == level && (stored.Set || !set) {
+			// A claim marked set whose level a person has since changed
+			// is unmarked, because this run is about to set the level
+			// again, and another request may take over only a set level.
+			if stored.Repository == repo && stored.Level == level && stored.Set == set {
 				return nil, false, nil
 			}
 			return &mine, true, nil

@@ -98,3 +98,43 @@ func TestSandboxClaimReleasedWhenLevelMoves(t *testing.T) {
 		t.Errorf("schema claim = %+v, want none", got)
 	}
 }
+
+// TestSandboxClaimRetakenAfterChange lets a person point the schema that a
+// request's run set at another repository. A new run of that request takes
+// its claim again to set the schema back, and until it marks the claim
+// set, another request must not take the level over.
+func TestSandboxClaimRetakenAfterChange(t *testing.T) {
+	const (
+		target = "SCHEMA PLATFORM.PACKAGES"
+		other  = "PLATFORM.PACKAGES.OTHER_PYPI"
+	)
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+	first := sb.Document()
+	if _, err := Run(t.Context(), sb.Env, first); err != nil {
+		t.Fatalf("run of the first request: %v", err)
+	}
+	sb.Exec(t, "ALTER SCHEMA PLATFORM.PACKAGES SET DEFAULT_PYTHON_ARTIFACT_REPOSITORY = "+other)
+
+	// The first request's new run finds the schema changed, so it takes
+	// the claim with set false before its ALTER.
+	err := TakeLevel(t.Context(), sb.Env.Defaults, sb.Conn, first.Request, "schema", target, "PLATFORM.PACKAGES.CORP_PYPI", false)
+	if err != nil {
+		t.Fatalf("TakeLevel of the first request: %v", err)
+	}
+	got := storedClaim(t, sb)
+	if got == nil || got.Request != first.Request.ID {
+		t.Fatalf("claim = %+v, want the first request's", got)
+	}
+	if got.Set {
+		t.Errorf("claim of the first request is marked set while its run has still to set the schema")
+	}
+
+	second := sb.Document()
+	second.Request.ID = "DATA-4799"
+	err = TakeLevel(t.Context(), sb.Env.Defaults, sb.Conn, second.Request, "schema", target, other, true)
+	if name := workflow.NameOf(err); name != workflow.ErrConflict {
+		t.Errorf("TakeLevel of the second request: error name = %q (%v), want %q", name, err, workflow.ErrConflict)
+	}
+}
