@@ -39,13 +39,40 @@ func (sb *Sandbox) seedGCP(req request.Request) error {
 		}
 		cidr = block.String()
 	}
+	// A subnet seeded for an earlier request may hold that range already,
+	// such as after the request changed gcp.subnet.
+	cidr, err := sb.GCP.FreeSubnetRange(g.Project, g.Network, cidr)
+	if err != nil {
+		return fmt.Errorf("seed subnet %s: %w", g.Subnet, err)
+	}
 	if err := sb.GCP.EnsureSubnetwork(g.Project, g.Region, g.Subnet, g.Network, cidr, "PRIVATE"); err != nil {
 		return fmt.Errorf("seed subnet %s: %w", g.Subnet, err)
 	}
 	if g.Proxy == "none" {
-		if err := sb.GCP.EnsureInstance(g.Project, g.Zone, "repository", g.Subnet, g.TargetAddress, g.TargetTags); err != nil {
-			return fmt.Errorf("seed the repository's VM: %w", err)
-		}
+		return sb.seedRepositoryVM(g)
+	}
+	return nil
+}
+
+// seedRepositoryVM creates the running VM that represents the repository
+// of a request with proxy none, at gcp.target_address in the subnet whose
+// range contains it, unless a VM of the zone has that address already.
+// The first such VM is named "repository", and later ones, such as after
+// the request changed gcp.target_address, get the address in their name.
+func (sb *Sandbox) seedRepositoryVM(g *request.GCP) error {
+	if sb.GCP.InstanceNameAt(g.Project, g.Zone, g.TargetAddress) != "" {
+		return nil
+	}
+	subnet := sb.GCP.SubnetworkContaining(g.Project, g.Region, g.Network, g.TargetAddress)
+	if subnet == "" {
+		subnet = g.Subnet
+	}
+	name := "repository"
+	if sb.GCP.HasInstance(g.Project, g.Zone, name) {
+		name = "repository-" + strings.ReplaceAll(g.TargetAddress, ".", "-")
+	}
+	if err := sb.GCP.EnsureInstance(g.Project, g.Zone, name, subnet, g.TargetAddress, g.TargetTags); err != nil {
+		return fmt.Errorf("seed the repository's VM: %w", err)
 	}
 	return nil
 }
