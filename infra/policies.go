@@ -319,10 +319,16 @@ func reservationStatements(tableARN string) []awsiam.PolicyStatement {
 	}
 }
 
-// waitStatements lets await_endpoint register a wait.
+// waitPartition is the partition key of every wait item in the table, as
+// the dynamo package in the main module writes it.
+const waitPartition = "wait"
+
+// waitStatements lets await_endpoint register a wait. dynamodb:LeadingKeys
+// limits the call to the wait partition, so the role cannot overwrite
+// tickets, claims or run items.
 func waitStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
-		statement("RegisterWait", []string{"dynamodb:PutItem"}, []string{tableARN}, nil),
+		statement("RegisterWait", []string{"dynamodb:PutItem"}, []string{tableARN}, partitionIs(waitPartition)),
 	}
 }
 
@@ -332,10 +338,12 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		// The waits store lists the open waits with one Query on their
 		// partition and removes each completed one by key.
+		// dynamodb:LeadingKeys limits both calls to that partition, so the
+		// poller cannot delete claims, run items or other records.
 		statement("ReadAndRemoveWaits", []string{
 			"dynamodb:Query",
 			"dynamodb:DeleteItem",
-		}, []string{tableARN}, nil),
+		}, []string{tableARN}, partitionIs(waitPartition)),
 		// These actions name no resource beyond the task token. The IAM
 		// console accepts only "*" for them, and grants scoped to a state
 		// machine ARN have been reported to fail with AccessDenied

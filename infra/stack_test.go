@@ -561,6 +561,8 @@ func TestIAMStatements(t *testing.T) {
 	resourceTag := map[string]any{"StringLike": map[string]any{"aws:ResourceTag/repolink:request": "?*"}}
 	// The dynamo package keys every reservations item with this prefix.
 	reservationKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "endpoints#*"}}
+	// The dynamo package keeps every wait in this one partition.
+	waitKeys := map[string]any{"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": "wait"}}
 	// The dynamo package keys every run item with this prefix.
 	runKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "run#*"}}
 	runItemActions := []string{"dynamodb:GetItem", "dynamodb:PutItem"}
@@ -663,9 +665,9 @@ func TestIAMStatements(t *testing.T) {
 			}}},
 		{"SnowflakeRole", "DescribeEndpointServices", []string{"ec2:DescribeVpcEndpointServiceConfigurations"},
 			[]string{"*"}, nil},
-		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, nil},
+		{"WaitRole", "RegisterWait", []string{"dynamodb:PutItem"}, []string{"{WaitsTable.Arn}"}, waitKeys},
 		{"PollerRole", "ReadAndRemoveWaits", []string{"dynamodb:Query", "dynamodb:DeleteItem"},
-			[]string{"{WaitsTable.Arn}"}, nil},
+			[]string{"{WaitsTable.Arn}"}, waitKeys},
 		{"PreflightRole", "ReserveEndpoints", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{"{WaitsTable.Arn}"}, reservationKeys},
 		{"SnowflakeRole", "ReserveEndpoints", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
@@ -740,6 +742,29 @@ func TestIAMStatements(t *testing.T) {
 		})
 	}
 }
+
+func TestDynamoDBStatementsLimitPartitions(t *testing.T) {
+	r := fullStack(t)
+	for _, st := range policyStatements(t, r.json) {
+		if st.Effect != "Allow" || !slices.ContainsFunc(st.Actions, isDynamoDBAction) {
+			continue
+		}
+		condition, _ := st.Condition.(map[string]any)
+		limited := false
+		for _, operator := range []string{"ForAllValues:StringEquals", "ForAllValues:StringLike"} {
+			keys, _ := condition[operator].(map[string]any)
+			if _, ok := keys["dynamodb:LeadingKeys"]; ok {
+				limited = true
+			}
+		}
+		if !limited {
+			t.Errorf("role %s statement %q allows %v on the whole table; want a dynamodb:LeadingKeys condition",
+				st.Role, st.Sid, st.Actions)
+		}
+	}
+}
+
+func isDynamoDBAction(action string) bool { return strings.HasPrefix(action, "dynamodb:") }
 
 func TestSecretReadsLimitedToReferencedARNs(t *testing.T) {
 	r := fullStack(t)
