@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // egressRefreshKey is the machine key of the egress-refresh definition.
@@ -24,6 +27,8 @@ type refreshRequest struct {
 	id       string
 	path     string
 	document map[string]any
+	// request is the document as the steps read it, with defaults applied.
+	request request.Request
 	// scheduleName and constructID are derived from the id by scheduleName
 	// and scheduleConstructID. loadRefreshRequests rejects two requests that
 	// share either.
@@ -82,8 +87,9 @@ func scheduleConstructID(id string) string {
 
 // loadRefreshRequests reads the request files of egressRefreshRequests. Each
 // must be a JSON object with an id and the route egress-ip, because the
-// egress-refresh machine only serves that route. Two requests whose
-// schedules would get the same name or construct ID are rejected.
+// egress-refresh machine only serves that route, and must pass the request
+// validation that the steps apply. Two requests whose schedules would get
+// the same name or construct ID are rejected.
 func loadRefreshRequests(prefix string, paths []string) ([]refreshRequest, error) {
 	var requests []refreshRequest
 	for _, path := range paths {
@@ -125,10 +131,17 @@ func loadRefreshRequest(prefix, path string) (refreshRequest, error) {
 	if strings.Trim(scheduleNameUnsafe.ReplaceAllString(id, "-"), "-") == "" {
 		return refreshRequest{}, fmt.Errorf("egress refresh request %s has the id %q, which has no letter or digit for the schedule name", path, id)
 	}
+	// Each run of the schedule would fail with InvalidRequest on a request
+	// that the steps reject, so synth rejects it first.
+	req, err := request.ParseJSON(data)
+	if err != nil {
+		return refreshRequest{}, fmt.Errorf("egress refresh request %s: %w", path, err)
+	}
 	return refreshRequest{
 		id:           id,
 		path:         path,
 		document:     doc,
+		request:      req,
 		scheduleName: scheduleName(prefix, id),
 		constructID:  scheduleConstructID(id),
 	}, nil
@@ -157,6 +170,11 @@ func (s *Stack) newEgressRefreshSchedules(cfg Config) error {
 		return err
 	}
 	for _, req := range requests {
+		if err := checkRefreshFirewall(req, cfg, s.Stack.Region()); err != nil {
+			return err
+		}
+	}
+	for _, req := range requests {
 		input := map[string]any{"request": req.document}
 		awsscheduler.NewSchedule(s.Stack, jsii.String(req.constructID), &awsscheduler.ScheduleProps{
 			ScheduleName: jsii.String(req.scheduleName),
@@ -170,6 +188,31 @@ func (s *Stack) newEgressRefreshSchedules(cfg Config) error {
 				MaxEventAge:   awscdk.Duration_Hours(jsii.Number(1)),
 			}),
 		})
+	}
+	return nil
+}
+
+// checkRefreshFirewall rejects a refresh request whose firewall the stack's
+// functions cannot change. They change only AWS security groups, only in
+// the stack's region, because the firewall role's ARNs name that region,
+// and only the groups of egressSecurityGroupIds when it is set. region is
+// the stack's region, and an unresolved token when the stack is
+// environment-agnostic, which skips the region check.
+func checkRefreshFirewall(req refreshRequest, cfg Config, region *string) error {
+	egress := req.request.Egress
+	if egress.Cloud != "aws" {
+		return fmt.Errorf("egress refresh request %s has egress.cloud %q, but the Lambda deployment changes only AWS security groups; "+
+			"refresh it with the repolink command, or remove it from %s", req.path, egress.Cloud, paramEgressRequests.context)
+	}
+	if !*awscdk.Token_IsUnresolved(region) && egress.Region != *region {
+		return fmt.Errorf("egress refresh request %s has egress.region %q, but the stack deploys to %s and its firewall functions "+
+			"may change security groups only there; deploy it with a stack in %s, or remove it from %s",
+			req.path, egress.Region, *region, egress.Region, paramEgressRequests.context)
+	}
+	if len(cfg.EgressSecurityGroupIDs) > 0 && !slices.Contains(cfg.EgressSecurityGroupIDs, egress.SecurityGroupID) {
+		return fmt.Errorf("egress refresh request %s has egress.security_group_id %q, which %s (or %s) does not list, "+
+			"so the firewall functions may not change it; add the group to %s",
+			req.path, egress.SecurityGroupID, paramEgressGroups.context, paramEgressGroups.env, paramEgressGroups.context)
 	}
 	return nil
 }

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 )
 
 func TestForeignTask(t *testing.T) {
@@ -59,13 +64,17 @@ func TestLoadRefreshRequestsRejects(t *testing.T) {
 		{"other route", []string{`{"id": "R-1", "route": "aws-privatelink"}`}, `route "aws-privatelink"`},
 		{"id without letters", []string{`{"id": "//", "route": "egress-ip"}`}, "no letter or digit"},
 		{"same schedule name", []string{
-			`{"id": "R-1", "route": "egress-ip"}`,
-			`{"id": "r-1", "route": "egress-ip"}`,
+			refreshRequestJSON(t, "R-1", nil),
+			refreshRequestJSON(t, "r-1", nil),
 		}, "same schedule name"},
 		{"same construct ID", []string{
-			`{"id": "DATA-1", "route": "egress-ip"}`,
-			`{"id": "DATA1", "route": "egress-ip"}`,
+			refreshRequestJSON(t, "DATA-1", nil),
+			refreshRequestJSON(t, "DATA1", nil),
 		}, "construct ID"},
+		{"no egress block", []string{`{"id": "X-1", "route": "egress-ip"}`}, "$.egress"},
+		{"no security group", []string{refreshRequestJSON(t, "X-1", func(doc map[string]any) {
+			delete(doc["egress"].(map[string]any), "security_group_id")
+		})}, "$.egress.security_group_id: missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,8 +110,8 @@ func TestLoadRefreshRequestsMissingFile(t *testing.T) {
 
 func TestDuplicateErrorNamesKeyAndFiles(t *testing.T) {
 	dir := t.TempDir()
-	writeDefinition(t, dir, "a.json", `{"id": "R-1", "route": "egress-ip"}`)
-	writeDefinition(t, dir, "b.json", `{"id": "r-1", "route": "egress-ip"}`)
+	writeDefinition(t, dir, "a.json", refreshRequestJSON(t, "R-1", nil))
+	writeDefinition(t, dir, "b.json", refreshRequestJSON(t, "r-1", nil))
 	_, err := loadRefreshRequests("repolink", []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")})
 	if err == nil {
 		t.Fatal("loadRefreshRequests returned no error")
@@ -146,8 +155,8 @@ func TestScheduleNamesDistinct(t *testing.T) {
 
 func TestStackWithSimilarRefreshIDs(t *testing.T) {
 	dir := t.TempDir()
-	writeDefinition(t, dir, "a.json", `{"id": "DATA_1", "route": "egress-ip"}`)
-	writeDefinition(t, dir, "b.json", `{"id": "DATA-1", "route": "egress-ip"}`)
+	writeDefinition(t, dir, "a.json", refreshRequestJSON(t, "DATA_1", nil))
+	writeDefinition(t, dir, "b.json", refreshRequestJSON(t, "DATA-1", nil))
 	cfg := fullConfig()
 	cfg.EgressRefreshRequests = []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")}
 	r := synth(t, "similar-refresh-ids", cfg)
@@ -161,4 +170,92 @@ func TestStackWithSimilarRefreshIDs(t *testing.T) {
 	if len(names) != 2 {
 		t.Errorf("egress refresh schedules %q, want two", names)
 	}
+}
+
+func TestLoadRefreshRequestsNamesFileAndField(t *testing.T) {
+	dir := t.TempDir()
+	writeDefinition(t, dir, "a.json", `{"id": "X-1", "route": "egress-ip"}`)
+	path := filepath.Join(dir, "a.json")
+	_, err := loadRefreshRequests("repolink", []string{path})
+	if err == nil {
+		t.Fatal("loadRefreshRequests returned no error")
+	}
+	for _, want := range []string{path, "$.egress", "$.snowflake.account"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestStackRejectsUnreachableFirewall(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(egress map[string]any)
+		groups []string
+		want   []string
+	}{
+		{"azure cloud", func(egress map[string]any) {
+			egress["cloud"] = "azure"
+			delete(egress, "region")
+			delete(egress, "security_group_id")
+			egress["network_security_group_id"] = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/pypi" +
+				"/providers/Microsoft.Network/networkSecurityGroups/pypi-nsg"
+		}, nil, []string{"egress.cloud", `"azure"`, "repolink command"}},
+		{"other region", func(egress map[string]any) {
+			egress["region"] = "eu-central-1"
+		}, nil, []string{"egress.region", `"eu-central-1"`, "us-west-2"}},
+		{"unlisted security group", nil, []string{"sg-0123456789abcdef0"},
+			[]string{"egress.security_group_id", exampleSecurityGroup, "egressSecurityGroupIds"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "request.json")
+			writeDefinition(t, dir, "request.json", refreshRequestJSON(t, "DATA-1", func(doc map[string]any) {
+				if tt.edit != nil {
+					tt.edit(doc["egress"].(map[string]any))
+				}
+			}))
+			cfg := fullConfig()
+			cfg.EgressRefreshRequests = []string{path}
+			if tt.groups != nil {
+				cfg.EgressSecurityGroupIDs = tt.groups
+			}
+			app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false), StackTraces: jsii.Bool(false)})
+			_, err := NewStack(app, "Repolink", &awscdk.StackProps{
+				Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("us-west-2")},
+			}, cfg)
+			if err == nil {
+				t.Fatal("NewStack returned no error")
+			}
+			for _, want := range append([]string{path}, tt.want...) {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %s", err, want)
+				}
+			}
+		})
+	}
+}
+
+// refreshRequestJSON returns testdata/egress-ip.json with the id set to id,
+// after edit, when not nil, changes the decoded document.
+func refreshRequestJSON(t *testing.T, id string, edit func(doc map[string]any)) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/egress-ip.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["id"] = id
+	if edit != nil {
+		edit(doc)
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
