@@ -39,6 +39,10 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	// The handler table does not depend on the environment, so the step
 	// name is checked before anything starts.
+	if service, ok := serviceHandlers[step]; ok {
+		return usagef("%s is a service handler, not a step, so invoke cannot run it. "+
+			"Run repolink up instead, which %s (add --sandbox to use the local sandbox)", step, service)
+	}
 	names := stepNames()
 	if !slices.Contains(names, step) {
 		return usagef("unknown step %q; use one of: %s", step, strings.Join(names, ", "))
@@ -97,6 +101,16 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	pretty.WriteByte('\n')
 	_, err = stdout.Write(pretty.Bytes())
 	return err
+}
+
+// serviceHandlers maps each REPOLINK_HANDLER value of an AWS service
+// function to what repolink up does in its place. These handlers take no
+// workflow document, so invoke rejects them and names the local command.
+var serviceHandlers = map[string]string{
+	"poller":     "runs the poller, which completes endpoint waits, every --poll-interval",
+	"webhook":    "serves the webhook at POST /v1/requests",
+	"notifier":   "sends the notification of each closed execution to its request's notify URL",
+	"operations": "serves the operations API at GET /v1/executions",
 }
 
 // stepNames lists the task names of every registered step.

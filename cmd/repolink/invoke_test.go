@@ -178,3 +178,39 @@ func TestInvokeAcceptsTaskInputFields(t *testing.T) {
 		t.Errorf("execution = %q, want DATA-1", doc.Execution)
 	}
 }
+
+// TestInvokeServiceHandler checks that invoke rejects each service handler
+// of the AWS functions as not a step and names what repolink up does instead.
+func TestInvokeServiceHandler(t *testing.T) {
+	tests := []struct {
+		handler string
+		up      string
+	}{
+		{"poller", "runs the poller"},
+		{"webhook", "serves the webhook at POST /v1/requests"},
+		{"notifier", "sends the notification of each closed execution"},
+		{"operations", "serves the operations API at GET /v1/executions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.handler, func(t *testing.T) {
+			dir := t.TempDir()
+			code, out, errOut := runCLI(t, "invoke", tt.handler, "--sandbox", "--state-dir", filepath.Join(dir, "state"),
+				"--input", filepath.Join(dir, "absent.json"))
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if !strings.Contains(errOut, tt.handler+" is a service handler, not a step") {
+				t.Errorf("stderr does not say that %s is no step:\n%s", tt.handler, errOut)
+			}
+			if want := "Run repolink up instead, which " + tt.up; !strings.Contains(errOut, want) {
+				t.Errorf("stderr does not contain %q:\n%s", want, errOut)
+			}
+			if strings.Contains(errOut, "unknown step") {
+				t.Errorf("stderr calls %s an unknown step:\n%s", tt.handler, errOut)
+			}
+		})
+	}
+}
