@@ -31,7 +31,9 @@ var machineFiles = []machineFile{
 type Definition struct {
 	Key string
 	// ASL is the definition text as it is on disk, with ${task} placeholders
-	// that Step Functions replaces by the DefinitionSubstitutions.
+	// that Step Functions replaces by the DefinitionSubstitutions. A start
+	// state that lets Azure or GCP routes through is changed to reject them
+	// (rejectForeignRoutes).
 	ASL string
 	// Tasks lists the placeholder names in order of first use, including
 	// the Azure and GCP tasks.
@@ -98,6 +100,12 @@ func parseDefinition(key string, data []byte, waitDeadline time.Duration) (Defin
 	if err := checkCallbackTimeouts(root, waitDeadline); err != nil {
 		return Definition{}, err
 	}
+
+	asl, err := rejectForeignRoutes(data)
+	if err != nil {
+		return Definition{}, err
+	}
+	def.ASL = string(asl)
 	return def, nil
 }
 
