@@ -25,7 +25,7 @@ func (s *Stack) newAlarms(cfg Config) {
 
 	for key, machine := range s.Machines {
 		alarms = append(alarms, awscloudwatch.NewAlarm(s.Stack, jsii.String(constructID(key)+"FailedAlarm"), &awscloudwatch.AlarmProps{
-			AlarmDescription: jsii.String("a " + key + " run failed; inspect it and redrive it once the cause is fixed"),
+			AlarmDescription: jsii.String("a run of the " + key + " state machine failed; inspect it and redrive it once the cause is fixed"),
 			Metric: machine.MetricFailed(&awscloudwatch.MetricOptions{
 				Period:    fiveMinutes,
 				Statistic: jsii.String("Sum"),

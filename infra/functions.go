@@ -1,6 +1,8 @@
 package main
 
 import (
+	"debug/elf"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,18 +26,48 @@ const lambdaArch = "arm64"
 
 // lambdaCode returns the asset with dir/<lambdaArch>/bootstrap as its only
 // file, or the placeholder asset with a warning on the stack when that file
-// does not exist.
-func (s *Stack) lambdaCode(dir string) awslambda.Code {
+// does not exist or is a directory. It fails when the file exists but is
+// not an ELF executable for linux/<lambdaArch>, such as an empty file or a
+// binary built for another architecture, because every function deployed
+// with it would fail.
+func (s *Stack) lambdaCode(dir string) (awslambda.Code, error) {
 	archDir := filepath.Join(dir, lambdaArch)
-	if info, err := os.Stat(filepath.Join(archDir, "bootstrap")); err == nil && info.Mode().IsRegular() {
+	path := filepath.Join(archDir, "bootstrap")
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		if err := checkBootstrap(path); err != nil {
+			return nil, fmt.Errorf("bootstrap %s: %w; run make lambda (or make synth) to build functions/lambda "+
+				"for linux/%s, or remove the file to synthesise with the placeholder", path, err, lambdaArch)
+		}
 		// The exclusions keep any other file of the directory out of the zip.
 		return awslambda.Code_FromAsset(jsii.String(archDir), &awss3assets.AssetOptions{
 			Exclude: jsii.Strings("*", "!bootstrap"),
-		})
+		}), nil
 	}
 	s.warn("placeholderAsset", "no bootstrap in "+archDir+"; the functions use a placeholder that fails every invocation. "+
 		"Run make lambda (or make synth) to build functions/lambda for linux/"+lambdaArch+" into that directory before deploying.")
-	return awslambda.Code_FromAsset(jsii.String(placeholderAssetDir), nil)
+	return awslambda.Code_FromAsset(jsii.String(placeholderAssetDir), nil), nil
+}
+
+// lambdaMachine is the ELF machine of lambdaArch.
+const lambdaMachine = elf.EM_AARCH64
+
+// checkBootstrap returns an error unless path is a 64-bit ELF executable
+// for lambdaMachine. Go builds a static binary of type ET_EXEC, or ET_DYN
+// with -buildmode=pie.
+func checkBootstrap(path string) error {
+	file, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("not an ELF executable: %w", err)
+	}
+	defer file.Close()
+
+	if file.Class != elf.ELFCLASS64 || file.Machine != lambdaMachine {
+		return fmt.Errorf("ELF file for %s %s, want %s %s", file.Class, file.Machine, elf.ELFCLASS64, lambdaMachine)
+	}
+	if file.Type != elf.ET_EXEC && file.Type != elf.ET_DYN {
+		return fmt.Errorf("ELF file of type %s, want %s or %s", file.Type, elf.ET_EXEC, elf.ET_DYN)
+	}
+	return nil
 }
 
 // newRole creates the execution role of one function group, with no

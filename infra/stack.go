@@ -82,9 +82,13 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 	tableARN := *s.Table.TableArn()
 	roles := s.newRoles(cfg, scopeARNs, tableARN, defs, machineNames)
 
+	code, err := s.lambdaCode(cfg.AssetDir)
+	if err != nil {
+		return nil, err
+	}
 	opts := functionOptions{
 		prefix:    cfg.Prefix,
-		code:      s.lambdaCode(cfg.AssetDir),
+		code:      code,
 		retention: retentionDays[cfg.LogRetentionDays],
 	}
 	for _, def := range defs {

@@ -51,7 +51,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := os.WriteFile(filepath.Join(dir, lambdaArch, "bootstrap"), []byte("stand-in for the Lambda bootstrap\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, lambdaArch, "bootstrap"), standInBootstrap, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
