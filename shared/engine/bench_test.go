@@ -14,26 +14,7 @@ import (
 // store, b.N executions started at once. It is not part of `go test`
 // unless -bench is given.
 func BenchmarkExecution(b *testing.B) {
-	definition, err := os.ReadFile(filepath.Join("..", "..", "tools", "bench", "machine.asl.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := Open(filepath.Join(b.TempDir(), "engine.db"), Options{PollInterval: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	e.Register("bench", constTask(`{"ok":true}`))
-	if err := e.Define("bench", definition); err != nil {
-		b.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
+	e, ctx := startBenchEngine(b)
 
 	b.ResetTimer()
 	for i := range b.N {
@@ -48,4 +29,34 @@ func BenchmarkExecution(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "executions/s")
+}
+
+// startBenchEngine opens an engine on a fresh store in b.TempDir, defines
+// the machine of `make bench` as "bench" with a task that returns
+// {"ok":true}, and starts its Run loop. The loop stops and the engine
+// closes when b's cleanup runs. The returned context ends with the loop.
+func startBenchEngine(b *testing.B) (*Engine, context.Context) {
+	b.Helper()
+	definition, err := os.ReadFile(filepath.Join("..", "..", "tools", "bench", "machine.asl.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := Open(filepath.Join(b.TempDir(), "engine.db"), Options{PollInterval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	e.Register("bench", constTask(`{"ok":true}`))
+	if err := e.Define("bench", definition); err != nil {
+		b.Fatal(err)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	b.Cleanup(func() {
+		stop()
+		<-done
+	})
+	return e, ctx
 }

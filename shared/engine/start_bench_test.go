@@ -1,15 +1,11 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // BenchmarkStartExecution starts b.N executions of the 20-state machine
@@ -17,34 +13,15 @@ import (
 // and then waits for all of them. It reports the rate of the starts alone
 // and of the whole batch.
 func BenchmarkStartExecution(b *testing.B) {
-	definition, err := os.ReadFile(filepath.Join("..", "..", "tools", "bench", "machine.asl.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, goroutines := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("goroutines=%d", goroutines), func(b *testing.B) {
-			benchmarkStarts(b, definition, goroutines)
+			benchmarkStarts(b, goroutines)
 		})
 	}
 }
 
-func benchmarkStarts(b *testing.B, definition []byte, goroutines int) {
-	e, err := Open(filepath.Join(b.TempDir(), "engine.db"), Options{PollInterval: time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
-	e.Register("bench", constTask(`{"ok":true}`))
-	if err := e.Define("bench", definition); err != nil {
-		b.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
+func benchmarkStarts(b *testing.B, goroutines int) {
+	e, ctx := startBenchEngine(b)
 
 	b.ResetTimer()
 	var next atomic.Int64
