@@ -18,12 +18,7 @@ import (
 func TestSandboxStepChecksLocation(t *testing.T) {
 	idx := startIndex(t)
 	sb := sfsandbox.Start(t)
-	env := &workflow.Env{
-		Secrets:   fakeSecrets{passwordRef: testPassword},
-		Now:       time.Now,
-		Logger:    slog.New(slog.DiscardHandler),
-		Snowflake: sb.Env.Snowflake,
-	}
+	env := sandboxEnv(sb)
 
 	tests := []struct {
 		name, database, schema string
@@ -52,20 +47,38 @@ func TestSandboxStepChecksLocation(t *testing.T) {
 
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
 
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("step: %v", err)
-				}
-				return
-			}
-			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
-				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
-			}
-			for _, want := range tt.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q lacks %q", err, want)
-				}
-			}
+			checkStepError(t, err, tt.want)
 		})
+	}
+}
+
+// sandboxEnv returns the step environment for the sandbox tests: the test
+// password as the only secret, a discarding logger and sb's Snowflake.
+func sandboxEnv(sb *sfsandbox.Sandbox) *workflow.Env {
+	return &workflow.Env{
+		Secrets:   fakeSecrets{passwordRef: testPassword},
+		Now:       time.Now,
+		Logger:    slog.New(slog.DiscardHandler),
+		Snowflake: sb.Env.Snowflake,
+	}
+}
+
+// checkStepError fails t unless err is nil when want is empty, or otherwise
+// an InvalidRequest error whose text contains every string in want.
+func checkStepError(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("step: %v", err)
+		}
+		return
+	}
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+	}
+	for _, text := range want {
+		if !strings.Contains(err.Error(), text) {
+			t.Errorf("error %q lacks %q", err, text)
+		}
 	}
 }

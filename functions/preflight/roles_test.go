@@ -1,14 +1,11 @@
 package preflight
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // TestSandboxStepChecksRoles runs preflight against the sandbox Snowflake
@@ -19,12 +16,7 @@ func TestSandboxStepChecksRoles(t *testing.T) {
 	idx := startIndex(t)
 	sb := sfsandbox.Start(t)
 	sb.Exec(t, `CREATE ROLE "Data-Science"`)
-	env := &workflow.Env{
-		Secrets:   fakeSecrets{passwordRef: testPassword},
-		Now:       time.Now,
-		Logger:    slog.New(slog.DiscardHandler),
-		Snowflake: sb.Env.Snowflake,
-	}
+	env := sandboxEnv(sb)
 
 	tests := []struct {
 		name  string
@@ -56,19 +48,9 @@ func TestSandboxStepChecksRoles(t *testing.T) {
 
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
 
+			checkStepError(t, err, tt.want)
 			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("step: %v", err)
-				}
 				return
-			}
-			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
-				t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
-			}
-			for _, want := range tt.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q lacks %q", err, want)
-				}
 			}
 			if strings.Contains(err.Error(), `"""`) {
 				t.Errorf("error %q quotes a quoted name again", err)
