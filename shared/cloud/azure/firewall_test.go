@@ -15,16 +15,8 @@ import (
 )
 
 func TestFirewallRuleLifecycle(t *testing.T) {
-	f := newFixture(t, azuresim.Delays{})
+	f, nsgID, firewall := newFirewallFixture(t)
 	ctx := t.Context()
-	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	firewall, err := NewFirewall(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	other := cloud.FirewallTarget{RequestID: "OTHER-1", Port: 443, NetworkSecurityGroupID: nsgID}
 	if _, err := firewall.SetIngressRanges(ctx, other, []string{"192.0.2.0/24"}); err != nil {
 		t.Fatalf("set ranges of another request: %v", err)
@@ -85,16 +77,8 @@ func TestFirewallRuleLifecycle(t *testing.T) {
 }
 
 func TestFirewallPortChangeDropsOldRule(t *testing.T) {
-	f := newFixture(t, azuresim.Delays{})
+	f, nsgID, firewall := newFirewallFixture(t)
 	ctx := t.Context()
-	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	firewall, err := NewFirewall(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ranges := []string{"198.51.100.0/24"}
 	// The other request's ID starts with this one's, so its rule name shares
 	// the readable part.
@@ -181,16 +165,8 @@ func TestRuleNameIsBoundedAndDistinct(t *testing.T) {
 }
 
 func TestFirewallTwoRequestsSameRanges(t *testing.T) {
-	f := newFixture(t, azuresim.Delays{})
+	f, nsgID, firewall := newFirewallFixture(t)
 	ctx := t.Context()
-	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	firewall, err := NewFirewall(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	first := cloud.FirewallTarget{RequestID: "DATA-4720", Port: 443, NetworkSecurityGroupID: nsgID}
 	second := cloud.FirewallTarget{RequestID: "DATA-4730", Port: 443, NetworkSecurityGroupID: nsgID}
 	ranges := []string{"192.0.2.0/24", "198.51.100.0/25"}
@@ -226,6 +202,30 @@ func TestFirewallTwoRequestsSameRanges(t *testing.T) {
 
 // groupSuffix ends the path of the test's network security group.
 const groupSuffix = "/networkSecurityGroups/repo-nsg"
+
+// newGroupFixture starts the Azure sandbox with the network security group
+// that groupSuffix names, and returns the fixture and the group's ID.
+func newGroupFixture(t *testing.T) (*fixture, string) {
+	t.Helper()
+	f := newFixture(t, azuresim.Delays{})
+	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, nsgID
+}
+
+// newFirewallFixture extends newGroupFixture with a Firewall on the
+// sandbox's default options.
+func newFirewallFixture(t *testing.T) (*fixture, string, *Firewall) {
+	t.Helper()
+	f, nsgID := newGroupFixture(t)
+	firewall, err := NewFirewall(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, nsgID, firewall
+}
 
 // groupRuleNames returns the names of the rules in a written group, in
 // the order written.
@@ -285,12 +285,8 @@ func (s *syncedGroupReads) Do(req *http.Request) (*http.Response, error) {
 }
 
 func TestFirewallConcurrentRulesGetOwnPriorities(t *testing.T) {
-	f := newFixture(t, azuresim.Delays{})
+	f, nsgID := newGroupFixture(t)
 	ctx := t.Context()
-	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := f.opts
 	opts.Transport = &syncedGroupReads{next: f.opts.Transport, readers: 2, allRead: make(chan struct{})}
 	// The two writers open a connection each; closing the spare one lets
@@ -343,24 +339,16 @@ func TestFirewallConcurrentRulesGetOwnPriorities(t *testing.T) {
 }
 
 func TestFirewallGroupChangedOnEveryWrite(t *testing.T) {
-	f := newFixture(t, azuresim.Delays{})
-	nsgID, err := f.sim.EnsureNetworkSecurityGroup(testSubscription, testGroup, testLocation, "repo-nsg")
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, nsgID, firewall := newFirewallFixture(t)
 	f.sim.SetFault(func(method, path string) (int, string) {
 		if method == http.MethodPut && strings.HasSuffix(path, groupSuffix) {
 			return http.StatusPreconditionFailed, "PreconditionFailed"
 		}
 		return 0, ""
 	})
-	firewall, err := NewFirewall(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	target := cloud.FirewallTarget{RequestID: "DATA-4711", Port: 443, NetworkSecurityGroupID: nsgID}
 
-	_, err = firewall.SetIngressRanges(t.Context(), target, []string{"192.0.2.0/24"})
+	_, err := firewall.SetIngressRanges(t.Context(), target, []string{"192.0.2.0/24"})
 	if got := workflow.NameOf(err); got != workflow.ErrTransient {
 		t.Errorf("error name = %q, want %s (error %v)", got, workflow.ErrTransient, err)
 	}
