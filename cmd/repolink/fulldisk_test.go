@@ -236,27 +236,15 @@ func TestReadCommandsFullDisk(t *testing.T) {
 
 	open, closed := fullStores(t, dir)
 
-	commands := []struct {
-		name string
-		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-		args []string
-		want string
-	}{
-		{"list", listCommand, nil, "FD-1"},
-		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
-		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
-	}
-	ctx := context.Background()
 	for _, store := range []string{open, closed} {
-		for _, c := range commands {
-			var stdout, stderr bytes.Buffer
-			args := append([]string{"--state-dir", store}, c.args...)
-			if err := c.run(ctx, args, &stdout, &stderr); err != nil {
+		for _, c := range readCommandsOnFD1() {
+			stdout, err := c.runOn(store)
+			if err != nil {
 				t.Errorf("%s on full %s: %v", c.name, store, err)
 				continue
 			}
-			if !strings.Contains(stdout.String(), c.want) {
-				t.Errorf("%s on full %s: output lacks %q:\n%s", c.name, store, c.want, stdout.String())
+			if !strings.Contains(stdout, c.want) {
+				t.Errorf("%s on full %s: output lacks %q:\n%s", c.name, store, c.want, stdout)
 			}
 		}
 	}
@@ -279,30 +267,46 @@ func TestReadCommandsFullDiskOlderStore(t *testing.T) {
 	dropColumn(t, filepath.Join(store, engineStore), "machines", "created_at")
 	fillFileSystem(t, dir)
 
-	commands := []struct {
-		name string
-		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-		args []string
-		want string
-	}{
-		{"list", listCommand, nil, "FD-1"},
-		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
-		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
-	}
-	for _, c := range commands {
-		var stdout, stderr bytes.Buffer
-		args := append([]string{"--state-dir", store}, c.args...)
-		if err := c.run(context.Background(), args, &stdout, &stderr); err != nil {
+	for _, c := range readCommandsOnFD1() {
+		stdout, err := c.runOn(store)
+		if err != nil {
 			t.Errorf("%s on full older store: %v", c.name, err)
 			continue
 		}
-		if !strings.Contains(stdout.String(), c.want) {
-			t.Errorf("%s on full older store: output lacks %q:\n%s", c.name, c.want, stdout.String())
+		if !strings.Contains(stdout, c.want) {
+			t.Errorf("%s on full older store: output lacks %q:\n%s", c.name, c.want, stdout)
 		}
 	}
 	if n := columnCount(t, filepath.Join(store, engineStore), "machines", "created_at"); n != 0 {
 		t.Errorf("machines has %d created_at columns after the read commands, want the older format left as it was", n)
 	}
+}
+
+// readCommand is a command that only reads the state directory, with its
+// arguments after --state-dir and a text that its output must contain.
+type readCommand struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	args []string
+	want string
+}
+
+// readCommandsOnFD1 returns list, status and history, each with a text of
+// its output on a store that storeWithStoppedExecution wrote.
+func readCommandsOnFD1() []readCommand {
+	return []readCommand{
+		{"list", listCommand, nil, "FD-1"},
+		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
+		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
+	}
+}
+
+// runOn runs c on the state directory dir and returns its standard output.
+func (c readCommand) runOn(dir string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	args := append([]string{"--state-dir", dir}, c.args...)
+	err := c.run(context.Background(), args, &stdout, &stderr)
+	return stdout.String(), err
 }
 
 // dropColumn removes column from table in the SQLite file at path, so that

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,17 +43,11 @@ func TestReadCommandsKeepStoreFormat(t *testing.T) {
 			return ""
 		}},
 	}
-	commands := []struct {
-		name string
-		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-		args []string
-		want string
-	}{
-		{"list", listCommand, nil, "FD-1"},
-		{"status", statusCommand, []string{"FD-1"}, "ABORTED"},
-		{"history", historyCommand, []string{"FD-1"}, "ExecutionAborted"},
-		{"plan", planCommand, []string{"--sandbox", filepath.Join("..", "..", "examples", "public.json")}, "a run would be DATA-4721"},
-	}
+	commands := append(readCommandsOnFD1(), readCommand{
+		"plan", planCommand,
+		[]string{"--sandbox", filepath.Join("..", "..", "examples", "public.json")},
+		"a run would be DATA-4721",
+	})
 	for _, s := range stores {
 		for _, c := range commands {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
@@ -69,13 +61,12 @@ func TestReadCommandsKeepStoreFormat(t *testing.T) {
 				path := filepath.Join(dir, engineStore)
 				s.make(t, path)
 
-				var stdout, stderr bytes.Buffer
-				args := append([]string{"--state-dir", dir}, c.args...)
-				if err := c.run(context.Background(), args, &stdout, &stderr); err != nil {
+				stdout, err := c.runOn(dir)
+				if err != nil {
 					t.Fatalf("%s: %v", c.name, err)
 				}
-				if !strings.Contains(stdout.String(), c.want) {
-					t.Errorf("%s: output lacks %q:\n%s", c.name, c.want, stdout.String())
+				if !strings.Contains(stdout, c.want) {
+					t.Errorf("%s: output lacks %q:\n%s", c.name, c.want, stdout)
 				}
 				if problem := s.check(t, path); problem != "" {
 					t.Errorf("after %s: %s", c.name, problem)
