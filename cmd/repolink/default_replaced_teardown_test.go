@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,6 +46,20 @@ func TestTeardownNamesReplacedDefault(t *testing.T) {
 	}
 	if !strings.Contains(out, note) {
 		t.Errorf("status of the teardown lacks the note %q:\n%s", note, out)
+	}
+
+	code, out, errOut = runCLI(t, "status", "--state-dir", dir, "--output", "json", execution)
+	if code != exitOK {
+		t.Fatalf("status --output json: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var status struct {
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(out), &status); err != nil {
+		t.Fatalf("status --output json: %v\n%s", err, out)
+	}
+	if !slices.Contains(status.Notes, note) {
+		t.Errorf("status --output json notes = %q, want them to contain %q", status.Notes, note)
 	}
 }
 

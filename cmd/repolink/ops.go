@@ -257,6 +257,10 @@ type statusView struct {
 	// send-task-failure stored for the running execution and that the
 	// engine has not applied yet. It is empty when there are none.
 	Queued string `json:"queued,omitempty"`
+	// Notes lists the notes of all resources, ordered by resource key, which
+	// the text output prints as its note: lines. It is empty when no
+	// resource has a note.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // queuedText describes the queued task results of the running execution
@@ -306,7 +310,7 @@ func queuedResultAdvice(machine, runFlags string) string {
 // next is the next action when the execution closed without success, and
 // resume is the undrivenAdvice for it, or "" while a process runs it.
 func newStatusView(v executionView, next, resume string) statusView {
-	sv := statusView{executionView: v, Next: resume}
+	sv := statusView{executionView: v, Next: resume, Notes: collectResourceNotes(v.Resources)}
 	if v.Status != engine.StatusRunning && v.Status != engine.StatusSucceeded {
 		sv.Next = next
 	}
@@ -431,27 +435,50 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 		fmt.Fprintf(w, "next:          %s\n", next)
 	}
 
-	var resources map[string]struct {
-		workflow.Result
-		Status string   `json:"status"`
-		Notes  []string `json:"notes"`
-	}
-	if json.Unmarshal(v.Resources, &resources) != nil || len(resources) == 0 {
+	resources := decodeResources(v.Resources)
+	if len(resources) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "resources:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	var notes []string
 	for _, key := range sortedKeys(resources) {
 		r := resources[key]
 		result := resultOf(key, r.Action, r.ID, r.Status)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
-		notes = append(notes, r.Notes...)
 	}
 	tw.Flush()
-	for _, n := range notes {
+	for _, n := range collectResourceNotes(v.Resources) {
 		fmt.Fprintf(w, "note:          %s\n", n)
 	}
+}
+
+// resourceStatus is one entry of $.resources as status reads it.
+type resourceStatus struct {
+	workflow.Result
+	Status string   `json:"status"`
+	Notes  []string `json:"notes"`
+}
+
+// decodeResources decodes $.resources by resource key. It returns nil
+// when raw is empty or not a JSON object of resources.
+func decodeResources(raw []byte) map[string]resourceStatus {
+	var resources map[string]resourceStatus
+	if json.Unmarshal(raw, &resources) != nil {
+		return nil
+	}
+	return resources
+}
+
+// collectResourceNotes returns the notes of all resources in raw, which
+// is $.resources, ordered by resource key. resourceNotes does the same for
+// a whole workflow document.
+func collectResourceNotes(raw []byte) []string {
+	resources := decodeResources(raw)
+	var notes []string
+	for _, key := range sortedKeys(resources) {
+		notes = append(notes, resources[key].Notes...)
+	}
+	return notes
 }
 
 func stepLabel(step, state string) string {
