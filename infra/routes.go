@@ -10,11 +10,14 @@ import (
 // routeNotServedState is the Fail state that rejectForeignRoutes adds.
 const routeNotServedState = "RouteNotServed"
 
-// routeNotServedCause is the cause of routeNotServedState. Step Functions
-// reports it with the error InvalidRequest, which no state retries.
-const routeNotServedCause = "the request's route is not served by the AWS deployment of repolink, which serves " +
-	"aws-privatelink, egress-ip and public; nothing was removed. Tear down azure-privatelink and gcp-privatelink " +
-	"requests with the repolink command or a deployment on their cloud"
+// routeNotServedCausePath is the CausePath of routeNotServedState, an
+// intrinsic function that puts the request's route, $.request.route, into
+// the cause. States.Format reads ', {, } and \ in its template as syntax,
+// so the template uses none of them. Step Functions reports the cause with
+// the error InvalidRequest, which no state retries.
+const routeNotServedCausePath = "States.Format('request route {} is not served by the AWS deployment of repolink, " +
+	"which serves aws-privatelink, egress-ip and public; nothing was removed. Tear down azure-privatelink and " +
+	"gcp-privatelink requests with the repolink command or a deployment on their cloud', $.request.route)"
 
 // foreignRoute reports whether route, such as azure-privatelink, belongs to
 // a cloud in foreignClouds.
@@ -66,9 +69,9 @@ func rejectForeignRoutes(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("definition already has a state named %s, which the stack adds to reject the Azure and GCP routes; rename that state", routeNotServedState)
 	}
 	states[routeNotServedState] = map[string]any{
-		"Type":  "Fail",
-		"Error": "InvalidRequest",
-		"Cause": routeNotServedCause,
+		"Type":      "Fail",
+		"Error":     "InvalidRequest",
+		"CausePath": routeNotServedCausePath,
 	}
 	out, err := json.MarshalIndent(root, "", "  ")
 	if err != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +62,7 @@ func TestTeardownRejectsForeignRoutesFirst(t *testing.T) {
 		t.Errorf("start state lets %d routes through, want aws-privatelink, egress-ip and public", served)
 	}
 
-	want := map[string]any{"Type": "Fail", "Error": "InvalidRequest", "Cause": routeNotServedCause}
+	want := map[string]any{"Type": "Fail", "Error": "InvalidRequest", "CausePath": routeNotServedCausePath}
 	if diff := cmp.Diff(want, states[routeNotServedState]); diff != "" {
 		t.Errorf("%s state mismatch (-want +got):\n%s", routeNotServedState, diff)
 	}
@@ -71,6 +74,78 @@ func TestTeardownRejectsForeignRoutesFirst(t *testing.T) {
 	delete(onDisk["States"].(map[string]any), onDisk["StartAt"].(string))
 	if diff := cmp.Diff(onDisk, deployed); diff != "" {
 		t.Errorf("deployed teardown differs from the file beyond its start state (-file +deployed):\n%s", diff)
+	}
+}
+
+// deployedTeardown returns the teardown definition that the stack deploys.
+func deployedTeardown(t *testing.T) string {
+	t.Helper()
+	defs, err := LoadDefinitions("../statemachines", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range defs {
+		if def.Key == "teardown" {
+			return def.ASL
+		}
+	}
+	t.Fatal("no teardown definition loaded")
+	return ""
+}
+
+// TestRouteNotServedCauseNamesRoute checks that the cause of the added
+// Fail state is a States.Format call that puts $.request.route into its
+// only placeholder.
+func TestRouteNotServedCauseNamesRoute(t *testing.T) {
+	var deployed struct {
+		States map[string]map[string]any
+	}
+	if err := json.Unmarshal([]byte(deployedTeardown(t)), &deployed); err != nil {
+		t.Fatal(err)
+	}
+	fail := deployed.States[routeNotServedState]
+	if _, ok := fail["Cause"]; ok {
+		t.Errorf("%s has a fixed Cause, which cannot name the route", routeNotServedState)
+	}
+	causePath, _ := fail["CausePath"].(string)
+	template, args, ok := strings.Cut(strings.TrimPrefix(causePath, "States.Format('"), "', ")
+	if !strings.HasPrefix(causePath, "States.Format('") || !ok {
+		t.Fatalf("CausePath %q is not a States.Format call", causePath)
+	}
+	if args != "$.request.route)" {
+		t.Errorf("CausePath arguments = %q, want $.request.route only", args)
+	}
+	if n := strings.Count(template, "{}"); n != 1 {
+		t.Errorf("CausePath template has %d placeholders, want 1: %q", n, template)
+	}
+	if strings.ContainsAny(strings.ReplaceAll(template, "{}", ""), `'{}\`) {
+		t.Errorf("CausePath template has an unescaped ', {, } or \\: %q", template)
+	}
+}
+
+// TestDeployedTeardownPassesASLValidator checks the deployed teardown
+// definition with asl-validator, as make asl-validate checks the files in
+// statemachines/. It skips when node or the package is not installed.
+func TestDeployedTeardownPassesASLValidator(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found; asl-validator needs it")
+	}
+	modules, err := filepath.Abs("../.tools/node/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(modules, "asl-validator")); err != nil {
+		t.Skip("asl-validator is not installed; make asl-validate installs it")
+	}
+
+	file := filepath.Join(t.TempDir(), "teardown.asl.json")
+	if err := os.WriteFile(file, []byte(deployedTeardown(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "../tools/asl-validate.cjs", modules, file).CombinedOutput()
+	if err != nil {
+		t.Errorf("asl-validator rejects the deployed teardown definition: %v\n%s", err, out)
 	}
 }
 
