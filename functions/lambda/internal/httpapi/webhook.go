@@ -81,12 +81,21 @@ type Webhook struct {
 	Logger *slog.Logger
 }
 
-// ranError means that a closed execution already ran the delivered
-// request, which the delivery store does not know, such as after the
-// ticket's record expired.
-type ranError struct{ execution string }
+// ranError means that an execution runs or already ran the delivered
+// request, which the delivery store does not know, such as one that the
+// Step Functions API started or one after the ticket's record expired.
+type ranError struct {
+	execution string
+	// running is true while the execution still runs.
+	running bool
+}
 
-func (e *ranError) Error() string { return "execution " + e.execution + " already ran this request" }
+func (e *ranError) Error() string {
+	if e.running {
+		return "execution " + e.execution + " already runs this request"
+	}
+	return "execution " + e.execution + " already ran this request"
+}
 
 // maxRuns bounds the run names that one start tries, so that a request ID
 // with that many executions fails instead of scanning without end.
@@ -235,7 +244,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	switch {
 	case errors.As(err, &ran):
 		reason := fmt.Sprintf("%v; redrive it if it failed, or change the request to start a new execution", ran)
-		log.Warn("request already ran in an execution that the delivery store does not record; nothing new started", "execution", ran.execution)
+		if ran.running {
+			reason = fmt.Sprintf("%v; send a changed request after it closes to start a new execution", ran)
+		}
+		log.Warn("request runs or ran in an execution that the delivery store does not record; nothing new started", "execution", ran.execution)
 		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason})
 	case errors.As(err, &running):
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
@@ -253,6 +265,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	case out.Kind == dynamo.Started:
 		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: "RUNNING"})
 	default:
+		// NOTE: the record's latest run can be older than a run that the
+		// Step Functions API started under the next run name with another
+		// request. The delivery is then a duplicate of the recorded run,
+		// where repolink up would start the next run.
 		log.Info("duplicate delivery; nothing new started")
 		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true})
 	}
@@ -286,14 +302,13 @@ func requestHash(canonical []byte, torn *teardown) string {
 // Developer Guide, "Execution guarantees").
 //
 // The loop also handles names that are still in the Step Functions
-// execution history but not in the ticket's record. A running execution
-// of the same request is returned as it is, because Step Functions makes
-// that start idempotent.
-// It passes over executions of other request IDs, whose names can look like
-// run names. An execution of the ID that still runs another request is a
-// *webhook.RunningError, and a closed one of the same request a *ranError,
-// unless it started before torn, the request's latest teardown, which
-// removed what it built.
+// execution history but not in the ticket's record, such as runs that the
+// Step Functions API started (checkUnknownRun). It passes over executions
+// of other request IDs, whose names can look like run names. An execution
+// of the ID that still runs another request is a *webhook.RunningError. One
+// that runs or ran the same request is a *ranError, so the delivery is its
+// duplicate, unless it closed before torn, the request's latest teardown,
+// which removed what it built.
 //
 // NOTE: the ticket's record outlives the executions' history only with the
 // default retention. With a shorter one, known is empty once the record
@@ -306,6 +321,15 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 
 	for n := nextRunNumber(base, known); n <= maxRuns; n++ {
 		name := request.RunName(base, n)
+		// An execution under the name that the Step Functions API started
+		// is read first, because a start with the same input would return
+		// it as if the webhook had started it.
+		if exists, err := w.checkUnknownRun(ctx, req, canonical, name, torn); exists || err != nil {
+			if err != nil {
+				return "", err
+			}
+			continue
+		}
 		taken, err := w.takeClaims(ctx, req, name, torn, log)
 		if err != nil {
 			return "", err
@@ -322,24 +346,39 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 			}
 			return "", err
 		}
-
-		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
-		if err != nil {
+		if _, err := w.checkUnknownRun(ctx, req, canonical, name, torn); err != nil {
 			return "", err
-		}
-		var doc workflow.Document
-		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
-			continue
-		}
-		ranBefore := torn != nil && !isOpen(x.Status) && x.StartDate.Before(torn.startDate)
-		if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) && !ranBefore {
-			return "", &ranError{execution: name}
-		}
-		if isOpen(x.Status) {
-			return "", &webhook.RunningError{Ticket: req.ID, Execution: name}
 		}
 	}
 	return "", fmt.Errorf("request %s already has %d executions; start it under a new request ID", req.ID, maxRuns)
+}
+
+// checkUnknownRun describes the execution name, which the ticket's record
+// does not list, and reports whether it exists. An execution of req's ID
+// that runs or ran req itself is a *ranError, unless it closed before torn,
+// the request's latest teardown, started. One that still runs another
+// request is a *webhook.RunningError. Executions of other request IDs and
+// closed ones of other requests are passed over.
+func (w *Webhook) checkUnknownRun(ctx context.Context, req request.Request, canonical []byte, name string, torn *teardown) (bool, error) {
+	x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+	if errors.Is(err, sfn.ErrExecutionNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var doc workflow.Document
+	if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
+		return true, nil
+	}
+	ranBefore := torn != nil && !isOpen(x.Status) && x.StartDate.Before(torn.startDate)
+	if ran, err := json.Marshal(doc.Request); err == nil && bytes.Equal(ran, canonical) && !ranBefore {
+		return true, &ranError{execution: name, running: isOpen(x.Status)}
+	}
+	if isOpen(x.Status) {
+		return true, &webhook.RunningError{Ticket: req.ID, Execution: name}
+	}
+	return true, nil
 }
 
 // checkKnownRuns describes the ticket's known runs. An open run of another

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -766,6 +767,55 @@ func TestWebhookRejectsLocalCredentialRefs(t *testing.T) {
 			}
 			if !strings.Contains(got[0].Message, "aws-secretsmanager:ARN") {
 				t.Errorf("message %q does not say to use aws-secretsmanager:ARN", got[0].Message)
+			}
+		})
+	}
+}
+
+// TestWebhookLatestRunStartedElsewhere delivers the request of the ticket's
+// latest run, DATA-4711-r2, which the Step Functions API started with a
+// changed request and the delivery store does not record. Each delivery of
+// that request is a duplicate of DATA-4711-r2, whether it runs or closed,
+// as with POST /v1/requests of repolink up.
+func TestWebhookLatestRunStartedElsewhere(t *testing.T) {
+	for _, closed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("closed=%v", closed), func(t *testing.T) {
+			hook, states := newWebhook(t)
+			ctx := context.Background()
+			if resp, err := hook.Handle(ctx, signedEvent(readExample(t), secret, now)); err != nil || resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("first delivery = %d, %v; want 202", resp.StatusCode, err)
+			}
+			states.close("DATA-4711")
+
+			changed := []byte(strings.Replace(string(readExample(t)), `"requests"`, `"numpy"`, 1))
+			req, err := request.Parse(changed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			states.mu.Lock()
+			states.inputs["DATA-4711-r2"] = string(input)
+			states.closed["DATA-4711-r2"] = closed
+			states.mu.Unlock()
+
+			for i := range 2 {
+				resp, err := hook.Handle(ctx, signedEvent(changed, secret, now))
+				if err != nil {
+					t.Fatalf("Handle of delivery %d: %v", i+1, err)
+				}
+				got := decodeResponse(t, resp)
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("delivery %d status = %d, want 200 (body %s)", i+1, resp.StatusCode, resp.Body)
+				}
+				if !got.Duplicate || got.Execution != "DATA-4711-r2" {
+					t.Errorf("delivery %d = %+v, want a duplicate of DATA-4711-r2", i+1, got)
+				}
+			}
+			if n := states.startCount(); n != 1 {
+				t.Errorf("%d executions started through the webhook, want 1", n)
 			}
 		})
 	}
