@@ -29,10 +29,10 @@ var claimLayout = jsonrecords.Layout[workflow.LevelClaim]{
 // leaves the claim as it is.
 var errUnchanged = errors.New("claim unchanged")
 
-// UpdateClaim changes the claim of key in one conditional write: the
+// UpdateClaim changes the claim of key in one conditional write. The
 // UPDATE or DELETE names the row's body as it was read, and an INSERT
-// fails on a row that another writer inserted first, so a concurrent
-// writer makes it read again.
+// fails on a row that another writer inserted first. A concurrent writer
+// therefore makes it read again.
 func (s *Store) UpdateClaim(ctx context.Context, key string, change workflow.ChangeClaim) error {
 	err := s.claims.Update(ctx, key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, error) {
 		next, write, err := change(stored)

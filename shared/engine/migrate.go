@@ -36,11 +36,11 @@ func checkStoreFormat(ctx context.Context, db *sql.DB) error {
 const rowHistoryFormat = 1
 
 // readableSchema reports whether the engine can read the store as it is,
-// with no migration. That holds for a store in the current format with
-// every table, column and index that Open creates or migrates, and for a
-// store in rowHistoryFormat that lacks only event_parts. eventParts reports
-// whether the store has the event_parts table. Extend it with every
-// migration.
+// with no migration. The engine can read a store in the current format
+// with every table, column and index that Open creates or migrates. It can
+// also read a store in rowHistoryFormat that lacks only event_parts.
+// eventParts reports whether the store has the event_parts table. Extend
+// it with every migration.
 func readableSchema(ctx context.Context, db *sql.DB) (readable, eventParts bool, err error) {
 	var format int
 	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&format); err != nil {

@@ -49,8 +49,8 @@ func (r *Defaults) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// UpdateClaim passes the claim of key, or nil, to change. When change asks
-// for a write, it stores the returned claim, or deletes the stored one for
+// UpdateClaim passes the claim of key, or nil, to change. When change requests
+// a write, it stores the returned claim, or deletes the stored one for
 // nil. The lock is held throughout, so the update is atomic.
 func (r *Defaults) UpdateClaim(_ context.Context, key string, change workflow.ChangeClaim) error {
 	r.mu.Lock()

@@ -81,9 +81,10 @@ type Webhook struct {
 	Logger *slog.Logger
 }
 
-// ranError means that an execution runs or already ran the delivered
-// request, which the delivery store does not know, such as one that the
-// Step Functions API started or one after the ticket's record expired.
+// ranError reports an execution that runs or already ran the delivered
+// request but that the delivery store does not record. Examples are one
+// that the Step Functions API started and one that remains after the
+// ticket's record expired.
 type ranError struct {
 	execution string
 	// running is true while the execution still runs.
@@ -307,8 +308,8 @@ func requestHash(canonical []byte, torn *teardown) string {
 // of other request IDs, whose names can look like run names. An execution
 // of the ID that still runs another request is a *webhook.RunningError. One
 // that runs or ran the same request is a *ranError, so the delivery is its
-// duplicate, unless it closed before torn, the request's latest teardown,
-// which removed what it built.
+// duplicate. That does not apply if it closed before torn, the request's
+// latest teardown, because torn removed what it built.
 //
 // NOTE: the ticket's record outlives the executions' history only with the
 // default retention. With a shorter one, known is empty once the record
@@ -355,10 +356,10 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 
 // checkUnknownRun describes the execution name, which the ticket's record
 // does not list, and reports whether it exists. An execution of req's ID
-// that runs or ran req itself is a *ranError, unless it closed before torn,
-// the request's latest teardown, started. One that still runs another
-// request is a *webhook.RunningError. Executions of other request IDs and
-// closed ones of other requests are passed over.
+// that runs or ran req itself is a *ranError, unless it closed before torn
+// started. Here torn is the request's latest teardown. One that still runs
+// another request is a *webhook.RunningError. Executions of other request
+// IDs and closed ones of other requests are passed over.
 func (w *Webhook) checkUnknownRun(ctx context.Context, req request.Request, canonical []byte, name string, torn *teardown) (bool, error) {
 	x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 	if errors.Is(err, sfn.ErrExecutionNotFound) {
