@@ -273,8 +273,8 @@ func printPlan(w io.Writer, r planReport, flags string) {
 // keepWholeDetail reports whether the text plan prints the whole detail of
 // it. The detail of an item that a run changes or that may stop it, such as
 // an update, a conflict or an unknown lookup, gives what the run would do
-// or what to change, and a replaced value is one that a person may still
-// need, so none of them is shortened. Only the details of items that a run
+// or what to change. A replaced value is one that a person may still need.
+// So none of them is shortened, and only the details of items that a run
 // keeps, runs or skips are cut to one short line.
 func keepWholeDetail(it plan.Item) bool {
 	if it.Replaces != "" || len(it.Unreplaced) > 0 {

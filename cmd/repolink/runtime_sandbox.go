@@ -174,8 +174,8 @@ func (rt *runtime) seedBefore(step string, handler registry.Handler) registry.Ha
 
 // prepareOpenExecutions prepares the sandbox for the request of every open
 // execution in the store, because the engine of this process resumes them
-// along with its own: the index certificate covers their repository hosts
-// and Seed runs for them. A request that cannot be prepared is logged, and
+// along with its own. The index certificate then covers their repository
+// hosts, and Seed runs for them. A request that cannot be prepared is logged, and
 // its execution then fails at the step that needs what is missing.
 func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
 	open, err := rt.engine.Running(ctx)

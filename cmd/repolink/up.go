@@ -572,7 +572,7 @@ type serviceExecutions struct {
 // for it once every check has passed, and starts its execution. When an
 // execution already runs the request, or the latest execution of the ID
 // ran the same request and no teardown started after it, Start returns a
-// *webhook.ExistingError that names that execution. This holds however the
+// *webhook.ExistingError that names that execution. This applies however the
 // execution was started: by a delivery, the Step Functions API or
 // repolink run. A changed request of an ID whose executions have closed
 // starts the next run, as repolink run does.
