@@ -215,8 +215,10 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 }
 
 // readIntrinsicString reads a single-quoted string in which \' \{ \} and
-// \\ are escapes. The braces keep their backslash so that States.Format can
-// tell an escaped brace from a placeholder.
+// \\ are the only valid escapes (Step Functions Developer Guide, "Reserved
+// characters in intrinsic functions"). The braces and the backslash keep
+// their escape so that States.Format can tell an escaped brace from a
+// placeholder, and unescapeLiteral removes it for every other use.
 func readIntrinsicString(s string) (string, int, error) {
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
@@ -224,8 +226,11 @@ func readIntrinsicString(s string) (string, int, error) {
 		if c == '\\' && i+1 < len(s) {
 			i++
 			switch s[i] {
-			case '{', '}':
+			case '{', '}', '\\':
 				b.WriteByte('\\')
+			case '\'':
+			default:
+				return "", 0, fmt.Errorf("invalid escape \\%c in %s: only \\', \\{, \\} and \\\\ may follow a backslash", s[i], s)
 			}
 			b.WriteByte(s[i])
 			continue
@@ -273,9 +278,9 @@ func (f *intrinsic) eval(input, context any) (any, error) {
 			args[i] = v
 		default:
 			s, isString := a.literal.(string)
-			if isString && f.name != "States.Format" {
-				s = strings.NewReplacer(`\{`, "{", `\}`, "}").Replace(s)
-				args[i] = s
+			isTemplate := f.name == "States.Format" && i == 0
+			if isString && !isTemplate {
+				args[i] = unescapeLiteral(s)
 				continue
 			}
 			args[i] = a.literal
@@ -292,6 +297,12 @@ func (f *intrinsic) eval(input, context any) (any, error) {
 	return v, nil
 }
 
+// unescapeLiteral turns the \{, \} and \\ that readIntrinsicString keeps
+// into the characters they stand for.
+func unescapeLiteral(s string) string {
+	return strings.NewReplacer(`\{`, "{", `\}`, "}", `\\`, `\`).Replace(s)
+}
+
 func fnFormat(args []any) (any, error) {
 	tmpl, ok := args[0].(string)
 	if !ok {
@@ -302,7 +313,7 @@ func fnFormat(args []any) (any, error) {
 	used := 0
 	for i := 0; i < len(tmpl); i++ {
 		c := tmpl[i]
-		if c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '{' || tmpl[i+1] == '}') {
+		if c == '\\' && i+1 < len(tmpl) && strings.IndexByte(`{}\`, tmpl[i+1]) >= 0 {
 			b.WriteByte(tmpl[i+1])
 			i++
 			continue
@@ -521,10 +532,10 @@ func fnJSONMerge(args []any) (any, error) {
 }
 
 func fnMathRandom(args []any) (any, error) {
-	start, ok1 := integerArg(args[0])
-	end, ok2 := integerArg(args[1])
+	start, ok1 := roundedIntegerArg(args[0])
+	end, ok2 := roundedIntegerArg(args[1])
 	if !ok1 || !ok2 || end <= start {
-		return nil, errors.New("start and end must be integers with start < end")
+		return nil, errors.New("start and end must be numbers with start < end after rounding")
 	}
 	// NOTE: the optional seed argument is accepted but not used.
 	n, err := rand.Int(rand.Reader, big.NewInt(int64(end-start)))
@@ -535,10 +546,10 @@ func fnMathRandom(args []any) (any, error) {
 }
 
 func fnMathAdd(args []any) (any, error) {
-	a, ok1 := integerArg(args[0])
-	b, ok2 := integerArg(args[1])
+	a, ok1 := roundedIntegerArg(args[0])
+	b, ok2 := roundedIntegerArg(args[1])
 	if !ok1 || !ok2 {
-		return nil, errors.New("both arguments must be integers")
+		return nil, errors.New("both arguments must be numbers")
 	}
 	return json.Number(strconv.Itoa(a + b)), nil
 }
@@ -580,6 +591,19 @@ func integerArg(v any) (int, bool) {
 		return 0, false
 	}
 	return int(f), true
+}
+
+// roundedIntegerArg converts a JSON number to the nearest int. The Step
+// Functions Developer Guide states that States.MathAdd and States.MathRandom
+// round a non-integer argument to the nearest integer.
+// NOTE: the guide does not say which way a half rounds, and math.Round
+// rounds it away from zero.
+func roundedIntegerArg(v any) (int, bool) {
+	f, ok := toFloat(v)
+	if !ok {
+		return 0, false
+	}
+	return integerArg(math.Round(f))
 }
 
 // jsonEqual compares two decoded JSON values, treating numbers by value.

@@ -17,6 +17,9 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('{} has {} items: {}', $.name, $.n, true)`, `"Ada has 3 items: true"`},
 		{`States.Format('escaped \{\} and \'quotes\' {}', $$.Execution.Name)`, `"escaped {} and 'quotes' run-1"`},
 		{`States.Format('{}', null)`, `"null"`},
+		{`States.Format('back\\{} and \\\{', $.name)`, `"back\\Ada and \\{"`},
+		{`States.Format('{}', 'x\{y\}')`, `"x{y}"`},
+		{`States.Array('a\\b', 'it\'s')`, `["a\\b","it's"]`},
 		{`States.StringToJson($.json)`, `{"k":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"a\":1}"`},
 		{`States.Array(1, 'two', $.n, States.Array())`, `[1,"two",3,[]]`},
@@ -35,6 +38,8 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Hash('abc', 'SHA-1')`, `"a9993e364706816aba3e25717850c26c9cd0d89d"`},
 		{`States.JsonMerge($.obj, States.StringToJson('{"b":2,"a":3}'), false)`, `{"a":3,"b":2}`},
 		{`States.MathAdd($.n, -5)`, `-2`},
+		{`States.MathAdd(1.7, 2.2)`, `4`},
+		{`States.MathAdd(-1.7, 0)`, `-2`},
 		{`States.StringSplit($.text, ',;')`, `["a","b","c"]`},
 		{`States.ArrayLength(States.StringSplit('a b c', ' '))`, `3`},
 	}
@@ -94,6 +99,8 @@ func TestIntrinsicsParseErrors(t *testing.T) {
 		`States.Format('unterminated)`,
 		`States.Array(1) extra`,
 		`States.MathAdd(1, two)`,
+		`States.Format('a\nb')`,
+		`States.Array('\d')`,
 	} {
 		if _, err := parseIntrinsic(expr); err == nil {
 			t.Errorf("parse %s succeeded, want an error", expr)
@@ -115,7 +122,8 @@ func TestIntrinsicsEvalErrors(t *testing.T) {
 		{`States.Hash('x', 'SHA-3')`, ErrorIntrinsicFailure},
 		{`States.JsonMerge($.list, $.list, false)`, ErrorIntrinsicFailure},
 		{`States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)`, ErrorIntrinsicFailure},
-		{`States.MathAdd(1.5, 1)`, ErrorIntrinsicFailure},
+		{`States.MathAdd($.s, 1)`, ErrorIntrinsicFailure},
+		{`States.MathRandom(1.2, 0.8)`, ErrorIntrinsicFailure},
 		{`States.ArrayRange(1, 5000, 1)`, ErrorIntrinsicFailure},
 		{`States.Format('{}', $.missing)`, ErrorRuntime},
 	}
