@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -442,27 +441,17 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	if len(changed) == 0 {
 		return nil
 	}
-	built := "and no teardown has removed what that execution built"
-	next := "Tear down the request first and then send this request again"
+	change := webhook.PlacementChange{Earlier: doc.Request, Later: req, Fields: changed, Execution: name, Status: x.Status}
 	if x.Status != "SUCCEEDED" {
 		ok, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if err != nil || !ok {
 			return err
 		}
-		built = "which may have built resources before it stopped, and no teardown has removed them"
 		teardownStarted := torn != nil && x.StartDate.Before(torn.startDate)
-		if !followed && !teardownStarted {
-			next = fmt.Sprintf("Tear down the request first and then send this request again, "+
-				"or redrive %s to finish the earlier request and tear that down before you send this request again", name)
-		}
+		change.Stopped = true
+		change.Redrive = !followed && !teardownStarted
 	}
-	if cost := request.TeardownEndpointCost(doc.Request); cost != "" {
-		next = cost + ". " + next
-	}
-	values := "The request changes " + strings.Join(request.DescribeChanges(doc.Request, req, changed), "; ") + ". "
-	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s%s",
-		req.ID, strings.Join(changed, ", "), name, x.Status, built, request.ChangeConsequence(doc.Request, req, changed, name), values, next)
-	return &webhook.ConflictError{Ticket: req.ID, Execution: name, Reason: reason, OtherID: true}
+	return change.Conflict()
 }
 
 // builtBeforeStop reports whether the execution executionARN, which
