@@ -29,7 +29,10 @@ type adapters struct {
 	// production endpoints and Application Default Credentials.
 	gcp     gcpadapter.Options
 	secrets *secrets.Resolver
-	stores  stores
+	// requests are the credential references that requests may use: no
+	// env: or file: reference, and not the signing key.
+	requests secrets.AllowList
+	stores   stores
 
 	mu        sync.Mutex
 	provider  *gcpadapter.Provider
@@ -58,6 +61,7 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapter
 	// and no request may read the signing key into its SECRET. A
 	// gcp-secretmanager: reference gives no error here.
 	allow, _ := secrets.AllowList{}.WithOwnSecrets([]string{s.signingSecret})
+	a.requests = allow
 	a.secrets = secrets.NewResolver().Restrict(allow, localRefFix)
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))
 	a.snowflake = sessions.New(sessions.Options{Secrets: a.secrets})

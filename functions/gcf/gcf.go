@@ -25,6 +25,11 @@
 // stored index token that expires soon and, when REPOLINK_WEBHOOK_SECRET
 // names the signing key in Secret Manager, posts the signed
 // credential_expires_soon notification to the request's notify.url.
+//
+// The function "webhook" verifies signed requests and Jira and ServiceNow
+// deliveries with shared/webhook, records each ticket in the same
+// Firestore collection, and starts the provision workflow that
+// REPOLINK_WORKFLOW names through the Workflow Executions API.
 package gcf
 
 import (
@@ -81,6 +86,13 @@ func init() {
 	env := a.env()
 	registered = newHandlers(env, logger)
 	registered[PollerFunction] = servePoller(a.newPoller(env, newCallbackTasks(gcpadapter.CallbacksOptions{})), logger)
+	registered[WebhookFunction] = (&webhookService{deps: webhookDeps{
+		getenv:   os.Getenv,
+		gcp:      gcp,
+		resolve:  a.resolveSecretManager,
+		requests: a.requests,
+		logger:   logger,
+	}}).ServeHTTP
 
 	names := make([]string, 0, len(registered))
 	for name := range registered {

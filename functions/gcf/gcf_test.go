@@ -174,7 +174,7 @@ func TestStepRejectsGetAndLargeBody(t *testing.T) {
 }
 
 func TestRegisteredHandlers(t *testing.T) {
-	want := []string{PollerFunction}
+	want := []string{PollerFunction, WebhookFunction}
 	for name := range registry.Handlers(&workflow.Env{}) {
 		want = append(want, name)
 	}
