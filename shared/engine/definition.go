@@ -170,6 +170,10 @@ func (e *DefinitionError) Error() string {
 // parser collects problems while it converts a decoded definition.
 type parser struct {
 	problems []Problem
+	// stateLabels maps each state name to the label of the first state with
+	// that name, because a name must be unique in the whole definition,
+	// including the states of Parallel branches and Map processors.
+	stateLabels map[string]string
 }
 
 func (p *parser) add(state, field, format string, args ...any) {
@@ -187,7 +191,7 @@ func parseDefinition(machine string, definition []byte) (*stateMachine, error) {
 	if !ok {
 		return nil, &DefinitionError{Machine: machine, Problems: []Problem{{Message: "the definition must be a JSON object"}}}
 	}
-	p := &parser{}
+	p := &parser{stateLabels: map[string]string{}}
 	sm := p.machine(obj, "", true)
 	if len(p.problems) > 0 {
 		return nil, &DefinitionError{Machine: machine, Problems: p.problems}
@@ -236,6 +240,11 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 		label := scope + name
 		if len(name) > 80 || name == "" {
 			p.add(label, "", "state names must have 1 to 80 characters")
+		}
+		if first, used := p.stateLabels[name]; used {
+			p.add(label, "", "name already used by state %q (state names must be unique across the whole state machine)", first)
+		} else {
+			p.stateLabels[name] = label
 		}
 		raw, ok := rawStates[name].(map[string]any)
 		if !ok {

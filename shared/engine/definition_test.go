@@ -131,6 +131,12 @@ func TestDefineProblems(t *testing.T) {
 		{"problem inside a branch", wrap(`"A":{"Type":"Parallel","End":true,"Branches":[
 			{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"Outside"}}}]}`),
 			[]Problem{{State: "A.Branches[0].B", Field: "Next", Message: `state "Outside" not found`}}},
+		{"name reused outside a branch", wrap(`"A":{"Type":"Parallel","Next":"B","Branches":[
+			{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}]},"B":{"Type":"Succeed"}`),
+			[]Problem{{State: "B", Message: `name already used by state "A.Branches[0].B" (state names must be unique across the whole state machine)`}}},
+		{"name reused inside a processor", wrap(`"A":{"Type":"Map","End":true,
+			"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}}`),
+			[]Problem{{State: "A.ItemProcessor.A", Message: `name already used by state "A" (state names must be unique across the whole state machine)`}}},
 		{"map without processor", wrap(`"A":{"Type":"Map","End":true}`),
 			[]Problem{{State: "A", Field: "ItemProcessor", Message: "missing: set an ItemProcessor with StartAt and States"}}},
 		{"express distributed map", wrap(`"A":{"Type":"Map","End":true,"ItemProcessor":{"ProcessorConfig":
