@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -37,6 +38,12 @@ const (
 	testJiraKey    = "jira-key-that-must-stay-secret"
 	testKeyRef     = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-webhook/versions/1"
 	testJiraKeyRef = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-jira/versions/1"
+
+	testServiceNowToken    = "servicenow-token-that-must-stay-secret"
+	testServiceNowTokenRef = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-servicenow-token/versions/1"
+	// testServiceNowMACKey is base64, as the mapping's key_encoding states.
+	testServiceNowMACKey    = "c2VydmljZW5vdy1tYWMta2V5"
+	testServiceNowMACKeyRef = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-servicenow-mac/versions/1"
 )
 
 // workflowsServer serves the Workflow Executions API calls that the
@@ -130,9 +137,9 @@ func (s *workflowsServer) started() []*executions.Execution {
 }
 
 // newTestWebhook starts the Firestore simulator and a Workflows server
-// behind one loopback endpoint, and returns the webhook on them with the
-// Jira mapping at jiraMapping, when it is not empty.
-func newTestWebhook(t *testing.T, jiraMapping string) (*httptest.Server, *workflowsServer) {
+// behind one loopback endpoint, and returns the webhook on them. mappings
+// sets the mapping variables, such as REPOLINK_JIRA_MAPPING.
+func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server, *workflowsServer) {
 	t.Helper()
 	sim, _ := startGCPSim(t)
 	simURL, err := url.Parse(sim.URL())
@@ -155,9 +162,12 @@ func newTestWebhook(t *testing.T, jiraMapping string) (*httptest.Server, *workfl
 		envSigningSecret:   testKeyRef,
 		envWaitsCollection: "repolink-waits",
 		envWaitsProject:    "corp-packages-prod",
-		envJiraMapping:     jiraMapping,
 	}
-	keys := map[string]string{testKeyRef: testWebhookKey, testJiraKeyRef: testJiraKey}
+	for name, path := range mappings {
+		env[name] = path
+	}
+	keys := map[string]string{testKeyRef: testWebhookKey, testJiraKeyRef: testJiraKey,
+		testServiceNowTokenRef: testServiceNowToken, testServiceNowMACKeyRef: testServiceNowMACKey}
 	allow, err := secrets.AllowList{}.WithOwnSecrets([]string{testKeyRef})
 	if err != nil {
 		t.Fatal(err)
@@ -227,14 +237,16 @@ func send(t *testing.T, req *http.Request) (int, webhook.Response) {
 	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatalf("response %s is not JSON: %v", data, err)
 	}
-	if strings.Contains(string(data), testWebhookKey) || strings.Contains(string(data), testJiraKey) {
-		t.Errorf("response contains a key: %s", data)
+	for _, key := range []string{testWebhookKey, testJiraKey, testServiceNowToken, testServiceNowMACKey} {
+		if strings.Contains(string(data), key) {
+			t.Errorf("response contains a key: %s", data)
+		}
 	}
 	return resp.StatusCode, out
 }
 
 func TestWebhookStartsExecution(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	body := exampleRequest(t, nil)
 
 	status, out := postSigned(t, server, testWebhookKey, body)
@@ -273,7 +285,7 @@ func TestWebhookStartsExecution(t *testing.T) {
 }
 
 func TestWebhookBadSignature(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 
 	status, out := postSigned(t, server, "another-key", exampleRequest(t, nil))
 	if status != http.StatusUnauthorized {
@@ -285,7 +297,7 @@ func TestWebhookBadSignature(t *testing.T) {
 }
 
 func TestWebhookInvalidField(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	body := exampleRequest(t, func(doc map[string]any) {
 		doc["snowflake"].(map[string]any)["account"] = ""
 	})
@@ -303,7 +315,7 @@ func TestWebhookInvalidField(t *testing.T) {
 }
 
 func TestWebhookRejectsRequestRefs(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	body := exampleRequest(t, func(doc map[string]any) {
 		auth := doc["repository"].(map[string]any)["auth"].(map[string]any)
 		auth["password_ref"] = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-webhook/versions/2"
@@ -329,7 +341,7 @@ func TestWebhookRejectsRequestRefs(t *testing.T) {
 }
 
 func TestWebhookUnservedRoute(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	data, err := os.ReadFile("../../examples/aws-privatelink.json")
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +360,7 @@ func TestWebhookUnservedRoute(t *testing.T) {
 }
 
 func TestWebhookDuplicateDelivery(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	body := exampleRequest(t, nil)
 	if status, out := postSigned(t, server, testWebhookKey, body); status != http.StatusAccepted {
 		t.Fatalf("first delivery: status = %d (%+v), want 202", status, out)
@@ -367,7 +379,7 @@ func TestWebhookDuplicateDelivery(t *testing.T) {
 }
 
 func TestWebhookChangedRequestWhileRunning(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	if status, out := postSigned(t, server, testWebhookKey, exampleRequest(t, nil)); status != http.StatusAccepted {
 		t.Fatalf("first delivery: status = %d (%+v), want 202", status, out)
 	}
@@ -388,7 +400,7 @@ func TestWebhookChangedRequestWhileRunning(t *testing.T) {
 }
 
 func TestWebhookPlacementChange(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	if status, out := postSigned(t, server, testWebhookKey, exampleRequest(t, nil)); status != http.StatusAccepted {
 		t.Fatalf("first delivery: status = %d (%+v), want 202", status, out)
 	}
@@ -416,7 +428,7 @@ func TestWebhookPlacementChange(t *testing.T) {
 }
 
 func TestWebhookPlacementAfterPreflightFailure(t *testing.T) {
-	server, workflows := newTestWebhook(t, "")
+	server, workflows := newTestWebhook(t, nil)
 	if status, out := postSigned(t, server, testWebhookKey, exampleRequest(t, nil)); status != http.StatusAccepted {
 		t.Fatalf("first delivery: status = %d (%+v), want 202", status, out)
 	}
@@ -480,7 +492,7 @@ func jiraMapping(t *testing.T) string {
 }
 
 func TestWebhookJiraDelivery(t *testing.T) {
-	server, workflows := newTestWebhook(t, jiraMapping(t))
+	server, workflows := newTestWebhook(t, map[string]string{envJiraMapping: jiraMapping(t)})
 	body, err := os.ReadFile("../../shared/webhook/testdata/jira-issue-updated.json")
 	if err != nil {
 		t.Fatal(err)
@@ -538,5 +550,64 @@ func TestLoadWebhookConfig(t *testing.T) {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}
+	}
+}
+
+// serviceNowMapping writes examples/servicenow-mapping.json with its
+// credentials in Secret Manager. Its request keeps the aws-privatelink
+// route.
+func serviceNowMapping(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/servicenow-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mapping map[string]any
+	if err := json.Unmarshal(data, &mapping); err != nil {
+		t.Fatal(err)
+	}
+	auth := mapping["auth"].(map[string]any)
+	auth["token_ref"] = testServiceNowTokenRef
+	auth["signature"].(map[string]any)["key_ref"] = testServiceNowMACKeyRef
+
+	path := filepath.Join(t.TempDir(), "servicenow-mapping.json")
+	data, err = json.Marshal(mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestWebhookServiceNowUnservedRoute(t *testing.T) {
+	server, workflows := newTestWebhook(t, map[string]string{envServiceNowMapping: serviceNowMapping(t)})
+	body, err := os.ReadFile("../../shared/webhook/testdata/servicenow-approved.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := base64.StdEncoding.DecodeString(testServiceNowMACKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	req, err := http.NewRequest(http.MethodPost, server.URL+"/v1/hooks/servicenow", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testServiceNowToken)
+	req.Header.Set("X-ServiceNow-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+
+	status, out := send(t, req)
+	if status != http.StatusBadRequest {
+		t.Fatalf("status = %d (%+v), want 400", status, out)
+	}
+	if len(out.Errors) == 0 || out.Errors[0].Path != "$.route" {
+		t.Errorf("field errors = %+v, want the first on $.route", out.Errors)
+	}
+	if n := len(workflows.started()); n != 0 {
+		t.Errorf("%d executions started, want 0", n)
 	}
 }

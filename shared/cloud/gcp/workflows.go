@@ -127,6 +127,8 @@ func (w *Workflows) Get(ctx context.Context, id string) (WorkflowExecution, erro
 // ListLabeled returns every execution of the workflow whose label key has
 // the value value, newest first, with their arguments. It reads every page.
 func (w *Workflows) ListLabeled(ctx context.Context, key, value string) ([]WorkflowExecution, error) {
+	// NOTE: the filter follows the AIP-160 syntax that the API reference
+	// names for the label field. Only a local test server has run it.
 	filter := fmt.Sprintf("labels.%s=%q", key, value)
 	var list []WorkflowExecution
 	token := ""
