@@ -159,7 +159,7 @@ func (v *validator) azure(a *Azure) {
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
 	v.printable("$.azure.vm_size", a.VMSize, "remove it")
 	v.printable("$.azure.image", a.Image, "remove it")
-	v.printable("$.azure.admin_username", a.AdminUsername, "remove it")
+	v.azureAdminUsername(a.AdminUsername)
 	if a.SSHPublicKey != "" && !strings.HasPrefix(a.SSHPublicKey, "ssh-") && !strings.HasPrefix(a.SSHPublicKey, "ecdsa-") {
 		v.add("$.azure.ssh_public_key", "must be an OpenSSH public key line such as ssh-ed25519 AAAA...")
 	}

@@ -319,7 +319,7 @@ func (v *validator) repository(r *Repository) {
 	switch r.Auth.Type {
 	case "password":
 		if v.require("$.repository.auth.username", r.Auth.Username, "set the user name that the index accepts") {
-			v.printable("$.repository.auth.username", r.Auth.Username, "remove it")
+			v.indexUsername(r.Auth.Username)
 			// HTTP basic authentication joins user name and password with
 			// the first ':' (RFC 7617), so the index would read a shorter
 			// user name. The value is not echoed, because a user:token
@@ -382,6 +382,22 @@ func (v *validator) repository(r *Repository) {
 	}
 	if !runtimeVersions[r.RuntimeVersion] {
 		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
+	}
+}
+
+// indexUsername rejects a user name that reads like another one: leading
+// or trailing whitespace, control characters and invisible characters
+// such as U+200B, which the index would compare as part of the name. The
+// value is not echoed, because a user:token pasted here contains a
+// credential.
+func (v *validator) indexUsername(name string) {
+	const path = "$.repository.auth.username"
+	if strings.TrimSpace(name) != name {
+		v.add(path, "has leading or trailing whitespace, which the index would read as part of the user name; remove the whitespace")
+		return
+	}
+	if v.printable(path, name, "remove it") {
+		v.visible(path, name, "another user name than the one shown", "remove it")
 	}
 }
 
