@@ -85,9 +85,9 @@ func (tl *tolerance) exceeded(failed, total int) bool {
 func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 	items := effective
 	if s.ItemsPath != nil {
-		v, err := s.ItemsPath.Get(effective)
+		v, err := s.ItemsPath.Get(t.pathDocument(s.ItemsPath, c, s, effective))
 		if err != nil {
-			return t.fail(c, s, newStateError(ErrorRuntime, "invalid ItemsPath %s: no match in the state input", s.ItemsPath))
+			return t.fail(c, s, newStateError(ErrorRuntime, "invalid ItemsPath %s: no match in the state input or context object", s.ItemsPath))
 		}
 		items = v
 	}
@@ -97,7 +97,7 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 	}
 	maxConcurrency := s.MaxConcurrency
 	if s.MaxConcPath != nil {
-		v, err := s.MaxConcPath.Get(effective)
+		v, err := s.MaxConcPath.Get(t.pathDocument(s.MaxConcPath, c, s, effective))
 		n, ok := integerArg(v)
 		if err != nil || !ok || n < 0 {
 			return t.fail(c, s, newStateError(ErrorRuntime, "MaxConcurrencyPath %s must point to a non-negative integer", s.MaxConcPath))
@@ -106,7 +106,7 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 	}
 	settings := mapSettings{MaxConcurrency: maxConcurrency}
 	if s.Distributed {
-		tl, err := resolveTolerance(s, effective)
+		tl, err := resolveTolerance(s, effective, t.contextObject(c, s))
 		if err != nil {
 			return t.fail(c, s, err)
 		}
@@ -148,11 +148,18 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 }
 
 // resolveTolerance reads the failure thresholds of a DISTRIBUTED Map
-// state, taking the Path forms from its effective input.
-func resolveTolerance(s *state, effective any) (*tolerance, error) {
+// state, taking the Path forms from its effective input or, for a path
+// that starts with $$, from the context object.
+func resolveTolerance(s *state, effective, context any) (*tolerance, error) {
+	document := func(p *Path) any {
+		if p.IsContext() {
+			return context
+		}
+		return effective
+	}
 	tl := &tolerance{Count: s.ToleratedCount, Percent: s.ToleratedPercent}
 	if s.ToleratedCountPath != nil {
-		v, err := s.ToleratedCountPath.Get(effective)
+		v, err := s.ToleratedCountPath.Get(document(s.ToleratedCountPath))
 		n, ok := integerArg(v)
 		if err != nil || !ok || n < 0 {
 			return nil, newStateError(ErrorRuntime, "ToleratedFailureCountPath %s must point to a non-negative integer", s.ToleratedCountPath)
@@ -160,7 +167,7 @@ func resolveTolerance(s *state, effective any) (*tolerance, error) {
 		tl.Count = &n
 	}
 	if s.ToleratedPercentPath != nil {
-		v, err := s.ToleratedPercentPath.Get(effective)
+		v, err := s.ToleratedPercentPath.Get(document(s.ToleratedPercentPath))
 		f, ok := toFloat(v)
 		if err != nil || !ok || f < 0 || f > 100 {
 			return nil, newStateError(ErrorRuntime, "ToleratedFailurePercentagePath %s must point to a number from 0 to 100", s.ToleratedPercentPath)

@@ -720,6 +720,9 @@ func (p *parser) dataPath(raw map[string]any, label, field string, reference boo
 	return dataPath{path: path}
 }
 
+// optionalPath reads ItemsPath or a field such as SecondsPath that
+// selects one value. Step Functions requires a reference path there, one
+// that can select only a single node, and it may start with $$.
 func (p *parser) optionalPath(raw map[string]any, label, field string) *Path {
 	v, ok := raw[field]
 	if !ok {
@@ -733,6 +736,10 @@ func (p *parser) optionalPath(raw map[string]any, label, field string) *Path {
 	path, err := ParsePath(str)
 	if err != nil {
 		p.add(label, field, "%v", err)
+		return nil
+	}
+	if !path.Definite() {
+		p.add(label, field, "%q must be a reference path: $ or $$ followed by field names and indexes only", str)
 		return nil
 	}
 	return path

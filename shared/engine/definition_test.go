@@ -137,6 +137,9 @@ func TestDefineProblems(t *testing.T) {
 		{"name reused inside a processor", wrap(`"A":{"Type":"Map","End":true,
 			"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}}`),
 			[]Problem{{State: "A.ItemProcessor.A", Message: `name already used by state "A" (state names must be unique across the whole state machine)`}}},
+		{"ItemsPath not a reference path", wrap(`"A":{"Type":"Map","End":true,"ItemsPath":"$..items",
+			"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}}`),
+			[]Problem{{State: "A", Field: "ItemsPath", Message: `"$..items" must be a reference path: $ or $$ followed by field names and indexes only`}}},
 		{"map without processor", wrap(`"A":{"Type":"Map","End":true}`),
 			[]Problem{{State: "A", Field: "ItemProcessor", Message: "missing: set an ItemProcessor with StartAt and States"}}},
 		{"express distributed map", wrap(`"A":{"Type":"Map","End":true,"ItemProcessor":{"ProcessorConfig":

@@ -456,7 +456,7 @@ func (t *txn) wait(c *cursor, s *state, input any) error {
 	case s.Timestamp != nil:
 		due = *s.Timestamp
 	case s.SecondsPath != nil:
-		v, err := s.SecondsPath.Get(effective)
+		v, err := s.SecondsPath.Get(t.pathDocument(s.SecondsPath, c, s, effective))
 		n, ok := integerArg(v)
 		if err != nil || !ok || n < 0 {
 			return t.fail(c, s, newStateError(ErrorRuntime,
@@ -464,7 +464,7 @@ func (t *txn) wait(c *cursor, s *state, input any) error {
 		}
 		due = t.now.Add(time.Duration(n) * time.Second)
 	case s.TimestampPath != nil:
-		v, err := s.TimestampPath.Get(effective)
+		v, err := s.TimestampPath.Get(t.pathDocument(s.TimestampPath, c, s, effective))
 		str, _ := v.(string)
 		ts, perr := parseTimestamp(str)
 		if err != nil || perr != nil {

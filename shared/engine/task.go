@@ -37,11 +37,13 @@ func (t *txn) schedule(c *cursor, s *state, input any) error {
 	if err := checkSize(c.Effective, "parameters of state "+s.Name); err != nil {
 		return t.fail(c, s, err)
 	}
-	timeout, err := secondsField(s.TimeoutSeconds, s.TimeoutSecondsPath, "TimeoutSecondsPath", input)
+	timeout, err := secondsField(s.TimeoutSeconds, s.TimeoutSecondsPath, "TimeoutSecondsPath",
+		t.pathDocument(s.TimeoutSecondsPath, c, s, input))
 	if err != nil {
 		return t.fail(c, s, err)
 	}
-	heartbeat, err := secondsField(s.HeartbeatSeconds, s.HeartbeatSecondsPath, "HeartbeatSecondsPath", input)
+	heartbeat, err := secondsField(s.HeartbeatSeconds, s.HeartbeatSecondsPath, "HeartbeatSecondsPath",
+		t.pathDocument(s.HeartbeatSecondsPath, c, s, input))
 	if err != nil {
 		return t.fail(c, s, err)
 	}
@@ -79,13 +81,23 @@ func (t *txn) schedule(c *cursor, s *state, input any) error {
 	return t.saveCursor(c)
 }
 
+// pathDocument returns the document that a reference path such as
+// ItemsPath or SecondsPath reads: the context object for a path that
+// starts with $$, and input for any other.
+func (t *txn) pathDocument(path *Path, c *cursor, s *state, input any) any {
+	if path != nil && path.IsContext() {
+		return t.contextObject(c, s)
+	}
+	return input
+}
+
 // secondsField reads TimeoutSeconds or HeartbeatSeconds, or their Path
-// form, which must point to a positive integer.
-func secondsField(fixed int, path *Path, field string, input any) (int, error) {
+// form, which must point to a positive integer in doc.
+func secondsField(fixed int, path *Path, field string, doc any) (int, error) {
 	if path == nil {
 		return fixed, nil
 	}
-	v, err := path.Get(input)
+	v, err := path.Get(doc)
 	n, ok := integerArg(v)
 	if err != nil || !ok || n <= 0 {
 		return 0, newStateError(ErrorRuntime, "%s %s must point to a positive integer", field, path)
