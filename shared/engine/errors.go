@@ -72,8 +72,11 @@ func asStateError(err error) *stateError {
 
 // errorMatches reports whether an error name is matched by an ErrorEquals
 // list. States.ALL matches every error except the terminal ones, and
-// States.TaskFailed matches every error except those and States.Timeout.
+// States.TaskFailed matches every error except those and timeouts.
 // States.Runtime never matches, because runtime errors cannot be handled.
+// A heartbeat timeout is States.HeartbeatTimeout and also States.Timeout,
+// which the Step Functions Developer Guide defines as a task that ran too
+// long or sent no heartbeat in time.
 func errorMatches(equals []string, name string) bool {
 	if name == ErrorRuntime {
 		return false
@@ -81,9 +84,13 @@ func errorMatches(equals []string, name string) bool {
 	if slices.Contains(equals, name) {
 		return true
 	}
+	timeout := name == ErrorTimeout || name == ErrorHeartbeatTimeout
+	if name == ErrorHeartbeatTimeout && slices.Contains(equals, ErrorTimeout) {
+		return true
+	}
 	terminal := name == ErrorDataLimitExceeded
 	if slices.Contains(equals, ErrorAll) && !terminal {
 		return true
 	}
-	return slices.Contains(equals, ErrorTaskFailed) && !terminal && name != ErrorTimeout
+	return slices.Contains(equals, ErrorTaskFailed) && !terminal && !timeout
 }

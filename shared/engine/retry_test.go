@@ -329,7 +329,9 @@ func TestErrorMatches(t *testing.T) {
 		{[]string{ErrorDataLimitExceeded}, ErrorDataLimitExceeded, true},
 		{[]string{"States.TaskFailed"}, "Custom", true},
 		{[]string{"States.TaskFailed"}, ErrorTimeout, false},
-		{[]string{"States.TaskFailed"}, ErrorHeartbeatTimeout, true},
+		{[]string{"States.TaskFailed"}, ErrorHeartbeatTimeout, false},
+		{[]string{"States.Timeout"}, ErrorHeartbeatTimeout, true},
+		{[]string{"States.HeartbeatTimeout"}, ErrorTimeout, false},
 		{[]string{"A", "B"}, "B", true},
 		{[]string{"A", "B"}, "C", false},
 	}
