@@ -51,7 +51,8 @@ func checkConflictAdviceFlags(t *testing.T, dir, quotedDir string) {
 		t.Fatalf("second run did not fail with a Conflict:\n%s", out)
 	}
 
-	want := "'repolink teardown --sandbox --state-dir " + quotedDir + " DATA-4711'"
+	// The failing run is the request's latest, the one a teardown accepts.
+	want := "'repolink teardown --sandbox --state-dir " + quotedDir + " DATA-4711-r2'"
 	var errorLine, failedLine string
 	for _, line := range strings.Split(out, "\n") {
 		switch {

@@ -23,6 +23,10 @@ type placementChangeError struct {
 	changes []string
 	earlier string
 	status  string
+	// latest is the latest provision execution of the request, the one
+	// that a teardown must name. It is earlier unless a later run, such as
+	// one that stopped in preflight, followed it.
+	latest string
 	// redrivable is set for an earlier run that failed, timed out or was
 	// aborted after it built resources, and that a redrive may finish,
 	// because no later run or teardown of the request followed it.
@@ -63,7 +67,12 @@ func (e *placementChangeError) reason() string {
 	if e.endpointCost != "" {
 		next = e.endpointCost + ". "
 	}
-	next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
+	if e.latest == "" || e.latest == e.earlier {
+		next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
+	} else {
+		next += fmt.Sprintf("Tear down the request first with 'repolink teardown%s %s', which names its latest run, and then %s",
+			e.flags, e.latest, retry)
+	}
 	if e.redrivable {
 		next += fmt.Sprintf(", or redrive it with 'repolink redrive%s %s' to finish the earlier request as it was, "+
 			"and tear it down before you %s", e.flags, e.earlier, retry)
@@ -100,14 +109,16 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 	if req.ID == "" {
 		return nil
 	}
-	laterRun := false
+	latest := ""
 	for _, x := range all {
 		earlier, ok := executionRequest(x)
 		if !ok || earlier.ID != req.ID {
 			continue
 		}
-		followed := laterRun
-		laterRun = true
+		followed := latest != ""
+		if !followed {
+			latest = x.Name
+		}
 		changed := request.ChangedPlacement(earlier, req)
 		if len(changed) == 0 {
 			continue
@@ -135,6 +146,7 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			changes:      request.DescribeChanges(earlier, req, changed),
 			earlier:      x.Name,
 			status:       x.Status,
+			latest:       latest,
 			redrivable:   closedEarly && !followed && !teardownStarted,
 			flags:        flags,
 			consequence:  request.ChangeConsequence(earlier, req, changed, x.Name),

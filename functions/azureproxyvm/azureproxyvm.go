@@ -92,7 +92,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := azureroute.CheckOwner("VM", vm.ID, vm.Tags, req.ID); err != nil {
 		return Output{}, err
 	}
-	if err := proxyvm.CheckSettings(vm.ID, vm.Tags, settings(az, hosts)); err != nil {
+	if err := proxyvm.CheckSettings(vm.ID, in.Execution, vm.Tags, settings(az, hosts)); err != nil {
+		return Output{}, err
+	}
+	if err := checkLogin(vm, az); err != nil {
 		return Output{}, err
 	}
 	if err := azureroute.Progress("proxy VM", vm.ID, vm.ProvisioningState); err != nil {

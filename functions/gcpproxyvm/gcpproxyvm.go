@@ -133,7 +133,7 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 	if err := gcproute.CheckOwner("VM", inst.Path, inst.Tags, req.ID); err != nil {
 		return nil, "", err
 	}
-	if err := proxyvm.CheckSettings(inst.Path, inst.Tags, settings(g, hosts)); err != nil {
+	if err := proxyvm.CheckSettings(inst.Path, in.Execution, inst.Tags, settings(g, hosts)); err != nil {
 		return nil, "", err
 	}
 	return inst, workflow.ActionFor(inst.Tags, in.Execution), nil

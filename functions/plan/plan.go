@@ -323,7 +323,7 @@ func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg 
 func (p *planner) checkProxySettings(inst *cloud.Instance, it *Item) {
 	hosts, err := proxyvm.ProxyHosts(p.req.Repository.IndexURL, p.req.Repository.ExtraAllowedPrefixes)
 	if err == nil {
-		err = proxyvm.CheckSettings(inst.ID, inst.Tags, proxyvm.AWSSettings(p.req, hosts))
+		err = proxyvm.CheckSettings(inst.ID, "", inst.Tags, proxyvm.AWSSettings(p.req, hosts))
 	}
 	if err != nil {
 		it.State, it.Detail = Conflict, "the run will stop, because "+err.Error()

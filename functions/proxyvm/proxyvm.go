@@ -71,7 +71,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		}
 		inst = &launched
 	}
-	if err := CheckSettings(inst.ID, inst.Tags, AWSSettings(req, hosts)); err != nil {
+	if err := CheckSettings(inst.ID, in.Execution, inst.Tags, AWSSettings(req, hosts)); err != nil {
 		return Output{}, err
 	}
 

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -67,13 +66,17 @@ func tagValue(s string) string {
 // the proxy VM vm record with another value than the request. A proxy VM
 // is not changed in place, because its boot script runs only at the first
 // boot. So the error advises tearing the request down and running it
-// again.
+// again. execution is the provision execution that runs the check, which
+// is the request's latest run and so the one that repolink teardown
+// accepts. It is not the execution that the VM's tag records, because a
+// later run may have followed that one. An empty execution, as in a plan,
+// gives advice that names no execution.
 //
 // NOTE: a VM launched before repolink recorded a setting has no tag for it,
 // so CheckSettings cannot compare that setting and passes it.
-func CheckSettings(vm string, tags map[string]string, settings []Setting) error {
-	fix := "the proxy VM is not changed in place, so run repolink teardown on the execution that built it and run the request again"
-	if execution := tags[cloud.TagExecution]; execution != "" {
+func CheckSettings(vm, execution string, tags map[string]string, settings []Setting) error {
+	fix := "the proxy VM is not changed in place, so run repolink teardown on the request's latest run and run the request again"
+	if execution != "" {
 		fix = "the proxy VM is not changed in place, so run 'repolink teardown " + execution + "' and run the request again"
 	}
 	for _, s := range settings {
