@@ -140,6 +140,8 @@ func TestDefineProblems(t *testing.T) {
 		{"ItemsPath not a reference path", wrap(`"A":{"Type":"Map","End":true,"ItemsPath":"$..items",
 			"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}}`),
 			[]Problem{{State: "A", Field: "ItemsPath", Message: `"$..items" must be a reference path: $ or $$ followed by field names and indexes only`}}},
+		{"key and its path form", wrap(`"A":{"Type":"Pass","End":true,"Parameters":{"o":{"a":1,"a.$":"$.x"}}}`),
+			[]Problem{{State: "A", Field: "Parameters.o.a.$", Message: `duplicate field: "a" and "a.$" both set "a"`}}},
 		{"map without processor", wrap(`"A":{"Type":"Map","End":true}`),
 			[]Problem{{State: "A", Field: "ItemProcessor", Message: "missing: set an ItemProcessor with StartAt and States"}}},
 		{"express distributed map", wrap(`"A":{"Type":"Map","End":true,"ItemProcessor":{"ProcessorConfig":

@@ -40,6 +40,12 @@ func compileTemplate(v any, field string) (*template, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if base, dynamic := strings.CutSuffix(k, ".$"); dynamic {
+				if _, clash := x[base]; clash {
+					return nil, &fieldError{Field: field + "." + k,
+						Message: fmt.Sprintf("duplicate field: %q and %q both set %q", base, k, base)}
+				}
+			}
 			f, err := compileField(k, x[k], field+"."+k)
 			if err != nil {
 				return nil, err
