@@ -32,13 +32,19 @@ const maxKeptEvents = 4096
 // error for its caller.
 var errNoChange = errors.New("nothing to write")
 
+// errUnwritten marks the error of an unguarded request (see
+// updateUnguarded) that ended before its first write.
+var errUnwritten = errors.New("request ended before its first write")
+
 // writeRequest is one caller's share of a batch.
 type writeRequest struct {
-	fn   func(tx *storeTx) (publish func(), err error)
-	err  error
-	seq  int64         // commitSeq of the batch's commit, set when it committed
-	done chan struct{} // closed after the batch committed or failed
-	lead chan struct{} // closed when this request's caller must run the next batch
+	fn func(tx *storeTx) (publish func(), err error)
+	// unguarded marks a request that runs without a savepoint.
+	unguarded bool
+	err       error
+	seq       int64         // commitSeq of the batch's commit, set when it committed
+	done      chan struct{} // closed after the batch committed or failed
+	lead      chan struct{} // closed when this request's caller must run the next batch
 }
 
 // update runs fn in a shared write transaction and returns after that
@@ -53,7 +59,23 @@ func (e *Engine) update(fn func(tx *storeTx) (publish func(), err error)) error 
 // updateSeq is update that also returns the commit sequence number of the
 // transaction that ran fn, or 0 when it did not commit.
 func (e *Engine) updateSeq(fn func(tx *storeTx) (publish func(), err error)) (int64, error) {
-	req := &writeRequest{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
+	return e.enqueue(&writeRequest{fn: fn})
+}
+
+// updateUnguarded is updateSeq for a request that runs without its own
+// savepoint, which saves two statements. fn must return an error that
+// wraps errUnwritten when it fails before its first write. Any other error
+// from fn rolls back the whole shared transaction and fails every request
+// in it.
+func (e *Engine) updateUnguarded(fn func(tx *storeTx) (publish func(), err error)) (int64, error) {
+	return e.enqueue(&writeRequest{fn: fn, unguarded: true})
+}
+
+// enqueue queues req for the next batch and returns after that batch
+// committed or failed.
+func (e *Engine) enqueue(req *writeRequest) (int64, error) {
+	req.done = make(chan struct{})
+	req.lead = make(chan struct{})
 	e.writeMu.Lock()
 	e.writeQueue = append(e.writeQueue, req)
 	leader := !e.writing
@@ -142,6 +164,13 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 		}
 	}()
 	for i, req := range batch {
+		if req.unguarded {
+			if err := runUnguarded(tx, req, &publish[i]); err != nil {
+				tx.Rollback()
+				return err
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT request`); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("begin savepoint: %w", err)
@@ -169,6 +198,22 @@ func (e *Engine) runBatchTx(ctx context.Context, batch []*writeRequest, publish 
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// runUnguarded runs an unguarded request in tx. It returns the request's
+// error when the request may have written part of its rows, which the
+// caller must then roll back with the whole transaction.
+func runUnguarded(tx *storeTx, req *writeRequest, publish *func()) error {
+	mark := len(tx.events)
+	*publish, req.err = req.fn(tx)
+	if req.err == nil {
+		return nil
+	}
+	tx.events = tx.events[:mark]
+	if !errors.Is(req.err, errUnwritten) {
+		return req.err
 	}
 	return nil
 }

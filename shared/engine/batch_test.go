@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -93,5 +95,103 @@ func TestBatchKeepsEmptiedBuffers(t *testing.T) {
 	}
 	if len(stored) != events {
 		t.Errorf("%d events stored, want %d", len(stored), events)
+	}
+}
+
+// An unguarded request runs without a savepoint. An error that wraps
+// errUnwritten fails only that request, and any other error fails the
+// whole batch, because the request may have written part of its rows.
+func TestUnguardedRequestErrors(t *testing.T) {
+	cases := []struct {
+		name       string
+		err        error
+		wantCommit bool
+	}{
+		{"before first write", fmt.Errorf("%w: %w", errUnwritten, errStale), true},
+		{"after a write", errors.New("disk failed"), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := testEngine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, nil)
+			ctx := context.Background()
+			setCreated := func(tx *storeTx, value int) error {
+				_, err := tx.ExecContext(ctx, `UPDATE machines SET created_at = ?`, value)
+				return err
+			}
+			// The leader holds the batch until both requests are queued.
+			hold := make(chan struct{})
+			leaderErr := make(chan error, 1)
+			go func() {
+				leaderErr <- e.update(func(tx *storeTx) (func(), error) {
+					<-hold
+					return nil, setCreated(tx, 1)
+				})
+			}()
+			waitQueued(t, e, 0)
+			guardedErr := make(chan error, 1)
+			go func() {
+				guardedErr <- e.update(func(tx *storeTx) (func(), error) { return nil, setCreated(tx, 2) })
+			}()
+			waitQueued(t, e, 1)
+			unguardedErr := make(chan error, 1)
+			go func() {
+				_, err := e.updateUnguarded(func(tx *storeTx) (func(), error) {
+					if err := setCreated(tx, 3); err != nil {
+						return nil, err
+					}
+					return nil, tc.err
+				})
+				unguardedErr <- err
+			}()
+			waitQueued(t, e, 2)
+			close(hold)
+			if err := <-leaderErr; err != nil {
+				t.Fatalf("leader request: %v", err)
+			}
+
+			err := <-guardedErr
+			gotErr := <-unguardedErr
+			if !errors.Is(gotErr, tc.err) {
+				t.Errorf("unguarded request returned %v, want %v", gotErr, tc.err)
+			}
+			if tc.wantCommit && err != nil {
+				t.Errorf("guarded request in the same batch: %v, want nil", err)
+			}
+			if !tc.wantCommit && err == nil {
+				t.Error("guarded request in the same batch committed, want the batch to fail")
+			}
+			var created int
+			if err := e.db.QueryRow(`SELECT created_at FROM machines WHERE name = 'm'`).Scan(&created); err != nil {
+				t.Fatal(err)
+			}
+			// Unguarded writes before errUnwritten stay, so that request
+			// writes 3, and a failed batch leaves the first batch's 1.
+			want := 1
+			if tc.wantCommit {
+				want = 3
+			}
+			if created != want {
+				t.Errorf("created_at %d, want %d", created, want)
+			}
+		})
+	}
+}
+
+// waitQueued waits until n requests wait in the write queue behind the
+// running batch.
+func waitQueued(t *testing.T, e *Engine, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.writeMu.Lock()
+		queued, writing := len(e.writeQueue), e.writing
+		e.writeMu.Unlock()
+		if writing && queued == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests queued, want %d", queued, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -104,18 +104,6 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err != nil {
 			return nil, err
 		}
-		existing, err := loadExecution(sctx, tx, name)
-		switch {
-		case err == nil:
-			out, err = e.existingExecution(existing, machine, compact)
-			if err != nil {
-				return nil, err
-			}
-			return nil, errNoChange
-		case !errors.Is(err, ErrExecutionNotFound):
-			return nil, err
-		}
-
 		now := e.clock.Now()
 		x := &execRow{Name: name, Machine: machine, DefinitionHash: hash[:], Input: asGiven,
 			Status: StatusRunning, StartedAt: now.UnixNano()}
@@ -136,11 +124,21 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err := t.emit("ExecutionStarted", "", map[string]any{"input": raw(compact), "stateMachine": machine}); err != nil {
 			return nil, err
 		}
-		_, err = tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, definition_hash,
-			input, status, started_at, deadline, event_count) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
+		// The INSERT also finds an execution of the same name, so that a new
+		// name costs no read before it.
+		res, err := tx.ExecContext(sctx, `INSERT INTO executions (name, machine, definition, definition_hash,
+			input, status, started_at, deadline, event_count) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO NOTHING`,
 			x.Name, x.Machine, x.DefinitionHash, string(x.Input), x.Status, x.StartedAt, x.Deadline, x.EventCount)
 		if err != nil {
 			return nil, err
+		}
+		inserted, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		if inserted == 0 {
+			return nil, e.startedBefore(sctx, tx, name, machine, compact, &out)
 		}
 		zero := int64(0)
 		root := &cursor{Execution: name, State: sm.StartAt, Input: compact, Phase: phaseEnter, DueAt: &zero,
@@ -168,6 +166,21 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		return Execution{}, fmt.Errorf("start execution %q: %w", name, err)
 	}
 	return out, nil
+}
+
+// startedBefore sets out to the execution name that a Start request found
+// in the store, and returns errNoChange, or the error that Start returns
+// for it.
+func (e *Engine) startedBefore(ctx context.Context, tx *storeTx, name, machine string, input json.RawMessage,
+	out *Execution) error {
+	existing, err := loadExecution(ctx, tx, name)
+	if err != nil {
+		return err
+	}
+	if *out, err = e.existingExecution(existing, machine, input); err != nil {
+		return err
+	}
+	return errNoChange
 }
 
 func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMessage) (Execution, error) {

@@ -109,6 +109,7 @@ var errSpeculative = errors.New("step needs the store")
 // since it was committed.
 func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResult, startTask bool) (stepOutcome, error) {
 	loaded, x := rows.clone()
+	check := &cursorCheck{id: loaded.ID, version: loaded.Version}
 	t := e.newTxn(ctx, &storeTx{e: e, speculative: true}, x)
 	t.setOwn(loaded)
 	c, call, err := t.advanceChain(loaded, result, startTask)
@@ -122,12 +123,18 @@ func (e *Engine) stepAhead(ctx context.Context, rows *stepRows, result *taskResu
 	if t.exec.HistoryFull && t.exec.Status == StatusRunning {
 		return stepOutcome{}, errSpeculative
 	}
-	seq, err := e.updateSeq(func(tx *storeTx) (func(), error) {
+	seq, err := e.updateUnguarded(func(tx *storeTx) (func(), error) {
 		t.tx = tx
-		if err := t.writeAhead(); err != nil {
+		// The first statement checks both rows, so a stale row ends the
+		// request before it wrote anything. The cursor row cannot change
+		// between the two statements.
+		if err := t.saveChecked(check); err != nil {
+			if isStale(err) {
+				return nil, fmt.Errorf("%w: %w", errUnwritten, err)
+			}
 			return nil, err
 		}
-		if err := t.save(); err != nil {
+		if err := t.writeAhead(); err != nil {
 			return nil, err
 		}
 		if t.closePending {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -304,5 +305,113 @@ func TestChainFromStaleStartRows(t *testing.T) {
 	want := []string{"ExecutionStarted", "ExecutionAborted"}
 	if !slices.Equal(types, want) {
 		t.Errorf("history %v, want %v", types, want)
+	}
+}
+
+// A stale cursor row ends stepAhead at its first statement, so neither row
+// is written.
+func TestStepAheadStaleCursorWritesNothing(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"a","Next":"T2"},
+		"T2":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{}`)})
+	id, call := startAhead(t, e)
+	if _, err := e.db.Exec(`UPDATE cursors SET version = version + 1 WHERE id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	if err := e.db.QueryRow(`SELECT event_count FROM executions WHERE name = 'run'`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	result := &taskResult{call: call, output: json.RawMessage(`{}`)}
+	if _, err := e.stepAhead(context.Background(), result.call.rows(), result, true); !errors.Is(err, errStale) {
+		t.Fatalf("stepAhead on a changed cursor row: %v, want errStale", err)
+	}
+	var after int64
+	var phase string
+	err := e.db.QueryRow(`SELECT x.event_count, c.phase FROM executions x JOIN cursors c ON c.execution = x.name
+		WHERE c.id = ?`, id).Scan(&after, &phase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("event_count %d after a stale step, want %d", after, before)
+	}
+	if phase != phaseTask {
+		t.Errorf("cursor in phase %q after a stale step, want %q", phase, phaseTask)
+	}
+	if n := len(checkEventIDs(t, e)); n != int(before) {
+		t.Errorf("history has %d events, want %d", n, before)
+	}
+}
+
+// A cursor write leaves out the columns that are empty before and after
+// it, and writes them when either side has a value.
+func TestWriteOwnPlainColumns(t *testing.T) {
+	e := testEngine(t, `{"StartAt":"T1","States":{
+		"T1":{"Type":"Task","Resource":"a","End":true}}}`, map[string]TaskFunc{"a": constTask(`{}`)})
+	id, _ := startAhead(t, e)
+	ctx := context.Background()
+	write := func(change func(c *cursor)) {
+		t.Helper()
+		err := e.update(func(tx *storeTx) (func(), error) {
+			c, x, err := loadCursorExecution(ctx, tx, id)
+			if err != nil {
+				return nil, err
+			}
+			tr := e.newTxn(ctx, tx, x)
+			tr.setOwn(c)
+			change(c)
+			if err := tr.saveCursor(c); err != nil {
+				return nil, err
+			}
+			return nil, tr.flush()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() (errName, cause, retries string) {
+		t.Helper()
+		err := e.db.QueryRow(`SELECT error, cause, retries FROM cursors WHERE id = ?`, id).Scan(&errName, &cause, &retries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return errName, cause, retries
+	}
+
+	// The task phase has an effective input, so the first write empties
+	// every column that a plain write leaves out.
+	write(func(c *cursor) {
+		c.Effective, c.Output, c.Token, c.TaskDeadline, c.HeartbeatSeconds = nil, nil, "", 0, 0
+		if !c.hasPlainColumns() {
+			t.Fatalf("cursor %+v has columns that a plain write leaves out", c)
+		}
+	})
+	var effective sql.NullString
+	if err := e.db.QueryRow(`SELECT effective FROM cursors WHERE id = ?`, id).Scan(&effective); err != nil {
+		t.Fatal(err)
+	}
+	if effective.Valid {
+		t.Errorf("effective input %s after emptying it, want NULL", effective.String)
+	}
+	write(func(c *cursor) { c.Error, c.Cause, c.Retries = "States.Timeout", "late", []int{1} })
+	if errName, cause, retries := read(); errName != "States.Timeout" || cause != "late" || retries != "[1]" {
+		t.Errorf("after setting them: error %q, cause %q, retries %s", errName, cause, retries)
+	}
+	write(func(c *cursor) { c.Error, c.Cause, c.Retries = "", "", nil })
+	if errName, cause, retries := read(); errName != "" || cause != "" || retries != "[]" {
+		t.Errorf("after clearing them: error %q, cause %q, retries %s, want empty", errName, cause, retries)
+	}
+	write(func(c *cursor) { c.Phase = phaseEnter })
+	if errName, cause, retries := read(); errName != "" || cause != "" || retries != "[]" {
+		t.Errorf("after a plain write: error %q, cause %q, retries %s, want empty", errName, cause, retries)
+	}
+	var phase string
+	if err := e.db.QueryRow(`SELECT phase FROM cursors WHERE id = ?`, id).Scan(&phase); err != nil {
+		t.Fatal(err)
+	}
+	if phase != phaseEnter {
+		t.Errorf("phase %q after a plain write, want %q", phase, phaseEnter)
 	}
 }

@@ -321,33 +321,37 @@ func insertCursor(ctx context.Context, tx *storeTx, c *cursor) error {
 // saveCursor writes c if its version is unchanged since it was read, and
 // increments the version. A changed version returns errStale.
 func saveCursor(ctx context.Context, tx *storeTx, c *cursor) error {
-	return updateCursor(ctx, tx, c, true)
+	return updateCursor(ctx, tx, c, true, false)
 }
 
 // updateCursor writes c as saveCursor does. Without writeDue it leaves
 // the due_at column out of SET, for a caller that knows the stored value
 // equals c.DueAt, so that SQLite does not rewrite the cursors_due index
-// entry.
-func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue bool) error {
-	var res sql.Result
-	var err error
-	if writeDue {
-		res, err = tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
-		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
-		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
-		WHERE id = ? AND version = ?`,
-			c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
+// entry. With plain, it also leaves out the columns that hasPlainColumns
+// checks, for a caller that knows they are empty in the stored row and in
+// c, which saves binding them.
+func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue, plain bool) error {
+	var query string
+	var args []any
+	switch {
+	case plain && writeDue:
+		query = cursorPlainDueUpdate
+		args = []any{c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, c.ID, c.Version}
+	case plain:
+		query = cursorPlainUpdate
+		args = []any{c.State, string(c.Input), c.Phase, c.EnteredAt, c.ID, c.Version}
+	case writeDue:
+		query = cursorDueUpdate
+		args = []any{c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
 			encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
-			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
-	} else {
-		res, err = tx.ExecContext(ctx, `UPDATE cursors SET state = ?, input = ?, phase = ?,
-		version = version + 1, entered_at = ?, effective = ?, retries = ?, retry_count = ?, token = ?,
-		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?
-		WHERE id = ? AND version = ?`,
-			c.State, string(c.Input), c.Phase, c.EnteredAt, nullJSON(c.Effective),
+			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version}
+	default:
+		query = cursorUpdate
+		args = []any{c.State, string(c.Input), c.Phase, c.EnteredAt, nullJSON(c.Effective),
 			encodeRetries(c.Retries), c.RetryCount, c.Token, c.TaskDeadline, c.HeartbeatSeconds,
-			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version)
+			nullJSON(c.Output), c.Error, c.Cause, c.ID, c.Version}
 	}
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("save cursor %d: %w", c.ID, err)
 	}
@@ -356,6 +360,30 @@ func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue bool) er
 	}
 	c.Version++
 	return nil
+}
+
+// The UPDATE statements of updateCursor.
+const (
+	cursorVersionWhere = ` WHERE id = ? AND version = ?`
+	cursorExtraColumns = `, effective = ?, retries = ?, retry_count = ?, token = ?,
+		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?`
+
+	cursorPlainDueUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
+		version = version + 1, entered_at = ?` + cursorVersionWhere
+	cursorPlainUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?,
+		version = version + 1, entered_at = ?` + cursorVersionWhere
+	cursorDueUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
+		version = version + 1, entered_at = ?` + cursorExtraColumns + cursorVersionWhere
+	cursorUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?,
+		version = version + 1, entered_at = ?` + cursorExtraColumns + cursorVersionWhere
+)
+
+// hasPlainColumns reports whether the columns that a plain updateCursor
+// leaves out have their empty values in c: no effective input, retries,
+// token, task deadline, heartbeat, output, error or cause.
+func (c *cursor) hasPlainColumns() bool {
+	return c.Effective == nil && len(c.Retries) == 0 && c.RetryCount == 0 && c.Token == "" &&
+		c.TaskDeadline == 0 && c.HeartbeatSeconds == 0 && c.Output == nil && c.Error == "" && c.Cause == ""
 }
 
 // execRow is an executions row.
@@ -478,29 +506,60 @@ func (x *execRow) version() execVersion {
 // wrote last relies on this check, because a sibling cursor or another
 // process may have written the row since.
 func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersion) error {
-	var res sql.Result
-	var err error
-	if x.Status == read.status && x.StoppedAt == read.stoppedAt && x.Deadline == read.deadline {
-		// Most steps change only the event count. Leaving the columns of
-		// the executions indexes out of SET keeps SQLite from rewriting
-		// those index entries.
-		res, err = tx.ExecContext(ctx, `UPDATE executions SET output = ?, error = ?, cause = ?,
-		redrive_count = ?, event_count = ?, history_full = ?, redriven_at = ?
-		WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
-		AND deadline = ? AND history_full = ? AND redriven_at = ?`,
-			nullJSON(x.Output), x.Error, x.Cause, x.RedriveCount, x.EventCount, x.HistoryFull, x.RedrivenAt,
-			x.Name, read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline,
-			read.historyFull, read.redrivenAt)
-	} else {
-		res, err = tx.ExecContext(ctx, `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
-		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ?, redriven_at = ?
-		WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
-		AND deadline = ? AND history_full = ? AND redriven_at = ?`,
-			x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt, x.RedriveCount, x.EventCount,
-			x.Deadline, x.HistoryFull, x.RedrivenAt, x.Name,
-			read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline, read.historyFull,
-			read.redrivenAt)
+	return saveExecutionChecked(ctx, tx, x, read, nil)
+}
+
+// cursorCheck is the ID and expected version of a cursor row.
+type cursorCheck struct {
+	id      int64
+	version int64
+}
+
+// The UPDATE statements of saveExecutionChecked. Most steps change only
+// the event count. Leaving the columns of the executions indexes out of
+// SET keeps SQLite from rewriting those index entries, and every column
+// left out is a value less to bind.
+const (
+	execCheckWhere = ` WHERE name = ? AND status = ? AND stopped_at = ? AND redrive_count = ? AND event_count = ?
+		AND deadline = ? AND history_full = ? AND redriven_at = ?`
+	cursorCheckWhere = ` AND (SELECT version FROM cursors WHERE id = ?) = ?`
+
+	execCountUpdate = `UPDATE executions SET event_count = ?` + execCheckWhere
+	execRowUpdate   = `UPDATE executions SET output = ?, error = ?, cause = ?,
+		redrive_count = ?, event_count = ?, history_full = ?, redriven_at = ?` + execCheckWhere
+	execStatusUpdate = `UPDATE executions SET status = ?, output = ?, error = ?, cause = ?,
+		stopped_at = ?, redrive_count = ?, event_count = ?, deadline = ?, history_full = ?, redriven_at = ?` +
+		execCheckWhere
+)
+
+// saveExecutionChecked is saveExecution that, with a cursor check, also
+// returns errStale, and writes nothing, when that cursor row has another
+// version.
+func saveExecutionChecked(ctx context.Context, tx *storeTx, x *execRow, read execVersion, check *cursorCheck) error {
+	var query string
+	var args []any
+	switch {
+	case x.version() == read.withEventCount(x.EventCount):
+		// The output, error and cause columns change only together with
+		// status or stopped_at (see execVersion), so they are unchanged.
+		query = execCountUpdate
+		args = append(make([]any, 0, 11), x.EventCount)
+	case x.Status == read.status && x.StoppedAt == read.stoppedAt && x.Deadline == read.deadline:
+		query = execRowUpdate
+		args = append(make([]any, 0, 17), nullJSON(x.Output), x.Error, x.Cause, x.RedriveCount, x.EventCount,
+			x.HistoryFull, x.RedrivenAt)
+	default:
+		query = execStatusUpdate
+		args = append(make([]any, 0, 20), x.Status, nullJSON(x.Output), x.Error, x.Cause, x.StoppedAt,
+			x.RedriveCount, x.EventCount, x.Deadline, x.HistoryFull, x.RedrivenAt)
 	}
+	args = append(args, x.Name, read.status, read.stoppedAt, read.redriveCount, read.eventCount, read.deadline,
+		read.historyFull, read.redrivenAt)
+	if check != nil {
+		query = checkedQueries[query]
+		args = append(args, check.id, check.version)
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("save execution %q: %w", x.Name, err)
 	}
@@ -508,6 +567,20 @@ func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersio
 		return errStale
 	}
 	return nil
+}
+
+// checkedQueries maps each UPDATE of saveExecutionChecked to the same
+// statement with the cursor check.
+var checkedQueries = map[string]string{
+	execCountUpdate:  execCountUpdate + cursorCheckWhere,
+	execRowUpdate:    execRowUpdate + cursorCheckWhere,
+	execStatusUpdate: execStatusUpdate + cursorCheckWhere,
+}
+
+// withEventCount returns v with its event count set to n.
+func (v execVersion) withEventCount(n int64) execVersion {
+	v.eventCount = n
+	return v
 }
 
 func (x *execRow) public(root *cursor) Execution {

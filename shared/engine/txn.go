@@ -31,6 +31,9 @@ type txn struct {
 	// ownDue is the due_at of own as stored, so that flush writes that
 	// column only when it changed.
 	ownDue *int64
+	// ownPlain marks an own cursor whose stored row has the empty values
+	// that hasPlainColumns checks, so that flush can leave them out.
+	ownPlain bool
 	// ownWritten marks a write of own that flush deferred because the
 	// step runs outside the write transaction (see stepAhead). flush has
 	// already incremented own's version for it.
@@ -131,6 +134,7 @@ func (t *txn) saveCursor(c *cursor) error {
 func (t *txn) setOwn(c *cursor) {
 	t.own = c
 	t.ownDue = copyTime(c.DueAt)
+	t.ownPlain = c.hasPlainColumns()
 }
 
 func copyTime(t *int64) *int64 {
@@ -174,14 +178,17 @@ func (t *txn) writeAhead() error {
 }
 
 // writeOwn writes the own cursor, with its due_at column only when that
-// changed.
+// changed, and the columns that hasPlainColumns checks only when they are
+// not empty in the stored row or in own.
 func (t *txn) writeOwn() error {
 	due := t.own.DueAt
 	keepDue := (due == nil) == (t.ownDue == nil) && (due == nil || *due == *t.ownDue)
-	if err := updateCursor(t.ctx, t.tx, t.own, !keepDue); err != nil {
+	plain := t.own.hasPlainColumns()
+	if err := updateCursor(t.ctx, t.tx, t.own, !keepDue, plain && t.ownPlain); err != nil {
 		return err
 	}
 	t.ownDue = copyTime(due)
+	t.ownPlain = plain
 	return nil
 }
 
@@ -194,7 +201,12 @@ func (t *txn) save() error {
 			return err
 		}
 	}
-	if err := saveExecution(t.ctx, t.tx, t.exec, t.execRead); err != nil {
+	return t.saveChecked(nil)
+}
+
+// saveChecked is save with the cursor check of saveExecutionChecked.
+func (t *txn) saveChecked(check *cursorCheck) error {
+	if err := saveExecutionChecked(t.ctx, t.tx, t.exec, t.execRead, check); err != nil {
 		return err
 	}
 	t.tx.events = append(t.tx.events, t.events...)
