@@ -95,6 +95,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err := proxyvm.CheckSettings(vm.ID, in.Execution, vm.Tags, settings(az, hosts)); err != nil {
 		return Output{}, err
 	}
+	if err := checkLogin(vm, az, in.Execution); err != nil {
+		return Output{}, err
+	}
 	if err := azureroute.Progress("proxy VM", vm.ID, vm.ProvisioningState); err != nil {
 		return Output{}, err
 	}

@@ -36,13 +36,16 @@ func (n *network) FindVM(context.Context, string, string) (*cloud.AzureVM, error
 	return n.vm, nil
 }
 
-// CreateVM returns the VM with the spec's tags and the request tag, as the
-// Azure adapter does.
+// CreateVM returns the VM with the spec's tags, the request tag and the
+// login settings, as the Azure adapter does.
 func (n *network) CreateVM(_ context.Context, spec cloud.AzureVMSpec) (cloud.AzureVM, error) {
 	n.vmSpec = &spec
 	tags := maps.Clone(spec.Tags)
 	tags[cloud.TagRequest] = spec.RequestID
-	n.vm = &cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: tags}
+	n.vm = &cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: tags, AdminUsername: spec.AdminUsername}
+	if spec.SSHPublicKey != "" {
+		n.vm.SSHPublicKeys = []string{spec.SSHPublicKey}
+	}
 	return *n.vm, nil
 }
 

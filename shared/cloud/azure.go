@@ -72,6 +72,10 @@ type AzureVM struct {
 	ProvisioningState   string
 	NetworkInterfaceIDs []string
 	Tags                map[string]string
+	// AdminUsername and SSHPublicKeys are the login settings from the VM's
+	// OS profile. Azure sets both only when it creates the VM.
+	AdminUsername string
+	SSHPublicKeys []string
 }
 
 // AzureVMSpec describes the proxy VM.

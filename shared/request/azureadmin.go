@@ -39,8 +39,15 @@ func (v *validator) azureAdminUsername(name string) {
 	case utf8.RuneCountInString(name) > maxAzureAdminUsername:
 		v.add(path, fmt.Sprintf("is %d characters long; Azure accepts at most %d for a Linux VM, so use a shorter user name",
 			utf8.RuneCountInString(name), maxAzureAdminUsername))
-	case slices.Contains(reservedAzureAdminUsernames, strings.ToLower(name)):
+	case ReservedAzureAdminUsername(name):
 		v.add(path, fmt.Sprintf("%q is a user name that Azure reserves and rejects when it creates the VM; use another, such as %s",
 			name, DefaultAzureAdmin))
 	}
+}
+
+// ReservedAzureAdminUsername reports whether name, compared without letter
+// case, is one of the administrator names that the Compute API reference
+// lists as disallowed values.
+func ReservedAzureAdminUsername(name string) bool {
+	return slices.Contains(reservedAzureAdminUsernames, strings.ToLower(name))
 }

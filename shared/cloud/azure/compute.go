@@ -93,6 +93,16 @@ func vmOf(vm armcompute.VirtualMachine) cloud.AzureVM {
 		return out
 	}
 	out.ProvisioningState = str(props.ProvisioningState)
+	if profile := props.OSProfile; profile != nil {
+		out.AdminUsername = str(profile.AdminUsername)
+		if linux := profile.LinuxConfiguration; linux != nil && linux.SSH != nil {
+			for _, key := range linux.SSH.PublicKeys {
+				if key != nil {
+					out.SSHPublicKeys = append(out.SSHPublicKeys, str(key.KeyData))
+				}
+			}
+		}
+	}
 	if props.NetworkProfile != nil {
 		for _, nic := range props.NetworkProfile.NetworkInterfaces {
 			if nic != nil {

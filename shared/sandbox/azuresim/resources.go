@@ -285,6 +285,9 @@ func (s *Server) prepareVM(id string, body []byte, existing *Resource) (any, tim
 			return nil, 0, "", errorf(http.StatusBadRequest, "NicInUse", "Network interface %s is used by virtual machine %s.", nicID, owner)
 		}
 	}
+	if err := checkVMLogin(id, vm, existing); err != nil {
+		return nil, 0, "", err
+	}
 
 	var customData string
 	if props.OSProfile != nil && props.OSProfile.CustomData != nil {
