@@ -220,7 +220,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	flags := hintFlags(dir, *stateDir)
 	var resume string
 	if undriven(ctx, eng, dir, x) {
-		resume = undrivenAdvice(x, flags, commandFlags(false, *stateDir))
+		resume = undrivenAdvice(x, teardownResumeTarget(ctx, eng, x), flags, commandFlags(false, *stateDir))
 	}
 	next, err := closedAdvice(ctx, eng, x, v, flags, commandFlags(false, *stateDir))
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // undriven reports whether the running execution x in the engine store eng
@@ -29,18 +31,49 @@ func undriven(ctx context.Context, eng *engine.Engine, dir string, x engine.Exec
 }
 
 // undrivenAdvice returns how to continue the running execution x that no
-// process runs. runFlags are the flags of the suggested run and up
-// commands, such as " --sandbox --state-dir DIR", and storeFlags those of
-// history and stop, which take no --sandbox.
-func undrivenAdvice(x engine.Execution, runFlags, storeFlags string) string {
+// process runs. provisioned is the provision execution that 'repolink
+// teardown' resumes a teardown x with (teardownResumeTarget), or "".
+// runFlags are the flags of the suggested run, teardown and up commands,
+// such as " --sandbox --state-dir DIR", and storeFlags those of history and
+// stop, which take no --sandbox.
+func undrivenAdvice(x engine.Execution, provisioned, runFlags, storeFlags string) string {
 	reason := fmt.Sprintf("execution %s is open (in %s), but nothing runs it now: no repolink up serves this state directory, "+
 		"and the process that ran it was stopped or killed", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
 	resume := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
-	if x.Machine == provisionMachine {
+	switch {
+	case x.Machine == provisionMachine:
 		resume = fmt.Sprintf("run 'repolink run%s FILE' with the request file that started it (its input is in 'repolink history%s %s'), or %s",
 			runFlags, storeFlags, x.Name, resume)
+	case provisioned != "":
+		resume = fmt.Sprintf("run 'repolink teardown%s %s', which resumes it, or %s", runFlags, provisioned, resume)
 	}
 	return fmt.Sprintf("%s. To resume it, %s. To drop it, stop it with 'repolink stop%s %s'", reason, resume, storeFlags, x.Name)
+}
+
+// teardownResumeTarget returns the provision execution that 'repolink
+// teardown' takes to resume the teardown x: the latest run of x's request,
+// when x is one of that run's teardowns. It returns "" for another kind of
+// execution, and for a teardown that the command would not find, such as
+// one that the Step Functions API started under another name.
+func teardownResumeTarget(ctx context.Context, eng *engine.Engine, x engine.Execution) string {
+	if x.Machine != teardownMachine {
+		return ""
+	}
+	id := workflow.RequestID(x.Input)
+	latest, _, err := latestRun(ctx, eng, id)
+	if err != nil || latest == nil {
+		return ""
+	}
+	teardowns, _, err := requestRuns(ctx, eng, teardownMachine, request.TeardownBase(latest.Name), id)
+	if err != nil {
+		return ""
+	}
+	for _, teardown := range teardowns {
+		if teardown.Name == x.Name {
+			return latest.Name
+		}
+	}
+	return ""
 }
 
 // checkDriven returns a usage error with undrivenAdvice when the running
@@ -60,7 +93,8 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 	if !undriven(ctx, eng, dir, x) {
 		return nil
 	}
-	return usagef("%s, then %s", undrivenAdvice(x, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
+	provisioned := teardownResumeTarget(ctx, eng, x)
+	return usagef("%s, then %s", undrivenAdvice(x, provisioned, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
 }
 
 // runnerWatch is the check, repeated while a run, redrive or teardown
@@ -99,7 +133,7 @@ func (w *runnerWatch) check(ctx context.Context, x engine.Execution) {
 	w.undriven = now
 	if now {
 		fmt.Fprintf(w.stderr, "repolink: %s. This %s goes on following it and shows its progress once a process resumes it\n",
-			undrivenAdvice(x, w.progress.flags, w.progress.storeFlags), w.command)
+			undrivenAdvice(x, teardownResumeTarget(ctx, w.eng, x), w.progress.flags, w.progress.storeFlags), w.command)
 		return
 	}
 	fmt.Fprintf(w.stderr, "repolink: a process runs execution %s again\n", x.Name)
@@ -124,7 +158,7 @@ func (w *runnerWatch) interruptedAdvice(ctx context.Context, name string) string
 		return fmt.Sprintf("execution %s keeps its state. %s", name, followHint)
 	}
 	if undriven(ctx, w.eng, w.dir, x) {
-		return undrivenAdvice(x, w.progress.flags, w.progress.storeFlags)
+		return undrivenAdvice(x, teardownResumeTarget(ctx, w.eng, x), w.progress.flags, w.progress.storeFlags)
 	}
 	return fmt.Sprintf("execution %s keeps its state, and another repolink process runs it. %s", name, followHint)
 }
