@@ -79,7 +79,30 @@ func parseIntrinsic(src string) (*intrinsic, error) {
 	if p.pos != len(p.src) {
 		return nil, fmt.Errorf("invalid intrinsic function %q: unexpected %q after the call", src, p.src[p.pos:])
 	}
+	if n := call.countCalls(); n > maxIntrinsicCalls {
+		return nil, fmt.Errorf("invalid intrinsic function %q: it has %d function calls, more than the limit of %d in one field",
+			src, n, maxIntrinsicCalls)
+	}
 	return call, nil
+}
+
+// maxIntrinsicCalls is the number of intrinsic functions that Step
+// Functions allows in one field. Its Developer Guide calls a States.Format
+// with two nested chains of four calls "nine nested intrinsic functions",
+// so every call in the field counts.
+// NOTE: the guide gives no example at the limit, so a field of more than 10
+// calls that are nested less deeply may still run on Step Functions.
+const maxIntrinsicCalls = 10
+
+// countCalls returns the number of calls in f, f itself included.
+func (f *intrinsic) countCalls() int {
+	n := 1
+	for _, a := range f.args {
+		if a.call != nil {
+			n += a.call.countCalls()
+		}
+	}
+	return n
 }
 
 type intrinsicParser struct {

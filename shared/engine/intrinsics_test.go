@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,7 @@ func TestIntrinsics(t *testing.T) {
 		{`States.MathAdd(-1.7, 0)`, `-2`},
 		{`States.StringSplit($.text, ',;')`, `["a","b","c"]`},
 		{`States.ArrayLength(States.StringSplit('a b c', ' '))`, `3`},
+		{`States.ArrayLength(` + nestedArrays(9) + `)`, `1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -80,6 +82,11 @@ func TestIntrinsicsRandom(t *testing.T) {
 	}
 }
 
+// nestedArrays returns n nested States.Array calls around the number 1.
+func nestedArrays(n int) string {
+	return strings.Repeat("States.Array(", n) + "1" + strings.Repeat(")", n)
+}
+
 func mustIntrinsic(t *testing.T, expr string) *intrinsic {
 	t.Helper()
 	call, err := parseIntrinsic(expr)
@@ -100,6 +107,7 @@ func TestIntrinsicsParseErrors(t *testing.T) {
 		`States.Array(1) extra`,
 		`States.MathAdd(1, two)`,
 		`States.Format('a\nb')`,
+		`States.ArrayLength(` + nestedArrays(10) + `)`,
 		`States.Array('\d')`,
 	} {
 		if _, err := parseIntrinsic(expr); err == nil {
