@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/repolink/repolink/shared/engine"
 )
 
@@ -128,6 +130,10 @@ func New(e *engine.Engine, opts Options) http.Handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// aws-sdk-go-v2 (v1.48.0) takes the RequestID of a response or an error
+	// from this header, or else from X-Amz-RequestId, so every response
+	// gets a new UUID in it. The key keeps the spelling AWS services send.
+	w.Header()["x-amzn-RequestId"] = []string{uuid.NewString()}
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, targetPrefix)
 	fn := h.ops[op]
