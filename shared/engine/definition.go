@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // stateMachine is a parsed ASL definition, or one branch of a Parallel
@@ -238,7 +239,7 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 	}
 	for _, name := range sortedKeys(rawStates) {
 		label := scope + name
-		if len(name) > 80 || name == "" {
+		if utf8.RuneCountInString(name) > 80 || name == "" {
 			p.add(label, "", "state names must have 1 to 80 characters")
 		}
 		if first, used := p.stateLabels[name]; used {
