@@ -162,31 +162,26 @@ func (p *filterParser) accept(tok string) bool {
 }
 
 func (p *filterParser) or() (filterExpr, error) {
-	left, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.accept("||") {
-		right, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		left = filterOr{left, right}
-	}
-	return left, nil
+	return p.leftAssociative("||", p.and, func(left, right filterExpr) filterExpr { return filterOr{left, right} })
 }
 
 func (p *filterParser) and() (filterExpr, error) {
-	left, err := p.unary()
+	return p.leftAssociative("&&", p.unary, func(left, right filterExpr) filterExpr { return filterAnd{left, right} })
+}
+
+// leftAssociative parses operands joined by op, which groups from the left.
+func (p *filterParser) leftAssociative(op string, operand func() (filterExpr, error),
+	join func(left, right filterExpr) filterExpr) (filterExpr, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.accept("&&") {
-		right, err := p.unary()
+	for p.accept(op) {
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = filterAnd{left, right}
+		left = join(left, right)
 	}
 	return left, nil
 }
