@@ -6,22 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/repolink/repolink/shared/proxy"
-)
-
-// Bounds for nginx to open its ports and to exit.
-const (
-	startTimeout = 10 * time.Second
-	stopTimeout  = 5 * time.Second
-	pollInterval = 20 * time.Millisecond
+	"github.com/repolink/repolink/shared/proxy/nginxproc"
 )
 
 // nginxProcess is an nginx master process started in its own process group.
@@ -76,82 +67,24 @@ func startNginx(ctx context.Context, bin proxy.Binary, dir string, ready ...stri
 		close(p.exited)
 	}()
 
-	if err := p.waitReady(ctx, ready); err != nil {
+	if err := nginxproc.WaitReady(ctx, p.exited, ready...); err != nil {
 		p.Stop()
+		if errors.Is(err, nginxproc.ErrExited) {
+			return nil, fmt.Errorf("nginx exited (%v): %s", p.waitErr, p.ErrorLog())
+		}
 		return nil, err
 	}
 	return p, nil
 }
 
-// waitReady polls until every address accepts a connection, nginx exits,
-// or the start timeout passes.
-func (p *nginxProcess) waitReady(ctx context.Context, addrs []string) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	for {
-		if allAccept(ctx, addrs) {
-			return nil
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("nginx exited (%v): %s", p.waitErr, p.ErrorLog())
-		case <-ctx.Done():
-			return fmt.Errorf("nginx did not open %v: %w", addrs, ctx.Err())
-		case <-ticker.C:
-		}
-	}
-}
-
-func allAccept(ctx context.Context, addrs []string) bool {
-	var d net.Dialer
-	for _, a := range addrs {
-		conn, err := d.DialContext(ctx, "tcp", a)
-		if err != nil {
-			return false
-		}
-		conn.Close()
-	}
-	return true
-}
-
 // Stop sends SIGTERM to nginx's process group, which makes the master stop
-// its workers, and SIGKILL when the master has not exited within the stop
-// timeout. Stopping a stopped process is a no-op.
+// its workers, and SIGKILL when the master has not exited within
+// nginxproc.StopTimeout. Stopping a stopped process is a no-op.
 func (p *nginxProcess) Stop() error {
-	select {
-	case <-p.exited:
-		return nil
-	default:
-	}
-	pgid := p.cmd.Process.Pid
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal nginx process group %d: %w", pgid, err)
-	}
-	timer := time.NewTimer(stopTimeout)
-	defer timer.Stop()
-	select {
-	case <-p.exited:
-		return nil
-	case <-timer.C:
-	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill nginx process group %d: %w", pgid, err)
-	}
-	<-p.exited
-	return fmt.Errorf("nginx process group %d ignored SIGTERM for %s and was killed", pgid, stopTimeout)
+	return nginxproc.StopGroup(p.cmd.Process.Pid, p.exited, 0)
 }
 
 // ErrorLog returns the last lines of nginx's error log.
 func (p *nginxProcess) ErrorLog() string {
-	data, err := os.ReadFile(p.errLog)
-	if err != nil {
-		return "no error log: " + err.Error()
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return strings.Join(lines, "; ")
+	return nginxproc.LogTail(p.errLog)
 }

@@ -11,23 +11,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/repolink/repolink/shared/proxy"
+	"github.com/repolink/repolink/shared/proxy/nginxproc"
 )
 
 // nginxSupported reports whether this system can run nginx instances.
 const nginxSupported = true
 
-// Bounds for an nginx process to open its ports and to exit.
-const (
-	nginxStartTimeout  = 10 * time.Second
-	nginxStopTimeout   = 5 * time.Second
-	readyPollInterval  = 20 * time.Millisecond
-	termResendInterval = 100 * time.Millisecond
-)
+// termResendInterval is how often a stop sends SIGTERM again. The stop
+// resends because nginx 1.22.1 with master_process off loses a SIGTERM that
+// arrives after it installs its signal handlers and before its first
+// epoll_wait. The handler only sets a flag that nginx checks after
+// epoll_wait returns, and with no connections that wait has no timeout.
+const termResendInterval = 100 * time.Millisecond
 
 // startNginx writes the rendered nginx.conf into the instance directory and
 // runs nginx in the foreground with that directory as its prefix, so the
@@ -85,13 +83,13 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 		close(exited)
 	}()
 
-	stop := func() error { return stopProcessGroup(cmd.Process.Pid, exited) }
+	stop := func() error { return nginxproc.StopGroup(cmd.Process.Pid, exited, termResendInterval) }
 	listenAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Listen))
 	healthAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.HealthPort))
-	if err := waitReady(ctx, exited, listenAddr, healthAddr); err != nil {
+	if err := nginxproc.WaitReady(ctx, exited, listenAddr, healthAddr); err != nil {
 		stop()
-		if errors.Is(err, errExited) {
-			return nil, fmt.Errorf("nginx exited (%v): %s", waitErr, tail(errorLogPath))
+		if errors.Is(err, nginxproc.ErrExited) {
+			return nil, fmt.Errorf("nginx exited (%v): %s", waitErr, nginxproc.LogTail(errorLogPath))
 		}
 		return nil, err
 	}
@@ -100,102 +98,6 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 		info: Instance{ID: instanceID, Addr: listenAddr, HealthAddr: healthAddr, Kind: KindNginx, Config: cfg},
 		stop: stop,
 	}, nil
-}
-
-var errExited = errors.New("process exited")
-
-// waitReady polls until every address accepts a connection, the process
-// exits, or the start timeout passes.
-func waitReady(ctx context.Context, exited <-chan struct{}, addrs ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, nginxStartTimeout)
-	defer cancel()
-	ticker := time.NewTicker(readyPollInterval)
-	defer ticker.Stop()
-
-	for {
-		if allAccept(ctx, addrs) {
-			return nil
-		}
-		select {
-		case <-exited:
-			return errExited
-		case <-ctx.Done():
-			return fmt.Errorf("nginx did not open %v: %w", addrs, ctx.Err())
-		case <-ticker.C:
-		}
-	}
-}
-
-func allAccept(ctx context.Context, addrs []string) bool {
-	var d net.Dialer
-	for _, a := range addrs {
-		conn, err := d.DialContext(ctx, "tcp", a)
-		if err != nil {
-			return false
-		}
-		conn.Close()
-	}
-	return true
-}
-
-// stopProcessGroup sends SIGTERM to the process group every
-// termResendInterval until the process exits, and SIGKILL if it has not
-// exited within the stop timeout. It resends because nginx 1.22.1 with
-// master_process off loses a SIGTERM that arrives after it installs its
-// signal handlers and before its first epoll_wait. The handler only sets a
-// flag that nginx checks after epoll_wait returns, and with no connections
-// that wait has no timeout.
-func stopProcessGroup(pid int, exited <-chan struct{}) error {
-	select {
-	case <-exited:
-		return nil
-	default:
-	}
-	stopped, err := terminate(pid, exited)
-	if err != nil || stopped {
-		return err
-	}
-
-	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill nginx process group %d: %w", pid, err)
-	}
-	<-exited
-	return fmt.Errorf("nginx process group %d ignored SIGTERM for %s and was killed", pid, nginxStopTimeout)
-}
-
-// terminate sends SIGTERM to the process group until the process exits or
-// the stop timeout passes, and reports whether the process exited.
-func terminate(pid int, exited <-chan struct{}) (bool, error) {
-	deadline := time.NewTimer(nginxStopTimeout)
-	defer deadline.Stop()
-	resend := time.NewTicker(termResendInterval)
-	defer resend.Stop()
-
-	for {
-		if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return false, fmt.Errorf("signal nginx process group %d: %w", pid, err)
-		}
-		select {
-		case <-exited:
-			return true, nil
-		case <-deadline.C:
-			return false, nil
-		case <-resend.C:
-		}
-	}
-}
-
-// tail returns the last lines of a log file for an error message.
-func tail(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "no error log: " + err.Error()
-	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return strings.Join(lines, "; ")
 }
 
 // freePorts returns n distinct loopback ports that were free when checked.

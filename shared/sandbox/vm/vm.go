@@ -214,7 +214,7 @@ func (l *Launcher) Running() int {
 
 // Close stops every instance and rejects further launches. It stops the
 // instances at the same time, because an nginx process that does not exit
-// on SIGTERM takes up to nginxStopTimeout to kill.
+// on SIGTERM takes up to nginxproc.StopTimeout to kill.
 func (l *Launcher) Close() error {
 	l.mu.Lock()
 	l.closed = true
