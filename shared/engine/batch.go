@@ -133,6 +133,7 @@ func (e *Engine) runBatch(batch []*writeRequest) {
 	var seq int64
 	if err == nil {
 		seq = e.commitSeq.Add(1)
+		e.checkpoints.notify()
 	}
 	for i, req := range batch {
 		req.seq = seq

@@ -119,6 +119,9 @@ type Engine struct {
 	eventArgs    []any
 	historyParts []historyPart
 	partBuf      []byte
+	// checkpoints runs the store's checkpoints, or is nil for a store
+	// opened read-only.
+	checkpoints *checkpointer
 	// commitSeq counts the batches that committed, so that Run can tell
 	// whether a read of the store came after a cursor's last write.
 	commitSeq atomic.Int64
@@ -160,7 +163,12 @@ func Open(path string, opts Options) (*Engine, error) {
 		db.Close()
 		return nil, err
 	}
-	return newEngine(db, path, opts), nil
+	e := newEngine(db, path, opts)
+	if e.checkpoints, err = startCheckpointer(context.Background(), db, path, e.log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
 }
 
 // migrate brings the opened store db at path to the current format and
@@ -279,6 +287,9 @@ func newEngine(db *sql.DB, path string, opts Options) *Engine {
 // Close closes the store. Stop Run first.
 func (e *Engine) Close() error {
 	e.closeStmts()
+	if err := e.checkpoints.close(); err != nil {
+		e.log.Warn("close checkpoint connection", "error", err)
+	}
 	if err := e.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A commit leaves the checkpoint to the checkpointer, which copies the
+// WAL into the database file soon after, well below the WAL size at which
+// the committing connection would run one itself.
+func TestCheckpointerCopiesCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
+	var frames int
+	if err := e.db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&frames); err != nil {
+		t.Fatal(err)
+	}
+	if frames != writerCheckpointFrames {
+		t.Errorf("wal_autocheckpoint of the store connection %d, want %d", frames, writerCheckpointFrames)
+	}
+	before := fileSize(t, path)
+
+	// About 100 pages, far fewer than the writer's checkpoint size.
+	text := strings.Repeat("x", 400_000)
+	err := e.update(func(tx *storeTx) (func(), error) {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO definitions (hash, text) VALUES (x'01', ?)`, text)
+		return nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(t, path) < before+int64(len(text)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file has %d bytes 10 s after the commit, want at least %d",
+				fileSize(t, path), before+int64(len(text)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Close stops the checkpointer before it closes the store connection, so
+// that the last connection to close checkpoints and removes the WAL.
+func TestCloseRemovesWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e, err := Open(path, Options{PollInterval: testPoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Define("m", []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("WAL file after Close: %v, want it removed", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size()
+}
