@@ -1,15 +1,15 @@
 package awssim
 
 import (
-	"bufio"
 	"crypto/tls"
 	"fmt"
 	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/internal/healthprobe"
 )
 
 // healthDialTimeout bounds one sandbox health check connect.
@@ -260,18 +260,7 @@ func httpCheck(conn net.Conn, probe healthProbe) error {
 	if path == "" {
 		path = "/"
 	}
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ELB-HealthChecker/2.0\r\nConnection: close\r\n\r\n", path, probe.addr); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 399 {
-		return fmt.Errorf("health check returned HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return healthprobe.HTTPGet(conn, probe.addr, path, "ELB-HealthChecker/2.0")
 }
 
 // preHealthIP is preHealth for a target of type ip: an address inside the

@@ -1,12 +1,12 @@
 package gcpsim
 
 import (
-	"bufio"
 	"fmt"
 	"net"
-	"net/http"
 	"slices"
 	"time"
+
+	"github.com/repolink/repolink/shared/sandbox/internal/healthprobe"
 )
 
 // HealthCheckRanges are the source ranges of Google Cloud's health checks
@@ -157,16 +157,5 @@ func probe(addr, kind string) error {
 	if err := conn.SetDeadline(time.Now().Add(healthDialTimeout)); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: GoogleHC/1.0\r\nConnection: close\r\n\r\n", addr); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 399 {
-		return fmt.Errorf("health check returned HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return healthprobe.HTTPGet(conn, addr, "/", "GoogleHC/1.0")
 }
