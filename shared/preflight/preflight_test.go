@@ -108,6 +108,40 @@ func find(r Report, name string) Check {
 	return Check{}
 }
 
+// runSandbox runs the checks on req through client, in sandbox mode with
+// the test credentials.
+func runSandbox(t *testing.T, client *http.Client, req request.Request) Report {
+	t.Helper()
+	return Run(t.Context(), Options{
+		HTTP:     client,
+		Request:  req,
+		Username: testUser,
+		Password: testPassword,
+		Sandbox:  true,
+	})
+}
+
+// startInterceptedIndex serves idx over TLS for repoHost and returns its address.
+// For each request, intercept may write a response and return true, or
+// return false to leave the request to idx.
+func startInterceptedIndex(t *testing.T, ca *pyindex.CA, idx *pyindex.Index,
+	intercept func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	cert, err := ca.Issue(repoHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			idx.ServeHTTP(w, r)
+		}
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
 // checkNoSecret fails when the report repeats the index password.
 func checkNoSecret(t *testing.T, r Report, secrets ...string) {
 	t.Helper()
@@ -394,13 +428,7 @@ func TestRunFileRedirect(t *testing.T) {
 
 			req := testRequest()
 			req.Repository.ExtraAllowedPrefixes = tt.extra
-			report := Run(t.Context(), Options{
-				HTTP:     servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca),
-				Request:  req,
-				Username: testUser,
-				Password: testPassword,
-				Sandbox:  true,
-			})
+			report := runSandbox(t, servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca), req)
 
 			got := statuses(report)
 			if got["package requests"] != Passed {
@@ -572,28 +600,15 @@ func TestRunArtifactRegistryToken(t *testing.T) {
 func TestRunRootNotListed(t *testing.T) {
 	ca := newCA(t)
 	idx := startIndex(t, ca, testUser, testPassword, repoHost)
-	cert, err := ca.Issue(repoHost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/simple/" {
-			http.NotFound(w, r)
-			return
+	addr := startInterceptedIndex(t, ca, idx, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/simple/" {
+			return false
 		}
-		idx.ServeHTTP(w, r)
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-
-	report := Run(t.Context(), Options{
-		HTTP:     servers{repoHost: srv.Listener.Addr().String()}.client(t, ca),
-		Request:  testRequest(),
-		Username: testUser,
-		Password: testPassword,
-		Sandbox:  true,
+		http.NotFound(w, r)
+		return true
 	})
+
+	report := runSandbox(t, servers{repoHost: addr}.client(t, ca), testRequest())
 	got := statuses(report)
 	want := map[string]Status{"simple_api": Warned, "credentials": Passed, "package requests": Passed}
 	for name, status := range want {
@@ -622,28 +637,15 @@ func TestRunProjectsForbidden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ca := newCA(t)
 			idx := startIndex(t, ca, testUser, testPassword, repoHost)
-			cert, err := ca.Issue(repoHost)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasPrefix(r.URL.Path, "/simple/") && tt.forbidden(r.URL.Path) {
-					http.Error(w, "forbidden", http.StatusForbidden)
-					return
+			addr := startInterceptedIndex(t, ca, idx, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.HasPrefix(r.URL.Path, "/simple/") || !tt.forbidden(r.URL.Path) {
+					return false
 				}
-				idx.ServeHTTP(w, r)
-			}))
-			srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-			srv.StartTLS()
-			t.Cleanup(srv.Close)
-
-			report := Run(t.Context(), Options{
-				HTTP:     servers{repoHost: srv.Listener.Addr().String()}.client(t, ca),
-				Request:  testRequest(),
-				Username: testUser,
-				Password: testPassword,
-				Sandbox:  true,
+				http.Error(w, "forbidden", http.StatusForbidden)
+				return true
 			})
+
+			report := runSandbox(t, servers{repoHost: addr}.client(t, ca), testRequest())
 			got := find(report, tt.wantCheck)
 			if got.Status != Failed {
 				t.Errorf("check %s = %q, want failed; checks: %+v", tt.wantCheck, got.Status, report.Checks)
@@ -668,13 +670,7 @@ func TestPrivatePathWithoutProxy(t *testing.T) {
 	req.AWS.Proxy = "none"
 	req.AWS.TargetAddress = "10.0.1.25"
 	req.AWS.Upstream = ""
-	report := Run(t.Context(), Options{
-		HTTP:     servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca),
-		Request:  req,
-		Username: testUser,
-		Password: testPassword,
-		Sandbox:  true,
-	})
+	report := runSandbox(t, servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca), req)
 
 	detail := find(report, "private_path").Detail
 	if !strings.Contains(detail, "aws.target_address (10.0.1.25)") {
