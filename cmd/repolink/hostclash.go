@@ -19,7 +19,10 @@ type hostClashError struct {
 	other     string
 	earlier   string
 	status    string
-	flags     string
+	// latest is the latest provision execution of request other, the one
+	// that a teardown of other must name.
+	latest string
+	flags  string
 	// retry is the caller's step to start the request again, or "" for a
 	// message that names none.
 	retry string
@@ -43,7 +46,7 @@ func (e *hostClashError) Error() string {
 		RequestID: e.requestID,
 		Account:   e.account,
 		Holder:    clash.Holder{Request: e.other, Execution: e.earlier, Status: e.status},
-		Commands:  repolinkCommands(e.flags),
+		Commands:  repolinkCommands(e.flags, e.other, e.latest),
 		Retry:     e.retry,
 		Redriven:  e.redriven,
 	}
@@ -82,6 +85,10 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 	if err != nil || x == nil {
 		return err
 	}
+	latest, err := runs.latestRunName(ctx, other.ID)
+	if err != nil {
+		return err
+	}
 	return &hostClashError{
 		requestID: req.ID,
 		host:      request.EndpointHost(req),
@@ -89,6 +96,7 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 		other:     other.ID,
 		earlier:   x.Name,
 		status:    x.Status,
+		latest:    latest,
 		flags:     flags,
 	}
 }

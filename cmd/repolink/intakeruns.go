@@ -105,6 +105,16 @@ func (r *intakeRuns) executions(ctx context.Context, machine string, ids []strin
 	return all, nil
 }
 
+// latestRunName returns the name of the latest provision execution of the
+// request with ID id, or "" when it has none.
+func (r *intakeRuns) latestRunName(ctx context.Context, id string) (string, error) {
+	runs, err := r.executions(ctx, provisionMachine, []string{id})
+	if err != nil || len(runs) == 0 {
+		return "", err
+	}
+	return runs[0].Name, nil
+}
+
 // teardownsAfterRun returns the teardowns of the request with ID id that
 // started after the execution x, the latest started first.
 func (r *intakeRuns) teardownsAfterRun(ctx context.Context, id string, x engine.Execution) ([]engine.Execution, error) {

@@ -53,6 +53,9 @@ type objectClashError struct {
 	other   string
 	earlier string
 	status  string
+	// latest is the latest provision execution of request other, the one
+	// that a teardown of other must name.
+	latest string
 	// teardown and teardownStatus are the latest teardown of request other
 	// that started after execution earlier, if any. It has not succeeded.
 	teardown       string
@@ -95,7 +98,7 @@ func (e *objectClashError) Error() string {
 			Teardown:       e.teardown,
 			TeardownStatus: e.teardownStatus,
 		},
-		Commands: repolinkCommands(e.flags),
+		Commands: repolinkCommands(e.flags, e.other, e.latest),
 		Retry:    retry,
 		Redriven: e.redriven,
 	}
@@ -103,10 +106,15 @@ func (e *objectClashError) Error() string {
 }
 
 // repolinkCommands returns the repolink commands, with flags, that a clash
-// message suggests.
-func repolinkCommands(flags string) clash.Commands {
+// message suggests. A teardown accepts only the latest run of a request, so
+// a suggested teardown of request holder names latest, when set, in place
+// of the execution that the message names.
+func repolinkCommands(flags, holder, latest string) clash.Commands {
 	return clash.Commands{
-		Teardown: func(_, execution string) string {
+		Teardown: func(requestID, execution string) string {
+			if requestID == holder && latest != "" {
+				execution = latest
+			}
 			return fmt.Sprintf("'repolink teardown%s %s'", flags, execution)
 		},
 		Redrive: func(teardown string) string {
@@ -188,6 +196,9 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 		earlier:   x.Name,
 		status:    x.Status,
 		flags:     flags,
+	}
+	if conflict.latest, err = runs.latestRunName(ctx, other.ID); err != nil {
+		return err
 	}
 	// A teardown that failed or runs is the one to finish, not a new one.
 	teardown, err := runs.latestTeardownAfter(ctx, other.ID, *x)

@@ -9,7 +9,7 @@ import (
 
 // TestPlanDocsNameUnknownNetwork checks that plan reports the network
 // resources of the Azure and GCP routes as one unknown item, and that the
-// route's page says so.
+// route's page states it.
 func TestPlanDocsNameUnknownNetwork(t *testing.T) {
 	tests := []struct {
 		example string

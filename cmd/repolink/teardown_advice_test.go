@@ -106,3 +106,54 @@ func TestPlacementTeardownAdviceNamesLatestRun(t *testing.T) {
 		"'repolink teardown --sandbox --state-dir "+dir+" PA-1-r2'")
 	runSuggestedTeardown(t, errOut)
 }
+
+// TestClashTeardownAdviceNamesLatestRun starts a request that clashes with
+// another request whose latest run stopped in preflight after an earlier
+// run built its resources. The teardown that the rejection suggests must
+// name that latest run, the one a teardown of the other request accepts.
+// The first case names the same Snowflake objects, the second only the
+// same endpoint host.
+func TestClashTeardownAdviceNamesLatestRun(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(doc map[string]any)
+		want string
+	}{
+		{"objects", func(map[string]any) {}, "names secret PLATFORM.PACKAGES.CORP_PYPI_SECRET"},
+		{"host", func(doc map[string]any) { section(doc, "repository")["name"] = "other_pypi" }, "uses the index host pypi.corp.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkClashTeardownAdvice(t, tt.edit, tt.want)
+		})
+	}
+}
+
+// checkClashTeardownAdvice runs the case of
+// TestClashTeardownAdviceNamesLatestRun with edit applied to the clashing
+// request, whose rejection must contain want.
+func checkClashTeardownAdvice(t *testing.T, edit func(doc map[string]any), want string) {
+	t.Helper()
+	dir := t.TempDir()
+	holder := writeRequest(t, func(doc map[string]any) { doc["id"] = "OC-1" })
+	unknownPackage := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "OC-1"
+		packages := section(doc, "repository")["packages"].([]any)
+		section(doc, "repository")["packages"] = append(packages, "no-such-package-on-the-index")
+	})
+	clashing := writeRequest(t, func(doc map[string]any) {
+		doc["id"] = "OC-2"
+		edit(doc)
+	})
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, holder); code != exitOK {
+		t.Fatalf("run of OC-1: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, unknownPackage)
+	if code == exitOK || !strings.Contains(out, "no-such-package-on-the-index") {
+		t.Fatalf("run with an unknown package: exit %d, want a preflight failure\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, clashing)
+	assertUsage(t, "run of OC-2", code, errOut, want, "'repolink teardown --sandbox --state-dir "+dir+" OC-1-r2'")
+	runSuggestedTeardown(t, errOut)
+}
