@@ -72,11 +72,9 @@ func TestSendConcurrentNotifiersDeliverOnce(t *testing.T) {
 // notifier would during its attempt, and checks that Deliver leaves it
 // until the claim ends, as when that notifier's process exited.
 func TestDeliverSkipsClaimedRecord(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	h.execs.list = []engine.Execution{closed("DATA-12", engine.StatusSucceeded, srv.URL, 0)}
+	h.execs.list = []engine.Execution{closed("DATA-12", engine.StatusSucceeded, hookURL, 0)}
 	ctx := context.Background()
 	if err := h.notifier.Scan(ctx); err != nil {
 		t.Fatal(err)
@@ -105,9 +103,7 @@ func TestDeliverSkipsClaimedRecord(t *testing.T) {
 // TestOpenStoreAddsClaimColumn opens a store that an earlier version
 // created without the claimed_until column and delivers from it.
 func TestOpenStoreAddsClaimColumn(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	_, hookURL := startReceiver(t)
 	path := filepath.Join(t.TempDir(), "notify.db")
 	older, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -131,7 +127,7 @@ func TestOpenStoreAddsClaimColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, _, err := n.Send(context.Background(), closed("DATA-13", engine.StatusSucceeded, srv.URL, 0), time.Second)
+	rec, _, err := n.Send(context.Background(), closed("DATA-13", engine.StatusSucceeded, hookURL, 0), time.Second)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}

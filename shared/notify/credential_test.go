@@ -2,7 +2,6 @@ package notify
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +25,9 @@ func storedToken(notifyURL string) workflow.CredentialExpiry {
 }
 
 func TestNotifyCredentialExpiryOnce(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	c := storedToken(srv.URL + "/hook")
+	c := storedToken(hookURL + "/hook")
 
 	for range 2 {
 		sent, err := h.notifier.NotifyCredentialExpiry(t.Context(), c)
@@ -51,11 +48,9 @@ func TestNotifyCredentialExpiryOnce(t *testing.T) {
 }
 
 func TestNotifyCredentialNewExpiryAgain(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	c := storedToken(srv.URL + "/hook")
+	c := storedToken(hookURL + "/hook")
 
 	for range 2 {
 		if _, err := h.notifier.NotifyCredentialExpiry(t.Context(), c); err != nil {

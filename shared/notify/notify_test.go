@@ -78,6 +78,30 @@ func (r *receiver) count() int {
 	return len(r.bodies)
 }
 
+// onlyNotification fails the test unless r received exactly one
+// notification, and returns that notification decoded.
+func (r *receiver) onlyNotification(t *testing.T) Notification {
+	t.Helper()
+	if got := r.count(); got != 1 {
+		t.Fatalf("receiver got %d notifications, want 1", got)
+	}
+	var n Notification
+	if err := json.Unmarshal(r.bodies[0], &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// startReceiver serves a new receiver over HTTP until the test ends, and
+// returns it with the server's URL.
+func startReceiver(t *testing.T) (*receiver, string) {
+	t.Helper()
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	return recv, srv.URL
+}
+
 type harness struct {
 	notifier *Notifier
 	store    *Store
@@ -142,11 +166,9 @@ func (h *harness) record(t *testing.T, name string, redrives int) Record {
 }
 
 func TestNotifySucceededRunSigned(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	h.execs.list = []engine.Execution{closed("DATA-1", engine.StatusSucceeded, srv.URL+"/hook", 0)}
+	h.execs.list = []engine.Execution{closed("DATA-1", engine.StatusSucceeded, hookURL+"/hook", 0)}
 
 	h.tick(t)
 	h.tick(t)
@@ -173,21 +195,13 @@ func TestNotifySucceededRunSigned(t *testing.T) {
 }
 
 func TestNotifyFailedRunNeedsOperator(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	h.execs.list = []engine.Execution{closed("DATA-2", engine.StatusFailed, srv.URL, 0)}
+	h.execs.list = []engine.Execution{closed("DATA-2", engine.StatusFailed, hookURL, 0)}
 
 	h.tick(t)
 
-	if recv.count() != 1 {
-		t.Fatalf("receiver got %d notifications, want 1", recv.count())
-	}
-	var got Notification
-	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
-		t.Fatal(err)
-	}
+	got := recv.onlyNotification(t)
 	if got.Event != EventNeedsOperator {
 		t.Errorf("event = %q, want %q", got.Event, EventNeedsOperator)
 	}
@@ -231,23 +245,15 @@ func TestNotifyStoppedRunNamesStep(t *testing.T) {
 }
 
 func TestNotifyTeardownTornDown(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	x := closed("DATA-3", engine.StatusSucceeded, srv.URL, 0)
+	x := closed("DATA-3", engine.StatusSucceeded, hookURL, 0)
 	x.Name, x.Machine = "DATA-3-teardown", MachineTeardown
 	h.execs.list = []engine.Execution{x}
 
 	h.tick(t)
 
-	if recv.count() != 1 {
-		t.Fatalf("receiver got %d notifications, want 1", recv.count())
-	}
-	var got Notification
-	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
-		t.Fatal(err)
-	}
+	got := recv.onlyNotification(t)
 	if got.Event != EventTornDown {
 		t.Errorf("event = %q, want %q", got.Event, EventTornDown)
 	}
@@ -404,16 +410,14 @@ func TestNotifyGivesUp(t *testing.T) {
 }
 
 func TestNotifySkipsURLs(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	tests := []struct {
 		name    string
 		sandbox bool
 		url     string
 	}{
 		{name: "sandbox beyond loopback", sandbox: true, url: "https://tickets.example.com/hooks/repolink"},
-		{name: "http outside sandbox", sandbox: false, url: srv.URL},
+		{name: "http outside sandbox", sandbox: false, url: hookURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,18 +451,16 @@ func TestNotifyHTTPSOutsideSandbox(t *testing.T) {
 }
 
 func TestNotifyOncePerRun(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
 
-	old := closed("OLD-1", engine.StatusSucceeded, srv.URL, 0)
+	old := closed("OLD-1", engine.StatusSucceeded, hookURL, 0)
 	old.StoppedAt = startTime.Add(-time.Hour)
 	h.execs.list = []engine.Execution{
 		old,
 		closed("NO-URL", engine.StatusSucceeded, "", 0),
-		{Name: "RUNNING-1", Status: engine.StatusRunning, Input: closed("RUNNING-1", engine.StatusRunning, srv.URL, 0).Input},
-		closed("DATA-7", engine.StatusFailed, srv.URL, 0),
+		{Name: "RUNNING-1", Status: engine.StatusRunning, Input: closed("RUNNING-1", engine.StatusRunning, hookURL, 0).Input},
+		closed("DATA-7", engine.StatusFailed, hookURL, 0),
 	}
 	h.tick(t)
 	if got := recv.count(); got != 1 {
@@ -466,7 +468,7 @@ func TestNotifyOncePerRun(t *testing.T) {
 	}
 
 	// A redrive that fails again is a new run with its own notification.
-	h.execs.list = []engine.Execution{closed("DATA-7", engine.StatusFailed, srv.URL, 1)}
+	h.execs.list = []engine.Execution{closed("DATA-7", engine.StatusFailed, hookURL, 1)}
 	h.tick(t)
 	h.tick(t)
 	if got := recv.count(); got != 2 {
@@ -508,11 +510,9 @@ func TestScanReadsOnlyRecentlyClosed(t *testing.T) {
 }
 
 func TestNotifyStoppedRunListsResources(t *testing.T) {
-	recv := &receiver{}
-	srv := httptest.NewServer(recv)
-	defer srv.Close()
+	recv, hookURL := startReceiver(t)
 	h := newHarness(t, true, nil)
-	x := closed("DATA-6", engine.StatusAborted, srv.URL, 0)
+	x := closed("DATA-6", engine.StatusAborted, hookURL, 0)
 	x.CurrentState = "LoadBalancer"
 	h.execs.list = []engine.Execution{x}
 	built := `{"proxy_vm": {"action": "created", "id": "i-0123"}, "target_group": {"action": "created", "id": "arn:tg"}}`
@@ -526,13 +526,7 @@ func TestNotifyStoppedRunListsResources(t *testing.T) {
 
 	h.tick(t)
 
-	if recv.count() != 1 {
-		t.Fatalf("receiver got %d notifications, want 1", recv.count())
-	}
-	var got Notification
-	if err := json.Unmarshal(recv.bodies[0], &got); err != nil {
-		t.Fatal(err)
-	}
+	got := recv.onlyNotification(t)
 	if got.Event != EventNeedsOperator {
 		t.Errorf("event = %q, want %q", got.Event, EventNeedsOperator)
 	}
