@@ -72,6 +72,9 @@ const (
 	// claimPoll is how often Send looks again at a record that another
 	// notifier on the store is attempting.
 	claimPoll = 100 * time.Millisecond
+	// releaseTimeout bounds the store write that gives up the claim of an
+	// abandoned attempt.
+	releaseTimeout = 5 * time.Second
 )
 
 // Config configures a Notifier.
@@ -98,6 +101,10 @@ type Config struct {
 	MaxAttempts int
 	BaseDelay   time.Duration
 	MaxDelay    time.Duration
+	// MaxConcurrent is the maximum number of deliveries that Run and
+	// Deliver have in flight at once, across receivers. Zero takes
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
 	// StoreHealth, when set, records the outcomes of Run's scans and
 	// deliveries, which write to the notification store. Run then leaves
 	// the logging of a full or read-only store to StoreHealth and does not
@@ -113,6 +120,8 @@ type Notifier struct {
 
 	mu   sync.Mutex
 	mark time.Time // start of the next Scan, unless the store's start is later
+
+	queue *deliveryQueue
 }
 
 // New checks the configuration and returns a Notifier.
@@ -136,11 +145,14 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.MaxDelay <= 0 {
 		cfg.MaxDelay = DefaultMaxDelay
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{cfg: cfg, log: log, wake: make(chan struct{}, 1)}, nil
+	return &Notifier{cfg: cfg, log: log, wake: make(chan struct{}, 1), queue: newDeliveryQueue(cfg.MaxConcurrent)}, nil
 }
 
 // Wake makes Run look for closed executions at once, such as after the
@@ -152,16 +164,21 @@ func (n *Notifier) Wake() {
 	}
 }
 
-// Run looks for closed executions and delivers due notifications every
-// interval and on Wake, until ctx is done.
+// Run looks for closed executions and starts the delivery of due
+// notifications every interval and on Wake, until ctx is done. It does not
+// wait for the deliveries that it started before it looks again, so a slow
+// receiver delays only its own notifications. When ctx is done, Run
+// abandons the attempts in flight, which leaves their notifications
+// pending in the store, and returns once every delivery has stopped.
 func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	defer n.queue.wait()
 	for {
 		if err := n.Scan(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("look for closed executions failed", "error", err)
 		}
-		if err := n.Deliver(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
+		if _, err := n.startDue(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("deliver notifications failed", "error", err)
 		}
 		select {
@@ -401,19 +418,17 @@ func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
 }
 
 // Deliver sends every due notification once and schedules a retry for those
-// that failed with a status or error worth retrying.
+// that failed with a status or error worth retrying. It sends them as Run
+// does, concurrently across receivers and in order to each receiver, and
+// returns when they are done. A notification that Run is delivering at the
+// time is left to Run.
 func (n *Notifier) Deliver(ctx context.Context) error {
-	due, err := n.cfg.Store.due(ctx, n.cfg.Now())
+	started, err := n.startDue(ctx)
+	started.Wait()
 	if err != nil {
 		return err
 	}
-	for _, rec := range due {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		n.attempt(ctx, rec, true)
-	}
-	return nil
+	return ctx.Err()
 }
 
 // attempt posts the pending notification rec once, when it can claim rec,
@@ -425,14 +440,20 @@ func (n *Notifier) attempt(ctx context.Context, rec Record, due bool) bool {
 	claimedAttempts, claimedUntil := rec.Attempts, started.Add(claimFor)
 	claimed, err := n.cfg.Store.claim(ctx, rec, started, claimedUntil, due)
 	if err != nil {
-		n.log.Error("claim notification failed", "execution", rec.Execution, "redrive_count", rec.RedriveCount, "error", err)
+		if ctx.Err() == nil {
+			n.log.Error("claim notification failed", "execution", rec.Execution, "redrive_count", rec.RedriveCount, "error", err)
+		}
 		return false
 	}
 	if !claimed {
 		return false
 	}
-	rec.Attempts++
 	status, err := n.post(ctx, rec)
+	if ctx.Err() != nil {
+		n.abandon(rec, claimedUntil)
+		return true
+	}
+	rec.Attempts++
 	now := n.cfg.Now()
 	rec.LastStatus = status
 	rec.LastError = ""
@@ -463,6 +484,24 @@ func (n *Notifier) attempt(ctx context.Context, rec Record, due bool) bool {
 		log.Warn("notification attempt outlived its claim; another attempt's outcome is kept", "claimed_until", claimedUntil)
 	}
 	return true
+}
+
+// abandon releases the claim of an attempt on rec whose context ended
+// before the outcome was known, so the attempt neither counts nor fails
+// rec, and the next notifier on the store attempts it at once. It uses a
+// context of its own, because the attempt's context has ended.
+func (n *Notifier) abandon(rec Record, claimedUntil time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	log := n.log.With("execution", rec.Execution, "redrive_count", rec.RedriveCount)
+	released, err := n.cfg.Store.release(ctx, rec, rec.Attempts, claimedUntil)
+	switch {
+	case err != nil:
+		log.Warn("release abandoned notification attempt failed; the claim lapses on its own", "error", err,
+			"claimed_until", claimedUntil)
+	case released:
+		log.Info("notification attempt abandoned; the notification stays pending")
+	}
 }
 
 // post sends one signed attempt and returns the response status.

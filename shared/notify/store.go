@@ -209,6 +209,25 @@ func (s *Store) update(ctx context.Context, r Record, claimedAttempts int, claim
 	return n == 1, nil
 }
 
+// release ends the claim of an attempt that was abandoned before its
+// outcome was known, such as at shutdown, and leaves the record as it was
+// before the claim, so that the next notifier attempts it again at once. It
+// returns false when the claim is no longer held. claimedAttempts and
+// claimedUntil are as in update.
+func (s *Store) release(ctx context.Context, r Record, claimedAttempts int, claimedUntil time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET claimed_until = 0 WHERE execution = ? AND redrive_count = ?
+		AND state = ? AND attempts = ? AND claimed_until = ?`,
+		r.Execution, r.RedriveCount, StatePending, claimedAttempts, claimedUntil.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("release notification of %s: %w", r.Execution, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("release notification of %s: %w", r.Execution, err)
+	}
+	return n == 1, nil
+}
+
 // Get returns the notification of one run of an execution.
 func (s *Store) Get(ctx context.Context, execution string, redriveCount int) (Record, error) {
 	r := Record{Execution: execution, RedriveCount: redriveCount}

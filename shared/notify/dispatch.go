@@ -1,0 +1,133 @@
+package notify
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// DefaultMaxConcurrent is the default of Config.MaxConcurrent.
+//
+// NOTE: a sender who points more requests than this at distinct receivers
+// that never respond still fills every slot, and the other receivers then
+// wait up to one attempt timeout (10 seconds) for a slot.
+const DefaultMaxConcurrent = 16
+
+// deliveryQueue runs the delivery attempts of a Notifier. It has one worker
+// per receiver, so the attempts to one receiver run one at a time in the
+// order they were queued, and slots bound the attempts in flight across
+// all receivers.
+type deliveryQueue struct {
+	slots   chan struct{} // one element per attempt in flight
+	workers sync.WaitGroup
+
+	mu        sync.Mutex
+	queued    map[recordKey]bool          // records queued or in flight
+	receivers map[string][]queuedDelivery // records waiting for the worker of a receiver
+}
+
+// recordKey identifies a record in the store.
+type recordKey struct {
+	execution    string
+	redriveCount int
+}
+
+// queuedDelivery is a record waiting for its attempt, and the WaitGroup of
+// the caller that waits for that attempt, if any.
+type queuedDelivery struct {
+	rec  Record
+	done *sync.WaitGroup
+}
+
+func newDeliveryQueue(maxConcurrent int) *deliveryQueue {
+	return &deliveryQueue{
+		slots:     make(chan struct{}, maxConcurrent),
+		queued:    map[recordKey]bool{},
+		receivers: map[string][]queuedDelivery{},
+	}
+}
+
+// wait blocks until every worker has stopped.
+func (q *deliveryQueue) wait() { q.workers.Wait() }
+
+// startDue queues one attempt of every due notification that is not
+// queued or in flight already, and returns a WaitGroup that is done when
+// the attempts it queued are. The attempts run on ctx, so they stop when
+// ctx ends, and the notifications that they did not attempt stay pending.
+func (n *Notifier) startDue(ctx context.Context) (*sync.WaitGroup, error) {
+	started := &sync.WaitGroup{}
+	due, err := n.cfg.Store.due(ctx, n.cfg.Now())
+	if err != nil {
+		return started, err
+	}
+	q := n.queue
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, rec := range due {
+		key := recordKey{rec.Execution, rec.RedriveCount}
+		if q.queued[key] {
+			continue
+		}
+		q.queued[key] = true
+		started.Add(1)
+		receiver := receiverOf(rec.URL)
+		waiting, running := q.receivers[receiver]
+		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, done: started})
+		if !running {
+			q.workers.Add(1)
+			go n.work(ctx, receiver)
+		}
+	}
+	return started, nil
+}
+
+// work attempts the queued notifications of one receiver, one at a time,
+// and stops when none is left.
+func (n *Notifier) work(ctx context.Context, receiver string) {
+	q := n.queue
+	defer q.workers.Done()
+	for {
+		q.mu.Lock()
+		waiting := q.receivers[receiver]
+		if len(waiting) == 0 {
+			delete(q.receivers, receiver)
+			q.mu.Unlock()
+			return
+		}
+		next := waiting[0]
+		q.receivers[receiver] = waiting[1:]
+		q.mu.Unlock()
+
+		n.attemptQueued(ctx, next.rec)
+
+		q.mu.Lock()
+		delete(q.queued, recordKey{next.rec.Execution, next.rec.RedriveCount})
+		q.mu.Unlock()
+		next.done.Done()
+	}
+}
+
+// attemptQueued attempts rec once a slot is free, unless ctx ends first.
+func (n *Notifier) attemptQueued(ctx context.Context, rec Record) {
+	select {
+	case n.queue.slots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-n.queue.slots }()
+	if ctx.Err() != nil {
+		return
+	}
+	n.attempt(ctx, rec, true)
+}
+
+// receiverOf returns the receiver of a notify URL: its host and port,
+// lowercased. Notifications to one receiver are sent one at a time.
+func receiverOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return strings.ToLower(u.Host)
+}
