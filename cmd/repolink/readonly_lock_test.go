@@ -27,7 +27,6 @@ func TestLockCommandsOnReadOnlyStateDir(t *testing.T) {
 		args []string
 		lock string
 	}{
-		{name: "run", args: []string{"run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, request}, lock: "sandbox lock"},
 		{name: "plan", args: []string{"plan", "--sandbox", "--state-dir", dir, request}, lock: "sandbox lock"},
 		{name: "preflight", args: []string{"preflight", "--sandbox", "--state-dir", dir, request}, lock: "sandbox lock"},
 		{name: "sandbox reset", args: []string{"sandbox", "reset", "--state-dir", dir}, lock: "sandbox lock"},

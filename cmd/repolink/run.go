@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -98,6 +99,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		takeOver := newTakeOver(req, local, commandFlags(*sandboxMode, *stateDir))
 		return storehealth.Classify(dir, runByService(ctx, req, dir, *sandboxMode, takeOver, progress, stderr))
 	}
+	if err := checkStateDirWritable(dir); err != nil {
+		return err
+	}
 	notifier := localNotifier{dir: dir, sandbox: *sandboxMode, flags: commandFlags(*sandboxMode, *stateDir)}
 	local.onEvent = progress.event
 	// A run whose state store becomes full or read-only stops, because it
@@ -172,6 +176,29 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !ok {
 		return &failedError{msg: "execution " + exec.Status}
 	}
+	return nil
+}
+
+// checkStateDirWritable returns a *storehealth.UnwritableError when the
+// state directory dir is full or denies this user writes, so that a run on
+// it fails with status 1, as one does whose directory fails during the
+// run. It returns nil for other errors, which the stores then report.
+func checkStateDirWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		var unwritable *storehealth.UnwritableError
+		if !errors.As(storehealth.Classify(dir, err), &unwritable) {
+			return nil
+		}
+		// The random name of the check file would only distract.
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			unwritable.Err = fmt.Errorf("create a file there: %w", pathErr.Err)
+		}
+		return unwritable
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
 }
 

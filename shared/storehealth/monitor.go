@@ -134,6 +134,15 @@ func (m *Monitor) settle(now time.Time) {
 	m.err = nil
 }
 
+// Classify returns Classify of err for the Monitor's directory. A nil
+// Monitor classifies err without a directory.
+func (m *Monitor) Classify(err error) error {
+	if m == nil {
+		return Classify("", err)
+	}
+	return Classify(m.dir, err)
+}
+
 // Err returns the *UnwritableError of the current condition, or nil while
 // the stores take writes.
 func (m *Monitor) Err() error {

@@ -348,7 +348,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	case errors.As(err, &conflicting):
 		h.rejectConflicting(ctx, w, log, conflicting, adapter)
 		return
-	case storehealth.IsUnwritable(err):
+	case storehealth.IsUnwritable(h.cfg.StoreHealth.Classify(err)):
 		h.storeUnwritable(w, log, err)
 		return
 	case err != nil:
@@ -411,15 +411,21 @@ func requestHash(canonical []byte, teardown string, adapter bool) string {
 const storeUnwritableRetry = "60"
 
 // storeUnwritable responds 503 to a delivery that could not be stored
-// because the service's state store is full or read-only. The response
-// leaves out the store's directory, which only the service log names.
+// because the service's state store is full, read-only or at the file size
+// limit. The response names the cause but leaves out the store's
+// directory, which only the service log names.
 func (h *Handler) storeUnwritable(w http.ResponseWriter, log *slog.Logger, err error) {
 	if !h.cfg.StoreHealth.Record(err) {
 		log.Error("start execution failed", "error", err)
 	}
+	cause := "full or read-only"
+	var unwritable *storehealth.UnwritableError
+	if errors.As(h.cfg.StoreHealth.Classify(err), &unwritable) {
+		cause = unwritable.Cause()
+	}
 	w.Header().Set("Retry-After", storeUnwritableRetry)
-	writeJSON(w, http.StatusServiceUnavailable, Response{Error: "could not start the execution: the service's state store is full or read-only, " +
-		"so it takes no requests until its operator frees space or makes it writable; send the delivery again later"})
+	writeJSON(w, http.StatusServiceUnavailable, Response{Error: "could not start the execution: the service's state store is " + cause +
+		", so it takes no requests until its operator frees space, raises the file size limit or makes it writable; send the delivery again later"})
 }
 
 // teardownReadFailed responds to a delivery whose request's teardowns could

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -497,9 +498,11 @@ func TestRequestWebhookStartFailure(t *testing.T) {
 		{name: "request the service cannot run", err: &request.ValidationError{Fields: []request.FieldError{{Path: "$.notify.url", Message: "must use https://"}}}, wantCode: http.StatusBadRequest},
 		{name: "store error", err: errors.New("disk full"), wantCode: http.StatusInternalServerError},
 		{name: "full store", err: fmt.Errorf("commit transaction: %w", syscall.ENOSPC), wantCode: http.StatusServiceUnavailable,
-			wantError: "state store is full or read-only"},
+			wantError: "state store is full"},
 		{name: "read-only store", err: &storehealth.UnwritableError{Dir: "/srv/repolink", ReadOnly: true, Err: errors.New("disk full")},
-			wantCode: http.StatusServiceUnavailable, wantError: "state store is full or read-only"},
+			wantCode: http.StatusServiceUnavailable, wantError: "state store is read-only"},
+		{name: "store at file size limit", err: fmt.Errorf("save world: %w", syscall.EFBIG), wantCode: http.StatusServiceUnavailable,
+			wantError: "state store is at the file size limit"},
 		{name: "conflict with an earlier execution", err: &ConflictError{Ticket: "DATA-4711", Execution: "DATA-4711",
 			Reason: "request DATA-4711 changes route from execution DATA-4711"}, wantCode: http.StatusConflict,
 			wantError: "request DATA-4711 changes route from execution DATA-4711"},
@@ -526,6 +529,46 @@ func TestRequestWebhookStartFailure(t *testing.T) {
 				t.Errorf("delivery after the failure: status = %d, want 202", code)
 			}
 		})
+	}
+}
+
+// TestRequestWebhookStoreDirDenied checks that permission denied on a file
+// in the state directory, which only the StoreHealth monitor's directory
+// shows to be a store error, gets 503 and marks the stores unwritable.
+func TestRequestWebhookStoreDirDenied(t *testing.T) {
+	health := storehealth.New("/srv/repolink", storehealth.Options{Now: func() time.Time { return testNow }})
+	execs := &fakeExecutions{err: fmt.Errorf("take start lock: %w",
+		&fs.PathError{Op: "open", Path: "/srv/repolink/start-locks/33.lock", Err: syscall.EACCES})}
+	h, err := New(Config{Secret: testSecret, Executions: execs, Store: newMemStore(), Now: func() time.Time { return testNow },
+		StoreHealth: health})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+
+	body := exampleRequest(t, nil)
+	r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
+	for k, v := range signed(body, testSecret, testNow) {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d, want 503; body %s", w.Code, w.Body.String())
+	}
+	if got := w.Header().Get("Retry-After"); got != storeUnwritableRetry {
+		t.Errorf("Retry-After = %q, want %q", got, storeUnwritableRetry)
+	}
+	if !strings.Contains(w.Body.String(), "state store is read-only") {
+		t.Errorf("body %s does not name the cause", w.Body.String())
+	}
+	if strings.Contains(w.Body.String(), "/srv/repolink") {
+		t.Errorf("body %s names the state directory", w.Body.String())
+	}
+	if health.Err() == nil {
+		t.Error("StoreHealth reports the stores writable after the denied start")
 	}
 }
 
