@@ -17,9 +17,10 @@ import (
 const RenewShare = 3
 
 // checkCredentials renews the CodeArtifact tokens in SECRETs that are near
-// expiry and warns once about other short-lived credentials that are. A
-// record whose secret is gone, or whose credential repolink cannot renew
-// and has expired, is dropped.
+// expiry and then warns once about other short-lived credentials that are.
+// A record whose secret is gone, or whose credential repolink cannot renew
+// and has expired, is dropped. The warnings run after the renewals, so a
+// slow notify.url cannot use up the time of a renewal.
 func (p *Poller) checkCredentials(ctx context.Context, report *Report) {
 	if p.Env.Credentials == nil {
 		return
@@ -32,6 +33,7 @@ func (p *Poller) checkCredentials(ctx context.Context, report *Report) {
 		return
 	}
 	now := p.Env.Now()
+	var expiring []expiringCredential
 	for i, c := range list {
 		if ctx.Err() != nil {
 			report.Errors++
@@ -48,8 +50,9 @@ func (p *Poller) checkCredentials(ctx context.Context, report *Report) {
 			p.renew(ctx, c, left, report)
 			continue
 		}
-		p.warnExpiry(ctx, c, left, report)
+		expiring = append(expiring, expiringCredential{record: c, left: left})
 	}
+	p.warnAll(ctx, expiring, report)
 }
 
 // renew replaces a CodeArtifact token through secret.Renew.
