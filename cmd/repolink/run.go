@@ -141,7 +141,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("%v", conflict)
 	}
 	if err != nil {
-		return storehealth.Classify(dir, err)
+		return startFailed(rt, dir, err)
 	}
 	warnChanged(earlier, name, req.ID, stderr)
 	notifier.checkRequest(req, stderr)
@@ -177,6 +177,17 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &failedError{msg: "execution " + exec.Status}
 	}
 	return nil
+}
+
+// startFailed returns the error of a run whose execution did not start.
+// When a store or the sandbox found the state directory unwritable, that
+// condition is the cause, even where err is only the sandbox's HTTP
+// response to it.
+func startFailed(rt *runtime, dir string, err error) error {
+	if unwritable := rt.health.Err(); unwritable != nil {
+		return unwritable
+	}
+	return storehealth.Classify(dir, err)
 }
 
 // checkStateDirWritable returns a *storehealth.UnwritableError when the

@@ -135,6 +135,13 @@ var cloudEndpoints = func(*runtime) (endpoints, error) { return endpoints{}, nil
 func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err error) {
 	defer func() { err = storehealth.Classify(opts.dir, err) }()
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
+	// The sandbox records its world saves in the same Monitor as the
+	// stores, so the Monitor exists before the sandbox starts.
+	healthOpts := storehealth.Options{Logger: opts.logger, OnUnwritable: opts.onUnwritable}
+	if opts.onUnwritable != nil {
+		healthOpts.Logger = nil
+	}
+	rt.health = storehealth.New(opts.dir, healthOpts)
 	// Only a runtime that opens the engine store, and so can start
 	// executions, records the mode, just before it opens that store. Other
 	// commands leave a new directory free for either mode, unless they
@@ -234,11 +241,6 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 	if rt.defaults != nil {
 		rt.env.Defaults = rt.defaults
 	}
-	healthOpts := storehealth.Options{Logger: opts.logger, OnUnwritable: opts.onUnwritable}
-	if opts.onUnwritable != nil {
-		healthOpts.Logger = nil
-	}
-	rt.health = storehealth.New(opts.dir, healthOpts)
 	engineOpts := engine.Options{Logger: opts.logger, OnEvent: rt.releaseOnClose(opts.onEvent), StoreHealth: rt.health}
 	if opts.clock != nil {
 		rt.env.Now = opts.clock.Now

@@ -52,9 +52,10 @@ func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoi
 	rt.sandboxLock = lock
 
 	sbOpts := sandbox.Options{
-		Dir:    filepath.Join(opts.dir, "sandbox"),
-		Hosts:  opts.hosts,
-		Logger: opts.logger,
+		Dir:         filepath.Join(opts.dir, "sandbox"),
+		Hosts:       opts.hosts,
+		Logger:      opts.logger,
+		StoreHealth: rt.health,
 	}
 	if opts.instant {
 		sbOpts.Delays = sandbox.ZeroDelays

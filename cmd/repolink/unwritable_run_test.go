@@ -77,3 +77,29 @@ func runFileSizeLimitChild(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestRunReadOnlySandboxWorld checks that a run whose sandbox cannot save
+// its AWS world fails with status 1 and an error that names the state
+// directory as read-only, in place of the sandbox's InternalError.
+func TestRunReadOnlySandboxWorld(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dir := t.TempDir()
+	examples := filepath.Join("..", "..", "examples")
+	if code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir,
+		filepath.Join(examples, "public.json")); code != exitOK {
+		t.Fatalf("first run: exit %d; stderr: %s", code, errOut)
+	}
+	makeReadOnly(t, filepath.Join(dir, "sandbox", "aws"))
+
+	code, stdout, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir,
+		filepath.Join(examples, "aws-privatelink.json"))
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitFailed, errOut)
+	}
+	if want := "the state store in " + dir + " is read-only"; !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q does not contain %q", errOut, want)
+	}
+	if strings.Contains(stdout+errOut, "InternalError") {
+		t.Errorf("output shows the sandbox's InternalError:\n%s%s", stdout, errOut)
+	}
+}

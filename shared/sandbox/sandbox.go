@@ -27,6 +27,7 @@ import (
 	"github.com/repolink/repolink/shared/sandbox/pyindex"
 	"github.com/repolink/repolink/shared/sandbox/sfsim"
 	"github.com/repolink/repolink/shared/sandbox/vm"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // Static credentials for the AWS clients. The sandbox checks that requests
@@ -67,6 +68,10 @@ type Options struct {
 	Clock      func() time.Time
 	Logger     *slog.Logger
 	ForceGoVMs bool
+	// StoreHealth, when set, records the outcome of every save of a cloud
+	// world, so that a full or read-only state directory is one condition
+	// with that of the SQLite stores in it.
+	StoreHealth *storehealth.Monitor
 }
 
 // ZeroDelays makes every cloud operation complete at once.
@@ -191,6 +196,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		ResolveIP:   sb.resolveTargetIP,
 		TokenIssued: (&codeArtifactTokens{sb: sb, count: map[string]int{}}).issued,
 		Logger:      logger.With("sandbox", "aws"),
+		StoreHealth: opts.StoreHealth,
 	})
 	if err != nil {
 		sb.Close()
@@ -205,9 +211,10 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 			VMRunning:         delays.InstanceRunning,
 			LoadBalancerReady: delays.LoadBalancerActive,
 		},
-		Launcher: sb.VMs,
-		Backend:  sb.resolveBackendIP,
-		Logger:   logger.With("sandbox", "azure"),
+		Launcher:    sb.VMs,
+		Backend:     sb.resolveBackendIP,
+		Logger:      logger.With("sandbox", "azure"),
+		StoreHealth: opts.StoreHealth,
 	})
 	if err != nil {
 		sb.Close()
@@ -226,6 +233,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		ResolveTarget:   sb.resolveBackendIP,
 		ConsumerProject: sfsim.GCPProject,
 		Logger:          logger.With("sandbox", "gcp"),
+		StoreHealth:     opts.StoreHealth,
 	})
 	if err != nil {
 		sb.Close()
@@ -239,6 +247,7 @@ func Start(ctx context.Context, opts Options) (*Sandbox, error) {
 		PublicAddress: sb.publicAddress,
 		EndpointDelay: delays.EndpointCreated,
 		Logger:        logger.With("sandbox", "snowflake"),
+		StoreHealth:   opts.StoreHealth,
 	})
 	if err != nil {
 		sb.Close()

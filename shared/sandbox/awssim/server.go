@@ -23,6 +23,7 @@ import (
 
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // SigV4 signing names, used as the service argument of a fault hook.
@@ -95,6 +96,10 @@ type Options struct {
 	// TokenIssued, when set, receives every CodeArtifact authorization
 	// token that the server returns.
 	TokenIssued TokenIssued
+	// StoreHealth, when set, records the outcome of every save of the
+	// world, so that a full or read-only state directory is reported with
+	// the stores in it. Nil records nothing.
+	StoreHealth *storehealth.Monitor
 }
 
 // FaultFunc decides whether a call fails: a non-zero status makes the
@@ -360,9 +365,14 @@ func (s *Server) Snapshot() World {
 // commit persists the world. The file contains secret values, so only its
 // owner may read it. Callers hold s.mu.
 func (s *Server) commit() error {
-	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
-		s.log.Error("awssim save failed", "dir", s.opts.Dir, "error", err)
-		return errorf(http.StatusInternalServerError, "InternalError", "save world: %v", err)
+	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
+	unwritable := s.opts.StoreHealth.Record(err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// StoreHealth has logged the error of an unwritable state directory.
+	if !unwritable {
+		s.log.Error("awssim save failed", "dir", s.opts.Dir, "error", err)
+	}
+	return errorf(http.StatusInternalServerError, "InternalError", "save world: %v", err)
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // API versions of the front end's polling URLs, the versions that
@@ -89,6 +90,10 @@ type Options struct {
 	PageSize int
 	// Logger receives request and lifecycle logs. Default: discard.
 	Logger *slog.Logger
+	// StoreHealth, when set, records the outcome of every save of the
+	// world, so that a full or read-only state directory is reported with
+	// the stores in it. Nil records nothing.
+	StoreHealth *storehealth.Monitor
 }
 
 // FaultFunc decides whether a request fails: a non-zero status makes the

@@ -98,7 +98,9 @@ func (w *World) fillMaps() {
 
 // commit persists the world. Callers hold s.mu.
 func (s *Server) commit() error {
-	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
+	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
+	s.opts.StoreHealth.Record(err)
+	if err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil

@@ -31,6 +31,7 @@ import (
 	"github.com/repolink/repolink/shared/sandbox/awssim"
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // apiPrefix is the path prefix of every Compute Engine call.
@@ -90,6 +91,10 @@ type Options struct {
 	PageSize int
 	// Logger receives request and lifecycle logs. Default: discard.
 	Logger *slog.Logger
+	// StoreHealth, when set, records the outcome of every save of the
+	// world, so that a full or read-only state directory is reported with
+	// the stores in it. Nil records nothing.
+	StoreHealth *storehealth.Monitor
 }
 
 // Fault describes an injected failure. Status is the HTTP status; Reason
@@ -184,11 +189,16 @@ func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
 
 // commit persists the world. Callers hold s.mu.
 func (s *Server) commit() *apiError {
-	if err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world); err != nil {
-		s.log.Error("gcpsim save failed", "dir", s.opts.Dir, "error", err)
-		return errorf(http.StatusInternalServerError, "internalError", "save world: %v", err)
+	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
+	unwritable := s.opts.StoreHealth.Record(err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// StoreHealth has logged the error of an unwritable state directory.
+	if !unwritable {
+		s.log.Error("gcpsim save failed", "dir", s.opts.Dir, "error", err)
+	}
+	return errorf(http.StatusInternalServerError, "internalError", "save world: %v", err)
 }
 
 // apiError is an error response in Compute Engine's legacy shape, with a

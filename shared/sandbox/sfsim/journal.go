@@ -174,11 +174,12 @@ func (s *Server) openJournal(journalSize int64) error {
 // cache, so it survives a kill of the process, though not a crash of the
 // machine. After a failed save, the next one compacts in place of the
 // append, because the journal may end in part of a record. Callers hold
-// s.mu.
-func (s *Server) save(account string) error {
+// s.mu. It records the outcome in StoreHealth.
+func (s *Server) save(account string) (err error) {
 	if s.opts.Dir == "" {
 		return nil
 	}
+	defer func() { s.opts.StoreHealth.Record(err) }()
 	if s.unsaved || s.journal == nil {
 		return s.compact()
 	}

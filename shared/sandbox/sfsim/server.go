@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // PrivateLink is the cloud side of the sandbox as Snowflake sees it.
@@ -79,6 +80,10 @@ type Options struct {
 	InstallTimeout time.Duration
 	// Logger receives request logs (discarded when nil).
 	Logger *slog.Logger
+	// StoreHealth, when set, records the outcome of every save of the
+	// world, so that a full or read-only state directory is reported with
+	// the stores in it. Nil records nothing.
+	StoreHealth *storehealth.Monitor
 }
 
 // Server is a running sandbox Snowflake.
