@@ -34,8 +34,9 @@ func TestWebhookRequestDuringAndAfterTeardown(t *testing.T) {
 	if code != http.StatusConflict {
 		t.Errorf("delivery during the teardown: status %d, want 409; body %+v", code, resp)
 	}
-	if resp.Execution != "TD-1-teardown" {
-		t.Errorf("delivery during the teardown: execution %q, want TD-1-teardown", resp.Execution)
+	if resp.BlockingExecution != "TD-1-teardown" || resp.Execution != "" || resp.Status != webhook.StatusRejected {
+		t.Errorf("delivery during the teardown: response %+v, want status %s naming TD-1-teardown only under blocking_execution",
+			resp, webhook.StatusRejected)
 	}
 	if !strings.Contains(resp.Error, "teardown TD-1-teardown of request TD-1 is still running") {
 		t.Errorf("delivery during the teardown: error %q does not name the running teardown", resp.Error)

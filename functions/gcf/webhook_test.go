@@ -391,8 +391,11 @@ func TestWebhookChangedRequestWhileRunning(t *testing.T) {
 	if status != http.StatusConflict {
 		t.Errorf("status = %d (%+v), want 409", status, out)
 	}
-	if out.Execution != "exec-1" {
-		t.Errorf("execution = %q, want exec-1", out.Execution)
+	if out.BlockingExecution != "exec-1" || out.Status != webhook.StatusRejected {
+		t.Errorf("blocking_execution, status = %q, %q, want exec-1, %s", out.BlockingExecution, out.Status, webhook.StatusRejected)
+	}
+	if out.Execution != "" {
+		t.Errorf("execution = %q, want none because nothing started", out.Execution)
 	}
 	if n := len(workflows.started()); n != 1 {
 		t.Errorf("%d executions started, want 1", n)
@@ -414,6 +417,9 @@ func TestWebhookPlacementChange(t *testing.T) {
 	status, out := postSigned(t, server, testWebhookKey, moved)
 	if status != http.StatusConflict {
 		t.Fatalf("status = %d (%+v), want 409", status, out)
+	}
+	if out.BlockingExecution != "exec-1" || out.Execution != "" || out.Status != webhook.StatusRejected {
+		t.Errorf("response = %+v, want status %s naming exec-1 only under blocking_execution", out, webhook.StatusRejected)
 	}
 	prefix := "request DATA-4911 changes gcp.region, gcp.zone"
 	if !strings.HasPrefix(out.Error, prefix) || !strings.Contains(out.Error, "from execution exec-1 (SUCCEEDED)") {

@@ -133,6 +133,10 @@ func (e *ConflictError) reason(ticket bool) string {
 // statusRunning is the status of a running execution.
 const statusRunning = "RUNNING"
 
+// StatusRejected is the Response.Status of a delivery that conflicts with
+// another execution and started nothing.
+const StatusRejected = "REJECTED"
+
 // Config configures a Handler.
 type Config struct {
 	// Secret signs deliveries to POST /v1/requests. It must not be empty.
@@ -194,10 +198,16 @@ func (h *Handler) Register(mux *http.ServeMux) {
 // Response is the JSON body of every webhook response.
 type Response struct {
 	Execution string `json:"execution,omitempty"`
-	// Status is the execution's status, or IGNORED for a ticket event
-	// that the mapping does not act on.
+	// Status is the execution's status, IGNORED for a ticket event that
+	// the mapping does not act on, or StatusRejected for a delivery that
+	// conflicts with another execution.
 	Status    string `json:"status,omitempty"`
 	Duplicate bool   `json:"duplicate,omitempty"`
+	// BlockingExecution names the execution that a rejected delivery
+	// conflicts with, such as one of another ticket with the same
+	// Snowflake objects. It is never this delivery's execution, because a
+	// rejected delivery has none, so Execution is empty then.
+	BlockingExecution string `json:"blocking_execution,omitempty"`
 	// Reason explains IGNORED and conflicting deliveries.
 	Reason string               `json:"reason,omitempty"`
 	Error  string               `json:"error,omitempty"`
@@ -320,7 +330,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		return
 	}
 	if status == statusRunning {
-		h.conflict(ctx, w, log, &RunningError{Ticket: req.ID, Execution: teardown, Teardown: true}, adapter)
+		h.conflict(w, log, &RunningError{Ticket: req.ID, Execution: teardown, Teardown: true}, adapter)
 		return
 	}
 	d.RequestHash = requestHash(canonical, teardown, adapter)
@@ -343,10 +353,10 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		h.invalid(w, d.Source, err)
 		return
 	case errors.As(err, &running):
-		h.conflict(ctx, w, log, running, adapter)
+		h.conflict(w, log, running, adapter)
 		return
 	case errors.As(err, &conflicting):
-		h.rejectConflicting(ctx, w, log, conflicting, adapter)
+		h.rejectConflicting(w, log, conflicting, adapter)
 		return
 	case storehealth.IsUnwritable(h.cfg.StoreHealth.Classify(err)):
 		h.storeUnwritable(w, log, err)
@@ -437,33 +447,51 @@ func (h *Handler) teardownReadFailed(w http.ResponseWriter, log *slog.Logger, er
 
 // conflict responds to a request whose ticket still has a running teardown,
 // or a running execution of another request.
-func (h *Handler) conflict(ctx context.Context, w http.ResponseWriter, log *slog.Logger, running *RunningError, adapter bool) {
+func (h *Handler) conflict(w http.ResponseWriter, log *slog.Logger, running *RunningError, adapter bool) {
 	if running.Teardown {
 		log.Warn("delivery while a teardown of the ticket runs; nothing new started", "teardown", running.Execution)
 	} else {
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
 	}
 	if adapter {
-		writeJSON(w, http.StatusOK, Response{Execution: running.Execution, Status: h.status(ctx, running.Execution),
-			Reason: ChangedTicketReason(running)})
+		writeRejected(w, http.StatusOK, running.Execution, ChangedTicketReason(running), true)
 		return
 	}
-	writeJSON(w, http.StatusConflict, Response{Execution: running.Execution, Error: ChangedRequestReason(running)})
+	writeRejected(w, http.StatusConflict, running.Execution, ChangedRequestReason(running), false)
 }
 
 // rejectConflicting responds to a request that conflicts with an earlier
-// execution of its ticket. Ticket adapters respond 200 with the reason, as
-// for a conflict with a running execution.
-func (h *Handler) rejectConflicting(ctx context.Context, w http.ResponseWriter, log *slog.Logger, conflicting *ConflictError, adapter bool) {
+// execution of its ticket or of another ticket. Ticket adapters respond
+// 200 with the reason, as for a conflict with a running execution.
+func (h *Handler) rejectConflicting(w http.ResponseWriter, log *slog.Logger, conflicting *ConflictError, adapter bool) {
 	reason := conflicting.reason(adapter)
 	log.Warn("request conflicts with an earlier execution; nothing new started",
-		"execution", conflicting.Execution, "reason", reason)
+		"blocking_execution", conflicting.Execution, "reason", reason)
 	if adapter {
-		writeJSON(w, http.StatusOK, Response{Execution: conflicting.Execution, Status: h.status(ctx, conflicting.Execution),
-			Reason: reason})
+		writeRejected(w, http.StatusOK, conflicting.Execution, reason, true)
 		return
 	}
-	writeJSON(w, http.StatusConflict, Response{Execution: conflicting.Execution, Error: reason})
+	writeRejected(w, http.StatusConflict, conflicting.Execution, reason, false)
+}
+
+// RejectedResponse returns the body of a response to a delivery that
+// started nothing because the execution blocking is in its way. That
+// execution goes under BlockingExecution and never under Execution, so that
+// a sender that records Execution and Status does not take it for its own.
+// The reason goes under Reason for a 2xx response of a ticket adapter
+// (ticket true) and under Error otherwise.
+func RejectedResponse(blocking, reason string, ticket bool) Response {
+	resp := Response{Status: StatusRejected, BlockingExecution: blocking}
+	if ticket {
+		resp.Reason = reason
+	} else {
+		resp.Error = reason
+	}
+	return resp
+}
+
+func writeRejected(w http.ResponseWriter, code int, blocking, reason string, ticket bool) {
+	writeJSON(w, code, RejectedResponse(blocking, reason, ticket))
 }
 
 // ChangedRequestReason returns the response error for a request that POST

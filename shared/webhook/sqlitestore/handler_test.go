@@ -158,6 +158,15 @@ func TestWebhookRacingDuplicates(t *testing.T) {
 					mu.Lock()
 					defer mu.Unlock()
 					codes[code]++
+					// A rejected delivery names the execution in its way
+					// only under blocking_execution.
+					if code == http.StatusConflict {
+						executions[resp.BlockingExecution]++
+						if resp.Execution != "" {
+							t.Errorf("rejected delivery names execution %q, want none", resp.Execution)
+						}
+						return
+					}
 					executions[resp.Execution]++
 				})
 			}

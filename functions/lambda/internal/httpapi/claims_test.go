@@ -13,6 +13,7 @@ import (
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
 )
 
 // otherRequest returns the example request body under request ID id, with
@@ -56,14 +57,28 @@ func checkContains(t *testing.T, step, message string, wants ...string) {
 	}
 }
 
+// checkRejectedBy checks that a rejected delivery names the execution
+// blocking it only under blocking_execution, so that a sender does not take
+// it for an execution of the delivered request.
+func checkRejectedBy(t *testing.T, step string, got webhook.Response, blocking string) {
+	t.Helper()
+	if got.BlockingExecution != blocking {
+		t.Errorf("%s: blocking_execution %q, want %s", step, got.BlockingExecution, blocking)
+	}
+	if got.Execution != "" {
+		t.Errorf("%s: execution %q, want none because nothing started", step, got.Execution)
+	}
+	if got.Status != webhook.StatusRejected {
+		t.Errorf("%s: status %q, want %s", step, got.Status, webhook.StatusRejected)
+	}
+}
+
 func TestWebhookRejectsClashingObjects(t *testing.T) {
 	f := newTeardownFixture(t)
 	f.provisioned(t, readExample(t))
 
 	got := f.deliver(t, "other request", otherRequest(t, "DATA-4712", otherHost...), http.StatusConflict)
-	if got.Execution != "DATA-4711" {
-		t.Errorf("execution %q, want DATA-4711, the holder's", got.Execution)
-	}
+	checkRejectedBy(t, "other request", got, "DATA-4711")
 	checkContains(t, "other request", got.Error,
 		"request DATA-4712 names secret PLATFORM.PACKAGES.CORP_PYPI_SECRET, API integration CORP_PYPI_INTEGRATION "+
 			"and artifact repository PLATFORM.PACKAGES.CORP_PYPI in Snowflake account myorg-analytics, "+
@@ -83,9 +98,7 @@ func TestWebhookRejectsClashingHost(t *testing.T) {
 	f.provisioned(t, readExample(t))
 
 	got := f.deliver(t, "other request", otherRequest(t, "DATA-4712", otherName...), http.StatusConflict)
-	if got.Execution != "DATA-4711" {
-		t.Errorf("execution %q, want DATA-4711, the holder's", got.Execution)
-	}
+	checkRejectedBy(t, "other request", got, "DATA-4711")
 	checkContains(t, "other request", got.Error,
 		"request DATA-4712 uses the index host pypi.corp.example.com in Snowflake account myorg-analytics, "+
 			"as request DATA-4711 does in execution DATA-4711 (SUCCEEDED)",

@@ -226,7 +226,7 @@ func TestWebhookDuringTeardown(t *testing.T) {
 		body []byte
 	}{{"unchanged request", body}, {"changed request", edited}} {
 		got := f.deliver(t, step.name, step.body, http.StatusConflict)
-		want := webhook.Response{Execution: "DATA-4711-teardown", Error: wantError}
+		want := webhook.Response{Status: webhook.StatusRejected, BlockingExecution: "DATA-4711-teardown", Error: wantError}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: response (-want +got):\n%s", step.name, diff)
 		}
@@ -305,9 +305,7 @@ func TestWebhookTeardownFromRunItem(t *testing.T) {
 	before := f.lists.Load()
 
 	got := f.deliver(t, "unchanged request", body, http.StatusConflict)
-	if got.Execution != "DATA-4711-teardown" {
-		t.Errorf("response names %q, want DATA-4711-teardown", got.Execution)
-	}
+	checkRejectedBy(t, "unchanged request", got, "DATA-4711-teardown")
 	if n := f.lists.Load() - before; n != 0 {
 		t.Errorf("webhook listed executions %d times, want 0 with a running teardown in the run item", n)
 	}
@@ -418,9 +416,7 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 	f.provisioned(t, body)
 
 	got := f.deliver(t, "moved request", moved, http.StatusConflict)
-	if got.Execution != "DATA-4711" {
-		t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
-	}
+	checkRejectedBy(t, "moved request", got, "DATA-4711")
 	if want := "request DATA-4711 changes snowflake.account from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
 		t.Errorf("moved request: error %q lacks %q", got.Error, want)
 	}
@@ -466,9 +462,7 @@ func checkWebhookPlacementOfFailedRun(t *testing.T, fail func(*teardownFixture))
 	f.provisioned(t, body)
 
 	got := f.deliver(t, "moved request", moved, http.StatusConflict)
-	if got.Execution != "DATA-4711" {
-		t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
-	}
+	checkRejectedBy(t, "moved request", got, "DATA-4711")
 	for _, want := range []string{
 		"request DATA-4711 changes snowflake.account from execution DATA-4711 (FAILED), which may have built resources before it stopped",
 		"Tear down the request first",
@@ -542,9 +536,7 @@ func TestWebhookRedriveOfferOfFailedRun(t *testing.T) {
 			tt.follow(t, f, body)
 
 			got := f.deliver(t, "moved request", moved, http.StatusConflict)
-			if got.Execution != "DATA-4711" {
-				t.Errorf("moved request: execution %q, want DATA-4711", got.Execution)
-			}
+			checkRejectedBy(t, "moved request", got, "DATA-4711")
 			if want := "Tear down the request first"; !strings.Contains(got.Error, want) {
 				t.Errorf("moved request: error %q lacks %q", got.Error, want)
 			}

@@ -227,7 +227,7 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	if torn != nil && isOpen(torn.status) {
 		running := &webhook.RunningError{Ticket: req.ID, Execution: torn.name, Teardown: true}
 		log.Warn("delivery while a teardown of the ticket runs; nothing new started", "teardown", torn.name)
-		return respond(http.StatusConflict, webhook.Response{Execution: torn.name, Error: webhook.ChangedRequestReason(running)})
+		return respond(http.StatusConflict, webhook.RejectedResponse(torn.name, webhook.ChangedRequestReason(running), false))
 	}
 
 	// A request that an earlier run of the ticket ran, but not the latest
@@ -251,10 +251,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason})
 	case errors.As(err, &running):
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
-		return respond(http.StatusConflict, webhook.Response{Execution: running.Execution, Error: webhook.ChangedRequestReason(running)})
+		return respond(http.StatusConflict, webhook.RejectedResponse(running.Execution, webhook.ChangedRequestReason(running), false))
 	case errors.As(err, &conflicting):
-		log.Warn("request conflicts with an earlier execution; nothing new started", "execution", conflicting.Execution)
-		return respond(http.StatusConflict, webhook.Response{Execution: conflicting.Execution, Error: conflicting.Reason})
+		log.Warn("request conflicts with an earlier execution; nothing new started", "blocking_execution", conflicting.Execution)
+		return respond(http.StatusConflict, webhook.RejectedResponse(conflicting.Execution, conflicting.Error(), false))
 	case err != nil:
 		log.Error("start execution failed", "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"})

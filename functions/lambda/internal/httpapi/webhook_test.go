@@ -242,7 +242,7 @@ func TestWebhookDeliveries(t *testing.T) {
 	}{
 		{"first delivery", body, http.StatusAccepted, webhook.Response{Execution: "DATA-4711", Status: "RUNNING"}, 1},
 		{"redelivery", body, http.StatusOK, webhook.Response{Execution: "DATA-4711", Duplicate: true}, 1},
-		{"edited ticket", edited, http.StatusConflict, webhook.Response{Execution: "DATA-4711",
+		{"edited ticket", edited, http.StatusConflict, webhook.Response{Status: webhook.StatusRejected, BlockingExecution: "DATA-4711",
 			Error: "execution DATA-4711 of request DATA-4711 is still running with a different request; " +
 				"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
 				"so send it again after DATA-4711 closes, or after stopping it"}, 1},
@@ -400,7 +400,7 @@ func TestWebhookKnownRunStillRunning(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("status = %d, want 409 (body %s)", resp.StatusCode, resp.Body)
 	}
-	want := webhook.Response{Execution: "DATA-4711-r2",
+	want := webhook.Response{Status: webhook.StatusRejected, BlockingExecution: "DATA-4711-r2",
 		Error: "execution DATA-4711-r2 of request DATA-4711 is still running with a different request; " +
 			"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
 			"so send it again after DATA-4711-r2 closes, or after stopping it"}
@@ -453,7 +453,7 @@ func TestWebhookNameAlreadyUsed(t *testing.T) {
 		{"same request closed", "", true, http.StatusOK, webhook.Response{Execution: "DATA-4711", Duplicate: true,
 			Reason: "execution DATA-4711 already ran this request; redrive it if it failed, or change the request to start a new execution"}},
 		{"other request closed", other, true, http.StatusAccepted, webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}},
-		{"other request running", other, false, http.StatusConflict, webhook.Response{Execution: "DATA-4711",
+		{"other request running", other, false, http.StatusConflict, webhook.Response{Status: webhook.StatusRejected, BlockingExecution: "DATA-4711",
 			Error: "execution DATA-4711 of request DATA-4711 is still running with a different request; " +
 				"a changed request starts a new execution of the ticket only when its earlier ones have closed, " +
 				"so send it again after DATA-4711 closes, or after stopping it"}},
