@@ -375,7 +375,14 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		return
 	}
 	if adapter {
-		teardown, status, err := h.cfg.Executions.Teardown(ctx, req.ID, out.Execution)
+		// A teardown counts only when it started after the ticket's latest
+		// execution. One between an earlier run of this request and a
+		// later run of a changed request removed nothing that is live.
+		after := out.Execution
+		if out.Latest != "" {
+			after = out.Latest
+		}
+		teardown, status, err := h.cfg.Executions.Teardown(ctx, req.ID, after)
 		if err != nil {
 			h.teardownReadFailed(w, log, err)
 			return

@@ -265,6 +265,42 @@ func TestJiraEarlierVersionStartsNothing(t *testing.T) {
 	}
 }
 
+// TestJiraEarlierVersionAfterTeardownAndChange delivers the first version
+// of a ticket again after a teardown and a run of a changed ticket. The
+// teardown removed only what the first run built, so the response must name
+// the ticket's latest execution, as without a teardown, and not the teardown.
+func TestJiraEarlierVersionAfterTeardownAndChange(t *testing.T) {
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body := payload(t, "jira-issue-updated.json")
+	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
+	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
+	code, resp := svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
+		t.Fatalf("changed ticket = %d %+v, want 202 starting DATA-4711-r2", code, resp)
+	}
+
+	code, resp = svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK {
+		t.Errorf("earlier version status = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("earlier version response = %+v, want a duplicate of DATA-4711", resp)
+	}
+	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
+		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
+	}
+	if strings.Contains(resp.Execution+resp.Reason, "DATA-4711-teardown") {
+		t.Errorf("earlier version response = %+v names the teardown, which ran before DATA-4711-r2", resp)
+	}
+	if got := svc.execs.starts.Load(); got != 2 {
+		t.Errorf("executions started = %d, want 2", got)
+	}
+}
+
 // TestTicketDeliveryClashingWithOtherTicket starts a request whose Snowflake
 // objects another ticket's execution holds, through each route. Nothing
 // starts, so the response must have status REJECTED and name the other
