@@ -501,21 +501,13 @@ func (x *execRow) version() execVersion {
 		eventCount: x.EventCount, deadline: x.Deadline, historyFull: x.HistoryFull, redrivenAt: x.RedrivenAt}
 }
 
-// saveExecution writes x if the row still has the values in read, and
-// returns errStale otherwise. A step that reuses the row that its chain
-// wrote last relies on this check, because a sibling cursor or another
-// process may have written the row since.
-func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersion) error {
-	return saveExecutionChecked(ctx, tx, x, read, nil)
-}
-
 // cursorCheck is the ID and expected version of a cursor row.
 type cursorCheck struct {
 	id      int64
 	version int64
 }
 
-// The UPDATE statements of saveExecutionChecked. Most steps change only
+// The UPDATE statements of saveExecution. Most steps change only
 // the event count. Leaving the columns of the executions indexes out of
 // SET keeps SQLite from rewriting those index entries, and every column
 // left out is a value less to bind.
@@ -532,10 +524,13 @@ const (
 		execCheckWhere
 )
 
-// saveExecutionChecked is saveExecution that, with a cursor check, also
+// saveExecution writes x if the row still has the values in read, and
+// returns errStale otherwise. A step that reuses the row that its chain
+// wrote last relies on this check, because a sibling cursor or another
+// process may have written the row since. With a cursor check, it also
 // returns errStale, and writes nothing, when that cursor row has another
 // version.
-func saveExecutionChecked(ctx context.Context, tx *storeTx, x *execRow, read execVersion, check *cursorCheck) error {
+func saveExecution(ctx context.Context, tx *storeTx, x *execRow, read execVersion, check *cursorCheck) error {
 	var query string
 	var args []any
 	switch {
@@ -569,7 +564,7 @@ func saveExecutionChecked(ctx context.Context, tx *storeTx, x *execRow, read exe
 	return nil
 }
 
-// checkedQueries maps each UPDATE of saveExecutionChecked to the same
+// checkedQueries maps each UPDATE of saveExecution to the same
 // statement with the cursor check.
 var checkedQueries = map[string]string{
 	execCountUpdate:  execCountUpdate + cursorCheckWhere,

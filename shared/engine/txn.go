@@ -204,9 +204,9 @@ func (t *txn) save() error {
 	return t.saveChecked(nil)
 }
 
-// saveChecked is save with the cursor check of saveExecutionChecked.
+// saveChecked is save with the cursor check of saveExecution.
 func (t *txn) saveChecked(check *cursorCheck) error {
-	if err := saveExecutionChecked(t.ctx, t.tx, t.exec, t.execRead, check); err != nil {
+	if err := saveExecution(t.ctx, t.tx, t.exec, t.execRead, check); err != nil {
 		return err
 	}
 	t.tx.events = append(t.tx.events, t.events...)
