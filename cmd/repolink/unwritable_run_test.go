@@ -3,6 +3,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,5 +102,58 @@ func TestRunReadOnlySandboxWorld(t *testing.T) {
 	}
 	if strings.Contains(stdout+errOut, "InternalError") {
 		t.Errorf("output shows the sandbox's InternalError:\n%s%s", stdout, errOut)
+	}
+}
+
+// upFileLimitChild is set in the environment of the child process that
+// TestUpFileSizeLimit starts, to the state directory of the service.
+const upFileLimitChild = "REPOLINK_TEST_UP_FILE_LIMIT_DIR"
+
+// TestUpFileSizeLimit checks that repolink up whose engine store reaches
+// the file size limit of the process reports /healthz unhealthy and logs
+// the state directory with the cause. The limit is set in a child process.
+func TestUpFileSizeLimit(t *testing.T) {
+	if dir := os.Getenv(upFileLimitChild); dir != "" {
+		runUpFileSizeLimitChild(t, dir)
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "st")
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestUpFileSizeLimit$", "-test.v")
+	cmd.Env = append(os.Environ(), upFileLimitChild+"="+dir, "AWS_EC2_METADATA_DISABLED=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child test failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestUpFileSizeLimit") {
+		t.Fatalf("child test did not pass:\n%s", out)
+	}
+}
+
+func runUpFileSizeLimitChild(t *testing.T, dir string) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	// 400 KiB lets the service start, and the engine's write-ahead log
+	// passes it while the first execution runs.
+	limit := syscall.Rlimit{Cur: 400 << 10, Max: 400 << 10}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
+		t.Fatalf("set RLIMIT_FSIZE: %v", err)
+	}
+	up := startUp(t, dir, "--sandbox-latency", "none")
+	body, err := os.ReadFile(writeRequest(t, func(map[string]any) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret); code != http.StatusAccepted {
+		t.Fatalf("first request = %d %+v, want 202", code, resp)
+	}
+
+	waitFor(t, "healthz to report the store unwritable", func() bool {
+		return getJSON(t, up.url+"/healthz", "", nil) == http.StatusServiceUnavailable
+	})
+	logs := up.logs.String()
+	for _, want := range []string{"state store cannot take writes", "the state store in " + dir, "file too large"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
 	}
 }
