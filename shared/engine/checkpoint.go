@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -23,6 +24,13 @@ import (
 // checkpointer, so that each copies the frames of many commits.
 const checkpointInterval = 100 * time.Millisecond
 
+// checkpointStartBytes is the WAL file size from which the checkpointer
+// runs checkpoints: 1000 frames of 4 KiB pages, where SQLite would run
+// its own. A checkpoint copies pages into the database file while the WAL
+// keeps its size, so checkpoints of a smaller WAL would only make a small
+// store take twice its size on disk.
+const checkpointStartBytes = 1000 * (4096 + 24)
+
 // writerCheckpointFrames is the WAL size, in frames, at which the
 // connection that commits still runs a checkpoint itself. SQLite starts
 // the WAL over only when a checkpoint copied all of it before the next
@@ -33,6 +41,7 @@ const writerCheckpointFrames = 4000
 // checkpointer runs passive checkpoints on its own connection.
 type checkpointer struct {
 	db   *sql.DB
+	wal  string // path of the WAL file
 	log  *slog.Logger
 	wake chan struct{}
 	stop chan struct{}
@@ -57,7 +66,7 @@ func startCheckpointer(ctx context.Context, db *sql.DB, path string, log *slog.L
 		conn.Close()
 		return nil, fmt.Errorf("set checkpoint size of %s: %w", path, err)
 	}
-	c := &checkpointer{db: conn, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}),
+	c := &checkpointer{db: conn, wal: path + "-wal", log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}),
 		done: make(chan struct{})}
 	go c.run()
 	return c, nil
@@ -85,16 +94,18 @@ func (c *checkpointer) run() {
 			return
 		case <-c.wake:
 		}
-		// PASSIVE copies what it can without waiting for the writer or
-		// readers. It returns a busy flag and the frame counts.
-		var busy, frames, copied int64
-		err := c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-		switch {
-		case err == nil:
-			lastErr = ""
-		case err.Error() != lastErr:
-			lastErr = err.Error()
-			c.log.Warn("checkpoint store", "error", err)
+		if info, err := os.Stat(c.wal); err == nil && info.Size() >= checkpointStartBytes {
+			// PASSIVE copies what it can without waiting for the writer
+			// or readers. It returns a busy flag and the frame counts.
+			var busy, frames, copied int64
+			err := c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+			switch {
+			case err == nil:
+				lastErr = ""
+			case err.Error() != lastErr:
+				lastErr = err.Error()
+				c.log.Warn("checkpoint store", "error", err)
+			}
 		}
 		select {
 		case <-c.stop:

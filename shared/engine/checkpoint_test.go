@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,9 +12,10 @@ import (
 	"time"
 )
 
-// A commit leaves the checkpoint to the checkpointer, which copies the
-// WAL into the database file soon after, well below the WAL size at which
-// the committing connection would run one itself.
+// A commit that takes the WAL past checkpointStartBytes leaves the
+// checkpoint to the checkpointer, which copies the WAL into the database
+// file soon after, well below the WAL size at which the committing
+// connection would run one itself.
 func TestCheckpointerCopiesCommits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "engine.db")
 	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
@@ -26,15 +28,10 @@ func TestCheckpointerCopiesCommits(t *testing.T) {
 	}
 	before := fileSize(t, path)
 
-	// About 100 pages, far fewer than the writer's checkpoint size.
-	text := strings.Repeat("x", 400_000)
-	err := e.update(func(tx *storeTx) (func(), error) {
-		_, err := tx.ExecContext(context.Background(), `INSERT INTO definitions (hash, text) VALUES (x'01', ?)`, text)
-		return nil, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// About 1100 pages, more than the checkpointer's start size and far
+	// fewer than the writer's checkpoint size.
+	text := strings.Repeat("x", 4_500_000)
+	insertDefinitionText(t, e, text)
 	deadline := time.Now().Add(10 * time.Second)
 	for fileSize(t, path) < before+int64(len(text)) {
 		if time.Now().After(deadline) {
@@ -42,6 +39,40 @@ func TestCheckpointerCopiesCommits(t *testing.T) {
 				fileSize(t, path), before+int64(len(text)))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A store whose WAL is below checkpointStartBytes is not checkpointed, so
+// that its pages are not on disk twice, in the WAL and the database file.
+func TestCheckpointerLeavesSmallWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
+	before := fileSize(t, path)
+
+	// About 100 pages.
+	insertDefinitionText(t, e, strings.Repeat("x", 400_000))
+	// Further commits wake the checkpointer after its interval.
+	for i := range 3 {
+		time.Sleep(2 * checkpointInterval)
+		if err := e.Define(fmt.Sprintf("m%d", i), []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2 * checkpointInterval)
+	if after := fileSize(t, path); after != before {
+		t.Errorf("database file grew from %d to %d bytes with a WAL below the checkpoint size", before, after)
+	}
+}
+
+// insertDefinitionText commits a definitions row with text.
+func insertDefinitionText(t *testing.T, e *Engine, text string) {
+	t.Helper()
+	err := e.update(func(tx *storeTx) (func(), error) {
+		_, err := tx.ExecContext(context.Background(), `INSERT INTO definitions (hash, text) VALUES (x'01', ?)`, text)
+		return nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
