@@ -47,10 +47,16 @@ func (a *operationsAPI) healthz(w http.ResponseWriter, _ *http.Request) {
 		writeAPI(w, http.StatusOK, map[string]string{"status": "ok"})
 		return
 	}
-	reason := "the state store is full; free space on its file system (the service log names the directory)"
-	if unwritable.ReadOnly {
-		reason = "the state store is read-only; make its directory and .db files writable (the service log names the directory)"
+	var reason string
+	switch {
+	case unwritable.ReadOnly:
+		reason = "the state store is read-only; make its directory and the files in it writable"
+	case unwritable.TooLarge:
+		reason = "the state store has a file at the file size limit of this process; raise the limit (ulimit -f) or run without it"
+	default:
+		reason = "the state store is full; free space on its file system"
 	}
+	reason += " (the service log names the directory)"
 	writeAPI(w, http.StatusServiceUnavailable, map[string]string{"status": "unhealthy", "error": reason})
 }
 

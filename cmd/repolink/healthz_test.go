@@ -55,4 +55,17 @@ func TestHealthzUnwritableStore(t *testing.T) {
 	if code, body := get(); code != http.StatusOK {
 		t.Errorf("healthz after writes succeed again = %d %v, want 200", code, body)
 	}
+
+	now = now.Add(time.Minute)
+	health.Record(fmt.Errorf("commit transaction: %w", syscall.EFBIG))
+	code, body = get()
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("healthz at the file size limit = %d, want 503", code)
+	}
+	if !strings.Contains(body["error"], "file size limit") {
+		t.Errorf("healthz error %q does not name the file size limit", body["error"])
+	}
+	if strings.Contains(body["error"], "is full") {
+		t.Errorf("healthz error %q calls a store at the file size limit full", body["error"])
+	}
 }
