@@ -133,9 +133,29 @@ func (e *ConflictError) reason(ticket bool) string {
 // statusRunning is the status of a running execution.
 const statusRunning = "RUNNING"
 
+// statusSucceeded is the status of an execution that succeeded.
+const statusSucceeded = "SUCCEEDED"
+
 // StatusRejected is the Response.Status of a delivery that conflicts with
 // another execution and started nothing.
 const StatusRejected = "REJECTED"
+
+// StatusTornDown is the Response.Status of a ticket delivery whose request
+// a succeeded teardown removed after the ticket ran it. The response names
+// that run under Execution and the teardown under Teardown.
+const StatusTornDown = "TORN_DOWN"
+
+// StatusTeardownFailed is the Response.Status of a ticket delivery whose
+// request a teardown that failed, timed out or was stopped tried to remove,
+// so some of what the run built may still exist. TeardownStatus has the
+// teardown's own status.
+const StatusTeardownFailed = "TEARDOWN_FAILED"
+
+// StatusSuperseded is the Response.Status of a ticket delivery of a request
+// that the ticket ran before its latest execution ran a later request. The
+// response names the run of the delivered request under Execution and the
+// latest execution under LatestExecution.
+const StatusSuperseded = "SUPERSEDED"
 
 // Config configures a Handler.
 type Config struct {
@@ -195,14 +215,27 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 }
 
-// Response is the JSON body of every webhook response.
+// Response is the JSON body of every webhook response. Execution and
+// Status only ever describe an execution of the delivered request, so that
+// a sender that records them never takes another execution's outcome, such
+// as a teardown's SUCCEEDED, for the request's.
 type Response struct {
 	Execution string `json:"execution,omitempty"`
-	// Status is the execution's status, IGNORED for a ticket event that
-	// the mapping does not act on, or StatusRejected for a delivery that
-	// conflicts with another execution.
+	// Status is the execution's status, or IGNORED for a ticket event that
+	// the mapping does not act on. StatusRejected marks a delivery that
+	// conflicts with another execution. StatusTornDown,
+	// StatusTeardownFailed and StatusSuperseded mark a ticket delivery of
+	// a request that a later teardown or execution of the ticket followed.
 	Status    string `json:"status,omitempty"`
 	Duplicate bool   `json:"duplicate,omitempty"`
+	// Teardown names the teardown that followed Execution, and
+	// TeardownStatus is its status, for StatusTornDown and
+	// StatusTeardownFailed.
+	Teardown       string `json:"teardown,omitempty"`
+	TeardownStatus string `json:"teardown_status,omitempty"`
+	// LatestExecution names the ticket's latest execution for
+	// StatusSuperseded.
+	LatestExecution string `json:"latest_execution,omitempty"`
 	// BlockingExecution names the execution that a rejected delivery
 	// conflicts with, such as one of another ticket with the same
 	// Snowflake objects. It is never this delivery's execution, because a
@@ -387,10 +420,13 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 			h.teardownReadFailed(w, log, err)
 			return
 		}
+		if status == statusRunning {
+			h.conflict(w, log, &RunningError{Ticket: req.ID, Execution: teardown, Teardown: true}, adapter)
+			return
+		}
 		if teardown != "" {
 			log.Info("delivery of a request whose repository a teardown removed; nothing new started", "teardown", teardown)
-			writeJSON(w, http.StatusOK, Response{Execution: teardown, Status: status, Duplicate: true,
-				Reason: TornDownTicketReason(d.Ticket, out.Execution, teardown)})
+			writeJSON(w, http.StatusOK, tornDownResponse(d.Ticket, out.Execution, teardown, status))
 			return
 		}
 	}
@@ -400,8 +436,8 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
-			Reason: EarlierRequestReason(d.Ticket, out.Execution, out.Latest)})
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: StatusSuperseded, Duplicate: true,
+			LatestExecution: out.Latest, Reason: EarlierRequestReason(d.Ticket, out.Execution, out.Latest)})
 	default:
 		log.Info("duplicate delivery; nothing new started")
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
@@ -523,6 +559,19 @@ func ChangedTicketReason(running *RunningError) string {
 	return fmt.Sprintf("ticket %s changed while its execution %s is still running with the earlier request, so the change started nothing; "+
 		"update the ticket again after %s closes, or after an operator stops it, to start a new execution with the change",
 		running.Ticket, running.Execution, running.Execution)
+}
+
+// tornDownResponse returns the response to a ticket delivery of the request
+// that the ticket ran in execution before the teardown with status
+// teardownStatus. A teardown that has closed without success may have left
+// some of what execution built, so its response says so in its status.
+func tornDownResponse(ticket, execution, teardown, teardownStatus string) Response {
+	status := StatusTornDown
+	if teardownStatus != statusSucceeded {
+		status = StatusTeardownFailed
+	}
+	return Response{Execution: execution, Status: status, Duplicate: true, Teardown: teardown, TeardownStatus: teardownStatus,
+		Reason: TornDownTicketReason(ticket, execution, teardown)}
 }
 
 // TornDownTicketReason returns the response reason for a delivery of a

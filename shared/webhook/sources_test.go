@@ -260,8 +260,36 @@ func TestJiraEarlierVersionStartsNothing(t *testing.T) {
 	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
 		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
 	}
+	if resp.Status != StatusSuperseded || resp.LatestExecution != "DATA-4711-r2" {
+		t.Errorf("earlier version status = %q latest_execution = %q, want %s DATA-4711-r2",
+			resp.Status, resp.LatestExecution, StatusSuperseded)
+	}
 	if got := svc.execs.starts.Load(); got != 2 {
 		t.Errorf("executions started = %d, want 2", got)
+	}
+}
+
+// TestJiraAfterFailedTeardown delivers the unchanged ticket after a
+// teardown that failed. The run's resources may partly exist, so the status
+// must say that the teardown failed, and never carry the teardown's status
+// as the request's.
+func TestJiraAfterFailedTeardown(t *testing.T) {
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body := payload(t, "jira-issue-updated.json")
+	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "FAILED")
+
+	code, resp := svc.post(t, "/v1/hooks/jira", body, headers)
+	if code != http.StatusOK {
+		t.Errorf("status = %d, want 200", code)
+	}
+	want := Response{Execution: "DATA-4711", Status: StatusTeardownFailed, Duplicate: true,
+		Teardown: "DATA-4711-teardown", TeardownStatus: "FAILED", Reason: resp.Reason}
+	if diff := cmp.Diff(want, resp); diff != "" {
+		t.Errorf("response after the failed teardown (-want +got):\n%s", diff)
 	}
 }
 
@@ -377,8 +405,14 @@ func TestJiraDeliveryDuringAndAfterTeardown(t *testing.T) {
 	if code != http.StatusOK {
 		t.Errorf("status after the teardown = %d, want 200", code)
 	}
-	if resp.Execution != "DATA-4711-teardown" || resp.Status != "SUCCEEDED" {
-		t.Errorf("response after the teardown = %+v, want SUCCEEDED DATA-4711-teardown", resp)
+	if resp.Execution != "DATA-4711" {
+		t.Errorf("execution after the teardown = %q, want DATA-4711, the run of this request", resp.Execution)
+	}
+	if resp.Status != StatusTornDown {
+		t.Errorf("status after the teardown = %q, want %s", resp.Status, StatusTornDown)
+	}
+	if resp.Teardown != "DATA-4711-teardown" || resp.TeardownStatus != "SUCCEEDED" {
+		t.Errorf("teardown after the teardown = %q %q, want DATA-4711-teardown SUCCEEDED", resp.Teardown, resp.TeardownStatus)
 	}
 	if !strings.Contains(resp.Reason, "change the ticket to provision its request again") {
 		t.Errorf("reason after the teardown = %q, want advice to change the ticket", resp.Reason)
