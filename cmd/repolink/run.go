@@ -507,7 +507,7 @@ func findOrStartExecution(ctx context.Context, eng *engine.Engine, req request.R
 		}
 	}
 	if open != nil {
-		if !sameJSON(open.Input, input) {
+		if !sameRequestInput(open.Input, input) {
 			return "", false, &webhook.RunningError{Ticket: req.ID, Execution: open.Name}
 		}
 		if err := runPrepare(ctx, prepare); err != nil {

@@ -624,8 +624,8 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 }
 
 // closedLatestOf returns the name of the latest provision execution of
-// req.ID when it has closed after running req itself and no teardown of
-// the ID started after it, and "" otherwise.
+// req.ID when it has closed after running the same request (sameRequest)
+// and no teardown of the ID started after it, and "" otherwise.
 func closedLatestOf(ctx context.Context, eng *engine.Engine, req request.Request) (string, error) {
 	latest, err := latestExecution(ctx, eng, provisionMachine, req.ID)
 	if err != nil || latest == nil || latest.Status == engine.StatusRunning {
@@ -635,15 +635,7 @@ func closedLatestOf(ctx context.Context, eng *engine.Engine, req request.Request
 	if !ok {
 		return "", nil
 	}
-	want, err := json.Marshal(req)
-	if err != nil {
-		return "", fmt.Errorf("encode request %s: %w", req.ID, err)
-	}
-	got, err := json.Marshal(ran)
-	if err != nil {
-		return "", fmt.Errorf("encode request of execution %s: %w", latest.Name, err)
-	}
-	if !sameJSON(want, got) {
+	if !sameRequest(req, ran) {
 		return "", nil
 	}
 	tornDown, _, err := teardownsAfter(ctx, eng, req.ID, *latest)
