@@ -33,10 +33,17 @@ func isRequestFile(arg string) bool {
 }
 
 // executionOf returns the provision execution that the command-line
-// argument arg names. An argument that isRequestFile accepts names the
-// latest provision execution of the request ID in the file. Any other
-// argument is an execution name and is returned as it is.
+// argument arg of redrive names. An argument that isRequestFile accepts
+// names the latest provision execution of the request ID in the file. Any
+// other argument is an execution name and is returned as it is.
 func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Writer) (string, error) {
+	return commandExecutionOf(ctx, stateDir, arg, flags, "redrive", stderr)
+}
+
+// commandExecutionOf is executionOf for the subcommand command, "redrive"
+// or "teardown". Its warning about a request file that differs from the
+// execution's request says what command does with the change.
+func commandExecutionOf(ctx context.Context, stateDir, arg, flags, command string, stderr io.Writer) (string, error) {
 	if !isRequestFile(arg) {
 		return arg, checkFileArg(ctx, stateDir, arg)
 	}
@@ -67,12 +74,22 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 	fmt.Fprintf(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
 
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
-	if err == nil && !sameJSON(input, latest.Input) {
-		fmt.Fprintf(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; "+
-			"the command uses the execution's request, so run the changed file with 'repolink run%s %s' to apply the change\n",
-			arg, latest.Name, flags, shellQuote(arg))
+	if err == nil && !sameRequestInput(input, latest.Input) {
+		fmt.Fprintf(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; %s\n",
+			arg, latest.Name, changedFileEffect(command, arg, flags))
 	}
 	return latest.Name, nil
+}
+
+// changedFileEffect returns what command does with a request file that
+// differs from the request of the execution that the file names.
+func changedFileEffect(command, file, flags string) string {
+	if command == "teardown" {
+		return "the teardown ignores the changes in the file, because it deletes what the request's executions built, " +
+			"as their own requests name it"
+	}
+	return fmt.Sprintf("the %s uses the execution's request, so run the changed file with 'repolink run%s %s' to apply the change",
+		command, flags, shellQuote(file))
 }
 
 // checkFileArg returns a usage error when arg, which isRequestFile rejects,
