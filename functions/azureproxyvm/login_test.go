@@ -12,7 +12,7 @@ import (
 
 const (
 	// oldKey is the example key of the request files.
-	oldKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlcG9saW5rLWV4YW1wbGUta2V5LW5vdC1yZWFs repolink-example"
+	oldKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlMo11XfqCChrS6Z4OHdJnmzhN9sBl98OJJxQ0JlFUu repolink-example"
 	// newKey is a generated public key. ssh-keygen -l prints newKeyPrint
 	// for it.
 	newKey      = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHHRX2sYCF66M7c1ylSfOVPuVi89UPxq8X9Ej2jzzr3X rotated"

@@ -160,8 +160,10 @@ func (v *validator) azure(a *Azure) {
 	v.printable("$.azure.vm_size", a.VMSize, "remove it")
 	v.printable("$.azure.image", a.Image, "remove it")
 	v.azureAdminUsername(a.AdminUsername)
-	if a.SSHPublicKey != "" && !strings.HasPrefix(a.SSHPublicKey, "ssh-") && !strings.HasPrefix(a.SSHPublicKey, "ecdsa-") {
-		v.add("$.azure.ssh_public_key", "must be an OpenSSH public key line such as ssh-ed25519 AAAA...")
+	if a.SSHPublicKey != "" {
+		if err := CheckAzureSSHPublicKey(a.SSHPublicKey); err != nil {
+			v.add("$.azure.ssh_public_key", err.Error())
+		}
 	}
 }
 

@@ -39,6 +39,13 @@ func TestValidateRejectsReservedAzureAdmin(t *testing.T) {
 		{"too long", strings.Repeat("u", 65), "is 65 characters long; Azure accepts at most 64"},
 		{"blank", "   ", "is empty or only whitespace"},
 		{"control character", "ops\u001b", "contains control characters (U+001B)"},
+		{"space", "ops user", "contains the character U+0020 ' '"},
+		{"colon", "ops:user", "contains the character U+003A ':'"},
+		{"at sign", "ops@x", "contains the character U+0040 '@'"},
+		{"leading hyphen", "-ops", "starts with '-'"},
+		{"trailing period", "ops.", "ends with '.'"},
+		{"accented letter", "opsé", "contains the character U+00E9 'é'"},
+		{"zero width space", "ops\u200b", "contains the character U+200B"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +64,7 @@ func TestValidateRejectsReservedAzureAdmin(t *testing.T) {
 }
 
 func TestValidateAcceptsAzureAdmin(t *testing.T) {
-	for _, admin := range []string{"repolink", "ops-admin", "rooted", strings.Repeat("u", 64)} {
+	for _, admin := range []string{"repolink", "ops-admin", "rooted", "Ops_2", "ops.admin", "_ops", strings.Repeat("u", 64)} {
 		if fields := azureFieldErrors(t, func(a *Azure) { a.AdminUsername = admin }); len(fields) != 0 {
 			t.Errorf("admin_username %q: field errors = %+v, want none", admin, fields)
 		}

@@ -11,8 +11,9 @@ import (
 )
 
 const (
-	firstKey  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJlcG9saW5rLWV4YW1wbGUta2V5LW5vdC1yZWFs first"
+	firstKey  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlMo11XfqCChrS6Z4OHdJnmzhN9sBl98OJJxQ0JlFUu first"
 	secondKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHHRX2sYCF66M7c1ylSfOVPuVi89UPxq8X9Ej2jzzr3X second"
+	ecdsaKey  = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBES+WjzKuDXRcfYGO3rxSywmSsXwyC160PjbJcWryuPlg10IvTJq7cpJgZpAtulJ3j9a93TVjZby0y3ImIhgKoE= ecdsa"
 )
 
 // loginVMSpec returns a proxy VM spec on a new network interface with the
@@ -90,13 +91,43 @@ func TestVMLoginChangeRejected(t *testing.T) {
 	}
 }
 
-func TestVMReservedAdminRejected(t *testing.T) {
-	for _, admin := range []string{"root", "admin", "Administrator", strings.Repeat("u", 65)} {
+func TestVMInvalidAdminRejected(t *testing.T) {
+	admins := []string{
+		"root", "admin", "Administrator", strings.Repeat("u", 65),
+		"ops user", "ops:user", "ops@x", "-ops", "ops.", "opsé", "ops\u200b",
+	}
+	for _, admin := range admins {
 		t.Run(admin[:min(len(admin), 13)], func(t *testing.T) {
 			f := newFixture(t, azuresim.Delays{})
 			_, err := f.provider.CreateVM(t.Context(), loginVMSpec(t, f, admin, firstKey))
 			if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
 				t.Fatalf("error name = %q (%v), want %q", name, err, workflow.ErrInvalidRequest)
+			}
+			if vm, err := f.provider.FindVM(t.Context(), testGroup, "vm1"); err != nil || vm != nil {
+				t.Errorf("FindVM = %v, %v, want no VM", vm, err)
+			}
+		})
+	}
+}
+
+func TestVMInvalidSSHKeyRejected(t *testing.T) {
+	tests := []struct {
+		name string
+		key  string
+	}{
+		{"not base64", "ssh-ed25519 notbase64!!"},
+		{"type mismatch", "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIAlMo11XfqCChrS6Z4OHdJnmzhN9sBl98OJJxQ0JlFUu"},
+		{"ecdsa", ecdsaKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, azuresim.Delays{})
+			_, err := f.provider.CreateVM(t.Context(), loginVMSpec(t, f, "repolink", tt.key))
+			if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q (%v), want %q", name, err, workflow.ErrInvalidRequest)
+			}
+			if !strings.Contains(err.Error(), "InvalidParameter") {
+				t.Errorf("error %q does not name InvalidParameter", err)
 			}
 			if vm, err := f.provider.FindVM(t.Context(), testGroup, "vm1"); err != nil || vm != nil {
 				t.Errorf("FindVM = %v, %v, want no VM", vm, err)

@@ -288,7 +288,7 @@ func TestProxyRouteEndToEnd(t *testing.T) {
 	vm, err := f.provider.CreateVM(ctx, cloud.AzureVMSpec{
 		ResourceGroup: testGroup, Location: testLocation, Name: "vm1", RequestID: "REQ-1", NetworkInterfaceID: nic.ID,
 		Size: "Standard_B1s", Image: "Canonical:ubuntu-24_04-lts:server:latest", AdminUsername: "repolink",
-		SSHPublicKey: "ssh-ed25519 AAAAtest", CustomData: customData,
+		SSHPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlMo11XfqCChrS6Z4OHdJnmzhN9sBl98OJJxQ0JlFUu", CustomData: customData,
 	})
 	if err != nil {
 		t.Fatalf("CreateVM: %v", err)
@@ -452,7 +452,7 @@ func TestVMTagsReadBack(t *testing.T) {
 	if _, err := f.provider.CreateVM(ctx, cloud.AzureVMSpec{
 		ResourceGroup: testGroup, Location: testLocation, Name: "vm1", RequestID: "REQ-1", NetworkInterfaceID: nic.ID,
 		Size: "Standard_B1s", Image: "Canonical:ubuntu-24_04-lts:server:latest", AdminUsername: "repolink",
-		SSHPublicKey: "ssh-ed25519 AAAAtest", CustomData: "#cloud-config\n", Tags: tags,
+		SSHPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlMo11XfqCChrS6Z4OHdJnmzhN9sBl98OJJxQ0JlFUu", CustomData: "#cloud-config\n", Tags: tags,
 	}); err != nil {
 		t.Fatalf("CreateVM: %v", err)
 	}

@@ -9,24 +9,29 @@ import (
 	"github.com/repolink/repolink/shared/request"
 )
 
-// maxAdminUsername is the maximum length of a Linux VM's administrator
-// name in the Compute API.
-const maxAdminUsername = 64
-
 // checkVMLogin checks the login settings of a VM PUT as the Compute API
-// does. A new VM must not use a reserved administrator name. An update
+// does. A new VM needs an administrator name and SSH public keys that pass
+// the request checks of azure.admin_username and azure.ssh_public_key. An update
 // must keep the administrator and the SSH public keys, because the API
 // sets both only when it creates the VM. An update that leaves them out
 // keeps the VM's own, which keepVMLogin copies into vm.
+//
+// NOTE: the real API may accept some names that the request check rejects,
+// such as one that ends with '.', because its reference states no character
+// set for Linux administrator names.
 func checkVMLogin(id string, vm armcompute.VirtualMachine, existing *Resource) error {
 	profile := vm.Properties.OSProfile
 	if existing == nil {
 		if profile == nil || profile.AdminUsername == nil {
 			return nil
 		}
-		name := *profile.AdminUsername
-		if name == "" || len(name) > maxAdminUsername || request.ReservedAzureAdminUsername(name) {
+		if !request.ValidAzureAdminUsername(*profile.AdminUsername) {
 			return invalid("The Admin Username specified is not allowed.")
+		}
+		for _, key := range publicKeys(profile) {
+			if request.CheckAzureSSHPublicKey(key) != nil {
+				return invalid("The value of parameter linuxConfiguration.ssh.publicKeys.keyData is invalid.")
+			}
 		}
 		return nil
 	}
