@@ -120,6 +120,9 @@ func repolinkCommands(flags, holder, latest string) clash.Commands {
 		Redrive: func(teardown string) string {
 			return fmt.Sprintf("'repolink redrive%s %s'", flags, teardown)
 		},
+		Stop: func(execution string) string {
+			return fmt.Sprintf("'repolink stop%s %s'", flags, execution)
+		},
 	}
 }
 

@@ -58,7 +58,8 @@ func TestRedriveClashAdvice(t *testing.T) {
 			second: exampleRequest(t, "RC-2"),
 			want: []string{
 				"a redrive of execution RC-1 would",
-				"The names now belong to request RC-2, so tear down request RC-2 first with 'repolink teardown",
+				"The names now belong to request RC-2, so wait for execution RC-2 of request RC-2 to close, or stop it with 'repolink stop",
+				"then tear down request RC-2 with 'repolink teardown",
 				"and then redrive the execution again, or tear down execution RC-1 of this request with 'repolink teardown",
 				"RC-1' and start the request as a new run with another repository.name",
 			},
@@ -69,7 +70,8 @@ func TestRedriveClashAdvice(t *testing.T) {
 			first:  privateLinkRequest(t, "RC-1", "first_pypi", host),
 			second: privateLinkRequest(t, "RC-2", "second_pypi", host),
 			want: []string{
-				"The index host now belongs to request RC-2, so tear down request RC-2 first with 'repolink teardown",
+				"The index host now belongs to request RC-2, so wait for execution RC-2 of request RC-2 to close, or stop it with 'repolink stop",
+				"then tear down request RC-2 with 'repolink teardown",
 				"and then redrive the execution again, or tear down execution RC-1 of this request with 'repolink teardown",
 				"RC-1' and start the request as a new run with another host name for this index in repository.index_url",
 			},
@@ -119,7 +121,8 @@ func TestRedriveClashAdviceSandbox(t *testing.T) {
 
 	flags := commandFlags(true, dir)
 	want := []string{
-		"tear down request RC-2 first with 'repolink teardown" + flags + " RC-2'",
+		"stop it with 'repolink stop" + flags + " RC-2'",
+		"then tear down request RC-2 with 'repolink teardown" + flags + " RC-2'",
 		"tear down execution RC-1 of this request with 'repolink teardown" + flags + " RC-1'",
 	}
 	code, _, errOut := runCLIWithin(t, "redrive", "--sandbox", "--state-dir", dir, "RC-1")

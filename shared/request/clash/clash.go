@@ -47,6 +47,10 @@ type Commands struct {
 	// Redrive returns the quoted command that redrives the teardown
 	// execution teardown.
 	Redrive func(teardown string) string
+	// Stop returns the quoted command that stops the running provision
+	// execution named execution. A nil Stop or an empty result suggests stopping
+	// it without a command.
+	Stop func(execution string) string
 }
 
 // Rejection is the rejection of a provision request because of a Holder.
@@ -145,6 +149,9 @@ func (r Rejection) holderState() (state, next string) {
 			next += " with " + r.Commands.Redrive(h.Teardown)
 		}
 	}
+	if h.Teardown == "" && (h.Status == StatusStarting || isOpen(h.Status)) {
+		next = r.waitForHolder()
+	}
 	switch h.Status {
 	case StatusStarting:
 		state = "which another delivery of " + h.Request + " is starting"
@@ -153,6 +160,26 @@ func (r Rejection) holderState() (state, next string) {
 		state = "which may have built resources before it stopped, " + state
 	}
 	return state, next
+}
+
+// waitForHolder returns the advice for a holder's execution that has not
+// closed. A teardown starts only once the execution has closed, so the
+// advice is to wait for it or stop it, and to tear the request down then.
+func (r Rejection) waitForHolder() string {
+	h := r.Holder
+	stop := "stop it"
+	if r.Commands.Stop != nil {
+		if command := r.Commands.Stop(h.Execution); command != "" {
+			stop += " with " + command
+		}
+	}
+	teardown := "tear down request " + h.Request
+	if r.Commands.Teardown != nil {
+		if command := r.Commands.Teardown(h.Request, h.Execution); command != "" {
+			teardown += " with " + command
+		}
+	}
+	return fmt.Sprintf("wait for execution %s of request %s to close, or %s, then %s", h.Execution, h.Request, stop, teardown)
 }
 
 // isOpen reports whether an execution with the Step Functions status

@@ -11,6 +11,7 @@ import (
 var testCommands = clash.Commands{
 	Teardown: func(id, execution string) string { return "'teardown " + execution + "'" },
 	Redrive:  func(teardown string) string { return "'redrive " + teardown + "'" },
+	Stop:     func(execution string) string { return "'stop " + execution + "'" },
 }
 
 func TestObjectsAdvice(t *testing.T) {
@@ -49,9 +50,25 @@ func TestObjectsAdvice(t *testing.T) {
 			},
 		},
 		{
+			name:   "running",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "RUNNING"},
+			want: []string{
+				"(RUNNING), and no teardown of R-1 has succeeded since;",
+				"or wait for execution X-1 of request R-1 to close, or stop it with 'stop X-1', then tear down request R-1 with 'teardown X-1' and then send it",
+			},
+		},
+		{
+			name:   "pending redrive",
+			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "PENDING_REDRIVE"},
+			want:   []string{"or wait for execution X-1 of request R-1 to close, or stop it with 'stop X-1', then tear down"},
+		},
+		{
 			name:   "starting",
 			holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: clash.StatusStarting},
-			want:   []string{"in execution X-1 (starting), which another delivery of R-1 is starting;"},
+			want: []string{
+				"in execution X-1 (starting), which another delivery of R-1 is starting;",
+				"or wait for execution X-1 of request R-1 to close, or stop it with 'stop X-1', then tear down",
+			},
 		},
 		{
 			name:   "gone",
@@ -81,7 +98,8 @@ func TestHostRetry(t *testing.T) {
 	if !strings.HasPrefix(message, "request R-2 uses the index host pypi.example.com in Snowflake account Acct,") {
 		t.Errorf("message lacks the request and its host:\n%s", message)
 	}
-	if want := "tear down request R-1 first with 'teardown X-1', or use another host name for this index in repository.index_url"; !strings.HasSuffix(message, want) {
+	if want := "wait for execution X-1 of request R-1 to close, or stop it with 'stop X-1', then tear down request R-1 with 'teardown X-1', " +
+		"or use another host name for this index in repository.index_url"; !strings.HasSuffix(message, want) {
 		t.Errorf("message without a retry does not end with %q:\n%s", want, message)
 	}
 
@@ -92,9 +110,14 @@ func TestHostRetry(t *testing.T) {
 }
 
 func TestTeardownWithoutCommand(t *testing.T) {
-	r := clash.Rejection{RequestID: "R-2", Account: "Acct", Holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "RUNNING"}, Retry: "send it"}
+	r := clash.Rejection{RequestID: "R-2", Account: "Acct", Holder: clash.Holder{Request: "R-1", Execution: "X-1", Status: "SUCCEEDED"}, Retry: "send it"}
 	if want := "or tear down request R-1 first and then send it"; !strings.HasSuffix(r.Objects([]string{"secret A"}), want) {
 		t.Errorf("message without commands does not end with %q:\n%s", want, r.Objects([]string{"secret A"}))
+	}
+
+	r.Holder.Status = "RUNNING"
+	if want := "or wait for execution X-1 of request R-1 to close, or stop it, then tear down request R-1 and then send it"; !strings.HasSuffix(r.Objects([]string{"secret A"}), want) {
+		t.Errorf("message without commands for a running holder does not end with %q:\n%s", want, r.Objects([]string{"secret A"}))
 	}
 }
 

@@ -393,5 +393,8 @@ func (w *Webhook) clashCommands() claimclash.Commands {
 			return fmt.Sprintf("'aws stepfunctions redrive-execution --execution-arn %s'",
 				sfn.ExecutionARN(w.teardownMachineARN(), teardown))
 		},
+		Stop: func(execution string) string {
+			return fmt.Sprintf("'aws stepfunctions stop-execution --execution-arn %s'", sfn.ExecutionARN(w.StateMachineARN, execution))
+		},
 	}
 }
