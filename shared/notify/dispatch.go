@@ -53,9 +53,10 @@ func (q *deliveryQueue) wait() { q.workers.Wait() }
 
 // startDue queues one attempt of every due notification that is not
 // queued or in flight already, and returns a WaitGroup that is done when
-// the attempts it queued are. The attempts run on ctx, so they stop when
-// ctx ends, and the notifications that they did not attempt stay pending.
-func (n *Notifier) startDue(ctx context.Context) (*sync.WaitGroup, error) {
+// the attempts it queued are. No attempt starts after ctx ends, and the
+// notifications that were not attempted stay pending. An attempt that has
+// started runs on attemptCtx, so it can outlive ctx.
+func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, error) {
 	started := &sync.WaitGroup{}
 	due, err := n.cfg.Store.due(ctx, n.cfg.Now())
 	if err != nil {
@@ -76,7 +77,7 @@ func (n *Notifier) startDue(ctx context.Context) (*sync.WaitGroup, error) {
 		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, done: started})
 		if !running {
 			q.workers.Add(1)
-			go n.work(ctx, receiver)
+			go n.work(ctx, attemptCtx, receiver)
 		}
 	}
 	return started, nil
@@ -84,7 +85,7 @@ func (n *Notifier) startDue(ctx context.Context) (*sync.WaitGroup, error) {
 
 // work attempts the queued notifications of one receiver, one at a time,
 // and stops when none is left.
-func (n *Notifier) work(ctx context.Context, receiver string) {
+func (n *Notifier) work(ctx, attemptCtx context.Context, receiver string) {
 	q := n.queue
 	defer q.workers.Done()
 	for {
@@ -99,7 +100,7 @@ func (n *Notifier) work(ctx context.Context, receiver string) {
 		q.receivers[receiver] = waiting[1:]
 		q.mu.Unlock()
 
-		n.attemptQueued(ctx, next.rec)
+		n.attemptQueued(ctx, attemptCtx, next.rec)
 
 		q.mu.Lock()
 		delete(q.queued, recordKey{next.rec.Execution, next.rec.RedriveCount})
@@ -108,8 +109,9 @@ func (n *Notifier) work(ctx context.Context, receiver string) {
 	}
 }
 
-// attemptQueued attempts rec once a slot is free, unless ctx ends first.
-func (n *Notifier) attemptQueued(ctx context.Context, rec Record) {
+// attemptQueued attempts rec on attemptCtx once a slot is free, unless ctx
+// ends first.
+func (n *Notifier) attemptQueued(ctx, attemptCtx context.Context, rec Record) {
 	select {
 	case n.queue.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -119,7 +121,7 @@ func (n *Notifier) attemptQueued(ctx context.Context, rec Record) {
 	if ctx.Err() != nil {
 		return
 	}
-	n.attempt(ctx, rec, true)
+	n.attempt(attemptCtx, rec, true)
 }
 
 // receiverOf returns the receiver of a notify URL: its host and port,

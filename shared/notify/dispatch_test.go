@@ -147,6 +147,9 @@ func TestRunStuckReceiverDelaysOnlyItself(t *testing.T) {
 func TestRunShutdownLeavesAttemptsPending(t *testing.T) {
 	stuck, stuckURL := startStuckReceiver(t)
 	h := newDispatchHarness(t, 0)
+	// The stuck receiver never responds, so the attempt outlives the grace
+	// period and is abandoned.
+	h.notifier.cfg.ShutdownGrace = 50 * time.Millisecond
 	h.execs.list = []engine.Execution{
 		closed("DATA-1", engine.StatusSucceeded, stuckURL, 0),
 		closed("DATA-2", engine.StatusSucceeded, stuckURL, 0),
@@ -185,6 +188,73 @@ func TestRunShutdownLeavesAttemptsPending(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"DATA-1", "DATA-2"}, names); diff != "" {
 		t.Errorf("due after shutdown (-want +got):\n%s", diff)
+	}
+}
+
+// heldReceiver responds 200 to each notification once the test closes
+// release, and counts the notifications that arrived.
+type heldReceiver struct {
+	mu      sync.Mutex
+	arrived int
+	release chan struct{}
+}
+
+func (r *heldReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	_, _ = io.Copy(io.Discard, req.Body)
+	r.mu.Lock()
+	r.arrived++
+	r.mu.Unlock()
+	select {
+	case <-r.release:
+	case <-req.Context().Done():
+	}
+}
+
+func (r *heldReceiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.arrived
+}
+
+func TestRunShutdownFinishesAttemptInFlight(t *testing.T) {
+	held := &heldReceiver{release: make(chan struct{})}
+	srv := httptest.NewServer(held)
+	defer srv.Close()
+	h := newDispatchHarness(t, 0)
+	h.execs.list = []engine.Execution{
+		closed("DATA-1", engine.StatusSucceeded, srv.URL, 0),
+		closed("DATA-2", engine.StatusSucceeded, srv.URL, 0),
+	}
+
+	cancel, stopped := startRun(t, h.notifier)
+	waitFor(t, "an attempt to reach the held receiver", func() bool { return held.count() == 1 })
+	cancel()
+	// The receiver responds after the shutdown began, as a slow receiver
+	// does. A notifier without a grace period has abandoned the attempt
+	// by then.
+	time.Sleep(200 * time.Millisecond)
+	close(held.release)
+	select {
+	case <-stopped:
+	case <-time.After(eventTimeout):
+		t.Fatal("Run did not return after its context ended")
+	}
+
+	first := h.record(t, "DATA-1", 0)
+	if first.State != StateDelivered {
+		t.Errorf("DATA-1 state = %q, want %q", first.State, StateDelivered)
+	}
+	if first.Attempts != 1 {
+		t.Errorf("DATA-1 attempts = %d, want 1", first.Attempts)
+	}
+	// The second notification was queued behind the first and must not
+	// start during the grace period.
+	second := h.record(t, "DATA-2", 0)
+	if second.State != StatePending || second.Attempts != 0 {
+		t.Errorf("DATA-2 = %s after %d attempts, want pending after 0", second.State, second.Attempts)
+	}
+	if got := held.count(); got != 1 {
+		t.Errorf("receiver got %d notifications, want 1", got)
 	}
 }
 

@@ -75,7 +75,13 @@ const (
 	// releaseTimeout bounds the store write that gives up the claim of an
 	// abandoned attempt.
 	releaseTimeout = 5 * time.Second
+	// DefaultShutdownGrace is the default of Config.ShutdownGrace.
+	DefaultShutdownGrace = 5 * time.Second
 )
+
+// HeaderDeliveryID is the header that carries the delivery ID of a
+// notification, the same on every attempt (see Store.DeliveryID).
+const HeaderDeliveryID = "X-Repolink-Delivery-ID"
 
 // Config configures a Notifier.
 type Config struct {
@@ -105,6 +111,11 @@ type Config struct {
 	// Deliver have in flight at once, across receivers. Zero takes
 	// DefaultMaxConcurrent.
 	MaxConcurrent int
+	// ShutdownGrace is how long the attempts in flight when Run's context
+	// ends may still run to record their outcome. Run starts no attempt
+	// after its context ends. Zero takes DefaultShutdownGrace, and a
+	// negative value abandons the attempts at once.
+	ShutdownGrace time.Duration
 	// StoreHealth, when set, records the outcomes of Run's scans and
 	// deliveries, which write to the notification store. Run then leaves
 	// the logging of a full or read-only store to StoreHealth and does not
@@ -148,6 +159,9 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -167,10 +181,19 @@ func (n *Notifier) Wake() {
 // Run looks for closed executions and starts the delivery of due
 // notifications every interval and on Wake, until ctx is done. It does not
 // wait for the deliveries that it started before it looks again, so a slow
-// receiver delays only its own notifications. When ctx is done, Run
-// abandons the attempts in flight, which leaves their notifications
+// receiver delays only its own notifications. When ctx is done, Run starts
+// no further attempt and gives the attempts in flight Config.ShutdownGrace
+// to finish. It then abandons the rest, which leaves their notifications
 // pending in the store, and returns once every delivery has stopped.
 func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
+	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAttempts()
+	stopGrace := context.AfterFunc(ctx, func() {
+		n.log.Info("notifier stopping; attempts in flight may finish", "grace", n.cfg.ShutdownGrace.String())
+		time.AfterFunc(n.cfg.ShutdownGrace, cancelAttempts)
+	})
+	defer stopGrace()
+
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	defer n.queue.wait()
@@ -178,7 +201,7 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 		if err := n.Scan(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("look for closed executions failed", "error", err)
 		}
-		if _, err := n.startDue(ctx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
+		if _, err := n.startDue(ctx, attemptCtx); err != nil && ctx.Err() == nil && !n.cfg.StoreHealth.Record(err) {
 			n.log.Warn("deliver notifications failed", "error", err)
 		}
 		select {
@@ -423,7 +446,7 @@ func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
 // returns when they are done. A notification that Run is delivering at the
 // time is left to Run.
 func (n *Notifier) Deliver(ctx context.Context) error {
-	started, err := n.startDue(ctx)
+	started, err := n.startDue(ctx, ctx)
 	started.Wait()
 	if err != nil {
 		return err
@@ -514,6 +537,7 @@ func (n *Notifier) post(ctx context.Context, rec Record) (int, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "repolink-notify")
+	req.Header.Set(HeaderDeliveryID, n.cfg.Store.DeliveryID(rec.Execution, rec.RedriveCount))
 	webhook.SetSignature(req.Header, n.cfg.Secret, n.cfg.Now(), rec.Body)
 	res, err := n.cfg.Client.Do(req)
 	if err != nil {

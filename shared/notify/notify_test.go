@@ -372,6 +372,73 @@ func TestNotifyRetriesWithBackoff(t *testing.T) {
 	}
 }
 
+func TestNotifyDeliveryIDStable(t *testing.T) {
+	recv := &receiver{statuses: []int{http.StatusInternalServerError}}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "notify.db")
+	execs := &fakeExecutions{list: []engine.Execution{
+		closed("DATA-1", engine.StatusSucceeded, srv.URL, 0),
+		closed("DATA-2", engine.StatusSucceeded, srv.URL, 0),
+	}}
+	c := &clock{now: startTime}
+	// deliver opens the store and runs one pass, as one start of
+	// repolink up does.
+	deliver := func() {
+		store, err := OpenStore(path, startTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		n, err := New(Config{Store: store, Executions: execs, Secret: testSecret, Sandbox: true, Now: c.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Deliver(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	deliver()
+	c.now = c.now.Add(time.Hour)
+	deliver()
+
+	var first, second []string
+	for i, header := range recv.headers {
+		var note Notification
+		if err := json.Unmarshal(recv.bodies[i], &note); err != nil {
+			t.Fatal(err)
+		}
+		id := header.Get(HeaderDeliveryID)
+		if id == "" {
+			t.Fatalf("attempt %d of %s has no %s header", i+1, note.Execution, HeaderDeliveryID)
+		}
+		if note.Execution == "DATA-1" {
+			first = append(first, id)
+		} else {
+			second = append(second, id)
+		}
+	}
+	// The receiver responded 500 only to the first attempt, so one of the
+	// two notifications was retried after the restart.
+	if len(first)+len(second) != 3 {
+		t.Fatalf("receiver got %d attempts, want 3", len(first)+len(second))
+	}
+	retried := first
+	if len(second) == 2 {
+		retried = second
+	}
+	if len(retried) != 2 || retried[0] != retried[1] {
+		t.Errorf("delivery IDs of the retried notification = %q, want two equal", retried)
+	}
+	if first[0] == second[0] {
+		t.Errorf("DATA-1 and DATA-2 share the delivery ID %q", first[0])
+	}
+}
+
 func TestNotifyGivesUp(t *testing.T) {
 	tests := []struct {
 		name         string

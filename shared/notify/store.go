@@ -2,7 +2,10 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,6 +27,9 @@ const (
 // delivering it, in SQLite.
 type Store struct {
 	db *sql.DB
+	// deliveryKey is a random value that the first open stores, so that
+	// the delivery IDs of two state directories differ.
+	deliveryKey string
 }
 
 const storeSchema = `
@@ -65,7 +71,34 @@ func OpenStore(path string, now time.Time) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("record notification start in %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	key, err := readDeliveryKey(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read delivery ID key in %s: %w", path, err)
+	}
+	return &Store{db: db, deliveryKey: key}, nil
+}
+
+// readDeliveryKey returns the store's delivery ID key, which the first
+// open creates.
+func readDeliveryKey(db *sql.DB) (string, error) {
+	if _, err := db.Exec(`INSERT INTO meta (key, value) VALUES ('delivery_key', ?) ON CONFLICT (key) DO NOTHING`,
+		rand.Text()); err != nil {
+		return "", err
+	}
+	var key string
+	err := db.QueryRow(`SELECT value FROM meta WHERE key = 'delivery_key'`).Scan(&key)
+	return key, err
+}
+
+// DeliveryID returns the ID that every attempt of the notification of
+// execution and redriveCount carries in the X-Repolink-Delivery-ID header,
+// also after a restart, so that a receiver can drop repeats. It is the
+// first 32 hex digits of a SHA-256 hash of the store's delivery key and the
+// record key, so it reveals neither.
+func (s *Store) DeliveryID(execution string, redriveCount int) string {
+	sum := sha256.Sum256([]byte(s.deliveryKey + "\x00" + execution + "\x00" + strconv.Itoa(redriveCount)))
+	return hex.EncodeToString(sum[:16])
 }
 
 // addClaimColumn adds the claimed_until column to a store that an earlier
