@@ -342,7 +342,8 @@ func nextCommands(machine, name, flags, requestFile string) workflow.NextCommand
 func nextAction(x engine.Execution, flags, requestFile string) string {
 	cmds := nextCommands(x.Machine, x.Name, flags, requestFile)
 	if !lacksRequest(x) {
-		return workflow.NextAction(x.Status, x.Error, cmds)
+		_, cause := failedStep(x)
+		return workflow.NextActionForCause(x.Status, x.Error, cause, cmds)
 	}
 	return workflow.NextActionForInput(x.Status, x.Error, x.Input, cmds)
 }

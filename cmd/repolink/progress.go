@@ -203,7 +203,8 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 	if requestFile == "" {
 		requestFile = requestPlaceholder
 	}
-	next := workflow.NextAction(exec.Status, exec.Error, nextCommands(exec.Machine, exec.Name, p.flags, requestFile))
+	_, cause := failedStep(exec)
+	next := workflow.NextActionForCause(exec.Status, exec.Error, cause, nextCommands(exec.Machine, exec.Name, p.flags, requestFile))
 	fmt.Fprintf(p.out, "  next:             %s\n", next)
 }
 

@@ -19,10 +19,7 @@ import (
 // prints it. execution is the running provision execution, which
 // repolink teardown accepts, as for proxyvm.CheckSettings.
 func checkLogin(vm *cloud.AzureVM, az *request.Azure, execution string) error {
-	fix := "Azure does not change the login settings of a VM, so run repolink teardown on the request's latest run and run the request again"
-	if execution != "" {
-		fix = "Azure does not change the login settings of a VM, so run 'repolink teardown " + execution + "' and run the request again"
-	}
+	fix := workflow.ReplaceFix("Azure does not change the login settings of a VM", execution)
 
 	// An empty administrator means that the response had no OS profile,
 	// so there is nothing to compare.

@@ -75,10 +75,7 @@ func tagValue(s string) string {
 // NOTE: a VM launched before repolink recorded a setting has no tag for it,
 // so CheckSettings cannot compare that setting and passes it.
 func CheckSettings(vm, execution string, tags map[string]string, settings []Setting) error {
-	fix := "the proxy VM is not changed in place, so run repolink teardown on the request's latest run and run the request again"
-	if execution != "" {
-		fix = "the proxy VM is not changed in place, so run 'repolink teardown " + execution + "' and run the request again"
-	}
+	fix := workflow.ReplaceFix("the proxy VM is not changed in place", execution)
 	for _, s := range settings {
 		got, ok := tags[s.Tag]
 		want := tagValue(s.Value)
