@@ -48,6 +48,13 @@ func newDeliveryQueue(maxConcurrent int) *deliveryQueue {
 	}
 }
 
+// size returns the number of records queued or in flight.
+func (q *deliveryQueue) size() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queued)
+}
+
 // wait blocks until every worker has stopped.
 func (q *deliveryQueue) wait() { q.workers.Wait() }
 

@@ -189,7 +189,10 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAttempts()
 	stopGrace := context.AfterFunc(ctx, func() {
-		n.log.Info("notifier stopping; attempts in flight may finish", "grace", n.cfg.ShutdownGrace.String())
+		if queued := n.queue.size(); queued > 0 {
+			n.log.Info("notifier stopping; attempts in flight may finish", "queued_or_in_flight", queued,
+				"grace", n.cfg.ShutdownGrace.String())
+		}
 		time.AfterFunc(n.cfg.ShutdownGrace, cancelAttempts)
 	})
 	defer stopGrace()
