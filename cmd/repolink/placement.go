@@ -9,6 +9,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -40,7 +41,8 @@ type placementChangeError struct {
 	// describes what a run with the change would do.
 	consequence string
 	// endpointCost is the sentence from request.TeardownEndpointCost, or ""
-	// when the earlier run has no private endpoint.
+	// when the earlier run neither provisioned nor adopted a private
+	// endpoint.
 	endpointCost string
 }
 
@@ -140,6 +142,10 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 		if tornDown {
 			continue
 		}
+		endpointCost, err := teardownEndpointCost(ctx, runs.eng, x, earlier)
+		if err != nil {
+			return err
+		}
 		return &placementChangeError{
 			requestID:    req.ID,
 			fields:       changed,
@@ -150,22 +156,49 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			redrivable:   closedEarly && !followed && !teardownStarted,
 			flags:        flags,
 			consequence:  request.ChangeConsequence(earlier, req, changed, x.Name),
-			endpointCost: request.TeardownEndpointCost(earlier),
+			endpointCost: endpointCost,
 		}
 	}
 	return nil
 }
 
 // builtBeforeStop reports whether the execution name, which stopped before
-// it succeeded, may have left resources: see workflow.MayHaveBuilt, given
-// the last Task state of its history and the $.resources of the last state
-// output that has them.
+// it succeeded, may have left resources: see workflow.MayHaveBuilt.
 func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool, error) {
+	lastTask, resources, err := runProgress(ctx, eng, name)
+	if err != nil {
+		return false, err
+	}
+	return workflow.MayHaveBuilt(lastTask, resources), nil
+}
+
+// teardownEndpointCost returns request.TeardownEndpointCost of earlier, the
+// request of the provision execution x, when a teardown of x would
+// deprovision a Snowflake private endpoint, and "" otherwise. A running x
+// may still provision one. A closed x has one when webhook.MayHaveEndpoint
+// finds it in its history.
+func teardownEndpointCost(ctx context.Context, eng *engine.Engine, x engine.Execution, earlier request.Request) (string, error) {
+	cost := request.TeardownEndpointCost(earlier)
+	if cost == "" || x.Status == engine.StatusRunning {
+		return cost, nil
+	}
+	lastTask, resources, err := runProgress(ctx, eng, x.Name)
+	if err != nil {
+		return "", err
+	}
+	if !webhook.MayHaveEndpoint(lastTask, resources) {
+		return "", nil
+	}
+	return cost, nil
+}
+
+// runProgress returns the last Task state that the execution name entered
+// and the $.resources of the last state output that has them.
+func runProgress(ctx context.Context, eng *engine.Engine, name string) (lastTask string, resources json.RawMessage, err error) {
 	events, err := eng.History(ctx, name)
 	if err != nil {
-		return false, fmt.Errorf("read history of execution %s: %w", name, err)
+		return "", nil, fmt.Errorf("read history of execution %s: %w", name, err)
 	}
-	lastTask := ""
 	details := make([]json.RawMessage, len(events))
 	for i, ev := range events {
 		details[i] = ev.Details
@@ -173,7 +206,7 @@ func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool
 			lastTask = ev.State
 		}
 	}
-	return workflow.MayHaveBuilt(lastTask, execview.LastResources(details)), nil
+	return lastTask, execview.LastResources(details), nil
 }
 
 // teardownsAfter reports whether a teardown of the request with ID id

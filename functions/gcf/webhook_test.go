@@ -461,6 +461,22 @@ func TestWebhookPlacementAfterPreflightFailure(t *testing.T) {
 	if !strings.Contains(out.Error, "from execution exec-2 (FAILED), which may have built resources before it stopped") {
 		t.Errorf("error = %q, want it to name exec-2 as stopped after building", out.Error)
 	}
+	// exec-2 stopped before its endpoint step, so it has no Snowflake
+	// private endpoint for a teardown to deprovision.
+	const cost = "deprovisions its Snowflake private endpoint"
+	if strings.Contains(out.Error, cost) {
+		t.Errorf("error = %q, want no %q for a run without an endpoint", out.Error, cost)
+	}
+
+	workflows.steps["exec-2"] = []string{"init", "before_endpoint", "preflight_until_ready", "gcp_proxy_vm_until_ready",
+		"endpoint", "endpoint_until_ready", "raise_again"}
+	status, out = postSigned(t, server, testWebhookKey, exampleRequest(t, nil))
+	if status != http.StatusConflict {
+		t.Fatalf("status = %d (%+v), want 409, because exec-2 may have built its endpoint", status, out)
+	}
+	if !strings.Contains(out.Error, cost) {
+		t.Errorf("error = %q, want %q for a run that entered its endpoint step", out.Error, cost)
+	}
 }
 
 // jiraMapping writes examples/jira-mapping.json changed for this

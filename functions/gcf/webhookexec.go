@@ -171,7 +171,7 @@ func (e *workflowExecutions) checkRuns(ctx context.Context, req request.Request,
 		status := statusOfState(x.State)
 		change := webhook.PlacementChange{Earlier: x.request, Later: req, Fields: changed, Execution: x.ID, Status: status}
 		if x.State != "SUCCEEDED" {
-			built, err := e.builtBeforeStop(ctx, x.ID)
+			built, endpoint, err := e.builtBeforeStop(ctx, x.ID)
 			if err != nil {
 				return err
 			}
@@ -179,27 +179,37 @@ func (e *workflowExecutions) checkRuns(ctx context.Context, req request.Request,
 				continue
 			}
 			change.Stopped = true
+			change.NoEndpoint = !endpoint
 		}
 		return change.Conflict()
 	}
 	return nil
 }
 
-// builtBeforeStop reports whether the execution id, which stopped before it
-// succeeded, entered a step that calls a building handler. Those are the
-// steps named <handler>_until_ready, except preflight's, and await_endpoint.
-func (e *workflowExecutions) builtBeforeStop(ctx context.Context, id string) (bool, error) {
+// builtBeforeStop reports whether the execution id, which stopped before
+// it succeeded, entered a step that calls a building handler, and whether
+// it entered the step that provisions the Snowflake private endpoint.
+// Building steps are named <handler>_until_ready, except preflight's, and
+// await_endpoint.
+func (e *workflowExecutions) builtBeforeStop(ctx context.Context, id string) (built, endpoint bool, err error) {
 	steps, err := e.client.EnteredSteps(ctx, id)
 	if err != nil {
-		return false, fmt.Errorf("read steps of execution %s: %w", id, err)
+		return false, false, fmt.Errorf("read steps of execution %s: %w", id, err)
 	}
 	for _, step := range steps {
 		if step == "await_endpoint" || (strings.HasSuffix(step, "_until_ready") && step != "preflight_until_ready") {
-			return true, nil
+			built = true
+		}
+		if step == endpointStep {
+			endpoint = true
 		}
 	}
-	return false, nil
+	return built, endpoint, nil
 }
+
+// endpointStep is the workflow step that calls the endpoint handler, which
+// provisions or adopts the Snowflake private endpoint.
+const endpointStep = "endpoint_until_ready"
 
 // Status returns the status of the execution id in the words of Step
 // Functions: RUNNING, SUCCEEDED, FAILED or ABORTED.

@@ -1,10 +1,12 @@
 package webhook
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // PlacementChange is a request that changes placement fields, as
@@ -25,6 +27,35 @@ type PlacementChange struct {
 	// request: the platform redrives, no later run of the ticket is known
 	// and no teardown started after Execution.
 	Redrive bool
+	// NoEndpoint is true when Execution neither provisioned nor adopted a
+	// Snowflake private endpoint, such as a run that stopped before its
+	// endpoint step, so that a teardown deprovisions none. The reason then
+	// leaves out what that costs. A caller that cannot tell leaves it false.
+	NoEndpoint bool
+}
+
+// endpointState is the provision state machine's state whose step
+// provisions or adopts the Snowflake private endpoint and records it under
+// $.resources.endpoint.
+const endpointState = "Endpoint"
+
+// MayHaveEndpoint reports whether a provision run may have provisioned or
+// adopted a Snowflake private endpoint, given the last Task state that it
+// entered and its last $.resources. The resources record an endpoint that
+// the step created or adopted. An endpoint step that failed after
+// Snowflake accepted the endpoint records nothing, so a run whose last
+// Task state is that step may have one too.
+func MayHaveEndpoint(lastTask string, resources json.RawMessage) bool {
+	if lastTask == endpointState {
+		return true
+	}
+	var recorded struct {
+		Endpoint *workflow.Result `json:"endpoint"`
+	}
+	if json.Unmarshal(resources, &recorded) != nil || recorded.Endpoint == nil {
+		return false
+	}
+	return recorded.Endpoint.Action == workflow.Created || recorded.Endpoint.Action == workflow.Adopted
 }
 
 // Conflict returns the *ConflictError with which every front end rejects
@@ -40,7 +71,7 @@ func (c PlacementChange) Conflict() *ConflictError {
 				"or redrive %s to finish the earlier request and tear that down before you send this request again", c.Execution)
 		}
 	}
-	if cost := request.TeardownEndpointCost(c.Earlier); cost != "" {
+	if cost := request.TeardownEndpointCost(c.Earlier); cost != "" && !c.NoEndpoint {
 		next = cost + ". " + next
 	}
 	values := "The request changes " + strings.Join(request.DescribeChanges(c.Earlier, c.Later, c.Fields), "; ") + ". "

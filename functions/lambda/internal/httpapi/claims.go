@@ -280,7 +280,7 @@ func (c *claimCheck) liveHolder(ctx context.Context, read dynamo.Claim) (*claimH
 		holder.status = x.Status
 		since = x.StartDate
 		if x.Status != "SUCCEEDED" {
-			built, err := w.builtBeforeStop(ctx, arn)
+			built, _, err := w.builtBeforeStop(ctx, arn)
 			if err != nil || !built {
 				return nil, err
 			}

@@ -20,4 +20,8 @@ func TestWebhookRejectsChangedProxy(t *testing.T) {
 	if want := "request DATA-4711 changes aws.proxy from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
 		t.Errorf("request without the proxy: error %q lacks %q", got.Error, want)
 	}
+	// The succeeded aws-privatelink run has its endpoint.
+	if cost := "deprovisions its Snowflake private endpoint"; !strings.Contains(got.Error, cost) {
+		t.Errorf("request without the proxy: error %q lacks %q", got.Error, cost)
+	}
 }

@@ -472,6 +472,11 @@ func checkWebhookPlacementOfFailedRun(t *testing.T, fail func(*teardownFixture))
 			t.Errorf("moved request: error %q lacks %q", got.Error, want)
 		}
 	}
+	// The failed run never entered the endpoint step, so a teardown
+	// deprovisions no Snowflake private endpoint.
+	if cost := "deprovisions its Snowflake private endpoint"; strings.Contains(got.Error, cost) {
+		t.Errorf("moved request: error %q contains %q", got.Error, cost)
+	}
 
 	f.release()
 	f.startTeardown(t, "DATA-4711-teardown", "DATA-4711")

@@ -443,46 +443,51 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	}
 	change := webhook.PlacementChange{Earlier: doc.Request, Later: req, Fields: changed, Execution: name, Status: x.Status}
 	if x.Status != "SUCCEEDED" {
-		ok, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
-		if err != nil || !ok {
+		built, endpoint, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+		if err != nil || !built {
 			return err
 		}
 		teardownStarted := torn != nil && x.StartDate.Before(torn.startDate)
 		change.Stopped = true
 		change.Redrive = !followed && !teardownStarted
+		change.NoEndpoint = !endpoint
 	}
 	return change.Conflict()
 }
 
 // builtBeforeStop reports whether the execution executionARN, which
-// stopped before it succeeded, may have left resources: see
-// workflow.MayHaveBuilt. It reads the history newest first, page by page,
-// until it finds the last Task state entered, or sooner a $.resources
-// output after it that records a built resource.
-func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (bool, error) {
+// stopped before it succeeded, may have left resources (see
+// workflow.MayHaveBuilt), and whether one of them may be a Snowflake
+// private endpoint (see webhook.MayHaveEndpoint). It reads the history
+// newest first, page by page, until it finds a $.resources output or the
+// last Task state entered, whose input has the resources recorded before
+// it.
+func (w *Webhook) builtBeforeStop(ctx context.Context, executionARN string) (built, endpoint bool, err error) {
 	opts := sfn.HistoryOptions{MaxResults: 1000, ReverseOrder: true}
 	for {
 		events, next, err := w.Executions.GetExecutionHistory(ctx, executionARN, opts)
 		if err != nil {
-			return false, fmt.Errorf("read history of %s: %w", executionARN, err)
+			return false, false, fmt.Errorf("read history of %s: %w", executionARN, err)
 		}
 		for _, ev := range events {
 			var details struct {
 				Name   string          `json:"name"`
+				Input  json.RawMessage `json:"input"`
 				Output json.RawMessage `json:"output"`
 			}
 			if json.Unmarshal(ev.Details, &details) != nil {
 				continue
 			}
 			if ev.Type == "TaskStateEntered" {
-				return workflow.MayHaveBuilt(details.Name, nil), nil
+				resources := execview.Resources(details.Input)
+				return workflow.MayHaveBuilt(details.Name, resources), webhook.MayHaveEndpoint(details.Name, resources), nil
 			}
 			if resources := execview.Resources(details.Output); workflow.BuiltAny(resources) {
-				return true, nil
+				return true, webhook.MayHaveEndpoint("", resources), nil
 			}
 		}
 		if next == "" {
-			return false, nil
+			return false, false, nil
 		}
 		opts.NextToken = next
 	}
