@@ -289,10 +289,12 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 		rt.Close()
 		return nil, fmt.Errorf("load egress-refresh state machine: %w", err)
 	}
-	// repolink up serves a fixed list of hosts and prepares the sandbox in
-	// the preflight step instead.
-	if rt.sandbox != nil && !opts.seedInPreflight {
-		if err := rt.prepareOpenExecutions(ctx); err != nil {
+	// The engine resumes the open executions in the store, such as those
+	// of a repolink up that was stopped, so their hosts must be served
+	// before it runs them. repolink up prepares the sandbox for the
+	// requests that it starts in the preflight step.
+	if rt.sandbox != nil {
+		if err := rt.prepareOpenExecutions(ctx, opts.dir); err != nil {
 			rt.Close()
 			return nil, err
 		}

@@ -73,9 +73,8 @@ func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoi
 	rt.sandbox = sb
 	rt.indexClient = sandboxIndexClient(sb.Index.Addr(), sb.Index.CA().Pool())
 
-	published := publishedSandbox{Holder: sandboxHolder(), Addresses: sb.Addresses()}
-	if err := worldfile.Save(filepath.Join(opts.dir, sandboxAddressFile), published); err != nil {
-		return endpoints{}, fmt.Errorf("publish sandbox addresses: %w", err)
+	if err := rt.publishSandbox(opts.dir); err != nil {
+		return endpoints{}, err
 	}
 	return endpoints{
 		AWS:               sb.AWSURL(),
@@ -87,6 +86,17 @@ func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoi
 		Azure:             sandboxAzureEndpoint(sb),
 		GCP:               sb.GCPURL(),
 	}, nil
+}
+
+// publishSandbox writes the addresses of the runtime's sandbox, with the
+// hosts that its index serves, to the state directory dir, where other
+// repolink processes on dir read them.
+func (rt *runtime) publishSandbox(dir string) error {
+	published := publishedSandbox{Holder: sandboxHolder(), Addresses: rt.sandbox.Addresses()}
+	if err := worldfile.Save(filepath.Join(dir, sandboxAddressFile), published); err != nil {
+		return fmt.Errorf("publish sandbox addresses: %w", err)
+	}
+	return nil
 }
 
 // sandboxBusy returns the usage error for a sandbox lock that the process
@@ -177,8 +187,10 @@ func (rt *runtime) seedBefore(step string, handler registry.Handler) registry.Ha
 // execution in the store, because the engine of this process resumes them
 // along with its own. The index certificate then covers their repository
 // hosts, and Seed runs for them. A request that cannot be prepared is logged, and
-// its execution then fails at the step that needs what is missing.
-func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
+// its execution then fails at the step that needs what is missing. The
+// addresses are published again in the state directory dir, with the
+// hosts added.
+func (rt *runtime) prepareOpenExecutions(ctx context.Context, dir string) error {
 	open, err := rt.engine.Running(ctx)
 	if err != nil {
 		return fmt.Errorf("list open executions: %w", err)
@@ -197,5 +209,5 @@ func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
 				"request_id", doc.Request.ID, "error", err)
 		}
 	}
-	return nil
+	return rt.publishSandbox(dir)
 }

@@ -175,7 +175,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	secretRef := fs.String("webhook-secret-ref", "", "reference to the webhook secret, such as env:NAME, file:PATH or aws-secretsmanager:ARN (default: the "+envWebhookSecret+" environment variable)")
 	jira := fs.String("jira-mapping", "", "mapping file that turns Jira deliveries at /v1/hooks/jira into requests")
 	serviceNow := fs.String("servicenow-mapping", "", "mapping file that turns ServiceNow deliveries at /v1/hooks/servicenow into requests")
-	hosts := fs.String("sandbox-hosts", defaultSandboxHosts, "comma-separated repository host names that the sandbox index serves")
+	hosts := fs.String("sandbox-hosts", defaultSandboxHosts, "comma-separated repository host names that the sandbox index serves, besides the hosts of the open executions that up resumes")
 	poll := pollIntervalFlag(fs)
 	notifyInterval := fs.Duration("notify-interval", 0, "how often notifications are looked for and retried, from 1s to 1h (default 1s with --sandbox, 10s otherwise)")
 	latency := latencyFlag(fs, false)
@@ -352,7 +352,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
-	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: opts.sandboxHosts, localRefs: opts.localRefs,
+	executions := &serviceExecutions{rt: rt, sandbox: opts.sandbox, hosts: servedHosts(rt, opts.sandboxHosts), localRefs: opts.localRefs,
 		codeArtifactDomains: opts.codeArtifactDomains}
 	hook, err := webhook.New(webhook.Config{
 		Secret:      secret,
@@ -389,6 +389,23 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.handler = requireLoopbackHost(mux, logger)
 	}
 	return svc, nil
+}
+
+// servedHosts returns the lower-case repository hosts that the sandbox
+// index of rt serves: listed, the --sandbox-hosts list, and the hosts of
+// the open executions that the runtime resumes. Without a sandbox it
+// returns listed.
+func servedHosts(rt *runtime, listed []string) []string {
+	if rt.sandbox == nil {
+		return listed
+	}
+	hosts := slices.Clone(listed)
+	for _, host := range rt.sandbox.Index.Hosts() {
+		if host = strings.ToLower(host); !slices.Contains(hosts, host) {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts
 }
 
 // closingEvents are the history events that close an execution.
