@@ -424,7 +424,7 @@ func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage,
 		Error:        x.Error,
 		Cause:        workflow.AddCommandFlags(x.Cause, flags),
 		State:        x.CurrentState,
-		Next:         workflow.NextAction(x.Status, x.Error, nextCommands(x, flags)),
+		Next:         workflow.NextActionForCause(x.Status, x.Error, x.Cause, nextCommands(x, flags)),
 		Resources:    resources,
 	})
 }
@@ -439,6 +439,7 @@ func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
 	if x.Machine == "" || x.Machine == MachineProvision {
 		cmds.Rerun = fmt.Sprintf("%s, or run 'repolink run%s REQUEST' with the changed request file", workflow.RerunByWebhook, flags)
 		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, x.Name)
+		cmds.Run = fmt.Sprintf("run 'repolink run%s REQUEST' with the request file", flags)
 	}
 	return cmds
 }

@@ -286,6 +286,7 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 		name      string
 		machine   string
 		errorName string
+		cause     string
 		want      []string
 		unwant    []string
 	}{
@@ -306,6 +307,15 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "conflict needing a new VM", machine: MachineProvision, errorName: workflow.ErrConflict,
+			cause: "azure_proxy_vm: the admin user changed; " + workflow.ReplaceFix("the proxy VM is not changed in place", "DATA-6"),
+			want: []string{
+				"a redrive fails the same way",
+				"run 'repolink teardown --sandbox DATA-6', then run 'repolink run --sandbox REQUEST' with the request file",
+			},
+			unwant: []string{"redrive --sandbox DATA-6"},
+		},
+		{
 			name: "teardown invalid", machine: MachineTeardown, errorName: workflow.ErrInvalidRequest,
 			want:   []string{"fix the cause, then run 'repolink redrive --sandbox DATA-6' to resume from the failed step"},
 			unwant: []string{"change the request"},
@@ -315,6 +325,9 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			x := closed("DATA-6", engine.StatusFailed, "http://127.0.0.1:1/hook", 0)
 			x.Machine, x.Error, x.Cause = tt.machine, tt.errorName, "preflight: the request cannot work"
+			if tt.cause != "" {
+				x.Cause = tt.cause
+			}
 			var doc workflow.Document
 			if err := json.Unmarshal(x.Input, &doc); err != nil {
 				t.Fatal(err)

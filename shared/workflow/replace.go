@@ -36,9 +36,6 @@ func NeedsReplace(errorName, cause string) bool {
 // NextActionForCause is NextAction for a run that closed with the cause.
 // For a Conflict that NeedsReplace matches, it advises the teardown and a
 // new run that the cause names, and no redrive.
-//
-// NOTE: the notifiers still call NextAction, so their message for such a
-// run offers a redrive.
 func NextActionForCause(status, errorName, cause string, cmds NextCommands) string {
 	if !NeedsReplace(errorName, cause) {
 		return NextAction(status, errorName, cmds)

@@ -246,7 +246,7 @@ func build(event statusChange, doc workflow.Document, run stopped) Notification 
 		Error:        d.Error,
 		Cause:        d.Cause,
 		State:        run.State,
-		Next:         workflow.NextAction(d.Status, d.Error, nextCommands(event)),
+		Next:         workflow.NextActionForCause(d.Status, d.Error, d.Cause, nextCommands(event)),
 		Resources:    run.Resources,
 	})
 }
@@ -261,6 +261,7 @@ func nextCommands(event statusChange) workflow.NextCommands {
 	}
 	if machineOf(event.Detail.StateMachineARN) != payload.MachineTeardown {
 		cmds.Rerun = workflow.RerunByWebhook
+		cmds.Run = "send the request to the webhook again"
 		cmds.Teardown = "start an execution of the teardown state machine with this execution's input"
 		if arn := teardownMachineARN(event.Detail.StateMachineARN); arn != "" {
 			cmds.Teardown = fmt.Sprintf("run 'aws stepfunctions start-execution --state-machine-arn %s --input file://input.json' "+

@@ -223,6 +223,16 @@ func TestHandleNextForRequestErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "conflict needing a new VM",
+			event: statusEvent(t, req, "FAILED", "", "Conflict",
+				"proxy_vm: the instance type changed; "+workflow.ReplaceFix("the proxy VM is not changed in place", "DATA-1")),
+			want: []string{
+				"a redrive fails the same way",
+				"then send the request to the webhook again",
+			},
+			unwant: []string{redrive},
+		},
+		{
 			name:   "teardown invalid",
 			event:  teardownStatusEvent(t, statusEvent(t, req, "FAILED", "", "InvalidRequest", "the request names a route that this teardown state machine does not remove")),
 			want:   []string{"fix the cause, then run " + redrive + " to resume from the failed step"},
