@@ -35,7 +35,7 @@ const checkpointStartBytes = 1000 * (4096 + 24)
 // connection that commits still runs a checkpoint itself. SQLite starts
 // the WAL over only when a checkpoint copied all of it before the next
 // write, so under steady writes the WAL file can grow to this size, 16 MiB
-// with 4 KiB pages, and the file keeps that size on disk.
+// with 4 KiB pages, until a write starts the WAL over.
 const writerCheckpointFrames = 4000
 
 // checkpointer runs passive checkpoints on its own connection.
@@ -61,8 +61,12 @@ func startCheckpointer(ctx context.Context, db *sql.DB, path string, log *slog.L
 		conn.Close()
 		return nil, fmt.Errorf("open checkpoint connection to %s: %w", path, err)
 	}
-	pragma := fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, writerCheckpointFrames)
-	if _, err := db.ExecContext(ctx, pragma); err != nil {
+	// When a write starts the WAL over, SQLite truncates the file to
+	// journal_size_limit, so that a WAL that grew under load does not keep
+	// its size on disk.
+	pragmas := fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d`,
+		writerCheckpointFrames, checkpointStartBytes)
+	if _, err := db.ExecContext(ctx, pragmas); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("set checkpoint size of %s: %w", path, err)
 	}

@@ -42,6 +42,31 @@ func TestCheckpointerCopiesCommits(t *testing.T) {
 	}
 }
 
+// A write after a checkpoint that copied the whole WAL starts the WAL
+// over and truncates it to checkpointStartBytes.
+func TestCheckpointerTruncatesWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{PollInterval: testPoll})
+
+	insertDefinitionText(t, e, strings.Repeat("x", 4_500_000))
+	if size := fileSize(t, path+"-wal"); size <= checkpointStartBytes {
+		t.Fatalf("WAL has %d bytes after the large commit, want more than %d", size, checkpointStartBytes)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(t, path) < 4_500_000 {
+		if time.Now().After(deadline) {
+			t.Fatal("the checkpointer did not copy the WAL within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.Define("m", []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if size := fileSize(t, path+"-wal"); size > checkpointStartBytes {
+		t.Errorf("WAL has %d bytes after the next write, want at most %d", size, checkpointStartBytes)
+	}
+}
+
 // A store whose WAL is below checkpointStartBytes is not checkpointed, so
 // that its pages are not on disk twice, in the WAL and the database file.
 func TestCheckpointerLeavesSmallWAL(t *testing.T) {
