@@ -17,7 +17,7 @@ import (
 // Defaults of DeliveriesOptions.
 const (
 	// DefaultDeliveryClaimTimeout is well above the webhook handler's 30 s
-	// bound on one start, so that only the claim of an instance that
+	// timeout for one start, so that only the claim of an instance that
 	// stopped mid-start expires.
 	DefaultDeliveryClaimTimeout = 2 * time.Minute
 	// DefaultDeliveryPollInterval is how often a delivery reads a ticket
@@ -118,8 +118,8 @@ func (s *Deliveries) TicketName(ticket string) string {
 
 // Deliver records d and calls start when the ticket has not started d's
 // request, as webhook.Store describes. While another delivery of the
-// ticket holds an unexpired claim, it reads the ticket again every
-// PollInterval until the claim is settled or ctx ends.
+// ticket holds an unexpired claim, Deliver reads the ticket again every
+// PollInterval until that claim is released or ctx ends.
 func (s *Deliveries) Deliver(ctx context.Context, d webhook.Delivery, start func(context.Context) (string, error)) (webhook.Outcome, error) {
 	claimID, err := newClaimID()
 	if err != nil {
@@ -143,12 +143,12 @@ func (s *Deliveries) Deliver(ctx context.Context, d webhook.Delivery, start func
 	defer cancel()
 	if startErr != nil {
 		if err := s.release(settle, d.Ticket, claimID); err != nil {
-			return webhook.Outcome{}, fmt.Errorf("%w; and then %w", startErr, err)
+			return webhook.Outcome{}, fmt.Errorf("%w, and releasing the claim failed: %w", startErr, err)
 		}
 		return webhook.Outcome{}, startErr
 	}
 	if err := s.record(settle, d, claimID, execution); err != nil {
-		return webhook.Outcome{}, fmt.Errorf("execution %s started, but: %w", execution, err)
+		return webhook.Outcome{}, fmt.Errorf("execution %s started, but recording it failed: %w", execution, err)
 	}
 	return webhook.Outcome{Kind: webhook.Started, Execution: execution}, nil
 }
@@ -160,9 +160,9 @@ func deref(o *webhook.Outcome) webhook.Outcome {
 	return *o
 }
 
-// claim reads the ticket and returns the outcome of a duplicate delivery,
-// or claims the ticket for d and reports claimed, or reports neither when
-// another delivery holds an unexpired claim.
+// claim reads the ticket and returns the outcome of a duplicate delivery.
+// Otherwise it claims the ticket for d and returns claimed, unless another
+// delivery holds an unexpired claim, in which case it returns neither.
 func (s *Deliveries) claim(ctx context.Context, d webhook.Delivery, claimID string) (*webhook.Outcome, bool, error) {
 	var outcome *webhook.Outcome
 	claimed := false

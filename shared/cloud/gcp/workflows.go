@@ -18,8 +18,9 @@ import (
 // Execution.argument in google.golang.org/api/workflowexecutions/v1 states.
 const MaxWorkflowArgument = 32 << 10
 
-// listExecutionsPageSize is the largest page of a FULL view list, which
-// includes each execution's argument.
+// listExecutionsPageSize is the maximum page size of a FULL view list,
+// which includes each execution's argument, as the reference of the
+// pageSize parameter in google.golang.org/api/workflowexecutions/v1 states.
 const listExecutionsPageSize = 100
 
 // listStepEntriesPageSize is the page size that EnteredSteps requests.
@@ -41,7 +42,8 @@ type WorkflowExecution struct {
 	Name string
 	// ID is the last segment of Name.
 	ID string
-	// State is ACTIVE, QUEUED, SUCCEEDED, FAILED, CANCELLED or UNAVAILABLE.
+	// State is ACTIVE, QUEUED, SUCCEEDED, FAILED, CANCELLED, UNAVAILABLE or
+	// STATE_UNSPECIFIED.
 	State string
 	// Argument is the execution's JSON argument.
 	Argument  string
