@@ -30,7 +30,8 @@ const (
 
 // webhookConfig is the webhook's configuration from the environment.
 type webhookConfig struct {
-	// workflow is projects/P/locations/L/workflows/W.
+	// workflow is the resource name of the provision workflow,
+	// projects/P/locations/L/workflows/W.
 	workflow string
 	// secretRef is the gcp-secretmanager: reference of the HMAC key.
 	secretRef string
@@ -82,7 +83,7 @@ type webhookDeps struct {
 	// requests are the credential references that requests may use.
 	requests secrets.AllowList
 	logger   *slog.Logger
-	// deliveries configures the claims of the delivery store; the zero
+	// deliveries configures the claims of the delivery store. The zero
 	// value uses its defaults.
 	deliveries gcpadapter.DeliveriesOptions
 }

@@ -22,7 +22,8 @@ import (
 const requestLabel = "repolink_request"
 
 // servedRoutes are the routes that statemachines/provision.workflows.yaml
-// runs. It raises InvalidRequest for every other route.
+// runs. The workflow raises InvalidRequest for every other route, so Start
+// rejects those requests before an execution starts.
 var servedRoutes = []request.Route{request.RouteGCPPrivateLink, request.RoutePublic}
 
 // otherCloudSchemes are the reference schemes of the other clouds' secret
@@ -129,7 +130,7 @@ func (e *workflowExecutions) runsOf(ctx context.Context, id, label string) ([]ru
 	return runs, nil
 }
 
-// run is an execution with the request of its argument.
+// run is an execution together with the request decoded from its argument.
 type run struct {
 	gcpadapter.WorkflowExecution
 	request request.Request
@@ -211,8 +212,8 @@ func (e *workflowExecutions) builtBeforeStop(ctx context.Context, id string) (bu
 // provisions or adopts the Snowflake private endpoint.
 const endpointStep = "endpoint_until_ready"
 
-// Status returns the status of the execution id in the words of Step
-// Functions: RUNNING, SUCCEEDED, FAILED or ABORTED.
+// Status returns the status of the execution id as a Step Functions
+// execution status, as statusOfState maps it.
 func (e *workflowExecutions) Status(ctx context.Context, id string) (string, error) {
 	x, err := e.client.Get(ctx, id)
 	if err != nil {
@@ -246,8 +247,10 @@ func isOpenState(state string) bool {
 	return state == "ACTIVE" || state == "QUEUED"
 }
 
-// statusOfState maps a Workflows execution state to the status that the
-// webhook responses of the other deployments use.
+// statusOfState maps a Workflows execution state to the Step Functions
+// status that the webhook responses of the other deployments use: RUNNING,
+// SUCCEEDED, FAILED or ABORTED. UNAVAILABLE and STATE_UNSPECIFIED have no
+// counterpart and pass through unchanged.
 func statusOfState(state string) string {
 	switch state {
 	case "ACTIVE", "QUEUED":
