@@ -33,11 +33,15 @@ type recordKey struct {
 	redriveCount int
 }
 
-// queuedDelivery is a record waiting for its attempt, and the WaitGroup of
-// the caller that waits for that attempt, if any.
+// queuedDelivery is a record waiting for its attempt, with the contexts and
+// the WaitGroup of the call that queued it. The worker of a receiver may
+// run records that Run and Deliver queued, so each record keeps its own
+// contexts and the end of one call does not skip the records of another.
 type queuedDelivery struct {
-	rec  Record
-	done *sync.WaitGroup
+	rec        Record
+	ctx        context.Context
+	attemptCtx context.Context
+	done       *sync.WaitGroup
 }
 
 func newDeliveryQueue(maxConcurrent int) *deliveryQueue {
@@ -81,10 +85,10 @@ func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, e
 		started.Add(1)
 		receiver := receiverOf(rec.URL)
 		waiting, running := q.receivers[receiver]
-		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, done: started})
+		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, ctx: ctx, attemptCtx: attemptCtx, done: started})
 		if !running {
 			q.workers.Add(1)
-			go n.work(ctx, attemptCtx, receiver)
+			go n.work(receiver)
 		}
 	}
 	return started, nil
@@ -92,7 +96,7 @@ func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, e
 
 // work attempts the queued notifications of one receiver, one at a time,
 // and stops when none is left.
-func (n *Notifier) work(ctx, attemptCtx context.Context, receiver string) {
+func (n *Notifier) work(receiver string) {
 	q := n.queue
 	defer q.workers.Done()
 	for {
@@ -107,7 +111,7 @@ func (n *Notifier) work(ctx, attemptCtx context.Context, receiver string) {
 		q.receivers[receiver] = waiting[1:]
 		q.mu.Unlock()
 
-		n.attemptQueued(ctx, attemptCtx, next.rec)
+		n.attemptQueued(next.ctx, next.attemptCtx, next.rec)
 
 		q.mu.Lock()
 		delete(q.queued, recordKey{next.rec.Execution, next.rec.RedriveCount})

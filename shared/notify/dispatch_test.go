@@ -382,3 +382,58 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// firstStuckReceiver holds the notification of DATA-1 until the client
+// gives up, and responds 200 to every other notification.
+type firstStuckReceiver struct {
+	entered chan struct{}
+}
+
+func (r *firstStuckReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var note Notification
+	_ = json.NewDecoder(req.Body).Decode(&note)
+	if note.Execution == "DATA-1" {
+		r.entered <- struct{}{}
+		<-req.Context().Done()
+	}
+}
+
+func TestDeliverAfterOtherCallEnds(t *testing.T) {
+	recv := &firstStuckReceiver{entered: make(chan struct{}, 1)}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	h := newDispatchHarness(t, 0)
+	h.execs.list = append(h.execs.list, closed("DATA-1", engine.StatusSucceeded, srv.URL, 0))
+	if err := h.notifier.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// The first call's attempt holds the receiver's worker, so the second
+	// call queues DATA-2 behind it on the same worker.
+	firstCtx, cancelFirst := context.WithCancel(context.Background())
+	defer cancelFirst()
+	first := make(chan error, 1)
+	go func() { first <- h.notifier.Deliver(firstCtx) }()
+	select {
+	case <-recv.entered:
+	case <-time.After(eventTimeout):
+		t.Fatal("DATA-1 never reached its receiver")
+	}
+	h.execs.list = append(h.execs.list, closed("DATA-2", engine.StatusSucceeded, srv.URL, 0))
+	if err := h.notifier.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan error, 1)
+	go func() { second <- h.notifier.Deliver(context.Background()) }()
+	waitFor(t, "DATA-2 to be queued", func() bool { return h.notifier.queue.size() == 2 })
+
+	cancelFirst()
+	<-first
+	if err := <-second; err != nil {
+		t.Fatalf("second Deliver: %v", err)
+	}
+
+	if rec := h.record(t, "DATA-2", 0); rec.State != StateDelivered {
+		t.Errorf("DATA-2 state = %q, want %q", rec.State, StateDelivered)
+	}
+}
