@@ -84,15 +84,16 @@ func (e *UnwritableError) Cause() string {
 func (e *UnwritableError) Unwrap() error { return e.Err }
 
 // Classify returns err as an *UnwritableError for the store in dir when
-// err is the error of a full file system or a read-only store, and returns
-// err unchanged otherwise. These causes need dir, because their error
-// alone does not show that the store cannot take writes:
-//   - a failure to grow a -shm file counts as a full file system only when
-//     the file system of dir has no room for one more -shm region;
-//   - a SQLite I/O error counts as a full file system when the file system
+// err is the error of a full file system, a file at the file size limit or
+// a read-only store, and returns err unchanged otherwise. These causes need
+// dir, because their error alone does not show that the store cannot take
+// writes:
+//   - A failure to grow a -shm file counts as a full file system only when
+//     the file system of dir has no room for one more -shm region.
+//   - A SQLite I/O error counts as a full file system when the file system
 //     of dir has less than writeMargin free. It counts as a file at the
-//     file size limit when a file in dir is within writeMargin of that limit;
-//   - permission denied counts as a read-only store only for a path in dir.
+//     file size limit when a file in dir is within writeMargin of that limit.
+//   - Permission denied counts as a read-only store only for a path in dir.
 //
 // An err that already is an *UnwritableError keeps its directory.
 func Classify(dir string, err error) error {
@@ -130,8 +131,9 @@ func causeInDir(dir string, err error) (cause, bool) {
 	}
 	// SQLite reports a failed write(2) as SQLITE_IOERR_WRITE without the
 	// errno, so the state of dir shows whether ENOSPC or EFBIG was likely.
-	// Go ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG
-	// instead of ending the process.
+	// The Go runtime catches SIGXFSZ and takes no action (os/signal package
+	// documentation), so a write past RLIMIT_FSIZE fails with EFBIG instead
+	// of ending the process.
 	if free, ok := freeBytes(dir); ok && free < writeMargin {
 		return causeFull, true
 	}
