@@ -518,7 +518,7 @@ func (h *Handler) rejectConflicting(w http.ResponseWriter, log *slog.Logger, con
 }
 
 // RejectedResponse returns the body of a response to a delivery that
-// started nothing because the execution blocking is in its way. That
+// started nothing because it conflicts with the execution blocking. That
 // execution goes under BlockingExecution and never under Execution, so that
 // a sender that records Execution and Status does not take it for its own.
 // The reason goes under Reason for a 2xx response of a ticket adapter
