@@ -35,7 +35,7 @@ func TestObjectClashWithRunningHolder(t *testing.T) {
 		t.Fatal("checkObjectClash = nil, want a clash with the running RH-1")
 	}
 	message := err.Error()
-	want := "wait for execution RH-1 of request RH-1 to close, or stop it with 'repolink stop" + flags + " RH-1', " +
+	want := "wait for execution RH-1 of request RH-1 to close, or stop it with 'repolink stop" + storeFlagsOf(flags) + " RH-1', " +
 		"then tear down request RH-1 with 'repolink teardown" + flags + " RH-1'"
 	if !strings.Contains(message, want) {
 		t.Errorf("message lacks %q:\n%s", want, message)

@@ -34,3 +34,30 @@ func TestWebhookConflictReasonObjectClash(t *testing.T) {
 		t.Error("otherID = true, want false for an object clash")
 	}
 }
+
+func TestPlacementReasonRunningEarlierRun(t *testing.T) {
+	placement := &placementChangeError{requestID: "DATA-1", fields: []string{"$.aws.region"}, earlier: "DATA-1",
+		status: "RUNNING", flags: " --sandbox"}
+
+	reason := placement.reason()
+
+	want := "Wait for execution DATA-1 to close, or stop it with 'repolink stop DATA-1'. " +
+		"Then tear down the request with 'repolink teardown --sandbox DATA-1'"
+	if !strings.Contains(reason, want) {
+		t.Errorf("reason lacks %q:\n%s", want, reason)
+	}
+	if strings.Contains(reason, "Tear down the earlier run first") {
+		t.Errorf("reason advises a teardown, which a running execution rejects:\n%s", reason)
+	}
+}
+
+func TestClashStopCommandTakesNoSandboxFlag(t *testing.T) {
+	cmds := repolinkCommands(" --sandbox --state-dir /srv/st", "DATA-1", "")
+
+	if got, want := cmds.Stop("DATA-1"), "'repolink stop --state-dir /srv/st DATA-1'"; got != want {
+		t.Errorf("stop command = %s, want %s", got, want)
+	}
+	if got, want := cmds.Teardown("DATA-1", "DATA-1"), "'repolink teardown --sandbox --state-dir /srv/st DATA-1'"; got != want {
+		t.Errorf("teardown command = %s, want %s", got, want)
+	}
+}

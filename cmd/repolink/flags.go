@@ -147,6 +147,12 @@ func commandFlags(sandbox bool, stateDir string) string {
 	return flags
 }
 
+// storeFlagsOf returns the flags of commandFlags without --sandbox, for a
+// suggested command that takes only --state-dir, such as stop or history.
+func storeFlagsOf(flags string) string {
+	return strings.TrimPrefix(flags, " --sandbox")
+}
+
 // shellQuote returns s as one word of a POSIX shell command line that a
 // user can paste. A word of only letters, digits and the characters
 // _@%+=:,./- stays as it is, so common paths read unchanged. Any other word

@@ -121,7 +121,7 @@ func repolinkCommands(flags, holder, latest string) clash.Commands {
 			return fmt.Sprintf("'repolink redrive%s %s'", flags, teardown)
 		},
 		Stop: func(execution string) string {
-			return fmt.Sprintf("'repolink stop%s %s'", flags, execution)
+			return fmt.Sprintf("'repolink stop%s %s'", storeFlagsOf(flags), execution)
 		},
 	}
 }

@@ -52,6 +52,15 @@ func (e *placementChangeError) setRetry(retry string) { e.retry = retry }
 
 func (e *placementChangeError) execution() string { return e.earlier }
 
+// latestOrEarlier returns the execution that a teardown of the request
+// names: the latest run when it is known, and the earlier run otherwise.
+func (e *placementChangeError) latestOrEarlier() string {
+	if e.latest != "" {
+		return e.latest
+	}
+	return e.earlier
+}
+
 func (e *placementChangeError) Error() string { return e.reason() + ", or give this request a new id" }
 
 // reason returns the message without the advice to give the request a new
@@ -69,7 +78,13 @@ func (e *placementChangeError) reason() string {
 	if e.endpointCost != "" {
 		next = e.endpointCost + ". "
 	}
-	if e.latest == "" || e.latest == e.earlier {
+	if e.status == engine.StatusRunning {
+		// A teardown of a running execution is rejected, so the advice
+		// starts with waiting for it or stopping it.
+		next += fmt.Sprintf("Wait for execution %s to close, or stop it with 'repolink stop%s %s'. Then ",
+			e.earlier, storeFlagsOf(e.flags), e.earlier)
+		next += fmt.Sprintf("tear down the request with 'repolink teardown%s %s' and then %s", e.flags, e.latestOrEarlier(), retry)
+	} else if e.latest == "" || e.latest == e.earlier {
 		next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
 	} else {
 		next += fmt.Sprintf("Tear down the request first with 'repolink teardown%s %s', which names its latest run, and then %s",

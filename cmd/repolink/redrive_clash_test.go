@@ -121,7 +121,7 @@ func TestRedriveClashAdviceSandbox(t *testing.T) {
 
 	flags := commandFlags(true, dir)
 	want := []string{
-		"stop it with 'repolink stop" + flags + " RC-2'",
+		"stop it with 'repolink stop" + storeFlagsOf(flags) + " RC-2'",
 		"then tear down request RC-2 with 'repolink teardown" + flags + " RC-2'",
 		"tear down execution RC-1 of this request with 'repolink teardown" + flags + " RC-1'",
 	}

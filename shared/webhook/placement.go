@@ -64,6 +64,12 @@ func MayHaveEndpoint(lastTask string, resources json.RawMessage) bool {
 func (c PlacementChange) Conflict() *ConflictError {
 	built := "and no teardown has removed what that execution built"
 	next := "Tear down the request first and then send this request again"
+	if c.Status == "RUNNING" {
+		// A teardown of a running execution is rejected, so the advice
+		// starts with waiting for it or stopping it.
+		next = fmt.Sprintf("Wait for execution %s to close, or stop it, "+
+			"then tear down the request and send this request again", c.Execution)
+	}
 	if c.Stopped {
 		built = "which may have built resources before it stopped, and no teardown has removed them"
 		if c.Redrive {

@@ -45,3 +45,18 @@ func TestPlacementChangeEndpointCost(t *testing.T) {
 		t.Errorf("reason with NoEndpoint contains %q:\n%s", cost, reason)
 	}
 }
+
+func TestPlacementChangeRunningEarlierRun(t *testing.T) {
+	earlier := request.Request{ID: "V-1", Route: request.RouteAWSPrivateLink}
+	change := PlacementChange{Earlier: earlier, Later: earlier, Fields: []string{"$.aws.region"}, Execution: "V-1",
+		Status: "RUNNING"}
+
+	reason := change.Conflict().Reason
+
+	if want := "Wait for execution V-1 to close, or stop it, then tear down the request"; !strings.Contains(reason, want) {
+		t.Errorf("reason lacks %q:\n%s", want, reason)
+	}
+	if strings.Contains(reason, "Tear down the request first") {
+		t.Errorf("reason advises a teardown, which a running execution rejects:\n%s", reason)
+	}
+}
