@@ -34,8 +34,8 @@ const checkpointStartBytes = 1000 * (4096 + 24)
 // writerCheckpointFrames is the WAL size, in frames, at which the
 // connection that commits still runs a checkpoint itself. SQLite starts
 // the WAL over only when a checkpoint copied all of it before the next
-// write, so under steady writes the WAL file can grow to this size, 16 MiB
-// with 4 KiB pages, until a write starts the WAL over.
+// write. Under steady writes the WAL file can therefore grow to this size,
+// about 16 MiB with 4 KiB pages, until a write starts the WAL over.
 const writerCheckpointFrames = 4000
 
 // checkpointer runs passive checkpoints on its own connection.
@@ -108,7 +108,7 @@ func (c *checkpointer) run() {
 				lastErr = ""
 			case err.Error() != lastErr:
 				lastErr = err.Error()
-				c.log.Warn("checkpoint store", "error", err)
+				c.log.Warn("checkpoint store failed", "wal", c.wal, "error", err)
 			}
 		}
 		select {
