@@ -193,7 +193,14 @@ func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server,
 // exampleRequest returns examples/gcp-privatelink.json with change applied.
 func exampleRequest(t *testing.T, change func(doc map[string]any)) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/gcp-privatelink.json")
+	return editJSON(t, "../../examples/gcp-privatelink.json", change)
+}
+
+// editJSON returns the JSON object in the file at path, with change applied
+// when change is not nil.
+func editJSON(t *testing.T, path string, change func(doc map[string]any)) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +216,17 @@ func exampleRequest(t *testing.T, change func(doc map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// writeMapping writes the example mapping at path, with change applied, to
+// a file in a temporary directory and returns the new file's path.
+func writeMapping(t *testing.T, path string, change func(mapping map[string]any)) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(out, editJSON(t, path, change), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // postSigned posts body to /v1/requests, signed with key.
@@ -348,6 +366,14 @@ func TestWebhookUnservedRoute(t *testing.T) {
 	}
 
 	status, out := postSigned(t, server, testWebhookKey, data)
+	checkUnservedRoute(t, status, out, workflows)
+}
+
+// checkUnservedRoute checks the response to a request on a route that this
+// deployment does not serve: a 400 with the first field error on $.route,
+// and no execution started.
+func checkUnservedRoute(t *testing.T, status int, out webhook.Response, workflows *workflowsServer) {
+	t.Helper()
 	if status != http.StatusBadRequest {
 		t.Fatalf("status = %d (%+v), want 400", status, out)
 	}
@@ -483,34 +509,18 @@ func TestWebhookPlacementAfterPreflightFailure(t *testing.T) {
 // deployment: the key in Secret Manager and a gcp-privatelink request.
 func jiraMapping(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/jira-mapping.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mapping map[string]any
-	if err := json.Unmarshal(data, &mapping); err != nil {
-		t.Fatal(err)
-	}
-	mapping["auth"].(map[string]any)["secret_ref"] = testJiraKeyRef
 	var example map[string]any
 	if err := json.Unmarshal(exampleRequest(t, nil), &example); err != nil {
 		t.Fatal(err)
 	}
 	delete(example, "id")
-	mapping["request"] = example
-	fields := mapping["fields"].(map[string]any)
-	fields["gcp.upstream"] = fields["aws.upstream"]
-	delete(fields, "aws.upstream")
-
-	path := filepath.Join(t.TempDir(), "jira-mapping.json")
-	data, err = json.Marshal(mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeMapping(t, "../../examples/jira-mapping.json", func(mapping map[string]any) {
+		mapping["auth"].(map[string]any)["secret_ref"] = testJiraKeyRef
+		mapping["request"] = example
+		fields := mapping["fields"].(map[string]any)
+		fields["gcp.upstream"] = fields["aws.upstream"]
+		delete(fields, "aws.upstream")
+	})
 }
 
 func TestWebhookJiraDelivery(t *testing.T) {
@@ -580,27 +590,11 @@ func TestLoadWebhookConfig(t *testing.T) {
 // route.
 func serviceNowMapping(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/servicenow-mapping.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mapping map[string]any
-	if err := json.Unmarshal(data, &mapping); err != nil {
-		t.Fatal(err)
-	}
-	auth := mapping["auth"].(map[string]any)
-	auth["token_ref"] = testServiceNowTokenRef
-	auth["signature"].(map[string]any)["key_ref"] = testServiceNowMACKeyRef
-
-	path := filepath.Join(t.TempDir(), "servicenow-mapping.json")
-	data, err = json.Marshal(mapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeMapping(t, "../../examples/servicenow-mapping.json", func(mapping map[string]any) {
+		auth := mapping["auth"].(map[string]any)
+		auth["token_ref"] = testServiceNowTokenRef
+		auth["signature"].(map[string]any)["key_ref"] = testServiceNowMACKeyRef
+	})
 }
 
 func TestWebhookServiceNowUnservedRoute(t *testing.T) {
@@ -623,13 +617,5 @@ func TestWebhookServiceNowUnservedRoute(t *testing.T) {
 	req.Header.Set("X-ServiceNow-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 
 	status, out := send(t, req)
-	if status != http.StatusBadRequest {
-		t.Fatalf("status = %d (%+v), want 400", status, out)
-	}
-	if len(out.Errors) == 0 || out.Errors[0].Path != "$.route" {
-		t.Errorf("field errors = %+v, want the first on $.route", out.Errors)
-	}
-	if n := len(workflows.started()); n != 0 {
-		t.Errorf("%d executions started, want 0", n)
-	}
+	checkUnservedRoute(t, status, out, workflows)
 }
