@@ -82,6 +82,43 @@ func serviceNowSignature(body []byte) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// jiraDelivery returns the example Jira payload, with replace applied as
+// payload applies it, and the headers that sign it with jiraSecret.
+func jiraDelivery(t *testing.T, replace ...string) ([]byte, map[string]string) {
+	t.Helper()
+	body := payload(t, "jira-issue-updated.json", replace...)
+	return body, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
+}
+
+// startJiraTicket returns a service with the example Jira source after a
+// first delivery of the example ticket, which must start DATA-4711, and
+// that delivery's body and headers.
+func startJiraTicket(t *testing.T) (*testService, []byte, map[string]string) {
+	t.Helper()
+	svc := newTestService(t, exampleSource(t, "jira", nil))
+	body, headers := jiraDelivery(t)
+	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	return svc, body, headers
+}
+
+// checkEarlierVersion checks the response to the first version of the
+// example ticket after DATA-4711-r2 started for a changed version: a 200
+// duplicate of DATA-4711 whose reason names the latest execution.
+func checkEarlierVersion(t *testing.T, code int, resp Response) {
+	t.Helper()
+	if code != http.StatusOK {
+		t.Errorf("earlier version status = %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("earlier version response = %+v, want a duplicate of DATA-4711", resp)
+	}
+	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
+		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
+	}
+}
+
 func TestJiraDeliveries(t *testing.T) {
 	approved := payload(t, "jira-issue-updated.json")
 	inReview := payload(t, "jira-issue-updated.json", `"name": "Approved"`, `"name": "In Review"`)
@@ -220,8 +257,8 @@ func TestJiraRedeliveryAnswers2xx(t *testing.T) {
 	// The ticket changed while its run still runs. A 2xx response keeps
 	// the ticket system from redelivering.
 	svc.execs.running = true
-	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
-	code, resp = svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	edited, editedHeaders := jiraDelivery(t, "requests, corp-utils==2.3.1", "requests")
+	code, resp = svc.post(t, "/v1/hooks/jira", edited, editedHeaders)
 	if code != http.StatusOK {
 		t.Errorf("edited ticket status = %d, want 200", code)
 	}
@@ -238,28 +275,15 @@ func TestJiraRedeliveryAnswers2xx(t *testing.T) {
 // POST /v1/requests, starts nothing for an earlier version of a ticket,
 // because the ticket system may deliver it late.
 func TestJiraEarlierVersionStartsNothing(t *testing.T) {
-	svc := newTestService(t, exampleSource(t, "jira", nil))
-	body := payload(t, "jira-issue-updated.json")
-	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
-	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
-		t.Fatalf("first delivery status = %d, want 202", code)
-	}
-	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
-	code, resp := svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	svc, body, headers := startJiraTicket(t)
+	edited, editedHeaders := jiraDelivery(t, "requests, corp-utils==2.3.1", "requests")
+	code, resp := svc.post(t, "/v1/hooks/jira", edited, editedHeaders)
 	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
 		t.Fatalf("edited ticket = %d %+v, want 202 starting DATA-4711-r2", code, resp)
 	}
 
 	code, resp = svc.post(t, "/v1/hooks/jira", body, headers)
-	if code != http.StatusOK {
-		t.Errorf("earlier version status = %d, want 200", code)
-	}
-	if resp.Execution != "DATA-4711" || !resp.Duplicate {
-		t.Errorf("earlier version response = %+v, want a duplicate of DATA-4711", resp)
-	}
-	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
-		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
-	}
+	checkEarlierVersion(t, code, resp)
 	if resp.Status != StatusSuperseded || resp.LatestExecution != "DATA-4711-r2" {
 		t.Errorf("earlier version status = %q latest_execution = %q, want %s DATA-4711-r2",
 			resp.Status, resp.LatestExecution, StatusSuperseded)
@@ -274,12 +298,7 @@ func TestJiraEarlierVersionStartsNothing(t *testing.T) {
 // must say that the teardown failed, and never carry the teardown's status
 // as the request's.
 func TestJiraAfterFailedTeardown(t *testing.T) {
-	svc := newTestService(t, exampleSource(t, "jira", nil))
-	body := payload(t, "jira-issue-updated.json")
-	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
-	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
-		t.Fatalf("first delivery status = %d, want 202", code)
-	}
+	svc, body, headers := startJiraTicket(t)
 	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "FAILED")
 
 	code, resp := svc.post(t, "/v1/hooks/jira", body, headers)
@@ -298,29 +317,16 @@ func TestJiraAfterFailedTeardown(t *testing.T) {
 // teardown removed only what the first run built, so the response must name
 // the ticket's latest execution, as without a teardown, and not the teardown.
 func TestJiraEarlierVersionAfterTeardownAndChange(t *testing.T) {
-	svc := newTestService(t, exampleSource(t, "jira", nil))
-	body := payload(t, "jira-issue-updated.json")
-	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
-	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
-		t.Fatalf("first delivery status = %d, want 202", code)
-	}
+	svc, body, headers := startJiraTicket(t)
 	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
-	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
-	code, resp := svc.post(t, "/v1/hooks/jira", edited, map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)})
+	edited, editedHeaders := jiraDelivery(t, "requests, corp-utils==2.3.1", "requests")
+	code, resp := svc.post(t, "/v1/hooks/jira", edited, editedHeaders)
 	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
 		t.Fatalf("changed ticket = %d %+v, want 202 starting DATA-4711-r2", code, resp)
 	}
 
 	code, resp = svc.post(t, "/v1/hooks/jira", body, headers)
-	if code != http.StatusOK {
-		t.Errorf("earlier version status = %d, want 200", code)
-	}
-	if resp.Execution != "DATA-4711" || !resp.Duplicate {
-		t.Errorf("earlier version response = %+v, want a duplicate of DATA-4711", resp)
-	}
-	if !strings.Contains(resp.Reason, "latest execution DATA-4711-r2") {
-		t.Errorf("earlier version reason = %q, want it to name DATA-4711-r2", resp.Reason)
-	}
+	checkEarlierVersion(t, code, resp)
 	if strings.Contains(resp.Execution+resp.Reason, "DATA-4711-teardown") {
 		t.Errorf("earlier version response = %+v names the teardown, which ran before DATA-4711-r2", resp)
 	}
@@ -383,12 +389,7 @@ func TestTicketDeliveryClashingWithOtherTicket(t *testing.T) {
 // name the teardown with a 2xx response. A changed ticket then starts a
 // new run.
 func TestJiraDeliveryDuringAndAfterTeardown(t *testing.T) {
-	svc := newTestService(t, exampleSource(t, "jira", nil))
-	body := payload(t, "jira-issue-updated.json")
-	headers := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, body)}
-	if code, _ := svc.post(t, "/v1/hooks/jira", body, headers); code != http.StatusAccepted {
-		t.Fatalf("first delivery status = %d, want 202", code)
-	}
+	svc, body, headers := startJiraTicket(t)
 
 	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "RUNNING")
 	code, resp := svc.post(t, "/v1/hooks/jira", body, headers)
@@ -421,8 +422,7 @@ func TestJiraDeliveryDuringAndAfterTeardown(t *testing.T) {
 		t.Errorf("executions started before the change = %d, want 1", got)
 	}
 
-	edited := payload(t, "jira-issue-updated.json", "requests, corp-utils==2.3.1", "requests")
-	editedHeaders := map[string]string{HeaderHubSignature: hubSignature(jiraSecret, edited)}
+	edited, editedHeaders := jiraDelivery(t, "requests, corp-utils==2.3.1", "requests")
 	if code, resp := svc.post(t, "/v1/hooks/jira", edited, editedHeaders); code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
 		t.Errorf("changed ticket = %d %+v, want 202 DATA-4711-r2", code, resp)
 	}
