@@ -22,7 +22,7 @@ import (
 const eventTimeout = 2 * time.Minute
 
 // stuckReceiver accepts notifications and responds to none of them until
-// the client gives up or the test ends.
+// the client gives up or release is closed. Then it responds 200.
 type stuckReceiver struct {
 	mu      sync.Mutex
 	started int
@@ -191,33 +191,8 @@ func TestRunShutdownLeavesAttemptsPending(t *testing.T) {
 	}
 }
 
-// heldReceiver responds 200 to each notification once the test closes
-// release, and counts the notifications that arrived.
-type heldReceiver struct {
-	mu      sync.Mutex
-	arrived int
-	release chan struct{}
-}
-
-func (r *heldReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	_, _ = io.Copy(io.Discard, req.Body)
-	r.mu.Lock()
-	r.arrived++
-	r.mu.Unlock()
-	select {
-	case <-r.release:
-	case <-req.Context().Done():
-	}
-}
-
-func (r *heldReceiver) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.arrived
-}
-
 func TestRunShutdownFinishesAttemptInFlight(t *testing.T) {
-	held := &heldReceiver{release: make(chan struct{})}
+	held := &stuckReceiver{release: make(chan struct{})}
 	srv := httptest.NewServer(held)
 	defer srv.Close()
 	h := newDispatchHarness(t, 0)
@@ -227,7 +202,10 @@ func TestRunShutdownFinishesAttemptInFlight(t *testing.T) {
 	}
 
 	cancel, stopped := startRun(t, h.notifier)
-	waitFor(t, "an attempt to reach the held receiver", func() bool { return held.count() == 1 })
+	waitFor(t, "an attempt to reach the held receiver", func() bool {
+		started, _ := held.counts()
+		return started == 1
+	})
 	cancel()
 	// The receiver responds after the shutdown began, as a slow receiver
 	// does. A notifier without a grace period has abandoned the attempt
@@ -253,7 +231,7 @@ func TestRunShutdownFinishesAttemptInFlight(t *testing.T) {
 	if second.State != StatePending || second.Attempts != 0 {
 		t.Errorf("DATA-2 = %s after %d attempts, want pending after 0", second.State, second.Attempts)
 	}
-	if got := held.count(); got != 1 {
+	if got, _ := held.counts(); got != 1 {
 		t.Errorf("receiver got %d notifications, want 1", got)
 	}
 }
