@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/engine"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 func TestTeardownCommandRemovesAndRepeats(t *testing.T) {
@@ -78,7 +76,7 @@ func TestTeardownResumesOpenTeardown(t *testing.T) {
 	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil)); code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	startOpenTeardown(t, dir, "DATA-4711")
+	startLeftTeardown(t, dir, "DATA-4711")
 
 	code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711")
 	if code != exitOK {
@@ -95,33 +93,6 @@ func TestTeardownResumesOpenTeardown(t *testing.T) {
 	}
 	if !strings.Contains(out, "6 deleted") {
 		t.Errorf("teardown output lacks its deletions:\n%s", out)
-	}
-}
-
-// startOpenTeardown starts the teardown execution of provision execution
-// name in the store of dir, without running it.
-func startOpenTeardown(t *testing.T, dir, name string) {
-	t.Helper()
-	ctx := context.Background()
-	eng, _, err := openEngineStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	provisioned, err := eng.Describe(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc workflow.Document
-	if err := json.Unmarshal(provisioned.Input, &doc); err != nil {
-		t.Fatal(err)
-	}
-	input, err := json.Marshal(workflow.Document{Request: doc.Request, Resources: workflow.Resources{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Start(ctx, teardownMachine, name+"-teardown", input); err != nil {
-		t.Fatal(err)
 	}
 }
 
