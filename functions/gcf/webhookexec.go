@@ -252,10 +252,10 @@ func isOpenState(state string) bool {
 // SUCCEEDED, FAILED or ABORTED. UNAVAILABLE and STATE_UNSPECIFIED have no
 // counterpart and pass through unchanged.
 func statusOfState(state string) string {
-	switch state {
-	case "ACTIVE", "QUEUED":
+	if isOpenState(state) {
 		return "RUNNING"
-	case "CANCELLED":
+	}
+	if state == "CANCELLED" {
 		return "ABORTED"
 	}
 	return state
