@@ -178,7 +178,7 @@ func buildWebhook(ctx context.Context, deps webhookDeps) (http.Handler, error) {
 
 // secretManagerOnly reads the webhook's own credentials, which only
 // gcp-secretmanager: references may name, because the function instance
-// holds no other credential that the operator configured.
+// has no other credential that the operator configured.
 type secretManagerOnly struct {
 	resolve func(ctx context.Context, ref string) (string, error)
 }
