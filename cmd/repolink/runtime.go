@@ -294,7 +294,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 	// before it runs them. repolink up prepares the sandbox for the
 	// requests that it starts in the preflight step.
 	if rt.sandbox != nil {
-		if err := rt.prepareOpenExecutions(ctx, opts.dir); err != nil {
+		if err := rt.prepareOpenExecutions(ctx); err != nil {
 			rt.Close()
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoi
 	rt.sandbox = sb
 	rt.indexClient = sandboxIndexClient(sb.Index.Addr(), sb.Index.CA().Pool())
 
-	if err := rt.publishSandbox(opts.dir); err != nil {
+	if err := rt.publishSandbox(); err != nil {
 		return endpoints{}, err
 	}
 	return endpoints{
@@ -89,11 +89,11 @@ func (rt *runtime) openSandbox(ctx context.Context, opts runtimeOptions) (endpoi
 }
 
 // publishSandbox writes the addresses of the runtime's sandbox, with the
-// hosts that its index serves, to the state directory dir, where other
-// repolink processes on dir read them.
-func (rt *runtime) publishSandbox(dir string) error {
+// hosts that its index serves, to the state directory, where other
+// repolink processes on that directory read them.
+func (rt *runtime) publishSandbox() error {
 	published := publishedSandbox{Holder: sandboxHolder(), Addresses: rt.sandbox.Addresses()}
-	if err := worldfile.Save(filepath.Join(dir, sandboxAddressFile), published); err != nil {
+	if err := worldfile.Save(filepath.Join(rt.dir, sandboxAddressFile), published); err != nil {
 		return fmt.Errorf("publish sandbox addresses: %w", err)
 	}
 	return nil
@@ -187,13 +187,16 @@ func (rt *runtime) seedBefore(step string, handler registry.Handler) registry.Ha
 // execution in the store, because the engine of this process resumes them
 // along with its own. The index certificate then covers their repository
 // hosts, and Seed runs for them. A request that cannot be prepared is logged, and
-// its execution then fails at the step that needs what is missing. The
-// addresses are published again in the state directory dir, with the
+// its execution then fails at the step that needs what is missing. When
+// there are open executions, the addresses are published again with the
 // hosts added.
-func (rt *runtime) prepareOpenExecutions(ctx context.Context, dir string) error {
+func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
 	open, err := rt.engine.Running(ctx)
 	if err != nil {
 		return fmt.Errorf("list open executions: %w", err)
+	}
+	if len(open) == 0 {
+		return nil
 	}
 	for _, x := range open {
 		var doc workflow.Document
@@ -209,5 +212,5 @@ func (rt *runtime) prepareOpenExecutions(ctx context.Context, dir string) error 
 				"request_id", doc.Request.ID, "error", err)
 		}
 	}
-	return rt.publishSandbox(dir)
+	return rt.publishSandbox()
 }
