@@ -1,6 +1,6 @@
 // Package storehealth classifies the errors of SQLite stores that cannot
 // take writes, because their file system is full, a file reached the file
-// size limit of the process, or the files are read-only, and tracks that
+// size limit of the process, or the files are read-only. It tracks that
 // condition for the loops that retry writes.
 //
 // It imports no SQLite driver, so packages that also build for Lambda or
@@ -39,8 +39,8 @@ const shmRegionSize = 32 << 10
 const writeMargin = 1 << 20
 
 // UnwritableError is the error of a write to a store whose file system is
-// full or whose file is read-only. Its message names the store's directory
-// and the change that fixes it.
+// full, whose file is at the file size limit or whose files are read-only.
+// Its message names the store's directory and the change that fixes it.
 type UnwritableError struct {
 	// Dir is the directory of the store file, or empty when it is not known.
 	Dir string
@@ -104,13 +104,14 @@ func Classify(dir string, err error) error {
 	if errors.As(err, &unwritable) {
 		return err
 	}
-	if c, ok := unwritableCause(err); ok {
-		return &UnwritableError{Dir: dir, ReadOnly: c == causeReadOnly, TooLarge: c == causeTooLarge, Err: err}
+	c, ok := unwritableCause(err)
+	if !ok {
+		c, ok = causeInDir(dir, err)
 	}
-	if c, ok := causeInDir(dir, err); ok {
-		return &UnwritableError{Dir: dir, ReadOnly: c == causeReadOnly, TooLarge: c == causeTooLarge, Err: err}
+	if !ok {
+		return err
 	}
-	return err
+	return &UnwritableError{Dir: dir, ReadOnly: c == causeReadOnly, TooLarge: c == causeTooLarge, Err: err}
 }
 
 // causeInDir returns the cause of err, a store error in dir, that
