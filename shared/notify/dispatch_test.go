@@ -361,7 +361,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// firstStuckReceiver holds the notification of DATA-1 until the client
+// firstStuckReceiver keeps the request of DATA-1 open until the client
 // gives up, and responds 200 to every other notification.
 type firstStuckReceiver struct {
 	entered chan struct{}
@@ -386,7 +386,7 @@ func TestDeliverAfterOtherCallEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The first call's attempt holds the receiver's worker, so the second
+	// The first call's attempt occupies the receiver's worker, so the second
 	// call queues DATA-2 behind it on the same worker.
 	firstCtx, cancelFirst := context.WithCancel(context.Background())
 	defer cancelFirst()
