@@ -85,10 +85,6 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 	if err != nil || x == nil {
 		return err
 	}
-	latest, err := runs.latestRunName(ctx, other.ID)
-	if err != nil {
-		return err
-	}
 	return &hostClashError{
 		requestID: req.ID,
 		host:      request.EndpointHost(req),
@@ -96,7 +92,7 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 		other:     other.ID,
 		earlier:   x.Name,
 		status:    x.Status,
-		latest:    latest,
+		latest:    latestRunIn(all, other.ID),
 		flags:     flags,
 	}
 }

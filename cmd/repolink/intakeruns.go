@@ -105,14 +105,17 @@ func (r *intakeRuns) executions(ctx context.Context, machine string, ids []strin
 	return all, nil
 }
 
-// latestRunName returns the name of the latest provision execution of the
-// request with ID id, or "" when it has none.
-func (r *intakeRuns) latestRunName(ctx context.Context, id string) (string, error) {
-	runs, err := r.executions(ctx, provisionMachine, []string{id})
-	if err != nil || len(runs) == 0 {
-		return "", err
+// latestRunIn returns the name of the latest provision execution of the
+// request with ID id in all, or "" when all has none. all lists the
+// executions the latest started first and contains every provision
+// execution of id, as candidates returns them.
+func latestRunIn(all []engine.Execution, id string) string {
+	for _, x := range all {
+		if runOf(x, provisionMachine, id) {
+			return x.Name
+		}
 	}
-	return runs[0].Name, nil
+	return ""
 }
 
 // teardownsAfterRun returns the teardowns of the request with ID id that

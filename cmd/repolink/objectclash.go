@@ -198,10 +198,8 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 		other:     other.ID,
 		earlier:   x.Name,
 		status:    x.Status,
+		latest:    latestRunIn(all, other.ID),
 		flags:     flags,
-	}
-	if conflict.latest, err = runs.latestRunName(ctx, other.ID); err != nil {
-		return err
 	}
 	// A teardown that failed or runs is the one to finish, not a new one.
 	teardown, err := runs.latestTeardownAfter(ctx, other.ID, *x)
