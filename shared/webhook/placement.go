@@ -64,7 +64,7 @@ func MayHaveEndpoint(lastTask string, resources json.RawMessage) bool {
 func (c PlacementChange) Conflict() *ConflictError {
 	built := "and no teardown has removed what that execution built"
 	next := "Tear down the request first and then send this request again"
-	if c.Status == "RUNNING" {
+	if c.Status == statusRunning {
 		// A teardown of a running execution is rejected, so the advice
 		// starts with waiting for it or stopping it.
 		next = fmt.Sprintf("Wait for execution %s to close, or stop it, "+
