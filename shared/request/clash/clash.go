@@ -118,9 +118,14 @@ func (r Rejection) Host(host string) string {
 // teardownRedriven returns the advice to tear down Redriven, the stopped
 // execution of the rejected request, with the teardown command if any.
 func (r Rejection) teardownRedriven() string {
-	advice := "tear down execution " + r.Redriven + " of this request"
+	return r.withTeardown("tear down execution "+r.Redriven+" of this request", r.RequestID, r.Redriven)
+}
+
+// withTeardown returns advice followed by the teardown command of the
+// execution of request requestID, when Commands names one.
+func (r Rejection) withTeardown(advice, requestID, execution string) string {
 	if r.Commands.Teardown != nil {
-		if command := r.Commands.Teardown(r.RequestID, r.Redriven); command != "" {
+		if command := r.Commands.Teardown(requestID, execution); command != "" {
 			advice += " with " + command
 		}
 	}
@@ -132,12 +137,7 @@ func (r Rejection) teardownRedriven() string {
 func (r Rejection) holderState() (state, next string) {
 	h := r.Holder
 	state = "and no teardown of " + h.Request + " has succeeded since"
-	next = "tear down request " + h.Request + " first"
-	if r.Commands.Teardown != nil {
-		if command := r.Commands.Teardown(h.Request, h.Execution); command != "" {
-			next += " with " + command
-		}
-	}
+	next = r.withTeardown("tear down request "+h.Request+" first", h.Request, h.Execution)
 	switch {
 	case h.Teardown != "" && isOpen(h.TeardownStatus):
 		state = fmt.Sprintf("and teardown %s of %s, which started since, is still running", h.Teardown, h.Request)
@@ -173,12 +173,7 @@ func (r Rejection) waitForHolder() string {
 			stop += " with " + command
 		}
 	}
-	teardown := "tear down request " + h.Request
-	if r.Commands.Teardown != nil {
-		if command := r.Commands.Teardown(h.Request, h.Execution); command != "" {
-			teardown += " with " + command
-		}
-	}
+	teardown := r.withTeardown("tear down request "+h.Request, h.Request, h.Execution)
 	return fmt.Sprintf("wait for execution %s of request %s to close, or %s, then %s", h.Execution, h.Request, stop, teardown)
 }
 
