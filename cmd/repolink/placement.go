@@ -141,12 +141,13 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			continue
 		}
 		closedEarly := x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded
+		var progress *runProgress
 		if closedEarly {
-			built, err := builtBeforeStop(ctx, runs.eng, x.Name)
-			if err != nil {
+			var err error
+			if progress, err = readRunProgress(ctx, runs.eng, x.Name); err != nil {
 				return err
 			}
-			if !built {
+			if !workflow.MayHaveBuilt(progress.lastTask, progress.resources) {
 				continue
 			}
 		}
@@ -157,7 +158,7 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 		if tornDown {
 			continue
 		}
-		endpointCost, err := teardownEndpointCost(ctx, runs.eng, x, earlier)
+		endpointCost, err := teardownEndpointCost(ctx, runs.eng, x, earlier, progress)
 		if err != nil {
 			return err
 		}
@@ -180,48 +181,60 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 // builtBeforeStop reports whether the execution name, which stopped before
 // it succeeded, may have left resources: see workflow.MayHaveBuilt.
 func builtBeforeStop(ctx context.Context, eng *engine.Engine, name string) (bool, error) {
-	lastTask, resources, err := runProgress(ctx, eng, name)
+	progress, err := readRunProgress(ctx, eng, name)
 	if err != nil {
 		return false, err
 	}
-	return workflow.MayHaveBuilt(lastTask, resources), nil
+	return workflow.MayHaveBuilt(progress.lastTask, progress.resources), nil
 }
 
 // teardownEndpointCost returns request.TeardownEndpointCost of earlier, the
 // request of the provision execution x, when a teardown of x would
 // deprovision a Snowflake private endpoint, and "" otherwise. A running x
 // may still provision one. A closed x has one when webhook.MayHaveEndpoint
-// finds it in its history.
-func teardownEndpointCost(ctx context.Context, eng *engine.Engine, x engine.Execution, earlier request.Request) (string, error) {
+// finds it in its history. progress is that history when the caller has
+// read it already, or nil.
+func teardownEndpointCost(ctx context.Context, eng *engine.Engine, x engine.Execution, earlier request.Request, progress *runProgress) (string, error) {
 	cost := request.TeardownEndpointCost(earlier)
 	if cost == "" || x.Status == engine.StatusRunning {
 		return cost, nil
 	}
-	lastTask, resources, err := runProgress(ctx, eng, x.Name)
-	if err != nil {
-		return "", err
+	if progress == nil {
+		var err error
+		if progress, err = readRunProgress(ctx, eng, x.Name); err != nil {
+			return "", err
+		}
 	}
-	if !webhook.MayHaveEndpoint(lastTask, resources) {
+	if !webhook.MayHaveEndpoint(progress.lastTask, progress.resources) {
 		return "", nil
 	}
 	return cost, nil
 }
 
-// runProgress returns the last Task state that the execution name entered
-// and the $.resources of the last state output that has them.
-func runProgress(ctx context.Context, eng *engine.Engine, name string) (lastTask string, resources json.RawMessage, err error) {
+// runProgress is the progress of an execution: the last Task state that it
+// entered and the $.resources of the last state output that has them.
+type runProgress struct {
+	lastTask  string
+	resources json.RawMessage
+}
+
+// readRunProgress reads the runProgress of the execution name from its
+// history.
+func readRunProgress(ctx context.Context, eng *engine.Engine, name string) (*runProgress, error) {
 	events, err := eng.History(ctx, name)
 	if err != nil {
-		return "", nil, fmt.Errorf("read history of execution %s: %w", name, err)
+		return nil, fmt.Errorf("read history of execution %s: %w", name, err)
 	}
+	progress := &runProgress{}
 	details := make([]json.RawMessage, len(events))
 	for i, ev := range events {
 		details[i] = ev.Details
 		if ev.Type == "TaskStateEntered" {
-			lastTask = ev.State
+			progress.lastTask = ev.State
 		}
 	}
-	return lastTask, execview.LastResources(details), nil
+	progress.resources = execview.LastResources(details)
+	return progress, nil
 }
 
 // teardownsAfter reports whether a teardown of the request with ID id
