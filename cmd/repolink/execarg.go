@@ -42,7 +42,7 @@ func executionOf(ctx context.Context, stateDir, arg, flags string, stderr io.Wri
 
 // commandExecutionOf is executionOf for the subcommand command, "redrive"
 // or "teardown". Its warning about a request file that differs from the
-// execution's request says what command does with the change.
+// execution's request states what command does with the change.
 func commandExecutionOf(ctx context.Context, stateDir, arg, flags, command string, stderr io.Writer) (string, error) {
 	if !isRequestFile(arg) {
 		return arg, checkFileArg(ctx, stateDir, arg)

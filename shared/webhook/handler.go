@@ -564,7 +564,7 @@ func ChangedTicketReason(running *RunningError) string {
 // tornDownResponse returns the response to a ticket delivery of the request
 // that the ticket ran in execution before the teardown with status
 // teardownStatus. A teardown that has closed without success may have left
-// some of what execution built, so its response says so in its status.
+// some of what execution built, so its response reports that in its status.
 func tornDownResponse(ticket, execution, teardown, teardownStatus string) Response {
 	status := StatusTornDown
 	if teardownStatus != statusSucceeded {

@@ -295,7 +295,7 @@ func TestJiraEarlierVersionStartsNothing(t *testing.T) {
 
 // TestJiraAfterFailedTeardown delivers the unchanged ticket after a
 // teardown that failed. The run's resources may partly exist, so the status
-// must say that the teardown failed, and never carry the teardown's status
+// must report that the teardown failed, and never carry the teardown's status
 // as the request's.
 func TestJiraAfterFailedTeardown(t *testing.T) {
 	svc, body, headers := startJiraTicket(t)
@@ -336,7 +336,7 @@ func TestJiraEarlierVersionAfterTeardownAndChange(t *testing.T) {
 }
 
 // TestTicketDeliveryClashingWithOtherTicket starts a request whose Snowflake
-// objects another ticket's execution holds, through each route. Nothing
+// objects another ticket's execution claims, through each route. Nothing
 // starts, so the response must have status REJECTED and name the other
 // ticket's execution only under blocking_execution. A sender that records
 // execution and status would otherwise take that execution's success for
