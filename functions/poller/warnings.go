@@ -2,11 +2,10 @@ package poller
 
 import (
 	"context"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -32,14 +31,14 @@ func (p *Poller) warnAll(ctx context.Context, records []expiringCredential, repo
 	groups := map[string][]expiringCredential{}
 	var order []string
 	for _, e := range records {
-		receiver := receiverOf(e.record)
+		receiver := notify.ReceiverOf(notifyURL(e.record))
 		if _, ok := groups[receiver]; !ok {
 			order = append(order, receiver)
 		}
 		groups[receiver] = append(groups[receiver], e)
 	}
 
-	slots := make(chan struct{}, maxConcurrentWarnings)
+	slots := notify.NewSlots(maxConcurrentWarnings)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, receiver := range order {
@@ -56,45 +55,25 @@ func (p *Poller) warnAll(ctx context.Context, records []expiringCredential, repo
 
 // warnGroup runs warnExpiry on the records of one receiver in turn, each
 // once a slot is free, until ctx ends.
-func (p *Poller) warnGroup(ctx context.Context, records []expiringCredential, slots chan struct{}, report *Report) {
+func (p *Poller) warnGroup(ctx context.Context, records []expiringCredential, slots notify.Slots, report *Report) {
 	for i, e := range records {
-		if !acquire(ctx, slots) {
+		if !slots.Acquire(ctx) {
 			report.Errors++
 			p.logger().Warn("credential check time limit reached; the rest is checked on the next poll",
 				"secret", e.record.Secret, "unchecked", len(records)-i, "error", ctx.Err())
 			return
 		}
 		p.warnExpiry(ctx, e.record, e.left, report)
-		<-slots
+		slots.Release()
 	}
 }
 
-// acquire takes a slot and reports true, or reports false, holding no
-// slot, when ctx ends first.
-func acquire(ctx context.Context, slots chan struct{}) bool {
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	}
-	if ctx.Err() != nil {
-		<-slots
-		return false
-	}
-	return true
-}
-
-// receiverOf returns the host and port of the notify.url of c,
-// lowercased, or "" when c's request has none or it is invalid.
-func receiverOf(c workflow.CredentialExpiry) string {
+// notifyURL returns the notify.url of c's request, or "" when it has none.
+func notifyURL(c workflow.CredentialExpiry) string {
 	if c.Request.Notify == nil {
 		return ""
 	}
-	u, err := url.Parse(c.Request.Notify.URL)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Host)
+	return c.Request.Notify.URL
 }
 
 // add adds the counts of other to r.

@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"net/url"
-	"strings"
 	"sync"
 )
 
@@ -19,7 +17,7 @@ const DefaultMaxConcurrent = 16
 // order they were queued, and slots bound the attempts in flight across
 // all receivers.
 type deliveryQueue struct {
-	slots   chan struct{} // one element per attempt in flight
+	slots   Slots
 	workers sync.WaitGroup
 
 	mu        sync.Mutex
@@ -46,7 +44,7 @@ type queuedDelivery struct {
 
 func newDeliveryQueue(maxConcurrent int) *deliveryQueue {
 	return &deliveryQueue{
-		slots:     make(chan struct{}, maxConcurrent),
+		slots:     NewSlots(maxConcurrent),
 		queued:    map[recordKey]bool{},
 		receivers: map[string][]queuedDelivery{},
 	}
@@ -83,7 +81,7 @@ func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, e
 		}
 		q.queued[key] = true
 		started.Add(1)
-		receiver := receiverOf(rec.URL)
+		receiver := ReceiverOf(rec.URL)
 		waiting, running := q.receivers[receiver]
 		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, ctx: ctx, attemptCtx: attemptCtx, done: started})
 		if !running {
@@ -123,24 +121,9 @@ func (n *Notifier) work(receiver string) {
 // attemptQueued attempts rec on attemptCtx once a slot is free, unless ctx
 // ends first.
 func (n *Notifier) attemptQueued(ctx, attemptCtx context.Context, rec Record) {
-	select {
-	case n.queue.slots <- struct{}{}:
-	case <-ctx.Done():
+	if !n.queue.slots.Acquire(ctx) {
 		return
 	}
-	defer func() { <-n.queue.slots }()
-	if ctx.Err() != nil {
-		return
-	}
+	defer n.queue.slots.Release()
 	n.attempt(attemptCtx, rec, true)
-}
-
-// receiverOf returns the receiver of a notify URL: its host and port,
-// lowercased. Notifications to one receiver are sent one at a time.
-func receiverOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return raw
-	}
-	return strings.ToLower(u.Host)
 }
