@@ -365,14 +365,8 @@ func (s *Server) Snapshot() World {
 // commit persists the world. The file contains secret values, so only its
 // owner may read it. Callers hold s.mu.
 func (s *Server) commit() error {
-	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
-	unwritable := s.opts.StoreHealth.Record(err)
-	if err == nil {
-		return nil
+	if err := worldfile.SaveReported(s.opts.Dir, stateFile, s.world, s.opts.StoreHealth, s.log); err != nil {
+		return errorf(http.StatusInternalServerError, "InternalError", "save world: %v", err)
 	}
-	// StoreHealth has logged the error of an unwritable state directory.
-	if !unwritable {
-		s.log.Error("awssim save failed", "dir", s.opts.Dir, "error", err)
-	}
-	return errorf(http.StatusInternalServerError, "InternalError", "save world: %v", err)
+	return nil
 }

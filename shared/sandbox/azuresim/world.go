@@ -98,9 +98,7 @@ func (w *World) fillMaps() {
 
 // commit persists the world. Callers hold s.mu.
 func (s *Server) commit() error {
-	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
-	s.opts.StoreHealth.Record(err)
-	if err != nil {
+	if err := worldfile.SaveReported(s.opts.Dir, stateFile, s.world, s.opts.StoreHealth, s.log); err != nil {
 		return fmt.Errorf("save world: %w", err)
 	}
 	return nil

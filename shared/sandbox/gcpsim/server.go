@@ -189,16 +189,10 @@ func (s *Server) now() time.Time { return s.opts.Clock().UTC() }
 
 // commit persists the world. Callers hold s.mu.
 func (s *Server) commit() *apiError {
-	err := worldfile.SaveDir(s.opts.Dir, stateFile, s.world)
-	unwritable := s.opts.StoreHealth.Record(err)
-	if err == nil {
-		return nil
+	if err := worldfile.SaveReported(s.opts.Dir, stateFile, s.world, s.opts.StoreHealth, s.log); err != nil {
+		return errorf(http.StatusInternalServerError, "internalError", "save world: %v", err)
 	}
-	// StoreHealth has logged the error of an unwritable state directory.
-	if !unwritable {
-		s.log.Error("gcpsim save failed", "dir", s.opts.Dir, "error", err)
-	}
-	return errorf(http.StatusInternalServerError, "internalError", "save world: %v", err)
+	return nil
 }
 
 // apiError is an error response in Compute Engine's legacy shape, with a

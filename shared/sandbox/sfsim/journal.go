@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
 // journalFile is the name of the journal next to stateFile. Each line is a
@@ -174,12 +176,13 @@ func (s *Server) openJournal(journalSize int64) error {
 // cache, so it survives a kill of the process, though not a crash of the
 // machine. After a failed save, the next one compacts in place of the
 // append, because the journal may end in part of a record. Callers hold
-// s.mu. It records the outcome in StoreHealth.
+// s.mu. It records the outcome in StoreHealth and logs a failure with
+// worldfile.Report.
 func (s *Server) save(account string) (err error) {
 	if s.opts.Dir == "" {
 		return nil
 	}
-	defer func() { s.opts.StoreHealth.Record(err) }()
+	defer func() { worldfile.Report(s.opts.Dir, err, s.opts.StoreHealth, s.log) }()
 	if s.unsaved || s.journal == nil {
 		return s.compact()
 	}
