@@ -434,7 +434,7 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 	if json.Unmarshal(x.Input, &doc) != nil || doc.Request.ID != req.ID {
 		return nil
 	}
-	if torn != nil && torn.status == "SUCCEEDED" && x.StartDate.Before(torn.startDate) {
+	if torn != nil && torn.status == sfn.StatusSucceeded && x.StartDate.Before(torn.startDate) {
 		return nil
 	}
 	changed := request.ChangedPlacement(doc.Request, req)
@@ -442,7 +442,7 @@ func (w *Webhook) checkPlacement(ctx context.Context, req request.Request, name 
 		return nil
 	}
 	change := webhook.PlacementChange{Earlier: doc.Request, Later: req, Fields: changed, Execution: name, Status: x.Status}
-	if x.Status != "SUCCEEDED" {
+	if x.Status != sfn.StatusSucceeded {
 		built, endpoint, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
 		if err != nil || !built {
 			return err

@@ -61,6 +61,9 @@ type Client struct {
 // New returns a client that sends its calls through api.
 func New(api API) *Client { return &Client{api: api} }
 
+// StatusSucceeded is the Execution.Status of an execution that succeeded.
+const StatusSucceeded = string(types.ExecutionStatusSucceeded)
+
 // Execution is what DescribeExecution returns about one execution.
 type Execution struct {
 	ARN             string

@@ -140,6 +140,9 @@ func TestEngineCallbackRun(t *testing.T) {
 	if x.Status != "SUCCEEDED" || string(x.Output) != `{"endpoint_state":"CREATED","status":"available"}` {
 		t.Errorf("execution = %s with output %s, want SUCCEEDED with the task output", x.Status, x.Output)
 	}
+	if x.Status != sfn.StatusSucceeded {
+		t.Errorf("execution status = %s, want sfn.StatusSucceeded (%s)", x.Status, sfn.StatusSucceeded)
+	}
 	if x.Name != "DATA-4711" || x.StateMachineARN != machine {
 		t.Errorf("execution name %q of %s, want DATA-4711 of %s", x.Name, x.StateMachineARN, machine)
 	}
