@@ -79,10 +79,8 @@ func (e *placementChangeError) reason() string {
 		next = e.endpointCost + ". "
 	}
 	if e.status == engine.StatusRunning {
-		// A teardown of a running execution is rejected, so the advice
-		// starts with waiting for it or stopping it.
-		next += fmt.Sprintf("Wait for execution %s to close, or stop it with 'repolink stop%s %s'. Then ",
-			e.earlier, storeFlagsOf(e.flags), e.earlier)
+		stop := fmt.Sprintf("'repolink stop%s %s'", storeFlagsOf(e.flags), e.earlier)
+		next += workflow.WaitOrStopAdvice(e.earlier, stop) + ". Then "
 		next += fmt.Sprintf("tear down the request with 'repolink teardown%s %s' and then %s", e.flags, e.latestOrEarlier(), retry)
 	} else if e.latest == "" || e.latest == e.earlier {
 		next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)

@@ -65,10 +65,7 @@ func (c PlacementChange) Conflict() *ConflictError {
 	built := "and no teardown has removed what that execution built"
 	next := "Tear down the request first and then send this request again"
 	if c.Status == statusRunning {
-		// A teardown of a running execution is rejected, so the advice
-		// starts with waiting for it or stopping it.
-		next = fmt.Sprintf("Wait for execution %s to close, or stop it, "+
-			"then tear down the request and send this request again", c.Execution)
+		next = workflow.WaitOrStopAdvice(c.Execution, "") + ", then tear down the request and send this request again"
 	}
 	if c.Stopped {
 		built = "which may have built resources before it stopped, and no teardown has removed them"

@@ -47,3 +47,15 @@ func TeardownRunsBeforeTeardown(execution, requestID, stop string) string {
 		"before starting another teardown of the request, because both would delete the same resources",
 		execution, requestID, stop)
 }
+
+// WaitOrStopAdvice returns the advice, as a sentence without its final
+// period, to wait for the running execution to close or to stop it. A
+// teardown of a running execution is rejected, so the advice to tear down
+// a request starts with it. stop is the quoted command that stops the
+// execution, or "" when the reader has no command to run.
+func WaitOrStopAdvice(execution, stop string) string {
+	if stop == "" {
+		return fmt.Sprintf("Wait for execution %s to close, or stop it", execution)
+	}
+	return fmt.Sprintf("Wait for execution %s to close, or stop it with %s", execution, stop)
+}

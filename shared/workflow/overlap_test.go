@@ -23,3 +23,21 @@ func TestRequestID(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitOrStopAdvice(t *testing.T) {
+	tests := []struct {
+		name string
+		stop string
+		want string
+	}{
+		{"with command", "'repolink stop DATA-1'", "Wait for execution DATA-1 to close, or stop it with 'repolink stop DATA-1'"},
+		{"without command", "", "Wait for execution DATA-1 to close, or stop it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WaitOrStopAdvice("DATA-1", tt.stop); got != tt.want {
+				t.Errorf("WaitOrStopAdvice(%q, %q) = %q, want %q", "DATA-1", tt.stop, got, tt.want)
+			}
+		})
+	}
+}
