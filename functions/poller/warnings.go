@@ -2,10 +2,10 @@ package poller
 
 import (
 	"context"
+	"github.com/repolink/repolink/shared/notify/receivers"
 	"sync"
 	"time"
 
-	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -31,20 +31,20 @@ func (p *Poller) warnAll(ctx context.Context, records []expiringCredential, repo
 	groups := map[string][]expiringCredential{}
 	var order []string
 	for _, e := range records {
-		receiver := notify.ReceiverOf(notifyURL(e.record))
-		if _, ok := groups[receiver]; !ok {
-			order = append(order, receiver)
+		key := receivers.Of(notifyURL(e.record))
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
 		}
-		groups[receiver] = append(groups[receiver], e)
+		groups[key] = append(groups[key], e)
 	}
 
-	slots := notify.NewSlots(maxConcurrentWarnings)
+	slots := receivers.NewSlots(maxConcurrentWarnings)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, receiver := range order {
+	for _, key := range order {
 		wg.Go(func() {
 			var own Report
-			p.warnGroup(ctx, groups[receiver], slots, &own)
+			p.warnGroup(ctx, groups[key], slots, &own)
 			mu.Lock()
 			defer mu.Unlock()
 			report.add(own)
@@ -55,7 +55,7 @@ func (p *Poller) warnAll(ctx context.Context, records []expiringCredential, repo
 
 // warnGroup runs warnExpiry on the records of one receiver in turn, each
 // once a slot is free, until ctx ends.
-func (p *Poller) warnGroup(ctx context.Context, records []expiringCredential, slots notify.Slots, report *Report) {
+func (p *Poller) warnGroup(ctx context.Context, records []expiringCredential, slots receivers.Slots, report *Report) {
 	for i, e := range records {
 		if !slots.Acquire(ctx) {
 			report.Errors++

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"github.com/repolink/repolink/shared/notify/receivers"
 	"sync"
 )
 
@@ -17,7 +18,7 @@ const DefaultMaxConcurrent = 16
 // order they were queued, and slots bound the attempts in flight across
 // all receivers.
 type deliveryQueue struct {
-	slots   Slots
+	slots   receivers.Slots
 	workers sync.WaitGroup
 
 	mu        sync.Mutex
@@ -44,7 +45,7 @@ type queuedDelivery struct {
 
 func newDeliveryQueue(maxConcurrent int) *deliveryQueue {
 	return &deliveryQueue{
-		slots:     NewSlots(maxConcurrent),
+		slots:     receivers.NewSlots(maxConcurrent),
 		queued:    map[recordKey]bool{},
 		receivers: map[string][]queuedDelivery{},
 	}
@@ -81,12 +82,12 @@ func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, e
 		}
 		q.queued[key] = true
 		started.Add(1)
-		receiver := ReceiverOf(rec.URL)
-		waiting, running := q.receivers[receiver]
-		q.receivers[receiver] = append(waiting, queuedDelivery{rec: rec, ctx: ctx, attemptCtx: attemptCtx, done: started})
+		to := receivers.Of(rec.URL)
+		waiting, running := q.receivers[to]
+		q.receivers[to] = append(waiting, queuedDelivery{rec: rec, ctx: ctx, attemptCtx: attemptCtx, done: started})
 		if !running {
 			q.workers.Add(1)
-			go n.work(receiver)
+			go n.work(to)
 		}
 	}
 	return started, nil
@@ -94,19 +95,19 @@ func (n *Notifier) startDue(ctx, attemptCtx context.Context) (*sync.WaitGroup, e
 
 // work attempts the queued notifications of one receiver, one at a time,
 // and stops when none is left.
-func (n *Notifier) work(receiver string) {
+func (n *Notifier) work(key string) {
 	q := n.queue
 	defer q.workers.Done()
 	for {
 		q.mu.Lock()
-		waiting := q.receivers[receiver]
+		waiting := q.receivers[key]
 		if len(waiting) == 0 {
-			delete(q.receivers, receiver)
+			delete(q.receivers, key)
 			q.mu.Unlock()
 			return
 		}
 		next := waiting[0]
-		q.receivers[receiver] = waiting[1:]
+		q.receivers[key] = waiting[1:]
 		q.mu.Unlock()
 
 		n.attemptQueued(next.ctx, next.attemptCtx, next.rec)

@@ -1,11 +1,11 @@
-package notify
+package receivers
 
 import (
 	"context"
 	"testing"
 )
 
-func TestReceiverOf(t *testing.T) {
+func TestOf(t *testing.T) {
 	tests := []struct {
 		name string
 		raw  string
@@ -21,8 +21,8 @@ func TestReceiverOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ReceiverOf(tt.raw); got != tt.want {
-				t.Errorf("ReceiverOf(%q) = %q, want %q", tt.raw, got, tt.want)
+			if got := Of(tt.raw); got != tt.want {
+				t.Errorf("Of(%q) = %q, want %q", tt.raw, got, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,7 @@
-package notify
+// Package receivers groups notification deliveries by the receiver they go
+// to and bounds how many are in flight. It imports nothing of the engine,
+// so the Lambda bootstrap can link it.
+package receivers
 
 import (
 	"context"
@@ -6,11 +9,11 @@ import (
 	"strings"
 )
 
-// ReceiverOf returns the receiver of the notify.url raw: its host and port,
+// Of returns the receiver of the notify.url raw: its host and port,
 // lowercased. It returns "" when raw is empty, is not a valid URL or has no
 // host, so all such records share one receiver. Deliveries to one receiver
 // are sent one at a time.
-func ReceiverOf(raw string) string {
+func Of(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
