@@ -53,9 +53,6 @@ type Executions interface {
 
 var _ Executions = (*sfn.Client)(nil)
 
-// statusRunning is the Step Functions status of a running execution.
-const statusRunning = "RUNNING"
-
 // Task is the part of a task input that the check reads. The state machines
 // pass execution, redrive_count and state_machine from the context object.
 type Task struct {
@@ -200,7 +197,7 @@ func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) 
 	token := ""
 	for {
 		page, next, err := c.Executions.ListExecutions(ctx, machineARN, sfn.ListOptions{
-			Status: statusRunning, MaxResults: sfn.MaxListResults, NextToken: token,
+			Status: sfn.StatusRunning, MaxResults: sfn.MaxListResults, NextToken: token,
 		})
 		if err != nil {
 			return nil, checkFailed(err)
@@ -216,7 +213,7 @@ func (c *Checker) runningOf(ctx context.Context, machineARN, id, except string) 
 			if err != nil {
 				return nil, checkFailed(err)
 			}
-			if x.Status == statusRunning && workflow.RequestID(x.Input) == id {
+			if x.Status == sfn.StatusRunning && workflow.RequestID(x.Input) == id {
 				return &running{arn: x.ARN, name: x.Name, requestID: id}, nil
 			}
 		}

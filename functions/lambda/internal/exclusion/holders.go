@@ -34,10 +34,6 @@ const (
 	kindTeardown  = "teardown"
 )
 
-// statusPendingRedrive is the status of an execution whose redrive was
-// accepted and which runs again shortly.
-const statusPendingRedrive = "PENDING_REDRIVE"
-
 // NotFoundGrace is how long after a holder took the run item an execution
 // that DescribeExecution does not find still counts as running. A new
 // execution can be missing from DescribeExecution for a moment, because
@@ -133,7 +129,7 @@ func (c *Checker) holderRuns(ctx context.Context, arn string, h dynamo.RunHolder
 	if err != nil {
 		return false, err
 	}
-	if x.Status == statusRunning || x.Status == statusPendingRedrive {
+	if x.Status == sfn.StatusRunning || x.Status == sfn.StatusPendingRedrive {
 		return true, nil
 	}
 	// The holder took the item in a redrive that this read does not show

@@ -279,7 +279,7 @@ func (c *claimCheck) liveHolder(ctx context.Context, read dynamo.Claim) (*claimH
 	default:
 		holder.status = x.Status
 		since = x.StartDate
-		if x.Status != "SUCCEEDED" {
+		if x.Status != sfn.StatusSucceeded {
 			built, _, err := w.builtBeforeStop(ctx, arn)
 			if err != nil || !built {
 				return nil, err
@@ -292,7 +292,7 @@ func (c *claimCheck) liveHolder(ctx context.Context, read dynamo.Claim) (*claimH
 		return nil, err
 	}
 	if torn != nil && since.Before(torn.startDate) {
-		if torn.status == "SUCCEEDED" {
+		if torn.status == sfn.StatusSucceeded {
 			return nil, nil
 		}
 		holder.teardown = torn

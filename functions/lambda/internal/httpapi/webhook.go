@@ -263,7 +263,7 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	log = log.With("execution", out.Execution)
 	switch {
 	case out.Kind == dynamo.Started:
-		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: "RUNNING"})
+		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: sfn.StatusRunning})
 	default:
 		// NOTE: the record's latest run can be older than a run that the
 		// Step Functions API started under the next run name with another
@@ -506,7 +506,7 @@ func nextRunNumber(base string, known []string) int {
 // isOpen reports whether an execution status is one that can still change
 // resources.
 func isOpen(status string) bool {
-	return status == "RUNNING" || status == "PENDING_REDRIVE"
+	return status == sfn.StatusRunning || status == sfn.StatusPendingRedrive
 }
 
 func (w *Webhook) unauthorized(err error) events.APIGatewayV2HTTPResponse {

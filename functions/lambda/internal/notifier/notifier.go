@@ -132,7 +132,7 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 			event.DetailType, statusChangeEvent)
 	}
 	d := event.Detail
-	if d.Status == "RUNNING" || d.Status == "PENDING_REDRIVE" {
+	if d.Status == sfn.StatusRunning || d.Status == sfn.StatusPendingRedrive {
 		return json.Marshal(Result{Skipped: "the execution is " + d.Status})
 	}
 
@@ -193,7 +193,7 @@ type stopped struct {
 // matters more than those fields.
 func (n *Notifier) stoppedRun(ctx context.Context, event statusChange, h *history) stopped {
 	d := event.Detail
-	if d.Status == "SUCCEEDED" || h == nil {
+	if d.Status == sfn.StatusSucceeded || h == nil {
 		return stopped{}
 	}
 	var out stopped

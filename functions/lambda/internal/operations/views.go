@@ -56,11 +56,11 @@ func describeView(machine string, x sfn.Execution, recent []sfn.HistoryEvent) ex
 		}
 	}
 	v.CurrentStep, _ = execview.Step(machine, v.CurrentState)
-	if x.Status != "RUNNING" && x.Status != "SUCCEEDED" {
+	if x.Status != sfn.StatusRunning && x.Status != sfn.StatusSucceeded {
 		v.FailedStep, _ = execview.StoppedStep(machine, v.CurrentState, x.Cause)
 	}
 
-	if x.Status == "SUCCEEDED" {
+	if x.Status == sfn.StatusSucceeded {
 		v.Resources = execview.Resources(x.Output)
 		return v
 	}

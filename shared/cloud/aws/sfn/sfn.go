@@ -61,8 +61,16 @@ type Client struct {
 // New returns a client that sends its calls through api.
 func New(api API) *Client { return &Client{api: api} }
 
-// StatusSucceeded is the Execution.Status of an execution that succeeded.
-const StatusSucceeded = string(types.ExecutionStatusSucceeded)
+// Execution.Status values, taken from the SDK's ExecutionStatus enum.
+const (
+	// StatusRunning is the status of a running execution.
+	StatusRunning = string(types.ExecutionStatusRunning)
+	// StatusSucceeded is the status of an execution that succeeded.
+	StatusSucceeded = string(types.ExecutionStatusSucceeded)
+	// StatusPendingRedrive is the status of an execution whose redrive
+	// was accepted and which runs again shortly.
+	StatusPendingRedrive = string(types.ExecutionStatusPendingRedrive)
+)
 
 // Execution is what DescribeExecution returns about one execution.
 type Execution struct {
