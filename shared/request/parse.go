@@ -626,9 +626,13 @@ func (s shape) check(path string, value any, typ reflect.Type) bool {
 // An unquoted version such as 3.10 is a number in YAML and JSON, and a
 // number drops trailing zeros, so the message requests quotes. YAML 1.1,
 // which the conversion to JSON follows, reads unquoted yes, no, on and off
-// as booleans, so the message for a boolean requests quotes too.
+// as booleans, so the message for a boolean requests quotes too, except in
+// a field with a fixed set of values, where it names a value to write.
 func notStringMessage(path string, value any) string {
-	if _, ok := value.(bool); ok {
+	if b, ok := value.(bool); ok {
+		if values := choiceValues(path); values != nil {
+			return notChoiceMessage(path, values, b)
+		}
 		return `must be a string, not true or false; put the value in quotes, such as "no", ` +
 			"because YAML reads unquoted yes, no, on, off, true and false as true or false"
 	}

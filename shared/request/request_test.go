@@ -740,8 +740,8 @@ func TestTypeErrorHints(t *testing.T) {
 		path string
 		want string
 	}{
-		{"yaml no for string", yamlBase + "  default_for: no\n", "$.repository.default_for",
-			`put the value in quotes, such as "no", because YAML reads unquoted yes, no, on, off, true and false as true or false`},
+		{"yaml no for choice", yamlBase + "  default_for: no\n", "$.repository.default_for",
+			`must be one of none, account, database or schema, not false, because YAML reads unquoted yes, no, on and off as true or false; write default_for: none`},
 		{"yaml on in list", yamlBase + "  grant_to_roles: [on]\n", "$.repository.grant_to_roles[0]",
 			`put the value in quotes, such as "no", because YAML reads unquoted yes, no, on, off, true and false as true or false`},
 		{"json string for packages", strings.Replace(exampleJSON(t, "aws-privatelink.json"),
