@@ -595,6 +595,27 @@ func TestPlanAvailabilityZones(t *testing.T) {
 		}
 	})
 
+	t.Run("two subnets in one zone", func(t *testing.T) {
+		network, conn := settledWorld(t)
+		network.lb, network.svc = nil, nil
+		req := exampleRequest(t)
+		// The fake network puts a subnet whose ID ends in 1 in usw2-az1.
+		req.AWS.SubnetIDs = append(req.AWS.SubnetIDs, "subnet-0a1b2c3d4e5f60011")
+		report := Plan(context.Background(), env(network, conn, nil), req)
+		it := kindItem(t, report, "availability zones")
+		if it.State != Conflict {
+			t.Errorf("state = %q (%s), want %q", it.State, it.Detail, Conflict)
+		}
+		for _, want := range []string{"aws.subnet_ids", "usw2-az1 (us-west-2a) has subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60011", "one subnet of each zone"} {
+			if !strings.Contains(it.Detail, want) {
+				t.Errorf("detail %q does not contain %q", it.Detail, want)
+			}
+		}
+		if strings.Contains(it.Detail, "usw2-az2") {
+			t.Errorf("detail %q names usw2-az2, which has one subnet", it.Detail)
+		}
+	})
+
 	t.Run("load balancer lacks a zone", func(t *testing.T) {
 		network, conn := settledWorld(t)
 		network.lb.Zones, network.lb.SubnetIDs = network.lb.Zones[:1], network.lb.SubnetIDs[:1]

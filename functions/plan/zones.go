@@ -10,13 +10,18 @@ import (
 	"github.com/repolink/repolink/shared/cloud"
 )
 
-// zoneItem checks, as the load balancer step does, that the request's
-// subnets cover every availability zone of the region.
+// zoneItem checks, as the preflight and load balancer steps do, that the
+// request's subnets cover every availability zone of the region with one
+// subnet per zone.
 func (p *planner) zoneItem(ctx context.Context, network cloud.AWSNetwork) Item {
 	it := Item{Step: "load_balancer", Kind: "availability zones", Name: p.req.AWS.Region, State: Run}
 	cov, err := awszones.Read(ctx, network, *p.req.AWS)
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
+		return it
+	}
+	if len(cov.Repeated) > 0 {
+		it.State, it.Detail = Conflict, "the run will stop, because "+cov.RepeatedMessage()
 		return it
 	}
 	if len(cov.Missing) > 0 {

@@ -1,5 +1,6 @@
 // Package awszones checks that the subnets of an aws-privatelink request
-// cover every availability zone of the region. Snowflake creates its
+// cover every availability zone of the region, one subnet per zone.
+// Snowflake creates its
 // interface endpoint in the zones of its own VPC, and an endpoint service
 // serves only the zones that its network load balancer had when it was
 // associated with the service. A zone that Snowflake uses and the load
@@ -27,8 +28,20 @@ type Coverage struct {
 	Subnets []cloud.Subnet
 	// Missing are the zones that no subnet of the request is in.
 	Missing []cloud.AvailabilityZone
+	// Repeated are the zones that more than one subnet of the request is
+	// in, in the order of the region's zones.
+	Repeated []RepeatedZone
 	// Candidates maps the ID of a missing zone to the VPC's subnets in it.
 	Candidates map[string][]string
+}
+
+// RepeatedZone is an availability zone with more than one of the request's
+// subnets. A network load balancer takes at most one subnet per zone, so
+// CreateLoadBalancer and SetSubnets reject such a list.
+type RepeatedZone struct {
+	Zone cloud.AvailabilityZone
+	// SubnetIDs are the request's subnets in the zone, in request order.
+	SubnetIDs []string
 }
 
 // Read describes the region's zones and the request's subnets, and for each
@@ -44,13 +57,16 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 	}
 	cov := Coverage{Zones: zones, Subnets: ordered(subnets, aws.SubnetIDs)}
 
-	covered := map[string]bool{}
+	inZone := map[string][]string{}
 	for _, subnet := range cov.Subnets {
-		covered[subnet.ZoneID] = true
+		inZone[subnet.ZoneID] = append(inZone[subnet.ZoneID], subnet.ID)
 	}
 	for _, zone := range zones {
-		if !covered[zone.ID] {
+		switch ids := inZone[zone.ID]; {
+		case len(ids) == 0:
 			cov.Missing = append(cov.Missing, zone)
+		case len(ids) > 1:
+			cov.Repeated = append(cov.Repeated, RepeatedZone{Zone: zone, SubnetIDs: ids})
 		}
 	}
 	if len(cov.Missing) == 0 || aws.VPCID == "" {
@@ -75,16 +91,24 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 	return cov, nil
 }
 
-// Check returns an InvalidRequest error when the request's subnets miss a
+// Check returns an InvalidRequest error when two of the request's subnets
+// share a zone, naming the zone and its subnets, or when the subnets miss a
 // zone of the region, naming the missing zone IDs, the VPC's subnets in them
 // and the field to change. When the request's endpoint service exists
-// already, Check returns the message as a warning instead. Snowflake's
-// endpoint was then made in the zones that it uses, so a zone that the region
-// gained since must not stop a rerun.
+// already, Check returns the message about missing zones as a warning
+// instead. Snowflake's endpoint was then made in the zones that it uses, so
+// a zone that the region gained since must not stop a rerun. A shared zone
+// is always an error, because the load balancer rejects the subnet list.
 func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request) (warning string, err error) {
 	cov, err := Read(ctx, network, *req.AWS)
-	if err != nil || len(cov.Missing) == 0 {
+	if err != nil {
 		return "", err
+	}
+	if len(cov.Repeated) > 0 {
+		return "", workflow.Invalid("%s", cov.RepeatedMessage())
+	}
+	if len(cov.Missing) == 0 {
+		return "", nil
 	}
 	built, err := ServiceBuilt(ctx, network, req.ID)
 	if err != nil {
@@ -130,6 +154,18 @@ func (c Coverage) Message(aws request.AWS) string {
 		"and its private endpoint fails in a zone that the load balancer and endpoint service do not serve. "+
 		"Add one subnet of each missing zone to %s (%s)",
 		Field, strings.Join(missing, ", "), aws.Region, Field, strings.Join(fixes, "; "))
+}
+
+// RepeatedMessage describes the zones that more than one of the request's
+// subnets is in and the fix.
+func (c Coverage) RepeatedMessage() string {
+	zones := make([]string, 0, len(c.Repeated))
+	for _, repeated := range c.Repeated {
+		zones = append(zones, fmt.Sprintf("%s (%s) has %s", repeated.Zone.ID, repeated.Zone.Name, strings.Join(repeated.SubnetIDs, ", ")))
+	}
+	return fmt.Sprintf("%s has more than one subnet in one availability zone: %s. "+
+		"A network load balancer takes one subnet per zone, so keep one subnet of each zone in %s",
+		Field, strings.Join(zones, "; "), Field)
 }
 
 // ordered returns subnets in the order of ids, leaving out IDs that the

@@ -78,3 +78,40 @@ func TestCheckBuiltServiceWarns(t *testing.T) {
 		t.Errorf("warning %q does not name the new zone usw2-az3", warning)
 	}
 }
+
+// TestCheckRepeatedZone gives the request two subnets in one zone, which a
+// network load balancer rejects, so Check fails even after the endpoint
+// service exists.
+func TestCheckRepeatedZone(t *testing.T) {
+	_, provider, sim := awssandbox.StartSim(t)
+	for id, zone := range map[string]string{"subnet-0a": "us-west-2a", "subnet-0b": "us-west-2b", "subnet-0c": "us-west-2a"} {
+		if err := sim.AddSubnet(id, "vpc-0abc", zone); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}}
+	_, err := Check(t.Context(), provider, req)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Check = %v, want InvalidRequest", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{Field, "usw2-az1 (us-west-2a) has subnet-0a, subnet-0c", "keep one subnet of each zone"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "usw2-az2") {
+		t.Errorf("error %q names usw2-az2, which has one subnet", msg)
+	}
+
+	lb, err := provider.CreateLoadBalancer(t.Context(), cloud.LoadBalancerSpec{Name: "rl-data-1", RequestID: req.ID, SubnetIDs: []string{"subnet-0a", "subnet-0b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.CreateEndpointService(t.Context(), req.ID, lb.ARN, "token-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(t.Context(), provider, req); workflow.NameOf(err) != workflow.ErrInvalidRequest {
+		t.Errorf("Check after the endpoint service exists = %v, want InvalidRequest", err)
+	}
+}
