@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"crypto/tls"
 	"net/http"
 	"testing"
 	"time"
@@ -38,16 +39,16 @@ func TestIndexAcceptsIssuedCodeArtifactTokens(t *testing.T) {
 	}
 
 	first := issue()
-	if got := indexStatus(t, sb, host, "aws", first); got != http.StatusOK {
+	if got := codeArtifactStatus(t, sb, host, "aws", first); got != http.StatusOK {
 		t.Errorf("issued token: status %d, want 200", got)
 	}
-	if got := indexStatus(t, sb, host, "aws", "not-an-issued-token"); got != http.StatusUnauthorized {
+	if got := codeArtifactStatus(t, sb, host, "aws", "not-an-issued-token"); got != http.StatusUnauthorized {
 		t.Errorf("token that was not issued: status %d, want 401", got)
 	}
-	if got := indexStatus(t, sb, host, "someone", first); got != http.StatusUnauthorized {
+	if got := codeArtifactStatus(t, sb, host, "someone", first); got != http.StatusUnauthorized {
 		t.Errorf("issued token with another user: status %d, want 401", got)
 	}
-	if got := indexStatus(t, sb, otherHost, "aws", first); got != http.StatusUnauthorized {
+	if got := codeArtifactStatus(t, sb, otherHost, "aws", first); got != http.StatusUnauthorized {
 		t.Errorf("token on another domain's host: status %d, want 401", got)
 	}
 
@@ -56,10 +57,30 @@ func TestIndexAcceptsIssuedCodeArtifactTokens(t *testing.T) {
 	for range codeArtifactSlots {
 		latest = issue()
 	}
-	if got := indexStatus(t, sb, host, "aws", latest); got != http.StatusOK {
+	if got := codeArtifactStatus(t, sb, host, "aws", latest); got != http.StatusOK {
 		t.Errorf("latest token: status %d, want 200", got)
 	}
-	if got := indexStatus(t, sb, host, "aws", first); got != http.StatusUnauthorized {
+	if got := codeArtifactStatus(t, sb, host, "aws", first); got != http.StatusUnauthorized {
 		t.Errorf("token issued %d tokens ago: status %d, want 401", codeArtifactSlots, got)
 	}
+}
+
+// codeArtifactStatus returns the status of GET /pypi/main/simple/, the index
+// root of the CodeArtifact repository main, on the sandbox index for host
+// with basic auth.
+func codeArtifactStatus(t *testing.T, sb *Sandbox, host, user, pass string) int {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.Roots()}}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://"+sb.Index.Addr()+"/pypi/main/simple/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.SetBasicAuth(user, pass)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET index for %s: %v", host, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/repolink/repolink/shared/indexurl"
 )
 
 // Media types of the simple repository API.
@@ -16,24 +18,11 @@ const (
 	typeTextHTML = "text/html"
 )
 
-// repositoryPath strips the /pypi/<repository> prefix under which AWS
-// CodeArtifact serves the simple index of a repository, so that the index
-// serves the same packages and files under /pypi/<any name>/. Other paths
-// are returned unchanged.
-func repositoryPath(path string) string {
-	rest, ok := strings.CutPrefix(path, "/pypi/")
-	if !ok {
-		return path
-	}
-	_, tail, ok := strings.Cut(rest, "/")
-	if !ok || !(tail == "simple" || strings.HasPrefix(tail, "simple/") || strings.HasPrefix(tail, "files/")) {
-		return path
-	}
-	return "/" + tail
-}
-
-// ServeHTTP serves /simple/, /simple/<project>/ and /files/<filename>, and
-// the simple index under /pypi/<repository>/ too, as CodeArtifact does.
+// ServeHTTP serves <root>/simple/, <root>/simple/<project>/ and
+// <root>/files/<filename>. On a host or path that names an index product,
+// such as a CodeArtifact host or an /artifactory/ path, the root must be
+// that product's repository root, such as /pypi/<repository>/. On any other
+// host the root is any path, as with a plain PEP 503 index.
 func (idx *Index) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	idx.serve(rec, r)
@@ -60,20 +49,18 @@ func (idx *Index) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	path := repositoryPath(r.URL.Path)
+	root, rest, ok := indexurl.Split(hostOf(r), r.URL.EscapedPath())
 	switch {
-	case path == "/simple" || path == "/simple/":
-		if path == "/simple" {
-			http.Redirect(w, r, "/simple/", http.StatusMovedPermanently)
-			return
-		}
-		idx.serveRoot(w, r, b)
-	case strings.HasPrefix(path, "/simple/"):
-		idx.serveProject(w, r, b, strings.TrimPrefix(path, "/simple/"))
-	case strings.HasPrefix(path, "/files/"):
-		idx.serveFile(w, r, b, strings.TrimPrefix(path, "/files/"))
-	default:
+	case !ok:
 		http.NotFound(w, r)
+	case rest == "simple":
+		http.Redirect(w, r, root+"simple/", http.StatusMovedPermanently)
+	case rest == "simple/":
+		idx.serveRoot(w, r, b)
+	case strings.HasPrefix(rest, "simple/"):
+		idx.serveProject(w, r, b, root, strings.TrimPrefix(rest, "simple/"))
+	default:
+		idx.serveFile(w, r, b, strings.TrimPrefix(rest, "files/"))
 	}
 }
 
@@ -125,7 +112,7 @@ func (idx *Index) serveRoot(w http.ResponseWriter, r *http.Request, b Behavior) 
 	writeHTML(w, mediaType, body.String())
 }
 
-func (idx *Index) serveProject(w http.ResponseWriter, r *http.Request, b Behavior, rest string) {
+func (idx *Index) serveProject(w http.ResponseWriter, r *http.Request, b Behavior, root, rest string) {
 	name := strings.TrimSuffix(rest, "/")
 	if name == "" || strings.Contains(name, "/") {
 		http.NotFound(w, r)
@@ -134,7 +121,7 @@ func (idx *Index) serveProject(w http.ResponseWriter, r *http.Request, b Behavio
 	// Like PyPI, redirect a name that is not normalised or lacks the
 	// trailing slash to the canonical page.
 	if canonical := normalize(name); canonical != name || !strings.HasSuffix(rest, "/") {
-		http.Redirect(w, r, "/simple/"+canonical+"/", http.StatusMovedPermanently)
+		http.Redirect(w, r, root+"simple/"+canonical+"/", http.StatusMovedPermanently)
 		return
 	}
 	wheels, ok := idx.projects[name]
@@ -156,7 +143,7 @@ func (idx *Index) serveProject(w http.ResponseWriter, r *http.Request, b Behavio
 	for _, wf := range wheels {
 		href := "../../files/" + wf.Filename
 		if b.InsecureLinks {
-			href = "http://" + r.Host + "/files/" + wf.Filename
+			href = "http://" + r.Host + root + "files/" + wf.Filename
 		}
 		sum := wf.SHA256
 		if b.WrongHashes {

@@ -14,10 +14,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/repolink/repolink/shared/indexurl"
 )
 
 // Options configures Start.
@@ -297,6 +300,8 @@ func (idx *Index) behaviorNow() Behavior {
 
 // authorized reports whether r carries a credential that the index accepts
 // for the request's host, or whether the index has no credentials at all.
+// On the host of a product that accepts only certain user names, it
+// rejects a credential with another user name.
 // The comparisons take the same time whichever byte differs.
 func (idx *Index) authorized(r *http.Request) bool {
 	idx.mu.Lock()
@@ -307,6 +312,11 @@ func (idx *Index) authorized(r *http.Request) bool {
 	}
 	gotUser, gotPass, ok := r.BasicAuth()
 	if !ok {
+		return false
+	}
+	// Products such as CodeArtifact reject every user name but their own,
+	// whatever the password.
+	if product, named := indexurl.Identify(&url.URL{Host: hostOf(r), Path: r.URL.Path}); named && !product.AcceptsUser(gotUser) {
 		return false
 	}
 	if anyHost {
