@@ -246,13 +246,27 @@ func (h *handler) describeExecution(ctx context.Context, body []byte) (any, erro
 	return out, nil
 }
 
+// Reasons of redriveStatusReason, spelled as the DescribeExecution page of
+// the Step Functions API reference lists them.
+const (
+	reasonRunning     = "Execution is RUNNING and cannot be redriven."
+	reasonSucceeded   = "Execution is SUCCEEDED and cannot be redriven."
+	reasonHistoryFull = "Execution history event limit exceeded."
+)
+
 // notRedrivableReason returns why an execution cannot be redriven, or ""
 // when it can: a running or succeeded execution never can, and a closed
-// one cannot when the engine rejects its redrive or Options.RedriveCheck
-// returns a reason.
+// one cannot when its history reached the engine's event limit, when the
+// engine rejects its redrive for another reason or when
+// Options.RedriveCheck returns a reason.
 func (h *handler) notRedrivableReason(ctx context.Context, x engine.Execution) (string, error) {
-	if x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded {
-		return "Execution is " + x.Status, nil
+	switch {
+	case x.Status == engine.StatusRunning:
+		return reasonRunning, nil
+	case x.Status == engine.StatusSucceeded:
+		return reasonSucceeded, nil
+	case x.HistoryFull:
+		return reasonHistoryFull, nil
 	}
 	if reason := h.e.NotRedrivableReason(x); reason != "" {
 		return "Execution cannot be redriven: " + reason, nil

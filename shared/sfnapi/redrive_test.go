@@ -260,13 +260,13 @@ func TestRedriveAfterHistoryLimit(t *testing.T) {
 	if !x.HistoryFull {
 		t.Error("full: HistoryFull is false after the history limit")
 	}
-	const reason = "its history reached the limit of 25000 events"
+	const engineReason = "its history reached the limit of 25000 events"
 	_, err = f.e.Redrive(ctx, "full")
 	if !errors.Is(err, engine.ErrCannotRedrive) {
 		t.Fatalf("engine Redrive: error = %v, want ErrCannotRedrive", err)
 	}
-	if !strings.Contains(err.Error(), reason) {
-		t.Errorf("engine Redrive: error = %v, want it to contain %q", err, reason)
+	if !strings.Contains(err.Error(), engineReason) {
+		t.Errorf("engine Redrive: error = %v, want it to contain %q", err, engineReason)
 	}
 
 	arn := aws.String(executionARN("m", "full"))
@@ -277,8 +277,9 @@ func TestRedriveAfterHistoryLimit(t *testing.T) {
 	if described.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
 		t.Errorf("redriveStatus = %s, want NOT_REDRIVABLE", described.RedriveStatus)
 	}
-	if got := aws.ToString(described.RedriveStatusReason); !strings.Contains(got, reason) {
-		t.Errorf("redriveStatusReason = %q, want it to contain %q", got, reason)
+	const reason = "Execution history event limit exceeded."
+	if got := aws.ToString(described.RedriveStatusReason); got != reason {
+		t.Errorf("redriveStatusReason = %q, want %q", got, reason)
 	}
 
 	_, err = f.client.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: arn})
@@ -288,6 +289,44 @@ func TestRedriveAfterHistoryLimit(t *testing.T) {
 	}
 	if got := notRedrivable.ErrorMessage(); got != aws.ToString(described.RedriveStatusReason) {
 		t.Errorf("RedriveExecution message %q, want the redriveStatusReason %q", got, aws.ToString(described.RedriveStatusReason))
+	}
+}
+
+func TestRedriveReasonRunningSucceeded(t *testing.T) {
+	work := newFailingWork()
+	f := newFixture(t, map[string]string{"m": blockingMachine, "echo": echoMachine},
+		map[string]engine.TaskFunc{"work": work.run, "echo": echo})
+	ctx := context.Background()
+
+	work.block()
+	f.start(t, "open")
+	<-work.started
+	defer work.release()
+	if _, err := f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(machineARN("echo")), Name: aws.String("done")}); err != nil {
+		t.Fatal(err)
+	}
+	if x := f.wait(t, "done"); x.Status != engine.StatusSucceeded {
+		t.Fatalf("done: status %s, want SUCCEEDED", x.Status)
+	}
+
+	tests := []struct {
+		arn, reason string
+	}{
+		{executionARN("m", "open"), "Execution is RUNNING and cannot be redriven."},
+		{executionARN("echo", "done"), "Execution is SUCCEEDED and cannot be redriven."},
+	}
+	for _, tt := range tests {
+		described, err := f.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(tt.arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if described.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable {
+			t.Errorf("%s: redriveStatus = %s, want NOT_REDRIVABLE", tt.arn, described.RedriveStatus)
+		}
+		if got := aws.ToString(described.RedriveStatusReason); got != tt.reason {
+			t.Errorf("%s: redriveStatusReason = %q, want %q", tt.arn, got, tt.reason)
+		}
 	}
 }
 
