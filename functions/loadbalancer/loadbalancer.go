@@ -51,7 +51,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	// The check comes before any load balancer is created or changed,
 	// because an endpoint service keeps the zones that its load balancer
 	// has when they are associated.
-	warning, err := awszones.Check(ctx, network, req)
+	warning, err := awszones.Check(ctx, network, req, in.Execution)
 	if err != nil {
 		return Output{}, err
 	}

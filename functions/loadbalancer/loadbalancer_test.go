@@ -210,6 +210,28 @@ func TestRunRejectsMissingZone(t *testing.T) {
 	}
 }
 
+// TestRunRejectsRepeatedZone runs the step, which comes after the proxy VM
+// and the target group exist, with two subnets in us-west-2a. Its fix drops
+// a subnet, so the error must advise a teardown before the changed run.
+func TestRunRejectsRepeatedZone(t *testing.T) {
+	n := &network{zones: threeZones}
+	_, err := runWith(t, n, "subnet-01", "subnet-02", "subnet-03", "subnet-0a2")
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Run = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"aws.subnet_ids", "usw2-az1 (us-west-2a) has subnet-01, subnet-0a2", "run 'repolink teardown DATA-4722'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("error %q does not carry the teardown-first advice", err)
+	}
+	if n.created != 0 {
+		t.Errorf("CreateLoadBalancer calls = %d, want 0", n.created)
+	}
+}
+
 func TestRunAddsMissingZones(t *testing.T) {
 	n := &network{
 		zones:    threeZones,

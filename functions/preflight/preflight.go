@@ -195,7 +195,7 @@ func checkZones(ctx context.Context, env *workflow.Env, req request.Request) err
 	if err != nil {
 		return err
 	}
-	warning, err := awszones.Check(ctx, network, req)
+	warning, err := awszones.Check(ctx, network, req, "")
 	if warning != "" && env.Logger != nil {
 		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists", "request", req.ID, "detail", warning)
 	}

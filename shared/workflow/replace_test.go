@@ -43,3 +43,37 @@ func TestReplaceFixExecution(t *testing.T) {
 		t.Errorf("ReplaceFix(X-1) = %q", got)
 	}
 }
+
+func TestNextActionForCauseTeardownFirst(t *testing.T) {
+	cmds := NextCommands{
+		Redrive:  "run 'repolink redrive X-1'",
+		Run:      "run 'repolink run REQUEST'",
+		Rerun:    "run 'repolink run REQUEST' with the changed request file",
+		Teardown: "run 'repolink teardown X-1'",
+	}
+	cause := "aws.subnet_ids has more than one subnet in one availability zone; " + PlacementFix("aws.subnet_ids", "X-1")
+
+	for _, name := range []string{ErrInvalidRequest, ErrConflict} {
+		if !NeedsTeardownFirst(name, cause) {
+			t.Errorf("NeedsTeardownFirst(%s, %q) = false, want true", name, cause)
+		}
+		next := NextActionForCause("FAILED", name, cause, cmds)
+		if strings.Contains(next, "repolink redrive") {
+			t.Errorf("next action for %s offers a redrive: %s", name, next)
+		}
+		if !strings.Contains(next, cmds.Teardown+", then "+cmds.Rerun) {
+			t.Errorf("next action for %s lacks the teardown before the changed run: %s", name, next)
+		}
+	}
+	if NeedsTeardownFirst(ErrTransient, cause) {
+		t.Error("NeedsTeardownFirst is true for a Transient error")
+	}
+	if got := PlacementFix("aws.subnet_ids", "X-1"); !strings.Contains(got, "run 'repolink teardown X-1'") {
+		t.Errorf("PlacementFix(X-1) = %q", got)
+	}
+
+	other := NextActionForCause("FAILED", ErrInvalidRequest, "aws.subnet_ids has no subnet in availability zones usw2-az3", cmds)
+	if other != NextAction("FAILED", ErrInvalidRequest, cmds) {
+		t.Errorf("next action of another InvalidRequest = %q, want NextAction's", other)
+	}
+}

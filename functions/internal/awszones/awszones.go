@@ -99,12 +99,20 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 // instead. Snowflake's endpoint was then made in the zones that it uses, so
 // a zone that the region gained since must not stop a rerun. A shared zone
 // is always an error, because the load balancer rejects the subnet list.
-func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request) (warning string, err error) {
+// execution is the run that has built resources for the request already,
+// or "" when the calling step comes before any resource is built. The fix
+// of a shared zone drops a subnet, which repolink rejects while such
+// resources exist, so with an execution the message ends with a teardown
+// first.
+func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request, execution string) (warning string, err error) {
 	cov, err := Read(ctx, network, *req.AWS)
 	if err != nil {
 		return "", err
 	}
 	if len(cov.Repeated) > 0 {
+		if execution != "" {
+			return "", workflow.Invalid("%s. %s", cov.RepeatedMessage(), workflow.PlacementFix(Field, execution))
+		}
 		return "", workflow.Invalid("%s", cov.RepeatedMessage())
 	}
 	if len(cov.Missing) == 0 {

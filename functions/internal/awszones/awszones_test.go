@@ -21,7 +21,7 @@ func TestCheckMissingZone(t *testing.T) {
 	}
 	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}}
 
-	_, err := Check(t.Context(), provider, req)
+	_, err := Check(t.Context(), provider, req, "")
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("Check = %v, want InvalidRequest", err)
 	}
@@ -44,7 +44,7 @@ func TestCheckAllZonesCovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}}
-	warning, err := Check(t.Context(), provider, req)
+	warning, err := Check(t.Context(), provider, req, "")
 	if err != nil {
 		t.Errorf("Check with a subnet in each of three zones: %v", err)
 	}
@@ -70,7 +70,7 @@ func TestCheckBuiltServiceWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	warning, err := Check(t.Context(), provider, req)
+	warning, err := Check(t.Context(), provider, req, "")
 	if err != nil {
 		t.Fatalf("Check after the endpoint service exists: %v, want a warning only", err)
 	}
@@ -90,7 +90,7 @@ func TestCheckRepeatedZone(t *testing.T) {
 		}
 	}
 	req := request.Request{ID: "DATA-1", AWS: &request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a", "subnet-0b", "subnet-0c"}}}
-	_, err := Check(t.Context(), provider, req)
+	_, err := Check(t.Context(), provider, req, "")
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("Check = %v, want InvalidRequest", err)
 	}
@@ -111,7 +111,7 @@ func TestCheckRepeatedZone(t *testing.T) {
 	if _, err := provider.CreateEndpointService(t.Context(), req.ID, lb.ARN, "token-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Check(t.Context(), provider, req); workflow.NameOf(err) != workflow.ErrInvalidRequest {
+	if _, err := Check(t.Context(), provider, req, ""); workflow.NameOf(err) != workflow.ErrInvalidRequest {
 		t.Errorf("Check after the endpoint service exists = %v, want InvalidRequest", err)
 	}
 }
