@@ -313,6 +313,13 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	// The Step Functions API reference allows PENDING_REDRIVE only with a
+	// mapRunArn and rejects it with a stateMachineArn. The engine has no
+	// Map Runs, so no request with this filter is valid.
+	if in.StatusFilter == "PENDING_REDRIVE" && in.StateMachineArn != "" {
+		return nil, validation("statusFilter PENDING_REDRIVE is invalid with a stateMachineArn because it needs a mapRunArn, " +
+			"and this engine runs no Map Runs: leave statusFilter out or use RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+	}
 	machine, err := h.machineName(in.StateMachineArn)
 	if err != nil {
 		return nil, err
@@ -322,9 +329,9 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 	}
 	switch in.StatusFilter {
 	case "", engine.StatusRunning, engine.StatusSucceeded, engine.StatusFailed, engine.StatusTimedOut,
-		engine.StatusAborted, "PENDING_REDRIVE":
+		engine.StatusAborted:
 	default:
-		return nil, validation("invalid statusFilter %q: use RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE", in.StatusFilter)
+		return nil, validation("invalid statusFilter %q: use RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED", in.StatusFilter)
 	}
 	// REDRIVEN lists the executions that were redriven at least once, and
 	// NOT_REDRIVEN the others.

@@ -201,6 +201,20 @@ func TestStartDescribeList(t *testing.T) {
 	}
 }
 
+func TestListExecutionsPendingRedrive(t *testing.T) {
+	f := newFixture(t, map[string]string{"m": echoMachine}, map[string]engine.TaskFunc{"echo": echo})
+	_, err := f.client.ListExecutions(context.Background(), &sfn.ListExecutionsInput{
+		StateMachineArn: aws.String(machineARN("m")), StatusFilter: types.ExecutionStatusPendingRedrive,
+	})
+	var invalid *types.ValidationException
+	if !errors.As(err, &invalid) {
+		t.Fatalf("ListExecutions PENDING_REDRIVE: error = %v, want ValidationException", err)
+	}
+	if !strings.Contains(invalid.ErrorMessage(), "mapRunArn") {
+		t.Errorf("message %q does not name mapRunArn", invalid.ErrorMessage())
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
