@@ -18,7 +18,8 @@ type Product struct {
 	// Name is the product name, such as "JFrog Artifactory".
 	Name string
 	// Form is the simple index URL that the product serves, with
-	// placeholders in angle brackets and HOST in place of the host.
+	// placeholders in angle brackets and HOST in place of the host, which
+	// the product's host pattern, if any, already checks.
 	Form string
 	// Users are the only user names that the product accepts in HTTP basic
 	// authentication. Empty means any user name.
@@ -38,28 +39,28 @@ type Product struct {
 var Products = []Product{
 	{
 		Name:  "AWS CodeArtifact",
-		Form:  "https://<domain>-<account>.d.codeartifact.<region>.amazonaws.com/pypi/<repository>/simple/",
+		Form:  "https://HOST/pypi/<repository>/simple/",
 		Users: []string{"aws"},
 		host:  regexp.MustCompile(`^([a-z0-9-]+\.)+codeartifact\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`),
 		root:  regexp.MustCompile(`^/pypi/[^/]+/`),
 	},
 	{
 		Name:  "Google Artifact Registry",
-		Form:  "https://<location>-python.pkg.dev/<project>/<repository>/simple/",
+		Form:  "https://HOST/<project>/<repository>/simple/",
 		Users: []string{"_json_key_base64", "oauth2accesstoken"},
 		host:  regexp.MustCompile(`^[a-z0-9-]+-python\.pkg\.dev$`),
 		root:  regexp.MustCompile(`^/[^/]+/[^/]+/`),
 	},
 	{
 		Name: "Azure DevOps Artifacts",
-		Form: "https://pkgs.dev.azure.com/<organization>/<project>/_packaging/<feed>/pypi/simple/, " +
+		Form: "https://HOST/<organization>/<project>/_packaging/<feed>/pypi/simple/, " +
 			"or without <project>/ for a feed of the organization",
 		host: regexp.MustCompile(`^pkgs\.dev\.azure\.com$`),
 		root: regexp.MustCompile(`^/[^/_][^/]*(/[^/_][^/]*)?/_packaging/[^/]+/pypi/`),
 	},
 	{
 		Name: "Azure DevOps Artifacts",
-		Form: "https://<organization>.pkgs.visualstudio.com/<project>/_packaging/<feed>/pypi/simple/, " +
+		Form: "https://HOST/<project>/_packaging/<feed>/pypi/simple/, " +
 			"or without <project>/ for a feed of the organization",
 		host: regexp.MustCompile(`^[a-z0-9-]+\.pkgs\.visualstudio\.com$`),
 		root: regexp.MustCompile(`^(/[^/_][^/]*)?/_packaging/[^/]+/pypi/`),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/repolink/repolink/shared/indexurl"
 	"github.com/repolink/repolink/shared/snowflake"
 )
 
@@ -455,6 +456,12 @@ func (v *validator) indexURL(raw string) {
 	}
 	if strings.Contains(raw, " ") {
 		v.add(path, "contains a space; remove it, or percent-encode a space inside the path as %20")
+	}
+	// A product returns 404 for any other path, which preflight could not
+	// tell from a rejected credential.
+	if product, named := indexurl.Identify(u); named && !product.IsIndex(u.EscapedPath()) {
+		v.add(path, fmt.Sprintf("points at %s, but the path %s is not its simple index path; use %s",
+			product.Name, u.EscapedPath(), product.FormFor(u.Host)))
 	}
 }
 
