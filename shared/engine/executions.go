@@ -203,6 +203,24 @@ func (e *Engine) existingExecution(x *execRow, machine string, input json.RawMes
 	return x.public(nil), nil
 }
 
+// Existing returns what Start returns for a name that an execution already
+// has, and starts nothing: that execution when it is running machine with
+// an input that decodes to the same JSON value, or else
+// ErrExecutionAlreadyExists. found is false when no execution has the name.
+// Callers that check other conflicts before Start call it first, so that a
+// taken name is reported as Step Functions reports it.
+func (e *Engine) Existing(ctx context.Context, machine, name string, input json.RawMessage) (x Execution, found bool, err error) {
+	row, err := scanExecution(e.queryRow(ctx, `SELECT `+execColumns+` FROM executions WHERE name = ?`, name))
+	if errors.Is(err, ErrExecutionNotFound) {
+		return Execution{}, false, nil
+	}
+	if err != nil {
+		return Execution{}, false, fmt.Errorf("read execution %q: %w", name, err)
+	}
+	x, err = e.existingExecution(row, machine, input)
+	return x, true, err
+}
+
 // Describe returns an execution.
 func (e *Engine) Describe(ctx context.Context, name string) (Execution, error) {
 	x, err := scanExecution(e.queryRow(ctx, `SELECT `+execColumns+` FROM executions WHERE name = ?`, name))

@@ -137,6 +137,20 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 		return nil, err
 	}
 	defer unlock()
+	// A taken name gets the result that the Step Functions API reference
+	// defines, before any conflict check: the running execution for the
+	// same machine and input, or else ExecutionAlreadyExists, which no
+	// teardown or wait resolves.
+	existing, found, err := h.e.Existing(ctx, machine, name, json.RawMessage(input))
+	if err != nil {
+		return nil, engineError(err)
+	}
+	if found {
+		return map[string]any{
+			"executionArn": h.e.ExecutionARN(machine, existing.Name),
+			"startDate":    epochSeconds(existing.StartedAt),
+		}, nil
+	}
 	if h.startCheck != nil {
 		reason, err := h.startCheck(ctx, machine, name, json.RawMessage(input))
 		if err != nil {

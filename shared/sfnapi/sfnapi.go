@@ -53,6 +53,7 @@ type Options struct {
 	// input must not start now, or "" when it may. For such a start
 	// StartExecution returns ConflictException (HTTP 409) with the reason
 	// and starts nothing. An error fails the request as internal.
+	// StartExecution calls it only for a name that no execution has yet.
 	StartCheck func(ctx context.Context, machine, name string, input json.RawMessage) (reason string, err error)
 	// LockStarts, when set, takes the lock for an execution with input and
 	// returns the function that releases it. StartExecution passes the

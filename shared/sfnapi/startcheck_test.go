@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -125,5 +126,75 @@ func TestLockStartsCoversCheckAndStart(t *testing.T) {
 	want := []string{locked, "start check", "unlock after redrive 0", locked, "redrive check", "unlock after redrive 1"}
 	if !slices.Equal(steps, want) {
 		t.Errorf("steps = %q, want %q", steps, want)
+	}
+}
+
+// TestStartTakenNameBeforeCheck checks that a name that an execution has
+// gets ExecutionAlreadyExists or the running execution, as Step Functions
+// returns them, even where StartCheck would report a conflict.
+func TestStartTakenNameBeforeCheck(t *testing.T) {
+	const reason = "index host example.org is in use by request R-9; tear it down and then start the execution again"
+	var mu sync.Mutex
+	var checked []string
+	check := func(_ context.Context, _, name string, _ json.RawMessage) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		checked = append(checked, name)
+		return reason, nil
+	}
+	work := newFailingWork()
+	f := newFixtureWith(t, map[string]string{"m": blockingMachine}, map[string]engine.TaskFunc{"work": work.run},
+		Options{StartCheck: check})
+	ctx := context.Background()
+	start := func(name, input string) (*sfn.StartExecutionOutput, error) {
+		return f.client.StartExecution(ctx, &sfn.StartExecutionInput{
+			StateMachineArn: aws.String(machineARN("m")), Name: aws.String(name), Input: aws.String(input)})
+	}
+
+	// Both executions start through the engine, which StartCheck does not
+	// see: "closed" fails at once and "open" waits in its task.
+	if _, err := f.e.Start(ctx, "m", "closed", json.RawMessage(`{"id":"K2"}`)); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t, "closed")
+	work.block()
+	if _, err := f.e.Start(ctx, "m", "open", json.RawMessage(`{"id":"K3"}`)); err != nil {
+		t.Fatal(err)
+	}
+	<-work.started
+	defer work.release()
+
+	tests := []struct {
+		name, execution, input string
+	}{
+		{"closed, other input", "closed", `{"id":"K2","host":"example.org"}`},
+		{"closed, same input", "closed", `{"id":"K2"}`},
+		{"running, other input", "open", `{"id":"K3","host":"example.org"}`},
+	}
+	for _, tt := range tests {
+		_, err := start(tt.execution, tt.input)
+		var exists *types.ExecutionAlreadyExists
+		if !errors.As(err, &exists) {
+			t.Errorf("%s: error = %v, want ExecutionAlreadyExists", tt.name, err)
+		}
+	}
+
+	out, err := start("open", `{"id":"K3"}`)
+	if err != nil {
+		t.Fatalf("running, same input: %v, want the running execution", err)
+	}
+	if got, want := aws.ToString(out.ExecutionArn), executionARN("m", "open"); got != want {
+		t.Errorf("running, same input: executionArn = %s, want %s", got, want)
+	}
+
+	_, err = start("new", `{"id":"K4"}`)
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ConflictException" {
+		t.Errorf("new name: error = %v, want ConflictException", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(checked, []string{"new"}) {
+		t.Errorf("StartCheck called for %q, want only the new name", checked)
 	}
 }
