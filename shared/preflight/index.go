@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/repolink/repolink/shared/indexurl"
 	"github.com/repolink/repolink/shared/repoindex"
 )
 
@@ -150,8 +151,10 @@ func (r *run) checkKnownProject(ctx context.Context) bool {
 		return true
 	case errors.As(err, &httpErr) && httpErr.Status == http.StatusNotFound:
 		r.add("credentials", Failed,
-			fmt.Sprintf("the index root %s and project %s return 404 with the credential; indexes that hide what a caller may not see (such as Artifactory, or CodeArtifact after the token expired) answer 404 to a rejected or expired credential, so this is not a missing package", redact(r.index), name),
-			r.credentialFix()+"; if the credential is valid, check the repository path in repository.index_url")
+			fmt.Sprintf("the index root %s and project %s return 404 with the credential. "+
+				"Either the path of repository.index_url is not a repository's simple index, or the index returns 404 to a rejected or expired credential, "+
+				"as Artifactory does, and CodeArtifact after the token expired", redact(r.index), name),
+			"check that repository.index_url is "+r.expectedIndexURL()+"; if it is, "+r.credentialFix())
 		return false
 	case errors.As(err, &httpErr) && (httpErr.Status == http.StatusUnauthorized || httpErr.Status == http.StatusForbidden):
 		r.credentialsRejected(httpErr.Status, "project "+name)
@@ -173,7 +176,17 @@ func (r *run) knownProject() string {
 	return snowparkPackage
 }
 
-// credentialFix returns what to change for a rejected credential.
+// expectedIndexURL describes the index URL form of the product that the
+// host or path of the index URL names, or of any PEP 503 index.
+func (r *run) expectedIndexURL() string {
+	if product, named := indexurl.Identify(r.index); named {
+		return "the " + product.Name + " index URL " + product.FormFor(r.index.Host) + ", naming an existing repository"
+	}
+	return "the URL of an existing repository's simple index, ending in /simple/"
+}
+
+// credentialFix returns what to change for a rejected credential. Its
+// advice for a product's token applies only on that product's host.
 func (r *run) credentialFix() string {
 	switch vendorOf(r.host) {
 	case vendorCodeArtifact:
