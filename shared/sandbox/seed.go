@@ -72,6 +72,9 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 	if err := sb.seedGCP(req); err != nil {
 		return err
 	}
+	if err := sb.seedExampleSubnets(); err != nil {
+		return err
+	}
 	// The egress-ip route changes the rules of an existing security group.
 	if e := req.Egress; e != nil && e.Cloud == "aws" && e.SecurityGroupID != "" {
 		if err := sb.AWS.EnsureSecurityGroup(e.SecurityGroupID, ""); err != nil {
@@ -222,4 +225,26 @@ func randomPassword() (string, error) {
 		buf[i] = alphabet[int(b)%len(alphabet)]
 	}
 	return string(buf[:8]) + "@#%/^" + string(buf[8:]), nil
+}
+
+// exampleSubnets maps the subnets of the shipped AWS examples to their
+// zones. They are in us-west-2, the examples' aws.region.
+var exampleSubnets = map[string]string{
+	"subnet-0a1b2c3d4e5f60001": "us-west-2a",
+	"subnet-0a1b2c3d4e5f60002": "us-west-2b",
+}
+
+// exampleVPC is the aws.vpc_id of the shipped AWS examples.
+const exampleVPC = "vpc-0a1b2c3d4e5f60718"
+
+// seedExampleSubnets records the examples' subnets in their region, so
+// that a request for another region does not find them, as AWS would not.
+// Other subnet IDs get a zone of the region of the first call that names them.
+func (sb *Sandbox) seedExampleSubnets() error {
+	for id, zone := range exampleSubnets {
+		if err := sb.AWS.EnsureSubnet(id, exampleVPC, zone); err != nil {
+			return fmt.Errorf("seed subnet %s: %w", id, err)
+		}
+	}
+	return nil
 }

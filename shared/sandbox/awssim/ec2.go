@@ -30,7 +30,7 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 	case "TerminateInstances":
 		return s.terminateInstances(form)
 	case "CreateVpcEndpointServiceConfiguration":
-		return s.createEndpointService(form)
+		return s.createEndpointService(s.callRegion(ctx), form)
 	case "DescribeVpcEndpointServiceConfigurations":
 		return s.describeEndpointServices(form)
 	case "DeleteVpcEndpointServiceConfigurations":
@@ -54,9 +54,9 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 	case "DescribeSecurityGroupRules":
 		return s.describeSecurityGroupRules(form)
 	case "DescribeAvailabilityZones":
-		return s.describeAvailabilityZones(form)
+		return s.describeAvailabilityZones(s.callRegion(ctx), form)
 	case "DescribeSubnets":
-		return s.describeSubnets(form)
+		return s.describeSubnets(s.callRegion(ctx), form)
 	case "CreateTags":
 		return s.changeRuleTags(form, true)
 	case "DeleteTags":
@@ -173,7 +173,11 @@ func (s *Server) runInstances(ctx context.Context, form url.Values) (any, error)
 	if inst.InstanceType == "" {
 		inst.InstanceType = "m1.small"
 	}
-	zone := s.subnetZone(subnetID)
+	zone, ok := s.subnetZone(s.callRegion(ctx), subnetID)
+	if !ok {
+		s.mu.Unlock()
+		return nil, subnetNotFound(subnetID)
+	}
 	inst.PrivateIP = fmt.Sprintf("10.0.%d.%d", int(zone[len(zone)-1]-'a'), 10+len(s.world.Instances)%240)
 	s.world.Instances[inst.ID] = inst
 	if err := s.commit(); err != nil {
@@ -309,7 +313,7 @@ func (s *Server) serviceXML(svc *EndpointService) serviceConfigXML {
 		ServiceState:         "Available",
 		AcceptanceRequired:   svc.AcceptanceRequired,
 		LoadBalancerARNs:     svc.LoadBalancerARNs,
-		BaseEndpointDNSNames: []string{svc.ID + "." + s.opts.Region + ".vpce.amazonaws.com"},
+		BaseEndpointDNSNames: []string{svc.ID + "." + serviceRegion(svc.Name, s.opts.Region) + ".vpce.amazonaws.com"},
 		SupportedIPTypes:     []string{"ipv4"},
 		Tags:                 ec2TagSet(svc.Tags),
 	}
@@ -337,7 +341,7 @@ func (s *Server) loadBalancerZones(arns []string) []string {
 	return zones
 }
 
-func (s *Server) createEndpointService(form url.Values) (any, error) {
+func (s *Server) createEndpointService(region string, form url.Values) (any, error) {
 	arns := list(form, "NetworkLoadBalancerArn")
 	if len(arns) == 0 {
 		return nil, errorf(http.StatusBadRequest, "InvalidParameter", "The request must contain NetworkLoadBalancerArn or GatewayLoadBalancerArn")
@@ -371,7 +375,7 @@ func (s *Server) createEndpointService(form url.Values) (any, error) {
 	id := "vpce-svc-" + randomHex(17)
 	svc := &EndpointService{
 		ID:                 id,
-		Name:               "com.amazonaws.vpce." + s.opts.Region + "." + id,
+		Name:               "com.amazonaws.vpce." + region + "." + id,
 		AcceptanceRequired: acceptance,
 		LoadBalancerARNs:   arns,
 		Zones:              s.loadBalancerZones(arns),

@@ -40,7 +40,7 @@ var targetGroupAttributes = map[string]string{
 func (s *Server) elbAction(ctx context.Context, action string, form url.Values) (any, error) {
 	switch action {
 	case "CreateTargetGroup":
-		return s.createTargetGroup(form)
+		return s.createTargetGroup(s.callRegion(ctx), form)
 	case "DescribeTargetGroups":
 		return s.describeTargetGroups(form)
 	case "DeleteTargetGroup":
@@ -56,13 +56,13 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 	case "ModifyTargetGroupAttributes":
 		return s.modifyTargetGroupAttributes(form)
 	case "CreateLoadBalancer":
-		return s.createLoadBalancer(form)
+		return s.createLoadBalancer(s.callRegion(ctx), form)
 	case "DescribeLoadBalancers":
 		return s.describeLoadBalancers(form)
 	case "DeleteLoadBalancer":
 		return s.deleteLoadBalancer(form)
 	case "SetSubnets":
-		return s.setSubnets(form)
+		return s.setSubnets(s.callRegion(ctx), form)
 	case "DescribeLoadBalancerAttributes":
 		return s.describeAttributes(form)
 	case "ModifyLoadBalancerAttributes":
@@ -81,8 +81,9 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", action, elbv2Version)
 }
 
-func (s *Server) elbARN(kind, name string) string {
-	return "arn:aws:elasticloadbalancing:" + s.opts.Region + ":" + s.opts.AccountID + ":" + kind + "/" + name + "/" + randomHex(16)
+// elbARN returns a new ARN of an ELBv2 resource in region.
+func (s *Server) elbARN(region, kind, name string) string {
+	return "arn:aws:elasticloadbalancing:" + region + ":" + s.opts.AccountID + ":" + kind + "/" + name + "/" + randomHex(16)
 }
 
 func elbTagMap(form url.Values) map[string]string {
@@ -146,7 +147,7 @@ type targetGroupsOutput struct {
 	NextMarker   string           `xml:"NextMarker,omitempty"`
 }
 
-func (s *Server) createTargetGroup(form url.Values) (any, error) {
+func (s *Server) createTargetGroup(region string, form url.Values) (any, error) {
 	name := form.Get("Name")
 	if !elbNamePattern.MatchString(name) {
 		return nil, errorf(http.StatusBadRequest, "ValidationError",
@@ -195,7 +196,7 @@ func (s *Server) createTargetGroup(form url.Values) (any, error) {
 		}
 		return nil, errorf(http.StatusBadRequest, "DuplicateTargetGroupName", "A target group with the same name '%s' exists, but with different settings", name)
 	}
-	tg.ARN = s.elbARN("targetgroup", name)
+	tg.ARN = s.elbARN(region, "targetgroup", name)
 	tg.CreatedAt = s.now()
 	s.world.TargetGroups[tg.ARN] = tg
 	if err := s.commit(); err != nil {
@@ -471,7 +472,7 @@ type loadBalancersOutput struct {
 	NextMarker    string            `xml:"NextMarker,omitempty"`
 }
 
-func (s *Server) createLoadBalancer(form url.Values) (any, error) {
+func (s *Server) createLoadBalancer(region string, form url.Values) (any, error) {
 	name := form.Get("Name")
 	if !elbNamePattern.MatchString(name) || strings.HasPrefix(name, "internal-") {
 		return nil, errorf(http.StatusBadRequest, "ValidationError",
@@ -514,15 +515,18 @@ func (s *Server) createLoadBalancer(form url.Values) (any, error) {
 
 	seen := map[string]bool{}
 	for _, subnet := range lb.SubnetIDs {
-		zone := s.subnetZone(subnet)
+		zone, ok := s.subnetZone(region, subnet)
+		if !ok {
+			return nil, elbSubnetNotFound(subnet)
+		}
 		if seen[zone] {
 			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "You cannot specify multiple subnets in the same Availability Zone (%s)", zone)
 		}
 		seen[zone] = true
 		lb.Zones = append(lb.Zones, zone)
 	}
-	lb.ARN = s.elbARN("loadbalancer/net", name)
-	lb.DNSName = name + "-" + randomHex(16) + ".elb." + s.opts.Region + ".amazonaws.com"
+	lb.ARN = s.elbARN(region, "loadbalancer/net", name)
+	lb.DNSName = name + "-" + randomHex(16) + ".elb." + region + ".amazonaws.com"
 	lb.CreatedAt = now
 	lb.Attributes = map[string]string{}
 	for key, value := range networkAttributes {

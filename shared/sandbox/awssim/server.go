@@ -247,7 +247,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, requestID, s
 		writeQueryError(w, service, requestID, err)
 		return
 	}
-	out, err := handle(r.Context(), action, form)
+	out, err := handle(s.withCallRegion(r.Context(), r), action, form)
 	s.logCall(service, action, requestID, err)
 	if err != nil {
 		writeQueryError(w, service, requestID, err)

@@ -70,17 +70,18 @@ func (s *Server) visible(created, now time.Time) bool {
 }
 
 // subnetZone returns the availability zone of subnet, giving a subnet seen
-// for the first time the next zone of the region in turn. Subnets added
-// with AddSubnet do not take a turn. Callers hold s.mu.
-func (s *Server) subnetZone(subnet string) string {
+// for the first time the next zone of region in turn. Subnets added with
+// AddSubnet do not take a turn. It reports false for a subnet in a zone of
+// another region, which a call for region does not find. Callers hold s.mu.
+func (s *Server) subnetZone(region, subnet string) (string, bool) {
 	if zone, ok := s.world.SubnetZones[subnet]; ok {
-		return zone
+		return zone, zoneRegion(zone) == region
 	}
-	zones := s.zones()
+	zones := s.zones(region)
 	turn := len(s.world.SubnetZones) - len(s.world.SubnetVPCs)
 	zone := zones[turn%len(zones)].Name
 	s.world.SubnetZones[subnet] = zone
-	return zone
+	return zone, true
 }
 
 // targetHealth is the health of one target as DescribeTargetHealth reports

@@ -13,13 +13,13 @@ import (
 // which has two subnets, cover the region.
 const defaultZoneCount = 2
 
-// Zone is an availability zone of the sandbox region.
+// Zone is an availability zone of a sandbox region.
 type Zone struct {
 	Name string `json:"name"`
 	ID   string `json:"id"`
 }
 
-// SetZoneCount gives the region n availability zones, named with the
+// SetZoneCount gives every region n availability zones, named with the
 // letters a, b, ... and with IDs such as usw2-az1, and saves the world.
 // Subnets seen before keep their zones.
 func (s *Server) SetZoneCount(n int) error {
@@ -34,7 +34,7 @@ func (s *Server) SetZoneCount(n int) error {
 func (s *Server) AddSubnet(id, vpcID, zoneName string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !slices.ContainsFunc(s.zones(), func(z Zone) bool { return z.Name == zoneName }) {
+	if !slices.ContainsFunc(s.zones(s.opts.Region), func(z Zone) bool { return z.Name == zoneName }) {
 		return fmt.Errorf("awssim: zone %s is not a zone of %s", zoneName, s.opts.Region)
 	}
 	s.world.SubnetZones[id] = zoneName
@@ -42,18 +42,21 @@ func (s *Server) AddSubnet(id, vpcID, zoneName string) error {
 	return s.commit()
 }
 
-// zones returns the region's zones. Callers hold s.mu.
-func (s *Server) zones() []Zone {
-	if len(s.world.Zones) > 0 {
-		return s.world.Zones
+// zones returns the zones of region. Every region has as many zones as
+// the world's Zones, which SetZoneCount sets for the server's region.
+// Callers hold s.mu.
+func (s *Server) zones(region string) []Zone {
+	n := len(s.world.Zones)
+	if n == 0 {
+		n = defaultZoneCount
 	}
-	return regionZones(s.opts.Region, defaultZoneCount)
+	return regionZones(region, n)
 }
 
 // zoneID returns the ID of the zone named name, or "" for an unknown zone.
 // Callers hold s.mu.
 func (s *Server) zoneID(name string) string {
-	for _, zone := range s.zones() {
+	for _, zone := range s.zones(zoneRegion(name)) {
 		if zone.Name == name {
 			return zone.ID
 		}
@@ -93,10 +96,10 @@ type zoneInfoXML struct {
 	Border string `xml:"networkBorderGroup"`
 }
 
-// describeAvailabilityZones lists the region's zones, all of type
-// availability-zone and state available, filtered by ZoneName, ZoneId and
-// the zone-name, zone-id, zone-type and state filters.
-func (s *Server) describeAvailabilityZones(form url.Values) (any, error) {
+// describeAvailabilityZones lists the zones of the call's region, all of
+// type availability-zone and state available, filtered by ZoneName, ZoneId
+// and the zone-name, zone-id, zone-type and state filters.
+func (s *Server) describeAvailabilityZones(region string, form url.Values) (any, error) {
 	names := list(form, "ZoneName")
 	ids := list(form, "ZoneId")
 	filters := ec2Filters(form)
@@ -106,9 +109,9 @@ func (s *Server) describeAvailabilityZones(form url.Values) (any, error) {
 	out := struct {
 		Zones []zoneInfoXML `xml:"availabilityZoneInfo>item"`
 	}{}
-	for _, zone := range s.zones() {
-		info := zoneInfoXML{Name: zone.Name, ID: zone.ID, State: "available", Region: s.opts.Region,
-			Type: "availability-zone", OptIn: "opt-in-not-required", Group: s.opts.Region, Border: s.opts.Region}
+	for _, zone := range s.zones(region) {
+		info := zoneInfoXML{Name: zone.Name, ID: zone.ID, State: "available", Region: region,
+			Type: "availability-zone", OptIn: "opt-in-not-required", Group: region, Border: region}
 		if len(names) > 0 && !slices.Contains(names, zone.Name) || len(ids) > 0 && !slices.Contains(ids, zone.ID) {
 			continue
 		}
@@ -145,18 +148,21 @@ type subnetXML struct {
 	State  string `xml:"state"`
 }
 
-// describeSubnets lists subnets by SubnetId, or the known subnets that
-// match the vpc-id, availability-zone and availability-zone-id filters. A
-// subnet ID seen for the first time gets the next zone, as in
-// CreateLoadBalancer. A subnet whose VPC the world does not record matches
-// every vpc-id filter and is listed with the VPC of the filter.
-func (s *Server) describeSubnets(form url.Values) (any, error) {
+// describeSubnets lists subnets of the call's region by SubnetId, or the
+// known subnets of the region that match the vpc-id, availability-zone and
+// availability-zone-id filters. A subnet ID seen for the first time gets
+// the next zone of the region, as in CreateLoadBalancer. A SubnetId of
+// another region is not found, as in AWS. A subnet whose VPC the world does
+// not record matches every vpc-id filter and is listed with the VPC of the
+// filter.
+func (s *Server) describeSubnets(region string, form url.Values) (any, error) {
 	ids := list(form, "SubnetId")
 	filters := ec2Filters(form)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(ids) == 0 {
+	listAll := len(ids) == 0
+	if listAll {
 		ids = sortedKeys(s.world.SubnetZones)
 	}
 	changed := false
@@ -167,7 +173,13 @@ func (s *Server) describeSubnets(form url.Values) (any, error) {
 		if _, known := s.world.SubnetZones[id]; !known {
 			changed = true
 		}
-		zone := s.subnetZone(id)
+		zone, ok := s.subnetZone(region, id)
+		if !ok && listAll {
+			continue
+		}
+		if !ok {
+			return nil, subnetNotFound(id)
+		}
 		item := subnetXML{ID: id, VPCID: s.world.SubnetVPCs[id], Zone: zone, ZoneID: s.zoneID(zone), State: "available"}
 		if subnetMatches(&item, filters) {
 			out.Subnets = append(out.Subnets, item)
@@ -209,7 +221,7 @@ func subnetMatches(item *subnetXML, filters []ec2Filter) bool {
 // and a load balancer associated with an endpoint service may gain zones
 // but not lose them. The endpoint service keeps the zones it had when the
 // load balancer was associated with it.
-func (s *Server) setSubnets(form url.Values) (any, error) {
+func (s *Server) setSubnets(region string, form url.Values) (any, error) {
 	arn := form.Get("LoadBalancerArn")
 	subnets := list(form, "Subnets.member")
 	if len(subnets) == 0 {
@@ -224,7 +236,10 @@ func (s *Server) setSubnets(form url.Values) (any, error) {
 	}
 	var zones []string
 	for _, subnet := range subnets {
-		zone := s.subnetZone(subnet)
+		zone, ok := s.subnetZone(region, subnet)
+		if !ok {
+			return nil, elbSubnetNotFound(subnet)
+		}
 		if slices.Contains(zones, zone) {
 			return nil, errorf(http.StatusBadRequest, "InvalidConfigurationRequest", "You cannot specify multiple subnets in the same Availability Zone (%s)", zone)
 		}
@@ -262,4 +277,23 @@ func (s *Server) hasEndpointService(arn string) bool {
 		}
 	}
 	return false
+}
+
+// EnsureSubnet records a subnet of the VPC in the zone named zoneName, as
+// AddSubnet does, unless the world records the subnet already. A zone may
+// be one of any region, so that a call for another region does not find
+// the subnet.
+func (s *Server) EnsureSubnet(id, vpcID, zoneName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.world.SubnetZones[id]; ok {
+		return nil
+	}
+	region := zoneRegion(zoneName)
+	if !slices.ContainsFunc(s.zones(region), func(z Zone) bool { return z.Name == zoneName }) {
+		return fmt.Errorf("awssim: zone %s is not a zone of %s", zoneName, region)
+	}
+	s.world.SubnetZones[id] = zoneName
+	s.world.SubnetVPCs[id] = vpcID
+	return s.commit()
 }
