@@ -85,12 +85,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 	switch {
 	case errors.Is(err, engine.ErrResultQueued):
-		name := "NAME"
-		if found {
-			name = task.execution
-		}
-		return usagef("a result for this task token was already sent and is queued. %s. 'repolink status%s %s' shows it",
-			queuedResultAdvice(task.machine, hintFlags(dir, *stateDir)), commandFlags(false, *stateDir), name)
+		return usedTokenError(task, found, currentRunner(ctx, eng, dir), hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
 			commandFlags(false, *stateDir))
@@ -154,7 +149,9 @@ const (
 )
 
 // currentRunner returns what runs the executions of the engine store eng
-// in the state directory dir. A failed lease check counts as no process.
+// in the state directory dir. A process counts only while it lives, so a
+// killed repolink up or run counts as no process at once. A failed lease
+// check also counts as no process.
 func currentRunner(ctx context.Context, eng *engine.Engine, dir string) taskRunner {
 	if serving, _ := serviceStatus(dir); serving {
 		return runnerUp
@@ -183,15 +180,41 @@ func taskOutcome(op string, task waitingTask, found bool, runner taskRunner, run
 	}
 	switch runner {
 	case runnerUp:
-		return outcome + "; repolink up continues the execution"
+		return outcome + "; repolink up, which serves this state directory, applies the result and continues the execution"
 	case runnerProcess:
-		return outcome + "; the repolink run, redrive or teardown process that runs this state directory's engine continues the execution"
+		return outcome + "; the repolink run, redrive or teardown process that runs this state directory's engine applies the result " +
+			"and continues the execution"
 	}
 	machine := ""
 	if found {
 		machine = task.machine
 	}
 	return outcome + ", but nothing runs the execution now, so the result is queued. " + queuedResultAdvice(machine, runFlags)
+}
+
+// usedTokenError returns the error of a send-task command whose token
+// already has a queued result. runner is what runs the execution now.
+// runFlags are the flags of the commands that the message suggests when
+// nothing runs it, and storeFlags those of status.
+func usedTokenError(task waitingTask, found bool, runner taskRunner, runFlags, storeFlags string) error {
+	name := "NAME"
+	if found {
+		name = task.execution
+	}
+	const used = "this task token was already used: a result for it was sent and is queued"
+	status := fmt.Sprintf("'repolink status%s %s' shows it", storeFlags, name)
+	switch runner {
+	case runnerUp:
+		return usagef("%s, and repolink up, which serves this state directory, applies it. %s", used, status)
+	case runnerProcess:
+		return usagef("%s, and the repolink run, redrive or teardown process that runs this state directory's engine applies it. %s",
+			used, status)
+	}
+	machine := ""
+	if found {
+		machine = task.machine
+	}
+	return usagef("%s, but nothing runs the execution now. %s. %s", used, queuedResultAdvice(machine, runFlags), status)
 }
 
 // heartbeatOutcome returns the line that describes what a heartbeat

@@ -374,10 +374,10 @@ func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
 	teardown := waitingTask{execution: "DATA-4711-teardown", machine: teardownMachine, state: "AwaitEndpoint"}
 	for _, op := range []string{"send-task-success", "send-task-failure"} {
 		t.Run(op, func(t *testing.T) {
-			if got := taskOutcome(op, provision, true, runnerUp, ""); !strings.HasSuffix(got, "; repolink up continues the execution") {
+			if got := taskOutcome(op, provision, true, runnerUp, ""); !strings.HasSuffix(got, "; repolink up, which serves this state directory, applies the result and continues the execution") {
 				t.Errorf("outcome with repolink up serving = %q, want it to name repolink up", got)
 			}
-			if got := taskOutcome(op, provision, true, runnerProcess, ""); !strings.Contains(got, "process that runs this state directory's engine continues the execution") {
+			if got := taskOutcome(op, provision, true, runnerProcess, ""); !strings.Contains(got, "process that runs this state directory's engine applies the result") {
 				t.Errorf("outcome with a run process = %q, want it to name that process", got)
 			}
 
@@ -470,8 +470,8 @@ func TestSendTaskSuccessQueuedWithoutRunner(t *testing.T) {
 	if code != exitInvalid {
 		t.Fatalf("second send-task-success exit %d, want %d\nstderr:\n%s", code, exitInvalid, errOut)
 	}
-	if !strings.Contains(errOut, "already sent and is queued") {
-		t.Errorf("second send-task-success does not say that the result is queued:\n%s", errOut)
+	if !strings.Contains(errOut, "this task token was already used: a result for it was sent and is queued, but nothing runs the execution now") {
+		t.Errorf("second send-task-success does not say that the token was used and nothing runs the execution:\n%s", errOut)
 	}
 	checkQueuedAdvice(t, "second send-task-success", errOut)
 
@@ -499,5 +499,39 @@ func checkQueuedAdvice(t *testing.T, command, out string) {
 	}
 	if strings.Contains(out, "redrive") {
 		t.Errorf("%s names redrive, which rejects an open execution:\n%s", command, out)
+	}
+}
+
+// TestUsedTokenNamesRunner checks that a second send of a token says that
+// the token was used and names what applies its result, and suggests
+// starting a process only when none runs the execution.
+func TestUsedTokenNamesRunner(t *testing.T) {
+	task := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint"}
+	tests := []struct {
+		name    string
+		runner  taskRunner
+		applies string
+	}{
+		{"up", runnerUp, "and repolink up, which serves this state directory, applies it"},
+		{"run process", runnerProcess, "process that runs this state directory's engine applies it"},
+		{"none", runnerNone, "but nothing runs the execution now"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := usedTokenError(task, true, tt.runner, " --sandbox", "").Error()
+			if !strings.Contains(msg, "this task token was already used") {
+				t.Errorf("message %q does not say that the token was used", msg)
+			}
+			if !strings.Contains(msg, tt.applies) {
+				t.Errorf("message %q does not contain %q", msg, tt.applies)
+			}
+			suggestsStart := strings.Contains(msg, "start 'repolink up")
+			if suggestsStart != (tt.runner == runnerNone) {
+				t.Errorf("message %q: suggests starting repolink up = %v, want %v", msg, suggestsStart, tt.runner == runnerNone)
+			}
+			if !strings.Contains(msg, "'repolink status DATA-4711' shows it") {
+				t.Errorf("message %q does not name the status command", msg)
+			}
+		})
 	}
 }

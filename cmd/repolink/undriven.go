@@ -15,10 +15,11 @@ import (
 // of the state directory dir has no process to run it: no repolink up
 // serves dir, and no 'repolink run', redrive or teardown holds the
 // engine's runner lease. That is the case after such a process was killed.
+// A killed holder's lease stops counting at once (engine.RunnerActive).
 //
-// NOTE: a killed process's lease counts for up to its TTL (5 seconds by
-// default) after its last renewal, so right after a kill this still
-// reports a running process.
+// NOTE: on a platform without flock, a killed process's lease counts for
+// up to its TTL (5 seconds by default) after its last renewal, so right
+// after a kill this still reports a running process there.
 func undriven(ctx context.Context, eng *engine.Engine, dir string, x engine.Execution) bool {
 	if x.Status != engine.StatusRunning {
 		return false

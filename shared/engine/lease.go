@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -26,6 +27,9 @@ type lease struct {
 	// waitingSince is when this loop found the lease held by another
 	// process, or zero while it holds the lease or has not tried yet.
 	waitingSince time.Time
+	// lockFile holds the flock of runnerLockPath while this loop holds the
+	// lease, or is nil.
+	lockFile *os.File
 }
 
 func (e *Engine) newLease() *lease {
@@ -37,12 +41,22 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 	if l.held && now.Before(l.renewAt) {
 		return true, nil
 	}
+	// The flock is taken before the lease, so that RunnerActive never finds
+	// a live holder's lease without it. A loop that then finds the lease
+	// held by another process drops the flock again.
+	// NOTE: a loop that takes over the expired lease of a live process that
+	// stalled gets the flock only at a renewal after that process drops it,
+	// and RunnerActive reports no runner until then.
+	if l.lockFile == nil {
+		l.lockFile = lockRunnerFile(l.e.path)
+	}
 	res, err := l.e.db.ExecContext(ctx, `INSERT INTO runner (id, owner, expires_at) VALUES (1, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 		WHERE runner.owner = excluded.owner OR runner.expires_at <= ?`,
 		l.owner, now.Add(l.ttl).UnixNano(), now.UnixNano())
 	if err != nil {
 		l.held = false
+		l.unlockFile()
 		return false, fmt.Errorf("take runner lease: %w", err)
 	}
 	l.e.health.Record(nil)
@@ -64,7 +78,18 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 	}
 	l.held = n == 1
 	l.renewAt = now.Add(l.ttl / 3)
+	if !l.held {
+		l.unlockFile()
+	}
 	return l.held, nil
+}
+
+// unlockFile drops the flock of the runner lock file, if this loop has it.
+func (l *lease) unlockFile() {
+	if l.lockFile != nil {
+		l.lockFile.Close()
+		l.lockFile = nil
+	}
 }
 
 // fresh reports whether this loop holds the lease and need not renew it
@@ -98,14 +123,18 @@ func (l *lease) release(ctx context.Context) {
 	if _, err := l.e.db.ExecContext(ctx, `DELETE FROM runner WHERE id = 1 AND owner = ?`, l.owner); err != nil && !l.e.health.Record(err) {
 		l.e.log.Warn("release runner lease", "error", err)
 	}
+	l.unlockFile()
 	l.held = false
 }
 
-// RunnerActive reports whether a Run loop on this store holds the runner
-// lease, which means that a live process runs the store's executions. A
-// process that died holding the lease still counts until the lease
-// expires: at most minLeaseTTL, or ten of its poll intervals if longer,
-// after its last renewal.
+// RunnerActive reports whether a live Run loop on this store holds the
+// runner lease, which means that a live process runs the store's
+// executions. A lease counts while it has not expired and its holder keeps
+// the flock of the runner lock file, which the kernel drops when the holder
+// exits, so a killed holder stops counting at once. Where the flock cannot
+// be read, such as on a platform without flock, a killed holder's lease
+// still counts until it expires: at most minLeaseTTL, or ten of its poll
+// intervals if longer, after its last renewal.
 func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
 	var expiresAt int64
 	err := e.db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
@@ -115,5 +144,11 @@ func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read runner lease: %w", err)
 	}
-	return e.clock.Now().Before(time.Unix(0, expiresAt)), nil
+	if !e.clock.Now().Before(time.Unix(0, expiresAt)) {
+		return false, nil
+	}
+	if locked, known := runnerFileLocked(e.path); known && !locked {
+		return false, nil
+	}
+	return true, nil
 }

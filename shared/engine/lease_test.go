@@ -144,3 +144,35 @@ func TestRunnerActive(t *testing.T) {
 		t.Errorf("RunnerActive with an expired lease = %v, %v; want false", active, err)
 	}
 }
+
+// TestRunnerActiveAfterKill checks that a holder that exits without
+// releasing its lease, as after kill -KILL, stops counting at once,
+// before its lease expires. Closing the lock file drops its flock as the
+// kernel does at exit.
+func TestRunnerActiveAfterKill(t *testing.T) {
+	e := openEngine(t, filepath.Join(t.TempDir(), "engine.db"), "", nil, Options{PollInterval: testPoll})
+	ctx := context.Background()
+
+	killed := e.newLease()
+	if held, err := killed.hold(ctx, time.Now()); err != nil || !held {
+		t.Fatalf("lease hold = %v, %v; want it taken", held, err)
+	}
+	if active, err := e.RunnerActive(ctx); err != nil || !active {
+		t.Fatalf("RunnerActive with a live holder = %v, %v; want true", active, err)
+	}
+	if killed.lockFile == nil {
+		t.Fatal("the lease holder has no flock on the runner lock file")
+	}
+	killed.lockFile.Close()
+	if active, err := e.RunnerActive(ctx); err != nil || active {
+		t.Errorf("RunnerActive after the holder exited = %v, %v; want false before the lease expires", active, err)
+	}
+
+	next := e.newLease()
+	if held, err := next.hold(ctx, time.Now()); err != nil || held {
+		t.Fatalf("second lease hold = %v, %v; want it to wait for the expiry", held, err)
+	}
+	if next.lockFile != nil {
+		t.Error("a waiting loop keeps the flock of the runner lock file")
+	}
+}

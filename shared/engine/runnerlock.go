@@ -1,0 +1,50 @@
+//go:build unix
+
+package engine
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// runnerLockPath returns the file beside the store at path that the
+// holder of the runner lease keeps an exclusive flock on. The kernel
+// drops the flock when the holder exits, however it exits, so a free
+// flock marks a holder that was killed before its lease expired.
+func runnerLockPath(path string) string { return path + "-runner.lock" }
+
+// lockRunnerFile takes the flock of the runner lock file of the store at
+// path without waiting. It returns nil when another open file holds the
+// flock or the file cannot be opened, such as in a read-only directory.
+func lockRunnerFile(path string) *os.File {
+	f, err := os.OpenFile(runnerLockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+// runnerFileLocked reports whether a process holds the flock of the
+// runner lock file of the store at path. known is false when the flock
+// cannot be read, such as when no runner has created the file yet.
+func runnerFileLocked(path string) (locked, known bool) {
+	f, err := os.Open(runnerLockPath(path))
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	switch {
+	case err == nil:
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false, true
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, true
+	}
+	return false, false
+}
