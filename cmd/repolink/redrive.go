@@ -223,8 +223,7 @@ func redriveAndFollow(ctx context.Context, eng *engine.Engine, dir, name string,
 	}
 	progress.beginRedrive(name, x.RedriveCount, setup.mode)
 
-	interrupted := fmt.Sprintf("execution %s keeps its state and stays open: repolink up on this state directory resumes it, "+
-		"or stop it with 'repolink stop%s %s' and redrive it again", name, progress.storeFlags, name)
+	interrupted := keptOpenAdvice(x, teardownResumeTarget(ctx, eng, x), "", progress.flags, progress.storeFlags)
 	return followToSummary(ctx, eng, name, lastID, setup.watch, interrupted, progress, stderr)
 }
 

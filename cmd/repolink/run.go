@@ -164,9 +164,10 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				name, unwritable, progress.flags, shellQuote(progress.requestFile))
 		}
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "repolink: interrupted; execution %s keeps its state and stays open. To resume it, run 'repolink run%s %s' again, "+
-				"or start 'repolink up%s' on this state directory. Follow it with 'repolink status%s %s'\n",
-				name, progress.flags, shellQuote(progress.requestFile), progress.flags, progress.storeFlags, name)
+			// The request's references decide the flags of the advice.
+			x, _ := rt.engine.Describe(context.WithoutCancel(ctx), name)
+			x.Name, x.Machine = name, provisionMachine
+			fmt.Fprintf(stderr, "repolink: interrupted; %s\n", keptOpenAdvice(x, "", progress.requestFile, progress.flags, progress.storeFlags))
 			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)

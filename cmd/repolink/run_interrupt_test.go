@@ -208,7 +208,7 @@ func TestRedriveTeardownInterruptedExitStatus(t *testing.T) {
 		kept string
 	}{
 		{command: "redrive", header: "execution INT-2 redrive 1 (", kept: "execution INT-2 keeps its state and stays open"},
-		{command: "teardown", header: "execution INT-2-teardown (", kept: "teardown INT-2-teardown keeps its state and stays open"},
+		{command: "teardown", header: "execution INT-2-teardown (", kept: "execution INT-2-teardown keeps its state and stays open"},
 	} {
 		if code, out, errOut := runCLI(t, "stop", "--state-dir", dir, "INT-2"); code != exitOK {
 			t.Fatalf("stop before the %s: exit %d\nstdout:\n%s\nstderr:\n%s", step.command, code, out, errOut)
@@ -220,6 +220,12 @@ func TestRedriveTeardownInterruptedExitStatus(t *testing.T) {
 		}
 		if !strings.Contains(r.stderr.String(), step.kept) {
 			t.Errorf("interrupted %s stderr lacks %q:\n%s", step.command, step.kept, r.stderr)
+		}
+		// The advice to start up must work as printed, so it carries the
+		// flags of the command that was interrupted.
+		up := "start 'repolink up --sandbox --state-dir " + dir + "' on this state directory with " + envWebhookSecret + " set"
+		if !strings.Contains(r.stderr.String(), up) {
+			t.Errorf("interrupted %s stderr lacks %q:\n%s", step.command, up, r.stderr)
 		}
 	}
 }

@@ -157,8 +157,8 @@ func startAndFollow(ctx context.Context, eng *engine.Engine, dir, provisioned, r
 	}
 	progress.begin(name, setup.mode)
 
-	interrupted := fmt.Sprintf("teardown %s keeps its state and stays open: repolink up on this state directory resumes it, "+
-		"or stop it with 'repolink stop%s %s' and redrive it", name, progress.storeFlags, name)
+	x := engine.Execution{Name: name, Machine: teardownMachine, Input: input}
+	interrupted := keptOpenAdvice(x, provisioned, "", progress.flags, progress.storeFlags)
 	return name, followToSummary(ctx, eng, name, 0, setup.watch, interrupted, progress, stderr)
 }
 

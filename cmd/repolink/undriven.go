@@ -40,15 +40,8 @@ func undriven(ctx context.Context, eng *engine.Engine, dir string, x engine.Exec
 func undrivenAdvice(x engine.Execution, provisioned, runFlags, storeFlags string) string {
 	reason := fmt.Sprintf("execution %s is open (in %s), but nothing runs it now: no repolink up serves this state directory, "+
 		"and the process that ran it was stopped or killed", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
-	resume := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
-	switch {
-	case x.Machine == provisionMachine:
-		resume = fmt.Sprintf("run 'repolink run%s FILE' with the request file that started it (its input is in 'repolink history%s %s'), or %s",
-			runFlags, storeFlags, x.Name, resume)
-	case provisioned != "":
-		resume = fmt.Sprintf("run 'repolink teardown%s %s', which resumes it, or %s", runFlags, provisioned, resume)
-	}
-	return fmt.Sprintf("%s. To resume it, %s. To drop it, stop it with 'repolink stop%s %s'", reason, resume, storeFlags, x.Name)
+	return fmt.Sprintf("%s. To resume it, %s. To drop it, stop it with 'repolink stop%s %s'",
+		reason, resumeAdvice(x, provisioned, "", runFlags, storeFlags), storeFlags, x.Name)
 }
 
 // teardownResumeTarget returns the provision execution that 'repolink
