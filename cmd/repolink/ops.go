@@ -175,8 +175,7 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "no executions in %s\n", dir)
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tSTEP\tSTARTED\tTOOK")
+	rows := [][]string{{"NAME", "STATUS", "STEP", "STARTED", "TOOK"}}
 	for _, v := range views {
 		step := v.CurrentStep
 		if v.FailedStep != "" {
@@ -189,9 +188,12 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if v.StoppedAt != nil {
 			took = elapsed(v.StoppedAt.Sub(v.StartedAt.Time))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, v.Status, step, v.StartedAt.Format(time.RFC3339), took)
+		rows = append(rows, []string{displayName(v.Name), v.Status, step, v.StartedAt.Format(time.RFC3339), took})
 	}
-	return tw.Flush()
+	if err := writeTable(stdout, rows); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }
 
 func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -792,3 +792,60 @@ func textField(out, label string) string {
 	}
 	return ""
 }
+
+// TestListAlignsCombiningMarks checks that list pads names by the columns
+// they take on a terminal, and that a name with combining marks is quoted
+// so that it differs from a name that renders alike.
+func TestListAlignsCombiningMarks(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Define("m", []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	decomposed := "cafe\u0301"
+	names := []string{"caf\u00e9", decomposed, strings.Repeat("e\u0301", 40), "\u65e5\u672c-run", "plain"}
+	for _, name := range names {
+		if _, err := eng.Start(context.Background(), "m", name, json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("start %q: %v", name, err)
+		}
+	}
+	eng.Close()
+
+	code, out, errOut := runCLI(t, "list", "--state-dir", dir)
+	if code != exitOK {
+		t.Fatalf("list exit %d\nstderr:\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(names)+1 {
+		t.Fatalf("list printed %d lines, want %d:\n%s", len(lines), len(names)+1, out)
+	}
+	// Each name cell as list shows it, with the terminal columns it takes.
+	cells := map[string]int{
+		"caf\u00e9":    4,
+		`"cafe\u0301"`: 12,
+		`"` + strings.Repeat(`e\u0301`, 40) + `"`: 282,
+		"\u65e5\u672c-run":                        8,
+		"plain":                                   5,
+	}
+	statusColumn := strings.Index(lines[0], "STATUS")
+	for _, line := range lines[1:] {
+		found := false
+		for cell, columns := range cells {
+			rest, ok := strings.CutPrefix(line, cell+" ")
+			if !ok {
+				continue
+			}
+			found = true
+			status := columns + 1 + len(rest) - len(strings.TrimLeft(rest, " "))
+			if status != statusColumn {
+				t.Errorf("row %q: STATUS starts at column %d, want %d", line, status, statusColumn)
+			}
+		}
+		if !found {
+			t.Errorf("row %q starts with no expected name cell", line)
+		}
+	}
+}
