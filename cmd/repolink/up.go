@@ -141,6 +141,10 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := holdRejectedExecutions(ctx, svc.rt.engine, opts, commandFlags(opts.sandbox, opts.dir), logger); err != nil {
+		svc.stop()
+		return err
+	}
 	runErr := svc.run(ctx, ln, opts, apiToken != "")
 	svc.stop()
 	return runErr

@@ -139,6 +139,9 @@ type Engine struct {
 	started     []startedRoot                // executions that Start hands over to Run
 	startedWake chan struct{}                // signals Run that started is not empty
 
+	holdMu sync.Mutex
+	held   map[string]bool // executions that Run leaves as they are, by name
+
 	// storedDefinitions is the set of hashes of the definitions rows that
 	// this engine's transactions committed, guarded by mu. The engine never
 	// deletes such a row, so Start skips writing them again.

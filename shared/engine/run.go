@@ -253,8 +253,10 @@ func (e *Engine) chain(ctx context.Context, id int64, rows *stepRows) (stepOutco
 // dueCursors returns up to limit cursors due at now and the earliest
 // later due time.
 func (e *Engine) dueCursors(ctx context.Context, now time.Time, limit int) ([]int64, time.Time, error) {
+	held := e.heldJSON()
 	rows, err := e.query(ctx, `SELECT id FROM cursors WHERE due_at IS NOT NULL AND due_at <= ?
-		ORDER BY due_at, id LIMIT ?`, now.UnixNano(), limit)
+		AND execution NOT IN (SELECT value FROM json_each(?))
+		ORDER BY due_at, id LIMIT ?`, now.UnixNano(), held, limit)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("read due cursors: %w", err)
 	}
@@ -271,10 +273,11 @@ func (e *Engine) dueCursors(ctx context.Context, now time.Time, limit int) ([]in
 
 	var next sql.NullInt64
 	err = e.queryRow(ctx, `SELECT MIN(t) FROM (
-		SELECT MIN(due_at) AS t FROM cursors WHERE due_at > ?
+		SELECT MIN(due_at) AS t FROM cursors WHERE due_at > ?1 AND execution NOT IN (SELECT value FROM json_each(?2))
 		UNION ALL
-		SELECT MIN(deadline) FROM executions WHERE status = 'RUNNING' AND deadline > 0)`,
-		now.UnixNano()).Scan(&next)
+		SELECT MIN(deadline) FROM executions WHERE status = 'RUNNING' AND deadline > 0
+			AND name NOT IN (SELECT value FROM json_each(?2)))`,
+		now.UnixNano(), held).Scan(&next)
 	if err != nil {
 		return ids, time.Time{}, fmt.Errorf("read next due time: %w", err)
 	}
@@ -302,6 +305,9 @@ func (e *Engine) timeOutExecutions(ctx context.Context, now time.Time) error {
 	}
 	rows.Close()
 	for _, name := range names {
+		if e.isHeld(name) {
+			continue
+		}
 		err := e.transact(ctx, name, func(t *txn) error {
 			if t.exec.Status != StatusRunning || t.exec.Deadline == 0 || t.exec.Deadline > t.now.UnixNano() {
 				return errNoChange
