@@ -11,8 +11,8 @@ import (
 	"github.com/repolink/repolink/shared/request"
 )
 
-// TestChangedFromNamesRenamedObjects runs request C once and closes it,
-// then checks which changes of C make changedFrom name objects that the
+// TestChangedFromNamesRenamedObjects runs request C until a building step
+// fails it, then checks which changes of C make changedFrom name objects that the
 // changed request leaves behind.
 func TestChangedFromNamesRenamedObjects(t *testing.T) {
 	tests := []struct {
@@ -39,12 +39,9 @@ func TestChangedFromNamesRenamedObjects(t *testing.T) {
 			ctx := context.Background()
 			eng := provisionStore(t, t.TempDir())
 			first := exampleRequest(t, "C")
-			if name, err := startExecution(ctx, eng, first); err != nil || name != "C" {
-				t.Fatalf("first run of C: name %q, error %v", name, err)
-			}
-			if _, err := eng.Stop(ctx, "C", "", ""); err != nil {
-				t.Fatal(err)
-			}
+			// A run that stopped before a building step built nothing, so
+			// the first run fails in one.
+			failRunIn(t, eng, first, "secret")
 			changed := first
 			changed.Repository.Packages = slices.Clone(first.Repository.Packages)
 			tt.change(&changed)

@@ -557,8 +557,8 @@ type renamedRun struct {
 }
 
 // changedFrom returns the earlier executions of the request's ticket since
-// its last succeeded teardown and the objects that their requests named and
-// req does not. An object that several of them named is listed under the
+// its last succeeded teardown that may have built (see mayHaveResources),
+// and the objects that their requests named and req does not. An object that several of them named is listed under the
 // latest one. It returns nil while the latest execution runs, when req
 // names all their objects, and when a teardown that started after the
 // latest execution has succeeded. A changed repository name, database,
@@ -581,6 +581,12 @@ func changedFrom(ctx context.Context, eng *engine.Engine, req request.Request) r
 		// A succeeded teardown removes the objects of every run before it.
 		if _, tornDown, err := teardownsAfter(ctx, eng, req.ID, x); err != nil || tornDown {
 			break
+		}
+		// A run that stopped before any building step created nothing.
+		if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
+			if built, err := builtBeforeStop(ctx, eng, x.Name); err != nil || !built {
+				continue
+			}
 		}
 		earlierReq, ok := provisionRequest(x)
 		if !ok {
