@@ -99,4 +99,3 @@ func historyLength(t *testing.T, dir, name string) int {
 	}
 	return len(events)
 }
-
