@@ -56,7 +56,7 @@ const usage = `repolink connects a Python package index to a Snowflake artifact 
 
 Usage:
   repolink run [--sandbox] [--state-dir DIR] REQUEST   provision what REQUEST asks for
-  repolink preflight [--sandbox] REQUEST               check the package index from here
+  repolink preflight [--sandbox] REQUEST               check the package index, Snowflake and the cloud from here
   repolink plan [--sandbox] REQUEST                    show what a run would create, update or adopt; changes nothing
   repolink up [--sandbox] [--listen ADDR]              serve the webhook, the poller and the operations API; needs
                                                        REPOLINK_WEBHOOK_SECRET, and REPOLINK_API_TOKEN outside

@@ -246,9 +246,10 @@ func TestPlanCountsReservations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Preflight prepares the sandbox account and credentials that plan
-	// logs in with, and reserves nothing.
-	if code, out, errOut := runCLI(t, "preflight", "--sandbox", "--state-dir", dir, reqPath); code != exitOK {
-		t.Fatalf("preflight exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	// logs in with, and reserves nothing. It fails the endpoint
+	// check, because the reservations take every place.
+	if code, out, errOut := runCLI(t, "preflight", "--sandbox", "--state-dir", dir, reqPath); code != exitFailed || !strings.Contains(out, "failed  endpoint_capacity") {
+		t.Fatalf("preflight exit %d, want %d with a failed endpoint_capacity check\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
 
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	preflightstep "github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
 )
@@ -86,6 +87,12 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	logger.Debug("preflight started", "index_url", req.Repository.IndexURL, "sandbox", opts.Sandbox, "auth_type", req.Repository.Auth.Type)
 	report := preflight.Run(ctx, opts)
+	closeReservations, err := readReservations(rt, dir)
+	if err != nil {
+		return err
+	}
+	defer closeReservations()
+	report.Checks = append(report.Checks, runRequestChecks(ctx, rt, req)...)
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -100,6 +107,27 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return &failedError{msg: fmt.Sprintf("%d of %d preflight checks failed", report.Count(preflight.Failed), len(report.Checks))}
 	}
 	return nil
+}
+
+// runRequestChecks runs the preflight step's checks of the request's
+// Snowflake account and cloud. It reserves no place among the account's
+// private endpoints, but counts those that runs in the state directory
+// reserved. An error that is not InvalidRequest, such as a failed
+// Snowflake login, fails the check too, with the error as its detail.
+func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []preflight.Check {
+	var results []preflight.Check
+	for _, check := range preflightstep.RequestChecks() {
+		warning, err := check.Run(ctx, rt.env, req)
+		switch {
+		case err != nil:
+			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: err.Error()})
+		case warning != "":
+			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Warned, Detail: warning})
+		default:
+			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Passed, Detail: check.Subject})
+		}
+	}
+	return results
 }
 
 // indexCredential reads the repository credential that the SECRET will

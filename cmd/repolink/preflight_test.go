@@ -100,3 +100,48 @@ func TestPreflightExitStatus(t *testing.T) {
 		t.Errorf("output lacks the failed package check:\n%s", stdout.String())
 	}
 }
+
+// TestPreflightRepeatedZone gives the request two subnets in one
+// availability zone, which the run's preflight step rejects, so the command
+// fails the same check.
+func TestPreflightRepeatedZone(t *testing.T) {
+	// The sandbox puts a subnet whose ID ends in 1 in usw2-az1.
+	repeated := func(s string) string {
+		return strings.Replace(s, `"subnet-0a1b2c3d4e5f60002"]`, `"subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60011"]`, 1)
+	}
+	var stdout, stderr bytes.Buffer
+	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), writePreflightRequest(t, repeated)}, &stdout, &stderr)
+	var failed *failedError
+	if !errors.As(err, &failed) {
+		t.Fatalf("error = %v, want *failedError\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"failed  availability_zones", "aws.subnet_ids has more than one subnet in one availability zone", "subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60011", " 1 failed\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestPreflightRunsRequestChecks checks that the command reports the run's
+// checks of the Snowflake account and cloud after the index checks.
+func TestPreflightRunsRequestChecks(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), "--output", "json", writePreflightRequest(t, unchanged)}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("preflight: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var report preflight.Report
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("decode JSON report: %v\n%s", err, stdout.String())
+	}
+	status := map[string]preflight.Status{}
+	for _, c := range report.Checks {
+		status[c.Name] = c.Status
+	}
+	for _, name := range []string{"snowflake_location", "object_names", "grant_roles", "default_level", "availability_zones", "endpoint_capacity"} {
+		if status[name] != preflight.Passed {
+			t.Errorf("check %s: status %q, want %q", name, status[name], preflight.Passed)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package preflight checks the package index before any cloud or
 // Snowflake object is created. A bad URL, credential, certificate or
 // package list, a missing snowflake.database or snowflake.schema, or a role
-// in grant_to_roles that the Snowflake account does not have, fails the run
+// in grant_to_roles that the Snowflake account does not have, or AWS
+// subnets that miss an availability zone or share one, fails the run
 // at once with what to change. For a
 // private-link run it also checks that the Snowflake account has room for
 // another private endpoint, and reserves that place.
@@ -65,23 +66,17 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		if report.Failed() {
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
-		if err := checkLocation(ctx, env, req); err != nil {
-			return Output{}, err
+		reserve := func(ctx context.Context, env *workflow.Env, req request.Request) error {
+			return checkEndpointCapacity(ctx, env, req, in.Execution)
 		}
-		if err := checkOwners(ctx, env, req); err != nil {
-			return Output{}, err
-		}
-		if err := checkRoles(ctx, env, req); err != nil {
-			return Output{}, err
-		}
-		if err := checkDefaultLevel(ctx, env, req); err != nil {
-			return Output{}, err
-		}
-		if err := checkZones(ctx, env, req); err != nil {
-			return Output{}, err
-		}
-		if err := checkEndpointCapacity(ctx, env, req, in.Execution); err != nil {
-			return Output{}, err
+		for _, check := range requestChecks(reserve) {
+			warning, err := check.Run(ctx, env, req)
+			if err != nil {
+				return Output{}, err
+			}
+			if warning != "" && env.Logger != nil {
+				env.Logger.Warn("preflight check warned", "execution", in.Execution, "request", req.ID, "check", check.Name, "detail", warning)
+			}
 		}
 		return Output{
 			Result:              workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
@@ -184,22 +179,19 @@ func checkRoles(ctx context.Context, env *workflow.Env, req request.Request) err
 }
 
 // checkZones fails an AWS private-link run whose subnets miss an
-// availability zone of the region before anything is built for it, and
-// only warns once the request's endpoint service exists. The load balancer
-// step checks again, but by then the proxy VM and the target group exist.
-func checkZones(ctx context.Context, env *workflow.Env, req request.Request) error {
+// availability zone of the region, or have two subnets in one zone, before
+// anything is built for it. Once the request's endpoint service exists, a
+// missing zone only returns a warning. The load balancer step checks
+// again, but by then the proxy VM and the target group exist.
+func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (warning string, err error) {
 	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil {
-		return nil
+		return "", nil
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)
 	if err != nil {
-		return err
+		return "", err
 	}
-	warning, err := awszones.Check(ctx, network, req, "")
-	if warning != "" && env.Logger != nil {
-		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists", "request", req.ID, "detail", warning)
-	}
-	return err
+	return awszones.Check(ctx, network, req, "")
 }
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account
@@ -210,9 +202,7 @@ func checkZones(ctx context.Context, env *workflow.Env, req request.Request) err
 // failed. Preflight is the last step before the first resource that costs
 // money, so it is where the place is taken.
 func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request, execution string) error {
-	switch req.Route {
-	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
-	default:
+	if !privateLink(req.Route) {
 		return nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
