@@ -84,3 +84,53 @@ func TestLoadBalancerInSignedRegion(t *testing.T) {
 		}
 	}
 }
+
+// callSecretsIn sends a Secrets Manager action signed for region and
+// returns the status and body.
+func callSecretsIn(t *testing.T, s *Server, region, action, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL(), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "secretsmanager."+action)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261204/"+region+
+		"/secretsmanager/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc")
+	req.Header.Set("X-Amz-Date", "20261204T120000Z")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}
+
+func TestSecretInSignedRegion(t *testing.T) {
+	s := startTest(t, Options{})
+	status, body := callSecretsIn(t, s, "eu-west-1", "CreateSecret", `{"Name":"repo-token","SecretString":"value-1"}`)
+	if status != http.StatusOK {
+		t.Fatalf("CreateSecret in eu-west-1: %d %s", status, body)
+	}
+	if !strings.Contains(body, `"arn:aws:secretsmanager:eu-west-1:123456789012:secret:repo-token-`) {
+		t.Errorf("CreateSecret in eu-west-1 returned %s, want an ARN in eu-west-1", body)
+	}
+
+	status, body = callSecretsIn(t, s, "eu-west-1", "PutSecretValue", `{"SecretId":"repo-token","SecretString":"value-2"}`)
+	if status != http.StatusOK || !strings.Contains(body, ":secretsmanager:eu-west-1:") {
+		t.Errorf("PutSecretValue in eu-west-1 = %d %s, want an ARN in eu-west-1", status, body)
+	}
+	status, body = callSecretsIn(t, s, "eu-west-1", "GetSecretValue", `{"SecretId":"repo-token"}`)
+	if status != http.StatusOK || !strings.Contains(body, ":secretsmanager:eu-west-1:") {
+		t.Errorf("GetSecretValue in eu-west-1 = %d %s, want an ARN in eu-west-1", status, body)
+	}
+	if !strings.Contains(body, `"SecretString":"value-2"`) {
+		t.Errorf("GetSecretValue in eu-west-1 returned %s, want value-2", body)
+	}
+
+	status, body = callSecretsIn(t, s, "us-west-2", "GetSecretValue", `{"SecretId":"repo-token"}`)
+	if status != http.StatusBadRequest || !strings.Contains(body, "ResourceNotFoundException") {
+		t.Errorf("GetSecretValue by name in us-west-2 = %d %s, want ResourceNotFoundException", status, body)
+	}
+}

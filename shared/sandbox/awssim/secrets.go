@@ -28,15 +28,16 @@ func (s *Server) serveSecrets(w http.ResponseWriter, r *http.Request, requestID,
 		return
 	}
 
+	region := s.signedRegion(r)
 	var out any
 	var err error
 	switch action {
 	case "GetSecretValue":
-		out, err = s.getSecretValue(input)
+		out, err = s.getSecretValue(region, input)
 	case "CreateSecret":
-		out, err = s.createSecret(input)
+		out, err = s.createSecret(region, input)
 	case "PutSecretValue":
-		out, err = s.putSecretValue(input)
+		out, err = s.putSecretValue(region, input)
 	default:
 		err = errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %s", action)
 	}
@@ -59,12 +60,14 @@ func epochSeconds(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// findSecret returns the secret named id, or with ARN id, or with an ARN
-// that id is a prefix of (a partial ARN without the random suffix). Callers
-// hold s.mu.
-func (s *Server) findSecret(id string) *Secret {
+// findSecret returns the secret named id in region, or with ARN id, or with
+// an ARN that id is a prefix of (a partial ARN without the random suffix).
+// Callers hold s.mu.
+//
+// NOTE: an ARN finds its secret from a call signed for any region.
+func (s *Server) findSecret(region, id string) *Secret {
 	for _, secret := range s.world.Secrets {
-		if secret.Name == id || secret.ARN == id {
+		if secret.ARN == id || (secret.Name == id && secretRegion(secret.ARN) == region) {
 			return secret
 		}
 	}
@@ -78,10 +81,10 @@ func (s *Server) findSecret(id string) *Secret {
 	return nil
 }
 
-func (s *Server) getSecretValue(input map[string]any) (any, error) {
+func (s *Server) getSecretValue(region string, input map[string]any) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret := s.findSecret(stringField(input, "SecretId"))
+	secret := s.findSecret(region, stringField(input, "SecretId"))
 	if secret == nil {
 		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", secretNotFound)
 	}
@@ -100,28 +103,28 @@ func (s *Server) getSecretValue(input map[string]any) (any, error) {
 	}, nil
 }
 
-func (s *Server) createSecret(input map[string]any) (any, error) {
+func (s *Server) createSecret(region string, input map[string]any) (any, error) {
 	name := stringField(input, "Name")
 	if name == "" {
 		return nil, errorf(http.StatusBadRequest, "InvalidParameterException", "You must provide a Name")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret, err := s.storeSecret(name, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), false)
+	secret, err := s.storeSecret(region, name, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), false)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"ARN": secret.ARN, "Name": secret.Name, "VersionId": secret.VersionID}, nil
 }
 
-func (s *Server) putSecretValue(input map[string]any) (any, error) {
+func (s *Server) putSecretValue(region string, input map[string]any) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret := s.findSecret(stringField(input, "SecretId"))
+	secret := s.findSecret(region, stringField(input, "SecretId"))
 	if secret == nil {
 		return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", secretNotFound)
 	}
-	secret, err := s.storeSecret(secret.Name, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), true)
+	secret, err := s.storeSecret(region, secret.ARN, stringField(input, "SecretString"), stringField(input, "ClientRequestToken"), true)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +133,10 @@ func (s *Server) putSecretValue(input map[string]any) (any, error) {
 	}, nil
 }
 
-// storeSecret creates the secret name, or with overwrite gives it a new
-// value. Callers hold s.mu.
-func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Secret, error) {
+// storeSecret creates the secret name in region, or with overwrite gives it
+// a new value. A name that is a secret ARN keeps the ARN's region. Callers
+// hold s.mu.
+func (s *Server) storeSecret(region, name, value, versionID string, overwrite bool) (*Secret, error) {
 	if versionID == "" {
 		versionID = uuid.NewString()
 	}
@@ -140,14 +144,14 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, "InternalServiceError", "%v", err)
 	}
-	secret := s.findSecret(name)
+	secret := s.findSecret(region, name)
 	if secret != nil && !overwrite {
 		return nil, errorf(http.StatusBadRequest, "ResourceExistsException", "The operation failed because the secret %s already exists.", name)
 	}
 	created := secret == nil
 	if created {
 		secret = &Secret{
-			ARN:       "arn:aws:secretsmanager:" + s.opts.Region + ":" + s.opts.AccountID + ":secret:" + name + "-" + randomHex(6),
+			ARN:       "arn:aws:secretsmanager:" + region + ":" + s.opts.AccountID + ":secret:" + name + "-" + randomHex(6),
 			Name:      name,
 			CreatedAt: s.now(),
 		}
@@ -173,25 +177,37 @@ func (s *Server) storeSecret(name, value, versionID string, overwrite bool) (*Se
 
 // PutSecret stores value under name, creating the secret or replacing its
 // value, and returns the secret's ARN. It seeds the sandbox with the
-// credentials that requests reference.
+// credentials that requests reference. A secret that is not named by ARN
+// goes in the server's region.
 func (s *Server) PutSecret(name, value string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if existing := s.findSecret(name); existing != nil {
+	if existing := s.findSecret(s.opts.Region, name); existing != nil {
 		if current, err := s.sealer.Open(existing.Value); err == nil && current == value {
 			return existing.ARN, nil
 		}
 	}
-	secret, err := s.storeSecret(name, value, "", true)
+	secret, err := s.storeSecret(s.opts.Region, name, value, "", true)
 	if err != nil {
 		return "", err
 	}
 	return secret.ARN, nil
 }
 
-// HasSecret reports whether a secret with the given name or ARN exists.
+// HasSecret reports whether a secret with the given ARN, or the given name
+// in the server's region, exists.
 func (s *Server) HasSecret(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.findSecret(id) != nil
+	return s.findSecret(s.opts.Region, id) != nil
+}
+
+// secretRegion returns the region field of a secret ARN
+// (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>).
+func secretRegion(arn string) string {
+	fields := strings.SplitN(arn, ":", 5)
+	if len(fields) < 5 {
+		return ""
+	}
+	return fields[3]
 }

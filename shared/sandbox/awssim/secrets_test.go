@@ -44,7 +44,7 @@ func TestClearSecretOfEarlierVersion(t *testing.T) {
 
 func assertSecretValue(t *testing.T, s *Server, name, want string) {
 	t.Helper()
-	out, err := s.getSecretValue(map[string]any{"SecretId": name})
+	out, err := s.getSecretValue(s.opts.Region, map[string]any{"SecretId": name})
 	if err != nil {
 		t.Fatalf("GetSecretValue %s: %v", name, err)
 	}

@@ -75,7 +75,8 @@ type Delays struct {
 type Options struct {
 	// Dir is where the world is persisted. Empty keeps it in memory.
 	Dir string
-	// Region is the region in ARNs and names. Default "us-west-2".
+	// Region is the region of unsigned calls and of the secrets that
+	// PutSecret seeds by name. Default "us-west-2".
 	Region string
 	// AccountID is the 12-digit account in ARNs. Default "123456789012".
 	AccountID string
