@@ -228,7 +228,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	queued, err := queuedText(ctx, eng, x, v, flags)
+	queued, err := queuedText(ctx, eng, x, v, flags, commandFlags(false, *stateDir))
 	if err != nil {
 		return err
 	}
@@ -266,10 +266,10 @@ type statusView struct {
 }
 
 // queuedText describes the queued task results of the running execution
-// x, whose view is v, and ends with queuedResultAdvice for runFlags. It
-// returns "" when x is not running or has no queued result. A result stays
-// queued until the engine next runs the execution.
-func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, runFlags string) (string, error) {
+// x, whose view is v, and ends with queuedResultAdvice for runFlags and
+// storeFlags. It returns "" when x is not running or has no queued result.
+// A result stays queued until the engine next runs the execution.
+func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, runFlags, storeFlags string) (string, error) {
 	if x.Status != engine.StatusRunning {
 		return "", nil
 	}
@@ -286,24 +286,25 @@ func queuedText(ctx context.Context, eng *engine.Engine, x engine.Execution, v e
 			texts = append(texts, fmt.Sprintf("a failure result (%s) for %s, sent with send-task-failure", r.Error, task))
 		}
 	}
-	return strings.Join(texts, "; ") + ". " + queuedResultAdvice(x.Machine, runFlags), nil
+	return strings.Join(texts, "; ") + ". " + queuedResultAdvice(x, teardownResumeTarget(ctx, eng, x), runFlags, storeFlags), nil
 }
 
 // queuedResultAdvice returns the advice, as whole sentences, on when a
-// result that send-task-success or send-task-failure queued for an
-// execution of machine takes effect. The engine applies it only while a
-// process runs the execution. That process is repolink up or, for a
-// provision execution, a run of the request file that started it. Redrive
-// accepts only closed executions, so it applies none. An empty machine,
-// for a task that was not found, names both commands. runFlags are the
-// flags of those commands, such as " --sandbox --state-dir DIR".
-func queuedResultAdvice(machine, runFlags string) string {
-	apply := fmt.Sprintf("start 'repolink up%s' on this state directory", runFlags)
-	switch machine {
-	case provisionMachine:
-		apply = fmt.Sprintf("run 'repolink run%s FILE' with the request file that started the execution, or %s", runFlags, apply)
-	case "":
-		apply = fmt.Sprintf("%s, or, for a provision execution, run 'repolink run%s FILE' with the request file that started it", apply, runFlags)
+// result that send-task-success or send-task-failure queued for the
+// execution x takes effect. The engine applies it only while a process runs
+// the execution, so the advice names the commands that resume x
+// (resumeAdvice), with the flags and environment that repolink up needs for
+// x's request. Redrive accepts only closed executions, so it applies none.
+// An x without a machine, for a task that was not found, gets the advice
+// for either machine. provisioned is the provision execution that
+// 'repolink teardown' resumes a teardown x with, or "". runFlags are the
+// flags of the suggested commands, such as " --sandbox --state-dir DIR",
+// and storeFlags those of history.
+func queuedResultAdvice(x engine.Execution, provisioned, runFlags, storeFlags string) string {
+	apply := resumeAdvice(x, provisioned, "", runFlags, storeFlags)
+	if x.Machine == "" {
+		apply = fmt.Sprintf("%s, or, for a provision execution, run 'repolink run%s FILE' with the request file that started it",
+			upResumeAdvice(x, runFlags), runFlags)
 	}
 	return "The engine applies a queued result only when a process runs the execution again. To apply it, " + apply
 }

@@ -85,7 +85,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 	switch {
 	case errors.Is(err, engine.ErrResultQueued):
-		return usedTokenError(task, found, currentRunner(ctx, eng, dir), hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
+		return usedTokenError(task, found, currentRunner(ctx, eng, dir), task.resumeTarget(ctx, eng), hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
 			commandFlags(false, *stateDir))
@@ -96,7 +96,7 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	}
 
 	runner := currentRunner(ctx, eng, dir)
-	fmt.Fprintln(stdout, taskOutcome(op, task, found, runner, hintFlags(dir, *stateDir)))
+	fmt.Fprintln(stdout, taskOutcome(op, task, found, runner, task.resumeTarget(ctx, eng), hintFlags(dir, *stateDir), commandFlags(false, *stateDir)))
 	return nil
 }
 
@@ -163,9 +163,10 @@ func currentRunner(ctx context.Context, eng *engine.Engine, dir string) taskRunn
 }
 
 // taskOutcome returns the line that describes what a send-task command
-// did. runner is what runs the execution now, and runFlags are the flags
-// of the commands that the line suggests when nothing runs it.
-func taskOutcome(op string, task waitingTask, found bool, runner taskRunner, runFlags string) string {
+// did. runner is what runs the execution now. When nothing runs it, the
+// line ends with queuedResultAdvice for provisioned, runFlags and
+// storeFlags.
+func taskOutcome(op string, task waitingTask, found bool, runner taskRunner, provisioned, runFlags, storeFlags string) string {
 	name := "the task"
 	if found {
 		name = "the " + task.label() + " task of execution " + task.execution
@@ -185,18 +186,15 @@ func taskOutcome(op string, task waitingTask, found bool, runner taskRunner, run
 		return outcome + "; the repolink run, redrive or teardown process that runs this state directory's engine applies the result " +
 			"and continues the execution"
 	}
-	machine := ""
-	if found {
-		machine = task.machine
-	}
-	return outcome + ", but nothing runs the execution now, so the result is queued. " + queuedResultAdvice(machine, runFlags)
+	return outcome + ", but nothing runs the execution now, so the result is queued. " +
+		queuedResultAdvice(task.record(found), provisioned, runFlags, storeFlags)
 }
 
 // usedTokenError returns the error of a send-task command whose token
 // already has a queued result. runner is what runs the execution now.
-// runFlags are the flags of the commands that the message suggests when
-// nothing runs it, and storeFlags those of status.
-func usedTokenError(task waitingTask, found bool, runner taskRunner, runFlags, storeFlags string) error {
+// provisioned and runFlags go to queuedResultAdvice when nothing runs it,
+// and storeFlags are the flags of status and history.
+func usedTokenError(task waitingTask, found bool, runner taskRunner, provisioned, runFlags, storeFlags string) error {
 	name := "NAME"
 	if found {
 		name = task.execution
@@ -210,11 +208,7 @@ func usedTokenError(task waitingTask, found bool, runner taskRunner, runFlags, s
 		return usagef("%s, and the repolink run, redrive or teardown process that runs this state directory's engine applies it. %s",
 			used, status)
 	}
-	machine := ""
-	if found {
-		machine = task.machine
-	}
-	return usagef("%s, but nothing runs the execution now. %s. %s", used, queuedResultAdvice(machine, runFlags), status)
+	return usagef("%s, but nothing runs the execution now. %s. %s", used, queuedResultAdvice(task.record(found), provisioned, runFlags, storeFlags), status)
 }
 
 // heartbeatOutcome returns the line that describes what a heartbeat

@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
 )
@@ -374,17 +375,17 @@ func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
 	teardown := waitingTask{execution: "DATA-4711-teardown", machine: teardownMachine, state: "AwaitEndpoint"}
 	for _, op := range []string{"send-task-success", "send-task-failure"} {
 		t.Run(op, func(t *testing.T) {
-			if got := taskOutcome(op, provision, true, runnerUp, ""); !strings.HasSuffix(got, "; repolink up, which serves this state directory, applies the result and continues the execution") {
+			if got := taskOutcome(op, provision, true, runnerUp, "", "", ""); !strings.HasSuffix(got, "; repolink up, which serves this state directory, applies the result and continues the execution") {
 				t.Errorf("outcome with repolink up serving = %q, want it to name repolink up", got)
 			}
-			if got := taskOutcome(op, provision, true, runnerProcess, ""); !strings.Contains(got, "process that runs this state directory's engine applies the result") {
+			if got := taskOutcome(op, provision, true, runnerProcess, "", "", ""); !strings.Contains(got, "process that runs this state directory's engine applies the result") {
 				t.Errorf("outcome with a run process = %q, want it to name that process", got)
 			}
 
-			queued := taskOutcome(op, provision, true, runnerNone, " --sandbox")
+			queued := taskOutcome(op, provision, true, runnerNone, "", " --sandbox", "")
 			for _, want := range []string{
 				"nothing runs the execution now, so the result is queued",
-				"run 'repolink run --sandbox FILE' with the request file that started the execution",
+				"run 'repolink run --sandbox FILE' with the request file that started it",
 				"start 'repolink up --sandbox' on this state directory",
 			} {
 				if !strings.Contains(queued, want) {
@@ -398,10 +399,44 @@ func TestTaskOutcomeNamesFollowingProcess(t *testing.T) {
 			}
 
 			// Only repolink up resumes an open teardown that nothing runs.
-			if got := taskOutcome(op, teardown, true, runnerNone, ""); strings.Contains(got, "repolink run") {
+			if got := taskOutcome(op, teardown, true, runnerNone, "", "", ""); strings.Contains(got, "repolink run") {
 				t.Errorf("teardown outcome without a process = %q, want no repolink run", got)
 			}
 		})
+	}
+}
+
+// TestQueuedAdviceNamesUpFlags checks that the advice for a queued result
+// starts repolink up with the flags and environment that the execution's
+// request needs, as the other resume advice does.
+func TestQueuedAdviceNamesUpFlags(t *testing.T) {
+	input, err := json.Marshal(workflow.Document{Request: request.Request{
+		ID:         "DATA-4711",
+		Snowflake:  request.Snowflake{PrivateKeyRef: "env:SNOWFLAKE_KEY"},
+		Repository: request.Repository{Auth: request.Auth{Type: "password", PasswordRef: "env:INDEX_PASSWORD"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provision := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint", input: input}
+	wantUp := "start 'repolink up --sandbox --allow-local-refs env:SNOWFLAKE_KEY,env:INDEX_PASSWORD' on this state directory with " +
+		envWebhookSecret + " set"
+	for _, op := range []string{"send-task-success", "send-task-failure"} {
+		if got := taskOutcome(op, provision, true, runnerNone, "", " --sandbox", ""); !strings.Contains(got, wantUp) {
+			t.Errorf("%s outcome = %q, want it to contain %q", op, got, wantUp)
+		}
+	}
+	if msg := usedTokenError(provision, true, runnerNone, "", " --sandbox", "").Error(); !strings.Contains(msg, wantUp) {
+		t.Errorf("used token message = %q, want it to contain %q", msg, wantUp)
+	}
+
+	teardown := waitingTask{execution: "DATA-4711-teardown", machine: teardownMachine, state: "AwaitEndpoint", input: input}
+	got := taskOutcome("send-task-success", teardown, true, runnerNone, "DATA-4711", " --sandbox", "")
+	if !strings.Contains(got, "run 'repolink teardown --sandbox DATA-4711', which resumes it") {
+		t.Errorf("teardown outcome = %q, want the teardown command that resumes it", got)
+	}
+	if !strings.Contains(got, "--allow-local-refs env:SNOWFLAKE_KEY'") {
+		t.Errorf("teardown outcome = %q, want up with the Snowflake credential reference only", got)
 	}
 }
 
@@ -518,7 +553,7 @@ func TestUsedTokenNamesRunner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := usedTokenError(task, true, tt.runner, " --sandbox", "").Error()
+			msg := usedTokenError(task, true, tt.runner, "", " --sandbox", "").Error()
 			if !strings.Contains(msg, "this task token was already used") {
 				t.Errorf("message %q does not say that the token was used", msg)
 			}

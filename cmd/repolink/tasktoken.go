@@ -41,6 +41,26 @@ type waitingTask struct {
 	heartbeatSeconds int
 	// route is the route of the execution's request, or "".
 	route request.Route
+	// input is the execution's input document.
+	input json.RawMessage
+}
+
+// record returns the task's execution with its name, machine and input,
+// or, when found is false, an execution without them.
+func (w waitingTask) record(found bool) engine.Execution {
+	if !found {
+		return engine.Execution{}
+	}
+	return engine.Execution{Name: w.execution, Machine: w.machine, Input: w.input}
+}
+
+// resumeTarget returns the provision execution that 'repolink teardown'
+// resumes the task's execution with (teardownResumeTarget), or "".
+func (w waitingTask) resumeTarget(ctx context.Context, eng *engine.Engine) string {
+	if w.machine != teardownMachine {
+		return ""
+	}
+	return teardownResumeTarget(ctx, eng, w.record(true))
 }
 
 // findWaitingTask returns the task that token belongs to: the running
@@ -70,7 +90,7 @@ func findWaitingTask(ctx context.Context, eng *engine.Engine, token string) (wai
 			if json.Unmarshal(events[i].Details, &details) != nil || !containsString(details.Parameters, token) {
 				continue
 			}
-			task := waitingTask{execution: x.Name, machine: x.Machine, state: events[i].State, heartbeatSeconds: details.Heartbeat}
+			task := waitingTask{execution: x.Name, machine: x.Machine, state: events[i].State, heartbeatSeconds: details.Heartbeat, input: x.Input}
 			var doc workflow.Document
 			if json.Unmarshal(x.Input, &doc) == nil {
 				task.route = doc.Request.Route
