@@ -70,9 +70,9 @@ func VerifyTimestamped(secret []byte, h http.Header, body []byte, now time.Time)
 	if sig == "" {
 		return &SignatureError{Reason: "missing " + HeaderSignature + " header"}
 	}
-	seconds, err := strconv.ParseInt(rawTS, 10, 64)
+	seconds, err := parseUnixSeconds(rawTS)
 	if err != nil {
-		return &SignatureError{Reason: HeaderTimestamp + " must be Unix seconds"}
+		return &SignatureError{Reason: HeaderTimestamp + " must be Unix seconds: decimal digits with no sign and no leading zero"}
 	}
 	age := now.Sub(time.Unix(seconds, 0))
 	if age > MaxAge || age < -MaxAge {
@@ -86,6 +86,22 @@ func VerifyTimestamped(secret []byte, h http.Header, body []byte, now time.Time)
 		return &SignatureError{Reason: HeaderSignature + " does not match the body and timestamp"}
 	}
 	return nil
+}
+
+// parseUnixSeconds reads a timestamp in the one form that SetSignature
+// writes. strconv.ParseInt also accepts a sign and leading zeros, so
+// several header values would otherwise sign as different strings for
+// the same time.
+func parseUnixSeconds(raw string) (int64, error) {
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("timestamp %q contains a character other than a decimal digit", raw)
+		}
+	}
+	if len(raw) > 1 && raw[0] == '0' {
+		return 0, fmt.Errorf("timestamp %q has a leading zero", raw)
+	}
+	return strconv.ParseInt(raw, 10, 64)
 }
 
 // VerifyHubSignature checks a Jira-style "sha256=<hex>" signature over the

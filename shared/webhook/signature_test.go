@@ -1,7 +1,10 @@
 package webhook
 
 import (
+	"encoding/hex"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +30,27 @@ func TestVerifyTimestampedRoundTrip(t *testing.T) {
 	h.Set(HeaderTimestamp, "1800000001")
 	if err := VerifyTimestamped(testSecret, h, body, testNow); err == nil {
 		t.Error("signature verified with a changed timestamp")
+	}
+}
+
+func TestTimestampSignLeadingZeroRejected(t *testing.T) {
+	body := []byte(`{"id":"DATA-1"}`)
+	for _, ts := range []string{"+1800000000", "01800000000", "+01800000000", "-1800000000", " 1800000000", "1800000000.0", "1e9"} {
+		t.Run(ts, func(t *testing.T) {
+			h := http.Header{}
+			h.Set(HeaderTimestamp, ts)
+			h.Set(HeaderSignature, "sha256="+hex.EncodeToString(signedMAC(testSecret, ts, body)))
+			err := VerifyTimestamped(testSecret, h, body, testNow)
+			var sigErr *SignatureError
+			if !errors.As(err, &sigErr) {
+				t.Fatalf("VerifyTimestamped = %v, want a *SignatureError", err)
+			}
+			if !strings.Contains(sigErr.Reason, HeaderTimestamp) {
+				t.Errorf("reason %q does not name %s", sigErr.Reason, HeaderTimestamp)
+			}
+			if !strings.Contains(sigErr.Reason, "no sign and no leading zero") {
+				t.Errorf("reason %q does not name the accepted form", sigErr.Reason)
+			}
+		})
 	}
 }
