@@ -19,6 +19,7 @@ import (
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
 	"github.com/repolink/repolink/functions/poller"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/simtest"
 	"github.com/repolink/repolink/shared/webhook"
@@ -302,7 +303,7 @@ func TestPollersWarnAndNotifyOnce(t *testing.T) {
 	if notice["request_id"] != f.doc.Request.ID {
 		t.Errorf("notification request_id = %v, want %s", notice["request_id"], f.doc.Request.ID)
 	}
-	if want := f.clock.Now().Add(-46 * time.Minute).Add(time.Hour).Format(time.RFC3339); notice["expires_at"] != want {
+	if want := f.clock.Now().Add(-46 * time.Minute).Add(time.Hour).UTC().Format(execview.TimeLayout); notice["expires_at"] != want {
 		t.Errorf("notification expires_at = %v, want %s", notice["expires_at"], want)
 	}
 

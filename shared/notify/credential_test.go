@@ -109,7 +109,7 @@ func TestCredentialNoticeArtifactRegistry(t *testing.T) {
 		"request_id":        "DATA-4711",
 		"snowflake_account": "ORG-ACCT",
 		"secret":            "PLATFORM.PACKAGES.CORP_PYPI_SECRET",
-		"expires_at":        "2026-06-01T13:00:00Z",
+		"expires_at":        "2026-06-01T13:00:00.000Z",
 	} {
 		if fields[name] != want {
 			t.Errorf("%s = %v, want %q", name, fields[name], want)

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -184,7 +185,7 @@ func TestNotifySucceededRunSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Notification{Event: EventSucceeded, Machine: MachineProvision, Execution: "DATA-1", RequestID: "DATA-1", Status: engine.StatusSucceeded,
-		StartedAt: startTime.Add(time.Second), StoppedAt: startTime.Add(time.Minute),
+		StartedAt: execview.At(startTime.Add(time.Second)), StoppedAt: execview.At(startTime.Add(time.Minute)),
 		Resources: json.RawMessage(`{"repository":{"action":"created","id":"PLATFORM.PACKAGES.CORP_PYPI"}}`)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("notification (-want +got):\n%s", diff)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -26,8 +27,9 @@ type CredentialNotice struct {
 	SnowflakeAccount string `json:"snowflake_account"`
 	Secret           string `json:"secret"`
 	// ExpiresAt is an estimate from the longest lifetime that the index
-	// product gives such a token, counted from when the run stored it.
-	ExpiresAt time.Time `json:"expires_at"`
+	// product gives such a token, counted from when the run stored it. It
+	// is written in UTC with milliseconds, like the times of Notification.
+	ExpiresAt execview.Time `json:"expires_at"`
 	// Next is the operator's next action.
 	Next string `json:"next"`
 }
@@ -52,7 +54,7 @@ func BuildCredentialNotice(c Credential) CredentialNotice {
 		RequestID:        c.RequestID,
 		SnowflakeAccount: c.SnowflakeAccount,
 		Secret:           c.Secret,
-		ExpiresAt:        c.ExpiresAt.UTC(),
+		ExpiresAt:        execview.At(c.ExpiresAt),
 		Next:             c.Next,
 	}
 }

@@ -44,10 +44,12 @@ type Notification struct {
 	Execution string `json:"execution"`
 	RequestID string `json:"request_id"`
 	// Status is SUCCEEDED, FAILED, TIMED_OUT or ABORTED.
-	Status       string    `json:"status"`
-	RedriveCount int       `json:"redrive_count"`
-	StartedAt    time.Time `json:"started_at"`
-	StoppedAt    time.Time `json:"stopped_at"`
+	Status       string `json:"status"`
+	RedriveCount int    `json:"redrive_count"`
+	// StartedAt and StoppedAt are written in UTC with milliseconds, as in
+	// the execution views of repolink status and the operations API.
+	StartedAt execview.Time `json:"started_at"`
+	StoppedAt execview.Time `json:"stopped_at"`
 	// FailedStep, Error and Cause describe a run that needs an operator.
 	FailedStep string `json:"failed_step,omitempty"`
 	Error      string `json:"error,omitempty"`
@@ -96,8 +98,8 @@ func Build(run Run) Notification {
 		RequestID:    run.RequestID,
 		Status:       run.Status,
 		RedriveCount: run.RedriveCount,
-		StartedAt:    run.StartedAt.UTC(),
-		StoppedAt:    run.StoppedAt.UTC(),
+		StartedAt:    execview.At(run.StartedAt),
+		StoppedAt:    execview.At(run.StoppedAt),
 	}
 	if out.Machine == "" {
 		out.Machine = MachineProvision

@@ -84,3 +84,33 @@ func TestBuildStoppedRunNamesStep(t *testing.T) {
 		})
 	}
 }
+
+func TestTimesWrittenWithMilliseconds(t *testing.T) {
+	at := time.Date(2026, 12, 6, 1, 42, 3, 119619171, time.UTC)
+	note := Build(Run{Name: "run-1", Status: "FAILED", StartedAt: at, StoppedAt: at.Add(time.Second)})
+	notice := BuildCredentialNotice(Credential{Execution: "run-1", ExpiresAt: at})
+	tests := []struct {
+		field string
+		value any
+		want  string
+	}{
+		{"started_at", note, "2026-12-06T01:42:03.119Z"},
+		{"stopped_at", note, "2026-12-06T01:42:04.119Z"},
+		{"expires_at", notice, "2026-12-06T01:42:03.119Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			body, err := json.Marshal(tt.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fields map[string]any
+			if err := json.Unmarshal(body, &fields); err != nil {
+				t.Fatal(err)
+			}
+			if got := fields[tt.field]; got != tt.want {
+				t.Errorf("%s = %v, want %s", tt.field, got, tt.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/functions/lambda/internal/notifier"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -148,7 +149,7 @@ func TestHandleClosedExecutions(t *testing.T) {
 
 	base := notifier.Notification{
 		Machine: "provision", Execution: "DATA-4711", RequestID: "DATA-4711", RedriveCount: 1,
-		StartedAt: now.Add(-time.Hour), StoppedAt: now,
+		StartedAt: execview.At(now.Add(-time.Hour)), StoppedAt: execview.At(now),
 	}
 	succeeded := base
 	succeeded.Event, succeeded.Status, succeeded.Resources = "succeeded", "SUCCEEDED", json.RawMessage(resources)
