@@ -54,7 +54,7 @@ func commandExecutionOf(ctx context.Context, stateDir, arg, flags, command strin
 	if err != nil {
 		return "", err
 	}
-	eng, dir, err := openEngineStore(stateDir)
+	eng, dir, err := readEngineStore(stateDir)
 	if errors.Is(err, errNoStore) {
 		return "", noStoreError(dir, fmt.Sprintf("no execution of request %s, the ID in %s", req.ID, arg))
 	}
@@ -122,7 +122,7 @@ func checkFileArg(ctx context.Context, stateDir, arg string) error {
 // executionExists reports whether the engine store in stateDir has an
 // execution named name. A state directory without a store has none.
 func executionExists(ctx context.Context, stateDir, name string) (bool, error) {
-	eng, _, err := openEngineStore(stateDir)
+	eng, _, err := readEngineStore(stateDir)
 	if errors.Is(err, errNoStore) {
 		return false, nil
 	}

@@ -273,9 +273,9 @@ func readStoreFor(stateDir, name string) (*engine.Engine, string, error) {
 
 // loadExecution reads an execution from the store in stateDir and returns
 // it with the store's absolute directory, or a usage error that explains why it
-// cannot be read.
+// cannot be read. It leaves the store in the format it has.
 func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution, string, error) {
-	eng, dir, err := openStoreFor(stateDir, name)
+	eng, dir, err := readStoreFor(stateDir, name)
 	if err != nil {
 		return engine.Execution{}, dir, err
 	}

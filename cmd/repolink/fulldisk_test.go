@@ -131,9 +131,10 @@ func TestRunByServiceFullDisk(t *testing.T) {
 
 // TestCommandsFullDiskStore checks that the commands that change the
 // engine store of a full state directory fail with the error that names the
-// directory and advises freeing space. They do so whether or not repolink
-// up serves the directory, and whether or not the store was open when the
-// file system filled.
+// directory and advises freeing space, and that a command that changes
+// nothing, such as a heartbeat with an unknown token, gives its own error.
+// They do so whether or not repolink up serves the directory, and whether
+// or not the store was open when the file system filled.
 func TestCommandsFullDiskStore(t *testing.T) {
 	dir := fullDiskDir(t)
 	if dir == "" {
@@ -145,13 +146,18 @@ func TestCommandsFullDiskStore(t *testing.T) {
 	commands := []struct {
 		name string
 		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+		arg  string
+		// full is set for a command that writes, whose error must name the
+		// full file system, and want is the error of one that does not.
+		full bool
+		want string
 	}{
-		{"redrive", redriveCommand},
-		{"teardown", teardownCommand},
-		{"stop", stopCommand},
+		{"redrive", redriveCommand, "FD-1", true, ""},
+		{"teardown", teardownCommand, "FD-1", true, ""},
+		{"stop", stopCommand, "FD-2", true, ""},
 		{"send-task-heartbeat", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return taskCommand(ctx, "send-task-heartbeat", args, stdout, stderr)
-		}},
+		}, "unknown-token", false, "token is unknown"},
 	}
 	ctx := context.Background()
 	for _, store := range []string{open, closed} {
@@ -165,12 +171,16 @@ func TestCommandsFullDiskStore(t *testing.T) {
 			}
 			for _, c := range commands {
 				var stdout, stderr bytes.Buffer
-				err := c.run(ctx, []string{"--state-dir", store, "FD-1"}, &stdout, &stderr)
+				err := c.run(ctx, []string{"--state-dir", store, c.arg}, &stdout, &stderr)
 				if err == nil {
 					t.Errorf("%s on full %s (served %t) succeeded\n%s", c.name, store, served, stdout.String())
 					continue
 				}
-				for _, want := range []string{store, "is full", "free space"} {
+				wants := []string{c.want}
+				if c.full {
+					wants = []string{store, "is full", "free space"}
+				}
+				for _, want := range wants {
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("%s on %s (served %t): error %q lacks %q", c.name, store, served, err, want)
 					}
@@ -359,19 +369,27 @@ func storeWithStoppedExecution(t *testing.T, dir string) *engine.Engine {
 }
 
 // fullStores creates two engine stores under dir, each with the stopped
-// execution FD-1, and then fills the file system of dir. The store in open
-// stays open, as in a running repolink up, so that SQLite keeps its
-// write-ahead log and shared-memory files. A later open then needs no space
-// for them, and its first write fails with SQLITE_FULL. The store in closed
-// was closed, so SQLite removed those files, and a later open fails to grow
-// a new shared-memory file.
+// execution FD-1 and the running execution FD-2, which no process runs, and
+// then fills the file system of dir. The store in open stays open, as in a
+// running repolink up, so that SQLite keeps its write-ahead log and
+// shared-memory files. A later open then needs no space for them, and its
+// first write fails with SQLITE_FULL. The store in closed was closed, so
+// SQLite removed those files, and a later open fails to grow a new
+// shared-memory file.
 func fullStores(t *testing.T, dir string) (open, closed string) {
 	t.Helper()
 	open = filepath.Join(dir, "open")
-	storeWithStoppedExecution(t, open)
 	closed = filepath.Join(dir, "closed")
-	if err := storeWithStoppedExecution(t, closed).Close(); err != nil {
-		t.Fatal(err)
+	for _, store := range []string{open, closed} {
+		eng := storeWithStoppedExecution(t, store)
+		if _, err := eng.Start(context.Background(), provisionMachine, "FD-2", documentOf(t, exampleRequest(t, "FD-2"))); err != nil {
+			t.Fatal(err)
+		}
+		if store == closed {
+			if err := eng.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	fillFileSystem(t, dir)
 	return open, closed

@@ -14,6 +14,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sqlitefile"
+	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // intakeIndexFile is the SQLite file beside the engine store that indexes
@@ -125,7 +126,7 @@ func acquireIntakeIndex(eng *engine.Engine) (*intakeIndex, func(), error) {
 	if ix == nil {
 		db, err := sqlitefile.Open(path, intakeIndexSchema, true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open intake index %s: %w", path, err)
+			return nil, nil, storehealth.Classify(filepath.Dir(path), fmt.Errorf("open intake index %s: %w", path, err))
 		}
 		ix = &intakeIndex{db: db, path: path}
 		if intakeIndexes.open == nil {

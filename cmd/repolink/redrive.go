@@ -132,7 +132,7 @@ func checkRedrivable(x engine.Execution, stopFlags, runFlags string) error {
 // provision and a teardown, and the other one runs (checkRedriveConflicts).
 // sandbox is the --sandbox flag of the command, for the suggested commands.
 func checkNotTornDown(ctx context.Context, stateDir string, sandbox bool, x engine.Execution, requestID string) error {
-	eng, _, err := openStoreFor(stateDir, x.Name)
+	eng, _, err := readStoreFor(stateDir, x.Name)
 	if err != nil {
 		return err
 	}

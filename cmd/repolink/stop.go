@@ -27,18 +27,18 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("--%v; shorten it", err)
 	}
 
-	eng, dir, err := openStoreFor(*stateDir, name)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	x, err := describeOrUsage(ctx, eng, dir, name)
+	x, _, err := loadExecution(ctx, *stateDir, name)
 	if err != nil {
 		return err
 	}
 	if x.Status != engine.StatusRunning {
 		return stopClosedError(x)
 	}
+	eng, dir, err := openStoreFor(*stateDir, name)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	// The execution may close between Describe and Stop.
 	if x, err = eng.Stop(ctx, name, *errName, *cause); errors.Is(err, engine.ErrNotRunning) {
 		closed, describeErr := eng.Describe(ctx, name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,4 +138,48 @@ func storeFormatOf(t *testing.T, path string) (format int, eventParts bool) {
 		t.Fatal(err)
 	}
 	return format, parts > 0
+}
+
+// TestRejectedCommandsKeepStoreFormat checks that commands which change
+// no execution, because their argument names none they can change, leave
+// a store of format 1 as it is, so that the repolink that wrote it can
+// still open it.
+func TestRejectedCommandsKeepStoreFormat(t *testing.T) {
+	sendTaskSuccess := func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return taskCommand(ctx, "send-task-success", args, stdout, stderr)
+	}
+	commands := []readCommand{
+		{"redrive unknown", redriveCommand, []string{"--sandbox", "NOPE"}, "no execution named NOPE"},
+		{"teardown unknown", teardownCommand, []string{"--sandbox", "NOPE"}, "no execution named NOPE"},
+		{"stop closed", stopCommand, []string{"FD-1"}, "nothing to stop"},
+		{"send-task-success unknown", sendTaskSuccess, []string{"--output-json", `{}`, "unknown-token"}, "token is unknown"},
+	}
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			if err := storeWithStoppedExecution(t, dir).Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := writeModeFile(dir, modeOf(true)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, engineStore)
+			makeRowHistoryStore(t, path)
+
+			_, err := c.runOn(dir)
+			if err == nil {
+				t.Fatalf("%s succeeded, want an error", c.name)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s error = %q, want one containing %q", c.name, err, c.want)
+			}
+			format, parts := storeFormatOf(t, path)
+			if format != 1 {
+				t.Errorf("store format after %s = %d, want 1", c.name, format)
+			}
+			if parts {
+				t.Errorf("%s created the event_parts table, which format 1 lacks", c.name)
+			}
+		})
+	}
 }

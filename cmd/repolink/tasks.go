@@ -50,10 +50,43 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 		}
 	}
 
+	task, found, err := checkWaitingTask(ctx, *stateDir, token, output)
+	if err != nil {
+		return err
+	}
+
 	eng, dir, err := openEngineStore(*stateDir)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	switch op {
+	case "send-task-success":
+		err = eng.SendTaskSuccess(ctx, token, json.RawMessage(*output))
+	case "send-task-failure":
+		err = eng.SendTaskFailure(ctx, token, *errName, *cause)
+	default:
+		err = eng.SendTaskHeartbeat(ctx, token)
+	}
+	if err != nil {
+		return tokenError(ctx, eng, err, task, found, dir, *stateDir)
+	}
+
+	runner := currentRunner(ctx, eng, dir)
+	fmt.Fprintln(stdout, taskOutcome(op, task, found, runner, task.resumeTarget(ctx, eng), hintFlags(dir, *stateDir), commandFlags(false, *stateDir)))
+	return nil
+}
+
+// checkWaitingTask checks the token of a send-task command and the
+// --output-json of send-task-success, or nil for the other commands, and
+// returns the task that findWaitingTask finds for the token. It reads the
+// store in stateDir as it is, so that a command that stores nothing leaves
+// a store of an older format for the older repolink that wrote it.
+func checkWaitingTask(ctx context.Context, stateDir, token string, output *string) (waitingTask, bool, error) {
+	eng, dir, err := readEngineStore(stateDir)
 	noStore := errors.Is(err, errNoStore)
 	if err != nil && !noStore {
-		return err
+		return waitingTask{}, false, err
 	}
 
 	// The task is looked up only to check the output and to name it, and
@@ -63,41 +96,37 @@ func taskCommand(ctx context.Context, op string, args []string, stdout, stderr i
 	if !noStore {
 		defer eng.Close()
 		if task, found, err = findWaitingTask(ctx, eng, token); err != nil {
-			return err
+			return task, found, err
 		}
 	}
 	if output != nil {
 		if err := checkTaskOutput(*output, task, found); err != nil {
-			return err
+			return task, found, err
 		}
 	}
 	if noStore {
-		return noStoreError(dir, "no task waits for this token")
+		return task, found, noStoreError(dir, "no task waits for this token")
 	}
+	if err := eng.CheckTaskToken(ctx, token); err != nil {
+		return task, found, tokenError(ctx, eng, err, task, found, dir, stateDir)
+	}
+	return task, found, nil
+}
 
-	switch op {
-	case "send-task-success":
-		err = eng.SendTaskSuccess(ctx, token, json.RawMessage(*output))
-	case "send-task-failure":
-		err = eng.SendTaskFailure(ctx, token, *errName, *cause)
-	default:
-		err = eng.SendTaskHeartbeat(ctx, token)
-	}
+// tokenError returns the error of a send-task command whose token the
+// engine store eng in the state directory dir rejected with err. task and
+// found are the task that findWaitingTask found for the token.
+func tokenError(ctx context.Context, eng *engine.Engine, err error, task waitingTask, found bool, dir, stateDir string) error {
 	switch {
 	case errors.Is(err, engine.ErrResultQueued):
-		return usedTokenError(task, found, currentRunner(ctx, eng, dir), task.resumeTarget(ctx, eng), hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
+		return usedTokenError(task, found, currentRunner(ctx, eng, dir), task.resumeTarget(ctx, eng), hintFlags(dir, stateDir), commandFlags(false, stateDir))
 	case errors.Is(err, engine.ErrInvalidToken):
 		return usagef("the task token is unknown, or its task already completed, timed out or was cancelled; run 'repolink history%s NAME' to find the current token",
-			commandFlags(false, *stateDir))
+			commandFlags(false, stateDir))
 	case errors.Is(err, engine.ErrInvalidOutput):
 		return usagef("%v", err)
-	case err != nil:
-		return err
 	}
-
-	runner := currentRunner(ctx, eng, dir)
-	fmt.Fprintln(stdout, taskOutcome(op, task, found, runner, task.resumeTarget(ctx, eng), hintFlags(dir, *stateDir), commandFlags(false, *stateDir)))
-	return nil
+	return err
 }
 
 // checkTaskOutput checks the --output-json of send-task-success, against

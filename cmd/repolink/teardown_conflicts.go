@@ -344,7 +344,7 @@ func lockStartsOfInput(dir string) func(context.Context, json.RawMessage) (func(
 // teardown is left to startTeardown, which resumes it or names it. flags
 // and runFlags are as for startTeardown.
 func checkTeardownTarget(ctx context.Context, dir string, x engine.Execution, id, flags, runFlags string) error {
-	eng, _, err := openEngineStore(dir)
+	eng, _, err := readEngineStore(dir)
 	if err != nil {
 		return err
 	}

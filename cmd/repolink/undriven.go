@@ -79,7 +79,7 @@ func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, 
 	if x.Status != engine.StatusRunning {
 		return nil
 	}
-	eng, _, err := openStoreFor(stateDir, x.Name)
+	eng, _, err := readStoreFor(stateDir, x.Name)
 	if err != nil {
 		return err
 	}

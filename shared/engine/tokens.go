@@ -94,27 +94,9 @@ func (e *Engine) updateToken(ctx context.Context, token, op string, update func(
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer tx.Rollback()
-	var status string
-	var cursor int64
-	err = tx.QueryRowContext(ctx, `SELECT status, cursor FROM tokens WHERE token = ?`, token).Scan(&status, &cursor)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%s: %w: %w", op, ErrInvalidToken, ErrTaskNotFound)
-	}
+	cursor, err := waitingCursor(ctx, tx, token, op)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if status == tokenSucceeded || status == tokenFailed {
-		queued, err := resultQueued(ctx, tx, cursor, token)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		if queued {
-			return fmt.Errorf("%s: %w: %w: %w: the Run loop applies it when it next runs the execution",
-				op, ErrInvalidToken, ErrTaskClosed, ErrResultQueued)
-		}
-	}
-	if status != tokenPending {
-		return fmt.Errorf("%s: %w: %w: it completed, timed out or was cancelled", op, ErrInvalidToken, ErrTaskClosed)
+		return err
 	}
 	if err := update(tx, cursor); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -123,4 +105,43 @@ func (e *Engine) updateToken(ctx context.Context, token, op string, update func(
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
+}
+
+// CheckTaskToken returns the error that SendTaskSuccess, SendTaskFailure
+// and SendTaskHeartbeat return for token before they write: an
+// ErrInvalidToken refined by ErrTaskNotFound, ErrTaskClosed or
+// ErrResultQueued, or nil when a task waits on token. It only reads, so
+// it works on an Engine from OpenReadOnly.
+func (e *Engine) CheckTaskToken(ctx context.Context, token string) error {
+	_, err := waitingCursor(ctx, e.db, token, "check task token")
+	return err
+}
+
+// waitingCursor returns the ID of the cursor whose task waits on token, or
+// the ErrInvalidToken of a token that no task waits on. op prefixes the
+// error.
+func waitingCursor(ctx context.Context, q rowQuerier, token, op string) (int64, error) {
+	var status string
+	var cursor int64
+	err := q.QueryRowContext(ctx, `SELECT status, cursor FROM tokens WHERE token = ?`, token).Scan(&status, &cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%s: %w: %w", op, ErrInvalidToken, ErrTaskNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	if status == tokenSucceeded || status == tokenFailed {
+		queued, err := resultQueued(ctx, q, cursor, token)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+		if queued {
+			return 0, fmt.Errorf("%s: %w: %w: %w: the Run loop applies it when it next runs the execution",
+				op, ErrInvalidToken, ErrTaskClosed, ErrResultQueued)
+		}
+	}
+	if status != tokenPending {
+		return 0, fmt.Errorf("%s: %w: %w: it completed, timed out or was cancelled", op, ErrInvalidToken, ErrTaskClosed)
+	}
+	return cursor, nil
 }

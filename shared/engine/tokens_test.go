@@ -260,3 +260,33 @@ func TestWellFormedTaskToken(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTaskTokenReadOnly checks that CheckTaskToken, on an Engine from
+// OpenReadOnly, returns the errors that SendTaskSuccess returns for each
+// token status.
+func TestCheckTaskTokenReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	e := openEngine(t, path, "", nil, Options{})
+	_, err := e.db.Exec(`INSERT INTO tokens (token, cursor, execution, status) VALUES
+		('waiting', 1, 'run', 'pending'), ('closed', 2, 'run', 'succeeded')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	r, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	if err := r.CheckTaskToken(ctx, "waiting"); err != nil {
+		t.Errorf("CheckTaskToken of a pending token = %v, want nil", err)
+	}
+	if err := r.CheckTaskToken(ctx, "closed"); !errors.Is(err, ErrTaskClosed) {
+		t.Errorf("CheckTaskToken of a completed token = %v, want ErrTaskClosed", err)
+	}
+	if err := r.CheckTaskToken(ctx, "unknown"); !errors.Is(err, ErrTaskNotFound) {
+		t.Errorf("CheckTaskToken of an unknown token = %v, want ErrTaskNotFound", err)
+	}
+}
