@@ -10,12 +10,16 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/storehealth"
 )
 
 // operationsAPI serves the read-only operations endpoints of repolink up.
 type operationsAPI struct {
 	engine *engine.Engine
+	// notes is the notification store from which describe reads the
+	// delivery state of the execution's notifications, or nil for none.
+	notes *notify.Store
 	// health reports whether the state stores take writes, for /healthz.
 	health *storehealth.Monitor
 	// token is the bearer token that every /v1/executions request must
@@ -138,7 +142,22 @@ func (a *operationsAPI) describe(w http.ResponseWriter, r *http.Request) {
 		a.failed(w, "describe execution", err)
 		return
 	}
-	writeAPI(w, http.StatusOK, v)
+	out := describedExecution{executionView: v}
+	if a.notes != nil {
+		if out.Notifications, err = readViews(r.Context(), a.notes, name); err != nil {
+			a.failed(w, "read notifications", err)
+			return
+		}
+	}
+	writeAPI(w, http.StatusOK, out)
+}
+
+// describedExecution is the response of GET /v1/executions/{name}: the
+// execution's view and the delivery state of the notification of each of
+// its runs, as repolink status --output json shows them.
+type describedExecution struct {
+	executionView
+	Notifications []notify.View `json:"notifications,omitempty"`
 }
 
 func (a *operationsAPI) history(w http.ResponseWriter, r *http.Request) {

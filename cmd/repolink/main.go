@@ -68,6 +68,7 @@ Usage:
                                                        step it stopped in; a request file in place of NAME
                                                        names its request's latest execution
   repolink stop NAME [--error E] [--cause C]           abort a running execution
+  repolink notify NAME                                 send the failed notification of an execution again
   repolink send-task-success TOKEN --output-json J     complete a waiting task with the result J
   repolink send-task-failure TOKEN --error E [--cause C]
                                                        fail a waiting task
@@ -161,6 +162,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = redriveCommand(ctx, args[1:], stdout, stderr)
 	case "stop":
 		err = stopCommand(ctx, args[1:], stdout, stderr)
+	case "notify":
+		err = notifyCommand(ctx, args[1:], stdout, stderr)
 	case "send-task-success", "send-task-failure", "send-task-heartbeat":
 		err = taskCommand(ctx, args[0], args[1:], stdout, stderr)
 	case "teardown":

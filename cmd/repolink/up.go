@@ -386,7 +386,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 
 	mux := http.NewServeMux()
 	hook.Register(mux)
-	(&operationsAPI{engine: rt.engine, health: rt.health, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
+	(&operationsAPI{engine: rt.engine, notes: svc.notes, health: rt.health, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
 	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {
