@@ -95,16 +95,17 @@ func notificationText(name string, v notify.View, flags string) string {
 const notifyUsageNotes = `
 notify makes the failed notification of a closed execution pending again
 with a new set of attempts. With REPOLINK_WEBHOOK_SECRET set it sends the
-notification itself, retrying for up to 2 minutes; without it, or while
-the receiver still fails, repolink up on the state directory sends it. It
-works while repolink up runs on the same state directory.
+notification itself, retrying for up to 2 minutes. Without it, or when
+the notification is still pending after that, repolink up on the state
+directory sends it. It works while repolink up runs on the same state
+directory.
 `
 
 // notifyCommand sends the failed notification of an execution again.
 func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("notify", "notify [--state-dir DIR] [--redrive-count N] NAME", stderr)
 	stateDir := stateDirFlag(fs)
-	redriveCount := fs.Int("redrive-count", -1, "the run whose notification to send, as its redrive count (default: the latest run that has one)")
+	redriveCount := fs.Int("redrive-count", -1, "the run whose notification to send, as its redrive count; -1 is the latest run that has one")
 	addUsageNotes(fs, notifyUsageNotes)
 	name, err := parseName(fs, args, nil)
 	if err != nil {
