@@ -255,7 +255,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 		rt.Close()
 		return nil, err
 	}
-	eng, err := engine.Open(filepath.Join(opts.dir, "engine.db"), engineOpts)
+	eng, err := openConverting(filepath.Join(opts.dir, "engine.db"), engineOpts)
 	if err != nil {
 		rt.Close()
 		return nil, fmt.Errorf("open engine store: %w", err)

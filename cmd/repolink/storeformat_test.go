@@ -183,3 +183,28 @@ func TestRejectedCommandsKeepStoreFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestConversionReported checks that opening a format 1 store for a write
+// reports the conversion once, with both formats and the store's path.
+func TestConversionReported(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := storeWithStoppedExecution(t, dir).Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, engineStore)
+	makeRowHistoryStore(t, path)
+
+	var report strings.Builder
+	for range 2 {
+		eng, err := engine.Open(path, engine.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reportConversion(&report, eng)
+		eng.Close()
+	}
+	want := fmt.Sprintf("repolink: converted engine store %s from format 1 to format %d;", path, engine.StoreFormat)
+	if got := strings.Count(report.String(), want); got != 1 {
+		t.Errorf("report has %d lines %q, want 1:\n%s", got, want, report.String())
+	}
+}

@@ -108,6 +108,10 @@ type Engine struct {
 	// which has no event_parts table, so that readHistory reads only the
 	// events table.
 	noEventParts bool
+	// converted is set when Open converted the store from convertedFrom
+	// to storeFormat.
+	converted     bool
+	convertedFrom int
 
 	writeMu    sync.Mutex
 	writeQueue []*writeRequest // requests waiting for the next batch
@@ -157,16 +161,29 @@ const maxHistoryEvents = 25000
 // the crash of the process, but SQLite syncs the WAL to disk only at
 // checkpoints, so a power loss or operating system crash can undo the
 // last transactions, and a task they recorded as completed then runs again.
+//
+// Open converts a store of an older format that has executions to the
+// current format, which older engines reject. ConvertedFrom reports the
+// conversion.
 func Open(path string, opts Options) (*Engine, error) {
 	db, err := sqlitefile.Open(path, schema, true)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := migrate(context.Background(), db, path); err != nil {
+	e := newEngine(db, path, opts)
+	ctx := context.Background()
+	from, convert, err := formatToConvert(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
 		return nil, err
 	}
-	e := newEngine(db, path, opts)
+	if convert {
+		e.converted, e.convertedFrom = true, from
+	}
 	if e.checkpoints, err = startCheckpointer(context.Background(), db, path, e.log); err != nil {
 		db.Close()
 		return nil, err
@@ -194,6 +211,11 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 	}
 	return nil
 }
+
+// ConvertedFrom returns the format of the store before Open converted it
+// to the current format, and whether Open converted it. Older repolink
+// versions cannot open a converted store.
+func (e *Engine) ConvertedFrom() (format int, converted bool) { return e.convertedFrom, e.converted }
 
 // OpenReadOnly opens the existing store at path for a caller that only
 // reads, such as a command that shows executions. It never migrates the

@@ -16,6 +16,9 @@ import (
 // engines do not read.
 const storeFormat = 2
 
+// StoreFormat is the format of the stores that Open writes.
+const StoreFormat = storeFormat
+
 // checkStoreFormat rejects a store that a newer engine wrote, before any
 // migration or write changes it.
 func checkStoreFormat(ctx context.Context, db *sql.DB) error {
@@ -28,6 +31,20 @@ func checkStoreFormat(ctx context.Context, db *sql.DB) error {
 			format, storeFormat)
 	}
 	return nil
+}
+
+// formatToConvert returns the format of the store and whether migrate
+// would convert it to storeFormat. It would not for a store of storeFormat
+// or a newer format, which checkStoreFormat rejects, or for a new store
+// with no machines and no executions.
+func formatToConvert(ctx context.Context, db *sql.DB) (format int, convert bool, err error) {
+	var used bool
+	err = db.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version),
+		EXISTS (SELECT 1 FROM machines) OR EXISTS (SELECT 1 FROM executions)`).Scan(&format, &used)
+	if err != nil {
+		return 0, false, fmt.Errorf("read store format: %w", err)
+	}
+	return format, format < storeFormat && (format > 0 || used), nil
 }
 
 // rowHistoryFormat is the last store format that keeps every history event

@@ -465,3 +465,26 @@ func TestOpenMigratedCopyLeavesFile(t *testing.T) {
 		t.Errorf("the file's machines table has %d created_at columns, want the older format left as it was", columns)
 	}
 }
+
+// TestOpenReportsConversion checks that ConvertedFrom reports the
+// conversion of a format 1 store by Open, and no conversion of a store in
+// the current format or of a new store.
+func TestOpenReportsConversion(t *testing.T) {
+	path := createRowHistoryStore(t)
+	e := openEngine(t, path, "", nil, Options{})
+	if from, converted := e.ConvertedFrom(); !converted || from != rowHistoryFormat {
+		t.Errorf("ConvertedFrom = %d, %t; want %d, true", from, converted, rowHistoryFormat)
+	}
+	e.Close()
+
+	again := openEngine(t, path, "", nil, Options{})
+	if _, converted := again.ConvertedFrom(); converted {
+		t.Error("ConvertedFrom of a store already in the current format reports a conversion")
+	}
+
+	fresh := openEngine(t, filepath.Join(t.TempDir(), "engine.db"), "", nil, Options{})
+	if _, converted := fresh.ConvertedFrom(); converted {
+		t.Error("ConvertedFrom of a new store reports a conversion")
+	}
+}
+
