@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -232,15 +233,21 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	notifications, err := readNotificationViews(ctx, dir, name)
+	if err != nil {
+		return err
+	}
 	if *output == "json" {
 		sv := newStatusView(v, next, resume)
 		sv.Queued = queued
+		sv.Notifications = notifications
 		return writeJSONTo(stdout, sv)
 	}
 	writeStatus(stdout, x, v, flags, next)
 	if queued != "" {
 		fmt.Fprintf(stdout, "queued:        %s\n", queued)
 	}
+	writeNotifications(stdout, name, notifications, flags)
 	if resume != "" {
 		fmt.Fprintf(stdout, "next:          %s\n", resume)
 	}
@@ -263,6 +270,10 @@ type statusView struct {
 	// the text output prints as its note: lines. It is empty when no
 	// resource has a note.
 	Notes []string `json:"notes,omitempty"`
+	// Notifications is the delivery state of the notification of each run
+	// of the execution, the first run first. It is empty when the request
+	// has no notify.url.
+	Notifications []notify.View `json:"notifications,omitempty"`
 }
 
 // queuedText describes the queued task results of the running execution
