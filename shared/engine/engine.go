@@ -163,8 +163,10 @@ const maxHistoryEvents = 25000
 // last transactions, and a task they recorded as completed then runs again.
 //
 // Open converts a store of an older format that has executions to the
-// current format, which older engines reject. ConvertedFrom reports the
-// conversion.
+// current format, which older engines reject. It returns an error that
+// matches ErrStoreInUse, and converts nothing, while another process may
+// run the store's executions (see checkNoRunner). ConvertedFrom reports
+// the conversion.
 func Open(path string, opts Options) (*Engine, error) {
 	db, err := sqlitefile.Open(path, schema, true)
 	if err != nil {
@@ -173,6 +175,11 @@ func Open(path string, opts Options) (*Engine, error) {
 	e := newEngine(db, path, opts)
 	ctx := context.Background()
 	from, convert, err := formatToConvert(ctx, db)
+	// NOTE: an older process that opened the store before this check and
+	// takes the runner lease after it still runs the converted store.
+	if err == nil && convert {
+		err = checkNoRunner(ctx, db, path, e.clock.Now(), from)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

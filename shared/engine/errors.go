@@ -22,6 +22,9 @@ var (
 	ErrInvalidOutput   = errors.New("invalid task output")
 	ErrMachineNotFound = errors.New("state machine not found")
 	ErrNotRunning      = errors.New("execution is not running")
+	// ErrStoreInUse is returned by Open for a store of an older format
+	// while another process runs its executions.
+	ErrStoreInUse = errors.New("another process runs the store's executions")
 )
 
 // Error names defined by the Amazon States Language.

@@ -152,3 +152,26 @@ func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
 	}
 	return true, nil
 }
+
+// checkNoRunner returns an error that matches ErrStoreInUse when another
+// process may run the executions of the store at path, which Open would
+// convert from format to storeFormat under it. That is so while the
+// store's runner lease has not expired at now, or while a process holds
+// the flock of the runner lock file. Unlike RunnerActive, it counts an
+// unexpired lease whose lock file is free, because a repolink built before
+// the lock file keeps only the lease row.
+func checkNoRunner(ctx context.Context, db *sql.DB, path string, now time.Time, format int) error {
+	var expiresAt int64
+	err := db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read runner lease: %w", err)
+	}
+	leased := err == nil && now.Before(time.Unix(0, expiresAt))
+	if locked, _ := runnerFileLocked(path); !leased && !locked {
+		return nil
+	}
+	return fmt.Errorf("convert store from format %d to format %d: %w: a repolink up, run, redrive or teardown, "+
+		"possibly of an older version that would go on writing format %d, holds its runner lease; "+
+		"stop that process first, or wait up to %s if it was killed, then run this command again",
+		format, storeFormat, ErrStoreInUse, format, max(minLeaseTTL, time.Unix(0, expiresAt).Sub(now)).Round(time.Second))
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -488,3 +489,77 @@ func TestOpenReportsConversion(t *testing.T) {
 	}
 }
 
+// TestOpenRejectsConversionWhileLeased checks that Open leaves a format 1
+// store as it is while its runner lease has not expired, as an older
+// repolink keeps it, or while a process holds the runner lock file.
+func TestOpenRejectsConversionWhileLeased(t *testing.T) {
+	cases := []struct {
+		name string
+		// expiresIn is the time until the lease row expires.
+		expiresIn time.Duration
+		locked    bool
+	}{
+		{"unexpired lease", time.Minute, false},
+		{"lock file held", -time.Minute, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := createRowHistoryStore(t)
+			db, err := sql.Open("sqlite", "file:"+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			_, err = db.Exec(`INSERT INTO runner (id, owner, expires_at) VALUES (1, 'older', ?)`,
+				time.Now().Add(c.expiresIn).UnixNano())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.locked {
+				lock := lockRunnerFile(path)
+				if lock == nil {
+					t.Skip("this platform has no flock")
+				}
+				defer lock.Close()
+			}
+
+			e, err := Open(path, Options{})
+			if err == nil {
+				e.Close()
+				t.Fatal("Open converted a store whose runner lease is held")
+			}
+			if !errors.Is(err, ErrStoreInUse) {
+				t.Errorf("Open error = %v, want ErrStoreInUse", err)
+			}
+			if !strings.Contains(err.Error(), "stop that process first") {
+				t.Errorf("Open error = %q, want one that says what to stop", err)
+			}
+			var format int
+			if err := db.QueryRow(`PRAGMA user_version`).Scan(&format); err != nil {
+				t.Fatal(err)
+			}
+			if format != rowHistoryFormat {
+				t.Errorf("store format after the rejected Open = %d, want %d", format, rowHistoryFormat)
+			}
+		})
+	}
+}
+
+// TestOpenConvertsAfterLeaseExpires checks that Open converts a format 1
+// store whose runner lease expired and whose lock file is free.
+func TestOpenConvertsAfterLeaseExpires(t *testing.T) {
+	path := createRowHistoryStore(t)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = db.Exec(`INSERT INTO runner (id, owner, expires_at) VALUES (1, 'older', ?)`, time.Now().Add(-time.Second).UnixNano())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openEngine(t, path, "", nil, Options{})
+	if _, converted := e.ConvertedFrom(); !converted {
+		t.Error("Open did not convert a store whose runner lease expired")
+	}
+}
