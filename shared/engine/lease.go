@@ -103,15 +103,14 @@ func (l *lease) fresh(now time.Time) bool {
 // after a kill, because a live holder renews the lease before it expires.
 func (l *lease) logWaiting(ctx context.Context, now time.Time) {
 	const msg = "runner lease held by another process; waiting until it is released or expires"
-	var expiresAt int64
-	err := l.e.db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
-	if err != nil {
+	expiresAt, found, err := readLeaseExpiry(ctx, l.e.db)
+	if err != nil || !found {
 		// The row is gone when the holder released the lease after the
 		// insert, and the next hold then takes it.
 		l.e.log.Info(msg)
 		return
 	}
-	expiresIn := max(time.Unix(0, expiresAt).Sub(now), 0)
+	expiresIn := max(expiresAt.Sub(now), 0)
 	l.e.log.Info(msg, "expires_in", expiresIn.Round(time.Millisecond).String())
 }
 
@@ -136,15 +135,11 @@ func (l *lease) release(ctx context.Context) {
 // still counts until it expires: at most minLeaseTTL, or ten of its poll
 // intervals if longer, after its last renewal.
 func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
-	var expiresAt int64
-	err := e.db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+	expiresAt, found, err := readLeaseExpiry(ctx, e.db)
+	if err != nil || !found {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("read runner lease: %w", err)
-	}
-	if !e.clock.Now().Before(time.Unix(0, expiresAt)) {
+	if !e.clock.Now().Before(expiresAt) {
 		return false, nil
 	}
 	if locked, known := runnerFileLocked(e.path); known && !locked {
@@ -161,17 +156,30 @@ func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
 // unexpired lease whose lock file is free, because a repolink built before
 // the lock file keeps only the lease row.
 func checkNoRunner(ctx context.Context, db *sql.DB, path string, now time.Time, format int) error {
-	var expiresAt int64
-	err := db.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&expiresAt)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read runner lease: %w", err)
+	expiresAt, found, err := readLeaseExpiry(ctx, db)
+	if err != nil {
+		return err
 	}
-	leased := err == nil && now.Before(time.Unix(0, expiresAt))
+	leased := found && now.Before(expiresAt)
 	if locked, _ := runnerFileLocked(path); !leased && !locked {
 		return nil
 	}
 	return fmt.Errorf("convert store from format %d to format %d: %w: a repolink up, run, redrive or teardown, "+
 		"possibly of an older version that would go on writing format %d, holds its runner lease; "+
 		"stop that process first, or wait up to %s if it was killed, then run this command again",
-		format, storeFormat, ErrStoreInUse, format, max(minLeaseTTL, time.Unix(0, expiresAt).Sub(now)).Round(time.Second))
+		format, storeFormat, ErrStoreInUse, format, max(minLeaseTTL, expiresAt.Sub(now)).Round(time.Second))
+}
+
+// readLeaseExpiry returns when the runner lease of the store expires.
+// found is false when no process holds the lease.
+func readLeaseExpiry(ctx context.Context, q rowQuerier) (expiresAt time.Time, found bool, err error) {
+	var nanos int64
+	err = q.QueryRowContext(ctx, `SELECT expires_at FROM runner WHERE id = 1`).Scan(&nanos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read runner lease: %w", err)
+	}
+	return time.Unix(0, nanos), true, nil
 }
