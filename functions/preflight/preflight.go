@@ -202,6 +202,17 @@ func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (wa
 // failed. Preflight is the last step before the first resource that costs
 // money, so it is where the place is taken.
 func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.Request, execution string) error {
+	return withEndpoints(ctx, env, req, func(infos []provisionendpoint.EndpointInfo) error {
+		return endpointCapacity(ctx, env, req, infos, func() error {
+			return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
+		})
+	})
+}
+
+// withEndpoints lists the private endpoints of req's Snowflake account and
+// calls check with them. It does nothing for a route without a private
+// endpoint.
+func withEndpoints(ctx context.Context, env *workflow.Env, req request.Request, check func([]provisionendpoint.EndpointInfo) error) error {
 	if !privateLink(req.Route) {
 		return nil
 	}
@@ -213,9 +224,7 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 	if err != nil {
 		return err
 	}
-	return endpointCapacity(ctx, env, req, infos, func() error {
-		return provisionendpoint.Reserve(ctx, env, req, execution, infos, "")
-	})
+	return check(infos)
 }
 
 // CheckEndpointCapacity returns the error with which preflight would stop

@@ -26,18 +26,9 @@ type RequestCheck struct {
 // the step alone reserves one.
 func RequestChecks() []RequestCheck {
 	return requestChecks(func(ctx context.Context, env *workflow.Env, req request.Request) error {
-		if !privateLink(req.Route) {
-			return nil
-		}
-		conn, err := env.Snowflake(ctx, req.Snowflake)
-		if err != nil {
-			return err
-		}
-		infos, err := provisionendpoint.Endpoints(ctx, conn)
-		if err != nil {
-			return err
-		}
-		return CheckEndpointCapacity(ctx, env, req, infos)
+		return withEndpoints(ctx, env, req, func(infos []provisionendpoint.EndpointInfo) error {
+			return CheckEndpointCapacity(ctx, env, req, infos)
+		})
 	})
 }
 
