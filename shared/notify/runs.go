@@ -31,32 +31,23 @@ func OpenStoreReader(ctx context.Context, path string) (*Store, error) {
 // run first. It returns none for an execution whose request has no
 // notify.url or that closed before the store was created.
 func (s *Store) Runs(ctx context.Context, execution string) ([]Record, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT redrive_count FROM notifications WHERE execution = ?
-		ORDER BY redrive_count`, execution)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+recordColumns+`
+		FROM notifications WHERE execution = ? ORDER BY redrive_count`, execution)
 	if err != nil {
 		return nil, fmt.Errorf("read notifications of %s: %w", execution, err)
 	}
-	var counts []int
+	defer rows.Close()
+
+	var out []Record
 	for rows.Next() {
-		var n int
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
+		rec, err := scanRecord(rows)
+		if err != nil {
 			return nil, fmt.Errorf("read notifications of %s: %w", execution, err)
 		}
-		counts = append(counts, n)
+		out = append(out, rec)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read notifications of %s: %w", execution, err)
-	}
-
-	out := make([]Record, 0, len(counts))
-	for _, n := range counts {
-		rec, err := s.Get(ctx, execution, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
 	}
 	return out, nil
 }
@@ -116,12 +107,12 @@ func NewView(rec Record) View {
 		at := execview.At(rec.NextAt)
 		v.NextAttemptAt = &at
 	}
-	if rec.State == StateDelivered && !rec.DeliveredAt.IsZero() {
-		at := execview.At(rec.DeliveredAt)
-		v.DeliveredAt = &at
-	}
 	if rec.State == StateDelivered {
 		v.LastError = ""
+		if !rec.DeliveredAt.IsZero() {
+			at := execview.At(rec.DeliveredAt)
+			v.DeliveredAt = &at
+		}
 	}
 	return v
 }

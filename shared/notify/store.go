@@ -263,17 +263,30 @@ func (s *Store) release(ctx context.Context, r Record, claimedAttempts int, clai
 
 // Get returns the notification of one run of an execution.
 func (s *Store) Get(ctx context.Context, execution string, redriveCount int) (Record, error) {
-	r := Record{Execution: execution, RedriveCount: redriveCount}
-	var body string
-	var nextAt, deliveredAt int64
-	err := s.db.QueryRowContext(ctx, `SELECT url, body, state, attempts, next_at, last_status, last_error, delivered_at
-		FROM notifications WHERE execution = ? AND redrive_count = ?`, execution, redriveCount).
-		Scan(&r.URL, &body, &r.State, &r.Attempts, &nextAt, &r.LastStatus, &r.LastError, &deliveredAt)
+	row := s.db.QueryRowContext(ctx, `SELECT `+recordColumns+`
+		FROM notifications WHERE execution = ? AND redrive_count = ?`, execution, redriveCount)
+	r, err := scanRecord(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, fmt.Errorf("notification of %s run %d: %w", execution, redriveCount, ErrNotFound)
 	}
 	if err != nil {
 		return Record{}, fmt.Errorf("read notification of %s: %w", execution, err)
+	}
+	return r, nil
+}
+
+// recordColumns are the columns that scanRecord reads, in its order.
+const recordColumns = `execution, redrive_count, url, body, state, attempts, next_at, last_status, last_error, delivered_at`
+
+// scanRecord reads one row of recordColumns.
+func scanRecord(row interface{ Scan(dest ...any) error }) (Record, error) {
+	var r Record
+	var body string
+	var nextAt, deliveredAt int64
+	err := row.Scan(&r.Execution, &r.RedriveCount, &r.URL, &body, &r.State, &r.Attempts, &nextAt,
+		&r.LastStatus, &r.LastError, &deliveredAt)
+	if err != nil {
+		return Record{}, err
 	}
 	r.Body = []byte(body)
 	r.NextAt = time.Unix(0, nextAt)
