@@ -2,10 +2,10 @@ package poller
 
 import (
 	"context"
-	"github.com/repolink/repolink/shared/notify/receivers"
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/shared/notify/receivers"
 	"github.com/repolink/repolink/shared/workflow"
 )
 

@@ -2,8 +2,9 @@ package notify
 
 import (
 	"context"
-	"github.com/repolink/repolink/shared/notify/receivers"
 	"sync"
+
+	"github.com/repolink/repolink/shared/notify/receivers"
 )
 
 // DefaultMaxConcurrent is the default of Config.MaxConcurrent.
