@@ -10,6 +10,7 @@ package indexurl
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -122,12 +123,18 @@ func identify(host, path string) (Product, bool) {
 // IsIndex reports whether the escaped path is the product's simple index
 // root, with or without the trailing slash.
 func (p Product) IsIndex(path string) bool {
-	root := p.root.FindString(path)
+	_, rest, ok := p.cut(path)
+	return ok && (rest == "simple" || rest == "simple/")
+}
+
+// cut divides the escaped path into the product's repository root and the
+// rest. It returns false when the path does not start with such a root.
+func (p Product) cut(path string) (root, rest string, ok bool) {
+	root = p.root.FindString(path)
 	if root == "" {
-		return false
+		return "", "", false
 	}
-	rest := path[len(root):]
-	return rest == "simple" || rest == "simple/"
+	return root, path[len(root):], true
 }
 
 // FormFor returns the product's index URL form with HOST replaced by host.
@@ -138,32 +145,20 @@ func (p Product) FormFor(host string) string {
 // AcceptsUser reports whether the product accepts user as the user name of
 // HTTP basic authentication.
 func (p Product) AcceptsUser(user string) bool {
-	if len(p.Users) == 0 {
-		return true
-	}
-	for _, u := range p.Users {
-		if u == user {
-			return true
-		}
-	}
-	return false
+	return len(p.Users) == 0 || slices.Contains(p.Users, user)
 }
 
 // Split divides the escaped path of a request to an index on host, a host
 // name without a port, into the repository root and the rest, which starts
-// with "simple" or "files/". On a host or path that names a product, the root must be that product's
-// repository root. On any other index the root is everything before the
-// first "simple" or "files" segment, as a PEP 503 index may serve under
-// any path. Split returns false when the path has no such segment or does
-// not fit the product.
+// with "simple" or "files/". On a host or path that names a product, the
+// root must be that product's repository root. On any other index the root
+// is everything before the first "simple" or "files" segment, because a
+// PEP 503 index may serve under any path. Split returns false when the
+// path has no such segment or does not fit the product.
 func Split(host, path string) (root, rest string, ok bool) {
 	if p, named := identify(host, path); named {
-		root = p.root.FindString(path)
-		if root == "" {
-			return "", "", false
-		}
-		rest = path[len(root):]
-		return root, rest, isServed(rest)
+		root, rest, ok = p.cut(path)
+		return root, rest, ok && isServed(rest)
 	}
 	for i := 0; i < len(path); i++ {
 		if path[i] != '/' {
