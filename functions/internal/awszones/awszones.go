@@ -1,9 +1,8 @@
 // Package awszones checks that the subnets of an aws-privatelink request
 // cover every availability zone of the region, one subnet per zone.
-// Snowflake creates its
-// interface endpoint in the zones of its own VPC, and an endpoint service
-// serves only the zones that its network load balancer had when it was
-// associated with the service. A zone that Snowflake uses and the load
+// Snowflake creates its interface endpoint in the zones of its own VPC,
+// and an endpoint service serves only the zones that its network load
+// balancer had when it was associated with the service. A zone that Snowflake uses and the load
 // balancer lacks makes the Snowflake endpoint fail.
 package awszones
 

@@ -13,10 +13,10 @@ func SaveReported(dir, name string, v any, health *storehealth.Monitor, log *slo
 }
 
 // Report records err, the outcome of saving a world in dir, in health and
-// returns err. Each failure is logged once. The health monitor logs an
-// error that leaves dir unwritable, such as a full or read-only file
-// system, and counts its repeats, and Report logs any other failure to log.
-// With a nil health, Report logs every failure.
+// returns err. The health monitor logs an error that leaves dir unwritable,
+// such as a full or read-only file system, and counts its repeats. Report
+// logs any other failure, so no failure is logged twice. With a nil
+// health, Report logs every failure.
 func Report(dir string, err error, health *storehealth.Monitor, log *slog.Logger) error {
 	unwritable := health.Record(err)
 	if err == nil || unwritable {
