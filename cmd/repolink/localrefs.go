@@ -230,16 +230,20 @@ func checkServedExecutionRefs(dir, name, machine string, req request.Request) er
 	if err != nil {
 		return err
 	}
-	if machine == teardownMachine {
-		fields = slices.DeleteFunc(fields, func(field request.FieldError) bool {
-			return !strings.HasPrefix(field.Path, "$.snowflake.")
-		})
-	}
+	fields = slices.DeleteFunc(fields, func(field request.FieldError) bool { return !machineReadsRef(machine, field.Path) })
 	if len(fields) == 0 {
 		return nil
 	}
 	return usagef("the repolink up that serves %s rejects a credential reference of the request of execution %s:%s\nnothing was started",
 		dir, name, formatFieldErrors(fields))
+}
+
+// machineReadsRef reports whether the steps of an execution of machine
+// read the credential reference at path in its request. A teardown reads
+// only the Snowflake credential, because teardown_snowflake logs in with it
+// and no teardown step reads the repository credential.
+func machineReadsRef(machine, path string) bool {
+	return machine != teardownMachine || strings.HasPrefix(path, "$.snowflake.")
 }
 
 // servedLocalRefErrors returns an error for each credential reference of

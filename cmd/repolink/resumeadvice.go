@@ -68,8 +68,7 @@ func upResumeAdvice(x engine.Execution, runFlags string) string {
 // upFlagsFor returns the flags of repolink up that let it run the request
 // req of an execution of machine, each with a leading space. It reports
 // false when no value of them does. A teardown reads only the Snowflake
-// credential, as checkServedExecutionRefs describes, and gets no
-// CodeArtifact token.
+// credential (machineReadsRef) and gets no CodeArtifact token.
 //
 // NOTE: a reference to one of up's own secrets, which up never allows, is
 // not detected here, because those secrets depend on how up is started.
@@ -79,7 +78,7 @@ func upFlagsFor(req request.Request, machine string) (string, bool) {
 		if !secrets.IsLocal(ref.Ref) || slices.Contains(local, ref.Ref) {
 			continue
 		}
-		if machine == teardownMachine && !strings.HasPrefix(ref.Path, "$.snowflake.") {
+		if !machineReadsRef(machine, ref.Path) {
 			continue
 		}
 		local = append(local, ref.Ref)

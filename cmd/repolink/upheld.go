@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
@@ -42,7 +41,7 @@ func holdRejectedExecutions(ctx context.Context, eng *engine.Engine, opts upOpti
 // with opts rejects: env: and file: references that --allow-local-refs
 // does not allow, and a CodeArtifact domain that --codeartifact-domains
 // does not list. A teardown reads only the Snowflake credential and gets no
-// CodeArtifact token, as checkServedExecutionRefs describes.
+// CodeArtifact token (machineReadsRef).
 func upRejectedFields(x engine.Execution, opts upOptions) []string {
 	if x.Machine != provisionMachine && x.Machine != teardownMachine {
 		return nil
@@ -51,12 +50,9 @@ func upRejectedFields(x engine.Execution, opts upOptions) []string {
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		return nil
 	}
-	fields := opts.localRefs.FieldErrors(doc.Request, "")
-	if x.Machine == teardownMachine {
-		fields = slices.DeleteFunc(fields, func(field request.FieldError) bool {
-			return !strings.HasPrefix(field.Path, "$.snowflake.")
-		})
-	}
+	fields := slices.DeleteFunc(opts.localRefs.FieldErrors(doc.Request, ""), func(field request.FieldError) bool {
+		return !machineReadsRef(x.Machine, field.Path)
+	})
 	if x.Machine == provisionMachine {
 		fields = append(fields, opts.codeArtifactDomains.FieldErrors(doc.Request)...)
 	}
