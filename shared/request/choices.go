@@ -2,6 +2,7 @@ package request
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -31,10 +32,8 @@ func choiceValues(path string) []string {
 // unquoted no or off most likely meant none, and otherwise the first value.
 func notChoiceMessage(path string, values []string, value bool) string {
 	suggested := values[0]
-	for _, v := range values {
-		if !value && v == "none" {
-			suggested = v
-		}
+	if !value && slices.Contains(values, "none") {
+		suggested = "none"
 	}
 	key := path[strings.LastIndex(path, ".")+1:]
 	return fmt.Sprintf("must be one of %s, not %t, because YAML reads unquoted yes, no, on and off as true or false; write %s: %s",
