@@ -53,7 +53,8 @@ func failRunIn(t *testing.T, eng *engine.Engine, req request.Request, failStep s
 
 // TestChangedFromSkipsPreflightFailure checks that changedFrom names no
 // objects of an earlier run that failed in preflight, which built
-// nothing, and names those of one that failed in a building step.
+// nothing, and names those of an earlier run that failed in a building
+// step.
 func TestChangedFromSkipsPreflightFailure(t *testing.T) {
 	tests := []struct {
 		failStep string

@@ -148,7 +148,8 @@ func TestCommandsFullDiskStore(t *testing.T) {
 		run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		arg  string
 		// full is set for a command that writes, whose error must name the
-		// full file system, and want is the error of one that does not.
+		// full file system. When full is false, the error must contain
+		// want instead.
 		full bool
 		want string
 	}{

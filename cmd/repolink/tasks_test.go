@@ -537,8 +537,8 @@ func checkQueuedAdvice(t *testing.T, command, out string) {
 	}
 }
 
-// TestUsedTokenNamesRunner checks that a second send of a token says that
-// the token was used and names what applies its result, and suggests
+// TestUsedTokenNamesRunner checks that a second send of a token reports
+// that the token was used and names what applies its result, and suggests
 // starting a process only when none runs the execution.
 func TestUsedTokenNamesRunner(t *testing.T) {
 	task := waitingTask{execution: "DATA-4711", machine: provisionMachine, state: "AwaitEndpoint"}

@@ -7,8 +7,8 @@ import "encoding/json"
 // later process without the hold resumes it. A service holds an execution
 // that its settings would make fail, such as one whose request reads a
 // credential that the service may not read. Hold is safe for concurrent
-// use, and a Run loop that is already running sees the hold at its next
-// read of the store.
+// use, and a Run loop that is already running applies the hold at its
+// next read of the store.
 //
 // NOTE: Hold does not stop SendTaskSuccess, SendTaskFailure or Stop, which
 // change a held execution as they change any other.
