@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 )
 
 // runnerLockPath returns the file beside the store at path that the
@@ -14,19 +15,36 @@ import (
 // flock marks a holder that was killed before its lease expired.
 func runnerLockPath(path string) string { return path + "-runner.lock" }
 
+// lockRetries is how many more times lockRunnerFile tries a flock that
+// another open file has, lockRetryDelay apart. runnerFileLocked takes a
+// shared flock for an instant to test the file. Without the retries, a
+// runner that tried at that instant would run without the flock until its
+// next renewal, and RunnerActive would report no runner.
+const (
+	lockRetries    = 5
+	lockRetryDelay = 2 * time.Millisecond
+)
+
 // lockRunnerFile takes the flock of the runner lock file of the store at
-// path without waiting. It returns nil when another open file holds the
-// flock or the file cannot be opened, such as in a read-only directory.
+// path. It returns nil when another open file still has the flock after
+// lockRetries tries, or the file cannot be opened, such as in a read-only
+// directory.
 func lockRunnerFile(path string) *os.File {
 	f, err := os.OpenFile(runnerLockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil
+	for try := 0; ; try++ {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || try == lockRetries {
+			f.Close()
+			return nil
+		}
+		time.Sleep(lockRetryDelay)
 	}
-	return f
 }
 
 // runnerFileLocked reports whether a process holds the flock of the
