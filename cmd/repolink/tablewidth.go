@@ -18,7 +18,7 @@ func displayWidth(s string) int {
 	columns := 0
 	for _, r := range s {
 		switch {
-		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		case isZeroWidth(r):
 		case isWide(r):
 			columns += 2
 		default:
@@ -28,6 +28,14 @@ func displayWidth(s string) int {
 	return columns
 }
 
+// isZeroWidth reports whether r takes no column: a combining mark or a
+// format character.
+func isZeroWidth(r rune) bool {
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf)
+}
+
+// isWide reports whether r is a wide or fullwidth East Asian rune, which
+// takes two columns.
 func isWide(r rune) bool {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
@@ -41,7 +49,7 @@ func isWide(r rune) bool {
 // non-ASCII runes, because it can render like another name: "cafe\u0301"
 // and café with the precomposed U+00E9 look the same on a terminal.
 func displayName(name string) string {
-	if strings.IndexFunc(name, func(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) }) >= 0 {
+	if strings.IndexFunc(name, isZeroWidth) >= 0 {
 		return strconv.QuoteToASCII(name)
 	}
 	return name
