@@ -241,7 +241,7 @@ func (v *validator) egress(e *Egress) {
 func (v *validator) egressLocation(e *Egress) {
 	switch e.Cloud {
 	case "aws":
-		if v.require("$.egress.region", e.Region, "set the region of the security group") && !regionPattern.MatchString(e.Region) {
+		if v.require("$.egress.region", e.Region, "set the region of the security group") && !isAWSRegion(e.Region) {
 			v.add("$.egress.region", fmt.Sprintf("%q is not an AWS region; use a name such as us-west-2", e.Region))
 		}
 		if v.require("$.egress.security_group_id", e.SecurityGroupID, "set the repository's security group") && !securityGroupPat.MatchString(e.SecurityGroupID) {

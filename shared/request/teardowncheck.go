@@ -100,7 +100,7 @@ func (r *Request) RouteBlock(route Route) (block string, present bool) {
 
 // awsRegion requires an AWS region name, which picks the API endpoint.
 func (v *validator) awsRegion(path, region string) {
-	if v.require(path, region, "set the region, such as us-west-2") && !regionPattern.MatchString(region) {
+	if v.require(path, region, "set the region, such as us-west-2") && !isAWSRegion(region) {
 		v.add(path, fmt.Sprintf("%q is not an AWS region; use a name such as us-west-2", region))
 	}
 }

@@ -77,7 +77,6 @@ func (r *Request) ApplyDefaults() {
 var (
 	accountPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$`)
 	identifierPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
-	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	vpcPattern        = regexp.MustCompile(`^vpc-[0-9a-f]{1,17}$`)
 	subnetPattern     = regexp.MustCompile(`^subnet-[0-9a-f]{1,17}$`)
 	securityGroupPat  = regexp.MustCompile(`^sg-[0-9a-f]{1,17}$`)
@@ -530,7 +529,7 @@ func isLoopbackHost(host string) bool {
 }
 
 func (v *validator) aws(a *AWS) {
-	if v.require("$.aws.region", a.Region, "set the region, such as us-west-2") && !regionPattern.MatchString(a.Region) {
+	if v.require("$.aws.region", a.Region, "set the region, such as us-west-2") && !isAWSRegion(a.Region) {
 		v.add("$.aws.region", fmt.Sprintf("%q is not an AWS region; use a name such as us-west-2", a.Region))
 	}
 	if v.require("$.aws.vpc_id", a.VPCID, "set the VPC that the load balancer goes in") && !vpcPattern.MatchString(a.VPCID) {
