@@ -49,8 +49,9 @@ func readViews(ctx context.Context, store *notify.Store, name string) ([]notify.
 }
 
 // writeNotifications writes one notification: line for each view of the
-// notifications of execution name. flags are the flags of the suggested
-// repolink notify command.
+// notifications of execution name. flags are the store flags of the
+// suggested repolink notify command, as storeFlagsOf returns them, because
+// notify rejects --sandbox.
 func writeNotifications(w io.Writer, name string, views []notify.View, flags string) {
 	for _, v := range views {
 		fmt.Fprintf(w, "notification:  %s\n", notificationText(name, v, flags))
@@ -122,7 +123,7 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	rec, err := resendNotification(ctx, dir, name, *redriveCount, hintFlags(dir, *stateDir))
+	rec, err := resendNotification(ctx, dir, name, *redriveCount, storeFlagsOf(hintFlags(dir, *stateDir)))
 	if err != nil {
 		return err
 	}
@@ -179,7 +180,7 @@ func resendNotification(ctx context.Context, dir, name string, redriveCount int,
 // the outcome. A notification still pending at the end is left to
 // repolink up, which signs with its own copy of the secret.
 func deliverResent(ctx context.Context, eng *engine.Engine, x engine.Execution, dir, stateDir string, stdout io.Writer) error {
-	statusCmd := fmt.Sprintf("'repolink status%s %s'", hintFlags(dir, stateDir), x.Name)
+	statusCmd := fmt.Sprintf("'repolink status%s %s'", storeFlagsOf(hintFlags(dir, stateDir)), x.Name)
 	secret := os.Getenv(envWebhookSecret)
 	if secret == "" {
 		fmt.Fprintf(stdout, "notification of %s is pending again. %s is not set, so repolink up on this state directory "+

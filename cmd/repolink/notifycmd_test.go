@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestNotifyResendsFailedNotification(t *testing.T) {
 	if !strings.Contains(out, "notification:  failed to "+host+" after 1 attempt: receiver responded 500") {
 		t.Errorf("status text does not show the failed notification:\n%s", out)
 	}
-	if !strings.Contains(out, "'repolink notify --sandbox --state-dir") {
+	if !strings.Contains(out, "'repolink notify --state-dir") {
 		t.Errorf("status text does not name the command that sends it again:\n%s", out)
 	}
 
@@ -132,4 +133,55 @@ func TestNotifyResendsFailedNotification(t *testing.T) {
 	if code != exitInvalid || !strings.Contains(errOut, "is delivered, and only a failed notification is sent again") {
 		t.Errorf("notify of a delivered notification: exit %d, stderr:\n%s", code, errOut)
 	}
+}
+
+// suggestedCommand matches a repolink command that a message quotes for the
+// user to run.
+var suggestedCommand = regexp.MustCompile(`'repolink ([^']+)'`)
+
+// runSuggested runs every repolink command quoted in text, which must quote
+// at least one, and fails the test when one rejects its flags.
+func runSuggested(t *testing.T, text string) {
+	t.Helper()
+	found := suggestedCommand.FindAllStringSubmatch(text, -1)
+	if len(found) == 0 {
+		t.Fatalf("no suggested repolink command in:\n%s", text)
+	}
+	for _, m := range found {
+		_, _, errOut := runCLI(t, strings.Fields(m[1])...)
+		if strings.Contains(errOut, "flag provided but not defined") {
+			t.Errorf("suggested command 'repolink %s' rejects its flags:\n%s", m[1], errOut)
+		}
+	}
+}
+
+func TestNotifyAdviceCommandsRunAsPrinted(t *testing.T) {
+	recv := newNotifyReceiver(t, http.StatusBadRequest)
+	dir := t.TempDir()
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/h"}
+	})
+	t.Setenv(envWebhookSecret, "")
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req); code != exitOK {
+		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	failNotification(t, dir, "DATA-4711")
+
+	_, out, _ := runCLI(t, "status", "--state-dir", dir, "DATA-4711")
+	notification := regexp.MustCompile(`(?m)^notification:.*$`).FindString(out)
+	// The suggested notify makes the notification pending again, and with
+	// no secret set it leaves sending it to repolink up.
+	runSuggested(t, notification)
+
+	code, out, errOut := runCLI(t, "notify", "--state-dir", dir, "DATA-4711")
+	if code != exitInvalid {
+		t.Fatalf("notify of a pending notification: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	runSuggested(t, errOut)
+
+	code, out, errOut = runCLI(t, "notify", "--state-dir", dir, "--redrive-count", "3", "DATA-4711")
+	if code != exitInvalid {
+		t.Fatalf("notify --redrive-count 3: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	runSuggested(t, errOut)
 }

@@ -247,7 +247,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if queued != "" {
 		fmt.Fprintf(stdout, "queued:        %s\n", queued)
 	}
-	writeNotifications(stdout, name, notifications, flags)
+	writeNotifications(stdout, name, notifications, storeFlagsOf(flags))
 	if resume != "" {
 		fmt.Fprintf(stdout, "next:          %s\n", resume)
 	}
