@@ -22,7 +22,7 @@ var _ sfsim.PrivateLink = linkMux{}
 // cloudOf returns the cloud that a provider service ID belongs to, or "".
 func cloudOf(serviceID string) string {
 	switch {
-	case strings.HasPrefix(serviceID, "com.amazonaws.vpce."):
+	case strings.HasPrefix(serviceID, "com.amazonaws.vpce."), strings.HasPrefix(serviceID, "cn.com.amazonaws.vpce."):
 		return "aws"
 	case strings.HasPrefix(strings.ToLower(serviceID), "/subscriptions/"):
 		return "azure"

@@ -37,6 +37,7 @@ func TestLinkMuxRoutesByServiceID(t *testing.T) {
 		want      string
 	}{
 		{"com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0", "aws"},
+		{"cn.com.amazonaws.vpce.cn-north-1.vpce-svc-0123456789abcdef0", "aws"},
 		{"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Network/privateLinkServices/pls", "azure"},
 		{"/SUBSCRIPTIONS/00000000-0000-0000-0000-000000000001/resourcegroups/rg/providers/microsoft.network/privatelinkservices/pls", "azure"},
 		{"projects/proj1/regions/us-central1/serviceAttachments/sa1", "gcp"},

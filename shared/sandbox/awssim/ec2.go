@@ -313,7 +313,7 @@ func (s *Server) serviceXML(svc *EndpointService) serviceConfigXML {
 		ServiceState:         "Available",
 		AcceptanceRequired:   svc.AcceptanceRequired,
 		LoadBalancerARNs:     svc.LoadBalancerARNs,
-		BaseEndpointDNSNames: []string{svc.ID + "." + serviceRegion(svc.Name, s.opts.Region) + ".vpce.amazonaws.com"},
+		BaseEndpointDNSNames: []string{baseEndpointDNSName(svc, s.opts.Region)},
 		SupportedIPTypes:     []string{"ipv4"},
 		Tags:                 ec2TagSet(svc.Tags),
 	}
@@ -375,7 +375,7 @@ func (s *Server) createEndpointService(region string, form url.Values) (any, err
 	id := "vpce-svc-" + randomHex(17)
 	svc := &EndpointService{
 		ID:                 id,
-		Name:               "com.amazonaws.vpce." + region + "." + id,
+		Name:               partition(region).ReverseDNSPrefix() + ".vpce." + region + "." + id,
 		AcceptanceRequired: acceptance,
 		LoadBalancerARNs:   arns,
 		Zones:              s.loadBalancerZones(arns),

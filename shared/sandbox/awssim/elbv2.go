@@ -83,7 +83,7 @@ func (s *Server) elbAction(ctx context.Context, action string, form url.Values) 
 
 // elbARN returns a new ARN of an ELBv2 resource in region.
 func (s *Server) elbARN(region, kind, name string) string {
-	return "arn:aws:elasticloadbalancing:" + region + ":" + s.opts.AccountID + ":" + kind + "/" + name + "/" + randomHex(16)
+	return "arn:" + partition(region).ID + ":elasticloadbalancing:" + region + ":" + s.opts.AccountID + ":" + kind + "/" + name + "/" + randomHex(16)
 }
 
 func elbTagMap(form url.Values) map[string]string {
@@ -526,7 +526,7 @@ func (s *Server) createLoadBalancer(region string, form url.Values) (any, error)
 		lb.Zones = append(lb.Zones, zone)
 	}
 	lb.ARN = s.elbARN(region, "loadbalancer/net", name)
-	lb.DNSName = name + "-" + randomHex(16) + ".elb." + region + ".amazonaws.com"
+	lb.DNSName = name + "-" + randomHex(16) + ".elb." + region + "." + partition(region).DNSSuffix
 	lb.CreatedAt = now
 	lb.Attributes = map[string]string{}
 	for key, value := range networkAttributes {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // regionKey is the context key of the region that a call is signed for.
@@ -65,12 +67,30 @@ func elbSubnetNotFound(id string) *apiError {
 }
 
 // serviceRegion returns the region of an endpoint service name such as
-// com.amazonaws.vpce.us-west-2.vpce-svc-0123, or fallback for a name
+// com.amazonaws.vpce.us-west-2.vpce-svc-0123 or
+// cn.com.amazonaws.vpce.cn-north-1.vpce-svc-0123, or fallback for a name
 // without one.
 func serviceRegion(name, fallback string) string {
-	fields := strings.Split(name, ".")
-	if len(fields) != 5 || fields[3] == "" {
+	_, rest, ok := strings.Cut(name, ".vpce.")
+	region, _, hasID := strings.Cut(rest, ".")
+	if !ok || !hasID || region == "" {
 		return fallback
 	}
-	return fields[3]
+	return region
+}
+
+// baseEndpointDNSName returns the DNS name of an endpoint service, such as
+// vpce-svc-0123.cn-north-1.vpce.amazonaws.com.cn.
+func baseEndpointDNSName(svc *EndpointService, fallbackRegion string) string {
+	region := serviceRegion(svc.Name, fallbackRegion)
+	return svc.ID + "." + region + ".vpce." + partition(region).DNSSuffix
+}
+
+// partition returns the AWS partition of region, or the aws partition for
+// a name outside every partition, which request validation rejects.
+func partition(region string) request.AWSPartition {
+	if p, ok := request.AWSPartitionOf(region); ok {
+		return p
+	}
+	return request.AWSPartition{ID: "aws", DNSSuffix: "amazonaws.com"}
 }

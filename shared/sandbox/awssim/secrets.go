@@ -151,7 +151,7 @@ func (s *Server) storeSecret(region, name, value, versionID string, overwrite bo
 	created := secret == nil
 	if created {
 		secret = &Secret{
-			ARN:       "arn:aws:secretsmanager:" + region + ":" + s.opts.AccountID + ":secret:" + name + "-" + randomHex(6),
+			ARN:       "arn:" + partition(region).ID + ":secretsmanager:" + region + ":" + s.opts.AccountID + ":secret:" + name + "-" + randomHex(6),
 			Name:      name,
 			CreatedAt: s.now(),
 		}
