@@ -234,7 +234,7 @@ func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) 
 	if err := checkNameGiven(fs.Name(), positional[0], ""); err != nil {
 		return "", err
 	}
-	return positional[0], nil
+	return nameArg(positional[0]), nil
 }
 
 // checkNameGiven returns a usage error when the execution name that

@@ -849,3 +849,51 @@ func TestListAlignsCombiningMarks(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayNameQuotesLookAlikes(t *testing.T) {
+	tests := []struct {
+		name    string
+		quoted  bool
+		columns int
+	}{
+		{"\u1100\u1161\u11a8-jamo", true, 7}, // decomposed Hangul syllable
+		{"\uac01-jamo", false, 7},            // the same syllable precomposed
+		{"\uffa0N-1", true, 4},               // halfwidth Hangul filler
+		{"\u3164\u3164x", true, 5},           // Hangul fillers
+		{"\u2800\u2800plain-name", true, 12}, // Braille pattern blanks
+		{"cafe\u0301", true, 4},
+		{"plain-name", false, 10},
+	}
+	for _, tt := range tests {
+		shown := displayName(tt.name)
+		if quoted := shown != tt.name; quoted != tt.quoted {
+			t.Errorf("displayName(%q) = %s; quoted %v, want %v", tt.name, shown, quoted, tt.quoted)
+		}
+		if got := nameArg(shown); got != tt.name {
+			t.Errorf("nameArg(%s) = %q, want %q", shown, got, tt.name)
+		}
+		if got := displayWidth(tt.name); got != tt.columns {
+			t.Errorf("displayWidth(%q) = %d, want %d", tt.name, got, tt.columns)
+		}
+	}
+}
+
+func TestStatusAcceptsQuotedName(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(filepath.Join(dir, engineStore), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Define("m", []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Start(context.Background(), "m", "cafe\u0301", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+
+	code, out, errOut := runCLI(t, "status", "--state-dir", dir, `"cafe\u0301"`)
+	if code != exitOK {
+		t.Fatalf("status of the quoted name exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
@@ -28,10 +29,27 @@ func displayWidth(s string) int {
 	return columns
 }
 
-// isZeroWidth reports whether r takes no column: a combining mark or a
-// format character.
+// isZeroWidth reports whether r takes no column: a combining mark, a
+// format character, or a Hangul vowel or final consonant jamo, which joins
+// the leading consonant before it into one syllable.
 func isZeroWidth(r rune) bool {
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf)
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) ||
+		(r >= 0x1160 && r <= 0x11FF) || (r >= 0xD7B0 && r <= 0xD7FF)
+}
+
+// isBlank reports whether r renders as nothing or as empty space on most
+// terminals although it is not a space: a default-ignorable code point,
+// such as U+3164 HANGUL FILLER, or U+2800 BRAILLE PATTERN BLANK.
+func isBlank(r rune) bool {
+	return unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) || r == 0x2800
+}
+
+// looksLikeAnother reports whether name can render like a different name:
+// it has a rune that takes no column or renders blank, or it is not in
+// Unicode normalization form C, as "cafe\u0301" beside "caf\u00e9".
+func looksLikeAnother(name string) bool {
+	return strings.IndexFunc(name, func(r rune) bool { return isZeroWidth(r) || isBlank(r) }) >= 0 ||
+		!norm.NFC.IsNormalString(name)
 }
 
 // isWide reports whether r is a wide or fullwidth East Asian rune, which
@@ -44,15 +62,29 @@ func isWide(r rune) bool {
 	return false
 }
 
-// displayName returns an execution name as a table shows it. A name with a
-// combining mark or a format character is quoted with \u escapes for its
-// non-ASCII runes, because it can render like another name: "cafe\u0301"
-// and café with the precomposed U+00E9 look the same on a terminal.
+// displayName returns an execution name as a table shows it. A name that
+// looksLikeAnother is quoted with \u escapes for its non-ASCII runes:
+// "cafe\u0301" and café with the precomposed U+00E9 look the same on a
+// terminal. Commands that take a name accept the quoted form too (see
+// nameArg).
 func displayName(name string) string {
-	if strings.IndexFunc(name, isZeroWidth) >= 0 {
+	if looksLikeAnother(name) {
 		return strconv.QuoteToASCII(name)
 	}
 	return name
+}
+
+// nameArg returns the execution name that the command-line argument arg
+// gives. An argument in double quotes, as displayName writes a name, is
+// unquoted. No execution name contains a double quote, so the quoted form
+// cannot be a name of its own.
+func nameArg(arg string) string {
+	if len(arg) >= 2 && strings.HasPrefix(arg, `"`) && strings.HasSuffix(arg, `"`) {
+		if name, err := strconv.Unquote(arg); err == nil {
+			return name
+		}
+	}
+	return arg
 }
 
 // writeTable writes rows as columns separated by at least two spaces,
