@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // codeArtifactSlots is how many tokens of one CodeArtifact domain the index
@@ -23,11 +25,11 @@ type codeArtifactTokens struct {
 	count map[string]int
 }
 
-// issued adds a token as a credential with the user aws for
-// <domain>-<owner>.d.codeartifact.<region>.amazonaws.com, replacing the
-// oldest of the domain's codeArtifactSlots tokens.
+// issued adds a token as a credential with the user aws for the
+// repository endpoint host of the domain, replacing the oldest of the
+// domain's codeArtifactSlots tokens.
 func (c *codeArtifactTokens) issued(region, domain, owner, token string, _ time.Time) {
-	host := fmt.Sprintf("%s-%s.d.codeartifact.%s.amazonaws.com", domain, owner, strings.ToLower(region))
+	host := codeArtifactHost(strings.ToLower(region), domain, owner)
 	c.mu.Lock()
 	slot := c.count[host] % codeArtifactSlots
 	c.count[host]++
@@ -36,4 +38,16 @@ func (c *codeArtifactTokens) issued(region, domain, owner, token string, _ time.
 	if err := c.sb.Index.SetCredential(host, name, "aws", token); err != nil {
 		c.sb.logger.Warn("add CodeArtifact token to the index failed", "host", host, "error", err)
 	}
+}
+
+// codeArtifactHost returns the repository endpoint host of a domain,
+// <domain>-<owner>.d.codeartifact.<region>.<DNS suffix>, where the DNS
+// suffix is that of the region's partition, such as amazonaws.com.cn for
+// cn-north-1. A region outside every partition gets amazonaws.com.
+func codeArtifactHost(region, domain, owner string) string {
+	suffix := "amazonaws.com"
+	if partition, ok := request.AWSPartitionOf(region); ok {
+		suffix = partition.DNSSuffix
+	}
+	return fmt.Sprintf("%s-%s.d.codeartifact.%s.%s", domain, owner, region, suffix)
 }

@@ -65,6 +65,45 @@ func TestIndexAcceptsIssuedCodeArtifactTokens(t *testing.T) {
 	}
 }
 
+func TestIndexAcceptsChinaCodeArtifactToken(t *testing.T) {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := t.Context()
+	const host = "corp-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn"
+	sb, err := Start(ctx, Options{Dir: t.TempDir(), Hosts: []string{host}, Delays: ZeroDelays, ForceGoVMs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	client, err := awsadapter.NewCodeArtifact(ctx, awsadapter.Options{
+		Region:      "cn-north-1",
+		Endpoint:    sb.AWSURL(),
+		Credentials: credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := client.AuthorizationToken(ctx, "corp", "111122223333", time.Hour)
+	if err != nil {
+		t.Fatalf("AuthorizationToken: %v", err)
+	}
+
+	if got := codeArtifactStatus(t, sb, host, "aws", token.Value); got != http.StatusOK {
+		t.Errorf("token issued in cn-north-1 on %s: status %d, want 200", host, got)
+	}
+}
+
+func TestCodeArtifactHostOfPartition(t *testing.T) {
+	tests := map[string]string{
+		"us-east-1":  "corp-111122223333.d.codeartifact.us-east-1.amazonaws.com",
+		"cn-north-1": "corp-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn",
+	}
+	for region, want := range tests {
+		if got := codeArtifactHost(region, "corp", "111122223333"); got != want {
+			t.Errorf("codeArtifactHost(%s) = %q, want %q", region, got, want)
+		}
+	}
+}
+
 // codeArtifactStatus returns the status of GET /pypi/main/simple/, the index
 // root of the CodeArtifact repository main, on the sandbox index for host
 // with basic auth.
