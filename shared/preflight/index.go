@@ -12,6 +12,7 @@ import (
 
 	"github.com/repolink/repolink/shared/indexurl"
 	"github.com/repolink/repolink/shared/repoindex"
+	"github.com/repolink/repolink/shared/request"
 )
 
 // acceptHeader prefers PEP 691 JSON and accepts both HTML forms, because
@@ -188,6 +189,12 @@ func (r *run) expectedIndexURL() string {
 // credentialFix returns what to change for a rejected credential. Its
 // advice for a product's token applies only on that product's host.
 func (r *run) credentialFix() string {
+	if r.opts.Request.Repository.Auth.Type == request.AuthCodeArtifact {
+		// repolink got the token from GetAuthorizationToken moments ago, and
+		// this type has no secret for the user to fill.
+		return "check that repository.index_url names the domain, its owner account and its region, " +
+			"and that the AWS credentials that repolink uses have codeartifact:ReadFromRepository on the repository"
+	}
 	switch vendorOf(r.host) {
 	case vendorCodeArtifact:
 		return "store a new token from aws codeartifact get-authorization-token in the secret that repository.auth references, with the user name aws"
