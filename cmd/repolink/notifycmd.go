@@ -53,14 +53,20 @@ func readViews(ctx context.Context, store *notify.Store, name string) ([]notify.
 // suggested repolink notify command, as storeFlagsOf returns them, because
 // notify rejects --sandbox.
 func writeNotifications(w io.Writer, name string, views []notify.View, flags string) {
+	latest := -1
 	for _, v := range views {
-		fmt.Fprintf(w, "notification:  %s\n", notificationText(name, v, flags))
+		latest = max(latest, v.RedriveCount)
+	}
+	for _, v := range views {
+		fmt.Fprintf(w, "notification:  %s\n", notificationText(name, v, latest, flags))
 	}
 }
 
 // notificationText describes the delivery state of one notification on
-// one line, and for a failed one the command that sends it again.
-func notificationText(name string, v notify.View, flags string) string {
+// one line, and for a failed one the command that sends it again. latest
+// is the highest redrive count with a notification, which notify sends
+// when no --redrive-count is given.
+func notificationText(name string, v notify.View, latest int, flags string) string {
 	run := ""
 	if v.RedriveCount > 0 {
 		run = fmt.Sprintf("redrive %d: ", v.RedriveCount)
@@ -83,7 +89,7 @@ func notificationText(name string, v notify.View, flags string) string {
 		return text
 	case notify.StateFailed:
 		resend := fmt.Sprintf("'repolink notify%s", flags)
-		if v.RedriveCount > 0 {
+		if v.RedriveCount > 0 || v.RedriveCount != latest {
 			resend += fmt.Sprintf(" --redrive-count %d", v.RedriveCount)
 		}
 		return fmt.Sprintf("%sfailed to %s after %s: %s; run %s %s' to send it again",

@@ -185,3 +185,22 @@ func TestNotifyAdviceCommandsRunAsPrinted(t *testing.T) {
 	}
 	runSuggested(t, errOut)
 }
+
+func TestNotificationAdviceNamesEarlierRun(t *testing.T) {
+	views := []notify.View{
+		{RedriveCount: 0, State: notify.StateFailed, Receiver: "127.0.0.1:9", Attempts: 1, LastError: "receiver responded 400"},
+		{RedriveCount: 1, State: notify.StateFailed, Receiver: "127.0.0.1:9", Attempts: 1, LastError: "receiver responded 400"},
+	}
+	var out strings.Builder
+	writeNotifications(&out, "DATA-4711", views, " --state-dir S")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d notification lines, want 2:\n%s", len(lines), out.String())
+	}
+	if want := "'repolink notify --state-dir S --redrive-count 0 DATA-4711'"; !strings.Contains(lines[0], want) {
+		t.Errorf("line of the first run lacks %s:\n%s", want, lines[0])
+	}
+	if want := "'repolink notify --state-dir S --redrive-count 1 DATA-4711'"; !strings.Contains(lines[1], want) {
+		t.Errorf("line of redrive 1 lacks %s:\n%s", want, lines[1])
+	}
+}
