@@ -118,6 +118,10 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	secret, err := webhookSecretFromEnv()
+	if err != nil {
+		return err
+	}
 
 	eng, dir, err := readStoreFor(*stateDir, name)
 	if err != nil {
@@ -134,7 +138,7 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	x.RedriveCount = rec.RedriveCount
-	return deliverResent(ctx, eng, x, dir, *stateDir, stdout)
+	return deliverResent(ctx, eng, x, dir, *stateDir, secret, stdout)
 }
 
 // resendNotification makes the failed notification of the run of
@@ -182,12 +186,12 @@ func resendNotification(ctx context.Context, dir, name string, redriveCount int,
 }
 
 // deliverResent sends the notification of x that resendNotification made
-// pending, when this process has the webhook secret to sign it, and prints
+// pending, when this process has the webhook secret to sign it (secret is
+// "" when it has none), and prints
 // the outcome. A notification still pending at the end is left to
 // repolink up, which signs with its own copy of the secret.
-func deliverResent(ctx context.Context, eng *engine.Engine, x engine.Execution, dir, stateDir string, stdout io.Writer) error {
+func deliverResent(ctx context.Context, eng *engine.Engine, x engine.Execution, dir, stateDir, secret string, stdout io.Writer) error {
 	statusCmd := fmt.Sprintf("'repolink status%s %s'", storeFlagsOf(hintFlags(dir, stateDir)), x.Name)
-	secret := os.Getenv(envWebhookSecret)
 	if secret == "" {
 		fmt.Fprintf(stdout, "notification of %s is pending again. %s is not set, so repolink up on this state directory "+
 			"sends it at its next notify interval; %s shows the outcome\n", x.Name, envWebhookSecret, statusCmd)

@@ -81,8 +81,9 @@ func (l localNotifier) sandboxSkips(raw string) (string, bool) {
 // on stderr. The notifier gets no logger, so that its per-attempt log
 // does not repeat the outcome line.
 func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Execution, stderr io.Writer) {
-	secret := os.Getenv(envWebhookSecret)
-	if secret == "" || x.Status == engine.StatusRunning {
+	// The command rejected a set but invalid secret before it started.
+	secret, err := webhookSecretFromEnv()
+	if err != nil || secret == "" || x.Status == engine.StatusRunning {
 		return
 	}
 	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())

@@ -28,6 +28,9 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := flags.validate(); err != nil {
 		return err
 	}
+	if _, err := webhookSecretFromEnv(); err != nil {
+		return err
+	}
 	if err := checkIntervalFlag(fs, "poll-interval", minInterval, maxInterval); err != nil {
 		return err
 	}

@@ -47,6 +47,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := checkLatency(*latency, true); err != nil {
 		return err
 	}
+	if _, err := webhookSecretFromEnv(); err != nil {
+		return err
+	}
 	var timed runtimeOptions
 	if err := timing.options(*latency, *sandboxMode, &timed); err != nil {
 		return err

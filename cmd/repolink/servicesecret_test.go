@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,5 +70,49 @@ func TestUpRejectsWeakServiceSecrets(t *testing.T) {
 func TestCheckServiceSecretAcceptsSixteenBytes(t *testing.T) {
 	if err := checkServiceSecret(envWebhookSecret, strings.Repeat("a", minServiceSecretBytes)); err != nil {
 		t.Errorf("checkServiceSecret: %v", err)
+	}
+}
+
+func TestNotifyingCommandsRejectWeakSecret(t *testing.T) {
+	recv := newNotifyReceiver(t, http.StatusNoContent)
+	req := writeRequest(t, func(doc map[string]any) {
+		doc["notify"] = map[string]any{"url": recv.URL + "/h"}
+	})
+	secrets := []struct {
+		name  string
+		value string
+		want  string
+	}{
+		{name: "short", value: "x", want: envWebhookSecret + " is 1 bytes, shorter than the 16 bytes"},
+		{name: "blank", value: "   ", want: envWebhookSecret + " is empty or only whitespace"},
+	}
+	commands := [][]string{
+		{"run", "--sandbox", "--sandbox-latency", "none", req},
+		{"redrive", "--sandbox", "--sandbox-latency", "none", "DATA-4711"},
+		{"teardown", "--sandbox", "--sandbox-latency", "none", "DATA-4711"},
+		{"notify", "DATA-4711"},
+	}
+	for _, secret := range secrets {
+		for _, command := range commands {
+			t.Run(command[0]+" "+secret.name, func(t *testing.T) {
+				t.Setenv(envWebhookSecret, secret.value)
+				args := append([]string{command[0], "--state-dir", t.TempDir()}, command[1:]...)
+
+				code, out, errOut := runCLI(t, args...)
+
+				if code != exitInvalid {
+					t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+				}
+				if !strings.Contains(errOut, secret.want) {
+					t.Errorf("stderr lacks %q:\n%s", secret.want, errOut)
+				}
+				if strings.Contains(out, "execution DATA-4711") {
+					t.Errorf("the command started the execution:\n%s", out)
+				}
+			})
+		}
+	}
+	if got, _ := recv.received(); len(got) != 0 {
+		t.Errorf("receiver got %d notifications signed with a weak secret, want none", len(got))
 	}
 }

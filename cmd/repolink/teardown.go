@@ -34,6 +34,9 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := flags.validate(); err != nil {
 		return err
 	}
+	if _, err := webhookSecretFromEnv(); err != nil {
+		return err
+	}
 	name, err := commandExecutionOf(ctx, *flags.stateDir, nameArg(positional[0]), commandFlags(*flags.sandbox, *flags.stateDir), "teardown", stderr)
 	if err != nil {
 		return err

@@ -516,12 +516,12 @@ var errMissingSecret = usagef("the webhook secret is missing; set %s or --webhoo
 // error, because the webhook never runs unverified.
 func webhookSecret(ctx context.Context, resolver *secrets.Resolver, ref string) ([]byte, error) {
 	if ref == "" {
-		secret := os.Getenv(envWebhookSecret)
+		secret, err := webhookSecretFromEnv()
+		if err != nil {
+			return nil, err
+		}
 		if secret == "" {
 			return nil, errMissingSecret
-		}
-		if err := checkServiceSecret(envWebhookSecret, secret); err != nil {
-			return nil, err
 		}
 		return []byte(secret), nil
 	}
