@@ -64,10 +64,16 @@ func (c CodeArtifactDomains) Allows(repo request.CodeArtifactRepository) bool {
 	return false
 }
 
-// CodeArtifactDomainARN returns the ARN of repo's domain in the aws
-// partition, for error messages.
+// CodeArtifactDomainARN returns the ARN of repo's domain in the partition
+// of its region, such as aws-cn for cn-north-1, for error messages and
+// the --codeartifact-domains advice. A region in no known partition gets
+// the aws partition.
 func CodeArtifactDomainARN(repo request.CodeArtifactRepository) string {
-	return fmt.Sprintf("arn:aws:codeartifact:%s:%s:domain/%s", repo.Region, repo.Owner, repo.Domain)
+	partition := "aws"
+	if p, ok := request.AWSPartitionOf(repo.Region); ok {
+		partition = p.ID
+	}
+	return fmt.Sprintf("arn:%s:codeartifact:%s:%s:domain/%s", partition, repo.Region, repo.Owner, repo.Domain)
 }
 
 // FieldErrors returns the field error of a request of auth type

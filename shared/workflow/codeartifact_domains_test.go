@@ -81,3 +81,20 @@ func TestParseCodeArtifactDomainsInvalid(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+func TestCodeArtifactDomainARNPartition(t *testing.T) {
+	tests := []struct {
+		region string
+		want   string
+	}{
+		{"us-east-1", "arn:aws:codeartifact:us-east-1:111122223333:domain/corp"},
+		{"cn-north-1", "arn:aws-cn:codeartifact:cn-north-1:111122223333:domain/corp"},
+		{"us-gov-west-1", "arn:aws-us-gov:codeartifact:us-gov-west-1:111122223333:domain/corp"},
+	}
+	for _, tt := range tests {
+		repo := request.CodeArtifactRepository{Domain: "corp", Owner: "111122223333", Region: tt.region}
+		if got := CodeArtifactDomainARN(repo); got != tt.want {
+			t.Errorf("CodeArtifactDomainARN in %s = %s, want %s", tt.region, got, tt.want)
+		}
+	}
+}
