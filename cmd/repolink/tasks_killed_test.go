@@ -47,7 +47,7 @@ func TestTaskRunnerChild(t *testing.T) {
 
 // TestSendTaskSuccessAfterRunnerKilled kills the process that runs an
 // execution with SIGKILL and sends the result of its waiting task at once,
-// before that process's runner lease expires. The command must say that
+// before that process's runner lease expires. The command must state that
 // nothing runs the execution, not that a process continues it.
 func TestSendTaskSuccessAfterRunnerKilled(t *testing.T) {
 	dir := t.TempDir()
