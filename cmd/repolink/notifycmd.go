@@ -133,29 +133,36 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	rec, err := resendNotification(ctx, dir, name, *redriveCount, storeFlagsOf(hintFlags(dir, *stateDir)))
+	store, err := openNotifyStore(dir, name)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	statusFlags := storeFlagsOf(hintFlags(dir, *stateDir))
+	rec, err := resendNotification(ctx, store, dir, name, *redriveCount, statusFlags)
 	if err != nil {
 		return err
 	}
 	x.RedriveCount = rec.RedriveCount
-	return deliverResent(ctx, eng, x, dir, *stateDir, secret, stdout)
+	return deliverResent(ctx, eng, store, x, dir, *stateDir, statusFlags, secret, stdout)
+}
+
+// openNotifyStore opens the notification store in the state directory
+// dir, or returns a usage error naming execution name when dir has none.
+func openNotifyStore(dir, name string) (*notify.Store, error) {
+	path := filepath.Join(dir, notifyStore)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, usagef("execution %s has no notification: %s has no notification store", name, dir)
+	}
+	return notify.OpenStore(path, time.Now())
 }
 
 // resendNotification makes the failed notification of the run of
-// execution name with redriveCount pending again, or that of its latest
+// execution name with redriveCount pending again in store, the
+// notification store of the state directory dir, or that of its latest
 // run with a notification when redriveCount is negative, and returns it as
 // it was before. flags are the flags of a suggested status command.
-func resendNotification(ctx context.Context, dir, name string, redriveCount int, flags string) (notify.Record, error) {
-	path := filepath.Join(dir, notifyStore)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return notify.Record{}, usagef("execution %s has no notification: %s has no notification store", name, dir)
-	}
-	store, err := notify.OpenStore(path, time.Now())
-	if err != nil {
-		return notify.Record{}, err
-	}
-	defer store.Close()
-
+func resendNotification(ctx context.Context, store *notify.Store, dir, name string, redriveCount int, flags string) (notify.Record, error) {
 	runs, err := store.Runs(ctx, name)
 	if err != nil {
 		return notify.Record{}, err
@@ -186,23 +193,19 @@ func resendNotification(ctx context.Context, dir, name string, redriveCount int,
 }
 
 // deliverResent sends the notification of x that resendNotification made
-// pending, when this process has the webhook secret to sign it (secret is
-// "" when it has none), and prints
-// the outcome. A notification still pending at the end is left to
-// repolink up, which signs with its own copy of the secret.
-func deliverResent(ctx context.Context, eng *engine.Engine, x engine.Execution, dir, stateDir, secret string, stdout io.Writer) error {
-	statusCmd := fmt.Sprintf("'repolink status%s %s'", storeFlagsOf(hintFlags(dir, stateDir)), x.Name)
+// pending in store, when this process has the webhook secret to sign it
+// (secret is "" when it has none), and prints the outcome. statusFlags are
+// the flags of a suggested status command. A notification still pending at
+// the end is left to repolink up, which signs with its own copy of the
+// secret.
+func deliverResent(ctx context.Context, eng *engine.Engine, store *notify.Store, x engine.Execution, dir, stateDir, statusFlags, secret string, stdout io.Writer) error {
+	statusCmd := fmt.Sprintf("'repolink status%s %s'", statusFlags, x.Name)
 	if secret == "" {
 		fmt.Fprintf(stdout, "notification of %s is pending again. %s is not set, so repolink up on this state directory "+
 			"sends it at its next notify interval; %s shows the outcome\n", x.Name, envWebhookSecret, statusCmd)
 		return nil
 	}
 
-	store, err := notify.OpenStore(filepath.Join(dir, notifyStore), time.Now())
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	mode, _ := readStateMode(dir)
 	n, err := notify.New(notify.Config{Store: store, Executions: eng, Secret: []byte(secret), Sandbox: mode == modeSandbox,
 		CommandFlags: hintFlags(dir, stateDir)})
