@@ -6,22 +6,33 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // BenchmarkExecution runs the 20-state machine of `make bench` on a fresh
-// store, b.N executions started at once. It is not part of `go test`
+// store, b.N executions started at once from 32 goroutines, as `make bench`
+// starts them. It is not part of `go test`
 // unless -bench is given.
 func BenchmarkExecution(b *testing.B) {
 	e, ctx := startBenchEngine(b)
 
 	b.ResetTimer()
-	for i := range b.N {
-		if _, err := e.Start(ctx, "bench", fmt.Sprintf("run-%d", i), json.RawMessage(`{"n":1}`)); err != nil {
-			b.Fatal(err)
-		}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+				if _, err := e.Start(ctx, "bench", fmt.Sprintf("run-%d", i), json.RawMessage(`{"n":1}`)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	}
+	wg.Wait()
 	for i := range b.N {
 		x, err := e.Wait(ctx, fmt.Sprintf("run-%d", i))
 		if err != nil || x.Status != StatusSucceeded {
