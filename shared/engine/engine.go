@@ -168,18 +168,13 @@ const maxHistoryEvents = 25000
 // run the store's executions (see checkNoRunner). ConvertedFrom reports
 // the conversion.
 func Open(path string, opts Options) (*Engine, error) {
-	db, err := sqlitefile.Open(path, schema, true)
+	db, err := sqlitefile.Open(path, "SELECT 1", true)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	e := newEngine(db, path, opts)
 	ctx := context.Background()
-	from, convert, err := formatToConvert(ctx, db)
-	// NOTE: an older process that opened the store before this check and
-	// takes the runner lease after it still runs the converted store.
-	if err == nil && convert {
-		err = checkNoRunner(ctx, db, path, e.clock.Now(), from)
-	}
+	from, convert, err := createSchema(ctx, db, path, e.clock.Now())
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -196,6 +191,34 @@ func Open(path string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// createSchema creates the tables and indexes that the store lacks, and
+// returns the format of the store and whether migrate must convert it. It
+// creates nothing, and returns an error that matches ErrStoreInUse, when a
+// conversion is due while another process may run the store's executions.
+func createSchema(ctx context.Context, db *sql.DB, path string, now time.Time) (from int, convert bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return 0, false, fmt.Errorf("create tables: %w", err)
+	}
+	from, convert, err = formatToConvert(ctx, tx)
+	// NOTE: an older process that opened the store before this check and
+	// takes the runner lease after it still runs the converted store.
+	if err == nil && convert {
+		err = checkNoRunner(ctx, tx, path, now, from)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("create tables: %w", err)
+	}
+	return from, convert, nil
 }
 
 // migrate brings the opened store db at path to the current format and

@@ -155,7 +155,7 @@ func (e *Engine) RunnerActive(ctx context.Context) (bool, error) {
 // the flock of the runner lock file. Unlike RunnerActive, it counts an
 // unexpired lease whose lock file is free, because a repolink built before
 // the lock file keeps only the lease row.
-func checkNoRunner(ctx context.Context, db *sql.DB, path string, now time.Time, format int) error {
+func checkNoRunner(ctx context.Context, db rowQuerier, path string, now time.Time, format int) error {
 	expiresAt, found, err := readLeaseExpiry(ctx, db)
 	if err != nil {
 		return err

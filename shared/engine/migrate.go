@@ -37,7 +37,7 @@ func checkStoreFormat(ctx context.Context, db *sql.DB) error {
 // would convert it to storeFormat. It would not for a store of storeFormat
 // or a newer format, which checkStoreFormat rejects, or for a new store
 // with no machines and no executions.
-func formatToConvert(ctx context.Context, db *sql.DB) (format int, convert bool, err error) {
+func formatToConvert(ctx context.Context, db rowQuerier) (format int, convert bool, err error) {
 	var used bool
 	err = db.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version),
 		EXISTS (SELECT 1 FROM machines) OR EXISTS (SELECT 1 FROM executions)`).Scan(&format, &used)

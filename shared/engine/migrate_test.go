@@ -490,7 +490,7 @@ func TestOpenReportsConversion(t *testing.T) {
 }
 
 // TestOpenRejectsConversionWhileLeased checks that Open leaves a format 1
-// store as it is while its runner lease has not expired, as an older
+// store as it is, with no new table, while its runner lease has not expired, as an older
 // repolink keeps it, or while a process holds the runner lock file.
 func TestOpenRejectsConversionWhileLeased(t *testing.T) {
 	cases := []struct {
@@ -540,6 +540,13 @@ func TestOpenRejectsConversionWhileLeased(t *testing.T) {
 			}
 			if format != rowHistoryFormat {
 				t.Errorf("store format after the rejected Open = %d, want %d", format, rowHistoryFormat)
+			}
+			var tables int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_parts'`).Scan(&tables); err != nil {
+				t.Fatal(err)
+			}
+			if tables != 0 {
+				t.Error("the rejected Open created the event_parts table")
 			}
 		})
 	}
