@@ -532,6 +532,35 @@ func TestSandboxServerErrorTransient(t *testing.T) {
 	}
 }
 
+// TestResolveARNOfOtherRegion checks that Resolve reads a secret by ARN
+// from the ARN's region, not from the region of its options.
+func TestResolveARNOfOtherRegion(t *testing.T) {
+	ctx := context.Background()
+	env := startSim(t, t.TempDir())
+	arn, err := env.sim.PutSecret("repo-password", "hunter2-value")
+	if err != nil {
+		t.Fatalf("PutSecret: %v", err)
+	}
+	opts := testOptions(env.sim.URL())
+	opts.Region = "eu-west-1"
+	sm, err := NewSecretsManager(ctx, opts)
+	if err != nil {
+		t.Fatalf("NewSecretsManager: %v", err)
+	}
+
+	got, err := sm.Resolve(ctx, "aws-secretsmanager:"+arn)
+	if err != nil {
+		t.Fatalf("Resolve by ARN of us-west-2 from eu-west-1: %v", err)
+	}
+	if got != "hunter2-value" {
+		t.Errorf("Resolve by ARN returned a value of length %d, want the secret", len(got))
+	}
+	_, err = sm.Resolve(ctx, "aws-secretsmanager:repo-password")
+	if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
+		t.Errorf("Resolve by name in eu-west-1: error name = %q, want %q", name, workflow.ErrInvalidRequest)
+	}
+}
+
 func TestSecretsManagerResolve(t *testing.T) {
 	ctx := context.Background()
 	env := startSim(t, t.TempDir())

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -132,5 +133,29 @@ func TestSecretInSignedRegion(t *testing.T) {
 	status, body = callSecretsIn(t, s, "us-west-2", "GetSecretValue", `{"SecretId":"repo-token"}`)
 	if status != http.StatusBadRequest || !strings.Contains(body, "ResourceNotFoundException") {
 		t.Errorf("GetSecretValue by name in us-west-2 = %d %s, want ResourceNotFoundException", status, body)
+	}
+}
+
+func TestSecretARNOfOtherRegionNotFound(t *testing.T) {
+	s := startTest(t, Options{})
+	status, body := callSecretsIn(t, s, "eu-west-1", "CreateSecret", `{"Name":"repo-token","SecretString":"value-1"}`)
+	if status != http.StatusOK {
+		t.Fatalf("CreateSecret in eu-west-1: %d %s", status, body)
+	}
+	var created struct{ ARN string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil {
+		t.Fatal(err)
+	}
+	partial := created.ARN[:len(created.ARN)-7]
+
+	for _, id := range []string{created.ARN, partial} {
+		status, body = callSecretsIn(t, s, "us-west-2", "GetSecretValue", `{"SecretId":"`+id+`"}`)
+		if status != http.StatusBadRequest || !strings.Contains(body, "ResourceNotFoundException") {
+			t.Errorf("GetSecretValue of %s in us-west-2 = %d %s, want ResourceNotFoundException", id, status, body)
+		}
+		status, body = callSecretsIn(t, s, "eu-west-1", "GetSecretValue", `{"SecretId":"`+id+`"}`)
+		if status != http.StatusOK {
+			t.Errorf("GetSecretValue of %s in eu-west-1 = %d %s, want the secret", id, status, body)
+		}
 	}
 }

@@ -60,22 +60,20 @@ func epochSeconds(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// findSecret returns the secret named id in region, or with ARN id, or with
-// an ARN that id is a prefix of (a partial ARN without the random suffix).
-// Callers hold s.mu.
-//
-// NOTE: an ARN finds its secret from a call signed for any region.
+// findSecret returns the secret of region that is named id, has ARN id, or
+// has an ARN that id is a prefix of (a partial ARN without the random
+// suffix). Secrets Manager keeps secrets per region, so a secret of another
+// region is not found. Callers hold s.mu.
 func (s *Server) findSecret(region, id string) *Secret {
 	for _, secret := range s.world.Secrets {
-		if secret.ARN == id || (secret.Name == id && secretRegion(secret.ARN) == region) {
+		if secretRegion(secret.ARN) != region {
+			continue
+		}
+		if secret.ARN == id || secret.Name == id {
 			return secret
 		}
-	}
-	if strings.HasPrefix(id, "arn:") {
-		for _, secret := range s.world.Secrets {
-			if strings.HasPrefix(secret.ARN, id+"-") && len(secret.ARN) == len(id)+7 {
-				return secret
-			}
+		if strings.HasPrefix(id, "arn:") && strings.HasPrefix(secret.ARN, id+"-") && len(secret.ARN) == len(id)+7 {
+			return secret
 		}
 	}
 	return nil
