@@ -33,6 +33,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if az.Proxy == "none" {
 		return Output{Result: workflow.Result{Action: workflow.Skipped}, PrivateIP: az.TargetAddress}, nil
 	}
+	// Check the image before the network interface is created, so that a
+	// document that skipped request validation leaves nothing behind.
+	if msg := request.AzureImageError(az.Image); msg != "" {
+		return Output{}, workflow.Invalid("$.azure.image %s", msg)
+	}
 	names := azureroute.NamesFor(req)
 	tags := map[string]string{cloud.TagExecution: in.Execution}
 

@@ -150,3 +150,24 @@ func TestRunChangedUpstreamConflicts(t *testing.T) {
 		t.Errorf("action = %q, want adopted", out.Action)
 	}
 }
+
+func TestRunInvalidImageCreatesNothing(t *testing.T) {
+	for _, image := range []string{"notanurn", "a:b:c", "a:b:c:d:e"} {
+		t.Run(image, func(t *testing.T) {
+			fake := &network{}
+			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+			req := azureRequest("nginx")
+			req.Azure.Image = image
+			_, err := Run(t.Context(), env, workflow.Document{Request: req, Execution: "exec-1"})
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrInvalidRequest)
+			}
+			if !strings.Contains(err.Error(), "azure.image") {
+				t.Errorf("error %q does not name azure.image", err)
+			}
+			if fake.nicSpecs != 0 {
+				t.Errorf("created %d network interfaces", fake.nicSpecs)
+			}
+		})
+	}
+}

@@ -157,8 +157,12 @@ func (v *validator) azure(a *Azure) {
 	}
 	v.upstream("$.azure.upstream", a.Upstream, a.Proxy)
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
-	v.printable("$.azure.vm_size", a.VMSize, "remove it")
-	v.printable("$.azure.image", a.Image, "remove it")
+	if v.printable("$.azure.vm_size", a.VMSize, "remove it") {
+		v.azureVMSize(a.VMSize)
+	}
+	if v.printable("$.azure.image", a.Image, "remove it") {
+		v.azureImage(a.Image)
+	}
 	v.azureAdminUsername(a.AdminUsername)
 	if a.SSHPublicKey != "" {
 		if err := CheckAzureSSHPublicKey(a.SSHPublicKey); err != nil {
@@ -189,8 +193,12 @@ func (v *validator) gcp(g *GCP) {
 	v.upstream("$.gcp.upstream", g.Upstream, g.Proxy)
 	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress, false)
 	v.gcpTargetTags(g)
-	v.printable("$.gcp.machine_type", g.MachineType, "remove it")
-	v.printable("$.gcp.image", g.Image, "remove it")
+	if v.printable("$.gcp.machine_type", g.MachineType, "remove it") {
+		v.gcpMachineType(g.MachineType, g.Zone)
+	}
+	if v.printable("$.gcp.image", g.Image, "remove it") {
+		v.gcpImage(g.Image)
+	}
 }
 
 // gcpTargetTags checks gcp.target_tags, which proxy none needs because a

@@ -3,12 +3,13 @@ package azure
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v6"
 
 	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // FindVM returns the VM, or (nil, nil) when it does not exist.
@@ -72,12 +73,18 @@ func (p *Provider) CreateVM(ctx context.Context, spec cloud.AzureVMSpec) (cloud.
 	return vmOf(done.VirtualMachine), nil
 }
 
-// imageReference parses a marketplace image URN publisher:offer:sku:version.
-func imageReference(urn string) (*armcompute.ImageReference, error) {
-	parts := strings.Split(urn, ":")
-	if len(parts) != 4 {
-		return nil, fmt.Errorf("azure: image %q is not a URN publisher:offer:sku:version", urn)
+// imageReference returns the image of a marketplace URN
+// publisher:offer:sku:version or of an image resource ID. Request
+// validation rejects other forms, so the error here is for documents that
+// skipped it.
+func imageReference(image string) (*armcompute.ImageReference, error) {
+	if msg := request.AzureImageError(image); msg != "" {
+		return nil, workflow.Invalid("azure: $.azure.image %s", msg)
 	}
+	if request.IsAzureImageID(image) {
+		return &armcompute.ImageReference{ID: to(image)}, nil
+	}
+	parts := strings.Split(image, ":")
 	return &armcompute.ImageReference{
 		Publisher: to(parts[0]),
 		Offer:     to(parts[1]),
