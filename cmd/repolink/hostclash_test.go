@@ -51,8 +51,8 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 	advice := "use another host name for this index"
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " HC-1"
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, second)
-	if code != exitOK {
-		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"a run would be rejected: " + rejected, advice, teardown} {
 		if !strings.Contains(out, want) {

@@ -52,8 +52,8 @@ func TestRunRejectsOtherRequestsObjects(t *testing.T) {
 		"as request OC-1 does in execution OC-1 (SUCCEEDED)"
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " OC-1"
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, second)
-	if code != exitOK {
-		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"a run would be rejected: " + rejected, "another repository.name", teardown} {
 		if !strings.Contains(out, want) {

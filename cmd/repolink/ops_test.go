@@ -550,8 +550,8 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		other := writeRequest(t, func(doc map[string]any) { doc["id"] = "DATA-5000" })
 		code, out, _ = runCLI(t, "plan", "--sandbox", "--output", "json", "--state-dir", dir, other)
 		var report planReport
-		if code != exitOK || json.Unmarshal([]byte(out), &report) != nil {
-			t.Fatalf("exit %d, output %s", code, out)
+		if code != exitInvalid || json.Unmarshal([]byte(out), &report) != nil {
+			t.Fatalf("plan of a rejected run: exit %d, want 2, output %s", code, out)
 		}
 		states := map[string]string{}
 		for _, it := range report.Items {

@@ -95,8 +95,8 @@ func TestRunRejectsChangedSecretType(t *testing.T) {
 	consequence := "has TYPE = GENERIC_STRING, auth type password needs TYPE = PASSWORD"
 	teardown := "repolink teardown --sandbox --state-dir " + dir
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, password)
-	if code != exitOK {
-		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	planned := "the secret has TYPE = GENERIC_STRING, but repository.auth.type password needs TYPE = PASSWORD"
 	for _, want := range []string{"a run would be rejected: ", rejected, consequence, teardown, planned} {

@@ -42,8 +42,8 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 	rejected := "request PL-1 changes snowflake.account from execution PL-1 (SUCCEEDED)"
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " PL-1"
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
-	if code != exitOK {
-		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"a run would be rejected: " + rejected, teardown, "new id", "maximum of 5 private endpoints", "from acct-first to acct-second"} {
 		if !strings.Contains(out, want) {
@@ -216,8 +216,8 @@ func checkPlacementOfFailedRun(t *testing.T, id, match string, recorded bool) {
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " " + id
 	redrive := "repolink redrive --sandbox --state-dir " + dir + " " + id
 	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
-	if code != exitOK {
-		t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"a run would be rejected: " + rejected, teardown, redrive} {
 		if !strings.Contains(out, want) {

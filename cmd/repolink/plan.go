@@ -107,9 +107,17 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	report.Report = plan.Plan(ctx, rt.env, req)
 	if *output == "json" {
-		return writeJSONTo(stdout, report)
+		if err := writeJSONTo(stdout, report); err != nil {
+			return err
+		}
+	} else {
+		printPlan(stdout, report, commandFlags(false, *stateDir))
 	}
-	printPlan(stdout, report, commandFlags(false, *stateDir))
+	if report.Rejected != "" {
+		// The report names the reason already, so the exit status alone
+		// tells a script that a run would be rejected.
+		return &usageError{msg: "a run would be rejected: " + report.Rejected, printed: true}
+	}
 	return nil
 }
 

@@ -60,8 +60,8 @@ func TestPlanReportsRejectionsOfUp(t *testing.T) {
 			}
 
 			code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, "--output", "json", req)
-			if code != exitOK {
-				t.Fatalf("plan --output json: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			if code != exitInvalid {
+				t.Fatalf("plan --output json of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
 			var report struct {
 				Rejected *string `json:"rejected"`
@@ -82,8 +82,8 @@ func TestPlanReportsRejectionsOfUp(t *testing.T) {
 			}
 
 			code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, req)
-			if code != exitOK {
-				t.Fatalf("plan: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			if code != exitInvalid {
+				t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 			}
 			if !strings.Contains(out, "a run would be rejected: the repolink up that serves "+dir) {
 				t.Errorf("plan text does not say that a run would be rejected:\n%s", out)

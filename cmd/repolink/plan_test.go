@@ -180,10 +180,10 @@ func TestPlanOtherRequestConflicts(t *testing.T) {
 
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, other)
 
-	// Plan reports what a run would meet and exits 0 also when a run
-	// would stop.
-	if code != exitOK {
-		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+	// Plan reports what a run would meet, and exits 2 because a run of
+	// the request would be rejected before it starts.
+	if code != exitInvalid {
+		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
 	}
 	for _, step := range []string{"secret", "integration", "repository"} {
 		line := lineStarting(out, step+" ")

@@ -69,8 +69,8 @@ func TestRejectedRunPreparesNothing(t *testing.T) {
 			}
 
 			code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, path)
-			if code != exitOK || !strings.Contains(out, "a run would be rejected") {
-				t.Errorf("plan: exit %d, want %d and a rejection\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+			if code != exitInvalid || !strings.Contains(out, "a run would be rejected") {
+				t.Errorf("plan: exit %d, want %d and a rejection\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
 			}
 			if sandboxHasObject(t, dir, tt.object) {
 				t.Errorf("sandbox Snowflake has %s after the plan of a rejected run", tt.object)

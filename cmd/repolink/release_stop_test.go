@@ -59,9 +59,10 @@ func TestStopFreesKilledRunPlace(t *testing.T) {
 		t.Fatalf("preflight exit %d, want %d with a failed endpoint_capacity check\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
 
+	// A run of EP-6 would be rejected while EP-5 runs, so plan exits 2.
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, ep6Path)
-	if code != exitOK {
-		t.Fatalf("plan before stop exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("plan before stop exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if line := lineStarting(out, "endpoint "); !strings.Contains(line, "EP-5") {
 		t.Fatalf("endpoint line before stop = %q, want a conflict with the running EP-5", line)
