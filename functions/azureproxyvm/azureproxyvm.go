@@ -55,7 +55,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:          tags,
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create network interface %s: %w", names.NetworkInterface, err)
+			return Output{}, fmt.Errorf("create network interface %s in $.azure.location %q: %w", names.NetworkInterface, az.Location, err)
 		}
 		nic = &created
 	}
@@ -90,7 +90,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:               vmTags(tags, settings(az, hosts)),
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create proxy VM %s: %w", names.VM, err)
+			return Output{}, fmt.Errorf("create proxy VM %s with $.azure.vm_size %q and $.azure.image %q: %w", names.VM, az.VMSize, az.Image, err)
 		}
 		vm = &created
 	}

@@ -21,6 +21,8 @@ type network struct {
 	vm       *cloud.AzureVM
 	vmSpec   *cloud.AzureVMSpec
 	nicSpecs int
+	// createErr fails CreateNetworkInterface and CreateVM.
+	createErr error
 }
 
 func (n *network) FindNetworkInterface(context.Context, string, string) (*cloud.AzureNetworkInterface, error) {
@@ -29,6 +31,9 @@ func (n *network) FindNetworkInterface(context.Context, string, string) (*cloud.
 
 func (n *network) CreateNetworkInterface(_ context.Context, spec cloud.AzureNetworkInterfaceSpec) (cloud.AzureNetworkInterface, error) {
 	n.nicSpecs++
+	if n.createErr != nil {
+		return cloud.AzureNetworkInterface{}, n.createErr
+	}
 	return cloud.AzureNetworkInterface{ID: "/nic/" + spec.Name, PrivateIP: "10.0.1.4", Tags: map[string]string{cloud.TagRequest: spec.RequestID}}, nil
 }
 
@@ -40,6 +45,9 @@ func (n *network) FindVM(context.Context, string, string) (*cloud.AzureVM, error
 // login settings, as the Azure adapter does.
 func (n *network) CreateVM(_ context.Context, spec cloud.AzureVMSpec) (cloud.AzureVM, error) {
 	n.vmSpec = &spec
+	if n.createErr != nil {
+		return cloud.AzureVM{}, n.createErr
+	}
 	tags := maps.Clone(spec.Tags)
 	tags[cloud.TagRequest] = spec.RequestID
 	n.vm = &cloud.AzureVM{ID: "/vm/" + spec.Name, ProvisioningState: "Succeeded", Tags: tags, AdminUsername: spec.AdminUsername}
@@ -167,6 +175,34 @@ func TestRunInvalidImageCreatesNothing(t *testing.T) {
 			}
 			if fake.nicSpecs != 0 {
 				t.Errorf("created %d network interfaces", fake.nicSpecs)
+			}
+		})
+	}
+}
+
+func TestRunCreateErrorsNameFields(t *testing.T) {
+	rejected := workflow.Invalid("azure: HTTP 400 InvalidParameter")
+	tests := []struct {
+		name  string
+		nic   *cloud.AzureNetworkInterface
+		words []string
+	}{
+		{"network interface", nil, []string{`$.azure.location "eastus2"`}},
+		{"VM", &cloud.AzureNetworkInterface{ID: "/nic/x", Tags: map[string]string{cloud.TagRequest: "T-1"}},
+			[]string{`$.azure.vm_size "Standard_B1s"`, `$.azure.image "Canonical:ubuntu-24_04-lts:server:latest"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &network{nic: tt.nic, createErr: rejected}
+			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+			_, err := Run(t.Context(), env, workflow.Document{Request: azureRequest("nginx"), Execution: "exec-1"})
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrInvalidRequest)
+			}
+			for _, words := range tt.words {
+				if !strings.Contains(err.Error(), words) {
+					t.Errorf("error %q does not contain %s", err, words)
+				}
 			}
 		})
 	}

@@ -276,6 +276,9 @@ func (s *Server) prepareVM(id string, body []byte, existing *Resource) (any, tim
 	if props.HardwareProfile == nil || props.HardwareProfile.VMSize == nil {
 		return nil, 0, "", invalid("Virtual machine %s needs hardwareProfile.vmSize.", id)
 	}
+	if err := checkVMSizeAndImage(id, props); err != nil {
+		return nil, 0, "", err
+	}
 	for _, ref := range props.NetworkProfile.NetworkInterfaces {
 		nicID := str(ref.ID)
 		if s.resource(nicID, typeNIC) == nil {

@@ -136,6 +136,10 @@ func (s *Server) put(id, resourceType string, body []byte, prepare preparer) (*r
 		s.mu.Unlock()
 		return nil, errorf(http.StatusConflict, "Conflict", "resource %s exists with another type", id)
 	}
+	if err := checkBodyLocation(id, body); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
 	stored, delay, customData, err := prepare(id, body, existing)
 	if err != nil {
 		s.mu.Unlock()

@@ -220,6 +220,12 @@ func (s *Server) insertInstance(ctx context.Context, c call) (any, *apiError) {
 	if image == "" {
 		return nil, invalid("Invalid value for field 'resource.disks': ''. Boot disk must be specified.")
 	}
+	if err := checkMachineType(c.project, c.zone(), in.MachineType); err != nil {
+		return nil, err
+	}
+	if err := checkImage(c.project, image); err != nil {
+		return nil, err
+	}
 	if len(in.NetworkInterfaces) == 0 {
 		return nil, invalid("Invalid value for field 'resource.networkInterfaces': ''. At least one network interface is required.")
 	}
