@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/repolink/repolink/functions/gcploadbalancer"
@@ -127,8 +128,25 @@ func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.
 	case subnet.Region != fr.Region:
 		return nil, "", workflow.Invalid("subnet %s is in region %s, but the forwarding rule %s is in %s; set gcp.psc_subnet to a Private Service Connect subnet of that region",
 			subnet.Path, subnet.Region, fr.Path, fr.Region)
+	case !sameRange(subnet.IPCIDRRange, g.PSCSubnetCIDR):
+		// Adopting the subnet would give the request NAT addresses from
+		// another range than the one it states.
+		return nil, "", workflow.Errorf(workflow.ErrConflict,
+			"$.gcp.psc_subnet_cidr is %s, but the existing Private Service Connect subnet %s has the range %s; set gcp.psc_subnet_cidr to %s to share that subnet, or set gcp.psc_subnet to a new name so that a subnet with %s is created",
+			g.PSCSubnetCIDR, subnet.Path, subnet.IPCIDRRange, subnet.IPCIDRRange, g.PSCSubnetCIDR)
 	}
 	return subnet, action, nil
+}
+
+// sameRange reports whether two CIDR blocks are the same network, comparing
+// the text when either does not parse.
+func sameRange(a, b string) bool {
+	pa, errA := netip.ParsePrefix(a)
+	pb, errB := netip.ParsePrefix(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return pa.Masked() == pb.Masked()
 }
 
 // classifyCreateError returns the error of a failed attachment insert, or

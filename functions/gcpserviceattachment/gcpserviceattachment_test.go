@@ -231,3 +231,24 @@ func TestConsumerProject(t *testing.T) {
 		}
 	}
 }
+
+func TestRunRejectsOtherSubnetRange(t *testing.T) {
+	subnet := cloud.GCPSubnetwork{Name: "psc-nat", Path: "projects/corp-prod/regions/us-central1/subnetworks/psc-nat", Region: "us-central1",
+		Network: networkPath, IPCIDRRange: "192.168.250.0/28", Purpose: cloud.GCPPurposePSC}
+	fake := &network{subnet: &subnet}
+	_, err := run(t, fake)
+	if got := workflow.NameOf(err); got != workflow.ErrConflict {
+		t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrConflict)
+	}
+	for _, words := range []string{"$.gcp.psc_subnet_cidr", "192.168.250.0/28", "192.168.255.0/28"} {
+		if !strings.Contains(err.Error(), words) {
+			t.Errorf("error %q does not contain %q", err, words)
+		}
+	}
+	if len(fake.attached) != 0 {
+		t.Error("an attachment was created on a subnet with another range")
+	}
+	if len(fake.rules) != 0 {
+		t.Errorf("firewall rules created: %v", fake.rules)
+	}
+}
