@@ -34,3 +34,18 @@ func TestExamplesDoNotShareObjects(t *testing.T) {
 		t.Fatalf("read %d example requests, want the examples directory", len(owners))
 	}
 }
+
+// TestMappingExampleNotRequest checks that running a ticket mapping file
+// reports what the file is and where it goes, instead of listing its fields
+// as unknown request fields.
+func TestMappingExampleNotRequest(t *testing.T) {
+	for _, name := range []string{"jira-mapping.json", "servicenow-mapping.json"} {
+		path := filepath.Join("..", "..", "examples", name)
+		code, _, errOut := runCLI(t, "run", "--sandbox", "--state-dir", t.TempDir(), path)
+		assertUsage(t, "run "+name, code, errOut, "is a ticket mapping for repolink up, not a request", "--jira-mapping FILE",
+			"nothing was created")
+		if strings.Contains(errOut, "unknown field") {
+			t.Errorf("run %s lists unknown fields:\n%s", name, errOut)
+		}
+	}
+}

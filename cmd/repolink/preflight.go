@@ -20,7 +20,7 @@ const preflightTimeout = 60 * time.Second
 
 func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("preflight", "preflight [--sandbox] [--state-dir DIR] [--output text|json] REQUEST", stderr)
-	sandboxMode := fs.Bool("sandbox", false, "check the sandbox index on 127.0.0.1 instead of the real one")
+	sandboxMode := fs.Bool("sandbox", false, "check the local sandbox on 127.0.0.1 (index, Snowflake and the clouds) instead of the real ones")
 	stateDir := stateDirFlag(fs)
 	output := fs.String("output", "text", "report format: text or json")
 	verbose := fs.Bool("verbose", false, "log sandbox and adapter details to stderr")

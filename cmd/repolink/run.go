@@ -350,12 +350,29 @@ func readRequestWith(path string, parse func([]byte) (request.Request, error)) (
 	}
 	if err != nil {
 		var invalid *request.ValidationError
+		if errors.As(err, &invalid) && isTicketMapping(data) {
+			return req, usagef("%s is a ticket mapping for repolink up, not a request: it has the fields ticket_id and request; "+
+				"pass it to 'repolink up --jira-mapping FILE' or '--servicenow-mapping FILE', "+
+				"or run a request file with the fields of its request block\nnothing was created", path)
+		}
 		if errors.As(err, &invalid) {
 			return req, usagef("%s: %v\nnothing was created", path, invalid)
 		}
 		return req, usagef("%s: %v", path, err)
 	}
 	return req, nil
+}
+
+// isTicketMapping reports whether data is a JSON object with the
+// ticket_id and request fields of a ticket mapping file.
+func isTicketMapping(data []byte) bool {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil {
+		return false
+	}
+	_, ticket := doc["ticket_id"]
+	_, inner := doc["request"]
+	return ticket && inner
 }
 
 // requestHosts lists the host names that a request's index and extra
