@@ -60,21 +60,33 @@ func keyVaultName(vaultURL string) string {
 }
 
 // ensureKeyVaultSecret creates the secret of an azure-keyvault: reference
-// in the sandbox vault when it does not hold it yet.
+// in the sandbox vault when it does not hold it yet, in the version that
+// the reference names, if any. The sandbox vault keeps one version per
+// secret, so a reference to another version of a secret that it contains
+// fails with advice.
 func (sb *Sandbox) ensureKeyVaultSecret(ref string, generate func() (string, error)) error {
-	vaultURL, name, _, err := azureadapter.ParseKeyVaultRef(ref)
+	vaultURL, name, version, err := azureadapter.ParseKeyVaultRef(ref)
 	if err != nil {
 		return err
 	}
 	vault := keyVaultName(vaultURL)
-	if sb.Azure.HasSecret(vault, name) {
+	if current, ok := sb.Azure.SecretVersion(vault, name); ok {
+		if version != "" && !strings.EqualFold(version, current) {
+			return fmt.Errorf("the sandbox vault %s contains secret %s in version %s only, not %s, because it keeps one "+
+				"version per secret: name version %s or no version in this state directory's requests", vault, name, current, version, current)
+		}
 		return nil
 	}
 	value, err := generate()
 	if err != nil {
 		return err
 	}
-	if err := sb.Azure.PutSecret(vault, name, value); err != nil {
+	if version == "" {
+		err = sb.Azure.PutSecret(vault, name, value)
+	} else {
+		err = sb.Azure.PutSecretVersion(vault, name, version, value)
+	}
+	if err != nil {
 		return fmt.Errorf("seed Key Vault secret %s: %w", name, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
@@ -79,19 +80,28 @@ func (sb *Sandbox) seedRepositoryVM(g *request.GCP) error {
 
 // ensureSecretManagerSecret creates the secret of a gcp-secretmanager:
 // reference, projects/<project>/secrets/<secret>[/versions/<version>], when
-// the sandbox does not hold it yet.
+// the sandbox does not hold it yet. For a reference to version N it adds
+// versions with one new value until the secret has N, so that version N
+// exists and earlier versions keep their values.
 func (sb *Sandbox) ensureSecretManagerSecret(ref string, generate func() (string, error)) error {
 	name := strings.TrimPrefix(ref, "gcp-secretmanager:")
-	name, _, _ = strings.Cut(name, "/versions/")
-	if sb.GCP.HasSecret(name) {
+	name, version, _ := strings.Cut(name, "/versions/")
+	want := 1
+	if n, err := strconv.Atoi(version); err == nil && n > 1 {
+		want = n
+	}
+	have := sb.GCP.SecretVersions(name)
+	if have >= want {
 		return nil
 	}
 	value, err := generate()
 	if err != nil {
 		return err
 	}
-	if err := sb.GCP.PutSecret(name, value); err != nil {
-		return fmt.Errorf("seed secret: %w", err)
+	for ; have < want; have++ {
+		if err := sb.GCP.PutSecret(name, value); err != nil {
+			return fmt.Errorf("seed secret: %w", err)
+		}
 	}
 	return nil
 }

@@ -26,8 +26,15 @@ func VaultURLAt(serverURL, name string) string {
 	return serverURL + vaultPathPrefix + strings.ToLower(name)
 }
 
-// PutSecret stores a new version of a Key Vault secret.
+// PutSecret stores a new version of a Key Vault secret, with a random
+// version ID.
 func (s *Server) PutSecret(vault, name, value string) error {
+	return s.PutSecretVersion(vault, name, randomHex(32), value)
+}
+
+// PutSecretVersion stores value as the version of a Key Vault secret with
+// the ID version. The vault keeps only that version of the secret.
+func (s *Server) PutSecretVersion(vault, name, version, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sealed, err := s.sealer.Seal(value)
@@ -36,7 +43,7 @@ func (s *Server) PutSecret(vault, name, value string) error {
 	}
 	k := strings.ToLower(vault + "/" + name)
 	previous := s.world.Secrets[k]
-	s.world.Secrets[k] = &Secret{Value: sealed, Version: randomHex(32)}
+	s.world.Secrets[k] = &Secret{Value: sealed, Version: version}
 	if err := s.commit(); err != nil {
 		s.world.Secrets[k] = previous
 		return err
@@ -46,10 +53,20 @@ func (s *Server) PutSecret(vault, name, value string) error {
 
 // HasSecret reports whether the vault holds the secret.
 func (s *Server) HasSecret(vault, name string) bool {
+	_, ok := s.SecretVersion(vault, name)
+	return ok
+}
+
+// SecretVersion returns the version ID of the secret that the vault holds,
+// and whether it holds one.
+func (s *Server) SecretVersion(vault, name string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.world.Secrets[strings.ToLower(vault+"/"+name)]
-	return ok
+	secret, ok := s.world.Secrets[strings.ToLower(vault+"/"+name)]
+	if !ok {
+		return "", false
+	}
+	return secret.Version, true
 }
 
 // serveVault serves GET /vaults/<vault>/secrets/<name>[/<version>]. A

@@ -122,8 +122,16 @@ func (s *Server) PutSecret(name, value string) error {
 
 // HasSecret reports whether the secret has a version.
 func (s *Server) HasSecret(name string) bool {
+	return s.SecretVersions(name) > 0
+}
+
+// SecretVersions returns the number of versions of the secret, 0 when the
+// sandbox does not hold it.
+func (s *Server) SecretVersions(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	secret, ok := s.world.Secrets[name]
-	return ok && len(secret.Versions) > 0
+	if secret, ok := s.world.Secrets[name]; ok {
+		return len(secret.Versions)
+	}
+	return 0
 }
