@@ -57,3 +57,26 @@ func TestInsertInstanceCatalogue(t *testing.T) {
 		})
 	}
 }
+
+func TestCatalogueAcceptsForms(t *testing.T) {
+	machineTypes := []string{
+		"zones/us-central1-a/machineTypes/e2-small",
+		"projects/p/zones/us-central1-a/machineTypes/n2-custom-2-4096",
+		"https://www.googleapis.com/compute/v1/projects/p/zones/us-central1-a/machineTypes/e2-medium",
+	}
+	for _, machineType := range machineTypes {
+		if err := checkMachineType("p", "us-central1-a", machineType); err != nil {
+			t.Errorf("checkMachineType(%q) = %v, want nil", machineType, err)
+		}
+	}
+	images := []string{
+		"projects/debian-cloud/global/images/family/debian-12",
+		"projects/debian-cloud/global/images/debian-12-bookworm-v20240110",
+		"https://compute.googleapis.com/compute/v1/projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64",
+	}
+	for _, image := range images {
+		if err := checkImage("p", image); err != nil {
+			t.Errorf("checkImage(%q) = %v, want nil", image, err)
+		}
+	}
+}
