@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -154,6 +155,14 @@ func (n *Network) insertInstance(ctx context.Context, req *computepb.InsertInsta
 		op, err = n.p.instances.Insert(ctx, req)
 		return op, err
 	})
+	if isNotFound(err) {
+		// Compute Engine answers an insert that names a missing image,
+		// network or subnetwork with 404, and retrying cannot create it.
+		return 0, &stepError{named: &workflow.Error{Name: workflow.ErrInvalidRequest,
+			Message: fmt.Sprintf("gcp: insert instance %s in project %s: %s: the instance names a resource that does not exist; "+
+				"check gcp.image, gcp.machine_type, gcp.network and gcp.subnet", req.GetInstanceResource().GetName(), n.project, describe(err))},
+			cause: err}
+	}
 	if err != nil {
 		return 0, err
 	}

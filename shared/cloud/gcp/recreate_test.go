@@ -2,10 +2,12 @@ package gcp
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/sandbox/gcpsim"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // launchedInstances returns how many instances with a startup script the
@@ -47,6 +49,28 @@ func TestCreateInstanceAfterDeleteWithSameToken(t *testing.T) {
 		}
 		if got := h.launchedInstances(); got != round+1 {
 			t.Errorf("a retry in round %d booted another instance: %d, want %d", round, got, round+1)
+		}
+	}
+}
+
+// TestCreateInstanceMissingImage checks that an insert that Compute Engine
+// answers with 404 for a missing image family fails as InvalidRequest
+// naming the request fields, with and without a client token, and is not
+// retried as NotReady.
+func TestCreateInstanceMissingImage(t *testing.T) {
+	h := start(t, gcpsim.Delays{})
+	ctx := context.Background()
+	for _, token := range []string{"", "token-1"} {
+		spec := cloud.GCPInstanceSpec{
+			Name: "proxy", RequestID: "REQ-1", Zone: zone, MachineType: "e2-small", Image: "projects/debian-cloud/global/images/family/debian-99",
+			Network: "vpc-one", Subnetwork: "apps", StartupScript: "#!/bin/bash\necho proxy\n", ClientToken: token,
+		}
+		_, err := h.net.CreateInstance(ctx, spec)
+		if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
+			t.Errorf("CreateInstance with client token %q: error name = %q, want %q (error: %v)", token, name, workflow.ErrInvalidRequest, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "check gcp.image") {
+			t.Errorf("CreateInstance with client token %q: error %q does not name gcp.image", token, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package gcpsim
 
 import (
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,9 +53,8 @@ func checkMachineType(project, zone, machineType string) *apiError {
 // public image project, by family or by a name that starts with a family.
 // The sandbox world holds no images of the caller's own projects.
 //
-// NOTE: Compute Engine may report an image that does not exist as 404
-// notFound, which the adapter retries as NotReady. The sandbox returns 400
-// invalid, so that a run stops at once.
+// An image that does not exist gets 404 notFound, as Compute Engine
+// answers an instance insert that names a missing image family.
 func checkImage(project, image string) *apiError {
 	path := canonical(project, image)
 	if match := imagePath.FindStringSubmatch(path); match != nil {
@@ -72,6 +72,6 @@ func checkImage(project, image string) *apiError {
 		}
 	}
 	slices.Sort(families)
-	return invalid("Invalid value for field 'resource.disks[0].initializeParams.sourceImage': '%s'. The resource '%s' was not found. The sandbox offers %s and images named after those families.",
-		image, path, strings.Join(families, ", "))
+	return errorf(http.StatusNotFound, "notFound", "The resource '%s' was not found. The sandbox offers %s and images named after those families.",
+		path, strings.Join(families, ", "))
 }

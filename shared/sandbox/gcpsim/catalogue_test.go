@@ -24,14 +24,15 @@ func TestInsertInstanceCatalogue(t *testing.T) {
 	const debian = "projects/debian-cloud/global/images/family/debian-12"
 	tests := []struct {
 		name, machineType, image, wantWords string
+		wantStatus                          int
 	}{
-		{"machine type name alone", "e2-small", debian, "Must be a URL"},
-		{"machine type with spaces", "zones/us-central1-a/machineTypes/E2 SMALL", debian, "does not exist"},
-		{"unknown machine type", "zones/us-central1-a/machineTypes/e2-nope", debian, "does not exist"},
-		{"machine type of another zone", "zones/us-east1-b/machineTypes/e2-small", debian, "zone us-central1-a"},
-		{"image name alone", "zones/us-central1-a/machineTypes/e2-small", "debian-12", "was not found"},
-		{"unknown family", "zones/us-central1-a/machineTypes/e2-small", "projects/debian-cloud/global/images/family/debian-99", "was not found"},
-		{"image of the caller's project", "zones/us-central1-a/machineTypes/e2-small", "global/images/nginx-base", "was not found"},
+		{"machine type name alone", "e2-small", debian, "Must be a URL", http.StatusBadRequest},
+		{"machine type with spaces", "zones/us-central1-a/machineTypes/E2 SMALL", debian, "does not exist", http.StatusBadRequest},
+		{"unknown machine type", "zones/us-central1-a/machineTypes/e2-nope", debian, "does not exist", http.StatusBadRequest},
+		{"machine type of another zone", "zones/us-east1-b/machineTypes/e2-small", debian, "zone us-central1-a", http.StatusBadRequest},
+		{"image name alone", "zones/us-central1-a/machineTypes/e2-small", "debian-12", "was not found", http.StatusNotFound},
+		{"unknown family", "zones/us-central1-a/machineTypes/e2-small", "projects/debian-cloud/global/images/family/debian-99", "was not found", http.StatusNotFound},
+		{"image of the caller's project", "zones/us-central1-a/machineTypes/e2-small", "global/images/nginx-base", "was not found", http.StatusNotFound},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,8 +49,8 @@ func TestInsertInstanceCatalogue(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, req)
-			if rec.Code != http.StatusBadRequest {
-				t.Errorf("status = %d, want 400 (body %s)", rec.Code, rec.Body)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %s)", rec.Code, tt.wantStatus, rec.Body)
 			}
 			if !strings.Contains(rec.Body.String(), tt.wantWords) {
 				t.Errorf("body %s does not contain %q", rec.Body, tt.wantWords)
