@@ -156,7 +156,7 @@ func (n *Network) insertInstance(ctx context.Context, req *computepb.InsertInsta
 		return op, err
 	})
 	if isNotFound(err) {
-		// Compute Engine answers an insert that names a missing image,
+		// Compute Engine rejects an insert that names a missing image,
 		// network or subnetwork with 404, and retrying cannot create it.
 		return 0, &stepError{named: &workflow.Error{Name: workflow.ErrInvalidRequest,
 			Message: fmt.Sprintf("gcp: insert instance %s in project %s: %s: the instance names a resource that does not exist; "+

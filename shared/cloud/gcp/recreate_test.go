@@ -54,7 +54,7 @@ func TestCreateInstanceAfterDeleteWithSameToken(t *testing.T) {
 }
 
 // TestCreateInstanceMissingImage checks that an insert that Compute Engine
-// answers with 404 for a missing image family fails as InvalidRequest
+// rejects with 404 for a missing image family fails as InvalidRequest
 // naming the request fields, with and without a client token, and is not
 // retried as NotReady.
 func TestCreateInstanceMissingImage(t *testing.T) {
