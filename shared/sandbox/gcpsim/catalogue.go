@@ -54,7 +54,7 @@ func checkMachineType(project, zone, machineType string) *apiError {
 // The sandbox world holds no images of the caller's own projects.
 //
 // An image that does not exist gets 404 notFound, as Compute Engine
-// answers an instance insert that names a missing image family.
+// rejects an instance insert that names a missing image family.
 func checkImage(project, image string) *apiError {
 	path := canonical(project, image)
 	if match := imagePath.FindStringSubmatch(path); match != nil {
