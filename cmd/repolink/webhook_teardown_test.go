@@ -77,10 +77,15 @@ func newWebhookPoster(t *testing.T, s *servedStore, req request.Request) func() 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each call is a new delivery, signed a second earlier than the one
+	// before, because the webhook answers a repeat of the same timestamp
+	// and body as a replay.
+	sent := 0
 	return func() (int, webhook.Response) {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		webhook.SetSignature(r.Header, secret, time.Now(), body)
+		webhook.SetSignature(r.Header, secret, time.Now().Add(-time.Duration(sent)*time.Second), body)
+		sent++
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, r)
 		var resp webhook.Response

@@ -18,8 +18,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,9 +231,16 @@ func writeMapping(t *testing.T, path string, change func(mapping map[string]any)
 	return out
 }
 
-// postSigned posts body to /v1/requests, signed with key.
+// signedDeliveries counts the deliveries that postSigned sends.
+var signedDeliveries atomic.Int64
+
+// postSigned posts body to /v1/requests, signed with key, as a new
+// delivery. Two calls within one second would sign the same timestamp and
+// body, which the webhook answers as a replay, so each call appends its
+// own number of spaces, which leaves the request unchanged.
 func postSigned(t *testing.T, server *httptest.Server, key string, body []byte) (int, webhook.Response) {
 	t.Helper()
+	body = append(slices.Clip(body), strings.Repeat(" ", int(signedDeliveries.Add(1)))...)
 	req, err := http.NewRequest(http.MethodPost, server.URL+"/v1/requests", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

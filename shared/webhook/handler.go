@@ -268,7 +268,10 @@ func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 		h.invalid(w, source, err)
 		return
 	}
-	h.accept(w, r, Delivery{Source: source, Ticket: req.ID, Event: "request"}, req, false)
+
+	d := Delivery{Source: source, Ticket: req.ID, Event: "request"}
+	d.ReplayKey, d.ReplayUntil = RequestReplay(r.Header, body)
+	h.accept(w, r, d, req, false)
 }
 
 // readBody reads at most limit bytes and responds 413 to a larger body.
@@ -431,6 +434,10 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		}
 	}
 	switch {
+	case out.Replay:
+		log.Warn("replayed delivery; nothing new started")
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
+			Reason: ReplayReason(out.Execution)})
 	case existing != nil:
 		log.Info("request runs or last ran in an execution that this delivery did not start; nothing new started")
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
@@ -581,6 +588,15 @@ func TornDownTicketReason(ticket, execution, teardown string) string {
 	return fmt.Sprintf("ticket %s ran this request in execution %s, and teardown %s of the request has run since; "+
 		"a ticket event that leaves the request unchanged starts nothing, because ticket systems send one with every change of the ticket, "+
 		"so change the ticket to provision its request again", ticket, execution, teardown)
+}
+
+// ReplayReason returns the response reason for a signed request whose
+// exact bytes, with the same timestamp, the service accepted before, when
+// its response named execution.
+func ReplayReason(execution string) string {
+	return fmt.Sprintf("the same signed delivery was accepted before, with execution %s, "+
+		"and a repeated delivery starts nothing; sign the request again with the current time in %s to send a new delivery",
+		execution, HeaderTimestamp)
 }
 
 // EarlierRequestReason returns the response reason for a delivery of a

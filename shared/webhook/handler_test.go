@@ -125,10 +125,12 @@ type memStore struct {
 	latest     map[string]string            // ticket to its latest execution
 	runs       map[string]map[string]string // ticket to request hash to execution
 	deliveries map[string]int
+	replays    map[string]string // replay key to execution, never expiring
 }
 
 func newMemStore() *memStore {
-	return &memStore{latest: map[string]string{}, runs: map[string]map[string]string{}, deliveries: map[string]int{}}
+	return &memStore{latest: map[string]string{}, runs: map[string]map[string]string{}, deliveries: map[string]int{},
+		replays: map[string]string{}}
 }
 
 func (m *memStore) Deliver(ctx context.Context, d Delivery, start func(context.Context) (string, error)) (Outcome, error) {
@@ -139,7 +141,9 @@ func (m *memStore) Deliver(ctx context.Context, d Delivery, start func(context.C
 	if ok && d.RerunEarlier && execution != m.latest[d.Ticket] {
 		ok = false
 	}
-	if ok {
+	if replayed, seen := m.replays[d.ReplayKey]; seen && d.ReplayKey != "" {
+		out = Outcome{Kind: Duplicate, Execution: replayed, Replay: true}
+	} else if ok {
 		out = Outcome{Kind: Duplicate, Execution: execution}
 		if latest := m.latest[d.Ticket]; latest != execution {
 			out.Latest = latest
@@ -155,6 +159,9 @@ func (m *memStore) Deliver(ctx context.Context, d Delivery, start func(context.C
 		}
 		m.runs[d.Ticket][d.RequestHash] = execution
 		m.latest[d.Ticket] = execution
+	}
+	if _, seen := m.replays[d.ReplayKey]; !seen && d.ReplayKey != "" {
+		m.replays[d.ReplayKey] = out.Execution
 	}
 	m.deliveries[d.Ticket]++
 	return out, nil
@@ -394,9 +401,9 @@ func TestRequestWebhookDuplicateAndChange(t *testing.T) {
 		t.Errorf("changed request response (-want +got):\n%s", diff)
 	}
 
-	// The first request again, after DATA-4711-r2 ran the changed one,
-	// goes back to it in the next run.
-	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	// The first request again, signed anew after DATA-4711-r2 ran the
+	// changed one, goes back to it in the next run.
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow.Add(time.Second)))
 	if code != http.StatusAccepted {
 		t.Errorf("earlier request status = %d, want 202", code)
 	}
@@ -405,7 +412,7 @@ func TestRequestWebhookDuplicateAndChange(t *testing.T) {
 	}
 
 	// That request again is a duplicate of the latest run.
-	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow.Add(2*time.Second)))
 	if code != http.StatusOK {
 		t.Errorf("repeated request status = %d, want 200", code)
 	}
@@ -481,14 +488,14 @@ func TestRequestWebhookDuringAndAfterTeardown(t *testing.T) {
 
 	// The repository is gone, so the request starts a new run, once.
 	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
-	code, resp := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	code, resp := svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow.Add(time.Second)))
 	if code != http.StatusAccepted {
 		t.Errorf("status after the teardown = %d, want 202", code)
 	}
 	if diff := cmp.Diff(Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, resp); diff != "" {
 		t.Errorf("response after the teardown (-want +got):\n%s", diff)
 	}
-	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow))
+	code, resp = svc.post(t, "/v1/requests", first, signed(first, testSecret, testNow.Add(2*time.Second)))
 	if code != http.StatusOK {
 		t.Errorf("status of the redelivery after the teardown = %d, want 200", code)
 	}

@@ -29,6 +29,12 @@ const (
 // either direction, before the delivery is rejected as stale.
 const MaxAge = 5 * time.Minute
 
+// ReplayClockSkew is how far apart the clocks of the receivers that share
+// a delivery store may be. A replay record lasts until the signed time plus
+// MaxAge plus this skew, because until then some receiver may still accept
+// the signature.
+const ReplayClockSkew = time.Minute
+
 // SignatureError is a delivery that failed authentication. Reason names the
 // check that failed and contains no secret and no expected value.
 type SignatureError struct {
@@ -86,6 +92,29 @@ func VerifyTimestamped(secret []byte, h http.Header, body []byte, now time.Time)
 		return &SignatureError{Reason: HeaderSignature + " does not match the body and timestamp"}
 	}
 	return nil
+}
+
+// RequestReplay returns the Delivery.ReplayKey and Delivery.ReplayUntil of
+// a delivery of POST /v1/requests whose headers VerifyTimestamped accepted
+// for body.
+func RequestReplay(h http.Header, body []byte) (key string, until time.Time) {
+	rawTS := h.Get(HeaderTimestamp)
+	seconds, _ := parseUnixSeconds(rawTS)
+	return replayKey("request", rawTS, body), time.Unix(seconds, 0).Add(MaxAge + ReplayClockSkew)
+}
+
+// replayKey returns the Delivery.ReplayKey of an authenticated delivery
+// of source with the signed timestamp rawTS. It hashes the signed bytes
+// rather than the signature header, so that another spelling of the same
+// digest, such as upper-case hex, is the same key.
+func replayKey(source, rawTS string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(rawTS))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // parseUnixSeconds reads a timestamp in the one form that SetSignature

@@ -17,9 +17,17 @@ type Store interface {
 	// then records the execution that start returns as the ticket's latest.
 	// Otherwise a delivery of a request that the ticket already started
 	// calls nothing, so that a late redelivery of an earlier request does
-	// not undo a change. Concurrent deliveries of one ticket call start
-	// one at a time, and a delivery that races with a start waits for its
-	// outcome.
+	// not undo a change.
+	//
+	// A delivery whose d.ReplayKey the store recorded before, and whose
+	// record has not expired, calls nothing and returns a Duplicate
+	// outcome with Replay set that names the execution of the recorded
+	// delivery, whatever the ticket ran since. Deliver records the key
+	// with every Started or Duplicate outcome, until d.ReplayUntil, and
+	// deletes expired records.
+	//
+	// Concurrent deliveries of one ticket call start one at a time, and a
+	// delivery that races with a start waits for its outcome.
 	//
 	// When start fails, Deliver records nothing and returns the error,
 	// which keeps its chain, so that the next delivery calls start again.
@@ -44,6 +52,14 @@ type Delivery struct {
 	// RequestHash identifies the request that the delivery carries.
 	RequestHash string
 	ReceivedAt  time.Time
+	// ReplayKey identifies a signed request delivery, as the SHA-256 of
+	// its source, signed timestamp and body, so that a replay of the same
+	// bytes is recognised even after the ticket ran another request. An
+	// empty key, as ticket adapters send, records nothing.
+	ReplayKey string
+	// ReplayUntil is when the record of ReplayKey expires: after the
+	// signature stops being valid on every receiver that shares the store.
+	ReplayUntil time.Time
 	// RerunEarlier makes a request that an earlier execution of the ticket
 	// ran, but not its latest one, start a new execution, so that a caller
 	// can go back to an earlier request. POST /v1/requests sets it. Ticket
@@ -67,4 +83,8 @@ type Outcome struct {
 	// Latest is the ticket's latest execution when a duplicate repeats an
 	// earlier request of the ticket than the latest one, and "" otherwise.
 	Latest string
+	// Replay is true for a Duplicate whose ReplayKey the store recorded
+	// before. Execution then names the execution that the recorded
+	// delivery started or that its response named.
+	Replay bool
 }

@@ -75,6 +75,18 @@ type ticketRecord struct {
 	Latest string `json:"latest,omitempty"`
 	// Claim is set while a delivery is starting an execution.
 	Claim *deliveryClaim `json:"claim,omitempty"`
+	// Replays are the replay keys of the ticket's recorded deliveries
+	// that have not expired. Every write of the ticket drops the expired
+	// ones.
+	Replays []replayRecord `json:"replays,omitempty"`
+}
+
+// replayRecord is the webhook.Delivery.ReplayKey of a recorded delivery,
+// with the execution that the delivery started or that its response named.
+type replayRecord struct {
+	Key       string    `json:"key"`
+	Execution string    `json:"execution"`
+	Until     time.Time `json:"until"`
 }
 
 type ticketRun struct {
@@ -172,11 +184,20 @@ func (s *Deliveries) claim(ctx context.Context, d webhook.Delivery, claimID stri
 		if err != nil {
 			return nil, false, err
 		}
-		if out, ok := duplicateOf(rec, d); ok {
+		now := s.opts.Now()
+		if out, ok := replayOf(rec, d, now); ok {
 			outcome = &out
 			return nil, false, nil
 		}
-		now := s.opts.Now()
+		if out, ok := duplicateOf(rec, d); ok {
+			outcome = &out
+			if d.ReplayKey == "" {
+				return nil, false, nil
+			}
+			addReplay(&rec, d, out.Execution, now)
+			next, err := encodeTicket(rec)
+			return next, err == nil, err
+		}
 		if rec.Claim != nil && now.Before(rec.Claim.Until) {
 			return nil, false, nil
 		}
@@ -205,6 +226,29 @@ func duplicateOf(rec ticketRecord, d webhook.Delivery) (webhook.Outcome, bool) {
 	return webhook.Outcome{Kind: webhook.Duplicate, Execution: execution, Latest: rec.Latest}, true
 }
 
+// replayOf returns the outcome of d when the ticket has an unexpired
+// record of its ReplayKey.
+func replayOf(rec ticketRecord, d webhook.Delivery, now time.Time) (webhook.Outcome, bool) {
+	if d.ReplayKey == "" {
+		return webhook.Outcome{}, false
+	}
+	i := slices.IndexFunc(rec.Replays, func(r replayRecord) bool { return r.Key == d.ReplayKey && now.Before(r.Until) })
+	if i < 0 {
+		return webhook.Outcome{}, false
+	}
+	return webhook.Outcome{Kind: webhook.Duplicate, Execution: rec.Replays[i].Execution, Replay: true}, true
+}
+
+// addReplay drops the expired replay records of rec and records d's
+// ReplayKey with execution.
+func addReplay(rec *ticketRecord, d webhook.Delivery, execution string, now time.Time) {
+	rec.Replays = slices.DeleteFunc(rec.Replays, func(r replayRecord) bool { return !now.Before(r.Until) })
+	if d.ReplayKey == "" {
+		return
+	}
+	rec.Replays = append(rec.Replays, replayRecord{Key: d.ReplayKey, Execution: execution, Until: d.ReplayUntil})
+}
+
 // waitForClaim pauses for one PollInterval, or returns an error naming the
 // ticket when ctx ends first.
 func (s *Deliveries) waitForClaim(ctx context.Context, ticket string) error {
@@ -229,6 +273,7 @@ func (s *Deliveries) record(ctx context.Context, d webhook.Delivery, claimID, ex
 		rec.Runs = slices.DeleteFunc(rec.Runs, func(r ticketRun) bool { return r.RequestHash == d.RequestHash })
 		rec.Runs = append(rec.Runs, ticketRun{RequestHash: d.RequestHash, Execution: execution, Source: d.Source, ReceivedAt: d.ReceivedAt})
 		rec.Latest = execution
+		addReplay(&rec, d, execution, s.opts.Now())
 		if rec.Claim != nil && rec.Claim.ID == claimID {
 			rec.Claim = nil
 		}

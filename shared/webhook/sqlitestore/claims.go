@@ -40,11 +40,21 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 	}
 	defer tx.Rollback()
 
-	out, found, err := recordedOutcome(ctx, tx, d)
+	now := s.opts.Now()
+	out, found, err := replayedOutcome(ctx, tx, d, now)
 	if err != nil {
 		return claimResult{}, err
 	}
+	if !found {
+		out, found, err = recordedOutcome(ctx, tx, d)
+		if err != nil {
+			return claimResult{}, err
+		}
+	}
 	if found {
+		if err := insertReplay(ctx, tx, d, out.Execution, now); err != nil {
+			return claimResult{}, err
+		}
 		if err := insertDelivery(ctx, tx, d, out); err != nil {
 			return claimResult{}, err
 		}
@@ -54,7 +64,6 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 		return claimResult{state: claimRecorded, outcome: out}, nil
 	}
 
-	now := s.opts.Now()
 	var holder string
 	var expiresAt int64
 	err = tx.QueryRowContext(ctx, `SELECT owner, expires_at FROM claims WHERE ticket = ?`, d.Ticket).Scan(&holder, &expiresAt)
@@ -105,6 +114,9 @@ func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM claims WHERE ticket = ? AND owner = ?`, d.Ticket, owner); err != nil {
 		return webhook.Outcome{}, fmt.Errorf("drop claim of ticket %s: %w", d.Ticket, err)
+	}
+	if err := insertReplay(ctx, tx, d, out.Execution, s.opts.Now()); err != nil {
+		return webhook.Outcome{}, err
 	}
 	if err := insertDelivery(ctx, tx, d, out); err != nil {
 		return webhook.Outcome{}, err
@@ -197,4 +209,49 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d webhook.Delivery, out web
 		return fmt.Errorf("record delivery of %s: %w", d.Ticket, err)
 	}
 	return nil
+}
+
+// replayedOutcome returns the outcome of a delivery whose ReplayKey has an
+// unexpired record, and false when it has none.
+func replayedOutcome(ctx context.Context, tx *sql.Tx, d webhook.Delivery, now time.Time) (webhook.Outcome, bool, error) {
+	if d.ReplayKey == "" {
+		return webhook.Outcome{}, false, nil
+	}
+	var execution string
+	err := tx.QueryRowContext(ctx, `SELECT execution FROM replays WHERE replay_key = ? AND expires_at > ?`,
+		d.ReplayKey, now.UnixNano()).Scan(&execution)
+	if errors.Is(err, sql.ErrNoRows) {
+		return webhook.Outcome{}, false, nil
+	}
+	if err != nil {
+		return webhook.Outcome{}, false, fmt.Errorf("read replay record of a delivery of %s: %w", d.Ticket, err)
+	}
+	return webhook.Outcome{Kind: webhook.Duplicate, Execution: execution, Replay: true}, true, nil
+}
+
+// insertReplay records the delivery's ReplayKey with execution, unless the
+// key has an unexpired record already, and deletes the expired records.
+func insertReplay(ctx context.Context, tx *sql.Tx, d webhook.Delivery, execution string, now time.Time) error {
+	if d.ReplayKey == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM replays WHERE expires_at <= ?`, now.UnixNano()); err != nil {
+		return fmt.Errorf("delete expired replay records: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO replays (replay_key, execution, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (replay_key) DO NOTHING`, d.ReplayKey, execution, d.ReplayUntil.UnixNano())
+	if err != nil {
+		return fmt.Errorf("record replay key of a delivery of %s: %w", d.Ticket, err)
+	}
+	return nil
+}
+
+// ReplayCount returns how many replay records the store holds, expired
+// ones that no write has deleted yet included.
+func (s *Store) ReplayCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM replays`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count replay records: %w", err)
+	}
+	return n, nil
 }

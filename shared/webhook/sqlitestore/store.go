@@ -107,6 +107,12 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	received_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_ticket ON deliveries (ticket, event);
+CREATE TABLE IF NOT EXISTS replays (
+	replay_key TEXT PRIMARY KEY,
+	execution  TEXT NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replays_by_expiry ON replays (expires_at);
 `
 
 // Open opens or creates the store at path. A file written by an earlier

@@ -29,9 +29,13 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Deliveries records deliveries by ticket. *dynamo.Store implements it.
+// Deliveries records deliveries by ticket, and the replay keys of the
+// deliveries that the webhook accepted. *dynamo.Store implements it.
 type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
+	ReserveReplay(ctx context.Context, ticket, replayKey string, until time.Time) (execution string, reserved bool, err error)
+	SettleReplay(ctx context.Context, ticket, replayKey, execution string) error
+	ReleaseReplay(ctx context.Context, ticket, replayKey string) error
 }
 
 // Executions starts, describes and lists executions, and reads their
@@ -156,7 +160,51 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	if len(fields) > 0 {
 		return w.invalid(&request.ValidationError{Fields: fields}), nil
 	}
-	return w.accept(ctx, req), nil
+	return w.acceptOnce(ctx, req, header, body), nil
+}
+
+// replaySettleTimeout bounds settling a delivery's replay record after
+// the caller's context has ended.
+const replaySettleTimeout = 10 * time.Second
+
+// acceptOnce reserves the replay key of a verified delivery, so that a
+// repeat of its exact bytes within the signature's validity starts nothing,
+// and then accepts it. The record keeps the execution that the delivery
+// started or that its response named. A delivery that started nothing, such as
+// one rejected with 409, releases its record, so that its sender can send
+// it again.
+func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header http.Header, body []byte) events.APIGatewayV2HTTPResponse {
+	log := w.logger().With("source", source, "ticket", req.ID)
+	key, until := webhook.RequestReplay(header, body)
+	recorded, reserved, err := w.Deliveries.ReserveReplay(ctx, req.ID, key, until)
+	if err != nil {
+		log.Error("record replay key failed", "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not record the delivery; the function log has the cause"})
+	}
+	if !reserved && recorded == "" {
+		log.Warn("replayed delivery while the first one is still handled; nothing new started")
+		return respond(http.StatusConflict, webhook.Response{Error: "the same signed delivery is still being handled; " +
+			"send it again in a few seconds to get the execution that it started"})
+	}
+	if !reserved {
+		log.Warn("replayed delivery; nothing new started", "execution", recorded)
+		return respond(http.StatusOK, webhook.Response{Execution: recorded, Duplicate: true, Reason: webhook.ReplayReason(recorded)})
+	}
+
+	resp, execution := w.accept(ctx, req)
+	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), replaySettleTimeout)
+	defer cancel()
+	if execution == "" {
+		if err := w.Deliveries.ReleaseReplay(settle, req.ID, key); err != nil {
+			log.Warn("release replay key failed; a repeat of this delivery starts nothing until the key expires", "error", err)
+		}
+		return resp
+	}
+	if err := w.Deliveries.SettleReplay(settle, req.ID, key, execution); err != nil {
+		log.Error("record execution of the replay key failed; a repeat of this delivery gets 409 until the key expires",
+			"execution", execution, "error", err)
+	}
+	return resp
 }
 
 // decodeBody returns the raw body, or the response for a body that is not
@@ -201,20 +249,23 @@ func requestID(body []byte) string {
 // run once per teardown, because the caller asks for a repository that no
 // longer exists.
 //
+// It also returns the execution that the response names as the delivery's
+// own, started or found, or "" when the delivery started nothing.
+//
 // NOTE: a teardown that has not taken the request's run item when the
 // teardowns are read, or that starts after that read, is not seen here.
 // The first task of whichever execution checks second then fails with
 // Conflict.
-func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGatewayV2HTTPResponse {
+func (w *Webhook) accept(ctx context.Context, req request.Request) (events.APIGatewayV2HTTPResponse, string) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
 		w.logger().Error("encode execution input failed", "ticket", req.ID, "error", err)
-		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"}), ""
 	}
 	canonical, err := json.Marshal(req)
 	if err != nil {
 		w.logger().Error("encode request failed", "ticket", req.ID, "error", err)
-		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"})
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not encode the request"}), ""
 	}
 	log := w.logger().With("source", source, "ticket", req.ID)
 
@@ -222,12 +273,12 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 	if err != nil {
 		log.Error("read teardowns of the request failed", "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{
-			Error: "could not read the teardowns of the request; the function log has the cause"})
+			Error: "could not read the teardowns of the request; the function log has the cause"}), ""
 	}
 	if torn != nil && isOpen(torn.status) {
 		running := &webhook.RunningError{Ticket: req.ID, Execution: torn.name, Teardown: true}
 		log.Warn("delivery while a teardown of the ticket runs; nothing new started", "teardown", torn.name)
-		return respond(http.StatusConflict, webhook.RejectedResponse(torn.name, webhook.ChangedRequestReason(running), false))
+		return respond(http.StatusConflict, webhook.RejectedResponse(torn.name, webhook.ChangedRequestReason(running), false)), ""
 	}
 
 	// A request that an earlier run of the ticket ran, but not the latest
@@ -248,29 +299,29 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) events.APIGat
 			reason = fmt.Sprintf("%v; send a changed request after it closes to start a new execution", ran)
 		}
 		log.Warn("request runs or ran in an execution that the delivery store does not record; nothing new started", "execution", ran.execution)
-		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason})
+		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason}), ran.execution
 	case errors.As(err, &running):
 		log.Warn("changed request while an execution of the ticket runs; nothing new started", "execution", running.Execution)
-		return respond(http.StatusConflict, webhook.RejectedResponse(running.Execution, webhook.ChangedRequestReason(running), false))
+		return respond(http.StatusConflict, webhook.RejectedResponse(running.Execution, webhook.ChangedRequestReason(running), false)), ""
 	case errors.As(err, &conflicting):
 		log.Warn("request conflicts with an earlier execution; nothing new started", "blocking_execution", conflicting.Execution)
-		return respond(http.StatusConflict, webhook.RejectedResponse(conflicting.Execution, conflicting.Error(), false))
+		return respond(http.StatusConflict, webhook.RejectedResponse(conflicting.Execution, conflicting.Error(), false)), ""
 	case err != nil:
 		log.Error("start execution failed", "error", err)
-		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"})
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"}), ""
 	}
 
 	log = log.With("execution", out.Execution)
 	switch {
 	case out.Kind == dynamo.Started:
-		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: sfn.StatusRunning})
+		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: sfn.StatusRunning}), out.Execution
 	default:
 		// NOTE: the record's latest run can be older than a run that the
 		// Step Functions API started under the next run name with another
 		// request. The delivery is then a duplicate of the recorded run,
 		// where repolink up would start the next run.
 		log.Info("duplicate delivery; nothing new started")
-		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true})
+		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true}), out.Execution
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,9 +53,16 @@ func readExample(t *testing.T) []byte {
 	return data
 }
 
+// signedDeliveries counts the events that signedEvent signs.
+var signedDeliveries atomic.Int64
+
 // signedEvent returns an API Gateway HTTP API event for a POST of body,
-// signed at ts with key.
+// signed with key as a new delivery. It signs at ts less 0 to 59 seconds,
+// a count that changes with each call, because the webhook answers a
+// repeat of the same timestamp and body as a replay. Send one event twice
+// to replay it.
 func signedEvent(body []byte, key []byte, ts time.Time) events.APIGatewayV2HTTPRequest {
+	ts = ts.Add(-time.Duration(signedDeliveries.Add(1)%60) * time.Second)
 	header := http.Header{}
 	webhook.SetSignature(header, key, ts, body)
 	return events.APIGatewayV2HTTPRequest{
@@ -510,6 +518,21 @@ type unusedDeliveries struct{ t *testing.T }
 func (u unusedDeliveries) Deliver(context.Context, dynamo.Delivery, func(context.Context, []string) (string, error)) (dynamo.Outcome, error) {
 	u.t.Error("a rejected delivery reached the delivery store")
 	return dynamo.Outcome{}, errors.New("unexpected")
+}
+
+func (u unusedDeliveries) ReserveReplay(context.Context, string, string, time.Time) (string, bool, error) {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return "", false, errors.New("unexpected")
+}
+
+func (u unusedDeliveries) SettleReplay(context.Context, string, string, string) error {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return errors.New("unexpected")
+}
+
+func (u unusedDeliveries) ReleaseReplay(context.Context, string, string) error {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return errors.New("unexpected")
 }
 
 // unusedExecutions fails the test when a rejected delivery starts an

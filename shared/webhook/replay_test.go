@@ -1,0 +1,96 @@
+package webhook
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRequestWebhookReplay sends request A, then a changed request B of
+// the same ticket, and then repeats each signed delivery byte for byte
+// within the signature's validity, before and after a teardown. No repeat
+// may start an execution, and each must name the execution that its first
+// delivery started.
+func TestRequestWebhookReplay(t *testing.T) {
+	svc := newTestService(t)
+	first := exampleRequest(t, nil)
+	changed := exampleRequest(t, func(doc map[string]any) {
+		doc["repository"].(map[string]any)["packages"] = []string{"requests"}
+	})
+	firstHeaders := signed(first, testSecret, testNow)
+	changedHeaders := signed(changed, testSecret, testNow.Add(time.Second))
+
+	if code, _ := svc.post(t, "/v1/requests", first, firstHeaders); code != http.StatusAccepted {
+		t.Fatalf("request A status = %d, want 202", code)
+	}
+	if code, _ := svc.post(t, "/v1/requests", changed, changedHeaders); code != http.StatusAccepted {
+		t.Fatalf("request B status = %d, want 202", code)
+	}
+
+	replays := []struct {
+		name      string
+		body      []byte
+		headers   map[string]string
+		execution string
+	}{
+		{name: "older delivery after a newer one", body: first, headers: firstHeaders, execution: "DATA-4711"},
+		{name: "retry of the latest delivery", body: changed, headers: changedHeaders, execution: "DATA-4711-r2"},
+	}
+	check := func(t *testing.T, body []byte, headers map[string]string, execution string) {
+		t.Helper()
+		code, resp := svc.post(t, "/v1/requests", body, headers)
+		if code != http.StatusOK {
+			t.Errorf("status = %d, want 200", code)
+		}
+		want := Response{Execution: execution, Status: "RUNNING", Duplicate: true, Reason: ReplayReason(execution)}
+		if diff := cmp.Diff(want, resp); diff != "" {
+			t.Errorf("response (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(resp.Reason, HeaderTimestamp) {
+			t.Errorf("reason = %q, want it to name %s", resp.Reason, HeaderTimestamp)
+		}
+	}
+	for _, replay := range replays {
+		t.Run(replay.name, func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution) })
+	}
+
+	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
+	for _, replay := range replays {
+		t.Run(replay.name+" after teardown", func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution) })
+	}
+
+	if got := svc.execs.starts.Load(); got != 2 {
+		t.Errorf("executions started = %d, want 2", got)
+	}
+}
+
+// TestRequestWebhookReplayKey checks that the replay key covers the signed
+// timestamp and body, and not the spelling of the signature header.
+func TestRequestWebhookReplayKey(t *testing.T) {
+	body := []byte(`{"id":"DATA-1"}`)
+	key := replayKey("request", "1800000000", body)
+	if got := replayKey("request", "1800000001", body); got == key {
+		t.Error("another timestamp gives the same replay key")
+	}
+	if got := replayKey("request", "1800000000", []byte(`{"id":"DATA-2"}`)); got == key {
+		t.Error("another body gives the same replay key")
+	}
+	if got := replayKey("jira", "1800000000", body); got == key {
+		t.Error("another source gives the same replay key")
+	}
+
+	svc := newTestService(t)
+	first := exampleRequest(t, nil)
+	headers := signed(first, testSecret, testNow)
+	if code, _ := svc.post(t, "/v1/requests", first, headers); code != http.StatusAccepted {
+		t.Fatalf("first delivery status = %d, want 202", code)
+	}
+	headers[HeaderSignature] = "sha256=" + strings.ToUpper(strings.TrimPrefix(headers[HeaderSignature], "sha256="))
+	code, resp := svc.post(t, "/v1/requests", first, headers)
+	if code != http.StatusOK || !strings.Contains(resp.Reason, "accepted before") {
+		t.Errorf("upper-case signature: status = %d, reason = %q, want 200 and a replay reason", code, resp.Reason)
+	}
+}

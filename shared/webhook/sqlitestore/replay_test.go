@@ -1,0 +1,111 @@
+package sqlitestore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// signedDelivery returns a delivery of a signed request, which goes back to
+// an earlier request of its ticket unless the store recorded its replay key.
+func signedDelivery(hash, key string, until time.Time) webhook.Delivery {
+	d := delivery("DATA-1", hash)
+	d.RerunEarlier = true
+	d.ReplayKey = key
+	d.ReplayUntil = until
+	return d
+}
+
+func TestDeliverReplays(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+
+	steps := []struct {
+		name      string
+		hash, key string
+		want      webhook.Outcome
+		wantCalls int32
+	}{
+		{name: "request A", hash: "h1", key: "kA", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, wantCalls: 1},
+		{name: "request B", hash: "h2", key: "kB", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r2"}, wantCalls: 2},
+		{name: "replay of A", hash: "h1", key: "kA", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1", Replay: true}, wantCalls: 2},
+		{name: "retry of B", hash: "h2", key: "kB", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1-r2", Replay: true}, wantCalls: 2},
+		{name: "B after a teardown", hash: "h2-after-teardown", key: "kB", want: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1-r2", Replay: true}, wantCalls: 2},
+		{name: "A signed anew", hash: "h1", key: "kA2", want: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1-r3"}, wantCalls: 3},
+	}
+	names := map[string]string{"h1": "DATA-1-r3", "h2": "DATA-1-r2", "h2-after-teardown": "DATA-1-r4"}
+	st := &starter{}
+	for i, step := range steps {
+		name := names[step.hash]
+		if i == 0 {
+			name = "DATA-1"
+		}
+		got, err := store.Deliver(ctx, signedDelivery(step.hash, step.key, until), st.start(name))
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if diff := cmp.Diff(step.want, got); diff != "" {
+			t.Errorf("%s: outcome (-want +got):\n%s", step.name, diff)
+		}
+		if calls := st.calls.Load(); calls != step.wantCalls {
+			t.Errorf("%s: start called %d times in all, want %d", step.name, calls, step.wantCalls)
+		}
+	}
+}
+
+func TestDeliverReplayRecordsExpire(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	st := &starter{}
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+
+	if _, err := store.Deliver(ctx, signedDelivery("h1", "kA", until), st.start("DATA-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Deliver(ctx, signedDelivery("h2", "kB", until), st.start("DATA-1-r2")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.ReplayCount(ctx); err != nil || n != 2 {
+		t.Fatalf("replay records = %d, %v; want 2", n, err)
+	}
+
+	// Just before the expiry, the record of A still blocks its replay.
+	now = until.Add(-time.Nanosecond)
+	got, err := store.Deliver(ctx, signedDelivery("h1", "kA", until), st.start("DATA-1-r3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Replay {
+		t.Errorf("replay before the expiry: outcome %+v, want a replay", got)
+	}
+
+	// Once the records have expired, the next write deletes them, and a
+	// repeat of A is no longer known as one. The receiver rejects it by
+	// then, because its signed timestamp is older than MaxAge.
+	now = until
+	got, err = store.Deliver(ctx, signedDelivery("h3", "kC", now.Add(webhook.MaxAge+webhook.ReplayClockSkew)), st.start("DATA-1-r3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != webhook.Started {
+		t.Errorf("new delivery after the expiry: outcome %+v, want started", got)
+	}
+	if n, err := store.ReplayCount(ctx); err != nil || n != 1 {
+		t.Errorf("replay records after the expiry = %d, %v; want 1, the new delivery's", n, err)
+	}
+	got, err = store.Deliver(ctx, signedDelivery("h2", "kB", until), st.start("DATA-1-r4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Replay {
+		t.Errorf("repeat after the expiry: outcome %+v, want no replay record", got)
+	}
+}
