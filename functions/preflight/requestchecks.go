@@ -40,6 +40,7 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},
 		{Name: "grant_roles", Subject: "the account has every role of repository.grant_to_roles", Run: noWarning(checkRoles)},
 		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for", Run: noWarning(checkDefaultLevel)},
+		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField, Run: noWarning(checkVPC)},
 		{Name: "availability_zones", Subject: awszones.Field + " has one subnet in each availability zone of the region", Run: checkZones},
 		{Name: "endpoint_capacity", Subject: "the Snowflake account has a place for the private endpoint", Run: noWarning(capacity)},
 	}

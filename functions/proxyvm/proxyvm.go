@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/proxy"
 	"github.com/repolink/repolink/shared/request"
@@ -51,6 +52,12 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, fmt.Errorf("find proxy instance %s: %w", names.ProxyVM, err)
 	}
 	if inst == nil {
+		// The VPC check comes before the launch, because the target
+		// group step would reject an instance outside aws.vpc_id only
+		// after it is running.
+		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
+			return Output{}, err
+		}
 		userData, err := UserData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, req.AWS.Upstream, env.ProxyResolver)
 		if err != nil {
 			return Output{}, err

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
@@ -40,6 +41,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, fmt.Errorf("find target group %s: %w", names.TargetGroup, err)
 	}
 	if tg == nil {
+		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
+			return Output{}, err
+		}
 		created, err := network.CreateTargetGroup(ctx, cloud.TargetGroupSpec{
 			Name:       names.TargetGroup,
 			RequestID:  req.ID,

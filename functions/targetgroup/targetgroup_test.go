@@ -20,6 +20,16 @@ type network struct {
 	specs      []cloud.TargetGroupSpec
 	registered []string
 	attrs      map[string]string
+	// subnetVPC is the VPC of every subnet, or "" for the request's VPC.
+	subnetVPC string
+}
+
+func (n *network) Subnets(_ context.Context, ids []string) ([]cloud.Subnet, error) {
+	subnets := make([]cloud.Subnet, 0, len(ids))
+	for _, id := range ids {
+		subnets = append(subnets, cloud.Subnet{ID: id, VPCID: n.subnetVPC})
+	}
+	return subnets, nil
 }
 
 func (n *network) FindTargetGroup(context.Context, string) (*cloud.TargetGroup, error) {
@@ -177,5 +187,24 @@ func TestRunNeedsProxyVM(t *testing.T) {
 	_, err := Run(context.Background(), envFor(&network{}), document(aws, nil))
 	if workflow.NameOf(err) != workflow.ErrInvalidRequest {
 		t.Errorf("Run without the proxy VM = %v, want InvalidRequest", err)
+	}
+}
+
+func TestRunRejectsSubnetsOfOtherVPC(t *testing.T) {
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0000000000000dead", SubnetIDs: []string{"subnet-01"}}
+	net := &network{subnetVPC: "vpc-0abc"}
+	env := &workflow.Env{AWS: func(context.Context, string) (cloud.AWSNetwork, error) { return net, nil }}
+
+	_, err := Run(t.Context(), env, document(aws, &workflow.ProxyVM{Result: workflow.Result{ID: "i-0abc"}, PrivateIP: "10.0.0.5"}))
+	if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+		t.Fatalf("error = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"aws.vpc_id", "vpc-0000000000000dead", "subnet-01 is in vpc-0abc"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if len(net.specs) != 0 {
+		t.Errorf("created target groups %v, want none", net.specs)
 	}
 }

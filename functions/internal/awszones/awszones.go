@@ -50,11 +50,11 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 	if err != nil {
 		return Coverage{}, fmt.Errorf("read availability zones of %s: %w", aws.Region, err)
 	}
-	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
+	subnets, err := ReadSubnets(ctx, network, aws)
 	if err != nil {
-		return Coverage{}, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
+		return Coverage{}, err
 	}
-	cov := Coverage{Zones: zones, Subnets: ordered(subnets, aws.SubnetIDs)}
+	cov := Coverage{Zones: zones, Subnets: subnets}
 
 	inZone := map[string][]string{}
 	for _, subnet := range cov.Subnets {

@@ -93,7 +93,7 @@ func TestSubnetFilters(t *testing.T) {
 		wantVPC string
 	}{
 		{"no filters", "vpc-1", nil, true, "vpc-1"},
-		{"unknown VPC without filter", "", nil, true, "vpc-sandbox"},
+		{"unknown VPC without filter", "", nil, true, ""},
 		{"unknown VPC takes the filter's", "", []ec2Filter{filter("vpc-id", "vpc-9", "vpc-8")}, true, "vpc-9"},
 		{"unknown VPC and two vpc-id filters", "", []ec2Filter{filter("vpc-id", "vpc-9"), filter("vpc-id", "vpc-8")}, false, "vpc-9"},
 		{"unknown VPC and an empty vpc-id filter", "", []ec2Filter{filter("vpc-id")}, false, ""},

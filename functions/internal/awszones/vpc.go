@@ -1,0 +1,64 @@
+package awszones
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// VPCField is the request field that names the VPC of the subnets.
+const VPCField = "aws.vpc_id"
+
+// ReadSubnets returns the request's subnets in request order. When EC2
+// does not find one of them, the error adds that aws.region may be wrong,
+// because EC2 looks up subnet IDs only in the region of the call.
+func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) ([]cloud.Subnet, error) {
+	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
+	if errors.Is(err, cloud.ErrNotFound) {
+		return nil, fmt.Errorf("read subnets %s of %s: %w. The subnets may be in another region than aws.region %s: "+
+			"set aws.region to the region of the subnets, or list subnets of %s in %s",
+			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
+	}
+	return ordered(subnets, aws.SubnetIDs), nil
+}
+
+// CheckVPC returns an InvalidRequest error when a subnet of aws.subnet_ids
+// is in another VPC than aws.vpc_id, naming the subnets and their VPCs. The
+// target group goes in aws.vpc_id and the load balancer and the proxy VM in
+// the subnets, so a mismatch fails only when the target is registered.
+func CheckVPC(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) error {
+	if aws.VPCID == "" {
+		return nil
+	}
+	subnets, err := ReadSubnets(ctx, network, aws)
+	if err != nil {
+		return err
+	}
+	return VPCMismatch(subnets, aws)
+}
+
+// VPCMismatch returns the InvalidRequest error of CheckVPC for subnets
+// that have been read, or nil when every subnet is in aws.vpc_id. A subnet
+// without a VPC in the response is not compared.
+func VPCMismatch(subnets []cloud.Subnet, aws request.AWS) error {
+	var others []string
+	for _, subnet := range subnets {
+		if subnet.VPCID != "" && subnet.VPCID != aws.VPCID {
+			others = append(others, subnet.ID+" is in "+subnet.VPCID)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	return workflow.Invalid("%s is %s, but not every subnet of %s is in it: %s. "+
+		"Set %s to the VPC of the subnets, or list subnets of %s in %s",
+		VPCField, aws.VPCID, Field, strings.Join(others, ", "), VPCField, aws.VPCID, Field)
+}
