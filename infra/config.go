@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -210,6 +211,9 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		}
 		cfg.WaitDeadline = d
 	}
+	if problem := checkWaitDeadline(cfg, lookup(paramWaitDeadline)); problem != "" {
+		problems = append(problems, problem)
+	}
 
 	if v := lookup(paramEgressInterval); v != "" {
 		d, err := time.ParseDuration(v)
@@ -251,6 +255,28 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		return Config{}, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return cfg, nil
+}
+
+// checkWaitDeadline returns the problem of a wait deadline that a callback
+// task of the state machines in cfg.StateMachineDir does not outlast, or "".
+// value is the deadline as given, or "" for the default. Any other problem
+// with the definitions, such as a missing file, is left to NewStack, which
+// reports it once the configuration is valid.
+func checkWaitDeadline(cfg Config, value string) string {
+	if cfg.WaitDeadline < time.Minute {
+		return ""
+	}
+	_, err := LoadDefinitions(cfg.StateMachineDir, cfg.WaitDeadline)
+	var timeoutErr *callbackTimeoutError
+	if !errors.As(err, &timeoutErr) {
+		return ""
+	}
+	if value == "" {
+		value = cfg.WaitDeadline.String()
+	}
+	return describe(paramWaitDeadline, value, fmt.Sprintf(
+		"use a duration shorter than the TimeoutSeconds of %gs of the callback task on %s in %s, or raise that TimeoutSeconds",
+		timeoutErr.timeout, timeoutErr.resource, cfg.StateMachineDir))
 }
 
 func describe(p parameter, value, fix string) string {

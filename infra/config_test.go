@@ -167,6 +167,37 @@ func TestLoadConfigReportsAllProblems(t *testing.T) {
 	}
 }
 
+func TestLoadConfigReportsDeadlineWithOthers(t *testing.T) {
+	env := map[string]string{
+		"REPOLINK_PREFIX":             "Bad_Prefix",
+		"REPOLINK_WAIT_DEADLINE":      "300h",
+		"REPOLINK_ALARM_TOPIC_ARN":    "alarms",
+		"REPOLINK_LOG_RETENTION_DAYS": "10",
+	}
+	_, err := LoadConfig(mapContext(nil), mapEnv(env))
+	if err == nil {
+		t.Fatal("LoadConfig returned no error")
+	}
+	for _, name := range []string{"REPOLINK_PREFIX", "REPOLINK_ALARM_TOPIC_ARN", "REPOLINK_LOG_RETENTION_DAYS"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+	if !strings.Contains(err.Error(), `REPOLINK_WAIT_DEADLINE) = "300h" is invalid`) {
+		t.Errorf("error %q does not name the wait deadline that outlasts the callback task", err)
+	}
+	if !strings.Contains(err.Error(), "777600s") {
+		t.Errorf("error %q does not give the callback task's TimeoutSeconds", err)
+	}
+}
+
+func TestLoadConfigDeadlineShorterThanTimeout(t *testing.T) {
+	_, err := LoadConfig(mapContext(nil), mapEnv(map[string]string{"REPOLINK_WAIT_DEADLINE": "215h"}))
+	if err != nil {
+		t.Errorf("LoadConfig rejected a deadline shorter than the callback timeout: %v", err)
+	}
+}
+
 func mapContext(values map[string]any) func(string) any {
 	return func(key string) any { return values[key] }
 }

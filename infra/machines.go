@@ -122,7 +122,7 @@ func checkCallbackTimeouts(node any, waitDeadline time.Duration) error {
 				return fmt.Errorf("callback task on %s has no TimeoutSeconds; set one above the wait deadline of %s", resource, waitDeadline)
 			}
 			if time.Duration(timeout)*time.Second <= waitDeadline {
-				return fmt.Errorf("callback task on %s times out after %gs, which is not later than the wait deadline of %s; lower waitDeadline or raise TimeoutSeconds", resource, timeout, waitDeadline)
+				return &callbackTimeoutError{resource: resource, timeout: timeout, waitDeadline: waitDeadline}
 			}
 		}
 		for _, child := range node {
@@ -138,4 +138,17 @@ func checkCallbackTimeouts(node any, waitDeadline time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// callbackTimeoutError is the error of a callback task whose TimeoutSeconds
+// is not later than the wait deadline.
+type callbackTimeoutError struct {
+	resource     string
+	timeout      float64
+	waitDeadline time.Duration
+}
+
+func (e *callbackTimeoutError) Error() string {
+	return fmt.Sprintf("callback task on %s times out after %gs, which is not later than the wait deadline of %s; lower waitDeadline or raise TimeoutSeconds",
+		e.resource, e.timeout, e.waitDeadline)
 }
