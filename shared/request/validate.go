@@ -567,7 +567,9 @@ func (v *validator) aws(a *AWS) {
 		v.add("$.aws.instance_type", "must be an instance type such as t3.micro")
 	}
 	v.printable("$.aws.instance_type", a.InstanceType, "remove it")
-	v.printable("$.aws.image_id", a.ImageID, "remove it")
+	if v.printable("$.aws.image_id", a.ImageID, "remove it") {
+		v.awsImageID("$.aws.image_id", a.ImageID)
+	}
 }
 
 // upstream checks host:port of the index as the proxy VM reaches it. With

@@ -1,0 +1,35 @@
+package request
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// amiIDPattern is the form of an EC2 image ID: ami- and 8 or 17 lower-case
+// hex digits. EC2 rejects any other ID with InvalidAMIID.Malformed.
+var amiIDPattern = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// ssmImagePrefix starts an image given as a Systems Manager parameter,
+// which EC2 resolves to an image ID when it launches the instance.
+const ssmImagePrefix = "resolve:ssm:"
+
+// IsAMIID reports whether image has the form of an EC2 image ID.
+func IsAMIID(image string) bool {
+	return amiIDPattern.MatchString(image)
+}
+
+// awsImageID checks the form of aws.image_id: an image ID or a
+// resolve:ssm: parameter reference. Whether the image exists is known only
+// when EC2 launches the proxy VM.
+// TODO: check in preflight with DescribeImages that the image exists.
+func (v *validator) awsImageID(path, image string) {
+	if IsAMIID(image) {
+		return
+	}
+	if name, ok := strings.CutPrefix(image, ssmImagePrefix); ok && name != "" {
+		return
+	}
+	v.add(path, fmt.Sprintf("%q is not an EC2 image ID; use ami- followed by 8 or 17 lower-case hex digits, "+
+		"such as ami-0123456789abcdef0, or resolve:ssm: and a parameter path, or leave it out for the newest Amazon Linux 2023", image))
+}
