@@ -3,15 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/request"
@@ -70,6 +76,20 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
+	// A document without an execution gets a name of its own, or the name
+	// of the call before that found the step not ready, which the state
+	// machine would retry within one execution.
+	pending := pendingExecutionPath(dir, step, doc.Request.ID)
+	if doc.Execution == "" {
+		if doc.Execution = readPendingExecution(pending); doc.Execution == "" {
+			doc.Execution = invokeExecutionName()
+		}
+		if input, err = withExecution(input, doc.Execution); err != nil {
+			return err
+		}
+	} else {
+		pending = ""
+	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
@@ -86,6 +106,11 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	// The same handler that the workflow calls, with the same environment.
 	output, err := registry.Handlers(rt.env)[step](ctx, input)
+	if pending != "" {
+		if recordErr := recordPendingExecution(pending, doc.Execution, workflow.NameOf(err) == workflow.ErrNotReady); recordErr != nil {
+			fmt.Fprintf(stderr, "repolink: warning: %v\n", recordErr)
+		}
+	}
 	if err != nil {
 		name := workflow.NameOf(err)
 		if name == "" {
@@ -101,6 +126,72 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	pretty.WriteByte('\n')
 	_, err = stdout.Write(pretty.Bytes())
 	return err
+}
+
+// invokeExecutionName returns a new execution name for an invoke whose
+// input names none: invoke-, the UTC time and 6 random hex digits. The steps
+// tag what they launch with the execution and report a resource as created
+// only when its tag names the current execution, so each invoke needs a
+// name of its own: the call that launches a resource, or finds it ready
+// after a NotReady, reports created and the next call adopted.
+func invokeExecutionName() string {
+	var suffix [3]byte
+	_, _ = rand.Read(suffix[:])
+	return "invoke-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(suffix[:])
+}
+
+// pendingExecutionPath returns the file in which invoke keeps the
+// execution name of step for requestID while the step is not ready.
+func pendingExecutionPath(dir, step, requestID string) string {
+	sum := sha256.Sum256([]byte(requestID))
+	return filepath.Join(dir, "invoke", step+"-"+hex.EncodeToString(sum[:8]))
+}
+
+// readPendingExecution returns the execution name stored at path, or "".
+func readPendingExecution(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// recordPendingExecution stores name at path when the step was not ready,
+// so that the next invoke of the step continues that execution, and
+// removes the file otherwise.
+func recordPendingExecution(path, name string, notReady bool) error {
+	if !notReady {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove pending execution %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("record pending execution: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(name+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record pending execution: %w", err)
+	}
+	return nil
+}
+
+// withExecution returns the step input with its execution field set to
+// name.
+func withExecution(input json.RawMessage, name string) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(input, &fields); err != nil {
+		return nil, fmt.Errorf("decode step input: %w", err)
+	}
+	value, err := json.Marshal(name)
+	if err != nil {
+		return nil, fmt.Errorf("encode execution name: %w", err)
+	}
+	fields["execution"] = value
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("encode step input: %w", err)
+	}
+	return out, nil
 }
 
 // serviceHandlers maps each REPOLINK_HANDLER value of an AWS service
