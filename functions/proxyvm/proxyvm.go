@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -128,7 +129,7 @@ func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSp
 	for range maxLaunches {
 		inst, err := network.RunInstance(ctx, spec)
 		if err != nil {
-			return cloud.Instance{}, fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
+			return cloud.Instance{}, launchError(spec, err)
 		}
 		if !terminated(inst.State) {
 			return inst, nil
@@ -139,6 +140,20 @@ func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSp
 	return cloud.Instance{}, workflow.Errorf(workflow.ErrConflict,
 		"every proxy instance that %d launches of %s returned is terminated (%s); find what terminates them, then redrive",
 		maxLaunches, spec.Name, strings.Join(terminatedIDs, ", "))
+}
+
+// launchError names the request field of an image or security group that
+// EC2 rejects, because the EC2 error names only the ID.
+func launchError(spec cloud.InstanceSpec, err error) error {
+	switch {
+	case errors.Is(err, cloud.ErrInvalidImage):
+		return workflow.Invalid("$.aws.image_id %q is not an image that EC2 can launch in aws.region: %v. "+
+			"Set aws.image_id to an image ID of that region, or leave it out for the newest Amazon Linux 2023", spec.ImageID, err)
+	case errors.Is(err, cloud.ErrInvalidSecurityGroup):
+		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find: %v. "+
+			"List security groups of aws.vpc_id in aws.region", strings.Join(spec.SecurityGroupIDs, ", "), err)
+	}
+	return fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
 }
 
 // terminated reports whether an instance state is one that never runs

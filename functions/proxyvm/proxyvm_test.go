@@ -181,3 +181,19 @@ func TestRunChangedUpstreamConflicts(t *testing.T) {
 		t.Errorf("Run with the original settings = %s %s, want %s adopted", again.Action, again.ID, first.ID)
 	}
 }
+
+func TestRunNamesMalformedImage(t *testing.T) {
+	env, _ := startSandboxAWS(t)
+	doc := exampleDocument(t)
+	doc.Request.AWS.ImageID = "ubuntu"
+
+	_, err := Run(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Run with image ubuntu = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.aws.image_id", "ubuntu", "InvalidAMIID.Malformed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+}

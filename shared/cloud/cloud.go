@@ -16,6 +16,16 @@ import (
 // from other failures with errors.Is.
 var ErrNotFound = errors.New("resource not found")
 
+// ErrInvalidImage is in the chain of an adapter error when the cloud
+// rejects the image that a launch names as malformed or not found, so that
+// a step can name the request field of the image.
+var ErrInvalidImage = errors.New("invalid image")
+
+// ErrInvalidSecurityGroup is in the chain of an adapter error when the
+// cloud rejects a security group that a call names as malformed or not
+// found.
+var ErrInvalidSecurityGroup = errors.New("invalid security group")
+
 // TagRequest is the tag key that marks every resource with the request ID.
 const TagRequest = "repolink:request"
 

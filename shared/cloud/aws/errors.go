@@ -27,13 +27,23 @@ type stepError struct {
 func (e *stepError) Error() string     { return e.named.Message }
 func (e *stepError) ErrorName() string { return e.named.Name }
 
-// Unwrap returns the named error and the SDK error, and cloud.ErrNotFound
-// when the API error code means that a resource does not exist.
+// Unwrap returns the named error and the SDK error, cloud.ErrNotFound when
+// the API error code means that a resource does not exist, and
+// cloud.ErrInvalidImage or cloud.ErrInvalidSecurityGroup for EC2's
+// InvalidAMIID and InvalidGroup codes.
 func (e *stepError) Unwrap() []error {
-	if isNotFound(apiCode(e.cause)) {
-		return []error{e.named, e.cause, cloud.ErrNotFound}
+	code := apiCode(e.cause)
+	errs := []error{e.named, e.cause}
+	if isNotFound(code) {
+		errs = append(errs, cloud.ErrNotFound)
 	}
-	return []error{e.named, e.cause}
+	switch {
+	case strings.HasPrefix(code, "InvalidAMIID."):
+		errs = append(errs, cloud.ErrInvalidImage)
+	case strings.HasPrefix(code, "InvalidGroup."), strings.HasPrefix(code, "InvalidGroupId."):
+		errs = append(errs, cloud.ErrInvalidSecurityGroup)
+	}
+	return errs
 }
 
 // invalidCodes are API error codes that mean the input cannot work as given.

@@ -612,3 +612,15 @@ func TestSecretsManagerResolve(t *testing.T) {
 		})
 	}
 }
+
+func TestRunInstanceMalformedImage(t *testing.T) {
+	env := startSim(t, t.TempDir())
+	p := newTestProvider(t, env.sim.URL())
+	_, err := p.RunInstance(t.Context(), cloud.InstanceSpec{Name: "x", RequestID: "R", SubnetID: "subnet-01", ImageID: "ubuntu"})
+	if !errors.Is(err, cloud.ErrInvalidImage) {
+		t.Errorf("RunInstance with image ubuntu = %v, want cloud.ErrInvalidImage in the chain", err)
+	}
+	if errors.Is(err, cloud.ErrInvalidSecurityGroup) {
+		t.Errorf("RunInstance with image ubuntu = %v, has cloud.ErrInvalidSecurityGroup in the chain", err)
+	}
+}
