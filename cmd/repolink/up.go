@@ -76,6 +76,10 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
+	// A signal cancels ctx. From then on, the error of a start-up step is
+	// a consequence of the stop, so up stops cleanly instead of failing.
+	var stopping stopClock
+	defer context.AfterFunc(ctx, stopping.mark)()
 
 	// Configuration errors come before anything starts.
 	if opts.secretRef == "" && os.Getenv(envWebhookSecret) == "" {
@@ -102,7 +106,7 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("%v", err)
 	}
 	if err := checkLocalServiceSecrets(ctx, opts); err != nil {
-		return err
+		return stopOrFail(ctx, err, nil, &stopping, logger)
 	}
 
 	// Listen before creating or locking the state directory, so that an
@@ -139,15 +143,59 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	svc, err := openService(ctx, opts, apiToken, logger)
 	if err != nil {
-		return err
+		return stopOrFail(ctx, err, nil, &stopping, logger)
 	}
 	if err := holdRejectedExecutions(ctx, svc.rt.engine, opts, commandFlags(opts.sandbox, opts.dir), logger); err != nil {
-		svc.stop()
-		return err
+		return stopOrFail(ctx, err, svc, &stopping, logger)
 	}
-	runErr := svc.run(ctx, ln, opts, apiToken != "")
-	svc.stop()
+	runErr := svc.run(ctx, ln, opts, apiToken != "", &stopping)
+	svc.stop(&stopping)
 	return runErr
+}
+
+// stopOrFail ends a start that failed with err, after stopping svc when it
+// is open. When a signal has cancelled ctx, the failure is part of the
+// stop: up logs the interrupted step's error at info level, logs
+// "repolink up stopped" last and returns nil, as for a stop after the
+// start. Otherwise it returns err.
+func stopOrFail(ctx context.Context, err error, svc *service, stopping *stopClock, logger *slog.Logger) error {
+	signalled := ctx.Err() != nil
+	if signalled {
+		logger.Info("repolink up stopping", "reason", "signal", "during", "start", "error", err.Error())
+	}
+	if svc != nil {
+		svc.stop(stopping)
+	} else if signalled {
+		logStopped(logger, stopping)
+	}
+	if signalled {
+		return nil
+	}
+	return err
+}
+
+// stopClock records when the stop of repolink up began: the signal, or
+// the failure that ended the start or the serving. The first mark counts.
+type stopClock struct {
+	at atomic.Pointer[time.Time]
+}
+
+func (c *stopClock) mark() {
+	now := time.Now()
+	c.at.CompareAndSwap(nil, &now)
+}
+
+// since returns the time since the first mark, marking now when nothing
+// has marked the clock yet.
+func (c *stopClock) since() time.Duration {
+	c.mark()
+	return time.Since(*c.at.Load())
+}
+
+// logStopped logs "repolink up stopped", the last record of up, with the
+// time from the start of the stop, such as the signal, to this record.
+func logStopped(logger *slog.Logger, stopping *stopClock) {
+	logger.Info("repolink up stopped", "shutdown", stopping.since().Round(time.Millisecond).String())
 }
 
 // errServingDir is the error for a state directory that another repolink
@@ -442,7 +490,7 @@ func warnSandboxSkipsNotify(logger *slog.Logger, ev engine.Event) {
 // HTTP first, then the engine, the poller and the notifier. Open executions
 // stay in the store and resume with the next start. The stores and the
 // sandbox stay open for stop.
-func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiAuth bool) error {
+func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiAuth bool, stopping *stopClock) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -467,6 +515,7 @@ func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiA
 	case <-ctx.Done():
 		s.logger.Info("repolink up stopping", "reason", "signal")
 	case serveErr = <-httpDone:
+		stopping.mark()
 		s.logger.Error("http server stopped", "error", serveErr)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -487,16 +536,15 @@ func (s *service) run(ctx context.Context, ln net.Listener, opts upOptions, apiA
 
 // stop closes the Snowflake sessions and the stores and stops the
 // sandbox, each of which can take seconds, and logs "repolink up stopped"
-// last.
-func (s *service) stop() {
-	started := time.Now()
+// last, with the time since the stop began, such as the signal.
+func (s *service) stop(stopping *stopClock) {
 	proxyVMs := 0
 	if sb := s.rt.sandbox; sb != nil {
 		proxyVMs = sb.RunningVMs()
 	}
 	s.logger.Info("closing Snowflake sessions and stores, then stopping the sandbox", "proxy_vms", proxyVMs)
 	s.close()
-	s.logger.Info("repolink up stopped", "shutdown", time.Since(started).Round(time.Millisecond).String())
+	logStopped(s.logger, stopping)
 }
 
 func (s *service) close() {
