@@ -283,7 +283,7 @@ func TestSandboxTargetUnusedWithoutListener(t *testing.T) {
 	env := startSim(t, t.TempDir())
 	p := newTestProvider(t, env.sim.URL())
 
-	inst, err := p.RunInstance(ctx, cloud.InstanceSpec{Name: "vm", RequestID: "R1", SubnetID: "subnet-01", ImageID: "ami-0abc", UserData: "x"})
+	inst, err := p.RunInstance(ctx, cloud.InstanceSpec{Name: "vm", RequestID: "R1", SubnetID: "subnet-01", ImageID: "ami-0a1b2c3d4e5f60101", UserData: "x"})
 	if err != nil {
 		t.Fatalf("RunInstance: %v", err)
 	}

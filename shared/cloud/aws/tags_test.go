@@ -121,7 +121,7 @@ func TestSandboxExtraTagsRoundTrip(t *testing.T) {
 
 	inst, err := p.RunInstance(ctx, cloud.InstanceSpec{
 		Name: testRequest.name, RequestID: testRequest.id, SubnetID: "subnet-01", InstanceType: "t3.micro",
-		ImageID: "ami-0abc", ClientToken: testRequest.id + "-proxy", Tags: extra,
+		ImageID: "ami-0a1b2c3d4e5f60101", ClientToken: testRequest.id + "-proxy", Tags: extra,
 	})
 	if err != nil {
 		t.Fatalf("RunInstance: %v", err)

@@ -57,6 +57,10 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return s.describeAvailabilityZones(s.callRegion(ctx), form)
 	case "DescribeSubnets":
 		return s.describeSubnets(s.callRegion(ctx), form)
+	case "DescribeImages":
+		return describeImages(form)
+	case "DescribeInstanceTypes":
+		return describeInstanceTypes(form)
 	case "CreateTags":
 		return s.changeRuleTags(form, true)
 	case "DeleteTags":
@@ -157,6 +161,10 @@ func (s *Server) runInstances(ctx context.Context, form url.Values) (any, error)
 			s.mu.Unlock()
 			return out, nil
 		}
+	}
+	if err := s.checkLaunch(imageID, form.Get("InstanceType"), list(form, "SecurityGroupId")); err != nil {
+		s.mu.Unlock()
+		return nil, err
 	}
 	inst := &Instance{
 		ID:               "i-" + randomHex(17),

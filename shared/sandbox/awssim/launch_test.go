@@ -18,7 +18,7 @@ import (
 func TestRunInstancesLaunchesAfterDisconnect(t *testing.T) {
 	launcher := &simtest.CancelAwareLauncher{}
 	s := startTest(t, Options{Launcher: launcher})
-	form := ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+	form := ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "MinCount", "1", "MaxCount", "1",
 		"SubnetId", "subnet-01", "UserData", "c2VydmUgNDQz", "ClientToken", "tok")
 
 	ctx, cancel := context.WithCancel(context.Background())

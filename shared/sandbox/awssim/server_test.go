@@ -93,12 +93,12 @@ func TestResponseShapes(t *testing.T) {
 		status  int
 		want    []string
 	}{
-		{"ec2 list items", "ec2", ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+		{"ec2 list items", "ec2", ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "MinCount", "1", "MaxCount", "1",
 			"SubnetId", "subnet-01", "UserData", userData),
 			200, []string{"<RunInstancesResponse xmlns=", "<instancesSet><item><instanceId>i-", "<instanceState><code>16</code><name>running</name>"}},
 		{"ec2 error", "ec2", ec2Form("DescribeInstances", "InstanceId.1", "i-missing"),
 			400, []string{"<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code>", "<RequestID>"}},
-		{"ec2 bad user data", "ec2", ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+		{"ec2 bad user data", "ec2", ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "MinCount", "1", "MaxCount", "1",
 			"SubnetId", "subnet-01", "UserData", "#!/bin/sh"),
 			400, []string{"<Code>InvalidParameterValue</Code>", "BASE64"}},
 		{"elb result wrapper", "elasticloadbalancing", elbForm("DescribeLoadBalancers"),
@@ -227,13 +227,13 @@ func TestWorldPersistsAndRelaunches(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	status, body := post(t, s, "ec2", ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+	status, body := post(t, s, "ec2", ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "MinCount", "1", "MaxCount", "1",
 		"SubnetId", "subnet-01", "UserData", "c2VydmUgNDQz", "ClientToken", "tok"))
 	if status != 200 {
 		t.Fatalf("RunInstances = %d %s", status, body)
 	}
 	// The same client token launches nothing more.
-	post(t, s, "ec2", ec2Form("RunInstances", "ImageId", "ami-0abc", "MinCount", "1", "MaxCount", "1",
+	post(t, s, "ec2", ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "MinCount", "1", "MaxCount", "1",
 		"SubnetId", "subnet-01", "UserData", "c2VydmUgNDQz", "ClientToken", "tok"))
 	before := s.Snapshot()
 	if err := s.Close(); err != nil {
