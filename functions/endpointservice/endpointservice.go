@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/accountregion"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
@@ -36,6 +37,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, workflow.Invalid("endpoint service needs the load balancer; run the load_balancer step first")
 	}
 	names := workflow.NamesFor(req)
+	// Snowflake's endpoint reaches the service only from the account's
+	// region, so a service in another region is not created.
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return Output{}, err
+	}
+	if err := accountregion.Check(ctx, conn, req); err != nil {
+		return Output{}, err
+	}
 	network, err := env.AWS(ctx, req.AWS.Region)
 	if err != nil {
 		return Output{}, err
@@ -62,10 +72,6 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
-	conn, err := env.Snowflake(ctx, req.Snowflake)
-	if err != nil {
-		return Output{}, err
-	}
 	principal, err := SnowflakePrincipal(ctx, conn)
 	if err != nil {
 		return Output{}, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/functions/gcploadbalancer"
+	"github.com/repolink/repolink/functions/internal/accountregion"
 	"github.com/repolink/repolink/functions/internal/gcproute"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -32,6 +33,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	req := in.Request
 	if in.Resources.LoadBalancer == nil {
 		return Output{}, workflow.Invalid("the service attachment needs the load balancer; run the gcp_load_balancer step first")
+	}
+	// Snowflake's endpoint reaches the attachment only from the account's
+	// region, so an attachment in another region is not created.
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return Output{}, err
+	}
+	if err := accountregion.Check(ctx, conn, req); err != nil {
+		return Output{}, err
 	}
 	network, err := gcproute.Network(ctx, env, req)
 	if err != nil {
@@ -77,10 +87,6 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
-	conn, err := env.Snowflake(ctx, req.Snowflake)
-	if err != nil {
-		return Output{}, err
-	}
 	project, err := ConsumerProject(ctx, conn)
 	if err != nil {
 		return Output{}, err

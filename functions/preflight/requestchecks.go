@@ -37,6 +37,7 @@ func RequestChecks() []RequestCheck {
 func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
 	return []RequestCheck{
 		{Name: "snowflake_location", Subject: "snowflake.database and snowflake.schema exist", Run: noWarning(checkLocation)},
+		{Name: "account_region", Subject: "aws.region or gcp.region is the region of the Snowflake account", Run: noWarning(checkAccountRegion)},
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},
 		{Name: "grant_roles", Subject: "the account has every role of repository.grant_to_roles", Run: noWarning(checkRoles)},
 		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for", Run: noWarning(checkDefaultLevel)},

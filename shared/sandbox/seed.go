@@ -48,6 +48,9 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 			return fmt.Errorf("seed snowflake account %s: %w", sf.Account, err)
 		}
 	}
+	if err := sb.seedAccountRegion(req); err != nil {
+		return err
+	}
 	// The request's snowflake.warehouse is not seeded, so that a misspelled
 	// warehouse fails the verification as it does in Snowflake.
 	for _, warehouse := range SeededWarehouses {
@@ -236,6 +239,26 @@ var exampleSubnets = map[string]string{
 
 // exampleVPC is the aws.vpc_id of the shipped AWS examples.
 const exampleVPC = "vpc-0a1b2c3d4e5f60718"
+
+// seedAccountRegion gives the Snowflake account the region of its first
+// seeded private-link request, so that SYSTEM$GET_PRIVATELINK_CONFIG names
+// that region. A later request for the account in another region then
+// fails preflight, as it would on Snowflake.
+func (sb *Sandbox) seedAccountRegion(req request.Request) error {
+	var awsRegion, gcpRegion string
+	switch {
+	case req.Route == request.RouteAWSPrivateLink && req.AWS != nil:
+		awsRegion = req.AWS.Region
+	case req.Route == request.RouteGCPPrivateLink && req.GCP != nil:
+		gcpRegion = req.GCP.Region
+	default:
+		return nil
+	}
+	if err := sb.Snowflake.SetAccountRegions(req.Snowflake.Account, awsRegion, gcpRegion); err != nil {
+		return fmt.Errorf("seed region of snowflake account %s: %w", req.Snowflake.Account, err)
+	}
+	return nil
+}
 
 // seedExampleSubnets records the examples' subnets in their region, so
 // that a request for another region does not find them, as AWS would not.

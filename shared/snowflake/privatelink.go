@@ -49,6 +49,35 @@ type PrivateLinkConfig struct {
 	AzurePLSID string `json:"privatelink-pls-id"`
 	// AccountURL is the account's private link URL.
 	AccountURL string `json:"privatelink-account-url"`
+	// VPCEID is the endpoint service name of the account's inbound
+	// PrivateLink, com.amazonaws.vpce.<region>.vpce-svc-<id> (AWS only).
+	VPCEID string `json:"privatelink-vpce-id"`
+}
+
+// AWSRegion returns the AWS region of the account, read from VPCEID, or ""
+// when the key is absent or has another form. An endpoint service name in
+// the China partition starts with cn.com.amazonaws.vpce.
+func (c PrivateLinkConfig) AWSRegion() string {
+	_, rest, found := strings.Cut(c.VPCEID, "amazonaws.vpce.")
+	if !found {
+		return ""
+	}
+	region, _, found := strings.Cut(rest, ".")
+	if !found {
+		return ""
+	}
+	return region
+}
+
+// GCPRegion returns the Google Cloud region of the account, read from the
+// path projects/<project>/regions/<region>/serviceAttachments/<name> of
+// GCPServiceAttachment, or "" when the key is absent or has another form.
+func (c PrivateLinkConfig) GCPRegion() string {
+	parts := strings.Split(c.GCPServiceAttachment, "/")
+	if len(parts) != 6 || parts[0] != "projects" || parts[2] != "regions" || parts[4] != "serviceAttachments" {
+		return ""
+	}
+	return parts[3]
 }
 
 // ParsePrivateLinkConfig decodes the JSON object that

@@ -78,14 +78,58 @@ func (e *execution) privateLinkConfig() string {
 		"privatelink-connection-urls":          "[]",
 		"privatelink-connection-ocsp-urls":     "[]",
 		"privatelink-dashed-urls-for-duo":      "[]",
-		"privatelink-vpce-id":                  "com.amazonaws.vpce.us-west-2.vpce-svc-0sandbox0snowflake",
-		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/us-central1/serviceAttachments/sf-sandbox-privatelink",
+		"privatelink-vpce-id":                  vpceID(orDefault(e.account.AWSRegion, DefaultAWSRegion)),
+		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/" + orDefault(e.account.GCPRegion, DefaultGCPRegion) + "/serviceAttachments/sf-sandbox-privatelink",
 		"privatelink-account-principal":        AccountPrincipal,
 		"app-service-privatelink-url":          "*.app." + host,
 		"app-service-privatelink-url-next":     "*.app." + host,
 	}
 	data, _ := json.Marshal(config)
 	return string(data)
+}
+
+// Default regions of an account whose first seeded private-link request
+// named none.
+const (
+	DefaultAWSRegion = "us-west-2"
+	DefaultGCPRegion = "us-central1"
+)
+
+// vpceID returns the endpoint service name of the account's inbound
+// PrivateLink in region. Service names in the China regions start with cn.
+func vpceID(region string) string {
+	name := "com.amazonaws.vpce." + region + ".vpce-svc-0sandbox0snowflake"
+	if strings.HasPrefix(region, "cn-") {
+		return "cn." + name
+	}
+	return name
+}
+
+func orDefault(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
+}
+
+// SetAccountRegions sets the AWS and Google Cloud regions of the account
+// that are still unset, so the first request seeded for an account decides
+// its regions, as an account on Snowflake has one region. An empty region
+// changes nothing.
+func (s *Server) SetAccountRegions(account, awsRegion, gcpRegion string) error {
+	return s.change(account, func() bool {
+		a, created := s.ensureAccount(account)
+		changed := created
+		if a.AWSRegion == "" && awsRegion != "" {
+			a.AWSRegion = awsRegion
+			changed = true
+		}
+		if a.GCPRegion == "" && gcpRegion != "" {
+			a.GCPRegion = gcpRegion
+			changed = true
+		}
+		return changed
+	})
 }
 
 // activeEndpoint returns the account's endpoint to serviceName that is not

@@ -38,6 +38,11 @@ type Account struct {
 	Parameters map[string]string `json:"parameters"`
 	Grants     []Grant           `json:"grants"`
 	Endpoints  []*Endpoint       `json:"endpoints"`
+	// AWSRegion and GCPRegion are the regions that
+	// SYSTEM$GET_PRIVATELINK_CONFIG names for the account. An empty one
+	// reads as DefaultAWSRegion or DefaultGCPRegion.
+	AWSRegion string `json:"aws_region,omitempty"`
+	GCPRegion string `json:"gcp_region,omitempty"`
 }
 
 // User is a login. PublicKey is the DER PKIX encoding in base64.

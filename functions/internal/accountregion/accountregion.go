@@ -1,0 +1,91 @@
+// Package accountregion checks that a private-link request builds its
+// network in the region of its Snowflake account. repolink creates the AWS
+// endpoint service without cross-region access, so Snowflake's endpoint
+// reaches it only from the same region. A Private Service Connect endpoint
+// on Google Cloud reaches only a service attachment of its own region.
+//
+// An account's region is read from SYSTEM$GET_PRIVATELINK_CONFIG:
+// privatelink-vpce-id names it on AWS and privatelink-gcp-service-attachment
+// on Google Cloud.
+//
+// NOTE: Azure is not checked. An Azure private endpoint can connect to a
+// Private Link Service in another region, and Snowflake documents no
+// same-region rule for Azure, but no test against Snowflake confirmed that
+// its outbound endpoints do so.
+package accountregion
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// Applies reports whether the route builds a network that must be in the
+// Snowflake account's region.
+func Applies(route request.Route) bool {
+	return route == request.RouteAWSPrivateLink || route == request.RouteGCPPrivateLink
+}
+
+// Check reads the account's private connectivity settings and fails with
+// InvalidRequest when the request's aws.region or gcp.region is not the
+// account's region. It returns nil for other routes, and when the settings
+// do not name a region of the request's cloud.
+func Check(ctx context.Context, conn snowflake.Conn, req request.Request) error {
+	if !Applies(req.Route) {
+		return nil
+	}
+	cfg, err := Read(ctx, conn)
+	if err != nil {
+		return err
+	}
+	return Compare(req, cfg)
+}
+
+// Read returns the account's private connectivity settings.
+func Read(ctx context.Context, conn snowflake.Conn) (snowflake.PrivateLinkConfig, error) {
+	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
+	if err != nil {
+		return snowflake.PrivateLinkConfig{}, fmt.Errorf("read SYSTEM$GET_PRIVATELINK_CONFIG: %w", err)
+	}
+	var raw string
+	for _, row := range rows {
+		for _, value := range row {
+			raw = value
+		}
+	}
+	cfg, err := snowflake.ParsePrivateLinkConfig(raw)
+	if err != nil {
+		return snowflake.PrivateLinkConfig{}, workflow.Errorf(workflow.ErrTransient, "%v", err)
+	}
+	return cfg, nil
+}
+
+// Compare fails with InvalidRequest when the request's region differs from
+// the account's region in cfg.
+func Compare(req request.Request, cfg snowflake.PrivateLinkConfig) error {
+	sf := req.Snowflake
+	switch {
+	case req.Route == request.RouteAWSPrivateLink && req.AWS != nil:
+		account := cfg.AWSRegion()
+		if account == "" || account == req.AWS.Region {
+			return nil
+		}
+		return workflow.Invalid("$.aws.region is %s, but Snowflake account %s is in AWS region %s, as privatelink-vpce-id of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
+			"and its endpoint reaches an endpoint service only in that region; "+
+			"set $.aws.region to %s with $.aws.vpc_id and $.aws.subnet_ids of that region, or use a Snowflake account in %s",
+			req.AWS.Region, sf.Account, account, account, req.AWS.Region)
+	case req.Route == request.RouteGCPPrivateLink && req.GCP != nil:
+		account := cfg.GCPRegion()
+		if account == "" || account == req.GCP.Region {
+			return nil
+		}
+		return workflow.Invalid("$.gcp.region is %s, but Snowflake account %s is in Google Cloud region %s, as privatelink-gcp-service-attachment of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
+			"and its Private Service Connect endpoint reaches a service attachment only in that region; "+
+			"set $.gcp.region to %s with $.gcp.zone, $.gcp.subnet and $.gcp.psc_subnet of that region, or use a Snowflake account in %s",
+			req.GCP.Region, sf.Account, account, account, req.GCP.Region)
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+package preflight
+
+import (
+	"context"
+
+	"github.com/repolink/repolink/functions/internal/accountregion"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// checkAccountRegion fails an aws-privatelink or gcp-privatelink run whose
+// aws.region or gcp.region is not the Snowflake account's region, before
+// anything is built for it. Without the check, the run would build its
+// network in that region and Snowflake's endpoint could not reach it.
+func checkAccountRegion(ctx context.Context, env *workflow.Env, req request.Request) error {
+	if !accountregion.Applies(req.Route) {
+		return nil
+	}
+	conn, err := env.Snowflake(ctx, req.Snowflake)
+	if err != nil {
+		return err
+	}
+	return accountregion.Check(ctx, conn, req)
+}
