@@ -271,6 +271,7 @@ func (h *Handler) serveRequest(w http.ResponseWriter, r *http.Request) {
 
 	d := Delivery{Source: source, Ticket: req.ID, Event: "request"}
 	d.ReplayKey, d.ReplayUntil = RequestReplay(r.Header, body)
+	d.SignedAt = RequestSignedAt(r.Header)
 	h.accept(w, r, d, req, false)
 }
 
@@ -384,9 +385,15 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	var invalid *request.ValidationError
 	var running *RunningError
 	var conflicting *ConflictError
+	var stale *StaleDeliveryError
 	switch {
 	case errors.As(err, &invalid):
 		h.invalid(w, d.Source, err)
+		return
+	case errors.As(err, &stale):
+		log.Warn("delivery signed before the ticket's latest accepted delivery; nothing new started",
+			"blocking_execution", stale.Execution, "signed_at", stale.SignedAt.UTC(), "latest_signed_at", stale.LatestSignedAt.UTC())
+		writeRejected(w, http.StatusConflict, stale.Execution, StaleDeliveryReason(stale), false)
 		return
 	case errors.As(err, &running):
 		h.conflict(w, log, running, adapter)
@@ -597,6 +604,13 @@ func ReplayReason(execution string) string {
 	return fmt.Sprintf("the same signed delivery was accepted before, with execution %s, "+
 		"and a repeated delivery starts nothing; sign the request again with the current time in %s to send a new delivery",
 		execution, HeaderTimestamp)
+}
+
+// StaleDeliveryReason returns the response error for a signed request
+// that started nothing because its ticket accepted a delivery signed later.
+func StaleDeliveryReason(stale *StaleDeliveryError) string {
+	return fmt.Sprintf("%v, so this delivery started nothing; if this request is meant to replace %s, "+
+		"sign it again with the current time in %s and send it again", stale, stale.Execution, HeaderTimestamp)
 }
 
 // EarlierRequestReason returns the response reason for a delivery of a

@@ -103,6 +103,14 @@ func RequestReplay(h http.Header, body []byte) (key string, until time.Time) {
 	return replayKey("request", rawTS, body), time.Unix(seconds, 0).Add(MaxAge + ReplayClockSkew)
 }
 
+// RequestSignedAt returns the Delivery.SignedAt of a delivery of POST
+// /v1/requests whose headers VerifyTimestamped accepted: its
+// X-Repolink-Timestamp, in whole seconds.
+func RequestSignedAt(h http.Header) time.Time {
+	seconds, _ := parseUnixSeconds(h.Get(HeaderTimestamp))
+	return time.Unix(seconds, 0)
+}
+
 // replayKey returns the Delivery.ReplayKey of an authenticated delivery
 // of source with the signed timestamp rawTS. It hashes the signed bytes
 // rather than the signature header, so that another spelling of the same

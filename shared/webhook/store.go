@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -25,6 +26,15 @@ type Store interface {
 	// delivery, whatever the ticket ran since. Deliver records the key
 	// with every Started or Duplicate outcome, until d.ReplayUntil, and
 	// deletes expired records.
+	//
+	// With every Started or Duplicate outcome of a delivery with
+	// d.SignedAt set, Deliver also keeps d.SignedAt and the outcome's
+	// execution as the ticket's latest signed delivery, unless the ticket
+	// has one signed later. A delivery that has no replay record and whose
+	// d.SignedAt is before that time calls nothing and returns a
+	// *StaleDeliveryError, so that a delivery rejected while an earlier
+	// execution ran cannot be sent again to undo a newer one. A delivery
+	// signed in the same second is not older.
 	//
 	// Concurrent deliveries of one ticket call start one at a time, and a
 	// delivery that races with a start waits for its outcome.
@@ -60,6 +70,10 @@ type Delivery struct {
 	// ReplayUntil is when the record of ReplayKey expires: after the
 	// signature stops being valid on every receiver that shares the store.
 	ReplayUntil time.Time
+	// SignedAt is the signed timestamp of a signed request delivery, in
+	// whole seconds. The zero time, as ticket adapters send, skips the
+	// check that a delivery is not older than the ticket's latest one.
+	SignedAt time.Time
 	// RerunEarlier makes a request that an earlier execution of the ticket
 	// ran, but not its latest one, start a new execution, so that a caller
 	// can go back to an earlier request. POST /v1/requests sets it. Ticket
@@ -87,4 +101,20 @@ type Outcome struct {
 	// before. Execution then names the execution that the recorded
 	// delivery started or that its response named.
 	Replay bool
+}
+
+// StaleDeliveryError reports a signed delivery that Store.Deliver did not
+// act on, because its ticket accepted a delivery signed later.
+type StaleDeliveryError struct {
+	Ticket   string
+	SignedAt time.Time
+	// LatestSignedAt is the signed time of the ticket's latest accepted
+	// delivery, and Execution the execution that its response named.
+	LatestSignedAt time.Time
+	Execution      string
+}
+
+func (e *StaleDeliveryError) Error() string {
+	return fmt.Sprintf("this delivery of request %s is signed at %s, before the delivery signed at %s that the service accepted with execution %s",
+		e.Ticket, e.SignedAt.UTC().Format(time.RFC3339), e.LatestSignedAt.UTC().Format(time.RFC3339), e.Execution)
 }

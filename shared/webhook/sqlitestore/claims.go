@@ -46,6 +46,9 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 		return claimResult{}, err
 	}
 	if !found {
+		if err := checkSigned(ctx, tx, d); err != nil {
+			return claimResult{}, err
+		}
 		out, found, err = recordedOutcome(ctx, tx, d)
 		if err != nil {
 			return claimResult{}, err
@@ -53,6 +56,9 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 	}
 	if found {
 		if err := insertReplay(ctx, tx, d, out.Execution, now); err != nil {
+			return claimResult{}, err
+		}
+		if err := updateSigned(ctx, tx, d, out.Execution); err != nil {
 			return claimResult{}, err
 		}
 		if err := insertDelivery(ctx, tx, d, out); err != nil {
@@ -116,6 +122,9 @@ func (s *Store) record(ctx context.Context, d webhook.Delivery, owner, execution
 		return webhook.Outcome{}, fmt.Errorf("drop claim of ticket %s: %w", d.Ticket, err)
 	}
 	if err := insertReplay(ctx, tx, d, out.Execution, s.opts.Now()); err != nil {
+		return webhook.Outcome{}, err
+	}
+	if err := updateSigned(ctx, tx, d, out.Execution); err != nil {
 		return webhook.Outcome{}, err
 	}
 	if err := insertDelivery(ctx, tx, d, out); err != nil {
@@ -254,4 +263,41 @@ func (s *Store) ReplayCount(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count replay records: %w", err)
 	}
 	return n, nil
+}
+
+// checkSigned returns a *webhook.StaleDeliveryError when d is signed before
+// the latest signed delivery that its ticket accepted.
+func checkSigned(ctx context.Context, tx *sql.Tx, d webhook.Delivery) error {
+	if d.SignedAt.IsZero() {
+		return nil
+	}
+	var signedAt int64
+	var execution string
+	err := tx.QueryRowContext(ctx, `SELECT signed_at, execution FROM signed WHERE ticket = ?`, d.Ticket).Scan(&signedAt, &execution)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read latest signed delivery of ticket %s: %w", d.Ticket, err)
+	}
+	if d.SignedAt.Unix() >= signedAt {
+		return nil
+	}
+	return &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt, LatestSignedAt: time.Unix(signedAt, 0), Execution: execution}
+}
+
+// updateSigned keeps d.SignedAt and execution as the ticket's latest signed
+// delivery, unless the ticket has one signed later. Of two deliveries signed
+// in the same second, the one accepted last is kept.
+func updateSigned(ctx context.Context, tx *sql.Tx, d webhook.Delivery, execution string) error {
+	if d.SignedAt.IsZero() {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO signed (ticket, signed_at, execution) VALUES (?, ?, ?)
+		ON CONFLICT (ticket) DO UPDATE SET signed_at = excluded.signed_at, execution = excluded.execution
+		WHERE excluded.signed_at >= signed.signed_at`, d.Ticket, d.SignedAt.Unix(), execution)
+	if err != nil {
+		return fmt.Errorf("record latest signed delivery of ticket %s: %w", d.Ticket, err)
+	}
+	return nil
 }

@@ -113,6 +113,11 @@ CREATE TABLE IF NOT EXISTS replays (
 	expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS replays_by_expiry ON replays (expires_at);
+CREATE TABLE IF NOT EXISTS signed (
+	ticket    TEXT PRIMARY KEY,
+	signed_at INTEGER NOT NULL,
+	execution TEXT NOT NULL
+);
 `
 
 // Open opens or creates the store at path. A file written by an earlier
