@@ -79,6 +79,16 @@ type ticketRecord struct {
 	// that have not expired. Every write of the ticket drops the expired
 	// ones.
 	Replays []replayRecord `json:"replays,omitempty"`
+	// Signed is the ticket's latest accepted delivery that has a signed
+	// time, and nil before the first one.
+	Signed *signedRecord `json:"signed,omitempty"`
+}
+
+// signedRecord is the webhook.Delivery.SignedAt of a recorded delivery,
+// with the execution that the delivery started or that its response named.
+type signedRecord struct {
+	At        time.Time `json:"at"`
+	Execution string    `json:"execution"`
 }
 
 // replayRecord is the webhook.Delivery.ReplayKey of a recorded delivery,
@@ -189,12 +199,16 @@ func (s *Deliveries) claim(ctx context.Context, d webhook.Delivery, claimID stri
 			outcome = &out
 			return nil, false, nil
 		}
+		if err := checkSigned(rec, d); err != nil {
+			return nil, false, err
+		}
 		if out, ok := duplicateOf(rec, d); ok {
 			outcome = &out
-			if d.ReplayKey == "" {
+			if d.ReplayKey == "" && d.SignedAt.IsZero() {
 				return nil, false, nil
 			}
 			addReplay(&rec, d, out.Execution, now)
+			setSigned(&rec, d, out.Execution)
 			next, err := encodeTicket(rec)
 			return next, err == nil, err
 		}
@@ -249,6 +263,26 @@ func addReplay(rec *ticketRecord, d webhook.Delivery, execution string, now time
 	rec.Replays = append(rec.Replays, replayRecord{Key: d.ReplayKey, Execution: execution, Until: d.ReplayUntil})
 }
 
+// checkSigned returns a *webhook.StaleDeliveryError when d is signed before
+// the latest signed delivery that rec accepted.
+func checkSigned(rec ticketRecord, d webhook.Delivery) error {
+	if d.SignedAt.IsZero() || rec.Signed == nil || d.SignedAt.Unix() >= rec.Signed.At.Unix() {
+		return nil
+	}
+	return &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt, LatestSignedAt: rec.Signed.At,
+		Execution: rec.Signed.Execution}
+}
+
+// setSigned keeps d.SignedAt and execution as rec's latest signed delivery,
+// unless rec has one signed later. Of two deliveries signed in the same
+// second, the one recorded last is kept.
+func setSigned(rec *ticketRecord, d webhook.Delivery, execution string) {
+	if d.SignedAt.IsZero() || (rec.Signed != nil && d.SignedAt.Unix() < rec.Signed.At.Unix()) {
+		return
+	}
+	rec.Signed = &signedRecord{At: d.SignedAt.UTC(), Execution: execution}
+}
+
 // waitForClaim pauses for one PollInterval, or returns an error naming the
 // ticket when ctx ends first.
 func (s *Deliveries) waitForClaim(ctx context.Context, ticket string) error {
@@ -274,6 +308,7 @@ func (s *Deliveries) record(ctx context.Context, d webhook.Delivery, claimID, ex
 		rec.Runs = append(rec.Runs, ticketRun{RequestHash: d.RequestHash, Execution: execution, Source: d.Source, ReceivedAt: d.ReceivedAt})
 		rec.Latest = execution
 		addReplay(&rec, d, execution, s.opts.Now())
+		setSigned(&rec, d, execution)
 		if rec.Claim != nil && rec.Claim.ID == claimID {
 			rec.Claim = nil
 		}

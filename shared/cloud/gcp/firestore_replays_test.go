@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,4 +113,48 @@ func replayKeys(t *testing.T, store *Deliveries) []string {
 		keys = append(keys, r.Key)
 	}
 	return keys
+}
+
+// TestDeliveriesStaleDelivery checks that a signed delivery without a
+// replay record, signed before the ticket's latest accepted one, starts
+// nothing and names that one's execution.
+func TestDeliveriesStaleDelivery(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	store := newReplayDeliveries(t, &now)
+	ctx := context.Background()
+	var calls atomic.Int32
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+	signedAt := func(hash, key string, at time.Time) webhook.Delivery {
+		d := signedDelivery(hash, key, until)
+		d.SignedAt = at
+		return d
+	}
+
+	if _, err := store.Deliver(ctx, signedAt("h1", "kA", now), starter("x1", &calls)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Deliver(ctx, signedAt("h3", "kC", now.Add(2*time.Second)), starter("x2", &calls)); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := store.Deliver(ctx, signedAt("h2", "kB", now.Add(time.Second)), starter("x3", &calls))
+	var stale *webhook.StaleDeliveryError
+	if !errors.As(err, &stale) {
+		t.Fatalf("delivery signed before the latest: error = %v, want a *webhook.StaleDeliveryError", err)
+	}
+	if stale.Execution != "x2" {
+		t.Errorf("stale delivery names execution %q, want x2", stale.Execution)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("start called %d times, want 2", n)
+	}
+
+	got, err := store.Deliver(ctx, signedAt("h1", "kA", now), starter("x3", &calls))
+	if err != nil || !got.Replay || got.Execution != "x1" {
+		t.Errorf("replay of the first delivery = %+v, %v; want its replay record with x1", got, err)
+	}
+	got, err = store.Deliver(ctx, signedAt("h2", "kB2", now.Add(2*time.Second)), starter("x3", &calls))
+	if err != nil || got.Kind != webhook.Started {
+		t.Errorf("delivery signed in the latest second = %+v, %v; want started", got, err)
+	}
 }
