@@ -26,6 +26,10 @@ var ErrInvalidImage = errors.New("invalid image")
 // found.
 var ErrInvalidSecurityGroup = errors.New("invalid security group")
 
+// ErrInvalidInstanceType is in the chain of an adapter error when the cloud
+// does not have the instance type that a call names.
+var ErrInvalidInstanceType = errors.New("invalid instance type")
+
 // TagRequest is the tag key that marks every resource with the request ID.
 const TagRequest = "repolink:request"
 
@@ -84,7 +88,8 @@ type TargetGroupSpec struct {
 	VPCID     string
 	Port      int
 	// TargetType is instance (the default), where targets are instance IDs,
-	// or ip, where targets are private IPv4 addresses in the VPC.
+	// or ip, where targets are private IPv4 addresses in the VPC or, in
+	// availability zone all, outside it.
 	TargetType string
 	Tags       map[string]string
 }
@@ -125,6 +130,26 @@ type Subnet struct {
 	VPCID    string
 	ZoneName string
 	ZoneID   string
+}
+
+// Image is a machine image and its processor architecture, such as x86_64
+// or arm64.
+type Image struct {
+	ID           string
+	Name         string
+	Architecture string
+}
+
+// SecurityGroup is a security group and the VPC it is in.
+type SecurityGroup struct {
+	ID    string
+	VPCID string
+}
+
+// VPC is a virtual private cloud and its IPv4 CIDR blocks.
+type VPC struct {
+	ID         string
+	CIDRBlocks []string
 }
 
 // LoadBalancerSpec describes an internal network load balancer.
@@ -175,7 +200,9 @@ type AWSNetwork interface {
 	FindTargetGroup(ctx context.Context, name string) (*TargetGroup, error)
 	CreateTargetGroup(ctx context.Context, spec TargetGroupSpec) (TargetGroup, error)
 	// RegisterTarget registers a target on port: an instance ID, or an IP
-	// address in a target group of type ip. Registering it again is a no-op.
+	// address in a target group of type ip, in availability zone all when
+	// the address is outside the group's VPC. Registering it again is a
+	// no-op.
 	RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]TargetHealth, error)
 	// TargetGroupAttributes returns the attributes by key, such as
@@ -197,6 +224,21 @@ type AWSNetwork interface {
 	Subnets(ctx context.Context, ids []string) ([]Subnet, error)
 	// VPCSubnets returns every subnet of the VPC.
 	VPCSubnets(ctx context.Context, vpcID string) ([]Subnet, error)
+	// VPC returns the VPC with its CIDR blocks, or (nil, nil) when it
+	// does not exist.
+	VPC(ctx context.Context, vpcID string) (*VPC, error)
+
+	// InstanceTypeArchitectures returns the processor architectures that
+	// the instance type supports. Its error has ErrInvalidInstanceType in
+	// the chain when the region does not have the type.
+	InstanceTypeArchitectures(ctx context.Context, instanceType string) ([]string, error)
+	// Image returns the image with the given ID. Its error has
+	// ErrInvalidImage in the chain when the ID is malformed or not found.
+	Image(ctx context.Context, imageID string) (Image, error)
+	// SecurityGroups returns the security groups with the given IDs. Its
+	// error has ErrInvalidSecurityGroup in the chain when one of them is
+	// malformed or not found.
+	SecurityGroups(ctx context.Context, ids []string) ([]SecurityGroup, error)
 
 	FindLoadBalancer(ctx context.Context, name string) (*LoadBalancer, error)
 	CreateLoadBalancer(ctx context.Context, spec LoadBalancerSpec) (LoadBalancer, error)

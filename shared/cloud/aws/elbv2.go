@@ -90,11 +90,18 @@ func (p *Provider) CreateTargetGroup(ctx context.Context, spec cloud.TargetGroup
 }
 
 // RegisterTarget registers targetID, an instance ID or an IP address, on
-// port. ELBv2 treats registering a registered target as a no-op.
+// port. An IP address outside the target group's VPC is registered in
+// availability zone all, which ELBv2 requires for such an address and
+// rejects for one of the VPC. ELBv2 treats registering a registered target
+// as a no-op.
 func (p *Provider) RegisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error {
-	_, err := p.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{
+	target, err := p.targetDescription(ctx, targetGroupARN, targetID, port)
+	if err != nil {
+		return err
+	}
+	_, err = p.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{
 		TargetGroupArn: aws.String(targetGroupARN),
-		Targets:        []types.TargetDescription{{Id: aws.String(targetID), Port: aws.Int32(int32(port))}},
+		Targets:        []types.TargetDescription{target},
 	})
 	return classify(err, p.region, "register target %s in target group %s", targetID, targetGroupARN)
 }
@@ -122,11 +129,16 @@ func (p *Provider) TargetHealth(ctx context.Context, targetGroupARN string) ([]c
 	return health, nil
 }
 
-// DeregisterTarget removes targetID on port from the target group.
+// DeregisterTarget removes targetID on port from the target group, with
+// the availability zone that RegisterTarget gave it.
 func (p *Provider) DeregisterTarget(ctx context.Context, targetGroupARN, targetID string, port int) error {
-	_, err := p.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
+	target, err := p.targetDescription(ctx, targetGroupARN, targetID, port)
+	if err != nil {
+		return err
+	}
+	_, err = p.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{
 		TargetGroupArn: aws.String(targetGroupARN),
-		Targets:        []types.TargetDescription{{Id: aws.String(targetID), Port: aws.Int32(int32(port))}},
+		Targets:        []types.TargetDescription{target},
 	})
 	return classify(err, p.region, "deregister target %s in target group %s", targetID, targetGroupARN)
 }

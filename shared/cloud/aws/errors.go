@@ -29,8 +29,9 @@ func (e *stepError) ErrorName() string { return e.named.Name }
 
 // Unwrap returns the named error and the SDK error, cloud.ErrNotFound when
 // the API error code means that a resource does not exist, and
-// cloud.ErrInvalidImage or cloud.ErrInvalidSecurityGroup for EC2's
-// InvalidAMIID and InvalidGroup codes.
+// cloud.ErrInvalidImage, cloud.ErrInvalidSecurityGroup or
+// cloud.ErrInvalidInstanceType for EC2's InvalidAMIID, InvalidGroup and
+// InvalidInstanceType codes.
 func (e *stepError) Unwrap() []error {
 	code := apiCode(e.cause)
 	errs := []error{e.named, e.cause}
@@ -42,6 +43,8 @@ func (e *stepError) Unwrap() []error {
 		errs = append(errs, cloud.ErrInvalidImage)
 	case strings.HasPrefix(code, "InvalidGroup."), strings.HasPrefix(code, "InvalidGroupId."):
 		errs = append(errs, cloud.ErrInvalidSecurityGroup)
+	case code == "InvalidInstanceType":
+		errs = append(errs, cloud.ErrInvalidInstanceType)
 	}
 	return errs
 }
@@ -56,6 +59,7 @@ var invalidCodes = map[string]bool{
 	"InvalidConfigurationRequest": true,
 	"InvalidSubnet":               true,
 	"InvalidTarget":               true,
+	"InvalidInstanceType":         true,
 	"InvalidScheme":               true,
 	"UnsupportedProtocol":         true,
 	"InvalidPrincipal":            true,

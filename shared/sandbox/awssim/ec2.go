@@ -61,6 +61,10 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 		return describeImages(form)
 	case "DescribeInstanceTypes":
 		return describeInstanceTypes(form)
+	case "DescribeVpcs":
+		return describeVpcs(form)
+	case "DescribeSecurityGroups":
+		return s.describeSecurityGroups(form)
 	case "CreateTags":
 		return s.changeRuleTags(form, true)
 	case "DeleteTags":

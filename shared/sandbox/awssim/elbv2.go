@@ -347,7 +347,7 @@ func (s *Server) registerTargets(form url.Values) (any, error) {
 		if err != nil {
 			return nil, errorf(http.StatusBadRequest, "ValidationError", "invalid target port %q", fields["Port"])
 		}
-		if err := s.checkTarget(tg, fields["Id"], now); err != nil {
+		if err := s.checkTarget(tg, fields["Id"], fields["AvailabilityZone"], now); err != nil {
 			return nil, err
 		}
 		if registered(tg, fields["Id"], port) {
@@ -968,18 +968,35 @@ var privateRanges = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "1
 // checkTarget checks that id can be registered in tg: a running instance for
 // a group of type instance, or a private IPv4 address for type ip. Callers
 // hold s.mu.
-func (s *Server) checkTarget(tg *TargetGroup, id string, now time.Time) error {
+func (s *Server) checkTarget(tg *TargetGroup, id, zone string, now time.Time) error {
 	if tg.TargetType != "ip" {
 		inst, ok := s.world.Instances[id]
 		if !ok || s.instanceState(inst, now) == "terminated" {
 			return errorf(http.StatusBadRequest, "InvalidTarget",
 				"The following targets are not in a running state and cannot be registered: '%s'", id)
 		}
+		// NOTE: the wording of ELBv2's message for an instance of another
+		// VPC is not checked against AWS.
+		if vpc := s.world.SubnetVPCs[inst.SubnetID]; vpc != "" && vpc != tg.VPCID {
+			return errorf(http.StatusBadRequest, "InvalidTarget",
+				"The following targets are not in the target group's VPC '%s': '%s'", tg.VPCID, id)
+		}
 		return nil
 	}
 	ip := net.ParseIP(id)
 	if ip == nil || ip.To4() == nil {
 		return errorf(http.StatusBadRequest, "ValidationError", "The IP address '%s' is not a valid IPv4 address", id)
+	}
+	// As on ELBv2, an address of the VPC takes its zone from its subnet,
+	// and an address outside the VPC needs a zone, such as all.
+	_, vpcBlock, _ := net.ParseCIDR(sandboxVPCBlock)
+	switch {
+	case vpcBlock.Contains(ip) && zone == "all":
+		return errorf(http.StatusBadRequest, "ValidationError",
+			"The IP address '%s' is within the VPC, and cannot have its Availability Zone overridden to 'all'", id)
+	case !vpcBlock.Contains(ip) && zone == "":
+		return errorf(http.StatusBadRequest, "ValidationError",
+			"The Availability Zone is required for IP address '%s' because it is not in the VPC", id)
 	}
 	for _, block := range privateRanges {
 		if _, network, _ := net.ParseCIDR(block); network.Contains(ip) {
