@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
@@ -81,5 +82,63 @@ func TestWebhookReplayAfterConflict(t *testing.T) {
 	code, resp := handle(t, hook, changed)
 	if code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
 		t.Errorf("same change after the first closed = %d %+v, want 202 DATA-4711-r2", code, resp)
+	}
+}
+
+// TestWebhookStaleDelivery sends request A, a changed request B that gets
+// 409 while A runs, and a changed request C after A closed. B sent again
+// byte for byte must start nothing and name C's execution. Going back to A
+// with a new timestamp starts it, and a retry of that delivery is a
+// duplicate.
+func TestWebhookStaleDelivery(t *testing.T) {
+	hook, states := newWebhook(t)
+	body := readExample(t)
+	withPackage := func(name string) []byte {
+		return []byte(strings.Replace(string(body), `"requests"`, `"`+name+`"`, 1))
+	}
+	eventA := signedEvent(body, secret, now)
+	eventB := signedEvent(withPackage("numpy"), secret, now.Add(time.Second))
+	eventC := signedEvent(withPackage("pandas"), secret, now.Add(2*time.Second))
+
+	if code, resp := handle(t, hook, eventA); code != http.StatusAccepted {
+		t.Fatalf("A = %d %+v, want 202", code, resp)
+	}
+	if code, resp := handle(t, hook, eventB); code != http.StatusConflict {
+		t.Fatalf("B while A runs = %d %+v, want 409", code, resp)
+	}
+	states.close("DATA-4711")
+	if code, resp := handle(t, hook, eventC); code != http.StatusAccepted || resp.Execution != "DATA-4711-r2" {
+		t.Fatalf("C after A closed = %d %+v, want 202 DATA-4711-r2", code, resp)
+	}
+	states.close("DATA-4711-r2")
+
+	code, resp := handle(t, hook, eventB)
+	if code != http.StatusConflict {
+		t.Errorf("B again = %d %+v, want 409", code, resp)
+	}
+	if resp.Status != webhook.StatusRejected {
+		t.Errorf("B again: status = %q, want %s", resp.Status, webhook.StatusRejected)
+	}
+	if resp.BlockingExecution != "DATA-4711-r2" {
+		t.Errorf("B again: blocking_execution = %q, want DATA-4711-r2, the execution of C", resp.BlockingExecution)
+	}
+	if !strings.Contains(resp.Error, webhook.HeaderTimestamp) {
+		t.Errorf("B again: error = %q, want advice to sign again in %s", resp.Error, webhook.HeaderTimestamp)
+	}
+	if n := states.startCount(); n != 2 {
+		t.Errorf("%d executions started after B again, want 2", n)
+	}
+
+	goBack := signedEvent(body, secret, now.Add(3*time.Second))
+	if code, resp := handle(t, hook, goBack); code != http.StatusAccepted || resp.Execution != "DATA-4711-r3" {
+		t.Errorf("A signed anew = %d %+v, want 202 DATA-4711-r3", code, resp)
+	}
+	code, resp = handle(t, hook, goBack)
+	want := webhook.Response{Execution: "DATA-4711-r3", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711-r3")}
+	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
+		t.Errorf("retry of A signed anew = %d, want 200; response (-want +got):\n%s", code, diff)
+	}
+	if n := states.startCount(); n != 3 {
+		t.Errorf("%d executions started in all, want 3", n)
 	}
 }

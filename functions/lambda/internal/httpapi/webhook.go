@@ -29,13 +29,16 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Deliveries records deliveries by ticket, and the replay keys of the
-// deliveries that the webhook accepted. *dynamo.Store implements it.
+// Deliveries records deliveries by ticket, the replay keys of the
+// deliveries that the webhook accepted, and the signed time of each
+// ticket's latest accepted delivery. *dynamo.Store implements it.
 type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
 	ReserveReplay(ctx context.Context, ticket, replayKey string, until time.Time) (execution string, reserved bool, err error)
 	SettleReplay(ctx context.Context, ticket, replayKey, execution string) error
 	ReleaseReplay(ctx context.Context, ticket, replayKey string) error
+	LatestSigned(ctx context.Context, ticket string) (signedAt time.Time, execution string, found bool, err error)
+	RecordSigned(ctx context.Context, ticket string, signedAt time.Time, execution string, until time.Time) error
 }
 
 // Executions starts, describes and lists executions, and reads their
@@ -172,10 +175,17 @@ const replaySettleTimeout = 10 * time.Second
 // and then accepts it. The record keeps the execution that the delivery
 // started or that its response named. A delivery that started nothing, such as
 // one rejected with 409, releases its record, so that its sender can send
-// it again.
+// it again. A new delivery signed before the ticket's latest accepted one
+// starts nothing and gets 409, so that a delivery rejected while an earlier
+// execution ran cannot undo a newer one when it is sent again.
+//
+// NOTE: the signed time is read before the delivery starts anything and
+// written after it, so a newer delivery whose execution starts and closes
+// in between is not seen.
 func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header http.Header, body []byte) events.APIGatewayV2HTTPResponse {
 	log := w.logger().With("source", source, "ticket", req.ID)
 	key, until := webhook.RequestReplay(header, body)
+	signedAt := webhook.RequestSignedAt(header)
 	recorded, reserved, err := w.Deliveries.ReserveReplay(ctx, req.ID, key, until)
 	if err != nil {
 		log.Error("record replay key failed", "error", err)
@@ -191,7 +201,11 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 		return respond(http.StatusOK, webhook.Response{Execution: recorded, Duplicate: true, Reason: webhook.ReplayReason(recorded)})
 	}
 
-	resp, execution := w.accept(ctx, req)
+	resp, stale := w.rejectStale(ctx, req.ID, signedAt, log)
+	execution := ""
+	if !stale {
+		resp, execution = w.accept(ctx, req)
+	}
 	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), replaySettleTimeout)
 	defer cancel()
 	if execution == "" {
@@ -204,7 +218,29 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 		log.Error("record execution of the replay key failed; a repeat of this delivery gets 409 until the key expires",
 			"execution", execution, "error", err)
 	}
+	if err := w.Deliveries.RecordSigned(settle, req.ID, signedAt, execution, until); err != nil {
+		log.Error("record signed time of the delivery failed; a delivery of the ticket signed earlier is not rejected as older",
+			"execution", execution, "error", err)
+	}
 	return resp
+}
+
+// rejectStale returns the 409 response and true when the ticket's latest
+// accepted delivery is signed after signedAt. It also returns a response
+// and true when the record cannot be read.
+func (w *Webhook) rejectStale(ctx context.Context, ticket string, signedAt time.Time, log *slog.Logger) (events.APIGatewayV2HTTPResponse, bool) {
+	latest, execution, found, err := w.Deliveries.LatestSigned(ctx, ticket)
+	if err != nil {
+		log.Error("read the latest signed delivery of the ticket failed", "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not read the deliveries of the ticket; the function log has the cause"}), true
+	}
+	if !found || signedAt.Unix() >= latest.Unix() {
+		return events.APIGatewayV2HTTPResponse{}, false
+	}
+	stale := &webhook.StaleDeliveryError{Ticket: ticket, SignedAt: signedAt, LatestSignedAt: latest, Execution: execution}
+	log.Warn("delivery signed before the ticket's latest accepted delivery; nothing new started",
+		"blocking_execution", execution, "signed_at", signedAt.UTC(), "latest_signed_at", latest.UTC())
+	return respond(http.StatusConflict, webhook.RejectedResponse(execution, webhook.StaleDeliveryReason(stale), false)), true
 }
 
 // decodeBody returns the raw body, or the response for a body that is not

@@ -57,12 +57,14 @@ func readExample(t *testing.T) []byte {
 var signedDeliveries atomic.Int64
 
 // signedEvent returns an API Gateway HTTP API event for a POST of body,
-// signed with key as a new delivery. It signs at ts less 0 to 59 seconds,
-// a count that changes with each call, because the webhook answers a
-// repeat of the same timestamp and body as a replay. Send one event twice
-// to replay it.
+// signed with key as a new delivery. It signs at ts plus an offset that
+// grows by one second with each call, from -290 s, and starts again after
+// 580 calls, which keeps it within webhook.MaxAge. The webhook answers a
+// repeat of the same timestamp and body as a replay, and rejects a new
+// delivery signed before the ticket's latest accepted one, so each call
+// signs later than the one before. Send one event twice to replay it.
 func signedEvent(body []byte, key []byte, ts time.Time) events.APIGatewayV2HTTPRequest {
-	ts = ts.Add(-time.Duration(signedDeliveries.Add(1)%60) * time.Second)
+	ts = ts.Add(time.Duration(signedDeliveries.Add(1)%580-290) * time.Second)
 	header := http.Header{}
 	webhook.SetSignature(header, key, ts, body)
 	return events.APIGatewayV2HTTPRequest{
@@ -531,6 +533,16 @@ func (u unusedDeliveries) SettleReplay(context.Context, string, string, string) 
 }
 
 func (u unusedDeliveries) ReleaseReplay(context.Context, string, string) error {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return errors.New("unexpected")
+}
+
+func (u unusedDeliveries) LatestSigned(context.Context, string) (time.Time, string, bool, error) {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return time.Time{}, "", false, errors.New("unexpected")
+}
+
+func (u unusedDeliveries) RecordSigned(context.Context, string, time.Time, string, time.Time) error {
 	u.t.Error("a rejected delivery reached the delivery store")
 	return errors.New("unexpected")
 }

@@ -10,6 +10,7 @@
 //	wait          pk "wait"                                            sk "token#<sha256 of the task token>"
 //	ticket        pk "ticket#<sha256 of the ticket>"                   sk "ticket"
 //	replay        pk "ticket#<sha256 of the ticket>"                   sk "replay#<webhook.Delivery.ReplayKey>"
+//	signed        pk "ticket#<sha256 of the ticket>"                   sk "signed"
 //	reservations  pk "endpoints#<sha256 of the lower-case account>"    sk "reservations"
 //	run           pk "run#<sha256 of the request ID>"                  sk "run"
 //	credential    pk "credential#expiries"                             sk "secret#<sha256 of the account/SECRET key>"
