@@ -42,6 +42,7 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 		{Name: "grant_roles", Subject: "the account has every role of repository.grant_to_roles", Run: noWarning(checkRoles)},
 		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for", Run: noWarning(checkDefaultLevel)},
 		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField, Run: noWarning(checkVPC)},
+		{Name: "proxy_vm_launch", Subject: "EC2 has aws.instance_type, aws.image_id for its architecture, and aws.security_group_ids in aws.vpc_id", Run: noWarning(checkLaunch)},
 		{Name: "availability_zones", Subject: awszones.Field + " has one subnet in each availability zone of the region", Run: checkZones},
 		{Name: "endpoint_capacity", Subject: "the Snowflake account has a place for the private endpoint", Run: noWarning(capacity)},
 	}

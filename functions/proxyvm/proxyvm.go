@@ -59,6 +59,10 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
 			return Output{}, err
 		}
+		image, err := LaunchImage(ctx, network, *req.AWS)
+		if err != nil {
+			return Output{}, err
+		}
 		userData, err := UserData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, req.AWS.Upstream, env.ProxyResolver)
 		if err != nil {
 			return Output{}, err
@@ -68,7 +72,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			RequestID:        req.ID,
 			SubnetID:         req.AWS.SubnetIDs[0],
 			InstanceType:     req.AWS.InstanceType,
-			ImageID:          req.AWS.ImageID,
+			ImageID:          image,
 			SecurityGroupIDs: req.AWS.SecurityGroupIDs,
 			UserData:         userData,
 			ClientToken:      names.ClientToken + "-vm-" + in.Execution,

@@ -20,9 +20,8 @@ func IsAMIID(image string) bool {
 }
 
 // awsImageID checks the form of aws.image_id: an image ID or a
-// resolve:ssm: parameter reference. Whether the image exists is known only
-// when EC2 launches the proxy VM.
-// TODO: check in preflight with DescribeImages that the image exists.
+// resolve:ssm: parameter reference. Preflight checks with DescribeImages
+// that an image ID exists.
 func (v *validator) awsImageID(path, image string) {
 	if IsAMIID(image) {
 		return
@@ -33,3 +32,7 @@ func (v *validator) awsImageID(path, image string) {
 	v.add(path, fmt.Sprintf("%q is not an EC2 image ID; use ami- followed by 8 or 17 lower-case hex digits, "+
 		"such as ami-0123456789abcdef0, or resolve:ssm: and a parameter path, or leave it out for the newest Amazon Linux 2023", image))
 }
+
+// DefaultImageIDARM64 is DefaultImageID for instance types with arm64
+// processors, such as the Graviton types t4g and m7g.
+const DefaultImageIDARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
