@@ -79,10 +79,10 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 		return err
 	}
 	// The egress-ip route changes the rules of an existing security group.
-	if e := req.Egress; e != nil && e.Cloud == "aws" && e.SecurityGroupID != "" {
-		if err := sb.AWS.EnsureSecurityGroup(e.SecurityGroupID, ""); err != nil {
-			return fmt.Errorf("seed security group %s: %w", e.SecurityGroupID, err)
-		}
+	// Only the example's group is seeded, so that a request naming another
+	// one fails with InvalidGroup.NotFound, as it does on AWS.
+	if err := sb.AWS.EnsureSecurityGroup(exampleSecurityGroup, ""); err != nil {
+		return fmt.Errorf("seed security group %s: %w", exampleSecurityGroup, err)
 	}
 	return sb.seedIndexCredentials(ctx, req.Repository, secrets)
 }
@@ -236,6 +236,10 @@ var exampleSubnets = map[string]string{
 	"subnet-0a1b2c3d4e5f60001": "us-west-2a",
 	"subnet-0a1b2c3d4e5f60002": "us-west-2b",
 }
+
+// exampleSecurityGroup is the egress.security_group_id of
+// examples/egress-ip.json.
+const exampleSecurityGroup = "sg-0a1b2c3d4e5f60718"
 
 // exampleVPC is the aws.vpc_id of the shipped AWS examples.
 const exampleVPC = "vpc-0a1b2c3d4e5f60718"
