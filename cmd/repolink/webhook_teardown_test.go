@@ -77,14 +77,15 @@ func newWebhookPoster(t *testing.T, s *servedStore, req request.Request) func() 
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each call is a new delivery, signed a second earlier than the one
+	// Each call is a new delivery, signed a second later than the one
 	// before, because the webhook answers a repeat of the same timestamp
-	// and body as a replay.
+	// and body as a replay, and rejects a new delivery signed before the
+	// ticket's latest accepted one.
 	sent := 0
 	return func() (int, webhook.Response) {
 		t.Helper()
 		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		webhook.SetSignature(r.Header, secret, time.Now().Add(-time.Duration(sent)*time.Second), body)
+		webhook.SetSignature(r.Header, secret, time.Now().Add(time.Duration(sent)*time.Second), body)
 		sent++
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, r)
