@@ -166,7 +166,7 @@ func (s *Server) runInstances(ctx context.Context, form url.Values) (any, error)
 			return out, nil
 		}
 	}
-	if err := s.checkLaunch(imageID, form.Get("InstanceType"), list(form, "SecurityGroupId")); err != nil {
+	if err := s.checkLaunch(imageID, form.Get("InstanceType"), subnetID, list(form, "SecurityGroupId")); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}

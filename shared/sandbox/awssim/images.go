@@ -74,9 +74,10 @@ func findImage(ref string) (catalogueImage, error) {
 
 // checkLaunch checks the image, instance type and security groups of a
 // RunInstances call as EC2 does, including that the image is built for an
-// architecture of the instance type. An empty instance type is not
-// checked. Callers hold s.mu.
-func (s *Server) checkLaunch(imageRef, instanceType string, groupIDs []string) error {
+// architecture of the instance type and that each group is in the VPC of
+// the subnet. An empty instance type is not checked, nor a VPC that the
+// world does not record. Callers hold s.mu.
+func (s *Server) checkLaunch(imageRef, instanceType, subnetID string, groupIDs []string) error {
 	image, err := findImage(imageRef)
 	if err != nil {
 		return err
@@ -94,9 +95,15 @@ func (s *Server) checkLaunch(imageRef, instanceType string, groupIDs []string) e
 				strings.Join(architectures, ", "), image.Architecture)
 		}
 	}
+	subnetVPC := s.world.SubnetVPCs[subnetID]
 	for _, id := range groupIDs {
-		if _, ok := s.world.SecurityGroups[id]; !ok {
+		group, ok := s.world.SecurityGroups[id]
+		if !ok {
 			return errorf(http.StatusBadRequest, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+		}
+		if group.VPCID != "" && subnetVPC != "" && group.VPCID != subnetVPC {
+			return errorf(http.StatusBadRequest, "InvalidParameter",
+				"Security group %s and subnet %s belong to different networks.", id, subnetID)
 		}
 	}
 	return nil

@@ -68,3 +68,19 @@ func TestDescribeCatalogue(t *testing.T) {
 		t.Errorf("DescribeImages of an unknown image = %d %s, want InvalidAMIID.NotFound", status, body)
 	}
 }
+
+func TestRunInstancesRejectsGroupOfOtherVPC(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.AddSubnet("subnet-0a", "vpc-0abc", "us-west-2a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0ffff"); err != nil {
+		t.Fatal(err)
+	}
+	form := ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "InstanceType", "t3.micro", "MinCount", "1", "MaxCount", "1",
+		"SubnetId", "subnet-0a", "SecurityGroupId.1", "sg-0a1b2c3d4e5f60999")
+	status, body := post(t, s, "ec2", form)
+	if status != 400 || !strings.Contains(body, "belong to different networks") {
+		t.Errorf("RunInstances with a group of another VPC = %d %s, want InvalidParameter", status, body)
+	}
+}
