@@ -76,6 +76,7 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 
 	return []awsiam.PolicyStatement{
 		zoneLookupStatement(),
+		launchLookupStatement(),
 		statement("DescribeNetwork", []string{
 			"ec2:DescribeInstances",
 			"ec2:DescribeVpcEndpointServiceConfigurations",
@@ -262,6 +263,17 @@ func endpointLookupStatements() []awsiam.PolicyStatement {
 func zoneLookupStatement() awsiam.PolicyStatement {
 	return statement("DescribeZones", []string{"ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets"},
 		[]string{"*"}, nil)
+}
+
+// launchLookupStatement lets preflight and the network steps read what the
+// proxy VM and the target group depend on: the VPC's CIDR blocks, which
+// decide the zone of an IP target, and the instance type, image and
+// security groups that RunInstances would reject. The calls support no
+// resource-level permissions.
+func launchLookupStatement() awsiam.PolicyStatement {
+	return statement("DescribeLaunchInputs", []string{
+		"ec2:DescribeVpcs", "ec2:DescribeInstanceTypes", "ec2:DescribeImages", "ec2:DescribeSecurityGroups",
+	}, []string{"*"}, nil)
 }
 
 // secretStatements allows reading exactly the listed secrets, and decrypting

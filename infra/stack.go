@@ -192,8 +192,9 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		// preflight looks up the request's endpoint service when the
 		// Snowflake account has no room for another endpoint, and
 		// reserves a place for it when there is room. It also checks
-		// that an AWS request's subnets cover every zone of the region.
-		GroupPreflight: slices.Concat(endpointLookupStatements(), []awsiam.PolicyStatement{zoneLookupStatement()},
+		// that an AWS request's subnets cover every zone of the region,
+		// and that EC2 would launch its proxy VM.
+		GroupPreflight: slices.Concat(endpointLookupStatements(), []awsiam.PolicyStatement{zoneLookupStatement(), launchLookupStatement()},
 			reservationStatements(tableARN), stepSecrets),
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.
