@@ -3,9 +3,14 @@
 // package list, a missing snowflake.database or snowflake.schema, or a role
 // in grant_to_roles that the Snowflake account does not have, or AWS
 // subnets that miss an availability zone or share one, fails the run
-// at once with what to change. For a
-// private-link run it also checks that the Snowflake account has room for
-// another private endpoint, and reserves that place.
+// at once with what to change. For a private-link run it also checks that
+// aws.region or gcp.region is the Snowflake account's region. For an AWS
+// private-link run it checks that every subnet is in aws.vpc_id and that
+// EC2 would launch the proxy VM. The region must have aws.instance_type and
+// aws.image_id, the image must be for the instance type's architecture, and
+// every group of aws.security_group_ids must be in aws.vpc_id. Last, it
+// checks that the Snowflake account has room for another private endpoint,
+// and reserves that place.
 package preflight
 
 import (
