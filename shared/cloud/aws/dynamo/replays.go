@@ -47,16 +47,20 @@ func (s *Store) ReserveReplay(ctx context.Context, ticket, replayKey string, unt
 }
 
 // SettleReplay stores execution, which the reserved delivery started or
-// which its response named, in the replay record of replayKey.
+// which its response named, in the replay record of replayKey. It writes
+// nothing when TTL has already deleted the record, because an update
+// would create an item without expires_at that never expires. No receiver
+// accepts the delivery's signature by then.
 func (s *Store) SettleReplay(ctx context.Context, ticket, replayKey, execution string) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 s.tableName(),
 		Key:                       replayItemKey(ticket, replayKey),
 		UpdateExpression:          aws.String("SET #execution = :execution"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames:  map[string]string{"#execution": attrExecution},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":execution": stringAttr(execution)},
 	})
-	if err != nil {
+	if err != nil && !isConditionFailed(err) {
 		return s.classifyIn(err, ticketPartition(ticket), "record execution %s of a delivery of ticket %s", execution, ticket)
 	}
 	return nil

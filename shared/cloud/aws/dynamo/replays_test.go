@@ -82,3 +82,37 @@ func TestReplayRecordsExpire(t *testing.T) {
 		t.Errorf("reserve after the expiry = %t, %v; want reserved", reserved, err)
 	}
 }
+
+func TestSettleReplayAfterTTLDeletion(t *testing.T) {
+	store, client := newStore(t)
+	ctx := context.Background()
+	until := epoch.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+
+	if _, reserved, err := store.ReserveReplay(ctx, "DATA-1", "kA", until); err != nil || !reserved {
+		t.Fatalf("reserve = %t, %v; want reserved", reserved, err)
+	}
+	scan, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("repolink-test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scan.Items) != 1 {
+		t.Fatalf("table has %d items, want the replay record only", len(scan.Items))
+	}
+	// TTL deletes the record while the delivery is still handled.
+	_, err = client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("repolink-test"),
+		Key: map[string]types.AttributeValue{"pk": scan.Items[0]["pk"], "sk": scan.Items[0]["sk"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := store.SettleReplay(ctx, "DATA-1", "kA", "DATA-1"); err != nil {
+		t.Fatalf("settle after TTL deletion: %v", err)
+	}
+	scan, err = client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("repolink-test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scan.Items) != 0 {
+		t.Errorf("settle after TTL deletion left %d items, want none, because an item without expires_at never expires", len(scan.Items))
+	}
+}
