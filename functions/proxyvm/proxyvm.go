@@ -63,6 +63,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if err != nil {
 			return Output{}, err
 		}
+		if err := CheckSecurityGroups(ctx, network, *req.AWS); err != nil {
+			return Output{}, err
+		}
 		userData, err := UserData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, req.AWS.Upstream, env.ProxyResolver)
 		if err != nil {
 			return Output{}, err

@@ -197,3 +197,30 @@ func TestRunNamesMalformedImage(t *testing.T) {
 		}
 	}
 }
+
+func TestRunRejectsGroupOfOtherVPC(t *testing.T) {
+	env, provider, sim := awssandbox.StartSim(t)
+	env.ProxyResolver = "169.254.169.253"
+	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0ffff"); err != nil {
+		t.Fatal(err)
+	}
+	doc := exampleDocument(t)
+	doc.Request.AWS.SecurityGroupIDs = []string{"sg-0a1b2c3d4e5f60999"}
+
+	_, err := Run(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("Run with a group of another VPC = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.aws.security_group_ids", "sg-0a1b2c3d4e5f60999 is in vpc-0ffff"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	inst, err := provider.FindInstance(t.Context(), doc.Request.ID, workflow.NamesFor(doc.Request).ProxyVM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst != nil {
+		t.Errorf("Run launched instance %s with a group of another VPC", inst.ID)
+	}
+}
