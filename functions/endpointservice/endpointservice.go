@@ -5,7 +5,6 @@ package endpointservice
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -43,7 +42,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if err := accountregion.Check(ctx, conn, req); err != nil {
+	config, err := accountregion.Read(ctx, conn)
+	if err != nil {
+		return Output{}, err
+	}
+	if err := accountregion.Compare(req, config); err != nil {
 		return Output{}, err
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)
@@ -72,7 +75,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
-	principal, err := SnowflakePrincipal(ctx, conn)
+	principal, err := principalOf(config)
 	if err != nil {
 		return Output{}, err
 	}
@@ -106,16 +109,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 // SnowflakePrincipal returns privatelink-account-principal from
 // SYSTEM$GET_PRIVATELINK_CONFIG, checked to be an IAM ARN.
 func SnowflakePrincipal(ctx context.Context, conn snowflake.Conn) (string, error) {
-	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
+	config, err := accountregion.Read(ctx, conn)
 	if err != nil {
-		return "", fmt.Errorf("read SYSTEM$GET_PRIVATELINK_CONFIG: %w", err)
+		return "", err
 	}
-	raw := firstValue(rows)
-	var config map[string]any
-	if err := json.Unmarshal([]byte(raw), &config); err != nil {
-		return "", workflow.Errorf(workflow.ErrTransient, "SYSTEM$GET_PRIVATELINK_CONFIG returned no JSON object: %v", err)
-	}
-	principal, _ := config["privatelink-account-principal"].(string)
+	return principalOf(config)
+}
+
+// principalOf returns the AccountPrincipal of config, checked to be an IAM
+// ARN.
+func principalOf(config snowflake.PrivateLinkConfig) (string, error) {
+	principal := config.AccountPrincipal
 	if principal == "" {
 		return "", workflow.Invalid("SYSTEM$GET_PRIVATELINK_CONFIG has no privatelink-account-principal; check that the account is on AWS and Business Critical, and that the role is ACCOUNTADMIN")
 	}
@@ -123,15 +127,6 @@ func SnowflakePrincipal(ctx context.Context, conn snowflake.Conn) (string, error
 		return "", workflow.Invalid("Snowflake principal %q is not an IAM ARN of a 12-digit account; ask Snowflake support to check the account's private connectivity", principal)
 	}
 	return principal, nil
-}
-
-func firstValue(rows []snowflake.Row) string {
-	for _, row := range rows {
-		for _, value := range row {
-			return value
-		}
-	}
-	return ""
 }
 
 // checkZones returns a Conflict error when the load balancer is in zones

@@ -6,7 +6,6 @@ package gcpserviceattachment
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -40,7 +39,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if err := accountregion.Check(ctx, conn, req); err != nil {
+	config, err := accountregion.Read(ctx, conn)
+	if err != nil {
+		return Output{}, err
+	}
+	if err := accountregion.Compare(req, config); err != nil {
 		return Output{}, err
 	}
 	network, err := gcproute.Network(ctx, env, req)
@@ -87,10 +90,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 
-	project, err := ConsumerProject(ctx, conn)
-	if err != nil {
-		return Output{}, err
-	}
+	project := consumerProjectOf(config)
 	return Output{
 		Result:      workflow.Result{Action: gcproute.Combine(subnetAction, fwAction, workflow.ActionFor(sa.Tags, in.Execution)), ID: sa.Path},
 		ServiceName: gcproute.ServiceAttachmentPath(g, names),
@@ -211,24 +211,20 @@ func checkAttachment(sa *cloud.GCPServiceAttachment, forwardingRule, requestID s
 // Connect endpoints live in this project. The connection step uses it only
 // when the endpoint's own ID does not identify the connection.
 func ConsumerProject(ctx context.Context, conn snowflake.Conn) (string, error) {
-	rows, err := conn.Query(ctx, snowflake.GetPrivateLinkConfig())
+	config, err := accountregion.Read(ctx, conn)
 	if err != nil {
-		return "", fmt.Errorf("read SYSTEM$GET_PRIVATELINK_CONFIG: %w", err)
+		return "", err
 	}
-	var raw string
-	for _, row := range rows {
-		for _, value := range row {
-			raw = value
-		}
-	}
-	var config map[string]any
-	if err := json.Unmarshal([]byte(raw), &config); err != nil {
-		return "", workflow.Errorf(workflow.ErrTransient, "SYSTEM$GET_PRIVATELINK_CONFIG returned no JSON object: %v", err)
-	}
-	attachment, _ := config["privatelink-gcp-service-attachment"].(string)
-	project, _, _ := strings.Cut(strings.TrimPrefix(attachment, "projects/"), "/")
+	return consumerProjectOf(config), nil
+}
+
+// consumerProjectOf returns the project of the GCPServiceAttachment of
+// config, or "" when it is absent or not a projects/ path.
+func consumerProjectOf(config snowflake.PrivateLinkConfig) string {
+	attachment := config.GCPServiceAttachment
 	if !strings.HasPrefix(attachment, "projects/") {
-		return "", nil
+		return ""
 	}
-	return project, nil
+	project, _, _ := strings.Cut(strings.TrimPrefix(attachment, "projects/"), "/")
+	return project
 }

@@ -252,3 +252,40 @@ func TestRunRejectsOtherSubnetRange(t *testing.T) {
 		t.Errorf("firewall rules created: %v", fake.rules)
 	}
 }
+
+// countingConn is a configConn that counts its queries.
+type countingConn struct {
+	configConn
+	queries *int
+}
+
+func (c countingConn) Query(ctx context.Context, stmt string) ([]snowflake.Row, error) {
+	*c.queries++
+	return c.configConn.Query(ctx, stmt)
+}
+
+func TestRunReadsConfigOnce(t *testing.T) {
+	fake := &network{rules: map[string]*cloud.GCPFirewallRule{}}
+	queries := 0
+	conn := countingConn{configConn: configConn{`{"privatelink-gcp-service-attachment":"projects/sf-psc/regions/us-central1/serviceAttachments/sf"}`},
+		queries: &queries}
+	env := &workflow.Env{
+		GCP:       func(context.Context, string) (cloud.GCPNetwork, error) { return fake, nil },
+		Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return conn, nil },
+	}
+	doc := workflow.Document{
+		Request: request.Request{ID: "T-1", Route: request.RouteGCPPrivateLink, GCP: &request.GCP{
+			Project: "corp-prod", Region: "us-central1", Zone: "us-central1-a", Network: "vpc", Subnet: "apps",
+			PSCSubnet: "psc-nat", PSCSubnetCIDR: "192.168.255.0/28", Proxy: "nginx",
+		}},
+		Resources: workflow.Resources{LoadBalancer: &workflow.LoadBalancer{Result: workflow.Result{ID: frPath}}},
+		Execution: "exec-1",
+	}
+
+	if _, err := Run(t.Context(), env, doc); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if queries != 1 {
+		t.Errorf("Run sent %d queries, want 1 read of SYSTEM$GET_PRIVATELINK_CONFIG", queries)
+	}
+}
