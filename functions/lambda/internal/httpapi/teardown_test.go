@@ -147,6 +147,7 @@ func newTeardownFixture(t *testing.T) *teardownFixture {
 	tables := dynamotest.Start(t)
 	tables.CreateTable(t, "repolink-test")
 	f.store = dynamo.New(tables.Client(), "repolink-test")
+	restartSigning()
 	f.store.Now = func() time.Time { return now }
 
 	f.hook = &httpapi.Webhook{
@@ -282,6 +283,7 @@ func TestWebhookAfterTeardownRecordGone(t *testing.T) {
 	tables := dynamotest.Start(t)
 	tables.CreateTable(t, "repolink-test")
 	f.hook.Deliveries = dynamo.New(tables.Client(), "repolink-test")
+	restartSigning()
 
 	got := f.deliver(t, "delivery after the teardown", body, http.StatusAccepted)
 	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r2", Status: "RUNNING"}, got); diff != "" {

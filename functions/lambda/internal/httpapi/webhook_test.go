@@ -56,13 +56,22 @@ func readExample(t *testing.T) []byte {
 // signedDeliveries counts the events that signedEvent signs.
 var signedDeliveries atomic.Int64
 
+// restartSigning makes the next signedEvent sign at its earliest offset
+// again. Each helper that creates a table calls it. Otherwise the count
+// wraps in the middle of a later test when go test -count runs the tests
+// again, and that test's next delivery is signed before its last one.
+func restartSigning() {
+	signedDeliveries.Store(0)
+}
+
 // signedEvent returns an API Gateway HTTP API event for a POST of body,
 // signed with key as a new delivery. It signs at ts plus an offset that
-// grows by one second with each call, from -290 s, and starts again after
-// 580 calls, which keeps it within webhook.MaxAge. The webhook answers a
-// repeat of the same timestamp and body as a replay, and rejects a new
-// delivery signed before the ticket's latest accepted one, so each call
-// signs later than the one before. Send one event twice to replay it.
+// grows by one second with each call, from -290 s. The offset starts again
+// after 580 calls, which keeps it within webhook.MaxAge, and after
+// restartSigning. The webhook answers a repeat of the same timestamp and
+// body as a replay, and rejects a new delivery signed before the ticket's
+// latest accepted one, so each call signs later than the one before. Send
+// one event twice to replay it.
 func signedEvent(body []byte, key []byte, ts time.Time) events.APIGatewayV2HTTPRequest {
 	ts = ts.Add(time.Duration(signedDeliveries.Add(1)%580-290) * time.Second)
 	header := http.Header{}
@@ -213,6 +222,7 @@ func newWebhook(t *testing.T) (*httpapi.Webhook, *stepFunctions) {
 	server := dynamotest.Start(t)
 	server.CreateTable(t, "repolink-test")
 	store := dynamo.New(server.Client(), "repolink-test")
+	restartSigning()
 	store.Now = func() time.Time { return now }
 	states, client := newStepFunctions(t)
 	return &httpapi.Webhook{
