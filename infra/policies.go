@@ -265,11 +265,10 @@ func zoneLookupStatement() awsiam.PolicyStatement {
 		[]string{"*"}, nil)
 }
 
-// launchLookupStatement lets preflight and the network steps read what the
-// proxy VM and the target group depend on: the VPC's CIDR blocks, which
-// decide the zone of an IP target, and the instance type, image and
-// security groups that RunInstances would reject. The calls support no
-// resource-level permissions.
+// launchLookupStatement lets preflight and the network steps read the VPC's
+// CIDR blocks, which decide the zone of an IP target, and the instance
+// type, image and security groups that RunInstances would reject. EC2's
+// Describe calls support no resource-level permissions.
 func launchLookupStatement() awsiam.PolicyStatement {
 	return statement("DescribeLaunchInputs", []string{
 		"ec2:DescribeVpcs", "ec2:DescribeInstanceTypes", "ec2:DescribeImages", "ec2:DescribeSecurityGroups",
