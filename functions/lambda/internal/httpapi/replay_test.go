@@ -142,3 +142,34 @@ func TestWebhookStaleDelivery(t *testing.T) {
 		t.Errorf("%d executions started in all, want 3", n)
 	}
 }
+
+// TestWebhookReplayPending sends a delivery whose replay record another
+// delivery reserved and never settled, as when that function instance
+// stopped. The record lasts until the signature is no longer valid, so
+// the 409 must also say how to send the request anew.
+func TestWebhookReplayPending(t *testing.T) {
+	hook, states := newWebhook(t)
+	event := signedEvent(readExample(t), secret, now)
+	header := http.Header{}
+	for name, value := range event.Headers {
+		header.Set(name, value)
+	}
+	key, until := webhook.RequestReplay(header, []byte(event.Body))
+	if _, reserved, err := hook.Deliveries.ReserveReplay(context.Background(), "DATA-4711", key, until); err != nil || !reserved {
+		t.Fatalf("reserve = %t, %v; want reserved", reserved, err)
+	}
+
+	code, resp := handle(t, hook, event)
+	if code != http.StatusConflict {
+		t.Errorf("status = %d, want 409", code)
+	}
+	if resp.Execution != "" {
+		t.Errorf("execution = %q, want none", resp.Execution)
+	}
+	if !strings.Contains(resp.Error, webhook.HeaderTimestamp) {
+		t.Errorf("error = %q, want advice to sign again in %s", resp.Error, webhook.HeaderTimestamp)
+	}
+	if n := states.startCount(); n != 0 {
+		t.Errorf("%d executions started, want none", n)
+	}
+}

@@ -194,7 +194,8 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 	if !reserved && recorded == "" {
 		log.Warn("replayed delivery while the first one is still handled; nothing new started")
 		return respond(http.StatusConflict, webhook.Response{Error: "the same signed delivery is still being handled; " +
-			"send it again in a few seconds to get the execution that it started"})
+			"send it again in a few seconds to get the execution that it started, or, if this error repeats, " +
+			"sign the request again with the current time in " + webhook.HeaderTimestamp + " and send it again"})
 	}
 	if !reserved {
 		log.Warn("replayed delivery; nothing new started", "execution", recorded)
