@@ -45,6 +45,13 @@ func PlacementFix(path, execution string) string {
 		teardownAdvice(execution) + placementTail
 }
 
+// PlacementChangeFix is PlacementFix for a field whose fix is another
+// value, such as azure.location, rather than a value dropped from a list.
+func PlacementChangeFix(path, execution string) string {
+	return "A run that changes " + path + " is rejected while the resources of this run exist, so " +
+		teardownAdvice(execution) + placementTail
+}
+
 // NeedsTeardownFirst reports whether a run that closed with the ASL error
 // name errorName and the cause failed on an InvalidRequest or Conflict
 // whose message contains the advice of PlacementFix.

@@ -72,6 +72,14 @@ func TestNextActionForCauseTeardownFirst(t *testing.T) {
 		t.Errorf("PlacementFix(X-1) = %q", got)
 	}
 
+	change := "location marsnorth is not available; " + PlacementChangeFix("azure.location", "X-1")
+	if !NeedsTeardownFirst(ErrInvalidRequest, change) {
+		t.Errorf("NeedsTeardownFirst(%q) = false, want true", change)
+	}
+	if !strings.Contains(change, "A run that changes azure.location is rejected") || !strings.Contains(change, "run 'repolink teardown X-1'") {
+		t.Errorf("PlacementChangeFix(azure.location, X-1) = %q", change)
+	}
+
 	other := NextActionForCause("FAILED", ErrInvalidRequest, "aws.subnet_ids has no subnet in availability zones usw2-az3", cmds)
 	if other != NextAction("FAILED", ErrInvalidRequest, cmds) {
 		t.Errorf("next action of another InvalidRequest = %q, want NextAction's", other)
