@@ -28,9 +28,9 @@ type Store interface {
 	// deletes expired records.
 	//
 	// With every Started or Duplicate outcome of a delivery with
-	// d.SignedAt set, Deliver also keeps d.SignedAt and the outcome's
-	// execution as the ticket's latest signed delivery, unless the ticket
-	// has one signed later. A delivery that has no replay record and whose
+	// d.SignedAt set, except a replay, Deliver also keeps d.SignedAt and
+	// the outcome's execution as the ticket's latest signed delivery,
+	// unless the ticket has one signed later. A delivery that has no replay record and whose
 	// d.SignedAt is before that time calls nothing and returns a
 	// *StaleDeliveryError, so that a delivery rejected while an earlier
 	// execution ran cannot be sent again to undo a newer one. A delivery

@@ -58,8 +58,13 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 		if err := insertReplay(ctx, tx, d, out.Execution, now); err != nil {
 			return claimResult{}, err
 		}
-		if err := updateSigned(ctx, tx, d, out.Execution); err != nil {
-			return claimResult{}, err
+		// A replay leaves the ticket's latest signed delivery as it is,
+		// because a later delivery signed in the same second may have
+		// replaced the replayed one.
+		if !out.Replay {
+			if err := updateSigned(ctx, tx, d, out.Execution); err != nil {
+				return claimResult{}, err
+			}
 		}
 		if err := insertDelivery(ctx, tx, d, out); err != nil {
 			return claimResult{}, err

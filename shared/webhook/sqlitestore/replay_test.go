@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,5 +108,47 @@ func TestDeliverReplayRecordsExpire(t *testing.T) {
 	}
 	if got.Replay {
 		t.Errorf("repeat after the expiry: outcome %+v, want no replay record", got)
+	}
+}
+
+// TestReplayKeepsLatestSigned replays delivery A after delivery B, both
+// signed in the same second. The replay must leave B as the ticket's
+// latest signed delivery, so an older delivery names B's execution.
+func TestReplayKeepsLatestSigned(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+	signed := func(hash, key string, signedAt time.Time) webhook.Delivery {
+		d := signedDelivery(hash, key, until)
+		d.SignedAt = signedAt
+		return d
+	}
+	st := &starter{}
+
+	if _, err := store.Deliver(ctx, signed("h1", "kA", now), st.start("DATA-1")); err != nil {
+		t.Fatalf("A: %v", err)
+	}
+	if _, err := store.Deliver(ctx, signed("h2", "kB", now), st.start("DATA-1-r2")); err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	got, err := store.Deliver(ctx, signed("h1", "kA", now), st.start("DATA-1-r3"))
+	if err != nil {
+		t.Fatalf("replay of A: %v", err)
+	}
+	if !got.Replay || got.Execution != "DATA-1" {
+		t.Errorf("replay of A = %+v, want a replay of DATA-1", got)
+	}
+
+	_, err = store.Deliver(ctx, signed("h3", "kC", now.Add(-time.Second)), st.start("DATA-1-r3"))
+	var stale *webhook.StaleDeliveryError
+	if !errors.As(err, &stale) {
+		t.Fatalf("older delivery: error = %v, want a *webhook.StaleDeliveryError", err)
+	}
+	if stale.Execution != "DATA-1-r2" {
+		t.Errorf("older delivery: blocking execution = %s, want DATA-1-r2 of the latest delivery B", stale.Execution)
+	}
+	if calls := st.calls.Load(); calls != 2 {
+		t.Errorf("start called %d times, want 2", calls)
 	}
 }
