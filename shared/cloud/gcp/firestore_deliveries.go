@@ -75,9 +75,9 @@ type ticketRecord struct {
 	Latest string `json:"latest,omitempty"`
 	// Claim is set while a delivery is starting an execution.
 	Claim *deliveryClaim `json:"claim,omitempty"`
-	// Replays are the replay keys of the ticket's recorded deliveries
-	// that have not expired. Every write of the ticket drops the expired
-	// ones.
+	// Replays are the replay keys of the ticket's recorded deliveries.
+	// Each write that records a delivery drops the expired ones, and a
+	// lookup skips them. Other writes, such as a claim, keep them.
 	Replays []replayRecord `json:"replays,omitempty"`
 	// Signed is the ticket's latest accepted delivery that has a signed
 	// time, and nil before the first one.
