@@ -98,9 +98,7 @@ func VerifyTimestamped(secret []byte, h http.Header, body []byte, now time.Time)
 // a delivery of POST /v1/requests whose headers VerifyTimestamped accepted
 // for body.
 func RequestReplay(h http.Header, body []byte) (key string, until time.Time) {
-	rawTS := h.Get(HeaderTimestamp)
-	seconds, _ := parseUnixSeconds(rawTS)
-	return replayKey("request", rawTS, body), time.Unix(seconds, 0).Add(MaxAge + ReplayClockSkew)
+	return replayKey("request", h.Get(HeaderTimestamp), body), RequestSignedAt(h).Add(MaxAge + ReplayClockSkew)
 }
 
 // RequestSignedAt returns the Delivery.SignedAt of a delivery of POST
