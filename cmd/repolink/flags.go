@@ -299,7 +299,7 @@ func serveLocally(ctx context.Context, req request.Request, opts runtimeOptions)
 	}
 	if err := rt.seed(ctx, req); err != nil {
 		rt.Close()
-		return nil, "", nil, fmt.Errorf("prepare sandbox: %w", err)
+		return nil, "", nil, prepareError(err)
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	waitServing := rt.serve(serveCtx)

@@ -101,7 +101,7 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer rt.Close()
 	if err := rt.seed(ctx, doc.Request); err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
+		return prepareError(err)
 	}
 
 	// The same handler that the workflow calls, with the same environment.

@@ -62,7 +62,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	defer rt.Close()
 	if err := rt.seed(ctx, req); err != nil {
-		return fmt.Errorf("prepare sandbox: %w", err)
+		return prepareError(err)
 	}
 
 	opts := preflight.Options{

@@ -124,7 +124,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// have passed, so that a rejected run changes nothing in it.
 	prepare := func(ctx context.Context) error {
 		if err := rt.seed(ctx, req); err != nil {
-			return fmt.Errorf("prepare sandbox: %w", err)
+			return prepareError(err)
 		}
 		return nil
 	}

@@ -314,6 +314,18 @@ func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 	return rt.sandbox.Seed(ctx, req, rt.adapters.requestSecrets)
 }
 
+// prepareError wraps a failure of seed. A failure that only a change to
+// the request fixes is a usage error naming the request field, because
+// nothing has started.
+func prepareError(err error) error {
+	var credential *sandbox.CredentialError
+	var change *sandbox.RequestError
+	if errors.As(err, &change) && errors.As(err, &credential) {
+		return usagef("prepare sandbox: %s: %v\nnothing was created", credential.Path, err)
+	}
+	return fmt.Errorf("prepare sandbox: %w", err)
+}
+
 // serve runs the engine and the poller until ctx is done. The returned
 // function waits until both have stopped, so that the stores can close.
 func (rt *runtime) serve(ctx context.Context) (wait func()) {

@@ -177,6 +177,14 @@ func (e *CredentialError) Error() string { return e.Err.Error() }
 
 func (e *CredentialError) Unwrap() error { return e.Err }
 
+// RequestError is a failure of Seed that only a change to the request
+// fixes, such as a reference to a secret version that the sandbox lacks.
+type RequestError struct {
+	Message string
+}
+
+func (e *RequestError) Error() string { return e.Message }
+
 // ensureSecret creates a Secrets Manager secret for an aws-secretsmanager:
 // reference when the sandbox does not hold it yet.
 func (sb *Sandbox) ensureSecret(ref string, generate func() (string, error)) error {

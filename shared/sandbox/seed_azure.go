@@ -72,8 +72,9 @@ func (sb *Sandbox) ensureKeyVaultSecret(ref string, generate func() (string, err
 	vault := keyVaultName(vaultURL)
 	if current, ok := sb.Azure.SecretVersion(vault, name); ok {
 		if version != "" && !strings.EqualFold(version, current) {
-			return fmt.Errorf("the sandbox vault %s contains secret %s in version %s only, not %s, because it keeps one "+
-				"version per secret: name version %s or no version in this state directory's requests", vault, name, current, version, current)
+			return &RequestError{Message: fmt.Sprintf("the sandbox vault %s contains secret %s in version %s only, not %s, "+
+				"because it keeps one version per secret: name version %s or no version in this state directory's requests",
+				vault, name, current, version, current)}
 		}
 		return nil
 	}
