@@ -5,6 +5,7 @@ package azureproxyvm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -55,7 +56,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:          tags,
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create network interface %s in $.azure.location %q: %w", names.NetworkInterface, az.Location, err)
+			return Output{}, createError(err, in.Execution, fmt.Sprintf("create network interface %s", names.NetworkInterface), az)
 		}
 		nic = &created
 	}
@@ -90,7 +91,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:               vmTags(tags, settings(az, hosts)),
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create proxy VM %s with $.azure.vm_size %q and $.azure.image %q: %w", names.VM, az.VMSize, az.Image, err)
+			return Output{}, createError(err, in.Execution, fmt.Sprintf("create proxy VM %s", names.VM), az)
 		}
 		vm = &created
 	}
@@ -145,4 +146,35 @@ func CustomData(indexURL string, extraPrefixes []string, upstream string) (strin
 		ConnectTimeout: 10 * time.Second,
 		Timeout:        5 * time.Minute,
 	})
+}
+
+// Resource Manager error codes that name the request field at fault. The
+// codes for an unknown location come before any resource is created, so
+// they also cover the network interface.
+var (
+	locationCodes = map[string]bool{"LocationNotAvailableForResourceType": true, "NoRegisteredProviderFound": true, "InvalidLocation": true}
+	sizeCodes     = map[string]bool{"SkuNotAvailable": true, "InvalidVMSize": true}
+	imageCodes    = map[string]bool{"PlatformImageNotFound": true, "ImageNotFound": true, "InvalidImageReference": true}
+)
+
+// createError wraps the failure of action, a create call of this step,
+// with the request field that its Resource Manager error code points to.
+// repolink rejects a run that changes azure.location while this run's
+// resources exist, so a location failure advises a teardown first. A code
+// that points to no one field names every proxy VM field.
+func createError(err error, execution, action string, az *request.Azure) error {
+	var coded interface{ ErrorCode() string }
+	code := ""
+	if errors.As(err, &coded) {
+		code = coded.ErrorCode()
+	}
+	switch {
+	case locationCodes[code]:
+		return fmt.Errorf("%s in $.azure.location %q: %w. %s", action, az.Location, err, workflow.PlacementChangeFix("azure.location", execution))
+	case sizeCodes[code]:
+		return fmt.Errorf("%s with $.azure.vm_size %q: %w", action, az.VMSize, err)
+	case imageCodes[code]:
+		return fmt.Errorf("%s with $.azure.image %q: %w", action, az.Image, err)
+	}
+	return fmt.Errorf("%s in $.azure.location %q with $.azure.vm_size %q and $.azure.image %q: %w", action, az.Location, az.VMSize, az.Image, err)
 }

@@ -207,3 +207,55 @@ func TestRunCreateErrorsNameFields(t *testing.T) {
 		})
 	}
 }
+
+// codedError is a step failure with a Resource Manager error code, as the
+// Azure adapter returns it.
+type codedError struct {
+	error
+	code string
+}
+
+func (e codedError) ErrorCode() string { return e.code }
+
+func (e codedError) Unwrap() error { return e.error }
+
+// TestRunCreateErrorCodesNameOneField checks that a create failure whose
+// error code points to one request field names that field alone. A
+// location failure also advises a teardown first, because repolink rejects
+// a run of the changed location while the run's resources exist.
+func TestRunCreateErrorCodesNameOneField(t *testing.T) {
+	vmNIC := &cloud.AzureNetworkInterface{ID: "/nic/x", Tags: map[string]string{cloud.TagRequest: "T-1"}}
+	tests := []struct {
+		code   string
+		nic    *cloud.AzureNetworkInterface
+		want   string
+		absent []string
+	}{
+		{"LocationNotAvailableForResourceType", nil, `$.azure.location "eastus2"`, []string{"$.azure.vm_size", "$.azure.image"}},
+		{"SkuNotAvailable", vmNIC, `$.azure.vm_size "Standard_B1s"`, []string{"$.azure.location", "$.azure.image"}},
+		{"PlatformImageNotFound", vmNIC, `$.azure.image "Canonical:ubuntu-24_04-lts:server:latest"`, []string{"$.azure.location", "$.azure.vm_size"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			rejected := codedError{workflow.Invalid("azure: HTTP 400 %s", tt.code), tt.code}
+			fake := &network{nic: tt.nic, createErr: rejected}
+			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+			_, err := Run(t.Context(), env, workflow.Document{Request: azureRequest("nginx"), Execution: "exec-1"})
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrInvalidRequest)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %s", err, tt.want)
+			}
+			for _, field := range tt.absent {
+				if strings.Contains(err.Error(), field) {
+					t.Errorf("error %q names %s too", err, field)
+				}
+			}
+			teardownFirst := workflow.NeedsTeardownFirst(workflow.ErrInvalidRequest, err.Error())
+			if wantTeardown := tt.nic == nil; teardownFirst != wantTeardown {
+				t.Errorf("teardown-first advice = %v, want %v: %q", teardownFirst, wantTeardown, err)
+			}
+		})
+	}
+}

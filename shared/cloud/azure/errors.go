@@ -24,6 +24,16 @@ func (e *stepError) Error() string     { return e.named.Message }
 func (e *stepError) ErrorName() string { return e.named.Name }
 func (e *stepError) Unwrap() []error   { return []error{e.named, e.cause} }
 
+// ErrorCode returns the Resource Manager error code of the failure, such
+// as LocationNotAvailableForResourceType, or "" when it has none.
+func (e *stepError) ErrorCode() string {
+	var respErr *azcore.ResponseError
+	if errors.As(e.cause, &respErr) {
+		return respErr.ErrorCode
+	}
+	return ""
+}
+
 // invalidCodes are Resource Manager error codes that mean the input cannot
 // work as given, so retrying does not help.
 var invalidCodes = map[string]bool{
