@@ -35,7 +35,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	az := req.Azure
 	names := azureroute.NamesFor(req)
 
-	if err := disablePolicies(ctx, network, az.ResourceGroup, az.VNetName, az.PLSSubnetName); err != nil {
+	if err := disablePolicies(ctx, network, az.ResourceGroup, az.VNetName, az.PLSSubnetName, in.Execution); err != nil {
 		return Output{}, err
 	}
 
@@ -76,14 +76,22 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // disablePolicies sets the subnet's private link service network policies
-// to Disabled when they are not, and reads them back.
-func disablePolicies(ctx context.Context, network cloud.AzureNetwork, resourceGroup, vnet, subnet string) error {
+// to Disabled when they are not, and reads them back. execution is the run
+// that may have built resources for the request, which the advice for a
+// missing subnet names.
+func disablePolicies(ctx context.Context, network cloud.AzureNetwork, resourceGroup, vnet, subnet, execution string) error {
 	current, err := network.Subnet(ctx, resourceGroup, vnet, subnet)
 	if err != nil {
 		return fmt.Errorf("read subnet %s/%s: %w", vnet, subnet, err)
 	}
 	if current == nil {
-		return workflow.Invalid("subnet %s of virtual network %s in resource group %s does not exist; fix azure.pls_subnet_name or create the subnet", subnet, vnet, resourceGroup)
+		// The advice ends without the teardown-then-rerun advice of
+		// workflow.PlacementChangeFix, because a redrive succeeds once the
+		// subnet exists, and the next action must keep offering it.
+		return workflow.Invalid("subnet %s of virtual network %s in resource group %s does not exist; create the subnet, then redrive. "+
+			"To use another subnet instead, run %s first, because a run that changes $.azure.pls_subnet_name is rejected "+
+			"while the resources of this run exist, and then run the request with the changed $.azure.pls_subnet_name",
+			subnet, vnet, resourceGroup, teardownCommand(execution))
 	}
 	if strings.EqualFold(current.PrivateLinkServiceNetworkPolicies, "Disabled") {
 		return nil
@@ -118,4 +126,13 @@ func Check(svc cloud.AzurePrivateLinkService, frontendID string) error {
 			"private link service %s fronts %s, not %s; delete it so that it is created in front of the request's load balancer", svc.ID, strings.Join(svc.FrontendIDs, ", "), frontendID)
 	}
 	return nil
+}
+
+// teardownCommand returns the teardown of execution, or of the request's
+// latest run when execution is "".
+func teardownCommand(execution string) string {
+	if execution == "" {
+		return "repolink teardown on the request's latest run"
+	}
+	return "'repolink teardown " + execution + "'"
 }

@@ -2,6 +2,7 @@ package azureprivatelinkservice
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -129,6 +130,9 @@ func TestRun(t *testing.T) {
 			if got := workflow.NameOf(err); got != tt.wantErr {
 				t.Fatalf("error name = %q (%v), want %q", got, err, tt.wantErr)
 			}
+			if tt.noSubnet {
+				checkMissingSubnetAdvice(t, err)
+			}
 			if out.Action != tt.wantAction {
 				t.Errorf("action = %q, want %q", out.Action, tt.wantAction)
 			}
@@ -147,5 +151,20 @@ func TestRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkMissingSubnetAdvice checks that the error for a missing subnet of
+// azure.pls_subnet_name offers both fixes: a redrive after the subnet is
+// created, and a teardown before a run with another subnet name.
+func checkMissingSubnetAdvice(t *testing.T, err error) {
+	t.Helper()
+	for _, want := range []string{"create the subnet, then redrive", "$.azure.pls_subnet_name", "run 'repolink teardown exec-1' first"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is true for %q, so the next action would rule out the redrive", err)
 	}
 }

@@ -65,14 +65,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	id := TargetID(target)
 	before, err := firewall.IngressRanges(ctx, target)
 	if err != nil {
-		return Output{}, groupError(req, fmt.Errorf("read the rules of %s: %w", id, err))
+		return Output{}, groupError(req, in.Execution, fmt.Errorf("read the rules of %s: %w", id, err))
 	}
 	// SetIngressRanges runs even when the ranges on the port are right,
 	// because a rule may still target the wrong tags, or a rule may be
 	// left on a port that the request named before.
 	change, err := firewall.SetIngressRanges(ctx, target, cidrs)
 	if err != nil {
-		return Output{}, groupError(req, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err))
+		return Output{}, groupError(req, in.Execution, fmt.Errorf("allow Snowflake's egress ranges on %s: %w", id, err))
 	}
 	action := workflow.Adopted
 	if changed(change) {
@@ -91,13 +91,16 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // groupError returns an InvalidRequest naming egress.security_group_id when
-// EC2 does not find the security group, and err otherwise.
-func groupError(req request.Request, err error) error {
+// EC2 does not find the security group, and err otherwise. The fix is
+// another group, which repolink rejects while the resources of execution
+// exist, so the message ends with the teardown that must come first.
+func groupError(req request.Request, execution string, err error) error {
 	if !errors.Is(err, cloud.ErrInvalidSecurityGroup) {
 		return err
 	}
-	return workflow.Invalid("$.egress.security_group_id %s is not a security group of egress.region %s: %v. "+
-		"Set egress.security_group_id to the group in front of the repository", req.Egress.SecurityGroupID, req.Egress.Region, err)
+	return workflow.Invalid("$.egress.security_group_id %s is not a security group of $.egress.region %s: %v. "+
+		"Set $.egress.security_group_id to the group in front of the repository. %s",
+		req.Egress.SecurityGroupID, req.Egress.Region, err, workflow.PlacementChangeFix("$.egress.security_group_id", execution))
 }
 
 // changed reports whether SetIngressRanges changed a rule or which rules

@@ -27,7 +27,7 @@ func TestRunNamesMissingGroup(t *testing.T) {
 	env := newEnv(conn, nil, new([]string))
 	env.Firewall = func(context.Context, string) (cloud.Firewall, error) { return missingGroupFirewall{}, nil }
 
-	_, err := Run(t.Context(), env, workflow.Document{Request: egressRequest()})
+	_, err := Run(t.Context(), env, workflow.Document{Request: egressRequest(), Execution: "exec-1"})
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("Run = %v, want InvalidRequest", err)
 	}
@@ -35,5 +35,11 @@ func TestRunNamesMissingGroup(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+	if !strings.Contains(err.Error(), "run 'repolink teardown exec-1'") {
+		t.Errorf("error %q does not advise the teardown of exec-1 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 }

@@ -46,7 +46,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if err := accountregion.Compare(req, config); err != nil {
+	if err := accountregion.Compare(req, config, in.Execution); err != nil {
 		return Output{}, err
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)

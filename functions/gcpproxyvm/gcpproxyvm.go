@@ -45,7 +45,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if !gcproute.SamePath(inst.Network, gcproute.NetworkPath(g)) {
-		return Output{}, workflow.Invalid("VM %s is in network %s, not %s; set gcp.network to the VM's network", inst.Path, inst.Network, gcproute.NetworkPath(g))
+		return Output{}, workflow.Invalid("VM %s is in network %s, not %s; set $.gcp.network to the VM's network. %s",
+			inst.Path, inst.Network, gcproute.NetworkPath(g), workflow.PlacementChangeFix("$.gcp.network", in.Execution))
 	}
 	switch inst.Status {
 	case "RUNNING":
@@ -86,8 +87,11 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 			return nil, "", fmt.Errorf("find the VM with address %s: %w", g.TargetAddress, err)
 		}
 		if inst == nil {
-			return nil, "", workflow.Invalid("no VM in zone %s has the internal address %s; an internal passthrough load balancer reaches only VMs, so set gcp.target_address and gcp.zone to the repository VM's address and zone",
-				g.Zone, g.TargetAddress)
+			// A changed gcp.target_address alone is accepted, but a changed
+			// gcp.zone is not while the resources of this run exist.
+			return nil, "", workflow.Invalid("no VM in zone %s has the internal address %s; an internal passthrough load balancer reaches only VMs, "+
+				"so set $.gcp.target_address to the repository VM's address. When the VM is in another zone, set $.gcp.zone to that zone: %s",
+				g.Zone, g.TargetAddress, workflow.PlacementChangeFix("$.gcp.zone", in.Execution))
 		}
 		// The firewall rules of the health checks and the Private Service
 		// Connect subnet target gcp.target_tags, so a VM without one of

@@ -113,7 +113,8 @@ func TestRunProxyNone(t *testing.T) {
 	}{
 		{"repository VM found", repo, ""},
 		{"no VM at the address", nil, workflow.ErrInvalidRequest},
-		{"VM in another network", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: "projects/corp-prod/global/networks/other"}, workflow.ErrInvalidRequest},
+		{"VM in another network", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: "projects/corp-prod/global/networks/other",
+			NetworkTags: []string{"pypi"}}, workflow.ErrInvalidRequest},
 		{"VM without the target tag", &cloud.GCPInstance{Path: repo.Path, Status: "RUNNING", Network: repo.Network, NetworkTags: []string{"web"}}, workflow.ErrInvalidRequest},
 		{"VM stopped", &cloud.GCPInstance{Path: repo.Path, Status: "TERMINATED", Network: repo.Network, NetworkTags: []string{"pypi"}}, workflow.ErrConflict},
 	}
@@ -123,6 +124,14 @@ func TestRunProxyNone(t *testing.T) {
 			out, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.20.0.25", TargetTags: []string{"pypi"}})
 			if got := workflow.NameOf(err); got != tt.wantErr {
 				t.Fatalf("error %v named %q, want %q", err, got, tt.wantErr)
+			}
+			if teardown := tt.name == "no VM at the address" || tt.name == "VM in another network"; teardown {
+				if !strings.Contains(err.Error(), "run 'repolink teardown exec-1'") {
+					t.Errorf("error %q does not advise the teardown of exec-1 first", err)
+				}
+				if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+					t.Errorf("NeedsTeardownFirst is false for %q", err)
+				}
 			}
 			if len(fake.created) != 0 {
 				t.Error("a proxy VM was created with proxy none")

@@ -43,7 +43,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if err := accountregion.Compare(req, config); err != nil {
+	if err := accountregion.Compare(req, config, in.Execution); err != nil {
 		return Output{}, err
 	}
 	network, err := gcproute.Network(ctx, env, req)
@@ -124,22 +124,31 @@ func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.
 	} else if subnet.Tags[cloud.TagRequest] == req.ID {
 		action = workflow.ActionFor(subnet.Tags, in.Execution)
 	}
+	// Each fix below is another gcp.psc_subnet or gcp.psc_subnet_cidr,
+	// which repolink rejects while the resources of this run exist, so
+	// each message ends with the teardown that must come first.
+	teardown := workflow.PlacementChangeFix("$.gcp.psc_subnet", in.Execution)
 	switch {
 	case subnet.Purpose != cloud.GCPPurposePSC:
-		return nil, "", workflow.Invalid("subnet %s has purpose %s, but a service attachment takes its NAT addresses from a subnet with purpose %s; set gcp.psc_subnet to such a subnet, or to a new name so that one is created",
-			subnet.Path, orPrivate(subnet.Purpose), cloud.GCPPurposePSC)
+		return nil, "", workflow.Invalid("subnet %s has purpose %s, but a service attachment takes its NAT addresses from a subnet with purpose %s; "+
+			"set $.gcp.psc_subnet to such a subnet, or to a new name so that one is created. %s",
+			subnet.Path, orPrivate(subnet.Purpose), cloud.GCPPurposePSC, teardown)
 	case !gcproute.SamePath(subnet.Network, fr.Network):
-		return nil, "", workflow.Invalid("subnet %s is in network %s, but the forwarding rule %s is in %s; set gcp.psc_subnet to a Private Service Connect subnet of that network",
-			subnet.Path, subnet.Network, fr.Path, fr.Network)
+		return nil, "", workflow.Invalid("subnet %s is in network %s, but the forwarding rule %s is in %s; "+
+			"set $.gcp.psc_subnet to a Private Service Connect subnet of that network. %s",
+			subnet.Path, subnet.Network, fr.Path, fr.Network, teardown)
 	case subnet.Region != fr.Region:
-		return nil, "", workflow.Invalid("subnet %s is in region %s, but the forwarding rule %s is in %s; set gcp.psc_subnet to a Private Service Connect subnet of that region",
-			subnet.Path, subnet.Region, fr.Path, fr.Region)
+		return nil, "", workflow.Invalid("subnet %s is in region %s, but the forwarding rule %s is in %s; "+
+			"set $.gcp.psc_subnet to a Private Service Connect subnet of that region. %s",
+			subnet.Path, subnet.Region, fr.Path, fr.Region, teardown)
 	case !sameRange(subnet.IPCIDRRange, g.PSCSubnetCIDR):
 		// Adopting the subnet would give the request NAT addresses from
 		// another range than the one it states.
 		return nil, "", workflow.Errorf(workflow.ErrConflict,
-			"$.gcp.psc_subnet_cidr is %s, but the existing Private Service Connect subnet %s has the range %s; set gcp.psc_subnet_cidr to %s to share that subnet, or set gcp.psc_subnet to a new name so that a subnet with %s is created",
-			g.PSCSubnetCIDR, subnet.Path, subnet.IPCIDRRange, subnet.IPCIDRRange, g.PSCSubnetCIDR)
+			"$.gcp.psc_subnet_cidr is %s, but the existing Private Service Connect subnet %s has the range %s; "+
+				"set $.gcp.psc_subnet_cidr to %s to share that subnet, or set $.gcp.psc_subnet to a new name so that a subnet with %s is created. %s",
+			g.PSCSubnetCIDR, subnet.Path, subnet.IPCIDRRange, subnet.IPCIDRRange, g.PSCSubnetCIDR,
+			workflow.PlacementChangeFix("$.gcp.psc_subnet_cidr or $.gcp.psc_subnet", in.Execution))
 	}
 	return subnet, action, nil
 }

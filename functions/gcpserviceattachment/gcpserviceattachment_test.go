@@ -186,6 +186,12 @@ func TestRunChecksNATSubnet(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.words) || !strings.Contains(err.Error(), "gcp.psc_subnet") {
 				t.Errorf("error %q does not name %q and the field to change", err, tt.words)
 			}
+			if !strings.Contains(err.Error(), "run 'repolink teardown exec-1'") {
+				t.Errorf("error %q does not advise the teardown of exec-1 first", err)
+			}
+			if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+				t.Errorf("NeedsTeardownFirst is false for %q", err)
+			}
 			if len(fake.attached) != 0 {
 				t.Error("an attachment was created on a bad NAT subnet")
 			}
@@ -244,6 +250,12 @@ func TestRunRejectsOtherSubnetRange(t *testing.T) {
 		if !strings.Contains(err.Error(), words) {
 			t.Errorf("error %q does not contain %q", err, words)
 		}
+	}
+	if !strings.Contains(err.Error(), "run 'repolink teardown exec-1'") {
+		t.Errorf("error %q does not advise the teardown of exec-1 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 	if len(fake.attached) != 0 {
 		t.Error("an attachment was created on a subnet with another range")

@@ -64,7 +64,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, fmt.Errorf("find load balancer %s: %w", names.LoadBalancer, err)
 	}
 	if lb == nil {
-		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
+		if err := awszones.CheckVPC(ctx, network, *req.AWS, in.Execution); err != nil {
 			return Output{}, err
 		}
 		created, err := network.CreateLoadBalancer(ctx, cloud.LoadBalancerSpec{

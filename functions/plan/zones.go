@@ -15,7 +15,7 @@ import (
 // subnet per zone.
 func (p *planner) zoneItem(ctx context.Context, network cloud.AWSNetwork) Item {
 	it := Item{Step: "load_balancer", Kind: "availability zones", Name: p.req.AWS.Region, State: Run}
-	cov, err := awszones.Read(ctx, network, *p.req.AWS)
+	cov, err := awszones.Read(ctx, network, *p.req.AWS, "")
 	if err != nil {
 		it.State, it.Detail = Unknown, err.Error()
 		return it

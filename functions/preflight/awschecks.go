@@ -21,7 +21,7 @@ func checkVPC(ctx context.Context, env *workflow.Env, req request.Request) error
 	if err != nil {
 		return err
 	}
-	return awszones.CheckVPC(ctx, network, *req.AWS)
+	return awszones.CheckVPC(ctx, network, *req.AWS, "")
 }
 
 // checkLaunch fails an AWS private-link run whose proxy VM EC2 would not
@@ -40,5 +40,5 @@ func checkLaunch(ctx context.Context, env *workflow.Env, req request.Request) er
 	if _, err := proxyvm.LaunchImage(ctx, network, *req.AWS); err != nil {
 		return err
 	}
-	return proxyvm.CheckSecurityGroups(ctx, network, *req.AWS)
+	return proxyvm.CheckSecurityGroups(ctx, network, *req.AWS, "")
 }

@@ -63,6 +63,9 @@ func TestCheckLaunchRejects(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, want)
 				}
 			}
+			if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+				t.Errorf("preflight error %q advises a teardown, but preflight builds nothing", err)
+			}
 		})
 	}
 }
@@ -73,5 +76,25 @@ func TestCheckLaunchGravitonDefaultImage(t *testing.T) {
 	req := request.Request{ID: "DATA-1", Route: request.RouteAWSPrivateLink, AWS: &aws}
 	if err := checkLaunch(t.Context(), env, req); err != nil {
 		t.Errorf("checkLaunch with t4g.micro and the default image: %v", err)
+	}
+}
+
+func TestCheckVPCAdvisesNoTeardown(t *testing.T) {
+	env, _, sim := awssandbox.StartSim(t)
+	if err := sim.AddSubnet("subnet-0a", "vpc-0abc", "us-west-2a"); err != nil {
+		t.Fatal(err)
+	}
+	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0000000000000dead", SubnetIDs: []string{"subnet-0a"}}
+	req := request.Request{ID: "DATA-1", Route: request.RouteAWSPrivateLink, AWS: &aws}
+
+	err := checkVPC(t.Context(), env, req)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("checkVPC = %v, want InvalidRequest", err)
+	}
+	if !strings.Contains(err.Error(), "subnet-0a is in vpc-0abc") {
+		t.Errorf("error %q does not name the subnet of another VPC", err)
+	}
+	if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("preflight error %q advises a teardown, but preflight builds nothing", err)
 	}
 }

@@ -13,12 +13,16 @@ import (
 
 // CheckSecurityGroups fails with InvalidRequest when a group of
 // aws.security_group_ids does not exist or is in another VPC than
-// aws.vpc_id, which RunInstances rejects.
-func CheckSecurityGroups(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) error {
+// aws.vpc_id, which RunInstances rejects. execution is the run that may
+// have built resources for the request already, or "" in preflight, which
+// builds nothing. A run that changes the group list is rejected while such
+// resources exist, so with an execution the message ends with the
+// teardown that must come first.
+func CheckSecurityGroups(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) error {
 	groups, err := network.SecurityGroups(ctx, aws.SecurityGroupIDs)
 	if errors.Is(err, cloud.ErrInvalidSecurityGroup) {
-		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find in aws.region %s: %v. "+
-			"List security groups of aws.vpc_id", strings.Join(aws.SecurityGroupIDs, ", "), aws.Region, err)
+		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find in $.aws.region %s: %v. "+
+			"List security groups of $.aws.vpc_id%s", strings.Join(aws.SecurityGroupIDs, ", "), aws.Region, err, groupsTeardown(execution))
 	}
 	if err != nil {
 		return fmt.Errorf("read security groups %s: %w", strings.Join(aws.SecurityGroupIDs, ", "), err)
@@ -30,8 +34,18 @@ func CheckSecurityGroups(ctx context.Context, network cloud.AWSNetwork, aws requ
 		}
 	}
 	if len(others) > 0 {
-		return workflow.Invalid("$.aws.security_group_ids has groups outside aws.vpc_id %s: %s. List security groups of %s",
-			aws.VPCID, strings.Join(others, ", "), aws.VPCID)
+		return workflow.Invalid("$.aws.security_group_ids has groups outside $.aws.vpc_id %s: %s. List security groups of %s%s",
+			aws.VPCID, strings.Join(others, ", "), aws.VPCID, groupsTeardown(execution))
 	}
 	return nil
+}
+
+// groupsTeardown returns the sentence that follows the advice to change
+// aws.security_group_ids: the teardown of execution first, or "" when
+// execution is "".
+func groupsTeardown(execution string) string {
+	if execution == "" {
+		return ""
+	}
+	return ". " + workflow.PlacementChangeFix("$.aws.security_group_ids", execution)
 }

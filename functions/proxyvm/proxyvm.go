@@ -56,14 +56,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		// The VPC check comes before the launch, because the target
 		// group step would reject an instance outside aws.vpc_id only
 		// after it is running.
-		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
+		if err := awszones.CheckVPC(ctx, network, *req.AWS, in.Execution); err != nil {
 			return Output{}, err
 		}
 		image, err := LaunchImage(ctx, network, *req.AWS)
 		if err != nil {
 			return Output{}, err
 		}
-		if err := CheckSecurityGroups(ctx, network, *req.AWS); err != nil {
+		if err := CheckSecurityGroups(ctx, network, *req.AWS, in.Execution); err != nil {
 			return Output{}, err
 		}
 		userData, err := UserData(req.Repository.IndexURL, req.Repository.ExtraAllowedPrefixes, req.AWS.Upstream, env.ProxyResolver)
@@ -150,7 +150,10 @@ func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSp
 }
 
 // launchError names the request field of an image or security group that
-// EC2 rejects, because the EC2 error names only the ID.
+// EC2 rejects, because the EC2 error names only the ID. A run that changes
+// the security group list is rejected while the resources of the run that
+// the spec's execution tag names exist, so that message ends with the
+// teardown that must come first.
 func launchError(spec cloud.InstanceSpec, err error) error {
 	switch {
 	case errors.Is(err, cloud.ErrInvalidImage):
@@ -158,7 +161,8 @@ func launchError(spec cloud.InstanceSpec, err error) error {
 			"Set aws.image_id to an image ID of that region, or leave it out for the newest Amazon Linux 2023", spec.ImageID, err)
 	case errors.Is(err, cloud.ErrInvalidSecurityGroup):
 		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find: %v. "+
-			"List security groups of aws.vpc_id in aws.region", strings.Join(spec.SecurityGroupIDs, ", "), err)
+			"List security groups of $.aws.vpc_id in $.aws.region%s",
+			strings.Join(spec.SecurityGroupIDs, ", "), err, groupsTeardown(spec.Tags[cloud.TagExecution]))
 	}
 	return fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
 }

@@ -2,6 +2,7 @@ package proxyvm
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -216,11 +217,34 @@ func TestRunRejectsGroupOfOtherVPC(t *testing.T) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
 	}
+	if !strings.Contains(err.Error(), "run 'repolink teardown DATA-4711'") {
+		t.Errorf("error %q does not advise the teardown of DATA-4711 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
+	}
 	inst, err := provider.FindInstance(t.Context(), doc.Request.ID, workflow.NamesFor(doc.Request).ProxyVM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if inst != nil {
 		t.Errorf("Run launched instance %s with a group of another VPC", inst.ID)
+	}
+}
+
+func TestLaunchErrorMissingGroupAdvisesTeardown(t *testing.T) {
+	spec := cloud.InstanceSpec{Name: "rl-proxy", SecurityGroupIDs: []string{"sg-00000000000000bad"},
+		Tags: map[string]string{cloud.TagExecution: "DATA-4711"}}
+	err := launchError(spec, fmt.Errorf("aws: run instances: InvalidGroup.NotFound: %w", cloud.ErrInvalidSecurityGroup))
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("launchError = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.aws.security_group_ids", "sg-00000000000000bad", "run 'repolink teardown DATA-4711'"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 }

@@ -41,7 +41,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, fmt.Errorf("find target group %s: %w", names.TargetGroup, err)
 	}
 	if tg == nil {
-		if err := awszones.CheckVPC(ctx, network, *req.AWS); err != nil {
+		if err := awszones.CheckVPC(ctx, network, *req.AWS, in.Execution); err != nil {
 			return Output{}, err
 		}
 		created, err := network.CreateTargetGroup(ctx, cloud.TargetGroupSpec{

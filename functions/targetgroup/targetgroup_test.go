@@ -204,6 +204,12 @@ func TestRunRejectsSubnetsOfOtherVPC(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
+	if !strings.Contains(err.Error(), "run 'repolink teardown DATA-4722'") {
+		t.Errorf("error %q does not advise the teardown of DATA-4722 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
+	}
 	if len(net.specs) != 0 {
 		t.Errorf("created target groups %v, want none", net.specs)
 	}

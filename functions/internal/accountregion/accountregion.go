@@ -41,7 +41,7 @@ func Check(ctx context.Context, conn snowflake.Conn, req request.Request) error 
 	if err != nil {
 		return err
 	}
-	return Compare(req, cfg)
+	return Compare(req, cfg, "")
 }
 
 // Read returns the account's private connectivity settings.
@@ -64,8 +64,12 @@ func Read(ctx context.Context, conn snowflake.Conn) (snowflake.PrivateLinkConfig
 }
 
 // Compare fails with InvalidRequest when the request's region differs from
-// the account's region in cfg.
-func Compare(req request.Request, cfg snowflake.PrivateLinkConfig) error {
+// the account's region in cfg. execution is the run that may have built
+// resources for the request already, or "" before any resource is built,
+// as in Check. Another region or account is rejected while such resources
+// exist, so with an execution the message ends with the teardown that
+// must come first.
+func Compare(req request.Request, cfg snowflake.PrivateLinkConfig, execution string) error {
 	sf := req.Snowflake
 	switch {
 	case req.Route == request.RouteAWSPrivateLink && req.AWS != nil:
@@ -75,8 +79,8 @@ func Compare(req request.Request, cfg snowflake.PrivateLinkConfig) error {
 		}
 		return workflow.Invalid("$.aws.region is %s, but Snowflake account %s is in AWS region %s, as privatelink-vpce-id of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
 			"and its endpoint reaches an endpoint service only in that region; "+
-			"set $.aws.region to %s with $.aws.vpc_id and $.aws.subnet_ids of that region, or use a Snowflake account in %s",
-			req.AWS.Region, sf.Account, account, account, req.AWS.Region)
+			"set $.aws.region to %s with $.aws.vpc_id and $.aws.subnet_ids of that region, or use a Snowflake account in %s%s",
+			req.AWS.Region, sf.Account, account, account, req.AWS.Region, teardownFirst("$.aws.region or $.snowflake.account", execution))
 	case req.Route == request.RouteGCPPrivateLink && req.GCP != nil:
 		account := cfg.GCPRegion()
 		if account == "" || account == req.GCP.Region {
@@ -84,8 +88,18 @@ func Compare(req request.Request, cfg snowflake.PrivateLinkConfig) error {
 		}
 		return workflow.Invalid("$.gcp.region is %s, but Snowflake account %s is in Google Cloud region %s, as privatelink-gcp-service-attachment of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
 			"and its Private Service Connect endpoint reaches a service attachment only in that region; "+
-			"set $.gcp.region to %s with $.gcp.zone, $.gcp.subnet and $.gcp.psc_subnet of that region, or use a Snowflake account in %s",
-			req.GCP.Region, sf.Account, account, account, req.GCP.Region)
+			"set $.gcp.region to %s with $.gcp.zone, $.gcp.subnet and $.gcp.psc_subnet of that region, or use a Snowflake account in %s%s",
+			req.GCP.Region, sf.Account, account, account, req.GCP.Region, teardownFirst("$.gcp.region or $.snowflake.account", execution))
 	}
 	return nil
+}
+
+// teardownFirst returns the sentence that follows advice to change the
+// placement fields paths: the teardown of execution first, or "" when
+// execution is "".
+func teardownFirst(paths, execution string) string {
+	if execution == "" {
+		return ""
+	}
+	return ". " + workflow.PlacementChangeFix(paths, execution)
 }

@@ -42,7 +42,7 @@ func TestCompare(t *testing.T) {
 				req.GCP = &request.GCP{Region: tt.gcp}
 			}
 
-			err := Compare(req, tt.cfg)
+			err := Compare(req, tt.cfg, "")
 
 			if len(tt.want) == 0 {
 				if err != nil {
@@ -57,6 +57,17 @@ func TestCompare(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not contain %q", err, want)
 				}
+			}
+			if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+				t.Errorf("error without an execution %q advises a teardown", err)
+			}
+
+			err = Compare(req, tt.cfg, "DATA-4711")
+			if !strings.Contains(err.Error(), "run 'repolink teardown DATA-4711'") {
+				t.Errorf("error in a step %q does not advise the teardown of DATA-4711 first", err)
+			}
+			if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+				t.Errorf("NeedsTeardownFirst is false for %q", err)
 			}
 		})
 	}

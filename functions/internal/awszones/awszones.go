@@ -44,13 +44,14 @@ type RepeatedZone struct {
 }
 
 // Read describes the region's zones and the request's subnets, and for each
-// zone that the subnets miss, the VPC's subnets in that zone.
-func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Coverage, error) {
+// zone that the subnets miss, the VPC's subnets in that zone. execution is
+// as for Check.
+func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) (Coverage, error) {
 	zones, err := network.AvailabilityZones(ctx)
 	if err != nil {
 		return Coverage{}, fmt.Errorf("read availability zones of %s: %w", aws.Region, err)
 	}
-	subnets, err := ReadSubnets(ctx, network, aws)
+	subnets, err := ReadSubnets(ctx, network, aws, execution)
 	if err != nil {
 		return Coverage{}, err
 	}
@@ -104,7 +105,7 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) (Cover
 // resources exist, so with an execution the message ends with a teardown
 // first.
 func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request, execution string) (warning string, err error) {
-	cov, err := Read(ctx, network, *req.AWS)
+	cov, err := Read(ctx, network, *req.AWS, execution)
 	if err != nil {
 		return "", err
 	}

@@ -16,13 +16,17 @@ const VPCField = "aws.vpc_id"
 
 // ReadSubnets returns the request's subnets in request order. When EC2
 // does not find one of them, the error adds that aws.region may be wrong,
-// because EC2 looks up subnet IDs only in the region of the call.
-func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) ([]cloud.Subnet, error) {
+// because EC2 looks up subnet IDs only in the region of the call. execution
+// is as for Check: with a run that may have built resources, the advice to
+// change aws.region or aws.subnet_ids ends with the teardown that must come
+// first.
+func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) ([]cloud.Subnet, error) {
 	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
 	if errors.Is(err, cloud.ErrNotFound) {
-		return nil, fmt.Errorf("read subnets %s of %s: %w. The subnets may be in another region than aws.region %s: "+
-			"set aws.region to the region of the subnets, or list subnets of %s in %s",
-			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field)
+		return nil, fmt.Errorf("read subnets %s of $.%s: %w. The subnets may be in another region than $.aws.region %s: "+
+			"set $.aws.region to the region of the subnets, or list subnets of %s in $.%s%s",
+			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field,
+			teardownFirst("$.aws.region or $.aws.subnet_ids", execution))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
@@ -34,21 +38,24 @@ func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS)
 // is in another VPC than aws.vpc_id, naming the subnets and their VPCs. The
 // target group goes in aws.vpc_id and the load balancer and the proxy VM in
 // the subnets, so a mismatch fails only when the target is registered.
-func CheckVPC(ctx context.Context, network cloud.AWSNetwork, aws request.AWS) error {
+// execution is as for Check.
+func CheckVPC(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) error {
 	if aws.VPCID == "" {
 		return nil
 	}
-	subnets, err := ReadSubnets(ctx, network, aws)
+	subnets, err := ReadSubnets(ctx, network, aws, execution)
 	if err != nil {
 		return err
 	}
-	return VPCMismatch(subnets, aws)
+	return VPCMismatch(subnets, aws, execution)
 }
 
 // VPCMismatch returns the InvalidRequest error of CheckVPC for subnets
 // that have been read, or nil when every subnet is in aws.vpc_id. A subnet
-// without a VPC in the response is not compared.
-func VPCMismatch(subnets []cloud.Subnet, aws request.AWS) error {
+// without a VPC in the response is not compared. The fix changes
+// aws.vpc_id or aws.subnet_ids, so with an execution the message ends with
+// the teardown that must come first.
+func VPCMismatch(subnets []cloud.Subnet, aws request.AWS, execution string) error {
 	var others []string
 	for _, subnet := range subnets {
 		if subnet.VPCID != "" && subnet.VPCID != aws.VPCID {
@@ -58,7 +65,18 @@ func VPCMismatch(subnets []cloud.Subnet, aws request.AWS) error {
 	if len(others) == 0 {
 		return nil
 	}
-	return workflow.Invalid("%s is %s, but not every subnet of %s is in it: %s. "+
-		"Set %s to the VPC of the subnets, or list subnets of %s in %s",
-		VPCField, aws.VPCID, Field, strings.Join(others, ", "), VPCField, aws.VPCID, Field)
+	return workflow.Invalid("$.%s is %s, but not every subnet of $.%s is in it: %s. "+
+		"Set $.%s to the VPC of the subnets, or list subnets of %s in $.%s%s",
+		VPCField, aws.VPCID, Field, strings.Join(others, ", "), VPCField, aws.VPCID, Field,
+		teardownFirst("$.aws.vpc_id or $.aws.subnet_ids", execution))
+}
+
+// teardownFirst returns the sentence that follows advice to change the
+// placement fields paths: the teardown of execution first, or "" when
+// execution is "", such as in preflight, which builds nothing.
+func teardownFirst(paths, execution string) string {
+	if execution == "" {
+		return ""
+	}
+	return ". " + workflow.PlacementChangeFix(paths, execution)
 }

@@ -18,7 +18,9 @@ func TestCheckVPCOtherVPC(t *testing.T) {
 	}
 	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0000000000000dead", SubnetIDs: []string{"subnet-0a", "subnet-0b"}}
 
-	err := CheckVPC(t.Context(), provider, aws)
+	// Preflight passes no execution, because it builds nothing and a
+	// changed request is accepted then.
+	err := CheckVPC(t.Context(), provider, aws, "")
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("CheckVPC = %v, want InvalidRequest", err)
 	}
@@ -26,6 +28,20 @@ func TestCheckVPCOtherVPC(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+	if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("error without an execution %q advises a teardown", err)
+	}
+
+	err = CheckVPC(t.Context(), provider, aws, "DATA-4711")
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("CheckVPC in a step = %v, want InvalidRequest", err)
+	}
+	if !strings.Contains(err.Error(), "run 'repolink teardown DATA-4711'") {
+		t.Errorf("error %q does not advise the teardown of DATA-4711 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 }
 
@@ -35,7 +51,7 @@ func TestCheckVPCSameVPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0a"}}
-	if err := CheckVPC(t.Context(), provider, aws); err != nil {
+	if err := CheckVPC(t.Context(), provider, aws, "DATA-4711"); err != nil {
 		t.Errorf("CheckVPC with a subnet of aws.vpc_id: %v", err)
 	}
 }
@@ -48,13 +64,24 @@ func TestReadSubnetsOtherRegion(t *testing.T) {
 	}
 	aws := request.AWS{Region: "us-west-2", VPCID: "vpc-0abc", SubnetIDs: []string{"subnet-0e"}}
 
-	_, err := ReadSubnets(t.Context(), provider, aws)
+	_, err := ReadSubnets(t.Context(), provider, aws, "")
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("ReadSubnets = %v, want InvalidRequest", err)
 	}
-	for _, want := range []string{"InvalidSubnetID.NotFound", "another region than aws.region us-west-2"} {
+	for _, want := range []string{"InvalidSubnetID.NotFound", "another region than $.aws.region us-west-2"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
+	}
+	if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("error without an execution %q advises a teardown", err)
+	}
+
+	_, err = ReadSubnets(t.Context(), provider, aws, "DATA-4711")
+	if !strings.Contains(err.Error(), "run 'repolink teardown DATA-4711'") {
+		t.Errorf("error %q does not advise the teardown of DATA-4711 first", err)
+	}
+	if !workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 }
