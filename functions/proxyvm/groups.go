@@ -22,7 +22,7 @@ func CheckSecurityGroups(ctx context.Context, network cloud.AWSNetwork, aws requ
 	groups, err := network.SecurityGroups(ctx, aws.SecurityGroupIDs)
 	if errors.Is(err, cloud.ErrInvalidSecurityGroup) {
 		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find in $.aws.region %s: %v. "+
-			"List security groups of $.aws.vpc_id%s", strings.Join(aws.SecurityGroupIDs, ", "), aws.Region, err, groupsTeardown(execution))
+			"List security groups of $.aws.vpc_id%s", strings.Join(aws.SecurityGroupIDs, ", "), aws.Region, err, workflow.PlacementChangeNote("$.aws.security_group_ids", execution))
 	}
 	if err != nil {
 		return fmt.Errorf("read security groups %s: %w", strings.Join(aws.SecurityGroupIDs, ", "), err)
@@ -35,17 +35,7 @@ func CheckSecurityGroups(ctx context.Context, network cloud.AWSNetwork, aws requ
 	}
 	if len(others) > 0 {
 		return workflow.Invalid("$.aws.security_group_ids has groups outside $.aws.vpc_id %s: %s. List security groups of %s%s",
-			aws.VPCID, strings.Join(others, ", "), aws.VPCID, groupsTeardown(execution))
+			aws.VPCID, strings.Join(others, ", "), aws.VPCID, workflow.PlacementChangeNote("$.aws.security_group_ids", execution))
 	}
 	return nil
-}
-
-// groupsTeardown returns the sentence that follows the advice to change
-// aws.security_group_ids: the teardown of execution first, or "" when
-// execution is "".
-func groupsTeardown(execution string) string {
-	if execution == "" {
-		return ""
-	}
-	return ". " + workflow.PlacementChangeFix("$.aws.security_group_ids", execution)
 }

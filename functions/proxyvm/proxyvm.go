@@ -162,7 +162,7 @@ func launchError(spec cloud.InstanceSpec, err error) error {
 	case errors.Is(err, cloud.ErrInvalidSecurityGroup):
 		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find: %v. "+
 			"List security groups of $.aws.vpc_id in $.aws.region%s",
-			strings.Join(spec.SecurityGroupIDs, ", "), err, groupsTeardown(spec.Tags[cloud.TagExecution]))
+			strings.Join(spec.SecurityGroupIDs, ", "), err, workflow.PlacementChangeNote("$.aws.security_group_ids", spec.Tags[cloud.TagExecution]))
 	}
 	return fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
 }

@@ -52,6 +52,17 @@ func PlacementChangeFix(path, execution string) string {
 		teardownAdvice(execution) + placementTail
 }
 
+// PlacementChangeNote returns the sentence that follows a message's advice
+// to change the placement fields paths: ". " and PlacementChangeFix, or ""
+// when execution is "", as for a check that runs before anything is built,
+// such as in preflight, where a changed request is accepted.
+func PlacementChangeNote(paths, execution string) string {
+	if execution == "" {
+		return ""
+	}
+	return ". " + PlacementChangeFix(paths, execution)
+}
+
 // NeedsTeardownFirst reports whether a run that closed with the ASL error
 // name errorName and the cause failed on an InvalidRequest or Conflict
 // whose message contains the advice of PlacementFix.

@@ -80,7 +80,7 @@ func Compare(req request.Request, cfg snowflake.PrivateLinkConfig, execution str
 		return workflow.Invalid("$.aws.region is %s, but Snowflake account %s is in AWS region %s, as privatelink-vpce-id of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
 			"and its endpoint reaches an endpoint service only in that region; "+
 			"set $.aws.region to %s with $.aws.vpc_id and $.aws.subnet_ids of that region, or use a Snowflake account in %s%s",
-			req.AWS.Region, sf.Account, account, account, req.AWS.Region, teardownFirst("$.aws.region or $.snowflake.account", execution))
+			req.AWS.Region, sf.Account, account, account, req.AWS.Region, workflow.PlacementChangeNote("$.aws.region or $.snowflake.account", execution))
 	case req.Route == request.RouteGCPPrivateLink && req.GCP != nil:
 		account := cfg.GCPRegion()
 		if account == "" || account == req.GCP.Region {
@@ -89,17 +89,7 @@ func Compare(req request.Request, cfg snowflake.PrivateLinkConfig, execution str
 		return workflow.Invalid("$.gcp.region is %s, but Snowflake account %s is in Google Cloud region %s, as privatelink-gcp-service-attachment of SYSTEM$GET_PRIVATELINK_CONFIG shows, "+
 			"and its Private Service Connect endpoint reaches a service attachment only in that region; "+
 			"set $.gcp.region to %s with $.gcp.zone, $.gcp.subnet and $.gcp.psc_subnet of that region, or use a Snowflake account in %s%s",
-			req.GCP.Region, sf.Account, account, account, req.GCP.Region, teardownFirst("$.gcp.region or $.snowflake.account", execution))
+			req.GCP.Region, sf.Account, account, account, req.GCP.Region, workflow.PlacementChangeNote("$.gcp.region or $.snowflake.account", execution))
 	}
 	return nil
-}
-
-// teardownFirst returns the sentence that follows advice to change the
-// placement fields paths: the teardown of execution first, or "" when
-// execution is "".
-func teardownFirst(paths, execution string) string {
-	if execution == "" {
-		return ""
-	}
-	return ". " + workflow.PlacementChangeFix(paths, execution)
 }

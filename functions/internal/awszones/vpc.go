@@ -26,7 +26,7 @@ func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS,
 		return nil, fmt.Errorf("read subnets %s of $.%s: %w. The subnets may be in another region than $.aws.region %s: "+
 			"set $.aws.region to the region of the subnets, or list subnets of %s in $.%s%s",
 			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field,
-			teardownFirst("$.aws.region or $.aws.subnet_ids", execution))
+			workflow.PlacementChangeNote("$.aws.region or $.aws.subnet_ids", execution))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
@@ -68,15 +68,5 @@ func VPCMismatch(subnets []cloud.Subnet, aws request.AWS, execution string) erro
 	return workflow.Invalid("$.%s is %s, but not every subnet of $.%s is in it: %s. "+
 		"Set $.%s to the VPC of the subnets, or list subnets of %s in $.%s%s",
 		VPCField, aws.VPCID, Field, strings.Join(others, ", "), VPCField, aws.VPCID, Field,
-		teardownFirst("$.aws.vpc_id or $.aws.subnet_ids", execution))
-}
-
-// teardownFirst returns the sentence that follows advice to change the
-// placement fields paths: the teardown of execution first, or "" when
-// execution is "", such as in preflight, which builds nothing.
-func teardownFirst(paths, execution string) string {
-	if execution == "" {
-		return ""
-	}
-	return ". " + workflow.PlacementChangeFix(paths, execution)
+		workflow.PlacementChangeNote("$.aws.vpc_id or $.aws.subnet_ids", execution))
 }
