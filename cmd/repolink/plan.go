@@ -96,7 +96,13 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// warning.
 	if report.Rejected == "" {
 		if err := rt.seed(ctx, req); err != nil {
-			fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+			if reason, ok := requestChange(err); ok {
+				// Only a change to the request fixes it, so a run
+				// would be rejected before it starts.
+				report.Rejected = reason
+			} else {
+				fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+			}
 		}
 	}
 	closeReservations, err := readReservations(rt, dir)

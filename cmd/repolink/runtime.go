@@ -318,12 +318,21 @@ func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 // the request fixes is a usage error naming the request field, because
 // nothing has started.
 func prepareError(err error) error {
+	if reason, ok := requestChange(err); ok {
+		return usagef("prepare sandbox: %s\nnothing was created", reason)
+	}
+	return fmt.Errorf("prepare sandbox: %w", err)
+}
+
+// requestChange returns the request field and reason of a seed failure
+// that only a change to the request fixes, and whether err is one.
+func requestChange(err error) (string, bool) {
 	var credential *sandbox.CredentialError
 	var change *sandbox.RequestError
 	if errors.As(err, &change) && errors.As(err, &credential) {
-		return usagef("prepare sandbox: %s: %v\nnothing was created", credential.Path, err)
+		return credential.Path + ": " + err.Error(), true
 	}
-	return fmt.Errorf("prepare sandbox: %w", err)
+	return "", false
 }
 
 // serve runs the engine and the poller until ctx is done. The returned

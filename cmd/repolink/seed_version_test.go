@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -26,4 +27,29 @@ func TestSandboxSecretVersionConflict(t *testing.T) {
 	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, second)
 	assertUsage(t, "run with another version", code, errOut, "$.repository.auth.password_ref",
 		"name version 0123456789abcdef0123456789abcdef or no version", "nothing was created")
+}
+
+// TestPlanSecretVersionConflict checks that plan reports a run of a request
+// whose secret version the sandbox lacks as rejected, with exit 2, as run
+// rejects it.
+func TestPlanSecretVersionConflict(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "azure-keyvault:https://kv-packages.vault.azure.net/secrets/index-password/"
+	withVersion := func(version string) string {
+		return writeExampleEdit(t, "../../examples/azure-privatelink.json", func(doc map[string]any) {
+			auth := section(section(doc, "repository"), "auth")
+			auth["password_ref"] = secret + version
+		})
+	}
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, withVersion("0123456789abcdef0123456789abcdef")); code != exitOK {
+		t.Fatalf("run with version 0123...: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, withVersion("11111111111111111111111111111111"))
+	if code != exitInvalid {
+		t.Errorf("plan with another version: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "a run would be rejected: $.repository.auth.password_ref: ") {
+		t.Errorf("plan output does not report the rejection:\n%s", out)
+	}
 }
