@@ -16,7 +16,7 @@ func checkRequestFileArg(command, arg string) error {
 	// Lstat, so that a link whose target is missing reaches the reader,
 	// which names the target.
 	if _, err := os.Lstat(arg); errors.Is(err, fs.ErrNotExist) {
-		return usagef("%s is not a file; %s takes a request file (JSON or YAML), such as examples/public.json", arg, command)
+		return usagef("file %s does not exist; %s takes a request file (JSON or YAML), such as examples/public.json", arg, command)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ func TestRequestCommandsRejectExecutionName(t *testing.T) {
 			if code != exitInvalid {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 			}
-			want := "DATA-4721 is not a file; " + command + " takes a request file (JSON or YAML), such as examples/public.json"
+			want := "file DATA-4721 does not exist; " + command + " takes a request file (JSON or YAML), such as examples/public.json"
 			if !strings.Contains(errOut, want) {
 				t.Errorf("stderr %q does not contain %q", errOut, want)
 			}
