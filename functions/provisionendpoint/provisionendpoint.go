@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -249,7 +250,9 @@ func reservationConflict(req request.Request, infos []EndpointInfo, result workf
 	return &CapacityError{
 		Reason: fmt.Sprintf("account %s has %d private endpoints of the maximum of %d, and %s",
 			req.Snowflake.Account, len(infos), MaxEndpoints, reservedBy(MaxEndpoints-len(infos), result.Holders)),
-		Reserved: true,
+		Reserved:      true,
+		Listed:        len(infos),
+		Deprovisioned: countDeprovisioned(infos),
 	}
 }
 
@@ -264,6 +267,12 @@ type CapacityError struct {
 	// Reserved reports that other runs reserved the remaining places, so
 	// that a place comes free when one of them closes without an endpoint.
 	Reserved bool
+	// Listed is the number of endpoints that the account lists.
+	Listed int
+	// Deprovisioned is the number of listed endpoints that are
+	// deprovisioned (PENDING_DELETION or DELETING), which Snowflake still
+	// counts until request.PrivateEndpointKeptDays after their teardown.
+	Deprovisioned int
 }
 
 func (e *CapacityError) Error() string { return e.Reason + "; " + e.Advice("redrive this run") }
@@ -274,11 +283,35 @@ func (e *CapacityError) ErrorName() string { return workflow.ErrConflict }
 // Advice returns how to get a place, with retry as the way to try again,
 // such as "redrive this run".
 func (e *CapacityError) Advice(retry string) string {
-	deprovision := "deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and " + retry + " 7 days later"
+	wait := e.freeAdvice(retry)
 	if !e.Reserved {
-		return deprovision
+		return wait
 	}
-	return retry + " when one of those runs has closed without an endpoint, or " + deprovision
+	return retry + " when one of those runs has closed without an endpoint, or " + wait
+}
+
+// freeAdvice returns when a listed endpoint frees a place. Deprovisioning
+// an endpoint frees its place only after PrivateEndpointKeptDays, so while
+// the account lists a deprovisioned endpoint, the oldest of those frees a
+// place first and deprovisioning another one cannot help.
+//
+// NOTE: SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO returns no deletion time, so
+// the advice names the teardown rather than a date. The ACCOUNT_USAGE view
+// has DELETED_ON, but it needs its own privilege and lags up to 2 hours.
+func (e *CapacityError) freeAdvice(retry string) string {
+	days := request.PrivateEndpointKeptDays
+	dated := "the DELETED_ON column of SNOWFLAKE.ACCOUNT_USAGE.OUTBOUND_PRIVATELINK_ENDPOINTS shows when each was deprovisioned"
+	switch {
+	case e.Deprovisioned == 0:
+		return fmt.Sprintf("deprovision an endpoint that is no longer used with SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT and %s %d days later", retry, days)
+	case e.Deprovisioned >= e.Listed:
+		return fmt.Sprintf("no endpoint is left to deprovision, because all %d are deprovisioned already; "+
+			"Snowflake frees the first place %d days after the teardown of the oldest of them, so %s then (%s)",
+			e.Listed, days, retry, dated)
+	}
+	return fmt.Sprintf("Snowflake frees the first place %d days after the teardown of the oldest of the %d deprovisioned endpoints, so %s then (%s); "+
+		"deprovisioning another endpoint frees no place sooner, because Snowflake counts it for %d days too",
+		days, e.Deprovisioned, retry, dated, days)
 }
 
 // reservedBy describes the runs that reserved the remaining places of an
@@ -322,28 +355,39 @@ func ReleaseHeld(ctx context.Context, env *workflow.Env, req request.Request, ex
 
 // CheckCapacity returns a Conflict error when the account already has
 // MaxEndpoints private endpoints and none of them is the request's own,
-// which the endpoint step would adopt. own reports whether an endpoint
-// connects to the request's provider service; nil means the request has
-// none yet. An endpoint of another request for the same index host counts
-// like any other, because Run rejects a second endpoint for a host
-// (HostCarrier).
+// which the endpoint step would adopt, or restore when it is deprovisioned.
+// own reports whether an endpoint connects to the request's provider
+// service; nil means the request has none yet. An endpoint of another
+// request for the same index host counts like any other, because Run
+// rejects a second endpoint for a host (HostCarrier), and restoring it
+// would make the run's own endpoint that second one.
 func CheckCapacity(account string, infos []EndpointInfo, own func(EndpointInfo) bool) error {
 	if len(infos) < MaxEndpoints {
 		return nil
 	}
-	pending := 0
-	for _, info := range infos {
-		if own != nil && own(info) {
-			return nil
-		}
-		if strings.EqualFold(info.EndpointState, "PENDING_DELETION") {
-			pending++
-		}
+	if own != nil && slices.ContainsFunc(infos, own) {
+		return nil
 	}
+	deprovisioned := countDeprovisioned(infos)
 	return &CapacityError{
-		Reason: fmt.Sprintf("account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for 7 days after deprovisioning",
-			account, len(infos), pending),
+		Reason: fmt.Sprintf("account %s has %d private endpoints, the maximum, %d of them deprovisioned and still counted for %d days after deprovisioning",
+			account, len(infos), deprovisioned, request.PrivateEndpointKeptDays),
+		Listed:        len(infos),
+		Deprovisioned: deprovisioned,
 	}
+}
+
+// countDeprovisioned counts the endpoints that are PENDING_DELETION or
+// DELETING, which Snowflake lists and counts until they are deleted.
+func countDeprovisioned(infos []EndpointInfo) int {
+	n := 0
+	for _, info := range infos {
+		switch strings.ToUpper(info.EndpointState) {
+		case "PENDING_DELETION", "DELETING":
+			n++
+		}
+	}
+	return n
 }
 
 // ServiceIs returns a matcher for CheckCapacity of the endpoints that

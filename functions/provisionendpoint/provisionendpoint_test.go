@@ -67,6 +67,88 @@ func TestCheckCapacityAdvisesRedrive(t *testing.T) {
 	}
 }
 
+func TestCapacityAdviceWithDeprovisioned(t *testing.T) {
+	deprovisioned := func(n int) []EndpointInfo {
+		infos := endpointsFor("a", "b", "c", "d", "e")
+		for i := range n {
+			infos[i].EndpointState = "PENDING_DELETION"
+		}
+		// DELETING counts as deprovisioned too.
+		infos[0].EndpointState = "DELETING"
+		return infos
+	}
+	tests := []struct {
+		name  string
+		infos []EndpointInfo
+		want  []string
+		never []string
+	}{
+		{
+			name:  "all deprovisioned",
+			infos: deprovisioned(5),
+			want: []string{
+				"5 of them deprovisioned",
+				"no endpoint is left to deprovision, because all 5 are deprovisioned already",
+				"Snowflake frees the first place 7 days after the teardown of the oldest of them, so redrive this run then",
+				"SNOWFLAKE.ACCOUNT_USAGE.OUTBOUND_PRIVATELINK_ENDPOINTS",
+			},
+			never: []string{"SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT", "redrive this run 7 days later"},
+		},
+		{
+			name:  "some deprovisioned",
+			infos: deprovisioned(2),
+			want: []string{
+				"2 of them deprovisioned",
+				"Snowflake frees the first place 7 days after the teardown of the oldest of the 2 deprovisioned endpoints, so redrive this run then",
+				"deprovisioning another endpoint frees no place sooner",
+			},
+			never: []string{"SYSTEM$DEPROVISION_PRIVATELINK_ENDPOINT"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckCapacity("acme-prod", tt.infos, ServiceIs("svc-9"))
+			if err == nil {
+				t.Fatal("CheckCapacity() = nil, want a capacity conflict")
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("CheckCapacity() = %q, want it to contain %q", err, want)
+				}
+			}
+			for _, never := range tt.never {
+				if strings.Contains(err.Error(), never) {
+					t.Errorf("CheckCapacity() = %q, want no %q", err, never)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckCapacityOwnDeprovisioned(t *testing.T) {
+	infos := endpointsFor("a", "b", "c", "d", "e")
+	for i := range infos {
+		infos[i].EndpointState = "PENDING_DELETION"
+	}
+	if err := CheckCapacity("acme-prod", infos, ServiceIs("svc-3")); err != nil {
+		t.Errorf("CheckCapacity() = %v, want nil because the run restores its own endpoint", err)
+	}
+}
+
+func TestReservationConflictWithDeprovisioned(t *testing.T) {
+	infos := endpointsFor("a", "b", "c", "d")
+	infos[1].EndpointState = "PENDING_DELETION"
+	req := request.Request{ID: "DATA-1", Snowflake: request.Snowflake{Account: "acme-prod"}}
+	err := reservationConflict(req, infos, workflow.ReservationResult{Holders: []string{"DATA-2"}})
+	if err == nil {
+		t.Fatal("reservationConflict() = nil, want a conflict")
+	}
+	want := "redrive this run when one of those runs has closed without an endpoint, or Snowflake frees the first place 7 days after the teardown of the oldest of the 1 deprovisioned endpoints"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("reservationConflict() = %q, want it to contain %q", err, want)
+	}
+}
+
 // limitAccount is a Snowflake account that, like Snowflake, provisions an
 // endpoint only while fewer than MaxEndpoints exist, checked and recorded
 // in one step. The first readers reads of
