@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -39,9 +40,22 @@ func addSandboxTimingFlags(fs *flag.FlagSet) sandboxTiming {
 // opts. latency is the value of --sandbox-latency: default, none or
 // realistic (sandbox.RealisticDelays, for make bench).
 func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOptions) error {
-	scaled := *t.scale != 1 || *t.endpointDelay >= 0 || latency == "realistic"
-	if scaled && !sandboxMode {
-		return usagef("--sandbox-clock-scale, --sandbox-endpoint-delay and --sandbox-latency realistic need --sandbox")
+	if !sandboxMode {
+		// Name only the flags that were given, because the timing flags
+		// are hidden from the usage text.
+		var given []string
+		if *t.scale != 1 {
+			given = append(given, "--sandbox-clock-scale")
+		}
+		if *t.endpointDelay >= 0 {
+			given = append(given, "--sandbox-endpoint-delay")
+		}
+		if latency == "realistic" {
+			given = append(given, "--sandbox-latency realistic")
+		}
+		if len(given) > 0 {
+			return usagef("%s only works with --sandbox; add --sandbox or remove it", strings.Join(given, " and "))
+		}
 	}
 	if *t.endpointDelay > maxEndpointDelay {
 		return usagef("--sandbox-endpoint-delay must be %s at most, not %s", maxEndpointDelay, *t.endpointDelay)

@@ -40,9 +40,9 @@ func TestRunTimingFlagsInvalid(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"scale without sandbox", []string{"--sandbox-clock-scale", "10"}, "need --sandbox"},
-		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "need --sandbox"},
-		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "need --sandbox"},
+		{"scale without sandbox", []string{"--sandbox-clock-scale", "10"}, "repolink: --sandbox-clock-scale only works with --sandbox"},
+		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "repolink: --sandbox-endpoint-delay only works with --sandbox"},
+		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "repolink: --sandbox-latency realistic only works with --sandbox"},
 		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "must be 1 or more"},
 		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default, none or realistic"},
 	}
