@@ -68,7 +68,8 @@ Usage:
                                                        step it stopped in; a request file in place of NAME
                                                        names its request's latest execution
   repolink stop NAME [--error E] [--cause C]           abort a running execution
-  repolink notify NAME                                 send the failed notification of an execution again
+  repolink notify NAME [--redrive-count N]             send the failed notification of an execution again;
+                                                       N picks an earlier run of a redriven execution
   repolink send-task-success TOKEN --output-json J     complete a waiting task with the result J
   repolink send-task-failure TOKEN --error E [--cause C]
                                                        fail a waiting task
