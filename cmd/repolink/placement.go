@@ -30,8 +30,13 @@ type placementChangeError struct {
 	latest string
 	// redrivable is set for an earlier run that failed, timed out or was
 	// aborted after it built resources, and that a redrive may finish,
-	// because no later run or teardown of the request followed it.
+	// because no later run or teardown of the request followed it, and
+	// whose error is not one that a redrive repeats.
 	redrivable bool
+	// redriveRepeats is set for an earlier run that closed on an error that
+	// a redrive repeats (workflow.RedriveRepeats), so the advice leaves the
+	// redrive out and gives the reason.
+	redriveRepeats bool
 	// flags are the flags of the suggested teardown and redrive commands.
 	flags string
 	// retry is the caller's action that starts the request again, one of
@@ -82,6 +87,9 @@ func (e *placementChangeError) reason() string {
 		stop := fmt.Sprintf("'repolink stop%s %s'", storeFlagsOf(e.flags), e.earlier)
 		next += workflow.WaitOrStopAdvice(e.earlier, stop) + ". Then "
 		next += fmt.Sprintf("tear down the request with 'repolink teardown%s %s' and then %s", e.flags, e.latestOrEarlier(), retry)
+	} else if e.redriveRepeats && (e.latest == "" || e.latest == e.earlier) {
+		next += fmt.Sprintf("A redrive of %s fails the same way, so tear down the earlier run first with 'repolink teardown%s %s' and then %s",
+			e.earlier, e.flags, e.earlier, retry)
 	} else if e.latest == "" || e.latest == e.earlier {
 		next += fmt.Sprintf("Tear down the earlier run first with 'repolink teardown%s %s' and then %s", e.flags, e.earlier, retry)
 	} else {
@@ -160,20 +168,29 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 		if err != nil {
 			return err
 		}
+		repeats := closedEarly && redriveRepeats(x)
 		return &placementChangeError{
-			requestID:    req.ID,
-			fields:       changed,
-			changes:      request.DescribeChanges(earlier, req, changed),
-			earlier:      x.Name,
-			status:       x.Status,
-			latest:       latest,
-			redrivable:   closedEarly && !followed && !teardownStarted,
-			flags:        flags,
-			consequence:  request.ChangeConsequence(earlier, req, changed, x.Name),
-			endpointCost: endpointCost,
+			requestID:      req.ID,
+			fields:         changed,
+			changes:        request.DescribeChanges(earlier, req, changed),
+			earlier:        x.Name,
+			status:         x.Status,
+			latest:         latest,
+			redrivable:     closedEarly && !followed && !teardownStarted && !repeats,
+			redriveRepeats: repeats,
+			flags:          flags,
+			consequence:    request.ChangeConsequence(earlier, req, changed, x.Name),
+			endpointCost:   endpointCost,
 		}
 	}
 	return nil
+}
+
+// redriveRepeats reports whether a redrive of the closed execution x fails
+// the way x did, as the next action that run and status print states.
+func redriveRepeats(x engine.Execution) bool {
+	_, cause := failedStep(x)
+	return workflow.RedriveRepeats(x.Error, cause)
 }
 
 // builtBeforeStop reports whether the execution name, which stopped before

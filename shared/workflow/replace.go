@@ -78,6 +78,13 @@ func NeedsReplace(errorName, cause string) bool {
 	return errorName == ErrConflict && strings.Contains(cause, replaceTail)
 }
 
+// RedriveRepeats reports whether a redrive of a run that closed with the
+// ASL error name errorName and the cause fails the same way, because the
+// error matches NeedsTeardownFirst or NeedsReplace.
+func RedriveRepeats(errorName, cause string) bool {
+	return NeedsTeardownFirst(errorName, cause) || NeedsReplace(errorName, cause)
+}
+
 // NextActionForCause is NextAction for a run that closed with the cause.
 // For a Conflict that NeedsReplace matches, it advises the teardown and a
 // new run that the cause names, and no redrive. For an error that
