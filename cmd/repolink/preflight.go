@@ -110,13 +110,13 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 // runRequestChecks runs the preflight step's checks of the request's
-// Snowflake account and cloud. It reserves no place among the account's
-// private endpoints, but counts those that runs in the state directory
-// reserved. An error that is not InvalidRequest, such as a failed
+// Snowflake account and cloud that apply to req. It reserves no place
+// among the account's private endpoints, but counts those that runs in the
+// state directory reserved. An error that is not InvalidRequest, such as a failed
 // Snowflake login, fails the check too, with the error as its detail.
 func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []preflight.Check {
 	var results []preflight.Check
-	for _, check := range preflightstep.RequestChecks() {
+	for _, check := range preflightstep.RequestChecks(req) {
 		warning, err := check.Run(ctx, rt.env, req)
 		switch {
 		case err != nil:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,5 +144,71 @@ func TestPreflightRunsRequestChecks(t *testing.T) {
 		if status[name] != preflight.Passed {
 			t.Errorf("check %s: status %q, want %q", name, status[name], preflight.Passed)
 		}
+	}
+}
+
+// TestPreflightLeavesOutOtherRoutes checks that preflight lists no check of
+// another route: no AWS check outside aws-privatelink, and no endpoint
+// place on a route that makes no private endpoint, in text or JSON, and
+// that the summary counts only the checks listed.
+func TestPreflightLeavesOutOtherRoutes(t *testing.T) {
+	tests := []struct {
+		example string
+		absent  []string
+		present []string
+	}{
+		{"public.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region"}, []string{"grant_roles"}},
+		{"egress-ip.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region"}, []string{"grant_roles"}},
+		{"gcp-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones"}, []string{"account_region", "endpoint_capacity"}},
+		{"azure-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "account_region"}, []string{"endpoint_capacity"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.example, func(t *testing.T) {
+			path := "../../examples/" + tt.example
+			var stdout, stderr bytes.Buffer
+			err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), "--output", "json", path}, &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("preflight: %v\nstderr:\n%s", err, stderr.String())
+			}
+			var report preflight.Report
+			if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+				t.Fatalf("decode JSON report: %v\n%s", err, stdout.String())
+			}
+			listed := map[string]bool{}
+			for _, c := range report.Checks {
+				listed[c.Name] = true
+			}
+			for _, name := range tt.absent {
+				if listed[name] {
+					t.Errorf("JSON report lists check %s", name)
+				}
+			}
+			for _, name := range tt.present {
+				if !listed[name] {
+					t.Errorf("JSON report lacks check %s", name)
+				}
+			}
+
+			stdout.Reset()
+			err = preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), path}, &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("preflight: %v\nstderr:\n%s", err, stderr.String())
+			}
+			out := stdout.String()
+			for _, name := range tt.absent {
+				if strings.Contains(out, " "+name+" ") {
+					t.Errorf("text report lists check %s:\n%s", name, out)
+				}
+			}
+			for _, text := range []string{"EC2", "aws.instance_type"} {
+				if strings.Contains(out, text) {
+					t.Errorf("text report mentions %s:\n%s", text, out)
+				}
+			}
+			summary := fmt.Sprintf("%d passed, 0 warned, 0 failed\n", len(report.Checks))
+			if !strings.HasSuffix(out, summary) {
+				t.Errorf("text report does not end with %q:\n%s", summary, out)
+			}
+		})
 	}
 }

@@ -13,7 +13,7 @@ import (
 // anything is built for it. Without the check, the run would build its
 // network in that region and Snowflake's endpoint could not reach it.
 func checkAccountRegion(ctx context.Context, env *workflow.Env, req request.Request) error {
-	if !accountregion.Applies(req.Route) {
+	if !accountRegionApplies(req) {
 		return nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)

@@ -25,8 +25,11 @@ func (c configConn) Query(ctx context.Context, stmt string) ([]snowflake.Row, er
 func TestRequestChecksAccountRegion(t *testing.T) {
 	conn := configConn{config: `{"privatelink-vpce-id": "com.amazonaws.vpce.us-west-2.vpce-svc-0abc"}`}
 	env := &workflow.Env{Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return conn, nil }}
+	req := document().Request
+	req.Route = request.RouteAWSPrivateLink
+	req.AWS = &request.AWS{Region: "eu-west-1"}
 	var check *RequestCheck
-	for _, c := range RequestChecks() {
+	for _, c := range RequestChecks(req) {
 		if c.Name == "account_region" {
 			check = &c
 		}
@@ -34,9 +37,6 @@ func TestRequestChecksAccountRegion(t *testing.T) {
 	if check == nil {
 		t.Fatal("RequestChecks has no account_region check")
 	}
-	req := document().Request
-	req.Route = request.RouteAWSPrivateLink
-	req.AWS = &request.AWS{Region: "eu-west-1"}
 
 	_, err := check.Run(t.Context(), env, req)
 	checkStepError(t, err, []string{"$.aws.region is eu-west-1", "AWS region us-west-2", "set $.aws.region to us-west-2"})

@@ -14,7 +14,7 @@ import (
 // the VPC and its target in a subnet, so ELBv2 would reject the target only
 // after the proxy VM, the target group and the load balancer exist.
 func checkVPC(ctx context.Context, env *workflow.Env, req request.Request) error {
-	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil {
+	if !awsPrivateLink(req) {
 		return nil
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)
@@ -30,7 +30,7 @@ func checkVPC(ctx context.Context, env *workflow.Env, req request.Request) error
 // than the instance type's, and a security group that is missing or in
 // another VPC.
 func checkLaunch(ctx context.Context, env *workflow.Env, req request.Request) error {
-	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil || proxyvm.Direct(req) {
+	if !launchApplies(req) {
 		return nil
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)

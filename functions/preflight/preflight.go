@@ -74,7 +74,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		reserve := func(ctx context.Context, env *workflow.Env, req request.Request) error {
 			return checkEndpointCapacity(ctx, env, req, in.Execution)
 		}
-		for _, check := range requestChecks(reserve) {
+		for _, check := range applicable(req, requestChecks(reserve)) {
 			warning, err := check.Run(ctx, env, req)
 			if err != nil {
 				return Output{}, err
@@ -158,7 +158,7 @@ func checkOwners(ctx context.Context, env *workflow.Env, req request.Request) er
 // that a run of another request set to that request's repository, before
 // anything is built for it, as the default step would fail later.
 func checkDefaultLevel(ctx context.Context, env *workflow.Env, req request.Request) error {
-	if req.Repository.DefaultFor == "" || req.Repository.DefaultFor == "none" || env.Defaults == nil {
+	if !defaultLevelApplies(req) || env.Defaults == nil {
 		return nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
@@ -173,7 +173,7 @@ func checkDefaultLevel(ctx context.Context, env *workflow.Env, req request.Reque
 // before anything is built for it. The grants step, which runs after the
 // secret, the integration and the repository exist, would fail otherwise.
 func checkRoles(ctx context.Context, env *workflow.Env, req request.Request) error {
-	if len(req.Repository.GrantToRoles) == 0 {
+	if !rolesApply(req) {
 		return nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
@@ -189,7 +189,7 @@ func checkRoles(ctx context.Context, env *workflow.Env, req request.Request) err
 // missing zone only returns a warning. The load balancer step checks
 // again, but by then the proxy VM and the target group exist.
 func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (warning string, err error) {
-	if req.Route != request.RouteAWSPrivateLink || req.AWS == nil {
+	if !awsPrivateLink(req) {
 		return "", nil
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)
@@ -218,7 +218,7 @@ func checkEndpointCapacity(ctx context.Context, env *workflow.Env, req request.R
 // calls check with them. It does nothing for a route without a private
 // endpoint.
 func withEndpoints(ctx context.Context, env *workflow.Env, req request.Request, check func([]provisionendpoint.EndpointInfo) error) error {
-	if !privateLink(req.Route) {
+	if !endpointApplies(req) {
 		return nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)

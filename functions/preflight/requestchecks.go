@@ -3,8 +3,10 @@ package preflight
 import (
 	"context"
 
+	"github.com/repolink/repolink/functions/internal/accountregion"
 	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -16,36 +18,59 @@ type RequestCheck struct {
 	Name string
 	// Subject describes what a passed check found.
 	Subject string
+	// Applies reports whether the check has anything to check for the
+	// request. Nil means every request.
+	Applies func(req request.Request) bool
 	// Run returns an error that stops a run, or a warning that does not.
 	Run func(ctx context.Context, env *workflow.Env, req request.Request) (warning string, err error)
 }
 
 // RequestChecks returns the step's checks of the request's Snowflake
-// account and cloud, in the order that the step runs them. The endpoint
+// account and cloud that apply to req, in the order that the step runs
+// them. A check that does not apply, such as an AWS check on another
+// route, is left out, so that no report lists it as passed. The endpoint
 // capacity check only counts the free places, as the plan does, because
 // the step alone reserves one.
-func RequestChecks() []RequestCheck {
-	return requestChecks(func(ctx context.Context, env *workflow.Env, req request.Request) error {
+func RequestChecks(req request.Request) []RequestCheck {
+	return applicable(req, requestChecks(func(ctx context.Context, env *workflow.Env, req request.Request) error {
 		return withEndpoints(ctx, env, req, func(infos []provisionendpoint.EndpointInfo) error {
 			return CheckEndpointCapacity(ctx, env, req, infos)
 		})
-	})
+	}))
 }
 
-// requestChecks returns the checks with capacity as the endpoint capacity
-// check.
+// requestChecks returns every check, whether or not it applies, with
+// capacity as the endpoint capacity check.
 func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
 	return []RequestCheck{
 		{Name: "snowflake_location", Subject: "snowflake.database and snowflake.schema exist", Run: noWarning(checkLocation)},
-		{Name: "account_region", Subject: "aws.region or gcp.region is the region of the Snowflake account", Run: noWarning(checkAccountRegion)},
+		{Name: "account_region", Subject: "aws.region or gcp.region is the region of the Snowflake account",
+			Applies: accountRegionApplies, Run: noWarning(checkAccountRegion)},
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},
-		{Name: "grant_roles", Subject: "the account has every role of repository.grant_to_roles", Run: noWarning(checkRoles)},
-		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for", Run: noWarning(checkDefaultLevel)},
-		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField, Run: noWarning(checkVPC)},
-		{Name: "proxy_vm_launch", Subject: "EC2 has aws.instance_type, aws.image_id for its architecture, and aws.security_group_ids in aws.vpc_id", Run: noWarning(checkLaunch)},
-		{Name: "availability_zones", Subject: awszones.Field + " has one subnet in each availability zone of the region", Run: checkZones},
-		{Name: "endpoint_capacity", Subject: "the Snowflake account has a place for the private endpoint", Run: noWarning(capacity)},
+		{Name: "grant_roles", Subject: "the account has every role of repository.grant_to_roles",
+			Applies: rolesApply, Run: noWarning(checkRoles)},
+		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for",
+			Applies: defaultLevelApplies, Run: noWarning(checkDefaultLevel)},
+		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField,
+			Applies: awsPrivateLink, Run: noWarning(checkVPC)},
+		{Name: "proxy_vm_launch", Subject: "EC2 has aws.instance_type, aws.image_id for its architecture, and aws.security_group_ids in aws.vpc_id",
+			Applies: launchApplies, Run: noWarning(checkLaunch)},
+		{Name: "availability_zones", Subject: awszones.Field + " has one subnet in each availability zone of the region",
+			Applies: awsPrivateLink, Run: checkZones},
+		{Name: "endpoint_capacity", Subject: "the Snowflake account has a place for the private endpoint",
+			Applies: endpointApplies, Run: noWarning(capacity)},
 	}
+}
+
+// applicable returns the checks that apply to req.
+func applicable(req request.Request, all []RequestCheck) []RequestCheck {
+	var out []RequestCheck
+	for _, check := range all {
+		if check.Applies == nil || check.Applies(req) {
+			out = append(out, check)
+		}
+	}
+	return out
 }
 
 // noWarning adapts a check that has no warnings to RequestCheck.Run.
@@ -53,6 +78,39 @@ func noWarning(check func(context.Context, *workflow.Env, request.Request) error
 	return func(ctx context.Context, env *workflow.Env, req request.Request) (string, error) {
 		return "", check(ctx, env, req)
 	}
+}
+
+// awsPrivateLink reports whether req builds its network in an AWS VPC.
+func awsPrivateLink(req request.Request) bool {
+	return req.Route == request.RouteAWSPrivateLink && req.AWS != nil
+}
+
+// launchApplies reports whether req launches a proxy VM on EC2, which an
+// AWS private-link request with aws.proxy none does not.
+func launchApplies(req request.Request) bool {
+	return awsPrivateLink(req) && !proxyvm.Direct(req)
+}
+
+// accountRegionApplies reports whether req names a region that must be the
+// Snowflake account's: aws.region or gcp.region of a private-link route.
+func accountRegionApplies(req request.Request) bool {
+	return accountregion.Applies(req.Route)
+}
+
+// rolesApply reports whether req names roles in repository.grant_to_roles.
+func rolesApply(req request.Request) bool {
+	return len(req.Repository.GrantToRoles) > 0
+}
+
+// defaultLevelApplies reports whether req sets its repository as a default.
+func defaultLevelApplies(req request.Request) bool {
+	return req.Repository.DefaultFor != "" && req.Repository.DefaultFor != "none"
+}
+
+// endpointApplies reports whether req makes a private endpoint in the
+// Snowflake account.
+func endpointApplies(req request.Request) bool {
+	return privateLink(req.Route)
 }
 
 // privateLink reports whether the route makes a private endpoint in the
