@@ -375,15 +375,54 @@ func closedAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, v
 	return nextAction(x, flags, requestPlaceholder), nil
 }
 
-// supersededAdvice returns the next action for the closed provision
-// execution x of the request with ID id when a later provision execution
-// or a teardown of the request started after it, because redrive rejects
-// x then (checkLatestRun). It returns "" otherwise. flags are as for
+// supersededAdvice returns the next action for the closed execution x of
+// the request with ID id when redrive rejects x because a later execution
+// of the request started after it. A provision execution x is rejected
+// after a later run or teardown (checkLatestRun), and a teardown x after a
+// later run (checkNotSuperseded). It returns "" otherwise. flags are as for
 // nextCommands, and statusFlags are those of a suggested status command.
 func supersededAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, statusFlags string) (string, error) {
-	if x.Machine != provisionMachine || id == "" || x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded {
+	if id == "" || x.Status == engine.StatusRunning || x.Status == engine.StatusSucceeded {
 		return "", nil
 	}
+	switch x.Machine {
+	case provisionMachine:
+		return supersededRunAdvice(ctx, eng, x, id, flags, statusFlags)
+	case teardownMachine:
+		return supersededTeardownAdvice(ctx, eng, x, id, flags, statusFlags)
+	}
+	return "", nil
+}
+
+// supersededTeardownAdvice is supersededAdvice for the teardown x. It names
+// the latest execution of the request: the latest provision execution that
+// started after x, or a teardown that started after that one.
+func supersededTeardownAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, statusFlags string) (string, error) {
+	run, err := laterRun(ctx, eng, x, id)
+	if err != nil || run == nil {
+		return "", err
+	}
+	reason := fmt.Sprintf("execution %s of request %s started after this teardown and is %s, so %s cannot be redriven, "+
+		"because a redrive would delete what %s built", run.Name, id, run.Status, x.Name, run.Name)
+	teardown, err := latestTeardown(ctx, eng, id, run.Name)
+	if err != nil {
+		return "", err
+	}
+	if teardown != nil {
+		return fmt.Sprintf("%s; the latest execution of the request is teardown %s (%s), and 'repolink status%s %s' shows it and how to continue it",
+			reason, teardown.Name, teardown.Status, statusFlags, teardown.Name), nil
+	}
+	next := fmt.Sprintf("%s; 'repolink status%s %s' shows it and how to continue it", reason, statusFlags, run.Name)
+	if run.Status == engine.StatusRunning {
+		// A teardown is rejected while a run of its request runs.
+		return next, nil
+	}
+	return fmt.Sprintf("%s, or run 'repolink teardown%s %s' to remove the request's resources, which starts a new teardown",
+		next, flags, run.Name), nil
+}
+
+// supersededRunAdvice is supersededAdvice for the provision execution x.
+func supersededRunAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, id, flags, statusFlags string) (string, error) {
 	run := nextCommands(x.Machine, x.Name, flags, requestPlaceholder).Run
 	later, err := eng.ListMachine(ctx, provisionMachine, x.StartedAt)
 	if err != nil {

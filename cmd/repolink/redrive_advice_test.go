@@ -90,3 +90,58 @@ func TestChangedRequestOmitsFailingRedrive(t *testing.T) {
 		t.Errorf("409 error does not say why it leaves the redrive out: %s", resp.Error)
 	}
 }
+
+// TestStatusOfSupersededTeardown checks the next action of a failed
+// teardown after which a later run of its request started, which redrive
+// rejects: status names the latest execution and advises no redrive.
+func TestStatusOfSupersededTeardown(t *testing.T) {
+	dir := t.TempDir()
+	req := writeRequest(t, nil)
+	for i := 0; i < 2; i++ {
+		if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req); code != exitOK {
+			t.Fatalf("run %d exit %d\nstdout:\n%s\nstderr:\n%s", i+1, code, out, errOut)
+		}
+	}
+	faults := filepath.Join(t.TempDir(), "faults.json")
+	rules := `{"rules":[{"cloud":"aws","match":"DeleteLoadBalancer","kind":"reject","times":0}]}`
+	if err := os.WriteFile(faults, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REPOLINK_SANDBOX_FAULTS", faults)
+	_, out, _ := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711-r2")
+	if !strings.Contains(out, "status:           FAILED") {
+		t.Fatalf("teardown with a rejected DeleteLoadBalancer did not fail:\n%s", out)
+	}
+	t.Setenv("REPOLINK_SANDBOX_FAULTS", "")
+
+	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req); code != exitOK {
+		t.Fatalf("run 3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	_, out, errOut := runCLI(t, "status", "--state-dir", dir, "DATA-4711-r2-teardown")
+	if strings.Contains(out, "repolink redrive") {
+		t.Errorf("status after a later run advises a redrive, which is rejected:\n%s", out)
+	}
+	want := "execution DATA-4711-r3 of request DATA-4711 started after this teardown and is SUCCEEDED, " +
+		"so DATA-4711-r2-teardown cannot be redriven"
+	if !strings.Contains(out, want) {
+		t.Errorf("status lacks %q\nstdout:\n%s\nstderr:\n%s", want, out, errOut)
+	}
+	if want := "'repolink status --state-dir " + dir + " DATA-4711-r3' shows it"; !strings.Contains(out, want) {
+		t.Errorf("status lacks %q:\n%s", want, out)
+	}
+
+	if code, out, errOut := runCLI(t, "teardown", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, "DATA-4711-r3"); code != exitOK {
+		t.Fatalf("teardown of DATA-4711-r3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	_, out, _ = runCLI(t, "status", "--state-dir", dir, "DATA-4711-r2-teardown")
+	if strings.Contains(out, "repolink redrive") {
+		t.Errorf("status after a later teardown advises a redrive, which is rejected:\n%s", out)
+	}
+	if want := "the latest execution of the request is teardown DATA-4711-r3-teardown (SUCCEEDED)"; !strings.Contains(out, want) {
+		t.Errorf("status lacks %q:\n%s", want, out)
+	}
+	code, _, errOut := runCLI(t, "redrive", "--sandbox", "--state-dir", dir, "DATA-4711-r2-teardown")
+	if code != exitInvalid {
+		t.Errorf("redrive of the superseded teardown exit %d, want %d: %s", code, exitInvalid, errOut)
+	}
+}
