@@ -20,7 +20,12 @@ import (
 
 // Output names the endpoint service and reports deleted when an endpoint
 // was deprovisioned.
-type Output = workflow.Result
+type Output struct {
+	workflow.Result
+	// Notes are warnings that the deprovision left the account with at
+	// most one free place among its private endpoints.
+	Notes []string `json:"notes,omitempty"`
+}
 
 // Run finds the request's endpoint service (on Azure its Private Link
 // Service, on Google Cloud its service attachment) and deprovisions the
@@ -40,7 +45,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	if serviceName == "" {
-		return Output{Action: workflow.Skipped, ID: "none"}, nil
+		return Output{Result: workflow.Result{Action: workflow.Skipped, ID: "none"}}, nil
 	}
 
 	conn, err := env.Snowflake(ctx, req.Snowflake)
@@ -51,7 +56,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	action := workflow.Skipped
+	out := Output{Result: workflow.Result{Action: workflow.Skipped, ID: serviceName}}
 	for _, info := range infos {
 		if info.ServiceID() != serviceName || Queued(info.EndpointState) {
 			continue
@@ -59,11 +64,41 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		if _, err := conn.Query(ctx, snowflake.DeprovisionPrivateLinkEndpoint(serviceName)); err != nil {
 			return Output{}, fmt.Errorf("deprovision endpoint to %s: %w", serviceName, err)
 		}
-		action = workflow.Deleted
+		out.Action = workflow.Deleted
+		if note := capacityNote(req.Snowflake.Account, infos); note != "" {
+			out.Notes = append(out.Notes, note)
+			if env.Logger != nil {
+				env.Logger.Warn("private endpoint places nearly used up", "account", req.Snowflake.Account,
+					"request_id", req.ID, "counted", len(infos), "maximum", provisionendpoint.MaxEndpoints)
+			}
+		}
 		// One call removes the account's endpoint to the service.
 		break
 	}
-	return Output{Action: action, ID: serviceName}, nil
+	return out, nil
+}
+
+// capacityNote returns a warning when the account, after a deprovision,
+// counts at least all but one of its MaxEndpoints private endpoints, or ""
+// otherwise. infos are the endpoints listed before the deprovision, which
+// still counts the deprovisioned one, so the count is unchanged.
+func capacityNote(account string, infos []provisionendpoint.EndpointInfo) string {
+	if len(infos) < provisionendpoint.MaxEndpoints-1 {
+		return ""
+	}
+	// The endpoint that this step deprovisioned is listed as live.
+	deprovisioned := 1
+	for _, info := range infos {
+		if Queued(info.EndpointState) {
+			deprovisioned++
+		}
+	}
+	days := request.PrivateEndpointKeptDays
+	return fmt.Sprintf("Snowflake account %s now counts %d of its maximum of %d private endpoints, %d of them deprovisioned, "+
+		"which Snowflake counts for %d days after their teardown; the next runs in this account that need a new endpoint "+
+		"can be blocked for up to %d days. Once this teardown has deleted the endpoint service, a later run of this request "+
+		"provisions a new endpoint instead of restoring this one",
+		account, len(infos), provisionendpoint.MaxEndpoints, deprovisioned, days, days)
 }
 
 // Queued reports whether an endpoint state means the endpoint is already on

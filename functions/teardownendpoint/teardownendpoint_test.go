@@ -87,6 +87,45 @@ func TestRunDeprovisions(t *testing.T) {
 	}
 }
 
+func TestRunWarnsWhenPlacesRunLow(t *testing.T) {
+	own := `{"provider_service_name":"` + serviceName + `","endpoint_state":"CREATED","host":"pypi.corp.example.com","status":"Available"}`
+	queued := `{"provider_service_name":"com.amazonaws.vpce.us-west-2.vpce-svc-old","endpoint_state":"PENDING_DELETION","status":"Deleting"}`
+	live := `{"provider_service_name":"com.amazonaws.vpce.us-west-2.vpce-svc-live","endpoint_state":"CREATED","status":"Available"}`
+	cases := []struct {
+		name string
+		info []string
+		want string
+	}{
+		{"three of five", []string{own, queued, live}, ""},
+		{"four of five", []string{own, queued, queued, live}, "now counts 4 of its maximum of 5 private endpoints, 3 of them deprovisioned"},
+		{"five of five", []string{own, queued, queued, queued, queued}, "now counts 5 of its maximum of 5 private endpoints, 5 of them deprovisioned"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &infoConn{info: "[" + strings.Join(tc.info, ",") + "]"}
+			out := run(t, &cloud.EndpointService{ID: "vpce-svc-1", Name: serviceName}, conn)
+			if out.Action != workflow.Deleted {
+				t.Fatalf("action = %s, want %s", out.Action, workflow.Deleted)
+			}
+			if tc.want == "" {
+				if len(out.Notes) != 0 {
+					t.Errorf("notes = %q, want none", out.Notes)
+				}
+				return
+			}
+			if len(out.Notes) != 1 {
+				t.Fatalf("notes = %q, want one warning", out.Notes)
+			}
+			if !strings.Contains(out.Notes[0], tc.want) {
+				t.Errorf("note = %q, want it to contain %q", out.Notes[0], tc.want)
+			}
+			if want := "can be blocked for up to 7 days"; !strings.Contains(out.Notes[0], want) {
+				t.Errorf("note = %q, want it to contain %q", out.Notes[0], want)
+			}
+		})
+	}
+}
+
 func TestRunWithoutServiceSkips(t *testing.T) {
 	conn := &infoConn{info: `[]`}
 	if out := run(t, nil, conn); out.Action != workflow.Skipped {
