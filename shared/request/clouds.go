@@ -115,7 +115,9 @@ func (v *validator) routeBlocks(r *Request) {
 		case name == want && !blocks[name]:
 			v.add("$."+name, fmt.Sprintf("missing; the %s route needs it", r.Route))
 		case name != want && blocks[name]:
-			v.add("$."+name, fmt.Sprintf("does not belong to the %s route; remove it or change route", r.Route))
+			field := FieldError{Path: "$." + name, Message: fmt.Sprintf("does not belong to the %s route; remove it or change route", r.Route)}
+			v.add(field.Path, field.Message)
+			v.misplaced = append(v.misplaced, field)
 		}
 	}
 	cloud := r.RouteCloud()
@@ -124,7 +126,14 @@ func (v *validator) routeBlocks(r *Request) {
 	}
 }
 
+// proxyMode checks path.proxy and the path.target_address that proxy none
+// needs. It checks no target address when the shape checks already
+// reported path.proxy, because the field then contains its default, not
+// the value written.
 func (v *validator) proxyMode(path, proxy, target string, privateOnly bool) {
+	if v.invalid(path + ".proxy") {
+		return
+	}
 	switch proxy {
 	case "nginx":
 		if target != "" {
@@ -135,6 +144,13 @@ func (v *validator) proxyMode(path, proxy, target string, privateOnly bool) {
 	default:
 		v.add(path+".proxy", fmt.Sprintf("unknown proxy %q; use nginx or none", proxy))
 	}
+}
+
+// validProxy reports whether block.proxy is nginx or none and was not
+// reported invalid. Checks of the fields that depend on the proxy value
+// skip an invalid one, so only the proxy error shows.
+func validProxy(v *validator, block, proxy string) bool {
+	return (proxy == "nginx" || proxy == "none") && !v.invalid(block+".proxy")
 }
 
 func (v *validator) azure(a *Azure) {
@@ -155,8 +171,8 @@ func (v *validator) azure(a *Azure) {
 	if a.SubnetName != "" && a.SubnetName == a.PLSSubnetName {
 		v.add("$.azure.pls_subnet_name", "must differ from subnet_name, because its network policies are disabled for the Private Link Service")
 	}
-	v.upstream("$.azure.upstream", a.Upstream, a.Proxy)
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
+	v.upstream("$.azure", a.Upstream, a.Proxy)
 	if v.printable("$.azure.vm_size", a.VMSize, "remove it") {
 		v.azureVMSize(a.VMSize)
 	}
@@ -178,7 +194,9 @@ func (v *validator) gcp(g *GCP) {
 	if v.require("$.gcp.region", g.Region, "set the region, such as us-central1") && !gcpRegionPattern.MatchString(g.Region) {
 		v.add("$.gcp.region", fmt.Sprintf("%q is not a region; use a name such as us-central1", g.Region))
 	}
-	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !strings.HasPrefix(g.Zone, g.Region+"-") {
+	// The zone is compared with gcp.region only when the region is valid,
+	// so that a wrong region is not reported a second time at the zone.
+	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !v.invalid("$.gcp.region") && !strings.HasPrefix(g.Zone, g.Region+"-") {
 		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone of region %s; use a zone such as %s-a", g.Zone, g.Region, g.Region))
 	}
 	for path, name := range map[string]string{"$.gcp.network": g.Network, "$.gcp.subnet": g.Subnet, "$.gcp.psc_subnet": g.PSCSubnet} {
@@ -190,11 +208,15 @@ func (v *validator) gcp(g *GCP) {
 		v.add("$.gcp.psc_subnet", "must differ from subnet, because a Private Service Connect subnet serves no VMs")
 	}
 	v.pscSubnetCIDR(g.PSCSubnetCIDR)
-	v.upstream("$.gcp.upstream", g.Upstream, g.Proxy)
 	v.proxyMode("$.gcp", g.Proxy, g.TargetAddress, false)
+	v.upstream("$.gcp", g.Upstream, g.Proxy)
 	v.gcpTargetTags(g)
 	if v.printable("$.gcp.machine_type", g.MachineType, "remove it") {
-		v.gcpMachineType(g.MachineType, g.Zone)
+		zone := g.Zone
+		if v.invalid("$.gcp.zone") {
+			zone = ""
+		}
+		v.gcpMachineType(g.MachineType, zone)
 	}
 	if v.printable("$.gcp.image", g.Image, "remove it") {
 		v.gcpImage(g.Image)
@@ -205,6 +227,10 @@ func (v *validator) gcp(g *GCP) {
 // VPC firewall rule without target tags applies to every VM in the network.
 // With the proxy VM the rules target the tag that repolink gives that VM.
 func (v *validator) gcpTargetTags(g *GCP) {
+	if !validProxy(v, "$.gcp", g.Proxy) {
+		v.networkTags("$.gcp.target_tags", g.TargetTags)
+		return
+	}
 	switch g.Proxy {
 	case "none":
 		if len(g.TargetTags) == 0 {

@@ -27,19 +27,19 @@ const MaxSize = 64 << 10
 // it. A *ValidationError lists every bad field; the returned request is only
 // usable when the error is nil.
 func Parse(data []byte) (Request, error) {
-	return parse(data, (*Request).Validate, false)
+	return parse(data, (*Request).validate, false)
 }
 
 // ParseJSON is Parse for a request that arrives as JSON, such as the body
 // of a webhook delivery or a member of an API input. It accepts no YAML,
 // and its messages speak of JSON alone.
 func ParseJSON(data []byte) (Request, error) {
-	return parse(data, (*Request).Validate, true)
+	return parse(data, (*Request).validate, true)
 }
 
 // parse decodes and checks a request as Parse does, with validate in
 // place of Validate. With jsonOnly, data must be JSON.
-func parse(data []byte, validate func(*Request) error, jsonOnly bool) (Request, error) {
+func parse(data []byte, validate func(*Request, *validator) error, jsonOnly bool) (Request, error) {
 	var req Request
 	if len(data) > MaxSize {
 		return req, &ValidationError{Fields: []FieldError{{Path: "$", Message: fmt.Sprintf("request is %d bytes; the limit is %d", len(data), MaxSize)}}}
@@ -73,9 +73,19 @@ func parse(data []byte, validate func(*Request) error, jsonOnly bool) (Request, 
 		return req, &ValidationError{Fields: fields}
 	}
 	req.ApplyDefaults()
+
+	// The validator learns which fields the shape checks reported, so it
+	// skips the checks that depend on their values. A field that was
+	// dropped here holds its default, which is not what the author wrote.
+	v := &validator{}
+	for _, field := range fields {
+		v.markReported(field.Path)
+	}
 	var invalid *ValidationError
-	if err := validate(&req); errors.As(err, &invalid) {
-		fields = append(fields, dropCovered(invalid.Fields, fields)...)
+	if err := validate(&req, v); errors.As(err, &invalid) {
+		// Errors inside a block that does not belong to the route add
+		// nothing to the fix, which is to remove the block.
+		fields = append(dropCovered(fields, v.misplaced), dropCovered(invalid.Fields, fields)...)
 	} else if err != nil {
 		return req, err
 	}

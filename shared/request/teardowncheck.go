@@ -20,7 +20,12 @@ import (
 // snowflake.Literal, derive resource names with workflow.ShortID, and
 // print names and the ID.
 func (r *Request) ValidateForTeardown() error {
-	v := &validator{}
+	return r.validateForTeardown(&validator{})
+}
+
+// validateForTeardown is ValidateForTeardown with v, which may already
+// hold the paths of fields that the shape checks reported.
+func (r *Request) validateForTeardown(v *validator) error {
 	if v.require("$.id", r.ID, "set it to the ID of the request that was provisioned") {
 		v.printable("$.id", r.ID, "remove it")
 	}
@@ -152,11 +157,11 @@ func (v *validator) refScheme(path, value string) {
 // checks, but validates it with ValidateForTeardown. It is for the input
 // of a teardown execution only.
 func ParseForTeardown(data []byte) (Request, error) {
-	return parse(data, (*Request).ValidateForTeardown, false)
+	return parse(data, (*Request).validateForTeardown, false)
 }
 
 // ParseJSONForTeardown is ParseForTeardown for a request that arrives as
 // JSON, as ParseJSON is for Parse.
 func ParseJSONForTeardown(data []byte) (Request, error) {
-	return parse(data, (*Request).ValidateForTeardown, true)
+	return parse(data, (*Request).validateForTeardown, true)
 }

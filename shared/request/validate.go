@@ -91,7 +91,12 @@ var RefSchemes = []string{"env:", "file:", "aws-secretsmanager:", "azure-keyvaul
 // Validate checks every field and returns a *ValidationError listing all the
 // invalid ones, or nil.
 func (r *Request) Validate() error {
-	v := &validator{}
+	return r.validate(&validator{})
+}
+
+// validate is Validate with v, which may already hold the paths of fields
+// that the shape checks reported.
+func (r *Request) validate(v *validator) error {
 	v.require("$.id", r.ID, "set it to the ticket key, such as DATA-4711")
 	if len(r.ID) > 200 {
 		v.add("$.id", "is longer than 200 characters; use the ticket key")
@@ -122,16 +127,18 @@ func (r *Request) Validate() error {
 	v.snowflake(&r.Snowflake)
 	v.repository(&r.Repository)
 	v.routePorts(r)
-	if r.AWS != nil {
+	// A block that does not belong to the route is reported once, as a
+	// block to remove, and its fields are not checked.
+	if r.AWS != nil && !v.invalid("$.aws") {
 		v.aws(r.AWS)
 	}
-	if r.Azure != nil {
+	if r.Azure != nil && !v.invalid("$.azure") {
 		v.azure(r.Azure)
 	}
-	if r.GCP != nil {
+	if r.GCP != nil && !v.invalid("$.gcp") {
 		v.gcp(r.GCP)
 	}
-	if r.Egress != nil {
+	if r.Egress != nil && !v.invalid("$.egress") {
 		v.egress(r.Egress)
 	}
 	if r.Notify != nil {
@@ -145,10 +152,31 @@ func (r *Request) Validate() error {
 
 type validator struct {
 	fields []FieldError
+	// reported contains the path of every field with an error, including
+	// those that the shape checks of parse reported. A check that depends
+	// on a field's value skips a wrong value, which would only add a
+	// follow-on error.
+	reported map[string]bool
+	// misplaced lists the blocks that do not belong to the route.
+	misplaced []FieldError
 }
 
 func (v *validator) add(path, message string) {
 	v.fields = append(v.fields, FieldError{Path: path, Message: message})
+	v.markReported(path)
+}
+
+// markReported records path as a field with an error.
+func (v *validator) markReported(path string) {
+	if v.reported == nil {
+		v.reported = map[string]bool{}
+	}
+	v.reported[path] = true
+}
+
+// invalid reports whether an error was reported at path.
+func (v *validator) invalid(path string) bool {
+	return v.reported[path]
 }
 
 func (v *validator) require(path, value, hint string) bool {
@@ -554,8 +582,8 @@ func (v *validator) aws(a *AWS) {
 			v.add(fmt.Sprintf("$.aws.security_group_ids[%d]", i), fmt.Sprintf("%q is not a security group ID; use sg- followed by hex digits", group))
 		}
 	}
-	v.upstream("$.aws.upstream", a.Upstream, a.Proxy)
 	v.proxyMode("$.aws", a.Proxy, a.TargetAddress, true)
+	v.upstream("$.aws", a.Upstream, a.Proxy)
 	switch strings.ToLower(a.Listener) {
 	case "tcp":
 	case "tls":
@@ -572,10 +600,13 @@ func (v *validator) aws(a *AWS) {
 	}
 }
 
-// upstream checks host:port of the index as the proxy VM reaches it. With
-// proxy none no proxy dials it, so it may be left out.
-func (v *validator) upstream(path, value, proxy string) {
-	if proxy == "none" && strings.TrimSpace(value) == "" {
+// upstream checks block.upstream, host:port of the index as the proxy VM
+// reaches it. With proxy none no proxy dials it, so it may be left out.
+// With an invalid proxy the check is skipped, because whether upstream is
+// needed depends on the proxy value.
+func (v *validator) upstream(block, value, proxy string) {
+	path := block + ".upstream"
+	if !validProxy(v, block, proxy) || (proxy == "none" && strings.TrimSpace(value) == "") {
 		return
 	}
 	if v.require(path, value, "set host:port of the index as the proxy reaches it, such as pypi.corp.example.com:443, or use proxy none") {
