@@ -235,7 +235,9 @@ func (p *progress) summary(exec engine.Execution) bool {
 			fmt.Fprintf(p.out, "  note:             %s\n", n)
 		}
 		if endpointDeleted(exec.Output) {
-			fmt.Fprintf(p.out, "  note:             Snowflake keeps a deprovisioned endpoint for 7 days; SYSTEM$RESTORE_PRIVATELINK_ENDPOINT brings it back until then\n")
+			// The teardown deleted the endpoint's service as well, so
+			// restoring the endpoint would bring back nothing that works.
+			fmt.Fprintf(p.out, "  note:             Snowflake counts the deprovisioned endpoint against the account's maximum of 5 private endpoints for 7 days\n")
 		}
 		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 		return true
