@@ -443,19 +443,44 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	switch {
 	case out.Replay:
 		log.Warn("replayed delivery; nothing new started")
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true,
-			Reason: ReplayReason(out.Execution)})
+		status := h.status(ctx, out.Execution)
+		newStarts, err := h.startsAfterTeardown(ctx, req.ID, out.Execution, adapter)
+		if err != nil {
+			h.teardownReadFailed(w, log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
+			Reason: ReplayReason(out.Execution, status, newStarts)})
 	case existing != nil:
 		log.Info("request runs or last ran in an execution that this delivery did not start; nothing new started")
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
+		status := h.status(ctx, out.Execution)
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
+			Reason: StoppedRunAdvice(out.Execution, status)})
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: StatusSuperseded, Duplicate: true,
 			LatestExecution: out.Latest, Reason: EarlierRequestReason(d.Ticket, out.Execution, out.Latest)})
 	default:
 		log.Info("duplicate delivery; nothing new started")
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: h.status(ctx, out.Execution), Duplicate: true})
+		status := h.status(ctx, out.Execution)
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
+			Reason: StoppedRunAdvice(out.Execution, status)})
 	}
+}
+
+// startsAfterTeardown reports whether a new delivery of the request with ID
+// id to POST /v1/requests would start an execution, because a teardown of
+// the request that has closed started after execution. Ticket adapters
+// start nothing for an unchanged request after a teardown.
+func (h *Handler) startsAfterTeardown(ctx context.Context, id, execution string, adapter bool) (bool, error) {
+	if adapter {
+		return false, nil
+	}
+	teardown, status, err := h.cfg.Executions.Teardown(ctx, id, execution)
+	if err != nil {
+		return false, err
+	}
+	return teardown != "" && status != statusRunning, nil
 }
 
 // requestHash returns the hash that identifies a delivery's request in the
@@ -599,11 +624,45 @@ func TornDownTicketReason(ticket, execution, teardown string) string {
 
 // ReplayReason returns the response reason for a signed request whose
 // exact bytes, with the same timestamp, the service accepted before, when
-// its response named execution.
-func ReplayReason(execution string) string {
-	return fmt.Sprintf("the same signed delivery was accepted before, with execution %s, "+
-		"and a repeated delivery starts nothing; sign the request again with the current time in %s to send a new delivery",
-		execution, HeaderTimestamp)
+// its response named execution, whose status is now status. newStarts is
+// set when a new delivery of the request would start an execution, because
+// a teardown of the request closed after execution started. Otherwise a new
+// delivery starts one only when the ticket ran another request since
+// execution, which the caller does not know, so the reason states that
+// condition.
+func ReplayReason(execution, status string, newStarts bool) string {
+	reason := fmt.Sprintf("the same signed delivery was accepted before, with execution %s, and a repeated delivery starts nothing", execution)
+	signAgain := fmt.Sprintf("sign the request again with the current time in %s", HeaderTimestamp)
+	if newStarts {
+		return fmt.Sprintf("%s; %s to send a new delivery, which starts a new execution because a teardown of the request ran since %s",
+			reason, signAgain, execution)
+	}
+	next := StoppedRunAdvice(execution, status)
+	if next == "" {
+		next = fmt.Sprintf("a new delivery of the same request starts nothing either while %s is the ticket's latest execution", execution)
+	}
+	return fmt.Sprintf("%s; %s. If the ticket ran another request since %s, %s to run this request again in a new execution once that run has closed",
+		reason, next, execution, signAgain)
+}
+
+// StoppedRunAdvice returns what continues a ticket whose latest execution
+// ran the delivered request, when that execution has the status FAILED,
+// TIMED_OUT or ABORTED, and "" for any other status. A new delivery of the
+// same request starts nothing then, so the advice is a redrive or a
+// teardown, which the Step Functions API and repolink status offer too.
+func StoppedRunAdvice(execution, status string) string {
+	if !closedWithoutSuccess(status) {
+		return ""
+	}
+	return fmt.Sprintf("a new delivery of the same request starts nothing while %s, which ran it and is %s, is the ticket's latest execution; "+
+		"redrive %s to resume it from the step where it stopped, unless its status shows that a redrive fails the same way, "+
+		"or tear down the request to remove what it may have built", execution, status, execution)
+}
+
+// closedWithoutSuccess reports whether status is FAILED, TIMED_OUT or
+// ABORTED.
+func closedWithoutSuccess(status string) bool {
+	return status == "FAILED" || status == "TIMED_OUT" || status == "ABORTED"
 }
 
 // StaleDeliveryReason returns the response error for a signed request

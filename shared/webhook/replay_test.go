@@ -39,13 +39,13 @@ func TestRequestWebhookReplay(t *testing.T) {
 		{name: "older delivery after a newer one", body: first, headers: firstHeaders, execution: "DATA-4711"},
 		{name: "retry of the latest delivery", body: changed, headers: changedHeaders, execution: "DATA-4711-r2"},
 	}
-	check := func(t *testing.T, body []byte, headers map[string]string, execution string) {
+	check := func(t *testing.T, body []byte, headers map[string]string, execution string, tornDown bool) {
 		t.Helper()
 		code, resp := svc.post(t, "/v1/requests", body, headers)
 		if code != http.StatusOK {
 			t.Errorf("status = %d, want 200", code)
 		}
-		want := Response{Execution: execution, Status: "RUNNING", Duplicate: true, Reason: ReplayReason(execution)}
+		want := Response{Execution: execution, Status: "RUNNING", Duplicate: true, Reason: ReplayReason(execution, "RUNNING", tornDown)}
 		if diff := cmp.Diff(want, resp); diff != "" {
 			t.Errorf("response (-want +got):\n%s", diff)
 		}
@@ -54,12 +54,12 @@ func TestRequestWebhookReplay(t *testing.T) {
 		}
 	}
 	for _, replay := range replays {
-		t.Run(replay.name, func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution) })
+		t.Run(replay.name, func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution, false) })
 	}
 
 	svc.execs.tearDown("DATA-4711", "DATA-4711-teardown", "SUCCEEDED")
 	for _, replay := range replays {
-		t.Run(replay.name+" after teardown", func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution) })
+		t.Run(replay.name+" after teardown", func(t *testing.T) { check(t, replay.body, replay.headers, replay.execution, true) })
 	}
 
 	if got := svc.execs.starts.Load(); got != 2 {

@@ -54,7 +54,7 @@ func TestWebhookReplay(t *testing.T) {
 		if code != http.StatusOK {
 			t.Errorf("%s: status = %d, want 200", replay.name, code)
 		}
-		want := webhook.Response{Execution: replay.execution, Duplicate: true, Reason: webhook.ReplayReason(replay.execution)}
+		want := webhook.Response{Execution: replay.execution, Duplicate: true, Reason: webhook.ReplayReason(replay.execution, "SUCCEEDED", false)}
 		if diff := cmp.Diff(want, resp); diff != "" {
 			t.Errorf("%s: response (-want +got):\n%s", replay.name, diff)
 		}
@@ -134,7 +134,7 @@ func TestWebhookStaleDelivery(t *testing.T) {
 		t.Errorf("A signed anew = %d %+v, want 202 DATA-4711-r3", code, resp)
 	}
 	code, resp = handle(t, hook, goBack)
-	want := webhook.Response{Execution: "DATA-4711-r3", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711-r3")}
+	want := webhook.Response{Execution: "DATA-4711-r3", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711-r3", "RUNNING", false)}
 	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
 		t.Errorf("retry of A signed anew = %d, want 200; response (-want +got):\n%s", code, diff)
 	}
@@ -171,5 +171,37 @@ func TestWebhookReplayPending(t *testing.T) {
 	}
 	if n := states.startCount(); n != 0 {
 		t.Errorf("%d executions started, want none", n)
+	}
+}
+
+// TestWebhookReplayOfStoppedRun repeats a delivery whose execution was
+// stopped since, and then signs it again. Neither starts anything, and
+// both reasons advise a redrive or a teardown, with the text of the other
+// front ends.
+func TestWebhookReplayOfStoppedRun(t *testing.T) {
+	hook, states := newWebhook(t)
+	body := readExample(t)
+	event := signedEvent(body, secret, now)
+	if code, resp := handle(t, hook, event); code != http.StatusAccepted || resp.Execution != "DATA-4711" {
+		t.Fatalf("first delivery = %d %+v, want 202 DATA-4711", code, resp)
+	}
+	states.abort("DATA-4711")
+
+	code, resp := handle(t, hook, event)
+	want := webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711", "ABORTED", false)}
+	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
+		t.Errorf("replay = %d, want 200; response (-want +got):\n%s", code, diff)
+	}
+
+	code, resp = handle(t, hook, signedEvent(body, secret, now.Add(2*time.Second)))
+	want = webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.StoppedRunAdvice("DATA-4711", "ABORTED")}
+	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
+		t.Errorf("delivery signed again = %d, want 200; response (-want +got):\n%s", code, diff)
+	}
+	if !strings.Contains(resp.Reason, "redrive DATA-4711") {
+		t.Errorf("reason of the delivery signed again lacks the redrive: %s", resp.Reason)
+	}
+	if n := states.startCount(); n != 1 {
+		t.Errorf("%d executions started, want 1", n)
 	}
 }

@@ -199,7 +199,7 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 	}
 	if !reserved {
 		log.Warn("replayed delivery; nothing new started", "execution", recorded)
-		return respond(http.StatusOK, webhook.Response{Execution: recorded, Duplicate: true, Reason: webhook.ReplayReason(recorded)})
+		return respond(http.StatusOK, webhook.Response{Execution: recorded, Duplicate: true, Reason: w.replayReason(ctx, req.ID, recorded, log)})
 	}
 
 	resp, stale := w.rejectStale(ctx, req.ID, signedAt, log)
@@ -358,8 +358,39 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) (events.APIGa
 		// request. The delivery is then a duplicate of the recorded run,
 		// where repolink up would start the next run.
 		log.Info("duplicate delivery; nothing new started")
-		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true}), out.Execution
+		x, _ := w.describeRun(ctx, out.Execution, log)
+		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true,
+			Reason: webhook.StoppedRunAdvice(out.Execution, x.Status)}), out.Execution
 	}
+}
+
+// replayReason returns webhook.ReplayReason for a replay of a delivery of
+// the request with ID id whose response named execution. A new delivery
+// starts an execution when a teardown of the request closed after
+// execution started.
+func (w *Webhook) replayReason(ctx context.Context, id, execution string, log *slog.Logger) string {
+	x, found := w.describeRun(ctx, execution, log)
+	newStarts := false
+	if found {
+		torn, err := w.latestTeardown(ctx, id)
+		if err != nil {
+			log.Warn("read teardowns of the request failed; the replay reason leaves them out", "error", err)
+		} else if torn != nil && !isOpen(torn.status) && torn.startDate.After(x.StartDate) {
+			newStarts = true
+		}
+	}
+	return webhook.ReplayReason(execution, x.Status, newStarts)
+}
+
+// describeRun describes the provision execution name. It returns false,
+// and logs the error, when it cannot.
+func (w *Webhook) describeRun(ctx context.Context, name string, log *slog.Logger) (sfn.Execution, bool) {
+	x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+	if err != nil {
+		log.Warn("describe execution failed; the response reason leaves out its status", "execution", name, "error", err)
+		return sfn.Execution{}, false
+	}
+	return x, true
 }
 
 // requestHash returns the hash that identifies a delivery's request in the

@@ -103,8 +103,11 @@ type stepFunctions struct {
 	mu     sync.Mutex
 	inputs map[string]string
 	closed map[string]bool
-	starts int
-	fail   bool
+	// aborted marks closed executions that describe reports as ABORTED
+	// instead of SUCCEEDED.
+	aborted map[string]bool
+	starts  int
+	fail    bool
 }
 
 func newStepFunctions(t *testing.T) (*stepFunctions, *sfn.Client) {
@@ -183,6 +186,9 @@ func (s *stepFunctions) describe(w http.ResponseWriter, name string) {
 	if s.closed[name] {
 		status = "SUCCEEDED"
 	}
+	if s.aborted[name] {
+		status = "ABORTED"
+	}
 	out, _ := json.Marshal(map[string]any{
 		"executionArn":    "arn:aws:states:us-west-2:123456789012:execution:rl-provision:" + name,
 		"stateMachineArn": machineARN,
@@ -192,6 +198,17 @@ func (s *stepFunctions) describe(w http.ResponseWriter, name string) {
 		"input":           input,
 	})
 	w.Write(out)
+}
+
+// abort marks an execution as closed with the status ABORTED.
+func (s *stepFunctions) abort(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed[name] = true
+	if s.aborted == nil {
+		s.aborted = map[string]bool{}
+	}
+	s.aborted[name] = true
 }
 
 // close marks an execution as closed.

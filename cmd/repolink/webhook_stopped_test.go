@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/webhook/sqlitestore"
+)
+
+// TestWebhookStoppedRunAdvice stops the execution that a delivery of
+// ticket W-10 started, then repeats the delivery byte for byte and signs
+// it again. Neither starts anything, and both reasons advise a redrive or
+// a teardown.
+func TestWebhookStoppedRunAdvice(t *testing.T) {
+	s := newServedStore(t)
+	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
+	secret := []byte("webhook-test-secret")
+	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	hook.Register(mux)
+
+	body, err := json.Marshal(exampleRequest(t, "W-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(signedAt time.Time) (int, webhook.Response) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
+		webhook.SetSignature(r.Header, secret, signedAt, body)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		var resp webhook.Response
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
+		}
+		return w.Code, resp
+	}
+
+	signedAt := time.Now()
+	if code, resp := post(signedAt); code != http.StatusAccepted || resp.Execution != "W-10" {
+		t.Fatalf("first delivery = %d %+v, want 202 W-10", code, resp)
+	}
+	s.stop(t, "W-10")
+
+	redrive := "redrive W-10 to resume it from the step where it stopped"
+	code, resp := post(signedAt)
+	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "W-10" {
+		t.Errorf("replay = %d %+v, want 200 duplicate of W-10", code, resp)
+	}
+	if !strings.Contains(resp.Reason, redrive) {
+		t.Errorf("replay reason lacks %q: %s", redrive, resp.Reason)
+	}
+	if !strings.Contains(resp.Reason, "If the ticket ran another request since W-10, sign the request again") {
+		t.Errorf("replay reason advises signing again without the condition under which that starts something: %s", resp.Reason)
+	}
+
+	code, resp = post(signedAt.Add(2 * time.Second))
+	if code != http.StatusOK || !resp.Duplicate || resp.Status != "ABORTED" {
+		t.Errorf("delivery signed again = %d %+v, want 200 duplicate of the ABORTED W-10", code, resp)
+	}
+	if !strings.Contains(resp.Reason, redrive) {
+		t.Errorf("reason of the delivery signed again lacks %q: %s", redrive, resp.Reason)
+	}
+	if !strings.Contains(resp.Reason, "or tear down the request") {
+		t.Errorf("reason of the delivery signed again lacks the teardown: %s", resp.Reason)
+	}
+	if strings.Contains(resp.Reason, webhook.HeaderTimestamp) {
+		t.Errorf("reason of the delivery signed again advises signing again, which starts nothing: %s", resp.Reason)
+	}
+	s.assertAbsent(t, "W-10-r2")
+}
