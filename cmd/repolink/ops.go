@@ -237,13 +237,21 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	tornDown, err := tornDownBy(ctx, eng, x, v.RequestID)
+	if err != nil {
+		return err
+	}
 	if *output == "json" {
 		sv := newStatusView(v, next, resume)
 		sv.Queued = queued
 		sv.Notifications = notifications
+		sv.TornDownBy = tornDown
 		return writeJSONTo(stdout, sv)
 	}
 	writeStatus(stdout, x, v, flags, next)
+	if tornDown != nil {
+		fmt.Fprintf(stdout, "torn down:     %s\n", tornDownText(*tornDown, storeFlagsOf(flags)))
+	}
 	if queued != "" {
 		fmt.Fprintf(stdout, "queued:        %s\n", queued)
 	}
@@ -274,6 +282,43 @@ type statusView struct {
 	// of the execution, the first run first. It is empty when the request
 	// has no notify.url.
 	Notifications []notify.View `json:"notifications,omitempty"`
+	// TornDownBy is the latest teardown of the request that started after
+	// this provision execution, whose resources it removed or, unless it
+	// succeeded, may have removed in part. It is nil when there is none.
+	TornDownBy *teardownRef `json:"torn_down_by,omitempty"`
+}
+
+// teardownRef names a teardown execution and its status.
+type teardownRef struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// tornDownBy returns the latest teardown of the request with ID id that
+// started after the provision execution x, or nil when x is not a
+// provision execution or no teardown started after it.
+func tornDownBy(ctx context.Context, eng *engine.Engine, x engine.Execution, id string) (*teardownRef, error) {
+	if x.Machine != provisionMachine || id == "" {
+		return nil, nil
+	}
+	teardown, err := latestTeardown(ctx, eng, id, x.Name)
+	if err != nil || teardown == nil {
+		return nil, err
+	}
+	return &teardownRef{Name: teardown.Name, Status: teardown.Status}, nil
+}
+
+// tornDownText describes the teardown t of a provision execution's
+// resources for the status text, with the flags of a status command.
+func tornDownText(t teardownRef, flags string) string {
+	switch t.Status {
+	case engine.StatusSucceeded:
+		return fmt.Sprintf("by %s (SUCCEEDED), so the resources of this run no longer exist", t.Name)
+	case engine.StatusRunning:
+		return fmt.Sprintf("by %s, which is running; follow it with 'repolink status%s %s'", t.Name, flags, t.Name)
+	}
+	return fmt.Sprintf("by %s (%s), so some resources of this run may no longer exist; see 'repolink status%s %s'",
+		t.Name, t.Status, flags, t.Name)
 }
 
 // queuedText describes the queued task results of the running execution
