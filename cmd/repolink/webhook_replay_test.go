@@ -21,19 +21,7 @@ import (
 // would provision the repository again.
 func TestWebhookReplayAfterTeardown(t *testing.T) {
 	s := newServedStore(t)
-	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
-	secret := []byte("webhook-test-secret")
-	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	hook.Register(mux)
+	mux, secret := newWebhookMux(t, s)
 
 	body, err := json.Marshal(exampleRequest(t, "RP-1"))
 	if err != nil {
@@ -69,4 +57,24 @@ func TestWebhookReplayAfterTeardown(t *testing.T) {
 		t.Errorf("replay after the teardown: response %+v, want a duplicate naming RP-1 with the replay reason", resp)
 	}
 	s.assertAbsent(t, "RP-1-r2")
+}
+
+// newWebhookMux serves the webhook of repolink up on the executions of s,
+// with a webhook store in s's directory, and returns it with its secret.
+func newWebhookMux(t *testing.T, s *servedStore) (*http.ServeMux, []byte) {
+	t.Helper()
+	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
+	secret := []byte("webhook-test-secret")
+	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	hook.Register(mux)
+	return mux, secret
 }

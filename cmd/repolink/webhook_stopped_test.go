@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/repolink/repolink/shared/webhook"
-	"github.com/repolink/repolink/shared/webhook/sqlitestore"
 )
 
 // TestWebhookStoppedRunAdvice stops the execution that a delivery of
@@ -21,19 +18,7 @@ import (
 // a teardown.
 func TestWebhookStoppedRunAdvice(t *testing.T) {
 	s := newServedStore(t)
-	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
-	secret := []byte("webhook-test-secret")
-	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	hook.Register(mux)
+	mux, secret := newWebhookMux(t, s)
 
 	body, err := json.Marshal(exampleRequest(t, "W-10"))
 	if err != nil {
