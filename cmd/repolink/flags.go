@@ -275,13 +275,29 @@ func readStoreFor(stateDir, name string) (*engine.Engine, string, error) {
 // it with the store's absolute directory, or a usage error that explains why it
 // cannot be read. It leaves the store in the format it has.
 func loadExecution(ctx context.Context, stateDir, name string) (engine.Execution, string, error) {
-	eng, dir, err := readStoreFor(stateDir, name)
+	eng, dir, x, err := openStoredExecution(ctx, stateDir, name)
 	if err != nil {
 		return engine.Execution{}, dir, err
 	}
-	defer eng.Close()
+	eng.Close()
+	return x, dir, nil
+}
+
+// openStoredExecution opens the store in stateDir for reading and describes the
+// execution name in it, as loadExecution does, for a caller that reads
+// more of the store afterwards. The caller closes the returned engine,
+// which is nil when the error is not.
+func openStoredExecution(ctx context.Context, stateDir, name string) (*engine.Engine, string, engine.Execution, error) {
+	eng, dir, err := readStoreFor(stateDir, name)
+	if err != nil {
+		return nil, dir, engine.Execution{}, err
+	}
 	x, err := describeOrUsage(ctx, eng, dir, name)
-	return x, dir, err
+	if err != nil {
+		eng.Close()
+		return nil, dir, engine.Execution{}, err
+	}
+	return eng, dir, x, nil
 }
 
 // serveLocally checks the request's local credential references, opens the

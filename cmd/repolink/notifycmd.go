@@ -123,15 +123,11 @@ func notifyCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	eng, dir, err := readStoreFor(*stateDir, name)
+	eng, dir, x, err := openStoredExecution(ctx, *stateDir, name)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	x, err := describeOrUsage(ctx, eng, dir, name)
-	if err != nil {
-		return err
-	}
 
 	store, err := openNotifyStore(dir, name)
 	if err != nil {

@@ -206,15 +206,11 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	eng, dir, err := readStoreFor(*stateDir, name)
+	eng, dir, x, err := openStoredExecution(ctx, *stateDir, name)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	x, err := describeOrUsage(ctx, eng, dir, name)
-	if err != nil {
-		return err
-	}
 	v, err := describeExecution(ctx, eng, name)
 	if err != nil {
 		return err
@@ -596,14 +592,11 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 
-	eng, dir, err := readStoreFor(*stateDir, name)
+	eng, _, _, err := openStoredExecution(ctx, *stateDir, name)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	if _, err := describeOrUsage(ctx, eng, dir, name); err != nil {
-		return err
-	}
 	events, err := eng.History(ctx, name)
 	if err != nil {
 		return err
