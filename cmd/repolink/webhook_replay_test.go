@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/repolink/repolink/shared/webhook"
-	"github.com/repolink/repolink/shared/webhook/sqlitestore"
 )
 
 // TestWebhookReplayAfterTeardown sends a request to POST /v1/requests of
@@ -27,19 +22,10 @@ func TestWebhookReplayAfterTeardown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	headers := http.Header{}
-	webhook.SetSignature(headers, secret, time.Now(), body)
+	signedAt := time.Now()
 	post := func() (int, webhook.Response) {
 		t.Helper()
-		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		r.Header = headers.Clone()
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
-		var resp webhook.Response
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
-		}
-		return w.Code, resp
+		return serveSigned(t, mux, secret, body, signedAt)
 	}
 
 	if code, resp := post(); code != http.StatusAccepted || resp.Execution != "RP-1" {
@@ -57,24 +43,4 @@ func TestWebhookReplayAfterTeardown(t *testing.T) {
 		t.Errorf("replay after the teardown: response %+v, want a duplicate naming RP-1 with the replay reason", resp)
 	}
 	s.assertAbsent(t, "RP-1-r2")
-}
-
-// newWebhookMux serves the webhook of repolink up on the executions of s,
-// with a webhook store in s's directory, and returns it with its secret.
-func newWebhookMux(t *testing.T, s *servedStore) (*http.ServeMux, []byte) {
-	t.Helper()
-	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rt := &runtime{dir: s.dir, engine: s.eng, logger: slog.New(slog.DiscardHandler)}
-	secret := []byte("webhook-test-secret")
-	hook, err := webhook.New(webhook.Config{Secret: secret, Executions: &serviceExecutions{rt: rt}, Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	hook.Register(mux)
-	return mux, secret
 }

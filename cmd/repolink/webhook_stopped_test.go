@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +24,7 @@ func TestWebhookStoppedRunAdvice(t *testing.T) {
 	}
 	post := func(signedAt time.Time) (int, webhook.Response) {
 		t.Helper()
-		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		webhook.SetSignature(r.Header, secret, signedAt, body)
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
-		var resp webhook.Response
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
-		}
-		return w.Code, resp
+		return serveSigned(t, mux, secret, body, signedAt)
 	}
 
 	signedAt := time.Now()

@@ -59,6 +59,29 @@ func TestWebhookRequestDuringAndAfterTeardown(t *testing.T) {
 // returns the status code and the decoded response.
 func newWebhookPoster(t *testing.T, s *servedStore, req request.Request) func() (int, webhook.Response) {
 	t.Helper()
+	mux, secret := newWebhookMux(t, s)
+
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each call is a new delivery, signed a second later than the one
+	// before. The webhook treats a repeat of the same timestamp and body
+	// as a replay, and rejects a new delivery signed before the ticket's
+	// latest accepted one.
+	sent := 0
+	return func() (int, webhook.Response) {
+		t.Helper()
+		signedAt := time.Now().Add(time.Duration(sent) * time.Second)
+		sent++
+		return serveSigned(t, mux, secret, body, signedAt)
+	}
+}
+
+// newWebhookMux serves the webhook of repolink up on the executions of s,
+// with a webhook store in s's directory, and returns it with its secret.
+func newWebhookMux(t *testing.T, s *servedStore) (*http.ServeMux, []byte) {
+	t.Helper()
 	store, err := sqlitestore.Open(filepath.Join(s.dir, "webhook.db"), sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -72,27 +95,20 @@ func newWebhookPoster(t *testing.T, s *servedStore, req request.Request) func() 
 	}
 	mux := http.NewServeMux()
 	hook.Register(mux)
+	return mux, secret
+}
 
-	body, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
+// serveSigned sends body to POST /v1/requests of mux, signed with secret
+// at signedAt, and returns the status code and the decoded response.
+func serveSigned(t *testing.T, mux *http.ServeMux, secret, body []byte, signedAt time.Time) (int, webhook.Response) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
+	webhook.SetSignature(r.Header, secret, signedAt, body)
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	var resp webhook.Response
+	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
 	}
-	// Each call is a new delivery, signed a second later than the one
-	// before, because the webhook answers a repeat of the same timestamp
-	// and body as a replay, and rejects a new delivery signed before the
-	// ticket's latest accepted one.
-	sent := 0
-	return func() (int, webhook.Response) {
-		t.Helper()
-		r := httptest.NewRequest(http.MethodPost, "/v1/requests", bytes.NewReader(body))
-		webhook.SetSignature(r.Header, secret, time.Now().Add(time.Duration(sent)*time.Second), body)
-		sent++
-		w := httptest.NewRecorder()
-		mux.ServeHTTP(w, r)
-		var resp webhook.Response
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
-			t.Fatalf("response body %q is not JSON: %v", w.Body.String(), err)
-		}
-		return w.Code, resp
-	}
+	return w.Code, resp
 }
