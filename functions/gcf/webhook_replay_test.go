@@ -18,12 +18,7 @@ func TestWebhookReplay(t *testing.T) {
 	signedAt := time.Now()
 	post := func(body []byte, at time.Time) (int, webhook.Response) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, server.URL+"/v1/requests", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		webhook.SetSignature(req.Header, []byte(testWebhookKey), at, body)
-		return send(t, req)
+		return postSignedAt(t, server.URL, body, at)
 	}
 
 	first := exampleRequest(t, nil)
@@ -61,12 +56,7 @@ func TestWebhookStaleDelivery(t *testing.T) {
 	signedAt := time.Now()
 	post := func(body []byte, at time.Time) (int, webhook.Response) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, server.URL+"/v1/requests", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		webhook.SetSignature(req.Header, []byte(testWebhookKey), at, body)
-		return send(t, req)
+		return postSignedAt(t, server.URL, body, at)
 	}
 	withPackages := func(packages ...string) []byte {
 		return exampleRequest(t, func(doc map[string]any) {
@@ -114,4 +104,17 @@ func TestWebhookStaleDelivery(t *testing.T) {
 	if n := len(workflows.started()); n != 3 {
 		t.Errorf("%d executions started in all, want 3", n)
 	}
+}
+
+// postSignedAt sends body to POST /v1/requests of the function at url,
+// signed with the test key at signedAt, and returns the status code and
+// the decoded response.
+func postSignedAt(t *testing.T, url string, body []byte, signedAt time.Time) (int, webhook.Response) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/requests", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhook.SetSignature(req.Header, []byte(testWebhookKey), signedAt, body)
+	return send(t, req)
 }
