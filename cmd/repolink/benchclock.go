@@ -43,18 +43,18 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 	if !sandboxMode {
 		// Name only the flags that were given, because the timing flags
 		// are hidden from the usage text.
-		var given []string
+		var used []string
 		if *t.scale != 1 {
-			given = append(given, "--sandbox-clock-scale")
+			used = append(used, "--sandbox-clock-scale")
 		}
 		if *t.endpointDelay >= 0 {
-			given = append(given, "--sandbox-endpoint-delay")
+			used = append(used, "--sandbox-endpoint-delay")
 		}
 		if latency == "realistic" {
-			given = append(given, "--sandbox-latency realistic")
+			used = append(used, "--sandbox-latency realistic")
 		}
-		if len(given) > 0 {
-			return usagef("%s only works with --sandbox; add --sandbox or remove it", strings.Join(given, " and "))
+		if len(used) > 0 {
+			return usagef("%s only works with --sandbox; add --sandbox or remove it", strings.Join(used, " and "))
 		}
 	}
 	if *t.endpointDelay > maxEndpointDelay {

@@ -130,10 +130,10 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // invokeExecutionName returns a new execution name for an invoke whose
 // input names none: invoke-, the UTC time and 6 random hex digits. The steps
-// tag what they launch with the execution and report a resource as created
-// only when its tag names the current execution, so each invoke needs a
-// name of its own: the call that launches a resource, or finds it ready
-// after a NotReady, reports created and the next call adopted.
+// tag what they launch with the execution, and report a resource as created
+// only when its tag names the current execution. So each invoke needs a
+// name of its own. The call that launches a resource, or finds it ready
+// after a NotReady, then reports created, and the next call adopted.
 func invokeExecutionName() string {
 	var suffix [3]byte
 	_, _ = rand.Read(suffix[:])

@@ -120,8 +120,8 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		printPlan(stdout, report, commandFlags(false, *stateDir))
 	}
 	if report.Rejected != "" {
-		// The report names the reason already, so the exit status alone
-		// tells a script that a run would be rejected.
+		// The report names the reason already, so only the exit status
+		// is added, for a script that checks whether a run would start.
 		return &usageError{msg: "a run would be rejected: " + report.Rejected, printed: true}
 	}
 	return nil

@@ -236,7 +236,7 @@ var signedDeliveries atomic.Int64
 
 // postSigned posts body to /v1/requests, signed with key, as a new
 // delivery. Two calls within one second would sign the same timestamp and
-// body, which the webhook answers as a replay, so each call appends its
+// body, which the webhook treats as a replay, so each call appends its
 // own number of spaces, which leaves the request unchanged.
 func postSigned(t *testing.T, server *httptest.Server, key string, body []byte) (int, webhook.Response) {
 	t.Helper()

@@ -37,7 +37,8 @@ func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS,
 // CheckVPC returns an InvalidRequest error when a subnet of aws.subnet_ids
 // is in another VPC than aws.vpc_id, naming the subnets and their VPCs. The
 // target group goes in aws.vpc_id and the load balancer and the proxy VM in
-// the subnets, so a mismatch fails only when the target is registered.
+// the subnets. Without this check, a mismatch would surface only when the
+// target is registered, after the load balancer exists.
 // execution is as for Check.
 func CheckVPC(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) error {
 	if aws.VPCID == "" {

@@ -195,9 +195,9 @@ func (s *Server) describeSubnets(region string, form url.Values) (any, error) {
 
 // subnetMatches reports whether a subnet passes the filters. A subnet
 // without a recorded VPC gets the first value of the first vpc-id filter.
-// Without such a filter it is listed with no VPC, which AWS never does, so
-// that a caller that compares the VPC with a request's cannot fail on a VPC
-// that the sandbox made up.
+// Without such a filter it is listed with no VPC, although every AWS subnet
+// has one. A caller that compares the VPC with a request's then cannot fail
+// on a VPC that the sandbox made up.
 func subnetMatches(item *subnetXML, filters []ec2Filter) bool {
 	if item.VPCID == "" {
 		if i := slices.IndexFunc(filters, func(f ec2Filter) bool { return f.Name == "vpc-id" }); i >= 0 && len(filters[i].Values) > 0 {

@@ -146,7 +146,7 @@ func TestWebhookStaleDelivery(t *testing.T) {
 // TestWebhookReplayPending sends a delivery whose replay record another
 // delivery reserved and never settled, as when that function instance
 // stopped. The record lasts until the signature is no longer valid, so
-// the 409 must also say how to send the request anew.
+// the 409 must also give the way to send the request anew.
 func TestWebhookReplayPending(t *testing.T) {
 	hook, states := newWebhook(t)
 	event := signedEvent(readExample(t), secret, now)

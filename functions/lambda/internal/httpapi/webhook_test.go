@@ -68,7 +68,7 @@ func restartSigning() {
 // signed with key as a new delivery. It signs at ts plus an offset that
 // grows by one second with each call, from -290 s. The offset starts again
 // after 580 calls, which keeps it within webhook.MaxAge, and after
-// restartSigning. The webhook answers a repeat of the same timestamp and
+// restartSigning. The webhook treats a repeat of the same timestamp and
 // body as a replay, and rejects a new delivery signed before the ticket's
 // latest accepted one, so each call signs later than the one before. Send
 // one event twice to replay it.
