@@ -303,7 +303,7 @@ func compareChoice(op string, value, operand any) bool {
 	case strings.HasPrefix(op, "String"):
 		a, ok1 := value.(string)
 		b, ok2 := operand.(string)
-		return ok1 && ok2 && compareOrdered(strings.Compare(a, b), relation)
+		return ok1 && ok2 && compareOrdered(compareJavaStrings(a, b), relation)
 	case strings.HasPrefix(op, "Numeric"):
 		a, ok1 := toFloat(value)
 		b, ok2 := toFloat(operand)

@@ -66,7 +66,8 @@ func (o filterOperand) value(current, root any) (any, bool) {
 }
 
 // compareValues applies a comparison operator. Numbers compare numerically
-// and strings lexically; values of different types are only ever unequal.
+// and strings by UTF-16 code units, as in Java. Values of different types
+// are only ever unequal.
 func compareValues(a, b any, op string) bool {
 	if x, ok := toFloat(a); ok {
 		if y, ok := toFloat(b); ok {
@@ -88,19 +89,20 @@ func compareValues(a, b any, op string) bool {
 	}
 	if x, ok := a.(string); ok {
 		if y, ok := b.(string); ok {
+			c := compareJavaStrings(x, y)
 			switch op {
 			case "==":
-				return x == y
+				return c == 0
 			case "!=":
-				return x != y
+				return c != 0
 			case "<":
-				return x < y
+				return c < 0
 			case "<=":
-				return x <= y
+				return c <= 0
 			case ">":
-				return x > y
+				return c > 0
 			case ">=":
-				return x >= y
+				return c >= 0
 			}
 		}
 	}
