@@ -35,17 +35,18 @@ func (f filterOr) match(c, r any) bool  { return f.left.match(c, r) || f.right.m
 func (f filterAnd) match(c, r any) bool { return f.left.match(c, r) && f.right.match(c, r) }
 func (f filterNot) match(c, r any) bool { return !f.inner.match(c, r) }
 
+// match follows Jayway JsonPath, the JSONPath library of Step Functions. An
+// operand path that selects nothing is undefined, and undefined equals no
+// value, not even null or another undefined. So != matches an item that
+// lacks the field, while ==, <, <=, > and >= do not.
 func (f filterCompare) match(current, root any) bool {
-	left, ok := f.left.value(current, root)
-	if !ok {
-		return false
-	}
+	left, leftOK := f.left.value(current, root)
 	if f.op == "" {
-		return true
+		return leftOK
 	}
-	right, ok := f.right.value(current, root)
-	if !ok {
-		return false
+	right, rightOK := f.right.value(current, root)
+	if !leftOK || !rightOK {
+		return f.op == "!="
 	}
 	return compareValues(left, right, f.op)
 }
