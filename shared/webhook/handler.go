@@ -666,8 +666,13 @@ func closedWithoutSuccess(status string) bool {
 }
 
 // StaleDeliveryReason returns the response error for a signed request
-// that started nothing because its ticket accepted a delivery signed later.
+// that started nothing because its ticket accepted, or is still handling, a
+// delivery signed later.
 func StaleDeliveryReason(stale *StaleDeliveryError) string {
+	if stale.Execution == "" {
+		return fmt.Sprintf("%v, so this delivery started nothing; if this request is meant to replace the request of that delivery, "+
+			"sign it again with the current time in %s and send it again", stale, HeaderTimestamp)
+	}
 	return fmt.Sprintf("%v, so this delivery started nothing; if this request is meant to replace %s, "+
 		"sign it again with the current time in %s and send it again", stale, stale.Execution, HeaderTimestamp)
 }

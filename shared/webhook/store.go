@@ -110,11 +110,16 @@ type StaleDeliveryError struct {
 	SignedAt time.Time
 	// LatestSignedAt is the signed time of the ticket's latest accepted
 	// delivery, and Execution the execution that its response named.
+	// Execution is "" when that delivery is still being handled.
 	LatestSignedAt time.Time
 	Execution      string
 }
 
 func (e *StaleDeliveryError) Error() string {
+	if e.Execution == "" {
+		return fmt.Sprintf("this delivery of request %s is signed at %s, before the delivery signed at %s that the service is still handling",
+			e.Ticket, e.SignedAt.UTC().Format(time.RFC3339), e.LatestSignedAt.UTC().Format(time.RFC3339))
+	}
 	return fmt.Sprintf("this delivery of request %s is signed at %s, before the delivery signed at %s that the service accepted with execution %s",
 		e.Ticket, e.SignedAt.UTC().Format(time.RFC3339), e.LatestSignedAt.UTC().Format(time.RFC3339), e.Execution)
 }

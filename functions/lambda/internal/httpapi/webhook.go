@@ -30,15 +30,18 @@ import (
 )
 
 // Deliveries records deliveries by ticket, the replay keys of the
-// deliveries that the webhook accepted, and the signed time of each
-// ticket's latest accepted delivery. *dynamo.Store implements it.
+// deliveries that the webhook accepted, and the signed times of each
+// ticket's latest accepted and latest claiming delivery. *dynamo.Store
+// implements it.
 type Deliveries interface {
 	Deliver(ctx context.Context, d dynamo.Delivery, start func(ctx context.Context, runs []string) (string, error)) (dynamo.Outcome, error)
 	ReserveReplay(ctx context.Context, ticket, replayKey string, until time.Time) (execution string, reserved bool, err error)
 	SettleReplay(ctx context.Context, ticket, replayKey, execution string) error
 	ReleaseReplay(ctx context.Context, ticket, replayKey string) error
-	LatestSigned(ctx context.Context, ticket string) (signedAt time.Time, execution string, found bool, err error)
+	ClaimSigned(ctx context.Context, ticket, replayKey string, signedAt, until time.Time) (dynamo.SignedClaim, error)
+	CheckSigned(ctx context.Context, ticket string, signedAt time.Time) (dynamo.SignedClaim, error)
 	RecordSigned(ctx context.Context, ticket string, signedAt time.Time, execution string, until time.Time) error
+	ReleaseSigned(ctx context.Context, ticket, replayKey string) error
 }
 
 // Executions starts, describes and lists executions, and reads their
@@ -177,11 +180,10 @@ const replaySettleTimeout = 10 * time.Second
 // one rejected with 409, releases its record, so that its sender can send
 // it again. A new delivery signed before the ticket's latest accepted one
 // starts nothing and gets 409, so that a delivery rejected while an earlier
-// execution ran cannot undo a newer one when it is sent again.
-//
-// NOTE: the signed time is read before the delivery starts anything and
-// written after it, so a newer delivery whose execution starts and closes
-// in between is not seen.
+// execution ran cannot undo a newer one when it is sent again. The check
+// and the claim of the delivery's signed time are one conditional write
+// before anything starts, so a delivery that a newer one overtakes gets
+// the same 409, also when the newer one has not settled yet.
 func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header http.Header, body []byte) events.APIGatewayV2HTTPResponse {
 	log := w.logger().With("source", source, "ticket", req.ID)
 	key, until := webhook.RequestReplay(header, body)
@@ -202,16 +204,23 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 		return respond(http.StatusOK, webhook.Response{Execution: recorded, Duplicate: true, Reason: w.replayReason(ctx, req.ID, recorded, log)})
 	}
 
-	resp, stale := w.rejectStale(ctx, req.ID, signedAt, log)
+	resp, claimed := w.claimSigned(ctx, req.ID, key, signedAt, until, log)
 	execution := ""
-	if !stale {
-		resp, execution = w.accept(ctx, req)
+	if claimed {
+		resp, execution = w.accept(ctx, req, signedAt)
 	}
 	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), replaySettleTimeout)
 	defer cancel()
 	if execution == "" {
 		if err := w.Deliveries.ReleaseReplay(settle, req.ID, key); err != nil {
 			log.Warn("release replay key failed; a repeat of this delivery starts nothing until the key expires", "error", err)
+		}
+		if !claimed {
+			return resp
+		}
+		if err := w.Deliveries.ReleaseSigned(settle, req.ID, key); err != nil {
+			log.Warn("release signed time of the delivery failed; deliveries of the ticket signed earlier get 409 until it expires",
+				"error", err)
 		}
 		return resp
 	}
@@ -226,22 +235,56 @@ func (w *Webhook) acceptOnce(ctx context.Context, req request.Request, header ht
 	return resp
 }
 
-// rejectStale returns the 409 response and true when the ticket's latest
-// accepted delivery is signed after signedAt. It also returns a response
-// and true when the record cannot be read.
-func (w *Webhook) rejectStale(ctx context.Context, ticket string, signedAt time.Time, log *slog.Logger) (events.APIGatewayV2HTTPResponse, bool) {
-	latest, execution, found, err := w.Deliveries.LatestSigned(ctx, ticket)
+// claimSigned claims the ticket's latest signed time for the delivery
+// with the replay key replayKey, signed at signedAt. It returns true when
+// the delivery may start its execution. Otherwise it returns the 409
+// response for a delivery signed before the ticket's latest accepted or
+// claiming one, or a 500 response when the claim fails.
+func (w *Webhook) claimSigned(ctx context.Context, ticket, replayKey string, signedAt, until time.Time,
+	log *slog.Logger) (events.APIGatewayV2HTTPResponse, bool) {
+	claim, err := w.Deliveries.ClaimSigned(ctx, ticket, replayKey, signedAt, until)
 	if err != nil {
-		log.Error("read the latest signed delivery of the ticket failed", "error", err)
-		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not read the deliveries of the ticket; the function log has the cause"}), true
+		log.Error("claim the signed time of the delivery failed", "error", err)
+		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not record the delivery; the function log has the cause"}), false
 	}
-	if !found || signedAt.Unix() >= latest.Unix() {
-		return events.APIGatewayV2HTTPResponse{}, false
+	if claim.Claimed {
+		return events.APIGatewayV2HTTPResponse{}, true
 	}
-	stale := &webhook.StaleDeliveryError{Ticket: ticket, SignedAt: signedAt, LatestSignedAt: latest, Execution: execution}
-	log.Warn("delivery signed before the ticket's latest accepted delivery; nothing new started",
-		"blocking_execution", execution, "signed_at", signedAt.UTC(), "latest_signed_at", latest.UTC())
-	return respond(http.StatusConflict, webhook.RejectedResponse(execution, webhook.StaleDeliveryReason(stale), false)), true
+	return w.rejectStale(staleError(ticket, signedAt, claim), log), false
+}
+
+// checkSigned returns a *webhook.StaleDeliveryError when a delivery of
+// ticket signed after signedAt has claimed the ticket since this delivery
+// did. The run start calls it last before StartExecution, so that an older
+// delivery that a newer one overtook while it read the ticket's runs starts
+// nothing.
+//
+// NOTE: Step Functions has no conditional start, so a newer delivery that
+// claims the ticket after this read can still start first. Both then start
+// the same run name, and the second start fails with
+// ExecutionAlreadyExists unless the first execution has closed by then.
+func (w *Webhook) checkSigned(ctx context.Context, ticket string, signedAt time.Time) error {
+	claim, err := w.Deliveries.CheckSigned(ctx, ticket, signedAt)
+	if err != nil {
+		return err
+	}
+	if claim.Claimed {
+		return nil
+	}
+	return staleError(ticket, signedAt, claim)
+}
+
+func staleError(ticket string, signedAt time.Time, claim dynamo.SignedClaim) *webhook.StaleDeliveryError {
+	return &webhook.StaleDeliveryError{Ticket: ticket, SignedAt: signedAt, LatestSignedAt: claim.LatestSignedAt,
+		Execution: claim.Execution}
+}
+
+// rejectStale logs stale and returns its 409 response. Execution is ""
+// while the newer delivery has not settled.
+func (w *Webhook) rejectStale(stale *webhook.StaleDeliveryError, log *slog.Logger) events.APIGatewayV2HTTPResponse {
+	log.Warn("delivery signed before the ticket's latest accepted or claiming delivery; nothing new started",
+		"blocking_execution", stale.Execution, "signed_at", stale.SignedAt.UTC(), "latest_signed_at", stale.LatestSignedAt.UTC())
+	return respond(http.StatusConflict, webhook.RejectedResponse(stale.Execution, webhook.StaleDeliveryReason(stale), false))
 }
 
 // decodeBody returns the raw body, or the response for a body that is not
@@ -293,7 +336,7 @@ func requestID(body []byte) string {
 // teardowns are read, or that starts after that read, is not seen here.
 // The first task of whichever execution checks second then fails with
 // Conflict.
-func (w *Webhook) accept(ctx context.Context, req request.Request) (events.APIGatewayV2HTTPResponse, string) {
+func (w *Webhook) accept(ctx context.Context, req request.Request, signedAt time.Time) (events.APIGatewayV2HTTPResponse, string) {
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {
 		w.logger().Error("encode execution input failed", "ticket", req.ID, "error", err)
@@ -323,12 +366,13 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) (events.APIGa
 	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: requestHash(canonical, torn), Source: source,
 		ReceivedAt: w.now(), RerunEarlier: true}
 	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context, runs []string) (string, error) {
-		return w.startRun(ctx, req, canonical, input, runs, torn, log)
+		return w.startRun(ctx, req, canonical, input, runs, torn, signedAt, log)
 	})
 
 	var ran *ranError
 	var running *webhook.RunningError
 	var conflicting *webhook.ConflictError
+	var stale *webhook.StaleDeliveryError
 	switch {
 	case errors.As(err, &ran):
 		reason := fmt.Sprintf("%v; redrive it if it failed, or change the request to start a new execution", ran)
@@ -343,6 +387,8 @@ func (w *Webhook) accept(ctx context.Context, req request.Request) (events.APIGa
 	case errors.As(err, &conflicting):
 		log.Warn("request conflicts with an earlier execution; nothing new started", "blocking_execution", conflicting.Execution)
 		return respond(http.StatusConflict, webhook.RejectedResponse(conflicting.Execution, conflicting.Error(), false)), ""
+	case errors.As(err, &stale):
+		return w.rejectStale(stale, log), ""
 	case err != nil:
 		log.Error("start execution failed", "error", err)
 		return respond(http.StatusInternalServerError, webhook.Response{Error: "could not start the execution; the function log has the cause"}), ""
@@ -432,7 +478,8 @@ func requestHash(canonical []byte, torn *teardown) string {
 // NOTE: the ticket's record outlives the executions' history only with the
 // default retention. With a shorter one, known is empty once the record
 // expired, and the loop starts at ID again.
-func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, torn *teardown, log *slog.Logger) (string, error) {
+func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, input []byte, known []string, torn *teardown,
+	signedAt time.Time, log *slog.Logger) (string, error) {
 	base := request.ExecutionName(req.ID)
 	if name, err := w.checkKnownRuns(ctx, req, canonical, known, torn); name != "" || err != nil {
 		return name, err
@@ -451,6 +498,10 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 		}
 		taken, err := w.takeClaims(ctx, req, name, torn, log)
 		if err != nil {
+			return "", err
+		}
+		if err := w.checkSigned(ctx, req.ID, signedAt); err != nil {
+			w.releaseClaims(ctx, taken, log)
 			return "", err
 		}
 		started, err := w.Executions.StartExecution(ctx, w.StateMachineARN, name, input)

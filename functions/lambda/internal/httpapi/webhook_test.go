@@ -564,9 +564,19 @@ func (u unusedDeliveries) ReleaseReplay(context.Context, string, string) error {
 	return errors.New("unexpected")
 }
 
-func (u unusedDeliveries) LatestSigned(context.Context, string) (time.Time, string, bool, error) {
+func (u unusedDeliveries) ClaimSigned(context.Context, string, string, time.Time, time.Time) (dynamo.SignedClaim, error) {
 	u.t.Error("a rejected delivery reached the delivery store")
-	return time.Time{}, "", false, errors.New("unexpected")
+	return dynamo.SignedClaim{}, errors.New("unexpected")
+}
+
+func (u unusedDeliveries) CheckSigned(context.Context, string, time.Time) (dynamo.SignedClaim, error) {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return dynamo.SignedClaim{}, errors.New("unexpected")
+}
+
+func (u unusedDeliveries) ReleaseSigned(context.Context, string, string) error {
+	u.t.Error("a rejected delivery reached the delivery store")
+	return errors.New("unexpected")
 }
 
 func (u unusedDeliveries) RecordSigned(context.Context, string, time.Time, string, time.Time) error {

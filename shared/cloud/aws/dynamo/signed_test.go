@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -46,5 +47,69 @@ func TestSignedKeepsLatest(t *testing.T) {
 
 	if _, _, found, err := store.LatestSigned(ctx, "DATA-2"); err != nil || found {
 		t.Errorf("latest signed of another ticket: found = %t, %v; want none", found, err)
+	}
+}
+
+func TestClaimSigned(t *testing.T) {
+	store, _ := newStore(t)
+	ctx := context.Background()
+	until := epoch.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+	at := func(seconds int) time.Time { return epoch.Add(time.Duration(seconds) * time.Second) }
+
+	steps := []struct {
+		name string
+		// do changes the store before the claim, or is nil.
+		do       func() error
+		key      string
+		signedAt time.Time
+		want     dynamo.SignedClaim
+	}{
+		{name: "new ticket", key: "a", signedAt: at(10), want: dynamo.SignedClaim{Claimed: true}},
+		{name: "older than a pending claim", key: "b", signedAt: at(9),
+			want: dynamo.SignedClaim{LatestSignedAt: at(10), Pending: true}},
+		{name: "same second as a pending claim", key: "c", signedAt: at(10), want: dynamo.SignedClaim{Claimed: true}},
+		{name: "older than an accepted delivery",
+			do:  func() error { return store.RecordSigned(ctx, "DATA-1", at(10), "DATA-1", until) },
+			key: "d", signedAt: at(8), want: dynamo.SignedClaim{LatestSignedAt: at(10), Execution: "DATA-1"}},
+		{name: "newer", key: "e", signedAt: at(12), want: dynamo.SignedClaim{Claimed: true}},
+		{name: "older after the newer claim was released",
+			do:  func() error { return store.ReleaseSigned(ctx, "DATA-1", "e") },
+			key: "f", signedAt: at(11), want: dynamo.SignedClaim{Claimed: true}},
+		{name: "release of a claim taken over",
+			do:  func() error { return store.ReleaseSigned(ctx, "DATA-1", "a") },
+			key: "g", signedAt: at(10), want: dynamo.SignedClaim{LatestSignedAt: at(11), Pending: true}},
+	}
+	for _, step := range steps {
+		if step.do != nil {
+			if err := step.do(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+		}
+		check, err := store.CheckSigned(ctx, "DATA-1", step.signedAt)
+		if err != nil {
+			t.Fatalf("%s: check: %v", step.name, err)
+		}
+		if check.Claimed != step.want.Claimed {
+			t.Errorf("%s: check claimed = %t, want %t", step.name, check.Claimed, step.want.Claimed)
+		}
+		got, err := store.ClaimSigned(ctx, "DATA-1", step.key, step.signedAt, until)
+		if err != nil {
+			t.Fatalf("%s: claim: %v", step.name, err)
+		}
+		if !got.LatestSignedAt.Equal(step.want.LatestSignedAt) {
+			t.Errorf("%s: latest signed at %s, want %s", step.name, got.LatestSignedAt, step.want.LatestSignedAt)
+		}
+		got.LatestSignedAt = step.want.LatestSignedAt
+		if got != step.want {
+			t.Errorf("%s: claim = %+v, want %+v", step.name, got, step.want)
+		}
+	}
+
+	signedAt, execution, found, err := store.LatestSigned(ctx, "DATA-1")
+	if err != nil || !found {
+		t.Fatalf("latest signed: found = %t, %v", found, err)
+	}
+	if !signedAt.Equal(at(10)) || execution != "DATA-1" {
+		t.Errorf("latest signed = %s %q, want %s DATA-1, which no claim changes", signedAt, execution, at(10))
 	}
 }
