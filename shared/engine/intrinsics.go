@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"math"
 	"math/big"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -362,15 +364,64 @@ func fnFormat(args []any) (any, error) {
 	return b.String(), nil
 }
 
+// formatValue renders one States.Format argument: a string as it is, a
+// number, boolean or null as its JSON text, and an object or array the way
+// Java's Map.toString and List.toString do, such as {a=1, b=[x, y]}.
+// LocalStack's AWS-validated snapshot tests recorded these forms from Step
+// Functions in 2023 for strings, null, 1, 1.1 and objects.
+//
+// NOTE: no recording covers booleans, exponents, -0 or integers above 2^53,
+// which keep their input text here. Object members appear in sorted key
+// order because objects are Go maps, and Step Functions may keep document
+// order instead.
 func formatValue(v any) (string, error) {
+	var b strings.Builder
+	if err := writeJavaString(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// writeJavaString writes v in the form of Java's toString for the matching
+// Java value or collection.
+func writeJavaString(b *strings.Builder, v any) error {
 	switch x := v.(type) {
 	case string:
-		return x, nil
-	case map[string]any, []any:
-		return "", errors.New("arguments must be strings, numbers, booleans or null")
+		b.WriteString(x)
+		return nil
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(x)) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k)
+			b.WriteByte('=')
+			if err := writeJavaString(b, x[k]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+		return nil
+	case []any:
+		b.WriteByte('[')
+		for i, item := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if err := writeJavaString(b, item); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+		return nil
 	}
 	raw, err := encodeJSON(v)
-	return string(raw), err
+	if err != nil {
+		return err
+	}
+	b.Write(raw)
+	return nil
 }
 
 func fnStringToJSON(args []any) (any, error) {

@@ -20,6 +20,10 @@ func TestIntrinsics(t *testing.T) {
 		{`States.Format('{}', null)`, `"null"`},
 		{`States.Format('back\\{} and \\\{', $.name)`, `"back\\Ada and \\{"`},
 		{`States.Format('{}', 'x\{y\}')`, `"x{y}"`},
+		{`States.Format('{}', $.obj)`, `"{a=1}"`},
+		{`States.Format('{}', $.list)`, `"[1, 2, 2, x]"`},
+		{`States.Format('{}', States.StringToJson('{"a":{"c":null,"d":[true,1.5]},"b":[]}'))`,
+			`"{a={c=null, d=[true, 1.5]}, b=[]}"`},
 		{`States.Array('a\\b', 'it\'s')`, `["a\\b","it's"]`},
 		{`States.StringToJson($.json)`, `{"k":[1,2]}`},
 		{`States.JsonToString($.obj)`, `"{\"a\":1}"`},
@@ -122,7 +126,6 @@ func TestIntrinsicsEvalErrors(t *testing.T) {
 		expr, name string
 	}{
 		{`States.Format('{} {}', 1)`, ErrorIntrinsicFailure},
-		{`States.Format('{}', $.list)`, ErrorIntrinsicFailure},
 		{`States.StringToJson('{bad')`, ErrorIntrinsicFailure},
 		{`States.ArrayGetItem($.list, 5)`, ErrorIntrinsicFailure},
 		{`States.ArrayLength($.s)`, ErrorIntrinsicFailure},
