@@ -420,6 +420,12 @@ func sliceItems(arr []any, bounds [3]*int) []any {
 
 // children returns the values of an object in key order, or the items of an
 // array.
+//
+// NOTE: Jayway JsonPath on Jackson, which Step Functions uses, lists the
+// members of an object in document order for [*], .*, .. and filters.
+// Objects here are Go maps, and every state output is encoded with sorted
+// keys, so keeping that order needs an ordered object type in decoding,
+// encoding, Set, templates and intrinsics alike.
 func children(n any) []any {
 	switch v := n.(type) {
 	case []any:
