@@ -1,0 +1,59 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/repolink/repolink/shared/webhook"
+)
+
+// TestDeliveriesOvertakenDelivery sends an older delivery of another
+// request while a newer one has claimed the ticket and is starting its
+// execution. The older one must start nothing, get a
+// *webhook.StaleDeliveryError that names the newer execution, and leave
+// the newer signed time.
+func TestDeliveriesOvertakenDelivery(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	store := newReplayDeliveries(t, &now)
+	ctx := context.Background()
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+	signed := func(hash, key string, at time.Time) webhook.Delivery {
+		d := signedDelivery(hash, key, until)
+		d.SignedAt = at
+		return d
+	}
+	var olderCalls atomic.Int32
+	olderDone := make(chan error, 1)
+
+	newer := signed("h2", "kNew", now.Add(time.Second))
+	got, err := store.Deliver(ctx, newer, func(context.Context) (string, error) {
+		go func() {
+			_, err := store.Deliver(ctx, signed("h1", "kOld", now), starter("x-old", &olderCalls))
+			olderDone <- err
+		}()
+		return "x-new", nil
+	})
+	if err != nil || got.Execution != "x-new" {
+		t.Fatalf("newer delivery = %+v, %v; want x-new started", got, err)
+	}
+
+	err = <-olderDone
+	var stale *webhook.StaleDeliveryError
+	if !errors.As(err, &stale) {
+		t.Fatalf("older delivery: error = %v, want a *webhook.StaleDeliveryError", err)
+	}
+	if stale.Execution != "x-new" {
+		t.Errorf("older delivery names execution %q, want x-new", stale.Execution)
+	}
+	if n := olderCalls.Load(); n != 0 {
+		t.Errorf("older delivery called start %d times, want none", n)
+	}
+
+	_, err = store.Deliver(ctx, signed("h3", "kMid", now.Add(time.Second/2)), starter("x-mid", &olderCalls))
+	if !errors.As(err, &stale) || !stale.LatestSignedAt.Equal(now.Add(time.Second)) {
+		t.Errorf("delivery signed before the newer one = %v, want a stale error at the newer signed time %s", err, now.Add(time.Second))
+	}
+}
