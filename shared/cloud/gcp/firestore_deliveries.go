@@ -112,6 +112,9 @@ type deliveryClaim struct {
 	ID          string    `json:"id"`
 	RequestHash string    `json:"request_hash"`
 	Until       time.Time `json:"until"`
+	// SignedAt is the claiming delivery's webhook.Delivery.SignedAt, or
+	// zero for an unsigned delivery.
+	SignedAt time.Time `json:"signed_at,omitzero"`
 }
 
 // NewDeliveries builds the Firestore client from opts, as NewWaits does,
@@ -215,7 +218,11 @@ func (s *Deliveries) claim(ctx context.Context, d webhook.Delivery, claimID stri
 		if rec.Claim != nil && now.Before(rec.Claim.Until) {
 			return nil, false, nil
 		}
-		rec.Claim = &deliveryClaim{ID: claimID, RequestHash: d.RequestHash, Until: now.Add(s.opts.ClaimTimeout)}
+		if err := checkClaimSigned(rec.Claim, d); err != nil {
+			return nil, false, err
+		}
+		rec.Claim = &deliveryClaim{ID: claimID, RequestHash: d.RequestHash, Until: now.Add(s.opts.ClaimTimeout),
+			SignedAt: d.SignedAt.UTC()}
 		next, err := encodeTicket(rec)
 		claimed = err == nil
 		return next, claimed, err
@@ -271,6 +278,17 @@ func checkSigned(rec ticketRecord, d webhook.Delivery) error {
 	}
 	return &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt, LatestSignedAt: rec.Signed.At,
 		Execution: rec.Signed.Execution}
+}
+
+// checkClaimSigned returns a *webhook.StaleDeliveryError without an
+// execution when d would take over the expired claim of a delivery signed
+// after it. That delivery's start may still be running, and a start of d
+// after it would undo the newer request.
+func checkClaimSigned(claim *deliveryClaim, d webhook.Delivery) error {
+	if claim == nil || d.SignedAt.IsZero() || d.SignedAt.Unix() >= claim.SignedAt.Unix() {
+		return nil
+	}
+	return &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt, LatestSignedAt: claim.SignedAt}
 }
 
 // setSigned keeps d.SignedAt and execution as rec's latest signed delivery,

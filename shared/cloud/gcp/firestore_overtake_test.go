@@ -57,3 +57,45 @@ func TestDeliveriesOvertakenDelivery(t *testing.T) {
 		t.Errorf("delivery signed before the newer one = %v, want a stale error at the newer signed time %s", err, now.Add(time.Second))
 	}
 }
+
+// TestDeliveriesOlderAfterClaimExpired sends an older delivery once the
+// claim of a newer one has expired while its start still runs. The older
+// one must not take the claim over and start.
+func TestDeliveriesOlderAfterClaimExpired(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	store := newReplayDeliveries(t, &now)
+	ctx := context.Background()
+	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
+	signed := func(hash, key string, at time.Time) webhook.Delivery {
+		d := signedDelivery(hash, key, until)
+		d.SignedAt = at
+		return d
+	}
+	signedAt := now.Add(time.Second)
+	var olderCalls atomic.Int32
+	var olderErr error
+
+	got, err := store.Deliver(ctx, signed("h2", "kNew", signedAt), func(context.Context) (string, error) {
+		now = now.Add(DefaultDeliveryClaimTimeout + time.Second)
+		_, olderErr = store.Deliver(ctx, signed("h1", "kOld", signedAt.Add(-time.Second)), starter("x-old", &olderCalls))
+		return "x-new", nil
+	})
+	if err != nil || got.Execution != "x-new" {
+		t.Fatalf("newer delivery = %+v, %v; want x-new started", got, err)
+	}
+
+	var stale *webhook.StaleDeliveryError
+	if !errors.As(olderErr, &stale) {
+		t.Fatalf("older delivery: error = %v, want a *webhook.StaleDeliveryError", olderErr)
+	}
+	if !stale.LatestSignedAt.Equal(signedAt) {
+		t.Errorf("older delivery: latest signed at %s, want %s of the newer claim", stale.LatestSignedAt, signedAt)
+	}
+	if n := olderCalls.Load(); n != 0 {
+		t.Errorf("older delivery called start %d times, want none", n)
+	}
+	_, err = store.Deliver(ctx, signed("h3", "kMid", signedAt.Add(-time.Second)), starter("x-mid", &olderCalls))
+	if !errors.As(err, &stale) || stale.Execution != "x-new" {
+		t.Errorf("delivery signed before the newer one = %v, want a stale error that names x-new", err)
+	}
+}

@@ -76,23 +76,33 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 	}
 
 	var holder string
-	var expiresAt int64
-	err = tx.QueryRowContext(ctx, `SELECT owner, expires_at FROM claims WHERE ticket = ?`, d.Ticket).Scan(&holder, &expiresAt)
+	var expiresAt, claimSignedAt int64
+	err = tx.QueryRowContext(ctx, `SELECT owner, expires_at, signed_at FROM claims WHERE ticket = ?`, d.Ticket).
+		Scan(&holder, &expiresAt, &claimSignedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return claimResult{}, fmt.Errorf("read claim of ticket %s: %w", d.Ticket, err)
 	case now.UnixNano() < expiresAt:
 		return claimResult{state: claimBusy, expiresAt: time.Unix(0, expiresAt)}, nil
+	case !d.SignedAt.IsZero() && d.SignedAt.Unix() < claimSignedAt:
+		// The start of the expired claim may still run, and a start of
+		// this older delivery after it would undo the newer request.
+		return claimResult{}, &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt,
+			LatestSignedAt: time.Unix(claimSignedAt, 0)}
 	default:
 		s.opts.Logger.Warn("expired webhook claim taken over, starting the ticket again",
 			"ticket", d.Ticket, "previous_owner", holder, "expired_at", time.Unix(0, expiresAt).UTC())
 	}
 
-	_, err = tx.ExecContext(ctx, `INSERT INTO claims (ticket, owner, request_hash, expires_at) VALUES (?, ?, ?, ?)
+	var signedAt int64
+	if !d.SignedAt.IsZero() {
+		signedAt = d.SignedAt.Unix()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO claims (ticket, owner, request_hash, expires_at, signed_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (ticket) DO UPDATE SET owner = excluded.owner, request_hash = excluded.request_hash,
-			expires_at = excluded.expires_at`,
-		d.Ticket, owner, d.RequestHash, now.Add(s.opts.ClaimTimeout).UnixNano())
+			expires_at = excluded.expires_at, signed_at = excluded.signed_at`,
+		d.Ticket, owner, d.RequestHash, now.Add(s.opts.ClaimTimeout).UnixNano(), signedAt)
 	if err != nil {
 		return claimResult{}, fmt.Errorf("claim ticket %s: %w", d.Ticket, err)
 	}

@@ -94,7 +94,8 @@ CREATE TABLE IF NOT EXISTS claims (
 	ticket       TEXT PRIMARY KEY,
 	owner        TEXT NOT NULL,
 	request_hash TEXT NOT NULL,
-	expires_at   INTEGER NOT NULL
+	expires_at   INTEGER NOT NULL,
+	signed_at    INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS deliveries (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -121,8 +122,9 @@ CREATE TABLE IF NOT EXISTS signed (
 `
 
 // Open opens or creates the store at path. A file written by an earlier
-// version, which had no claims or runs table, gets them. Until a ticket of
-// such a file starts another run, its tickets row is its only run.
+// version, which had no claims or runs table, gets them, and its claims
+// table gets the signed_at column. Until a ticket of such a file starts
+// another run, its tickets row is its only run.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.ClaimTimeout <= 0 {
 		opts.ClaimTimeout = DefaultClaimTimeout
@@ -145,7 +147,23 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open delivery store %s: %w", path, err)
 	}
+	if err := addClaimSignedAt(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open delivery store %s: %w", path, err)
+	}
 	return &Store{db: db, opts: opts, waits: map[string]*claimWait{}}, nil
+}
+
+// addClaimSignedAt adds the signed_at column to the claims table of a file
+// written before claims kept the signed time of their delivery.
+func addClaimSignedAt(db *sql.DB) error {
+	if _, err := db.Exec(`SELECT signed_at FROM claims LIMIT 0`); err == nil {
+		return nil
+	}
+	if _, err := db.Exec(`ALTER TABLE claims ADD COLUMN signed_at INTEGER NOT NULL DEFAULT 0`); err != nil {
+		return fmt.Errorf("add column signed_at to table claims: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.
