@@ -121,7 +121,7 @@ func (t *txn) startIterations(c *cursor, s *state, effective any) error {
 	for i, item := range list {
 		value := item
 		if s.ItemSelector != nil {
-			ctxObj["Map"] = map[string]any{"Item": map[string]any{"Index": i, "Value": item}}
+			ctxObj.Set("Map", objectOf("Item", objectOf("Index", i, "Value", item)))
 			v, err := s.ItemSelector.eval(effective, ctxObj)
 			if err != nil {
 				return t.fail(c, s, err)
@@ -303,7 +303,7 @@ func (t *txn) childrenDone(c *cursor, s *state, children []*cursor) error {
 			// error output in place of the iteration's result.
 			// NOTE: the Step Functions documentation does not show this
 			// entry; it is the shape that Catch gives an error.
-			results[i] = map[string]any{"Error": ch.Error, "Cause": ch.Cause}
+			results[i] = objectOf("Error", ch.Error, "Cause", ch.Cause)
 			continue
 		}
 		v, err := decodeJSON(ch.Output)

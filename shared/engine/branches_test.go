@@ -31,7 +31,7 @@ func TestParallel(t *testing.T) {
 					{"StartAt":"C","States":{"C":{"Type":"Succeed","OutputPath":"$.v"}}}]}}}`,
 			input:      `{"v":7}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"results":["a",{"v":7},7],"v":7}`,
+			wantOutput: `{"v":7,"results":["a",{"v":7},7]}`,
 		},
 		{
 			name: "result selector",
@@ -51,7 +51,7 @@ func TestParallel(t *testing.T) {
 				"Caught":{"Type":"Pass","End":true},"Done":{"Type":"Succeed"}}}`,
 			input:      `{}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"error":{"Cause":"branch 2","Error":"Broken"}}`,
+			wantOutput: `{"error":{"Error":"Broken","Cause":"branch 2"}}`,
 		},
 		{
 			name: "branch failure uncaught",
@@ -178,7 +178,7 @@ func TestMap(t *testing.T) {
 			state:      `"ItemsPath":"$.items","ItemSelector":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value","k.$":"$.k"},"ResultPath":"$.out"`,
 			input:      `{"items":["a","b","c"],"k":1}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"items":["a","b","c"],"k":1,"out":[{"i":0,"k":1,"v":"a"},{"i":1,"k":1,"v":"b"},{"i":2,"k":1,"v":"c"}]}`,
+			wantOutput: `{"items":["a","b","c"],"k":1,"out":[{"i":0,"v":"a","k":1},{"i":1,"v":"b","k":1},{"i":2,"v":"c","k":1}]}`,
 		},
 		{
 			name:       "legacy parameters",

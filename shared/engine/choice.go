@@ -45,8 +45,8 @@ var choiceOperators = map[string]string{
 	"IsTimestamp":                "boolean",
 }
 
-func (p *parser) choice(s *state, label string, raw map[string]any) {
-	items, ok := raw["Choices"].([]any)
+func (p *parser) choice(s *state, label string, raw *jsonObject) {
+	items, ok := raw.Value("Choices").([]any)
 	if !ok || len(items) == 0 {
 		p.add(label, "Choices", "must be an array with at least one rule")
 		return
@@ -54,7 +54,7 @@ func (p *parser) choice(s *state, label string, raw map[string]any) {
 	for i, item := range items {
 		s.Choices = append(s.Choices, p.choiceRule(item, label, fmt.Sprintf("Choices[%d]", i), true))
 	}
-	if v, ok := raw["Default"]; ok {
+	if v, ok := raw.Get("Default"); ok {
 		if str, ok := v.(string); ok && str != "" {
 			s.Default = str
 		} else {
@@ -65,12 +65,12 @@ func (p *parser) choice(s *state, label string, raw map[string]any) {
 
 func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 	r := &choiceRule{}
-	obj, ok := v.(map[string]any)
+	obj, ok := v.(*jsonObject)
 	if !ok {
 		p.add(label, field, "must be an object")
 		return r
 	}
-	if next, ok := obj["Next"]; ok {
+	if next, ok := obj.Get("Next"); ok {
 		if !top {
 			p.add(label, field+".Next", "only top-level rules may have Next")
 		}
@@ -80,7 +80,7 @@ func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 	}
 
 	var operators []string
-	for _, k := range sortedKeys(obj) {
+	for _, k := range sortedObjectKeys(obj) {
 		switch {
 		case k == "Next" || k == "Variable" || k == "Comment":
 		case k == "And" || k == "Or" || k == "Not":
@@ -98,7 +98,7 @@ func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 	op := operators[0]
 	switch op {
 	case "And", "Or":
-		list, ok := obj[op].([]any)
+		list, ok := obj.Value(op).([]any)
 		if !ok || len(list) == 0 {
 			p.add(label, field+"."+op, "must be a non-empty array of rules")
 			return r
@@ -113,7 +113,7 @@ func (p *parser) choiceRule(v any, label, field string, top bool) *choiceRule {
 		}
 		return r
 	case "Not":
-		r.Not = p.choiceRule(obj["Not"], label, field+".Not", false)
+		r.Not = p.choiceRule(obj.Value("Not"), label, field+".Not", false)
 		return r
 	}
 	p.comparison(r, obj, label, field, op)
@@ -127,8 +127,8 @@ func isPathOperator(k string) bool {
 	return ok && choiceOperators[base] != "" && !strings.HasPrefix(base, "Is") && base != "StringMatches"
 }
 
-func (p *parser) comparison(r *choiceRule, obj map[string]any, label, field, op string) {
-	variable, ok := obj["Variable"].(string)
+func (p *parser) comparison(r *choiceRule, obj *jsonObject, label, field, op string) {
+	variable, ok := obj.Value("Variable").(string)
 	if !ok {
 		p.add(label, field+".Variable", "missing: a comparison needs a Variable path")
 		return
@@ -141,14 +141,14 @@ func (p *parser) comparison(r *choiceRule, obj map[string]any, label, field, op 
 	r.Variable = path
 	if kind, ok := choiceOperators[op]; ok {
 		r.Operator = op
-		r.Value = obj[op]
+		r.Value = obj.Value(op)
 		if !operandHasKind(r.Value, kind) {
 			p.add(label, field+"."+op, "must be a %s", kind)
 		}
 		return
 	}
 	r.Operator = strings.TrimSuffix(op, "Path")
-	str, ok := obj[op].(string)
+	str, ok := obj.Value(op).(string)
 	if !ok {
 		p.add(label, field+"."+op, "must be a JSONPath string")
 		return

@@ -21,7 +21,7 @@ func chooseWith(t *testing.T, rule, input string) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sm.States["C"].choose(doc, map[string]any{"Execution": map[string]any{"Name": "run"}})
+	return sm.States["C"].choose(doc, objectOf("Execution", objectOf("Name", "run")))
 }
 
 func TestChoiceRules(t *testing.T) {
@@ -122,7 +122,7 @@ func TestChoiceNoMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = sm.States["C"].choose(map[string]any{"a": "x"}, nil)
+	_, err = sm.States["C"].choose(objectOf("a", "x"), nil)
 	var se *stateError
 	if !errors.As(err, &se) || se.Name != ErrorNoChoiceMatched {
 		t.Errorf("error = %v, want %s", err, ErrorNoChoiceMatched)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"testing"
 )
 
@@ -19,8 +18,8 @@ func TestTemplateUsesContext(t *testing.T) {
 		{`"literal"`, false},
 	}
 	for _, tc := range cases {
-		var v any
-		if err := json.Unmarshal([]byte(tc.template), &v); err != nil {
+		v, err := decodeJSON([]byte(tc.template))
+		if err != nil {
 			t.Fatal(err)
 		}
 		tmpl, err := compileTemplate(v, "Parameters")

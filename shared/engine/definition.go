@@ -188,7 +188,7 @@ func parseDefinition(machine string, definition []byte) (*stateMachine, error) {
 	if err != nil {
 		return nil, &DefinitionError{Machine: machine, Problems: []Problem{{Message: err.Error()}}}
 	}
-	obj, ok := doc.(map[string]any)
+	obj, ok := doc.(*jsonObject)
 	if !ok {
 		return nil, &DefinitionError{Machine: machine, Problems: []Problem{{Message: "the definition must be a JSON object"}}}
 	}
@@ -213,13 +213,13 @@ func fieldSet(names ...string) map[string]bool {
 
 // machine parses a top-level definition or a nested one. scope prefixes the
 // names of nested states in problems, for example `P.Branches[0].`.
-func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachine {
+func (p *parser) machine(obj *jsonObject, scope string, top bool) *stateMachine {
 	allowed := branchFields
 	if top {
 		allowed = topLevelFields
 	}
 	where := strings.TrimSuffix(scope, ".")
-	for _, k := range sortedKeys(obj) {
+	for _, k := range sortedObjectKeys(obj) {
 		if !allowed[k] {
 			p.add(where, k, "unknown field")
 		}
@@ -232,12 +232,12 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 		sm.TimeoutSeconds = p.optionalInt(obj, "", "TimeoutSeconds", 1)
 	}
 
-	rawStates, ok := obj["States"].(map[string]any)
-	if !ok || len(rawStates) == 0 {
+	rawStates, ok := obj.Value("States").(*jsonObject)
+	if !ok || rawStates.Len() == 0 {
 		p.add(where, "States", "must be an object with at least one state")
 		return sm
 	}
-	for _, name := range sortedKeys(rawStates) {
+	for _, name := range sortedObjectKeys(rawStates) {
 		label := scope + name
 		if utf8.RuneCountInString(name) > 80 || name == "" {
 			p.add(label, "", "state names must have 1 to 80 characters")
@@ -247,7 +247,7 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 		} else {
 			p.stateLabels[name] = label
 		}
-		raw, ok := rawStates[name].(map[string]any)
+		raw, ok := rawStates.Value(name).(*jsonObject)
 		if !ok {
 			p.add(label, "", "must be an object")
 			continue
@@ -262,8 +262,8 @@ func (p *parser) machine(obj map[string]any, scope string, top bool) *stateMachi
 	return sm
 }
 
-func (p *parser) queryLanguage(obj map[string]any, where string) {
-	if v, ok := obj["QueryLanguage"]; ok && v != "JSONPath" {
+func (p *parser) queryLanguage(obj *jsonObject, where string) {
+	if v, ok := obj.Get("QueryLanguage"); ok && v != "JSONPath" {
 		p.add(where, "QueryLanguage", "only JSONPath is supported, got %v", v)
 	}
 }
@@ -331,7 +331,7 @@ var stateFields = map[string]map[string]bool{
 		"ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
 }
 
-func (p *parser) state(name, label string, raw map[string]any) *state {
+func (p *parser) state(name, label string, raw *jsonObject) *state {
 	s := &state{Name: name}
 	s.Type, _ = p.requiredString(raw, label, "Type")
 	allowed, known := stateFields[s.Type]
@@ -341,7 +341,7 @@ func (p *parser) state(name, label string, raw map[string]any) *state {
 		}
 		return s
 	}
-	for _, k := range sortedKeys(raw) {
+	for _, k := range sortedObjectKeys(raw) {
 		if k != "Type" && k != "Comment" && k != "QueryLanguage" && !allowed[k] {
 			p.add(label, k, "not supported in a %s state", s.Type)
 		}
@@ -353,7 +353,7 @@ func (p *parser) state(name, label string, raw map[string]any) *state {
 	s.ResultPath = p.dataPath(raw, label, "ResultPath", true)
 	s.Parameters = p.template(raw, label, "Parameters")
 	s.ResultSelector = p.template(raw, label, "ResultSelector")
-	s.Result, s.HasResult = raw["Result"]
+	s.Result, s.HasResult = raw.Get("Result")
 
 	switch s.Type {
 	case typeTask:
@@ -377,13 +377,13 @@ func (p *parser) state(name, label string, raw map[string]any) *state {
 }
 
 // flow reads Next and End for the state types that take them.
-func (p *parser) flow(s *state, label string, raw map[string]any) {
+func (p *parser) flow(s *state, label string, raw *jsonObject) {
 	switch s.Type {
 	case typeChoice, typeSucceed, typeFail:
 		return
 	}
-	next, hasNext := raw["Next"]
-	end, hasEnd := raw["End"]
+	next, hasNext := raw.Get("Next")
+	end, hasEnd := raw.Get("End")
 	switch {
 	case hasNext && hasEnd:
 		p.add(label, "End", "must not be set together with Next")
@@ -405,7 +405,7 @@ func (p *parser) flow(s *state, label string, raw map[string]any) {
 	}
 }
 
-func (p *parser) task(s *state, label string, raw map[string]any) {
+func (p *parser) task(s *state, label string, raw *jsonObject) {
 	s.Resource, _ = p.requiredString(raw, label, "Resource")
 	if s.Resource == resourceLambdaInvoke || s.Resource == resourceLambdaToken {
 		if s.Parameters == nil || !hasField(s.Parameters, "FunctionName") {
@@ -416,10 +416,10 @@ func (p *parser) task(s *state, label string, raw map[string]any) {
 	s.HeartbeatSeconds = p.optionalInt(raw, label, "HeartbeatSeconds", 1)
 	s.TimeoutSecondsPath = p.optionalPath(raw, label, "TimeoutSecondsPath")
 	s.HeartbeatSecondsPath = p.optionalPath(raw, label, "HeartbeatSecondsPath")
-	if _, ok := raw["TimeoutSeconds"]; ok && s.TimeoutSecondsPath != nil {
+	if _, ok := raw.Get("TimeoutSeconds"); ok && s.TimeoutSecondsPath != nil {
 		p.add(label, "TimeoutSecondsPath", "must not be set together with TimeoutSeconds")
 	}
-	if _, ok := raw["HeartbeatSeconds"]; ok && s.HeartbeatSecondsPath != nil {
+	if _, ok := raw.Get("HeartbeatSeconds"); ok && s.HeartbeatSecondsPath != nil {
 		p.add(label, "HeartbeatSecondsPath", "must not be set together with HeartbeatSeconds")
 	}
 	if s.HeartbeatSeconds > 0 && s.TimeoutSeconds > 0 && s.HeartbeatSeconds >= s.TimeoutSeconds {
@@ -436,21 +436,21 @@ func hasField(t *template, key string) bool {
 	return false
 }
 
-func (p *parser) wait(s *state, label string, raw map[string]any) {
+func (p *parser) wait(s *state, label string, raw *jsonObject) {
 	set := 0
 	for _, f := range []string{"Seconds", "Timestamp", "SecondsPath", "TimestampPath"} {
-		if _, ok := raw[f]; ok {
+		if _, ok := raw.Get(f); ok {
 			set++
 		}
 	}
 	if set != 1 {
 		p.add(label, "Seconds", "set exactly one of Seconds, Timestamp, SecondsPath and TimestampPath")
 	}
-	if _, ok := raw["Seconds"]; ok {
+	if _, ok := raw.Get("Seconds"); ok {
 		n := p.optionalInt(raw, label, "Seconds", 0)
 		s.Seconds = &n
 	}
-	if v, ok := raw["Timestamp"]; ok {
+	if v, ok := raw.Get("Timestamp"); ok {
 		str, _ := v.(string)
 		ts, err := parseTimestamp(str)
 		if err != nil {
@@ -463,27 +463,27 @@ func (p *parser) wait(s *state, label string, raw map[string]any) {
 	s.TimestampPath = p.optionalPath(raw, label, "TimestampPath")
 }
 
-func (p *parser) fail(s *state, label string, raw map[string]any) {
-	s.Error, _ = raw["Error"].(string)
-	s.Cause, _ = raw["Cause"].(string)
+func (p *parser) fail(s *state, label string, raw *jsonObject) {
+	s.Error, _ = raw.Value("Error").(string)
+	s.Cause, _ = raw.Value("Cause").(string)
 	s.ErrorPath = p.expression(raw, label, "ErrorPath")
 	s.CausePath = p.expression(raw, label, "CausePath")
-	if _, ok := raw["Error"]; ok && s.ErrorPath != nil {
+	if _, ok := raw.Get("Error"); ok && s.ErrorPath != nil {
 		p.add(label, "ErrorPath", "must not be set together with Error")
 	}
-	if _, ok := raw["Cause"]; ok && s.CausePath != nil {
+	if _, ok := raw.Get("Cause"); ok && s.CausePath != nil {
 		p.add(label, "CausePath", "must not be set together with Cause")
 	}
 }
 
-func (p *parser) parallel(s *state, label string, raw map[string]any) {
-	branches, ok := raw["Branches"].([]any)
+func (p *parser) parallel(s *state, label string, raw *jsonObject) {
+	branches, ok := raw.Value("Branches").([]any)
 	if !ok || len(branches) == 0 {
 		p.add(label, "Branches", "must be an array with at least one branch")
 		return
 	}
 	for i, b := range branches {
-		obj, ok := b.(map[string]any)
+		obj, ok := b.(*jsonObject)
 		if !ok {
 			p.add(label, fmt.Sprintf("Branches[%d]", i), "must be an object with StartAt and States")
 			continue
@@ -492,25 +492,25 @@ func (p *parser) parallel(s *state, label string, raw map[string]any) {
 	}
 }
 
-func (p *parser) mapState(s *state, label string, raw map[string]any) {
+func (p *parser) mapState(s *state, label string, raw *jsonObject) {
 	field := "ItemProcessor"
-	proc, ok := raw["ItemProcessor"].(map[string]any)
-	if _, legacy := raw["Iterator"]; legacy {
+	proc, ok := raw.Value("ItemProcessor").(*jsonObject)
+	if _, legacy := raw.Get("Iterator"); legacy {
 		if ok {
 			p.add(label, "Iterator", "must not be set together with ItemProcessor")
 		}
 		field = "Iterator"
-		proc, ok = raw["Iterator"].(map[string]any)
+		proc, ok = raw.Value("Iterator").(*jsonObject)
 	}
 	if !ok {
 		p.add(label, "ItemProcessor", "missing: set an ItemProcessor with StartAt and States")
 	} else {
-		if cfg, ok := proc["ProcessorConfig"].(map[string]any); ok {
-			switch mode := cfg["Mode"]; mode {
+		if cfg, ok := proc.Value("ProcessorConfig").(*jsonObject); ok {
+			switch mode := cfg.Value("Mode"); mode {
 			case nil, "INLINE":
 			case "DISTRIBUTED":
 				s.Distributed = true
-				if typ, ok := cfg["ExecutionType"]; ok && typ != "STANDARD" {
+				if typ, ok := cfg.Get("ExecutionType"); ok && typ != "STANDARD" {
 					p.add(label, field+".ProcessorConfig.ExecutionType", "only STANDARD is supported, got %v", typ)
 				}
 			default:
@@ -520,7 +520,7 @@ func (p *parser) mapState(s *state, label string, raw map[string]any) {
 		s.Processor = p.machine(proc, label+"."+field+".", false)
 	}
 	if s.Parameters != nil {
-		if _, ok := raw["ItemSelector"]; ok {
+		if _, ok := raw.Get("ItemSelector"); ok {
 			p.add(label, "ItemSelector", "must not be set together with Parameters")
 		}
 		s.ItemSelector, s.Parameters = s.Parameters, nil
@@ -535,18 +535,18 @@ func (p *parser) mapState(s *state, label string, raw map[string]any) {
 
 // toleratedFailures reads the failure thresholds of a DISTRIBUTED Map
 // state, and rejects them in any other mode, as Step Functions does.
-func (p *parser) toleratedFailures(s *state, label string, raw map[string]any) {
+func (p *parser) toleratedFailures(s *state, label string, raw *jsonObject) {
 	for _, f := range []string{"ToleratedFailureCount", "ToleratedFailureCountPath", "ToleratedFailurePercentage",
 		"ToleratedFailurePercentagePath", "Label"} {
-		if _, ok := raw[f]; ok && !s.Distributed {
+		if _, ok := raw.Get(f); ok && !s.Distributed {
 			p.add(label, f, "is only allowed when ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED")
 		}
 	}
-	if _, ok := raw["ToleratedFailureCount"]; ok {
+	if _, ok := raw.Get("ToleratedFailureCount"); ok {
 		n := p.optionalInt(raw, label, "ToleratedFailureCount", 0)
 		s.ToleratedCount = &n
 	}
-	if v, ok := raw["ToleratedFailurePercentage"]; ok {
+	if v, ok := raw.Get("ToleratedFailurePercentage"); ok {
 		f, ok := toFloat(v)
 		if !ok || f < 0 || f > 100 {
 			p.add(label, "ToleratedFailurePercentage", "must be a number from 0 to 100")
@@ -563,8 +563,8 @@ func (p *parser) toleratedFailures(s *state, label string, raw map[string]any) {
 	}
 }
 
-func (p *parser) retriers(raw map[string]any, label string) []retrier {
-	list, ok := raw["Retry"]
+func (p *parser) retriers(raw *jsonObject, label string) []retrier {
+	list, ok := raw.Get("Retry")
 	if !ok {
 		return nil
 	}
@@ -576,13 +576,13 @@ func (p *parser) retriers(raw map[string]any, label string) []retrier {
 	var out []retrier
 	for i, item := range items {
 		field := fmt.Sprintf("Retry[%d]", i)
-		obj, ok := item.(map[string]any)
+		obj, ok := item.(*jsonObject)
 		if !ok {
 			p.add(label, field, "must be an object")
 			continue
 		}
 		allowed := fieldSet("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment")
-		for _, k := range sortedKeys(obj) {
+		for _, k := range sortedObjectKeys(obj) {
 			if !allowed[k] {
 				p.add(label, field+"."+k, "unknown field")
 			}
@@ -593,14 +593,14 @@ func (p *parser) retriers(raw map[string]any, label string) []retrier {
 			MaxAttempts:     3,
 			BackoffRate:     2.0,
 		}
-		if _, ok := obj["IntervalSeconds"]; ok {
+		if _, ok := obj.Get("IntervalSeconds"); ok {
 			r.IntervalSeconds = p.optionalInt(obj, label, field+".IntervalSeconds", 1)
 		}
-		if _, ok := obj["MaxAttempts"]; ok {
+		if _, ok := obj.Get("MaxAttempts"); ok {
 			r.MaxAttempts = p.optionalInt(obj, label, field+".MaxAttempts", 0)
 		}
 		r.MaxDelaySeconds = p.optionalInt(obj, label, field+".MaxDelaySeconds", 1)
-		if v, ok := obj["BackoffRate"]; ok {
+		if v, ok := obj.Get("BackoffRate"); ok {
 			f, ok := toFloat(v)
 			if !ok || f < 1 {
 				p.add(label, field+".BackoffRate", "must be a number of at least 1.0")
@@ -608,7 +608,7 @@ func (p *parser) retriers(raw map[string]any, label string) []retrier {
 				r.BackoffRate = f
 			}
 		}
-		if v, ok := obj["JitterStrategy"]; ok {
+		if v, ok := obj.Get("JitterStrategy"); ok {
 			switch v {
 			case "FULL":
 				r.JitterFull = true
@@ -622,8 +622,8 @@ func (p *parser) retriers(raw map[string]any, label string) []retrier {
 	return out
 }
 
-func (p *parser) catchers(raw map[string]any, label string) []catcher {
-	list, ok := raw["Catch"]
+func (p *parser) catchers(raw *jsonObject, label string) []catcher {
+	list, ok := raw.Get("Catch")
 	if !ok {
 		return nil
 	}
@@ -635,13 +635,13 @@ func (p *parser) catchers(raw map[string]any, label string) []catcher {
 	var out []catcher
 	for i, item := range items {
 		field := fmt.Sprintf("Catch[%d]", i)
-		obj, ok := item.(map[string]any)
+		obj, ok := item.(*jsonObject)
 		if !ok {
 			p.add(label, field, "must be an object")
 			continue
 		}
 		allowed := fieldSet("ErrorEquals", "Next", "ResultPath", "Comment")
-		for _, k := range sortedKeys(obj) {
+		for _, k := range sortedObjectKeys(obj) {
 			if !allowed[k] {
 				p.add(label, field+"."+k, "unknown field")
 			}
@@ -656,8 +656,8 @@ func (p *parser) catchers(raw map[string]any, label string) []catcher {
 
 // errorEquals reads an ErrorEquals list; States.ALL must be alone and in
 // the last retrier or catcher.
-func (p *parser) errorEquals(obj map[string]any, label, field string, last bool) []string {
-	items, ok := obj["ErrorEquals"].([]any)
+func (p *parser) errorEquals(obj *jsonObject, label, field string, last bool) []string {
+	items, ok := obj.Value("ErrorEquals").([]any)
 	if !ok || len(items) == 0 {
 		p.add(label, field+".ErrorEquals", "must be a non-empty array of error names")
 		return nil
@@ -687,12 +687,12 @@ func (p *parser) errorEquals(obj map[string]any, label, field string, last bool)
 
 // dataPath reads InputPath, OutputPath or ResultPath. ResultPath must be a
 // reference path.
-func (p *parser) dataPath(raw map[string]any, label, field string, reference bool) dataPath {
+func (p *parser) dataPath(raw *jsonObject, label, field string, reference bool) dataPath {
 	key := field
 	if i := strings.LastIndex(field, "."); i >= 0 {
 		key = field[i+1:]
 	}
-	v, ok := raw[key]
+	v, ok := raw.Get(key)
 	if !ok {
 		return dataPath{}
 	}
@@ -724,8 +724,8 @@ func (p *parser) dataPath(raw map[string]any, label, field string, reference boo
 // optionalPath reads ItemsPath or a field such as SecondsPath that
 // selects one value. Step Functions requires a reference path there, one
 // that can select only a single node, and it may start with $$.
-func (p *parser) optionalPath(raw map[string]any, label, field string) *Path {
-	v, ok := raw[field]
+func (p *parser) optionalPath(raw *jsonObject, label, field string) *Path {
+	v, ok := raw.Get(field)
 	if !ok {
 		return nil
 	}
@@ -746,8 +746,8 @@ func (p *parser) optionalPath(raw map[string]any, label, field string) *Path {
 	return path
 }
 
-func (p *parser) expression(raw map[string]any, label, field string) *expression {
-	v, ok := raw[field]
+func (p *parser) expression(raw *jsonObject, label, field string) *expression {
+	v, ok := raw.Get(field)
 	if !ok {
 		return nil
 	}
@@ -772,12 +772,12 @@ func (p *parser) expression(raw map[string]any, label, field string) *expression
 	return &expression{path: path}
 }
 
-func (p *parser) template(raw map[string]any, label, field string) *template {
-	v, ok := raw[field]
+func (p *parser) template(raw *jsonObject, label, field string) *template {
+	v, ok := raw.Get(field)
 	if !ok {
 		return nil
 	}
-	if _, isObject := v.(map[string]any); !isObject && field != "Parameters" {
+	if _, isObject := v.(*jsonObject); !isObject && field != "Parameters" {
 		p.add(label, field, "must be an object")
 		return nil
 	}
@@ -793,12 +793,12 @@ func (p *parser) template(raw map[string]any, label, field string) *template {
 	return t
 }
 
-func (p *parser) requiredString(raw map[string]any, label, field string) (string, bool) {
+func (p *parser) requiredString(raw *jsonObject, label, field string) (string, bool) {
 	key := field
 	if i := strings.LastIndex(field, "."); i >= 0 {
 		key = field[i+1:]
 	}
-	v, ok := raw[key]
+	v, ok := raw.Get(key)
 	if !ok {
 		p.add(label, field, "missing")
 		return "", false
@@ -813,12 +813,12 @@ func (p *parser) requiredString(raw map[string]any, label, field string) (string
 
 // optionalInt reads an integer field that must be at least minimum; an
 // absent field is 0.
-func (p *parser) optionalInt(raw map[string]any, label, field string, minimum int) int {
+func (p *parser) optionalInt(raw *jsonObject, label, field string, minimum int) int {
 	key := field
 	if i := strings.LastIndex(field, "."); i >= 0 {
 		key = field[i+1:]
 	}
-	v, ok := raw[key]
+	v, ok := raw.Get(key)
 	if !ok {
 		return 0
 	}

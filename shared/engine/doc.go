@@ -31,6 +31,11 @@
 // its execution, and applies ToleratedFailureCount and
 // ToleratedFailurePercentage (and their Path forms).
 //
+// JSON objects keep the key order of their document, as in Step Functions.
+// A state's output keeps the order of its input, and Parameters and other
+// templates keep their written order. [*], .*, .., filters and
+// States.Format list an object's members in that order.
+//
 // Not supported: the JSONata query language, variables (Assign), the
 // Distributed Map fields ItemReader, ItemBatcher and ResultWriter, child
 // executions of a Distributed Map, other service integrations, and the

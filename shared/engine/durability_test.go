@@ -195,7 +195,7 @@ func TestRedrive(t *testing.T) {
 		if x.Status != StatusSucceeded {
 			t.Fatalf("status after redrive = %s (%s), want SUCCEEDED", x.Status, x.Error)
 		}
-		if got, want := jsonText(t, x.Output), `{"first":1,"in":true,"second":2,"third":3}`; got != want {
+		if got, want := jsonText(t, x.Output), `{"in":true,"first":1,"second":2,"third":3}`; got != want {
 			t.Errorf("output = %s, want %s", got, want)
 		}
 		want := map[string]int{"first": 1, "second": 2, "third": 1}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 )
 
@@ -109,9 +108,9 @@ func compareValues(a, b any, op string) bool {
 	}
 	switch op {
 	case "==":
-		return reflect.DeepEqual(a, b)
+		return equalValues(a, b)
 	case "!=":
-		return !reflect.DeepEqual(a, b)
+		return !equalValues(a, b)
 	}
 	return false
 }
@@ -266,10 +265,11 @@ func (p *filterParser) operand() (filterOperand, error) {
 	}
 	word := p.src[p.pos:end]
 	p.pos = end
-	var v any
-	dec := json.NewDecoder(strings.NewReader(word))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil || word == "" {
+	if word == "" {
+		return filterOperand{}, fmt.Errorf("invalid literal %q", word)
+	}
+	v, err := decodeJSON([]byte(word))
+	if err != nil {
 		return filterOperand{}, fmt.Errorf("invalid literal %q", word)
 	}
 	return filterOperand{literal: v}, nil

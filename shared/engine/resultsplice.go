@@ -45,10 +45,10 @@ func passOutput(c *cursor, s *state) (json.RawMessage, bool) {
 }
 
 // setMember returns the JSON object text obj with the member name set to
-// the encoded value. obj must be compact, with its keys sorted and free of
-// escape sequences, as encodeJSON writes an object. The new member takes its
-// place in that order. It returns false for any other text and for a name
-// that needs escaping.
+// the encoded value. obj must be compact, with keys that are unique and free
+// of escape sequences, as encodeJSON writes an object. An existing member
+// keeps its position and a new one goes last, as Path.Set places them. It
+// returns false for any other text and for a name that needs escaping.
 func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
 	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
 		return nil, false
@@ -59,20 +59,18 @@ func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
 	}
 
 	// start and end delimit the member text to replace, or both are the
-	// position where the new member goes.
+	// closing brace, where a new member goes.
 	start, end := len(obj)-1, len(obj)-1
 	p := fastParser{text: obj, pos: 1}
-	var previous []byte
 	for p.pos < len(obj)-1 {
 		memberStart := p.pos
 		if obj[p.pos] != '"' || !p.skipString() {
 			return nil, false
 		}
 		memberKey := obj[memberStart+1 : p.pos-1]
-		if bytes.IndexByte(memberKey, '\\') >= 0 || (previous != nil && bytes.Compare(previous, memberKey) >= 0) {
+		if bytes.IndexByte(memberKey, '\\') >= 0 {
 			return nil, false
 		}
-		previous = memberKey
 		if p.pos >= len(obj) || obj[p.pos] != ':' {
 			return nil, false
 		}
@@ -89,30 +87,23 @@ func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
 		} else if p.pos != len(obj)-1 {
 			return nil, false
 		}
-		if start != len(obj)-1 {
-			// The position is found, so the loop only checks the rest.
-			continue
-		}
-		switch order := bytes.Compare(memberKey, []byte(name)); {
-		case order == 0:
+		if string(memberKey) == name {
+			if start != len(obj)-1 {
+				// A repeated key is not as encodeJSON writes an object.
+				return nil, false
+			}
 			start, end = memberStart, memberEnd
-		case order > 0:
-			start, end = memberStart, memberStart
 		}
 	}
 
 	out := make([]byte, 0, len(obj)+len(key)+len(value)+2)
 	out = append(out, obj[:start]...)
-	if start == end && start == len(obj)-1 && len(obj) > 2 {
+	if start == len(obj)-1 && len(obj) > 2 {
 		// The member goes last, after the existing ones.
 		out = append(out, ',')
 	}
 	out = append(out, key...)
 	out = append(out, ':')
 	out = append(out, value...)
-	if start == end && start != len(obj)-1 {
-		// The member goes before an existing one.
-		out = append(out, ',')
-	}
 	return append(out, obj[end:]...), true
 }

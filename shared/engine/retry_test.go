@@ -191,14 +191,14 @@ func TestCatch(t *testing.T) {
 			err:        fmt.Errorf("step: %w", &namedError{"Conflict", "name taken"}),
 			catch:      `[{"ErrorEquals":["Conflict"],"ResultPath":"$.error","Next":"Handled"}]`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"error":{"Cause":"step: name taken","Error":"Conflict"},"v":1}`,
+			wantOutput: `{"v":1,"error":{"Error":"Conflict","Cause":"step: name taken"}}`,
 		},
 		{
 			name:       "default ResultPath replaces the input",
 			err:        errors.New("boom"),
 			catch:      `[{"ErrorEquals":["States.ALL"],"Next":"Handled"}]`,
 			wantStatus: StatusSucceeded,
-			wantOutput: `{"Cause":"boom","Error":"States.TaskFailed"}`,
+			wantOutput: `{"Error":"States.TaskFailed","Cause":"boom"}`,
 		},
 		{
 			name:       "first matching catcher",

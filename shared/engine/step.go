@@ -662,7 +662,7 @@ func (t *txn) fail(c *cursor, s *state, err error) error {
 		if err != nil {
 			return t.failCursor(c, s, newStateError(ErrorRuntime, "state input: %v", err))
 		}
-		output, err := applyResultPath(k.ResultPath, input, map[string]any{"Error": se.Name, "Cause": se.Cause})
+		output, err := applyResultPath(k.ResultPath, input, objectOf("Error", se.Name, "Cause", se.Cause))
 		if err != nil {
 			return t.failCursor(c, s, asStateError(err))
 		}
@@ -715,7 +715,7 @@ func (t *txn) inputPath(c *cursor, s *state, input any) (any, error) {
 	dp := s.InputPath
 	switch {
 	case dp.null:
-		return map[string]any{}, nil
+		return newObject(0), nil
 	case dp.path == nil:
 		return input, nil
 	}
@@ -750,7 +750,7 @@ func applyResultPath(dp dataPath, input, result any) (any, error) {
 func applyOutputPath(dp dataPath, v any) (any, error) {
 	switch {
 	case dp.null:
-		return map[string]any{}, nil
+		return newObject(0), nil
 	case dp.path == nil:
 		return v, nil
 	}
@@ -770,28 +770,29 @@ func (t *txn) templateContext(c *cursor, s *state, tmpl *template) any {
 	return t.contextObject(c, s)
 }
 
-// contextObject builds the context object ($$) for a state.
-func (t *txn) contextObject(c *cursor, s *state) map[string]any {
-	obj := map[string]any{
-		"Execution": map[string]any{
-			"Id":           t.e.executionARN(t.exec.Machine, t.exec.Name),
-			"Name":         t.exec.Name,
-			"Input":        t.executionInput(),
-			"StartTime":    timestampText(time.Unix(0, t.exec.StartedAt)),
-			"RedriveCount": t.exec.RedriveCount,
-		},
-		"State": map[string]any{
-			"Name":        s.Name,
-			"EnteredTime": timestampText(time.Unix(0, c.EnteredAt)),
-			"RetryCount":  c.RetryCount,
-		},
-		"StateMachine": map[string]any{
-			"Id":   t.e.machineARN(t.exec.Machine),
-			"Name": t.exec.Machine,
-		},
-	}
+// contextObject builds the context object ($$) for a state, with its
+// members in the order that the Step Functions documentation lists them.
+func (t *txn) contextObject(c *cursor, s *state) *jsonObject {
+	obj := objectOf(
+		"Execution", objectOf(
+			"Id", t.e.executionARN(t.exec.Machine, t.exec.Name),
+			"Input", t.executionInput(),
+			"Name", t.exec.Name,
+			"StartTime", timestampText(time.Unix(0, t.exec.StartedAt)),
+			"RedriveCount", t.exec.RedriveCount,
+		),
+		"State", objectOf(
+			"EnteredTime", timestampText(time.Unix(0, c.EnteredAt)),
+			"Name", s.Name,
+			"RetryCount", c.RetryCount,
+		),
+		"StateMachine", objectOf(
+			"Id", t.e.machineARN(t.exec.Machine),
+			"Name", t.exec.Machine,
+		),
+	)
 	if c.Token != "" {
-		obj["Task"] = map[string]any{"Token": c.Token}
+		obj.Set("Task", objectOf("Token", c.Token))
 	}
 	return obj
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"time"
 )
@@ -125,16 +124,16 @@ func historyParameters(s *state, effective any, encoded json.RawMessage) json.Ra
 	if s.Resource != resourceLambdaInvoke && s.Resource != resourceLambdaToken {
 		return encoded
 	}
-	params, ok := effective.(map[string]any)
+	params, ok := effective.(*jsonObject)
 	if !ok {
 		return encoded
 	}
-	name, ok := params["FunctionName"].(string)
+	name, ok := params.Value("FunctionName").(string)
 	if !ok || unwrapPlaceholder(name) == name {
 		return encoded
 	}
-	withName := maps.Clone(params)
-	withName["FunctionName"] = unwrapPlaceholder(name)
+	withName := params.Clone()
+	withName.Set("FunctionName", unwrapPlaceholder(name))
 	out, err := encodeJSON(withName)
 	if err != nil {
 		return encoded
@@ -206,7 +205,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 		return t.taskFailed(c, s, newStateError(ErrorTaskFailed, "the task returned invalid JSON: %v", err))
 	}
 	if s.Resource == resourceLambdaInvoke || s.Resource == resourceLambdaToken {
-		result = map[string]any{"Payload": result, "StatusCode": json.Number("200")}
+		result = objectOf("Payload", result, "StatusCode", json.Number("200"))
 	}
 	encoded, err := encodeJSON(result)
 	if err != nil {
@@ -364,13 +363,13 @@ func (e *Engine) resolveTask(s *state, effective json.RawMessage) (TaskFunc, jso
 	payload := effective
 	if s.Resource == resourceLambdaInvoke || s.Resource == resourceLambdaToken {
 		params, err := decodeJSON(effective)
-		obj, ok := params.(map[string]any)
+		obj, ok := params.(*jsonObject)
 		if err != nil || !ok {
 			return nil, nil, newStateError(ErrorRuntime, "the parameters of %s must be an object", s.Resource)
 		}
-		name, _ = obj["FunctionName"].(string)
+		name, _ = obj.Value("FunctionName").(string)
 		payload = json.RawMessage("{}")
-		if p, ok := obj["Payload"]; ok {
+		if p, ok := obj.Get("Payload"); ok {
 			if payload, err = encodeJSON(p); err != nil {
 				return nil, nil, newStateError(ErrorRuntime, "%v", err)
 			}

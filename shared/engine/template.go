@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -32,21 +31,18 @@ type templateField struct {
 // error messages, for example "Parameters".
 func compileTemplate(v any, field string) (*template, error) {
 	switch x := v.(type) {
-	case map[string]any:
+	case *jsonObject:
+		// The fields keep their written order, which the output keeps.
 		t := &template{isObject: true}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, m := range x.members {
+			k := m.key
 			if base, dynamic := strings.CutSuffix(k, ".$"); dynamic {
-				if _, clash := x[base]; clash {
+				if x.Has(base) {
 					return nil, &fieldError{Field: field + "." + k,
 						Message: fmt.Sprintf("duplicate field: %q and %q both set %q", base, k, base)}
 				}
 			}
-			f, err := compileField(k, x[k], field+"."+k)
+			f, err := compileField(k, m.value, field+"."+k)
 			if err != nil {
 				return nil, err
 			}
@@ -121,13 +117,13 @@ func (e *fieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field
 func (t *template) eval(input, context any) (any, error) {
 	switch {
 	case t.isObject:
-		out := make(map[string]any, len(t.fields))
+		out := newObject(len(t.fields))
 		for _, f := range t.fields {
 			v, err := f.eval(input, context)
 			if err != nil {
 				return nil, err
 			}
-			out[f.key] = v
+			out.Set(f.key, v)
 		}
 		return out, nil
 	case t.isArray:

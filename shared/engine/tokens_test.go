@@ -87,7 +87,7 @@ func TestTaskTokenSuccess(t *testing.T) {
 		if err := e.SendTaskSuccess(ctx, "unknown", json.RawMessage(`{}`)); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("SendTaskSuccess with an unknown token: error = %v, want ErrInvalidToken", err)
 		}
-		if got, want := reg.payloads[0], `{"id":"T-1","token":"`+token+`"}`; got != want {
+		if got, want := reg.payloads[0], `{"token":"`+token+`","id":"T-1"}`; got != want {
 			t.Errorf("payload = %s, want %s", got, want)
 		}
 		types := eventTypes(t, e, "run")
@@ -118,7 +118,7 @@ func TestTaskTokenFailure(t *testing.T) {
 			t.Fatalf("SendTaskFailure: %v", err)
 		}
 		x, _ := e.Wait(ctx, "run")
-		want := `{"error":{"Cause":"endpoint rejected","Error":"Rejected"},"id":"T-1"}`
+		want := `{"id":"T-1","error":{"Error":"Rejected","Cause":"endpoint rejected"}}`
 		if x.Status != StatusSucceeded || jsonText(t, x.Output) != want {
 			t.Errorf("status = %s, output = %s, want SUCCEEDED with %s", x.Status, x.Output, want)
 		}

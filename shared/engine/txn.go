@@ -485,7 +485,7 @@ func (t *txn) executionInput() any {
 	if t.execInput == nil {
 		v, err := decodeJSON(t.exec.Input)
 		if err != nil {
-			v = map[string]any{}
+			v = newObject(0)
 		}
 		t.execInput = v
 	}

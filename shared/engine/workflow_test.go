@@ -71,8 +71,8 @@ func TestProvisionWorkflow(t *testing.T) {
 			live:       `{"status":"AVAILABLE"}`,
 			wantStatus: StatusSucceeded,
 			wantOutput: `{"request":{"id":"T-1","roles":["A","B","C"]},"resources":{
-				"endpoint_live":{"status":"AVAILABLE"},"grants":{"roles":["A","B","C"]},
-				"preflight":{"action":"created","id":"ok"},"proxy_vm":{"action":"created","id":"i-1"}}}`,
+				"preflight":{"action":"created","id":"ok"},"proxy_vm":{"action":"created","id":"i-1"},
+				"endpoint_live":{"status":"AVAILABLE"},"grants":{"roles":["A","B","C"]}}}`,
 			wantTime: 25 * time.Second, // NotReady retries after 10s and 15s
 		},
 		{
