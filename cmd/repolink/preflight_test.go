@@ -157,10 +157,10 @@ func TestPreflightLeavesOutOtherRoutes(t *testing.T) {
 		absent  []string
 		present []string
 	}{
-		{"public.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region"}, []string{"grant_roles"}},
-		{"egress-ip.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region"}, []string{"grant_roles"}},
-		{"gcp-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones"}, []string{"account_region", "endpoint_capacity"}},
-		{"azure-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "account_region"}, []string{"endpoint_capacity"}},
+		{"public.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region", "psc_subnet", "azure_location"}, []string{"grant_roles"}},
+		{"egress-ip.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region", "psc_subnet"}, []string{"grant_roles", "egress_security_group"}},
+		{"gcp-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "azure_location"}, []string{"account_region", "endpoint_capacity", "psc_subnet"}},
+		{"azure-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "account_region", "psc_subnet"}, []string{"endpoint_capacity", "azure_location"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.example, func(t *testing.T) {

@@ -35,17 +35,18 @@ func writeAzureRequest(t *testing.T, id, location string) string {
 }
 
 // TestChangedRequestOmitsFailingRedrive runs a request whose azure.location
-// the sandbox rejects, which a redrive repeats, and then the request with
-// another location. run, plan and POST /v1/requests reject it with advice
+// the subscription lists but in which the sandbox creates no resource, so
+// that it passes preflight and fails the first building step, which a
+// redrive repeats. Then it runs the request with another location. run, plan and POST /v1/requests reject it with advice
 // to tear down first and no redrive.
 func TestChangedRequestOmitsFailingRedrive(t *testing.T) {
 	dir := t.TempDir()
-	failing := writeAzureRequest(t, "AZ-9", "westmars")
+	failing := writeAzureRequest(t, "AZ-9", "germanynorth")
 	changed := writeAzureRequest(t, "AZ-9", "eastus2")
 
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, failing)
 	if !strings.Contains(out, "status:           FAILED") || !strings.Contains(out, "a redrive fails the same way") {
-		t.Fatalf("run in westmars exit %d, want FAILED with a redrive that fails the same way\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		t.Fatalf("run in germanynorth exit %d, want FAILED with a redrive that fails the same way\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
 	wantTeardown := "A redrive of AZ-9 fails the same way, so tear down the earlier run first with " +

@@ -90,17 +90,40 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	return out, nil
 }
 
+// CheckGroup returns the InvalidRequest of Run for an AWS
+// egress.security_group_id that EC2 does not find, and nil for other clouds.
+// Preflight runs it with execution "". It calls DescribeSecurityGroups,
+// because a rule read with a group-id filter returns no error for a missing
+// group. Run finds the group missing only when AuthorizeSecurityGroupIngress
+// fails, because the firewall role of the Lambda deployment may not call
+// DescribeSecurityGroups.
+func CheckGroup(ctx context.Context, env *workflow.Env, req request.Request, execution string) error {
+	e := req.Egress
+	if e == nil || e.Cloud != "aws" || e.SecurityGroupID == "" {
+		return nil
+	}
+	network, err := env.AWS(ctx, e.Region)
+	if err != nil {
+		return err
+	}
+	if _, err := network.SecurityGroups(ctx, []string{e.SecurityGroupID}); err != nil {
+		return groupError(req, execution, fmt.Errorf("read security group %s: %w", e.SecurityGroupID, err))
+	}
+	return nil
+}
+
 // groupError returns an InvalidRequest naming egress.security_group_id when
 // EC2 does not find the security group, and err otherwise. The fix is
 // another group, which repolink rejects while the resources of execution
-// exist, so the message ends with the teardown that must come first.
+// exist, so for a run the message ends with the teardown that must come
+// first.
 func groupError(req request.Request, execution string, err error) error {
 	if !errors.Is(err, cloud.ErrInvalidSecurityGroup) {
 		return err
 	}
 	return workflow.Invalid("$.egress.security_group_id %s is not a security group of $.egress.region %s: %v. "+
-		"Set $.egress.security_group_id to the group in front of the repository. %s",
-		req.Egress.SecurityGroupID, req.Egress.Region, err, workflow.PlacementChangeFix("$.egress.security_group_id", execution))
+		"Set $.egress.security_group_id to the group in front of the repository%s",
+		req.Egress.SecurityGroupID, req.Egress.Region, err, workflow.PlacementChangeNote("$.egress.security_group_id", execution))
 }
 
 // changed reports whether SetIngressRanges changed a rule or which rules

@@ -25,9 +25,10 @@ type Output struct {
 	InstanceGroup string `json:"instance_group"`
 }
 
-// Run finds or creates the proxy VM (or finds the repository VM by its
-// address for proxy none), returns NotReady until it is RUNNING, and puts it
-// into the request's unmanaged instance group.
+// Run checks the request's Private Service Connect NAT subnet, finds or
+// creates the proxy VM (or finds the repository VM by its address for proxy
+// none), returns NotReady until it is RUNNING, and puts it into the
+// request's unmanaged instance group.
 //
 // NOTE: the proxy VM gets no external address. It reaches the upstream and
 // the nginx image registry through the VPC's egress, such as Cloud NAT.
@@ -40,6 +41,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	g := req.GCP
 	names := gcproute.NamesFor(req)
 
+	// The service attachment step would find a wrong NAT subnet only after
+	// the VM and the load balancer exist, so the first step checks it.
+	if err := gcproute.CheckPSCSubnet(ctx, network, req, in.Execution); err != nil {
+		return Output{}, err
+	}
 	inst, vmAction, err := findOrCreateVM(ctx, network, in, names)
 	if err != nil {
 		return Output{}, err

@@ -19,6 +19,21 @@ type network struct {
 	group   *cloud.GCPInstanceGroup
 	created []cloud.GCPInstanceSpec
 	added   []string
+	// subnets are the subnets of the request's network.
+	subnets []cloud.GCPSubnetwork
+}
+
+func (n *network) FindSubnetwork(_ context.Context, region, name string) (*cloud.GCPSubnetwork, error) {
+	for _, subnet := range n.subnets {
+		if subnet.Region == region && subnet.Name == name {
+			return &subnet, nil
+		}
+	}
+	return nil, nil
+}
+
+func (n *network) ListSubnetworks(context.Context, string) ([]cloud.GCPSubnetwork, error) {
+	return n.subnets, nil
 }
 
 func (n *network) FindInstance(context.Context, string, string) (*cloud.GCPInstance, error) {
@@ -64,6 +79,7 @@ func runWithUpstream(t *testing.T, fake *network, g request.GCP, upstream string
 	t.Helper()
 	g.Project, g.Region, g.Zone, g.Network, g.Subnet = "corp-prod", "us-central1", "us-central1-a", "vpc", "apps"
 	g.Upstream, g.MachineType, g.Image = upstream, "e2-small", "projects/debian-cloud/global/images/family/debian-12"
+	g.PSCSubnet, g.PSCSubnetCIDR = "psc-nat", "192.168.255.0/28"
 	env := &workflow.Env{GCP: func(context.Context, string) (cloud.GCPNetwork, error) { return fake, nil }}
 	doc := workflow.Document{
 		Request:   request.Request{ID: "T-1", Repository: request.Repository{IndexURL: "https://pypi.corp.example.com/simple/"}, GCP: &g},
@@ -188,5 +204,42 @@ func TestRunOtherGroupMemberConflicts(t *testing.T) {
 	}
 	if len(fake.added) != 1 || fake.added[0] != "repo-vm" {
 		t.Errorf("added %v, want the requested VM", fake.added)
+	}
+}
+
+func TestRunChecksPSCSubnetFirst(t *testing.T) {
+	apps := cloud.GCPSubnetwork{Name: "apps", Path: "projects/corp-prod/regions/us-central1/subnetworks/apps", Region: "us-central1",
+		Network: "projects/corp-prod/global/networks/vpc", IPCIDRRange: "192.168.0.0/16", Purpose: "PRIVATE"}
+	pscOther := cloud.GCPSubnetwork{Name: "psc-nat", Path: "projects/corp-prod/regions/us-central1/subnetworks/psc-nat", Region: "us-central1",
+		Network: "projects/corp-prod/global/networks/vpc", IPCIDRRange: "192.168.250.0/28", Purpose: cloud.GCPPurposePSC}
+	tests := []struct {
+		name    string
+		subnets []cloud.GCPSubnetwork
+		want    []string
+	}{
+		{"existing subnet with another range", []cloud.GCPSubnetwork{pscOther},
+			[]string{"$.gcp.psc_subnet_cidr is 192.168.255.0/28", "has the range 192.168.250.0/28", "set $.gcp.psc_subnet_cidr to 192.168.250.0/28"}},
+		{"range overlaps another subnet", []cloud.GCPSubnetwork{apps},
+			[]string{"$.gcp.psc_subnet_cidr 192.168.255.0/28 overlaps the range 192.168.0.0/16", apps.Path}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &network{subnets: tt.subnets}
+			_, err := run(t, fake, request.GCP{Proxy: "nginx"})
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error %v, want InvalidRequest", err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if !strings.Contains(err.Error(), "run 'repolink teardown exec-1'") {
+				t.Errorf("error %q does not advise the teardown of exec-1 first", err)
+			}
+			if len(fake.created) != 0 {
+				t.Errorf("VMs created before the check failed: %+v", fake.created)
+			}
+		})
 	}
 }

@@ -7,7 +7,6 @@ package gcpserviceattachment
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/repolink/repolink/functions/gcploadbalancer"
@@ -141,7 +140,7 @@ func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.
 		return nil, "", workflow.Invalid("subnet %s is in region %s, but the forwarding rule %s is in %s; "+
 			"set $.gcp.psc_subnet to a Private Service Connect subnet of that region. %s",
 			subnet.Path, subnet.Region, fr.Path, fr.Region, teardown)
-	case !sameRange(subnet.IPCIDRRange, g.PSCSubnetCIDR):
+	case !gcproute.SameRange(subnet.IPCIDRRange, g.PSCSubnetCIDR):
 		// Adopting the subnet would give the request NAT addresses from
 		// another range than the one it states.
 		return nil, "", workflow.Errorf(workflow.ErrConflict,
@@ -151,17 +150,6 @@ func ensureNATSubnet(ctx context.Context, network cloud.GCPNetwork, in workflow.
 			workflow.PlacementChangeFix("$.gcp.psc_subnet_cidr or $.gcp.psc_subnet", in.Execution))
 	}
 	return subnet, action, nil
-}
-
-// sameRange reports whether two CIDR blocks are the same network, comparing
-// the text when either does not parse.
-func sameRange(a, b string) bool {
-	pa, errA := netip.ParsePrefix(a)
-	pb, errB := netip.ParsePrefix(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	return pa.Masked() == pb.Masked()
 }
 
 // classifyCreateError returns the error of a failed attachment insert, or

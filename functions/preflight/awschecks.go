@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 
+	"github.com/repolink/repolink/functions/egressranges"
 	"github.com/repolink/repolink/functions/internal/awszones"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/request"
@@ -41,4 +42,11 @@ func checkLaunch(ctx context.Context, env *workflow.Env, req request.Request) er
 		return err
 	}
 	return proxyvm.CheckSecurityGroups(ctx, network, *req.AWS, "")
+}
+
+// checkEgressGroup fails an egress-ip run whose egress.security_group_id
+// EC2 does not find, with the error that the egress_ranges step returns
+// when EC2 rejects the group.
+func checkEgressGroup(ctx context.Context, env *workflow.Env, req request.Request) error {
+	return egressranges.CheckGroup(ctx, env, req, "")
 }

@@ -98,3 +98,29 @@ func TestCheckVPCAdvisesNoTeardown(t *testing.T) {
 		t.Errorf("preflight error %q advises a teardown, but preflight builds nothing", err)
 	}
 }
+
+func TestCheckEgressGroup(t *testing.T) {
+	env, _, sim := awssandbox.StartSim(t)
+	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0abc"); err != nil {
+		t.Fatal(err)
+	}
+	req := request.Request{ID: "DATA-1", Route: request.RouteEgressIP,
+		Egress: &request.Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0a1b2c3d4e5f60999"}}
+	if err := checkEgressGroup(t.Context(), env, req); err != nil {
+		t.Fatalf("checkEgressGroup of an existing group = %v, want nil", err)
+	}
+
+	req.Egress.SecurityGroupID = "sg-00000000000000bad"
+	err := checkEgressGroup(t.Context(), env, req)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("checkEgressGroup = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.egress.security_group_id sg-00000000000000bad", "InvalidGroup.NotFound"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if workflow.NeedsTeardownFirst(workflow.NameOf(err), err.Error()) {
+		t.Errorf("preflight error %q advises a teardown, but preflight builds nothing", err)
+	}
+}

@@ -51,6 +51,12 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 			Applies: rolesApply, Run: noWarning(checkRoles)},
 		{Name: "default_level", Subject: "no other request's repository is the default of repository.default_for",
 			Applies: defaultLevelApplies, Run: noWarning(checkDefaultLevel)},
+		{Name: "azure_location", Subject: "the subscription of azure.subscription_id has azure.location",
+			Applies: azurePrivateLink, Run: noWarning(checkAzureLocation)},
+		{Name: "psc_subnet", Subject: "gcp.psc_subnet can be used or created with gcp.psc_subnet_cidr in gcp.network",
+			Applies: gcpPrivateLink, Run: noWarning(checkPSCSubnet)},
+		{Name: "egress_security_group", Subject: "egress.security_group_id exists in egress.region",
+			Applies: egressGroupApplies, Run: noWarning(checkEgressGroup)},
 		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField,
 			Applies: awsPrivateLink, Run: noWarning(checkVPC)},
 		{Name: "proxy_vm_launch", Subject: "EC2 has aws.instance_type, aws.image_id for its architecture, and aws.security_group_ids in aws.vpc_id",
@@ -83,6 +89,24 @@ func noWarning(check func(context.Context, *workflow.Env, request.Request) error
 // awsPrivateLink reports whether req builds its network in an AWS VPC.
 func awsPrivateLink(req request.Request) bool {
 	return req.Route == request.RouteAWSPrivateLink && req.AWS != nil
+}
+
+// azurePrivateLink reports whether req builds its network in an Azure
+// virtual network.
+func azurePrivateLink(req request.Request) bool {
+	return req.Route == request.RouteAzurePrivateLink && req.Azure != nil
+}
+
+// gcpPrivateLink reports whether req builds its network in a Google Cloud
+// VPC.
+func gcpPrivateLink(req request.Request) bool {
+	return req.Route == request.RouteGCPPrivateLink && req.GCP != nil
+}
+
+// egressGroupApplies reports whether req opens an AWS security group to
+// Snowflake's egress ranges.
+func egressGroupApplies(req request.Request) bool {
+	return req.Route == request.RouteEgressIP && req.Egress != nil && req.Egress.Cloud == "aws"
 }
 
 // launchApplies reports whether req launches a proxy VM on EC2, which an

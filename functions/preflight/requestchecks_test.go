@@ -29,14 +29,46 @@ func TestRequestChecksApply(t *testing.T) {
 			want: []string{"snowflake_location", "object_names"},
 		},
 		{
+			name: "egress-ip on aws",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteEgressIP
+				r.Egress = &request.Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0123456789abcdef0"}
+			},
+			want: []string{"snowflake_location", "object_names", "egress_security_group"},
+		},
+		{
+			name: "egress-ip on azure",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteEgressIP
+				r.Egress = &request.Egress{Cloud: "azure", NetworkSecurityGroupID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n"}
+			},
+			want: []string{"snowflake_location", "object_names"},
+		},
+		{
 			name: "gcp-privatelink",
 			edit: func(r *request.Request) { r.Route = request.RouteGCPPrivateLink },
 			want: []string{"snowflake_location", "account_region", "object_names", "endpoint_capacity"},
 		},
 		{
+			name: "gcp-privatelink with gcp block",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteGCPPrivateLink
+				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat"}
+			},
+			want: []string{"snowflake_location", "account_region", "object_names", "psc_subnet", "endpoint_capacity"},
+		},
+		{
 			name: "azure-privatelink",
 			edit: func(r *request.Request) { r.Route = request.RouteAzurePrivateLink },
 			want: []string{"snowflake_location", "object_names", "endpoint_capacity"},
+		},
+		{
+			name: "azure-privatelink with azure block",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteAzurePrivateLink
+				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2"}
+			},
+			want: []string{"snowflake_location", "object_names", "azure_location", "endpoint_capacity"},
 		},
 		{
 			name: "aws-privatelink",

@@ -245,6 +245,10 @@ func (e *AzureInUseError) Unwrap() error { return e.Err }
 // subscription. Create methods wait for Resource Manager's long-running
 // operation to finish and return the resource as it then reads.
 type AzureNetwork interface {
+	// Locations returns the names of the regions that Resource Manager
+	// lists for the subscription, such as eastus2.
+	Locations(ctx context.Context) ([]string, error)
+
 	// Subnet returns the subnet, or (nil, nil) when the subnet or its
 	// virtual network does not exist.
 	Subnet(ctx context.Context, resourceGroup, vnet, subnet string) (*AzureSubnet, error)

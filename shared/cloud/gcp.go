@@ -310,6 +310,10 @@ type GCPNetwork interface {
 	CreateForwardingRule(ctx context.Context, spec GCPForwardingRuleSpec) (GCPForwardingRule, error)
 
 	FindSubnetwork(ctx context.Context, region, name string) (*GCPSubnetwork, error)
+	// ListSubnetworks returns every subnet of the VPC network called
+	// network in every region, also those that repolink did not create,
+	// or nil and no error when the network does not exist.
+	ListSubnetworks(ctx context.Context, network string) ([]GCPSubnetwork, error)
 	CreateSubnetwork(ctx context.Context, spec GCPSubnetworkSpec) (GCPSubnetwork, error)
 
 	// FindServiceAttachment returns the attachment with its connected

@@ -131,6 +131,9 @@ type Provider struct {
 	rules       *armnetwork.LoadBalancerLoadBalancingRulesClient
 	linkService *armnetwork.PrivateLinkServicesClient
 	vms         *armcompute.VirtualMachinesClient
+	// arm sends the requests that no SDK client of a dependency covers,
+	// such as the subscription's location list.
+	arm *arm.Client
 }
 
 // New builds the network and compute clients for opts.SubscriptionID.
@@ -151,7 +154,14 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azure: build compute clients for subscription %s: %w", opts.SubscriptionID, err)
 	}
+	// The module name and version appear only in the User-Agent header,
+	// and azcore requires a semantic version there.
+	plain, err := arm.NewClient("repolink", "v0.0.0", cred, co)
+	if err != nil {
+		return nil, fmt.Errorf("azure: build Resource Manager client for subscription %s: %w", opts.SubscriptionID, err)
+	}
 	return &Provider{
+		arm:          plain,
 		subscription: opts.SubscriptionID,
 		poll:         opts.pollOptions(),
 		subnets:      network.NewSubnetsClient(),

@@ -55,6 +55,7 @@ type Provider struct {
 	backendServices    *compute.RegionBackendServicesClient
 	forwardingRules    *compute.ForwardingRulesClient
 	subnetworks        *compute.SubnetworksClient
+	networks           *compute.NetworksClient
 	serviceAttachments *compute.ServiceAttachmentsClient
 	closers            []interface{ Close() error }
 }
@@ -102,6 +103,10 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		return nil, p.failed("subnetworks", err)
 	}
 	p.closers = append(p.closers, p.subnetworks)
+	if p.networks, err = compute.NewNetworksRESTClient(ctx, clientOpts...); err != nil {
+		return nil, p.failed("networks", err)
+	}
+	p.closers = append(p.closers, p.networks)
 	if p.serviceAttachments, err = compute.NewServiceAttachmentsRESTClient(ctx, clientOpts...); err != nil {
 		return nil, p.failed("service attachments", err)
 	}

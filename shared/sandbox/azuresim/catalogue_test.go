@@ -3,6 +3,7 @@ package azuresim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -69,5 +70,22 @@ func TestVMCatalogue(t *testing.T) {
 	code, doc, _ = call(t, client, http.MethodPut, vmURL, "token", vmBody(t, "eastus", "standard_b1s", ubuntu, nicID))
 	if code != http.StatusCreated {
 		t.Errorf("PUT of a catalogued VM status = %d, want 201 (body %v)", code, doc)
+	}
+}
+
+func TestLocationsHaveDisplayNames(t *testing.T) {
+	listed := append(slices.Clone(knownLocations), restrictedLocations...)
+	for _, name := range listed {
+		if locationNames[name] == "" {
+			t.Errorf("location %s has no display name", name)
+		}
+	}
+	if len(locationNames) != len(listed) {
+		t.Errorf("%d display names for %d locations", len(locationNames), len(listed))
+	}
+	for _, name := range restrictedLocations {
+		if err := checkLocation("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkInterfaces/n", name); err == nil {
+			t.Errorf("checkLocation accepts the restricted location %s", name)
+		}
 	}
 }

@@ -54,6 +54,10 @@ func (s *Server) route(r *http.Request, body []byte) (*response, error) {
 	if len(seg) == 8 && strings.EqualFold(seg[2], "providers") && strings.EqualFold(seg[4], "locations") && strings.EqualFold(seg[6], "operations") && r.Method == http.MethodGet {
 		return s.getOperation(seg[7])
 	}
+	// /subscriptions/S/locations
+	if len(seg) == 3 && strings.EqualFold(seg[2], "locations") && r.Method == http.MethodGet {
+		return listLocations(seg[1]), nil
+	}
 	// /subscriptions/S/providers/Microsoft.Network/networkInterfaces
 	if len(seg) == 5 && strings.EqualFold(seg[2], "providers") && strings.EqualFold(seg[3]+"/"+seg[4], typeNIC) && r.Method == http.MethodGet {
 		return s.listNICs(r, seg[1])

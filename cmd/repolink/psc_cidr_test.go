@@ -8,14 +8,14 @@ import (
 	"testing"
 )
 
-// TestEndToEndPSCRangeAdvisesTeardown checks a second Google Cloud request
+// TestEndToEndPSCRangeStopsInPreflight checks a second Google Cloud request
 // whose gcp.psc_subnet_cidr differs from the range of the Private Service
-// Connect subnet that the first request created. Its service attachment
-// step fails with advice to set another range, and a run with that range
-// is rejected while the failed run's resources exist. So the run summary
-// must advise the teardown first, and after the teardown a run with the
-// advised range must succeed.
-func TestEndToEndPSCRangeAdvisesTeardown(t *testing.T) {
+// Connect subnet that the first request created. Its run must stop in
+// preflight, before the proxy VM and the load balancer exist, with advice
+// to set the existing range. Because nothing was built, the advice names no
+// teardown, and a run with the advised range succeeds at once. The preflight
+// command fails the same check.
+func TestEndToEndPSCRangeStopsInPreflight(t *testing.T) {
 	dir := t.TempDir()
 	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
 
@@ -25,30 +25,32 @@ func TestEndToEndPSCRangeAdvisesTeardown(t *testing.T) {
 	}
 
 	second := writeSecondGCPRequest(t, "192.168.254.0/28")
+	code, out, errOut = runCLI(t, "preflight", "--sandbox", "--state-dir", dir, second)
+	if code != exitFailed {
+		t.Fatalf("preflight of the second request: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	}
+	if !strings.Contains(out, "failed  psc_subnet") || !strings.Contains(out, "set $.gcp.psc_subnet_cidr to 192.168.255.0/28") {
+		t.Errorf("preflight does not fail psc_subnet with the existing range:\n%s", out)
+	}
+
 	code, out, _ = runCLI(t, append([]string{"run"}, append(sandbox, second)...)...)
 	if code == exitOK {
 		t.Fatalf("second request with another PSC range succeeded:\n%s", out)
 	}
+	if !strings.Contains(out, "failed step:      preflight") {
+		t.Errorf("the run did not stop in preflight:\n%s", out)
+	}
 	if !strings.Contains(textField(out, "  error:"), "set $.gcp.psc_subnet_cidr to 192.168.255.0/28") {
 		t.Fatalf("error does not advise the range of the existing subnet:\n%s", out)
 	}
-	next := textField(out, "  next:")
-	if !strings.Contains(next, "repolink teardown --sandbox --state-dir "+dir+" G2") {
-		t.Errorf("next does not advise the teardown of G2: %s", next)
-	}
-	if strings.Contains(next, "repolink redrive") {
-		t.Errorf("next offers a redrive, which fails the same way: %s", next)
-	}
-
-	code, out, errOut = runCLI(t, append([]string{"teardown"}, append(sandbox, "G2")...)...)
-	if code != exitOK {
-		t.Fatalf("teardown of G2: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	if next := textField(out, "  next:"); strings.Contains(next, "repolink teardown") {
+		t.Errorf("next advises a teardown, but the run built nothing: %s", next)
 	}
 
 	fixed := writeSecondGCPRequest(t, "192.168.255.0/28")
 	code, out, errOut = runCLI(t, append([]string{"run"}, append(sandbox, fixed)...)...)
 	if code != exitOK {
-		t.Fatalf("second request with the advised range after the teardown: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		t.Fatalf("second request with the advised range: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
 

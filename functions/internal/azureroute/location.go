@@ -1,0 +1,61 @@
+package azureroute
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// CheckLocation returns an InvalidRequest naming $.azure.location when the
+// subscription has no region of that name. Request validation checks only
+// the form of the name, and Resource Manager would reject the location only
+// at the first resource that the run creates.
+//
+// NOTE: a region that the subscription lists but may not use, such as a
+// restricted region without granted access, passes, and the first step that
+// creates a resource there still fails.
+func CheckLocation(ctx context.Context, network cloud.AzureNetwork, az request.Azure) error {
+	locations, err := network.Locations(ctx)
+	if err != nil {
+		return fmt.Errorf("list the locations of $.azure.subscription_id %s: %w", az.SubscriptionID, err)
+	}
+	if slices.Contains(locations, az.Location) {
+		return nil
+	}
+	return workflow.Invalid("$.azure.location %s is not a location of subscription %s; set $.azure.location to one of its locations, such as %s",
+		az.Location, az.SubscriptionID, examples(locations, az.Location))
+}
+
+// examples returns up to three locations that share the longest prefix with
+// location, or the first three when none shares one, so that a misspelt
+// name is shown next to the one meant.
+func examples(locations []string, location string) string {
+	const count = 3
+	if len(locations) == 0 {
+		return "eastus2 (the subscription lists none)"
+	}
+	best := 0
+	for _, name := range locations {
+		best = max(best, commonPrefix(name, location))
+	}
+	var picked []string
+	for _, name := range locations {
+		if len(picked) < count && commonPrefix(name, location) == best {
+			picked = append(picked, name)
+		}
+	}
+	return strings.Join(picked, ", ")
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
