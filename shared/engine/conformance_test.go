@@ -483,8 +483,9 @@ func startErrorName(err error) string {
 	return "Error"
 }
 
-// compareJSON compares two JSON texts as values, numbers by value, and
-// returns both texts when they differ.
+// compareJSON compares two JSON texts as values, numbers by value, with
+// the members of every object in the same order, and returns both texts
+// when they differ.
 func compareJSON(got, want json.RawMessage) string {
 	g, err := decodeJSON(got)
 	if err != nil {
@@ -494,10 +495,38 @@ func compareJSON(got, want json.RawMessage) string {
 	if err != nil {
 		return fmt.Sprintf("the case has invalid JSON %s: %v", want, err)
 	}
-	if jsonEqual(g, w) {
-		return ""
-	}
 	gotText, _ := encodeJSON(g)
 	wantText, _ := encodeJSON(w)
+	if jsonEqual(g, w) {
+		if sameKeyOrder(g, w) {
+			return ""
+		}
+		return fmt.Sprintf("got %s, want the keys in the order of %s", gotText, wantText)
+	}
 	return fmt.Sprintf("got %s, want %s", gotText, wantText)
+}
+
+// sameKeyOrder reports whether every object in got lists its keys in the
+// order of the matching object in want, which jsonEqual found equal.
+func sameKeyOrder(got, want any) bool {
+	switch g := got.(type) {
+	case *jsonObject:
+		w := want.(*jsonObject)
+		if !slices.Equal(g.Keys(), w.Keys()) {
+			return false
+		}
+		for _, m := range g.Members() {
+			if !sameKeyOrder(m.value, w.Value(m.key)) {
+				return false
+			}
+		}
+	case []any:
+		w := want.([]any)
+		for i := range g {
+			if !sameKeyOrder(g[i], w[i]) {
+				return false
+			}
+		}
+	}
+	return true
 }
