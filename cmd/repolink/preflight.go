@@ -13,6 +13,7 @@ import (
 	preflightstep "github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // preflightTimeout bounds one request of the preflight checks.
@@ -92,7 +93,8 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer closeReservations()
-	report.Checks = append(report.Checks, runRequestChecks(ctx, rt, req)...)
+	checks, invalid := runRequestChecks(ctx, rt, req)
+	report.Checks = append(report.Checks, checks...)
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -103,31 +105,53 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	} else {
 		printPreflight(stdout, report, opts.Sandbox)
 	}
-	if report.Failed() {
-		return &failedError{msg: fmt.Sprintf("%d of %d preflight checks failed", report.Count(preflight.Failed), len(report.Checks))}
+	if !report.Failed() {
+		return nil
 	}
-	return nil
+	msg := fmt.Sprintf("%d of %d preflight checks failed", report.Count(preflight.Failed), len(report.Checks))
+	if onlyInvalid(report, invalid) {
+		return usagef("%s, each because of the request; change the fields that they name", msg)
+	}
+	return &failedError{msg: msg}
+}
+
+// onlyInvalid reports whether every failed check of report is named in
+// invalid, the request checks that failed with InvalidRequest. Such a
+// request is bad input, as one that fails to load is, so preflight exits
+// with status 2 for it.
+func onlyInvalid(report preflight.Report, invalid map[string]bool) bool {
+	for _, c := range report.Checks {
+		if c.Status == preflight.Failed && !invalid[c.Name] {
+			return false
+		}
+	}
+	return true
 }
 
 // runRequestChecks runs the preflight step's checks of the request's
 // Snowflake account and cloud that apply to req. It reserves no place
 // among the account's private endpoints, but counts those that runs in the
 // state directory reserved. An error that is not InvalidRequest, such as a failed
-// Snowflake login, fails the check too, with the error as its detail.
-func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []preflight.Check {
+// Snowflake login, fails the check too, with the error as its detail. The
+// map contains the names of the checks that failed with InvalidRequest.
+func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) ([]preflight.Check, map[string]bool) {
 	var results []preflight.Check
+	invalid := map[string]bool{}
 	for _, check := range preflightstep.RequestChecks(req) {
 		warning, err := check.Run(ctx, rt.env, req)
 		switch {
 		case err != nil:
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: err.Error()})
+			if workflow.NameOf(err) == workflow.ErrInvalidRequest {
+				invalid[check.Name] = true
+			}
 		case warning != "":
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Warned, Detail: warning})
 		default:
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Passed, Detail: check.Subject})
 		}
 	}
-	return results
+	return results, invalid
 }
 
 // indexCredential reads the repository credential that the SECRET will

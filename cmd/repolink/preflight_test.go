@@ -104,7 +104,8 @@ func TestPreflightExitStatus(t *testing.T) {
 
 // TestPreflightRepeatedZone gives the request two subnets in one
 // availability zone, which the run's preflight step rejects, so the command
-// fails the same check.
+// fails the same check. The check fails with InvalidRequest, so the command
+// exits with status 2, as for a request that does not load.
 func TestPreflightRepeatedZone(t *testing.T) {
 	// The sandbox puts a subnet whose ID ends in 1 in usw2-az1.
 	repeated := func(s string) string {
@@ -112,9 +113,11 @@ func TestPreflightRepeatedZone(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), writePreflightRequest(t, repeated)}, &stdout, &stderr)
-	var failed *failedError
-	if !errors.As(err, &failed) {
-		t.Fatalf("error = %v, want *failedError\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	if got := exitCode(err, &stderr); got != exitInvalid {
+		t.Fatalf("exit status = %d, want %d (error %v)\nstdout:\n%s\nstderr:\n%s", got, exitInvalid, err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "1 of ") || !strings.Contains(stderr.String(), "change the fields that they name") {
+		t.Errorf("stderr does not say to change the request:\n%s", stderr.String())
 	}
 	out := stdout.String()
 	for _, want := range []string{"failed  availability_zones", "aws.subnet_ids has more than one subnet in one availability zone", "subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60011", " 1 failed\n"} {

@@ -14,7 +14,7 @@ import (
 // preflight, before the proxy VM and the load balancer exist, with advice
 // to set the existing range. Because nothing was built, the advice names no
 // teardown, and a run with the advised range succeeds at once. The preflight
-// command fails the same check.
+// command fails the same check and exits with status 2.
 func TestEndToEndPSCRangeStopsInPreflight(t *testing.T) {
 	dir := t.TempDir()
 	sandbox := []string{"--sandbox", "--sandbox-latency", "none", "--state-dir", dir}
@@ -26,8 +26,8 @@ func TestEndToEndPSCRangeStopsInPreflight(t *testing.T) {
 
 	second := writeSecondGCPRequest(t, "192.168.254.0/28")
 	code, out, errOut = runCLI(t, "preflight", "--sandbox", "--state-dir", dir, second)
-	if code != exitFailed {
-		t.Fatalf("preflight of the second request: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
+	if code != exitInvalid {
+		t.Fatalf("preflight of the second request: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
 	}
 	if !strings.Contains(out, "failed  psc_subnet") || !strings.Contains(out, "set $.gcp.psc_subnet_cidr to 192.168.255.0/28") {
 		t.Errorf("preflight does not fail psc_subnet with the existing range:\n%s", out)
