@@ -310,6 +310,10 @@ func readQuoted(s string) (string, int, error) {
 // Get evaluates the path against doc. A definite path returns the value it
 // selects, or an error wrapping errNoResults. Any other path returns a list
 // of every match, which may be empty.
+//
+// doc is a value that the engine decoded or one that encoding/json decoded
+// into maps. A map has no document order, so [*], .*, .. and filters list
+// its members in sorted key order.
 func (p *Path) Get(doc any) (any, error) {
 	nodes := []any{doc}
 	for _, seg := range p.segments {
@@ -340,17 +344,13 @@ func (p *Path) Get(doc any) (any, error) {
 func (s *pathSegment) apply(n any, out []any, root any) []any {
 	switch s.kind {
 	case segName:
-		if obj, ok := n.(*jsonObject); ok {
-			if v, ok := obj.Get(s.name); ok {
-				out = append(out, v)
-			}
+		if v, ok := memberValue(n, s.name); ok {
+			out = append(out, v)
 		}
 	case segNames:
-		if obj, ok := n.(*jsonObject); ok {
-			for _, name := range s.names {
-				if v, ok := obj.Get(name); ok {
-					out = append(out, v)
-				}
+		for _, name := range s.names {
+			if v, ok := memberValue(n, name); ok {
+				out = append(out, v)
 			}
 		}
 	case segIndex:
@@ -417,9 +417,23 @@ func sliceItems(arr []any, bounds [3]*int) []any {
 	return out
 }
 
+// memberValue returns the value of member name in the object n, and false
+// when n is not an object or lacks name.
+func memberValue(n any, name string) (any, bool) {
+	switch obj := n.(type) {
+	case *jsonObject:
+		return obj.Get(name)
+	case map[string]any:
+		v, ok := obj[name]
+		return v, ok
+	}
+	return nil, false
+}
+
 // children returns the values of an object in document order, as Jayway
 // JsonPath on Jackson lists them for [*], .*, .. and filters in Step
-// Functions, or the items of an array.
+// Functions, or the items of an array. A map's values come in sorted key
+// order.
 func children(n any) []any {
 	switch v := n.(type) {
 	case []any:
@@ -428,6 +442,12 @@ func children(n any) []any {
 		out := make([]any, len(v.members))
 		for i, m := range v.members {
 			out[i] = m.value
+		}
+		return out
+	case map[string]any:
+		out := make([]any, 0, len(v))
+		for _, k := range sortedKeys(v) {
+			out = append(out, v[k])
 		}
 		return out
 	}

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -63,6 +65,47 @@ func TestPathGet(t *testing.T) {
 			}
 			if tt.want == "" {
 				return
+			}
+			if g := string(mustEncode(got)); g != tt.want {
+				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
+			}
+		})
+	}
+}
+
+// TestPathGetMapDocument checks paths on a document that encoding/json
+// decoded, as callers outside the engine pass to Get.
+func TestPathGetMapDocument(t *testing.T) {
+	dec := json.NewDecoder(strings.NewReader(storeDoc))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"$.store.bicycle.color", `"red"`},
+		{"$['store']['bicycle']['color']", `"red"`},
+		{"$.store.book[-1].author", `"Melville"`},
+		{"$.store.book[*].author", `["Rees","Waugh","Melville"]`},
+		{"$.store.book[0]['title','price']", `["Sayings",8.95]`},
+		{"$..author", `["Rees","Waugh","Melville"]`},
+		{"$.store.book[?(@.isbn)].title", `["Moby"]`},
+		{"$.store.book[?(@.price < $.store.bicycle.price)].title", `["Sayings","Sword","Moby"]`},
+		{"$.store.bicycle.*", `["red",19.95]`},
+		{"$.n", `12345678901234567890`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := ParsePath(tt.path)
+			if err != nil {
+				t.Fatalf("ParsePath: %v", err)
+			}
+			got, err := p.Get(doc)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
 			}
 			if g := string(mustEncode(got)); g != tt.want {
 				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
