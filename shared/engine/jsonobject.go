@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -131,27 +130,9 @@ func (o *jsonObject) Clone() *jsonObject {
 }
 
 // MarshalJSON encodes the object with its members in document order, for
-// values that encodeJSON hands to encoding/json.
+// an object inside a value that encodeJSON hands to encoding/json.
 func (o *jsonObject) MarshalJSON() ([]byte, error) {
-	if out, ok := appendFast(nil, o, 0); ok {
-		return out, nil
-	}
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, m := range o.members {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(appendString(nil, m.key))
-		buf.WriteByte(':')
-		value, err := encodeJSON(m.value)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(value)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return encodeJSON(o)
 }
 
 var _ json.Marshaler = (*jsonObject)(nil)

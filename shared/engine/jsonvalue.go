@@ -82,13 +82,11 @@ func encodeJSON(v any) (json.RawMessage, error) {
 	if out, ok := appendFast(nil, v, 0); ok {
 		return out, nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	out, err := appendDeep(nil, v, 0, map[any]bool{})
+	if err != nil {
 		return nil, fmt.Errorf("encode JSON: %w", err)
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return out, nil
 }
 
 // mustEncode renders values built by the engine itself, which always encode.
