@@ -454,10 +454,18 @@ func children(n any) []any {
 	return nil
 }
 
+// descendants returns n and every value below it, each before its
+// children, as recursive descent (..) visits them.
 func descendants(n any) []any {
-	out := []any{n}
+	return appendDescendants(nil, n)
+}
+
+// appendDescendants appends to one list, because a list per level that is
+// copied into its parent's costs depth times size for a deep value.
+func appendDescendants(out []any, n any) []any {
+	out = append(out, n)
 	for _, c := range children(n) {
-		out = append(out, descendants(c)...)
+		out = appendDescendants(out, c)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -111,6 +112,38 @@ func TestPathGetMapDocument(t *testing.T) {
 				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
 			}
 		})
+	}
+}
+
+// TestPathRecursiveDescentDeep checks that .. on a value nested 9,999
+// levels deep, about as deep as the decoder allows, allocates in
+// proportion to the value and not to its depth times its size.
+func TestPathRecursiveDescentDeep(t *testing.T) {
+	const levels = 9999
+	text := strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels)
+	doc, err := decodeJSON([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePath("$..a")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := p.Get(doc)
+	runtime.ReadMemStats(&after)
+
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.([]any)); n != levels {
+		t.Errorf("$..a matched %d values, want %d", n, levels)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	if limit := uint64(64 * len(text)); allocated > limit {
+		t.Errorf("$..a on %d bytes allocated %d bytes, want at most %d", len(text), allocated, limit)
 	}
 }
 
