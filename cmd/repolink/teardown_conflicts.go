@@ -143,6 +143,17 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 	return x.Name, x.Status, nil
 }
 
+// Latest returns the name of the latest provision execution of the request
+// with ID requestID, as webhook.Executions describes. It finds executions
+// that repolink run or the Step Functions API started too.
+func (s *serviceExecutions) Latest(ctx context.Context, requestID string) (string, error) {
+	x, err := latestExecution(ctx, s.rt.engine, provisionMachine, requestID)
+	if err != nil || x == nil {
+		return "", err
+	}
+	return x.Name, nil
+}
+
 // checkRedriveConflicts returns a usage error when execution x of the
 // request with ID id must not be redriven now. A provision execution must
 // not be redriven when a teardown of it has run or runs (checkTeardowns), a

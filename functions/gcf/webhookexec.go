@@ -228,6 +228,21 @@ func (e *workflowExecutions) Teardown(context.Context, string, string) (string, 
 	return "", "", nil
 }
 
+// Latest returns the ID of the latest execution of request ID requestID,
+// however it started: the open one, if any, and otherwise the newest.
+func (e *workflowExecutions) Latest(ctx context.Context, requestID string) (string, error) {
+	runs, err := e.runsOf(ctx, requestID, requestLabelValue(requestID))
+	if err != nil || len(runs) == 0 {
+		return "", err
+	}
+	for _, x := range runs {
+		if isOpenState(x.State) {
+			return x.ID, nil
+		}
+	}
+	return runs[0].ID, nil
+}
+
 // requestLabelValue returns the label value of request ID id: the first 40
 // hex digits of its SHA-256, because label values allow only lowercase
 // letters, digits, underscores and dashes.

@@ -67,6 +67,10 @@ type Executions interface {
 	// With after set, only a teardown that started after the execution
 	// named after counts.
 	Teardown(ctx context.Context, requestID, after string) (name, status string, err error)
+	// Latest returns the name of the latest provision execution of the
+	// request with ID requestID, however it started, or "" when the ID has
+	// none. A running execution counts as the latest, as it does for Start.
+	Latest(ctx context.Context, requestID string) (string, error)
 }
 
 // RunningError reports that a teardown of a ticket's request, or a
@@ -372,6 +376,15 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	}
 	d.RequestHash = requestHash(canonical, teardown, adapter)
 	d.RerunEarlier = !adapter
+	// The store records only the executions that deliveries started, so it
+	// also needs the latest one that repolink run or the Step Functions API
+	// may have started since.
+	d.Latest, err = h.cfg.Executions.Latest(ctx, req.ID)
+	if err != nil {
+		log.Error("read latest execution of the request failed", "error", err)
+		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not read the executions of the request; the service log has the cause"})
+		return
+	}
 
 	// existing is set when this delivery found the request already running.
 	var existing *ExistingError

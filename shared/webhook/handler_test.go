@@ -96,6 +96,15 @@ func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, 
 
 func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
 
+func (f *fakeExecutions) Latest(_ context.Context, requestID string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.runs[requestID] == 0 {
+		return "", nil
+	}
+	return request.RunName(request.ExecutionName(requestID), f.runs[requestID]), nil
+}
+
 func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
 	t.Helper()
 	data, err := os.ReadFile("../../examples/aws-privatelink.json")

@@ -18,7 +18,10 @@ type Store interface {
 	// then records the execution that start returns as the ticket's latest.
 	// Otherwise a delivery of a request that the ticket already started
 	// calls nothing, so that a late redelivery of an earlier request does
-	// not undo a change.
+	// not undo a change. The ticket's latest execution is d.Latest when that
+	// names an execution that the store has not recorded, because one
+	// started outside the webhook, such as by repolink run, followed the
+	// recorded ones.
 	//
 	// A delivery whose d.ReplayKey the store recorded before, and whose
 	// record has not expired, calls nothing and returns a Duplicate
@@ -80,6 +83,13 @@ type Delivery struct {
 	// adapters do not, because a ticket system may redeliver an earlier
 	// version of the ticket late.
 	RerunEarlier bool
+	// Latest is the ticket's latest execution as Executions.Latest returned
+	// it before the delivery, however that execution started, or "" when
+	// the ticket has none. An execution that the store has not recorded
+	// replaces the store's latest one, so that a delivery compares its
+	// request with the ticket's latest execution, not only with the latest
+	// one that a delivery started.
+	Latest string
 }
 
 // Outcome kinds.

@@ -238,13 +238,26 @@ func duplicateOf(rec ticketRecord, d webhook.Delivery) (webhook.Outcome, bool) {
 		return webhook.Outcome{}, false
 	}
 	execution := rec.Runs[i].Execution
-	if execution == rec.Latest {
+	latest := rec.latestExecution(d.Latest)
+	if execution == latest {
 		return webhook.Outcome{Kind: webhook.Duplicate, Execution: execution}, true
 	}
 	if d.RerunEarlier {
 		return webhook.Outcome{}, false
 	}
-	return webhook.Outcome{Kind: webhook.Duplicate, Execution: execution, Latest: rec.Latest}, true
+	return webhook.Outcome{Kind: webhook.Duplicate, Execution: execution, Latest: latest}, true
+}
+
+// latestExecution returns the ticket's latest execution: found, the latest
+// one that the workflow lists, when the record has no run of it, such as
+// one that the Workflows API started, and rec.Latest otherwise. A recorded
+// run is not taken from found, because found was read before the
+// transaction and a delivery may have recorded a later one since.
+func (rec ticketRecord) latestExecution(found string) string {
+	if found == "" || slices.ContainsFunc(rec.Runs, func(r ticketRun) bool { return r.Execution == found }) {
+		return rec.Latest
+	}
+	return found
 }
 
 // replayOf returns the outcome of d when the ticket has an unexpired

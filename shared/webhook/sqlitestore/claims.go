@@ -193,36 +193,68 @@ func (s *Store) release(ctx context.Context, ticket, owner string) error {
 
 // recordedOutcome returns the duplicate outcome of a delivery whose
 // request the ticket already started, and false when the request is new
-// to the ticket. The tickets row holds the latest execution and runs every
-// execution, so a request found only in runs is an earlier one, which is
-// new to the ticket again for a delivery with RerunEarlier.
+// to the ticket. The tickets row holds the latest execution that a
+// delivery started and runs every execution, so a request found only in
+// runs is an earlier one, which is new to the ticket again for a delivery
+// with RerunEarlier. So is the request of the tickets row when d.Latest
+// names an execution that started outside the webhook after it.
 func recordedOutcome(ctx context.Context, tx *sql.Tx, d webhook.Delivery) (webhook.Outcome, bool, error) {
-	var latest, latestHash string
+	var recorded, recordedHash string
 	err := tx.QueryRowContext(ctx, `SELECT execution, request_hash FROM tickets WHERE ticket = ?`, d.Ticket).
-		Scan(&latest, &latestHash)
+		Scan(&recorded, &recordedHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return webhook.Outcome{}, false, nil
 	}
 	if err != nil {
 		return webhook.Outcome{}, false, fmt.Errorf("read ticket %s: %w", d.Ticket, err)
 	}
-	if latestHash == d.RequestHash {
-		return webhook.Outcome{Kind: webhook.Duplicate, Execution: latest}, true, nil
+	latest, err := latestExecution(ctx, tx, d, recorded)
+	if err != nil {
+		return webhook.Outcome{}, false, err
+	}
+	if recordedHash == d.RequestHash && latest == recorded {
+		return webhook.Outcome{Kind: webhook.Duplicate, Execution: recorded}, true, nil
 	}
 	if d.RerunEarlier {
 		return webhook.Outcome{}, false, nil
 	}
 
-	var earlier string
-	err = tx.QueryRowContext(ctx, `SELECT execution FROM runs WHERE ticket = ? AND request_hash = ?`, d.Ticket, d.RequestHash).
-		Scan(&earlier)
-	if errors.Is(err, sql.ErrNoRows) {
-		return webhook.Outcome{}, false, nil
+	earlier := recorded
+	if recordedHash != d.RequestHash {
+		err = tx.QueryRowContext(ctx, `SELECT execution FROM runs WHERE ticket = ? AND request_hash = ?`, d.Ticket, d.RequestHash).
+			Scan(&earlier)
+		if errors.Is(err, sql.ErrNoRows) {
+			return webhook.Outcome{}, false, nil
+		}
+		if err != nil {
+			return webhook.Outcome{}, false, fmt.Errorf("read runs of ticket %s: %w", d.Ticket, err)
+		}
 	}
+	out := webhook.Outcome{Kind: webhook.Duplicate, Execution: earlier}
+	if latest != earlier {
+		out.Latest = latest
+	}
+	return out, true, nil
+}
+
+// latestExecution returns the ticket's latest execution: d.Latest when it
+// names an execution that no delivery recorded, such as one that repolink
+// run started, and recorded otherwise. An execution that a delivery
+// recorded is not taken from d.Latest, because d.Latest was read before the
+// transaction and a delivery may have recorded a later one since.
+func latestExecution(ctx context.Context, tx *sql.Tx, d webhook.Delivery, recorded string) (string, error) {
+	if d.Latest == "" || d.Latest == recorded {
+		return recorded, nil
+	}
+	var known int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE ticket = ? AND execution = ?`, d.Ticket, d.Latest).Scan(&known)
 	if err != nil {
-		return webhook.Outcome{}, false, fmt.Errorf("read runs of ticket %s: %w", d.Ticket, err)
+		return "", fmt.Errorf("read runs of ticket %s: %w", d.Ticket, err)
 	}
-	return webhook.Outcome{Kind: webhook.Duplicate, Execution: earlier, Latest: latest}, true, nil
+	if known > 0 {
+		return recorded, nil
+	}
+	return d.Latest, nil
 }
 
 func insertDelivery(ctx context.Context, tx *sql.Tx, d webhook.Delivery, out webhook.Outcome) error {

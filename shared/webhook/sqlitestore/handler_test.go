@@ -66,6 +66,16 @@ func (c *countingExecutions) Teardown(context.Context, string, string) (string, 
 	return "", "", nil
 }
 
+func (c *countingExecutions) Latest(_ context.Context, id string) (string, error) {
+	name := request.ExecutionName(id)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.requests[name]; !ok {
+		return "", nil
+	}
+	return name, nil
+}
+
 func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
 	t.Helper()
 	data, err := os.ReadFile("../../../examples/aws-privatelink.json")

@@ -60,6 +60,15 @@ func (c *closingExecutions) Teardown(context.Context, string, string) (string, s
 	return "", "", nil
 }
 
+func (c *closingExecutions) Latest(_ context.Context, id string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.runs[id] == 0 {
+		return "", nil
+	}
+	return c.name(id), nil
+}
+
 // postSignedAt posts body signed with the timestamp signedAt.
 func postSignedAt(t *testing.T, url string, body []byte, signedAt time.Time) (int, webhook.Response) {
 	t.Helper()

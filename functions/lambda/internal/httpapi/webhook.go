@@ -365,9 +365,19 @@ func (w *Webhook) accept(ctx context.Context, req request.Request, signedAt time
 	// one, starts the next run, as POST /v1/requests of repolink up does.
 	delivery := dynamo.Delivery{Ticket: req.ID, RequestHash: requestHash(canonical, torn), Source: source,
 		ReceivedAt: w.now(), RerunEarlier: true}
-	out, err := w.Deliveries.Deliver(ctx, delivery, func(ctx context.Context, runs []string) (string, error) {
+	start := func(ctx context.Context, runs []string) (string, error) {
 		return w.startRun(ctx, req, canonical, input, runs, torn, signedAt, log)
-	})
+	}
+	out, err := w.Deliveries.Deliver(ctx, delivery, start)
+	if err == nil && out.Kind == dynamo.Duplicate && out.Latest == "" {
+		// The record's latest run ran this request, but the Step Functions
+		// API may have started a later run of another request since. Then
+		// this request is an earlier one, which starts the next run.
+		delivery.Latest, err = w.laterRun(ctx, req.ID, out.Execution)
+		if err == nil && delivery.Latest != "" {
+			out, err = w.Deliveries.Deliver(ctx, delivery, start)
+		}
+	}
 
 	var ran *ranError
 	var running *webhook.RunningError
@@ -399,10 +409,6 @@ func (w *Webhook) accept(ctx context.Context, req request.Request, signedAt time
 	case out.Kind == dynamo.Started:
 		return respond(http.StatusAccepted, webhook.Response{Execution: out.Execution, Status: sfn.StatusRunning}), out.Execution
 	default:
-		// NOTE: the record's latest run can be older than a run that the
-		// Step Functions API started under the next run name with another
-		// request. The delivery is then a duplicate of the recorded run,
-		// where repolink up would start the next run.
 		log.Info("duplicate delivery; nothing new started")
 		x, _ := w.describeRun(ctx, out.Execution, log)
 		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true,
@@ -521,6 +527,34 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 		}
 	}
 	return "", fmt.Errorf("request %s already has %d executions; start it under a new request ID", req.ID, maxRuns)
+}
+
+// laterRun returns the latest execution of request ID id under a run name
+// above recorded, such as one that the Step Functions API started, or ""
+// when the next run name is free. Executions of other request IDs under
+// those names are passed over.
+func (w *Webhook) laterRun(ctx context.Context, id, recorded string) (string, error) {
+	base := request.ExecutionName(id)
+	first := request.RunNumber(base, recorded)
+	if first == 0 {
+		return "", nil
+	}
+	latest := ""
+	for n := first + 1; n <= maxRuns; n++ {
+		name := request.RunName(base, n)
+		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+		if errors.Is(err, sfn.ErrExecutionNotFound) {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("describe execution %s: %w", name, err)
+		}
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == id {
+			latest = name
+		}
+	}
+	return latest, nil
 }
 
 // checkUnknownRun describes the execution name, which the ticket's record

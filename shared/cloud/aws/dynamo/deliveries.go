@@ -58,6 +58,12 @@ type Delivery struct {
 	// can go back to an earlier request. Without it such a delivery is a
 	// duplicate, as a late redelivery from a ticket system should be.
 	RerunEarlier bool
+	// Latest is the ticket's latest execution as the caller found it,
+	// however it started, or "" when the caller did not look. An execution
+	// that the ticket's item does not list, such as one that the Step
+	// Functions API started, replaces the item's latest one, so that the
+	// request of the item's latest execution counts as an earlier one.
+	Latest string
 }
 
 // Outcome is the result of a delivery: whether it started an execution.
@@ -105,7 +111,7 @@ func (s *Store) Deliver(ctx context.Context, d Delivery, start func(ctx context.
 			return Outcome{}, err
 		}
 		if !claimed {
-			out, ok := stored.duplicate(d.RequestHash)
+			out, ok := stored.duplicate(d.RequestHash, d.Latest)
 			if ok && !(d.RerunEarlier && out.Latest != "") {
 				return out, nil
 			}
@@ -170,15 +176,22 @@ func (t ticketRecord) executions() []string {
 }
 
 // duplicate returns the outcome of a delivery of a request that the ticket
-// already started, and false for a request that it did not start.
-func (t ticketRecord) duplicate(hash string) (Outcome, bool) {
-	execution, ok := t.allRuns()[hash]
+// already started, and false for a request that it did not start. found is
+// Delivery.Latest, which is the ticket's latest execution when the item
+// does not list it.
+func (t ticketRecord) duplicate(hash, found string) (Outcome, bool) {
+	runs := t.allRuns()
+	execution, ok := runs[hash]
 	if !ok {
 		return Outcome{}, false
 	}
+	latest := t.execution
+	if found != "" && !slices.Contains(slices.Collect(maps.Values(runs)), found) {
+		latest = found
+	}
 	out := Outcome{Kind: Duplicate, Execution: execution}
-	if t.execution != "" && t.execution != execution {
-		out.Latest = t.execution
+	if latest != "" && latest != execution {
+		out.Latest = latest
 	}
 	return out, true
 }

@@ -1,0 +1,183 @@
+package sqlitestore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/webhook/sqlitestore"
+)
+
+// runExecutions names each execution of an ID after its run number, as
+// repolink run does, and closes it at once. startOutside starts one as
+// repolink run would, without a delivery. Start returns an
+// *webhook.ExistingError when the ID's latest execution ran the same
+// request, as the service's Start does.
+type runExecutions struct {
+	mu       sync.Mutex
+	runs     map[string]int    // request ID to its number of runs
+	requests map[string]string // execution name to its request's JSON
+}
+
+func (r *runExecutions) startOutside(t *testing.T, req request.Request) string {
+	t.Helper()
+	name, err := r.Start(context.Background(), req)
+	if err != nil {
+		t.Fatalf("start %s outside the webhook: %v", req.ID, err)
+	}
+	return name
+}
+
+func (r *runExecutions) Start(_ context.Context, req request.Request) (string, error) {
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	base := request.ExecutionName(req.ID)
+	if n := r.runs[req.ID]; n > 0 {
+		latest := request.RunName(base, n)
+		if r.requests[latest] == string(canonical) {
+			return "", &webhook.ExistingError{Ticket: req.ID, Execution: latest}
+		}
+	}
+	r.runs[req.ID]++
+	name := request.RunName(base, r.runs[req.ID])
+	r.requests[name] = string(canonical)
+	return name, nil
+}
+
+func (r *runExecutions) Status(context.Context, string) (string, error) { return "SUCCEEDED", nil }
+
+func (r *runExecutions) Teardown(context.Context, string, string) (string, string, error) {
+	return "", "", nil
+}
+
+func (r *runExecutions) Latest(_ context.Context, id string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs[id] == 0 {
+		return "", nil
+	}
+	return request.RunName(request.ExecutionName(id), r.runs[id]), nil
+}
+
+// secretResolver resolves the Jira mapping's secret reference.
+type secretResolver map[string]string
+
+func (m secretResolver) Resolve(_ context.Context, ref string) (string, error) {
+	v, ok := m[ref]
+	if !ok {
+		return "", fmt.Errorf("reference %s not found", ref)
+	}
+	return v, nil
+}
+
+const jiraSecret = "jira-shared-secret"
+
+// newJiraServer serves the example Jira mapping over execs with a store in
+// a temporary directory.
+func newJiraServer(t *testing.T, execs webhook.Executions) *httptest.Server {
+	t.Helper()
+	m, err := webhook.ReadMapping("../../../examples/jira-mapping.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := webhook.NewSource(context.Background(), "jira", m, secretResolver{"env:REPOLINK_JIRA_SECRET": jiraSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "webhook.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	h, err := webhook.New(webhook.Config{Secret: testSecret, Executions: execs, Store: store, Sources: []webhook.Source{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// postJira posts the example Jira payload with replace applied, signed
+// with jiraSecret.
+func postJira(t *testing.T, srv *httptest.Server, replace ...string) (int, webhook.Response) {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/jira-issue-updated.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(strings.NewReplacer(replace...).Replace(string(data)))
+	mac := hmac.New(sha256.New, []byte(jiraSecret))
+	mac.Write(body)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/hooks/jira", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(webhook.HeaderHubSignature, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var resp webhook.Response
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, resp
+}
+
+// TestJiraEarlierVersionAfterOutsideRun delivers a ticket, then starts a
+// changed request of the ticket outside the webhook, as repolink run does.
+// A late redelivery of the first version must name the outside run as the
+// ticket's latest execution and start nothing.
+func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
+	execs := &runExecutions{runs: map[string]int{}, requests: map[string]string{}}
+	srv := newJiraServer(t, execs)
+
+	code, resp := postJira(t, srv)
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711" {
+		t.Fatalf("first delivery = %d %+v, want 202 DATA-4711", code, resp)
+	}
+	var changed request.Request
+	if err := json.Unmarshal([]byte(execs.requests["DATA-4711"]), &changed); err != nil {
+		t.Fatal(err)
+	}
+	changed.Repository.Packages = []string{"requests"}
+	if name := execs.startOutside(t, changed); name != "DATA-4711-r2" {
+		t.Fatalf("outside start = %s, want DATA-4711-r2", name)
+	}
+
+	code, resp = postJira(t, srv)
+	if code != http.StatusOK {
+		t.Errorf("late redelivery: status %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("late redelivery: response %+v, want a duplicate of DATA-4711", resp)
+	}
+	if resp.Status != webhook.StatusSuperseded || resp.LatestExecution != "DATA-4711-r2" {
+		t.Errorf("late redelivery: status %q latest_execution %q, want %s DATA-4711-r2",
+			resp.Status, resp.LatestExecution, webhook.StatusSuperseded)
+	}
+	if got := execs.runs["DATA-4711"]; got != 2 {
+		t.Errorf("runs of DATA-4711 = %d, want 2", got)
+	}
+}
