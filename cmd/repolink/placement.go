@@ -49,6 +49,9 @@ type placementChangeError struct {
 	// when the earlier run neither provisioned nor adopted a private
 	// endpoint.
 	endpointCost string
+	// newIDChanges are the fields, from request.NewIDChanges, that a
+	// request with another ID must change too.
+	newIDChanges []string
 }
 
 func (e *placementChangeError) setFlags(flags string) { e.flags = flags }
@@ -66,10 +69,13 @@ func (e *placementChangeError) latestOrEarlier() string {
 	return e.earlier
 }
 
-func (e *placementChangeError) Error() string { return e.reason() + ", or give this request a new id" }
+func (e *placementChangeError) Error() string {
+	return e.reason() + ", or give this request a new id" + request.NewIDAdvice(e.newIDChanges)
+}
 
 // reason returns the message without the advice to give the request a new
-// ID, which the webhook adds in the form that suits the sender.
+// ID, which the webhook adds in the form that suits the sender from
+// newIDChanges.
 func (e *placementChangeError) reason() string {
 	built := "and no teardown has removed what that execution built"
 	if e.status != engine.StatusRunning && e.status != engine.StatusSucceeded {
@@ -181,6 +187,7 @@ func placementConflict(ctx context.Context, runs *intakeRuns, all []engine.Execu
 			flags:          flags,
 			consequence:    request.ChangeConsequence(earlier, req, changed, x.Name),
 			endpointCost:   endpointCost,
+			newIDChanges:   request.NewIDChanges(earlier, req),
 		}
 	}
 	return nil

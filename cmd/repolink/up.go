@@ -681,7 +681,10 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
 		conflict.setRetry(retrySendRequest)
 		reason, otherID := webhookConflictReason(err, conflict)
-		err = &webhook.ConflictError{Ticket: req.ID, Execution: conflict.execution(), Reason: reason, OtherID: otherID}
+		err = &webhook.ConflictError{
+			Ticket: req.ID, Execution: conflict.execution(), Reason: reason,
+			OtherID: otherID, NewIDChanges: newIDChangesOf(err),
+		}
 	}
 	if err == nil && len(earlier) > 0 && earlier[0].earlier != name {
 		for _, run := range earlier {
@@ -724,6 +727,17 @@ func webhookConflictReason(err error, conflict intakeConflict) (reason string, o
 		return placement.reason(), true
 	}
 	return conflict.Error(), false
+}
+
+// newIDChangesOf returns the fields that a request with another ID than
+// the one that err rejects must change too, when err is a placement
+// change (request.NewIDChanges).
+func newIDChangesOf(err error) []string {
+	var placement *placementChangeError
+	if errors.As(err, &placement) {
+		return placement.newIDChanges
+	}
+	return nil
 }
 
 // seedErrorPath returns the JSON path of the credential field that the

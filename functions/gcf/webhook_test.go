@@ -460,8 +460,10 @@ func TestWebhookPlacementChange(t *testing.T) {
 	if !strings.HasPrefix(out.Error, prefix) || !strings.Contains(out.Error, "from execution exec-1 (SUCCEEDED)") {
 		t.Errorf("error = %q, want it to start with %q and name exec-1", out.Error, prefix)
 	}
-	if !strings.HasSuffix(out.Error, ", or give this request a new id") {
-		t.Errorf("error = %q, want the advice to give the request a new id", out.Error)
+	// The request with a new id keeps the earlier one's repository name,
+	// so the advice names it as a change that a new id needs too.
+	if !strings.Contains(out.Error, ", or give this request a new id together with another $.repository.name") {
+		t.Errorf("error = %q, want the advice to give the request a new id and another repository name", out.Error)
 	}
 	if n := len(workflows.started()); n != 1 {
 		t.Errorf("%d executions started, want 1", n)

@@ -118,6 +118,9 @@ type ConflictError struct {
 	// request, or a new ticket for a ticket adapter, because the ticket key
 	// is the request ID.
 	OtherID bool
+	// NewIDChanges are the fields, from request.NewIDChanges, that a
+	// request with another ID must change too.
+	NewIDChanges []string
 }
 
 func (e *ConflictError) Error() string { return e.reason(false) }
@@ -129,9 +132,10 @@ func (e *ConflictError) reason(ticket bool) string {
 	case !e.OtherID:
 		return e.Reason
 	case ticket:
-		return e.Reason + ", or open a new ticket for the changed request, because the request ID comes from the ticket and cannot change"
+		return e.Reason + ", or open a new ticket for the changed request" + request.NewIDAdvice(e.NewIDChanges) +
+			". The request ID comes from the ticket and cannot change"
 	}
-	return e.Reason + ", or give this request a new id"
+	return e.Reason + ", or give this request a new id" + request.NewIDAdvice(e.NewIDChanges)
 }
 
 // statusRunning is the status of a running execution.

@@ -81,5 +81,8 @@ func (c PlacementChange) Conflict() *ConflictError {
 	reason := fmt.Sprintf("request %s changes %s from execution %s (%s), %s; %s. %s%s",
 		c.Later.ID, strings.Join(c.Fields, ", "), c.Execution, c.Status, built,
 		request.ChangeConsequence(c.Earlier, c.Later, c.Fields, c.Execution), values, next)
-	return &ConflictError{Ticket: c.Later.ID, Execution: c.Execution, Reason: reason, OtherID: true}
+	return &ConflictError{
+		Ticket: c.Later.ID, Execution: c.Execution, Reason: reason,
+		OtherID: true, NewIDChanges: request.NewIDChanges(c.Earlier, c.Later),
+	}
 }
