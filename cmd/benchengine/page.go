@@ -136,7 +136,7 @@ engine's history after the run: StateEntered events, plus the TaskScheduled even
 entered (each retry schedules the task again).
 
 The provision runs are ` + "`bin/repolink run --sandbox`" + ` of {{.Provision.Request}} ({{.Provision.Route}}), each in a
-fresh state directory. They use hidden run flags that only the benchmark needs. ` + "`--sandbox-clock-scale N`" + ` runs the
+fresh state directory. They use two run flags that work only with ` + "`--sandbox`" + `, and ` + "`repolink run --help`" + ` lists both. ` + "`--sandbox-clock-scale N`" + ` runs the
 sandbox clouds, the engine's timers, the poller and the wait deadline N times faster than the wall clock, and
 ` + "`--sandbox-endpoint-delay D`" + ` sets how long the sandbox Snowflake keeps the endpoint pending after its connection is
 available. The long-wait runs have no other cloud delays (` + "`--sandbox-latency none`" + `) and poll every minute of the

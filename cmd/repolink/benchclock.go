@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -17,23 +17,52 @@ import (
 const storeReadInterval = 200 * time.Millisecond
 
 // sandboxTiming holds the run flags that make bench uses to run the sandbox
-// faster than the wall clock. They mean nothing against real clouds, so the
-// usage text leaves them out.
+// faster than the wall clock. They mean nothing against real clouds, so a
+// run without --sandbox rejects them.
 type sandboxTiming struct {
 	scale         *float64
-	endpointDelay *time.Duration
+	endpointDelay *optionalDuration
 }
 
-// hiddenTimingFlags are the names of the sandboxTiming flags.
-var hiddenTimingFlags = []string{"sandbox-clock-scale", "sandbox-endpoint-delay"}
-
 func addSandboxTimingFlags(fs *flag.FlagSet) sandboxTiming {
-	return sandboxTiming{
+	t := sandboxTiming{
 		scale: fs.Float64("sandbox-clock-scale", 1,
-			"run the sandbox clouds, the engine's timers, the poller and the wait deadline this many times faster than the wall clock; --poll-interval is then on that clock"),
-		endpointDelay: fs.Duration("sandbox-endpoint-delay", -1,
-			"how long the sandbox Snowflake reports a new endpoint as pending after its connection is available, on the sandbox clock; negative keeps the latency profile's value"),
+			"factor by which the sandbox clouds, the engine's timers, the poller and the wait deadline run faster than the wall clock, "+
+				"1 or more; --poll-interval is then on that clock (needs --sandbox)"),
+		endpointDelay: &optionalDuration{},
 	}
+	fs.Var(t.endpointDelay, "sandbox-endpoint-delay",
+		fmt.Sprintf("how long, as a `duration` on the sandbox clock such as 30m, the sandbox Snowflake reports a new endpoint "+
+			"as pending after its connection is available, at most %d days (default: the delay of --sandbox-latency, "+
+			"%s for default, %s for none, %s for realistic; needs --sandbox)",
+			maxEndpointDelay/(24*time.Hour), sandbox.DefaultDelays.EndpointCreated, sandbox.ZeroDelays.EndpointCreated, sandbox.RealisticDelays.EndpointCreated))
+	return t
+}
+
+// optionalDuration is the value of a duration flag that has no default of
+// its own, so that its help states the default in words.
+type optionalDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optionalDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optionalDuration) Set(value string) error {
+	d, err := time.ParseDuration(value)
+	if err != nil {
+		return errors.New("parse error; use a duration such as 90s or 30m")
+	}
+	if d < 0 {
+		return errors.New("must not be negative")
+	}
+	o.d, o.set = d, true
+	return nil
 }
 
 // options checks the timing flags and sets the sandbox delays and clock of
@@ -41,13 +70,12 @@ func addSandboxTimingFlags(fs *flag.FlagSet) sandboxTiming {
 // realistic (sandbox.RealisticDelays, for make bench).
 func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOptions) error {
 	if !sandboxMode {
-		// Name only the flags that were given, because the timing flags
-		// are hidden from the usage text.
+		// Name only the flags that were given.
 		var used []string
 		if *t.scale != 1 {
 			used = append(used, "--sandbox-clock-scale")
 		}
-		if *t.endpointDelay >= 0 {
+		if t.endpointDelay.set {
 			used = append(used, "--sandbox-endpoint-delay")
 		}
 		if latency == "realistic" {
@@ -57,8 +85,8 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 			return usagef("%s only works with --sandbox; add --sandbox or remove it", strings.Join(used, " and "))
 		}
 	}
-	if *t.endpointDelay > maxEndpointDelay {
-		return usagef("--sandbox-endpoint-delay must be %s at most, not %s", maxEndpointDelay, *t.endpointDelay)
+	if t.endpointDelay.d > maxEndpointDelay {
+		return usagef("--sandbox-endpoint-delay must be %s at most, not %s", maxEndpointDelay, t.endpointDelay.d)
 	}
 	if *t.scale < 1 {
 		return usagef("--sandbox-clock-scale must be 1 or more, not %g", *t.scale)
@@ -72,34 +100,14 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 	case "realistic":
 		delays = *sandbox.RealisticDelays
 	}
-	if *t.endpointDelay >= 0 {
-		delays.EndpointCreated = *t.endpointDelay
+	if t.endpointDelay.set {
+		delays.EndpointCreated = t.endpointDelay.d
 	}
 	opts.delays = &delays
 	if *t.scale != 1 {
 		opts.clock = sandbox.NewScaledClock(*t.scale)
 	}
 	return nil
-}
-
-// hideFlags makes the usage of fs list every flag except names.
-func hideFlags(fs *flag.FlagSet, synopsis string, stderr io.Writer, names ...string) {
-	hidden := map[string]bool{}
-	for _, name := range names {
-		hidden[name] = true
-	}
-	fs.Usage = func() {
-		visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
-		visible.SetOutput(stderr)
-		fs.VisitAll(func(f *flag.Flag) {
-			if !hidden[f.Name] {
-				visible.Var(f.Value, f.Name, f.Usage)
-				visible.Lookup(f.Name).DefValue = f.DefValue
-			}
-		})
-		fmt.Fprintf(stderr, "Usage: repolink %s\n\nFlags:\n", synopsis)
-		visible.PrintDefaults()
-	}
 }
 
 // scaledEngineClock runs the engine on a sandbox.ScaledClock: due times

@@ -15,21 +15,22 @@ import (
 	"github.com/repolink/repolink/shared/sandbox"
 )
 
-func TestRunUsageHidesTimingFlags(t *testing.T) {
+func TestRunUsageListsTimingFlags(t *testing.T) {
 	code, _, stderr := runCLI(t, "run", "--help")
 	if code != exitOK {
 		t.Fatalf("run --help exited %d", code)
 	}
-	for _, name := range hiddenTimingFlags {
-		if strings.Contains(stderr, name) {
-			t.Errorf("run --help lists the hidden flag %s:\n%s", name, stderr)
+	for _, want := range []string{
+		"-sandbox-clock-scale float\n",
+		"(default 1)",
+		"-sandbox-endpoint-delay duration\n",
+		"at most 30 days (default: the delay of --sandbox-latency, 1s for default, 0s for none, 5m30s for realistic",
+		"-sandbox-latency string",
+		`(default "default")`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, stderr)
 		}
-	}
-	if !strings.Contains(stderr, "-sandbox-latency") {
-		t.Errorf("run --help does not list --sandbox-latency:\n%s", stderr)
-	}
-	if !strings.Contains(stderr, `(default "default")`) {
-		t.Errorf("run --help lost the default of --sandbox-latency:\n%s", stderr)
 	}
 }
 
@@ -44,6 +45,7 @@ func TestRunTimingFlagsInvalid(t *testing.T) {
 		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "repolink: --sandbox-endpoint-delay only works with --sandbox"},
 		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "repolink: --sandbox-latency realistic only works with --sandbox"},
 		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "must be 1 or more"},
+		{"negative endpoint delay", []string{"--sandbox", "--sandbox-endpoint-delay", "-1s"}, "must not be negative"},
 		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default, none or realistic"},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,11 @@ var errHelp = errors.New("help requested")
 // defaultStateDir is the state directory used when --state-dir is not given.
 const defaultStateDir = ".repolink"
 
+// flagSetCreated, when set by a test, receives every flag set that
+// newFlagSet returns, so that the test can compare each command's
+// registered flags with its help.
+var flagSetCreated func(*flag.FlagSet)
+
 // newFlagSet returns a flag set that prints its usage to stderr and turns
 // parse errors into usage errors.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -30,6 +35,9 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: repolink %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
+	}
+	if flagSetCreated != nil {
+		flagSetCreated(fs)
 	}
 	return fs
 }

@@ -32,7 +32,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	verbose := fs.Bool("verbose", false, "log engine and adapter details to stderr")
 	latency := latencyFlag(fs, true)
 	timing := addSandboxTimingFlags(fs)
-	hideFlags(fs, synopsis, stderr, hiddenTimingFlags...)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
