@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -143,15 +144,16 @@ func (s *serviceExecutions) Teardown(ctx context.Context, requestID, after strin
 	return x.Name, x.Status, nil
 }
 
-// Latest returns the name of the latest provision execution of the request
-// with ID requestID, as webhook.Executions describes. It finds executions
+// Latest returns the name of the latest provision execution of req.ID and
+// whether it ran req, as webhook.Executions describes. It finds executions
 // that repolink run or the Step Functions API started too.
-func (s *serviceExecutions) Latest(ctx context.Context, requestID string) (string, error) {
-	x, err := latestExecution(ctx, s.rt.engine, provisionMachine, requestID)
+func (s *serviceExecutions) Latest(ctx context.Context, req request.Request) (string, bool, error) {
+	x, err := latestExecution(ctx, s.rt.engine, provisionMachine, req.ID)
 	if err != nil || x == nil {
-		return "", err
+		return "", false, err
 	}
-	return x.Name, nil
+	ran, ok := provisionRequest(*x)
+	return x.Name, ok && sameRequest(req, ran), nil
 }
 
 // checkRedriveConflicts returns a usage error when execution x of the

@@ -228,19 +228,23 @@ func (e *workflowExecutions) Teardown(context.Context, string, string) (string, 
 	return "", "", nil
 }
 
-// Latest returns the ID of the latest execution of request ID requestID,
-// however it started: the open one, if any, and otherwise the newest.
-func (e *workflowExecutions) Latest(ctx context.Context, requestID string) (string, error) {
-	runs, err := e.runsOf(ctx, requestID, requestLabelValue(requestID))
+// Latest returns the ID of the latest execution of req.ID, however it
+// started, and whether it ran req. That is the open execution, if any, and
+// otherwise the newest.
+func (e *workflowExecutions) Latest(ctx context.Context, req request.Request) (string, bool, error) {
+	runs, err := e.runsOf(ctx, req.ID, requestLabelValue(req.ID))
 	if err != nil || len(runs) == 0 {
-		return "", err
+		return "", false, err
 	}
-	for _, x := range runs {
-		if isOpenState(x.State) {
-			return x.ID, nil
-		}
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", false, fmt.Errorf("encode request %s: %w", req.ID, err)
 	}
-	return runs[0].ID, nil
+	latest := runs[0]
+	if i := slices.IndexFunc(runs, func(x run) bool { return isOpenState(x.State) }); i >= 0 {
+		latest = runs[i]
+	}
+	return latest.ID, sameRequest(latest.request, canonical), nil
 }
 
 // requestLabelValue returns the label value of request ID id: the first 40

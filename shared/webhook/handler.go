@@ -67,10 +67,11 @@ type Executions interface {
 	// With after set, only a teardown that started after the execution
 	// named after counts.
 	Teardown(ctx context.Context, requestID, after string) (name, status string, err error)
-	// Latest returns the name of the latest provision execution of the
-	// request with ID requestID, however it started, or "" when the ID has
-	// none. A running execution counts as the latest, as it does for Start.
-	Latest(ctx context.Context, requestID string) (string, error)
+	// Latest returns the name of the latest provision execution of req.ID,
+	// however it started, or "" when the ID has none, and whether that
+	// execution ran req. A running execution counts as the latest, as it
+	// does for Start.
+	Latest(ctx context.Context, req request.Request) (name string, sameRequest bool, err error)
 }
 
 // RunningError reports that a teardown of a ticket's request, or a
@@ -383,12 +384,13 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	// The store records only the executions that deliveries started, so it
 	// also needs the latest one that repolink run or the Step Functions API
 	// may have started since.
-	d.Latest, err = h.cfg.Executions.Latest(ctx, req.ID)
+	latest, latestRanRequest, err := h.cfg.Executions.Latest(ctx, req)
 	if err != nil {
 		log.Error("read latest execution of the request failed", "error", err)
 		writeJSON(w, http.StatusInternalServerError, Response{Error: "could not read the executions of the request; the service log has the cause"})
 		return
 	}
+	d.Latest = latest
 
 	// existing is set when this delivery found the request already running.
 	var existing *ExistingError
@@ -433,6 +435,11 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		log.Info("execution started by webhook")
 		writeJSON(w, http.StatusAccepted, Response{Execution: out.Execution, Status: statusRunning})
 		return
+	}
+	if adapter && out.Latest != "" && out.Latest == latest && latestRanRequest {
+		// An execution that started outside the webhook, such as by
+		// repolink run, ran this request again after the recorded one.
+		out = Outcome{Kind: Duplicate, Execution: latest}
 	}
 	if adapter {
 		// A teardown counts only when it started after the ticket's latest

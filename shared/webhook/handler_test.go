@@ -96,13 +96,16 @@ func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, 
 
 func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
 
-func (f *fakeExecutions) Latest(_ context.Context, requestID string) (string, error) {
+// Latest returns the ID's latest execution. The fake does not keep
+// requests, so it reports that execution as one of another request, which
+// only a delivery that found no recorded run of its ticket would act on.
+func (f *fakeExecutions) Latest(_ context.Context, req request.Request) (string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.runs[requestID] == 0 {
-		return "", nil
+	if f.runs[req.ID] == 0 {
+		return "", false, nil
 	}
-	return request.RunName(request.ExecutionName(requestID), f.runs[requestID]), nil
+	return request.RunName(request.ExecutionName(req.ID), f.runs[req.ID]), false, nil
 }
 
 func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {

@@ -66,14 +66,19 @@ func (c *countingExecutions) Teardown(context.Context, string, string) (string, 
 	return "", "", nil
 }
 
-func (c *countingExecutions) Latest(_ context.Context, id string) (string, error) {
-	name := request.ExecutionName(id)
+func (c *countingExecutions) Latest(_ context.Context, req request.Request) (string, bool, error) {
+	name := request.ExecutionName(req.ID)
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", false, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.requests[name]; !ok {
-		return "", nil
+	ran, ok := c.requests[name]
+	if !ok {
+		return "", false, nil
 	}
-	return name, nil
+	return name, ran == string(canonical), nil
 }
 
 func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {

@@ -67,13 +67,18 @@ func (r *runExecutions) Teardown(context.Context, string, string) (string, strin
 	return "", "", nil
 }
 
-func (r *runExecutions) Latest(_ context.Context, id string) (string, error) {
+func (r *runExecutions) Latest(_ context.Context, req request.Request) (string, bool, error) {
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", false, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.runs[id] == 0 {
-		return "", nil
+	if r.runs[req.ID] == 0 {
+		return "", false, nil
 	}
-	return request.RunName(request.ExecutionName(id), r.runs[id]), nil
+	name := request.RunName(request.ExecutionName(req.ID), r.runs[req.ID])
+	return name, r.requests[name] == string(canonical), nil
 }
 
 // secretResolver resolves the Jira mapping's secret reference.
@@ -179,5 +184,44 @@ func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
 	}
 	if got := execs.runs["DATA-4711"]; got != 2 {
 		t.Errorf("runs of DATA-4711 = %d, want 2", got)
+	}
+}
+
+// TestJiraSameVersionAsOutsideRun delivers a ticket, then starts a changed
+// request and the first request again outside the webhook, as repolink run
+// does. A late redelivery of the first version is a duplicate of the
+// outside run, the ticket's latest execution, and not of an earlier one.
+func TestJiraSameVersionAsOutsideRun(t *testing.T) {
+	execs := &runExecutions{runs: map[string]int{}, requests: map[string]string{}}
+	srv := newJiraServer(t, execs)
+
+	code, resp := postJira(t, srv)
+	if code != http.StatusAccepted || resp.Execution != "DATA-4711" {
+		t.Fatalf("first delivery = %d %+v, want 202 DATA-4711", code, resp)
+	}
+	var first request.Request
+	if err := json.Unmarshal([]byte(execs.requests["DATA-4711"]), &first); err != nil {
+		t.Fatal(err)
+	}
+	changed := first
+	changed.Repository.Packages = []string{"requests"}
+	execs.startOutside(t, changed)
+	if name := execs.startOutside(t, first); name != "DATA-4711-r3" {
+		t.Fatalf("second outside start = %s, want DATA-4711-r3", name)
+	}
+
+	code, resp = postJira(t, srv)
+	if code != http.StatusOK {
+		t.Errorf("late redelivery: status %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711-r3" || !resp.Duplicate {
+		t.Errorf("late redelivery: response %+v, want a duplicate of DATA-4711-r3", resp)
+	}
+	if resp.Status == webhook.StatusSuperseded || resp.LatestExecution != "" {
+		t.Errorf("late redelivery: status %q latest_execution %q, want neither %s nor a later execution",
+			resp.Status, resp.LatestExecution, webhook.StatusSuperseded)
+	}
+	if got := execs.runs["DATA-4711"]; got != 3 {
+		t.Errorf("runs of DATA-4711 = %d, want 3", got)
 	}
 }

@@ -60,13 +60,20 @@ func (c *closingExecutions) Teardown(context.Context, string, string) (string, s
 	return "", "", nil
 }
 
-func (c *closingExecutions) Latest(_ context.Context, id string) (string, error) {
+// Latest returns the ID's latest execution. The fake keeps only the
+// request of a running execution, so it reports a closed one as one of
+// another request.
+func (c *closingExecutions) Latest(_ context.Context, req request.Request) (string, bool, error) {
+	canonical, err := json.Marshal(req)
+	if err != nil {
+		return "", false, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.runs[id] == 0 {
-		return "", nil
+	if c.runs[req.ID] == 0 {
+		return "", false, nil
 	}
-	return c.name(id), nil
+	return c.name(req.ID), c.running[req.ID] == string(canonical), nil
 }
 
 // postSignedAt posts body signed with the timestamp signedAt.
