@@ -69,3 +69,12 @@ func TestCheckAzureLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAzureLocationIgnoresCase(t *testing.T) {
+	env := startAzure(t)
+	req := request.Request{ID: "DATA-1", Route: request.RouteAzurePrivateLink,
+		Azure: &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "EastUS2"}}
+	if err := checkAzureLocation(t.Context(), env, req); err != nil {
+		t.Errorf("checkAzureLocation of EastUS2 = %v, want nil", err)
+	}
+}

@@ -32,6 +32,9 @@ var (
 // and egress blocks.
 func (r *Request) applyCloudDefaults() {
 	if a := r.Azure; a != nil {
+		// Azure takes location names in any case and returns them in
+		// lower case, so the lower-case form is the one compared and sent.
+		a.Location = strings.ToLower(a.Location)
 		a.Proxy = orDefault(a.Proxy, "nginx")
 		a.VMSize = orDefault(a.VMSize, DefaultAzureVMSize)
 		a.Image = orDefault(a.Image, DefaultAzureImage)
@@ -168,8 +171,11 @@ func (v *validator) azure(a *Azure) {
 			v.add(path, "must be 1 to 80 letters, digits, '_', '.' or '-', starting with a letter or digit")
 		}
 	}
-	if a.SubnetName != "" && a.SubnetName == a.PLSSubnetName {
-		v.add("$.azure.pls_subnet_name", "must differ from subnet_name, because its network policies are disabled for the Private Link Service")
+	// Azure resource names are case-insensitive, so SNET-PROXY and
+	// snet-proxy name the same subnet.
+	if a.SubnetName != "" && strings.EqualFold(a.SubnetName, a.PLSSubnetName) {
+		v.add("$.azure.pls_subnet_name", fmt.Sprintf("%q names the same subnet as $.azure.subnet_name %q (Azure compares names without case); "+
+			"set a different subnet, because the Private Link Service turns off the network policies of its subnet", a.PLSSubnetName, a.SubnetName))
 	}
 	v.proxyMode("$.azure", a.Proxy, a.TargetAddress, false)
 	v.upstream("$.azure", a.Upstream, a.Proxy)

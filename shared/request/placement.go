@@ -59,7 +59,7 @@ func (r Request) placementFields() []placementField {
 		{path: "aws.security_group_ids", value: sortedList(aws.SecurityGroupIDs), list: true},
 		{path: "azure.subscription_id", value: strings.ToLower(azure.SubscriptionID)},
 		{path: "azure.resource_group", value: strings.ToLower(azure.ResourceGroup)},
-		{path: "azure.location", value: azure.Location},
+		{path: "azure.location", value: strings.ToLower(azure.Location)},
 		{path: "azure.vnet_name", value: strings.ToLower(azure.VNetName)},
 		{path: "azure.subnet_name", value: strings.ToLower(azure.SubnetName)},
 		{path: "azure.pls_subnet_name", value: strings.ToLower(azure.PLSSubnetName)},

@@ -24,7 +24,9 @@ func CheckLocation(ctx context.Context, network cloud.AzureNetwork, az request.A
 	if err != nil {
 		return fmt.Errorf("list the locations of $.azure.subscription_id %s: %w", az.SubscriptionID, err)
 	}
-	if slices.Contains(locations, az.Location) {
+	// Location names compare without case, as Resource Manager compares
+	// them, for a document that did not pass the request check.
+	if slices.ContainsFunc(locations, func(name string) bool { return strings.EqualFold(name, az.Location) }) {
 		return nil
 	}
 	return workflow.Invalid("$.azure.location %s is not a location of subscription %s; set $.azure.location to one of its locations, such as %s",
