@@ -242,6 +242,9 @@ func TestEndToEndSecretsNeverLeak(t *testing.T) {
 			// private endpoint of one request only.
 			section(doc, "repository")["index_url"] = "https://pypi-failing.corp.example.com/simple/"
 			section(doc, "repository")["packages"] = []string{"missing-package"}
+			// The first request sets the schema's default, which no other
+			// request may set too.
+			section(doc, "repository")["default_for"] = "none"
 		}))
 	if code != exitFailed {
 		t.Fatalf("failing run exit %d\nstdout:\n%s\nstderr:\n%s", code, out2, errOut2)

@@ -39,6 +39,8 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 	otherHost := secondReq
 	otherHost.ID = "HC-3"
 	otherHost.Repository.IndexURL = "https://pypi.team.example.com/simple/"
+	// HC-1 sets the schema's default, which no other request may set too.
+	otherHost.Repository.DefaultFor = "none"
 	otherAccount := secondReq
 	otherAccount.ID = "HC-4"
 	otherAccount.Snowflake.Account = "acct-other"

@@ -13,8 +13,8 @@ import (
 )
 
 // TestSimultaneousClaimsOneWins starts two requests with different IDs that
-// name the same Snowflake objects, or the same private endpoint host, at
-// the same moment, 50 times each. Each time exactly one starts, and the
+// name the same Snowflake objects, the same private endpoint host or the
+// same default level at the same moment, 50 times each. Each time exactly one starts, and the
 // other fails the intake check with the clash error.
 func TestSimultaneousClaimsOneWins(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -53,6 +53,24 @@ func TestSimultaneousClaimsOneWins(t *testing.T) {
 			},
 			isClash: func(err error) bool {
 				var clash *hostClashError
+				return errors.As(err, &clash)
+			},
+		},
+		{
+			name: "default level",
+			pair: func(round int) (request.Request, request.Request) {
+				a := exampleRequest(t, fmt.Sprintf("RD-%d-A", round))
+				b := exampleRequest(t, fmt.Sprintf("RD-%d-B", round))
+				a.Repository.Name = fmt.Sprintf("race_default_%d_a", round)
+				b.Repository.Name = fmt.Sprintf("race_default_%d_b", round)
+				a.Snowflake.Schema = fmt.Sprintf("RACE_%d", round)
+				b.Snowflake.Schema = a.Snowflake.Schema
+				a.Repository.DefaultFor = "schema"
+				b.Repository.DefaultFor = "schema"
+				return a, b
+			},
+			isClash: func(err error) bool {
+				var clash *defaultClashError
 				return errors.As(err, &clash)
 			},
 		},

@@ -77,7 +77,9 @@ CREATE TABLE IF NOT EXISTS key_format (
 // every change to the keys. Format 2 renders a database or schema name in
 // double quotes, such as "Data", as the quoted identifier it is
 // (snowflake.Ident), where format 1 quoted it again as """Data""".
-const intakeKeyFormat = 2
+// Format 3 adds a key for the level that repository.default_for names
+// (request.DefaultTarget).
+const intakeKeyFormat = 3
 
 // intakeIndexPage is how many executions catchUp reads from the engine
 // store and adds to the index in one transaction.
@@ -396,8 +398,8 @@ func runRequestID(x engine.Execution) string {
 }
 
 // claimKeys returns the keys under which the index lists a provision
-// execution of req: one per claim of req (request.Claims), each with the
-// Snowflake account. Two requests share a key exactly when sharedObjects or
+// execution of req: one per claim of req (request.Claims) and one for its
+// default level (request.DefaultTarget), each with the Snowflake account. Two requests share a key exactly when sharedObjects or
 // sameEndpointHost finds the clash that the key stands for, because
 // account identifiers and hosts are case-folded as strings.EqualFold
 // compares them, and object names are kept as rendered.
@@ -412,6 +414,9 @@ func claimKeys(req request.Request) []string {
 			continue
 		}
 		keys = append(keys, claimKey(c.Noun, account, c.Name))
+	}
+	if target := request.DefaultTarget(req); target != "" {
+		keys = append(keys, claimKey("default", account, target))
 	}
 	return keys
 }
@@ -438,12 +443,14 @@ func foldCase(s string) string {
 
 // intakeLockKeys returns the claim keys whose start locks a start of req
 // holds besides its ID's, so that two requests with different IDs that
-// would clash in objectClash or checkHostClash take a common lock. Every
+// would clash in objectClash, checkHostClash or checkDefaultClash take a
+// common lock. Every
 // clash of Snowflake objects implies one key: the account and the
 // repository name in upper case, because an equal rendered secret,
 // integration or repository name means repository names equal as
 // Snowflake compares them, which differ at most in case. A clash of hosts
-// implies the account and host key of claimKeys.
+// implies the account and host key of claimKeys, and a clash of default
+// levels (checkDefaultClash) its account and default key.
 func intakeLockKeys(req request.Request) []string {
 	account := foldCase(req.Snowflake.Account)
 	var keys []string
@@ -452,6 +459,9 @@ func intakeLockKeys(req request.Request) []string {
 	}
 	if host := request.EndpointHost(req); host != "" {
 		keys = append(keys, claimKey("host", account, foldCase(host)))
+	}
+	if target := request.DefaultTarget(req); target != "" {
+		keys = append(keys, claimKey("default", account, target))
 	}
 	return keys
 }

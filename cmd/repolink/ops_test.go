@@ -336,6 +336,9 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		// private endpoint of one request only.
 		section(doc, "repository")["index_url"] = "https://pypi-failing.corp.example.com/simple/"
 		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
+		// The first request sets the schema's default, which no other
+		// request may set too.
+		section(doc, "repository")["default_for"] = "none"
 	})
 	if code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, bad); code != exitFailed {
 		t.Fatalf("failing run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

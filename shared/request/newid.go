@@ -31,30 +31,32 @@ func NewIDChanges(earlier, later Request) []string {
 			fields = append(fields, path)
 		}
 	}
-	if sameDefaultLevel(earlier, later) {
+	if SameDefaultLevel(earlier, later) {
 		fields = append(fields, "$.repository.default_for")
 	}
 	return fields
 }
 
-// sameDefaultLevel reports whether a and b set
+// SameDefaultLevel reports whether a and b set
 // DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the same object of the same
-// Snowflake account, which only one request may set at a time.
-func sameDefaultLevel(a, b Request) bool {
-	target := defaultTarget(a)
-	return target != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && target == defaultTarget(b)
+// Snowflake account, which only one request may set at a time. Account
+// identifiers are compared without case, as Snowflake does.
+func SameDefaultLevel(a, b Request) bool {
+	target := DefaultTarget(a)
+	return target != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && target == DefaultTarget(b)
 }
 
-// defaultTarget returns the object that r's repository.default_for names,
-// such as "schema PLATFORM.PACKAGES", or "" for none.
-func defaultTarget(r Request) string {
+// DefaultTarget returns the object on which r's repository.default_for
+// sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY, as ALTER takes it: ACCOUNT,
+// DATABASE db or SCHEMA db.schema. It returns "" for none.
+func DefaultTarget(r Request) string {
 	switch r.Repository.DefaultFor {
 	case "account":
-		return "account"
+		return "ACCOUNT"
 	case "database":
-		return "database " + snowflake.Ident(r.Snowflake.Database)
+		return "DATABASE " + snowflake.Ident(r.Snowflake.Database)
 	case "schema":
-		return "schema " + snowflake.Qualified(r.Snowflake.Database, r.Snowflake.Schema)
+		return "SCHEMA " + snowflake.Qualified(r.Snowflake.Database, r.Snowflake.Schema)
 	}
 	return ""
 }

@@ -115,6 +115,27 @@ func (r Rejection) Host(host string) string {
 	return fmt.Sprintf("%s: %s, or use another host name for this index in repository.index_url%s", conflict, next, then)
 }
 
+// DefaultLevel returns the message for a request whose
+// repository.default_for names target, such as SCHEMA PLATFORM.PACKAGES,
+// the object on which the holder's execution sets
+// DEFAULT_PYTHON_ARTIFACT_REPOSITORY in the same Snowflake account. Only
+// one request may set it, so the default step of the rejected request
+// would fail with a conflict.
+func (r Rejection) DefaultLevel(target string) string {
+	state, next := r.holderState()
+	h := r.Holder
+	conflict := fmt.Sprintf("request %s sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on %s in Snowflake account %s "+
+		"($.repository.default_for), as request %s does in execution %s (%s), %s",
+		r.RequestID, target, r.Account, h.Request, h.Execution, statusText(h.Status), state)
+	if r.Redriven != "" {
+		return fmt.Sprintf("%s; %s. The level now belongs to request %s, so %s and then %s, "+
+			"or %s and start the request as a new run with another level or none in $.repository.default_for",
+			conflict, outcome("a redrive of execution "+r.Redriven, r.Route), h.Request, next, r.Retry, r.teardownRedriven())
+	}
+	return fmt.Sprintf("%s; %s. Set $.repository.default_for to another level or to none, or %s and then %s",
+		conflict, outcome("an execution of this request", r.Route), next, r.Retry)
+}
+
 // teardownRedriven returns the advice to tear down Redriven, the stopped
 // execution of the rejected request, with the teardown command if any.
 func (r Rejection) teardownRedriven() string {
