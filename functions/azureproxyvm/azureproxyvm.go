@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/repolink/repolink/functions/internal/azureroute"
@@ -157,24 +158,67 @@ var (
 	imageCodes    = map[string]bool{"PlatformImageNotFound": true, "ImageNotFound": true, "InvalidImageReference": true}
 )
 
+// targetFields maps the last part of a Resource Manager error target, such
+// as vmSize in hardwareProfile.vmSize, to the azure block field that sets
+// it. Resource Manager sends a target with some InvalidParameter errors.
+var targetFields = map[string]string{
+	"location":       "location",
+	"vmsize":         "vm_size",
+	"imagereference": "image",
+	"adminusername":  "admin_username",
+	"publickeys":     "ssh_public_key",
+	"keydata":        "ssh_public_key",
+}
+
 // createError wraps the failure of action, a create call of this step,
-// with the request field that its Resource Manager error code points to.
-// repolink rejects a run that changes azure.location while this run's
-// resources exist, so a location failure advises a teardown first. A code
-// that points to no one field names every proxy VM field.
+// with the request field that its Resource Manager error code or target
+// points to. repolink rejects a run that changes azure.location while this
+// run's resources exist, so a location failure advises a teardown first. An
+// error that points to no one field names every proxy VM field.
 func createError(err error, execution, action string, az *request.Azure) error {
-	var coded interface{ ErrorCode() string }
-	code := ""
-	if errors.As(err, &coded) {
-		code = coded.ErrorCode()
-	}
-	switch {
-	case locationCodes[code]:
+	field := fieldOf(err)
+	switch field {
+	case "location":
 		return fmt.Errorf("%s in $.azure.location %q: %w. %s", action, az.Location, err, workflow.PlacementChangeFix("azure.location", execution))
-	case sizeCodes[code]:
-		return fmt.Errorf("%s with $.azure.vm_size %q: %w", action, az.VMSize, err)
-	case imageCodes[code]:
+	case "vm_size":
+		return fmt.Errorf("%s with $.azure.vm_size %q: %w; set $.azure.vm_size to a size that the location offers", action, az.VMSize, err)
+	case "image":
 		return fmt.Errorf("%s with $.azure.image %q: %w", action, az.Image, err)
+	case "admin_username", "ssh_public_key":
+		return fmt.Errorf("%s with $.azure.%s: %w", action, field, err)
 	}
 	return fmt.Errorf("%s in $.azure.location %q with $.azure.vm_size %q and $.azure.image %q: %w", action, az.Location, az.VMSize, az.Image, err)
+}
+
+// fieldOf returns the azure block field that the error code or the error
+// target of err points to, or "".
+func fieldOf(err error) string {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		code := coded.ErrorCode()
+		switch {
+		case locationCodes[code]:
+			return "location"
+		case sizeCodes[code]:
+			return "vm_size"
+		case imageCodes[code]:
+			return "image"
+		}
+	}
+	var targeted interface{ ErrorTarget() string }
+	if !errors.As(err, &targeted) {
+		return ""
+	}
+	target := strings.ToLower(targeted.ErrorTarget())
+	// Any part of the image reference, such as
+	// storageProfile.imageReference.sku, comes from azure.image.
+	if strings.Contains(target, "imagereference") {
+		return "image"
+	}
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		target = target[i+1:]
+	}
+	// A target such as publicKeys[0].keyData has an index in one part.
+	target, _, _ = strings.Cut(target, "[")
+	return targetFields[target]
 }

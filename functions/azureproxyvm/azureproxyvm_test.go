@@ -259,3 +259,46 @@ func TestRunCreateErrorCodesNameOneField(t *testing.T) {
 		})
 	}
 }
+
+// targetedError is a step failure with a Resource Manager error code and
+// target, as the Azure adapter returns it.
+type targetedError struct {
+	codedError
+	target string
+}
+
+func (e targetedError) ErrorTarget() string { return e.target }
+
+func TestRunCreateErrorTargetsNameOneField(t *testing.T) {
+	vmNIC := &cloud.AzureNetworkInterface{ID: "/nic/x", Tags: map[string]string{cloud.TagRequest: "T-1"}}
+	tests := []struct {
+		target string
+		want   string
+		absent []string
+	}{
+		{"vmSize", `$.azure.vm_size "Standard_B1s"`, []string{"$.azure.location", "$.azure.image"}},
+		{"hardwareProfile.vmSize", `$.azure.vm_size "Standard_B1s"`, []string{"$.azure.location", "$.azure.image"}},
+		{"storageProfile.imageReference.sku", `$.azure.image "Canonical:ubuntu-24_04-lts:server:latest"`, []string{"$.azure.location", "$.azure.vm_size"}},
+		{"osProfile.adminUsername", "$.azure.admin_username", []string{"$.azure.location", "$.azure.vm_size", "$.azure.image"}},
+		{"linuxConfiguration.ssh.publicKeys[0].keyData", "$.azure.ssh_public_key", []string{"$.azure.location", "$.azure.vm_size", "$.azure.image"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			rejected := targetedError{codedError{workflow.Invalid("azure: HTTP 400 InvalidParameter (target %s)", tt.target), "InvalidParameter"}, tt.target}
+			fake := &network{nic: vmNIC, createErr: rejected}
+			env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+			_, err := Run(t.Context(), env, workflow.Document{Request: azureRequest("nginx"), Execution: "exec-1"})
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrInvalidRequest)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %s", err, tt.want)
+			}
+			for _, field := range tt.absent {
+				if strings.Contains(err.Error(), field) {
+					t.Errorf("error %q names %s too", err, field)
+				}
+			}
+		})
+	}
+}

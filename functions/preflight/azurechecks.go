@@ -17,3 +17,14 @@ func checkAzureLocation(ctx context.Context, env *workflow.Env, req request.Requ
 	}
 	return azureroute.CheckLocation(ctx, network, *req.Azure)
 }
+
+// checkAzureVMSize fails an azure-privatelink run whose azure.vm_size the
+// location does not offer, before the proxy VM's network interface is
+// built.
+func checkAzureVMSize(ctx context.Context, env *workflow.Env, req request.Request) error {
+	network, err := azureroute.Network(ctx, env, req)
+	if err != nil {
+		return err
+	}
+	return azureroute.CheckVMSize(ctx, network, *req.Azure)
+}

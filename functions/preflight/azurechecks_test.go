@@ -78,3 +78,32 @@ func TestCheckAzureLocationIgnoresCase(t *testing.T) {
 		t.Errorf("checkAzureLocation of EastUS2 = %v, want nil", err)
 	}
 }
+
+func TestCheckAzureVMSize(t *testing.T) {
+	env := startAzure(t)
+	req := request.Request{ID: "DATA-1", Route: request.RouteAzurePrivateLink,
+		Azure: &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2", VMSize: "standard_b1s"}}
+	if err := checkAzureVMSize(t.Context(), env, req); err != nil {
+		t.Fatalf("checkAzureVMSize of standard_b1s = %v, want nil", err)
+	}
+
+	req.Azure.VMSize = "Standard_B1z"
+	err := checkAzureVMSize(t.Context(), env, req)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("checkAzureVMSize = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.azure.vm_size Standard_B1z is not a VM size of $.azure.location eastus2", "such as Standard_B1ls, Standard_B1s, Standard_B1ms"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+}
+
+func TestCheckAzureVMSizeSkipsUnknownLocation(t *testing.T) {
+	env := startAzure(t)
+	req := request.Request{ID: "DATA-1", Route: request.RouteAzurePrivateLink,
+		Azure: &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus5", VMSize: "Standard_B1z"}}
+	if err := checkAzureVMSize(t.Context(), env, req); err != nil {
+		t.Errorf("checkAzureVMSize in eastus5 = %v, want nil, because azure_location reports the location", err)
+	}
+}

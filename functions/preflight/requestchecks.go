@@ -53,6 +53,8 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 			Applies: defaultLevelApplies, Run: noWarning(checkDefaultLevel)},
 		{Name: "azure_location", Subject: "the subscription of azure.subscription_id has azure.location",
 			Applies: azurePrivateLink, Run: noWarning(checkAzureLocation)},
+		{Name: "azure_vm_size", Subject: "azure.location has the VM size of azure.vm_size",
+			Applies: azureProxyApplies, Run: noWarning(checkAzureVMSize)},
 		{Name: "psc_subnet", Subject: "gcp.psc_subnet can be used or created with gcp.psc_subnet_cidr in gcp.network",
 			Applies: gcpPrivateLink, Run: noWarning(checkPSCSubnet)},
 		{Name: "egress_security_group", Subject: "egress.security_group_id exists in egress.region",
@@ -95,6 +97,12 @@ func awsPrivateLink(req request.Request) bool {
 // virtual network.
 func azurePrivateLink(req request.Request) bool {
 	return req.Route == request.RouteAzurePrivateLink && req.Azure != nil
+}
+
+// azureProxyApplies reports whether req creates a proxy VM on Azure, which
+// an azure-privatelink request with azure.proxy none does not.
+func azureProxyApplies(req request.Request) bool {
+	return azurePrivateLink(req) && req.Azure.Proxy != "none"
 }
 
 // gcpPrivateLink reports whether req builds its network in a Google Cloud

@@ -68,6 +68,14 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAzurePrivateLink
 				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2"}
 			},
+			want: []string{"snowflake_location", "object_names", "azure_location", "azure_vm_size", "endpoint_capacity"},
+		},
+		{
+			name: "azure-privatelink without proxy",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteAzurePrivateLink
+				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2", Proxy: "none"}
+			},
 			want: []string{"snowflake_location", "object_names", "azure_location", "endpoint_capacity"},
 		},
 		{

@@ -248,6 +248,9 @@ type AzureNetwork interface {
 	// Locations returns the names of the regions that Resource Manager
 	// lists for the subscription, such as eastus2.
 	Locations(ctx context.Context) ([]string, error)
+	// VMSizes returns the names of the VM sizes that Virtual Machine Sizes -
+	// List returns for the location, such as Standard_B1s.
+	VMSizes(ctx context.Context, location string) ([]string, error)
 
 	// Subnet returns the subnet, or (nil, nil) when the subnet or its
 	// virtual network does not exist.

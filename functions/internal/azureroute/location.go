@@ -61,3 +61,43 @@ func commonPrefix(a, b string) int {
 	}
 	return n
 }
+
+// CheckVMSize returns an InvalidRequest naming $.azure.vm_size when the
+// location has no VM size of that name, compared without case as Azure
+// compares it. A location that the subscription does not list passes,
+// because CheckLocation reports it.
+func CheckVMSize(ctx context.Context, network cloud.AzureNetwork, az request.Azure) error {
+	locations, err := network.Locations(ctx)
+	if err != nil {
+		return fmt.Errorf("list the locations of $.azure.subscription_id %s: %w", az.SubscriptionID, err)
+	}
+	if !slices.ContainsFunc(locations, func(name string) bool { return strings.EqualFold(name, az.Location) }) {
+		return nil
+	}
+	sizes, err := network.VMSizes(ctx, az.Location)
+	if err != nil {
+		return fmt.Errorf("list the VM sizes of $.azure.location %s: %w", az.Location, err)
+	}
+	if slices.ContainsFunc(sizes, func(name string) bool { return strings.EqualFold(name, az.VMSize) }) {
+		return nil
+	}
+	return workflow.Invalid("$.azure.vm_size %s is not a VM size of $.azure.location %s; set $.azure.vm_size to one of its sizes, such as %s, or remove it to use %s",
+		az.VMSize, az.Location, sizeExamples(sizes, az.VMSize), request.DefaultAzureVMSize)
+}
+
+// sizeExamples returns up to three sizes that share the longest prefix
+// with size, compared without case.
+func sizeExamples(sizes []string, size string) string {
+	if len(sizes) == 0 {
+		return request.DefaultAzureVMSize + " (the location lists none)"
+	}
+	lower := make([]string, len(sizes))
+	for i, name := range sizes {
+		lower[i] = strings.ToLower(name)
+	}
+	picked := strings.Split(examples(lower, strings.ToLower(size)), ", ")
+	for i, name := range picked {
+		picked[i] = sizes[slices.Index(lower, name)]
+	}
+	return strings.Join(picked, ", ")
+}

@@ -2,12 +2,15 @@ package azure
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -32,6 +35,51 @@ func (e *stepError) ErrorCode() string {
 		return respErr.ErrorCode
 	}
 	return ""
+}
+
+// ErrorTarget returns the request property that the Resource Manager error
+// points to, such as vmSize, or "" when the error names none.
+func (e *stepError) ErrorTarget() string {
+	return responseDetail(e.cause).Target
+}
+
+// maxMessageRunes caps the Resource Manager message kept in an error,
+// because a message such as the one for an unknown VM size lists every
+// size of the region.
+const maxMessageRunes = 1500
+
+// armError is the error object of a Resource Manager error response.
+type armError struct {
+	Code    string `json:"code"`
+	Target  string `json:"target"`
+	Message string `json:"message"`
+}
+
+// responseDetail returns the error object of the response body behind err,
+// or a zero armError when err has no response or the body is not a
+// Resource Manager error. Most services wrap the object in "error", and a
+// few send it at the top level.
+func responseDetail(err error) armError {
+	var respErr *azcore.ResponseError
+	if !errors.As(err, &respErr) || respErr.RawResponse == nil {
+		return armError{}
+	}
+	// Payload returns the body that NewResponseError read and kept.
+	body, readErr := runtime.Payload(respErr.RawResponse)
+	if readErr != nil {
+		return armError{}
+	}
+	var doc struct {
+		Error *armError `json:"error"`
+		armError
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return armError{}
+	}
+	if doc.Error != nil {
+		return *doc.Error
+	}
+	return doc.armError
 }
 
 // invalidCodes are Resource Manager error codes that mean the input cannot
@@ -98,18 +146,39 @@ func classify(err error, format string, args ...any) error {
 	return &stepError{named: &workflow.Error{Name: name, Message: msg}, cause: err}
 }
 
-// describe returns the status and error code of a response error on one
-// line, because ResponseError.Error() spans many lines with the raw body.
+// describe returns the status, error code, target and message of a
+// response error on one line, because ResponseError.Error() spans many
+// lines with the raw body. The message may echo a value of the request
+// body, which holds no secret: the VM's custom data is the proxy
+// configuration and its SSH key is a public key.
 func describe(err error) string {
 	var respErr *azcore.ResponseError
-	if errors.As(err, &respErr) {
-		code := respErr.ErrorCode
-		if code == "" {
-			code = "no error code"
-		}
-		return fmt.Sprintf("HTTP %d %s", respErr.StatusCode, code)
+	if !errors.As(err, &respErr) {
+		return err.Error()
 	}
-	return err.Error()
+	code := respErr.ErrorCode
+	if code == "" {
+		code = "no error code"
+	}
+	text := fmt.Sprintf("HTTP %d %s", respErr.StatusCode, code)
+	detail := responseDetail(err)
+	if detail.Target != "" {
+		text += " (target " + detail.Target + ")"
+	}
+	if message := oneLine(detail.Message); message != "" {
+		text += ": " + message
+	}
+	return text
+}
+
+// oneLine returns message with its whitespace runs folded to one space and
+// cut to maxMessageRunes.
+func oneLine(message string) string {
+	message = strings.Join(strings.Fields(message), " ")
+	if runes := []rune(message); len(runes) > maxMessageRunes {
+		return string(runes[:maxMessageRunes]) + "…"
+	}
+	return message
 }
 
 // nameOf returns the ASL error name for an SDK error, or "".

@@ -58,3 +58,27 @@ func (p *Provider) Locations(ctx context.Context) ([]string, error) {
 	}
 	return names, nil
 }
+
+// VMSizes returns the names of the VM sizes of location that Virtual
+// Machine Sizes - List returns, such as Standard_B1s.
+//
+// NOTE: whether the list leaves out the sizes that the subscription may not
+// use in the location is unconfirmed. Resource SKUs - List marks those with
+// restrictions, and a size that passes here can still fail at VM create
+// with SkuNotAvailable.
+func (p *Provider) VMSizes(ctx context.Context, location string) ([]string, error) {
+	var names []string
+	pager := p.sizes.NewListPager(location, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, classify(err, "list VM sizes of location %s in subscription %s", location, p.subscription)
+		}
+		for _, size := range page.Value {
+			if size != nil && size.Name != nil {
+				names = append(names, *size.Name)
+			}
+		}
+	}
+	return names, nil
+}

@@ -131,6 +131,7 @@ type Provider struct {
 	rules       *armnetwork.LoadBalancerLoadBalancingRulesClient
 	linkService *armnetwork.PrivateLinkServicesClient
 	vms         *armcompute.VirtualMachinesClient
+	sizes       *armcompute.VirtualMachineSizesClient
 	// arm sends the requests that no SDK client of a dependency covers,
 	// such as the subscription's location list.
 	arm *arm.Client
@@ -170,6 +171,7 @@ func New(opts Options) (*Provider, error) {
 		rules:        network.NewLoadBalancerLoadBalancingRulesClient(),
 		linkService:  network.NewPrivateLinkServicesClient(),
 		vms:          compute.NewVirtualMachinesClient(),
+		sizes:        compute.NewVirtualMachineSizesClient(),
 	}, nil
 }
 

@@ -54,14 +54,18 @@ func checkLocation(id, location string) error {
 // checkVMSizeAndImage rejects a VM whose size or image the catalogue does
 // not have.
 //
-// NOTE: the code InvalidParameter for an unknown size and the status 400
-// for PlatformImageNotFound are assumptions. Microsoft's "Resolve errors
-// for SKU not available" names SkuNotAvailable only for a size that exists
-// but is not offered in the location or subscription.
+// NOTE: the code InvalidParameter and the message for an unknown size
+// follow what Azure users report from Resource Manager, but the target
+// vmSize is unconfirmed, and so is the status 400 for PlatformImageNotFound.
+// Microsoft's "Resolve errors for SKU not available" names SkuNotAvailable
+// only for a size that exists but is not offered in the location or
+// subscription.
 func checkVMSizeAndImage(id string, props *armcompute.VirtualMachineProperties) error {
 	size := string(*props.HardwareProfile.VMSize)
 	if !containsFold(knownVMSizes, size) {
-		return invalid("The value %s provided for the VM size of %s is not valid. The sandbox offers %s.", size, id, strings.Join(knownVMSizes, ", "))
+		err := invalid("The value %s provided for the VM size is not valid. The valid sizes in the current region are: %s.", size, strings.Join(knownVMSizes, ","))
+		err.target = "vmSize"
+		return err
 	}
 	if props.StorageProfile == nil || props.StorageProfile.ImageReference == nil {
 		return invalid("Virtual machine %s needs storageProfile.imageReference.", id)
@@ -94,4 +98,24 @@ func checkBodyLocation(id string, body []byte) error {
 		return nil
 	}
 	return checkLocation(id, resource.Location)
+}
+
+// listVMSizes returns the catalogue's VM sizes as Virtual Machine Sizes -
+// List does, for any location of the catalogue. Each entry has only the
+// name, and Resource Manager also returns the cores, memory and disk
+// limits, which repolink does not read.
+//
+// NOTE: the error for a location outside the catalogue follows the one of a
+// PUT there, and Resource Manager's response to this call is unconfirmed.
+func listVMSizes(location string) (*response, error) {
+	if !containsFold(knownLocations, location) {
+		return nil, errorf(http.StatusBadRequest, "LocationNotAvailableForResourceType",
+			"The provided location '%s' is not available for resource type 'Microsoft.Compute/locations/vmSizes'. List of available regions is '%s'.",
+			location, strings.Join(knownLocations, ","))
+	}
+	values := make([]any, 0, len(knownVMSizes))
+	for _, name := range knownVMSizes {
+		values = append(values, map[string]any{"name": name})
+	}
+	return ok(map[string]any{"value": values}), nil
 }

@@ -54,6 +54,11 @@ func (s *Server) route(r *http.Request, body []byte) (*response, error) {
 	if len(seg) == 8 && strings.EqualFold(seg[2], "providers") && strings.EqualFold(seg[4], "locations") && strings.EqualFold(seg[6], "operations") && r.Method == http.MethodGet {
 		return s.getOperation(seg[7])
 	}
+	// /subscriptions/S/providers/Microsoft.Compute/locations/L/vmSizes
+	if len(seg) == 7 && strings.EqualFold(seg[2], "providers") && strings.EqualFold(seg[3], "Microsoft.Compute") &&
+		strings.EqualFold(seg[4], "locations") && strings.EqualFold(seg[6], "vmSizes") && r.Method == http.MethodGet {
+		return listVMSizes(seg[5])
+	}
 	// /subscriptions/S/locations
 	if len(seg) == 3 && strings.EqualFold(seg[2], "locations") && r.Method == http.MethodGet {
 		return listLocations(seg[1]), nil

@@ -201,6 +201,9 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// target is the request property at fault, such as vmSize, which
+	// Resource Manager sends for some InvalidParameter errors.
+	target string
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -294,5 +297,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("x-ms-error-code", apiErr.code)
 	w.WriteHeader(apiErr.status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": apiErr.code, "message": apiErr.message}})
+	body := map[string]string{"code": apiErr.code, "message": apiErr.message}
+	if apiErr.target != "" {
+		body["target"] = apiErr.target
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": body})
 }
