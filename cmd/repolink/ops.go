@@ -221,7 +221,7 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if undriven(ctx, eng, dir, x) {
 		resume = undrivenAdvice(x, teardownResumeTarget(ctx, eng, x), flags, commandFlags(false, *stateDir))
 	}
-	next, err := closedAdvice(ctx, eng, x, v, flags, commandFlags(false, *stateDir))
+	next, err := closedAdvice(ctx, eng, dir, x, v, flags, commandFlags(false, *stateDir))
 	if err != nil {
 		return err
 	}
@@ -380,14 +380,18 @@ const requestPlaceholder = "REQUEST"
 // machine. flags are the flags that they need, such as " --sandbox
 // --state-dir DIR", and requestFile is the request file that a changed
 // request is written to. Only a provision run starts again from a changed
-// request file or is torn down. Other runs, such as a teardown, take their
-// request from a provision run.
+// request file or is torn down. An egress-refresh run starts again from a
+// changed request outside repolink's commands. Other runs, such as a
+// teardown, take their request from a provision run.
 func nextCommands(machine, name, flags, requestFile string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, name)}
-	if machine == provisionMachine {
+	switch machine {
+	case provisionMachine:
 		cmds.Run = fmt.Sprintf("run 'repolink run%s %s'", flags, shellQuote(requestFile))
 		cmds.Rerun = cmds.Run + " with the changed request file"
 		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, name)
+	case egressRefreshMachine:
+		cmds.Rerun = rerunEgressRefresh
 	}
 	return cmds
 }
@@ -395,25 +399,41 @@ func nextCommands(machine, name, flags, requestFile string) workflow.NextCommand
 // nextAction returns the operator's next action for the closed execution
 // x. flags and requestFile are as for nextCommands.
 func nextAction(x engine.Execution, flags, requestFile string) string {
-	cmds := nextCommands(x.Machine, x.Name, flags, requestFile)
+	return nextActionOf(x, nextCommands(x.Machine, x.Name, flags, requestFile))
+}
+
+// nextActionOf is nextAction with the commands cmds.
+func nextActionOf(x engine.Execution, cmds workflow.NextCommands) string {
 	if !lacksRequest(x) {
 		_, cause := failedStep(x)
 		return workflow.NextActionForCause(x.Status, x.Error, cause, cmds)
 	}
-	return workflow.NextActionForInput(x.Status, x.Error, x.Input, cmds)
+	return workflow.NextActionForInput(x.Status, x.Error, x.Input, inputShape(x.Machine), cmds)
 }
 
 // closedAdvice returns the next action for the execution x, whose view is
 // v. It is supersededAdvice when x has closed and a later run or a
 // teardown of its request started after it, and nextAction otherwise.
 // status and stop print it as their next line and in the "next" field of
-// their JSON. flags and statusFlags are as for supersededAdvice.
-func closedAdvice(ctx context.Context, eng *engine.Engine, x engine.Execution, v executionView, flags, statusFlags string) (string, error) {
+// their JSON. flags and statusFlags are as for supersededAdvice. For a
+// provision run that a ticket hook of the repolink up serving dir started,
+// the advice changes the ticket in place of a request file.
+func closedAdvice(ctx context.Context, eng *engine.Engine, dir string, x engine.Execution, v executionView, flags, statusFlags string) (string, error) {
 	next, err := supersededAdvice(ctx, eng, x, v.RequestID, flags, statusFlags)
 	if err != nil || next != "" {
 		return next, err
 	}
-	return nextAction(x, flags, requestPlaceholder), nil
+	cmds := nextCommands(x.Machine, x.Name, flags, requestPlaceholder)
+	if x.Machine == provisionMachine && v.RequestID != "" {
+		system, err := ticketSystemOf(ctx, dir, x.Name)
+		if err != nil {
+			return "", err
+		}
+		if system != "" {
+			cmds.Rerun = ticketRerun(system, v.RequestID)
+		}
+	}
+	return nextActionOf(x, cmds), nil
 }
 
 // supersededAdvice returns the next action for the closed execution x of
@@ -492,7 +512,7 @@ func supersededRunAdvice(ctx context.Context, eng *engine.Engine, x engine.Execu
 // its input. A redrive of it fails the same way.
 func lacksRequest(x engine.Execution) bool {
 	_, repolinkMachine := machineDefinitions[x.Machine]
-	return repolinkMachine && workflow.RemedyForInput(x.Error, x.Input) == workflow.RemedyStartWithRequest
+	return repolinkMachine && workflow.RemedyForInput(x.Error, x.Input, inputShape(x.Machine)) == workflow.RemedyStartWithRequest
 }
 
 // printStatus writes execution x, whose view is v, for a terminal, with the

@@ -55,7 +55,7 @@ func stopCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	next, err := closedAdvice(ctx, eng, x, v, hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
+	next, err := closedAdvice(ctx, eng, dir, x, v, hintFlags(dir, *stateDir), commandFlags(false, *stateDir))
 	if err != nil {
 		return err
 	}

@@ -399,7 +399,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
-	svc.deliveries, err = sqlitestore.Open(filepath.Join(opts.dir, "webhook.db"), sqlitestore.Options{Logger: logger})
+	svc.deliveries, err = sqlitestore.Open(filepath.Join(opts.dir, webhookStoreFile), sqlitestore.Options{Logger: logger})
 	if err != nil {
 		svc.close()
 		return nil, err
