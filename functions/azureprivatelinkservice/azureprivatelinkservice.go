@@ -35,6 +35,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	az := req.Azure
 	names := azureroute.NamesFor(req)
 
+	// The request check rejects this too. The step checks again, because
+	// a document that skipped that check would turn off the network
+	// policies of the proxy VM's own subnet. Azure compares names without
+	// case.
+	if az.SubnetName != "" && strings.EqualFold(az.SubnetName, az.PLSSubnetName) {
+		return Output{}, workflow.Invalid("$.azure.pls_subnet_name %q names the same subnet as $.azure.subnet_name %q (Azure compares names without case); set a different subnet",
+			az.PLSSubnetName, az.SubnetName)
+	}
 	if err := disablePolicies(ctx, network, az.ResourceGroup, az.VNetName, az.PLSSubnetName, in.Execution); err != nil {
 		return Output{}, err
 	}

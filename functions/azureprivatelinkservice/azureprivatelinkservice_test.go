@@ -168,3 +168,26 @@ func checkMissingSubnetAdvice(t *testing.T, err error) {
 		t.Errorf("NeedsTeardownFirst is true for %q, so the next action would rule out the redrive", err)
 	}
 }
+
+func TestRunRejectsPLSSubnetInOtherCase(t *testing.T) {
+	fake := &network{subnet: &cloud.AzureSubnet{Name: "snet-proxy", PrivateLinkServiceNetworkPolicies: "Enabled"}, afterDisable: "Disabled"}
+	env := &workflow.Env{Azure: func(context.Context, string) (cloud.AzureNetwork, error) { return fake, nil }}
+	doc := workflow.Document{
+		Request: request.Request{ID: "T-1", Azure: &request.Azure{
+			SubscriptionID: "00000000-0000-0000-0000-000000000001", ResourceGroup: "rg1", Location: "eastus2",
+			VNetName: "vnet1", SubnetName: "snet-proxy", PLSSubnetName: "SNET-PROXY",
+		}},
+		Resources: workflow.Resources{LoadBalancer: &workflow.LoadBalancer{Result: workflow.Result{ID: lbID}}},
+		Execution: "exec-1",
+	}
+	_, err := Run(t.Context(), env, doc)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("error name = %q (%v), want %q", got, err, workflow.ErrInvalidRequest)
+	}
+	if !strings.Contains(err.Error(), "$.azure.pls_subnet_name") {
+		t.Errorf("error %q does not name $.azure.pls_subnet_name", err)
+	}
+	if len(fake.calls) != 0 {
+		t.Errorf("calls = %v, want none before the subnets are checked", fake.calls)
+	}
+}
