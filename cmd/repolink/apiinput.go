@@ -15,9 +15,10 @@ import (
 // prepareAPIInput is the sfnapi.Options.PrepareInput of repolink up. It
 // checks the input of a provision or teardown execution as 'repolink run'
 // checks a request file, so that an input that cannot work is rejected
-// before anything starts. It returns the input with the request's defaults
-// filled in and resources set to {} when absent. The input of other
-// machines is returned unchanged.
+// before anything starts. It checks the request of an egress-refresh
+// execution the same way, and also that its route is egress-ip. It returns
+// the input with the request's defaults filled in and resources set to {}
+// when absent. The input of other machines is returned unchanged.
 func prepareAPIInput(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
 	return prepareCheckedAPIInput(ctx, machine, input, nil)
 }
@@ -35,7 +36,7 @@ func serviceAPIInput(check func(request.Request) error) func(context.Context, st
 // place of checkSecretARNs for a provision request. check must include the
 // checks of checkSecretARNs.
 func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMessage, check func(request.Request) error) (json.RawMessage, error) {
-	if machine != provisionMachine && machine != teardownMachine {
+	if machine != provisionMachine && machine != teardownMachine && machine != egressRefreshMachine {
 		return input, nil
 	}
 	var doc map[string]json.RawMessage
@@ -69,6 +70,10 @@ func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMes
 			err = check(req)
 		default:
 			err = checkSecretARNs(req)
+		}
+		if err == nil && machine == egressRefreshMachine && req.Route != request.RouteEgressIP {
+			problems = append(problems, fmt.Sprintf("$.request.route: is %s, but the egress-refresh machine refreshes the firewall of egress-ip requests only; "+
+				"start a request of another route with the provision machine", req.Route))
 		}
 		var invalid *request.ValidationError
 		switch {

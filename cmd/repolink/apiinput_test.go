@@ -172,14 +172,6 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 	}
 }
 
-func TestPrepareAPIInputOtherMachines(t *testing.T) {
-	input := json.RawMessage(`{"anything": 1}`)
-	got, err := prepareAPIInput(context.Background(), "egress-refresh", input)
-	if err != nil || string(got) != string(input) {
-		t.Errorf("egress-refresh input = %s, %v; want it unchanged", got, err)
-	}
-}
-
 func TestPrepareAPIInputKeepsResources(t *testing.T) {
 	input := strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": {"secret": {"action": "created"}}, "request"`, 1)
 	got, err := prepareAPIInput(context.Background(), teardownMachine, json.RawMessage(input))

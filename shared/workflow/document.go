@@ -4,6 +4,8 @@
 package workflow
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
@@ -18,6 +20,32 @@ type Document struct {
 	// object: the execution name and, for a callback task, its task token.
 	Execution string `json:"execution,omitempty"`
 	Token     string `json:"token,omitempty"`
+}
+
+// UnmarshalJSON decodes a document and fills the defaults of its request, as
+// request.Parse does. A schedule or a StartExecution call may pass the
+// request as written in its file, without the optional fields, and every
+// step and reader of an execution's input then gets the same request as
+// from repolink run. A document without a request at $.request keeps a
+// zero request.
+func (d *Document) UnmarshalJSON(data []byte) error {
+	type plain Document
+	decoded := plain(*d)
+	if err := json.Unmarshal(data, &decoded); err != nil {
+		return err
+	}
+	*d = Document(decoded)
+
+	var raw struct {
+		Request json.RawMessage `json:"request"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if len(raw.Request) > 0 && !bytes.Equal(raw.Request, []byte("null")) {
+		d.Request.ApplyDefaults()
+	}
+	return nil
 }
 
 // Actions that a step reports for the resource it manages.

@@ -49,27 +49,42 @@ func RemedyFor(errorName string) Remedy {
 	return RemedyRedrive
 }
 
+// InputShape is the set of members that the input of a state machine
+// needs for its steps to read it.
+type InputShape int
+
+const (
+	// RequestAndResources is the input of the provision and teardown
+	// machines: a request at $.request and an object at $.resources, which
+	// the steps read.
+	RequestAndResources InputShape = iota
+	// RequestOnly is the input of the egress-refresh machine: a request at
+	// $.request. Its step writes its result to $.resources.egress_ranges
+	// and reads nothing else there, so $.resources may be left out.
+	RequestOnly
+)
+
 // RemedyForInput returns the remedy for a run with the workflow input
-// input that closed with the ASL error name errorName. It is
-// RemedyStartWithRequest when inputProblem finds a problem, such as in
-// the input of a run started through the Step Functions API with other
-// input, and RemedyFor(errorName) otherwise.
-func RemedyForInput(errorName string, input json.RawMessage) Remedy {
-	if inputProblem(input) != "" {
+// input, of a machine whose input has the shape, that closed with the ASL
+// error name errorName. It is RemedyStartWithRequest when inputProblem
+// finds a problem, such as in the input of a run started through the Step
+// Functions API with other input, and RemedyFor(errorName) otherwise.
+func RemedyForInput(errorName string, input json.RawMessage, shape InputShape) Remedy {
+	if inputProblem(input, shape) != "" {
 		return RemedyStartWithRequest
 	}
 	return RemedyFor(errorName)
 }
 
-// inputProblem returns what makes input unusable as the input of a
-// provision or teardown run, or "" when it has a JSON object at $.request
-// and at $.resources, as the steps read them, and the members of
-// $.resources have the JSON types that the steps decode.
+// inputProblem returns what makes input unusable as the input of a machine
+// whose input has the shape, or "" when input is usable. A usable input
+// has a JSON object at $.request and, unless the shape lets it be absent,
+// at $.resources. The members of $.resources have the JSON types that the
+// steps decode.
 //
-// NOTE: it does not validate the request itself, so a request without its
-// defaults, such as one without runtime_version, passes here and fails in
-// a step.
-func inputProblem(input json.RawMessage) string {
+// It does not validate the request itself: the steps fill its defaults
+// and reject an invalid one with InvalidRequest, which names the field.
+func inputProblem(input json.RawMessage, shape InputShape) string {
 	var doc struct {
 		Request   json.RawMessage `json:"request"`
 		Resources json.RawMessage `json:"resources"`
@@ -80,6 +95,9 @@ func inputProblem(input json.RawMessage) string {
 	var object map[string]json.RawMessage
 	if json.Unmarshal(doc.Request, &object) != nil || object == nil {
 		return "the execution's input has no request at $.request"
+	}
+	if shape == RequestOnly && (len(doc.Resources) == 0 || string(doc.Resources) == "null") {
+		return ""
 	}
 	object = nil
 	if json.Unmarshal(doc.Resources, &object) != nil || object == nil {
@@ -122,11 +140,12 @@ func NextAction(status, errorName string, cmds NextCommands) string {
 	return nextAction(status, RemedyFor(errorName), cmds)
 }
 
-// NextActionForInput is NextAction for a run with the workflow input input.
-// For a run without a request at $.request it advises a new run with a
-// valid request, because a redrive would fail the same way.
-func NextActionForInput(status, errorName string, input json.RawMessage, cmds NextCommands) string {
-	if problem := inputProblem(input); problem != "" {
+// NextActionForInput is NextAction for a run with the workflow input input,
+// of a machine whose input has the shape. For a run without a request at
+// $.request it advises a new run with a valid request, because a redrive
+// would fail the same way.
+func NextActionForInput(status, errorName string, input json.RawMessage, shape InputShape, cmds NextCommands) string {
+	if problem := inputProblem(input, shape); problem != "" {
 		return startWithRequest(problem, cmds)
 	}
 	return nextAction(status, RemedyFor(errorName), cmds)

@@ -157,7 +157,7 @@ func TestRemedyForInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RemedyForInput(tt.errorName, json.RawMessage(tt.input)); got != tt.want {
+			if got := RemedyForInput(tt.errorName, json.RawMessage(tt.input), RequestAndResources); got != tt.want {
 				t.Errorf("RemedyForInput(%q, %s) = %d, want %d", tt.errorName, tt.input, got, tt.want)
 			}
 		})
@@ -172,7 +172,7 @@ func TestNextActionForInputWithoutRequest(t *testing.T) {
 	}
 	for _, status := range []string{"FAILED", "ABORTED", "TIMED_OUT"} {
 		t.Run(status, func(t *testing.T) {
-			got := NextActionForInput(status, "States.Runtime", json.RawMessage(`{}`), cmds)
+			got := NextActionForInput(status, "States.Runtime", json.RawMessage(`{}`), RequestAndResources, cmds)
 			if !strings.Contains(got, "write a valid request file, then run 'repolink run REQUEST'") {
 				t.Errorf("NextActionForInput = %q, want it to name a new run with a valid request", got)
 			}
@@ -182,7 +182,7 @@ func TestNextActionForInputWithoutRequest(t *testing.T) {
 		})
 	}
 
-	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{}`), NextCommands{Redrive: cmds.Redrive})
+	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{}`), RequestAndResources, NextCommands{Redrive: cmds.Redrive})
 	if !strings.Contains(got, "start a new execution whose input has a valid request") {
 		t.Errorf("NextActionForInput without a run command = %q, want advice to start a new execution", got)
 	}
@@ -190,7 +190,7 @@ func TestNextActionForInputWithoutRequest(t *testing.T) {
 		t.Errorf("NextActionForInput without a run command = %q, want no redrive advice", got)
 	}
 
-	withRequest := NextActionForInput("FAILED", ErrTransient, json.RawMessage(`{"request": {"id": "DATA-1"}, "resources": {}}`), cmds)
+	withRequest := NextActionForInput("FAILED", ErrTransient, json.RawMessage(`{"request": {"id": "DATA-1"}, "resources": {}}`), RequestAndResources, cmds)
 	if want := NextAction("FAILED", ErrTransient, cmds); withRequest != want {
 		t.Errorf("NextActionForInput with a request = %q, want NextAction's %q", withRequest, want)
 	}
@@ -202,7 +202,7 @@ func TestNextActionForInputWithoutResources(t *testing.T) {
 		Rerun:   "run 'repolink run REQUEST' with the changed request file",
 		Run:     "run 'repolink run REQUEST'",
 	}
-	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{"request": {"id": "DATA-1"}}`), cmds)
+	got := NextActionForInput("FAILED", "States.Runtime", json.RawMessage(`{"request": {"id": "DATA-1"}}`), RequestAndResources, cmds)
 	if !strings.Contains(got, "the execution's input has no object at $.resources") {
 		t.Errorf("NextActionForInput = %q, want it to name the missing $.resources", got)
 	}
@@ -211,5 +211,52 @@ func TestNextActionForInputWithoutResources(t *testing.T) {
 	}
 	if strings.Contains(got, "then run 'repolink redrive") {
 		t.Errorf("NextActionForInput = %q, want no redrive advice", got)
+	}
+}
+
+// The egress-refresh machine takes {"request": REQUEST}, so an input
+// without $.resources is complete, and the remedy follows the error.
+func TestRemedyForRequestOnlyInput(t *testing.T) {
+	tests := []struct {
+		name      string
+		errorName string
+		input     string
+		want      Remedy
+	}{
+		{"request without resources", ErrTransient, `{"request": {"id": "DATA-1"}}`, RemedyRedrive},
+		{"invalid request without resources", ErrInvalidRequest, `{"request": {"id": "DATA-1"}}`, RemedyChangeRequest},
+		{"null resources", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": null}`, RemedyRedrive},
+		{"empty resources", ErrInvalidRequest, `{"request": {"id": "DATA-1"}, "resources": {}}`, RemedyChangeRequest},
+		{"resources not an object", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": 5}`, RemedyStartWithRequest},
+		{"result of wrong type", ErrTransient, `{"request": {"id": "DATA-1"}, "resources": {"egress_ranges": 5}}`, RemedyStartWithRequest},
+		{"no request", ErrTransient, `{"resources": {}}`, RemedyStartWithRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RemedyForInput(tt.errorName, json.RawMessage(tt.input), RequestOnly); got != tt.want {
+				t.Errorf("RemedyForInput(%q, %s, RequestOnly) = %d, want %d", tt.errorName, tt.input, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNextActionForRequestOnlyInput(t *testing.T) {
+	cmds := NextCommands{
+		Redrive: "run 'repolink redrive eg7'",
+		Rerun:   "start a new egress-refresh execution with the changed request",
+	}
+	input := json.RawMessage(`{"request": {"id": "DATA-1"}}`)
+
+	invalid := NextActionForInput("FAILED", ErrInvalidRequest, input, RequestOnly, cmds)
+	if !strings.Contains(invalid, "change the request to fix the cause, then "+cmds.Rerun) {
+		t.Errorf("advice after InvalidRequest = %q, want a changed request in a new execution", invalid)
+	}
+	if strings.Contains(invalid, "$.resources") {
+		t.Errorf("advice after InvalidRequest = %q, want no mention of $.resources", invalid)
+	}
+
+	transient := NextActionForInput("FAILED", ErrTransient, input, RequestOnly, cmds)
+	if !strings.Contains(transient, "fix the cause, then "+cmds.Redrive) {
+		t.Errorf("advice after Transient = %q, want a redrive", transient)
 	}
 }
