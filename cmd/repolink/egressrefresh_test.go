@@ -12,6 +12,7 @@ import (
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sfnapi"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // egressFileInput returns {"request": R} with R the text of
@@ -139,5 +140,24 @@ func TestEgressRefreshRedrivable(t *testing.T) {
 	x := engine.Execution{Name: "eg7", Machine: egressRefreshMachine, Status: engine.StatusFailed, Error: "Transient", Input: egressFileInput(t)}
 	if lacksRequest(x) {
 		t.Errorf("lacksRequest = true for an egress-refresh input with a request and no $.resources, want false, so that redrive accepts it")
+	}
+}
+
+// An execution started through StartExecution on AWS keeps the request as
+// written in its file, and it runs the same request as the file does
+// through repolink run.
+func TestSameRequestInputFileForm(t *testing.T) {
+	file := egressFileInput(t)
+	var doc workflow.Document
+	if err := json.Unmarshal(file, &doc); err != nil {
+		t.Fatal(err)
+	}
+	filled, err := json.Marshal(workflow.Document{Request: doc.Request, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withResources := []byte(strings.Replace(string(file), `{"request"`, `{"resources": {}, "request"`, 1))
+	if !sameRequestInput(withResources, filled) {
+		t.Errorf("sameRequestInput(file form, filled form) = false, want true")
 	}
 }

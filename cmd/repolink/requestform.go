@@ -54,7 +54,9 @@ func sameRequestInput(a, b []byte) bool {
 }
 
 // canonicalInput returns the execution input with its request in canonical
-// form, and false when input has no request that decodes.
+// form and its defaults filled in, and false when input has no request that
+// decodes. A request as written in a file, without the optional fields,
+// then equals the request that repolink ran from it.
 func canonicalInput(input []byte) ([]byte, bool) {
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(input, &doc) != nil || doc["request"] == nil {
@@ -64,6 +66,7 @@ func canonicalInput(input []byte) ([]byte, bool) {
 	if json.Unmarshal(doc["request"], &req) != nil {
 		return nil, false
 	}
+	req.ApplyDefaults()
 	raw, err := json.Marshal(canonicalRequest(req))
 	if err != nil {
 		return nil, false
