@@ -101,13 +101,13 @@ func TestEgressRefreshNextAction(t *testing.T) {
 	}{
 		{
 			name: "invalid request", errorName: "InvalidRequest", input: input,
-			want:    "change the request to fix the cause, then " + rerunEgressRefresh,
+			want:    "change the request to fix the cause, then " + workflow.RerunEgressRefresh,
 			notWant: []string{"$.resources"},
 		},
 		{
 			name: "invalid request with resources", errorName: "InvalidRequest",
 			input:   []byte(strings.Replace(string(input), `{"request"`, `{"resources": {}, "request"`, 1)),
-			want:    "change the request to fix the cause, then " + rerunEgressRefresh,
+			want:    "change the request to fix the cause, then " + workflow.RerunEgressRefresh,
 			notWant: []string{"fix the cause, then run 'repolink redrive"},
 		},
 		{

@@ -391,7 +391,7 @@ func nextCommands(machine, name, flags, requestFile string) workflow.NextCommand
 		cmds.Rerun = cmds.Run + " with the changed request file"
 		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, name)
 	case egressRefreshMachine:
-		cmds.Rerun = rerunEgressRefresh
+		cmds.Rerun = workflow.RerunEgressRefresh
 	}
 	return cmds
 }

@@ -38,8 +38,9 @@ const (
 
 // State machines whose runs send notifications.
 const (
-	MachineProvision = payload.MachineProvision
-	MachineTeardown  = payload.MachineTeardown
+	MachineProvision     = payload.MachineProvision
+	MachineTeardown      = payload.MachineTeardown
+	MachineEgressRefresh = "egress-refresh"
 )
 
 // Notification is the JSON body posted to notify.url.
@@ -431,15 +432,19 @@ func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage,
 
 // nextCommands returns the commands that continue a closed execution. A
 // changed request of a provision run starts again through the webhook or
-// repolink run, and repolink teardown removes what it built. Other runs,
-// such as a teardown, take their request from a provision run, so only a
-// redrive continues them.
+// repolink run, and repolink teardown removes what it built. A changed
+// request of an egress-refresh run starts again outside repolink's
+// commands. Other runs, such as a teardown, take their request from a
+// provision run, so only a redrive continues them.
 func nextCommands(x engine.Execution, flags string) workflow.NextCommands {
 	cmds := workflow.NextCommands{Redrive: fmt.Sprintf("run 'repolink redrive%s %s'", flags, x.Name)}
-	if x.Machine == "" || x.Machine == MachineProvision {
+	switch x.Machine {
+	case "", MachineProvision:
 		cmds.Rerun = fmt.Sprintf("%s, or run 'repolink run%s REQUEST' with the changed request file", workflow.RerunByWebhook, flags)
 		cmds.Teardown = fmt.Sprintf("run 'repolink teardown%s %s'", flags, x.Name)
 		cmds.Run = fmt.Sprintf("run 'repolink run%s REQUEST' with the request file", flags)
+	case MachineEgressRefresh:
+		cmds.Rerun = workflow.RerunEgressRefresh
 	}
 	return cmds
 }

@@ -321,6 +321,16 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 			want:   []string{"fix the cause, then run 'repolink redrive --sandbox DATA-6' to resume from the failed step"},
 			unwant: []string{"change the request"},
 		},
+		{
+			name: "egress refresh invalid", machine: MachineEgressRefresh, errorName: workflow.ErrInvalidRequest,
+			want:   []string{"change the request to fix the cause, then " + workflow.RerunEgressRefresh},
+			unwant: []string{"fix the cause, then run 'repolink redrive", "webhook", "repolink run"},
+		},
+		{
+			name: "egress refresh transient", machine: MachineEgressRefresh, errorName: workflow.ErrTransient,
+			want:   []string{"fix the cause, then run 'repolink redrive --sandbox DATA-6' to resume from the failed step"},
+			unwant: []string{"webhook", "repolink run"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

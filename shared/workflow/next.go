@@ -133,6 +133,11 @@ type NextCommands struct {
 // can start again.
 const RerunByWebhook = "send the changed request to the webhook again, such as by updating the ticket"
 
+// RerunEgressRefresh is NextCommands.Rerun for a run of the egress-refresh
+// machine. No repolink command starts one, so it names the two ways in.
+const RerunEgressRefresh = "start a new egress-refresh execution with the changed request at $.request, " +
+	"through StartExecution or, on AWS, by changing the request file of its schedule and deploying again"
+
 // NextAction returns the operator's next action for a run that closed with
 // status, such as FAILED or ABORTED, and the ASL error name errorName. The
 // CLI and both notifiers use it, so that they give the same advice.
