@@ -13,7 +13,14 @@ import (
 // location to a temp file.
 func writeAzureRequest(t *testing.T, id, location string) string {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/azure-privatelink.json")
+	return writeAzureExample(t, "azure-privatelink.json", id, location)
+}
+
+// writeAzureExample writes the Azure example of the named file with the ID
+// id and the location to a temp file.
+func writeAzureExample(t *testing.T, example, id, location string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../../examples", example))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,12 +44,15 @@ func writeAzureRequest(t *testing.T, id, location string) string {
 // TestChangedRequestOmitsFailingRedrive runs a request whose azure.location
 // the subscription lists but in which the sandbox creates no resource, so
 // that it passes preflight and fails the first building step, which a
-// redrive repeats. Then it runs the request with another location. run, plan and POST /v1/requests reject it with advice
-// to tear down first and no redrive.
+// redrive repeats. The request has azure.proxy none, because preflight
+// rejects a proxy VM in such a location when it lists the location's VM
+// sizes. Then it runs the request with another location. run, plan and
+// POST /v1/requests reject it with advice to tear down first and no
+// redrive.
 func TestChangedRequestOmitsFailingRedrive(t *testing.T) {
 	dir := t.TempDir()
-	failing := writeAzureRequest(t, "AZ-9", "germanynorth")
-	changed := writeAzureRequest(t, "AZ-9", "eastus2")
+	failing := writeAzureExample(t, "azure-privatelink-no-proxy.json", "AZ-9", "germanynorth")
+	changed := writeAzureExample(t, "azure-privatelink-no-proxy.json", "AZ-9", "eastus2")
 
 	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, failing)
 	if !strings.Contains(out, "status:           FAILED") || !strings.Contains(out, "a redrive fails the same way") {
@@ -75,7 +85,7 @@ func TestChangedRequestOmitsFailingRedrive(t *testing.T) {
 
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
-	up := startUp(t, dir, "--sandbox-latency", "none")
+	up := startUp(t, dir, "--sandbox-latency", "none", "--sandbox-hosts", "pypi.internal.example.com")
 	body, err := os.ReadFile(changed)
 	if err != nil {
 		t.Fatal(err)

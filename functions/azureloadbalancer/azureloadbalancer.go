@@ -16,6 +16,19 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
+// createError wraps the failure to create the load balancer. With proxy
+// none it is the route's first resource, so a location that the
+// subscription may not use fails here. repolink rejects a run that changes
+// azure.location while this run's resources exist, so such a failure
+// advises a teardown first, as the proxy VM step's does.
+func createError(err error, execution, name, location string) error {
+	if azureroute.LocationRejected(err) {
+		return fmt.Errorf("create load balancer %s in $.azure.location %q: %w. %s",
+			name, location, err, workflow.PlacementChangeFix("$.azure.location", execution))
+	}
+	return fmt.Errorf("create load balancer %s: %w", name, err)
+}
+
 // Output is the load balancer; ListenerARN holds the ID of its load
 // balancing rule, which plays the role of a listener.
 type Output = workflow.LoadBalancer
@@ -56,7 +69,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			Tags:          map[string]string{cloud.TagExecution: in.Execution},
 		})
 		if err != nil {
-			return Output{}, fmt.Errorf("create load balancer %s: %w", names.LoadBalancer, err)
+			return Output{}, createError(err, in.Execution, names.LoadBalancer, az.Location)
 		}
 		lb = &created
 	}

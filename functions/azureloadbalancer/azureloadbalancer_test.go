@@ -2,6 +2,7 @@ package azureloadbalancer
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -170,5 +171,31 @@ func TestRunBackends(t *testing.T) {
 				t.Errorf("joined (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// locationError is a create failure with a Resource Manager error code,
+// as the Azure adapter returns it.
+type locationError struct{ code string }
+
+func (e locationError) Error() string     { return "azure: HTTP 400 " + e.code }
+func (e locationError) ErrorCode() string { return e.code }
+
+// TestCreateErrorLocationAdvisesTeardown checks that a load balancer that
+// the location rejects, the first resource of a proxy none run, advises a
+// teardown before a run in another location, so that a redrive, which
+// fails the same way, is not advised.
+func TestCreateErrorLocationAdvisesTeardown(t *testing.T) {
+	err := createError(locationError{"LocationNotAvailableForResourceType"}, "AZ-9", "rl-az-9-lb", "germanynorth")
+	if !strings.Contains(err.Error(), `$.azure.location "germanynorth"`) {
+		t.Errorf("error %q does not name $.azure.location", err)
+	}
+	if !workflow.RedriveRepeats(workflow.ErrInvalidRequest, err.Error()) {
+		t.Errorf("error %q does not carry the teardown advice", err)
+	}
+
+	err = createError(locationError{"QuotaExceeded"}, "AZ-9", "rl-az-9-lb", "germanynorth")
+	if workflow.RedriveRepeats(workflow.ErrInvalidRequest, err.Error()) {
+		t.Errorf("error %q of another code advises a teardown", err)
 	}
 }

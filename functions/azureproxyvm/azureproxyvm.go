@@ -149,13 +149,13 @@ func CustomData(indexURL string, extraPrefixes []string, upstream string) (strin
 	})
 }
 
-// Resource Manager error codes that name the request field at fault. The
-// codes for an unknown location come before any resource is created, so
-// they also cover the network interface.
+// Resource Manager error codes that name the request field at fault.
+// azureroute.LocationRejected checks the codes for an unknown location,
+// which come before any resource is created, so they also cover the
+// network interface.
 var (
-	locationCodes = map[string]bool{"LocationNotAvailableForResourceType": true, "NoRegisteredProviderFound": true, "InvalidLocation": true}
-	sizeCodes     = map[string]bool{"SkuNotAvailable": true, "InvalidVMSize": true}
-	imageCodes    = map[string]bool{"PlatformImageNotFound": true, "ImageNotFound": true, "InvalidImageReference": true}
+	sizeCodes  = map[string]bool{"SkuNotAvailable": true, "InvalidVMSize": true}
+	imageCodes = map[string]bool{"PlatformImageNotFound": true, "ImageNotFound": true, "InvalidImageReference": true}
 )
 
 // targetFields maps the last part of a Resource Manager error target, such
@@ -179,7 +179,7 @@ func createError(err error, execution, action string, az *request.Azure) error {
 	field := fieldOf(err)
 	switch field {
 	case "location":
-		return fmt.Errorf("%s in $.azure.location %q: %w. %s", action, az.Location, err, workflow.PlacementChangeFix("azure.location", execution))
+		return fmt.Errorf("%s in $.azure.location %q: %w. %s", action, az.Location, err, workflow.PlacementChangeFix("$.azure.location", execution))
 	case "vm_size":
 		return fmt.Errorf("%s with $.azure.vm_size %q: %w; set $.azure.vm_size to a size that the location offers", action, az.VMSize, err)
 	case "image":
@@ -193,12 +193,13 @@ func createError(err error, execution, action string, az *request.Azure) error {
 // fieldOf returns the azure block field that the error code or the error
 // target of err points to, or "".
 func fieldOf(err error) string {
+	if azureroute.LocationRejected(err) {
+		return "location"
+	}
 	var coded interface{ ErrorCode() string }
 	if errors.As(err, &coded) {
 		code := coded.ErrorCode()
 		switch {
-		case locationCodes[code]:
-			return "location"
 		case sizeCodes[code]:
 			return "vm_size"
 		case imageCodes[code]:

@@ -2,6 +2,7 @@ package azureroute
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,4 +101,16 @@ func sizeExamples(sizes []string, size string) string {
 		picked[i] = sizes[slices.Index(lower, name)]
 	}
 	return strings.Join(picked, ", ")
+}
+
+// locationCodes are the Resource Manager error codes of a create call that
+// the location rejects. They come before any resource is created.
+var locationCodes = map[string]bool{"LocationNotAvailableForResourceType": true, "NoRegisteredProviderFound": true, "InvalidLocation": true}
+
+// LocationRejected reports whether err carries a Resource Manager error
+// code with which a create call fails in a location that the subscription
+// may not use, such as a restricted region that it lists.
+func LocationRejected(err error) bool {
+	var coded interface{ ErrorCode() string }
+	return errors.As(err, &coded) && locationCodes[coded.ErrorCode()]
 }
