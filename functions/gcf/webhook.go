@@ -157,13 +157,17 @@ func buildWebhook(ctx context.Context, deps webhookDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	claims, err := gcpadapter.NewStartClaims(context.Background(), deps.gcp, cfg.waits)
+	if err != nil {
+		return nil, err
+	}
 	client, err := gcpadapter.NewWorkflows(context.Background(), deps.gcp, cfg.workflow)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", envWorkflow, err)
 	}
 	hook, err := webhook.New(webhook.Config{
 		Secret:     []byte(secret),
-		Executions: &workflowExecutions{client: client, requests: deps.requests},
+		Executions: &workflowExecutions{client: client, requests: deps.requests, claims: claims, log: deps.logger},
 		Store:      store,
 		Logger:     deps.logger,
 		Sources:    sources,

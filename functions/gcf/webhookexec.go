@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
@@ -49,12 +51,21 @@ type workflowExecutions struct {
 	// requests are the credential references that requests may use: no
 	// env: or file: reference, and not the signing key.
 	requests secrets.AllowList
+	// claims stores the default levels that requests claim before they
+	// start, or is nil to start requests without claiming them.
+	claims startClaimStore
+	// clock is the clock of the claims; nil means time.Now.
+	clock func() time.Time
+	// log receives the claim writes that fail after a start; nil
+	// discards them.
+	log *slog.Logger
 }
 
 var _ webhook.Executions = (*workflowExecutions)(nil)
 
-// Start checks that the workflow can run req and that no execution of its
-// ID blocks it, then starts an execution with the argument
+// Start checks that the workflow can run req, that no execution of its
+// ID blocks it and that no other request holds its default level, then
+// starts an execution with the argument
 // {"request": req, "resources": {}}. The argument carries the request's
 // credential references, never their values.
 func (e *workflowExecutions) Start(ctx context.Context, req request.Request) (string, error) {
@@ -79,10 +90,15 @@ func (e *workflowExecutions) Start(ctx context.Context, req request.Request) (st
 	if err := e.checkRuns(ctx, req, runs); err != nil {
 		return "", err
 	}
+	claim, err := e.claimDefaultLevel(ctx, req)
+	if err != nil {
+		return "", err
+	}
 	started, err := e.client.Start(ctx, argument, map[string]string{requestLabel: label})
 	if err != nil {
 		return "", err
 	}
+	e.recordClaimExecution(ctx, req, claim, started.ID)
 	return started.ID, nil
 }
 
@@ -185,6 +201,21 @@ func (e *workflowExecutions) checkRuns(ctx context.Context, req request.Request,
 		return change.Conflict()
 	}
 	return nil
+}
+
+// now returns the time of the claims' clock.
+func (e *workflowExecutions) now() time.Time {
+	if e.clock == nil {
+		return time.Now()
+	}
+	return e.clock()
+}
+
+func (e *workflowExecutions) logger() *slog.Logger {
+	if e.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.log
 }
 
 // builtBeforeStop reports whether the execution id, which stopped before

@@ -13,19 +13,24 @@ const (
 	ClaimObject = "object"
 	// ClaimHost is the host name that a private endpoint carries.
 	ClaimHost = "host"
+	// ClaimDefault is the object on which repository.default_for sets
+	// DEFAULT_PYTHON_ARTIFACT_REPOSITORY (DefaultTarget).
+	ClaimDefault = "default"
 )
 
 // Claim is a name in a Snowflake account that a provision execution of a
 // request takes, and that no execution of another request ID may take
 // while the resources of the first one may exist.
 type Claim struct {
-	// Kind is ClaimObject or ClaimHost.
+	// Kind is ClaimObject, ClaimHost or ClaimDefault.
 	Kind string
 	// Noun names the kind of object in messages: "secret", "API
-	// integration", "artifact repository" or "index host".
+	// integration", "artifact repository", "index host" or "default
+	// level".
 	Noun string
 	// Name is the object's identifier as snowflake.Ident renders each
-	// part, qualified for a schema object, or the lower-case host name.
+	// part, qualified for a schema object, the lower-case host name, or
+	// the default level as DefaultTarget returns it.
 	// Ident upper-cases an unquoted name as Snowflake does and keeps the
 	// case of a quoted one, so two equal names are the same object.
 	Name string
@@ -66,6 +71,20 @@ func Claims(r Request) []Claim {
 		claims = append(claims, Claim{Kind: ClaimHost, Noun: "index host", Name: host, Account: account})
 	}
 	return claims
+}
+
+// DefaultClaim returns the claim of the level that r's
+// repository.default_for names, and false when r sets no default. It is
+// not one of Claims, because a run that moves default_for unsets the level
+// that an earlier run of its request set, where a renamed object stays
+// until a teardown. So a holder of this claim holds it only while its
+// request's latest run that may have built still names the level.
+func DefaultClaim(r Request) (Claim, bool) {
+	target := DefaultTarget(r)
+	if target == "" {
+		return Claim{}, false
+	}
+	return Claim{Kind: ClaimDefault, Noun: "default level", Name: target, Account: strings.ToLower(r.Snowflake.Account)}, true
 }
 
 // EndpointHost returns the host of the Snowflake private endpoint that a

@@ -85,3 +85,32 @@ func TestClaimKeyKeepsQuotedCase(t *testing.T) {
 		t.Errorf("integrations %s and %s have the same key, want different ones", claimsA[1], claimsB[1])
 	}
 }
+
+func TestDefaultClaim(t *testing.T) {
+	a := readClaimsExample(t, "aws-privatelink.json")
+	claim, ok := request.DefaultClaim(a)
+	if !ok {
+		t.Fatal("DefaultClaim of a request with default_for schema returned no claim")
+	}
+	want := request.Claim{Kind: request.ClaimDefault, Noun: "default level", Name: "SCHEMA PLATFORM.PACKAGES", Account: "myorg-analytics"}
+	if diff := cmp.Diff(want, claim); diff != "" {
+		t.Errorf("DefaultClaim (-want +got):\n%s", diff)
+	}
+
+	b := a
+	b.Snowflake.Account = "MYORG-ANALYTICS"
+	b.Repository.Name = "team_pypi"
+	if other, _ := request.DefaultClaim(b); other.Key() != claim.Key() {
+		t.Errorf("same level in another account case: key %q, want %q", other.Key(), claim.Key())
+	}
+
+	b.Repository.DefaultFor = "database"
+	if other, _ := request.DefaultClaim(b); other.Key() == claim.Key() {
+		t.Errorf("database level has the key %q of the schema level, want another", other.Key())
+	}
+
+	b.Repository.DefaultFor = "none"
+	if _, ok := request.DefaultClaim(b); ok {
+		t.Error("DefaultClaim of a request with default_for none returned a claim, want none")
+	}
+}

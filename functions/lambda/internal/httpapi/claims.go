@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,8 +77,9 @@ type clash struct {
 }
 
 // takeClaims takes the names that a provision execution of req, named
-// name, would take in its Snowflake account (request.Claims), one
-// conditional write each, before the execution starts. torn is the latest
+// name, would take in its Snowflake account (request.Claims) and its
+// default level (request.DefaultClaim), one conditional write each, before
+// the execution starts. torn is the latest
 // teardown of req, which accept has read. It returns a
 // *webhook.ConflictError when another request ID holds one of them and its
 // resources may exist, and then holds none of the names it took here.
@@ -98,6 +100,9 @@ type clash struct {
 // after StartExecution can fail.
 func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name string, torn *teardown, log *slog.Logger) ([]takenClaim, error) {
 	claims := request.Claims(req)
+	if level, ok := request.DefaultClaim(req); ok {
+		claims = append(claims, level)
+	}
 	if w.Claims == nil || req.ID == "" || len(claims) == 0 {
 		return nil, nil
 	}
@@ -113,7 +118,7 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 			return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", c, c.Account, err)
 		}
 		reads[i] = read
-		holder, _, err := check.assess(ctx, read)
+		holder, _, err := check.assessClaim(ctx, c, read)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +161,7 @@ func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.
 				return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", c, c.Account, err)
 			}
 		}
-		holder, keep, err := check.assess(ctx, read)
+		holder, keep, err := check.assessClaim(ctx, c, read)
 		if err != nil {
 			return nil, err
 		}
@@ -236,6 +241,69 @@ func (c *claimCheck) assess(ctx context.Context, read dynamo.Claim) (*claimHolde
 		return nil, false, nil
 	}
 	return nil, true, nil
+}
+
+// assessClaim is assess for the claim c. The holder of a default level
+// claim of another request ID holds it only while no later run of its
+// request that may have built names another level (movedDefault).
+func (c *claimCheck) assessClaim(ctx context.Context, claim request.Claim, read dynamo.Claim) (*claimHolder, bool, error) {
+	holder, keep, err := c.assess(ctx, read)
+	if err != nil || holder == nil || claim.Kind != request.ClaimDefault {
+		return holder, keep, err
+	}
+	moved, err := c.webhook.movedDefault(ctx, claim, holder)
+	if err != nil || moved {
+		return nil, false, err
+	}
+	return holder, false, nil
+}
+
+// movedDefault reports whether the latest run of holder's request after
+// holder's execution that may have built names another default level than
+// claim, or none. Such a run unsets the level in its default step, as
+// repolink run counts only a request's latest run that may have built.
+// Runs under later run names of the request are read one by one, up to
+// maxRuns.
+func (w *Webhook) movedDefault(ctx context.Context, claim request.Claim, holder *claimHolder) (bool, error) {
+	base := request.ExecutionName(holder.request)
+	first := request.RunNumber(base, holder.execution)
+	if first == 0 {
+		return false, nil
+	}
+	type laterRun struct {
+		name string
+		x    sfn.Execution
+		req  request.Request
+	}
+	var later []laterRun
+	for n := first + 1; n <= maxRuns; n++ {
+		name := request.RunName(base, n)
+		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
+		if errors.Is(err, sfn.ErrExecutionNotFound) {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("describe execution %s of request %s: %w", name, holder.request, err)
+		}
+		var doc workflow.Document
+		if json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == holder.request {
+			later = append(later, laterRun{name: name, x: x, req: doc.Request})
+		}
+	}
+	for i := len(later) - 1; i >= 0; i-- {
+		run := later[i]
+		if !isOpen(run.x.Status) && run.x.Status != sfn.StatusSucceeded {
+			built, _, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, run.name))
+			if err != nil {
+				return false, err
+			}
+			if !built {
+				continue
+			}
+		}
+		return webhook.MovesDefaultLevel(claim, run.req), nil
+	}
+	return false, nil
 }
 
 // latestTeardown returns the latest teardown of the request with ID id.
@@ -343,7 +411,8 @@ func (w *Webhook) markClaimStarted(ctx context.Context, key, requestID, executio
 
 // clashError returns the conflict for clashes, the claims of req that other
 // request IDs hold. The objects that the first holder of an object holds
-// come before the host, as repolink run reports them.
+// come before the host, and the host before the default level, as
+// repolink run reports them.
 func (w *Webhook) clashError(req request.Request, clashes []clash) *webhook.ConflictError {
 	first := clashes[0]
 	var objects []string
@@ -360,9 +429,14 @@ func (w *Webhook) clashError(req request.Request, clashes []clash) *webhook.Conf
 		Commands:  w.clashCommands(),
 		Retry:     "send the request again",
 	}
-	reason := rejection.Host(first.claim.Name)
-	if first.claim.Kind == request.ClaimObject {
+	var reason string
+	switch first.claim.Kind {
+	case request.ClaimObject:
 		reason = rejection.Objects(objects)
+	case request.ClaimDefault:
+		return webhook.DefaultLevelConflict(req, rejection.Holder, rejection.Commands)
+	default:
+		reason = rejection.Host(first.claim.Name)
 	}
 	return &webhook.ConflictError{Ticket: req.ID, Execution: first.holder.execution, Reason: reason}
 }

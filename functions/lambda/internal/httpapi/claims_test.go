@@ -240,15 +240,26 @@ func TestWebhookConcurrentClaims(t *testing.T) {
 	hook, states := newWebhook(t)
 	const rounds = 30
 	for round := range rounds {
-		// Each round uses names of its own, so that earlier rounds' claims
-		// do not decide it.
+		// Each round uses names and a default level of its own, so that
+		// earlier rounds' claims do not decide it. The two requests of a
+		// round share their objects, only their host, or only their
+		// default level.
 		name := fmt.Sprintf(`"name": "repo_%d"`, round)
 		host := fmt.Sprintf("pypi%d.corp.example.com", round)
-		first := otherRequest(t, fmt.Sprintf("A-%d", round), `"name": "corp_pypi"`, name, "pypi.corp.example.com", host)
-		second := otherRequest(t, fmt.Sprintf("B-%d", round), `"name": "corp_pypi"`, name, "pypi.corp.example.com", host)
-		if round%2 == 1 {
+		database := fmt.Sprintf(`"database": "DB_%d"`, round)
+		first := otherRequest(t, fmt.Sprintf("A-%d", round),
+			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database)
+		second := otherRequest(t, fmt.Sprintf("B-%d", round),
+			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database)
+		switch round % 3 {
+		case 1:
 			second = otherRequest(t, fmt.Sprintf("B-%d", round),
-				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round), "pypi.corp.example.com", host)
+				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round), "pypi.corp.example.com", host,
+				`"database": "PLATFORM"`, database)
+		case 2:
+			second = otherRequest(t, fmt.Sprintf("B-%d", round),
+				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round),
+				"pypi.corp.example.com", fmt.Sprintf("pypi%d-b.corp.example.com", round), `"database": "PLATFORM"`, database)
 		}
 
 		before := states.startCount()
@@ -355,5 +366,49 @@ func TestWebhookReleasesClaimsOfRejected(t *testing.T) {
 		case c.Kind == request.ClaimObject && read.Found:
 			t.Errorf("claim of %s is held by %q after the rejection, want it released", c, read.Request)
 		}
+	}
+}
+
+// otherObjectsAndHost gives a request another repository name and index
+// host, so that it shares only its default level with the example.
+var otherObjectsAndHost = []string{`"name": "corp_pypi"`, `"name": "team_pypi"`, "pypi.corp.example.com", "pypi2.corp.example.com"}
+
+func TestWebhookRejectsClashingDefaultLevel(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+
+	got := f.deliver(t, "same level", otherRequest(t, "DATA-4712", otherObjectsAndHost...), http.StatusConflict)
+	checkRejectedBy(t, "same level", got, "DATA-4711")
+	checkContains(t, "same level", got.Error,
+		"request DATA-4712 sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY on SCHEMA PLATFORM.PACKAGES in Snowflake account myorg-analytics "+
+			"($.repository.default_for), as request DATA-4711 does in execution DATA-4711 (SUCCEEDED)",
+		"Set $.repository.default_for to another level or to none",
+		"'aws stepfunctions start-execution --state-machine-arn arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown",
+		"send the request again")
+	f.checkNotStarted(t, "DATA-4712")
+
+	body := otherRequest(t, "DATA-4712", append(otherObjectsAndHost, `"default_for": "schema"`, `"default_for": "database"`)...)
+	got = f.deliver(t, "other level", body, http.StatusAccepted)
+	if got.Execution != "DATA-4712" {
+		t.Errorf("other level: execution %q, want DATA-4712 (error %q)", got.Execution, got.Error)
+	}
+}
+
+// TestWebhookDefaultLevelMovedAway checks that a request takes a level
+// once the latest run of the request that held it names another level.
+func TestWebhookDefaultLevelMovedAway(t *testing.T) {
+	f := newTeardownFixture(t)
+	f.provisioned(t, readExample(t))
+
+	moved := otherRequest(t, "DATA-4711", `"default_for": "schema"`, `"default_for": "database"`)
+	got := f.deliver(t, "moved level", moved, http.StatusAccepted)
+	if got.Execution != "DATA-4711-r2" {
+		t.Fatalf("moved level: execution %q, want DATA-4711-r2 (error %q)", got.Execution, got.Error)
+	}
+	f.wait(t, "DATA-4711-r2")
+
+	got = f.deliver(t, "freed level", otherRequest(t, "DATA-4712", otherObjectsAndHost...), http.StatusAccepted)
+	if got.Execution != "DATA-4712" {
+		t.Errorf("freed level: execution %q, want DATA-4712 (error %q)", got.Execution, got.Error)
 	}
 }
