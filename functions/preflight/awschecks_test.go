@@ -32,7 +32,7 @@ func (n serviceNetwork) SecurityGroups(_ context.Context, ids []string) ([]cloud
 
 func TestCheckLaunchRejects(t *testing.T) {
 	env, _, sim := awssandbox.StartSim(t)
-	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0ffff"); err != nil {
+	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "us-west-2", "vpc-0ffff"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -101,7 +101,7 @@ func TestCheckVPCAdvisesNoTeardown(t *testing.T) {
 
 func TestCheckEgressGroup(t *testing.T) {
 	env, _, sim := awssandbox.StartSim(t)
-	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0abc"); err != nil {
+	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatal(err)
 	}
 	req := request.Request{ID: "DATA-1", Route: request.RouteEgressIP,

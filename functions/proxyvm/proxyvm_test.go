@@ -202,7 +202,7 @@ func TestRunNamesMalformedImage(t *testing.T) {
 func TestRunRejectsGroupOfOtherVPC(t *testing.T) {
 	env, provider, sim := awssandbox.StartSim(t)
 	env.ProxyResolver = "169.254.169.253"
-	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0ffff"); err != nil {
+	if err := sim.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "us-west-2", "vpc-0ffff"); err != nil {
 		t.Fatal(err)
 	}
 	doc := exampleDocument(t)

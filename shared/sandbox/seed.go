@@ -79,9 +79,10 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 		return err
 	}
 	// The egress-ip route changes the rules of an existing security group.
-	// Only the example's group is seeded, so that a request naming another
-	// one fails with InvalidGroup.NotFound, as it does on AWS.
-	if err := sb.AWS.EnsureSecurityGroup(exampleSecurityGroup, ""); err != nil {
+	// Only the example's group is seeded, in the examples' region and VPC,
+	// so that a request naming another group, or this one in another
+	// region, fails with InvalidGroup.NotFound, as it does on AWS.
+	if err := sb.AWS.EnsureSecurityGroup(exampleSecurityGroup, exampleRegion, exampleVPC); err != nil {
 		return fmt.Errorf("seed security group %s: %w", exampleSecurityGroup, err)
 	}
 	return sb.seedIndexCredentials(ctx, req.Repository, secrets)
@@ -248,6 +249,10 @@ var exampleSubnets = map[string]string{
 // exampleSecurityGroup is the egress.security_group_id of
 // examples/egress-ip.json.
 const exampleSecurityGroup = "sg-0a1b2c3d4e5f60718"
+
+// exampleRegion is the aws.region and egress.region of the shipped AWS
+// examples.
+const exampleRegion = "us-west-2"
 
 // exampleVPC is the aws.vpc_id of the shipped AWS examples.
 const exampleVPC = "vpc-0a1b2c3d4e5f60718"

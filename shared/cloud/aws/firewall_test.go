@@ -31,7 +31,7 @@ var firewallTarget = cloud.FirewallTarget{
 func startFirewall(t *testing.T) (*simEnv, *Firewall, *Provider) {
 	t.Helper()
 	env := startSim(t, t.TempDir())
-	if err := env.sim.EnsureSecurityGroup(testGroup, "vpc-0abc"); err != nil {
+	if err := env.sim.EnsureSecurityGroup(testGroup, "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatalf("EnsureSecurityGroup: %v", err)
 	}
 	p := newTestProvider(t, env.sim.URL())

@@ -46,13 +46,13 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 	case "RejectVpcEndpointConnections":
 		return s.decideConnections(form, false)
 	case "AuthorizeSecurityGroupIngress":
-		return s.authorizeIngress(form)
+		return s.authorizeIngress(s.callRegion(ctx), form)
 	case "RevokeSecurityGroupIngress":
-		return s.revokeIngress(form)
+		return s.revokeIngress(s.callRegion(ctx), form)
 	case "UpdateSecurityGroupRuleDescriptionsIngress":
-		return s.updateIngressDescriptions(form)
+		return s.updateIngressDescriptions(s.callRegion(ctx), form)
 	case "DescribeSecurityGroupRules":
-		return s.describeSecurityGroupRules(form)
+		return s.describeSecurityGroupRules(s.callRegion(ctx), form)
 	case "DescribeAvailabilityZones":
 		return s.describeAvailabilityZones(s.callRegion(ctx), form)
 	case "DescribeSubnets":
@@ -64,11 +64,11 @@ func (s *Server) ec2Action(ctx context.Context, action string, form url.Values) 
 	case "DescribeVpcs":
 		return describeVpcs(form)
 	case "DescribeSecurityGroups":
-		return s.describeSecurityGroups(form)
+		return s.describeSecurityGroups(s.callRegion(ctx), form)
 	case "CreateTags":
-		return s.changeRuleTags(form, true)
+		return s.changeRuleTags(s.callRegion(ctx), form, true)
 	case "DeleteTags":
-		return s.changeRuleTags(form, false)
+		return s.changeRuleTags(s.callRegion(ctx), form, false)
 	}
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action)
 }
@@ -166,7 +166,7 @@ func (s *Server) runInstances(ctx context.Context, form url.Values) (any, error)
 			return out, nil
 		}
 	}
-	if err := s.checkLaunch(imageID, form.Get("InstanceType"), subnetID, list(form, "SecurityGroupId")); err != nil {
+	if err := s.checkLaunch(s.callRegion(ctx), imageID, form.Get("InstanceType"), subnetID, list(form, "SecurityGroupId")); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}

@@ -75,9 +75,9 @@ func findImage(ref string) (catalogueImage, error) {
 // checkLaunch checks the image, instance type and security groups of a
 // RunInstances call as EC2 does, including that the image is built for an
 // architecture of the instance type and that each group is in the VPC of
-// the subnet. An empty instance type is not checked, nor a VPC that the
-// world does not record. Callers hold s.mu.
-func (s *Server) checkLaunch(imageRef, instanceType, subnetID string, groupIDs []string) error {
+// the subnet and the call's region. An empty instance type is not checked,
+// nor a VPC that the world does not record. Callers hold s.mu.
+func (s *Server) checkLaunch(region, imageRef, instanceType, subnetID string, groupIDs []string) error {
 	image, err := findImage(imageRef)
 	if err != nil {
 		return err
@@ -97,11 +97,11 @@ func (s *Server) checkLaunch(imageRef, instanceType, subnetID string, groupIDs [
 	}
 	subnetVPC := s.world.SubnetVPCs[subnetID]
 	for _, id := range groupIDs {
-		group, ok := s.world.SecurityGroups[id]
-		if !ok {
-			return errorf(http.StatusBadRequest, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+		group, err := s.securityGroup(region, id)
+		if err != nil {
+			return err
 		}
-		if group.VPCID != "" && subnetVPC != "" && group.VPCID != subnetVPC {
+		if subnetVPC != "" && group.VPCID != subnetVPC {
 			return errorf(http.StatusBadRequest, "InvalidParameter",
 				"Security group %s and subnet %s belong to different networks.", id, subnetID)
 		}

@@ -7,7 +7,7 @@ import (
 
 func TestRunInstancesRejectsBadLaunch(t *testing.T) {
 	s := startTest(t, Options{})
-	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60718", "vpc-0abc"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60718", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -39,7 +39,7 @@ func TestRunInstancesRejectsBadLaunch(t *testing.T) {
 
 func TestRunInstancesMatchingArchitecture(t *testing.T) {
 	s := startTest(t, Options{})
-	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60718", "vpc-0abc"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60718", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatal(err)
 	}
 	form := ec2Form("RunInstances", "ImageId", "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
@@ -74,7 +74,7 @@ func TestRunInstancesRejectsGroupOfOtherVPC(t *testing.T) {
 	if err := s.AddSubnet("subnet-0a", "vpc-0abc", "us-west-2a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "vpc-0ffff"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0a1b2c3d4e5f60999", "us-west-2", "vpc-0ffff"); err != nil {
 		t.Fatal(err)
 	}
 	form := ec2Form("RunInstances", "ImageId", "ami-0a1b2c3d4e5f60101", "InstanceType", "t3.micro", "MinCount", "1", "MaxCount", "1",

@@ -55,9 +55,10 @@ func tagRequest(form url.Values) ([]string, []ruleTagChange, error) {
 	return ids, changes, nil
 }
 
-// findRule returns the security group rule id. Callers hold s.mu.
-func (s *Server) findRule(id string) (*SecurityGroupRule, error) {
-	for _, groupID := range sortedKeys(s.world.SecurityGroups) {
+// findRule returns the security group rule id of a group of region.
+// Callers hold s.mu.
+func (s *Server) findRule(region, id string) (*SecurityGroupRule, error) {
+	for _, groupID := range s.groupIDsIn(region) {
 		sg := s.world.SecurityGroups[groupID]
 		for i := range sg.Rules {
 			if sg.Rules[i].ID == id {
@@ -71,7 +72,7 @@ func (s *Server) findRule(id string) (*SecurityGroupRule, error) {
 // changeRuleTags applies CreateTags (create true) or DeleteTags to
 // security group rules. It checks every rule before it changes one, so a
 // failed call changes nothing.
-func (s *Server) changeRuleTags(form url.Values, create bool) (any, error) {
+func (s *Server) changeRuleTags(region string, form url.Values, create bool) (any, error) {
 	ids, changes, err := tagRequest(form)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func (s *Server) changeRuleTags(form url.Values, create bool) (any, error) {
 	rules := make([]*SecurityGroupRule, 0, len(ids))
 	updated := make([]map[string]string, 0, len(ids))
 	for _, id := range ids {
-		rule, err := s.findRule(id)
+		rule, err := s.findRule(region, id)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,9 +21,12 @@ var ruleDescriptionPattern = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;
 
 // SecurityGroup is an EC2 security group, keyed by its ID. The sandbox does
 // not create groups through the API: a group exists once EnsureSecurityGroup
-// added it, as an administrator prepares a real account.
+// added it, as an administrator prepares a real account. As on EC2, a group
+// belongs to one region and one VPC, and calls in another region do not
+// find it.
 type SecurityGroup struct {
 	ID        string              `json:"id"`
+	Region    string              `json:"region"`
 	VPCID     string              `json:"vpc_id"`
 	Rules     []SecurityGroupRule `json:"rules,omitempty"`
 	CreatedAt time.Time           `json:"created_at"`
@@ -39,20 +43,45 @@ type SecurityGroupRule struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 }
 
-// EnsureSecurityGroup adds the security group id in vpcID when the world does
-// not hold it yet.
-func (s *Server) EnsureSecurityGroup(id, vpcID string) error {
+// EnsureSecurityGroup adds the security group id in region and vpcID when
+// the world does not hold it yet. A group of a world saved before groups
+// had a region gets region and vpcID, so that it stops serving every
+// region.
+func (s *Server) EnsureSecurityGroup(id, region, vpcID string) error {
+	if region == "" || vpcID == "" {
+		return fmt.Errorf("awssim: security group %s needs a region and a VPC", id)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.world.SecurityGroups[id]; ok {
+	if sg, ok := s.world.SecurityGroups[id]; ok {
+		if sg.Region != "" {
+			return nil
+		}
+		sg.Region, sg.VPCID = region, vpcID
+		if err := s.commit(); err != nil {
+			sg.Region = ""
+			return err
+		}
 		return nil
 	}
-	s.world.SecurityGroups[id] = &SecurityGroup{ID: id, VPCID: vpcID, CreatedAt: s.now()}
+	s.world.SecurityGroups[id] = &SecurityGroup{ID: id, Region: region, VPCID: vpcID, CreatedAt: s.now()}
 	if err := s.commit(); err != nil {
 		delete(s.world.SecurityGroups, id)
 		return err
 	}
 	return nil
+}
+
+// groupIDsIn returns the IDs of the security groups of region, sorted.
+// Callers hold s.mu.
+func (s *Server) groupIDsIn(region string) []string {
+	var ids []string
+	for _, id := range sortedKeys(s.world.SecurityGroups) {
+		if s.world.SecurityGroups[id].Region == region {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 type securityGroupRuleXML struct {
@@ -76,13 +105,13 @@ func (s *Server) ruleXML(groupID string, rule SecurityGroupRule) securityGroupRu
 	}
 }
 
-// securityGroup returns the group id. Callers hold s.mu.
-func (s *Server) securityGroup(id string) (*SecurityGroup, error) {
+// securityGroup returns the group id of region. Callers hold s.mu.
+func (s *Server) securityGroup(region, id string) (*SecurityGroup, error) {
 	if id == "" {
 		return nil, errorf(http.StatusBadRequest, "MissingParameter", "the sandbox supports only GroupId, not GroupName: set GroupId")
 	}
 	sg, ok := s.world.SecurityGroups[id]
-	if !ok {
+	if !ok || sg.Region != region {
 		return nil, errorf(http.StatusBadRequest, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
 	}
 	return sg, nil
@@ -168,7 +197,7 @@ func sameRule(a, b SecurityGroupRule) bool {
 	return a.Protocol == b.Protocol && a.FromPort == b.FromPort && a.ToPort == b.ToPort && a.CIDR == b.CIDR
 }
 
-func (s *Server) authorizeIngress(form url.Values) (any, error) {
+func (s *Server) authorizeIngress(region string, form url.Values) (any, error) {
 	rules, err := ingressPermissions(form)
 	if err != nil {
 		return nil, err
@@ -180,7 +209,7 @@ func (s *Server) authorizeIngress(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sg, err := s.securityGroup(form.Get("GroupId"))
+	sg, err := s.securityGroup(region, form.Get("GroupId"))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +252,7 @@ func (s *Server) authorizeIngress(form url.Values) (any, error) {
 	return out, nil
 }
 
-func (s *Server) revokeIngress(form url.Values) (any, error) {
+func (s *Server) revokeIngress(region string, form url.Values) (any, error) {
 	ids := list(form, "SecurityGroupRuleId")
 	rules, err := ingressPermissions(form)
 	if err != nil {
@@ -235,7 +264,7 @@ func (s *Server) revokeIngress(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sg, err := s.securityGroup(form.Get("GroupId"))
+	sg, err := s.securityGroup(region, form.Get("GroupId"))
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +313,7 @@ func (s *Server) revokeIngress(form url.Values) (any, error) {
 // updateIngressDescriptions sets the descriptions of inbound rules named by
 // SecurityGroupRuleDescription.N. The sandbox does not support the older
 // IpPermissions form of the call, which names rules by their ranges.
-func (s *Server) updateIngressDescriptions(form url.Values) (any, error) {
+func (s *Server) updateIngressDescriptions(region string, form url.Values) (any, error) {
 	if form.Has("IpPermissions.1.IpProtocol") {
 		return nil, errorf(http.StatusBadRequest, "InvalidParameterCombination",
 			"the sandbox supports only SecurityGroupRuleDescriptions, not IpPermissions: name the rules by ID")
@@ -302,7 +331,7 @@ func (s *Server) updateIngressDescriptions(form url.Values) (any, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sg, err := s.securityGroup(form.Get("GroupId"))
+	sg, err := s.securityGroup(region, form.Get("GroupId"))
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +365,7 @@ func containsRule(rules []SecurityGroupRule, match func(SecurityGroupRule) bool)
 	return false
 }
 
-func (s *Server) describeSecurityGroupRules(form url.Values) (any, error) {
+func (s *Server) describeSecurityGroupRules(region string, form url.Values) (any, error) {
 	ids := list(form, "SecurityGroupRuleId")
 	filters := ec2Filters(form)
 
@@ -347,7 +376,7 @@ func (s *Server) describeSecurityGroupRules(form url.Values) (any, error) {
 		rule    SecurityGroupRule
 	}
 	var matched []located
-	for _, groupID := range sortedKeys(s.world.SecurityGroups) {
+	for _, groupID := range s.groupIDsIn(region) {
 		for _, rule := range s.world.SecurityGroups[groupID].Rules {
 			if len(ids) > 0 && !contains(ids, rule.ID) {
 				continue

@@ -11,7 +11,7 @@ import (
 
 func TestSecurityGroupIngressForms(t *testing.T) {
 	s := startTest(t, Options{})
-	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0abc", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatalf("EnsureSecurityGroup: %v", err)
 	}
 
@@ -67,7 +67,7 @@ func TestSecurityGroupIngressForms(t *testing.T) {
 
 func TestSecurityGroupRuleTags(t *testing.T) {
 	s := startTest(t, Options{})
-	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0abc", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatalf("EnsureSecurityGroup: %v", err)
 	}
 	status, body := post(t, s, ServiceEC2, ec2Form("AuthorizeSecurityGroupIngress",
@@ -134,7 +134,7 @@ func TestSecurityGroupRuleTags(t *testing.T) {
 
 func TestSecurityGroupRuleDescriptionUpdate(t *testing.T) {
 	s := startTest(t, Options{})
-	if err := s.EnsureSecurityGroup("sg-0abc", "vpc-0abc"); err != nil {
+	if err := s.EnsureSecurityGroup("sg-0abc", "us-west-2", "vpc-0abc"); err != nil {
 		t.Fatalf("EnsureSecurityGroup: %v", err)
 	}
 	status, body := post(t, s, ServiceEC2, ec2Form("AuthorizeSecurityGroupIngress",
@@ -178,5 +178,43 @@ func TestSecurityGroupRuleDescriptionUpdate(t *testing.T) {
 				t.Errorf("description = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSecurityGroupOfOtherRegion checks that a group is found only in its
+// own region, as on EC2: the calls of another region get
+// InvalidGroup.NotFound and change nothing.
+func TestSecurityGroupOfOtherRegion(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.EnsureSecurityGroup("sg-0abc", "eu-west-1", "vpc-0abc"); err != nil {
+		t.Fatalf("EnsureSecurityGroup: %v", err)
+	}
+
+	calls := []struct {
+		action string
+		form   []string
+	}{
+		{"DescribeSecurityGroups", []string{"GroupId.1", "sg-0abc"}},
+		{"AuthorizeSecurityGroupIngress", []string{"GroupId", "sg-0abc", "IpProtocol", "tcp", "FromPort", "443", "ToPort", "443", "CidrIp", "192.0.2.0/24"}},
+		{"RevokeSecurityGroupIngress", []string{"GroupId", "sg-0abc", "IpProtocol", "tcp", "FromPort", "443", "ToPort", "443", "CidrIp", "192.0.2.0/24"}},
+	}
+	for _, call := range calls {
+		status, body := post(t, s, ServiceEC2, ec2Form(call.action, call.form...))
+		if status != http.StatusBadRequest || !strings.Contains(body, "InvalidGroup.NotFound") {
+			t.Errorf("%s in us-west-2 = %d %s, want 400 InvalidGroup.NotFound", call.action, status, body)
+		}
+	}
+	if rules := s.Snapshot().SecurityGroups["sg-0abc"].Rules; len(rules) != 0 {
+		t.Errorf("rules after calls of another region = %+v, want none", rules)
+	}
+}
+
+func TestEnsureSecurityGroupNeedsRegionAndVPC(t *testing.T) {
+	s := startTest(t, Options{})
+	if err := s.EnsureSecurityGroup("sg-0abc", "", "vpc-0abc"); err == nil {
+		t.Error("EnsureSecurityGroup without a region = nil, want an error")
+	}
+	if err := s.EnsureSecurityGroup("sg-0abc", "us-west-2", ""); err == nil {
+		t.Error("EnsureSecurityGroup without a VPC = nil, want an error")
 	}
 }

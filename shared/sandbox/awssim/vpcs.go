@@ -52,14 +52,14 @@ type securityGroupXML struct {
 
 // describeSecurityGroups lists the security groups named by GroupId, and
 // fails with InvalidGroup.NotFound for one that the sandbox does not have.
-func (s *Server) describeSecurityGroups(form url.Values) (any, error) {
+func (s *Server) describeSecurityGroups(region string, form url.Values) (any, error) {
 	out := struct {
 		Groups []securityGroupXML `xml:"securityGroupInfo>item"`
 	}{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range list(form, "GroupId") {
-		group, err := s.securityGroup(id)
+		group, err := s.securityGroup(region, id)
 		if err != nil {
 			return nil, err
 		}
