@@ -124,7 +124,23 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		// is added, for a script that checks whether a run would start.
 		return &usageError{msg: "a run would be rejected: " + report.Rejected, printed: true}
 	}
-	return nil
+	return conflictStatus(report.Report)
+}
+
+// conflictStatus returns the error that sets plan's exit status when the
+// plan has a conflict, at which a run would stop. It is a usage error,
+// status 2, when only a change to the request fixes every conflict. It is
+// a plain error, status 1, when a resource must change too.
+func conflictStatus(r plan.Report) error {
+	n := r.Count(plan.Conflict)
+	if n == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("a run would stop at the %d conflicts of the plan; change what their lines name", n)
+	if r.RequestAtFault() {
+		return &usageError{msg: msg}
+	}
+	return errors.New(msg)
 }
 
 // readReservations opens the endpoint reservation store of the state

@@ -254,8 +254,8 @@ func TestPlanCountsReservations(t *testing.T) {
 
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, reqPath)
 
-	if code != exitOK {
-		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitOK, out, errOut)
+	if code != exitFailed {
+		t.Fatalf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, out, errOut)
 	}
 	line := lineStarting(out, "endpoint ")
 	if !strings.Contains(line, " conflict ") {

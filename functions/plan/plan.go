@@ -61,6 +61,9 @@ type Item struct {
 	// Unreplaced are the values that earlier runs replaced on the levels
 	// that the run unsets. The run does not restore them.
 	Unreplaced []string `json:"unreplaced,omitempty"`
+	// InvalidRequest marks a Conflict that the run rejects as an
+	// InvalidRequest error, so that only a change to the request fixes it.
+	InvalidRequest bool `json:"invalid_request,omitempty"`
 }
 
 // Report lists the items of a request in the order the steps run.
@@ -122,6 +125,23 @@ func (s *Summary) add(state string) bool {
 	return true
 }
 
+// RequestAtFault reports whether the report has a Conflict and every
+// Conflict has InvalidRequest set, so that only a change to the request
+// lets a run through.
+func (r Report) RequestAtFault() bool {
+	conflicts := 0
+	for _, it := range r.Items {
+		if it.State != Conflict {
+			continue
+		}
+		if !it.InvalidRequest {
+			return false
+		}
+		conflicts++
+	}
+	return conflicts > 0
+}
+
 // Count returns how many items have the given state.
 func (r Report) Count(state string) int {
 	n := 0
@@ -138,6 +158,7 @@ func (r Report) Count(state string) int {
 func Plan(ctx context.Context, env *workflow.Env, req request.Request) Report {
 	p := &planner{env: env, req: req, names: workflow.NamesFor(req)}
 	p.report = Report{Request: req.ID, Route: string(req.Route)}
+	p.add(p.preflightItems(ctx)...)
 	switch req.Route {
 	case request.RouteAWSPrivateLink:
 		p.aws(ctx)

@@ -85,6 +85,23 @@ func (n *readOnlyNetwork) Subnets(_ context.Context, ids []string) ([]cloud.Subn
 	}
 	return out, nil
 }
+
+// The launch reads find every instance type, image and security group, in
+// x86_64 and the example request's VPC.
+func (n *readOnlyNetwork) InstanceTypeArchitectures(context.Context, string) ([]string, error) {
+	return []string{"x86_64"}, nil
+}
+func (n *readOnlyNetwork) Image(_ context.Context, id string) (cloud.Image, error) {
+	return cloud.Image{ID: id, Architecture: "x86_64"}, nil
+}
+func (n *readOnlyNetwork) SecurityGroups(_ context.Context, ids []string) ([]cloud.SecurityGroup, error) {
+	groups := make([]cloud.SecurityGroup, 0, len(ids))
+	for _, id := range ids {
+		groups = append(groups, cloud.SecurityGroup{ID: id, VPCID: "vpc-0a1b2c3d4e5f60718"})
+	}
+	return groups, nil
+}
+
 func (n *readOnlyNetwork) VPCSubnets(ctx context.Context, _ string) ([]cloud.Subnet, error) {
 	return n.Subnets(ctx, []string{"subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"})
 }
@@ -159,7 +176,11 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 	case stmt == snowflake.GetPrivateLinkEndpointsInfo():
 		return []snowflake.Row{{"info": c.endpoints}}, nil
 	case stmt == snowflake.GetPrivateLinkConfig():
-		return []snowflake.Row{{"config": `{"privatelink-account-principal": "` + c.principal + `"}`}}, nil
+		return []snowflake.Row{{"config": `{"privatelink-account-principal": "` + c.principal +
+			`", "privatelink-vpce-id": "com.amazonaws.vpce.us-west-2.vpce-svc-0abc"}`}}, nil
+	case strings.HasPrefix(stmt, "SHOW ARTIFACT REPOSITORIES IN "):
+		// The preflight check that the database and schema exist.
+		return nil, nil
 	case strings.HasPrefix(stmt, "SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN "):
 		return c.parameters(stmt), nil
 	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):

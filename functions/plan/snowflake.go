@@ -311,6 +311,7 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 		}
 		if len(absent) > 0 {
 			it.State, it.Detail = Conflict, "the run will stop in preflight, because "+grants.MissingRolesMessage(p.req.Snowflake, absent)
+			it.InvalidRequest = true
 			return it
 		}
 	}

@@ -22,6 +22,7 @@ func (p *planner) zoneItem(ctx context.Context, network cloud.AWSNetwork) Item {
 	}
 	if len(cov.Repeated) > 0 {
 		it.State, it.Detail = Conflict, "the run will stop, because "+cov.RepeatedMessage()
+		it.InvalidRequest = true
 		return it
 	}
 	if len(cov.Missing) > 0 {
@@ -33,6 +34,7 @@ func (p *planner) zoneItem(ctx context.Context, network cloud.AWSNetwork) Item {
 			it.Detail = "the run goes on with a warning, because the request's endpoint service exists: " + cov.Message(*p.req.AWS)
 		default:
 			it.State, it.Detail = Conflict, "the run will stop, because "+cov.Message(*p.req.AWS)
+			it.InvalidRequest = true
 		}
 		return it
 	}
