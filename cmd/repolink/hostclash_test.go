@@ -31,6 +31,8 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 		section(doc, "snowflake")["account"] = "ACCT-SHARED"
 		section(doc, "repository")["name"] = "team_pypi"
 		section(doc, "repository")["index_url"] = "https://PYPI.corp.example.com/simple/"
+		// HC-1 sets the schema's default, which no other request may set too.
+		section(doc, "repository")["default_for"] = "none"
 	})
 	secondReq, err := readRequest(second)
 	if err != nil {
@@ -39,8 +41,6 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 	otherHost := secondReq
 	otherHost.ID = "HC-3"
 	otherHost.Repository.IndexURL = "https://pypi.team.example.com/simple/"
-	// HC-1 sets the schema's default, which no other request may set too.
-	otherHost.Repository.DefaultFor = "none"
 	otherAccount := secondReq
 	otherAccount.ID = "HC-4"
 	otherAccount.Snowflake.Account = "acct-other"
@@ -59,6 +59,15 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 	for _, want := range []string{"a run would be rejected: " + rejected, advice, teardown} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = runCLI(t, "preflight", "--sandbox", "--state-dir", dir, second)
+	if code != exitInvalid {
+		t.Errorf("preflight of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"failed  earlier_runs", rejected, teardown} {
+		if !strings.Contains(out, want) {
+			t.Errorf("preflight output lacks %q:\n%s", want, out)
 		}
 	}
 	if reason := apiStartReasonOf(t, dir, "HC-2", secondReq); !strings.Contains(reason, rejected) {

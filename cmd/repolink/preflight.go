@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,6 +96,14 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	defer closeReservations()
 	checks, invalid := runRequestChecks(ctx, rt, req)
 	report.Checks = append(report.Checks, checks...)
+	earlier, err := checkEarlierRuns(ctx, dir, req, commandFlags(*sandboxMode, *stateDir))
+	if err != nil {
+		return err
+	}
+	report.Checks = append(report.Checks, earlier)
+	if earlier.Status == preflight.Failed {
+		invalid[earlier.Name] = true
+	}
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -152,6 +161,33 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) ([]
 		}
 	}
 	return results, invalid
+}
+
+// checkEarlierRuns runs the intake checks with which run and plan reject a
+// request because of the executions in the state directory dir. They
+// reject a changed placement field while an earlier run's resources exist,
+// and an index host or Snowflake object name that a run of another request
+// uses. A rejected request fails the check as bad input, because run
+// rejects it with status 2. flags are the flags of the suggested commands.
+func checkEarlierRuns(ctx context.Context, dir string, req request.Request, flags string) (preflight.Check, error) {
+	check := preflight.Check{Name: "earlier_runs", Status: preflight.Passed,
+		Detail: "no execution in the state directory keeps a run of the request from starting"}
+	eng, _, err := readEngineStore(dir)
+	if errors.Is(err, errNoStore) {
+		return check, nil
+	}
+	if err != nil {
+		return check, err
+	}
+	defer eng.Close()
+
+	err = checkIntake(ctx, eng, req, flags)
+	var conflict intakeConflict
+	if errors.As(err, &conflict) {
+		check.Status, check.Detail = preflight.Failed, conflict.Error()
+		return check, nil
+	}
+	return check, err
 }
 
 // indexCredential reads the repository credential that the SECRET will
