@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -265,34 +264,13 @@ func (c *claimCheck) assessClaim(ctx context.Context, claim request.Claim, read 
 // Runs under later run names of the request are read one by one, up to
 // maxRuns.
 func (w *Webhook) movedDefault(ctx context.Context, claim request.Claim, holder *claimHolder) (bool, error) {
-	base := request.ExecutionName(holder.request)
-	first := request.RunNumber(base, holder.execution)
-	if first == 0 {
-		return false, nil
-	}
-	type laterRun struct {
-		name string
-		x    sfn.Execution
-		req  request.Request
-	}
-	var later []laterRun
-	for n := first + 1; n <= maxRuns; n++ {
-		name := request.RunName(base, n)
-		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
-		if errors.Is(err, sfn.ErrExecutionNotFound) {
-			break
-		}
-		if err != nil {
-			return false, fmt.Errorf("describe execution %s of request %s: %w", name, holder.request, err)
-		}
-		var doc workflow.Document
-		if json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == holder.request {
-			later = append(later, laterRun{name: name, x: x, req: doc.Request})
-		}
+	later, err := w.laterRuns(ctx, holder.request, holder.execution)
+	if err != nil {
+		return false, err
 	}
 	for i := len(later) - 1; i >= 0; i-- {
 		run := later[i]
-		if !isOpen(run.x.Status) && run.x.Status != sfn.StatusSucceeded {
+		if !isOpen(run.execution.Status) && run.execution.Status != sfn.StatusSucceeded {
 			built, _, err := w.builtBeforeStop(ctx, sfn.ExecutionARN(w.StateMachineARN, run.name))
 			if err != nil {
 				return false, err
@@ -301,7 +279,7 @@ func (w *Webhook) movedDefault(ctx context.Context, claim request.Claim, holder 
 				continue
 			}
 		}
-		return webhook.MovesDefaultLevel(claim, run.req), nil
+		return webhook.MovesDefaultLevel(claim, run.request), nil
 	}
 	return false, nil
 }

@@ -534,12 +534,31 @@ func (w *Webhook) startRun(ctx context.Context, req request.Request, canonical, 
 // when the next run name is free. Executions of other request IDs under
 // those names are passed over.
 func (w *Webhook) laterRun(ctx context.Context, id, recorded string) (string, error) {
+	runs, err := w.laterRuns(ctx, id, recorded)
+	if err != nil || len(runs) == 0 {
+		return "", err
+	}
+	return runs[len(runs)-1].name, nil
+}
+
+// requestRun is an execution of a request under one of its run names.
+type requestRun struct {
+	name      string
+	execution sfn.Execution
+	request   request.Request
+}
+
+// laterRuns describes the executions of request ID id under the run names
+// above recorded, in run order, up to the first free name or maxRuns.
+// Executions of other request IDs under those names are passed over, and
+// there are none when recorded is no run name of the request.
+func (w *Webhook) laterRuns(ctx context.Context, id, recorded string) ([]requestRun, error) {
 	base := request.ExecutionName(id)
 	first := request.RunNumber(base, recorded)
 	if first == 0 {
-		return "", nil
+		return nil, nil
 	}
-	latest := ""
+	var runs []requestRun
 	for n := first + 1; n <= maxRuns; n++ {
 		name := request.RunName(base, n)
 		x, err := w.Executions.DescribeExecution(ctx, sfn.ExecutionARN(w.StateMachineARN, name))
@@ -547,14 +566,14 @@ func (w *Webhook) laterRun(ctx context.Context, id, recorded string) (string, er
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("describe execution %s: %w", name, err)
+			return nil, fmt.Errorf("describe execution %s of request %s: %w", name, id, err)
 		}
 		var doc workflow.Document
 		if json.Unmarshal(x.Input, &doc) == nil && doc.Request.ID == id {
-			latest = name
+			runs = append(runs, requestRun{name: name, execution: x, request: doc.Request})
 		}
 	}
-	return latest, nil
+	return runs, nil
 }
 
 // checkUnknownRun describes the execution name, which the ticket's record
