@@ -1,6 +1,9 @@
 package engine
 
-import "unicode/utf8"
+import (
+	"cmp"
+	"unicode/utf8"
+)
 
 // compareJavaStrings orders two strings the way Java's String.compareTo
 // does, by UTF-16 code units, and returns -1, 0 or +1. Jayway JsonPath
@@ -15,11 +18,11 @@ func compareJavaStrings(a, b string) int {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)
 		if ra != rb {
-			return compareInts(utf16Order(ra), utf16Order(rb))
+			return cmp.Compare(utf16Order(ra), utf16Order(rb))
 		}
 		a, b = a[na:], b[nb:]
 	}
-	return compareInts(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 // utf16Order maps a code point to a key whose order is that of its UTF-16
@@ -30,14 +33,4 @@ func utf16Order(r rune) int {
 		return int(r) + utf8.MaxRune
 	}
 	return int(r)
-}
-
-func compareInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
