@@ -21,6 +21,21 @@ const storeDoc = `{
 	"n": 12345678901234567890
 }`
 
+// getJSON returns the JSON text of the value that path selects in doc. It
+// ends the test when path is invalid or selects nothing.
+func getJSON(t *testing.T, doc any, path string) string {
+	t.Helper()
+	p, err := ParsePath(path)
+	if err != nil {
+		t.Fatalf("ParsePath(%s): %v", path, err)
+	}
+	got, err := p.Get(doc)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", path, err)
+	}
+	return string(mustEncode(got))
+}
+
 func TestPathGet(t *testing.T) {
 	doc, err := decodeJSON([]byte(storeDoc))
 	if err != nil {
@@ -56,18 +71,11 @@ func TestPathGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			p, err := ParsePath(tt.path)
-			if err != nil {
-				t.Fatalf("ParsePath: %v", err)
-			}
-			got, err := p.Get(doc)
-			if err != nil {
-				t.Fatalf("Get: %v", err)
-			}
+			g := getJSON(t, doc, tt.path)
 			if tt.want == "" {
 				return
 			}
-			if g := string(mustEncode(got)); g != tt.want {
+			if g != tt.want {
 				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
 			}
 		})
@@ -100,15 +108,7 @@ func TestPathGetMapDocument(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			p, err := ParsePath(tt.path)
-			if err != nil {
-				t.Fatalf("ParsePath: %v", err)
-			}
-			got, err := p.Get(doc)
-			if err != nil {
-				t.Fatalf("Get: %v", err)
-			}
-			if g := string(mustEncode(got)); g != tt.want {
+			if g := getJSON(t, doc, tt.path); g != tt.want {
 				t.Errorf("Get(%s) = %s, want %s", tt.path, g, tt.want)
 			}
 		})

@@ -21,15 +21,7 @@ func TestPathWildcardsKeepDocumentOrder(t *testing.T) {
 		{"$.z.*", `[3,{"price":1}]`},
 		{"$[?(@.price)].price", `[3,2]`},
 	} {
-		p, err := ParsePath(tc.path)
-		if err != nil {
-			t.Fatalf("ParsePath(%s): %v", tc.path, err)
-		}
-		got, err := p.Get(doc)
-		if err != nil {
-			t.Fatalf("Get(%s): %v", tc.path, err)
-		}
-		if g := string(mustEncode(got)); g != tc.want {
+		if g := getJSON(t, doc, tc.path); g != tc.want {
 			t.Errorf("Get(%s) = %s, want %s", tc.path, g, tc.want)
 		}
 	}
