@@ -98,7 +98,7 @@ func TestRunRejectsChangedSecretType(t *testing.T) {
 	if code != exitInvalid {
 		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	planned := "the secret has TYPE = GENERIC_STRING, but repository.auth.type password needs TYPE = PASSWORD"
+	planned := "the secret has TYPE = GENERIC_STRING, but $.repository.auth.type password needs TYPE = PASSWORD"
 	for _, want := range []string{"a run would be rejected: ", rejected, consequence, teardown, planned} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)

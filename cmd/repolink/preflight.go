@@ -197,13 +197,13 @@ func indexCredential(ctx context.Context, rt *runtime, req request.Request) (use
 	if auth.Type == "token" {
 		token, err := rt.adapters.secrets.Resolve(ctx, auth.TokenRef)
 		if err != nil {
-			return "", "", fmt.Errorf("read repository.auth.token_ref: %w", err)
+			return "", "", fmt.Errorf("read $.repository.auth.token_ref: %w", err)
 		}
 		return "", token, nil
 	}
 	password, err = rt.adapters.secrets.Resolve(ctx, auth.PasswordRef)
 	if err != nil {
-		return "", "", fmt.Errorf("read repository.auth.password_ref: %w", err)
+		return "", "", fmt.Errorf("read $.repository.auth.password_ref: %w", err)
 	}
 	return auth.Username, password, nil
 }

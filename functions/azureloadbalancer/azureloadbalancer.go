@@ -174,7 +174,7 @@ func checkOtherMembers(lb cloud.AzureLoadBalancer, poolID string, nic *cloud.Azu
 		}
 		if len(others) > 0 {
 			return workflow.Errorf(workflow.ErrConflict,
-				"backend pool %s also sends traffic to %s, which the request does not name, such as the network interface of an earlier azure.target_address or proxy VM; remove those IP configurations from the pool and run again",
+				"backend pool %s also sends traffic to %s, which the request does not name, such as the network interface of an earlier $.azure.target_address or proxy VM; remove those IP configurations from the pool and run again",
 				poolID, strings.Join(others, ", "))
 		}
 	}
@@ -194,7 +194,7 @@ func backendInterface(ctx context.Context, network cloud.AzureNetwork, in workfl
 		}
 		if nic == nil {
 			return nil, workflow.Invalid(
-				"no network interface in virtual network %s has azure.target_address %s; a load balancer in front of a Private Link Service takes only VM network interfaces as backends, so set the repository VM's private address or use proxy nginx",
+				"no network interface in virtual network %s has $.azure.target_address %s; a load balancer in front of a Private Link Service takes only VM network interfaces as backends, so set the repository VM's private address or use proxy nginx",
 				az.VNetName, az.TargetAddress)
 		}
 		return nic, nil

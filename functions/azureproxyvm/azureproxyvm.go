@@ -124,9 +124,9 @@ func vmTags(tags map[string]string, settings []proxyvm.Setting) map[string]strin
 
 // settings returns the settings that the proxy VM records.
 func settings(az *request.Azure, hosts []string) []proxyvm.Setting {
-	return append(proxyvm.Settings("azure.upstream", az.Upstream, hosts),
-		proxyvm.Setting{Field: "azure.vm_size", Tag: proxyvm.TagMachine, Value: az.VMSize},
-		proxyvm.Setting{Field: "azure.image", Tag: proxyvm.TagImage, Value: az.Image})
+	return append(proxyvm.Settings("$.azure.upstream", az.Upstream, hosts),
+		proxyvm.Setting{Field: "$.azure.vm_size", Tag: proxyvm.TagMachine, Value: az.VMSize},
+		proxyvm.Setting{Field: "$.azure.image", Tag: proxyvm.TagImage, Value: az.Image})
 }
 
 // CustomData renders the proxy VM's cloud-init document for the index host

@@ -24,7 +24,7 @@ func checkLogin(vm *cloud.AzureVM, az *request.Azure, execution string) error {
 	// An empty administrator means that the response had no OS profile,
 	// so there is nothing to compare.
 	if vm.AdminUsername != "" && vm.AdminUsername != az.AdminUsername {
-		return workflow.Errorf(workflow.ErrConflict, "proxy VM %s has the administrator %s, but azure.admin_username is %s; %s",
+		return workflow.Errorf(workflow.ErrConflict, "proxy VM %s has the administrator %s, but $.azure.admin_username is %s; %s",
 			vm.ID, vm.AdminUsername, az.AdminUsername, fix)
 	}
 
@@ -35,7 +35,7 @@ func checkLogin(vm *cloud.AzureVM, az *request.Azure, execution string) error {
 	if sameKeys(vm.SSHPublicKeys, want) {
 		return nil
 	}
-	return workflow.Errorf(workflow.ErrConflict, "proxy VM %s accepts %s for %s, but the request has %s in azure.ssh_public_key; %s",
+	return workflow.Errorf(workflow.ErrConflict, "proxy VM %s accepts %s for %s, but the request has %s in $.azure.ssh_public_key; %s",
 		vm.ID, describeKeys(vm.SSHPublicKeys), az.AdminUsername, describeKeys(want), fix)
 }
 

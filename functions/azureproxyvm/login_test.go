@@ -52,13 +52,13 @@ func TestRunChangedLoginConflicts(t *testing.T) {
 			name:  "rotated key",
 			key:   oldKey,
 			edit:  func(a *request.Azure) { a.SSHPublicKey = newKey },
-			wants: []string{"accepts the SSH public key ssh-ed25519 SHA256:", "the request has the SSH public key ssh-ed25519 " + newKeyPrint + " in azure.ssh_public_key"},
+			wants: []string{"accepts the SSH public key ssh-ed25519 SHA256:", "the request has the SSH public key ssh-ed25519 " + newKeyPrint + " in $.azure.ssh_public_key"},
 		},
 		{
 			name:  "key removed",
 			key:   oldKey,
 			edit:  func(a *request.Azure) { a.SSHPublicKey = "" },
-			wants: []string{"accepts the SSH public key ssh-ed25519 SHA256:", "the request has no SSH public key in azure.ssh_public_key"},
+			wants: []string{"accepts the SSH public key ssh-ed25519 SHA256:", "the request has no SSH public key in $.azure.ssh_public_key"},
 		},
 		{
 			name:  "key added",

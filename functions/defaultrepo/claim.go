@@ -50,7 +50,7 @@ func ClaimConflict(d workflow.DefaultSetting) error {
 	return workflow.Errorf(workflow.ErrConflict,
 		"%s on %s names %s, which a run of request %s set. "+
 			"Two requests cannot share one default level, so tear down request %s first, "+
-			"or set repository.default_for to another level or to none",
+			"or set $.repository.default_for to another level or to none",
 		parameter, d.Target, d.Repository, d.Request, d.Request)
 }
 

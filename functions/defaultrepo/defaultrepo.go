@@ -132,7 +132,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, err
 		}
 		if err := conn.Exec(ctx, stmt); err != nil {
-			return Output{}, fmt.Errorf("unset %s on the %s, which repository.default_for no longer names: %w", parameter, l, err)
+			return Output{}, fmt.Errorf("unset %s on the %s, which $.repository.default_for no longer names: %w", parameter, l, err)
 		}
 		changed = true
 	}
@@ -263,7 +263,7 @@ func Target(sf request.Snowflake, level string) (string, error) {
 	case "schema":
 		return "SCHEMA " + snowflake.Qualified(sf.Database, sf.Schema), nil
 	}
-	return "", workflow.Invalid("unknown repository.default_for %q; use none, account, database or schema", level)
+	return "", workflow.Invalid("unknown $.repository.default_for %q; use none, account, database or schema", level)
 }
 
 // IsSet reads the parameter on target, whose level is account, database or

@@ -139,7 +139,7 @@ func levelConflict(c workflow.LevelClaim, action string) error {
 	return workflow.Errorf(workflow.ErrConflict,
 		"%s on %s is claimed by request %s, whose run %s to %s. "+
 			"Two requests cannot share one default level, so tear down request %s first, "+
-			"or set repository.default_for to another level or to none",
+			"or set $.repository.default_for to another level or to none",
 		parameter, c.Target, c.Request, action, c.Repository, c.Request)
 }
 

@@ -69,7 +69,7 @@ func (o Others) ReplacedNotes() []string {
 	notes := make([]string, len(o.Replaced))
 	for i, d := range o.Replaced {
 		notes[i] = "the default on " + d.Target + " was " + d.Replaced + " before a run of request " + d.Request +
-			" replaced it; it is now unset, because repository.default_for no longer names that level, " +
+			" replaced it; it is now unset, because $.repository.default_for no longer names that level, " +
 			"so set it again if it should stay the default"
 	}
 	return notes

@@ -45,7 +45,7 @@ func TestSandboxUnsetReplacedDefaultNoted(t *testing.T) {
 				t.Errorf("ID = %q, want %q", out.ID, tt.wantID)
 			}
 			wantNote := "the default on SCHEMA PLATFORM.PACKAGES was " + other + " before a run of request " +
-				doc.Request.ID + " replaced it; it is now unset, because repository.default_for no longer " +
+				doc.Request.ID + " replaced it; it is now unset, because $.repository.default_for no longer " +
 				"names that level, so set it again if it should stay the default"
 			if len(out.Notes) != 1 || out.Notes[0] != wantNote {
 				t.Errorf("notes = %q, want [%q]", out.Notes, wantNote)

@@ -32,7 +32,7 @@ const Statement = "SELECT SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES()"
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
-		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set egress.cloud and the firewall fields")
+		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set $.egress.cloud and the firewall fields")
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {

@@ -103,7 +103,7 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 		// Connect subnet target gcp.target_tags, so a VM without one of
 		// them would never turn healthy.
 		if !slices.ContainsFunc(g.TargetTags, func(tag string) bool { return slices.Contains(inst.NetworkTags, tag) }) {
-			return nil, "", workflow.Invalid("VM %s has network tags %v and none of gcp.target_tags %v, so the firewall rules would not reach it; add one of those tags to the VM or set gcp.target_tags to one of its tags",
+			return nil, "", workflow.Invalid("VM %s has network tags %v and none of $.gcp.target_tags %v, so the firewall rules would not reach it; add one of those tags to the VM or set $.gcp.target_tags to one of its tags",
 				inst.Path, inst.NetworkTags, g.TargetTags)
 		}
 		return inst, workflow.Adopted, nil
@@ -159,9 +159,9 @@ func vmTags(execution string, settings []proxyvm.Setting) map[string]string {
 
 // settings returns the settings that the proxy VM records.
 func settings(g *request.GCP, hosts []string) []proxyvm.Setting {
-	return append(proxyvm.Settings("gcp.upstream", g.Upstream, hosts),
-		proxyvm.Setting{Field: "gcp.machine_type", Tag: proxyvm.TagMachine, Value: g.MachineType},
-		proxyvm.Setting{Field: "gcp.image", Tag: proxyvm.TagImage, Value: g.Image})
+	return append(proxyvm.Settings("$.gcp.upstream", g.Upstream, hosts),
+		proxyvm.Setting{Field: "$.gcp.machine_type", Tag: proxyvm.TagMachine, Value: g.MachineType},
+		proxyvm.Setting{Field: "$.gcp.image", Tag: proxyvm.TagImage, Value: g.Image})
 }
 
 // ensureGroup finds or creates the unmanaged instance group and adds the VM
@@ -207,7 +207,7 @@ func ensureGroup(ctx context.Context, network cloud.GCPNetwork, in workflow.Docu
 	// leaves the removal to a person.
 	if len(others) > 0 {
 		return nil, "", workflow.Errorf(workflow.ErrConflict,
-			"instance group %s also sends traffic to %s, which the request does not name, such as the VM of an earlier gcp.target_address; remove those VMs from the group and run again",
+			"instance group %s also sends traffic to %s, which the request does not name, such as the VM of an earlier $.gcp.target_address; remove those VMs from the group and run again",
 			group.Path, strings.Join(others, ", "))
 	}
 	return group, action, nil

@@ -11,7 +11,7 @@ import (
 )
 
 // RolesField is the request field that lists the roles to grant to.
-const RolesField = "repository.grant_to_roles"
+const RolesField = "$.repository.grant_to_roles"
 
 // MissingRole is a role of grant_to_roles that SHOW ROLES does not list.
 type MissingRole struct {
@@ -110,7 +110,7 @@ func MissingRolesMessage(sf request.Snowflake, missing []MissingRole) string {
 		b.WriteString("; " + hint)
 	}
 	fmt.Fprintf(&b, ". Create each role (%s) or correct its name in %s. "+
-		"SHOW ROLES run as %s did not list %s; if a role exists but that role cannot see it, set snowflake.role to a role that can",
+		"SHOW ROLES run as %s did not list %s; if a role exists but that role cannot see it, set $.snowflake.role to a role that can",
 		strings.Join(creates, "; "), RolesField, role, pronoun)
 	return b.String()
 }

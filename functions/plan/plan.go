@@ -297,7 +297,7 @@ func (p *planner) checkTarget(ctx context.Context, network cloud.AWSNetwork, tg 
 		kind = "ip"
 	}
 	if tg.TargetType != "" && !strings.EqualFold(tg.TargetType, kind) {
-		it.State, it.Detail = Conflict, fmt.Sprintf("the run will stop, because the group has targets of type %s and aws.proxy %s needs type %s; "+
+		it.State, it.Detail = Conflict, fmt.Sprintf("the run will stop, because the group has targets of type %s and $.aws.proxy %s needs type %s; "+
 			"delete it so that one of the right type is created", tg.TargetType, p.req.AWS.Proxy, kind)
 		return
 	}

@@ -967,7 +967,7 @@ func TestPlanWarehouseUnchecked(t *testing.T) {
 		name, warehouse, wantName, wantDetail string
 	}{
 		{"named", "repolink_wh", "REPOLINK_WH", "if it is missing or the role cannot use it"},
-		{"user default", "", "default of user REPOLINK_SVC", "the request sets no snowflake.warehouse"},
+		{"user default", "", "default of user REPOLINK_SVC", "the request sets no $.snowflake.warehouse"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

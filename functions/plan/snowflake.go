@@ -84,7 +84,7 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 	case !own && len(drifts) > 0:
 		it.State, it.Detail = Conflict, "the run will stop in preflight, because "+obj.DriftConflict(drifts).Error()
 	case obj.Step == "secret" && own && secretTypeDiffers(row, p.req):
-		it.State, it.Detail = Conflict, fmt.Sprintf("the secret has TYPE = %s, but repository.auth.type %s needs TYPE = %s, "+
+		it.State, it.Detail = Conflict, fmt.Sprintf("the secret has TYPE = %s, but $.repository.auth.type %s needs TYPE = %s, "+
 			"which the run cannot set on it; tear down the request first", row["secret_type"],
 			p.req.Repository.Auth.Type, request.SecretType(p.req.Repository.Auth.Type))
 	case obj.Step == "secret" && own:
@@ -111,7 +111,7 @@ func (p *planner) warehouseItem() Item {
 	it := Item{Step: "verification", Kind: "warehouse", State: Unchecked}
 	if sf.Warehouse == "" {
 		it.Name = "default of user " + sf.User
-		it.Detail = "not checked; the request sets no snowflake.warehouse, so the verification step fails " +
+		it.Detail = "not checked; the request sets no $.snowflake.warehouse, so the verification step fails " +
 			"after the others if the user has no default warehouse"
 		return it
 	}

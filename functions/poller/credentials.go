@@ -128,7 +128,7 @@ func (p *Poller) warnExpiry(ctx context.Context, c workflow.CredentialExpiry, le
 
 // defaultNextAction is the advice of the warning of a poller without
 // NextAction.
-const defaultNextAction = "store a new credential where repository.auth references it, then run the request again"
+const defaultNextAction = "store a new credential where $.repository.auth references it, then run the request again"
 
 // nextAction returns how to replace the short-lived credential that req
 // stored, through NextAction when it is set.

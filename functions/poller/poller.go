@@ -150,7 +150,7 @@ func failureCause(w workflow.Wait, info provisionendpoint.EndpointInfo) string {
 		// that the endpoint service's load balancer is enabled in, so a
 		// Snowflake VPC with a subnet in another zone fails to connect.
 		return fmt.Sprintf("Snowflake endpoint to %s is %s with status %s. One cause is a load balancer that is not enabled in every availability zone that Snowflake's VPC uses. "+
-			"List one subnet in each availability zone of the region in aws.subnet_ids, tear the request down and run it again, because a redrive keeps the zones of the existing load balancer",
+			"List one subnet in each availability zone of the region in $.aws.subnet_ids, tear the request down and run it again, because a redrive keeps the zones of the existing load balancer",
 			w.ServiceID, info.EndpointState, info.Status)
 	}
 	return fmt.Sprintf("Snowflake endpoint to %s is %s with status %s; check the connection on the provider side, deprovision the endpoint, and redrive the run",

@@ -27,23 +27,23 @@ func checkLocation(ctx context.Context, env *workflow.Env, req request.Request) 
 	db := snowflake.Ident(sf.Database)
 	_, err = conn.Query(ctx, "SHOW ARTIFACT REPOSITORIES IN DATABASE "+db)
 	if snowflake.IsNotExist(err) {
-		return workflow.Invalid("snowflake.database %s does not exist in Snowflake account %s, or role %s cannot see it; "+
-			"create the database, grant the role USAGE on it, or set snowflake.database to an existing database",
+		return workflow.Invalid("$.snowflake.database %s does not exist in Snowflake account %s, or role %s cannot see it; "+
+			"create the database, grant the role USAGE on it, or set $.snowflake.database to an existing database",
 			db, sf.Account, snowflake.Ident(sf.Role))
 	}
 	if err != nil {
-		return fmt.Errorf("check snowflake.database %s: %w", db, err)
+		return fmt.Errorf("check $.snowflake.database %s: %w", db, err)
 	}
 
 	schema := snowflake.Qualified(sf.Database, sf.Schema)
 	_, err = conn.Query(ctx, "SHOW ARTIFACT REPOSITORIES IN SCHEMA "+schema)
 	if snowflake.IsNotExist(err) {
-		return workflow.Invalid("snowflake.schema %s does not exist in database %s of Snowflake account %s, or role %s cannot see it; "+
-			"create the schema, grant the role USAGE on it, or set snowflake.schema to an existing schema",
+		return workflow.Invalid("$.snowflake.schema %s does not exist in database %s of Snowflake account %s, or role %s cannot see it; "+
+			"create the schema, grant the role USAGE on it, or set $.snowflake.schema to an existing schema",
 			snowflake.Ident(sf.Schema), db, sf.Account, snowflake.Ident(sf.Role))
 	}
 	if err != nil {
-		return fmt.Errorf("check snowflake.schema %s: %w", schema, err)
+		return fmt.Errorf("check $.snowflake.schema %s: %w", schema, err)
 	}
 	return nil
 }

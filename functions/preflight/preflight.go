@@ -109,14 +109,14 @@ func checkOptions(ctx context.Context, env *workflow.Env, req request.Request) (
 	case "token":
 		credential, err := env.Secrets.Resolve(ctx, auth.TokenRef)
 		if err != nil {
-			return checks.Options{}, credentialError("repository.auth.token_ref", err)
+			return checks.Options{}, credentialError("$.repository.auth.token_ref", err)
 		}
 		opts.Password = credential
 		return opts, nil
 	}
 	credential, err := env.Secrets.Resolve(ctx, auth.PasswordRef)
 	if err != nil {
-		return checks.Options{}, credentialError("repository.auth.password_ref", err)
+		return checks.Options{}, credentialError("$.repository.auth.password_ref", err)
 	}
 	opts.Username, opts.Password = auth.Username, credential
 	return opts, nil

@@ -434,7 +434,7 @@ func ParseEndpoints(raw string) ([]EndpointInfo, error) {
 func IndexHost(indexURL string) (string, error) {
 	u, err := url.Parse(indexURL)
 	if err != nil || u.Hostname() == "" {
-		return "", workflow.Invalid("repository.index_url has no host; use https://host/path/simple/")
+		return "", workflow.Invalid("$.repository.index_url has no host; use https://host/path/simple/")
 	}
 	return strings.ToLower(u.Hostname()), nil
 }

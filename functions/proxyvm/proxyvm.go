@@ -115,9 +115,9 @@ func launchTags(execution string, settings []Setting) map[string]string {
 // AWSSettings returns the settings that a proxy instance records for req,
 // whose TLS server names are hosts.
 func AWSSettings(req request.Request, hosts []string) []Setting {
-	return append(Settings("aws.upstream", req.AWS.Upstream, hosts),
-		Setting{Field: "aws.instance_type", Tag: TagMachine, Value: req.AWS.InstanceType},
-		Setting{Field: "aws.image_id", Tag: TagImage, Value: req.AWS.ImageID})
+	return append(Settings("$.aws.upstream", req.AWS.Upstream, hosts),
+		Setting{Field: "$.aws.instance_type", Tag: TagMachine, Value: req.AWS.InstanceType},
+		Setting{Field: "$.aws.image_id", Tag: TagImage, Value: req.AWS.ImageID})
 }
 
 // maxLaunches bounds how many instances one step launches when each one
@@ -157,8 +157,8 @@ func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSp
 func launchError(spec cloud.InstanceSpec, err error) error {
 	switch {
 	case errors.Is(err, cloud.ErrInvalidImage):
-		return workflow.Invalid("$.aws.image_id %q is not an image that EC2 can launch in aws.region: %v. "+
-			"Set aws.image_id to an image ID of that region, or leave it out for the newest Amazon Linux 2023", spec.ImageID, err)
+		return workflow.Invalid("$.aws.image_id %q is not an image that EC2 can launch in $.aws.region: %v. "+
+			"Set $.aws.image_id to an image ID of that region, or leave it out for the newest Amazon Linux 2023", spec.ImageID, err)
 	case errors.Is(err, cloud.ErrInvalidSecurityGroup):
 		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find: %v. "+
 			"List security groups of $.aws.vpc_id in $.aws.region%s",
@@ -217,7 +217,7 @@ func ProxyHosts(indexURL string, extraPrefixes []string) ([]string, error) {
 	for _, raw := range append([]string{indexURL}, extraPrefixes...) {
 		u, err := url.Parse(raw)
 		if err != nil || u.Hostname() == "" {
-			return nil, workflow.Invalid("invalid URL in the request: fix repository.index_url or repository.extra_allowed_prefixes")
+			return nil, workflow.Invalid("invalid URL in the request: fix $.repository.index_url or $.repository.extra_allowed_prefixes")
 		}
 		host := strings.ToLower(u.Hostname())
 		if !slices.Contains(hosts, host) {

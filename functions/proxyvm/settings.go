@@ -40,7 +40,7 @@ func Settings(upstreamField, upstream string, hosts []string) []Setting {
 	slices.Sort(sorted)
 	return []Setting{
 		{Field: upstreamField, Tag: TagUpstream, Value: upstream},
-		{Field: "repository.index_url and repository.extra_allowed_prefixes", Tag: TagHosts, Value: strings.Join(sorted, ",")},
+		{Field: "$.repository.index_url and $.repository.extra_allowed_prefixes", Tag: TagHosts, Value: strings.Join(sorted, ",")},
 	}
 }
 

@@ -77,7 +77,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	case "token":
 		token, err := env.Secrets.Resolve(ctx, req.Repository.Auth.TokenRef)
 		if err != nil {
-			return Output{}, credentialError("repository.auth.token_ref", err)
+			return Output{}, credentialError("$.repository.auth.token_ref", err)
 		}
 		stmt = snowflake.AlterSecretGeneric(sf.Database, sf.Schema, names.Secret, token)
 		if create {
@@ -89,7 +89,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	default:
 		password, err := env.Secrets.Resolve(ctx, req.Repository.Auth.PasswordRef)
 		if err != nil {
-			return Output{}, credentialError("repository.auth.password_ref", err)
+			return Output{}, credentialError("$.repository.auth.password_ref", err)
 		}
 		username := req.Repository.Auth.Username
 		stmt = snowflake.AlterSecretPassword(sf.Database, sf.Schema, names.Secret, username, password)
@@ -198,8 +198,8 @@ func checkType(row snowflake.Row, qualified, authType string) error {
 	if got == "" || strings.EqualFold(got, want) {
 		return nil
 	}
-	return workflow.Invalid("secret %s has TYPE = %s, but repository.auth.type %s needs TYPE = %s, which ALTER SECRET cannot set; "+
-		"tear down the request first, or set repository.auth.type back", qualified, got, authType, want)
+	return workflow.Invalid("secret %s has TYPE = %s, but $.repository.auth.type %s needs TYPE = %s, which ALTER SECRET cannot set; "+
+		"tear down the request first, or set $.repository.auth.type back", qualified, got, authType, want)
 }
 
 // estimatedExpiry returns the expiry record of a stored credential that is

@@ -64,7 +64,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	if tg.TargetType != "" && !strings.EqualFold(tg.TargetType, target.kind) {
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
-			"target group %s has targets of type %s, but aws.proxy %s needs type %s; delete it so that one of the right type is created",
+			"target group %s has targets of type %s, but $.aws.proxy %s needs type %s; delete it so that one of the right type is created",
 			tg.ARN, tg.TargetType, req.AWS.Proxy, target.kind)
 	}
 	if err := checkProxyProtocol(ctx, network, tg.ARN); err != nil {
@@ -249,7 +249,7 @@ func targetFor(in workflow.Document) (target, error) {
 		return target{kind: "instance", id: vm.ID, port: proxyvm.ProxyPort}, nil
 	}
 	if req.AWS.TargetAddress == "" {
-		return target{}, workflow.Invalid("aws.proxy none needs aws.target_address, the repository's private IPv4 address")
+		return target{}, workflow.Invalid("$.aws.proxy none needs $.aws.target_address, the repository's private IPv4 address")
 	}
 	if req.AWS.Upstream == "" {
 		return target{kind: "ip", id: req.AWS.TargetAddress, port: proxyvm.ProxyPort}, nil
@@ -257,7 +257,7 @@ func targetFor(in workflow.Document) (target, error) {
 	_, portText, err := net.SplitHostPort(req.AWS.Upstream)
 	port, convErr := strconv.Atoi(portText)
 	if err != nil || convErr != nil || port < 1 || port > 65535 {
-		return target{}, workflow.Invalid("aws.upstream %q has no valid port; use host:port, such as pypi.corp.example.com:443, or leave it out for port 443", req.AWS.Upstream)
+		return target{}, workflow.Invalid("$.aws.upstream %q has no valid port; use host:port, such as pypi.corp.example.com:443, or leave it out for port 443", req.AWS.Upstream)
 	}
 	return target{kind: "ip", id: req.AWS.TargetAddress, port: port}, nil
 }

@@ -25,7 +25,7 @@ type Output struct {
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
-		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set egress.cloud and the firewall fields")
+		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set $.egress.cloud and the firewall fields")
 	}
 	firewall, err := env.Firewall(ctx, req.Egress.Cloud)
 	if err != nil {

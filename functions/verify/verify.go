@@ -41,7 +41,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	packages := req.Repository.Packages
 	create, err := snowflake.CreateVerifyFunction(sf.Database, sf.Schema, names.Function, repo, req.Repository.RuntimeVersion, packages)
 	if err != nil {
-		return Output{}, workflow.Invalid("repository.packages: %v", err)
+		return Output{}, workflow.Invalid("$.repository.packages: %v", err)
 	}
 	installed, err := check(ctx, sf, conn, create,
 		snowflake.CallVerifyFunction(sf.Database, sf.Schema, names.Function),
@@ -55,7 +55,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		procPackages := withSnowpark(packages)
 		create, err := snowflake.CreateVerifyProcedure(sf.Database, sf.Schema, names.Procedure, repo, req.Repository.RuntimeVersion, procPackages)
 		if err != nil {
-			return Output{}, workflow.Invalid("repository.packages: %v", err)
+			return Output{}, workflow.Invalid("$.repository.packages: %v", err)
 		}
 		if _, err := check(ctx, sf, conn, create,
 			snowflake.CallVerifyProcedure(sf.Database, sf.Schema, names.Procedure),
@@ -100,10 +100,10 @@ func check(ctx context.Context, sf request.Snowflake, conn snowflake.Conn, creat
 func noWarehouse(sf request.Snowflake, err error) error {
 	if sf.Warehouse == "" {
 		return workflow.Invalid("the session has no warehouse to run the verification on, because the request sets no "+
-			"snowflake.warehouse and user %s has no default warehouse; set snowflake.warehouse (%v)", sf.User, err)
+			"$.snowflake.warehouse and user %s has no default warehouse; set $.snowflake.warehouse (%v)", sf.User, err)
 	}
-	return workflow.Invalid("snowflake.warehouse %s does not exist in Snowflake account %s, or role %s cannot use it; "+
-		"create the warehouse, grant the role USAGE on it, or set snowflake.warehouse to an existing warehouse (%v)",
+	return workflow.Invalid("$.snowflake.warehouse %s does not exist in Snowflake account %s, or role %s cannot use it; "+
+		"create the warehouse, grant the role USAGE on it, or set $.snowflake.warehouse to an existing warehouse (%v)",
 		snowflake.Ident(sf.Warehouse), sf.Account, snowflake.Ident(sf.Role), err)
 }
 

@@ -27,7 +27,7 @@ func TestRunWithoutWarehouse(t *testing.T) {
 		want            []string
 	}{
 		{"missing warehouse", "no_such_wh", []string{"snowflake.warehouse NO_SUCH_WH does not exist", "myorg-analytics", "ACCOUNTADMIN"}},
-		{"no warehouse set", "", []string{"sets no snowflake.warehouse", "REPOLINK_SVC"}},
+		{"no warehouse set", "", []string{"sets no $.snowflake.warehouse", "REPOLINK_SVC"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

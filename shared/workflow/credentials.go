@@ -83,13 +83,13 @@ type CredentialRegistry interface {
 func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (IndexToken, error) {
 	repo, err := request.ParseCodeArtifactURL(req.Repository.IndexURL)
 	if err != nil {
-		return IndexToken{}, Invalid("repository.index_url: %v", err)
+		return IndexToken{}, Invalid("$.repository.index_url: %v", err)
 	}
 	if e.CodeArtifactDomains != nil && !e.CodeArtifactDomains.Allows(repo) {
-		return IndexToken{}, Invalid("repository.index_url: %s", e.CodeArtifactDomains.rejection(repo))
+		return IndexToken{}, Invalid("$.repository.index_url: %s", e.CodeArtifactDomains.rejection(repo))
 	}
 	if e.CodeArtifact == nil {
-		return IndexToken{}, Invalid("repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +
+		return IndexToken{}, Invalid("$.repository.auth.type codeartifact is not supported by this deployment, which cannot call CodeArtifact; " +
 			"store a token with auth type password and user aws, and rotate it yourself")
 	}
 	issuer, err := e.CodeArtifact(ctx, repo.Region)
@@ -98,7 +98,7 @@ func (e *Env) CodeArtifactToken(ctx context.Context, req request.Request) (Index
 	}
 	token, err := issuer.AuthorizationToken(ctx, repo.Domain, repo.Owner, req.Repository.Auth.CodeArtifactTokenDuration())
 	if err != nil {
-		return IndexToken{}, fmt.Errorf("get the CodeArtifact token for repository.auth: %w", err)
+		return IndexToken{}, fmt.Errorf("get the CodeArtifact token for $.repository.auth: %w", err)
 	}
 	return token, nil
 }

@@ -181,7 +181,7 @@ func advise(status string, remedy Remedy, cmds NextCommands) string {
 			"such as a secret's value or the packages on the index", cmds.Rerun, cmds.Redrive)
 	case remedy == RemedyResolveConflict:
 		return fmt.Sprintf("resolve the clash that the error names. "+
-			"When it lies in the request, such as a repository.name that another request uses, change the request, then %s. "+
+			"When it lies in the request, such as a $.repository.name that another request uses, change the request, then %s. "+
 			"When it lies outside, such as a resource to delete, fix that, then %s to resume from the failed step",
 			cmds.Rerun, cmds.Redrive)
 	case remedy == RemedyGrantPermission:

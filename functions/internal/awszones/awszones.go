@@ -18,7 +18,7 @@ import (
 )
 
 // Field is the request field that lists the subnets.
-const Field = "aws.subnet_ids"
+const Field = "$.aws.subnet_ids"
 
 // Coverage is the region's zones and the request's subnets in them.
 type Coverage struct {

@@ -12,7 +12,7 @@ import (
 )
 
 // VPCField is the request field that names the VPC of the subnets.
-const VPCField = "aws.vpc_id"
+const VPCField = "$.aws.vpc_id"
 
 // ReadSubnets returns the request's subnets in request order. When EC2
 // does not find one of them, the error adds that aws.region may be wrong,
@@ -23,8 +23,8 @@ const VPCField = "aws.vpc_id"
 func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) ([]cloud.Subnet, error) {
 	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
 	if errors.Is(err, cloud.ErrNotFound) {
-		return nil, fmt.Errorf("read subnets %s of $.%s: %w. The subnets may be in another region than $.aws.region %s: "+
-			"set $.aws.region to the region of the subnets, or list subnets of %s in $.%s%s",
+		return nil, fmt.Errorf("read subnets %s of %s: %w. The subnets may be in another region than $.aws.region %s: "+
+			"set $.aws.region to the region of the subnets, or list subnets of %s in %s%s",
 			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field,
 			workflow.PlacementChangeNote("$.aws.region or $.aws.subnet_ids", execution))
 	}
@@ -66,8 +66,8 @@ func VPCMismatch(subnets []cloud.Subnet, aws request.AWS, execution string) erro
 	if len(others) == 0 {
 		return nil
 	}
-	return workflow.Invalid("$.%s is %s, but not every subnet of $.%s is in it: %s. "+
-		"Set $.%s to the VPC of the subnets, or list subnets of %s in $.%s%s",
+	return workflow.Invalid("%s is %s, but not every subnet of %s is in it: %s. "+
+		"Set %s to the VPC of the subnets, or list subnets of %s in %s%s",
 		VPCField, aws.VPCID, Field, strings.Join(others, ", "), VPCField, aws.VPCID, Field,
 		workflow.PlacementChangeNote("$.aws.vpc_id or $.aws.subnet_ids", execution))
 }

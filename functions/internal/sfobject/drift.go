@@ -64,7 +64,7 @@ func ExpectedIntegration(req request.Request) (IntegrationSpec, error) {
 func AllowedPrefixes(indexURL string, extra []string) ([]string, error) {
 	u, err := url.Parse(indexURL)
 	if err != nil || u.Host == "" {
-		return nil, workflow.Invalid("repository.index_url has no host; use https://host/path/simple/")
+		return nil, workflow.Invalid("$.repository.index_url has no host; use https://host/path/simple/")
 	}
 	prefixes := []string{"https://" + strings.ToLower(u.Host)}
 	for _, p := range extra {
@@ -146,7 +146,7 @@ func DriftText(drifts []Drift) string {
 // not create for this request and that differs from it.
 func DriftConflict(noun, name string, drifts []Drift) error {
 	return workflow.Errorf(workflow.ErrConflict,
-		"%s %s exists and differs from the request: %s; it was not created by repolink for this request, so change these settings on it yourself, drop it, or give this request another repository.name",
+		"%s %s exists and differs from the request: %s; it was not created by repolink for this request, so change these settings on it yourself, drop it, or give this request another $.repository.name",
 		noun, name, DriftText(drifts))
 }
 

@@ -88,7 +88,7 @@ func Origin(row snowflake.Row, requestID string) string {
 func CheckOwner(kind, name string, row snowflake.Row, requestID string) error {
 	if owner := Owner(row); owner != "" && owner != requestID {
 		return workflow.Errorf(workflow.ErrConflict,
-			"%s %s was created for request %s, not %s; give this request another repository.name, or tear down request %s first",
+			"%s %s was created for request %s, not %s; give this request another $.repository.name, or tear down request %s first",
 			kind, name, owner, requestID, owner)
 	}
 	return nil

@@ -103,13 +103,20 @@ func exampleRequest(t *testing.T, edit func(map[string]any)) []byte {
 
 func newServer(t *testing.T, execs webhook.Executions) *httptest.Server {
 	t.Helper()
+	return serveConfig(t, webhook.Config{Secret: testSecret, Executions: execs, Now: func() time.Time { return testNow }})
+}
+
+// serveConfig serves the webhook handler of cfg with a store in a
+// temporary directory as cfg.Store.
+func serveConfig(t *testing.T, cfg webhook.Config) *httptest.Server {
+	t.Helper()
 	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "webhook.db"), sqlitestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h, err := webhook.New(webhook.Config{Secret: testSecret, Executions: execs, Store: store,
-		Now: func() time.Time { return testNow }})
+	cfg.Store = store
+	h, err := webhook.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

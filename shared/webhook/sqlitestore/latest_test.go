@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -106,20 +105,7 @@ func newJiraServer(t *testing.T, execs webhook.Executions) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "webhook.db"), sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := webhook.New(webhook.Config{Secret: testSecret, Executions: execs, Store: store, Sources: []webhook.Source{src}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	h.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
+	return serveConfig(t, webhook.Config{Secret: testSecret, Executions: execs, Sources: []webhook.Source{src}})
 }
 
 // postJira posts the example Jira payload with replace applied, signed
