@@ -614,6 +614,9 @@ func TestPlanAvailabilityZones(t *testing.T) {
 				t.Errorf("detail %q does not contain %q", it.Detail, want)
 			}
 		}
+		if !it.InvalidRequest {
+			t.Error("InvalidRequest = false, want true")
+		}
 	})
 
 	t.Run("two subnets in one zone", func(t *testing.T) {
@@ -631,6 +634,9 @@ func TestPlanAvailabilityZones(t *testing.T) {
 			if !strings.Contains(it.Detail, want) {
 				t.Errorf("detail %q does not contain %q", it.Detail, want)
 			}
+		}
+		if !it.InvalidRequest || !report.RequestAtFault() {
+			t.Errorf("InvalidRequest = %t, RequestAtFault = %t, want both true", it.InvalidRequest, report.RequestAtFault())
 		}
 		if strings.Contains(it.Detail, "usw2-az2") {
 			t.Errorf("detail %q names usw2-az2, which has one subnet", it.Detail)
