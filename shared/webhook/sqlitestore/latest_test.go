@@ -17,7 +17,6 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
-	"github.com/repolink/repolink/shared/webhook/sqlitestore"
 )
 
 // runExecutions names each execution of an ID after its run number, as
