@@ -19,17 +19,12 @@ func TestDeliverOvertakenDelivery(t *testing.T) {
 	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signed := func(hash, key string, at time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = at
-		return d
-	}
 	older := &starter{}
 	var olderDone <-chan result
 
-	newer := signed("h2", "kNew", now.Add(2*time.Second))
+	newer := signedDeliveryAt("h2", "kNew", now.Add(2*time.Second), until)
 	got, err := store.Deliver(ctx, newer, func(context.Context) (string, error) {
-		olderDone = deliverAsync(store, signed("h1", "kOld", now), older.start("DATA-1-r2"))
+		olderDone = deliverAsync(store, signedDeliveryAt("h1", "kOld", now, until), older.start("DATA-1-r2"))
 		return "DATA-1", nil
 	})
 	if err != nil || got.Execution != "DATA-1" {
@@ -48,7 +43,7 @@ func TestDeliverOvertakenDelivery(t *testing.T) {
 		t.Errorf("older delivery called start %d times, want none", n)
 	}
 
-	_, err = store.Deliver(ctx, signed("h3", "kMid", now.Add(time.Second)), older.start("DATA-1-r3"))
+	_, err = store.Deliver(ctx, signedDeliveryAt("h3", "kMid", now.Add(time.Second), until), older.start("DATA-1-r3"))
 	if !errors.As(err, &stale) || !stale.LatestSignedAt.Equal(now.Add(2*time.Second)) {
 		t.Errorf("delivery signed before the newer one = %v, want a stale error at the newer signed time", err)
 	}
@@ -62,18 +57,13 @@ func TestDeliverOlderAfterClaimExpired(t *testing.T) {
 	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signed := func(hash, key string, at time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = at
-		return d
-	}
 	signedAt := now.Add(time.Second)
 	older := &starter{}
 	var olderErr error
 
-	got, err := store.Deliver(ctx, signed("h2", "kNew", signedAt), func(context.Context) (string, error) {
+	got, err := store.Deliver(ctx, signedDeliveryAt("h2", "kNew", signedAt, until), func(context.Context) (string, error) {
 		now = now.Add(DefaultClaimTimeout + time.Second)
-		_, olderErr = store.Deliver(ctx, signed("h1", "kOld", signedAt.Add(-time.Second)), older.start("DATA-1-r2"))
+		_, olderErr = store.Deliver(ctx, signedDeliveryAt("h1", "kOld", signedAt.Add(-time.Second), until), older.start("DATA-1-r2"))
 		return "DATA-1", nil
 	})
 	if err != nil || got.Execution != "DATA-1" {
@@ -90,7 +80,7 @@ func TestDeliverOlderAfterClaimExpired(t *testing.T) {
 	if n := older.calls.Load(); n != 0 {
 		t.Errorf("older delivery called start %d times, want none", n)
 	}
-	_, err = store.Deliver(ctx, signed("h3", "kMid", signedAt.Add(-time.Second)), older.start("DATA-1-r3"))
+	_, err = store.Deliver(ctx, signedDeliveryAt("h3", "kMid", signedAt.Add(-time.Second), until), older.start("DATA-1-r3"))
 	if !errors.As(err, &stale) || stale.Execution != "DATA-1" {
 		t.Errorf("delivery signed before the newer one = %v, want a stale error that names DATA-1", err)
 	}

@@ -22,6 +22,14 @@ func signedDelivery(hash, key string, until time.Time) webhook.Delivery {
 	return d
 }
 
+// signedDeliveryAt returns signedDelivery(hash, key, until) signed at
+// signedAt.
+func signedDeliveryAt(hash, key string, signedAt, until time.Time) webhook.Delivery {
+	d := signedDelivery(hash, key, until)
+	d.SignedAt = signedAt
+	return d
+}
+
 func TestDeliverReplays(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
@@ -119,20 +127,15 @@ func TestReplayKeepsLatestSigned(t *testing.T) {
 	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signed := func(hash, key string, signedAt time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = signedAt
-		return d
-	}
 	st := &starter{}
 
-	if _, err := store.Deliver(ctx, signed("h1", "kA", now), st.start("DATA-1")); err != nil {
+	if _, err := store.Deliver(ctx, signedDeliveryAt("h1", "kA", now, until), st.start("DATA-1")); err != nil {
 		t.Fatalf("A: %v", err)
 	}
-	if _, err := store.Deliver(ctx, signed("h2", "kB", now), st.start("DATA-1-r2")); err != nil {
+	if _, err := store.Deliver(ctx, signedDeliveryAt("h2", "kB", now, until), st.start("DATA-1-r2")); err != nil {
 		t.Fatalf("B: %v", err)
 	}
-	got, err := store.Deliver(ctx, signed("h1", "kA", now), st.start("DATA-1-r3"))
+	got, err := store.Deliver(ctx, signedDeliveryAt("h1", "kA", now, until), st.start("DATA-1-r3"))
 	if err != nil {
 		t.Fatalf("replay of A: %v", err)
 	}
@@ -140,7 +143,7 @@ func TestReplayKeepsLatestSigned(t *testing.T) {
 		t.Errorf("replay of A = %+v, want a replay of DATA-1", got)
 	}
 
-	_, err = store.Deliver(ctx, signed("h3", "kC", now.Add(-time.Second)), st.start("DATA-1-r3"))
+	_, err = store.Deliver(ctx, signedDeliveryAt("h3", "kC", now.Add(-time.Second), until), st.start("DATA-1-r3"))
 	var stale *webhook.StaleDeliveryError
 	if !errors.As(err, &stale) {
 		t.Fatalf("older delivery: error = %v, want a *webhook.StaleDeliveryError", err)
