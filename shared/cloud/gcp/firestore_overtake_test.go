@@ -20,18 +20,13 @@ func TestDeliveriesOvertakenDelivery(t *testing.T) {
 	store := newReplayDeliveries(t, &now)
 	ctx := context.Background()
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signed := func(hash, key string, at time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = at
-		return d
-	}
 	var olderCalls atomic.Int32
 	olderDone := make(chan error, 1)
 
-	newer := signed("h2", "kNew", now.Add(time.Second))
+	newer := signedDeliveryAt("h2", "kNew", now.Add(time.Second), until)
 	got, err := store.Deliver(ctx, newer, func(context.Context) (string, error) {
 		go func() {
-			_, err := store.Deliver(ctx, signed("h1", "kOld", now), starter("x-old", &olderCalls))
+			_, err := store.Deliver(ctx, signedDeliveryAt("h1", "kOld", now, until), starter("x-old", &olderCalls))
 			olderDone <- err
 		}()
 		return "x-new", nil
@@ -52,7 +47,7 @@ func TestDeliveriesOvertakenDelivery(t *testing.T) {
 		t.Errorf("older delivery called start %d times, want none", n)
 	}
 
-	_, err = store.Deliver(ctx, signed("h3", "kMid", now.Add(time.Second/2)), starter("x-mid", &olderCalls))
+	_, err = store.Deliver(ctx, signedDeliveryAt("h3", "kMid", now.Add(time.Second/2), until), starter("x-mid", &olderCalls))
 	if !errors.As(err, &stale) || !stale.LatestSignedAt.Equal(now.Add(time.Second)) {
 		t.Errorf("delivery signed before the newer one = %v, want a stale error at the newer signed time %s", err, now.Add(time.Second))
 	}
@@ -66,18 +61,13 @@ func TestDeliveriesOlderAfterClaimExpired(t *testing.T) {
 	store := newReplayDeliveries(t, &now)
 	ctx := context.Background()
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signed := func(hash, key string, at time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = at
-		return d
-	}
 	signedAt := now.Add(time.Second)
 	var olderCalls atomic.Int32
 	var olderErr error
 
-	got, err := store.Deliver(ctx, signed("h2", "kNew", signedAt), func(context.Context) (string, error) {
+	got, err := store.Deliver(ctx, signedDeliveryAt("h2", "kNew", signedAt, until), func(context.Context) (string, error) {
 		now = now.Add(DefaultDeliveryClaimTimeout + time.Second)
-		_, olderErr = store.Deliver(ctx, signed("h1", "kOld", signedAt.Add(-time.Second)), starter("x-old", &olderCalls))
+		_, olderErr = store.Deliver(ctx, signedDeliveryAt("h1", "kOld", signedAt.Add(-time.Second), until), starter("x-old", &olderCalls))
 		return "x-new", nil
 	})
 	if err != nil || got.Execution != "x-new" {
@@ -94,7 +84,7 @@ func TestDeliveriesOlderAfterClaimExpired(t *testing.T) {
 	if n := olderCalls.Load(); n != 0 {
 		t.Errorf("older delivery called start %d times, want none", n)
 	}
-	_, err = store.Deliver(ctx, signed("h3", "kMid", signedAt.Add(-time.Second)), starter("x-mid", &olderCalls))
+	_, err = store.Deliver(ctx, signedDeliveryAt("h3", "kMid", signedAt.Add(-time.Second), until), starter("x-mid", &olderCalls))
 	if !errors.As(err, &stale) || stale.Execution != "x-new" {
 		t.Errorf("delivery signed before the newer one = %v, want a stale error that names x-new", err)
 	}

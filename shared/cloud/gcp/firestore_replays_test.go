@@ -27,6 +27,14 @@ func signedDelivery(hash, key string, until time.Time) webhook.Delivery {
 	return d
 }
 
+// signedDeliveryAt returns signedDelivery(hash, key, until) signed at
+// signedAt.
+func signedDeliveryAt(hash, key string, signedAt, until time.Time) webhook.Delivery {
+	d := signedDelivery(hash, key, until)
+	d.SignedAt = signedAt
+	return d
+}
+
 func TestDeliveriesReplay(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	store := newReplayDeliveries(t, &now)
@@ -124,20 +132,15 @@ func TestDeliveriesStaleDelivery(t *testing.T) {
 	ctx := context.Background()
 	var calls atomic.Int32
 	until := now.Add(webhook.MaxAge + webhook.ReplayClockSkew)
-	signedAt := func(hash, key string, at time.Time) webhook.Delivery {
-		d := signedDelivery(hash, key, until)
-		d.SignedAt = at
-		return d
-	}
 
-	if _, err := store.Deliver(ctx, signedAt("h1", "kA", now), starter("x1", &calls)); err != nil {
+	if _, err := store.Deliver(ctx, signedDeliveryAt("h1", "kA", now, until), starter("x1", &calls)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Deliver(ctx, signedAt("h3", "kC", now.Add(2*time.Second)), starter("x2", &calls)); err != nil {
+	if _, err := store.Deliver(ctx, signedDeliveryAt("h3", "kC", now.Add(2*time.Second), until), starter("x2", &calls)); err != nil {
 		t.Fatal(err)
 	}
 
-	_, err := store.Deliver(ctx, signedAt("h2", "kB", now.Add(time.Second)), starter("x3", &calls))
+	_, err := store.Deliver(ctx, signedDeliveryAt("h2", "kB", now.Add(time.Second), until), starter("x3", &calls))
 	var stale *webhook.StaleDeliveryError
 	if !errors.As(err, &stale) {
 		t.Fatalf("delivery signed before the latest: error = %v, want a *webhook.StaleDeliveryError", err)
@@ -149,11 +152,11 @@ func TestDeliveriesStaleDelivery(t *testing.T) {
 		t.Errorf("start called %d times, want 2", n)
 	}
 
-	got, err := store.Deliver(ctx, signedAt("h1", "kA", now), starter("x3", &calls))
+	got, err := store.Deliver(ctx, signedDeliveryAt("h1", "kA", now, until), starter("x3", &calls))
 	if err != nil || !got.Replay || got.Execution != "x1" {
 		t.Errorf("replay of the first delivery = %+v, %v; want its replay record with x1", got, err)
 	}
-	got, err = store.Deliver(ctx, signedAt("h2", "kB2", now.Add(2*time.Second)), starter("x3", &calls))
+	got, err = store.Deliver(ctx, signedDeliveryAt("h2", "kB2", now.Add(2*time.Second), until), starter("x3", &calls))
 	if err != nil || got.Kind != webhook.Started {
 		t.Errorf("delivery signed in the latest second = %+v, %v; want started", got, err)
 	}
