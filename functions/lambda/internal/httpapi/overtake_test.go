@@ -52,18 +52,7 @@ func TestWebhookOvertakenDelivery(t *testing.T) {
 	if newerCode != http.StatusAccepted || newerResp.Execution != "DATA-4711" {
 		t.Errorf("newer delivery = %d %+v, want 202 DATA-4711", newerCode, newerResp)
 	}
-	if code != http.StatusConflict {
-		t.Errorf("older delivery: status = %d, want 409 (body %+v)", code, resp)
-	}
-	if resp.Status != webhook.StatusRejected {
-		t.Errorf("older delivery: status = %q, want %s", resp.Status, webhook.StatusRejected)
-	}
-	if resp.BlockingExecution != "DATA-4711" {
-		t.Errorf("older delivery: blocking_execution = %q, want DATA-4711, the newer execution", resp.BlockingExecution)
-	}
-	if !strings.Contains(resp.Error, webhook.HeaderTimestamp) {
-		t.Errorf("older delivery: error = %q, want advice to sign again in %s", resp.Error, webhook.HeaderTimestamp)
-	}
+	checkStale(t, "older delivery", code, resp, "DATA-4711")
 	if n := states.startCount(); n != 1 {
 		t.Errorf("%d executions started, want 1", n)
 	}

@@ -113,18 +113,7 @@ func TestWebhookStaleDelivery(t *testing.T) {
 	states.close("DATA-4711-r2")
 
 	code, resp := handle(t, hook, eventB)
-	if code != http.StatusConflict {
-		t.Errorf("B again = %d %+v, want 409", code, resp)
-	}
-	if resp.Status != webhook.StatusRejected {
-		t.Errorf("B again: status = %q, want %s", resp.Status, webhook.StatusRejected)
-	}
-	if resp.BlockingExecution != "DATA-4711-r2" {
-		t.Errorf("B again: blocking_execution = %q, want DATA-4711-r2, the execution of C", resp.BlockingExecution)
-	}
-	if !strings.Contains(resp.Error, webhook.HeaderTimestamp) {
-		t.Errorf("B again: error = %q, want advice to sign again in %s", resp.Error, webhook.HeaderTimestamp)
-	}
+	checkStale(t, "B again", code, resp, "DATA-4711-r2")
 	if n := states.startCount(); n != 2 {
 		t.Errorf("%d executions started after B again, want 2", n)
 	}
@@ -147,6 +136,20 @@ func TestWebhookStaleDelivery(t *testing.T) {
 // delivery reserved and never settled, as when that function instance
 // stopped. The record lasts until the signature is no longer valid, so
 // the 409 must also give the way to send the request anew.
+// checkStale checks the 409 response to a delivery signed before the
+// ticket's latest one: it is rejected by blocking, the execution of the
+// latest, starts nothing and advises to sign the request again.
+func checkStale(t *testing.T, step string, code int, resp webhook.Response, blocking string) {
+	t.Helper()
+	if code != http.StatusConflict {
+		t.Errorf("%s: status = %d, want 409 (body %+v)", step, code, resp)
+	}
+	checkRejectedBy(t, step, resp, blocking)
+	if !strings.Contains(resp.Error, webhook.HeaderTimestamp) {
+		t.Errorf("%s: error = %q, want advice to sign again in %s", step, resp.Error, webhook.HeaderTimestamp)
+	}
+}
+
 func TestWebhookReplayPending(t *testing.T) {
 	hook, states := newWebhook(t)
 	event := signedEvent(readExample(t), secret, now)
