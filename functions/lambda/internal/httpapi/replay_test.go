@@ -137,8 +137,9 @@ func TestWebhookStaleDelivery(t *testing.T) {
 // stopped. The record lasts until the signature is no longer valid, so
 // the 409 must also give the way to send the request anew.
 // checkStale checks the 409 response to a delivery signed before the
-// ticket's latest one: it is rejected by blocking, the execution of the
-// latest, starts nothing and advises to sign the request again.
+// ticket's latest one. The response names blocking, the execution of the
+// latest delivery, and no started execution, and advises to sign the
+// request again.
 func checkStale(t *testing.T, step string, code int, resp webhook.Response, blocking string) {
 	t.Helper()
 	if code != http.StatusConflict {
