@@ -135,11 +135,11 @@ func postJira(t *testing.T, srv *httptest.Server, replace ...string) (int, webho
 	return res.StatusCode, resp
 }
 
-// TestJiraEarlierVersionAfterOutsideRun delivers a ticket, then starts a
-// changed request of the ticket outside the webhook, as repolink run does.
-// A late redelivery of the first version must name the outside run as the
-// ticket's latest execution and start nothing.
-func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
+// deliverJira serves the example Jira mapping and delivers the example
+// ticket. It returns the server, its executions and the request that the
+// delivery started as DATA-4711.
+func deliverJira(t *testing.T) (*httptest.Server, *runExecutions, request.Request) {
+	t.Helper()
 	execs := &runExecutions{runs: map[string]int{}, requests: map[string]string{}}
 	srv := newJiraServer(t, execs)
 
@@ -147,16 +147,25 @@ func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
 	if code != http.StatusAccepted || resp.Execution != "DATA-4711" {
 		t.Fatalf("first delivery = %d %+v, want 202 DATA-4711", code, resp)
 	}
-	var changed request.Request
-	if err := json.Unmarshal([]byte(execs.requests["DATA-4711"]), &changed); err != nil {
+	var started request.Request
+	if err := json.Unmarshal([]byte(execs.requests["DATA-4711"]), &started); err != nil {
 		t.Fatal(err)
 	}
+	return srv, execs, started
+}
+
+// TestJiraEarlierVersionAfterOutsideRun delivers a ticket, then starts a
+// changed request of the ticket outside the webhook, as repolink run does.
+// A late redelivery of the first version must name the outside run as the
+// ticket's latest execution and start nothing.
+func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
+	srv, execs, changed := deliverJira(t)
 	changed.Repository.Packages = []string{"requests"}
 	if name := execs.startOutside(t, changed); name != "DATA-4711-r2" {
 		t.Fatalf("outside start = %s, want DATA-4711-r2", name)
 	}
 
-	code, resp = postJira(t, srv)
+	code, resp := postJira(t, srv)
 	if code != http.StatusOK {
 		t.Errorf("late redelivery: status %d, want 200", code)
 	}
@@ -177,17 +186,7 @@ func TestJiraEarlierVersionAfterOutsideRun(t *testing.T) {
 // does. A late redelivery of the first version is a duplicate of the
 // outside run, the ticket's latest execution, and not of an earlier one.
 func TestJiraSameVersionAsOutsideRun(t *testing.T) {
-	execs := &runExecutions{runs: map[string]int{}, requests: map[string]string{}}
-	srv := newJiraServer(t, execs)
-
-	code, resp := postJira(t, srv)
-	if code != http.StatusAccepted || resp.Execution != "DATA-4711" {
-		t.Fatalf("first delivery = %d %+v, want 202 DATA-4711", code, resp)
-	}
-	var first request.Request
-	if err := json.Unmarshal([]byte(execs.requests["DATA-4711"]), &first); err != nil {
-		t.Fatal(err)
-	}
+	srv, execs, first := deliverJira(t)
 	changed := first
 	changed.Repository.Packages = []string{"requests"}
 	execs.startOutside(t, changed)
@@ -195,7 +194,7 @@ func TestJiraSameVersionAsOutsideRun(t *testing.T) {
 		t.Fatalf("second outside start = %s, want DATA-4711-r3", name)
 	}
 
-	code, resp = postJira(t, srv)
+	code, resp := postJira(t, srv)
 	if code != http.StatusOK {
 		t.Errorf("late redelivery: status %d, want 200", code)
 	}
