@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -23,11 +22,9 @@ func TestWebhookEarlierRequestAfterOutsideRun(t *testing.T) {
 	hook, states := newWebhook(t)
 	deliverChanges(t, hook, states, "numpy")
 	states.close("DATA-4711-r2")
-	ctx := context.Background()
 	body := readExample(t)
-	resp, err := hook.Handle(ctx, signedEvent(body, secret, now))
-	if err != nil || resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("third delivery = %d, %v; want 202 (body %s)", resp.StatusCode, err, resp.Body)
+	if code, resp := handle(t, hook, signedEvent(body, secret, now)); code != http.StatusAccepted {
+		t.Fatalf("third delivery = %d %+v, want 202", code, resp)
 	}
 	states.close("DATA-4711-r3")
 
@@ -44,24 +41,17 @@ func TestWebhookEarlierRequestAfterOutsideRun(t *testing.T) {
 	states.closed["DATA-4711-r4"] = true
 	states.mu.Unlock()
 
-	resp, err = hook.Handle(ctx, signedEvent(body, secret, now))
-	if err != nil {
-		t.Fatalf("Handle of the first request after DATA-4711-r4: %v", err)
+	code, got := handle(t, hook, signedEvent(body, secret, now))
+	if code != http.StatusAccepted {
+		t.Errorf("first request after DATA-4711-r4: status %d, want 202", code)
 	}
-	if resp.StatusCode != http.StatusAccepted {
-		t.Errorf("first request after DATA-4711-r4: status %d, want 202 (body %s)", resp.StatusCode, resp.Body)
-	}
-	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r5", Status: "RUNNING"}, decodeResponse(t, resp)); diff != "" {
+	if diff := cmp.Diff(webhook.Response{Execution: "DATA-4711-r5", Status: "RUNNING"}, got); diff != "" {
 		t.Errorf("first request after DATA-4711-r4 (-want +got):\n%s", diff)
 	}
 
-	resp, err = hook.Handle(ctx, signedEvent(body, secret, now))
-	if err != nil {
-		t.Fatalf("Handle of the repeated request: %v", err)
-	}
-	got := decodeResponse(t, resp)
-	if resp.StatusCode != http.StatusOK || !got.Duplicate || got.Execution != "DATA-4711-r5" {
-		t.Errorf("repeated request = %d %+v, want 200 duplicate of DATA-4711-r5", resp.StatusCode, got)
+	code, got = handle(t, hook, signedEvent(body, secret, now))
+	if code != http.StatusOK || !got.Duplicate || got.Execution != "DATA-4711-r5" {
+		t.Errorf("repeated request = %d %+v, want 200 duplicate of DATA-4711-r5", code, got)
 	}
 	if n := states.startCount(); n != 4 {
 		t.Errorf("%d executions started through the webhook, want 4", n)
