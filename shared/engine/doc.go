@@ -34,7 +34,25 @@
 // JSON objects keep the key order of their document, as in Step Functions.
 // A state's output keeps the order of its input, and Parameters and other
 // templates keep their written order. [*], .*, .., filters and
-// States.Format list an object's members in that order.
+// States.Format list an object's members in that order. Path.Get also reads
+// values that encoding/json decoded into maps, and lists a map's members in
+// sorted key order, because a map keeps no document order.
+//
+// Choice string operators (StringLessThan, StringGreaterThan, their Equals
+// and Path forms) and filter comparisons order strings by UTF-16 code units,
+// as Java's String.compareTo does. Jayway JsonPath, the JSONPath library of
+// Step Functions, compares this way. The Choice operators are assumed to
+// match it, because Step Functions runs on Java. The order differs from Go's
+// byte order only where a character above U+FFFF meets one in
+// U+E000..U+FFFF.
+//
+// In a filter, an operand that selects nothing equals no value, not even
+// null, as in Jayway JsonPath. So [?(@.x != 1)] matches an item without x,
+// while ==, <, <=, > and >= do not.
+//
+// States.Format writes a string argument as it is, a number, boolean or
+// null as its JSON text, and an object or array as Java's Map.toString and
+// List.toString do, such as {a=1, b=[x, y]}.
 //
 // Not supported: the JSONata query language, variables (Assign), the
 // Distributed Map fields ItemReader, ItemBatcher and ResultWriter, child
