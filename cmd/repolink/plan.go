@@ -137,6 +137,9 @@ func conflictStatus(r plan.Report) error {
 		return nil
 	}
 	msg := fmt.Sprintf("a run would stop at the %d conflicts of the plan; change what their lines name", n)
+	if n == 1 {
+		msg = "a run would stop at the conflict of the plan; change what its line names"
+	}
 	if r.RequestAtFault() {
 		return &usageError{msg: msg}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/functions/plan"
 )
 
 // TestPlanConflictExitStatus checks that a plan which reports a conflict,
@@ -34,5 +36,19 @@ func TestPlanConflictExitStatus(t *testing.T) {
 	}
 	if report.Summary.Conflict != 1 {
 		t.Errorf("JSON summary conflict = %d, want 1", report.Summary.Conflict)
+	}
+}
+
+func TestConflictStatusCountsConflicts(t *testing.T) {
+	one := plan.Report{Items: []plan.Item{{Step: "preflight", State: plan.Conflict, InvalidRequest: true}}}
+	if got, want := conflictStatus(one).Error(), "a run would stop at the conflict of the plan; change what its line names"; got != want {
+		t.Errorf("one conflict: %q, want %q", got, want)
+	}
+	two := plan.Report{Items: []plan.Item{{State: plan.Conflict}, {State: plan.Conflict}, {State: plan.Create}}}
+	if got, want := conflictStatus(two).Error(), "a run would stop at the 2 conflicts of the plan; change what their lines name"; got != want {
+		t.Errorf("two conflicts: %q, want %q", got, want)
+	}
+	if err := conflictStatus(plan.Report{Items: []plan.Item{{State: plan.Create}}}); err != nil {
+		t.Errorf("no conflict: %v, want nil", err)
 	}
 }

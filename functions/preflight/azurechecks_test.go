@@ -107,3 +107,18 @@ func TestCheckAzureVMSizeSkipsUnknownLocation(t *testing.T) {
 		t.Errorf("checkAzureVMSize in eastus5 = %v, want nil, because azure_location reports the location", err)
 	}
 }
+
+func TestCheckAzureVMSizeRestrictedLocation(t *testing.T) {
+	env := startAzure(t)
+	req := request.Request{ID: "DATA-1", Route: request.RouteAzurePrivateLink,
+		Azure: &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "germanynorth", VMSize: "Standard_B1s"}}
+	err := checkAzureVMSize(t.Context(), env, req)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("checkAzureVMSize in germanynorth = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.azure.location germanynorth", "set $.azure.location to a region that the subscription may use"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+}

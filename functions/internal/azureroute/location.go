@@ -76,6 +76,10 @@ func CheckVMSize(ctx context.Context, network cloud.AzureNetwork, az request.Azu
 		return nil
 	}
 	sizes, err := network.VMSizes(ctx, az.Location)
+	if err != nil && LocationRejected(err) {
+		return workflow.Invalid("$.azure.location %s is listed for $.azure.subscription_id %s but offers it no VM sizes (%v); set $.azure.location to a region that the subscription may use",
+			az.Location, az.SubscriptionID, err)
+	}
 	if err != nil {
 		return fmt.Errorf("list the VM sizes of $.azure.location %s: %w", az.Location, err)
 	}
