@@ -1,5 +1,4 @@
-// Package functions_test checks the messages of the step functions as a
-// whole.
+// Package functions_test checks the messages of the module as a whole.
 package functions_test
 
 import (
@@ -18,33 +17,40 @@ import (
 // path, such as aws.instance_type in "Set aws.instance_type".
 var bareField = regexp.MustCompile(`(^|[^$.\w/-])((aws|azure|gcp|repository|snowflake|egress|notify)\.[a-z][a-z_]*)`)
 
-// unconverted are files whose messages still name fields without "$.".
-//
-// TODO: write these fields as $.notify.url and $.repository.auth too.
-var unconverted = map[string]bool{
-	"gcf/credentialnotices.go":             true,
-	"lambda/internal/notifier/notifier.go": true,
+// notFields are literals that bareField matches but that name no request
+// field: state file names and the EventBridge source of Step Functions.
+var notFields = map[string]bool{
+	"aws.json":          true,
+	"azure.json":        true,
+	"gcp.json":          true,
+	"snowflake.json":    true,
+	"snowflake.journal": true,
+	"notify.db":         true,
+	"aws.states":        true,
 }
 
-// TestMessagesNameFieldsAsPaths scans the string literals of the step
-// functions and of shared/workflow, which build the messages of failed
-// steps, for a request field written without "$.", so that every message
-// names a field the same way as $.block.field.
+// TestMessagesNameFieldsAsPaths scans the string literals of every non-test
+// Go file of the repository for a request field written without "$.". Those
+// files build the messages of steps, preflight, request validation,
+// notifications and the command line, which all write $.block.field.
 func TestMessagesNameFieldsAsPaths(t *testing.T) {
-	for _, root := range []string{".", "../shared/workflow"} {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return err
-			}
-			if unconverted[filepath.ToSlash(path)] {
-				return nil
-			}
-			checkLiterals(t, path)
-			return nil
-		})
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		if d.IsDir() {
+			if name := d.Name(); name == "testdata" || (strings.HasPrefix(name, ".") && name != "..") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			checkLiterals(t, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -73,8 +79,10 @@ func checkLiterals(t *testing.T, path string) {
 		if err != nil {
 			return true
 		}
-		if m := bareField.FindStringSubmatch(text); m != nil {
-			t.Errorf("%s: %q names %s; write it as $.%s", fset.Position(lit.Pos()), text, m[2], m[2])
+		for _, m := range bareField.FindAllStringSubmatch(text, -1) {
+			if !notFields[m[2]] {
+				t.Errorf("%s: %q names %s; write it as $.%s", fset.Position(lit.Pos()), text, m[2], m[2])
+			}
 		}
 		return true
 	})

@@ -201,16 +201,16 @@ func (s *Stack) newEgressRefreshSchedules(cfg Config) error {
 func checkRefreshFirewall(req refreshRequest, cfg Config, region *string) error {
 	egress := req.request.Egress
 	if egress.Cloud != "aws" {
-		return fmt.Errorf("egress refresh request %s has egress.cloud %q, but the Lambda deployment changes only AWS security groups; "+
+		return fmt.Errorf("egress refresh request %s has $.egress.cloud %q, but the Lambda deployment changes only AWS security groups; "+
 			"refresh it with the repolink command, or remove it from %s", req.path, egress.Cloud, paramEgressRequests.context)
 	}
 	if !*awscdk.Token_IsUnresolved(region) && egress.Region != *region {
-		return fmt.Errorf("egress refresh request %s has egress.region %q, but the stack deploys to %s and its firewall functions "+
+		return fmt.Errorf("egress refresh request %s has $.egress.region %q, but the stack deploys to %s and its firewall functions "+
 			"may change security groups only there; deploy it with a stack in %s, or remove it from %s",
 			req.path, egress.Region, *region, egress.Region, paramEgressRequests.context)
 	}
 	if len(cfg.EgressSecurityGroupIDs) > 0 && !slices.Contains(cfg.EgressSecurityGroupIDs, egress.SecurityGroupID) {
-		return fmt.Errorf("egress refresh request %s has egress.security_group_id %q, which %s (or %s) does not list, "+
+		return fmt.Errorf("egress refresh request %s has $.egress.security_group_id %q, which %s (or %s) does not list, "+
 			"so the firewall functions may not change it; add the group to %s",
 			req.path, egress.SecurityGroupID, paramEgressGroups.context, paramEgressGroups.env, paramEgressGroups.context)
 	}

@@ -129,7 +129,7 @@ func (a *adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall
 	case "gcp":
 		return a.gcpFirewall()
 	}
-	return nil, workflow.Invalid("egress.cloud %q has no firewall adapter in this build", cloudName)
+	return nil, workflow.Invalid("$.egress.cloud %q has no firewall adapter in this build", cloudName)
 }
 
 // resolveSecretsManager reads an aws-secretsmanager: reference with a client

@@ -58,7 +58,7 @@ func TestStartExecutionConflictAdvice(t *testing.T) {
 		section(doc, "snowflake")["account"] = "acct-moved"
 	})
 	assertRejected(t, "StartExecution of a changed account", err, "ConflictException",
-		"request AD-1 changes snowflake.account", teardown+" and then start the execution again")
+		"request AD-1 changes $.snowflake.account", teardown+" and then start the execution again")
 	if err != nil && strings.Contains(err.Error(), "run this file") {
 		t.Errorf("StartExecution of a changed account: message asks an API caller to run a file: %v", err)
 	}

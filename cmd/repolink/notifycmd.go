@@ -172,7 +172,7 @@ func resendNotification(ctx context.Context, store *notify.Store, dir, name stri
 	}
 	if !found {
 		if redriveCount < 0 {
-			return rec, usagef("execution %s has no notification: its request has no notify.url, or it closed before "+
+			return rec, usagef("execution %s has no notification: its request has no $.notify.url, or it closed before "+
 				"repolink started recording notifications in %s", name, dir)
 		}
 		return rec, usagef("execution %s has no notification for redrive count %d; 'repolink status%s %s' lists its notifications",

@@ -43,7 +43,7 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 		return
 	}
 	if host, skipped := l.sandboxSkips(req.Notify.URL); skipped {
-		fmt.Fprintf(stderr, "repolink: warning: notify.url host %s is not a loopback address, and sandbox mode sends "+
+		fmt.Fprintf(stderr, "repolink: warning: $.notify.url host %s is not a loopback address, and sandbox mode sends "+
 			"notifications only to loopback receivers, such as http://127.0.0.1:PORT/, because a sandbox run builds "+
 			"nothing real. No notification of this execution is sent\n", host)
 		return
@@ -56,13 +56,13 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 	// execution closes, lets an up started later send this one.
 	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so no notification is sent "+
+		fmt.Fprintf(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so no notification is sent "+
 			"when the execution closes, and repolink up cannot send it later, because the notification store did not open: %v\n",
 			envWebhookSecret, err)
 		return
 	}
 	store.Close()
-	fmt.Fprintf(stderr, "repolink: warning: the request has notify.url, but %s is not set, so this command does not send "+
+	fmt.Fprintf(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so this command does not send "+
 		"the notification when the execution closes. A repolink up started on this state directory with %s set sends it; "+
 		"set the variable to the webhook secret that the receiver checks\n", envWebhookSecret, envWebhookSecret)
 }
@@ -143,7 +143,7 @@ func attempts(n int) string {
 func hostOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "notify.url"
+		return "$.notify.url"
 	}
 	return u.Host
 }

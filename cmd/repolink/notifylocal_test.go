@@ -124,7 +124,7 @@ func TestRunWarnsNotifyWithoutSecret(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "warning: the request has notify.url, but "+envWebhookSecret+" is not set") {
+	if !strings.Contains(errOut, "warning: the request has $.notify.url, but "+envWebhookSecret+" is not set") {
 		t.Errorf("run stderr has no warning about the missing secret:\n%s", errOut)
 	}
 	if got, _ := recv.received(); len(got) != 0 {
@@ -445,7 +445,7 @@ func TestSandboxRunWarnsNonLoopbackNotifyOnce(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	warning := "notify.url host hooks.example.com is not a loopback address, and sandbox mode sends notifications only to loopback receivers"
+	warning := "$.notify.url host hooks.example.com is not a loopback address, and sandbox mode sends notifications only to loopback receivers"
 	if !strings.Contains(errOut, warning) {
 		t.Errorf("run stderr lacks %q:\n%s", warning, errOut)
 	}

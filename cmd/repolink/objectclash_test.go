@@ -55,7 +55,7 @@ func TestRunRejectsOtherRequestsObjects(t *testing.T) {
 	if code != exitInvalid {
 		t.Fatalf("plan of a rejected run: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"a run would be rejected: " + rejected, "another repository.name", teardown} {
+	for _, want := range []string{"a run would be rejected: " + rejected, "another $.repository.name", teardown} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan output lacks %q:\n%s", want, out)
 		}
@@ -65,7 +65,7 @@ func TestRunRejectsOtherRequestsObjects(t *testing.T) {
 	}
 
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, second)
-	assertUsage(t, "run of another request with the same objects", code, errOut, rejected, "another repository.name", teardown)
+	assertUsage(t, "run of another request with the same objects", code, errOut, rejected, "another $.repository.name", teardown)
 	eng, _, err := openEngineStore(dir)
 	if err != nil {
 		t.Fatal(err)

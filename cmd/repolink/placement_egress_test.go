@@ -25,7 +25,7 @@ func TestRunRejectsChangedEgressGroup(t *testing.T) {
 
 	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	assertUsage(t, "run with another security group", code, errOut,
-		"changes egress.security_group_id from execution", "repolink teardown --sandbox --state-dir "+dir)
+		"changes $.egress.security_group_id from execution", "repolink teardown --sandbox --state-dir "+dir)
 }
 
 // TestRunRejectsChangedProxy runs the aws-privatelink example with its
@@ -45,7 +45,7 @@ func TestRunRejectsChangedProxy(t *testing.T) {
 
 	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, noProxy)
 	assertUsage(t, "run with proxy none", code, errOut,
-		"changes aws.proxy from execution", "repolink teardown --sandbox --state-dir "+dir, "new id")
+		"changes $.aws.proxy from execution", "repolink teardown --sandbox --state-dir "+dir, "new id")
 }
 
 // writeExampleEdit writes the example request at path, changed by edit, to
@@ -91,7 +91,7 @@ func TestRunRejectsChangedSecretType(t *testing.T) {
 		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
-	rejected := "changes repository.auth.type from execution"
+	rejected := "changes $.repository.auth.type from execution"
 	consequence := "has TYPE = GENERIC_STRING, auth type password needs TYPE = PASSWORD"
 	teardown := "repolink teardown --sandbox --state-dir " + dir
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, password)

@@ -39,7 +39,7 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 		t.Fatalf("first run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
-	rejected := "request PL-1 changes snowflake.account from execution PL-1 (SUCCEEDED)"
+	rejected := "request PL-1 changes $.snowflake.account from execution PL-1 (SUCCEEDED)"
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " PL-1"
 	code, out, errOut := runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)
 	if code != exitInvalid {
@@ -57,7 +57,7 @@ func TestRunRejectsChangedPlacement(t *testing.T) {
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
 	// The teardown advice says that it costs a private endpoint place.
 	endpointCost := "maximum of 5 private endpoints for 7 days"
-	values := "The request changes snowflake.account from acct-first to acct-second."
+	values := "The request changes $.snowflake.account from acct-first to acct-second."
 	assertUsage(t, "run with another account", code, errOut, rejected, teardown, "new id", endpointCost, values)
 	if strings.Contains(errOut, "warning: execution PL-1 of request PL-1 created") {
 		t.Errorf("rejected run printed the warning for a started run:\n%s", errOut)
@@ -212,7 +212,7 @@ func checkPlacementOfFailedRun(t *testing.T, id, match string, recorded bool) {
 		t.Fatalf("status of the failed run lists a created proxy VM: %v, want %v\n%s", listed, recorded, out)
 	}
 
-	rejected := "request " + id + " changes snowflake.account from execution " + id + " (FAILED), which may have built resources before it stopped"
+	rejected := "request " + id + " changes $.snowflake.account from execution " + id + " (FAILED), which may have built resources before it stopped"
 	teardown := "repolink teardown --sandbox --state-dir " + dir + " " + id
 	redrive := "repolink redrive --sandbox --state-dir " + dir + " " + id
 	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, moved)

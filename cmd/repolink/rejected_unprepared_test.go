@@ -51,7 +51,7 @@ func TestRejectedRunPreparesNothing(t *testing.T) {
 				section(doc, "aws")["region"] = "us-east-1"
 			},
 			object: "PLATFORM.OTHER",
-			reason: "changes aws.region",
+			reason: "changes $.aws.region",
 		},
 	}
 	for _, tt := range tests {

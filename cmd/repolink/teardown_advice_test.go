@@ -102,7 +102,7 @@ func TestPlacementTeardownAdviceNamesLatestRun(t *testing.T) {
 	}
 
 	code, _, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, moved)
-	assertUsage(t, "run with another account", code, errOut, "changes snowflake.account from execution PA-1 (SUCCEEDED)",
+	assertUsage(t, "run with another account", code, errOut, "changes $.snowflake.account from execution PA-1 (SUCCEEDED)",
 		"'repolink teardown --sandbox --state-dir "+dir+" PA-1-r2'")
 	runSuggestedTeardown(t, errOut)
 }

@@ -127,7 +127,7 @@ func (n *credentialNotices) NotifyCredentialExpiry(ctx context.Context, c workfl
 func (n *credentialNotices) checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return nil, workflow.Invalid("the request's notify.url is not an absolute URL")
+		return nil, workflow.Invalid("the request's $.notify.url is not an absolute URL")
 	}
 	if u.Scheme == "https" {
 		return u, nil
@@ -135,7 +135,7 @@ func (n *credentialNotices) checkURL(raw string) (*url.URL, error) {
 	if ip := net.ParseIP(u.Hostname()); n.allowLoopback && u.Scheme == "http" && ip != nil && ip.IsLoopback() {
 		return u, nil
 	}
-	return nil, workflow.Invalid("the request's notify.url on %s must be an https:// URL", u.Host)
+	return nil, workflow.Invalid("the request's $.notify.url on %s must be an https:// URL", u.Host)
 }
 
 // post sends the signed notification of c to target and returns the HTTP
@@ -181,9 +181,9 @@ func (n *credentialNotices) httpClient() *http.Client {
 func nextAction(req request.Request) string {
 	const rerun = "then start a new execution of the provision workflow with the request, so that the secret step sets the credential in the SECRET"
 	if _, err := request.ParseCodeArtifactURL(req.Repository.IndexURL); err == nil {
-		return "store a new token from aws codeartifact get-authorization-token where repository.auth references it, " +
+		return "store a new token from aws codeartifact get-authorization-token where $.repository.auth references it, " +
 			"because the Cloud Functions deployment cannot get CodeArtifact tokens; " + rerun
 	}
 	return "use the user _json_key_base64 with a base64-encoded service-account key, which does not expire, " +
-		"or store a new access token where repository.auth references it; " + rerun
+		"or store a new access token where $.repository.auth references it; " + rerun
 }

@@ -456,7 +456,7 @@ func TestWebhookPlacementChange(t *testing.T) {
 	if out.BlockingExecution != "exec-1" || out.Execution != "" || out.Status != webhook.StatusRejected {
 		t.Errorf("response = %+v, want status %s naming exec-1 only under blocking_execution", out, webhook.StatusRejected)
 	}
-	prefix := "request DATA-4911 changes gcp.region, gcp.zone"
+	prefix := "request DATA-4911 changes $.gcp.region, $.gcp.zone"
 	if !strings.HasPrefix(out.Error, prefix) || !strings.Contains(out.Error, "from execution exec-1 (SUCCEEDED)") {
 		t.Errorf("error = %q, want it to start with %q and name exec-1", out.Error, prefix)
 	}

@@ -450,12 +450,12 @@ func checkNotification(ctx context.Context, s *session, client *http.Client, bas
 	webhook.SetSignature(req.Header, secret, time.Now(), data)
 	resp, err := client.Do(req)
 	if err != nil {
-		s.report.fail(SuiteWebhook, "notification", time.Since(start), "send the ticket with a notify.url: "+err.Error())
+		s.report.fail(SuiteWebhook, "notification", time.Since(start), "send the ticket with a $.notify.url: "+err.Error())
 		return
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
-		s.report.fail(SuiteWebhook, "notification", time.Since(start), fmt.Sprintf("the ticket with a notify.url got %d, want 202", resp.StatusCode))
+		s.report.fail(SuiteWebhook, "notification", time.Since(start), fmt.Sprintf("the ticket with a $.notify.url got %d, want 202", resp.StatusCode))
 		return
 	}
 	got, err := rcv.await(ctx, notificationTimeout)

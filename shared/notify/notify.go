@@ -352,7 +352,7 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 func (n *Notifier) skipReason(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "notify.url is not a valid URL"
+		return "$.notify.url is not a valid URL"
 	}
 	if n.cfg.Sandbox {
 		if !IsLoopback(u.Host) {
@@ -361,7 +361,7 @@ func (n *Notifier) skipReason(raw string) string {
 		return ""
 	}
 	if u.Scheme != "https" {
-		return "notify.url must use https:// outside sandbox mode"
+		return "$.notify.url must use https:// outside sandbox mode"
 	}
 	return ""
 }

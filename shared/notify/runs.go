@@ -117,13 +117,13 @@ func NewView(rec Record) View {
 	return v
 }
 
-// ReceiverHost returns the host and port of a notify URL, or "notify.url"
+// ReceiverHost returns the host and port of a notify URL, or "$.notify.url"
 // when it has none, because the URL's user information, path or query may
 // carry a token.
 func ReceiverHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "notify.url"
+		return "$.notify.url"
 	}
 	return u.Host
 }

@@ -66,13 +66,13 @@ func (r *run) checkIndexURL() bool {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Hostname() == "":
-		r.add("index_url", Failed, "repository.index_url is not an absolute URL",
-			"set repository.index_url to the https:// URL of the simple index, ending in /simple/")
+		r.add("index_url", Failed, "$.repository.index_url is not an absolute URL",
+			"set $.repository.index_url to the https:// URL of the simple index, ending in /simple/")
 		return false
 	case u.User != nil:
 		// The URL is not repeated: its user information is a credential.
-		r.add("index_url", Failed, "repository.index_url contains credentials",
-			"remove them from the URL and put them in repository.auth")
+		r.add("index_url", Failed, "$.repository.index_url contains credentials",
+			"remove them from the URL and put them in $.repository.auth")
 		return false
 	case u.Scheme != "https":
 		r.add("index_url", Failed, fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
@@ -87,7 +87,7 @@ func (r *run) checkIndexURL() bool {
 		return true
 	}
 	r.add("index_url", Warned, raw+" does not end in /simple/, where PEP 503 indexes serve the simple API",
-		"set repository.index_url to "+suggestIndexURL(u)+" if that is the simple index")
+		"set $.repository.index_url to "+suggestIndexURL(u)+" if that is the simple index")
 	return true
 }
 
@@ -150,7 +150,7 @@ func (r *run) checkCredentialTemplate() {
 
 	if r.tokenSecret() && !hasUser {
 		problems = append(problems, "the token has no user part, and Snowflake sends a GENERIC_STRING secret as Basic base64(token), so the index sees no user name")
-		fixes = append(fixes, "store the token as user:token, or set repository.auth.type to password with the user in repository.auth.username")
+		fixes = append(fixes, "store the token as user:token, or set $.repository.auth.type to password with the user in $.repository.auth.username")
 	}
 	switch vendor {
 	case vendorCodeArtifact:
@@ -238,7 +238,7 @@ func (r *run) checkCredentialLifetime() {
 		r.add("credential_lifetime", Passed, "no short-lived token detected", "")
 		return
 	case vendor == vendorCodeArtifact:
-		fix = "set repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires; " +
+		fix = "set $.repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires; " +
 			"otherwise rotate the secret with a new token from aws codeartifact get-authorization-token before it expires (ALTER SECRET ... SET PASSWORD)"
 	default:
 		fix = "use the user name " + arKeyUser + " with a base64-encoded service account key, which does not expire"

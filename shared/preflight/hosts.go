@@ -119,7 +119,7 @@ func (r *run) checkPrefixes(hops []hop) {
 	if len(outside) > 0 {
 		r.add("allowed_prefixes", Failed,
 			fmt.Sprintf("%s is outside API_ALLOWED_PREFIXES (%s), so Snowflake would reject fetches from it", strings.Join(outside, ", "), strings.Join(prefixes, ", ")),
-			"add "+strings.Join(outside, " and ")+" to repository.extra_allowed_prefixes")
+			"add "+strings.Join(outside, " and ")+" to $.repository.extra_allowed_prefixes")
 		return
 	}
 	r.add("allowed_prefixes", Passed, "every request and file link is under API_ALLOWED_PREFIXES ("+strings.Join(prefixes, ", ")+")", "")
@@ -143,9 +143,9 @@ func (r *run) checkPrivatePath() {
 		r.add("private_path", Passed, "the index and its files are on "+hostOf(r.index)+", which the private endpoint serves", "")
 		return
 	}
-	route := fmt.Sprintf("the proxy sends every allowed server name to aws.upstream (%s), so those hosts work only if that upstream serves them", aws.Upstream)
+	route := fmt.Sprintf("the proxy sends every allowed server name to $.aws.upstream (%s), so those hosts work only if that upstream serves them", aws.Upstream)
 	if aws.Proxy == "none" {
-		route = fmt.Sprintf("the load balancer sends every connection to aws.target_address (%s), so those hosts work only if that address serves them", aws.TargetAddress)
+		route = fmt.Sprintf("the load balancer sends every connection to $.aws.target_address (%s), so those hosts work only if that address serves them", aws.TargetAddress)
 	}
 	r.add("private_path", Warned,
 		fmt.Sprintf("files also come from %s; over the private endpoint %s", strings.Join(others, ", "), route),

@@ -81,7 +81,7 @@ func (r *run) checkIndexRoot(ctx context.Context) bool {
 		return r.checkKnownProject(ctx)
 	}
 	r.add("simple_api", Failed, fmt.Sprintf("GET %s returned %d %s", withAuth.URL, withAuth.Status, http.StatusText(withAuth.Status)),
-		"check the index server and repository.index_url")
+		"check the index server and $.repository.index_url")
 	return false
 }
 
@@ -100,7 +100,7 @@ func (r *run) checkMediaType(resp response) bool {
 		return true
 	}
 	r.add("simple_api", Failed, fmt.Sprintf("%s returned Content-Type %q, not a simple API page", resp.URL, resp.ContentType),
-		"set repository.index_url to the simple index of the repository, ending in /simple/")
+		"set $.repository.index_url to the simple index of the repository, ending in /simple/")
 	return false
 }
 
@@ -109,7 +109,7 @@ func (r *run) checkMediaType(resp response) bool {
 func (r *run) credentialsAccepted(anon response, what string) {
 	switch {
 	case r.authorization() == "":
-		r.add("credentials", Warned, what+" answered without a credential, and none is configured", "set repository.auth if the index needs a credential for files")
+		r.add("credentials", Warned, what+" answered without a credential, and none is configured", "set $.repository.auth if the index needs a credential for files")
 	case anon.Err == nil && anon.Status == http.StatusOK:
 		r.add("credentials", Passed, what+" answered with the credential and also without it, so the index may not check it", "")
 	case anon.Err == nil:
@@ -145,7 +145,7 @@ func (r *run) checkKnownProject(ctx context.Context) bool {
 	case err == nil:
 		r.add("simple_api", Warned, fmt.Sprintf("the index root %s returned 404, but project %s is served; pip and Snowflake do not read the root", redact(r.index), name), "")
 		if r.authorization() == "" {
-			r.add("credentials", Warned, "project "+name+" answered without a credential, and none is configured", "set repository.auth if the index needs a credential for files")
+			r.add("credentials", Warned, "project "+name+" answered without a credential, and none is configured", "set $.repository.auth if the index needs a credential for files")
 		} else {
 			r.add("credentials", Passed, "project "+name+" accepted the credential", "")
 		}
@@ -153,16 +153,16 @@ func (r *run) checkKnownProject(ctx context.Context) bool {
 	case errors.As(err, &httpErr) && httpErr.Status == http.StatusNotFound:
 		r.add("credentials", Failed,
 			fmt.Sprintf("the index root %s and project %s return 404 with the credential. "+
-				"Either the path of repository.index_url is not a repository's simple index, or the index returns 404 to a rejected or expired credential, "+
+				"Either the path of $.repository.index_url is not a repository's simple index, or the index returns 404 to a rejected or expired credential, "+
 				"as Artifactory does, and CodeArtifact after the token expired", redact(r.index), name),
-			"check that repository.index_url is "+r.expectedIndexURL()+"; if it is, "+r.credentialFix())
+			"check that $.repository.index_url is "+r.expectedIndexURL()+"; if it is, "+r.credentialFix())
 		return false
 	case errors.As(err, &httpErr) && (httpErr.Status == http.StatusUnauthorized || httpErr.Status == http.StatusForbidden):
 		r.credentialsRejected(httpErr.Status, "project "+name)
 		return false
 	}
 	r.add("simple_api", Failed, fmt.Sprintf("the index root %s returned 404, and project %s: %v", redact(r.index), name, err),
-		"check that the index is reachable and repository.index_url")
+		"check that the index is reachable and $.repository.index_url")
 	return false
 }
 
@@ -192,21 +192,21 @@ func (r *run) credentialFix() string {
 	if r.opts.Request.Repository.Auth.Type == request.AuthCodeArtifact {
 		// repolink got the token from GetAuthorizationToken moments ago, and
 		// this type has no secret for the user to fill.
-		return "check that repository.index_url names the domain, its owner account and its region, " +
+		return "check that $.repository.index_url names the domain, its owner account and its region, " +
 			"and that the AWS credentials that repolink uses have codeartifact:ReadFromRepository on the repository"
 	}
 	switch vendorOf(r.host) {
 	case vendorCodeArtifact:
-		return "store a new token from aws codeartifact get-authorization-token in the secret that repository.auth references, with the user name aws"
+		return "store a new token from aws codeartifact get-authorization-token in the secret that $.repository.auth references, with the user name aws"
 	case vendorArtifactRegistry:
 		return "use the user name " + arKeyUser + " with a base64-encoded service account key that has the Artifact Registry Reader role"
 	case vendorAzureDevOps:
 		return "store a personal access token with the Packaging (read) scope as the password"
 	}
 	if r.tokenSecret() {
-		return "check the token in the secret that repository.auth.token_ref references"
+		return "check the token in the secret that $.repository.auth.token_ref references"
 	}
-	return "check repository.auth.username and the password in the secret that repository.auth.password_ref references"
+	return "check $.repository.auth.username and the password in the secret that $.repository.auth.password_ref references"
 }
 
 // distName returns the project name of a requirement specifier.

@@ -25,25 +25,25 @@ func TestRunNotFoundFix(t *testing.T) {
 		{
 			name: "plain index", host: repoHost, indexURL: "https://" + repoHost + "/corp/simple/", user: testUser,
 			wantForm:   "the URL of an existing repository's simple index, ending in /simple/",
-			wantAdvice: "check repository.auth.username and the password", notAdvice: "codeartifact",
+			wantAdvice: "check $.repository.auth.username and the password", notAdvice: "codeartifact",
 		},
 		{
 			name: "artifactory", host: "art.acme.example.com", user: testUser,
 			indexURL:   "https://art.acme.example.com/artifactory/api/pypi/pypi-remote/simple/",
 			wantForm:   "https://art.acme.example.com/artifactory/api/pypi/<repository-key>/simple/",
-			wantAdvice: "check repository.auth.username and the password", notAdvice: "codeartifact",
+			wantAdvice: "check $.repository.auth.username and the password", notAdvice: "codeartifact",
 		},
 		{
 			name: "nexus", host: "nexus.acme.example.com", user: testUser,
 			indexURL:   "https://nexus.acme.example.com/repository/pypi-all/simple/",
 			wantForm:   "https://nexus.acme.example.com/repository/<repository-name>/simple/",
-			wantAdvice: "check repository.auth.username and the password", notAdvice: "codeartifact",
+			wantAdvice: "check $.repository.auth.username and the password", notAdvice: "codeartifact",
 		},
 		{
 			name: "codeartifact", host: codeArtifactHost, user: "aws",
 			indexURL:   "https://" + codeArtifactHost + "/pypi/main/simple/",
 			wantForm:   "https://" + codeArtifactHost + "/pypi/<repository>/simple/",
-			wantAdvice: "aws codeartifact get-authorization-token", notAdvice: "repository.auth.username",
+			wantAdvice: "aws codeartifact get-authorization-token", notAdvice: "$.repository.auth.username",
 		},
 	}
 	for _, tt := range tests {
@@ -66,7 +66,7 @@ func TestRunNotFoundFix(t *testing.T) {
 			if check.Status != Failed {
 				t.Fatalf("credentials = %q, want failed; checks: %+v", check.Status, report.Checks)
 			}
-			if !strings.HasPrefix(check.Fix, "check that repository.index_url is ") {
+			if !strings.HasPrefix(check.Fix, "check that $.repository.index_url is ") {
 				t.Errorf("fix = %q, want it to start with repository.index_url", check.Fix)
 			}
 			form := strings.Index(check.Fix, tt.wantForm)

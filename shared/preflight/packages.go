@@ -140,10 +140,10 @@ func noMatch(requirement string, project repoindex.Project, err error) (Status, 
 		listed := lastVersions(versions, 10)
 		if pin := exactPin(requirement); pin != "" {
 			return Failed, fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
-				"request a listed version in repository.packages, or publish " + pin
+				"request a listed version in $.repository.packages, or publish " + pin
 		}
 		return Failed, fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
-			"change the version range in repository.packages so that it includes a listed version, or publish a version within the range"
+			"change the version range in $.repository.packages so that it includes a listed version, or publish a version within the range"
 	}
 	return Warned, fmt.Sprintf("%v; Snowflake may still install a platform wheel for its runtime, which preflight does not check", err),
 		"check that the index has a wheel for Linux x86_64 and the requested runtime version"

@@ -181,7 +181,7 @@ func (r *run) checkNames(leaf *x509.Certificate) bool {
 	}
 	r.add("tls_names", Failed,
 		fmt.Sprintf("certificate names %s do not cover %s; Snowflake connects with the host of index_url as server name, and the proxy passes TLS through unchanged", names, r.host),
-		"use a host name that the certificate names in repository.index_url and aws.upstream, or reissue the certificate for "+r.host)
+		"use a host name that the certificate names in $.repository.index_url and $.aws.upstream, or reissue the certificate for "+r.host)
 	return false
 }
 

@@ -60,7 +60,7 @@ func zeroEgressPort(doc any) []FieldError {
 	top, _ := doc.(map[string]any)
 	egress, _ := top["egress"].(map[string]any)
 	if port, ok := egress["port"].(float64); ok && port == 0 {
-		return []FieldError{{Path: "$.egress.port", Message: "is 0; set the port of repository.index_url, from 1 to 65535, or remove the field to use that port"}}
+		return []FieldError{{Path: "$.egress.port", Message: "is 0; set the port of $.repository.index_url, from 1 to 65535, or remove the field to use that port"}}
 	}
 	return nil
 }

@@ -265,7 +265,7 @@ func TestParseEgressPort(t *testing.T) {
 	}
 
 	got := fieldErrors(t, strings.Replace(doc, port, `"port": 0`, 1))
-	if !strings.Contains(got["$.egress.port"], "is 0; set the port of repository.index_url") {
+	if !strings.Contains(got["$.egress.port"], "is 0; set the port of $.repository.index_url") {
 		t.Errorf("port 0: errors = %v, want one at $.egress.port", got)
 	}
 	got = fieldErrors(t, strings.Replace(doc, port, `"port": -5`, 1))

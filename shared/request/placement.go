@@ -51,35 +51,35 @@ func (r Request) placementFields() []placementField {
 		egress = *r.Egress
 	}
 	return []placementField{
-		{path: "route", value: string(r.Route)},
-		{path: "snowflake.account", value: strings.ToLower(r.Snowflake.Account)},
-		{path: "aws.region", value: aws.Region},
-		{path: "aws.vpc_id", value: aws.VPCID},
+		{path: "$.route", value: string(r.Route)},
+		{path: "$.snowflake.account", value: strings.ToLower(r.Snowflake.Account)},
+		{path: "$.aws.region", value: aws.Region},
+		{path: "$.aws.vpc_id", value: aws.VPCID},
 		awsSubnets(r.AWS != nil, aws),
-		{path: "aws.security_group_ids", value: sortedList(aws.SecurityGroupIDs), list: true},
-		{path: "azure.subscription_id", value: strings.ToLower(azure.SubscriptionID)},
-		{path: "azure.resource_group", value: strings.ToLower(azure.ResourceGroup)},
-		{path: "azure.location", value: strings.ToLower(azure.Location)},
-		{path: "azure.vnet_name", value: strings.ToLower(azure.VNetName)},
-		{path: "azure.subnet_name", value: strings.ToLower(azure.SubnetName)},
-		{path: "azure.pls_subnet_name", value: strings.ToLower(azure.PLSSubnetName)},
-		{path: "gcp.project", value: gcp.Project},
-		{path: "gcp.region", value: gcp.Region},
-		{path: "gcp.zone", value: gcp.Zone},
-		{path: "gcp.network", value: gcp.Network},
-		{path: "gcp.subnet", value: gcp.Subnet},
-		{path: "gcp.psc_subnet", value: gcp.PSCSubnet},
-		{path: "gcp.psc_subnet_cidr", value: pscSubnetCIDR(r.GCP != nil, gcp.PSCSubnetCIDR)},
-		{path: "egress.cloud", value: egress.Cloud},
-		{path: "egress.region", value: egress.Region},
-		{path: "egress.project", value: egress.Project},
-		{path: "egress.security_group_id", value: egress.SecurityGroupID},
-		{path: "egress.network_security_group_id", value: strings.ToLower(egress.NetworkSecurityGroupID)},
-		{path: "egress.network", value: egress.Network},
-		{path: "aws.proxy", value: proxyChoice(r.AWS != nil, aws.Proxy)},
-		{path: "azure.proxy", value: proxyChoice(r.Azure != nil, azure.Proxy)},
-		{path: "gcp.proxy", value: proxyChoice(r.GCP != nil, gcp.Proxy)},
-		{path: "repository.auth.type", value: SecretType(r.Repository.Auth.Type), display: r.Repository.Auth.Type},
+		{path: "$.aws.security_group_ids", value: sortedList(aws.SecurityGroupIDs), list: true},
+		{path: "$.azure.subscription_id", value: strings.ToLower(azure.SubscriptionID)},
+		{path: "$.azure.resource_group", value: strings.ToLower(azure.ResourceGroup)},
+		{path: "$.azure.location", value: strings.ToLower(azure.Location)},
+		{path: "$.azure.vnet_name", value: strings.ToLower(azure.VNetName)},
+		{path: "$.azure.subnet_name", value: strings.ToLower(azure.SubnetName)},
+		{path: "$.azure.pls_subnet_name", value: strings.ToLower(azure.PLSSubnetName)},
+		{path: "$.gcp.project", value: gcp.Project},
+		{path: "$.gcp.region", value: gcp.Region},
+		{path: "$.gcp.zone", value: gcp.Zone},
+		{path: "$.gcp.network", value: gcp.Network},
+		{path: "$.gcp.subnet", value: gcp.Subnet},
+		{path: "$.gcp.psc_subnet", value: gcp.PSCSubnet},
+		{path: "$.gcp.psc_subnet_cidr", value: pscSubnetCIDR(r.GCP != nil, gcp.PSCSubnetCIDR)},
+		{path: "$.egress.cloud", value: egress.Cloud},
+		{path: "$.egress.region", value: egress.Region},
+		{path: "$.egress.project", value: egress.Project},
+		{path: "$.egress.security_group_id", value: egress.SecurityGroupID},
+		{path: "$.egress.network_security_group_id", value: strings.ToLower(egress.NetworkSecurityGroupID)},
+		{path: "$.egress.network", value: egress.Network},
+		{path: "$.aws.proxy", value: proxyChoice(r.AWS != nil, aws.Proxy)},
+		{path: "$.azure.proxy", value: proxyChoice(r.Azure != nil, azure.Proxy)},
+		{path: "$.gcp.proxy", value: proxyChoice(r.GCP != nil, gcp.Proxy)},
+		{path: "$.repository.auth.type", value: SecretType(r.Repository.Auth.Type), display: r.Repository.Auth.Type},
 	}
 }
 
@@ -90,7 +90,7 @@ func (r Request) placementFields() []placementField {
 // first.
 func awsSubnets(present bool, a AWS) placementField {
 	return placementField{
-		path:      "aws.subnet_ids",
+		path:      "$.aws.subnet_ids",
 		value:     strings.Join(a.SubnetIDs, ","),
 		grows:     true,
 		keepFirst: proxyChoice(present, a.Proxy) == "nginx",
@@ -147,7 +147,7 @@ func proxyChoice(present bool, proxy string) string {
 // NOTE: whether those two keep working after CREATE OR REPLACE SECRET is
 // not documented, so a run does not replace the SECRET.
 func ChangeConsequence(earlier, later Request, changed []string, execution string) string {
-	if len(changed) == 1 && changed[0] == "repository.auth.type" {
+	if len(changed) == 1 && changed[0] == "$.repository.auth.type" {
 		return fmt.Sprintf("a run with the change would fail in its secret step, because the SECRET that %s created "+
 			"has TYPE = %s, auth type %s needs TYPE = %s, and ALTER SECRET cannot change the TYPE of a secret",
 			execution, SecretType(earlier.Repository.Auth.Type), later.Repository.Auth.Type, SecretType(later.Repository.Auth.Type))
@@ -165,15 +165,15 @@ func ChangeConsequence(earlier, later Request, changed []string, execution strin
 // group inside one cloud region. A run that changes only these finds its
 // earlier resources under the same names instead of building new ones.
 var networkFields = []string{
-	"aws.vpc_id", "aws.subnet_ids", "aws.security_group_ids",
-	"azure.vnet_name", "azure.subnet_name", "azure.pls_subnet_name",
-	"gcp.network", "gcp.subnet", "gcp.psc_subnet", "gcp.psc_subnet_cidr",
+	"$.aws.vpc_id", "$.aws.subnet_ids", "$.aws.security_group_ids",
+	"$.azure.vnet_name", "$.azure.subnet_name", "$.azure.pls_subnet_name",
+	"$.gcp.network", "$.gcp.subnet", "$.gcp.psc_subnet", "$.gcp.psc_subnet_cidr",
 }
 
 // ChangedPlacement returns the paths of the placement fields whose values
 // differ between earlier and later. These fields decide where a run builds,
-// such as route and snowflake.account, or what it builds there, such as
-// aws.proxy or the TYPE of the SECRET that repository.auth.type chooses.
+// such as $.route and $.snowflake.account, or what it builds there, such as
+// $.aws.proxy or the TYPE of the SECRET that $.repository.auth.type chooses.
 // A teardown removes only what the latest run of a request built, so most
 // such changes leave the earlier run's resources behind. ChangeConsequence
 // describes what a run with a given change would do.

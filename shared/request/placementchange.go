@@ -8,7 +8,7 @@ import (
 
 // DescribeChanges returns each path of changed, as ChangedPlacement returns
 // them, with the earlier and the later value of its field, such as
-// "aws.region from eu-central-1 to eu-west-1". A list is printed in
+// "$.aws.region from eu-central-1 to eu-west-1". A list is printed in
 // brackets, and an aws.subnet_ids change also names the subnets that later
 // drops and a first subnet that moved. The values are IDs, names, regions
 // and the auth type, never a credential.

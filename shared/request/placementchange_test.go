@@ -19,20 +19,20 @@ func TestDescribeChangesValues(t *testing.T) {
 		want []string
 	}{
 		{name: "region", edit: func(r *Request) { r.AWS.Region = "eu-west-1" },
-			want: []string{"aws.region from us-west-2 to eu-west-1"}},
+			want: []string{"$.aws.region from us-west-2 to eu-west-1"}},
 		{name: "dropped subnet", edit: func(r *Request) { r.AWS.SubnetIDs = []string{"subnet-a", "subnet-c", "subnet-d"} },
-			want: []string{"aws.subnet_ids from [subnet-a, subnet-b, subnet-c] to [subnet-a, subnet-c, subnet-d], which drops subnet-b"}},
+			want: []string{"$.aws.subnet_ids from [subnet-a, subnet-b, subnet-c] to [subnet-a, subnet-c, subnet-d], which drops subnet-b"}},
 		{name: "first subnet moved", edit: func(r *Request) { r.AWS.SubnetIDs = []string{"subnet-c", "subnet-b", "subnet-a"} },
-			want: []string{"aws.subnet_ids from [subnet-a, subnet-b, subnet-c] to [subnet-c, subnet-b, subnet-a], " +
+			want: []string{"$.aws.subnet_ids from [subnet-a, subnet-b, subnet-c] to [subnet-c, subnet-b, subnet-a], " +
 				"and the first subnet, where the proxy VM runs, changes from subnet-a to subnet-c"}},
 		{name: "security groups", edit: func(r *Request) { r.AWS.SecurityGroupIDs = []string{"sg-3"} },
-			want: []string{"aws.security_group_ids from [sg-1, sg-2] to [sg-3]"}},
+			want: []string{"$.aws.security_group_ids from [sg-1, sg-2] to [sg-3]"}},
 		{name: "auth type", edit: func(r *Request) { r.Repository.Auth.Type = "token" },
-			want: []string{"repository.auth.type from password to token"}},
+			want: []string{"$.repository.auth.type from password to token"}},
 		{name: "two fields", edit: func(r *Request) {
 			r.Snowflake.Account = "org-other"
 			r.AWS.VPCID = "vpc-1"
-		}, want: []string{"snowflake.account from org-acct to org-other", "aws.vpc_id from unset to vpc-1"}},
+		}, want: []string{"$.snowflake.account from org-acct to org-other", "$.aws.vpc_id from unset to vpc-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

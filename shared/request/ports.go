@@ -68,8 +68,8 @@ func (v *validator) routePorts(r *Request) {
 		}
 		port, ok := indexPort(r.Repository.IndexURL)
 		if ok && port != r.Egress.Port {
-			v.add("$.egress.port", fmt.Sprintf("is %d, but repository.index_url uses port %d, which Snowflake connects to, so the firewall would open the wrong port; "+
-				"set egress.port to %d or remove it, or change the port of repository.index_url", r.Egress.Port, port, port))
+			v.add("$.egress.port", fmt.Sprintf("is %d, but $.repository.index_url uses port %d, which Snowflake connects to, so the firewall would open the wrong port; "+
+				"set $.egress.port to %d or remove it, or change the port of $.repository.index_url", r.Egress.Port, port, port))
 		}
 	}
 }

@@ -117,10 +117,10 @@ func TestEgressPortMustMatchIndexPort(t *testing.T) {
 
 	got := fieldErrors(t, withPort)
 	message := got["$.egress.port"]
-	if !strings.Contains(message, "is 443, but repository.index_url uses port 8443") {
+	if !strings.Contains(message, "is 443, but $.repository.index_url uses port 8443") {
 		t.Errorf("message %q does not name both ports", message)
 	}
-	if !strings.Contains(message, "set egress.port to 8443 or remove it") {
+	if !strings.Contains(message, "set $.egress.port to 8443 or remove it") {
 		t.Errorf("message %q does not say what to write", message)
 	}
 	if len(got) != 1 {

@@ -464,7 +464,7 @@ func (v *validator) indexURL(raw string) {
 	}
 	if u.User != nil {
 		// The URL is not echoed: its user information holds a credential.
-		v.add(path, "contains credentials; remove them from the URL and use repository.auth")
+		v.add(path, "contains credentials; remove them from the URL and use $.repository.auth")
 		return
 	}
 	if u.Scheme != "https" {

@@ -32,7 +32,7 @@ const (
 	azureImageForms = "use a marketplace URN publisher:offer:sku:version, such as " + DefaultAzureImage +
 		", or the resource ID of a managed image or gallery image, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/images/<name>"
 	gcpImageForms = "use projects/<project>/global/images/<name> or projects/<project>/global/images/family/<family>, such as " +
-		DefaultGCPImage + ", or global/images/<name> for an image of gcp.project"
+		DefaultGCPImage + ", or global/images/<name> for an image of $.gcp.project"
 )
 
 // IsAzureImageID reports whether image is the resource ID of a managed
@@ -113,7 +113,7 @@ func gcpMachineTypeError(machineType, zone string) string {
 		return fmt.Sprintf("%q is not a machine type; use a name such as %s, or zones/%s/machineTypes/<name>", machineType, DefaultGCPMachineType, zone)
 	}
 	if zone != "" && match[2] != zone {
-		return fmt.Sprintf("%q is a machine type of zone %s, but the proxy VM is created in gcp.zone %s; use the name %s alone, or zones/%s/machineTypes/%s",
+		return fmt.Sprintf("%q is a machine type of zone %s, but the proxy VM is created in $.gcp.zone %s; use the name %s alone, or zones/%s/machineTypes/%s",
 			machineType, match[2], zone, match[3], zone, match[3])
 	}
 	return ""

@@ -95,7 +95,7 @@ func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets R
 		}
 		password, err := secrets.Resolve(ctx, sf.PasswordRef)
 		if err != nil {
-			return &CredentialError{Path: "$.snowflake.password_ref", Err: fmt.Errorf("read snowflake.password_ref: %w", err)}
+			return &CredentialError{Path: "$.snowflake.password_ref", Err: fmt.Errorf("read $.snowflake.password_ref: %w", err)}
 		}
 		return sb.Snowflake.EnsureUser(sf.Account, sf.User, nil, password)
 	}
@@ -106,18 +106,18 @@ func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets R
 	}
 	pemText, err := secrets.Resolve(ctx, sf.PrivateKeyRef)
 	if err != nil {
-		return &CredentialError{Path: keyPath, Err: fmt.Errorf("read snowflake.private_key_ref: %w", err)}
+		return &CredentialError{Path: keyPath, Err: fmt.Errorf("read $.snowflake.private_key_ref: %w", err)}
 	}
 	var passphrase string
 	if sf.PrivateKeyPassphraseRef != "" {
 		if passphrase, err = secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
 			return &CredentialError{Path: "$.snowflake.private_key_passphrase_ref",
-				Err: fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)}
+				Err: fmt.Errorf("read $.snowflake.private_key_passphrase_ref: %w", err)}
 		}
 	}
 	key, err := snowflake.ParsePrivateKey([]byte(pemText), []byte(passphrase))
 	if err != nil {
-		return &CredentialError{Path: keyPath, Err: fmt.Errorf("snowflake.private_key_ref: %w", err)}
+		return &CredentialError{Path: keyPath, Err: fmt.Errorf("$.snowflake.private_key_ref: %w", err)}
 	}
 	return sb.Snowflake.EnsureUser(sf.Account, sf.User, &key.PublicKey, "")
 }
@@ -133,9 +133,9 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 		// The index accepts the tokens that the AWS front end returns.
 		return nil
 	}
-	ref, field := auth.PasswordRef, "repository.auth.password_ref"
+	ref, field := auth.PasswordRef, "$.repository.auth.password_ref"
 	if auth.Type == "token" {
-		ref, field = auth.TokenRef, "repository.auth.token_ref"
+		ref, field = auth.TokenRef, "$.repository.auth.token_ref"
 	}
 	generate := randomPassword
 	if auth.Type == "token" {
@@ -145,11 +145,11 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 		}
 	}
 	if err := sb.ensureSecret(ref, generate); err != nil {
-		return &CredentialError{Path: "$." + field, Err: err}
+		return &CredentialError{Path: field, Err: err}
 	}
 	value, err := secrets.Resolve(ctx, ref)
 	if err != nil {
-		return &CredentialError{Path: "$." + field, Err: fmt.Errorf("read %s: %w", field, err)}
+		return &CredentialError{Path: field, Err: fmt.Errorf("read %s: %w", field, err)}
 	}
 	user, password := auth.Username, value
 	if auth.Type == "token" {
@@ -157,7 +157,7 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 	}
 	u, err := url.Parse(repo.IndexURL)
 	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("repository.index_url %q has no host", repo.IndexURL)
+		return fmt.Errorf("$.repository.index_url %q has no host", repo.IndexURL)
 	}
 	if err := sb.Index.SetCredential(u.Hostname(), ref, user, password); err != nil {
 		return fmt.Errorf("seed index credential: %w", err)

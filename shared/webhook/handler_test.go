@@ -535,8 +535,8 @@ func TestRequestWebhookStartFailure(t *testing.T) {
 		{name: "store at file size limit", err: fmt.Errorf("save world: %w", syscall.EFBIG), wantCode: http.StatusServiceUnavailable,
 			wantError: "state store is at the file size limit"},
 		{name: "conflict with an earlier execution", err: &ConflictError{Ticket: "DATA-4711", Execution: "DATA-4711",
-			Reason: "request DATA-4711 changes route from execution DATA-4711"}, wantCode: http.StatusConflict,
-			wantError: "request DATA-4711 changes route from execution DATA-4711"},
+			Reason: "request DATA-4711 changes $.route from execution DATA-4711"}, wantCode: http.StatusConflict,
+			wantError: "request DATA-4711 changes $.route from execution DATA-4711"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,7 +46,7 @@ func (c *CodeArtifact) AuthorizationToken(ctx context.Context, domain, owner str
 	})
 	switch apiCode(err) {
 	case "ResourceNotFoundException":
-		return workflow.IndexToken{}, workflow.Invalid("aws: CodeArtifact domain %s of account %s not found in region %s: check repository.index_url", domain, owner, c.region)
+		return workflow.IndexToken{}, workflow.Invalid("aws: CodeArtifact domain %s of account %s not found in region %s: check $.repository.index_url", domain, owner, c.region)
 	case "ValidationException":
 		return workflow.IndexToken{}, workflow.Invalid("aws: get a CodeArtifact token for domain %s in region %s: %s", domain, c.region, describe(err))
 	}

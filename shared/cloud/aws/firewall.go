@@ -202,10 +202,10 @@ func (p *Provider) addRevoked(ctx context.Context, target cloud.FirewallTarget, 
 
 func (f *Firewall) provider(ctx context.Context, target cloud.FirewallTarget) (*Provider, error) {
 	if target.AWSRegion == "" || target.SecurityGroupID == "" || target.RequestID == "" {
-		return nil, workflow.Invalid("aws: firewall target needs a region, a security group ID and a request ID; set egress.region and egress.security_group_id")
+		return nil, workflow.Invalid("aws: firewall target needs a region, a security group ID and a request ID; set $.egress.region and $.egress.security_group_id")
 	}
 	if target.Port < 1 || target.Port > 65535 {
-		return nil, workflow.Invalid("aws: firewall port %d is out of range; set egress.port from 1 to 65535", target.Port)
+		return nil, workflow.Invalid("aws: firewall port %d is out of range; set $.egress.port from 1 to 65535", target.Port)
 	}
 	return f.providers(ctx, target.AWSRegion)
 }

@@ -160,7 +160,7 @@ func (n *Network) insertInstance(ctx context.Context, req *computepb.InsertInsta
 		// network or subnetwork with 404, and retrying cannot create it.
 		return 0, &stepError{named: &workflow.Error{Name: workflow.ErrInvalidRequest,
 			Message: fmt.Sprintf("gcp: insert instance %s in project %s: %s: the instance names a resource that does not exist; "+
-				"check gcp.image, gcp.machine_type, gcp.network and gcp.subnet", req.GetInstanceResource().GetName(), n.project, describe(err))},
+				"check $.gcp.image, $.gcp.machine_type, $.gcp.network and $.gcp.subnet", req.GetInstanceResource().GetName(), n.project, describe(err))},
 			cause: err}
 	}
 	if err != nil {

@@ -69,7 +69,7 @@ func TestCreateInstanceMissingImage(t *testing.T) {
 		if name := workflow.NameOf(err); name != workflow.ErrInvalidRequest {
 			t.Errorf("CreateInstance with client token %q: error name = %q, want %q (error: %v)", token, name, workflow.ErrInvalidRequest, err)
 		}
-		if err != nil && !strings.Contains(err.Error(), "check gcp.image") {
+		if err != nil && !strings.Contains(err.Error(), "check $.gcp.image") {
 			t.Errorf("CreateInstance with client token %q: error %q does not name gcp.image", token, err)
 		}
 	}

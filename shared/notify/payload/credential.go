@@ -68,9 +68,9 @@ func CredentialNextAction(req request.Request, flags string) string {
 	rerun := fmt.Sprintf("then %s, or run 'repolink run%s REQUEST' with the request file, so that the secret step sets the credential in the SECRET",
 		workflow.RerunByWebhook, flags)
 	if _, err := request.ParseCodeArtifactURL(req.Repository.IndexURL); err == nil {
-		return "set repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires, " +
-			"or store a new token from aws codeartifact get-authorization-token where repository.auth references it; " + rerun
+		return "set $.repository.auth.type to codeartifact, so that repolink gets the token and renews it before it expires, " +
+			"or store a new token from aws codeartifact get-authorization-token where $.repository.auth references it; " + rerun
 	}
 	return "use the user _json_key_base64 with a base64-encoded service-account key, which does not expire, " +
-		"or store a new access token where repository.auth references it; " + rerun
+		"or store a new access token where $.repository.auth references it; " + rerun
 }

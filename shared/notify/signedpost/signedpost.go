@@ -33,7 +33,7 @@ const maxDrain = 64 << 10
 func Post(ctx context.Context, client *http.Client, target string, secret []byte, now time.Time, body []byte) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, workflow.Invalid("the request's notify.url is invalid: %v; fix notify.url in the request", redact(err))
+		return 0, workflow.Invalid("the request's $.notify.url is invalid: %v; fix $.notify.url in the request", redact(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "repolink-notify")

@@ -83,10 +83,10 @@ func (r Rejection) Objects(objects []string) string {
 		r.RequestID, JoinAnd(objects), r.Account, h.Request, h.Execution, statusText(h.Status), state)
 	if r.Redriven != "" {
 		return fmt.Sprintf("%s; %s. The names now belong to request %s, so %s and then %s, "+
-			"or %s and start the request as a new run with another repository.name",
+			"or %s and start the request as a new run with another $.repository.name",
 			conflict, outcome("a redrive of execution "+r.Redriven, r.Route), h.Request, next, r.Retry, r.teardownRedriven())
 	}
-	return fmt.Sprintf("%s; %s. Give this request another repository.name, or %s and then %s",
+	return fmt.Sprintf("%s; %s. Give this request another $.repository.name, or %s and then %s",
 		conflict, outcome("an execution of this request", r.Route), next, r.Retry)
 }
 
@@ -105,14 +105,14 @@ func (r Rejection) Host(host string) string {
 			next += " and then " + r.Retry
 		}
 		return fmt.Sprintf("%s. The index host now belongs to request %s, so %s, "+
-			"or %s and start the request as a new run with another host name for this index in repository.index_url",
+			"or %s and start the request as a new run with another host name for this index in $.repository.index_url",
 			conflict, h.Request, next, r.teardownRedriven())
 	}
 	then := ""
 	if r.Retry != "" {
 		then = ", and then " + r.Retry
 	}
-	return fmt.Sprintf("%s: %s, or use another host name for this index in repository.index_url%s", conflict, next, then)
+	return fmt.Sprintf("%s: %s, or use another host name for this index in $.repository.index_url%s", conflict, next, then)
 }
 
 // DefaultLevel returns the message for a request whose

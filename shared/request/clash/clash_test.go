@@ -99,12 +99,12 @@ func TestHostRetry(t *testing.T) {
 		t.Errorf("message lacks the request and its host:\n%s", message)
 	}
 	if want := "wait for execution X-1 of request R-1 to close, or stop it with 'stop X-1', then tear down request R-1 with 'teardown X-1', " +
-		"or use another host name for this index in repository.index_url"; !strings.HasSuffix(message, want) {
+		"or use another host name for this index in $.repository.index_url"; !strings.HasSuffix(message, want) {
 		t.Errorf("message without a retry does not end with %q:\n%s", want, message)
 	}
 
 	r.Retry = "send it"
-	if want := "repository.index_url, and then send it"; !strings.HasSuffix(r.Host("pypi.example.com"), want) {
+	if want := "$.repository.index_url, and then send it"; !strings.HasSuffix(r.Host("pypi.example.com"), want) {
 		t.Errorf("message with a retry does not end with %q:\n%s", want, r.Host("pypi.example.com"))
 	}
 }
@@ -130,19 +130,19 @@ func TestRedriveAdvice(t *testing.T) {
 	for _, want := range []string{
 		"; a redrive of execution X-2 would fail with a conflict in the Snowflake steps.",
 		"The names now belong to request R-1, so tear down request R-1 first with 'teardown X-1' and then redrive it, " +
-			"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another repository.name",
+			"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another $.repository.name",
 	} {
 		if !strings.Contains(objects, want) {
 			t.Errorf("objects message lacks %q:\n%s", want, objects)
 		}
 	}
-	if strings.Contains(objects, "Give this request another repository.name") {
+	if strings.Contains(objects, "Give this request another $.repository.name") {
 		t.Errorf("objects message suggests changing the redriven request:\n%s", objects)
 	}
 
 	host := r.Host("pypi.example.com")
 	want := "is not supported. The index host now belongs to request R-1, so tear down request R-1 first with 'teardown X-1' and then redrive it, " +
-		"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another host name for this index in repository.index_url"
+		"or tear down execution X-2 of this request with 'teardown X-2' and start the request as a new run with another host name for this index in $.repository.index_url"
 	if !strings.HasSuffix(host, want) {
 		t.Errorf("host message does not end with %q:\n%s", want, host)
 	}

@@ -199,7 +199,7 @@ func (c *Cache) Config(ctx context.Context, sf request.Snowflake) (snowflake.Con
 	if sf.PrivateKeyRef == "" {
 		password, err := c.opts.Secrets.Resolve(ctx, sf.PasswordRef)
 		if err != nil {
-			return cfg, fmt.Errorf("read snowflake.password_ref: %w", err)
+			return cfg, fmt.Errorf("read $.snowflake.password_ref: %w", err)
 		}
 		cfg.Password = password
 		return cfg, nil
@@ -207,17 +207,17 @@ func (c *Cache) Config(ctx context.Context, sf request.Snowflake) (snowflake.Con
 
 	pem, err := c.opts.Secrets.Resolve(ctx, sf.PrivateKeyRef)
 	if err != nil {
-		return cfg, fmt.Errorf("read snowflake.private_key_ref: %w", err)
+		return cfg, fmt.Errorf("read $.snowflake.private_key_ref: %w", err)
 	}
 	var passphrase string
 	if sf.PrivateKeyPassphraseRef != "" {
 		if passphrase, err = c.opts.Secrets.Resolve(ctx, sf.PrivateKeyPassphraseRef); err != nil {
-			return cfg, fmt.Errorf("read snowflake.private_key_passphrase_ref: %w", err)
+			return cfg, fmt.Errorf("read $.snowflake.private_key_passphrase_ref: %w", err)
 		}
 	}
 	key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
 	if err != nil {
-		return cfg, fmt.Errorf("snowflake.private_key_ref: %w", err)
+		return cfg, fmt.Errorf("$.snowflake.private_key_ref: %w", err)
 	}
 	cfg.PrivateKey = key
 	return cfg, nil

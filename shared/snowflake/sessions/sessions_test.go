@@ -90,11 +90,11 @@ func TestConfig(t *testing.T) {
 		{name: "password", password: "env:PASSWORD", wantPassword: "pw-value"},
 		{name: "encrypted key", key: "env:KEY", passphrase: "env:PASSPHRASE", wantKey: true},
 		{name: "plain key", key: "env:PLAIN_KEY", wantKey: true},
-		{name: "unset password", password: "env:UNSET", wantErr: "read snowflake.password_ref"},
-		{name: "unset key", key: "env:UNSET", wantErr: "read snowflake.private_key_ref"},
-		{name: "unset passphrase", key: "env:KEY", passphrase: "env:UNSET", wantErr: "read snowflake.private_key_passphrase_ref"},
-		{name: "wrong passphrase", key: "env:KEY", passphrase: "env:WRONG", wantErr: "snowflake.private_key_ref"},
-		{name: "key not PEM", key: "env:NOT_PEM", wantErr: "snowflake.private_key_ref"},
+		{name: "unset password", password: "env:UNSET", wantErr: "read $.snowflake.password_ref"},
+		{name: "unset key", key: "env:UNSET", wantErr: "read $.snowflake.private_key_ref"},
+		{name: "unset passphrase", key: "env:KEY", passphrase: "env:UNSET", wantErr: "read $.snowflake.private_key_passphrase_ref"},
+		{name: "wrong passphrase", key: "env:KEY", passphrase: "env:WRONG", wantErr: "$.snowflake.private_key_ref"},
+		{name: "key not PEM", key: "env:NOT_PEM", wantErr: "$.snowflake.private_key_ref"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

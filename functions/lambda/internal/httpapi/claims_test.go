@@ -84,7 +84,7 @@ func TestWebhookRejectsClashingObjects(t *testing.T) {
 			"and artifact repository PLATFORM.PACKAGES.CORP_PYPI in Snowflake account myorg-analytics, "+
 			"as request DATA-4711 does in execution DATA-4711 (SUCCEEDED), and no teardown of DATA-4711 has succeeded since",
 		"would build its proxy VM, load balancer and private endpoint and then fail with a conflict in the Snowflake steps",
-		"Give this request another repository.name",
+		"Give this request another $.repository.name",
 		"'aws stepfunctions start-execution --state-machine-arn arn:aws:states:us-west-2:123456789012:stateMachine:rl-teardown",
 		"send the request again")
 	if strings.Contains(got.Error, "index host") {
@@ -103,7 +103,7 @@ func TestWebhookRejectsClashingHost(t *testing.T) {
 		"request DATA-4712 uses the index host pypi.corp.example.com in Snowflake account myorg-analytics, "+
 			"as request DATA-4711 does in execution DATA-4711 (SUCCEEDED)",
 		"An account routes a host name to one private endpoint only",
-		"use another host name for this index in repository.index_url")
+		"use another host name for this index in $.repository.index_url")
 	f.checkNotStarted(t, "DATA-4712")
 }
 

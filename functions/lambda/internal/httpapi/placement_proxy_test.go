@@ -17,7 +17,7 @@ func TestWebhookRejectsChangedProxy(t *testing.T) {
 	f.provisioned(t, body)
 
 	got := f.deliver(t, "request without the proxy", noProxy, http.StatusConflict)
-	if want := "request DATA-4711 changes aws.proxy from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
+	if want := "request DATA-4711 changes $.aws.proxy from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
 		t.Errorf("request without the proxy: error %q lacks %q", got.Error, want)
 	}
 	// The succeeded aws-privatelink run has its endpoint.

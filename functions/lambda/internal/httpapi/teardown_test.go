@@ -419,10 +419,10 @@ func TestWebhookRejectsChangedPlacement(t *testing.T) {
 
 	got := f.deliver(t, "moved request", moved, http.StatusConflict)
 	checkRejectedBy(t, "moved request", got, "DATA-4711")
-	if want := "request DATA-4711 changes snowflake.account from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
+	if want := "request DATA-4711 changes $.snowflake.account from execution DATA-4711 (SUCCEEDED)"; !strings.Contains(got.Error, want) {
 		t.Errorf("moved request: error %q lacks %q", got.Error, want)
 	}
-	if want := "The request changes snowflake.account from myorg-analytics to myorg-other."; !strings.Contains(got.Error, want) {
+	if want := "The request changes $.snowflake.account from myorg-analytics to myorg-other."; !strings.Contains(got.Error, want) {
 		t.Errorf("moved request: error %q lacks the old and new values, %q", got.Error, want)
 	}
 	if want := "maximum of 5 private endpoints for 7 days"; !strings.Contains(got.Error, want) {
@@ -466,7 +466,7 @@ func checkWebhookPlacementOfFailedRun(t *testing.T, fail func(*teardownFixture))
 	got := f.deliver(t, "moved request", moved, http.StatusConflict)
 	checkRejectedBy(t, "moved request", got, "DATA-4711")
 	for _, want := range []string{
-		"request DATA-4711 changes snowflake.account from execution DATA-4711 (FAILED), which may have built resources before it stopped",
+		"request DATA-4711 changes $.snowflake.account from execution DATA-4711 (FAILED), which may have built resources before it stopped",
 		"Tear down the request first",
 		"redrive DATA-4711",
 	} {

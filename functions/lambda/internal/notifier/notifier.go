@@ -303,7 +303,7 @@ func machineOf(arn string) string {
 func (n *Notifier) send(ctx context.Context, target string, note any) (Result, error) {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return Result{}, workflow.Invalid("notifier: the request's notify.url must be an https:// URL")
+		return Result{}, workflow.Invalid("notifier: the request's $.notify.url must be an https:// URL")
 	}
 	if n.Secret == nil {
 		return Result{}, workflow.Invalid("notifier: no signing key is configured; set REPOLINK_WEBHOOK_SECRET_ARN on the notifier function")
