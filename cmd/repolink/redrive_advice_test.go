@@ -9,13 +9,6 @@ import (
 	"testing"
 )
 
-// writeAzureRequest writes the Azure example with the ID id and the
-// location to a temp file.
-func writeAzureRequest(t *testing.T, id, location string) string {
-	t.Helper()
-	return writeAzureExample(t, "azure-privatelink.json", id, location)
-}
-
 // writeAzureExample writes the Azure example of the named file with the ID
 // id and the location to a temp file.
 func writeAzureExample(t *testing.T, example, id, location string) string {
