@@ -73,12 +73,10 @@ func snowflakeEndpoint(ctx context.Context, env *workflow.Env, in workflow.Docum
 	if err != nil {
 		return "", err
 	}
-	for _, info := range infos {
-		// Resource Manager IDs are case-insensitive, and Snowflake may
-		// return them in another case than they were provisioned with.
-		if !strings.EqualFold(info.ServiceID(), svc.ServiceName) || !strings.EqualFold(info.Host, endpoint.Host) {
-			continue
-		}
+	// Current compares Resource Manager IDs without case, because
+	// Snowflake may return them in another case than they were provisioned
+	// with, and it skips an endpoint deprovisioned by an earlier teardown.
+	if info := provisionendpoint.Current(infos, svc.ServiceName); info != nil && strings.EqualFold(info.Host, endpoint.Host) {
 		if info.SnowflakeResourceID == "" {
 			return "", workflow.NotReady("Snowflake's endpoint to %s has no resource ID yet (state %s)", svc.ServiceName, info.EndpointState)
 		}

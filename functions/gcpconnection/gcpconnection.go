@@ -106,10 +106,8 @@ func snowflakeResourceID(ctx context.Context, env *workflow.Env, in workflow.Doc
 	if err != nil {
 		return "", err
 	}
-	for _, info := range infos {
-		if info.ServiceID() == serviceName {
-			return info.SnowflakeResourceID, nil
-		}
+	if info := provisionendpoint.Current(infos, serviceName); info != nil {
+		return info.SnowflakeResourceID, nil
 	}
 	return "", nil
 }

@@ -232,12 +232,12 @@ func (p *Poller) endpoints(ctx context.Context, w workflow.Wait) ([]provisionend
 	return provisionendpoint.Endpoints(ctx, conn)
 }
 
-// settle completes one wait from the account's endpoint list.
+// settle completes one wait from the account's endpoint list. It judges
+// the endpoint that provisionendpoint.Current picks, so that an endpoint
+// that a teardown deprovisioned does not fail the wait for a newer one to
+// a service with the same ID.
 func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisionendpoint.EndpointInfo, report *Report) {
-	for _, info := range infos {
-		if info.ServiceID() != w.ServiceID {
-			continue
-		}
+	if info := provisionendpoint.Current(infos, w.ServiceID); info != nil {
 		switch Judge(w.Cloud, info.EndpointState, info.Status) {
 		case Live:
 			// Snowflake may spell the values in another case, and the
@@ -248,7 +248,7 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 			report.Succeeded++
 			return
 		case Failed:
-			cause := failureCause(w, info)
+			cause := failureCause(w, *info)
 			p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrRejected, TaskName+": "+cause) })
 			report.Failed++
 			return

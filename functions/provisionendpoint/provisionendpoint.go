@@ -46,6 +46,13 @@ func (e EndpointInfo) ServiceID() string {
 // restores one that is queued for deletion, and adopts a live one. It
 // returns a Conflict instead of provisioning or restoring when an endpoint
 // to another provider service carries the index host (HostCarrier).
+//
+// A deprovisioned endpoint is restored only when this run did not create
+// the service. On Azure and Google Cloud the service ID is the resource's
+// path, which a recreated service reuses, but a restored endpoint keeps
+// its connection to the deleted service, so the step provisions a new one.
+// On AWS a recreated endpoint service gets a new service name, so the old
+// endpoint never matches.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	svc := in.Resources.EndpointService
@@ -66,39 +73,25 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	carrier := HostCarrier(infos, host, svc.ServiceName)
-	for _, info := range infos {
-		// Compared without case, as ServiceIs does, because Azure
-		// resource IDs ignore case.
-		if !strings.EqualFold(info.ServiceID(), svc.ServiceName) {
-			continue
-		}
-		if !strings.EqualFold(info.Host, host) {
-			return Output{}, workflow.Errorf(workflow.ErrConflict,
-				"the account already has an endpoint to %s for host %s, not %s; change its host name with SYSTEM$SET_PRIVATELINK_ENDPOINT_HOSTNAME or deprovision it",
-				svc.ServiceName, info.Host, host)
-		}
-		switch strings.ToUpper(info.EndpointState) {
-		case "PENDING_DELETION":
-			if carrier != nil {
-				return Output{}, hostTakenError(req, host, *carrier, nil)
-			}
-			if _, err := conn.Query(ctx, restoreStatement(svc.ServiceName)); err != nil {
-				return Output{}, fmt.Errorf("restore endpoint to %s: %w", svc.ServiceName, err)
-			}
-			return Output{Result: workflow.Result{Action: workflow.Updated, ID: svc.ServiceName}, Host: host, Status: info.Status}, nil
-		case "DELETING":
-			return Output{}, workflow.NotReady("endpoint to %s is being deleted; waiting until it is gone before provisioning again", svc.ServiceName)
-		default:
-			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: svc.ServiceName}, Host: host, Status: info.Status}, nil
-		}
+	own := Current(infos, svc.ServiceName)
+	if own != nil && IsDeprovisioned(*own) && svc.Action == workflow.Created {
+		// NOTE: Snowflake does not document whether it provisions a second
+		// endpoint to a service ID that still lists a deprovisioned one.
+		// provisionFailed reports what Snowflake returns. A later run that
+		// adopts a service an earlier failed run recreated still restores.
+		own = nil
+	}
+	if own != nil {
+		return restoreOrAdopt(ctx, conn, req, svc.ServiceName, host, *own, carrier)
 	}
 
 	if carrier != nil {
 		return Output{}, hostTakenError(req, host, *carrier, nil)
 	}
 	// The limit is checked again here, right before provisioning, because
-	// endpoints that other runs provisioned since preflight count too.
-	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(svc.ServiceName)); err != nil {
+	// endpoints that other runs provisioned since preflight count too. No
+	// listed endpoint is the run's own any more, so every one counts.
+	if err := CheckCapacity(req.Snowflake.Account, infos, nil); err != nil {
 		return Output{}, err
 	}
 	if err := Reserve(ctx, env, req, in.Execution, infos, svc.ServiceName); err != nil {
@@ -108,6 +101,60 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return provisionFailed(ctx, conn, req, svc.ServiceName, host, err)
 	}
 	return Output{Result: workflow.Result{Action: workflow.Created, ID: svc.ServiceName}, Host: host, Status: "Pending"}, nil
+}
+
+// restoreOrAdopt restores the request's listed endpoint when it is queued
+// for deletion, waits while Snowflake deletes it, and adopts it otherwise. A
+// restored endpoint is recorded as Pending, because it connects again
+// before it is live.
+func restoreOrAdopt(ctx context.Context, conn snowflake.Conn, req request.Request, serviceName, host string, info EndpointInfo, carrier *EndpointInfo) (Output, error) {
+	if !strings.EqualFold(info.Host, host) {
+		return Output{}, workflow.Errorf(workflow.ErrConflict,
+			"the account already has an endpoint to %s for host %s, not %s; change its host name with SYSTEM$SET_PRIVATELINK_ENDPOINT_HOSTNAME or deprovision it",
+			serviceName, info.Host, host)
+	}
+	switch strings.ToUpper(info.EndpointState) {
+	case "PENDING_DELETION":
+		if carrier != nil {
+			return Output{}, hostTakenError(req, host, *carrier, nil)
+		}
+		if _, err := conn.Query(ctx, restoreStatement(serviceName)); err != nil {
+			return Output{}, fmt.Errorf("restore endpoint to %s: %w", serviceName, err)
+		}
+		return Output{Result: workflow.Result{Action: workflow.Updated, ID: serviceName}, Host: host, Status: "Pending"}, nil
+	case "DELETING":
+		return Output{}, workflow.NotReady("endpoint to %s is being deleted; waiting until it is gone before provisioning again", serviceName)
+	}
+	return Output{Result: workflow.Result{Action: workflow.Adopted, ID: serviceName}, Host: host, Status: info.Status}, nil
+}
+
+// Current returns the endpoint in infos to the provider service id,
+// compared without case because Azure resource IDs ignore it, or nil when
+// there is none. Snowflake may list an endpoint deprovisioned by a
+// teardown next to a newer one to a service with the same ID, so an
+// endpoint that is not deprovisioned comes first.
+func Current(infos []EndpointInfo, id string) *EndpointInfo {
+	var found *EndpointInfo
+	for i, info := range infos {
+		if !strings.EqualFold(info.ServiceID(), id) {
+			continue
+		}
+		if !IsDeprovisioned(info) {
+			return &infos[i]
+		}
+		found = &infos[i]
+	}
+	return found
+}
+
+// IsDeprovisioned reports whether the endpoint is PENDING_DELETION or
+// DELETING, which Snowflake lists and counts until it deletes it.
+func IsDeprovisioned(info EndpointInfo) bool {
+	switch strings.ToUpper(info.EndpointState) {
+	case "PENDING_DELETION", "DELETING":
+		return true
+	}
+	return false
 }
 
 // provisionFailed explains a failed SYSTEM$PROVISION_PRIVATELINK_ENDPOINT
@@ -122,15 +169,13 @@ func provisionFailed(ctx context.Context, conn snowflake.Conn, req request.Reque
 	if err != nil {
 		return Output{}, failed
 	}
-	for _, info := range infos {
-		if strings.EqualFold(info.ServiceID(), serviceName) && strings.EqualFold(info.Host, host) {
-			return Output{Result: workflow.Result{Action: workflow.Adopted, ID: serviceName}, Host: host, Status: info.Status}, nil
-		}
+	if info := Current(infos, serviceName); info != nil && !IsDeprovisioned(*info) && strings.EqualFold(info.Host, host) {
+		return Output{Result: workflow.Result{Action: workflow.Adopted, ID: serviceName}, Host: host, Status: info.Status}, nil
 	}
 	if carrier := HostCarrier(infos, host, serviceName); carrier != nil {
 		return Output{}, hostTakenError(req, host, *carrier, provisionErr)
 	}
-	if err := CheckCapacity(req.Snowflake.Account, infos, ServiceIs(serviceName)); err != nil {
+	if err := CheckCapacity(req.Snowflake.Account, infos, nil); err != nil {
 		return Output{}, workflow.Errorf(workflow.ErrConflict, "%v (Snowflake returned: %v)", err, provisionErr)
 	}
 	return Output{}, failed
