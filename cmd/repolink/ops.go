@@ -399,7 +399,8 @@ func nextCommands(machine, name, flags, requestFile string) workflow.NextCommand
 // nextAction returns the operator's next action for the closed execution
 // x. flags and requestFile are as for nextCommands.
 func nextAction(x engine.Execution, flags, requestFile string) string {
-	return nextActionOf(x, nextCommands(x.Machine, x.Name, flags, requestFile))
+	cmds := nextCommands(x.Machine, x.Name, flags, requestFile)
+	return sandboxLimitNext(x, flags, cmds.Run, nextActionOf(x, cmds))
 }
 
 // nextActionOf is nextAction with the commands cmds.
@@ -433,7 +434,7 @@ func closedAdvice(ctx context.Context, eng *engine.Engine, dir string, x engine.
 			cmds.Rerun = ticketRerun(system, v.RequestID)
 		}
 	}
-	return nextActionOf(x, cmds), nil
+	return sandboxLimitNext(x, flags, cmds.Run, nextActionOf(x, cmds)), nil
 }
 
 // supersededAdvice returns the next action for the closed execution x of

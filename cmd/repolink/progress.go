@@ -204,7 +204,8 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 		requestFile = requestPlaceholder
 	}
 	_, cause := failedStep(exec)
-	next := workflow.NextActionForCause(exec.Status, exec.Error, cause, nextCommands(exec.Machine, exec.Name, p.flags, requestFile))
+	cmds := nextCommands(exec.Machine, exec.Name, p.flags, requestFile)
+	next := sandboxLimitNext(exec, p.flags, cmds.Run, workflow.NextActionForCause(exec.Status, exec.Error, cause, cmds))
 	fmt.Fprintf(p.out, "  next:             %s\n", next)
 }
 

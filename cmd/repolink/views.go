@@ -68,7 +68,7 @@ func failureText(x engine.Execution, flags string) string {
 	default:
 		text = cause
 	}
-	return workflow.AddCommandFlags(text, flags)
+	return workflow.AddCommandFlags(text, flags) + sandboxLimitError(x, flags)
 }
 
 // describeExecution returns the view of an execution with its resources:

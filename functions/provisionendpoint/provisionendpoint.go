@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -321,6 +322,17 @@ type CapacityError struct {
 }
 
 func (e *CapacityError) Error() string { return e.Reason + "; " + e.Advice("redrive this run") }
+
+// capacityReason matches the start of the Reason of every CapacityError,
+// from CheckCapacity and from reservationConflict.
+var capacityReason = regexp.MustCompile(`account \S+ has \d+ private endpoints(, the maximum,| of the maximum of)`)
+
+// IsCapacityCause reports whether cause, the message that a failed step
+// recorded, contains a CapacityError, for a caller that has only the
+// message of a closed run.
+func IsCapacityCause(cause string) bool {
+	return capacityReason.MatchString(cause)
+}
 
 // ErrorName returns the ASL error name, Conflict.
 func (e *CapacityError) ErrorName() string { return workflow.ErrConflict }

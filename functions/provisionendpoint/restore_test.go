@@ -118,3 +118,27 @@ func TestRunAdoptsNewerOverDeprovisioned(t *testing.T) {
 		t.Errorf("status = %q, want APPROVED", out.Status)
 	}
 }
+
+func TestIsCapacityCause(t *testing.T) {
+	full := CheckCapacity("acme-prod", endpointsFor("a", "b", "c", "d", "e"), nil)
+	reserved := reservationConflict(request.Request{Snowflake: request.Snowflake{Account: "acme-prod"}},
+		endpointsFor("a", "b", "c", "d"), workflow.ReservationResult{Holders: []string{"DATA-2"}})
+	tests := []struct {
+		name  string
+		cause string
+		want  bool
+	}{
+		{"full account", full.Error(), true},
+		{"reserved places", reserved.Error(), true},
+		{"after provision error", fmt.Sprintf("Conflict: %v (Snowflake returned: limit)", full), true},
+		{"other conflict", "host pypi.corp.example.com already has the private endpoint x", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsCapacityCause(tt.cause); got != tt.want {
+				t.Errorf("IsCapacityCause(%q) = %v, want %v", tt.cause, got, tt.want)
+			}
+		})
+	}
+}
