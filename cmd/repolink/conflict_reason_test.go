@@ -23,7 +23,7 @@ func TestWebhookConflictReasonPlacement(t *testing.T) {
 }
 
 func TestWebhookConflictReasonObjectClash(t *testing.T) {
-	clash := &objectClashError{requestID: "DATA-2", objects: []string{"SECRET PYPI_SECRET"}, account: "acct", other: "DATA-1", earlier: "DATA-1", status: "SUCCEEDED"}
+	clash := &objectClashError{clashHolder: clashHolder{requestID: "DATA-2", account: "acct", other: "DATA-1", earlier: "DATA-1", status: "SUCCEEDED"}, objects: []string{"SECRET PYPI_SECRET"}}
 	err := fmt.Errorf("start DATA-2: %w", clash)
 
 	reason, otherID := webhookConflictReason(err, clash)

@@ -5,67 +5,21 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/request/clash"
 )
 
 // defaultClashError is the error of a run whose repository.default_for
 // names the level on which a provision execution of another request ID in
 // the same Snowflake account sets DEFAULT_PYTHON_ARTIFACT_REPOSITORY.
 type defaultClashError struct {
-	requestID string
-	route     request.Route
+	clashHolder
 	// target is the object of the level, such as SCHEMA PLATFORM.PACKAGES.
-	target  string
-	account string
-	other   string
-	earlier string
-	status  string
-	// latest is the latest provision execution of request other, the one
-	// that a teardown of other must name.
-	latest string
-	// teardown and teardownStatus are the latest teardown of request other
-	// that started after execution earlier, if any. It has not succeeded.
-	teardown       string
-	teardownStatus string
-	flags          string
-	// retry is the caller's action that starts the request again, one of
-	// the retry constants, or "" for retryRunFile.
-	retry string
-	// redriven is the stopped execution of requestID whose redrive the
-	// clash rejects, or "" for a new run.
-	redriven string
+	target string
 }
 
 var _ intakeConflict = (*defaultClashError)(nil)
 
-func (e *defaultClashError) setFlags(flags string) { e.flags = flags }
-
-func (e *defaultClashError) setRetry(retry string) { e.retry = retry }
-
-func (e *defaultClashError) setRedriven(execution string) { e.redriven = execution }
-
-func (e *defaultClashError) execution() string { return e.earlier }
-
 func (e *defaultClashError) Error() string {
-	retry := e.retry
-	if retry == "" {
-		retry = retryRunFile
-	}
-	rejection := clash.Rejection{
-		RequestID: e.requestID,
-		Route:     e.route,
-		Account:   e.account,
-		Holder: clash.Holder{
-			Request:        e.other,
-			Execution:      e.earlier,
-			Status:         e.status,
-			Teardown:       e.teardown,
-			TeardownStatus: e.teardownStatus,
-		},
-		Commands: repolinkCommands(e.flags, e.other, e.latest),
-		Retry:    retry,
-		Redriven: e.redriven,
-	}
+	rejection := e.rejection(retryRunFile)
 	return rejection.DefaultLevel(e.target)
 }
 
@@ -125,23 +79,20 @@ func checkDefaultClash(ctx context.Context, runs *intakeRuns, all []engine.Execu
 // x of request other, with the latest teardown of other since x.
 func newDefaultClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req, other request.Request, x engine.Execution, target, flags string) error {
 	conflict := &defaultClashError{
-		requestID: req.ID,
-		route:     req.Route,
-		target:    target,
-		account:   req.Snowflake.Account,
-		other:     other.ID,
-		earlier:   x.Name,
-		status:    x.Status,
-		latest:    latestRunIn(all, other.ID),
-		flags:     flags,
+		clashHolder: clashHolder{
+			requestID: req.ID,
+			route:     req.Route,
+			account:   req.Snowflake.Account,
+			other:     other.ID,
+			earlier:   x.Name,
+			status:    x.Status,
+			latest:    latestRunIn(all, other.ID),
+			flags:     flags,
+		},
+		target: target,
 	}
-	// A teardown that failed or runs is the one to finish, not a new one.
-	teardown, err := runs.latestTeardownAfter(ctx, other.ID, x)
-	if err != nil {
+	if err := conflict.setTeardown(ctx, runs, x); err != nil {
 		return err
-	}
-	if teardown != nil {
-		conflict.teardown, conflict.teardownStatus = teardown.Name, teardown.Status
 	}
 	return conflict
 }

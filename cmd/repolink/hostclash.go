@@ -6,50 +6,22 @@ import (
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/request/clash"
 )
 
 // hostClashError is the error of a private-link run whose index host is
 // the host of the private endpoint that a provision execution of another
-// request ID in the same Snowflake account may have provisioned.
+// request ID in the same Snowflake account may have provisioned. Its
+// message names no teardown of the other request and, unless retry is
+// set, no step to start the request again.
 type hostClashError struct {
-	requestID string
-	host      string
-	account   string
-	other     string
-	earlier   string
-	status    string
-	// latest is the latest provision execution of request other, the one
-	// that a teardown of other must name.
-	latest string
-	flags  string
-	// retry is the caller's step to start the request again, or "" for a
-	// message that names none.
-	retry string
-	// redriven is the stopped execution of requestID whose redrive the
-	// clash rejects, or "" for a new run.
-	redriven string
+	clashHolder
+	host string
 }
 
 var _ intakeConflict = (*hostClashError)(nil)
 
-func (e *hostClashError) setFlags(flags string) { e.flags = flags }
-
-func (e *hostClashError) setRetry(retry string) { e.retry = retry }
-
-func (e *hostClashError) setRedriven(execution string) { e.redriven = execution }
-
-func (e *hostClashError) execution() string { return e.earlier }
-
 func (e *hostClashError) Error() string {
-	rejection := clash.Rejection{
-		RequestID: e.requestID,
-		Account:   e.account,
-		Holder:    clash.Holder{Request: e.other, Execution: e.earlier, Status: e.status},
-		Commands:  repolinkCommands(e.flags, e.other, e.latest),
-		Retry:     e.retry,
-		Redriven:  e.redriven,
-	}
+	rejection := e.rejection("")
 	return rejection.Host(e.host)
 }
 
@@ -86,13 +58,15 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 		return err
 	}
 	return &hostClashError{
-		requestID: req.ID,
-		host:      request.EndpointHost(req),
-		account:   req.Snowflake.Account,
-		other:     other.ID,
-		earlier:   x.Name,
-		status:    x.Status,
-		latest:    latestRunIn(all, other.ID),
-		flags:     flags,
+		clashHolder: clashHolder{
+			requestID: req.ID,
+			account:   req.Snowflake.Account,
+			other:     other.ID,
+			earlier:   x.Name,
+			status:    x.Status,
+			latest:    latestRunIn(all, other.ID),
+			flags:     flags,
+		},
+		host: request.EndpointHost(req),
 	}
 }

@@ -81,8 +81,8 @@ func TestObjectClashOutcomeByRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.route), func(t *testing.T) {
-			e := &objectClashError{requestID: "RT-2", route: tt.route, objects: []string{"API integration X"},
-				account: "acct", other: "RT-1", earlier: "RT-1", status: engine.StatusSucceeded}
+			e := &objectClashError{objects: []string{"API integration X"}, clashHolder: clashHolder{requestID: "RT-2",
+				route: tt.route, account: "acct", other: "RT-1", earlier: "RT-1", status: engine.StatusSucceeded}}
 			message := e.Error()
 			if !strings.Contains(message, tt.want) {
 				t.Errorf("message lacks %q:\n%s", tt.want, message)

@@ -40,19 +40,16 @@ const (
 	retryRedrive        = "redrive the execution again"
 )
 
-// objectClashError is the error of a run whose request names a Snowflake
-// SECRET, API INTEGRATION or ARTIFACT REPOSITORY that a provision execution
-// of another request ID in the same Snowflake account may have created.
-type objectClashError struct {
+// clashHolder is what every intake clash error records about the request
+// that holds what the rejected request names, and how to start the
+// rejected request again.
+type clashHolder struct {
 	requestID string
 	route     request.Route
-	// objects are the clashing objects, each as its noun and name, such as
-	// "API integration PYPI_INTEGRATION".
-	objects []string
-	account string
-	other   string
-	earlier string
-	status  string
+	account   string
+	other     string
+	earlier   string
+	status    string
 	// latest is the latest provision execution of request other, the one
 	// that a teardown of other must name.
 	latest string
@@ -62,32 +59,29 @@ type objectClashError struct {
 	teardownStatus string
 	flags          string
 	// retry is the caller's action that starts the request again, one of
-	// the retry constants, or "" for retryRunFile.
+	// the retry constants.
 	retry string
 	// redriven is the stopped execution of requestID whose redrive the
 	// clash rejects, or "" for a new run.
 	redriven string
 }
 
-var (
-	_ intakeConflict = (*objectClashError)(nil)
-	_ intakeConflict = (*placementChangeError)(nil)
-)
+func (e *clashHolder) setFlags(flags string) { e.flags = flags }
 
-func (e *objectClashError) setFlags(flags string) { e.flags = flags }
+func (e *clashHolder) setRetry(retry string) { e.retry = retry }
 
-func (e *objectClashError) setRetry(retry string) { e.retry = retry }
+func (e *clashHolder) setRedriven(execution string) { e.redriven = execution }
 
-func (e *objectClashError) setRedriven(execution string) { e.redriven = execution }
+func (e *clashHolder) execution() string { return e.earlier }
 
-func (e *objectClashError) execution() string { return e.earlier }
-
-func (e *objectClashError) Error() string {
+// rejection returns the clash message builder of e. An unset retry becomes
+// defaultRetry.
+func (e *clashHolder) rejection(defaultRetry string) clash.Rejection {
 	retry := e.retry
 	if retry == "" {
-		retry = retryRunFile
+		retry = defaultRetry
 	}
-	rejection := clash.Rejection{
+	return clash.Rejection{
 		RequestID: e.requestID,
 		Route:     e.route,
 		Account:   e.account,
@@ -102,6 +96,39 @@ func (e *objectClashError) Error() string {
 		Retry:    retry,
 		Redriven: e.redriven,
 	}
+}
+
+// setTeardown records in e the latest teardown of request e.other that
+// started after execution x, because a teardown that failed or runs is the
+// one to finish, not a new one.
+func (e *clashHolder) setTeardown(ctx context.Context, runs *intakeRuns, x engine.Execution) error {
+	teardown, err := runs.latestTeardownAfter(ctx, e.other, x)
+	if err != nil {
+		return err
+	}
+	if teardown != nil {
+		e.teardown, e.teardownStatus = teardown.Name, teardown.Status
+	}
+	return nil
+}
+
+// objectClashError is the error of a run whose request names a Snowflake
+// SECRET, API INTEGRATION or ARTIFACT REPOSITORY that a provision execution
+// of another request ID in the same Snowflake account may have created.
+type objectClashError struct {
+	clashHolder
+	// objects are the clashing objects, each as its noun and name, such as
+	// "API integration PYPI_INTEGRATION".
+	objects []string
+}
+
+var (
+	_ intakeConflict = (*objectClashError)(nil)
+	_ intakeConflict = (*placementChangeError)(nil)
+)
+
+func (e *objectClashError) Error() string {
+	rejection := e.rejection(retryRunFile)
 	return rejection.Objects(e.objects)
 }
 
@@ -195,23 +222,20 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 		return checkDefaultClash(ctx, runs, all, req, flags)
 	}
 	conflict := &objectClashError{
-		requestID: req.ID,
-		route:     req.Route,
-		objects:   sharedObjects(req, other),
-		account:   req.Snowflake.Account,
-		other:     other.ID,
-		earlier:   x.Name,
-		status:    x.Status,
-		latest:    latestRunIn(all, other.ID),
-		flags:     flags,
+		clashHolder: clashHolder{
+			requestID: req.ID,
+			route:     req.Route,
+			account:   req.Snowflake.Account,
+			other:     other.ID,
+			earlier:   x.Name,
+			status:    x.Status,
+			latest:    latestRunIn(all, other.ID),
+			flags:     flags,
+		},
+		objects: sharedObjects(req, other),
 	}
-	// A teardown that failed or runs is the one to finish, not a new one.
-	teardown, err := runs.latestTeardownAfter(ctx, other.ID, *x)
-	if err != nil {
+	if err := conflict.setTeardown(ctx, runs, *x); err != nil {
 		return err
-	}
-	if teardown != nil {
-		conflict.teardown, conflict.teardownStatus = teardown.Name, teardown.Status
 	}
 	return conflict
 }
