@@ -227,6 +227,12 @@ func (f executionFlags) logger(stderr io.Writer) *slog.Logger {
 // parseName parses the flags of a command that takes one execution name
 // and returns the name. output, when not nil, is the --output flag to check.
 func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) {
+	return parseNameOr(fs, args, output, "")
+}
+
+// parseNameOr is parseName for a command that also takes what alternative
+// names, such as "or a request file", in place of the execution name.
+func parseNameOr(fs *flag.FlagSet, args []string, output *string, alternative string) (string, error) {
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return "", err
@@ -237,9 +243,13 @@ func parseName(fs *flag.FlagSet, args []string, output *string) (string, error) 
 		}
 	}
 	if len(positional) != 1 {
-		return "", usagef("%s takes one execution name; got %d arguments", fs.Name(), len(positional))
+		forms := "one execution name"
+		if alternative != "" {
+			forms += " " + alternative
+		}
+		return "", usagef("%s takes %s; got %d arguments", fs.Name(), forms, len(positional))
 	}
-	if err := checkNameGiven(fs.Name(), positional[0], ""); err != nil {
+	if err := checkNameGiven(fs.Name(), positional[0], alternative); err != nil {
 		return "", err
 	}
 	return nameArg(positional[0]), nil

@@ -21,7 +21,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("redrive", "redrive [--sandbox] [--state-dir DIR] NAME|REQUEST_FILE", stderr)
 	flags := addExecutionFlags(fs, "run the redriven steps against the local sandbox, as the execution's first run did")
 	pollInterval := pollIntervalFlag(fs)
-	name, err := parseName(fs, args, nil)
+	name, err := parseNameOr(fs, args, nil, "or a request file")
 	if err != nil {
 		return err
 	}
