@@ -305,7 +305,7 @@ type endpointStatus struct {
 // seen available. It calls the cloud without the lock.
 func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 	if ep.DeletedOn != nil {
-		return endpointStatus{endpointState: "PENDING_DELETION", status: "Deleting"}, nil
+		return endpointStatus{endpointState: "PENDING_DELETION", status: deprovisionedStatus(ep.ServiceName)}, nil
 	}
 	if s.opts.Link == nil {
 		return endpointStatus{endpointState: "FAILED", status: "failed"}, nil
@@ -347,6 +347,24 @@ func (s *Server) endpointState(ep Endpoint) (endpointStatus, error) {
 		// through as the status; Snowflake's wording for them is unconfirmed.
 		return endpointStatus{endpointState: "FAILED", status: state}, nil
 	}
+}
+
+// deprovisionedStatus returns the cloud-side status of a deprovisioned
+// endpoint to serviceName, whose consumer endpoint the deprovision deleted.
+// Azure marks the connection Disconnected, and Snowflake documents
+// DISCONNECTED among its Azure statuses. For Google Cloud it documents
+// ACCEPTED, NO CONNECTION and REJECTED, of which NO CONNECTION fits.
+//
+// NOTE: which status Snowflake reports for a deprovisioned endpoint is not
+// documented for any cloud, and Deleting for AWS is the sandbox's guess.
+func deprovisionedStatus(serviceName string) string {
+	switch {
+	case isGCPService(serviceName):
+		return "NO CONNECTION"
+	case isAzureService(serviceName):
+		return "DISCONNECTED"
+	}
+	return "Deleting"
 }
 
 // isAzureService reports whether a service ID is an Azure resource ID,
