@@ -154,18 +154,18 @@ func (p *planner) endpoint(ctx context.Context, conn snowflake.Conn) Item {
 	if err != nil {
 		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Unknown, Detail: err.Error()}
 	}
-	for _, info := range infos {
-		if p.serviceName != "" && info.ServiceID() == p.serviceName {
-			it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Adopt,
-				ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
-			switch strings.ToUpper(info.EndpointState) {
-			case "PENDING_DELETION":
-				it.State, it.Detail = Update, it.Detail+"; the run restores it"
-			case "DELETING":
-				it.State, it.Detail = Create, it.Detail+"; the run waits until it is gone and provisions it again"
-			}
-			return it
+	// Current picks a live endpoint over one that a teardown deprovisioned
+	// before the service with the same ID was created again.
+	if info := provisionendpoint.Current(infos, p.serviceName); p.serviceName != "" && info != nil {
+		it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Adopt,
+			ID: info.ServiceID(), Detail: fmt.Sprintf("%s, status %s", info.EndpointState, info.Status)}
+		switch strings.ToUpper(info.EndpointState) {
+		case "PENDING_DELETION":
+			it.State, it.Detail = Update, it.Detail+"; the run restores it"
+		case "DELETING":
+			it.State, it.Detail = Create, it.Detail+"; the run waits until it is gone and provisions it again"
 		}
+		return it
 	}
 	detail := fmt.Sprintf("the account has %d of %d private endpoints", len(infos), provisionendpoint.MaxEndpoints)
 	it := Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Create, Detail: detail}
