@@ -73,6 +73,14 @@ func azureInfo(provider, resource, status string) map[string]string {
 	}
 }
 
+// deprovisionedInfo returns the info of an endpoint to serviceID that is
+// queued for deletion.
+func deprovisionedInfo(resource string) map[string]string {
+	info := azureInfo(serviceID, resource, "DISCONNECTED")
+	info["endpoint_state"] = "PENDING_DELETION"
+	return info
+}
+
 func pending(name, endpoint string) cloud.AzureEndpointConnection {
 	return cloud.AzureEndpointConnection{ID: serviceID + "/privateEndpointConnections/" + name, Name: name, PrivateEndpointID: endpoint, Status: cloud.AzurePending}
 }
@@ -107,6 +115,17 @@ func TestRun(t *testing.T) {
 		{
 			name:       "service ID matches in any case",
 			infos:      []map[string]string{azureInfo(strings.ToLower(serviceID), endpointID, "PENDING")},
+			conns:      []cloud.AzureEndpointConnection{pending("ep-1.0f1e2d3c", endpointID)},
+			wantAction: workflow.Created,
+			approved:   []string{"ep-1.0f1e2d3c"},
+		},
+		{
+			// Snowflake may list the endpoint that a teardown deprovisioned,
+			// to the deleted service with the same ID, before the new one.
+			name: "deprovisioned endpoint is skipped",
+			infos: []map[string]string{
+				deprovisionedInfo(strings.Replace(endpointID, "ep-1", "ep-0", 1)), snowflakeEndpoint,
+			},
 			conns:      []cloud.AzureEndpointConnection{pending("ep-1.0f1e2d3c", endpointID)},
 			wantAction: workflow.Created,
 			approved:   []string{"ep-1.0f1e2d3c"},
