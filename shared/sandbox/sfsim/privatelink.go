@@ -257,6 +257,11 @@ func (e *execution) deprovision(serviceName, column string) (*result, error) {
 	return nil, nil
 }
 
+// restore connects the endpoint again to the service that has its ID now.
+//
+// NOTE: Snowflake does not document a restore after the service was
+// deleted and created again with the same ID. The sandbox connects the
+// restored endpoint to the new service, which a real restore may not do.
 func (e *execution) restore(serviceName, column string) (*result, error) {
 	var ep *Endpoint
 	for _, candidate := range e.account.Endpoints {
