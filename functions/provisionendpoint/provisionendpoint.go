@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -308,7 +307,8 @@ func reservationConflict(req request.Request, infos []EndpointInfo, result workf
 // without a run, such as a plan.
 type CapacityError struct {
 	// Reason is the number of the account's endpoints and, when Reserved,
-	// the runs that reserved the remaining places.
+	// the runs that reserved the remaining places. workflow.IsCapacityCause
+	// matches its start, so keep the two in step.
 	Reason string
 	// Reserved reports that other runs reserved the remaining places, so
 	// that a place comes free when one of them closes without an endpoint.
@@ -322,17 +322,6 @@ type CapacityError struct {
 }
 
 func (e *CapacityError) Error() string { return e.Reason + "; " + e.Advice("redrive this run") }
-
-// capacityReason matches the start of the Reason of every CapacityError,
-// from CheckCapacity and from reservationConflict.
-var capacityReason = regexp.MustCompile(`account \S+ has \d+ private endpoints(, the maximum,| of the maximum of)`)
-
-// IsCapacityCause reports whether cause, the message that a failed step
-// recorded, contains a CapacityError, for a caller that has only the
-// message of a closed run.
-func IsCapacityCause(cause string) bool {
-	return capacityReason.MatchString(cause)
-}
 
 // ErrorName returns the ASL error name, Conflict.
 func (e *CapacityError) ErrorName() string { return workflow.ErrConflict }

@@ -136,8 +136,8 @@ func TestIsCapacityCause(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsCapacityCause(tt.cause); got != tt.want {
-				t.Errorf("IsCapacityCause(%q) = %v, want %v", tt.cause, got, tt.want)
+			if got := workflow.IsCapacityCause(tt.cause); got != tt.want {
+				t.Errorf("workflow.IsCapacityCause(%q) = %v, want %v", tt.cause, got, tt.want)
 			}
 		})
 	}

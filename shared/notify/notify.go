@@ -425,9 +425,18 @@ func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage,
 		Error:        x.Error,
 		Cause:        workflow.AddCommandFlags(x.Cause, flags),
 		State:        x.CurrentState,
-		Next:         workflow.NextActionForCause(x.Status, x.Error, x.Cause, nextCommands(x, flags)),
+		Next:         nextAction(x, flags),
 		Resources:    resources,
 	})
+}
+
+// nextAction returns the operator's next action for the closed execution
+// x. In the sandbox, a run that found no free place among the account's
+// private endpoints is advised to reset the sandbox first.
+func nextAction(x engine.Execution, flags string) string {
+	cmds := nextCommands(x, flags)
+	next := workflow.NextActionForCause(x.Status, x.Error, x.Cause, cmds)
+	return workflow.SandboxLimitNext(x.Error, x.Cause, flags, cmds.Run, next)
 }
 
 // nextCommands returns the commands that continue a closed execution. A
