@@ -79,17 +79,8 @@ func checkDefaultClash(ctx context.Context, runs *intakeRuns, all []engine.Execu
 // x of request other, with the latest teardown of other since x.
 func newDefaultClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, req, other request.Request, x engine.Execution, target, flags string) error {
 	conflict := &defaultClashError{
-		clashHolder: clashHolder{
-			requestID: req.ID,
-			route:     req.Route,
-			account:   req.Snowflake.Account,
-			other:     other.ID,
-			earlier:   x.Name,
-			status:    x.Status,
-			latest:    latestRunIn(all, other.ID),
-			flags:     flags,
-		},
-		target: target,
+		clashHolder: newClashHolder(req, other, x, all, flags),
+		target:      target,
 	}
 	if err := conflict.setTeardown(ctx, runs, x); err != nil {
 		return err

@@ -58,15 +58,7 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 		return err
 	}
 	return &hostClashError{
-		clashHolder: clashHolder{
-			requestID: req.ID,
-			account:   req.Snowflake.Account,
-			other:     other.ID,
-			earlier:   x.Name,
-			status:    x.Status,
-			latest:    latestRunIn(all, other.ID),
-			flags:     flags,
-		},
-		host: request.EndpointHost(req),
+		clashHolder: newClashHolder(req, other, *x, all, flags),
+		host:        request.EndpointHost(req),
 	}
 }

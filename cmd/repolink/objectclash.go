@@ -40,9 +40,8 @@ const (
 	retryRedrive        = "redrive the execution again"
 )
 
-// clashHolder is what every intake clash error records about the request
-// that holds what the rejected request names, and how to start the
-// rejected request again.
+// clashHolder is the record that every intake clash error keeps of the
+// other request's execution and of the commands that resolve the clash.
 type clashHolder struct {
 	requestID string
 	route     request.Route
@@ -64,6 +63,21 @@ type clashHolder struct {
 	// redriven is the stopped execution of requestID whose redrive the
 	// clash rejects, or "" for a new run.
 	redriven string
+}
+
+// newClashHolder returns the clashHolder of req against execution x of
+// request other. all are the provision executions, the latest first.
+func newClashHolder(req, other request.Request, x engine.Execution, all []engine.Execution, flags string) clashHolder {
+	return clashHolder{
+		requestID: req.ID,
+		route:     req.Route,
+		account:   req.Snowflake.Account,
+		other:     other.ID,
+		earlier:   x.Name,
+		status:    x.Status,
+		latest:    latestRunIn(all, other.ID),
+		flags:     flags,
+	}
 }
 
 func (e *clashHolder) setFlags(flags string) { e.flags = flags }
@@ -222,17 +236,8 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 		return checkDefaultClash(ctx, runs, all, req, flags)
 	}
 	conflict := &objectClashError{
-		clashHolder: clashHolder{
-			requestID: req.ID,
-			route:     req.Route,
-			account:   req.Snowflake.Account,
-			other:     other.ID,
-			earlier:   x.Name,
-			status:    x.Status,
-			latest:    latestRunIn(all, other.ID),
-			flags:     flags,
-		},
-		objects: sharedObjects(req, other),
+		clashHolder: newClashHolder(req, other, *x, all, flags),
+		objects:     sharedObjects(req, other),
 	}
 	if err := conflict.setTeardown(ctx, runs, *x); err != nil {
 		return err
