@@ -12,8 +12,8 @@ import (
 )
 
 // TestTicketRunNextAdvice records a Jira delivery that started execution
-// DATA-1 and checks that the next action of DATA-1, once stopped, says to
-// update the ticket instead of running a request file, while a run that no
+// DATA-1 and checks that the next action of DATA-1, once stopped, advises
+// updating the ticket instead of running a request file, while a run that no
 // ticket started keeps the request file advice.
 func TestTicketRunNextAdvice(t *testing.T) {
 	ctx := context.Background()

@@ -25,9 +25,9 @@ type Output struct {
 	InstanceGroup string `json:"instance_group"`
 }
 
-// Run checks the request's Private Service Connect NAT subnet, finds or
-// creates the proxy VM (or finds the repository VM by its address for proxy
-// none), returns NotReady until it is RUNNING, and puts it into the
+// Run checks the request's Private Service Connect NAT subnet and finds or
+// creates the proxy VM, or finds the repository VM by its address for proxy
+// none. It returns NotReady until the VM is RUNNING, then puts it into the
 // request's unmanaged instance group.
 //
 // NOTE: the proxy VM gets no external address. It reaches the upstream and

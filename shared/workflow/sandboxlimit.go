@@ -19,12 +19,11 @@ func IsCapacityCause(cause string) bool {
 	return capacityReason.MatchString(cause)
 }
 
-// SandboxLimitFailure reports whether a run that closed with the ASL error
-// name errorName and the cause ran in the sandbox, which the command flags
-// show, and failed because the sandbox Snowflake account had no free place
-// among its private endpoints. The sandbox counts the endpoints of earlier
-// teardowns for 7 days of its clock, as Snowflake does, and has no
-// ACCOUNT_USAGE, so only a sandbox reset frees a place.
+// SandboxLimitFailure reports whether a run ran in the sandbox, as flags
+// show, and closed with errorName and cause because the sandbox Snowflake
+// account had no free private endpoint place. The sandbox counts the
+// endpoints of earlier teardowns for 7 days of its clock, as Snowflake
+// does, and has no ACCOUNT_USAGE. So only a sandbox reset frees a place.
 func SandboxLimitFailure(errorName, cause, flags string) bool {
 	return strings.HasPrefix(flags, " --sandbox") && errorName == ErrConflict && IsCapacityCause(cause)
 }

@@ -46,9 +46,9 @@ type SignedClaim struct {
 // ClaimSigned claims ticket for the delivery with the replay key replayKey,
 // signed at signedAt, before the delivery starts anything. One conditional
 // write checks that no accepted or claiming delivery of the ticket is
-// signed later and stores signedAt as the ticket's latest claim, so that
-// of an older and a newer concurrent delivery the older one cannot start
-// after the newer one claimed the ticket. A delivery signed in the same
+// signed later and stores signedAt as the ticket's latest claim. So of two
+// concurrent deliveries, the older cannot start after the newer claimed the
+// ticket. A delivery signed in the same
 // second as the latest claim is not older.
 //
 // The claimant must then call RecordSigned when it started or named an
