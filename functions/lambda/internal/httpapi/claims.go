@@ -46,6 +46,16 @@ var _ Claims = (*dynamo.Store)(nil)
 // from DescribeExecution for a moment, so it is the run item check's grace.
 const claimStartGrace = exclusion.NotFoundGrace
 
+// claimExpiryMargin is how long past claimStartGrace an unstarted claim
+// item lives before DynamoDB may delete it through expires_at. Until then
+// a later delivery of the request can still mark the claim started when
+// its execution is found, because the mark after StartExecution failed.
+//
+// NOTE: when that mark fails and no later delivery of the request comes
+// within the margin, DynamoDB deletes the claim while the execution may
+// still hold its names.
+const claimExpiryMargin = 24 * time.Hour
+
 // maxClaimAttempts bounds the reads and writes of one claim while other
 // deliveries keep changing it.
 const maxClaimAttempts = 10
@@ -173,7 +183,9 @@ func (w *Webhook) takeClaim(ctx context.Context, check *claimCheck, req request.
 			}
 			return nil, nil
 		}
-		claim := dynamo.Claim{Request: req.ID, Execution: name, ClaimedAt: w.now()}
+		claimedAt := w.now()
+		claim := dynamo.Claim{Request: req.ID, Execution: name, ClaimedAt: claimedAt,
+			ExpiresAt: claimedAt.Add(claimStartGrace + claimExpiryMargin)}
 		written, ok, err := w.Claims.WriteClaim(ctx, c.Key(), c.Account, c.String(), read, claim)
 		if err != nil {
 			return nil, fmt.Errorf("write the claim of %s in Snowflake account %s: %w", c, c.Account, err)

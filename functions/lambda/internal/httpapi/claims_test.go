@@ -195,6 +195,9 @@ func TestWebhookUnstartedClaim(t *testing.T) {
 	}{
 		{"within the grace", time.Minute, http.StatusConflict},
 		{"after the grace", 10 * time.Minute, http.StatusAccepted},
+		// DynamoDB deletes an expired item some time after expires_at, so an item
+		// past its expires_at must still read as free.
+		{"expired and not deleted", 48 * time.Hour, http.StatusAccepted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +208,9 @@ func TestWebhookUnstartedClaim(t *testing.T) {
 				t.Fatalf("parse request: %v", err)
 			}
 			for _, c := range request.Claims(ghost) {
-				claim := dynamo.Claim{Request: "GHOST-1", Execution: "GHOST-1", ClaimedAt: now.Add(-tt.age)}
+				claimedAt := now.Add(-tt.age)
+				claim := dynamo.Claim{Request: "GHOST-1", Execution: "GHOST-1", ClaimedAt: claimedAt,
+					ExpiresAt: claimedAt.Add(25 * time.Hour)}
 				if _, ok, err := store.WriteClaim(context.Background(), c.Key(), c.Account, c.String(), dynamo.Claim{}, claim); err != nil || !ok {
 					t.Fatalf("write claim of %s: written %v, error %v", c, ok, err)
 				}
@@ -318,6 +323,77 @@ func (r *racingClaims) WriteClaim(ctx context.Context, key, account, name string
 		}
 	}
 	return r.Store.WriteClaim(ctx, key, account, name, read, claim)
+}
+
+// recordingClaims is a claim store that records every claim written.
+type recordingClaims struct {
+	*dynamo.Store
+	mu      sync.Mutex
+	written map[string]dynamo.Claim
+}
+
+func (r *recordingClaims) WriteClaim(ctx context.Context, key, account, name string, read, claim dynamo.Claim) (dynamo.Claim, bool, error) {
+	r.mu.Lock()
+	r.written[key] = claim
+	r.mu.Unlock()
+	return r.Store.WriteClaim(ctx, key, account, name, read, claim)
+}
+
+// TestWebhookClaimsExpireUntilStarted checks that every claim item, the
+// default level's too, carries an expiry past the start grace until its
+// execution is marked started, so that DynamoDB deletes the claims of a
+// start that never happened.
+func TestWebhookClaimsExpireUntilStarted(t *testing.T) {
+	hook, states := newWebhook(t)
+	store := hook.Claims.(*dynamo.Store)
+	recorder := &recordingClaims{Store: store, written: map[string]dynamo.Claim{}}
+	hook.Claims = recorder
+	body := readExample(t)
+	req, err := request.ParseJSON(body)
+	if err != nil {
+		t.Fatalf("parse request: %v", err)
+	}
+	claims := request.Claims(req)
+	level, ok := request.DefaultClaim(req)
+	if !ok {
+		t.Fatal("example request sets no default level")
+	}
+	claims = append(claims, level)
+
+	resp, err := hook.Handle(context.Background(), signedEvent(body, secret, now))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("status %d, want 202 (body %s)", resp.StatusCode, resp.Body)
+	}
+	if got := states.startCount(); got != 1 {
+		t.Errorf("%d executions started, want 1", got)
+	}
+
+	// The webhook treats an unstarted claim as free 5 minutes after it
+	// was taken, and DynamoDB may delete it a day after that.
+	wantExpiry := now.Add(5*time.Minute + 24*time.Hour)
+	for _, c := range claims {
+		written, ok := recorder.written[c.Key()]
+		if !ok {
+			t.Errorf("claim of %s was not written", c)
+			continue
+		}
+		if !written.ExpiresAt.Equal(wantExpiry) {
+			t.Errorf("claim of %s written with expiry %v, want %v", c, written.ExpiresAt, wantExpiry)
+		}
+		read, err := store.ReadClaim(context.Background(), c.Key())
+		if err != nil {
+			t.Fatalf("read claim of %s: %v", c, err)
+		}
+		if !read.Started {
+			t.Errorf("claim of %s is not marked started", c)
+		}
+		if !read.ExpiresAt.IsZero() {
+			t.Errorf("started claim of %s expires at %v, want no expiry", c, read.ExpiresAt)
+		}
+	}
 }
 
 // TestWebhookReleasesClaimsOfRejected checks that a delivery that loses

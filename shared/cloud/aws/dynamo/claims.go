@@ -51,6 +51,13 @@ type Claim struct {
 	ClaimedAt time.Time
 	// Started is true once Execution has started.
 	Started bool
+	// ExpiresAt sets the item's expires_at while the claim is not started:
+	// DynamoDB deletes the item some time after it. It must lie past the
+	// time after which a reader treats an unstarted claim as free, because
+	// DynamoDB deletes expired items late, or early if it lies before. The
+	// zero time writes no expires_at. MarkClaimStarted removes it, because
+	// the resources of a started execution stay until a teardown.
+	ExpiresAt time.Time
 }
 
 // ReadClaim reads the claim item of claimKey with a strongly consistent
@@ -83,6 +90,13 @@ func (s *Store) ReadClaim(ctx context.Context, claimKey string) (Claim, error) {
 		return Claim{}, s.invalidClaim(claimKey, err)
 	}
 	read.ClaimedAt = time.Unix(claimedAt, 0)
+	if _, ok := out.Item[attrExpiresAt]; ok {
+		expiresAt, err := numberOf(out.Item, attrExpiresAt)
+		if err != nil {
+			return Claim{}, s.invalidClaim(claimKey, err)
+		}
+		read.ExpiresAt = time.Unix(expiresAt, 0)
+	}
 	return read, nil
 }
 
@@ -94,13 +108,17 @@ func (s *Store) invalidClaim(claimKey string, err error) error {
 // WriteClaim stores claim as the holder of claimKey, with account and name
 // describing the claimed name, on the condition that the item is still as
 // ReadClaim found it in read: absent, or present with the same version.
-// The item has no expiry, because the resources of a succeeded execution
-// stay until a teardown. It returns the stored claim, and false when the
-// condition failed, and the caller then reads again.
+// It writes expires_at from claim.ExpiresAt (Unix seconds) unless the
+// claim is started or ExpiresAt is zero. It returns the stored claim, and
+// false when the condition failed, and the caller then reads again.
 func (s *Store) WriteClaim(ctx context.Context, claimKey, account, name string, read, claim Claim) (Claim, bool, error) {
 	claim.Found = true
 	claim.Version = read.Version + 1
 	claim.ClaimedAt = claim.ClaimedAt.Truncate(time.Second)
+	claim.ExpiresAt = claim.ExpiresAt.Truncate(time.Second)
+	if claim.Started {
+		claim.ExpiresAt = time.Time{}
+	}
 	item := key(claimPartition(claimKey), claimSortKey)
 	item[attrAccount] = stringAttr(account)
 	item[attrName] = stringAttr(name)
@@ -109,6 +127,9 @@ func (s *Store) WriteClaim(ctx context.Context, claimKey, account, name string, 
 	item[attrClaimedAt] = numberAttr(claim.ClaimedAt.Unix())
 	item[attrStarted] = &types.AttributeValueMemberBOOL{Value: claim.Started}
 	item[attrVersion] = numberAttr(claim.Version)
+	if !claim.ExpiresAt.IsZero() {
+		item[attrExpiresAt] = numberAttr(claim.ExpiresAt.Unix())
+	}
 	in := &dynamodb.PutItemInput{TableName: s.tableName(), Item: item}
 	setVersionCondition(in, read.Found, read.Version)
 	_, err := s.client.PutItem(ctx, in)
@@ -143,20 +164,22 @@ func (s *Store) DeleteClaim(ctx context.Context, claimKey string, version int64)
 
 // MarkClaimStarted records that execution has started, on the condition
 // that the request with ID requestID holds the claim of claimKey for that
-// execution. It also raises the version, so that a WriteClaim that read
+// execution. It removes expires_at, so that the claim holds its name until
+// a teardown frees it. It also raises the version, so that a WriteClaim that read
 // the claim before fails and reads again. It returns false when the claim
 // is held otherwise, and is safe to call again.
 func (s *Store) MarkClaimStarted(ctx context.Context, claimKey, requestID, execution string) (bool, error) {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           s.tableName(),
 		Key:                 key(claimPartition(claimKey), claimSortKey),
-		UpdateExpression:    aws.String("SET #started = :true, #version = if_not_exists(#version, :zero) + :one"),
+		UpdateExpression:    aws.String("SET #started = :true, #version = if_not_exists(#version, :zero) + :one REMOVE #expires"),
 		ConditionExpression: aws.String("#owner = :owner AND #execution = :execution"),
 		ExpressionAttributeNames: map[string]string{
 			"#started":   attrStarted,
 			"#version":   attrVersion,
 			"#owner":     attrRequest,
 			"#execution": attrExecution,
+			"#expires":   attrExpiresAt,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true":      &types.AttributeValueMemberBOOL{Value: true},

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,7 +21,8 @@ const claimKey = "myorg-analytics\x00artifact repository\x00PLATFORM.PACKAGES.CO
 func TestClaimItemLayout(t *testing.T) {
 	store, client := newStore(t)
 	ctx := context.Background()
-	claim := dynamo.Claim{Request: "DATA-1", Execution: "DATA-1", ClaimedAt: epoch}
+	expiresAt := epoch.Add(time.Hour)
+	claim := dynamo.Claim{Request: "DATA-1", Execution: "DATA-1", ClaimedAt: epoch, ExpiresAt: expiresAt}
 	written, ok, err := store.WriteClaim(ctx, claimKey, "myorg-analytics", "artifact repository PLATFORM.PACKAGES.CORP_PYPI", dynamo.Claim{}, claim)
 	if err != nil || !ok {
 		t.Fatalf("WriteClaim = %v, %v, want true, nil", ok, err)
@@ -39,8 +42,8 @@ func TestClaimItemLayout(t *testing.T) {
 	if out.Item == nil {
 		t.Fatal("no claim item under the claim key's hash")
 	}
-	if _, ok := out.Item["expires_at"]; ok {
-		t.Error("claim item has expires_at, want no expiry")
+	if got, want := numberAttribute(t, out.Item, "expires_at"), strconv.FormatInt(expiresAt.Unix(), 10); got != want {
+		t.Errorf("expires_at = %s, want %s", got, want)
 	}
 	if got, want := numberAttribute(t, out.Item, "version"), "1"; got != want {
 		t.Errorf("version = %s, want %s", got, want)
@@ -50,12 +53,41 @@ func TestClaimItemLayout(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadClaim: %v", err)
 	}
-	want := dynamo.Claim{Found: true, Version: 1, Request: "DATA-1", Execution: "DATA-1", ClaimedAt: epoch}
+	want := dynamo.Claim{Found: true, Version: 1, Request: "DATA-1", Execution: "DATA-1", ClaimedAt: epoch, ExpiresAt: expiresAt}
 	if diff := cmp.Diff(want, read); diff != "" {
 		t.Errorf("ReadClaim (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(want, written); diff != "" {
 		t.Errorf("WriteClaim returned (-want +got):\n%s", diff)
+	}
+
+	if ok, err := store.MarkClaimStarted(ctx, claimKey, "DATA-1", "DATA-1"); err != nil || !ok {
+		t.Fatalf("MarkClaimStarted = %v, %v, want true, nil", ok, err)
+	}
+	marked, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("repolink-test"), Key: map[string]types.AttributeValue{
+		"pk": out.Item["pk"], "sk": out.Item["sk"],
+	}})
+	if err != nil {
+		t.Fatalf("GetItem after the start mark: %v", err)
+	}
+	if _, ok := marked.Item["expires_at"]; ok {
+		t.Error("started claim item has expires_at, want none because a teardown frees it")
+	}
+}
+
+func TestWriteClaimStartedHasNoExpiry(t *testing.T) {
+	store, _ := newStore(t)
+	ctx := context.Background()
+	claim := dynamo.Claim{Request: "DATA-1", Execution: "DATA-1", ClaimedAt: epoch, Started: true, ExpiresAt: epoch.Add(time.Hour)}
+	if _, ok, err := store.WriteClaim(ctx, claimKey, "a", "n", dynamo.Claim{}, claim); err != nil || !ok {
+		t.Fatalf("WriteClaim = %v, %v, want true, nil", ok, err)
+	}
+	read, err := store.ReadClaim(ctx, claimKey)
+	if err != nil {
+		t.Fatalf("ReadClaim: %v", err)
+	}
+	if !read.ExpiresAt.IsZero() {
+		t.Errorf("started claim expires at %v, want no expiry", read.ExpiresAt)
 	}
 }
 
