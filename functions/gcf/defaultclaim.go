@@ -42,9 +42,11 @@ const pendingExecution = "not yet named"
 // (defaultHolder), so that of two requests that name one level only the
 // first starts, even when their deliveries arrive at the same moment.
 //
-// NOTE: a claim whose start then fails is not deleted. It blocks other
-// requests for startClaimGrace, unless the request has an execution that
-// may have built and names the level.
+// A start that Google Workflows rejects deletes the claim again
+// (releaseDefaultClaim). After a timeout, a network error or a 5xx
+// response the execution may have been created, so the claim stays. It
+// blocks other requests for startClaimGrace, and after that while the
+// request has an execution that may have built and names the level.
 func (e *workflowExecutions) claimDefaultLevel(ctx context.Context, req request.Request) (*gcpadapter.StartClaim, error) {
 	claim, ok := request.DefaultClaim(req)
 	if e.claims == nil || req.ID == "" || !ok {
@@ -94,6 +96,26 @@ func (e *workflowExecutions) recordClaimExecution(ctx context.Context, req reque
 	})
 	if err != nil {
 		e.logger().Warn("record the execution of a default level claim failed", "error", err, "ticket", req.ID, "execution", execution)
+	}
+}
+
+// releaseDefaultClaim deletes claim, which the delivery of req wrote
+// before a start that created no execution, while no other delivery has
+// written the level since and no execution is recorded in it. A delete
+// that fails is logged, and the claim then holds for startClaimGrace.
+func (e *workflowExecutions) releaseDefaultClaim(ctx context.Context, req request.Request, claim *gcpadapter.StartClaim) {
+	level, ok := request.DefaultClaim(req)
+	if claim == nil || !ok {
+		return
+	}
+	err := e.claims.UpdateClaim(ctx, level.Key(), func(stored *gcpadapter.StartClaim) (*gcpadapter.StartClaim, bool, error) {
+		if stored == nil || stored.Request != claim.Request || !stored.ClaimedAt.Equal(claim.ClaimedAt) || stored.Execution != "" {
+			return nil, false, nil
+		}
+		return nil, true, nil
+	})
+	if err != nil {
+		e.logger().Warn("release the default level claim of a rejected start failed", "error", err, "ticket", req.ID)
 	}
 }
 

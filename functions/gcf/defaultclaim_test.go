@@ -59,6 +59,36 @@ func TestWebhookRejectsSharedDefaultLevel(t *testing.T) {
 	}
 }
 
+// TestWebhookFailedStartDefaultLevel checks that a start that Google
+// Workflows rejects leaves the default level free for the next delivery,
+// and that a start that may have created an execution keeps it.
+func TestWebhookFailedStartDefaultLevel(t *testing.T) {
+	tests := []struct {
+		name        string
+		startStatus int
+		wantNext    int
+	}{
+		{"quota exhausted", http.StatusTooManyRequests, http.StatusAccepted},
+		{"permission denied", http.StatusForbidden, http.StatusAccepted},
+		{"server error", http.StatusInternalServerError, http.StatusConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, workflows := newTestWebhook(t, nil)
+			workflows.failStarts(tt.startStatus)
+			if status, out := postSigned(t, server, testWebhookKey, exampleRequest(t, nil)); status == http.StatusAccepted {
+				t.Fatalf("failed start: status = %d (%+v), want an error", status, out)
+			}
+			workflows.failStarts(0)
+
+			status, out := postSigned(t, server, testWebhookKey, otherTicket(t, "DATA-4912", nil))
+			if status != tt.wantNext {
+				t.Errorf("next request on the level: status = %d (%+v), want %d", status, out, tt.wantNext)
+			}
+		})
+	}
+}
+
 // TestWebhookDefaultLevelMovedAway checks that a request takes a level
 // once the latest run of the request that held it names another level.
 func TestWebhookDefaultLevelMovedAway(t *testing.T) {

@@ -55,6 +55,9 @@ type workflowsServer struct {
 	executions []*executions.Execution // oldest first
 	// steps are the step names that each execution ID entered.
 	steps map[string][]string
+	// startStatus, when not zero, is the HTTP status with which every
+	// create call fails without creating an execution.
+	startStatus int
 }
 
 var labelFilter = regexp.MustCompile(`^labels\.([a-z_]+)="([^"]*)"$`)
@@ -67,6 +70,8 @@ func (s *workflowsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !ok:
 		http.Error(w, `{"error": {"code": 404, "status": "NOT_FOUND"}}`, http.StatusNotFound)
+	case r.Method == http.MethodPost && rest == "" && s.startStatus != 0:
+		http.Error(w, fmt.Sprintf(`{"error": {"code": %d, "message": "start failed in the test"}}`, s.startStatus), s.startStatus)
 	case r.Method == http.MethodPost && rest == "":
 		var x executions.Execution
 		if err := json.NewDecoder(r.Body).Decode(&x); err != nil {
@@ -130,6 +135,14 @@ func (s *workflowsServer) finish(state string) {
 	for _, x := range s.executions {
 		x.State = state
 	}
+}
+
+// failStarts makes every later create call fail with status, or succeed
+// again when status is 0.
+func (s *workflowsServer) failStarts(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.startStatus = status
 }
 
 func (s *workflowsServer) started() []*executions.Execution {

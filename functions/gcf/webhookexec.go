@@ -96,6 +96,9 @@ func (e *workflowExecutions) Start(ctx context.Context, req request.Request) (st
 	}
 	started, err := e.client.Start(ctx, argument, map[string]string{requestLabel: label})
 	if err != nil {
+		if gcpadapter.StartRejected(err) {
+			e.releaseDefaultClaim(ctx, req, claim)
+		}
 		return "", err
 	}
 	e.recordClaimExecution(ctx, req, claim, started.ID)

@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -113,6 +114,21 @@ func (w *Workflows) Start(ctx context.Context, argument []byte, labels map[strin
 		return WorkflowExecution{}, classify(err, projectOf(w.workflow), "start execution of workflow %s", w.workflow)
 	}
 	return decodeExecution(x), nil
+}
+
+// StartRejected reports whether err, from Start, means that no execution
+// was created. That is so when Start rejected the argument or a label
+// before the call, or when the API responded with a 4xx status. Examples
+// are 400 for an invalid argument, 403 for a missing permission and 429
+// for an exhausted quota.
+// After a timeout, a network error or a 5xx response the execution may
+// have been created.
+func StartRejected(err error) bool {
+	if code := httpCode(err); code != 0 {
+		return code >= 400 && code < 500
+	}
+	var named *workflow.Error
+	return errors.As(err, &named) && named.Name == workflow.ErrInvalidRequest
 }
 
 // Get returns the execution with the ID id, with its argument.
