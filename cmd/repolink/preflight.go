@@ -163,6 +163,20 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) ([]
 	return results, invalid
 }
 
+// checkBeforeStart runs the preflight step's StartChecks of req and returns
+// a usage error for the first one that rejects the request. Any other
+// error, such as a failed lookup, is left to the preflight step, which
+// retries it.
+func checkBeforeStart(ctx context.Context, rt *runtime, req request.Request) error {
+	for _, check := range preflightstep.StartChecks(req) {
+		_, err := check.Run(ctx, rt.env, req)
+		if workflow.NameOf(err) == workflow.ErrInvalidRequest {
+			return usagef("%s: %v\nnothing was created", check.Name, err)
+		}
+	}
+	return nil
+}
+
 // checkEarlierRuns runs the intake checks with which run and plan reject a
 // request because of the executions in the state directory dir. They
 // reject a changed placement field while an earlier run's resources exist,

@@ -119,13 +119,15 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer rt.Close()
 
-	// The sandbox is prepared for the request only once the start checks
-	// have passed, so that a rejected run changes nothing in it.
+	// The sandbox is prepared for the request only once the intake checks
+	// have passed, so that a run that they reject changes nothing in it.
+	// The start checks run after the preparation, because they read the
+	// sandbox clouds, and before the execution starts.
 	prepare := func(ctx context.Context) error {
 		if err := rt.seed(ctx, req); err != nil {
 			return prepareError(err)
 		}
-		return nil
+		return checkBeforeStart(ctx, rt, req)
 	}
 	earlier := changedFrom(ctx, rt.engine, req)
 	name, _, err := findOrStartExecutionLocked(ctx, rt.engine, dir, req, prepare)
@@ -281,6 +283,9 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	}
 	defer eng.Close()
 
+	// NOTE: the start checks (checkBeforeStart) do not run here, so a
+	// request that they reject fails in the service's preflight step, with
+	// status 1 and a failed execution.
 	earlier := changedFrom(ctx, eng, req)
 	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError

@@ -39,6 +39,20 @@ func RequestChecks(req request.Request) []RequestCheck {
 	}))
 }
 
+// StartChecks returns the checks of RequestChecks that repolink run also
+// runs before it starts an execution of req. They check where the request
+// builds, which every later check and step depends on, so a request that
+// they reject gets no execution and nothing is built for it.
+func StartChecks(req request.Request) []RequestCheck {
+	var out []RequestCheck
+	for _, check := range RequestChecks(req) {
+		if check.Name == "azure_location" {
+			out = append(out, check)
+		}
+	}
+	return out
+}
+
 // requestChecks returns every check, whether or not it applies, with
 // capacity as the endpoint capacity check.
 func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
