@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/workflow"
@@ -237,15 +238,24 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	var rebuilt *rebuildRef
+	if tornDown != nil {
+		if rebuilt, err = rebuiltBy(ctx, eng, *tornDown, v.RequestID); err != nil {
+			return err
+		}
+	}
 	if *output == "json" {
 		sv := newStatusView(v, next, resume)
 		sv.Queued = queued
 		sv.Notifications = notifications
 		sv.TornDownBy = tornDown
+		sv.RebuiltBy = rebuilt
 		return writeJSONTo(stdout, sv)
 	}
 	writeStatus(stdout, x, v, flags, next)
-	if tornDown != nil {
+	if rebuilt != nil {
+		fmt.Fprintf(stdout, "torn down:     %s\n", rebuiltText(*tornDown, *rebuilt, storeFlagsOf(flags)))
+	} else if tornDown != nil {
 		fmt.Fprintf(stdout, "torn down:     %s\n", tornDownText(*tornDown, storeFlagsOf(flags)))
 	}
 	if queued != "" {
@@ -282,12 +292,19 @@ type statusView struct {
 	// this provision execution, whose resources it removed or, unless it
 	// succeeded, may have removed in part. It is nil when there is none.
 	TornDownBy *teardownRef `json:"torn_down_by,omitempty"`
+	// RebuiltBy is the latest run of the request that started after
+	// TornDownBy and may have built the request's resources again. It is
+	// nil when there is none.
+	RebuiltBy *rebuildRef `json:"rebuilt_by,omitempty"`
 }
 
-// teardownRef names a teardown execution and its status.
+// teardownRef names a teardown execution, its status, and when it
+// started and stopped.
 type teardownRef struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
+	Name      string         `json:"name"`
+	Status    string         `json:"status"`
+	StartedAt execview.Time  `json:"started_at"`
+	StoppedAt *execview.Time `json:"stopped_at,omitempty"`
 }
 
 // tornDownBy returns the latest teardown of the request with ID id that
@@ -301,7 +318,8 @@ func tornDownBy(ctx context.Context, eng *engine.Engine, x engine.Execution, id 
 	if err != nil || teardown == nil {
 		return nil, err
 	}
-	return &teardownRef{Name: teardown.Name, Status: teardown.Status}, nil
+	return &teardownRef{Name: teardown.Name, Status: teardown.Status,
+		StartedAt: execview.At(teardown.StartedAt), StoppedAt: execview.StopTime(teardown.StoppedAt)}, nil
 }
 
 // tornDownText describes the teardown t of a provision execution's
