@@ -188,15 +188,33 @@ func parseID(id, resourceType string) (*arm.ResourceID, error) {
 	return parsed, nil
 }
 
-// tagsOf converts SDK tags to a plain map.
+// tagsOf converts SDK tags to a plain map, with repolink's tag keys in
+// their canonical spelling (canonicalTagKey), so that lookups by those
+// keys ignore case as Azure does.
 func tagsOf(tags map[string]*string) map[string]string {
 	out := make(map[string]string, len(tags))
 	for k, v := range tags {
 		if v != nil {
-			out[k] = *v
+			out[canonicalTagKey(k)] = *v
 		}
 	}
 	return out
+}
+
+// repolinkTagPrefix starts every tag key that repolink writes and reads,
+// such as cloud.TagRequest. Those keys are all lower case.
+const repolinkTagPrefix = "repolink:"
+
+// canonicalTagKey returns key in lower case when it is one of repolink's
+// tag keys in any case, and key unchanged otherwise. Azure tag names are
+// case-insensitive (Resource Manager Tags API reference), so a resource
+// that a person tagged by hand can carry Repolink:Request. Other keys keep
+// their case, because repolink does not read them.
+func canonicalTagKey(key string) string {
+	if lower := strings.ToLower(key); strings.HasPrefix(lower, repolinkTagPrefix) {
+		return lower
+	}
+	return key
 }
 
 // tagsFor returns the SDK tags of a created resource: extra plus the
@@ -205,7 +223,7 @@ func tagsFor(requestID string, extra map[string]string) map[string]*string {
 	out := map[string]*string{cloud.TagRequest: to(requestID)}
 	for k, v := range extra {
 		if v != "" {
-			out[k] = to(v)
+			out[canonicalTagKey(k)] = to(v)
 		}
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v6"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/repolink/repolink/shared/cloud"
@@ -464,5 +465,40 @@ func TestVMTagsReadBack(t *testing.T) {
 		if got := vm.Tags[key]; got != want {
 			t.Errorf("tag %s = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// TestTagKeysIgnoreCase checks that repolink's tags on a resource tagged
+// by hand read back under repolink's keys when the keys are spelled in
+// another case, because Azure tag names are case-insensitive. A request tag
+// missed that way would let a step adopt another request's resource.
+func TestTagKeysIgnoreCase(t *testing.T) {
+	f := newFixture(t, azuresim.Delays{})
+	ctx := t.Context()
+	nic := armnetwork.Interface{
+		Location: to(testLocation),
+		Tags:     map[string]*string{"Repolink:Request": to("OTHER-1"), "REPOLINK:EXECUTION": to("exec-1"), "CostCenter": to("4711")},
+		Properties: &armnetwork.InterfacePropertiesFormat{
+			IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
+				Name: to("ipconfig1"),
+				Properties: &armnetwork.InterfaceIPConfigurationPropertiesFormat{
+					PrivateIPAllocationMethod: to(armnetwork.IPAllocationMethodDynamic),
+					Subnet:                    &armnetwork.Subnet{ID: to(subnetID("sn1"))},
+				},
+			}},
+		},
+	}
+	poller, err := f.provider.interfaces.BeginCreateOrUpdate(ctx, testGroup, "by-hand-nic", nic, nil)
+	if _, err := wait(ctx, poller, err, f.provider.poll); err != nil {
+		t.Fatalf("create network interface by hand: %v", err)
+	}
+
+	found, err := f.provider.FindNetworkInterface(ctx, testGroup, "by-hand-nic")
+	if err != nil || found == nil {
+		t.Fatalf("FindNetworkInterface = %v, %v", found, err)
+	}
+	want := map[string]string{cloud.TagRequest: "OTHER-1", cloud.TagExecution: "exec-1", "CostCenter": "4711"}
+	if diff := cmp.Diff(want, found.Tags); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
 	}
 }
