@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // The forms of the cloud secret store references. Each check happens before
@@ -43,20 +44,101 @@ const (
 	awsSecretRefExample = "aws-secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"
 	keyVaultRefExample  = "azure-keyvault:https://VAULT.vault.azure.net/secrets/NAME"
 	gcpSecretRefExample = "gcp-secretmanager:projects/PROJECT/secrets/SECRET/versions/VERSION"
+	envRefExample       = "env:SNOWFLAKE_KEY"
+	fileRefExample      = "file:/run/secrets/snowflake-key"
 )
 
-// secretRefProblem returns what is wrong with the form of a cloud secret
-// store reference, or "" when the form is valid or the scheme has no form to
-// check. The message describes the form and never quotes the value, which
-// may be a credential pasted into the wrong field.
+// RefSchemeProblem returns what is wrong with value as a credential
+// reference when it does not start with one of RefSchemes or has nothing
+// after its scheme, or "" otherwise. It checks no more than that, so a
+// request that an earlier version accepted can still be torn down. The
+// message never quotes the value, which may be a literal credential.
+func RefSchemeProblem(value string) string {
+	for _, scheme := range RefSchemes {
+		rest, ok := strings.CutPrefix(value, scheme)
+		if !ok {
+			continue
+		}
+		if rest == "" {
+			return emptyRefMessage(scheme)
+		}
+		return ""
+	}
+	return "must be a credential reference starting with one of " + strings.Join(RefSchemes, ", ") +
+		"; literal credentials are not accepted"
+}
+
+// emptyRefMessage returns the message for a reference that is only its
+// scheme, naming what belongs after the scheme.
+func emptyRefMessage(scheme string) string {
+	switch scheme {
+	case "env:":
+		return "is env: without a variable name; write the name of the environment variable " +
+			"that contains the credential after env:, such as " + envRefExample
+	case "file:":
+		return "is file: without a path; write the path of the file that contains the credential " +
+			"after file:, such as " + fileRefExample
+	case "aws-secretsmanager:":
+		return "is aws-secretsmanager: without a secret ARN; write the ARN after the scheme, such as " + awsSecretRefExample
+	case "azure-keyvault:":
+		return "is azure-keyvault: without a secret identifier; write the identifier after the scheme, such as " + keyVaultRefExample
+	case "gcp-secretmanager:":
+		return "is gcp-secretmanager: without a secret name; write the name after the scheme, such as " + gcpSecretRefExample
+	}
+	return "is " + scheme + " with nothing after the scheme; write what the secret store reads after it"
+}
+
+// secretRefProblem returns what is wrong with the form of a reference
+// after its scheme, or "" when the form is valid. The message describes the
+// form and never quotes the value, which may be a credential pasted into
+// the wrong field.
 func secretRefProblem(ref string) string {
 	switch {
+	case strings.HasPrefix(ref, "env:"):
+		return envRefProblem(strings.TrimPrefix(ref, "env:"))
+	case strings.HasPrefix(ref, "file:"):
+		return fileRefProblem(strings.TrimPrefix(ref, "file:"))
 	case strings.HasPrefix(ref, "aws-secretsmanager:"):
 		return awsSecretRefProblem(strings.TrimPrefix(ref, "aws-secretsmanager:"))
 	case strings.HasPrefix(ref, "azure-keyvault:"):
 		return keyVaultRefProblem(strings.TrimPrefix(ref, "azure-keyvault:"))
 	case strings.HasPrefix(ref, "gcp-secretmanager:"):
 		return gcpSecretRefProblem(strings.TrimPrefix(ref, "gcp-secretmanager:"))
+	}
+	return ""
+}
+
+// envRefProblem checks the variable name of an env: reference. No
+// environment variable name contains = or a control character, and
+// whitespace in a name is almost always a space typed after env:.
+func envRefProblem(name string) string {
+	for _, r := range name {
+		switch {
+		case r == '=':
+			return "is an env: reference whose variable name contains =, which no environment variable name can contain; " +
+				"write only the variable name after env:, such as " + envRefExample
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			return "is an env: reference whose variable name contains whitespace or a control character; " +
+				"write only the variable name after env:, such as " + envRefExample
+		}
+	}
+	return ""
+}
+
+// fileRefProblem checks the path of a file: reference. No file can be
+// opened by a path with a NUL byte, and a control character or whitespace
+// at either end is almost always a copy and paste accident. Whitespace
+// inside the path is allowed.
+func fileRefProblem(path string) string {
+	for _, r := range path {
+		if unicode.IsControl(r) {
+			return "is a file: reference whose path contains a NUL byte or another control character; " +
+				"write only the path after file:, such as " + fileRefExample
+		}
+	}
+	if strings.TrimSpace(path) != path {
+		return "is a file: reference whose path starts or ends with whitespace; " +
+			"remove the whitespace, such as " + fileRefExample
 	}
 	return ""
 }

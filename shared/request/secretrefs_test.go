@@ -132,3 +132,112 @@ func TestAWSSecretNameRefs(t *testing.T) {
 		t.Errorf("path = %s, want $.snowflake.private_key_ref", got[0].Path)
 	}
 }
+
+func TestValidateRefWithoutRemainder(t *testing.T) {
+	tests := []struct {
+		ref, missing string
+	}{
+		{"env:", "without a variable name"},
+		{"file:", "without a path"},
+		{"aws-secretsmanager:", "without a secret ARN"},
+		{"azure-keyvault:", "without a secret identifier"},
+		{"gcp-secretmanager:", "without a secret name"},
+	}
+	for _, scheme := range RefSchemes {
+		found := false
+		for _, tt := range tests {
+			found = found || tt.ref == scheme
+		}
+		if !found {
+			t.Errorf("scheme %s has no case", scheme)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			err := parseWithPasswordRef(t, tt.ref)
+			got := onlyFieldError(t, err)
+			if got.Path != "$.repository.auth.password_ref" {
+				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
+			}
+			if !strings.Contains(got.Message, tt.missing) {
+				t.Errorf("message %q does not contain %q", got.Message, tt.missing)
+			}
+			if strings.Contains(got.Message, "literal credentials") {
+				t.Errorf("message %q calls a reference a literal credential", got.Message)
+			}
+			if !strings.Contains(got.Message, "such as "+tt.ref) {
+				t.Errorf("message %q gives no example of the %s form", got.Message, tt.ref)
+			}
+		})
+	}
+}
+
+func TestValidateMalformedLocalRefs(t *testing.T) {
+	tests := []struct {
+		name, ref, message string
+	}{
+		{"env name with equals sign", "env:INDEX=secret", "contains ="},
+		{"env name after a space", "env: INDEX_PASSWORD", "whitespace or a control character"},
+		{"env name with newline", `env:INDEX\nPASSWORD`, "whitespace or a control character"},
+		{"env name with NUL", `env:INDEX\u0000`, "whitespace or a control character"},
+		{"file path with NUL", `file:/run/secrets/index\u0000`, "NUL byte"},
+		{"file path with newline", `file:/run/secrets/index\n`, "control character"},
+		{"file path after a space", "file: /run/secrets/index", "starts or ends with whitespace"},
+		{"file path before a space", "file:/run/secrets/index ", "starts or ends with whitespace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parseWithPasswordRef(t, tt.ref)
+			got := onlyFieldError(t, err)
+			if got.Path != "$.repository.auth.password_ref" {
+				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
+			}
+			if !strings.Contains(got.Message, tt.message) {
+				t.Errorf("message %q does not contain %q", got.Message, tt.message)
+			}
+			if !strings.Contains(got.Message, "such as ") {
+				t.Errorf("message %q does not say what to write instead", got.Message)
+			}
+			if strings.Contains(err.Error(), "INDEX") || strings.Contains(err.Error(), "/run/secrets/index") {
+				t.Errorf("error %q quotes the reference", err)
+			}
+		})
+	}
+}
+
+func TestValidateLocalRefForms(t *testing.T) {
+	for _, ref := range []string{"env:INDEX_PASSWORD", "env:ProgramFiles(x86)", "file:/run/secrets/index password", "file:index-password"} {
+		if err := parseWithPasswordRef(t, ref); err != nil {
+			t.Errorf("%s: %v", ref, err)
+		}
+	}
+}
+
+func TestValidateForTeardownRefWithoutRemainder(t *testing.T) {
+	for _, scheme := range RefSchemes {
+		t.Run(scheme, func(t *testing.T) {
+			req := exampleRequest(t)
+			req.Snowflake.PrivateKeyRef = scheme
+			got := onlyFieldError(t, req.ValidateForTeardown())
+			if got.Path != "$.snowflake.private_key_ref" {
+				t.Errorf("path = %s, want $.snowflake.private_key_ref", got.Path)
+			}
+			if !strings.Contains(got.Message, "is "+scheme+" without ") {
+				t.Errorf("message %q does not say what is missing after %s", got.Message, scheme)
+			}
+		})
+	}
+}
+
+// onlyFieldError returns the one field error of err, a *ValidationError.
+func onlyFieldError(t *testing.T, err error) FieldError {
+	t.Helper()
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("error = %v, want a *ValidationError", err)
+	}
+	if len(invalid.Fields) != 1 {
+		t.Fatalf("got %d field errors, want 1: %v", len(invalid.Fields), invalid)
+	}
+	return invalid.Fields[0]
+}

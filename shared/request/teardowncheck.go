@@ -141,16 +141,14 @@ func (v *validator) printedName(path, value, hint string) {
 	}
 }
 
-// refScheme checks only that value is a credential reference, without
-// echoing it, so that a literal credential is never sent to a resolver.
-// The resolver reports a malformed reference when it reads it.
+// refScheme checks only that value is a credential reference with
+// something after its scheme, without echoing it, so that a literal
+// credential is never sent to a resolver. The resolver reports a malformed
+// reference when it reads it.
 func (v *validator) refScheme(path, value string) {
-	for _, scheme := range RefSchemes {
-		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
-			return
-		}
+	if problem := RefSchemeProblem(value); problem != "" {
+		v.add(path, problem)
 	}
-	v.add(path, "must be a credential reference starting with one of "+strings.Join(RefSchemes, ", ")+"; literal credentials are not accepted")
 }
 
 // ParseForTeardown decodes a request like Parse, with the same shape

@@ -190,15 +190,13 @@ func (v *validator) require(path, value, hint string) bool {
 // ref checks a credential reference without echoing it, since a value that
 // is not a reference may be the credential itself.
 func (v *validator) ref(path, value string) {
-	for _, scheme := range RefSchemes {
-		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
-			if problem := secretRefProblem(value); problem != "" {
-				v.add(path, problem)
-			}
-			return
-		}
+	if problem := RefSchemeProblem(value); problem != "" {
+		v.add(path, problem)
+		return
 	}
-	v.add(path, "must be a credential reference starting with one of "+strings.Join(RefSchemes, ", ")+"; literal credentials are not accepted")
+	if problem := secretRefProblem(value); problem != "" {
+		v.add(path, problem)
+	}
 }
 
 // identifier checks the name of a Snowflake object, which Ident quotes

@@ -129,6 +129,12 @@ func TestParseMappingRejects(t *testing.T) {
 			message: []string{"must be a credential reference"},
 		},
 		{
+			name:    "reference without remainder",
+			replace: []string{`"password_ref": "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-password"`, `"password_ref": "env:"`},
+			path:    "$.request.repository.auth.password_ref",
+			message: []string{"is env: without a variable name"},
+		},
+		{
 			name:    "unknown request field",
 			replace: []string{`"default_for": "schema"`, `"default_for": "schema", "colour": "red"`},
 			path:    "$.request.repository.colour",

@@ -241,21 +241,12 @@ func (m *Mapping) checkSharedRequest() []request.FieldError {
 		return append(problems, request.FieldError{Path: "$.request", Message: err.Error()})
 	}
 	for _, ref := range shared.CredentialRefs() {
-		if !isReference(ref.Ref) {
+		if problem := request.RefSchemeProblem(ref.Ref); problem != "" {
 			problems = append(problems, request.FieldError{Path: "$.request" + strings.TrimPrefix(ref.Path, "$"),
-				Message: "must be a credential reference starting with one of " + strings.Join(request.RefSchemes, ", ") + "; literal credentials are not accepted"})
+				Message: problem})
 		}
 	}
 	return problems
-}
-
-func isReference(value string) bool {
-	for _, scheme := range request.RefSchemes {
-		if strings.HasPrefix(value, scheme) && len(value) > len(scheme) {
-			return true
-		}
-	}
-	return false
 }
 
 // SharedRequest returns the request part of the mapping, which every
