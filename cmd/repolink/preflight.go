@@ -94,16 +94,12 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer closeReservations()
-	checks, invalid := runRequestChecks(ctx, rt, req)
-	report.Checks = append(report.Checks, checks...)
+	report.Checks = append(report.Checks, runRequestChecks(ctx, rt, req)...)
 	earlier, err := checkEarlierRuns(ctx, dir, req, commandFlags(*sandboxMode, *stateDir))
 	if err != nil {
 		return err
 	}
 	report.Checks = append(report.Checks, earlier)
-	if earlier.Status == preflight.Failed {
-		invalid[earlier.Name] = true
-	}
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -118,19 +114,19 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return nil
 	}
 	msg := fmt.Sprintf("%d of %d preflight checks failed", report.Count(preflight.Failed), len(report.Checks))
-	if onlyInvalid(report, invalid) {
+	if onlyInvalid(report) {
 		return usagef("%s, each because of the request; change the fields that they name", msg)
 	}
 	return &failedError{msg: msg}
 }
 
-// onlyInvalid reports whether every failed check of report is named in
-// invalid, the request checks that failed with InvalidRequest. Such a
-// request is bad input, as one that fails to load is, so preflight exits
-// with status 2 for it.
-func onlyInvalid(report preflight.Report, invalid map[string]bool) bool {
+// onlyInvalid reports whether every failed check of report failed with
+// InvalidRequest, such as a request check or a listed package that the
+// index does not have. Such a request is bad input, as one that fails to
+// load is, so preflight exits with status 2 for it.
+func onlyInvalid(report preflight.Report) bool {
 	for _, c := range report.Checks {
-		if c.Status == preflight.Failed && !invalid[c.Name] {
+		if c.Status == preflight.Failed && c.Error != workflow.ErrInvalidRequest {
 			return false
 		}
 	}
@@ -141,26 +137,26 @@ func onlyInvalid(report preflight.Report, invalid map[string]bool) bool {
 // Snowflake account and cloud that apply to req. It reserves no place
 // among the account's private endpoints, but counts those that runs in the
 // state directory reserved. An error that is not InvalidRequest, such as a failed
-// Snowflake login, fails the check too, with the error as its detail. The
-// map contains the names of the checks that failed with InvalidRequest.
-func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) ([]preflight.Check, map[string]bool) {
+// Snowflake login, fails the check too, with the error as its detail. A
+// check that failed with InvalidRequest has that name as its Error.
+func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []preflight.Check {
 	var results []preflight.Check
-	invalid := map[string]bool{}
 	for _, check := range preflightstep.RequestChecks(req) {
 		warning, err := check.Run(ctx, rt.env, req)
 		switch {
 		case err != nil:
-			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: err.Error()})
+			failed := preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: err.Error()}
 			if workflow.NameOf(err) == workflow.ErrInvalidRequest {
-				invalid[check.Name] = true
+				failed.Error = workflow.ErrInvalidRequest
 			}
+			results = append(results, failed)
 		case warning != "":
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Warned, Detail: warning})
 		default:
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Passed, Detail: check.Subject})
 		}
 	}
-	return results, invalid
+	return results
 }
 
 // checkBeforeStart runs the preflight step's StartChecks of req and returns
@@ -199,6 +195,7 @@ func checkEarlierRuns(ctx context.Context, dir string, req request.Request, flag
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
 		check.Status, check.Detail = preflight.Failed, conflict.Error()
+		check.Error = workflow.ErrInvalidRequest
 		return check, nil
 	}
 	return check, err

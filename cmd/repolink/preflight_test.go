@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/shared/preflight"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // writePreflightRequest writes the AWS example with edit applied to a
@@ -68,6 +69,12 @@ func TestPreflightExitStatus(t *testing.T) {
 	missing := func(s string) string {
 		return strings.Replace(s, `"corp-utils==2.3.1"`, `"no-such-package"`, 1)
 	}
+	noVersion := func(s string) string {
+		return strings.Replace(s, `"requests", "corp-utils==2.3.1"`, `"requests>=9"`, 1)
+	}
+	noPin := func(s string) string {
+		return strings.Replace(s, `"corp-utils==2.3.1"`, `"corp-utils==9.9.9"`, 1)
+	}
 	invalid := func(s string) string { return strings.Replace(s, `"us-west-2"`, `"Oregon"`, 1) }
 	tests := []struct {
 		name string
@@ -75,7 +82,9 @@ func TestPreflightExitStatus(t *testing.T) {
 		edit func(string) string
 		want int
 	}{
-		{"missing package", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, missing, exitFailed},
+		{"missing package", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, missing, exitInvalid},
+		{"no version in range", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, noVersion, exitInvalid},
+		{"pinned version missing", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, noPin, exitInvalid},
 		{"invalid request", func(p string) []string { return []string{"--sandbox", "--state-dir", t.TempDir(), p} }, invalid, exitInvalid},
 		{"unknown output", func(p string) []string { return []string{"--output", "yaml", p} }, unchanged, exitInvalid},
 		{"no request", func(string) []string { return []string{"--sandbox"} }, unchanged, exitInvalid},
@@ -94,11 +103,39 @@ func TestPreflightExitStatus(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), writePreflightRequest(t, missing)}, &stdout, &stderr)
 	var failed *failedError
-	if !errors.As(err, &failed) {
-		t.Fatalf("error = %v, want *failedError", err)
+	if errors.As(err, &failed) {
+		t.Errorf("error = %v, want a usage error for a package that the request misnames", err)
 	}
 	if !strings.Contains(stdout.String(), "failed  package no-such-package") {
 		t.Errorf("output lacks the failed package check:\n%s", stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "$.repository.packages") {
+		t.Errorf("output does not name $.repository.packages:\n%s", stdout.String())
+	}
+}
+
+// TestOnlyInvalid checks that a failed index check without InvalidRequest,
+// such as a file whose sha256 does not match, keeps preflight's exit
+// status at 1 beside one with it.
+func TestOnlyInvalid(t *testing.T) {
+	misnamed := preflight.Check{Name: "package reqeusts", Status: preflight.Failed, Error: workflow.ErrInvalidRequest}
+	badHash := preflight.Check{Name: "package requests", Status: preflight.Failed}
+	passed := preflight.Check{Name: "tls_chain", Status: preflight.Passed}
+	tests := []struct {
+		name   string
+		checks []preflight.Check
+		want   bool
+	}{
+		{"request fault only", []preflight.Check{passed, misnamed}, true},
+		{"index fault beside it", []preflight.Check{misnamed, badHash}, false},
+		{"index fault only", []preflight.Check{passed, badHash}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := onlyInvalid(preflight.Report{Checks: tt.checks}); got != tt.want {
+				t.Errorf("onlyInvalid = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

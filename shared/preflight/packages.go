@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/repoindex"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // snowparkPackage is the package that Python stored procedures need from
@@ -25,9 +26,10 @@ func (r *run) checkPackages(ctx context.Context) {
 	}) {
 		requirements = append(requirements, snowparkPackage)
 	}
+	listed := len(r.opts.Request.Repository.Packages)
 	forbidden := 0
-	for _, req := range requirements {
-		if r.checkPackage(ctx, req) == http.StatusForbidden {
+	for i, req := range requirements {
+		if r.checkPackage(ctx, req, i < listed) == http.StatusForbidden {
 			forbidden++
 		}
 	}
@@ -45,9 +47,12 @@ func (r *run) checkPackages(ctx context.Context) {
 
 // checkPackage reads the project page of one requirement under its PEP 503
 // normalised name, then downloads the newest pure-Python wheel that
-// satisfies it and checks its sha256. It returns the HTTP status of a
-// project page that could not be read, or 0.
-func (r *run) checkPackage(ctx context.Context, requirement string) int {
+// satisfies it and checks its sha256. listed is true for a requirement of
+// $.repository.packages, whose failure for a missing project or version is
+// the request's fault, and false for the Snowpark package that procedures
+// add. It returns the HTTP status of a project page that could not be
+// read, or 0.
+func (r *run) checkPackage(ctx context.Context, requirement string, listed bool) int {
 	check := "package " + strings.TrimSpace(requirement)
 	dist := distName(requirement)
 	normalized := repoindex.NormalizeName(dist)
@@ -55,8 +60,9 @@ func (r *run) checkPackage(ctx context.Context, requirement string) int {
 
 	project, err := client.Project(ctx, dist)
 	if err != nil {
-		detail, fix := projectProblem(dist, normalized, err)
-		r.add(check, Failed, detail, fix)
+		problem := projectProblem(dist, normalized, err, listed)
+		problem.Name = check
+		r.report.Checks = append(r.report.Checks, problem)
 		var httpErr *repoindex.HTTPError
 		if errors.As(err, &httpErr) {
 			return httpErr.Status
@@ -71,8 +77,12 @@ func (r *run) checkPackage(ctx context.Context, requirement string) int {
 
 	installed, err := client.Install(ctx, []string{requirement})
 	if err != nil {
-		status, detail, fix := installProblem(requirement, project, err)
-		r.add(check, status, detail, fix)
+		problem := installProblem(requirement, project, err)
+		if !listed {
+			problem.Error = ""
+		}
+		problem.Name = check
+		r.report.Checks = append(r.report.Checks, problem)
 		return 0
 	}
 	inst := installed[0]
@@ -86,11 +96,13 @@ func (r *run) checkPackage(ctx context.Context, requirement string) int {
 }
 
 // projectProblem explains a project page that could not be read, after
-// the index root accepted the credential.
-func projectProblem(dist, normalized string, err error) (detail, fix string) {
+// the index root accepted the credential. A 404 for a listed requirement
+// fails with InvalidRequest, because the name in the request is the likely
+// cause.
+func projectProblem(dist, normalized string, err error, listed bool) Check {
 	var httpErr *repoindex.HTTPError
 	if !errors.As(err, &httpErr) {
-		return fmt.Sprintf("reading project %s failed: %v", normalized, err), "check that the index serves /simple/" + normalized + "/"
+		return failed(fmt.Sprintf("reading project %s failed: %v", normalized, err), "check that the index serves /simple/"+normalized+"/")
 	}
 	switch httpErr.Status {
 	case http.StatusNotFound:
@@ -98,55 +110,72 @@ func projectProblem(dist, normalized string, err error) (detail, fix string) {
 		if normalized != dist {
 			name = fmt.Sprintf("%s (the normalised name of %s)", normalized, dist)
 		}
-		return fmt.Sprintf("project %s is not on the index: %s returned 404", name, httpErr.URL),
-			"check the package name, and that the repository (or the remote or virtual repository behind it) contains the package"
+		detail := fmt.Sprintf("project %s is not on the index: %s returned 404", name, httpErr.URL)
+		if !listed {
+			return failed(detail, "publish "+normalized+" to the repository, which Python stored procedures need, or set $.repository.procedures to false")
+		}
+		return invalid(detail, "check the package name in $.repository.packages, and that the repository (or the remote or virtual repository behind it) contains the package")
 	case http.StatusForbidden:
-		return fmt.Sprintf("%s returned 403 while the index root accepted the credential: a package policy or quarantine blocks %s, or the user may not read it", httpErr.URL, normalized),
-			"ask the index administrators to allow the package for this user"
+		return failed(fmt.Sprintf("%s returned 403 while the index root accepted the credential: a package policy or quarantine blocks %s, or the user may not read it", httpErr.URL, normalized),
+			"ask the index administrators to allow the package for this user")
 	case http.StatusUnauthorized:
-		return fmt.Sprintf("%s rejected the credential with 401 while the index root accepted it", httpErr.URL),
-			"grant the user read access to every package in the repository"
+		return failed(fmt.Sprintf("%s rejected the credential with 401 while the index root accepted it", httpErr.URL),
+			"grant the user read access to every package in the repository")
 	}
-	return fmt.Sprintf("reading project %s failed: %v", normalized, err), "check the index server"
+	return failed(fmt.Sprintf("reading project %s failed: %v", normalized, err), "check the index server")
 }
 
 // installProblem explains a failed download of a requirement whose
 // project page was read.
-func installProblem(requirement string, project repoindex.Project, err error) (Status, string, string) {
+func installProblem(requirement string, project repoindex.Project, err error) Check {
 	var httpErr *repoindex.HTTPError
 	switch {
 	case errors.Is(err, repoindex.ErrNoVersion), errors.Is(err, repoindex.ErrNoMatch):
 		return noMatch(requirement, project, err)
 	case errors.Is(err, repoindex.ErrHashMismatch):
-		return Failed, err.Error(), "the index serves other bytes than its link's sha256 names: republish the file or clear the index's cached copy"
+		return failed(err.Error(), "the index serves other bytes than its link's sha256 names: republish the file or clear the index's cached copy")
 	case errors.Is(err, repoindex.ErrMetadataMismatch):
-		return Failed, err.Error(), "republish the wheel with metadata that matches its filename"
+		return failed(err.Error(), "republish the wheel with metadata that matches its filename")
 	case errors.As(err, &httpErr) && httpErr.Status == http.StatusForbidden:
-		return Failed, fmt.Sprintf("downloading %s was denied with 403 while its project page answered: a package policy or quarantine blocks the file, or the file host rejects the request", requirement),
-			"ask the index administrators to release the file; for files on object storage, check the signed URL"
+		return failed(fmt.Sprintf("downloading %s was denied with 403 while its project page answered: a package policy or quarantine blocks the file, or the file host rejects the request", requirement),
+			"ask the index administrators to release the file; for files on object storage, check the signed URL")
 	}
-	return Failed, fmt.Sprintf("downloading %s failed: %v", requirement, err), "fix the index so that the file downloads over https"
+	return failed(fmt.Sprintf("downloading %s failed: %v", requirement, err), "fix the index so that the file downloads over https")
 }
 
-// noMatch fails a requirement that no version on the index satisfies, and
-// warns about one whose satisfying versions lack a pure-Python wheel,
-// because Snowflake may still install a platform wheel of them.
-func noMatch(requirement string, project repoindex.Project, err error) (Status, string, string) {
+// noMatch fails a requirement that no version on the index satisfies, with
+// InvalidRequest when the project lists versions, and warns about one
+// whose satisfying versions lack a pure-Python wheel, because Snowflake may
+// still install a platform wheel of them.
+func noMatch(requirement string, project repoindex.Project, err error) Check {
 	versions := listedVersions(project)
 	if len(versions) == 0 {
-		return Failed, fmt.Sprintf("project %s lists no files", project.Name), "publish the package to the repository"
+		return failed(fmt.Sprintf("project %s lists no files", project.Name), "publish the package to the repository")
 	}
 	if errors.Is(err, repoindex.ErrNoVersion) {
 		listed := lastVersions(versions, 10)
 		if pin := exactPin(requirement); pin != "" {
-			return Failed, fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
-				"request a listed version in $.repository.packages, or publish " + pin
+			return invalid(fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
+				"request a listed version in $.repository.packages, or publish "+pin)
 		}
-		return Failed, fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
-			"change the version range in $.repository.packages so that it includes a listed version, or publish a version within the range"
+		return invalid(fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
+			"change the version range in $.repository.packages so that it includes a listed version, or publish a version within the range")
 	}
-	return Warned, fmt.Sprintf("%v; Snowflake may still install a platform wheel for its runtime, which preflight does not check", err),
-		"check that the index has a wheel for Linux x86_64 and the requested runtime version"
+	return Check{Status: Warned,
+		Detail: fmt.Sprintf("%v; Snowflake may still install a platform wheel for its runtime, which preflight does not check", err),
+		Fix:    "check that the index has a wheel for Linux x86_64 and the requested runtime version"}
+}
+
+// failed returns a failed check, without its name, that the index or the
+// network caused.
+func failed(detail, fix string) Check {
+	return Check{Status: Failed, Detail: detail, Fix: fix}
+}
+
+// invalid returns a failed check, without its name, that the request
+// caused, so that its fix changes the request.
+func invalid(detail, fix string) Check {
+	return Check{Status: Failed, Detail: detail, Fix: fix, Error: workflow.ErrInvalidRequest}
 }
 
 // listedVersions returns the versions of the project's files in page

@@ -32,6 +32,10 @@ type Check struct {
 	Status Status `json:"status"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
+	// Error is workflow.ErrInvalidRequest for a failed check whose cause
+	// is the request as written, such as a listed package that the index
+	// does not have, and empty otherwise.
+	Error string `json:"error,omitempty"`
 }
 
 // Report lists the checks in the order they ran. Checks that depend on a

@@ -1,0 +1,57 @@
+package preflight
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/repolink/repolink/shared/sandbox/pyindex"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestPackageFailureError checks which failed package checks carry
+// InvalidRequest: those of a listed requirement whose project or version
+// the index does not have, and not those that the index causes or that
+// fail for the Snowpark package that procedures add.
+func TestPackageFailureError(t *testing.T) {
+	tests := []struct {
+		name     string
+		packages []string
+		behavior pyindex.Behavior
+		check    string
+		want     string
+		// wantFix is a part of the check's fix.
+		wantFix string
+	}{
+		{name: "misspelled name", packages: []string{"reqeusts"}, check: "package reqeusts",
+			want: workflow.ErrInvalidRequest, wantFix: "$.repository.packages"},
+		{name: "pin not on index", packages: []string{"requests==9.9.9"}, check: "package requests==9.9.9",
+			want: workflow.ErrInvalidRequest, wantFix: "$.repository.packages"},
+		{name: "range matches nothing", packages: []string{"requests>=9"}, check: "package requests>=9",
+			want: workflow.ErrInvalidRequest, wantFix: "$.repository.packages"},
+		{name: "wrong hashes", packages: []string{"requests"}, behavior: pyindex.Behavior{WrongHashes: true},
+			check: "package requests", want: "", wantFix: "republish"},
+		{name: "snowpark missing", packages: []string{"requests"}, behavior: pyindex.Behavior{Missing: []string{"snowflake-snowpark-python"}},
+			check: "package snowflake-snowpark-python", want: "", wantFix: "$.repository.procedures"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ca := newCA(t)
+			idx := startIndex(t, ca, testUser, testPassword, repoHost)
+			idx.SetBehavior(tt.behavior)
+			req := testRequest()
+			req.Repository.Packages = tt.packages
+
+			report := runSandbox(t, servers{repoHost: idx.Addr()}.client(t, ca), req)
+			got := find(report, tt.check)
+			if got.Status != Failed {
+				t.Fatalf("%s status = %q, want failed; checks: %+v", tt.check, got.Status, report.Checks)
+			}
+			if got.Error != tt.want {
+				t.Errorf("%s error = %q, want %q", tt.check, got.Error, tt.want)
+			}
+			if !strings.Contains(got.Fix, tt.wantFix) {
+				t.Errorf("%s fix = %q, want it to contain %q", tt.check, got.Fix, tt.wantFix)
+			}
+		})
+	}
+}
