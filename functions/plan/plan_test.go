@@ -181,6 +181,9 @@ func (c *readOnlyConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 	case strings.HasPrefix(stmt, "SHOW ARTIFACT REPOSITORIES IN "):
 		// The preflight check that the database and schema exist.
 		return nil, nil
+	case stmt == "SELECT CURRENT_WAREHOUSE()":
+		// The preflight check that the session has a warehouse.
+		return []snowflake.Row{{"current_warehouse()": "REPOLINK_WH"}}, nil
 	case strings.HasPrefix(stmt, "SHOW PARAMETERS LIKE 'DEFAULT_PYTHON_ARTIFACT_REPOSITORY' IN "):
 		return c.parameters(stmt), nil
 	case strings.HasPrefix(stmt, "SHOW GRANTS ON "):
@@ -972,7 +975,7 @@ func TestPlanWarehouseUnchecked(t *testing.T) {
 	tests := []struct {
 		name, warehouse, wantName, wantDetail string
 	}{
-		{"named", "repolink_wh", "REPOLINK_WH", "if it is missing or the role cannot use it"},
+		{"named", "repolink_wh", "REPOLINK_WH", "whether the role can use it is not checked"},
 		{"user default", "", "default of user REPOLINK_SVC", "the request sets no $.snowflake.warehouse"},
 	}
 	for _, tt := range tests {

@@ -102,21 +102,23 @@ func (p *planner) object(ctx context.Context, conn snowflake.Conn, obj sfobject.
 }
 
 // warehouseItem returns the session's warehouse, which the verification
-// runs on, as Unchecked. Neither plan nor preflight looks warehouses up, so
-// a warehouse that is missing, or that the role cannot use, shows only when
-// the verification step fails with InvalidRequest after the other steps
-// have built everything.
+// runs on, as Unchecked. The session_warehouse check of preflight, which
+// plan runs too, finds a session without a warehouse. Neither checks the
+// role's privileges on the warehouse, so a warehouse that the role cannot
+// use shows only when the verification step fails with InvalidRequest
+// after the other steps have built everything.
 func (p *planner) warehouseItem() Item {
 	sf := p.req.Snowflake
 	it := Item{Step: "verification", Kind: "warehouse", State: Unchecked}
 	if sf.Warehouse == "" {
 		it.Name = "default of user " + sf.User
-		it.Detail = "not checked; the request sets no $.snowflake.warehouse, so the verification step fails " +
-			"after the others if the user has no default warehouse"
+		it.Detail = "the request sets no $.snowflake.warehouse, so the session uses the user's default warehouse; " +
+			"the session_warehouse check finds a missing one, but whether the role can use it is not checked"
 		return it
 	}
 	it.Name = snowflake.StoredName(sf.Warehouse)
-	it.Detail = "not checked; if it is missing or the role cannot use it, the verification step fails after the others"
+	it.Detail = "the session_warehouse check finds a missing warehouse, but whether the role can use it is not checked; " +
+		"if it cannot, the verification step fails after the others"
 	return it
 }
 

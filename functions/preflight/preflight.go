@@ -1,6 +1,7 @@
 // Package preflight checks the package index before any cloud or
 // Snowflake object is created. A bad URL, credential, certificate or
-// package list, a missing snowflake.database or snowflake.schema, or a role
+// package list, a missing snowflake.database or snowflake.schema, a
+// Snowflake session without a warehouse, or a role
 // in grant_to_roles that the Snowflake account does not have, or AWS
 // subnets that miss an availability zone or share one, fails the run
 // at once with what to change. For a private-link run it also checks that

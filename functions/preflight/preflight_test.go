@@ -171,6 +171,9 @@ func (c endpointsConn) Query(_ context.Context, stmt string) ([]snowflake.Row, e
 		}
 		return nil, nil
 	}
+	if stmt == "SELECT CURRENT_WAREHOUSE()" {
+		return []snowflake.Row{{"current_warehouse()": "REPOLINK_WH"}}, nil
+	}
 	if strings.Contains(stmt, "SYSTEM$GET_PRIVATELINK_CONFIG") {
 		// A configuration without a region passes the region check.
 		return []snowflake.Row{{"SYSTEM$GET_PRIVATELINK_CONFIG()": "{}"}}, nil

@@ -58,6 +58,8 @@ func StartChecks(req request.Request) []RequestCheck {
 func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
 	return []RequestCheck{
 		{Name: "snowflake_location", Subject: "$.snowflake.database and $.snowflake.schema exist", Run: noWarning(checkLocation)},
+		{Name: "session_warehouse", Subject: "the Snowflake session has the warehouse of $.snowflake.warehouse, or the user's default warehouse",
+			Run: noWarning(checkWarehouse)},
 		{Name: "account_region", Subject: "$.aws.region or $.gcp.region is the region of the Snowflake account",
 			Applies: accountRegionApplies, Run: noWarning(checkAccountRegion)},
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},

@@ -21,12 +21,12 @@ func TestRequestChecksApply(t *testing.T) {
 		{
 			name: "public",
 			edit: func(r *request.Request) { r.Route = request.RoutePublic },
-			want: []string{"snowflake_location", "object_names"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names"},
 		},
 		{
 			name: "egress-ip",
 			edit: func(r *request.Request) { r.Route = request.RouteEgressIP },
-			want: []string{"snowflake_location", "object_names"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names"},
 		},
 		{
 			name: "egress-ip on aws",
@@ -34,7 +34,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteEgressIP
 				r.Egress = &request.Egress{Cloud: "aws", Region: "us-west-2", SecurityGroupID: "sg-0123456789abcdef0"}
 			},
-			want: []string{"snowflake_location", "object_names", "egress_security_group"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names", "egress_security_group"},
 		},
 		{
 			name: "egress-ip on azure",
@@ -42,12 +42,12 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteEgressIP
 				r.Egress = &request.Egress{Cloud: "azure", NetworkSecurityGroupID: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n"}
 			},
-			want: []string{"snowflake_location", "object_names"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names"},
 		},
 		{
 			name: "gcp-privatelink",
 			edit: func(r *request.Request) { r.Route = request.RouteGCPPrivateLink },
-			want: []string{"snowflake_location", "account_region", "object_names", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "endpoint_capacity"},
 		},
 		{
 			name: "gcp-privatelink with gcp block",
@@ -55,12 +55,12 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteGCPPrivateLink
 				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat"}
 			},
-			want: []string{"snowflake_location", "account_region", "object_names", "psc_subnet", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "psc_subnet", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink",
 			edit: func(r *request.Request) { r.Route = request.RouteAzurePrivateLink },
-			want: []string{"snowflake_location", "object_names", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink with azure block",
@@ -68,7 +68,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAzurePrivateLink
 				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2"}
 			},
-			want: []string{"snowflake_location", "object_names", "azure_location", "azure_vm_size", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names", "azure_location", "azure_vm_size", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink without proxy",
@@ -76,7 +76,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAzurePrivateLink
 				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2", Proxy: "none"}
 			},
-			want: []string{"snowflake_location", "object_names", "azure_location", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names", "azure_location", "endpoint_capacity"},
 		},
 		{
 			name: "aws-privatelink",
@@ -84,7 +84,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAWSPrivateLink
 				r.AWS = awsBlock
 			},
-			want: []string{"snowflake_location", "account_region", "object_names", "vpc_subnets",
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "vpc_subnets",
 				"proxy_vm_launch", "availability_zones", "endpoint_capacity"},
 		},
 		{
@@ -95,7 +95,7 @@ func TestRequestChecksApply(t *testing.T) {
 				direct.Proxy = "none"
 				r.AWS = &direct
 			},
-			want: []string{"snowflake_location", "account_region", "object_names", "vpc_subnets",
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "vpc_subnets",
 				"availability_zones", "endpoint_capacity"},
 		},
 		{
@@ -105,7 +105,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Repository.GrantToRoles = []string{"DATA_SCIENCE"}
 				r.Repository.DefaultFor = "account"
 			},
-			want: []string{"snowflake_location", "object_names", "grant_roles", "default_level"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names", "grant_roles", "default_level"},
 		},
 		{
 			name: "default level none",
@@ -113,7 +113,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RoutePublic
 				r.Repository.DefaultFor = "none"
 			},
-			want: []string{"snowflake_location", "object_names"},
+			want: []string{"snowflake_location", "session_warehouse", "object_names"},
 		},
 	}
 	for _, tt := range tests {

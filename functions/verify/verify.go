@@ -80,7 +80,7 @@ func check(ctx context.Context, sf request.Snowflake, conn snowflake.Conn, creat
 
 	rows, err := conn.Query(ctx, call)
 	if snowflake.IsNoWarehouse(err) {
-		return nil, noWarehouse(sf, err)
+		return nil, NoWarehouse(sf, err)
 	}
 	if err != nil {
 		return nil, classify(err)
@@ -94,10 +94,11 @@ func check(ctx context.Context, sf request.Snowflake, conn snowflake.Conn, creat
 	return Missing(report, packages)
 }
 
-// noWarehouse returns the InvalidRequest error of a verification call that
-// had no warehouse to run on. The session has none when its login named a
-// missing warehouse, or named none for a user without a default warehouse.
-func noWarehouse(sf request.Snowflake, err error) error {
+// NoWarehouse returns the InvalidRequest error of a session of sf that has
+// no warehouse to run the verification on, with err as the finding. The
+// session has none when its login named a missing warehouse, or named none
+// for a user without a default warehouse.
+func NoWarehouse(sf request.Snowflake, err error) error {
 	if sf.Warehouse == "" {
 		return workflow.Invalid("the session has no warehouse to run the verification on, because the request sets no "+
 			"$.snowflake.warehouse and user %s has no default warehouse; set $.snowflake.warehouse (%v)", sf.User, err)

@@ -71,6 +71,8 @@ func StartWithLink(t *testing.T, link sfsim.PrivateLink) *Sandbox {
 	for _, step := range []error{
 		server.EnsureAccount(account),
 		server.EnsureUser(account, "REPOLINK_SVC", nil, "pw-value"),
+		server.EnsureWarehouse(account, "REPOLINK_WH"),
+		server.SetDefaultWarehouse(account, "REPOLINK_SVC", "REPOLINK_WH"),
 		server.EnsureRole(account, "SYSADMIN"),
 		server.EnsureRole(account, "DATA_SCIENCE"),
 		server.EnsureRole(account, "ANALYST"),

@@ -292,6 +292,30 @@ func (s *Server) EnsureUser(account, user string, publicKey *rsa.PublicKey, pass
 	})
 }
 
+// SetDefaultWarehouse sets the DEFAULT_WAREHOUSE of an existing user, as
+// ALTER USER ... SET DEFAULT_WAREHOUSE does. The warehouse need not exist,
+// and a login without a warehouse gets it only while it does.
+func (s *Server) SetDefaultWarehouse(account, user, warehouse string) error {
+	var missing bool
+	err := s.change(account, func() bool {
+		a, changed := s.ensureAccount(account)
+		u := a.Users[strings.ToUpper(user)]
+		if u == nil {
+			missing = true
+			return changed
+		}
+		if u.DefaultWarehouse == warehouse {
+			return changed
+		}
+		u.DefaultWarehouse = warehouse
+		return true
+	})
+	if err == nil && missing {
+		return fmt.Errorf("set default warehouse of user %s: user not found in account %s", user, account)
+	}
+	return err
+}
+
 // EnsureRole creates a role, stored under the exact name given.
 func (s *Server) EnsureRole(account, role string) error {
 	return s.change(account, func() bool {

@@ -56,6 +56,9 @@ type User struct {
 	// Login accepts it until EnsureUser sets the password again.
 	PasswordSHA256 string `json:"password_sha256,omitempty"`
 	DefaultRole    string `json:"default_role,omitempty"`
+	// DefaultWarehouse is the user's DEFAULT_WAREHOUSE, the warehouse of
+	// a session whose login names none. Empty means none.
+	DefaultWarehouse string `json:"default_warehouse,omitempty"`
 }
 
 // Role is an account role.

@@ -175,14 +175,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// NOTE: the sandbox assumes that Snowflake accepts a login that names
 	// a missing warehouse and leaves the session without one. A login
-	// without a warehouse gets none either, and the sandbox lets its
-	// functions run, because it does not model a user's DEFAULT_WAREHOUSE.
+	// without a warehouse gets the user's default warehouse when it
+	// exists. A session that has no warehouse because the login named
+	// none still runs the sandbox's functions, where Snowflake fails them.
 	if name := query.Get("warehouse"); name != "" {
 		if wh := resolveLoginName(name, account.Warehouses); account.Warehouses[wh] != nil {
 			sess.warehouse = wh
 		} else {
 			sess.missingWarehouse = name
 		}
+	} else if account.Warehouses[user.DefaultWarehouse] != nil {
+		sess.warehouse = user.DefaultWarehouse
 	}
 	// NOTE: Snowflake may reject a missing default database or schema at
 	// login; the sandbox leaves the session without one instead.
