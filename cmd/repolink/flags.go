@@ -323,7 +323,11 @@ func openStoredExecution(ctx context.Context, stateDir, name string) (*engine.En
 // It returns the runtime, the mode for progress output, and the function
 // that stops it all.
 func serveLocally(ctx context.Context, req request.Request, opts runtimeOptions) (*runtime, string, func(), error) {
-	if err := checkLocalCredentials(ctx, req); err != nil {
+	machine := provisionMachine
+	if opts.teardown {
+		machine = teardownMachine
+	}
+	if err := checkMachineCredentials(ctx, req, "$", machine); err != nil {
 		return nil, "", nil, err
 	}
 	opts.hosts = requestHosts(req)
@@ -331,9 +335,13 @@ func serveLocally(ctx context.Context, req request.Request, opts runtimeOptions)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	if err := rt.seed(ctx, req); err != nil {
+	seed := rt.seed
+	if opts.teardown {
+		seed = rt.seedForTeardown
+	}
+	if err := seed(ctx, req); err != nil {
 		rt.Close()
-		return nil, "", nil, prepareError(err)
+		return nil, "", nil, prepareErrorFor(err, machine)
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	waitServing := rt.serve(serveCtx)

@@ -29,10 +29,36 @@ func checkLocalCredentials(ctx context.Context, req request.Request) error {
 // JSON path root of its document, such as $.request in the input of a
 // step, which the paths of the fields start with.
 func checkLocalCredentialsAt(ctx context.Context, req request.Request, root string) error {
+	return checkMachineCredentials(ctx, req, root, provisionMachine)
+}
+
+// Closing lines of a usage error that a command returns before it starts
+// an execution, saying what the command left unchanged.
+const (
+	nothingCreated = "nothing was created"
+	nothingDeleted = "nothing was deleted or started"
+)
+
+// nothingChanged returns the closing line of a usage error that a command
+// running an execution of machine returns before the execution starts.
+func nothingChanged(machine string) string {
+	if machine == teardownMachine {
+		return nothingDeleted
+	}
+	return nothingCreated
+}
+
+// checkMachineCredentials is checkLocalCredentialsAt for an execution of
+// machine. It reads only the references that the steps of machine read
+// (machineReadsRef), so a teardown never needs the repository credential.
+func checkMachineCredentials(ctx context.Context, req request.Request, root, machine string) error {
 	resolver := secrets.NewResolver()
 	var problems strings.Builder
 	values := map[string]string{}
 	for _, field := range req.CredentialRefs() {
+		if !machineReadsRef(machine, field.Path) {
+			continue
+		}
 		var fix string
 		switch {
 		case strings.HasPrefix(field.Ref, "env:"):
@@ -61,7 +87,7 @@ func checkLocalCredentialsAt(ctx context.Context, req request.Request, root stri
 	if problems.Len() == 0 {
 		return nil
 	}
-	return usagef("a credential of the request cannot be read or used:%s\nnothing was created", problems.String())
+	return usagef("a credential of the request cannot be read or used:%s\n%s", problems.String(), nothingChanged(machine))
 }
 
 // checkPrivateKey parses the Snowflake private key when this process has
@@ -234,8 +260,12 @@ func checkServedExecutionRefs(dir, name, machine string, req request.Request) er
 	if len(fields) == 0 {
 		return nil
 	}
-	return usagef("the repolink up that serves %s rejects a credential reference of the request of execution %s:%s\nnothing was started",
-		dir, name, formatFieldErrors(fields))
+	closing := "nothing was started"
+	if machine == teardownMachine {
+		closing = nothingDeleted
+	}
+	return usagef("the repolink up that serves %s rejects a credential reference of the request of execution %s:%s\n%s",
+		dir, name, formatFieldErrors(fields), closing)
 }
 
 // machineReadsRef reports whether the steps of an execution of machine

@@ -335,12 +335,16 @@ func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
 	t.Setenv(envWebhookSecret, "")
 	t.Setenv(passwordVar, "index-password")
 	recv := newNotifyReceiver(t, http.StatusOK)
+	// A teardown reads only the Snowflake key, so the key file is moved
+	// away to reject it.
+	keyFile := writePrivateKeyFile(t)
 	// Each request has a state directory of its own, because both name the
 	// same Snowflake objects.
 	succeededDir, stoppedDir := t.TempDir(), t.TempDir()
 	requestFor := func(id string) string {
 		return writeRequest(t, func(doc map[string]any) {
 			doc["id"] = id
+			section(doc, "snowflake")["private_key_ref"] = "file:" + keyFile
 			section(section(doc, "repository"), "auth")["password_ref"] = "env:" + passwordVar
 			doc["notify"] = map[string]any{"url": recv.URL + "/hooks/repolink"}
 		})
@@ -367,13 +371,16 @@ func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
 
 	// Setenv restores the variable when the test ends.
 	os.Unsetenv(passwordVar)
+	if err := os.Rename(keyFile, keyFile+".moved"); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{{"teardown", succeededDir, "NW-2"}, {"redrive", stoppedDir, "NW-3"}} {
 		code, out, errOut := runCLI(t, args[0], "--sandbox", "--state-dir", args[1], args[2])
 		if code != exitInvalid {
-			t.Fatalf("%s %s without the password: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+			t.Fatalf("%s %s without the credentials: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
 				args[0], args[2], code, exitInvalid, out, errOut)
 		}
-		if reason := "environment variable " + passwordVar + " is not set"; !strings.Contains(errOut, reason) {
+		if reason := "$.snowflake.private_key_ref"; !strings.Contains(errOut, reason) {
 			t.Errorf("rejected %s %s stderr lacks %q:\n%s", args[0], args[2], reason, errOut)
 		}
 		if strings.Contains(errOut, warning) {
@@ -381,8 +388,11 @@ func TestRejectedRedriveTeardownSkipNotifyWarning(t *testing.T) {
 		}
 	}
 
-	// With the password set again, both start their execution and warn.
+	// With the credentials back, both start their execution and warn.
 	t.Setenv(passwordVar, "index-password")
+	if err := os.Rename(keyFile+".moved", keyFile); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{{"teardown", succeededDir, "NW-2"}, {"redrive", stoppedDir, "NW-3"}} {
 		code, out, errOut := runCLI(t, args[0], "--sandbox", "--sandbox-latency", "none", "--state-dir", args[1], args[2])
 		if code != exitOK {

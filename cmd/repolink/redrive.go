@@ -74,6 +74,8 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		logger:  logger,
 		poll:    *pollInterval,
 		instant: *flags.latency == "none",
+		// A redriven teardown reads only the Snowflake credentials.
+		teardown: x.Machine == teardownMachine,
 	}
 
 	// A running repolink up runs the redriven execution; otherwise this

@@ -120,6 +120,10 @@ type runtimeOptions struct {
 	// Functions API, and those that a run on the same state directory writes
 	// into the store.
 	seedInPreflight bool
+	// teardown makes serveLocally read only the credentials that the
+	// teardown steps read: the Snowflake ones, without the repository
+	// credential.
+	teardown bool
 }
 
 // cloudEndpoints returns the endpoints of the clients outside sandbox mode.
@@ -314,12 +318,29 @@ func (rt *runtime) seed(ctx context.Context, req request.Request) error {
 	return rt.sandbox.Seed(ctx, req, rt.adapters.requestSecrets)
 }
 
+// seedForTeardown is seed for a teardown of req: it leaves out the index
+// credentials, which no teardown step reads.
+func (rt *runtime) seedForTeardown(ctx context.Context, req request.Request) error {
+	if rt.sandbox == nil {
+		return nil
+	}
+	rt.seedMu.Lock()
+	defer rt.seedMu.Unlock()
+	return rt.sandbox.SeedForTeardown(ctx, req, rt.adapters.requestSecrets)
+}
+
 // prepareError wraps a failure of seed. A failure that only a change to
 // the request fixes is a usage error naming the request field, because
 // nothing has started.
 func prepareError(err error) error {
+	return prepareErrorFor(err, provisionMachine)
+}
+
+// prepareErrorFor is prepareError for a command that runs an execution of
+// machine, whose usage error closes with what that command left unchanged.
+func prepareErrorFor(err error, machine string) error {
 	if reason, ok := requestChange(err); ok {
-		return usagef("prepare sandbox: %s\nnothing was created", reason)
+		return usagef("prepare sandbox: %s\n%s", reason, nothingChanged(machine))
 	}
 	return fmt.Errorf("prepare sandbox: %w", err)
 }

@@ -203,9 +203,14 @@ func (rt *runtime) prepareOpenExecutions(ctx context.Context) error {
 		if json.Unmarshal(x.Input, &doc) != nil || doc.Request.Validate() != nil {
 			continue
 		}
+		seed := rt.seed
+		if x.Machine == teardownMachine {
+			// A teardown never reads the repository credential.
+			seed = rt.seedForTeardown
+		}
 		err := rt.sandbox.ServeHosts(requestHosts(doc.Request)...)
 		if err == nil {
-			err = rt.seed(ctx, doc.Request)
+			err = seed(ctx, doc.Request)
 		}
 		if err != nil && rt.logger != nil {
 			rt.logger.Error("prepare the sandbox for an open execution", "execution", x.Name,

@@ -82,6 +82,8 @@ func teardownCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		sandbox: *flags.sandbox,
 		logger:  logger,
 		instant: *flags.latency == "none",
+		// Teardown reads only the Snowflake credentials.
+		teardown: true,
 	}
 
 	// A running repolink up runs the teardown; otherwise this process runs

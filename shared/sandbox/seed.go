@@ -34,6 +34,16 @@ var SeededWarehouses = []string{"REPOLINK_WH", "COMPUTE_WH"}
 // request references in the sandbox's Secrets Manager is generated when it
 // does not exist yet, but env: and file: references must already resolve.
 func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolver) error {
+	if err := sb.SeedForTeardown(ctx, req, secrets); err != nil {
+		return err
+	}
+	return sb.seedIndexCredentials(ctx, req.Repository, secrets)
+}
+
+// SeedForTeardown prepares the sandbox as Seed does, without the index
+// credentials, so it never reads the repository credential, which no
+// teardown step reads either.
+func (sb *Sandbox) SeedForTeardown(ctx context.Context, req request.Request, secrets Resolver) error {
 	sf := req.Snowflake
 	// The request's names are identifiers, so unquoted names are stored
 	// upper-cased and quoted ones exactly, as Snowflake stores them.
@@ -90,7 +100,7 @@ func (sb *Sandbox) Seed(ctx context.Context, req request.Request, secrets Resolv
 	if err := sb.AWS.EnsureSecurityGroup(exampleSecurityGroup, exampleRegion, exampleVPC); err != nil {
 		return fmt.Errorf("seed security group %s: %w", exampleSecurityGroup, err)
 	}
-	return sb.seedIndexCredentials(ctx, req.Repository, secrets)
+	return nil
 }
 
 func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets Resolver) error {
