@@ -46,7 +46,7 @@ func RequestChecks(req request.Request) []RequestCheck {
 func StartChecks(req request.Request) []RequestCheck {
 	var out []RequestCheck
 	for _, check := range RequestChecks(req) {
-		if check.Name == "azure_location" {
+		if check.Name == "azure_location" || check.Name == "gcp_region" {
 			out = append(out, check)
 		}
 	}
@@ -71,6 +71,8 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 			Applies: azurePrivateLink, Run: noWarning(checkAzureLocation)},
 		{Name: "azure_vm_size", Subject: "$.azure.location has the VM size of $.azure.vm_size",
 			Applies: azureProxyApplies, Run: noWarning(checkAzureVMSize)},
+		{Name: "gcp_region", Subject: "project $.gcp.project has the region of $.gcp.region, and it has the zone of $.gcp.zone",
+			Applies: gcpPrivateLink, Run: noWarning(checkGCPRegion)},
 		{Name: "psc_subnet", Subject: "$.gcp.psc_subnet can be used or created with $.gcp.psc_subnet_cidr in $.gcp.network",
 			Applies: gcpPrivateLink, Run: noWarning(checkPSCSubnet)},
 		{Name: "egress_security_group", Subject: "$.egress.security_group_id exists in $.egress.region",

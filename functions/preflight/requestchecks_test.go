@@ -55,7 +55,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteGCPPrivateLink
 				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat"}
 			},
-			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "psc_subnet", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "gcp_region", "psc_subnet", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink",

@@ -272,9 +272,21 @@ type GCPServiceAttachmentSpec struct {
 	Tags                map[string]string
 }
 
+// GCPRegion is a Compute Engine region with the names of its zones.
+type GCPRegion struct {
+	Name string
+	// Status is UP or DOWN.
+	Status string
+	Zones  []string
+}
+
 // GCPNetwork is the Google Cloud side of the gcp-privatelink route, for one
 // project. Create methods return once the Compute Engine operation is done.
 type GCPNetwork interface {
+	// ListRegions returns every Compute Engine region that the project
+	// lists, each with the names of its zones.
+	ListRegions(ctx context.Context) ([]GCPRegion, error)
+
 	FindInstance(ctx context.Context, zone, name string) (*GCPInstance, error)
 	// FindInstanceByIP returns the instance in zone whose primary network
 	// interface has the internal address ip.

@@ -203,7 +203,7 @@ func (v *validator) gcp(g *GCP) {
 	// The zone is compared with gcp.region only when the region is valid,
 	// so that a wrong region is not reported a second time at the zone.
 	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !v.invalid("$.gcp.region") && !strings.HasPrefix(g.Zone, g.Region+"-") {
-		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone of region %s; use a zone such as %s-a", g.Zone, g.Region, g.Region))
+		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone of region %s; use a zone of that region, whose name starts with %s-", g.Zone, g.Region, g.Region))
 	}
 	for path, name := range map[string]string{"$.gcp.network": g.Network, "$.gcp.subnet": g.Subnet, "$.gcp.psc_subnet": g.PSCSubnet} {
 		if v.require(path, name, "set the name") && !gcpNamePattern.MatchString(name) {

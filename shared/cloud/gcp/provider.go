@@ -57,6 +57,7 @@ type Provider struct {
 	subnetworks        *compute.SubnetworksClient
 	networks           *compute.NetworksClient
 	serviceAttachments *compute.ServiceAttachmentsClient
+	regions            *compute.RegionsClient
 	closers            []interface{ Close() error }
 }
 
@@ -111,6 +112,10 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		return nil, p.failed("service attachments", err)
 	}
 	p.closers = append(p.closers, p.serviceAttachments)
+	if p.regions, err = compute.NewRegionsRESTClient(ctx, clientOpts...); err != nil {
+		return nil, p.failed("regions", err)
+	}
+	p.closers = append(p.closers, p.regions)
 	return p, nil
 }
 

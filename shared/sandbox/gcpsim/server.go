@@ -259,6 +259,10 @@ func parseCall(r *http.Request, body []byte) (call, bool) {
 	c := call{method: r.Method, project: parts[0], query: r.URL.Query(), body: body}
 	parts = parts[1:]
 	switch {
+	case len(parts) >= 1 && len(parts) <= 2 && (parts[0] == "zones" || parts[0] == "regions"):
+		// Regions and zones themselves, which are global to the project:
+		// projects/<project>/regions[/<region>].
+		c.scope = "global"
 	case len(parts) >= 2 && (parts[0] == "zones" || parts[0] == "regions"):
 		c.scope = parts[0] + "/" + parts[1]
 		parts = parts[2:]
@@ -386,6 +390,15 @@ func (s *Server) route(ctx context.Context, c call) (any, *apiError) {
 	case key{"zones", "operations", "", http.MethodGet}, key{"regions", "operations", "", http.MethodGet}, key{"global", "operations", "", http.MethodGet},
 		key{"zones", "operations", "wait", http.MethodPost}, key{"regions", "operations", "wait", http.MethodPost}, key{"global", "operations", "wait", http.MethodPost}:
 		return s.getOperation(c)
+
+	case key{"global", "regions", "", http.MethodGet}:
+		return s.getRegion(c)
+	case key{"global", "regions", "", "list:" + http.MethodGet}:
+		return s.listRegions(c)
+	case key{"global", "zones", "", http.MethodGet}:
+		return s.getZone(c)
+	case key{"global", "zones", "", "list:" + http.MethodGet}:
+		return s.listZones(c)
 
 	case key{"global", "networks", "", http.MethodGet}:
 		return s.getNetwork(c)
