@@ -82,8 +82,8 @@ Usage:
   repolink version [--output text|json]                print the version
 
 Every command but version takes --state-dir DIR (default .repolink); list, status,
-history, plan, preflight, stop and version take --output json. Run 'repolink COMMAND --help' for
-the flags of a command.
+history, plan, preflight, stop and version take --output json. Run 'repolink help COMMAND' or
+'repolink COMMAND --help' for the flags of a command.
 
 A state directory belongs to the sandbox or to the real clouds: the first run,
 up, redrive or teardown on it records which; preflight, invoke and plan only
@@ -143,6 +143,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitInvalid
 	}
+	return exitCode(dispatch(ctx, args, stdout, stderr), stderr)
+}
+
+// dispatch runs the command that args[0] names with the rest of args.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var err error
 	switch args[0] {
 	case "run":
@@ -175,12 +180,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sandboxCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		err = versionCommand(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "help":
+		err = helpCommand(ctx, args[1:], stdout)
+	case "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		err = usagef("unknown command %q; run 'repolink help' for the list", args[0])
 	}
-	return exitCode(err, stderr)
+	return err
 }
 
 func exitCode(err error, stderr io.Writer) int {
