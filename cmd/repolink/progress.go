@@ -102,11 +102,16 @@ func (p *progress) beginTitled(name, title, mode string) {
 }
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
-	if took > 0 {
-		fmt.Fprintf(p.out, "  %-*s %-9s %s  %s\n", stepColumn, step, action, detail, elapsed(took))
-		return
+	text := fmt.Sprintf("  %-*s %-9s", stepColumn, step, action)
+	// A step that built nothing, such as a skipped proxy VM, has no ID,
+	// so the line leaves that column out.
+	if detail != "" {
+		text += " " + detail
 	}
-	fmt.Fprintf(p.out, "  %-*s %-9s %s\n", stepColumn, step, action, detail)
+	if took > 0 {
+		text += "  " + elapsed(took)
+	}
+	fmt.Fprintln(p.out, strings.TrimRight(text, " "))
 }
 
 // event handles one history event of the engine.

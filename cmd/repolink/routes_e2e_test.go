@@ -94,7 +94,6 @@ func TestEndToEndPublicRunTwice(t *testing.T) {
 
 func TestEndToEndNoProxyRunTwice(t *testing.T) {
 	dir := runExampleTwice(t, "aws-privatelink-no-proxy.json",
-		"proxy_vm                            skipped   none",
 		"endpoint status:  Available",
 		"repository:       PLATFORM.PACKAGES.INTERNAL_PYPI",
 		"procedure check:  passed")

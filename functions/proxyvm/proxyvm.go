@@ -32,11 +32,12 @@ const HealthPort = 8080
 
 // Run finds the proxy instance of the request, launches it when absent, and
 // returns NotReady until it is running. With proxy none the load balancer
-// targets the repository itself, so Run reports skipped and launches nothing.
+// targets the repository itself, so Run reports skipped, with no ID because
+// it launches nothing.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if Direct(req) {
-		return Output{Result: workflow.Result{Action: workflow.Skipped, ID: "none"}}, nil
+		return Output{Result: workflow.Result{Action: workflow.Skipped}}, nil
 	}
 	names := workflow.NamesFor(req)
 	network, err := env.AWS(ctx, req.AWS.Region)

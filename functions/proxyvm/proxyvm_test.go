@@ -25,8 +25,8 @@ func TestRunSkipsWithoutProxy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if out.Action != workflow.Skipped || out.ID != "none" {
-		t.Errorf("Run = %+v, want skipped with ID none", out)
+	if out.Action != workflow.Skipped || out.ID != "" {
+		t.Errorf("Run = %+v, want skipped with no ID", out)
 	}
 }
 
