@@ -5,9 +5,11 @@
 // in grant_to_roles that the Snowflake account does not have, or AWS
 // subnets that miss an availability zone or share one, fails the run
 // at once with what to change. For a private-link run it also checks that
-// aws.region or gcp.region is the Snowflake account's region. For an AWS
-// private-link run it checks that every subnet is in aws.vpc_id and that
-// EC2 would launch the proxy VM. The region must have aws.instance_type and
+// aws.region or gcp.region is the Snowflake account's region. For a Google
+// Cloud private-link run it checks that Compute Engine has gcp.region and
+// that gcp.zone is one of its zones. For an AWS private-link run it checks
+// that every subnet is in aws.vpc_id and that EC2 would launch the proxy
+// VM. The region must have aws.instance_type and
 // aws.image_id, the image must be for the instance type's architecture, and
 // every group of aws.security_group_ids must be in aws.vpc_id. Last, it
 // checks that the Snowflake account has room for another private endpoint,
