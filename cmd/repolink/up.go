@@ -249,6 +249,11 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 			return upOptions{}, err
 		}
 	}
+	if *secretRef != "" {
+		if problem := request.RefSchemeProblem(*secretRef); problem != "" {
+			return upOptions{}, usagef("--webhook-secret-ref %s", problem)
+		}
+	}
 
 	opts := upOptions{sandbox: *sandboxMode, listen: *listen, secretRef: *secretRef, jiraMapping: *jira,
 		serviceNow: *serviceNow, poll: *poll, notifyInterval: *notifyInterval, instant: *latency == "none"}
