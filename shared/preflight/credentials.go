@@ -66,17 +66,17 @@ func (r *run) checkIndexURL() bool {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Hostname() == "":
-		r.add("index_url", Failed, "$.repository.index_url is not an absolute URL",
+		r.addInvalid("index_url", "$.repository.index_url is not an absolute URL",
 			"set $.repository.index_url to the https:// URL of the simple index, ending in /simple/")
 		return false
 	case u.User != nil:
 		// The URL is not repeated: its user information is a credential.
-		r.add("index_url", Failed, "$.repository.index_url contains credentials",
+		r.addInvalid("index_url", "$.repository.index_url contains credentials",
 			"remove them from the URL and put them in $.repository.auth")
 		return false
 	case u.Scheme != "https":
-		r.add("index_url", Failed, fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
-			"use the https:// URL of the index")
+		r.addInvalid("index_url", fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
+			"set $.repository.index_url to the https:// URL of the index")
 		return false
 	}
 	r.index = u

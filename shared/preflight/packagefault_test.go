@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -54,4 +55,40 @@ func TestPackageFailureError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRequestFaultIndexChecks checks that index_url and allowed_prefixes,
+// which only a change of the request fixes, fail with InvalidRequest.
+func TestRequestFaultIndexChecks(t *testing.T) {
+	t.Run("index url without https", func(t *testing.T) {
+		req := testRequest()
+		req.Repository.IndexURL = "http://" + repoHost + "/simple/"
+		report := runSandbox(t, http.DefaultClient, req)
+		got := find(report, "index_url")
+		if got.Status != Failed {
+			t.Fatalf("index_url status = %q, want failed; checks: %+v", got.Status, report.Checks)
+		}
+		if got.Error != workflow.ErrInvalidRequest {
+			t.Errorf("index_url error = %q, want %q", got.Error, workflow.ErrInvalidRequest)
+		}
+		if !strings.Contains(got.Fix, "$.repository.index_url") {
+			t.Errorf("index_url fix = %q, want it to name $.repository.index_url", got.Fix)
+		}
+	})
+
+	t.Run("file host not allowed", func(t *testing.T) {
+		ca := newCA(t)
+		idx := startIndex(t, ca, testUser, testPassword, repoHost)
+		cdn := startIndex(t, ca, "", "", cdnHost)
+		cdn.SetBehavior(pyindex.Behavior{RejectAuthorization: true})
+		idx.SetBehavior(pyindex.Behavior{FileRedirect: "https://" + cdnHost + "/files/"})
+		report := runSandbox(t, servers{repoHost: idx.Addr(), cdnHost: cdn.Addr()}.client(t, ca), testRequest())
+		got := find(report, "allowed_prefixes")
+		if got.Status != Failed {
+			t.Fatalf("allowed_prefixes status = %q, want failed; checks: %+v", got.Status, report.Checks)
+		}
+		if got.Error != workflow.ErrInvalidRequest {
+			t.Errorf("allowed_prefixes error = %q, want %q", got.Error, workflow.ErrInvalidRequest)
+		}
+	})
 }

@@ -33,8 +33,9 @@ type Check struct {
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
 	// Error is workflow.ErrInvalidRequest for a failed check whose cause
-	// is the request as written, such as a listed package that the index
-	// does not have, and empty otherwise.
+	// is the request as written, and empty otherwise. Examples are a
+	// listed package that the index does not have, an index URL without
+	// https and a file host outside the allowed prefixes.
 	Error string `json:"error,omitempty"`
 }
 
@@ -146,6 +147,13 @@ func Run(ctx context.Context, opts Options) Report {
 
 func (r *run) add(name string, status Status, detail, fix string) {
 	r.report.Checks = append(r.report.Checks, Check{Name: name, Status: status, Detail: detail, Fix: fix})
+}
+
+// addInvalid adds a failed check that only a change of the request fixes.
+func (r *run) addInvalid(name, detail, fix string) {
+	failed := invalid(detail, fix)
+	failed.Name = name
+	r.report.Checks = append(r.report.Checks, failed)
 }
 
 // addHost appends the host of u to the report once.
