@@ -79,6 +79,11 @@ func (sb *Sandbox) SeedForTeardown(ctx context.Context, req request.Request, sec
 	if err := sb.seedUser(ctx, sf, secrets); err != nil {
 		return err
 	}
+	// A request without snowflake.warehouse runs on the user's default
+	// warehouse, as it would for an administrator who set one.
+	if err := sb.Snowflake.SetDefaultWarehouse(sf.Account, sf.User, SeededWarehouses[0]); err != nil {
+		return fmt.Errorf("seed snowflake user %s: %w", sf.User, err)
+	}
 	if err := sb.seedAzure(req); err != nil {
 		return err
 	}
@@ -89,11 +94,6 @@ func (sb *Sandbox) SeedForTeardown(ctx context.Context, req request.Request, sec
 		return err
 	}
 	// The egress-ip route changes the rules of an existing security group.
-	// A request without snowflake.warehouse runs on the user's default
-	// warehouse, as it would for an administrator who set one.
-	if err := sb.Snowflake.SetDefaultWarehouse(sf.Account, sf.User, SeededWarehouses[0]); err != nil {
-		return fmt.Errorf("seed snowflake user %s: %w", sf.User, err)
-	}
 	// Only the example's group is seeded, in the examples' region and VPC,
 	// so that a request naming another group, or this one in another
 	// region, fails with InvalidGroup.NotFound, as it does on AWS.
