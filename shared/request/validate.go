@@ -126,6 +126,7 @@ func (r *Request) validate(v *validator) error {
 	}
 	v.snowflake(&r.Snowflake)
 	v.repository(&r.Repository)
+	v.indexCredentialSecrets(r)
 	v.routePorts(r)
 	// A block that does not belong to the route is reported once, as a
 	// block to remove, and its fields are not checked.
