@@ -43,6 +43,11 @@ type Options struct {
 	// full or read-only store is logged as one condition. Nil means a
 	// Monitor of the store's directory that logs to Logger.
 	StoreHealth *storehealth.Monitor
+	// Process names the kind of process, such as "repolink stop", that the
+	// store records with each stop and redrive of this engine, for the logs
+	// of other processes. Empty means the program name and its first
+	// argument unless that is a flag.
+	Process string
 }
 
 // Execution is one run of a state machine.
@@ -145,6 +150,15 @@ type Engine struct {
 
 	holdMu sync.Mutex
 	held   map[string]bool // executions that Run leaves as they are, by name
+
+	// writer identifies this engine in the execution_changes rows that it
+	// writes, and processKind is Options.Process.
+	writer      string
+	processKind string
+	// ownStarts holds the names of the executions that Start added and
+	// that Run has not read back yet, guarded by mu. It is nil while no
+	// Run loop logs the changes of other engines.
+	ownStarts map[string]bool
 
 	// storedDefinitions is the set of hashes of the definitions rows that
 	// this engine's transactions committed, guarded by mu. The engine never
@@ -305,6 +319,8 @@ func newEngine(db *sql.DB, path string, opts Options) *Engine {
 		clock:        opts.Clock,
 		log:          opts.Logger,
 		onEvent:      opts.OnEvent,
+		writer:       newUUID(),
+		processKind:  opts.Process,
 		pollInterval: opts.PollInterval,
 		region:       opts.Region,
 		account:      opts.Account,
@@ -326,6 +342,9 @@ func newEngine(db *sql.DB, path string, opts Options) *Engine {
 	}
 	if e.health == nil {
 		e.health = storehealth.New(filepath.Dir(path), storehealth.Options{Logger: e.log})
+	}
+	if e.processKind == "" {
+		e.processKind = defaultProcessKind()
 	}
 	if e.pollInterval <= 0 {
 		e.pollInterval = 200 * time.Millisecond

@@ -88,6 +88,9 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		asGiven = compact
 	}
 	var out Execution
+	// noted is set when Start told Run that it added the execution, which
+	// a failed commit takes back.
+	noted := false
 	err = e.update(func(tx *storeTx) (func(), error) {
 		sctx := context.WithoutCancel(ctx)
 		// The definition is read in the request rather than before it, so
@@ -146,6 +149,8 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		if err := insertCursor(sctx, tx, root); err != nil {
 			return nil, err
 		}
+		e.noteOwnStart(name)
+		noted = true
 		tx.events = append(tx.events, t.events...)
 		out = x.public(root)
 		committed := *x
@@ -159,6 +164,9 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 			e.log.Info("execution started", "execution", name, "machine", machine)
 		}, nil
 	})
+	if err != nil && noted {
+		e.dropOwnStart(name)
+	}
 	if errors.Is(err, ErrExecutionAlreadyExists) {
 		return Execution{}, err
 	}
@@ -431,7 +439,10 @@ func (e *Engine) Stop(ctx context.Context, name, errName, cause string) (Executi
 		if t.exec.Status != StatusRunning {
 			return fmt.Errorf("%w (status %s)", ErrNotRunning, t.exec.Status)
 		}
-		return t.closeExecution(StatusAborted, errName, cause, nil)
+		if err := t.closeExecution(StatusAborted, errName, cause, nil); err != nil {
+			return err
+		}
+		return t.recordChange(changeStopped)
 	})
 	if err != nil {
 		return Execution{}, fmt.Errorf("stop execution %q: %w", name, err)

@@ -55,7 +55,8 @@ const rowHistoryFormat = 1
 // readableSchema reports whether the engine can read the store as it is,
 // with no migration. The engine can read a store in the current format
 // with every table, column and index that Open creates or migrates. It can
-// also read a store in rowHistoryFormat that lacks only event_parts.
+// also read a store in rowHistoryFormat that lacks only event_parts, and
+// a store of either format without execution_changes.
 // eventParts reports whether the store has the event_parts table. Extend
 // it with every migration.
 func readableSchema(ctx context.Context, db *sql.DB) (readable, eventParts bool, err error) {
@@ -86,6 +87,11 @@ func readableSchema(ctx context.Context, db *sql.DB) (readable, eventParts bool,
 	_, eventParts = stored["event_parts"]
 	for _, match := range schemaObject.FindAllStringSubmatch(schema, -1) {
 		if match[1] == "event_parts" && format == rowHistoryFormat {
+			continue
+		}
+		// Only Run reads execution_changes, and a read-only engine never
+		// runs, so a store from before the table is read as it is.
+		if match[1] == "execution_changes" {
 			continue
 		}
 		if _, ok := stored[match[1]]; !ok {

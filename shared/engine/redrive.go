@@ -111,6 +111,9 @@ func (e *Engine) redrive(ctx context.Context, name, clientToken string) (int64, 
 				return err
 			}
 		}
+		if err := t.recordChange(changeRedriven); err != nil {
+			return err
+		}
 		t.newWork = true
 		t.closed = true
 		redrivenAt, redriveCount = t.exec.RedrivenAt, t.exec.RedriveCount

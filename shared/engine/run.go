@@ -19,8 +19,9 @@ const dueBatch = 500
 // Run advances every open execution until ctx is done: it resumes the
 // executions that an earlier process left open, fires due timers, picks up
 // task tokens completed by other processes and runs task functions, each
-// on its own goroutine. It returns nil after ctx is done and every task
-// function it started has returned.
+// on its own goroutine. It logs the starts, stops and redrives that other
+// engines on the store make, as it logs its own. It returns nil after ctx
+// is done and every task function it started has returned.
 //
 // Only one Run loop per store does work at a time: it holds a lease in the
 // store, and a Run loop in another process waits until that lease is
@@ -80,6 +81,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	// missed maps each in-flight cursor that a read found due to the
 	// value of commitSeq when that read began.
 	missed := map[int64]int64{}
+	var changes changeWatch
+	defer e.watchOwnStarts()()
 	var lastRead, next time.Time
 	for {
 		now := e.clock.Now()
@@ -93,6 +96,16 @@ func (e *Engine) Run(ctx context.Context) error {
 			held, err := runner.hold(ctx, now)
 			if err != nil && ctx.Err() == nil && !e.health.Record(err) {
 				e.log.Error("hold runner lease", "error", err)
+			}
+			if more, err := e.logOutsideChanges(ctx, &changes); err != nil && ctx.Err() == nil {
+				e.log.Warn("read execution changes of other processes", "error", err)
+			} else if more {
+				requery = true
+			}
+			if held {
+				if err := e.pruneChanges(ctx, &changes); err != nil && ctx.Err() == nil {
+					e.log.Warn("delete old execution changes", "error", err)
+				}
 			}
 			var ids []int64
 			var readSeq int64

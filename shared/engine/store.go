@@ -17,6 +17,9 @@ import (
 // Parallel or Map child is cancelled by its cursor ID. redrive_tokens
 // holds the client tokens of an execution's recent redrives, so that a
 // repeated RedriveWithToken call redrives nothing again.
+// execution_changes lists the stops and redrives of executions in commit
+// order, with the engine (writer) and process that made them, so that the
+// Run loop of another process can log them (logOutsideChanges).
 //
 // The definitions table stores each definition text once, keyed by its
 // SHA-256 hash. An execution refers to it by definition_hash and leaves
@@ -122,6 +125,18 @@ CREATE TABLE IF NOT EXISTS redrive_tokens (
 	redrive_count INTEGER NOT NULL,
 	redriven_at   INTEGER NOT NULL,
 	PRIMARY KEY (execution, token)
+);
+CREATE TABLE IF NOT EXISTS execution_changes (
+	seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+	execution     TEXT NOT NULL,
+	machine       TEXT NOT NULL,
+	change        TEXT NOT NULL,
+	error         TEXT NOT NULL DEFAULT '',
+	redrive_count INTEGER NOT NULL DEFAULT 0,
+	writer        TEXT NOT NULL,
+	process       TEXT NOT NULL DEFAULT '',
+	pid           INTEGER NOT NULL DEFAULT 0,
+	at            INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runner (
 	id         INTEGER PRIMARY KEY CHECK (id = 1),
