@@ -164,6 +164,11 @@ type servedLocalRefs struct {
 	// Own are the references to the service's own secrets, with the paths
 	// of file: references made absolute.
 	Own []string `json:"own"`
+	// StoreRefs is the value of --allow-secret-refs.
+	StoreRefs string `json:"store_refs,omitempty"`
+	// Snowflake are the Snowflake credential references of the mapping
+	// files, which requests may name only in $.snowflake.
+	Snowflake []string `json:"snowflake,omitempty"`
 }
 
 // localRefsRecordPrefix starts the line of the service lock file that
@@ -291,7 +296,11 @@ func servedLocalRefErrors(dir string, req request.Request, fix string) ([]reques
 	if err != nil {
 		return nil, usagef("read the --allow-local-refs of the repolink up that serves %s: %v", dir, err)
 	}
-	return allow.FieldErrors(req, fix), nil
+	allow, err = allow.WithStoreRefs(strings.Split(record.StoreRefs, ","), servedStoreRefsFix)
+	if err != nil {
+		return nil, usagef("read the --allow-secret-refs of the repolink up that serves %s: %v", dir, err)
+	}
+	return allow.WithSnowflakeSecrets(record.Snowflake).FieldErrors(req, fix), nil
 }
 
 // formatFieldErrors returns one indented "PATH: MESSAGE" line for each

@@ -62,6 +62,9 @@ type upOptions struct {
 	// localRefList is the value of --allow-local-refs that localRefs
 	// was parsed from.
 	localRefList string
+	// storeRefList is the value of --allow-secret-refs, which localRefs
+	// also contains.
+	storeRefList string
 	// codeArtifactDomains are the CodeArtifact domains that requests of
 	// auth type codeartifact may get tokens for.
 	codeArtifactDomains workflow.CodeArtifactDomains
@@ -101,10 +104,17 @@ func upCommand(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if opts.localRefs, err = denyServiceSecrets(opts.localRefs, own); err != nil {
 		return err
 	}
+	snowflakeRefs, err := mappingSnowflakeRefs(opts)
+	if err != nil {
+		return err
+	}
+	opts.localRefs = opts.localRefs.WithSnowflakeSecrets(snowflakeRefs)
 	localRefsRecord, err := newServedLocalRefs(opts.localRefList, own)
 	if err != nil {
 		return usagef("%v", err)
 	}
+	localRefsRecord.StoreRefs = opts.storeRefList
+	localRefsRecord.Snowflake = snowflakeRefs
 	if err := checkLocalServiceSecrets(ctx, opts); err != nil {
 		return stopOrFail(ctx, err, nil, &stopping, logger)
 	}
@@ -235,6 +245,10 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	localRefs := fs.String("allow-local-refs", "", "comma-separated env: and file: credential references that requests may use, such as env:SNOWFLAKE_KEY,file:/run/secrets/*; "+
 		"a trailing * matches every reference that starts with the text before it. It also applies to run, redrive and teardown on the directory that this service serves, "+
 		"because they hand their executions to it (default: none, so requests must use secret store references)")
+	storeRefs := fs.String("allow-secret-refs", "", "comma-separated aws-secretsmanager:, azure-keyvault: and gcp-secretmanager: references that requests may use, "+
+		"such as aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index/*; a trailing * matches every reference that starts with the text before it, "+
+		"and a whole reference matches its secret in any spelling. It also applies to run, redrive and teardown on the directory that this service serves "+
+		"(default: every secret store reference, except the service's own secrets and, outside $.snowflake, the Snowflake credentials of the mapping files)")
 	codeArtifactDomains := fs.String("codeartifact-domains", "", "comma-separated CodeArtifact domain ARNs, such as arn:aws:codeartifact:us-east-1:111122223333:domain/corp, "+
 		"or * for every domain, that requests of auth type codeartifact may get tokens for with this process's AWS credentials. "+
 		"It also applies to run and redrive on the directory that this service serves (default: none, so those requests are rejected)")
@@ -264,8 +278,12 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 	if err != nil {
 		return opts, err
 	}
+	if allow, err = parseStoreRefs(allow, *storeRefs, storeRefsFix); err != nil {
+		return opts, err
+	}
 	opts.localRefs = allow
 	opts.localRefList = *localRefs
+	opts.storeRefList = *storeRefs
 	opts.codeArtifactDomainList = *codeArtifactDomains
 	if opts.codeArtifactDomains, err = workflow.ParseCodeArtifactDomains(*codeArtifactDomains, codeArtifactDomainsFix); err != nil {
 		return opts, usagef("--codeartifact-domains: %v", err)
@@ -787,9 +805,12 @@ func (s *serviceExecutions) check(req request.Request) error {
 // checkAPIStart returns a *request.ValidationError for a provision request
 // sent to StartExecution that this service cannot run. It checks less than
 // check: the steps, not StartExecution, reject an env: or file: reference
-// that --allow-local-refs does not allow.
+// that --allow-local-refs does not allow. It rejects a secret store
+// reference that --allow-secret-refs does not allow, and an index
+// credential that names a Snowflake credential of the mapping files,
+// because no step can tell an index credential from a Snowflake one.
 func (s *serviceExecutions) checkAPIStart(req request.Request) error {
-	var fields []request.FieldError
+	fields := s.localRefs.StoreFieldErrors(req)
 	var names *request.ValidationError
 	if errors.As(checkSecretARNs(req), &names) {
 		fields = append(fields, names.Fields...)

@@ -3,6 +3,7 @@ package gcf
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,15 @@ import (
 // localRefFix is the change that the sender of a request with an env: or
 // file: reference should make.
 const localRefFix = "the Cloud Functions deployment reads none, so store the credential in Secret Manager and use gcp-secretmanager:projects/P/secrets/S/versions/V"
+
+// envAllowSecretRefs lists the gcp-secretmanager: references, or prefixes
+// of them followed by *, that requests may use. Unset allows every one
+// except the signing key.
+const envAllowSecretRefs = "REPOLINK_ALLOW_SECRET_REFS"
+
+// allowSecretRefsFix is the change that lets a rejected secret store
+// reference through.
+const allowSecretRefsFix = "use a reference that the deployment's " + envAllowSecretRefs + " allows, or ask its operator to add the reference there"
 
 // adapters builds and caches the Compute Engine, Secret Manager and
 // Snowflake clients for the life of the function instance. It is safe for
@@ -52,6 +62,8 @@ type stores struct {
 	// that signs notifications, or "" when none is configured. Requests
 	// may not reference it.
 	signingSecret string
+	// secretRefs is the value of REPOLINK_ALLOW_SECRET_REFS.
+	secretRefs string
 }
 
 func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapters {
@@ -61,6 +73,13 @@ func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapter
 	// and no request may read the signing key into its SECRET. A
 	// gcp-secretmanager: reference gives no error here.
 	allow, _ := secrets.AllowList{}.WithOwnSecrets([]string{s.signingSecret})
+	limited, err := allow.WithStoreRefs(strings.Split(s.secretRefs, ","), allowSecretRefsFix)
+	if err != nil {
+		logger.Error("secret reference list invalid, so every request with a secret store reference is rejected; "+
+			"list gcp-secretmanager: references or prefixes of them followed by *", "setting", envAllowSecretRefs, "error", err)
+		limited = allow.WithNoStoreRefs("the deployment's " + envAllowSecretRefs + " is invalid; ask its operator to correct it")
+	}
+	allow = limited
 	a.requests = allow
 	a.secrets = secrets.NewResolver().Restrict(allow, localRefFix)
 	a.secrets.Register(gcpadapter.SecretManagerScheme, secrets.StoreFunc(a.resolveSecretManager))

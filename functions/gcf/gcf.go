@@ -82,6 +82,7 @@ func init() {
 		defaults:      newDefaultLevels(os.Getenv, gcp, logger),
 		locations:     newObjectLocations(os.Getenv, gcp, logger),
 		signingSecret: loadSigningSecretRef(os.Getenv, logger),
+		secretRefs:    os.Getenv(envAllowSecretRefs),
 	})
 	env := a.env()
 	registered = newHandlers(env, logger)

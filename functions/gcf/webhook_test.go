@@ -30,7 +30,6 @@ import (
 
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/webhook"
 )
 
@@ -153,7 +152,8 @@ func (s *workflowsServer) started() []*executions.Execution {
 
 // newTestWebhook starts the Firestore simulator and a Workflows server
 // behind one loopback endpoint, and returns the webhook on them. mappings
-// sets the mapping variables, such as REPOLINK_JIRA_MAPPING.
+// sets the mapping variables, such as REPOLINK_JIRA_MAPPING, and other
+// variables, such as REPOLINK_ALLOW_SECRET_REFS.
 func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server, *workflowsServer) {
 	t.Helper()
 	sim, _ := startGCPSim(t)
@@ -183,10 +183,10 @@ func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server,
 	}
 	keys := map[string]string{testKeyRef: testWebhookKey, testJiraKeyRef: testJiraKey,
 		testServiceNowTokenRef: testServiceNowToken, testServiceNowMACKeyRef: testServiceNowMACKey}
-	allow, err := secrets.AllowList{}.WithOwnSecrets([]string{testKeyRef})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The webhook checks references with the list of the function's
+	// adapters, as in init.
+	allow := newAdapters(slog.New(slog.DiscardHandler), simOptions(front.URL),
+		stores{signingSecret: testKeyRef, secretRefs: env[envAllowSecretRefs]}).requests
 	service := &webhookService{deps: webhookDeps{
 		getenv: func(name string) string { return env[name] },
 		gcp:    simOptions(front.URL),

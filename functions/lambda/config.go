@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -31,7 +32,15 @@ const (
 	// which requests of auth type codeartifact get tokens. Unset rejects
 	// every such request.
 	envCodeArtifactDomains = "REPOLINK_CODEARTIFACT_DOMAINS"
+	// envAllowSecretRefs lists the aws-secretsmanager: references, or
+	// prefixes of them followed by *, that requests may use. Unset allows
+	// every one except the deployment's own secrets.
+	envAllowSecretRefs = "REPOLINK_ALLOW_SECRET_REFS"
 )
+
+// allowSecretRefsFix is the change that lets a rejected secret store
+// reference through.
+const allowSecretRefsFix = "use a reference that the deployment's " + envAllowSecretRefs + " allows, or ask its operator to add the reference there"
 
 // codeArtifactDomainsFix is the change that lets a rejected CodeArtifact
 // domain through in the stack.
@@ -74,6 +83,10 @@ type config struct {
 	// CodeArtifactDomains is the comma-separated list of CodeArtifact
 	// domain ARNs, or *, for which tokens are got. Empty allows none.
 	CodeArtifactDomains string
+	// AllowSecretRefs is the comma-separated list of secret store
+	// references, or prefixes of them followed by *, that requests may
+	// use. Empty allows every one except the deployment's own secrets.
+	AllowSecretRefs string
 	// NotifierFunction is the name or ARN of the notifier function, which
 	// signs and posts the poller's credential expiry notifications. Empty
 	// means the poller only logs them.
@@ -101,6 +114,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		TeardownMachine:  first(envTeardownName),
 
 		CodeArtifactDomains: first(envCodeArtifactDomains),
+		AllowSecretRefs:     first(envAllowSecretRefs),
 		NotifierFunction:    first(envNotifierFunction),
 	}
 	if cfg.Handler == handlerOperations {
@@ -117,6 +131,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if _, err := workflow.ParseCodeArtifactDomains(cfg.CodeArtifactDomains, ""); err != nil {
 		problems = append(problems, fmt.Sprintf("%s: %v", envCodeArtifactDomains, err))
+	}
+	if _, err := (secrets.AllowList{}).WithStoreRefs(strings.Split(cfg.AllowSecretRefs, ","), allowSecretRefsFix); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", envAllowSecretRefs, err))
 	}
 	require := func(value, name, purpose string) {
 		if value == "" {

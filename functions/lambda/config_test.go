@@ -90,6 +90,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"deadline without unit", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "24"}, []string{`REPOLINK_WAIT_DEADLINE="24" is not a positive duration`}},
 		{"codeartifact domain name", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_CODEARTIFACT_DOMAINS": "corp"}, []string{"REPOLINK_CODEARTIFACT_DOMAINS", "is not a CodeArtifact domain ARN"}},
 		{"negative deadline", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "-1h"}, []string{"is not a positive duration"}},
+		{"env: entry in the secret references", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_ALLOW_SECRET_REFS": "env:INDEX_TOKEN"},
+			[]string{"REPOLINK_ALLOW_SECRET_REFS", "must start with aws-secretsmanager:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -130,6 +131,9 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 	// The webhook secret is the only secret that the deployment reads for
 	// itself, and no request may read it.
 	requests, err := awsenv.RequestRefs(cfg.WebhookSecretARN)
+	if err == nil {
+		requests, err = requests.WithStoreRefs(strings.Split(cfg.AllowSecretRefs, ","), allowSecretRefsFix)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list the credential references that requests may use: %w", err)
 	}

@@ -25,6 +25,11 @@ type AllowList struct {
 	// own are the secrets that the service reads for itself, which no
 	// reference of a request may name.
 	own []secretref.ID
+	// store limits the secret store references (WithStoreRefs).
+	store storeRefs
+	// snowflake are the Snowflake credentials of the service, which a
+	// request may name only in $.snowflake (WithSnowflakeSecrets).
+	snowflake []secretref.ID
 }
 
 // ParseAllowList parses allow-list entries. An entry is an env: or file:
@@ -130,8 +135,8 @@ func (l AllowList) check(ref string) (string, bool) {
 // FieldErrors returns one field error for each credential reference of req
 // that l does not allow. Each message gives the reason followed by the
 // change that the sender should make: fix for an env: or file: reference
-// that the list leaves out, and another secret for one of the service's
-// own secrets.
+// that the list leaves out, another secret for one of the service's own
+// secrets, and for a secret store reference what StoreFieldErrors says.
 func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldError {
 	var fields []request.FieldError
 	for _, field := range req.CredentialRefs() {
@@ -145,7 +150,7 @@ func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldE
 			message = fmt.Sprintf("%s is not allowed: this service reads env: and file: references only when its operator allows them; %s", field.Ref, fix)
 		} else if l.NamesOwnSecret(field.Ref) {
 			message = fmt.Sprintf("%s is not allowed: %s", field.Ref, ownSecretProblem)
-		} else {
+		} else if message = l.storeRefProblem(field); message == "" {
 			continue
 		}
 		fields = append(fields, request.FieldError{Path: field.Path, Message: message})

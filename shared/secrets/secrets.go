@@ -36,8 +36,9 @@ var ErrUnknownScheme = errors.New("no secret store for this reference scheme")
 // Resolver dispatches references to the store of their scheme.
 type Resolver struct {
 	stores map[string]Store
-	// allow, when set, limits the env: and file: references that Resolve
-	// reads and rejects the service's own secrets. fix is the change that
+	// allow, when set, limits the env: and file: references and the
+	// secret store references that Resolve reads and rejects the
+	// service's own secrets. fix is the change that
 	// the error for a rejected env: or file: reference suggests.
 	allow *AllowList
 	fix   string
@@ -72,6 +73,9 @@ func (r *Resolver) Resolve(ctx context.Context, ref string) (string, error) {
 		}
 		if r.allow.NamesOwnSecret(ref) {
 			return "", &OwnSecretError{Ref: ref}
+		}
+		if !r.allow.allowsStoreRef(ref) {
+			return "", &StoreRefNotAllowedError{Ref: ref, Fix: r.allow.store.fix}
 		}
 		// A file: reference is read at the real path that was checked.
 		read = allowed
