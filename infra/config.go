@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/repolink/repolink/shared/secrets"
 )
 
 // Config holds the deployment parameters. Each one is read from the CDK
@@ -65,6 +67,10 @@ type Config struct {
 	// CodeArtifactAnyDomain allows tokens for every domain that the roles
 	// can reach when CodeArtifactDomainARNs is empty.
 	CodeArtifactAnyDomain bool
+	// AllowSecretRefs are the aws-secretsmanager: references, or prefixes
+	// of them followed by *, that requests may use. Empty allows every
+	// reference that the roles may read, except the webhook secret.
+	AllowSecretRefs []string
 }
 
 // parameter names one setting in the context and in the environment.
@@ -89,6 +95,7 @@ var (
 	paramEgressAnyGroup   = parameter{"egressAnySecurityGroup", "REPOLINK_EGRESS_ANY_SECURITY_GROUP"}
 	paramCodeArtifact     = parameter{"codeArtifactDomainArns", "REPOLINK_CODEARTIFACT_DOMAIN_ARNS"}
 	paramCodeArtifactAny  = parameter{"codeArtifactAnyDomain", "REPOLINK_CODEARTIFACT_ANY_DOMAIN"}
+	paramAllowSecretRefs  = parameter{"allowSecretRefs", "REPOLINK_ALLOW_SECRET_REFS"}
 )
 
 // Defaults used when neither the context nor the environment sets a value.
@@ -170,6 +177,7 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		EgressRefreshInterval:  defaultEgressRefreshInterval,
 		EgressSecurityGroupIDs: splitList(lookup(paramEgressGroups)),
 		CodeArtifactDomainARNs: splitList(lookup(paramCodeArtifact)),
+		AllowSecretRefs:        splitList(lookup(paramAllowSecretRefs)),
 	}
 
 	var problems []string
@@ -182,6 +190,10 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 			problems = append(problems, describe(paramSecretARNs, arn,
 				"use complete Secrets Manager ARNs, including the six-character suffix, separated by commas"))
 		}
+	}
+	// The functions parse the list again with the same rules.
+	if _, err := (secrets.AllowList{}).WithStoreRefs(cfg.AllowSecretRefs, ""); err != nil {
+		problems = append(problems, describe(paramAllowSecretRefs, strings.Join(cfg.AllowSecretRefs, ","), err.Error()))
 	}
 	if cfg.WebhookSecretARN != "" && !secretARNPattern.MatchString(cfg.WebhookSecretARN) {
 		problems = append(problems, describe(paramWebhookSecretARN, cfg.WebhookSecretARN,

@@ -134,6 +134,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"any security group not a boolean", map[string]string{"REPOLINK_EGRESS_ANY_SECURITY_GROUP": "all"}, "context egressAnySecurityGroup"},
 		{"any domain not a boolean", map[string]string{"REPOLINK_CODEARTIFACT_ANY_DOMAIN": "yes please"}, "context codeArtifactAnyDomain"},
 		{"domain name instead of ARN", map[string]string{"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "corp"}, "context codeArtifactDomainArns"},
+		{"env: entry in secret references", map[string]string{"REPOLINK_ALLOW_SECRET_REFS": "env:INDEX_TOKEN"}, "context allowSecretRefs"},
+		{"secret name in secret references", map[string]string{"REPOLINK_ALLOW_SECRET_REFS": "aws-secretsmanager:repolink/index"}, "context allowSecretRefs"},
 		{"repository ARN instead of domain", map[string]string{
 			"REPOLINK_CODEARTIFACT_DOMAIN_ARNS": "arn:aws:codeartifact:us-west-2:123456789012:repository/corp/pypi",
 		}, "context codeArtifactDomainArns"},

@@ -51,6 +51,9 @@ const (
 	// which the preflight, snowflake and poller functions get tokens. They
 	// reject requests of auth type codeartifact when it is unset.
 	envCodeArtifactDomains = "REPOLINK_CODEARTIFACT_DOMAINS"
+	// envAllowSecretRefs lists the secret references that requests may
+	// use. The webhook and every step reject the others.
+	envAllowSecretRefs = "REPOLINK_ALLOW_SECRET_REFS"
 )
 
 // NewStack defines the stack. It reads the state machine definitions first,
@@ -311,6 +314,7 @@ func stepEnv(spec FunctionSpec, cfg Config, tableName string, machineNames map[s
 	if spec.Group == GroupWait {
 		env[envWaitDeadline] = cfg.WaitDeadline.String()
 	}
+	setAllowSecretRefs(env, cfg)
 	// Of the steps, preflight and the secret step get CodeArtifact tokens.
 	if spec.Handler == "preflight" || spec.Handler == "secret" {
 		setCodeArtifactDomains(env, cfg)
@@ -328,6 +332,14 @@ func setCodeArtifactDomains(env map[string]string, cfg Config) {
 		env[envCodeArtifactDomains] = strings.Join(cfg.CodeArtifactDomainARNs, ",")
 	case cfg.CodeArtifactAnyDomain:
 		env[envCodeArtifactDomains] = "*"
+	}
+}
+
+// setAllowSecretRefs sets envAllowSecretRefs when the stack lists the
+// secret references that requests may use.
+func setAllowSecretRefs(env map[string]string, cfg Config) {
+	if len(cfg.AllowSecretRefs) > 0 {
+		env[envAllowSecretRefs] = strings.Join(cfg.AllowSecretRefs, ",")
 	}
 }
 
@@ -359,8 +371,9 @@ func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[
 		opts.env[envTeardownName] = name
 	}
 	// The webhook rejects a request for an unlisted CodeArtifact domain
-	// before it starts a run.
+	// or secret reference before it starts a run.
 	setCodeArtifactDomains(opts.env, cfg)
+	setAllowSecretRefs(opts.env, cfg)
 	s.Functions[webhookSpec.Handler] = newFunction(s.Stack, webhookSpec, opts)
 
 	opts.role = roles[GroupOperations]
