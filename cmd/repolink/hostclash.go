@@ -2,40 +2,44 @@ package main
 
 import (
 	"context"
-	"strings"
 
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/request"
 )
 
-// hostClashError is the error of a private-link run whose index host is
-// the host of the private endpoint that a provision execution of another
-// request ID in the same Snowflake account may have provisioned. Its
-// message names no teardown of the other request and, unless retry is
+// hostClashError is the error of a private-link run that reaches a host
+// that a provision execution of another request ID in the same Snowflake
+// account reaches too, while the private endpoint of one of the two
+// carries it: as its index host or in repository.extra_allowed_prefixes.
+// Its message names no teardown of the other request and, unless retry is
 // set, no step to start the request again.
 type hostClashError struct {
 	clashHolder
 	host string
+	// field and holderField are the request fields through which the
+	// rejected request and the holder reach host.
+	field, holderField string
 }
 
 var _ intakeConflict = (*hostClashError)(nil)
 
 func (e *hostClashError) Error() string {
 	rejection := e.rejection("")
-	return rejection.Host(e.host)
+	return rejection.SharedHost(e.host, e.field, e.holderField)
 }
 
-// sameEndpointHost reports whether the private endpoints of a and b would
-// carry the same host in the same Snowflake account. Account identifiers
-// and host names are compared without case, as Snowflake and DNS do.
+// sameEndpointHost reports whether a and b reach one host through private
+// endpoints in the same Snowflake account while the endpoint of one of
+// them carries it (request.SharedHost). Accounts are compared by
+// request.AccountKey, and host names without case, as DNS does.
 func sameEndpointHost(a, b request.Request) bool {
-	host := request.EndpointHost(a)
-	return host != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && strings.EqualFold(host, request.EndpointHost(b))
+	_, _, shared := request.SharedHost(a, b)
+	return shared
 }
 
 // checkHostClash returns a *hostClashError when req is a private-link
-// request with the endpoint host of a provision execution of another
-// request ID in the same Snowflake account. That execution counts by the
+// request that reaches a host that a provision execution of another
+// request ID reaches too (sameEndpointHost). That execution counts by the
 // rules of checkObjectClash: it runs, succeeded or stopped once a building
 // step had started, and no teardown of its request succeeded since. An
 // execution that started after a live
@@ -44,7 +48,7 @@ func sameEndpointHost(a, b request.Request) bool {
 // teardown command.
 //
 // Like checkObjectClash, a start runs the check under the start locks of
-// req's ID and of its claims, which include the host, so of two requests
+// req's ID and of its claims, which include the hosts, so of two requests
 // that start with one host at the same moment, only the first passes.
 //
 // all are the provision executions that objectClash gets, the latest
@@ -57,8 +61,11 @@ func checkHostClash(ctx context.Context, runs *intakeRuns, all []engine.Executio
 	if err != nil || x == nil {
 		return err
 	}
+	mine, theirs, _ := request.SharedHost(req, other)
 	return &hostClashError{
 		clashHolder: newClashHolder(req, other, *x, all, flags),
-		host:        request.EndpointHost(req),
+		host:        mine.Host,
+		field:       mine.Field,
+		holderField: theirs.Field,
 	}
 }

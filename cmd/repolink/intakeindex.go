@@ -78,8 +78,10 @@ CREATE TABLE IF NOT EXISTS key_format (
 // double quotes, such as "Data", as the quoted identifier it is
 // (snowflake.Ident), where format 1 quoted it again as """Data""".
 // Format 3 adds a key for the level that repository.default_for names
-// (request.DefaultTarget).
-const intakeKeyFormat = 3
+// (request.DefaultTarget). Format 4 keys the account by
+// request.AccountKey, not by its case-folded text, and adds a host key for
+// each host of repository.extra_allowed_prefixes (request.PrivateLinkHosts).
+const intakeKeyFormat = 4
 
 // intakeIndexPage is how many executions catchUp reads from the engine
 // store and adds to the index in one transaction.
@@ -401,20 +403,18 @@ func runRequestID(x engine.Execution) string {
 // execution of req: one per claim of req (request.Claims) and one for its
 // default level (request.DefaultTarget), each with the Snowflake account. Two requests share a key exactly when sharedObjects or
 // sameEndpointHost finds the clash that the key stands for, because
-// account identifiers and hosts are case-folded as strings.EqualFold
-// compares them, and object names are kept as rendered.
+// accounts are keyed by request.AccountKey as request.SameAccount
+// compares them, hosts are case-folded as strings.EqualFold compares
+// them, and object names are kept as rendered.
 func claimKeys(req request.Request) []string {
-	account := foldCase(req.Snowflake.Account)
+	account := request.AccountKey(req.Snowflake.Account)
 	var keys []string
 	for _, c := range request.Claims(req) {
-		if c.Kind == request.ClaimHost {
-			// Index files that exist already list a host under "host",
-			// not under the claim's noun.
-			keys = append(keys, claimKey("host", account, foldCase(c.Name)))
-			continue
+		if c.Kind != request.ClaimHost {
+			keys = append(keys, claimKey(c.Noun, account, c.Name))
 		}
-		keys = append(keys, claimKey(c.Noun, account, c.Name))
 	}
+	keys = append(keys, hostKeys(req, account)...)
 	if target := request.DefaultTarget(req); target != "" {
 		keys = append(keys, claimKey("default", account, target))
 	}
@@ -452,16 +452,32 @@ func foldCase(s string) string {
 // implies the account and host key of claimKeys, and a clash of default
 // levels (checkDefaultClash) its account and default key.
 func intakeLockKeys(req request.Request) []string {
-	account := foldCase(req.Snowflake.Account)
+	account := request.AccountKey(req.Snowflake.Account)
 	var keys []string
 	if req.Repository.Name != "" {
 		keys = append(keys, claimKey("objects", account, strings.ToUpper(req.Repository.Name)))
 	}
-	if host := request.EndpointHost(req); host != "" {
-		keys = append(keys, claimKey("host", account, foldCase(host)))
-	}
+	keys = append(keys, hostKeys(req, account)...)
 	if target := request.DefaultTarget(req); target != "" {
 		keys = append(keys, claimKey("default", account, target))
+	}
+	return keys
+}
+
+// hostKeys returns a "host" key for each host that req reaches through a
+// private endpoint (request.PrivateLinkHosts): its index host and the
+// hosts of its extra prefixes, once each. A host clash
+// (sameEndpointHost) needs one host that both requests reach, so they
+// share its key.
+func hostKeys(req request.Request, account string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, use := range request.PrivateLinkHosts(req) {
+		key := claimKey("host", account, foldCase(use.Host))
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
 	}
 	return keys
 }

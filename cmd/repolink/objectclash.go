@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -178,9 +177,9 @@ func objectClaims(req request.Request) []request.Claim {
 
 // sharedObjects returns the objects of a that b names too, as noun and
 // name, or nil when the two requests are in different Snowflake accounts.
-// Account identifiers are compared without case, as Snowflake does.
+// Accounts are compared by request.AccountKey.
 func sharedObjects(a, b request.Request) []string {
-	if !strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) {
+	if !request.SameAccount(a.Snowflake.Account, b.Snowflake.Account) {
 		return nil
 	}
 	theirs := objectClaims(b)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -14,11 +13,11 @@ import (
 // one. Each object and role name goes through snowflake.Ident, which
 // upper-cases a plain name and reads a quoted one as the text inside, so
 // role accountadmin, ACCOUNTADMIN and "ACCOUNTADMIN" compare equal. The
-// account identifier is lower-cased, because Snowflake compares account
-// identifiers without case.
+// account identifier becomes its request.AccountKey, so two spellings of
+// one account compare equal.
 func canonicalRequest(req request.Request) request.Request {
 	sf := &req.Snowflake
-	sf.Account = strings.ToLower(sf.Account)
+	sf.Account = request.AccountKey(sf.Account)
 	for _, name := range []*string{&sf.Role, &sf.Warehouse, &sf.Database, &sf.Schema, &req.Repository.Name} {
 		if *name != "" {
 			*name = snowflake.Ident(*name)

@@ -3,7 +3,6 @@ package defaultrepo
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -28,7 +27,7 @@ func Claim(ctx context.Context, registry workflow.DefaultRegistry, conn snowflak
 	value := ""
 	read := false
 	for _, d := range all {
-		if d.Request == req.ID || d.Target != target || d.Level != level || !strings.EqualFold(d.Account, req.Snowflake.Account) {
+		if d.Request == req.ID || d.Target != target || d.Level != level || !request.SameAccount(d.Account, req.Snowflake.Account) {
 			continue
 		}
 		if !read {

@@ -28,38 +28,23 @@ func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snow
 		Account: req.Snowflake.Account, Level: level, Target: target,
 		Request: req.ID, Repository: repo, Set: set,
 	}
+	if legacy := workflow.LegacyLevelClaimKey(req.Snowflake.Account, target); legacy != mine.Key() {
+		if err := takeLegacyLevel(ctx, registry, conn, legacy, mine); err != nil {
+			return err
+		}
+	}
 	// conflict is returned as it is, because its message names the level
 	// already.
 	var conflict error
 	err := registry.UpdateClaim(ctx, mine.Key(), func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
-		conflict = nil
-		if stored == nil {
-			return &mine, true, nil
-		}
-		if stored.Request == req.ID {
-			// A claim marked set whose level a person has since changed
-			// is unmarked, because this run is about to set the level
-			// again, and another request may take over only a set level.
-			if stored.Repository == repo && stored.Level == level && stored.Set == set {
-				return nil, false, nil
-			}
-			return &mine, true, nil
-		}
-		if !stored.Set {
-			conflict = levelConflict(*stored, "is setting it")
+		var next *workflow.LevelClaim
+		var write bool
+		var err error
+		next, write, conflict, err = nextLevelClaim(ctx, conn, stored, mine)
+		if conflict != nil {
 			return nil, false, conflict
 		}
-		// Read the value after the claim, so that an owner that marked the
-		// claim set has already run its ALTER.
-		value, err := RecordedValue(ctx, conn, claimSetting(*stored))
-		if err != nil {
-			return nil, false, err
-		}
-		if value != "" && SameRepository(value, stored.Repository) {
-			conflict = levelConflict(*stored, "set it")
-			return nil, false, conflict
-		}
-		return &mine, true, nil
+		return next, write, err
 	})
 	if conflict != nil {
 		return conflict
@@ -68,6 +53,70 @@ func TakeLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snow
 		return fmt.Errorf("claim %s on %s for request %s: %w", parameter, target, req.ID, err)
 	}
 	return nil
+}
+
+// takeLegacyLevel deletes the claim under legacy, the key that a claim on
+// mine's level had before LevelClaimKey used request.AccountKey, when
+// mine's request has it or may take it over, so that the claim then lives
+// under LevelClaimKey only. It fails with the Conflict of TakeLevel when
+// another request holds that claim.
+func takeLegacyLevel(ctx context.Context, registry workflow.DefaultRegistry, conn snowflake.Conn, legacy string, mine workflow.LevelClaim) error {
+	var conflict error
+	err := registry.UpdateClaim(ctx, legacy, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+		conflict = nil
+		if stored == nil {
+			return nil, false, nil
+		}
+		if stored.Request != mine.Request {
+			_, _, c, err := nextLevelClaim(ctx, conn, stored, mine)
+			conflict = c
+			if c != nil {
+				return nil, false, c
+			}
+			if err != nil {
+				return nil, false, err
+			}
+		}
+		return nil, true, nil
+	})
+	if conflict != nil {
+		return conflict
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s on %s for request %s: %w", parameter, mine.Target, mine.Request, err)
+	}
+	return nil
+}
+
+// nextLevelClaim returns the claim to store when mine's request takes the
+// level whose stored claim is stored, or nil, and whether to write it. It
+// returns a Conflict as conflict when another request holds the level.
+func nextLevelClaim(ctx context.Context, conn snowflake.Conn, stored *workflow.LevelClaim, mine workflow.LevelClaim) (next *workflow.LevelClaim, write bool, conflict, err error) {
+	if stored == nil {
+		return &mine, true, nil, nil
+	}
+	if stored.Request == mine.Request {
+		// A claim marked set whose level a person has since changed is
+		// unmarked, because this run is about to set the level again, and
+		// another request may take over only a set level.
+		if stored.Repository == mine.Repository && stored.Level == mine.Level && stored.Set == mine.Set {
+			return nil, false, nil, nil
+		}
+		return &mine, true, nil, nil
+	}
+	if !stored.Set {
+		return nil, false, levelConflict(*stored, "is setting it"), nil
+	}
+	// Read the value after the claim, so that an owner that marked the
+	// claim set has already run its ALTER.
+	value, err := RecordedValue(ctx, conn, claimSetting(*stored))
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if value != "" && SameRepository(value, stored.Repository) {
+		return nil, false, levelConflict(*stored, "set it"), nil
+	}
+	return &mine, true, nil, nil
 }
 
 // MarkLevelSet records in req's claim on target that its run has set the
@@ -92,18 +141,24 @@ func MarkLevelSet(ctx context.Context, registry workflow.DefaultRegistry, req re
 	return nil
 }
 
-// ReleaseLevel deletes the claim on target when req has it. It leaves a
-// claim of another request as it is.
+// ReleaseLevel deletes the claim on target when req has it, under
+// LevelClaimKey and under the LegacyLevelClaimKey of a claim taken before.
+// It leaves a claim of another request as it is.
 func ReleaseLevel(ctx context.Context, registry workflow.DefaultRegistry, req request.Request, target string) error {
 	if registry == nil {
 		return nil
 	}
-	key := workflow.LevelClaimKey(req.Snowflake.Account, target)
-	err := registry.UpdateClaim(ctx, key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
-		return nil, stored != nil && stored.Request == req.ID, nil
-	})
-	if err != nil {
-		return fmt.Errorf("release the claim of request %s on %s: %w", req.ID, target, err)
+	keys := []string{workflow.LevelClaimKey(req.Snowflake.Account, target)}
+	if legacy := workflow.LegacyLevelClaimKey(req.Snowflake.Account, target); legacy != keys[0] {
+		keys = append(keys, legacy)
+	}
+	for _, key := range keys {
+		err := registry.UpdateClaim(ctx, key, func(stored *workflow.LevelClaim) (*workflow.LevelClaim, bool, error) {
+			return nil, stored != nil && stored.Request == req.ID, nil
+		})
+		if err != nil {
+			return fmt.Errorf("release the claim of request %s on %s: %w", req.ID, target, err)
+		}
 	}
 	return nil
 }

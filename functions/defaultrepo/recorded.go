@@ -3,7 +3,6 @@ package defaultrepo
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
@@ -26,7 +25,7 @@ func Recorded(ctx context.Context, registry workflow.DefaultRegistry, req reques
 	}
 	var recorded []workflow.DefaultSetting
 	for _, d := range all {
-		if !strings.EqualFold(d.Account, req.Snowflake.Account) || d.Request != req.ID {
+		if !request.SameAccount(d.Account, req.Snowflake.Account) || d.Request != req.ID {
 			continue
 		}
 		if target, err := recordTarget(d); err != nil || target != d.Target {

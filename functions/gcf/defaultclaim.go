@@ -52,6 +52,9 @@ func (e *workflowExecutions) claimDefaultLevel(ctx context.Context, req request.
 	if e.claims == nil || req.ID == "" || !ok {
 		return nil, nil
 	}
+	if err := e.checkLegacyDefaultClaim(ctx, req, claim); err != nil {
+		return nil, err
+	}
 	var conflict error
 	written := &gcpadapter.StartClaim{Request: req.ID, Name: claim.String(), ClaimedAt: e.now()}
 	err := e.claims.UpdateClaim(ctx, claim.Key(), func(stored *gcpadapter.StartClaim) (*gcpadapter.StartClaim, bool, error) {
@@ -75,6 +78,37 @@ func (e *workflowExecutions) claimDefaultLevel(ctx context.Context, req request.
 		return nil, conflict
 	}
 	return written, nil
+}
+
+// checkLegacyDefaultClaim returns the conflict of claimDefaultLevel when
+// another request ID holds the level under claim.LegacyKey, the key that a
+// request that wrote its account with a suffix that request.AccountKey
+// drops took before claims used AccountKey. It reads that claim and never
+// writes it.
+func (e *workflowExecutions) checkLegacyDefaultClaim(ctx context.Context, req request.Request, claim request.Claim) error {
+	key := claim.LegacyKey()
+	if key == claim.Key() {
+		return nil
+	}
+	var conflict error
+	err := e.claims.UpdateClaim(ctx, key, func(stored *gcpadapter.StartClaim) (*gcpadapter.StartClaim, bool, error) {
+		conflict = nil
+		if stored == nil || stored.Request == req.ID {
+			return nil, false, nil
+		}
+		holder, err := e.defaultHolder(ctx, claim, *stored)
+		if err != nil {
+			return nil, false, err
+		}
+		if holder != nil {
+			conflict = webhook.DefaultLevelConflict(req, *holder, clash.Commands{})
+		}
+		return nil, false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("claim %s in Snowflake account %s for request %s: %w", claim, claim.LegacyAccount, req.ID, err)
+	}
+	return conflict
 }
 
 // recordClaimExecution records execution, which the delivery that wrote

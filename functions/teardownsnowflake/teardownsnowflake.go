@@ -474,7 +474,7 @@ func namedEarlier(ctx context.Context, env *workflow.Env, req request.Request) (
 			return nil, nil, fmt.Errorf("list the object locations of request %s: %w", req.ID, err)
 		}
 		for _, l := range list {
-			if strings.EqualFold(l.Account, req.Snowflake.Account) {
+			if request.SameAccount(l.Account, req.Snowflake.Account) {
 				recorded = append(recorded, l)
 			}
 		}
@@ -483,7 +483,7 @@ func namedEarlier(ctx context.Context, env *workflow.Env, req request.Request) (
 
 	var named []object
 	for _, l := range locations {
-		if !strings.EqualFold(l.Account, req.Snowflake.Account) {
+		if !request.SameAccount(l.Account, req.Snowflake.Account) {
 			continue
 		}
 		named = append(named, locationObjects(l)...)

@@ -34,15 +34,30 @@ type Claim struct {
 	// Ident upper-cases an unquoted name as Snowflake does and keeps the
 	// case of a quoted one, so two equal names are the same object.
 	Name string
-	// Account is the Snowflake account identifier in lower case, because
-	// Snowflake compares account identifiers without case.
+	// Account is the AccountKey of the Snowflake account identifier, so
+	// that two spellings of one account clash.
 	Account string
+	// LegacyAccount is LegacyAccountKey of the account identifier when it
+	// differs from Account, and "" otherwise: the account part of the key
+	// that claims had before they used AccountKey.
+	LegacyAccount string
 }
 
 // Key returns the string that identifies the claim among all claims: two
 // claims with the same key clash.
 func (c Claim) Key() string {
 	return c.Account + "\x00" + c.Noun + "\x00" + c.Name
+}
+
+// LegacyKey returns the key that the claim had before claims keyed the
+// account by AccountKey, such as for xy12345.us-west-2.aws, or Key when
+// the two are equal. A check that reads stored claims by key reads both,
+// so that a claim written before still counts.
+func (c Claim) LegacyKey() string {
+	if c.LegacyAccount == "" {
+		return c.Key()
+	}
+	return c.LegacyAccount + "\x00" + c.Noun + "\x00" + c.Name
 }
 
 // String returns the noun and the name, such as "API integration
@@ -55,20 +70,21 @@ func (c Claim) String() string { return c.Noun + " " + c.Name }
 // private endpoint on a private-link route. A request without a repository name
 // claims no object, and one without an endpoint host no host.
 func Claims(r Request) []Claim {
-	account := strings.ToLower(r.Snowflake.Account)
+	account := AccountKey(r.Snowflake.Account)
+	legacy := legacyClaimAccount(r.Snowflake.Account)
 	var claims []Claim
 	if name := r.Repository.Name; name != "" {
 		// The names follow workflow.NamesFor, which the steps use; a test
 		// of this package compares the two.
 		sf := r.Snowflake
 		claims = append(claims,
-			Claim{Kind: ClaimObject, Noun: "secret", Name: snowflake.Qualified(sf.Database, sf.Schema, name+"_SECRET"), Account: account},
-			Claim{Kind: ClaimObject, Noun: "API integration", Name: snowflake.Ident(name + "_INTEGRATION"), Account: account},
-			Claim{Kind: ClaimObject, Noun: "artifact repository", Name: snowflake.Qualified(sf.Database, sf.Schema, name), Account: account},
+			Claim{Kind: ClaimObject, Noun: "secret", Name: snowflake.Qualified(sf.Database, sf.Schema, name+"_SECRET"), Account: account, LegacyAccount: legacy},
+			Claim{Kind: ClaimObject, Noun: "API integration", Name: snowflake.Ident(name + "_INTEGRATION"), Account: account, LegacyAccount: legacy},
+			Claim{Kind: ClaimObject, Noun: "artifact repository", Name: snowflake.Qualified(sf.Database, sf.Schema, name), Account: account, LegacyAccount: legacy},
 		)
 	}
 	if host := EndpointHost(r); host != "" {
-		claims = append(claims, Claim{Kind: ClaimHost, Noun: "index host", Name: host, Account: account})
+		claims = append(claims, Claim{Kind: ClaimHost, Noun: "index host", Name: host, Account: account, LegacyAccount: legacy})
 	}
 	return claims
 }
@@ -84,7 +100,17 @@ func DefaultClaim(r Request) (Claim, bool) {
 	if target == "" {
 		return Claim{}, false
 	}
-	return Claim{Kind: ClaimDefault, Noun: "default level", Name: target, Account: strings.ToLower(r.Snowflake.Account)}, true
+	return Claim{Kind: ClaimDefault, Noun: "default level", Name: target, Account: AccountKey(r.Snowflake.Account),
+		LegacyAccount: legacyClaimAccount(r.Snowflake.Account)}, true
+}
+
+// legacyClaimAccount returns LegacyAccountKey(account) when it differs
+// from AccountKey(account), and "" otherwise.
+func legacyClaimAccount(account string) string {
+	if legacy := LegacyAccountKey(account); legacy != AccountKey(account) {
+		return legacy
+	}
+	return ""
 }
 
 // EndpointHost returns the host of the Snowflake private endpoint that a

@@ -39,11 +39,11 @@ func NewIDChanges(earlier, later Request) []string {
 
 // SameDefaultLevel reports whether a and b set
 // DEFAULT_PYTHON_ARTIFACT_REPOSITORY on the same object of the same
-// Snowflake account, which only one request may set at a time. Account
-// identifiers are compared without case, as Snowflake does.
+// Snowflake account, which only one request may set at a time. Accounts
+// are compared by AccountKey.
 func SameDefaultLevel(a, b Request) bool {
 	target := DefaultTarget(a)
-	return target != "" && strings.EqualFold(a.Snowflake.Account, b.Snowflake.Account) && target == DefaultTarget(b)
+	return target != "" && SameAccount(a.Snowflake.Account, b.Snowflake.Account) && target == DefaultTarget(b)
 }
 
 // DefaultTarget returns the object on which r's repository.default_for

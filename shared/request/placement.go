@@ -52,7 +52,7 @@ func (r Request) placementFields() []placementField {
 	}
 	return []placementField{
 		{path: "$.route", value: string(r.Route)},
-		{path: "$.snowflake.account", value: strings.ToLower(r.Snowflake.Account)},
+		{path: "$.snowflake.account", value: AccountKey(r.Snowflake.Account)},
 		{path: "$.aws.region", value: aws.Region},
 		{path: "$.aws.vpc_id", value: aws.VPCID},
 		awsSubnets(r.AWS != nil, aws),

@@ -298,6 +298,10 @@ func (v *validator) snowflake(s *Snowflake) {
 			v.add("$.snowflake.account", "is a URL or host name; give the account identifier only, such as myorg-analytics")
 		case !accountPattern.MatchString(s.Account):
 			v.add("$.snowflake.account", "must be an account identifier such as myorg-analytics or xy12345.us-east-1")
+		default:
+			if message := accountForm(s.Account); message != "" {
+				v.add("$.snowflake.account", message)
+			}
 		}
 	}
 	if v.require("$.snowflake.user", s.User, "set the service user that repolink logs in as") {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sqlitefile"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -107,12 +108,12 @@ func (s *Store) Close() error { return s.db.Close() }
 // passed to ended. Call SetEnded before the store is used.
 func (s *Store) SetEnded(ended EndedFunc) { s.ended = ended }
 
-// Reserve implements workflow.EndpointReservations. Account names are
-// compared without case, like Snowflake account identifiers, and service
-// IDs too, because Azure resource IDs ignore case. The place records
-// r.Execution as its holder, so a later run of the request takes it over.
+// Reserve implements workflow.EndpointReservations. Accounts are compared
+// by request.AccountKey, and service IDs without case, because Azure
+// resource IDs ignore case. The place records r.Execution as its holder,
+// so a later run of the request takes it over.
 func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
-	account := strings.ToLower(r.Account)
+	account := request.AccountKey(r.Account)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return workflow.ReservationResult{}, fmt.Errorf("reserve a private endpoint of %s: %w", r.Account, err)
@@ -168,7 +169,7 @@ func (s *Store) Reserve(ctx context.Context, r workflow.EndpointReservation) (wo
 // places in one transaction and writes nothing, so the expired places and
 // those that ended stay in the file until the next Reserve drops them.
 func (s *Store) Check(ctx context.Context, r workflow.EndpointReservation) (workflow.ReservationResult, error) {
-	account := strings.ToLower(r.Account)
+	account := request.AccountKey(r.Account)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return workflow.ReservationResult{}, fmt.Errorf("check the private endpoint reservations of %s: %w", r.Account, err)
@@ -243,7 +244,7 @@ func unlisted(held map[string]place, listed []string) []string {
 // recorded holder, reserved before the store kept one, matches any
 // execution.
 func (s *Store) Release(ctx context.Context, account, requestID, execution string) error {
-	account = strings.ToLower(account)
+	account = request.AccountKey(account)
 	_, err := s.db.ExecContext(ctx, `DELETE FROM endpoint_reservations
 		WHERE account = ? AND request = ? AND (? = '' OR execution = '' OR execution = ?)`,
 		account, requestID, execution, execution)

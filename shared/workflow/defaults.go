@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"strings"
+
+	"github.com/repolink/repolink/shared/request"
 )
 
 // DefaultSetting records that a run of a request set
@@ -28,8 +30,10 @@ type DefaultSetting struct {
 	Replaced string `json:"replaced,omitempty"`
 }
 
-// Key returns the registry key: the Snowflake account, the request and the
-// target.
+// Key returns the registry key: the lowercase Snowflake account, the
+// request and the target. The account stays the lowercase text, not
+// request.AccountKey, because the key contains the request, so no two
+// requests share it, and records written before keep their keys.
 func (d DefaultSetting) Key() string {
 	return strings.ToLower(d.Account) + "/" + d.Request + "/" + d.Target
 }
@@ -73,15 +77,25 @@ type LevelClaim struct {
 	Set bool `json:"set,omitempty"`
 }
 
-// Key returns the claim key: the lowercase Snowflake account and the
-// target. It has no request, so two requests compete for the same key.
+// Key returns the claim key (LevelClaimKey): the Snowflake account and
+// the target. It has no request, so two requests compete for the same key.
 func (c LevelClaim) Key() string {
 	return LevelClaimKey(c.Account, c.Target)
 }
 
 // LevelClaimKey returns the claim key of target in the Snowflake account.
+// The account part is request.AccountKey, so that requests that write one
+// account in two ways compete for one key.
 func LevelClaimKey(account, target string) string {
-	return strings.ToLower(account) + "/" + target
+	return request.AccountKey(account) + "/" + target
+}
+
+// LegacyLevelClaimKey returns the key that a claim on target taken before
+// LevelClaimKey used request.AccountKey has. It differs from
+// LevelClaimKey only for an account written with a suffix that
+// AccountKey drops, such as xy12345.us-west-2.aws.
+func LegacyLevelClaimKey(account, target string) string {
+	return request.LegacyAccountKey(account) + "/" + target
 }
 
 // ChangeClaim is the function that DefaultRegistry.UpdateClaim passes the

@@ -9,6 +9,7 @@ import (
 
 	firestore "google.golang.org/api/firestore/v1"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -75,9 +76,9 @@ func (s *EndpointReservations) Collection() string {
 }
 
 // DocumentName returns the resource name of the reservation document of
-// account.
+// account, which request.AccountKey names.
 func (s *EndpointReservations) DocumentName(account string) string {
-	return s.Collection() + "/" + documentID(strings.ToLower(account))
+	return s.Collection() + "/" + documentID(request.AccountKey(account))
 }
 
 // place is one request's place among an account's private endpoints.
@@ -148,7 +149,7 @@ func (s *EndpointReservations) Release(ctx context.Context, account, requestID, 
 // writes the places that change returns when it reports a change, with the
 // retries of update. op names the operation in errors.
 func (s *EndpointReservations) updatePlaces(ctx context.Context, account, op string, change func([]place) ([]place, bool)) error {
-	return s.update(ctx, reservationsCollectionID, strings.ToLower(account), op,
+	return s.update(ctx, reservationsCollectionID, request.AccountKey(account), op,
 		func(doc *firestore.Document) (*firestore.Document, bool, error) {
 			places, err := decodePlaces(doc)
 			if err != nil {
@@ -176,7 +177,7 @@ func encodePlaces(account string, places []place) *firestore.Document {
 		}}})
 	}
 	return &firestore.Document{Fields: map[string]firestore.Value{
-		fieldAccount: stringValue(strings.ToLower(account)),
+		fieldAccount: stringValue(request.AccountKey(account)),
 		fieldPlaces:  {ArrayValue: &firestore.ArrayValue{Values: values}},
 	}}
 }

@@ -115,6 +115,49 @@ func (r Rejection) Host(host string) string {
 	return fmt.Sprintf("%s: %s, or use another host name for this index in $.repository.index_url%s", conflict, next, then)
 }
 
+// SharedHost returns the message for a private-link request that reaches
+// host through its field mine, while the holder reaches it through its
+// field theirs, and the private endpoint of one of the two carries it.
+// Each field is request.IndexURLField or an
+// $.repository.extra_allowed_prefixes entry. Two index hosts give the
+// message of Host.
+func (r Rejection) SharedHost(host, mine, theirs string) string {
+	if mine == request.IndexURLField && theirs == request.IndexURLField {
+		return r.Host(host)
+	}
+	state, next := r.holderState()
+	h := r.Holder
+	var conflict, change string
+	if theirs == request.IndexURLField {
+		conflict = fmt.Sprintf("request %s lists the host %s in %s, which in Snowflake account %s is the index host of the private endpoint of request %s, execution %s (%s), %s",
+			r.RequestID, host, mine, r.Account, h.Request, h.Execution, statusText(h.Status), state)
+		change = fmt.Sprintf("remove %s from %s", host, mine)
+	} else {
+		conflict = fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, which request %s lists in %s in execution %s (%s), %s",
+			r.RequestID, host, r.Account, h.Request, theirs, h.Execution, statusText(h.Status), state)
+		change = "use another host name for this index in " + request.IndexURLField
+	}
+	// user reaches host through the endpoint of owner.
+	user, owner := r.RequestID, h.Request
+	if theirs != request.IndexURLField {
+		user, owner = h.Request, r.RequestID
+	}
+	conflict += fmt.Sprintf(". An account routes a host name to one private endpoint only, so request %s would reach %s through the endpoint and proxy of request %s "+
+		"and break when that request is torn down", user, host, owner)
+	if r.Redriven != "" {
+		if r.Retry != "" {
+			next += " and then " + r.Retry
+		}
+		return fmt.Sprintf("%s. The host now belongs to request %s, so %s, or %s and start the request as a new run that does not reach %s",
+			conflict, h.Request, next, r.teardownRedriven(), host)
+	}
+	then := ""
+	if r.Retry != "" {
+		then = ", and then " + r.Retry
+	}
+	return fmt.Sprintf("%s: %s, or %s%s", conflict, next, change, then)
+}
+
 // DefaultLevel returns the message for a request whose
 // repository.default_for names target, such as SCHEMA PLATFORM.PACKAGES,
 // the object on which the holder's execution sets

@@ -168,3 +168,48 @@ func TestJoinAnd(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedHostMessages(t *testing.T) {
+	holder := clash.Holder{Request: "DATA-4711", Execution: "X-1", Status: "SUCCEEDED"}
+	rejection := clash.Rejection{RequestID: "XP-1", Route: request.RouteAWSPrivateLink, Account: "myorg-analytics",
+		Holder: holder, Commands: testCommands, Retry: "send the request again"}
+	tests := []struct {
+		name         string
+		mine, theirs string
+		want         []string
+	}{
+		{
+			name: "extra prefix on index host",
+			mine: "$.repository.extra_allowed_prefixes[0]", theirs: request.IndexURLField,
+			want: []string{
+				"request XP-1 lists the host pypi.corp.example.com in $.repository.extra_allowed_prefixes[0]",
+				"so request XP-1 would reach pypi.corp.example.com through the endpoint and proxy of request DATA-4711",
+				"or remove pypi.corp.example.com from $.repository.extra_allowed_prefixes[0], and then send the request again",
+			},
+		},
+		{
+			name: "index host in extra prefix",
+			mine: request.IndexURLField, theirs: "$.repository.extra_allowed_prefixes[2]",
+			want: []string{
+				"which request DATA-4711 lists in $.repository.extra_allowed_prefixes[2] in execution X-1",
+				"so request DATA-4711 would reach pypi.corp.example.com through the endpoint and proxy of request XP-1",
+				"or use another host name for this index in $.repository.index_url",
+			},
+		},
+		{
+			name: "two index hosts",
+			mine: request.IndexURLField, theirs: request.IndexURLField,
+			want: []string{rejection.Host("pypi.corp.example.com")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := rejection.SharedHost("pypi.corp.example.com", tt.mine, tt.theirs)
+			for _, want := range tt.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("message does not contain %q:\n%s", want, got)
+				}
+			}
+		})
+	}
+}

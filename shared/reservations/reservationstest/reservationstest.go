@@ -222,6 +222,12 @@ func testAccountsApart(t *testing.T, open OpenFunc, _ time.Duration) {
 	if got := Reserve(t, s, sameAccount); got.Reserved {
 		t.Errorf("place granted in the same account spelled in upper case")
 	}
+	// gosnowflake logs in to acme-prod for acme-prod.us-west-2 too.
+	withSuffix := Reservation("DATA-4", "", four...)
+	withSuffix.Account = "acme-prod.us-west-2"
+	if got := Reserve(t, s, withSuffix); got.Reserved {
+		t.Errorf("place granted in the same account written with a region suffix")
+	}
 }
 
 func testHoldersExcludeListed(t *testing.T, open OpenFunc, _ time.Duration) {

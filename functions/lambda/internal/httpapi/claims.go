@@ -83,6 +83,10 @@ type claimHolder struct {
 type clash struct {
 	claim  request.Claim
 	holder claimHolder
+	// field is the $.repository.extra_allowed_prefixes entry that lists
+	// the host of a host claim that the holder took, or "" for a claim of
+	// the request's own.
+	field string
 }
 
 // takeClaims takes the names that a provision execution of req, named
@@ -133,8 +137,20 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 		}
 		if holder != nil {
 			clashes = append(clashes, clash{claim: c, holder: *holder})
+			continue
+		}
+		if holder, err = check.assessLegacyClaim(ctx, c); err != nil {
+			return nil, err
+		}
+		if holder != nil {
+			clashes = append(clashes, clash{claim: c, holder: *holder})
 		}
 	}
+	extra, err := check.extraHostClashes(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	clashes = append(clashes, extra...)
 	if len(clashes) > 0 {
 		return nil, w.clashError(req, clashes)
 	}
@@ -267,6 +283,60 @@ func (c *claimCheck) assessClaim(ctx context.Context, claim request.Claim, read 
 		return nil, false, err
 	}
 	return holder, false, nil
+}
+
+// extraHostClashes returns a clash for each host of req's
+// repository.extra_allowed_prefixes whose host claim another request ID
+// holds, because that request's private endpoint carries the host, and req
+// would reach its index through that endpoint.
+//
+// NOTE: a request whose index host another request lists in
+// extra_allowed_prefixes is not rejected here, because a claim store read
+// by key cannot find the requests that list a host. repolink run finds
+// them in its state directory.
+func (c *claimCheck) extraHostClashes(ctx context.Context, req request.Request) ([]clash, error) {
+	var clashes []clash
+	for _, extra := range request.ExtraHostClaims(req) {
+		read, err := c.webhook.Claims.ReadClaim(ctx, extra.Key())
+		if err != nil {
+			return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", extra.Claim, extra.Account, err)
+		}
+		holder, _, err := c.assessClaim(ctx, extra.Claim, read)
+		if err != nil {
+			return nil, err
+		}
+		if holder == nil {
+			if holder, err = c.assessLegacyClaim(ctx, extra.Claim); err != nil {
+				return nil, err
+			}
+		}
+		if holder != nil && holder.request != req.ID {
+			clashes = append(clashes, clash{claim: extra.Claim, holder: *holder, field: extra.Field})
+		}
+	}
+	return clashes, nil
+}
+
+// assessLegacyClaim returns the holder of the claim stored under
+// claim.LegacyKey, which a request that wrote its account with a suffix
+// that request.AccountKey drops took before claims used AccountKey, or nil
+// when that key is claim.Key, unclaimed, or its holder's resources cannot
+// exist. Such a claim is read and never written, so it stops counting once
+// its holder's resources are gone.
+func (c *claimCheck) assessLegacyClaim(ctx context.Context, claim request.Claim) (*claimHolder, error) {
+	key := claim.LegacyKey()
+	if key == claim.Key() {
+		return nil, nil
+	}
+	read, err := c.webhook.Claims.ReadClaim(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read the claim of %s in Snowflake account %s: %w", claim, claim.LegacyAccount, err)
+	}
+	if read.Request == c.id {
+		return nil, nil
+	}
+	holder, _, err := c.assessClaim(ctx, claim, read)
+	return holder, err
 }
 
 // movedDefault reports whether the latest run of holder's request after
@@ -425,6 +495,12 @@ func (w *Webhook) clashError(req request.Request, clashes []clash) *webhook.Conf
 		reason = rejection.Objects(objects)
 	case request.ClaimDefault:
 		return webhook.DefaultLevelConflict(req, rejection.Holder, rejection.Commands)
+	case request.ClaimHost:
+		field := first.field
+		if field == "" {
+			field = request.IndexURLField
+		}
+		reason = rejection.SharedHost(first.claim.Name, field, request.IndexURLField)
 	default:
 		reason = rejection.Host(first.claim.Name)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/reservations/backoff"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -53,11 +54,11 @@ var ErrReservationContention = errors.New("the account's endpoint reservations c
 var _ workflow.EndpointReservations = (*Store)(nil)
 
 // reservationsPartition keys the one item that contains all places of an
-// account. Account names are compared without case, like Snowflake account
-// identifiers. The stack in infra/ lets the step roles reach only partition
-// keys that start with "endpoints#", so the prefix changes only with it.
+// account, by its request.AccountKey. The stack in infra/ lets the step
+// roles reach only partition keys that start with "endpoints#", so the
+// prefix changes only with it.
 func reservationsPartition(account string) string {
-	return "endpoints#" + hashKey(strings.ToLower(account))
+	return "endpoints#" + hashKey(request.AccountKey(account))
 }
 
 // place is one request's reservation.
