@@ -67,7 +67,7 @@ func (l AllowList) WithStoreRefs(entries []string, fix string) (AllowList, error
 			continue
 		}
 		if !isStoreRef(entry) {
-			return l, fmt.Errorf("entry %q must start with aws-secretsmanager:, azure-keyvault: or gcp-secretmanager:", entry)
+			return l, fmt.Errorf("entry %q must start with aws-secretsmanager:, azure-keyvault: or gcp-secretmanager: to name a secret store", entry)
 		}
 		prefix, isPrefix := strings.CutSuffix(entry, "*")
 		if strings.Contains(prefix, "*") {
