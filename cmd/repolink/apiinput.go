@@ -25,10 +25,20 @@ func prepareAPIInput(ctx context.Context, machine string, input json.RawMessage)
 
 // serviceAPIInput returns the sfnapi.Options.PrepareInput of a service
 // whose check rejects a request that the service cannot run, such as one
-// whose index host the sandbox index does not serve.
-func serviceAPIInput(check func(request.Request) error) func(context.Context, string, json.RawMessage) (json.RawMessage, error) {
+// whose index host the sandbox index does not serve. start, when not nil,
+// runs the start checks of a provision request that passed check.
+func serviceAPIInput(check func(request.Request) error, start func(context.Context, request.Request) error) func(context.Context, string, json.RawMessage) (json.RawMessage, error) {
 	return func(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
-		return prepareCheckedAPIInput(ctx, machine, input, check)
+		checkProvision := check
+		if check != nil && start != nil {
+			checkProvision = func(req request.Request) error {
+				if err := check(req); err != nil {
+					return err
+				}
+				return start(ctx, req)
+			}
+		}
+		return prepareCheckedAPIInput(ctx, machine, input, checkProvision)
 	}
 }
 

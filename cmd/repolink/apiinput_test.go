@@ -42,7 +42,7 @@ func apiClient(t *testing.T, eng *engine.Engine) *sfn.Client {
 func mountedAPIClient(t *testing.T, eng *engine.Engine, dir string) *sfn.Client {
 	t.Helper()
 	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, checkSecretARNs, dir, "127.0.0.1:0", "", false, slog.New(slog.DiscardHandler))
+	mountStepFunctionsAPI(mux, eng, checkSecretARNs, nil, dir, "127.0.0.1:0", "", false, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return sfn.New(sfn.Options{

@@ -159,18 +159,43 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []p
 	return results
 }
 
-// checkBeforeStart runs the preflight step's StartChecks of req and returns
-// a usage error for the first one that rejects the request. Any other
-// error, such as a failed lookup, is left to the preflight step, which
-// retries it.
+// checkBeforeStart runs preflightstep.CheckStart on req and returns a usage
+// error for a check that rejects the request.
 func checkBeforeStart(ctx context.Context, rt *runtime, req request.Request) error {
-	for _, check := range preflightstep.StartChecks(req) {
-		_, err := check.Run(ctx, rt.env, req)
-		if workflow.NameOf(err) == workflow.ErrInvalidRequest {
-			return usagef("%s: %v\nnothing was created", check.Name, err)
-		}
+	var rejected *preflightstep.StartError
+	if errors.As(preflightstep.CheckStart(ctx, rt.env, req), &rejected) {
+		return usagef("%v\nnothing was created", rejected)
 	}
 	return nil
+}
+
+// checkServedStart runs the start checks of req for a run that the
+// repolink up serving the state directory of local executes. It opens a
+// read-only runtime, which in sandbox mode uses the sandbox of that
+// repolink up, so that the checks read the clouds that the steps use. A
+// request without start checks opens nothing.
+func checkServedStart(ctx context.Context, local runtimeOptions, req request.Request) error {
+	if len(preflightstep.StartChecks(req)) == 0 {
+		return nil
+	}
+	rt, err := openRuntime(ctx, runtimeOptions{dir: local.dir, sandbox: local.sandbox, hosts: local.hosts,
+		logger: local.logger, readOnly: true})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return checkBeforeStart(ctx, rt, req)
+}
+
+// startRejection returns a *request.ValidationError on the rejected field
+// when err is a *preflightstep.StartError, and err otherwise, so that the
+// intakes of repolink up reject such a request as bad input.
+func startRejection(err error) error {
+	var rejected *preflightstep.StartError
+	if errors.As(err, &rejected) {
+		return rejected.Validation()
+	}
+	return err
 }
 
 // checkEarlierRuns runs the intake checks with which run and plan reject a

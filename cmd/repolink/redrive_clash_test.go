@@ -129,7 +129,7 @@ func TestRedriveClashAdviceSandbox(t *testing.T) {
 	assertUsage(t, "redrive --sandbox RC-1", code, errOut, want...)
 
 	mux := http.NewServeMux()
-	mountStepFunctionsAPI(mux, eng, checkSecretARNs, dir, "127.0.0.1:0", "", true, slog.New(slog.DiscardHandler))
+	mountStepFunctionsAPI(mux, eng, checkSecretARNs, nil, dir, "127.0.0.1:0", "", true, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	client := sfn.New(sfn.Options{

@@ -98,6 +98,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		clock:   timed.clock,
 	}
 	if serving {
+		if err := checkServedStart(ctx, local, req); err != nil {
+			return err
+		}
 		takeOver := newTakeOver(req, local, commandFlags(*sandboxMode, *stateDir))
 		return storehealth.Classify(dir, runByService(ctx, req, dir, *sandboxMode, takeOver, progress, stderr))
 	}
@@ -283,9 +286,6 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	}
 	defer eng.Close()
 
-	// NOTE: the start checks (checkBeforeStart) do not run here, so a
-	// request that they reject fails in the service's preflight step, with
-	// status 1 and a failed execution.
 	earlier := changedFrom(ctx, eng, req)
 	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	preflightstep "github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/request"
@@ -458,7 +459,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	mux := http.NewServeMux()
 	hook.Register(mux)
 	(&operationsAPI{engine: rt.engine, notes: svc.notes, health: rt.health, token: apiToken, listen: opts.listen, logger: logger}).register(mux)
-	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
+	mountStepFunctionsAPI(mux, rt.engine, executions.checkAPIStart, executions.checkStart, opts.dir, opts.listen, apiToken, opts.sandbox, logger)
 	svc.handler = mux
 	if apiToken == "" && loopbackListen(opts.listen) {
 		svc.handler = requireLoopbackHost(mux, logger)
@@ -672,14 +673,15 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	if err := s.check(req); err != nil {
 		return "", err
 	}
-	// Preparing the sandbox after the start checks, and again in the
+	// Preparing the sandbox after the intake checks, and again in the
 	// preflight step, rejects a request that cannot be prepared before an
-	// execution starts, and prepares nothing for a rejected request.
+	// execution starts, and prepares nothing for a rejected request. The
+	// start checks run last, because they read the sandbox clouds.
 	prepare := func(ctx context.Context) error {
 		if err := s.rt.seed(ctx, req); err != nil {
 			return &request.ValidationError{Fields: []request.FieldError{{Path: seedErrorPath(req, err), Message: "prepare the sandbox for this request: " + err.Error()}}}
 		}
-		return nil
+		return s.checkStart(ctx, req)
 	}
 	latest, err := closedLatestOf(ctx, s.rt.engine, req)
 	if err != nil {
@@ -802,6 +804,12 @@ func (s *serviceExecutions) check(req request.Request) error {
 	return nil
 }
 
+// checkStart returns a *request.ValidationError on the rejected field
+// when a start check of the preflight step rejects req.
+func (s *serviceExecutions) checkStart(ctx context.Context, req request.Request) error {
+	return startRejection(preflightstep.CheckStart(ctx, s.rt.env, req))
+}
+
 // checkAPIStart returns a *request.ValidationError for a provision request
 // sent to StartExecution that this service cannot run. It checks less than
 // check: the steps, not StartExecution, reject an env: or file: reference
@@ -888,17 +896,20 @@ const sfnAccessKeyID = "repolink"
 // rejection suggests carry --sandbox where they need it and sandbox is set.
 // check rejects a provision request that the service cannot run, such as
 // one whose host the sandbox index does not serve, with the message of
-// POST /v1/requests.
-func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
+// POST /v1/requests. start, when not nil, runs the start checks of a
+// provision request before StartExecution starts it or RedriveExecution
+// redrives it.
+func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error,
+	start func(context.Context, request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
 	flags := commandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
-		RedriveCheck: teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)),
+		RedriveCheck: startRedriveCheck(teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)), start),
 		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
-	opts.PrepareInput = serviceAPIInput(check)
+	opts.PrepareInput = serviceAPIInput(check, start)
 	opts.CheckName = checkAPIName
 	if token != "" {
 		opts.Credentials = &sfnapi.Credentials{AccessKeyID: sfnAccessKeyID, SecretAccessKey: token}

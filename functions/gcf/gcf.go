@@ -93,6 +93,7 @@ func init() {
 		resolve:  a.resolveSecretManager,
 		requests: a.requests,
 		logger:   logger,
+		env:      env,
 	}}).ServeHTTP
 
 	names := make([]string, 0, len(registered))

@@ -12,6 +12,7 @@ import (
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/secrets"
 	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // WebhookFunction is the name of the function that receives signed requests
@@ -86,6 +87,9 @@ type webhookDeps struct {
 	// deliveries configures the claims of the delivery store. The zero
 	// value uses its defaults.
 	deliveries gcpadapter.DeliveriesOptions
+	// env is the step environment of the start checks that run before a
+	// request's execution starts, or nil to run none.
+	env *workflow.Env
 }
 
 // webhookService builds the webhook handler on the first delivery and keeps
@@ -167,7 +171,7 @@ func buildWebhook(ctx context.Context, deps webhookDeps) (http.Handler, error) {
 	}
 	hook, err := webhook.New(webhook.Config{
 		Secret:     []byte(secret),
-		Executions: &workflowExecutions{client: client, requests: deps.requests, claims: claims, log: deps.logger},
+		Executions: &workflowExecutions{client: client, requests: deps.requests, claims: claims, log: deps.logger, env: deps.env},
 		Store:      store,
 		Logger:     deps.logger,
 		Sources:    sources,

@@ -31,6 +31,7 @@ import (
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/webhook"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 const (
@@ -156,6 +157,13 @@ func (s *workflowsServer) started() []*executions.Execution {
 // variables, such as REPOLINK_ALLOW_SECRET_REFS.
 func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server, *workflowsServer) {
 	t.Helper()
+	return newTestWebhookWith(t, mappings, nil)
+}
+
+// newTestWebhookWith is newTestWebhook with stepEnv as the environment of
+// the start checks, or none when it is nil.
+func newTestWebhookWith(t *testing.T, mappings map[string]string, stepEnv *workflow.Env) (*httptest.Server, *workflowsServer) {
+	t.Helper()
 	sim, _ := startGCPSim(t)
 	simURL, err := url.Parse(sim.URL())
 	if err != nil {
@@ -199,6 +207,7 @@ func newTestWebhook(t *testing.T, mappings map[string]string) (*httptest.Server,
 		requests:   allow,
 		logger:     slog.New(slog.DiscardHandler),
 		deliveries: gcpadapter.DeliveriesOptions{PollInterval: time.Millisecond},
+		env:        stepEnv,
 	}}
 	server := httptest.NewServer(service)
 	t.Cleanup(server.Close)

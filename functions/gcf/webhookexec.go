@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/preflight"
 	gcpadapter "github.com/repolink/repolink/shared/cloud/gcp"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/secrets"
@@ -59,18 +61,28 @@ type workflowExecutions struct {
 	// log receives the claim writes that fail after a start; nil
 	// discards them.
 	log *slog.Logger
+	// env is the step environment with which Start runs the start checks
+	// of the preflight step, or nil to run none.
+	env *workflow.Env
 }
 
 var _ webhook.Executions = (*workflowExecutions)(nil)
 
-// Start checks that the workflow can run req, that no execution of its
-// ID blocks it and that no other request holds its default level, then
+// Start checks that the workflow can run req, that the start checks of
+// the preflight step pass, that no execution of its ID blocks it and that
+// no other request holds its default level, then
 // starts an execution with the argument
 // {"request": req, "resources": {}}. The argument carries the request's
 // credential references, never their values.
 func (e *workflowExecutions) Start(ctx context.Context, req request.Request) (string, error) {
 	if fields := e.fieldErrors(req); len(fields) > 0 {
 		return "", &request.ValidationError{Fields: fields}
+	}
+	if e.env != nil {
+		var rejected *preflight.StartError
+		if errors.As(preflight.CheckStart(ctx, e.env, req), &rejected) {
+			return "", rejected.Validation()
+		}
 	}
 	argument, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err != nil {

@@ -2,9 +2,11 @@ package preflight
 
 import (
 	"context"
+	"errors"
 
 	"github.com/repolink/repolink/functions/internal/accountregion"
 	"github.com/repolink/repolink/functions/internal/awszones"
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/functions/proxyvm"
 	"github.com/repolink/repolink/shared/request"
@@ -39,8 +41,8 @@ func RequestChecks(req request.Request) []RequestCheck {
 	}))
 }
 
-// StartChecks returns the checks of RequestChecks that repolink run also
-// runs before it starts an execution of req. They check where the request
+// StartChecks returns the checks of RequestChecks that CheckStart runs
+// before an execution of req starts. They check where the request
 // builds, which every later check and step depends on, so a request that
 // they reject gets no execution and nothing is built for it.
 func StartChecks(req request.Request) []RequestCheck {
@@ -51,6 +53,51 @@ func StartChecks(req request.Request) []RequestCheck {
 		}
 	}
 	return out
+}
+
+// StartError is the rejection of a request by one of its StartChecks.
+type StartError struct {
+	// Check is the name of the check, such as gcp_region.
+	Check string
+	// Path is the JSON path of the rejected field, such as $.gcp.zone, or
+	// "$" when the check's error names no single field.
+	Path string
+	// Err is the InvalidRequest error of the check. Its message names the
+	// field and what to change.
+	Err error
+}
+
+func (e *StartError) Error() string { return e.Check + ": " + e.Err.Error() }
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Validation returns the rejection as a *request.ValidationError on its
+// field, with which the webhooks and the Step Functions API reject the
+// request as bad input.
+func (e *StartError) Validation() *request.ValidationError {
+	return &request.ValidationError{Fields: []request.FieldError{{Path: e.Path, Message: e.Error()}}}
+}
+
+// CheckStart runs the StartChecks of req with env and returns a
+// *StartError for the first one that fails with InvalidRequest. Every
+// intake that starts a provision execution calls it first, so that such a
+// request is rejected as bad input and no execution starts. Any other
+// error, such as a failed lookup, is left to the preflight step, which
+// retries it, so CheckStart returns nil for it.
+func CheckStart(ctx context.Context, env *workflow.Env, req request.Request) error {
+	for _, check := range StartChecks(req) {
+		_, err := check.Run(ctx, env, req)
+		if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+			continue
+		}
+		path := "$"
+		var field *cloudresource.FieldError
+		if errors.As(err, &field) {
+			path = field.Path
+		}
+		return &StartError{Check: check.Name, Path: path, Err: err}
+	}
+	return nil
 }
 
 // requestChecks returns every check, whether or not it applies, with

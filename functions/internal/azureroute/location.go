@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -30,7 +31,7 @@ func CheckLocation(ctx context.Context, network cloud.AzureNetwork, az request.A
 	if slices.ContainsFunc(locations, func(name string) bool { return strings.EqualFold(name, az.Location) }) {
 		return nil
 	}
-	return workflow.Invalid("$.azure.location %s is not a location of subscription %s; set $.azure.location to one of its locations, such as %s",
+	return cloudresource.InvalidField("$.azure.location", "$.azure.location %s is not a location of subscription %s; set $.azure.location to one of its locations, such as %s",
 		az.Location, az.SubscriptionID, examples(locations, az.Location))
 }
 

@@ -43,3 +43,22 @@ func CheckDelete(kind, id string, tags map[string]string, requestID string) erro
 	}
 	return nil
 }
+
+// FieldError is an InvalidRequest error caused by one request field. Its
+// message is that of Err, which names the field itself, and Path is the
+// field's JSON path, such as $.gcp.zone, for replies that list fields
+// apart from their messages.
+type FieldError struct {
+	Path string
+	Err  error
+}
+
+// InvalidField returns a *FieldError on the field at path with an
+// InvalidRequest error of the formatted message.
+func InvalidField(path, format string, args ...any) error {
+	return &FieldError{Path: path, Err: workflow.Invalid(format, args...)}
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+
+func (e *FieldError) Unwrap() error { return e.Err }

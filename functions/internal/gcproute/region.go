@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // CheckRegion returns an InvalidRequest naming $.gcp.region when the
@@ -29,12 +29,12 @@ func CheckRegion(ctx context.Context, network cloud.GCPNetwork, g request.GCP) e
 		for _, r := range regions {
 			names = append(names, r.Name)
 		}
-		return workflow.Invalid("$.gcp.region %s is not a Compute Engine region of project %s; set $.gcp.region to one of its regions, such as %s, and $.gcp.zone to a zone of that region",
+		return cloudresource.InvalidField("$.gcp.region", "$.gcp.region %s is not a Compute Engine region of project %s; set $.gcp.region to one of its regions, such as %s, and $.gcp.zone to a zone of that region",
 			g.Region, g.Project, closest(names, g.Region))
 	}
 	zones := regions[i].Zones
 	if !slices.Contains(zones, g.Zone) {
-		return workflow.Invalid("$.gcp.zone %s is not a zone of region %s; set $.gcp.zone to one of its zones: %s",
+		return cloudresource.InvalidField("$.gcp.zone", "$.gcp.zone %s is not a zone of region %s; set $.gcp.zone to one of its zones: %s",
 			g.Zone, g.Region, strings.Join(zones, ", "))
 	}
 	return nil

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
+)
+
+// TestUpIntakesRunStartChecks checks that POST /v1/requests, StartExecution
+// and a run handed to repolink up reject a request whose azure.location or
+// gcp.region the sandbox cloud lacks as bad input, naming the field, and
+// start no execution for it.
+func TestUpIntakesRunStartChecks(t *testing.T) {
+	t.Setenv(envWebhookSecret, testWebhookSecret)
+	t.Setenv(envAPIToken, "")
+	dir := t.TempDir()
+	up := startUp(t, dir, "--sandbox-latency", "none", "--sandbox-hosts", exampleHosts)
+	const wantLocation = "$.azure.location atlantis is not a location of subscription"
+
+	t.Run("POST /v1/requests", func(t *testing.T) {
+		body, err := os.ReadFile(writeAzureExample(t, "azure-privatelink.json", "AZ-HOOK", "atlantis"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, resp := postSigned(t, up.url+"/v1/requests", body, testWebhookSecret)
+		if code != http.StatusBadRequest {
+			t.Fatalf("POST = %d %+v, want 400", code, resp)
+		}
+		if len(resp.Errors) != 1 || resp.Errors[0].Path != "$.azure.location" {
+			t.Fatalf("errors %+v, want one on $.azure.location", resp.Errors)
+		}
+		if !strings.Contains(resp.Errors[0].Message, wantLocation) {
+			t.Errorf("message %q lacks %q", resp.Errors[0].Message, wantLocation)
+		}
+		if status := describeOverStepFunctionsAPI(t, up.url, "AZ-HOOK"); status != "" {
+			t.Errorf("execution AZ-HOOK has status %s after the rejected POST, want none", status)
+		}
+	})
+
+	t.Run("StartExecution", func(t *testing.T) {
+		input := exampleInput(t, "gcp-privatelink.json", func(doc map[string]any) {
+			section(doc, "gcp")["region"] = "europe-wst4"
+			section(doc, "gcp")["zone"] = "europe-wst4-a"
+		})
+		client := sfn.New(sfn.Options{
+			Region:           "local",
+			BaseEndpoint:     aws.String(up.url),
+			Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, "unused", ""),
+			RetryMaxAttempts: 1,
+		})
+		_, err := client.StartExecution(t.Context(), &sfn.StartExecutionInput{
+			StateMachineArn: aws.String("arn:aws:states:local:000000000000:stateMachine:provision"),
+			Name:            aws.String("DATA-4911"),
+			Input:           aws.String(input),
+		})
+		var invalid *types.InvalidExecutionInput
+		if !errors.As(err, &invalid) {
+			t.Fatalf("StartExecution: error %v, want InvalidExecutionInput", err)
+		}
+		const want = "$.request.gcp.region: gcp_region: $.gcp.region europe-wst4 is not a Compute Engine region of project corp-packages-prod"
+		if !strings.Contains(invalid.ErrorMessage(), want) {
+			t.Errorf("message %q does not contain %q", invalid.ErrorMessage(), want)
+		}
+		if status := describeOverStepFunctionsAPI(t, up.url, "DATA-4911"); status != "" {
+			t.Errorf("execution DATA-4911 has status %s after the rejected start, want none", status)
+		}
+	})
+
+	t.Run("run handed to up", func(t *testing.T) {
+		req := writeAzureExample(t, "azure-privatelink.json", "AZ-RUN", "atlantis")
+		code, out, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, req)
+		if code != exitInvalid {
+			t.Fatalf("run exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+		}
+		if !strings.Contains(errOut, "azure_location: "+wantLocation) {
+			t.Errorf("run stderr lacks %q:\n%s", wantLocation, errOut)
+		}
+		if !strings.Contains(errOut, "nothing was created") {
+			t.Errorf("run stderr does not say that nothing was created:\n%s", errOut)
+		}
+		if status := describeOverStepFunctionsAPI(t, up.url, "AZ-RUN"); status != "" {
+			t.Errorf("execution AZ-RUN has status %s after the rejected run, want none", status)
+		}
+	})
+}
+
+// TestRedriveRunsStartChecks checks that the RedriveCheck of the Step
+// Functions API returns the start check's rejection of a failed provision
+// execution's request, and leaves other executions to the check before it.
+func TestRedriveRunsStartChecks(t *testing.T) {
+	data, err := os.ReadFile("../../examples/azure-privatelink.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := request.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejectLocation := func(context.Context, request.Request) error {
+		return &request.ValidationError{Fields: []request.FieldError{{Path: "$.azure.location", Message: "azure_location: not a location"}}}
+	}
+	pass := func(context.Context, engine.Execution) (string, error) { return "", nil }
+
+	tests := []struct {
+		name       string
+		machine    string
+		before     string
+		wantReason string
+	}{
+		{"provision rejected", provisionMachine, "", "its request would fail the preflight step again: $.azure.location: azure_location: not a location"},
+		{"teardown not checked", teardownMachine, "", ""},
+		{"earlier reason kept", provisionMachine, "torn down", "torn down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := func(context.Context, engine.Execution) (string, error) { return tt.before, nil }
+			if tt.before == "" {
+				before = pass
+			}
+			check := startRedriveCheck(before, rejectLocation)
+			x := engine.Execution{Name: "DATA-4811-" + tt.machine, Machine: tt.machine, Status: engine.StatusFailed, Input: input}
+			reason, err := check(t.Context(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantReason == "" && reason != "" {
+				t.Errorf("reason %q, want none", reason)
+			}
+			if !strings.Contains(reason, tt.wantReason) {
+				t.Errorf("reason %q lacks %q", reason, tt.wantReason)
+			}
+		})
+	}
+}
