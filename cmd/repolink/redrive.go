@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
@@ -171,38 +170,6 @@ func teardownRedriveCheck(eng *engine.Engine, flags, runFlags string) func(conte
 			return usage.Error(), nil
 		}
 		return "", err
-	}
-}
-
-// startRedriveCheck returns the sfnapi.Options.RedriveCheck that returns
-// the reason of check, and for a provision execution that check lets
-// through, the rejection of start, when not nil, of the execution's
-// request. A redrive runs the request again from its failed step, so a
-// request that a start check rejects would fail the same way.
-// DescribeExecution calls it too, so describing a closed provision
-// execution runs its start checks.
-func startRedriveCheck(check func(context.Context, engine.Execution) (string, error),
-	start func(context.Context, request.Request) error) func(context.Context, engine.Execution) (string, error) {
-	return func(ctx context.Context, x engine.Execution) (string, error) {
-		reason, err := check(ctx, x)
-		if err != nil || reason != "" || start == nil {
-			return reason, err
-		}
-		req, ok := provisionRequest(x)
-		if !ok {
-			return "", nil
-		}
-		err = start(ctx, req)
-		var invalid *request.ValidationError
-		if !errors.As(err, &invalid) {
-			return "", err
-		}
-		var problems []string
-		for _, field := range invalid.Fields {
-			problems = append(problems, field.Path+": "+field.Message)
-		}
-		return fmt.Sprintf("execution %s cannot be redriven, because its request would fail the preflight step again: %s; "+
-			"start a changed request instead", x.Name, strings.Join(problems, "; ")), nil
 	}
 }
 

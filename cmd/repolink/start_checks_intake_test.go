@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -13,10 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
-	"github.com/repolink/repolink/shared/engine"
-	"github.com/repolink/repolink/shared/request"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // TestUpIntakesRunStartChecks checks that POST /v1/requests, StartExecution
@@ -95,57 +89,4 @@ func TestUpIntakesRunStartChecks(t *testing.T) {
 			t.Errorf("execution AZ-RUN has status %s after the rejected run, want none", status)
 		}
 	})
-}
-
-// TestRedriveRunsStartChecks checks that the RedriveCheck of the Step
-// Functions API returns the start check's rejection of a failed provision
-// execution's request, and leaves other executions to the check before it.
-func TestRedriveRunsStartChecks(t *testing.T) {
-	data, err := os.ReadFile("../../examples/azure-privatelink.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := request.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rejectLocation := func(context.Context, request.Request) error {
-		return &request.ValidationError{Fields: []request.FieldError{{Path: "$.azure.location", Message: "azure_location: not a location"}}}
-	}
-	pass := func(context.Context, engine.Execution) (string, error) { return "", nil }
-
-	tests := []struct {
-		name       string
-		machine    string
-		before     string
-		wantReason string
-	}{
-		{"provision rejected", provisionMachine, "", "its request would fail the preflight step again: $.azure.location: azure_location: not a location"},
-		{"teardown not checked", teardownMachine, "", ""},
-		{"earlier reason kept", provisionMachine, "torn down", "torn down"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := func(context.Context, engine.Execution) (string, error) { return tt.before, nil }
-			if tt.before == "" {
-				before = pass
-			}
-			check := startRedriveCheck(before, rejectLocation)
-			x := engine.Execution{Name: "DATA-4811-" + tt.machine, Machine: tt.machine, Status: engine.StatusFailed, Input: input}
-			reason, err := check(t.Context(), x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.wantReason == "" && reason != "" {
-				t.Errorf("reason %q, want none", reason)
-			}
-			if !strings.Contains(reason, tt.wantReason) {
-				t.Errorf("reason %q lacks %q", reason, tt.wantReason)
-			}
-		})
-	}
 }

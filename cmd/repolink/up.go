@@ -897,14 +897,16 @@ const sfnAccessKeyID = "repolink"
 // check rejects a provision request that the service cannot run, such as
 // one whose host the sandbox index does not serve, with the message of
 // POST /v1/requests. start, when not nil, runs the start checks of a
-// provision request before StartExecution starts it or RedriveExecution
-// redrives it.
+// provision request before StartExecution starts it. RedriveExecution does
+// not run them: DescribeExecution reads the same redrive check, and a read
+// must not call the clouds; a redriven request that a check rejects fails
+// in its preflight step again.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error,
 	start func(context.Context, request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
 	flags := commandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
-		RedriveCheck: startRedriveCheck(teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)), start),
+		RedriveCheck: teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)),
 		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
