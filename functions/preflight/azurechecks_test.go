@@ -92,7 +92,7 @@ func TestCheckAzureVMSize(t *testing.T) {
 	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
 		t.Fatalf("checkAzureVMSize = %v, want InvalidRequest", err)
 	}
-	for _, want := range []string{"$.azure.vm_size Standard_B1z is not a VM size of $.azure.location eastus2", "such as Standard_B1ls, Standard_B1s, Standard_B1ms"} {
+	for _, want := range []string{"$.azure.vm_size Standard_B1z is not a VM size of $.azure.location eastus2", "such as Standard_B1s, Standard_B1ls, Standard_B1ms"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}

@@ -32,36 +32,7 @@ func CheckLocation(ctx context.Context, network cloud.AzureNetwork, az request.A
 		return nil
 	}
 	return cloudresource.InvalidField("$.azure.location", "$.azure.location %s is not a location of subscription %s; set $.azure.location to one of its locations, such as %s",
-		az.Location, az.SubscriptionID, examples(locations, az.Location))
-}
-
-// examples returns up to three locations that share the longest prefix with
-// location, or the first three when none shares one, so that a misspelt
-// name is shown next to the one meant.
-func examples(locations []string, location string) string {
-	const count = 3
-	if len(locations) == 0 {
-		return "eastus2 (the subscription lists none)"
-	}
-	best := 0
-	for _, name := range locations {
-		best = max(best, commonPrefix(name, location))
-	}
-	var picked []string
-	for _, name := range locations {
-		if len(picked) < count && commonPrefix(name, location) == best {
-			picked = append(picked, name)
-		}
-	}
-	return strings.Join(picked, ", ")
-}
-
-func commonPrefix(a, b string) int {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n
+		az.Location, az.SubscriptionID, cloudresource.ClosestNames(locations, az.Location, "eastus2 (the subscription lists none)"))
 }
 
 // CheckVMSize returns an InvalidRequest naming $.azure.vm_size when the
@@ -88,24 +59,7 @@ func CheckVMSize(ctx context.Context, network cloud.AzureNetwork, az request.Azu
 		return nil
 	}
 	return workflow.Invalid("$.azure.vm_size %s is not a VM size of $.azure.location %s; set $.azure.vm_size to one of its sizes, such as %s, or remove it to use %s",
-		az.VMSize, az.Location, sizeExamples(sizes, az.VMSize), request.DefaultAzureVMSize)
-}
-
-// sizeExamples returns up to three sizes that share the longest prefix
-// with size, compared without case.
-func sizeExamples(sizes []string, size string) string {
-	if len(sizes) == 0 {
-		return request.DefaultAzureVMSize + " (the location lists none)"
-	}
-	lower := make([]string, len(sizes))
-	for i, name := range sizes {
-		lower[i] = strings.ToLower(name)
-	}
-	picked := strings.Split(examples(lower, strings.ToLower(size)), ", ")
-	for i, name := range picked {
-		picked[i] = sizes[slices.Index(lower, name)]
-	}
-	return strings.Join(picked, ", ")
+		az.VMSize, az.Location, cloudresource.ClosestNames(sizes, az.VMSize, request.DefaultAzureVMSize+" (the location lists none)"), request.DefaultAzureVMSize)
 }
 
 // locationCodes are the Resource Manager error codes of a create call that

@@ -1,7 +1,6 @@
 package gcproute
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -30,7 +29,7 @@ func CheckRegion(ctx context.Context, network cloud.GCPNetwork, g request.GCP) e
 			names = append(names, r.Name)
 		}
 		return cloudresource.InvalidField("$.gcp.region", "$.gcp.region %s is not a Compute Engine region of project %s; set $.gcp.region to one of its regions, such as %s, and $.gcp.zone to a zone of that region",
-			g.Region, g.Project, closest(names, g.Region))
+			g.Region, g.Project, cloudresource.ClosestNames(names, g.Region, "us-central1 (the project lists none)"))
 	}
 	zones := regions[i].Zones
 	if !slices.Contains(zones, g.Zone) {
@@ -38,40 +37,4 @@ func CheckRegion(ctx context.Context, network cloud.GCPNetwork, g request.GCP) e
 			g.Zone, g.Region, strings.Join(zones, ", "))
 	}
 	return nil
-}
-
-// closest returns up to three names with the smallest edit distance to
-// name, so that a misspelt name is shown next to the one meant.
-func closest(names []string, name string) string {
-	const count = 3
-	if len(names) == 0 {
-		return "us-central1 (the project lists none)"
-	}
-	sorted := slices.Clone(names)
-	slices.SortStableFunc(sorted, func(a, b string) int {
-		return cmp.Compare(editDistance(a, name), editDistance(b, name))
-	})
-	return strings.Join(sorted[:min(count, len(sorted))], ", ")
-}
-
-// editDistance returns the Levenshtein distance between a and b in bytes,
-// which suffices for region names of ASCII letters, digits and hyphens.
-func editDistance(a, b string) int {
-	previous := make([]int, len(b)+1)
-	current := make([]int, len(b)+1)
-	for j := range previous {
-		previous[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		current[0] = i
-		for j := 1; j <= len(b); j++ {
-			substitution := previous[j-1]
-			if a[i-1] != b[j-1] {
-				substitution++
-			}
-			current[j] = min(previous[j]+1, current[j-1]+1, substitution)
-		}
-		previous, current = current, previous
-	}
-	return previous[len(b)]
 }
