@@ -58,16 +58,10 @@ func (e *workflowExecutions) claimDefaultLevel(ctx context.Context, req request.
 	var conflict error
 	written := &gcpadapter.StartClaim{Request: req.ID, Name: claim.String(), ClaimedAt: e.now()}
 	err := e.claims.UpdateClaim(ctx, claim.Key(), func(stored *gcpadapter.StartClaim) (*gcpadapter.StartClaim, bool, error) {
-		conflict = nil
-		if stored != nil && stored.Request != req.ID {
-			holder, err := e.defaultHolder(ctx, claim, *stored)
-			if err != nil {
-				return nil, false, err
-			}
-			if holder != nil {
-				conflict = webhook.DefaultLevelConflict(req, *holder, clash.Commands{})
-				return nil, false, nil
-			}
+		var err error
+		conflict, err = e.levelConflict(ctx, req, claim, stored)
+		if err != nil || conflict != nil {
+			return nil, false, err
 		}
 		return written, true, nil
 	})
@@ -92,23 +86,28 @@ func (e *workflowExecutions) checkLegacyDefaultClaim(ctx context.Context, req re
 	}
 	var conflict error
 	err := e.claims.UpdateClaim(ctx, key, func(stored *gcpadapter.StartClaim) (*gcpadapter.StartClaim, bool, error) {
-		conflict = nil
-		if stored == nil || stored.Request == req.ID {
-			return nil, false, nil
-		}
-		holder, err := e.defaultHolder(ctx, claim, *stored)
-		if err != nil {
-			return nil, false, err
-		}
-		if holder != nil {
-			conflict = webhook.DefaultLevelConflict(req, *holder, clash.Commands{})
-		}
-		return nil, false, nil
+		var err error
+		conflict, err = e.levelConflict(ctx, req, claim, stored)
+		return nil, false, err
 	})
 	if err != nil {
 		return fmt.Errorf("claim %s in Snowflake account %s for request %s: %w", claim, claim.LegacyAccount, req.ID, err)
 	}
 	return conflict
+}
+
+// levelConflict returns the conflict of claimDefaultLevel when stored is
+// another request ID's claim and its holder still holds the level, and nil
+// when the level is free for req.
+func (e *workflowExecutions) levelConflict(ctx context.Context, req request.Request, claim request.Claim, stored *gcpadapter.StartClaim) (conflict, err error) {
+	if stored == nil || stored.Request == req.ID {
+		return nil, nil
+	}
+	holder, err := e.defaultHolder(ctx, claim, *stored)
+	if err != nil || holder == nil {
+		return nil, err
+	}
+	return webhook.DefaultLevelConflict(req, *holder, clash.Commands{}), nil
 }
 
 // recordClaimExecution records execution, which the delivery that wrote
