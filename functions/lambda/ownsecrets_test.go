@@ -3,21 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda/messages"
-
-	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/awssim"
-	"github.com/repolink/repolink/shared/webhook"
-	"github.com/repolink/repolink/shared/workflow"
 )
 
 // testHookKey is the HMAC key of the webhook secret in the local Secrets
@@ -105,51 +96,11 @@ func TestWebhookRejectsOwnSecretRefs(t *testing.T) {
 
 	for _, ref := range ownSecretRefs(arn) {
 		t.Run(ref, func(t *testing.T) {
-			body, err := json.Marshal(exampleWith(t, func(doc map[string]any) {
+			resp, message := deliverInvalid(t, invoke, func(doc map[string]any) {
 				doc["repository"].(map[string]any)["auth"] = map[string]any{"type": "token", "token_ref": ref}
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			header := http.Header{}
-			webhook.SetSignature(header, []byte(testHookKey), time.Now(), body)
-			event, err := json.Marshal(events.APIGatewayV2HTTPRequest{
-				Version: "2.0",
-				RawPath: "/webhook",
-				Headers: map[string]string{
-					"content-type":         "application/json",
-					"x-repolink-timestamp": header.Get(webhook.HeaderTimestamp),
-					"x-repolink-signature": header.Get(webhook.HeaderSignature),
-				},
-				RequestContext: events.APIGatewayV2HTTPRequestContext{
-					HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost, Path: "/webhook"},
-				},
-				Body: string(body),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			out, err := invoke(event)
-			if err != nil {
-				t.Fatalf("invoke: %v", err)
-			}
-			var resp events.APIGatewayV2HTTPResponse
-			if err := json.Unmarshal(out, &resp); err != nil {
-				t.Fatalf("output %s is not an HTTP API response: %v", out, err)
-			}
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Fatalf("status = %d, want 400 (body %s)", resp.StatusCode, resp.Body)
-			}
-			var got webhook.Response
-			if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
-				t.Fatal(err)
-			}
-			if len(got.Errors) != 1 || got.Errors[0].Path != "$.repository.auth.token_ref" {
-				t.Fatalf("field errors = %+v, want one for $.repository.auth.token_ref", got.Errors)
-			}
-			if !strings.Contains(got.Errors[0].Message, "reads for itself") {
-				t.Errorf("message %q does not say that the secret is the deployment's own", got.Errors[0].Message)
+			}, "$.repository.auth.token_ref")
+			if !strings.Contains(message, "reads for itself") {
+				t.Errorf("message %q does not say that the secret is the deployment's own", message)
 			}
 			if strings.Contains(resp.Body, testHookKey) {
 				t.Error("the response contains the webhook key")
@@ -171,27 +122,9 @@ func TestStepRejectsOwnSecretRefs(t *testing.T) {
 
 	for _, ref := range ownSecretRefs(arn) {
 		t.Run(ref, func(t *testing.T) {
-			doc := exampleWith(t, func(doc map[string]any) {
+			report := invokeInvalid(t, invoke, func(doc map[string]any) {
 				doc["snowflake"].(map[string]any)["private_key_ref"] = ref
 			})
-			data, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req, err := request.Parse(data)
-			if err != nil {
-				t.Fatalf("parse request: %v", err)
-			}
-			payload := marshal(t, workflow.Document{Request: req})
-
-			_, err = invoke(payload)
-			var report messages.InvokeResponse_Error
-			if !errors.As(err, &report) {
-				t.Fatalf("invoke error = %v, want a Lambda error report", err)
-			}
-			if report.Type != workflow.ErrInvalidRequest {
-				t.Errorf("error type = %q, want %s (message %q)", report.Type, workflow.ErrInvalidRequest, report.Message)
-			}
 			if !strings.Contains(report.Message, "snowflake.private_key_ref") || !strings.Contains(report.Message, "reads for itself") {
 				t.Errorf("message %q does not name snowflake.private_key_ref as a secret of the deployment", report.Message)
 			}

@@ -84,19 +84,9 @@ func TestWebhookRejectsUnlistedSecretRef(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, err := json.Marshal(exampleWith(t, tt.edit))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, got := deliver(t, invoke, body)
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Fatalf("status = %d, want 400 (body %s)", resp.StatusCode, resp.Body)
-			}
-			if len(got.Errors) != 1 || got.Errors[0].Path != tt.field {
-				t.Fatalf("field errors = %+v, want one for %s", got.Errors, tt.field)
-			}
-			if !strings.Contains(got.Errors[0].Message, envAllowSecretRefs) {
-				t.Errorf("message %q does not name %s", got.Errors[0].Message, envAllowSecretRefs)
+			_, message := deliverInvalid(t, invoke, tt.edit, tt.field)
+			if !strings.Contains(message, envAllowSecretRefs) {
+				t.Errorf("message %q does not name %s", message, envAllowSecretRefs)
 			}
 		})
 	}
@@ -113,9 +103,39 @@ func TestStepRejectsUnlistedSecretRef(t *testing.T) {
 		envRegion:          "us-west-2",
 		envAllowSecretRefs: allowedRefs,
 	})
-	data, err := json.Marshal(exampleWith(t, func(doc map[string]any) {
+	report := invokeInvalid(t, invoke, func(doc map[string]any) {
 		doc["snowflake"].(map[string]any)["private_key_ref"] = unlistedRef
-	}))
+	})
+	if !strings.Contains(report.Message, "snowflake.private_key_ref") || !strings.Contains(report.Message, envAllowSecretRefs) {
+		t.Errorf("message %q does not name snowflake.private_key_ref and %s", report.Message, envAllowSecretRefs)
+	}
+}
+
+// deliverInvalid delivers the example request after edit to the webhook
+// function and returns the response and the message of its field error. It
+// fails t unless the webhook returns 400 with one field error on field.
+func deliverInvalid(t *testing.T, invoke func([]byte) ([]byte, error), edit func(doc map[string]any), field string) (events.APIGatewayV2HTTPResponse, string) {
+	t.Helper()
+	body, err := json.Marshal(exampleWith(t, edit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, got := deliver(t, invoke, body)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400 (body %s)", resp.StatusCode, resp.Body)
+	}
+	if len(got.Errors) != 1 || got.Errors[0].Path != field {
+		t.Fatalf("field errors = %+v, want one for %s", got.Errors, field)
+	}
+	return resp, got.Errors[0].Message
+}
+
+// invokeInvalid invokes a step function with the example request after
+// edit and returns the Lambda error report. It fails t unless the step
+// fails with InvalidRequest.
+func invokeInvalid(t *testing.T, invoke func([]byte) ([]byte, error), edit func(doc map[string]any)) messages.InvokeResponse_Error {
+	t.Helper()
+	data, err := json.Marshal(exampleWith(t, edit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +152,5 @@ func TestStepRejectsUnlistedSecretRef(t *testing.T) {
 	if report.Type != workflow.ErrInvalidRequest {
 		t.Errorf("error type = %q, want %s (message %q)", report.Type, workflow.ErrInvalidRequest, report.Message)
 	}
-	if !strings.Contains(report.Message, "snowflake.private_key_ref") || !strings.Contains(report.Message, envAllowSecretRefs) {
-		t.Errorf("message %q does not name snowflake.private_key_ref and %s", report.Message, envAllowSecretRefs)
-	}
+	return report
 }
