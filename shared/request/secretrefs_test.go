@@ -92,18 +92,7 @@ func TestValidateMalformedSecretRefs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := parseWithPasswordRef(t, tt.ref)
-			var invalid *ValidationError
-			if !errors.As(err, &invalid) {
-				t.Fatalf("error = %v, want a *ValidationError", err)
-			}
-			if len(invalid.Fields) != 1 {
-				t.Fatalf("got %d field errors, want 1: %v", len(invalid.Fields), invalid)
-			}
-			got := invalid.Fields[0]
-			if got.Path != "$.repository.auth.password_ref" {
-				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
-			}
+			got, err := invalidPasswordRef(t, tt.ref)
 			if !strings.Contains(got.Message, tt.message) {
 				t.Errorf("message %q does not contain %q", got.Message, tt.message)
 			}
@@ -154,11 +143,7 @@ func TestValidateRefWithoutRemainder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
-			err := parseWithPasswordRef(t, tt.ref)
-			got := onlyFieldError(t, err)
-			if got.Path != "$.repository.auth.password_ref" {
-				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
-			}
+			got, _ := invalidPasswordRef(t, tt.ref)
 			if !strings.Contains(got.Message, tt.missing) {
 				t.Errorf("message %q does not contain %q", got.Message, tt.missing)
 			}
@@ -187,11 +172,7 @@ func TestValidateMalformedLocalRefs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := parseWithPasswordRef(t, tt.ref)
-			got := onlyFieldError(t, err)
-			if got.Path != "$.repository.auth.password_ref" {
-				t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
-			}
+			got, err := invalidPasswordRef(t, tt.ref)
 			if !strings.Contains(got.Message, tt.message) {
 				t.Errorf("message %q does not contain %q", got.Message, tt.message)
 			}
@@ -227,6 +208,19 @@ func TestValidateForTeardownRefWithoutRemainder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// invalidPasswordRef parses the example request with ref as its
+// password_ref and returns the one field error and the whole error. It
+// fails t unless that field error is on $.repository.auth.password_ref.
+func invalidPasswordRef(t *testing.T, ref string) (FieldError, error) {
+	t.Helper()
+	err := parseWithPasswordRef(t, ref)
+	got := onlyFieldError(t, err)
+	if got.Path != "$.repository.auth.password_ref" {
+		t.Errorf("path = %s, want $.repository.auth.password_ref", got.Path)
+	}
+	return got, err
 }
 
 // onlyFieldError returns the one field error of err, a *ValidationError.
