@@ -13,13 +13,7 @@ import (
 // suffix, which logs in to the same account. It fails with a Conflict and
 // leaves the first request's default alone.
 func TestSandboxDefaultLevelAcrossAccountSpellings(t *testing.T) {
-	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
-	sb := sfsandbox.Start(t)
-	sb.CreateObjects(t)
-	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
-	if _, err := Run(t.Context(), sb.Env, sb.Document()); err != nil {
-		t.Fatalf("run of the first request: %v", err)
-	}
+	sb := startWithFirstDefault(t)
 
 	second := sb.Document()
 	second.Request.ID = "DEF-2"

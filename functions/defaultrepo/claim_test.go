@@ -13,14 +13,8 @@ import (
 // second run fails with a Conflict and leaves the first request's default
 // and record alone, so that neither teardown loses the other's default.
 func TestSandboxDefaultLevelOfOtherRequest(t *testing.T) {
-	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
-	sb := sfsandbox.Start(t)
-	sb.CreateObjects(t)
-	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+	sb := startWithFirstDefault(t)
 	first := sb.Document()
-	if _, err := Run(t.Context(), sb.Env, first); err != nil {
-		t.Fatalf("run of the first request: %v", err)
-	}
 
 	second := sb.Document()
 	second.Request.ID = "DATA-4799"
@@ -48,4 +42,21 @@ func TestSandboxDefaultLevelOfOtherRequest(t *testing.T) {
 	if err := CheckClaim(t.Context(), sb.Env.Defaults, sb.Conn, second.Request); workflow.NameOf(err) != workflow.ErrConflict {
 		t.Errorf("CheckClaim = %v, want a Conflict", err)
 	}
+}
+
+// otherRepository is the artifact repository that startWithFirstDefault
+// creates for a second request to name.
+const otherRepository = "PLATFORM.PACKAGES.OTHER_PYPI"
+
+// startWithFirstDefault starts a sandbox with the objects of its request
+// and otherRepository, and runs the default step of that request.
+func startWithFirstDefault(t *testing.T) *sfsandbox.Sandbox {
+	t.Helper()
+	sb := sfsandbox.Start(t)
+	sb.CreateObjects(t)
+	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+otherRepository+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
+	if _, err := Run(t.Context(), sb.Env, sb.Document()); err != nil {
+		t.Fatalf("run of the first request: %v", err)
+	}
+	return sb
 }

@@ -57,14 +57,8 @@ func TestSandboxClaimSecondRun(t *testing.T) {
 // one request's run set at another repository. A second request with the
 // same default_for then takes the claim over.
 func TestSandboxClaimTakenOverAfterChange(t *testing.T) {
-	const other = "PLATFORM.PACKAGES.OTHER_PYPI"
-	sb := sfsandbox.Start(t)
-	sb.CreateObjects(t)
-	sb.Exec(t, "CREATE ARTIFACT REPOSITORY "+other+" TYPE = PYPI API_INTEGRATION = corp_pypi_INTEGRATION INDEX_URL = 'https://pypi.example.internal/simple/' AUTHENTICATION_SECRET = PLATFORM.PACKAGES.corp_pypi_SECRET")
-	if _, err := Run(t.Context(), sb.Env, sb.Document()); err != nil {
-		t.Fatalf("run of the first request: %v", err)
-	}
-	sb.Exec(t, "ALTER SCHEMA PLATFORM.PACKAGES SET DEFAULT_PYTHON_ARTIFACT_REPOSITORY = "+other)
+	sb := startWithFirstDefault(t)
+	sb.Exec(t, "ALTER SCHEMA PLATFORM.PACKAGES SET DEFAULT_PYTHON_ARTIFACT_REPOSITORY = "+otherRepository)
 
 	second := sb.Document()
 	second.Request.ID = "DATA-4799"
