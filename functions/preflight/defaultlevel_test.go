@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
-	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -50,11 +49,8 @@ func TestSandboxStepChecksDefaultLevel(t *testing.T) {
 				Snowflake: sb.Env.Snowflake,
 				Defaults:  defaults,
 			}
-			doc := document()
+			doc := sandboxDocument(sb)
 			doc.Request.ID = sb.Request.ID
-			doc.Request.Route = request.RoutePublic
-			doc.Request.Snowflake = sb.Request.Snowflake
-			doc.Request.Repository.Name = "corp_pypi"
 			doc.Request.Repository.DefaultFor = "schema"
 
 			_, err = New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)

@@ -38,12 +38,9 @@ func TestSandboxStepChecksLocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := document()
-			doc.Request.Route = request.RoutePublic
-			doc.Request.Snowflake = sb.Request.Snowflake
+			doc := sandboxDocument(sb)
 			doc.Request.Snowflake.Database = tt.database
 			doc.Request.Snowflake.Schema = tt.schema
-			doc.Request.Repository.Name = "corp_pypi"
 
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
 
@@ -61,6 +58,16 @@ func sandboxEnv(sb *sfsandbox.Sandbox) *workflow.Env {
 		Logger:    slog.New(slog.DiscardHandler),
 		Snowflake: sb.Env.Snowflake,
 	}
+}
+
+// sandboxDocument returns the test document as a public-route request on
+// sb's Snowflake, for the repository corp_pypi.
+func sandboxDocument(sb *sfsandbox.Sandbox) workflow.Document {
+	doc := document()
+	doc.Request.Route = request.RoutePublic
+	doc.Request.Snowflake = sb.Request.Snowflake
+	doc.Request.Repository.Name = "corp_pypi"
+	return doc
 }
 
 // checkStepError fails t unless err is nil when want is empty, or otherwise

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
-	"github.com/repolink/repolink/shared/request"
 )
 
 // TestSandboxStepChecksRoles runs preflight against the sandbox Snowflake
@@ -40,10 +39,7 @@ func TestSandboxStepChecksRoles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := document()
-			doc.Request.Route = request.RoutePublic
-			doc.Request.Snowflake = sb.Request.Snowflake
-			doc.Request.Repository.Name = "corp_pypi"
+			doc := sandboxDocument(sb)
 			doc.Request.Repository.GrantToRoles = tt.roles
 
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)

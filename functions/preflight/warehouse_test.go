@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/sfsandbox"
-	"github.com/repolink/repolink/shared/request"
 )
 
 // TestSandboxStepChecksWarehouse runs preflight against the sandbox
@@ -36,12 +35,9 @@ func TestSandboxStepChecksWarehouse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := document()
-			doc.Request.Route = request.RoutePublic
-			doc.Request.Snowflake = sb.Request.Snowflake
+			doc := sandboxDocument(sb)
 			doc.Request.Snowflake.User = tt.user
 			doc.Request.Snowflake.Warehouse = tt.warehouse
-			doc.Request.Repository.Name = "corp_pypi"
 
 			_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, doc)
 
