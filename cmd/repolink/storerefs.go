@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/secrets"
-	"github.com/repolink/repolink/shared/webhook"
 )
 
 // storeRefsFix is the change that the sender of a request with a secret
@@ -30,18 +29,15 @@ func parseStoreRefs(allow secrets.AllowList, list, fix string) (secrets.AllowLis
 // ticket's request logs in with them, so up lets requests name them only
 // in $.snowflake, never as an index credential.
 func mappingSnowflakeRefs(opts upOptions) ([]string, error) {
+	files, err := readMappings(opts)
+	if err != nil {
+		return nil, err
+	}
 	var refs []string
-	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
-		if s.path == "" {
-			continue
-		}
-		m, err := webhook.ReadMapping(s.path)
+	for _, file := range files {
+		shared, err := file.mapping.SharedRequest()
 		if err != nil {
-			return nil, usagef("--%s-mapping: %v", s.name, err)
-		}
-		shared, err := m.SharedRequest()
-		if err != nil {
-			return nil, usagef("--%s-mapping: mapping %s: %v", s.name, s.path, err)
+			return nil, usagef("--%s-mapping: mapping %s: %v", file.name, file.path, err)
 		}
 		for _, field := range shared.CredentialRefs() {
 			if strings.HasPrefix(field.Path, "$.snowflake.") {

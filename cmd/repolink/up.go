@@ -607,11 +607,19 @@ func webhookSecret(ctx context.Context, resolver *secrets.Resolver, ref string) 
 	return []byte(secret), nil
 }
 
-// serviceSecretRefs returns the references to the service's own secrets:
-// the webhook secret, the API token and the credentials of the mapping
-// files.
-func serviceSecretRefs(opts upOptions) ([]string, error) {
-	refs := []string{"env:" + envWebhookSecret, "env:" + envAPIToken, opts.secretRef}
+// mappingFile is a --jira-mapping or --servicenow-mapping file that was
+// read.
+type mappingFile struct {
+	// name is the ticket system, jira or servicenow, as in the flag name.
+	name    string
+	path    string
+	mapping webhook.Mapping
+}
+
+// readMappings reads the --jira-mapping and --servicenow-mapping files
+// that were given.
+func readMappings(opts upOptions) ([]mappingFile, error) {
+	var files []mappingFile
 	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
 		if s.path == "" {
 			continue
@@ -620,6 +628,22 @@ func serviceSecretRefs(opts upOptions) ([]string, error) {
 		if err != nil {
 			return nil, usagef("--%s-mapping: %v", s.name, err)
 		}
+		files = append(files, mappingFile{name: s.name, path: s.path, mapping: m})
+	}
+	return files, nil
+}
+
+// serviceSecretRefs returns the references to the service's own secrets:
+// the webhook secret, the API token and the credentials of the mapping
+// files.
+func serviceSecretRefs(opts upOptions) ([]string, error) {
+	files, err := readMappings(opts)
+	if err != nil {
+		return nil, err
+	}
+	refs := []string{"env:" + envWebhookSecret, "env:" + envAPIToken, opts.secretRef}
+	for _, file := range files {
+		m := file.mapping
 		refs = append(refs, m.Auth.SecretRef, m.Auth.PasswordRef, m.Auth.TokenRef)
 		if m.Auth.Signature != nil {
 			refs = append(refs, m.Auth.Signature.KeyRef)
@@ -630,18 +654,15 @@ func serviceSecretRefs(opts upOptions) ([]string, error) {
 
 // ticketSources loads the Jira and ServiceNow mappings that were given.
 func ticketSources(ctx context.Context, rt *runtime, opts upOptions) ([]webhook.Source, error) {
+	files, err := readMappings(opts)
+	if err != nil {
+		return nil, err
+	}
 	var sources []webhook.Source
-	for _, s := range []struct{ name, path string }{{"jira", opts.jiraMapping}, {"servicenow", opts.serviceNow}} {
-		if s.path == "" {
-			continue
-		}
-		m, err := webhook.ReadMapping(s.path)
+	for _, file := range files {
+		src, err := webhook.NewSource(ctx, file.name, file.mapping, rt.adapters.secrets)
 		if err != nil {
-			return nil, usagef("--%s-mapping: %v", s.name, err)
-		}
-		src, err := webhook.NewSource(ctx, s.name, m, rt.adapters.secrets)
-		if err != nil {
-			return nil, usagef("--%s-mapping: mapping %s: %v", s.name, s.path, err)
+			return nil, usagef("--%s-mapping: mapping %s: %v", file.name, file.path, err)
 		}
 		sources = append(sources, src)
 	}
