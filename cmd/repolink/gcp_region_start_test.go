@@ -36,36 +36,46 @@ func TestUnknownGCPRegionRejected(t *testing.T) {
 				t.Errorf("preflight output lacks the failed gcp_region check with %q:\n%s", tt.want, out)
 			}
 
-			code, out, errOut = runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
-			if code != exitInvalid {
-				t.Errorf("run exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
-			}
-			if !strings.Contains(errOut, tt.want) {
-				t.Errorf("run stderr lacks %q:\n%s", tt.want, errOut)
-			}
-			if !strings.Contains(errOut, "nothing was created") {
-				t.Errorf("run stderr does not say that nothing was created:\n%s", errOut)
-			}
-			eng, _, err := openEngineStore(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			runs, err := eng.ListMachine(context.Background(), provisionMachine, time.Time{})
-			eng.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(runs) != 0 {
-				t.Errorf("rejected run started %d executions, want none", len(runs))
-			}
-
-			code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, req)
-			if code != exitInvalid {
-				t.Errorf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
-			}
-			if !strings.Contains(out, tt.want) {
-				t.Errorf("plan output lacks %q:\n%s", tt.want, out)
-			}
+			checkRejectedBeforeStart(t, dir, req, tt.want)
 		})
+	}
+}
+
+// checkRejectedBeforeStart checks that run rejects the request file req
+// with status 2, the message want and the note that nothing was created,
+// that it starts no execution in dir, and that plan rejects req with want
+// in its output.
+func checkRejectedBeforeStart(t *testing.T, dir, req, want string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, req)
+	if code != exitInvalid {
+		t.Errorf("run exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	if !strings.Contains(errOut, want) {
+		t.Errorf("run stderr lacks %q:\n%s", want, errOut)
+	}
+	if !strings.Contains(errOut, "nothing was created") {
+		t.Errorf("run stderr does not say that nothing was created:\n%s", errOut)
+	}
+
+	eng, _, err := openEngineStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := eng.ListMachine(context.Background(), provisionMachine, time.Time{})
+	eng.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 0 {
+		t.Errorf("rejected run started %d executions, want none", len(runs))
+	}
+
+	code, out, errOut = runCLI(t, "plan", "--sandbox", "--state-dir", dir, req)
+	if code != exitInvalid {
+		t.Errorf("plan exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
+	}
+	if !strings.Contains(out, want) {
+		t.Errorf("plan output lacks %q:\n%s", want, out)
 	}
 }

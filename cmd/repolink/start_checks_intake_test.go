@@ -1,16 +1,10 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
 // TestUpIntakesRunStartChecks checks that POST /v1/requests, StartExecution
@@ -49,28 +43,8 @@ func TestUpIntakesRunStartChecks(t *testing.T) {
 			section(doc, "gcp")["region"] = "europe-wst4"
 			section(doc, "gcp")["zone"] = "europe-wst4-a"
 		})
-		client := sfn.New(sfn.Options{
-			Region:           "local",
-			BaseEndpoint:     aws.String(up.url),
-			Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, "unused", ""),
-			RetryMaxAttempts: 1,
-		})
-		_, err := client.StartExecution(t.Context(), &sfn.StartExecutionInput{
-			StateMachineArn: aws.String("arn:aws:states:local:000000000000:stateMachine:provision"),
-			Name:            aws.String("DATA-4911"),
-			Input:           aws.String(input),
-		})
-		var invalid *types.InvalidExecutionInput
-		if !errors.As(err, &invalid) {
-			t.Fatalf("StartExecution: error %v, want InvalidExecutionInput", err)
-		}
-		const want = "$.request.gcp.region: gcp_region: $.gcp.region europe-wst4 is not a Compute Engine region of project corp-packages-prod"
-		if !strings.Contains(invalid.ErrorMessage(), want) {
-			t.Errorf("message %q does not contain %q", invalid.ErrorMessage(), want)
-		}
-		if status := describeOverStepFunctionsAPI(t, up.url, "DATA-4911"); status != "" {
-			t.Errorf("execution DATA-4911 has status %s after the rejected start, want none", status)
-		}
+		checkStartRejected(t, up.url, "DATA-4911", input,
+			"$.request.gcp.region: gcp_region: $.gcp.region europe-wst4 is not a Compute Engine region of project corp-packages-prod")
 	})
 
 	t.Run("run handed to up", func(t *testing.T) {

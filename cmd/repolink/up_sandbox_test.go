@@ -112,12 +112,7 @@ func TestStartExecutionAPIPreparesSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := sfn.New(sfn.Options{
-		Region:           "local",
-		BaseEndpoint:     aws.String(up.url),
-		Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, "unused", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := upAPIClient(up.url)
 	if _, err := client.StartExecution(t.Context(), &sfn.StartExecutionInput{
 		StateMachineArn: aws.String("arn:aws:states:local:000000000000:stateMachine:provision"),
 		Name:            aws.String("api-run"),
@@ -135,26 +130,40 @@ func TestStartExecutionAPIRejectsUnservedHost(t *testing.T) {
 
 	// The default sandbox hosts do not include pypi.public.example.com.
 	input := exampleInput(t, "public.json", nil)
-	client := sfn.New(sfn.Options{
+	checkStartRejected(t, up.url, "DATA-4721", input,
+		"$.request.repository.index_url: host pypi.public.example.com is not served by the sandbox index; restart repolink up with --sandbox-hosts including pypi.public.example.com")
+}
+
+// upAPIClient returns a Step Functions client of the API that repolink up
+// serves at url, which makes one attempt per call.
+func upAPIClient(url string) *sfn.Client {
+	return sfn.New(sfn.Options{
 		Region:           "local",
-		BaseEndpoint:     aws.String(up.url),
+		BaseEndpoint:     aws.String(url),
 		Credentials:      credentials.NewStaticCredentialsProvider(sfnAccessKeyID, "unused", ""),
 		RetryMaxAttempts: 1,
 	})
-	_, err := client.StartExecution(t.Context(), &sfn.StartExecutionInput{
+}
+
+// checkStartRejected starts an execution called name with input over the
+// Step Functions API at url and checks that the API rejects it with
+// InvalidExecutionInput whose message contains want, and that no execution
+// called name exists afterwards.
+func checkStartRejected(t *testing.T, url, name, input, want string) {
+	t.Helper()
+	_, err := upAPIClient(url).StartExecution(t.Context(), &sfn.StartExecutionInput{
 		StateMachineArn: aws.String("arn:aws:states:local:000000000000:stateMachine:provision"),
-		Name:            aws.String("DATA-4721"),
+		Name:            aws.String(name),
 		Input:           aws.String(input),
 	})
 	var invalid *types.InvalidExecutionInput
 	if !errors.As(err, &invalid) {
 		t.Fatalf("StartExecution: error %v, want InvalidExecutionInput", err)
 	}
-	const want = "$.request.repository.index_url: host pypi.public.example.com is not served by the sandbox index; restart repolink up with --sandbox-hosts including pypi.public.example.com"
 	if !strings.Contains(invalid.ErrorMessage(), want) {
 		t.Errorf("message %q does not contain %q", invalid.ErrorMessage(), want)
 	}
-	if status := describeOverStepFunctionsAPI(t, up.url, "DATA-4721"); status != "" {
-		t.Errorf("execution DATA-4721 has status %s after the rejected start, want none", status)
+	if status := describeOverStepFunctionsAPI(t, url, name); status != "" {
+		t.Errorf("execution %s has status %s after the rejected start, want none", name, status)
 	}
 }
