@@ -272,10 +272,18 @@ const exampleRegion = "us-west-2"
 // exampleVPC is the aws.vpc_id of the shipped AWS examples.
 const exampleVPC = "vpc-0a1b2c3d4e5f60718"
 
-// seedAccountRegion gives the Snowflake account the region of its first
-// seeded private-link request, so that SYSTEM$GET_PRIVATELINK_CONFIG names
-// that region. A later request for the account in another region then
-// fails preflight, as it would on Snowflake.
+// seedAccountRegion gives the Snowflake account the region of the request
+// as its pending region, so that SYSTEM$GET_PRIVATELINK_CONFIG names that
+// region. The first private endpoint provisioned for the account fixes
+// it, and a later request for the account in another region then fails
+// preflight, as it would on Snowflake, where an account has one region.
+// Seeding runs before the checks that read the region, so a fixed region
+// here would let a rejected request, such as one with a misspelt
+// region, decide how every later request is judged.
+//
+// NOTE: two requests for an account without a fixed region that run at
+// the same time each replace the other's pending region, so either one
+// may fail account_region until one of them has provisioned its endpoint.
 func (sb *Sandbox) seedAccountRegion(req request.Request) error {
 	var awsRegion, gcpRegion string
 	switch {
@@ -286,7 +294,7 @@ func (sb *Sandbox) seedAccountRegion(req request.Request) error {
 	default:
 		return nil
 	}
-	if err := sb.Snowflake.SetAccountRegions(req.Snowflake.Account, awsRegion, gcpRegion); err != nil {
+	if err := sb.Snowflake.ProposeAccountRegions(req.Snowflake.Account, awsRegion, gcpRegion); err != nil {
 		return fmt.Errorf("seed region of snowflake account %s: %w", req.Snowflake.Account, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/gcpsim"
 )
 
 // gcpSubnetCIDR is the range of the VM subnet that the sandbox creates for
@@ -30,6 +31,12 @@ func (sb *Sandbox) seedGCP(req request.Request) error {
 	}
 	if err := sb.GCP.EnsureNetwork(g.Project, g.Network); err != nil {
 		return fmt.Errorf("seed network %s: %w", g.Network, err)
+	}
+	// The gcp_region check rejects a region or zone that Compute Engine
+	// lacks. A subnet seeded there would keep its range in the network, so
+	// a later request with the region corrected would get another range.
+	if !gcpsim.HasZone(g.Region, g.Zone) {
+		return nil
 	}
 	cidr := gcpSubnetCIDR
 	if g.Proxy == "none" {

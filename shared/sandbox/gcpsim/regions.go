@@ -107,6 +107,12 @@ func (s *Server) listZones(c call) (any, *apiError) {
 	return listOf("compute#zoneList", "projects/"+c.project+"/zones", items, next), nil
 }
 
+// HasZone reports whether the sandbox serves zone as a zone of region.
+func HasZone(region, zone string) bool {
+	zoneOf, ok := zoneRegion(zone)
+	return ok && zoneOf == region
+}
+
 // zoneRegion returns the region of a zone that the sandbox serves.
 func zoneRegion(zone string) (string, bool) {
 	i := strings.LastIndex(zone, "-")

@@ -78,8 +78,8 @@ func (e *execution) privateLinkConfig() string {
 		"privatelink-connection-urls":          "[]",
 		"privatelink-connection-ocsp-urls":     "[]",
 		"privatelink-dashed-urls-for-duo":      "[]",
-		"privatelink-vpce-id":                  vpceID(orDefault(e.account.AWSRegion, DefaultAWSRegion)),
-		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/" + orDefault(e.account.GCPRegion, DefaultGCPRegion) + "/serviceAttachments/sf-sandbox-privatelink",
+		"privatelink-vpce-id":                  vpceID(e.account.awsRegion()),
+		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/" + e.account.gcpRegion() + "/serviceAttachments/sf-sandbox-privatelink",
 		"privatelink-account-principal":        AccountPrincipal,
 		"app-service-privatelink-url":          "*.app." + host,
 		"app-service-privatelink-url-next":     "*.app." + host,
@@ -88,8 +88,8 @@ func (e *execution) privateLinkConfig() string {
 	return string(data)
 }
 
-// Default regions of an account whose first seeded private-link request
-// named none.
+// Default regions of an account that no seeded private-link request has
+// given a region.
 const (
 	DefaultAWSRegion = "us-west-2"
 	DefaultGCPRegion = "us-central1"
@@ -112,20 +112,74 @@ func orDefault(value, fallback string) string {
 	return value
 }
 
-// SetAccountRegions sets the AWS and Google Cloud regions of the account
-// that are still unset, so the first request seeded for an account decides
-// its regions, as an account on Snowflake has one region. An empty region
-// changes nothing.
+// awsRegion returns the AWS region that SYSTEM$GET_PRIVATELINK_CONFIG
+// names for the account.
+func (a *Account) awsRegion() string {
+	return orDefault(a.AWSRegion, orDefault(a.PendingAWSRegion, DefaultAWSRegion))
+}
+
+// gcpRegion returns the Google Cloud region that
+// SYSTEM$GET_PRIVATELINK_CONFIG names for the account.
+func (a *Account) gcpRegion() string {
+	return orDefault(a.GCPRegion, orDefault(a.PendingGCPRegion, DefaultGCPRegion))
+}
+
+// ProposeAccountRegions sets the pending AWS and Google Cloud regions of the
+// account, replacing earlier pending ones, where the account's region in
+// that cloud is not fixed yet. An empty region changes nothing. The first
+// private endpoint provisioned in a cloud fixes the account's region there
+// (fixPendingRegion), and after that a proposal changes nothing, as an
+// account on Snowflake has one region.
+func (s *Server) ProposeAccountRegions(account, awsRegion, gcpRegion string) error {
+	return s.change(account, func() bool {
+		a, created := s.ensureAccount(account)
+		changed := created
+		if a.AWSRegion == "" && awsRegion != "" && a.PendingAWSRegion != awsRegion {
+			a.PendingAWSRegion = awsRegion
+			changed = true
+		}
+		if a.GCPRegion == "" && gcpRegion != "" && a.PendingGCPRegion != gcpRegion {
+			a.PendingGCPRegion = gcpRegion
+			changed = true
+		}
+		return changed
+	})
+}
+
+// fixPendingRegion fixes the account's pending region in the cloud of
+// serviceName, an AWS endpoint service name or a Google Cloud service
+// attachment, and reports whether it changed the account.
+func fixPendingRegion(a *Account, serviceName string) bool {
+	switch {
+	case strings.HasPrefix(serviceName, "projects/"):
+		if a.GCPRegion != "" || a.PendingGCPRegion == "" {
+			return false
+		}
+		a.GCPRegion, a.PendingGCPRegion = a.PendingGCPRegion, ""
+		return true
+	case strings.Contains(serviceName, "com.amazonaws.vpce."):
+		if a.AWSRegion != "" || a.PendingAWSRegion == "" {
+			return false
+		}
+		a.AWSRegion, a.PendingAWSRegion = a.PendingAWSRegion, ""
+		return true
+	}
+	return false
+}
+
+// SetAccountRegions fixes the AWS and Google Cloud regions of the account
+// that are not fixed yet, such as for a test that needs an account in a
+// given region. An empty region changes nothing.
 func (s *Server) SetAccountRegions(account, awsRegion, gcpRegion string) error {
 	return s.change(account, func() bool {
 		a, created := s.ensureAccount(account)
 		changed := created
 		if a.AWSRegion == "" && awsRegion != "" {
-			a.AWSRegion = awsRegion
+			a.AWSRegion, a.PendingAWSRegion = awsRegion, ""
 			changed = true
 		}
 		if a.GCPRegion == "" && gcpRegion != "" {
-			a.GCPRegion = gcpRegion
+			a.GCPRegion, a.PendingGCPRegion = gcpRegion, ""
 			changed = true
 		}
 		return changed
@@ -223,8 +277,14 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 			return nil, privateLinkError("Private endpoint provisioning failed for service '%s': %v", serviceName, err)
 		}
 		a := e.s.world.Accounts[account]
+		// The endpoint is built for the region that the request was
+		// seeded with, so that region is the account's from now on.
+		changed := fixPendingRegion(a, serviceName)
 		if activeEndpoint(a, serviceName) == nil {
 			a.Endpoints = append(a.Endpoints, &Endpoint{ServiceName: serviceName, Host: host, EndpointID: endpointID, CreatedOn: e.s.now()})
+			changed = true
+		}
+		if changed {
 			if err := e.s.save(account); err != nil {
 				return nil, err
 			}

@@ -38,11 +38,18 @@ type Account struct {
 	Parameters map[string]string `json:"parameters"`
 	Grants     []Grant           `json:"grants"`
 	Endpoints  []*Endpoint       `json:"endpoints"`
-	// AWSRegion and GCPRegion are the regions that
+	// AWSRegion and GCPRegion are the fixed regions that
 	// SYSTEM$GET_PRIVATELINK_CONFIG names for the account. An empty one
-	// reads as DefaultAWSRegion or DefaultGCPRegion.
+	// reads as the pending region, or else as DefaultAWSRegion or
+	// DefaultGCPRegion.
 	AWSRegion string `json:"aws_region,omitempty"`
 	GCPRegion string `json:"gcp_region,omitempty"`
+	// PendingAWSRegion and PendingGCPRegion are the regions of the latest
+	// request seeded for the account while its region in that cloud is
+	// not fixed. The first private endpoint provisioned in that cloud
+	// fixes it.
+	PendingAWSRegion string `json:"pending_aws_region,omitempty"`
+	PendingGCPRegion string `json:"pending_gcp_region,omitempty"`
 }
 
 // User is a login. PublicKey is the DER PKIX encoding in base64.
