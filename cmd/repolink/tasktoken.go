@@ -150,8 +150,8 @@ func (t waitingTask) isAwaitEndpoint() bool {
 // on. For other states it is a result that lacks a field that the state's
 // ResultSelector selects, or has a field that is not a string where the
 // selector passes it to States.Base64Encode. Step Functions fails such a
-// state with States.Runtime or States.IntrinsicFailure, so the run would
-// fail on an output that the command accepted.
+// state with States.Runtime, so the run would fail on an output that the
+// command accepted.
 func (t waitingTask) checkOutput(output json.RawMessage) error {
 	dec := json.NewDecoder(bytes.NewReader(output))
 	dec.UseNumber()
@@ -177,7 +177,7 @@ func (t waitingTask) checkOutput(output json.RawMessage) error {
 			fields, t.label(), t.execution, fields)
 	}
 	if wrong := nonStringFields(selector, doc); len(wrong) > 0 {
-		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.IntrinsicFailure; pass a string in each of these fields",
+		return usagef("--output-json has %s, where the %s task of execution %s reads a string, so that state would fail with States.Runtime; pass a string in each of these fields",
 			clash.JoinAnd(wrong), t.label(), t.execution)
 	}
 	return nil

@@ -27,7 +27,10 @@ var (
 	ErrStoreInUse = errors.New("another process runs the store's executions")
 )
 
-// Error names defined by the Amazon States Language.
+// Error names defined by the Amazon States Language. ErrorIntrinsicFailure
+// stays valid in Retry and Catch, but the engine never raises it: as in Step
+// Functions, whose Developer Guide reserves it for future use, a failed
+// intrinsic function is States.Runtime.
 const (
 	ErrorAll                    = "States.ALL"
 	ErrorTimeout                = "States.Timeout"

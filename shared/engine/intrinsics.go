@@ -315,9 +315,19 @@ func (f *intrinsic) eval(input, context any) (any, error) {
 		if errors.As(err, &se) {
 			return nil, se
 		}
-		return nil, newStateError(ErrorIntrinsicFailure, "%s: %v", f.name, err)
+		return nil, invalidArguments(f.name, err)
 	}
 	return v, nil
+}
+
+// invalidArguments returns the error of an intrinsic function that failed
+// at run time. Step Functions reports every such failure as States.Runtime,
+// which no Retry or Catch handles, with a cause that contains "Invalid
+// arguments in" and the function name, as a public conformance suite
+// recorded for ArrayPartition, ArrayRange, MathAdd and others. No recording
+// shows a whole cause, so the detail after the colon is the engine's own.
+func invalidArguments(name string, err error) *stateError {
+	return newStateError(ErrorRuntime, "Invalid arguments in %s: %v", name, err)
 }
 
 // unescapeLiteral turns the \{, \} and \\ that readIntrinsicString keeps
@@ -546,6 +556,9 @@ func fnBase64Decode(args []any) (any, error) {
 	if !ok || len(s) > maxEncodeChars {
 		return nil, fmt.Errorf("the argument must be a string of at most %d characters", maxEncodeChars)
 	}
+	// NOTE: a public conformance suite recorded Step Functions decoding text
+	// that this strict decoder rejects, such as "abc" and text with spaces
+	// around it.
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("decode base64: %w", err)
@@ -613,7 +626,15 @@ func fnMathRandom(args []any) (any, error) {
 	if !ok1 || !ok2 || end <= start {
 		return nil, errors.New("start and end must be numbers with start < end after rounding")
 	}
-	// NOTE: the optional seed argument is accepted but not used.
+	// Step Functions rejects a seed that is not a number, as a public
+	// conformance suite recorded for a string and for null.
+	// NOTE: a valid seed is not used, so the same seed may return different
+	// numbers.
+	if len(args) == 3 {
+		if _, ok := toFloat(args[2]); !ok {
+			return nil, fmt.Errorf("the seed must be a number, got %s", typeName(args[2]))
+		}
+	}
 	n, err := rand.Int(rand.Reader, big.NewInt(int64(end-start)))
 	if err != nil {
 		return nil, err
@@ -661,6 +682,9 @@ func newUUID() string {
 }
 
 // integerArg converts a JSON number without a fractional part to an int.
+// NOTE: a public conformance suite recorded Step Functions truncating a
+// fractional chunk size, range bound or index, such as 2.6 to 2, where
+// this rejects it.
 func integerArg(v any) (int, bool) {
 	f, ok := toFloat(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {

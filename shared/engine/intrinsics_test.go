@@ -84,6 +84,9 @@ func TestIntrinsicsRandom(t *testing.T) {
 			t.Fatalf("States.MathRandom(10, 13) = %v, want 10 to 12", v)
 		}
 	}
+	if _, err := mustIntrinsic(t, `States.MathRandom(10, 13, 42)`).eval(nil, nil); err != nil {
+		t.Errorf("States.MathRandom with a numeric seed: %v", err)
+	}
 }
 
 // nestedArrays returns n nested States.Array calls around the number 1.
@@ -120,34 +123,70 @@ func TestIntrinsicsParseErrors(t *testing.T) {
 	}
 }
 
+// An intrinsic function that fails at run time is States.Runtime with a
+// cause that starts "Invalid arguments in" and the function name.
 func TestIntrinsicsEvalErrors(t *testing.T) {
-	input, _ := decodeJSON([]byte(`{"s":"x","list":[1]}`))
-	tests := []struct {
-		expr, name string
-	}{
-		{`States.Format('{} {}', 1)`, ErrorIntrinsicFailure},
-		{`States.StringToJson('{bad')`, ErrorIntrinsicFailure},
-		{`States.ArrayGetItem($.list, 5)`, ErrorIntrinsicFailure},
-		{`States.ArrayLength($.s)`, ErrorIntrinsicFailure},
-		{`States.Base64Decode('***')`, ErrorIntrinsicFailure},
-		{`States.Hash('x', 'SHA-3')`, ErrorIntrinsicFailure},
-		{`States.JsonMerge($.list, $.list, false)`, ErrorIntrinsicFailure},
-		{`States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)`, ErrorIntrinsicFailure},
-		{`States.MathAdd($.s, 1)`, ErrorIntrinsicFailure},
-		{`States.MathRandom(1.2, 0.8)`, ErrorIntrinsicFailure},
-		{`States.ArrayRange(1, 5000, 1)`, ErrorIntrinsicFailure},
-		{`States.Format('{}', $.missing)`, ErrorRuntime},
+	input, _ := decodeJSON([]byte(`{"s":"x","n":1,"list":[1],"obj":{}}`))
+	long := `'` + strings.Repeat("a", maxEncodeChars+1) + `'`
+	tests := []string{
+		`States.Format('{} {}', 1)`,
+		`States.Format('{}', 1, 2)`,
+		`States.Format($.n)`,
+		`States.StringToJson('{bad')`,
+		`States.StringToJson($.n)`,
+		`States.ArrayPartition($.s, 1)`,
+		`States.ArrayPartition($.list, 0)`,
+		`States.ArrayPartition($.list, '2')`,
+		`States.ArrayContains($.s, 1)`,
+		`States.ArrayRange(1, 1001, 1)`,
+		`States.ArrayRange(1, 5, 0)`,
+		`States.ArrayRange('a', 5, 1)`,
+		`States.ArrayGetItem($.list, 5)`,
+		`States.ArrayGetItem($.list, -1)`,
+		`States.ArrayGetItem($.s, 0)`,
+		`States.ArrayLength($.s)`,
+		`States.ArrayUnique($.obj)`,
+		`States.Base64Encode($.n)`,
+		`States.Base64Encode(` + long + `)`,
+		`States.Base64Decode('***')`,
+		`States.Base64Decode($.n)`,
+		`States.Hash('x', 'SHA-3')`,
+		`States.Hash('x', 256)`,
+		`States.Hash(` + long + `, 'MD5')`,
+		`States.JsonMerge($.list, $.obj, false)`,
+		`States.JsonMerge($.obj, $.obj, true)`,
+		`States.MathAdd($.s, 1)`,
+		`States.MathRandom(1.2, 0.8)`,
+		`States.MathRandom('a', 5)`,
+		`States.MathRandom(1, 10, 'seed')`,
+		`States.MathRandom(1, 10, null)`,
+		`States.StringSplit($.n, ',')`,
 	}
-	for _, tt := range tests {
-		t.Run(tt.expr, func(t *testing.T) {
-			_, err := mustIntrinsic(t, tt.expr).eval(input, nil)
+	for _, expr := range tests {
+		name := expr[:strings.IndexByte(expr, '(')]
+		t.Run(name, func(t *testing.T) {
+			_, err := mustIntrinsic(t, expr).eval(input, nil)
 			var se *stateError
 			if !errors.As(err, &se) {
-				t.Fatalf("error = %v, want a state error", err)
+				t.Fatalf("%s: error = %v, want a state error", expr, err)
 			}
-			if se.Name != tt.name {
-				t.Errorf("error name = %s, want %s", se.Name, tt.name)
+			if se.Name != ErrorRuntime {
+				t.Errorf("%s: error name = %s, want %s", expr, se.Name, ErrorRuntime)
+			}
+			if want := "Invalid arguments in " + name + ": "; !strings.HasPrefix(se.Cause, want) {
+				t.Errorf("%s: cause = %q, want it to start with %q", expr, se.Cause, want)
 			}
 		})
+	}
+}
+
+func TestIntrinsicsMissingPathIsRuntime(t *testing.T) {
+	_, err := mustIntrinsic(t, `States.Format('{}', $.missing)`).eval(newObject(0), nil)
+	var se *stateError
+	if !errors.As(err, &se) {
+		t.Fatalf("error = %v, want a state error", err)
+	}
+	if se.Name != ErrorRuntime {
+		t.Errorf("error name = %s, want %s", se.Name, ErrorRuntime)
 	}
 }
