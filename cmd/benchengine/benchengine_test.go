@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -51,6 +52,20 @@ func taskAttempts(state string, start float64, retries int, work, wait float64) 
 	return events
 }
 
+// lambdaAttempts returns events with each Task event type replaced by the
+// LambdaFunction type that a Task with a Lambda function ARN records.
+func lambdaAttempts(events []engine.Event) []engine.Event {
+	lambda := map[string]string{"TaskScheduled": "LambdaFunctionScheduled", "TaskStarted": "LambdaFunctionStarted",
+		"TaskSucceeded": "LambdaFunctionSucceeded", "TaskFailed": "LambdaFunctionFailed"}
+	out := slices.Clone(events)
+	for i, ev := range out {
+		if typ, ok := lambda[ev.Type]; ok {
+			out[i].Type = typ
+		}
+	}
+	return out
+}
+
 func TestCountTransitions(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -71,6 +86,7 @@ func TestCountTransitions(t *testing.T) {
 			append(taskAttempts("A", 0, 2, 1, 2), taskAttempts("B", 10, 1, 1, 2)...),
 			transitions{Entered: 2, Retries: 3, Billed: 5},
 		},
+		{"Lambda function with two retries", lambdaAttempts(taskAttempts("T", 0, 2, 1, 2)), transitions{Entered: 1, Retries: 2, Billed: 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

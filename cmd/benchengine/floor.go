@@ -187,7 +187,7 @@ func durableFloor(dir string, histories [][]engine.Event) (perSecond float64, me
 	for i, h := range histories {
 		k := 0
 		for _, ev := range h {
-			if ev.Type != "ExecutionStarted" && ev.Type != "TaskSucceeded" {
+			if ev.Type != "ExecutionStarted" && engine.TaskEventType(ev.Type) != "TaskSucceeded" {
 				continue
 			}
 			if k == len(rounds) {

@@ -145,7 +145,8 @@ type transitions struct {
 
 // countTransitions counts from the history. A Task state's first attempt
 // follows its TaskStateEntered event and each retry schedules the task
-// again, so retries are the TaskScheduled events beyond one per entry.
+// again, so retries are the TaskScheduled events, or LambdaFunctionScheduled
+// for a Lambda function ARN, beyond one per entry.
 func countTransitions(history []engine.Event) transitions {
 	var n transitions
 	var taskEntries, scheduled int
@@ -156,7 +157,7 @@ func countTransitions(history []engine.Event) transitions {
 			if ev.Type == "TaskStateEntered" {
 				taskEntries++
 			}
-		case ev.Type == "TaskScheduled":
+		case engine.TaskEventType(ev.Type) == "TaskScheduled":
 			scheduled++
 		}
 	}

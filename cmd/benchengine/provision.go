@@ -352,6 +352,7 @@ func stateTimes(history []engine.Event) []stepTime {
 	entered := map[string]time.Time{}
 	started := map[string]time.Time{}
 	for _, ev := range history {
+		taskType := engine.TaskEventType(ev.Type)
 		switch {
 		case strings.HasSuffix(ev.Type, "StateEntered"):
 			if steps[ev.State] == nil {
@@ -364,13 +365,13 @@ func stateTimes(history []engine.Event) []stepTime {
 				steps[ev.State].Duration += ev.Timestamp.Sub(at)
 				delete(entered, ev.State)
 			}
-		case ev.Type == "TaskScheduled":
+		case taskType == "TaskScheduled":
 			if steps[ev.State] != nil {
 				steps[ev.State].Attempts++
 			}
-		case ev.Type == "TaskStarted":
+		case taskType == "TaskStarted":
 			started[ev.State] = ev.Timestamp
-		case slices.Contains([]string{"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskSubmitted"}, ev.Type):
+		case slices.Contains([]string{"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskSubmitted"}, taskType):
 			if at, ok := started[ev.State]; ok && steps[ev.State] != nil {
 				steps[ev.State].Work += ev.Timestamp.Sub(at)
 				delete(started, ev.State)

@@ -129,7 +129,7 @@ func (p *progress) event(ev engine.Event) {
 	task, isTask := p.tasks[state]
 	details := decodeDetails(ev.Details)
 
-	switch ev.Type {
+	switch engine.TaskEventType(ev.Type) {
 	case "TaskStateEntered":
 		p.current = state
 		if _, ok := p.entered[state]; !ok {

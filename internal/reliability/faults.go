@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/sandbox/vm"
 )
@@ -195,7 +196,7 @@ func checkTransient(ctx context.Context, s *session, c faultCase, label, stateDi
 	}
 	retries := 0
 	for _, ev := range events {
-		if ev.State == c.target.state && ev.Type == "TaskFailed" {
+		if ev.State == c.target.state && engine.TaskEventType(ev.Type) == "TaskFailed" {
 			retries++
 		}
 	}

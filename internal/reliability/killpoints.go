@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/repolink/repolink/shared/engine"
 	"github.com/repolink/repolink/shared/sandbox/vm"
 )
 
@@ -262,11 +263,12 @@ func rerunTasks(events []historyEvent, restartAt time.Time) []string {
 
 		v := visit{ev.State, current[ev.State]}
 		before := ev.Timestamp.Before(restartAt)
+		taskType := engine.TaskEventType(ev.Type)
 		switch {
-		case ev.Type == "TaskSucceeded" && before:
+		case taskType == "TaskSucceeded" && before:
 			succeeded[v] = true
 		case !before && succeeded[v] && !reported[v] &&
-			(ev.Type == "TaskScheduled" || ev.Type == "TaskStarted" || ev.Type == "TaskSucceeded"):
+			(taskType == "TaskScheduled" || taskType == "TaskStarted" || taskType == "TaskSucceeded"):
 			reported[v] = true
 			problems = append(problems, fmt.Sprintf("task of state %s succeeded before the kill and ran again after it in the same visit (visit %d, %s, event %d)",
 				ev.State, max(v.n, 1), ev.Type, ev.ID))

@@ -160,6 +160,24 @@ func TestRerunTasksSameVisit(t *testing.T) {
 	}
 }
 
+// TestRerunTasksLambdaFunction checks a task whose history uses the
+// LambdaFunction events of a Lambda function ARN like one with Task events.
+func TestRerunTasksLambdaFunction(t *testing.T) {
+	base := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	restartAt := base.Add(time.Second)
+	after := restartAt.Add(5 * time.Second)
+	events := []historyEvent{
+		{ID: 1, Type: "TaskStateEntered", State: "Secret", Timestamp: base},
+		{ID: 2, Type: "LambdaFunctionStarted", State: "Secret", Timestamp: base},
+		{ID: 3, Type: "LambdaFunctionSucceeded", State: "Secret", Timestamp: base},
+		{ID: 4, Type: "LambdaFunctionScheduled", State: "Secret", Timestamp: after},
+	}
+	if problems := rerunTasks(events, restartAt); len(problems) != 1 {
+		t.Errorf("rerunTasks found %d problems, want 1 for a Lambda function run again in the same visit: %q",
+			len(problems), problems)
+	}
+}
+
 func TestCalibrationDraw(t *testing.T) {
 	cal := calibration{
 		labels: []string{"process start", "execution line", "'secret created'"},

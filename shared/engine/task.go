@@ -64,7 +64,7 @@ func (t *txn) schedule(c *cursor, s *state, input any) error {
 	if heartbeat > 0 {
 		details["heartbeatInSeconds"] = heartbeat
 	}
-	if err := t.emit("TaskScheduled", s.Name, details); err != nil {
+	if err := t.emitTask("TaskScheduled", s, details); err != nil {
 		return err
 	}
 	if c.Token != "" {
@@ -180,7 +180,7 @@ func WellFormedTaskToken(token string) bool {
 
 func (t *txn) startTask(c *cursor, s *state) error {
 	details := map[string]any{"resourceType": "lambda", "resource": resourceLabel(s.Resource)}
-	if err := t.emit("TaskStarted", s.Name, details); err != nil {
+	if err := t.emitTask("TaskStarted", s, details); err != nil {
 		return err
 	}
 	if c.Token != "" {
@@ -225,7 +225,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 		c.DueAt = &zero
 		return t.saveCursor(c)
 	}
-	if err := t.emit("TaskSucceeded", s.Name, details); err != nil {
+	if err := t.emitTask("TaskSucceeded", s, details); err != nil {
 		return err
 	}
 	return t.result(c, s, result)
@@ -242,7 +242,7 @@ func (t *txn) taskFailed(c *cursor, s *state, se *stateError) error {
 		"error":        se.Name,
 		"cause":        se.Cause,
 	}
-	if err := t.emit(typ, s.Name, details); err != nil {
+	if err := t.emitTask(typ, s, details); err != nil {
 		return err
 	}
 	if c.Token != "" {
@@ -276,7 +276,7 @@ func (t *txn) checkToken(c *cursor, s *state) error {
 			return t.taskFailed(c, s, newStateError(ErrorTaskFailed, "invalid task output: %v", err))
 		}
 		details := map[string]any{"resourceType": "lambda", "resource": resourceLabel(s.Resource), "output": raw([]byte(output.String))}
-		if err := t.emit("TaskSucceeded", s.Name, details); err != nil {
+		if err := t.emitTask("TaskSucceeded", s, details); err != nil {
 			return err
 		}
 		return t.result(c, s, result)

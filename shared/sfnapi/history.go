@@ -25,6 +25,7 @@ func detailsField(typ string) string {
 var withoutDetails = map[string]bool{
 	"ParallelStateStarted": true, "ParallelStateSucceeded": true, "ParallelStateFailed": true,
 	"MapStateSucceeded": true, "MapStateFailed": true,
+	"LambdaFunctionStarted": true,
 }
 
 // dataFields are the detail fields that Step Functions sends as JSON text
