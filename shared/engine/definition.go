@@ -412,6 +412,9 @@ func (p *parser) task(s *state, label string, raw *jsonObject) {
 			p.add(label, "Parameters.FunctionName", "missing: %s needs the function to invoke", s.Resource)
 		}
 	}
+	// NOTE: the Task state page of the Developer Guide gives 99999999 as
+	// the default of TimeoutSeconds and HeartbeatSeconds but states no
+	// maximum for them or their Path forms, so the engine sets none.
 	s.TimeoutSeconds = p.optionalInt(raw, label, "TimeoutSeconds", 1)
 	s.HeartbeatSeconds = p.optionalInt(raw, label, "HeartbeatSeconds", 1)
 	s.TimeoutSecondsPath = p.optionalPath(raw, label, "TimeoutSecondsPath")
@@ -447,7 +450,7 @@ func (p *parser) wait(s *state, label string, raw *jsonObject) {
 		p.add(label, "Seconds", "set exactly one of Seconds, Timestamp, SecondsPath and TimestampPath")
 	}
 	if _, ok := raw.Get("Seconds"); ok {
-		n := p.optionalInt(raw, label, "Seconds", 0)
+		n := p.boundedInt(raw, label, "Seconds", 0, maxWaitSeconds)
 		s.Seconds = &n
 	}
 	if v, ok := raw.Get("Timestamp"); ok {
@@ -594,12 +597,12 @@ func (p *parser) retriers(raw *jsonObject, label string) []retrier {
 			BackoffRate:     2.0,
 		}
 		if _, ok := obj.Get("IntervalSeconds"); ok {
-			r.IntervalSeconds = p.optionalInt(obj, label, field+".IntervalSeconds", 1)
+			r.IntervalSeconds = p.boundedInt(obj, label, field+".IntervalSeconds", 1, maxRetryIntervalSeconds)
 		}
 		if _, ok := obj.Get("MaxAttempts"); ok {
-			r.MaxAttempts = p.optionalInt(obj, label, field+".MaxAttempts", 0)
+			r.MaxAttempts = p.boundedInt(obj, label, field+".MaxAttempts", 0, maxRetryAttempts)
 		}
-		r.MaxDelaySeconds = p.optionalInt(obj, label, field+".MaxDelaySeconds", 1)
+		r.MaxDelaySeconds = p.boundedInt(obj, label, field+".MaxDelaySeconds", 1, maxRetryDelaySeconds)
 		if v, ok := obj.Get("BackoffRate"); ok {
 			f, ok := toFloat(v)
 			if !ok || f < 1 {
@@ -825,6 +828,36 @@ func (p *parser) optionalInt(raw *jsonObject, label, field string, minimum int) 
 	n, ok := integerArg(v)
 	if !ok || n < minimum {
 		p.add(label, field, "must be an integer of at least %d", minimum)
+		return 0
+	}
+	return n
+}
+
+// Maximums of definition fields that the Step Functions Developer Guide
+// states: Seconds on the Wait state page ("from 0 up to 99999999"), and
+// the retrier fields on "Handling errors in Step Functions workflows"
+// (MaxDelaySeconds "greater than 0 and less than 31622401").
+const (
+	maxWaitSeconds          = 99999999
+	maxRetryIntervalSeconds = 99999999
+	maxRetryAttempts        = 99999999
+	maxRetryDelaySeconds    = 31622400
+)
+
+// boundedInt reads an optional integer field that must lie between
+// minimum and maximum, both included.
+func (p *parser) boundedInt(raw *jsonObject, label, field string, minimum, maximum int) int {
+	key := field
+	if i := strings.LastIndex(field, "."); i >= 0 {
+		key = field[i+1:]
+	}
+	v, ok := raw.Get(key)
+	if !ok {
+		return 0
+	}
+	n, ok := integerArg(v)
+	if !ok || n < minimum || n > maximum {
+		p.add(label, field, "must be an integer from %d to %d", minimum, maximum)
 		return 0
 	}
 	return n

@@ -96,7 +96,7 @@ func TestDefineProblems(t *testing.T) {
 			[]Problem{
 				{State: "A", Field: "Retry[0].Interval", Message: "unknown field"},
 				{State: "A", Field: "Retry[0].ErrorEquals", Message: "must be a non-empty array of error names"},
-				{State: "A", Field: "Retry[0].MaxAttempts", Message: "must be an integer of at least 0"},
+				{State: "A", Field: "Retry[0].MaxAttempts", Message: "must be an integer from 0 to 99999999"},
 				{State: "A", Field: "Retry[0].BackoffRate", Message: "must be a number of at least 1.0"},
 				{State: "A", Field: "Retry[0].JitterStrategy", Message: "must be FULL or NONE, got SOME"},
 			}},

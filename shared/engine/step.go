@@ -463,6 +463,8 @@ func (t *txn) wait(c *cursor, s *state, input any) error {
 	case s.Timestamp != nil:
 		due = *s.Timestamp
 	case s.SecondsPath != nil:
+		// NOTE: the Wait state page states the maximum 99999999 for
+		// Seconds only, so the value at SecondsPath has no maximum here.
 		v, err := s.SecondsPath.Get(t.pathDocument(s.SecondsPath, c, s, effective))
 		n, ok := integerArg(v)
 		if err != nil || !ok || n < 0 {
