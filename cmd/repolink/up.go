@@ -248,7 +248,7 @@ func parseUpFlags(args []string, stderr io.Writer) (upOptions, error) {
 		"because they hand their executions to it (default: none, so requests must use secret store references)")
 	storeRefs := fs.String("allow-secret-refs", "", "comma-separated aws-secretsmanager:, azure-keyvault: and gcp-secretmanager: references that requests may use, "+
 		"such as aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index/*; a trailing * matches every reference that starts with the text before it, "+
-		"and a whole reference matches its secret in any spelling. It also applies to run, redrive and teardown on the directory that this service serves "+
+		"and a whole reference matches only that secret in the account, vault or project as written, with any JSON key or version unless it names one. It also applies to run, redrive and teardown on the directory that this service serves "+
 		"(default: every secret store reference, except the service's own secrets and, outside $.snowflake, the Snowflake credentials of the mapping files)")
 	codeArtifactDomains := fs.String("codeartifact-domains", "", "comma-separated CodeArtifact domain ARNs, such as arn:aws:codeartifact:us-east-1:111122223333:domain/corp, "+
 		"or * for every domain, that requests of auth type codeartifact may get tokens for with this process's AWS credentials. "+

@@ -111,13 +111,22 @@ func TestUpAPIStartChecksStoreRefs(t *testing.T) {
 
 func TestUpRejectsInvalidAllowSecretRefs(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
-	for _, entry := range []string{"env:INDEX_TOKEN", "aws-secretsmanager:repolink/index"} {
-		code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(), "--allow-secret-refs", entry)
+	tests := []struct{ value, named string }{
+		{"env:INDEX_TOKEN", `"env:INDEX_TOKEN"`},
+		{"aws-secretsmanager:repolink/index", `"aws-secretsmanager:repolink/index"`},
+		{"gcp-secretmanager:", `"gcp-secretmanager:" names no secret`},
+		{"gcp-secretmanager:projects/corp/secrets/index,", "entry 2 of 2 is empty"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runCLI(t, "up", "--sandbox", "--listen", "127.0.0.1:0", "--state-dir", t.TempDir(), "--allow-secret-refs", tt.value)
 		if code != exitInvalid {
-			t.Errorf("--allow-secret-refs %s: exit %d, want %d\n%s", entry, code, exitInvalid, errOut)
+			t.Errorf("--allow-secret-refs %s: exit %d, want %d\n%s", tt.value, code, exitInvalid, errOut)
 		}
 		if !strings.Contains(errOut, "--allow-secret-refs") {
-			t.Errorf("--allow-secret-refs %s: stderr does not name the flag:\n%s", entry, errOut)
+			t.Errorf("--allow-secret-refs %s: stderr does not name the flag:\n%s", tt.value, errOut)
+		}
+		if !strings.Contains(errOut, tt.named) {
+			t.Errorf("--allow-secret-refs %s: stderr does not contain %s:\n%s", tt.value, tt.named, errOut)
 		}
 	}
 }

@@ -17,6 +17,10 @@ import (
 // start with repolink-.
 const allowedSecretRefs = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-*"
 
+// wholeSecretRef is a whole reference without a version, as an entry of
+// REPOLINK_ALLOW_SECRET_REFS.
+const wholeSecretRef = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index-password"
+
 // unlistedSecretRef is a secret outside allowedSecretRefs.
 const unlistedSecretRef = "gcp-secretmanager:projects/corp-packages-prod/secrets/platform-snowflake-key"
 
@@ -65,6 +69,10 @@ func TestStepsRejectUnlistedSecretRef(t *testing.T) {
 		{"unlisted", allowedSecretRefs, unlistedSecretRef, false},
 		{"no list", "", unlistedSecretRef, true},
 		{"invalid list", "env:INDEX_TOKEN", "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index", false},
+		{"scheme-only list", "gcp-secretmanager:", "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index", false},
+		{"list with an empty entry", allowedSecretRefs + ",", "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index", false},
+		{"whole reference in another version", wholeSecretRef, wholeSecretRef + "/versions/3", true},
+		{"whole reference by project number", wholeSecretRef, "gcp-secretmanager:projects/987654321/secrets/repolink-index-password", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

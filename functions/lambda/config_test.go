@@ -92,6 +92,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"negative deadline", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_WAIT_DEADLINE": "-1h"}, []string{"is not a positive duration"}},
 		{"env: entry in the secret references", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_ALLOW_SECRET_REFS": "env:INDEX_TOKEN"},
 			[]string{"REPOLINK_ALLOW_SECRET_REFS", "must start with aws-secretsmanager:"}},
+		{"scheme only in the secret references", map[string]string{"REPOLINK_HANDLER": "secret", "REPOLINK_ALLOW_SECRET_REFS": "aws-secretsmanager:"},
+			[]string{"REPOLINK_ALLOW_SECRET_REFS", `"aws-secretsmanager:"`}},
+		{"empty entry in the secret references", map[string]string{"REPOLINK_HANDLER": "secret",
+			"REPOLINK_ALLOW_SECRET_REFS": "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:x,,"},
+			[]string{"REPOLINK_ALLOW_SECRET_REFS", "entry 2 of 3 is empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

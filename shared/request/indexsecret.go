@@ -13,8 +13,8 @@ import (
 // index would receive the Snowflake login key or password. References are
 // compared by the secret that they name (secretref.Same), so a version, a
 // JSON key, the case of a Key Vault URL or of an ARN's partition, region
-// and account, and a relative path or a symbolic link of a file: reference
-// do not make another secret. A field that already has an error is skipped.
+// and account, and a relative path, a symbolic link or a hard link of a
+// file: reference do not make another secret. A field that already has an error is skipped.
 func (v *validator) indexCredentialSecrets(r *Request) {
 	snowflakeRefs := []CredentialRef{
 		{"$.snowflake.private_key_ref", r.Snowflake.PrivateKeyRef},

@@ -48,6 +48,9 @@ func TestIndexCredentialNamesSnowflakeSecret(t *testing.T) {
 	if err := os.Symlink(keyFile, link); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Link(keyFile, filepath.Join(dir, "hard-link")); err != nil {
+		t.Fatal(err)
+	}
 	example := parseExample(t)
 	t.Chdir(dir)
 
@@ -66,6 +69,7 @@ func TestIndexCredentialNamesSnowflakeSecret(t *testing.T) {
 		{"env", "env:SNOWFLAKE_KEY", "", "env:SNOWFLAKE_KEY", "$.snowflake.private_key_ref"},
 		{"relative file", "file:" + keyFile, "", "file:./snowflake-key", "$.snowflake.private_key_ref"},
 		{"file by symbolic link", "file:" + keyFile, "", "file:" + link, "$.snowflake.private_key_ref"},
+		{"file by hard link", "file:" + keyFile, "", "file:hard-link", "$.snowflake.private_key_ref"},
 		{"file not yet created", "file:" + dir + "/later", "", "file:" + dir + "/sub/../later", "$.snowflake.private_key_ref"},
 		{"passphrase", "aws-secretsmanager:" + snowflakeKeyARN, "env:SNOWFLAKE_PASSPHRASE", "env:SNOWFLAKE_PASSPHRASE", "$.snowflake.private_key_passphrase_ref"},
 	}

@@ -68,6 +68,16 @@ func RefSchemeProblem(value string) string {
 		"; literal credentials are not accepted"
 }
 
+// SecretRefProblem returns what is wrong with ref as a credential
+// reference, as a request's credential field checks it, or "" when ref is
+// valid. Like RefSchemeProblem, the message never quotes ref.
+func SecretRefProblem(ref string) string {
+	if problem := RefSchemeProblem(ref); problem != "" {
+		return problem
+	}
+	return secretRefProblem(ref)
+}
+
 // emptyRefMessage returns the message for a reference that is only its
 // scheme, naming what belongs after the scheme.
 func emptyRefMessage(scheme string) string {

@@ -5,6 +5,7 @@ package secretref
 
 import (
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,6 +21,15 @@ type ID struct {
 	// by secret name; the vault host for Azure; the project for GCP.
 	scope string
 	name  string
+	// version is the Key Vault or Secret Manager version, "" when the
+	// reference names none.
+	version string
+	// jsonKey is the AWS JSON key after "#", "" when the reference names
+	// none.
+	jsonKey string
+	// file is the file that a file: reference names, nil when it cannot
+	// be read with os.Stat.
+	file os.FileInfo
 }
 
 // awsARNSuffix matches the hyphen and 6 random characters that Secrets
@@ -28,7 +38,8 @@ var awsARNSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
 
 // Parse returns the secret that ref names. A relative file: path is made
 // absolute against the working directory, where the file store reads it,
-// and its symbolic links are resolved (RealPath). A file: reference whose
+// and its symbolic links are resolved (RealPath), and the file is recorded
+// when it exists, so that ID.Same finds a hard link. A file: reference whose
 // path cannot be resolved, and any reference of an unknown form, identify
 // the secret by their text.
 func Parse(ref string) ID {
@@ -46,7 +57,11 @@ func Parse(ref string) ID {
 		if err != nil {
 			return raw
 		}
-		return ID{store: "file", name: path}
+		id := ID{store: "file", name: path}
+		if info, err := os.Stat(path); err == nil {
+			id.file = info
+		}
+		return id
 	case "aws-secretsmanager":
 		return parseAWS(rest)
 	case "azure-keyvault":
@@ -68,13 +83,13 @@ func Same(a, b string) bool {
 // case-sensitive in Secrets Manager, and the other parts of an ARN are
 // compared without regard to case.
 func parseAWS(rest string) ID {
-	id, _, _ := strings.Cut(rest, "#")
+	id, key, _ := strings.Cut(rest, "#")
 	parts := strings.SplitN(id, ":", 7)
 	if len(parts) != 7 || !strings.EqualFold(parts[0], "arn") || !strings.EqualFold(parts[2], "secretsmanager") || !strings.EqualFold(parts[5], "secret") {
-		return ID{store: "aws", name: id}
+		return ID{store: "aws", name: id, jsonKey: key}
 	}
 	scope := strings.ToLower(parts[1] + ":" + parts[3] + ":" + parts[4])
-	return ID{store: "aws", scope: scope, name: parts[6]}
+	return ID{store: "aws", scope: scope, name: parts[6], jsonKey: key}
 }
 
 // parseKeyVault parses https://VAULT.vault.azure.net/secrets/NAME with an
@@ -90,7 +105,11 @@ func parseKeyVault(rest string, raw ID) ID {
 		return raw
 	}
 	host := strings.TrimSuffix(u.Hostname(), ".")
-	return ID{store: "azure", scope: host, name: parts[1]}
+	id := ID{store: "azure", scope: host, name: parts[1]}
+	if len(parts) == 3 {
+		id.version = parts[2]
+	}
+	return id
 }
 
 // parseGCP parses projects/PROJECT/secrets/SECRET with an optional
@@ -101,7 +120,11 @@ func parseGCP(rest string, raw ID) ID {
 	if len(parts) < 4 || parts[0] != "projects" || parts[2] != "secrets" {
 		return raw
 	}
-	return ID{store: "gcp", scope: strings.ToLower(parts[1]), name: parts[3]}
+	id := ID{store: "gcp", scope: strings.ToLower(parts[1]), name: parts[3]}
+	if len(parts) == 6 && parts[4] == "versions" {
+		id.version = parts[5]
+	}
+	return id
 }
 
 // Same reports whether a and b may name the same secret. It errs on the
@@ -113,6 +136,8 @@ func parseGCP(rest string, raw ID) ID {
 //     hyphen and 6 letters or digits therefore also matches the secret
 //     named without them, as Secrets Manager warns for such names.
 //   - A GCP project number and a project ID may name one project.
+//   - Two file: references name one file when the paths differ but
+//     os.SameFile finds the same file, such as through a hard link.
 func (a ID) Same(b ID) bool {
 	if a.store != b.store {
 		return false
@@ -128,8 +153,40 @@ func (a ID) Same(b ID) bool {
 			return false
 		}
 		return a.name == b.name
+	case "file":
+		return a.name == b.name || (a.file != nil && b.file != nil && os.SameFile(a.file, b.file))
 	}
 	return a.scope == b.scope && a.name == b.name
+}
+
+// Allows reports whether the allow-list entry e allows a reference to ref.
+// Unlike Same, it never leans towards a match, so that no spelling lets a
+// reference through to a secret that the entry does not name:
+//   - The store and the account, vault or project must be the same as
+//     written. A GCP project number matches only an entry written with
+//     that number, and an AWS reference by name matches no ARN.
+//   - An AWS secret name must be the same, with or without the 6-character
+//     suffix as the entry has it, because a partial ARN may also name a
+//     secret whose own name ends in a hyphen and 6 letters or digits.
+//   - An entry without a JSON key or version allows every one. An entry
+//     with them allows only the same, and a Secret Manager entry of
+//     version latest also allows a reference without a version, which
+//     reads the latest one.
+//
+// Case is ignored where the store ignores it: in the partition, region and
+// account of an ARN, in the whole Key Vault identifier and in a GCP
+// project ID.
+func (e ID) Allows(ref ID) bool {
+	if e.store != ref.store || e.scope != ref.scope || e.name != ref.name {
+		return false
+	}
+	switch e.store {
+	case "aws":
+		return e.scope != "" && (e.jsonKey == "" || e.jsonKey == ref.jsonKey)
+	case "gcp":
+		return e.version == "" || e.version == ref.version || (e.version == "latest" && ref.version == "")
+	}
+	return e.version == "" || e.version == ref.version
 }
 
 func trimARNSuffix(name string) string {

@@ -26,8 +26,8 @@ func isStoreRef(ref string) bool {
 // storeRefs are the secret store references that a service reads for the
 // requests it receives. The zero value allows every one.
 type storeRefs struct {
-	// exact are the secrets of the entries without "*", compared by the
-	// secret they name.
+	// exact are the secrets of the entries without "*", which allow a
+	// reference as secretref.ID.Allows decides.
 	exact []secretref.ID
 	// prefixes are the entries that end in "*", without it, compared as
 	// text after normalizeStoreRef.
@@ -51,20 +51,25 @@ func normalizeStoreRef(ref string) string {
 
 // WithStoreRefs returns a copy of l that allows a request's secret store
 // reference (aws-secretsmanager:, azure-keyvault: or gcp-secretmanager:)
-// only when one of entries allows it. Without entries, l allows every
-// one. An entry is a whole reference, which allows that secret in any
-// spelling (secretref.Same), such as an ARN with its suffix or a JSON key,
-// or a prefix followed by "*", such as
+// only when one of entries allows it. Without entries, or with one blank
+// entry (an empty list split at commas), l allows every one. An entry is
+// a whole reference, which allows the references that secretref.ID.Allows
+// accepts, or a prefix followed by "*", such as
 // aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index/*.
-// A Secrets Manager entry must be an ARN, because a name matches the
-// secret of that name in every account. fix is the change that the error
-// for a rejected reference suggests.
+// A whole entry must be a valid reference, and a Secrets Manager entry an
+// ARN, because a name matches the secret of that name in every account.
+// Any other blank entry is an error. fix is the change that the error for
+// a rejected reference suggests.
 func (l AllowList) WithStoreRefs(entries []string, fix string) (AllowList, error) {
 	refs := storeRefs{fix: fix}
-	for _, entry := range entries {
+	if len(entries) == 1 && strings.TrimSpace(entries[0]) == "" {
+		l.store = refs
+		return l, nil
+	}
+	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
-			continue
+			return l, fmt.Errorf("entry %d of %d is empty; remove the extra comma", i+1, len(entries))
 		}
 		if !isStoreRef(entry) {
 			return l, fmt.Errorf("entry %q must start with aws-secretsmanager:, azure-keyvault: or gcp-secretmanager: to name a secret store", entry)
@@ -80,6 +85,9 @@ func (l AllowList) WithStoreRefs(entries []string, fix string) (AllowList, error
 		if id, ok := strings.CutPrefix(entry, "aws-secretsmanager:"); ok && !strings.HasPrefix(id, "arn:") {
 			return l, fmt.Errorf("entry %q must give the secret's ARN, such as aws-secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, "+
 				"or a prefix of it followed by *", entry)
+		}
+		if problem := request.SecretRefProblem(entry); problem != "" {
+			return l, fmt.Errorf("entry %q names no secret: it %s, or a prefix of it followed by *", entry, problem)
 		}
 		refs.exact = append(refs.exact, secretref.Parse(entry))
 	}
@@ -121,7 +129,7 @@ func (l AllowList) allowsStoreRef(ref string) bool {
 	}
 	id := secretref.Parse(ref)
 	for _, exact := range l.store.exact {
-		if id.Same(exact) {
+		if exact.Allows(id) {
 			return true
 		}
 	}

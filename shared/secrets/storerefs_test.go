@@ -21,6 +21,12 @@ func TestWithStoreRefsRejectsEntry(t *testing.T) {
 		{"env:INDEX_TOKEN", "must start with aws-secretsmanager:"},
 		{"aws-secretsmanager:arn:*:secret:x", "only as its last character"},
 		{"aws-secretsmanager:repolink/index", "must give the secret's ARN"},
+		{"gcp-secretmanager:", "names no secret: it is gcp-secretmanager: without a secret name"},
+		{"azure-keyvault:", "names no secret: it is azure-keyvault: without a secret identifier"},
+		{"aws-secretsmanager:", "must give the secret's ARN"},
+		{"gcp-secretmanager:projects/corp/secret/index", "names no secret"},
+		{"azure-keyvault:https://kv-requests.vault.azure.net/keys/team-key", "names no secret"},
+		{"aws-secretsmanager:arn:aws:s3:::bucket", "names no secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.entry, func(t *testing.T) {
@@ -32,8 +38,45 @@ func TestWithStoreRefsRejectsEntry(t *testing.T) {
 	}
 }
 
+func TestWithStoreRefsRejectsEmptyEntry(t *testing.T) {
+	for _, entries := range [][]string{{"", ""}, {platformKey, " "}, {"", platformKey}} {
+		_, err := AllowList{}.WithStoreRefs(entries, "FIX")
+		if err == nil || !strings.Contains(err.Error(), "is empty") {
+			t.Errorf("WithStoreRefs(%q) = %v, want an error that an entry is empty", entries, err)
+		}
+	}
+}
+
+func TestWithStoreRefsBlankValueAllowsAll(t *testing.T) {
+	for _, value := range []string{"", " "} {
+		allow, err := AllowList{}.WithStoreRefs(strings.Split(value, ","), "FIX")
+		if err != nil {
+			t.Fatalf("WithStoreRefs(%q) = %v", value, err)
+		}
+		if got := allow.StoreRefEntries(); got != 0 {
+			t.Errorf("StoreRefEntries() of %q = %d, want 0", value, got)
+		}
+		if !allow.allowsStoreRef("gcp-secretmanager:projects/corp/secrets/index") {
+			t.Errorf("the list %q rejected a secret store reference", value)
+		}
+	}
+}
+
+func TestWithStoreRefsStoreWidePrefix(t *testing.T) {
+	allow, err := AllowList{}.WithStoreRefs([]string{"gcp-secretmanager:*"}, "FIX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !allow.allowsStoreRef("gcp-secretmanager:projects/corp/secrets/index") {
+		t.Error("gcp-secretmanager:* rejected a Secret Manager reference")
+	}
+	if allow.allowsStoreRef(platformKey) {
+		t.Error("gcp-secretmanager:* allowed a Secrets Manager reference")
+	}
+}
+
 func TestWithStoreRefsAllows(t *testing.T) {
-	allow, err := AllowList{}.WithStoreRefs([]string{indexPrefix + "*", requestsKeys + "*", platformKey, " "}, "FIX")
+	allow, err := AllowList{}.WithStoreRefs([]string{indexPrefix + "*", requestsKeys + "*", platformKey}, "FIX")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +90,7 @@ func TestWithStoreRefsAllows(t *testing.T) {
 		{indexPrefix + "corp-pypi", true},
 		{indexPrefix + "corp-pypi#token", true},
 		{platformKey, true},
-		{platformKey + "-AbC123", true},
+		{platformKey + "-AbC123", false},
 		{platformKey + "#pem", true},
 		{strings.ToUpper(requestsKeys) + "team-key", true},
 		{"env:ANYTHING", true},
@@ -78,7 +121,7 @@ func TestStoreFieldErrors(t *testing.T) {
 		key, index     string
 		path, contains string
 	}{
-		{"platform key as index token", platformKey, platformKey + "-AbC123", "$.repository.auth.token_ref", "names a Snowflake credential that this service uses"},
+		{"platform key as index token", platformKey, platformKey + "#token", "$.repository.auth.token_ref", "names a Snowflake credential that this service uses"},
 		{"index token outside the entries", platformKey, "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:other", "$.repository.auth.token_ref", "FIX"},
 		{"Snowflake key outside the entries", "gcp-secretmanager:projects/corp/secrets/key", indexPrefix + "corp", "$.snowflake.private_key_ref", "FIX"},
 	}
