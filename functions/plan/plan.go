@@ -180,7 +180,9 @@ type planner struct {
 
 	// Found on the AWS side, for the Snowflake lookups: the endpoint
 	// service, its item's index in the report, and the network that reads
-	// its allowed principals.
+	// its allowed principals. On the Azure and Google Cloud routes only
+	// serviceName is set, to the Private Link Service ID or the service
+	// attachment path.
 	service     *cloud.EndpointService
 	serviceItem int
 	serviceName string

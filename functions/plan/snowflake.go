@@ -13,6 +13,7 @@ import (
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/functions/provisionendpoint"
+	"github.com/repolink/repolink/functions/teardownendpoint"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
@@ -34,10 +35,13 @@ func (p *planner) snowflake(ctx context.Context) {
 		return
 	}
 
-	if req.Route == request.RouteAWSPrivateLink {
+	switch req.Route {
+	case request.RouteAWSPrivateLink:
 		p.checkPrincipal(ctx, conn)
 		p.add(p.endpoint(ctx, conn))
 		p.addConnection()
+	case request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+		p.add(p.routeEndpoint(ctx, conn))
 	}
 	objects := sfobject.Objects(req)
 	items := make(map[string]Item, len(objects))
@@ -143,6 +147,19 @@ func (p *planner) checkPrincipal(ctx context.Context, conn snowflake.Conn) {
 	if !slices.Contains(allowed, principal) {
 		it.State, it.Detail = Update, it.Detail+"; the run allows Snowflake's principal "+principal
 	}
+}
+
+// routeEndpoint looks up the Azure Private Link Service or the Google Cloud
+// service attachment that the request's endpoint connects to, which plan
+// does not show as items of their own, and then the endpoint itself.
+func (p *planner) routeEndpoint(ctx context.Context, conn snowflake.Conn) Item {
+	service, err := teardownendpoint.ServiceName(ctx, p.env, p.req)
+	if err != nil {
+		host, _ := provisionendpoint.IndexHost(p.req.Repository.IndexURL)
+		return Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host, State: Unknown, Detail: err.Error()}
+	}
+	p.serviceName = service
+	return p.endpoint(ctx, conn)
 }
 
 // endpoint looks for the account's private endpoint to the request's
@@ -372,7 +389,8 @@ func (p *planner) grantsItem(ctx context.Context, conn snowflake.Conn, integrati
 // when the login failed, so that the plan still shows each step.
 func (p *planner) snowflakeItems() []Item {
 	var items []Item
-	if p.req.Route == request.RouteAWSPrivateLink {
+	switch p.req.Route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
 		// Plan takes a validated request, whose index URL has a host.
 		host, _ := provisionendpoint.IndexHost(p.req.Repository.IndexURL)
 		items = append(items, Item{Step: "endpoint", Kind: "Snowflake private endpoint", Name: host})
