@@ -139,7 +139,8 @@ func (sb *Sandbox) seedUser(ctx context.Context, sf request.Snowflake, secrets R
 
 // seedIndexCredentials makes the index accept what Snowflake will send for
 // the repository host: the user name and password of a password secret, or
-// the user:token pair that a generic string secret holds. The index keeps
+// the user:token pair that a generic string secret holds. A missing secret
+// is generated in the form that the index product documents. The index keeps
 // accepting the credentials of every other request that was seeded, and a
 // new value of the same reference replaces the old one.
 func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Repository, secrets Resolver) error {
@@ -152,14 +153,7 @@ func (sb *Sandbox) seedIndexCredentials(ctx context.Context, repo request.Reposi
 	if auth.Type == "token" {
 		ref, field = auth.TokenRef, "$.repository.auth.token_ref"
 	}
-	generate := randomPassword
-	if auth.Type == "token" {
-		generate = func() (string, error) {
-			token, err := randomPassword()
-			return "sandbox:" + token, err
-		}
-	}
-	if err := sb.ensureSecret(ref, generate); err != nil {
+	if err := sb.ensureSecret(ref, indexSecretGenerator(repo)); err != nil {
 		return &CredentialError{Path: field, Err: err}
 	}
 	value, err := secrets.Resolve(ctx, ref)
