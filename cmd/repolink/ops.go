@@ -584,13 +584,31 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	for _, n := range collectResourceNotes(v.Resources) {
 		fmt.Fprintf(w, "note:          %s\n", n)
 	}
+	for _, warning := range collectResourceWarnings(v.Resources) {
+		fmt.Fprintf(w, "warning:       %s: %s\n", warning.Check, warning.Detail)
+		if warning.Fix != "" {
+			fmt.Fprintf(w, "               fix: %s\n", warning.Fix)
+		}
+	}
 }
 
 // resourceStatus is one entry of $.resources as status reads it.
 type resourceStatus struct {
 	workflow.Result
-	Status string   `json:"status"`
-	Notes  []string `json:"notes"`
+	Status   string             `json:"status"`
+	Notes    []string           `json:"notes"`
+	Warnings []workflow.Warning `json:"warnings"`
+}
+
+// collectResourceWarnings returns the warnings of all resources in raw,
+// which is $.resources, ordered by resource key.
+func collectResourceWarnings(raw []byte) []workflow.Warning {
+	resources := decodeResources(raw)
+	var warnings []workflow.Warning
+	for _, key := range sortedKeys(resources) {
+		warnings = append(warnings, resources[key].Warnings...)
+	}
+	return warnings
 }
 
 // decodeResources decodes $.resources by resource key. It returns nil

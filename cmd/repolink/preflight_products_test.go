@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -59,7 +57,11 @@ func TestPreflightSandboxCredentialKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := writeProductRequest(t, tt.indexURL, tt.auth)
+			path := writePublicRequest(t, "request.json", func(doc map[string]any) {
+				repo := section(doc, "repository")
+				repo["index_url"] = tt.indexURL
+				repo["auth"] = tt.auth
+			})
 			var stdout, stderr bytes.Buffer
 			err := preflightCommand(t.Context(), []string{"--sandbox", "--state-dir", t.TempDir(), "--output", "json", path}, &stdout, &stderr)
 			if err != nil {
@@ -87,30 +89,4 @@ func TestPreflightSandboxCredentialKinds(t *testing.T) {
 			}
 		})
 	}
-}
-
-// writeProductRequest writes the public example with the index URL and
-// auth given to a temporary file and returns its path.
-func writeProductRequest(t *testing.T, indexURL string, auth map[string]any) string {
-	t.Helper()
-	data, err := os.ReadFile("../../examples/public.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req map[string]any
-	if err := json.Unmarshal(data, &req); err != nil {
-		t.Fatal(err)
-	}
-	repo := req["repository"].(map[string]any)
-	repo["index_url"] = indexURL
-	repo["auth"] = auth
-	data, err = json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "request.json")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

@@ -169,6 +169,12 @@ func (p *progress) event(ev engine.Event) {
 			took = ev.Timestamp.Sub(entered)
 		}
 		p.line(task, result.Action, result.ID, took)
+		for _, w := range details.warnings(p.results[state]) {
+			fmt.Fprintf(p.out, "    warning: %s: %s\n", w.Check, w.Detail)
+			if w.Fix != "" {
+				fmt.Fprintf(p.out, "      fix: %s\n", w.Fix)
+			}
+		}
 	}
 }
 
@@ -222,6 +228,12 @@ func (p *progress) summary(exec engine.Execution) bool {
 	fmt.Fprintln(p.out, "summary")
 	fmt.Fprintf(p.out, "  execution:        %s\n", exec.Name)
 	fmt.Fprintf(p.out, "  status:           %s\n", exec.Status)
+	for _, w := range resourceWarnings(exec.Output) {
+		fmt.Fprintf(p.out, "  warning:          %s: %s\n", w.Check, w.Detail)
+		if w.Fix != "" {
+			fmt.Fprintf(p.out, "                    fix: %s\n", w.Fix)
+		}
+	}
 	if exec.Status != "SUCCEEDED" {
 		p.printUnfinished(exec)
 		return false
@@ -385,6 +397,25 @@ func resourceNotes(output json.RawMessage) []string {
 	return notes
 }
 
+// resourceWarnings returns the warnings of the steps in an execution's
+// output, such as preflight's warning about an index credential that
+// expires within hours, sorted by the steps' result keys.
+func resourceWarnings(output json.RawMessage) []workflow.Warning {
+	var doc struct {
+		Resources map[string]struct {
+			Warnings []workflow.Warning `json:"warnings"`
+		} `json:"resources"`
+	}
+	if json.Unmarshal(output, &doc) != nil {
+		return nil
+	}
+	var warnings []workflow.Warning
+	for _, k := range sortedKeys(doc.Resources) {
+		warnings = append(warnings, doc.Resources[k].Warnings...)
+	}
+	return warnings
+}
+
 // eventDetails is the decoded details of a history event.
 type eventDetails map[string]any
 
@@ -406,8 +437,9 @@ func (d eventDetails) str(keys ...string) string {
 func (d eventDetails) errorName() string { return d.str("error", "Error") }
 func (d eventDetails) cause() string     { return d.str("cause", "Cause") }
 
-// result reads resources.<key> from the state output in the details.
-func (d eventDetails) result(key string) workflow.Result {
+// resource returns resources.<key> of the state output in the details, or
+// nil when the output lacks it.
+func (d eventDetails) resource(key string) map[string]any {
 	var raw any
 	for _, k := range []string{"output", "Output"} {
 		if v, ok := d[k]; ok {
@@ -421,6 +453,26 @@ func (d eventDetails) result(key string) workflow.Result {
 	obj, _ := raw.(map[string]any)
 	resources, _ := obj["resources"].(map[string]any)
 	entry, _ := resources[key].(map[string]any)
+	return entry
+}
+
+// warnings returns the warnings of resources.<key> of the state output in
+// the details.
+func (d eventDetails) warnings(key string) []workflow.Warning {
+	data, err := json.Marshal(d.resource(key)["warnings"])
+	if err != nil {
+		return nil
+	}
+	var warnings []workflow.Warning
+	if json.Unmarshal(data, &warnings) != nil {
+		return nil
+	}
+	return warnings
+}
+
+// result reads resources.<key> from the state output in the details.
+func (d eventDetails) result(key string) workflow.Result {
+	entry := d.resource(key)
 	action, _ := entry["action"].(string)
 	id, _ := entry["id"].(string)
 	status, _ := entry["status"].(string)

@@ -36,7 +36,7 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Output is the index URL and the resolved packages.
+// Output is the index URL, the resolved packages and the checks that warned.
 type Output = workflow.Preflight
 
 // Config holds the client settings with which the step reaches the index.
@@ -55,8 +55,8 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 }
 
 // New returns the step bound to cfg. The step reads the repository
-// credential, runs every check, logs the warnings, and fails with
-// InvalidRequest naming every failed check and its fix.
+// credential, runs every check, logs the warnings and returns them in its
+// output, and fails with InvalidRequest naming every failed check and its fix.
 func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	return func(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 		req := in.Request
@@ -74,6 +74,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		if report.Failed() {
 			return Output{}, workflow.Invalid("%s", failureMessage(report))
 		}
+		warnings := reportWarnings(report)
 		reserve := func(ctx context.Context, env *workflow.Env, req request.Request) error {
 			return checkEndpointCapacity(ctx, env, req, in.Execution)
 		}
@@ -82,7 +83,11 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			if err != nil {
 				return Output{}, err
 			}
-			if warning != "" && env.Logger != nil {
+			if warning == "" {
+				continue
+			}
+			warnings = append(warnings, workflow.Warning{Check: check.Name, Detail: warning})
+			if env.Logger != nil {
 				env.Logger.Warn("preflight check warned", "execution", in.Execution, "request", req.ID, "check", check.Name, "detail", warning)
 			}
 		}
@@ -90,6 +95,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			Result:              workflow.Result{Action: workflow.Checked, ID: req.Repository.IndexURL},
 			Packages:            report.Packages,
 			CredentialExpiresAt: report.CredentialExpiresAt,
+			Warnings:            warnings,
 		}, nil
 	}
 }
@@ -299,6 +305,18 @@ func logReport(env *workflow.Env, in workflow.Document, report checks.Report) {
 	}
 	logger.Info("preflight finished", "passed", report.Count(checks.Passed),
 		"warned", report.Count(checks.Warned), "failed", report.Count(checks.Failed))
+}
+
+// reportWarnings returns the index checks that warned, in the order they
+// ran, for the step's output.
+func reportWarnings(report checks.Report) []workflow.Warning {
+	var warnings []workflow.Warning
+	for _, c := range report.Checks {
+		if c.Status == checks.Warned {
+			warnings = append(warnings, workflow.Warning{Check: c.Name, Detail: c.Detail, Fix: c.Fix})
+		}
+	}
+	return warnings
 }
 
 // failureMessage lists every failed check with its fix.

@@ -106,6 +106,18 @@ type Preflight struct {
 	// CredentialExpiresAt is the estimated expiry of a short-lived index
 	// credential, such as a CodeArtifact token.
 	CredentialExpiresAt *time.Time `json:"credential_expires_at,omitempty"`
+	// Warnings are the checks that warned. They did not stop the run, but
+	// each names something to change, such as a credential that expires
+	// within hours.
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// Warning is a preflight check that warned, with what to change. Its
+// detail names no credential value.
+type Warning struct {
+	Check  string `json:"check"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
 }
 
 // Secret is the SECRET that holds the index credential.
