@@ -200,7 +200,7 @@ func TestPreflightLeavesOutOtherRoutes(t *testing.T) {
 		{"public.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region", "psc_subnet", "azure_location"}, []string{"grant_roles"}},
 		{"egress-ip.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "endpoint_capacity", "account_region", "psc_subnet"}, []string{"grant_roles", "egress_security_group"}},
 		{"gcp-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "azure_location"}, []string{"account_region", "endpoint_capacity", "psc_subnet"}},
-		{"azure-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "account_region", "psc_subnet"}, []string{"endpoint_capacity", "azure_location"}},
+		{"azure-privatelink.json", []string{"vpc_subnets", "proxy_vm_launch", "availability_zones", "psc_subnet"}, []string{"account_region", "endpoint_capacity", "azure_location"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.example, func(t *testing.T) {

@@ -8,10 +8,10 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// checkAccountRegion fails an aws-privatelink or gcp-privatelink run whose
-// aws.region or gcp.region is not the Snowflake account's region, before
-// anything is built for it. Without the check, the run would build its
-// network in that region and Snowflake's endpoint could not reach it.
+// checkAccountRegion fails a private-link run whose Snowflake account is on
+// another cloud, or whose aws.region or gcp.region is not the account's
+// region, before anything is built for it. Without the check, the run
+// would build its network where Snowflake's endpoint cannot reach it.
 func checkAccountRegion(ctx context.Context, env *workflow.Env, req request.Request) error {
 	if !accountRegionApplies(req) {
 		return nil

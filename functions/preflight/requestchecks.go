@@ -107,7 +107,7 @@ func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req req
 		{Name: "snowflake_location", Subject: "$.snowflake.database and $.snowflake.schema exist", Run: noWarning(checkLocation)},
 		{Name: "session_warehouse", Subject: "the Snowflake session has the warehouse of $.snowflake.warehouse, or the user's default warehouse",
 			Run: noWarning(checkWarehouse)},
-		{Name: "account_region", Subject: "$.aws.region or $.gcp.region is the region of the Snowflake account",
+		{Name: "account_region", Subject: "the Snowflake account of $.snowflake.account is on the route's cloud, and $.aws.region or $.gcp.region is its region",
 			Applies: accountRegionApplies, Run: noWarning(checkAccountRegion)},
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},
 		{Name: "grant_roles", Subject: "the account has every role of $.repository.grant_to_roles",
@@ -188,8 +188,9 @@ func launchApplies(req request.Request) bool {
 	return awsPrivateLink(req) && !proxyvm.Direct(req)
 }
 
-// accountRegionApplies reports whether req names a region that must be the
-// Snowflake account's: aws.region or gcp.region of a private-link route.
+// accountRegionApplies reports whether req builds on a private-link route,
+// whose cloud, and on AWS and Google Cloud whose region, must be the
+// Snowflake account's.
 func accountRegionApplies(req request.Request) bool {
 	return accountregion.Applies(req.Route)
 }

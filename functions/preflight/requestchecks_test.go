@@ -60,7 +60,7 @@ func TestRequestChecksApply(t *testing.T) {
 		{
 			name: "azure-privatelink",
 			edit: func(r *request.Request) { r.Route = request.RouteAzurePrivateLink },
-			want: []string{"snowflake_location", "session_warehouse", "object_names", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink with azure block",
@@ -68,7 +68,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAzurePrivateLink
 				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2"}
 			},
-			want: []string{"snowflake_location", "session_warehouse", "object_names", "azure_location", "azure_vm_size", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "azure_location", "azure_vm_size", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink without proxy",
@@ -76,7 +76,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAzurePrivateLink
 				r.Azure = &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus2", Proxy: "none"}
 			},
-			want: []string{"snowflake_location", "session_warehouse", "object_names", "azure_location", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "azure_location", "endpoint_capacity"},
 		},
 		{
 			name: "aws-privatelink",

@@ -90,16 +90,31 @@ func (r *Request) RouteCloud() string {
 	return ""
 }
 
-// AccountCloud returns the cloud that an account locator names with its
-// suffix (xy12345.east-us-2.azure), or "" when the identifier does not say.
+// AccountCloud returns the cloud of the Snowflake account that an account
+// locator names, or "" when the identifier does not name one, as an
+// organization-account identifier (myorg-analytics, myorg_analytics) does
+// not. A locator names its cloud in every form that accountForm accepts:
+//
+//   - xy12345 alone is an account in AWS US West (Oregon), so on aws.
+//   - xy12345.us-east-1, a locator with a region and no cloud, is on aws,
+//     because only AWS locators leave out the cloud.
+//   - xy12345.east-us-2.azure and xy12345.us-central1.gcp end in their
+//     cloud, which Azure and Google Cloud locators always do.
 func AccountCloud(account string) string {
-	parts := strings.Split(strings.ToLower(account), ".")
-	if len(parts) < 3 {
+	name, suffix, dotted := strings.Cut(strings.ToLower(strings.TrimSpace(account)), ".")
+	if name == "" || !locatorPattern.MatchString(name) {
 		return ""
 	}
-	switch last := parts[len(parts)-1]; last {
+	if !dotted {
+		return "aws"
+	}
+	_, cloud, hasCloud := strings.Cut(suffix, ".")
+	if !hasCloud {
+		return "aws"
+	}
+	switch cloud {
 	case "aws", "azure", "gcp":
-		return last
+		return cloud
 	}
 	return ""
 }
@@ -125,7 +140,10 @@ func (v *validator) routeBlocks(r *Request) {
 	}
 	cloud := r.RouteCloud()
 	if account := AccountCloud(r.Snowflake.Account); account != "" && cloud != "" && account != cloud {
-		v.add("$.snowflake.account", fmt.Sprintf("names a Snowflake account on %s, but the route builds on %s; private connectivity works only within one cloud", account, cloud))
+		v.add("$.snowflake.account", fmt.Sprintf("%q names a Snowflake account on %s, but the route builds on %s; private connectivity works only within one cloud, "+
+			"and a locator without .azure or .gcp at its end is on aws; give an account on %s, by its organization-account identifier such as myorg-analytics "+
+			"or by a locator that ends in .%s",
+			r.Snowflake.Account, account, cloud, cloud, cloud))
 	}
 }
 

@@ -266,9 +266,9 @@ const exampleRegion = "us-west-2"
 // exampleVPC is the aws.vpc_id of the shipped AWS examples.
 const exampleVPC = "vpc-0a1b2c3d4e5f60718"
 
-// seedAccountRegion gives the Snowflake account the region of the request
-// as its pending region, so that SYSTEM$GET_PRIVATELINK_CONFIG names that
-// region. The first private endpoint provisioned for the account fixes
+// seedAccountRegion gives the Snowflake account the region and the cloud of
+// the request as its pending ones, so that SYSTEM$GET_PRIVATELINK_CONFIG
+// names that region. The first private endpoint provisioned for the account fixes
 // it, and a later request for the account in another region then fails
 // preflight, as it would on Snowflake, where an account has one region.
 // Seeding runs before the checks that read the region, so a fixed region
@@ -279,6 +279,9 @@ const exampleVPC = "vpc-0a1b2c3d4e5f60718"
 // the same time each replace the other's pending region, so either one
 // may fail account_region until one of them has provisioned its endpoint.
 func (sb *Sandbox) seedAccountRegion(req request.Request) error {
+	if err := sb.seedAccountCloud(req); err != nil {
+		return err
+	}
 	var awsRegion, gcpRegion string
 	switch {
 	case req.Route == request.RouteAWSPrivateLink && req.AWS != nil:

@@ -69,6 +69,29 @@ func (c PrivateLinkConfig) AWSRegion() string {
 	return region
 }
 
+// Cloud returns the cloud of the account, aws, azure or gcp, read from the
+// keys that SYSTEM$GET_PRIVATELINK_CONFIG returns on that cloud only:
+// privatelink-vpce-id or privatelink-account-principal on AWS,
+// privatelink-pls-id on Azure and privatelink-gcp-service-attachment on
+// Google Cloud. It returns "" when no such key is set, or keys of more
+// than one cloud are.
+func (c PrivateLinkConfig) Cloud() string {
+	var clouds []string
+	if c.VPCEID != "" || c.AccountPrincipal != "" {
+		clouds = append(clouds, "aws")
+	}
+	if c.AzurePLSID != "" {
+		clouds = append(clouds, "azure")
+	}
+	if c.GCPServiceAttachment != "" {
+		clouds = append(clouds, "gcp")
+	}
+	if len(clouds) != 1 {
+		return ""
+	}
+	return clouds[0]
+}
+
 // GCPRegion returns the Google Cloud region of the account, read from the
 // path projects/<project>/regions/<region>/serviceAttachments/<name> of
 // GCPServiceAttachment, or "" when the key is absent or has another form.

@@ -8,10 +8,14 @@
 // privatelink-vpce-id names it on AWS and privatelink-gcp-service-attachment
 // on Google Cloud.
 //
-// NOTE: Azure is not checked. An Azure private endpoint can connect to a
-// Private Link Service in another region, and Snowflake documents no
-// same-region rule for Azure, but no test against Snowflake confirmed that
-// its outbound endpoints do so.
+// The same settings show the account's cloud, which must be the route's,
+// because Snowflake's private endpoints reach services only on the
+// account's own cloud.
+//
+// NOTE: the Azure region is not checked. An Azure private endpoint can
+// connect to a Private Link Service in another region, and Snowflake
+// documents no same-region rule for Azure, but no test against Snowflake
+// confirmed that its outbound endpoints do so.
 package accountregion
 
 import (
@@ -23,16 +27,21 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// Applies reports whether the route builds a network that must be in the
-// Snowflake account's region.
+// Applies reports whether the route builds a network that must be on the
+// Snowflake account's cloud: the private-link routes.
 func Applies(route request.Route) bool {
-	return route == request.RouteAWSPrivateLink || route == request.RouteGCPPrivateLink
+	switch route {
+	case request.RouteAWSPrivateLink, request.RouteAzurePrivateLink, request.RouteGCPPrivateLink:
+		return true
+	}
+	return false
 }
 
 // Check reads the account's private connectivity settings and fails with
-// InvalidRequest when the request's aws.region or gcp.region is not the
-// account's region. It returns nil for other routes, and when the settings
-// do not name a region of the request's cloud.
+// InvalidRequest when they show another cloud than the route's, or when
+// the request's aws.region or gcp.region is not the account's region. It
+// returns nil for other routes, and when the settings name neither a cloud
+// nor a region of the request's cloud.
 func Check(ctx context.Context, conn snowflake.Conn, req request.Request) error {
 	if !Applies(req.Route) {
 		return nil
@@ -63,14 +72,18 @@ func Read(ctx context.Context, conn snowflake.Conn) (snowflake.PrivateLinkConfig
 	return cfg, nil
 }
 
-// Compare fails with InvalidRequest when the request's region differs from
-// the account's region in cfg. execution is the run that may have built
+// Compare fails with InvalidRequest when the account's cloud in cfg is not
+// the route's, or when the request's region differs from the account's
+// region in cfg. execution is the run that may have built
 // resources for the request already, or "" before any resource is built,
 // as in Check. Another region or account is rejected while such resources
 // exist, so with an execution the message ends with the teardown that
 // must come first.
 func Compare(req request.Request, cfg snowflake.PrivateLinkConfig, execution string) error {
 	sf := req.Snowflake
+	if err := compareCloud(req, cfg, execution); err != nil {
+		return err
+	}
 	switch {
 	case req.Route == request.RouteAWSPrivateLink && req.AWS != nil:
 		account := cfg.AWSRegion()
@@ -92,4 +105,17 @@ func Compare(req request.Request, cfg snowflake.PrivateLinkConfig, execution str
 			req.GCP.Region, sf.Account, account, account, req.GCP.Region, workflow.PlacementChangeNote("$.gcp.region or $.snowflake.account", execution))
 	}
 	return nil
+}
+
+// compareCloud fails with InvalidRequest when cfg shows that the account is
+// on another cloud than the one the request's route builds on.
+func compareCloud(req request.Request, cfg snowflake.PrivateLinkConfig, execution string) error {
+	account, route := cfg.Cloud(), req.RouteCloud()
+	if !Applies(req.Route) || account == "" || account == route {
+		return nil
+	}
+	return workflow.Invalid("$.snowflake.account %s is a Snowflake account on %s, as the keys of its SYSTEM$GET_PRIVATELINK_CONFIG show, "+
+		"but the %s route builds on %s, and private endpoints of a Snowflake account reach services only on its own cloud; "+
+		"set $.snowflake.account to an account on %s, or use the %s-privatelink route%s",
+		req.Snowflake.Account, account, req.Route, route, route, account, workflow.PlacementChangeNote("$.snowflake.account or $.route", execution))
 }

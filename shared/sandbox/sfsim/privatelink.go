@@ -64,6 +64,13 @@ func (e *execution) systemFunction(name string, args []string, column string) (*
 	return nil, &SQLError{Code: "002140", SQLState: "42601", Message: "SQL compilation error:\nUnknown function " + name}
 }
 
+// privateLinkConfig returns the output of SYSTEM$GET_PRIVATELINK_CONFIG
+// for the account: the keys that Snowflake returns on every cloud, and the
+// keys that it returns only on the account's cloud.
+//
+// NOTE: an account that no private-link request has been seeded for has
+// no cloud, and it returns the keys of AWS, Azure and Google Cloud, so that
+// tests that seed nothing find the keys of their cloud.
 func (e *execution) privateLinkConfig() string {
 	account := strings.ToLower(e.account.Name)
 	host := account + ".privatelink.snowflakecomputing.com"
@@ -78,11 +85,19 @@ func (e *execution) privateLinkConfig() string {
 		"privatelink-connection-urls":          "[]",
 		"privatelink-connection-ocsp-urls":     "[]",
 		"privatelink-dashed-urls-for-duo":      "[]",
-		"privatelink-vpce-id":                  vpceID(e.account.awsRegion()),
-		"privatelink-gcp-service-attachment":   "projects/" + GCPProject + "/regions/" + e.account.gcpRegion() + "/serviceAttachments/sf-sandbox-privatelink",
-		"privatelink-account-principal":        AccountPrincipal,
-		"app-service-privatelink-url":          "*.app." + host,
-		"app-service-privatelink-url-next":     "*.app." + host,
+	}
+	cloud := e.account.cloud()
+	if cloud == "" || cloud == cloudAWS {
+		config["privatelink-vpce-id"] = vpceID(e.account.awsRegion())
+		config["privatelink-account-principal"] = AccountPrincipal
+		config["app-service-privatelink-url"] = "*.app." + host
+		config["app-service-privatelink-url-next"] = "*.app." + host
+	}
+	if cloud == "" || cloud == cloudAzure {
+		config["privatelink-pls-id"] = AzurePLSID
+	}
+	if cloud == "" || cloud == cloudGCP {
+		config["privatelink-gcp-service-attachment"] = "projects/" + GCPProject + "/regions/" + e.account.gcpRegion() + "/serviceAttachments/sf-sandbox-privatelink"
 	}
 	data, _ := json.Marshal(config)
 	return string(data)
@@ -280,6 +295,7 @@ func (e *execution) provision(serviceName, host, column string) (*result, error)
 		// The endpoint is built for the region that the request was
 		// seeded with, so that region is the account's from now on.
 		changed := fixPendingRegion(a, serviceName)
+		changed = fixAccountCloud(a, serviceName) || changed
 		if activeEndpoint(a, serviceName) == nil {
 			a.Endpoints = append(a.Endpoints, &Endpoint{ServiceName: serviceName, Host: host, EndpointID: endpointID, CreatedOn: e.s.now()})
 			changed = true

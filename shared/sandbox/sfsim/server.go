@@ -54,7 +54,7 @@ type Installer interface {
 }
 
 // AccountPrincipal is the AWS principal that SYSTEM$GET_PRIVATELINK_CONFIG
-// returns for every sandbox account and that provisioning connects as.
+// returns for a sandbox account on AWS and that provisioning connects as.
 const AccountPrincipal = "arn:aws:iam::210987654321:root"
 
 // Options configures Start.

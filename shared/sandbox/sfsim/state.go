@@ -50,6 +50,12 @@ type Account struct {
 	// fixes it.
 	PendingAWSRegion string `json:"pending_aws_region,omitempty"`
 	PendingGCPRegion string `json:"pending_gcp_region,omitempty"`
+	// Cloud is the fixed cloud of the account, aws, azure or gcp, which
+	// decides the keys of SYSTEM$GET_PRIVATELINK_CONFIG. PendingCloud is
+	// the cloud of the latest private-link request seeded while Cloud is
+	// not fixed. The first private endpoint provisioned fixes it.
+	Cloud        string `json:"cloud,omitempty"`
+	PendingCloud string `json:"pending_cloud,omitempty"`
 }
 
 // User is a login. PublicKey is the DER PKIX encoding in base64.
