@@ -33,7 +33,8 @@ func TestAccountCloud(t *testing.T) {
 
 // TestValidateAccountCloudPerRoute checks each account form against the
 // private-link route of each cloud: a locator on another cloud than the
-// route's is rejected at $.snowflake.account.
+// route's is rejected at $.snowflake.account. The egress-ip route takes an
+// account on any cloud.
 func TestValidateAccountCloudPerRoute(t *testing.T) {
 	tests := []struct {
 		example, account string
@@ -53,6 +54,9 @@ func TestValidateAccountCloudPerRoute(t *testing.T) {
 		{"gcp-privatelink.json", "xy12345.east-us-2.azure", true},
 		{"gcp-privatelink.json", "xy12345.us-central1.gcp", false},
 		{"gcp-privatelink.json", "myorg_analytics", false},
+		// Snowflake's public egress ranges reach a firewall on any cloud.
+		{"egress-ip.json", "xy12345.us-central1.gcp", false},
+		{"egress-ip.json", "xy12345.east-us-2.azure", false},
 	}
 	for _, tt := range tests {
 		data, err := os.ReadFile("../../examples/" + tt.example)

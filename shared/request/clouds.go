@@ -138,7 +138,13 @@ func (v *validator) routeBlocks(r *Request) {
 			v.misplaced = append(v.misplaced, field)
 		}
 	}
+	// The egress-ip route opens a firewall to Snowflake's public egress
+	// ranges, which reach an index on any cloud, so only the private-link
+	// routes need the account on their own cloud.
 	cloud := r.RouteCloud()
+	if r.Route == RouteEgressIP {
+		cloud = ""
+	}
 	if account := AccountCloud(r.Snowflake.Account); account != "" && cloud != "" && account != cloud {
 		v.add("$.snowflake.account", fmt.Sprintf("%q names a Snowflake account on %s, but the route builds on %s; private connectivity works only within one cloud, "+
 			"and a locator without .azure or .gcp at its end is on aws; give an account on %s, by its organization-account identifier such as myorg-analytics "+
