@@ -28,7 +28,9 @@ import (
 func AccountKey(account string) string {
 	lower := strings.ToLower(strings.TrimSpace(account))
 	name, suffix, dotted := strings.Cut(lower, ".")
-	if strings.Contains(name, "-") {
+	// A locator has only letters and digits, so a name with a hyphen or an
+	// underscore is an organization account, myorg_analytics included.
+	if strings.ContainsAny(name, "-_") {
 		return strings.ReplaceAll(name, "_", "-")
 	}
 	if !dotted {

@@ -15,6 +15,8 @@ func TestAccountKey(t *testing.T) {
 		{"myorg-analytics.us-west-2", "myorg-analytics"},
 		{"myorg-analytics.us-east-1.aws", "myorg-analytics"},
 		{"myorg-my_account", "myorg-my-account"},
+		{"myorg_analytics", "myorg-analytics"},
+		{"MyOrg_Analytics.us-west-2", "myorg-analytics"},
 		{"xy12345", "xy12345"},
 		{"XY12345.us-west-2", "xy12345"},
 		{"xy12345.us-west-2.aws", "xy12345"},
