@@ -28,7 +28,8 @@ func addSandboxTimingFlags(fs *flag.FlagSet) sandboxTiming {
 	t := sandboxTiming{
 		scale: fs.Float64("sandbox-clock-scale", 1,
 			"factor by which the sandbox clouds, the engine's timers, the poller and the wait deadline run faster than the wall clock, "+
-				"1 or more; --poll-interval is then on that clock (needs --sandbox)"),
+				"1 or more; --poll-interval is then on that clock. A state directory keeps the scale of the run that created it: "+
+				"later runs on it must give the same scale, and other commands on it use that scale (needs --sandbox)"),
 		endpointDelay: &optionalDuration{},
 	}
 	fs.Var(t.endpointDelay, "sandbox-endpoint-delay",

@@ -78,6 +78,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if *sandboxMode {
+		if timed.clock, err = stateDirClock(dir, timed.clock); err != nil {
+			return err
+		}
+	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug

@@ -138,6 +138,13 @@ var cloudEndpoints = func(*runtime) (endpoints, error) { return endpoints{}, nil
 // *storehealth.UnwritableError that names the directory.
 func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err error) {
 	defer func() { err = storehealth.Classify(opts.dir, err) }()
+	// Commands without --sandbox-clock-scale run on the clock that the
+	// state directory was created with, so that they see its resources.
+	if opts.sandbox && opts.clock == nil {
+		if opts.clock, err = readClockFile(opts.dir); err != nil {
+			return nil, err
+		}
+	}
 	rt := &runtime{dir: opts.dir, logger: opts.logger, poll: opts.poll, clock: opts.clock}
 	// The sandbox records its world saves in the same Monitor as the
 	// stores, so the Monitor exists before the sandbox starts.

@@ -107,8 +107,21 @@ type ScaledClock struct {
 // NewScaledClock returns a clock that starts at the current time and runs
 // factor times faster than the wall clock. A factor below 1 counts as 1.
 func NewScaledClock(factor float64) *ScaledClock {
-	return &ScaledClock{start: time.Now(), factor: max(factor, 1)}
+	return NewScaledClockFrom(time.Now(), factor)
 }
+
+// NewScaledClockFrom returns a clock that read start at start on the wall
+// clock and runs factor times faster than the wall clock since then. Two
+// processes that use the same start and factor read the same time, so the
+// later one treats the times that the earlier one recorded as past.
+// NOTE: Now overflows about 292 years after start on the clock, which is
+// about 18 days of wall time at a factor of 6000.
+func NewScaledClockFrom(start time.Time, factor float64) *ScaledClock {
+	return &ScaledClock{start: start, factor: max(factor, 1)}
+}
+
+// Start returns the wall-clock time at which the clock began to run fast.
+func (c *ScaledClock) Start() time.Time { return c.start }
 
 // Now returns the current time on the clock.
 func (c *ScaledClock) Now() time.Time {
