@@ -150,8 +150,8 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []p
 				failed.Error = workflow.ErrInvalidRequest
 			}
 			results = append(results, failed)
-		case warning != "":
-			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Warned, Detail: warning})
+		case warning.Detail != "":
+			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Warned, Detail: warning.Detail, Fix: warning.Fix})
 		default:
 			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Passed, Detail: check.Subject})
 		}

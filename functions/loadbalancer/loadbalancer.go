@@ -55,8 +55,9 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, err
 	}
-	if warning != "" && env.Logger != nil {
-		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists", "execution", in.Execution, "detail", warning)
+	if warning.Detail != "" && env.Logger != nil {
+		env.Logger.Warn("subnets miss availability zones of the region; the run goes on because the endpoint service exists",
+			"execution", in.Execution, "detail", warning.Detail, "fix", warning.Fix)
 	}
 
 	lb, err := network.FindLoadBalancer(ctx, names.LoadBalancer)

@@ -83,12 +83,13 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 			if err != nil {
 				return Output{}, err
 			}
-			if warning == "" {
+			if warning.Detail == "" {
 				continue
 			}
-			warnings = append(warnings, workflow.Warning{Check: check.Name, Detail: warning})
+			warnings = append(warnings, workflow.Warning{Check: check.Name, Detail: warning.Detail, Fix: warning.Fix})
 			if env.Logger != nil {
-				env.Logger.Warn("preflight check warned", "execution", in.Execution, "request", req.ID, "check", check.Name, "detail", warning)
+				env.Logger.Warn("preflight check warned", "execution", in.Execution, "request", req.ID,
+					"check", check.Name, "detail", warning.Detail, "fix", warning.Fix)
 			}
 		}
 		return Output{
@@ -197,15 +198,16 @@ func checkRoles(ctx context.Context, env *workflow.Env, req request.Request) err
 // anything is built for it. Once the request's endpoint service exists, a
 // missing zone only returns a warning. The load balancer step checks
 // again, but by then the proxy VM and the target group exist.
-func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (warning string, err error) {
+func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (Warning, error) {
 	if !awsPrivateLink(req) {
-		return "", nil
+		return Warning{}, nil
 	}
 	network, err := env.AWS(ctx, req.AWS.Region)
 	if err != nil {
-		return "", err
+		return Warning{}, err
 	}
-	return awszones.Check(ctx, network, req, "")
+	warning, err := awszones.Check(ctx, network, req, "")
+	return Warning{Detail: warning.Detail, Fix: warning.Fix}, err
 }
 
 // checkEndpointCapacity fails a private-link run whose Snowflake account

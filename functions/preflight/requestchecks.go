@@ -24,7 +24,15 @@ type RequestCheck struct {
 	// request. Nil means every request.
 	Applies func(req request.Request) bool
 	// Run returns an error that stops a run, or a warning that does not.
-	Run func(ctx context.Context, env *workflow.Env, req request.Request) (warning string, err error)
+	Run func(ctx context.Context, env *workflow.Env, req request.Request) (Warning, error)
+}
+
+// Warning is a problem that a RequestCheck found which does not stop a
+// run. An empty Detail means no warning.
+type Warning struct {
+	Detail string
+	// Fix is what to change, or "" when the check knows no fix.
+	Fix string
 }
 
 // RequestChecks returns the step's checks of the request's Snowflake
@@ -147,9 +155,9 @@ func applicable(req request.Request, all []RequestCheck) []RequestCheck {
 }
 
 // noWarning adapts a check that has no warnings to RequestCheck.Run.
-func noWarning(check func(context.Context, *workflow.Env, request.Request) error) func(context.Context, *workflow.Env, request.Request) (string, error) {
-	return func(ctx context.Context, env *workflow.Env, req request.Request) (string, error) {
-		return "", check(ctx, env, req)
+func noWarning(check func(context.Context, *workflow.Env, request.Request) error) func(context.Context, *workflow.Env, request.Request) (Warning, error) {
+	return func(ctx context.Context, env *workflow.Env, req request.Request) (Warning, error) {
+		return Warning{}, check(ctx, env, req)
 	}
 }
 

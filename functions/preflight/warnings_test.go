@@ -1,11 +1,14 @@
 package preflight
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/repolink/repolink/shared/cloud"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -37,5 +40,43 @@ func TestStepOutputsWarnings(t *testing.T) {
 	}
 	if strings.Contains(warning.Detail+warning.Fix, testPassword) {
 		t.Error("warning contains the index password")
+	}
+}
+
+// TestStepZoneWarningHasFix reruns preflight for an AWS request whose
+// subnets miss a zone after its endpoint service exists. The warning must
+// carry the subnets to add as its fix, apart from the detail.
+func TestStepZoneWarningHasFix(t *testing.T) {
+	env, step := reservingStep(t)
+	env.AWS = func(context.Context, string) (cloud.AWSNetwork, error) {
+		return serviceNetwork{
+			name:  "com.amazonaws.vpce.us-west-2.vpce-svc-1",
+			zones: []cloud.AvailabilityZone{{Name: "us-west-2a", ID: "usw2-az1"}, {Name: "us-west-2b", ID: "usw2-az2"}},
+			subnets: []cloud.Subnet{
+				{ID: "subnet-a", VPCID: "vpc-1", ZoneName: "us-west-2a", ZoneID: "usw2-az1"},
+				{ID: "subnet-b", VPCID: "vpc-1", ZoneName: "us-west-2b", ZoneID: "usw2-az2"},
+			},
+		}, nil
+	}
+	doc := document()
+	doc.Request.Route = request.RouteAWSPrivateLink
+	doc.Request.AWS = &request.AWS{Region: "us-west-2", VPCID: "vpc-1", SubnetIDs: []string{"subnet-a"}}
+
+	out, err := step(t.Context(), env, doc)
+	if err != nil {
+		t.Fatalf("step: %v", err)
+	}
+	if len(out.Warnings) != 1 {
+		t.Fatalf("warnings = %+v, want one for availability_zones", out.Warnings)
+	}
+	warning := out.Warnings[0]
+	if warning.Check != "availability_zones" {
+		t.Errorf("warning check = %q, want availability_zones", warning.Check)
+	}
+	if !strings.Contains(warning.Detail, "usw2-az2") {
+		t.Errorf("warning detail = %q, want the missing zone", warning.Detail)
+	}
+	if !strings.Contains(warning.Fix, "subnet-b") {
+		t.Errorf("warning fix = %q, want the subnet to add", warning.Fix)
 	}
 }

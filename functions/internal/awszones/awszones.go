@@ -95,7 +95,7 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execut
 // share a zone, naming the zone and its subnets, or when the subnets miss a
 // zone of the region, naming the missing zone IDs, the VPC's subnets in them
 // and the field to change. When the request's endpoint service exists
-// already, Check returns the message about missing zones as a warning
+// already, Check returns the missing zones and their fix as a warning
 // instead. Snowflake's endpoint was then made in the zones that it uses, so
 // a zone that the region gained since must not stop a rerun. A shared zone
 // is always an error, because the load balancer rejects the subnet list.
@@ -104,28 +104,36 @@ func Read(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execut
 // of a shared zone drops a subnet, which repolink rejects while such
 // resources exist, so with an execution the message ends with a teardown
 // first.
-func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request, execution string) (warning string, err error) {
+func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request, execution string) (Warning, error) {
 	cov, err := Read(ctx, network, *req.AWS, execution)
 	if err != nil {
-		return "", err
+		return Warning{}, err
 	}
 	if len(cov.Repeated) > 0 {
 		if execution != "" {
-			return "", workflow.Invalid("%s. %s", cov.RepeatedMessage(), workflow.PlacementFix(Field, execution))
+			return Warning{}, workflow.Invalid("%s. %s", cov.RepeatedMessage(), workflow.PlacementFix(Field, execution))
 		}
-		return "", workflow.Invalid("%s", cov.RepeatedMessage())
+		return Warning{}, workflow.Invalid("%s", cov.RepeatedMessage())
 	}
 	if len(cov.Missing) == 0 {
-		return "", nil
+		return Warning{}, nil
 	}
 	built, err := ServiceBuilt(ctx, network, req.ID)
 	if err != nil {
-		return "", err
+		return Warning{}, err
 	}
 	if built {
-		return cov.Message(*req.AWS), nil
+		return Warning{Detail: cov.Detail(*req.AWS), Fix: cov.Fix(*req.AWS)}, nil
 	}
-	return "", cov.Err(*req.AWS)
+	return Warning{}, cov.Err(*req.AWS)
+}
+
+// Warning is a zone problem that does not stop a run. An empty Detail means
+// no warning.
+type Warning struct {
+	Detail string
+	// Fix is what to change in the request or the VPC.
+	Fix string
 }
 
 // ServiceBuilt reports whether the endpoint service of the request exists.
@@ -148,20 +156,32 @@ func (c Coverage) Err(aws request.AWS) error {
 
 // Message describes the missing zones and the fix.
 func (c Coverage) Message(aws request.AWS) string {
+	return c.Detail(aws) + ". " + c.Fix(aws)
+}
+
+// Detail describes the missing zones and why each zone needs a subnet.
+func (c Coverage) Detail(aws request.AWS) string {
 	missing := make([]string, 0, len(c.Missing))
-	var fixes []string
 	for _, zone := range c.Missing {
 		missing = append(missing, zone.ID+" ("+zone.Name+")")
+	}
+	return fmt.Sprintf("%s has no subnet in availability zones %s of %s. Snowflake's VPC may use any zone of the region, "+
+		"and its private endpoint fails in a zone that the load balancer and endpoint service do not serve",
+		Field, strings.Join(missing, ", "), aws.Region)
+}
+
+// Fix names the subnets of the VPC in each missing zone, or says to
+// create one where the VPC has none.
+func (c Coverage) Fix(aws request.AWS) string {
+	var fixes []string
+	for _, zone := range c.Missing {
 		if ids := c.Candidates[zone.ID]; len(ids) > 0 {
 			fixes = append(fixes, fmt.Sprintf("%s has %s", zone.ID, strings.Join(ids, ", ")))
 		} else {
 			fixes = append(fixes, fmt.Sprintf("%s has no subnet in %s, so create one", zone.ID, aws.VPCID))
 		}
 	}
-	return fmt.Sprintf("%s has no subnet in availability zones %s of %s. Snowflake's VPC may use any zone of the region, "+
-		"and its private endpoint fails in a zone that the load balancer and endpoint service do not serve. "+
-		"Add one subnet of each missing zone to %s (%s)",
-		Field, strings.Join(missing, ", "), aws.Region, Field, strings.Join(fixes, "; "))
+	return fmt.Sprintf("Add one subnet of each missing zone to %s (%s)", Field, strings.Join(fixes, "; "))
 }
 
 // RepeatedMessage describes the zones that more than one of the request's

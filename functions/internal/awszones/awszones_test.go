@@ -48,8 +48,8 @@ func TestCheckAllZonesCovered(t *testing.T) {
 	if err != nil {
 		t.Errorf("Check with a subnet in each of three zones: %v", err)
 	}
-	if warning != "" {
-		t.Errorf("Check with a subnet in each of three zones warned %q", warning)
+	if warning != (Warning{}) {
+		t.Errorf("Check with a subnet in each of three zones warned %+v", warning)
 	}
 }
 
@@ -74,8 +74,14 @@ func TestCheckBuiltServiceWarns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Check after the endpoint service exists: %v, want a warning only", err)
 	}
-	if !strings.Contains(warning, "usw2-az3") {
-		t.Errorf("warning %q does not name the new zone usw2-az3", warning)
+	if !strings.Contains(warning.Detail, "usw2-az3") {
+		t.Errorf("warning detail %q does not name the new zone usw2-az3", warning.Detail)
+	}
+	if !strings.Contains(warning.Fix, "aws.subnet_ids") {
+		t.Errorf("warning fix %q does not name the field to change", warning.Fix)
+	}
+	if strings.Contains(warning.Detail, "Add one subnet") {
+		t.Errorf("warning detail %q repeats the fix", warning.Detail)
 	}
 }
 
