@@ -29,9 +29,9 @@ func TestNoProxyStepLines(t *testing.T) {
 		want          []string
 	}{
 		// The load balancers of AWS and Azure send to target_address, so
-		// the step builds nothing and has no ID to show.
-		{"aws-privatelink-no-proxy.json", "proxy_vm", []string{"proxy_vm", "skipped"}},
-		{"azure-privatelink-no-proxy.json", "azure_proxy_vm", []string{"azure_proxy_vm", "skipped"}},
+		// the step builds nothing, has no ID and shows its reason instead.
+		{"aws-privatelink-no-proxy.json", "proxy_vm", []string{"proxy_vm", "skipped", "proxy", "is", `"none"`}},
+		{"azure-privatelink-no-proxy.json", "azure_proxy_vm", []string{"azure_proxy_vm", "skipped", "proxy", "is", `"none"`}},
 		// An internal passthrough load balancer on Google Cloud reaches only
 		// VMs through an instance group, so the step creates the group
 		// around the repository VM and shows the group.

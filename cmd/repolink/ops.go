@@ -577,7 +577,13 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, key := range sortedKeys(resources) {
 		r := resources[key]
-		result := resultOf(key, r.Action, r.ID, r.Status)
+		result := resultOf(key, r.Action, r.ID, r.Reason, r.Status)
+		// The action ends a line without an ID, because tabwriter pads
+		// every cell but the last.
+		if result.ID == "" {
+			fmt.Fprintf(tw, "  %s\t%s\n", key, result.Action)
+			continue
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
 	}
 	tw.Flush()

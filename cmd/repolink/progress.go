@@ -102,11 +102,11 @@ func (p *progress) beginTitled(name, title, mode string) {
 }
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
-	text := fmt.Sprintf("  %-*s %-9s", stepColumn, step, action)
-	// A step that built nothing, such as a skipped proxy VM, has no ID,
-	// so the line leaves that column out.
+	text := fmt.Sprintf("  %-*s %s", stepColumn, step, action)
+	// A step that built nothing and gave no reason has no ID, so the line
+	// leaves that column out, padding included.
 	if detail != "" {
-		text += " " + detail
+		text = fmt.Sprintf("  %-*s %-9s %s", stepColumn, step, action, detail)
 	}
 	if took > 0 {
 		text += "  " + elapsed(took)
@@ -475,6 +475,7 @@ func (d eventDetails) result(key string) workflow.Result {
 	entry := d.resource(key)
 	action, _ := entry["action"].(string)
 	id, _ := entry["id"].(string)
+	reason, _ := entry["reason"].(string)
 	status, _ := entry["status"].(string)
 	if key == "endpoint_live" {
 		// The state machine goes on only after the poller's live report
@@ -484,14 +485,19 @@ func (d eventDetails) result(key string) workflow.Result {
 			return workflow.Result{Action: "not live", ID: "the task result is not the poller's report of a live endpoint; waiting again"}
 		}
 	}
-	return resultOf(key, action, id, status)
+	return resultOf(key, action, id, reason, status)
 }
 
 // resultOf returns the action and ID to show for resources.<key>. The
-// endpoint wait records only the endpoint's status, shown as "live".
-func resultOf(key, action, id, status string) workflow.Result {
+// endpoint wait records only the endpoint's status, shown as "live". A
+// step that reports a reason but no ID, such as a skipped proxy VM, shows
+// the reason in place of the ID.
+func resultOf(key, action, id, reason, status string) workflow.Result {
 	if key == "endpoint_live" && action == "" && status != "" {
 		return workflow.Result{Action: "live", ID: status}
+	}
+	if id == "" {
+		id = reason
 	}
 	return workflow.Result{Action: action, ID: id}
 }

@@ -33,7 +33,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	az := req.Azure
 	if az.Proxy == "none" {
-		return Output{Result: workflow.Result{Action: workflow.Skipped}, PrivateIP: az.TargetAddress}, nil
+		return Output{Result: workflow.Result{Action: workflow.Skipped, Reason: proxyvm.SkipReason}, PrivateIP: az.TargetAddress}, nil
 	}
 	// Check the image before the network interface is created, so that a
 	// document that skipped request validation leaves nothing behind.

@@ -30,14 +30,18 @@ const ProxyPort = 443
 // HealthPort is the proxy's plain HTTP health port.
 const HealthPort = 8080
 
+// SkipReason is the reason that a proxy VM step reports when the request
+// sets proxy to none, and so gets no proxy VM.
+const SkipReason = `proxy is "none"`
+
 // Run finds the proxy instance of the request, launches it when absent, and
 // returns NotReady until it is running. With proxy none the load balancer
 // targets the repository itself, so Run reports skipped, with no ID because
-// it launches nothing.
+// it launches nothing, and SkipReason as the reason.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if Direct(req) {
-		return Output{Result: workflow.Result{Action: workflow.Skipped}}, nil
+		return Output{Result: workflow.Result{Action: workflow.Skipped, Reason: SkipReason}}, nil
 	}
 	names := workflow.NamesFor(req)
 	network, err := env.AWS(ctx, req.AWS.Region)

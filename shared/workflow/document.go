@@ -66,7 +66,8 @@ const (
 type Result struct {
 	Action string `json:"action"`
 	ID     string `json:"id"`
-	// Reason is the cause for which a teardown step kept the resource.
+	// Reason is the cause for which a teardown step kept the resource, or
+	// for which a step skipped it and so has no ID.
 	Reason string `json:"reason,omitempty"`
 }
 
