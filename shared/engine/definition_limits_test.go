@@ -1,11 +1,6 @@
 package engine
 
-import (
-	"errors"
-	"testing"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "testing"
 
 // The maximums come from the Step Functions Developer Guide: the Wait
 // state page for Seconds and "Handling errors in Step Functions workflows"
@@ -37,16 +32,7 @@ func TestDefineRejectsAboveMaximum(t *testing.T) {
 			[]Problem{{State: "A.Branches[0].B", Field: "Retry[0].IntervalSeconds", Message: "must be an integer from 1 to 99999999"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseDefinition("m", []byte(tt.def))
-			var de *DefinitionError
-			if !errors.As(err, &de) {
-				t.Fatalf("error = %v, want a *DefinitionError", err)
-			}
-			if diff := cmp.Diff(tt.want, de.Problems); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkProblems(t, tt.def, tt.want) })
 	}
 }
 

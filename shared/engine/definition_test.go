@@ -152,16 +152,21 @@ func TestDefineProblems(t *testing.T) {
 			[]Problem{{State: "A", Field: "ToleratedFailureCount", Message: "is only allowed when ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseDefinition("m", []byte(tt.def))
-			var de *DefinitionError
-			if !errors.As(err, &de) {
-				t.Fatalf("error = %v, want a *DefinitionError", err)
-			}
-			if diff := cmp.Diff(tt.want, de.Problems); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkProblems(t, tt.def, tt.want) })
+	}
+}
+
+// checkProblems checks that parsing def fails with a *DefinitionError
+// whose problems are want.
+func checkProblems(t *testing.T, def string, want []Problem) {
+	t.Helper()
+	_, err := parseDefinition("m", []byte(def))
+	var de *DefinitionError
+	if !errors.As(err, &de) {
+		t.Fatalf("error = %v, want a *DefinitionError", err)
+	}
+	if diff := cmp.Diff(want, de.Problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 
