@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Errors returned to operators and callers; test them with errors.Is.
@@ -57,6 +58,42 @@ func (e *stateError) Error() string { return e.Name + ": " + e.Cause }
 
 // ErrorName returns the ASL error name.
 func (e *stateError) ErrorName() string { return e.Name }
+
+// truncationMark ends an error name or cause that the engine cut to the
+// Step Functions limits.
+const truncationMark = "... (truncated)"
+
+// limited returns the error with its name cut to MaxErrorChars and its
+// cause cut to MaxCauseChars, each ending in truncationMark when cut. The
+// engine applies it where a failure enters an execution, so an over-long
+// cause from a function or a CausePath is stored once and at most 32768
+// characters long.
+func (e *stateError) limited() *stateError {
+	name := truncateChars(e.Name, MaxErrorChars)
+	cause := truncateChars(e.Cause, MaxCauseChars)
+	if name == e.Name && cause == e.Cause {
+		return e
+	}
+	return &stateError{Name: name, Cause: cause}
+}
+
+// truncateChars cuts s to at most limit characters, the last of them
+// truncationMark, and returns s unchanged when it fits.
+func truncateChars(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	keep := limit - utf8.RuneCountInString(truncationMark)
+	cut := 0
+	for i := range s {
+		if keep == 0 {
+			cut = i
+			break
+		}
+		keep--
+	}
+	return s[:cut] + truncationMark
+}
 
 func newStateError(name, format string, args ...any) *stateError {
 	return &stateError{Name: name, Cause: fmt.Sprintf(format, args...)}

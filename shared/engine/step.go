@@ -626,7 +626,7 @@ func (t *txn) fail(c *cursor, s *state, err error) error {
 	if isStale(err) {
 		return err
 	}
-	se := asStateError(err)
+	se := asStateError(err).limited()
 	if se.Name == ErrorRuntime {
 		return t.failCursor(c, s, se)
 	}
@@ -689,6 +689,7 @@ func retryDelay(r retrier, attempt int) time.Duration {
 // failCursor ends a cursor with an error: the execution fails, or the
 // enclosing Parallel or Map state is woken to handle it.
 func (t *txn) failCursor(c *cursor, s *state, se *stateError) error {
+	se = se.limited()
 	c.Phase = phaseFailed
 	c.Error, c.Cause = se.Name, se.Cause
 	c.DueAt = nil

@@ -232,6 +232,7 @@ func (t *txn) taskDone(c *cursor, s *state, output json.RawMessage, callErr erro
 }
 
 func (t *txn) taskFailed(c *cursor, s *state, se *stateError) error {
+	se = se.limited()
 	typ := "TaskFailed"
 	if se.Name == ErrorTimeout || se.Name == ErrorHeartbeatTimeout {
 		typ = "TaskTimedOut"

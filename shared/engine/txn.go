@@ -345,6 +345,8 @@ func raw(b []byte) json.RawMessage {
 func (t *txn) closeExecution(status, errName, cause string, output json.RawMessage) error {
 	t.exec.Status = status
 	t.exec.Output = output
+	errName = truncateChars(errName, MaxErrorChars)
+	cause = truncateChars(cause, MaxCauseChars)
 	t.exec.Error = errName
 	t.exec.Cause = cause
 	t.exec.StoppedAt = t.now.UnixNano()
