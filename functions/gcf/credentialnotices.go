@@ -15,6 +15,7 @@ import (
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/notify/signedpost"
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -121,21 +122,33 @@ func (n *credentialNotices) NotifyCredentialExpiry(ctx context.Context, c workfl
 	return true, nil
 }
 
-// checkURL parses notify.url and accepts only https, or http on a loopback
-// address when allowLoopback is set. Errors name the host only, because a
+// checkURL parses notify.url and accepts only https to a host that
+// publicaddr.HostProblem accepts, or https and http on a loopback address
+// when allowLoopback is set. Errors name the host only, because a
 // notify URL may carry a token in its query.
 func (n *credentialNotices) checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return nil, workflow.Invalid("the request's $.notify.url is not an absolute URL")
 	}
+	loopback := n.allowLoopback && isLoopbackIP(u.Hostname())
+	if u.Scheme == "https" && !loopback {
+		if problem := publicaddr.HostProblem(u.Hostname()); problem != "" {
+			return nil, workflow.Invalid("the request's $.notify.url host %s is %s, which the notifier does not call", u.Hostname(), problem)
+		}
+	}
 	if u.Scheme == "https" {
 		return u, nil
 	}
-	if ip := net.ParseIP(u.Hostname()); n.allowLoopback && u.Scheme == "http" && ip != nil && ip.IsLoopback() {
+	if loopback && u.Scheme == "http" {
 		return u, nil
 	}
 	return nil, workflow.Invalid("the request's $.notify.url on %s must be an https:// URL", u.Host)
+}
+
+func isLoopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // post sends the signed notification of c to target and returns the HTTP
@@ -168,8 +181,13 @@ func (n *credentialNotices) post(ctx context.Context, target *url.URL, c workflo
 }
 
 // httpClient returns the client with redirects turned off, so that a
-// signed body goes only to the URL in the request.
+// signed body goes only to the URL in the request. Without a client set, it
+// connects only to public addresses (see publicaddr.Transport), unless
+// allowLoopback is set.
 func (n *credentialNotices) httpClient() *http.Client {
+	if n.client == nil && !n.allowLoopback {
+		return noredirect.Client(&http.Client{Timeout: noticeTimeout, Transport: publicaddr.Transport()}, noticeTimeout)
+	}
 	return noredirect.Client(n.client, noticeTimeout)
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/storehealth"
 	"github.com/repolink/repolink/shared/webhook"
 	"github.com/repolink/repolink/shared/workflow"
@@ -98,8 +99,9 @@ type Config struct {
 	// " --sandbox --state-dir /srv/repolink", with a leading space.
 	CommandFlags string
 	// Client sends the notifications; nil means a client with a 10 second
-	// timeout. Redirects are never followed, so a signed body goes only to
-	// the URL in the request.
+	// timeout that, outside sandbox mode, connects only to public addresses
+	// (see publicaddr.Transport). Redirects are never followed, so a signed
+	// body goes only to the URL in the request.
 	Client *http.Client
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -143,6 +145,9 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	if cfg.Store == nil || cfg.Executions == nil {
 		return nil, errors.New("notifier needs a store and executions")
+	}
+	if cfg.Client == nil && !cfg.Sandbox {
+		cfg.Client = &http.Client{Timeout: requestTimeout, Transport: publicaddr.Transport()}
 	}
 	cfg.Client = noredirect.Client(cfg.Client, requestTimeout)
 	if cfg.Now == nil {
@@ -362,6 +367,9 @@ func (n *Notifier) skipReason(raw string) string {
 	}
 	if u.Scheme != "https" {
 		return "$.notify.url must use https:// outside sandbox mode"
+	}
+	if problem := publicaddr.HostProblem(u.Hostname()); problem != "" {
+		return "$.notify.url host is " + problem + ", which is called only in sandbox mode"
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -531,8 +532,17 @@ func TestNotifyHTTPSOutsideSandbox(t *testing.T) {
 	recv := &receiver{}
 	srv := httptest.NewTLSServer(recv)
 	defer srv.Close()
-	h := newHarness(t, false, srv.Client())
-	h.execs.list = []engine.Execution{closed("DATA-6", engine.StatusSucceeded, srv.URL, 0)}
+	// Outside sandbox mode a loopback host is skipped, so the URL names
+	// example.com, which the test server's certificate covers, and the
+	// client connects to the test server instead.
+	client := srv.Client()
+	transport := client.Transport.(*http.Transport)
+	transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	h := newHarness(t, false, client)
+	h.execs.list = []engine.Execution{closed("DATA-6", engine.StatusSucceeded, "https://example.com:"+port+"/", 0)}
 
 	h.tick(t)
 

@@ -3,12 +3,14 @@ package request
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/repolink/repolink/shared/indexurl"
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/snowflake"
 )
 
@@ -542,10 +544,31 @@ func (v *validator) notifyURL(raw string) {
 		if _, _, problem := urlPort(u); problem != "" {
 			v.add(path, fmt.Sprintf("%s, or leave the port out for the default port of %s://", problem, u.Scheme))
 		}
+		v.notifyHost(path, u.Hostname())
 	case u.Scheme == "http":
 		v.add(path, fmt.Sprintf("http:// is accepted only for a loopback host, not %q; %s", u.Hostname(), accepted))
 	default:
 		v.add(path, fmt.Sprintf("scheme %q is not accepted; %s", u.Scheme, accepted))
+	}
+}
+
+// notifyHost rejects a notify.url host that is a private, link-local or
+// other internal address, or a cloud metadata host name, so that a request
+// cannot make the notifier post into the service's own network. A loopback
+// host is accepted for sandbox receivers, and the notifier calls it only in
+// sandbox mode. A host name that resolves to an internal address passes
+// here, and the notifier rejects it when it connects.
+func (v *validator) notifyHost(path, host string) {
+	if isLoopbackHost(host) {
+		return
+	}
+	if problem := publicaddr.HostProblem(host); problem != "" {
+		v.add(path, fmt.Sprintf("host %s is %s, which the notifier does not call; use the public host name of the receiver", host, problem))
+		return
+	}
+	if _, err := netip.ParseAddr(host); err != nil && numericHost(host) {
+		v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
+			"use the public host name of the receiver", host))
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/repolink/repolink/shared/noredirect"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/notify/signedpost"
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -59,7 +60,8 @@ type Notifier struct {
 	// Secret returns the HMAC key. Nil means no key is configured, so a
 	// run whose request has a notify URL fails with InvalidRequest.
 	Secret func(ctx context.Context) ([]byte, error)
-	// Client sends the POST. Nil means a client with DefaultTimeout.
+	// Client sends the POST. Nil means a client with DefaultTimeout that
+	// connects only to public addresses (see publicaddr.Transport).
 	// Redirects are never followed, so a signed body goes only to the URL
 	// in the request.
 	Client *http.Client
@@ -331,6 +333,9 @@ func (n *Notifier) send(ctx context.Context, target string, note any) (Result, e
 }
 
 func (n *Notifier) client() *http.Client {
+	if n.Client == nil {
+		return noredirect.Client(&http.Client{Timeout: DefaultTimeout, Transport: publicaddr.Transport()}, DefaultTimeout)
+	}
 	return noredirect.Client(n.Client, DefaultTimeout)
 }
 

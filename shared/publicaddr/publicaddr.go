@@ -1,0 +1,120 @@
+// Package publicaddr rejects the addresses and host names of the machine
+// itself, of private networks and of cloud metadata services, so that a URL
+// from a request cannot make the service call into its own network. It
+// imports only the standard library, so a Lambda bootstrap can use it.
+package publicaddr
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// nonPublicRanges are the unicast ranges that are not reachable from the
+// internet: RFC 1918, RFC 6598 shared address space, the IETF protocol
+// assignments block 192.0.0.0/24 and IPv6 unique local addresses (RFC 4193).
+var nonPublicRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("fc00::/7"),
+}
+
+// metadataHosts are the host names of the cloud metadata services:
+// metadata.google.internal, metadata.goog and the short name metadata on
+// Google Cloud, and instance-data on Amazon EC2.
+var metadataHosts = map[string]bool{
+	"metadata.google.internal":   true,
+	"metadata.goog":              true,
+	"metadata":                   true,
+	"instance-data":              true,
+	"instance-data.ec2.internal": true,
+}
+
+var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// Problem returns what kind of address ip is when it is not a public
+// unicast address, such as "a loopback address", or "".
+func Problem(ip netip.Addr) string {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid():
+		return "not a valid address"
+	case ip.IsUnspecified():
+		return "the unspecified address"
+	case ip.IsLoopback():
+		return "a loopback address"
+	case ip.IsLinkLocalUnicast():
+		return "a link-local address, such as the cloud metadata service's"
+	case ip.IsMulticast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
+		return "a multicast address"
+	case ip == broadcast:
+		return "the broadcast address"
+	case ip.Is4() && ip.As4()[0] == 0:
+		// 0.0.0.0/8 means this network (RFC 1122), and Linux connects
+		// 0.x.x.x addresses to the machine itself.
+		return "an address in 0.0.0.0/8, which means this host"
+	}
+	for _, r := range nonPublicRanges {
+		if r.Contains(ip) {
+			return fmt.Sprintf("a private address, in %s", r)
+		}
+	}
+	return ""
+}
+
+// HostProblem returns why host, an IP address or a host name without a
+// port, names the machine itself, a private network or a metadata service,
+// or "" when it does not. It does not resolve names, so a name that
+// resolves to such an address passes here; Control rejects it when dialed.
+func HostProblem(host string) string {
+	host = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ".")
+	lower := strings.ToLower(host)
+	// Resolvers return a loopback address for localhost and every name
+	// under .localhost (RFC 6761).
+	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
+		return "localhost, which is this machine"
+	}
+	if metadataHosts[lower] {
+		return "the host name of a cloud metadata service"
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return Problem(ip)
+	}
+	return ""
+}
+
+// Control is a net.Dialer Control function that rejects a connection to an
+// address for which Problem returns a kind. It runs after name resolution,
+// so it also rejects a host name that resolves to such an address.
+func Control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("dial %s: not an IP address: %w", address, err)
+	}
+	if kind := Problem(ip); kind != "" {
+		return fmt.Errorf("dial %s %s rejected: %s is %s, which a notification may not reach", network, address, ip.Unmap(), kind)
+	}
+	return nil
+}
+
+// Transport returns an HTTP transport that dials only public addresses,
+// with the timeouts of http.DefaultTransport. It uses no proxy, because a
+// proxy would connect to the rejected addresses on the transport's behalf.
+func Transport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: Control}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil
+	transport.DialContext = dialer.DialContext
+	return transport
+}
