@@ -404,6 +404,13 @@ func (v *validator) repository(r *Repository) {
 		// An unquoted name is stored in upper case, so data_science and
 		// DATA_SCIENCE name one role.
 		stored := snowflake.StoredName(role)
+		// Every user has the role PUBLIC, so granting it would give the
+		// repository and its integration to the whole account. A quoted
+		// "public" is rejected too, because it reads as the same role.
+		if strings.EqualFold(stored, "PUBLIC") {
+			v.add(path, fmt.Sprintf("%q is the role PUBLIC, which every user has, so the grant would reach the whole account; list the roles that need the repository", role))
+			continue
+		}
 		if j, seen := roles[stored]; seen {
 			v.add(path, fmt.Sprintf("%q names the role %s again, after $.repository.grant_to_roles[%d]; list each role once", role, stored, j))
 			continue
