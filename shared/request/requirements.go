@@ -65,9 +65,21 @@ func splitRequirement(requirement string) (name, problem string) {
 // same project, compared by the PEP 503 normalized name. A project is
 // installed once, so two requirements of it either conflict or belong in
 // one requirement.
+// maxPackages is the maximum length of repository.packages. Preflight
+// sends one request to the index for each package and verification
+// installs them all, so a long list costs a request per entry. A
+// verification set is a few packages that prove the index works, and 100
+// leaves ample room for that.
+const maxPackages = 100
+
 func (v *validator) packages(packages []string) {
 	if len(packages) == 0 {
 		v.add("$.repository.packages", "missing; list at least one package that verification installs, such as requests")
+	}
+	if len(packages) > maxPackages {
+		v.add("$.repository.packages", fmt.Sprintf("lists %d packages, more than the maximum of %d; list a few packages that prove the index works, "+
+			"because preflight sends one index request for each", len(packages), maxPackages))
+		return
 	}
 	first := map[string]int{}
 	for i, pkg := range packages {

@@ -397,8 +397,29 @@ func (v *validator) repository(r *Repository) {
 	default:
 		v.add("$.repository.default_for", fmt.Sprintf("unknown level %q; use none, account, database or schema", r.DefaultFor))
 	}
+	v.grantToRoles(r.GrantToRoles)
+	for i, prefix := range r.ExtraAllowedPrefixes {
+		v.allowedPrefix(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
+	}
+	if !runtimeVersions[r.RuntimeVersion] {
+		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
+	}
+}
+
+// maxGrantRoles is the maximum length of repository.grant_to_roles. Each
+// role costs GRANT statements on the database, schema, integration and
+// repository in every run, and a longer list is better served by granting
+// one role that the others inherit.
+const maxGrantRoles = 50
+
+func (v *validator) grantToRoles(grantToRoles []string) {
+	if len(grantToRoles) > maxGrantRoles {
+		v.add("$.repository.grant_to_roles", fmt.Sprintf("lists %d roles, more than the maximum of %d; grant one role and grant it to the others",
+			len(grantToRoles), maxGrantRoles))
+		return
+	}
 	roles := map[string]int{}
-	for i, role := range r.GrantToRoles {
+	for i, role := range grantToRoles {
 		path := fmt.Sprintf("$.repository.grant_to_roles[%d]", i)
 		v.identifier(path, role)
 		// An unquoted name is stored in upper case, so data_science and
@@ -416,12 +437,6 @@ func (v *validator) repository(r *Repository) {
 			continue
 		}
 		roles[stored] = i
-	}
-	for i, prefix := range r.ExtraAllowedPrefixes {
-		v.allowedPrefix(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
-	}
-	if !runtimeVersions[r.RuntimeVersion] {
-		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
 	}
 }
 
