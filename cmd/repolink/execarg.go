@@ -71,11 +71,11 @@ func commandExecutionOf(ctx context.Context, stateDir, arg, flags, command strin
 		return "", usagef("no execution of request %s, the ID in %s, in %s; start one with 'repolink run%s %s'",
 			req.ID, arg, dir, flags, shellQuote(arg))
 	}
-	fmt.Fprintf(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
+	printText(stderr, "repolink: %s has request ID %s, whose latest execution is %s\n", arg, req.ID, latest.Name)
 
 	input, err := json.Marshal(workflow.Document{Request: req, Resources: workflow.Resources{}})
 	if err == nil && !sameRequestInput(input, latest.Input) {
-		fmt.Fprintf(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; %s\n",
+		printText(stderr, "repolink: warning: the request in %s differs from the one that execution %s was started with; %s\n",
 			arg, latest.Name, changedFileEffect(command, arg, flags))
 	}
 	return latest.Name, nil

@@ -118,7 +118,7 @@ func prepareStateDir(dir string, warn func(string)) (string, error) {
 
 // warnTo returns a function that writes a warning line to stderr.
 func warnTo(stderr io.Writer) func(string) {
-	return func(msg string) { fmt.Fprintln(stderr, "repolink: warning:", msg) }
+	return func(msg string) { printText(stderr, "repolink: warning: %s\n", msg) }
 }
 
 // parseInterspersed parses flags that may come before and after the

@@ -108,7 +108,7 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	output, err := registry.Handlers(rt.env)[step](ctx, input)
 	if pending != "" {
 		if recordErr := recordPendingExecution(pending, doc.Execution, workflow.NameOf(err) == workflow.ErrNotReady); recordErr != nil {
-			fmt.Fprintf(stderr, "repolink: warning: %v\n", recordErr)
+			printText(stderr, "repolink: warning: %v\n", recordErr)
 		}
 	}
 	if err != nil {
@@ -116,7 +116,7 @@ func invokeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if name == "" {
 			name = "States.TaskFailed"
 		}
-		fmt.Fprintf(stderr, "repolink: step %s failed: %s: %v\n", step, name, err)
+		printText(stderr, "repolink: step %s failed: %s: %v\n", step, name, err)
 		return &failedError{msg: name}
 	}
 	var pretty bytes.Buffer

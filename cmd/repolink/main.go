@@ -200,7 +200,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitOK
 	case errors.As(err, &usageErr):
 		if !usageErr.printed {
-			fmt.Fprintln(stderr, "repolink:", err)
+			fmt.Fprintln(stderr, "repolink:", terminalLines(err.Error()))
 		}
 		return exitInvalid
 	case errors.As(err, &failed):
@@ -208,7 +208,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, new(*interruptedError)):
 		return exitInterrupted
 	default:
-		fmt.Fprintln(stderr, "repolink:", err)
+		fmt.Fprintln(stderr, "repolink:", terminalLines(err.Error()))
 		return exitFailed
 	}
 }

@@ -58,7 +58,7 @@ func writeNotifications(w io.Writer, name string, views []notify.View, flags str
 		latest = max(latest, v.RedriveCount)
 	}
 	for _, v := range views {
-		fmt.Fprintf(w, "notification:  %s\n", notificationText(name, v, latest, flags))
+		printText(w, "notification:  %s\n", notificationText(name, v, latest, flags))
 	}
 }
 
@@ -197,7 +197,7 @@ func resendNotification(ctx context.Context, store *notify.Store, dir, name stri
 func deliverResent(ctx context.Context, eng *engine.Engine, store *notify.Store, x engine.Execution, dir, stateDir, statusFlags, secret string, stdout io.Writer) error {
 	statusCmd := fmt.Sprintf("'repolink status%s %s'", statusFlags, x.Name)
 	if secret == "" {
-		fmt.Fprintf(stdout, "notification of %s is pending again. %s is not set, so repolink up on this state directory "+
+		printText(stdout, "notification of %s is pending again. %s is not set, so repolink up on this state directory "+
 			"sends it at its next notify interval; %s shows the outcome\n", x.Name, envWebhookSecret, statusCmd)
 		return nil
 	}
@@ -214,7 +214,7 @@ func deliverResent(ctx context.Context, eng *engine.Engine, store *notify.Store,
 	}
 	switch rec.State {
 	case notify.StateDelivered:
-		fmt.Fprintf(stdout, "notification of %s delivered to %s\n", x.Name, notify.ReceiverHost(rec.URL))
+		printText(stdout, "notification of %s delivered to %s\n", x.Name, notify.ReceiverHost(rec.URL))
 		return nil
 	case notify.StateFailed:
 		msg := fmt.Sprintf("notification of %s to %s failed again after %s: %s", x.Name, notify.ReceiverHost(rec.URL),
@@ -222,7 +222,7 @@ func deliverResent(ctx context.Context, eng *engine.Engine, store *notify.Store,
 		fmt.Fprintln(stdout, msg)
 		return &failedError{msg: msg}
 	default:
-		fmt.Fprintf(stdout, "notification of %s to %s not delivered after %s: %s; repolink up on this state directory "+
+		printText(stdout, "notification of %s to %s not delivered after %s: %s; repolink up on this state directory "+
 			"retries it, and %s shows the outcome\n", x.Name, notify.ReceiverHost(rec.URL), attempts(rec.Attempts), rec.LastError, statusCmd)
 		return nil
 	}

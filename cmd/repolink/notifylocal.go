@@ -43,7 +43,7 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 		return
 	}
 	if host, skipped := l.sandboxSkips(req.Notify.URL); skipped {
-		fmt.Fprintf(stderr, "repolink: warning: $.notify.url host %s is not a loopback address, and sandbox mode sends "+
+		printText(stderr, "repolink: warning: $.notify.url host %s is not a loopback address, and sandbox mode sends "+
 			"notifications only to loopback receivers, such as http://127.0.0.1:PORT/, because a sandbox run builds "+
 			"nothing real. No notification of this execution is sent\n", host)
 		return
@@ -56,13 +56,13 @@ func (l localNotifier) checkRequest(req request.Request, stderr io.Writer) {
 	// execution closes, lets an up started later send this one.
 	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so no notification is sent "+
+		printText(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so no notification is sent "+
 			"when the execution closes, and repolink up cannot send it later, because the notification store did not open: %v\n",
 			envWebhookSecret, err)
 		return
 	}
 	store.Close()
-	fmt.Fprintf(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so this command does not send "+
+	printText(stderr, "repolink: warning: the request has $.notify.url, but %s is not set, so this command does not send "+
 		"the notification when the execution closes. A repolink up started on this state directory with %s set sends it; "+
 		"set the variable to the webhook secret that the receiver checks\n", envWebhookSecret, envWebhookSecret)
 }
@@ -88,7 +88,7 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 	}
 	store, err := notify.OpenStore(filepath.Join(l.dir, "notify.db"), time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
+		printText(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
 		return
 	}
 	defer store.Close()
@@ -96,14 +96,14 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 	n, err := notify.New(notify.Config{Store: store, Executions: eng, Secret: []byte(secret), Sandbox: l.sandbox,
 		CommandFlags: l.flags})
 	if err != nil {
-		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
+		printText(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
 		return
 	}
 
 	target := notifyURL(x.Input)
 	_, skipped := l.sandboxSkips(target)
 	if target != "" && !skipped {
-		fmt.Fprintf(stderr, "repolink: sending the notification of %s to %s; retrying for up to %s, interrupt to leave it to repolink up\n",
+		printText(stderr, "repolink: sending the notification of %s to %s; retrying for up to %s, interrupt to leave it to repolink up\n",
 			x.Name, hostOf(target), localNotifyWait)
 	}
 	rec, ok, err := n.Send(ctx, x, localNotifyWait)
@@ -117,15 +117,15 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 	host := hostOf(rec.URL)
 	switch {
 	case err != nil:
-		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered: %v; repolink up on this state directory retries it\n", x.Name, host, err)
+		printText(stderr, "repolink: notification of %s to %s not delivered: %v; repolink up on this state directory retries it\n", x.Name, host, err)
 	case rec.State == notify.StateDelivered:
-		fmt.Fprintf(stderr, "repolink: notification of %s delivered to %s\n", x.Name, host)
+		printText(stderr, "repolink: notification of %s delivered to %s\n", x.Name, host)
 	case rec.State == notify.StateSkipped:
-		fmt.Fprintf(stderr, "repolink: notification of %s not sent: %s\n", x.Name, rec.LastError)
+		printText(stderr, "repolink: notification of %s not sent: %s\n", x.Name, rec.LastError)
 	case rec.State == notify.StateFailed:
-		fmt.Fprintf(stderr, "repolink: notification of %s to %s failed after %s: %s\n", x.Name, host, attempts(rec.Attempts), rec.LastError)
+		printText(stderr, "repolink: notification of %s to %s failed after %s: %s\n", x.Name, host, attempts(rec.Attempts), rec.LastError)
 	default:
-		fmt.Fprintf(stderr, "repolink: notification of %s to %s not delivered after %s: %s; repolink up on this state directory retries it\n",
+		printText(stderr, "repolink: notification of %s to %s not delivered after %s: %s; repolink up on this state directory retries it\n",
 			x.Name, host, attempts(rec.Attempts), rec.LastError)
 	}
 }

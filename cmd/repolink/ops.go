@@ -174,7 +174,7 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return writeJSONTo(stdout, views)
 	}
 	if len(views) == 0 {
-		fmt.Fprintf(stdout, "no executions in %s\n", dir)
+		printText(stdout, "no executions in %s\n", dir)
 		return nil
 	}
 	rows := [][]string{{"NAME", "STATUS", "STEP", "STARTED", "TOOK"}}
@@ -190,7 +190,7 @@ func listCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if v.StoppedAt != nil {
 			took = elapsed(v.StoppedAt.Sub(v.StartedAt.Time))
 		}
-		rows = append(rows, []string{displayName(v.Name), v.Status, step, v.StartedAt.Format(time.RFC3339), took})
+		rows = append(rows, []string{displayName(v.Name), terminalText(v.Status), terminalText(step), v.StartedAt.Format(time.RFC3339), took})
 	}
 	if err := writeTable(stdout, rows); err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -254,16 +254,16 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	writeStatus(stdout, x, v, flags, next)
 	if rebuilt != nil {
-		fmt.Fprintf(stdout, "torn down:     %s\n", rebuiltText(*tornDown, *rebuilt, storeFlagsOf(flags)))
+		printText(stdout, "torn down:     %s\n", rebuiltText(*tornDown, *rebuilt, storeFlagsOf(flags)))
 	} else if tornDown != nil {
-		fmt.Fprintf(stdout, "torn down:     %s\n", tornDownText(*tornDown, storeFlagsOf(flags)))
+		printText(stdout, "torn down:     %s\n", tornDownText(*tornDown, storeFlagsOf(flags)))
 	}
 	if queued != "" {
-		fmt.Fprintf(stdout, "queued:        %s\n", queued)
+		printText(stdout, "queued:        %s\n", queued)
 	}
 	writeNotifications(stdout, name, notifications, storeFlagsOf(flags))
 	if resume != "" {
-		fmt.Fprintf(stdout, "next:          %s\n", resume)
+		printText(stdout, "next:          %s\n", resume)
 	}
 	return nil
 }
@@ -544,29 +544,29 @@ func printStatus(w io.Writer, x engine.Execution, v executionView, flags string)
 // writeStatus is printStatus with next as the next action of an execution
 // that did not succeed.
 func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next string) {
-	fmt.Fprintf(w, "execution:     %s\n", v.Name)
+	printText(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
-		fmt.Fprintf(w, "request:       %s\n", v.RequestID)
+		printText(w, "request:       %s\n", v.RequestID)
 	}
-	fmt.Fprintf(w, "status:        %s\n", v.Status)
+	printText(w, "status:        %s\n", v.Status)
 	if v.CurrentState != "" && v.Status == engine.StatusRunning {
-		fmt.Fprintf(w, "current step:  %s\n", stepLabel(v.CurrentStep, v.CurrentState))
+		printText(w, "current step:  %s\n", stepLabel(v.CurrentStep, v.CurrentState))
 	}
-	fmt.Fprintf(w, "started:       %s\n", v.StartedAt.Format(time.RFC3339))
+	printText(w, "started:       %s\n", v.StartedAt.Format(time.RFC3339))
 	if v.StoppedAt != nil {
-		fmt.Fprintf(w, "stopped:       %s (took %s)\n", v.StoppedAt.Format(time.RFC3339), elapsed(v.StoppedAt.Sub(v.StartedAt.Time)))
+		printText(w, "stopped:       %s (took %s)\n", v.StoppedAt.Format(time.RFC3339), elapsed(v.StoppedAt.Sub(v.StartedAt.Time)))
 	}
 	if v.RedriveCount > 0 {
-		fmt.Fprintf(w, "redrives:      %d\n", v.RedriveCount)
+		printText(w, "redrives:      %d\n", v.RedriveCount)
 	}
 	if v.Status != engine.StatusRunning && v.Status != engine.StatusSucceeded {
 		if v.FailedStep != "" {
-			fmt.Fprintf(w, "failed step:   %s\n", v.FailedStep)
+			printText(w, "failed step:   %s\n", v.FailedStep)
 		}
 		if reason := failureText(x, flags); reason != "" {
-			fmt.Fprintf(w, "error:         %s\n", reason)
+			printText(w, "error:         %s\n", terminalBlock(reason))
 		}
-		fmt.Fprintf(w, "next:          %s\n", next)
+		printText(w, "next:          %s\n", next)
 	}
 
 	resources := decodeResources(v.Resources)
@@ -581,19 +581,19 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 		// The action ends a line without an ID, because tabwriter pads
 		// every cell but the last.
 		if result.ID == "" {
-			fmt.Fprintf(tw, "  %s\t%s\n", key, result.Action)
+			printText(tw, "  %s\t%s\n", key, result.Action)
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
+		printText(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
 	}
 	tw.Flush()
 	for _, n := range collectResourceNotes(v.Resources) {
-		fmt.Fprintf(w, "note:          %s\n", n)
+		printText(w, "note:          %s\n", n)
 	}
 	for _, warning := range collectResourceWarnings(v.Resources) {
-		fmt.Fprintf(w, "warning:       %s: %s\n", warning.Check, warning.Detail)
+		printText(w, "warning:       %s: %s\n", warning.Check, warning.Detail)
 		if warning.Fix != "" {
-			fmt.Fprintf(w, "               fix: %s\n", warning.Fix)
+			printText(w, "               fix: %s\n", warning.Fix)
 		}
 	}
 }
@@ -679,7 +679,7 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if token := taskToken(ev.Details); token != "" && ev.Type == "TaskScheduled" {
 			note = "task token " + token
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", ev.ID, ev.Timestamp.Format("15:04:05.000"), ev.Type, ev.State, oneLine(note, 160))
+		printText(tw, "%d\t%s\t%s\t%s\t%s\n", ev.ID, ev.Timestamp.Format("15:04:05.000"), ev.Type, ev.State, oneLine(note, 160))
 	}
 	return tw.Flush()
 }

@@ -101,7 +101,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				// would be rejected before it starts.
 				report.Rejected = reason
 			} else {
-				fmt.Fprintf(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
+				printText(stderr, "repolink: warning: prepare sandbox for request %s failed, so its Snowflake items may be unknown: %v\n", req.ID, err)
 			}
 		}
 	}
@@ -255,7 +255,7 @@ func addServedRejection(dir string, req request.Request, report *planReport) err
 // printPlan writes the plan for a terminal. flags are the flags that a
 // suggested status command needs, such as " --state-dir DIR".
 func printPlan(w io.Writer, r planReport, flags string) {
-	fmt.Fprintf(w, "plan for %s (%s); nothing was changed\n\n", r.Request, r.Route)
+	printText(w, "plan for %s (%s); nothing was changed\n\n", r.Request, r.Route)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tRESOURCE\tNAME\tPLAN\tID OR DETAIL")
 	for _, it := range r.Items {
@@ -271,16 +271,16 @@ func printPlan(w io.Writer, r planReport, flags string) {
 		} else {
 			detail = oneLine(detail, 120)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, it.State, detail)
+		printText(tw, "%s\t%s\t%s\t%s\t%s\n", it.Step, it.Kind, it.Name, it.State, detail)
 	}
 	tw.Flush()
 
 	// The JSON plan has the same counts in its "summary" field.
 	s := r.Summary
-	fmt.Fprintf(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown, %d unchecked\n",
+	printText(w, "\n%d to create, %d to update, %d to adopt, %d in conflict, %d unknown, %d unchecked\n",
 		s.Create, s.Update, s.Adopt, s.Conflict, s.Unknown, s.Unchecked)
 	if shared := sharedSteps(r.Items); len(shared) > 0 {
-		fmt.Fprintf(w, "a run's summary counts steps, not items, so the items of %s count once there\n",
+		printText(w, "a run's summary counts steps, not items, so the items of %s count once there\n",
 			strings.Join(shared, ", "))
 	}
 	if s.Conflict > 0 {
@@ -291,15 +291,15 @@ func printPlan(w io.Writer, r planReport, flags string) {
 	}
 	switch {
 	case r.Rejected != "":
-		fmt.Fprintf(w, "a run would be rejected: %s\n", r.Rejected)
+		printText(w, "a run would be rejected: %s\n", r.Rejected)
 	case r.Execution != nil && r.NextRun == "":
-		fmt.Fprintf(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
+		printText(w, "execution %s is running; follow it with 'repolink status%s %s'\n", r.Execution.Name, flags, r.Execution.Name)
 	case r.Teardown != nil:
 		printTeardown(w, r, flags)
 	case r.Execution != nil:
-		fmt.Fprintf(w, "latest execution %s is %s; a new run would be %s\n", r.Execution.Name, r.Execution.Status, r.NextRun)
+		printText(w, "latest execution %s is %s; a new run would be %s\n", r.Execution.Name, r.Execution.Status, r.NextRun)
 	default:
-		fmt.Fprintf(w, "no execution yet; a run would be %s\n", r.NextRun)
+		printText(w, "no execution yet; a run would be %s\n", r.NextRun)
 	}
 }
 
@@ -327,13 +327,13 @@ func printTeardown(w io.Writer, r planReport, flags string) {
 	t := r.Teardown
 	switch t.Status {
 	case engine.StatusRunning:
-		fmt.Fprintf(w, "teardown %s of execution %s is running since %s; follow it with 'repolink status%s %s'\n",
+		printText(w, "teardown %s of execution %s is running since %s; follow it with 'repolink status%s %s'\n",
 			t.Name, r.Execution.Name, t.StartedAt.Format(time.RFC3339), flags, t.Name)
 	case engine.StatusSucceeded:
-		fmt.Fprintf(w, "request %s was torn down by %s (%s, stopped %s); a new run would be %s\n",
+		printText(w, "request %s was torn down by %s (%s, stopped %s); a new run would be %s\n",
 			r.Request, t.Name, t.Status, stopTime(t), r.NextRun)
 	default:
-		fmt.Fprintf(w, "teardown %s of execution %s is %s (stopped %s), so some resources may remain; "+
+		printText(w, "teardown %s of execution %s is %s (stopped %s), so some resources may remain; "+
 			"'repolink status%s %s' shows why; a new run would be %s\n",
 			t.Name, r.Execution.Name, t.Status, stopTime(t), flags, t.Name, r.NextRun)
 	}

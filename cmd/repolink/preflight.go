@@ -251,30 +251,30 @@ func printPreflight(w io.Writer, report preflight.Report, sandbox bool) {
 	if sandbox {
 		where = " (sandbox index)"
 	}
-	fmt.Fprintf(w, "preflight of %s%s\n", report.IndexURL, where)
+	printText(w, "preflight of %s%s\n", report.IndexURL, where)
 
 	width := 0
 	for _, c := range report.Checks {
 		width = max(width, len(c.Name))
 	}
 	for _, c := range report.Checks {
-		fmt.Fprintf(w, "  %-6s  %-*s  %s\n", c.Status, width, c.Name, c.Detail)
+		printText(w, "  %-6s  %-*s  %s\n", c.Status, width, c.Name, c.Detail)
 		if c.Fix != "" && c.Status != preflight.Passed {
-			fmt.Fprintf(w, "  %-6s  %-*s  fix: %s\n", "", width, "", c.Fix)
+			printText(w, "  %-6s  %-*s  fix: %s\n", "", width, "", c.Fix)
 		}
 	}
 
 	if len(report.Hosts) > 0 {
-		fmt.Fprintf(w, "hosts: %s\n", strings.Join(report.Hosts, ", "))
+		printText(w, "hosts: %s\n", strings.Join(report.Hosts, ", "))
 	}
 	if len(report.Packages) > 0 {
-		fmt.Fprintf(w, "packages: %s\n", strings.Join(report.Packages, ", "))
+		printText(w, "packages: %s\n", strings.Join(report.Packages, ", "))
 	}
 	if report.CredentialExpiresAt != nil && report.CredentialExpiryExact {
-		fmt.Fprintf(w, "credential for this check expires %s\n", report.CredentialExpiresAt.Format(time.RFC3339))
+		printText(w, "credential for this check expires %s\n", report.CredentialExpiresAt.Format(time.RFC3339))
 	} else if report.CredentialExpiresAt != nil {
-		fmt.Fprintf(w, "credential expires by about %s (estimate)\n", report.CredentialExpiresAt.Format(time.RFC3339))
+		printText(w, "credential expires by about %s (estimate)\n", report.CredentialExpiresAt.Format(time.RFC3339))
 	}
-	fmt.Fprintf(w, "%d passed, %d warned, %d failed\n",
+	printText(w, "%d passed, %d warned, %d failed\n",
 		report.Count(preflight.Passed), report.Count(preflight.Warned), report.Count(preflight.Failed))
 }

@@ -98,7 +98,7 @@ func (p *progress) beginTitled(name, title, mode string) {
 	defer p.mu.Unlock()
 	p.started = time.Now()
 	p.execution = name
-	fmt.Fprintf(p.out, "execution %s (%s)\n", title, mode)
+	printText(p.out, "execution %s (%s)\n", title, mode)
 }
 
 func (p *progress) line(step, action, detail string, took time.Duration) {
@@ -170,9 +170,9 @@ func (p *progress) event(ev engine.Event) {
 		}
 		p.line(task, result.Action, result.ID, took)
 		for _, w := range details.warnings(p.results[state]) {
-			fmt.Fprintf(p.out, "    warning: %s: %s\n", w.Check, w.Detail)
+			printText(p.out, "    warning: %s: %s\n", w.Check, w.Detail)
 			if w.Fix != "" {
-				fmt.Fprintf(p.out, "      fix: %s\n", w.Fix)
+				printText(p.out, "      fix: %s\n", w.Fix)
 			}
 		}
 	}
@@ -185,7 +185,7 @@ func (p *progress) noteResumed(name string) {
 		return
 	}
 	p.resumed[name] = true
-	fmt.Fprintf(p.out, "  execution %s, left open by an earlier process, resumed too; its steps are not shown here, so follow it with 'repolink history%s %s'\n",
+	printText(p.out, "  execution %s, left open by an earlier process, resumed too; its steps are not shown here, so follow it with 'repolink history%s %s'\n",
 		name, p.storeFlags, name)
 }
 
@@ -199,15 +199,15 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 	}
 	aborted := exec.Status == engine.StatusAborted
 	if aborted {
-		fmt.Fprintf(p.out, "  stopped in:       %s\n", step)
+		printText(p.out, "  stopped in:       %s\n", step)
 	} else {
-		fmt.Fprintf(p.out, "  failed step:      %s\n", step)
+		printText(p.out, "  failed step:      %s\n", step)
 	}
 
 	// The cause may suggest a command, which gets the flags that the next
 	// line's commands carry.
 	if reason := failureText(exec, p.flags); reason != "" {
-		fmt.Fprintf(p.out, "  error:            %s\n", reason)
+		printText(p.out, "  error:            %s\n", terminalBlock(reason))
 	}
 
 	requestFile := p.requestFile
@@ -217,7 +217,7 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 	_, cause := failedStep(exec)
 	cmds := nextCommands(exec.Machine, exec.Name, p.flags, requestFile)
 	next := sandboxLimitNext(exec, p.flags, cmds.Run, workflow.NextActionForCause(exec.Status, exec.Error, cause, cmds))
-	fmt.Fprintf(p.out, "  next:             %s\n", next)
+	printText(p.out, "  next:             %s\n", next)
 }
 
 // summary prints the outcome and reports whether the execution succeeded.
@@ -226,12 +226,12 @@ func (p *progress) summary(exec engine.Execution) bool {
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.out)
 	fmt.Fprintln(p.out, "summary")
-	fmt.Fprintf(p.out, "  execution:        %s\n", exec.Name)
-	fmt.Fprintf(p.out, "  status:           %s\n", exec.Status)
+	printText(p.out, "  execution:        %s\n", exec.Name)
+	printText(p.out, "  status:           %s\n", exec.Status)
 	for _, w := range resourceWarnings(exec.Output) {
-		fmt.Fprintf(p.out, "  warning:          %s: %s\n", w.Check, w.Detail)
+		printText(p.out, "  warning:          %s: %s\n", w.Check, w.Detail)
 		if w.Fix != "" {
-			fmt.Fprintf(p.out, "                    fix: %s\n", w.Fix)
+			printText(p.out, "                    fix: %s\n", w.Fix)
 		}
 	}
 	if exec.Status != "SUCCEEDED" {
@@ -245,19 +245,19 @@ func (p *progress) summary(exec engine.Execution) bool {
 		// Each kept line is one object left, whether a step kept its own
 		// resource or listed the object in its result's kept list.
 		left := counts[workflow.Skipped] + counts[workflow.Adopted] + len(kept)
-		fmt.Fprintf(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], left)
+		printText(p.out, "  resources:        %d deleted, %d already gone or kept\n", counts[workflow.Deleted], left)
 		for _, k := range kept {
-			fmt.Fprintf(p.out, "  kept:             %s\n", k)
+			printText(p.out, "  kept:             %s\n", k)
 		}
 		for _, n := range resourceNotes(exec.Output) {
-			fmt.Fprintf(p.out, "  note:             %s\n", n)
+			printText(p.out, "  note:             %s\n", n)
 		}
 		if endpointDeleted(exec.Output) {
 			// The teardown deleted the endpoint's service as well, so
 			// restoring the endpoint would bring back nothing that works.
-			fmt.Fprintf(p.out, "  note:             Snowflake counts the deprovisioned endpoint against the account's maximum of 5 private endpoints for 7 days\n")
+			printText(p.out, "  note:             Snowflake counts the deprovisioned endpoint against the account's maximum of 5 private endpoints for 7 days\n")
 		}
-		fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
+		printText(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 		return true
 	}
 
@@ -265,15 +265,15 @@ func (p *progress) summary(exec engine.Execution) bool {
 	_ = json.Unmarshal(exec.Output, &doc)
 	res := doc.Resources
 	if res.EndpointLive != nil {
-		fmt.Fprintf(p.out, "  endpoint status:  %s (%s)\n", res.EndpointLive.Status, res.EndpointLive.EndpointState)
+		printText(p.out, "  endpoint status:  %s (%s)\n", res.EndpointLive.Status, res.EndpointLive.EndpointState)
 	}
 	if res.Repository != nil {
-		fmt.Fprintf(p.out, "  repository:       %s\n", res.Repository.ID)
+		printText(p.out, "  repository:       %s\n", res.Repository.ID)
 	}
 	if res.Verification != nil {
-		fmt.Fprintf(p.out, "  packages:         %s\n", strings.Join(res.Verification.Packages, ", "))
+		printText(p.out, "  packages:         %s\n", strings.Join(res.Verification.Packages, ", "))
 		if res.Verification.Procedure {
-			fmt.Fprintf(p.out, "  procedure check:  passed\n")
+			printText(p.out, "  procedure check:  passed\n")
 		}
 	}
 	counts := countActions(exec.Output)
@@ -283,11 +283,11 @@ func (p *progress) summary(exec engine.Execution) bool {
 	if counts[workflow.Created] == 0 {
 		line += " (everything already existed; nothing was created)"
 	}
-	fmt.Fprintf(p.out, "  resources:        %s\n", line)
+	printText(p.out, "  resources:        %s\n", line)
 	for _, n := range resourceNotes(exec.Output) {
-		fmt.Fprintf(p.out, "  note:             %s\n", n)
+		printText(p.out, "  note:             %s\n", n)
 	}
-	fmt.Fprintf(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
+	printText(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 	return true
 }
 

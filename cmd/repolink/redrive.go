@@ -252,7 +252,7 @@ func followToSummary(ctx context.Context, eng *engine.Engine, name string, after
 		if watch != nil {
 			interrupted = watch.interruptedAdvice(ctx, name)
 		}
-		fmt.Fprintf(stderr, "repolink: interrupted; %s\n", interrupted)
+		printText(stderr, "repolink: interrupted; %s\n", interrupted)
 		return &interruptedError{}
 	}
 	if err != nil {

@@ -179,7 +179,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			// The request's references decide the flags of the advice.
 			x, _ := rt.engine.Describe(context.WithoutCancel(ctx), name)
 			x.Name, x.Machine = name, provisionMachine
-			fmt.Fprintf(stderr, "repolink: interrupted; %s\n", keptOpenAdvice(x, "", progress.requestFile, progress.flags, progress.storeFlags))
+			printText(stderr, "repolink: interrupted; %s\n", keptOpenAdvice(x, "", progress.requestFile, progress.flags, progress.storeFlags))
 			return &interruptedError{}
 		}
 		return fmt.Errorf("wait for execution %s: %w", name, err)
@@ -241,7 +241,7 @@ func warnChanged(changed renamedObjects, name, requestID string, stderr io.Write
 			created[i] = fmt.Sprintf("execution %s of request %s created %s", run.earlier, requestID, clash.JoinAnd(run.objects))
 		}
 	}
-	fmt.Fprintf(stderr, "repolink: warning: %s, which this request no longer names; "+
+	printText(stderr, "repolink: warning: %s, which this request no longer names; "+
 		"they stay until a teardown of any run of the request removes them\n", strings.Join(created, "; "))
 }
 

@@ -109,12 +109,12 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 
 	if len(removed) == 0 {
-		fmt.Fprintf(stdout, "removed nothing from %s: it contains no sandbox world and no store; the next run starts afresh\n", dir)
+		printText(stdout, "removed nothing from %s: it contains no sandbox world and no store; the next run starts afresh\n", dir)
 	} else {
-		fmt.Fprintf(stdout, "removed %s from %s; the next run starts afresh\n", strings.Join(removed, ", "), dir)
+		printText(stdout, "removed %s from %s; the next run starts afresh\n", strings.Join(removed, ", "), dir)
 	}
 	if len(keptStores) > 0 {
-		fmt.Fprintf(stdout, "kept %s: no sandbox ran in %s, so their records describe real cloud objects\n", strings.Join(keptStores, ", "), dir)
+		printText(stdout, "kept %s: no sandbox ran in %s, so their records describe real cloud objects\n", strings.Join(keptStores, ", "), dir)
 	}
 	return nil
 }
