@@ -135,6 +135,10 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 			if key, err = base64.StdEncoding.DecodeString(strings.TrimSpace(string(key))); err != nil {
 				return Source{}, errors.New("$.auth.signature.key_ref: the referenced key is not base64 text; store the key base64-encoded, or set auth.signature.key_encoding to raw")
 			}
+			if len(key) < MinSecretBytes {
+				return Source{}, fmt.Errorf("$.auth.signature.key_ref: the referenced key is shorter than %d bytes after base64 decoding; "+
+					"replace it with a random key of at least %d bytes", MinSecretBytes, MinSecretBytes)
+			}
 		}
 		checks = append(checks, func(r *http.Request, body []byte) error {
 			return VerifyBodyMAC(key, s.Header, r.Header.Get(s.Header), s.Encoding, body)
@@ -151,9 +155,17 @@ func NewSource(ctx context.Context, name string, m Mapping, secrets Resolver) (S
 	}}, nil
 }
 
+// MinSecretBytes is the minimum length of a credential that a mapping
+// references, the same as for the webhook secret and the API token:
+// 16 random bytes are 128 bits, too many to guess by trying.
+const MinSecretBytes = 16
+
 // ReadSecret resolves ref, the credential reference at field of a mapping,
-// such as auth.secret_ref. An empty secret is an error, so that a source
-// never accepts deliveries unauthenticated. The error names the field by
+// such as auth.secret_ref. An empty secret or one shorter than
+// MinSecretBytes is an error, so that no source accepts deliveries
+// unauthenticated or with a credential too short to resist guessing. The
+// length check cannot tell a random value from a guessable one of the same
+// length. The error names the field by
 // its JSON path and the change that fixes it, and never contains the
 // value.
 func ReadSecret(ctx context.Context, secrets Resolver, field, ref string) ([]byte, error) {
@@ -169,6 +181,11 @@ func ReadSecret(ctx context.Context, secrets Resolver, field, ref string) ([]byt
 	}
 	if value == "" {
 		return nil, fmt.Errorf("$.%s: the secret that %s references is empty; %s", field, ref, fix)
+	}
+	if len(value) < MinSecretBytes {
+		return nil, fmt.Errorf("$.%s: the secret that %s references is shorter than %d bytes; "+
+			"replace it with a random value of at least %d bytes, such as the output of: openssl rand -hex 32",
+			field, ref, MinSecretBytes, MinSecretBytes)
 	}
 	return []byte(value), nil
 }

@@ -41,7 +41,9 @@ var testSecrets = mapResolver{
 	"env:REPOLINK_SERVICENOW_HMAC_KEY":  serviceNowHMACKey,
 	"env:REPOLINK_SERVICENOW_PASSWORD":  "servicenow-password",
 	"env:REPOLINK_EMPTY":                "",
-	"env:REPOLINK_SERVICENOW_PLAIN_KEY": "plain-key",
+	"env:REPOLINK_SERVICENOW_PLAIN_KEY": "servicenow-plain-key",
+	"env:REPOLINK_SHORT":                "short-secret",
+	"env:REPOLINK_SHORT_BASE64":         "c2hvcnQtc2VjcmV0", // base64 of "short-secret"
 }
 
 func exampleSource(t *testing.T, name string, edit func(*Mapping)) Source {
@@ -440,7 +442,7 @@ func TestServiceNowDeliveries(t *testing.T) {
 	hexRawKey := func(m *Mapping) {
 		m.Auth.Signature = &BodySignature{Header: "X-Signature", Encoding: EncodingHex, KeyRef: "env:REPOLINK_SERVICENOW_PLAIN_KEY", KeyEncoding: "raw"}
 	}
-	plainHex := hubSignature("plain-key", body)[len("sha256="):]
+	plainHex := hubSignature("servicenow-plain-key", body)[len("sha256="):]
 
 	tests := []struct {
 		name     string
@@ -530,6 +532,46 @@ func TestNewSourceRejectsMissingCredentials(t *testing.T) {
 			_, err = NewSource(context.Background(), "jira", m, testSecrets)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("NewSource error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestNewSourceRejectsShortCredentials(t *testing.T) {
+	short := "shorter than 16 bytes"
+	tests := []struct {
+		name string
+		auth AuthConfig
+		want string
+	}{
+		{name: "hmac secret", auth: AuthConfig{Type: AuthHMAC, SecretRef: "env:REPOLINK_SHORT"},
+			want: "$.auth.secret_ref: the secret that env:REPOLINK_SHORT references is " + short},
+		{name: "basic password", auth: AuthConfig{Type: AuthBasic, Username: "u", PasswordRef: "env:REPOLINK_SHORT"},
+			want: "$.auth.password_ref: the secret that env:REPOLINK_SHORT references is " + short},
+		{name: "bearer token", auth: AuthConfig{Type: AuthBearer, TokenRef: "env:REPOLINK_SHORT"},
+			want: "$.auth.token_ref: the secret that env:REPOLINK_SHORT references is " + short},
+		{name: "raw signature key", auth: AuthConfig{Type: AuthBearer, TokenRef: "env:REPOLINK_SERVICENOW_TOKEN",
+			Signature: &BodySignature{Header: "X-Signature", Encoding: EncodingHex, KeyRef: "env:REPOLINK_SHORT", KeyEncoding: "raw"}},
+			want: "$.auth.signature.key_ref: the secret that env:REPOLINK_SHORT references is " + short},
+		{name: "base64 signature key", auth: AuthConfig{Type: AuthBearer, TokenRef: "env:REPOLINK_SERVICENOW_TOKEN",
+			Signature: &BodySignature{Header: "X-Signature", Encoding: EncodingHex, KeyRef: "env:REPOLINK_SHORT_BASE64", KeyEncoding: "base64"}},
+			want: "$.auth.signature.key_ref: the referenced key is shorter than 16 bytes after base64 decoding"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ReadMapping("../../examples/jira-mapping.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Auth = tt.auth
+			_, err = NewSource(context.Background(), "jira", m, testSecrets)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewSource error = %v, want it to contain %q", err, tt.want)
+			}
+			for _, value := range []string{"short-secret", "c2hvcnQtc2VjcmV0"} {
+				if strings.Contains(err.Error(), value) {
+					t.Errorf("NewSource error %q contains the secret value", err)
+				}
 			}
 		})
 	}
