@@ -919,8 +919,8 @@ const sfnAccessKeyID = "repolink"
 // one whose host the sandbox index does not serve, with the message of
 // POST /v1/requests. start, when not nil, runs the start checks of a
 // provision request before StartExecution starts it. RedriveExecution does
-// not run them: DescribeExecution reads the same redrive check, and a read
-// must not call the clouds; a redriven request that a check rejects fails
+// not run them, because DescribeExecution reads the same redrive check and
+// a read must not call the clouds. A redriven request that a check rejects fails
 // in its preflight step again.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error,
 	start func(context.Context, request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {

@@ -31,7 +31,7 @@ type RequestCheck struct {
 // run. An empty Detail means no warning.
 type Warning struct {
 	Detail string
-	// Fix is what to change, or "" when the check knows no fix.
+	// Fix is the change to make, or "" when the check has none.
 	Fix string
 }
 

@@ -88,8 +88,8 @@ func (e *Engine) Start(ctx context.Context, machine, name string, input json.Raw
 		asGiven = compact
 	}
 	var out Execution
-	// noted is set when Start told Run that it added the execution, which
-	// a failed commit takes back.
+	// noted is set when Start notified Run that it added the execution.
+	// A failed commit takes the note back.
 	noted := false
 	err = e.update(func(tx *storeTx) (func(), error) {
 		sctx := context.WithoutCancel(ctx)

@@ -24,7 +24,7 @@ import (
 //
 // NOTE: the same account written once as an organization-account
 // identifier and once as its locator gets two keys, because only Snowflake
-// knows which locator an organization's account has.
+// can map an organization's account to its locator.
 func AccountKey(account string) string {
 	lower := strings.ToLower(strings.TrimSpace(account))
 	name, suffix, dotted := strings.Cut(lower, ".")
@@ -63,7 +63,7 @@ var (
 )
 
 // accountForm checks that an account identifier that passed accountPattern
-// has one of the forms that AccountKey tells apart safely: an
+// has one of the forms that AccountKey distinguishes safely: an
 // organization-account identifier without a suffix, or an account locator
 // with an optional region and cloud. It returns "" or the message to
 // report on $.snowflake.account.

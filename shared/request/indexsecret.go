@@ -9,7 +9,7 @@ import (
 // indexCredentialSecrets rejects an index credential reference that names
 // the same secret as a Snowflake credential reference of the request. The
 // secret store step would send that secret to the index host as the
-// password or token and keep it in a Snowflake SECRET, so whoever runs the
+// password or token and keep it in a Snowflake SECRET, so the operator of the
 // index would receive the Snowflake login key or password. References are
 // compared by the secret that they name (secretref.Same), so a version, a
 // JSON key, the case of a Key Vault URL or of an ARN's partition, region

@@ -136,7 +136,7 @@ func (l AllowList) check(ref string) (string, bool) {
 // that l does not allow. Each message gives the reason followed by the
 // change that the sender should make: fix for an env: or file: reference
 // that the list leaves out, another secret for one of the service's own
-// secrets, and for a secret store reference what StoreFieldErrors says.
+// secrets, and for a secret store reference the change that StoreFieldErrors gives.
 func (l AllowList) FieldErrors(req request.Request, fix string) []request.FieldError {
 	var fields []request.FieldError
 	for _, field := range req.CredentialRefs() {

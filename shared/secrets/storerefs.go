@@ -139,7 +139,7 @@ func (l AllowList) allowsStoreRef(ref string) bool {
 // WithSnowflakeSecrets returns a copy of l that rejects a reference to one
 // of the secrets that refs name, in any spelling, in every credential
 // field of a request outside $.snowflake. A service passes the Snowflake
-// credentials that it knows, such as those of its ticket mappings, so
+// credentials that it reads, such as those of its ticket mappings, so
 // that no request can send one to an index of its choice as the index
 // password or token. Empty references are skipped.
 func (l AllowList) WithSnowflakeSecrets(refs []string) AllowList {

@@ -132,7 +132,7 @@ func Check(ctx context.Context, network cloud.AWSNetwork, req request.Request, e
 // no warning.
 type Warning struct {
 	Detail string
-	// Fix is what to change in the request or the VPC.
+	// Fix is the change to make in the request or the VPC.
 	Fix string
 }
 
@@ -170,8 +170,8 @@ func (c Coverage) Detail(aws request.AWS) string {
 		Field, strings.Join(missing, ", "), aws.Region)
 }
 
-// Fix names the subnets of the VPC in each missing zone, or says to
-// create one where the VPC has none.
+// Fix names the subnets of the VPC in each missing zone, or advises
+// creating one where the VPC has none.
 func (c Coverage) Fix(aws request.AWS) string {
 	var fixes []string
 	for _, zone := range c.Missing {
