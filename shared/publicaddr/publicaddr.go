@@ -39,6 +39,34 @@ var metadataHosts = map[string]bool{
 
 var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
+// IPv6 prefixes whose addresses contain an IPv4 address that a translator
+// or relay connects to. NAT64's well-known prefix (RFC 6052) puts it in the
+// last 32 bits and 6to4 (RFC 3056) in bits 16 to 47. The local-use NAT64
+// prefix (RFC 8215) reaches only the operator's own translator, so it
+// counts as private.
+var (
+	nat64Prefix      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64LocalPrefix = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFourPrefix  = netip.MustParsePrefix("2002::/16")
+	compatiblePrefix = netip.MustParsePrefix("::/96")
+)
+
+// embeddedIPv4 returns the IPv4 address inside ip when ip is a NAT64
+// (well-known prefix), 6to4 or IPv4-compatible (::a.b.c.d) address.
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	octets := ip.As16()
+	switch {
+	case nat64Prefix.Contains(ip), compatiblePrefix.Contains(ip) && !ip.IsUnspecified() && !ip.IsLoopback():
+		return netip.AddrFrom4([4]byte(octets[12:16])), true
+	case sixToFourPrefix.Contains(ip):
+		return netip.AddrFrom4([4]byte(octets[2:6])), true
+	}
+	return netip.Addr{}, false
+}
+
 // Problem returns what kind of address ip is when it is not a public
 // unicast address, such as "a loopback address", or "".
 func Problem(ip netip.Addr) string {
@@ -64,6 +92,14 @@ func Problem(ip netip.Addr) string {
 	for _, r := range nonPublicRanges {
 		if r.Contains(ip) {
 			return fmt.Sprintf("a private address, in %s", r)
+		}
+	}
+	if nat64LocalPrefix.Contains(ip) {
+		return fmt.Sprintf("an address of a local NAT64 translator, in %s", nat64LocalPrefix)
+	}
+	if v4, ok := embeddedIPv4(ip); ok {
+		if kind := Problem(v4); kind != "" {
+			return fmt.Sprintf("an IPv6 form of %s, which is %s", v4, kind)
 		}
 	}
 	return ""

@@ -15,6 +15,9 @@ func TestProblemRejectsInternalAddresses(t *testing.T) {
 		"169.254.169.254", "fe80::1", "10.1.2.3", "172.16.0.1", "192.168.1.1",
 		"100.64.0.1", "192.0.0.192", "fd00:ec2::254", "224.0.0.1", "255.255.255.255",
 		"::ffff:169.254.169.254", "::ffff:127.0.0.1",
+		// NAT64, 6to4 and IPv4-compatible forms of internal IPv4 addresses.
+		"64:ff9b::a9fe:a9fe", "64:ff9b::127.0.0.1", "64:ff9b::10.0.0.1", "64:ff9b:1::1",
+		"2002:7f00:1::1", "2002:a9fe:a9fe::", "::169.254.169.254", "::10.1.2.3",
 	} {
 		if Problem(netip.MustParseAddr(addr)) == "" {
 			t.Errorf("Problem(%s) = \"\", want a kind", addr)
@@ -23,7 +26,10 @@ func TestProblemRejectsInternalAddresses(t *testing.T) {
 }
 
 func TestProblemAcceptsPublicAddresses(t *testing.T) {
-	for _, addr := range []string{"93.184.216.34", "8.8.8.8", "2606:4700::1111", "172.32.0.1"} {
+	for _, addr := range []string{
+		"93.184.216.34", "8.8.8.8", "2606:4700::1111", "172.32.0.1",
+		"64:ff9b::8.8.8.8", "2002:5db8:d822::1", "::8.8.8.8",
+	} {
 		if kind := Problem(netip.MustParseAddr(addr)); kind != "" {
 			t.Errorf("Problem(%s) = %q, want \"\"", addr, kind)
 		}
