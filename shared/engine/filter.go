@@ -115,6 +115,11 @@ func compareValues(a, b any, op string) bool {
 	return false
 }
 
+// toFloat converts a JSON number to float64 for Choice rules, filters and
+// intrinsic arguments.
+// NOTE: integers above 2^53 that round to the same float64, such as
+// 9007199254740993 and 9007199254740992, therefore compare equal. No AWS
+// document or recording shows how Step Functions compares them.
 func toFloat(v any) (float64, bool) {
 	switch n := v.(type) {
 	case json.Number:

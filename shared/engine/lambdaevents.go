@@ -54,9 +54,13 @@ func isLambdaFunctionARN(resource string) bool {
 // LambdaFunction type of that step instead, with the details of that type.
 //
 // NOTE: Step Functions also records LambdaFunctionScheduleFailed and
-// LambdaFunctionStartFailed. The engine records neither, so a task whose
-// function is not registered fails with States.Runtime in a
-// LambdaFunctionFailed event after LambdaFunctionStarted.
+// LambdaFunctionStartFailed. The engine records neither, because the API
+// reference gives only their error and cause fields and not the failures
+// that produce them. So a task whose function is not registered fails with
+// States.Runtime in a LambdaFunctionFailed event after LambdaFunctionStarted.
+// A Parameters or TimeoutSecondsPath that fails to evaluate records no
+// task event, as a recording of Step Functions shows for the
+// TimeoutSecondsPath of an aws-sdk Task.
 func (t *txn) emitTask(typ string, s *state, taskDetails map[string]any) error {
 	lambdaType, ok := lambdaFunctionEvents[typ]
 	if !ok || !isLambdaFunctionARN(s.Resource) {
