@@ -10,7 +10,8 @@ import (
 // TestUnknownGCPRegionRejected checks that preflight, run and plan reject a
 // gcp-privatelink request whose gcp.region Compute Engine does not have,
 // or whose gcp.zone is not in it, with status 2 and the field named, and
-// that run starts no execution for it.
+// that run starts no execution for it. A misspelt region is named as the
+// region even when gcp.zone is a zone of the intended region.
 func TestUnknownGCPRegionRejected(t *testing.T) {
 	tests := []struct {
 		name, region, zone, want string
@@ -19,6 +20,10 @@ func TestUnknownGCPRegionRejected(t *testing.T) {
 			"$.gcp.region europe-wst4 is not a Compute Engine region of project corp-packages-prod; set $.gcp.region to one of its regions, such as europe-west4"},
 		{"zone the region lacks", "europe-west1", "europe-west1-a",
 			"$.gcp.zone europe-west1-a is not a zone of region europe-west1; set $.gcp.zone to one of its zones: europe-west1-b"},
+		{"misspelt region with its intended zone", "us-cental1", "us-central1-a",
+			"$.gcp.region us-cental1 is not a Compute Engine region of project corp-packages-prod; set $.gcp.region to one of its regions, such as us-central1"},
+		{"zone of another region", "europe-west1", "us-central1-a",
+			"$.gcp.zone us-central1-a is not a zone of region europe-west1; set $.gcp.zone to one of its zones: europe-west1-b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,14 @@ func TestUpIntakesRunStartChecks(t *testing.T) {
 			"$.request.gcp.region: gcp_region: $.gcp.region europe-wst4 is not a Compute Engine region of project corp-packages-prod")
 	})
 
+	t.Run("StartExecution with the zone of the intended region", func(t *testing.T) {
+		input := exampleInput(t, "gcp-privatelink.json", func(doc map[string]any) {
+			section(doc, "gcp")["region"] = "us-cental1"
+		})
+		checkStartRejected(t, up.url, "DATA-4913", input,
+			"$.request.gcp.region: gcp_region: $.gcp.region us-cental1 is not a Compute Engine region of project corp-packages-prod")
+	})
+
 	t.Run("run handed to up", func(t *testing.T) {
 		req := writeAzureExample(t, "azure-privatelink.json", "AZ-RUN", "atlantis")
 		code, out, errOut := runCLI(t, "run", "--sandbox", "--state-dir", dir, req)

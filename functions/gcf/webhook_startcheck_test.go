@@ -43,6 +43,8 @@ func TestWebhookRunsStartChecks(t *testing.T) {
 			wantPath: "$.gcp.region", wantMessage: "gcp_region: $.gcp.region us-centrl1 is not a Compute Engine region of project corp-packages-prod"},
 		{name: "zone the region lacks", region: "us-central1", zone: "us-central1-f", wantStatus: http.StatusBadRequest,
 			wantPath: "$.gcp.zone", wantMessage: "$.gcp.zone us-central1-f is not a zone of region us-central1; set $.gcp.zone to one of its zones: us-central1-a, us-central1-b"},
+		{name: "misspelt region with its intended zone", region: "us-centrl1", zone: "us-central1-a", wantStatus: http.StatusBadRequest,
+			wantPath: "$.gcp.region", wantMessage: "gcp_region: $.gcp.region us-centrl1 is not a Compute Engine region of project corp-packages-prod"},
 		{name: "failed lookup", region: "us-centrl1", zone: "us-centrl1-a", lookupErr: errors.New("compute API unavailable"),
 			wantStatus: http.StatusAccepted},
 	}

@@ -25,6 +25,7 @@ var (
 	nsgIDPattern         = regexp.MustCompile(`^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]+/providers/Microsoft\.Network/networkSecurityGroups/[A-Za-z0-9_.-]+$`)
 	gcpProjectPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	gcpRegionPattern     = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
+	gcpZonePattern       = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+-[a-z][a-z0-9]*$`)
 	gcpNamePattern       = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
 )
 
@@ -224,10 +225,12 @@ func (v *validator) gcp(g *GCP) {
 	if v.require("$.gcp.region", g.Region, "set the region, such as us-central1") && !gcpRegionPattern.MatchString(g.Region) {
 		v.add("$.gcp.region", fmt.Sprintf("%q is not a region; use a name such as us-central1", g.Region))
 	}
-	// The zone is compared with gcp.region only when the region is valid,
-	// so that a wrong region is not reported a second time at the zone.
-	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !v.invalid("$.gcp.region") && !strings.HasPrefix(g.Zone, g.Region+"-") {
-		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone of region %s; use a zone of that region, whose name starts with %s-", g.Zone, g.Region, g.Region))
+	// Only the form of the zone is checked here. Whether gcp.zone is in
+	// gcp.region is left to the gcp_region check against the project's
+	// region list, because a zone outside the region can mean either a
+	// misspelt zone or a misspelt region, and only the list tells which.
+	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !gcpZonePattern.MatchString(g.Zone) {
+		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone name; use a region name and a zone letter, such as us-central1-a", g.Zone))
 	}
 	for path, name := range map[string]string{"$.gcp.network": g.Network, "$.gcp.subnet": g.Subnet, "$.gcp.psc_subnet": g.PSCSubnet} {
 		if v.require(path, name, "set the name") && !gcpNamePattern.MatchString(name) {
