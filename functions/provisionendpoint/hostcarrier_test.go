@@ -72,6 +72,30 @@ func TestRunRejectsHostOfOtherEndpoint(t *testing.T) {
 	}
 }
 
+// TestHostTakenAdviceForOneHostProduct checks that the step's Conflict for
+// an Artifact Registry host, which every repository of the location has,
+// suggests another Snowflake account and not another host name.
+func TestHostTakenAdviceForOneHostProduct(t *testing.T) {
+	const host = "us-central1-python.pkg.dev"
+	other := EndpointInfo{ProviderServiceName: "svc-other", EndpointName: "vpce-other", Host: host, EndpointState: "CREATED"}
+	account := &recordingAccount{infos: []EndpointInfo{other}}
+	env := &workflow.Env{Snowflake: func(context.Context, request.Snowflake) (snowflake.Conn, error) { return account, nil }}
+	in := endpointDocument("DATA-2", "svc-own")
+	in.Request.Repository.IndexURL = "https://" + host + "/p/two/simple/"
+
+	_, err := Run(t.Context(), env, in)
+	if got := workflow.NameOf(err); got != workflow.ErrConflict {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrConflict, err)
+	}
+	want := "or use another Snowflake account in $.snowflake.account, because every repository of an Artifact Registry location has the host name " + host
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
+	}
+	if strings.Contains(err.Error(), "another host name") {
+		t.Errorf("error %q suggests another host name, which the location does not have", err)
+	}
+}
+
 // recordingAccount lists fixed endpoints and records the statements that
 // would change them, without running them.
 type recordingAccount struct {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/snowflake"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -208,8 +209,8 @@ func HostCarrier(infos []EndpointInfo, host, serviceID string) *EndpointInfo {
 func hostTakenError(req request.Request, host string, carrier EndpointInfo, provisionErr error) error {
 	msg := fmt.Sprintf("host %s already has the private endpoint %s to %s (%s) in Snowflake account %s, and an account routes a host to one endpoint only; "+
 		"serving two repositories from one request's endpoint is not supported, so tear down the request that owns that endpoint, "+
-		"or use another host name for this index, then run the request again",
-		host, carrier.EndpointName, carrier.ServiceID(), carrier.EndpointState, req.Snowflake.Account)
+		"or use %s, then run the request again",
+		host, carrier.EndpointName, carrier.ServiceID(), carrier.EndpointState, req.Snowflake.Account, clash.HostChange(host))
 	if provisionErr != nil {
 		msg += fmt.Sprintf(" (Snowflake returned: %v)", provisionErr)
 	}

@@ -25,6 +25,10 @@ type Product struct {
 	// Users are the only user names that the product accepts in HTTP basic
 	// authentication. Empty means any user name.
 	Users []string
+	// HostScope is the group of repositories that share one host name and
+	// have no other, such as "an Artifact Registry location". Empty means
+	// that a repository may be served under another host name.
+	HostScope string
 
 	host *regexp.Regexp
 	// path reports whether an escaped path names the product on a host
@@ -44,6 +48,9 @@ var Products = []Product{
 		Users: []string{"aws"},
 		host:  regexp.MustCompile(`^([a-z0-9-]+\.)+codeartifact\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`),
 		root:  regexp.MustCompile(`^/pypi/[^/]+/`),
+
+		// The host is <domain>-<owner account>.d.codeartifact.<region>.amazonaws.com.
+		HostScope: "a CodeArtifact domain",
 	},
 	{
 		Name:  "Google Artifact Registry",
@@ -51,6 +58,9 @@ var Products = []Product{
 		Users: []string{"_json_key_base64", "oauth2accesstoken"},
 		host:  regexp.MustCompile(`^[a-z0-9-]+-python\.pkg\.dev$`),
 		root:  regexp.MustCompile(`^/[^/]+/[^/]+/`),
+
+		// The host is <location>-python.pkg.dev for every project.
+		HostScope: "an Artifact Registry location",
 	},
 	{
 		Name: "Azure DevOps Artifacts",
@@ -118,6 +128,17 @@ func identify(host, path string) (Product, bool) {
 		}
 	}
 	return Product{}, false
+}
+
+// HostScope returns the Product.HostScope of the product whose host
+// pattern matches host, a host name without a port, or "" when host is not
+// the one host name of a product's repositories.
+func HostScope(host string) string {
+	p, ok := identify(host, "")
+	if !ok {
+		return ""
+	}
+	return p.HostScope
 }
 
 // IsIndex reports whether the escaped path is the product's simple index

@@ -74,3 +74,20 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestHostScope(t *testing.T) {
+	tests := []struct{ host, want string }{
+		{"us-central1-python.pkg.dev", "an Artifact Registry location"},
+		{"EUROPE-WEST4-PYTHON.PKG.DEV", "an Artifact Registry location"},
+		{"corp-111122223333.d.codeartifact.us-east-1.amazonaws.com", "a CodeArtifact domain"},
+		{"corp-111122223333.d.codeartifact.cn-north-1.amazonaws.com.cn", "a CodeArtifact domain"},
+		{"pkgs.dev.azure.com", ""},
+		{"corp.jfrog.io", ""},
+		{"pypi.corp.example.com", ""},
+	}
+	for _, tt := range tests {
+		if got := HostScope(tt.host); got != tt.want {
+			t.Errorf("HostScope(%q) = %q, want %q", tt.host, got, tt.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/repolink/repolink/shared/indexurl"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -105,14 +106,25 @@ func (r Rejection) Host(host string) string {
 			next += " and then " + r.Retry
 		}
 		return fmt.Sprintf("%s. The index host now belongs to request %s, so %s, "+
-			"or %s and start the request as a new run with another host name for this index in $.repository.index_url",
-			conflict, h.Request, next, r.teardownRedriven())
+			"or %s and start the request as a new run with %s",
+			conflict, h.Request, next, r.teardownRedriven(), HostChange(host))
 	}
 	then := ""
 	if r.Retry != "" {
 		then = ", and then " + r.Retry
 	}
-	return fmt.Sprintf("%s: %s, or use another host name for this index in $.repository.index_url%s", conflict, next, then)
+	return fmt.Sprintf("%s: %s, or use %s%s", conflict, next, HostChange(host), then)
+}
+
+// HostChange returns the change to a request that keeps it off the index
+// host of another request's endpoint: another host name for the index, or
+// another Snowflake account when every repository of the index's product
+// has that host name.
+func HostChange(host string) string {
+	if scope := indexurl.HostScope(host); scope != "" {
+		return fmt.Sprintf("another Snowflake account in $.snowflake.account, because every repository of %s has the host name %s", scope, host)
+	}
+	return "another host name for this index in " + request.IndexURLField
 }
 
 // SharedHost returns the message for a private-link request that reaches
@@ -135,7 +147,7 @@ func (r Rejection) SharedHost(host, mine, theirs string) string {
 	} else {
 		conflict = fmt.Sprintf("request %s uses the index host %s in Snowflake account %s, which request %s lists in %s in execution %s (%s), %s",
 			r.RequestID, host, r.Account, h.Request, theirs, h.Execution, statusText(h.Status), state)
-		change = "use another host name for this index in " + request.IndexURLField
+		change = "use " + HostChange(host)
 	}
 	// user reaches host through the endpoint of owner.
 	user, owner := r.RequestID, h.Request
