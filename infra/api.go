@@ -20,7 +20,7 @@ type httpAPI struct {
 
 // newHTTPAPI routes POST /webhook to the webhook function, which checks the
 // HMAC signature itself, and /operations to the operations function behind
-// IAM authorization, because it can redrive runs.
+// IAM authorization, because it shows every run's input and history.
 func newHTTPAPI(stack awscdk.Stack, prefix string, webhook, operations awslambda.Function) httpAPI {
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(prefix),

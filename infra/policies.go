@@ -103,10 +103,13 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			s.arn("ec2", "volume/*"),
 			fmt.Sprintf("arn:%s:ec2:%s::image/*", s.partition, s.region),
 		}, nil),
-		// The proxy VM's image ID is a resolve:ssm: reference to the public
-		// Amazon Linux parameter, which EC2 resolves with the caller's rights.
+		// An aws.image_id of the form resolve:ssm:<path> is resolved by EC2
+		// with the caller's rights. The request check in the main module
+		// (request.PublicImageParameterPrefix) accepts only the AWS public
+		// parameters under /aws/service/, such as the default Amazon Linux
+		// ones, so the grant covers exactly those.
 		statement("ResolveImageParameter", []string{"ssm:GetParameters"}, []string{
-			fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/ami-amazon-linux-latest/*", s.partition, s.region),
+			fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", s.partition, s.region),
 		}, nil),
 		statement("CreateEndpointService", []string{"ec2:CreateVpcEndpointServiceConfiguration"},
 			[]string{endpointServices}, requestTagged()),
@@ -344,7 +347,7 @@ func waitStatements(tableARN string) []awsiam.PolicyStatement {
 }
 
 // pollerStatements lets the poller read and remove waits and complete task
-// tokens.
+// tokens with success or failure. The poller sends no heartbeats.
 func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		// The waits store lists the open waits with one Query on their
@@ -362,7 +365,6 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 		statement("CompleteTaskTokens", []string{
 			"states:SendTaskSuccess",
 			"states:SendTaskFailure",
-			"states:SendTaskHeartbeat",
 		}, []string{"*"}, nil),
 	}
 }
@@ -378,11 +380,14 @@ func pollerStatements(tableARN string) []awsiam.PolicyStatement {
 func webhookStatements(s arnScope, tableARN, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
 	statements := []awsiam.PolicyStatement{
 		// A delivery claims a ticket with PutItem and records its run and
-		// a replaced claim with UpdateItem. GetItem also reads the
-		// request's run item, which names a running teardown, and the
-		// teardown record start, which is keyed under "run#" too.
+		// a replaced claim with UpdateItem.
 		statement("RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
-			[]string{tableARN}, partitionsStartingWith(ticketPartitionPrefix, runPartitionPrefix)),
+			[]string{tableARN}, partitionsStartingWith(ticketPartitionPrefix)),
+		// The webhook only reads the request's run item, which names a
+		// running teardown, and the teardown record start, which is keyed
+		// under "run#" too. The steps and the notifier write them.
+		statement("ReadRunItems", []string{"dynamodb:GetItem"},
+			[]string{tableARN}, partitionsStartingWith(runPartitionPrefix)),
 		// A delivery takes the request's Snowflake object names and index
 		// host with conditional PutItem calls, marks them started with
 		// UpdateItem, and deletes those it took when another request
@@ -460,27 +465,23 @@ func exclusionStatements(s arnScope, tableARN, provisionMachine, teardownMachine
 	}
 }
 
-// operationsStatements lets operators list, inspect and redrive the runs of
-// every machine, and start teardown runs when that machine is deployed.
-func operationsStatements(s arnScope, machineNames []string, teardownMachine string) []awsiam.PolicyStatement {
-	var machines, executions []string
-	for _, name := range machineNames {
-		machines = append(machines, s.stateMachine(name))
-		executions = append(executions, s.executions(name))
+// operationsStatements lets the read-only operations API list and inspect
+// the runs of the provision machine and of the teardown machine.
+// teardownMachine is "" when the stack has no teardown machine.
+func operationsStatements(s arnScope, provisionMachine, teardownMachine string) []awsiam.PolicyStatement {
+	machines := []string{s.stateMachine(provisionMachine)}
+	executions := []string{s.executions(provisionMachine)}
+	if teardownMachine != "" {
+		machines = append(machines, s.stateMachine(teardownMachine))
+		executions = append(executions, s.executions(teardownMachine))
 	}
-	statements := []awsiam.PolicyStatement{
+	return []awsiam.PolicyStatement{
 		statement("ListRuns", []string{"states:ListExecutions"}, machines, nil),
-		statement("InspectAndRedriveRuns", []string{
+		statement("InspectRuns", []string{
 			"states:DescribeExecution",
 			"states:GetExecutionHistory",
-			"states:RedriveExecution",
 		}, executions, nil),
 	}
-	if teardownMachine != "" {
-		statements = append(statements, statement("StartTeardown", []string{"states:StartExecution"},
-			[]string{s.stateMachine(teardownMachine)}, nil))
-	}
-	return statements
 }
 
 // Partition keys of the credential items in the table, as the dynamo

@@ -40,8 +40,9 @@ const (
 	envNotifierFunction = "REPOLINK_NOTIFIER_FUNCTION"
 	// envMachineARN is the provision state machine that the webhook starts.
 	envMachineARN = "REPOLINK_STATE_MACHINE_ARN"
-	// envMachinePrefix starts one variable per machine on the operations
-	// function, such as REPOLINK_STATE_MACHINE_ARN_TEARDOWN.
+	// envMachinePrefix starts the variables of the provision and teardown
+	// machines on the operations function, such as
+	// REPOLINK_STATE_MACHINE_ARN_TEARDOWN.
 	envMachinePrefix = "REPOLINK_STATE_MACHINE_ARN_"
 	// envProvisionName and envTeardownName are the state machine names
 	// that every step function gets. The webhook gets envTeardownName.
@@ -114,9 +115,12 @@ func NewStack(scope constructs.Construct, id string, props *awscdk.StackProps, c
 		s.Machines[def.Key] = s.newMachine(def, machineNames[def.Key], opts.retention)
 	}
 
+	// The operations API reads the provision and teardown machines only.
 	machineEnv := map[string]string{}
-	for key, machine := range s.Machines {
-		machineEnv[envMachinePrefix+strings.ToUpper(strings.ReplaceAll(key, "-", "_"))] = *machine.StateMachineArn()
+	for _, key := range []string{"provision", "teardown"} {
+		if machine, ok := s.Machines[key]; ok {
+			machineEnv[envMachinePrefix+strings.ToUpper(key)] = *machine.StateMachineArn()
+		}
 	}
 	s.newServiceFunctions(cfg, opts, roles, machineEnv, machineNames)
 	s.newNotifier(cfg, opts, roles[GroupNotifier])
@@ -180,11 +184,6 @@ func newWaitsTable(stack awscdk.Stack) awsdynamodb.Table {
 // newRoles creates one role per function group and adds each group's
 // statements.
 func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs []Definition, machineNames map[string]string) map[Group]awsiam.Role {
-	var allMachines []string
-	for _, def := range defs {
-		allMachines = append(allMachines, machineNames[def.Key])
-	}
-
 	stepSecrets := secretStatements(scopeARNs, "ReadStepSecrets", cfg.SecretARNs, cfg.SecretsKeyARN)
 	var webhookSecret []string
 	if cfg.WebhookSecretARN != "" {
@@ -212,7 +211,7 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		GroupPoller:   append(pollerStatements(tableARN), stepSecrets...),
 		GroupWebhook: append(webhookStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
-		GroupOperations: operationsStatements(scopeARNs, allMachines, machineNames["teardown"]),
+		GroupOperations: operationsStatements(scopeARNs, machineNames["provision"], machineNames["teardown"]),
 		GroupNotifier: append(notifierStatements(scopeARNs, tableARN, machineNames["provision"], machineNames["teardown"]),
 			secretStatements(scopeARNs, "ReadWebhookKey", webhookSecret, cfg.SecretsKeyARN)...),
 	}
@@ -344,8 +343,9 @@ func setAllowSecretRefs(env map[string]string, cfg Config) {
 }
 
 // newServiceFunctions creates the poller, webhook and operations functions.
-// machineEnv holds one REPOLINK_STATE_MACHINE_ARN_<KEY> variable per machine,
-// for the operations function. The webhook gets the teardown machine's
+// machineEnv holds REPOLINK_STATE_MACHINE_ARN_PROVISION and, with a
+// teardown machine, REPOLINK_STATE_MACHINE_ARN_TEARDOWN, for the operations
+// function. The webhook gets the teardown machine's
 // name from machineNames, not its ARN, because a name is a plain string
 // that adds no reference between resources to the template.
 func (s *Stack) newServiceFunctions(cfg Config, opts functionOptions, roles map[Group]awsiam.Role, machineEnv, machineNames map[string]string) {
@@ -400,10 +400,14 @@ func (s *Stack) newMachine(def Definition, name string, retention awslogs.Retent
 	for _, task := range def.Tasks {
 		substitutions[task] = s.Functions[task].FunctionArn()
 	}
+	asl, replaced := withStackPartition(def.ASL)
+	if replaced {
+		substitutions[partitionSubstitution] = s.Stack.Partition()
+	}
 	machine := awsstepfunctions.NewStateMachine(s.Stack, jsii.String(id+"Machine"), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        jsii.String(name),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(def.ASL)),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(asl)),
 		DefinitionSubstitutions: &substitutions,
 		// Execution data stays out of the logs: the history already holds
 		// every state's input and output, and the logs keep the timeline.

@@ -267,18 +267,22 @@ func TestDefinitionSubstitutions(t *testing.T) {
 				t.Error("definition is an S3 asset, want it inline")
 			}
 			// The stack changes only a start state that lets Azure or GCP
-			// routes through.
+			// routes through, and the partition of service integrations.
 			asl, err = rejectForeignRoutes(asl)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if props["DefinitionString"] != string(asl) {
+			deployed, _ := withStackPartition(string(asl))
+			if props["DefinitionString"] != deployed {
 				t.Errorf("DefinitionString differs from statemachines/%s", mf.File)
 			}
 
 			substitutions, _ := props["DefinitionSubstitutions"].(map[string]any)
-			definition := string(asl)
-			for _, match := range placeholderPattern.FindAllStringSubmatch(string(asl), -1) {
+			definition := deployed
+			if _, ok := substitutions[partitionSubstitution]; ok {
+				definition = strings.ReplaceAll(definition, "${"+partitionSubstitution+"}", "aws")
+			}
+			for _, match := range placeholderPattern.FindAllStringSubmatch(definition, -1) {
 				task := match[1]
 				functionID := unsupportedID
 				if !foreignTask(task) {
@@ -307,7 +311,7 @@ func TestProvisionCallbackSubstituted(t *testing.T) {
 	props := machinesByName(r.json)["repolink-provision"]
 	definition := props["DefinitionString"].(string)
 	for _, match := range placeholderPattern.FindAllStringSubmatch(definition, -1) {
-		if !foreignTask(match[1]) {
+		if match[1] != partitionSubstitution && !foreignTask(match[1]) {
 			functionID, _ := functionOf(t, r.json, match[1])
 			definition = strings.ReplaceAll(definition, match[0], fakeFunctionARN(functionID))
 		}
@@ -368,6 +372,7 @@ func TestFunctionEnvironment(t *testing.T) {
 	r := fullStack(t)
 	table := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Table.Node().DefaultChild().(awscdk.CfnElement))}
 	provision := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["provision"].Node().DefaultChild().(awscdk.CfnElement))}
+	teardown := map[string]any{"Ref": *r.stack.Stack.GetLogicalId(r.stack.Machines["teardown"].Node().DefaultChild().(awscdk.CfnElement))}
 	notifierID, _ := functionOf(t, r.json, "notifier")
 	notifier := map[string]any{"Ref": notifierID}
 	tests := []struct {
@@ -396,6 +401,13 @@ func TestFunctionEnvironment(t *testing.T) {
 			"REPOLINK_STATE_MACHINE_NAME_TEARDOWN": "repolink-teardown",
 			"REPOLINK_WEBHOOK_SECRET_ARN":          exampleWebhookARN,
 			"REPOLINK_CODEARTIFACT_DOMAINS":        exampleDomainARN + "," + exampleDomainARN2,
+		}},
+		// The operations API reads the provision and teardown machines
+		// only, so the egress-refresh machine's ARN is not set.
+		{"operations", map[string]any{
+			"REPOLINK_HANDLER":                     "operations",
+			"REPOLINK_STATE_MACHINE_ARN_PROVISION": provision,
+			"REPOLINK_STATE_MACHINE_ARN_TEARDOWN":  teardown,
 		}},
 		{"notifier", map[string]any{
 			"REPOLINK_HANDLER":            "notifier",
@@ -572,9 +584,9 @@ func TestIAMStatements(t *testing.T) {
 	// The dynamo package keys every run item with this prefix.
 	runKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "run#*"}}
 	runItemActions := []string{"dynamodb:GetItem", "dynamodb:PutItem"}
-	// The webhook reads and writes tickets and reads run items, and
-	// nothing else but claims.
-	deliveryKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": []any{"ticket#*", "run#*"}}}
+	// The webhook reads and writes tickets and claims, and only reads run
+	// items.
+	deliveryKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "ticket#*"}}
 	// The dynamo package keys every claim of a Snowflake object name or
 	// index host with this prefix.
 	claimKeys := map[string]any{"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": "claim#*"}}
@@ -601,6 +613,8 @@ func TestIAMStatements(t *testing.T) {
 	}{
 		{"NetworkRole", "RunTaggedInstance", []string{"ec2:RunInstances"},
 			[]string{arn("ec2", "instance/*")}, requestTag},
+		{"NetworkRole", "ResolveImageParameter", []string{"ssm:GetParameters"},
+			[]string{"arn:aws:ssm:us-west-2::parameter/aws/service/*"}, nil},
 		{"NetworkRole", "CreateEndpointService", []string{"ec2:CreateVpcEndpointServiceConfiguration"},
 			[]string{arn("ec2", "vpc-endpoint-service/*")}, requestTag},
 		{"NetworkRole", "ReadStepSecrets", []string{"secretsmanager:GetSecretValue"},
@@ -612,7 +626,7 @@ func TestIAMStatements(t *testing.T) {
 		{"PollerRole", "ReadStepSecrets", []string{"secretsmanager:GetSecretValue"},
 			[]string{exampleSecretARN, exampleSecretARN2}, nil},
 		{"PollerRole", "CompleteTaskTokens",
-			[]string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"},
+			[]string{"states:SendTaskSuccess", "states:SendTaskFailure"},
 			[]string{"*"}, nil},
 		{"NetworkRole", "RecordTarget", []string{"elasticloadbalancing:AddTags"},
 			[]string{arn("elasticloadbalancing", "targetgroup/rl-*/*")}, map[string]any{
@@ -684,6 +698,7 @@ func TestIAMStatements(t *testing.T) {
 			[]string{"{WaitsTable.Arn}"}, reservationKeys},
 		{"WebhookRole", "RecordDeliveries", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{"{WaitsTable.Arn}"}, deliveryKeys},
+		{"WebhookRole", "ReadRunItems", []string{"dynamodb:GetItem"}, []string{"{WaitsTable.Arn}"}, runKeys},
 		{"WebhookRole", "ClaimSnowflakeNames",
 			[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 			[]string{"{WaitsTable.Arn}"}, claimKeys},
@@ -705,13 +720,9 @@ func TestIAMStatements(t *testing.T) {
 			[]string{exampleWebhookARN}, nil},
 		{"NotifierRole", "ReadWebhookKeyKey", []string{"kms:Decrypt"}, []string{exampleKeyARN},
 			map[string]any{"StringEquals": map[string]any{"kms:ViaService": "secretsmanager.us-west-2.amazonaws.com"}}},
-		{"OperationsRole", "InspectAndRedriveRuns",
-			[]string{"states:DescribeExecution", "states:GetExecutionHistory", "states:RedriveExecution"},
-			[]string{
-				arn("states", "execution:repolink-provision:*"),
-				arn("states", "execution:repolink-teardown:*"),
-				arn("states", "execution:repolink-egress-refresh:*"),
-			}, nil},
+		{"OperationsRole", "ListRuns", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
+		{"OperationsRole", "InspectRuns", []string{"states:DescribeExecution", "states:GetExecutionHistory"},
+			runsOfRequestExecutions, nil},
 		{"PreflightRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
 		{"PreflightRole", "DescribeRunsOfRequest", []string{"states:DescribeExecution"}, runsOfRequestExecutions, nil},
 		{"NetworkRole", "ListRunsOfRequest", []string{"states:ListExecutions"}, runsOfRequestMachines, nil},
@@ -1023,13 +1034,16 @@ func TestOptionalMachinesAndPlaceholderAsset(t *testing.T) {
 		r.template.HasOutput(jsii.String("TeardownStateMachineArn"), map[string]any{})
 	})
 	statements := policyStatements(t, r.json)
-	st, ok := findStatement(statements, "OperationsRole", "StartTeardown")
+	st, ok := findStatement(statements, "OperationsRole", "ListRuns")
 	if !ok {
-		t.Fatal("operations role has no StartTeardown statement")
+		t.Fatal("operations role has no ListRuns statement")
 	}
-	want := []string{"arn:aws:states:us-west-2:123456789012:stateMachine:repolink-teardown"}
+	want := []string{
+		"arn:aws:states:us-west-2:123456789012:stateMachine:repolink-provision",
+		"arn:aws:states:us-west-2:123456789012:stateMachine:repolink-teardown",
+	}
 	if diff := cmp.Diff(want, st.Resources); diff != "" {
-		t.Errorf("StartTeardown resources mismatch (-want +got):\n%s", diff)
+		t.Errorf("ListRuns resources mismatch (-want +got):\n%s", diff)
 	}
 	if _, ok := findStatement(statements, "WebhookRole", "ReadWebhookKey"); ok {
 		t.Error("webhook role reads a secret although no webhook secret is configured")

@@ -19,18 +19,30 @@ func IsAMIID(image string) bool {
 	return amiIDPattern.MatchString(image)
 }
 
+// PublicImageParameterPrefix starts the path of every AWS public
+// parameter, such as the Amazon Linux image parameters. EC2 resolves a
+// resolve:ssm: image with the caller's ssm:GetParameters right, and the
+// CDK stack grants that right only on parameters under this path.
+const PublicImageParameterPrefix = "/aws/service/"
+
 // awsImageID checks the form of aws.image_id: an image ID or a
-// resolve:ssm: parameter reference. Preflight checks with DescribeImages
-// that an image ID exists.
+// resolve:ssm: reference to a public parameter under
+// PublicImageParameterPrefix. Preflight checks with DescribeImages that an
+// image ID exists.
 func (v *validator) awsImageID(path, image string) {
 	if IsAMIID(image) {
 		return
 	}
 	if name, ok := strings.CutPrefix(image, ssmImagePrefix); ok && name != "" {
+		if !strings.HasPrefix(name, PublicImageParameterPrefix) {
+			v.add(path, fmt.Sprintf("%q names a Systems Manager parameter outside %s, which the deployed functions "+
+				"may not read, so EC2 would reject the launch; use the image ID that the parameter contains (ami-...) "+
+				"or a public parameter under %s", image, PublicImageParameterPrefix, PublicImageParameterPrefix))
+		}
 		return
 	}
 	v.add(path, fmt.Sprintf("%q is not an EC2 image ID; use ami- followed by 8 or 17 lower-case hex digits, "+
-		"such as ami-0123456789abcdef0, or resolve:ssm: and a parameter path, or leave it out for the newest Amazon Linux 2023", image))
+		"such as ami-0123456789abcdef0, or resolve:ssm: and a public parameter path under "+PublicImageParameterPrefix+", or leave it out for the newest Amazon Linux 2023", image))
 }
 
 // DefaultImageIDARM64 is DefaultImageID for instance types with arm64
