@@ -585,6 +585,9 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 			continue
 		}
 		printText(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
+		for _, related := range r.Related {
+			printText(tw, "  \t%s\t%s\n", related.Action, related.ID)
+		}
 	}
 	tw.Flush()
 	for _, n := range collectResourceNotes(v.Resources) {

@@ -169,6 +169,9 @@ func (p *progress) event(ev engine.Event) {
 			took = ev.Timestamp.Sub(entered)
 		}
 		p.line(task, result.Action, result.ID, took)
+		for _, related := range details.related(p.results[state]) {
+			p.line("", related.Action, related.ID, 0)
+		}
 		for _, w := range details.warnings(p.results[state]) {
 			printText(p.out, "    warning: %s: %s\n", w.Check, w.Detail)
 			if w.Fix != "" {
@@ -468,6 +471,20 @@ func (d eventDetails) warnings(key string) []workflow.Warning {
 		return nil
 	}
 	return warnings
+}
+
+// related returns the further resources that resources.<key> of the state
+// output in the details lists besides its ID.
+func (d eventDetails) related(key string) []workflow.Result {
+	data, err := json.Marshal(d.resource(key)["related"])
+	if err != nil {
+		return nil
+	}
+	var related []workflow.Result
+	if json.Unmarshal(data, &related) != nil {
+		return nil
+	}
+	return related
 }
 
 // result reads resources.<key> from the state output in the details.

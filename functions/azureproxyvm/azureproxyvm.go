@@ -109,7 +109,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	return Output{
-		Result:    workflow.Result{Action: workflow.ActionFor(vm.Tags, in.Execution), ID: vm.ID},
+		Result: workflow.Result{
+			Action:  workflow.ActionFor(vm.Tags, in.Execution),
+			ID:      vm.ID,
+			Related: []workflow.Result{{Action: workflow.ActionFor(nic.Tags, in.Execution), ID: nic.ID}},
+		},
 		PrivateIP: nic.PrivateIP,
 	}, nil
 }

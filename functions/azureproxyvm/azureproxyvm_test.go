@@ -34,7 +34,8 @@ func (n *network) CreateNetworkInterface(_ context.Context, spec cloud.AzureNetw
 	if n.createErr != nil {
 		return cloud.AzureNetworkInterface{}, n.createErr
 	}
-	return cloud.AzureNetworkInterface{ID: "/nic/" + spec.Name, PrivateIP: "10.0.1.4", Tags: map[string]string{cloud.TagRequest: spec.RequestID}}, nil
+	tags := map[string]string{cloud.TagRequest: spec.RequestID, cloud.TagExecution: spec.Tags[cloud.TagExecution]}
+	return cloud.AzureNetworkInterface{ID: "/nic/" + spec.Name, PrivateIP: "10.0.1.4", Tags: tags}, nil
 }
 
 func (n *network) FindVM(context.Context, string, string) (*cloud.AzureVM, error) {
@@ -103,6 +104,11 @@ func TestRun(t *testing.T) {
 			}
 			if !tt.wantCreate {
 				return
+			}
+			// The output lists the network interface along with the VM.
+			wantRelated := []workflow.Result{{Action: workflow.Created, ID: fake.vmSpec.NetworkInterfaceID}}
+			if diff := cmp.Diff(wantRelated, out.Related); diff != "" {
+				t.Errorf("related (-want +got):\n%s", diff)
 			}
 			if fake.vmSpec.NetworkInterfaceID != "/nic/"+fake.vmSpec.Name+"-nic" {
 				t.Errorf("VM uses NIC %q", fake.vmSpec.NetworkInterfaceID)

@@ -64,7 +64,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 		return Output{}, err
 	}
 	return Output{
-		Result:         workflow.Result{Action: gcproute.Combine(hcAction, fwAction, bsAction, frAction), ID: fr.Path},
+		Result: workflow.Result{
+			Action: gcproute.Combine(hcAction, fwAction, bsAction, frAction),
+			ID:     fr.Path,
+			Related: []workflow.Result{
+				{Action: bsAction, ID: bs.Path},
+				{Action: hcAction, ID: hc.Path},
+				{Action: fwAction, ID: fw.Path},
+			},
+		},
 		IPAddress:      fr.IPAddress,
 		BackendService: bs.Path,
 		HealthCheck:    hc.Path,

@@ -69,7 +69,11 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	// With proxy none the step builds only the group around a VM that
 	// exists already, so its result names the group, not the VM.
-	result := workflow.Result{Action: gcproute.Combine(vmAction, groupAction), ID: inst.Path}
+	result := workflow.Result{
+		Action:  gcproute.Combine(vmAction, groupAction),
+		ID:      inst.Path,
+		Related: []workflow.Result{{Action: groupAction, ID: group.Path}},
+	}
 	if g.Proxy == "none" {
 		result = workflow.Result{Action: groupAction, ID: group.Path}
 	}

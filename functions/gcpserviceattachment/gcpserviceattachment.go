@@ -65,7 +65,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	// Consumer traffic reaches the backends from the NAT subnet's
 	// addresses, which no default rule allows.
-	_, fwAction, err := gcploadbalancer.EnsureFirewall(ctx, network, in, names.NATFirewall, []string{subnet.IPCIDRRange})
+	rule, fwAction, err := gcploadbalancer.EnsureFirewall(ctx, network, in, names.NATFirewall, []string{subnet.IPCIDRRange})
 	if err != nil {
 		return Output{}, err
 	}
@@ -91,7 +91,14 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 
 	project := consumerProjectOf(config)
 	return Output{
-		Result:      workflow.Result{Action: gcproute.Combine(subnetAction, fwAction, workflow.ActionFor(sa.Tags, in.Execution)), ID: sa.Path},
+		Result: workflow.Result{
+			Action: gcproute.Combine(subnetAction, fwAction, workflow.ActionFor(sa.Tags, in.Execution)),
+			ID:     sa.Path,
+			Related: []workflow.Result{
+				{Action: subnetAction, ID: subnet.Path},
+				{Action: fwAction, ID: rule.Path},
+			},
+		},
 		ServiceName: gcproute.ServiceAttachmentPath(g, names),
 		Principal:   project,
 	}, nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/repolink/repolink/functions/internal/gcproute"
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
@@ -126,6 +128,15 @@ func TestRunCreatesSubnetAndAttachment(t *testing.T) {
 	}
 	if out.Action != workflow.Created || out.ServiceName != "projects/corp-prod/regions/us-central1/serviceAttachments/"+names.ServiceAttachment || out.Principal != "sf-psc" {
 		t.Errorf("output = %+v", out)
+	}
+	// The output lists the subnet and the NAT firewall rule that the step
+	// created along with the attachment, so that run and status show them.
+	wantRelated := []workflow.Result{
+		{Action: workflow.Created, ID: fake.subnet.Path},
+		{Action: workflow.Created, ID: rule.Path},
+	}
+	if diff := cmp.Diff(wantRelated, out.Related); diff != "" {
+		t.Errorf("related (-want +got):\n%s", diff)
 	}
 
 	again, err := run(t, fake)

@@ -105,6 +105,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, fmt.Errorf("find listener on %s: %w", lb.ARN, err)
 	}
+	listenerAction := workflow.Adopted
 	if listener == nil {
 		created, err := network.CreateListener(ctx, lb.ARN, tg.ID, proxyvm.ProxyPort)
 		if err != nil {
@@ -116,6 +117,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 			return Output{}, fmt.Errorf("create TCP listener on %s: %w", lb.ARN, err)
 		}
 		listener = &created
+		listenerAction = workflow.Created
 	}
 	if listener.TargetGroupARN != "" && listener.TargetGroupARN != tg.ID {
 		return Output{}, workflow.Errorf(workflow.ErrConflict,
@@ -139,8 +141,17 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if widened && action == workflow.Adopted {
 		action = workflow.Updated
 	}
+	// A listener carries no tags, so one on a load balancer that this
+	// execution created counts as created too, as after a retried step.
+	if action == workflow.Created {
+		listenerAction = workflow.Created
+	}
 	return Output{
-		Result:        workflow.Result{Action: action, ID: lb.ARN},
+		Result: workflow.Result{
+			Action:  action,
+			ID:      lb.ARN,
+			Related: []workflow.Result{{Action: listenerAction, ID: listener.ARN}},
+		},
 		ListenerARN:   listener.ARN,
 		DNSName:       lb.DNSName,
 		HealthyTarget: healthy,

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -316,5 +318,11 @@ func TestRunRecordsHealthyTarget(t *testing.T) {
 	}
 	if out.HealthyTarget != "i-0abc:443" {
 		t.Errorf("HealthyTarget = %q, want i-0abc:443", out.HealthyTarget)
+	}
+	// The listener existed before this execution, so it is listed as
+	// adopted along with the load balancer.
+	wantRelated := []workflow.Result{{Action: workflow.Adopted, ID: "arn:listener"}}
+	if diff := cmp.Diff(wantRelated, out.Related); diff != "" {
+		t.Errorf("related (-want +got):\n%s", diff)
 	}
 }

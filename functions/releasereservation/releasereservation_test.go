@@ -2,6 +2,7 @@ package releasereservation
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/repolink/repolink/functions/internal/gcpsandbox"
@@ -57,7 +58,7 @@ func TestReleaseFailedRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	if want := (Output{Action: Released, ID: "DATA-1"}); out != want {
+	if want := (Output{Action: Released, ID: "DATA-1"}); !reflect.DeepEqual(out, want) {
 		t.Errorf("output %+v, want %+v", out, want)
 	}
 	if !lastPlaceFree(t, env) {

@@ -143,7 +143,9 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 	az := req.Azure
 	names := azureroute.NamesFor(req)
 
+	// deleted is the first resource deleted, and related the one after it.
 	deleted := ""
+	var related []workflow.Result
 	vm, err := network.FindVM(ctx, az.ResourceGroup, names.VM)
 	if err != nil {
 		return Output{}, fmt.Errorf("find proxy VM %s: %w", names.VM, err)
@@ -171,21 +173,27 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 		}
 		if err := network.DeleteNetworkInterface(ctx, az.ResourceGroup, nic.Name); err != nil {
 			if users := foreignUsers(err, req, false); len(users) > 0 {
-				// The kept interface is what the summary must show, even
-				// when the VM was deleted.
-				return kept("network interface", nic.ID, users), nil
+				// The kept interface is what the summary must show, and
+				// a VM deleted before it is listed as related.
+				out := kept("network interface", nic.ID, users)
+				if deleted != "" {
+					out.Related = []workflow.Result{{Action: workflow.Deleted, ID: deleted}}
+				}
+				return out, nil
 			}
 			return Output{}, fmt.Errorf("delete network interface %s: %w", nic.ID, err)
 		}
 		if deleted == "" {
 			deleted = nic.ID
+		} else {
+			related = append(related, workflow.Result{Action: workflow.Deleted, ID: nic.ID})
 		}
 	}
 
 	if deleted == "" {
 		return Output{Action: workflow.Skipped, ID: names.VM}, nil
 	}
-	return Output{Action: workflow.Deleted, ID: deleted}, nil
+	return Output{Action: workflow.Deleted, ID: deleted, Related: related}, nil
 }
 
 // Live returns the connections of the service that keep it from being

@@ -186,13 +186,15 @@ func TestProxyVM(t *testing.T) {
 		n          *network
 		wantAction string
 		wantCalls  []string
+		// wantRelated are the resources deleted after the one in ID.
+		wantRelated []workflow.Result
 	}{
 		{"VM and interface", &network{
 			vm:  &cloud.AzureVM{ID: "/vm/1", Name: "vm", Tags: mine},
 			nic: &cloud.AzureNetworkInterface{ID: "/nic/1", Name: "nic", Tags: mine},
-		}, workflow.Deleted, []string{"delete vm vm", "delete nic nic"}},
-		{"interface left by an earlier run", &network{nic: &cloud.AzureNetworkInterface{ID: "/nic/1", Name: "nic", Tags: mine}}, workflow.Deleted, []string{"delete nic nic"}},
-		{"proxy none", &network{}, workflow.Skipped, nil},
+		}, workflow.Deleted, []string{"delete vm vm", "delete nic nic"}, []workflow.Result{{Action: workflow.Deleted, ID: "/nic/1"}}},
+		{"interface left by an earlier run", &network{nic: &cloud.AzureNetworkInterface{ID: "/nic/1", Name: "nic", Tags: mine}}, workflow.Deleted, []string{"delete nic nic"}, nil},
+		{"proxy none", &network{}, workflow.Skipped, nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,6 +207,9 @@ func TestProxyVM(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantCalls, tc.n.calls); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantRelated, out.Related); diff != "" {
+				t.Errorf("related (-want +got):\n%s", diff)
 			}
 		})
 	}

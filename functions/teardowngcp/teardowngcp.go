@@ -287,7 +287,8 @@ func ProxyVM(ctx context.Context, env *workflow.Env, in workflow.Document) (Outp
 
 // FirewallRules deletes the two firewall rules that repolink created for
 // the request: the one for health checks and the one for the Private
-// Service Connect NAT subnet. It reports deleted when it deleted either.
+// Service Connect NAT subnet. It reports deleted when it deleted either,
+// with the first rule deleted as its ID and the second in Related.
 func FirewallRules(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	network, err := gcproute.Network(ctx, env, req)
@@ -312,7 +313,9 @@ func FirewallRules(ctx context.Context, env *workflow.Env, in workflow.Document)
 		}
 		if out.Action == workflow.Skipped {
 			out = Output{Action: workflow.Deleted, ID: rule.Path}
+			continue
 		}
+		out.Related = append(out.Related, Output{Action: workflow.Deleted, ID: rule.Path})
 	}
 	return out, nil
 }

@@ -299,6 +299,15 @@ func TestFirewallRulesDeletesBoth(t *testing.T) {
 	if diff := cmp.Diff(want, n.deleted); diff != "" {
 		t.Errorf("deleted (-want +got):\n%s", diff)
 	}
+	// The result names both rules, so that the teardown output lists each.
+	wantOut := Output{
+		Action:  workflow.Deleted,
+		ID:      n.firewalls[namesFor(doc).HealthFirewall].Path,
+		Related: []Output{{Action: workflow.Deleted, ID: n.firewalls[namesFor(doc).NATFirewall].Path}},
+	}
+	if diff := cmp.Diff(wantOut, out); diff != "" {
+		t.Errorf("FirewallRules result (-want +got):\n%s", diff)
+	}
 
 	empty := &network{}
 	again, err := run(t, empty, FirewallRules)

@@ -40,13 +40,15 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	if err != nil {
 		return Output{}, fmt.Errorf("find listener on %s: %w", lb.ARN, err)
 	}
+	out := Output{Action: workflow.Deleted, ID: lb.ARN}
 	if listener != nil {
 		if err := network.DeleteListener(ctx, listener.ARN); err != nil {
 			return Output{}, fmt.Errorf("delete listener %s: %w", listener.ARN, err)
 		}
+		out.Related = []workflow.Result{{Action: workflow.Deleted, ID: listener.ARN}}
 	}
 	if err := network.DeleteLoadBalancer(ctx, lb.ARN); err != nil {
 		return Output{}, fmt.Errorf("delete load balancer %s: %w", lb.ARN, err)
 	}
-	return Output{Action: workflow.Deleted, ID: lb.ARN}, nil
+	return out, nil
 }

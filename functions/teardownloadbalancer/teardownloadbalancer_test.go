@@ -48,7 +48,9 @@ func TestRunDeletesListenerFirst(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if diff := cmp.Diff(Output{Action: workflow.Deleted, ID: "arn:lb"}, out); diff != "" {
+	// The listener is listed too, so that the teardown output names it.
+	want := Output{Action: workflow.Deleted, ID: "arn:lb", Related: []workflow.Result{{Action: workflow.Deleted, ID: "arn:listener"}}}
+	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"arn:listener", "arn:lb"}, n.deleted); diff != "" {

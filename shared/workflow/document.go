@@ -69,6 +69,11 @@ type Result struct {
 	// Reason is the cause for which a teardown step kept the resource, or
 	// for which a step skipped it and so has no ID.
 	Reason string `json:"reason,omitempty"`
+	// Related are the further resources that the step created, adopted,
+	// updated or deleted along with ID, each with its own action, such as
+	// the second firewall rule of a Google Cloud route. Counts of actions
+	// still count each step once.
+	Related []Result `json:"related,omitempty"`
 }
 
 // Default is the outcome of the default repository step.
