@@ -12,6 +12,7 @@ import (
 	"time"
 
 	preflightstep "github.com/repolink/repolink/functions/preflight"
+	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/preflight"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
@@ -145,7 +146,7 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []p
 		warning, err := check.Run(ctx, rt.env, req)
 		switch {
 		case err != nil:
-			failed := preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: err.Error()}
+			failed := preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: checkFailure(err)}
 			if workflow.NameOf(err) == workflow.ErrInvalidRequest {
 				failed.Error = workflow.ErrInvalidRequest
 			}
@@ -157,6 +158,17 @@ func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []p
 		}
 	}
 	return results
+}
+
+// checkFailure returns the detail of a request check that failed with
+// err. Preflight starts no run, so a capacity Conflict advises running the
+// request once a place is free, as plan does, not redriving a run.
+func checkFailure(err error) string {
+	var capacity *provisionendpoint.CapacityError
+	if errors.As(err, &capacity) {
+		return capacity.Reason + "; " + capacity.Advice("run the request")
+	}
+	return err.Error()
 }
 
 // checkBeforeStart runs preflightstep.CheckStart on req and returns a usage

@@ -78,7 +78,7 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		reserve := func(ctx context.Context, env *workflow.Env, req request.Request) error {
 			return checkEndpointCapacity(ctx, env, req, in.Execution)
 		}
-		for _, check := range applicable(req, requestChecks(reserve)) {
+		for _, check := range applicable(req, requestChecks(req.Route, reserve)) {
 			warning, err := check.Run(ctx, env, req)
 			if err != nil {
 				return Output{}, err

@@ -42,7 +42,7 @@ type Warning struct {
 // capacity check only counts the free places, as the plan does, because
 // the step alone reserves one.
 func RequestChecks(req request.Request) []RequestCheck {
-	return applicable(req, requestChecks(func(ctx context.Context, env *workflow.Env, req request.Request) error {
+	return applicable(req, requestChecks(req.Route, func(ctx context.Context, env *workflow.Env, req request.Request) error {
 		return withEndpoints(ctx, env, req, func(infos []provisionendpoint.EndpointInfo) error {
 			return CheckEndpointCapacity(ctx, env, req, infos)
 		})
@@ -109,13 +109,14 @@ func CheckStart(ctx context.Context, env *workflow.Env, req request.Request) err
 }
 
 // requestChecks returns every check, whether or not it applies, with
-// capacity as the endpoint capacity check.
-func requestChecks(capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
+// capacity as the endpoint capacity check and subjects worded for a
+// request of route.
+func requestChecks(route request.Route, capacity func(ctx context.Context, env *workflow.Env, req request.Request) error) []RequestCheck {
 	return []RequestCheck{
 		{Name: "snowflake_location", Subject: "$.snowflake.database and $.snowflake.schema exist", Run: noWarning(checkLocation)},
 		{Name: "session_warehouse", Subject: "the Snowflake session has the warehouse of $.snowflake.warehouse, or the user's default warehouse",
 			Run: noWarning(checkWarehouse)},
-		{Name: "account_region", Subject: "the Snowflake account of $.snowflake.account is on the route's cloud, and $.aws.region or $.gcp.region is its region",
+		{Name: "account_region", Subject: accountRegionSubject(route),
 			Applies: accountRegionApplies, Run: noWarning(checkAccountRegion)},
 		{Name: "object_names", Subject: "the SECRET, API INTEGRATION and ARTIFACT REPOSITORY names are free or belong to this request", Run: noWarning(checkOwners)},
 		{Name: "grant_roles", Subject: "the account has every role of $.repository.grant_to_roles",
@@ -194,6 +195,22 @@ func egressGroupApplies(req request.Request) bool {
 // AWS private-link request with aws.proxy none does not.
 func launchApplies(req request.Request) bool {
 	return awsPrivateLink(req) && !proxyvm.Direct(req)
+}
+
+// accountRegionSubject returns the Subject of the account_region check
+// for a request of route. It names the route's cloud, and the region field
+// only where the check compares one, which it does not on Azure.
+func accountRegionSubject(route request.Route) string {
+	const account = "the Snowflake account of $.snowflake.account is on "
+	switch route {
+	case request.RouteAWSPrivateLink:
+		return account + "AWS, and $.aws.region is its region"
+	case request.RouteAzurePrivateLink:
+		return account + "Azure"
+	case request.RouteGCPPrivateLink:
+		return account + "Google Cloud, and $.gcp.region is its region"
+	}
+	return account + "the route's cloud"
 }
 
 // accountRegionApplies reports whether req builds on a private-link route,
