@@ -339,6 +339,8 @@ func remove(ctx context.Context, env *workflow.Env, in workflow.Document, kind s
 	if err != nil {
 		return Output{}, fmt.Errorf("find %s %s: %w", kind, name, err)
 	}
+	// NOTE: a resource that an interrupted earlier attempt of this step
+	// deleted is reported skipped too, because nothing records that delete.
 	if path == "" {
 		return Output{Action: workflow.Skipped, ID: name}, nil
 	}
