@@ -91,11 +91,19 @@ func (e *StartError) Validation() *request.ValidationError {
 // intake that starts a provision execution calls it first, so that such a
 // request is rejected as bad input and no execution starts. Any other
 // error, such as a failed lookup, is left to the preflight step, which
-// retries it, so CheckStart returns nil for it.
+// retries it, so CheckStart logs it as a warning on env.Logger and
+// returns nil for it.
 func CheckStart(ctx context.Context, env *workflow.Env, req request.Request) error {
 	for _, check := range StartChecks(req) {
 		_, err := check.Run(ctx, env, req)
+		if err == nil {
+			continue
+		}
 		if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+			if env.Logger != nil {
+				env.Logger.Warn("start check could not run; the run's preflight step runs it again",
+					"check", check.Name, "request", req.ID, "error", err)
+			}
 			continue
 		}
 		path := "$"
