@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/poller"
+	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/functions/registry"
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 	"github.com/repolink/repolink/statemachines"
 )
@@ -255,10 +257,11 @@ func (p *progress) summary(exec engine.Execution) bool {
 		for _, n := range resourceNotes(exec.Output) {
 			printText(p.out, "  note:             %s\n", n)
 		}
-		if endpointDeleted(exec.Output) {
+		if endpointCostUnnoted(exec.Output) {
 			// The teardown deleted the endpoint's service as well, so
 			// restoring the endpoint would bring back nothing that works.
-			printText(p.out, "  note:             Snowflake counts the deprovisioned endpoint against the account's maximum of 5 private endpoints for 7 days\n")
+			printText(p.out, "  note:             Snowflake counts the deprovisioned endpoint against the account's maximum of %d private endpoints for %d days\n",
+				provisionendpoint.MaxEndpoints, request.PrivateEndpointKeptDays)
 		}
 		printText(p.out, "  took:             %s\n", elapsed(tookOf(exec)))
 		return true
@@ -309,16 +312,20 @@ func tookOf(exec engine.Execution) time.Duration {
 // longest step name, teardown_azure_private_link_service.
 const stepColumn = 35
 
-// endpointDeleted reports whether a teardown's output records that it
-// deprovisioned a Snowflake private endpoint.
-func endpointDeleted(output json.RawMessage) bool {
+// endpointCostUnnoted reports whether a teardown's output records that it
+// deprovisioned a Snowflake private endpoint without a note from that
+// step. The step's note, written when the account is close to its maximum,
+// already states that the deprovisioned endpoint counts for the days that
+// Snowflake keeps it.
+func endpointCostUnnoted(output json.RawMessage) bool {
 	var doc struct {
-		Resources map[string]workflow.Result `json:"resources"`
+		Resources map[string]resourceStatus `json:"resources"`
 	}
 	if json.Unmarshal(output, &doc) != nil {
 		return false
 	}
-	return doc.Resources["teardown_endpoint"].Action == workflow.Deleted
+	step := doc.Resources["teardown_endpoint"]
+	return step.Action == workflow.Deleted && len(step.Notes) == 0
 }
 
 // countActions counts the actions that the steps reported in a document.

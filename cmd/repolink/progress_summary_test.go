@@ -132,3 +132,33 @@ func TestSummaryOfTeardownListsKept(t *testing.T) {
 		t.Errorf("teardown summary lost the deleted count:\n%s", out.String())
 	}
 }
+
+func TestSummaryOfTeardownEndpointCostOnce(t *testing.T) {
+	capacity := "Snowflake account acct now counts 4 of its maximum of 5 private endpoints, 1 of them deprovisioned, " +
+		"which Snowflake counts for 7 days after their teardown"
+	generic := "Snowflake counts the deprovisioned endpoint against the account's maximum of 5 private endpoints for 7 days"
+	tests := []struct {
+		name     string
+		endpoint string
+		want     string
+	}{
+		{"without step note", `{"action":"deleted","id":"pls-1"}`, generic},
+		{"with step note", `{"action":"deleted","id":"pls-1","notes":["` + capacity + `"]}`, capacity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			output := `{"resources":{"teardown_endpoint":` + tt.endpoint + `}}`
+			var out bytes.Buffer
+			p := newProgress(&out)
+			p.summary(engine.Execution{Name: "DATA-1-teardown", Machine: teardownMachine, Status: engine.StatusSucceeded,
+				Output: []byte(output)})
+
+			if got := strings.Count(out.String(), "  note:"); got != 1 {
+				t.Errorf("teardown summary has %d notes, want 1:\n%s", got, out.String())
+			}
+			if !strings.Contains(out.String(), "  note:             "+tt.want+"\n") {
+				t.Errorf("teardown summary lacks the note %q:\n%s", tt.want, out.String())
+			}
+		})
+	}
+}
