@@ -99,9 +99,11 @@ type Event struct {
 
 // Engine runs state machines and stores their executions in SQLite.
 type Engine struct {
-	db           *sql.DB
-	path         string
-	clock        Clock
+	db    *sql.DB
+	path  string
+	clock Clock
+	// openedAt is when the engine opened its store, on the engine's clock.
+	openedAt     time.Time
 	log          *slog.Logger
 	onEvent      func(Event)
 	pollInterval time.Duration
@@ -337,6 +339,7 @@ func newEngine(db *sql.DB, path string, opts Options) *Engine {
 	if e.clock == nil {
 		e.clock = realClock{}
 	}
+	e.openedAt = e.clock.Now()
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

@@ -69,6 +69,9 @@ func (l *lease) hold(ctx context.Context, now time.Time) (bool, error) {
 	case n == 0 && l.held:
 		l.e.log.Warn("runner lease lost to another process")
 	}
+	if n == 1 && !l.held {
+		l.e.logOpenExecutions(ctx)
+	}
 	switch {
 	case n == 1:
 		l.waitingSince = time.Time{}
