@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
@@ -32,9 +32,12 @@ type recordedClock struct {
 // for a directory that runs on the wall clock.
 func readClockFile(dir string) (*sandbox.ScaledClock, error) {
 	path := filepath.Join(dir, clockFile)
-	data, err := os.ReadFile(path)
+	data, err := privatefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if errors.Is(err, privatefile.ErrNotRegular) {
+		return nil, usagef("%v", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read sandbox clock scale: %w", err)

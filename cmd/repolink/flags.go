@@ -113,6 +113,9 @@ func prepareStateDir(dir string, warn func(string)) (string, error) {
 		warn(fmt.Sprintf("state directory %s has mode %#o, so other users can open it; run 'chmod 700 %s'",
 			abs, mode, shellQuote(abs)))
 	}
+	if err := checkStateLinks(abs); err != nil {
+		return "", err
+	}
 	return abs, nil
 }
 

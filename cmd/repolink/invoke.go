@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -149,7 +150,7 @@ func pendingExecutionPath(dir, step, requestID string) string {
 
 // readPendingExecution returns the execution name stored at path, or "".
 func readPendingExecution(path string) string {
-	data, err := os.ReadFile(path)
+	data, err := privatefile.ReadFile(path)
 	if err != nil {
 		return ""
 	}
@@ -169,7 +170,15 @@ func recordPendingExecution(path, name string, notReady bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("record pending execution: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(name+"\n"), 0o600); err != nil {
+	f, err := privatefile.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return fmt.Errorf("record pending execution: %w", err)
+	}
+	_, err = f.WriteString(name + "\n")
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		return fmt.Errorf("record pending execution: %w", err)
 	}
 	return nil

@@ -5,11 +5,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // errServing is returned by lockStateDir when another repolink up serves
@@ -19,7 +22,7 @@ var errServing = errors.New("another repolink up serves this state directory")
 // lockStateDir takes the service lock of dir and records whether the
 // service runs the sandbox, which other commands must then not start.
 func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := privatefile.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, lockOpenError(dir, "service lock", err)
 	}
@@ -45,6 +48,9 @@ func lockStateDir(dir string, sandbox bool) (*serviceLock, error) {
 // read-only file system, it returns a usage error, because only another
 // directory or user helps then.
 func lockOpenError(dir, lock string, err error) error {
+	if errors.Is(err, privatefile.ErrNotRegular) {
+		return usagef("%v", err)
+	}
 	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 		return usagef("state directory %s is not writable, so the %s file cannot be created there: %v; "+
 			"run the command as a user who can write %s, or set --state-dir to a writable directory", dir, lock, err, dir)
@@ -61,7 +67,7 @@ func (l *serviceLock) release() {
 // serviceStatus reports whether a repolink up serves dir, and whether it
 // runs the sandbox there.
 func serviceStatus(dir string) (serving, sandbox bool) {
-	f, err := os.Open(filepath.Join(dir, lockFile))
+	f, err := privatefile.OpenFile(filepath.Join(dir, lockFile), os.O_RDONLY)
 	if err != nil {
 		return false, false
 	}
@@ -70,7 +76,7 @@ func serviceStatus(dir string) (serving, sandbox bool) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		return false, false
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, lockFile))
+	data, _ := io.ReadAll(f)
 	return true, strings.Contains(string(data), "mode sandbox")
 }
 
@@ -105,16 +111,17 @@ func lockSandbox(dir string) (*serviceLock, error) {
 // it, the lock is nil and holder is the holder's "pid N".
 func tryLockSandbox(dir string) (lock *serviceLock, holder string, err error) {
 	path := filepath.Join(dir, sandboxLockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := privatefile.OpenFile(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, "", lockOpenError(dir, "sandbox lock", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			data, _ := os.ReadFile(path)
+			data, _ := io.ReadAll(f)
+			f.Close()
 			return nil, strings.TrimSpace(string(data)), nil
 		}
+		f.Close()
 		return nil, "", fmt.Errorf("take sandbox lock: %w", err)
 	}
 	if err := f.Truncate(0); err == nil {

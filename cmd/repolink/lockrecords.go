@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // lockFile is the file in the state directory that repolink up holds an
@@ -67,7 +69,7 @@ func lockRecordLine(prefix, what string, value any) ([]byte, error) {
 // service lock file of the repolink up that serves dir. It reports false
 // when there is none, such as while the service starts.
 func readLockRecord(dir, prefix string, value any) bool {
-	data, err := os.ReadFile(filepath.Join(dir, lockFile))
+	data, err := privatefile.ReadFile(filepath.Join(dir, lockFile))
 	if err != nil {
 		return false
 	}

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // Exit statuses shared by every subcommand.
@@ -202,6 +204,11 @@ func exitCode(err error, stderr io.Writer) int {
 		if !usageErr.printed {
 			fmt.Fprintln(stderr, "repolink:", terminalLines(err.Error()))
 		}
+		return exitInvalid
+	case errors.Is(err, privatefile.ErrNotRegular):
+		// A state file that is a symbolic link or a FIFO is invalid
+		// input, wherever a command finds it.
+		fmt.Fprintln(stderr, "repolink:", terminalLines(err.Error()))
 		return exitInvalid
 	case errors.As(err, &failed):
 		return exitFailed

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/shared/engine"
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/request/clash"
 	"github.com/repolink/repolink/shared/storehealth"
@@ -322,7 +323,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 // process has not published its hosts.
 func checkServedHosts(dir string, req request.Request) error {
 	var published publishedSandbox
-	data, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	data, err := privatefile.ReadFile(filepath.Join(dir, sandboxAddressFile))
 	if err != nil || json.Unmarshal(data, &published) != nil || published.Addresses.Hosts == nil {
 		return nil
 	}

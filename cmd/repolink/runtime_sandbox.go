@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/repolink/repolink/functions/registry"
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/sandbox"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
 	"github.com/repolink/repolink/shared/workflow"
@@ -109,7 +110,7 @@ func sandboxBusy(dir, holder string) error {
 // holder runs on the state directory.
 func (rt *runtime) attachSandbox(dir, holder string) (endpoints, error) {
 	var published publishedSandbox
-	data, err := os.ReadFile(filepath.Join(dir, sandboxAddressFile))
+	data, err := privatefile.ReadFile(filepath.Join(dir, sandboxAddressFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return endpoints{}, fmt.Errorf("read sandbox addresses: %w", err)
 	}

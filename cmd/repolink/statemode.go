@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // modeFile is the file in the state directory that records whether the
@@ -35,7 +37,7 @@ func modeOf(sandbox bool) string {
 // store alone does not count, because preflight and invoke open one
 // without starting an execution.
 func readStateMode(dir string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, modeFile))
+	data, err := privatefile.ReadFile(filepath.Join(dir, modeFile))
 	if err == nil {
 		mode := strings.TrimSpace(string(data))
 		if mode != modeSandbox && mode != modeCloud {
@@ -43,6 +45,9 @@ func readStateMode(dir string) (string, error) {
 				filepath.Join(dir, modeFile), mode)
 		}
 		return mode, nil
+	}
+	if errors.Is(err, privatefile.ErrNotRegular) {
+		return "", usagef("%v", err)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("read state directory mode: %w", err)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // runnerLockPath returns the file beside the store at path that the
@@ -30,7 +32,7 @@ const (
 // lockRetries tries, or the file cannot be opened, such as in a read-only
 // directory.
 func lockRunnerFile(path string) *os.File {
-	f, err := os.OpenFile(runnerLockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := privatefile.OpenFile(runnerLockPath(path), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil
 	}
@@ -51,7 +53,7 @@ func lockRunnerFile(path string) *os.File {
 // runner lock file of the store at path. known is false when the flock
 // cannot be read, such as when no runner has created the file yet.
 func runnerFileLocked(path string) (locked, known bool) {
-	f, err := os.Open(runnerLockPath(path))
+	f, err := privatefile.OpenFile(runnerLockPath(path), os.O_RDONLY)
 	if err != nil {
 		return false, false
 	}

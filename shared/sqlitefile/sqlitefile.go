@@ -28,8 +28,18 @@ import (
 // A new file is readable and writable by its owner only, and SQLite gives
 // the -wal and -shm files that it creates beside it the same mode. Open
 // sets an existing database, -wal or -shm file that this process's user
-// owns to mode 0600 too, and leaves other users' files as they are.
+// owns to mode 0600 too, and leaves other users' files as they are. When
+// one of those files is a symbolic link or another non-regular file, Open
+// returns an error that wraps privatefile.ErrNotRegular and opens nothing.
+//
+// NOTE: SQLite opens the files by name after that check, so a link created
+// in between is followed.
 func Open(path, schema string, immediate bool) (*sql.DB, error) {
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := privatefile.CheckRegular(name); err != nil {
+			return nil, err
+		}
+	}
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
@@ -67,6 +77,11 @@ func Open(path, schema string, immediate bool) (*sql.DB, error) {
 // it closes, so another process that opens the database waits for it, up
 // to its busy timeout.
 func OpenReader(ctx context.Context, path string) (*sql.DB, error) {
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := privatefile.CheckRegular(name); err != nil {
+			return nil, err
+		}
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?mode=rw&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 	db, err := openAndRead(ctx, dsn)

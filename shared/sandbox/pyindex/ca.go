@@ -192,13 +192,8 @@ var errNoCA = errors.New("no CA stored")
 func loadCA(dir string) (*CA, error) {
 	certPath := filepath.Join(dir, caCertFile)
 	keyPath := filepath.Join(dir, caKeyFile)
-	for _, path := range []string{keyPath, certPath} {
-		if err := privatefile.Restrict(path); err != nil {
-			return nil, err
-		}
-	}
-	certPEM, certErr := os.ReadFile(certPath)
-	keyPEM, keyErr := os.ReadFile(keyPath)
+	certPEM, certErr := privatefile.ReadFile(certPath)
+	keyPEM, keyErr := privatefile.ReadFile(keyPath)
 	if errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist) {
 		return nil, fmt.Errorf("load CA from %s: %w", dir, errNoCA)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
 )
 
@@ -93,7 +94,7 @@ func readWorldOnce(dir string, afterState func()) (*World, bool, error) {
 // readStateFile parses the state file at path into w and returns the file's
 // information, or nil when there is no state file.
 func readStateFile(path string, w *World) (fs.FileInfo, error) {
-	f, err := os.Open(path)
+	f, err := privatefile.OpenFile(path, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -121,7 +122,7 @@ func readStateFile(path string, w *World) (fs.FileInfo, error) {
 // replayJournal skips it. Any other line that does not parse is an error.
 func replayJournal(dir string, w *World) (int64, error) {
 	path := filepath.Join(dir, journalFile)
-	data, err := os.ReadFile(path)
+	data, err := privatefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -158,7 +159,7 @@ func (s *Server) openJournal(journalSize int64) error {
 		return nil
 	}
 	path := filepath.Join(s.opts.Dir, journalFile)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := privatefile.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return fmt.Errorf("open sandbox snowflake journal: %w", err)
 	}

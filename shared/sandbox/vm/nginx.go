@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/repolink/repolink/shared/privatefile"
 	"github.com/repolink/repolink/shared/proxy"
 	"github.com/repolink/repolink/shared/proxy/nginxproc"
 )
@@ -52,16 +53,16 @@ func (l *Launcher) startNginx(ctx context.Context, instanceID string, cfg proxy.
 	if err := stopFromPidFile(filepath.Join(dir, "nginx.pid")); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(l.nginx.LoadStream+conf), 0o600); err != nil {
+	if err := writeConf(filepath.Join(dir, "nginx.conf"), l.nginx.LoadStream+conf); err != nil {
 		return nil, fmt.Errorf("write nginx.conf: %w", err)
 	}
-	accessLog, err := os.OpenFile(filepath.Join(dir, "access.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	accessLog, err := privatefile.OpenFile(filepath.Join(dir, "access.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("open access log: %w", err)
 	}
 	defer accessLog.Close()
 	errorLogPath := filepath.Join(dir, "error.log")
-	errorLog, err := os.OpenFile(errorLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	errorLog, err := privatefile.OpenFile(errorLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		return nil, fmt.Errorf("open error log: %w", err)
 	}
@@ -118,4 +119,18 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// writeConf writes conf to the file at path without following a symbolic
+// link there.
+func writeConf(path, conf string) error {
+	f, err := privatefile.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(conf)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	return err
 }

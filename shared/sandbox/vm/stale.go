@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/repolink/repolink/shared/privatefile"
 )
 
 // StopAll stops every nginx that a launcher in dir started and that is still
@@ -30,7 +32,7 @@ func StopAll(dir string) error {
 // stopFromPidFile sends SIGKILL to the process group named in a pid file
 // when that process is an nginx, and removes the file.
 func stopFromPidFile(file string) error {
-	data, err := os.ReadFile(file)
+	data, err := privatefile.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil

@@ -56,7 +56,7 @@ func LoadSealer(dir string) (*Sealer, error) {
 // returns an error that wraps fs.ErrNotExist when dir has no key.
 func ReadSealer(dir string) (*Sealer, error) {
 	path := filepath.Join(dir, sealKeyFile)
-	key, err := os.ReadFile(path)
+	key, err := privatefile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read seal key: %w", err)
 	}
@@ -83,10 +83,7 @@ func newSealer(key []byte, path string) (*Sealer, error) {
 func loadSealKey(dir string) ([]byte, error) {
 	if dir != "" {
 		path := filepath.Join(dir, sealKeyFile)
-		if err := privatefile.Restrict(path); err != nil {
-			return nil, err
-		}
-		key, err := os.ReadFile(path)
+		key, err := privatefile.ReadFile(path)
 		if err == nil && len(key) > 0 {
 			return key, nil
 		}
@@ -155,7 +152,7 @@ func checkNothingSealed(dir string) error {
 		worlds = append(worlds, matches...)
 	}
 	for _, world := range worlds {
-		data, err := os.ReadFile(world)
+		data, err := privatefile.ReadFile(world)
 		if err != nil {
 			return fmt.Errorf("read saved world: %w", err)
 		}

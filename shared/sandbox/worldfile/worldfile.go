@@ -23,13 +23,11 @@ const staleAfter = time.Minute
 // path that a process killed during Save left behind, because they contain
 // the same state, secret values included. For the same reason it sets a
 // file of this process's user that older versions left readable by others
-// to mode 0600.
+// to mode 0600. A path that is a symbolic link or another non-regular file
+// is an error that wraps privatefile.ErrNotRegular.
 func Load(path string, v any) error {
 	removeStale(path, time.Now())
-	if err := privatefile.Restrict(path); err != nil {
-		return err
-	}
-	data, err := os.ReadFile(path)
+	data, err := privatefile.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
