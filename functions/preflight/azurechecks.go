@@ -9,13 +9,17 @@ import (
 )
 
 // checkAzureLocation fails an azure-privatelink run whose azure.location
-// the subscription does not have, before anything is built for it.
+// the subscription does not have, or is not the region of the virtual
+// network, before anything is built for it.
 func checkAzureLocation(ctx context.Context, env *workflow.Env, req request.Request) error {
 	network, err := azureroute.Network(ctx, env, req)
 	if err != nil {
 		return err
 	}
-	return azureroute.CheckLocation(ctx, network, *req.Azure)
+	if err := azureroute.CheckLocation(ctx, network, *req.Azure); err != nil {
+		return err
+	}
+	return azureroute.CheckNetworkRegion(ctx, network, *req.Azure)
 }
 
 // checkAzureVMSize fails an azure-privatelink run whose azure.vm_size the

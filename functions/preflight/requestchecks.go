@@ -131,7 +131,7 @@ func requestChecks(route request.Route, capacity func(ctx context.Context, env *
 			Applies: rolesApply, Run: noWarning(checkRoles)},
 		{Name: "default_level", Subject: "no other request's repository is the default of $.repository.default_for",
 			Applies: defaultLevelApplies, Run: noWarning(checkDefaultLevel)},
-		{Name: "azure_location", Subject: "the subscription of $.azure.subscription_id has $.azure.location",
+		{Name: "azure_location", Subject: "the subscription of $.azure.subscription_id has $.azure.location, and the network of $.azure.vnet_name is in it",
 			Applies: azurePrivateLink, Run: noWarning(checkAzureLocation)},
 		{Name: "azure_vm_size", Subject: "$.azure.location has the VM size of $.azure.vm_size",
 			Applies: azureProxyApplies, Run: noWarning(checkAzureVMSize)},

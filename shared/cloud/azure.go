@@ -22,6 +22,14 @@ const (
 	AzureDisconnected = "Disconnected"
 )
 
+// AzureVirtualNetwork is a virtual network and the region it is in.
+type AzureVirtualNetwork struct {
+	ID string
+	// Location is the region, such as eastus2, in the case that Resource
+	// Manager returns.
+	Location string
+}
+
 // AzureSubnet is a subnet of a virtual network.
 type AzureSubnet struct {
 	ID            string
@@ -252,6 +260,9 @@ type AzureNetwork interface {
 	// List returns for the location, such as Standard_B1s.
 	VMSizes(ctx context.Context, location string) ([]string, error)
 
+	// VirtualNetwork returns the virtual network, or (nil, nil) when it
+	// does not exist.
+	VirtualNetwork(ctx context.Context, resourceGroup, vnet string) (*AzureVirtualNetwork, error)
 	// Subnet returns the subnet, or (nil, nil) when the subnet or its
 	// virtual network does not exist.
 	Subnet(ctx context.Context, resourceGroup, vnet, subnet string) (*AzureSubnet, error)

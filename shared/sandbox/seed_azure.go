@@ -6,6 +6,7 @@ import (
 
 	azureadapter "github.com/repolink/repolink/shared/cloud/azure"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/sandbox/azuresim"
 )
 
 // Address prefixes of the subnets that the sandbox creates for an Azure
@@ -16,10 +17,11 @@ const (
 )
 
 // seedAzure creates what an azure-privatelink request expects to exist: the
-// virtual network with the proxy subnet and the Private Link Service's NAT
-// subnet, whose network policies stay enabled as Azure creates them. With
-// proxy none it also creates a network interface with target_address, which
-// stands for the repository's VM.
+// virtual network in azure.location with the proxy subnet and the Private
+// Link Service's NAT subnet, whose network policies stay enabled as Azure
+// creates them. With proxy none it also creates a network interface with
+// target_address in the network's location, which stands for the
+// repository's VM.
 func (sb *Sandbox) seedAzure(req request.Request) error {
 	if e := req.Egress; e != nil && e.Cloud == "azure" && e.NetworkSecurityGroupID != "" {
 		if err := sb.seedSecurityGroup(e.NetworkSecurityGroupID); err != nil {
@@ -28,6 +30,13 @@ func (sb *Sandbox) seedAzure(req request.Request) error {
 	}
 	a := req.Azure
 	if a == nil {
+		return nil
+	}
+	// The azure_location check rejects a location that the subscription
+	// does not list. A network seeded there would stay in the state
+	// directory, and a later request with the location corrected would
+	// build in it.
+	if !azuresim.HasLocation(a.Location) {
 		return nil
 	}
 	subnetID, err := sb.Azure.EnsureSubnet(a.SubscriptionID, a.ResourceGroup, a.Location, a.VNetName, a.SubnetName, azureSubnetPrefix)

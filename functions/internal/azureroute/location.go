@@ -35,6 +35,29 @@ func CheckLocation(ctx context.Context, network cloud.AzureNetwork, az request.A
 		az.Location, az.SubscriptionID, cloudresource.ClosestNames(locations, az.Location, "eastus2 (the subscription lists none)"))
 }
 
+// CheckNetworkRegion returns an InvalidRequest naming $.azure.location when
+// the virtual network of $.azure.vnet_name is in another region. Resource
+// Manager rejects a network interface, load balancer frontend or Private
+// Link Service in another region than its subnet, and the first of them
+// would fail only after the steps before it ran. A network that does not
+// exist passes, and the first step that uses it reports it.
+func CheckNetworkRegion(ctx context.Context, network cloud.AzureNetwork, az request.Azure) error {
+	if az.ResourceGroup == "" || az.VNetName == "" {
+		// Request validation rejects a request without them.
+		return nil
+	}
+	vnet, err := network.VirtualNetwork(ctx, az.ResourceGroup, az.VNetName)
+	if err != nil {
+		return fmt.Errorf("read $.azure.vnet_name %s in resource group %s: %w", az.VNetName, az.ResourceGroup, err)
+	}
+	if vnet == nil || vnet.Location == "" || strings.EqualFold(vnet.Location, az.Location) {
+		return nil
+	}
+	return cloudresource.InvalidField("$.azure.location", "$.azure.location %s is not the region of virtual network %s ($.azure.vnet_name), which is in %s; "+
+		"set $.azure.location to %s, or set $.azure.vnet_name to a virtual network in %s",
+		az.Location, az.VNetName, strings.ToLower(vnet.Location), strings.ToLower(vnet.Location), az.Location)
+}
+
 // CheckVMSize returns an InvalidRequest naming $.azure.vm_size when the
 // location has no VM size of that name, compared without case as Azure
 // compares it. A location that the subscription does not list passes,

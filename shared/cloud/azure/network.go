@@ -11,6 +11,19 @@ import (
 	"github.com/repolink/repolink/shared/cloud"
 )
 
+// VirtualNetwork returns the virtual network, or (nil, nil) when it does
+// not exist.
+func (p *Provider) VirtualNetwork(ctx context.Context, resourceGroup, vnet string) (*cloud.AzureVirtualNetwork, error) {
+	resp, err := p.vnets.Get(ctx, resourceGroup, vnet, nil)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(err, "get virtual network %s in resource group %s", vnet, resourceGroup)
+	}
+	return &cloud.AzureVirtualNetwork{ID: str(resp.ID), Location: str(resp.Location)}, nil
+}
+
 // Subnet returns the subnet, or (nil, nil) when it does not exist.
 func (p *Provider) Subnet(ctx context.Context, resourceGroup, vnet, subnet string) (*cloud.AzureSubnet, error) {
 	resp, err := p.subnets.Get(ctx, resourceGroup, vnet, subnet, nil)

@@ -125,6 +125,7 @@ type Provider struct {
 	subscription string
 	poll         *runtime.PollUntilDoneOptions
 
+	vnets       *armnetwork.VirtualNetworksClient
 	subnets     *armnetwork.SubnetsClient
 	interfaces  *armnetwork.InterfacesClient
 	balancers   *armnetwork.LoadBalancersClient
@@ -165,6 +166,7 @@ func New(opts Options) (*Provider, error) {
 		arm:          plain,
 		subscription: opts.SubscriptionID,
 		poll:         opts.pollOptions(),
+		vnets:        network.NewVirtualNetworksClient(),
 		subnets:      network.NewSubnetsClient(),
 		interfaces:   network.NewInterfacesClient(),
 		balancers:    network.NewLoadBalancersClient(),

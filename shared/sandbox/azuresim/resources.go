@@ -179,6 +179,11 @@ func (s *Server) prepareNIC(id string, body []byte, existing *Resource) (any, ti
 		if s.resource(subnetID, typeSubnet) == nil {
 			return nil, 0, "", invalidReference(subnetID)
 		}
+		if existing == nil {
+			if err := s.checkSubnetRegion(id, str(nic.Location), subnetID); err != nil {
+				return nil, 0, "", err
+			}
+		}
 		for _, pool := range config.Properties.LoadBalancerBackendAddressPools {
 			if pool == nil || !s.backendPoolExists(str(pool.ID)) {
 				return nil, 0, "", invalidReference(str(pool.ID))
@@ -341,6 +346,11 @@ func (s *Server) prepareLB(id string, body []byte, existing *Resource) (any, tim
 		}
 		fe.ID = to(id + "/frontendIPConfigurations/" + str(fe.Name))
 		children[key(str(fe.ID))] = true
+		if existing == nil {
+			if err := s.checkSubnetRegion(id, str(lb.Location), str(fe.Properties.Subnet.ID)); err != nil {
+				return nil, 0, "", err
+			}
+		}
 		ip := previous[strings.ToLower(str(fe.Name))]
 		if ip == "" {
 			if ip, err = s.allocateIP(str(fe.Properties.Subnet.ID)); err != nil {
@@ -480,6 +490,11 @@ func (s *Server) preparePLS(id string, body []byte, existing *Resource) (any, ti
 		subnetID := str(config.Properties.Subnet.ID)
 		if err := s.checkNATSubnet(subnetID); err != nil {
 			return nil, 0, "", err
+		}
+		if existing == nil {
+			if err := s.checkSubnetRegion(id, str(pls.Location), subnetID); err != nil {
+				return nil, 0, "", err
+			}
 		}
 		config.ID = to(id + "/ipConfigurations/" + str(config.Name))
 		ip, err := s.addressFor(previous, str(config.Name), subnetID)

@@ -76,6 +76,8 @@ func (s *Server) route(r *http.Request, body []byte) (*response, error) {
 	method := r.Method
 
 	switch {
+	case kind == strings.ToLower(typeVNet) && len(p.rest) == 0 && method == http.MethodGet:
+		return s.get(p.parentID(), typeVNet)
 	case kind == strings.ToLower(typeVNet) && len(p.rest) == 2 && strings.EqualFold(p.rest[0], "subnets"):
 		id := p.parentID() + "/subnets/" + p.rest[1]
 		return s.resourceMethod(method, id, typeSubnet, body, s.prepareSubnet)

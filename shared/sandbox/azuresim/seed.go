@@ -8,21 +8,29 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v6"
 )
 
-// store writes a ready resource into the world. Callers hold s.mu.
+// store writes a ready seeded resource into the world. Callers hold s.mu.
 func (s *Server) store(id, resourceType string, v any) error {
 	data, err := marshal(v)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	s.world.Resources[key(id)] = &Resource{ID: id, Type: resourceType, Body: data, CreatedAt: now, ReadyAt: now}
+	s.world.Resources[key(id)] = &Resource{ID: id, Type: resourceType, Body: data, CreatedAt: now, ReadyAt: now, Seeded: true}
 	return nil
 }
 
-// EnsureSubnet creates the virtual network and the subnet with
+// EnsureSubnet creates the virtual network in location and the subnet with
 // addressPrefix when they do not exist, as an administrator would have
 // before a request runs. Private link service network policies start
 // Enabled, Azure's default. An existing subnet is left unchanged.
+//
+// A seeded network in another location moves to location, with the
+// network interfaces seeded in it, as long as no resource that a run
+// created references its subnets. Seeding runs before the checks of a
+// request, so the first request that names the network must not fix its
+// region when the checks then reject that request. Once a run has built
+// in the network, its region stays, and a request for another location
+// fails the azure_location check.
 func (s *Server) EnsureSubnet(subscription, resourceGroup, location, vnet, subnet, addressPrefix string) (string, error) {
 	prefix, err := netip.ParsePrefix(addressPrefix)
 	if err != nil || !prefix.Addr().Is4() {
@@ -33,16 +41,14 @@ func (s *Server) EnsureSubnet(subscription, resourceGroup, location, vnet, subne
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := false
-	if s.resource(vnetID, typeVNet) == nil {
-		if err := s.store(vnetID, typeVNet, armnetwork.VirtualNetwork{Location: to(location), Properties: &armnetwork.VirtualNetworkPropertiesFormat{
-			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to("10.0.0.0/8")}},
-		}}); err != nil {
-			return "", err
-		}
-		changed = true
+	changed, err := s.ensureVNet(vnetID, location)
+	if err != nil {
+		return "", err
 	}
 	if existing := s.resource(subnetID, typeSubnet); existing != nil {
+		if changed {
+			return existing.ID, s.commit()
+		}
 		return existing.ID, nil
 	}
 	if err := s.store(subnetID, typeSubnet, armnetwork.Subnet{Properties: &armnetwork.SubnetPropertiesFormat{
@@ -51,13 +57,25 @@ func (s *Server) EnsureSubnet(subscription, resourceGroup, location, vnet, subne
 	}}); err != nil {
 		return "", err
 	}
-	changed = true
-	if changed {
-		if err := s.commit(); err != nil {
-			return "", err
-		}
+	return subnetID, s.commit()
+}
+
+// ensureVNet creates the virtual network in location, or moves a seeded
+// one that no run uses there, and reports whether it changed the world.
+// Callers hold s.mu and commit the world.
+func (s *Server) ensureVNet(vnetID, location string) (bool, error) {
+	vnet := s.resource(vnetID, typeVNet)
+	if vnet == nil {
+		err := s.store(vnetID, typeVNet, armnetwork.VirtualNetwork{Location: to(location), Properties: &armnetwork.VirtualNetworkPropertiesFormat{
+			AddressSpace: &armnetwork.AddressSpace{AddressPrefixes: []*string{to("10.0.0.0/8")}},
+		}})
+		return err == nil, err
 	}
-	return subnetID, nil
+	if !vnet.Seeded || strings.EqualFold(s.vnetLocation(vnetID), location) || s.vnetInUse(vnetID) {
+		return false, nil
+	}
+	err := s.relocateVNet(vnetID, location)
+	return err == nil, err
 }
 
 // EnsureNetworkSecurityGroup creates an empty network security group when
@@ -77,8 +95,9 @@ func (s *Server) EnsureNetworkSecurityGroup(subscription, resourceGroup, locatio
 
 // EnsureNetworkInterface creates a network interface named name with the
 // private address ip in the subnet, standing for a server that already runs
-// in the virtual network, such as a repository reached without a proxy.
-// An interface that already has the address is left unchanged.
+// in the virtual network, such as a repository reached without a proxy. It
+// is in the location of the virtual network. An interface that already has
+// the name is left unchanged.
 func (s *Server) EnsureNetworkInterface(subnetID, name, ip string) (string, error) {
 	i := strings.Index(strings.ToLower(subnetID), "/providers/")
 	if i < 0 {
@@ -94,7 +113,7 @@ func (s *Server) EnsureNetworkInterface(subnetID, name, ip string) (string, erro
 	if existing := s.resource(id, typeNIC); existing != nil {
 		return existing.ID, nil
 	}
-	nic := armnetwork.Interface{Location: to(defaultLocation), Properties: &armnetwork.InterfacePropertiesFormat{
+	nic := armnetwork.Interface{Location: to(s.vnetLocation(vnetOfSubnet(subnetID))), Properties: &armnetwork.InterfacePropertiesFormat{
 		IPConfigurations: []*armnetwork.InterfaceIPConfiguration{{
 			ID:   to(id + "/ipConfigurations/ipconfig1"),
 			Name: to("ipconfig1"),

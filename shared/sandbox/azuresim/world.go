@@ -66,6 +66,10 @@ type Resource struct {
 	// CustomData is a VM's decoded custom data, which Resource Manager
 	// never returns.
 	CustomData string `json:"custom_data,omitempty"`
+	// Seeded marks a resource that the sandbox created for a request
+	// before it ran, as an administrator would have, and that no PUT has
+	// changed since.
+	Seeded bool `json:"seeded,omitempty"`
 }
 
 // Connection is a private endpoint connection on a Private Link Service.
