@@ -574,17 +574,19 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 		return
 	}
 	fmt.Fprintln(w, "resources:")
+	steps := resourceSteps(x, resources)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, key := range sortedKeys(resources) {
+	for _, step := range sortedKeys(steps) {
+		key := steps[step]
 		r := resources[key]
 		result := resultOf(key, r.Action, r.ID, r.Reason, r.Status)
 		// The action ends a line without an ID, because tabwriter pads
 		// every cell but the last.
 		if result.ID == "" {
-			printText(tw, "  %s\t%s\n", key, result.Action)
+			printText(tw, "  %s\t%s\n", step, result.Action)
 			continue
 		}
-		printText(tw, "  %s\t%s\t%s\n", key, result.Action, result.ID)
+		printText(tw, "  %s\t%s\t%s\n", step, result.Action, result.ID)
 		for _, related := range r.Related {
 			printText(tw, "  \t%s\t%s\n", related.Action, related.ID)
 		}
@@ -599,6 +601,26 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 			printText(w, "               fix: %s\n", warning.Fix)
 		}
 	}
+}
+
+// resourceSteps maps the name of the step that wrote each of resources,
+// as run prints it, to the resource's key under $.resources. The keys are
+// shared by the routes, so proxy_vm is the result of azure_proxy_vm on
+// azure-privatelink. A key that no step of x's route writes keeps its own
+// name.
+func resourceSteps(x engine.Execution, resources map[string]resourceStatus) map[string]string {
+	var doc workflow.Document
+	_ = json.Unmarshal(x.Input, &doc)
+	written := execview.ResultSteps(x.Machine, string(doc.Request.Route))
+	steps := make(map[string]string, len(resources))
+	for key := range resources {
+		step, ok := written[key]
+		if !ok {
+			step = key
+		}
+		steps[step] = key
+	}
+	return steps
 }
 
 // resourceStatus is one entry of $.resources as status reads it.
