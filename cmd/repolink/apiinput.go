@@ -55,6 +55,9 @@ func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMes
 	}
 
 	var problems []string
+	for _, field := range request.DuplicateKeysOutside(input) {
+		problems = append(problems, field.Path+": "+field.Message)
+	}
 	for _, key := range sortedKeys(doc) {
 		if key != "request" && key != "resources" {
 			problems = append(problems, fmt.Sprintf("$.%s: unknown field; the input has only request and resources", key))

@@ -279,7 +279,9 @@ func readDocumentWith(path string, parse func([]byte) (request.Request, error)) 
 		}
 		return nil, doc, usagef("--input %s is not a JSON object: %v", path, err)
 	}
-	if problems := checkStepInputFields(fields); len(problems) > 0 {
+	problems := request.DuplicateKeysOutside(data)
+	problems = append(problems, checkStepInputFields(fields)...)
+	if len(problems) > 0 {
 		var b strings.Builder
 		for _, field := range problems {
 			fmt.Fprintf(&b, "\n  %s: %s", field.Path, field.Message)
