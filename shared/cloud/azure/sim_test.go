@@ -82,6 +82,10 @@ func (l *listenLauncher) Stop(vmID string) error {
 	return nil
 }
 
+func (l *listenLauncher) Remove(vmID string) error {
+	return l.Stop(vmID)
+}
+
 // stepClock advances by step on every reading, so that provisioning delays
 // pass after a few polls without the test waiting for them.
 type stepClock struct {

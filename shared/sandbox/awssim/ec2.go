@@ -294,7 +294,7 @@ func (s *Server) terminateInstances(form url.Values) (any, error) {
 	}
 
 	for _, id := range ids {
-		s.stopVM(id)
+		s.removeVM(id)
 	}
 	return out, nil
 }

@@ -55,6 +55,21 @@ func (s *Server) stopVM(instanceID string) {
 	}
 }
 
+// removeVM stops the VM of instanceID if this process launched it, and
+// removes what the VM wrote in any case, because an earlier process may
+// have launched it.
+func (s *Server) removeVM(instanceID string) {
+	s.vmMu.Lock()
+	delete(s.addrs, instanceID)
+	s.vmMu.Unlock()
+	if s.opts.Launcher == nil {
+		return
+	}
+	if err := s.opts.Launcher.Remove(instanceID); err != nil {
+		s.log.Error("awssim vm remove failed", "instance_id", instanceID, "error", err)
+	}
+}
+
 // stopVMs stops every VM this process launched.
 func (s *Server) stopVMs() {
 	s.vmMu.Lock()

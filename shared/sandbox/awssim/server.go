@@ -50,7 +50,13 @@ type Launcher interface {
 	// loopback host:port where its port 443 is served. Idempotent per
 	// instanceID.
 	Launch(ctx context.Context, instanceID, userData string) (addr string, err error)
+	// Stop stops the VM for instanceID and keeps what it wrote, because
+	// the instance still exists for a later process.
 	Stop(instanceID string) error
+	// Remove stops the VM for instanceID, if it runs, and deletes what it
+	// wrote, such as its config and logs. The server calls it when the
+	// instance terminates, also for a VM that an earlier process launched.
+	Remove(instanceID string) error
 }
 
 // Delays are how long the world takes to move from one state to the next.

@@ -54,22 +54,23 @@ func (s *Server) deleteResource(id, resourceType string) (*response, error) {
 	s.log.Info("azuresim resource deleted", "id", res.ID)
 
 	if res.Type == typeVM {
-		s.stopVM(res.ID)
+		s.removeVM(res.ID)
 	}
 	return &response{status: http.StatusOK}, nil
 }
 
-// stopVM stops the launched VM of vmID, if any.
-func (s *Server) stopVM(vmID string) {
+// removeVM stops the VM of vmID if this process launched it, and removes
+// what the VM wrote in any case, because an earlier process may have
+// launched it.
+func (s *Server) removeVM(vmID string) {
 	s.vmMu.Lock()
-	_, launched := s.addrs[key(vmID)]
 	delete(s.addrs, key(vmID))
 	s.vmMu.Unlock()
-	if !launched || s.opts.Launcher == nil {
+	if s.opts.Launcher == nil {
 		return
 	}
-	if err := s.opts.Launcher.Stop(vmID); err != nil {
-		s.log.Error("azuresim vm stop failed", "vm", vmID, "error", err)
+	if err := s.opts.Launcher.Remove(vmID); err != nil {
+		s.log.Error("azuresim vm remove failed", "vm", vmID, "error", err)
 	}
 }
 

@@ -51,7 +51,13 @@ type Launcher interface {
 	// returns the loopback host:port where its port 443 is served.
 	// Idempotent per vmID.
 	Launch(ctx context.Context, vmID, customData string) (addr string, err error)
+	// Stop stops the VM for vmID and keeps what it wrote, because the VM
+	// still exists for a later process.
 	Stop(vmID string) error
+	// Remove stops the VM for vmID, if it runs, and deletes what it wrote,
+	// such as its config and logs. The server calls it when the VM is
+	// deleted, also for a VM that an earlier process launched.
+	Remove(vmID string) error
 }
 
 // Issuer signs the front end's server certificate, such as the sandbox CA.

@@ -383,7 +383,7 @@ func (s *Server) deleteInstance(c call) (any, *apiError) {
 	op := s.newOperation(c, "delete", path, inst.ID)
 	err := s.commit()
 	s.mu.Unlock()
-	s.stopVM(inst.ID)
+	s.removeVM(inst.ID)
 	return op, err
 }
 

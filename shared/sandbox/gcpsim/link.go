@@ -309,18 +309,19 @@ func (s *Server) relaunch(ctx context.Context) {
 	}
 }
 
-// stopVM stops the VM of an instance if this process launched it.
-func (s *Server) stopVM(id uint64) {
+// removeVM stops the VM of an instance if this process launched it, and
+// removes what the VM wrote in any case, because an earlier process may
+// have launched it.
+func (s *Server) removeVM(id uint64) {
 	key := launchKey(id)
 	s.vmMu.Lock()
-	_, ok := s.addrs[key]
 	delete(s.addrs, key)
 	s.vmMu.Unlock()
-	if !ok || s.opts.Launcher == nil {
+	if s.opts.Launcher == nil {
 		return
 	}
-	if err := s.opts.Launcher.Stop(key); err != nil {
-		s.log.Error("gcpsim vm stop failed", "instance", key, "error", err)
+	if err := s.opts.Launcher.Remove(key); err != nil {
+		s.log.Error("gcpsim vm remove failed", "instance", key, "error", err)
 	}
 }
 

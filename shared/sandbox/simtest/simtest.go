@@ -87,6 +87,12 @@ func (l *Launcher) Stop(id string) error {
 	return ln.Close()
 }
 
+// Remove stops the VM id. The fake VM writes no files, so there is nothing
+// else to delete.
+func (l *Launcher) Remove(id string) error {
+	return l.Stop(id)
+}
+
 // Launched returns the IDs of the launched VMs in launch order, with an ID
 // once for each time the VM started.
 func (l *Launcher) Launched() []string {

@@ -205,6 +205,24 @@ func (l *Launcher) Stop(instanceID string) error {
 	return nil
 }
 
+// Remove stops the instance, if it runs, and deletes its working
+// directory with the config, logs and temp directories. A sandbox cloud
+// calls it when it deletes the VM, also one that an earlier process
+// launched. Stop, in contrast, keeps the directory for the VM that still
+// exists. Removing an unknown instance deletes its directory, if any.
+func (l *Launcher) Remove(instanceID string) error {
+	if err := l.Stop(instanceID); err != nil {
+		return err
+	}
+	dir := l.instanceDir(instanceID)
+	if err := os.RemoveAll(dir); err != nil {
+		l.logger.Error("proxy VM directory not removed", "instance_id", instanceID, "dir", dir, "error", err)
+		return fmt.Errorf("vm: remove %s: %w", instanceID, err)
+	}
+	l.logger.Info("proxy VM removed", "instance_id", instanceID, "dir", dir)
+	return nil
+}
+
 // Running returns the number of instances that run.
 func (l *Launcher) Running() int {
 	l.mu.Lock()
