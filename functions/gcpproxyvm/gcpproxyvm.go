@@ -110,6 +110,9 @@ func findOrCreateVM(ctx context.Context, network cloud.GCPNetwork, in workflow.D
 			return nil, "", workflow.Invalid("VM %s has network tags %v and none of $.gcp.target_tags %v, so the firewall rules would not reach it; add one of those tags to the VM or set $.gcp.target_tags to one of its tags",
 				inst.Path, inst.NetworkTags, g.TargetTags)
 		}
+		if err := gcproute.CheckTargetVMGroups(ctx, network, req, inst); err != nil {
+			return nil, "", err
+		}
 		return inst, workflow.Adopted, nil
 	}
 

@@ -3,6 +3,7 @@ package gcpproxyvm
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +22,16 @@ type network struct {
 	added   []string
 	// subnets are the subnets of the request's network.
 	subnets []cloud.GCPSubnetwork
+	// others are the instance groups of other requests in the zone.
+	others []cloud.GCPInstanceGroup
+}
+
+func (n *network) ListInstanceGroups(context.Context, string) ([]cloud.GCPInstanceGroup, error) {
+	groups := slices.Clone(n.others)
+	if n.group != nil {
+		groups = append(groups, *n.group)
+	}
+	return groups, nil
 }
 
 func (n *network) FindSubnetwork(_ context.Context, region, name string) (*cloud.GCPSubnetwork, error) {
@@ -241,5 +252,26 @@ func TestRunChecksPSCSubnetFirst(t *testing.T) {
 				t.Errorf("VMs created before the check failed: %+v", fake.created)
 			}
 		})
+	}
+}
+
+func TestRunRejectsVMInOtherRequestsGroup(t *testing.T) {
+	repo := &cloud.GCPInstance{Name: "repository", Path: "projects/corp-prod/zones/us-central1-a/instances/repository", Status: "RUNNING",
+		Network: "projects/corp-prod/global/networks/vpc", NetworkIP: "10.20.0.25", NetworkTags: []string{"pypi"}}
+	other := cloud.GCPInstanceGroup{Name: "rl-data-5001-ig", Path: "projects/corp-prod/zones/us-central1-a/instanceGroups/rl-data-5001-ig",
+		Instances: []string{repo.Path}, Tags: map[string]string{cloud.TagRequest: "DATA-5001"}}
+	fake := &network{byIP: repo, others: []cloud.GCPInstanceGroup{other}}
+
+	_, err := run(t, fake, request.GCP{Proxy: "none", TargetAddress: "10.20.0.25", TargetTags: []string{"pypi"}})
+	if workflow.NameOf(err) != workflow.ErrInvalidRequest {
+		t.Fatalf("Run with the VM in another request's group = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.gcp.target_address 10.20.0.25", other.Path, "request DATA-5001", "tear down request DATA-5001", "$.gcp.proxy to nginx"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if fake.group != nil || len(fake.added) != 0 {
+		t.Errorf("group %+v built and %v added before the check failed", fake.group, fake.added)
 	}
 }

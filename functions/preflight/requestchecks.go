@@ -51,12 +51,14 @@ func RequestChecks(req request.Request) []RequestCheck {
 
 // StartChecks returns the checks of RequestChecks that CheckStart runs
 // before an execution of req starts. They check where the request
-// builds, which every later check and step depends on, so a request that
-// they reject gets no execution and nothing is built for it.
+// builds, which every later check and step depends on. They also check
+// that the repository VM of a proxy none request can join a load
+// balancer. A request that they reject gets no execution, and nothing is
+// built for it.
 func StartChecks(req request.Request) []RequestCheck {
 	var out []RequestCheck
 	for _, check := range RequestChecks(req) {
-		if check.Name == "azure_location" || check.Name == "gcp_region" {
+		if check.Name == "azure_location" || check.Name == "gcp_region" || check.Name == "gcp_target_vm" {
 			out = append(out, check)
 		}
 	}
@@ -139,6 +141,10 @@ func requestChecks(route request.Route, capacity func(ctx context.Context, env *
 			Applies: gcpPrivateLink, Run: noWarning(checkGCPRegion)},
 		{Name: "psc_subnet", Subject: "$.gcp.psc_subnet can be used or created with $.gcp.psc_subnet_cidr in $.gcp.network",
 			Applies: gcpPrivateLink, Run: noWarning(checkPSCSubnet)},
+		{Name: "gcp_machine_type", Subject: "$.gcp.zone has the machine type of $.gcp.machine_type",
+			Applies: gcpProxyApplies, Run: noWarning(checkGCPMachineType)},
+		{Name: "gcp_target_vm", Subject: "the VM of $.gcp.target_address is in no other request's instance group",
+			Applies: gcpNoProxy, Run: noWarning(checkGCPTargetVM)},
 		{Name: "egress_security_group", Subject: "$.egress.security_group_id exists in $.egress.region",
 			Applies: egressGroupApplies, Run: noWarning(checkEgressGroup)},
 		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField,
@@ -191,6 +197,18 @@ func azureProxyApplies(req request.Request) bool {
 // VPC.
 func gcpPrivateLink(req request.Request) bool {
 	return req.Route == request.RouteGCPPrivateLink && req.GCP != nil
+}
+
+// gcpProxyApplies reports whether req creates a proxy VM on Google Cloud,
+// which a gcp-privatelink request with gcp.proxy none does not.
+func gcpProxyApplies(req request.Request) bool {
+	return gcpPrivateLink(req) && req.GCP.Proxy != "none"
+}
+
+// gcpNoProxy reports whether req puts the repository's own VM behind the
+// load balancer, which a gcp-privatelink request with gcp.proxy none does.
+func gcpNoProxy(req request.Request) bool {
+	return gcpPrivateLink(req) && req.GCP.Proxy == "none"
 }
 
 // egressGroupApplies reports whether req opens an AWS security group to

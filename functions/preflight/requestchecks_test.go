@@ -53,9 +53,17 @@ func TestRequestChecksApply(t *testing.T) {
 			name: "gcp-privatelink with gcp block",
 			edit: func(r *request.Request) {
 				r.Route = request.RouteGCPPrivateLink
-				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat"}
+				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat", Proxy: "nginx"}
 			},
-			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "gcp_region", "psc_subnet", "endpoint_capacity"},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "gcp_region", "psc_subnet", "gcp_machine_type", "endpoint_capacity"},
+		},
+		{
+			name: "gcp-privatelink without proxy",
+			edit: func(r *request.Request) {
+				r.Route = request.RouteGCPPrivateLink
+				r.GCP = &request.GCP{Project: "corp-prod", Region: "us-central1", Network: "vpc", PSCSubnet: "psc-nat", Proxy: "none"}
+			},
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "gcp_region", "psc_subnet", "gcp_target_vm", "endpoint_capacity"},
 		},
 		{
 			name: "azure-privatelink",

@@ -286,6 +286,12 @@ type GCPNetwork interface {
 	// ListRegions returns every Compute Engine region that the project
 	// lists, each with the names of its zones.
 	ListRegions(ctx context.Context) ([]GCPRegion, error)
+	// MachineTypeExists reports whether zone offers the machine type
+	// called name, which may be a custom type such as n2-custom-2-4096.
+	MachineTypeExists(ctx context.Context, zone, name string) (bool, error)
+	// ListMachineTypes returns the names of the predefined machine types
+	// of zone. Compute Engine lists no custom types.
+	ListMachineTypes(ctx context.Context, zone string) ([]string, error)
 
 	FindInstance(ctx context.Context, zone, name string) (*GCPInstance, error)
 	// FindInstanceByIP returns the instance in zone whose primary network
@@ -296,6 +302,9 @@ type GCPNetwork interface {
 	// FindInstanceGroup returns the group with its member instances.
 	FindInstanceGroup(ctx context.Context, zone, name string) (*GCPInstanceGroup, error)
 	CreateInstanceGroup(ctx context.Context, spec GCPInstanceGroupSpec) (GCPInstanceGroup, error)
+	// ListInstanceGroups returns every unmanaged instance group in zone
+	// with its members, also those that repolink did not create.
+	ListInstanceGroups(ctx context.Context, zone string) ([]GCPInstanceGroup, error)
 	// AddInstanceToGroup adds one instance; adding a member again is a
 	// no-op.
 	AddInstanceToGroup(ctx context.Context, zone, group, instance string) error

@@ -163,6 +163,9 @@ func (n *Network) insertInstance(ctx context.Context, req *computepb.InsertInsta
 				"check $.gcp.image, $.gcp.machine_type, $.gcp.network and $.gcp.subnet", req.GetInstanceResource().GetName(), n.project, describe(err))},
 			cause: err}
 	}
+	if named := invalidInstanceField(err, req.GetInstanceResource().GetName(), n.project, req.GetZone()); named != nil {
+		return 0, named
+	}
 	if err != nil {
 		return 0, err
 	}

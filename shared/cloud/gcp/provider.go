@@ -58,6 +58,7 @@ type Provider struct {
 	networks           *compute.NetworksClient
 	serviceAttachments *compute.ServiceAttachmentsClient
 	regions            *compute.RegionsClient
+	machineTypes       *compute.MachineTypesClient
 	closers            []interface{ Close() error }
 }
 
@@ -116,6 +117,10 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		return nil, p.failed("regions", err)
 	}
 	p.closers = append(p.closers, p.regions)
+	if p.machineTypes, err = compute.NewMachineTypesRESTClient(ctx, clientOpts...); err != nil {
+		return nil, p.failed("machine types", err)
+	}
+	p.closers = append(p.closers, p.machineTypes)
 	return p, nil
 }
 

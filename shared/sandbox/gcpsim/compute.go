@@ -429,11 +429,7 @@ func (s *Server) getInstanceGroup(c call) (any, *apiError) {
 	if !ok {
 		return nil, notFound(c.path())
 	}
-	return map[string]any{
-		"kind": "compute#instanceGroup", "id": fmt.Sprint(group.ID), "name": group.Name, "description": group.Description,
-		"selfLink": link(c.path()), "zone": link("projects/" + group.Project + "/zones/" + group.Zone),
-		"network": link(group.Network), "size": len(group.Members), "creationTimestamp": timestamp(group.CreatedAt),
-	}, nil
+	return renderInstanceGroup(c.path(), group), nil
 }
 
 func (s *Server) addInstances(c call) (any, *apiError) {
@@ -472,6 +468,11 @@ func (s *Server) addInstances(c call) (any, *apiError) {
 		added = append(added, Member{Instance: path, AddedAt: now})
 		if group.Network == "" {
 			group.Network = inst.Network
+		}
+	}
+	if s.balancedGroups()[c.path()] {
+		if apiErr := s.checkBalancedMembers([]string{c.path()}, c.path(), added); apiErr != nil {
+			return nil, apiErr
 		}
 	}
 	group.Members = append(group.Members, added...)
@@ -636,6 +637,13 @@ func (s *Server) insertBackendService(c call) (any, *apiError) {
 			return nil, invalid("Invalid value for field 'resource.backends[%d].balancingMode': '%s'. Internal backend services support CONNECTION only.", i, b.BalancingMode)
 		}
 		bs.Backends = append(bs.Backends, Backend{Group: group, BalancingMode: "CONNECTION"})
+	}
+	groups := make([]string, 0, len(bs.Backends))
+	for _, b := range bs.Backends {
+		groups = append(groups, b.Group)
+	}
+	if apiErr := s.checkBalancedMembers(groups, "", nil); apiErr != nil {
+		return nil, apiErr
 	}
 	bs.Meta = Meta{ID: s.world.newID(), Name: in.Name, Description: in.Description, CreatedAt: s.now()}
 	s.world.BackendServices[path] = bs

@@ -407,6 +407,11 @@ func (s *Server) route(ctx context.Context, c call) (any, *apiError) {
 	case key{"regions", "subnetworks", "", http.MethodGet}:
 		return s.getSubnetwork(c)
 
+	case key{"zones", "machineTypes", "", http.MethodGet}:
+		return s.getMachineType(c)
+	case key{"zones", "machineTypes", "", "list:" + http.MethodGet}:
+		return s.listMachineTypes(c)
+
 	case key{"zones", "instances", "", "list:" + http.MethodPost}:
 		return s.insertInstance(ctx, c)
 	case key{"zones", "instances", "", "list:" + http.MethodGet}:
@@ -418,6 +423,8 @@ func (s *Server) route(ctx context.Context, c call) (any, *apiError) {
 
 	case key{"zones", "instanceGroups", "", "list:" + http.MethodPost}:
 		return s.insertInstanceGroup(c)
+	case key{"zones", "instanceGroups", "", "list:" + http.MethodGet}:
+		return s.listInstanceGroups(c)
 	case key{"zones", "instanceGroups", "", http.MethodGet}:
 		return s.getInstanceGroup(c)
 	case key{"zones", "instanceGroups", "addInstances", http.MethodPost}:
