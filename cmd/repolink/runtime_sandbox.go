@@ -103,7 +103,20 @@ func (rt *runtime) publishSandbox() error {
 // sandboxBusy returns the usage error for a sandbox lock that the process
 // holder has.
 func sandboxBusy(dir, holder string) error {
+	if holder == "" {
+		return usagef("another repolink process is starting the sandbox in %s; wait for it to finish, stop it, or use another --state-dir", dir)
+	}
 	return usagef("another repolink process (%s) runs the sandbox in %s; wait for it to finish, stop it, or use another --state-dir", holder, dir)
+}
+
+// otherProcess names the process that holds the sandbox lock. The holder
+// is empty between the moment that process takes the lock and the moment
+// it writes its pid into the lock file.
+func otherProcess(holder string) string {
+	if holder == "" {
+		return "another repolink process"
+	}
+	return "another repolink process (" + holder + ")"
 }
 
 // attachSandbox returns the endpoints of the sandbox that the process
@@ -121,7 +134,7 @@ func (rt *runtime) attachSandbox(dir, holder string) (endpoints, error) {
 	}
 	// A file left by an earlier holder names another process.
 	if err != nil || published.Holder != holder {
-		return endpoints{}, usagef("another repolink process (%s) is starting or stopping the sandbox in %s; try again in a moment", holder, dir)
+		return endpoints{}, usagef("%s is starting or stopping the sandbox in %s; try again in a moment", otherProcess(holder), dir)
 	}
 
 	addrs := published.Addresses
