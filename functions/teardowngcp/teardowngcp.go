@@ -74,9 +74,9 @@ func ServiceAttachment(ctx context.Context, env *workflow.Env, in workflow.Docum
 // addresses from it. So the teardown of the last request that uses a
 // shared subnet deletes it, whichever request created it. A subnet without
 // repolink's tags was made by hand and stays. A subnet that another
-// attachment, or another request that has not created its attachment yet,
-// still uses is reported as kept, so that the rest of the teardown goes
-// on. When two teardowns delete it at once, the second delete finds it
+// attachment, or another request that has not created its attachment yet
+// or is being torn down, still uses is reported as kept, so that the rest
+// of the teardown goes on. When two teardowns delete it at once, the second delete finds it
 // gone, and both report deleted.
 //
 // Compute Engine cannot make the delete conditional on the lists, so a
@@ -107,7 +107,7 @@ func PSCSubnet(ctx context.Context, env *workflow.Env, in workflow.Document) (Ou
 	if err != nil {
 		return Output{}, err
 	}
-	pending, err := pendingUsers(ctx, network, subnet, req.ID, users)
+	pending, err := pendingUsers(ctx, network, g.Region, subnet, req.ID, users)
 	if err != nil {
 		return Output{}, err
 	}
@@ -147,20 +147,31 @@ func subnetUsers(ctx context.Context, network cloud.GCPNetwork, region, subnet, 
 	return users, nil
 }
 
-// pendingUsers returns the NAT firewall rules of the other requests that
-// open the proxy port to the subnet's range and have no attachment among
+// pendingUser is another request whose NAT firewall rule opens the proxy
+// port to the subnet's range while it has no service attachment.
+type pendingUser struct {
+	rule cloud.GCPFirewallRule
+	// tearingDown is set when the request's forwarding rule is gone too.
+	// A run creates the forwarding rule before the NAT firewall rule, and
+	// a teardown deletes the NAT firewall rule after the forwarding rule,
+	// so only a teardown leaves the NAT firewall rule alone.
+	tearingDown bool
+}
+
+// pendingUsers returns the other requests with a NAT firewall rule that
+// opens the proxy port to the subnet's range and no attachment among
 // users. The service attachment step creates that rule right after it
 // selects or creates the subnet, so such a request uses the subnet before
 // its attachment exists. The subnet itself cannot carry the mark, because
 // Compute Engine sets a subnet's description only at creation and gives
 // subnets no labels (computepb.Subnetwork in cloud.google.com/go/compute
 // v1.75.0).
-func pendingUsers(ctx context.Context, network cloud.GCPNetwork, subnet *cloud.GCPSubnetwork, own string, users []cloud.GCPServiceAttachment) ([]cloud.GCPFirewallRule, error) {
+func pendingUsers(ctx context.Context, network cloud.GCPNetwork, region string, subnet *cloud.GCPSubnetwork, own string, users []cloud.GCPServiceAttachment) ([]pendingUser, error) {
 	rules, err := network.ListFirewallRules(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list firewall rules: %w", err)
 	}
-	var pending []cloud.GCPFirewallRule
+	var pending []pendingUser
 	for _, rule := range rules {
 		owner := rule.Tags[cloud.TagRequest]
 		if owner == "" || owner == own || rule.Name != gcproute.NamesFor(request.Request{ID: owner}).NATFirewall {
@@ -176,7 +187,12 @@ func pendingUsers(ctx context.Context, network cloud.GCPNetwork, subnet *cloud.G
 		if slices.ContainsFunc(users, func(sa cloud.GCPServiceAttachment) bool { return sa.Tags[cloud.TagRequest] == owner }) {
 			continue
 		}
-		pending = append(pending, rule)
+		forwardingRule := gcproute.NamesFor(request.Request{ID: owner}).ForwardingRule
+		fr, err := network.FindForwardingRule(ctx, region, forwardingRule)
+		if err != nil {
+			return nil, fmt.Errorf("find forwarding rule %s of request %s: %w", forwardingRule, owner, err)
+		}
+		pending = append(pending, pendingUser{rule: rule, tearingDown: fr == nil})
 	}
 	return pending, nil
 }
@@ -184,7 +200,7 @@ func pendingUsers(ctx context.Context, network cloud.GCPNetwork, subnet *cloud.G
 // usersReason returns the reason to keep the subnet: the attachments and
 // the requests that use it and who deletes it later, which is the teardown
 // of the last request among them unless an attachment was made by hand.
-func usersReason(users []cloud.GCPServiceAttachment, pending []cloud.GCPFirewallRule) string {
+func usersReason(users []cloud.GCPServiceAttachment, pending []pendingUser) string {
 	var parts []string
 	byHand := false
 	if len(users) > 0 {
@@ -197,9 +213,15 @@ func usersReason(users []cloud.GCPServiceAttachment, pending []cloud.GCPFirewall
 		}
 		parts = append(parts, "service attachment "+strings.Join(paths, ", ")+" still takes NAT addresses from it")
 	}
-	for _, rule := range pending {
+	for _, user := range pending {
+		owner := user.rule.Tags[cloud.TagRequest]
+		if user.tearingDown {
+			parts = append(parts, fmt.Sprintf("request %s is being torn down: its service attachment and forwarding rule are gone, and its teardown has not yet deleted firewall rule %s",
+				owner, user.rule.Path))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("request %s selected it and has no service attachment yet (firewall rule %s)",
-			rule.Tags[cloud.TagRequest], rule.Path))
+			owner, user.rule.Path))
 	}
 	reason := strings.Join(parts, "; ") + "; "
 	if byHand {

@@ -236,7 +236,10 @@ func TestPSCSubnetKeptForPendingRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			n := &network{subnet: subnet, otherRules: tc.rules, others: tc.attachments}
+			// The other request's forwarding rule exists, as it does while
+			// the request's run is between its NAT rule and its attachment.
+			otherFR := &cloud.GCPForwardingRule{Path: "projects/corp/regions/us-central1/forwardingRules/" + gcproute.NamesFor(request.Request{ID: other}).ForwardingRule}
+			n := &network{subnet: subnet, otherRules: tc.rules, others: tc.attachments, fr: otherFR}
 			out, err := run(t, n, PSCSubnet)
 			if err != nil {
 				t.Fatalf("PSCSubnet: %v", err)
@@ -251,6 +254,37 @@ func TestPSCSubnetKeptForPendingRequest(t *testing.T) {
 				t.Errorf("deleted %v, want nothing", n.deleted)
 			}
 		})
+	}
+}
+
+func TestPSCSubnetKeptForRequestInTeardown(t *testing.T) {
+	subnet := &cloud.GCPSubnetwork{Path: "projects/corp/regions/us-central1/subnetworks/snet-psc", Tags: mine,
+		Network: "projects/corp/global/networks/vpc", IPCIDRRange: "192.168.255.0/28"}
+	other := "DATA-9002"
+	natRule := gcproute.NamesFor(request.Request{ID: other}).NATFirewall
+	rule := cloud.GCPFirewallRule{Name: natRule, Path: "projects/corp/global/firewalls/" + natRule, Network: subnet.Network,
+		SourceRanges: []string{subnet.IPCIDRRange}, Tags: map[string]string{cloud.TagRequest: other}}
+	// The other request's teardown has deleted its attachment and its
+	// forwarding rule, but not yet its NAT firewall rule.
+	n := &network{subnet: subnet, otherRules: []cloud.GCPFirewallRule{rule}}
+
+	out, err := run(t, n, PSCSubnet)
+	if err != nil {
+		t.Fatalf("PSCSubnet: %v", err)
+	}
+	if out.Action != workflow.Kept {
+		t.Errorf("action = %q (%s), want %q", out.Action, out.Reason, workflow.Kept)
+	}
+	for _, want := range []string{"request " + other + " is being torn down", rule.Path, "the teardown of the last request that uses the subnet deletes it"} {
+		if !strings.Contains(out.Reason, want) {
+			t.Errorf("reason %q does not contain %q", out.Reason, want)
+		}
+	}
+	if strings.Contains(out.Reason, "has no service attachment yet") {
+		t.Errorf("reason %q says that a request in teardown has no attachment yet", out.Reason)
+	}
+	if len(n.deleted) != 0 {
+		t.Errorf("deleted %v, want nothing", n.deleted)
 	}
 }
 
