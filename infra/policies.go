@@ -103,14 +103,7 @@ func networkStatements(s arnScope) []awsiam.PolicyStatement {
 			s.arn("ec2", "volume/*"),
 			fmt.Sprintf("arn:%s:ec2:%s::image/*", s.partition, s.region),
 		}, nil),
-		// An aws.image_id of the form resolve:ssm:<path> is resolved by EC2
-		// with the caller's rights. The request check in the main module
-		// (request.PublicImageParameterPrefix) accepts only the AWS public
-		// parameters under /aws/service/, such as the default Amazon Linux
-		// ones, so the grant covers exactly those.
-		statement("ResolveImageParameter", []string{"ssm:GetParameters"}, []string{
-			fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", s.partition, s.region),
-		}, nil),
+		imageParameterStatement(s),
 		statement("CreateEndpointService", []string{"ec2:CreateVpcEndpointServiceConfiguration"},
 			[]string{endpointServices}, requestTagged()),
 		statement("TagOnCreateEC2", []string{"ec2:CreateTags"}, []string{instances, endpointServices},
@@ -266,6 +259,18 @@ func endpointLookupStatements() []awsiam.PolicyStatement {
 func zoneLookupStatement() awsiam.PolicyStatement {
 	return statement("DescribeZones", []string{"ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets"},
 		[]string{"*"}, nil)
+}
+
+// imageParameterStatement lets preflight and the proxy_vm step read the
+// image ID of an aws.image_id of the form resolve:ssm:<path>, to check its
+// architecture, and lets EC2 resolve it at launch with the caller's rights.
+// The request check in the main module (request.PublicImageParameterPrefix)
+// accepts only the AWS public parameters under /aws/service/, such as the
+// default Amazon Linux ones, so the grant covers exactly those.
+func imageParameterStatement(s arnScope) awsiam.PolicyStatement {
+	return statement("ResolveImageParameter", []string{"ssm:GetParameters"}, []string{
+		fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/*", s.partition, s.region),
+	}, nil)
 }
 
 // launchLookupStatement lets preflight and the network steps read the VPC's

@@ -196,7 +196,8 @@ func (s *Stack) newRoles(cfg Config, scopeARNs arnScope, tableARN string, defs [
 		// reserves a place for it when there is room. It also checks
 		// that an AWS request's subnets cover every zone of the region,
 		// and that EC2 would launch its proxy VM.
-		GroupPreflight: slices.Concat(endpointLookupStatements(), []awsiam.PolicyStatement{zoneLookupStatement(), launchLookupStatement()},
+		GroupPreflight: slices.Concat(endpointLookupStatements(),
+			[]awsiam.PolicyStatement{zoneLookupStatement(), launchLookupStatement(), imageParameterStatement(scopeARNs)},
 			reservationStatements(tableARN), stepSecrets),
 		// endpoint_service reads Snowflake's principal, so the network
 		// group reads the Snowflake key too.

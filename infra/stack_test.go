@@ -615,6 +615,8 @@ func TestIAMStatements(t *testing.T) {
 			[]string{arn("ec2", "instance/*")}, requestTag},
 		{"NetworkRole", "ResolveImageParameter", []string{"ssm:GetParameters"},
 			[]string{"arn:aws:ssm:us-west-2::parameter/aws/service/*"}, nil},
+		{"PreflightRole", "ResolveImageParameter", []string{"ssm:GetParameters"},
+			[]string{"arn:aws:ssm:us-west-2::parameter/aws/service/*"}, nil},
 		{"NetworkRole", "CreateEndpointService", []string{"ec2:CreateVpcEndpointServiceConfiguration"},
 			[]string{arn("ec2", "vpc-endpoint-service/*")}, requestTag},
 		{"NetworkRole", "ReadStepSecrets", []string{"secretsmanager:GetSecretValue"},

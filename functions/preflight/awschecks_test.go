@@ -44,6 +44,13 @@ func TestCheckLaunchRejects(t *testing.T) {
 			[]string{"$.aws.image_id", "$.aws.instance_type"}},
 		{"unknown instance type", func(a *request.AWS) { a.InstanceType = "t9.nano" }, []string{"$.aws.instance_type", "t9.nano"}},
 		{"unknown image", func(a *request.AWS) { a.ImageID = "ami-00000000000000bad" }, []string{"$.aws.image_id", "InvalidAMIID.NotFound"}},
+		{"x86_64 type with arm64 parameter", func(a *request.AWS) { a.ImageID = request.DefaultImageIDARM64 },
+			[]string{"$.aws.image_id", "$.aws.instance_type", request.DefaultImageIDARM64}},
+		{"arm64 type with x86_64 parameter", func(a *request.AWS) {
+			a.InstanceType, a.ImageID = "t4g.micro", "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64:1"
+		}, []string{"$.aws.image_id", "$.aws.instance_type", "x86_64"}},
+		{"unknown parameter", func(a *request.AWS) { a.ImageID = "resolve:ssm:/aws/service/no-such-image" },
+			[]string{"$.aws.image_id", "/aws/service/no-such-image", "no such parameter"}},
 		{"unknown security group", func(a *request.AWS) { a.SecurityGroupIDs = []string{"sg-00000000000000bad"} },
 			[]string{"$.aws.security_group_ids", "sg-00000000000000bad", "InvalidGroup.NotFound"}},
 		{"security group of another VPC", func(a *request.AWS) { a.SecurityGroupIDs = []string{"sg-0a1b2c3d4e5f60999"} },

@@ -154,11 +154,14 @@ func launch(ctx context.Context, network cloud.AWSNetwork, spec cloud.InstanceSp
 		maxLaunches, spec.Name, strings.Join(terminatedIDs, ", "))
 }
 
-// launchError names the request field of an image or security group that
-// EC2 rejects, because the EC2 error names only the ID. A run that changes
-// the security group list is rejected while the resources of the run that
-// the spec's execution tag names exist, so that message ends with the
-// teardown that must come first.
+// launchError names the request fields of a launch that EC2 rejects,
+// because the EC2 error names only the IDs. A run that changes the
+// security group list is rejected while the resources of the run that the
+// spec's execution tag names exist, so that message ends with the teardown
+// that must come first. EC2 rejects an image and instance type of
+// different architectures, and a resolve:ssm: parameter that does not
+// exist, with InvalidParameterValue, so any other invalid launch names
+// $.aws.image_id and $.aws.instance_type.
 func launchError(spec cloud.InstanceSpec, err error) error {
 	switch {
 	case errors.Is(err, cloud.ErrInvalidImage):
@@ -168,6 +171,10 @@ func launchError(spec cloud.InstanceSpec, err error) error {
 		return workflow.Invalid("$.aws.security_group_ids %s names a security group that EC2 does not find: %v. "+
 			"List security groups of $.aws.vpc_id in $.aws.region%s",
 			strings.Join(spec.SecurityGroupIDs, ", "), err, workflow.PlacementChangeNote("$.aws.security_group_ids", spec.Tags[cloud.TagExecution]))
+	case workflow.NameOf(err) == workflow.ErrInvalidRequest:
+		return workflow.Invalid("EC2 rejected the proxy instance %s with $.aws.image_id %q and $.aws.instance_type %s: %v. "+
+			"Set $.aws.image_id to an image that exists in $.aws.region and is built for the architecture of $.aws.instance_type, "+
+			"or leave it out for the newest Amazon Linux 2023", spec.Name, spec.ImageID, spec.InstanceType, err)
 	}
 	return fmt.Errorf("launch proxy instance %s: %w", spec.Name, err)
 }

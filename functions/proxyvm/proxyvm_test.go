@@ -248,3 +248,18 @@ func TestLaunchErrorMissingGroupAdvisesTeardown(t *testing.T) {
 		t.Errorf("NeedsTeardownFirst is false for %q", err)
 	}
 }
+
+func TestLaunchErrorNamesImageAndInstanceType(t *testing.T) {
+	spec := cloud.InstanceSpec{Name: "rl-proxy", InstanceType: "t3.micro", ImageID: request.DefaultImageIDARM64}
+	rejected := workflow.Invalid("aws: run instances: InvalidParameterValue: The architecture 'x86_64' of the specified " +
+		"instance type does not match the architecture 'arm64' of the specified AMI.")
+	err := launchError(spec, rejected)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("launchError = %v, want InvalidRequest", err)
+	}
+	for _, want := range []string{"$.aws.image_id", request.DefaultImageIDARM64, "$.aws.instance_type t3.micro", "InvalidParameterValue"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+}

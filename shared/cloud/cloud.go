@@ -235,6 +235,11 @@ type AWSNetwork interface {
 	// Image returns the image with the given ID. Its error has
 	// ErrInvalidImage in the chain when the ID is malformed or not found.
 	Image(ctx context.Context, imageID string) (Image, error)
+	// ImageParameter returns the value of the Systems Manager parameter
+	// that an image reference resolve:ssm:<name> names, such as the image
+	// ID of an AWS public parameter. name may end in :<version>. Its error
+	// has ErrInvalidImage in the chain when the parameter does not exist.
+	ImageParameter(ctx context.Context, name string) (string, error)
 	// SecurityGroups returns the security groups with the given IDs. Its
 	// error has ErrInvalidSecurityGroup in the chain when one of them is
 	// malformed or not found.

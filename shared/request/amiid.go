@@ -19,6 +19,14 @@ func IsAMIID(image string) bool {
 	return amiIDPattern.MatchString(image)
 }
 
+// ImageParameterName returns the Systems Manager parameter name, with any
+// :<version> or :<label> selector, of an image given as resolve:ssm:<name>,
+// and false for any other image.
+func ImageParameterName(image string) (string, bool) {
+	name, ok := strings.CutPrefix(image, ssmImagePrefix)
+	return name, ok && name != ""
+}
+
 // PublicImageParameterPrefix starts the path of every AWS public
 // parameter, such as the Amazon Linux image parameters. EC2 resolves a
 // resolve:ssm: image with the caller's ssm:GetParameters right, and the

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/repolink/repolink/shared/cloud"
 )
@@ -49,15 +50,16 @@ type Options struct {
 	HTTPClient aws.HTTPClient
 }
 
-// Provider implements cloud.AWSNetwork with the EC2 and ELBv2 clients of one
-// region. It is safe for concurrent use.
+// Provider implements cloud.AWSNetwork with the EC2, ELBv2 and Systems
+// Manager clients of one region. It is safe for concurrent use.
 type Provider struct {
 	region string
 	ec2    *ec2.Client
 	elb    *elbv2.Client
+	ssm    *ssm.Client
 }
 
-// New builds the EC2 and ELBv2 clients for opts.Region.
+// New builds the EC2, ELBv2 and Systems Manager clients for opts.Region.
 func New(ctx context.Context, opts Options) (*Provider, error) {
 	cfg, err := loadConfig(ctx, opts)
 	if err != nil {
@@ -72,6 +74,11 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 			}
 		}),
 		elb: elbv2.NewFromConfig(cfg, func(o *elbv2.Options) {
+			if opts.Endpoint != "" {
+				o.BaseEndpoint = aws.String(opts.Endpoint)
+			}
+		}),
+		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
 			if opts.Endpoint != "" {
 				o.BaseEndpoint = aws.String(opts.Endpoint)
 			}

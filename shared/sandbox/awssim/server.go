@@ -1,5 +1,6 @@
 // Package awssim is the sandbox's AWS. One loopback HTTP server speaks the
-// EC2 and ELBv2 query protocols, the Secrets Manager JSON protocol and
+// EC2 and ELBv2 query protocols, the Secrets Manager JSON protocol, Systems
+// Manager's GetParameters for the public image parameters, and
 // CodeArtifact's GetAuthorizationToken (REST-JSON) over a persisted world
 // model. The real SDK clients work against it with an
 // endpoint override and dummy credentials.
@@ -202,7 +203,8 @@ func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP routes a request to EC2, ELBv2, Secrets Manager or CodeArtifact.
+// ServeHTTP routes a request to EC2, ELBv2, Secrets Manager, Systems Manager
+// or CodeArtifact.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", requestID)
@@ -218,6 +220,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		if action, ok := strings.CutPrefix(target, ssmTargetPrefix); ok {
+			s.serveSSM(w, r, requestID, action, body)
+			return
+		}
 		action, ok := strings.CutPrefix(target, "secretsmanager.")
 		if !ok {
 			writeJSONError(w, errorf(http.StatusBadRequest, "UnknownOperationException", "unknown target %q", target))
