@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,8 +77,15 @@ func TestEgressTeardownKeepsSharedRules(t *testing.T) {
 	if teardown.Status != "SUCCEEDED" {
 		t.Fatalf("teardown of %s = %s (%s: %s)", first.ID, teardown.Status, teardown.Error, teardown.Cause)
 	}
-	if action := stepActions(t, teardown)["teardown_egress"]; action != workflow.Skipped {
-		t.Errorf("teardown_egress of %s = %q, want skipped because %s still relies on the rules", first.ID, action, second.ID)
+	if action := stepActions(t, teardown)["teardown_egress"]; action != workflow.Kept {
+		t.Errorf("teardown_egress of %s = %q, want kept because %s still relies on the rules", first.ID, action, second.ID)
+	}
+	var summary bytes.Buffer
+	(&progress{out: &summary}).summary(teardown)
+	wantKept := "kept:             teardown_egress " + first.Egress.SecurityGroupID + ": rules for " + strings.Join(ranges, ", ") +
+		" kept for " + second.ID + ", which still relies on them"
+	if !strings.Contains(summary.String(), wantKept) {
+		t.Errorf("teardown summary %q does not contain %q", summary.String(), wantKept)
 	}
 	got, err := firewall.IngressRanges(ctx, target(second))
 	if err != nil {

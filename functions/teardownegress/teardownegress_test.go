@@ -74,8 +74,42 @@ func TestRunKeepsSharedRules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := Output{Result: workflow.Result{Action: workflow.Skipped, ID: "sg-0abc"}, KeptFor: []string{"DATA-4730"}}
+	want := Output{Result: workflow.Result{Action: workflow.Kept, ID: "sg-0abc",
+		Reason: "rules for 192.0.2.0/24 kept for DATA-4730, which still relies on them"}, KeptFor: []string{"DATA-4730"}}
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("Run on a rule another request relies on (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunListsKeptBesideDeletedRules(t *testing.T) {
+	fw := &firewall{ranges: []string{"192.0.2.0/24", "198.51.100.0/25"}, kept: []string{"198.51.100.0/25"},
+		others: []string{"DATA-4730", "DATA-4731"}}
+	env := &workflow.Env{Firewall: func(context.Context, string) (cloud.Firewall, error) { return fw, nil }}
+
+	out, err := Run(context.Background(), env, egressDocument())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := Output{Result: workflow.Result{Action: workflow.Deleted, ID: "sg-0abc"}, KeptFor: []string{"DATA-4730", "DATA-4731"},
+		Kept: []Kept{{Type: "firewall rules", Name: "sg-0abc 198.51.100.0/25",
+			Reason: "kept for DATA-4730, DATA-4731, which still rely on them"}}}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("Run on one owned and one shared rule (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunNamesAdministratorRules(t *testing.T) {
+	fw := &firewall{ranges: []string{"192.0.2.0/24"}, kept: []string{"192.0.2.0/24"}}
+	env := &workflow.Env{Firewall: func(context.Context, string) (cloud.Firewall, error) { return fw, nil }}
+
+	out, err := Run(context.Background(), env, egressDocument())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if out.Action != workflow.Kept {
+		t.Errorf("action = %q, want kept", out.Action)
+	}
+	if want := "rules for 192.0.2.0/24 kept because their owner outside repolink still relies on them"; out.Reason != want {
+		t.Errorf("reason = %q, want %q", out.Reason, want)
 	}
 }
