@@ -39,6 +39,9 @@ func checkGCPTargetVM(ctx context.Context, env *workflow.Env, req request.Reques
 	if err != nil {
 		return err
 	}
+	if listed, err := gcproute.ZoneListed(ctx, network, *req.GCP); err != nil || !listed {
+		return err
+	}
 	inst, err := network.FindInstanceByIP(ctx, req.GCP.Zone, req.GCP.TargetAddress)
 	if err != nil {
 		return fmt.Errorf("find the VM with $.gcp.target_address %s: %w", req.GCP.TargetAddress, err)

@@ -107,3 +107,18 @@ func TestCheckGCPMachineType(t *testing.T) {
 		})
 	}
 }
+
+// TestGCPZoneChecksSkipUnknownZone checks that the checks that read a
+// zone leave a zone that the region lacks to the gcp_region check.
+func TestGCPZoneChecksSkipUnknownZone(t *testing.T) {
+	env, _ := startGCP(t)
+	req := noProxyRequest(t)
+	req.GCP.Region, req.GCP.Zone = "us-central9", "us-central9-a"
+	if err := checkGCPTargetVM(t.Context(), env, req); err != nil {
+		t.Errorf("checkGCPTargetVM in an unknown zone = %v, want nil", err)
+	}
+	req.GCP.Proxy, req.GCP.MachineType = "nginx", "e2-small"
+	if err := checkGCPMachineType(t.Context(), env, req); err != nil {
+		t.Errorf("checkGCPMachineType in an unknown zone = %v, want nil", err)
+	}
+}

@@ -23,6 +23,9 @@ func CheckMachineType(ctx context.Context, network cloud.GCPNetwork, g request.G
 	if name == "" {
 		return nil
 	}
+	if listed, err := ZoneListed(ctx, network, g); err != nil || !listed {
+		return err
+	}
 	exists, err := network.MachineTypeExists(ctx, g.Zone, name)
 	if err != nil {
 		return fmt.Errorf("get machine type %s of $.gcp.zone %s: %w", name, g.Zone, err)

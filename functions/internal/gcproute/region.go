@@ -38,3 +38,15 @@ func CheckRegion(ctx context.Context, network cloud.GCPNetwork, g request.GCP) e
 	}
 	return nil
 }
+
+// ZoneListed reports whether the project lists gcp.zone as a zone of
+// gcp.region. The checks that read a zone's resources skip a zone that is
+// not listed, because CheckRegion reports that zone with its fix.
+func ZoneListed(ctx context.Context, network cloud.GCPNetwork, g request.GCP) (bool, error) {
+	regions, err := network.ListRegions(ctx)
+	if err != nil {
+		return false, fmt.Errorf("list the Compute Engine regions of $.gcp.project %s: %w", g.Project, err)
+	}
+	i := slices.IndexFunc(regions, func(r cloud.GCPRegion) bool { return r.Name == g.Region })
+	return i >= 0 && slices.Contains(regions[i].Zones, g.Zone), nil
+}
