@@ -281,6 +281,7 @@ func openRuntime(ctx context.Context, opts runtimeOptions) (_ *runtime, err erro
 	rt.reservations.SetEnded(closedBeforeEndpoint(eng))
 	rt.env.EndpointReservations = rt.reservations
 	rt.env.EarlierRequests = provisionRequests(eng)
+	rt.env.TornDown = tornDownRequests(eng)
 	handlers := registry.Handlers(rt.env)
 	if opts.seedInPreflight && rt.sandbox != nil {
 		handlers["preflight"] = rt.seedBefore("preflight", handlers["preflight"])

@@ -28,11 +28,20 @@ const Statement = "SELECT SYSTEM$GET_SNOWFLAKE_EGRESS_IP_RANGES()"
 // repository port. It reports created when the request had no rules yet,
 // updated when the set or another property of its rules changed, and
 // adopted when everything was already right or when rules of other
-// requests or administrators already allowed every range.
+// requests or administrators already allowed every range. It reports
+// skipped and changes nothing when env.TornDown names a teardown of the
+// request that no provision run followed.
 func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, error) {
 	req := in.Request
 	if req.Egress == nil {
 		return Output{}, workflow.Invalid("the egress-ip route needs the egress block; set $.egress.cloud and the firewall fields")
+	}
+	skipped, err := skipTornDown(ctx, env, req)
+	if err != nil {
+		return Output{}, err
+	}
+	if skipped != nil {
+		return *skipped, nil
 	}
 	conn, err := env.Snowflake(ctx, req.Snowflake)
 	if err != nil {
@@ -184,4 +193,24 @@ func TargetID(t cloud.FirewallTarget) string {
 		return t.NetworkSecurityGroupID
 	}
 	return "projects/" + t.Project + "/global/networks/" + t.Network
+}
+
+// skipTornDown returns the skipped result of a request whose latest
+// teardown succeeded and that no provision run followed, and nil for any
+// other request. A refresh of such a request would add the rules that the
+// teardown removed, such as from a schedule that still names the request.
+func skipTornDown(ctx context.Context, env *workflow.Env, req request.Request) (*Output, error) {
+	if env.TornDown == nil {
+		return nil, nil
+	}
+	teardown, err := env.TornDown(ctx, req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("look up the latest teardown of request %s: %w", req.ID, err)
+	}
+	if teardown == "" {
+		return nil, nil
+	}
+	return &Output{Result: workflow.Result{Action: workflow.Skipped, ID: TargetID(Target(req)),
+		Reason: fmt.Sprintf("teardown %s of request %s succeeded and no provision run of the request started since, "+
+			"so the firewall keeps no rule for it; run the request again to open the firewall to Snowflake", teardown, req.ID)}}, nil
 }

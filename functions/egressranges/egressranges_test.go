@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -388,5 +389,50 @@ func TestTargetPortDefaultsToIndexPort(t *testing.T) {
 		if got := Target(req).Port; got != want {
 			t.Errorf("index %s: Target port = %d, want %d", indexURL, got, want)
 		}
+	}
+}
+
+func TestRunSkipsTornDownRequest(t *testing.T) {
+	fw := &fakeFirewall{}
+	var clouds []string
+	env := newEnv(&fakeConn{value: awsOutput}, fw, &clouds)
+	var asked []string
+	env.TornDown = func(_ context.Context, requestID string) (string, error) {
+		asked = append(asked, requestID)
+		return "DATA-4720-teardown", nil
+	}
+
+	got, err := Run(context.Background(), env, workflow.Document{Request: egressRequest()})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got.Action != workflow.Skipped {
+		t.Errorf("action = %q, want skipped", got.Action)
+	}
+	for _, want := range []string{"DATA-4720-teardown", "run the request again"} {
+		if !strings.Contains(got.Reason, want) {
+			t.Errorf("reason %q does not contain %q", got.Reason, want)
+		}
+	}
+	if fw.sets != 0 || len(clouds) != 0 {
+		t.Errorf("Run changed the firewall %d times through %v, want no change", fw.sets, clouds)
+	}
+	if !slices.Equal(asked, []string{"DATA-4720"}) {
+		t.Errorf("TornDown asked for %v, want [DATA-4720]", asked)
+	}
+}
+
+func TestRunRefreshesProvisionedRequest(t *testing.T) {
+	fw := &fakeFirewall{}
+	var clouds []string
+	env := newEnv(&fakeConn{value: awsOutput}, fw, &clouds)
+	env.TornDown = func(context.Context, string) (string, error) { return "", nil }
+
+	got, err := Run(context.Background(), env, workflow.Document{Request: egressRequest()})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got.Action != workflow.Created || fw.sets != 1 {
+		t.Errorf("Run of a request that ran after its teardown = %s with %d changes, want created with 1", got.Action, fw.sets)
 	}
 }

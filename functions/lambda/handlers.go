@@ -171,14 +171,29 @@ func (a *app) handler() (invoke.Handler, error) {
 	case handlerOperations:
 		return a.operations(), nil
 	}
-	step, ok := registry.Handlers(a.adapters.Env())[a.cfg.Handler]
-	if !ok {
-		return nil, fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook, notifier or operations", envHandler, a.cfg.Handler)
-	}
+	env := a.adapters.Env()
 	if a.cfg.ProvisionMachine == "" {
+		step, ok := registry.Handlers(env)[a.cfg.Handler]
+		if !ok {
+			return nil, unknownHandler(a.cfg.Handler)
+		}
 		return invoke.Handler(step), nil
 	}
-	return a.checker().Wrap(firstSteps[a.cfg.Handler], step), nil
+	// The egress refresh of a request that a teardown removed must not
+	// open its firewall again, which the checker finds in the run items.
+	checker := a.checker()
+	env.TornDown = checker.TornDown
+	step, ok := registry.Handlers(env)[a.cfg.Handler]
+	if !ok {
+		return nil, unknownHandler(a.cfg.Handler)
+	}
+	return checker.Wrap(firstSteps[a.cfg.Handler], step), nil
+}
+
+// unknownHandler returns the error for a REPOLINK_HANDLER value that names
+// no handler.
+func unknownHandler(name string) error {
+	return fmt.Errorf("%s=%q names no step or service handler; use a task name of the state machine, or poller, webhook, notifier or operations", envHandler, name)
 }
 
 // checker returns the check that keeps the executions of one request

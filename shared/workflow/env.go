@@ -58,6 +58,16 @@ type Env struct {
 	// repolink run and repolink up set it. The Lambda and Cloud Functions
 	// deployments set Locations in its place.
 	EarlierRequests func(ctx context.Context, requestID string) ([]request.Request, error)
+	// TornDown returns the name of the latest teardown of the request with
+	// the given ID when that teardown succeeded and no provision run of
+	// the request started after it, and "" otherwise. egress_ranges then
+	// changes no firewall rule, because an egress refresh must not open
+	// the firewall of a request that was torn down. Nil means that no
+	// teardown is known.
+	//
+	// repolink run and repolink up set it from the execution store, and
+	// the Lambda deployment from the run items of its DynamoDB table.
+	TornDown func(ctx context.Context, requestID string) (string, error)
 	// Locations records the databases and schemas in which runs create
 	// their repository and secret. A teardown drops the objects at the
 	// recorded locations that still carry the request's comment, as it
