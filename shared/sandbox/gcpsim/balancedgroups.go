@@ -70,12 +70,7 @@ func (s *Server) listInstanceGroups(c call) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prefix := "projects/" + c.project + "/" + c.scope + "/instanceGroups/"
-	keep := map[string]*InstanceGroup{}
-	for key, group := range s.world.InstanceGroups {
-		if strings.HasPrefix(key, prefix) {
-			keep[key] = group
-		}
-	}
+	keep := underPrefix(s.world.InstanceGroups, prefix)
 	keys, next, apiErr := page(c, mapKeys(keep), func(string) bool { return true }, s.opts.PageSize)
 	if apiErr != nil {
 		return nil, apiErr

@@ -335,12 +335,7 @@ func (s *Server) listInstances(c call) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prefix := "projects/" + c.project + "/" + c.scope + "/instances/"
-	keep := map[string]*Instance{}
-	for key, inst := range s.world.Instances {
-		if strings.HasPrefix(key, prefix) {
-			keep[key] = inst
-		}
-	}
+	keep := underPrefix(s.world.Instances, prefix)
 	keys, next, apiErr := page(c, mapKeys(keep), func(string) bool { return true }, s.opts.PageSize)
 	if apiErr != nil {
 		return nil, apiErr
@@ -355,6 +350,17 @@ func (s *Server) listInstances(c call) (any, *apiError) {
 		out["nextPageToken"] = next
 	}
 	return out, nil
+}
+
+// underPrefix returns the entries of m whose keys start with prefix.
+func underPrefix[T any](m map[string]T, prefix string) map[string]T {
+	out := map[string]T{}
+	for key, value := range m {
+		if strings.HasPrefix(key, prefix) {
+			out[key] = value
+		}
+	}
+	return out
 }
 
 // mapKeys returns a map from each key to itself, so that page can return
