@@ -73,3 +73,53 @@ func TestImageParameterSandbox(t *testing.T) {
 		t.Errorf("ImageParameter of a missing parameter is named %q, want %s", got, workflow.ErrInvalidRequest)
 	}
 }
+
+func TestImageParameterRetriesServerError(t *testing.T) {
+	calls := 0
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if calls == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"__type":"InternalServerError","message":"try again"}`)
+			return
+		}
+		io.WriteString(w, `{"Parameters":[{"Name":"/aws/service/x","Value":"ami-0123456789abcdef0"}],"InvalidParameters":[]}`)
+	}))
+	t.Cleanup(server.Close)
+	p := newTestProvider(t, server.URL)
+
+	got, err := p.ImageParameter(t.Context(), "/aws/service/x")
+	if err != nil {
+		t.Fatalf("ImageParameter after a server error: %v", err)
+	}
+	if got != "ami-0123456789abcdef0" {
+		t.Errorf("ImageParameter = %q, want ami-0123456789abcdef0", got)
+	}
+	if calls != 2 {
+		t.Errorf("%d calls, want 2", calls)
+	}
+}
+
+func TestImageParameterNamesAccessDenied(t *testing.T) {
+	calls := 0
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"com.amazonaws.ssm#AccessDeniedException","message":"not authorized to perform ssm:GetParameters"}`)
+	}))
+	t.Cleanup(server.Close)
+	p := newTestProvider(t, server.URL)
+
+	_, err := p.ImageParameter(t.Context(), "/aws/service/x")
+	if got := workflow.NameOf(err); got != workflow.ErrPermissionDenied {
+		t.Errorf("error %v is named %q, want %s", err, got, workflow.ErrPermissionDenied)
+	}
+	if !strings.Contains(err.Error(), "AccessDeniedException: not authorized to perform ssm:GetParameters") {
+		t.Errorf("error %q lacks the code and message", err)
+	}
+	if calls != 1 {
+		t.Errorf("%d calls, want 1: access denied is not retried", calls)
+	}
+}

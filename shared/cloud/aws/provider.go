@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/repolink/repolink/shared/cloud"
 )
@@ -56,7 +55,7 @@ type Provider struct {
 	region string
 	ec2    *ec2.Client
 	elb    *elbv2.Client
-	ssm    *ssm.Client
+	ssm    *ssmClient
 }
 
 // New builds the EC2, ELBv2 and Systems Manager clients for opts.Region.
@@ -78,11 +77,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 				o.BaseEndpoint = aws.String(opts.Endpoint)
 			}
 		}),
-		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) {
-			if opts.Endpoint != "" {
-				o.BaseEndpoint = aws.String(opts.Endpoint)
-			}
-		}),
+		ssm: newSSMClient(cfg, opts.Endpoint),
 	}, nil
 }
 
