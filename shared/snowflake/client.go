@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	db.SetMaxIdleConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, classify("login", err, nil)
+		return nil, classify("login", err, false)
 	}
 	return &Client{db: db}, nil
 }
@@ -155,7 +155,7 @@ func driverConfig(cfg Config) gosnowflake.Config {
 // Exec runs one statement that returns no rows.
 func (c *Client) Exec(ctx context.Context, stmt string) error {
 	_, err := c.db.ExecContext(ctx, stmt)
-	return classify("exec", err, secretLiterals(stmt))
+	return classify("exec", err, carriesSecret(stmt))
 }
 
 // Query runs one statement and returns its rows keyed by lower-case column
@@ -163,13 +163,13 @@ func (c *Client) Exec(ctx context.Context, stmt string) error {
 func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 	rows, err := c.db.QueryContext(ctx, stmt)
 	if err != nil {
-		return nil, classify("query", err, secretLiterals(stmt))
+		return nil, classify("query", err, carriesSecret(stmt))
 	}
 	defer rows.Close()
 
 	columns, err := rows.Columns()
 	if err != nil {
-		return nil, classify("query", err, nil)
+		return nil, classify("query", err, false)
 	}
 	var out []Row
 	for rows.Next() {
@@ -179,7 +179,7 @@ func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 			targets[i] = &cells[i]
 		}
 		if err := rows.Scan(targets...); err != nil {
-			return nil, classify("query", err, nil)
+			return nil, classify("query", err, false)
 		}
 		row := make(Row, len(columns))
 		for i, col := range columns {
@@ -188,7 +188,7 @@ func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, classify("query", err, nil)
+		return nil, classify("query", err, false)
 	}
 	return out, nil
 }

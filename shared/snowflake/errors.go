@@ -35,8 +35,9 @@ type Error struct {
 	// Code is the six-digit Snowflake or driver code, "" for network errors.
 	Code     string
 	SQLState string
-	// Message is the server's message with the statement's string literals
-	// removed, so that a secret echoed back in a syntax error stays hidden.
+	// Message is the server's or the driver's message. For a statement
+	// that carries a credential it is withheldMessage instead, because
+	// Snowflake may echo any part of the statement, however short.
 	Message string
 	QueryID string
 	// Transient is true when the same call may succeed later: a 5xx, a
@@ -111,9 +112,11 @@ func IsTransient(err error) bool {
 	return errors.As(err, &e) && e.Transient
 }
 
-// classify turns a driver or network error into *Error. literals are the
-// string literals of the statement, removed from the message.
-func classify(op string, err error, literals []string) error {
+// classify turns a driver or network error into *Error. withhold is true
+// for a statement that carries a credential (secretStatement): the
+// server's and the driver's text is then replaced by withheldMessage,
+// and only the code, SQLSTATE and query ID are kept.
+func classify(op string, err error, withhold bool) error {
 	if err == nil {
 		return nil
 	}
@@ -126,7 +129,7 @@ func classify(op string, err error, literals []string) error {
 	case errors.As(err, &sfErr):
 		out.Code = fmt.Sprintf("%06d", sfErr.Number)
 		out.SQLState = sfErr.SQLState
-		out.Message = sfErr.Message
+		out.Message = driverText(sfErr.Message, withhold)
 		out.QueryID = sfErr.QueryID
 		switch out.Code {
 		case CodeServiceUnavailable, CodeQueryHTTPError, CodeSessionExpired:
@@ -147,88 +150,35 @@ func classify(op string, err error, literals []string) error {
 		// An unknown host is a wrong account or host name, not a passing fault.
 		out.Message = "host " + dnsErr.Name + " not found; check the account identifier and host"
 	case errors.As(err, &netErr):
+		// A network error names the connection and the URL, whose query
+		// string has the request ID only: the statement is in the body.
 		out.Message = netErr.Error()
 		out.Transient = true
 	case exhaustedRetries.MatchString(err.Error()):
 		// gosnowflake gives up on 429 and 5xx responses with an untyped
 		// error that only its text identifies.
-		out.Message = err.Error()
+		out.Message = driverText(err.Error(), withhold)
 		out.Transient = true
 	default:
-		out.Message = err.Error()
-	}
-	out.Message = redact(out.Message, literals)
-	return out
-}
-
-// redact replaces every string literal of the statement that appears in msg.
-// Literals shorter than four characters stay, since hiding them would blank
-// out ordinary words.
-func redact(msg string, literals []string) string {
-	for _, lit := range literals {
-		if len(lit) >= 4 {
-			msg = strings.ReplaceAll(msg, lit, "<redacted>")
-		}
-	}
-	return msg
-}
-
-// stringLiterals returns the contents of the '...' literals in stmt, both as
-// written and unescaped, so that either form can be found in a message.
-// It skips $$ bodies, double-quoted identifiers and comments.
-func stringLiterals(stmt string) []string {
-	var out []string
-	for i := 0; i < len(stmt); i++ {
-		switch {
-		case strings.HasPrefix(stmt[i:], "$$"):
-			end := strings.Index(stmt[i+2:], "$$")
-			if end < 0 {
-				return out
-			}
-			i += end + 3
-		case stmt[i] == '"':
-			end := strings.IndexByte(stmt[i+1:], '"')
-			if end < 0 {
-				return out
-			}
-			i += end + 1
-		case strings.HasPrefix(stmt[i:], "--"):
-			end := strings.IndexByte(stmt[i:], '\n')
-			if end < 0 {
-				return out
-			}
-			i += end
-		case stmt[i] == '\'':
-			raw, value, next := scanLiteral(stmt, i)
-			out = append(out, raw, value)
-			i = next
-		}
+		out.Message = driverText(err.Error(), withhold)
 	}
 	return out
 }
 
-// scanLiteral reads the single-quoted literal that starts at stmt[start] and
-// returns its raw text, its value, and the index of the closing quote.
-func scanLiteral(stmt string, start int) (raw, value string, end int) {
-	var b strings.Builder
-	i := start + 1
-	for i < len(stmt) {
-		c := stmt[i]
-		switch {
-		case c == '\\' && i+1 < len(stmt):
-			b.WriteByte(stmt[i+1])
-			i += 2
-		case c == '\'' && i+1 < len(stmt) && stmt[i+1] == '\'':
-			b.WriteByte('\'')
-			i += 2
-		case c == '\'':
-			return stmt[start+1 : i], b.String(), i
-		default:
-			b.WriteByte(c)
-			i++
-		}
+// withheldMessage is the message of an error of a statement that carries a
+// credential.
+const withheldMessage = "message withheld because the statement carries a credential; " +
+	"look the error up by its code and query ID in Snowflake's query history"
+
+// driverText returns text, or withheldMessage when withhold is true.
+// Removing only the statement's literals from text is not enough, because
+// a literal of one to three characters, such as a short index password,
+// cannot be told apart from ordinary words of the message.
+func driverText(text string, withhold bool) string {
+	if withhold {
+		return withheldMessage
 	}
-	return stmt[start+1:], b.String(), len(stmt)
+	return text
 }
 
 // exhaustedRetries matches the error gosnowflake returns after its own
@@ -236,15 +186,13 @@ func scanLiteral(stmt string, start int) (raw, value string, end int) {
 var exhaustedRetries = regexp.MustCompile(`HTTP Status: (429|5[0-9][0-9])\b`)
 
 // secretStatement matches statements whose string literals may hold a
-// credential: CREATE SECRET and ALTER SECRET in any spelling.
-var secretStatement = regexp.MustCompile(`(?is)^\s*(CREATE\s+(OR\s+REPLACE\s+)?SECRET|ALTER\s+SECRET)\b`)
+// credential: CREATE SECRET, CREATE OR REPLACE SECRET, CREATE OR ALTER
+// SECRET and ALTER SECRET, in any case and spacing.
+var secretStatement = regexp.MustCompile(`(?is)^\s*(CREATE\s+(OR\s+(REPLACE|ALTER)\s+)?SECRET|ALTER\s+SECRET)\b`)
 
-// secretLiterals returns the literals to remove from an error message: all
-// of them for a statement that carries a credential, none otherwise, so
-// that errors about ordinary values such as package names stay readable.
-func secretLiterals(stmt string) []string {
-	if !secretStatement.MatchString(stmt) {
-		return nil
-	}
-	return stringLiterals(stmt)
+// carriesSecret reports whether the error messages of stmt are withheld.
+// Errors of other statements keep their text, so that errors about
+// ordinary values such as package names stay readable.
+func carriesSecret(stmt string) bool {
+	return secretStatement.MatchString(stmt)
 }
