@@ -35,15 +35,11 @@ func mappingSnowflakeRefs(opts upOptions) ([]string, error) {
 	}
 	var refs []string
 	for _, file := range files {
-		shared, err := file.mapping.SharedRequest()
+		snowflake, err := file.mapping.SnowflakeSecretRefs()
 		if err != nil {
 			return nil, usagef("--%s-mapping: mapping %s: %v", file.name, file.path, err)
 		}
-		for _, field := range shared.CredentialRefs() {
-			if strings.HasPrefix(field.Path, "$.snowflake.") {
-				refs = append(refs, field.Ref)
-			}
-		}
+		refs = append(refs, snowflake...)
 	}
 	return refs, nil
 }

@@ -643,11 +643,7 @@ func serviceSecretRefs(opts upOptions) ([]string, error) {
 	}
 	refs := []string{"env:" + envWebhookSecret, "env:" + envAPIToken, opts.secretRef}
 	for _, file := range files {
-		m := file.mapping
-		refs = append(refs, m.Auth.SecretRef, m.Auth.PasswordRef, m.Auth.TokenRef)
-		if m.Auth.Signature != nil {
-			refs = append(refs, m.Auth.Signature.KeyRef)
-		}
+		refs = append(refs, file.mapping.AuthSecretRefs()...)
 	}
 	return refs, nil
 }

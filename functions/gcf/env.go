@@ -2,6 +2,7 @@ package gcf
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -40,7 +41,9 @@ type adapters struct {
 	gcp     gcpadapter.Options
 	secrets *secrets.Resolver
 	// requests are the credential references that requests may use: no
-	// env: or file: reference, and not the signing key.
+	// env: or file: reference, not the signing key, no secret that
+	// authenticates a ticket mapping's deliveries, and no Snowflake
+	// credential of a mapping outside $.snowflake.
 	requests secrets.AllowList
 	stores   stores
 
@@ -64,20 +67,31 @@ type stores struct {
 	signingSecret string
 	// secretRefs is the value of REPOLINK_ALLOW_SECRET_REFS.
 	secretRefs string
+	// mappings are the secrets of the ticket mappings, which requests may
+	// not reference either.
+	mappings mappingSecrets
 }
 
 func newAdapters(logger *slog.Logger, gcp gcpadapter.Options, s stores) *adapters {
 	a := &adapters{logger: logger, gcp: gcp, stores: s}
 	// The requester of an execution is not the operator, so no env: or
 	// file: reference of a request is read from the function instance,
-	// and no request may read the signing key into its SECRET. A
-	// gcp-secretmanager: reference gives no error here.
-	allow, _ := secrets.AllowList{}.WithOwnSecrets([]string{s.signingSecret})
+	// and no request may read the signing key or a mapping's delivery
+	// secret into its SECRET or send it to its index. Only a file:
+	// reference of a mapping can give an error here.
+	own := append([]string{s.signingSecret}, s.mappings.auth...)
+	allow, ownErr := secrets.AllowList{}.WithOwnSecrets(own)
+	allow = allow.WithSnowflakeSecrets(s.mappings.snowflake)
 	limited, err := allow.WithStoreRefs(strings.Split(s.secretRefs, ","), allowSecretRefsFix)
 	if err != nil {
 		logger.Error("secret reference list invalid, so every request with a secret store reference is rejected; "+
 			"list gcp-secretmanager: references or prefixes of them followed by *", "setting", envAllowSecretRefs, "error", err)
 		limited = allow.WithNoStoreRefs("the deployment's " + envAllowSecretRefs + " is invalid; ask its operator to correct it")
+	}
+	if err := errors.Join(s.mappings.err, ownErr); err != nil {
+		logger.Error("ticket mapping unreadable, so every request with a secret store reference is rejected; "+
+			"correct the mapping file", "settings", []string{envJiraMapping, envServiceNowMapping}, "error", err)
+		limited = allow.WithNoStoreRefs(mappingFileFix)
 	}
 	allow = limited
 	a.requests = allow

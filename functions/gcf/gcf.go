@@ -83,6 +83,7 @@ func init() {
 		locations:     newObjectLocations(os.Getenv, gcp, logger),
 		signingSecret: loadSigningSecretRef(os.Getenv, logger),
 		secretRefs:    os.Getenv(envAllowSecretRefs),
+		mappings:      loadMappingSecrets(os.Getenv),
 	})
 	env := a.env()
 	registered = newHandlers(env, logger)

@@ -44,6 +44,19 @@ type webhookConfig struct {
 
 type mappingFile struct{ source, path string }
 
+// mappingFiles returns the mapping files that REPOLINK_JIRA_MAPPING and
+// REPOLINK_SERVICENOW_MAPPING name, leaving out the unset ones.
+func mappingFiles(getenv func(string) string) []mappingFile {
+	var files []mappingFile
+	for _, m := range []mappingFile{{"jira", getenv(envJiraMapping)}, {"servicenow", getenv(envServiceNowMapping)}} {
+		m.path = strings.TrimSpace(m.path)
+		if m.path != "" {
+			files = append(files, m)
+		}
+	}
+	return files
+}
+
 // loadWebhookConfig reads the webhook's settings and returns an error that
 // names every missing or invalid one.
 func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
@@ -64,11 +77,7 @@ func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
 		problems = append(problems, envWaitsCollection+" is not set; the webhook records its deliveries under that Firestore collection")
 	}
 	cfg.waits = waits
-	for _, m := range []mappingFile{{"jira", read(envJiraMapping)}, {"servicenow", read(envServiceNowMapping)}} {
-		if m.path != "" {
-			cfg.mappings = append(cfg.mappings, m)
-		}
-	}
+	cfg.mappings = mappingFiles(getenv)
 	if len(problems) > 0 {
 		return cfg, errors.New(strings.Join(problems, "; "))
 	}
@@ -81,7 +90,9 @@ type webhookDeps struct {
 	gcp    gcpadapter.Options
 	// resolve reads a gcp-secretmanager: reference.
 	resolve func(ctx context.Context, ref string) (string, error)
-	// requests are the credential references that requests may use.
+	// requests are the credential references that requests may use. They
+	// must leave out the secrets of the mappings that getenv names
+	// (loadMappingSecrets), as newAdapters does.
 	requests secrets.AllowList
 	logger   *slog.Logger
 	// deliveries configures the claims of the delivery store. The zero

@@ -191,12 +191,13 @@ func newTestWebhookWith(t *testing.T, mappings map[string]string, stepEnv *workf
 	}
 	keys := map[string]string{testKeyRef: testWebhookKey, testJiraKeyRef: testJiraKey,
 		testServiceNowTokenRef: testServiceNowToken, testServiceNowMACKeyRef: testServiceNowMACKey}
+	getenv := func(name string) string { return env[name] }
 	// The webhook checks references with the list of the function's
 	// adapters, as in init.
 	allow := newAdapters(slog.New(slog.DiscardHandler), simOptions(front.URL),
-		stores{signingSecret: testKeyRef, secretRefs: env[envAllowSecretRefs]}).requests
+		stores{signingSecret: testKeyRef, secretRefs: env[envAllowSecretRefs], mappings: loadMappingSecrets(getenv)}).requests
 	service := &webhookService{deps: webhookDeps{
-		getenv: func(name string) string { return env[name] },
+		getenv: getenv,
 		gcp:    simOptions(front.URL),
 		resolve: func(_ context.Context, ref string) (string, error) {
 			if key, ok := keys[ref]; ok {
