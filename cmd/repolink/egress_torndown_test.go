@@ -70,8 +70,13 @@ func TestEgressRefreshAfterTeardownOpensNothing(t *testing.T) {
 		t.Fatalf("provision after the teardown = %s (%s: %s)", again.Status, again.Error, again.Cause)
 	}
 	refresh = runMachine(t, rt, egressRefreshMachine, req.ID+"-refresh-3", refreshInput)
-	if action := stepActions(t, refresh)["egress_ranges"]; action == workflow.Skipped {
-		t.Errorf("egress_ranges of the refresh after a new provision run = skipped, want the rules kept in step")
+	if refresh.Status != "SUCCEEDED" {
+		t.Fatalf("refresh after a new provision run = %s (%s: %s)", refresh.Status, refresh.Error, refresh.Cause)
+	}
+	// The new provision run created the rules, so the refresh finds them
+	// in step and adopts them.
+	if action := stepActions(t, refresh)["egress_ranges"]; action != workflow.Adopted {
+		t.Errorf("egress_ranges of the refresh after a new provision run = %q, want adopted", action)
 	}
 	if rules() == 0 {
 		t.Errorf("security group has no rules after the request ran again")
