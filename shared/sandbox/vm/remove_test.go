@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -14,11 +15,17 @@ func TestRemoveDeletesInstanceDir(t *testing.T) {
 			if _, err := f.launcher.Launch(t.Context(), "vm/one", f.userData); err != nil {
 				t.Fatal(err)
 			}
-			// The Go passthrough writes nothing, so the directory stands for
-			// what a VM of any kind leaves.
 			dir := f.launcher.instanceDir("vm/one")
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				t.Fatal(err)
+			if preferNginx {
+				if _, err := os.Stat(filepath.Join(dir, "nginx.conf")); err != nil {
+					t.Fatalf("Launch wrote no nginx.conf in the instance directory: %v", err)
+				}
+			} else {
+				// The Go passthrough writes nothing, so the test creates the
+				// directory that a VM of the nginx kind would leave.
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			if err := f.launcher.Stop("vm/one"); err != nil {
