@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,18 +49,63 @@ func TestProgressListsRelatedResources(t *testing.T) {
 }
 
 func TestStatusListsRelatedResources(t *testing.T) {
-	resources, err := json.Marshal(map[string]any{"teardown_gcp_firewall_rules": firewallResult})
-	if err != nil {
-		t.Fatal(err)
+	const (
+		proxyVM    = "projects/corp/zones/us-central1-a/instances/rl-data-4911-proxy"
+		proxyGroup = "projects/corp/zones/us-central1-a/instanceGroups/rl-data-4911-proxy"
+	)
+	cases := []struct {
+		machine   string
+		resources map[string]any
+		// lines are patterns of the lines that status prints for the
+		// resources: the step's own line and one line per related
+		// resource.
+		lines []string
+	}{
+		{
+			machine:   execview.Teardown,
+			resources: map[string]any{"teardown_gcp_firewall_rules": firewallResult},
+			lines: []string{
+				`(?m)^\s+teardown_gcp_firewall_rules\s+deleted\s+` + regexp.QuoteMeta(healthRule) + `$`,
+				`(?m)^\s+deleted\s+` + regexp.QuoteMeta(natRule) + `$`,
+			},
+		},
+		{
+			// The result under proxy_vm is printed under the name of the
+			// step that wrote it on the route, gcp_proxy_vm.
+			machine: execview.Provision,
+			resources: map[string]any{"proxy_vm": map[string]any{
+				"action":  "created",
+				"id":      proxyVM,
+				"related": []map[string]any{{"action": "created", "id": proxyGroup}},
+			}},
+			lines: []string{
+				`(?m)^\s+gcp_proxy_vm\s+created\s+` + regexp.QuoteMeta(proxyVM) + `$`,
+				`(?m)^\s+created\s+` + regexp.QuoteMeta(proxyGroup) + `$`,
+			},
+		},
 	}
-	var out bytes.Buffer
-	v := execview.Execution{Name: "DATA-4911-teardown", Status: engine.StatusSucceeded, Resources: resources}
-	writeStatus(&out, engine.Execution{}, v, "", "")
+	for _, c := range cases {
+		t.Run(c.machine, func(t *testing.T) {
+			resources, err := json.Marshal(c.resources)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, err := json.Marshal(map[string]any{"request": map[string]any{"route": "gcp-privatelink"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "DATA-4911-" + c.machine
+			x := engine.Execution{Name: name, Machine: c.machine, Status: engine.StatusSucceeded, Input: input}
+			v := execview.Execution{Name: name, Status: engine.StatusSucceeded, Resources: resources}
+			var out bytes.Buffer
+			writeStatus(&out, x, v, "", "")
 
-	got := out.String()
-	for _, id := range []string{healthRule, natRule} {
-		if !strings.Contains(got, id) {
-			t.Errorf("status does not list %s:\n%s", id, got)
-		}
+			got := out.String()
+			for _, line := range c.lines {
+				if !regexp.MustCompile(line).MatchString(got) {
+					t.Errorf("status has no line matching %s:\n%s", line, got)
+				}
+			}
+		})
 	}
 }
