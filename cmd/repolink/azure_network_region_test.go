@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/shared/sandbox/azuresim"
 )
 
 // writeAzureRequest writes the example with another request ID,
@@ -86,7 +89,11 @@ func TestRejectedAzureLocationSeedsNoNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Contains(strings.ToLower(string(world)), "vnet-packages") {
-		t.Errorf("sandbox world has vnet-packages after a rejected request:\n%s", world)
+		// The world file contains sealed Key Vault secrets and the custom
+		// data of VMs, so the message lists only its virtual networks and
+		// subnets.
+		t.Errorf("sandbox world has vnet-packages after a rejected request. Its virtual networks and subnets:\n%s",
+			strings.Join(virtualNetworkIDs(t, world), "\n"))
 	}
 
 	example := filepath.Join("..", "..", "examples", "azure-privatelink.json")
@@ -94,4 +101,22 @@ func TestRejectedAzureLocationSeedsNoNetwork(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run of the example after the rejected request: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+}
+
+// virtualNetworkIDs returns the IDs of the virtual networks and subnets
+// in the Azure sandbox world file data.
+func virtualNetworkIDs(t *testing.T, data []byte) []string {
+	t.Helper()
+	var world azuresim.World
+	if err := json.Unmarshal(data, &world); err != nil {
+		t.Fatalf("decode the Azure sandbox world: %v", err)
+	}
+	var ids []string
+	for key, resource := range world.Resources {
+		if strings.Contains(key, "/providers/microsoft.network/virtualnetworks/") {
+			ids = append(ids, resource.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }

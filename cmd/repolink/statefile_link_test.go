@@ -52,7 +52,11 @@ func checkTargetUnchanged(t *testing.T, target string, existing bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(target); string(data) != "ORIGINAL\n" {
+	data, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatalf("read the link target: %v", err)
+	}
+	if string(data) != "ORIGINAL\n" {
 		t.Errorf("link target contains %q, want it unchanged", data)
 	}
 	if info.Mode().Perm() != 0o644 {
