@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -69,7 +68,7 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 
 	opts := preflight.Options{
-		HTTP:    &http.Client{Timeout: preflightTimeout},
+		HTTP:    preflight.DefaultClient(preflightTimeout),
 		Request: req,
 		Now:     time.Now,
 	}

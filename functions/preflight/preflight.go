@@ -42,7 +42,8 @@ type Output = workflow.Preflight
 // Config holds the client settings with which the step reaches the index.
 type Config struct {
 	// HTTP returns the client for the index. When nil, a client with a
-	// 60 s timeout that trusts the system CA pool is used.
+	// 60 s timeout that trusts the system CA pool and dials no address of
+	// this machine or a metadata service is used (preflight.DefaultClient).
 	HTTP func() *http.Client
 	// Sandbox marks the client as trusting the sandbox CA in place of the
 	// public CAs.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -77,6 +78,11 @@ func (r *run) checkIndexURL() bool {
 	case u.Scheme != "https":
 		r.addInvalid("index_url", fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
 			"set $.repository.index_url to the https:// URL of the index")
+		return false
+	case publicaddr.MachineHostProblem(u.Hostname()) != "":
+		r.addInvalid("index_url", fmt.Sprintf("$.repository.index_url host %s is %s; preflight does not connect to this machine or a metadata service",
+			u.Hostname(), publicaddr.MachineHostProblem(u.Hostname())),
+			"set $.repository.index_url to the index's own host name; a host in a private network is accepted")
 		return false
 	}
 	r.index = u

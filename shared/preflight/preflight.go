@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/request"
 )
 
@@ -80,7 +81,10 @@ func (r Report) Count(s Status) int {
 type Options struct {
 	// HTTP reaches the index. Its transport's DialContext and TLS root CAs
 	// are used for the TLS check too; with no root CAs, the system pool
-	// is trusted. When nil, a client with a 60 s timeout is used.
+	// is trusted. When nil, DefaultClient is used. Outside sandbox mode,
+	// give a client whose transport dials like publicaddr.PrivateTransport,
+	// so that neither the index nor a redirect reaches this machine or a
+	// metadata service.
 	HTTP    *http.Client
 	Request request.Request
 	// Username and Password are the credential that the SECRET will hold.
@@ -95,6 +99,14 @@ type Options struct {
 	// the public CAs that Snowflake trusts.
 	Sandbox bool
 	Now     func() time.Time
+}
+
+// DefaultClient returns a client with the timeout that reaches the index
+// outside sandbox mode. It connects to private and public addresses, where
+// a company index runs, but not to this machine or a cloud metadata
+// service, whether the index URL or a redirect names them.
+func DefaultClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: publicaddr.PrivateTransport()}
 }
 
 // run is one preflight in progress.
@@ -117,7 +129,7 @@ func Run(ctx context.Context, opts Options) Report {
 		opts.Now = time.Now
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = &http.Client{Timeout: 60 * time.Second}
+		opts.HTTP = DefaultClient(60 * time.Second)
 	}
 	r := &run{opts: opts, started: opts.Now()}
 	r.report.IndexURL = opts.Request.Repository.IndexURL
@@ -128,6 +140,7 @@ func Run(ctx context.Context, opts Options) Report {
 		return r.report
 	}
 	r.rec = newRecorder(opts.HTTP.Transport, r.index, r.authorization())
+	r.rec.rejectMachineHosts = !opts.Sandbox
 	r.client = r.rec.client(opts.HTTP)
 	r.addHost(r.index)
 

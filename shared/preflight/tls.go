@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/repolink/repolink/shared/publicaddr"
 )
 
 // expiryWarning is the time before a certificate's expiry from which
@@ -70,7 +72,9 @@ func (r *run) roots() (*x509.CertPool, string, error) {
 // host as server name as Snowflake does, and returns the certificates the
 // server sent. It verifies nothing, so that checkChain can report why a chain
 // is not trusted. The connection goes through the client's DialContext
-// when its transport is an *http.Transport that has one.
+// when its transport is an *http.Transport that has one. Otherwise,
+// outside sandbox mode, it dials no address of this machine or of a
+// metadata service.
 //
 // NOTE: a proxy from HTTPS_PROXY and a RoundTripper other than
 // *http.Transport are bypassed here, so the handshake may reach the host by
@@ -80,6 +84,9 @@ func (r *run) peerCertificates(ctx context.Context, addr string) ([]*x509.Certif
 	defer cancel()
 
 	dial := (&net.Dialer{}).DialContext
+	if !r.opts.Sandbox {
+		dial = publicaddr.GuardDialContext(&net.Dialer{})
+	}
 	if t, ok := r.opts.HTTP.Transport.(*http.Transport); ok && t.DialContext != nil {
 		dial = t.DialContext
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/repolink/repolink/shared/publicaddr"
 )
 
 // maxRedirects bounds the redirects that one probe follows.
@@ -34,6 +36,11 @@ type recorder struct {
 	base          http.RoundTripper
 	origin        *url.URL
 	authorization string
+	// rejectMachineHosts makes RoundTrip reject a request, the redirects
+	// and file downloads included, whose host names this machine or a
+	// metadata service. The transport's dialer still has to reject host
+	// names that resolve to such an address.
+	rejectMachineHosts bool
 
 	mu   sync.Mutex
 	hops []hop
@@ -54,6 +61,13 @@ func anonymous(ctx context.Context) context.Context {
 }
 
 func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if rec.rejectMachineHosts {
+		if kind := publicaddr.MachineHostProblem(req.URL.Hostname()); kind != "" {
+			rec.record(hop{URL: redact(req.URL), UserInURL: req.URL.User != nil})
+			return nil, fmt.Errorf("request to %s rejected: host %s is %s; preflight does not connect to this machine or a metadata service",
+				redact(req.URL), req.URL.Hostname(), kind)
+		}
+	}
 	out := req.Clone(req.Context())
 	out.Header.Del("Authorization")
 	withAuth := rec.authorization != "" && sameOrigin(req.URL, rec.origin) &&
@@ -71,10 +85,14 @@ func (rec *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err == nil {
 		h.Status = resp.StatusCode
 	}
+	rec.record(h)
+	return resp, err
+}
+
+func (rec *recorder) record(h hop) {
 	rec.mu.Lock()
 	rec.hops = append(rec.hops, h)
 	rec.mu.Unlock()
-	return resp, err
 }
 
 // recorded returns a copy of the requests sent so far.

@@ -26,19 +26,6 @@ var nonPublicRanges = []netip.Prefix{
 	netip.MustParsePrefix("fc00::/7"),
 }
 
-// metadataHosts are the host names of the cloud metadata services:
-// metadata.google.internal, metadata.goog and the short name metadata on
-// Google Cloud, and instance-data on Amazon EC2.
-var metadataHosts = map[string]bool{
-	"metadata.google.internal":   true,
-	"metadata.goog":              true,
-	"metadata":                   true,
-	"instance-data":              true,
-	"instance-data.ec2.internal": true,
-}
-
-var broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-
 // IPv6 prefixes whose addresses contain an IPv4 address that a translator
 // or relay connects to. NAT64's well-known prefix (RFC 6052) puts it in the
 // last 32 bits and 6to4 (RFC 3056) in bits 16 to 47. The local-use NAT64
@@ -71,23 +58,8 @@ func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
 // unicast address, such as "a loopback address", or "".
 func Problem(ip netip.Addr) string {
 	ip = ip.Unmap()
-	switch {
-	case !ip.IsValid():
-		return "not a valid address"
-	case ip.IsUnspecified():
-		return "the unspecified address"
-	case ip.IsLoopback():
-		return "a loopback address"
-	case ip.IsLinkLocalUnicast():
-		return "a link-local address, such as the cloud metadata service's"
-	case ip.IsMulticast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast():
-		return "a multicast address"
-	case ip == broadcast:
-		return "the broadcast address"
-	case ip.Is4() && ip.As4()[0] == 0:
-		// 0.0.0.0/8 means this network (RFC 1122), and Linux connects
-		// 0.x.x.x addresses to the machine itself.
-		return "an address in 0.0.0.0/8, which means this host"
+	if kind := machineKind(ip); kind != "" {
+		return kind
 	}
 	for _, r := range nonPublicRanges {
 		if r.Contains(ip) {
@@ -111,14 +83,8 @@ func Problem(ip netip.Addr) string {
 // resolves to such an address passes here; Control rejects it when dialed.
 func HostProblem(host string) string {
 	host = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ".")
-	lower := strings.ToLower(host)
-	// Resolvers return a loopback address for localhost and every name
-	// under .localhost (RFC 6761).
-	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
-		return "localhost, which is this machine"
-	}
-	if metadataHosts[lower] {
-		return "the host name of a cloud metadata service"
+	if kind := machineHostName(host); kind != "" {
+		return kind
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return Problem(ip)

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/repolink/repolink/shared/publicaddr"
 )
 
 // acceptHeader prefers PEP 691 JSON but takes either HTML form, because
@@ -33,8 +35,11 @@ const maxPageSize = 32 << 20
 // other origin, such as object storage serving the files, is sent without
 // them.
 type Client struct {
-	// HTTP sends the requests. When nil, http.DefaultClient is used. Its
-	// CheckRedirect is replaced by the client's own redirect policy.
+	// HTTP sends the requests. When nil, a client is used whose transport
+	// connects to private and public addresses but to no address or host
+	// name of this machine or of a cloud metadata service, redirects
+	// included (publicaddr.PrivateTransport). Its CheckRedirect is
+	// replaced by the client's own redirect policy.
 	HTTP *http.Client
 	// IndexURL is the simple index URL, such as
 	// https://repo.example.com/artifactory/api/pypi/pypi/simple/. It must
@@ -74,6 +79,9 @@ var (
 
 var nameSeparators = regexp.MustCompile(`[-_.]+`)
 
+// defaultHTTP is the client of a Client without HTTP.
+var defaultHTTP = &http.Client{Transport: publicaddr.PrivateTransport()}
+
 // NormalizeName returns the PEP 503 normalised form of a project name:
 // lower case, with every run of "-", "_" and "." replaced by one "-".
 func NormalizeName(name string) string {
@@ -106,7 +114,7 @@ func (c *Client) indexURL() (*url.URL, error) {
 // httpClient returns a copy of c.HTTP whose transport adds the credentials
 // to requests for the index origin only.
 func (c *Client) httpClient(index *url.URL) *http.Client {
-	base := http.DefaultClient
+	base := defaultHTTP
 	if c.HTTP != nil {
 		base = c.HTTP
 	}

@@ -79,7 +79,9 @@ type Env struct {
 	// configured.
 	Locations LocationRegistry
 	// IndexHTTP returns the client that preflight reaches the index with;
-	// nil means a client that trusts the system CA pool.
+	// nil means a client that trusts the system CA pool and dials no
+	// address of this machine or a metadata service. Only sandbox mode
+	// sets it, to a client pinned to the sandbox index on loopback.
 	IndexHTTP func() *http.Client
 	// IndexSandbox marks IndexHTTP as trusting the sandbox CA in place of
 	// the public CAs.
