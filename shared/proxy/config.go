@@ -49,6 +49,12 @@ type Config struct {
 	// the name the client sends.
 	Hosts []string
 	// Upstream is host:port of the index as the VM reaches it.
+	//
+	// NOTE: the request check rejects an upstream that names the VM
+	// itself or a metadata service, but not a DNS name that resolves to
+	// such an address, such as 169.254.169.254.nip.io, because it does not
+	// resolve names. nginx connects to whatever address the name resolves
+	// to on the VM.
 	Upstream string
 	// Resolver is the DNS server that resolves the upstream for nginx,
 	// such as 169.254.169.253 inside an AWS VPC. It is required when

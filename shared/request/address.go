@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/repolink/repolink/shared/publicaddr"
 )
 
 // privateRanges are the IPv4 ranges that a load balancer target of the
@@ -76,27 +78,31 @@ func (v *validator) targetAddress(path, value string, privateOnly bool) {
 	}
 }
 
-// upstreamHost checks the host of an upstream when it is an IP address or
-// localhost. A public address is accepted, because the proxy may reach an
-// index on the internet.
+// machineHostFix is the fix for an upstream host that names the proxy VM
+// itself or a cloud metadata service.
+const machineHostFix = "use the index's own host name or address as the proxy reaches it; " +
+	"a private address, such as one in 10.0.0.0/8, is accepted, because the index usually runs in a private network"
+
+// upstreamHost rejects an upstream host that names the proxy VM itself, a
+// cloud metadata service or the Kubernetes API server, by name or by
+// address, or that is an address where no index runs. Private and public
+// addresses are accepted, because the proxy reaches the index at its
+// internal address or on the internet.
 func (v *validator) upstreamHost(path, host string) {
-	// Resolvers return a loopback address for every name under
-	// .localhost too (RFC 6761).
-	lower := strings.ToLower(host)
-	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
-		v.add(path, "names localhost, which is the proxy VM itself; use the index's host name or address as the proxy reaches it")
-		return
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		if numericHost(host) {
-			v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
-				"write the address as four decimal numbers, such as 10.0.1.25, or use the index's host name", host))
+	_, err := netip.ParseAddr(host)
+	if kind := publicaddr.MachineHostProblem(host); kind != "" {
+		// The message reads "is a loopback address" for an address and
+		// "names localhost" for a name.
+		verb := "is"
+		if err != nil {
+			verb = "names"
 		}
+		v.add(path, fmt.Sprintf("host %s %s %s; the proxy VM must not connect to itself or a metadata service, so %s", host, verb, kind, machineHostFix))
 		return
 	}
-	if kind := specialAddress(ip.Unmap()); kind != "" {
-		v.add(path, fmt.Sprintf("host %s is %s, where no index runs; use the index's host name or address as the proxy reaches it", host, kind))
+	if err != nil && numericHost(host) {
+		v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
+			"write the address as four decimal numbers, such as 10.0.1.25, or use the index's host name", host))
 	}
 }
 

@@ -501,6 +501,9 @@ func (v *validator) indexURL(raw string) {
 		v.add(path, "has no host; use https://host/path/simple/")
 	} else if !hostnamePattern.MatchString(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
 		v.add(path, "must name a DNS host, because the certificate and the private endpoint are issued for a host name")
+	} else if kind := publicaddr.MachineHostProblem(u.Hostname()); kind != "" {
+		v.add(path, fmt.Sprintf("host %s names %s; preflight and the proxy must not connect to this machine or a metadata service, "+
+			"so use the index's own host name, which may resolve to a private address such as one in 10.0.0.0/8", u.Hostname(), kind))
 	}
 	if _, _, problem := urlPort(u); problem != "" {
 		v.add(path, problem+", or leave the port out for 443")
@@ -538,6 +541,9 @@ func (v *validator) allowedPrefix(path, raw string) {
 		v.add(path, fmt.Sprintf("host %q contains a wildcard; list each host that Snowflake fetches from as its own prefix, such as https://files.example.com/", u.Hostname()))
 	case net.ParseIP(u.Hostname()) != nil:
 		v.add(path, fmt.Sprintf("host %q is an IP address; use the DNS host name that the files are served under, because the proxy allows hosts by name", u.Hostname()))
+	case publicaddr.MachineHostProblem(u.Hostname()) != "":
+		v.add(path, fmt.Sprintf("host %s names %s; the proxy must not connect to this machine or a metadata service, so use the DNS host name that the files are served under",
+			u.Hostname(), publicaddr.MachineHostProblem(u.Hostname())))
 	case !IsDNSHostname(u.Hostname()):
 		v.add(path, fmt.Sprintf("host %q is not a DNS host name; use letters, digits, hyphens and dots, such as https://files.example.com/", u.Hostname()))
 	default:
