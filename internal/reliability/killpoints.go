@@ -160,17 +160,27 @@ func calibrationRun(ctx context.Context, s *session, label, stateDir string, arg
 }
 
 // lineLabel shortens a progress line to its step and action, such as
-// "secret created", or "execution line" for the first line.
+// "secret created", or "execution line" for the first line. A line of a
+// step's related resource, such as a load balancer's listener, has no step
+// name, and its label is its action after "related", because the
+// resource's ID differs from run to run.
 func lineLabel(line string) string {
 	fields := strings.Fields(line)
 	switch {
 	case strings.HasPrefix(line, "execution "):
 		return "execution line"
+	case len(fields) >= 2 && strings.HasPrefix(line, strings.Repeat(" ", relatedIndent)):
+		return "'related " + fields[0] + "'"
 	case len(fields) >= 2:
 		return "'" + fields[0] + " " + fields[1] + "'"
 	}
 	return "'" + strings.TrimSpace(line) + "'"
 }
+
+// relatedIndent is the least number of spaces before the action on a
+// progress line of a related resource, whose step column is blank. A step
+// line has two.
+const relatedIndent = 4
 
 // executionStates returns the Task states that the only execution of
 // stateDir entered, in order.
