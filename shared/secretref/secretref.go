@@ -159,6 +159,31 @@ func (a ID) Same(b ID) bool {
 	return a.scope == b.scope && a.name == b.name
 }
 
+// Keys returns lookup keys of the secret that a names. Two IDs that Same
+// matches share at least one key, so a store can find by key the
+// references that may name a secret and then compare them with Same. Keys
+// leave out what Same may ignore: the AWS scope and the
+// 6-character ARN suffix, the GCP project, versions and JSON keys. Every
+// file: reference has the one key "file", because a hard link names the
+// same file under any path.
+func (a ID) Keys() []string {
+	switch a.store {
+	case "aws":
+		keys := []string{"aws\x00" + a.name}
+		if trimmed := trimARNSuffix(a.name); trimmed != a.name {
+			keys = append(keys, "aws\x00"+trimmed)
+		}
+		return keys
+	case "gcp":
+		return []string{"gcp\x00" + a.name}
+	case "file":
+		return []string{"file"}
+	case "":
+		return nil
+	}
+	return []string{a.store + "\x00" + a.scope + "\x00" + a.name}
+}
+
 // Allows reports whether the allow-list entry e allows a reference to ref.
 // Unlike Same, it never leans towards a match, so that no spelling lets a
 // reference through to a secret that the entry does not name:

@@ -170,6 +170,32 @@ func (r Rejection) SharedHost(host, mine, theirs string) string {
 	return fmt.Sprintf("%s: %s, or %s%s", conflict, next, change, then)
 }
 
+// Credential returns the message for a request whose index credential
+// reference in field names the secret that the holder's reference in
+// theirField names, while the rejected request sends it to the index host
+// host and the holder to theirHost. An index credential belongs to the
+// index host of the request that used it first, so a request may not send
+// it to a host of its own. Unlike the other messages, it suggests no
+// teardown of the holder, because the credential is the holder's.
+func (r Rejection) Credential(field, host, theirField, theirHost string) string {
+	h := r.Holder
+	conflict := fmt.Sprintf("request %s references in %s the secret that request %s references in %s in execution %s (%s), "+
+		"and that secret is the credential of request %s's index host %s. This request would send it to %s in preflight "+
+		"and store it in a Snowflake SECRET for that host",
+		r.RequestID, field, h.Request, theirField, h.Execution, statusText(h.Status), h.Request, theirHost, host)
+	if r.Redriven != "" {
+		return fmt.Sprintf("%s. A redrive runs the stored request again, so %s and start the request as a new run "+
+			"with an index URL on %s in %s or a credential of its own in %s",
+			conflict, r.teardownRedriven(), theirHost, request.IndexURLField, field)
+	}
+	then := ""
+	if r.Retry != "" {
+		then = ", and then " + r.Retry
+	}
+	return fmt.Sprintf("%s: set %s to a URL on %s, the index host of request %s, or reference a secret of this request's own in %s%s",
+		conflict, request.IndexURLField, theirHost, h.Request, field, then)
+}
+
 // DefaultLevel returns the message for a request whose
 // repository.default_for names target, such as SCHEMA PLATFORM.PACKAGES,
 // the object on which the holder's execution sets

@@ -8,13 +8,14 @@ import (
 
 // prefixOnExampleHost makes a request that lists the example's index host
 // in repository.extra_allowed_prefixes, with its own repository, index
-// host and no default level.
+// host, index password and no default level.
 var prefixOnExampleHost = []string{
 	`"name": "corp_pypi"`, `"name": "xp"`,
 	`"default_for": "schema"`, `"default_for": "none"`,
 	`"index_url": "https://pypi.corp.example.com/simple/"`,
 	`"index_url": "https://pypi.public.example.com/simple/", "extra_allowed_prefixes": ["https://cdn.example.com/", "https://pypi.corp.example.com/"]`,
 	`"upstream": "pypi.corp.example.com:443"`, `"upstream": "pypi.public.example.com:443"`,
+	ownSecret[0], ownSecret[1],
 }
 
 func TestWebhookRejectsPrefixOnOtherRequestsHost(t *testing.T) {

@@ -92,8 +92,9 @@ type clash struct {
 // takeClaims takes the names that a provision execution of req, named
 // name, would take in its Snowflake account (request.Claims) and its
 // default level (request.DefaultClaim), one conditional write each, before
-// the execution starts. torn is the latest
-// teardown of req, which accept has read. It returns a
+// the execution starts, and the claims of its index credentials
+// (checkCredentials). torn is the latest teardown of req, which accept has
+// read. It returns a
 // *webhook.ConflictError when another request ID holds one of them and its
 // resources may exist, and then holds none of the names it took here.
 //
@@ -154,6 +155,13 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 	if len(clashes) > 0 {
 		return nil, w.clashError(req, clashes)
 	}
+	credential, credentials, err := check.checkCredentials(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if credential != nil {
+		return nil, w.credentialClashError(req, *credential)
+	}
 
 	order := make([]int, len(claims))
 	for i := range order {
@@ -170,6 +178,12 @@ func (w *Webhook) takeClaims(ctx context.Context, req request.Request, name stri
 		if t != nil {
 			taken = append(taken, *t)
 		}
+	}
+	more, err := w.takeCredentials(ctx, check, req, name, credentials)
+	taken = append(taken, more...)
+	if err != nil {
+		w.releaseClaims(ctx, taken, log)
+		return nil, err
 	}
 	return taken, nil
 }

@@ -30,9 +30,13 @@ func otherRequest(t *testing.T, id string, replacements ...string) []byte {
 	return []byte(body)
 }
 
-// otherHost moves a request to another index host, so that it shares only
-// its Snowflake objects with the example.
-var otherHost = []string{"pypi.corp.example.com", "pypi2.corp.example.com"}
+// ownSecret gives a request an index password of its own. A request that
+// sends the example's password to another index host is rejected.
+var ownSecret = []string{`secret:repolink/index-password"`, `secret:repolink/index2-password"`}
+
+// otherHost moves a request to another index host with a password of its
+// own, so that it shares only its Snowflake objects with the example.
+var otherHost = []string{"pypi.corp.example.com", "pypi2.corp.example.com", ownSecret[0], ownSecret[1]}
 
 // otherName gives a request another repository name, so that it shares
 // only its index host with the example.
@@ -245,26 +249,28 @@ func TestWebhookConcurrentClaims(t *testing.T) {
 	hook, states := newWebhook(t)
 	const rounds = 30
 	for round := range rounds {
-		// Each round uses names and a default level of its own, so that
-		// earlier rounds' claims do not decide it. The two requests of a
-		// round share their objects, only their host, or only their
-		// default level.
+		// Each round uses names, an index password and a default level of
+		// its own, so that earlier rounds' claims do not decide it. The
+		// two requests of a round share their objects, only their host, or
+		// only their default level.
 		name := fmt.Sprintf(`"name": "repo_%d"`, round)
 		host := fmt.Sprintf("pypi%d.corp.example.com", round)
 		database := fmt.Sprintf(`"database": "DB_%d"`, round)
+		password := fmt.Sprintf(`secret:repolink/round-%d-password"`, round)
 		first := otherRequest(t, fmt.Sprintf("A-%d", round),
-			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database)
+			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database, ownSecret[0], password)
 		second := otherRequest(t, fmt.Sprintf("B-%d", round),
-			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database)
+			`"name": "corp_pypi"`, name, "pypi.corp.example.com", host, `"database": "PLATFORM"`, database, ownSecret[0], password)
 		switch round % 3 {
 		case 1:
 			second = otherRequest(t, fmt.Sprintf("B-%d", round),
 				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round), "pypi.corp.example.com", host,
-				`"database": "PLATFORM"`, database)
+				`"database": "PLATFORM"`, database, ownSecret[0], password)
 		case 2:
 			second = otherRequest(t, fmt.Sprintf("B-%d", round),
 				`"name": "corp_pypi"`, fmt.Sprintf(`"name": "repo_%d_b"`, round),
-				"pypi.corp.example.com", fmt.Sprintf("pypi%d-b.corp.example.com", round), `"database": "PLATFORM"`, database)
+				"pypi.corp.example.com", fmt.Sprintf("pypi%d-b.corp.example.com", round), `"database": "PLATFORM"`, database,
+				ownSecret[0], fmt.Sprintf(`secret:repolink/round-%d-b-password"`, round))
 		}
 
 		before := states.startCount()
@@ -445,9 +451,10 @@ func TestWebhookReleasesClaimsOfRejected(t *testing.T) {
 	}
 }
 
-// otherObjectsAndHost gives a request another repository name and index
-// host, so that it shares only its default level with the example.
-var otherObjectsAndHost = []string{`"name": "corp_pypi"`, `"name": "team_pypi"`, "pypi.corp.example.com", "pypi2.corp.example.com"}
+// otherObjectsAndHost gives a request another repository name, index host
+// and password, so that it shares only its default level with the example.
+var otherObjectsAndHost = []string{`"name": "corp_pypi"`, `"name": "team_pypi"`, "pypi.corp.example.com", "pypi2.corp.example.com",
+	ownSecret[0], ownSecret[1]}
 
 func TestWebhookRejectsClashingDefaultLevel(t *testing.T) {
 	f := newTeardownFixture(t)

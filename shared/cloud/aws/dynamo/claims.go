@@ -24,6 +24,12 @@ const (
 	attrClaimedAt = "claimed_at"
 	// attrStarted is true once the execution has started.
 	attrStarted = "started"
+	// attrIndexHost, attrCredentialField and attrCredentialRef are the
+	// index host, the credential field and the credential reference of
+	// the holder of an index credential claim.
+	attrIndexHost       = "index_host"
+	attrCredentialField = "credential_field"
+	attrCredentialRef   = "credential_ref"
 )
 
 // claimPartition keys the item of one claimed name, from the claim's key.
@@ -58,6 +64,13 @@ type Claim struct {
 	// zero time writes no expires_at. MarkClaimStarted removes it, because
 	// the resources of a started execution stay until a teardown.
 	ExpiresAt time.Time
+	// IndexHost, CredentialField and CredentialRef are set on the claim of
+	// an index credential: the holder's index host, the request field of
+	// its credential reference and that reference. A reference names a
+	// secret and contains no secret value. They are "" on other claims.
+	IndexHost       string
+	CredentialField string
+	CredentialRef   string
 }
 
 // ReadClaim reads the claim item of claimKey with a strongly consistent
@@ -78,6 +91,10 @@ func (s *Store) ReadClaim(ctx context.Context, claimKey string) (Claim, error) {
 		Found:     true,
 		Request:   stringOf(out.Item, attrRequest),
 		Execution: stringOf(out.Item, attrExecution),
+		// The three are absent from the items of other claims.
+		IndexHost:       stringOf(out.Item, attrIndexHost),
+		CredentialField: stringOf(out.Item, attrCredentialField),
+		CredentialRef:   stringOf(out.Item, attrCredentialRef),
 	}
 	if started, ok := out.Item[attrStarted].(*types.AttributeValueMemberBOOL); ok {
 		read.Started = started.Value
@@ -129,6 +146,15 @@ func (s *Store) WriteClaim(ctx context.Context, claimKey, account, name string, 
 	item[attrVersion] = numberAttr(claim.Version)
 	if !claim.ExpiresAt.IsZero() {
 		item[attrExpiresAt] = numberAttr(claim.ExpiresAt.Unix())
+	}
+	for attr, value := range map[string]string{
+		attrIndexHost:       claim.IndexHost,
+		attrCredentialField: claim.CredentialField,
+		attrCredentialRef:   claim.CredentialRef,
+	} {
+		if value != "" {
+			item[attr] = stringAttr(value)
+		}
 	}
 	in := &dynamodb.PutItemInput{TableName: s.tableName(), Item: item}
 	setVersionCondition(in, read.Found, read.Version)
