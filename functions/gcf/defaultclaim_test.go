@@ -11,8 +11,9 @@ import (
 )
 
 // otherTicket returns the example request under request ID id with its own
-// repository name and index host, so that it shares only its default
-// level with the example, and then change applied when it is not nil.
+// repository name, index host and index password, so that it shares only
+// its default level with the example, and then change applied when it is
+// not nil.
 func otherTicket(t *testing.T, id string, change func(repository map[string]any)) []byte {
 	t.Helper()
 	return exampleRequest(t, func(doc map[string]any) {
@@ -20,6 +21,7 @@ func otherTicket(t *testing.T, id string, change func(repository map[string]any)
 		repository := doc["repository"].(map[string]any)
 		repository["name"] = "team_pypi"
 		repository["index_url"] = "https://pypi2.corp.example.com/simple/"
+		repository["auth"].(map[string]any)["password_ref"] = "gcp-secretmanager:projects/corp-packages-prod/secrets/team-index-password"
 		if change != nil {
 			change(repository)
 		}
@@ -128,6 +130,7 @@ func TestWebhookConcurrentDefaultLevel(t *testing.T) {
 			repository := doc["repository"].(map[string]any)
 			repository["name"] = "team_pypi"
 			repository["index_url"] = "https://pypi2.corp.example.com/simple/"
+			repository["auth"].(map[string]any)["password_ref"] = "gcp-secretmanager:projects/corp-packages-prod/secrets/team-index-password"
 		})
 
 		before := len(workflows.started())

@@ -69,8 +69,9 @@ type workflowExecutions struct {
 var _ webhook.Executions = (*workflowExecutions)(nil)
 
 // Start checks that the workflow can run req, that the start checks of
-// the preflight step pass, that no execution of its ID blocks it and that
-// no other request holds its default level, then
+// the preflight step pass, that no execution of its ID blocks it, that
+// no other request holds its default level and that no other request uses
+// its index credential with another index host (claimCredentials), then
 // starts an execution with the argument
 // {"request": req, "resources": {}}. The argument carries the request's
 // credential references, never their values.
@@ -106,14 +107,21 @@ func (e *workflowExecutions) Start(ctx context.Context, req request.Request) (st
 	if err != nil {
 		return "", err
 	}
+	credentials, err := e.claimCredentials(ctx, req)
+	if err != nil {
+		e.releaseDefaultClaim(ctx, req, claim)
+		return "", err
+	}
 	started, err := e.client.Start(ctx, argument, map[string]string{requestLabel: label})
 	if err != nil {
 		if gcpadapter.StartRejected(err) {
 			e.releaseDefaultClaim(ctx, req, claim)
+			e.releaseCredentialClaims(ctx, req, credentials)
 		}
 		return "", err
 	}
 	e.recordClaimExecution(ctx, req, claim, started.ID)
+	e.recordCredentialExecutions(ctx, req, credentials, started.ID)
 	return started.ID, nil
 }
 

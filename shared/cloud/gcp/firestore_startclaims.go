@@ -33,6 +33,13 @@ type StartClaim struct {
 	// Execution is the ID of the execution that the delivery started, or
 	// "" until the delivery has recorded it.
 	Execution string `json:"execution,omitempty"`
+	// IndexHost, CredentialField and CredentialRef are set on the claim of
+	// an index credential (request.ClaimCredential): the holder's index
+	// host, the request field of its credential reference and that
+	// reference. A reference names a secret and contains no secret value.
+	IndexHost       string `json:"index_host,omitempty"`
+	CredentialField string `json:"credential_field,omitempty"`
+	CredentialRef   string `json:"credential_ref,omitempty"`
 }
 
 // StartClaims is the Firestore store of the webhook's start claims, next
