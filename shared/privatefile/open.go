@@ -37,7 +37,7 @@ func OpenFile(path string, flag int) (*os.File, error) {
 	}
 	if !info.Mode().IsRegular() {
 		f.Close()
-		return nil, notRegular(path, "a "+info.Mode().Type().String()+" file")
+		return nil, notRegular(path, typeName(info.Mode()))
 	}
 	if info.Mode().Perm() != 0o600 && ownedByProcess(info) {
 		if err := f.Chmod(0o600); err != nil {
@@ -74,13 +74,30 @@ func CheckRegular(path string) error {
 	case info.Mode()&os.ModeSymlink != 0:
 		return notRegular(path, "a symbolic link")
 	case !info.Mode().IsRegular():
-		return notRegular(path, "a "+info.Mode().Type().String()+" file")
+		return notRegular(path, typeName(info.Mode()))
 	}
 	return nil
 }
 
 // notRegular returns the error for the state file at path that is kind.
+// The cause comes first and the advice last.
 func notRegular(path, kind string) error {
-	return fmt.Errorf("%s is %s, but repolink keeps its state only in regular files it creates itself; "+
-		"remove %s and run the command again, or use another --state-dir: %w", path, kind, path, ErrNotRegular)
+	return fmt.Errorf("%s is %s, %w: repolink keeps its state only in regular files that it creates itself, "+
+		"so remove %s and run the command again, or use another --state-dir", path, kind, ErrNotRegular, path)
+}
+
+// typeName returns the kind of a file of mode that is neither regular
+// nor a symbolic link, with an article, such as "a directory".
+func typeName(mode os.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&os.ModeSocket != 0:
+		return "a socket"
+	case mode&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a " + mode.Type().String() + " file"
 }

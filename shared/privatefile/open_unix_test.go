@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -112,4 +113,54 @@ func TestCheckRegular(t *testing.T) {
 	if err := CheckRegular(link); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("CheckRegular of a symbolic link returned %v, want ErrNotRegular", err)
 	}
+}
+
+func TestNotRegularMessageOrder(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "engine.db")
+	if err := os.Symlink(filepath.Join(t.TempDir(), "outside"), link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "mode")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	subdir := filepath.Join(dir, "up.lock")
+	if err := os.Mkdir(subdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		err   error
+		cause string
+	}{
+		{"CheckRegular of a link", CheckRegular(link), link + " is a symbolic link, not a regular file: "},
+		{"OpenFile of a link", openError(link), link + " is a symbolic link, not a regular file: "},
+		{"CheckRegular of a FIFO", CheckRegular(fifo), fifo + " is a named pipe, not a regular file: "},
+		{"OpenFile of a directory", openError(subdir), subdir + " is a directory, not a regular file: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err == nil {
+				t.Fatal("no error")
+			}
+			msg := tt.err.Error()
+			if !strings.HasPrefix(msg, tt.cause) {
+				t.Errorf("message %q does not start with the cause %q", msg, tt.cause)
+			}
+			if advice := "or use another --state-dir"; !strings.HasSuffix(msg, advice) {
+				t.Errorf("message %q does not end with the advice %q", msg, advice)
+			}
+		})
+	}
+}
+
+// openError returns the error of OpenFile for path.
+func openError(path string) error {
+	f, err := OpenFile(path, os.O_RDONLY)
+	if err == nil {
+		f.Close()
+	}
+	return err
 }
