@@ -47,11 +47,12 @@ func readEngineStore(stateDir string) (*engine.Engine, string, error) {
 	return openStoreWith(stateDir, engine.OpenReadOnly)
 }
 
-// openStoreWith opens the engine store of a state directory with open.
+// openStoreWith opens the engine store of a state directory with open,
+// after checkStateLinks found no symbolic link in the directory.
 func openStoreWith(stateDir string, open func(string, engine.Options) (*engine.Engine, error)) (*engine.Engine, string, error) {
-	dir, err := filepath.Abs(stateDir)
+	dir, err := stateDirOf(stateDir)
 	if err != nil {
-		return nil, "", usagef("state directory %s: %v", stateDir, err)
+		return nil, dir, err
 	}
 	path := filepath.Join(dir, engineStore)
 	if _, err := os.Stat(path); err != nil {

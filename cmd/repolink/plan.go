@@ -58,9 +58,9 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	dir, err := filepath.Abs(*stateDir)
+	dir, err := stateDirOf(*stateDir)
 	if err != nil {
-		return usagef("state directory %s: %v", *stateDir, err)
+		return err
 	}
 	// Without another process running the sandbox, plan starts one on the
 	// world in the state directory, which needs the directory.

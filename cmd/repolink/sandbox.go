@@ -72,9 +72,11 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 			strings.Join(fs.Args(), " "))
 	}
 
-	dir, err := filepath.Abs(*stateDir)
+	// Reset removes and rewrites files under the directory, and a link
+	// there could point it at files outside.
+	dir, err := stateDirOf(*stateDir)
 	if err != nil {
-		return usagef("state directory %s: %v", *stateDir, err)
+		return err
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("state directory %s does not exist; nothing to reset", dir)
