@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestUnknownGCPRegionRejected(t *testing.T) {
 			if code != exitInvalid {
 				t.Errorf("preflight exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
 			}
-			if !strings.Contains(out, "failed  gcp_region") || !strings.Contains(out, tt.want) {
+			if !regexp.MustCompile(`failed +gcp_region`).MatchString(out) || !strings.Contains(out, tt.want) {
 				t.Errorf("preflight output lacks the failed gcp_region check with %q:\n%s", tt.want, out)
 			}
 

@@ -138,12 +138,17 @@ func onlyInvalid(report preflight.Report) bool {
 // among the account's private endpoints, but counts those that runs in the
 // state directory reserved. An error that is not InvalidRequest, such as a failed
 // Snowflake login, fails the check too, with the error as its detail. A
-// check that failed with InvalidRequest has that name as its Error.
+// check that failed with InvalidRequest has that name as its Error. A
+// check that checked nothing, because a field that it depends on fails
+// another check, is skipped with that reason.
 func runRequestChecks(ctx context.Context, rt *runtime, req request.Request) []preflight.Check {
 	var results []preflight.Check
 	for _, check := range preflightstep.RequestChecks(req) {
 		warning, err := check.Run(ctx, rt.env, req)
+		reason, skipped := preflightstep.SkipReason(err)
 		switch {
+		case skipped:
+			results = append(results, preflight.Check{Name: check.Name, Status: preflight.Skipped, Detail: "not checked: " + reason})
 		case err != nil:
 			failed := preflight.Check{Name: check.Name, Status: preflight.Failed, Detail: checkFailure(err)}
 			if workflow.NameOf(err) == workflow.ErrInvalidRequest {
@@ -264,14 +269,15 @@ func printPreflight(w io.Writer, report preflight.Report, sandbox bool) {
 	}
 	printText(w, "preflight of %s%s\n", report.IndexURL, where)
 
-	width := 0
+	width, statusWidth := 0, len(preflight.Passed)
 	for _, c := range report.Checks {
 		width = max(width, len(c.Name))
+		statusWidth = max(statusWidth, len(c.Status))
 	}
 	for _, c := range report.Checks {
-		printText(w, "  %-6s  %-*s  %s\n", c.Status, width, c.Name, c.Detail)
+		printText(w, "  %-*s  %-*s  %s\n", statusWidth, c.Status, width, c.Name, c.Detail)
 		if c.Fix != "" && c.Status != preflight.Passed {
-			printText(w, "  %-6s  %-*s  fix: %s\n", "", width, "", c.Fix)
+			printText(w, "  %-*s  %-*s  fix: %s\n", statusWidth, "", width, "", c.Fix)
 		}
 	}
 
@@ -286,6 +292,10 @@ func printPreflight(w io.Writer, report preflight.Report, sandbox bool) {
 	} else if report.CredentialExpiresAt != nil {
 		printText(w, "credential expires by about %s (estimate)\n", report.CredentialExpiresAt.Format(time.RFC3339))
 	}
-	printText(w, "%d passed, %d warned, %d failed\n",
+	printText(w, "%d passed, %d warned, %d failed",
 		report.Count(preflight.Passed), report.Count(preflight.Warned), report.Count(preflight.Failed))
+	if n := report.Count(preflight.Skipped); n > 0 {
+		printText(w, ", %d skipped", n)
+	}
+	printText(w, "\n")
 }

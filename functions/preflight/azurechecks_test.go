@@ -103,8 +103,13 @@ func TestCheckAzureVMSizeSkipsUnknownLocation(t *testing.T) {
 	env := startAzure(t)
 	req := request.Request{ID: "DATA-1", Route: request.RouteAzurePrivateLink,
 		Azure: &request.Azure{SubscriptionID: "00000000-0000-0000-0000-000000000001", Location: "eastus5", VMSize: "Standard_B1z"}}
-	if err := checkAzureVMSize(t.Context(), env, req); err != nil {
-		t.Errorf("checkAzureVMSize in eastus5 = %v, want nil, because azure_location reports the location", err)
+	err := checkAzureVMSize(t.Context(), env, req)
+	reason, skipped := SkipReason(err)
+	if !skipped {
+		t.Fatalf("checkAzureVMSize in eastus5 = %v, want a skip, because azure_location reports the location", err)
+	}
+	if !strings.Contains(reason, "$.azure.location eastus5") || !strings.Contains(reason, "azure_location") {
+		t.Errorf("skip reason = %q, want it to name $.azure.location eastus5 and the azure_location check", reason)
 	}
 }
 

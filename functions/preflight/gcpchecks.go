@@ -28,6 +28,11 @@ func checkPSCSubnet(ctx context.Context, env *workflow.Env, req request.Request)
 	if err != nil {
 		return err
 	}
+	// The subnet is regional, so an unlisted region would pass as one in
+	// which the subnet can be created.
+	if err := gcproute.SkipUnlisted(ctx, network, *req.GCP, false); err != nil {
+		return err
+	}
 	return gcproute.CheckPSCSubnet(ctx, network, req, "")
 }
 
@@ -39,7 +44,7 @@ func checkGCPTargetVM(ctx context.Context, env *workflow.Env, req request.Reques
 	if err != nil {
 		return err
 	}
-	if listed, err := gcproute.ZoneListed(ctx, network, *req.GCP); err != nil || !listed {
+	if err := gcproute.SkipUnlisted(ctx, network, *req.GCP, true); err != nil {
 		return err
 	}
 	inst, err := network.FindInstanceByIP(ctx, req.GCP.Zone, req.GCP.TargetAddress)

@@ -109,16 +109,47 @@ func TestCheckGCPMachineType(t *testing.T) {
 }
 
 // TestGCPZoneChecksSkipUnknownZone checks that the checks that read a
-// zone leave a zone that the region lacks to the gcp_region check.
+// region or zone are skipped, not passed, for a region or zone that the
+// project does not list, and leave it to the gcp_region check.
 func TestGCPZoneChecksSkipUnknownZone(t *testing.T) {
 	env, _ := startGCP(t)
-	req := noProxyRequest(t)
-	req.GCP.Region, req.GCP.Zone = "us-central9", "us-central9-a"
-	if err := checkGCPTargetVM(t.Context(), env, req); err != nil {
-		t.Errorf("checkGCPTargetVM in an unknown zone = %v, want nil", err)
+	tests := []struct {
+		name         string
+		region, zone string
+		// want is the field that the skip reason names.
+		want string
+	}{
+		{"unknown region", "us-cental1", "us-cental1-a", "$.gcp.region us-cental1"},
+		{"unknown zone", "us-central1", "us-central1-q", "$.gcp.zone us-central1-q"},
 	}
-	req.GCP.Proxy, req.GCP.MachineType = "nginx", "e2-small"
-	if err := checkGCPMachineType(t.Context(), env, req); err != nil {
-		t.Errorf("checkGCPMachineType in an unknown zone = %v, want nil", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := noProxyRequest(t)
+			req.GCP.Region, req.GCP.Zone = tt.region, tt.zone
+			checkSkipped(t, "checkGCPTargetVM", checkGCPTargetVM(t.Context(), env, req), tt.want)
+			req.GCP.Proxy, req.GCP.MachineType = "nginx", "e2-bogus"
+			checkSkipped(t, "checkGCPMachineType", checkGCPMachineType(t.Context(), env, req), tt.want)
+		})
+	}
+
+	req := noProxyRequest(t)
+	req.GCP.Region, req.GCP.Zone = "us-cental1", "us-cental1-a"
+	checkSkipped(t, "checkPSCSubnet", checkPSCSubnet(t.Context(), env, req), "$.gcp.region us-cental1")
+}
+
+// checkSkipped fails t unless err is a skip whose reason contains want
+// and names the gcp_region check.
+func checkSkipped(t *testing.T, check string, err error, want string) {
+	t.Helper()
+	reason, skipped := SkipReason(err)
+	if !skipped {
+		t.Errorf("%s = %v, want a skip", check, err)
+		return
+	}
+	if !strings.Contains(reason, want) {
+		t.Errorf("%s skip reason = %q, want it to name %s", check, reason, want)
+	}
+	if !strings.Contains(reason, "gcp_region") {
+		t.Errorf("%s skip reason = %q, want it to name the gcp_region check", check, reason)
 	}
 }

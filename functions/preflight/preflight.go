@@ -81,6 +81,14 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 		}
 		for _, check := range applicable(req, requestChecks(req.Route, reserve)) {
 			warning, err := check.Run(ctx, env, req)
+			if reason, skipped := SkipReason(err); skipped {
+				// The check that the reason names fails the step.
+				if env.Logger != nil {
+					env.Logger.Info("preflight check skipped", "execution", in.Execution, "request", req.ID,
+						"check", check.Name, "reason", reason)
+				}
+				continue
+			}
 			if err != nil {
 				return Output{}, err
 			}

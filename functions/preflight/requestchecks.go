@@ -101,6 +101,9 @@ func CheckStart(ctx context.Context, env *workflow.Env, req request.Request) err
 		if err == nil {
 			continue
 		}
+		if _, skipped := SkipReason(err); skipped {
+			continue
+		}
 		if workflow.NameOf(err) != workflow.ErrInvalidRequest {
 			if env.Logger != nil {
 				env.Logger.Warn("start check could not run; the run's preflight step runs it again",
@@ -116,6 +119,17 @@ func CheckStart(ctx context.Context, env *workflow.Env, req request.Request) err
 		return &StartError{Check: check.Name, Path: path, Err: err}
 	}
 	return nil
+}
+
+// SkipReason returns the reason why a check that returned err checked
+// nothing, because a field that it depends on fails another check, and
+// false when err is not such a skip.
+func SkipReason(err error) (string, bool) {
+	var skipped *cloudresource.SkippedError
+	if errors.As(err, &skipped) {
+		return skipped.Reason, true
+	}
+	return "", false
 }
 
 // requestChecks returns every check, whether or not it applies, with

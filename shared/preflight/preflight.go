@@ -19,11 +19,14 @@ import (
 // Status is the outcome of one check.
 type Status string
 
-// Outcomes of a check. A warning does not stop a run.
+// Outcomes of a check. A warning does not stop a run. A skipped check
+// checked nothing, because a field that it depends on failed another
+// check, and its Detail says which.
 const (
-	Passed Status = "passed"
-	Warned Status = "warned"
-	Failed Status = "failed"
+	Passed  Status = "passed"
+	Warned  Status = "warned"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
 )
 
 // Check is the outcome of one check, with what to change when it did not

@@ -60,15 +60,15 @@ func CheckNetworkRegion(ctx context.Context, network cloud.AzureNetwork, az requ
 
 // CheckVMSize returns an InvalidRequest naming $.azure.vm_size when the
 // location has no VM size of that name, compared without case as Azure
-// compares it. A location that the subscription does not list passes,
-// because CheckLocation reports it.
+// compares it. A location that the subscription does not list returns a
+// *cloudresource.SkippedError, because CheckLocation reports it.
 func CheckVMSize(ctx context.Context, network cloud.AzureNetwork, az request.Azure) error {
 	locations, err := network.Locations(ctx)
 	if err != nil {
 		return fmt.Errorf("list the locations of $.azure.subscription_id %s: %w", az.SubscriptionID, err)
 	}
 	if !slices.ContainsFunc(locations, func(name string) bool { return strings.EqualFold(name, az.Location) }) {
-		return nil
+		return cloudresource.Skipped("$.azure.location %s is not a location of subscription %s, which the azure_location check reports", az.Location, az.SubscriptionID)
 	}
 	sizes, err := network.VMSizes(ctx, az.Location)
 	if err != nil && LocationRejected(err) {

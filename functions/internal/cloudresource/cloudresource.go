@@ -7,6 +7,7 @@ package cloudresource
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"github.com/repolink/repolink/shared/cloud"
 	"github.com/repolink/repolink/shared/workflow"
@@ -62,3 +63,20 @@ func InvalidField(path, format string, args ...any) error {
 func (e *FieldError) Error() string { return e.Err.Error() }
 
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// SkippedError is returned by a check that checked nothing because a field
+// that it depends on is invalid, such as a machine type check whose zone
+// the region check rejects. Reason names that field and the check that
+// rejects it. A preflight report lists such a check as skipped, not as
+// passed, and a run treats it as no failure, because the other check
+// fails.
+type SkippedError struct {
+	Reason string
+}
+
+// Skipped returns a *SkippedError with the formatted reason.
+func Skipped(format string, args ...any) error {
+	return &SkippedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+func (e *SkippedError) Error() string { return "not checked: " + e.Reason }

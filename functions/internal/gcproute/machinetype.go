@@ -14,7 +14,8 @@ import (
 // gcp.zone does not offer the machine type, with the zone's types of the
 // closest names. The request check at load tests only its form, so the
 // gcp_proxy_vm step would otherwise fail at the instance insert, after the
-// PSC subnet check and before anything else is built.
+// PSC subnet check and before anything else is built. A zone that the
+// region does not list returns a *cloudresource.SkippedError.
 func CheckMachineType(ctx context.Context, network cloud.GCPNetwork, g request.GCP) error {
 	name := g.MachineType
 	if i := strings.LastIndex(name, "/"); i >= 0 {
@@ -23,7 +24,7 @@ func CheckMachineType(ctx context.Context, network cloud.GCPNetwork, g request.G
 	if name == "" {
 		return nil
 	}
-	if listed, err := ZoneListed(ctx, network, g); err != nil || !listed {
+	if err := SkipUnlisted(ctx, network, g, true); err != nil {
 		return err
 	}
 	exists, err := network.MachineTypeExists(ctx, g.Zone, name)

@@ -39,14 +39,23 @@ func CheckRegion(ctx context.Context, network cloud.GCPNetwork, g request.GCP) e
 	return nil
 }
 
-// ZoneListed reports whether the project lists gcp.zone as a zone of
-// gcp.region. The checks that read a zone's resources skip a zone that is
-// not listed, because CheckRegion reports that zone with its fix.
-func ZoneListed(ctx context.Context, network cloud.GCPNetwork, g request.GCP) (bool, error) {
+// SkipUnlisted returns a *cloudresource.SkippedError when the project's
+// list of Compute Engine regions lacks gcp.region or, with zone true,
+// when that region lists no zone gcp.zone. The checks that read the
+// resources of a region or zone return it, so that a report does not list
+// them as passed without having read anything, because CheckRegion
+// reports that field with its fix.
+func SkipUnlisted(ctx context.Context, network cloud.GCPNetwork, g request.GCP, zone bool) error {
 	regions, err := network.ListRegions(ctx)
 	if err != nil {
-		return false, fmt.Errorf("list the Compute Engine regions of $.gcp.project %s: %w", g.Project, err)
+		return fmt.Errorf("list the Compute Engine regions of $.gcp.project %s: %w", g.Project, err)
 	}
 	i := slices.IndexFunc(regions, func(r cloud.GCPRegion) bool { return r.Name == g.Region })
-	return i >= 0 && slices.Contains(regions[i].Zones, g.Zone), nil
+	if i < 0 {
+		return cloudresource.Skipped("$.gcp.region %s is not a Compute Engine region of project %s, which the gcp_region check reports", g.Region, g.Project)
+	}
+	if zone && !slices.Contains(regions[i].Zones, g.Zone) {
+		return cloudresource.Skipped("$.gcp.zone %s is not a zone of region %s, which the gcp_region check reports", g.Zone, g.Region)
+	}
+	return nil
 }
