@@ -22,14 +22,19 @@ type catalogueImage struct {
 	Parameter string
 }
 
-// images are the Amazon Linux 2023 images of every sandbox region. AWS
-// gives the same image another ID in each region, and the sandbox uses one
-// ID for all.
+// images are the Amazon Linux 2023 and Ubuntu 22.04 images of every
+// sandbox region, one for each architecture, with the public parameters
+// that the docs show. AWS gives the same image another ID in each region,
+// and the sandbox uses one ID for all.
 var images = []catalogueImage{
 	{ID: "ami-0a1b2c3d4e5f60101", Name: "al2023-ami-sandbox-kernel-default-x86_64", Architecture: "x86_64",
 		Parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"},
 	{ID: "ami-0a1b2c3d4e5f60102", Name: "al2023-ami-sandbox-kernel-default-arm64", Architecture: "arm64",
 		Parameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"},
+	{ID: "ami-0a1b2c3d4e5f60201", Name: "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-sandbox", Architecture: "x86_64",
+		Parameter: "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id"},
+	{ID: "ami-0a1b2c3d4e5f60202", Name: "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-sandbox", Architecture: "arm64",
+		Parameter: "/aws/service/canonical/ubuntu/server/22.04/stable/current/arm64/hvm/ebs-gp2/ami-id"},
 }
 
 // instanceTypes maps the instance types that the sandbox launches to their
