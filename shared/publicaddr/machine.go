@@ -75,12 +75,22 @@ func machineKind(ip netip.Addr) string {
 // MachineProblem returns what kind of address ip is when it belongs to this
 // machine or a cloud metadata service, or is a multicast, broadcast or
 // unspecified address, such as "a loopback address". It returns "" for
-// private and public unicast addresses. NAT64, 6to4 and IPv4-compatible
-// forms are judged by the IPv4 address they contain.
+// private and public unicast addresses. NAT64 (64:ff9b::/96), 6to4 and
+// IPv4-compatible forms are judged by the IPv4 address they contain. Every
+// address of the local-use NAT64 prefix 64:ff9b:1::/48 is rejected,
+// because where it holds the IPv4 address depends on the prefix length
+// that the operator's translator uses (RFC 6052 allows /32 to /96), so
+// 64:ff9b:1::a9fe:a9fe may reach 169.254.169.254.
+//
+// NOTE: this also rejects an index host whose name a DNS64 resolver maps
+// into the local-use prefix; such a host is reachable by its IPv4 address.
 func MachineProblem(ip netip.Addr) string {
 	ip = ip.Unmap()
 	if kind := machineKind(ip); kind != "" {
 		return kind
+	}
+	if nat64LocalPrefix.Contains(ip) {
+		return fmt.Sprintf("an address of the local-use NAT64 prefix %s, whose embedded IPv4 address depends on the translator and cannot be checked", nat64LocalPrefix)
 	}
 	if v4, ok := embeddedIPv4(ip); ok {
 		if kind := MachineProblem(v4); kind != "" {

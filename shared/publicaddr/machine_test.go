@@ -17,6 +17,8 @@ func TestMachineProblemRejects(t *testing.T) {
 		// NAT64, 6to4 and IPv4-compatible forms.
 		"64:ff9b::a9fe:a9fe", "64:ff9b::127.0.0.1", "2002:7f00:1::1",
 		"2002:a9fe:a9fe::", "::169.254.169.254", "::127.0.0.2",
+		// The local-use NAT64 prefix, whatever IPv4 address it may hold.
+		"64:ff9b:1::a9fe:a9fe", "64:ff9b:1::127.0.0.1", "64:ff9b:1:a9fe:a9:fe00::", "64:ff9b:1::10.0.0.1",
 	} {
 		if MachineProblem(netip.MustParseAddr(addr)) == "" {
 			t.Errorf("MachineProblem(%s) = \"\", want a kind", addr)
@@ -54,7 +56,7 @@ func TestMachineHostProblem(t *testing.T) {
 func TestMachineControlRejects(t *testing.T) {
 	for _, address := range []string{
 		"127.0.0.1:443", "169.254.169.254:80", "[fd00:ec2::254]:80",
-		"[::1]:443", "[64:ff9b::a9fe:a9fe]:80", "0.0.0.0:443",
+		"[::1]:443", "[64:ff9b::a9fe:a9fe]:80", "0.0.0.0:443", "[64:ff9b:1::a9fe:a9fe]:443",
 	} {
 		err := MachineControl("tcp", address, nil)
 		if err == nil {

@@ -45,6 +45,7 @@ func TestUpstreamRejectsMachineHosts(t *testing.T) {
 		"localhost:443", "instance-data.ec2.internal:80", "metadata.google.internal:80",
 		"metadata.goog:80", "kubernetes.default.svc:443", "169.254.169.254:80",
 		"[fd00:ec2::254]:80", "[::1]:443", "[::ffff:127.0.0.1]:443", "[64:ff9b::a9fe:a9fe]:80",
+		"[64:ff9b:1::a9fe:a9fe]:443",
 	}
 	examples := []struct{ file, cloud string }{
 		{"aws-privatelink.json", "aws"},
