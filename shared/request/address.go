@@ -100,9 +100,8 @@ func (v *validator) upstreamHost(path, host string) {
 		v.add(path, fmt.Sprintf("host %s %s %s; the proxy VM must not connect to itself or a metadata service, so %s", host, verb, kind, machineHostFix))
 		return
 	}
-	if err != nil && numericHost(host) {
-		v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
-			"write the address as four decimal numbers, such as 10.0.1.25, or use the index's host name", host))
+	if problem := numericHostProblem(host); problem != "" {
+		v.add(path, problem+"; write the address as four decimal numbers, such as 10.0.1.25, or use the index's host name")
 	}
 }
 
@@ -141,6 +140,19 @@ func (v *validator) pscSubnetCIDR(value string) {
 	}
 }
 
+// numericHostProblem returns why host, a host name or address without a
+// port, is an IPv4 address in a short or numeric form, such as 2130706433,
+// 0x7f000001 or 127.1, or "" when it is not. Every host field that accepts
+// a host name checks it, because a name check such as MachineHostProblem
+// does not read these forms as addresses. Callers append their fix.
+func numericHostProblem(host string) string {
+	host = strings.TrimSuffix(host, ".")
+	if _, err := netip.ParseAddr(host); err == nil || !numericHost(host) {
+		return ""
+	}
+	return fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1", host)
+}
+
 // numericHost reports whether host, which is not a dotted-quad address,
 // ends in a decimal or hexadecimal number label. No top-level domain is a
 // number, and C resolvers read such a name as an IPv4 address, so that 0
@@ -155,4 +167,19 @@ func numericHost(host string) bool {
 		return strings.Trim(label, "0123456789abcdef") == ""
 	}
 	return label != "" && strings.Trim(label, "0123456789") == ""
+}
+
+// proxiesIndex reports whether the request's route puts a proxy VM in
+// front of the index, which a private-link route does unless its proxy is
+// none.
+func (r *Request) proxiesIndex() bool {
+	switch {
+	case r.Route == RouteAWSPrivateLink && r.AWS != nil:
+		return r.AWS.Proxy != "none"
+	case r.Route == RouteAzurePrivateLink && r.Azure != nil:
+		return r.Azure.Proxy != "none"
+	case r.Route == RouteGCPPrivateLink && r.GCP != nil:
+		return r.GCP.Proxy != "none"
+	}
+	return false
 }

@@ -3,7 +3,6 @@ package request
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -127,7 +126,7 @@ func (r *Request) validate(v *validator) error {
 		v.add("$.route", fmt.Sprintf("unknown route %q; use %s", r.Route, routes))
 	}
 	v.snowflake(&r.Snowflake)
-	v.repository(&r.Repository)
+	v.repository(&r.Repository, r.proxiesIndex())
 	v.indexCredentialSecrets(r)
 	v.routePorts(r)
 	// A block that does not belong to the route is reported once, as a
@@ -338,7 +337,9 @@ func (v *validator) snowflake(s *Snowflake) {
 	}
 }
 
-func (v *validator) repository(r *Repository) {
+// repository checks the repository block. proxied is whether a proxy VM
+// forwards the index hosts, which words the errors of the extra prefixes.
+func (v *validator) repository(r *Repository, proxied bool) {
 	if v.require("$.repository.name", r.Name, "set the artifact repository name, such as corp_pypi") {
 		if !identifierPattern.MatchString(r.Name) || len(r.Name) > 200 {
 			v.add("$.repository.name", "must start with a letter or _ and hold only letters, digits, _ and $ (at most 200), because the secret and integration names derive from it")
@@ -399,7 +400,7 @@ func (v *validator) repository(r *Repository) {
 	}
 	v.grantToRoles(r.GrantToRoles)
 	for i, prefix := range r.ExtraAllowedPrefixes {
-		v.allowedPrefix(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix)
+		v.allowedPrefix(fmt.Sprintf("$.repository.extra_allowed_prefixes[%d]", i), prefix, proxied)
 	}
 	if !runtimeVersions[r.RuntimeVersion] {
 		v.add("$.repository.runtime_version", fmt.Sprintf("unsupported version %q; use 3.9 to 3.13", r.RuntimeVersion))
@@ -501,6 +502,8 @@ func (v *validator) indexURL(raw string) {
 		v.add(path, "has no host; use https://host/path/simple/")
 	} else if !hostnamePattern.MatchString(u.Hostname()) || net.ParseIP(u.Hostname()) != nil {
 		v.add(path, "must name a DNS host, because the certificate and the private endpoint are issued for a host name")
+	} else if problem := numericHostProblem(u.Hostname()); problem != "" {
+		v.add(path, problem+"; use the index's DNS host name, because the index's certificate is issued for a host name")
 	} else if kind := publicaddr.MachineHostProblem(u.Hostname()); kind != "" {
 		v.add(path, fmt.Sprintf("host %s names %s; preflight and the proxy must not connect to this machine or a metadata service, "+
 			"so use the index's own host name, which may resolve to a private address such as one in 10.0.0.0/8", u.Hostname(), kind))
@@ -524,9 +527,16 @@ func (v *validator) indexURL(raw string) {
 
 // allowedPrefix checks one of repository.extra_allowed_prefixes. Its host
 // must be a DNS host name, as the index URL's host must, because the proxy
-// allows each host by name. A wildcard or an IP address, such as a cloud
-// metadata address, is rejected here rather than when the proxy starts.
-func (v *validator) allowedPrefix(path, raw string) {
+// VM of a private-link route allows each host by name. A wildcard, an IP
+// address in any form, such as a cloud metadata address, or a host that
+// names this machine is rejected here rather than when the proxy starts or
+// preflight fetches a file from it. proxied is whether the route has a
+// proxy VM, and only then do the messages name it.
+func (v *validator) allowedPrefix(path, raw string, proxied bool) {
+	byName := "because a prefix's host follows the rules of $.repository.index_url, whose certificate is issued for a host name"
+	if proxied {
+		byName = "because the proxy VM allows hosts by name"
+	}
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Host == "":
@@ -540,9 +550,11 @@ func (v *validator) allowedPrefix(path, raw string) {
 	case strings.Contains(u.Hostname(), "*"):
 		v.add(path, fmt.Sprintf("host %q contains a wildcard; list each host that Snowflake fetches from as its own prefix, such as https://files.example.com/", u.Hostname()))
 	case net.ParseIP(u.Hostname()) != nil:
-		v.add(path, fmt.Sprintf("host %q is an IP address; use the DNS host name that the files are served under, because the proxy allows hosts by name", u.Hostname()))
+		v.add(path, fmt.Sprintf("host %q is an IP address; use the DNS host name that the files are served under, %s", u.Hostname(), byName))
+	case numericHostProblem(u.Hostname()) != "":
+		v.add(path, fmt.Sprintf("%s; use the DNS host name that the files are served under, %s", numericHostProblem(u.Hostname()), byName))
 	case publicaddr.MachineHostProblem(u.Hostname()) != "":
-		v.add(path, fmt.Sprintf("host %s names %s; the proxy must not connect to this machine or a metadata service, so use the DNS host name that the files are served under",
+		v.add(path, fmt.Sprintf("host %s names %s; preflight fetches files from the host and must not connect to this machine or a metadata service, so use the DNS host name that the files are served under",
 			u.Hostname(), publicaddr.MachineHostProblem(u.Hostname())))
 	case !IsDNSHostname(u.Hostname()):
 		v.add(path, fmt.Sprintf("host %q is not a DNS host name; use letters, digits, hyphens and dots, such as https://files.example.com/", u.Hostname()))
@@ -594,9 +606,8 @@ func (v *validator) notifyHost(path, host string) {
 		v.add(path, fmt.Sprintf("host %s is %s, which the notifier does not call; use the public host name of the receiver", host, problem))
 		return
 	}
-	if _, err := netip.ParseAddr(host); err != nil && numericHost(host) {
-		v.add(path, fmt.Sprintf("host %s is an address in a short or numeric form, which resolvers read differently, such as 2130706433 for 127.0.0.1; "+
-			"use the public host name of the receiver", host))
+	if problem := numericHostProblem(host); problem != "" {
+		v.add(path, problem+"; use the public host name of the receiver")
 	}
 }
 
