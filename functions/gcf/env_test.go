@@ -3,7 +3,9 @@ package gcf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,16 +59,12 @@ func TestPreflightStepRejectsEnvRef(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc.Request.Repository.Auth = request.Auth{Type: "password", Username: "u", PasswordRef: "env:REPOLINK_TEST_INDEX_PASSWORD"}
-	// Without the check, the step would send the value to the index, so
-	// the index is a local server that fails the test when it is reached.
-	index := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		t.Error("the preflight step reached the index")
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(index.Close)
-	doc.Request.Repository.IndexURL = strings.Replace(index.URL, "127.0.0.1", "localhost", 1) + "/simple/"
-	// The private-link routes accept only port 443, and the local index
-	// listens on another port, so the request uses the public route.
+	// Without the check, the step would send the value to the index. The
+	// request check rejects loopback index hosts, so the index has a name,
+	// and name lookups fail without leaving the machine, so that a step
+	// that got past the check would fail to connect.
+	blockNameLookups(t)
+	doc.Request.Repository.IndexURL = "https://pypi.corp.example.com/simple/"
 	doc.Request.Route = request.RoutePublic
 	doc.Request.AWS = nil
 	input, err := json.Marshal(doc)
@@ -93,4 +91,15 @@ func TestPreflightStepRejectsEnvRef(t *testing.T) {
 	if strings.Contains(string(body), "local-secret-value") {
 		t.Errorf("response %s contains the secret value", body)
 	}
+}
+
+// blockNameLookups makes every DNS lookup of the process fail without a
+// query until the test ends. Names in /etc/hosts still resolve.
+func blockNameLookups(t *testing.T) {
+	t.Helper()
+	saved := net.DefaultResolver
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("name lookups are blocked in this test")
+	}}
+	t.Cleanup(func() { net.DefaultResolver = saved })
 }
