@@ -12,9 +12,9 @@ import (
 )
 
 // writeAzureRequest writes the example with another request ID,
-// azure.location, index host and repository name, and with no default
-// level, so that it claims no host, Snowflake object or default of the
-// example's run.
+// azure.location, index host, repository name and index password, and with
+// no default level, so that it claims no host, Snowflake object, default
+// or index credential of the example's run.
 func writeAzureRequest(t *testing.T, id, location, host, name string) string {
 	t.Helper()
 	path := writeAzureExample(t, "azure-privatelink.json", id, location)
@@ -29,6 +29,7 @@ func writeAzureRequest(t *testing.T, id, location, host, name string) string {
 	section(doc, "repository")["index_url"] = "https://" + host + "/simple/"
 	section(doc, "repository")["name"] = name
 	section(doc, "repository")["default_for"] = "none"
+	section(section(doc, "repository"), "auth")["password_ref"] = "azure-keyvault:https://kv-packages.vault.azure.net/secrets/" + strings.ReplaceAll(name, "_", "-") + "-password"
 	section(doc, "azure")["upstream"] = host + ":443"
 	out, err := json.Marshal(doc)
 	if err != nil {

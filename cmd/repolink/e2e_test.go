@@ -212,6 +212,10 @@ func TestEndToEndSecretsNeverLeak(t *testing.T) {
 	dir := t.TempDir()
 	const password = "Known-S3cret-@#%/^-value"
 	t.Setenv("REPOLINK_TEST_INDEX_PASSWORD", password)
+	// The failing run, which has another index host, reads the same value
+	// through a reference of its own, because an index credential belongs
+	// to the index host of the request that used it first.
+	t.Setenv("REPOLINK_TEST_FAILING_INDEX_PASSWORD", password)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +240,7 @@ func TestEndToEndSecretsNeverLeak(t *testing.T) {
 		writeRequest(t, func(doc map[string]any) {
 			doc["id"] = "DATA-4712"
 			section(doc, "snowflake")["private_key_ref"] = "file:" + keyFile
-			section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_PASSWORD"
+			section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_FAILING_INDEX_PASSWORD"
 			section(doc, "repository")["name"] = "corp_pypi_failing"
 			// A host of its own, because an account routes a host to the
 			// private endpoint of one request only.
@@ -335,6 +339,7 @@ func equalCounts(a, b map[string]int) bool {
 }
 
 func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
+	t.Setenv("REPOLINK_TEST_INDEX_TWO_PASSWORD", "index-two-password")
 	dir := t.TempDir()
 	code, _, errOut := runCLI(t, "run", "--sandbox", "--sandbox-latency", "none", "--state-dir", dir, writeRequest(t, nil))
 	if code != exitOK {
@@ -347,6 +352,9 @@ func TestEndToEndFullAccountBuildsNothing(t *testing.T) {
 		doc["id"] = "DATA-4712"
 		section(doc, "repository")["name"] = "corp_pypi_two"
 		section(doc, "repository")["index_url"] = "https://pypi-two.corp.example.com/simple/"
+		// The first request's index password belongs to its index host, and
+		// an env: reference adds no secret to the sandbox's AWS world.
+		section(section(doc, "repository"), "auth")["password_ref"] = "env:REPOLINK_TEST_INDEX_TWO_PASSWORD"
 		// The first request holds the schema's default level.
 		section(doc, "repository")["default_for"] = "none"
 	})

@@ -22,6 +22,8 @@ func TestSecondNoProxyRequestForOneVMRejected(t *testing.T) {
 		doc["id"] = "DATA-5002"
 		section(doc, "repository")["name"] = "internal_pypi_two"
 		section(doc, "repository")["index_url"] = "https://pypi2.internal.example.com/simple/"
+		// The first request's index password belongs to its index host.
+		section(section(doc, "repository"), "auth")["password_ref"] = "gcp-secretmanager:projects/corp-packages-prod/secrets/internal-index-two-password"
 		section(doc, "gcp")["upstream"] = "pypi2.internal.example.com:443"
 		section(doc, "gcp")["psc_subnet"] = "snet-psc-nat-two"
 		section(doc, "gcp")["psc_subnet_cidr"] = "192.168.253.0/28"

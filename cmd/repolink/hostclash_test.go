@@ -41,6 +41,8 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 	otherHost := secondReq
 	otherHost.ID = "HC-3"
 	otherHost.Repository.IndexURL = "https://pypi.team.example.com/simple/"
+	// The index password of HC-1 belongs to the index host of HC-1.
+	otherHost.Repository.Auth.PasswordRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/team-index-password"
 	otherAccount := secondReq
 	otherAccount.ID = "HC-4"
 	otherAccount.Snowflake.Account = "acct-other"
@@ -114,13 +116,16 @@ func TestRunRejectsOtherRequestsHost(t *testing.T) {
 
 // privateLinkRequest returns a private-link request with ID id, the
 // repository name, and the index host in Snowflake account
-// myorg-analytics.
+// myorg-analytics. Its index token is named after the repository, because
+// an index credential belongs to the index host of the request that used
+// it first.
 func privateLinkRequest(t *testing.T, id, name, host string) request.Request {
 	t.Helper()
 	req := exampleRequest(t, id)
 	req.Route = request.RouteAWSPrivateLink
 	req.Repository.Name = name
 	req.Repository.IndexURL = "https://" + host + "/simple/"
+	req.Repository.Auth.TokenRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/" + name + "-token"
 	return req
 }
 

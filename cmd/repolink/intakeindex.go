@@ -81,7 +81,9 @@ CREATE TABLE IF NOT EXISTS key_format (
 // (request.DefaultTarget). Format 4 keys the account by
 // request.AccountKey, not by its case-folded text, and adds a host key for
 // each host of repository.extra_allowed_prefixes (request.PrivateLinkHosts).
-const intakeKeyFormat = 4
+// Format 5 adds a key for each index credential reference and index host
+// (credentialKeys).
+const intakeKeyFormat = 5
 
 // intakeIndexPage is how many executions catchUp reads from the engine
 // store and adds to the index in one transaction.
@@ -312,7 +314,7 @@ func (ix *intakeIndex) add(ctx context.Context, added []engine.AddedExecution, l
 		if !ok || req.ID == "" {
 			continue
 		}
-		for _, claim := range claimKeys(req) {
+		for _, claim := range append(claimKeys(req), credentialKeys(req)...) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO claims (claim, request_id) VALUES (?, ?)
 				ON CONFLICT DO NOTHING`, claim, req.ID); err != nil {
 				return fmt.Errorf("update intake index %s: %w", ix.path, err)
@@ -359,6 +361,25 @@ func (ix *intakeIndex) claimants(ctx context.Context, claims []string) ([]string
 	}
 	marks := strings.Repeat(", ?", len(claims))[2:]
 	return ix.strings(ctx, `SELECT DISTINCT request_id FROM claims WHERE claim IN (`+marks+`)`, args...)
+}
+
+// credentialClaimants returns the IDs of the requests whose provision
+// executions stored a credentialKeys key of one of req's credential lookup
+// keys with another index host than req's.
+func (ix *intakeIndex) credentialClaimants(ctx context.Context, req request.Request) ([]string, error) {
+	own := credentialKeys(req)
+	var ids []string
+	for i, prefix := range credentialPrefixes(req) {
+		// Every key continues the prefix with the JSON string of its host,
+		// which starts with '"', and '#' is the next character.
+		found, err := ix.strings(ctx, `SELECT DISTINCT request_id FROM claims WHERE claim >= ? AND claim < ? AND claim != ?`,
+			prefix+`"`, prefix+`#`, own[i])
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, found...)
+	}
+	return ids, nil
 }
 
 // strings returns the single text column of the rows of query.
@@ -443,14 +464,16 @@ func foldCase(s string) string {
 
 // intakeLockKeys returns the claim keys whose start locks a start of req
 // holds besides its ID's, so that two requests with different IDs that
-// would clash in objectClash, checkHostClash or checkDefaultClash take a
-// common lock. Every
+// would clash in objectClash, checkHostClash, checkCredentialClash or
+// checkDefaultClash take a common lock. Every
 // clash of Snowflake objects implies one key: the account and the
 // repository name in upper case, because an equal rendered secret,
 // integration or repository name means repository names equal as
 // Snowflake compares them, which differ at most in case. A clash of hosts
 // implies the account and host key of claimKeys, and a clash of default
-// levels (checkDefaultClash) its account and default key.
+// levels (checkDefaultClash) its account and default key. A clash of
+// index credentials implies a common "credential" key of a lookup key
+// without the host, which every start that uses the credential locks.
 func intakeLockKeys(req request.Request) []string {
 	account := request.AccountKey(req.Snowflake.Account)
 	var keys []string
@@ -461,7 +484,38 @@ func intakeLockKeys(req request.Request) []string {
 	if target := request.DefaultTarget(req); target != "" {
 		keys = append(keys, claimKey("default", account, target))
 	}
+	for _, key := range request.IndexCredentialKeys(req) {
+		keys = append(keys, claimKey("credential", key))
+	}
 	return keys
+}
+
+// credentialKeys returns a "credential" key for each lookup key of req's
+// index credential references (request.IndexCredentialKeys) and its index
+// host, in no Snowflake account, because a credential clash
+// (sharesCredential) is one across accounts. The index stores them beside
+// claimKeys. A check looks them up with credentialClaimants, which skips
+// req's own index host, so that the many requests that send one
+// credential to one host are no candidates of each other.
+func credentialKeys(req request.Request) []string {
+	var keys []string
+	host := request.IndexHost(req)
+	for _, key := range request.IndexCredentialKeys(req) {
+		keys = append(keys, claimKey("credential", key, host))
+	}
+	return keys
+}
+
+// credentialPrefixes returns, for each key of credentialKeys(req) in
+// order, the text with which the keys of the same lookup key start,
+// whatever their host.
+func credentialPrefixes(req request.Request) []string {
+	var prefixes []string
+	for _, key := range request.IndexCredentialKeys(req) {
+		whole := claimKey("credential", key)
+		prefixes = append(prefixes, strings.TrimSuffix(whole, "]")+",")
+	}
+	return prefixes
 }
 
 // hostKeys returns a "host" key for each host that req reaches through a

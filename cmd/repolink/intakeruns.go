@@ -58,14 +58,25 @@ func checkCandidates(ctx context.Context, eng *engine.Engine, req request.Reques
 	return check(runs, all)
 }
 
-// candidates returns the provision executions of req's ID and of every
-// request that named one of req's claim keys (claimKeys), the latest
-// started first. Every provision execution that placementConflict,
-// objectClash or checkHostClash can name for req is among them.
+// candidates returns the provision executions of req's ID, of every
+// request that named one of req's claim keys (claimKeys) and of every
+// request that used one of req's index credentials with another index host
+// (credentialClaimants), the latest started first. Every provision
+// execution that placementConflict, objectClash, checkHostClash or
+// checkCredentialClash can name for req is among them.
 func (r *intakeRuns) candidates(ctx context.Context, req request.Request) ([]engine.Execution, error) {
 	ids, err := r.ix.claimants(ctx, claimKeys(req))
 	if err != nil {
 		return nil, err
+	}
+	others, err := r.ix.credentialClaimants(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range others {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	if !slices.Contains(ids, req.ID) {
 		ids = append(ids, req.ID)

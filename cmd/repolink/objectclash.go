@@ -202,8 +202,8 @@ func sharedObjects(a, b request.Request) []string {
 // because those objects belong to req's ID, and the steps stop the later
 // one. flags are the flags of the suggested teardown command. A request
 // without such a clash is then checked for the host of its private
-// endpoint with checkHostClash and for its default level with
-// checkDefaultClash.
+// endpoint with checkHostClash, for its index credential with
+// checkCredentialClash and for its default level with checkDefaultClash.
 //
 // A start runs the check under the start locks of req's ID and of its
 // claims (intakeLockKeys). So of two requests with different IDs that name
@@ -230,6 +230,9 @@ func objectClash(ctx context.Context, runs *intakeRuns, all []engine.Execution, 
 	}
 	if x == nil {
 		if err := checkHostClash(ctx, runs, all, req, flags); err != nil {
+			return err
+		}
+		if err := checkCredentialClash(ctx, runs, all, req, flags); err != nil {
 			return err
 		}
 		return checkDefaultClash(ctx, runs, all, req, flags)

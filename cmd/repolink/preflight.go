@@ -87,18 +87,24 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	} else if opts.Username, opts.Password, err = indexCredential(ctx, rt, req); err != nil {
 		return err
 	}
-	logger.Debug("preflight started", "index_url", req.Repository.IndexURL, "sandbox", opts.Sandbox, "auth_type", req.Repository.Auth.Type)
-	report := preflight.Run(ctx, opts)
+	// The earlier runs are checked before the index is, because a request
+	// that names another request's index credential with another index host
+	// must not send the credential to its host.
+	earlier, withholdCredential, err := checkEarlierRuns(ctx, dir, req, commandFlags(*sandboxMode, *stateDir))
+	if err != nil {
+		return err
+	}
+	report := preflight.Report{IndexURL: req.Repository.IndexURL}
+	if !withholdCredential {
+		logger.Debug("preflight started", "index_url", req.Repository.IndexURL, "sandbox", opts.Sandbox, "auth_type", req.Repository.Auth.Type)
+		report = preflight.Run(ctx, opts)
+	}
 	closeReservations, err := readReservations(rt, dir)
 	if err != nil {
 		return err
 	}
 	defer closeReservations()
 	report.Checks = append(report.Checks, runRequestChecks(ctx, rt, req)...)
-	earlier, err := checkEarlierRuns(ctx, dir, req, commandFlags(*sandboxMode, *stateDir))
-	if err != nil {
-		return err
-	}
 	report.Checks = append(report.Checks, earlier)
 
 	if *output == "json" {
@@ -220,15 +226,18 @@ func startRejection(err error) error {
 // and an index host or Snowflake object name that a run of another request
 // uses. A rejected request fails the check as bad input, because run
 // rejects it with status 2. flags are the flags of the suggested commands.
-func checkEarlierRuns(ctx context.Context, dir string, req request.Request, flags string) (preflight.Check, error) {
-	check := preflight.Check{Name: "earlier_runs", Status: preflight.Passed,
+// withholdCredential is true when req names the index credential of
+// another request with another index host (credentialClashError), so that
+// preflight does not contact the index with it.
+func checkEarlierRuns(ctx context.Context, dir string, req request.Request, flags string) (check preflight.Check, withholdCredential bool, err error) {
+	check = preflight.Check{Name: "earlier_runs", Status: preflight.Passed,
 		Detail: "no execution in the state directory keeps a run of the request from starting"}
 	eng, _, err := readEngineStore(dir)
 	if errors.Is(err, errNoStore) {
-		return check, nil
+		return check, false, nil
 	}
 	if err != nil {
-		return check, err
+		return check, false, err
 	}
 	defer eng.Close()
 
@@ -237,9 +246,13 @@ func checkEarlierRuns(ctx context.Context, dir string, req request.Request, flag
 	if errors.As(err, &conflict) {
 		check.Status, check.Detail = preflight.Failed, conflict.Error()
 		check.Error = workflow.ErrInvalidRequest
-		return check, nil
+		var credential *credentialClashError
+		if errors.As(err, &credential) {
+			check.Detail += "; preflight did not contact the index, so it sent the credential nowhere"
+		}
+		return check, credential != nil, nil
 	}
-	return check, err
+	return check, false, err
 }
 
 // indexCredential reads the repository credential that the SECRET will
