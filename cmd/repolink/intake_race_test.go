@@ -145,6 +145,9 @@ func TestStartExecutionLockCoversClaims(t *testing.T) {
 
 	other := exampleRequest(t, "")
 	other.Repository.Name = "unclaimed_pypi"
+	// A shared index credential is a claim too, so the other request has
+	// its own.
+	other.Repository.Auth.TokenRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/unclaimed-index-token"
 	for i := 0; ; i++ {
 		other.ID = fmt.Sprintf("LC-OTHER-%d", i)
 		if !slices.ContainsFunc(startLockStripesOf(other.ID, intakeLockKeys(other)), func(s int) bool {
