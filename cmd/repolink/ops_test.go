@@ -335,6 +335,9 @@ func TestOperatorCommandsOnSandboxRuns(t *testing.T) {
 		// A host of its own, because an account routes a host to the
 		// private endpoint of one request only.
 		section(doc, "repository")["index_url"] = "https://pypi-failing.corp.example.com/simple/"
+		// A credential of its own, because a credential serves one index
+		// host.
+		section(section(doc, "repository"), "auth")["password_ref"] = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/failing-index-password"
 		section(doc, "repository")["packages"] = []string{"requests", "not-in-the-index"}
 		// The first request sets the schema's default, which no other
 		// request may set too.

@@ -71,6 +71,7 @@ func writeSecondGCPRequest(t *testing.T, cidr string) string {
 	repo := section(doc, "repository")
 	repo["name"] = "other_pypi"
 	repo["index_url"] = "https://pypi2.corp.example.com/simple/"
+	section(repo, "auth")["password_ref"] = "gcp-secretmanager:projects/corp-packages-prod/secrets/repolink-index2-password"
 	repo["default_for"] = "none"
 	gcp := section(doc, "gcp")
 	gcp["psc_subnet_cidr"] = cidr

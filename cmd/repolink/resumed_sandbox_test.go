@@ -24,6 +24,7 @@ func TestRunPreparesResumedExecution(t *testing.T) {
 	left := exampleRequest(t, "LEFT-1")
 	left.Repository.Name = "left_pypi"
 	left.Repository.IndexURL = "https://pypi.left.example.com/simple/"
+	left.Repository.Auth.TokenRef = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/left-index-token"
 	if _, err := startExecution(ctx, eng, left); err != nil {
 		t.Fatal(err)
 	}
