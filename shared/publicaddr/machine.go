@@ -123,14 +123,7 @@ func machineHostName(host string) string {
 // resolve names, so a name that resolves to a loopback or link-local
 // address passes here, and MachineControl rejects it when dialed.
 func MachineHostProblem(host string) string {
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if kind := machineHostName(host); kind != "" {
-		return kind
-	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return MachineProblem(ip)
-	}
-	return ""
+	return hostProblem(host, MachineProblem)
 }
 
 // MachineControl is a net.Dialer Control function that rejects a connection
@@ -138,18 +131,7 @@ func MachineHostProblem(host string) string {
 // resolution, so it also rejects a host name that resolves to such an
 // address.
 func MachineControl(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, err)
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return fmt.Errorf("dial %s: not an IP address: %w", address, err)
-	}
-	if kind := MachineProblem(ip); kind != "" {
-		return fmt.Errorf("dial %s %s rejected: %s is %s; repolink does not connect to this machine or a metadata service", network, address, ip.Unmap(), kind)
-	}
-	return nil
+	return controlAddress(network, address, MachineProblem, "and repolink does not connect to this machine or a metadata service")
 }
 
 // GuardDialContext dials like a net.Dialer with MachineControl, after it

@@ -82,12 +82,19 @@ func Problem(ip netip.Addr) string {
 // or "" when it does not. It does not resolve names, so a name that
 // resolves to such an address passes here; Control rejects it when dialed.
 func HostProblem(host string) string {
-	host = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ".")
+	return hostProblem(host, Problem)
+}
+
+// hostProblem returns why host, an IP address or a host name without a
+// port, is a name of machineHostName or an address that classify rejects,
+// or "".
+func hostProblem(host string, classify func(netip.Addr) string) string {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if kind := machineHostName(host); kind != "" {
 		return kind
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return Problem(ip)
+		return classify(ip)
 	}
 	return ""
 }
@@ -96,6 +103,13 @@ func HostProblem(host string) string {
 // address for which Problem returns a kind. It runs after name resolution,
 // so it also rejects a host name that resolves to such an address.
 func Control(network, address string, _ syscall.RawConn) error {
+	return controlAddress(network, address, Problem, "which a notification may not reach")
+}
+
+// controlAddress rejects a dial of network and address, an IP address and
+// port, when classify returns a kind for the address, and adds reason to
+// the error.
+func controlAddress(network, address string, classify func(netip.Addr) string, reason string) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", address, err)
@@ -104,8 +118,8 @@ func Control(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("dial %s: not an IP address: %w", address, err)
 	}
-	if kind := Problem(ip); kind != "" {
-		return fmt.Errorf("dial %s %s rejected: %s is %s, which a notification may not reach", network, address, ip.Unmap(), kind)
+	if kind := classify(ip); kind != "" {
+		return fmt.Errorf("dial %s %s rejected: %s is %s, %s", network, address, ip.Unmap(), kind, reason)
 	}
 	return nil
 }
