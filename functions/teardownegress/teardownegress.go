@@ -75,7 +75,7 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	return out, nil
 }
 
-// keptReason says who still relies on the kept rules of change: the other
+// keptReason returns who still relies on the kept rules of change: the other
 // requests by ID, or otherwise the administrator who added them outside
 // repolink.
 func keptReason(change cloud.FirewallChange) string {

@@ -21,7 +21,7 @@ type Status string
 
 // Outcomes of a check. A warning does not stop a run. A skipped check
 // checked nothing, because a field that it depends on failed another
-// check, and its Detail says which.
+// check, and its Detail names it.
 const (
 	Passed  Status = "passed"
 	Warned  Status = "warned"

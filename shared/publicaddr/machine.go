@@ -83,7 +83,7 @@ func machineKind(ip netip.Addr) string {
 // 64:ff9b:1::a9fe:a9fe may reach 169.254.169.254.
 //
 // NOTE: this also rejects an index host whose name a DNS64 resolver maps
-// into the local-use prefix; such a host is reachable by its IPv4 address.
+// into the local-use prefix. Such a host is reachable by its IPv4 address.
 func MachineProblem(ip netip.Addr) string {
 	ip = ip.Unmap()
 	if kind := machineKind(ip); kind != "" {

@@ -228,7 +228,7 @@ func (v *validator) gcp(g *GCP) {
 	// Only the form of the zone is checked here. Whether gcp.zone is in
 	// gcp.region is left to the gcp_region check against the project's
 	// region list, because a zone outside the region can mean either a
-	// misspelt zone or a misspelt region, and only the list tells which.
+	// misspelt zone or a misspelt region, and only the list shows which.
 	if v.require("$.gcp.zone", g.Zone, "set the zone, such as us-central1-a") && !gcpZonePattern.MatchString(g.Zone) {
 		v.add("$.gcp.zone", fmt.Sprintf("%q is not a zone name; use a region name and a zone letter, such as us-central1-a", g.Zone))
 	}

@@ -173,7 +173,7 @@ const withheldMessage = "message withheld because the statement carries a creden
 // driverText returns text, or withheldMessage when withhold is true.
 // Removing only the statement's literals from text is not enough, because
 // a literal of one to three characters, such as a short index password,
-// cannot be told apart from ordinary words of the message.
+// cannot be distinguished from ordinary words of the message.
 func driverText(text string, withhold bool) string {
 	if withhold {
 		return withheldMessage
