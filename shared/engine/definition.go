@@ -94,6 +94,11 @@ type state struct {
 	ToleratedCountPath   *Path
 	ToleratedPercent     *float64
 	ToleratedPercentPath *Path
+
+	// inputMembers are the top-level members of the input that the entry
+	// of the state reads, when inputMembersOK (see inputMemberNames).
+	inputMembers   []string
+	inputMembersOK bool
 }
 
 // expression is a path or an intrinsic function (ErrorPath, CausePath).
@@ -373,6 +378,7 @@ func (p *parser) state(name, label string, raw *jsonObject) *state {
 		s.Retry = p.retriers(raw, label)
 		s.Catch = p.catchers(raw, label)
 	}
+	s.inputMembers, s.inputMembersOK = s.inputMemberNames()
 	return s
 }
 

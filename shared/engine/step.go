@@ -369,7 +369,7 @@ func (t *txn) enter(c *cursor, s *state) error {
 	if output, ok := passOutput(c, s); ok {
 		return t.exitEncoded(c, s, output, s.Next)
 	}
-	input, err := decodeJSON(c.Input)
+	input, err := stateInput(c, s)
 	if err != nil {
 		return t.fail(c, s, newStateError(ErrorRuntime, "state input: %v", err))
 	}
