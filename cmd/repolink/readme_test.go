@@ -24,6 +24,7 @@ func TestReadmeTokenFormats(t *testing.T) {
 	for product, want := range map[string]string{
 		"JFrog Artifactory":         "`user:access-token`",
 		"Azure DevOps Artifacts":    "`any-name:personal-access-token`",
+		"Azure DevOps Server":       "`any-name:personal-access-token`",
 		"AWS CodeArtifact":          "`aws:token`",
 		"Google Artifact Registry":  "`_json_key_base64:base64-key`",
 		"GitLab package registry":   "`__token__:personal-access-token`",

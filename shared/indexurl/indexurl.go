@@ -1,7 +1,8 @@
 // Package indexurl recognises the simple index URLs (PEP 503) of the
 // package index products that repolink connects Snowflake to: JFrog
-// Artifactory, Sonatype Nexus Repository, Azure DevOps Artifacts, AWS
-// CodeArtifact, Google Artifact Registry and the GitLab package registry.
+// Artifactory, Sonatype Nexus Repository, Azure DevOps Artifacts and Azure
+// DevOps Server, AWS CodeArtifact, Google Artifact Registry and the GitLab
+// package registry.
 // Request validation uses it to reject a URL that names a product but not
 // its index path, and the sandbox index uses it to serve each product's
 // path.
@@ -104,6 +105,16 @@ var Products = []Product{
 		host: regexp.MustCompile(`^gitlab\.com$`),
 		path: func(p string) bool { return strings.HasPrefix(p, "/api/v4/") },
 		root: regexp.MustCompile(`^/api/v4/(projects/[^/]+|groups/[^/]+/-)/packages/pypi/`),
+	},
+	{
+		// The server of Azure DevOps Artifacts that a company runs itself
+		// serves feeds under its collection, which older installations
+		// put below the /tfs virtual directory.
+		Name: "Azure DevOps Server",
+		Form: "https://HOST/<collection>/<project>/_packaging/<feed>/pypi/simple/, " +
+			"or without <project>/ for a feed of the collection",
+		path: func(p string) bool { return strings.Contains(p, "/_packaging/") },
+		root: regexp.MustCompile(`^(/tfs)?/[^/_][^/]*(/[^/_][^/]*)?/_packaging/[^/]+/pypi/`),
 	},
 }
 

@@ -31,6 +31,12 @@ func TestIdentify(t *testing.T) {
 		{"https://gitlab.com/api/v4/projects/acme%2Fcorp/packages/pypi/simple/", "GitLab package registry", true},
 		{"https://git.acme.example.com/api/v4/groups/7/-/packages/pypi/simple/", "GitLab package registry", true},
 		{"https://git.acme.example.com/api/v4/projects/42/packages/pypi/", "GitLab package registry", false},
+		{"https://devops.acme.example.com/DefaultCollection/data/_packaging/corp/pypi/simple/", "Azure DevOps Server", true},
+		{"https://devops.acme.example.com/DefaultCollection/_packaging/corp/pypi/simple", "Azure DevOps Server", true},
+		{"https://devops.acme.example.com/tfs/DefaultCollection/data/_packaging/corp/pypi/simple/", "Azure DevOps Server", true},
+		{"https://devops.acme.example.com/DefaultCollection/_packaging/corp/simple/", "Azure DevOps Server", false},
+		{"https://devops.acme.example.com/_packaging/corp/pypi/simple/", "Azure DevOps Server", false},
+		{"https://devops.acme.example.com/a/b/c/_packaging/corp/pypi/simple/", "Azure DevOps Server", false},
 		{"https://pypi.acme.example.com/simple/", "", false},
 		{"https://pypi.acme.example.com/root/corp/+simple/", "", false},
 	}
@@ -57,6 +63,7 @@ func TestSplit(t *testing.T) {
 		{"nexus.acme.example.com", "/repository/pypi-all/files/a-1.0-py3-none-any.whl", "/repository/pypi-all/", "files/a-1.0-py3-none-any.whl"},
 		{"pypi.acme.example.com", "/simple/simple/", "/", "simple/simple/"},
 		{"pypi.acme.example.com", "/root/corp/simple", "/root/corp/", "simple"},
+		{"devops.acme.example.com", "/tfs/Main/data/_packaging/corp/pypi/simple/requests/", "/tfs/Main/data/_packaging/corp/pypi/", "simple/requests/"},
 	}
 	for _, tt := range tests {
 		root, rest, ok := Split(tt.host, tt.path)
@@ -67,6 +74,7 @@ func TestSplit(t *testing.T) {
 	for _, tt := range []struct{ host, path string }{
 		{"corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com", "/simple/"},
 		{"art.acme.example.com", "/artifactory/pypi-remote/simple/"},
+		{"devops.acme.example.com", "/Main/_packaging/corp/simple/"},
 		{"pypi.acme.example.com", "/root/"},
 	} {
 		if root, rest, ok := Split(tt.host, tt.path); ok {

@@ -16,10 +16,11 @@ import (
 // Names of the index products whose credentials have a documented shape,
 // as indexurl.Products names them.
 const (
-	productCodeArtifact     = "AWS CodeArtifact"
-	productArtifactRegistry = "Google Artifact Registry"
-	productAzureDevOps      = "Azure DevOps Artifacts"
-	productGitLab           = "GitLab package registry"
+	productCodeArtifact      = "AWS CodeArtifact"
+	productArtifactRegistry  = "Google Artifact Registry"
+	productAzureDevOps       = "Azure DevOps Artifacts"
+	productAzureDevOpsServer = "Azure DevOps Server"
+	productGitLab            = "GitLab package registry"
 )
 
 // User names of Artifact Registry: one for a base64-encoded service
@@ -86,7 +87,7 @@ func indexPasswordGenerator(product, user, indexURL string) func() (string, erro
 	case product == productArtifactRegistry && user == artifactRegistryTokenUser:
 		// Google OAuth access tokens usually start with ya29.
 		return func() (string, error) { return randomToken("ya29.", 64) }
-	case product == productAzureDevOps:
+	case product == productAzureDevOps, product == productAzureDevOpsServer:
 		return azureDevOpsPAT
 	case product == productGitLab && user == "__token__":
 		return func() (string, error) { return randomToken("glpat-", 20) }

@@ -36,6 +36,7 @@ func TestIndexServesProductPaths(t *testing.T) {
 		{"azure devops project feed", "pkgs.dev.azure.com", "/acme/data/_packaging/corp/pypi/", "any"},
 		{"azure devops organization feed", "pkgs.dev.azure.com", "/acme/_packaging/corp/pypi/", "any"},
 		{"azure devops legacy host", "acme.pkgs.visualstudio.com", "/_packaging/corp/pypi/", "any"},
+		{"azure devops server", "devops.acme.example.com", "/tfs/Main/data/_packaging/corp/pypi/", "any"},
 		{"codeartifact", "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com", "/pypi/main/", "aws"},
 		{"artifact registry", "europe-west1-python.pkg.dev", "/corp/pypi/", "_json_key_base64"},
 		{"gitlab project", "gitlab.com", "/api/v4/projects/42/packages/pypi/", "__token__"},
@@ -75,6 +76,7 @@ func TestIndexRejectsWrongProductPaths(t *testing.T) {
 		{"codeartifact without repository", "corp-111122223333.d.codeartifact.eu-west-1.amazonaws.com", "/pypi/simple/", "aws"},
 		{"artifact registry without repository", "europe-west1-python.pkg.dev", "/corp/simple/", "oauth2accesstoken"},
 		{"azure devops without pypi", "pkgs.dev.azure.com", "/acme/_packaging/corp/simple/", "svc"},
+		{"azure devops server without pypi", "devops.acme.example.com", "/Main/_packaging/corp/simple/", "svc"},
 		{"gitlab without packages", "gitlab.com", "/api/v4/projects/42/simple/", "svc"},
 		{"plain index without simple", "pypi.acme.example.com", "/root/corp/", "svc"},
 	}
