@@ -42,8 +42,23 @@ func TaskEventType(typ string) string {
 // function, with or without a version or alias:
 // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER].
 func isLambdaFunctionARN(resource string) bool {
-	parts := strings.Split(resource, ":")
-	if len(parts) != 7 && len(parts) != 8 {
+	// The fields are read without strings.Split, which would allocate for
+	// every task event.
+	var parts [8]string
+	n := 0
+	for rest := resource; ; {
+		if n == len(parts) {
+			return false
+		}
+		part, tail, found := strings.Cut(rest, ":")
+		parts[n] = part
+		n++
+		if !found {
+			break
+		}
+		rest = tail
+	}
+	if n != 7 && n != 8 {
 		return false
 	}
 	return parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" && parts[6] != ""
@@ -75,22 +90,24 @@ func (t *txn) emitTask(typ string, s *state, taskDetails map[string]any) error {
 // timeoutInSeconds, LambdaFunctionStarted has none, LambdaFunctionSucceeded
 // has output, and the failed and timed out events have error and cause.
 func lambdaFunctionDetails(typ string, s *state, taskDetails map[string]any) map[string]any {
-	details := map[string]any{}
-	copyField := func(from, to string) {
-		if v, ok := taskDetails[from]; ok {
-			details[to] = v
-		}
-	}
+	details := make(map[string]any, 3)
 	switch typ {
 	case "TaskScheduled":
 		details["resource"] = s.Resource
-		copyField("parameters", "input")
-		copyField("timeoutInSeconds", "timeoutInSeconds")
+		copyDetail(details, "input", taskDetails, "parameters")
+		copyDetail(details, "timeoutInSeconds", taskDetails, "timeoutInSeconds")
 	case "TaskSucceeded":
-		copyField("output", "output")
+		copyDetail(details, "output", taskDetails, "output")
 	case "TaskFailed", "TaskTimedOut":
-		copyField("error", "error")
-		copyField("cause", "cause")
+		copyDetail(details, "error", taskDetails, "error")
+		copyDetail(details, "cause", taskDetails, "cause")
 	}
 	return details
+}
+
+// copyDetail sets details[to] to from[fromKey] when from has that key.
+func copyDetail(details map[string]any, to string, from map[string]any, fromKey string) {
+	if v, ok := from[fromKey]; ok {
+		details[to] = v
+	}
 }

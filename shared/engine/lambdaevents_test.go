@@ -137,11 +137,23 @@ func TestIsLambdaFunctionARN(t *testing.T) {
 		"${echo}": false,
 		"echo":    false,
 		"arn:aws:lambda:us-east-1:123456789012:function:echo:live:x:y": false,
+		"arn:aws:lambda:::function:echo":                               true,
+		"arn:aws:lambda:us-east-1:123456789012:function":               false,
+		"lambda:us-east-1:123456789012:function:echo:live:x":           false,
+		"": false,
 	}
 	for resource, want := range cases {
 		if got := isLambdaFunctionARN(resource); got != want {
 			t.Errorf("isLambdaFunctionARN(%q) = %v, want %v", resource, got, want)
 		}
+	}
+}
+
+// The check runs for every task event, so it must not allocate.
+func TestIsLambdaFunctionARNAllocations(t *testing.T) {
+	resource := "arn:aws:lambda:us-east-1:123456789012:function:echo:live"
+	if n := testing.AllocsPerRun(100, func() { isLambdaFunctionARN(resource) }); n != 0 {
+		t.Errorf("isLambdaFunctionARN allocates %v times per call, want 0", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -213,12 +214,16 @@ func (t *txn) saveChecked(check *cursorCheck) error {
 	return nil
 }
 
+// publish passes the committed events to OnEvent, cancels the task
+// functions of cancelled cursors and wakes waiters and the Run loop. It
+// releases the request's events, so it runs once, after the commit.
 func (t *txn) publish() {
 	if t.e.onEvent != nil {
 		for _, ev := range t.events {
 			t.e.onEvent(ev)
 		}
 	}
+	t.releaseEvents()
 	if len(t.cancelled) > 0 {
 		t.e.mu.Lock()
 		for _, id := range t.cancelled {
@@ -325,11 +330,41 @@ func (t *txn) appendEvent(typ, stateName string, raw json.RawMessage) {
 		Details:   raw,
 	}
 	if t.events == nil {
-		// Most requests append a few events, so the first append makes
-		// room for 8.
-		t.events = make([]Event, 0, 8)
+		t.events = newEventBuffer()
 	}
 	t.events = append(t.events, ev)
+}
+
+// eventBuffers is a pool of the event slices of published requests, for
+// the requests that follow.
+var eventBuffers sync.Pool
+
+// maxPooledEvents is the capacity above which an event slice is dropped
+// instead of pooled.
+const maxPooledEvents = 64
+
+// newEventBuffer returns an empty event slice from eventBuffers, or a new
+// one with room for 16 events. A step from one Task state through a
+// Choice and a Pass state to the next Task state appends 9.
+func newEventBuffer() []Event {
+	if buf, ok := eventBuffers.Get().(*[]Event); ok {
+		return *buf
+	}
+	return make([]Event, 0, 16)
+}
+
+// releaseEvents returns the request's event slice to eventBuffers. Call
+// it only when nothing reads t.events any more.
+func (t *txn) releaseEvents() {
+	events := t.events
+	t.events = nil
+	if cap(events) == 0 || cap(events) > maxPooledEvents {
+		return
+	}
+	// The pooled slice must not keep the event details alive.
+	clear(events)
+	events = events[:0]
+	eventBuffers.Put(&events)
 }
 
 // raw wraps JSON text so that it is embedded in event details as a value.
