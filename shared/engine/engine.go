@@ -166,6 +166,19 @@ type Engine struct {
 	// this engine's transactions committed, guarded by mu. The engine never
 	// deletes such a row, so Start skips writing them again.
 	storedDefinitions map[[32]byte]bool
+
+	// lastParsed maps each machine name to the definition text that
+	// parsedDefinition returned last for it, guarded by mu. Start reads
+	// the text of its machine every time, and an equal text skips the
+	// SHA-256 hash.
+	lastParsed map[string]parsedText
+}
+
+// parsedText is a definition text with its parsed form and SHA-256 hash.
+type parsedText struct {
+	text string
+	sm   *stateMachine
+	hash [32]byte
 }
 
 // maxHistoryEvents is the Step Functions limit on events in one execution.
@@ -422,16 +435,26 @@ func (e *Engine) Define(machine string, definition []byte) error {
 // parsedDefinition returns the parsed form of a stored definition and the
 // SHA-256 hash of its text.
 func (e *Engine) parsedDefinition(machine, text string) (*stateMachine, [32]byte, error) {
-	key := sha256.Sum256([]byte(text))
-	if sm := e.cachedDefinition(key); sm != nil {
-		return sm, key, nil
+	e.mu.Lock()
+	last, ok := e.lastParsed[machine]
+	e.mu.Unlock()
+	if ok && last.text == text {
+		return last.sm, last.hash, nil
 	}
-	sm, err := parseDefinition(machine, []byte(text))
-	if err != nil {
-		return nil, key, err
+	key := sha256.Sum256([]byte(text))
+	sm := e.cachedDefinition(key)
+	if sm == nil {
+		var err error
+		if sm, err = parseDefinition(machine, []byte(text)); err != nil {
+			return nil, key, err
+		}
 	}
 	e.mu.Lock()
 	e.definitions[key] = sm
+	if e.lastParsed == nil {
+		e.lastParsed = map[string]parsedText{}
+	}
+	e.lastParsed[machine] = parsedText{text: text, sm: sm, hash: key}
 	e.mu.Unlock()
 	return sm, key, nil
 }
