@@ -256,6 +256,15 @@ func (p *fastParser) unquote() (string, bool) {
 // as UseNumber does.
 func (p *fastParser) number() (any, bool) {
 	start := p.pos
+	if !p.skipNumber() {
+		return nil, false
+	}
+	return json.Number(p.text[start:p.pos]), true
+}
+
+// skipNumber moves past a number as the JSON grammar defines it, without
+// copying its text, and reports whether it found one.
+func (p *fastParser) skipNumber() bool {
 	i := p.pos
 	if p.text[i] == '-' {
 		i++
@@ -266,12 +275,12 @@ func (p *fastParser) number() (any, bool) {
 	case i < len(p.text) && p.text[i] >= '1' && p.text[i] <= '9':
 		i = skipDigits(p.text, i)
 	default:
-		return nil, false
+		return false
 	}
 	if i < len(p.text) && p.text[i] == '.' {
 		i++
 		if i >= len(p.text) || !isDigit(p.text[i]) {
-			return nil, false
+			return false
 		}
 		i = skipDigits(p.text, i)
 	}
@@ -281,12 +290,12 @@ func (p *fastParser) number() (any, bool) {
 			i++
 		}
 		if i >= len(p.text) || !isDigit(p.text[i]) {
-			return nil, false
+			return false
 		}
 		i = skipDigits(p.text, i)
 	}
 	p.pos = i
-	return json.Number(p.text[start:i]), true
+	return true
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
@@ -348,7 +357,9 @@ func appendFast(dst []byte, v any, depth int) ([]byte, bool) {
 		if x == nil {
 			return append(dst, "null"...), true
 		}
-		keys := make([]string, 0, len(x))
+		// Event details have a few keys, which fit an array on the stack.
+		var stackKeys [8]string
+		keys := stackKeys[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}
@@ -411,8 +422,7 @@ func isJSONNumber(s string) bool {
 	if s[0] != '-' && !isDigit(s[0]) {
 		return false
 	}
-	_, ok := p.number()
-	return ok && p.pos == len(s)
+	return p.skipNumber() && p.pos == len(s)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -493,8 +503,7 @@ func (p *fastParser) skipCompact(depth int) bool {
 	case b == '"':
 		return p.skipString()
 	case b == '-' || isDigit(b):
-		_, ok := p.number()
-		return ok
+		return p.skipNumber()
 	case b == 't':
 		return p.literal("true")
 	case b == 'f':

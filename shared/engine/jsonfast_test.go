@@ -296,3 +296,32 @@ func TestParseFastSizesObjects(t *testing.T) {
 		t.Errorf("parseFast of a %d-member object made %.0f allocations, want at most %d", members, allocs, maxAllocs)
 	}
 }
+
+// Skipping over numbers, which setMember and isCompactJSON do for every
+// state output, must not copy their text.
+func TestIsCompactJSONAllocations(t *testing.T) {
+	text := []byte(`{"n":1,"list":[-0.5,2e10,3E-2],"nested":{"m":12345678901234567890}}`)
+	if !isCompactJSON(text) {
+		t.Fatalf("isCompactJSON(%s) = false, want true", text)
+	}
+	if n := testing.AllocsPerRun(100, func() { isCompactJSON(text) }); n != 0 {
+		t.Errorf("isCompactJSON allocates %v times per call, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { isJSONNumber("-12.5e3") }); n != 0 {
+		t.Errorf("isJSONNumber allocates %v times per call, want 0", n)
+	}
+}
+
+// Event details are maps of a few keys, whose sorted key list must not
+// allocate.
+func TestAppendFastMapAllocations(t *testing.T) {
+	details := map[string]any{"resource": "r", "input": json.RawMessage(`{"n":1}`), "timeoutInSeconds": 3}
+	buf := make([]byte, 0, 256)
+	out, ok := appendFast(buf, details, 0)
+	if want := `{"input":{"n":1},"resource":"r","timeoutInSeconds":3}`; !ok || string(out) != want {
+		t.Fatalf("appendFast = %s, %v, want %s, true", out, ok, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { appendFast(buf, details, 0) }); n != 0 {
+		t.Errorf("appendFast of a map allocates %v times per call, want 0", n)
+	}
+}
