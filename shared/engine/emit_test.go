@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -85,4 +86,30 @@ func TestEmitStateFullHistory(t *testing.T) {
 
 func newEmitTxn() *txn {
 	return &txn{e: &Engine{maxEvents: maxHistoryEvents}, exec: &execRow{Name: "run"}}
+}
+
+// emit sizes the buffer of the encoded details before it writes them, so
+// that it allocates the buffer once.
+func TestEmitDetailsAllocations(t *testing.T) {
+	tx := newEmitTxn()
+	details := map[string]any{
+		"resource": "arn:aws:lambda:us-east-1:123456789012:function:bench",
+		"input":    raw(json.RawMessage(`{"step":"T01","n":1,"padding":"` + strings.Repeat("x", 200) + `"}`)),
+	}
+	tx.events = make([]Event, 0, 1)
+	n := testing.AllocsPerRun(100, func() {
+		tx.events = tx.events[:0]
+		tx.exec.EventCount = 0
+		if err := tx.emit("LambdaFunctionScheduled", "T01", details); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 1 {
+		t.Errorf("emit allocates %v times per call, want 1", n)
+	}
+	want := `{"input":{"step":"T01","n":1,"padding":"` + strings.Repeat("x", 200) +
+		`"},"resource":"arn:aws:lambda:us-east-1:123456789012:function:bench"}`
+	if got := string(tx.events[0].Details); got != want {
+		t.Errorf("details = %s, want %s", got, want)
+	}
 }

@@ -255,12 +255,34 @@ func (t *txn) emit(typ, stateName string, details map[string]any) error {
 	if details == nil {
 		details = map[string]any{}
 	}
-	raw, err := encodeJSON(details)
-	if err != nil {
-		return fmt.Errorf("encode %s event: %w", typ, err)
+	raw, ok := appendFast(make([]byte, 0, detailsSize(details)), details, 0)
+	if !ok {
+		var err error
+		if raw, err = encodeJSON(details); err != nil {
+			return fmt.Errorf("encode %s event: %w", typ, err)
+		}
 	}
 	t.appendEvent(typ, stateName, raw)
 	return nil
+}
+
+// detailsSize estimates the size of the encoded details, so that emit
+// allocates their buffer once in the usual case. Values of other types
+// than text are counted at 16 bytes.
+func detailsSize(details map[string]any) int {
+	size := 2
+	for key, value := range details {
+		size += len(key) + 4
+		switch v := value.(type) {
+		case json.RawMessage:
+			size += len(v)
+		case string:
+			size += len(v) + 2
+		default:
+			size += 16
+		}
+	}
+	return size
 }
 
 // emitState appends a StateEntered event (key "input") or StateExited
