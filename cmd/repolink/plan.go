@@ -29,6 +29,10 @@ type planReport struct {
 	// after Execution. Its status shows whether the resources of Execution
 	// still exist.
 	Teardown *executionView `json:"teardown,omitempty"`
+	// TeardownResume is the advice that names the commands which resume
+	// or drop the running Teardown when no process runs it
+	// (undrivenAdvice), or "". Such a teardown never closes by itself.
+	TeardownResume string `json:"teardown_resume,omitempty"`
 	// Rejected is the reason that a run of the request would be rejected
 	// before it starts, such as a changed route while an earlier run's
 	// resources exist.
@@ -81,7 +85,7 @@ func planCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer rt.Close()
 	var report planReport
-	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), &report); err != nil {
+	if err := addExecutions(ctx, dir, req, commandFlags(*sandboxMode, *stateDir), commandFlags(false, *stateDir), &report); err != nil {
 		return err
 	}
 	if err := addServedRejection(*stateDir, req, &report); err != nil {
@@ -183,8 +187,9 @@ func readReservations(rt *runtime, dir string) (func(), error) {
 // addExecutions adds the request's latest execution from the engine store,
 // when the state directory has one, the teardown that started after it,
 // and why a run would be rejected. flags are the flags of the commands
-// that the reason suggests.
-func addExecutions(ctx context.Context, dir string, req request.Request, flags string, report *planReport) error {
+// that the reason suggests, and storeFlags those of the suggested history
+// and stop commands, which take no --sandbox.
+func addExecutions(ctx context.Context, dir string, req request.Request, flags, storeFlags string, report *planReport) error {
 	report.NextRun = request.ExecutionName(req.ID)
 	eng, _, err := readEngineStore(dir)
 	if errors.Is(err, errNoStore) {
@@ -223,6 +228,9 @@ func addExecutions(ctx context.Context, dir string, req request.Request, flags s
 	if teardown != nil && !teardown.StartedAt.Before(latest.StartedAt) {
 		tv := newView(*teardown)
 		report.Teardown = &tv
+		if undriven(ctx, eng, dir, *teardown) {
+			report.TeardownResume = undrivenAdvice(*teardown, teardownResumeTarget(ctx, eng, *teardown), flags, storeFlags)
+		}
 	}
 	return nil
 }
@@ -325,11 +333,13 @@ func keepWholeDetail(it plan.Item) bool {
 // repository that still exists.
 func printTeardown(w io.Writer, r planReport, flags string) {
 	t := r.Teardown
-	switch t.Status {
-	case engine.StatusRunning:
+	switch {
+	case t.Status == engine.StatusRunning && r.TeardownResume != "":
+		printText(w, "teardown of execution %s: %s\n", r.Execution.Name, r.TeardownResume)
+	case t.Status == engine.StatusRunning:
 		printText(w, "teardown %s of execution %s is running since %s; follow it with 'repolink status%s %s'\n",
 			t.Name, r.Execution.Name, t.StartedAt.Format(time.RFC3339), flags, t.Name)
-	case engine.StatusSucceeded:
+	case t.Status == engine.StatusSucceeded:
 		printText(w, "request %s was torn down by %s (%s, stopped %s); a new run would be %s\n",
 			r.Request, t.Name, t.Status, stopTime(t), r.NextRun)
 	default:

@@ -142,7 +142,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name, _, err := findOrStartExecutionLocked(ctx, rt.engine, dir, req, prepare)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
-		return teardown.usage(progress.storeFlags)
+		return teardown.usage(ctx, rt.engine, dir, progress.flags, progress.storeFlags)
 	}
 	var running *webhook.RunningError
 	if errors.As(err, &running) {
@@ -296,7 +296,7 @@ func runByService(ctx context.Context, req request.Request, dir string, sandbox 
 	name, err := startExecutionLocked(ctx, eng, dir, req)
 	var teardown *teardownRunningError
 	if errors.As(err, &teardown) {
-		return teardown.usage(progress.storeFlags)
+		return teardown.usage(ctx, eng, dir, progress.flags, progress.storeFlags)
 	}
 	var running *webhook.RunningError
 	if errors.As(err, &running) {

@@ -383,11 +383,20 @@ func (e *teardownRunningError) Error() string {
 	return fmt.Sprintf("teardown %s of request %s is still running", e.teardown, e.requestID)
 }
 
-// usage returns the usage error that run prints for e. flags are the flags
-// of the suggested stop command.
-func (e *teardownRunningError) usage(flags string) error {
-	return usagef("%v; wait for it to close, or stop it with 'repolink stop%s %s', before running the request again, "+
-		"because the teardown would delete what the run builds", e, flags, e.teardown)
+// usage returns the usage error that run prints for e, with the engine
+// store eng of the state directory dir. A teardown that no process runs,
+// as after its command was interrupted, never closes by itself, so the
+// error then names the commands that resume or drop it (undrivenAdvice).
+// runFlags and storeFlags are the flags of the suggested commands, as
+// undrivenAdvice takes them.
+func (e *teardownRunningError) usage(ctx context.Context, eng *engine.Engine, dir, runFlags, storeFlags string) error {
+	const reason = "because the teardown would delete what the run builds"
+	if x, err := eng.Describe(ctx, e.teardown); err == nil && undriven(ctx, eng, dir, x) {
+		return usagef("%s. Run the request again once the teardown has closed, %s",
+			undrivenAdvice(x, teardownResumeTarget(ctx, eng, x), runFlags, storeFlags), reason)
+	}
+	return usagef("%v; wait for it to close, or stop it with 'repolink stop%s %s', before running the request again, %s",
+		e, storeFlags, e.teardown, reason)
 }
 
 // redriveChecked redrives the execution name in eng unless
