@@ -127,9 +127,10 @@ func preflightCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 // onlyInvalid reports whether every failed check of report failed with
-// InvalidRequest, such as a request check or a listed package that the
-// index does not have. Such a request is bad input, as one that fails to
-// load is, so preflight exits with status 2 for it.
+// InvalidRequest, as every failed index check and a request check that
+// rejects a field do, because the run's preflight step fails with that
+// name for them. Such a request is bad input, as one that fails to load
+// is, so preflight exits with status 2 for it.
 func onlyInvalid(report preflight.Report) bool {
 	for _, c := range report.Checks {
 		if c.Status == preflight.Failed && c.Error != workflow.ErrInvalidRequest {

@@ -114,12 +114,12 @@ func TestPreflightExitStatus(t *testing.T) {
 	}
 }
 
-// TestOnlyInvalid checks that a failed index check without InvalidRequest,
-// such as a file whose sha256 does not match, keeps preflight's exit
+// TestOnlyInvalid checks that a failed check without InvalidRequest, such
+// as a request check whose Snowflake login failed, keeps preflight's exit
 // status at 1 beside one with it.
 func TestOnlyInvalid(t *testing.T) {
 	misnamed := preflight.Check{Name: "package reqeusts", Status: preflight.Failed, Error: workflow.ErrInvalidRequest}
-	badHash := preflight.Check{Name: "package requests", Status: preflight.Failed}
+	loginFailed := preflight.Check{Name: "snowflake_location", Status: preflight.Failed}
 	passed := preflight.Check{Name: "tls_chain", Status: preflight.Passed}
 	tests := []struct {
 		name   string
@@ -127,8 +127,8 @@ func TestOnlyInvalid(t *testing.T) {
 		want   bool
 	}{
 		{"request fault only", []preflight.Check{passed, misnamed}, true},
-		{"index fault beside it", []preflight.Check{misnamed, badHash}, false},
-		{"index fault only", []preflight.Check{passed, badHash}, false},
+		{"other fault beside it", []preflight.Check{misnamed, loginFailed}, false},
+		{"other fault only", []preflight.Check{passed, loginFailed}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

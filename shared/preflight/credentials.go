@@ -67,20 +67,20 @@ func (r *run) checkIndexURL() bool {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || u.Hostname() == "":
-		r.addInvalid("index_url", "$.repository.index_url is not an absolute URL",
+		r.add("index_url", Failed, "$.repository.index_url is not an absolute URL",
 			"set $.repository.index_url to the https:// URL of the simple index, ending in /simple/")
 		return false
 	case u.User != nil:
 		// The URL is not repeated: its user information is a credential.
-		r.addInvalid("index_url", "$.repository.index_url contains credentials",
+		r.add("index_url", Failed, "$.repository.index_url contains credentials",
 			"remove them from the URL and put them in $.repository.auth")
 		return false
 	case u.Scheme != "https":
-		r.addInvalid("index_url", fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
+		r.add("index_url", Failed, fmt.Sprintf("%s uses %s://, and Snowflake fetches only over HTTPS", raw, u.Scheme),
 			"set $.repository.index_url to the https:// URL of the index")
 		return false
 	case publicaddr.MachineHostProblem(u.Hostname()) != "":
-		r.addInvalid("index_url", fmt.Sprintf("$.repository.index_url host %s is %s; preflight does not connect to this machine or a metadata service",
+		r.add("index_url", Failed, fmt.Sprintf("$.repository.index_url host %s is %s; preflight does not connect to this machine or a metadata service",
 			u.Hostname(), publicaddr.MachineHostProblem(u.Hostname())),
 			"set $.repository.index_url to the index's own host name; a host in a private network is accepted")
 		return false

@@ -117,7 +117,7 @@ func (r *run) checkPrefixes(hops []hop) {
 		}
 	}
 	if len(outside) > 0 {
-		r.addInvalid("allowed_prefixes",
+		r.add("allowed_prefixes", Failed,
 			fmt.Sprintf("%s is outside API_ALLOWED_PREFIXES (%s), so Snowflake would reject fetches from it", strings.Join(outside, ", "), strings.Join(prefixes, ", ")),
 			"add "+strings.Join(outside, " and ")+" to $.repository.extra_allowed_prefixes")
 		return

@@ -9,10 +9,10 @@ import (
 	"github.com/repolink/repolink/shared/workflow"
 )
 
-// TestPackageFailureError checks which failed package checks carry
-// InvalidRequest: those of a listed requirement whose project or version
-// the index does not have, and not those that the index causes or that
-// fail for the Snowpark package that procedures add.
+// TestPackageFailureError checks that every failed package check carries
+// InvalidRequest, as the run's preflight step fails with it, and that the
+// fix names $.repository.packages only for a listed requirement whose
+// project or version the index does not have.
 func TestPackageFailureError(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -30,9 +30,9 @@ func TestPackageFailureError(t *testing.T) {
 		{name: "range matches nothing", packages: []string{"requests>=9"}, check: "package requests>=9",
 			want: workflow.ErrInvalidRequest, wantFix: "$.repository.packages"},
 		{name: "wrong hashes", packages: []string{"requests"}, behavior: pyindex.Behavior{WrongHashes: true},
-			check: "package requests", want: "", wantFix: "republish"},
+			check: "package requests", want: workflow.ErrInvalidRequest, wantFix: "republish"},
 		{name: "snowpark missing", packages: []string{"requests"}, behavior: pyindex.Behavior{Missing: []string{"snowflake-snowpark-python"}},
-			check: "package snowflake-snowpark-python", want: "", wantFix: "$.repository.procedures"},
+			check: "package snowflake-snowpark-python", want: workflow.ErrInvalidRequest, wantFix: "$.repository.procedures"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

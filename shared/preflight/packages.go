@@ -20,12 +20,7 @@ const snowparkPackage = "snowflake-snowpark-python"
 // checkPackages adds one check per requested package, and one for
 // Snowpark when procedures will use the repository.
 func (r *run) checkPackages(ctx context.Context) {
-	requirements := slices.Clone(r.opts.Request.Repository.Packages)
-	if r.opts.Request.Repository.Procedures && !slices.ContainsFunc(requirements, func(req string) bool {
-		return repoindex.NormalizeName(distName(req)) == snowparkPackage
-	}) {
-		requirements = append(requirements, snowparkPackage)
-	}
+	requirements := r.requirements()
 	listed := len(r.opts.Request.Repository.Packages)
 	forbidden := 0
 	for i, req := range requirements {
@@ -45,15 +40,33 @@ func (r *run) checkPackages(ctx context.Context) {
 	}
 }
 
+// requirements returns the requirements of $.repository.packages, then
+// the Snowpark package when procedures will use the repository and the
+// list lacks it.
+func (r *run) requirements() []string {
+	requirements := slices.Clone(r.opts.Request.Repository.Packages)
+	if r.opts.Request.Repository.Procedures && !slices.ContainsFunc(requirements, func(req string) bool {
+		return repoindex.NormalizeName(distName(req)) == snowparkPackage
+	}) {
+		requirements = append(requirements, snowparkPackage)
+	}
+	return requirements
+}
+
+// packageCheck returns the name of the check of one requirement.
+func packageCheck(requirement string) string {
+	return "package " + strings.TrimSpace(requirement)
+}
+
 // checkPackage reads the project page of one requirement under its PEP 503
 // normalised name, then downloads the newest pure-Python wheel that
 // satisfies it and checks its sha256. listed is true for a requirement of
-// $.repository.packages, whose failure for a missing project or version is
-// the request's fault, and false for the Snowpark package that procedures
+// $.repository.packages, whose fix for a missing project or version
+// changes that list, and false for the Snowpark package that procedures
 // add. It returns the HTTP status of a project page that could not be
 // read, or 0.
 func (r *run) checkPackage(ctx context.Context, requirement string, listed bool) int {
-	check := "package " + strings.TrimSpace(requirement)
+	check := packageCheck(requirement)
 	dist := distName(requirement)
 	normalized := repoindex.NormalizeName(dist)
 	client := r.repoClient()
@@ -78,9 +91,6 @@ func (r *run) checkPackage(ctx context.Context, requirement string, listed bool)
 	installed, err := client.Install(ctx, []string{requirement})
 	if err != nil {
 		problem := installProblem(requirement, project, err)
-		if !listed {
-			problem.Error = ""
-		}
 		problem.Name = check
 		r.report.Checks = append(r.report.Checks, problem)
 		return 0
@@ -96,9 +106,9 @@ func (r *run) checkPackage(ctx context.Context, requirement string, listed bool)
 }
 
 // projectProblem explains a project page that could not be read, after
-// the index root accepted the credential. A 404 for a listed requirement
-// fails with InvalidRequest, because the name in the request is the likely
-// cause.
+// the index root accepted the credential. The fix for a 404 of a listed
+// requirement names $.repository.packages, because the name in the
+// request is the likely cause.
 func projectProblem(dist, normalized string, err error, listed bool) Check {
 	var httpErr *repoindex.HTTPError
 	if !errors.As(err, &httpErr) {
@@ -114,7 +124,7 @@ func projectProblem(dist, normalized string, err error, listed bool) Check {
 		if !listed {
 			return failed(detail, "publish "+normalized+" to the repository, which Python stored procedures need, or set $.repository.procedures to false")
 		}
-		return invalid(detail, "check the package name in $.repository.packages, and that the repository (or the remote or virtual repository behind it) contains the package")
+		return failed(detail, "check the package name in $.repository.packages, and that the repository (or the remote or virtual repository behind it) contains the package")
 	case http.StatusForbidden:
 		return failed(fmt.Sprintf("%s returned 403 while the index root accepted the credential: a package policy or quarantine blocks %s, or the user may not read it", httpErr.URL, normalized),
 			"ask the index administrators to allow the package for this user")
@@ -143,10 +153,10 @@ func installProblem(requirement string, project repoindex.Project, err error) Ch
 	return failed(fmt.Sprintf("downloading %s failed: %v", requirement, err), "fix the index so that the file downloads over https")
 }
 
-// noMatch fails a requirement that no version on the index satisfies, with
-// InvalidRequest when the project lists versions, and warns about one
-// whose satisfying versions lack a pure-Python wheel, because Snowflake may
-// still install a platform wheel of them.
+// noMatch fails a requirement that no version on the index satisfies,
+// with a fix that changes the request when the project lists versions. It
+// warns about one whose satisfying versions lack a pure-Python wheel,
+// because Snowflake may still install a platform wheel of them.
 func noMatch(requirement string, project repoindex.Project, err error) Check {
 	versions := listedVersions(project)
 	if len(versions) == 0 {
@@ -155,10 +165,10 @@ func noMatch(requirement string, project repoindex.Project, err error) Check {
 	if errors.Is(err, repoindex.ErrNoVersion) {
 		listed := lastVersions(versions, 10)
 		if pin := exactPin(requirement); pin != "" {
-			return invalid(fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
+			return failed(fmt.Sprintf("version %s of %s is not on the index; it lists %s", pin, project.Name, listed),
 				"request a listed version in $.repository.packages, or publish "+pin)
 		}
-		return invalid(fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
+		return failed(fmt.Sprintf("no version of %s on the index satisfies %q; it lists %s", project.Name, strings.TrimSpace(requirement), listed),
 			"change the version range in $.repository.packages so that it includes a listed version, or publish a version within the range")
 	}
 	return Check{Status: Warned,
@@ -166,15 +176,9 @@ func noMatch(requirement string, project repoindex.Project, err error) Check {
 		Fix:    "check that the index has a wheel for Linux x86_64 and the requested runtime version"}
 }
 
-// failed returns a failed check, without its name, that the index or the
-// network caused.
+// failed returns a failed check without its name. Its Error is
+// InvalidRequest, as for every failed check of the index.
 func failed(detail, fix string) Check {
-	return Check{Status: Failed, Detail: detail, Fix: fix}
-}
-
-// invalid returns a failed check, without its name, that the request
-// caused, so that its fix changes the request.
-func invalid(detail, fix string) Check {
 	return Check{Status: Failed, Detail: detail, Fix: fix, Error: workflow.ErrInvalidRequest}
 }
 

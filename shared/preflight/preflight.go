@@ -10,18 +10,20 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/repolink/repolink/shared/publicaddr"
 	"github.com/repolink/repolink/shared/request"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // Status is the outcome of one check.
 type Status string
 
 // Outcomes of a check. A warning does not stop a run. A skipped check
-// checked nothing, because a field that it depends on failed another
-// check, and its Detail names it.
+// checked nothing, because a check or a field that it depends on failed,
+// and its Detail names it.
 const (
 	Passed  Status = "passed"
 	Warned  Status = "warned"
@@ -36,15 +38,17 @@ type Check struct {
 	Status Status `json:"status"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
-	// Error is workflow.ErrInvalidRequest for a failed check whose cause
-	// is the request as written, and empty otherwise. Examples are a
-	// listed package that the index does not have, an index URL without
-	// https and a file host outside the allowed prefixes.
+	// Error is the ASL error name with which the run's preflight step
+	// fails for a failed check, and empty for a check that did not fail.
+	// The step fails with workflow.ErrInvalidRequest for every failed
+	// check of the index, because a redrive with the same request cannot
+	// pass it unless the secret's value or the index changes.
 	Error string `json:"error,omitempty"`
 }
 
-// Report lists the checks in the order they ran. Checks that depend on a
-// failed one (everything after a TLS or credential failure) are left out.
+// Report lists the checks in the order they ran, then as Skipped each
+// check that did not run because an earlier one failed, such as every
+// package check after a credential or TLS failure.
 type Report struct {
 	IndexURL string  `json:"index_url"`
 	Checks   []Check `json:"checks"`
@@ -140,6 +144,7 @@ func Run(ctx context.Context, opts Options) Report {
 	r.report.Packages = []string{}
 
 	if !r.checkIndexURL() {
+		r.skipRest()
 		return r.report
 	}
 	r.rec = newRecorder(opts.HTTP.Transport, r.index, r.authorization())
@@ -150,9 +155,11 @@ func Run(ctx context.Context, opts Options) Report {
 	r.checkCredentialTemplate()
 	r.checkCredentialLifetime()
 	if !r.checkTLS(ctx) {
+		r.skipRest()
 		return r.report
 	}
 	if !r.checkIndexRoot(ctx) {
+		r.skipRest()
 		return r.report
 	}
 	r.checkPackages(ctx)
@@ -161,15 +168,46 @@ func Run(ctx context.Context, opts Options) Report {
 	return r.report
 }
 
+// add appends a check. A failed check gets InvalidRequest as its Error,
+// as the run's preflight step fails with it.
 func (r *run) add(name string, status Status, detail, fix string) {
-	r.report.Checks = append(r.report.Checks, Check{Name: name, Status: status, Detail: detail, Fix: fix})
+	check := Check{Name: name, Status: status, Detail: detail, Fix: fix}
+	if status == Failed {
+		check.Error = workflow.ErrInvalidRequest
+	}
+	r.report.Checks = append(r.report.Checks, check)
 }
 
-// addInvalid adds a failed check that only a change of the request fixes.
-func (r *run) addInvalid(name, detail, fix string) {
-	failed := invalid(detail, fix)
-	failed.Name = name
-	r.report.Checks = append(r.report.Checks, failed)
+// plannedChecks returns the names of the index checks that a run passing
+// every check adds, in their order. It leaves out permissions, which is
+// added only when it fails.
+func (r *run) plannedChecks() []string {
+	names := []string{"index_url", "credential_template", "credential_lifetime", "tls_chain", "tls_names", "simple_api", "credentials"}
+	for _, requirement := range r.requirements() {
+		names = append(names, packageCheck(requirement))
+	}
+	names = append(names, "file_links", "redirects", "allowed_prefixes")
+	if r.opts.Request.AWS != nil {
+		names = append(names, "private_path")
+	}
+	return append(names, "credential_forwarding")
+}
+
+// skipRest appends as Skipped each check of plannedChecks that the report
+// lacks, naming the last failed check as the reason. Run calls it when a
+// failed check stops it.
+func (r *run) skipRest() {
+	cause := ""
+	for _, c := range r.report.Checks {
+		if c.Status == Failed {
+			cause = c.Name
+		}
+	}
+	for _, name := range r.plannedChecks() {
+		if !slices.ContainsFunc(r.report.Checks, func(c Check) bool { return c.Name == name }) {
+			r.add(name, Skipped, "not checked: the "+cause+" check failed", "")
+		}
+	}
 }
 
 // addHost appends the host of u to the report once.
