@@ -90,6 +90,8 @@ func New(cfg Config) func(ctx context.Context, env *workflow.Env, in workflow.Do
 				continue
 			}
 			if err != nil {
+				// NOTE: this error does not carry the index warnings, so a
+				// run that fails here shows none of them.
 				return Output{}, err
 			}
 			if warning.Detail == "" {
@@ -330,20 +332,39 @@ func reportWarnings(report checks.Report) []workflow.Warning {
 	return warnings
 }
 
-// failureMessage lists every failed check with its fix.
+// failureMessage lists every failed check with its fix, then every check
+// that warned, because a warning such as an index URL outside /simple/
+// often names the cause of the failure. A failed step has no output, so
+// the message is where run and status show the warnings. Check details
+// carry no credential.
 func failureMessage(report checks.Report) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "preflight of %s failed %d of %d checks:", report.IndexURL, report.Count(checks.Failed), len(report.Checks))
+	skipped := report.Count(checks.Skipped)
+	fmt.Fprintf(&b, "preflight of %s failed %d of %d checks", report.IndexURL, report.Count(checks.Failed), len(report.Checks)-skipped)
+	if skipped > 0 {
+		fmt.Fprintf(&b, " and skipped %d that depend on a failed one", skipped)
+	}
+	b.WriteString(":")
 	for _, c := range report.Checks {
-		if c.Status != checks.Failed {
-			continue
+		if c.Status == checks.Failed {
+			writeCheck(&b, c.Name, c)
 		}
-		fmt.Fprintf(&b, "\n  %s: %s", c.Name, c.Detail)
-		if c.Fix != "" {
-			fmt.Fprintf(&b, "\n    fix: %s", c.Fix)
+	}
+	for _, c := range report.Checks {
+		if c.Status == checks.Warned {
+			writeCheck(&b, "warning: "+c.Name, c)
 		}
 	}
 	return b.String()
+}
+
+// writeCheck writes one check of a failure message as a line with label
+// and the check's detail, and a line with its fix when it has one.
+func writeCheck(b *strings.Builder, label string, c checks.Check) {
+	fmt.Fprintf(b, "\n  %s: %s", label, c.Detail)
+	if c.Fix != "" {
+		fmt.Fprintf(b, "\n    fix: %s", c.Fix)
+	}
 }
 
 // credentialError keeps a throttled or transient secret store failure

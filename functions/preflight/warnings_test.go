@@ -80,3 +80,40 @@ func TestStepZoneWarningHasFix(t *testing.T) {
 		t.Errorf("warning fix = %q, want the subnet to add", warning.Fix)
 	}
 }
+
+// TestStepFailureListsWarnings fails preflight with a token that the index
+// rejects. The error must carry the warnings of the checks that ran, with
+// their fixes, because a failed step has no output, and must not carry the
+// token.
+func TestStepFailureListsWarnings(t *testing.T) {
+	const token = "TOKENWITHOUTCOLON"
+	const tokenRef = "env:INDEX_TOKEN"
+	idx := startIndex(t)
+	env := &workflow.Env{Secrets: fakeSecrets{tokenRef: token}, Now: time.Now, Logger: slog.New(slog.DiscardHandler), Snowflake: emptyAccount}
+	in := document()
+	in.Request.Repository.Auth = request.Auth{Type: "token", TokenRef: tokenRef}
+	in.Request.Repository.IndexURL = "https://" + repoHost + "/simple"
+
+	_, err := New(Config{HTTP: clientFor(t, idx), Sandbox: true})(t.Context(), env, in)
+	if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+		t.Fatalf("error name = %q, want %s (error %v)", got, workflow.ErrInvalidRequest, err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"\n  credentials: ",
+		"\n  warning: credential_template: the token has no user part",
+		"\n    fix: store the token as user:token",
+		"\n  warning: index_url: ",
+		"skipped",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Index(msg, "warning: ") < strings.Index(msg, "credentials: ") {
+		t.Errorf("error lists a warning before the failed check:\n%s", msg)
+	}
+	if strings.Contains(msg, token) {
+		t.Errorf("error contains the token:\n%s", msg)
+	}
+}
