@@ -46,8 +46,7 @@ func redriveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := checkStateMode(dir, *flags.sandbox); err != nil {
 		return err
 	}
-	redriveAgain := fmt.Sprintf("run 'repolink redrive%s %s' again", commandFlags(*flags.sandbox, *flags.stateDir), name)
-	if err := checkDriven(ctx, *flags.stateDir, dir, x, redriveAgain); err != nil {
+	if err := checkDrivenForRedrive(ctx, *flags.stateDir, dir, x); err != nil {
 		return err
 	}
 	if err := checkRedrivable(x, commandFlags(false, *flags.stateDir), commandFlags(*flags.sandbox, *flags.stateDir)); err != nil {

@@ -38,10 +38,15 @@ func undriven(ctx context.Context, eng *engine.Engine, dir string, x engine.Exec
 // such as " --sandbox --state-dir DIR", and storeFlags those of history and
 // stop, which take no --sandbox.
 func undrivenAdvice(x engine.Execution, provisioned, runFlags, storeFlags string) string {
-	reason := fmt.Sprintf("execution %s is open (in %s), but nothing runs it now: no repolink up serves this state directory, "+
-		"and the process that ran it was stopped or killed", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
 	return fmt.Sprintf("%s. To resume it, %s. To drop it, stop it with 'repolink stop%s %s'",
-		reason, resumeAdvice(x, provisioned, "", runFlags, storeFlags), storeFlags, x.Name)
+		undrivenReason(x), resumeAdvice(x, provisioned, "", runFlags, storeFlags), storeFlags, x.Name)
+}
+
+// undrivenReason returns why the running execution x, which no process
+// runs, does not close by itself.
+func undrivenReason(x engine.Execution) string {
+	return fmt.Sprintf("execution %s is open (in %s), but nothing runs it now: no repolink up serves this state directory, "+
+		"and the process that ran it was stopped or killed", x.Name, stepLabel(newView(x).CurrentStep, x.CurrentState))
 }
 
 // teardownResumeTarget returns the provision execution that 'repolink
@@ -76,19 +81,46 @@ func teardownResumeTarget(ctx context.Context, eng *engine.Engine, x engine.Exec
 // is the command to repeat once x is closed, such as "run 'repolink
 // redrive NAME' again".
 func checkDriven(ctx context.Context, stateDir, dir string, x engine.Execution, action string) error {
+	provisioned, found, err := findUndriven(ctx, stateDir, dir, x)
+	if err != nil || !found {
+		return err
+	}
+	return usagef("%s, then %s", undrivenAdvice(x, provisioned, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
+}
+
+// checkDrivenForRedrive is checkDriven for 'repolink redrive' of x. A stop
+// followed by a redrive resumes x from the step it stopped in, so the
+// error offers that as a way to resume x, and a stop alone as the way to
+// drop it.
+func checkDrivenForRedrive(ctx context.Context, stateDir, dir string, x engine.Execution) error {
+	provisioned, found, err := findUndriven(ctx, stateDir, dir, x)
+	if err != nil || !found {
+		return err
+	}
+	runFlags, storeFlags := hintFlags(dir, stateDir), commandFlags(false, stateDir)
+	stop := fmt.Sprintf("'repolink stop%s %s'", storeFlags, x.Name)
+	return usagef("%s. To resume it, %s, or stop it with %s and then run 'repolink redrive%s %s' again, "+
+		"which resumes it from the step it stopped in. To drop it, stop it with %s and do not redrive it",
+		undrivenReason(x), resumeAdvice(x, provisioned, "", runFlags, storeFlags), stop, runFlags, x.Name, stop)
+}
+
+// findUndriven reports whether the running execution x in the state
+// directory dir has no process to run it (undriven), and returns the
+// provision execution that 'repolink teardown' resumes a teardown x with
+// (teardownResumeTarget). stateDir is the --state-dir flag.
+func findUndriven(ctx context.Context, stateDir, dir string, x engine.Execution) (provisioned string, found bool, err error) {
 	if x.Status != engine.StatusRunning {
-		return nil
+		return "", false, nil
 	}
 	eng, _, err := readStoreFor(stateDir, x.Name)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	defer eng.Close()
 	if !undriven(ctx, eng, dir, x) {
-		return nil
+		return "", false, nil
 	}
-	provisioned := teardownResumeTarget(ctx, eng, x)
-	return usagef("%s, then %s", undrivenAdvice(x, provisioned, hintFlags(dir, stateDir), commandFlags(false, stateDir)), action)
+	return teardownResumeTarget(ctx, eng, x), true, nil
 }
 
 // runnerWatch is the check, repeated while a run, redrive or teardown

@@ -36,12 +36,18 @@ func TestUndrivenExecutionAdvice(t *testing.T) {
 		"'repolink up --sandbox --state-dir " + dir + "'",
 		"'repolink stop --state-dir " + dir + " " + name + "'",
 	}
+	stop := "'repolink stop --state-dir " + dir + " " + name + "'"
 	commands := []struct {
 		args []string
-		then string
+		// drop is the expected advice on dropping the execution.
+		drop string
 	}{
-		{[]string{"redrive", "--sandbox", "--state-dir", dir, name}, "then run 'repolink redrive --sandbox --state-dir " + dir + " " + name + "' again"},
-		{[]string{"teardown", "--sandbox", "--state-dir", dir, name}, "then run 'repolink teardown --sandbox --state-dir " + dir + " " + name + "' again"},
+		// A stop followed by a redrive resumes the execution, so redrive
+		// offers it as a way to resume, and a stop alone drops it.
+		{[]string{"redrive", "--sandbox", "--state-dir", dir, name},
+			"To drop it, stop it with " + stop + " and do not redrive it"},
+		{[]string{"teardown", "--sandbox", "--state-dir", dir, name},
+			"To drop it, stop it with " + stop + ", then run 'repolink teardown --sandbox --state-dir " + dir + " " + name + "' again"},
 	}
 	for _, c := range commands {
 		t.Run(c.args[0], func(t *testing.T) {
@@ -49,7 +55,7 @@ func TestUndrivenExecutionAdvice(t *testing.T) {
 			if code != exitInvalid {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, out, errOut)
 			}
-			for _, want := range append(resume, c.then) {
+			for _, want := range append(resume, c.drop) {
 				if !strings.Contains(errOut, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, errOut)
 				}
@@ -59,6 +65,22 @@ func TestUndrivenExecutionAdvice(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("redrive resume", func(t *testing.T) {
+		_, _, errOut := runCLI(t, "redrive", "--sandbox", "--state-dir", dir, name)
+		resume, drop, found := strings.Cut(errOut, "To drop it")
+		if !found {
+			t.Fatalf("stderr has no drop advice:\n%s", errOut)
+		}
+		want := "or stop it with " + stop + " and then run 'repolink redrive --sandbox --state-dir " + dir + " " + name + "' again, " +
+			"which resumes it from the step it stopped in"
+		if !strings.Contains(resume, want) {
+			t.Errorf("resume advice lacks %q:\n%s", want, resume)
+		}
+		if strings.Contains(drop, "repolink redrive") {
+			t.Errorf("drop advice suggests a redrive, which resumes the execution:\n%s", drop)
+		}
+	})
 
 	t.Run("status", func(t *testing.T) {
 		code, out, errOut := runCLI(t, "status", "--state-dir", dir, name)
