@@ -132,9 +132,10 @@ func (s *Server) putSecretValue(region string, input map[string]any) (any, error
 }
 
 // storeSecret creates the secret name in region, or with overwrite gives it
-// a new value. A name that is a secret ARN keeps the ARN's region. Callers
-// hold s.mu.
+// a new value. A name that is a secret ARN is looked up and created in the
+// ARN's region instead. Callers hold s.mu.
 func (s *Server) storeSecret(region, name, value, versionID string, overwrite bool) (*Secret, error) {
+	region = secretLookupRegion(region, name)
 	if versionID == "" {
 		versionID = uuid.NewString()
 	}
@@ -175,29 +176,42 @@ func (s *Server) storeSecret(region, name, value, versionID string, overwrite bo
 
 // PutSecret stores value under name, creating the secret or replacing its
 // value, and returns the secret's ARN. It seeds the sandbox with the
-// credentials that requests reference. A secret that is not named by ARN
-// goes in the server's region.
+// credentials that requests reference. A secret named by ARN goes in the
+// ARN's region, and one named otherwise in the server's region.
 func (s *Server) PutSecret(name, value string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if existing := s.findSecret(s.opts.Region, name); existing != nil {
+	region := secretLookupRegion(s.opts.Region, name)
+	if existing := s.findSecret(region, name); existing != nil {
 		if current, err := s.sealer.Open(existing.Value); err == nil && current == value {
 			return existing.ARN, nil
 		}
 	}
-	secret, err := s.storeSecret(s.opts.Region, name, value, "", true)
+	secret, err := s.storeSecret(region, name, value, "", true)
 	if err != nil {
 		return "", err
 	}
 	return secret.ARN, nil
 }
 
-// HasSecret reports whether a secret with the given ARN, or the given name
-// in the server's region, exists.
+// HasSecret reports whether a secret with the given ARN, in the ARN's
+// region, or the given name, in the server's region, exists.
 func (s *Server) HasSecret(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.findSecret(s.opts.Region, id) != nil
+	return s.findSecret(secretLookupRegion(s.opts.Region, id), id) != nil
+}
+
+// secretLookupRegion returns the region of id when id is a secret ARN, full
+// or without the random suffix, and fallback otherwise.
+func secretLookupRegion(fallback, id string) string {
+	if !strings.HasPrefix(id, "arn:") {
+		return fallback
+	}
+	if region := secretRegion(id); region != "" {
+		return region
+	}
+	return fallback
 }
 
 // secretRegion returns the region field of a secret ARN
