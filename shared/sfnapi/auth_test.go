@@ -34,6 +34,7 @@ func TestSignedRequests(t *testing.T) {
 		wantType string
 	}{
 		{"right secret", credentials.NewStaticCredentialsProvider(apiKeyID, apiSecret, ""), now, ""},
+		{"session token", credentials.NewStaticCredentialsProvider(apiKeyID, apiSecret, "session-token"), now, ""},
 		{"wrong secret", credentials.NewStaticCredentialsProvider(apiKeyID, "not-the-token", ""), now, "InvalidSignatureException"},
 		{"other key ID", credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", apiSecret, ""), now, "UnrecognizedClientException"},
 		{"unsigned", aws.AnonymousCredentials{}, now, "MissingAuthenticationTokenException"},
@@ -92,6 +93,59 @@ func TestSignedRequestBodyChanged(t *testing.T) {
 	r.Header.Set("X-Amz-Target", "AWSStepFunctions.StopExecution")
 	if err := verify(r, body, creds, now); err == nil {
 		t.Error("verify accepted a changed X-Amz-Target")
+	}
+}
+
+// TestUnsignedAmzHeaderRejected signs a DescribeExecution request with one
+// of its x-amz-* headers left out of SignedHeaders, and checks that neither
+// the request nor its replay as StopExecution verifies.
+func TestUnsignedAmzHeaderRejected(t *testing.T) {
+	creds := Credentials{AccessKeyID: apiKeyID, SecretAccessKey: apiSecret}
+	body := []byte(`{"executionArn":"arn"}`)
+	now := time.Now().UTC()
+	stamp := now.Format("20060102T150405Z")
+	scope := now.Format("20060102") + "/" + region + "/states/aws4_request"
+	tests := []struct {
+		name   string
+		header string
+		value  string
+		signed []string
+	}{
+		{"target", "X-Amz-Target", "AWSStepFunctions.DescribeExecution", []string{"host", "x-amz-date"}},
+		{"date", "X-Amz-Date", stamp, []string{"host", "x-amz-target"}},
+		{"content hash", "X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD", []string{"host", "x-amz-date", "x-amz-target"}},
+		{"security token", "X-Amz-Security-Token", "session-token", []string{"host", "x-amz-date", "x-amz-target"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Host = "127.0.0.1:1"
+			r.Header.Set("X-Amz-Date", stamp)
+			r.Header.Set("X-Amz-Target", "AWSStepFunctions.DescribeExecution")
+			r.Header.Set(tt.header, tt.value)
+			sig := signature(canonicalRequest(r, body, tt.signed), stamp, scope, apiSecret)
+			r.Header.Set("Authorization", sigV4+" Credential="+apiKeyID+"/"+scope+", SignedHeaders="+strings.Join(tt.signed, ";")+", Signature="+sig)
+
+			err = verify(r, body, creds, now)
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				t.Fatalf("verify = %v, want IncompleteSignatureException", err)
+			}
+			if ae.Type != "IncompleteSignatureException" {
+				t.Errorf("error type = %s, want IncompleteSignatureException", ae.Type)
+			}
+			if want := strings.ToLower(tt.header); !strings.Contains(ae.Message, want) {
+				t.Errorf("message %q does not name %s", ae.Message, want)
+			}
+
+			r.Header.Set("X-Amz-Target", "AWSStepFunctions.StopExecution")
+			if err := verify(r, body, creds, now); err == nil {
+				t.Error("verify accepted the request replayed as StopExecution")
+			}
+		})
 	}
 }
 
