@@ -52,7 +52,13 @@ func sandboxCommand(_ context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	switch args[0] {
 	case "reset":
-	case "help", "-h", "-help", "--help":
+	case "-h", "-help", "--help":
+		// As for every other command, --help prints the usage on stderr.
+		fmt.Fprint(stderr, sandboxUsage)
+		return nil
+	case "help":
+		// As 'repolink help' does, the help command prints the usage on
+		// stdout.
 		fmt.Fprint(stdout, sandboxUsage)
 		return nil
 	default:

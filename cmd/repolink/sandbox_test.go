@@ -17,8 +17,9 @@ func TestSandboxCommandHelp(t *testing.T) {
 		wantOut  string
 		wantErr  string
 	}{
-		{name: "long flag", args: []string{"sandbox", "--help"}, wantCode: exitOK, wantOut: "reset"},
-		{name: "short flag", args: []string{"sandbox", "-h"}, wantCode: exitOK, wantOut: "reset"},
+		{name: "long flag", args: []string{"sandbox", "--help"}, wantCode: exitOK, wantErr: "Usage: repolink sandbox COMMAND"},
+		{name: "short flag", args: []string{"sandbox", "-h"}, wantCode: exitOK, wantErr: "Usage: repolink sandbox COMMAND"},
+		{name: "single dash flag", args: []string{"sandbox", "-help"}, wantCode: exitOK, wantErr: "Usage: repolink sandbox COMMAND"},
 		{name: "help command", args: []string{"sandbox", "help"}, wantCode: exitOK, wantOut: "reset"},
 		{name: "reset help", args: []string{"sandbox", "reset", "--help"}, wantCode: exitOK, wantErr: "Usage: repolink sandbox reset"},
 		{name: "no command", args: []string{"sandbox"}, wantCode: exitInvalid, wantErr: "sandbox needs a command"},
@@ -35,6 +36,14 @@ func TestSandboxCommandHelp(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr %q does not contain %q", errOut, tt.wantErr)
+			}
+			// The usage goes to one stream only: stderr for a flag, as
+			// for every command, and stdout for the help command.
+			if tt.wantErr != "" && strings.Contains(out, "Usage:") {
+				t.Errorf("stdout %q contains the usage, want it on stderr only", out)
+			}
+			if tt.wantOut != "" && strings.Contains(errOut, "Usage:") {
+				t.Errorf("stderr %q contains the usage, want it on stdout only", errOut)
 			}
 		})
 	}
