@@ -936,6 +936,13 @@ func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(re
 		logger.Warn("step functions api not served", "reason", "no API token is set and the listen address is not a loopback address", "listen", listen)
 		return
 	}
+	// The key that signs nextTokens is kept in the state directory, so
+	// that tokens survive a restart of up.
+	if key, err := sfnapi.LoadTokenKey(filepath.Join(dir, sfnapi.TokenKeyFile)); err != nil {
+		logger.Error("step functions api nextToken key not loaded, so nextTokens stop working when up restarts", "error", err)
+	} else {
+		opts.TokenKey = key
+	}
 	api := sfnapi.New(eng, opts)
 	mux.Handle("POST /sfn/", api)
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {

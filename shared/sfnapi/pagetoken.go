@@ -71,7 +71,8 @@ func (h *handler) decodeToken(op, scope, token string) (key pageKey, ok bool, er
 		return pageKey{}, false, validation("nextToken must have at most %d characters, has %d", maxTokenChars, len(token))
 	}
 	invalid := &apiError{Type: "InvalidToken",
-		Message: "invalid nextToken: pass the nextToken that the previous page of the same request returned"}
+		Message: "invalid nextToken: it was changed, was made for another operation or query, or was signed with " +
+			"a token key that the server no longer has; pass the nextToken that the previous page of the same request returned"}
 	encodedPayload, encodedMAC, found := strings.Cut(token, ".")
 	if !found {
 		return pageKey{}, false, invalid
@@ -98,7 +99,7 @@ func (h *handler) decodeToken(op, scope, token string) (key pageKey, ok bool, er
 // handler's token key. Each part is prefixed with its length, so no two
 // different parts encode alike.
 func (h *handler) tokenMAC(op, scope string, payload []byte) []byte {
-	mac := hmac.New(sha256.New, h.tokenKey[:])
+	mac := hmac.New(sha256.New, h.tokenKey)
 	fmt.Fprintf(mac, "%d:%s%d:%s%d:", len(op), op, len(scope), scope, len(payload))
 	mac.Write(payload)
 	return mac.Sum(nil)

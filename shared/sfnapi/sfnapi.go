@@ -11,9 +11,9 @@
 // on a loopback address only.
 //
 // The nextToken of ListExecutions and GetExecutionHistory is opaque and
-// signed with a key of the handler. It is valid for 24 hours, only for the
-// operation and query that returned it, and only until the handler is
-// created again, such as when the process restarts.
+// signed with the key of Options.TokenKey. It is valid for 24 hours and
+// only for the operation and query that returned it. A handler created
+// again with the same key, such as after a restart, accepts it too.
 package sfnapi
 
 import (
@@ -76,6 +76,10 @@ type Options struct {
 	// machine, or "" when it may. StartExecution then returns InvalidName
 	// (HTTP 400) with the reason and starts nothing.
 	CheckName func(machine, name string) (reason string)
+	// TokenKey is the key that signs the nextTokens of the list
+	// operations, such as one that LoadTokenKey returns. Without it, the
+	// handler uses a random key, so its tokens do not survive a restart.
+	TokenKey []byte
 }
 
 // maxRequestBytes bounds a request body at four times the 256 KiB payload
@@ -96,9 +100,8 @@ type handler struct {
 	lockStarts   func(context.Context, json.RawMessage) (func(), error)
 	checkName    func(string, string) string
 	ops          map[string]func(context.Context, []byte) (any, error)
-	// tokenKey signs the nextTokens of the list operations. It is random
-	// per handler, so tokens do not survive a restart.
-	tokenKey [32]byte
+	// tokenKey is the key that signs the nextTokens of the list operations.
+	tokenKey []byte
 }
 
 // New returns an http.Handler that serves the Step Functions API over e.
@@ -108,7 +111,11 @@ func New(e *engine.Engine, opts Options) http.Handler {
 		startCheck: opts.StartCheck, lockStarts: opts.LockStarts}
 	h.prepareInput = opts.PrepareInput
 	h.checkName = opts.CheckName
-	rand.Read(h.tokenKey[:])
+	h.tokenKey = opts.TokenKey
+	if len(h.tokenKey) == 0 {
+		h.tokenKey = make([]byte, tokenKeyBytes)
+		rand.Read(h.tokenKey)
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,0 +1,67 @@
+package sfnapi
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/repolink/repolink/shared/privatefile"
+)
+
+// TokenKeyFile is the name of the file in a state directory that contains
+// the key of Options.TokenKey.
+const TokenKeyFile = "sfn-token.key"
+
+// tokenKeyBytes is the length of a nextToken key, the output size of
+// SHA-256.
+const tokenKeyBytes = 32
+
+// LoadTokenKey reads the nextToken key from path, or creates it with mode
+// 0600 when path does not exist. It does not follow a symbolic link at
+// path. Handlers that are given the same key accept each other's
+// nextTokens, so tokens survive a restart of the process.
+func LoadTokenKey(path string) ([]byte, error) {
+	key, err := privatefile.ReadFile(path)
+	if err == nil {
+		if len(key) != tokenKeyBytes {
+			return nil, fmt.Errorf("nextToken key %s has %d bytes, want %d; delete it, "+
+				"so that a new one is created and earlier nextTokens stop working", path, len(key), tokenKeyBytes)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read nextToken key: %w", err)
+	}
+
+	key = make([]byte, tokenKeyBytes)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate nextToken key: %w", err)
+	}
+	// The key is written to a temporary file and then linked to its name,
+	// so a process killed at any point leaves no key or a whole one. The
+	// link fails when the name exists, and then the key that another
+	// process created at the same time is read instead.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("create nextToken key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(key); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("write nextToken key %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write nextToken key %s: %w", tmp.Name(), err)
+	}
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		return LoadTokenKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create nextToken key %s: %w", path, err)
+	}
+	return key, nil
+}
