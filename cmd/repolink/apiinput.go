@@ -18,7 +18,8 @@ import (
 // before anything starts. It checks the request of an egress-refresh
 // execution the same way, and also that its route is egress-ip. It returns
 // the input with the request's defaults filled in and resources set to {}
-// when absent. The input of other machines is returned unchanged.
+// when absent, or always for a teardown. The input of other machines is
+// returned unchanged.
 func prepareAPIInput(ctx context.Context, machine string, input json.RawMessage) (json.RawMessage, error) {
 	return prepareCheckedAPIInput(ctx, machine, input, nil)
 }
@@ -110,6 +111,14 @@ func prepareCheckedAPIInput(_ context.Context, machine string, input json.RawMes
 			}
 		}
 		resources = raw
+	}
+	// The teardown steps find the request's objects by the names that the
+	// request gives them and read nothing from resources. Given resources,
+	// such as the output of another request's provision run, would stay in
+	// the teardown's output and be listed as its own, so a teardown starts
+	// with none.
+	if machine == teardownMachine {
+		resources = json.RawMessage(`{}`)
 	}
 
 	if len(problems) > 0 {

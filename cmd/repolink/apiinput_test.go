@@ -174,7 +174,7 @@ func TestAPIStartRejectsInvalidInput(t *testing.T) {
 
 func TestPrepareAPIInputKeepsResources(t *testing.T) {
 	input := strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": {"secret": {"action": "created"}}, "request"`, 1)
-	got, err := prepareAPIInput(context.Background(), teardownMachine, json.RawMessage(input))
+	got, err := prepareAPIInput(context.Background(), provisionMachine, json.RawMessage(input))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,5 +184,32 @@ func TestPrepareAPIInputKeepsResources(t *testing.T) {
 	}
 	if doc.Resources.Secret == nil || doc.Resources.Secret.Action != "created" {
 		t.Errorf("prepared input %s lost the given resources", got)
+	}
+}
+
+// TestPrepareAPIInputTeardownDropsResources gives a teardown the resources
+// of a provision run and checks that it starts with none, so that its
+// output lists only what the teardown steps report.
+func TestPrepareAPIInputTeardownDropsResources(t *testing.T) {
+	input := strings.Replace(exampleInput(t, "public.json", nil), `{"request"`,
+		`{"resources": {"secret": {"action": "created"}, "repository": {"action": "created"}}, "request"`, 1)
+	got, err := prepareAPIInput(context.Background(), teardownMachine, json.RawMessage(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if resources := string(doc["resources"]); resources != "{}" {
+		t.Errorf("teardown input resources = %s, want {}", resources)
+	}
+	if _, ok := doc["request"]; !ok {
+		t.Errorf("prepared input %s has no request", got)
+	}
+
+	invalid := strings.Replace(exampleInput(t, "public.json", nil), `{"request"`, `{"resources": [], "request"`, 1)
+	if _, err := prepareAPIInput(context.Background(), teardownMachine, json.RawMessage(invalid)); err == nil {
+		t.Error("teardown input with resources [] was accepted, want InvalidExecutionInput")
 	}
 }
