@@ -100,11 +100,16 @@ func (h *handler) execution(ctx context.Context, op, arn string) (engine.Executi
 func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		StateMachineArn string  `json:"stateMachineArn"`
-		Name            string  `json:"name"`
+		Name            *string `json:"name"`
 		Input           *string `json:"input"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	// The service model gives name a minimum length of 1, so an empty
+	// name is rejected and only a missing one gets a generated name.
+	if in.Name != nil && *in.Name == "" {
+		return nil, validation("name must have at least 1 character; leave it out to get a generated name")
 	}
 	machine, err := h.machineName(in.StateMachineArn)
 	if err != nil {
@@ -113,9 +118,9 @@ func (h *handler) startExecution(ctx context.Context, body []byte) (any, error) 
 	if err := h.requireMachine(ctx, "start execution", machine); err != nil {
 		return nil, err
 	}
-	name := in.Name
-	if name == "" {
-		name = newName()
+	name := newName()
+	if in.Name != nil {
+		name = *in.Name
 	}
 	if err := engine.ValidateName(name); err != nil {
 		return nil, engineError(err)
@@ -318,13 +323,17 @@ func (h *handler) summary(x engine.Execution) map[string]any {
 
 func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		StateMachineArn string `json:"stateMachineArn"`
-		StatusFilter    string `json:"statusFilter"`
-		RedriveFilter   string `json:"redriveFilter"`
-		MaxResults      int    `json:"maxResults"`
-		NextToken       string `json:"nextToken"`
+		StateMachineArn string          `json:"stateMachineArn"`
+		StatusFilter    string          `json:"statusFilter"`
+		RedriveFilter   string          `json:"redriveFilter"`
+		MaxResults      json.RawMessage `json:"maxResults"`
+		NextToken       string          `json:"nextToken"`
 	}
 	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(in.MaxResults)
+	if err != nil {
 		return nil, err
 	}
 	// The Step Functions API reference allows PENDING_REDRIVE only with a
@@ -355,10 +364,6 @@ func (h *handler) listExecutions(ctx context.Context, body []byte) (any, error) 
 		return nil, validation("invalid redriveFilter %q: use REDRIVEN or NOT_REDRIVEN", in.RedriveFilter)
 	}
 
-	size, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	scope := in.StateMachineArn + "\n" + in.StatusFilter + "\n" + in.RedriveFilter
 	after, hasAfter, err := h.decodeToken("ListExecutions", scope, in.NextToken)
 	if err != nil {
@@ -413,13 +418,17 @@ func listedAfter(x engine.Execution, k pageKey) bool {
 
 func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, error) {
 	var in struct {
-		ExecutionArn         string `json:"executionArn"`
-		MaxResults           int    `json:"maxResults"`
-		NextToken            string `json:"nextToken"`
-		ReverseOrder         bool   `json:"reverseOrder"`
-		IncludeExecutionData *bool  `json:"includeExecutionData"`
+		ExecutionArn         string          `json:"executionArn"`
+		MaxResults           json.RawMessage `json:"maxResults"`
+		NextToken            string          `json:"nextToken"`
+		ReverseOrder         bool            `json:"reverseOrder"`
+		IncludeExecutionData *bool           `json:"includeExecutionData"`
 	}
 	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(in.MaxResults)
+	if err != nil {
 		return nil, err
 	}
 	x, err := h.execution(ctx, "get execution history", in.ExecutionArn)
@@ -431,10 +440,6 @@ func (h *handler) getExecutionHistory(ctx context.Context, body []byte) (any, er
 		return nil, engineError(err)
 	}
 
-	size, err := pageSize(in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	scope := in.ExecutionArn + "\n" + strconv.FormatBool(in.ReverseOrder)
 	after, hasAfter, err := h.decodeToken("GetExecutionHistory", scope, in.NextToken)
 	if err != nil {

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,15 +41,51 @@ type pageKey struct {
 	IssuedAt int64 `json:"i"`
 }
 
-// pageSize validates maxResults and returns the page size that it sets.
-func pageSize(maxResults int) (int, error) {
-	if maxResults < 0 || maxResults > maxPageSize {
-		return 0, validation("maxResults must be between 0 and %d, got %d", maxPageSize, maxResults)
-	}
-	if maxResults == 0 {
+// pageSize validates maxResults, the JSON value of the member, and returns
+// the page size that it sets. A number in exponent form that is a whole
+// number, such as 1e2, is that number, as a JSON number is. A number out
+// of range gets the range in its message, however large it is.
+func pageSize(maxResults json.RawMessage) (int, error) {
+	text := string(maxResults)
+	if text == "" || text == "null" {
 		return defaultPageSize, nil
 	}
-	return maxResults, nil
+	if c := text[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, &apiError{Type: "SerializationException",
+			Message: fmt.Sprintf("maxResults must be a whole number, not a JSON %s", jsonKind(c))}
+	}
+	// ParseFloat bounds the work for a number such as 1e999999999, which
+	// it reports as out of range, where an exact parse would expand it.
+	value, err := strconv.ParseFloat(text, 64)
+	var numErr *strconv.NumError
+	if err != nil && !(errors.As(err, &numErr) && numErr.Err == strconv.ErrRange) {
+		return 0, &apiError{Type: "SerializationException", Message: fmt.Sprintf("maxResults must be a whole number, got %s", text)}
+	}
+	if err == nil && value != math.Trunc(value) {
+		return 0, &apiError{Type: "SerializationException", Message: fmt.Sprintf("maxResults must be a whole number, got %s", text)}
+	}
+	if err != nil || value < 0 || value > maxPageSize {
+		return 0, validation("maxResults must be between 0 and %d, got %s", maxPageSize, text)
+	}
+	if value == 0 {
+		return defaultPageSize, nil
+	}
+	return int(value), nil
+}
+
+// jsonKind returns the kind of the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "value"
 }
 
 // encodeToken returns the nextToken for key, bound to the operation op

@@ -28,6 +28,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -212,16 +213,50 @@ func (h *handler) fail(w http.ResponseWriter, op string, err error) {
 	w.Write(raw)
 }
 
-// decode reads a request body into v. It ignores unknown fields, as Step
-// Functions does.
+// decode reads a request body into the struct that v points to. Member
+// names match the json tags of its fields exactly, in letter case too, as
+// in Step Functions, and other members are ignored, as Step Functions
+// ignores unknown members. A body that is not valid UTF-8 is rejected,
+// so no invalid byte becomes U+FFFD in a name or an input.
+//
+// NOTE: an escaped lone surrogate, such as \ud800, is valid JSON and still
+// decodes to U+FFFD.
 func decode(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if !utf8.Valid(body) {
+		return &apiError{Type: "SerializationException", Message: "request body is not valid UTF-8; encode the JSON text in UTF-8"}
+	}
+	if err := json.Unmarshal(exactMembers(body, v), v); err != nil {
 		return &apiError{Type: "SerializationException", Message: decodeMessage(err)}
 	}
 	return nil
+}
+
+// exactMembers returns body without the members of its top-level object
+// whose names are not exactly the json tag of a field of the struct that
+// v points to. encoding/json would match them without regard to letter
+// case. A body that is not a JSON object is returned unchanged, so that
+// json.Unmarshal reports it.
+func exactMembers(body []byte, v any) []byte {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) != nil || members == nil {
+		return body
+	}
+	typ := reflect.TypeOf(v).Elem()
+	exact := make(map[string]json.RawMessage, len(members))
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if value, ok := members[name]; ok && name != "" && name != "-" {
+			exact[name] = value
+		}
+	}
+	encoded, err := json.Marshal(exact)
+	if err != nil {
+		return body
+	}
+	return encoded
 }
 
 // decodeMessage returns the message of a request body that does not decode.
