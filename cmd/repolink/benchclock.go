@@ -16,6 +16,19 @@ import (
 // It matches the engine's default poll interval.
 const storeReadInterval = 200 * time.Millisecond
 
+// maxClockScale is the largest --sandbox-clock-scale. The sandbox issues
+// its HTTPS certificates for 365 days of wall time (pyindex.CA.Issue).
+// Preflight checks them on the scaled clock, which gets ahead of the wall
+// clock by the scale times the wall time since the state directory's
+// first run. So at this scale a state directory passes that check for
+// about one hour of wall time. A scale of 1e9 fails the check during the
+// first run. A scale of 1e12 also overflows time.Duration in the scaled
+// clock within milliseconds and makes the engine's timers busy loops.
+// NOTE: even below this scale, a state directory's certificate check fails
+// once 365 days of its clock have passed, after about 365/scale days of
+// wall time.
+const maxClockScale = 365 * 24
+
 // sandboxTiming holds the run flags that make bench uses to run the sandbox
 // faster than the wall clock. They mean nothing against real clouds, so a
 // run without --sandbox rejects them.
@@ -28,7 +41,8 @@ func addSandboxTimingFlags(fs *flag.FlagSet) sandboxTiming {
 	t := sandboxTiming{
 		scale: fs.Float64("sandbox-clock-scale", 1,
 			"factor by which the sandbox clouds, the engine's timers, the poller and the wait deadline run faster than the wall clock, "+
-				"1 or more; --poll-interval is then on that clock. A state directory keeps the scale of the run that created it: "+
+				fmt.Sprintf("from 1 to %d; --poll-interval is then on that clock. ", maxClockScale)+
+				"A state directory keeps the scale of the run that created it: "+
 				"later runs on it must give the same scale, and other commands on it use that scale (needs --sandbox)"),
 		endpointDelay: &optionalDuration{},
 	}
@@ -89,8 +103,8 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 	if t.endpointDelay.d > maxEndpointDelay {
 		return usagef("--sandbox-endpoint-delay must be %s at most, not %s", maxEndpointDelay, t.endpointDelay.d)
 	}
-	if *t.scale < 1 {
-		return usagef("--sandbox-clock-scale must be 1 or more, not %g", *t.scale)
+	if err := checkClockScale(*t.scale); err != nil {
+		return err
 	}
 	var delays sandbox.Delays
 	switch latency {
@@ -109,6 +123,17 @@ func (t sandboxTiming) options(latency string, sandboxMode bool, opts *runtimeOp
 		opts.clock = sandbox.NewScaledClock(*t.scale)
 	}
 	return nil
+}
+
+// checkClockScale returns a usage error unless scale is a valid
+// --sandbox-clock-scale: a finite number from 1 to maxClockScale.
+func checkClockScale(scale float64) error {
+	// A NaN fails every comparison, so the check is written to pass only
+	// the valid range.
+	if scale >= 1 && scale <= maxClockScale {
+		return nil
+	}
+	return usagef("--sandbox-clock-scale must be a number from 1 to %d, not %g", maxClockScale, scale)
 }
 
 // scaledEngineClock runs the engine on a sandbox.ScaledClock: due times

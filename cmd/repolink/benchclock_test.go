@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ func TestRunUsageListsTimingFlags(t *testing.T) {
 	}
 	for _, want := range []string{
 		"-sandbox-clock-scale float\n",
+		"from 1 to 8760;",
 		"(default 1)",
 		"-sandbox-endpoint-delay duration\n",
 		"at most 30 days (default: the delay of --sandbox-latency, 1s for default, 0s for none, 5m30s for realistic",
@@ -44,7 +47,7 @@ func TestRunTimingFlagsInvalid(t *testing.T) {
 		{"scale without sandbox", []string{"--sandbox-clock-scale", "10"}, "repolink: --sandbox-clock-scale only works with --sandbox"},
 		{"endpoint delay without sandbox", []string{"--sandbox-endpoint-delay", "1h"}, "repolink: --sandbox-endpoint-delay only works with --sandbox"},
 		{"realistic without sandbox", []string{"--sandbox-latency", "realistic"}, "repolink: --sandbox-latency realistic only works with --sandbox"},
-		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "must be 1 or more"},
+		{"scale below one", []string{"--sandbox", "--sandbox-clock-scale", "0.5"}, "--sandbox-clock-scale must be a number from 1 to 8760, not 0.5"},
 		{"negative endpoint delay", []string{"--sandbox", "--sandbox-endpoint-delay", "-1s"}, "must not be negative"},
 		{"unknown latency", []string{"--sandbox", "--sandbox-latency", "slow"}, "must be default, none or realistic"},
 	}
@@ -59,6 +62,56 @@ func TestRunTimingFlagsInvalid(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestClockScaleOutOfRange checks that run rejects a clock scale that is
+// not a number, infinite, or larger than the sandbox handles, before it
+// writes anything to the state directory.
+func TestClockScaleOutOfRange(t *testing.T) {
+	req := writeRequest(t, nil)
+	for _, scale := range []string{"NaN", "Inf", "+Inf", "-Inf", "8761", "1e9", "1e12"} {
+		t.Run(scale, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			// An accepted huge scale can hang the run, so it is cancelled.
+			code, _, stderr := runCLIWithin(t, "run", "--sandbox", "--state-dir", dir, "--sandbox-clock-scale", scale, req)
+			if code != exitInvalid {
+				t.Errorf("exit status %d, want %d\nstderr:\n%s", code, exitInvalid, stderr)
+			}
+			if want := "--sandbox-clock-scale must be a number from 1 to 8760, not "; !strings.Contains(stderr, want) {
+				t.Errorf("stderr %q does not contain %q", stderr, want)
+			}
+			if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("run created the state directory %s (stat error %v)", dir, err)
+			}
+		})
+	}
+}
+
+func TestClockScaleRangeEnds(t *testing.T) {
+	for _, scale := range []float64{1, 8760} {
+		if err := checkClockScale(scale); err != nil {
+			t.Errorf("checkClockScale(%g) = %v, want nil", scale, err)
+		}
+	}
+}
+
+// TestClockScaleRecordOutOfRange checks that a state directory whose
+// recorded clock scale is larger than the sandbox handles, as an earlier
+// version could write, is rejected rather than run on that clock.
+func TestClockScaleRecordOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	record := `{"scale": 1e9, "start": "2026-01-02T03:04:05Z"}`
+	if err := os.WriteFile(filepath.Join(dir, clockFile), []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readClockFile(dir)
+	var usage *usageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("readClockFile error = %v, want a usage error", err)
+	}
+	if !strings.Contains(err.Error(), "is not a valid sandbox clock record") {
+		t.Errorf("error %q does not name the invalid record", err)
 	}
 }
 

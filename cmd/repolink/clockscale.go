@@ -43,7 +43,7 @@ func readClockFile(dir string) (*sandbox.ScaledClock, error) {
 		return nil, fmt.Errorf("read sandbox clock scale: %w", err)
 	}
 	var rec recordedClock
-	if err := json.Unmarshal(data, &rec); err != nil || rec.Scale < 1 || rec.Start.IsZero() {
+	if err := json.Unmarshal(data, &rec); err != nil || checkClockScale(rec.Scale) != nil || rec.Start.IsZero() {
 		return nil, usagef("%s is not a valid sandbox clock record; use another --state-dir", path)
 	}
 	return sandbox.NewScaledClockFrom(rec.Start, rec.Scale), nil
