@@ -158,6 +158,17 @@ func commandFlags(sandbox bool, stateDir string) string {
 	return flags
 }
 
+// remoteCommandFlags returns the flags of commandFlags for a command that
+// a message suggests to a caller of the Step Functions API or the webhook
+// of repolink up. Such a caller may be on another machine, so the state
+// directory, a path of the machine of repolink up, is shown as DIR.
+func remoteCommandFlags(sandbox bool, stateDir string) string {
+	if stateDir != defaultStateDir {
+		stateDir = "DIR"
+	}
+	return commandFlags(sandbox, stateDir)
+}
+
 // storeFlagsOf returns the flags of commandFlags without --sandbox, for a
 // suggested command that takes only --state-dir, such as stop or history.
 func storeFlagsOf(flags string) string {

@@ -18,8 +18,8 @@ import (
 
 // TestStartExecutionConflictAdvice checks that the StartExecution check of
 // a sandbox repolink up suggests commands with --sandbox, which a sandbox
-// state directory needs. Its message ends with starting the execution
-// again, not with running a file.
+// state directory needs, and without the path of that directory. Its
+// message ends with starting the execution again, not with running a file.
 func TestStartExecutionConflictAdvice(t *testing.T) {
 	t.Setenv(envWebhookSecret, testWebhookSecret)
 	t.Setenv(envAPIToken, "")
@@ -47,7 +47,9 @@ func TestStartExecutionConflictAdvice(t *testing.T) {
 		})
 		return err
 	}
-	teardown := "'repolink teardown --sandbox --state-dir " + dir + " AD-1'"
+	// The caller may be on another machine, so the advice names the state
+	// directory DIR rather than a path of the machine of repolink up.
+	teardown := "'repolink teardown --sandbox --state-dir DIR AD-1'"
 
 	err := start("AD-2", func(doc map[string]any) { doc["id"] = "AD-2" })
 	assertRejected(t, "StartExecution of a request with the same objects", err, "ConflictException",
@@ -61,6 +63,9 @@ func TestStartExecutionConflictAdvice(t *testing.T) {
 		"request AD-1 changes $.snowflake.account", teardown+" and then start the execution again")
 	if err != nil && strings.Contains(err.Error(), "run this file") {
 		t.Errorf("StartExecution of a changed account: message asks an API caller to run a file: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), dir) {
+		t.Errorf("StartExecution of a changed account: message shows the state directory of repolink up: %v", err)
 	}
 }
 

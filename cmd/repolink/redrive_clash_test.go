@@ -128,6 +128,14 @@ func TestRedriveClashAdviceSandbox(t *testing.T) {
 	code, _, errOut := runCLIWithin(t, "redrive", "--sandbox", "--state-dir", dir, "RC-1")
 	assertUsage(t, "redrive --sandbox RC-1", code, errOut, want...)
 
+	// An API caller gets the same advice with the state directory shown as
+	// DIR, because it may call from another machine.
+	flags = remoteCommandFlags(true, dir)
+	want = []string{
+		"stop it with 'repolink stop --state-dir DIR RC-2'",
+		"then tear down request RC-2 with 'repolink teardown" + flags + " RC-2'",
+		"tear down execution RC-1 of this request with 'repolink teardown --sandbox --state-dir DIR RC-1'",
+	}
 	mux := http.NewServeMux()
 	mountStepFunctionsAPI(mux, eng, checkSecretARNs, nil, dir, "127.0.0.1:0", "", true, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(mux)

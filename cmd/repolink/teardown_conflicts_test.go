@@ -226,13 +226,14 @@ func TestServedTeardownRejectedWhileProvisionRuns(t *testing.T) {
 	req, changed := s.tornDown(t, "TD-1")
 	s.start(t, provisionMachine, "TD-1-r2", changed)
 	stop := "repolink stop --state-dir " + s.dir + " TD-1-r2"
+	apiStop := "repolink stop --state-dir DIR TD-1-r2" // an API caller is not shown the path
 
 	code, _, errOut := runCLIWithin(t, "teardown", "--state-dir", s.dir, "TD-1")
 	assertUsage(t, "teardown TD-1", code, errOut, "execution TD-1-r2 of request TD-1 is still running", stop)
 	s.assertAbsent(t, "TD-1-teardown-r2")
 
 	err := s.apiStart(teardownMachine, "TD-1-teardown-r2", req)
-	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", "TD-1-r2", stop)
+	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", "TD-1-r2", apiStop)
 	s.assertAbsent(t, "TD-1-teardown-r2")
 
 	// A name of any form counts, because the request ID decides.
@@ -245,7 +246,7 @@ func TestServedTeardownRejectedWhileProvisionRuns(t *testing.T) {
 	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
 
 	err = s.apiRedrive(teardownMachine, "TD-1-teardown")
-	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", "TD-1-r2", stop)
+	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", "TD-1-r2", apiStop)
 	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
 
 	// Another request's teardown goes ahead.
@@ -273,6 +274,7 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 		t.Fatalf("StartExecution of the teardown: %v", err)
 	}
 	stop := "repolink stop --state-dir " + s.dir + " TD-1-teardown"
+	apiStop := "repolink stop --state-dir DIR TD-1-teardown" // an API caller is not shown the path
 
 	again := req
 	again.Repository.Packages = []string{"corp-utils"}
@@ -281,7 +283,7 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 	s.assertAbsent(t, "TD-1-r3")
 
 	err := s.apiStart(provisionMachine, "TD-1-r3", again)
-	assertRejected(t, "StartExecution of a provision", err, "ConflictException", "TD-1-teardown", stop)
+	assertRejected(t, "StartExecution of a provision", err, "ConflictException", "TD-1-teardown", apiStop)
 	s.assertAbsent(t, "TD-1-r3")
 
 	// TD-1-r2 has no teardown of its own; the teardown of TD-1 removes
@@ -291,7 +293,7 @@ func TestServedProvisionRejectedWhileTeardownRuns(t *testing.T) {
 	s.assertStatus(t, "TD-1-r2", engine.StatusAborted)
 
 	err = s.apiRedrive(provisionMachine, "TD-1-r2")
-	assertRejected(t, "RedriveExecution of a provision", err, "ExecutionNotRedrivable", "TD-1-teardown", stop)
+	assertRejected(t, "RedriveExecution of a provision", err, "ExecutionNotRedrivable", "TD-1-teardown", apiStop)
 	s.assertStatus(t, "TD-1-r2", engine.StatusAborted)
 
 	// A webhook delivery gets the conflict that names the teardown.
@@ -317,6 +319,7 @@ func TestServedTeardownRejectedWhileTeardownRuns(t *testing.T) {
 	s.stop(t, "TD-1-r2")
 	s.start(t, teardownMachine, "TD-1-r2-teardown", changed)
 	stop := "repolink stop --state-dir " + s.dir + " TD-1-r2-teardown"
+	apiStop := "repolink stop --state-dir DIR TD-1-r2-teardown" // an API caller is not shown the path
 	reason := "teardown TD-1-r2-teardown of request TD-1 is still running"
 
 	code, _, errOut := runCLIWithin(t, "teardown", "--state-dir", s.dir, "TD-1")
@@ -324,7 +327,7 @@ func TestServedTeardownRejectedWhileTeardownRuns(t *testing.T) {
 	s.assertAbsent(t, "TD-1-teardown-r2")
 
 	err := s.apiStart(teardownMachine, "TD-1-teardown-r2", req)
-	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", reason, stop)
+	assertRejected(t, "StartExecution of a teardown", err, "ConflictException", reason, apiStop)
 	s.assertAbsent(t, "TD-1-teardown-r2")
 
 	err = s.apiStart(teardownMachine, "cleanup", changed)
@@ -341,7 +344,7 @@ func TestServedTeardownRejectedWhileTeardownRuns(t *testing.T) {
 	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
 
 	err = s.apiRedrive(teardownMachine, "TD-1-teardown")
-	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", reason, stop)
+	assertRejected(t, "RedriveExecution of a teardown", err, "ExecutionNotRedrivable", reason, apiStop)
 	s.assertStatus(t, "TD-1-teardown", engine.StatusAborted)
 
 	// Another request's teardown goes ahead.
@@ -662,7 +665,7 @@ func TestServedProvisionRejectedWhileAnotherRuns(t *testing.T) {
 	s := newServedStore(t)
 	req := exampleRequest(t, "TD-1")
 	s.start(t, provisionMachine, "TD-1", req)
-	stop := "repolink stop --state-dir " + s.dir + " TD-1"
+	stop := "repolink stop --state-dir DIR TD-1" // an API caller is not shown the path
 
 	err := s.apiStart(provisionMachine, "second-run", req)
 	assertRejected(t, "StartExecution of a second provision", err, "ConflictException",

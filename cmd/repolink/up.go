@@ -720,7 +720,7 @@ func (s *serviceExecutions) Start(ctx context.Context, req request.Request) (str
 	}
 	var conflict intakeConflict
 	if errors.As(err, &conflict) {
-		conflict.setFlags(commandFlags(s.sandbox, s.rt.dir))
+		conflict.setFlags(remoteCommandFlags(s.sandbox, s.rt.dir))
 		conflict.setRetry(retrySendRequest)
 		reason, otherID := webhookConflictReason(err, conflict)
 		err = &webhook.ConflictError{
@@ -910,7 +910,8 @@ const sfnAccessKeyID = "repolink"
 // and a start or redrive of a request's teardown or provision execution
 // while the other one of the request runs, checking each under the start
 // lock of the request in the state directory dir. The commands that a
-// rejection suggests carry --sandbox where they need it and sandbox is set.
+// rejection suggests carry --sandbox where they need it and sandbox is set,
+// and name the state directory DIR (see remoteCommandFlags).
 // check rejects a provision request that the service cannot run, such as
 // one whose host the sandbox index does not serve, with the message of
 // POST /v1/requests. start, when not nil, runs the start checks of a
@@ -920,11 +921,11 @@ const sfnAccessKeyID = "repolink"
 // in its preflight step again.
 func mountStepFunctionsAPI(mux *http.ServeMux, eng *engine.Engine, check func(request.Request) error,
 	start func(context.Context, request.Request) error, dir, listen, token string, sandbox bool, logger *slog.Logger) {
-	flags := commandFlags(false, dir)
+	flags := remoteCommandFlags(false, dir)
 	opts := sfnapi.Options{
 		Logger:       logger,
-		RedriveCheck: teardownRedriveCheck(eng, flags, commandFlags(sandbox, dir)),
-		StartCheck:   startCheck(eng, flags, commandFlags(sandbox, dir)),
+		RedriveCheck: teardownRedriveCheck(eng, flags, remoteCommandFlags(sandbox, dir)),
+		StartCheck:   startCheck(eng, flags, remoteCommandFlags(sandbox, dir)),
 		LockStarts:   lockStartsOfInput(dir),
 	}
 	// StartExecution checks and completes a request as 'repolink run' does.
