@@ -577,8 +577,9 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	fmt.Fprintln(w, "resources:")
 	steps := resourceSteps(x, resources)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, step := range sortedKeys(steps) {
-		key := steps[step]
+	// The keys of v.Resources are in step order (describeExecution).
+	for _, key := range execview.ObjectKeys(v.Resources) {
+		step := steps[key]
 		r := resources[key]
 		result := resultOf(key, r.Action, r.ID, r.Reason, r.Status)
 		// The action ends a line without an ID, because tabwriter pads
@@ -604,8 +605,8 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	}
 }
 
-// resourceSteps maps the name of the step that wrote each of resources,
-// as run prints it, to the resource's key under $.resources. The keys are
+// resourceSteps maps the key under $.resources of each of resources to
+// the name of the step that wrote it, as run prints it. The keys are
 // shared by the routes, so proxy_vm is the result of azure_proxy_vm on
 // azure-privatelink. A key that no step of x's route writes keeps its own
 // name.
@@ -619,7 +620,7 @@ func resourceSteps(x engine.Execution, resources map[string]resourceStatus) map[
 		if !ok {
 			step = key
 		}
-		steps[step] = key
+		steps[key] = step
 	}
 	return steps
 }

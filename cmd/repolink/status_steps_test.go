@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/repolink/repolink/shared/execview"
 )
 
 // TestStatusNamesStepsAsRun checks that status lists each resource under
@@ -51,8 +54,69 @@ func TestStatusNamesStepsAsRun(t *testing.T) {
 					t.Errorf("status does not list the step %s: %v\n%s", step, listed, status)
 				}
 			}
+
+			// status lists the steps in the order in which run printed them.
+			ranOrder := columnInOrder(out, "execution ", "summary")
+			listedOrder := columnInOrder(status, "resources:", "torn down:")
+			if !slices.Equal(ranOrder, listedOrder) {
+				t.Errorf("status lists the steps in the order %v, want the order of run %v", listedOrder, ranOrder)
+			}
+
+			code, statusJSON, errOut := runCLI(t, "status", "--output", "json", "--state-dir", dir, name)
+			if code != exitOK {
+				t.Fatalf("status --output json exit %d\nstderr:\n%s", code, errOut)
+			}
+			var view struct {
+				Resources json.RawMessage `json:"resources"`
+			}
+			if err := json.Unmarshal([]byte(statusJSON), &view); err != nil {
+				t.Fatalf("status output is not JSON: %v\n%s", err, statusJSON)
+			}
+			keys := execview.ObjectKeys(view.Resources)
+			written := execview.ResultSteps(provisionMachine, routeOf(t, req))
+			var keySteps []string
+			for _, key := range keys {
+				keySteps = append(keySteps, written[key])
+			}
+			if !slices.Equal(keySteps, ranOrder) {
+				t.Errorf("status JSON has the resources %v of the steps %v, want the order of run %v", keys, keySteps, ranOrder)
+			}
 		})
 	}
+}
+
+// columnInOrder returns the distinct names that start the indented lines
+// of text between the line starting with from and the one starting with
+// to, in the order of their first line.
+func columnInOrder(text, from, to string) []string {
+	var names []string
+	inside := false
+	for line := range strings.Lines(text) {
+		switch {
+		case strings.HasPrefix(line, from):
+			inside = true
+			continue
+		case strings.HasPrefix(line, to):
+			inside = false
+		}
+		if !inside || !strings.HasPrefix(line, "  ") || strings.HasPrefix(line, "   ") {
+			continue
+		}
+		if name := strings.Fields(line)[0]; !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// routeOf returns the route of the request in the file path.
+func routeOf(t *testing.T, path string) string {
+	t.Helper()
+	req, err := readRequest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(req.Route)
 }
 
 // firstColumn returns the sorted, distinct names that start the indented

@@ -73,27 +73,48 @@ func failureText(x engine.Execution, flags string) string {
 
 // describeExecution returns the view of an execution with its resources:
 // the output of a succeeded execution, or else the resources in the output
-// of the last state that finished.
+// of the last state that finished. The resources are in the order in which
+// their steps first started, as run prints them (orderResources).
 func describeExecution(ctx context.Context, eng *engine.Engine, name string) (executionView, error) {
 	x, err := eng.Describe(ctx, name)
 	if err != nil {
 		return executionView{}, err
 	}
 	v := newView(x)
-	if x.Status == engine.StatusSucceeded {
-		v.Resources = execview.Resources(x.Output)
-		return v, nil
-	}
 	events, err := eng.History(ctx, name)
 	if err != nil {
 		return executionView{}, err
 	}
-	details := make([]json.RawMessage, len(events))
-	for i, ev := range events {
-		details[i] = ev.Details
+	if x.Status == engine.StatusSucceeded {
+		v.Resources = execview.Resources(x.Output)
+	} else {
+		details := make([]json.RawMessage, len(events))
+		for i, ev := range events {
+			details[i] = ev.Details
+		}
+		v.Resources = execview.LastResources(details)
 	}
-	v.Resources = execview.LastResources(details)
+	v.Resources = orderResources(x, events, v.Resources)
 	return v, nil
+}
+
+// orderResources returns resources, $.resources of execution x, with its
+// keys in the order in which the steps that wrote them first started in
+// events, x's history. Keys that no started step writes come last, in
+// ascending order.
+func orderResources(x engine.Execution, events []engine.Event, resources json.RawMessage) json.RawMessage {
+	if resources == nil {
+		return nil
+	}
+	var entered []string
+	for _, ev := range events {
+		if ev.Type == "TaskStateEntered" {
+			entered = append(entered, ev.State)
+		}
+	}
+	var doc workflow.Document
+	_ = json.Unmarshal(x.Input, &doc)
+	return execview.OrderObject(resources, execview.ResourceOrder(x.Machine, string(doc.Request.Route), entered))
 }
 
 // eventView is one history event as the history command and the

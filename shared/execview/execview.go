@@ -7,7 +7,9 @@
 package execview
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -231,4 +233,74 @@ func At(t time.Time) Time {
 // MarshalJSON writes t with TimeLayout, in UTC.
 func (t Time) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + t.UTC().Format(TimeLayout) + `"`), nil
+}
+
+// ObjectKeys returns the member names of the JSON object raw in the order
+// that they appear, or nil when raw is not a JSON object.
+func ObjectKeys(raw json.RawMessage) []string {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil || members == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(members))
+	for dec.More() {
+		token, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil
+		}
+		keys = append(keys, token.(string))
+	}
+	return keys
+}
+
+// OrderObject returns the JSON object raw with the members named in order
+// first, in that order, and its other members after them in ascending
+// order of name. A name in order that raw lacks is skipped. It returns raw
+// unchanged when raw is not a JSON object.
+func OrderObject(raw json.RawMessage, order []string) json.RawMessage {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil || members == nil {
+		return raw
+	}
+	keys := make([]string, 0, len(members))
+	placed := make(map[string]bool, len(members))
+	for _, key := range order {
+		if _, ok := members[key]; ok && !placed[key] {
+			keys = append(keys, key)
+			placed[key] = true
+		}
+	}
+	rest := make([]string, 0, len(members)-len(keys))
+	for key := range members {
+		if !placed[key] {
+			rest = append(rest, key)
+		}
+	}
+	slices.Sort(rest)
+	keys = append(keys, rest...)
+
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, key := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		name, err := json.Marshal(key)
+		if err != nil {
+			return raw
+		}
+		buf.Write(name)
+		buf.WriteByte(':')
+		buf.Write(members[key])
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
 }

@@ -2,6 +2,8 @@ package execview
 
 import (
 	"encoding/json"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +191,45 @@ func TestTimestampsInMilliseconds(t *testing.T) {
 	}
 	if decoded.StoppedAt == nil || !decoded.StoppedAt.Equal(stopped) {
 		t.Errorf("decoded stopped_at = %v, want %v", decoded.StoppedAt, stopped)
+	}
+}
+
+func TestOrderObjectKeys(t *testing.T) {
+	raw := json.RawMessage(`{"b": {"x": [1, 2]}, "a": "A", "c": null, "d": 4}`)
+	ordered := OrderObject(raw, []string{"d", "missing", "b"})
+	if got, want := ObjectKeys(ordered), []string{"d", "b", "a", "c"}; !slices.Equal(got, want) {
+		t.Errorf("keys = %v, want %v", got, want)
+	}
+	var before, after map[string]any
+	if err := json.Unmarshal(raw, &before); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(ordered, &after); err != nil {
+		t.Fatalf("ordered object is not JSON: %v\n%s", err, ordered)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("ordering changed the members: %v, want %v", after, before)
+	}
+}
+
+func TestOrderObjectNotObject(t *testing.T) {
+	for _, raw := range []string{`[1, 2]`, `"text"`, `null`, `{`} {
+		if got := OrderObject(json.RawMessage(raw), []string{"a"}); string(got) != raw {
+			t.Errorf("OrderObject(%s) = %s, want it unchanged", raw, got)
+		}
+		if keys := ObjectKeys(json.RawMessage(raw)); keys != nil {
+			t.Errorf("ObjectKeys(%s) = %v, want nil", raw, keys)
+		}
+	}
+}
+
+func TestResourceOrderFollowsEnteredStates(t *testing.T) {
+	// The keys come in the order of the states, which differs from their
+	// alphabetical order, once each. A state that is not a Task state is
+	// skipped.
+	entered := []string{"Preflight", "ProxyVM", "TargetGroup", "AwaitEndpoint", "NoSuchState", "AwaitEndpoint", "Secret"}
+	keys := ResourceOrder(Provision, "aws-privatelink", entered)
+	if want := []string{"preflight", "proxy_vm", "target_group", "endpoint_live", "secret"}; !slices.Equal(keys, want) {
+		t.Errorf("ResourceOrder = %v, want %v", keys, want)
 	}
 }

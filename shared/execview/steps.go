@@ -2,6 +2,7 @@ package execview
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/repolink/repolink/statemachines"
@@ -65,6 +66,31 @@ func ResultSteps(machine, route string) map[string]string {
 		todo = append(todo, nextStates(state, route)...)
 	}
 	return steps
+}
+
+// ResourceOrder returns the keys under $.resources that the steps of an
+// execution of machine on route write, in the order in which those steps
+// first started. entered are the names of the Task states that the
+// execution entered, oldest first, as its history records them.
+func ResourceOrder(machine, route string, entered []string) []string {
+	// One task may write more than one key, from different states.
+	keysOf := map[string][]string{}
+	for key, step := range ResultSteps(machine, route) {
+		keysOf[step] = append(keysOf[step], key)
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, state := range entered {
+		step, ok := Step(machine, state)
+		if !ok || seen[step] {
+			continue
+		}
+		seen[step] = true
+		written := keysOf[step]
+		slices.Sort(written)
+		keys = append(keys, written...)
+	}
+	return keys
 }
 
 // nextStates returns the states that state may lead to for a request on
