@@ -39,7 +39,7 @@ func TestRejectedRegionLeavesAccountRegion(t *testing.T) {
 			section(doc, "aws")["region"] = "us-west-9"
 		}, func(doc map[string]any) {
 			section(doc, "aws")["region"] = "eu-west-1"
-		}, "vpc_subnets", 1},
+		}, "aws_region", exitInvalid},
 		{"azure-privatelink.json", func(doc map[string]any) {
 			section(doc, "azure")["location"] = "eastus9"
 		}, nil, "azure_location", exitInvalid},

@@ -58,7 +58,7 @@ func RequestChecks(req request.Request) []RequestCheck {
 func StartChecks(req request.Request) []RequestCheck {
 	var out []RequestCheck
 	for _, check := range RequestChecks(req) {
-		if check.Name == "azure_location" || check.Name == "gcp_region" || check.Name == "gcp_target_vm" {
+		if check.Name == "aws_region" || check.Name == "azure_location" || check.Name == "gcp_region" || check.Name == "gcp_target_vm" {
 			out = append(out, check)
 		}
 	}
@@ -161,12 +161,14 @@ func requestChecks(route request.Route, capacity func(ctx context.Context, env *
 			Applies: gcpNoProxy, Run: noWarning(checkGCPTargetVM)},
 		{Name: "egress_security_group", Subject: "$.egress.security_group_id exists in $.egress.region",
 			Applies: egressGroupApplies, Run: noWarning(checkEgressGroup)},
+		{Name: "aws_region", Subject: "EC2 has the region of $.aws.region",
+			Applies: awsPrivateLink, Run: noWarning(checkAWSRegion)},
 		{Name: "vpc_subnets", Subject: "every subnet of " + awszones.Field + " is in " + awszones.VPCField,
-			Applies: awsPrivateLink, Run: noWarning(checkVPC)},
+			Applies: awsPrivateLink, Run: skipUnknownRegion(noWarning(checkVPC))},
 		{Name: "proxy_vm_launch", Subject: "EC2 has $.aws.instance_type, $.aws.image_id for its architecture, and $.aws.security_group_ids in $.aws.vpc_id",
-			Applies: launchApplies, Run: noWarning(checkLaunch)},
+			Applies: launchApplies, Run: skipUnknownRegion(noWarning(checkLaunch))},
 		{Name: "availability_zones", Subject: awszones.Field + " has one subnet in each availability zone of the region",
-			Applies: awsPrivateLink, Run: checkZones},
+			Applies: awsPrivateLink, Run: skipUnknownRegion(checkZones)},
 		{Name: "endpoint_capacity", Subject: "the Snowflake account has a place for the private endpoint",
 			Applies: endpointApplies, Run: noWarning(capacity)},
 	}

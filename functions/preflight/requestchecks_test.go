@@ -92,7 +92,7 @@ func TestRequestChecksApply(t *testing.T) {
 				r.Route = request.RouteAWSPrivateLink
 				r.AWS = awsBlock
 			},
-			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "vpc_subnets",
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "aws_region", "vpc_subnets",
 				"proxy_vm_launch", "availability_zones", "endpoint_capacity"},
 		},
 		{
@@ -103,7 +103,7 @@ func TestRequestChecksApply(t *testing.T) {
 				direct.Proxy = "none"
 				r.AWS = &direct
 			},
-			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "vpc_subnets",
+			want: []string{"snowflake_location", "session_warehouse", "account_region", "object_names", "aws_region", "vpc_subnets",
 				"availability_zones", "endpoint_capacity"},
 		},
 		{

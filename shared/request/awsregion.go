@@ -2,6 +2,7 @@ package request
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -71,4 +72,47 @@ func (p AWSPartition) ReverseDNSPrefix() string {
 func isAWSRegion(region string) bool {
 	_, ok := AWSPartitionOf(region)
 	return ok
+}
+
+// awsRegions lists the AWS regions of every partition in the
+// partitions.json file of github.com/aws/aws-sdk-go-v2 v1.48.0.
+//
+// NOTE: AWS adds regions over time, so a region newer than this list is
+// unknown to the sandbox and to AWSRegionNames only. Request validation
+// checks only the form of a region name, and the aws_region check of the
+// preflight step calls EC2 in the region to find whether it exists.
+var awsRegions = []string{
+	"af-south-1",
+	"ap-east-1", "ap-east-2",
+	"ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
+	"ca-central-1", "ca-west-1",
+	"eu-central-1", "eu-central-2",
+	"eu-north-1",
+	"eu-south-1", "eu-south-2",
+	"eu-west-1", "eu-west-2", "eu-west-3",
+	"il-central-1",
+	"me-central-1", "me-south-1", "me-west-1",
+	"mx-central-1",
+	"sa-east-1", "sa-west-1",
+	"us-east-1", "us-east-2",
+	"us-west-1", "us-west-2",
+	"cn-north-1", "cn-northwest-1",
+	"eusc-de-east-1",
+	"us-iso-east-1", "us-iso-west-1",
+	"us-isob-east-1", "us-isob-west-1",
+	"eu-isoe-west-1",
+	"us-isof-east-1", "us-isof-south-1",
+	"us-gov-east-1", "us-gov-west-1",
+}
+
+// AWSRegionNames returns the AWS regions of awsRegions.
+func AWSRegionNames() []string {
+	return slices.Clone(awsRegions)
+}
+
+// IsKnownAWSRegion reports whether region is one of AWSRegionNames.
+func IsKnownAWSRegion(region string) bool {
+	return slices.Contains(awsRegions, region)
 }

@@ -46,6 +46,23 @@ func (s *Server) signedRegion(r *http.Request) string {
 	return s.opts.Region
 }
 
+// UnknownRegionCode is the error code with which the sandbox rejects an
+// EC2 or ELBv2 call signed for a region that is not an AWS region
+// (request.IsKnownAWSRegion). AWS has no endpoint for such a region, so
+// there the SDK fails on the DNS lookup of the endpoint host before it
+// sends anything. Every sandbox client reaches one address, so the sandbox
+// returns this error in its place.
+//
+// NOTE: a region newer than request.AWSRegionNames is unknown to the
+// sandbox only.
+const UnknownRegionCode = "UnknownRegion"
+
+// unknownRegion is the sandbox's error for a call signed for region, which
+// is not an AWS region.
+func unknownRegion(region string) *apiError {
+	return errorf(http.StatusBadRequest, UnknownRegionCode, "The region '%s' does not exist; AWS has no endpoint for it", region)
+}
+
 // zoneRegion returns the region of a zone name such as us-west-2a, which is
 // the name without its final letter.
 func zoneRegion(zone string) string {

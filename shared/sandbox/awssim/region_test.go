@@ -159,3 +159,34 @@ func TestSecretARNOfOtherRegionNotFound(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownRegionRejected checks that EC2 and ELBv2 calls signed for a
+// region that is not an AWS region get UnknownRegion, as AWS has no
+// endpoint for it, while a region of another partition is served.
+func TestUnknownRegionRejected(t *testing.T) {
+	s := startTest(t, Options{})
+	calls := []struct {
+		service string
+		form    url.Values
+	}{
+		{"ec2", ec2Form("DescribeAvailabilityZones")},
+		{"elasticloadbalancing", url.Values{"Action": {"DescribeLoadBalancers"}, "Version": {elbv2Version}}},
+	}
+	for _, call := range calls {
+		status, body := postIn(t, s, "us-west-3", call.service, call.form)
+		if status != http.StatusBadRequest {
+			t.Errorf("%s in us-west-3: status %d, want %d: %s", call.service, status, http.StatusBadRequest, body)
+		}
+		if !strings.Contains(body, "<Code>"+UnknownRegionCode+"</Code>") {
+			t.Errorf("%s in us-west-3: body lacks the code %s: %s", call.service, UnknownRegionCode, body)
+		}
+		if !strings.Contains(body, "us-west-3") {
+			t.Errorf("%s in us-west-3: body does not name the region: %s", call.service, body)
+		}
+	}
+
+	status, body := postIn(t, s, "cn-north-1", "ec2", ec2Form("DescribeAvailabilityZones"))
+	if status != http.StatusOK {
+		t.Errorf("DescribeAvailabilityZones in cn-north-1: %d %s", status, body)
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/sandbox/internal/front"
 	"github.com/repolink/repolink/shared/sandbox/worldfile"
 	"github.com/repolink/repolink/shared/storehealth"
@@ -277,6 +278,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, requestID, s
 func (s *Server) precheck(r *http.Request, service, action string) *apiError {
 	if err := checkSigV4(r, service); err != nil {
 		return err
+	}
+	if region := s.signedRegion(r); !request.IsKnownAWSRegion(region) {
+		return unknownRegion(region)
 	}
 	fault := s.fault.Load()
 	if fault == nil {
