@@ -1,6 +1,9 @@
 package engine
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+)
 
 // A Task state with Parameters and a Choice state read only a few members
 // of their input, through paths such as $.name.field. For such a state the
@@ -115,20 +118,10 @@ func decodeMembers(obj []byte, names []string) (*jsonObject, bool) {
 	out := newObject(len(names))
 	p := fastParser{text: obj, pos: 1}
 	for p.pos < len(obj)-1 {
-		keyStart := p.pos
-		if obj[p.pos] != '"' || !p.skipString() {
+		key, ok := p.compactKey()
+		if !ok {
 			return nil, false
 		}
-		key := obj[keyStart+1 : p.pos-1]
-		for _, b := range key {
-			if b == '\\' {
-				return nil, false
-			}
-		}
-		if p.pos >= len(obj) || obj[p.pos] != ':' {
-			return nil, false
-		}
-		p.pos++
 		name, selected := memberName(names, key)
 		if selected {
 			if out.Has(name) {
@@ -144,19 +137,43 @@ func decodeMembers(obj []byte, names []string) (*jsonObject, bool) {
 		} else if !p.skipCompact(1) {
 			return nil, false
 		}
-		if p.pos >= len(obj) {
-			return nil, false
-		}
-		if obj[p.pos] == ',' {
-			p.pos++
-			if p.pos == len(obj)-1 {
-				return nil, false
-			}
-		} else if p.pos != len(obj)-1 {
+		if !p.memberSeparator() {
 			return nil, false
 		}
 	}
 	return out, true
+}
+
+// compactKey reads the key of the object member at p.pos and moves past
+// the colon after it. It returns false for a key with an escape sequence,
+// which encodeJSON writes only for names that need one, so that the caller
+// can compare the key with a name as bytes.
+func (p *fastParser) compactKey() ([]byte, bool) {
+	start := p.pos
+	if p.pos >= len(p.text) || p.text[p.pos] != '"' || !p.skipString() {
+		return nil, false
+	}
+	key := p.text[start+1 : p.pos-1]
+	if bytes.IndexByte(key, '\\') >= 0 || p.pos >= len(p.text) || p.text[p.pos] != ':' {
+		return nil, false
+	}
+	p.pos++
+	return key, true
+}
+
+// memberSeparator moves past the comma after a member value of the object
+// that p.text holds, and reports false unless another member follows the
+// comma or the value ends at the object's closing brace.
+func (p *fastParser) memberSeparator() bool {
+	last := len(p.text) - 1
+	switch {
+	case p.pos >= len(p.text):
+		return false
+	case p.text[p.pos] == ',':
+		p.pos++
+		return p.pos != last
+	}
+	return p.pos == last
 }
 
 // memberName returns the entry of names that equals key.

@@ -64,27 +64,12 @@ func setMember(obj []byte, name string, value []byte) (json.RawMessage, bool) {
 	p := fastParser{text: obj, pos: 1}
 	for p.pos < len(obj)-1 {
 		memberStart := p.pos
-		if obj[p.pos] != '"' || !p.skipString() {
-			return nil, false
-		}
-		memberKey := obj[memberStart+1 : p.pos-1]
-		if bytes.IndexByte(memberKey, '\\') >= 0 {
-			return nil, false
-		}
-		if p.pos >= len(obj) || obj[p.pos] != ':' {
-			return nil, false
-		}
-		p.pos++
-		if !p.skipCompact(1) || p.pos >= len(obj) {
+		memberKey, ok := p.compactKey()
+		if !ok || !p.skipCompact(1) {
 			return nil, false
 		}
 		memberEnd := p.pos
-		if obj[p.pos] == ',' {
-			p.pos++
-			if p.pos == len(obj)-1 {
-				return nil, false
-			}
-		} else if p.pos != len(obj)-1 {
+		if !p.memberSeparator() {
 			return nil, false
 		}
 		if string(memberKey) == name {
