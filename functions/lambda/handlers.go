@@ -172,22 +172,55 @@ func (a *app) handler() (invoke.Handler, error) {
 		return a.operations(), nil
 	}
 	env := a.adapters.Env()
-	if a.cfg.ProvisionMachine == "" {
-		step, ok := registry.Handlers(env)[a.cfg.Handler]
-		if !ok {
-			return nil, unknownHandler(a.cfg.Handler)
-		}
-		return invoke.Handler(step), nil
+	var checker *exclusion.Checker
+	if a.cfg.ProvisionMachine != "" {
+		// The egress refresh of a request that a teardown removed must
+		// not open its firewall again, which the checker finds in the run
+		// items.
+		checker = a.checker()
+		env.TornDown = checker.TornDown
 	}
-	// The egress refresh of a request that a teardown removed must not
-	// open its firewall again, which the checker finds in the run items.
-	checker := a.checker()
-	env.TornDown = checker.TornDown
 	step, ok := registry.Handlers(env)[a.cfg.Handler]
 	if !ok {
 		return nil, unknownHandler(a.cfg.Handler)
 	}
-	return checker.Wrap(firstSteps[a.cfg.Handler], step), nil
+	handler := invoke.Handler(step)
+	if checker != nil {
+		handler = checker.Wrap(firstSteps[a.cfg.Handler], step)
+	}
+	if a.cfg.Handler == "preflight" {
+		handler = rejectUnsupportedRoute(handler)
+	}
+	return handler, nil
+}
+
+// rejectUnsupportedRoute fails an input whose request the deployment cannot
+// run with InvalidRequest before next runs. Preflight is the first state of
+// the provision machine, so an execution that the Step Functions API
+// started for such a request fails there. It fails before any secret read,
+// Snowflake login or check for other executions of the request. An input
+// that does not decode is left to next, which reports it.
+func rejectUnsupportedRoute(next invoke.Handler) invoke.Handler {
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		var doc struct {
+			Request struct {
+				Route  request.Route `json:"route"`
+				Egress *struct {
+					Cloud string `json:"cloud"`
+				} `json:"egress"`
+			} `json:"request"`
+		}
+		if json.Unmarshal(payload, &doc) == nil {
+			req := request.Request{Route: doc.Request.Route}
+			if doc.Request.Egress != nil {
+				req.Egress = &request.Egress{Cloud: doc.Request.Egress.Cloud}
+			}
+			if unsupported := awsenv.UnsupportedRoute(req); unsupported != nil {
+				return nil, workflow.Invalid("%s: %s", unsupported.Path, unsupported.Message)
+			}
+		}
+		return next(ctx, payload)
+	}
 }
 
 // unknownHandler returns the error for a REPOLINK_HANDLER value that names

@@ -7,6 +7,7 @@ package awsenv
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -176,7 +177,7 @@ func (a *Adapters) CodeArtifact(ctx context.Context, region string) (workflow.To
 // Lambda deployment has no firewall adapter for the other clouds.
 func (a *Adapters) Firewall(_ context.Context, cloudName string) (cloud.Firewall, error) {
 	if cloudName != "aws" {
-		return nil, workflow.Invalid("the Lambda deployment has no firewall adapter for %s; run egress-ip requests for %s with the repolink command", cloudName, cloudName)
+		return nil, workflow.Invalid("%s", noFirewallAdapter(cloudName))
 	}
 	return awsadapter.NewFirewall(a.aws.Provider), nil
 }
@@ -214,10 +215,41 @@ func (a *Adapters) Close() {
 	}
 }
 
+// Messages of the routes that the Lambda deployment cannot run, because it
+// links no Azure or Google Cloud adapter.
+const (
+	noAzureAdapter = "the Lambda deployment has no Azure adapter; run azure-privatelink requests with the repolink command"
+	noGCPAdapter   = "the Lambda deployment has no Google Cloud adapter; run gcp-privatelink requests with the repolink command"
+)
+
+// UnsupportedRoute returns the field error of a request that the Lambda
+// deployment cannot run: route azure-privatelink or gcp-privatelink, or
+// route egress-ip with an egress.cloud other than aws. It returns nil for
+// every other request. It reads only the request document, so the webhook
+// and the preflight step reject such a request before they read a secret
+// or log in to Snowflake.
+func UnsupportedRoute(req request.Request) *request.FieldError {
+	switch req.Route {
+	case request.RouteAzurePrivateLink:
+		return &request.FieldError{Path: "$.route", Message: noAzureAdapter}
+	case request.RouteGCPPrivateLink:
+		return &request.FieldError{Path: "$.route", Message: noGCPAdapter}
+	case request.RouteEgressIP:
+		if req.Egress != nil && req.Egress.Cloud != "aws" {
+			return &request.FieldError{Path: "$.egress.cloud", Message: noFirewallAdapter(req.Egress.Cloud)}
+		}
+	}
+	return nil
+}
+
+func noFirewallAdapter(cloudName string) string {
+	return fmt.Sprintf("the Lambda deployment has no firewall adapter for %s; run egress-ip requests for %s with the repolink command", cloudName, cloudName)
+}
+
 func unsupportedAzure(context.Context, string) (cloud.AzureNetwork, error) {
-	return nil, workflow.Invalid("the Lambda deployment has no Azure adapter; run azure-privatelink requests with the repolink command")
+	return nil, workflow.Invalid("%s", noAzureAdapter)
 }
 
 func unsupportedGCP(context.Context, string) (cloud.GCPNetwork, error) {
-	return nil, workflow.Invalid("the Lambda deployment has no Google Cloud adapter; run gcp-privatelink requests with the repolink command")
+	return nil, workflow.Invalid("%s", noGCPAdapter)
 }

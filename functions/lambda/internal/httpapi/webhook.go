@@ -159,13 +159,13 @@ func (w *Webhook) Handle(ctx context.Context, event events.APIGatewayV2HTTPReque
 	if err != nil {
 		return w.invalid(err), nil
 	}
-	// The steps would reject these references and domains too, but only
-	// after the execution has started.
-	// NOTE: the start checks of the preflight step (preflight.CheckStart)
-	// do not run here, because they read Azure and Compute Engine, for
-	// which this deployment has no adapter. An azure-privatelink or
-	// gcp-privatelink request starts an execution that fails in preflight.
-	fields := w.Requests.FieldErrors(req, awsenv.LocalRefFix)
+	// The steps would reject these routes, references and domains too, but
+	// only after the execution has started.
+	var fields []request.FieldError
+	if unsupported := awsenv.UnsupportedRoute(req); unsupported != nil {
+		fields = append(fields, *unsupported)
+	}
+	fields = append(fields, w.Requests.FieldErrors(req, awsenv.LocalRefFix)...)
 	fields = append(fields, w.CodeArtifactDomains.FieldErrors(req)...)
 	if len(fields) > 0 {
 		return w.invalid(&request.ValidationError{Fields: fields}), nil
