@@ -252,3 +252,36 @@ func TestHandleHistoryErrorStillNotifies(t *testing.T) {
 		t.Errorf("notifications = %+v, want one with failed step unknown", r.got)
 	}
 }
+
+func TestHandleEventWithoutExecutionARN(t *testing.T) {
+	tests := []struct {
+		name  string
+		event string
+	}{
+		{"empty detail", `{"source":"aws.states","detail-type":"Step Functions Execution Status Change","detail":{}}`},
+		{"closed run", `{"source":"aws.states","detail-type":"Step Functions Execution Status Change","detail":{"status":"FAILED","name":"DATA-1"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &executions{}
+			n := &notifier.Notifier{Secret: func(context.Context) ([]byte, error) { return []byte("k"), nil }, Executions: fake}
+
+			_, err := n.Handle(context.Background(), json.RawMessage(tt.event))
+			if err == nil {
+				t.Fatal("Handle returned no error, want InvalidRequest")
+			}
+			if got := workflow.NameOf(err); got != workflow.ErrInvalidRequest {
+				t.Errorf("error name = %q, want %q (error %v)", got, workflow.ErrInvalidRequest, err)
+			}
+			if !strings.Contains(err.Error(), "detail.executionArn") {
+				t.Errorf("error %q does not name detail.executionArn", err)
+			}
+			if len(fake.calls) != 0 {
+				t.Errorf("DescribeExecution calls = %q, want none", fake.calls)
+			}
+			if len(fake.historyCalls) != 0 {
+				t.Errorf("GetExecutionHistory calls = %q, want none", fake.historyCalls)
+			}
+		})
+	}
+}

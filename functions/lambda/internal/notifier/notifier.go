@@ -134,6 +134,12 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 			event.DetailType, statusChangeEvent)
 	}
 	d := event.Detail
+	// Without the ARN, the input, the history and the run item of the
+	// execution cannot be read, and no attempt of the event can succeed.
+	if d.ExecutionARN == "" {
+		return nil, workflow.Invalid("notifier: the event has no detail.executionArn; send the %q events that Step Functions sends, "+
+			"which carry the ARN of the execution as a string", statusChangeEvent)
+	}
 	if d.Status == sfn.StatusRunning || d.Status == sfn.StatusPendingRedrive {
 		return json.Marshal(Result{Skipped: "the execution is " + d.Status})
 	}
