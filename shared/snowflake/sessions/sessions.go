@@ -16,6 +16,7 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/snowflake"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // Default timeouts. A login and a statement each fit well inside the
@@ -217,7 +218,9 @@ func (c *Cache) Config(ctx context.Context, sf request.Snowflake) (snowflake.Con
 	}
 	key, err := snowflake.ParsePrivateKey([]byte(pem), []byte(passphrase))
 	if err != nil {
-		return cfg, fmt.Errorf("$.snowflake.private_key_ref: %w", err)
+		// No retry changes the key, so the steps fail with InvalidRequest,
+		// as the sandbox's check of the same key does.
+		return cfg, workflow.Invalid("$.snowflake.private_key_ref: %v", err)
 	}
 	cfg.PrivateKey = key
 	return cfg, nil
