@@ -112,14 +112,21 @@ func (a *API) Handle(ctx context.Context, event events.APIGatewayV2HTTPRequest) 
 	if path == "" {
 		path = event.RequestContext.HTTP.Path
 	}
-	path = strings.TrimPrefix(path, pathPrefix)
+	// The messages name the path as the caller sent it, and the routes
+	// under the same prefix.
+	sent := path
+	prefix := ""
+	if rest, ok := strings.CutPrefix(path, pathPrefix); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+		prefix, path = pathPrefix, rest
+	}
 
 	segments := strings.Split(strings.Trim(path, "/"), "/")
 	if len(segments) < 2 || len(segments) > 4 || segments[0] != "v1" || segments[1] != "executions" {
-		return respond(http.StatusNotFound, apiError{Error: "no route " + path + "; use /v1/executions, /v1/executions/{name} or /v1/executions/{name}/history"}), nil
+		return respond(http.StatusNotFound, apiError{Error: fmt.Sprintf("no route %q; use %[2]s/v1/executions, %[2]s/v1/executions/{name} or %[2]s/v1/executions/{name}/history",
+			sent, prefix)}), nil
 	}
 	if len(segments) == 4 && segments[3] != "history" {
-		return respond(http.StatusNotFound, apiError{Error: "no route " + path + "; use /v1/executions/{name}/history"}), nil
+		return respond(http.StatusNotFound, apiError{Error: fmt.Sprintf("no route %q; use %s/v1/executions/{name}/history", sent, prefix)}), nil
 	}
 	if method != http.MethodGet {
 		return respond(http.StatusMethodNotAllowed, apiError{Error: "method " + method + " is not allowed; the operations API is read-only and takes GET"}), nil

@@ -563,8 +563,13 @@ func TestRequestErrors(t *testing.T) {
 		{"invalid status", "GET", "/operations/v1/executions", map[string]string{"status": "DONE"}, http.StatusBadRequest, `invalid status "DONE"`},
 		{"invalid max results", "GET", "/operations/v1/executions", map[string]string{"max_results": "5000"}, http.StatusBadRequest, `invalid max_results "5000"`},
 		{"write method", "POST", "/operations/v1/executions/DATA-OK", nil, http.StatusMethodNotAllowed, "method POST is not allowed"},
-		{"unknown route", "GET", "/operations/v2/things", nil, http.StatusNotFound, "no route /v2/things"},
-		{"unknown subresource", "GET", "/operations/v1/executions/DATA-OK/output", nil, http.StatusNotFound, "no route /v1/executions/DATA-OK/output"},
+		{"unknown route", "GET", "/operations/v2/things", nil, http.StatusNotFound, `no route "/operations/v2/things"; use /operations/v1/executions,`},
+		{"unknown subresource", "GET", "/operations/v1/executions/DATA-OK/output", nil, http.StatusNotFound,
+			`no route "/operations/v1/executions/DATA-OK/output"; use /operations/v1/executions/{name}/history`},
+		// The stack routes ANY /operations to the function too.
+		{"route root", "GET", "/operations", nil, http.StatusNotFound, `no route "/operations"; use /operations/v1/executions,`},
+		{"route root with slash", "GET", "/operations/", nil, http.StatusNotFound, `no route "/operations/"; use /operations/v1/executions,`},
+		{"other prefix", "GET", "/operationsv1/executions", nil, http.StatusNotFound, `no route "/operationsv1/executions"; use /v1/executions,`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
