@@ -17,6 +17,7 @@ import (
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 	sfnsdk "github.com/aws/aws-sdk-go-v2/service/sfn"
 
+	"github.com/repolink/repolink/functions/internal/jsonerror"
 	"github.com/repolink/repolink/functions/lambda/internal/awsenv"
 	"github.com/repolink/repolink/functions/lambda/internal/exclusion"
 	"github.com/repolink/repolink/functions/lambda/internal/httpapi"
@@ -291,7 +292,7 @@ func (a *app) webhook() invoke.Handler {
 	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		var event events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &event); err != nil {
-			return nil, workflow.Invalid("decode API Gateway HTTP API event: %v", err)
+			return nil, invalidHTTPEvent(err)
 		}
 		response, err := w.Handle(ctx, event)
 		if err != nil {
@@ -299,6 +300,13 @@ func (a *app) webhook() invoke.Handler {
 		}
 		return json.Marshal(response)
 	}
+}
+
+// invalidHTTPEvent returns the error of an event that did not decode as an
+// API Gateway HTTP API event.
+func invalidHTTPEvent(err error) error {
+	return workflow.Invalid("decode API Gateway HTTP API event: the event %s; "+
+		"send an HTTP API event of payload format 2.0, a JSON object with rawPath, headers, requestContext and body", jsonerror.Describe(err))
 }
 
 // newWebhook returns the webhook on the app's table. loadConfig requires a
@@ -334,7 +342,7 @@ func (a *app) operations() invoke.Handler {
 	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
 		var event events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &event); err != nil {
-			return nil, workflow.Invalid("decode API Gateway HTTP API event: %v", err)
+			return nil, invalidHTTPEvent(err)
 		}
 		response, err := api.Handle(ctx, event)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/repolink/repolink/functions/endpointservice"
 	"github.com/repolink/repolink/functions/grants"
 	"github.com/repolink/repolink/functions/integration"
+	"github.com/repolink/repolink/functions/internal/jsonerror"
 	"github.com/repolink/repolink/functions/loadbalancer"
 	"github.com/repolink/repolink/functions/preflight"
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -127,7 +128,8 @@ func bind[Out any](env *workflow.Env, route request.Route, validate func(*reques
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		var doc workflow.Document
 		if err := json.Unmarshal(input, &doc); err != nil {
-			return nil, workflow.Invalid("decode task input: %v", err)
+			return nil, workflow.Invalid("decode task input: the input %s; send a JSON object with request, resources and execution, "+
+				"as the state machine passes to the task", jsonerror.Describe(err))
 		}
 		if err := validate(&doc.Request); err != nil {
 			return nil, err

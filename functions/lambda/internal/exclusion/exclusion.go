@@ -40,6 +40,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/jsonerror"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/workflow"
 )
@@ -253,7 +254,8 @@ func (c *Checker) Wrap(first bool, step Handler) Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		var task Task
 		if err := json.Unmarshal(input, &task); err != nil {
-			return nil, workflow.Invalid("decode task input: %v", err)
+			return nil, workflow.Invalid("decode task input: the input %s; send a JSON object with request, resources and execution, "+
+				"as the state machine passes to the task", jsonerror.Describe(err))
 		}
 		if first || task.RedriveCount > 0 {
 			if err := c.Check(ctx, task); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/jsonerror"
 	"github.com/repolink/repolink/shared/cloud/aws/dynamo"
 	"github.com/repolink/repolink/shared/notify/payload"
 	"github.com/repolink/repolink/shared/workflow"
@@ -58,7 +59,8 @@ func CredentialNoticeID(c workflow.CredentialExpiry) string {
 func (n *Notifier) handleCredential(ctx context.Context, eventJSON json.RawMessage) (json.RawMessage, error) {
 	var event CredentialEvent
 	if err := json.Unmarshal(eventJSON, &event); err != nil {
-		return nil, workflow.Invalid("notifier: decode credential event: %v", err)
+		return nil, workflow.Invalid("notifier: decode credential event: the event %s; send the event that the poller sends, "+
+			"a JSON object with detail-type and detail", jsonerror.Describe(err))
 	}
 	c := event.Detail
 	if c.Request.Notify == nil || c.Request.Notify.URL == "" {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repolink/repolink/functions/internal/jsonerror"
 	"github.com/repolink/repolink/shared/cloud/aws/sfn"
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/noredirect"
@@ -124,7 +125,8 @@ type statusChange struct {
 func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.RawMessage, error) {
 	var event statusChange
 	if err := json.Unmarshal(eventJSON, &event); err != nil {
-		return nil, workflow.Invalid("notifier: decode event: %v", err)
+		return nil, workflow.Invalid("notifier: decode event: the event %s; send an EventBridge event, "+
+			"a JSON object with detail-type and detail", jsonerror.Describe(err))
 	}
 	if event.DetailType == CredentialEventType {
 		return n.handleCredential(ctx, eventJSON)
@@ -154,7 +156,8 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 	}
 	var doc workflow.Document
 	if err := json.Unmarshal([]byte(input), &doc); err != nil {
-		return nil, workflow.Invalid("notifier: decode the input of execution %s: %v; the EventBridge rule must not drop execution data", d.Name, err)
+		return nil, workflow.Invalid("notifier: decode the input of execution %s: the input %s; the EventBridge rule must not drop execution data",
+			d.Name, jsonerror.Describe(err))
 	}
 	var runHistory *history
 	if n.Executions != nil {

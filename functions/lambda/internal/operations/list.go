@@ -228,7 +228,9 @@ func decodeListCursor(token, status string, machines []machine) (listCursor, err
 	}
 	var c listCursor
 	if err := json.Unmarshal(data, &c); err != nil {
-		return listCursor{}, fmt.Errorf("it is not a list position: %w", err)
+		// The decoder's message would show the token's bytes, which the
+		// caller did not write.
+		return listCursor{}, errors.New("it is not a list position")
 	}
 	switch {
 	case c.Version != listCursorVersion:

@@ -336,6 +336,9 @@ func TestListInvalidNextToken(t *testing.T) {
 	}{
 		{"not base64", f, map[string]string{"next_token": "not a token!"}, "invalid next_token: it is not URL-safe base64"},
 		{"not a position", f, map[string]string{"next_token": "bm90IGpzb24"}, "invalid next_token: it is not a list position"},
+		// The decoder's message would quote bytes that the caller never
+		// wrote, such as '\u0081' from "garbage".
+		{"garbage", f, map[string]string{"next_token": "garbage"}, "invalid next_token: it is not a list position; "},
 		{"status dropped", f, map[string]string{"next_token": first.NextToken}, `invalid next_token: it is for status "FAILED", not ""`},
 		{"other status", f, map[string]string{"next_token": first.NextToken, "status": "SUCCEEDED"},
 			`invalid next_token: it is for status "FAILED", not "SUCCEEDED"`},
