@@ -7,11 +7,12 @@
 //	            and renews the CodeArtifact tokens in runs' SECRETs
 //	webhook     API Gateway HTTP API event: starts runs from signed requests
 //	notifier    EventBridge "Step Functions Execution Status Change" event
-//	            of the provision state machine: posts the result of a
-//	            closed run to the request's notify URL
+//	            of the provision or teardown state machine, or the
+//	            poller's credential expiry event: posts the result of a
+//	            closed run, or the expiry, to the request's notify URL
 //	operations  API Gateway HTTP API event: the read-only operations API
 //	            (GET /v1/executions, /v1/executions/{name} and its
-//	            /history) of the provision state machine
+//	            /history) of the provision and teardown state machines
 //
 // Build it for Lambda with CGO_ENABLED=0 and -tags lambda.norpc (make
 // lambda). Configuration, all from the environment:

@@ -1,7 +1,7 @@
-// Package notifier posts the result of each closed provision run to the
-// request's notify URL, releases the endpoint reservation of a run that
-// closed before its endpoint step, and releases the request's run item
-// that a closed run holds. A notification is signed with
+// Package notifier posts the result of each closed provision or teardown
+// run to the request's notify URL, releases the endpoint reservation of a
+// run that closed before its endpoint step, and releases the request's run
+// item that a closed run holds. A notification is signed with
 // repolink's contract: X-Repolink-Timestamp and X-Repolink-Signature, the
 // HMAC-SHA256 of "<timestamp>.<body>" keyed with the webhook secret. The
 // body has the same JSON fields as the notifications of repolink up.
@@ -132,7 +132,7 @@ func (n *Notifier) Handle(ctx context.Context, eventJSON json.RawMessage) (json.
 		return n.handleCredential(ctx, eventJSON)
 	}
 	if event.DetailType != statusChangeEvent {
-		return nil, workflow.Invalid("notifier: unsupported event type %q; route %q events of the provision state machine here",
+		return nil, workflow.Invalid("notifier: unsupported event type %q; route %q events of the provision and teardown state machines here",
 			event.DetailType, statusChangeEvent)
 	}
 	d := event.Detail
