@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -84,15 +85,40 @@ func newFunction(ctx context.Context, getenv func(string) string, logger *slog.L
 	return invoke.Function{Name: cfg.Handler, Handler: handler, Logger: logger}, a.adapters.Close
 }
 
+// failing returns the function of a handler that could not start. The
+// HTTP API handlers return a JSON 500 response and log the cause, because
+// API Gateway turns a Lambda error into a generic 500 response. The
+// other handlers fail every invocation with InvalidConfiguration and the
+// cause.
 func failing(name string, err error, logger *slog.Logger) invoke.Function {
 	logger.Error("function not started", "handler", name, "error", err)
 	response := invoke.ErrorResponse(&workflow.Error{Name: errorTypeConfiguration, Message: err.Error()})
-	return invoke.Function{
-		Name:   name,
-		Logger: logger,
-		Handler: func(context.Context, json.RawMessage) (json.RawMessage, error) {
-			return nil, response
-		},
+	handler := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return nil, response
+	}
+	switch name {
+	case handlerWebhook:
+		handler = notConfigured("the webhook is not configured; the function log has the cause", name, err, logger)
+	case handlerOperations:
+		handler = notConfigured("the operations API is not configured; the function log has the cause", name, err, logger)
+	}
+	return invoke.Function{Name: name, Logger: logger, Handler: handler}
+}
+
+// notConfigured returns an HTTP API handler that logs cause and returns a
+// 500 response with message on every invocation.
+func notConfigured(message, name string, cause error, logger *slog.Logger) invoke.Handler {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{message})
+	response, _ := json.Marshal(events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusInternalServerError,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(body),
+	})
+	return func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		logger.Error("request rejected because the function is not configured", "handler", name, "error", cause)
+		return response, nil
 	}
 }
 
