@@ -37,18 +37,26 @@ type webhookConfig struct {
 	// secretRef is the gcp-secretmanager: reference of the HMAC key.
 	secretRef string
 	waits     gcpadapter.WaitsConfig
-	// mappings are the ticket sources, by name, with the path of each
-	// mapping file.
-	mappings []mappingFile
+	// mappings are the ticket sources with their mapping files, read
+	// with the other settings so that one log line names every problem.
+	mappings []readMapping
 }
 
-type mappingFile struct{ source, path string }
+// mappingFile is a ticket source, the variable that names its mapping
+// file, and the path of that file.
+type mappingFile struct{ source, env, path string }
+
+// readMapping is a mapping file and its contents.
+type readMapping struct {
+	mappingFile
+	mapping webhook.Mapping
+}
 
 // mappingFiles returns the mapping files that REPOLINK_JIRA_MAPPING and
 // REPOLINK_SERVICENOW_MAPPING name, leaving out the unset ones.
 func mappingFiles(getenv func(string) string) []mappingFile {
 	var files []mappingFile
-	for _, m := range []mappingFile{{"jira", getenv(envJiraMapping)}, {"servicenow", getenv(envServiceNowMapping)}} {
+	for _, m := range []mappingFile{{"jira", envJiraMapping, getenv(envJiraMapping)}, {"servicenow", envServiceNowMapping, getenv(envServiceNowMapping)}} {
 		m.path = strings.TrimSpace(m.path)
 		if m.path != "" {
 			files = append(files, m)
@@ -65,6 +73,9 @@ func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
 	var problems []string
 	if cfg.workflow == "" {
 		problems = append(problems, envWorkflow+" is not set; set it to projects/P/locations/L/workflows/W of the provision workflow")
+	} else if err := gcpadapter.CheckWorkflowName(cfg.workflow); err != nil {
+		problems = append(problems, fmt.Sprintf("%s=%q is not a workflow name; set it to projects/P/locations/L/workflows/W of the provision workflow",
+			envWorkflow, cfg.workflow))
 	}
 	if !strings.HasPrefix(cfg.secretRef, gcpadapter.SecretManagerScheme+":") {
 		problems = append(problems, envSigningSecret+" must be gcp-secretmanager:projects/P/secrets/S/versions/V, the HMAC key of the webhook")
@@ -77,7 +88,14 @@ func loadWebhookConfig(getenv func(string) string) (webhookConfig, error) {
 		problems = append(problems, envWaitsCollection+" is not set; the webhook records its deliveries under that Firestore collection")
 	}
 	cfg.waits = waits
-	cfg.mappings = mappingFiles(getenv)
+	for _, file := range mappingFiles(getenv) {
+		mapping, err := webhook.ReadMapping(file.path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s mapping %s: %v", file.env, file.source, file.path, err))
+			continue
+		}
+		cfg.mappings = append(cfg.mappings, readMapping{mappingFile: file, mapping: mapping})
+	}
 	if len(problems) > 0 {
 		return cfg, errors.New(strings.Join(problems, "; "))
 	}
@@ -155,11 +173,7 @@ func buildWebhook(ctx context.Context, deps webhookDeps) (http.Handler, error) {
 	}
 	var sources []webhook.Source
 	for _, m := range cfg.mappings {
-		mapping, err := webhook.ReadMapping(m.path)
-		if err != nil {
-			return nil, fmt.Errorf("%s mapping %s: %w", m.source, m.path, err)
-		}
-		src, err := webhook.NewSource(ctx, m.source, mapping, resolver)
+		src, err := webhook.NewSource(ctx, m.source, m.mapping, resolver)
 		if err != nil {
 			return nil, fmt.Errorf("%s mapping %s: %w", m.source, m.path, err)
 		}

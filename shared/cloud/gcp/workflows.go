@@ -60,14 +60,24 @@ type Workflows struct {
 	callTimeout time.Duration
 }
 
+// CheckWorkflowName returns an InvalidRequest error when name is not the
+// resource name of a workflow, projects/P/locations/L/workflows/W. It
+// makes no call, so settings can be checked before any client is built.
+func CheckWorkflowName(name string) error {
+	if !workflowNamePattern.MatchString(name) {
+		return workflow.Invalid("gcp: workflow %q is not a workflow name; use projects/P/locations/L/workflows/W", name)
+	}
+	return nil
+}
+
 // NewWorkflows builds the Workflow Executions client from the endpoint,
 // client options and call timeout of opts, for the workflow named
 // projects/P/locations/L/workflows/W. An empty opts.Endpoint means the
 // production endpoint. A malformed workflow name is an InvalidRequest
 // error.
 func NewWorkflows(ctx context.Context, opts Options, name string) (*Workflows, error) {
-	if !workflowNamePattern.MatchString(name) {
-		return nil, workflow.Invalid("gcp: workflow %q is not a workflow name; use projects/P/locations/L/workflows/W", name)
+	if err := CheckWorkflowName(name); err != nil {
+		return nil, err
 	}
 	clientOpts := append([]option.ClientOption(nil), opts.ClientOptions...)
 	if opts.Endpoint != "" {
