@@ -13,7 +13,8 @@ import (
 )
 
 // Output reports released with the request ID when the step released the
-// place of the run, or skipped with the reason when it released nothing.
+// place of the run, or skipped with the reason in Reason and no ID when it
+// released nothing.
 type Output = workflow.Result
 
 // Released is the action of a release that ran. The store does not report
@@ -33,13 +34,13 @@ func Run(ctx context.Context, env *workflow.Env, in workflow.Document) (Output, 
 	}
 	// Preflight reserves only with both, so a request without them holds no place.
 	if req.ID == "" || req.Snowflake.Account == "" {
-		return Output{Action: workflow.Skipped, ID: "no request ID or Snowflake account"}, nil
+		return Output{Action: workflow.Skipped, Reason: "the request has no ID or Snowflake account"}, nil
 	}
 	if env.EndpointReservations == nil {
-		return Output{Action: workflow.Skipped, ID: "no reservation store"}, nil
+		return Output{Action: workflow.Skipped, Reason: "no reservation store is configured"}, nil
 	}
 	if in.Resources.Endpoint != nil {
-		return Output{Action: workflow.Skipped, ID: "kept: the endpoint step ran"}, nil
+		return Output{Action: workflow.Skipped, Reason: "the place is kept because the endpoint step ran"}, nil
 	}
 	if err := provisionendpoint.ReleaseHeld(ctx, env, req, in.Execution); err != nil {
 		return Output{}, err

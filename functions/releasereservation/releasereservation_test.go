@@ -97,6 +97,12 @@ func TestReleaseKeepsPlaceAfterEndpointStep(t *testing.T) {
 	if out.Action != workflow.Skipped {
 		t.Errorf("action %q, want %q", out.Action, workflow.Skipped)
 	}
+	if out.Reason == "" {
+		t.Error("skipped release has no reason")
+	}
+	if out.ID != "" {
+		t.Errorf("skipped release has ID %q, want none, because the reason goes in reason", out.ID)
+	}
 	if lastPlaceFree(t, env) {
 		t.Error("the release ended the place of a run whose endpoint step ran")
 	}
@@ -132,6 +138,12 @@ func TestReleaseInputs(t *testing.T) {
 		}
 		if out.Action != workflow.Skipped {
 			t.Errorf("%s: action %q, want %q", name, out.Action, workflow.Skipped)
+		}
+		if out.Reason == "" {
+			t.Errorf("%s: skipped release has no reason", name)
+		}
+		if out.ID != "" {
+			t.Errorf("%s: skipped release has ID %q, want none, because the reason goes in reason", name, out.ID)
 		}
 	}
 }
