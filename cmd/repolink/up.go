@@ -423,7 +423,10 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 		svc.close()
 		return nil, err
 	}
-	svc.deliveries, err = sqlitestore.Open(filepath.Join(opts.dir, webhookStoreFile), sqlitestore.Options{Logger: logger})
+	// The caller holds the service lock of the state directory, so no other
+	// process records claims in the store, and a claim left in it belongs
+	// to a repolink up that has ended.
+	svc.deliveries, err = sqlitestore.Open(filepath.Join(opts.dir, webhookStoreFile), sqlitestore.Options{Logger: logger, Exclusive: true})
 	if err != nil {
 		svc.close()
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/repolink/repolink/shared/request"
@@ -405,6 +406,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	var running *RunningError
 	var conflicting *ConflictError
 	var stale *StaleDeliveryError
+	var heldClaim *ClaimHeldError
 	switch {
 	case errors.As(err, &invalid):
 		h.invalid(w, d.Source, err)
@@ -413,6 +415,9 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 		log.Warn("delivery signed before the ticket's latest accepted delivery; nothing new started",
 			"blocking_execution", stale.Execution, "signed_at", stale.SignedAt.UTC(), "latest_signed_at", stale.LatestSignedAt.UTC())
 		writeRejected(w, http.StatusConflict, stale.Execution, StaleDeliveryReason(stale), false)
+		return
+	case errors.As(err, &heldClaim):
+		h.claimHeld(w, log, heldClaim)
 		return
 	case errors.As(err, &running):
 		h.conflict(w, log, running, adapter)
@@ -542,6 +547,20 @@ func (h *Handler) storeUnwritable(w http.ResponseWriter, log *slog.Logger, err e
 	w.Header().Set("Retry-After", storeUnwritableRetry)
 	writeJSON(w, http.StatusServiceUnavailable, Response{Error: "could not start the execution: the service's state store is " + cause +
 		", so it takes no requests until its operator frees space, raises the file size limit or makes it writable; send the delivery again later"})
+}
+
+// claimHeld responds 503 to a delivery whose ticket another process is
+// starting. Retry-After is when that start must have ended, because a
+// start is bounded by startTimeout, or when its claim expires, whichever
+// comes first.
+func (h *Handler) claimHeld(w http.ResponseWriter, log *slog.Logger, held *ClaimHeldError) {
+	log.Warn("delivery while another process starts the ticket; nothing new started",
+		"claim_expires_at", held.ExpiresAt.UTC())
+	retry := min(held.ExpiresAt.Sub(h.cfg.Now()), startTimeout)
+	seconds := max(int64((retry+time.Second-1)/time.Second), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(seconds, 10))
+	writeJSON(w, http.StatusServiceUnavailable, Response{Error: fmt.Sprintf(
+		"%v, so this delivery started nothing; send it again after %d seconds", held, seconds)})
 }
 
 // teardownReadFailed responds to a delivery whose request's teardowns could

@@ -40,7 +40,9 @@ type Store interface {
 	// signed in the same second is not older.
 	//
 	// Concurrent deliveries of one ticket call start one at a time, and a
-	// delivery that races with a start waits for its outcome.
+	// delivery that races with a start waits for its outcome. A delivery
+	// that waits too long for a start in another process that shares the
+	// store returns a *ClaimHeldError.
 	//
 	// When start fails, Deliver records nothing and returns the error,
 	// which keeps its chain, so that the next delivery calls start again.
@@ -132,4 +134,19 @@ func (e *StaleDeliveryError) Error() string {
 	}
 	return fmt.Sprintf("this delivery of request %s is signed at %s, before the delivery signed at %s that the service accepted with execution %s",
 		e.Ticket, e.SignedAt.UTC().Format(time.RFC3339), e.LatestSignedAt.UTC().Format(time.RFC3339), e.Execution)
+}
+
+// ClaimHeldError reports a delivery that Store.Deliver did not act on,
+// because another process that shares the store is starting an execution
+// of the ticket and did not settle its claim in time.
+type ClaimHeldError struct {
+	Ticket string
+	// ExpiresAt is when the claim expires, so that a delivery takes it
+	// over if its process has died.
+	ExpiresAt time.Time
+}
+
+func (e *ClaimHeldError) Error() string {
+	return fmt.Sprintf("another process is starting an execution of request %s, and its claim of the request expires at %s",
+		e.Ticket, e.ExpiresAt.UTC().Format(time.RFC3339))
 }

@@ -28,6 +28,9 @@ type claimResult struct {
 	state     claimState
 	outcome   webhook.Outcome
 	expiresAt time.Time
+	// local is set for claimBusy when a delivery of this Store holds the
+	// claim.
+	local bool
 }
 
 // claim runs one short transaction: it records a delivery of a request
@@ -83,13 +86,19 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return claimResult{}, fmt.Errorf("read claim of ticket %s: %w", d.Ticket, err)
-	case now.UnixNano() < expiresAt:
+	case now.UnixNano() < expiresAt && s.ownsClaim(holder):
+		return claimResult{state: claimBusy, expiresAt: time.Unix(0, expiresAt), local: true}, nil
+	case now.UnixNano() < expiresAt && !s.opts.Exclusive:
 		return claimResult{state: claimBusy, expiresAt: time.Unix(0, expiresAt)}, nil
 	case !d.SignedAt.IsZero() && d.SignedAt.Unix() < claimSignedAt:
-		// The start of the expired claim may still run, and a start of
-		// this older delivery after it would undo the newer request.
+		// The start of an expired claim may still run, and a start of
+		// this older delivery after it would undo the newer request. The
+		// claim of an ended process keeps its newer request too.
 		return claimResult{}, &webhook.StaleDeliveryError{Ticket: d.Ticket, SignedAt: d.SignedAt,
 			LatestSignedAt: time.Unix(claimSignedAt, 0)}
+	case now.UnixNano() < expiresAt:
+		s.opts.Logger.Warn("webhook claim of an ended process taken over, starting the ticket again",
+			"ticket", d.Ticket, "previous_owner", holder)
 	default:
 		s.opts.Logger.Warn("expired webhook claim taken over, starting the ticket again",
 			"ticket", d.Ticket, "previous_owner", holder, "expired_at", time.Unix(0, expiresAt).UTC())

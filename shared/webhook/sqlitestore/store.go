@@ -35,6 +35,11 @@ const (
 	// another process holds. Claims held in this process wake their
 	// waiters directly.
 	DefaultPollInterval = 50 * time.Millisecond
+	// DefaultHeldClaimWait is how long a delivery waits for a claim that
+	// another process holds before it returns a *webhook.ClaimHeldError.
+	// It is well below the webhook handler's 30 s bound on a delivery, so
+	// that the sender gets an answer to retry on instead of a timeout.
+	DefaultHeldClaimWait = 5 * time.Second
 )
 
 // settleTimeout bounds recording a started execution, or releasing the
@@ -51,6 +56,17 @@ type Options struct {
 	// PollInterval is how often a waiting delivery checks a claim that
 	// another process holds.
 	PollInterval time.Duration
+	// HeldClaimWait is how long a delivery waits for an unexpired claim
+	// that another process holds, before it gives up with a
+	// *webhook.ClaimHeldError. A claim held in this process is waited for
+	// until it settles, because its start is bounded by its own context.
+	HeldClaimWait time.Duration
+	// Exclusive states that no other process records claims in the file
+	// while this Store is open, such as because repolink up holds the
+	// service lock of its state directory. A claim that no delivery of
+	// this Store holds then belongs to a process that has ended, so a
+	// delivery takes it over at once instead of waiting for it to expire.
+	Exclusive bool
 	// Now is the clock that claim expiry uses. Nil means time.Now.
 	Now func() time.Time
 	// Logger receives a warning for each expired claim that a delivery
@@ -68,6 +84,9 @@ type Store struct {
 	// waits on. Settling a claim in this process closes it.
 	mu    sync.Mutex
 	waits map[string]*claimWait
+	// owners contains the claim owners of the deliveries of this Store
+	// that have not returned yet.
+	owners map[string]struct{}
 }
 
 type claimWait struct {
@@ -132,6 +151,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
+	if opts.HeldClaimWait <= 0 {
+		opts.HeldClaimWait = DefaultHeldClaimWait
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -151,7 +173,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open delivery store %s: %w", path, err)
 	}
-	return &Store{db: db, opts: opts, waits: map[string]*claimWait{}}, nil
+	return &Store{db: db, opts: opts, waits: map[string]*claimWait{}, owners: map[string]struct{}{}}, nil
 }
 
 // addClaimSignedAt adds the signed_at column to the claims table of a file
@@ -171,24 +193,31 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Deliver records a delivery and, for a request that its ticket has not
 // started before, claims the ticket, calls start with no transaction open
-// and records the execution that start returns as the ticket's latest. A delivery that finds another delivery's
-// claim waits until that claim settles, so concurrent deliveries of one
-// ticket call start once, also across processes that share the file.
+// and records the execution that start returns as the ticket's latest. A
+// delivery that finds the claim of another delivery of this Store waits
+// until that claim settles, so concurrent deliveries of one ticket call
+// start once. One that finds the unexpired claim of another process that
+// shares the file waits up to Options.HeldClaimWait for it to settle, and
+// then returns a *webhook.ClaimHeldError.
 //
 // A failed start releases the claim, so that the next delivery calls start
-// again. A claim older than Options.ClaimTimeout, left by a process that
-// died mid-start, is taken over, and start is called again. The webhook's
-// start then returns the running execution of the ticket's request, because
-// the execution name derives from the ticket.
-//
-// NOTE: if that execution closed before the claim expired, repolink up's
-// start begins a second run of the ticket (the name with an -r2 suffix),
-// because a closed execution name cannot be started again.
+// again. A claim of a process that died mid-start is taken over, and start
+// is called again: at once with Options.Exclusive, and otherwise once the
+// claim is older than Options.ClaimTimeout. The webhook's start then
+// returns the execution of the ticket's request that the dead process
+// started, running or closed, because the execution name derives from the
+// ticket.
 func (s *Store) Deliver(ctx context.Context, d webhook.Delivery, start func(context.Context) (string, error)) (webhook.Outcome, error) {
 	owner, err := newOwner()
 	if err != nil {
 		return webhook.Outcome{}, fmt.Errorf("claim ticket %s: %w", d.Ticket, err)
 	}
+	s.addOwner(owner)
+	defer s.dropOwner(owner)
+
+	// heldSince is when this delivery first found the claim of another
+	// process, or zero.
+	var heldSince time.Time
 	for {
 		settled, stopWaiting := s.watch(d.Ticket)
 		result, err := s.claim(ctx, d, owner)
@@ -205,12 +234,45 @@ func (s *Store) Deliver(ctx context.Context, d webhook.Delivery, start func(cont
 			return s.startClaimed(ctx, d, owner, start)
 		}
 
+		if !result.local {
+			now := s.opts.Now()
+			if heldSince.IsZero() {
+				heldSince = now
+			}
+			if now.Sub(heldSince) >= s.opts.HeldClaimWait {
+				stopWaiting()
+				return webhook.Outcome{}, &webhook.ClaimHeldError{Ticket: d.Ticket, ExpiresAt: result.expiresAt}
+			}
+		}
 		err = s.awaitClaim(ctx, settled, result.expiresAt)
 		stopWaiting()
 		if err != nil {
 			return webhook.Outcome{}, fmt.Errorf("wait for the running start of ticket %s: %w", d.Ticket, err)
 		}
 	}
+}
+
+// addOwner records owner as the claim owner of a delivery of this Store
+// that has not returned yet.
+func (s *Store) addOwner(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owners[owner] = struct{}{}
+}
+
+func (s *Store) dropOwner(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.owners, owner)
+}
+
+// ownsClaim reports whether owner is a delivery of this Store that has not
+// returned yet.
+func (s *Store) ownsClaim(owner string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.owners[owner]
+	return ok
 }
 
 // startClaimed calls start for a ticket that owner has claimed, then

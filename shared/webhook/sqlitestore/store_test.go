@@ -177,6 +177,9 @@ func TestDeliverRacingDeliveriesStartOnce(t *testing.T) {
 		// twoFiles opens the second delivery's store separately, as a
 		// second process sharing the file would.
 		twoFiles bool
+		// exclusive opens the store with Options.Exclusive, as repolink
+		// up does.
+		exclusive bool
 		// failFirst makes the first start fail, so that the waiting
 		// delivery starts the ticket itself.
 		failFirst bool
@@ -185,6 +188,9 @@ func TestDeliverRacingDeliveriesStartOnce(t *testing.T) {
 		wantCalls int32
 	}{
 		{name: "one process", wantCalls: 1,
+			wantFirst: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"},
+			wantOther: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
+		{name: "one exclusive process", exclusive: true, wantCalls: 1,
 			wantFirst: webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"},
 			wantOther: webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}},
 		{name: "two processes", twoFiles: true, wantCalls: 1,
@@ -197,7 +203,7 @@ func TestDeliverRacingDeliveriesStartOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "webhook.db")
-				first := openTestStore(t, path, Options{})
+				first := openTestStore(t, path, Options{Exclusive: tt.exclusive})
 				other := first
 				if tt.twoFiles {
 					other = openTestStore(t, path, Options{})
@@ -277,35 +283,77 @@ func TestDeliverOtherTicketsProceedDuringSlowStart(t *testing.T) {
 	}
 }
 
+// leaveClaim records the claim of a delivery of ticket in the store at
+// path, as a process that died mid-start leaves it behind.
+func leaveClaim(t *testing.T, path, ticket string, timeout time.Duration) {
+	t.Helper()
+	crashed, err := Open(path, Options{ClaimTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crashed.Close()
+	if _, err := crashed.claim(context.Background(), delivery(ticket, "h1"), "crashed-owner"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDeliverExpiredClaimTakenOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "webhook.db")
 		store := openTestStore(t, path, Options{ClaimTimeout: time.Minute})
+		leaveClaim(t, path, "DATA-1", time.Minute)
 
-		// A process that died mid-start left its claim behind.
-		crashed, err := Open(path, Options{ClaimTimeout: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := crashed.claim(context.Background(), delivery("DATA-1", "h1"), "crashed-owner"); err != nil {
-			t.Fatal(err)
-		}
-		crashed.Close()
-
+		// The store cannot tell a dead process from a slow one, so a
+		// delivery gives up after HeldClaimWait.
 		st := &starter{}
-		done := deliverAsync(store, delivery("DATA-1", "h1"), st.start("DATA-1"))
-		time.Sleep(59 * time.Second)
-		synctest.Wait()
+		start := time.Now()
+		_, err := store.Deliver(context.Background(), delivery("DATA-1", "h1"), st.start("DATA-1"))
+		var held *webhook.ClaimHeldError
+		if !errors.As(err, &held) {
+			t.Fatalf("delivery before the claim expired: error %v, want a *webhook.ClaimHeldError", err)
+		}
+		if waited := time.Since(start); waited != DefaultHeldClaimWait {
+			t.Errorf("delivery before the claim expired waited %v, want %v", waited, DefaultHeldClaimWait)
+		}
+		if want := start.Add(time.Minute); !held.ExpiresAt.Equal(want) {
+			t.Errorf("ClaimHeldError.ExpiresAt = %v, want %v", held.ExpiresAt, want)
+		}
 		if got := st.calls.Load(); got != 0 {
 			t.Fatalf("start calls before the claim expired = %d, want 0", got)
 		}
 
-		time.Sleep(time.Second)
-		r := <-done
-		if r.err != nil {
-			t.Fatal(r.err)
+		time.Sleep(time.Minute - DefaultHeldClaimWait)
+		out, err := store.Deliver(context.Background(), delivery("DATA-1", "h1"), st.start("DATA-1"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, r.out); diff != "" {
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, out); diff != "" {
+			t.Errorf("outcome (-want +got):\n%s", diff)
+		}
+		if got := st.calls.Load(); got != 1 {
+			t.Errorf("start calls = %d, want 1", got)
+		}
+	})
+}
+
+// An exclusive store takes over the unexpired claim of an ended process at
+// once, so a restarted service does not block the ticket until it expires.
+func TestDeliverEndedProcessClaimTakenOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "webhook.db")
+		leaveClaim(t, path, "DATA-1", DefaultClaimTimeout)
+		store := openTestStore(t, path, Options{Exclusive: true})
+
+		st := &starter{}
+		start := time.Now()
+		out, err := store.Deliver(context.Background(), delivery("DATA-1", "h1"), st.start("DATA-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("delivery waited %v for the claim of an ended process, want no wait", waited)
+		}
+		if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Started, Execution: "DATA-1"}, out); diff != "" {
 			t.Errorf("outcome (-want +got):\n%s", diff)
 		}
 		if got := st.calls.Load(); got != 1 {
