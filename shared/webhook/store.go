@@ -37,7 +37,9 @@ type Store interface {
 	// d.SignedAt is before that time calls nothing and returns a
 	// *StaleDeliveryError, so that a delivery rejected while an earlier
 	// execution ran cannot be sent again to undo a newer one. A delivery
-	// signed in the same second is not older.
+	// signed in the same second is not older, and one of the request of
+	// the ticket's latest execution is a Duplicate, because it undoes
+	// nothing.
 	//
 	// Concurrent deliveries of one ticket call start one at a time, and a
 	// delivery that races with a start waits for its outcome. A delivery

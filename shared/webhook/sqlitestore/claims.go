@@ -49,11 +49,15 @@ func (s *Store) claim(ctx context.Context, d webhook.Delivery, owner string) (cl
 		return claimResult{}, err
 	}
 	if !found {
-		if err := checkSigned(ctx, tx, d); err != nil {
-			return claimResult{}, err
-		}
 		out, found, err = recordedOutcome(ctx, tx, d)
 		if err != nil {
+			return claimResult{}, err
+		}
+	}
+	// An older delivery of the request that the ticket's latest execution
+	// runs undoes nothing, so it is a duplicate rather than stale.
+	if !found || out.Latest != "" {
+		if err := checkSigned(ctx, tx, d); err != nil {
 			return claimResult{}, err
 		}
 	}

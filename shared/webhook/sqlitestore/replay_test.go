@@ -155,3 +155,34 @@ func TestReplayKeepsLatestSigned(t *testing.T) {
 		t.Errorf("start called %d times, want 2", calls)
 	}
 }
+
+// An older delivery of the request that the ticket's latest execution ran
+// undoes nothing, so it is a duplicate, while an older delivery of another
+// request is stale.
+func TestDeliverOlderSameRequestDuplicate(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	store := openTestStore(t, filepath.Join(t.TempDir(), "webhook.db"), Options{Now: func() time.Time { return now }})
+	until := now.Add(time.Hour)
+	st := &starter{}
+
+	if _, err := store.Deliver(context.Background(), signedDeliveryAt("h1", "k-200", now, until), st.start("DATA-1")); err != nil {
+		t.Fatal(err)
+	}
+	older := now.Add(-100 * time.Second)
+	out, err := store.Deliver(context.Background(), signedDeliveryAt("h1", "k-100", older, until), st.start("DATA-1-r2"))
+	if err != nil {
+		t.Fatalf("older delivery of the same request: %v, want a duplicate", err)
+	}
+	if diff := cmp.Diff(webhook.Outcome{Kind: webhook.Duplicate, Execution: "DATA-1"}, out); diff != "" {
+		t.Errorf("older delivery of the same request (-want +got):\n%s", diff)
+	}
+
+	_, err = store.Deliver(context.Background(), signedDeliveryAt("h2", "k-101", older, until), st.start("DATA-1-r2"))
+	var stale *webhook.StaleDeliveryError
+	if !errors.As(err, &stale) {
+		t.Errorf("older delivery of another request: error %v, want a *webhook.StaleDeliveryError", err)
+	}
+	if got := st.calls.Load(); got != 1 {
+		t.Errorf("start calls = %d, want 1", got)
+	}
+}
