@@ -463,6 +463,14 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 			h.conflict(w, log, &RunningError{Ticket: req.ID, Execution: teardown, Teardown: true}, adapter)
 			return
 		}
+		if teardown != "" && out.Latest != "" {
+			log.Info("delivery of an earlier request of the ticket after a teardown of its latest one; nothing new started",
+				"latest", out.Latest, "teardown", teardown)
+			writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: StatusSuperseded, Duplicate: true,
+				LatestExecution: out.Latest, Teardown: teardown, TeardownStatus: status,
+				Reason: EarlierTornDownReason(d.Ticket, out.Execution, out.Latest, teardown)})
+			return
+		}
 		if teardown != "" {
 			log.Info("delivery of a request whose repository a teardown removed; nothing new started", "teardown", teardown)
 			writeJSON(w, http.StatusOK, tornDownResponse(d.Ticket, out.Execution, teardown, status))
@@ -663,6 +671,16 @@ func TornDownTicketReason(ticket, execution, teardown string) string {
 	return fmt.Sprintf("ticket %s ran this request in execution %s, and teardown %s of the request has run since; "+
 		"a ticket event that leaves the request unchanged starts nothing, because ticket systems send one with every change of the ticket, "+
 		"so change the ticket to provision its request again", ticket, execution, teardown)
+}
+
+// EarlierTornDownReason returns the response reason for a ticket delivery
+// of a request that the ticket ran in execution before latest ran a later
+// request, when teardown started after latest.
+func EarlierTornDownReason(ticket, execution, latest, teardown string) string {
+	return fmt.Sprintf("ticket %s ran this request in execution %s, and its latest execution %s ran a later request, "+
+		"which teardown %s of the request has tried to remove since; a request that the ticket ran before starts nothing, "+
+		"because it cannot be told apart from a late redelivery, so change the ticket to provision its request again",
+		ticket, execution, latest, teardown)
 }
 
 // ReplayReason returns the response reason for a signed request whose

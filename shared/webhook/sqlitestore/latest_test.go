@@ -28,6 +28,9 @@ type runExecutions struct {
 	mu       sync.Mutex
 	runs     map[string]int    // request ID to its number of runs
 	requests map[string]string // execution name to its request's JSON
+	// teardown is a succeeded teardown that started after the execution
+	// named teardownAfter, or "".
+	teardown, teardownAfter string
 }
 
 func (r *runExecutions) startOutside(t *testing.T, req request.Request) string {
@@ -61,8 +64,13 @@ func (r *runExecutions) Start(_ context.Context, req request.Request) (string, e
 
 func (r *runExecutions) Status(context.Context, string) (string, error) { return "SUCCEEDED", nil }
 
-func (r *runExecutions) Teardown(context.Context, string, string) (string, string, error) {
-	return "", "", nil
+func (r *runExecutions) Teardown(_ context.Context, _, after string) (string, string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.teardown == "" || (after != "" && after != r.teardownAfter) {
+		return "", "", nil
+	}
+	return r.teardown, "SUCCEEDED", nil
 }
 
 func (r *runExecutions) Latest(_ context.Context, req request.Request) (string, bool, error) {
@@ -207,5 +215,39 @@ func TestJiraSameVersionAsOutsideRun(t *testing.T) {
 	}
 	if got := execs.runs["DATA-4711"]; got != 3 {
 		t.Errorf("runs of DATA-4711 = %d, want 3", got)
+	}
+}
+
+// TestJiraEarlierVersionAfterTeardown delivers a ticket, runs a changed
+// request outside the webhook and tears that run down. A redelivery of the
+// first version is an earlier request of the ticket, not an unchanged one,
+// and its run was not the one that the teardown removed.
+func TestJiraEarlierVersionAfterTeardown(t *testing.T) {
+	srv, execs, changed := deliverJira(t)
+	changed.Repository.Packages = []string{"requests"}
+	execs.startOutside(t, changed)
+	execs.mu.Lock()
+	execs.teardown, execs.teardownAfter = "DATA-4711-r2-teardown", "DATA-4711-r2"
+	execs.mu.Unlock()
+
+	code, resp := postJira(t, srv)
+	if code != http.StatusOK {
+		t.Errorf("redelivery: status %d, want 200", code)
+	}
+	if resp.Execution != "DATA-4711" || !resp.Duplicate {
+		t.Errorf("redelivery: response %+v, want a duplicate of DATA-4711", resp)
+	}
+	if resp.Status != webhook.StatusSuperseded || resp.LatestExecution != "DATA-4711-r2" {
+		t.Errorf("redelivery: status %q latest_execution %q, want %s DATA-4711-r2",
+			resp.Status, resp.LatestExecution, webhook.StatusSuperseded)
+	}
+	if resp.Teardown != "DATA-4711-r2-teardown" {
+		t.Errorf("redelivery: teardown %q, want DATA-4711-r2-teardown", resp.Teardown)
+	}
+	if strings.Contains(resp.Reason, "leaves the request unchanged") {
+		t.Errorf("redelivery: reason %q calls the earlier request unchanged", resp.Reason)
+	}
+	if got := execs.runs["DATA-4711"]; got != 2 {
+		t.Errorf("runs of DATA-4711 = %d, want 2", got)
 	}
 }
