@@ -82,6 +82,9 @@ func ValidateAccount(account string) error {
 // calls. It is safe for concurrent use, but calls run one at a time.
 type Client struct {
 	db *sql.DB
+	// user and role name the identity in the advice of a failed statement.
+	user string
+	role string
 }
 
 var _ Conn = (*Client)(nil)
@@ -106,9 +109,13 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	db.SetMaxIdleConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, classify("login", err, false)
+		classified := classify("login", err, false)
+		if e, ok := asError(classified); ok && IsAuth(e) {
+			e.Advice = loginAdvice(e.Code, cfg.User, cfg.Role)
+		}
+		return nil, classified
 	}
-	return &Client{db: db}, nil
+	return &Client{db: db, user: cfg.User, role: cfg.Role}, nil
 }
 
 func driverConfig(cfg Config) gosnowflake.Config {
@@ -155,7 +162,7 @@ func driverConfig(cfg Config) gosnowflake.Config {
 // Exec runs one statement that returns no rows.
 func (c *Client) Exec(ctx context.Context, stmt string) error {
 	_, err := c.db.ExecContext(ctx, stmt)
-	return classify("exec", err, carriesSecret(stmt))
+	return c.classify("exec", stmt, err)
 }
 
 // Query runs one statement and returns its rows keyed by lower-case column
@@ -163,7 +170,7 @@ func (c *Client) Exec(ctx context.Context, stmt string) error {
 func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 	rows, err := c.db.QueryContext(ctx, stmt)
 	if err != nil {
-		return nil, classify("query", err, carriesSecret(stmt))
+		return nil, c.classify("query", stmt, err)
 	}
 	defer rows.Close()
 
@@ -191,6 +198,21 @@ func (c *Client) Query(ctx context.Context, stmt string) ([]Row, error) {
 		return nil, classify("query", err, false)
 	}
 	return out, nil
+}
+
+// classify is the package's classify for a failed stmt, with the privilege
+// to grant to the client's role when Snowflake reports a missing one.
+func (c *Client) classify(op, stmt string, err error) error {
+	classified := classify(op, err, carriesSecret(stmt))
+	e, ok := asError(classified)
+	switch {
+	case !ok:
+	case IsAuth(e):
+		e.Advice = loginAdvice(e.Code, c.user, c.role)
+	case IsPermissionDenied(e):
+		e.Advice = privilegeAdvice(stmt, c.role)
+	}
+	return classified
 }
 
 // Close ends the session.

@@ -43,7 +43,10 @@ type Error struct {
 	// Transient is true when the same call may succeed later: a 5xx, a
 	// timeout, a dropped connection or an expired session.
 	Transient bool
-	err       error
+	// Advice is what the operator should do, such as the privilege to
+	// grant to the role for a missing privilege, or "".
+	Advice string
+	err    error
 }
 
 func (e *Error) Error() string {
@@ -61,6 +64,9 @@ func (e *Error) Error() string {
 	if e.QueryID != "" {
 		b.WriteString(" [query " + e.QueryID + "]")
 	}
+	if e.Advice != "" {
+		b.WriteString("; " + e.Advice)
+	}
 	return b.String()
 }
 
@@ -72,9 +78,15 @@ func (e *Error) Unwrap() error { return e.err }
 // that callers classify the error without knowing this type.
 func (e *Error) Temporary() bool { return e.Transient }
 
-func hasCode(err error, codes ...string) bool {
+func asError(err error) (*Error, bool) {
 	var e *Error
-	if !errors.As(err, &e) {
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+func hasCode(err error, codes ...string) bool {
+	e, ok := asError(err)
+	if !ok {
 		return false
 	}
 	for _, c := range codes {
