@@ -565,7 +565,7 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 			printText(w, "failed step:   %s\n", v.FailedStep)
 		}
 		if reason := failureText(x, flags); reason != "" {
-			printText(w, "error:         %s\n", terminalBlock(reason))
+			printText(w, "error:         %s\n", terminalBlock(reason, len("error:         ")))
 		}
 		printText(w, "next:          %s\n", next)
 	}
@@ -706,7 +706,13 @@ func historyCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		if token := taskToken(ev.Details); token != "" && ev.Type == "TaskScheduled" {
 			note = "task token " + token
 		}
-		printText(tw, "%d\t%s\t%s\t%s\t%s\n", ev.ID, ev.Timestamp.Format("15:04:05.000"), ev.Type, ev.State, oneLine(note, 160))
+		// Each line of a cause gets a row of its own, under the first in
+		// the last column, so that no line is cut off.
+		lines := strings.Split(terminalLines(note), "\n")
+		printText(tw, "%d\t%s\t%s\t%s\t%s\n", ev.ID, ev.Timestamp.Format("15:04:05.000"), ev.Type, ev.State, escapedText(lines[0]))
+		for _, line := range lines[1:] {
+			printText(tw, "\t\t\t\t%s\n", escapedText(line))
+		}
 	}
 	return tw.Flush()
 }

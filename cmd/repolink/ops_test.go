@@ -779,8 +779,8 @@ func TestStatusPrintsMultiLineCause(t *testing.T) {
 	printStatus(&out, exec, newView(exec), " --sandbox")
 	for _, line := range []string{
 		"error:         InvalidRequest: preflight of https://pypi.corp.example.com/simple/ failed 1 of 5 checks:\n",
-		"\n  tls_names: certificate names localhost do not cover pypi.corp.example.com\n",
-		"\n    fix: reissue the certificate for pypi.corp.example.com\n",
+		"\n                 tls_names: certificate names localhost do not cover pypi.corp.example.com\n",
+		"\n                   fix: reissue the certificate for pypi.corp.example.com\n",
 	} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("status lacks %q:\n%s", line, out.String())

@@ -103,12 +103,16 @@ func (p *progress) beginTitled(name, title, mode string) {
 	printText(p.out, "execution %s (%s)\n", title, mode)
 }
 
+// line prints a step's action and detail, such as an ID or the cause of a
+// failure. The detail comes from the execution, so its control characters
+// are escaped, and the lines of a cause after the first line up under it.
 func (p *progress) line(step, action, detail string, took time.Duration) {
 	text := fmt.Sprintf("  %-*s %s", stepColumn, step, action)
 	// A step that built nothing and gave no reason has no ID, so the line
 	// leaves that column out, padding included.
 	if detail != "" {
-		text = fmt.Sprintf("  %-*s %-9s %s", stepColumn, step, action, detail)
+		prefix := fmt.Sprintf("  %-*s %-9s ", stepColumn, step, action)
+		text = prefix + string(terminalBlock(detail, len(prefix)))
 	}
 	if took > 0 {
 		text += "  " + elapsed(took)
@@ -212,7 +216,7 @@ func (p *progress) printUnfinished(exec engine.Execution) {
 	// The cause may suggest a command, which gets the flags that the next
 	// line's commands carry.
 	if reason := failureText(exec, p.flags); reason != "" {
-		printText(p.out, "  error:            %s\n", terminalBlock(reason))
+		printText(p.out, "  error:            %s\n", terminalBlock(reason, len("  error:            ")))
 	}
 
 	requestFile := p.requestFile

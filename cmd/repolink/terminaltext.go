@@ -30,15 +30,15 @@ func terminalLines(s string) string {
 type escapedText string
 
 // terminalBlock is terminalLines for a value that may span lines, such as
-// the cause of a failed preflight. Each line after the first that does not
-// start with a space gets two, so that no line of the value can pass for a
-// field that the CLI prints at the start of a line.
-func terminalBlock(s string) escapedText {
+// the cause of a failed preflight, printed after a label at column. Each
+// line after the first starts with column spaces, so that it lines up
+// under the first and no line of the value can pass for a field that the
+// CLI prints at the start of a line.
+func terminalBlock(s string, column int) escapedText {
 	lines := strings.Split(terminalLines(s), "\n")
+	indent := strings.Repeat(" ", column)
 	for i := 1; i < len(lines); i++ {
-		if !strings.HasPrefix(lines[i], " ") {
-			lines[i] = "  " + lines[i]
-		}
+		lines[i] = indent + lines[i]
 	}
 	return escapedText(strings.Join(lines, "\n"))
 }

@@ -34,8 +34,8 @@ func TestTerminalText(t *testing.T) {
 }
 
 func TestTerminalBlockIndentsLines(t *testing.T) {
-	got := terminalBlock("first\nstatus: SUCCEEDED\n  kept\x1b[2J")
-	want := escapedText("first\n  status: SUCCEEDED\n  kept\\x1b[2J")
+	got := terminalBlock("first\nstatus: SUCCEEDED\n  kept\x1b[2J", 4)
+	want := escapedText("first\n    status: SUCCEEDED\n      kept\\x1b[2J")
 	if got != want {
 		t.Errorf("terminalBlock = %q, want %q", got, want)
 	}
@@ -87,7 +87,7 @@ func TestStatusEscapesCause(t *testing.T) {
 	}
 
 	_, out, _ := runCLI(t, "status", "--state-dir", dir, "waiting")
-	if want := "Bad\\x1b[31m: line1\n  \\x1b[2J\\x1b[31mFAKE\n"; !strings.Contains(out, want) {
+	if want := "Bad\\x1b[31m: line1\n               \\x1b[2J\\x1b[31mFAKE\n"; !strings.Contains(out, want) {
 		t.Errorf("status lacks %q:\n%s", want, out)
 	}
 
