@@ -175,7 +175,7 @@ func TestPollerCompletesCallbacks(t *testing.T) {
 			infos:          pending,
 			pollAfter:      9 * 24 * time.Hour,
 			receiverStatus: http.StatusOK,
-			wantBody:       `{"error":"Timeout","cause":"await_endpoint: awaiting operator: `,
+			wantBody:       `{"error":"Timeout","cause":"await_endpoint: the endpoint to `,
 			wantReport:     poller.Report{Waits: 1, Accounts: 1, Queries: 1, Failed: 1},
 		},
 		{

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
@@ -70,6 +71,23 @@ type Poller struct {
 	// wait deletions, which write to local stores. It logs a full or
 	// read-only store in place of each failed write.
 	StoreHealth *storehealth.Monitor
+
+	// failing is the run of failed endpoint queries of each account, by
+	// the key that Poll groups waits by. It lasts as long as the Poller,
+	// so a poller built for each poll logs every failure as the first.
+	mu      sync.Mutex
+	failing map[string]*failedPolls
+}
+
+// FailureLogInterval is how many failed endpoint queries in a row of one
+// account pass between two warnings about them, after the first.
+const FailureLogInterval = 10
+
+// failedPolls is a run of failed endpoint queries of one account.
+type failedPolls struct {
+	count int
+	since time.Time
+	last  error
 }
 
 // Verdict is the poller's conclusion about one wait.
@@ -171,7 +189,6 @@ const CredentialCheckTimeout = 20 * time.Second
 // still polled. A failure to list the waits is returned with the report of
 // the credential checks.
 func (p *Poller) Poll(ctx context.Context) (Report, error) {
-	log := p.logger()
 	var report Report
 	p.checkCredentialsWithin(ctx, &report)
 
@@ -197,11 +214,11 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 		group := groups[key]
 		infos, err := p.endpoints(ctx, group[0])
 		report.Queries++
+		run := p.recordPoll(key, group, err)
 		if err != nil {
 			report.Errors++
-			log.Warn("poll endpoints failed", "account", group[0].Snowflake.Account, "waits", len(group), "error", err)
 			for _, w := range group {
-				p.expire(ctx, w, &report)
+				p.expire(ctx, w, run, &report)
 			}
 			continue
 		}
@@ -257,12 +274,13 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 			p.logger().Warn("unknown endpoint status; still waiting", "execution", w.Execution, "service", w.ServiceID, "status", info.Status)
 		}
 	}
-	p.expire(ctx, w, report)
+	p.expire(ctx, w, nil, report)
 }
 
-// expire fails a wait whose deadline has passed, into a state that needs an
-// operator, and counts the others as pending.
-func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
+// expire fails a wait whose deadline has passed and counts the others as
+// pending. failing is the run of failed endpoint queries of the wait's
+// account, nil when the last query succeeded.
+func (p *Poller) expire(ctx context.Context, w workflow.Wait, failing *failedPolls, report *Report) {
 	now := p.Env.Now()
 	if now.Before(w.Deadline) {
 		report.Pending++
@@ -273,10 +291,50 @@ func (p *Poller) expire(ctx context.Context, w workflow.Wait, report *Report) {
 		}
 		return
 	}
-	cause := fmt.Sprintf("awaiting operator: the endpoint to %s for %s was not live by %s; check SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO and the connection on the endpoint service, then redrive the run",
+	cause := fmt.Sprintf("the endpoint to %s for %s was not live by %s. "+
+		"Check its status with SELECT SYSTEM$GET_PRIVATELINK_ENDPOINTS_INFO() and the connection on the endpoint service, "+
+		"fix what keeps it pending, then redrive the run to wait again",
 		w.ServiceID, w.Host, w.Deadline.UTC().Format("2006-01-02 15:04 MST"))
+	if failing != nil {
+		cause += fmt.Sprintf(". The last %d queries of the endpoints failed: %v", failing.count, failing.last)
+	}
 	p.complete(ctx, w, report, func() error { return p.Tasks.SendTaskFailure(ctx, w.Token, workflow.ErrTimeout, TaskName+": "+cause) })
 	report.Failed++
+}
+
+// recordPoll counts the outcome err of the endpoint query of the account
+// with key and logs the first failure, every FailureLogInterval-th failure
+// in a row and the first success after failures. It returns the run of
+// failures, or nil after a success.
+func (p *Poller) recordPoll(key string, group []workflow.Wait, err error) *failedPolls {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	log := p.logger()
+	account := group[0].Snowflake.Account
+	run := p.failing[key]
+	if err == nil {
+		if run != nil {
+			log.Info("poll endpoints recovered", "account", account, "failed_polls", run.count,
+				"failing_since", run.since.UTC().Format(time.RFC3339))
+			delete(p.failing, key)
+		}
+		return nil
+	}
+	if run == nil {
+		if p.failing == nil {
+			p.failing = map[string]*failedPolls{}
+		}
+		run = &failedPolls{since: p.Env.Now()}
+		p.failing[key] = run
+	}
+	run.count++
+	run.last = err
+	if run.count == 1 || run.count%FailureLogInterval == 0 {
+		log.Warn("poll endpoints failed", "account", account, "waits", len(group), "failed_polls", run.count,
+			"failing_since", run.since.UTC().Format(time.RFC3339), "error", err)
+	}
+	copied := *run
+	return &copied
 }
 
 // complete sends the outcome and drops the wait once it is delivered or the

@@ -225,9 +225,12 @@ func TestPollQueriesOncePerAccount(t *testing.T) {
 		t.Errorf("rejected wait failure = %q, want Rejected", got)
 	}
 	for _, token := range []string{"expired", "expired-down"} {
-		if got := tasks.failure[token]; !strings.HasPrefix(got, "Timeout: await_endpoint: awaiting operator") {
-			t.Errorf("%s failure = %q, want Timeout awaiting operator", token, got)
+		if got := tasks.failure[token]; !strings.HasPrefix(got, "Timeout: await_endpoint: the endpoint to ") {
+			t.Errorf("%s failure = %q, want Timeout naming the endpoint", token, got)
 		}
+	}
+	if got := tasks.failure["expired-down"]; !strings.Contains(got, "The last 1 queries of the endpoints failed: ") {
+		t.Errorf("expired-down failure = %q, want the failed query", got)
 	}
 	if report.Pending != 200 {
 		t.Errorf("pending = %d, want 200", report.Pending)
