@@ -380,8 +380,8 @@ func TestWriteOwnPlainColumns(t *testing.T) {
 		return errName, cause, retries
 	}
 
-	// The task phase has an effective input, so the first write empties
-	// every column that a plain write leaves out.
+	// The first write empties the effective input and every column that
+	// a plain write leaves out.
 	write(func(c *cursor) {
 		c.Effective, c.Output, c.Token, c.TaskDeadline, c.HeartbeatSeconds = nil, nil, "", 0, 0
 		if !c.hasPlainColumns() {
@@ -413,5 +413,33 @@ func TestWriteOwnPlainColumns(t *testing.T) {
 	}
 	if phase != phaseEnter {
 		t.Errorf("phase %q after a plain write, want %q", phase, phaseEnter)
+	}
+
+	// A plain write still writes the effective input, which the step
+	// that enters a Task state sets.
+	readEffective := func() sql.NullString {
+		t.Helper()
+		var effective sql.NullString
+		if err := e.db.QueryRow(`SELECT effective FROM cursors WHERE id = ?`, id).Scan(&effective); err != nil {
+			t.Fatal(err)
+		}
+		return effective
+	}
+	write(func(c *cursor) {
+		c.Phase, c.Effective = phaseTask, json.RawMessage(`{"n":1}`)
+		if !c.hasPlainColumns() {
+			t.Fatalf("cursor %+v with only an effective input is not plain", c)
+		}
+	})
+	if got := readEffective(); !got.Valid || got.String != `{"n":1}` {
+		t.Errorf("effective input %+v after a plain write, want {\"n\":1}", got)
+	}
+	write(func(c *cursor) { c.Effective = json.RawMessage(`{"n":2}`) })
+	if got := readEffective(); !got.Valid || got.String != `{"n":2}` {
+		t.Errorf("effective input %+v after a second plain write, want {\"n\":2}", got)
+	}
+	write(func(c *cursor) { c.Phase, c.Effective = phaseEnter, nil })
+	if got := readEffective(); got.Valid {
+		t.Errorf("effective input %s after a plain write that empties it, want NULL", got.String)
 	}
 }

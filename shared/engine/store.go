@@ -351,10 +351,11 @@ func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue, plain b
 	switch {
 	case plain && writeDue:
 		query = cursorPlainDueUpdate
-		args = []any{c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, c.ID, c.Version}
+		args = []any{c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective), c.ID,
+			c.Version}
 	case plain:
 		query = cursorPlainUpdate
-		args = []any{c.State, string(c.Input), c.Phase, c.EnteredAt, c.ID, c.Version}
+		args = []any{c.State, string(c.Input), c.Phase, c.EnteredAt, nullJSON(c.Effective), c.ID, c.Version}
 	case writeDue:
 		query = cursorDueUpdate
 		args = []any{c.State, string(c.Input), c.Phase, nullTime(c.DueAt), c.EnteredAt, nullJSON(c.Effective),
@@ -380,24 +381,26 @@ func updateCursor(ctx context.Context, tx *storeTx, c *cursor, writeDue, plain b
 // The UPDATE statements of updateCursor.
 const (
 	cursorVersionWhere = ` WHERE id = ? AND version = ?`
-	cursorExtraColumns = `, effective = ?, retries = ?, retry_count = ?, token = ?,
+	cursorExtraColumns = `, retries = ?, retry_count = ?, token = ?,
 		task_deadline = ?, heartbeat_seconds = ?, output = ?, error = ?, cause = ?`
 
 	cursorPlainDueUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
-		version = version + 1, entered_at = ?` + cursorVersionWhere
+		version = version + 1, entered_at = ?, effective = ?` + cursorVersionWhere
 	cursorPlainUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?,
-		version = version + 1, entered_at = ?` + cursorVersionWhere
+		version = version + 1, entered_at = ?, effective = ?` + cursorVersionWhere
 	cursorDueUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?, due_at = ?,
-		version = version + 1, entered_at = ?` + cursorExtraColumns + cursorVersionWhere
+		version = version + 1, entered_at = ?, effective = ?` + cursorExtraColumns + cursorVersionWhere
 	cursorUpdate = `UPDATE cursors SET state = ?, input = ?, phase = ?,
-		version = version + 1, entered_at = ?` + cursorExtraColumns + cursorVersionWhere
+		version = version + 1, entered_at = ?, effective = ?` + cursorExtraColumns + cursorVersionWhere
 )
 
 // hasPlainColumns reports whether the columns that a plain updateCursor
-// leaves out have their empty values in c: no effective input, retries,
-// token, task deadline, heartbeat, output, error or cause.
+// leaves out have their empty values in c: no retries, token, task
+// deadline, heartbeat, output, error or cause. The effective input is not
+// one of them, because the step that enters a Task state sets it, and a
+// plain write still writes it.
 func (c *cursor) hasPlainColumns() bool {
-	return c.Effective == nil && len(c.Retries) == 0 && c.RetryCount == 0 && c.Token == "" &&
+	return len(c.Retries) == 0 && c.RetryCount == 0 && c.Token == "" &&
 		c.TaskDeadline == 0 && c.HeartbeatSeconds == 0 && c.Output == nil && c.Error == "" && c.Cause == ""
 }
 
