@@ -17,6 +17,7 @@ import (
 	"github.com/repolink/repolink/shared/execview"
 	"github.com/repolink/repolink/shared/notify"
 	"github.com/repolink/repolink/shared/storehealth"
+	"github.com/repolink/repolink/shared/waits"
 	"github.com/repolink/repolink/shared/workflow"
 )
 
@@ -245,15 +246,22 @@ func statusCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return err
 		}
 	}
+	var waiting *waits.Waiting
+	if x.Status == engine.StatusRunning {
+		if waiting, err = waits.ReadWaiting(ctx, filepath.Join(dir, "waits.db"), name); err != nil {
+			return err
+		}
+	}
 	if *output == "json" {
 		sv := newStatusView(v, next, resume)
+		sv.Wait = waiting
 		sv.Queued = queued
 		sv.Notifications = notifications
 		sv.TornDownBy = tornDown
 		sv.RebuiltBy = rebuilt
 		return writeJSONTo(stdout, sv)
 	}
-	writeStatus(stdout, x, v, flags, next)
+	writeStatusWaiting(stdout, x, v, waiting, flags, next)
 	if rebuilt != nil {
 		printText(stdout, "torn down:     %s\n", rebuiltText(*tornDown, *rebuilt, storeFlagsOf(flags)))
 	} else if tornDown != nil {
@@ -277,6 +285,9 @@ type statusView struct {
 	// the advice to resume or stop a running execution that no process
 	// runs. It is empty otherwise.
 	Next string `json:"next,omitempty"`
+	// Wait is the open wait of a running execution in await_endpoint, with
+	// the latest poll outcome that the poller stored. It is nil otherwise.
+	Wait *waits.Waiting `json:"wait,omitempty"`
 	// Queued describes the task results that send-task-success or
 	// send-task-failure stored for the running execution and that the
 	// engine has not applied yet. It is empty when there are none.
@@ -545,6 +556,13 @@ func printStatus(w io.Writer, x engine.Execution, v executionView, flags string)
 // writeStatus is printStatus with next as the next action of an execution
 // that did not succeed.
 func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next string) {
+	writeStatusWaiting(w, x, v, nil, flags, next)
+}
+
+// writeStatusWaiting is writeStatus that also writes waiting, the
+// execution's open wait, under the current step. A nil waiting writes no
+// wait lines.
+func writeStatusWaiting(w io.Writer, x engine.Execution, v executionView, waiting *waits.Waiting, flags, next string) {
 	printText(w, "execution:     %s\n", v.Name)
 	if v.RequestID != "" {
 		printText(w, "request:       %s\n", v.RequestID)
@@ -552,6 +570,9 @@ func writeStatus(w io.Writer, x engine.Execution, v executionView, flags, next s
 	printText(w, "status:        %s\n", v.Status)
 	if v.CurrentState != "" && v.Status == engine.StatusRunning {
 		printText(w, "current step:  %s\n", stepLabel(v.CurrentStep, v.CurrentState))
+	}
+	if waiting != nil {
+		writeWaiting(w, *waiting)
 	}
 	printText(w, "started:       %s\n", v.StartedAt.Format(time.RFC3339))
 	if v.StoppedAt != nil {

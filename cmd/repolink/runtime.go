@@ -388,6 +388,9 @@ func (rt *runtime) pollLoop(ctx context.Context) {
 	nextAction := func(req request.Request) string { return payload.CredentialNextAction(req, flags) }
 	p := &poller.Poller{Env: rt.env, Tasks: engineTasks{rt.engine}, Notices: rt.credentialNotices, NextAction: nextAction,
 		StoreHealth: rt.health}
+	if rt.waits != nil {
+		p.Polls = rt.waits
+	}
 	interval := rt.poll
 	if rt.clock != nil {
 		// A large clock scale can shrink the interval to nothing, and a

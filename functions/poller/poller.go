@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/shared/request"
@@ -71,12 +72,40 @@ type Poller struct {
 	// wait deletions, which write to local stores. It logs a full or
 	// read-only store in place of each failed write.
 	StoreHealth *storehealth.Monitor
+	// Polls, when set, stores the outcome of the latest endpoint query of
+	// each wait that stays open, so that repolink status can show it. A
+	// wait's record is written when its outcome changes, and otherwise at
+	// most once per PollRecordInterval.
+	//
+	// NOTE: the Lambda and Cloud Functions pollers leave Polls nil, so
+	// their deployments store no poll outcome. repolink status reads only
+	// the local SQLite wait store, and nothing would read a record in the
+	// DynamoDB or Firestore wait store.
+	Polls workflow.WaitPollRecorder
 
 	// failing is the run of failed endpoint queries of each account, by
 	// the key that Poll groups waits by. It lasts as long as the Poller,
 	// so a poller built for each poll logs every failure as the first.
 	mu      sync.Mutex
 	failing map[string]*failedPolls
+	// recorded is the last poll outcome written to Polls for each wait,
+	// by task token.
+	recorded map[string]recordedPoll
+}
+
+// PollRecordInterval is the longest time for which the poller leaves a
+// wait's stored poll outcome unchanged while later polls have the same
+// outcome. The stored failure count can be that much behind.
+const PollRecordInterval = time.Minute
+
+// maxPollErrorLength bounds the error text of a stored poll outcome, in
+// bytes.
+const maxPollErrorLength = 300
+
+// recordedPoll is a poll outcome that the poller wrote to Polls.
+type recordedPoll struct {
+	outcome string
+	at      time.Time
 }
 
 // FailureLogInterval is how many failed endpoint queries in a row of one
@@ -218,7 +247,8 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 		if err != nil {
 			report.Errors++
 			for _, w := range group {
-				p.expire(ctx, w, run, &report)
+				poll := workflow.WaitPoll{Error: firstLine(err), FailedPolls: run.count, FailingSince: run.since}
+				p.expire(ctx, w, run, poll, &report)
 			}
 			continue
 		}
@@ -226,6 +256,7 @@ func (p *Poller) Poll(ctx context.Context) (Report, error) {
 			p.settle(ctx, w, infos, &report)
 		}
 	}
+	p.forgetRecorded(waits)
 	return report, nil
 }
 
@@ -273,17 +304,21 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 		if !isKnownWaiting(info.Status) {
 			p.logger().Warn("unknown endpoint status; still waiting", "execution", w.Execution, "service", w.ServiceID, "status", info.Status)
 		}
+		p.expire(ctx, w, nil, workflow.WaitPoll{EndpointState: info.EndpointState, Status: info.Status}, report)
+		return
 	}
-	p.expire(ctx, w, nil, report)
+	p.expire(ctx, w, nil, workflow.WaitPoll{NotListed: true}, report)
 }
 
 // expire fails a wait whose deadline has passed and counts the others as
-// pending. failing is the run of failed endpoint queries of the wait's
-// account, nil when the last query succeeded.
-func (p *Poller) expire(ctx context.Context, w workflow.Wait, failing *failedPolls, report *Report) {
+// pending, storing the outcome poll of their account's query. failing is
+// the run of failed endpoint queries of the wait's account, nil when the
+// last query succeeded.
+func (p *Poller) expire(ctx context.Context, w workflow.Wait, failing *failedPolls, poll workflow.WaitPoll, report *Report) {
 	now := p.Env.Now()
 	if now.Before(w.Deadline) {
 		report.Pending++
+		p.storePoll(ctx, w, poll, now, report)
 		if w.Deadline.Sub(now) < NearDeadline {
 			// The deployed alarm counts these records.
 			p.logger().Warn("wait near deadline", "execution", w.Execution, "service", w.ServiceID,
@@ -335,6 +370,77 @@ func (p *Poller) recordPoll(key string, group []workflow.Wait, err error) *faile
 	}
 	copied := *run
 	return &copied
+}
+
+// storePoll writes poll, taken at now, as the latest poll outcome of the
+// open wait w, unless the outcome written last for w is the same and less
+// than PollRecordInterval old. A failed write is counted and logged, and
+// the next poll tries again.
+func (p *Poller) storePoll(ctx context.Context, w workflow.Wait, poll workflow.WaitPoll, now time.Time, report *Report) {
+	if p.Polls == nil {
+		return
+	}
+	poll.Token, poll.Execution, poll.At = w.Token, w.Execution, now
+	// The failure count is left out, because it changes on every failed
+	// poll.
+	outcome := fmt.Sprintf("%q %q %t %q", poll.EndpointState, poll.Status, poll.NotListed, poll.Error)
+	p.mu.Lock()
+	last, ok := p.recorded[w.Token]
+	p.mu.Unlock()
+	if ok && last.outcome == outcome && now.Sub(last.at) < PollRecordInterval {
+		return
+	}
+
+	err := p.Polls.RecordPoll(ctx, poll)
+	if err != nil {
+		report.Errors++
+	}
+	if !p.StoreHealth.Record(err) && err != nil {
+		p.logger().Warn("store poll outcome failed", "execution", w.Execution, "error", err)
+	}
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.recorded == nil {
+		p.recorded = map[string]recordedPoll{}
+	}
+	p.recorded[w.Token] = recordedPoll{outcome: outcome, at: now}
+}
+
+// forgetRecorded drops the written poll outcomes of waits that are not
+// among open.
+func (p *Poller) forgetRecorded(open []workflow.Wait) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.recorded) == 0 {
+		return
+	}
+	tokens := make(map[string]bool, len(open))
+	for _, w := range open {
+		tokens[w.Token] = true
+	}
+	for token := range p.recorded {
+		if !tokens[token] {
+			delete(p.recorded, token)
+		}
+	}
+}
+
+// firstLine returns the first line of err's message, cut to
+// maxPollErrorLength bytes on a character boundary.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	line = strings.TrimSpace(line)
+	if len(line) <= maxPollErrorLength {
+		return line
+	}
+	cut := maxPollErrorLength - len("...")
+	for cut > 0 && !utf8.RuneStart(line[cut]) {
+		cut--
+	}
+	return line[:cut] + "..."
 }
 
 // complete sends the outcome and drops the wait once it is delivered or the
