@@ -890,13 +890,19 @@ func (s *serviceExecutions) unservedHosts(req request.Request) []request.FieldEr
 	return fields
 }
 
-// Status returns the status of an execution.
-func (s *serviceExecutions) Status(ctx context.Context, name string) (string, error) {
+// Status returns the status of an execution, with the error name and the
+// failed step of one that closed without success, as status prints them.
+func (s *serviceExecutions) Status(ctx context.Context, name string) (webhook.ExecutionStatus, error) {
 	x, err := s.rt.engine.Describe(ctx, name)
 	if err != nil {
-		return "", err
+		return webhook.ExecutionStatus{}, err
 	}
-	return x.Status, nil
+	run := webhook.ExecutionStatus{Status: x.Status}
+	if x.Status != engine.StatusRunning && x.Status != engine.StatusSucceeded {
+		run.Error = x.Error
+		run.FailedStep, _ = failedStep(x)
+	}
+	return run, nil
 }
 
 // sfnAccessKeyID is the access key ID with which clients sign Step

@@ -39,7 +39,7 @@ func TestWebhookReplayAfterTeardown(t *testing.T) {
 	if code != http.StatusOK {
 		t.Errorf("replay after the teardown: status %d, want 200; body %+v", code, resp)
 	}
-	if !resp.Duplicate || resp.Execution != "RP-1" || resp.Reason != webhook.ReplayReason("RP-1", "ABORTED", true) {
+	if !resp.Duplicate || resp.Execution != "RP-1" || resp.Reason != webhook.ReplayReason("RP-1", webhook.ExecutionStatus{Status: "ABORTED"}, true) {
 		t.Errorf("replay after the teardown: response %+v, want a duplicate naming RP-1 with the replay reason", resp)
 	}
 	s.assertAbsent(t, "RP-1-r2")

@@ -11,9 +11,10 @@ import (
 )
 
 // TestWebhookStoppedRunAdvice stops the execution that a delivery of
-// ticket W-10 started, then repeats the delivery byte for byte and signs
-// it again. Neither starts anything, and both reasons advise a redrive or
-// a teardown.
+// ticket W-10 started, in preflight, then repeats the delivery byte for
+// byte and signs it again. Neither starts anything, and both reasons
+// advise a redrive or a changed request but no teardown, because the run
+// stopped before any step that builds.
 func TestWebhookStoppedRunAdvice(t *testing.T) {
 	s := newServedStore(t)
 	mux, secret := newWebhookMux(t, s)
@@ -33,7 +34,7 @@ func TestWebhookStoppedRunAdvice(t *testing.T) {
 	}
 	s.stop(t, "W-10")
 
-	redrive := "redrive W-10 to resume it from the step where it stopped"
+	redrive := "Redrive W-10 to run preflight again"
 	code, resp := post(signedAt)
 	if code != http.StatusOK || !resp.Duplicate || resp.Execution != "W-10" {
 		t.Errorf("replay = %d %+v, want 200 duplicate of W-10", code, resp)
@@ -52,8 +53,11 @@ func TestWebhookStoppedRunAdvice(t *testing.T) {
 	if !strings.Contains(resp.Reason, redrive) {
 		t.Errorf("reason of the delivery signed again lacks %q: %s", redrive, resp.Reason)
 	}
-	if !strings.Contains(resp.Reason, "or tear down the request") {
-		t.Errorf("reason of the delivery signed again lacks the teardown: %s", resp.Reason)
+	if !strings.Contains(resp.Reason, "nothing was built and there is nothing to tear down") {
+		t.Errorf("reason of the delivery signed again does not say that nothing was built: %s", resp.Reason)
+	}
+	if strings.Contains(resp.Reason, "tear down the request") {
+		t.Errorf("reason of the delivery signed again advises a teardown of a run that built nothing: %s", resp.Reason)
 	}
 	if strings.Contains(resp.Reason, webhook.HeaderTimestamp) {
 		t.Errorf("reason of the delivery signed again advises signing again, which starts nothing: %s", resp.Reason)

@@ -38,7 +38,7 @@ func TestWebhookReplay(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("replay of A: status = %d (%+v), want 200", status, out)
 	}
-	if out.Execution != "exec-1" || !out.Duplicate || out.Reason != webhook.ReplayReason("exec-1", "SUCCEEDED", false) {
+	if out.Execution != "exec-1" || !out.Duplicate || out.Reason != webhook.ReplayReason("exec-1", webhook.ExecutionStatus{Status: "SUCCEEDED"}, false) {
 		t.Errorf("replay of A: response = %+v, want a duplicate naming exec-1 with the replay reason", out)
 	}
 	if n := len(workflows.started()); n != 2 {

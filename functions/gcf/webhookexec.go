@@ -268,12 +268,15 @@ const endpointStep = "endpoint_until_ready"
 
 // Status returns the status of the execution id as a Step Functions
 // execution status, as statusOfState maps it.
-func (e *workflowExecutions) Status(ctx context.Context, id string) (string, error) {
+//
+// NOTE: it leaves the error name and failed step empty, so the duplicate
+// reason of a run that preflight rejected gives the general advice.
+func (e *workflowExecutions) Status(ctx context.Context, id string) (webhook.ExecutionStatus, error) {
 	x, err := e.client.Get(ctx, id)
 	if err != nil {
-		return "", err
+		return webhook.ExecutionStatus{}, err
 	}
-	return statusOfState(x.State), nil
+	return webhook.ExecutionStatus{Status: statusOfState(x.State)}, nil
 }
 
 // Teardown returns no teardown, because Google Cloud has no teardown

@@ -20,6 +20,7 @@ import (
 
 	"github.com/repolink/repolink/shared/request"
 	"github.com/repolink/repolink/shared/storehealth"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // MaxRequestBody is the largest body of POST /v1/requests, in bytes, and a
@@ -61,8 +62,9 @@ type Executions interface {
 	// waiting does not resolve. A *request.ValidationError
 	// means that this service cannot run the request as given.
 	Start(ctx context.Context, req request.Request) (string, error)
-	// Status returns the status of an execution, such as RUNNING.
-	Status(ctx context.Context, name string) (string, error)
+	// Status returns the status of an execution, such as RUNNING, and for
+	// one that closed without success its error name and failed step.
+	Status(ctx context.Context, name string) (ExecutionStatus, error)
 	// Teardown returns the name and status of the latest teardown of the
 	// request with ID requestID, or two empty strings when it has none.
 	// With after set, only a teardown that started after the execution
@@ -73,6 +75,39 @@ type Executions interface {
 	// execution ran req. A running execution counts as the latest, as it
 	// does for Start.
 	Latest(ctx context.Context, req request.Request) (name string, sameRequest bool, err error)
+}
+
+// ExecutionStatus is the status of an execution and, when it closed
+// without success, where and why it stopped.
+type ExecutionStatus struct {
+	// Status is the Step Functions status, such as RUNNING or FAILED.
+	Status string
+	// Error is the ASL error name with which the execution closed, such as
+	// InvalidRequest, or "" when it recorded none.
+	Error string
+	// FailedStep is the task name of the step that the execution stopped
+	// in without success, such as preflight, from the step name at the
+	// start of its cause or else its current state. It is "" when neither
+	// names a step.
+	FailedStep string
+}
+
+// preflightStep is the task name of workflow.PreflightState, the provision
+// machine's first step, which checks the request and builds nothing.
+const preflightStep = "preflight"
+
+// stoppedBeforeBuilding reports whether the execution closed without
+// success in preflight, before any step that builds, so it built nothing
+// and a teardown has nothing of it to remove.
+func (x ExecutionStatus) stoppedBeforeBuilding() bool {
+	return closedWithoutSuccess(x.Status) && x.FailedStep == preflightStep
+}
+
+// rejected reports whether preflight rejected the execution's request
+// with InvalidRequest. A redrive reruns the same checks on the same
+// request, so it fails the same way.
+func (x ExecutionStatus) rejected() bool {
+	return x.stoppedBeforeBuilding() && x.Error == workflow.ErrInvalidRequest
 }
 
 // RunningError reports that a teardown of a ticket's request, or a
@@ -472,6 +507,13 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 			return
 		}
 		if teardown != "" {
+			if run := h.status(ctx, out.Execution); run.stoppedBeforeBuilding() {
+				log.Info("delivery of a request whose run stopped in preflight, before a teardown of the request; nothing new started",
+					"teardown", teardown, "execution_status", run.Status, "execution_error", run.Error)
+				writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: run.Status, Duplicate: true,
+					Teardown: teardown, TeardownStatus: status, Reason: NothingBuiltTicketReason(d.Ticket, out.Execution, teardown, run)})
+				return
+			}
 			log.Info("delivery of a request whose repository a teardown removed; nothing new started", "teardown", teardown)
 			writeJSON(w, http.StatusOK, tornDownResponse(d.Ticket, out.Execution, teardown, status))
 			return
@@ -480,28 +522,28 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d Delivery, req
 	switch {
 	case out.Replay:
 		log.Warn("replayed delivery; nothing new started")
-		status := h.status(ctx, out.Execution)
+		run := h.status(ctx, out.Execution)
 		newStarts, err := h.startsAfterTeardown(ctx, req.ID, out.Execution, adapter)
 		if err != nil {
 			h.teardownReadFailed(w, log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
-			Reason: ReplayReason(out.Execution, status, newStarts)})
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: run.Status, Duplicate: true,
+			Reason: ReplayReason(out.Execution, run, newStarts)})
 	case existing != nil:
 		log.Info("request runs or last ran in an execution that this delivery did not start; nothing new started")
-		status := h.status(ctx, out.Execution)
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
-			Reason: StoppedRunAdvice(out.Execution, status)})
+		run := h.status(ctx, out.Execution)
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: run.Status, Duplicate: true,
+			Reason: StoppedRunAdvice(out.Execution, run, adapter)})
 	case out.Latest != "":
 		log.Info("delivery of an earlier request of the ticket; nothing new started", "latest", out.Latest)
 		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: StatusSuperseded, Duplicate: true,
 			LatestExecution: out.Latest, Reason: EarlierRequestReason(d.Ticket, out.Execution, out.Latest)})
 	default:
 		log.Info("duplicate delivery; nothing new started")
-		status := h.status(ctx, out.Execution)
-		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: status, Duplicate: true,
-			Reason: StoppedRunAdvice(out.Execution, status)})
+		run := h.status(ctx, out.Execution)
+		writeJSON(w, http.StatusOK, Response{Execution: out.Execution, Status: run.Status, Duplicate: true,
+			Reason: StoppedRunAdvice(out.Execution, run, adapter)})
 	}
 }
 
@@ -685,20 +727,20 @@ func EarlierTornDownReason(ticket, execution, latest, teardown string) string {
 
 // ReplayReason returns the response reason for a signed request whose
 // exact bytes, with the same timestamp, the service accepted before, when
-// its response named execution, whose status is now status. newStarts is
+// its response named execution, whose status is now run. newStarts is
 // set when a new delivery of the request would start an execution, because
 // a teardown of the request closed after execution started. Otherwise a new
 // delivery starts one only when the ticket ran another request since
 // execution, which the caller does not know, so the reason states that
 // condition.
-func ReplayReason(execution, status string, newStarts bool) string {
+func ReplayReason(execution string, run ExecutionStatus, newStarts bool) string {
 	reason := fmt.Sprintf("the same signed delivery was accepted before, with execution %s, and a repeated delivery starts nothing", execution)
 	signAgain := fmt.Sprintf("sign the request again with the current time in %s", HeaderTimestamp)
 	if newStarts {
 		return fmt.Sprintf("%s; %s to send a new delivery, which starts a new execution because a teardown of the request ran since %s",
 			reason, signAgain, execution)
 	}
-	next := StoppedRunAdvice(execution, status)
+	next := StoppedRunAdvice(execution, run, false)
 	if next == "" {
 		next = fmt.Sprintf("a new delivery of the same request starts nothing either while %s is the ticket's latest execution", execution)
 	}
@@ -709,15 +751,73 @@ func ReplayReason(execution, status string, newStarts bool) string {
 // StoppedRunAdvice returns what continues a ticket whose latest execution
 // ran the delivered request, when that execution has the status FAILED,
 // TIMED_OUT or ABORTED, and "" for any other status. A new delivery of the
-// same request starts nothing then, so the advice is a redrive or a
-// teardown, which the Step Functions API and repolink status offer too.
-func StoppedRunAdvice(execution, status string) string {
-	if !closedWithoutSuccess(status) {
+// same request starts nothing then. For an execution that stopped in
+// preflight, the advice names no teardown, because nothing was built, and
+// for one that preflight rejected with InvalidRequest it names no redrive
+// either, because a redrive fails the same way. So it changes the request,
+// through a ticket update when ticket is set (a ticket adapter) and a new
+// delivery otherwise. For an execution that stopped in a later step, the
+// advice is a redrive or a teardown, which the Step Functions API and
+// repolink status offer too.
+func StoppedRunAdvice(execution string, run ExecutionStatus, ticket bool) string {
+	if !closedWithoutSuccess(run.Status) {
 		return ""
 	}
-	return fmt.Sprintf("a new delivery of the same request starts nothing while %s, which ran it and is %s, is the ticket's latest execution; "+
-		"redrive %s to resume it from the step where it stopped, unless its status shows that a redrive fails the same way, "+
-		"or tear down the request to remove what it may have built", execution, status, execution)
+	unchanged := fmt.Sprintf("a new delivery of the same request starts nothing while %s, which ran it and is %s, is the ticket's latest execution",
+		execution, run.Status)
+	switch {
+	case run.rejected():
+		return fmt.Sprintf("preflight rejected this request in execution %s with %s, so nothing was built and there is nothing to tear down. "+
+			"A redrive reruns the same checks on the same request and fails the same way, and %s. %s",
+			execution, run.Error, unchanged, changeRequestAdvice(execution, ticket))
+	case run.stoppedBeforeBuilding():
+		return fmt.Sprintf("execution %s stopped in preflight%s, before any step that builds, so nothing was built and there is nothing to tear down, "+
+			"and %s. Redrive %s to run preflight again once the cause is fixed, or change the request, because %s",
+			execution, withError(run), unchanged, execution, changeRequest(ticket))
+	}
+	return fmt.Sprintf("%s; redrive %s to resume it from the step where it stopped, unless its status shows that a redrive fails the same way, "+
+		"or tear down the request to remove what it may have built", unchanged, execution)
+}
+
+// NothingBuiltTicketReason returns the response reason for a ticket
+// delivery of a request whose execution stopped in preflight, which built
+// nothing, when teardown of the request has run since. A ticket adapter
+// starts nothing for the unchanged request, and a teardown rules out a
+// redrive, so the reason changes the request.
+func NothingBuiltTicketReason(ticket, execution, teardown string, run ExecutionStatus) string {
+	reason := fmt.Sprintf("ticket %s ran this request in execution %s, which is %s after it stopped in preflight%s, before any step that builds. "+
+		"So nothing was built, and teardown %s of the request, which has run since, removed nothing of it. "+
+		"A ticket event that leaves the request unchanged starts nothing, because ticket systems send one with every change of the ticket",
+		ticket, execution, run.Status, withError(run), teardown)
+	if run.rejected() {
+		return reason + ". " + changeRequestAdvice(execution, true)
+	}
+	return reason + ", so change the request, because " + changeRequest(true)
+}
+
+// changeRequestAdvice returns the sentence that states how to fix a request
+// that preflight rejected in execution.
+func changeRequestAdvice(execution string, ticket bool) string {
+	return fmt.Sprintf("The cause of %s names the check that failed and the field of the request to change, such as a role or an index URL, and %s",
+		execution, changeRequest(ticket))
+}
+
+// changeRequest returns how a changed request starts: through a ticket
+// update for a ticket adapter (ticket set), or through a new delivery.
+func changeRequest(ticket bool) string {
+	if ticket {
+		return "an update of the ticket with the change sends the changed request, which starts a new execution"
+	}
+	return "a new delivery of the changed request starts a new execution"
+}
+
+// withError returns " with " and the error name of run, or "" when it
+// recorded none, such as after a stop without an error.
+func withError(run ExecutionStatus) string {
+	if run.Error == "" {
+		return ""
+	}
+	return " with " + run.Error
 }
 
 // closedWithoutSuccess reports whether status is FAILED, TIMED_OUT or
@@ -747,13 +847,13 @@ func EarlierRequestReason(ticket, execution, latest string) string {
 		"so change the request to run it again", ticket, execution, latest)
 }
 
-func (h *Handler) status(ctx context.Context, name string) string {
-	status, err := h.cfg.Executions.Status(ctx, name)
+func (h *Handler) status(ctx context.Context, name string) ExecutionStatus {
+	run, err := h.cfg.Executions.Status(ctx, name)
 	if err != nil {
 		h.log.Warn("read execution status failed", "execution", name, "error", err)
-		return "UNKNOWN"
+		return ExecutionStatus{Status: "UNKNOWN"}
 	}
-	return status
+	return run
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -42,6 +42,7 @@ type fakeExecutions struct {
 	// ordinals maps each started execution to its run number.
 	ordinals  map[string]int
 	teardowns map[string]fakeTeardown
+	statuses  map[string]ExecutionStatus
 }
 
 // fakeTeardown is the latest teardown of a request. afterRuns counts the
@@ -94,7 +95,25 @@ func (f *fakeExecutions) Start(_ context.Context, req request.Request) (string, 
 	return name, nil
 }
 
-func (f *fakeExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
+// Status returns the status that setStatus gave the execution, or RUNNING.
+func (f *fakeExecutions) Status(_ context.Context, name string) (ExecutionStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if run, ok := f.statuses[name]; ok {
+		return run, nil
+	}
+	return ExecutionStatus{Status: "RUNNING"}, nil
+}
+
+// setStatus makes Status return run for the execution name.
+func (f *fakeExecutions) setStatus(name string, run ExecutionStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.statuses == nil {
+		f.statuses = map[string]ExecutionStatus{}
+	}
+	f.statuses[name] = run
+}
 
 // Latest returns the ID's latest execution. The fake does not keep
 // requests, so it reports that execution as one of another request, which

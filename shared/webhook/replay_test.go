@@ -45,7 +45,7 @@ func TestRequestWebhookReplay(t *testing.T) {
 		if code != http.StatusOK {
 			t.Errorf("status = %d, want 200", code)
 		}
-		want := Response{Execution: execution, Status: "RUNNING", Duplicate: true, Reason: ReplayReason(execution, "RUNNING", tornDown)}
+		want := Response{Execution: execution, Status: "RUNNING", Duplicate: true, Reason: ReplayReason(execution, ExecutionStatus{Status: "RUNNING"}, tornDown)}
 		if diff := cmp.Diff(want, resp); diff != "" {
 			t.Errorf("response (-want +got):\n%s", diff)
 		}

@@ -60,7 +60,9 @@ func (c *countingExecutions) Start(_ context.Context, req request.Request) (stri
 	return name, nil
 }
 
-func (c *countingExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
+func (c *countingExecutions) Status(context.Context, string) (webhook.ExecutionStatus, error) {
+	return webhook.ExecutionStatus{Status: "RUNNING"}, nil
+}
 
 func (c *countingExecutions) Teardown(context.Context, string, string) (string, string, error) {
 	return "", "", nil

@@ -62,7 +62,9 @@ func (r *runExecutions) Start(_ context.Context, req request.Request) (string, e
 	return name, nil
 }
 
-func (r *runExecutions) Status(context.Context, string) (string, error) { return "SUCCEEDED", nil }
+func (r *runExecutions) Status(context.Context, string) (webhook.ExecutionStatus, error) {
+	return webhook.ExecutionStatus{Status: "SUCCEEDED"}, nil
+}
 
 func (r *runExecutions) Teardown(_ context.Context, _, after string) (string, string, error) {
 	r.mu.Lock()

@@ -54,7 +54,9 @@ func (c *closingExecutions) close(id string) {
 	delete(c.running, id)
 }
 
-func (c *closingExecutions) Status(context.Context, string) (string, error) { return "RUNNING", nil }
+func (c *closingExecutions) Status(context.Context, string) (webhook.ExecutionStatus, error) {
+	return webhook.ExecutionStatus{Status: "RUNNING"}, nil
+}
 
 func (c *closingExecutions) Teardown(context.Context, string, string) (string, string, error) {
 	return "", "", nil

@@ -54,7 +54,7 @@ func TestWebhookReplay(t *testing.T) {
 		if code != http.StatusOK {
 			t.Errorf("%s: status = %d, want 200", replay.name, code)
 		}
-		want := webhook.Response{Execution: replay.execution, Duplicate: true, Reason: webhook.ReplayReason(replay.execution, "SUCCEEDED", false)}
+		want := webhook.Response{Execution: replay.execution, Duplicate: true, Reason: webhook.ReplayReason(replay.execution, webhook.ExecutionStatus{Status: "SUCCEEDED"}, false)}
 		if diff := cmp.Diff(want, resp); diff != "" {
 			t.Errorf("%s: response (-want +got):\n%s", replay.name, diff)
 		}
@@ -123,7 +123,7 @@ func TestWebhookStaleDelivery(t *testing.T) {
 		t.Errorf("A signed anew = %d %+v, want 202 DATA-4711-r3", code, resp)
 	}
 	code, resp = handle(t, hook, goBack)
-	want := webhook.Response{Execution: "DATA-4711-r3", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711-r3", "RUNNING", false)}
+	want := webhook.Response{Execution: "DATA-4711-r3", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711-r3", webhook.ExecutionStatus{Status: "RUNNING"}, false)}
 	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
 		t.Errorf("retry of A signed anew = %d, want 200; response (-want +got):\n%s", code, diff)
 	}
@@ -192,13 +192,13 @@ func TestWebhookReplayOfStoppedRun(t *testing.T) {
 	states.abort("DATA-4711")
 
 	code, resp := handle(t, hook, event)
-	want := webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711", "ABORTED", false)}
+	want := webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.ReplayReason("DATA-4711", webhook.ExecutionStatus{Status: "ABORTED"}, false)}
 	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
 		t.Errorf("replay = %d, want 200; response (-want +got):\n%s", code, diff)
 	}
 
 	code, resp = handle(t, hook, signedEvent(body, secret, now.Add(2*time.Second)))
-	want = webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.StoppedRunAdvice("DATA-4711", "ABORTED")}
+	want = webhook.Response{Execution: "DATA-4711", Duplicate: true, Reason: webhook.StoppedRunAdvice("DATA-4711", webhook.ExecutionStatus{Status: "ABORTED"}, false)}
 	if diff := cmp.Diff(want, resp); code != http.StatusOK || diff != "" {
 		t.Errorf("delivery signed again = %d, want 200; response (-want +got):\n%s", code, diff)
 	}

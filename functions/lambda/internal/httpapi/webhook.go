@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -392,6 +393,10 @@ func (w *Webhook) accept(ctx context.Context, req request.Request, signedAt time
 		reason := fmt.Sprintf("%v; redrive it if it failed, or change the request to start a new execution", ran)
 		if ran.running {
 			reason = fmt.Sprintf("%v; send a changed request after it closes to start a new execution", ran)
+		} else if x, found := w.describeRun(ctx, ran.execution, log); found {
+			if advice := webhook.StoppedRunAdvice(ran.execution, w.runStatus(ctx, x, log), false); advice != "" {
+				reason = fmt.Sprintf("%v; %s", ran, advice)
+			}
 		}
 		log.Warn("request runs or ran in an execution that the delivery store does not record; nothing new started", "execution", ran.execution)
 		return respond(http.StatusOK, webhook.Response{Execution: ran.execution, Duplicate: true, Reason: reason}), ran.execution
@@ -416,7 +421,7 @@ func (w *Webhook) accept(ctx context.Context, req request.Request, signedAt time
 		log.Info("duplicate delivery; nothing new started")
 		x, _ := w.describeRun(ctx, out.Execution, log)
 		return respond(http.StatusOK, webhook.Response{Execution: out.Execution, Duplicate: true,
-			Reason: webhook.StoppedRunAdvice(out.Execution, x.Status)}), out.Execution
+			Reason: webhook.StoppedRunAdvice(out.Execution, w.runStatus(ctx, x, log), false)}), out.Execution
 	}
 }
 
@@ -435,7 +440,59 @@ func (w *Webhook) replayReason(ctx context.Context, id, execution string, log *s
 			newStarts = true
 		}
 	}
-	return webhook.ReplayReason(execution, x.Status, newStarts)
+	return webhook.ReplayReason(execution, w.runStatus(ctx, x, log), newStarts)
+}
+
+// runStatus returns the status of the described provision execution x,
+// with the error name and failed step of one that closed without success.
+// The failed step is the step that the cause starts with, as the steps write
+// it, or else the step of the last state entered, as status shows it. A
+// failed history read is logged and leaves the step empty, which gives the
+// general advice.
+func (w *Webhook) runStatus(ctx context.Context, x sfn.Execution, log *slog.Logger) webhook.ExecutionStatus {
+	run := webhook.ExecutionStatus{Status: x.Status}
+	if x.Status == "" || x.Status == sfn.StatusRunning || x.Status == sfn.StatusSucceeded {
+		return run
+	}
+	run.Error = x.Error
+	if step, _, ok := execview.CauseStep(x.Cause); ok {
+		run.FailedStep = step
+		return run
+	}
+	state, err := w.lastStateEntered(ctx, x.ARN)
+	if err != nil {
+		log.Warn("read execution history failed; the response reason leaves out the failed step", "execution", x.Name, "error", err)
+		return run
+	}
+	run.FailedStep, _ = execview.StoppedStep(execview.Provision, state, x.Cause)
+	return run
+}
+
+// lastStateEntered returns the name of the last state that the execution
+// executionARN entered, or "" when its history has none.
+func (w *Webhook) lastStateEntered(ctx context.Context, executionARN string) (string, error) {
+	opts := sfn.HistoryOptions{MaxResults: 100, ReverseOrder: true}
+	for {
+		events, next, err := w.Executions.GetExecutionHistory(ctx, executionARN, opts)
+		if err != nil {
+			return "", fmt.Errorf("read history of %s: %w", executionARN, err)
+		}
+		for _, ev := range events {
+			if !strings.HasSuffix(ev.Type, "StateEntered") {
+				continue
+			}
+			var details struct {
+				Name string `json:"name"`
+			}
+			if json.Unmarshal(ev.Details, &details) == nil {
+				return details.Name, nil
+			}
+		}
+		if next == "" {
+			return "", nil
+		}
+		opts.NextToken = next
+	}
 }
 
 // describeRun describes the provision execution name. It returns false,
