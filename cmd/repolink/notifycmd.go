@@ -204,7 +204,7 @@ func deliverResent(ctx context.Context, eng *engine.Engine, store *notify.Store,
 
 	mode, _ := readStateMode(dir)
 	n, err := notify.New(notify.Config{Store: store, Executions: eng, Secret: []byte(secret), Sandbox: mode == modeSandbox,
-		CommandFlags: hintFlags(dir, stateDir)})
+		CommandFlags: hintFlags(dir, stateDir), TicketSystem: ticketSystemsIn(dir)})
 	if err != nil {
 		return err
 	}

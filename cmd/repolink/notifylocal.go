@@ -94,7 +94,7 @@ func (l localNotifier) send(ctx context.Context, eng *engine.Engine, x engine.Ex
 	defer store.Close()
 
 	n, err := notify.New(notify.Config{Store: store, Executions: eng, Secret: []byte(secret), Sandbox: l.sandbox,
-		CommandFlags: l.flags})
+		CommandFlags: l.flags, TicketSystem: ticketSystemsIn(l.dir)})
 	if err != nil {
 		printText(stderr, "repolink: notification of %s not sent: %v\n", x.Name, err)
 		return

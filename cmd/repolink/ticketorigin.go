@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	"github.com/repolink/repolink/shared/webhook/sqlitestore"
+	"github.com/repolink/repolink/shared/workflow"
 )
 
 // webhookStoreFile is the delivery store of repolink up in the state
@@ -27,11 +27,18 @@ func ticketSystemOf(ctx context.Context, dir, name string) (string, error) {
 	return ticketSystems[source], nil
 }
 
+// ticketSystemsIn returns the notify.Config.TicketSystem of the state
+// directory dir, which reads the delivery store of repolink up there.
+func ticketSystemsIn(dir string) func(ctx context.Context, execution string) (string, error) {
+	return func(ctx context.Context, execution string) (string, error) {
+		return ticketSystemOf(ctx, dir, execution)
+	}
+}
+
 // ticketRerun returns the NextCommands.Rerun of a provision run that a
 // delivery of ticket from the ticket system started. The request ID is the
 // ticket key and the request comes from the ticket's fields, so a changed
 // request starts from the ticket, not from a request file.
 func ticketRerun(system, ticket string) string {
-	return fmt.Sprintf("update %s ticket %s with the change, so that %s sends the changed request to repolink up again",
-		system, ticket, system)
+	return workflow.RerunByTicket(system, ticket)
 }

@@ -451,7 +451,7 @@ func openService(ctx context.Context, opts upOptions, apiToken string, logger *s
 	}
 	svc.notifier, err = notify.New(notify.Config{Store: svc.notes, Executions: rt.engine, Secret: secret,
 		Sandbox: opts.sandbox, CommandFlags: commandFlags(opts.sandbox, opts.dir), Logger: logger,
-		StoreHealth: rt.health})
+		StoreHealth: rt.health, TicketSystem: ticketSystemsIn(opts.dir)})
 	if err != nil {
 		svc.close()
 		return nil, err

@@ -98,6 +98,12 @@ type Config struct {
 	// notification's next field needs for this state directory, such as
 	// " --sandbox --state-dir /srv/repolink", with a leading space.
 	CommandFlags string
+	// TicketSystem returns the name of the ticket system, such as Jira,
+	// whose delivery to the webhook started the provision execution
+	// named execution, or "" when none did. A changed request of such a
+	// run comes from a ticket update, so its next field advises that and
+	// no request file. Nil means that no run came from a ticket.
+	TicketSystem func(ctx context.Context, execution string) (string, error)
 	// Client sends the notifications; nil means a client with a 10 second
 	// timeout that, outside sandbox mode, connects only to public addresses
 	// (see publicaddr.Transport). Redirects are never followed, so a signed
@@ -269,7 +275,7 @@ func (n *Notifier) record(ctx context.Context, x engine.Execution, now time.Time
 			return true, err
 		}
 	}
-	body, err := json.Marshal(Build(x, doc, resources, n.cfg.CommandFlags))
+	body, err := json.Marshal(Build(x, doc, resources, n.cfg.CommandFlags, n.ticketSystem(ctx, x)))
 	if err != nil {
 		return true, fmt.Errorf("encode notification of %s: %w", x.Name, err)
 	}
@@ -353,6 +359,23 @@ func (n *Notifier) Send(ctx context.Context, x engine.Execution, wait time.Durat
 	}
 }
 
+// ticketSystem returns Config.TicketSystem of the provision execution x,
+// or "" for other executions. A failed read is logged and returns "", so
+// the notification goes out with the advice for a run without a ticket
+// rather than not at all.
+func (n *Notifier) ticketSystem(ctx context.Context, x engine.Execution) string {
+	if n.cfg.TicketSystem == nil || (x.Machine != "" && x.Machine != MachineProvision) {
+		return ""
+	}
+	system, err := n.cfg.TicketSystem(ctx, x.Name)
+	if err != nil {
+		n.log.Warn("read the ticket system that started the execution failed; the next field gives the advice for a run without a ticket",
+			"execution", x.Name, "error", err)
+		return ""
+	}
+	return system
+}
+
 // skipReason returns the reason a URL is not called, or "" when it is.
 func (n *Notifier) skipReason(raw string) string {
 	u, err := url.Parse(raw)
@@ -419,8 +442,9 @@ func (n *Notifier) lastResources(ctx context.Context, name string) (json.RawMess
 // $.resources as the last finished state of a run that did not succeed left
 // them, or nil. flags are the command flags of the state directory, as in
 // Config.CommandFlags, and Build also adds them to the repolink commands that
-// the cause quotes.
-func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage, flags string) Notification {
+// the cause quotes. ticketSystem names the ticket system whose delivery
+// started x, as Config.TicketSystem returns it, or is "".
+func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage, flags, ticketSystem string) Notification {
 	return payload.Build(payload.Run{
 		Machine:      x.Machine,
 		Name:         x.Name,
@@ -433,16 +457,25 @@ func Build(x engine.Execution, doc workflow.Document, resources json.RawMessage,
 		Error:        x.Error,
 		Cause:        workflow.AddCommandFlags(x.Cause, flags),
 		State:        x.CurrentState,
-		Next:         nextAction(x, flags),
+		Next:         nextAction(x, flags, ticketSystem, doc.Request.ID),
 		Resources:    resources,
 	})
 }
 
 // nextAction returns the operator's next action for the closed execution
-// x. In the sandbox, a run that found no free place among the account's
-// private endpoints is advised to reset the sandbox first.
-func nextAction(x engine.Execution, flags string) string {
+// x of the request with ID ticket. In the sandbox, a run that found no
+// free place among the account's private endpoints is advised to reset the
+// sandbox first. ticketSystem is as for Build.
+func nextAction(x engine.Execution, flags, ticketSystem, ticket string) string {
 	cmds := nextCommands(x, flags)
+	if ticketSystem != "" && cmds.Rerun != "" {
+		// The operator of a ticket has no request file, and the ticket
+		// key is the request ID, so a changed request comes from the
+		// ticket. No command starts the unchanged request from a ticket
+		// again, so the advice that needs one names none.
+		cmds.Rerun = workflow.RerunByTicket(ticketSystem, ticket)
+		cmds.Run = ""
+	}
 	next := workflow.NextActionForCause(x.Status, x.Error, x.Cause, cmds)
 	return workflow.SandboxLimitNext(x.Error, x.Cause, flags, cmds.Run, next)
 }

@@ -237,7 +237,7 @@ func TestNotifyStoppedRunNamesStep(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			got := Build(x, doc, nil, "")
+			got := Build(x, doc, nil, "", "")
 
 			if got.FailedStep != tt.wantStep {
 				t.Errorf("failed step = %q, want %q", got.FailedStep, tt.wantStep)
@@ -273,7 +273,7 @@ func TestNotifyNextCarriesCommandFlags(t *testing.T) {
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		t.Fatal(err)
 	}
-	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink")
+	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink", "")
 	want := "fix the cause, then run 'repolink redrive --sandbox --state-dir /srv/repolink DATA-4' to resume from the failed step"
 	if got.Next != want {
 		t.Errorf("next = %q, want %q", got.Next, want)
@@ -345,7 +345,7 @@ func TestNotifyNextForRequestErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			got := Build(x, doc, nil, " --sandbox")
+			got := Build(x, doc, nil, " --sandbox", "")
 
 			for _, want := range tt.want {
 				if !strings.Contains(got.Next, want) {
@@ -767,7 +767,7 @@ func TestNotifyCauseCarriesCommandFlags(t *testing.T) {
 	if err := json.Unmarshal(x.Input, &doc); err != nil {
 		t.Fatal(err)
 	}
-	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink")
+	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink", "")
 	want := "'repolink teardown --sandbox --state-dir /srv/repolink DATA-5'"
 	if !strings.Contains(got.Cause, want) {
 		t.Errorf("cause %q does not contain %s", got.Cause, want)

@@ -33,7 +33,7 @@ func limitFailure(t *testing.T) (engine.Execution, workflow.Document) {
 
 func TestNotifySandboxLimitAdvisesReset(t *testing.T) {
 	x, doc := limitFailure(t)
-	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink")
+	got := Build(x, doc, nil, " --sandbox --state-dir /srv/repolink", "")
 
 	reset := "run 'repolink sandbox reset --state-dir /srv/repolink'"
 	if !strings.HasPrefix(got.Next, reset) {
@@ -51,7 +51,7 @@ func TestNotifySandboxLimitAdvisesReset(t *testing.T) {
 
 func TestNotifyCloudLimitOmitsReset(t *testing.T) {
 	x, doc := limitFailure(t)
-	got := Build(x, doc, nil, " --state-dir /srv/repolink")
+	got := Build(x, doc, nil, " --state-dir /srv/repolink", "")
 	if strings.Contains(got.Next, "sandbox reset") {
 		t.Errorf("next outside the sandbox advises a sandbox reset:\n%s", got.Next)
 	}
@@ -60,7 +60,7 @@ func TestNotifyCloudLimitOmitsReset(t *testing.T) {
 func TestNotifyOtherConflictOmitsReset(t *testing.T) {
 	x, doc := limitFailure(t)
 	x.Cause = "endpoint: host pypi.corp.example.com already has the private endpoint x"
-	got := Build(x, doc, nil, " --sandbox")
+	got := Build(x, doc, nil, " --sandbox", "")
 	if strings.Contains(got.Next, "sandbox reset") {
 		t.Errorf("next of another conflict advises a sandbox reset:\n%s", got.Next)
 	}

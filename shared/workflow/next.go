@@ -133,6 +133,16 @@ type NextCommands struct {
 // can start again.
 const RerunByWebhook = "send the changed request to the webhook again, such as by updating the ticket"
 
+// RerunByTicket returns NextCommands.Rerun for a provision run that a
+// delivery of ticket from the ticket system, such as Jira, started. The
+// request ID is the ticket key and the request comes from the ticket's
+// fields, so a changed request starts from the ticket, not from a request
+// file.
+func RerunByTicket(system, ticket string) string {
+	return fmt.Sprintf("update %s ticket %s with the change, so that %s sends the changed request to repolink up again",
+		system, ticket, system)
+}
+
 // RerunEgressRefresh is NextCommands.Rerun for a run of the egress-refresh
 // machine. No repolink command starts one, so it names the two ways in.
 const RerunEgressRefresh = "start a new egress-refresh execution with the changed request at $.request, " +
