@@ -3,7 +3,6 @@ package sfnapi
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -24,26 +23,7 @@ func (f *fixture) post(t *testing.T, op string, body any) (int, map[string]any) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, f.url, strings.NewReader(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", targetPrefix+op)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(got, &out); err != nil {
-		t.Fatalf("%s returned %s: %v", op, got, err)
-	}
-	return resp.StatusCode, out
+	return f.postRaw(t, op, string(raw))
 }
 
 // startAndWait starts an execution of machine and waits for it to close.
