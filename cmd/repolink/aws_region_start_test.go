@@ -37,3 +37,23 @@ func TestKnownAWSRegionPassesCheck(t *testing.T) {
 		t.Errorf("preflight output lacks the passed aws_region check:\n%s\nstderr:\n%s", out, errOut)
 	}
 }
+
+// TestSubnetsOfOtherRegionFailOnce checks that subnets that EC2 does not
+// find in aws.region fail the vpc_subnets check only, and that the
+// availability_zones check, which reads the same subnets, is listed as
+// skipped with vpc_subnets as its reason.
+func TestSubnetsOfOtherRegionFailOnce(t *testing.T) {
+	req := writeExample(t, "aws-privatelink.json", func(doc map[string]any) {
+		section(doc, "aws")["region"] = "eu-west-1"
+	})
+	_, out, errOut := runCLI(t, "preflight", "--sandbox", "--state-dir", t.TempDir(), req)
+	if !regexp.MustCompile(`failed +vpc_subnets`).MatchString(out) {
+		t.Fatalf("preflight output lacks the failed vpc_subnets check:\n%s\nstderr:\n%s", out, errOut)
+	}
+	if !regexp.MustCompile(`skipped +availability_zones +.*which the vpc_subnets check reports`).MatchString(out) {
+		t.Errorf("availability_zones is not skipped naming vpc_subnets:\n%s", out)
+	}
+	if strings.Contains(errOut, "2 of") {
+		t.Errorf("preflight counts the subnet failure twice:\n%s", errOut)
+	}
+}

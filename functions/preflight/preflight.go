@@ -18,6 +18,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -27,6 +28,7 @@ import (
 	"github.com/repolink/repolink/functions/defaultrepo"
 	"github.com/repolink/repolink/functions/grants"
 	"github.com/repolink/repolink/functions/internal/awszones"
+	"github.com/repolink/repolink/functions/internal/cloudresource"
 	"github.com/repolink/repolink/functions/internal/sfobject"
 	"github.com/repolink/repolink/functions/provisionendpoint"
 	"github.com/repolink/repolink/functions/teardownendpoint"
@@ -218,6 +220,11 @@ func checkZones(ctx context.Context, env *workflow.Env, req request.Request) (Wa
 		return Warning{}, err
 	}
 	warning, err := awszones.Check(ctx, network, req, "")
+	var unread *awszones.SubnetReadError
+	if req.AWS.VPCID != "" && errors.As(err, &unread) {
+		// checkVPC read the same subnets and reports the failure.
+		return Warning{}, cloudresource.Skipped("the subnets of %s could not be read, which the vpc_subnets check reports", awszones.Field)
+	}
 	return Warning{Detail: warning.Detail, Fix: warning.Fix}, err
 }
 

@@ -23,16 +23,24 @@ const VPCField = "$.aws.vpc_id"
 func ReadSubnets(ctx context.Context, network cloud.AWSNetwork, aws request.AWS, execution string) ([]cloud.Subnet, error) {
 	subnets, err := network.Subnets(ctx, aws.SubnetIDs)
 	if errors.Is(err, cloud.ErrNotFound) {
-		return nil, fmt.Errorf("read subnets %s of %s: %w. The subnets may be in another region than $.aws.region %s: "+
+		return nil, &SubnetReadError{err: fmt.Errorf("read subnets %s of %s: %w. The subnets may be in another region than $.aws.region %s: "+
 			"set $.aws.region to the region of the subnets, or list subnets of %s in %s%s",
 			strings.Join(aws.SubnetIDs, ", "), Field, err, aws.Region, aws.Region, Field,
-			workflow.PlacementChangeNote("$.aws.region or $.aws.subnet_ids", execution))
+			workflow.PlacementChangeNote("$.aws.region or $.aws.subnet_ids", execution))}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)
+		return nil, &SubnetReadError{err: fmt.Errorf("read subnets %s of %s: %w", strings.Join(aws.SubnetIDs, ", "), Field, err)}
 	}
 	return ordered(subnets, aws.SubnetIDs), nil
 }
+
+// SubnetReadError is the error of ReadSubnets. Checks that read the
+// subnets after CheckVPC use it to tell its failure from their own.
+type SubnetReadError struct{ err error }
+
+func (e *SubnetReadError) Error() string { return e.err.Error() }
+
+func (e *SubnetReadError) Unwrap() error { return e.err }
 
 // CheckVPC returns an InvalidRequest error when a subnet of aws.subnet_ids
 // is in another VPC than aws.vpc_id, naming the subnets and their VPCs. The
