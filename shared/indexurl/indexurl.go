@@ -112,9 +112,10 @@ var Products = []Product{
 		// put below the /tfs virtual directory.
 		Name: "Azure DevOps Server",
 		Form: "https://HOST/<collection>/<project>/_packaging/<feed>/pypi/simple/, " +
-			"or without <project>/ for a feed of the collection",
-		path: func(p string) bool { return strings.Contains(p, "/_packaging/") },
-		root: regexp.MustCompile(`^(/tfs)?/[^/_][^/]*(/[^/_][^/]*)?/_packaging/[^/]+/pypi/`),
+			"without <project>/ for a feed of the collection, or under /tfs",
+		// The server matches path segments in any letter case.
+		path: func(p string) bool { return strings.Contains(strings.ToLower(p), "/_packaging/") },
+		root: regexp.MustCompile(`(?i)^(/tfs)?/[^/_][^/]*(/[^/_][^/]*)?/_packaging/[^/]+/pypi/`),
 	},
 }
 

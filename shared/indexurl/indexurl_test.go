@@ -35,6 +35,8 @@ func TestIdentify(t *testing.T) {
 		{"https://devops.acme.example.com/DefaultCollection/_packaging/corp/pypi/simple", "Azure DevOps Server", true},
 		{"https://devops.acme.example.com/tfs/DefaultCollection/data/_packaging/corp/pypi/simple/", "Azure DevOps Server", true},
 		{"https://devops.acme.example.com/DefaultCollection/_packaging/corp/simple/", "Azure DevOps Server", false},
+		{"https://devops.acme.example.com/DefaultCollection/_Packaging/corp/simple/", "Azure DevOps Server", false},
+		{"https://devops.acme.example.com/DefaultCollection/_Packaging/corp/PyPI/simple/", "Azure DevOps Server", true},
 		{"https://devops.acme.example.com/_packaging/corp/pypi/simple/", "Azure DevOps Server", false},
 		{"https://devops.acme.example.com/a/b/c/_packaging/corp/pypi/simple/", "Azure DevOps Server", false},
 		{"https://pypi.acme.example.com/simple/", "", false},
