@@ -829,13 +829,17 @@ func closedWithoutSuccess(status string) bool {
 // StaleDeliveryReason returns the response error for a signed request
 // that started nothing because its ticket accepted, or is still handling, a
 // delivery signed later.
+// A delivery signed again is checked as a new one, so the reason says that
+// a change of where the request builds still needs a teardown first.
 func StaleDeliveryReason(stale *StaleDeliveryError) string {
-	if stale.Execution == "" {
-		return fmt.Sprintf("%v, so this delivery started nothing; if this request is meant to replace the request of that delivery, "+
-			"sign it again with the current time in %s and send it again", stale, HeaderTimestamp)
+	replaced := "the request of that delivery"
+	if stale.Execution != "" {
+		replaced = stale.Execution
 	}
 	return fmt.Sprintf("%v, so this delivery started nothing; if this request is meant to replace %s, "+
-		"sign it again with the current time in %s and send it again", stale, stale.Execution, HeaderTimestamp)
+		"sign it again with the current time in %s and send it again. The service then checks it as any new delivery, "+
+		"so a request that also changes where it builds, such as its region, is rejected until the request is torn down",
+		stale, replaced, HeaderTimestamp)
 }
 
 // EarlierRequestReason returns the response reason for a delivery of a

@@ -94,3 +94,20 @@ func TestRequestWebhookReplayKey(t *testing.T) {
 		t.Errorf("upper-case signature: status = %d, reason = %q, want 200 and a replay reason", code, resp.Reason)
 	}
 }
+
+// TestStaleDeliveryReasonNamesLaterChecks checks that the advice to sign
+// an older delivery again says that the new delivery still has to pass the
+// checks of a changed placement, which would reject a re-signed request
+// that changes its region.
+func TestStaleDeliveryReasonNamesLaterChecks(t *testing.T) {
+	for _, execution := range []string{"", "WH-1"} {
+		stale := &StaleDeliveryError{Ticket: "WH-1", SignedAt: time.Unix(100, 0), LatestSignedAt: time.Unix(200, 0), Execution: execution}
+		reason := StaleDeliveryReason(stale)
+		for _, want := range []string{"sign it again with the current time in " + HeaderTimestamp,
+			"such as its region, is rejected until the request is torn down"} {
+			if !strings.Contains(reason, want) {
+				t.Errorf("reason for execution %q lacks %q: %s", execution, want, reason)
+			}
+		}
+	}
+}
