@@ -117,27 +117,11 @@ func claimStateMode(dir string, sandbox bool) error {
 // this call created it. The file appears with its content in one step, so a
 // concurrent reader never sees it empty.
 func writeModeFile(dir, mode string) (bool, error) {
-	tmp, err := os.CreateTemp(dir, modeFile+".*.tmp")
+	created, err := privatefile.CreateExclusive(filepath.Join(dir, modeFile), []byte(mode+"\n"))
 	if err != nil {
 		return false, fmt.Errorf("record state directory mode: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(mode + "\n"); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("record state directory mode: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return false, fmt.Errorf("record state directory mode: %w", err)
-	}
-	// Link fails when the file exists, unlike Rename, which replaces it.
-	err = os.Link(tmp.Name(), filepath.Join(dir, modeFile))
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("record state directory mode: %w", err)
-	}
-	return true, nil
+	return created, nil
 }
 
 // hintFlags returns the flags that a suggested redrive or teardown needs

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/repolink/repolink/shared/privatefile"
 )
@@ -40,28 +38,14 @@ func LoadTokenKey(path string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("generate nextToken key: %w", err)
 	}
-	// The key is written to a temporary file and then linked to its name,
-	// so a process killed at any point leaves no key or a whole one. The
-	// link fails when the name exists, and then the key that another
-	// process created at the same time is read instead.
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	// When another process created the key at the same time, its key is
+	// read instead.
+	created, err := privatefile.CreateExclusive(path, key)
 	if err != nil {
 		return nil, fmt.Errorf("create nextToken key: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(key); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("write nextToken key %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write nextToken key %s: %w", tmp.Name(), err)
-	}
-	err = os.Link(tmp.Name(), path)
-	if errors.Is(err, fs.ErrExist) {
+	if !created {
 		return LoadTokenKey(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create nextToken key %s: %w", path, err)
 	}
 	return key, nil
 }

@@ -111,30 +111,14 @@ func loadSealKey(dir string) ([]byte, error) {
 		return key, nil
 	}
 
-	// The key is written to a temporary file and then linked to its name,
-	// so a process killed at any point leaves no key or a whole one under
-	// that name.
-	// The link fails when the name exists, which keeps the key of a process
-	// that created it at the same time.
-	path := filepath.Join(dir, sealKeyFile)
-	tmp, err := os.CreateTemp(dir, sealKeyFile+".*.tmp")
+	// When another process created the key at the same time, its key is
+	// read instead.
+	created, err := privatefile.CreateExclusive(filepath.Join(dir, sealKeyFile), key)
 	if err != nil {
 		return nil, fmt.Errorf("create seal key: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(key); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("write seal key %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write seal key %s: %w", tmp.Name(), err)
-	}
-	err = os.Link(tmp.Name(), path)
-	if errors.Is(err, fs.ErrExist) {
+	if !created {
 		return loadSealKey(dir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create seal key %s: %w", path, err)
 	}
 	return key, nil
 }
