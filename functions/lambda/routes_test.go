@@ -10,7 +10,7 @@ import (
 )
 
 // Secrets Manager references that the Lambda deployment would read, so
-// that a test sees any read as a call to the fake AWS.
+// that a test records any read as a call to the fake AWS.
 const (
 	keyARN      = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/key-AbCdEf"
 	passwordARN = "aws-secretsmanager:arn:aws:secretsmanager:us-west-2:123456789012:secret:repolink/index-AbCdEf"

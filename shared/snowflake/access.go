@@ -54,34 +54,34 @@ func IsPermissionDenied(err error) bool {
 // lists for each statement; a statement that repolink does not know gets a
 // general advice.
 func privilegeAdvice(stmt, role string) string {
-	who := "role " + role
+	grantee := "role " + role
 	if role == "" {
-		who = "the default role of the Snowflake user"
+		grantee = "the default role of the Snowflake user"
 	}
 	switch {
 	case privateLinkFunction.MatchString(stmt) && strings.EqualFold(role, "ACCOUNTADMIN"):
 		return "Snowflake allows the SYSTEM$ private endpoint functions to role ACCOUNTADMIN " +
 			"on accounts of the Business Critical edition or higher; check the edition of the account"
 	case privateLinkFunction.MatchString(stmt):
-		return "the SYSTEM$ private endpoint functions run only as ACCOUNTADMIN, but repolink uses " + who +
+		return "the SYSTEM$ private endpoint functions run only as ACCOUNTADMIN, but repolink uses " + grantee +
 			"; grant ACCOUNTADMIN to the user and set the Snowflake role to ACCOUNTADMIN"
 	case secretStatement.MatchString(stmt):
-		return "grant " + who + " CREATE SECRET on the schema and USAGE on its database and schema"
+		return "grant " + grantee + " CREATE SECRET on the schema and USAGE on its database and schema"
 	case integrationStatement.MatchString(stmt):
-		return "grant " + who + " CREATE INTEGRATION on the account"
+		return "grant " + grantee + " CREATE INTEGRATION on the account"
 	case repositoryStatement.MatchString(stmt):
-		return "grant " + who + " CREATE ARTIFACT REPOSITORY on the schema, USAGE on its database and schema, " +
+		return "grant " + grantee + " CREATE ARTIFACT REPOSITORY on the schema, USAGE on its database and schema, " +
 			"and USAGE on the API integration"
 	case strings.Contains(strings.ToUpper(stmt), DefaultRepositoryParameter):
 		// NOTE: Snowflake's reference does not name the privilege that
 		// sets this parameter. ACCOUNTADMIN at the account level is an
 		// assumption.
-		return "grant " + who + " the privilege to set " + DefaultRepositoryParameter +
+		return "grant " + grantee + " the privilege to set " + DefaultRepositoryParameter +
 			" at that level, such as ACCOUNTADMIN for the account level"
 	case grantStatement.MatchString(stmt):
-		return "grant " + who + " ownership of the object, or the privilege it grants WITH GRANT OPTION"
+		return "grant " + grantee + " ownership of the object, or the privilege it grants WITH GRANT OPTION"
 	}
-	return "grant " + who + " the privilege that the statement needs on the object, " +
+	return "grant " + grantee + " the privilege that the statement needs on the object, " +
 		"or set the Snowflake role to one that has it"
 }
 

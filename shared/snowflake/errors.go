@@ -43,8 +43,8 @@ type Error struct {
 	// Transient is true when the same call may succeed later: a 5xx, a
 	// timeout, a dropped connection or an expired session.
 	Transient bool
-	// Advice is what the operator should do, such as the privilege to
-	// grant to the role for a missing privilege, or "".
+	// Advice is the operator's next step, such as the privilege to grant
+	// to the role for a missing privilege, or "".
 	Advice string
 	err    error
 }
