@@ -21,7 +21,7 @@ func writeWaiting(w io.Writer, waiting waits.Waiting) {
 	printText(w, "last poll:     %s, %s\n", waiting.LastPoll.At.UTC().Format(time.RFC3339), pollOutcomeText(*waiting.LastPoll))
 }
 
-// pollOutcomeText describes the outcome of a stored poll.
+// pollOutcomeText returns the status text of a stored poll outcome.
 func pollOutcomeText(poll workflow.WaitPoll) string {
 	switch {
 	case poll.Error != "":

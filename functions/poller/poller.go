@@ -83,10 +83,11 @@ type Poller struct {
 	// DynamoDB or Firestore wait store.
 	Polls workflow.WaitPollRecorder
 
+	// mu guards failing and recorded.
+	mu sync.Mutex
 	// failing is the run of failed endpoint queries of each account, by
 	// the key that Poll groups waits by. It lasts as long as the Poller,
 	// so a poller built for each poll logs every failure as the first.
-	mu      sync.Mutex
 	failing map[string]*failedPolls
 	// recorded is the last poll outcome written to Polls for each wait,
 	// by task token.
@@ -108,8 +109,9 @@ type recordedPoll struct {
 	at      time.Time
 }
 
-// FailureLogInterval is how many failed endpoint queries in a row of one
-// account pass between two warnings about them, after the first.
+// FailureLogInterval is the number of failed endpoint queries in a row of
+// one account per warning about them. The poller warns at the first
+// failure and at every FailureLogInterval-th one.
 const FailureLogInterval = 10
 
 // failedPolls is a run of failed endpoint queries of one account.
@@ -310,10 +312,10 @@ func (p *Poller) settle(ctx context.Context, w workflow.Wait, infos []provisione
 	p.expire(ctx, w, nil, workflow.WaitPoll{NotListed: true}, report)
 }
 
-// expire fails a wait whose deadline has passed and counts the others as
-// pending, storing the outcome poll of their account's query. failing is
-// the run of failed endpoint queries of the wait's account, nil when the
-// last query succeeded.
+// expire fails a wait whose deadline has passed. It counts a wait whose
+// deadline has not passed as pending and stores poll as its latest poll
+// outcome. failing is the run of failed endpoint queries of the wait's
+// account, or nil when the last query succeeded.
 func (p *Poller) expire(ctx context.Context, w workflow.Wait, failing *failedPolls, poll workflow.WaitPoll, report *Report) {
 	now := p.Env.Now()
 	if now.Before(w.Deadline) {

@@ -23,8 +23,8 @@ type Waiting struct {
 }
 
 // ReadWaiting returns the open wait of execution in the store at path, the
-// latest registered when there are several, or nil when there is none or
-// no file at path. It only reads, so it works on a file that an earlier
+// one with the latest deadline when there are several, or nil when there
+// is none or no file at path. It only reads, so it works on a file that an earlier
 // version wrote, which has no table of poll outcomes.
 func ReadWaiting(ctx context.Context, path, execution string) (*Waiting, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

@@ -828,9 +828,9 @@ func closedWithoutSuccess(status string) bool {
 
 // StaleDeliveryReason returns the response error for a signed request
 // that started nothing because its ticket accepted, or is still handling, a
-// delivery signed later.
-// A delivery signed again is checked as a new one, so the reason says that
-// a change of where the request builds still needs a teardown first.
+// delivery signed later. A delivery signed again is checked as a new one,
+// so the reason also states that a change of where the request builds
+// still needs a teardown first.
 func StaleDeliveryReason(stale *StaleDeliveryError) string {
 	replaced := "the request of that delivery"
 	if stale.Execution != "" {
